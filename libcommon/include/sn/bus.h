@@ -1,0 +1,148 @@
+/*
+ * sn/bus.h - the reliable event bus of design section 2.
+ *
+ * Publishing. A service appends an event to its outbox inside the same
+ * transaction as the state change that caused it (sn_bus_append). After
+ * the commit the relay wakes (it also polls, for rows written by other
+ * processes of the same publisher), gives the rows without a sequence
+ * the next dense sequence numbers in one statement under an advisory
+ * lock, commits, and only then publishes each row on the PUB socket as
+ * "<topic>\0<Envelope>". A row that commits after a higher-numbered one
+ * simply gets a later sequence: nothing is skipped. The replay endpoint
+ * (REP) answers "from sequence N, up to M" out of the outbox; a heartbeat
+ * carries the latest sequence every SN_BUS_HEARTBEAT_MS. Rows are kept
+ * for the retention period, then deleted.
+ *
+ * Following. A service follows whole publisher streams. Each stream has
+ * a cursor row (per publisher and partition) in the follower's schema.
+ * Events are applied in order, in batches: one transaction runs the
+ * handler of every event in the batch and moves the cursor past the last,
+ * so an event's effects and its cursor commit together. A repeat is
+ * skipped; a gap (or a heartbeat ahead of us) sends a replay request. So
+ * every handler sees every event of the streams it follows exactly once
+ * and in order, across crashes, restarts and dropped messages; different
+ * publishers' streams are not ordered against each other.
+ *
+ * Handlers queue their SQL on the transaction they are given and return
+ * SN_OK; a handler that must read before it writes queues a query with a
+ * callback, and the next event waits for that callback. SN_EPROTO means
+ * the event is malformed: it is logged, counted and passed over (the
+ * cursor still moves). Any other error, or a failed transaction, rolls
+ * the batch back and retries it after a backoff.
+ *
+ * With SN_PARTITION=i/N, only events whose subject hashes to i are handed
+ * to handlers; the others just move the cursor.
+ *
+ * Everything runs on the loop thread.
+ */
+#ifndef SN_BUS_H
+#define SN_BUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sn/db.h"
+#include "sn/err.h"
+#include "sn/loop.h"
+#include "sn/metrics.h"
+
+typedef struct sn_bus sn_bus;
+
+typedef struct sn_bus_config {
+	/* This service's publisher name; NULL when it publishes nothing. */
+	const char *publisher;
+	const char *pub_url;    /* where the PUB socket listens */
+	const char *replay_url; /* where the replay REP socket listens */
+	uint32_t    heartbeat_ms;   /* 0: 1000 */
+	uint32_t    relay_batch;    /* rows per relay pass; 0: 1000 */
+	uint32_t    relay_poll_ms;  /* 0: 50 */
+	uint32_t    retention_days; /* 0: 30 */
+	uint32_t    apply_batch;    /* events per apply tx; 0: 500 */
+	uint32_t    queue_max;      /* events queued per stream; 0: 20000 */
+	uint32_t    part_index;     /* SN_PARTITION i */
+	uint32_t    part_count;     /* SN_PARTITION N; 0 means 1 */
+} sn_bus_config;
+
+/* An event as a handler sees it. Borrowed for the handler's call only. */
+typedef struct sn_event {
+	const char    *source;
+	uint64_t       sequence;
+	const char    *id;
+	const char    *type;
+	const char    *subject;
+	const char    *time;
+	const char    *actor;
+	uint32_t       schema_version;
+	const uint8_t *data;
+	size_t         len;
+} sn_event;
+
+/* An event to append to the outbox. Copied by sn_bus_append. */
+typedef struct sn_event_out {
+	const char    *type;    /* topic, e.g. "application.submitted" */
+	const char    *subject; /* application or case id */
+	const char    *actor;   /* user id, or "system" */
+	uint32_t       schema_version;
+	const uint8_t *data;    /* the event's protobuf, serialized */
+	size_t         len;
+} sn_event_out;
+
+typedef sn_err (*sn_bus_handler_fn)(sn_tx *tx, const sn_event *ev, void *arg);
+
+/* The outbox, publisher and cursor tables, for sn_db_migrate. */
+extern const sn_migration sn_bus_migrations[];
+extern const size_t       sn_bus_nmigrations;
+
+/*
+ * Opens the bus on the loop and the pool: listens on pub_url and
+ * replay_url if this service publishes, and starts the relay, the
+ * heartbeat and the retention timers. Streams are added by sn_bus_follow.
+ * The metrics registry is borrowed and must outlive the bus.
+ */
+sn_err sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
+    const sn_bus_config *cfg);
+
+/*
+ * Follows the stream of publisher, whose PUB socket is at pub_url and
+ * replay endpoint at replay_url (dialled; NNG reconnects by itself). The
+ * stream starts from the cursor stored in the database. Add handlers with
+ * sn_bus_on before the loop runs.
+ */
+sn_err sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
+    const char *replay_url);
+
+/*
+ * Hands events of type topic from publisher to fn; topic "" takes every
+ * type the stream carries that has no handler of its own. Events without
+ * a handler move the cursor and nothing else.
+ */
+sn_err sn_bus_on(sn_bus *bus, const char *publisher, const char *topic,
+    sn_bus_handler_fn fn, void *arg);
+
+/*
+ * Queues the outbox INSERT of ev on tx and wakes the relay when tx
+ * commits. SN_EINVAL when this bus publishes nothing or ev lacks a type.
+ */
+sn_err sn_bus_append(sn_bus *bus, sn_tx *tx, const sn_event_out *ev);
+
+/*
+ * Starts draining: stops taking events from the streams, lets the apply
+ * transactions in flight finish, runs the relay until no row is left
+ * without a sequence, and then calls done. Further events are not applied.
+ */
+void sn_bus_drain(sn_bus *bus, void (*done)(void *arg), void *arg);
+
+/* Closes the sockets and timers now and frees the bus later. NULL: no-op. */
+void sn_bus_close(sn_bus *bus);
+
+/* The highest sequence this publisher has published (for tests, metrics). */
+uint64_t sn_bus_published(const sn_bus *bus);
+
+/* The committed cursor of a followed stream; 0 if unknown. */
+uint64_t sn_bus_cursor(const sn_bus *bus, const char *publisher);
+
+/* Only for tests of crash recovery: if the environment variable
+ * SN_FAILPOINT names "relay.after_commit", the relay kills its own process
+ * with SIGKILL after committing sequences and before publishing them. */
+
+#endif /* SN_BUS_H */

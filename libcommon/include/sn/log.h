@@ -1,0 +1,65 @@
+/*
+ * sn/log.h - structured logs: one JSON object per line on stdout.
+ *
+ * Each line has "time" (RFC 3339 UTC, milliseconds), "level", "service",
+ * "msg", then the caller's fields. Lines are written whole with one write,
+ * so the functions here may be called from any thread (NNG's callbacks
+ * included) once sn_log_init has returned.
+ *
+ * Resident identity numbers and bank account numbers never reach a log in
+ * the clear: pass them through sn_log_mask_idnum / sn_log_mask_account
+ * first. sn_log itself does not guess which fields are personal.
+ */
+#ifndef SN_LOG_H
+#define SN_LOG_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+typedef enum sn_log_level {
+	SN_LOG_DEBUG = 0,
+	SN_LOG_INFO  = 1,
+	SN_LOG_WARN  = 2,
+	SN_LOG_ERROR = 3,
+} sn_log_level;
+
+/*
+ * Names the service on every line and sets the lowest level written.
+ * Call once from main before any thread starts. service is copied.
+ */
+void sn_log_init(const char *service, sn_log_level min);
+
+/* Parses "debug", "info", "warn" or "error"; -1 for anything else. */
+int sn_log_level_parse(const char *text);
+
+/*
+ * Writes one line. The variadic part is pairs of strings, key then value,
+ * ended by a NULL key: sn_log(SN_LOG_INFO, "started", "port", "8080", NULL).
+ * A NULL value is written as JSON null.
+ */
+void sn_log(sn_log_level level, const char *msg, ...);
+
+/*
+ * Writes one line whose fields are the members of the JSON object fields.
+ * Steals the reference to fields (NULL is allowed and means none).
+ */
+void sn_logj(sn_log_level level, const char *msg, json_t *fields);
+
+/* Size of a buffer that holds any masked value with its NUL. */
+#define SN_LOG_MASK_MAX 64
+
+/*
+ * Masks a resident identity number for logs: the first 6 and the last 4
+ * characters stay, the 8 between become '*' (220103********123X). Anything
+ * that is not 18 characters is masked whole except for its length in
+ * '*'. out must hold SN_LOG_MASK_MAX bytes; returns out.
+ */
+char *sn_log_mask_idnum(const char *idnum, char out[SN_LOG_MASK_MAX]);
+
+/*
+ * Masks a bank account number: the last 4 digits stay, everything before
+ * becomes '*' (at most SN_LOG_MASK_MAX - 5 of them). Returns out.
+ */
+char *sn_log_mask_account(const char *account, char out[SN_LOG_MASK_MAX]);
+
+#endif /* SN_LOG_H */

@@ -1,0 +1,95 @@
+/*
+ * sn/loop.h - the one libuv loop of a process, its signals, and NNG
+ * sockets brought onto it.
+ *
+ * All domain code runs on the loop's thread and needs no locks. NNG does
+ * its network I/O on its own threads; a socket comes onto the loop through
+ * its NNG_OPT_RECVFD descriptor under a uv_poll, and the callback drains
+ * it with non-blocking receives until NNG_EAGAIN (wake-ups coalesce).
+ *
+ * SIGTERM and SIGINT start a shutdown: the stop callbacks run once, in the
+ * order they were added, and should stop taking new work, finish what is
+ * in flight and close their handles; the loop then runs until every
+ * handle is closed. A hard deadline (SN_SHUTDOWN_MS, 10 s by default)
+ * bounds the drain: past it the process logs what was still open and
+ * exits 0, since everything committed is safe in PostgreSQL and the outbox.
+ */
+#ifndef SN_LOOP_H
+#define SN_LOOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include <nng/nng.h>
+
+#include "sn/err.h"
+
+typedef struct sn_loop sn_loop;
+
+/* Called once when a shutdown starts. Borrowed arg. */
+typedef void (*sn_loop_stop_fn)(void *arg);
+
+/*
+ * Opens a loop with SIGTERM/SIGINT handling and the given hard deadline
+ * for draining (0 takes SN_SHUTDOWN_MS's default, 10000 ms).
+ */
+sn_err sn_loop_open(sn_loop **out, uint32_t shutdown_ms);
+
+/* The libuv loop, for timers and handles of the caller's own. */
+uv_loop_t *sn_loop_uv(sn_loop *loop);
+
+/* Adds fn to the callbacks run when a shutdown starts (at most 16). */
+sn_err sn_loop_on_stop(sn_loop *loop, sn_loop_stop_fn fn, void *arg);
+
+/* Starts a shutdown as a signal would. Loop thread only. */
+void sn_loop_shutdown(sn_loop *loop);
+
+/* True once a shutdown has started. */
+bool sn_loop_stopping(const sn_loop *loop);
+
+/* Runs the loop until every handle is closed. Returns 0. */
+int sn_loop_run(sn_loop *loop);
+
+/*
+ * Closes the loop's own handles, runs the loop until they are gone and
+ * frees it. Every other handle must be closed first. NULL is a no-op.
+ */
+void sn_loop_close(sn_loop *loop);
+
+/*
+ * A watch: an NNG socket's receive side on the loop.
+ *
+ * fn runs on the loop thread whenever the socket may have a message; it
+ * must receive with NNG_FLAG_NONBLOCK until NNG_EAGAIN, or pause the
+ * watch, or it is called again at once (the descriptor is level
+ * triggered).
+ */
+typedef struct sn_nngwatch sn_nngwatch;
+typedef void (*sn_nngwatch_fn)(nng_socket sock, void *arg);
+
+sn_err sn_nngwatch_open(sn_nngwatch **out, sn_loop *loop, nng_socket sock,
+    sn_nngwatch_fn fn, void *arg);
+/* Stops calling fn until resumed (for a REP socket busy with a reply). */
+void sn_nngwatch_pause(sn_nngwatch *w);
+void sn_nngwatch_resume(sn_nngwatch *w);
+/*
+ * Stops the watch now and frees it later. With close_socket, the socket is
+ * closed after the poll handle is gone: NNG closes the descriptor with the
+ * socket, so the order matters. NULL is a no-op.
+ */
+void sn_nngwatch_close(sn_nngwatch *w, bool close_socket);
+
+/*
+ * Sets NNG_OPT_RECVMAXSZ (every socket must, design section 2) and, for
+ * sockets that send, NNG_OPT_SENDBUF. Logs and translates failures.
+ */
+sn_err sn_nng_setup(nng_socket sock, size_t recvmaxsz, int sendbuf);
+
+/* Milliseconds of a monotonic clock, for measuring; not wall time. */
+uint64_t sn_now_ms(void);
+
+/* Microseconds since the Unix epoch (wall time). */
+int64_t sn_wall_us(void);
+
+#endif /* SN_LOOP_H */

@@ -1,0 +1,1413 @@
+/*
+ * The reliable bus: outbox, relay, replay server, heartbeat, and the
+ * followers' streams with their cursors.
+ *
+ * Ownership. The bus owns its sockets, timers and streams. A queued event
+ * (struct qev) is one allocation holding its strings and data, owned by
+ * its stream's queue until the batch that applied it commits. The relay's
+ * frames are owned by the bus between its commit and their sending.
+ */
+#include "sn/bus.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <nng/protocol/pubsub0/pub.h>
+#include <nng/protocol/pubsub0/sub.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "sn/bus/v1/bus.pb-c.h"
+#include "sn/log.h"
+
+#define HEARTBEAT_TOPIC "bus.heartbeat"
+#define REPLAY_MAX 1000u
+#define REPLAY_MAX_BYTES (32u << 20)
+#define REPLAY_TIMEOUT_MS 3000u
+#define MSG_MAX (64u << 20)
+#define BACKOFF_MIN_MS 100u
+#define BACKOFF_MAX_MS 5000u
+
+extern const char sn_bus_sql_001[];
+
+const sn_migration sn_bus_migrations[] = {
+	{ "bus/001_outbox", sn_bus_sql_001 },
+};
+const size_t sn_bus_nmigrations =
+    sizeof(sn_bus_migrations) / sizeof(sn_bus_migrations[0]);
+
+/* Gives unassigned rows the next sequences, in id order, and returns them.
+ * The caller holds the publisher's advisory lock, taken in an earlier
+ * statement, so this statement's snapshot sees every earlier relay. */
+static const char SQL_ASSIGN[] =
+    "WITH batch AS ("
+    "  SELECT id, row_number() OVER (ORDER BY id) AS rn"
+    "  FROM outbox WHERE seq IS NULL ORDER BY id LIMIT $2),"
+    " bump AS ("
+    "  INSERT INTO bus_publisher AS p (name, last_seq)"
+    "  SELECT $1, count(*) FROM batch HAVING count(*) > 0"
+    "  ON CONFLICT (name) DO UPDATE SET last_seq = p.last_seq + "
+    "EXCLUDED.last_seq"
+    "  RETURNING p.last_seq - (SELECT count(*) FROM batch) AS base)"
+    " UPDATE outbox o SET seq = bump.base + batch.rn, published_at = now()"
+    " FROM batch, bump WHERE o.id = batch.id"
+    " RETURNING o.seq, o.event_id::text, o.topic, o.subject, o.actor,"
+    " o.schema_version, o.data,"
+    " (extract(epoch FROM o.created_at) * 1000000)::int8";
+
+static const char SQL_REPLAY[] =
+    "SELECT seq, event_id::text, topic, subject, actor, schema_version,"
+    " data, (extract(epoch FROM created_at) * 1000000)::int8"
+    " FROM outbox WHERE seq >= $1 AND ($3 = '' OR starts_with(topic, $3))"
+    " ORDER BY seq LIMIT $2";
+
+static const char SQL_HEAD[] =
+    "SELECT coalesce((SELECT last_seq FROM bus_publisher WHERE name = $1),"
+    " 0)::int8, coalesce((SELECT min(seq) FROM outbox"
+    " WHERE seq IS NOT NULL), 0)::int8";
+
+static const char SQL_APPEND[] =
+    "INSERT INTO outbox (topic, subject, actor, schema_version, data)"
+    " VALUES ($1, $2, $3, $4, $5)";
+
+static const char SQL_CURSOR_GET[] =
+    "SELECT last_seq FROM bus_cursor WHERE publisher = $1 AND part = $2";
+
+/* Moves the cursor from exactly where we think it is; no row back means
+ * another instance moved it, and the batch must not commit. */
+static const char SQL_CURSOR_SET[] =
+    "INSERT INTO bus_cursor AS c (publisher, part, last_seq)"
+    " SELECT $1, $2, $3 WHERE $4::int8 = 0"
+    "   OR EXISTS (SELECT 1 FROM bus_cursor"
+    "              WHERE publisher = $1 AND part = $2)"
+    " ON CONFLICT (publisher, part) DO UPDATE"
+    "   SET last_seq = EXCLUDED.last_seq, updated_at = now()"
+    "   WHERE c.last_seq = $4::int8"
+    " RETURNING 1";
+
+static const char SQL_RETENTION[] =
+    "DELETE FROM outbox WHERE seq IS NOT NULL"
+    " AND created_at < now() - make_interval(days => $1::int)"
+    " AND seq < (SELECT last_seq FROM bus_publisher WHERE name = $2)";
+
+static const char SQL_BACKLOG[] =
+    "SELECT count(*) FROM outbox WHERE seq IS NULL";
+
+struct qev {
+	struct qev *next;
+	sn_event    ev;
+	char        buf[]; /* the strings and data ev points into */
+};
+
+struct handler {
+	char             *topic;
+	sn_bus_handler_fn fn;
+	void             *arg;
+	struct handler   *next;
+};
+
+struct stream {
+	sn_bus         *bus;
+	char           *name;
+	char           *pub_url;
+	char           *replay_url;
+	nng_socket      sub;
+	nng_socket      req;
+	sn_nngwatch    *wsub;
+	sn_nngwatch    *wreq;
+	uv_timer_t      timer;  /* apply retry */
+	uv_timer_t      rtimer; /* replay timeout or retry */
+	bool            loaded;
+	bool            loading;
+	bool            applying;
+	bool            replay_inflight;
+	bool            probe; /* ask once to learn the head */
+	uint64_t        committed;
+	uint64_t        queued_to;
+	uint64_t        known_head;
+	struct qev     *qhead, *qtail;
+	size_t          qlen;
+	uint32_t        backoff_ms;
+	/* the batch being applied */
+	sn_tx          *tx;
+	struct qev     *cur;
+	size_t          batch_n;
+	uint64_t        batch_last;
+	bool            lost_logged;
+	int             open; /* timers not yet closed, once closing */
+	struct handler *handlers;
+	sn_counter     *c_consumed, *c_replayed, *c_skipped, *c_gaps;
+	struct stream  *next;
+};
+
+struct frame {
+	uint64_t seq;
+	nng_msg *msg;
+};
+
+struct sn_bus {
+	sn_loop       *loop;
+	sn_db         *db;
+	sn_metrics    *metrics;
+	sn_bus_config  cfg;
+	char          *publisher;
+	char           part[24];
+	bool           publishes;
+	nng_socket     pub;
+	nng_socket     rep;
+	sn_nngwatch   *wrep;
+	uv_timer_t     heartbeat;
+	uv_timer_t     relay_timer;
+	uv_timer_t     retention;
+	int            open_handles;
+	bool           closing;
+	bool           draining;
+	void (*drain_done)(void *);
+	void          *drain_arg;
+	/* relay */
+	bool           relay_running;
+	bool           relay_again;
+	uint64_t       published; /* highest sequence assigned */
+	bool           head_loaded;
+	struct frame  *frames;
+	size_t         nframes, capframes;
+	uint32_t       relay_backoff_ms;
+	uint64_t       relay_not_before;
+	/* replay server */
+	nng_msg       *rep_req;
+	Sn__Bus__V1__ReplayRequest *rreq;
+	uint64_t       rep_latest, rep_oldest;
+	uint32_t       hb_ticks;
+	struct stream *streams;
+	sn_counter    *c_published, *c_malformed, *c_replay_served;
+	sn_gauge      *g_backlog;
+};
+
+static void stream_maybe_apply(struct stream *st);
+static void stream_maybe_replay(struct stream *st);
+static void relay_kick(sn_bus *bus);
+static void drain_check(sn_bus *bus);
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static char *
+dupstr(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char  *d = malloc(n);
+	if (d != NULL)
+		memcpy(d, s, n);
+	return d;
+}
+
+static uint32_t
+hash32(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++) {
+		h ^= (unsigned char) *s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static void
+format_time(int64_t us, char out[40])
+{
+	time_t    secs = (time_t) (us / 1000000);
+	long      frac = (long) (us % 1000000);
+	struct tm tm;
+	if (frac < 0) {
+		frac += 1000000;
+		secs -= 1;
+	}
+	gmtime_r(&secs, &tm);
+	size_t n = strftime(out, 40, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 40 - n, ".%06ldZ", frac % 1000000);
+}
+
+static void
+handle_closed(uv_handle_t *h)
+{
+	sn_bus *bus = h->data;
+	if (--bus->open_handles == 0)
+		free(bus);
+}
+
+static void
+stream_timer_closed(uv_handle_t *h)
+{
+	struct stream *st  = h->data;
+	sn_bus        *bus = st->bus;
+	if (--st->open == 0)
+		free(st);
+	if (--bus->open_handles == 0)
+		free(bus);
+}
+
+/* Fills an Envelope from a row of SQL_ASSIGN or SQL_REPLAY (binary
+ * results). Strings point into res; valid while res is. */
+static void
+row_envelope(const PGresult *res, int row, const char *source,
+    Sn__Bus__V1__Envelope *env, char timebuf[40])
+{
+	sn__bus__v1__envelope__init(env);
+	env->source   = (char *) source;
+	env->sequence = (uint64_t) sn_db_i64_bin(res, row, 0);
+	env->id       = PQgetvalue(res, row, 1);
+	env->type     = PQgetvalue(res, row, 2);
+	env->subject  = PQgetvalue(res, row, 3);
+	env->actor    = PQgetvalue(res, row, 4);
+	const unsigned char *v =
+	    (const unsigned char *) PQgetvalue(res, row, 5);
+	env->schema_version = (uint32_t) v[0] << 24 | (uint32_t) v[1] << 16 |
+	    (uint32_t) v[2] << 8 | (uint32_t) v[3];
+	env->data.data    = (uint8_t *) PQgetvalue(res, row, 6);
+	env->data.len     = (size_t) PQgetlength(res, row, 6);
+	env->time_unix_us = sn_db_i64_bin(res, row, 7);
+	format_time(env->time_unix_us, timebuf);
+	env->time = timebuf;
+}
+
+/* "<topic>\0<Envelope>" as an NNG message. */
+static nng_msg *
+frame_new(const char *topic, const ProtobufCMessage *m)
+{
+	size_t   tlen = strlen(topic) + 1;
+	size_t   plen = protobuf_c_message_get_packed_size(m);
+	nng_msg *msg;
+	if (nng_msg_alloc(&msg, tlen + plen) != 0)
+		return NULL;
+	uint8_t *body = nng_msg_body(msg);
+	memcpy(body, topic, tlen);
+	protobuf_c_message_pack(m, body + tlen);
+	return msg;
+}
+
+/* ---- publishing: append and relay --------------------------------------- */
+
+static void
+relay_wake(void *arg)
+{
+	relay_kick(arg);
+}
+
+sn_err
+sn_bus_append(sn_bus *bus, sn_tx *tx, const sn_event_out *ev)
+{
+	if (!bus->publishes || ev->type == NULL || ev->type[0] == '\0')
+		return SN_EINVAL;
+	if (ev->len > MSG_MAX / 2)
+		return SN_ERANGE;
+	char ver[16];
+	snprintf(ver, sizeof(ver), "%u", ev->schema_version);
+	const char *values[5]  = { ev->type, ev->subject ? ev->subject : "",
+                ev->actor ? ev->actor : "system", ver,
+                (const char *) ev->data };
+	int         lengths[5] = { 0, 0, 0, 0, (int) ev->len };
+	int         formats[5] = { 0, 0, 0, 0, 1 };
+	if (ev->data == NULL)
+		values[4] = "";
+	sn_err err = sn_tx_query_bin(
+	    tx, SQL_APPEND, 5, values, lengths, formats, 0, NULL, NULL);
+	if (err != SN_OK)
+		return err;
+	return sn_tx_on_commit(tx, relay_wake, bus);
+}
+
+static void
+frames_clear(sn_bus *bus)
+{
+	for (size_t i = 0; i < bus->nframes; i++)
+		nng_msg_free(bus->frames[i].msg);
+	bus->nframes = 0;
+}
+
+static int
+cmp_frame(const void *a, const void *b)
+{
+	uint64_t x = ((const struct frame *) a)->seq;
+	uint64_t y = ((const struct frame *) b)->seq;
+	return x < y ? -1 : x > y;
+}
+
+static void
+relay_rows(sn_tx *tx, PGresult *res, void *arg)
+{
+	sn_bus *bus = arg;
+	int     n   = PQntuples(res);
+	(void) tx;
+	if ((size_t) n > bus->capframes) {
+		struct frame *nf = realloc(bus->frames, (size_t) n * sizeof(*nf));
+		if (nf == NULL) {
+			sn_tx_rollback(tx, SN_ENOMEM);
+			return;
+		}
+		bus->frames    = nf;
+		bus->capframes = (size_t) n;
+	}
+	for (int i = 0; i < n; i++) {
+		Sn__Bus__V1__Envelope env;
+		char                  tb[40];
+		row_envelope(res, i, bus->publisher, &env, tb);
+		nng_msg *msg = frame_new(env.type, &env.base);
+		if (msg == NULL) {
+			sn_tx_rollback(tx, SN_ENOMEM);
+			return;
+		}
+		bus->frames[bus->nframes].seq = env.sequence;
+		bus->frames[bus->nframes].msg = msg;
+		bus->nframes++;
+	}
+}
+
+static void
+relay_locked(sn_tx *tx, PGresult *res, void *arg)
+{
+	sn_bus *bus = arg;
+	if (PQntuples(res) != 1 || PQgetvalue(res, 0, 0)[0] != 't') {
+		/* Another instance of this publisher is relaying. */
+		sn_tx_rollback(tx, SN_EBUSY);
+		return;
+	}
+	char        lim[16];
+	snprintf(lim, sizeof(lim), "%u", bus->cfg.relay_batch);
+	const char *v[2] = { bus->publisher, lim };
+	sn_err      err  = sn_tx_query_bin(
+            tx, SQL_ASSIGN, 2, v, NULL, NULL, 1, relay_rows, bus);
+	if (err != SN_OK)
+		sn_tx_rollback(tx, err);
+	else
+		sn_tx_commit(tx);
+}
+
+static void
+relay_begin(sn_tx *tx, void *arg)
+{
+	sn_bus     *bus = arg;
+	const char *v[1] = { bus->publisher };
+	sn_err      err  = sn_tx_query(tx,
+            "SELECT pg_try_advisory_xact_lock(hashtext('sn.relay.' || $1))",
+            1, v, relay_locked, bus);
+	if (err != SN_OK)
+		sn_tx_rollback(tx, err);
+}
+
+static bool
+failpoint(const char *name)
+{
+	const char *fp = getenv("SN_FAILPOINT");
+	return fp != NULL && strcmp(fp, name) == 0;
+}
+
+static void
+relay_done(sn_err err, void *arg)
+{
+	sn_bus *bus = arg;
+	bus->relay_running = false;
+	if (err != SN_OK) {
+		frames_clear(bus);
+		if (err != SN_EBUSY && err != SN_ECLOSED)
+			sn_log(SN_LOG_WARN, "relay pass failed", "error",
+			    sn_strerror(err), NULL);
+		bus->relay_backoff_ms = bus->relay_backoff_ms
+		    ? bus->relay_backoff_ms * 2 : BACKOFF_MIN_MS;
+		if (bus->relay_backoff_ms > BACKOFF_MAX_MS)
+			bus->relay_backoff_ms = BACKOFF_MAX_MS;
+		bus->relay_not_before = sn_now_ms() + bus->relay_backoff_ms;
+		drain_check(bus);
+		return;
+	}
+	bus->relay_backoff_ms = 0;
+	size_t n              = bus->nframes;
+	if (n > 0 && failpoint("relay.after_commit")) {
+		sn_log(SN_LOG_WARN, "failpoint relay.after_commit: SIGKILL",
+		    NULL);
+		raise(SIGKILL);
+	}
+	qsort(bus->frames, n, sizeof(*bus->frames), cmp_frame);
+	for (size_t i = 0; i < n; i++) {
+		/* PUB never blocks: a slow subscriber loses messages here,
+		 * and gets them back by replay. */
+		int rv = nng_sendmsg(bus->pub, bus->frames[i].msg,
+		    NNG_FLAG_NONBLOCK);
+		if (rv != 0)
+			nng_msg_free(bus->frames[i].msg);
+		if (bus->frames[i].seq > bus->published)
+			bus->published = bus->frames[i].seq;
+	}
+	bus->nframes = 0;
+	if (n > 0)
+		sn_counter_add(bus->c_published, n);
+	if (n == bus->cfg.relay_batch || bus->relay_again) {
+		bus->relay_again = false;
+		relay_kick(bus);
+	}
+	drain_check(bus);
+}
+
+static void
+relay_kick(sn_bus *bus)
+{
+	if (bus->closing || !bus->publishes)
+		return;
+	if (bus->relay_running) {
+		bus->relay_again = true;
+		return;
+	}
+	bus->relay_running = true;
+	sn_db_tx(bus->db, relay_begin, relay_done, bus);
+}
+
+static void
+on_relay_timer(uv_timer_t *t)
+{
+	sn_bus *bus = t->data;
+	if (sn_now_ms() < bus->relay_not_before)
+		return;
+	relay_kick(bus);
+}
+
+/* ---- heartbeat, head, retention ---------------------------------------- */
+
+static void
+head_loaded(sn_err err, PGresult *res, void *arg)
+{
+	sn_bus *bus = arg;
+	if (err != SN_OK || res == NULL || PQntuples(res) != 1)
+		return;
+	uint64_t last = (uint64_t) sn_db_i64(res, 0, 0);
+	if (last > bus->published)
+		bus->published = last;
+	bus->head_loaded = true;
+}
+
+static void
+backlog_loaded(sn_err err, PGresult *res, void *arg)
+{
+	sn_bus *bus = arg;
+	if (err == SN_OK && res != NULL && PQntuples(res) == 1)
+		sn_gauge_set(bus->g_backlog, sn_db_i64(res, 0, 0));
+}
+
+static void
+on_heartbeat(uv_timer_t *t)
+{
+	sn_bus *bus = t->data;
+	if (!bus->head_loaded) {
+		/* Sequences assigned before a crash were perhaps never sent:
+		 * the heartbeat must announce them all the same. */
+		const char *v[1] = { bus->publisher };
+		sn_db_query(bus->db, SQL_HEAD, 1, v, head_loaded, bus);
+		return;
+	}
+	if (++bus->hb_ticks % 5 == 0)
+		sn_db_query(bus->db, SQL_BACKLOG, 0, NULL, backlog_loaded, bus);
+	Sn__Bus__V1__Heartbeat hb = SN__BUS__V1__HEARTBEAT__INIT;
+	hb.latest_sequence        = bus->published;
+	uint8_t buf[32];
+	size_t  hlen = sn__bus__v1__heartbeat__pack(&hb, buf);
+	Sn__Bus__V1__Envelope env = SN__BUS__V1__ENVELOPE__INIT;
+	char                  tb[40];
+	env.source       = bus->publisher;
+	env.type         = (char *) HEARTBEAT_TOPIC;
+	env.actor        = (char *) "system";
+	env.time_unix_us = sn_wall_us();
+	format_time(env.time_unix_us, tb);
+	env.time           = tb;
+	env.schema_version = 1;
+	env.data.data      = buf;
+	env.data.len       = hlen;
+	nng_msg *msg       = frame_new(HEARTBEAT_TOPIC, &env.base);
+	if (msg != NULL && nng_sendmsg(bus->pub, msg, NNG_FLAG_NONBLOCK) != 0)
+		nng_msg_free(msg);
+}
+
+static void
+retention_done(sn_err err, PGresult *res, void *arg)
+{
+	(void) arg;
+	if (err == SN_OK && res != NULL && atoi(PQcmdTuples(res)) > 0)
+		sn_log(SN_LOG_INFO, "outbox retention", "deleted",
+		    PQcmdTuples(res), NULL);
+}
+
+static void
+on_retention(uv_timer_t *t)
+{
+	sn_bus *bus = t->data;
+	char    days[16];
+	snprintf(days, sizeof(days), "%u", bus->cfg.retention_days);
+	const char *v[2] = { days, bus->publisher };
+	sn_db_query(bus->db, SQL_RETENTION, 2, v, retention_done, bus);
+}
+
+/* ---- replay server ------------------------------------------------------ */
+
+static void rep_ready(nng_socket sock, void *arg);
+
+static void
+rep_send(sn_bus *bus, Sn__Bus__V1__ReplayReply *reply)
+{
+	size_t   len = sn__bus__v1__replay_reply__get_packed_size(reply);
+	nng_msg *msg = bus->rep_req;
+	bus->rep_req = NULL;
+	nng_msg_clear(msg);
+	if (nng_msg_realloc(msg, len) == 0) {
+		sn__bus__v1__replay_reply__pack(reply, nng_msg_body(msg));
+		if (nng_sendmsg(bus->rep, msg, NNG_FLAG_NONBLOCK) != 0)
+			nng_msg_free(msg);
+	} else {
+		nng_msg_free(msg);
+	}
+	if (bus->rreq != NULL) {
+		sn__bus__v1__replay_request__free_unpacked(bus->rreq, NULL);
+		bus->rreq = NULL;
+	}
+	if (!bus->closing) {
+		sn_nngwatch_resume(bus->wrep);
+		rep_ready(bus->rep, bus);
+	}
+}
+
+static void
+replay_rows(sn_tx *tx, PGresult *res, void *arg)
+{
+	sn_bus *bus = arg;
+	int     n   = PQntuples(res);
+	(void) tx;
+	Sn__Bus__V1__ReplayReply reply = SN__BUS__V1__REPLAY_REPLY__INIT;
+	Sn__Bus__V1__Envelope   *envs  = calloc((size_t) (n ? n : 1),
+	          sizeof(*envs));
+	Sn__Bus__V1__Envelope  **ptrs  = calloc((size_t) (n ? n : 1),
+	          sizeof(*ptrs));
+	char (*times)[40] = calloc((size_t) (n ? n : 1), 40);
+	if (envs == NULL || ptrs == NULL || times == NULL) {
+		reply.error = (char *) "out of memory";
+		n           = 0;
+	}
+	size_t bytes = 0;
+	int    kept  = 0;
+	for (int i = 0; i < n; i++) {
+		row_envelope(res, i, bus->publisher, &envs[i], times[i]);
+		bytes += envs[i].data.len + 128;
+		if (kept > 0 && bytes > REPLAY_MAX_BYTES)
+			break;
+		ptrs[kept++] = &envs[i];
+	}
+	reply.n_events        = (size_t) kept;
+	reply.events          = ptrs;
+	reply.latest_sequence = bus->rep_latest;
+	reply.oldest_sequence = bus->rep_oldest;
+	if (kept > 0 && (uint32_t) kept == bus->rreq->max_count)
+		reply.scanned_to = envs[kept - 1].sequence;
+	else if (kept > 0 && kept < n)
+		reply.scanned_to = envs[kept - 1].sequence;
+	else
+		reply.scanned_to = bus->rep_latest;
+	sn_counter_add(bus->c_replay_served, (uint64_t) kept);
+	rep_send(bus, &reply);
+	free(envs);
+	free(ptrs);
+	free(times);
+}
+
+static void
+replay_head(sn_tx *tx, PGresult *res, void *arg)
+{
+	sn_bus *bus = arg;
+	(void) tx;
+	bus->rep_latest = (uint64_t) sn_db_i64(res, 0, 0);
+	bus->rep_oldest = (uint64_t) sn_db_i64(res, 0, 1);
+	if (bus->rep_latest > bus->published)
+		bus->published = bus->rep_latest;
+}
+
+static void
+replay_begin(sn_tx *tx, void *arg)
+{
+	sn_bus *bus = arg;
+	char    from[24], max[16];
+	uint32_t m = bus->rreq->max_count;
+	if (m == 0 || m > REPLAY_MAX)
+		m = REPLAY_MAX;
+	bus->rreq->max_count = m;
+	snprintf(from, sizeof(from), "%llu",
+	    (unsigned long long) bus->rreq->from_sequence);
+	snprintf(max, sizeof(max), "%u", m);
+	const char *hv[1] = { bus->publisher };
+	const char *rv[3] = { from, max,
+		bus->rreq->topic_prefix ? bus->rreq->topic_prefix : "" };
+	/* Head first, so that latest_sequence is never below the events. */
+	if (sn_tx_query(tx, SQL_HEAD, 1, hv, replay_head, bus) != SN_OK ||
+	    sn_tx_query_bin(tx, SQL_REPLAY, 3, rv, NULL, NULL, 1, replay_rows,
+	        bus) != SN_OK) {
+		sn_tx_rollback(tx, SN_EDB);
+		return;
+	}
+	sn_tx_commit(tx);
+}
+
+static void
+replay_done(sn_err err, void *arg)
+{
+	sn_bus *bus = arg;
+	if (err == SN_OK || bus->rep_req == NULL)
+		return;
+	Sn__Bus__V1__ReplayReply reply = SN__BUS__V1__REPLAY_REPLY__INIT;
+	reply.error = (char *) "publisher database unavailable";
+	rep_send(bus, &reply);
+}
+
+static void
+rep_ready(nng_socket sock, void *arg)
+{
+	sn_bus *bus = arg;
+	while (bus->rep_req == NULL && !bus->closing) {
+		nng_msg *msg;
+		int      rv = nng_recvmsg(sock, &msg, NNG_FLAG_NONBLOCK);
+		if (rv != 0)
+			return;
+		Sn__Bus__V1__ReplayRequest *rq =
+		    sn__bus__v1__replay_request__unpack(
+		        NULL, nng_msg_len(msg), nng_msg_body(msg));
+		if (rq == NULL || rq->from_sequence == 0) {
+			sn_counter_add(bus->c_malformed, 1);
+			if (rq != NULL)
+				sn__bus__v1__replay_request__free_unpacked(
+				    rq, NULL);
+			nng_msg_free(msg); /* REP drops the request */
+			continue;
+		}
+		/* A REP socket serves one request at a time: hold further
+		 * ones in NNG until this one is answered. */
+		bus->rep_req = msg;
+		bus->rreq    = rq;
+		sn_nngwatch_pause(bus->wrep);
+		sn_db_tx(bus->db, replay_begin, replay_done, bus);
+	}
+}
+
+/* ---- following ------------------------------------------------------------ */
+
+static struct qev *
+qev_new(const Sn__Bus__V1__Envelope *env)
+{
+	const char *strs[6] = { env->source, env->id, env->type, env->subject,
+		env->time, env->actor };
+	size_t      need    = env->data.len;
+	for (int i = 0; i < 6; i++)
+		need += (strs[i] ? strlen(strs[i]) : 0) + 1;
+	struct qev *q = malloc(sizeof(*q) + need);
+	if (q == NULL)
+		return NULL;
+	char       *p   = q->buf;
+	const char *out[6];
+	for (int i = 0; i < 6; i++) {
+		size_t l = strs[i] ? strlen(strs[i]) : 0;
+		if (l)
+			memcpy(p, strs[i], l);
+		p[l]   = '\0';
+		out[i] = p;
+		p += l + 1;
+	}
+	if (env->data.len)
+		memcpy(p, env->data.data, env->data.len);
+	q->next              = NULL;
+	q->ev.source         = out[0];
+	q->ev.id             = out[1];
+	q->ev.type           = out[2];
+	q->ev.subject        = out[3];
+	q->ev.time           = out[4];
+	q->ev.actor          = out[5];
+	q->ev.sequence       = env->sequence;
+	q->ev.schema_version = env->schema_version;
+	q->ev.data           = (const uint8_t *) p;
+	q->ev.len            = env->data.len;
+	return q;
+}
+
+/* Queues env if it is the next one; says whether it was. */
+static bool
+stream_offer(struct stream *st, const Sn__Bus__V1__Envelope *env)
+{
+	if (env->sequence > st->known_head)
+		st->known_head = env->sequence;
+	if (!st->loaded)
+		return false;
+	if (env->sequence <= st->queued_to) {
+		sn_counter_add(st->c_skipped, 1);
+		return false;
+	}
+	if (env->sequence != st->queued_to + 1 ||
+	    st->qlen >= st->bus->cfg.queue_max)
+		return false;
+	struct qev *q = qev_new(env);
+	if (q == NULL)
+		return false;
+	if (st->qtail != NULL)
+		st->qtail->next = q;
+	else
+		st->qhead = q;
+	st->qtail = q;
+	st->qlen++;
+	st->queued_to = env->sequence;
+	return true;
+}
+
+static void
+sub_ready(nng_socket sock, void *arg)
+{
+	struct stream *st  = arg;
+	sn_bus        *bus = st->bus;
+	for (;;) {
+		nng_msg *msg;
+		if (nng_recvmsg(sock, &msg, NNG_FLAG_NONBLOCK) != 0)
+			break;
+		const uint8_t *body = nng_msg_body(msg);
+		size_t         len  = nng_msg_len(msg);
+		const uint8_t *nul  = memchr(body, 0, len);
+		Sn__Bus__V1__Envelope *env = NULL;
+		if (nul != NULL)
+			env = sn__bus__v1__envelope__unpack(NULL,
+			    len - (size_t) (nul + 1 - body), nul + 1);
+		if (env == NULL) {
+			sn_counter_add(bus->c_malformed, 1);
+			nng_msg_free(msg);
+			continue;
+		}
+		if (strcmp((const char *) body, HEARTBEAT_TOPIC) == 0) {
+			Sn__Bus__V1__Heartbeat *hb =
+			    sn__bus__v1__heartbeat__unpack(
+			        NULL, env->data.len, env->data.data);
+			if (hb != NULL) {
+				if (hb->latest_sequence > st->known_head)
+					st->known_head = hb->latest_sequence;
+				sn__bus__v1__heartbeat__free_unpacked(hb, NULL);
+			}
+		} else if (env->sequence > st->queued_to + 1 && st->loaded &&
+		    st->qlen < bus->cfg.queue_max) {
+			sn_counter_add(st->c_gaps, 1);
+			stream_offer(st, env);
+		} else {
+			stream_offer(st, env);
+		}
+		sn__bus__v1__envelope__free_unpacked(env, NULL);
+		nng_msg_free(msg);
+	}
+	stream_maybe_replay(st);
+	stream_maybe_apply(st);
+}
+
+static void
+on_replay_timer(uv_timer_t *t)
+{
+	struct stream *st = t->data;
+	/* No answer in time (publisher down or the reply lost): ask again;
+	 * a new request on a REQ socket abandons the old one. */
+	st->replay_inflight = false;
+	stream_maybe_replay(st);
+}
+
+static void
+stream_maybe_replay(struct stream *st)
+{
+	sn_bus *bus = st->bus;
+	if (!st->loaded || st->replay_inflight || bus->closing ||
+	    bus->draining)
+		return;
+	if (!st->probe && st->known_head <= st->queued_to)
+		return;
+	if (st->qlen >= bus->cfg.queue_max)
+		return;
+	uint32_t room = bus->cfg.queue_max - (uint32_t) st->qlen;
+	Sn__Bus__V1__ReplayRequest rq = SN__BUS__V1__REPLAY_REQUEST__INIT;
+	rq.from_sequence              = st->queued_to + 1;
+	rq.max_count                  = room < REPLAY_MAX ? room : REPLAY_MAX;
+	size_t   len                  = sn__bus__v1__replay_request__get_packed_size(&rq);
+	nng_msg *msg;
+	if (nng_msg_alloc(&msg, len) != 0)
+		return;
+	sn__bus__v1__replay_request__pack(&rq, nng_msg_body(msg));
+	int rv = nng_sendmsg(st->req, msg, NNG_FLAG_NONBLOCK);
+	if (rv != 0) {
+		nng_msg_free(msg);
+		/* Not connected yet: try again shortly. */
+		uv_timer_start(&st->rtimer, on_replay_timer, 200, 0);
+		st->replay_inflight = true;
+		return;
+	}
+	st->probe           = false;
+	st->replay_inflight = true;
+	uv_timer_start(&st->rtimer, on_replay_timer, REPLAY_TIMEOUT_MS, 0);
+}
+
+static void
+req_ready(nng_socket sock, void *arg)
+{
+	struct stream *st = arg;
+	for (;;) {
+		nng_msg *msg;
+		if (nng_recvmsg(sock, &msg, NNG_FLAG_NONBLOCK) != 0)
+			break;
+		Sn__Bus__V1__ReplayReply *r =
+		    sn__bus__v1__replay_reply__unpack(
+		        NULL, nng_msg_len(msg), nng_msg_body(msg));
+		nng_msg_free(msg);
+		uv_timer_stop(&st->rtimer);
+		st->replay_inflight = false;
+		if (r == NULL) {
+			sn_counter_add(st->bus->c_malformed, 1);
+			continue;
+		}
+		if (r->latest_sequence > st->known_head)
+			st->known_head = r->latest_sequence;
+		size_t got = 0;
+		for (size_t i = 0; i < r->n_events; i++) {
+			if (stream_offer(st, r->events[i]))
+				got++;
+		}
+		sn_counter_add(st->c_replayed, got);
+		if (r->error != NULL && r->error[0] != '\0') {
+			sn_log(SN_LOG_WARN, "replay refused", "publisher",
+			    st->name, "error", r->error, NULL);
+			st->replay_inflight = true;
+			uv_timer_start(&st->rtimer, on_replay_timer, 1000, 0);
+		} else if (r->n_events == 0 && st->known_head > st->queued_to &&
+		    r->oldest_sequence > st->queued_to + 1) {
+			if (!st->lost_logged)
+				sn_log(SN_LOG_ERROR,
+				    "events needed are past the publisher's "
+				    "retention; stream stopped",
+				    "publisher", st->name, NULL);
+			st->lost_logged     = true;
+			st->replay_inflight = true;
+			uv_timer_start(&st->rtimer, on_replay_timer, 5000, 0);
+		}
+		sn__bus__v1__replay_reply__free_unpacked(r, NULL);
+	}
+	stream_maybe_replay(st);
+	stream_maybe_apply(st);
+}
+
+static struct handler *
+find_handler(struct stream *st, const char *type)
+{
+	struct handler *any = NULL;
+	for (struct handler *h = st->handlers; h != NULL; h = h->next) {
+		if (strcmp(h->topic, type) == 0)
+			return h;
+		if (h->topic[0] == '\0')
+			any = h;
+	}
+	return any;
+}
+
+static void apply_next(sn_tx *tx, void *arg);
+
+static void
+cursor_checked(sn_tx *tx, PGresult *res, void *arg)
+{
+	struct stream *st = arg;
+	if (PQntuples(res) != 1) {
+		sn_log(SN_LOG_ERROR,
+		    "cursor moved by someone else; reloading", "publisher",
+		    st->name, NULL);
+		sn_tx_rollback(tx, SN_ECONFLICT);
+		return;
+	}
+	sn_tx_commit(tx);
+}
+
+static void
+apply_next(sn_tx *tx, void *arg)
+{
+	struct stream *st  = arg;
+	sn_bus        *bus = st->bus;
+	while (st->cur != NULL && st->batch_n < bus->cfg.apply_batch) {
+		struct qev *q = st->cur;
+		st->cur       = q->next;
+		st->batch_n++;
+		st->batch_last = q->ev.sequence;
+		if (bus->cfg.part_count > 1 &&
+		    hash32(q->ev.subject) % bus->cfg.part_count !=
+		        bus->cfg.part_index)
+			continue;
+		struct handler *h = find_handler(st, q->ev.type);
+		if (h == NULL)
+			continue;
+		sn_err err = h->fn(tx, &q->ev, h->arg);
+		if (err == SN_EPROTO) {
+			char seq[24];
+			snprintf(seq, sizeof(seq), "%llu",
+			    (unsigned long long) q->ev.sequence);
+			sn_log(SN_LOG_ERROR, "malformed event passed over",
+			    "publisher", st->name, "type", q->ev.type,
+			    "sequence", seq, NULL);
+			sn_counter_add(bus->c_malformed, 1);
+		} else if (err != SN_OK) {
+			sn_tx_rollback(tx, err);
+			return;
+		}
+		if (sn_tx_failed(tx))
+			return;
+		if (sn_tx_waiting(tx) > 0) {
+			/* The handler reads before it writes: the next
+			 * event waits for its answer. */
+			sn_tx_then(tx, apply_next, st);
+			return;
+		}
+	}
+	char last[24], prev[24];
+	snprintf(last, sizeof(last), "%llu",
+	    (unsigned long long) st->batch_last);
+	snprintf(prev, sizeof(prev), "%llu", (unsigned long long) st->committed);
+	const char *v[4] = { st->name, bus->part, last, prev };
+	if (sn_tx_query(tx, SQL_CURSOR_SET, 4, v, cursor_checked, st) != SN_OK)
+		sn_tx_rollback(tx, SN_EDB);
+}
+
+static void
+apply_begin(sn_tx *tx, void *arg)
+{
+	struct stream *st = arg;
+	st->tx            = tx;
+	st->cur           = st->qhead;
+	st->batch_n       = 0;
+	st->batch_last    = st->committed;
+	apply_next(tx, st);
+}
+
+static void stream_load(struct stream *st);
+
+static void
+on_apply_retry(uv_timer_t *t)
+{
+	stream_maybe_apply(t->data);
+}
+
+static void
+queue_clear(struct stream *st)
+{
+	while (st->qhead != NULL) {
+		struct qev *q = st->qhead;
+		st->qhead     = q->next;
+		free(q);
+	}
+	st->qtail = NULL;
+	st->qlen  = 0;
+}
+
+static void
+apply_done(sn_err err, void *arg)
+{
+	struct stream *st  = arg;
+	sn_bus        *bus = st->bus;
+	st->applying       = false;
+	st->tx             = NULL;
+	if (err == SN_OK) {
+		for (size_t i = 0; i < st->batch_n; i++) {
+			struct qev *q = st->qhead;
+			st->qhead     = q->next;
+			free(q);
+		}
+		if (st->qhead == NULL)
+			st->qtail = NULL;
+		st->qlen -= st->batch_n;
+		st->committed = st->batch_last;
+		sn_counter_add(st->c_consumed, st->batch_n);
+		st->backoff_ms = 0;
+		stream_maybe_replay(st);
+		stream_maybe_apply(st);
+	} else if (err == SN_ECONFLICT && !bus->closing) {
+		queue_clear(st);
+		st->loaded = false;
+		stream_load(st);
+	} else if (!bus->closing) {
+		st->backoff_ms = st->backoff_ms ? st->backoff_ms * 2
+		                                : BACKOFF_MIN_MS;
+		if (st->backoff_ms > BACKOFF_MAX_MS)
+			st->backoff_ms = BACKOFF_MAX_MS;
+		if (err != SN_ECLOSED)
+			sn_log(SN_LOG_WARN, "applying events failed; will retry",
+			    "publisher", st->name, "error", sn_strerror(err),
+			    NULL);
+		uv_timer_start(&st->timer, on_apply_retry, st->backoff_ms, 0);
+	}
+	drain_check(bus);
+}
+
+static void
+stream_maybe_apply(struct stream *st)
+{
+	sn_bus *bus = st->bus;
+	if (st->applying || st->qlen == 0 || bus->closing || bus->draining ||
+	    uv_is_active((uv_handle_t *) &st->timer))
+		return;
+	st->applying = true;
+	sn_db_tx(bus->db, apply_begin, apply_done, st);
+}
+
+static void
+cursor_loaded(sn_err err, PGresult *res, void *arg)
+{
+	struct stream *st = arg;
+	st->loading       = false;
+	if (err != SN_OK || res == NULL) {
+		/* The database is not there yet; the retry timer asks again. */
+		uv_timer_start(&st->timer, on_apply_retry, 500, 0);
+		return;
+	}
+	st->committed = PQntuples(res) ? (uint64_t) sn_db_i64(res, 0, 0) : 0;
+	st->queued_to = st->committed;
+	st->loaded    = true;
+	st->probe     = true;
+	stream_maybe_replay(st);
+}
+
+static void
+stream_load(struct stream *st)
+{
+	if (st->loading || st->bus->closing)
+		return;
+	st->loading      = true;
+	const char *v[2] = { st->name, st->bus->part };
+	sn_db_query(st->bus->db, SQL_CURSOR_GET, 2, v, cursor_loaded, st);
+}
+
+/* ---- public --------------------------------------------------------------- */
+
+static sn_err
+nng_fail(const char *what, int rv)
+{
+	sn_log(SN_LOG_ERROR, "bus socket failed", "step", what, "error",
+	    nng_strerror(rv), NULL);
+	return SN_ENNG;
+}
+
+sn_err
+sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
+    const sn_bus_config *cfg)
+{
+	sn_bus *bus = calloc(1, sizeof(*bus));
+	if (bus == NULL)
+		return SN_ENOMEM;
+	bus->loop    = loop;
+	bus->db      = db;
+	bus->metrics = m;
+	bus->cfg     = *cfg;
+	if (!bus->cfg.heartbeat_ms)
+		bus->cfg.heartbeat_ms = 1000;
+	if (!bus->cfg.relay_batch)
+		bus->cfg.relay_batch = 1000;
+	if (!bus->cfg.relay_poll_ms)
+		bus->cfg.relay_poll_ms = 50;
+	if (!bus->cfg.retention_days)
+		bus->cfg.retention_days = 30;
+	if (!bus->cfg.apply_batch)
+		bus->cfg.apply_batch = 500;
+	if (!bus->cfg.queue_max)
+		bus->cfg.queue_max = 20000;
+	if (!bus->cfg.part_count)
+		bus->cfg.part_count = 1;
+	snprintf(bus->part, sizeof(bus->part), "%u/%u", bus->cfg.part_index,
+	    bus->cfg.part_count);
+	bus->c_published = sn_metrics_counter(m,
+	    "sn_bus_events_published_total",
+	    "Events this service published on its PUB socket.", NULL);
+	bus->c_malformed = sn_metrics_counter(m,
+	    "sn_bus_events_malformed_total",
+	    "Bus messages or events dropped as malformed.", NULL);
+	bus->c_replay_served = sn_metrics_counter(m,
+	    "sn_bus_replay_served_total",
+	    "Events this service sent in answer to replay requests.", NULL);
+	bus->g_backlog = sn_metrics_gauge(m, "sn_bus_outbox_backlog",
+	    "Outbox rows still waiting for a sequence.", NULL);
+	bus->open_handles = 1; /* the bus itself, dropped by close */
+	uv_timer_init(sn_loop_uv(loop), &bus->heartbeat);
+	uv_timer_init(sn_loop_uv(loop), &bus->relay_timer);
+	uv_timer_init(sn_loop_uv(loop), &bus->retention);
+	bus->heartbeat.data = bus->relay_timer.data = bus->retention.data =
+	    bus;
+	bus->open_handles += 3;
+	if (cfg->publisher != NULL) {
+		int rv;
+		bus->publishes = true;
+		bus->publisher = dupstr(cfg->publisher);
+		if (bus->publisher == NULL)
+			goto fail;
+		if ((rv = nng_pub0_open(&bus->pub)) != 0) {
+			nng_fail("pub open", rv);
+			goto fail;
+		}
+		if (sn_nng_setup(bus->pub, 1 << 16, 8192) != SN_OK)
+			goto fail_pub;
+		if ((rv = nng_listen(bus->pub, cfg->pub_url, NULL, 0)) != 0) {
+			sn_log(SN_LOG_ERROR, "cannot listen", "url",
+			    cfg->pub_url, "error", nng_strerror(rv), NULL);
+			goto fail_pub;
+		}
+		if ((rv = nng_rep0_open(&bus->rep)) != 0) {
+			nng_fail("rep open", rv);
+			goto fail_pub;
+		}
+		if (sn_nng_setup(bus->rep, 1 << 16, 0) != SN_OK)
+			goto fail_rep;
+		if ((rv = nng_listen(bus->rep, cfg->replay_url, NULL, 0)) !=
+		    0) {
+			sn_log(SN_LOG_ERROR, "cannot listen", "url",
+			    cfg->replay_url, "error", nng_strerror(rv), NULL);
+			goto fail_rep;
+		}
+		if (sn_nngwatch_open(&bus->wrep, loop, bus->rep, rep_ready,
+		        bus) != SN_OK)
+			goto fail_rep;
+		uv_timer_start(&bus->heartbeat, on_heartbeat, 0,
+		    bus->cfg.heartbeat_ms);
+		uv_timer_start(&bus->relay_timer, on_relay_timer,
+		    bus->cfg.relay_poll_ms, bus->cfg.relay_poll_ms);
+		uv_timer_start(&bus->retention, on_retention, 60000,
+		    3600u * 1000u);
+	}
+	*out = bus;
+	return SN_OK;
+
+fail_rep:
+	nng_close(bus->rep);
+fail_pub:
+	nng_close(bus->pub);
+fail:
+	bus->publishes = false;
+	free(bus->publisher);
+	bus->publisher = NULL;
+	bus->closing   = true;
+	uv_close((uv_handle_t *) &bus->heartbeat, handle_closed);
+	uv_close((uv_handle_t *) &bus->relay_timer, handle_closed);
+	uv_close((uv_handle_t *) &bus->retention, handle_closed);
+	bus->open_handles--; /* freed by the last close callback */
+	return SN_ENNG;
+}
+
+static struct stream *
+stream_find(const sn_bus *bus, const char *publisher)
+{
+	for (struct stream *st = bus->streams; st != NULL; st = st->next)
+		if (strcmp(st->name, publisher) == 0)
+			return st;
+	return NULL;
+}
+
+sn_err
+sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
+    const char *replay_url)
+{
+	if (stream_find(bus, publisher) != NULL)
+		return SN_ECONFLICT;
+	struct stream *st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		return SN_ENOMEM;
+	st->bus        = bus;
+	st->name       = dupstr(publisher);
+	st->pub_url    = dupstr(pub_url);
+	st->replay_url = dupstr(replay_url);
+	if (st->name == NULL || st->pub_url == NULL || st->replay_url == NULL)
+		goto fail_free;
+	int rv;
+	if ((rv = nng_sub0_open(&st->sub)) != 0) {
+		nng_fail("sub open", rv);
+		goto fail_free;
+	}
+	/* The whole stream: a sequence numbers every topic, so skipping a
+	 * topic at the socket would look like loss. */
+	if (nng_socket_set(st->sub, NNG_OPT_SUB_SUBSCRIBE, "", 0) != 0 ||
+	    sn_nng_setup(st->sub, MSG_MAX, 0) != SN_OK ||
+	    nng_socket_set_int(st->sub, NNG_OPT_RECVBUF, 1024) != 0)
+		goto fail_sub;
+	if ((rv = nng_dial(st->sub, pub_url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+		sn_log(SN_LOG_ERROR, "cannot dial", "url", pub_url, "error",
+		    nng_strerror(rv), NULL);
+		goto fail_sub;
+	}
+	if ((rv = nng_req0_open(&st->req)) != 0) {
+		nng_fail("req open", rv);
+		goto fail_sub;
+	}
+	if (sn_nng_setup(st->req, MSG_MAX, 0) != SN_OK ||
+	    nng_socket_set_ms(st->req, NNG_OPT_REQ_RESENDTIME,
+	        REPLAY_TIMEOUT_MS) != 0)
+		goto fail_req;
+	if ((rv = nng_dial(st->req, replay_url, NULL, NNG_FLAG_NONBLOCK)) !=
+	    0) {
+		sn_log(SN_LOG_ERROR, "cannot dial", "url", replay_url, "error",
+		    nng_strerror(rv), NULL);
+		goto fail_req;
+	}
+	if (sn_nngwatch_open(&st->wsub, bus->loop, st->sub, sub_ready, st) !=
+	    SN_OK)
+		goto fail_req;
+	if (sn_nngwatch_open(&st->wreq, bus->loop, st->req, req_ready, st) !=
+	    SN_OK) {
+		sn_nngwatch_close(st->wsub, true);
+		nng_close(st->req);
+		goto fail_free;
+	}
+	char labels[160];
+	snprintf(labels, sizeof(labels), "publisher=\"%s\"", publisher);
+	sn_metrics *m  = bus->metrics;
+	st->c_consumed = sn_metrics_counter(m, "sn_bus_events_consumed_total",
+	    "Events applied (cursor moved past them), by publisher.", labels);
+	st->c_replayed = sn_metrics_counter(m, "sn_bus_events_replayed_total",
+	    "Events recovered through replay requests, by publisher.", labels);
+	st->c_skipped = sn_metrics_counter(m, "sn_bus_events_skipped_total",
+	    "Events received again and skipped as repeats, by publisher.",
+	    labels);
+	st->c_gaps = sn_metrics_counter(m, "sn_bus_gaps_total",
+	    "Gaps seen in a live stream, by publisher.", labels);
+	uv_timer_init(sn_loop_uv(bus->loop), &st->timer);
+	uv_timer_init(sn_loop_uv(bus->loop), &st->rtimer);
+	st->timer.data = st->rtimer.data = st;
+	bus->open_handles += 2;
+	st->next     = bus->streams;
+	bus->streams = st;
+	stream_load(st);
+	return SN_OK;
+
+fail_req:
+	nng_close(st->req);
+fail_sub:
+	nng_close(st->sub);
+fail_free:
+	free(st->name);
+	free(st->pub_url);
+	free(st->replay_url);
+	free(st);
+	return SN_ENNG;
+}
+
+sn_err
+sn_bus_on(sn_bus *bus, const char *publisher, const char *topic,
+    sn_bus_handler_fn fn, void *arg)
+{
+	struct stream *st = stream_find(bus, publisher);
+	if (st == NULL)
+		return SN_ENOTFOUND;
+	struct handler *h = calloc(1, sizeof(*h));
+	if (h == NULL || (h->topic = dupstr(topic)) == NULL) {
+		free(h);
+		return SN_ENOMEM;
+	}
+	h->fn        = fn;
+	h->arg       = arg;
+	h->next      = st->handlers;
+	st->handlers = h;
+	return SN_OK;
+}
+
+uint64_t
+sn_bus_published(const sn_bus *bus)
+{
+	return bus->published;
+}
+
+uint64_t
+sn_bus_cursor(const sn_bus *bus, const char *publisher)
+{
+	struct stream *st = stream_find(bus, publisher);
+	return st ? st->committed : 0;
+}
+
+static void
+drain_check(sn_bus *bus)
+{
+	if (!bus->draining || bus->drain_done == NULL)
+		return;
+	for (struct stream *st = bus->streams; st != NULL; st = st->next)
+		if (st->applying)
+			return;
+	if (bus->relay_running)
+		return;
+	if (bus->publishes && (bus->relay_again || bus->nframes > 0)) {
+		bus->relay_again = false;
+		relay_kick(bus);
+		return;
+	}
+	void (*done)(void *) = bus->drain_done;
+	bus->drain_done      = NULL;
+	done(bus->drain_arg);
+}
+
+static void
+drain_final_pass(sn_bus *bus)
+{
+	/* One last relay pass picks up whatever committed before the
+	 * drain began. */
+	if (bus->publishes)
+		bus->relay_again = true;
+	drain_check(bus);
+}
+
+void
+sn_bus_drain(sn_bus *bus, void (*done)(void *arg), void *arg)
+{
+	bus->draining  = true;
+	bus->drain_done = done;
+	bus->drain_arg  = arg;
+	for (struct stream *st = bus->streams; st != NULL; st = st->next) {
+		sn_nngwatch_pause(st->wsub);
+		uv_timer_stop(&st->timer);
+	}
+	drain_final_pass(bus);
+}
+
+void
+sn_bus_close(sn_bus *bus)
+{
+	if (bus == NULL)
+		return;
+	bus->closing = true;
+	frames_clear(bus);
+	free(bus->frames);
+	bus->frames = NULL;
+	if (bus->rep_req != NULL) {
+		nng_msg_free(bus->rep_req);
+		bus->rep_req = NULL;
+	}
+	if (bus->rreq != NULL) {
+		sn__bus__v1__replay_request__free_unpacked(bus->rreq, NULL);
+		bus->rreq = NULL;
+	}
+	while (bus->streams != NULL) {
+		struct stream *st = bus->streams;
+		bus->streams      = st->next;
+		sn_nngwatch_close(st->wsub, true);
+		sn_nngwatch_close(st->wreq, true);
+		queue_clear(st);
+		while (st->handlers != NULL) {
+			struct handler *h = st->handlers;
+			st->handlers      = h->next;
+			free(h->topic);
+			free(h);
+		}
+		free(st->name);
+		free(st->pub_url);
+		free(st->replay_url);
+		/* st goes with its timers, in stream_timer_closed. */
+		st->open = 2;
+		uv_close((uv_handle_t *) &st->timer, stream_timer_closed);
+		uv_close((uv_handle_t *) &st->rtimer, stream_timer_closed);
+	}
+	if (bus->publishes) {
+		sn_nngwatch_close(bus->wrep, true);
+		nng_close(bus->pub);
+	}
+	free(bus->publisher);
+	bus->publisher = NULL;
+	uv_close((uv_handle_t *) &bus->heartbeat, handle_closed);
+	uv_close((uv_handle_t *) &bus->relay_timer, handle_closed);
+	uv_close((uv_handle_t *) &bus->retention, handle_closed);
+	if (--bus->open_handles == 0)
+		free(bus);
+}

@@ -1,0 +1,1292 @@
+/*
+ * PostgreSQL on the loop.
+ *
+ * Each connection is in libpq's pipeline mode for its whole life. What we
+ * have sent and not yet read back is a FIFO of entries, one per protocol
+ * step (BEGIN, PREPARE, a query, COMMIT, ROLLBACK, a sync point) plus
+ * barriers that cost nothing on the wire; results are matched to the head
+ * of the FIFO as they arrive. A query's results end with a NULL from
+ * PQgetResult; a sync point's result is PGRES_PIPELINE_SYNC alone.
+ *
+ * A transaction is BEGIN, the caller's queries, then COMMIT and a sync.
+ * The server discards everything after an error until the next sync, and
+ * a transaction opened with BEGIN stays aborted across it, so a failure
+ * appends sync, ROLLBACK, sync, and the transaction ends at that last
+ * sync. COMMIT is sent as soon as commit was asked for and no query with
+ * a callback is outstanding (a callback could still add queries).
+ *
+ * User callbacks may queue queries, commit, roll back or open new
+ * transactions, but a failed send only marks the connection broken; it is
+ * torn down from the outer processing loop, never underneath a callback.
+ */
+#include "sn/db.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sn/log.h"
+
+#define MAX_POOL 64
+#define MAX_STMTS 256
+#define MAX_ON_COMMIT 4
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+enum ent_kind {
+	ENT_SETUP,
+	ENT_BEGIN,
+	ENT_PREPARE,
+	ENT_QUERY,
+	ENT_THEN,
+	ENT_COMMIT,
+	ENT_ROLLBACK,
+	ENT_SYNC,
+};
+
+struct stmt {
+	char        *sql;
+	uint64_t     hash;
+	bool         ready;
+	unsigned     id;
+	struct stmt *next;
+};
+
+struct ent {
+	enum ent_kind kind;
+	sn_tx        *tx;
+	sn_query_fn   cb;
+	sn_tx_then_fn then;
+	void         *arg;
+	struct stmt  *stmt; /* ENT_PREPARE */
+	bool          got;  /* a result arrived; the NULL after it ends it */
+	struct ent   *next;
+};
+
+enum conn_state {
+	CONN_DOWN,
+	CONN_CONNECTING,
+	CONN_SETUP,
+	CONN_IDLE,
+	CONN_BUSY,
+};
+
+struct pollh {
+	uv_poll_t     h;
+	struct conn *c;
+};
+
+struct conn {
+	sn_db          *db;
+	int             index;
+	PGconn         *pg;
+	enum conn_state state;
+	struct pollh   *poll;
+	int             fd;
+	int             events;
+	uv_timer_t      retry;
+	uint32_t        backoff_ms;
+	bool            broken;
+	bool            dirty;     /* sent since the last flush request */
+	bool            in_process;
+	struct ent     *head, *tail;
+	sn_tx          *tx;
+	struct stmt    *stmts;
+	unsigned        nstmts;
+	unsigned        next_stmt_id;
+};
+
+struct sn_tx {
+	sn_db         *db;
+	struct conn   *c;
+	sn_tx_begin_fn begin;
+	sn_tx_done_fn  done;
+	void          *arg;
+	size_t         pending;    /* entries not yet answered */
+	size_t         pending_cb; /* of which have a callback or are barriers */
+	bool           commit_asked;
+	bool           committing;
+	bool           failed;
+	bool           recovering;
+	sn_err         err;
+	struct ent    *final_sync;
+	int            non_commit;
+	void (*on_commit[MAX_ON_COMMIT])(void *);
+	void  *on_commit_arg[MAX_ON_COMMIT];
+	sn_tx *next;
+};
+
+struct sn_db {
+	sn_loop    *loop;
+	char       *conninfo;
+	char       *schema;
+	char       *name;
+	int         npool;
+	struct conn conns[MAX_POOL];
+	sn_tx      *wait_head, *wait_tail;
+	size_t      nbusy;
+	uv_timer_t  kick;
+	bool        closing;
+	int         open_handles;
+};
+
+static void conn_start(struct conn *c);
+static void conn_process(struct conn *c);
+static void conn_reset(struct conn *c, const char *why);
+static void dispatch(sn_db *db);
+static void on_kick(uv_timer_t *t);
+static void handle_gone(sn_db *db);
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static uint64_t
+fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603u;
+	for (; *s; s++) {
+		h ^= (unsigned char) *s;
+		h *= 1099511628211u;
+	}
+	return h;
+}
+
+static char *
+dupstr(const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	size_t n = strlen(s) + 1;
+	char  *d = malloc(n);
+	if (d != NULL)
+		memcpy(d, s, n);
+	return d;
+}
+
+static sn_err
+map_sqlstate(const char *state)
+{
+	if (state == NULL)
+		return SN_EDB;
+	if (strcmp(state, "23505") == 0)
+		return SN_ECONFLICT;
+	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)
+		return SN_EBUSY;
+	return SN_EDB;
+}
+
+static void
+quiet_notice(void *arg, const char *msg)
+{
+	(void) arg;
+	(void) msg;
+}
+
+/* ---- the FIFO of what was sent ---------------------------------------- */
+
+static struct ent *
+ent_push(struct conn *c, enum ent_kind kind, sn_tx *tx)
+{
+	struct ent *e = calloc(1, sizeof(*e));
+	if (e == NULL)
+		return NULL;
+	e->kind = kind;
+	e->tx   = tx;
+	if (c->tail != NULL)
+		c->tail->next = e;
+	else
+		c->head = e;
+	c->tail = e;
+	if (tx != NULL)
+		tx->pending++;
+	return e;
+}
+
+static struct ent *
+ent_pop(struct conn *c)
+{
+	struct ent *e = c->head;
+	c->head       = e->next;
+	if (c->head == NULL)
+		c->tail = NULL;
+	if (e->tx != NULL) {
+		e->tx->pending--;
+		if (e->cb != NULL || e->kind == ENT_THEN)
+			e->tx->pending_cb--;
+	}
+	return e;
+}
+
+/* ---- statements cache ------------------------------------------------- */
+
+static struct stmt *
+stmt_find(struct conn *c, const char *sql, uint64_t h)
+{
+	for (struct stmt *s = c->stmts; s != NULL; s = s->next)
+		if (s->hash == h && strcmp(s->sql, sql) == 0)
+			return s;
+	return NULL;
+}
+
+static void
+stmt_forget(struct conn *c, struct stmt *dead)
+{
+	for (struct stmt **p = &c->stmts; *p != NULL; p = &(*p)->next) {
+		if (*p == dead) {
+			*p = dead->next;
+			free(dead->sql);
+			free(dead);
+			c->nstmts--;
+			return;
+		}
+	}
+}
+
+static void
+stmts_clear(struct conn *c)
+{
+	while (c->stmts != NULL) {
+		struct stmt *s = c->stmts;
+		c->stmts       = s->next;
+		free(s->sql);
+		free(s);
+	}
+	c->nstmts = 0;
+}
+
+/* ---- polling ------------------------------------------------------------ */
+
+static void on_poll(uv_poll_t *h, int status, int events);
+
+static void
+on_poll_closed(uv_handle_t *h)
+{
+	struct pollh *p = h->data;
+	sn_db        *db = p->c->db;
+	free(p);
+	handle_gone(db);
+}
+
+static void
+poll_drop(struct conn *c)
+{
+	if (c->poll != NULL) {
+		uv_poll_stop(&c->poll->h);
+		uv_close((uv_handle_t *) &c->poll->h, on_poll_closed);
+		c->poll = NULL;
+	}
+	c->fd     = -1;
+	c->events = 0;
+}
+
+/* Watches the connection's current socket for events; libpq may change
+ * the socket while connecting, and then the poll handle is replaced. */
+static void
+poll_set(struct conn *c, int events)
+{
+	int fd = PQsocket(c->pg);
+	if (fd < 0) {
+		poll_drop(c);
+		return;
+	}
+	if (c->poll != NULL && c->fd != fd)
+		poll_drop(c);
+	if (c->poll == NULL) {
+		struct pollh *p = calloc(1, sizeof(*p));
+		if (p == NULL)
+			return;
+		p->c = c;
+		if (uv_poll_init(sn_loop_uv(c->db->loop), &p->h, fd) != 0) {
+			free(p);
+			return;
+		}
+		p->h.data = p;
+		c->db->open_handles++;
+		c->poll   = p;
+		c->fd     = fd;
+		c->events = 0;
+	}
+	if (events != c->events) {
+		uv_poll_start(&c->poll->h, events, on_poll);
+		c->events = events;
+	}
+}
+
+/* ---- transactions end here -------------------------------------------- */
+
+static void
+tx_finish(struct conn *c, sn_tx *tx)
+{
+	sn_err err = tx->failed ? tx->err : SN_OK;
+	if (c != NULL) {
+		c->tx = NULL;
+		if (c->state == CONN_BUSY)
+			c->state = CONN_IDLE;
+	}
+	tx->db->nbusy--;
+	if (err == SN_OK)
+		for (int i = 0; i < tx->non_commit; i++)
+			tx->on_commit[i](tx->on_commit_arg[i]);
+	tx->done(err, tx->arg);
+	free(tx);
+}
+
+/* Marks the connection for teardown, which the kick timer does: never
+ * underneath a caller that still holds its tx. */
+static void
+conn_broken(struct conn *c)
+{
+	c->broken = true;
+	uv_timer_start(&c->db->kick, on_kick, 0, 0);
+}
+
+static void
+conn_send_failed(struct conn *c)
+{
+	sn_log(SN_LOG_WARN, "database send failed", "error",
+	    PQerrorMessage(c->pg), NULL);
+	conn_broken(c);
+}
+
+static struct ent *
+send_sync(struct conn *c, sn_tx *tx)
+{
+	if (PQpipelineSync(c->pg) != 1) {
+		conn_send_failed(c);
+		return NULL;
+	}
+	return ent_push(c, ENT_SYNC, tx);
+}
+
+static void
+send_simple(struct conn *c, sn_tx *tx, enum ent_kind kind, const char *sql)
+{
+	if (PQsendQueryParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, 0) != 1) {
+		conn_send_failed(c);
+		return;
+	}
+	ent_push(c, kind, tx);
+	c->dirty = true;
+}
+
+static void
+tx_fail(sn_tx *tx, sn_err err)
+{
+	struct conn *c = tx->c;
+	if (tx->failed)
+		return;
+	tx->failed = true;
+	tx->err    = err == SN_OK ? SN_ECLOSED : err;
+	if (c == NULL || c->broken || tx->recovering)
+		return;
+	tx->recovering = true;
+	/* Skip to a sync, then end the explicit transaction block. */
+	send_sync(c, NULL);
+	send_simple(c, tx, ENT_ROLLBACK, "ROLLBACK");
+	struct ent *fin = send_sync(c, tx);
+	if (fin != NULL)
+		tx->final_sync = fin;
+}
+
+static void
+tx_maybe_commit(sn_tx *tx)
+{
+	struct conn *c = tx->c;
+	if (!tx->commit_asked || tx->committing || tx->failed ||
+	    tx->pending_cb > 0 || c == NULL || c->broken)
+		return;
+	tx->committing = true;
+	send_simple(c, tx, ENT_COMMIT, "COMMIT");
+	struct ent *fin = send_sync(c, tx);
+	if (fin != NULL)
+		tx->final_sync = fin;
+}
+
+/* ---- connection life -------------------------------------------------- */
+
+static void
+on_retry(uv_timer_t *t)
+{
+	conn_start(t->data);
+}
+
+/* Tears the connection down: the running transaction fails, and a new
+ * connection is attempted after a backoff. */
+static void
+conn_reset(struct conn *c, const char *why)
+{
+	sn_db *db = c->db;
+	if (c->pg != NULL && !db->closing)
+		sn_log(SN_LOG_WARN, "database connection lost", "why", why,
+		    "error", PQerrorMessage(c->pg), NULL);
+	poll_drop(c);
+	while (c->head != NULL)
+		free(ent_pop(c));
+	stmts_clear(c);
+	if (c->pg != NULL) {
+		PQfinish(c->pg);
+		c->pg = NULL;
+	}
+	c->state  = CONN_DOWN;
+	c->broken = false;
+	c->dirty  = false;
+	sn_tx *tx = c->tx;
+	if (tx != NULL) {
+		tx->c      = NULL;
+		tx->failed = true;
+		if (tx->err == SN_OK)
+			tx->err = db->closing ? SN_ECLOSED : SN_EDB;
+		tx_finish(c, tx);
+	}
+	if (db->closing)
+		return;
+	c->backoff_ms = c->backoff_ms == 0 ? BACKOFF_MIN_MS
+	                                    : c->backoff_ms * 2;
+	if (c->backoff_ms > BACKOFF_MAX_MS)
+		c->backoff_ms = BACKOFF_MAX_MS;
+	uv_timer_start(&c->retry, on_retry, c->backoff_ms, 0);
+}
+
+static void
+conn_flush(struct conn *c)
+{
+	if (c->pg == NULL || c->broken)
+		return;
+	if (c->dirty) {
+		if (PQsendFlushRequest(c->pg) != 1) {
+			conn_send_failed(c);
+			return;
+		}
+		c->dirty = false;
+	}
+	int rv = PQflush(c->pg);
+	if (rv < 0) {
+		conn_send_failed(c);
+		return;
+	}
+	poll_set(c, UV_READABLE | (rv == 1 ? UV_WRITABLE : 0));
+}
+
+static void
+conn_ready(struct conn *c)
+{
+	c->state      = CONN_IDLE;
+	c->backoff_ms = 0;
+	uv_timer_start(&c->db->kick, on_kick, 0, 0);
+}
+
+static void
+conn_connect_step(struct conn *c)
+{
+	switch (PQconnectPoll(c->pg)) {
+	case PGRES_POLLING_READING:
+		poll_set(c, UV_READABLE);
+		return;
+	case PGRES_POLLING_WRITING:
+		poll_set(c, UV_WRITABLE);
+		return;
+	case PGRES_POLLING_OK:
+		break;
+	default:
+		conn_reset(c, "connect failed");
+		return;
+	}
+	PQsetNoticeProcessor(c->pg, quiet_notice, NULL);
+	if (PQsetnonblocking(c->pg, 1) != 0 ||
+	    PQenterPipelineMode(c->pg) != 1) {
+		conn_reset(c, "pipeline mode refused");
+		return;
+	}
+	c->state = CONN_SETUP;
+	if (c->db->schema != NULL) {
+		const char *v[1] = { c->db->schema };
+		if (PQsendQueryParams(c->pg,
+		        "SELECT set_config('search_path', $1, false)", 1, NULL,
+		        v, NULL, NULL, 0) != 1) {
+			conn_reset(c, "setup send failed");
+			return;
+		}
+		ent_push(c, ENT_SETUP, NULL);
+	}
+	send_sync(c, NULL);
+	conn_flush(c);
+	if (c->broken)
+		conn_reset(c, "setup flush failed");
+}
+
+static void
+conn_start(struct conn *c)
+{
+	sn_db      *db     = c->db;
+	const char *keys[] = { "dbname", "application_name", NULL };
+	const char *vals[] = { db->conninfo, db->name, NULL };
+	c->pg              = PQconnectStartParams(keys, vals, 1);
+	if (c->pg == NULL) {
+		conn_reset(c, "out of memory");
+		return;
+	}
+	if (PQstatus(c->pg) == CONNECTION_BAD) {
+		conn_reset(c, "bad connection string");
+		return;
+	}
+	c->state = CONN_CONNECTING;
+	poll_set(c, UV_WRITABLE);
+}
+
+/* ---- results ---------------------------------------------------------- */
+
+static void
+handle_result(struct conn *c, struct ent *e, PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+	sn_tx         *tx = e->tx;
+
+	if (st == PGRES_PIPELINE_ABORTED) {
+		if (e->kind == ENT_PREPARE)
+			stmt_forget(c, e->stmt);
+		return;
+	}
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		if (e->kind == ENT_PREPARE)
+			stmt_forget(c, e->stmt);
+		if (e->kind == ENT_SETUP || tx == NULL) {
+			sn_log(SN_LOG_ERROR, "database setup failed", "sqlstate",
+			    state, "error", PQresultErrorMessage(res), NULL);
+			c->broken = true;
+			return;
+		}
+		sn_err err = map_sqlstate(state);
+		/* A conflict is often the expected answer (a repeat); say it
+		 * quietly, and everything else loudly. */
+		sn_log(err == SN_ECONFLICT ? SN_LOG_DEBUG : SN_LOG_WARN,
+		    "statement failed", "sqlstate", state, "error",
+		    PQresultErrorMessage(res), NULL);
+		tx_fail(tx, err);
+		return;
+	}
+	switch (e->kind) {
+	case ENT_PREPARE:
+		e->stmt->ready = true;
+		break;
+	case ENT_QUERY:
+		if (e->cb != NULL && tx != NULL && !tx->failed)
+			e->cb(tx, res, e->arg);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+conn_process(struct conn *c)
+{
+	if (c->in_process)
+		return;
+	c->in_process = true;
+	for (;;) {
+		if (c->broken)
+			break;
+		struct ent *e = c->head;
+		if (e == NULL)
+			break;
+		if (e->kind == ENT_THEN) {
+			ent_pop(c);
+			if (e->tx != NULL && !e->tx->failed)
+				e->then(e->tx, e->arg);
+			if (e->tx != NULL)
+				tx_maybe_commit(e->tx);
+			free(e);
+			continue;
+		}
+		if (PQisBusy(c->pg))
+			break;
+		PGresult *res = PQgetResult(c->pg);
+		if (res == NULL) {
+			if (!e->got)
+				break; /* nothing for the head yet */
+			ent_pop(c);
+			sn_tx *tx = e->tx;
+			free(e);
+			if (tx != NULL)
+				tx_maybe_commit(tx);
+			continue;
+		}
+		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
+			PQclear(res);
+			if (e->kind != ENT_SYNC) {
+				sn_log(SN_LOG_ERROR, "pipeline out of step", NULL);
+				c->broken = true;
+				break;
+			}
+			ent_pop(c);
+			sn_tx *tx = e->tx;
+			bool   fin = tx != NULL && tx->final_sync == e;
+			free(e);
+			if (c->state == CONN_SETUP && c->head == NULL) {
+				conn_ready(c);
+			} else if (fin) {
+				tx_finish(c, tx);
+				uv_timer_start(&c->db->kick, on_kick, 0, 0);
+			}
+			continue;
+		}
+		e->got = true;
+		handle_result(c, e, res);
+		PQclear(res);
+	}
+	c->in_process = false;
+	if (c->broken) {
+		conn_reset(c, "protocol failure");
+		return;
+	}
+	conn_flush(c);
+	if (c->broken)
+		conn_reset(c, "flush failed");
+}
+
+static void
+on_poll(uv_poll_t *h, int status, int events)
+{
+	struct pollh *p = h->data;
+	struct conn  *c = p->c;
+	(void) status;
+	if (c->state == CONN_CONNECTING) {
+		conn_connect_step(c);
+		return;
+	}
+	if (c->pg == NULL)
+		return;
+	if (events & UV_WRITABLE) {
+		conn_flush(c);
+		if (c->broken) {
+			conn_reset(c, "flush failed");
+			return;
+		}
+	}
+	if ((events & UV_READABLE) || status < 0) {
+		if (PQconsumeInput(c->pg) != 1 ||
+		    PQstatus(c->pg) == CONNECTION_BAD) {
+			conn_reset(c, "read failed");
+			return;
+		}
+	}
+	conn_process(c);
+}
+
+/* ---- the pool --------------------------------------------------------- */
+
+static void
+on_kick(uv_timer_t *t)
+{
+	sn_db *db = t->data;
+	for (int i = 0; i < db->npool; i++)
+		if (db->conns[i].broken && !db->conns[i].in_process)
+			conn_reset(&db->conns[i], "send failed");
+	dispatch(db);
+}
+
+static void
+dispatch(sn_db *db)
+{
+	if (db->closing)
+		return;
+	for (int i = 0; i < db->npool && db->wait_head != NULL; i++) {
+		struct conn *c = &db->conns[i];
+		if (c->state != CONN_IDLE || c->broken)
+			continue;
+		sn_tx *tx     = db->wait_head;
+		db->wait_head = tx->next;
+		if (db->wait_head == NULL)
+			db->wait_tail = NULL;
+		tx->next  = NULL;
+		tx->c     = c;
+		c->tx     = tx;
+		c->state  = CONN_BUSY;
+		c->in_process = true; /* begin's calls do not flush */
+		send_simple(c, tx, ENT_BEGIN, "BEGIN");
+		if (!c->broken)
+			tx->begin(tx, tx->arg);
+		c->in_process = false;
+		if (c->broken) {
+			conn_reset(c, "send failed");
+			continue;
+		}
+		tx_maybe_commit(tx);
+		conn_flush(c);
+		if (c->broken)
+			conn_reset(c, "flush failed");
+	}
+}
+
+sn_err
+sn_db_open(sn_db **out, sn_loop *loop, const sn_db_config *cfg)
+{
+	if (cfg->conninfo == NULL || cfg->pool < 1 || cfg->pool > MAX_POOL)
+		return SN_EINVAL;
+	sn_db *db = calloc(1, sizeof(*db));
+	if (db == NULL)
+		return SN_ENOMEM;
+	db->loop     = loop;
+	db->npool    = cfg->pool;
+	db->conninfo = dupstr(cfg->conninfo);
+	db->schema   = dupstr(cfg->schema);
+	db->name     = dupstr(cfg->name ? cfg->name : "safetynet");
+	if (db->conninfo == NULL || db->name == NULL ||
+	    (cfg->schema != NULL && db->schema == NULL)) {
+		free(db->conninfo);
+		free(db->schema);
+		free(db->name);
+		free(db);
+		return SN_ENOMEM;
+	}
+	uv_timer_init(sn_loop_uv(loop), &db->kick);
+	db->kick.data = db;
+	db->open_handles++;
+	for (int i = 0; i < db->npool; i++) {
+		struct conn *c = &db->conns[i];
+		c->db          = db;
+		c->index       = i;
+		c->fd          = -1;
+		uv_timer_init(sn_loop_uv(loop), &c->retry);
+		c->retry.data = c;
+		db->open_handles++;
+		conn_start(c);
+	}
+	*out = db;
+	return SN_OK;
+}
+
+static void
+handle_gone(sn_db *db)
+{
+	db->open_handles--;
+	if (db->closing && db->open_handles == 0) {
+		free(db->conninfo);
+		free(db->schema);
+		free(db->name);
+		free(db);
+	}
+}
+
+static void
+on_kick_closed(uv_handle_t *h)
+{
+	handle_gone(h->data);
+}
+
+static void
+on_retry_closed(uv_handle_t *h)
+{
+	handle_gone(((struct conn *) h->data)->db);
+}
+
+void
+sn_db_close(sn_db *db)
+{
+	if (db == NULL)
+		return;
+	db->closing = true;
+	while (db->wait_head != NULL) {
+		sn_tx *tx     = db->wait_head;
+		db->wait_head = tx->next;
+		tx->failed    = true;
+		tx->err       = SN_ECLOSED;
+		tx_finish(NULL, tx);
+	}
+	db->wait_tail = NULL;
+	for (int i = 0; i < db->npool; i++) {
+		struct conn *c = &db->conns[i];
+		conn_reset(c, "closing");
+		uv_timer_stop(&c->retry);
+		uv_close((uv_handle_t *) &c->retry, on_retry_closed);
+	}
+	uv_timer_stop(&db->kick);
+	uv_close((uv_handle_t *) &db->kick, on_kick_closed);
+}
+
+bool
+sn_db_ready(const sn_db *db)
+{
+	for (int i = 0; i < db->npool; i++)
+		if (db->conns[i].state == CONN_IDLE ||
+		    db->conns[i].state == CONN_BUSY)
+			return true;
+	return false;
+}
+
+size_t
+sn_db_busy(const sn_db *db)
+{
+	return db->nbusy;
+}
+
+void
+sn_db_tx(sn_db *db, sn_tx_begin_fn begin, sn_tx_done_fn done, void *arg)
+{
+	sn_tx *tx = calloc(1, sizeof(*tx));
+	if (tx == NULL || db->closing) {
+		/* Nowhere to report it but done, and never from inside this
+		 * call: a tx-less failure goes through the kick timer path
+		 * would need storage, so allocation failure aborts. */
+		if (tx == NULL)
+			abort();
+		free(tx);
+		done(SN_ECLOSED, arg);
+		return;
+	}
+	tx->db    = db;
+	tx->begin = begin;
+	tx->done  = done;
+	tx->arg   = arg;
+	db->nbusy++;
+	if (db->wait_tail != NULL)
+		db->wait_tail->next = tx;
+	else
+		db->wait_head = tx;
+	db->wait_tail = tx;
+	uv_timer_start(&db->kick, on_kick, 0, 0);
+}
+
+static sn_err
+tx_send(sn_tx *tx, const char *sql, int nparams, const char *const *values,
+    const int *lengths, const int *formats, int result_binary, bool prepare,
+    sn_query_fn cb, void *arg)
+{
+	struct conn *c = tx->c;
+	if (tx->failed || tx->committing || c == NULL)
+		return SN_ECLOSED;
+	if (c->broken)
+		return SN_EDB;
+	int ok;
+	if (prepare) {
+		uint64_t     h = fnv1a(sql);
+		struct stmt *s = stmt_find(c, sql, h);
+		if (s == NULL && c->nstmts < MAX_STMTS) {
+			s = calloc(1, sizeof(*s));
+			if (s == NULL || (s->sql = dupstr(sql)) == NULL) {
+				free(s);
+				return SN_ENOMEM;
+			}
+			s->hash = h;
+			s->id   = ++c->next_stmt_id;
+			char name[24];
+			snprintf(name, sizeof(name), "sn%u", s->id);
+			if (PQsendPrepare(c->pg, name, sql, nparams, NULL) !=
+			    1) {
+				free(s->sql);
+				free(s);
+				conn_send_failed(c);
+				return SN_EDB;
+			}
+			s->next  = c->stmts;
+			c->stmts = s;
+			c->nstmts++;
+			struct ent *pe = ent_push(c, ENT_PREPARE, tx);
+			if (pe == NULL)
+				return SN_ENOMEM;
+			pe->stmt = s;
+		}
+		if (s != NULL) {
+			char name[24];
+			snprintf(name, sizeof(name), "sn%u", s->id);
+			ok = PQsendQueryPrepared(c->pg, name, nparams, values,
+			    lengths, formats, result_binary);
+		} else {
+			ok = PQsendQueryParams(c->pg, sql, nparams, NULL,
+			    values, lengths, formats, result_binary);
+		}
+	} else {
+		ok = PQsendQueryParams(c->pg, sql, nparams, NULL, values,
+		    lengths, formats, result_binary);
+	}
+	if (ok != 1) {
+		conn_send_failed(c);
+		return SN_EDB;
+	}
+	struct ent *e = ent_push(c, ENT_QUERY, tx);
+	if (e == NULL)
+		return SN_ENOMEM;
+	e->cb  = cb;
+	e->arg = arg;
+	if (cb != NULL)
+		tx->pending_cb++;
+	c->dirty = true;
+	if (!c->in_process)
+		conn_flush(c); /* nobody else will: we are outside a callback */
+	return SN_OK;
+}
+
+sn_err
+sn_tx_query(sn_tx *tx, const char *sql, int nparams,
+    const char *const *values, sn_query_fn cb, void *arg)
+{
+	return tx_send(tx, sql, nparams, values, NULL, NULL, 0, true, cb, arg);
+}
+
+sn_err
+sn_tx_query_bin(sn_tx *tx, const char *sql, int nparams,
+    const char *const *values, const int *lengths, const int *formats,
+    int result_binary, sn_query_fn cb, void *arg)
+{
+	return tx_send(tx, sql, nparams, values, lengths, formats,
+	    result_binary, true, cb, arg);
+}
+
+sn_err
+sn_tx_query_once(sn_tx *tx, const char *sql, int nparams,
+    const char *const *values, sn_query_fn cb, void *arg)
+{
+	return tx_send(
+	    tx, sql, nparams, values, NULL, NULL, 0, false, cb, arg);
+}
+
+sn_err
+sn_tx_then(sn_tx *tx, sn_tx_then_fn fn, void *arg)
+{
+	struct conn *c = tx->c;
+	if (tx->failed || tx->committing || c == NULL)
+		return SN_ECLOSED;
+	if (c->head == NULL) {
+		fn(tx, arg);
+		return SN_OK;
+	}
+	struct ent *e = ent_push(c, ENT_THEN, tx);
+	if (e == NULL)
+		return SN_ENOMEM;
+	e->then = fn;
+	e->arg  = arg;
+	tx->pending_cb++;
+	return SN_OK;
+}
+
+size_t
+sn_tx_waiting(const sn_tx *tx)
+{
+	return tx->pending_cb;
+}
+
+sn_err
+sn_tx_on_commit(sn_tx *tx, void (*fn)(void *arg), void *arg)
+{
+	for (int i = 0; i < tx->non_commit; i++)
+		if (tx->on_commit[i] == fn && tx->on_commit_arg[i] == arg)
+			return SN_OK;
+	if (tx->non_commit == MAX_ON_COMMIT)
+		return SN_ERANGE;
+	tx->on_commit[tx->non_commit]     = fn;
+	tx->on_commit_arg[tx->non_commit] = arg;
+	tx->non_commit++;
+	return SN_OK;
+}
+
+void
+sn_tx_commit(sn_tx *tx)
+{
+	tx->commit_asked = true;
+	tx_maybe_commit(tx);
+	/* Asked from outside a callback (a timer, another tx's done):
+	 * nobody else will flush for us. */
+	if (tx->c != NULL && !tx->c->in_process)
+		conn_flush(tx->c);
+}
+
+void
+sn_tx_rollback(sn_tx *tx, sn_err err)
+{
+	tx_fail(tx, err);
+	if (tx->c != NULL && !tx->c->in_process)
+		conn_flush(tx->c);
+}
+
+bool
+sn_tx_failed(const sn_tx *tx)
+{
+	return tx->failed;
+}
+
+/* ---- one-statement reads ---------------------------------------------- */
+
+struct oneshot {
+	const char    *sql;
+	int            nparams;
+	char         **values;
+	sn_db_query_fn fn;
+	void          *arg;
+	bool           answered;
+};
+
+static void
+oneshot_free(struct oneshot *o)
+{
+	for (int i = 0; i < o->nparams; i++)
+		free(o->values[i]);
+	free(o->values);
+	free(o);
+}
+
+static void
+oneshot_result(sn_tx *tx, PGresult *res, void *arg)
+{
+	struct oneshot *o = arg;
+	o->answered       = true;
+	o->fn(SN_OK, res, o->arg);
+	sn_tx_commit(tx);
+}
+
+static void
+oneshot_begin(sn_tx *tx, void *arg)
+{
+	struct oneshot *o = arg;
+	sn_err          err = sn_tx_query_once(tx, o->sql, o->nparams,
+	             (const char *const *) o->values, oneshot_result, o);
+	if (err != SN_OK)
+		sn_tx_rollback(tx, err);
+}
+
+static void
+oneshot_done(sn_err err, void *arg)
+{
+	struct oneshot *o = arg;
+	if (!o->answered)
+		o->fn(err == SN_OK ? SN_EDB : err, NULL, o->arg);
+	oneshot_free(o);
+}
+
+void
+sn_db_query(sn_db *db, const char *sql, int nparams,
+    const char *const *values, sn_db_query_fn done, void *arg)
+{
+	struct oneshot *o = calloc(1, sizeof(*o));
+	if (o == NULL)
+		abort();
+	o->sql     = sql;
+	o->nparams = nparams;
+	o->fn      = done;
+	o->arg     = arg;
+	o->values  = calloc((size_t) (nparams > 0 ? nparams : 1),
+	     sizeof(char *));
+	if (o->values == NULL)
+		abort();
+	for (int i = 0; i < nparams; i++)
+		o->values[i] = values[i] ? dupstr(values[i]) : NULL;
+	sn_db_tx(db, oneshot_begin, oneshot_done, o);
+}
+
+/* ---- migrations -------------------------------------------------------- */
+
+static sn_err
+exec_ok(PGconn *pg, const char *sql, const char *what)
+{
+	PGresult *r  = PQexec(pg, sql);
+	int       st = PQresultStatus(r);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+		sn_log(SN_LOG_ERROR, "migration step failed", "step", what,
+		    "sqlstate", PQresultErrorField(r, PG_DIAG_SQLSTATE),
+		    "error", PQresultErrorMessage(r), NULL);
+		PQclear(r);
+		return SN_EDB;
+	}
+	PQclear(r);
+	return SN_OK;
+}
+
+static sn_err
+apply_one(PGconn *pg, const char *name, const char *sql)
+{
+	const char *v[1] = { name };
+	PGresult   *r    = PQexecParams(pg,
+	           "SELECT 1 FROM schema_migrations WHERE name = $1", 1, NULL, v,
+	           NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQclear(r);
+		return SN_EDB;
+	}
+	bool done = PQntuples(r) > 0;
+	PQclear(r);
+	if (done)
+		return SN_OK;
+	if (exec_ok(pg, "BEGIN", name) != SN_OK)
+		return SN_EDB;
+	if (exec_ok(pg, sql, name) != SN_OK)
+		goto fail;
+	r = PQexecParams(pg, "INSERT INTO schema_migrations (name) VALUES ($1)",
+	    1, NULL, v, NULL, NULL, 0);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		PQclear(r);
+		goto fail;
+	}
+	PQclear(r);
+	if (exec_ok(pg, "COMMIT", name) != SN_OK)
+		return SN_EDB;
+	sn_log(SN_LOG_INFO, "migration applied", "name", name, NULL);
+	return SN_OK;
+fail:
+	exec_ok(pg, "ROLLBACK", name);
+	return SN_EDB;
+}
+
+static int
+cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static bool
+is_migration_file(const char *n)
+{
+	size_t len = strlen(n);
+	return len > 8 && n[0] >= '0' && n[0] <= '9' && n[1] >= '0' &&
+	    n[1] <= '9' && n[2] >= '0' && n[2] <= '9' && n[3] == '_' &&
+	    strcmp(n + len - 4, ".sql") == 0;
+}
+
+static char *
+read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	char  *buf = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (cap - len < 4096) {
+			cap       = cap ? cap * 2 : 8192;
+			char *nb  = realloc(buf, cap);
+			if (nb == NULL) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		size_t n = fread(buf + len, 1, cap - len - 1, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}
+
+static sn_err
+apply_dir(PGconn *pg, const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (d == NULL) {
+		sn_log(SN_LOG_ERROR, "cannot open migrations folder", "dir",
+		    dir, NULL);
+		return SN_EIO;
+	}
+	char         **names = NULL;
+	size_t         n = 0, cap = 0;
+	struct dirent *de;
+	sn_err         err = SN_OK;
+	while ((de = readdir(d)) != NULL) {
+		if (!is_migration_file(de->d_name))
+			continue;
+		if (n == cap) {
+			cap        = cap ? cap * 2 : 16;
+			char **nn  = realloc(names, cap * sizeof(*names));
+			if (nn == NULL) {
+				err = SN_ENOMEM;
+				break;
+			}
+			names = nn;
+		}
+		if ((names[n] = dupstr(de->d_name)) == NULL) {
+			err = SN_ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (n > 0)
+		qsort(names, n, sizeof(*names), cmp_names);
+	for (size_t i = 0; i < n && err == SN_OK; i++) {
+		size_t plen = strlen(dir) + strlen(names[i]) + 2;
+		char  *path = malloc(plen);
+		if (path == NULL) {
+			err = SN_ENOMEM;
+			break;
+		}
+		snprintf(path, plen, "%s/%s", dir, names[i]);
+		char *sql = read_file(path);
+		free(path);
+		if (sql == NULL) {
+			sn_log(SN_LOG_ERROR, "cannot read migration", "name",
+			    names[i], NULL);
+			err = SN_EIO;
+			break;
+		}
+		err = apply_one(pg, names[i], sql);
+		free(sql);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return err;
+}
+
+sn_err
+sn_db_migrate(const char *conninfo, const char *schema,
+    const sn_migration *builtin, size_t nbuiltin, const char *dir)
+{
+	PGconn *pg = PQconnectdb(conninfo);
+	if (PQstatus(pg) != CONNECTION_OK) {
+		sn_log(SN_LOG_ERROR, "cannot connect for migrations", "error",
+		    PQerrorMessage(pg), NULL);
+		PQfinish(pg);
+		return SN_EDB;
+	}
+	PQsetNoticeProcessor(pg, quiet_notice, NULL);
+	sn_err      err = SN_OK;
+	const char *v[1] = { schema ? schema : "" };
+	PGresult   *r;
+	if (schema != NULL) {
+		r = PQexecParams(pg,
+		    "SELECT set_config('search_path', $1, false), "
+		    "pg_advisory_lock(hashtext('sn.migrate.' || $1))",
+		    1, NULL, v, NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+			sn_log(SN_LOG_ERROR, "cannot set search_path", "error",
+			    PQresultErrorMessage(r), NULL);
+			err = SN_EDB;
+		}
+		PQclear(r);
+	}
+	if (err == SN_OK)
+		err = exec_ok(pg,
+		    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+		    " name text PRIMARY KEY,"
+		    " applied_at timestamptz NOT NULL DEFAULT now())",
+		    "schema_migrations");
+	for (size_t i = 0; i < nbuiltin && err == SN_OK; i++)
+		err = apply_one(pg, builtin[i].name, builtin[i].sql);
+	if (err == SN_OK && dir != NULL)
+		err = apply_dir(pg, dir);
+	PQfinish(pg); /* releases the advisory lock */
+	return err;
+}
+
+int64_t
+sn_db_i64(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return 0;
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}
+
+int64_t
+sn_db_i64_bin(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col) || PQgetlength(res, row, col) != 8)
+		return 0;
+	const unsigned char *p = (const unsigned char *) PQgetvalue(res, row,
+	    col);
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return (int64_t) v;
+}
