@@ -614,12 +614,21 @@ conn_process(struct conn *c)
 		}
 		if (PQresultStatus(res) == PGRES_PIPELINE_SYNC) {
 			PQclear(res);
-			if (e->kind != ENT_SYNC) {
+			/* Everything before the sync point is over, whether
+			 * or not libpq said so with a NULL (after an error it
+			 * does not, and it skips aborted queries). */
+			while (c->head != NULL && c->head->kind != ENT_SYNC) {
+				struct ent *gone = ent_pop(c);
+				if (gone->kind == ENT_PREPARE && !gone->got)
+					stmt_forget(c, gone->stmt);
+				free(gone);
+			}
+			if (c->head == NULL) {
 				sn_log(SN_LOG_ERROR, "pipeline out of step", NULL);
 				c->broken = true;
 				break;
 			}
-			ent_pop(c);
+			e = ent_pop(c);
 			sn_tx *tx = e->tx;
 			bool   fin = tx != NULL && tx->final_sync == e;
 			free(e);
@@ -630,6 +639,28 @@ conn_process(struct conn *c)
 				uv_timer_start(&c->db->kick, on_kick, 0, 0);
 			}
 			continue;
+		}
+		if (e->got) {
+			/* A result for the next entry: this one ended without
+			 * its NULL. */
+			ent_pop(c);
+			sn_tx *tx = e->tx;
+			free(e);
+			if (tx != NULL)
+				tx_maybe_commit(tx);
+			e = c->head;
+			while (e != NULL && e->kind == ENT_THEN) {
+				/* Only a failed tx can be here: drop it. */
+				ent_pop(c);
+				free(e);
+				e = c->head;
+			}
+			if (e == NULL) {
+				PQclear(res);
+				sn_log(SN_LOG_ERROR, "pipeline out of step", NULL);
+				c->broken = true;
+				break;
+			}
 		}
 		e->got = true;
 		handle_result(c, e, res);

@@ -1,0 +1,564 @@
+# shellcheck shell=bash disable=SC2034
+# deploy/local/lib.sh: the functions behind deploy/local/{run,test,up,down}.
+#
+# Source it from a bash script running under `set -euo pipefail`. Every
+# function returns non-zero with a one-line message on stderr when it fails;
+# none of them depends on the current directory.
+#
+#   sn_install_deps             install the Debian packages that are missing
+#   sn_build VARIANT [ARGS...]  configure and build into build/VARIANT
+#   sn_run_dir_init             a private run folder (ipc sockets, logs)
+#   sn_pg_start / sn_pg_stop    a private PostgreSQL cluster on loopback
+#   sn_services                 the service names (services/*/CMakeLists.txt)
+#   sn_db_roles [NAMES...]      one role and one schema per service
+#   sn_services_start [VARIANT] start every service, wait for /readyz
+#   sn_traps / sn_stop_all      stop everything this shell started
+#
+# State lives in shell variables (SN_PG_DIR, SN_RUN_DIR, _SN_SVC_*), so a
+# script sources this file once and calls the functions in one shell.
+
+SN_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+ROOT="${ROOT:-$SN_ROOT}"
+
+# PostgreSQL 15's programs: Debian keeps them off PATH.
+SN_PG_BIN="${SN_PG_BIN:-/usr/lib/postgresql/15/bin}"
+
+# Everything the build, the tests and the local run need, by Debian name.
+# postgresql-15 already provides postgresql-contrib-15 and pgbench;
+# docker-compose (1.29, Python) is used only for `docker-compose config -q`.
+SN_DEB_PACKAGES=(
+	build-essential cmake pkg-config
+	libnng-dev libprotobuf-c-dev protobuf-c-compiler
+	libpq-dev libuv1-dev libmicrohttpd-dev libjansson-dev
+	libcmocka-dev libjwt-dev libssl-dev
+	postgresql-15 postgresql-client-15
+	docker-compose procps psmisc
+)
+
+# Roles that sn-token issues tokens for, and the jurisdiction each one
+# works in (district, township or village code).
+SN_ROLES=(clerk investigator village_reviewer township_officer
+	emergency_officer district_officer district_admin finance
+	finance_approver)
+SN_JURIS_DISTRICT=220103
+SN_JURIS_TOWNSHIP=220103001
+SN_JURIS_VILLAGE=220103001001
+
+_SN_SVC_PIDS=()
+_SN_SVC_NAMES=()
+_SN_SVC_PORTS=()
+
+# Where temporary folders go: TMPDIR unless it is so long that a unix
+# socket path inside it (limit 107 bytes) would not fit.
+_sn_tmpbase() {
+	local base=${TMPDIR:-/tmp}
+	if ((${#base} > 60)); then
+		base=/tmp
+	fi
+	printf '%s' "${base%/}"
+}
+
+sn_say() { printf 'safetynet: %s\n' "$*" >&2; }
+sn_die() { sn_say "error: $*"; exit 1; }
+
+# --- packages -------------------------------------------------------------
+
+sn_install_deps() {
+	local p st missing=() sudo=()
+	for p in "${SN_DEB_PACKAGES[@]}"; do
+		st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+		if [[ $st != "install ok installed" ]]; then
+			missing+=("$p")
+		fi
+	done
+	if ((${#missing[@]} == 0)); then
+		return 0
+	fi
+	if ((EUID != 0)); then
+		if ! command -v sudo >/dev/null 2>&1; then
+			sn_say "missing packages: ${missing[*]}"
+			sn_say "not root and no sudo: install them, then run again"
+			return 1
+		fi
+		sudo=(sudo -n)
+	fi
+	sn_say "installing: ${missing[*]}"
+	if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+		apt-get -q -o DPkg::Lock::Timeout=300 update >/dev/null; then
+		sn_say "apt-get update failed"
+		return 1
+	fi
+	# No recommends: docker-compose would pull in the Docker engine.
+	if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+		apt-get -q -y -o DPkg::Lock::Timeout=300 \
+		--no-install-recommends install "${missing[@]}"; then
+		sn_say "apt-get install failed: ${missing[*]}"
+		return 1
+	fi
+}
+
+# --- build ----------------------------------------------------------------
+
+# sn_build VARIANT [CMAKE ARGS...]: build into $SN_ROOT/build/VARIANT.
+sn_build() {
+	local variant=${1:?sn_build: variant}
+	shift
+	local dir="$SN_ROOT/build/$variant"
+	sn_say "building $variant in $dir"
+	if ! cmake -S "$SN_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@"; then
+		sn_say "cmake configure failed for $variant"
+		return 1
+	fi
+	if ! cmake --build "$dir" -j"$(nproc)"; then
+		sn_say "build failed for $variant"
+		return 1
+	fi
+}
+
+# --- helpers --------------------------------------------------------------
+
+# Identifier for a service name: '-' becomes '_' (roles, schemas).
+_sn_ident() {
+	local n=${1//-/_}
+	if [[ ! $n =~ ^[a-z_][a-z0-9_]*$ ]]; then
+		sn_say "bad service name '$1' (lower-case letters, digits, '-', '_')"
+		return 1
+	fi
+	printf '%s' "$n"
+}
+
+# Environment key for a service name: upper case, '-' becomes '_'.
+_sn_envkey() {
+	local n=${1//-/_}
+	printf '%s' "${n^^}"
+}
+
+_sn_hex_key() {
+	od -An -tx1 -N32 /dev/urandom | tr -d ' \n'
+}
+
+# True if something accepts TCP connections on 127.0.0.1:PORT (or any
+# address, when ss is there to ask).
+_sn_port_busy() {
+	local port=$1
+	if command -v ss >/dev/null 2>&1 &&
+		[[ -n $(ss -Hltn "sport = :$port" 2>/dev/null) ]]; then
+		return 0
+	fi
+	(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
+}
+
+# First free port at or above $1 that is not in the rest of the arguments.
+_sn_free_port() {
+	local port=$1 p taken
+	shift
+	while ((port < 65535)); do
+		taken=0
+		for p in "$@"; do
+			if [[ $p == "$port" ]]; then
+				taken=1
+			fi
+		done
+		if ((!taken)) && ! _sn_port_busy "$port"; then
+			printf '%s' "$port"
+			return 0
+		fi
+		port=$((port + 1))
+	done
+	sn_say "no free port found"
+	return 1
+}
+
+# A process that exists and is not a zombie.
+_sn_alive() {
+	local st
+	st=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+	[[ -n $st && $st != Z* ]]
+}
+
+# Run a PostgreSQL program as the cluster's owner: user postgres when we
+# are root (the server refuses to run as root), ourselves otherwise.
+_sn_as_pg() {
+	local prog=$1
+	shift
+	if ((EUID == 0)); then
+		(cd / && runuser -u postgres -- "$SN_PG_BIN/$prog" "$@")
+	else
+		"$SN_PG_BIN/$prog" "$@"
+	fi
+}
+
+_sn_psql() {
+	"$SN_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$SN_TEST_DB_URL" "$@"
+}
+
+# HTTP status of GET PATH on 127.0.0.1:PORT, or nothing. Plain bash, so it
+# needs no curl.
+sn_http_status() {
+	local port=$1 path=${2:-/readyz} line code fd
+	exec {fd}<>"/dev/tcp/127.0.0.1/$port" || return 1
+	printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1:%s\r\n\r\n' "$path" "$port" >&"$fd"
+	line=
+	IFS= read -r -t 3 line <&"$fd" || true
+	# Read to the end, so the server is not reset mid-answer.
+	while IFS= read -r -t 2 _ <&"$fd"; do :; done
+	exec {fd}>&-
+	code=${line#* }
+	code=${code%% *}
+	printf '%s' "$code"
+}
+
+# --- the run folder --------------------------------------------------------
+
+# sn_run_dir_init: a short private folder for ipc:// sockets (their paths
+# must stay under 108 bytes) and logs/. Sets and exports SN_RUN_DIR and
+# SN_LOG_DIR. The logs outlive the run; the sockets do not.
+sn_run_dir_init() {
+	if [[ -n ${SN_RUN_DIR:-} && -d $SN_RUN_DIR ]]; then
+		return 0
+	fi
+	SN_RUN_DIR=$(mktemp -d "$(_sn_tmpbase)/safetynet-run.XXXXXX") || {
+		sn_say "cannot create a run folder under $(_sn_tmpbase)"
+		return 1
+	}
+	SN_LOG_DIR="$SN_RUN_DIR/logs"
+	mkdir -p "$SN_LOG_DIR"
+	RUN=$SN_RUN_DIR
+	export SN_RUN_DIR SN_LOG_DIR
+}
+
+# --- PostgreSQL -------------------------------------------------------------
+
+# sn_pg_start: initdb a private cluster in a temporary folder, listening on
+# 127.0.0.1 at a free port (from 55432 up, or SN_PG_PORT_BASE) and on a
+# unix socket in that folder, with trust authentication (loopback only).
+# Creates database safetynet. Exports SN_PG_DIR, SN_PG_PORT, SN_TEST_DB_URL.
+sn_pg_start() {
+	if [[ -n ${SN_PG_DIR:-} ]]; then
+		sn_say "PostgreSQL already started in $SN_PG_DIR"
+		return 0
+	fi
+	if [[ ! -x $SN_PG_BIN/initdb ]]; then
+		sn_say "no $SN_PG_BIN/initdb: is postgresql-15 installed?"
+		return 1
+	fi
+	if ((EUID == 0)) && ! getent passwd postgres >/dev/null; then
+		sn_say "running as root but there is no user 'postgres' to own the cluster"
+		return 1
+	fi
+	local dir port tries=0 taken=()
+	dir=$(mktemp -d "$(_sn_tmpbase)/safetynet-pg.XXXXXX") || {
+		sn_say "cannot create a folder under $(_sn_tmpbase)"
+		return 1
+	}
+	if ((EUID == 0)); then
+		chown postgres: "$dir"
+		# postgres must be able to reach the folder; TMPDIR may be private.
+		if ! runuser -u postgres -- test -w "$dir" 2>/dev/null; then
+			rm -rf "$dir"
+			dir=$(mktemp -d /tmp/safetynet-pg.XXXXXX)
+			chown postgres: "$dir"
+		fi
+	fi
+	SN_PG_DIR=$dir
+	export SN_PG_DIR
+
+	if ! _sn_as_pg initdb -D "$dir/data" -U postgres -A trust -E UTF8 \
+		--locale=C >"$dir/initdb.log" 2>&1; then
+		sn_say "initdb failed; see $dir/initdb.log:"
+		tail -n 20 "$dir/initdb.log" >&2
+		return 1
+	fi
+	# Appended, so these win over initdb's defaults. fsync and synchronous
+	# commit stay on: the benchmark measures durable commits.
+	cat >>"$dir/data/postgresql.conf" <<EOF
+
+# safetynet private cluster (deploy/local/lib.sh)
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$dir'
+fsync = on
+synchronous_commit = on
+max_connections = 200
+shared_buffers = 256MB
+EOF
+
+	port=${SN_PG_PORT_BASE:-55432}
+	while :; do
+		port=$(_sn_free_port "$port" "${taken[@]}") || return 1
+		if _sn_as_pg pg_ctl -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
+			-o "-p $port" start >"$dir/pg_ctl.log" 2>&1; then
+			break
+		fi
+		tries=$((tries + 1))
+		# Someone took the port between the check and the bind: next one.
+		if ((tries < 20)) && grep -q 'could not bind\|Address already in use' \
+			"$dir/postgres.log" 2>/dev/null; then
+			taken+=("$port")
+			continue
+		fi
+		sn_say "PostgreSQL did not start; log $dir/postgres.log:"
+		tail -n 20 "$dir/postgres.log" >&2 || true
+		return 1
+	done
+	SN_PG_PORT=$port
+	export SN_PG_PORT
+
+	if ! "$SN_PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres \
+		-d postgres -t 30; then
+		sn_say "PostgreSQL on 127.0.0.1:$port is not ready; log $dir/postgres.log"
+		return 1
+	fi
+	SN_TEST_DB_URL="host=127.0.0.1 port=$port user=postgres dbname=postgres"
+	if ! _sn_psql -c 'CREATE DATABASE safetynet'; then
+		sn_say "cannot create database safetynet"
+		return 1
+	fi
+	SN_TEST_DB_URL="host=127.0.0.1 port=$port user=postgres dbname=safetynet"
+	export SN_TEST_DB_URL
+	sn_say "PostgreSQL on 127.0.0.1:$port (folder $dir)"
+}
+
+# sn_pg_stop [STATUS]: stop the cluster and delete its folder. Its log is
+# copied to SN_LOG_DIR when there is one; otherwise, after a failure
+# (STATUS non-zero), the log is kept and its path printed. Idempotent.
+sn_pg_stop() {
+	local status=${1:-0} dir=${SN_PG_DIR:-} pid
+	if [[ -z $dir ]]; then
+		return 0
+	fi
+	if [[ -f $dir/data/postmaster.pid ]]; then
+		if ! _sn_as_pg pg_ctl -D "$dir/data" -m fast -w -t 30 stop \
+			>/dev/null 2>&1; then
+			pid=$(head -n 1 "$dir/data/postmaster.pid" 2>/dev/null || true)
+			if [[ $pid =~ ^[0-9]+$ ]] && _sn_alive "$pid"; then
+				sn_say "PostgreSQL (pid $pid) did not stop; killing it"
+				kill -KILL "$pid" 2>/dev/null || true
+				sleep 1
+			fi
+		fi
+	fi
+	if [[ -f $dir/postgres.log && -n ${SN_LOG_DIR:-} && -d ${SN_LOG_DIR:-} ]]; then
+		cp "$dir/postgres.log" "$SN_LOG_DIR/postgres.log" 2>/dev/null || true
+		rm -rf "$dir"
+	elif [[ $status != 0 ]]; then
+		rm -rf "$dir/data"
+		sn_say "PostgreSQL logs kept in $dir"
+	else
+		rm -rf "$dir"
+	fi
+	unset SN_PG_DIR SN_PG_PORT SN_TEST_DB_URL
+}
+
+# --- services ----------------------------------------------------------------
+
+# sn_services: one name per line, each services/NAME/ with a CMakeLists.txt.
+sn_services() {
+	local d
+	for d in "$SN_ROOT"/services/*/; do
+		if [[ -f ${d}CMakeLists.txt ]]; then
+			d=${d%/}
+			printf '%s\n' "${d##*/}"
+		fi
+	done
+}
+
+# sn_db_roles [EXTRA NAMES...]: for every service (and each extra name) a
+# login role and a schema of the same name ('-' → '_') owned by it, with no
+# rights for anyone else; schema public is closed to PUBLIC. Exports
+# SN_<NAME>_DB_URL, the libpq string the service connects with.
+sn_db_roles() {
+	local names=() n id key sql
+	if [[ -z ${SN_TEST_DB_URL:-} || -z ${SN_PG_PORT:-} ]]; then
+		sn_say "sn_db_roles: PostgreSQL is not started (sn_pg_start)"
+		return 1
+	fi
+	mapfile -t names < <(sn_services)
+	names+=("$@")
+	sql='SET client_min_messages = warning;'$'\n'
+	sql+='REVOKE ALL ON SCHEMA public FROM PUBLIC;'$'\n'
+	for n in "${names[@]}"; do
+		id=$(_sn_ident "$n") || return 1
+		sql+="SELECT format('CREATE ROLE %I LOGIN', '$id')
+	WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$id') \\gexec
+CREATE SCHEMA IF NOT EXISTS \"$id\" AUTHORIZATION \"$id\";
+REVOKE ALL ON SCHEMA \"$id\" FROM PUBLIC;
+ALTER ROLE \"$id\" SET search_path = \"$id\";
+"
+		key=$(_sn_envkey "$n")
+		export "SN_${key}_DB_URL=host=127.0.0.1 port=$SN_PG_PORT user=$id dbname=safetynet"
+	done
+	if ! _sn_psql <<<"$sql"; then
+		sn_say "creating roles and schemas failed"
+		return 1
+	fi
+	if ((${#names[@]})); then
+		sn_say "roles and schemas: ${names[*]}"
+	fi
+}
+
+# sn_services_start [VARIANT]: start build/VARIANT/services/NAME/NAME for
+# every service, each with its own role, schema, HTTP port (from 18080 up,
+# or SN_HTTP_PORT_BASE) and log ($SN_LOG_DIR/NAME.log), and wait up to 30 s
+# (SN_READY_TIMEOUT) for each to answer GET /readyz with 200. With
+# SN_DETACH=1 the services get their own session (deploy/local/up).
+sn_services_start() {
+	local variant=${1:-release} names=() n x key bin log pid port i
+	local envs=() own=() clean=() deadline code v
+	mapfile -t names < <(sn_services)
+	if ((${#names[@]} == 0)); then
+		sn_say "no services yet (no services/*/CMakeLists.txt): none started"
+		return 0
+	fi
+	sn_run_dir_init || return 1
+	if [[ -z ${SN_TOKEN_KEY:-} ]]; then
+		SN_TOKEN_KEY=$(_sn_hex_key)
+	fi
+	export SN_TOKEN_KEY
+	# Every service learns every publisher's addresses.
+	for x in "${names[@]}"; do
+		key=$(_sn_envkey "$x")
+		envs+=("SN_${key}_PUB_URL=ipc://$SN_RUN_DIR/$x.pub"
+			"SN_${key}_REPLAY_URL=ipc://$SN_RUN_DIR/$x.replay")
+	done
+	# A service sees only its own settings: none of this shell's SN_*
+	# (the superuser's SN_TEST_DB_URL, the other roles' URLs).
+	for v in $(compgen -e); do
+		if [[ $v == SN_* ]]; then
+			clean+=(-u "$v")
+		fi
+	done
+	port=$((${SN_HTTP_PORT_BASE:-18080} - 1))
+	for n in "${names[@]}"; do
+		key=$(_sn_envkey "$n")
+		bin="$SN_ROOT/build/$variant/services/$n/$n"
+		log="$SN_LOG_DIR/$n.log"
+		if [[ ! -x $bin ]]; then
+			sn_say "service binary missing: $bin (did the $variant build succeed?)"
+			return 1
+		fi
+		local url_var="SN_${key}_DB_URL"
+		if [[ -z ${!url_var:-} ]]; then
+			sn_say "no database role for $n (call sn_db_roles first)"
+			return 1
+		fi
+		port=$(_sn_free_port $((port + 1)) "${_SN_SVC_PORTS[@]}") || return 1
+		own=("SN_DB_URL=${!url_var}"
+			"SN_DB_SCHEMA=$(_sn_ident "$n")"
+			"SN_HTTP_ADDR=127.0.0.1"
+			"SN_HTTP_PORT=$port"
+			"SN_TOKEN_KEY=$SN_TOKEN_KEY"
+			"SN_LOG_LEVEL=${SN_LOG_LEVEL:-info}"
+			"SN_SCHEMA_DIR=$SN_ROOT/services/$n/schema")
+		if [[ ${SN_DETACH:-0} == 1 ]]; then
+			setsid env "${clean[@]}" "${envs[@]}" "${own[@]}" "$bin" </dev/null >"$log" 2>&1 &
+		else
+			env "${clean[@]}" "${envs[@]}" "${own[@]}" "$bin" </dev/null >"$log" 2>&1 &
+		fi
+		pid=$!
+		_SN_SVC_PIDS+=("$pid")
+		_SN_SVC_NAMES+=("$n")
+		_SN_SVC_PORTS+=("$port")
+	done
+	for i in "${!_SN_SVC_NAMES[@]}"; do
+		key=$(_sn_envkey "${_SN_SVC_NAMES[$i]}")
+		export "SN_${key}_HTTP_URL=http://127.0.0.1:${_SN_SVC_PORTS[$i]}"
+	done
+	for i in "${!_SN_SVC_NAMES[@]}"; do
+		n=${_SN_SVC_NAMES[$i]}
+		pid=${_SN_SVC_PIDS[$i]}
+		port=${_SN_SVC_PORTS[$i]}
+		log="$SN_LOG_DIR/$n.log"
+		deadline=$((SECONDS + ${SN_READY_TIMEOUT:-30}))
+		while :; do
+			if ! _sn_alive "$pid"; then
+				sn_say "service $n exited before it was ready; last lines of $log:"
+				tail -n 30 "$log" >&2 || true
+				return 1
+			fi
+			code=$(sn_http_status "$port" /readyz 2>/dev/null || true)
+			if [[ $code == 200 ]]; then
+				break
+			fi
+			if ((SECONDS >= deadline)); then
+				sn_say "service $n not ready on 127.0.0.1:$port after ${SN_READY_TIMEOUT:-30} s; last lines of $log:"
+				tail -n 30 "$log" >&2 || true
+				return 1
+			fi
+			sleep 0.2
+		done
+		sn_say "service $n ready at http://127.0.0.1:$port (pid $pid)"
+	done
+}
+
+# --- stopping -----------------------------------------------------------------
+
+# sn_stop_all [STATUS]: SIGTERM every started service, SIGKILL what is left
+# after 12 s, stop PostgreSQL, remove the run folder's sockets and say where
+# the logs are. Idempotent; meant as the EXIT/INT/TERM handler (sn_traps).
+sn_stop_all() {
+	local status=$?
+	if (($#)); then
+		status=$1
+	fi
+	trap '' INT TERM
+	local i pid n deadline left rc
+	if ((${#_SN_SVC_PIDS[@]})); then
+		for pid in "${_SN_SVC_PIDS[@]}"; do
+			kill -TERM "$pid" 2>/dev/null || true
+		done
+		deadline=$((SECONDS + 12))
+		while :; do
+			left=0
+			for pid in "${_SN_SVC_PIDS[@]}"; do
+				if _sn_alive "$pid"; then
+					left=1
+				fi
+			done
+			if ((!left || SECONDS >= deadline)); then
+				break
+			fi
+			sleep 0.2
+		done
+		for i in "${!_SN_SVC_PIDS[@]}"; do
+			pid=${_SN_SVC_PIDS[$i]}
+			n=${_SN_SVC_NAMES[$i]:-?}
+			if _sn_alive "$pid"; then
+				sn_say "service $n (pid $pid) ignored SIGTERM for 12 s; killing it"
+				kill -KILL "$pid" 2>/dev/null || true
+			fi
+			# Reap our own children and report an unclean exit.
+			rc=0
+			wait "$pid" 2>/dev/null || rc=$?
+			if ((rc != 0 && rc != 127)); then
+				sn_say "service $n exited with status $rc"
+			fi
+		done
+		_SN_SVC_PIDS=()
+		_SN_SVC_NAMES=()
+		_SN_SVC_PORTS=()
+	fi
+	sn_pg_stop "$status" || true
+	if [[ -n ${SN_RUN_DIR:-} && -d $SN_RUN_DIR ]]; then
+		find "$SN_RUN_DIR" -maxdepth 1 -type s -delete 2>/dev/null || true
+		if [[ -n ${SN_LOG_DIR:-} ]] && [[ -n $(ls -A "$SN_LOG_DIR" 2>/dev/null) ]]; then
+			sn_say "logs: $SN_LOG_DIR"
+		elif [[ ${SN_KEEP_RUN_DIR:-0} != 1 ]]; then
+			rm -rf "$SN_RUN_DIR"
+		fi
+		unset SN_RUN_DIR SN_LOG_DIR
+	fi
+	if [[ ${_SN_TRAPS:-0} == 1 ]]; then
+		sn_traps
+	else
+		trap - INT TERM
+	fi
+	return 0
+}
+
+# sn_traps: stop everything on exit, Ctrl-C or SIGTERM.
+sn_traps() {
+	_SN_TRAPS=1
+	trap 'sn_stop_all' EXIT
+	trap 'sn_stop_all 130; exit 130' INT
+	trap 'sn_stop_all 143; exit 143' TERM
+}

@@ -1,0 +1,234 @@
+/*
+ * sn/http.h - the JSON-over-HTTP front of a service (design sections 3
+ * and 5), libmicrohttpd driven from the process's libuv loop.
+ *
+ * Threads. libmicrohttpd runs without a thread of its own: its epoll
+ * descriptor sits under a uv_poll, its timeouts on a uv_timer, and every
+ * callback here (handlers, the ready callback, transaction callbacks)
+ * runs on the loop thread. Every function here is for the loop thread
+ * only.
+ *
+ * Requests. A route is a method and a path pattern whose segments are
+ * literals or {name} ("/cases/{id}/steps"; a {name} matches one
+ * non-empty segment). Before a handler runs, the module has already
+ *   - answered 404 (no pattern matches the path) or 405 with an Allow
+ *     header (a pattern matches, not for this method);
+ *   - on authenticated routes, checked the bearer token (401
+ *     "unauthorized" when missing or bad) and the role list (403
+ *     "forbidden");
+ *   - for a request with a body: required Content-Type application/json
+ *     (415 "unsupported_media_type"), at most max_body bytes (413
+ *     "body_too_large", refused from Content-Length before any of it is
+ *     read), one JSON object or array without duplicate keys or trailing
+ *     data (400 "invalid_json", naming the problem and where);
+ *   - on SN_HTTP_IDEMPOTENT routes, required the Idempotency-Key header
+ *     and answered a repeat (see below).
+ * Error bodies are {"error": {"code", "message", "field"}} (section 5).
+ *
+ * Answering. The handler answers now or later, exactly once, with
+ * sn_http_reply_json or sn_http_reply_error, or through sn_http_tx. A
+ * request not answered before its handler returns is suspended and
+ * resumed by the answer.
+ *
+ * Ownership of a request. The module owns every sn_http_req. The handler
+ * borrows it from the moment it is called until it answers; the answer
+ * gives it back, and the req must not be touched after. The req is freed
+ * by whichever comes last of the answer and libmicrohttpd's end of the
+ * connection's request, so a handler may always answer, even when the
+ * client is gone or the server is closing: the answer is then discarded.
+ * Path parameters, the method, the path, the body and the principal stay
+ * readable until the answer; headers and query parameters only while the
+ * connection lives (NULL once the server has closed): read them first.
+ *
+ * Idempotency (section 3). A route flagged SN_HTTP_IDEMPOTENT requires an
+ * Idempotency-Key header of 1 to 128 printable ASCII characters (400
+ * "idempotency_key_required" / "idempotency_key_invalid"). Keys are
+ * scoped by principal (its user; "" on public routes) and stored in the
+ * table http_idempotency of the service's own schema, created by the
+ * migrations sn_http_migrations (pass them to sn_db_migrate). Before the
+ * handler runs, the key is looked up:
+ *   - an answer is stored for the same request (SHA-256 of method, path
+ *     and body): that answer is replayed byte for byte, with the same
+ *     status, plus the header "Idempotent-Replay: true", and the handler
+ *     is not called;
+ *   - an answer is stored for a different request: 422
+ *     "idempotency_key_reused";
+ *   - nothing stored: the handler runs. It does its state change inside
+ *     sn_http_tx, whose first statement claims the key in the same
+ *     transaction; a concurrent duplicate that committed first makes the
+ *     claim fail, the transaction rolls back and the stored answer is
+ *     replayed instead. sn_http_tx_reply stores the answer in the same
+ *     transaction and sends it only once COMMIT has succeeded.
+ * Answers sent with sn_http_reply_* (validation errors before any
+ * transaction) are not stored: they changed nothing, and a corrected
+ * retry with the same key goes through. Rows are never deleted here; a
+ * service purges old ones (created_at) on its own schedule.
+ *
+ * Built-in public routes: GET /healthz (200 {"status":"ok"} while the loop
+ * runs), GET /readyz (200 {"status":"ready"}, or 503 "not_ready" when the
+ * ready callback says so or the server is closing), GET /metrics
+ * (Prometheus text 0.0.4, when a registry is given).
+ *
+ * Per request, when it ends: the counter
+ * sn_http_requests_total{route,method,status}, the histogram
+ * sn_http_request_duration_seconds{route} and one access log line (method,
+ * route pattern, status, ms; never the path's values nor the body). A
+ * request without a matching route counts under route "unmatched"; one
+ * that ended without an answer (client gone, server closed) has status
+ * "0".
+ */
+#ifndef SN_HTTP_H
+#define SN_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sn/auth.h"
+#include "sn/db.h"
+#include "sn/err.h"
+#include "sn/loop.h"
+#include "sn/metrics.h"
+
+typedef struct sn_http     sn_http;
+typedef struct sn_http_req sn_http_req;
+
+typedef struct sn_http_config {
+	/* Address to bind: an IPv4 or IPv6 literal; NULL is "127.0.0.1". */
+	const char *addr;
+	/* Port; 0 picks a free one (see sn_http_port). */
+	uint16_t port;
+	/* Largest request body in bytes; 0 is 1 MiB. */
+	size_t max_body;
+	/* Idle connection timeout in seconds; 0 is 30. */
+	unsigned timeout_s;
+	/* Borrowed, must outlive the server. NULL: every authenticated
+	 * route answers 401. */
+	const sn_auth *auth;
+	/* Borrowed, must outlive the server. NULL: no /metrics, nothing
+	 * counted. */
+	sn_metrics *metrics;
+	/* Borrowed, must outlive the server; required by SN_HTTP_IDEMPOTENT
+	 * routes and sn_http_tx. */
+	sn_db *db;
+} sn_http_config;
+
+/* Route flags. */
+#define SN_HTTP_PUBLIC 0x1u     /* no token needed; the principal is NULL */
+#define SN_HTTP_IDEMPOTENT 0x2u /* mutating: Idempotency-Key required */
+
+/* Runs on the loop thread with a request the handler now borrows. */
+typedef void (*sn_http_handler)(sn_http_req *req, void *arg);
+
+/* Answers /readyz: true for ready. Loop thread; must not block. */
+typedef bool (*sn_http_ready_fn)(void *arg);
+
+/*
+ * Binds the address and starts serving (requests are read as the loop
+ * runs). Copies what it needs from cfg. SN_EINVAL for a bad address,
+ * SN_EIO when libmicrohttpd cannot start (port taken, ...), logged.
+ */
+sn_err sn_http_open(sn_http **out, sn_loop *loop, const sn_http_config *cfg);
+
+/*
+ * Stops listening and ends every connection now (suspended requests
+ * included: their handlers may still answer, and the answer is
+ * discarded); frees the server once its handles are closed and every
+ * such request has been answered. May be called from a handler: the
+ * stop then happens as soon as libmicrohttpd returns. NULL is a no-op.
+ */
+void sn_http_close(sn_http *h);
+
+/* The bound port (the one picked when the config said 0). */
+uint16_t sn_http_port(const sn_http *h);
+
+/* Requests whose handler has not answered yet (for draining). */
+size_t sn_http_busy(const sn_http *h);
+
+/*
+ * Adds a route. method is upper-case ("GET", "POST", ...); pattern starts
+ * with '/' and holds literals of A-Z a-z 0-9 - . _ ~ and {name} segments;
+ * roles is a comma-separated list (sn_auth_has_role) or NULL for any
+ * valid token, ignored on public routes. pattern and roles are copied.
+ * SN_EINVAL for a bad pattern, a duplicate route, or SN_HTTP_IDEMPOTENT
+ * without a db; SN_ENOMEM.
+ */
+sn_err sn_http_route(sn_http *h, const char *method, const char *pattern,
+    unsigned flags, const char *roles, sn_http_handler fn, void *arg);
+
+/*
+ * Sets the /readyz callback. NULL (the default) means ready while the
+ * config's db has a connection (sn_db_ready), or always without a db.
+ */
+void sn_http_set_ready(sn_http *h, sn_http_ready_fn fn, void *arg);
+
+/* Accessors. Strings are borrowed from the req; see the ownership above. */
+const char *sn_http_method(const sn_http_req *req);
+const char *sn_http_path(const sn_http_req *req);
+/* The route's pattern, e.g. "/cases/{id}/steps". */
+const char *sn_http_route_pattern(const sn_http_req *req);
+/* The path segment matched by {name}; NULL if the pattern has none. */
+const char *sn_http_param(const sn_http_req *req, const char *name);
+/* A query parameter, URL-decoded; NULL if absent or the client is gone. */
+const char *sn_http_query(const sn_http_req *req, const char *name);
+/* A request header (case-insensitive name); NULL if absent or gone. */
+const char *sn_http_header(const sn_http_req *req, const char *name);
+/* The parsed body, borrowed; NULL when the request had no body. */
+json_t *sn_http_json(const sn_http_req *req);
+/* The caller; NULL on public routes. */
+const sn_principal *sn_http_principal(const sn_http_req *req);
+/* The Idempotency-Key; NULL on routes without SN_HTTP_IDEMPOTENT. */
+const char *sn_http_idempotency_key(const sn_http_req *req);
+
+/*
+ * Answers with status and body (stolen; NULL sends no body) as
+ * application/json. Gives the req back: do not touch it after.
+ */
+void sn_http_reply_json(sn_http_req *req, unsigned status, json_t *body);
+
+/*
+ * Answers {"error": {"code": code, "message": message, "field": field}};
+ * message and field may be NULL (written as null). Gives the req back.
+ */
+void sn_http_reply_error(sn_http_req *req, unsigned status, const char *code,
+    const char *message, const char *field);
+
+/*
+ * A transaction that ends in the answer. Runs begin(req, tx, arg) on a
+ * pooled connection, after claiming the Idempotency-Key inside the same
+ * transaction on SN_HTTP_IDEMPOTENT routes (if a concurrent duplicate
+ * committed first, begin is never called and the stored answer is
+ * replayed). begin and the query callbacks it queues must end the
+ * transaction with exactly one of sn_http_tx_reply or sn_http_tx_fail,
+ * and must not call sn_tx_commit or sn_tx_rollback themselves.
+ *
+ * If the transaction fails on its own (a statement fails, the connection
+ * is lost, the pool closes), the module answers: 409 "conflict" for a
+ * unique violation, 503 "unavailable" otherwise, and nothing is stored.
+ * The handler must not answer the req in any other way once it has
+ * called this.
+ */
+typedef void (*sn_http_tx_fn)(sn_http_req *req, sn_tx *tx, void *arg);
+void sn_http_tx(sn_http_req *req, sn_http_tx_fn begin, void *arg);
+
+/*
+ * Stores the answer with the key (idempotent routes), commits, and sends
+ * it once COMMIT succeeded; if the commit fails, answers 503
+ * "unavailable" instead and stores nothing. body is stolen.
+ */
+void sn_http_tx_reply(
+    sn_http_req *req, sn_tx *tx, unsigned status, json_t *body);
+
+/*
+ * Rolls the transaction back and answers with the error, unstored (the
+ * key stays unused).
+ */
+void sn_http_tx_fail(sn_http_req *req, sn_tx *tx, unsigned status,
+    const char *code, const char *message, const char *field);
+
+/* The migrations creating http_idempotency, for sn_db_migrate. */
+extern const sn_migration sn_http_migrations[];
+extern const size_t       sn_http_nmigrations;
+
+#endif /* SN_HTTP_H */

@@ -1,0 +1,101 @@
+/*
+ * sn/service.h - the wiring every service binary shares.
+ *
+ * main.c of a service is a definition and one call:
+ *
+ *     static const char *const follows[] = { "intake", NULL };
+ *     static const sn_service_def def = {
+ *         .name = "approval", .publishes = true, .follows = follows,
+ *         .setup = approval_setup,
+ *     };
+ *     int main(int argc, char **argv) { return sn_service_main(argc, argv, &def); }
+ *
+ * sn_service_main reads the settings below, applies the migrations (the
+ * bus's and the idempotency store's built-in ones, then the service's own
+ * from SN_SCHEMA_DIR), opens the loop, the pool, the metrics, the token
+ * check, the HTTP server with /healthz, /readyz and /metrics, and the
+ * bus (publishing if def says so, following def->follows), calls setup to
+ * add routes and handlers, and runs until SIGTERM or SIGINT. Then it
+ * drains: /readyz answers 503, the bus stops applying and flushes the
+ * outbox relay, requests and transactions in flight finish, and every
+ * handle is closed; the exit status is 0 (the hard deadline,
+ * SN_SHUTDOWN_MS, exits 0 too, with a log line).
+ *
+ * `<binary> --probe` instead GETs http://SN_HTTP_ADDR:SN_HTTP_PORT/readyz
+ * and exits 0 if it answered 200, 1 otherwise: the container health check
+ * (slim images have no curl).
+ *
+ * Settings (environment; a bad or missing one exits 2 naming it):
+ *   SN_DB_URL            libpq connection string (required)
+ *   SN_DB_SCHEMA         schema of the service (default: its name, '-'→'_')
+ *   SN_DB_POOL           connections, 1-64 (default 4)
+ *   SN_HTTP_ADDR         address to bind (default 127.0.0.1)
+ *   SN_HTTP_PORT         port, 0 picks one (required)
+ *   SN_HTTP_MAX_BODY     largest request body in bytes (default 1048576)
+ *   SN_TOKEN_KEY         HS256 key for bearer tokens, >= 32 bytes
+ *                        (required when def->needs_auth)
+ *   SN_<NAME>_PUB_URL    where publisher NAME's PUB socket is (listened on
+ *                        by NAME itself, dialled by its followers)
+ *   SN_<NAME>_REPLAY_URL where publisher NAME answers replay requests
+ *   SN_BUS_HEARTBEAT_MS  heartbeat period (default 1000)
+ *   SN_BUS_RETENTION_DAYS outbox retention (default 30)
+ *   SN_BUS_RELAY_BATCH   rows per relay pass (default 1000)
+ *   SN_BUS_RELAY_POLL_MS relay poll for rows of other processes (default 50)
+ *   SN_BUS_APPLY_BATCH   events per apply transaction (default 500)
+ *   SN_BUS_QUEUE_MAX     events queued per followed stream (default 20000)
+ *   SN_PARTITION         i/N: this instance's share of followed subjects
+ *   SN_SCHEMA_DIR        folder of NNN_*.sql migrations (default: the
+ *                        service's schema/ folder in the source tree)
+ *   SN_LOG_LEVEL         debug, info, warn or error (default info)
+ *   SN_SHUTDOWN_MS       hard deadline for draining (default 10000)
+ * NAME is the service's name upper-cased, '-' becoming '_'.
+ */
+#ifndef SN_SERVICE_H
+#define SN_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sn/auth.h"
+#include "sn/bus.h"
+#include "sn/db.h"
+#include "sn/err.h"
+#include "sn/http.h"
+#include "sn/loop.h"
+#include "sn/metrics.h"
+
+typedef struct sn_service sn_service;
+
+typedef struct sn_service_def {
+	const char         *name;       /* e.g. "intake"; also the publisher */
+	bool                publishes;  /* has an outbox and a PUB socket */
+	bool                needs_auth; /* SN_TOKEN_KEY required */
+	const char *const  *follows;    /* publishers followed, NULL-ended */
+	const char         *schema_dir; /* default for SN_SCHEMA_DIR */
+	/* Adds routes and handlers; runs once, before the loop. A failure
+	 * stops the program with exit status 1. */
+	sn_err (*setup)(sn_service *svc, void *arg);
+	/* Optional: runs once at shutdown, before handles close. */
+	void (*teardown)(sn_service *svc, void *arg);
+	void *arg;
+} sn_service_def;
+
+/* Runs the service; returns the process exit status. */
+int sn_service_main(int argc, char **argv, const sn_service_def *def);
+
+/* The service's parts, borrowed, valid from setup until teardown. */
+sn_loop    *sn_service_loop(sn_service *svc);
+sn_db      *sn_service_db(sn_service *svc);
+sn_bus     *sn_service_bus(sn_service *svc);
+sn_http    *sn_service_http(sn_service *svc);
+sn_metrics *sn_service_metrics(sn_service *svc);
+const char *sn_service_name(const sn_service *svc);
+
+/*
+ * The NNG URLs of publisher name from SN_<NAME>_PUB_URL and
+ * SN_<NAME>_REPLAY_URL; exits 2 if either is missing or malformed.
+ */
+void sn_service_bus_urls(const char *name, const char **pub_url,
+    const char **replay_url);
+
+#endif /* SN_SERVICE_H */

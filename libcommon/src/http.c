@@ -1,0 +1,1657 @@
+#include "sn/http.h"
+
+#include <arpa/inet.h>
+#include <assert.h>
+#include <inttypes.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "sn/log.h"
+
+#define MAX_BODY_DEFAULT (1024 * 1024)
+#define TIMEOUT_DEFAULT 30
+#define MAX_SEGS 32
+#define MAX_PARAMS 8
+#define IDEM_KEY_MAX 128
+
+#define CT_JSON "application/json"
+#define CT_METRICS "text/plain; version=0.0.4; charset=utf-8"
+
+const sn_migration sn_http_migrations[] = {
+	{ "http/001_idempotency",
+	    "CREATE TABLE http_idempotency (\n"
+	    "  principal    text NOT NULL,\n"
+	    "  key          text NOT NULL,\n"
+	    "  method       text NOT NULL,\n"
+	    "  route        text NOT NULL,\n"
+	    "  request_hash text NOT NULL,\n"
+	    "  status       int,\n"
+	    "  body         text,\n"
+	    "  created_at   timestamptz NOT NULL DEFAULT now(),\n"
+	    "  PRIMARY KEY (principal, key)\n"
+	    ");\n"
+	    "CREATE INDEX http_idempotency_created_at\n"
+	    "  ON http_idempotency (created_at);\n" },
+};
+const size_t sn_http_nmigrations
+    = sizeof(sn_http_migrations) / sizeof(sn_http_migrations[0]);
+
+static const char SQL_LOOKUP[]
+    = "SELECT request_hash, status, body FROM http_idempotency "
+      "WHERE principal = $1 AND key = $2";
+static const char SQL_CLAIM[]
+    = "INSERT INTO http_idempotency "
+      "(principal, key, method, route, request_hash) "
+      "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING 1";
+static const char SQL_STORE[]
+    = "UPDATE http_idempotency SET status = $3, body = $4 "
+      "WHERE principal = $1 AND key = $2";
+
+struct route {
+	char           *method;
+	char           *pattern;
+	char           *roles; /* NULL: any valid token */
+	unsigned        flags;
+	unsigned        literals; /* literal segments: more is more specific */
+	sn_http_handler fn;
+	void           *arg;
+	sn_histogram   *hist;
+};
+
+struct sn_http {
+	sn_loop           *loop;
+	uv_poll_t          poll;
+	uv_timer_t         timer;
+	int                nhandles;
+	struct MHD_Daemon *mhd;
+	uint16_t           port;
+	size_t             max_body;
+	const sn_auth     *auth;
+	sn_metrics        *metrics;
+	sn_db             *db;
+	struct route      *routes;
+	size_t             nroutes;
+	size_t             caproutes;
+	sn_histogram      *unmatched_hist;
+	sn_http_ready_fn   ready;
+	void              *ready_arg;
+	size_t             nreqs; /* allocated reqs */
+	size_t             busy;  /* reqs whose answer is owed */
+	sn_http_req       *suspended;
+	bool               closing;
+	bool               in_run;
+	bool               stop_pending;
+	bool               kick;
+};
+
+enum tx_stage {
+	TX_NONE,
+	TX_WAIT,       /* queued, begin not called yet */
+	TX_RUNNING,    /* begin called */
+	TX_CLAIM_LOST, /* a duplicate committed first: replay */
+	TX_COMMITTING, /* sn_http_tx_reply: answer stashed */
+	TX_FAILING,    /* sn_http_tx_fail: answer stashed */
+};
+
+struct answer {
+	unsigned    status;
+	char       *body; /* malloc'd or NULL */
+	size_t      len;
+	const char *ctype;
+	char       *allow; /* 405 */
+	bool        replay;
+	bool        challenge; /* 401: WWW-Authenticate */
+};
+
+struct sn_http_req {
+	sn_http               *h;
+	struct MHD_Connection *conn; /* NULL once libmicrohttpd is done */
+	struct route          *route;
+	char                  *method;
+	char                  *path;
+	char                  *segbuf;
+	char                  *segs[MAX_SEGS];
+	size_t                 nsegs;
+	const char            *pnames[MAX_PARAMS];
+	size_t                 pnamelen[MAX_PARAMS];
+	const char            *pvals[MAX_PARAMS];
+	size_t                 nparams;
+	char                  *body;
+	size_t                 bodylen;
+	size_t                 bodycap;
+	bool                   has_body;
+	bool                   too_big;
+	json_t                *json;
+	sn_principal           principal;
+	bool                   has_principal;
+	char                   idem_key[IDEM_KEY_MAX + 1];
+	bool                   has_idem;
+	char                   hash[65];
+	uint64_t               start_ns;
+
+	/* Lifetime: freed when both refs are gone. */
+	bool mhd_ref; /* until libmicrohttpd's completion callback */
+	bool app_ref; /* from dispatch until the answer */
+
+	bool          dispatched;
+	bool          in_ahc;
+	bool          suspended;
+	bool          answered;
+	bool          queued;
+	struct answer ans;
+
+	enum tx_stage tx_stage;
+	sn_http_tx_fn tx_begin;
+	void         *tx_arg;
+	struct answer stash;
+
+	sn_http_req *next, *prev; /* h->suspended */
+};
+
+/* ---- SHA-256 (FIPS 180-4), for request fingerprints ---------------- */
+
+typedef struct sha256 {
+	uint32_t h[8];
+	uint64_t n;
+	uint8_t  buf[64];
+	size_t   used;
+} sha256;
+
+static const uint32_t K256[64] = { 0x428a2f98, 0x71374491, 0xb5c0fbcf,
+	0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
+	0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7,
+	0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
+	0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
+	0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85,
+	0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e,
+	0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
+	0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c,
+	0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee,
+	0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+	0xc67178f2 };
+
+static uint32_t
+ror(uint32_t x, unsigned n)
+{
+	return (x >> n) | (x << (32 - n));
+}
+
+static void
+sha256_block(sha256 *s, const uint8_t *p)
+{
+	uint32_t w[64], a, b, c, d, e, f, g, hh;
+
+	for (int i = 0; i < 16; i++)
+		w[i] = (uint32_t) p[4 * i] << 24
+		    | (uint32_t) p[4 * i + 1] << 16
+		    | (uint32_t) p[4 * i + 2] << 8 | (uint32_t) p[4 * i + 3];
+	for (int i = 16; i < 64; i++) {
+		uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18)
+		    ^ (w[i - 15] >> 3);
+		uint32_t s1
+		    = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
+		w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+	}
+	a  = s->h[0];
+	b  = s->h[1];
+	c  = s->h[2];
+	d  = s->h[3];
+	e  = s->h[4];
+	f  = s->h[5];
+	g  = s->h[6];
+	hh = s->h[7];
+	for (int i = 0; i < 64; i++) {
+		uint32_t t1 = hh + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25))
+		    + ((e & f) ^ (~e & g)) + K256[i] + w[i];
+		uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22))
+		    + ((a & b) ^ (a & c) ^ (b & c));
+		hh = g;
+		g  = f;
+		f  = e;
+		e  = d + t1;
+		d  = c;
+		c  = b;
+		b  = a;
+		a  = t1 + t2;
+	}
+	s->h[0] += a;
+	s->h[1] += b;
+	s->h[2] += c;
+	s->h[3] += d;
+	s->h[4] += e;
+	s->h[5] += f;
+	s->h[6] += g;
+	s->h[7] += hh;
+}
+
+static void
+sha256_init(sha256 *s)
+{
+	static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372,
+		0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
+
+	memcpy(s->h, iv, sizeof(iv));
+	s->n    = 0;
+	s->used = 0;
+}
+
+static void
+sha256_update(sha256 *s, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+
+	s->n += len;
+	while (len > 0) {
+		size_t take = 64 - s->used < len ? 64 - s->used : len;
+
+		memcpy(s->buf + s->used, p, take);
+		s->used += take;
+		p += take;
+		len -= take;
+		if (s->used == 64) {
+			sha256_block(s, s->buf);
+			s->used = 0;
+		}
+	}
+}
+
+static void
+sha256_hex(sha256 *s, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t          bits  = s->n * 8;
+	uint8_t           pad   = 0x80;
+	uint8_t           len[8];
+
+	sha256_update(s, &pad, 1);
+	pad = 0;
+	while (s->used != 56)
+		sha256_update(s, &pad, 1);
+	for (int i = 0; i < 8; i++)
+		len[i] = (uint8_t) (bits >> (56 - 8 * i));
+	sha256_update(s, len, 8);
+	for (int i = 0; i < 32; i++) {
+		uint8_t b = (uint8_t) (s->h[i / 4] >> (24 - 8 * (i % 4)));
+
+		out[2 * i]     = hex[b >> 4];
+		out[2 * i + 1] = hex[b & 0xf];
+	}
+	out[64] = '\0';
+}
+
+/* ---- the loop side -------------------------------------------------- */
+
+static void run(sn_http *h);
+static void stop(sn_http *h);
+
+static void
+http_maybe_free(sn_http *h)
+{
+	if (!h->closing || h->nhandles > 0 || h->nreqs > 0)
+		return;
+	for (size_t i = 0; i < h->nroutes; i++) {
+		free(h->routes[i].method);
+		free(h->routes[i].pattern);
+		free(h->routes[i].roles);
+	}
+	free(h->routes);
+	free(h);
+}
+
+static void
+on_handle_closed(uv_handle_t *handle)
+{
+	sn_http *h = handle->data;
+
+	h->nhandles--;
+	http_maybe_free(h);
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+	run(t->data);
+}
+
+static void
+on_poll(uv_poll_t *p, int status, int events)
+{
+	sn_http *h = p->data;
+
+	(void) events;
+	if (status < 0)
+		sn_log(SN_LOG_WARN, "http poll failed", "error",
+		    uv_strerror(status), NULL);
+	run(h);
+}
+
+/* Asks for an MHD_run soon: after a resume, libmicrohttpd only moves on
+ * when it runs again. */
+static void
+kick(sn_http *h)
+{
+	if (h->closing || h->mhd == NULL)
+		return;
+	if (h->in_run)
+		h->kick = true;
+	else
+		uv_timer_start(&h->timer, on_timer, 0, 0);
+}
+
+static void
+run(sn_http *h)
+{
+	MHD_UNSIGNED_LONG_LONG to;
+
+	if (h->mhd == NULL)
+		return;
+	h->in_run = true;
+	h->kick   = false;
+	MHD_run(h->mhd);
+	h->in_run = false;
+	if (h->stop_pending) {
+		stop(h);
+		return;
+	}
+	if (h->kick)
+		to = 0;
+	else if (MHD_get_timeout(h->mhd, &to) != MHD_YES) {
+		uv_timer_stop(&h->timer);
+		return;
+	}
+	uv_timer_start(&h->timer, on_timer, (uint64_t) to, 0);
+}
+
+/* ---- requests ------------------------------------------------------- */
+
+static void
+answer_fini(struct answer *a)
+{
+	free(a->body);
+	free(a->allow);
+	memset(a, 0, sizeof(*a));
+}
+
+static void
+req_maybe_free(sn_http_req *req)
+{
+	sn_http *h = req->h;
+
+	if (req->mhd_ref || req->app_ref)
+		return;
+	answer_fini(&req->ans);
+	answer_fini(&req->stash);
+	json_decref(req->json);
+	free(req->body);
+	free(req->segbuf);
+	free(req->path);
+	free(req->method);
+	free(req);
+	h->nreqs--;
+	http_maybe_free(h);
+}
+
+static void
+unlink_suspended(sn_http_req *req)
+{
+	sn_http *h = req->h;
+
+	if (!req->suspended)
+		return;
+	if (req->prev != NULL)
+		req->prev->next = req->next;
+	else
+		h->suspended = req->next;
+	if (req->next != NULL)
+		req->next->prev = req->prev;
+	req->next = req->prev = NULL;
+	req->suspended        = false;
+}
+
+/* The one way an answer leaves: sets it, gives the req back, and gets it
+ * onto the wire (queued by the access handler, which runs again after a
+ * resume), or discards it when the connection is gone. */
+static void
+answer_set(sn_http_req *req, struct answer *a)
+{
+	sn_http *h = req->h;
+
+	assert(!req->answered);
+	req->answered = true;
+	req->ans      = *a;
+	memset(a, 0, sizeof(*a));
+	if (req->app_ref) {
+		req->app_ref = false;
+		h->busy--;
+	}
+	if (req->conn == NULL) {
+		req_maybe_free(req);
+		return;
+	}
+	if (req->in_ahc)
+		return;
+	if (req->suspended) {
+		unlink_suspended(req);
+		MHD_resume_connection(req->conn);
+		kick(h);
+	}
+}
+
+static void
+answer_raw(sn_http_req *req, unsigned status, char *body, size_t len,
+    const char *ctype)
+{
+	struct answer a = { 0 };
+
+	a.status = status;
+	a.body   = body;
+	a.len    = len;
+	a.ctype  = ctype;
+	answer_set(req, &a);
+}
+
+/* The error body; falls back to a body-less 500 when out of memory. */
+static void
+make_error(struct answer *a, unsigned status, const char *code,
+    const char *message, const char *field)
+{
+	json_t *j = json_pack("{s:{s:s, s:s?, s:s?}}", "error", "code",
+	    code != NULL ? code : "error", "message", message, "field", field);
+
+	memset(a, 0, sizeof(*a));
+	a->status = status;
+	a->ctype  = CT_JSON;
+	if (j != NULL)
+		a->body = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (a->body == NULL) {
+		sn_log(SN_LOG_ERROR, "http: out of memory for an error", NULL);
+		a->status = 500;
+	} else {
+		a->len = strlen(a->body);
+	}
+}
+
+static void
+answer_error(sn_http_req *req, unsigned status, const char *code,
+    const char *message, const char *field)
+{
+	struct answer a;
+
+	make_error(&a, status, code, message, field);
+	answer_set(req, &a);
+}
+
+static bool
+make_json(struct answer *a, unsigned status, json_t *body)
+{
+	memset(a, 0, sizeof(*a));
+	a->status = status;
+	a->ctype  = CT_JSON;
+	if (body == NULL)
+		return true;
+	a->body = json_dumps(body, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(body);
+	if (a->body == NULL) {
+		sn_log(SN_LOG_ERROR, "http: cannot encode an answer", NULL);
+		make_error(
+		    a, 500, "internal", "cannot encode the answer", NULL);
+		return false;
+	}
+	a->len = strlen(a->body);
+	return true;
+}
+
+void
+sn_http_reply_json(sn_http_req *req, unsigned status, json_t *body)
+{
+	struct answer a;
+
+	assert(req->tx_stage == TX_NONE);
+	make_json(&a, status, body);
+	answer_set(req, &a);
+}
+
+void
+sn_http_reply_error(sn_http_req *req, unsigned status, const char *code,
+    const char *message, const char *field)
+{
+	assert(req->tx_stage == TX_NONE);
+	answer_error(req, status, code, message, field);
+}
+
+/* Queues the answer with libmicrohttpd, once. Access handler only. */
+static enum MHD_Result
+queue(sn_http_req *req)
+{
+	struct MHD_Response *resp;
+	struct answer       *a = &req->ans;
+	enum MHD_Result      r;
+
+	if (req->queued)
+		return MHD_YES;
+	if (a->body != NULL) {
+		resp = MHD_create_response_from_buffer(
+		    a->len, a->body, MHD_RESPMEM_MUST_FREE);
+		if (resp != NULL)
+			a->body = NULL; /* libmicrohttpd frees it now */
+	} else {
+		resp = MHD_create_response_from_buffer(
+		    0, (void *) "", MHD_RESPMEM_PERSISTENT);
+	}
+	if (resp == NULL) {
+		sn_log(SN_LOG_ERROR, "http: cannot create a response", NULL);
+		return MHD_NO;
+	}
+	if (a->ctype != NULL && a->len > 0)
+		MHD_add_response_header(resp, "Content-Type", a->ctype);
+	if (a->allow != NULL)
+		MHD_add_response_header(resp, "Allow", a->allow);
+	if (a->replay)
+		MHD_add_response_header(resp, "Idempotent-Replay", "true");
+	if (a->challenge)
+		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
+	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	r = MHD_queue_response(req->conn, a->status, resp);
+	MHD_destroy_response(resp);
+	if (r != MHD_YES) {
+		sn_log(SN_LOG_ERROR, "http: cannot queue a response", NULL);
+		return MHD_NO;
+	}
+	req->queued = true;
+	return MHD_YES;
+}
+
+/* ---- routing -------------------------------------------------------- */
+
+static bool
+is_literal_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+	    || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'
+	    || c == '~';
+}
+
+/* Checks a pattern; counts its literal segments and parameters. */
+static bool
+pattern_valid(const char *p, unsigned *literals)
+{
+	size_t nsegs = 0, nparams = 0;
+
+	*literals = 0;
+	if (p == NULL || p[0] != '/')
+		return false;
+	if (p[1] == '\0')
+		return true;
+	while (*p == '/') {
+		const char *s = ++p;
+
+		while (*p != '\0' && *p != '/')
+			p++;
+		if (p == s || ++nsegs > MAX_SEGS)
+			return false;
+		if (*s == '{') {
+			if (p - s < 3 || p[-1] != '}'
+			    || ++nparams > MAX_PARAMS)
+				return false;
+			for (const char *c = s + 1; c < p - 1; c++)
+				if (!is_literal_char(*c))
+					return false;
+		} else {
+			for (const char *c = s; c < p; c++)
+				if (!is_literal_char(*c))
+					return false;
+			(*literals)++;
+		}
+	}
+	return *p == '\0';
+}
+
+/* Splits the request path into req->segs (in a copy of it). */
+static bool
+split_path(sn_http_req *req)
+{
+	char *p;
+
+	if ((req->segbuf = strdup(req->path)) == NULL)
+		return false;
+	p          = req->segbuf;
+	req->nsegs = 0;
+	if (p[0] != '/' || p[1] == '\0')
+		return true;
+	while (*p == '/') {
+		*p++ = '\0';
+		if (req->nsegs == MAX_SEGS) {
+			req->nsegs = MAX_SEGS + 1; /* matches nothing */
+			return true;
+		}
+		req->segs[req->nsegs++] = p;
+		while (*p != '\0' && *p != '/')
+			p++;
+	}
+	return true;
+}
+
+/* Matches req's path against pattern; with capture, records params. */
+static bool
+match(sn_http_req *req, const char *pattern, bool capture)
+{
+	const char *p = pattern;
+	size_t      i = 0;
+
+	if (req->nsegs > MAX_SEGS)
+		return false;
+	if (capture)
+		req->nparams = 0;
+	if (p[1] == '\0')
+		return req->nsegs == 0;
+	while (*p == '/') {
+		const char *s = ++p;
+		size_t      n;
+
+		while (*p != '\0' && *p != '/')
+			p++;
+		n = (size_t) (p - s);
+		if (i >= req->nsegs)
+			return false;
+		if (*s == '{') {
+			if (req->segs[i][0] == '\0')
+				return false;
+			if (capture) {
+				req->pnames[req->nparams]   = s + 1;
+				req->pnamelen[req->nparams] = n - 2;
+				req->pvals[req->nparams]    = req->segs[i];
+				req->nparams++;
+			}
+		} else if (strlen(req->segs[i]) != n
+		    || memcmp(req->segs[i], s, n) != 0) {
+			return false;
+		}
+		i++;
+	}
+	return i == req->nsegs;
+}
+
+sn_err
+sn_http_route(sn_http *h, const char *method, const char *pattern,
+    unsigned flags, const char *roles, sn_http_handler fn, void *arg)
+{
+	struct route r = { 0 };
+	size_t       mlen;
+
+	if (h == NULL || method == NULL || fn == NULL
+	    || !pattern_valid(pattern, &r.literals)
+	    || (mlen = strlen(method)) == 0 || mlen > 16
+	    || ((flags & SN_HTTP_IDEMPOTENT) && h->db == NULL))
+		return SN_EINVAL;
+	for (size_t i = 0; i < mlen; i++)
+		if (method[i] < 'A' || method[i] > 'Z')
+			return SN_EINVAL;
+	for (size_t i = 0; i < h->nroutes; i++)
+		if (strcmp(h->routes[i].method, method) == 0
+		    && strcmp(h->routes[i].pattern, pattern) == 0)
+			return SN_EINVAL;
+	if (h->nroutes == h->caproutes) {
+		size_t        cap = h->caproutes ? 2 * h->caproutes : 16;
+		struct route *n   = realloc(h->routes, cap * sizeof(*n));
+
+		if (n == NULL)
+			return SN_ENOMEM;
+		h->routes    = n;
+		h->caproutes = cap;
+	}
+	r.flags   = flags;
+	r.fn      = fn;
+	r.arg     = arg;
+	r.method  = strdup(method);
+	r.pattern = strdup(pattern);
+	r.roles   = roles != NULL && !(flags & SN_HTTP_PUBLIC) ? strdup(roles)
+	                                                       : NULL;
+	if (r.method == NULL || r.pattern == NULL
+	    || (roles != NULL && !(flags & SN_HTTP_PUBLIC)
+	        && r.roles == NULL)) {
+		free(r.method);
+		free(r.pattern);
+		free(r.roles);
+		return SN_ENOMEM;
+	}
+	if (h->metrics != NULL) {
+		char labels[512];
+
+		snprintf(labels, sizeof(labels), "route=\"%s\"", pattern);
+		r.hist = sn_metrics_histogram(h->metrics,
+		    "sn_http_request_duration_seconds",
+		    "Time from a request's headers to its answer.", labels,
+		    sn_metrics_latency_bounds, sn_metrics_latency_nbounds);
+	}
+	h->routes[h->nroutes++] = r;
+	return SN_OK;
+}
+
+/* ---- accessors ------------------------------------------------------ */
+
+const char *
+sn_http_method(const sn_http_req *req)
+{
+	return req->method;
+}
+
+const char *
+sn_http_path(const sn_http_req *req)
+{
+	return req->path;
+}
+
+const char *
+sn_http_route_pattern(const sn_http_req *req)
+{
+	return req->route != NULL ? req->route->pattern : NULL;
+}
+
+const char *
+sn_http_param(const sn_http_req *req, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < req->nparams; i++)
+		if (req->pnamelen[i] == n
+		    && memcmp(req->pnames[i], name, n) == 0)
+			return req->pvals[i];
+	return NULL;
+}
+
+const char *
+sn_http_query(const sn_http_req *req, const char *name)
+{
+	if (req->conn == NULL)
+		return NULL;
+	return MHD_lookup_connection_value(
+	    req->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *
+sn_http_header(const sn_http_req *req, const char *name)
+{
+	if (req->conn == NULL)
+		return NULL;
+	return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+json_t *
+sn_http_json(const sn_http_req *req)
+{
+	return req->json;
+}
+
+const sn_principal *
+sn_http_principal(const sn_http_req *req)
+{
+	return req->has_principal ? &req->principal : NULL;
+}
+
+const char *
+sn_http_idempotency_key(const sn_http_req *req)
+{
+	return req->has_idem ? req->idem_key : NULL;
+}
+
+/* ---- admission: everything decided from the headers ----------------- */
+
+static bool
+content_type_json(const char *ct)
+{
+	size_t n = strlen(CT_JSON);
+
+	if (ct == NULL)
+		return false;
+	while (*ct == ' ')
+		ct++;
+	if (strncasecmp(ct, CT_JSON, n) != 0)
+		return false;
+	ct += n;
+	while (*ct == ' ')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+static void
+answer_405(sn_http_req *req)
+{
+	sn_http      *h = req->h;
+	struct answer a;
+	size_t        len = 0;
+	char         *allow;
+
+	make_error(&a, 405, "method_not_allowed",
+	    "the path does not take this method", NULL);
+	for (size_t i = 0; i < h->nroutes; i++)
+		if (match(req, h->routes[i].pattern, false))
+			len += strlen(h->routes[i].method) + 2;
+	if (a.status == 405 && (allow = malloc(len + 1)) != NULL) {
+		allow[0] = '\0';
+		for (size_t i = 0; i < h->nroutes; i++) {
+			if (!match(req, h->routes[i].pattern, false))
+				continue;
+			if (allow[0] != '\0')
+				strcat(allow, ", ");
+			strcat(allow, h->routes[i].method);
+		}
+		a.allow = allow;
+	}
+	answer_set(req, &a);
+}
+
+static void
+admit(sn_http_req *req)
+{
+	sn_http      *h          = req->h;
+	struct route *best       = NULL;
+	bool          path_found = false;
+	const char   *v;
+
+	if (!split_path(req)) {
+		answer_error(req, 500, "internal", "out of memory", NULL);
+		return;
+	}
+	for (size_t i = 0; i < h->nroutes; i++) {
+		struct route *r = &h->routes[i];
+
+		if (!match(req, r->pattern, false))
+			continue;
+		path_found = true;
+		if (strcmp(r->method, req->method) != 0)
+			continue;
+		if (best == NULL || r->literals > best->literals)
+			best = r;
+	}
+	if (best == NULL) {
+		if (path_found)
+			answer_405(req);
+		else
+			answer_error(
+			    req, 404, "not_found", "no such resource", NULL);
+		return;
+	}
+	req->route = best;
+	match(req, best->pattern, true);
+
+	if (!(best->flags & SN_HTTP_PUBLIC)) {
+		struct answer a;
+
+		v = MHD_lookup_connection_value(
+		    req->conn, MHD_HEADER_KIND, "Authorization");
+		if (h->auth == NULL
+		    || sn_auth_verify(h->auth, v, &req->principal) != SN_OK) {
+			make_error(&a, 401, "unauthorized",
+			    v == NULL ? "a bearer token is required"
+			              : "the bearer token is not valid",
+			    NULL);
+			a.challenge = true;
+			answer_set(req, &a);
+			return;
+		}
+		req->has_principal = true;
+		if (best->roles != NULL
+		    && !sn_auth_has_role(&req->principal, best->roles)) {
+			answer_error(req, 403, "forbidden",
+			    "the role may not do this", NULL);
+			return;
+		}
+	}
+
+	v = MHD_lookup_connection_value(
+	    req->conn, MHD_HEADER_KIND, "Content-Length");
+	if (v != NULL) {
+		char              *end;
+		unsigned long long n = strtoull(v, &end, 10);
+
+		if (n > 0)
+			req->has_body = true;
+		if (n > h->max_body) {
+			char msg[96];
+
+			snprintf(msg, sizeof(msg),
+			    "the body exceeds %zu bytes", h->max_body);
+			answer_error(req, 413, "body_too_large", msg, NULL);
+			return;
+		}
+	}
+	if (MHD_lookup_connection_value(
+	        req->conn, MHD_HEADER_KIND, "Transfer-Encoding")
+	    != NULL)
+		req->has_body = true;
+	if (req->has_body
+	    && !content_type_json(MHD_lookup_connection_value(
+	        req->conn, MHD_HEADER_KIND, "Content-Type"))) {
+		answer_error(req, 415, "unsupported_media_type",
+		    "the body must be application/json", "Content-Type");
+		return;
+	}
+
+	if (best->flags & SN_HTTP_IDEMPOTENT) {
+		size_t n;
+
+		v = MHD_lookup_connection_value(
+		    req->conn, MHD_HEADER_KIND, "Idempotency-Key");
+		if (v == NULL || v[0] == '\0') {
+			answer_error(req, 400, "idempotency_key_required",
+			    "this call needs an Idempotency-Key header",
+			    "Idempotency-Key");
+			return;
+		}
+		for (n = 0; v[n] != '\0' && n <= IDEM_KEY_MAX; n++)
+			if (v[n] < 0x21 || v[n] > 0x7e)
+				break;
+		if (n > IDEM_KEY_MAX || v[n] != '\0') {
+			answer_error(req, 400, "idempotency_key_invalid",
+			    "an Idempotency-Key is 1 to 128 printable ASCII "
+			    "characters",
+			    "Idempotency-Key");
+			return;
+		}
+		memcpy(req->idem_key, v, n + 1);
+		req->has_idem = true;
+	}
+}
+
+/* ---- the body and dispatch ------------------------------------------ */
+
+static void
+take_body(sn_http_req *req, const char *data, size_t len)
+{
+	size_t max = req->h->max_body;
+
+	req->has_body = true;
+	if (req->too_big)
+		return;
+	if (len > max - req->bodylen) {
+		/* Stop buffering; the rest is read and dropped so that the
+		 * 413 can be sent at the end. */
+		req->too_big = true;
+		free(req->body);
+		req->body    = NULL;
+		req->bodylen = 0;
+		return;
+	}
+	if (req->bodylen + len > req->bodycap) {
+		size_t cap = req->bodycap ? req->bodycap : 4096;
+		char  *n;
+
+		while (cap < req->bodylen + len)
+			cap *= 2;
+		if (cap > max)
+			cap = max;
+		if ((n = realloc(req->body, cap)) == NULL) {
+			req->too_big = true; /* answered as 413 below */
+			return;
+		}
+		req->body    = n;
+		req->bodycap = cap;
+	}
+	memcpy(req->body + req->bodylen, data, len);
+	req->bodylen += len;
+}
+
+static void lookup_done(sn_err err, PGresult *res, void *arg);
+
+static const char *
+principal_name(const sn_http_req *req)
+{
+	return req->has_principal ? req->principal.user : "";
+}
+
+static void
+lookup(sn_http_req *req)
+{
+	const char *values[2] = { principal_name(req), req->idem_key };
+
+	sn_db_query(req->h->db, SQL_LOOKUP, 2, values, lookup_done, req);
+}
+
+static void
+call_handler(sn_http_req *req)
+{
+	req->route->fn(req, req->route->arg);
+}
+
+static void
+lookup_done(sn_err err, PGresult *res, void *arg)
+{
+	sn_http_req *req      = arg;
+	bool         after_tx = req->tx_stage == TX_CLAIM_LOST;
+	const char  *status, *body;
+	char        *copy = NULL;
+	size_t       len  = 0;
+	long         st;
+	char        *end;
+
+	req->tx_stage = TX_NONE;
+	if (err != SN_OK || res == NULL) {
+		answer_error(req, 503, "unavailable",
+		    "the database is unavailable; retry with the same key",
+		    NULL);
+		return;
+	}
+	if (PQntuples(res) == 0) {
+		if (after_tx || req->conn == NULL) {
+			/* Claimed by someone else and gone again, or no one
+			 * left to answer: do nothing. */
+			answer_error(req, 503, "unavailable",
+			    "retry with the same key", NULL);
+			return;
+		}
+		call_handler(req);
+		return;
+	}
+	if (strcmp(PQgetvalue(res, 0, 0), req->hash) != 0) {
+		answer_error(req, 422, "idempotency_key_reused",
+		    "this Idempotency-Key was used for a different request",
+		    "Idempotency-Key");
+		return;
+	}
+	if (PQgetisnull(res, 0, 1)) {
+		/* Cannot be seen committed (the answer is stored in the
+		 * claiming transaction); kept for safety. */
+		answer_error(req, 409, "idempotency_key_in_progress",
+		    "a request with this Idempotency-Key is in progress",
+		    "Idempotency-Key");
+		return;
+	}
+	status = PQgetvalue(res, 0, 1);
+	st     = strtol(status, &end, 10);
+	if (*end != '\0' || st < 100 || st > 599) {
+		answer_error(req, 500, "internal", "bad stored answer", NULL);
+		return;
+	}
+	if (!PQgetisnull(res, 0, 2)) {
+		body = PQgetvalue(res, 0, 2);
+		len  = (size_t) PQgetlength(res, 0, 2);
+		if ((copy = malloc(len + 1)) == NULL) {
+			answer_error(
+			    req, 500, "internal", "out of memory", NULL);
+			return;
+		}
+		memcpy(copy, body, len + 1);
+	}
+	{
+		struct answer a = { 0 };
+
+		a.status = (unsigned) st;
+		a.body   = copy;
+		a.len    = len;
+		a.ctype  = CT_JSON;
+		a.replay = true;
+		answer_set(req, &a);
+	}
+}
+
+/* The request is complete and admitted: from here its answer is owed. */
+static void
+dispatch(sn_http_req *req)
+{
+	sn_http *h = req->h;
+
+	req->dispatched = true;
+	if (req->too_big) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "the body exceeds %zu bytes",
+		    h->max_body);
+		answer_error(req, 413, "body_too_large", msg, NULL);
+		return;
+	}
+	if (req->bodylen > 0) {
+		json_error_t jerr;
+
+		req->json = json_loadb(
+		    req->body, req->bodylen, JSON_REJECT_DUPLICATES, &jerr);
+		if (req->json == NULL) {
+			char msg[256];
+
+			snprintf(msg, sizeof(msg),
+			    "malformed JSON: %s (line %d, column %d)",
+			    jerr.text, jerr.line, jerr.column);
+			answer_error(req, 400, "invalid_json", msg, NULL);
+			return;
+		}
+	} else if (req->has_body) {
+		answer_error(req, 400, "invalid_json",
+		    "malformed JSON: empty body", NULL);
+		return;
+	}
+	req->app_ref = true;
+	h->busy++;
+	if (req->has_idem) {
+		sha256 s;
+
+		sha256_init(&s);
+		sha256_update(&s, req->method, strlen(req->method) + 1);
+		sha256_update(&s, req->path, strlen(req->path) + 1);
+		if (req->bodylen > 0)
+			sha256_update(&s, req->body, req->bodylen);
+		sha256_hex(&s, req->hash);
+		lookup(req);
+		return;
+	}
+	call_handler(req);
+}
+
+static sn_http_req *
+req_new(sn_http *h, struct MHD_Connection *conn, const char *method,
+    const char *url)
+{
+	sn_http_req *req = calloc(1, sizeof(*req));
+
+	if (req == NULL)
+		return NULL;
+	req->h        = h;
+	req->conn     = conn;
+	req->start_ns = uv_hrtime();
+	req->method   = strdup(method);
+	req->path     = strdup(url);
+	req->mhd_ref  = true;
+	h->nreqs++;
+	if (req->method == NULL || req->path == NULL) {
+		req->mhd_ref = false;
+		req_maybe_free(req);
+		return NULL;
+	}
+	return req;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **con_cls)
+{
+	sn_http        *h   = cls;
+	sn_http_req    *req = *con_cls;
+	enum MHD_Result r   = MHD_YES;
+
+	(void) version;
+	if (req == NULL) {
+		if ((req = req_new(h, conn, method, url)) == NULL) {
+			sn_log(SN_LOG_ERROR, "http: out of memory", NULL);
+			return MHD_NO;
+		}
+		*con_cls    = req;
+		req->in_ahc = true;
+		admit(req);
+		goto out;
+	}
+	req->in_ahc = true;
+	if (req->answered) {
+		/* An early refusal while the body still arrives: drop it. */
+		*upload_data_size = 0;
+		goto out;
+	}
+	if (*upload_data_size > 0) {
+		take_body(req, upload_data, *upload_data_size);
+		*upload_data_size = 0;
+		req->in_ahc       = false;
+		return MHD_YES;
+	}
+	if (req->dispatched) {
+		req->in_ahc = false;
+		return MHD_YES;
+	}
+	dispatch(req);
+	if (!req->answered) {
+		req->in_ahc = false;
+		MHD_suspend_connection(conn);
+		req->suspended = true;
+		req->prev      = NULL;
+		req->next      = h->suspended;
+		if (h->suspended != NULL)
+			h->suspended->prev = req;
+		h->suspended = req;
+		return MHD_YES;
+	}
+out:
+	req->in_ahc = false;
+	if (req->answered)
+		r = queue(req);
+	return r;
+}
+
+static const char *
+method_label(const char *m)
+{
+	static const char *known[]
+	    = { "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS" };
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(m, known[i]) == 0)
+			return known[i];
+	return "OTHER";
+}
+
+static void
+record(sn_http_req *req)
+{
+	sn_http    *h      = req->h;
+	unsigned    status = req->queued ? req->ans.status : 0;
+	const char *route  = req->route ? req->route->pattern : "unmatched";
+	const char *method = method_label(req->method);
+	uint64_t    ns     = uv_hrtime() - req->start_ns;
+	char        st[16], ms[32];
+
+	snprintf(st, sizeof(st), "%u", status);
+	snprintf(ms, sizeof(ms), "%.3f", (double) ns / 1e6);
+	if (h->metrics != NULL) {
+		char          labels[600];
+		sn_counter   *c;
+		sn_histogram *hist
+		    = req->route ? req->route->hist : h->unmatched_hist;
+
+		snprintf(labels, sizeof(labels),
+		    "route=\"%s\",method=\"%s\",status=\"%s\"", route, method,
+		    st);
+		c = sn_metrics_counter(h->metrics, "sn_http_requests_total",
+		    "HTTP requests by route, method and status.", labels);
+		if (c != NULL)
+			sn_counter_add(c, 1);
+		if (hist != NULL)
+			sn_histogram_observe(hist, (double) ns / 1e9);
+	}
+	sn_log(status >= 500 || status == 0 ? SN_LOG_WARN : SN_LOG_INFO,
+	    "http request", "method", method, "route", route, "status", st,
+	    "ms", ms, "user", req->has_principal ? req->principal.user : NULL,
+	    NULL);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	sn_http_req *req = *con_cls;
+
+	(void) cls;
+	(void) conn;
+	(void) toe;
+	if (req == NULL)
+		return;
+	*con_cls = NULL;
+	record(req);
+	unlink_suspended(req);
+	req->conn    = NULL;
+	req->mhd_ref = false;
+	req_maybe_free(req);
+}
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static void
+on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char   line[512];
+	size_t n;
+
+	(void) cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	sn_log(SN_LOG_WARN, "libmicrohttpd", "detail", line, NULL);
+}
+#pragma GCC diagnostic pop
+
+/* ---- transactions --------------------------------------------------- */
+
+static void
+claim_done(sn_tx *tx, PGresult *res, void *arg)
+{
+	sn_http_req *req = arg;
+
+	if (PQntuples(res) == 0) {
+		sn_log(SN_LOG_DEBUG,
+		    "http: idempotency key claimed by a "
+		    "concurrent request",
+		    "route", req->route->pattern, NULL);
+		req->tx_stage = TX_CLAIM_LOST;
+		sn_tx_rollback(tx, SN_ECONFLICT);
+		return;
+	}
+	req->tx_stage = TX_RUNNING;
+	req->tx_begin(req, tx, req->tx_arg);
+}
+
+static void
+tx_begin(sn_tx *tx, void *arg)
+{
+	sn_http_req *req = arg;
+	const char  *values[5];
+	sn_err       err;
+
+	if (!req->has_idem) {
+		req->tx_stage = TX_RUNNING;
+		req->tx_begin(req, tx, req->tx_arg);
+		return;
+	}
+	values[0] = principal_name(req);
+	values[1] = req->idem_key;
+	values[2] = req->method;
+	values[3] = req->route->pattern;
+	values[4] = req->hash;
+	err       = sn_tx_query(tx, SQL_CLAIM, 5, values, claim_done, req);
+	if (err != SN_OK)
+		sn_tx_rollback(tx, err);
+}
+
+static void
+tx_done(sn_err err, void *arg)
+{
+	sn_http_req  *req   = arg;
+	enum tx_stage stage = req->tx_stage;
+
+	switch (stage) {
+	case TX_CLAIM_LOST:
+		/* A duplicate committed first: answer as it did. */
+		lookup(req);
+		return;
+	case TX_COMMITTING:
+		req->tx_stage = TX_NONE;
+		if (err == SN_OK) {
+			answer_set(req, &req->stash);
+			return;
+		}
+		answer_fini(&req->stash);
+		answer_error(req, 503, "unavailable",
+		    "the change could not be committed; retry", NULL);
+		return;
+	case TX_FAILING:
+		req->tx_stage = TX_NONE;
+		answer_set(req, &req->stash);
+		return;
+	case TX_NONE:
+	case TX_WAIT:
+	case TX_RUNNING:
+		break;
+	}
+	req->tx_stage = TX_NONE;
+	if (err == SN_OK) {
+		sn_log(SN_LOG_ERROR,
+		    "http: a handler committed without sn_http_tx_reply",
+		    "route", req->route->pattern, NULL);
+		answer_error(req, 500, "internal", "no answer", NULL);
+	} else if (err == SN_ECONFLICT) {
+		answer_error(req, 409, "conflict",
+		    "the change conflicts with existing data", NULL);
+	} else {
+		answer_error(req, 503, "unavailable",
+		    "the change could not be made; retry", NULL);
+	}
+}
+
+void
+sn_http_tx(sn_http_req *req, sn_http_tx_fn begin, void *arg)
+{
+	assert(req->app_ref && !req->answered && req->tx_stage == TX_NONE);
+	if (req->h->db == NULL) {
+		sn_log(SN_LOG_ERROR, "http: sn_http_tx without a db", "route",
+		    req->route->pattern, NULL);
+		answer_error(req, 500, "internal", "no database", NULL);
+		return;
+	}
+	req->tx_stage = TX_WAIT;
+	req->tx_begin = begin;
+	req->tx_arg   = arg;
+	sn_db_tx(req->h->db, tx_begin, tx_done, req);
+}
+
+void
+sn_http_tx_reply(sn_http_req *req, sn_tx *tx, unsigned status, json_t *body)
+{
+	assert(req->tx_stage == TX_RUNNING);
+	req->tx_stage = TX_COMMITTING;
+	if (!make_json(&req->stash, status, body)) {
+		/* Nothing sensible to store: undo the change. */
+		req->tx_stage = TX_FAILING;
+		sn_tx_rollback(tx, SN_ENOMEM);
+		return;
+	}
+	if (sn_tx_failed(tx))
+		return; /* done follows with the error */
+	if (req->has_idem) {
+		char        st[16];
+		const char *values[4];
+
+		snprintf(st, sizeof(st), "%u", status);
+		values[0] = principal_name(req);
+		values[1] = req->idem_key;
+		values[2] = st;
+		values[3] = req->stash.body;
+		if (sn_tx_query(tx, SQL_STORE, 4, values, NULL, NULL) != SN_OK)
+			return;
+	}
+	sn_tx_commit(tx);
+}
+
+void
+sn_http_tx_fail(sn_http_req *req, sn_tx *tx, unsigned status, const char *code,
+    const char *message, const char *field)
+{
+	assert(req->tx_stage == TX_RUNNING);
+	req->tx_stage = TX_FAILING;
+	make_error(&req->stash, status, code, message, field);
+	sn_tx_rollback(tx, SN_ECLOSED);
+}
+
+/* ---- built-in routes ------------------------------------------------ */
+
+static void
+on_healthz(sn_http_req *req, void *arg)
+{
+	(void) arg;
+	sn_http_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+static void
+on_readyz(sn_http_req *req, void *arg)
+{
+	sn_http *h = arg;
+
+	bool ready;
+
+	if (h->ready != NULL)
+		ready = h->ready(h->ready_arg);
+	else
+		ready = h->db == NULL || sn_db_ready(h->db);
+	if (h->closing || !ready)
+		sn_http_reply_error(
+		    req, 503, "not_ready", "the service is not ready", NULL);
+	else
+		sn_http_reply_json(
+		    req, 200, json_pack("{s:s}", "status", "ready"));
+}
+
+static void
+on_metrics(sn_http_req *req, void *arg)
+{
+	sn_http *h    = arg;
+	char    *text = sn_metrics_render(h->metrics);
+
+	if (text == NULL) {
+		sn_http_reply_error(
+		    req, 500, "internal", "out of memory", NULL);
+		return;
+	}
+	answer_raw(req, 200, text, strlen(text), CT_METRICS);
+}
+
+/* ---- the server ----------------------------------------------------- */
+
+sn_err
+sn_http_open(sn_http **out, sn_loop *loop, const sn_http_config *cfg)
+{
+	sn_http                *h;
+	const char             *addr = cfg->addr ? cfg->addr : "127.0.0.1";
+	struct sockaddr_storage ss;
+	unsigned int            flags
+	    = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+	const union MHD_DaemonInfo *info;
+	char                        port[8];
+	int                         rc;
+	sn_err                      err;
+
+	*out = NULL;
+	memset(&ss, 0, sizeof(ss));
+	{
+		struct sockaddr_in  *in4 = (struct sockaddr_in *) &ss;
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *) &ss;
+
+		if (inet_pton(AF_INET, addr, &in4->sin_addr) == 1) {
+			in4->sin_family = AF_INET;
+			in4->sin_port   = htons(cfg->port);
+		} else if (inet_pton(AF_INET6, addr, &in6->sin6_addr) == 1) {
+			in6->sin6_family = AF_INET6;
+			in6->sin6_port   = htons(cfg->port);
+			flags |= MHD_USE_IPv6;
+		} else {
+			sn_log(SN_LOG_ERROR, "http: not an IP address", "addr",
+			    addr, NULL);
+			return SN_EINVAL;
+		}
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return SN_ENOMEM;
+	h->loop     = loop;
+	h->max_body = cfg->max_body ? cfg->max_body : MAX_BODY_DEFAULT;
+	h->auth     = cfg->auth;
+	h->metrics  = cfg->metrics;
+	h->db       = cfg->db;
+	if (h->metrics != NULL)
+		h->unmatched_hist = sn_metrics_histogram(h->metrics,
+		    "sn_http_request_duration_seconds",
+		    "Time from a request's headers to its answer.",
+		    "route=\"unmatched\"", sn_metrics_latency_bounds,
+		    sn_metrics_latency_nbounds);
+
+	/* The logger goes first, or messages about the options before it
+	 * reach stderr as plain text. */
+	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_SOCK_ADDR,
+	    (struct sockaddr *) &ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+	    h, MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned int) (cfg->timeout_s ? cfg->timeout_s : TIMEOUT_DEFAULT),
+	    MHD_OPTION_END);
+	if (h->mhd == NULL) {
+		snprintf(port, sizeof(port), "%u", (unsigned) cfg->port);
+		sn_log(SN_LOG_ERROR, "http: cannot start the server", "addr",
+		    addr, "port", port, NULL);
+		err = SN_EIO;
+		goto fail_free;
+	}
+	info    = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	h->port = info != NULL ? info->port : cfg->port;
+	info    = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+	if (info == NULL) {
+		sn_log(SN_LOG_ERROR, "http: no epoll descriptor", NULL);
+		err = SN_EIO;
+		goto fail_stop;
+	}
+	if ((rc = uv_poll_init(sn_loop_uv(loop), &h->poll, info->epoll_fd))
+	    != 0) {
+		sn_log(SN_LOG_ERROR, "http: uv_poll_init", "error",
+		    uv_strerror(rc), NULL);
+		err = SN_EUV;
+		goto fail_stop;
+	}
+	h->poll.data = h;
+	h->nhandles++;
+	uv_timer_init(sn_loop_uv(loop), &h->timer);
+	h->timer.data = h;
+	h->nhandles++;
+	if ((rc = uv_poll_start(&h->poll, UV_READABLE, on_poll)) != 0) {
+		sn_log(SN_LOG_ERROR, "http: uv_poll_start", "error",
+		    uv_strerror(rc), NULL);
+		sn_http_close(h);
+		return SN_EUV;
+	}
+	if ((err = sn_http_route(
+	         h, "GET", "/healthz", SN_HTTP_PUBLIC, NULL, on_healthz, h))
+	        != SN_OK
+	    || (err = sn_http_route(
+	            h, "GET", "/readyz", SN_HTTP_PUBLIC, NULL, on_readyz, h))
+	        != SN_OK
+	    || (h->metrics != NULL
+	        && (err = sn_http_route(h, "GET", "/metrics", SN_HTTP_PUBLIC,
+	                NULL, on_metrics, h))
+	            != SN_OK)) {
+		sn_http_close(h);
+		return err;
+	}
+	/* Connections that arrived before the loop runs are picked up by the
+	 * poll; the first timeout is set here. */
+	kick(h);
+	snprintf(port, sizeof(port), "%u", (unsigned) h->port);
+	sn_log(
+	    SN_LOG_INFO, "http listening", "addr", addr, "port", port, NULL);
+	*out = h;
+	return SN_OK;
+
+fail_stop:
+	MHD_stop_daemon(h->mhd);
+fail_free:
+	free(h);
+	return err;
+}
+
+static void
+stop(sn_http *h)
+{
+	struct MHD_Daemon *d = h->mhd;
+
+	h->stop_pending = false;
+	h->mhd          = NULL;
+	/* libmicrohttpd refuses to stop with suspended connections: resume
+	 * them all; their reqs stay owed to their handlers, who may answer
+	 * later into the void. */
+	while (h->suspended != NULL) {
+		sn_http_req *req = h->suspended;
+
+		unlink_suspended(req);
+		MHD_resume_connection(req->conn);
+	}
+	MHD_stop_daemon(d);
+	uv_close((uv_handle_t *) &h->poll, on_handle_closed);
+	uv_close((uv_handle_t *) &h->timer, on_handle_closed);
+}
+
+void
+sn_http_close(sn_http *h)
+{
+	if (h == NULL || h->closing)
+		return;
+	h->closing = true;
+	if (h->in_run) {
+		h->stop_pending = true;
+		return;
+	}
+	stop(h);
+}
+
+uint16_t
+sn_http_port(const sn_http *h)
+{
+	return h->port;
+}
+
+size_t
+sn_http_busy(const sn_http *h)
+{
+	return h->busy;
+}
+
+void
+sn_http_set_ready(sn_http *h, sn_http_ready_fn fn, void *arg)
+{
+	h->ready     = fn;
+	h->ready_arg = arg;
+}

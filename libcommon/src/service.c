@@ -1,0 +1,354 @@
+/*
+ * The common main of every service: settings, migrations, parts, run,
+ * drain, close. See sn/service.h for the settings and the order.
+ */
+#include "sn/service.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "sn/config.h"
+#include "sn/log.h"
+
+#ifndef SN_SOURCE_DIR
+#define SN_SOURCE_DIR "."
+#endif
+
+struct sn_service {
+	const sn_service_def *def;
+	sn_loop              *loop;
+	sn_db                *db;
+	sn_bus               *bus;
+	sn_http              *http;
+	sn_metrics           *metrics;
+	sn_auth              *auth;
+	uv_timer_t            drain_timer;
+	bool                  stopping;
+	bool                  bus_drained;
+	bool                  closed;
+};
+
+static void
+env_name(char *out, size_t cap, const char *name, const char *suffix)
+{
+	size_t n = 0;
+	n += (size_t) snprintf(out, cap, "SN_");
+	for (const char *p = name; *p && n + 1 < cap; p++)
+		out[n++] = *p == '-' ? '_' : (char) toupper((unsigned char) *p);
+	out[n] = '\0';
+	snprintf(out + n, cap - n, "%s", suffix);
+}
+
+void
+sn_service_bus_urls(const char *name, const char **pub_url,
+    const char **replay_url)
+{
+	char var[128];
+	env_name(var, sizeof(var), name, "_PUB_URL");
+	*pub_url = sn_config_url(var, NULL);
+	env_name(var, sizeof(var), name, "_REPLAY_URL");
+	*replay_url = sn_config_url(var, NULL);
+}
+
+sn_loop *
+sn_service_loop(sn_service *svc)
+{
+	return svc->loop;
+}
+
+sn_db *
+sn_service_db(sn_service *svc)
+{
+	return svc->db;
+}
+
+sn_bus *
+sn_service_bus(sn_service *svc)
+{
+	return svc->bus;
+}
+
+sn_http *
+sn_service_http(sn_service *svc)
+{
+	return svc->http;
+}
+
+sn_metrics *
+sn_service_metrics(sn_service *svc)
+{
+	return svc->metrics;
+}
+
+const char *
+sn_service_name(const sn_service *svc)
+{
+	return svc->def->name;
+}
+
+/* --probe: GET /readyz on our own port over loopback, no curl needed. */
+static int
+probe(void)
+{
+	const char *addr = sn_config_str("SN_HTTP_ADDR", "127.0.0.1");
+	int64_t     port = sn_config_int_req("SN_HTTP_PORT", 1, 65535);
+	bool        v6   = strchr(addr, ':') != NULL;
+	/* A wildcard bind is probed through loopback. */
+	if (strcmp(addr, "0.0.0.0") == 0)
+		addr = "127.0.0.1";
+	else if (strcmp(addr, "::") == 0)
+		addr = "::1";
+	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return 1;
+	int rc;
+	if (v6) {
+		struct sockaddr_in6 sa = { .sin6_family = AF_INET6,
+			.sin6_port = htons((uint16_t) port) };
+		inet_pton(AF_INET6, addr, &sa.sin6_addr);
+		rc = connect(fd, (struct sockaddr *) &sa, sizeof(sa));
+	} else {
+		struct sockaddr_in sa = { .sin_family = AF_INET,
+			.sin_port = htons((uint16_t) port) };
+		inet_pton(AF_INET, addr, &sa.sin_addr);
+		rc = connect(fd, (struct sockaddr *) &sa, sizeof(sa));
+	}
+	if (rc != 0) {
+		close(fd);
+		return 1;
+	}
+	static const char req[] =
+	    "GET /readyz HTTP/1.0\r\nHost: localhost\r\n\r\n";
+	char buf[64] = { 0 };
+	if (write(fd, req, sizeof(req) - 1) != (ssize_t) (sizeof(req) - 1)) {
+		close(fd);
+		return 1;
+	}
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 12 && strncmp(buf + 8, " 200", 4) == 0 ? 0 : 1;
+}
+
+static bool
+is_ready(void *arg)
+{
+	sn_service *svc = arg;
+	return !svc->stopping && sn_db_ready(svc->db);
+}
+
+static void
+close_all(sn_service *svc)
+{
+	if (svc->closed)
+		return;
+	svc->closed = true;
+	if (svc->def->teardown != NULL)
+		svc->def->teardown(svc, svc->def->arg);
+	uv_close((uv_handle_t *) &svc->drain_timer, NULL);
+	sn_http_close(svc->http);
+	sn_bus_close(svc->bus);
+	sn_db_close(svc->db);
+}
+
+static void
+on_drain_tick(uv_timer_t *t)
+{
+	sn_service *svc = t->data;
+	if (!svc->bus_drained || sn_http_busy(svc->http) > 0 ||
+	    sn_db_busy(svc->db) > 0)
+		return;
+	uv_timer_stop(t);
+	sn_log(SN_LOG_INFO, "drained", NULL);
+	close_all(svc);
+}
+
+static void
+on_bus_drained(void *arg)
+{
+	sn_service *svc  = arg;
+	svc->bus_drained = true;
+}
+
+static void
+on_stop(void *arg)
+{
+	sn_service *svc = arg;
+	svc->stopping   = true;
+	sn_bus_drain(svc->bus, on_bus_drained, svc);
+	uv_timer_start(&svc->drain_timer, on_drain_tick, 0, 10);
+}
+
+static char *
+default_schema(const char *name)
+{
+	char *s = strdup(name);
+	if (s == NULL)
+		return NULL;
+	for (char *p = s; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	return s;
+}
+
+static const char *
+default_schema_dir(const sn_service_def *def, char *buf, size_t cap)
+{
+	struct stat st;
+	if (def->schema_dir != NULL)
+		return def->schema_dir;
+	snprintf(buf, cap, "%s/services/%s/schema", SN_SOURCE_DIR, def->name);
+	return stat(buf, &st) == 0 && S_ISDIR(st.st_mode) ? buf : NULL;
+}
+
+static sn_err
+migrate(const sn_service_def *def, const char *conninfo, const char *schema,
+    const char *dir)
+{
+	size_t        n    = sn_bus_nmigrations + sn_http_nmigrations;
+	sn_migration *list = calloc(n, sizeof(*list));
+	if (list == NULL)
+		return SN_ENOMEM;
+	memcpy(list, sn_bus_migrations,
+	    sn_bus_nmigrations * sizeof(*list));
+	memcpy(list + sn_bus_nmigrations, sn_http_migrations,
+	    sn_http_nmigrations * sizeof(*list));
+	sn_err err = sn_db_migrate(conninfo, schema, list, n, dir);
+	free(list);
+	(void) def;
+	return err;
+}
+
+int
+sn_service_main(int argc, char **argv, const sn_service_def *def)
+{
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--probe") == 0)
+			return probe();
+	}
+
+	const char *level = sn_config_str("SN_LOG_LEVEL", "info");
+	int         lvl   = sn_log_level_parse(level);
+	if (lvl < 0)
+		sn_config_fail("SN_LOG_LEVEL", "debug, info, warn or error",
+		    level);
+	sn_log_init(def->name, (sn_log_level) lvl);
+
+	char       *schema_default = default_schema(def->name);
+	char        dirbuf[1024];
+	const char *conninfo = sn_config_str("SN_DB_URL", NULL);
+	const char *schema   = sn_config_str("SN_DB_SCHEMA", schema_default);
+	int64_t     pool     = sn_config_int("SN_DB_POOL", 4, 1, 64);
+	const char *addr     = sn_config_str("SN_HTTP_ADDR", "127.0.0.1");
+	int64_t     port     = sn_config_int_req("SN_HTTP_PORT", 0, 65535);
+	int64_t     max_body = sn_config_int("SN_HTTP_MAX_BODY", 1 << 20, 1024,
+	            64 << 20);
+	const char *dir_def  = default_schema_dir(def, dirbuf, sizeof(dirbuf));
+	const char *dir      = sn_config_str("SN_SCHEMA_DIR",
+	         dir_def != NULL ? dir_def : "");
+	const char *key      = def->needs_auth
+	         ? sn_config_str("SN_TOKEN_KEY", NULL)
+	         : sn_config_str("SN_TOKEN_KEY", "");
+	int64_t shutdown_ms = sn_config_int("SN_SHUTDOWN_MS", 10000, 100,
+	    600000);
+
+	sn_bus_config bc = { 0 };
+	bc.heartbeat_ms  = (uint32_t) sn_config_int("SN_BUS_HEARTBEAT_MS",
+	     1000, 10, 60000);
+	bc.retention_days = (uint32_t) sn_config_int("SN_BUS_RETENTION_DAYS",
+	    30, 1, 3650);
+	bc.relay_batch = (uint32_t) sn_config_int("SN_BUS_RELAY_BATCH", 1000,
+	    1, 100000);
+	bc.relay_poll_ms = (uint32_t) sn_config_int("SN_BUS_RELAY_POLL_MS", 50,
+	    1, 60000);
+	bc.apply_batch = (uint32_t) sn_config_int("SN_BUS_APPLY_BATCH", 500, 1,
+	    100000);
+	bc.queue_max = (uint32_t) sn_config_int("SN_BUS_QUEUE_MAX", 20000, 1,
+	    10000000);
+	sn_config_partition("SN_PARTITION", &bc.part_index, &bc.part_count);
+	if (def->publishes) {
+		bc.publisher = def->name;
+		sn_service_bus_urls(def->name, &bc.pub_url, &bc.replay_url);
+	}
+	const char *follow_urls[16][2];
+	size_t      nfollow = 0;
+	for (; def->follows != NULL && def->follows[nfollow] != NULL;
+	     nfollow++) {
+		if (nfollow == 16)
+			sn_config_fail("follows", "at most 16 publishers", "");
+		sn_service_bus_urls(def->follows[nfollow],
+		    &follow_urls[nfollow][0], &follow_urls[nfollow][1]);
+	}
+
+	int         status = 1;
+	sn_service  svc    = { .def = def };
+	if (migrate(def, conninfo, schema, dir[0] ? dir : NULL) != SN_OK) {
+		sn_log(SN_LOG_ERROR, "migrations failed; exiting", NULL);
+		goto out;
+	}
+	if (key[0] != '\0' && sn_auth_open(&svc.auth, key) != SN_OK)
+		sn_config_fail("SN_TOKEN_KEY", "a key of at least 32 bytes",
+		    "(hidden)");
+	if ((svc.metrics = sn_metrics_new()) == NULL)
+		goto out;
+	if (sn_loop_open(&svc.loop, (uint32_t) shutdown_ms) != SN_OK)
+		goto out_metrics;
+	uv_timer_init(sn_loop_uv(svc.loop), &svc.drain_timer);
+	svc.drain_timer.data = &svc;
+
+	sn_db_config dc = { .conninfo = conninfo, .schema = schema,
+		.pool = (int) pool, .name = def->name };
+	if (sn_db_open(&svc.db, svc.loop, &dc) != SN_OK)
+		goto out_loop;
+	sn_http_config hc = { .addr = addr, .port = (uint16_t) port,
+		.max_body = (size_t) max_body, .auth = svc.auth,
+		.metrics = svc.metrics, .db = svc.db };
+	if (sn_http_open(&svc.http, svc.loop, &hc) != SN_OK)
+		goto out_db;
+	sn_http_set_ready(svc.http, is_ready, &svc);
+	if (sn_bus_open(&svc.bus, svc.loop, svc.db, svc.metrics, &bc) != SN_OK)
+		goto out_http;
+	for (size_t i = 0; i < nfollow; i++)
+		if (sn_bus_follow(svc.bus, def->follows[i], follow_urls[i][0],
+		        follow_urls[i][1]) != SN_OK)
+			goto out_bus;
+	if (def->setup != NULL && def->setup(&svc, def->arg) != SN_OK) {
+		sn_log(SN_LOG_ERROR, "service setup failed; exiting", NULL);
+		goto out_bus;
+	}
+	sn_loop_on_stop(svc.loop, on_stop, &svc);
+	char portbuf[8];
+	snprintf(portbuf, sizeof(portbuf), "%u", sn_http_port(svc.http));
+	sn_log(SN_LOG_INFO, "started", "http_port", portbuf, "schema", schema,
+	    NULL);
+	sn_loop_run(svc.loop);
+	close_all(&svc);
+	sn_loop_close(svc.loop);
+	sn_metrics_free(svc.metrics);
+	sn_auth_close(svc.auth);
+	free(schema_default);
+	sn_log(SN_LOG_INFO, "stopped", NULL);
+	return 0;
+
+out_bus:
+	sn_bus_close(svc.bus);
+out_http:
+	sn_http_close(svc.http);
+out_db:
+	sn_db_close(svc.db);
+	uv_close((uv_handle_t *) &svc.drain_timer, NULL);
+out_loop:
+	sn_loop_close(svc.loop);
+out_metrics:
+	sn_metrics_free(svc.metrics);
+out:
+	sn_auth_close(svc.auth);
+	free(schema_default);
+	return status;
+}

@@ -1,0 +1,371 @@
+/*
+ * db against a real PostgreSQL (SN_TEST_DB_URL): pipelined transactions,
+ * callbacks and barriers, failures that roll back without losing the
+ * connection, the prepared statement cache, reconnection, migrations.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sn/db.h"
+#include "sn/log.h"
+
+static char     schema[64];
+static char     conninfo[512];
+static PGconn  *admin;
+static sn_loop *loop;
+static sn_db   *db;
+
+static int64_t
+admin_int(const char *sql)
+{
+	PGresult *r = PQexec(admin, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	int64_t v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return v;
+}
+
+static void
+admin_exec(const char *sql)
+{
+	PGresult *r = PQexec(admin, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+}
+
+/* Runs the loop until *flag is set (every test bounds itself). */
+static void
+run_until(const bool *flag)
+{
+	for (int i = 0; i < 100000 && !*flag; i++)
+		uv_run(sn_loop_uv(loop), UV_RUN_ONCE);
+	assert_true(*flag);
+}
+
+struct result {
+	bool    done;
+	sn_err  err;
+	int     rows;
+	int64_t value;
+	int     pid;
+};
+
+static void
+on_done(sn_err err, void *arg)
+{
+	struct result *r = arg;
+	r->err           = err;
+	r->done          = true;
+}
+
+/* --- one transaction, many pipelined inserts ---------------------------- */
+
+static void
+insert_many(sn_tx *tx, void *arg)
+{
+	(void) arg;
+	for (int i = 1; i <= 1000; i++) {
+		char        v[16];
+		const char *p[1] = { v };
+		snprintf(v, sizeof(v), "%d", i);
+		assert_int_equal(sn_tx_query(tx,
+		                     "INSERT INTO nums (n) VALUES ($1)", 1, p,
+		                     NULL, NULL),
+		    SN_OK);
+	}
+	sn_tx_commit(tx);
+}
+
+static void
+test_commit(void **state)
+{
+	(void) state;
+	struct result r = { 0 };
+	sn_db_tx(db, insert_many, on_done, &r);
+	assert_false(r.done); /* never from inside sn_db_tx */
+	run_until(&r.done);
+	assert_int_equal(r.err, SN_OK);
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.nums", schema);
+	assert_int_equal(admin_int(sql), 1000);
+}
+
+/* --- read, then write from the callback, then a barrier ------------------ */
+
+static void
+barrier(sn_tx *tx, void *arg)
+{
+	struct result *r = arg;
+	(void) tx;
+	r->rows++; /* runs after the write the callback queued */
+}
+
+static void
+got_sum(sn_tx *tx, PGresult *res, void *arg)
+{
+	struct result *r = arg;
+	r->value         = sn_db_i64(res, 0, 0);
+	char        v[32];
+	const char *p[1] = { v };
+	snprintf(v, sizeof(v), "%lld", (long long) r->value);
+	assert_int_equal(sn_tx_query(tx, "INSERT INTO nums (n) VALUES ($1)", 1,
+	                     p, NULL, NULL),
+	    SN_OK);
+	assert_int_equal(sn_tx_then(tx, barrier, r), SN_OK);
+	sn_tx_commit(tx);
+}
+
+static void
+read_then_write(sn_tx *tx, void *arg)
+{
+	assert_int_equal(sn_tx_query(tx,
+	                     "SELECT sum(n) FROM nums WHERE n <= 1000", 0,
+	                     NULL, got_sum, arg),
+	    SN_OK);
+	/* Commit asked now: it must wait for the callback's write. */
+	sn_tx_commit(tx);
+}
+
+static void
+test_callbacks(void **state)
+{
+	(void) state;
+	struct result r = { 0 };
+	sn_db_tx(db, read_then_write, on_done, &r);
+	run_until(&r.done);
+	assert_int_equal(r.err, SN_OK);
+	assert_int_equal(r.value, 500500);
+	assert_int_equal(r.rows, 1);
+	char sql[128];
+	snprintf(sql, sizeof(sql),
+	    "SELECT count(*) FROM %s.nums WHERE n = 500500", schema);
+	assert_int_equal(admin_int(sql), 1);
+}
+
+/* --- a failing statement rolls back and keeps the connection ------------- */
+
+static void
+got_pid(sn_tx *tx, PGresult *res, void *arg)
+{
+	struct result *r = arg;
+	r->pid           = (int) sn_db_i64(res, 0, 0);
+	sn_tx_commit(tx);
+}
+
+static void
+ask_pid(sn_tx *tx, void *arg)
+{
+	sn_tx_query(tx, "SELECT pg_backend_pid()", 0, NULL, got_pid, arg);
+}
+
+static int
+backend_pid(void)
+{
+	struct result r = { 0 };
+	sn_db_tx(db, ask_pid, on_done, &r);
+	run_until(&r.done);
+	assert_int_equal(r.err, SN_OK);
+	return r.pid;
+}
+
+static void
+never(sn_tx *tx, PGresult *res, void *arg)
+{
+	(void) tx;
+	(void) res;
+	(void) arg;
+	fail_msg("a callback after the failed statement ran");
+}
+
+static void
+dup_key(sn_tx *tx, void *arg)
+{
+	(void) arg;
+	const char *a[1] = { "7" };
+	sn_tx_query(tx, "INSERT INTO uniq (k) VALUES ($1)", 1, a, NULL, NULL);
+	sn_tx_query(tx, "INSERT INTO uniq (k) VALUES ($1)", 1, a, NULL, NULL);
+	sn_tx_query(tx, "SELECT 1", 0, NULL, never, NULL);
+	sn_tx_commit(tx);
+}
+
+static void
+test_failure_keeps_connection(void **state)
+{
+	(void) state;
+	int           before = backend_pid();
+	struct result r      = { 0 };
+	sn_db_tx(db, dup_key, on_done, &r);
+	run_until(&r.done);
+	assert_int_equal(r.err, SN_ECONFLICT);
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.uniq", schema);
+	assert_int_equal(admin_int(sql), 0); /* the first insert rolled back */
+	assert_int_equal(backend_pid(), before);
+	/* The same statements work afterwards: nothing stale is cached. */
+	struct result r2 = { 0 };
+	sn_db_tx(db, insert_many, on_done, &r2);
+	run_until(&r2.done);
+	assert_int_equal(r2.err, SN_OK);
+}
+
+static void
+roll_back(sn_tx *tx, void *arg)
+{
+	(void) arg;
+	const char *a[1] = { "8" };
+	sn_tx_query(tx, "INSERT INTO uniq (k) VALUES ($1)", 1, a, NULL, NULL);
+	sn_tx_rollback(tx, SN_EINVAL);
+}
+
+static void
+test_rollback(void **state)
+{
+	(void) state;
+	struct result r = { 0 };
+	sn_db_tx(db, roll_back, on_done, &r);
+	run_until(&r.done);
+	assert_int_equal(r.err, SN_EINVAL);
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.uniq", schema);
+	assert_int_equal(admin_int(sql), 0);
+}
+
+/* --- a lost connection fails the tx and comes back ----------------------- */
+
+static void
+sleepy(sn_tx *tx, void *arg)
+{
+	sn_tx_query(tx, "SELECT pg_sleep(5)", 0, NULL, NULL, arg);
+	sn_tx_commit(tx);
+}
+
+static void
+test_reconnect(void **state)
+{
+	(void) state;
+	int           pid = backend_pid();
+	struct result r   = { 0 };
+	sn_db_tx(db, sleepy, on_done, &r);
+	for (int i = 0; i < 5; i++)
+		uv_run(sn_loop_uv(loop), UV_RUN_NOWAIT);
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)::int", pid);
+	assert_int_equal(admin_int(sql), 1);
+	run_until(&r.done);
+	assert_int_equal(r.err, SN_EDB);
+	/* The pool reconnects by itself; the next transaction succeeds. */
+	int again = backend_pid();
+	assert_int_not_equal(again, pid);
+	assert_true(sn_db_ready(db));
+}
+
+/* --- migrations ---------------------------------------------------------- */
+
+static void
+write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void
+test_migrations(void **state)
+{
+	(void) state;
+	char dir[] = "/tmp/sn-db-test-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	char path[256];
+	snprintf(path, sizeof(path), "%s/001_a.sql", dir);
+	write_file(path, "CREATE TABLE mig_a (x int);");
+	snprintf(path, sizeof(path), "%s/002_b.sql", dir);
+	write_file(path, "INSERT INTO mig_a VALUES (1); INSERT INTO mig_a "
+	                 "VALUES (2);");
+	snprintf(path, sizeof(path), "%s/README", dir);
+	write_file(path, "not a migration");
+	sn_migration builtin[] = { { "builtin/001", "CREATE TABLE mig_b (y int)" } };
+	assert_int_equal(sn_db_migrate(conninfo, schema, builtin, 1, dir), SN_OK);
+	assert_int_equal(sn_db_migrate(conninfo, schema, builtin, 1, dir), SN_OK);
+	char sql[160];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.mig_a", schema);
+	assert_int_equal(admin_int(sql), 2); /* applied once */
+	snprintf(sql, sizeof(sql),
+	    "SELECT count(*) FROM %s.schema_migrations", schema);
+	assert_int_equal(admin_int(sql), 3);
+
+	/* A failing migration is not recorded and changes nothing. */
+	snprintf(path, sizeof(path), "%s/003_bad.sql", dir);
+	write_file(path, "INSERT INTO mig_a VALUES (3); SELECT no_such_fn();");
+	assert_int_equal(sn_db_migrate(conninfo, schema, builtin, 1, dir),
+	    SN_EDB);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.mig_a", schema);
+	assert_int_equal(admin_int(sql), 2);
+	snprintf(sql, sizeof(sql),
+	    "SELECT count(*) FROM %s.schema_migrations", schema);
+	assert_int_equal(admin_int(sql), 3);
+	snprintf(sql, sizeof(sql), "rm -rf '%s'", dir);
+	assert_int_equal(system(sql), 0);
+}
+
+static int
+setup(void **state)
+{
+	(void) state;
+	const char *url = getenv("SN_TEST_DB_URL");
+	if (url == NULL)
+		fail_msg("SN_TEST_DB_URL is not set (run through "
+		         "deploy/local/test)");
+	snprintf(conninfo, sizeof(conninfo), "%s", url);
+	snprintf(schema, sizeof(schema), "db_test_%d", (int) getpid());
+	admin = PQconnectdb(url);
+	assert_int_equal(PQstatus(admin), CONNECTION_OK);
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+	    "CREATE SCHEMA %s; CREATE TABLE %s.nums (n bigint);"
+	    " CREATE TABLE %s.uniq (k int PRIMARY KEY)",
+	    schema, schema, schema);
+	admin_exec(sql);
+	sn_log_init("db_test", SN_LOG_WARN);
+	assert_int_equal(sn_loop_open(&loop, 0), SN_OK);
+	sn_db_config cfg = { .conninfo = url, .schema = schema, .pool = 1 };
+	assert_int_equal(sn_db_open(&db, loop, &cfg), SN_OK);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void) state;
+	sn_db_close(db);
+	sn_loop_close(loop);
+	char sql[128];
+	snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", schema);
+	admin_exec(sql);
+	PQfinish(admin);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_commit),
+		cmocka_unit_test(test_callbacks),
+		cmocka_unit_test(test_failure_keeps_connection),
+		cmocka_unit_test(test_rollback),
+		cmocka_unit_test(test_reconnect),
+		cmocka_unit_test(test_migrations),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

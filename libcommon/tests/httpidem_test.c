@@ -1,0 +1,492 @@
+/*
+ * Idempotency-Key against a real PostgreSQL (SN_TEST_DB_URL, a superuser
+ * conninfo): a schema of its own, the http migrations, a handler that
+ * inserts one row per effect, and a client on the test thread.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "sn/auth.h"
+#include "sn/db.h"
+#include "sn/http.h"
+#include "sn/log.h"
+#include "sn/loop.h"
+
+#define KEY "0123456789abcdef0123456789abcdef-idem-test"
+#define NCONC 20
+
+struct server {
+	sn_loop   *loop;
+	sn_db     *db;
+	sn_http   *http;
+	sn_auth   *auth;
+	uv_async_t stop;
+	pthread_t  thread;
+	uint16_t   port;
+	char       schema[64];
+	PGconn    *pg; /* the test's own, blocking */
+	bool       up;
+};
+
+static struct server srv;
+
+/* ---- the service under test (loop thread) -------------------------- */
+
+static void
+grant_inserted(sn_tx *tx, PGresult *res, void *arg)
+{
+	sn_http_req *req  = arg;
+	json_t      *body = sn_http_json(req);
+
+	sn_http_tx_reply(req, tx, 201,
+	    json_pack("{s:I, s:I, s:O}", "id",
+	        (json_int_t) sn_db_i64(res, 0, 0), "amount",
+	        json_integer_value(json_object_get(body, "amount")), "ref",
+	        json_object_get(body, "ref")));
+}
+
+static void
+grant_begin(sn_http_req *req, sn_tx *tx, void *arg)
+{
+	json_t    *body = sn_http_json(req);
+	json_int_t amount
+	    = json_integer_value(json_object_get(body, "amount"));
+	char        amount_s[32];
+	const char *values[3];
+
+	(void) arg;
+	if (amount < 0) {
+		/* A refusal found inside the transaction: nothing stored. */
+		sn_http_tx_fail(req, tx, 422, "negative_amount",
+		    "amount must not be negative", "amount");
+		return;
+	}
+	snprintf(amount_s, sizeof(amount_s), "%" JSON_INTEGER_FORMAT, amount);
+	values[0] = sn_http_idempotency_key(req);
+	values[1] = amount_s;
+	values[2] = json_string_value(json_object_get(body, "ref"));
+	if (sn_tx_query(tx,
+	        "INSERT INTO effects (key, amount, ref) VALUES ($1, $2, $3) "
+	        "RETURNING id",
+	        3, values, grant_inserted, req)
+	    != SN_OK)
+		sn_http_tx_fail(req, tx, 503, "unavailable", NULL, NULL);
+}
+
+static void
+on_grant(sn_http_req *req, void *arg)
+{
+	json_t *body = sn_http_json(req);
+
+	(void) arg;
+	if (!json_is_integer(json_object_get(body, "amount"))) {
+		sn_http_reply_error(
+		    req, 400, "invalid", "amount is required", "amount");
+		return;
+	}
+	sn_http_tx(req, grant_begin, NULL);
+}
+
+static void
+on_stop(uv_async_t *a)
+{
+	sn_http_close(srv.http);
+	sn_db_close(srv.db);
+	uv_close((uv_handle_t *) a, NULL);
+}
+
+static void *
+loop_main(void *arg)
+{
+	(void) arg;
+	sn_loop_run(srv.loop);
+	return NULL;
+}
+
+static bool
+exec_ok(const char *sql)
+{
+	PGresult *r  = PQexec(srv.pg, sql);
+	bool      ok = PQresultStatus(r) == PGRES_COMMAND_OK
+	    || PQresultStatus(r) == PGRES_TUPLES_OK;
+
+	if (!ok)
+		fprintf(stderr, "%s: %s", sql, PQerrorMessage(srv.pg));
+	PQclear(r);
+	return ok;
+}
+
+static int
+setup(void **state)
+{
+	const char    *url = getenv("SN_TEST_DB_URL");
+	sn_migration   migs[8];
+	size_t         n = 0;
+	sn_db_config   dbc;
+	sn_http_config cfg;
+	char           sql[256];
+
+	(void) state;
+	if (url == NULL || url[0] == '\0')
+		return 0; /* every test skips */
+	snprintf(
+	    srv.schema, sizeof(srv.schema), "httpidem_%ld", (long) getpid());
+	srv.pg = PQconnectdb(url);
+	if (PQstatus(srv.pg) != CONNECTION_OK) {
+		fprintf(stderr, "connect: %s", PQerrorMessage(srv.pg));
+		return -1;
+	}
+	snprintf(
+	    sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", srv.schema);
+	if (!exec_ok(sql))
+		return -1;
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", srv.schema);
+	if (!exec_ok(sql))
+		return -1;
+	for (size_t i = 0; i < sn_http_nmigrations; i++)
+		migs[n++] = sn_http_migrations[i];
+	migs[n++] = (sn_migration) { "test/001_effects",
+		"CREATE TABLE effects (id bigserial PRIMARY KEY, key text,"
+		" amount bigint NOT NULL, ref text UNIQUE)" };
+	if (sn_db_migrate(url, srv.schema, migs, n, NULL) != SN_OK)
+		return -1;
+	snprintf(sql, sizeof(sql), "SET search_path TO %s", srv.schema);
+	if (!exec_ok(sql))
+		return -1;
+
+	if (sn_loop_open(&srv.loop, 0) != SN_OK
+	    || sn_auth_open(&srv.auth, KEY) != SN_OK)
+		return -1;
+	memset(&dbc, 0, sizeof(dbc));
+	dbc.conninfo = url;
+	dbc.schema   = srv.schema;
+	dbc.pool     = 4;
+	if (sn_db_open(&srv.db, srv.loop, &dbc) != SN_OK)
+		return -1;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.auth = srv.auth;
+	cfg.db   = srv.db;
+	if (sn_http_open(&srv.http, srv.loop, &cfg) != SN_OK)
+		return -1;
+	srv.port = sn_http_port(srv.http);
+	if (sn_http_route(srv.http, "POST", "/grants", SN_HTTP_IDEMPOTENT,
+	        "township", on_grant, NULL)
+	    != SN_OK)
+		return -1;
+	uv_async_init(sn_loop_uv(srv.loop), &srv.stop, on_stop);
+	if (pthread_create(&srv.thread, NULL, loop_main, NULL) != 0)
+		return -1;
+	srv.up = true;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char sql[256];
+
+	(void) state;
+	if (srv.up) {
+		uv_async_send(&srv.stop);
+		pthread_join(srv.thread, NULL);
+		sn_loop_close(srv.loop);
+		sn_auth_close(srv.auth);
+	}
+	if (srv.pg != NULL) {
+		snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE",
+		    srv.schema);
+		exec_ok(sql);
+		PQfinish(srv.pg);
+	}
+	return 0;
+}
+
+#define NEED_DB()                                                             \
+	do {                                                                  \
+		if (!srv.up)                                                  \
+			skip();                                               \
+	} while (0)
+
+/* ---- the client ----------------------------------------------------- */
+
+struct resp {
+	int   status;
+	bool  replay;
+	char  raw[16384];
+	char *body;
+};
+
+static int
+dial(void)
+{
+	struct sockaddr_in sa;
+	struct timeval     tv = { 10, 0 };
+	int                fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	assert_true(fd >= 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family      = AF_INET;
+	sa.sin_port        = htons(srv.port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(connect(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+static char *
+auth_line(const char *user)
+{
+	sn_principal p;
+	char        *t, *line;
+
+	memset(&p, 0, sizeof(p));
+	strcpy(p.user, user);
+	strcpy(p.role, "township");
+	strcpy(p.juris, "220103001");
+	assert_int_equal(sn_auth_issue(srv.auth, &p, 300, &t), SN_OK);
+	line = malloc(strlen(t) + 32);
+	sprintf(line, "Authorization: Bearer %s\r\n", t);
+	free(t);
+	return line;
+}
+
+/* Sends POST /grants; key NULL sends no Idempotency-Key. */
+static int
+start_grant(const char *user, const char *key, const char *body)
+{
+	char  buf[8192];
+	char *auth = auth_line(user);
+	int   fd   = dial();
+	int   n;
+
+	n = snprintf(buf, sizeof(buf),
+	    "POST /grants HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	    "Content-Type: application/json\r\n%s"
+	    "Content-Length: %zu\r\n",
+	    auth, strlen(body));
+	if (key != NULL)
+		n += snprintf(buf + n, sizeof(buf) - (size_t) n,
+		    "Idempotency-Key: %s\r\n", key);
+	n += snprintf(buf + n, sizeof(buf) - (size_t) n, "\r\n%s", body);
+	free(auth);
+	assert_int_equal(send(fd, buf, (size_t) n, MSG_NOSIGNAL), n);
+	return fd;
+}
+
+static void
+read_resp(int fd, struct resp *r)
+{
+	size_t  total = 0;
+	ssize_t n;
+	char   *sep;
+
+	memset(r, 0, sizeof(*r));
+	while (total < sizeof(r->raw) - 1
+	    && (n = recv(fd, r->raw + total, sizeof(r->raw) - 1 - total, 0))
+	        > 0)
+		total += (size_t) n;
+	r->raw[total] = '\0';
+	close(fd);
+	assert_int_equal(sscanf(r->raw, "HTTP/1.1 %d", &r->status), 1);
+	sep = strstr(r->raw, "\r\n\r\n");
+	assert_non_null(sep);
+	*sep    = '\0';
+	r->body = sep + 4;
+	for (char *p = r->raw; (p = strchr(p, '\n')) != NULL; p++)
+		if (strncasecmp(p + 1, "Idempotent-Replay: true", 23) == 0)
+			r->replay = true;
+}
+
+static void
+grant(const char *user, const char *key, const char *body, struct resp *r)
+{
+	read_resp(start_grant(user, key, body), r);
+}
+
+static long
+count_effects(const char *key)
+{
+	const char *v[1] = { key };
+	PGresult   *res  = PQexecParams(srv.pg,
+	       "SELECT count(*) FROM effects WHERE key = $1", 1, NULL, v, NULL,
+	       NULL, 0);
+	long        n;
+
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	n = atol(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return n;
+}
+
+static void
+assert_code(const struct resp *r, int status, const char *code)
+{
+	char want[128];
+
+	if (r->status != status)
+		fail_msg("want %d, got %d: %s", status, r->status, r->body);
+	snprintf(want, sizeof(want), "\"code\":\"%s\"", code);
+	assert_non_null(strstr(r->body, want));
+}
+
+/* ---- tests ---------------------------------------------------------- */
+
+static void
+test_repeat_replays(void **state)
+{
+	struct resp a, b;
+
+	(void) state;
+	NEED_DB();
+	grant("li", "k-repeat", "{\"amount\":500,\"ref\":\"r1\"}", &a);
+	assert_int_equal(a.status, 201);
+	assert_false(a.replay);
+	grant("li", "k-repeat", "{\"amount\":500,\"ref\":\"r1\"}", &b);
+	assert_int_equal(b.status, 201);
+	assert_true(b.replay);
+	assert_string_equal(a.body, b.body);
+	assert_int_equal(count_effects("k-repeat"), 1);
+}
+
+static void
+test_key_reused(void **state)
+{
+	struct resp r;
+
+	(void) state;
+	NEED_DB();
+	grant("li", "k-reuse", "{\"amount\":1,\"ref\":\"r2\"}", &r);
+	assert_int_equal(r.status, 201);
+	grant("li", "k-reuse", "{\"amount\":2,\"ref\":\"r2\"}", &r);
+	assert_code(&r, 422, "idempotency_key_reused");
+	assert_int_equal(count_effects("k-reuse"), 1);
+}
+
+static void
+test_key_required(void **state)
+{
+	struct resp r;
+	char        longkey[200];
+
+	(void) state;
+	NEED_DB();
+	grant("li", NULL, "{\"amount\":1}", &r);
+	assert_code(&r, 400, "idempotency_key_required");
+	memset(longkey, 'k', 129);
+	longkey[129] = '\0';
+	grant("li", longkey, "{\"amount\":1}", &r);
+	assert_code(&r, 400, "idempotency_key_invalid");
+	longkey[128] = '\0';
+	grant("li", longkey, "{\"amount\":1,\"ref\":\"r-long\"}", &r);
+	assert_int_equal(r.status, 201);
+}
+
+static void
+test_errors_not_stored(void **state)
+{
+	struct resp r;
+
+	(void) state;
+	NEED_DB();
+	/* Refused before any transaction: the key stays free. */
+	grant("li", "k-fix", "{\"amuont\":5}", &r);
+	assert_code(&r, 400, "invalid");
+	/* Refused inside the transaction: rolled back, key still free. */
+	grant("li", "k-fix", "{\"amount\":-5}", &r);
+	assert_code(&r, 422, "negative_amount");
+	assert_int_equal(count_effects("k-fix"), 0);
+	grant("li", "k-fix", "{\"amount\":5,\"ref\":\"r3\"}", &r);
+	assert_int_equal(r.status, 201);
+	assert_false(r.replay);
+	assert_int_equal(count_effects("k-fix"), 1);
+}
+
+static void
+test_statement_fails(void **state)
+{
+	struct resp r;
+
+	(void) state;
+	NEED_DB();
+	grant("li", "k-ref-a", "{\"amount\":5,\"ref\":\"dup\"}", &r);
+	assert_int_equal(r.status, 201);
+	/* A unique violation in the handler's own statement. */
+	grant("li", "k-ref-b", "{\"amount\":5,\"ref\":\"dup\"}", &r);
+	assert_code(&r, 409, "conflict");
+	/* Nothing was stored for the key: a corrected retry goes through. */
+	grant("li", "k-ref-b", "{\"amount\":5,\"ref\":\"dup2\"}", &r);
+	assert_int_equal(r.status, 201);
+	assert_int_equal(count_effects("k-ref-b"), 1);
+}
+
+static void
+test_scoped_by_principal(void **state)
+{
+	struct resp a, b;
+
+	(void) state;
+	NEED_DB();
+	grant("li", "k-shared", "{\"amount\":7,\"ref\":\"r-li\"}", &a);
+	grant("wang", "k-shared", "{\"amount\":7,\"ref\":\"r-wang\"}", &b);
+	assert_int_equal(a.status, 201);
+	assert_int_equal(b.status, 201);
+	assert_false(b.replay);
+	assert_int_equal(count_effects("k-shared"), 2);
+}
+
+static void
+test_concurrent(void **state)
+{
+	struct resp r[NCONC];
+	int         fds[NCONC];
+	int         replays = 0;
+
+	(void) state;
+	NEED_DB();
+	for (int i = 0; i < NCONC; i++)
+		fds[i] = start_grant(
+		    "li", "k-conc", "{\"amount\":9,\"ref\":\"r-conc\"}");
+	for (int i = 0; i < NCONC; i++) {
+		read_resp(fds[i], &r[i]);
+		if (r[i].status != 201)
+			fail_msg(
+			    "request %d: %d %s", i, r[i].status, r[i].body);
+		assert_string_equal(r[i].body, r[0].body);
+		replays += r[i].replay;
+	}
+	assert_int_equal(replays, NCONC - 1);
+	assert_int_equal(count_effects("k-conc"), 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_repeat_replays),
+		cmocka_unit_test(test_key_reused),
+		cmocka_unit_test(test_key_required),
+		cmocka_unit_test(test_errors_not_stored),
+		cmocka_unit_test(test_statement_fails),
+		cmocka_unit_test(test_scoped_by_principal),
+		cmocka_unit_test(test_concurrent),
+	};
+
+	sn_log_init("httpidem_test", SN_LOG_ERROR);
+	return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,220 @@
+/*
+ * sn-testpub: a small publisher built on libcommon, for the bus tests,
+ * the bus demo and the benchmark.
+ *
+ *   sn-testpub --name NAME [--events N] [--batch B] [--parallel P]
+ *              [--other-every K] [--rate EPS]
+ *
+ * Runs as service NAME (its settings are those of sn/service.h) and
+ * appends N events of type "test.event" (every K-th one "test.other"),
+ * B per transaction, with P transactions in flight at once, at most EPS
+ * events per second if given; then keeps serving replay requests and
+ * heartbeats until SIGTERM. Subjects are "s<i>", data the bytes of "e<i>".
+ *
+ * SN_FAILPOINT=append.after_commit kills the process with SIGKILL right
+ * after its first transaction commits, before the relay runs.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sn/log.h"
+#include "sn/service.h"
+
+struct pub {
+	sn_service *svc;
+	long        events;
+	long        batch;
+	long        parallel;
+	long        other_every;
+	long        rate;
+	long        next;      /* next index to append */
+	long        committed; /* appended and committed */
+	long        inflight;
+	uint64_t    t0;
+	uv_timer_t  pace;
+	bool        pace_open;
+};
+
+static void produce(struct pub *p);
+static void chunk_begin(sn_tx *tx, void *arg);
+
+struct chunk {
+	struct pub *p;
+	long        from, to;
+};
+
+static void
+append_done(sn_err err, void *arg)
+{
+	struct chunk *c = arg;
+	struct pub   *p = c->p;
+	p->inflight--;
+	if (err != SN_OK) {
+		/* Nothing of the chunk committed: append it again. */
+		sn_log(SN_LOG_WARN, "append failed; retrying", "error",
+		    sn_strerror(err), NULL);
+		struct chunk *again = malloc(sizeof(*again));
+		if (again == NULL)
+			abort();
+		*again = *c;
+		free(c);
+		p->inflight++;
+		sn_db_tx(sn_service_db(p->svc), chunk_begin, append_done, again);
+		return;
+	} else {
+		const char *fp = getenv("SN_FAILPOINT");
+		if (fp != NULL && strcmp(fp, "append.after_commit") == 0) {
+			sn_log(SN_LOG_WARN,
+			    "failpoint append.after_commit: SIGKILL", NULL);
+			raise(SIGKILL);
+		}
+		p->committed += c->to - c->from;
+		if (p->committed == p->events) {
+			char n[24], ms[24];
+			snprintf(n, sizeof(n), "%ld", p->committed);
+			snprintf(ms, sizeof(ms), "%llu",
+			    (unsigned long long) (sn_now_ms() - p->t0));
+			sn_log(SN_LOG_INFO, "all events appended", "events", n,
+			    "ms", ms, NULL);
+		}
+	}
+	free(c);
+	produce(p);
+}
+
+static void
+chunk_begin(sn_tx *tx, void *arg)
+{
+	struct chunk *c = arg;
+	struct pub   *p = c->p;
+	for (long i = c->from; i < c->to; i++) {
+		char subject[32], data[32];
+		snprintf(subject, sizeof(subject), "s%ld", i + 1);
+		int  dlen  = snprintf(data, sizeof(data), "e%ld", i + 1);
+		bool other = p->other_every > 0 && (i + 1) % p->other_every == 0;
+		sn_event_out ev = { .type = other ? "test.other" : "test.event",
+			.subject = subject, .actor = "testpub",
+			.schema_version = 1, .data = (const uint8_t *) data,
+			.len = (size_t) dlen };
+		sn_err err = sn_bus_append(sn_service_bus(p->svc), tx, &ev);
+		if (err != SN_OK) {
+			sn_tx_rollback(tx, err);
+			return;
+		}
+	}
+	sn_tx_commit(tx);
+}
+
+static void
+on_pace(uv_timer_t *t)
+{
+	produce(t->data);
+}
+
+static void
+produce(struct pub *p)
+{
+	if (sn_loop_stopping(sn_service_loop(p->svc)))
+		return;
+	while (p->inflight < p->parallel && p->next < p->events) {
+		if (p->rate > 0) {
+			/* Events allowed so far at the given rate. */
+			uint64_t el      = sn_now_ms() - p->t0;
+			long     allowed = (long) (el * (uint64_t) p->rate / 1000u)
+			    + p->batch;
+			if (p->next >= allowed) {
+				uv_timer_start(&p->pace, on_pace, 5, 0);
+				return;
+			}
+		}
+		struct chunk *c = malloc(sizeof(*c));
+		if (c == NULL)
+			abort();
+		c->p    = p;
+		c->from = p->next;
+		c->to   = p->next + p->batch < p->events ? p->next + p->batch
+		                                          : p->events;
+		p->next = c->to;
+		p->inflight++;
+		sn_db_tx(sn_service_db(p->svc), chunk_begin, append_done, c);
+	}
+}
+
+static sn_err
+setup(sn_service *svc, void *arg)
+{
+	struct pub *p = arg;
+	p->svc        = svc;
+	p->t0         = sn_now_ms();
+	uv_timer_init(sn_loop_uv(sn_service_loop(svc)), &p->pace);
+	p->pace.data  = p;
+	p->pace_open  = true;
+	produce(p);
+	return SN_OK;
+}
+
+static void
+teardown(sn_service *svc, void *arg)
+{
+	struct pub *p = arg;
+	(void) svc;
+	if (p->pace_open)
+		uv_close((uv_handle_t *) &p->pace, NULL);
+}
+
+static long
+num_arg(const char *s, const char *flag)
+{
+	char *end;
+	long  v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || v < 0) {
+		fprintf(stderr, "sn-testpub: %s takes a whole number\n", flag);
+		exit(2);
+	}
+	return v;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct pub  p    = { .batch = 500, .parallel = 1 };
+	const char *name = NULL;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--probe") == 0)
+			continue;
+		if (i + 1 >= argc) {
+			fprintf(stderr, "sn-testpub: %s needs a value\n", a);
+			return 2;
+		}
+		const char *v = argv[++i];
+		if (strcmp(a, "--name") == 0)
+			name = v;
+		else if (strcmp(a, "--events") == 0)
+			p.events = num_arg(v, a);
+		else if (strcmp(a, "--batch") == 0)
+			p.batch = num_arg(v, a);
+		else if (strcmp(a, "--parallel") == 0)
+			p.parallel = num_arg(v, a);
+		else if (strcmp(a, "--other-every") == 0)
+			p.other_every = num_arg(v, a);
+		else if (strcmp(a, "--rate") == 0)
+			p.rate = num_arg(v, a);
+		else {
+			fprintf(stderr, "sn-testpub: unknown option %s\n", a);
+			return 2;
+		}
+	}
+	if (name == NULL)
+		name = "testpub";
+	if (p.batch < 1)
+		p.batch = 1;
+	if (p.parallel < 1)
+		p.parallel = 1;
+	sn_service_def def = { .name = name, .publishes = true,
+		.setup = setup, .teardown = teardown, .arg = &p,
+		.schema_dir = NULL };
+	return sn_service_main(argc, argv, &def);
+}

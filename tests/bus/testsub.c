@@ -1,0 +1,131 @@
+/*
+ * sn-testsub: a small follower built on libcommon, for the bus tests, the
+ * bus demo and the benchmark.
+ *
+ *   sn-testsub --name NAME --follow P1[,P2...] [--slow-us N]
+ *              [--stats-file F]
+ *
+ * Runs as service NAME and follows the given publishers. Every
+ * "test.event" inserts one row into its effects table (publisher,
+ * sequence, subject), in the transaction that moves its cursor; other
+ * types only move the cursor. --slow-us makes it slow on purpose: the
+ * loop sleeps that long per event applied, so that NNG drops what it
+ * cannot queue. At shutdown the metrics registry is written to the stats
+ * file, so that a test can read the replay counters.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sn/log.h"
+#include "sn/service.h"
+
+#ifndef SN_TESTSUB_SCHEMA_DIR
+#define SN_TESTSUB_SCHEMA_DIR "tests/bus/schema"
+#endif
+
+struct sub {
+	long        slow_us;
+	const char *stats_file;
+	char       *follow[17];
+};
+
+static const char SQL_EFFECT[] =
+    "INSERT INTO effects (publisher, seq, subject) VALUES ($1, $2, $3)";
+
+static sn_err
+on_event(sn_tx *tx, const sn_event *ev, void *arg)
+{
+	struct sub *s = arg;
+	char        seq[24];
+	snprintf(seq, sizeof(seq), "%llu", (unsigned long long) ev->sequence);
+	const char *v[3] = { ev->source, seq, ev->subject };
+	if (s->slow_us > 0) {
+		struct timespec ts = { .tv_sec = s->slow_us / 1000000,
+			.tv_nsec = (s->slow_us % 1000000) * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	return sn_tx_query(tx, SQL_EFFECT, 3, v, NULL, NULL);
+}
+
+static sn_err
+setup(sn_service *svc, void *arg)
+{
+	struct sub *s = arg;
+	for (int i = 0; s->follow[i] != NULL; i++) {
+		sn_err err = sn_bus_on(sn_service_bus(svc), s->follow[i],
+		    "test.event", on_event, s);
+		if (err != SN_OK)
+			return err;
+	}
+	return SN_OK;
+}
+
+static void
+teardown(sn_service *svc, void *arg)
+{
+	struct sub *s = arg;
+	if (s->stats_file == NULL)
+		return;
+	char *text = sn_metrics_render(sn_service_metrics(svc));
+	FILE *f    = fopen(s->stats_file, "w");
+	if (f != NULL && text != NULL)
+		fputs(text, f);
+	if (f != NULL)
+		fclose(f);
+	free(text);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sub  s    = { 0 };
+	const char *name = "testsub";
+	char       *list = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--probe") == 0) {
+			/* The health check needs no stream settings. */
+			sn_service_def probe = { .name = name };
+			return sn_service_main(argc, argv, &probe);
+		}
+	}
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--probe") == 0)
+			continue;
+		if (i + 1 >= argc) {
+			fprintf(stderr, "sn-testsub: %s needs a value\n", a);
+			return 2;
+		}
+		const char *v = argv[++i];
+		if (strcmp(a, "--name") == 0)
+			name = v;
+		else if (strcmp(a, "--follow") == 0)
+			list = strdup(v);
+		else if (strcmp(a, "--slow-us") == 0)
+			s.slow_us = strtol(v, NULL, 10);
+		else if (strcmp(a, "--stats-file") == 0)
+			s.stats_file = v;
+		else {
+			fprintf(stderr, "sn-testsub: unknown option %s\n", a);
+			return 2;
+		}
+	}
+	if (list == NULL) {
+		fprintf(stderr, "sn-testsub: --follow is required\n");
+		return 2;
+	}
+	int n = 0;
+	for (char *tok = strtok(list, ","); tok != NULL && n < 16;
+	     tok = strtok(NULL, ","))
+		s.follow[n++] = tok;
+	s.follow[n] = NULL;
+	sn_service_def def = { .name = name, .publishes = false,
+		.follows = (const char *const *) s.follow,
+		.schema_dir = SN_TESTSUB_SCHEMA_DIR, .setup = setup,
+		.teardown = teardown, .arg = &s };
+	int rc = sn_service_main(argc, argv, &def);
+	free(list);
+	return rc;
+}

@@ -1,0 +1,383 @@
+#include "harness.h"
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+uint64_t
+th_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
+void
+th_sleep_ms(int ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000,
+		.tv_nsec = (long) (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static void
+tail_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	fseek(f, size > 3000 ? size - 3000 : 0, SEEK_SET);
+	char buf[3001];
+	size_t n = fread(buf, 1, 3000, f);
+	buf[n]   = '\0';
+	fclose(f);
+	fprintf(stderr, "---- %s (tail)\n%s\n", path, buf);
+}
+
+void
+th_fail(th *t, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "FAIL %s: ", t->test);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	for (int i = 0; i < t->nprocs; i++)
+		tail_file(t->procs[i].log);
+	for (int i = 0; i < t->nprocs; i++)
+		if (t->procs[i].pid > 0)
+			kill(t->procs[i].pid, SIGKILL);
+	fprintf(stderr, "logs kept in %s\n", t->run_dir);
+	exit(1);
+}
+
+static void
+quiet(void *arg, const char *msg)
+{
+	(void) arg;
+	(void) msg;
+}
+
+void
+th_init(th *t, const char *test)
+{
+	memset(t, 0, sizeof(*t));
+	t->test   = test;
+	t->db_url = getenv("SN_TEST_DB_URL");
+	if (t->db_url == NULL || t->db_url[0] == '\0') {
+		fprintf(stderr, "FAIL %s: SN_TEST_DB_URL is not set "
+		                "(run through deploy/local/test)\n",
+		    test);
+		exit(1);
+	}
+	const char *tmp = getenv("TMPDIR");
+	snprintf(t->run_dir, sizeof(t->run_dir), "%s/sn-%s-XXXXXX",
+	    tmp ? tmp : "/tmp", test);
+	for (char *p = t->run_dir; *p; p++)
+		if (*p == '.')
+			*p = '_';
+	if (mkdtemp(t->run_dir) == NULL)
+		th_fail(t, "mkdtemp: %s", strerror(errno));
+	snprintf(t->prefix, sizeof(t->prefix), "t%ld_%d",
+	    (long) time(NULL) % 100000, (int) getpid());
+	t->pg = PQconnectdb(t->db_url);
+	if (PQstatus(t->pg) != CONNECTION_OK)
+		th_fail(t, "connect: %s", PQerrorMessage(t->pg));
+	PQsetNoticeProcessor(t->pg, quiet, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void
+exec_or_fail(th *t, const char *sql)
+{
+	PGresult *r = PQexec(t->pg, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		th_fail(t, "%s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+}
+
+const char *
+th_schema(th *t, const char *name)
+{
+	char full[128], sql[256];
+	snprintf(full, sizeof(full), "%s_%s", t->prefix, name);
+	for (char *p = full; *p; p++)
+		if (*p == '-')
+			*p = '_';
+	for (int i = 0; i < t->nschemas; i++)
+		if (strcmp(t->schemas[i], full) == 0)
+			return t->schemas[i];
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", full);
+	exec_or_fail(t, sql);
+	t->schemas[t->nschemas] = strdup(full);
+	return t->schemas[t->nschemas++];
+}
+
+void
+th_publisher(th *t, const char *name)
+{
+	snprintf(t->publishers[t->npublishers++], 64, "%s", name);
+}
+
+static char *
+envpair(const char *key, const char *val)
+{
+	size_t n = strlen(key) + strlen(val) + 2;
+	char  *s = malloc(n);
+	snprintf(s, n, "%s=%s", key, val);
+	return s;
+}
+
+static void
+upper_name(char *out, size_t cap, const char *name, const char *suffix)
+{
+	size_t n = (size_t) snprintf(out, cap, "SN_");
+	for (const char *p = name; *p && n + 1 < cap; p++)
+		out[n++] = *p == '-' ? '_'
+		    : (*p >= 'a' && *p <= 'z') ? (char) (*p - 32) : *p;
+	snprintf(out + n, cap - n, "%s", suffix);
+}
+
+th_proc *
+th_spawn(th *t, const char *name, const char *bin, const char *const *argv,
+    const char *const *extra_env)
+{
+	if (t->nprocs == TH_MAX_PROCS)
+		th_fail(t, "too many processes");
+	th_proc *p = &t->procs[t->nprocs];
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	snprintf(p->log, sizeof(p->log), "%s/%s.%d.log", t->run_dir, name,
+	    t->nprocs);
+	t->nprocs++;
+	const char *schema = th_schema(t, name);
+
+	char *env[256];
+	int   n = 0;
+	for (char **e = environ; *e != NULL && n < 180; e++)
+		if (strncmp(*e, "SN_", 3) != 0 || strncmp(*e, "SN_TEST_", 8) == 0)
+			env[n++] = *e;
+	env[n++] = envpair("SN_DB_URL", t->db_url);
+	env[n++] = envpair("SN_DB_SCHEMA", schema);
+	env[n++] = envpair("SN_HTTP_PORT", "0");
+	for (int i = 0; i < t->npublishers; i++) {
+		char key[128], url[512];
+		upper_name(key, sizeof(key), t->publishers[i], "_PUB_URL");
+		snprintf(url, sizeof(url), "ipc://%s/%s.pub", t->run_dir,
+		    t->publishers[i]);
+		env[n++] = envpair(key, url);
+		upper_name(key, sizeof(key), t->publishers[i], "_REPLAY_URL");
+		snprintf(url, sizeof(url), "ipc://%s/%s.replay", t->run_dir,
+		    t->publishers[i]);
+		env[n++] = envpair(key, url);
+	}
+	for (int i = 0; extra_env != NULL && extra_env[i] != NULL; i++)
+		env[n++] = (char *) extra_env[i];
+	env[n] = NULL;
+
+	pid_t pid = fork();
+	if (pid < 0)
+		th_fail(t, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		FILE *f = freopen(p->log, "a", stdout);
+		if (f == NULL)
+			_exit(127);
+		dup2(fileno(stdout), 2);
+		execve(bin, (char *const *) argv, env);
+		fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
+		_exit(127);
+	}
+	p->pid = pid;
+	return p;
+}
+
+bool
+th_alive(th_proc *p)
+{
+	if (p->pid <= 0)
+		return false;
+	int st;
+	pid_t r = waitpid(p->pid, &st, WNOHANG);
+	if (r == p->pid) {
+		p->pid = -st - 1; /* remember it exited */
+		return false;
+	}
+	return true;
+}
+
+int
+th_wait_exit(th *t, th_proc *p, int ms)
+{
+	(void) t;
+	if (p->pid < 0)
+		return -p->pid - 1;
+	uint64_t end = th_now_ms() + (uint64_t) ms;
+	while (th_now_ms() < end) {
+		int   st;
+		pid_t r = waitpid(p->pid, &st, WNOHANG);
+		if (r == p->pid) {
+			p->pid = 0;
+			return st;
+		}
+		th_sleep_ms(10);
+	}
+	return -1;
+}
+
+void
+th_kill(th *t, th_proc *p, int sig)
+{
+	if (p->pid <= 0)
+		return;
+	kill(p->pid, sig);
+	if (sig == SIGKILL) {
+		int st;
+		waitpid(p->pid, &st, 0);
+		p->pid = 0;
+	}
+	(void) t;
+}
+
+static PGresult *
+query(th *t, const char *sql)
+{
+	PGresult *r = PQexec(t->pg, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
+		PQclear(r);
+		th_fail(t, "query %s: %s", sql, msg);
+	}
+	return r;
+}
+
+static int64_t
+vint(th *t, const char *fmt, va_list ap)
+{
+	char sql[4096];
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	PGresult *r = query(t, sql);
+	int64_t   v = 0;
+	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return v;
+}
+
+int64_t
+th_int(th *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int64_t v = vint(t, fmt, ap);
+	va_end(ap);
+	return v;
+}
+
+/* Like vint, but a table that does not exist yet (the service is still
+ * applying its migrations) reads as -1 instead of failing the test. */
+static int64_t
+vint_maybe(th *t, const char *fmt, va_list ap)
+{
+	char sql[4096];
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	PGresult   *r     = PQexec(t->pg, sql);
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK && state != NULL &&
+	    strcmp(state, "42P01") == 0) {
+		PQclear(r);
+		return -1;
+	}
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
+		PQclear(r);
+		th_fail(t, "query %s: %s", sql, msg);
+	}
+	int64_t v = 0;
+	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return v;
+}
+
+bool
+th_wait_int(th *t, int64_t want, int ms, const char *fmt, ...)
+{
+	uint64_t end = th_now_ms() + (uint64_t) ms;
+	for (;;) {
+		va_list ap;
+		va_start(ap, fmt);
+		int64_t v = vint_maybe(t, fmt, ap);
+		va_end(ap);
+		if (v == want)
+			return true;
+		if (th_now_ms() >= end)
+			return false;
+		th_sleep_ms(20);
+	}
+}
+
+int64_t
+th_metric(const char *path, const char *series)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	char    line[1024];
+	size_t  n = strlen(series);
+	int64_t v = -1;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, series, n) == 0 && line[n] == ' ') {
+			v = strtoll(line + n + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+static void
+rm_rf(const char *dir)
+{
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", dir);
+}
+
+void
+th_fini(th *t)
+{
+	for (int i = 0; i < t->nprocs; i++) {
+		th_proc *p = &t->procs[i];
+		if (p->pid > 0) {
+			kill(p->pid, SIGTERM);
+			if (th_wait_exit(t, p, 12000) < 0)
+				th_kill(t, p, SIGKILL);
+		}
+	}
+	for (int i = 0; i < t->nschemas; i++) {
+		char sql[256];
+		snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE",
+		    t->schemas[i]);
+		PGresult *r = PQexec(t->pg, sql);
+		PQclear(r);
+		free(t->schemas[i]);
+	}
+	PQfinish(t->pg);
+	rm_rf(t->run_dir);
+}

@@ -1,0 +1,95 @@
+/*
+ * harness.h - what the integration tests share: a private run folder, a
+ * superuser connection to the test cluster (SN_TEST_DB_URL), schemas made
+ * for one test and dropped after it, service processes started with the
+ * settings of sn/service.h, and waiting on the database with a deadline
+ * instead of sleeping.
+ *
+ * Failures print one line naming the check and exit 1; a missing
+ * SN_TEST_DB_URL exits 1 too (deploy/local/test always sets it: a test
+ * that silently skips would prove nothing).
+ */
+#ifndef SN_TEST_HARNESS_H
+#define SN_TEST_HARNESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define TH_MAX_PROCS 32
+
+typedef struct th_proc {
+	pid_t pid;
+	char  name[64];
+	char  log[512];
+} th_proc;
+
+typedef struct th {
+	const char *test;
+	char        run_dir[256];
+	char        prefix[32]; /* unique per run: schemas are prefix_name */
+	const char *db_url;
+	void       *pg; /* PGconn */
+	char       *schemas[16];
+	int         nschemas;
+	th_proc     procs[TH_MAX_PROCS];
+	int         nprocs;
+	char        publishers[8][64];
+	int         npublishers;
+} th;
+
+/* Sets up the run folder and the connection; exits 1 if it cannot. */
+void th_init(th *t, const char *test);
+/* Stops every process still running, drops the schemas, removes the run
+ * folder (kept, with its logs, when the test failed: see th_fail). */
+void th_fini(th *t);
+
+/* Prints "FAIL <test>: <message>", the tails of the logs, and exits 1. */
+_Noreturn void th_fail(th *t, const char *fmt, ...);
+#define TH_CHECK(t, cond, ...)                                                \
+	do {                                                                  \
+		if (!(cond))                                                  \
+			th_fail((t), __VA_ARGS__);                            \
+	} while (0)
+
+/* Creates schema "<prefix>_<name>" and returns its name (owned by t). */
+const char *th_schema(th *t, const char *name);
+
+/* Declares a publisher so that every process gets its SN_<NAME>_*_URL. */
+void th_publisher(th *t, const char *name);
+
+/*
+ * Starts bin with argv (NULL-ended, argv[0] included) as service `name`
+ * with schema th_schema(name), SN_HTTP_PORT=0, the publishers' URLs, and
+ * extra "KEY=VALUE" settings (NULL-ended, may be NULL). Output goes to
+ * <run_dir>/<name>.<n>.log. Returns the process slot.
+ */
+th_proc *th_spawn(th *t, const char *name, const char *bin,
+    const char *const *argv, const char *const *extra_env);
+
+/* Sends sig; with SIGKILL also reaps it. */
+void th_kill(th *t, th_proc *p, int sig);
+/* Waits up to ms for p to exit; returns its wait status, or -1. */
+int th_wait_exit(th *t, th_proc *p, int ms);
+/* True while p runs. */
+bool th_alive(th_proc *p);
+
+/* The first column of the first row of sql as an integer (0 for NULL);
+ * the test fails if the query does. */
+int64_t th_int(th *t, const char *fmt, ...);
+
+/* Polls sql every 20 ms until it returns want; false after ms. */
+bool th_wait_int(th *t, int64_t want, int ms, const char *fmt, ...);
+
+/* Sleeps ms milliseconds (for pacing a test, never for waiting on a
+ * result: use th_wait_int). */
+void th_sleep_ms(int ms);
+
+/* Milliseconds of a monotonic clock. */
+uint64_t th_now_ms(void);
+
+/* A value from a Prometheus text file written by a service: the sample
+ * whose line starts with series (name and labels); -1 if absent. */
+int64_t th_metric(const char *path, const char *series);
+
+#endif
