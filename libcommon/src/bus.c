@@ -428,7 +428,8 @@ relay_done(sn_err err, void *arg)
 		    NULL);
 		raise(SIGKILL);
 	}
-	qsort(bus->frames, n, sizeof(*bus->frames), cmp_frame);
+	if (n > 1)
+		qsort(bus->frames, n, sizeof(*bus->frames), cmp_frame);
 	for (size_t i = 0; i < n; i++) {
 		/* PUB never blocks: a slow subscriber loses messages here,
 		 * and gets them back by replay. */

@@ -1,0 +1,158 @@
+/*
+ * sn-busbench: the bus benchmark (issue 2), and the bus demo of the
+ * README's first command. Not a pass/fail test: it prints figures.
+ *
+ *   sn-busbench [--events N] [--pgbench-seconds S] [--no-pgbench]
+ *
+ * One sn-testpub appends N events (1,000 per transaction, two
+ * transactions in flight) while one sn-testsub applies them, each event
+ * one row in the subscriber's effects table committed with its cursor.
+ * End to end is measured on the database's own clock, from the first
+ * outbox row written to the last effect applied. Then, on the same
+ * cluster, pgbench runs single-row INSERT transactions (4 clients) for
+ * the comparison. Needs SN_TEST_DB_URL (a superuser connection string).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "harness.h"
+
+#ifndef SN_TESTPUB
+#define SN_TESTPUB "sn-testpub"
+#endif
+#ifndef SN_TESTSUB
+#define SN_TESTSUB "sn-testsub"
+#endif
+#ifndef SN_PGBENCH
+#define SN_PGBENCH "/usr/lib/postgresql/15/bin/pgbench"
+#endif
+
+static long
+status_kib(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	long   v = -1;
+	size_t n = strlen(field);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, field, n) == 0)
+			v = strtol(line + n + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static double
+pgbench_tps(th *t, const char *schema, int seconds)
+{
+	char script[512], cmd[2048], sql[256];
+	snprintf(sql, sizeof(sql),
+	    "CREATE TABLE %s.pgb (id bigserial PRIMARY KEY, v int)", schema);
+	th_int(t, "SELECT 0"); /* the connection is alive */
+	snprintf(script, sizeof(script), "%s/insert.sql", t->run_dir);
+	FILE *f = fopen(script, "w");
+	if (f == NULL)
+		th_fail(t, "cannot write %s", script);
+	fprintf(f, "INSERT INTO %s.pgb (v) VALUES (1);\n", schema);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd),
+	    "psql -X -q '%s' -c '%s' >/dev/null && "
+	    "%s -n -c 4 -j 2 -T %d -f '%s' '%s' 2>&1",
+	    t->db_url, sql, SN_PGBENCH, seconds, script, t->db_url);
+	FILE *p = popen(cmd, "r");
+	if (p == NULL)
+		th_fail(t, "cannot run pgbench");
+	char   line[512];
+	double tps = -1;
+	while (fgets(line, sizeof(line), p) != NULL) {
+		const char *at = strstr(line, "tps = ");
+		if (at != NULL && tps < 0)
+			tps = strtod(at + 6, NULL);
+	}
+	pclose(p);
+	return tps;
+}
+
+int
+main(int argc, char **argv)
+{
+	long events = 100000, pg_seconds = 10;
+	int  pgbench = 1;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
+			events = strtol(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--pgbench-seconds") == 0 &&
+		    i + 1 < argc)
+			pg_seconds = strtol(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--no-pgbench") == 0)
+			pgbench = 0;
+		else {
+			fprintf(stderr, "usage: sn-busbench [--events N] "
+			                "[--pgbench-seconds S] [--no-pgbench]\n");
+			return 2;
+		}
+	}
+	th t;
+	th_init(&t, "busbench");
+	char n[24];
+	snprintf(n, sizeof(n), "%ld", events);
+	th_publisher(&t, "pub");
+	const char *sargv[] = { SN_TESTSUB, "--name", "sub", "--follow", "pub",
+		NULL };
+	th_proc *sub = th_spawn(&t, "sub", SN_TESTSUB, sargv, NULL);
+	/* The subscriber's tables exist before the clock starts. */
+	if (!th_wait_int(&t, 0, 30000, "SELECT count(*) FROM %s.effects",
+	        th_schema(&t, "sub")))
+		th_fail(&t, "the subscriber did not start");
+	const char *pargv[] = { SN_TESTPUB, "--name", "pub", "--events", n,
+		"--batch", "1000", "--parallel", "2", NULL };
+	th_spawn(&t, "pub", SN_TESTPUB, pargv, NULL);
+	const char *ps = th_schema(&t, "pub");
+	const char *ss = th_schema(&t, "sub");
+	if (!th_wait_int(&t, events, 600000,
+	        "SELECT coalesce(max(last_seq), 0) FROM %s.bus_cursor", ss))
+		th_fail(&t, "the subscriber did not catch up");
+	long hwm = status_kib(sub->pid, "VmHWM:");
+	long rss = status_kib(sub->pid, "VmRSS:");
+	int64_t e2e_us = th_int(&t,
+	    "SELECT (extract(epoch FROM (SELECT max(applied_at) FROM %s.effects)"
+	    " - (SELECT min(created_at) FROM %s.outbox)) * 1e6)::int8",
+	    ss, ps);
+	int64_t append_us = th_int(&t,
+	    "SELECT (extract(epoch FROM max(created_at) - min(created_at))"
+	    " * 1e6)::int8 FROM %s.outbox",
+	    ps);
+	int64_t effects = th_int(&t, "SELECT count(*) FROM %s.effects", ss);
+	int64_t fsync   = th_int(&t,
+	      "SELECT (current_setting('fsync') = 'on' AND"
+	      " current_setting('synchronous_commit') = 'on')::int");
+	double eps = e2e_us > 0 ? (double) events * 1e6 / (double) e2e_us : 0;
+
+	printf("bus: %ld events, one publisher -> one subscriber, fsync and "
+	       "synchronous_commit %s\n",
+	    events, fsync ? "on" : "NOT on");
+	printf("  applied              %lld effects (one per event)\n",
+	    (long long) effects);
+	printf("  appending took       %.0f ms\n", (double) append_us / 1000.0);
+	printf("  end to end           %.0f ms: %.0f events/s (first append "
+	       "to last effect committed)\n",
+	    (double) e2e_us / 1000.0, eps);
+	printf("  subscriber memory    %ld KiB resident now, %ld KiB at most\n",
+	    rss, hwm);
+	if (pgbench) {
+		double tps = pgbench_tps(&t, ps, (int) pg_seconds);
+		printf("  pgbench              %.0f single-row INSERT commits/s "
+		       "(4 clients, %ld s)\n",
+		    tps, pg_seconds);
+		if (tps > 0)
+			printf("  ratio                %.1f x pgbench's "
+			       "single-row commit rate\n",
+			    eps / tps);
+	}
+	th_fini(&t);
+	return 0;
+}
