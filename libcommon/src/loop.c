@@ -2,9 +2,10 @@
  * The loop, its signals and NNG watches.
  *
  * Shutdown: the first SIGTERM/SIGINT runs the stop callbacks and arms the
- * hard-deadline timer; the signal handles themselves are closed so that
- * the loop can end once the callbacks have closed everything else. The
- * deadline timer is unref'd: it never keeps the loop alive on its own.
+ * hard-deadline timer; later ones are ignored, so that a repeated SIGTERM
+ * cannot cut a drain short (the deadline does that). The signal handles
+ * and the deadline timer are unref'd: they never keep the loop alive on
+ * their own, and sn_loop_close closes them.
  */
 #include "sn/loop.h"
 
@@ -78,10 +79,6 @@ sn_loop_shutdown(sn_loop *loop)
 	sn_log(SN_LOG_INFO, "shutting down", NULL);
 	uv_timer_start(&loop->deadline, on_deadline, loop->shutdown_ms, 0);
 	uv_unref((uv_handle_t *) &loop->deadline);
-	if (!uv_is_closing((uv_handle_t *) &loop->sigterm))
-		uv_close((uv_handle_t *) &loop->sigterm, NULL);
-	if (!uv_is_closing((uv_handle_t *) &loop->sigint))
-		uv_close((uv_handle_t *) &loop->sigint, NULL);
 	for (int i = 0; i < loop->nstop; i++)
 		loop->stop_fns[i](loop->stop_args[i]);
 }

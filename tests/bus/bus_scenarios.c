@@ -4,7 +4,8 @@
  * sockets over ipc:// in a private folder.
  *
  *   bus_scenarios late_subscriber | burst_slow | sub_sigkill |
- *                 pub_crash | two_publishers
+ *                 pub_crash | two_publishers | partitions |
+ *                 replay_prefix
  *
  * Every scenario ends with check_stream: the publisher's stream is dense
  * (1..N, each once, none unassigned), and the subscriber applied every
@@ -18,7 +19,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
 #include "harness.h"
+#include "sn/bus/v1/bus.pb-c.h"
 
 #ifndef SN_TESTPUB
 #define SN_TESTPUB "sn-testpub"
@@ -269,6 +274,124 @@ two_publishers(void)
 	check_stream("sub", "pub-b", 20000);
 }
 
+/* Two instances with SN_PARTITION=0/2 and 1/2 share a stream: each
+ * applies only the subjects that hash to it, both move their own cursor
+ * to the end, and together they apply every event exactly once. */
+static void
+partitions(void)
+{
+	th_publisher(&T, "pub");
+	const char *p0[] = { "SN_PARTITION=0/2", NULL };
+	const char *p1[] = { "SN_PARTITION=1/2", NULL };
+	start_sub("sub0", "pub", NULL, p0);
+	start_sub("sub1", "pub", NULL, p1);
+	start_pub("pub", "5000", "250", "2", NULL);
+	wait_cursor("sub0", "pub", 5000, 60000);
+	wait_cursor("sub1", "pub", 5000, 60000);
+	const char *ps = th_schema(&T, "pub");
+	const char *s0 = th_schema(&T, "sub0");
+	const char *s1 = th_schema(&T, "sub1");
+	int64_t     want = th_int(&T,
+	        "SELECT count(*) FROM %s.outbox WHERE topic = 'test.event'", ps);
+	int64_t     a = th_int(&T, "SELECT count(*) FROM %s.effects", s0);
+	int64_t     b = th_int(&T, "SELECT count(*) FROM %s.effects", s1);
+	printf("partition 0/2 applied %lld, 1/2 applied %lld, of %lld\n",
+	    (long long) a, (long long) b, (long long) want);
+	TH_CHECK(&T, a > 0 && b > 0, "one partition got nothing");
+	TH_CHECK(&T, a + b == want, "partitions applied %lld, want %lld",
+	    (long long) (a + b), (long long) want);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM (SELECT seq FROM %s.effects UNION ALL"
+	        " SELECT seq FROM %s.effects) x GROUP BY seq"
+	        " HAVING count(*) > 1",
+	        s0, s1) == 0,
+	    "an event was applied by both partitions");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(DISTINCT seq) FROM (SELECT seq FROM %s.effects"
+	        " UNION ALL SELECT seq FROM %s.effects) x",
+	        s0, s1) == want,
+	    "the partitions together missed events");
+}
+
+/* Asks pub's replay endpoint directly, as a hub would. */
+static Sn__Bus__V1__ReplayReply *
+ask_replay(nng_socket req, uint64_t from, uint32_t max, const char *prefix)
+{
+	Sn__Bus__V1__ReplayRequest rq = SN__BUS__V1__REPLAY_REQUEST__INIT;
+	rq.from_sequence              = from;
+	rq.max_count                  = max;
+	rq.topic_prefix               = (char *) prefix;
+	uint8_t buf[128];
+	size_t  len = sn__bus__v1__replay_request__pack(&rq, buf);
+	TH_CHECK(&T, nng_send(req, buf, len, 0) == 0, "replay send failed");
+	void  *reply;
+	size_t rlen;
+	TH_CHECK(&T, nng_recv(req, &reply, &rlen, NNG_FLAG_ALLOC) == 0,
+	    "no replay answer");
+	Sn__Bus__V1__ReplayReply *r =
+	    sn__bus__v1__replay_reply__unpack(NULL, rlen, reply);
+	nng_free(reply, rlen);
+	TH_CHECK(&T, r != NULL, "malformed replay answer");
+	return r;
+}
+
+/* The replay endpoint answers "from N, up to M", in order, and with a
+ * topic prefix only the matching events, saying how far it looked. */
+static void
+replay_prefix(void)
+{
+	th_publisher(&T, "pub");
+	start_pub("pub", "100", "100", "1", NULL);
+	if (!th_wait_int(&T, 100, 30000, "SELECT count(seq) FROM %s.outbox",
+	        th_schema(&T, "pub")))
+		th_fail(&T, "the publisher did not publish 100 events");
+	nng_socket req;
+	char       url[512];
+	snprintf(url, sizeof(url), "ipc://%s/pub.replay", T.run_dir);
+	TH_CHECK(&T, nng_req0_open(&req) == 0, "req open");
+	nng_socket_set_ms(req, NNG_OPT_RECVTIMEO, 10000);
+	nng_socket_set_size(req, NNG_OPT_RECVMAXSZ, 16u << 20);
+	TH_CHECK(&T, nng_dial(req, url, NULL, 0) == 0, "dial %s", url);
+
+	Sn__Bus__V1__ReplayReply *r = ask_replay(req, 11, 10, "");
+	TH_CHECK(&T, r->n_events == 10, "got %zu events, want 10", r->n_events);
+	for (size_t i = 0; i < r->n_events; i++) {
+		TH_CHECK(&T, r->events[i]->sequence == 11 + i,
+		    "event %zu has sequence %llu", i,
+		    (unsigned long long) r->events[i]->sequence);
+		TH_CHECK(&T, strcmp(r->events[i]->source, "pub") == 0,
+		    "source is %s", r->events[i]->source);
+	}
+	TH_CHECK(&T, r->latest_sequence == 100, "latest %llu",
+	    (unsigned long long) r->latest_sequence);
+	TH_CHECK(&T, r->scanned_to == 20, "scanned_to %llu, want 20",
+	    (unsigned long long) r->scanned_to);
+	sn__bus__v1__replay_reply__free_unpacked(r, NULL);
+
+	r = ask_replay(req, 1, 1000, "test.other");
+	TH_CHECK(&T, r->n_events == 14, "got %zu test.other events, want 14",
+	    r->n_events);
+	for (size_t i = 0; i < r->n_events; i++)
+		TH_CHECK(&T,
+		    strcmp(r->events[i]->type, "test.other") == 0 &&
+		        r->events[i]->sequence == 7 * (i + 1),
+		    "event %zu is %s #%llu", i, r->events[i]->type,
+		    (unsigned long long) r->events[i]->sequence);
+	TH_CHECK(&T, r->scanned_to == 100, "scanned_to %llu, want 100",
+	    (unsigned long long) r->scanned_to);
+	sn__bus__v1__replay_reply__free_unpacked(r, NULL);
+
+	r = ask_replay(req, 101, 10, "");
+	TH_CHECK(&T, r->n_events == 0 && r->latest_sequence == 100,
+	    "past the end: %zu events, latest %llu", r->n_events,
+	    (unsigned long long) r->latest_sequence);
+	sn__bus__v1__replay_reply__free_unpacked(r, NULL);
+	nng_close(req);
+	printf("replay: ranges, prefix filter and the end of the stream\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -281,6 +404,8 @@ main(int argc, char **argv)
 		{ "sub_sigkill", sub_sigkill },
 		{ "pub_crash", pub_crash },
 		{ "two_publishers", two_publishers },
+		{ "partitions", partitions },
+		{ "replay_prefix", replay_prefix },
 	};
 	if (argc != 2) {
 		fprintf(stderr, "usage: bus_scenarios SCENARIO\n");

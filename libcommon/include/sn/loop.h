@@ -7,8 +7,8 @@
  * its NNG_OPT_RECVFD descriptor under a uv_poll, and the callback drains
  * it with non-blocking receives until NNG_EAGAIN (wake-ups coalesce).
  *
- * SIGTERM and SIGINT start a shutdown: the stop callbacks run once, in the
- * order they were added, and should stop taking new work, finish what is
+ * SIGTERM and SIGINT start a shutdown (later ones are ignored): the stop
+ * callbacks run once, in the order they were added, and should stop taking new work, finish what is
  * in flight and close their handles; the loop then runs until every
  * handle is closed. A hard deadline (SN_SHUTDOWN_MS, 10 s by default)
  * bounds the drain: past it the process logs what was still open and
