@@ -87,9 +87,6 @@ th_init(th *t, const char *test)
 	const char *tmp = getenv("TMPDIR");
 	snprintf(t->run_dir, sizeof(t->run_dir), "%s/sn-%s-XXXXXX",
 	    tmp ? tmp : "/tmp", test);
-	for (char *p = t->run_dir; *p; p++)
-		if (*p == '.')
-			*p = '_';
 	if (mkdtemp(t->run_dir) == NULL)
 		th_fail(t, "mkdtemp: %s", strerror(errno));
 	snprintf(t->prefix, sizeof(t->prefix), "t%ld_%d",
