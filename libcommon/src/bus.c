@@ -193,16 +193,6 @@ static void drain_check(sn_bus *bus);
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static char *
-dupstr(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char  *d = malloc(n);
-	if (d != NULL)
-		memcpy(d, s, n);
-	return d;
-}
-
 static uint32_t
 hash32(const char *s)
 {
@@ -1137,7 +1127,7 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 	if (cfg->publisher != NULL) {
 		int rv;
 		bus->publishes = true;
-		bus->publisher = dupstr(cfg->publisher);
+		bus->publisher = strdup(cfg->publisher);
 		if (bus->publisher == NULL)
 			goto fail;
 		if ((rv = nng_pub0_open(&bus->pub)) != 0) {
@@ -1211,9 +1201,9 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 	if (st == NULL)
 		return SN_ENOMEM;
 	st->bus        = bus;
-	st->name       = dupstr(publisher);
-	st->pub_url    = dupstr(pub_url);
-	st->replay_url = dupstr(replay_url);
+	st->name       = strdup(publisher);
+	st->pub_url    = strdup(pub_url);
+	st->replay_url = strdup(replay_url);
 	if (st->name == NULL || st->pub_url == NULL || st->replay_url == NULL)
 		goto fail_free;
 	int rv;
@@ -1296,7 +1286,7 @@ sn_bus_on(sn_bus *bus, const char *publisher, const char *topic,
 	if (st == NULL)
 		return SN_ENOTFOUND;
 	struct handler *h = calloc(1, sizeof(*h));
-	if (h == NULL || (h->topic = dupstr(topic)) == NULL) {
+	if (h == NULL || (h->topic = strdup(topic)) == NULL) {
 		free(h);
 		return SN_ENOMEM;
 	}

@@ -151,18 +151,6 @@ fnv1a(const char *s)
 	return h;
 }
 
-static char *
-dupstr(const char *s)
-{
-	if (s == NULL)
-		return NULL;
-	size_t n = strlen(s) + 1;
-	char  *d = malloc(n);
-	if (d != NULL)
-		memcpy(d, s, n);
-	return d;
-}
-
 static sn_err
 map_sqlstate(const char *state)
 {
@@ -760,9 +748,9 @@ sn_db_open(sn_db **out, sn_loop *loop, const sn_db_config *cfg)
 		return SN_ENOMEM;
 	db->loop     = loop;
 	db->npool    = cfg->pool;
-	db->conninfo = dupstr(cfg->conninfo);
-	db->schema   = dupstr(cfg->schema);
-	db->name     = dupstr(cfg->name ? cfg->name : "safetynet");
+	db->conninfo = strdup(cfg->conninfo);
+	db->schema   = cfg->schema ? strdup(cfg->schema) : NULL;
+	db->name     = strdup(cfg->name ? cfg->name : "safetynet");
 	if (db->conninfo == NULL || db->name == NULL ||
 	    (cfg->schema != NULL && db->schema == NULL)) {
 		free(db->conninfo);
@@ -895,7 +883,7 @@ tx_send(sn_tx *tx, const char *sql, int nparams, const char *const *values,
 		struct stmt *s = stmt_find(c, sql, h);
 		if (s == NULL && c->nstmts < MAX_STMTS) {
 			s = calloc(1, sizeof(*s));
-			if (s == NULL || (s->sql = dupstr(sql)) == NULL) {
+			if (s == NULL || (s->sql = strdup(sql)) == NULL) {
 				free(s);
 				return SN_ENOMEM;
 			}
@@ -1100,7 +1088,7 @@ sn_db_query(sn_db *db, const char *sql, int nparams,
 	if (o->values == NULL)
 		abort();
 	for (int i = 0; i < nparams; i++)
-		o->values[i] = values[i] ? dupstr(values[i]) : NULL;
+		o->values[i] = values[i] ? strdup(values[i]) : NULL;
 	sn_db_tx(db, oneshot_begin, oneshot_done, o);
 }
 
@@ -1226,7 +1214,7 @@ apply_dir(PGconn *pg, const char *dir)
 			}
 			names = nn;
 		}
-		if ((names[n] = dupstr(de->d_name)) == NULL) {
+		if ((names[n] = strdup(de->d_name)) == NULL) {
 			err = SN_ENOMEM;
 			break;
 		}

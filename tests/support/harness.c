@@ -255,69 +255,24 @@ th_kill(th *t, th_proc *p, int sig)
 	(void) t;
 }
 
-static int64_t vint_maybe(th *t, const char *fmt, va_list ap);
-
-static PGresult *
-query(th *t, const char *sql)
-{
-	PGresult *r = PQexec(t->pg, sql);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		char msg[512];
-		snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
-		PQclear(r);
-		th_fail(t, "query %s: %s", sql, msg);
-	}
-	return r;
-}
-
+/*
+ * The first column of the first row of the query as an integer. With
+ * tolerate_missing, a table that does not exist yet (the service is still
+ * applying its migrations) reads as -1 instead of failing the test.
+ */
 static int64_t
-vint(th *t, const char *fmt, va_list ap)
-{
-	char sql[4096];
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	PGresult *r = query(t, sql);
-	int64_t   v = 0;
-	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
-		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	return v;
-}
-
-int64_t
-th_int(th *t, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int64_t v = vint(t, fmt, ap);
-	va_end(ap);
-	return v;
-}
-
-int64_t
-th_int_maybe(th *t, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int64_t v = vint_maybe(t, fmt, ap);
-	va_end(ap);
-	return v;
-}
-
-/* Like vint, but a table that does not exist yet (the service is still
- * applying its migrations) reads as -1 instead of failing the test. */
-static int64_t
-vint_maybe(th *t, const char *fmt, va_list ap)
+vint(th *t, bool tolerate_missing, const char *fmt, va_list ap)
 {
 	char sql[4096];
 	vsnprintf(sql, sizeof(sql), fmt, ap);
 	PGresult   *r     = PQexec(t->pg, sql);
 	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK && state != NULL &&
-	    strcmp(state, "42P01") == 0) {
-		PQclear(r);
-		return -1;
-	}
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		if (tolerate_missing && state != NULL &&
+		    strcmp(state, "42P01") == 0) {
+			PQclear(r);
+			return -1;
+		}
 		char msg[512];
 		snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
 		PQclear(r);
@@ -330,6 +285,26 @@ vint_maybe(th *t, const char *fmt, va_list ap)
 	return v;
 }
 
+int64_t
+th_int(th *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int64_t v = vint(t, false, fmt, ap);
+	va_end(ap);
+	return v;
+}
+
+int64_t
+th_int_maybe(th *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int64_t v = vint(t, true, fmt, ap);
+	va_end(ap);
+	return v;
+}
+
 bool
 th_wait_int(th *t, int64_t want, int ms, const char *fmt, ...)
 {
@@ -337,7 +312,7 @@ th_wait_int(th *t, int64_t want, int ms, const char *fmt, ...)
 	for (;;) {
 		va_list ap;
 		va_start(ap, fmt);
-		int64_t v = vint_maybe(t, fmt, ap);
+		int64_t v = vint(t, true, fmt, ap);
 		va_end(ap);
 		if (v == want)
 			return true;
