@@ -1,4 +1,5 @@
 #include "sn/auth.h"
+#include "sn/idnum.h"
 
 #include <errno.h>
 #include <jwt.h>
@@ -81,8 +82,11 @@ sn_auth_principal_valid(const sn_principal *p)
 	    || memchr(p->role, '\0', sizeof(p->role)) == NULL
 	    || memchr(p->juris, '\0', sizeof(p->juris)) == NULL)
 		return false;
+	if (memchr(p->id_number, '\0', sizeof(p->id_number)) == NULL)
+		return false;
 	return valid_user(p->user) && valid_role(p->role)
-	    && sn_auth_juris_valid(p->juris);
+	    && sn_auth_juris_valid(p->juris)
+	    && (p->id_number[0] == '\0' || sn_idnum_valid(p->id_number));
 }
 
 sn_err
@@ -212,6 +216,9 @@ sn_auth_verify(
 	    || !copy_claim(p.role, sizeof(p.role), jwt_get_grant(jwt, "role"))
 	    || !copy_claim(
 	        p.juris, sizeof(p.juris), jwt_get_grant(jwt, "juris"))
+	    || (jwt_get_grant(jwt, "idn") != NULL
+	        && !copy_claim(p.id_number, sizeof(p.id_number),
+	            jwt_get_grant(jwt, "idn")))
 	    || !sn_auth_principal_valid(&p)) {
 		err = refuse("bad claims");
 		goto out;
@@ -242,6 +249,8 @@ sn_auth_issue(
 	    || jwt_add_grant(jwt, "sub", p->user) != 0
 	    || jwt_add_grant(jwt, "role", p->role) != 0
 	    || jwt_add_grant(jwt, "juris", p->juris) != 0
+	    || (p->id_number[0] != '\0'
+	        && jwt_add_grant(jwt, "idn", p->id_number) != 0)
 	    || jwt_add_grant_int(jwt, "iat", now) != 0
 	    || jwt_add_grant_int(jwt, "exp", now + (long) ttl_s) != 0) {
 		sn_log(SN_LOG_ERROR, "libjwt could not build a token", NULL);

@@ -109,6 +109,34 @@ verify_token(sn_auth *a, const char *token, sn_principal *out)
 	return err;
 }
 
+/* The optional identity number travels and is checked like the rest. */
+static void
+test_id_number(void **state)
+{
+	sn_auth     *a;
+	sn_principal p = fixture(), got;
+	char        *token;
+
+	(void) state;
+	assert_int_equal(sn_auth_open(&a, KEY), SN_OK);
+	assert_int_equal(sn_auth_issue(a, &p, 600, &token), SN_OK);
+	assert_int_equal(verify_token(a, token, &got), SN_OK);
+	assert_string_equal(got.id_number, ""); /* none given, none read */
+	free(token);
+
+	snprintf(p.id_number, sizeof(p.id_number), "%s", "11010519491231002X");
+	assert_int_equal(sn_auth_issue(a, &p, 600, &token), SN_OK);
+	assert_int_equal(verify_token(a, token, &got), SN_OK);
+	assert_string_equal(got.id_number, "11010519491231002X");
+	free(token);
+
+	/* A wrong check character is refused at issue. */
+	snprintf(p.id_number, sizeof(p.id_number), "%s", "110105194912310021");
+	assert_int_equal(sn_auth_issue(a, &p, 600, &token), SN_EINVAL);
+	assert_null(token);
+	sn_auth_close(a);
+}
+
 static void
 test_open_close(void **state)
 {
@@ -412,6 +440,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_open_close),
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_id_number),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_tamper),
 		cmocka_unit_test(test_expired),

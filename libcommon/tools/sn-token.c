@@ -2,6 +2,7 @@
  * sn-token - prints a bearer token for local runs and tests.
  *
  *   sn-token --user U --role R --juris CODE [--ttl SECONDS]
+ *            [--id-number IDN]
  *
  * Signs with SN_TOKEN_KEY (required, at least 32 bytes). The default ttl
  * is one hour. A bad argument or setting prints one line on stderr and
@@ -13,12 +14,13 @@
 
 #include "sn/auth.h"
 #include "sn/config.h"
+#include "sn/idnum.h"
 
 static _Noreturn void
 usage(void)
 {
 	fputs("usage: sn-token --user U --role R --juris CODE "
-	      "[--ttl SECONDS]\n",
+	      "[--ttl SECONDS] [--id-number IDN]\n",
 	    stderr);
 	exit(2);
 }
@@ -39,6 +41,7 @@ main(int argc, char **argv)
 	sn_auth     *auth;
 	const char  *key;
 	const char  *user = NULL, *role = NULL, *juris = NULL, *ttl = NULL;
+	const char  *idn = NULL;
 	int64_t      ttl_s = 3600;
 	char        *token;
 	char         got[32];
@@ -55,6 +58,8 @@ main(int argc, char **argv)
 			slot = &juris;
 		else if (strcmp(argv[i], "--ttl") == 0)
 			slot = &ttl;
+		else if (strcmp(argv[i], "--id-number") == 0)
+			slot = &idn;
 		else
 			usage();
 		if (i + 1 >= argc)
@@ -88,6 +93,14 @@ main(int argc, char **argv)
 		if (!sn_auth_principal_valid(&t))
 			sn_config_fail(
 			    "--role", "1 to 31 of A-Z a-z 0-9 _ -", role);
+	}
+	if (idn != NULL) {
+		copy_arg(p.id_number, sizeof(p.id_number), "--id-number", idn,
+		    "a valid 18-character resident identity number");
+		if (!sn_idnum_valid(p.id_number))
+			sn_config_fail("--id-number",
+			    "a valid 18-character resident identity number",
+			    idn);
 	}
 	if (ttl != NULL
 	    && sn_config_parse_int(ttl, 1, 366 * 24 * 3600, &ttl_s) != SN_OK)

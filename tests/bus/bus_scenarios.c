@@ -343,10 +343,24 @@ static void
 replay_prefix(void)
 {
 	th_publisher(&T, "pub");
-	start_pub("pub", "100", "100", "1", NULL);
+	int  port = th_free_port();
+	char portenv[32];
+	snprintf(portenv, sizeof(portenv), "SN_HTTP_PORT=%d", port);
+	const char *env[] = { portenv, NULL };
+	start_pub("pub", "100", "100", "1", env);
 	if (!th_wait_int(&T, 100, 30000, "SELECT count(seq) FROM %s.outbox",
 	        th_schema(&T, "pub")))
 		th_fail(&T, "the publisher did not publish 100 events");
+	TH_CHECK(&T, th_wait_ready(&T, port, 10000), "/readyz never 200");
+	char *metrics = NULL;
+	TH_CHECK(&T,
+	    th_http(&T, port, "GET", "/metrics", NULL, NULL, NULL, &metrics) ==
+	        200,
+	    "GET /metrics failed");
+	TH_CHECK(&T,
+	    strstr(metrics, "\nsn_bus_events_published_total 100\n") != NULL,
+	    "/metrics does not count 100 events published:\n%s", metrics);
+	free(metrics);
 	nng_socket req;
 	char       url[512];
 	snprintf(url, sizeof(url), "ipc://%s/pub.replay", T.run_dir);

@@ -1,6 +1,9 @@
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <libpq-fe.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -149,6 +152,16 @@ upper_name(char *out, size_t cap, const char *name, const char *suffix)
 	snprintf(out + n, cap - n, "%s", suffix);
 }
 
+static bool
+overridden(const char *const *extra, const char *key)
+{
+	size_t n = strlen(key);
+	for (int i = 0; extra != NULL && extra[i] != NULL; i++)
+		if (strncmp(extra[i], key, n) == 0 && extra[i][n] == '=')
+			return true;
+	return false;
+}
+
 th_proc *
 th_spawn(th *t, const char *name, const char *bin, const char *const *argv,
     const char *const *extra_env)
@@ -168,9 +181,12 @@ th_spawn(th *t, const char *name, const char *bin, const char *const *argv,
 		if (strncmp(*e, "SN_", 3) != 0 || strncmp(*e, "SN_TEST_", 8) == 0)
 			env[n++] = *e;
 	int nherit = n;
-	env[n++] = envpair("SN_DB_URL", t->db_url);
-	env[n++] = envpair("SN_DB_SCHEMA", schema);
-	env[n++] = envpair("SN_HTTP_PORT", "0");
+	if (!overridden(extra_env, "SN_DB_URL"))
+		env[n++] = envpair("SN_DB_URL", t->db_url);
+	if (!overridden(extra_env, "SN_DB_SCHEMA"))
+		env[n++] = envpair("SN_DB_SCHEMA", schema);
+	if (!overridden(extra_env, "SN_HTTP_PORT"))
+		env[n++] = envpair("SN_HTTP_PORT", "0");
 	for (int i = 0; i < t->npublishers; i++) {
 		char key[128], url[512];
 		upper_name(key, sizeof(key), t->publishers[i], "_PUB_URL");
@@ -378,4 +394,117 @@ th_fini(th *t)
 	}
 	PQfinish(t->pg);
 	rm_rf(t->run_dir);
+}
+
+int
+th_free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	sa.sin_addr.s_addr    = htonl(INADDR_LOOPBACK);
+	socklen_t len         = sizeof(sa);
+	int       port        = -1;
+	if (fd >= 0 && bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0 &&
+	    getsockname(fd, (struct sockaddr *) &sa, &len) == 0)
+		port = ntohs(sa.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
+}
+
+static bool
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t) w;
+	}
+	return true;
+}
+
+int
+th_http(th *t, int port, const char *method, const char *path,
+    const char *token, const char *idem_key, const char *json, char **body)
+{
+	(void) t;
+	if (body != NULL)
+		*body = NULL;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+		.sin_port = htons((uint16_t) port) };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	size_t blen = json ? strlen(json) : 0;
+	size_t cap  = 1024 + blen + (token ? strlen(token) : 0) +
+	    (idem_key ? strlen(idem_key) : 0) + strlen(path);
+	char *req = malloc(cap);
+	int   n   = snprintf(req, cap,
+	       "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
+	       method, path);
+	if (token != NULL)
+		n += snprintf(req + n, cap - (size_t) n,
+		    "Authorization: Bearer %s\r\n", token);
+	if (idem_key != NULL)
+		n += snprintf(req + n, cap - (size_t) n,
+		    "Idempotency-Key: %s\r\n", idem_key);
+	if (json != NULL)
+		n += snprintf(req + n, cap - (size_t) n,
+		    "Content-Type: application/json\r\nContent-Length: %zu\r\n",
+		    blen);
+	n += snprintf(req + n, cap - (size_t) n, "\r\n");
+	bool ok = write_all(fd, req, (size_t) n) &&
+	    (json == NULL || write_all(fd, json, blen));
+	free(req);
+	if (!ok) {
+		close(fd);
+		return -1;
+	}
+	size_t rcap = 8192, rlen = 0;
+	char  *resp = malloc(rcap);
+	for (;;) {
+		if (rcap - rlen < 4096) {
+			rcap *= 2;
+			resp = realloc(resp, rcap);
+		}
+		ssize_t r = read(fd, resp + rlen, rcap - rlen - 1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		rlen += (size_t) r;
+	}
+	close(fd);
+	resp[rlen] = '\0';
+	int status = -1;
+	if (rlen > 12 && strncmp(resp, "HTTP/1.", 7) == 0)
+		status = atoi(resp + 9);
+	if (body != NULL) {
+		const char *b = strstr(resp, "\r\n\r\n");
+		*body         = strdup(b ? b + 4 : "");
+	}
+	free(resp);
+	return status;
+}
+
+bool
+th_wait_ready(th *t, int port, int ms)
+{
+	uint64_t end = th_now_ms() + (uint64_t) ms;
+	while (th_now_ms() < end) {
+		if (th_http(t, port, "GET", "/readyz", NULL, NULL, NULL, NULL) ==
+		    200)
+			return true;
+		th_sleep_ms(20);
+	}
+	return false;
 }

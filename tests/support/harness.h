@@ -61,11 +61,27 @@ void th_publisher(th *t, const char *name);
 /*
  * Starts bin with argv (NULL-ended, argv[0] included) as service `name`
  * with schema th_schema(name), SN_HTTP_PORT=0, the publishers' URLs, and
- * extra "KEY=VALUE" settings (NULL-ended, may be NULL). Output goes to
+ * extra "KEY=VALUE" settings (NULL-ended, may be NULL), which override
+ * those defaults (a fixed SN_HTTP_PORT from th_free_port, say). Output goes to
  * <run_dir>/<name>.<n>.log. Returns the process slot.
  */
 th_proc *th_spawn(th *t, const char *name, const char *bin,
     const char *const *argv, const char *const *extra_env);
+
+/* A TCP port on 127.0.0.1 that nothing listens on right now. */
+int th_free_port(void);
+
+/*
+ * One HTTP/1.1 request to 127.0.0.1:port (Connection: close). token (a
+ * bearer token), idem_key (the Idempotency-Key) and json (the body) may
+ * be NULL. Returns the status, or -1 if nothing answered; *body, when
+ * body is not NULL, is the response body, malloc'd and NUL-terminated.
+ */
+int th_http(th *t, int port, const char *method, const char *path,
+    const char *token, const char *idem_key, const char *json, char **body);
+
+/* Polls GET /readyz on port until it answers 200; false after ms. */
+bool th_wait_ready(th *t, int port, int ms);
 
 /* Sends sig; with SIGKILL also reaps it. */
 void th_kill(th *t, th_proc *p, int sig);

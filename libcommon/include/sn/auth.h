@@ -10,6 +10,9 @@
  *   "role"  the role: 1..31 of A-Z a-z 0-9 _ -
  *   "juris" the jurisdiction, an administrative division code of digits
  *           only: 6 digits a district, 9 a township, 12 a village
+ *   "idn"   optional: the staff member's own resident identity number, so
+ *           that a service can refuse a case in which the caller is a
+ *           household member (design section 6); valid by sn/idnum.h
  *   "exp"   expiry, seconds since the Unix epoch (required)
  *   "iat"   issue time (written by sn_auth_issue, not required)
  *   "nbf"   not before (honoured when present)
@@ -47,6 +50,7 @@ typedef struct sn_principal {
 	char user[64];
 	char role[32];
 	char juris[16];
+	char id_number[19]; /* "" when the token carries none */
 } sn_principal;
 
 /*
