@@ -40,6 +40,10 @@ SN_DEB_PACKAGES=(
 SN_ROLES=(clerk investigator village_reviewer township_officer
 	emergency_officer district_officer district_admin finance
 	finance_approver)
+# The agencies verification asks (proto/sn/agency/v1/agency.proto).
+SN_AGENCIES=(PUBLIC_SECURITY HUMAN_RESOURCES HOUSING VEHICLES MARKET TAX
+	BANKS PROVIDENT_FUND)
+
 SN_JURIS_DISTRICT=220103
 SN_JURIS_TOWNSHIP=220103001
 SN_JURIS_VILLAGE=220103001001
@@ -419,6 +423,11 @@ sn_services_start() {
 		key=$(_sn_envkey "$x")
 		envs+=("SN_${key}_PUB_URL=ipc://$SN_RUN_DIR/$x.pub"
 			"SN_${key}_REPLAY_URL=ipc://$SN_RUN_DIR/$x.replay")
+	done
+	# The agencies' endpoints: agency-sim listens there, verification
+	# dials them (a real agency replaces the URL, nothing else).
+	for x in "${SN_AGENCIES[@]}"; do
+		envs+=("SN_AGENCY_${x}_URL=ipc://$SN_RUN_DIR/agency-${x,,}.rep")
 	done
 	# A service sees only its own settings: none of this shell's SN_*
 	# (the superuser's SN_TEST_DB_URL, the other roles' URLs).

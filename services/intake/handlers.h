@@ -1,0 +1,75 @@
+/*
+ * intake/handlers.h - what comes into intake: the clerks' HTTP requests
+ * and approval's events.
+ *
+ * HTTP (bearer token required; errors {"error": {code, message, field}};
+ * see openapi.yaml):
+ *   POST /applications                 role clerk, idempotent. Takes in an
+ *       application for a household inside the clerk's jurisdiction;
+ *       201 {application_id, accepted_date, deadline_date}. The checks of
+ *       intake/rules.h give 422/403 before any transaction; a person
+ *       already held gives 409 "person_in_open_application" (an open
+ *       application) or "person_in_beneficiary_household" (an approved
+ *       application or an active beneficiary household), with the
+ *       holder's "application_id" (and "beneficiary_id" when known) added
+ *       to the error object. Persons are claimed in the same transaction
+ *       under a unique key, so two concurrent submissions sharing a person
+ *       cannot both succeed; the one that loses such a race gets the same
+ *       409 with the holder's id in the message only (sn_http_tx_fail has
+ *       no room for extra members).
+ *       Publishes application.submitted (ApplicationSubmitted) in the same
+ *       transaction; envelope subject the application id, actor the clerk.
+ *   POST /applications/{id}/withdraw   role clerk, idempotent, body
+ *       {"reason"}: 200 {application_id, status: "withdrawn"}; 404
+ *       not_found, 403 outside_jurisdiction, 409 not_open. Frees the
+ *       members; publishes application.withdrawn.
+ *   GET /applications/{id}             any staff role, within its
+ *       jurisdiction: the application with its status ("open",
+ *       "withdrawn", "decided_approved", "decided_rejected"). Identity
+ *       numbers are shown in full (only logs mask them).
+ *
+ * Events followed (publisher "approval"):
+ *   application.decided   marks an open application decided; a rejection
+ *                         frees its members, an approval keeps them held.
+ *   beneficiary.changed   ACTIVE or GRADUAL_EXIT: the household's members
+ *                         (member_id_numbers and head_id_number, or when
+ *                         both are empty the members of its application)
+ *                         are held by the register; EXITED frees them.
+ * A payload that does not decode, or names a malformed application id,
+ * is SN_EPROTO (logged, counted, skipped).
+ *
+ * Everything runs on the service's loop.
+ */
+#ifndef INTAKE_HANDLERS_H
+#define INTAKE_HANDLERS_H
+
+#include <stdbool.h>
+#include <uv.h>
+
+#include "sn/service.h"
+
+/* Roles allowed to read an application. */
+#define INTAKE_STAFF_ROLES                                                     \
+	"clerk,investigator,village_reviewer,township_officer,"                \
+	"district_officer,district_admin"
+
+/*
+ * The service's state, embedded by main.c and handed to sn_service as its
+ * arg. main sets the settings; the rest is private to handlers.c.
+ */
+typedef struct intake_handlers {
+	int deadline_days;    /* SN_CASE_DEADLINE_DAYS: accepted + this */
+	int idempotency_days; /* SN_INTAKE_IDEMPOTENCY_DAYS: purge after */
+	/* private */
+	sn_service *svc;
+	uv_timer_t  purge;
+	bool        purge_open;
+} intake_handlers;
+
+/* sn_service_def.setup: routes, event handlers, the purge timer. */
+sn_err intake_handlers_setup(sn_service *svc, void *arg);
+
+/* sn_service_def.teardown: closes the purge timer. */
+void intake_handlers_teardown(sn_service *svc, void *arg);
+
+#endif /* INTAKE_HANDLERS_H */

@@ -1,0 +1,32 @@
+/*
+ * intake: takes in applications at the township service hall (issue 3).
+ * Wiring only; see handlers.h for what it does.
+ *
+ * Settings of its own (besides sn/service.h's):
+ *   SN_CASE_DEADLINE_DAYS      days from acceptance to the confirmation
+ *                              deadline, 1-365 (default 15)
+ *   SN_INTAKE_IDEMPOTENCY_DAYS days a stored idempotent answer is kept,
+ *                              1-3650 (default 30)
+ * It publishes as "intake" (SN_INTAKE_PUB_URL, SN_INTAKE_REPLAY_URL) and
+ * follows "approval" (SN_APPROVAL_PUB_URL, SN_APPROVAL_REPLAY_URL);
+ * SN_TOKEN_KEY is required.
+ */
+#include "handlers.h"
+#include "sn/config.h"
+
+int
+main(int argc, char **argv)
+{
+	static const char *const follows[] = { "approval", NULL };
+	static intake_handlers   h;
+
+	h.deadline_days = (int) sn_config_int("SN_CASE_DEADLINE_DAYS", 15, 1,
+	    365);
+	h.idempotency_days = (int) sn_config_int("SN_INTAKE_IDEMPOTENCY_DAYS",
+	    30, 1, 3650);
+	const sn_service_def def = { .name = "intake", .publishes = true,
+		.needs_auth = true, .follows = follows,
+		.setup = intake_handlers_setup,
+		.teardown = intake_handlers_teardown, .arg = &h };
+	return sn_service_main(argc, argv, &def);
+}

@@ -1,0 +1,577 @@
+/*
+ * intake.rules: the checks of intake/codec.h and intake/rules.h, with no
+ * database. A fixture builder returns a passing application; each case of
+ * the table breaks exactly one thing in it and names the answer expected
+ * (status, code, field).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "codec.h"
+#include "rules.h"
+#include "sn/assist/v1/application.pb-c.h"
+#include "sn/idnum.h"
+
+/* A fixed "today": the rules take the date as an argument. */
+#define TODAY 20250610
+
+/* A valid identity number of region 220103 born on yyyymmdd. */
+static void
+make_id(char out[19], int yyyymmdd, int seq)
+{
+	snprintf(out, 19, "220103%08d%03d", yyyymmdd, seq);
+	out[17] = sn_idnum_check_char(out);
+	out[18] = '\0';
+}
+
+static sn_principal
+clerk(const char *juris)
+{
+	sn_principal p;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.user, sizeof(p.user), "clerk1");
+	snprintf(p.role, sizeof(p.role), "clerk");
+	snprintf(p.juris, sizeof(p.juris), "%s", juris);
+	return p;
+}
+
+/* The fixture: a three-person rural household that passes every check. */
+static json_t *
+fixture(void)
+{
+	char a[19], b[19], c[19];
+	make_id(a, 19800512, 11);
+	make_id(b, 19820301, 22);
+	make_id(c, 20100720, 33);
+	json_t *j = json_pack(
+	    "{s:{s:s, s:s, s:s, s:s, s:s, s:b},"
+	    " s:[{s:s, s:s, s:s, s:s, s:s, s:i, s:s},"
+	    "    {s:s, s:s, s:s, s:s, s:s, s:i, s:s},"
+	    "    {s:s, s:s, s:s, s:s, s:s, s:i, s:s}],"
+	    " s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I},"
+	    " s:{s:s, s:s}, s:{s:s, s:s, s:s}, s:s}",
+	    "household", "registration", "rural", "district_code", "220103",
+	    "township_code", "220103001", "village_code", "220103001002",
+	    "address", "No. 3, East Lane", "has_able_supporter", 0,
+	    "members",
+	    "id_number", a, "name", "Wang Fang", "relation", "self",
+	    "birth_date", "1980-05-12", "labour_capacity", "partial",
+	    "disability_grade", 0, "self_care", "able",
+	    "id_number", b, "name", "Li Ming", "relation", "spouse",
+	    "birth_date", "1982-03-01", "labour_capacity", "none",
+	    "disability_grade", 2, "self_care", "partially_able",
+	    "id_number", c, "name", "Wang Xiao", "relation", "child",
+	    "birth_date", "2010-07-20", "labour_capacity", "none",
+	    "disability_grade", 0, "self_care", "able",
+	    "declared_income", "wages_fen", (json_int_t) 120000,
+	    "business_fen", (json_int_t) 0, "pensions_fen", (json_int_t) 0,
+	    "other_fen", (json_int_t) 5000,
+	    "declared_expenditure", "medical_fen", (json_int_t) 30000,
+	    "education_fen", (json_int_t) 8000, "housing_fen", (json_int_t) 0,
+	    "employment_costs_fen", (json_int_t) 0,
+	    "consent", "reference", "CONSENT-2025-0001", "signed_date",
+	    "2025-06-01",
+	    "payee", "bank_code", "RCC", "account_number", "6230520000123456",
+	    "account_name", "Wang Fang",
+	    "requested_category", "dibao");
+	assert_non_null(j);
+	return j;
+}
+
+/*
+ * Sets (value JSON text) or deletes (value NULL) the member at path, a
+ * dotted path with [n] indexes: "members[1].id_number".
+ */
+static void
+set_path(json_t *root, const char *path, const char *value)
+{
+	char    buf[128];
+	json_t *cur = root;
+	snprintf(buf, sizeof(buf), "%s", path);
+	char *seg = buf;
+	for (;;) {
+		char *dot = strchr(seg, '.');
+		if (dot != NULL)
+			*dot = '\0';
+		char *br  = strchr(seg, '[');
+		long  idx = -1;
+		if (br != NULL) {
+			idx = strtol(br + 1, NULL, 10);
+			*br = '\0';
+		}
+		bool last = dot == NULL;
+		if (last && idx < 0) {
+			if (value == NULL) {
+				json_object_del(cur, seg);
+			} else {
+				json_t *v = json_loads(value,
+				    JSON_DECODE_ANY, NULL);
+				assert_non_null(v);
+				json_object_set_new(cur, seg, v);
+			}
+			return;
+		}
+		cur = json_object_get(cur, seg);
+		if (idx >= 0) {
+			if (last) {
+				if (value == NULL) {
+					json_array_remove(cur, (size_t) idx);
+				} else {
+					json_t *v = json_loads(value,
+					    JSON_DECODE_ANY, NULL);
+					assert_non_null(v);
+					json_array_set_new(cur, (size_t) idx, v);
+				}
+				return;
+			}
+			cur = json_array_get(cur, (size_t) idx);
+		}
+		assert_non_null(cur);
+		seg = dot + 1;
+	}
+}
+
+/* Decode and validate as the handler does. */
+static bool
+check(const json_t *body, const sn_principal *p, intake_problem *pb,
+    intake_app *app)
+{
+	return intake_codec_decode(body, app, pb) &&
+	    intake_rules_validate(app, TODAY, p, pb);
+}
+
+static void
+test_fixture_passes(void **state)
+{
+	(void) state;
+	json_t        *j = fixture();
+	sn_principal   p = clerk("220103001");
+	intake_problem pb;
+	intake_app     app;
+	assert_true(check(j, &p, &pb, &app));
+	assert_int_equal(app.nmembers, 3);
+	assert_int_equal(app.registration,
+	    SN__ASSIST__V1__REGISTRATION__REGISTRATION_RURAL);
+	assert_int_equal(app.requested_category,
+	    SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO);
+	/* A district clerk reaches the village too; a clerk of the very
+	 * village as well. */
+	p = clerk("220103");
+	assert_true(check(j, &p, &pb, &app));
+	p = clerk("220103001002");
+	assert_true(check(j, &p, &pb, &app));
+	json_decref(j);
+}
+
+/* Variants that must still pass: each changes one optional thing. */
+static void
+test_variants_pass(void **state)
+{
+	(void) state;
+	static const struct {
+		const char *path, *value;
+	} ok[] = {
+		{ "requested_category", NULL },
+		{ "requested_category", "null" },
+		{ "requested_category", "\"tekun\"" },
+		{ "requested_category", "\"low_income\"" },
+		{ "household.registration", "\"urban\"" },
+		{ "members[1].disability_grade", "4" },
+		{ "declared_income.wages_fen", "0" },
+		{ "consent.signed_date", "\"2025-06-10\"" }, /* today */
+	};
+	sn_principal p = clerk("220103001");
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		json_t        *j = fixture();
+		intake_problem pb;
+		intake_app     app;
+		set_path(j, ok[i].path, ok[i].value);
+		if (!check(j, &p, &pb, &app))
+			fail_msg("%s=%s refused: %s %s", ok[i].path,
+			    ok[i].value ? ok[i].value : "(deleted)", pb.code,
+			    pb.field);
+		json_decref(j);
+	}
+}
+
+/* A lowercase check character is normalised, not refused. */
+static void
+test_lowercase_x(void **state)
+{
+	(void) state;
+	char id[19];
+	int  seq = 0;
+	do
+		make_id(id, 19800512, ++seq);
+	while (id[17] != 'X');
+	char val[32];
+	snprintf(val, sizeof(val), "\"%.17sx\"", id);
+	json_t *j = fixture();
+	set_path(j, "members[0].id_number", val);
+	sn_principal   p = clerk("220103001");
+	intake_problem pb;
+	intake_app     app;
+	assert_true(check(j, &p, &pb, &app));
+	assert_string_equal(app.members[0].id_number, id);
+	json_decref(j);
+}
+
+struct bad {
+	const char *path;
+	const char *value; /* JSON text; NULL deletes */
+	unsigned    status;
+	const char *code;
+	const char *field;
+};
+
+static void
+run_bad(const struct bad *cases, size_t n)
+{
+	sn_principal p = clerk("220103001");
+	for (size_t i = 0; i < n; i++) {
+		json_t        *j = fixture();
+		intake_problem pb;
+		intake_app     app;
+		set_path(j, cases[i].path, cases[i].value);
+		bool ok = check(j, &p, &pb, &app);
+		if (ok)
+			fail_msg("%s=%s passed; want %s", cases[i].path,
+			    cases[i].value ? cases[i].value : "(deleted)",
+			    cases[i].code);
+		if (pb.status != cases[i].status ||
+		    strcmp(pb.code, cases[i].code) != 0 ||
+		    strcmp(pb.field, cases[i].field) != 0)
+			fail_msg("%s=%s: got %u %s %s, want %u %s %s",
+			    cases[i].path,
+			    cases[i].value ? cases[i].value : "(deleted)",
+			    pb.status, pb.code, pb.field, cases[i].status,
+			    cases[i].code, cases[i].field);
+		json_decref(j);
+	}
+}
+
+static void
+test_rejections(void **state)
+{
+	(void) state;
+	char id0[19], wrong[19], future[19], q_wrong[24], q_future[24],
+	    q_dup[24];
+	make_id(id0, 19800512, 11);
+	make_id(wrong, 19800512, 11);
+	wrong[17] = wrong[17] == '0' ? '1' : '0';
+	make_id(future, 20300101, 11);
+	snprintf(q_wrong, sizeof(q_wrong), "\"%s\"", wrong);
+	snprintf(q_future, sizeof(q_future), "\"%s\"", future);
+	snprintf(q_dup, sizeof(q_dup), "\"%s\"", id0);
+	char long_name[140];
+	long_name[0] = '"';
+	memset(long_name + 1, 'a', 101);
+	snprintf(long_name + 102, sizeof(long_name) - 102, "\"");
+
+	const struct bad cases[] = {
+		/* identity numbers */
+		{ "members[0].id_number", q_wrong, 422, "invalid_id_number",
+		    "members[0].id_number" },
+		{ "members[1].id_number", "\"22010319800512\"", 422,
+		    "invalid_id_number", "members[1].id_number" },
+		{ "members[1].id_number", q_future, 422, "invalid_id_number",
+		    "members[1].id_number" },
+		{ "members[2].id_number", "12", 422, "invalid_field",
+		    "members[2].id_number" },
+		{ "members[1].birth_date", "\"1982-03-02\"", 422,
+		    "birth_date_mismatch", "members[1].birth_date" },
+		{ "members[1].birth_date", "\"1982-02-30\"", 422,
+		    "invalid_date", "members[1].birth_date" },
+		{ "members[1].birth_date", "\"01/03/1982\"", 422,
+		    "invalid_date", "members[1].birth_date" },
+		/* the same person twice */
+		{ "members[2].id_number", q_dup, 422, "duplicate_member",
+		    "members[2].id_number" },
+		/* relations */
+		{ "members[0].relation", "\"spouse\"", 422,
+		    "applicant_first", "members[0].relation" },
+		{ "members[2].relation", "\"self\"", 422, "applicant_first",
+		    "members[2].relation" },
+		{ "members", "[]", 422, "members_required", "members" },
+		{ "members", NULL, 422, "invalid_field", "members" },
+		/* other member fields */
+		{ "members[1].name", "\"\"", 422, "invalid_field",
+		    "members[1].name" },
+		{ "members[1].name", long_name, 422, "too_long",
+		    "members[1].name" },
+		{ "members[1].labour_capacity", "\"some\"", 422,
+		    "invalid_value", "members[1].labour_capacity" },
+		{ "members[1].self_care", "\"fine\"", 422, "invalid_value",
+		    "members[1].self_care" },
+		{ "members[1].disability_grade", "5", 422, "invalid_value",
+		    "members[1].disability_grade" },
+		{ "members[1].disability_grade", "-1", 422, "invalid_value",
+		    "members[1].disability_grade" },
+		{ "members[1].disability_grade", "\"2\"", 422,
+		    "invalid_field", "members[1].disability_grade" },
+		{ "members[1].phone", "\"123\"", 422, "unknown_field",
+		    "members[1].phone" },
+		/* the household and its codes */
+		{ "household.registration", "\"city\"", 422, "invalid_value",
+		    "household.registration" },
+		{ "household.township_code", "\"220104001\"", 403,
+		    "codes_do_not_nest", "household.township_code" },
+		{ "household.village_code", "\"220103002001\"", 403,
+		    "codes_do_not_nest", "household.village_code" },
+		{ "household.village_code", "\"22010300100\"", 422,
+		    "invalid_code", "household.village_code" },
+		{ "household.district_code", "\"22O103\"", 422,
+		    "invalid_code", "household.district_code" },
+		{ "household.address", "\"\"", 422, "invalid_field",
+		    "household.address" },
+		{ "household.has_able_supporter", "\"no\"", 422,
+		    "invalid_field", "household.has_able_supporter" },
+		{ "household.street", "\"x\"", 422, "unknown_field",
+		    "household.street" },
+		{ "household", NULL, 422, "invalid_field", "household" },
+		/* money */
+		{ "declared_income.wages_fen", "-1", 422, "invalid_money",
+		    "declared_income.wages_fen" },
+		{ "declared_expenditure.housing_fen", "-100", 422,
+		    "invalid_money", "declared_expenditure.housing_fen" },
+		{ "declared_income.other_fen", "12.5", 422, "invalid_money",
+		    "declared_income.other_fen" },
+		{ "declared_income.other_fen", "100.0", 422, "invalid_money",
+		    "declared_income.other_fen" },
+		{ "declared_income.pensions_fen", "\"100\"", 422,
+		    "invalid_money", "declared_income.pensions_fen" },
+		{ "declared_expenditure.medical_fen", NULL, 422,
+		    "invalid_money", "declared_expenditure.medical_fen" },
+		{ "declared_income.other_fen", "9223372036854775807", 422,
+		    "invalid_money", "declared_income.other_fen" },
+		{ "declared_income.wage", "1", 422, "unknown_field",
+		    "declared_income.wage" },
+		/* consent: without it no agency may be asked */
+		{ "consent", NULL, 422, "consent_required", "consent" },
+		{ "consent", "null", 422, "consent_required", "consent" },
+		{ "consent.reference", "\"\"", 422, "consent_required",
+		    "consent.reference" },
+		{ "consent.reference", NULL, 422, "consent_required",
+		    "consent.reference" },
+		{ "consent.signed_date", "\"2025-06-11\"", 422,
+		    "invalid_date", "consent.signed_date" },
+		{ "consent.signed_date", NULL, 422, "invalid_field",
+		    "consent.signed_date" },
+		/* payee */
+		{ "payee.account_number", "\"6230-5200\"", 422,
+		    "invalid_value", "payee.account_number" },
+		{ "payee.account_number", "\"1234567\"", 422, "invalid_value",
+		    "payee.account_number" },
+		{ "payee.bank_code", "\"\"", 422, "invalid_field",
+		    "payee.bank_code" },
+		{ "payee.account_name", "\"\"", 422, "invalid_field",
+		    "payee.account_name" },
+		{ "payee", NULL, 422, "invalid_field", "payee" },
+		/* the rest */
+		{ "requested_category", "\"emergency\"", 422, "invalid_value",
+		    "requested_category" },
+		{ "requested_category", "2", 422, "invalid_value",
+		    "requested_category" },
+		{ "applicant_phone", "\"1\"", 422, "unknown_field",
+		    "applicant_phone" },
+	};
+	run_bad(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* The sum of the declared incomes overflowing int64 is refused. */
+static void
+test_money_overflow(void **state)
+{
+	(void) state;
+	json_t *j = fixture();
+	set_path(j, "declared_income.wages_fen", "9223372036854775000");
+	set_path(j, "declared_income.other_fen", "1000");
+	sn_principal   p = clerk("220103001");
+	intake_problem pb;
+	intake_app     app;
+	assert_false(check(j, &p, &pb, &app));
+	assert_string_equal(pb.code, "invalid_money");
+	assert_string_equal(pb.field, "declared_income.other_fen");
+	json_decref(j);
+}
+
+/* A household outside the caller's jurisdiction is a 403. */
+static void
+test_outside_jurisdiction(void **state)
+{
+	(void) state;
+	static const char *const juris[] = { "220103002", "220104",
+		"220103001003" };
+	for (size_t i = 0; i < 3; i++) {
+		json_t        *j = fixture();
+		sn_principal   p = clerk(juris[i]);
+		intake_problem pb;
+		intake_app     app;
+		assert_false(check(j, &p, &pb, &app));
+		assert_int_equal(pb.status, 403);
+		assert_string_equal(pb.code, "outside_jurisdiction");
+		assert_string_equal(pb.field, "household.village_code");
+		json_decref(j);
+	}
+}
+
+static void
+test_too_many_members(void **state)
+{
+	(void) state;
+	json_t *j  = fixture();
+	json_t *ms = json_object_get(j, "members");
+	for (int i = 3; i <= INTAKE_MEMBERS_MAX; i++) {
+		char id[19], bd[11];
+		make_id(id, 20000101, 100 + i);
+		snprintf(bd, sizeof(bd), "2000-01-01");
+		json_array_append_new(ms,
+		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s}",
+		        "id_number", id, "name", "n", "relation", "child",
+		        "birth_date", bd, "labour_capacity", "none",
+		        "disability_grade", 0, "self_care", "able"));
+	}
+	sn_principal   p = clerk("220103001");
+	intake_problem pb;
+	intake_app     app;
+	assert_false(check(j, &p, &pb, &app));
+	assert_string_equal(pb.code, "members_required");
+	/* 30 exactly passes. */
+	json_array_remove(ms, json_array_size(ms) - 1);
+	assert_true(check(j, &p, &pb, &app));
+	json_decref(j);
+}
+
+static void
+test_dates(void **state)
+{
+	(void) state;
+	static const struct {
+		int from, days, want;
+	} t[] = {
+		{ 20250610, 15, 20250625 },
+		{ 20250620, 15, 20250705 },
+		{ 20251225, 15, 20260109 },
+		{ 20240220, 15, 20240306 }, /* leap year */
+		{ 20250220, 15, 20250307 },
+		{ 20240229, 1, 20240301 },
+		{ 20000228, 1, 20000229 }, /* 2000 is leap */
+		{ 21000228, 1, 21000301 }, /* 2100 is not */
+		{ 20250101, -1, 20241231 },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		assert_int_equal(
+		    intake_rules_add_days(t[i].from, t[i].days), t[i].want);
+	char buf[11];
+	assert_string_equal(intake_rules_format_date(20260109, buf),
+	    "2026-01-09");
+	int d = 0;
+	assert_true(intake_rules_parse_date("2024-02-29", &d));
+	assert_int_equal(d, 20240229);
+	assert_false(intake_rules_parse_date("2025-02-29", &d));
+	assert_false(intake_rules_parse_date("2025-13-01", &d));
+	assert_false(intake_rules_parse_date("2025-1-01", &d));
+	assert_false(intake_rules_parse_date("1899-12-31", &d));
+	assert_false(intake_rules_parse_date(NULL, &d));
+}
+
+static void
+test_uuid_and_reason(void **state)
+{
+	(void) state;
+	assert_true(
+	    intake_rules_uuid_valid("0f8fad5b-d9cb-469f-a165-70867728950e"));
+	assert_true(
+	    intake_rules_uuid_valid("0F8FAD5B-D9CB-469F-A165-70867728950E"));
+	assert_false(
+	    intake_rules_uuid_valid("0f8fad5b-d9cb-469f-a165-70867728950"));
+	assert_false(
+	    intake_rules_uuid_valid("0f8fad5bxd9cb-469f-a165-70867728950e"));
+	assert_false(
+	    intake_rules_uuid_valid("0f8fad5b-d9cb-469f-a165-70867728950g"));
+	assert_false(intake_rules_uuid_valid("1; DROP TABLE application"));
+	assert_true(intake_rules_reason_valid("moved away"));
+	assert_false(intake_rules_reason_valid(""));
+	assert_false(intake_rules_reason_valid(NULL));
+}
+
+/* The event carries everything that was taken in. */
+static void
+test_event_round_trip(void **state)
+{
+	(void) state;
+	json_t        *j = fixture();
+	sn_principal   p = clerk("220103001");
+	intake_problem pb;
+	intake_app     app;
+	assert_true(check(j, &p, &pb, &app));
+	intake_submitted_meta meta = { .application_id =
+		                           "0f8fad5b-d9cb-469f-a165-70867728950e",
+		.accepted_date = "2025-06-10", .deadline_date = "2025-06-25",
+		.taken_in_by = "clerk1" };
+	uint8_t *data;
+	size_t   len;
+	assert_int_equal(intake_codec_submitted(&app, &meta, &data, &len),
+	    SN_OK);
+	Sn__Assist__V1__ApplicationSubmitted *ev =
+	    sn__assist__v1__application_submitted__unpack(NULL, len, data);
+	assert_non_null(ev);
+	assert_string_equal(ev->application_id, meta.application_id);
+	assert_string_equal(ev->accepted_date, "2025-06-10");
+	assert_string_equal(ev->deadline_date, "2025-06-25");
+	assert_string_equal(ev->taken_in_by, "clerk1");
+	assert_int_equal(ev->household->registration,
+	    SN__ASSIST__V1__REGISTRATION__REGISTRATION_RURAL);
+	assert_string_equal(ev->household->village_code, "220103001002");
+	assert_string_equal(ev->household->address, "No. 3, East Lane");
+	assert_int_equal(ev->n_members, 3);
+	for (size_t i = 0; i < 3; i++) {
+		assert_string_equal(
+		    ev->members[i]->id_number, app.members[i].id_number);
+		assert_string_equal(ev->members[i]->name, app.members[i].name);
+		assert_string_equal(
+		    ev->members[i]->birth_date, app.members[i].birth_date);
+	}
+	assert_int_equal(ev->members[1]->disability_grade, 2);
+	assert_int_equal(ev->members[1]->self_care,
+	    SN__ASSIST__V1__SELF_CARE__SELF_CARE_PARTIALLY_ABLE);
+	assert_int_equal(ev->members[1]->labour_capacity,
+	    SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_NONE);
+	assert_int_equal(ev->declared_income->wages_fen, 120000);
+	assert_int_equal(ev->declared_income->other_fen, 5000);
+	assert_int_equal(ev->declared_expenditure->medical_fen, 30000);
+	assert_int_equal(ev->declared_expenditure->education_fen, 8000);
+	assert_string_equal(ev->consent->reference, "CONSENT-2025-0001");
+	assert_string_equal(ev->consent->signed_date, "2025-06-01");
+	assert_string_equal(ev->payee->account_number, "6230520000123456");
+	assert_int_equal(ev->requested_category,
+	    SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO);
+	sn__assist__v1__application_submitted__free_unpacked(ev, NULL);
+	free(data);
+	json_decref(j);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fixture_passes),
+		cmocka_unit_test(test_variants_pass),
+		cmocka_unit_test(test_lowercase_x),
+		cmocka_unit_test(test_rejections),
+		cmocka_unit_test(test_money_overflow),
+		cmocka_unit_test(test_outside_jurisdiction),
+		cmocka_unit_test(test_too_many_members),
+		cmocka_unit_test(test_dates),
+		cmocka_unit_test(test_uuid_and_reason),
+		cmocka_unit_test(test_event_round_trip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1000 @@
+/*
+ * handlers.c - events and HTTP requests into investigation; see
+ * handlers.h.
+ */
+#include "handlers.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "rules.h"
+#include "sn/assist/v1/application.pb-c.h"
+#include "sn/assist/v1/case.pb-c.h"
+#include "sn/auth.h"
+#include "sn/log.h"
+#include "store.h"
+
+#define ROLE "investigator"
+#define LIST_LIMIT_DEFAULT 200
+#define LIST_LIMIT_MAX 1000
+#define PURGE_EVERY_MS (3600u * 1000u)
+
+/*
+ * The one instance of this process (sn_service_main runs one service per
+ * process). The report transaction's query callbacks get only the request
+ * as their argument, and sn_http_tx offers no hook to free a context of
+ * our own when the transaction fails by itself, so they reach the bus and
+ * the counters through this pointer instead of a per-request allocation
+ * that could leak.
+ */
+static investigation *self;
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static const char *
+registration_name(Sn__Assist__V1__Registration r)
+{
+	switch (r) {
+	case SN__ASSIST__V1__REGISTRATION__REGISTRATION_URBAN:
+		return "urban";
+	case SN__ASSIST__V1__REGISTRATION__REGISTRATION_RURAL:
+		return "rural";
+	default:
+		return "unspecified";
+	}
+}
+
+static const char *
+labour_name(Sn__Assist__V1__LabourCapacity l)
+{
+	switch (l) {
+	case SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_FULL:
+		return "full";
+	case SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_PARTIAL:
+		return "partial";
+	case SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_NONE:
+		return "none";
+	default:
+		return "unspecified";
+	}
+}
+
+static const char *
+self_care_name(Sn__Assist__V1__SelfCare s)
+{
+	switch (s) {
+	case SN__ASSIST__V1__SELF_CARE__SELF_CARE_ABLE:
+		return "able";
+	case SN__ASSIST__V1__SELF_CARE__SELF_CARE_PARTIALLY_ABLE:
+		return "partially_able";
+	case SN__ASSIST__V1__SELF_CARE__SELF_CARE_UNABLE:
+		return "unable";
+	default:
+		return "unspecified";
+	}
+}
+
+static const char *
+category_name(Sn__Assist__V1__Category c)
+{
+	switch (c) {
+	case SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN:
+		return "tekun";
+	case SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO:
+		return "dibao";
+	case SN__ASSIST__V1__CATEGORY__CATEGORY_EXPENDITURE:
+		return "expenditure";
+	case SN__ASSIST__V1__CATEGORY__CATEGORY_LOW_INCOME:
+		return "low_income";
+	case SN__ASSIST__V1__CATEGORY__CATEGORY_EMERGENCY:
+		return "emergency";
+	case SN__ASSIST__V1__CATEGORY__CATEGORY_NONE:
+		return "none";
+	default:
+		return NULL;
+	}
+}
+
+static Sn__Assist__V1__Recommendation
+recommendation_proto(investigation_recommendation r)
+{
+	switch (r) {
+	case INVESTIGATION_REC_APPROVE:
+		return SN__ASSIST__V1__RECOMMENDATION__RECOMMENDATION_APPROVE;
+	case INVESTIGATION_REC_REJECT:
+		return SN__ASSIST__V1__RECOMMENDATION__RECOMMENDATION_REJECT;
+	case INVESTIGATION_REC_FURTHER_REVIEW:
+		return SN__ASSIST__V1__RECOMMENDATION__RECOMMENDATION_FURTHER_REVIEW;
+	case INVESTIGATION_REC_NONE:
+		break;
+	}
+	return SN__ASSIST__V1__RECOMMENDATION__RECOMMENDATION_UNSPECIFIED;
+}
+
+/* Today in the district's time, YYYY-MM-DD. */
+static void
+today(const investigation *inv, char out[11])
+{
+	time_t    t = time(NULL) + (time_t) inv->cfg.utc_offset_min * 60;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+static sn_err
+bad_event(const sn_event *ev, const char *why)
+{
+	sn_log(SN_LOG_WARN, "malformed event skipped", "type", ev->type,
+	    "subject", ev->subject, "reason", why, NULL);
+	return SN_EPROTO;
+}
+
+/* ---- events ------------------------------------------------------------ */
+
+/*
+ * Checks an incoming household and its members and renders the members
+ * as the JSON array store.h wants; NULL (with *why set) when the event
+ * cannot open a task. The string is malloc'd.
+ */
+static char *
+household_members(const Sn__Assist__V1__Household *hh,
+    Sn__Assist__V1__Member *const *members, size_t n, const char **why)
+{
+	const char *ids[INVESTIGATION_MAX_MEMBERS];
+
+	if (hh == NULL) {
+		*why = "no household";
+		return NULL;
+	}
+	if (!investigation_rules_codes_valid(
+	        hh->district_code, hh->township_code, hh->village_code)) {
+		*why = "district, township and village codes do not nest";
+		return NULL;
+	}
+	if (n < 1 || n > INVESTIGATION_MAX_MEMBERS) {
+		*why = "no members, or too many";
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++)
+		ids[i] = members[i]->id_number;
+	if (!investigation_rules_members_valid(ids, n)) {
+		*why = "a member's identity number is invalid or repeated";
+		return NULL;
+	}
+	json_t *arr = json_array();
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		const Sn__Assist__V1__Member *m = members[i];
+		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s}",
+		    "id_number", m->id_number, "name", m->name, "relation",
+		    m->relation, "birth_date", m->birth_date,
+		    "labour_capacity", labour_name(m->labour_capacity),
+		    "disability_grade", (int) m->disability_grade, "self_care",
+		    self_care_name(m->self_care));
+		if (o == NULL || json_array_append_new(arr, o) != 0) {
+			json_decref(arr);
+			arr = NULL;
+		}
+	}
+	char *s = arr != NULL ? json_dumps(arr, JSON_COMPACT) : NULL;
+	json_decref(arr);
+	if (s == NULL)
+		*why = "member names or relations are not valid text";
+	return s;
+}
+
+static const char *
+opt_date(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+static const char *
+event_uuid(const sn_event *ev)
+{
+	return investigation_rules_uuid_valid(ev->id) ? ev->id : NULL;
+}
+
+static sn_err
+on_submitted(sn_tx *tx, const sn_event *ev, void *arg)
+{
+	investigation *inv = arg;
+	const char    *why = NULL;
+	sn_err         err;
+
+	Sn__Assist__V1__ApplicationSubmitted *m
+	    = sn__assist__v1__application_submitted__unpack(
+	        NULL, ev->len, ev->data);
+	if (m == NULL)
+		return bad_event(ev, "not an ApplicationSubmitted");
+	if (m->application_id[0] == '\0') {
+		why = "no application id";
+		goto fail;
+	}
+	const char *accepted = opt_date(m->accepted_date);
+	const char *deadline = opt_date(m->deadline_date);
+	if ((accepted != NULL && !investigation_rules_date_valid(accepted))
+	    || (deadline != NULL
+	        && !investigation_rules_date_valid(deadline))) {
+		why = "accepted or deadline date is not YYYY-MM-DD";
+		goto fail;
+	}
+	char *members
+	    = household_members(m->household, m->members, m->n_members, &why);
+	if (members == NULL)
+		goto fail;
+
+	const Sn__Assist__V1__Household   *hh  = m->household;
+	const Sn__Assist__V1__Income      *in  = m->declared_income;
+	const Sn__Assist__V1__Expenditure *out = m->declared_expenditure;
+	investigation_new_task             t   = {
+		              .kind           = "application",
+		              .origin_id      = m->application_id,
+		              .application_id = m->application_id,
+		              .registration = registration_name(hh->registration),
+		              .district_code       = hh->district_code,
+		              .township_code       = hh->township_code,
+		              .village_code        = hh->village_code,
+		              .address             = hh->address,
+		              .has_able_supporter  = hh->has_able_supporter != 0,
+		              .applicant_id_number = m->members[0]->id_number,
+		              .accepted_date       = accepted,
+		              .deadline_date       = deadline,
+		              .event_time          = ev->time,
+		              .utc_offset_min      = inv->cfg.utc_offset_min,
+		              .has_declared        = true,
+		              .wages_fen    = in != NULL ? in->wages_fen : 0,
+		              .business_fen = in != NULL ? in->business_fen : 0,
+		              .pensions_fen = in != NULL ? in->pensions_fen : 0,
+		              .other_income_fen = in != NULL ? in->other_fen : 0,
+		              .medical_fen = out != NULL ? out->medical_fen : 0,
+		              .education_fen = out != NULL ? out->education_fen : 0,
+		              .housing_fen = out != NULL ? out->housing_fen : 0,
+		              .employment_costs_fen
+		              = out != NULL ? out->employment_costs_fen : 0,
+		              .requested_category = category_name(m->requested_category),
+		              .taken_in_by  = m->taken_in_by,
+		              .source_event = event_uuid(ev),
+		              .members_json = members,
+	};
+	err = investigation_store_open_task(tx, &t);
+	free(members);
+	sn__assist__v1__application_submitted__free_unpacked(m, NULL);
+	return err;
+fail:
+	err = bad_event(ev, why);
+	sn__assist__v1__application_submitted__free_unpacked(m, NULL);
+	return err;
+}
+
+static sn_err
+on_withdrawn(sn_tx *tx, const sn_event *ev, void *arg)
+{
+	(void) arg;
+	Sn__Assist__V1__ApplicationWithdrawn *m
+	    = sn__assist__v1__application_withdrawn__unpack(
+	        NULL, ev->len, ev->data);
+	if (m == NULL)
+		return bad_event(ev, "not an ApplicationWithdrawn");
+	if (m->application_id[0] == '\0') {
+		sn__assist__v1__application_withdrawn__free_unpacked(m, NULL);
+		return bad_event(ev, "no application id");
+	}
+	sn_err err = investigation_store_cancel_task(tx, m->application_id,
+	    m->reason[0] != '\0' ? m->reason : "withdrawn");
+	sn__assist__v1__application_withdrawn__free_unpacked(m, NULL);
+	return err;
+}
+
+static sn_err
+on_review(sn_tx *tx, const sn_event *ev, void *arg)
+{
+	investigation *inv = arg;
+	const char    *why = NULL;
+	sn_err         err;
+
+	Sn__Assist__V1__ReviewRequested *m
+	    = sn__assist__v1__review_requested__unpack(
+	        NULL, ev->len, ev->data);
+	if (m == NULL)
+		return bad_event(ev, "not a ReviewRequested");
+	if (m->review_id[0] == '\0' || m->application_id[0] == '\0') {
+		why = "no review or application id";
+		goto fail;
+	}
+	char *members
+	    = household_members(m->household, m->members, m->n_members, &why);
+	if (members == NULL)
+		goto fail;
+	const Sn__Assist__V1__Household *hh = m->household;
+	investigation_new_task           t  = {
+		           .kind           = "review",
+		           .origin_id      = m->review_id,
+		           .application_id = m->application_id,
+		           .review_id      = m->review_id,
+		           .registration  = registration_name(hh->registration),
+		           .district_code = hh->district_code,
+		           .township_code = hh->township_code,
+		           .village_code  = hh->village_code,
+		           .address       = hh->address,
+		           .has_able_supporter  = hh->has_able_supporter != 0,
+		           .applicant_id_number = m->members[0]->id_number,
+		           .event_time          = ev->time,
+		           .utc_offset_min      = inv->cfg.utc_offset_min,
+		           .reason = m->reason[0] != '\0' ? m->reason : NULL,
+		           .source_event = event_uuid(ev),
+		           .members_json = members,
+	};
+	err = investigation_store_open_task(tx, &t);
+	free(members);
+	sn__assist__v1__review_requested__free_unpacked(m, NULL);
+	return err;
+fail:
+	err = bad_event(ev, why);
+	sn__assist__v1__review_requested__free_unpacked(m, NULL);
+	return err;
+}
+
+/* ---- GET /tasks and GET /tasks/{id} ------------------------------------- */
+
+static void
+on_list_done(sn_err err, PGresult *res, void *arg)
+{
+	sn_http_req *req = arg;
+	if (err != SN_OK || res == NULL || PQntuples(res) != 1) {
+		sn_http_reply_error(req, 503, "unavailable",
+		    "the tasks could not be read; retry", NULL);
+		return;
+	}
+	json_t *tasks = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	if (tasks == NULL) {
+		sn_http_reply_error(
+		    req, 500, "internal", "bad task list", NULL);
+		return;
+	}
+	bool more = PQgetvalue(res, 0, 1)[0] == 't';
+	sn_http_reply_json(req, 200,
+	    json_pack("{s:o, s:b}", "tasks", tasks, "truncated", more));
+}
+
+static void
+on_list(sn_http_req *req, void *arg)
+{
+	investigation      *inv     = arg;
+	const sn_principal *p       = sn_http_principal(req);
+	const char         *village = sn_http_query(req, "village");
+	const char         *town    = sn_http_query(req, "township");
+	const char         *status  = sn_http_query(req, "status");
+	const char         *limit_s = sn_http_query(req, "limit");
+	int                 limit   = LIST_LIMIT_DEFAULT;
+
+	if ((village == NULL) == (town == NULL)) {
+		sn_http_reply_error(req, 400, "code_required",
+		    "give exactly one of village or township", "village");
+		return;
+	}
+	const char *code  = village != NULL ? village : town;
+	const char *field = village != NULL ? "village" : "township";
+	if (!sn_auth_juris_valid(code)
+	    || strlen(code) != (village != NULL ? 12u : 9u)) {
+		sn_http_reply_error(req, 400, "invalid_code",
+		    village != NULL ? "a village code is 12 digits"
+		                    : "a township code is 9 digits",
+		    field);
+		return;
+	}
+	if (!sn_auth_within(p, code)) {
+		sn_http_reply_error(req, 403, "outside_jurisdiction",
+		    "that code is outside your jurisdiction", field);
+		return;
+	}
+	if (status == NULL)
+		status = "open";
+	if (strcmp(status, "open") != 0 && strcmp(status, "closed") != 0
+	    && strcmp(status, "cancelled") != 0
+	    && strcmp(status, "all") != 0) {
+		sn_http_reply_error(req, 400, "invalid_status",
+		    "status is open, closed, cancelled or all", "status");
+		return;
+	}
+	if (limit_s != NULL) {
+		char *end;
+		long  v = strtol(limit_s, &end, 10);
+		if (limit_s[0] == '\0' || *end != '\0' || v < 1
+		    || v > LIST_LIMIT_MAX) {
+			sn_http_reply_error(req, 400, "invalid_limit",
+			    "limit is a whole number from 1 to 1000", "limit");
+			return;
+		}
+		limit = (int) v;
+	}
+	investigation_store_list(sn_service_db(inv->svc), village != NULL,
+	    code, status, limit, on_list_done, req);
+}
+
+/* The task document's village code, borrowed from doc. */
+static const char *
+doc_village(json_t *doc)
+{
+	json_t *hh = json_object_get(doc, "household");
+	return json_string_value(json_object_get(hh, "village_code"));
+}
+
+static void
+on_get_done(sn_err err, PGresult *res, void *arg)
+{
+	sn_http_req *req = arg;
+	if (err != SN_OK || res == NULL) {
+		sn_http_reply_error(req, 503, "unavailable",
+		    "the task could not be read; retry", NULL);
+		return;
+	}
+	if (PQntuples(res) == 0) {
+		sn_http_reply_error(
+		    req, 404, "not_found", "no such task", "id");
+		return;
+	}
+	json_t *doc = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	if (doc == NULL) {
+		sn_http_reply_error(req, 500, "internal", "bad task", NULL);
+		return;
+	}
+	if (!sn_auth_within(sn_http_principal(req), doc_village(doc))) {
+		json_decref(doc);
+		sn_http_reply_error(req, 403, "outside_jurisdiction",
+		    "the task's village is outside your jurisdiction", "id");
+		return;
+	}
+	sn_http_reply_json(req, 200, doc);
+}
+
+static void
+on_get(sn_http_req *req, void *arg)
+{
+	investigation *inv = arg;
+	const char    *id  = sn_http_param(req, "id");
+	if (!investigation_rules_uuid_valid(id)) {
+		sn_http_reply_error(
+		    req, 404, "not_found", "no such task", "id");
+		return;
+	}
+	investigation_store_task_doc(
+	    sn_service_db(inv->svc), id, on_get_done, req);
+}
+
+/* ---- POST /tasks/{id}/report -------------------------------------------- */
+
+/* 0: a string; 1: missing; 2: not a string, or one holding a NUL. */
+static int
+str_member(json_t *obj, const char *key, const char **out)
+{
+	json_t *v = json_object_get(obj, key);
+	*out      = NULL;
+	if (v == NULL)
+		return 1;
+	if (!json_is_string(v)
+	    || strlen(json_string_value(v)) != json_string_length(v))
+		return 2;
+	*out = json_string_value(v);
+	return 0;
+}
+
+static bool
+refuse(investigation_violation *why, const char *code, const char *message,
+    const char *field)
+{
+	why->code    = code;
+	why->message = message;
+	snprintf(why->field, sizeof(why->field), "%s", field);
+	return false;
+}
+
+static bool
+refuse_str(investigation_violation *why, int rc, const char *field)
+{
+	return rc == 1
+	    ? refuse(why, "required", "this field is required", field)
+	    : refuse(why, "invalid_type", "this must be a string", field);
+}
+
+/*
+ * The request body as a report, strings borrowed from body. Checks only
+ * the shape (types, required fields, sizes); rules.h checks the content.
+ */
+static bool
+decode_report(
+    json_t *body, investigation_report *r, investigation_violation *why)
+{
+	static const char *const known[] = { "investigators", "visit_date",
+		"members", "living_conditions", "housing_condition",
+		"contradictions", "recommendation", NULL };
+	char                     field[48];
+	const char              *key;
+	json_t                  *val;
+	int                      rc;
+
+	memset(r, 0, sizeof(*r));
+	if (!json_is_object(body))
+		return refuse(
+		    why, "invalid_body", "the report is a JSON object", "");
+	json_object_foreach(body, key, val)
+	{
+		bool ok = false;
+		for (int i = 0; known[i] != NULL && !ok; i++)
+			ok = strcmp(key, known[i]) == 0;
+		if (!ok)
+			return refuse(why, "unknown_field",
+			    "this field is not part of a report", key);
+	}
+
+	json_t *inv = json_object_get(body, "investigators");
+	if (inv == NULL)
+		return refuse(why, "required", "this field is required",
+		    "investigators");
+	if (!json_is_array(inv))
+		return refuse(why, "invalid_type",
+		    "a list of two investigators", "investigators");
+	if (json_array_size(inv) > INVESTIGATION_MAX_INVESTIGATORS)
+		return refuse(why, "two_investigators_required",
+		    "a home visit is made and reported by exactly two "
+		    "investigators",
+		    "investigators");
+	r->ninvestigators = json_array_size(inv);
+	for (size_t i = 0; i < r->ninvestigators; i++) {
+		json_t *o = json_array_get(inv, i);
+		if (!json_is_object(o)) {
+			snprintf(
+			    field, sizeof(field), "investigators[%zu]", i);
+			return refuse(why, "invalid_type",
+			    "an object with user_id and id_number", field);
+		}
+		snprintf(
+		    field, sizeof(field), "investigators[%zu].user_id", i);
+		if ((rc = str_member(
+		         o, "user_id", &r->investigators[i].user_id))
+		    != 0)
+			return refuse_str(why, rc, field);
+		snprintf(
+		    field, sizeof(field), "investigators[%zu].id_number", i);
+		if ((rc = str_member(
+		         o, "id_number", &r->investigators[i].id_number))
+		    != 0)
+			return refuse_str(why, rc, field);
+	}
+
+	if ((rc = str_member(body, "visit_date", &r->visit_date)) != 0)
+		return refuse_str(why, rc, "visit_date");
+
+	json_t *mem = json_object_get(body, "members");
+	if (mem == NULL)
+		return refuse(
+		    why, "required", "this field is required", "members");
+	if (!json_is_array(mem))
+		return refuse(why, "invalid_type",
+		    "a list of {id_number, present}", "members");
+	if (json_array_size(mem) > INVESTIGATION_MAX_MEMBERS)
+		return refuse(why, "too_many", "more members than a household",
+		    "members");
+	r->nmembers = json_array_size(mem);
+	for (size_t i = 0; i < r->nmembers; i++) {
+		json_t *o = json_array_get(mem, i);
+		if (!json_is_object(o)) {
+			snprintf(field, sizeof(field), "members[%zu]", i);
+			return refuse(why, "invalid_type",
+			    "an object with id_number and present", field);
+		}
+		snprintf(field, sizeof(field), "members[%zu].id_number", i);
+		if ((rc = str_member(o, "id_number", &r->members[i].id_number))
+		    != 0)
+			return refuse_str(why, rc, field);
+		json_t *pr = json_object_get(o, "present");
+		snprintf(field, sizeof(field), "members[%zu].present", i);
+		if (pr == NULL)
+			return refuse(
+			    why, "required", "this field is required", field);
+		if (!json_is_boolean(pr))
+			return refuse(
+			    why, "invalid_type", "true or false", field);
+		r->members[i].present = json_is_true(pr);
+	}
+
+	if ((rc = str_member(body, "living_conditions", &r->living_conditions))
+	    != 0)
+		return refuse_str(why, rc, "living_conditions");
+	if ((rc = str_member(body, "housing_condition", &r->housing_condition))
+	    != 0)
+		return refuse_str(why, rc, "housing_condition");
+
+	json_t *con = json_object_get(body, "contradictions");
+	if (con != NULL) {
+		if (!json_is_array(con))
+			return refuse(why, "invalid_type",
+			    "a list of observations", "contradictions");
+		if (json_array_size(con) > INVESTIGATION_MAX_CONTRADICTIONS)
+			return refuse(why, "too_many",
+			    "at most 50 contradictions", "contradictions");
+		r->ncontradictions = json_array_size(con);
+		for (size_t i = 0; i < r->ncontradictions; i++) {
+			json_t *s = json_array_get(con, i);
+			snprintf(
+			    field, sizeof(field), "contradictions[%zu]", i);
+			if (!json_is_string(s)
+			    || strlen(json_string_value(s))
+			        != json_string_length(s))
+				return refuse(why, "invalid_type",
+				    "this must be a string", field);
+			r->contradictions[i] = json_string_value(s);
+		}
+	}
+
+	if ((rc = str_member(body, "recommendation", &r->recommendation)) != 0)
+		return refuse_str(why, rc, "recommendation");
+	return true;
+}
+
+static void
+count_report(void *arg)
+{
+	sn_counter_add(arg, 1);
+}
+
+static void
+on_report_doc(sn_tx *tx, PGresult *res, void *arg)
+{
+	sn_http_req *req = arg;
+	json_t      *doc = PQntuples(res) == 1
+	         ? json_loads(PQgetvalue(res, 0, 0), 0, NULL)
+	         : NULL;
+	if (doc == NULL) {
+		sn_http_tx_fail(req, tx, 500, "internal",
+		    "the task could not be read back", NULL);
+		return;
+	}
+	sn_http_tx_reply(req, tx, 201, doc);
+}
+
+static void
+on_report_closed(sn_tx *tx, PGresult *res, void *arg)
+{
+	sn_http_req *req = arg;
+	/* The task row is locked and was open: the report is in. */
+	if (PQntuples(res) != 1)
+		sn_http_tx_fail(req, tx, 409, "task_not_open",
+		    "the task is no longer open", "id");
+}
+
+/* Stores the checked report r of the task in row, closes the task and
+ * appends investigation.completed; the answer follows in on_report_doc. */
+static void
+write_report(sn_http_req *req, sn_tx *tx, const investigation_report *r,
+    const investigation_task_row *row)
+{
+	const sn_principal          *p     = sn_http_principal(req);
+	const char                  *id    = sn_http_param(req, "id");
+	json_t                      *mem   = json_array();
+	json_t                      *con   = json_array();
+	char                        *mem_s = NULL, *con_s = NULL;
+	uint8_t                     *buf = NULL;
+	investigation_recommendation rec
+	    = investigation_rules_recommendation(r->recommendation);
+
+	Sn__Assist__V1__MemberPresence  mp[INVESTIGATION_MAX_MEMBERS];
+	Sn__Assist__V1__MemberPresence *mpp[INVESTIGATION_MAX_MEMBERS];
+	char *users[2] = { (char *) r->investigators[0].user_id,
+		(char *) r->investigators[1].user_id };
+
+	for (size_t i = 0; i < r->nmembers && mem != NULL; i++) {
+		if (json_array_append_new(mem,
+		        json_pack("{s:s, s:b}", "id_number",
+		            r->members[i].id_number, "present",
+		            r->members[i].present))
+		    != 0) {
+			json_decref(mem);
+			mem = NULL;
+		}
+		sn__assist__v1__member_presence__init(&mp[i]);
+		mp[i].id_number = (char *) r->members[i].id_number;
+		mp[i].present   = r->members[i].present;
+		mpp[i]          = &mp[i];
+	}
+	for (size_t i = 0; i < r->ncontradictions && con != NULL; i++) {
+		if (json_array_append_new(
+		        con, json_string(r->contradictions[i]))
+		    != 0) {
+			json_decref(con);
+			con = NULL;
+		}
+	}
+	if (mem != NULL)
+		mem_s = json_dumps(mem, JSON_COMPACT);
+	if (con != NULL)
+		con_s = json_dumps(con, JSON_COMPACT);
+	json_decref(mem);
+	json_decref(con);
+
+	Sn__Assist__V1__InvestigationCompleted ev
+	    = SN__ASSIST__V1__INVESTIGATION_COMPLETED__INIT;
+	ev.application_id    = (char *) row->application_id;
+	ev.task_id           = (char *) id;
+	ev.n_investigators   = 2;
+	ev.investigators     = users;
+	ev.visit_date        = (char *) r->visit_date;
+	ev.n_members         = r->nmembers;
+	ev.members           = mpp;
+	ev.living_conditions = (char *) r->living_conditions;
+	ev.housing_condition = (char *) r->housing_condition;
+	ev.n_contradictions  = r->ncontradictions;
+	ev.contradictions    = (char **) r->contradictions;
+	ev.recommendation    = recommendation_proto(rec);
+	ev.submitted_by      = (char *) p->user;
+	size_t len
+	    = sn__assist__v1__investigation_completed__get_packed_size(&ev);
+	buf = malloc(len > 0 ? len : 1);
+	if (mem_s == NULL || con_s == NULL || buf == NULL) {
+		sn_http_tx_fail(
+		    req, tx, 503, "unavailable", "out of memory", NULL);
+		goto out;
+	}
+	sn__assist__v1__investigation_completed__pack(&ev, buf);
+
+	investigation_new_report nr  = { .task_id = id,
+		 .submitted_by                    = p->user,
+		 .investigator
+		 = { r->investigators[0].user_id, r->investigators[1].user_id },
+		 .investigator_idn    = { r->investigators[0].id_number,
+		        r->investigators[1].id_number },
+		 .visit_date          = r->visit_date,
+		 .members_json        = mem_s,
+		 .living_conditions   = r->living_conditions,
+		 .housing_condition   = r->housing_condition,
+		 .contradictions_json = con_s,
+		 .recommendation      = r->recommendation };
+	sn_event_out             out = { .type = "investigation.completed",
+		            .subject           = row->application_id,
+		            .actor             = p->user,
+		            .schema_version    = 1,
+		            .data              = buf,
+		            .len               = len };
+	/* A failure to queue means the tx has failed already: the module
+	 * answers for it. */
+	if (investigation_store_close_task(tx, &nr, on_report_closed, req)
+	        != SN_OK
+	    || sn_bus_append(sn_service_bus(self->svc), tx, &out) != SN_OK
+	    || sn_tx_on_commit(tx, count_report, self->reports[rec]) != SN_OK
+	    || investigation_store_task_doc_tx(tx, id, on_report_doc, req)
+	        != SN_OK) {
+		if (!sn_tx_failed(tx))
+			sn_http_tx_fail(req, tx, 503, "unavailable",
+			    "the report could not be stored; retry", NULL);
+	}
+out:
+	free(buf);
+	free(mem_s);
+	free(con_s);
+}
+
+static void
+on_report_task(sn_tx *tx, PGresult *res, void *arg)
+{
+	sn_http_req            *req = arg;
+	const sn_principal     *p   = sn_http_principal(req);
+	investigation_task_row  row;
+	investigation_report    r;
+	investigation_violation why;
+	char                    day[11];
+
+	if (!investigation_store_task_row_parse(res, &row)) {
+		sn_http_tx_fail(
+		    req, tx, 404, "not_found", "no such task", "id");
+		return;
+	}
+	if (!sn_auth_within(p, row.village_code)) {
+		sn_http_tx_fail(req, tx, 403, "outside_jurisdiction",
+		    "the task's village is outside your jurisdiction", "id");
+		return;
+	}
+	if (strcmp(row.status, "open") != 0) {
+		sn_http_tx_fail(req, tx, 409,
+		    strcmp(row.status, "closed") == 0 ? "task_closed"
+		                                      : "task_cancelled",
+		    strcmp(row.status, "closed") == 0
+		        ? "the task already has its report"
+		        : "the application was withdrawn",
+		    "id");
+		return;
+	}
+	if (!decode_report(sn_http_json(req), &r, &why)) {
+		/* Checked before the transaction; the body has not changed. */
+		sn_http_tx_fail(
+		    req, tx, 422, why.code, why.message, why.field);
+		return;
+	}
+	investigation_report_ctx ctx = { .nmembers = row.nmembers,
+		.applicant_id                      = row.applicant_id,
+		.not_before                        = row.not_before,
+		.today                             = day,
+		.caller_user                       = p->user,
+		.caller_id_number                  = p->id_number };
+	for (size_t i = 0; i < row.nmembers; i++)
+		ctx.member_ids[i] = row.member_ids[i];
+	today(self, day);
+	if (!investigation_rules_check_report(&r, &ctx, &why)) {
+		sn_http_tx_fail(
+		    req, tx, 422, why.code, why.message, why.field);
+		return;
+	}
+	write_report(req, tx, &r, &row);
+}
+
+static void
+report_begin(sn_http_req *req, sn_tx *tx, void *arg)
+{
+	(void) arg;
+	if (investigation_store_task_row(
+	        tx, sn_http_param(req, "id"), on_report_task, req)
+	        != SN_OK
+	    && !sn_tx_failed(tx))
+		sn_http_tx_fail(req, tx, 503, "unavailable",
+		    "the task could not be read; retry", NULL);
+}
+
+static void
+on_report(sn_http_req *req, void *arg)
+{
+	investigation          *inv = arg;
+	const char             *id  = sn_http_param(req, "id");
+	investigation_report    r;
+	investigation_violation why;
+
+	if (!investigation_rules_uuid_valid(id)) {
+		sn_http_reply_error(
+		    req, 404, "not_found", "no such task", "id");
+		return;
+	}
+	/* The shape first, so that a malformed report never reaches the
+	 * database; the content is checked against the locked task. */
+	if (!decode_report(sn_http_json(req), &r, &why)) {
+		sn_http_reply_error(
+		    req, 422, why.code, why.message, why.field);
+		return;
+	}
+	sn_http_tx(req, report_begin, inv);
+}
+
+/* ---- metrics ------------------------------------------------------------ */
+
+static sn_gauge *
+township_gauge(investigation *inv, const char *code)
+{
+	for (size_t i = 0; i < inv->ntownships; i++)
+		if (strcmp(inv->townships[i].code, code) == 0)
+			return inv->townships[i].gauge;
+	if (inv->ntownships == INVESTIGATION_MAX_TOWNSHIPS
+	    || strlen(code) != 9)
+		return NULL;
+	char labels[64];
+	snprintf(labels, sizeof(labels), "township=\"%s\"", code);
+	sn_gauge *g = sn_metrics_gauge(sn_service_metrics(inv->svc),
+	    "sn_investigation_open_tasks", "Open home-visit tasks", labels);
+	if (g == NULL)
+		return NULL;
+	snprintf(inv->townships[inv->ntownships].code,
+	    sizeof(inv->townships[0].code), "%s", code);
+	inv->townships[inv->ntownships].gauge = g;
+	inv->ntownships++;
+	return g;
+}
+
+static void
+on_counts(sn_err err, PGresult *res, void *arg)
+{
+	investigation *inv = arg;
+	inv->refreshing    = false;
+	if (err != SN_OK || res == NULL)
+		return; /* the next tick tries again */
+	for (size_t i = 0; i < inv->ntownships; i++)
+		sn_gauge_set(inv->townships[i].gauge, 0);
+	for (int i = 0; i < PQntuples(res); i++) {
+		sn_gauge *g = township_gauge(inv, PQgetvalue(res, i, 0));
+		if (g != NULL)
+			sn_gauge_set(g, sn_db_i64(res, i, 1));
+	}
+}
+
+static void
+on_purged(sn_err err, PGresult *res, void *arg)
+{
+	(void) res;
+	(void) arg;
+	if (err != SN_OK)
+		sn_log(SN_LOG_WARN, "idempotency purge failed", "error",
+		    sn_strerror(err), NULL);
+}
+
+static void
+on_tick(uv_timer_t *t)
+{
+	investigation *inv = t->data;
+	sn_db         *db  = sn_service_db(inv->svc);
+	if (!sn_db_ready(db))
+		return;
+	if (!inv->refreshing) {
+		inv->refreshing = true;
+		investigation_store_open_counts(db, on_counts, inv);
+	}
+	uint64_t now = sn_now_ms();
+	if (now - inv->last_purge_ms >= PURGE_EVERY_MS) {
+		inv->last_purge_ms = now;
+		investigation_store_purge_idempotency(
+		    db, inv->cfg.idempotency_days, on_purged, inv);
+	}
+}
+
+/* ---- wiring ------------------------------------------------------------- */
+
+sn_err
+investigation_init(
+    investigation *inv, sn_service *svc, const investigation_config *cfg)
+{
+	static const char *const recs[4]
+	    = { "none", "approve", "reject", "further_review" };
+	sn_bus  *bus  = sn_service_bus(svc);
+	sn_http *http = sn_service_http(svc);
+	sn_err   err;
+
+	memset(inv, 0, sizeof(*inv));
+	inv->svc = svc;
+	inv->cfg = *cfg;
+	self     = inv;
+	for (int i = 0; i < 4; i++) {
+		char labels[64];
+		snprintf(
+		    labels, sizeof(labels), "recommendation=\"%s\"", recs[i]);
+		inv->reports[i] = sn_metrics_counter(sn_service_metrics(svc),
+		    "sn_investigation_reports_total",
+		    "Home-visit reports committed, by recommendation", labels);
+		if (inv->reports[i] == NULL)
+			return SN_ENOMEM;
+	}
+
+	if ((err = sn_bus_on(
+	         bus, "intake", "application.submitted", on_submitted, inv))
+	        != SN_OK
+	    || (err = sn_bus_on(
+	            bus, "intake", "application.withdrawn", on_withdrawn, inv))
+	        != SN_OK
+	    || (err = sn_bus_on(
+	            bus, "approval", "review.requested", on_review, inv))
+	        != SN_OK)
+		return err;
+
+	if ((err = sn_http_route(http, "GET", "/tasks", 0, ROLE, on_list, inv))
+	        != SN_OK
+	    || (err = sn_http_route(
+	            http, "GET", "/tasks/{id}", 0, ROLE, on_get, inv))
+	        != SN_OK
+	    || (err = sn_http_route(http, "POST", "/tasks/{id}/report",
+	            SN_HTTP_IDEMPOTENT, ROLE, on_report, inv))
+	        != SN_OK)
+		return err;
+
+	uv_timer_init(sn_loop_uv(sn_service_loop(svc)), &inv->timer);
+	inv->timer.data    = inv;
+	inv->timer_open    = true;
+	inv->last_purge_ms = sn_now_ms() - PURGE_EVERY_MS;
+	uv_timer_start(&inv->timer, on_tick, 0, inv->cfg.metrics_ms);
+	return SN_OK;
+}
+
+void
+investigation_fini(investigation *inv)
+{
+	if (inv == NULL || !inv->timer_open)
+		return;
+	inv->timer_open = false;
+	uv_timer_stop(&inv->timer);
+	uv_close((uv_handle_t *) &inv->timer, NULL);
+}

@@ -1,0 +1,58 @@
+/*
+ * investigation - home-visit tasks and reports (入户调查); see handlers.h
+ * for the events and the API.
+ *
+ * Settings: those of sn/service.h (it follows intake and approval and
+ * publishes as "investigation"; SN_TOKEN_KEY is required), and
+ *   SN_INVESTIGATION_UTC_OFFSET_MIN  the district's offset from UTC in
+ *                                    minutes, for "today" (no visit date
+ *                                    after it) and the day a review was
+ *                                    requested (default 480, China
+ *                                    Standard Time; -720..840)
+ *   SN_INVESTIGATION_METRICS_MS      how often the open-task gauge is
+ *                                    read from the database (default
+ *                                    5000; 100..600000)
+ *   SN_INVESTIGATION_IDEMPOTENCY_DAYS how long stored answers to
+ *                                    idempotent requests are kept
+ *                                    (default 7; 1..3650)
+ */
+#include "handlers.h"
+#include "sn/config.h"
+
+static investigation        inv;
+static investigation_config cfg;
+
+static sn_err
+setup(sn_service *svc, void *arg)
+{
+	(void) arg;
+	return investigation_init(&inv, svc, &cfg);
+}
+
+static void
+teardown(sn_service *svc, void *arg)
+{
+	(void) svc;
+	(void) arg;
+	investigation_fini(&inv);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const char *const    follows[] = { "intake", "approval", NULL };
+	static const sn_service_def def       = { .name = "investigation",
+		      .publishes                        = true,
+		      .needs_auth                       = true,
+		      .follows                          = follows,
+		      .setup                            = setup,
+		      .teardown                         = teardown };
+
+	cfg.utc_offset_min = (int) sn_config_int(
+	    "SN_INVESTIGATION_UTC_OFFSET_MIN", 480, -720, 840);
+	cfg.metrics_ms = (uint32_t) sn_config_int(
+	    "SN_INVESTIGATION_METRICS_MS", 5000, 100, 600000);
+	cfg.idempotency_days = (int) sn_config_int(
+	    "SN_INVESTIGATION_IDEMPOTENCY_DAYS", 7, 1, 3650);
+	return sn_service_main(argc, argv, &def);
+}

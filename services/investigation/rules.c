@@ -1,0 +1,333 @@
+/*
+ * rules.c - the pure rules of investigation; see rules.h.
+ */
+#include "rules.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "sn/idnum.h"
+
+static bool
+fail(investigation_violation *why, const char *code, const char *message,
+    const char *field)
+{
+	why->code    = code;
+	why->message = message;
+	snprintf(why->field, sizeof(why->field), "%s", field);
+	return false;
+}
+
+static bool
+fail_at(investigation_violation *why, const char *code, const char *message,
+    const char *array, size_t i, const char *member)
+{
+	why->code    = code;
+	why->message = message;
+	if (member != NULL)
+		snprintf(why->field, sizeof(why->field), "%s[%zu].%s", array,
+		    i, member);
+	else
+		snprintf(why->field, sizeof(why->field), "%s[%zu]", array, i);
+	return false;
+}
+
+static bool
+is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool
+all_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!is_digit(s[i]))
+			return false;
+	return s[n] == '\0';
+}
+
+static bool
+str_eq(const char *a, const char *b)
+{
+	return a != NULL && b != NULL && strcmp(a, b) == 0;
+}
+
+/* YYYYMMDD as a number, for sn_idnum_parse; 0 when date is not valid. */
+static int
+date_number(const char *date)
+{
+	if (!investigation_rules_date_valid(date))
+		return 0;
+	int y = (date[0] - '0') * 1000 + (date[1] - '0') * 100
+	    + (date[2] - '0') * 10 + (date[3] - '0');
+	int m = (date[5] - '0') * 10 + (date[6] - '0');
+	int d = (date[8] - '0') * 10 + (date[9] - '0');
+	return y * 10000 + m * 100 + d;
+}
+
+static bool
+idnum_ok(const char *s, int today)
+{
+	return s != NULL && sn_idnum_parse(s, strlen(s), today, NULL) == SN_OK;
+}
+
+bool
+investigation_rules_date_valid(const char *s)
+{
+	static const int mdays[12]
+	    = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return false;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !is_digit(s[i]))
+			return false;
+	int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10
+	    + (s[3] - '0');
+	int m = (s[5] - '0') * 10 + (s[6] - '0');
+	int d = (s[8] - '0') * 10 + (s[9] - '0');
+	if (y < 1900 || m < 1 || m > 12 || d < 1)
+		return false;
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	int  max  = mdays[m - 1] + (m == 2 && leap ? 1 : 0);
+	return d <= max;
+}
+
+bool
+investigation_rules_uuid_valid(const char *s)
+{
+	if (s == NULL || strlen(s) != 36)
+		return false;
+	for (int i = 0; i < 36; i++) {
+		char c = s[i];
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (c != '-')
+				return false;
+		} else if (!is_digit(c) && !(c >= 'a' && c <= 'f')
+		    && !(c >= 'A' && c <= 'F')) {
+			return false;
+		}
+	}
+	return true;
+}
+
+bool
+investigation_rules_user_valid(const char *s)
+{
+	if (s == NULL)
+		return false;
+	size_t n = strlen(s);
+	if (n < 1 || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!is_digit(c) && !(c >= 'a' && c <= 'z')
+		    && !(c >= 'A' && c <= 'Z') && c != '.' && c != '_'
+		    && c != '@' && c != '-')
+			return false;
+	}
+	return true;
+}
+
+bool
+investigation_rules_codes_valid(
+    const char *district, const char *township, const char *village)
+{
+	return district != NULL && township != NULL && village != NULL
+	    && all_digits(district, 6) && all_digits(township, 9)
+	    && all_digits(village, 12) && strncmp(township, district, 6) == 0
+	    && strncmp(village, township, 9) == 0;
+}
+
+bool
+investigation_rules_members_valid(const char *const *ids, size_t n)
+{
+	if (ids == NULL || n < 1 || n > INVESTIGATION_MAX_MEMBERS)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (!idnum_ok(ids[i], 0))
+			return false;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(ids[i], ids[j]) == 0)
+				return false;
+	}
+	return true;
+}
+
+investigation_recommendation
+investigation_rules_recommendation(const char *s)
+{
+	if (str_eq(s, "approve"))
+		return INVESTIGATION_REC_APPROVE;
+	if (str_eq(s, "reject"))
+		return INVESTIGATION_REC_REJECT;
+	if (str_eq(s, "further_review"))
+		return INVESTIGATION_REC_FURTHER_REVIEW;
+	return INVESTIGATION_REC_NONE;
+}
+
+static bool
+check_investigators(const investigation_report *r,
+    const investigation_report_ctx *ctx, int today,
+    investigation_violation *why)
+{
+	if (r->ninvestigators != 2)
+		return fail(why, "two_investigators_required",
+		    "a home visit is made and reported by exactly two "
+		    "investigators",
+		    "investigators");
+	for (size_t i = 0; i < 2; i++) {
+		const investigation_investigator *v = &r->investigators[i];
+		if (!investigation_rules_user_valid(v->user_id))
+			return fail_at(why, "invalid_user_id", "not a user id",
+			    "investigators", i, "user_id");
+		if (!idnum_ok(v->id_number, today))
+			return fail_at(why, "invalid_id_number",
+			    "not a valid resident identity number",
+			    "investigators", i, "id_number");
+	}
+	const investigation_investigator *a = &r->investigators[0];
+	const investigation_investigator *b = &r->investigators[1];
+	if (strcmp(a->user_id, b->user_id) == 0)
+		return fail_at(why, "same_investigator",
+		    "the two investigators must be different users",
+		    "investigators", 1, "user_id");
+	if (strcmp(a->id_number, b->id_number) == 0)
+		return fail_at(why, "same_investigator_id_number",
+		    "the two investigators must be different people "
+		    "(the same identity number is given twice)",
+		    "investigators", 1, "id_number");
+
+	size_t me = 2;
+	for (size_t i = 0; i < 2; i++)
+		if (str_eq(r->investigators[i].user_id, ctx->caller_user))
+			me = i;
+	if (me == 2)
+		return fail(why, "caller_not_investigator",
+		    "the report must be submitted by one of its two "
+		    "investigators",
+		    "investigators");
+	if (ctx->caller_id_number != NULL && ctx->caller_id_number[0] != '\0'
+	    && strcmp(ctx->caller_id_number, r->investigators[me].id_number)
+	        != 0)
+		return fail_at(why, "id_number_mismatch",
+		    "the identity number given for the caller is not the "
+		    "caller's own",
+		    "investigators", me, "id_number");
+
+	for (size_t i = 0; i < 2; i++) {
+		const char *idn = r->investigators[i].id_number;
+		if (str_eq(idn, ctx->applicant_id))
+			return fail_at(why, "investigator_is_applicant",
+			    "an investigator may not be the applicant",
+			    "investigators", i, "id_number");
+		for (size_t k = 0; k < ctx->nmembers; k++)
+			if (str_eq(idn, ctx->member_ids[k]))
+				return fail_at(why,
+				    "investigator_is_household_member",
+				    "an investigator may not be a member of "
+				    "the household visited",
+				    "investigators", i, "id_number");
+	}
+	return true;
+}
+
+static bool
+check_visit_date(const investigation_report *r,
+    const investigation_report_ctx *ctx, investigation_violation *why)
+{
+	if (!investigation_rules_date_valid(r->visit_date))
+		return fail(why, "invalid_date",
+		    "the visit date must be a real date written YYYY-MM-DD",
+		    "visit_date");
+	if (ctx->today != NULL && strcmp(r->visit_date, ctx->today) > 0)
+		return fail(why, "visit_date_in_future",
+		    "the visit date is after today", "visit_date");
+	if (ctx->not_before != NULL
+	    && strcmp(r->visit_date, ctx->not_before) < 0)
+		return fail(why, "visit_date_before_application",
+		    "the visit date is before the application was accepted",
+		    "visit_date");
+	return true;
+}
+
+static bool
+check_members(const investigation_report *r,
+    const investigation_report_ctx *ctx, investigation_violation *why)
+{
+	for (size_t i = 0; i < r->nmembers; i++) {
+		const char *idn   = r->members[i].id_number;
+		bool        known = false;
+		for (size_t k = 0; k < ctx->nmembers && !known; k++)
+			known = str_eq(idn, ctx->member_ids[k]);
+		if (!known)
+			return fail_at(why, "unknown_member",
+			    "this person is not a member of the household",
+			    "members", i, "id_number");
+		for (size_t j = 0; j < i; j++)
+			if (str_eq(idn, r->members[j].id_number))
+				return fail_at(why, "duplicate_member",
+				    "this member is listed twice", "members",
+				    i, "id_number");
+	}
+	/* Every listed one is known and none twice: a shortfall in number
+	 * means someone is missing. */
+	if (r->nmembers != ctx->nmembers)
+		return fail(why, "member_missing",
+		    "every member of the household must be listed, present "
+		    "or not",
+		    "members");
+	return true;
+}
+
+static bool
+text_ok(const char *s)
+{
+	if (s == NULL)
+		return false;
+	size_t n = strlen(s);
+	if (n < 1 || n > INVESTIGATION_TEXT_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n'
+		    && s[i] != '\r')
+			return true;
+	return false; /* only blanks */
+}
+
+bool
+investigation_rules_check_report(const investigation_report *r,
+    const investigation_report_ctx *ctx, investigation_violation *why)
+{
+	int today = date_number(ctx->today);
+
+	if (!check_investigators(r, ctx, today, why))
+		return false;
+	if (!check_visit_date(r, ctx, why))
+		return false;
+	if (!check_members(r, ctx, why))
+		return false;
+	if (!text_ok(r->living_conditions))
+		return fail(why, "text_required",
+		    "describe the living conditions (1 to 4000 bytes)",
+		    "living_conditions");
+	if (!text_ok(r->housing_condition))
+		return fail(why, "text_required",
+		    "describe the housing condition (1 to 4000 bytes)",
+		    "housing_condition");
+	if (r->ncontradictions > INVESTIGATION_MAX_CONTRADICTIONS)
+		return fail(why, "too_many", "at most 50 contradictions",
+		    "contradictions");
+	for (size_t i = 0; i < r->ncontradictions; i++)
+		if (!text_ok(r->contradictions[i]))
+			return fail_at(why, "text_required",
+			    "a contradiction is a non-empty observation of "
+			    "at most 4000 bytes",
+			    "contradictions", i, NULL);
+	if (investigation_rules_recommendation(r->recommendation)
+	    == INVESTIGATION_REC_NONE)
+		return fail(why, "invalid_recommendation",
+		    "the recommendation is approve, reject or further_review",
+		    "recommendation");
+	return true;
+}

@@ -1,0 +1,130 @@
+/*
+ * rules.h - the pure rules of investigation (入户调查): what makes a
+ * home-visit report acceptable, and the shape checks of the values the
+ * service takes in (dates, division codes, task ids, the members of an
+ * incoming household).
+ *
+ * Everything here is a pure function: no I/O, no clock ("today" is an
+ * argument), no allocation, no log. Strings are borrowed for the call
+ * only. Callable from any thread.
+ *
+ * A report is accepted when (checked in this order; the first failure is
+ * the answer):
+ *   - there are exactly two investigators, each with a valid user id and
+ *     a valid resident identity number, different users with different
+ *     identity numbers;
+ *   - the caller is one of them (and, when the caller's token carries an
+ *     identity number, it is the one listed for the caller);
+ *   - neither is the applicant nor any other member of the household
+ *     (compared by identity number);
+ *   - the visit date is a real YYYY-MM-DD date, not after today and not
+ *     before the task's not_before date (the application's acceptance);
+ *   - every member of the household is accounted for exactly once
+ *     (present or not), and nobody else;
+ *   - the living and housing conditions are given (at most
+ *     INVESTIGATION_TEXT_MAX bytes), each contradiction is a non-empty
+ *     observation (at most INVESTIGATION_TEXT_MAX bytes, at most
+ *     INVESTIGATION_MAX_CONTRADICTIONS of them);
+ *   - the recommendation is "approve", "reject" or "further_review".
+ */
+#ifndef INVESTIGATION_RULES_H
+#define INVESTIGATION_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Largest household a task holds (events with more are refused). */
+#define INVESTIGATION_MAX_MEMBERS 64
+/* Investigators a request may list (only two are accepted). */
+#define INVESTIGATION_MAX_INVESTIGATORS 8
+#define INVESTIGATION_MAX_CONTRADICTIONS 50
+#define INVESTIGATION_TEXT_MAX 4000
+
+typedef enum investigation_recommendation {
+	INVESTIGATION_REC_NONE = 0,
+	INVESTIGATION_REC_APPROVE,
+	INVESTIGATION_REC_REJECT,
+	INVESTIGATION_REC_FURTHER_REVIEW,
+} investigation_recommendation;
+
+typedef struct investigation_investigator {
+	const char *user_id;
+	const char *id_number;
+} investigation_investigator;
+
+typedef struct investigation_presence {
+	const char *id_number;
+	bool        present;
+} investigation_presence;
+
+/* A report as submitted. Arrays and strings are borrowed. */
+typedef struct investigation_report {
+	investigation_investigator
+	                       investigators[INVESTIGATION_MAX_INVESTIGATORS];
+	size_t                 ninvestigators;
+	const char            *visit_date;
+	investigation_presence members[INVESTIGATION_MAX_MEMBERS];
+	size_t                 nmembers;
+	const char            *living_conditions;
+	const char            *housing_condition;
+	const char *contradictions[INVESTIGATION_MAX_CONTRADICTIONS];
+	size_t      ncontradictions;
+	const char *recommendation;
+} investigation_report;
+
+/* What the report is checked against: the task and who calls. */
+typedef struct investigation_report_ctx {
+	const char
+	      *member_ids[INVESTIGATION_MAX_MEMBERS]; /* applicant first */
+	size_t nmembers;
+	const char *applicant_id; /* the applicant's identity number */
+	const char *not_before;   /* YYYY-MM-DD */
+	const char *today;        /* YYYY-MM-DD, in the district's time */
+	const char *caller_user;
+	const char *caller_id_number; /* "" or NULL when the token has none */
+} investigation_report_ctx;
+
+/* Why a report (or a value) was refused: a stable code for programs, a
+ * sentence for people, and the offending field in the request's terms
+ * ("investigators[1].id_number"). code and message are static strings. */
+typedef struct investigation_violation {
+	const char *code;
+	const char *message;
+	char        field[48];
+} investigation_violation;
+
+/*
+ * True if report may be accepted in ctx; otherwise false with *why
+ * filled in (why may not be NULL).
+ */
+bool investigation_rules_check_report(const investigation_report *report,
+    const investigation_report_ctx *ctx, investigation_violation *why);
+
+/* The recommendation named by s; INVESTIGATION_REC_NONE for anything
+ * else (NULL included). */
+investigation_recommendation investigation_rules_recommendation(const char *s);
+
+/* True if s is a real calendar date written YYYY-MM-DD (1900-9999). */
+bool investigation_rules_date_valid(const char *s);
+
+/* True if s is a UUID in its canonical 8-4-4-4-12 hex form. */
+bool investigation_rules_uuid_valid(const char *s);
+
+/* True if s is a user id as tokens carry them: 1..63 of A-Z a-z 0-9 . _ @ -.
+ */
+bool investigation_rules_user_valid(const char *s);
+
+/*
+ * True if the codes nest: district 6 digits, township 9 digits starting
+ * with the district, village 12 digits starting with the township.
+ */
+bool investigation_rules_codes_valid(
+    const char *district, const char *township, const char *village);
+
+/*
+ * True if the n identity numbers (n from 1 to INVESTIGATION_MAX_MEMBERS)
+ * are valid and all different: a household a task can be opened for.
+ */
+bool investigation_rules_members_valid(const char *const *ids, size_t n);
+
+#endif /* INVESTIGATION_RULES_H */

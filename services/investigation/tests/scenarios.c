@@ -1,0 +1,1054 @@
+/*
+ * investigation, proved against the real binary, a real PostgreSQL and
+ * real NNG sockets: intake and approval are played by
+ * investigation-testpub, which publishes the protobuf events this test
+ * builds. Each scenario is one ctest:
+ *
+ *   investigation_scenarios tasks | report | bad_reports | withdrawn |
+ *                           review
+ */
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "harness.h"
+#include "sn/assist/v1/application.pb-c.h"
+#include "sn/assist/v1/case.pb-c.h"
+#include "sn/auth.h"
+#include "sn/idnum.h"
+
+#ifndef INVESTIGATION_BIN
+#define INVESTIGATION_BIN "investigation"
+#endif
+#ifndef INVESTIGATION_TESTPUB
+#define INVESTIGATION_TESTPUB "investigation-testpub"
+#endif
+
+#define DISTRICT "220103"
+#define TOWNSHIP "220103001"
+#define VILLAGE1 "220103001002"
+#define VILLAGE2 "220103001003"
+
+static th          T;
+static int         port;
+static sn_auth    *auth;
+static char        key[80];
+static int         nevents[2]; /* published so far: intake, approval */
+static int         nfiles;
+static const char *inv_schema;
+
+/* ---- people ------------------------------------------------------------- */
+
+/* A valid identity number born on the given day, sequence seq. */
+static void
+idn(char out[19], int year, int month, int day, int seq)
+{
+	char first[18];
+	snprintf(first, sizeof(first), "%s%04d%02d%02d%03d", DISTRICT, year,
+	    month, day, seq);
+	memcpy(out, first, 17);
+	out[17] = sn_idnum_check_char(first);
+	out[18] = '\0';
+}
+
+/* The household members (applicant first) and the staff. */
+static char hh_ids[3][19];
+static char staff_ids[4][19];
+
+static void
+people(void)
+{
+	idn(hh_ids[0], 1980, 1, 1, 11);
+	idn(hh_ids[1], 1982, 2, 2, 22);
+	idn(hh_ids[2], 2010, 3, 3, 33);
+	for (int i = 0; i < 4; i++)
+		idn(staff_ids[i], 1970 + i, 4, 4, 41 + 2 * i);
+}
+
+/* YYYY-MM-DD, days from today in the district's time (UTC+8). */
+static void
+day(char out[11], int days)
+{
+	time_t    t = time(NULL) + 8 * 3600 + (time_t) days * 86400;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+static char *
+token(const char *user, const char *role, const char *juris,
+    const char *id_number)
+{
+	sn_principal p;
+	char        *tok = NULL;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.user, sizeof(p.user), "%s", user);
+	snprintf(p.role, sizeof(p.role), "%s", role);
+	snprintf(p.juris, sizeof(p.juris), "%s", juris);
+	snprintf(p.id_number, sizeof(p.id_number), "%s",
+	    id_number != NULL ? id_number : "");
+	TH_CHECK(&T, sn_auth_issue(auth, &p, 3600, &tok) == SN_OK,
+	    "cannot issue a token for %s", user);
+	return tok;
+}
+
+/* ---- HTTP -----------------------------------------------------------------
+ */
+
+static json_t *
+call(const char *method, const char *path, const char *tok, const char *idem,
+    const char *body, int *status)
+{
+	char *text = NULL;
+	*status    = th_http(&T, port, method, path, tok, idem, body, &text);
+	TH_CHECK(&T, *status > 0, "%s %s: no answer", method, path);
+	json_t *j = text != NULL && text[0] != '\0' ? json_loads(text, 0, NULL)
+	                                            : NULL;
+	free(text);
+	return j;
+}
+
+/* Expects an error answer with this status, code and field. */
+static void
+expect_error(json_t *j, int status, int want, const char *code,
+    const char *field, const char *what)
+{
+	json_t     *e = json_object_get(j, "error");
+	const char *c = json_string_value(json_object_get(e, "code"));
+	const char *f = json_string_value(json_object_get(e, "field"));
+	TH_CHECK(
+	    &T, status == want, "%s: status %d, want %d", what, status, want);
+	TH_CHECK(&T, c != NULL && strcmp(c, code) == 0, "%s: code %s, want %s",
+	    what, c ? c : "(none)", code);
+	if (field != NULL)
+		TH_CHECK(&T, f != NULL && strcmp(f, field) == 0,
+		    "%s: field %s, want %s", what, f ? f : "(none)", field);
+	printf("ok: %s -> %d %s %s\n", what, status, c, f ? f : "");
+}
+
+static json_t *
+list(const char *query, const char *tok, int *status)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "/tasks?%s", query);
+	return call("GET", path, tok, NULL, NULL, status);
+}
+
+/* The tasks array of a 200 list answer (borrowed from j). */
+static json_t *
+tasks_of(json_t *j, int status, const char *what)
+{
+	json_t *a = json_object_get(j, "tasks");
+	TH_CHECK(&T, status == 200 && json_is_array(a),
+	    "%s: status %d, no task list", what, status);
+	return a;
+}
+
+/* ---- events ---------------------------------------------------------------
+ */
+
+static void
+start_service(void)
+{
+	char        p[32];
+	char        kv[128];
+	const char *argv[] = { INVESTIGATION_BIN, NULL };
+	port               = th_free_port();
+	snprintf(p, sizeof(p), "SN_HTTP_PORT=%d", port);
+	snprintf(kv, sizeof(kv), "SN_TOKEN_KEY=%s", key);
+	const char *env[] = { p, kv, "SN_BUS_HEARTBEAT_MS=100",
+		"SN_INVESTIGATION_METRICS_MS=100", NULL };
+	th_spawn(&T, "investigation", INVESTIGATION_BIN, argv, env);
+	TH_CHECK(&T, th_wait_ready(&T, port, 30000),
+	    "investigation did not become ready");
+	inv_schema = th_schema(&T, "investigation");
+}
+
+/*
+ * Publishes n events as publisher pub (0 intake, 1 approval) through a
+ * fresh investigation-testpub, waits until investigation's cursor has
+ * moved past them, and stops the publisher (it must exit 0).
+ */
+static void
+publish(int pub, int n, const char *const *types, const char *const *subjects,
+    const ProtobufCMessage *const *msgs)
+{
+	const char *name = pub == 0 ? "intake" : "approval";
+	const char *argv[4 + 4 * 8];
+	char        files[8][300];
+	int         a = 0;
+	TH_CHECK(&T, n <= 8, "too many events at once");
+	argv[a++] = INVESTIGATION_TESTPUB;
+	argv[a++] = "--name";
+	argv[a++] = name;
+	for (int i = 0; i < n; i++) {
+		size_t   len = protobuf_c_message_get_packed_size(msgs[i]);
+		uint8_t *buf = malloc(len + 1);
+		TH_CHECK(&T, buf != NULL, "out of memory");
+		protobuf_c_message_pack(msgs[i], buf);
+		snprintf(files[i], sizeof(files[i]), "%s/event%d.bin",
+		    T.run_dir, nfiles++);
+		FILE *f = fopen(files[i], "wb");
+		TH_CHECK(&T, f != NULL && fwrite(buf, 1, len, f) == len,
+		    "cannot write %s", files[i]);
+		fclose(f);
+		free(buf);
+		argv[a++] = "--event";
+		argv[a++] = types[i];
+		argv[a++] = subjects[i];
+		argv[a++] = files[i];
+	}
+	argv[a]    = NULL;
+	th_proc *p = th_spawn(&T, name, INVESTIGATION_TESTPUB, argv,
+	    (const char *const[]) { "SN_BUS_HEARTBEAT_MS=100", NULL });
+	nevents[pub] += n;
+	if (!th_wait_int(&T, nevents[pub], 30000,
+	        "SELECT coalesce(max(last_seq), 0) FROM %s.bus_cursor"
+	        " WHERE publisher = '%s'",
+	        inv_schema, name))
+		th_fail(&T, "investigation did not apply %s's %d events", name,
+		    nevents[pub]);
+	th_kill(&T, p, SIGTERM);
+	int st = th_wait_exit(&T, p, 12000);
+	TH_CHECK(&T, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "the %s stand-in did not exit 0 on SIGTERM", name);
+}
+
+/* The pieces of an ApplicationSubmitted; they live in static storage and
+ * are overwritten by the next call. */
+static Sn__Assist__V1__Household   ev_hh;
+static Sn__Assist__V1__Member      ev_mem[3];
+static Sn__Assist__V1__Member     *ev_memp[3];
+static Sn__Assist__V1__Income      ev_in;
+static Sn__Assist__V1__Expenditure ev_out;
+static char                        accepted[11], deadline[11];
+
+static void
+household(const char *village)
+{
+	static const char *names[3]     = { "张三", "李四", "张小明" };
+	static const char *relations[3] = { "self", "spouse", "child" };
+	static char        births[3][11];
+	sn__assist__v1__household__init(&ev_hh);
+	ev_hh.registration  = SN__ASSIST__V1__REGISTRATION__REGISTRATION_RURAL;
+	ev_hh.district_code = (char *) DISTRICT;
+	ev_hh.township_code = (char *) TOWNSHIP;
+	ev_hh.village_code  = (char *) village;
+	ev_hh.address       = (char *) "幸福村 3 组 12 号";
+	for (int i = 0; i < 3; i++) {
+		sn__assist__v1__member__init(&ev_mem[i]);
+		snprintf(births[i], sizeof(births[i]), "%.4s-%.2s-%.2s",
+		    hh_ids[i] + 6, hh_ids[i] + 10, hh_ids[i] + 12);
+		ev_mem[i].id_number        = hh_ids[i];
+		ev_mem[i].name             = (char *) names[i];
+		ev_mem[i].relation         = (char *) relations[i];
+		ev_mem[i].birth_date       = births[i];
+		ev_mem[i].labour_capacity  = i == 2
+		     ? SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_NONE
+		     : SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_PARTIAL;
+		ev_mem[i].disability_grade = i == 0 ? 2 : 0;
+		ev_mem[i].self_care
+		    = SN__ASSIST__V1__SELF_CARE__SELF_CARE_ABLE;
+		ev_memp[i] = &ev_mem[i];
+	}
+}
+
+static Sn__Assist__V1__ApplicationSubmitted
+submitted(const char *app_id, const char *village)
+{
+	Sn__Assist__V1__ApplicationSubmitted m
+	    = SN__ASSIST__V1__APPLICATION_SUBMITTED__INIT;
+	household(village);
+	day(accepted, -3);
+	day(deadline, 12);
+	sn__assist__v1__income__init(&ev_in);
+	sn__assist__v1__expenditure__init(&ev_out);
+	ev_in.wages_fen        = 120000;
+	ev_in.pensions_fen     = 35050;
+	ev_out.medical_fen     = 80001;
+	ev_out.education_fen   = 20000;
+	m.application_id       = (char *) app_id;
+	m.accepted_date        = accepted;
+	m.deadline_date        = deadline;
+	m.household            = &ev_hh;
+	m.n_members            = 3;
+	m.members              = ev_memp;
+	m.declared_income      = &ev_in;
+	m.declared_expenditure = &ev_out;
+	m.requested_category   = SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO;
+	m.taken_in_by          = (char *) "clerk.1";
+	return m;
+}
+
+/* Publishes application.submitted for app_id in village. */
+static void
+submit(const char *app_id, const char *village)
+{
+	Sn__Assist__V1__ApplicationSubmitted m = submitted(app_id, village);
+	const char             *types[1]       = { "application.submitted" };
+	const char             *subjects[1]    = { app_id };
+	const ProtobufCMessage *msgs[1]        = { &m.base };
+	publish(0, 1, types, subjects, msgs);
+}
+
+/* The id of the one task of application app_id. */
+static void
+task_id_of(const char *app_id, char out[40])
+{
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+	    "SELECT id::text FROM %s.task WHERE application_id = '%s'",
+	    inv_schema, app_id);
+	PGresult *r = PQexec(T.pg, sql);
+	TH_CHECK(&T, PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1,
+	    "application %s has no single task", app_id);
+	snprintf(out, 40, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+}
+
+/* ---- a report -------------------------------------------------------------
+ */
+
+/* A valid report by investigators a (the caller) and b, as JSON; the
+ * caller may change one thing through edit before it is rendered. */
+static char *
+report_json(void (*edit)(json_t *), const char *visit)
+{
+	json_t *members = json_array();
+	for (int i = 0; i < 3; i++)
+		json_array_append_new(members,
+		    json_pack("{s:s, s:b}", "id_number", hh_ids[i], "present",
+		        i != 2));
+	json_t *r    = json_pack("{s:s, s:o, s:s, s:s, s:[s, s], s:s}",
+	       "visit_date", visit, "members", members, "living_conditions",
+	       "两间房，家具很少", "housing_condition", "旧砖房，屋顶漏雨",
+	       "contradictions", "院里有一辆新车", "申报无工资，邻居说在打工",
+	       "recommendation", "further_review");
+	json_t *invs = json_array();
+	for (int i = 0; i < 2; i++)
+		json_array_append_new(invs,
+		    json_pack("{s:s, s:s}", "user_id",
+		        i == 0 ? "inv.a" : "inv.b", "id_number",
+		        staff_ids[i]));
+	json_object_set_new(r, "investigators", invs);
+	if (edit != NULL)
+		edit(r);
+	char *s = json_dumps(r, JSON_COMPACT);
+	json_decref(r);
+	return s;
+}
+
+static json_t *
+post_report(const char *task_id, const char *tok, const char *idem,
+    const char *body, int *status)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/tasks/%s/report", task_id);
+	return call("POST", path, tok, idem, body, status);
+}
+
+/* The one investigation.completed in the outbox, decoded. */
+static Sn__Assist__V1__InvestigationCompleted *
+completed_event(char subject[64], char actor[64])
+{
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+	    "SELECT data, subject, actor FROM %s.outbox"
+	    " WHERE topic = 'investigation.completed'",
+	    inv_schema);
+	PGresult *r = PQexecParams(T.pg, sql, 0, NULL, NULL, NULL, NULL, 1);
+	TH_CHECK(&T, PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1,
+	    "want exactly one investigation.completed, found %d",
+	    PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : -1);
+	snprintf(
+	    subject, 64, "%.*s", PQgetlength(r, 0, 1), PQgetvalue(r, 0, 1));
+	snprintf(actor, 64, "%.*s", PQgetlength(r, 0, 2), PQgetvalue(r, 0, 2));
+	Sn__Assist__V1__InvestigationCompleted *ev
+	    = sn__assist__v1__investigation_completed__unpack(NULL,
+	        (size_t) PQgetlength(r, 0, 0),
+	        (const uint8_t *) PQgetvalue(r, 0, 0));
+	PQclear(r);
+	TH_CHECK(&T, ev != NULL, "the event does not decode");
+	return ev;
+}
+
+static int64_t
+count(const char *what)
+{
+	return th_int(&T, "SELECT count(*) FROM %s.%s", inv_schema, what);
+}
+
+/* ---- scenarios ------------------------------------------------------------
+ */
+
+/* A task appears for the village's investigator and the township's, not
+ * for another village's (403 for a code outside one's jurisdiction);
+ * one task per application however often the event comes. */
+static void
+tasks(void)
+{
+	char   *v1  = token("inv.v1", "investigator", VILLAGE1, NULL);
+	char   *v2  = token("inv.v2", "investigator", VILLAGE2, NULL);
+	char   *tw  = token("inv.t", "investigator", TOWNSHIP, NULL);
+	char   *clk = token("clerk.1", "clerk", VILLAGE1, NULL);
+	int     st;
+	json_t *j, *a;
+
+	submit("A1", VILLAGE1);
+	submit("A2", VILLAGE2);
+
+	j = list("village=" VILLAGE1, v1, &st);
+	a = tasks_of(j, st, "village 1 list");
+	TH_CHECK(&T, json_array_size(a) == 1, "village 1 sees %zu tasks",
+	    json_array_size(a));
+	json_t *t = json_array_get(a, 0);
+	TH_CHECK(&T,
+	    strcmp(
+	        json_string_value(json_object_get(t, "application_id")), "A1")
+	        == 0,
+	    "village 1 sees the wrong task");
+	json_t *hh = json_object_get(t, "household");
+	TH_CHECK(&T,
+	    strcmp(json_string_value(json_object_get(hh, "address")),
+	        ev_hh.address)
+	            == 0
+	        && strcmp(
+	               json_string_value(json_object_get(hh, "village_code")),
+	               VILLAGE1)
+	            == 0,
+	    "the task's household is not the submitted one");
+	json_t *mem = json_object_get(t, "members");
+	TH_CHECK(&T, json_array_size(mem) == 3, "the task has %zu members",
+	    json_array_size(mem));
+	for (size_t i = 0; i < 3; i++) {
+		json_t *m = json_array_get(mem, i);
+		TH_CHECK(&T,
+		    strcmp(json_string_value(json_object_get(m, "id_number")),
+		        hh_ids[i])
+		            == 0
+		        && strcmp(
+		               json_string_value(json_object_get(m, "name")),
+		               ev_mem[i].name)
+		            == 0
+		        && strcmp(json_string_value(
+		                      json_object_get(m, "relation")),
+		               ev_mem[i].relation)
+		            == 0,
+		    "member %zu is not the submitted one", i);
+	}
+	json_t *decl = json_object_get(t, "declared");
+	TH_CHECK(&T,
+	    json_integer_value(json_object_get(
+	        json_object_get(decl, "income"), "pensions_fen"))
+	            == ev_in.pensions_fen
+	        && json_integer_value(json_object_get(
+	               json_object_get(decl, "expenditure"), "medical_fen"))
+	            == ev_out.medical_fen,
+	    "the declared figures are not the submitted ones");
+	TH_CHECK(&T, json_is_string(json_object_get(t, "created_at")),
+	    "the task has no created time");
+	TH_CHECK(&T,
+	    strcmp(json_string_value(json_object_get(t, "status")), "open")
+	        == 0,
+	    "the task is not open");
+	char id1[40];
+	snprintf(id1, sizeof(id1), "%s",
+	    json_string_value(json_object_get(t, "id")));
+	json_decref(j);
+	printf("ok: village 1's investigator sees A1 with its household\n");
+
+	j = list("township=" TOWNSHIP, tw, &st);
+	a = tasks_of(j, st, "township list");
+	TH_CHECK(&T, json_array_size(a) == 2, "the township sees %zu tasks",
+	    json_array_size(a));
+	json_decref(j);
+	printf("ok: the township's investigator sees both\n");
+
+	j = list("village=" VILLAGE2, v2, &st);
+	a = tasks_of(j, st, "village 2 list");
+	TH_CHECK(&T,
+	    json_array_size(a) == 1
+	        && strcmp(json_string_value(json_object_get(
+	                      json_array_get(a, 0), "application_id")),
+	               "A2")
+	            == 0,
+	    "village 2 does not see exactly its own task");
+	json_decref(j);
+	printf("ok: village 2's investigator sees only A2\n");
+
+	j = list("village=" VILLAGE1, v2, &st);
+	expect_error(j, st, 403, "outside_jurisdiction", "village",
+	    "another village's list");
+	json_decref(j);
+	j = list("township=" TOWNSHIP, v1, &st);
+	expect_error(j, st, 403, "outside_jurisdiction", "township",
+	    "a village investigator asking for the township");
+	json_decref(j);
+	j = list("village=" VILLAGE1, clk, &st);
+	expect_error(j, st, 403, "forbidden", NULL, "a clerk's list");
+	json_decref(j);
+	j = list("village=" VILLAGE1, NULL, &st);
+	expect_error(j, st, 401, "unauthorized", NULL, "no token");
+	json_decref(j);
+	j = list("village=22010300100", v1, &st);
+	expect_error(j, st, 400, "invalid_code", "village", "a short code");
+	json_decref(j);
+	j = list("status=open", v1, &st);
+	expect_error(j, st, 400, "code_required", "village", "no code");
+	json_decref(j);
+
+	char path[96];
+	snprintf(path, sizeof(path), "/tasks/%s", id1);
+	j = call("GET", path, v1, NULL, NULL, &st);
+	TH_CHECK(&T,
+	    st == 200
+	        && strcmp(json_string_value(json_object_get(j, "id")), id1)
+	            == 0,
+	    "GET /tasks/{id}: %d", st);
+	json_decref(j);
+	j = call("GET", path, v2, NULL, NULL, &st);
+	expect_error(j, st, 403, "outside_jurisdiction", "id",
+	    "another village's task");
+	json_decref(j);
+	j = call("GET", "/tasks/00000000-0000-4000-8000-000000000000", v1,
+	    NULL, NULL, &st);
+	expect_error(
+	    j, st, 404, "not_found", "id", "a task that is not there");
+	json_decref(j);
+
+	/* The same application again (intake never does, a replay could):
+	 * still one task, with the same id. */
+	submit("A1", VILLAGE1);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.task WHERE application_id = 'A1'",
+	        inv_schema)
+	        == 1,
+	    "a repeated application.submitted opened a second task");
+	printf("ok: one task per application\n");
+
+	/* The open-task gauge of the township. */
+	bool     seen = false;
+	uint64_t end  = th_now_ms() + 10000;
+	while (!seen && th_now_ms() < end) {
+		char *text = NULL;
+		if (th_http(
+		        &T, port, "GET", "/metrics", NULL, NULL, NULL, &text)
+		        == 200
+		    && text != NULL)
+			seen = strstr(text,
+			           "sn_investigation_open_tasks{township="
+			           "\"" TOWNSHIP "\"} 2\n")
+			    != NULL;
+		free(text);
+		if (!seen)
+			th_sleep_ms(50);
+	}
+	TH_CHECK(&T, seen, "the open-task gauge never showed 2");
+	printf("ok: open tasks gauge by township\n");
+	free(v1);
+	free(v2);
+	free(tw);
+	free(clk);
+}
+
+/* A report: 201, the task closed, one investigation.completed matching
+ * the input; the same Idempotency-Key gives the same answer and no second
+ * event; another report for the closed task is 409. */
+static void
+report(void)
+{
+	char   *ta = token("inv.a", "investigator", VILLAGE1, staff_ids[0]);
+	char    id[40], today[11], subject[64], actor[64];
+	int     st, st2;
+	json_t *j;
+
+	submit("A1", VILLAGE1);
+	task_id_of("A1", id);
+	day(today, 0);
+	char *body = report_json(NULL, today);
+
+	char *first = NULL, *again = NULL;
+	char  path[128];
+	snprintf(path, sizeof(path), "/tasks/%s/report", id);
+	st = th_http(&T, port, "POST", path, ta, "k-report-1", body, &first);
+	TH_CHECK(
+	    &T, st == 201, "the report got %d: %s", st, first ? first : "");
+	j = json_loads(first, 0, NULL);
+	TH_CHECK(&T,
+	    j != NULL
+	        && strcmp(json_string_value(json_object_get(j, "status")),
+	               "closed")
+	            == 0
+	        && strcmp(json_string_value(json_object_get(
+	                      json_object_get(j, "report"), "recommendation")),
+	               "further_review")
+	            == 0,
+	    "the answer is not the closed task with its report: %s", first);
+	json_decref(j);
+	printf("ok: report -> 201, task closed\n");
+
+	Sn__Assist__V1__InvestigationCompleted *ev
+	    = completed_event(subject, actor);
+	TH_CHECK(&T, strcmp(subject, "A1") == 0 && strcmp(actor, "inv.a") == 0,
+	    "the envelope's subject/actor are %s/%s", subject, actor);
+	TH_CHECK(&T,
+	    strcmp(ev->application_id, "A1") == 0
+	        && strcmp(ev->task_id, id) == 0,
+	    "the event names the wrong application or task");
+	TH_CHECK(&T,
+	    ev->n_investigators == 2
+	        && strcmp(ev->investigators[0], "inv.a") == 0
+	        && strcmp(ev->investigators[1], "inv.b") == 0,
+	    "the event's investigators are wrong");
+	TH_CHECK(&T, strcmp(ev->visit_date, today) == 0,
+	    "the event's visit date is %s", ev->visit_date);
+	TH_CHECK(&T, ev->n_members == 3, "the event has %zu members",
+	    ev->n_members);
+	for (size_t i = 0; i < 3; i++)
+		TH_CHECK(&T,
+		    strcmp(ev->members[i]->id_number, hh_ids[i]) == 0
+		        && (ev->members[i]->present != 0) == (i != 2),
+		    "the event's member %zu is wrong", i);
+	TH_CHECK(&T,
+	    strcmp(ev->living_conditions, "两间房，家具很少") == 0
+	        && strcmp(ev->housing_condition, "旧砖房，屋顶漏雨") == 0,
+	    "the event's conditions are wrong");
+	TH_CHECK(&T,
+	    ev->n_contradictions == 2
+	        && strcmp(ev->contradictions[0], "院里有一辆新车") == 0
+	        && strcmp(ev->contradictions[1], "申报无工资，邻居说在打工")
+	            == 0,
+	    "the event's contradictions are wrong");
+	TH_CHECK(&T,
+	    ev->recommendation
+	        == SN__ASSIST__V1__RECOMMENDATION__RECOMMENDATION_FURTHER_REVIEW,
+	    "the event's recommendation is %d", (int) ev->recommendation);
+	TH_CHECK(&T, strcmp(ev->submitted_by, "inv.a") == 0,
+	    "the event's submitter is %s", ev->submitted_by);
+	sn__assist__v1__investigation_completed__free_unpacked(ev, NULL);
+	if (!th_wait_int(&T, 1, 10000,
+	        "SELECT count(seq) FROM %s.outbox"
+	        " WHERE topic = 'investigation.completed'",
+	        inv_schema))
+		th_fail(&T, "the event was never published");
+	printf("ok: one investigation.completed matching the report, "
+	       "published\n");
+
+	st2 = th_http(&T, port, "POST", path, ta, "k-report-1", body, &again);
+	TH_CHECK(&T, st2 == st && again != NULL && strcmp(again, first) == 0,
+	    "the repeat got %d and a different answer", st2);
+	TH_CHECK(&T,
+	    count("outbox WHERE topic = 'investigation.completed'") == 1,
+	    "the repeat made a second event");
+	printf("ok: the same key -> the same answer, one event\n");
+	free(first);
+	free(again);
+
+	j = post_report(id, ta, "k-report-2", body, &st);
+	expect_error(j, st, 409, "task_closed", "id", "a second report");
+	json_decref(j);
+	TH_CHECK(&T,
+	    count("outbox WHERE topic = 'investigation.completed'") == 1
+	        && count("report") == 1,
+	    "the second report changed something");
+
+	j = list("village=" VILLAGE1, ta, &st);
+	TH_CHECK(&T, json_array_size(tasks_of(j, st, "open list")) == 0,
+	    "the closed task is still listed as open");
+	json_decref(j);
+	j = list("village=" VILLAGE1 "&status=all", ta, &st);
+	TH_CHECK(&T, json_array_size(tasks_of(j, st, "full list")) == 1,
+	    "status=all does not list the closed task");
+	json_decref(j);
+
+	char *text = NULL;
+	th_http(&T, port, "GET", "/metrics", NULL, NULL, NULL, &text);
+	TH_CHECK(&T,
+	    text != NULL
+	        && strstr(text,
+	               "sn_investigation_reports_total{recommendation="
+	               "\"further_review\"} 1\n")
+	            != NULL,
+	    "the report counter is not 1");
+	free(text);
+	printf("ok: counter of reports by recommendation\n");
+	free(body);
+	free(ta);
+}
+
+/* One broken thing per request; each gets its 4xx with the field, and
+ * nothing changes: the task stays open, no report, no event, no stored
+ * answer. Then a valid report under a key a refused one used goes
+ * through. */
+static const char *edit_member_id;
+
+static void
+e_one_investigator(json_t *r)
+{
+	json_array_remove(json_object_get(r, "investigators"), 1);
+}
+
+static void
+e_same_user(json_t *r)
+{
+	json_object_set_new(
+	    json_array_get(json_object_get(r, "investigators"), 1), "user_id",
+	    json_string("inv.a"));
+}
+
+static void
+e_same_idn(json_t *r)
+{
+	json_object_set_new(
+	    json_array_get(json_object_get(r, "investigators"), 1),
+	    "id_number", json_string(staff_ids[0]));
+}
+
+static void
+e_investigator_member(json_t *r)
+{
+	json_object_set_new(
+	    json_array_get(json_object_get(r, "investigators"), 1),
+	    "id_number", json_string(edit_member_id));
+}
+
+static void
+e_member_missing(json_t *r)
+{
+	json_array_remove(json_object_get(r, "members"), 2);
+}
+
+static void
+e_member_twice(json_t *r)
+{
+	json_object_set_new(json_array_get(json_object_get(r, "members"), 2),
+	    "id_number", json_string(hh_ids[1]));
+}
+
+static void
+e_member_unknown(json_t *r)
+{
+	json_object_set_new(json_array_get(json_object_get(r, "members"), 1),
+	    "id_number", json_string(staff_ids[3]));
+}
+
+static void
+e_bad_recommendation(json_t *r)
+{
+	json_object_set_new(r, "recommendation", json_string("maybe"));
+}
+
+static void
+e_unknown_field(json_t *r)
+{
+	json_object_set_new(r, "remarks", json_string("x"));
+}
+
+static void
+e_present_type(json_t *r)
+{
+	json_object_set_new(json_array_get(json_object_get(r, "members"), 0),
+	    "present", json_string("yes"));
+}
+
+static void
+bad_reports(void)
+{
+	char   *ta  = token("inv.a", "investigator", VILLAGE1, staff_ids[0]);
+	char   *tc  = token("inv.c", "investigator", VILLAGE1, staff_ids[2]);
+	char   *tv2 = token("inv.a", "investigator", VILLAGE2, staff_ids[0]);
+	char   *clk = token("clerk.1", "clerk", VILLAGE1, NULL);
+	char    id[40], today[11], tomorrow[11], before[11];
+	int     st;
+	json_t *j;
+	char   *b;
+
+	submit("A1", VILLAGE1);
+	task_id_of("A1", id);
+	day(today, 0);
+	day(tomorrow, 1);
+	day(before, -4); /* the application was accepted 3 days ago */
+
+	static const struct {
+		void (*edit)(json_t *);
+		const char *member;
+		int         status;
+		const char *code, *field, *what;
+	} cases[] = {
+		{ e_one_investigator, NULL, 422, "two_investigators_required",
+		    "investigators", "one investigator" },
+		{ e_same_user, NULL, 422, "same_investigator",
+		    "investigators[1].user_id", "the same user twice" },
+		{ e_same_idn, NULL, 422, "same_investigator_id_number",
+		    "investigators[1].id_number", "the same id number twice" },
+		{ e_investigator_member, "member", 422,
+		    "investigator_is_household_member",
+		    "investigators[1].id_number",
+		    "an investigator in the household" },
+		{ e_investigator_member, "applicant", 422,
+		    "investigator_is_applicant", "investigators[1].id_number",
+		    "the applicant as investigator" },
+		{ e_member_missing, NULL, 422, "member_missing", "members",
+		    "a member missing" },
+		{ e_member_twice, NULL, 422, "duplicate_member",
+		    "members[2].id_number", "a member twice" },
+		{ e_member_unknown, NULL, 422, "unknown_member",
+		    "members[1].id_number", "an unknown member" },
+		{ e_bad_recommendation, NULL, 422, "invalid_recommendation",
+		    "recommendation", "a bad recommendation" },
+		{ e_unknown_field, NULL, 422, "unknown_field", "remarks",
+		    "an unknown field" },
+		{ e_present_type, NULL, 422, "invalid_type",
+		    "members[0].present", "present as a string" },
+	};
+	int nkey = 0;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char k[32];
+		edit_member_id = cases[i].member == NULL        ? NULL
+		    : strcmp(cases[i].member, "applicant") == 0 ? hh_ids[0]
+		                                                : hh_ids[2];
+		b              = report_json(cases[i].edit, today);
+		snprintf(k, sizeof(k), "k-bad-%d", nkey++);
+		j = post_report(id, ta, k, b, &st);
+		expect_error(j, st, cases[i].status, cases[i].code,
+		    cases[i].field, cases[i].what);
+		json_decref(j);
+		free(b);
+	}
+
+	b = report_json(NULL, tomorrow);
+	j = post_report(id, ta, "k-bad-future", b, &st);
+	expect_error(j, st, 422, "visit_date_in_future", "visit_date",
+	    "a visit tomorrow");
+	json_decref(j);
+	free(b);
+	b = report_json(NULL, before);
+	j = post_report(id, ta, "k-bad-before", b, &st);
+	expect_error(j, st, 422, "visit_date_before_application", "visit_date",
+	    "a visit before the application");
+	json_decref(j);
+	free(b);
+
+	b = report_json(NULL, today);
+	j = post_report(id, tc, "k-bad-caller", b, &st);
+	expect_error(j, st, 422, "caller_not_investigator", "investigators",
+	    "a caller who is not one of the two");
+	json_decref(j);
+	j = post_report(id, tv2, "k-bad-juris", b, &st);
+	expect_error(j, st, 403, "outside_jurisdiction", "id",
+	    "an investigator of another village");
+	json_decref(j);
+	j = post_report(id, clk, "k-bad-role", b, &st);
+	expect_error(j, st, 403, "forbidden", NULL, "a clerk");
+	json_decref(j);
+	j = post_report(id, ta, NULL, b, &st);
+	expect_error(j, st, 400, "idempotency_key_required", NULL,
+	    "no Idempotency-Key");
+	json_decref(j);
+	j = post_report(
+	    "00000000-0000-4000-8000-000000000000", ta, "k-bad-404", b, &st);
+	expect_error(
+	    j, st, 404, "not_found", "id", "a task that is not there");
+	json_decref(j);
+	j = post_report("not-a-task", ta, "k-bad-id", b, &st);
+	expect_error(j, st, 404, "not_found", "id", "a malformed task id");
+	json_decref(j);
+
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.task WHERE status = 'open'",
+	        inv_schema)
+	        == 1,
+	    "a refused report changed the task");
+	TH_CHECK(&T, count("report") == 0, "a refused report was stored");
+	TH_CHECK(&T, count("outbox") == 0, "a refused report made an event");
+	TH_CHECK(&T, count("http_idempotency") == 0,
+	    "a refused report's answer was stored under its key");
+	printf("ok: nothing changed\n");
+
+	/* The corrected report under a key a refused one used. */
+	j = post_report(id, ta, "k-bad-0", b, &st);
+	TH_CHECK(&T, st == 201, "the corrected report got %d", st);
+	json_decref(j);
+	TH_CHECK(&T, count("outbox") == 1, "the corrected report's event");
+	printf("ok: a corrected report under a refused key goes through\n");
+	free(b);
+	free(ta);
+	free(tc);
+	free(tv2);
+	free(clk);
+}
+
+/* application.withdrawn cancels the open task; a report for it is 409. */
+static void
+withdrawn(void)
+{
+	char   *ta = token("inv.a", "investigator", VILLAGE1, staff_ids[0]);
+	char    id[40], today[11];
+	int     st;
+	json_t *j;
+
+	submit("A1", VILLAGE1);
+	submit("A2", VILLAGE1);
+	task_id_of("A1", id);
+
+	Sn__Assist__V1__ApplicationWithdrawn w
+	    = SN__ASSIST__V1__APPLICATION_WITHDRAWN__INIT;
+	w.application_id                    = (char *) "A1";
+	w.reason                            = (char *) "moved away";
+	w.withdrawn_by                      = (char *) "clerk.1";
+	const char             *types[1]    = { "application.withdrawn" };
+	const char             *subjects[1] = { "A1" };
+	const ProtobufCMessage *msgs[1]     = { &w.base };
+	publish(0, 1, types, subjects, msgs);
+
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.task WHERE application_id = 'A1'"
+	        " AND status = 'cancelled' AND cancel_reason = 'moved away'",
+	        inv_schema)
+	        == 1,
+	    "the withdrawn application's task is not cancelled");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.task WHERE application_id = 'A2'"
+	        " AND status = 'open'",
+	        inv_schema)
+	        == 1,
+	    "the other application's task changed");
+	printf("ok: withdrawn -> task cancelled, the other one open\n");
+
+	j         = list("village=" VILLAGE1, ta, &st);
+	json_t *a = tasks_of(j, st, "open list");
+	TH_CHECK(&T,
+	    json_array_size(a) == 1
+	        && strcmp(json_string_value(json_object_get(
+	                      json_array_get(a, 0), "application_id")),
+	               "A2")
+	            == 0,
+	    "the open list still shows the cancelled task");
+	json_decref(j);
+	j = list("village=" VILLAGE1 "&status=cancelled", ta, &st);
+	a = tasks_of(j, st, "cancelled list");
+	TH_CHECK(&T, json_array_size(a) == 1, "no cancelled task listed");
+	json_decref(j);
+
+	day(today, 0);
+	char *b = report_json(NULL, today);
+	j       = post_report(id, ta, "k-w-1", b, &st);
+	expect_error(j, st, 409, "task_cancelled", "id",
+	    "a report for a withdrawn application");
+	json_decref(j);
+	TH_CHECK(&T, count("outbox") == 0 && count("report") == 0,
+	    "the refused report changed something");
+	free(b);
+	free(ta);
+}
+
+/* review.requested opens a review task (once per review), and its report
+ * publishes investigation.completed for the application. */
+static void
+review(void)
+{
+	char   *ta = token("inv.a", "investigator", VILLAGE1, staff_ids[0]);
+	char    id[40], today[11], subject[64], actor[64];
+	int     st;
+	json_t *j;
+
+	Sn__Assist__V1__ReviewRequested rr
+	    = SN__ASSIST__V1__REVIEW_REQUESTED__INIT;
+	household(VILLAGE1);
+	rr.review_id            = (char *) "R1";
+	rr.beneficiary_id       = (char *) "B1";
+	rr.application_id       = (char *) "A9";
+	rr.household            = &ev_hh;
+	rr.n_members            = 3;
+	rr.members              = ev_memp;
+	rr.reason               = (char *) "periodic";
+	const char *types[2]    = { "review.requested", "review.requested" };
+	const char *subjects[2] = { "A9", "A9" };
+	const ProtobufCMessage *msgs[2] = { &rr.base, &rr.base };
+	publish(1, 2, types, subjects, msgs);
+
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.task WHERE kind = 'review'"
+	        " AND review_id = 'R1' AND application_id = 'A9'",
+	        inv_schema)
+	        == 1,
+	    "not exactly one review task");
+	j         = list("village=" VILLAGE1, ta, &st);
+	json_t *t = json_array_get(tasks_of(j, st, "list"), 0);
+	TH_CHECK(&T,
+	    t != NULL
+	        && strcmp(
+	               json_string_value(json_object_get(t, "kind")), "review")
+	            == 0
+	        && json_is_null(json_object_get(t, "declared")),
+	    "the review task is not listed as one");
+	json_decref(j);
+	printf("ok: one review task per review\n");
+
+	task_id_of("A9", id);
+	day(today, 0);
+	char *b = report_json(NULL, today);
+	j       = post_report(id, ta, "k-r-1", b, &st);
+	TH_CHECK(&T, st == 201, "the review's report got %d", st);
+	json_decref(j);
+	Sn__Assist__V1__InvestigationCompleted *ev
+	    = completed_event(subject, actor);
+	TH_CHECK(&T,
+	    strcmp(subject, "A9") == 0 && strcmp(ev->application_id, "A9") == 0
+	        && strcmp(ev->task_id, id) == 0,
+	    "the review's event names the wrong application or task");
+	sn__assist__v1__investigation_completed__free_unpacked(ev, NULL);
+	printf("ok: the review's report -> investigation.completed\n");
+	free(b);
+	free(ta);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: investigation_scenarios SCENARIO\n");
+		return 2;
+	}
+	const char *s = argv[1];
+	th_init(&T, s);
+	people();
+	snprintf(key, sizeof(key), "k%08x%08x%016llx-investigation-test",
+	    (unsigned) getpid(), (unsigned) time(NULL),
+	    (unsigned long long) th_now_ms());
+	TH_CHECK(&T, sn_auth_open(&auth, key) == SN_OK, "sn_auth_open");
+	th_publisher(&T, "intake");
+	th_publisher(&T, "approval");
+	th_publisher(&T, "investigation");
+	start_service();
+
+	if (strcmp(s, "tasks") == 0)
+		tasks();
+	else if (strcmp(s, "report") == 0)
+		report();
+	else if (strcmp(s, "bad_reports") == 0)
+		bad_reports();
+	else if (strcmp(s, "withdrawn") == 0)
+		withdrawn();
+	else if (strcmp(s, "review") == 0)
+		review();
+	else
+		th_fail(&T, "unknown scenario %s", s);
+
+	sn_auth_close(auth);
+	th_fini(&T);
+	printf("PASS %s\n", s);
+	return 0;
+}
