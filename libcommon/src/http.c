@@ -1443,6 +1443,16 @@ sn_http_tx_fail(sn_http_req *req, sn_tx *tx, unsigned status, const char *code,
 	sn_tx_rollback(tx, SN_ECLOSED);
 }
 
+void
+sn_http_tx_fail_json(sn_http_req *req, sn_tx *tx, unsigned status,
+    json_t *body)
+{
+	assert(req->tx_stage == TX_RUNNING);
+	req->tx_stage = TX_FAILING;
+	make_json(&req->stash, status, body);
+	sn_tx_rollback(tx, SN_ECLOSED);
+}
+
 /* ---- built-in routes ------------------------------------------------ */
 
 static void

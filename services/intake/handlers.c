@@ -97,8 +97,10 @@ submit_outcome(sn_tx *tx, PGresult *res, void *arg)
 		snprintf(msg, sizeof(msg),
 		    "the person is already held by application %s",
 		    PQgetvalue(res, 0, 4));
-		sn_http_tx_fail(
-		    req, tx, 409, holder_code(res, 3), msg, field);
+		sn_http_tx_fail_json(req, tx, 409,
+		    json_pack("{s:{s:s, s:s, s:s, s:s}}", "error", "code",
+		        holder_code(res, 3), "message", msg, "field", field,
+		        "application_id", PQgetvalue(res, 0, 4)));
 		return;
 	}
 	json_t *body = json_pack("{s:s, s:s, s:s}", "application_id",

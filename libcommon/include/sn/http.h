@@ -227,6 +227,14 @@ void sn_http_tx_reply(
 void sn_http_tx_fail(sn_http_req *req, sn_tx *tx, unsigned status,
     const char *code, const char *message, const char *field);
 
+/*
+ * The same with a whole body of the caller's (stolen), for an error that
+ * carries more than code, message and field (a 409 naming the
+ * conflicting record, say). Unstored, like sn_http_tx_fail.
+ */
+void sn_http_tx_fail_json(sn_http_req *req, sn_tx *tx, unsigned status,
+    json_t *body);
+
 /* The migrations creating http_idempotency, for sn_db_migrate. */
 extern const sn_migration sn_http_migrations[];
 extern const size_t       sn_http_nmigrations;

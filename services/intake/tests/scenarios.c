@@ -700,7 +700,8 @@ person_twice(void)
 }
 
 /* 20 concurrent submissions sharing one person: exactly one succeeds, the
- * others get 409, and the person is claimed by the winner. */
+ * others get 409 naming the winner (whether they lost before or inside
+ * their transaction), and the person is claimed by the winner. */
 static void
 concurrent(void)
 {
@@ -746,6 +747,9 @@ concurrent(void)
 		}
 	}
 	printf("%d of the 409s carry application_id\n", with_id);
+	TH_CHECK(&T, with_id == N - 1,
+	    "only %d of the %d refusals name the holding application",
+	    with_id, N - 1);
 	TH_CHECK(&T,
 	    th_int(&T, "SELECT count(*) FROM %s.application", schema) == 1 &&
 	        th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 1,
