@@ -1,0 +1,75 @@
+/*
+ * handlers.h - approval's events and HTTP requests in: decode, store,
+ * rules, outbox (issue 3, "## approval").
+ *
+ * Events consumed (sn_bus_on; each applied exactly once, in its stream's
+ * order; the three streams in any order against each other, so every
+ * input is stored keyed by application id and the case moves when it has
+ * what it needs, under a per-case transaction lock):
+ *   intake        application.submitted   stores it, opens the case
+ *                                         (GATHERING, deadline = accepted
+ *                                         date + SN_CASE_DEADLINE_DAYS)
+ *   intake        application.withdrawn   open case -> WITHDRAWN
+ *   verification  verification.completed  COMPLETE: facts; INCOMPLETE:
+ *                                         the case is HELD, the reason
+ *                                         names the missing agencies; a
+ *                                         later COMPLETE releases it
+ *   investigation investigation.completed the report and investigators
+ * With the submission, a COMPLETE verification and the investigation in,
+ * the rules (rules.h) classify the household under the policy version in
+ * force on the accepted date; the computation is stored and the case
+ * moves to VILLAGE_REVIEW.
+ *
+ * Events published (subject = application id, schema_version 1):
+ *   case.stage_changed   every stage change (open, held, computed, steps,
+ *                        withdrawal)
+ *   application.decided  at the township's confirmation
+ *   beneficiary.changed  ACTIVE, when the confirmation approves
+ *   case.overdue         once per case, by the clock
+ *
+ * HTTP (bearer token required on all; POSTs need an Idempotency-Key):
+ *   GET  /policy                           any role: versions, the one in
+ *                                          force, urban/rural ratio
+ *   POST /policy                           district_admin: add a version
+ *   GET  /cases?township=&stage=&category=&overdue=   within jurisdiction
+ *   GET  /cases/{id}                       404 outside jurisdiction (the
+ *                                          caller learns nothing of it)
+ *   POST /cases/{id}/village-review        village_reviewer
+ *   POST /cases/{id}/township-confirmation township_officer
+ *   POST /cases/{id}/district-filing       district_officer
+ *   GET  /beneficiaries?township=          within jurisdiction
+ * A step refused for jurisdiction ("outside_jurisdiction") or segregation
+ * of duties ("already_acted", "took_in_application", "visited_home",
+ * "household_member") answers 403 with that code and is recorded (table
+ * refusals and the case timeline) in the transaction that answers.
+ *
+ * The clock: every SN_APPROVAL_OVERDUE_CHECK_MS a transaction marks the
+ * unconfirmed cases (GATHERING, HELD, VILLAGE_REVIEW, TOWNSHIP_CONFIRM)
+ * whose deadline is before the database's current_date as overdue (once)
+ * and publishes case.overdue, then refreshes the gauges
+ * approval_cases{stage="..."} and approval_cases_overdue.
+ *
+ * Everything runs on the service's loop thread. One approval per process:
+ * the state lives in this module (set up by approval_setup).
+ */
+#ifndef APPROVAL_HANDLERS_H
+#define APPROVAL_HANDLERS_H
+
+#include <stdint.h>
+
+#include "sn/err.h"
+#include "sn/service.h"
+
+typedef struct approval_config {
+	int64_t deadline_days;    /* SN_CASE_DEADLINE_DAYS, default 15 */
+	int64_t overdue_check_ms; /* SN_APPROVAL_OVERDUE_CHECK_MS, 60000 */
+} approval_config;
+
+/* sn_service_def.setup: routes, handlers, the clock. arg is a
+ * approval_config that must outlive the service. */
+sn_err approval_setup(sn_service *svc, void *arg);
+
+/* sn_service_def.teardown: closes the clock. */
+void approval_teardown(sn_service *svc, void *arg);
+
+#endif /* APPROVAL_HANDLERS_H */

@@ -1,0 +1,1198 @@
+/*
+ * approval's integration scenarios: the real approval binary, a real
+ * PostgreSQL, and three approval-testpub processes publishing as
+ * "intake", "verification" and "investigation" the protobuf events this
+ * test builds (posted to their /publish route, then carried by the bus
+ * like any other event).
+ *
+ *   approval_scenarios shuffled | held | steps | duties | overdue | policy
+ *
+ * Nothing is waited for by sleeping: the test polls the database or the
+ * API with deadlines. Dates come from the database's clock.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "harness.h"
+#include "sn/assist/v1/application.pb-c.h"
+#include "sn/assist/v1/case.pb-c.h"
+#include "sn/auth.h"
+#include "sn/idnum.h"
+
+#ifndef APPROVAL_BIN
+#define APPROVAL_BIN "approval"
+#endif
+#ifndef APPROVAL_TESTPUB
+#define APPROVAL_TESTPUB "approval-testpub"
+#endif
+
+#define WAIT_MS 20000
+
+static th                T;
+static const char        KEY[] = "approval-scenarios-key-0123456789abcdef";
+static sn_auth          *AUTH;
+static int               PORT; /* approval's HTTP port */
+static int               PUBPORT[3];
+static const char *const PUBS[3]
+    = { "intake", "verification", "investigation" };
+static const char *S; /* approval's schema */
+static int         keyseq;
+
+#define DISTRICT "110101"
+#define TOWNSHIP "110101001"
+#define VILLAGE "110101001001"
+#define OTHER_TOWNSHIP "110101002"
+#define OTHER_VILLAGE "110101002001"
+
+/* ---- helpers -------------------------------------------------------------
+ */
+
+/* The first cell of a query as a malloc'd string ("" for no row). */
+static char *
+str(const char *fmt, ...)
+{
+	char    sql[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	PGresult *r = PQexec(T.pg, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
+		PQclear(r);
+		th_fail(&T, "query %s: %s", sql, msg);
+	}
+	char *v = strdup(PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
+	PQclear(r);
+	return v;
+}
+
+static char *
+token(const char *user, const char *role, const char *juris, const char *idn)
+{
+	sn_principal p = { 0 };
+	snprintf(p.user, sizeof(p.user), "%s", user);
+	snprintf(p.role, sizeof(p.role), "%s", role);
+	snprintf(p.juris, sizeof(p.juris), "%s", juris);
+	snprintf(p.id_number, sizeof(p.id_number), "%s", idn ? idn : "");
+	char *t = NULL;
+	if (sn_auth_issue(AUTH, &p, 3600, &t) != SN_OK)
+		th_fail(&T, "cannot issue a token for %s", user);
+	return t;
+}
+
+static void
+idnum(char out[19], const char *region, const char *birth, int seq)
+{
+	char first[18];
+	snprintf(first, sizeof(first), "%s%s%03d", region, birth, seq);
+	snprintf(out, 19, "%s%c", first, sn_idnum_check_char(first));
+}
+
+static char *
+hex(const ProtobufCMessage *m)
+{
+	size_t   n = protobuf_c_message_get_packed_size(m);
+	uint8_t *b = malloc(n + 1);
+	protobuf_c_message_pack(m, b);
+	char *h = malloc(2 * n + 1);
+	for (size_t i = 0; i < n; i++)
+		snprintf(h + 2 * i, 3, "%02x", b[i]);
+	h[2 * n] = '\0';
+	free(b);
+	return h;
+}
+
+/* Posts one event to publisher pub (0 intake, 1 verification, 2
+ * investigation). */
+static void
+publish(
+    int pub, const char *type, const char *subject, const ProtobufCMessage *m)
+{
+	char *h    = hex(m);
+	char *body = malloc(strlen(h) + 512);
+	sprintf(body,
+	    "{\"type\":\"%s\",\"subject\":\"%s\",\"actor\":\"tester\","
+	    "\"data_hex\":\"%s\"}",
+	    type, subject, h);
+	char key[32];
+	snprintf(key, sizeof(key), "pub-%d", ++keyseq);
+	int st = th_http(
+	    &T, PUBPORT[pub], "POST", "/publish", NULL, key, body, NULL);
+	TH_CHECK(&T, st == 201, "publishing %s to %s answered %d", type,
+	    PUBS[pub], st);
+	free(h);
+	free(body);
+}
+
+/* A request to approval; returns the status and the parsed body
+ * (json_null() when it is not JSON). */
+static int
+api(const char *method, const char *path, const char *tok, const char *key,
+    const char *json, json_t **out)
+{
+	char *body = NULL;
+	int   st   = th_http(&T, PORT, method, path, tok, key, json, &body);
+	if (out != NULL) {
+		*out = json_loads(body ? body : "", 0, NULL);
+		if (*out == NULL)
+			*out = json_null();
+	}
+	free(body);
+	return st;
+}
+
+static const char *
+jstr(json_t *j, const char *path)
+{
+	/* path: keys separated by '.', e.g. "error.code" */
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", path);
+	json_t *cur = j;
+	for (char *k = strtok(buf, "."); k != NULL; k = strtok(NULL, "."))
+		cur = json_object_get(cur, k);
+	const char *s = json_string_value(cur);
+	return s ? s : "";
+}
+
+static const char *
+newkey(void)
+{
+	static char k[32];
+	snprintf(k, sizeof(k), "k-%d", ++keyseq);
+	return k;
+}
+
+/* ---- the household of the tests ------------------------------------------
+ */
+
+struct app {
+	char        id[64];
+	char        accepted[16];
+	char        ids[2][19];
+	const char *village;
+	const char *township;
+	const char *taken_in_by;
+};
+
+static void
+app_init(struct app *a, const char *id, const char *accepted)
+{
+	memset(a, 0, sizeof(*a));
+	snprintf(a->id, sizeof(a->id), "%s", id);
+	snprintf(a->accepted, sizeof(a->accepted), "%s", accepted);
+	idnum(a->ids[0], "110101", "19800101", (int) (strlen(id) * 7 % 900));
+	idnum(
+	    a->ids[1], "110101", "19820202", (int) (strlen(id) * 7 % 900 + 2));
+	a->village     = VILLAGE;
+	a->township    = TOWNSHIP;
+	a->taken_in_by = "clerk1";
+}
+
+/* Urban, two members (one able to work), wages 1000 yuan, medical 50. */
+static void
+send_submitted(const struct app *a)
+{
+	Sn__Assist__V1__Household h = SN__ASSIST__V1__HOUSEHOLD__INIT;
+	h.registration  = SN__ASSIST__V1__REGISTRATION__REGISTRATION_URBAN;
+	h.district_code = DISTRICT;
+	h.township_code = (char *) a->township;
+	h.village_code  = (char *) a->village;
+	h.address       = "1 Test Lane";
+	Sn__Assist__V1__Member m0 = SN__ASSIST__V1__MEMBER__INIT,
+	                       m1 = SN__ASSIST__V1__MEMBER__INIT;
+	m0.id_number              = (char *) a->ids[0];
+	m0.name                   = "Head";
+	m0.relation               = "self";
+	m0.birth_date             = "1980-01-01";
+	m0.labour_capacity = SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_FULL;
+	m0.self_care       = SN__ASSIST__V1__SELF_CARE__SELF_CARE_ABLE;
+	m1.id_number       = (char *) a->ids[1];
+	m1.name            = "Spouse";
+	m1.relation        = "spouse";
+	m1.birth_date      = "1982-02-02";
+	m1.labour_capacity = SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_NONE;
+	m1.self_care       = SN__ASSIST__V1__SELF_CARE__SELF_CARE_UNABLE;
+	Sn__Assist__V1__Member *ms[]     = { &m0, &m1 };
+	Sn__Assist__V1__Income  in       = SN__ASSIST__V1__INCOME__INIT;
+	in.wages_fen                     = 100000;
+	Sn__Assist__V1__Expenditure ex   = SN__ASSIST__V1__EXPENDITURE__INIT;
+	ex.medical_fen                   = 5000;
+	Sn__Assist__V1__Consent c        = SN__ASSIST__V1__CONSENT__INIT;
+	c.reference                      = "CONSENT-1";
+	c.signed_date                    = (char *) a->accepted;
+	Sn__Assist__V1__PayeeAccount pay = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
+	pay.bank_code                    = "ICBC";
+	pay.account_number               = "6222020200112233445";
+	pay.account_name                 = "Head";
+	Sn__Assist__V1__ApplicationSubmitted s
+	    = SN__ASSIST__V1__APPLICATION_SUBMITTED__INIT;
+	s.application_id       = (char *) a->id;
+	s.accepted_date        = (char *) a->accepted;
+	s.deadline_date        = "";
+	s.household            = &h;
+	s.n_members            = 2;
+	s.members              = ms;
+	s.declared_income      = &in;
+	s.declared_expenditure = &ex;
+	s.consent              = &c;
+	s.payee                = &pay;
+	s.taken_in_by          = (char *) a->taken_in_by;
+	publish(0, "application.submitted", a->id, &s.base);
+}
+
+/* G 500 yuan, D 25 yuan: dibao, (830 - 500) x 2 = 660 yuan. */
+static void
+send_verification(const struct app *a, bool complete, int attempt)
+{
+	Sn__Assist__V1__HouseholdFacts f
+	    = SN__ASSIST__V1__HOUSEHOLD_FACTS__INIT;
+	f.members                          = 2;
+	f.gross_income_fen                 = 100000;
+	f.income_per_member_fen            = 50000;
+	f.rigid_expenditure_per_member_fen = 2500;
+	f.net_per_member_fen               = 47500;
+	f.financial_assets_fen             = 200000;
+	f.financial_assets_per_member_fen  = 100000;
+	f.homes                            = 1;
+	f.all_registered                   = true;
+	Sn__Assist__V1__VerificationCompleted v
+	    = SN__ASSIST__V1__VERIFICATION_COMPLETED__INIT;
+	char *missing[]  = { "tax", "banks" };
+	v.application_id = (char *) a->id;
+	v.attempt        = attempt;
+	if (complete) {
+		v.status
+		    = SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_COMPLETE;
+		v.facts = &f;
+	} else {
+		v.status
+		    = SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_INCOMPLETE;
+		v.n_missing_agencies = 2;
+		v.missing_agencies   = missing;
+	}
+	publish(1, "verification.completed", a->id, &v.base);
+}
+
+static void
+send_investigation(const struct app *a)
+{
+	char                                  *invs[] = { "inv1", "inv2" };
+	Sn__Assist__V1__InvestigationCompleted r
+	    = SN__ASSIST__V1__INVESTIGATION_COMPLETED__INIT;
+	r.application_id    = (char *) a->id;
+	r.task_id           = "task-1";
+	r.n_investigators   = 2;
+	r.investigators     = invs;
+	r.visit_date        = (char *) a->accepted;
+	r.living_conditions = "poor";
+	r.housing_condition = "old";
+	r.recommendation
+	    = SN__ASSIST__V1__RECOMMENDATION__RECOMMENDATION_APPROVE;
+	r.submitted_by = "inv1";
+	publish(2, "investigation.completed", a->id, &r.base);
+}
+
+static const char *
+stage_of(const char *case_id)
+{
+	static char buf[64];
+	char       *s = str(
+	          "SELECT stage FROM %s.cases WHERE case_id = '%s'", S, case_id);
+	snprintf(buf, sizeof(buf), "%s", s);
+	free(s);
+	return buf;
+}
+
+static void
+wait_stage(const char *case_id, const char *stage)
+{
+	if (!th_wait_int(&T, 1, WAIT_MS,
+	        "SELECT count(*) FROM %s.cases WHERE case_id = '%s'"
+	        " AND stage = '%s'",
+	        S, case_id, stage))
+		th_fail(&T, "case %s did not reach %s (at %s)", case_id, stage,
+		    stage_of(case_id));
+}
+
+static void
+wait_count(int64_t want, const char *what, const char *fmt, ...)
+{
+	char    sql[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	if (!th_wait_int(&T, want, WAIT_MS, "%s", sql))
+		th_fail(&T, "%s: wanted %lld, got %lld", what,
+		    (long long) want, (long long) th_int(&T, "%s", sql));
+}
+
+/* Stores an input and waits until approval has applied it. */
+static void
+send_and_wait(const struct app *a, int which)
+{
+	const char *table = which == 0 ? "submitted"
+	    : which == 1               ? "verification"
+	                               : "investigation";
+	if (which == 0)
+		send_submitted(a);
+	else if (which == 1)
+		send_verification(a, true, 1);
+	else
+		send_investigation(a);
+	wait_count(1, table,
+	    "SELECT count(*) FROM %s.%s WHERE application_id = '%s'", S, table,
+	    a->id);
+}
+
+/* The approval outbox event of topic for subject, decoded by the
+ * caller: returns the bytes (malloc'd) and their length. */
+static uint8_t *
+outbox_event(const char *topic, const char *subject, int nth, size_t *len)
+{
+	char *h = str("SELECT encode(data, 'hex') FROM %s.outbox WHERE topic ="
+	              " '%s' AND subject = '%s' ORDER BY id OFFSET %d LIMIT 1",
+	    S, topic, subject, nth);
+	size_t n = strlen(h) / 2;
+	TH_CHECK(
+	    &T, n > 0 || topic == NULL, "no %s event for %s", topic, subject);
+	uint8_t *b = malloc(n + 1);
+	for (size_t i = 0; i < n; i++) {
+		unsigned v;
+		sscanf(h + 2 * i, "%2x", &v);
+		b[i] = (uint8_t) v;
+	}
+	free(h);
+	*len = n;
+	return b;
+}
+
+/* ---- the stack ------------------------------------------------------------
+ */
+
+static void
+start(const char *overdue_ms)
+{
+	if (sn_auth_open(&AUTH, KEY) != SN_OK)
+		th_fail(&T, "sn_auth_open");
+	for (int i = 0; i < 3; i++)
+		th_publisher(&T, PUBS[i]);
+	th_publisher(&T, "approval");
+	static char ports[4][32];
+	static char keyenv[128], overdue[64];
+	snprintf(keyenv, sizeof(keyenv), "SN_TOKEN_KEY=%s", KEY);
+	snprintf(overdue, sizeof(overdue), "SN_APPROVAL_OVERDUE_CHECK_MS=%s",
+	    overdue_ms);
+	for (int i = 0; i < 3; i++) {
+		PUBPORT[i] = th_free_port();
+		snprintf(
+		    ports[i], sizeof(ports[i]), "SN_HTTP_PORT=%d", PUBPORT[i]);
+		const char *env[]
+		    = { ports[i], "SN_BUS_HEARTBEAT_MS=200", NULL };
+		const char *argv[]
+		    = { APPROVAL_TESTPUB, "--name", PUBS[i], NULL };
+		th_spawn(&T, PUBS[i], APPROVAL_TESTPUB, argv, env);
+	}
+	PORT = th_free_port();
+	snprintf(ports[3], sizeof(ports[3]), "SN_HTTP_PORT=%d", PORT);
+	const char *env[]
+	    = { ports[3], keyenv, overdue, "SN_BUS_HEARTBEAT_MS=200", NULL };
+	const char *argv[] = { APPROVAL_BIN, NULL };
+	th_spawn(&T, "approval", APPROVAL_BIN, argv, env);
+	S = th_schema(&T, "approval");
+	for (int i = 0; i < 3; i++)
+		TH_CHECK(&T, th_wait_ready(&T, PUBPORT[i], WAIT_MS),
+		    "%s is not ready", PUBS[i]);
+	TH_CHECK(
+	    &T, th_wait_ready(&T, PORT, WAIT_MS), "approval is not ready");
+}
+
+static char *
+today_plus(int days)
+{
+	return str("SELECT to_char(current_date + %d, 'YYYY-MM-DD')", days);
+}
+
+/* Brings a fresh case to VILLAGE_REVIEW. */
+static void
+ready_case(struct app *a, const char *id)
+{
+	char *today = today_plus(0);
+	app_init(a, id, today);
+	free(today);
+	send_submitted(a);
+	send_verification(a, true, 1);
+	send_investigation(a);
+	wait_stage(a->id, "VILLAGE_REVIEW");
+}
+
+/* ---- scenarios ------------------------------------------------------------
+ */
+
+/* The three inputs in every one of the 6 orders (each applied before the
+ * next is sent): the same case and the same computation each time. */
+static void
+shuffled(void)
+{
+	start("60000");
+	static const int orders[6][3] = { { 0, 1, 2 }, { 0, 2, 1 },
+		{ 1, 0, 2 }, { 1, 2, 0 }, { 2, 0, 1 }, { 2, 1, 0 } };
+	char            *today        = today_plus(0);
+	for (int o = 0; o < 6; o++) {
+		struct app a;
+		char       id[32];
+		snprintf(id, sizeof(id), "app-order-%d%d%d", orders[o][0],
+		    orders[o][1], orders[o][2]);
+		app_init(&a, id, today);
+		for (int k = 0; k < 3; k++) {
+			send_and_wait(&a, orders[o][k]);
+			if (k < 2)
+				TH_CHECK(&T,
+				    th_int(&T,
+				        "SELECT count(*) FROM %s.cases WHERE "
+				        "case_id = '%s' AND stage <> "
+				        "'GATHERING'",
+				        S, id)
+				        == 0,
+				    "case %s moved before all three inputs",
+				    id);
+		}
+		wait_stage(id, "VILLAGE_REVIEW");
+	}
+	free(today);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.cases WHERE category = 'dibao'"
+	        " AND tier = 'core' AND monthly_amount_fen = 66000"
+	        " AND referrals = '{medical}'",
+	        S)
+	        == 6,
+	    "not every case was classified dibao/core/660 yuan/medical");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(DISTINCT computation) FROM %s.cases", S)
+	        == 1,
+	    "the computations differ by arrival order");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.case_timeline WHERE action ="
+	        " 'ready_for_review'",
+	        S)
+	        == 6,
+	    "a case was computed more than once");
+	/* The stage change to VILLAGE_REVIEW is on the bus, decoded. */
+	size_t   n;
+	uint8_t *b
+	    = outbox_event("case.stage_changed", "app-order-210", 1, &n);
+	Sn__Assist__V1__CaseStageChanged *m
+	    = sn__assist__v1__case_stage_changed__unpack(NULL, n, b);
+	TH_CHECK(&T,
+	    m != NULL && m->from == SN__ASSIST__V1__STAGE__STAGE_GATHERING
+	        && m->to == SN__ASSIST__V1__STAGE__STAGE_VILLAGE_REVIEW
+	        && strcmp(m->township_code, TOWNSHIP) == 0,
+	    "case.stage_changed to VILLAGE_REVIEW is wrong");
+	sn__assist__v1__case_stage_changed__free_unpacked(m, NULL);
+	free(b);
+	/* And the GET shows the computation. */
+	char   *tok = token("t1", "township_officer", TOWNSHIP, NULL);
+	json_t *j;
+	TH_CHECK(&T,
+	    api("GET", "/cases/app-order-012", tok, NULL, NULL, &j) == 200,
+	    "GET /cases/{id}");
+	TH_CHECK(&T,
+	    json_integer_value(json_object_get(
+	        json_object_get(j, "computation"), "standard_fen"))
+	            == 83000
+	        && strcmp(jstr(j, "computation.category"), "dibao") == 0
+	        && strcmp(jstr(j, "computation.policy_version"), "2026-01")
+	            == 0
+	        && json_integer_value(json_object_get(
+	               json_object_get(j, "facts"), "income_per_member_fen"))
+	            == 50000,
+	    "the GET does not show the computation and the facts");
+	json_decref(j);
+	free(tok);
+	/* And 20 more with the three inputs posted back to back, so that
+	 * the three streams' transactions race for the same cases: each is
+	 * computed exactly once, to the same result. */
+	char *now = today_plus(0);
+	for (int i = 0; i < 20; i++) {
+		struct app r;
+		char       id[32];
+		snprintf(id, sizeof(id), "app-race-%02d", i);
+		app_init(&r, id, now);
+		int first = i % 3;
+		for (int k = 0; k < 3; k++) {
+			int w = (first + k) % 3;
+			if (w == 0)
+				send_submitted(&r);
+			else if (w == 1)
+				send_verification(&r, true, 1);
+			else
+				send_investigation(&r);
+		}
+	}
+	free(now);
+	wait_count(26, "cases in VILLAGE_REVIEW",
+	    "SELECT count(*) FROM %s.cases WHERE stage = 'VILLAGE_REVIEW'", S);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.case_timeline WHERE action ="
+	        " 'ready_for_review'",
+	        S) == 26
+	        && th_int(&T,
+	               "SELECT count(DISTINCT computation) FROM %s.cases", S)
+	            == 1,
+	    "racing inputs computed a case twice or differently");
+	printf("6 orders and 20 racing cases -> one computation (dibao, core,"
+	       " 66000 fen)\n");
+}
+
+/* An incomplete verification holds the case and says why; a later
+ * complete one releases it. */
+static void
+held(void)
+{
+	start("60000");
+	char      *today = today_plus(0);
+	struct app a;
+	app_init(&a, "app-held", today);
+	/* incomplete first, before the application itself */
+	send_verification(&a, false, 1);
+	wait_count(1, "verification stored",
+	    "SELECT count(*) FROM %s.verification", S);
+	send_submitted(&a);
+	wait_stage(a.id, "HELD");
+	char *reason = str("SELECT stage_reason FROM %s.cases WHERE case_id ="
+	                   " '%s'",
+	    S, a.id);
+	TH_CHECK(&T, strstr(reason, "tax") && strstr(reason, "banks"),
+	    "the hold does not name the missing agencies: %s", reason);
+	free(reason);
+	send_investigation(&a);
+	wait_count(1, "investigation stored",
+	    "SELECT count(*) FROM %s.investigation", S);
+	TH_CHECK(&T, strcmp(stage_of(a.id), "HELD") == 0,
+	    "an investigation released a held case");
+	/* the hold is on the bus */
+	size_t   n;
+	uint8_t *b = outbox_event("case.stage_changed", a.id, 1, &n);
+	Sn__Assist__V1__CaseStageChanged *m
+	    = sn__assist__v1__case_stage_changed__unpack(NULL, n, b);
+	TH_CHECK(&T,
+	    m != NULL && m->to == SN__ASSIST__V1__STAGE__STAGE_HELD
+	        && strstr(m->reason, "tax") != NULL,
+	    "case.stage_changed to HELD is wrong");
+	sn__assist__v1__case_stage_changed__free_unpacked(m, NULL);
+	free(b);
+	send_verification(&a, true, 2);
+	wait_stage(a.id, "VILLAGE_REVIEW");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT monthly_amount_fen FROM %s.cases WHERE case_id"
+	        " = '%s'",
+	        S, a.id)
+	        == 66000,
+	    "the released case was not computed");
+
+	/* A second one: held with the investigation in, then released to
+	 * GATHERING when the complete verification comes first. */
+	struct app b2;
+	app_init(&b2, "app-held-2", today);
+	send_submitted(&b2);
+	send_verification(&b2, false, 1);
+	wait_stage(b2.id, "HELD");
+	send_verification(&b2, true, 2);
+	wait_stage(b2.id, "GATHERING");
+	send_investigation(&b2);
+	wait_stage(b2.id, "VILLAGE_REVIEW");
+	/* A withdrawal closes an open case. */
+	struct app w;
+	app_init(&w, "app-withdrawn", today);
+	send_submitted(&w);
+	Sn__Assist__V1__ApplicationWithdrawn wd
+	    = SN__ASSIST__V1__APPLICATION_WITHDRAWN__INIT;
+	wd.application_id = w.id;
+	wd.reason         = "moved away";
+	wd.withdrawn_by   = "clerk1";
+	publish(0, "application.withdrawn", w.id, &wd.base);
+	wait_stage(w.id, "WITHDRAWN");
+	send_verification(&w, true, 1);
+	send_investigation(&w);
+	wait_count(1, "investigation and verification stored",
+	    "SELECT count(*) FROM %s.investigation i JOIN %s.verification v"
+	    " USING (application_id) WHERE application_id = '%s'",
+	    S, S, w.id);
+	TH_CHECK(&T, strcmp(stage_of(w.id), "WITHDRAWN") == 0,
+	    "a withdrawn case was computed");
+	free(today);
+	printf("held on incomplete verification, released on complete\n");
+}
+
+/* The three steps with distinct users: FILED, and application.decided
+ * and beneficiary.changed in approval's outbox. */
+static void
+steps(void)
+{
+	start("60000");
+	struct app a;
+	ready_case(&a, "app-steps");
+	char   *vr    = token("vr1", "village_reviewer", VILLAGE, NULL);
+	char   *to    = token("to1", "township_officer", TOWNSHIP, NULL);
+	char   *dof   = token("do1", "district_officer", DISTRICT, NULL);
+	char   *clerk = token("c9", "clerk", DISTRICT, NULL);
+	json_t *j;
+	/* wrong role, wrong stage, bad input: nothing changes */
+	TH_CHECK(&T,
+	    api("POST", "/cases/app-steps/village-review", clerk, newkey(),
+	        "{\"decision\":\"pass\"}", NULL)
+	        == 403,
+	    "a clerk could review");
+	TH_CHECK(&T,
+	    api("POST", "/cases/app-steps/township-confirmation", to, newkey(),
+	        "{\"decision\":\"approve\"}",
+	        &j) == 409
+	        && strcmp(jstr(j, "error.code"), "wrong_stage") == 0,
+	    "confirmation before review was not refused");
+	json_decref(j);
+	TH_CHECK(&T,
+	    api("POST", "/cases/app-steps/village-review", vr, newkey(),
+	        "{\"decision\":\"maybe\"}", NULL)
+	        == 400,
+	    "a bad decision was not refused");
+	TH_CHECK(&T,
+	    api("POST", "/cases/app-steps/village-review", vr, newkey(),
+	        "{\"decision\":\"return\"}", NULL)
+	        == 422,
+	    "a return without a reason was not refused");
+	TH_CHECK(&T,
+	    strcmp(stage_of(a.id), "VILLAGE_REVIEW") == 0
+	        && th_int(&T, "SELECT count(*) FROM %s.case_actors", S) == 0,
+	    "bad input changed the case");
+
+	TH_CHECK(&T,
+	    api("POST", "/cases/app-steps/village-review", vr, newkey(),
+	        "{\"decision\":\"pass\",\"reason\":\"checked\"}",
+	        &j) == 200
+	        && strcmp(jstr(j, "stage"), "TOWNSHIP_CONFIRM") == 0,
+	    "village review failed");
+	json_decref(j);
+	/* a changed category needs a written reason */
+	TH_CHECK(&T,
+	    api("POST", "/cases/app-steps/township-confirmation", to, newkey(),
+	        "{\"decision\":\"approve\",\"category\":\"tekun\"}",
+	        &j) == 422
+	        && strcmp(jstr(j, "error.code"), "reason_required") == 0,
+	    "a category change without a reason was not refused");
+	json_decref(j);
+	TH_CHECK(&T,
+	    api("POST", "/cases/app-steps/township-confirmation", to, newkey(),
+	        "{\"decision\":\"approve\",\"reason\":\"meets dibao\"}",
+	        &j) == 200
+	        && strcmp(jstr(j, "stage"), "DISTRICT_FILING") == 0
+	        && json_integer_value(json_object_get(j, "monthly_amount_fen"))
+	            == 66000,
+	    "township confirmation failed");
+	json_decref(j);
+	const char *fkey = newkey();
+	char        fk[32];
+	snprintf(fk, sizeof(fk), "%s", fkey);
+	char *body1 = NULL, *body2 = NULL;
+	TH_CHECK(&T,
+	    th_http(&T, PORT, "POST", "/cases/app-steps/district-filing", dof,
+	        fk, "{\"spot_check\":true,\"note\":\"filed\"}", &body1)
+	        == 200,
+	    "district filing failed");
+	wait_stage(a.id, "FILED");
+	int64_t events = th_int(&T, "SELECT count(*) FROM %s.outbox", S);
+	/* the same request again: the same answer, nothing new */
+	TH_CHECK(&T,
+	    th_http(&T, PORT, "POST", "/cases/app-steps/district-filing", dof,
+	        fk, "{\"spot_check\":true,\"note\":\"filed\"}", &body2)
+	            == 200
+	        && strcmp(body1, body2) == 0,
+	    "a repeated filing did not get the same answer");
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.outbox", S) == events,
+	    "a repeated filing published again");
+	free(body1);
+	free(body2);
+
+	char  *month = str("SELECT to_char(date_trunc('month', current_date) +"
+	                    " interval '1 month', 'YYYY-MM')");
+	size_t n;
+	uint8_t *b = outbox_event("application.decided", a.id, 0, &n);
+	Sn__Assist__V1__ApplicationDecided *d
+	    = sn__assist__v1__application_decided__unpack(NULL, n, b);
+	TH_CHECK(&T, d != NULL, "application.decided does not decode");
+	TH_CHECK(&T,
+	    d->approved
+	        && d->category == SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO
+	        && d->tier == SN__ASSIST__V1__TIER__TIER_CORE
+	        && d->monthly_amount_fen == 66000
+	        && strcmp(d->effective_month, month) == 0
+	        && d->n_referrals == 1
+	        && d->referrals[0]
+	            == SN__ASSIST__V1__REFERRAL__REFERRAL_MEDICAL
+	        && strcmp(d->decided_by, "to1") == 0
+	        && strcmp(d->policy_version, "2026-01") == 0 && d->members == 2
+	        && d->household != NULL
+	        && strcmp(d->household->village_code, VILLAGE) == 0
+	        && d->payee != NULL
+	        && strcmp(d->payee->account_number, "6222020200112233445") == 0
+	        && strcmp(d->head_id_number, a.ids[0]) == 0,
+	    "application.decided carries the wrong decision");
+	sn__assist__v1__application_decided__free_unpacked(d, NULL);
+	free(b);
+	b = outbox_event("beneficiary.changed", a.id, 0, &n);
+	Sn__Assist__V1__BeneficiaryChanged *bc
+	    = sn__assist__v1__beneficiary_changed__unpack(NULL, n, b);
+	TH_CHECK(&T,
+	    bc != NULL
+	        && bc->status
+	            == SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE
+	        && bc->category == SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO
+	        && bc->monthly_amount_fen == 66000
+	        && strcmp(bc->from_month, month) == 0
+	        && strcmp(bc->approved_by, "to1") == 0
+	        && bc->n_member_id_numbers == 2 && bc->payee != NULL
+	        && strcmp(bc->payee->bank_code, "ICBC") == 0,
+	    "beneficiary.changed is wrong");
+	sn__assist__v1__beneficiary_changed__free_unpacked(bc, NULL);
+	free(b);
+	free(month);
+	/* every step published its stage change: opened, ready, 3 steps */
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.outbox WHERE topic ="
+	        " 'case.stage_changed' AND subject = '%s'",
+	        S, a.id)
+	        == 5,
+	    "not one case.stage_changed per step");
+	b = outbox_event("case.stage_changed", a.id, 4, &n);
+	Sn__Assist__V1__CaseStageChanged *sc
+	    = sn__assist__v1__case_stage_changed__unpack(NULL, n, b);
+	TH_CHECK(&T,
+	    sc != NULL && sc->to == SN__ASSIST__V1__STAGE__STAGE_FILED
+	        && sc->spot_check && strcmp(sc->actor, "do1") == 0,
+	    "the filing's stage change is wrong");
+	sn__assist__v1__case_stage_changed__free_unpacked(sc, NULL);
+	free(b);
+
+	/* the register and the timeline through the API */
+	TH_CHECK(&T,
+	    api("GET", "/beneficiaries?township=" TOWNSHIP, to, NULL, NULL, &j)
+	            == 200
+	        && json_array_size(json_object_get(j, "beneficiaries")) == 1,
+	    "the register does not list the household");
+	json_t *ben = json_array_get(json_object_get(j, "beneficiaries"), 0);
+	TH_CHECK(&T,
+	    strcmp(jstr(ben, "category"), "dibao") == 0
+	        && strcmp(jstr(ben, "tier"), "core") == 0
+	        && json_integer_value(
+	               json_object_get(ben, "monthly_amount_fen"))
+	            == 66000
+	        && strcmp(jstr(ben, "payee.account_number"),
+	               "6222020200112233445")
+	            == 0,
+	    "the register's entry is wrong");
+	json_decref(j);
+	TH_CHECK(&T,
+	    api("GET", "/cases/app-steps", dof, NULL, NULL, &j) == 200,
+	    "GET case");
+	json_t *tl    = json_object_get(j, "timeline");
+	int     found = 0;
+	for (size_t i = 0; i < json_array_size(tl); i++) {
+		const char *actor = jstr(json_array_get(tl, i), "actor");
+		const char *at    = jstr(json_array_get(tl, i), "at");
+		if (at[0] != '\0'
+		    && (strcmp(actor, "vr1") == 0 || strcmp(actor, "to1") == 0
+		        || strcmp(actor, "do1") == 0))
+			found++;
+	}
+	TH_CHECK(&T,
+	    found == 3 && strcmp(jstr(j, "stage"), "FILED") == 0
+	        && strcmp(jstr(j, "deadline_date"), "") != 0,
+	    "the timeline does not show the three steps (%d)", found);
+	json_decref(j);
+	TH_CHECK(&T,
+	    api("GET", "/cases?stage=FILED", dof, NULL, NULL, &j) == 200
+	        && json_array_size(json_object_get(j, "cases")) == 1,
+	    "the list by stage is wrong");
+	json_decref(j);
+	/* A return by the village, and a rejection by the township. */
+	struct app r1, r2;
+	ready_case(&r1, "app-returned");
+	ready_case(&r2, "app-rejected");
+	TH_CHECK(&T,
+	    api("POST", "/cases/app-returned/village-review", vr, newkey(),
+	        "{\"decision\":\"return\",\"reason\":\"documents missing\"}",
+	        &j) == 200
+	        && strcmp(jstr(j, "stage"), "RETURNED") == 0,
+	    "the return failed");
+	json_decref(j);
+	char *why = str("SELECT stage_reason FROM %s.cases WHERE case_id ="
+	                " 'app-returned'",
+	    S);
+	TH_CHECK(&T, strcmp(why, "documents missing") == 0,
+	    "the return's reason was not kept");
+	free(why);
+	char *vr2 = token("vr2", "village_reviewer", VILLAGE, NULL);
+	TH_CHECK(&T,
+	    api("POST", "/cases/app-rejected/village-review", vr2, newkey(),
+	        "{\"decision\":\"pass\"}", NULL)
+	        == 200,
+	    "the review of app-rejected failed");
+	char *to2 = token("to2", "township_officer", TOWNSHIP, NULL);
+	TH_CHECK(&T,
+	    api("POST", "/cases/app-rejected/township-confirmation", to2,
+	        newkey(), "{\"decision\":\"reject\"}", NULL)
+	        == 422,
+	    "a rejection without a reason was accepted");
+	TH_CHECK(&T,
+	    api("POST", "/cases/app-rejected/township-confirmation", to2,
+	        newkey(),
+	        "{\"decision\":\"reject\",\"reason\":\"hidden income\"}",
+	        &j) == 200
+	        && strcmp(jstr(j, "stage"), "REJECTED") == 0,
+	    "the rejection failed");
+	json_decref(j);
+	b = outbox_event("application.decided", "app-rejected", 0, &n);
+	d = sn__assist__v1__application_decided__unpack(NULL, n, b);
+	TH_CHECK(&T,
+	    d != NULL && !d->approved && d->monthly_amount_fen == 0
+	        && strcmp(d->reason, "hidden income") == 0,
+	    "the rejection's application.decided is wrong");
+	sn__assist__v1__application_decided__free_unpacked(d, NULL);
+	free(b);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.beneficiaries", S) == 1
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.outbox WHERE topic ="
+	               " 'beneficiary.changed'",
+	               S)
+	            == 1,
+	    "a rejected household entered the register");
+	free(vr2);
+	free(to2);
+	free(vr);
+	free(to);
+	free(dof);
+	free(clerk);
+	printf("three steps, FILED, decided and registered; return; reject\n");
+}
+
+static void
+expect_refusal(
+    const char *path, const char *tok, const char *body, const char *code)
+{
+	json_t *j;
+	int     st = api("POST", path, tok, newkey(), body, &j);
+	TH_CHECK(&T, st == 403 && strcmp(jstr(j, "error.code"), code) == 0,
+	    "%s: wanted 403 %s, got %d %s", path, code, st,
+	    jstr(j, "error.code"));
+	json_decref(j);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.refusals WHERE code = '%s'", S,
+	        code)
+	        == 1,
+	    "refusal %s not recorded", code);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.case_timeline WHERE action ="
+	        " 'refused' AND reason = '%s'",
+	        S, code)
+	        == 1,
+	    "refusal %s not in the timeline", code);
+}
+
+/* Every segregation-of-duties refusal and jurisdiction: 403 with its
+ * code, recorded. */
+static void
+duties(void)
+{
+	start("60000");
+	struct app a;
+	ready_case(&a, "app-duties");
+	const char *path = "/cases/app-duties/village-review";
+	const char *pass = "{\"decision\":\"pass\"}";
+	char       *t;
+	t = token("clerk1", "village_reviewer", VILLAGE, NULL);
+	expect_refusal(path, t, pass, "took_in_application");
+	free(t);
+	t = token("inv2", "village_reviewer", VILLAGE, NULL);
+	expect_refusal(path, t, pass, "visited_home");
+	free(t);
+	t = token("vr9", "village_reviewer", VILLAGE, a.ids[1]);
+	expect_refusal(path, t, pass, "household_member");
+	free(t);
+	t = token("vr8", "village_reviewer", OTHER_VILLAGE, NULL);
+	expect_refusal(path, t, pass, "outside_jurisdiction");
+	/* outside the jurisdiction the case is not even visible */
+	TH_CHECK(&T,
+	    api("GET", "/cases/app-duties", t, NULL, NULL, NULL) == 404,
+	    "a case outside the jurisdiction was shown");
+	json_t *j;
+	TH_CHECK(&T,
+	    api("GET", "/cases", t, NULL, NULL, &j) == 200
+	        && json_array_size(json_object_get(j, "cases")) == 0,
+	    "the list shows a case outside the jurisdiction");
+	json_decref(j);
+	free(t);
+	TH_CHECK(&T, strcmp(stage_of(a.id), "VILLAGE_REVIEW") == 0,
+	    "a refusal changed the stage");
+	/* vr1 reviews, then tries to confirm as a township officer */
+	t = token("vr1", "village_reviewer", VILLAGE, NULL);
+	TH_CHECK(&T, api("POST", path, t, newkey(), pass, NULL) == 200,
+	    "the review by vr1 failed");
+	free(t);
+	t = token("vr1", "township_officer", TOWNSHIP, NULL);
+	expect_refusal("/cases/app-duties/township-confirmation", t,
+	    "{\"decision\":\"approve\"}", "already_acted");
+	free(t);
+	t = token("to2", "township_officer", OTHER_TOWNSHIP, NULL);
+	TH_CHECK(&T,
+	    api("POST", "/cases/app-duties/township-confirmation", t, newkey(),
+	        "{\"decision\":\"approve\"}",
+	        &j) == 403
+	        && strcmp(jstr(j, "error.code"), "outside_jurisdiction") == 0,
+	    "a township officer of another township could confirm");
+	json_decref(j);
+	free(t);
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.refusals", S) == 6,
+	    "not every refusal was recorded");
+	/* The GET shows the refusals. */
+	t = token("to1", "township_officer", TOWNSHIP, NULL);
+	TH_CHECK(&T,
+	    api("GET", "/cases/app-duties", t, NULL, NULL, &j) == 200
+	        && json_array_size(json_object_get(j, "refusals")) == 6,
+	    "the GET does not show the refusals");
+	json_decref(j);
+	free(t);
+	printf("every refusal: 403 with its code, recorded\n");
+}
+
+/* A case accepted long ago becomes overdue once, published. */
+static void
+overdue(void)
+{
+	start("100");
+	char      *old = today_plus(-40), *today = today_plus(0);
+	struct app a, b;
+	app_init(&a, "app-old", old);
+	app_init(&b, "app-new", today);
+	send_submitted(&a);
+	send_submitted(&b);
+	wait_count(1, "overdue marked",
+	    "SELECT count(*) FROM %s.cases WHERE overdue", S);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.cases WHERE overdue AND"
+	        " case_id = 'app-old'",
+	        S)
+	        == 1,
+	    "the wrong case is overdue");
+	wait_count(1, "case.overdue published",
+	    "SELECT count(seq) FROM %s.outbox WHERE topic = 'case.overdue'",
+	    S);
+	size_t   n;
+	uint8_t *buf = outbox_event("case.overdue", "app-old", 0, &n);
+	Sn__Assist__V1__CaseOverdue *m
+	    = sn__assist__v1__case_overdue__unpack(NULL, n, buf);
+	char *deadline = str("SELECT deadline_date::text FROM %s.cases WHERE"
+	                     " case_id = 'app-old'",
+	    S);
+	char *want = str("SELECT to_char(date '%s' + 15, 'YYYY-MM-DD')", old);
+	TH_CHECK(&T,
+	    m != NULL && strcmp(m->deadline_date, want) == 0
+	        && strcmp(deadline, want) == 0
+	        && m->stage == SN__ASSIST__V1__STAGE__STAGE_GATHERING
+	        && strcmp(m->township_code, TOWNSHIP) == 0,
+	    "case.overdue is wrong");
+	sn__assist__v1__case_overdue__free_unpacked(m, NULL);
+	free(buf);
+	free(deadline);
+	free(want);
+	/* metrics: counts by stage and overdue, refreshed by the clock */
+	uint64_t end = th_now_ms() + WAIT_MS;
+	bool     ok  = false;
+	while (!ok && th_now_ms() < end) {
+		char *body = NULL;
+		if (th_http(
+		        &T, PORT, "GET", "/metrics", NULL, NULL, NULL, &body)
+		    == 200)
+			ok = strstr(body, "approval_cases_overdue 1\n") != NULL
+			    && strstr(body,
+			           "approval_cases{stage=\"GATHERING\"} 2\n")
+			        != NULL;
+		free(body);
+		if (!ok)
+			th_sleep_ms(50);
+	}
+	TH_CHECK(&T, ok, "the metrics do not show the counts");
+	char   *t = token("d1", "district_officer", DISTRICT, NULL);
+	json_t *j;
+	TH_CHECK(&T,
+	    api("GET", "/cases?overdue=true", t, NULL, NULL, &j) == 200
+	        && json_array_size(json_object_get(j, "cases")) == 1
+	        && strcmp(jstr(json_array_get(json_object_get(j, "cases"), 0),
+	                      "case_id"),
+	               "app-old")
+	            == 0,
+	    "the overdue list is wrong");
+	json_decref(j);
+	TH_CHECK(&T,
+	    api("GET", "/cases?overdue=maybe", t, NULL, NULL, NULL) == 400,
+	    "a bad filter was accepted");
+	free(t);
+	/* Marked once: more ticks publish nothing more. */
+	int64_t ticks_seen = th_int(&T, "SELECT count(*) FROM %s.outbox", S);
+	end                = th_now_ms() + 600;
+	while (th_now_ms() < end)
+		th_sleep_ms(100); /* pacing: let several ticks run */
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.outbox WHERE topic ="
+	        " 'case.overdue'",
+	        S) == 1
+	        && th_int(&T, "SELECT count(*) FROM %s.outbox", S)
+	            == ticks_seen,
+	    "a case was marked overdue twice");
+	free(old);
+	free(today);
+	printf("overdue once, published, counted\n");
+}
+
+/* Policy versions: the seeded one, the ratio, adding, immutability, and
+ * the version in force on the accepted date. */
+static void
+policy(void)
+{
+	start("60000");
+	char   *admin = token("admin1", "district_admin", DISTRICT, NULL);
+	char   *other = token("to1", "township_officer", TOWNSHIP, NULL);
+	json_t *j;
+	TH_CHECK(&T, api("GET", "/policy", other, NULL, NULL, &j) == 200,
+	    "GET /policy");
+	TH_CHECK(&T,
+	    json_array_size(json_object_get(j, "versions")) == 1
+	        && strcmp(jstr(j, "in_force"), "2026-01") == 0
+	        && strcmp(jstr(j, "urban_rural_ratio"), "1.32") == 0,
+	    "the seeded policy or its ratio is wrong");
+	json_decref(j);
+	char *today = today_plus(0), *tomorrow = today_plus(1);
+	char  body[1024];
+#define POLICY_FMT                                                            \
+	"{\"version\":\"%s\",\"effective_from\":\"%s\","                      \
+	"\"urban_min_fen\":90000,\"rural_min_fen\":70000,"                    \
+	"\"urban_basic_fen\":150000,\"rural_basic_fen\":110000,"              \
+	"\"care_able_fen\":15000,\"care_partially_able_fen\":50000,"          \
+	"\"care_unable_fen\":120000,\"low_income_factor_percent\":150,"       \
+	"\"asset_multiple\":24,\"max_homes\":1,"                              \
+	"\"business_capital_limit_fen\":5000000}"
+	snprintf(body, sizeof(body), POLICY_FMT, "v-today", today);
+	TH_CHECK(&T,
+	    api("POST", "/policy", admin, newkey(), body, &j) == 409
+	        && strcmp(jstr(j, "error.code"), "policy_in_force") == 0,
+	    "a version starting today was not refused");
+	json_decref(j);
+	snprintf(body, sizeof(body), POLICY_FMT, "v-next", tomorrow);
+	TH_CHECK(&T,
+	    api("POST", "/policy", other, newkey(), body, NULL) == 403,
+	    "a township officer could add a policy");
+	TH_CHECK(&T,
+	    api("POST", "/policy", admin, newkey(),
+	        "{\"version\":\"v-bad\",\"effective_from\":\"2099-01-01\"}",
+	        NULL)
+	        == 400,
+	    "an incomplete version was accepted");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.policy_version", S) == 1,
+	    "refused versions were stored");
+	char k[32];
+	snprintf(k, sizeof(k), "%s", newkey());
+	TH_CHECK(&T, api("POST", "/policy", admin, k, body, NULL) == 201,
+	    "adding a future version failed");
+	TH_CHECK(&T, api("POST", "/policy", admin, k, body, NULL) == 201,
+	    "the repeated add did not replay");
+	TH_CHECK(&T,
+	    api("POST", "/policy", admin, newkey(), body, &j) == 409
+	        && strcmp(jstr(j, "error.code"), "version_exists") == 0,
+	    "a duplicate version was not refused");
+	json_decref(j);
+	TH_CHECK(&T,
+	    api("GET", "/policy", other, NULL, NULL, &j) == 200
+	        && json_array_size(json_object_get(j, "versions")) == 2
+	        && strcmp(jstr(j, "in_force"), "2026-01") == 0
+	        && strcmp(jstr(j, "urban_rural_ratio"), "1.32") == 0,
+	    "the future version took force early");
+	json_decref(j);
+	/* immutable in the database too */
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+	    "UPDATE %s.policy_version SET urban_min_fen = 1", S);
+	PGresult *r = PQexec(T.pg, sql);
+	TH_CHECK(&T, PQresultStatus(r) == PGRES_FATAL_ERROR,
+	    "a policy version could be updated");
+	PQclear(r);
+	/* A case accepted tomorrow is computed under the new version. */
+	struct app a;
+	app_init(&a, "app-future", tomorrow);
+	send_submitted(&a);
+	send_verification(&a, true, 1);
+	send_investigation(&a);
+	wait_stage(a.id, "VILLAGE_REVIEW");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.cases WHERE case_id ="
+	        " 'app-future' AND policy_version = 'v-next' AND"
+	        " (computation->>'standard_fen')::bigint = 90000 AND"
+	        " monthly_amount_fen = 80000",
+	        S)
+	        == 1,
+	    "the case was not computed under the version in force then");
+	free(today);
+	free(tomorrow);
+	free(admin);
+	free(other);
+	printf("policy versions: seeded, added, immutable, applied by date\n");
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		void (*fn)(void);
+	} scenarios[] = {
+		{ "shuffled", shuffled },
+		{ "held", held },
+		{ "steps", steps },
+		{ "duties", duties },
+		{ "overdue", overdue },
+		{ "policy", policy },
+	};
+	if (argc != 2) {
+		fprintf(stderr, "usage: approval_scenarios SCENARIO\n");
+		return 2;
+	}
+	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
+		if (strcmp(argv[1], scenarios[i].name) == 0) {
+			th_init(&T, scenarios[i].name);
+			uint64_t t0 = th_now_ms();
+			scenarios[i].fn();
+			th_fini(&T);
+			sn_auth_close(AUTH);
+			printf("PASS %s (%llu ms)\n", scenarios[i].name,
+			    (unsigned long long) (th_now_ms() - t0));
+			return 0;
+		}
+	}
+	fprintf(stderr, "no scenario %s\n", argv[1]);
+	return 2;
+}
