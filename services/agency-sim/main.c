@@ -1,0 +1,136 @@
+/*
+ * agency-sim: one process that answers as all eight agencies over the
+ * agency protocol (sn/agency/v1/agency.proto, NNG req/rep), for the local
+ * run and the tests. A real agency adapter replaces it by its URL alone.
+ * Runs on sn_service_main (no publishing, no following) for /healthz,
+ * /readyz and /metrics; see server.h for the answers and the metrics,
+ * records.h for the records.
+ *
+ * Settings (besides sn/service.h's; a bad or missing one exits 2):
+ *   SN_AGENCY_<AGENCY>_URL       where each agency listens (required);
+ *                                <AGENCY> is PUBLIC_SECURITY,
+ *                                HUMAN_RESOURCES, HOUSING, VEHICLES,
+ *                                MARKET, TAX, BANKS, PROVIDENT_FUND
+ *   SN_AGENCY_SIM_FIXTURE        JSON file of exact records by identity
+ *                                number (optional)
+ *   SN_AGENCY_SIM_SLOW_MS_<AGENCY>  delay before each answer (0)
+ *   SN_AGENCY_SIM_FAIL_<AGENCY>  1: answer REPLY_ERROR (0)
+ *   SN_AGENCY_SIM_DOWN_<AGENCY>  1: never answer (0)
+ *   SN_AGENCY_SIM_CONTEXTS       requests served at once per agency (256)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "records.h"
+#include "server.h"
+#include "sn/config.h"
+#include "sn/log.h"
+#include "sn/service.h"
+
+static agency_sim_config   cfg;
+static agency_sim_fixture *fixture;
+static agency_sim_server  *server;
+static const char         *fixture_path;
+
+static char *
+read_file(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	size_t cap = 4096, len = 0;
+	char  *buf = malloc(cap);
+	size_t n;
+	while (buf != NULL && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+		len += n;
+		if (cap - len < 2) {
+			char *bigger = realloc(buf, cap * 2);
+			if (bigger == NULL) {
+				free(buf);
+				buf = NULL;
+				break;
+			}
+			buf = bigger;
+			cap *= 2;
+		}
+	}
+	fclose(f);
+	if (buf != NULL)
+		buf[len] = '\0';
+	return buf;
+}
+
+static sn_err
+setup(sn_service *svc, void *arg)
+{
+	(void) arg;
+	if (fixture_path != NULL) {
+		char *text = read_file(fixture_path);
+		char  err[256];
+		if (text == NULL) {
+			sn_log(SN_LOG_ERROR, "cannot read the fixture", "path",
+			    fixture_path, NULL);
+			return SN_EIO;
+		}
+		sn_err e = agency_sim_fixture_parse(text, &fixture, err,
+		    sizeof(err));
+		free(text);
+		if (e != SN_OK) {
+			sn_log(SN_LOG_ERROR, "bad fixture", "path",
+			    fixture_path, "error", err, NULL);
+			return e;
+		}
+		char n[24];
+		snprintf(n, sizeof(n), "%zu", agency_sim_fixture_count(fixture));
+		sn_log(SN_LOG_INFO, "fixture loaded", "records", n, NULL);
+	}
+	cfg.fixture = fixture;
+	sn_err e = agency_sim_server_open(&server, sn_service_metrics(svc),
+	    &cfg);
+	if (e != SN_OK) {
+		agency_sim_fixture_free(fixture);
+		fixture = NULL;
+	}
+	return e;
+}
+
+static void
+teardown(sn_service *svc, void *arg)
+{
+	(void) svc;
+	(void) arg;
+	agency_sim_server_close(server);
+	server = NULL;
+	agency_sim_fixture_free(fixture);
+	fixture = NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const sn_service_def def = { .name = "agency-sim",
+		.setup = setup, .teardown = teardown };
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--probe") == 0)
+			return sn_service_main(argc, argv, &def);
+	static char names[AGENCY_SIM_NAGENCIES][4][64];
+	for (int i = 0; i < AGENCY_SIM_NAGENCIES; i++) {
+		const char *a = agency_sim_agency_env(i);
+		snprintf(names[i][0], 64, "SN_AGENCY_%s_URL", a);
+		snprintf(names[i][1], 64, "SN_AGENCY_SIM_SLOW_MS_%s", a);
+		snprintf(names[i][2], 64, "SN_AGENCY_SIM_FAIL_%s", a);
+		snprintf(names[i][3], 64, "SN_AGENCY_SIM_DOWN_%s", a);
+		cfg.agencies[i].url = sn_config_url(names[i][0], NULL);
+		cfg.agencies[i].slow_ms =
+		    (uint32_t) sn_config_int(names[i][1], 0, 0, 600000);
+		cfg.agencies[i].fail = sn_config_bool(names[i][2], false);
+		cfg.agencies[i].down = sn_config_bool(names[i][3], false);
+	}
+	cfg.contexts = (int) sn_config_int("SN_AGENCY_SIM_CONTEXTS", 256, 1,
+	    4096);
+	fixture_path = sn_config_str("SN_AGENCY_SIM_FIXTURE", "");
+	if (fixture_path[0] == '\0')
+		fixture_path = NULL;
+	return sn_service_main(argc, argv, &def);
+}

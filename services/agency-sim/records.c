@@ -1,0 +1,300 @@
+/*
+ * agency-sim/records.c - see records.h.
+ */
+#include "records.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const envs[AGENCY_SIM_NAGENCIES] = { "PUBLIC_SECURITY",
+	"HUMAN_RESOURCES", "HOUSING", "VEHICLES", "MARKET", "TAX", "BANKS",
+	"PROVIDENT_FUND" };
+static const char *const names[AGENCY_SIM_NAGENCIES] = { "public_security",
+	"human_resources", "housing", "vehicles", "market", "tax", "banks",
+	"provident_fund" };
+
+const char *
+agency_sim_agency_env(int index)
+{
+	return index >= 0 && index < AGENCY_SIM_NAGENCIES ? envs[index] : NULL;
+}
+
+const char *
+agency_sim_agency_name(int index)
+{
+	return index >= 0 && index < AGENCY_SIM_NAGENCIES ? names[index] : NULL;
+}
+
+static uint64_t
+splitmix(uint64_t x)
+{
+	x += UINT64_C(0x9e3779b97f4a7c15);
+	x = (x ^ (x >> 30)) * UINT64_C(0xbf58476d1ce4e5b9);
+	x = (x ^ (x >> 27)) * UINT64_C(0x94d049bb133111eb);
+	return x ^ (x >> 31);
+}
+
+/* Draws from one person's stream of numbers. */
+typedef struct stream {
+	uint64_t state;
+} stream;
+
+static uint64_t
+next(stream *s)
+{
+	s->state += UINT64_C(0x9e3779b97f4a7c15);
+	return splitmix(s->state);
+}
+
+static unsigned
+pct(stream *s)
+{
+	return (unsigned) (next(s) % 100u);
+}
+
+/* Whole yuan in [lo, hi], as fen. */
+static int64_t
+yuan(stream *s, int64_t lo, int64_t hi)
+{
+	return (lo + (int64_t) (next(s) % (uint64_t) (hi - lo + 1))) * 100;
+}
+
+void
+agency_sim_record_derive(const char *id, agency_sim_record *out)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	for (const char *p = id; *p; p++) {
+		h ^= (unsigned char) *p;
+		h *= UINT64_C(0x100000001b3);
+	}
+	stream s = { splitmix(h) };
+	agency_sim_record r;
+	memset(&r, 0, sizeof(r));
+	/* Every field draws the same number of values whatever came
+	 * before, so changing one rule does not shift the others. */
+	unsigned r1  = pct(&s), r2 = pct(&s);
+	r.registered = r1 >= 1 || r2 >= 50; /* 99.5 % */
+	r.alive      = pct(&s) >= 1;
+
+	unsigned w   = pct(&s);
+	int64_t  lo  = yuan(&s, 1500, 4500), hi = yuan(&s, 4500, 12000);
+	r.wages_fen  = w < 55 ? 0 : w < 85 ? lo : hi;
+	int birth    = 0;
+	if (strlen(id) == 18)
+		birth = (id[6] - '0') * 1000 + (id[7] - '0') * 100 +
+		    (id[8] - '0') * 10 + (id[9] - '0');
+	unsigned pp   = pct(&s);
+	int64_t  pens = yuan(&s, 1000, 3500);
+	r.pension_fen = birth > 0 && birth < 1965 && pp < 60 ? pens : 0;
+	unsigned up   = pct(&s);
+	int64_t  unem = yuan(&s, 1000, 1800);
+	r.unemployment_fen = up < 3 ? unem : 0;
+	r.social_insurance =
+	    r.wages_fen > 0 || r.pension_fen > 0 || r.unemployment_fen > 0;
+
+	unsigned hp = pct(&s);
+	r.homes     = hp < 77 ? 0 : hp < 97 ? 1 : 2;
+	r.vehicles        = pct(&s) < 4 ? 1 : 0;
+	r.exempt_vehicles = pct(&s) < 2 ? 1 : 0;
+	unsigned bp       = pct(&s);
+	int64_t  cap      = yuan(&s, 10000, 500000);
+	r.businesses           = bp < 3 ? 1 : 0;
+	r.business_capital_fen = bp < 3 ? cap : 0;
+
+	unsigned tp    = pct(&s);
+	int64_t  extra = yuan(&s, 1000, 5000);
+	r.taxed_income_fen = r.wages_fen + (r.wages_fen > 0 && tp < 5 ? extra : 0);
+
+	unsigned dp  = pct(&s);
+	int64_t  d0  = yuan(&s, 0, 5000), d1 = yuan(&s, 5000, 50000),
+	        d2   = yuan(&s, 50000, 300000);
+	r.deposits_fen = dp < 70 ? d0 : dp < 95 ? d1 : d2;
+	unsigned fp    = pct(&s);
+	int64_t  fa    = yuan(&s, 10000, 100000);
+	r.financial_assets_fen = fp < 5 ? fa : 0;
+
+	unsigned pf = pct(&s);
+	int64_t  pb = yuan(&s, 5000, 80000);
+	if (r.wages_fen > 0 && pf < 60) {
+		r.pf_balance_fen = pb;
+		r.pf_monthly_fen = r.wages_fen * 24 / 100;
+	}
+	*out = r;
+}
+
+struct entry {
+	char              id[32];
+	agency_sim_record rec;
+};
+
+struct agency_sim_fixture {
+	struct entry *entries; /* sorted by id */
+	size_t        n;
+};
+
+static int
+cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *) a)->id,
+	    ((const struct entry *) b)->id);
+}
+
+/* Sets one field from JSON; false if the key or the value is wrong. */
+static bool
+set_field(agency_sim_record *r, const char *key, json_t *v)
+{
+	static const struct {
+		const char *name;
+		size_t      off;
+		char        type; /* b bool, i int32, l int64 */
+	} fields[] = {
+		{ "registered", offsetof(agency_sim_record, registered), 'b' },
+		{ "alive", offsetof(agency_sim_record, alive), 'b' },
+		{ "wages_fen", offsetof(agency_sim_record, wages_fen), 'l' },
+		{ "pension_fen", offsetof(agency_sim_record, pension_fen), 'l' },
+		{ "unemployment_benefit_fen",
+		    offsetof(agency_sim_record, unemployment_fen), 'l' },
+		{ "social_insurance",
+		    offsetof(agency_sim_record, social_insurance), 'b' },
+		{ "homes", offsetof(agency_sim_record, homes), 'i' },
+		{ "vehicles", offsetof(agency_sim_record, vehicles), 'i' },
+		{ "exempt_vehicles",
+		    offsetof(agency_sim_record, exempt_vehicles), 'i' },
+		{ "businesses", offsetof(agency_sim_record, businesses), 'i' },
+		{ "business_capital_fen",
+		    offsetof(agency_sim_record, business_capital_fen), 'l' },
+		{ "taxed_income_fen",
+		    offsetof(agency_sim_record, taxed_income_fen), 'l' },
+		{ "deposits_fen", offsetof(agency_sim_record, deposits_fen),
+		    'l' },
+		{ "financial_assets_fen",
+		    offsetof(agency_sim_record, financial_assets_fen), 'l' },
+		{ "provident_fund_balance_fen",
+		    offsetof(agency_sim_record, pf_balance_fen), 'l' },
+		{ "provident_fund_monthly_fen",
+		    offsetof(agency_sim_record, pf_monthly_fen), 'l' },
+	};
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (strcmp(fields[i].name, key) != 0)
+			continue;
+		char *p = (char *) r + fields[i].off;
+		if (fields[i].type == 'b') {
+			if (!json_is_boolean(v))
+				return false;
+			*(bool *) p = json_is_true(v);
+			return true;
+		}
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			return false;
+		json_int_t x = json_integer_value(v);
+		if (fields[i].type == 'i') {
+			if (x > INT32_MAX)
+				return false;
+			*(int32_t *) p = (int32_t) x;
+		} else {
+			*(int64_t *) p = (int64_t) x;
+		}
+		return true;
+	}
+	return false;
+}
+
+sn_err
+agency_sim_fixture_parse(const char *text, agency_sim_fixture **out,
+    char *err, size_t cap)
+{
+	json_error_t je;
+	json_t      *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
+	if (root == NULL) {
+		snprintf(err, cap, "line %d: %s", je.line, je.text);
+		return SN_EINVAL;
+	}
+	if (!json_is_object(root)) {
+		snprintf(err, cap, "the fixture must be a JSON object");
+		json_decref(root);
+		return SN_EINVAL;
+	}
+	agency_sim_fixture *f = calloc(1, sizeof(*f));
+	size_t              n = json_object_size(root);
+	if (f == NULL ||
+	    (f->entries = calloc(n ? n : 1, sizeof(*f->entries))) == NULL) {
+		free(f);
+		json_decref(root);
+		return SN_ENOMEM;
+	}
+	const char *id;
+	json_t     *rec;
+	json_object_foreach(root, id, rec)
+	{
+		struct entry *e = &f->entries[f->n];
+		if (strlen(id) == 0 || strlen(id) >= sizeof(e->id) ||
+		    !json_is_object(rec)) {
+			snprintf(err, cap, "%.40s: expected an identity number"
+			                   " and an object", id);
+			goto fail;
+		}
+		snprintf(e->id, sizeof(e->id), "%s", id);
+		memset(&e->rec, 0, sizeof(e->rec));
+		e->rec.registered = true;
+		e->rec.alive      = true;
+		const char *key;
+		json_t     *v;
+		json_object_foreach(rec, key, v)
+		{
+			if (!set_field(&e->rec, key, v)) {
+				snprintf(err, cap, "%.40s.%.60s: unknown field or"
+				                   " bad value", id, key);
+				goto fail;
+			}
+		}
+		f->n++;
+	}
+	qsort(f->entries, f->n, sizeof(*f->entries), cmp_entry);
+	json_decref(root);
+	*out = f;
+	return SN_OK;
+fail:
+	json_decref(root);
+	agency_sim_fixture_free(f);
+	return SN_EINVAL;
+}
+
+const agency_sim_record *
+agency_sim_fixture_find(const agency_sim_fixture *f, const char *id)
+{
+	if (f == NULL || f->n == 0 || strlen(id) >= sizeof(f->entries[0].id))
+		return NULL;
+	struct entry key;
+	snprintf(key.id, sizeof(key.id), "%s", id);
+	const struct entry *e =
+	    bsearch(&key, f->entries, f->n, sizeof(*f->entries), cmp_entry);
+	return e != NULL ? &e->rec : NULL;
+}
+
+size_t
+agency_sim_fixture_count(const agency_sim_fixture *f)
+{
+	return f != NULL ? f->n : 0;
+}
+
+void
+agency_sim_fixture_free(agency_sim_fixture *f)
+{
+	if (f == NULL)
+		return;
+	free(f->entries);
+	free(f);
+}
+
+void
+agency_sim_record_get(const agency_sim_fixture *f, const char *id,
+    agency_sim_record *out)
+{
+	const agency_sim_record *r = agency_sim_fixture_find(f, id);
+	if (r != NULL)
+		*out = *r;
+	else
+		agency_sim_record_derive(id, out);
+}

@@ -1,0 +1,825 @@
+/*
+ * verification/handlers.c - see handlers.h.
+ *
+ * Ownership: a round (one check being asked) belongs to the verification
+ * that started it, on its list, until its transaction's done callback
+ * (or verification_close) frees it. Answers arriving for a round are
+ * copied into it; the agency client's buffers are only borrowed.
+ */
+#include "handlers.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sn/assist/v1/application.pb-c.h"
+#include "sn/assist/v1/case.pb-c.h"
+#include "sn/idnum.h"
+#include "sn/log.h"
+#include "store.h"
+
+#define APP_ID_MAX  127
+#define CONSENT_MAX 127
+
+typedef struct round round;
+
+struct verification {
+	sn_service            *svc;
+	sn_db                 *db;
+	sn_bus                *bus;
+	verification_config    cfg;
+	verification_agencies *agencies;
+	uv_timer_t             scan_timer;
+	bool                   scanning, rescan, stopping;
+	round                 *rounds;
+	int                    nrounds;
+	sn_counter            *rounds_total[2]; /* complete, incomplete */
+	sn_counter            *published[2];
+	sn_gauge              *inflight;
+};
+
+/* One agency's final answer within a round, owned by the round. */
+struct slot {
+	bool     asked, done;
+	int      outcome;
+	uint32_t tries;
+	uint64_t latency_ms;
+	char     error[256];
+	char     answered_at[64];
+	uint8_t *reply;
+	size_t   reply_len;
+	char    *records_json;
+};
+
+struct round {
+	verification *v;
+	round        *prev, *next;
+	verification_due due;
+	int              attempt; /* this round's number */
+	int              pending; /* agencies still being asked */
+	struct slot      slots[VERIFICATION_NAGENCIES];
+};
+
+static void scan_kick(verification *v);
+
+/* ---- events in ---------------------------------------------------------- */
+
+static bool
+codes_ok(const Sn__Assist__V1__Household *h)
+{
+	return h != NULL && sn_auth_juris_valid(h->village_code) &&
+	    strlen(h->village_code) == 12 && strlen(h->district_code) == 6 &&
+	    strlen(h->township_code) == 9 &&
+	    strncmp(h->village_code, h->township_code, 9) == 0 &&
+	    strncmp(h->township_code, h->district_code, 6) == 0;
+}
+
+static void
+on_commit_kick(void *arg)
+{
+	scan_kick(arg);
+}
+
+/*
+ * Records the check for one event; members and codes already checked.
+ * Without consent, records it unasked and publishes INCOMPLETE now.
+ */
+static sn_err
+record_check(verification *v, sn_tx *tx, verification_check_new *c)
+{
+	bool   consent = c->consent_reference[0] != '\0';
+	sn_err err;
+	if (!consent) {
+		char masked[SN_LOG_MASK_MAX];
+		sn_log(SN_LOG_WARN,
+		    "check without a consent reference: no agency is asked",
+		    "application_id", c->application_id, "applicant",
+		    sn_log_mask_idnum(c->ids[0], masked), NULL);
+		c->status  = "incomplete";
+		c->attempt = 1;
+		c->reason  = "no consent reference: no agency was asked";
+	}
+	if ((err = verification_store_check_insert(tx, c)) != SN_OK)
+		return err;
+	if (consent)
+		return sn_tx_on_commit(tx, on_commit_kick, v);
+
+	if ((err = verification_store_outcome_unasked(tx, c->source_event)) !=
+	    SN_OK)
+		return err;
+	char *names[VERIFICATION_NAGENCIES];
+	for (int i = 0; i < VERIFICATION_NAGENCIES; i++)
+		names[i] = (char *) verification_agency_name(i);
+	Sn__Assist__V1__VerificationCompleted vc =
+	    SN__ASSIST__V1__VERIFICATION_COMPLETED__INIT;
+	vc.application_id     = (char *) c->application_id;
+	vc.status             = SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_INCOMPLETE;
+	vc.n_missing_agencies = VERIFICATION_NAGENCIES;
+	vc.missing_agencies   = names;
+	vc.attempt            = 1;
+	uint8_t buf[512];
+	size_t  len = sn__assist__v1__verification_completed__get_packed_size(&vc);
+	if (len > sizeof(buf))
+		return SN_ERANGE;
+	sn__assist__v1__verification_completed__pack(&vc, buf);
+	sn_event_out out = { .type = "verification.completed",
+		.subject = c->application_id, .actor = "system",
+		.schema_version = 1, .data = buf, .len = len };
+	sn_counter_add(v->published[1], 1);
+	return sn_bus_append(v->bus, tx, &out);
+}
+
+static sn_err
+members_ok(Sn__Assist__V1__Member *const *members, size_t n,
+    const char **ids)
+{
+	if (n < 1 || n > VERIFICATION_MAX_MEMBERS)
+		return SN_EPROTO;
+	for (size_t i = 0; i < n; i++) {
+		if (members[i] == NULL || !sn_idnum_valid(members[i]->id_number))
+			return SN_EPROTO;
+		ids[i] = members[i]->id_number;
+	}
+	return SN_OK;
+}
+
+static sn_err
+on_submitted(sn_tx *tx, const sn_event *ev, void *arg)
+{
+	verification *v = arg;
+	Sn__Assist__V1__ApplicationSubmitted *a =
+	    sn__assist__v1__application_submitted__unpack(
+	        NULL, ev->len, ev->data);
+	if (a == NULL)
+		return SN_EPROTO;
+	sn_err      err = SN_EPROTO;
+	const char *ids[VERIFICATION_MAX_MEMBERS];
+	const Sn__Assist__V1__Income      *inc = a->declared_income;
+	const Sn__Assist__V1__Expenditure *exp = a->declared_expenditure;
+	const char *consent = a->consent != NULL ? a->consent->reference : "";
+	if (a->application_id[0] == '\0' ||
+	    strlen(a->application_id) > APP_ID_MAX ||
+	    strlen(consent) > CONSENT_MAX || !codes_ok(a->household) ||
+	    members_ok(a->members, a->n_members, ids) != SN_OK)
+		goto out;
+	verification_check_new c = { .source_event = ev->id,
+		.kind = "application",
+		.application_id = a->application_id,
+		.review_id = "",
+		.consent_reference = consent,
+		.ids = ids,
+		.members = (int) a->n_members,
+		.has_declaration = true,
+		.district_code = a->household->district_code,
+		.township_code = a->household->township_code,
+		.village_code = a->household->village_code,
+		.status = "pending",
+		.attempt = 0,
+		.reason = "" };
+	if (inc != NULL) {
+		c.declared.wages_fen    = inc->wages_fen;
+		c.declared.business_fen = inc->business_fen;
+		c.declared.pensions_fen = inc->pensions_fen;
+		c.declared.other_fen    = inc->other_fen;
+	}
+	if (exp != NULL) {
+		c.declared.medical_fen    = exp->medical_fen;
+		c.declared.education_fen  = exp->education_fen;
+		c.declared.housing_fen    = exp->housing_fen;
+		c.declared.employment_fen = exp->employment_costs_fen;
+	}
+	/* The rules refuse what no household declares; refuse it here,
+	 * where it can be skipped, rather than in every round. */
+	verification_person zero[VERIFICATION_MAX_MEMBERS];
+	memset(zero, 0, sizeof(zero));
+	verification_input  in = { .members = c.members,
+		 .has_declaration = true, .declared = c.declared,
+		 .persons = zero };
+	verification_result r;
+	if (verification_rules_evaluate(&in, &r) != SN_OK)
+		goto out;
+	err = record_check(v, tx, &c);
+out:
+	if (err == SN_EPROTO)
+		sn_log(SN_LOG_WARN, "malformed application.submitted skipped",
+		    "event_id", ev->id, NULL);
+	sn__assist__v1__application_submitted__free_unpacked(a, NULL);
+	return err;
+}
+
+static sn_err
+on_review(sn_tx *tx, const sn_event *ev, void *arg)
+{
+	verification *v = arg;
+	Sn__Assist__V1__ReviewRequested *a =
+	    sn__assist__v1__review_requested__unpack(NULL, ev->len, ev->data);
+	if (a == NULL)
+		return SN_EPROTO;
+	sn_err      err = SN_EPROTO;
+	const char *ids[VERIFICATION_MAX_MEMBERS];
+	const char *consent = a->consent != NULL ? a->consent->reference : "";
+	if (a->application_id[0] == '\0' ||
+	    strlen(a->application_id) > APP_ID_MAX ||
+	    strlen(consent) > CONSENT_MAX || !codes_ok(a->household) ||
+	    members_ok(a->members, a->n_members, ids) != SN_OK) {
+		sn_log(SN_LOG_WARN, "malformed review.requested skipped",
+		    "event_id", ev->id, NULL);
+		goto out;
+	}
+	verification_check_new c = { .source_event = ev->id,
+		.kind = "review",
+		.application_id = a->application_id,
+		.review_id = a->review_id,
+		.consent_reference = consent,
+		.ids = ids,
+		.members = (int) a->n_members,
+		.has_declaration = false,
+		.district_code = a->household->district_code,
+		.township_code = a->household->township_code,
+		.village_code = a->household->village_code,
+		.status = "pending",
+		.attempt = 0,
+		.reason = "" };
+	err = record_check(v, tx, &c);
+out:
+	sn__assist__v1__review_requested__free_unpacked(a, NULL);
+	return err;
+}
+
+/* ---- rounds ------------------------------------------------------------- */
+
+static void
+round_free(round *r)
+{
+	verification *v = r->v;
+	if (r->prev != NULL)
+		r->prev->next = r->next;
+	else
+		v->rounds = r->next;
+	if (r->next != NULL)
+		r->next->prev = r->prev;
+	v->nrounds--;
+	sn_gauge_set(v->inflight, v->nrounds);
+	for (int i = 0; i < VERIFICATION_NAGENCIES; i++) {
+		free(r->slots[i].reply);
+		free(r->slots[i].records_json);
+	}
+	free(r);
+}
+
+/* The figures of one agency in a record, as JSON. */
+static json_t *
+record_json(int agency, const char *id, const verification_person *p)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "id_number", json_string(id));
+	switch (agency) {
+	case VERIFICATION_PUBLIC_SECURITY:
+		json_object_set_new(o, "registered", json_boolean(p->registered));
+		json_object_set_new(o, "alive", json_boolean(p->alive));
+		break;
+	case VERIFICATION_HUMAN_RESOURCES:
+		json_object_set_new(o, "wages_fen", json_integer(p->wages_fen));
+		json_object_set_new(o, "pension_fen", json_integer(p->pension_fen));
+		json_object_set_new(o, "unemployment_benefit_fen",
+		    json_integer(p->unemployment_fen));
+		json_object_set_new(o, "social_insurance",
+		    json_boolean(p->social_insurance));
+		break;
+	case VERIFICATION_HOUSING:
+		json_object_set_new(o, "homes", json_integer(p->homes));
+		break;
+	case VERIFICATION_VEHICLES:
+		json_object_set_new(o, "vehicles", json_integer(p->vehicles));
+		json_object_set_new(o, "exempt_vehicles",
+		    json_integer(p->exempt_vehicles));
+		break;
+	case VERIFICATION_MARKET:
+		json_object_set_new(o, "businesses", json_integer(p->businesses));
+		json_object_set_new(o, "business_capital_fen",
+		    json_integer(p->business_capital_fen));
+		break;
+	case VERIFICATION_TAX:
+		json_object_set_new(o, "taxed_income_fen",
+		    json_integer(p->taxed_income_fen));
+		break;
+	case VERIFICATION_BANKS:
+		json_object_set_new(o, "deposits_fen", json_integer(p->deposits_fen));
+		json_object_set_new(o, "financial_assets_fen",
+		    json_integer(p->financial_fen));
+		break;
+	case VERIFICATION_PROVIDENT_FUND:
+		json_object_set_new(o, "provident_fund_balance_fen",
+		    json_integer(p->pf_balance_fen));
+		json_object_set_new(o, "provident_fund_monthly_fen",
+		    json_integer(p->pf_monthly_fen));
+		break;
+	default:
+		break;
+	}
+	return o;
+}
+
+static void round_finish(round *r);
+
+static void
+on_answer(const verification_answer *ans, void *arg)
+{
+	round       *r = arg;
+	struct slot *s = &r->slots[ans->agency];
+	s->done        = true;
+	s->outcome     = ans->outcome;
+	s->tries       = ans->tries;
+	s->latency_ms  = ans->latency_ms;
+	snprintf(s->error, sizeof(s->error), "%s", ans->error);
+	snprintf(s->answered_at, sizeof(s->answered_at), "%s",
+	    ans->answered_at);
+	if (ans->reply != NULL) {
+		s->reply = malloc(ans->reply_len ? ans->reply_len : 1);
+		if (s->reply == NULL)
+			abort();
+		memcpy(s->reply, ans->reply, ans->reply_len);
+		s->reply_len = ans->reply_len;
+	}
+	json_t *recs = json_array();
+	for (size_t i = 0; i < ans->npersons; i++)
+		json_array_append_new(recs, record_json(ans->agency,
+		    r->due.ids[i], &ans->persons[i]));
+	s->records_json = json_dumps(recs, JSON_COMPACT);
+	json_decref(recs);
+	if (s->records_json == NULL)
+		abort();
+	if (ans->outcome != VERIFICATION_OUTCOME_OK) {
+		char masked[SN_LOG_MASK_MAX];
+		sn_log(SN_LOG_WARN, "agency did not answer", "agency",
+		    verification_agency_name(ans->agency), "outcome",
+		    verification_outcome_name(ans->outcome), "error",
+		    ans->error, "application_id", r->due.application_id,
+		    "applicant", sn_log_mask_idnum(r->due.ids[0], masked),
+		    NULL);
+	}
+	if (--r->pending == 0)
+		round_finish(r);
+}
+
+static json_t *
+facts_json(const verification_facts *f)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "members", json_integer(f->members));
+	json_object_set_new(o, "gross_income_fen",
+	    json_integer(f->gross_income_fen));
+	json_object_set_new(o, "income_per_member_fen",
+	    json_integer(f->income_per_member_fen));
+	json_object_set_new(o, "rigid_expenditure_per_member_fen",
+	    json_integer(f->rigid_expenditure_per_member_fen));
+	json_object_set_new(o, "net_per_member_fen",
+	    json_integer(f->net_per_member_fen));
+	json_object_set_new(o, "financial_assets_fen",
+	    json_integer(f->financial_assets_fen));
+	json_object_set_new(o, "financial_assets_per_member_fen",
+	    json_integer(f->financial_assets_per_member_fen));
+	json_object_set_new(o, "homes", json_integer(f->homes));
+	json_object_set_new(o, "vehicles", json_integer(f->vehicles));
+	json_object_set_new(o, "exempt_vehicles",
+	    json_integer(f->exempt_vehicles));
+	json_object_set_new(o, "business_capital_fen",
+	    json_integer(f->business_capital_fen));
+	json_object_set_new(o, "deceased_members",
+	    json_integer(f->deceased_members));
+	json_object_set_new(o, "all_registered",
+	    json_boolean(f->all_registered));
+	return o;
+}
+
+static char *
+dump(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	if (s == NULL)
+		abort();
+	return s;
+}
+
+/* Publishes and records the outcome; the tx is committed by the caller. */
+static sn_err
+conclude(round *r, sn_tx *tx, const verification_result *res)
+{
+	verification *v        = r->v;
+	bool          complete = res->complete;
+	bool          publish  = complete || r->attempt == 1;
+	int64_t       retry    = -1;
+	if (!complete && r->attempt < v->cfg.max_attempts)
+		retry = v->cfg.retry_ms;
+
+	const char *names[VERIFICATION_NAGENCIES];
+	for (int i = 0; i < res->nmissing; i++)
+		names[i] = verification_agency_name(res->missing[i]);
+	char missing[256];
+	verification_store_array(names, (size_t) res->nmissing, missing,
+	    sizeof(missing));
+	char *facts = complete ? dump(facts_json(&res->facts)) : NULL;
+	json_t *disc = json_array();
+	for (int i = 0; i < res->ndiscrepancies; i++) {
+		const verification_discrepancy *d = &res->discrepancies[i];
+		json_t *o = json_object();
+		json_object_set_new(o, "field", json_string(d->field));
+		json_object_set_new(o, "declared_fen",
+		    json_integer(d->declared_fen));
+		json_object_set_new(o, "reported_fen",
+		    json_integer(d->reported_fen));
+		json_object_set_new(o, "agency",
+		    json_string(verification_agency_name(d->agency)));
+		json_array_append_new(disc, o);
+	}
+	char  *discs  = dump(disc);
+	const char *status = complete ? "complete" : "incomplete";
+	sn_err err = verification_store_outcome_put(tx, r->due.check_id,
+	    r->attempt, status, missing, facts, discs, publish);
+	if (err == SN_OK)
+		err = verification_store_check_finish(tx, r->due.check_id,
+		    status, r->attempt, r->due.attempt, retry, NULL, NULL);
+	free(facts);
+	free(discs);
+	if (err != SN_OK || !publish)
+		return err;
+
+	Sn__Assist__V1__VerificationCompleted vc =
+	    SN__ASSIST__V1__VERIFICATION_COMPLETED__INIT;
+	Sn__Assist__V1__HouseholdFacts hf = SN__ASSIST__V1__HOUSEHOLD_FACTS__INIT;
+	Sn__Assist__V1__Discrepancy    dv[VERIFICATION_MAX_DISCREPANCIES];
+	Sn__Assist__V1__Discrepancy   *dp[VERIFICATION_MAX_DISCREPANCIES];
+	vc.application_id     = r->due.application_id;
+	vc.status             = complete
+	                ? SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_COMPLETE
+	                : SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_INCOMPLETE;
+	vc.n_missing_agencies = (size_t) res->nmissing;
+	vc.missing_agencies   = (char **) names;
+	vc.attempt            = r->attempt;
+	if (complete) {
+		const verification_facts *f = &res->facts;
+		hf.members                          = f->members;
+		hf.gross_income_fen                 = f->gross_income_fen;
+		hf.income_per_member_fen            = f->income_per_member_fen;
+		hf.rigid_expenditure_per_member_fen =
+		    f->rigid_expenditure_per_member_fen;
+		hf.net_per_member_fen              = f->net_per_member_fen;
+		hf.financial_assets_fen            = f->financial_assets_fen;
+		hf.financial_assets_per_member_fen =
+		    f->financial_assets_per_member_fen;
+		hf.homes                = f->homes;
+		hf.vehicles             = f->vehicles;
+		hf.exempt_vehicles      = f->exempt_vehicles;
+		hf.business_capital_fen = f->business_capital_fen;
+		hf.deceased_members     = f->deceased_members;
+		hf.all_registered       = f->all_registered;
+		vc.facts                = &hf;
+	}
+	for (int i = 0; i < res->ndiscrepancies; i++) {
+		const verification_discrepancy *d = &res->discrepancies[i];
+		sn__assist__v1__discrepancy__init(&dv[i]);
+		dv[i].field        = (char *) d->field;
+		dv[i].declared_fen = d->declared_fen;
+		dv[i].reported_fen = d->reported_fen;
+		dv[i].agency       = (char *) verification_agency_name(d->agency);
+		dp[i]              = &dv[i];
+	}
+	vc.n_discrepancies = (size_t) res->ndiscrepancies;
+	vc.discrepancies   = dp;
+	uint8_t buf[2048];
+	size_t  len = sn__assist__v1__verification_completed__get_packed_size(&vc);
+	if (len > sizeof(buf))
+		return SN_ERANGE;
+	sn__assist__v1__verification_completed__pack(&vc, buf);
+	sn_event_out out = { .type = "verification.completed",
+		.subject = r->due.application_id, .actor = "system",
+		.schema_version = 1, .data = buf, .len = len };
+	return sn_bus_append(v->bus, tx, &out);
+}
+
+static void
+on_ok_replies(sn_tx *tx, PGresult *res, void *arg)
+{
+	round              *r = arg;
+	verification_person persons[VERIFICATION_MAX_MEMBERS];
+	memset(persons, 0, sizeof(persons));
+	verification_input in = { .members = r->due.members,
+		.has_declaration = r->due.has_declaration,
+		.declared = r->due.declared, .persons = persons };
+	for (int i = 0; i < PQntuples(res); i++) {
+		int a = verification_agency_from_name(PQgetvalue(res, i, 0));
+		if (a < 0)
+			continue;
+		if (verification_agencies_decode(a,
+		        (const char *const *) r->due.ids,
+		        (size_t) r->due.members,
+		        (const uint8_t *) PQgetvalue(res, i, 1),
+		        (size_t) PQgetlength(res, i, 1), persons) != SN_OK) {
+			sn_log(SN_LOG_ERROR, "a stored answer does not decode",
+			    "agency", verification_agency_name(a), NULL);
+			continue; /* counted as missing */
+		}
+		in.answered[a] = true;
+	}
+	verification_result result;
+	sn_err              err = verification_rules_evaluate(&in, &result);
+	if (err == SN_OK)
+		err = conclude(r, tx, &result);
+	if (err != SN_OK) {
+		sn_tx_rollback(tx, err);
+		return;
+	}
+	sn_counter_add(r->v->rounds_total[result.complete ? 0 : 1], 1);
+	if (result.complete || r->attempt == 1)
+		sn_counter_add(r->v->published[result.complete ? 0 : 1], 1);
+	sn_tx_commit(tx);
+}
+
+static void
+finish_begin(sn_tx *tx, void *arg)
+{
+	round *r = arg;
+	for (int a = 0; a < VERIFICATION_NAGENCIES; a++) {
+		struct slot *s = &r->slots[a];
+		if (!s->asked)
+			continue;
+		verification_answer_row row = { .check_id = r->due.check_id,
+			.agency = a, .attempt = r->attempt,
+			.outcome = verification_outcome_name(s->outcome),
+			.tries = s->tries, .latency_ms = s->latency_ms,
+			.agency_answered_at = s->answered_at,
+			.error = s->error, .reply = s->reply,
+			.reply_len = s->reply_len,
+			.records_json = s->records_json ? s->records_json : "[]" };
+		if (verification_store_answer_put(tx, &row) != SN_OK) {
+			sn_tx_rollback(tx, SN_EDB);
+			return;
+		}
+	}
+	if (verification_store_ok_replies(tx, r->due.check_id, on_ok_replies,
+	        r) != SN_OK)
+		sn_tx_rollback(tx, SN_EDB);
+}
+
+static void
+finish_done(sn_err err, void *arg)
+{
+	round        *r = arg;
+	verification *v = r->v;
+	if (err != SN_OK) {
+		char id[24];
+		snprintf(id, sizeof(id), "%" PRId64, r->due.check_id);
+		/* A lost race (another round recorded this attempt) is a
+		 * conflict; anything else leaves the check due for a scan. */
+		sn_log(err == SN_ECONFLICT ? SN_LOG_INFO : SN_LOG_WARN,
+		    "round not recorded", "check_id", id, "application_id",
+		    r->due.application_id, "error", sn_strerror(err), NULL);
+	}
+	round_free(r);
+	if (err == SN_OK)
+		scan_kick(v);
+}
+
+static void
+round_finish(round *r)
+{
+	if (r->v->stopping) {
+		/* Not recorded: the check stays due and is asked again. */
+		round_free(r);
+		return;
+	}
+	sn_db_tx(r->v->db, finish_begin, finish_done, r);
+}
+
+static void
+round_start(verification *v, const verification_due *d)
+{
+	round *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		abort();
+	r->v   = v;
+	r->due = *d;
+	/* ids point into the copy's own buffer. */
+	for (int i = 0; i < d->members; i++)
+		r->due.ids[i] = r->due.idbuf + (d->ids[i] - d->idbuf);
+	r->attempt = d->attempt + 1;
+	r->next    = v->rounds;
+	if (v->rounds != NULL)
+		v->rounds->prev = r;
+	v->rounds = r;
+	v->nrounds++;
+	sn_gauge_set(v->inflight, v->nrounds);
+
+	char rid[96];
+	r->pending = 1; /* held while asking, so no answer finishes early */
+	for (int a = 0; a < VERIFICATION_NAGENCIES; a++) {
+		if (d->answered[a])
+			continue;
+		snprintf(rid, sizeof(rid), "%" PRId64 "-%d-%s", d->check_id,
+		    r->attempt, verification_agency_name(a));
+		r->slots[a].asked = true;
+		r->pending++;
+		sn_err err = verification_agencies_ask(v->agencies, a, rid,
+		    r->due.consent, (const char *const *) r->due.ids,
+		    (size_t) r->due.members, on_answer, r);
+		if (err != SN_OK) {
+			/* Recorded as unreachable: missing, never zero. */
+			verification_answer ans = { .agency = a,
+				.outcome = VERIFICATION_OUTCOME_UNREACHABLE,
+				.error = sn_strerror(err), .answered_at = "" };
+			on_answer(&ans, r);
+		}
+	}
+	if (--r->pending == 0)
+		round_finish(r);
+}
+
+/* ---- scan --------------------------------------------------------------- */
+
+static bool
+in_flight(const verification *v, int64_t check_id)
+{
+	for (const round *r = v->rounds; r != NULL; r = r->next)
+		if (r->due.check_id == check_id)
+			return true;
+	return false;
+}
+
+static void
+on_scan(sn_err err, const verification_due *rows, size_t n, void *arg)
+{
+	verification *v = arg;
+	v->scanning     = false;
+	if (err != SN_OK || v->stopping)
+		return;
+	size_t started = 0;
+	for (size_t i = 0; i < n && v->nrounds < v->cfg.max_rounds; i++) {
+		if (in_flight(v, rows[i].check_id))
+			continue;
+		if (rows[i].consent[0] == '\0')
+			continue; /* recorded unasked; never due */
+		round_start(v, &rows[i]);
+		started++;
+	}
+	/* A full page may hide more: look again once rounds finish. */
+	if (v->rescan || (started > 0 && n >= (size_t) v->cfg.max_rounds)) {
+		v->rescan = false;
+		scan_kick(v);
+	}
+}
+
+static void
+scan_kick(verification *v)
+{
+	if (v->stopping)
+		return;
+	if (v->scanning) {
+		v->rescan = true;
+		return;
+	}
+	if (v->nrounds >= v->cfg.max_rounds)
+		return; /* a finishing round kicks again */
+	v->scanning = true;
+	/* Rounds in flight are still pending in the table: read past them. */
+	verification_store_scan(
+	    v->db, v->cfg.max_rounds + v->nrounds, on_scan, v);
+}
+
+static void
+on_scan_timer(uv_timer_t *t)
+{
+	scan_kick(t->data);
+}
+
+/* ---- HTTP --------------------------------------------------------------- */
+
+static void
+on_view(sn_err err, const char *json, const char *village, void *arg)
+{
+	sn_http_req *req = arg;
+	if (err != SN_OK) {
+		sn_http_reply_error(req, 503, "unavailable",
+		    "the database did not answer", NULL);
+		return;
+	}
+	/* Outside the caller's jurisdiction reads as absent: no leak of
+	 * which applications exist elsewhere. */
+	if (json == NULL ||
+	    !sn_auth_within(sn_http_principal(req), village)) {
+		sn_http_reply_error(req, 404, "not_found",
+		    "no check for this application", "application_id");
+		return;
+	}
+	json_error_t je;
+	json_t      *body = json_loads(json, 0, &je);
+	if (body == NULL) {
+		sn_http_reply_error(req, 500, "internal",
+		    "the check could not be read", NULL);
+		return;
+	}
+	sn_http_reply_json(req, 200, body);
+}
+
+static void
+get_check(sn_http_req *req, void *arg)
+{
+	verification *v  = arg;
+	const char   *id = sn_http_param(req, "application_id");
+	if (id == NULL || id[0] == '\0' || strlen(id) > APP_ID_MAX) {
+		sn_http_reply_error(req, 400, "invalid_application_id",
+		    "an application id of 1 to 127 characters",
+		    "application_id");
+		return;
+	}
+	verification_store_view(v->db, id, on_view, req);
+}
+
+/* ---- lifecycle ---------------------------------------------------------- */
+
+sn_err
+verification_open(verification **out, sn_service *svc,
+    const verification_config *cfg)
+{
+	verification *v = calloc(1, sizeof(*v));
+	if (v == NULL)
+		return SN_ENOMEM;
+	v->svc = svc;
+	v->db  = sn_service_db(svc);
+	v->bus = sn_service_bus(svc);
+	v->cfg = *cfg;
+	sn_metrics *m = sn_service_metrics(svc);
+	static const char *const st[2] = { "status=\"complete\"",
+		"status=\"incomplete\"" };
+	for (int i = 0; i < 2; i++) {
+		v->rounds_total[i] = sn_metrics_counter(m,
+		    "sn_verification_rounds_total",
+		    "Rounds of agency questions recorded, by outcome", st[i]);
+		v->published[i] = sn_metrics_counter(m,
+		    "sn_verification_published_total",
+		    "verification.completed events written, by status", st[i]);
+	}
+	v->inflight = sn_metrics_gauge(m, "sn_verification_rounds_inflight",
+	    "Checks being asked now", NULL);
+	if (v->inflight == NULL || v->published[1] == NULL) {
+		free(v);
+		return SN_ENOMEM;
+	}
+	sn_err err = verification_agencies_open(&v->agencies,
+	    sn_service_loop(svc), m, &cfg->agencies);
+	if (err != SN_OK) {
+		free(v);
+		return err;
+	}
+	sn_bus *bus = v->bus;
+	if ((err = sn_bus_on(bus, "intake", "application.submitted",
+	         on_submitted, v)) != SN_OK ||
+	    (err = sn_bus_on(bus, "approval", "review.requested", on_review,
+	         v)) != SN_OK ||
+	    (err = sn_http_route(sn_service_http(svc), "GET",
+	         "/checks/{application_id}", 0,
+	         "village_reviewer,township_officer,district_officer,"
+	         "district_admin",
+	         get_check, v)) != SN_OK) {
+		verification_agencies_close(v->agencies);
+		free(v);
+		return err;
+	}
+	uv_timer_init(sn_loop_uv(sn_service_loop(svc)), &v->scan_timer);
+	v->scan_timer.data = v;
+	uint64_t period    = (uint64_t) cfg->scan_ms;
+	uv_timer_start(&v->scan_timer, on_scan_timer, 0, period);
+	*out = v;
+	return SN_OK;
+}
+
+void
+verification_stop(verification *v)
+{
+	if (v == NULL)
+		return;
+	v->stopping = true;
+	uv_timer_stop(&v->scan_timer);
+}
+
+static void
+on_timer_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+void
+verification_close(verification *v)
+{
+	if (v == NULL)
+		return;
+	v->stopping = true;
+	verification_agencies_close(v->agencies);
+	v->agencies = NULL;
+	/* sn_service calls this only once the pool is idle, so no round is
+	 * inside a transaction: every one left is still asking. */
+	while (v->rounds != NULL)
+		round_free(v->rounds);
+	uv_close((uv_handle_t *) &v->scan_timer, on_timer_closed);
+}

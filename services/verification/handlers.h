@@ -1,0 +1,79 @@
+/*
+ * verification/handlers.h - what comes into verification and what it
+ * does about it: the events it follows, the rounds of agency questions
+ * they start, and its HTTP API.
+ *
+ * Events in (sn_bus_on):
+ *   intake   "application.submitted" (ApplicationSubmitted)
+ *   approval "review.requested"      (ReviewRequested)
+ * Each records a check in the handler's transaction (members' identity
+ * numbers, consent reference, declaration, household codes). A check
+ * without a consent reference is never asked: it is recorded INCOMPLETE
+ * with every agency missing, published at once, and logged (intake
+ * refuses such applications, so this is a guard).
+ *
+ * Rounds. After the commit, a scan (also run every SN_VERIFICATION_SCAN_MS
+ * and at start, so nothing recorded is forgotten across restarts) picks
+ * checks that are pending or whose retry is due, and starts a round for
+ * each (at most SN_VERIFICATION_MAX_ROUNDS at once): the agencies without
+ * an OK answer yet are asked at the same time (agencies.h). When all
+ * have answered or given up, one transaction stores every answer of the
+ * round (one row per agency per attempt), computes the facts (rules.h)
+ * from the latest OK answer of each agency, records the outcome, moves
+ * the check, and publishes "verification.completed":
+ *   - round 1, always (COMPLETE, or INCOMPLETE naming missing_agencies,
+ *     without facts);
+ *   - a later round only when it completes (COMPLETE, attempt = round);
+ *     a retry that is still incomplete is recorded but not published
+ *     again.
+ * An incomplete check is retried after SN_VERIFICATION_RETRY_MS, for at
+ * most SN_VERIFICATION_MAX_ATTEMPTS rounds in all. The outcome row's
+ * (check, attempt) key makes a round that lost a race roll back.
+ *
+ * HTTP: GET /checks/{application_id} (village_reviewer, township_officer,
+ * district_officer, district_admin; only within the caller's
+ * jurisdiction, by the household's village code, else 404): the latest
+ * check of the application with its status, attempts, facts,
+ * discrepancies, rounds and every agency answer.
+ *
+ * Metrics (besides agencies.h's): sn_verification_rounds_total{status},
+ * sn_verification_rounds_inflight, sn_verification_published_total{status}.
+ *
+ * Everything runs on the loop thread.
+ */
+#ifndef VERIFICATION_HANDLERS_H
+#define VERIFICATION_HANDLERS_H
+
+#include <stdint.h>
+
+#include "agencies.h"
+#include "sn/err.h"
+#include "sn/service.h"
+
+typedef struct verification_config {
+	verification_agencies_config agencies;
+	int64_t retry_ms;     /* SN_VERIFICATION_RETRY_MS */
+	int     max_attempts; /* SN_VERIFICATION_MAX_ATTEMPTS */
+	int     max_rounds;   /* SN_VERIFICATION_MAX_ROUNDS */
+	int64_t scan_ms;      /* SN_VERIFICATION_SCAN_MS */
+} verification_config;
+
+typedef struct verification verification;
+
+/*
+ * Opens the agency client, registers the event handlers and the route,
+ * and starts the scan timer. cfg is copied. Call from the service's
+ * setup; on failure nothing is left open.
+ */
+sn_err verification_open(verification **out, sn_service *svc,
+    const verification_config *cfg);
+
+/* Stops starting rounds (a shutdown started). */
+void verification_stop(verification *v);
+
+/* Closes the agency client (rounds in flight are dropped: their checks
+ * stay pending and are asked again after a restart), the timer, and
+ * frees v once its handles are closed. NULL: no-op. */
+void verification_close(verification *v);
+
+#endif /* VERIFICATION_HANDLERS_H */

@@ -1,0 +1,91 @@
+/*
+ * verification: the economic check of a household (家庭经济状况核对).
+ * Wiring only; see handlers.h for what it does.
+ *
+ * Settings (besides sn/service.h's; a bad or missing one exits 2):
+ *   SN_AGENCY_PUBLIC_SECURITY_URL, SN_AGENCY_HUMAN_RESOURCES_URL,
+ *   SN_AGENCY_HOUSING_URL, SN_AGENCY_VEHICLES_URL, SN_AGENCY_MARKET_URL,
+ *   SN_AGENCY_TAX_URL, SN_AGENCY_BANKS_URL, SN_AGENCY_PROVIDENT_FUND_URL
+ *                       NNG URLs of the agencies' adapters (required)
+ *   SN_VERIFICATION_AGENCY_TIMEOUT_MS  deadline of one try (2000)
+ *   SN_VERIFICATION_AGENCY_RETRIES     tries after the first (3)
+ *   SN_VERIFICATION_AGENCY_BACKOFF_MS  wait before the first retry,
+ *                                      doubling after each (200)
+ *   SN_VERIFICATION_RETRY_MS   when an incomplete check's missing
+ *                              agencies are asked again (60000)
+ *   SN_VERIFICATION_MAX_ATTEMPTS  rounds per check at most (10)
+ *   SN_VERIFICATION_MAX_ROUNDS    checks asked at the same time (256)
+ *   SN_VERIFICATION_SCAN_MS   how often due checks are looked for (1000)
+ * Follows intake and approval (SN_INTAKE_*_URL, SN_APPROVAL_*_URL);
+ * publishes as "verification" (SN_VERIFICATION_*_URL); needs
+ * SN_TOKEN_KEY for its API.
+ */
+#include <stdio.h>
+
+#include "handlers.h"
+#include "sn/config.h"
+#include "sn/service.h"
+
+static verification_config cfg;
+static verification       *ver;
+
+static void
+on_stop(void *arg)
+{
+	(void) arg;
+	verification_stop(ver);
+}
+
+static sn_err
+setup(sn_service *svc, void *arg)
+{
+	(void) arg;
+	sn_err err = verification_open(&ver, svc, &cfg);
+	if (err != SN_OK)
+		return err;
+	return sn_loop_on_stop(sn_service_loop(svc), on_stop, NULL);
+}
+
+static void
+teardown(sn_service *svc, void *arg)
+{
+	(void) svc;
+	(void) arg;
+	verification_close(ver);
+	ver = NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const char *const follows[] = { "intake", "approval", NULL };
+	static const sn_service_def def    = { .name = "verification",
+		   .publishes = true, .needs_auth = true, .follows = follows,
+		   .setup = setup, .teardown = teardown };
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] == '-' && argv[i][1] == '-' &&
+		    argv[i][2] == 'p') /* --probe needs nothing else */
+			return sn_service_main(argc, argv, &def);
+
+	static char names[VERIFICATION_NAGENCIES][64];
+	for (int i = 0; i < VERIFICATION_NAGENCIES; i++) {
+		snprintf(names[i], sizeof(names[i]), "SN_AGENCY_%s_URL",
+		    verification_agency_env(i));
+		cfg.agencies.urls[i] = sn_config_url(names[i], NULL);
+	}
+	cfg.agencies.timeout_ms = (uint32_t) sn_config_int(
+	    "SN_VERIFICATION_AGENCY_TIMEOUT_MS", 2000, 1, 600000);
+	cfg.agencies.retries = (uint32_t) sn_config_int(
+	    "SN_VERIFICATION_AGENCY_RETRIES", 3, 0, 20);
+	cfg.agencies.backoff_ms = (uint32_t) sn_config_int(
+	    "SN_VERIFICATION_AGENCY_BACKOFF_MS", 200, 0, 60000);
+	cfg.retry_ms = sn_config_int(
+	    "SN_VERIFICATION_RETRY_MS", 60000, 10, 86400000);
+	cfg.max_attempts = (int) sn_config_int(
+	    "SN_VERIFICATION_MAX_ATTEMPTS", 10, 1, 1000);
+	cfg.max_rounds = (int) sn_config_int(
+	    "SN_VERIFICATION_MAX_ROUNDS", 256, 1, 10000);
+	cfg.scan_ms = sn_config_int("SN_VERIFICATION_SCAN_MS", 1000, 10,
+	    600000);
+	return sn_service_main(argc, argv, &def);
+}

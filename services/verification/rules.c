@@ -1,0 +1,180 @@
+/*
+ * verification/rules.c - see rules.h. Every bound is checked before any
+ * sum, so the arithmetic below cannot overflow: at most
+ * VERIFICATION_MAX_MEMBERS figures of at most VERIFICATION_MAX_FEN each.
+ */
+#include "rules.h"
+
+#include <string.h>
+
+static const char *const names[VERIFICATION_NAGENCIES] = {
+	"public_security", "human_resources", "housing", "vehicles", "market",
+	"tax", "banks", "provident_fund",
+};
+
+static const char *const envs[VERIFICATION_NAGENCIES] = {
+	"PUBLIC_SECURITY", "HUMAN_RESOURCES", "HOUSING", "VEHICLES", "MARKET",
+	"TAX", "BANKS", "PROVIDENT_FUND",
+};
+
+const char *
+verification_agency_name(int agency)
+{
+	if (agency < 0 || agency >= VERIFICATION_NAGENCIES)
+		return NULL;
+	return names[agency];
+}
+
+int
+verification_agency_from_name(const char *name)
+{
+	for (int i = 0; name != NULL && i < VERIFICATION_NAGENCIES; i++)
+		if (strcmp(names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+verification_agency_env(int agency)
+{
+	if (agency < 0 || agency >= VERIFICATION_NAGENCIES)
+		return NULL;
+	return envs[agency];
+}
+
+static bool
+fen_ok(int64_t v)
+{
+	return v >= 0 && v <= VERIFICATION_MAX_FEN;
+}
+
+static bool
+count_ok(int32_t v)
+{
+	return v >= 0 && v <= VERIFICATION_MAX_COUNT;
+}
+
+bool
+verification_rules_person_valid(const verification_person *p)
+{
+	return p != NULL && fen_ok(p->wages_fen) && fen_ok(p->pension_fen) &&
+	    fen_ok(p->unemployment_fen) && count_ok(p->homes) &&
+	    count_ok(p->vehicles) && count_ok(p->exempt_vehicles) &&
+	    count_ok(p->businesses) && fen_ok(p->business_capital_fen) &&
+	    fen_ok(p->taxed_income_fen) && fen_ok(p->deposits_fen) &&
+	    fen_ok(p->financial_fen) && fen_ok(p->pf_balance_fen) &&
+	    fen_ok(p->pf_monthly_fen);
+}
+
+static bool
+declared_ok(const verification_declared *d)
+{
+	return fen_ok(d->wages_fen) && fen_ok(d->business_fen) &&
+	    fen_ok(d->pensions_fen) && fen_ok(d->other_fen) &&
+	    fen_ok(d->medical_fen) && fen_ok(d->education_fen) &&
+	    fen_ok(d->housing_fen) && fen_ok(d->employment_fen);
+}
+
+static void
+add_discrepancy(verification_result *r, const char *field, int64_t declared,
+    int64_t reported, int agency)
+{
+	if (declared == reported ||
+	    r->ndiscrepancies == VERIFICATION_MAX_DISCREPANCIES)
+		return;
+	verification_discrepancy *d = &r->discrepancies[r->ndiscrepancies++];
+	d->field        = field;
+	d->declared_fen = declared;
+	d->reported_fen = reported;
+	d->agency       = agency;
+}
+
+sn_err
+verification_rules_evaluate(
+    const verification_input *in, verification_result *out)
+{
+	if (in == NULL || out == NULL || in->members < 1 ||
+	    in->members > VERIFICATION_MAX_MEMBERS || in->persons == NULL ||
+	    !declared_ok(&in->declared))
+		return SN_EINVAL;
+	const bool *ans = in->answered;
+	for (int m = 0; m < in->members; m++)
+		if (!verification_rules_person_valid(&in->persons[m]))
+			return SN_EINVAL;
+
+	verification_result r;
+	memset(&r, 0, sizeof(r));
+	for (int a = 0; a < VERIFICATION_NAGENCIES; a++)
+		if (!ans[a])
+			r.missing[r.nmissing++] = a;
+	r.complete = r.nmissing == 0;
+
+	/* Household sums of what each agency reports. */
+	int64_t wages = 0, pensions = 0, taxed = 0, capital_sum = 0;
+	int32_t businesses = 0;
+	for (int m = 0; m < in->members; m++) {
+		const verification_person *p = &in->persons[m];
+		wages += p->wages_fen;
+		pensions += p->pension_fen;
+		taxed += p->taxed_income_fen;
+		businesses += p->businesses;
+		capital_sum += p->business_capital_fen;
+	}
+
+	static const verification_declared none;
+	const verification_declared *d =
+	    in->has_declaration ? &in->declared : &none;
+	if (in->has_declaration && ans[VERIFICATION_HUMAN_RESOURCES]) {
+		add_discrepancy(&r, "wages_fen", d->wages_fen, wages,
+		    VERIFICATION_HUMAN_RESOURCES);
+		add_discrepancy(&r, "pensions_fen", d->pensions_fen, pensions,
+		    VERIFICATION_HUMAN_RESOURCES);
+	}
+	if (in->has_declaration && ans[VERIFICATION_TAX])
+		add_discrepancy(&r, "taxed_income_fen",
+		    d->wages_fen + d->business_fen, taxed, VERIFICATION_TAX);
+	if (in->has_declaration && ans[VERIFICATION_MARKET] &&
+	    (d->business_fen > 0) != (businesses > 0))
+		add_discrepancy(&r, "business_fen", d->business_fen,
+		    capital_sum, VERIFICATION_MARKET);
+
+	if (r.complete) {
+		verification_facts *f = &r.facts;
+		int64_t gross = 0, financial = 0;
+		f->members        = in->members;
+		f->all_registered = true;
+		for (int m = 0; m < in->members; m++) {
+			const verification_person *p = &in->persons[m];
+			int64_t hr  = p->wages_fen + p->pension_fen;
+			int64_t emp = p->taxed_income_fen > hr
+			    ? p->taxed_income_fen
+			    : hr;
+			gross += emp + p->unemployment_fen;
+			financial += p->deposits_fen + p->financial_fen;
+			f->homes += p->homes;
+			f->vehicles += p->vehicles;
+			f->exempt_vehicles += p->exempt_vehicles;
+			if (p->business_capital_fen > f->business_capital_fen)
+				f->business_capital_fen =
+				    p->business_capital_fen;
+			if (!p->alive)
+				f->deceased_members++;
+			if (!p->registered)
+				f->all_registered = false;
+		}
+		int64_t n   = in->members;
+		int64_t exp = d->medical_fen + d->education_fen +
+		    d->housing_fen + d->employment_fen;
+		/* Every operand is non-negative: '/' is the floor. */
+		f->gross_income_fen                 = gross;
+		f->income_per_member_fen            = gross / n;
+		f->rigid_expenditure_per_member_fen = exp / n;
+		f->net_per_member_fen = f->income_per_member_fen -
+		    f->rigid_expenditure_per_member_fen;
+		f->financial_assets_fen            = financial;
+		f->financial_assets_per_member_fen = financial / n;
+		r.has_facts                        = true;
+	}
+	*out = r;
+	return SN_OK;
+}

@@ -1,0 +1,167 @@
+/*
+ * verification/rules.h - the household's economic facts from the
+ * agencies' answers (design section 6; issue 3 "verification").
+ *
+ * Pure: structs in, result out. No I/O, no clock, no allocation, no log;
+ * callable from any thread.
+ *
+ * The facts, per household and per month, in fen:
+ *   gross income  the sum over members of what the agencies report:
+ *                 max(wages + pension [human resources],
+ *                     taxed income [tax]) + unemployment benefit
+ *                 [human resources]. Tax's figure replaces wages+pension
+ *                 only when it is larger (income that human resources
+ *                 does not see). The provident fund's monthly deposit
+ *                 is not income. Declared business and other income
+ *                 are not added: G is what the agencies report; the
+ *                 declaration shows up in the discrepancies instead.
+ *   G             floor(gross / members)
+ *   D             floor(declared medical + education + housing +
+ *                 employment costs / members): agencies report no
+ *                 expenditure; the home visit checks the declaration.
+ *   C             G - D (may be negative)
+ *   financial assets  deposits + financial assets [banks], household
+ *                 total; per member floor(total / members). The
+ *                 provident fund balance is NOT counted: it can only be
+ *                 drawn for housing or at retirement, so it is not money
+ *                 the household can live on (policy's "24 x S" test is
+ *                 on liquid assets).
+ *   homes, vehicles (non-exempt), exempt vehicles: household totals.
+ *   business capital: the largest member's registered capital [market].
+ *   deceased members: members public security reports not alive.
+ *   all_registered: every member is in the household register.
+ *
+ * Status: COMPLETE only when all eight agencies answered; otherwise
+ * INCOMPLETE naming the missing ones, and NO facts are produced
+ * (has_facts false): a missing agency is never read as zero income or
+ * zero assets.
+ *
+ * Discrepancies (declared vs reported, whole household, only from
+ * agencies that answered; one entry per field whenever they differ):
+ *   wages_fen        declared wages      vs sum of wages       (human_resources)
+ *   pensions_fen     declared pensions   vs sum of pensions    (human_resources)
+ *   taxed_income_fen declared wages + business vs sum of taxed income (tax)
+ *   business_fen     declared business income vs registered capital
+ *                    (market), when one side says "a business" and the
+ *                    other says none (market reports capital, not income,
+ *                    so only presence is compared).
+ */
+#ifndef VERIFICATION_RULES_H
+#define VERIFICATION_RULES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sn/err.h"
+
+/* The agencies, in the order of the protocol's enum (value = index + 1). */
+typedef enum verification_agency {
+	VERIFICATION_PUBLIC_SECURITY = 0,
+	VERIFICATION_HUMAN_RESOURCES,
+	VERIFICATION_HOUSING,
+	VERIFICATION_VEHICLES,
+	VERIFICATION_MARKET,
+	VERIFICATION_TAX,
+	VERIFICATION_BANKS,
+	VERIFICATION_PROVIDENT_FUND,
+	VERIFICATION_NAGENCIES
+} verification_agency;
+
+/* Largest household handled (members per application). */
+#define VERIFICATION_MAX_MEMBERS 64
+
+/* Largest money figure an agency may report for one person, in fen
+ * (10^13 fen = 100 billion yuan); larger is a malformed answer. With
+ * VERIFICATION_MAX_MEMBERS no sum can overflow. */
+#define VERIFICATION_MAX_FEN INT64_C(10000000000000)
+/* Largest count (homes, vehicles, businesses) for one person. */
+#define VERIFICATION_MAX_COUNT 10000
+
+/* "public_security", ...; NULL for an out-of-range value. */
+const char *verification_agency_name(int agency);
+/* The agency whose name is name; -1 if none. */
+int verification_agency_from_name(const char *name);
+/* "PUBLIC_SECURITY", ... (for SN_AGENCY_<X>_URL); NULL if out of range. */
+const char *verification_agency_env(int agency);
+
+/* What the agencies say about one member; fields of agencies that did
+ * not answer are ignored. */
+typedef struct verification_person {
+	bool    registered, alive;                 /* public security */
+	int64_t wages_fen, pension_fen;            /* human resources */
+	int64_t unemployment_fen;
+	bool    social_insurance;
+	int32_t homes;                             /* housing */
+	int32_t vehicles, exempt_vehicles;         /* vehicles */
+	int32_t businesses;                        /* market */
+	int64_t business_capital_fen;
+	int64_t taxed_income_fen;                  /* tax */
+	int64_t deposits_fen, financial_fen;       /* banks */
+	int64_t pf_balance_fen, pf_monthly_fen;    /* provident fund */
+} verification_person;
+
+/* The household's declaration (monthly, whole household, fen). */
+typedef struct verification_declared {
+	int64_t wages_fen, business_fen, pensions_fen, other_fen;
+	int64_t medical_fen, education_fen, housing_fen, employment_fen;
+} verification_declared;
+
+typedef struct verification_input {
+	int                        members; /* 1..VERIFICATION_MAX_MEMBERS */
+	/* false for a periodic review, whose event carries no declaration:
+	 * D is then 0 and nothing is compared. */
+	bool                       has_declaration;
+	verification_declared      declared;
+	bool                       answered[VERIFICATION_NAGENCIES];
+	const verification_person *persons; /* members entries */
+} verification_input;
+
+typedef struct verification_facts {
+	int32_t members;
+	int64_t gross_income_fen;
+	int64_t income_per_member_fen;            /* G */
+	int64_t rigid_expenditure_per_member_fen; /* D */
+	int64_t net_per_member_fen;               /* C */
+	int64_t financial_assets_fen;
+	int64_t financial_assets_per_member_fen;
+	int32_t homes, vehicles, exempt_vehicles;
+	int64_t business_capital_fen;
+	int32_t deceased_members;
+	bool    all_registered;
+} verification_facts;
+
+typedef struct verification_discrepancy {
+	const char *field;  /* static string */
+	int64_t     declared_fen;
+	int64_t     reported_fen;
+	int         agency; /* verification_agency */
+} verification_discrepancy;
+
+#define VERIFICATION_MAX_DISCREPANCIES 4
+
+typedef struct verification_result {
+	bool                     complete;
+	int                      nmissing;
+	int                      missing[VERIFICATION_NAGENCIES];
+	bool                     has_facts; /* == complete */
+	verification_facts       facts;
+	int                      ndiscrepancies;
+	verification_discrepancy discrepancies[VERIFICATION_MAX_DISCREPANCIES];
+} verification_result;
+
+/*
+ * True if p holds only figures an agency can honestly report: money in
+ * 0..VERIFICATION_MAX_FEN, counts in 0..VERIFICATION_MAX_COUNT.
+ */
+bool verification_rules_person_valid(const verification_person *p);
+
+/*
+ * Computes the result. SN_EINVAL when members is out of range, a
+ * declared figure is negative or above VERIFICATION_MAX_FEN, or an
+ * answered agency's figure fails verification_rules_person_valid; out is
+ * then untouched.
+ */
+sn_err verification_rules_evaluate(
+    const verification_input *in, verification_result *out);
+
+#endif /* VERIFICATION_RULES_H */

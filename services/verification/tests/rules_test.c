@@ -1,0 +1,351 @@
+/*
+ * verification.rules: the facts computation (rules.h) by tables. A
+ * builder returns a passing household; each case breaks or changes one
+ * thing and states what the facts must be.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rules.h"
+
+static verification_person persons[VERIFICATION_MAX_MEMBERS + 1];
+
+/* Two members, every agency answered. Member 0 earns 3,000 yuan; member
+ * 1 has a 1,500 yuan pension and 1,000 yuan unemployment benefit. */
+static verification_input
+household(void)
+{
+	memset(persons, 0, sizeof(persons));
+	for (int i = 0; i <= VERIFICATION_MAX_MEMBERS; i++)
+		persons[i].registered = persons[i].alive = true;
+	persons[0].wages_fen        = 300000;
+	persons[0].taxed_income_fen = 300000;
+	persons[1].pension_fen      = 150000;
+	persons[1].unemployment_fen = 100000;
+	verification_input in = { .members = 2, .has_declaration = true,
+		.persons = persons };
+	in.declared.wages_fen      = 300000;
+	in.declared.pensions_fen   = 150000;
+	in.declared.medical_fen    = 20000;
+	in.declared.education_fen  = 10000;
+	in.declared.housing_fen    = 5001;
+	in.declared.employment_fen = 0;
+	for (int a = 0; a < VERIFICATION_NAGENCIES; a++)
+		in.answered[a] = true;
+	return in;
+}
+
+static verification_result
+eval(const verification_input *in)
+{
+	verification_result r;
+	assert_int_equal(verification_rules_evaluate(in, &r), SN_OK);
+	return r;
+}
+
+static void
+baseline_facts(void **state)
+{
+	(void) state;
+	verification_input  in = household();
+	verification_result r  = eval(&in);
+	assert_true(r.complete);
+	assert_true(r.has_facts);
+	assert_int_equal(r.nmissing, 0);
+	assert_int_equal(r.facts.members, 2);
+	/* 3000 + (1500 + 1000) yuan */
+	assert_int_equal(r.facts.gross_income_fen, 550000);
+	assert_int_equal(r.facts.income_per_member_fen, 275000);
+	/* (200 + 100 + 50.01) yuan / 2, rounded down to the fen */
+	assert_int_equal(r.facts.rigid_expenditure_per_member_fen, 17500);
+	assert_int_equal(r.facts.net_per_member_fen, 275000 - 17500);
+	assert_int_equal(r.ndiscrepancies, 0);
+	assert_true(r.facts.all_registered);
+	assert_int_equal(r.facts.deceased_members, 0);
+}
+
+/* Tax's figure replaces wages + pension only when larger. */
+static void
+tax_larger_or_not(void **state)
+{
+	(void) state;
+	static const struct {
+		int64_t wages, pension, taxed, want_gross_member0;
+	} rows[] = {
+		{ 300000, 0, 400000, 400000 },  /* tax sees more */
+		{ 300000, 0, 300000, 300000 },  /* equal */
+		{ 300000, 0, 299999, 300000 },  /* one fen less */
+		{ 300000, 50000, 340000, 350000 }, /* below wages+pension */
+		{ 300000, 50000, 350001, 350001 }, /* one fen above */
+		{ 0, 0, 0, 0 },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		verification_input in      = household();
+		persons[0].wages_fen        = rows[i].wages;
+		persons[0].pension_fen      = rows[i].pension;
+		persons[0].taxed_income_fen = rows[i].taxed;
+		verification_result r       = eval(&in);
+		assert_int_equal(r.facts.gross_income_fen,
+		    rows[i].want_gross_member0 + 250000);
+	}
+}
+
+/* The provident fund's monthly deposit is not income, and its balance
+ * is not a financial asset. */
+static void
+provident_fund_not_counted(void **state)
+{
+	(void) state;
+	verification_input in     = household();
+	persons[0].pf_monthly_fen = 72000;
+	persons[0].pf_balance_fen = 5000000;
+	verification_result r     = eval(&in);
+	assert_int_equal(r.facts.gross_income_fen, 550000);
+	assert_int_equal(r.facts.financial_assets_fen, 0);
+}
+
+/* Per-member figures round down to the fen. */
+static void
+floors(void **state)
+{
+	(void) state;
+	static const struct {
+		int     members;
+		int64_t wages0, housing;
+	} rows[] = {
+		{ 2, 50001, 0 }, { 3, 100, 2 }, { 3, 1, 3 }, { 1, 1, 1 },
+		{ 7, 699999, 13 },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		verification_input in = household();
+		in.members            = rows[i].members;
+		memset(&in.declared, 0, sizeof(in.declared));
+		in.declared.housing_fen = rows[i].housing;
+		for (int m = 0; m < in.members; m++)
+			persons[m] = (verification_person) { .registered = true,
+				.alive = true };
+		persons[0].wages_fen = rows[i].wages0;
+		verification_result r = eval(&in);
+		int64_t g = rows[i].wages0 / rows[i].members;
+		assert_int_equal(r.facts.income_per_member_fen, g);
+		assert_int_equal(r.facts.rigid_expenditure_per_member_fen,
+		    rows[i].housing / rows[i].members);
+		assert_int_equal(r.facts.net_per_member_fen,
+		    g - rows[i].housing / rows[i].members);
+	}
+}
+
+/* D above G gives a negative C, not a clamp. */
+static void
+net_negative(void **state)
+{
+	(void) state;
+	verification_input in  = household();
+	in.declared.medical_fen = 1000000;
+	verification_result r   = eval(&in);
+	assert_true(r.facts.net_per_member_fen < 0);
+	assert_int_equal(r.facts.net_per_member_fen,
+	    275000 - (1000000 + 10000 + 5001) / 2);
+}
+
+static void
+assets(void **state)
+{
+	(void) state;
+	verification_input in = household();
+	persons[0].deposits_fen         = 1000001;
+	persons[1].deposits_fen         = 2;
+	persons[1].financial_fen        = 500000;
+	persons[0].homes                = 1;
+	persons[1].homes                = 1;
+	persons[0].vehicles             = 1;
+	persons[1].exempt_vehicles      = 1;
+	persons[0].businesses           = 1;
+	persons[0].business_capital_fen = 3000000;
+	persons[1].businesses           = 2;
+	persons[1].business_capital_fen = 5000000;
+	verification_result r           = eval(&in);
+	assert_int_equal(r.facts.financial_assets_fen, 1500003);
+	assert_int_equal(r.facts.financial_assets_per_member_fen, 750001);
+	assert_int_equal(r.facts.homes, 2);
+	assert_int_equal(r.facts.vehicles, 1);
+	assert_int_equal(r.facts.exempt_vehicles, 1);
+	assert_int_equal(r.facts.business_capital_fen, 5000000);
+}
+
+static void
+public_security(void **state)
+{
+	(void) state;
+	verification_input in = household();
+	persons[1].alive      = false;
+	verification_result r = eval(&in);
+	assert_int_equal(r.facts.deceased_members, 1);
+	assert_true(r.facts.all_registered);
+	persons[0].registered = false;
+	r                     = eval(&in);
+	assert_false(r.facts.all_registered);
+}
+
+/* Any one agency missing: INCOMPLETE naming it, and no facts at all. */
+static void
+incomplete_never_zero(void **state)
+{
+	(void) state;
+	for (int a = 0; a < VERIFICATION_NAGENCIES; a++) {
+		verification_input in = household();
+		in.answered[a]        = false;
+		verification_result r = eval(&in);
+		assert_false(r.complete);
+		assert_false(r.has_facts);
+		assert_int_equal(r.nmissing, 1);
+		assert_int_equal(r.missing[0], a);
+		assert_int_equal(r.facts.gross_income_fen, 0);
+		assert_int_equal(r.facts.members, 0);
+	}
+	verification_input in = household();
+	for (int a = 0; a < VERIFICATION_NAGENCIES; a++)
+		in.answered[a] = false;
+	verification_result r = eval(&in);
+	assert_int_equal(r.nmissing, VERIFICATION_NAGENCIES);
+	assert_false(r.has_facts);
+}
+
+static void
+discrepancies(void **state)
+{
+	(void) state;
+	/* Wages declared lower than reported. */
+	verification_input in = household();
+	in.declared.wages_fen = 200000;
+	verification_result r = eval(&in);
+	assert_int_equal(r.ndiscrepancies, 2); /* wages and taxed income */
+	assert_string_equal(r.discrepancies[0].field, "wages_fen");
+	assert_int_equal(r.discrepancies[0].declared_fen, 200000);
+	assert_int_equal(r.discrepancies[0].reported_fen, 300000);
+	assert_int_equal(r.discrepancies[0].agency,
+	    VERIFICATION_HUMAN_RESOURCES);
+	assert_string_equal(r.discrepancies[1].field, "taxed_income_fen");
+	assert_int_equal(r.discrepancies[1].agency, VERIFICATION_TAX);
+
+	/* Pensions off by one fen. */
+	in                       = household();
+	in.declared.pensions_fen = 150001;
+	r                        = eval(&in);
+	assert_int_equal(r.ndiscrepancies, 1);
+	assert_string_equal(r.discrepancies[0].field, "pensions_fen");
+
+	/* A business the declaration does not mention, and the reverse. */
+	in                              = household();
+	persons[1].businesses           = 1;
+	persons[1].business_capital_fen = 1000000;
+	r                               = eval(&in);
+	assert_int_equal(r.ndiscrepancies, 1);
+	assert_string_equal(r.discrepancies[0].field, "business_fen");
+	assert_int_equal(r.discrepancies[0].reported_fen, 1000000);
+	assert_int_equal(r.discrepancies[0].agency, VERIFICATION_MARKET);
+	in                       = household();
+	in.declared.business_fen = 10000;
+	r                        = eval(&in);
+	/* taxed income (wages + business declared) differs as well */
+	assert_int_equal(r.ndiscrepancies, 2);
+	assert_string_equal(r.discrepancies[1].field, "business_fen");
+
+	/* Only agencies that answered are compared. */
+	in                                        = household();
+	in.declared.wages_fen                     = 1;
+	in.answered[VERIFICATION_HUMAN_RESOURCES] = false;
+	in.answered[VERIFICATION_TAX]             = false;
+	r                                         = eval(&in);
+	assert_int_equal(r.ndiscrepancies, 0);
+
+	/* A review carries no declaration: nothing compared, D is 0. */
+	in                    = household();
+	in.has_declaration    = false;
+	in.declared.wages_fen = 1;
+	r                     = eval(&in);
+	assert_int_equal(r.ndiscrepancies, 0);
+	assert_int_equal(r.facts.rigid_expenditure_per_member_fen, 0);
+}
+
+static void
+bounds(void **state)
+{
+	(void) state;
+	verification_result r;
+	verification_input  in = household();
+	in.members             = 0;
+	assert_int_equal(verification_rules_evaluate(&in, &r), SN_EINVAL);
+	in.members = VERIFICATION_MAX_MEMBERS + 1;
+	assert_int_equal(verification_rules_evaluate(&in, &r), SN_EINVAL);
+	in.members = VERIFICATION_MAX_MEMBERS;
+	assert_int_equal(verification_rules_evaluate(&in, &r), SN_OK);
+
+	in                    = household();
+	in.declared.other_fen = -1;
+	assert_int_equal(verification_rules_evaluate(&in, &r), SN_EINVAL);
+	in.declared.other_fen = VERIFICATION_MAX_FEN;
+	assert_int_equal(verification_rules_evaluate(&in, &r), SN_OK);
+
+	in                   = household();
+	persons[1].wages_fen = VERIFICATION_MAX_FEN + 1;
+	assert_int_equal(verification_rules_evaluate(&in, &r), SN_EINVAL);
+	/* The largest household at the largest figures does not overflow. */
+	in         = household();
+	in.members = VERIFICATION_MAX_MEMBERS;
+	for (int m = 0; m < in.members; m++) {
+		persons[m].wages_fen        = VERIFICATION_MAX_FEN;
+		persons[m].pension_fen      = VERIFICATION_MAX_FEN;
+		persons[m].unemployment_fen = VERIFICATION_MAX_FEN;
+		persons[m].deposits_fen     = VERIFICATION_MAX_FEN;
+		persons[m].financial_fen    = VERIFICATION_MAX_FEN;
+	}
+	r = eval(&in);
+	assert_int_equal(r.facts.gross_income_fen,
+	    3 * VERIFICATION_MAX_FEN * VERIFICATION_MAX_MEMBERS);
+	assert_int_equal(r.facts.income_per_member_fen,
+	    3 * VERIFICATION_MAX_FEN);
+	persons[0].homes = -1;
+	assert_int_equal(verification_rules_evaluate(&in, &r), SN_EINVAL);
+}
+
+static void
+names(void **state)
+{
+	(void) state;
+	for (int a = 0; a < VERIFICATION_NAGENCIES; a++) {
+		const char *n = verification_agency_name(a);
+		assert_non_null(n);
+		assert_int_equal(verification_agency_from_name(n), a);
+		assert_non_null(verification_agency_env(a));
+	}
+	assert_null(verification_agency_name(VERIFICATION_NAGENCIES));
+	assert_int_equal(verification_agency_from_name("police"), -1);
+	assert_string_equal(
+	    verification_agency_env(VERIFICATION_PROVIDENT_FUND),
+	    "PROVIDENT_FUND");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(baseline_facts),
+		cmocka_unit_test(tax_larger_or_not),
+		cmocka_unit_test(provident_fund_not_counted),
+		cmocka_unit_test(floors),
+		cmocka_unit_test(net_negative),
+		cmocka_unit_test(assets),
+		cmocka_unit_test(public_security),
+		cmocka_unit_test(incomplete_never_zero),
+		cmocka_unit_test(discrepancies),
+		cmocka_unit_test(bounds),
+		cmocka_unit_test(names),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
