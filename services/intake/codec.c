@@ -76,7 +76,7 @@ decode_household(const json_t *body, intake_app *a, intake_problem *pb)
 	static const char *const keys[] = { "registration", "district_code",
 		"township_code", "village_code", "address",
 		"has_able_supporter", NULL };
-	const json_t            *h;
+	const json_t            *h = NULL;
 	const char              *reg;
 	const char              *p = "household.";
 
@@ -154,7 +154,7 @@ decode_money(const json_t *body, intake_app *a, intake_problem *pb)
 		 "pensions_fen", "other_fen", NULL };
 	static const char *const out_keys[] = { "medical_fen",
 		"education_fen", "housing_fen", "employment_costs_fen", NULL };
-	const json_t            *in, *out;
+	const json_t            *in = NULL, *out = NULL;
 	const char              *pi = "declared_income.";
 	const char              *po = "declared_expenditure.";
 
@@ -183,7 +183,7 @@ decode_consent_payee(const json_t *body, intake_app *a, intake_problem *pb)
 	static const char *const pkeys[] = { "bank_code", "account_number",
 		"account_name", NULL };
 	const json_t            *c = json_object_get(body, "consent");
-	const json_t            *py;
+	const json_t            *py = NULL;
 
 	if (c != NULL && !json_is_null(c)) {
 		if (!json_is_object(c))
