@@ -429,6 +429,10 @@ sn_services_start() {
 	for x in "${SN_AGENCIES[@]}"; do
 		envs+=("SN_AGENCY_${x}_URL=ipc://$SN_RUN_DIR/agency-${x,,}.rep")
 	done
+	# agency-sim's fixture of exact records, when the caller made one.
+	if [[ -n ${SN_AGENCY_SIM_FIXTURE:-} ]]; then
+		envs+=("SN_AGENCY_SIM_FIXTURE=$SN_AGENCY_SIM_FIXTURE")
+	fi
 	# A service sees only its own settings: none of this shell's SN_*
 	# (the superuser's SN_TEST_DB_URL, the other roles' URLs).
 	for v in $(compgen -e); do
@@ -451,13 +455,17 @@ sn_services_start() {
 			return 1
 		fi
 		port=$(_sn_free_port $((port + 1)) "${_SN_SVC_PORTS[@]}") || return 1
+		# A service without migrations of its own (a simulator) gets
+		# an empty SN_SCHEMA_DIR: only the built-in tables.
+		local schema_dir="$SN_ROOT/services/$n/schema"
+		[[ -d $schema_dir ]] || schema_dir=""
 		own=("SN_DB_URL=${!url_var}"
 			"SN_DB_SCHEMA=$(_sn_ident "$n")"
 			"SN_HTTP_ADDR=127.0.0.1"
 			"SN_HTTP_PORT=$port"
 			"SN_TOKEN_KEY=$SN_TOKEN_KEY"
 			"SN_LOG_LEVEL=${SN_LOG_LEVEL:-info}"
-			"SN_SCHEMA_DIR=$SN_ROOT/services/$n/schema")
+			"SN_SCHEMA_DIR=$schema_dir")
 		if [[ ${SN_DETACH:-0} == 1 ]]; then
 			setsid env "${clean[@]}" "${envs[@]}" "${own[@]}" "$bin" </dev/null >"$log" 2>&1 &
 		else

@@ -1,0 +1,806 @@
+/*
+ * sn-district: a small district run through the whole application path,
+ * over the services' HTTP APIs, as its staff would do it. The README's
+ * first command runs it as the main job; with more households it is the
+ * application-path benchmark.
+ *
+ *   sn-district [--households N] [--townships T] [--villages V]
+ *               [--seed S] [--bench]
+ *
+ * It generates T townships of V villages each and N households with
+ * varied circumstances (registration, size, ages, labour capacity,
+ * disability, declared incomes and expenditures; agency-sim derives what
+ * the agencies know from each identity number), submits them to intake
+ * as clerks of their townships, has two investigators per village report
+ * every home visit, and has a village reviewer, a township officer and a
+ * district officer (all different people) take every case through the
+ * three approval steps. It prints the decisions by category and tier,
+ * with the monthly amounts and how long the cases took.
+ *
+ * `sn-district --fixture FILE` (same sizes and seed) writes instead the
+ * agencies' records of every generated person, for agency-sim
+ * (SN_AGENCY_SIM_FIXTURE), so that what the agencies report matches each
+ * household's circumstances: deploy/local/run does that first.
+ *
+ * Settings: SN_TOKEN_KEY (to issue the staff's tokens), and
+ * SN_INTAKE_HTTP_URL, SN_INVESTIGATION_HTTP_URL, SN_APPROVAL_HTTP_URL
+ * ("http://127.0.0.1:PORT", as deploy/local/run exports them).
+ */
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness.h"
+#include "sn/auth.h"
+#include "sn/idnum.h"
+#include "sn/money.h"
+
+#define DISTRICT "220103"
+#define MAX_TOWNSHIPS 9
+#define MAX_VILLAGES 99
+
+struct staff {
+	char user[64];
+	char token[2048];
+};
+
+struct app {
+	char     id[64];
+	char     village[32];
+	char     township[32];
+	uint64_t submitted_ms;
+	uint64_t decided_ms;
+	uint64_t filed_ms;
+	char    *body; /* the generated application, JSON */
+	int      tno;  /* township index */
+	int      state; /* 0 submitted, 1 reported, 2 reviewed, 3 confirmed, 4 filed, 5 ended */
+	char     category[24];
+	char     tier[16];
+	int64_t  amount_fen;
+	bool     approved;
+};
+
+static sn_auth *auth;
+static int      port_intake, port_invest, port_approval;
+static uint64_t rng = 88172645463325252ull;
+static int      nhouseholds = 500, ntownships = 2, nvillages = 5;
+static int      deadline_s  = 300;
+static struct app *apps;
+static pthread_mutex_t apps_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static uint64_t
+next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static int
+pick(int n)
+{
+	return (int) (next_rand() % (uint64_t) n);
+}
+
+static int
+port_of(const char *var)
+{
+	const char *url = getenv(var);
+	const char *colon;
+	if (url == NULL || (colon = strrchr(url, ':')) == NULL) {
+		fprintf(stderr, "sn-district: %s is not set (http://127.0.0.1:PORT)\n",
+		    var);
+		exit(2);
+	}
+	return atoi(colon + 1);
+}
+
+static void
+issue(struct staff *s, const char *user, const char *role, const char *juris,
+    const char *idn)
+{
+	sn_principal p;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.user, sizeof(p.user), "%s", user);
+	snprintf(p.role, sizeof(p.role), "%s", role);
+	snprintf(p.juris, sizeof(p.juris), "%s", juris);
+	if (idn != NULL)
+		snprintf(p.id_number, sizeof(p.id_number), "%s", idn);
+	char *tok;
+	if (sn_auth_issue(auth, &p, 24 * 3600, &tok) != SN_OK) {
+		fprintf(stderr, "sn-district: cannot issue a token for %s\n", user);
+		exit(1);
+	}
+	snprintf(s->user, sizeof(s->user), "%s", user);
+	snprintf(s->token, sizeof(s->token), "%s", tok);
+	free(tok);
+}
+
+/* Identity numbers handed out so far: a person appears in one household
+ * only (open addressing over the 17 digits read as a number). */
+static uint64_t *used;
+static size_t    nused_cap;
+
+static bool
+claim_number(uint64_t v)
+{
+	if (used == NULL) {
+		nused_cap = 1u << 20;
+		used      = calloc(nused_cap, sizeof(*used));
+	}
+	size_t i = (size_t) (v * 11400714819323198485ull) & (nused_cap - 1);
+	while (used[i] != 0) {
+		if (used[i] == v)
+			return false;
+		i = (i + 1) & (nused_cap - 1);
+	}
+	used[i] = v;
+	return true;
+}
+
+/* A valid identity number born on y-m-d in the district, never handed
+ * out before (the sequence part moves on until it is new). */
+static void
+make_idnum(char out[19], int y, int m, int d, int seq)
+{
+	char first[48];
+	for (int k = 0;; k++) {
+		snprintf(first, sizeof(first), "%s%04d%02d%02d%03d", DISTRICT,
+		    y % 10000, m % 100, d % 100, (seq + k) % 1000);
+		if (claim_number(strtoull(first, NULL, 10) + 1))
+			break;
+	}
+	memcpy(out, first, 17);
+	out[17] = sn_idnum_check_char(first);
+	out[18] = '\0';
+}
+
+/* One request with a JSON body (stolen, may be NULL); the answer parsed
+ * into *out when asked. Returns the status. */
+static int
+call(int port, const char *method, const char *path, const struct staff *s,
+    json_t *body, json_t **out)
+{
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	char  key[64];
+	snprintf(key, sizeof(key), "k%016llx", (unsigned long long) next_rand());
+	char *resp   = NULL;
+	int   status = th_http(NULL, port, method, path, s ? s->token : NULL,
+	      strcmp(method, "GET") == 0 ? NULL : key, text, &resp);
+	free(text);
+	json_decref(body);
+	if (out != NULL)
+		*out = resp ? json_loads(resp, 0, NULL) : NULL;
+	free(resp);
+	return status;
+}
+
+static const char *registrations[] = { "urban", "rural" };
+static const char *labours[]       = { "full", "partial", "none" };
+static const char *selfcare[]      = { "able", "partially_able", "unable" };
+
+/*
+ * The agencies' records of every generated person (agency-sim's fixture
+ * format), so that what the agencies know matches each household's
+ * circumstances: written by --fixture before the services start.
+ */
+static json_t *fixture;
+
+enum profile {
+	P_TEKUN,       /* nobody can work, no income, no supporter */
+	P_DIBAO,       /* income per member below the standard */
+	P_EXPENDITURE, /* above the standard, but medical costs pull it under */
+	P_LOW_INCOME,  /* between the standard and 1.5 times it */
+	P_ASSETS,      /* poor on paper, but two homes or a car */
+	P_ABOVE,       /* earns well above every threshold */
+};
+
+static enum profile
+pick_profile(void)
+{
+	int r = pick(100);
+	return r < 10 ? P_TEKUN
+	    : r < 45  ? P_DIBAO
+	    : r < 57  ? P_EXPENDITURE
+	    : r < 72  ? P_LOW_INCOME
+	    : r < 80  ? P_ASSETS
+	              : P_ABOVE;
+}
+
+/* One person's agency record: wages and the rest as the profile says. */
+static json_t *
+record(int64_t wages, int64_t pension, int homes, int vehicles,
+    int64_t deposits)
+{
+	return json_pack("{s:b, s:b, s:I, s:I, s:b, s:i, s:i, s:I, s:I}",
+	    "registered", 1, "alive", 1, "wages_fen", (json_int_t) wages,
+	    "pension_fen", (json_int_t) pension, "social_insurance",
+	    wages > 0 || pension > 0, "homes", homes, "vehicles", vehicles,
+	    "taxed_income_fen", (json_int_t) wages, "deposits_fen",
+	    (json_int_t) deposits);
+}
+
+static json_t *
+household(int h, const char *township, const char *village, const char *reg,
+    char first_id[19])
+{
+	enum profile pr      = pick_profile();
+	int          members = pr == P_TEKUN ? 1 + pick(2) : 1 + pick(5);
+	int64_t      S       = strcmp(reg, "urban") == 0 ? 83000 : 63000;
+	/* Monthly household income the agencies will report, by profile
+	 * (per member, in fen, against the standard S). */
+	int64_t per = 0, medical = 0;
+	switch (pr) {
+	case P_TEKUN:
+		per = 0;
+		break;
+	case P_DIBAO:
+	case P_ASSETS:
+		per = S * (20 + pick(70)) / 100;
+		break;
+	case P_EXPENDITURE:
+		per     = S * (105 + pick(30)) / 100;
+		medical = (per - S + S * (10 + pick(40)) / 100) * members;
+		break;
+	case P_LOW_INCOME:
+		per = S * (105 + pick(40)) / 100;
+		break;
+	case P_ABOVE:
+		per = S * (160 + pick(200)) / 100;
+		break;
+	}
+	int64_t income = per * members;
+	int64_t pension =
+	    pr == P_DIBAO && pick(3) == 0 ? income / 2 : 0; /* the elderly */
+	int64_t wages = income - pension;
+	json_t *ms    = json_array();
+	for (int i = 0; i < members; i++) {
+		int  y = i == 0 ? 1945 + pick(55) : 1950 + pick(70);
+		int  m = 1 + pick(12), d = 1 + pick(28);
+		char idn[19], birth[48];
+		make_idnum(idn, y, m, d, (h * 7 + i) % 1000);
+		snprintf(birth, sizeof(birth), "%04d-%02d-%02d", y, m, d);
+		if (i == 0)
+			memcpy(first_id, idn, 19);
+		bool earner = i == 0;
+		json_object_set_new(fixture, idn,
+		    record(earner ? wages : 0, earner ? pension : 0,
+		        i == 0 ? (pr == P_ASSETS && pick(2) ? 2 : pick(3) == 0)
+		               : 0,
+		        i == 0 && pr == P_ASSETS ? pick(2) : 0,
+		        i == 0 ? (int64_t) pick(300) * 1000 : 0));
+		const char *labour = pr == P_TEKUN ? "none"
+		    : i == 0 && wages > 0          ? "full"
+		                                   : labours[pick(3)];
+		json_array_append_new(ms,
+		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s}", "id_number",
+		        idn, "name", i == 0 ? "Applicant" : "Member", "relation",
+		        i == 0 ? "self" : (i == 1 ? "spouse" : "child"),
+		        "birth_date", birth, "labour_capacity", labour,
+		        "disability_grade",
+		        pr == P_TEKUN ? 1 + pick(4) : (pick(10) == 0 ? 3 : 0),
+		        "self_care",
+		        pr == P_TEKUN ? selfcare[1 + pick(2)] : selfcare[0]));
+	}
+	char addr[64];
+	snprintf(addr, sizeof(addr), "No. %d, village %s", h + 1, village);
+	/* Most declare what the agencies know; some declare less. */
+	int64_t declared = pick(8) == 0 ? wages * 3 / 4 : wages;
+	json_t *app      = json_pack(
+	         "{s:{s:s, s:s, s:s, s:s, s:s, s:b},"
+	         " s:o,"
+	         " s:{s:I, s:I, s:I, s:I},"
+	         " s:{s:I, s:I, s:I, s:I},"
+	         " s:{s:s, s:s},"
+	         " s:{s:s, s:s, s:s}}",
+	         "household", "registration", reg, "district_code", DISTRICT,
+	         "township_code", township, "village_code", village, "address",
+	         addr, "has_able_supporter", pr != P_TEKUN && pick(2) == 0,
+	         "members", ms, "declared_income", "wages_fen",
+	         (json_int_t) declared, "business_fen", (json_int_t) 0,
+	         "pensions_fen", (json_int_t) pension, "other_fen", (json_int_t) 0,
+	         "declared_expenditure", "medical_fen", (json_int_t) medical,
+	         "education_fen",
+	         (json_int_t) (pr == P_LOW_INCOME && pick(2) ? 15000 : 0),
+	         "housing_fen", (json_int_t) 0, "employment_costs_fen",
+	         (json_int_t) 0, "consent", "reference", "CONSENT", "signed_date",
+	         "2026-11-01", "payee", "bank_code", "RCB", "account_number",
+	         "6217000000000000000", "account_name", "Applicant");
+	char ref[48];
+	snprintf(ref, sizeof(ref), "CONSENT-%06d", h + 1);
+	json_object_set_new(json_object_get(app, "consent"), "reference",
+	    json_string(ref));
+	char acct[32];
+	snprintf(acct, sizeof(acct), "62170000%011d", h + 1);
+	json_object_set_new(json_object_get(app, "payee"), "account_number",
+	    json_string(acct));
+	return app;
+}
+
+static struct app *
+app_find(const char *id)
+{
+	for (int i = 0; i < nhouseholds; i++)
+		if (strcmp(apps[i].id, id) == 0)
+			return &apps[i];
+	return NULL;
+}
+
+static void
+code_of(char *out, size_t cap, int t, int v)
+{
+	/* t and v are below 1000 (checked in main): three digits each. */
+	if (v < 0)
+		snprintf(out, cap, "%s%03d", DISTRICT, (t + 1) % 1000);
+	else
+		snprintf(out, cap, "%s%03d%03d", DISTRICT, (t + 1) % 1000,
+		    (v + 1) % 1000);
+}
+
+/* Staff identity numbers come from another region, so that no
+ * investigator is ever one of the generated households. */
+static void
+staff_idnum(char out[19], int n)
+{
+	char first[48];
+	snprintf(first, sizeof(first), "110105%04d%02d%02d%03d", 1970 + n % 30,
+	    1 + n % 12, 1 + n % 28, (n % 1000 + 1000) % 1000);
+	memcpy(out, first, 17);
+	out[17] = sn_idnum_check_char(first);
+	out[18] = '\0';
+}
+
+/* ---- phase 1: clerks submit ------------------------------------------- */
+
+struct worker {
+	int       id;
+	int       nworkers;
+	int       done;
+	int       failed;
+	pthread_t tid;
+};
+
+static void *
+submit_worker(void *arg)
+{
+	struct worker *w = arg;
+	struct staff   clerk[MAX_TOWNSHIPS];
+	for (int t = 0; t < ntownships; t++) {
+		char code[32], user[32];
+		code_of(code, sizeof(code), t, -1);
+		snprintf(user, sizeof(user), "clerk-%d", t + 1);
+		issue(&clerk[t], user, "clerk", code, NULL);
+	}
+	for (int h = w->id; h < nhouseholds; h += w->nworkers) {
+		struct app *a = &apps[h];
+		json_t     *out = NULL;
+		int st = call(port_intake, "POST", "/applications",
+		    &clerk[a->tno], json_loads(a->body, 0, NULL), &out);
+		if (st != 201) {
+			char *dump = out ? json_dumps(out, 0) : NULL;
+			fprintf(stderr, "intake refused household %d: %d %s\n", h,
+			    st, dump ? dump : "");
+			free(dump);
+			a->state = 5;
+			w->failed++;
+		} else {
+			pthread_mutex_lock(&apps_mu);
+			snprintf(a->id, sizeof(a->id), "%s",
+			    json_string_value(
+			        json_object_get(out, "application_id")));
+			pthread_mutex_unlock(&apps_mu);
+			w->done++;
+		}
+		json_decref(out);
+	}
+	return NULL;
+}
+
+/* ---- phase 2: investigators report ------------------------------------ */
+
+static void
+today(char out[11])
+{
+	time_t    now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+static int
+report_village(int t, int v, int *reported)
+{
+	char village[32], ua[48], ub[48], ida[19], idb[19], date[11];
+	code_of(village, sizeof(village), t, v);
+	snprintf(ua, sizeof(ua), "inv-%s-a", village);
+	snprintf(ub, sizeof(ub), "inv-%s-b", village);
+	staff_idnum(ida, t * 200 + v * 2);
+	staff_idnum(idb, t * 200 + v * 2 + 1);
+	struct staff a;
+	issue(&a, ua, "investigator", village, ida);
+	today(date);
+	char path[64];
+	snprintf(path, sizeof(path), "/tasks?village=%s&limit=1000", village);
+	json_t *out = NULL;
+	if (call(port_invest, "GET", path, &a, NULL, &out) != 200) {
+		json_decref(out);
+		return -1;
+	}
+	json_t *tasks = json_object_get(out, "tasks");
+	size_t  i;
+	json_t *task;
+	json_array_foreach(tasks, i, task)
+	{
+		json_t *members  = json_array();
+		json_t *mlist    = json_object_get(task, "members");
+		size_t  j;
+		json_t *m;
+		json_array_foreach(mlist, j, m)
+		{
+			json_array_append_new(members,
+			    json_pack("{s:O, s:b}", "id_number",
+			        json_object_get(m, "id_number"), "present", 1));
+		}
+		json_t *report = json_pack(
+		    "{s:[{s:s, s:s}, {s:s, s:s}], s:s, s:o, s:s, s:s, s:[],"
+		    " s:s}",
+		    "investigators", "user_id", ua, "id_number", ida, "user_id",
+		    ub, "id_number", idb, "visit_date", date, "members", members,
+		    "living_conditions", "as declared", "housing_condition",
+		    "self-built house, adequate", "contradictions",
+		    "recommendation", "approve");
+		char rpath[96];
+		snprintf(rpath, sizeof(rpath), "/tasks/%s/report",
+		    json_string_value(json_object_get(task, "id")));
+		int st = call(port_invest, "POST", rpath, &a, report, NULL);
+		if (st == 201)
+			(*reported)++;
+		else
+			fprintf(stderr, "report refused in %s: %d\n", village, st);
+	}
+	json_decref(out);
+	return 0;
+}
+
+/* ---- phase 3: the three approval steps -------------------------------- */
+
+static int
+list_cases(const struct staff *s, const char *stage, json_t **out)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/cases?stage=%s", stage);
+	return call(port_approval, "GET", path, s, NULL, out);
+}
+
+static int
+step_all(const struct staff *s, const char *stage, const char *step)
+{
+	json_t *out = NULL;
+	int     n   = 0;
+	if (list_cases(s, stage, &out) != 200) {
+		json_decref(out);
+		return 0;
+	}
+	size_t  i;
+	json_t *c;
+	json_array_foreach(json_object_get(out, "cases"), i, c)
+	{
+		const char *id  = json_string_value(json_object_get(c, "case_id"));
+		const char *cat = json_string_value(json_object_get(c, "category"));
+		json_t     *body;
+		if (strcmp(step, "village-review") == 0)
+			body = json_pack("{s:s, s:s}", "decision", "pass",
+			    "reason", "the visit confirms the declaration");
+		else if (strcmp(step, "township-confirmation") == 0)
+			body = cat != NULL && strcmp(cat, "none") != 0
+			    ? json_pack("{s:s, s:s}", "decision", "approve",
+			          "reason", "meets the standard")
+			    : json_pack("{s:s, s:s}", "decision", "reject",
+			          "reason", "above every threshold");
+		else
+			body = json_pack("{s:b, s:s}", "spot_check", 0, "note",
+			    "filed");
+		char path[128];
+		snprintf(path, sizeof(path), "/cases/%s/%s", id, step);
+		json_t *res = NULL;
+		int     st  = call(port_approval, "POST", path, s, body, &res);
+		if (st == 200) {
+			n++;
+			pthread_mutex_lock(&apps_mu);
+			struct app *a = app_find(id);
+			if (a != NULL) {
+				if (strcmp(step, "township-confirmation") == 0) {
+					snprintf(a->category, sizeof(a->category),
+					    "%s", cat ? cat : "none");
+					const char *tier = json_string_value(
+					    json_object_get(c, "tier"));
+					snprintf(a->tier, sizeof(a->tier), "%s",
+					    tier ? tier : "-");
+					a->amount_fen = json_integer_value(
+					    json_object_get(c, "monthly_amount_fen"));
+					a->approved = cat != NULL &&
+					    strcmp(cat, "none") != 0;
+					a->decided_ms = th_now_ms();
+					if (!a->approved)
+						a->state = 5;
+				}
+				if (strcmp(step, "district-filing") == 0) {
+					a->filed_ms = th_now_ms();
+					a->state    = 4;
+				}
+			}
+			pthread_mutex_unlock(&apps_mu);
+		} else if (st != 409) {
+			fprintf(stderr, "%s refused: %d\n", step, st);
+		}
+		json_decref(res);
+	}
+	json_decref(out);
+	return n;
+}
+
+struct village_job {
+	int t, v;
+};
+
+static int              njobs;
+static struct village_job jobs[MAX_TOWNSHIPS * MAX_VILLAGES];
+static int              next_job;
+static int              phase_reported;
+static int              phase_reviewed;
+
+static void *
+village_worker(void *arg)
+{
+	(void) arg;
+	for (;;) {
+		pthread_mutex_lock(&apps_mu);
+		int j = next_job < njobs ? next_job++ : -1;
+		pthread_mutex_unlock(&apps_mu);
+		if (j < 0)
+			return NULL;
+		int rep = 0, rev = 0;
+		report_village(jobs[j].t, jobs[j].v, &rep);
+		char village[32], user[48];
+		code_of(village, sizeof(village), jobs[j].t, jobs[j].v);
+		snprintf(user, sizeof(user), "reviewer-%s", village);
+		struct staff r;
+		issue(&r, user, "village_reviewer", village, NULL);
+		rev = step_all(&r, "VILLAGE_REVIEW", "village-review");
+		pthread_mutex_lock(&apps_mu);
+		phase_reported += rep;
+		phase_reviewed += rev;
+		pthread_mutex_unlock(&apps_mu);
+	}
+}
+
+static int
+count_state(int state)
+{
+	int n = 0;
+	pthread_mutex_lock(&apps_mu);
+	for (int i = 0; i < nhouseholds; i++)
+		if (apps[i].state == state)
+			n++;
+	pthread_mutex_unlock(&apps_mu);
+	return n;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+	return x < y ? -1 : x > y;
+}
+
+int
+main(int argc, char **argv)
+{
+	int         nworkers     = 8;
+	bool        bench        = false;
+	const char *fixture_path = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--households") == 0 && i + 1 < argc)
+			nhouseholds = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--townships") == 0 && i + 1 < argc)
+			ntownships = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--villages") == 0 && i + 1 < argc)
+			nvillages = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc)
+			rng = strtoull(argv[++i], NULL, 10) | 1;
+		else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc)
+			nworkers = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--deadline") == 0 && i + 1 < argc)
+			deadline_s = atoi(argv[++i]);
+		else if (strcmp(argv[i], "--bench") == 0)
+			bench = true;
+		else if (strcmp(argv[i], "--fixture") == 0 && i + 1 < argc)
+			fixture_path = argv[++i];
+		else {
+			fprintf(stderr,
+			    "usage: sn-district [--households N] [--townships T]"
+			    " [--villages V] [--seed S] [--workers W]"
+			    " [--deadline SECONDS] [--bench] [--fixture FILE]\n");
+			return 2;
+		}
+	}
+	if (ntownships < 1 || ntownships > MAX_TOWNSHIPS || nvillages < 1 ||
+	    nvillages > MAX_VILLAGES || nhouseholds < 1 || nworkers < 1 ||
+	    nworkers > 64) {
+		fprintf(stderr, "sn-district: bad sizes\n");
+		return 2;
+	}
+	/* Generate everything first, so that the phases time only the
+	 * system under test. The same sizes and seed generate the same
+	 * district, which is how --fixture and the run agree. */
+	fixture = json_object();
+	apps    = calloc((size_t) nhouseholds, sizeof(*apps));
+	for (int h = 0; h < nhouseholds; h++) {
+		int  t = h % ntownships, v = (h / ntownships) % nvillages;
+		char township[32], village[32], first[19];
+		code_of(township, sizeof(township), t, -1);
+		code_of(village, sizeof(village), t, v);
+		json_t *body = household(h, township, village,
+		    registrations[t % 2], first);
+		apps[h].body = json_dumps(body, JSON_COMPACT);
+		json_decref(body);
+		apps[h].tno = t;
+		snprintf(apps[h].village, sizeof(apps[h].village), "%s", village);
+		snprintf(apps[h].township, sizeof(apps[h].township), "%s",
+		    township);
+	}
+	if (fixture_path != NULL) {
+		int rc = json_dump_file(fixture, fixture_path, JSON_COMPACT);
+		printf("agency records of %zu persons written to %s\n",
+		    json_object_size(fixture), fixture_path);
+		return rc == 0 ? 0 : 1;
+	}
+	const char *key = getenv("SN_TOKEN_KEY");
+	if (key == NULL || sn_auth_open(&auth, key) != SN_OK) {
+		fprintf(stderr, "sn-district: SN_TOKEN_KEY is missing or short\n");
+		return 2;
+	}
+	port_intake   = port_of("SN_INTAKE_HTTP_URL");
+	port_invest   = port_of("SN_INVESTIGATION_HTTP_URL");
+	port_approval = port_of("SN_APPROVAL_HTTP_URL");
+	printf("district %s: %d townships, %d villages each, %d households\n",
+	    DISTRICT, ntownships, nvillages, nhouseholds);
+
+	uint64_t       t0 = th_now_ms();
+	struct worker *ws = calloc((size_t) nworkers, sizeof(*ws));
+	for (int i = 0; i < nworkers; i++) {
+		ws[i].id       = i;
+		ws[i].nworkers = nworkers;
+		pthread_create(&ws[i].tid, NULL, submit_worker, &ws[i]);
+	}
+	int submitted = 0, refused = 0;
+	for (int i = 0; i < nworkers; i++) {
+		pthread_join(ws[i].tid, NULL);
+		submitted += ws[i].done;
+		refused += ws[i].failed;
+	}
+	for (int h = 0; h < nhouseholds; h++)
+		apps[h].submitted_ms = t0;
+	uint64_t t_submit = th_now_ms() - t0;
+	printf("  submitted %d applications in %.1f s (%d refused by intake)\n",
+	    submitted, (double) t_submit / 1000.0, refused);
+
+	/* Investigators and village reviewers work village by village,
+	 * township officers and the district officer on their lists, until
+	 * every case is decided or the deadline passes. */
+	struct staff officer[MAX_TOWNSHIPS], district;
+	for (int t = 0; t < ntownships; t++) {
+		char code[32], user[32];
+		code_of(code, sizeof(code), t, -1);
+		snprintf(user, sizeof(user), "officer-%d", t + 1);
+		issue(&officer[t], user, "township_officer", code, NULL);
+	}
+	issue(&district, "district-1", "district_officer", DISTRICT, NULL);
+	njobs = 0;
+	for (int t = 0; t < ntownships; t++)
+		for (int v = 0; v < nvillages; v++)
+			jobs[njobs++] = (struct village_job) { t, v };
+	uint64_t end = t0 + (uint64_t) deadline_s * 1000u;
+	int      reported = 0, reviewed = 0, confirmed = 0, filed = 0;
+	while (th_now_ms() < end) {
+		next_job = 0;
+		pthread_t tids[64];
+		int       nt = nworkers < njobs ? nworkers : njobs;
+		for (int i = 0; i < nt; i++)
+			pthread_create(&tids[i], NULL, village_worker, NULL);
+		for (int i = 0; i < nt; i++)
+			pthread_join(tids[i], NULL);
+		reported += phase_reported;
+		reviewed += phase_reviewed;
+		phase_reported = phase_reviewed = 0;
+		for (int t = 0; t < ntownships; t++)
+			confirmed += step_all(&officer[t], "TOWNSHIP_CONFIRM",
+			    "township-confirmation");
+		filed += step_all(&district, "DISTRICT_FILING", "district-filing");
+		int ended = count_state(4) + count_state(5);
+		if (ended >= nhouseholds)
+			break;
+		th_sleep_ms(50); /* pacing the staff's rounds, not a wait */
+	}
+	uint64_t t_all = th_now_ms() - t0;
+
+	/* The decisions by category and tier. */
+	static const char *cats[] = { "tekun", "dibao", "expenditure",
+		"low_income", "none" };
+	printf("\n  %-12s %-6s %10s %16s %14s %14s\n", "category", "tier",
+	    "households", "monthly (yuan)", "to decision", "to filing");
+	int decided = 0;
+	for (size_t c = 0; c < sizeof(cats) / sizeof(cats[0]); c++) {
+		int      n = 0;
+		int64_t  sum = 0;
+		uint64_t dsum = 0, fsum = 0;
+		int      nf = 0;
+		char     tier[16] = "-";
+		for (int h = 0; h < nhouseholds; h++) {
+			struct app *a = &apps[h];
+			if (a->decided_ms == 0 || strcmp(a->category, cats[c]) != 0)
+				continue;
+			n++;
+			sum += a->amount_fen;
+			dsum += a->decided_ms - a->submitted_ms;
+			if (a->filed_ms) {
+				fsum += a->filed_ms - a->submitted_ms;
+				nf++;
+			}
+			snprintf(tier, sizeof(tier), "%s", a->tier);
+		}
+		decided += n;
+		if (n == 0)
+			continue;
+		char yuan[SN_FEN_FMT_MAX], dt[32], ft[32];
+		sn_fen_format(sum, yuan);
+		snprintf(dt, sizeof(dt), "%.1f s avg", (double) dsum / n / 1000.0);
+		if (nf > 0)
+			snprintf(ft, sizeof(ft), "%.1f s avg",
+			    (double) fsum / nf / 1000.0);
+		else
+			snprintf(ft, sizeof(ft), "-");
+		printf("  %-12s %-6s %10d %16s %14s %14s\n", cats[c], tier, n, yuan,
+		    dt, ft);
+	}
+	int undecided = submitted - decided;
+	printf("\n  decided %d of %d (%d filed, %d rejected); %d not decided "
+	       "(held or still in progress)\n",
+	    decided, submitted, count_state(4), decided - count_state(4),
+	    undecided);
+	printf("  whole run %.1f s: %.0f applications/s from submission to "
+	       "decision\n",
+	    (double) t_all / 1000.0,
+	    t_all ? (double) decided * 1000.0 / (double) t_all : 0.0);
+	if (bench) {
+		uint64_t *d = calloc((size_t) nhouseholds, sizeof(*d));
+		int       n = 0;
+		for (int h = 0; h < nhouseholds; h++)
+			if (apps[h].decided_ms)
+				d[n++] = apps[h].decided_ms - apps[h].submitted_ms;
+		qsort(d, (size_t) n, sizeof(*d), cmp_u64);
+		if (n > 0)
+			printf("  submission to decision: p50 %.1f s, p95 %.1f s, "
+			       "p99 %.1f s\n",
+			    (double) d[n / 2] / 1000.0,
+			    (double) d[n * 95 / 100] / 1000.0,
+			    (double) d[n * 99 / 100] / 1000.0);
+		free(d);
+	}
+	(void) reported;
+	(void) reviewed;
+	(void) confirmed;
+	(void) filed;
+	for (int h = 0; h < nhouseholds; h++)
+		free(apps[h].body);
+	free(apps);
+	free(ws);
+	json_decref(fixture);
+	free(used);
+	sn_auth_close(auth);
+	return undecided == 0 && refused == 0 ? 0 : 1;
+}
