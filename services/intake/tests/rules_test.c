@@ -26,8 +26,11 @@
 static void
 make_id(char out[19], int yyyymmdd, int seq)
 {
-	snprintf(out, 19, "220103%08d%03d", yyyymmdd, seq);
-	out[17] = sn_idnum_check_char(out);
+	char first[48];
+	snprintf(first, sizeof(first), "220103%08d%03d",
+	    yyyymmdd % 100000000, seq % 1000);
+	memcpy(out, first, 17);
+	out[17] = sn_idnum_check_char(first);
 	out[18] = '\0';
 }
 
