@@ -3,7 +3,7 @@
  * and approval's events.
  *
  * HTTP (bearer token required; errors {"error": {code, message, field}};
- * see openapi.yaml):
+ * see proto/openapi.yaml):
  *   POST /applications                 role clerk, idempotent. Takes in an
  *       application for a household inside the clerk's jurisdiction;
  *       201 {application_id, accepted_date, deadline_date}. The checks of

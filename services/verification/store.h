@@ -114,7 +114,7 @@ sn_err verification_store_outcome_put(sn_tx *tx, int64_t check_id,
 
 /*
  * Reads the latest check of application_id as one JSON document (see
- * openapi.yaml, CheckView) and its village code. done gets SN_OK with
+ * proto/openapi.yaml, CheckView) and its village code. done gets SN_OK with
  * json NULL when there is none.
  */
 typedef void (*verification_view_fn)(sn_err err, const char *json,
