@@ -2,19 +2,32 @@
 -- (docker-entrypoint-initdb.d), in database safetynet as user postgres.
 -- The same layout as deploy/local/lib.sh's sn_db_roles: per service a login
 -- role and a schema of the same name ('-' becomes '_') owned by it, closed
--- to every other role. Add one block per service as it lands in
--- docker-compose.yml.
+-- to every other role. One block per service of docker-compose.yml.
 
 REVOKE ALL ON SCHEMA public FROM PUBLIC;
 
--- bus-demo-publisher (sn-testpub, running as service "testpub")
-CREATE ROLE testpub LOGIN;
-CREATE SCHEMA testpub AUTHORIZATION testpub;
-REVOKE ALL ON SCHEMA testpub FROM PUBLIC;
-ALTER ROLE testpub SET search_path = testpub;
+CREATE ROLE agency_sim LOGIN;
+CREATE SCHEMA agency_sim AUTHORIZATION agency_sim;
+REVOKE ALL ON SCHEMA agency_sim FROM PUBLIC;
+ALTER ROLE agency_sim SET search_path = agency_sim;
 
--- bus-demo-subscriber (sn-testsub, running as service "testsub")
-CREATE ROLE testsub LOGIN;
-CREATE SCHEMA testsub AUTHORIZATION testsub;
-REVOKE ALL ON SCHEMA testsub FROM PUBLIC;
-ALTER ROLE testsub SET search_path = testsub;
+CREATE ROLE intake LOGIN;
+CREATE SCHEMA intake AUTHORIZATION intake;
+REVOKE ALL ON SCHEMA intake FROM PUBLIC;
+ALTER ROLE intake SET search_path = intake;
+
+CREATE ROLE verification LOGIN;
+CREATE SCHEMA verification AUTHORIZATION verification;
+REVOKE ALL ON SCHEMA verification FROM PUBLIC;
+ALTER ROLE verification SET search_path = verification;
+
+CREATE ROLE investigation LOGIN;
+CREATE SCHEMA investigation AUTHORIZATION investigation;
+REVOKE ALL ON SCHEMA investigation FROM PUBLIC;
+ALTER ROLE investigation SET search_path = investigation;
+
+CREATE ROLE approval LOGIN;
+CREATE SCHEMA approval AUTHORIZATION approval;
+REVOKE ALL ON SCHEMA approval FROM PUBLIC;
+ALTER ROLE approval SET search_path = approval;
+
