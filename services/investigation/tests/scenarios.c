@@ -51,9 +51,9 @@ static const char *inv_schema;
 static void
 idn(char out[19], int year, int month, int day, int seq)
 {
-	char first[18];
-	snprintf(first, sizeof(first), "%s%04d%02d%02d%03d", DISTRICT, year,
-	    month, day, seq);
+	char first[48];
+	snprintf(first, sizeof(first), "%s%04d%02d%02d%03d", DISTRICT,
+	    year % 10000, month % 100, day % 100, seq % 1000);
 	memcpy(out, first, 17);
 	out[17] = sn_idnum_check_char(first);
 	out[18] = '\0';
