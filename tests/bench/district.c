@@ -33,6 +33,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <libpq-fe.h>
+
 #include "harness.h"
 #include "sn/auth.h"
 #include "sn/idnum.h"
@@ -590,6 +592,43 @@ count_state(int state)
 	return n;
 }
 
+/*
+ * Submission to verification.completed, on the database's own clock:
+ * intake's outbox row of each application.submitted against the first
+ * verification.completed of the same application in verification's.
+ * Needs a connection that may read both schemas (the superuser's).
+ */
+static void
+verification_latency(const char *url)
+{
+	PGconn *pg = PQconnectdb(url);
+	if (PQstatus(pg) != CONNECTION_OK) {
+		fprintf(stderr, "sn-district: %s", PQerrorMessage(pg));
+		PQfinish(pg);
+		return;
+	}
+	PGresult *r = PQexec(pg,
+	    "WITH v AS (SELECT subject, min(created_at) AS at"
+	    "  FROM verification.outbox WHERE topic = 'verification.completed'"
+	    "  GROUP BY subject),"
+	    " d AS (SELECT extract(epoch FROM v.at - i.created_at) * 1000 AS ms"
+	    "  FROM intake.outbox i JOIN v ON v.subject = i.subject"
+	    "  WHERE i.topic = 'application.submitted')"
+	    " SELECT count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY ms),"
+	    " percentile_cont(0.95) WITHIN GROUP (ORDER BY ms),"
+	    " percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) FROM d");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		printf("  submission to verification.completed (%s checks): "
+		       "p50 %.0f ms, p95 %.0f ms, p99 %.0f ms\n",
+		    PQgetvalue(r, 0, 0), strtod(PQgetvalue(r, 0, 1), NULL),
+		    strtod(PQgetvalue(r, 0, 2), NULL),
+		    strtod(PQgetvalue(r, 0, 3), NULL));
+	else
+		fprintf(stderr, "sn-district: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	PQfinish(pg);
+}
+
 static int
 cmp_u64(const void *a, const void *b)
 {
@@ -603,6 +642,7 @@ main(int argc, char **argv)
 	int         nworkers     = 8;
 	bool        bench        = false;
 	const char *fixture_path = NULL;
+	const char *db_url       = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--households") == 0 && i + 1 < argc)
 			nhouseholds = atoi(argv[++i]);
@@ -620,11 +660,14 @@ main(int argc, char **argv)
 			bench = true;
 		else if (strcmp(argv[i], "--fixture") == 0 && i + 1 < argc)
 			fixture_path = argv[++i];
+		else if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+			db_url = argv[++i];
 		else {
 			fprintf(stderr,
 			    "usage: sn-district [--households N] [--townships T]"
 			    " [--villages V] [--seed S] [--workers W]"
-			    " [--deadline SECONDS] [--bench] [--fixture FILE]\n");
+			    " [--deadline SECONDS] [--bench] [--fixture FILE]"
+			    " [--db URL]\n");
 			return 2;
 		}
 	}
@@ -791,6 +834,8 @@ main(int argc, char **argv)
 			    (double) d[n * 99 / 100] / 1000.0);
 		free(d);
 	}
+	if (db_url != NULL)
+		verification_latency(db_url);
 	(void) reported;
 	(void) reviewed;
 	(void) confirmed;
