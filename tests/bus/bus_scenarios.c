@@ -409,10 +409,7 @@ replay_prefix(void)
 int
 main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} scenarios[] = {
+	static const th_scenario scenarios[] = {
 		{ "late_subscriber", late_subscriber },
 		{ "burst_slow", burst_slow },
 		{ "sub_sigkill", sub_sigkill },
@@ -421,21 +418,6 @@ main(int argc, char **argv)
 		{ "partitions", partitions },
 		{ "replay_prefix", replay_prefix },
 	};
-	if (argc != 2) {
-		fprintf(stderr, "usage: bus_scenarios SCENARIO\n");
-		return 2;
-	}
-	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
-		if (strcmp(argv[1], scenarios[i].name) == 0) {
-			th_init(&T, scenarios[i].name);
-			uint64_t t0 = th_now_ms();
-			scenarios[i].fn();
-			th_fini(&T);
-			printf("PASS %s (%llu ms)\n", scenarios[i].name,
-			    (unsigned long long) (th_now_ms() - t0));
-			return 0;
-		}
-	}
-	fprintf(stderr, "no scenario %s\n", argv[1]);
-	return 2;
+	return th_main(&T, argc, argv, scenarios,
+	    sizeof(scenarios) / sizeof(scenarios[0]), NULL);
 }

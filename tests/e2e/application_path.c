@@ -494,34 +494,21 @@ bad_input(void)
 	free(id);
 }
 
+static void
+close_auth(void)
+{
+	sn_auth_close(AUTH);
+}
+
 int
 main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} scenarios[] = {
+	static const th_scenario scenarios[] = {
 		{ "filed", filed },
 		{ "agency_down", agency_down },
 		{ "duties", duties },
 		{ "bad_input", bad_input },
 	};
-	if (argc != 2) {
-		fprintf(stderr, "usage: e2e_application_path SCENARIO\n");
-		return 2;
-	}
-	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
-		if (strcmp(argv[1], scenarios[i].name) == 0) {
-			th_init(&T, scenarios[i].name);
-			uint64_t t0 = th_now_ms();
-			scenarios[i].fn();
-			th_fini(&T);
-			sn_auth_close(AUTH);
-			printf("PASS e2e.%s (%llu ms)\n", scenarios[i].name,
-			    (unsigned long long) (th_now_ms() - t0));
-			return 0;
-		}
-	}
-	fprintf(stderr, "no scenario %s\n", argv[1]);
-	return 2;
+	return th_main(&T, argc, argv, scenarios,
+	    sizeof(scenarios) / sizeof(scenarios[0]), close_auth);
 }

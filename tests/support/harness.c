@@ -508,3 +508,29 @@ th_wait_ready(th *t, int port, int ms)
 	}
 	return false;
 }
+
+int
+th_main(th *t, int argc, char **argv, const th_scenario *list, size_t n,
+    void (*done)(void))
+{
+	if (argc == 2) {
+		for (size_t i = 0; i < n; i++) {
+			if (strcmp(argv[1], list[i].name) != 0)
+				continue;
+			th_init(t, list[i].name);
+			uint64_t t0 = th_now_ms();
+			list[i].fn();
+			th_fini(t);
+			if (done != NULL)
+				done();
+			printf("PASS %s (%llu ms)\n", list[i].name,
+			    (unsigned long long) (th_now_ms() - t0));
+			return 0;
+		}
+	}
+	fprintf(stderr, "usage: %s", argv[0]);
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "%s%s", i ? " | " : " ", list[i].name);
+	fputc('\n', stderr);
+	return 2;
+}

@@ -111,4 +111,19 @@ uint64_t th_now_ms(void);
  * whose line starts with series (name and labels); -1 if absent. */
 int64_t th_metric(const char *path, const char *series);
 
+/* One scenario of a test program: its name on the command line. */
+typedef struct th_scenario {
+	const char *name;
+	void (*fn)(void);
+} th_scenario;
+
+/*
+ * The main of a scenario program: `prog SCENARIO` runs the one named with
+ * th_init before and th_fini after, then done (may be NULL: freeing the
+ * program's own things), and prints "PASS <name> (<ms> ms)". Exit status
+ * 0, 1 from a failed check, 2 for a usage error.
+ */
+int th_main(th *t, int argc, char **argv, const th_scenario *list, size_t n,
+    void (*done)(void));
+
 #endif

@@ -1163,13 +1163,16 @@ policy(void)
 	printf("policy versions: seeded, added, immutable, applied by date\n");
 }
 
+static void
+close_auth(void)
+{
+	sn_auth_close(AUTH);
+}
+
 int
 main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} scenarios[] = {
+	static const th_scenario scenarios[] = {
 		{ "shuffled", shuffled },
 		{ "held", held },
 		{ "steps", steps },
@@ -1177,22 +1180,6 @@ main(int argc, char **argv)
 		{ "overdue", overdue },
 		{ "policy", policy },
 	};
-	if (argc != 2) {
-		fprintf(stderr, "usage: approval_scenarios SCENARIO\n");
-		return 2;
-	}
-	for (size_t i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
-		if (strcmp(argv[1], scenarios[i].name) == 0) {
-			th_init(&T, scenarios[i].name);
-			uint64_t t0 = th_now_ms();
-			scenarios[i].fn();
-			th_fini(&T);
-			sn_auth_close(AUTH);
-			printf("PASS %s (%llu ms)\n", scenarios[i].name,
-			    (unsigned long long) (th_now_ms() - t0));
-			return 0;
-		}
-	}
-	fprintf(stderr, "no scenario %s\n", argv[1]);
-	return 2;
+	return th_main(&T, argc, argv, scenarios,
+	    sizeof(scenarios) / sizeof(scenarios[0]), close_auth);
 }

@@ -944,13 +944,18 @@ get_access(void)
 	free(id);
 }
 
+static void
+free_tokens(void)
+{
+	free(clerk_tok);
+	free(other_tok);
+	free(invest_tok);
+}
+
 int
 main(int argc, char **argv)
 {
-	static const struct {
-		const char *name;
-		void (*fn)(void);
-	} all[] = {
+	static const th_scenario scenarios[] = {
 		{ "submit", submit },
 		{ "idempotent", idempotent },
 		{ "bad_input", bad_input },
@@ -960,24 +965,6 @@ main(int argc, char **argv)
 		{ "approval_events", approval_events },
 		{ "get_access", get_access },
 	};
-	if (argc != 2) {
-		fprintf(stderr, "usage: intake_scenarios SCENARIO\n");
-		return 2;
-	}
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
-		if (strcmp(argv[1], all[i].name) != 0)
-			continue;
-		char name[64];
-		snprintf(name, sizeof(name), "intake.%s", all[i].name);
-		th_init(&T, name);
-		all[i].fn();
-		th_fini(&T);
-		free(clerk_tok);
-		free(other_tok);
-		free(invest_tok);
-		printf("PASS %s\n", name);
-		return 0;
-	}
-	fprintf(stderr, "unknown scenario %s\n", argv[1]);
-	return 2;
+	return th_main(&T, argc, argv, scenarios,
+	    sizeof(scenarios) / sizeof(scenarios[0]), free_tokens);
 }
