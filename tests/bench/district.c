@@ -323,13 +323,33 @@ household(int h, const char *township, const char *village, const char *reg,
 	return app;
 }
 
+/* The applications by id, sorted once submission is over. */
+static struct app **by_id;
+
+static int
+cmp_app(const void *a, const void *b)
+{
+	return strcmp((*(struct app *const *) a)->id,
+	    (*(struct app *const *) b)->id);
+}
+
+static void
+index_apps(void)
+{
+	by_id = calloc((size_t) nhouseholds, sizeof(*by_id));
+	for (int i = 0; i < nhouseholds; i++)
+		by_id[i] = &apps[i];
+	qsort(by_id, (size_t) nhouseholds, sizeof(*by_id), cmp_app);
+}
+
 static struct app *
 app_find(const char *id)
 {
-	for (int i = 0; i < nhouseholds; i++)
-		if (strcmp(apps[i].id, id) == 0)
-			return &apps[i];
-	return NULL;
+	struct app   key, *k = &key;
+	snprintf(key.id, sizeof(key.id), "%s", id);
+	struct app **hit = bsearch(&k, by_id, (size_t) nhouseholds,
+	    sizeof(*by_id), cmp_app);
+	return hit ? *hit : NULL;
 }
 
 static void
@@ -478,8 +498,80 @@ list_cases(const struct staff *s, const char *stage, json_t **out)
 	return call(port_approval, "GET", path, s, NULL, out);
 }
 
+/* One step on one case from a list; true if it was taken. */
+static bool
+step_one(const struct staff *s, json_t *c, const char *step)
+{
+	const char *id  = json_string_value(json_object_get(c, "case_id"));
+	const char *cat = json_string_value(json_object_get(c, "category"));
+	json_t     *body;
+	if (strcmp(step, "village-review") == 0)
+		body = json_pack("{s:s, s:s}", "decision", "pass", "reason",
+		    "the visit confirms the declaration");
+	else if (strcmp(step, "township-confirmation") == 0)
+		body = cat != NULL && strcmp(cat, "none") != 0
+		    ? json_pack("{s:s, s:s}", "decision", "approve", "reason",
+		          "meets the standard")
+		    : json_pack("{s:s, s:s}", "decision", "reject", "reason",
+		          "above every threshold");
+	else
+		body = json_pack("{s:b, s:s}", "spot_check", 0, "note", "filed");
+	char path[128];
+	snprintf(path, sizeof(path), "/cases/%s/%s", id, step);
+	int st = call(port_approval, "POST", path, s, body, NULL);
+	if (st != 200) {
+		if (st != 409)
+			fprintf(stderr, "%s refused: %d\n", step, st);
+		return false;
+	}
+	uint64_t    now = th_now_ms();
+	struct app *a   = app_find(id);
+	if (a == NULL)
+		return true;
+	pthread_mutex_lock(&apps_mu);
+	if (strcmp(step, "township-confirmation") == 0) {
+		snprintf(a->category, sizeof(a->category), "%s",
+		    cat ? cat : "none");
+		const char *tier = json_string_value(json_object_get(c, "tier"));
+		snprintf(a->tier, sizeof(a->tier), "%s", tier ? tier : "-");
+		a->amount_fen =
+		    json_integer_value(json_object_get(c, "monthly_amount_fen"));
+		a->approved   = cat != NULL && strcmp(cat, "none") != 0;
+		a->decided_ms = now;
+		if (!a->approved)
+			a->state = 5;
+	} else if (strcmp(step, "district-filing") == 0) {
+		a->filed_ms = now;
+		a->state    = 4;
+	}
+	pthread_mutex_unlock(&apps_mu);
+	return true;
+}
+
+struct step_job {
+	const struct staff *s;
+	json_t             *cases;
+	const char         *step;
+	int                 from, every, taken;
+	pthread_t           tid;
+};
+
+static void *
+step_worker(void *arg)
+{
+	struct step_job *j = arg;
+	for (size_t i = (size_t) j->from; i < json_array_size(j->cases);
+	     i += (size_t) j->every)
+		if (step_one(j->s, json_array_get(j->cases, i), j->step))
+			j->taken++;
+	return NULL;
+}
+
+/* Takes step on every case the user sees at stage, with several
+ * clients at once (one staff member, many browser tabs). */
 static int
-step_all(const struct staff *s, const char *stage, const char *step)
+step_all(const struct staff *s, const char *stage, const char *step,
+    int threads)
 {
 	json_t *out = NULL;
 	int     n   = 0;
@@ -487,59 +579,19 @@ step_all(const struct staff *s, const char *stage, const char *step)
 		json_decref(out);
 		return 0;
 	}
-	size_t  i;
-	json_t *c;
-	json_array_foreach(json_object_get(out, "cases"), i, c)
-	{
-		const char *id  = json_string_value(json_object_get(c, "case_id"));
-		const char *cat = json_string_value(json_object_get(c, "category"));
-		json_t     *body;
-		if (strcmp(step, "village-review") == 0)
-			body = json_pack("{s:s, s:s}", "decision", "pass",
-			    "reason", "the visit confirms the declaration");
-		else if (strcmp(step, "township-confirmation") == 0)
-			body = cat != NULL && strcmp(cat, "none") != 0
-			    ? json_pack("{s:s, s:s}", "decision", "approve",
-			          "reason", "meets the standard")
-			    : json_pack("{s:s, s:s}", "decision", "reject",
-			          "reason", "above every threshold");
-		else
-			body = json_pack("{s:b, s:s}", "spot_check", 0, "note",
-			    "filed");
-		char path[128];
-		snprintf(path, sizeof(path), "/cases/%s/%s", id, step);
-		json_t *res = NULL;
-		int     st  = call(port_approval, "POST", path, s, body, &res);
-		if (st == 200) {
-			n++;
-			pthread_mutex_lock(&apps_mu);
-			struct app *a = app_find(id);
-			if (a != NULL) {
-				if (strcmp(step, "township-confirmation") == 0) {
-					snprintf(a->category, sizeof(a->category),
-					    "%s", cat ? cat : "none");
-					const char *tier = json_string_value(
-					    json_object_get(c, "tier"));
-					snprintf(a->tier, sizeof(a->tier), "%s",
-					    tier ? tier : "-");
-					a->amount_fen = json_integer_value(
-					    json_object_get(c, "monthly_amount_fen"));
-					a->approved = cat != NULL &&
-					    strcmp(cat, "none") != 0;
-					a->decided_ms = th_now_ms();
-					if (!a->approved)
-						a->state = 5;
-				}
-				if (strcmp(step, "district-filing") == 0) {
-					a->filed_ms = th_now_ms();
-					a->state    = 4;
-				}
-			}
-			pthread_mutex_unlock(&apps_mu);
-		} else if (st != 409) {
-			fprintf(stderr, "%s refused: %d\n", step, st);
-		}
-		json_decref(res);
+	json_t *cases = json_object_get(out, "cases");
+	int     nt    = threads;
+	if ((size_t) nt > json_array_size(cases))
+		nt = (int) json_array_size(cases);
+	struct step_job jobs_[64];
+	for (int i = 0; i < nt; i++) {
+		jobs_[i] = (struct step_job) { .s = s, .cases = cases,
+			.step = step, .from = i, .every = nt };
+		pthread_create(&jobs_[i].tid, NULL, step_worker, &jobs_[i]);
+	}
+	for (int i = 0; i < nt; i++) {
+		pthread_join(jobs_[i].tid, NULL);
+		n += jobs_[i].taken;
 	}
 	json_decref(out);
 	return n;
@@ -572,7 +624,7 @@ village_worker(void *arg)
 		snprintf(user, sizeof(user), "reviewer-%s", village);
 		struct staff r;
 		issue(&r, user, "village_reviewer", village, NULL);
-		rev = step_all(&r, "VILLAGE_REVIEW", "village-review");
+		rev = step_all(&r, "VILLAGE_REVIEW", "village-review", 1);
 		pthread_mutex_lock(&apps_mu);
 		phase_reported += rep;
 		phase_reviewed += rev;
@@ -728,6 +780,7 @@ main(int argc, char **argv)
 	}
 	for (int h = 0; h < nhouseholds; h++)
 		apps[h].submitted_ms = t0;
+	index_apps();
 	uint64_t t_submit = th_now_ms() - t0;
 	printf("  submitted %d applications in %.1f s (%d refused by intake)\n",
 	    submitted, (double) t_submit / 1000.0, refused);
@@ -762,8 +815,9 @@ main(int argc, char **argv)
 		phase_reported = phase_reviewed = 0;
 		for (int t = 0; t < ntownships; t++)
 			confirmed += step_all(&officer[t], "TOWNSHIP_CONFIRM",
-			    "township-confirmation");
-		filed += step_all(&district, "DISTRICT_FILING", "district-filing");
+			    "township-confirmation", nworkers);
+		filed += step_all(&district, "DISTRICT_FILING", "district-filing",
+		    nworkers);
 		int ended = count_state(4) + count_state(5);
 		if (ended >= nhouseholds)
 			break;
@@ -842,6 +896,7 @@ main(int argc, char **argv)
 	(void) filed;
 	for (int h = 0; h < nhouseholds; h++)
 		free(apps[h].body);
+	free(by_id);
 	free(apps);
 	free(ws);
 	json_decref(fixture);
