@@ -518,12 +518,19 @@ step_one(const struct staff *s, json_t *c, const char *step)
 		body = json_pack("{s:b, s:s}", "spot_check", 0, "note", "filed");
 	char path[128];
 	snprintf(path, sizeof(path), "/cases/%s/%s", id, step);
-	int st = call(port_approval, "POST", path, s, body, NULL);
+	json_t *ans = NULL;
+	int     st  = call(port_approval, "POST", path, s, body, &ans);
 	if (st != 200) {
-		if (st != 409)
-			fprintf(stderr, "%s refused: %d\n", step, st);
+		if (st != 409) {
+			char *why = ans ? json_dumps(ans, 0) : NULL;
+			fprintf(stderr, "%s refused: %d %s\n", step, st,
+			    why ? why : "");
+			free(why);
+		}
+		json_decref(ans);
 		return false;
 	}
+	json_decref(ans);
 	uint64_t    now = th_now_ms();
 	struct app *a   = app_find(id);
 	if (a == NULL)
