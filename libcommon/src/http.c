@@ -148,6 +148,7 @@ struct sn_http_req {
 
 	enum tx_stage tx_stage;
 	sn_http_tx_fn tx_begin;
+	void (*tx_end)(void *arg);
 	void         *tx_arg;
 	struct answer stash;
 
@@ -1350,6 +1351,14 @@ tx_done(sn_err err, void *arg)
 	sn_http_req  *req   = arg;
 	enum tx_stage stage = req->tx_stage;
 
+	if (req->tx_end != NULL) {
+		/* The transaction is over, however it ended: the caller's
+		 * context goes now, before any answer is sent. */
+		void (*end)(void *) = req->tx_end;
+		req->tx_end         = NULL;
+		end(req->tx_arg);
+	}
+
 	switch (stage) {
 	case TX_CLAIM_LOST:
 		/* A duplicate committed first: answer as it did. */
@@ -1390,19 +1399,29 @@ tx_done(sn_err err, void *arg)
 }
 
 void
-sn_http_tx(sn_http_req *req, sn_http_tx_fn begin, void *arg)
+sn_http_tx_with_end(sn_http_req *req, sn_http_tx_fn begin,
+    void (*end)(void *arg), void *arg)
 {
 	assert(req->app_ref && !req->answered && req->tx_stage == TX_NONE);
 	if (req->h->db == NULL) {
 		sn_log(SN_LOG_ERROR, "http: sn_http_tx without a db", "route",
 		    req->route->pattern, NULL);
+		if (end != NULL)
+			end(arg);
 		answer_error(req, 500, "internal", "no database", NULL);
 		return;
 	}
 	req->tx_stage = TX_WAIT;
 	req->tx_begin = begin;
+	req->tx_end   = end;
 	req->tx_arg   = arg;
 	sn_db_tx(req->h->db, tx_begin, tx_done, req);
+}
+
+void
+sn_http_tx(sn_http_req *req, sn_http_tx_fn begin, void *arg)
+{
+	sn_http_tx_with_end(req, begin, NULL, arg);
 }
 
 void

@@ -46,6 +46,23 @@ struct server {
 
 static struct server srv;
 
+/* Handler calls that reached sn_http_tx, and the end callbacks run: one
+ * end for each, however the transaction ended. */
+static _Atomic int tx_calls, tx_ends;
+
+struct grant_ctx {
+	int magic;
+};
+
+static void
+grant_end(void *arg)
+{
+	struct grant_ctx *c = arg;
+	assert_int_equal(c->magic, 0x6a7);
+	free(c);
+	tx_ends++;
+}
+
 /* ---- the service under test (loop thread) -------------------------- */
 
 static void
@@ -100,7 +117,11 @@ on_grant(sn_http_req *req, void *arg)
 		    req, 400, "invalid", "amount is required", "amount");
 		return;
 	}
-	sn_http_tx(req, grant_begin, NULL);
+	struct grant_ctx *c = malloc(sizeof(*c));
+	assert_non_null(c);
+	c->magic = 0x6a7;
+	tx_calls++;
+	sn_http_tx_with_end(req, grant_begin, grant_end, c);
 }
 
 static void
@@ -433,6 +454,7 @@ test_statement_fails(void **state)
 	grant("li", "k-ref-b", "{\"amount\":5,\"ref\":\"dup2\"}", &r);
 	assert_int_equal(r.status, 201);
 	assert_int_equal(count_effects("k-ref-b"), 1);
+	assert_int_equal(tx_ends, tx_calls); /* the failed one too */
 }
 
 static void
@@ -472,6 +494,10 @@ test_concurrent(void **state)
 	}
 	assert_int_equal(replays, NCONC - 1);
 	assert_int_equal(count_effects("k-conc"), 1);
+	/* Committed, failed, or lost the key to a duplicate: every
+	 * transaction's context was handed back exactly once. */
+	assert_true(tx_calls > 0);
+	assert_int_equal(tx_ends, tx_calls);
 }
 
 int

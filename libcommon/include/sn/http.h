@@ -213,6 +213,15 @@ typedef void (*sn_http_tx_fn)(sn_http_req *req, sn_tx *tx, void *arg);
 void sn_http_tx(sn_http_req *req, sn_http_tx_fn begin, void *arg);
 
 /*
+ * sn_http_tx with end(arg), which runs exactly once when the transaction
+ * is over, however it ended (committed, failed, lost the key to a
+ * duplicate so that begin never ran, or the pool closed), before the
+ * answer goes out: where the caller frees the context it gave begin.
+ */
+void sn_http_tx_with_end(sn_http_req *req, sn_http_tx_fn begin,
+    void (*end)(void *arg), void *arg);
+
+/*
  * Stores the answer with the key (idempotent routes), commits, and sends
  * it once COMMIT succeeded; if the commit fails, answers 503
  * "unavailable" instead and stores nothing. body is stolen.
