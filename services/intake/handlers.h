@@ -1,6 +1,6 @@
 /*
- * intake/handlers.h - what comes into intake: the clerks' HTTP requests
- * and approval's events.
+ * intake/handlers.h - what comes into intake: the clerks' HTTP requests,
+ * approval's events and emergency's referrals.
  *
  * HTTP (bearer token required; errors {"error": {code, message, field}};
  * see proto/openapi.yaml):
@@ -24,9 +24,31 @@
  *       not_found, 403 outside_jurisdiction, 409 not_open. Frees the
  *       members; publishes application.withdrawn.
  *   GET /applications/{id}             any staff role, within its
- *       jurisdiction: the application with its status ("open",
- *       "withdrawn", "decided_approved", "decided_rejected"). Identity
- *       numbers are shown in full (only logs mask them).
+ *       jurisdiction: the application with its status ("draft", "open",
+ *       "withdrawn", "decided_approved", "decided_rejected"), its
+ *       referral_id and referral (null unless it came from an emergency
+ *       referral) and note. A draft's fields not yet filled in are null.
+ *       Identity numbers are shown in full (only logs mask them).
+ *   GET /applications?status=draft&township=CODE[&limit=N]   role clerk,
+ *       the township (9 digits) within the clerk's jurisdiction (403
+ *       outside_jurisdiction): 200 {applications: [as GET /{id}],
+ *       truncated}, the township's drafts oldest first, at most limit
+ *       (1-1000, default 200); truncated says there are more. Only drafts
+ *       are listed: another status is 422 invalid_value.
+ *   POST /applications/{id}/submit     role clerk, idempotent: completes a
+ *       draft with the full application body of POST /applications (the
+ *       same decoding, rules and 4xx before any transaction, and the same
+ *       409 for a person held elsewhere, checked in that order before
+ *       the draft itself); a body without requested_category keeps the
+ *       draft's (dibao or tekun). 200 {application_id (the draft's),
+ *       accepted_date, deadline_date, referral_id}; the application is
+ *       then "open", claims its persons and publishes
+ *       application.submitted with referral_id set, in one transaction.
+ *       404 not_found; 403 outside_jurisdiction (the draft's village);
+ *       409 not_draft (already submitted, or never a draft); 422
+ *       referred_person_missing (field "members": the person the
+ *       referral names must stay a member, so that the chain grant ->
+ *       referral -> application -> decision holds for them).
  *
  * Events followed (publisher "approval"):
  *   application.decided   marks an open application decided; a rejection
@@ -35,6 +57,23 @@
  *                         (member_id_numbers and head_id_number, or when
  *                         both are empty the members of its application)
  *                         are held by the register; EXITED frees them.
+ *
+ * Events followed (publisher "emergency"):
+ *   referral.created      kind DIBAO or TEKUN: opens a draft application
+ *                         (status "draft") prefilled from the referral:
+ *                         the household's district, township and village
+ *                         codes; the person as the one member (id number,
+ *                         name, relation "self", birth date from the id
+ *                         number); the payee; the requested category; the
+ *                         referral id, grant id, household size (also as
+ *                         the note "household size: N"), the referral's
+ *                         note and its author. One draft per referral id:
+ *                         a repeat changes nothing. A draft claims nobody
+ *                         and publishes nothing. Other kinds (medical,
+ *                         housing, education, employment) are another
+ *                         department's and are passed over. A referral
+ *                         that breaks intake_rules_referral (rules.h) is
+ *                         SN_EPROTO.
  * A payload that does not decode, or names a malformed application id,
  * is SN_EPROTO (logged, counted, skipped).
  *

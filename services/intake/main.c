@@ -8,8 +8,10 @@
  *   SN_INTAKE_IDEMPOTENCY_DAYS days a stored idempotent answer is kept,
  *                              1-3650 (default 30)
  * It publishes as "intake" (SN_INTAKE_PUB_URL, SN_INTAKE_REPLAY_URL) and
- * follows "approval" (SN_APPROVAL_PUB_URL, SN_APPROVAL_REPLAY_URL);
- * SN_TOKEN_KEY is required.
+ * follows "approval" (SN_APPROVAL_PUB_URL, SN_APPROVAL_REPLAY_URL) and
+ * "emergency" (SN_EMERGENCY_PUB_URL, SN_EMERGENCY_REPLAY_URL: its
+ * referral.created opens draft applications); all six are required, as
+ * is SN_TOKEN_KEY.
  */
 #include "handlers.h"
 #include "sn/config.h"
@@ -17,7 +19,8 @@
 int
 main(int argc, char **argv)
 {
-	static const char *const follows[] = { "approval", NULL };
+	static const char *const follows[] = { "approval", "emergency",
+		NULL };
 	static intake_handlers   h;
 
 	h.deadline_days = (int) sn_config_int("SN_CASE_DEADLINE_DAYS", 15, 1,

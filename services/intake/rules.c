@@ -374,3 +374,156 @@ intake_rules_reason_valid(const char *reason)
 	return reason != NULL && reason[0] != '\0' &&
 	    strlen(reason) <= INTAKE_REASON_MAX;
 }
+
+/* ---- referrals ------------------------------------------------------ */
+
+bool
+intake_rules_utf8_valid(const char *s)
+{
+	const unsigned char *p = (const unsigned char *) s;
+
+	if (s == NULL)
+		return false;
+	while (*p != '\0') {
+		unsigned c = *p++;
+		unsigned n, min, cp;
+		if (c < 0x80)
+			continue;
+		if (c >= 0xc2 && c <= 0xdf) {
+			n = 1, min = 0x80, cp = c & 0x1f;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			n = 2, min = 0x800, cp = c & 0x0f;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			n = 3, min = 0x10000, cp = c & 0x07;
+		} else {
+			return false;
+		}
+		for (unsigned i = 0; i < n; i++) {
+			if ((p[i] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i] & 0x3fu);
+		}
+		if (cp < min || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		p += n;
+	}
+	return true;
+}
+
+/* Valid UTF-8 of at most max bytes; empty allowed. */
+static bool
+utf8_upto(const char *s, size_t max)
+{
+	return intake_rules_utf8_valid(s) && strlen(s) <= max;
+}
+
+static bool
+printable_ascii(const char *s, size_t max)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+	if (n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < 0x21 || s[i] > 0x7e)
+			return false;
+	return true;
+}
+
+static intake_referral_verdict
+bad(const char **why, const char *msg)
+{
+	*why = msg;
+	return INTAKE_REFERRAL_BAD;
+}
+
+intake_referral_verdict
+intake_rules_referral(const Sn__Assist__V1__ReferralCreated *r, int today,
+    intake_draft *out, const char **why)
+{
+	sn_idnum id;
+
+	*why = NULL;
+	if (r == NULL)
+		return bad(why, "no referral");
+	memset(out, 0, sizeof(*out));
+	switch (r->kind) {
+	case SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO:
+		out->category = SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO;
+		break;
+	case SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_TEKUN:
+		out->category = SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN;
+		break;
+	case SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_UNSPECIFIED:
+		return bad(why, "the referral has no kind");
+	default:
+		return INTAKE_REFERRAL_OTHER;
+	}
+	if (!printable_ascii(r->referral_id, INTAKE_REFERRAL_ID_MAX))
+		return bad(why, "referral_id is not 1 to 64 printable bytes");
+	out->referral_id = r->referral_id;
+	if (!utf8_upto(r->grant_id, INTAKE_REFERRAL_ID_MAX) ||
+	    !utf8_upto(r->created_by, INTAKE_REFERRAL_ID_MAX))
+		return bad(why, "grant_id or created_by is too long or not "
+		                "UTF-8");
+	out->grant_id   = r->grant_id;
+	out->created_by = r->created_by;
+
+	if (r->id_number == NULL || strlen(r->id_number) != 18)
+		return bad(why, "not a valid identity number");
+	memcpy(out->id_number, r->id_number, 19);
+	if (out->id_number[17] == 'x')
+		out->id_number[17] = 'X';
+	if (sn_idnum_parse(out->id_number, 18, today, &id) != SN_OK)
+		return bad(why, "not a valid identity number");
+	intake_rules_format_date(
+	    id.birth_year * 10000 + id.birth_month * 100 + id.birth_day,
+	    out->birth_date);
+	if (r->name == NULL || r->name[0] == '\0' ||
+	    !utf8_upto(r->name, INTAKE_NAME_MAX))
+		return bad(why, "the name is empty, too long or not UTF-8");
+	out->name = r->name;
+
+	const char *t = r->township_code, *v = r->village_code;
+	const char *d = r->district_code;
+	if (t == NULL || strlen(t) != 9 || !digits(t, 9))
+		return bad(why, "township_code is not 9 digits");
+	if (v == NULL || strlen(v) != 12 || !digits(v, 12) ||
+	    strncmp(v, t, 9) != 0)
+		return bad(why, "village_code is not 12 digits inside the "
+		                "township");
+	if (d != NULL && d[0] != '\0' &&
+	    (strlen(d) != 6 || strncmp(d, t, 6) != 0))
+		return bad(why,
+		    "district_code is not the township's district");
+	memcpy(out->district_code, t, 6);
+	out->district_code[6] = '\0';
+	out->township_code    = t;
+	out->village_code     = v;
+
+	if (r->household_size < 0 ||
+	    r->household_size > INTAKE_HOUSEHOLD_SIZE_MAX)
+		return bad(why, "household_size is out of range");
+	out->household_size = r->household_size;
+	if (r->household_size > 0)
+		snprintf(out->note, sizeof(out->note), "household size: %d",
+		    (int) r->household_size);
+
+	const Sn__Assist__V1__PayeeAccount *py = r->payee;
+	if (py != NULL &&
+	    !(py->bank_code[0] == '\0' && py->account_number[0] == '\0' &&
+	        py->account_name[0] == '\0')) {
+		if (!utf8_upto(py->bank_code, INTAKE_BANK_CODE_MAX) ||
+		    !utf8_upto(py->account_number, 32) ||
+		    !utf8_upto(py->account_name, INTAKE_ACCOUNT_NAME_MAX))
+			return bad(why, "the payee's strings are too long or "
+			                "not UTF-8");
+		out->bank_code      = py->bank_code;
+		out->account_number = py->account_number;
+		out->account_name   = py->account_name;
+	}
+	if (!utf8_upto(r->note, INTAKE_REFERRAL_NOTE_MAX))
+		return bad(why, "the note is too long or not UTF-8");
+	out->referral_note = r->note;
+	return INTAKE_REFERRAL_DRAFT;
+}

@@ -40,6 +40,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sn/assist/v1/emergency.pb-c.h"
 #include "sn/assist/v1/household.pb-c.h"
 #include "sn/auth.h"
 
@@ -107,6 +108,67 @@ bool intake_problem_set(intake_problem *pb, unsigned status,
  */
 bool intake_rules_validate(const intake_app *app, int today_yyyymmdd,
     const sn_principal *caller, intake_problem *pb);
+
+/*
+ * A draft application opened from an emergency referral (referral.created
+ * of kind dibao or tekun, issue 4), as intake_rules_referral reads it.
+ * Pointers are borrowed from the ReferralCreated and live as long as it;
+ * the arrays are filled in. The payee pointers are NULL when the referral
+ * names no payee.
+ */
+#define INTAKE_REFERRAL_ID_MAX 64   /* referral_id, grant_id, created_by */
+#define INTAKE_REFERRAL_NOTE_MAX 2000
+#define INTAKE_HOUSEHOLD_SIZE_MAX 100
+
+typedef struct intake_draft {
+	const char              *referral_id;
+	const char              *grant_id;
+	const char              *created_by;
+	char                     district_code[7]; /* derived when not sent */
+	const char              *township_code;
+	const char              *village_code;
+	char                     id_number[19]; /* normalised ('x' -> 'X') */
+	const char              *name;
+	char                     birth_date[11]; /* from the id number */
+	Sn__Assist__V1__Category category;       /* TEKUN or DIBAO */
+	int32_t                  household_size; /* 0: not said */
+	const char              *bank_code, *account_number, *account_name;
+	const char              *referral_note; /* "" when none */
+	char                     note[48];      /* "household size: 4" or "" */
+} intake_draft;
+
+/* What to do with a referral. */
+typedef enum intake_referral_verdict {
+	INTAKE_REFERRAL_DRAFT, /* dibao or tekun: open a draft from *out */
+	INTAKE_REFERRAL_OTHER, /* another department's: nothing for intake */
+	INTAKE_REFERRAL_BAD,   /* malformed: *why says what */
+} intake_referral_verdict;
+
+/*
+ * Reads a referral into a draft. Kinds medical, housing, education,
+ * employment and any kind this build does not know are OTHER. For dibao
+ * and tekun it requires: a referral_id of 1..INTAKE_REFERRAL_ID_MAX
+ * printable ASCII bytes; a valid identity number (as of today_yyyymmdd),
+ * whose birth date becomes the applicant's; a name of
+ * 1..INTAKE_NAME_MAX bytes; a 9-digit township code, a 12-digit village
+ * code inside it, and a district code that is the township's first six
+ * digits (derived when empty); a household size of 0 (not said) to
+ * INTAKE_HOUSEHOLD_SIZE_MAX; and every string valid UTF-8 within its
+ * limit (grant_id and created_by INTAKE_REFERRAL_ID_MAX; the payee's
+ * bank code INTAKE_BANK_CODE_MAX, account number 32, account name
+ * INTAKE_ACCOUNT_NAME_MAX; the note INTAKE_REFERRAL_NOTE_MAX). A payee
+ * whose three strings are empty counts as none. The payee is not checked
+ * further: the clerk supplies the account on submission, where the rules
+ * of POST /applications apply. Anything else, or kind UNSPECIFIED, is
+ * BAD with *why a static message. r NULL is BAD.
+ */
+intake_referral_verdict intake_rules_referral(
+    const Sn__Assist__V1__ReferralCreated *r, int today_yyyymmdd,
+    intake_draft *out, const char **why);
+
+/* True if s is NUL-terminated valid UTF-8 (no overlongs, no surrogates).
+ * NULL is false. */
+bool intake_rules_utf8_valid(const char *s);
 
 /* A withdrawal reason: 1..INTAKE_REASON_MAX bytes. */
 bool intake_rules_reason_valid(const char *reason);

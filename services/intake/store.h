@@ -35,18 +35,19 @@
 char *intake_store_id_array(const char *const *ids, size_t n);
 
 /*
- * The holder of any of ids, outside a transaction (the early check);
- * no row either when the request's Idempotency-Key (key of principal, the
- * user) has already been used, so that a repeat is replayed, not refused.
+ * The holder of any of ids other than application except (NULL: any
+ * holder), outside a transaction (the early check); no row either when
+ * the request's Idempotency-Key (key of principal, the user) has already
+ * been used, so that a repeat is replayed, not refused.
  */
-void intake_store_holders(sn_db *db, const char *ids, const char *principal,
-    const char *key, sn_db_query_fn done, void *arg);
+void intake_store_holders(sn_db *db, const char *ids, const char *except,
+    const char *principal, const char *key, sn_db_query_fn done, void *arg);
 
 /*
  * The outcome of a submission, queued after its claims: one row with
  * 0 application_id, 1 accepted_date, 2 deadline_date (of application id),
  * then the holder columns 3..6 of the first person of ids held by anyone
- * else (SQL NULL when nobody is).
+ * else (SQL NULL when nobody is), then 7 its referral_id (NULL: none).
  */
 sn_err intake_store_qoutcome(sn_tx *tx, const char *ids, const char *id,
     sn_query_fn cb, void *arg);
@@ -63,9 +64,32 @@ sn_err intake_store_qinsert(sn_tx *tx, const intake_app *app, const char *id,
  */
 sn_err intake_store_qclaim(sn_tx *tx, const char *ids, const char *id);
 
-/* Locks the application: one row (status, village_code), or none. */
+/*
+ * Locks the application: one row (0 status, 1 village_code, 2 referral_id
+ * (NULL: none), 3 the id number of its first member, 4 the requested
+ * category (NULL: none)), or none.
+ */
 sn_err intake_store_qlock(sn_tx *tx, const char *id, sn_query_fn cb,
     void *arg);
+
+/*
+ * Opens a draft application id from a referral (status "draft", the
+ * referred person its one member with relation "self"), unless one
+ * exists for d->referral_id already: then nothing changes. No claims.
+ */
+sn_err intake_store_qdraft(sn_tx *tx, const intake_draft *d, const char *id);
+
+/*
+ * Completes draft id with app as a clerk submitted it: the application's
+ * columns and members become app's, its status "open", with the dates
+ * and the clerk; the referral columns stay, and so does the requested
+ * category when app names none. Changes nothing unless id is a draft
+ * (the caller has locked it and checked). Claims are the caller's
+ * (intake_store_qclaim), as for a new application.
+ */
+sn_err intake_store_qcomplete(sn_tx *tx, const intake_app *app,
+    const char *id, const char *accepted_date, const char *deadline_date,
+    const char *taken_in_by);
 
 /* Marks it withdrawn and frees its members. */
 sn_err intake_store_qwithdraw(sn_tx *tx, const char *id, const char *reason,
@@ -93,6 +117,14 @@ sn_err intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
  * and its village code (column 1); no row if there is none. */
 void intake_store_get(sn_db *db, const char *id, sn_db_query_fn done,
     void *arg);
+
+/*
+ * The drafts of township (9 digits), oldest first, at most limit + 1 of
+ * them (so the caller sees whether there are more): one row each, the
+ * JSON of GET /applications/{id} as text in column 0.
+ */
+void intake_store_drafts(sn_db *db, const char *township, const char *limit,
+    sn_db_query_fn done, void *arg);
 
 /* Deletes stored idempotent answers older than days. */
 void intake_store_purge(sn_db *db, const char *days, sn_db_query_fn done,

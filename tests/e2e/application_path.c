@@ -166,6 +166,7 @@ setup(const char *banks_down)
 	th_publisher(&T, "verification");
 	th_publisher(&T, "investigation");
 	th_publisher(&T, "approval");
+	th_publisher(&T, "emergency"); /* intake follows it; none runs here */
 	TH_CHECK(&T, sn_auth_open(&AUTH, KEY) == SN_OK, "auth");
 	idnum(APPLICANT, "22010319700102321");
 	idnum(SPOUSE, "22010319720304322");

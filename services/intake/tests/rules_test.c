@@ -1,6 +1,6 @@
 /*
  * intake.rules: the checks of intake/codec.h and intake/rules.h, with no
- * database. A fixture builder returns a passing application; each case of
+ * database (and intake_rules_referral: which referrals open a draft). A fixture builder returns a passing application; each case of
  * the table breaks exactly one thing in it and names the answer expected
  * (status, code, field).
  */
@@ -561,6 +561,231 @@ test_event_round_trip(void **state)
 	json_decref(j);
 }
 
+/* ---- referrals (issue 4) -------------------------------------------- */
+
+/* The referral fixture: a dibao referral that opens a draft. Strings
+ * point at static storage or at the caller's id and payee. */
+static Sn__Assist__V1__ReferralCreated
+referral(char id[19], Sn__Assist__V1__PayeeAccount *py)
+{
+	Sn__Assist__V1__ReferralCreated r = SN__ASSIST__V1__REFERRAL_CREATED__INIT;
+	Sn__Assist__V1__PayeeAccount    p = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
+	make_id(id, 19750304, 41);
+	*py               = p;
+	py->bank_code      = "ICBC";
+	py->account_number = "6222020200998877665";
+	py->account_name   = "\xe5\xbc\xa0\xe4\xb8\x89";
+	r.referral_id      = "ref-1";
+	r.grant_id         = "grant-1";
+	r.kind             = SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO;
+	r.id_number        = id;
+	r.name             = "\xe5\xbc\xa0\xe4\xb8\x89";
+	r.district_code    = "220103";
+	r.township_code    = "220103001";
+	r.village_code     = "220103001002";
+	r.household_size   = 4;
+	r.payee            = py;
+	r.note             = "fire";
+	r.created_by       = "officer-1";
+	return r;
+}
+
+static intake_referral_verdict
+verdict(const Sn__Assist__V1__ReferralCreated *r, intake_draft *d)
+{
+	const char *why = NULL;
+	intake_referral_verdict v = intake_rules_referral(r, TODAY, d, &why);
+	assert_true((v == INTAKE_REFERRAL_BAD) == (why != NULL));
+	return v;
+}
+
+/* The fixture opens a draft prefilled from it. */
+static void
+test_referral_draft(void **state)
+{
+	(void) state;
+	char                            id[19];
+	Sn__Assist__V1__PayeeAccount    py;
+	Sn__Assist__V1__ReferralCreated r = referral(id, &py);
+	intake_draft                    d;
+
+	assert_int_equal(verdict(&r, &d), INTAKE_REFERRAL_DRAFT);
+	assert_int_equal(d.category, SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO);
+	assert_string_equal(d.referral_id, "ref-1");
+	assert_string_equal(d.grant_id, "grant-1");
+	assert_string_equal(d.created_by, "officer-1");
+	assert_string_equal(d.district_code, "220103");
+	assert_string_equal(d.township_code, "220103001");
+	assert_string_equal(d.village_code, "220103001002");
+	assert_string_equal(d.id_number, id);
+	assert_string_equal(d.birth_date, "1975-03-04");
+	assert_string_equal(d.name, "\xe5\xbc\xa0\xe4\xb8\x89");
+	assert_int_equal(d.household_size, 4);
+	assert_string_equal(d.note, "household size: 4");
+	assert_string_equal(d.bank_code, "ICBC");
+	assert_string_equal(d.account_number, "6222020200998877665");
+	assert_string_equal(d.referral_note, "fire");
+
+	/* tekun; district derived; a lowercase x; no size; no payee. */
+	r.kind          = SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_TEKUN;
+	r.district_code = "";
+	r.household_size = 0;
+	r.payee          = NULL;
+	char lower[19];
+	int  seq = 41;
+	do { /* an id whose check character is X */
+		make_id(lower, 19750304, ++seq);
+	} while (lower[17] != 'X');
+	lower[17]   = 'x';
+	r.id_number = lower;
+	assert_int_equal(verdict(&r, &d), INTAKE_REFERRAL_DRAFT);
+	assert_int_equal(d.category, SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN);
+	assert_string_equal(d.district_code, "220103");
+	assert_int_equal(d.id_number[17], 'X');
+	assert_string_equal(d.note, "");
+	assert_null(d.bank_code);
+	assert_null(d.account_number);
+	assert_null(d.account_name);
+	/* A payee of empty strings is none. */
+	Sn__Assist__V1__PayeeAccount empty = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
+	r.payee = &empty;
+	assert_int_equal(verdict(&r, &d), INTAKE_REFERRAL_DRAFT);
+	assert_null(d.bank_code);
+}
+
+/* Other departments' kinds are not intake's; a missing kind is bad. */
+static void
+test_referral_kinds(void **state)
+{
+	(void) state;
+	char                            id[19];
+	Sn__Assist__V1__PayeeAccount    py;
+	Sn__Assist__V1__ReferralCreated r = referral(id, &py);
+	intake_draft                    d;
+	const Sn__Assist__V1__ReferralKind other[] = {
+		SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_MEDICAL,
+		SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_HOUSING,
+		SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_EDUCATION,
+		SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_EMPLOYMENT,
+		(Sn__Assist__V1__ReferralKind) 99,
+	};
+	for (size_t i = 0; i < sizeof(other) / sizeof(other[0]); i++) {
+		r.kind = other[i];
+		assert_int_equal(verdict(&r, &d), INTAKE_REFERRAL_OTHER);
+	}
+	/* Not even a broken id number matters for another department. */
+	r.id_number = "x";
+	assert_int_equal(verdict(&r, &d), INTAKE_REFERRAL_OTHER);
+	r.kind = SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_UNSPECIFIED;
+	assert_int_equal(verdict(&r, &d), INTAKE_REFERRAL_BAD);
+	assert_int_equal(intake_rules_referral(NULL, TODAY, &d,
+	                     &(const char *) { NULL }),
+	    INTAKE_REFERRAL_BAD);
+}
+
+/* Each case breaks exactly one thing of the fixture: no draft. */
+static void
+test_referral_rejections(void **state)
+{
+	(void) state;
+	static char long_id[80], long_name[INTAKE_NAME_MAX + 2],
+	    long_note[INTAKE_REFERRAL_NOTE_MAX + 2];
+	memset(long_id, 'a', sizeof(long_id) - 1);
+	memset(long_name, 'n', sizeof(long_name) - 1);
+	memset(long_note, 'o', sizeof(long_note) - 1);
+	enum { REF_ID, REF_ID_SPACE, REF_ID_LONG, GRANT_LONG, BY_BAD_UTF8,
+		ID_CHECK, ID_SHORT, ID_FUTURE, NAME_EMPTY, NAME_LONG,
+		NAME_BAD_UTF8, TOWNSHIP_SHORT, TOWNSHIP_LETTER, VILLAGE_OUTSIDE,
+		VILLAGE_SHORT, DISTRICT_OTHER, DISTRICT_SHORT, SIZE_NEG,
+		SIZE_BIG, PAYEE_LONG, PAYEE_BAD_UTF8, NOTE_LONG, NOTE_BAD_UTF8,
+		NCASES };
+	for (int c = 0; c < NCASES; c++) {
+		char                            id[19], future[19];
+		Sn__Assist__V1__PayeeAccount    py;
+		Sn__Assist__V1__ReferralCreated r = referral(id, &py);
+		intake_draft                    d;
+		switch (c) {
+		case REF_ID: r.referral_id = ""; break;
+		case REF_ID_SPACE: r.referral_id = "ref 1"; break;
+		case REF_ID_LONG: r.referral_id = long_id; break;
+		case GRANT_LONG: r.grant_id = long_id; break;
+		case BY_BAD_UTF8: r.created_by = "of\xc3\x28"; break;
+		case ID_CHECK:
+			id[17] = id[17] == '0' ? '1' : '0';
+			break;
+		case ID_SHORT: id[16] = '\0'; break;
+		case ID_FUTURE:
+			make_id(future, TODAY + 1, 7);
+			r.id_number = future;
+			break;
+		case NAME_EMPTY: r.name = ""; break;
+		case NAME_LONG: r.name = long_name; break;
+		case NAME_BAD_UTF8: r.name = "\xed\xa0\x80"; break;
+		case TOWNSHIP_SHORT: r.township_code = "22010300"; break;
+		case TOWNSHIP_LETTER: r.township_code = "22010300a"; break;
+		case VILLAGE_OUTSIDE: r.village_code = "220103002002"; break;
+		case VILLAGE_SHORT: r.village_code = "22010300100"; break;
+		case DISTRICT_OTHER: r.district_code = "220104"; break;
+		case DISTRICT_SHORT: r.district_code = "2201"; break;
+		case SIZE_NEG: r.household_size = -1; break;
+		case SIZE_BIG:
+			r.household_size = INTAKE_HOUSEHOLD_SIZE_MAX + 1;
+			break;
+		case PAYEE_LONG: py.account_number = long_id; break;
+		case PAYEE_BAD_UTF8: py.account_name = "\xff"; break;
+		case NOTE_LONG: r.note = long_note; break;
+		case NOTE_BAD_UTF8: r.note = "\xe5\xbc"; break;
+		}
+		if (verdict(&r, &d) != INTAKE_REFERRAL_BAD)
+			fail_msg("case %d was not refused", c);
+	}
+}
+
+static void
+test_utf8(void **state)
+{
+	(void) state;
+	assert_true(intake_rules_utf8_valid(""));
+	assert_true(intake_rules_utf8_valid("plain"));
+	assert_true(intake_rules_utf8_valid("\xe5\xbc\xa0\xe4\xb8\x89"));
+	assert_true(intake_rules_utf8_valid("\xc2\xa9 \xf0\x9f\x98\x80"));
+	assert_false(intake_rules_utf8_valid(NULL));
+	assert_false(intake_rules_utf8_valid("\x80"));         /* lone tail */
+	assert_false(intake_rules_utf8_valid("\xc0\xaf"));     /* overlong */
+	assert_false(intake_rules_utf8_valid("\xe0\x80\xaf")); /* overlong */
+	assert_false(intake_rules_utf8_valid("\xed\xa0\x80")); /* surrogate */
+	assert_false(intake_rules_utf8_valid("\xf4\x90\x80\x80")); /* >10FFFF */
+	assert_false(intake_rules_utf8_valid("\xe5\xbc"));     /* truncated */
+	assert_false(intake_rules_utf8_valid("\xfe"));
+}
+
+/* A completed draft's event carries its referral id. */
+static void
+test_event_referral_id(void **state)
+{
+	(void) state;
+	json_t        *j = fixture();
+	sn_principal   p = clerk("220103001");
+	intake_problem pb;
+	intake_app     app;
+	assert_true(check(j, &p, &pb, &app));
+	intake_submitted_meta meta = { .application_id =
+		                           "0f8fad5b-d9cb-469f-a165-70867728950e",
+		.accepted_date = "2025-06-10", .deadline_date = "2025-06-25",
+		.taken_in_by = "clerk1", .referral_id = "ref-1" };
+	uint8_t *data;
+	size_t   len;
+	assert_int_equal(intake_codec_submitted(&app, &meta, &data, &len),
+	    SN_OK);
+	Sn__Assist__V1__ApplicationSubmitted *ev =
+	    sn__assist__v1__application_submitted__unpack(NULL, len, data);
+	assert_non_null(ev);
+	assert_string_equal(ev->referral_id, "ref-1");
+	sn__assist__v1__application_submitted__free_unpacked(ev, NULL);
+	free(data);
+	json_decref(j);
+}
+
 int
 main(void)
 {
@@ -575,6 +800,11 @@ main(void)
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_uuid_and_reason),
 		cmocka_unit_test(test_event_round_trip),
+		cmocka_unit_test(test_referral_draft),
+		cmocka_unit_test(test_referral_kinds),
+		cmocka_unit_test(test_referral_rejections),
+		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_event_referral_id),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,13 +1,17 @@
 /*
  * intake's integration tests: the real intake binary, a real PostgreSQL
  * (SN_TEST_DB_URL) and real NNG sockets, through tests/support/harness.h.
- * approval's events come from sn-inject publishing as "approval".
+ * approval's events come from sn-inject publishing as "approval",
+ * emergency's referrals from sn-inject publishing as "emergency".
  *
  *   intake_scenarios submit | idempotent | bad_input | person_twice |
- *                    concurrent | withdraw | approval_events | get_access
+ *                    concurrent | withdraw | approval_events | get_access |
+ *                    referral_drafts | draft_list | draft_submit |
+ *                    draft_bad_submit
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +25,7 @@
 #include "harness.h"
 #include "sn/assist/v1/application.pb-c.h"
 #include "sn/assist/v1/case.pb-c.h"
+#include "sn/assist/v1/emergency.pb-c.h"
 #include "sn/auth.h"
 #include "sn/idnum.h"
 
@@ -242,6 +247,7 @@ start_intake(void)
 	static char port_env[32];
 	th_publisher(&T, "intake");
 	th_publisher(&T, "approval");
+	th_publisher(&T, "emergency");
 	port = th_free_port();
 	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
 	const char *env[]  = { "SN_TOKEN_KEY=" KEY, port_env, NULL };
@@ -281,10 +287,10 @@ outbox_data(const char *topic, const char *subject, size_t *len,
 	return out;
 }
 
-/* Writes events for sn-inject and runs it as "approval" until every one
- * of them has a sequence; returns the process. */
+/* Writes events for sn-inject and runs it as publisher pub until every
+ * one of them has a sequence; returns the process. */
 static th_proc *
-inject(const char *lines)
+inject_as(const char *pub, const char *lines)
 {
 	static int n;
 	char       path[512];
@@ -295,19 +301,23 @@ inject(const char *lines)
 	fputs(lines, f);
 	fclose(f);
 	int64_t before = th_int_maybe(&T, "SELECT count(*) FROM %s.outbox",
-	    th_schema(&T, "approval"));
+	    th_schema(&T, pub));
 	int64_t nlines = 0;
 	for (const char *p = lines; *p; p++)
 		nlines += *p == '\n';
-	const char *argv[] = { SN_INJECT_BIN, "--name", "approval",
-		"--events", path, NULL };
-	th_proc    *proc   = th_spawn(&T, "approval", SN_INJECT_BIN, argv,
-	           NULL);
+	const char *argv[] = { SN_INJECT_BIN, "--name", pub, "--events",
+		path, NULL };
+	th_proc    *proc   = th_spawn(&T, pub, SN_INJECT_BIN, argv, NULL);
 	if (!th_wait_int(&T, (before < 0 ? 0 : before) + nlines, 30000,
-	        "SELECT count(seq) FROM %s.outbox",
-	        th_schema(&T, "approval")))
+	        "SELECT count(seq) FROM %s.outbox", th_schema(&T, pub)))
 		th_fail(&T, "sn-inject did not publish its events");
 	return proc;
+}
+
+static th_proc *
+inject(const char *lines)
+{
+	return inject_as("approval", lines);
 }
 
 static void
@@ -944,6 +954,645 @@ get_access(void)
 	free(id);
 }
 
+/* ---- referrals and drafts (issue 4) -------------------------------- */
+
+#define NAME_UTF8 "\xe5\xbc\xa0\xe4\xb8\x89" /* a name in Chinese */
+#define TOWNSHIP2 "220103002"
+#define VILLAGE2 "220103002001"
+
+/* The first column of the first row of a query as text (malloc'd); NULL
+ * when there is no row or it is NULL. */
+static char *
+db_text(const char *fmt, ...)
+{
+	char    sql[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	PGresult *r   = PQexec(T.pg, sql);
+	char     *out = NULL;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		char msg[256];
+		snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
+		PQclear(r);
+		th_fail(&T, "query failed: %s", msg);
+	}
+	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+		out = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return out;
+}
+
+/* One referral.created line for sn-inject (subject: the grant id). */
+static void
+referral_line(char *out, size_t cap, const char *rid,
+    Sn__Assist__V1__ReferralKind kind, const person *p, const char *township,
+    const char *village, int household_size)
+{
+	Sn__Assist__V1__ReferralCreated r  = SN__ASSIST__V1__REFERRAL_CREATED__INIT;
+	Sn__Assist__V1__PayeeAccount    py = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
+	char                            grant[80];
+	snprintf(grant, sizeof(grant), "g-%s", rid);
+	py.bank_code       = "ICBC";
+	py.account_number  = "6222020200998877665";
+	py.account_name    = NAME_UTF8;
+	r.referral_id      = (char *) rid;
+	r.grant_id         = grant;
+	r.kind             = kind;
+	r.department       = kind == SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_MEDICAL
+	          ? "medical assistance office"
+	          : "";
+	r.id_number        = (char *) p->id;
+	r.name             = NAME_UTF8;
+	r.district_code    = "220103";
+	r.township_code    = (char *) township;
+	r.village_code     = (char *) village;
+	r.household_size   = household_size;
+	r.payee            = &py;
+	r.note             = "house fire; family staying with neighbours";
+	r.created_by       = "officer-e1";
+	line_of(out, cap, "referral.created", grant, &r.base);
+}
+
+/* Injects lines as "emergency" and waits until intake's cursor on that
+ * stream is at want; returns the injector. */
+static th_proc *
+referrals(const char *lines, int64_t want)
+{
+	th_proc *inj = inject_as("emergency", lines);
+	if (!th_wait_int(&T, want, 30000,
+	        "SELECT last_seq FROM %s.bus_cursor WHERE publisher ="
+	        " 'emergency'",
+	        schema))
+		th_fail(&T, "intake did not apply emergency's events up to %lld",
+		    (long long) want);
+	return inj;
+}
+
+/* The draft opened for referral rid (malloc'd id); fails if none. */
+static char *
+draft_of(const char *rid)
+{
+	char *id = db_text("SELECT id::text FROM %s.application"
+	                   " WHERE referral_id = '%s'",
+	    schema, rid);
+	TH_CHECK(&T, id != NULL, "no application for referral %s", rid);
+	return id;
+}
+
+/* referral.created of kinds dibao and tekun opens one draft each,
+ * prefilled from the referral; medical is another department's and opens
+ * nothing; a malformed referral is skipped; the same referral again (in
+ * the same batch, and later in a new run of the stream) opens nothing
+ * more. Drafts claim nobody and publish nothing. */
+static void
+referral_drafts(void)
+{
+	start_intake();
+	person pd = new_person(1958), pt = new_person(1944);
+	person pm = new_person(1970), broken = new_person(1971);
+	broken.id[17] = broken.id[17] == '0' ? '1' : '0';
+	char lines[16384], l[2048];
+	lines[0] = '\0';
+	referral_line(l, sizeof(l), "ref-dibao",
+	    SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO, &pd,
+	    "220103001", VILLAGE, 4);
+	strcat(lines, l);
+	referral_line(l, sizeof(l), "ref-tekun",
+	    SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_TEKUN, &pt,
+	    "220103001", VILLAGE, 1);
+	strcat(lines, l);
+	referral_line(l, sizeof(l), "ref-medical",
+	    SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_MEDICAL, &pm,
+	    "220103001", VILLAGE, 3);
+	strcat(lines, l);
+	referral_line(l, sizeof(l), "ref-dibao",
+	    SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO, &pd,
+	    "220103001", VILLAGE, 4);
+	strcat(lines, l);
+	referral_line(l, sizeof(l), "ref-broken",
+	    SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO, &broken,
+	    "220103001", VILLAGE, 2);
+	strcat(lines, l);
+	strcat(lines, "referral.created g-junk emergency-test 0aff\n");
+	th_proc *inj = referrals(lines, 6);
+
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.application", schema) == 2 &&
+	        th_int(&T,
+	            "SELECT count(*) FROM %s.application"
+	            " WHERE status = 'draft'",
+	            schema) == 2,
+	    "want exactly two drafts, have %lld applications",
+	    (long long) th_int(&T, "SELECT count(*) FROM %s.application",
+	        schema));
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.application WHERE"
+	        " referral_id = 'ref-dibao' AND status = 'draft'"
+	        " AND requested_category = 'dibao' AND district_code = '220103'"
+	        " AND township_code = '220103001' AND village_code = '%s'"
+	        " AND note = 'household size: 4'"
+	        " AND referral_household_size = 4"
+	        " AND referral_grant_id = 'g-ref-dibao'"
+	        " AND referral_created_by = 'officer-e1'"
+	        " AND referral_note = 'house fire; family staying with"
+	        " neighbours'"
+	        " AND payee_bank_code = 'ICBC'"
+	        " AND payee_account_number = '6222020200998877665'"
+	        " AND payee_account_name = '" NAME_UTF8 "'"
+	        " AND taken_in_by IS NULL AND accepted_date IS NULL"
+	        " AND consent_reference IS NULL",
+	        schema, VILLAGE) == 1,
+	    "the dibao draft is not prefilled from its referral");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.member m JOIN %s.application a"
+	        " ON a.id = m.application_id WHERE a.referral_id = 'ref-dibao'"
+	        " AND m.position = 0 AND m.id_number = '%s'"
+	        " AND m.name = '" NAME_UTF8 "' AND m.relation = 'self'"
+	        " AND m.birth_date = '%s'",
+	        schema, schema, pd.id, pd.birth) == 1 &&
+	        th_int(&T,
+	            "SELECT count(*) FROM %s.member m JOIN %s.application a"
+	            " ON a.id = m.application_id"
+	            " WHERE a.referral_id = 'ref-dibao'",
+	            schema, schema) == 1,
+	    "the dibao draft's applicant is not the referred person");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.application a JOIN %s.member m"
+	        " ON m.application_id = a.id WHERE a.referral_id = 'ref-tekun'"
+	        " AND a.requested_category = 'tekun'"
+	        " AND a.note = 'household size: 1' AND m.id_number = '%s'"
+	        " AND m.relation = 'self' AND m.birth_date = '%s'",
+	        schema, schema, pt.id, pt.birth) == 1,
+	    "the tekun draft is not prefilled from its referral");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.application WHERE referral_id IN"
+	        " ('ref-medical', 'ref-broken')",
+	        schema) == 0 &&
+	        th_int(&T, "SELECT count(*) FROM %s.member WHERE id_number"
+	                   " IN ('%s', '%s')",
+	            schema, pm.id, broken.id) == 0,
+	    "a medical or malformed referral opened a draft");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.claim", schema) == 0 &&
+	        th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 0,
+	    "a draft claimed persons or published an event");
+
+	/* GET shows the draft with its referral. */
+	char *id = draft_of("ref-dibao");
+	char  path[128];
+	snprintf(path, sizeof(path), "/applications/%s", id);
+	answer g = call("GET", path, clerk_tok, NULL, NULL);
+	TH_CHECK(&T, g.status == 200, "GET draft: %d", g.status);
+	json_t *m0 = json_array_get(json_object_get(g.body, "members"), 0);
+	TH_CHECK(&T,
+	    strcmp(jstr(g.body, "status"), "draft") == 0 &&
+	        strcmp(jstr(g.body, "referral_id"), "ref-dibao") == 0 &&
+	        strcmp(jstr(g.body, "referral.grant_id"), "g-ref-dibao") == 0 &&
+	        strcmp(jstr(g.body, "note"), "household size: 4") == 0 &&
+	        strcmp(jstr(g.body, "requested_category"), "dibao") == 0 &&
+	        strcmp(jstr(g.body, "household.village_code"), VILLAGE) == 0 &&
+	        strcmp(jstr(g.body, "payee.bank_code"), "ICBC") == 0 &&
+	        json_array_size(json_object_get(g.body, "members")) == 1 &&
+	        strcmp(jstr(m0, "id_number"), pd.id) == 0 &&
+	        strcmp(jstr(m0, "relation"), "self") == 0 &&
+	        strcmp(jstr(m0, "birth_date"), pd.birth) == 0 &&
+	        json_is_null(json_object_get(g.body, "accepted_date")),
+	    "GET of the draft differs from the referral");
+	json_decref(g.body);
+	stop(inj);
+
+	/* The same referral again, in a later run of the stream. */
+	referral_line(l, sizeof(l), "ref-dibao",
+	    SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO, &pd,
+	    "220103001", VILLAGE, 4);
+	inj = referrals(l, 7);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.application", schema) == 2 &&
+	        th_int(&T, "SELECT count(*) FROM %s.member", schema) == 2,
+	    "the repeated referral opened another draft");
+	char *again = draft_of("ref-dibao");
+	TH_CHECK(&T, strcmp(again, id) == 0, "the draft changed its id");
+	stop(inj);
+
+	/* Holding no claim, the referred person may still apply anew. */
+	person ps[1] = { pd };
+	char  *other = submit_ok(ps, 1, "the referred person applies anew");
+	free(other);
+	free(again);
+	free(id);
+}
+
+static size_t
+list_size(answer a)
+{
+	return json_array_size(json_object_get(a.body, "applications"));
+}
+
+/* GET /applications?status=draft&township=: the township's drafts only,
+ * within the clerk's jurisdiction; limit and truncated; bad queries 422;
+ * other roles 403. */
+static void
+draft_list(void)
+{
+	start_intake();
+	person p[4] = { new_person(1950), new_person(1951), new_person(1952),
+		new_person(1953) };
+	char   lines[8192], l[2048];
+	lines[0] = '\0';
+	const char *rid[4] = { "r1", "r2", "r3", "r4" };
+	for (int i = 0; i < 4; i++) {
+		referral_line(l, sizeof(l), rid[i],
+		    i == 1 ? SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_TEKUN
+		           : SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO,
+		    &p[i], i < 3 ? "220103001" : TOWNSHIP2,
+		    i < 3 ? VILLAGE : VILLAGE2, 2);
+		strcat(lines, l);
+	}
+	th_proc *inj = referrals(lines, 4);
+
+	answer a = call("GET", "/applications?status=draft&township=220103001",
+	    clerk_tok, NULL, NULL);
+	TH_CHECK(&T, a.status == 200 && list_size(a) == 3,
+	    "list: status %d, %zu drafts, want 200 and 3", a.status,
+	    list_size(a));
+	TH_CHECK(&T, json_is_false(json_object_get(a.body, "truncated")),
+	    "a full list says truncated");
+	for (size_t i = 0; i < 3; i++) {
+		json_t     *d   = json_array_get(
+		          json_object_get(a.body, "applications"), i);
+		const char *got = jstr(d, "referral_id");
+		TH_CHECK(&T,
+		    got != NULL && strcmp(jstr(d, "status"), "draft") == 0 &&
+		        strcmp(jstr(d, "household.township_code"),
+		            "220103001") == 0,
+		    "list item %zu is not a draft of the township", i);
+		bool known = false;
+		for (int k = 0; k < 3; k++)
+			known = known || strcmp(got, rid[k]) == 0;
+		TH_CHECK(&T, known, "list item %zu is referral %s", i, got);
+	}
+	json_decref(a.body);
+
+	a = call("GET", "/applications?status=draft&township=220103001&limit=2",
+	    clerk_tok, NULL, NULL);
+	TH_CHECK(&T,
+	    a.status == 200 && list_size(a) == 2 &&
+	        json_is_true(json_object_get(a.body, "truncated")),
+	    "limit=2: status %d, %zu drafts", a.status, list_size(a));
+	json_decref(a.body);
+
+	a = call("GET", "/applications?status=draft&township=" TOWNSHIP2,
+	    clerk_tok, NULL, NULL);
+	expect_error(a, 403, "outside_jurisdiction", "township",
+	    "another township's drafts");
+	json_decref(a.body);
+	a = call("GET", "/applications?status=draft&township=" TOWNSHIP2,
+	    other_tok, NULL, NULL);
+	TH_CHECK(&T,
+	    a.status == 200 && list_size(a) == 1 &&
+	        strcmp(jstr(json_array_get(json_object_get(a.body,
+	                                       "applications"),
+	                        0),
+	                   "referral_id"),
+	            "r4") == 0,
+	    "the other clerk's township list");
+	json_decref(a.body);
+	char *district = token("clerk-d", "clerk", "220103");
+	a = call("GET", "/applications?status=draft&township=220103001",
+	    district, NULL, NULL);
+	TH_CHECK(&T, a.status == 200 && list_size(a) == 3,
+	    "a district clerk's list: %d, %zu", a.status, list_size(a));
+	json_decref(a.body);
+	free(district);
+
+	const struct {
+		const char *q;
+		const char *code, *field;
+	} bad[] = {
+		{ "/applications?township=220103001", "invalid_value",
+		    "status" },
+		{ "/applications?status=open&township=220103001",
+		    "invalid_value", "status" },
+		{ "/applications?status=draft", "invalid_code", "township" },
+		{ "/applications?status=draft&township=22010300a",
+		    "invalid_code", "township" },
+		{ "/applications?status=draft&township=220103001&limit=0",
+		    "invalid_value", "limit" },
+		{ "/applications?status=draft&township=220103001&limit=x",
+		    "invalid_value", "limit" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		a = call("GET", bad[i].q, clerk_tok, NULL, NULL);
+		expect_error(a, 422, bad[i].code, bad[i].field, bad[i].q);
+		json_decref(a.body);
+	}
+	a = call("GET", "/applications?status=draft&township=220103001",
+	    invest_tok, NULL, NULL);
+	TH_CHECK(&T, a.status == 403, "an investigator listed: %d", a.status);
+	json_decref(a.body);
+	a = call("GET", "/applications?status=draft&township=220103001", NULL,
+	    NULL, NULL);
+	TH_CHECK(&T, a.status == 401, "no token listed: %d", a.status);
+	json_decref(a.body);
+
+	/* One draft seen from outside its township. */
+	char *id4 = draft_of("r4");
+	char  path[128];
+	snprintf(path, sizeof(path), "/applications/%s", id4);
+	a = call("GET", path, clerk_tok, NULL, NULL);
+	expect_error(a, 403, "outside_jurisdiction", NULL, "foreign draft");
+	json_decref(a.body);
+	free(id4);
+	stop(inj);
+}
+
+/* A clerk completes and submits a draft: 200 with the same id and the
+ * referral id; the application is open, claims its persons, keeps the
+ * referral (and the draft's category when the body names none), and
+ * application.submitted carries referral_id. The same key replays; a new
+ * key is 409 not_draft; submitting what never was a draft is 409, an
+ * unknown id 404. */
+static void
+draft_submit(void)
+{
+	start_intake();
+	person p = new_person(1957), q = new_person(1986);
+	char   l[2048];
+	referral_line(l, sizeof(l), "ref-s",
+	    SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO, &p,
+	    "220103001", VILLAGE, 2);
+	th_proc *inj = referrals(l, 1);
+	char    *id  = draft_of("ref-s");
+	char     path[128], today[11], deadline[11];
+	snprintf(path, sizeof(path), "/applications/%s/submit", id);
+	local_date(0, today);
+	local_date(15, deadline);
+
+	person  ps[2] = { p, q };
+	json_t *j     = app_json(ps, 2);
+	json_object_set_new(j, "requested_category", json_null());
+	char  *body = dump(j);
+	answer a    = call("POST", path, clerk_tok, "draft-key-1", body);
+	TH_CHECK(&T, a.status == 200, "submit the draft: %d (%s)", a.status,
+	    jstr(a.body, "error.code") ? jstr(a.body, "error.code") : "-");
+	TH_CHECK(&T,
+	    strcmp(jstr(a.body, "application_id"), id) == 0 &&
+	        strcmp(jstr(a.body, "referral_id"), "ref-s") == 0 &&
+	        strcmp(jstr(a.body, "accepted_date"), today) == 0 &&
+	        strcmp(jstr(a.body, "deadline_date"), deadline) == 0,
+	    "the answer does not name the draft, its referral and dates");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.application WHERE id = '%s'"
+	        " AND status = 'open' AND taken_in_by = 'clerk-a'"
+	        " AND referral_id = 'ref-s' AND requested_category = 'dibao'"
+	        " AND consent_reference = 'CR-7731'"
+	        " AND accepted_date = '%s' AND note = 'household size: 2'",
+	        schema, id, today) == 1,
+	    "the submitted draft is not open with its referral kept");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.member WHERE application_id = '%s'",
+	        schema, id) == 2 &&
+	        th_int(&T,
+	            "SELECT count(*) FROM %s.member WHERE application_id ="
+	            " '%s' AND position = 1 AND id_number = '%s'"
+	            " AND labour_capacity = 'none'",
+	            schema, id, q.id) == 1 &&
+	        th_int(&T,
+	            "SELECT count(*) FROM %s.claim WHERE application_id ="
+	            " '%s'",
+	            schema, id) == 2,
+	    "the members or claims are not the submitted ones");
+
+	size_t   len;
+	char     actor[64];
+	uint8_t *data = outbox_data("application.submitted", id, &len, actor,
+	    sizeof(actor));
+	Sn__Assist__V1__ApplicationSubmitted *ev =
+	    sn__assist__v1__application_submitted__unpack(NULL, len, data);
+	TH_CHECK(&T, ev != NULL, "application.submitted does not decode");
+	TH_CHECK(&T,
+	    strcmp(ev->application_id, id) == 0 &&
+	        strcmp(ev->referral_id, "ref-s") == 0 &&
+	        strcmp(ev->taken_in_by, "clerk-a") == 0 &&
+	        strcmp(actor, "clerk-a") == 0 &&
+	        strcmp(ev->accepted_date, today) == 0 &&
+	        strcmp(ev->deadline_date, deadline) == 0 &&
+	        ev->requested_category ==
+	            SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO &&
+	        ev->n_members == 2 &&
+	        strcmp(ev->members[0]->id_number, p.id) == 0 &&
+	        strcmp(ev->members[1]->id_number, q.id) == 0 &&
+	        ev->household != NULL &&
+	        strcmp(ev->household->village_code, VILLAGE) == 0 &&
+	        ev->consent != NULL &&
+	        strcmp(ev->consent->reference, "CR-7731") == 0,
+	    "application.submitted does not carry the completed draft");
+	sn__assist__v1__application_submitted__free_unpacked(ev, NULL);
+	free(data);
+
+	/* The same key and body: the first answer again, nothing more. */
+	answer b = call("POST", path, clerk_tok, "draft-key-1", body);
+	TH_CHECK(&T,
+	    b.status == 200 &&
+	        strcmp(jstr(b.body, "application_id"), id) == 0 &&
+	        strcmp(jstr(b.body, "referral_id"), "ref-s") == 0,
+	    "the repeat with the same key: %d", b.status);
+	json_decref(b.body);
+	/* A new key: no longer a draft. */
+	b = call("POST", path, clerk_tok, new_key(), body);
+	expect_error(b, 409, "not_draft", NULL, "second submission");
+	json_decref(b.body);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 1,
+	    "the repeats published again");
+
+	/* It holds its persons like any open application. */
+	person  q2[2] = { new_person(1949), q };
+	char   *qb    = dump(app_json(q2, 2));
+	answer  c = call("POST", "/applications", clerk_tok, new_key(), qb);
+	expect_error(c, 409, "person_in_open_application",
+	    "members[1].id_number", "a member of the submitted draft");
+	TH_CHECK(&T,
+	    strcmp(jstr(c.body, "error.application_id"), id) == 0,
+	    "the 409 does not name the submitted draft");
+	json_decref(c.body);
+	free(qb);
+
+	/* GET: open, with its referral; the draft list no longer has it. */
+	snprintf(path, sizeof(path), "/applications/%s", id);
+	answer g = call("GET", path, clerk_tok, NULL, NULL);
+	TH_CHECK(&T,
+	    g.status == 200 && strcmp(jstr(g.body, "status"), "open") == 0 &&
+	        strcmp(jstr(g.body, "referral_id"), "ref-s") == 0 &&
+	        strcmp(jstr(g.body, "taken_in_by"), "clerk-a") == 0,
+	    "GET after submission");
+	json_decref(g.body);
+	g = call("GET", "/applications?status=draft&township=220103001",
+	    clerk_tok, NULL, NULL);
+	TH_CHECK(&T, g.status == 200 && list_size(g) == 0,
+	    "the submitted draft is still listed");
+	json_decref(g.body);
+
+	/* What never was a draft; what does not exist. */
+	person r[1]  = { new_person(1977) };
+	char  *plain = submit_ok(r, 1, "a plain application");
+	char  *rb    = dump(app_json(r, 1));
+	snprintf(path, sizeof(path), "/applications/%s/submit", plain);
+	b = call("POST", path, clerk_tok, new_key(), rb);
+	expect_error(b, 409, "not_draft", NULL, "submit a plain application");
+	json_decref(b.body);
+	free(rb);
+	person fresh[1] = { new_person(1978) };
+	rb              = dump(app_json(fresh, 1));
+	b = call("POST",
+	    "/applications/00000000-0000-4000-8000-000000000000/submit",
+	    clerk_tok, new_key(), rb);
+	expect_error(b, 404, "not_found", NULL, "submit an unknown id");
+	json_decref(b.body);
+	free(rb);
+	free(plain);
+	json_decref(a.body);
+	free(body);
+	free(id);
+	stop(inj);
+}
+
+/* The draft as a text snapshot: its row and its members. */
+static char *
+draft_snapshot(const char *id)
+{
+	char *s = db_text("SELECT (SELECT row_to_json(a)::text FROM %s.application"
+	                  " a WHERE a.id = '%s') || (SELECT json_agg(m ORDER BY"
+	                  " m.position)::text FROM %s.member m"
+	                  " WHERE m.application_id = '%s')",
+	    schema, id, schema, id);
+	TH_CHECK(&T, s != NULL, "no draft %s", id);
+	return s;
+}
+
+/* Bad submissions of a draft: each a 4xx naming the problem, and the
+ * draft, the claims, the outbox and the idempotency store unchanged; a
+ * key used by a refused attempt still works for the corrected one. */
+static void
+draft_bad_submit(void)
+{
+	start_intake();
+	person p = new_person(1961), q = new_person(1987);
+	person r = new_person(1990), held = new_person(1991);
+	char   l[2048];
+	referral_line(l, sizeof(l), "ref-b",
+	    SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_TEKUN, &p,
+	    "220103001", VILLAGE, 3);
+	th_proc *inj = referrals(l, 1);
+	char    *id  = draft_of("ref-b");
+	person   hs[1] = { held };
+	char    *holder = submit_ok(hs, 1, "an application holding a person");
+	char    *before = draft_snapshot(id);
+	char     path[128];
+	snprintf(path, sizeof(path), "/applications/%s/submit", id);
+
+	person  pq[2]  = { p, q };
+	person  qr[2]  = { q, r };
+	person  ph[2]  = { p, held };
+	char    badid[24];
+	snprintf(badid, sizeof(badid), "\"%s\"", q.id);
+	badid[18] = badid[18] == '0' ? '1' : '0';
+	struct {
+		const char *what;
+		json_t     *body;
+		const char *tok;
+		int         status;
+		const char *code, *field;
+	} cases[] = {
+		{ "missing consent", app_json(pq, 2), clerk_tok, 422,
+		    "consent_required", "consent" },
+		{ "bad id number", app_json(pq, 2), clerk_tok, 422,
+		    "invalid_id_number", "members[1].id_number" },
+		{ "unknown field", app_json(pq, 2), clerk_tok, 422,
+		    "unknown_field", "household.phone" },
+		{ "the referred person left out", app_json(qr, 2), clerk_tok,
+		    422, "referred_person_missing", "members" },
+		{ "a person held elsewhere", app_json(ph, 2), clerk_tok, 409,
+		    "person_in_open_application", "members[1].id_number" },
+		{ "a clerk of another township", app_json(pq, 2), other_tok,
+		    403, "outside_jurisdiction", NULL },
+		{ "an investigator", app_json(pq, 2), invest_tok, 403,
+		    "forbidden", NULL },
+	};
+	json_object_del(cases[0].body, "consent");
+	set_member(cases[1].body, "members[1].id_number", badid);
+	set_member(cases[2].body, "household.phone", "\"1\"");
+	/* The other clerk sends a household of their own township: the
+	 * body passes, the draft's village does not. */
+	json_t *hh = json_object_get(cases[5].body, "household");
+	json_object_set_new(hh, "township_code", json_string(TOWNSHIP2));
+	json_object_set_new(hh, "village_code", json_string(VILLAGE2));
+
+	int64_t outbox = th_int(&T, "SELECT count(*) FROM %s.outbox", schema);
+	int64_t idem   = th_int(&T, "SELECT count(*) FROM %s.http_idempotency",
+	      schema);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char  *b = dump(cases[i].body);
+		answer a = call("POST", path, cases[i].tok, "bad-key", b);
+		expect_error(a, cases[i].status, cases[i].code, cases[i].field,
+		    cases[i].what);
+		if (cases[i].code != NULL &&
+		    strcmp(cases[i].code, "person_in_open_application") == 0)
+			TH_CHECK(&T,
+			    strcmp(jstr(a.body, "error.application_id"),
+			        holder) == 0,
+			    "the 409 does not name the holder");
+		json_decref(a.body);
+		free(b);
+		char *now = draft_snapshot(id);
+		TH_CHECK(&T, strcmp(now, before) == 0,
+		    "%s changed the draft:\n%s\n%s", cases[i].what, before,
+		    now);
+		free(now);
+		TH_CHECK(&T,
+		    th_int(&T, "SELECT count(*) FROM %s.outbox", schema) ==
+		            outbox &&
+		        th_int(&T, "SELECT count(*) FROM %s.http_idempotency",
+		            schema) == idem &&
+		        th_int(&T,
+		            "SELECT count(*) FROM %s.claim WHERE"
+		            " application_id = '%s'",
+		            schema, id) == 0,
+		    "%s left an event, a stored answer or a claim",
+		    cases[i].what);
+	}
+	answer a = call("POST", path, clerk_tok, "bad-key", "{\"a\":");
+	TH_CHECK(&T, a.status == 400, "bad JSON: %d", a.status);
+	json_decref(a.body);
+
+	/* Corrected, with the key the refused attempts used. */
+	char *good = dump(app_json(pq, 2));
+	a          = call("POST", path, clerk_tok, "bad-key", good);
+	TH_CHECK(&T,
+	    a.status == 200 && strcmp(jstr(a.body, "application_id"), id) == 0,
+	    "the corrected submission: %d", a.status);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.application WHERE id = '%s'"
+	        " AND status = 'open' AND requested_category = 'expenditure'",
+	        schema, id) == 1,
+	    "the corrected submission is not open with the body's category");
+	json_decref(a.body);
+	free(good);
+	free(before);
+	free(holder);
+	free(id);
+	stop(inj);
+}
+
 static void
 free_tokens(void)
 {
@@ -964,6 +1613,10 @@ main(int argc, char **argv)
 		{ "withdraw", withdraw },
 		{ "approval_events", approval_events },
 		{ "get_access", get_access },
+		{ "referral_drafts", referral_drafts },
+		{ "draft_list", draft_list },
+		{ "draft_submit", draft_submit },
+		{ "draft_bad_submit", draft_bad_submit },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), free_tokens);
