@@ -40,6 +40,10 @@ SN_DEB_PACKAGES=(
 SN_ROLES=(clerk investigator village_reviewer township_officer
 	emergency_officer district_officer district_admin finance
 	finance_approver)
+# The publishers of design section 1, whose bus addresses every service gets.
+SN_PUBLISHERS=(intake verification investigation approval emergency
+	disbursement)
+
 # The agencies verification asks (proto/sn/agency/v1/agency.proto).
 SN_AGENCIES=(PUBLIC_SECURITY HUMAN_RESOURCES HOUSING VEHICLES MARKET TAX
 	BANKS PROVIDENT_FUND)
@@ -418,8 +422,16 @@ sn_services_start() {
 		SN_TOKEN_KEY=$(_sn_hex_key)
 	fi
 	export SN_TOKEN_KEY
-	# Every service learns every publisher's addresses.
-	for x in "${names[@]}"; do
+	# Every service learns every publisher's addresses: those of the
+	# services here, and of the publishers the design names, so that a
+	# follower starts (and catches up later) before its publisher exists.
+	local pubs=() seen=" "
+	for x in "${names[@]}" "${SN_PUBLISHERS[@]}"; do
+		[[ $seen == *" $x "* ]] && continue
+		seen+="$x "
+		pubs+=("$x")
+	done
+	for x in "${pubs[@]}"; do
 		key=$(_sn_envkey "$x")
 		envs+=("SN_${key}_PUB_URL=ipc://$SN_RUN_DIR/$x.pub"
 			"SN_${key}_REPLAY_URL=ipc://$SN_RUN_DIR/$x.replay")
