@@ -31,3 +31,8 @@ CREATE SCHEMA approval AUTHORIZATION approval;
 REVOKE ALL ON SCHEMA approval FROM PUBLIC;
 ALTER ROLE approval SET search_path = approval;
 
+CREATE ROLE emergency LOGIN;
+CREATE SCHEMA emergency AUTHORIZATION emergency;
+REVOKE ALL ON SCHEMA emergency FROM PUBLIC;
+ALTER ROLE emergency SET search_path = emergency;
+

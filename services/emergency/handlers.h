@@ -1,0 +1,171 @@
+/*
+ * handlers.h - what comes into the emergency service ("救急难", issue 4):
+ * the HTTP API of township officers, district approvers and finance, and
+ * the events of disbursement, intake and approval.
+ *
+ * Reserve funds. One per township, created by its first allocation. A
+ * balance is never negative: every debit is one conditional UPDATE
+ * (balance_fen >= amount) in the same transaction as the grant row, the
+ * ledger row and the outbox append, and the table CHECKs balance_fen >= 0.
+ * The ledger is append-only (a trigger refuses UPDATE, DELETE and
+ * TRUNCATE); each row carries the balance after it, and a fund's rows sum
+ * to its balance.
+ *
+ * HTTP API (every POST takes an Idempotency-Key and makes its change, its
+ * events and its stored answer in one transaction; refused input changes
+ * nothing; errors are {"error": {"code", "message", "field"}}):
+ *   POST /funds/{township}/allocations   finance, district covering the
+ *        township. {amount_fen, note?} → 201 {ledger_entry_id,
+ *        township_code, movement, amount_fen, balance_fen, created_at};
+ *        publishes reserve.changed.
+ *   POST /grants   emergency_officer within the township. {township_code,
+ *        village_code, person {id_number, name}, cause, description,
+ *        household_size, amount_fen, payee {bank_code, account_number,
+ *        account_name}} (rules.h). Within the limit: 201, the grant
+ *        "granted" with balance_fen and ledger_entry_id, fund debited,
+ *        emergency.granted and reserve.changed published. Above it: 202,
+ *        "awaiting_approval", nothing debited or published. Over the
+ *        balance (or no fund): 409 "insufficient_funds" whose error also
+ *        carries balance_fen (0 without a fund) and amount_fen.
+ *   POST /grants/{id}/approval   district_officer of the district
+ *        covering the township, not the officer who asked (403
+ *        "same_user"). {decision: approve|reject, reason}. Approve
+ *        debits as above (409 "insufficient_funds" leaves it waiting),
+ *        200 with the grant; reject: 200, "rejected". 409
+ *        "not_awaiting_approval" otherwise.
+ *   POST /grants/{id}/referrals   emergency_officer within the township.
+ *        {kind, department (required for medical, housing, education,
+ *        employment), note?} → 201 {id, grant_id, kind, ...}; publishes
+ *        referral.created filled from the grant. One per grant and kind
+ *        (409 "referral_exists").
+ *   POST /funds/{township}/settlement   finance, district covering the
+ *        township. {year} (2000 .. this year) → 201 the year's report
+ *        {opening_fen, allocated_fen, granted_fen, reversed_fen,
+ *        closing_fen, balance_fen, ledger_entry_id, ...}; a settlement
+ *        ledger row (amount 0: the balance carries over) and
+ *        reserve.changed. Once per fund and year (409 "already_settled",
+ *        the stored report in error.settlement); 404 "no_fund".
+ *   GET  /grants?status=S&township=T&limit=N   (S one of the statuses or
+ *        "all", the default; T narrows the caller's jurisdiction; limit
+ *        1..1000, default 200) → {grants: [...], truncated}.
+ *   GET  /grants/{id}   one grant within the caller's jurisdiction.
+ *   GET  /funds?township=T   {funds: [{township_code, balance_fen,
+ *        grant_limit_fen, allocated_fen, granted_fen, reversed_fen,
+ *        awaiting_approval, updated_at}]}.
+ *   GET  /figures?year=YYYY   grants made that year (district calendar)
+ *        by township, cause and month: {year, rows: [{township_code,
+ *        cause, month, person_times, persons, amount_fen, reversed_fen}],
+ *        person_times, amount_fen}.
+ *   GET  /people/{id_number}/chain   emergency_officer, district_officer,
+ *        district_admin: {id_number, grants: [{grant (with its payment),
+ *        referrals: [{..., applications: [{application_id, ...,
+ *        decision}]}]}]}, only grants within the caller's jurisdiction.
+ *   The GETs take emergency_officer, district_officer, district_admin and
+ *   finance (chain: not finance), and see only their jurisdiction.
+ *
+ * Events published (proto sn.assist.v1, schema version 1):
+ *   emergency.granted  EmergencyGranted; subject the grant id; actor the
+ *                      officer (or the approver)
+ *   reserve.changed    ReserveChanged; subject the township code; one per
+ *                      ledger row (allocation, grant, reversal, settlement)
+ *   referral.created   ReferralCreated; subject the grant id
+ * Events followed (applied once, in order, in the bus's transaction):
+ *   disbursement payment.settled  ref.grant_id's grant "granted" → "paid"
+ *   disbursement payment.failed   ref.grant_id's grant "granted" →
+ *                      "payment_failed", reversal ledger row crediting
+ *                      the fund back, reserve.changed; a repeat (any event
+ *                      id) finds the grant no longer "granted": nothing.
+ *                      Payments without a grant id are not ours: skipped.
+ *   intake application.submitted  with referral_id: links the
+ *                      application to the referral (the chain)
+ *   intake application.withdrawn  marks such an application withdrawn
+ *   approval application.decided  the decision (kept for every
+ *                      application: the streams are not ordered against
+ *                      each other)
+ *
+ * Metrics: sn_emergency_requests_total{outcome} (granted,
+ * awaiting_approval, approved, rejected, insufficient_funds, allocated,
+ * settled, referred; counted on commit, insufficient_funds when
+ * refused), sn_emergency_grants{status} (grants per status) and
+ * sn_emergency_fund_balance_fen{township} (gauges read from the database
+ * every metrics_ms), sn_emergency_payments_total{outcome} (paid,
+ * reversed, ignored: payment events applied; a batch retried after a
+ * failure may count twice).
+ *
+ * Everything runs on the service's loop thread.
+ */
+#ifndef EMERGENCY_HANDLERS_H
+#define EMERGENCY_HANDLERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "sn/metrics.h"
+#include "sn/service.h"
+
+/* Settings, read by main.c (SN_EMERGENCY_*). */
+typedef struct emergency_config {
+	int64_t  grant_limit_fen;  /* per-grant limit of every fund */
+	int      utc_offset_min;   /* the district's time: months, years */
+	uint32_t metrics_ms;       /* gauge refresh period */
+	int      idempotency_days; /* stored answers kept this long */
+} emergency_config;
+
+#define EMERGENCY_MAX_FUND_GAUGES 1024
+
+enum emergency_outcome {
+	EMERGENCY_OUT_GRANTED = 0,
+	EMERGENCY_OUT_AWAITING,
+	EMERGENCY_OUT_APPROVED,
+	EMERGENCY_OUT_REJECTED,
+	EMERGENCY_OUT_INSUFFICIENT,
+	EMERGENCY_OUT_ALLOCATED,
+	EMERGENCY_OUT_SETTLED,
+	EMERGENCY_OUT_REFERRED,
+	EMERGENCY_OUT_COUNT
+};
+
+enum emergency_payment_outcome {
+	EMERGENCY_PAY_PAID = 0,
+	EMERGENCY_PAY_REVERSED,
+	EMERGENCY_PAY_IGNORED,
+	EMERGENCY_PAY_COUNT
+};
+
+#define EMERGENCY_NSTATUS 5
+
+/*
+ * The service's state. The caller provides the storage (main.c keeps it
+ * static) and it must outlive sn_service_main: database callbacks still
+ * in flight at shutdown come back to it.
+ */
+typedef struct emergency {
+	sn_service      *svc;
+	emergency_config cfg;
+	sn_counter      *outcomes[EMERGENCY_OUT_COUNT];
+	sn_counter      *payments[EMERGENCY_PAY_COUNT];
+	sn_gauge        *statuses[EMERGENCY_NSTATUS];
+	uv_timer_t       timer;
+	bool             timer_open;
+	int              refreshing; /* reads in flight */
+	uint64_t         last_purge_ms;
+	struct {
+		char      code[16];
+		sn_gauge *gauge;
+	} funds[EMERGENCY_MAX_FUND_GAUGES];
+	size_t nfunds;
+} emergency;
+
+/*
+ * Registers the routes and the event handlers on svc and starts the
+ * metrics timer. Call from the service's setup. SN_OK, or the error of
+ * the registration that failed.
+ */
+sn_err emergency_init(
+    emergency *em, sn_service *svc, const emergency_config *cfg);
+
+/* Stops the timer (from the service's teardown). em may be NULL. */
+void emergency_fini(emergency *em);
+
+#endif /* EMERGENCY_HANDLERS_H */

@@ -1,0 +1,1437 @@
+/*
+ * The emergency service's integration tests: the real binary, a real
+ * PostgreSQL (SN_TEST_DB_URL) and real NNG sockets, through
+ * tests/support/harness.h. disbursement, intake and approval are played
+ * by sn-inject (intake's test publisher).
+ *
+ *   emergency_scenarios allocate | grant_now | above_limit | insufficient |
+ *       idempotent | bad_input | payment | referral | chain |
+ *       figures_settlement | concurrent | intake_draft
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "harness.h"
+#include "sn/assist/v1/application.pb-c.h"
+#include "sn/assist/v1/case.pb-c.h"
+#include "sn/assist/v1/emergency.pb-c.h"
+#include "sn/auth.h"
+#include "sn/idnum.h"
+#include "sn/pay/v1/payment.pb-c.h"
+
+#ifndef SN_EMERGENCY_BIN
+#define SN_EMERGENCY_BIN "emergency"
+#endif
+#ifndef SN_INTAKE_BIN
+#define SN_INTAKE_BIN "intake"
+#endif
+#ifndef SN_INJECT_BIN
+#define SN_INJECT_BIN "sn-inject"
+#endif
+
+#define KEY "emergency-scenarios-key-0123456789abcdef"
+#define TOWNSHIP "220103001"
+#define VILLAGE "220103001002"
+#define LIMIT 300000
+
+static th          T;
+static int         port;
+static const char *schema;
+static char       *officer;    /* emergency_officer of TOWNSHIP, officer-1 */
+static char       *officer_b;  /* emergency_officer of 220103002 */
+static char       *finance;    /* finance of district 220103 */
+static char       *finance_x;  /* finance of district 220104 */
+static char       *approver;   /* district_officer dist-1 of 220103 */
+static char       *approver_same; /* district_officer named officer-1 */
+static char       *admin;      /* district_admin of 220103 */
+static int         id_seq;
+
+/* ---- helpers -------------------------------------------------------- */
+
+static char *
+token(const char *user, const char *role, const char *juris)
+{
+	sn_auth     *auth;
+	sn_principal p;
+	char        *tok = NULL;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.user, sizeof(p.user), "%s", user);
+	snprintf(p.role, sizeof(p.role), "%s", role);
+	snprintf(p.juris, sizeof(p.juris), "%s", juris);
+	if (sn_auth_open(&auth, KEY) != SN_OK
+	    || sn_auth_issue(auth, &p, 3600, &tok) != SN_OK)
+		th_fail(&T, "cannot issue a token");
+	sn_auth_close(auth);
+	return tok;
+}
+
+/* A new valid identity number. */
+static void
+new_person(char out[19])
+{
+	char buf[32];
+	id_seq++;
+	snprintf(buf, sizeof(buf), "220103%04d%02d%02d%03d", 1950 + id_seq % 60,
+	    1 + id_seq % 12, 1 + id_seq % 28,
+	    ((int) getpid() % 900 + id_seq) % 1000);
+	memcpy(out, buf, 17);
+	out[17] = sn_idnum_check_char(out);
+	out[18] = '\0';
+}
+
+typedef struct answer {
+	int     status;
+	json_t *body;
+} answer;
+
+static answer
+call(const char *method, const char *path, const char *tok,
+    const char *key, const char *json)
+{
+	char  *raw = NULL;
+	answer a   = { .status = th_http(&T, port, method, path, tok, key,
+		             json, &raw) };
+	a.body     = raw != NULL && raw[0] != '\0' ? json_loads(raw, 0, NULL)
+	                                           : NULL;
+	free(raw);
+	return a;
+}
+
+static json_t *
+jget(json_t *j, const char *path)
+{
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", path);
+	json_t *cur = j;
+	char   *save;
+	for (char *s = strtok_r(buf, ".", &save); s != NULL && cur != NULL;
+	     s       = strtok_r(NULL, ".", &save)) {
+		if (json_is_array(cur))
+			cur = json_array_get(cur, (size_t) atoi(s));
+		else
+			cur = json_object_get(cur, s);
+	}
+	return cur;
+}
+
+static const char *
+jstr(json_t *j, const char *path)
+{
+	const char *s = json_string_value(jget(j, path));
+	return s != NULL ? s : "(none)";
+}
+
+static long long
+jint(json_t *j, const char *path)
+{
+	json_t *v = jget(j, path);
+	return json_is_integer(v) ? (long long) json_integer_value(v) : -1;
+}
+
+static void
+expect_error(answer a, int status, const char *code, const char *field,
+    const char *what)
+{
+	TH_CHECK(&T, a.status == status, "%s: status %d, want %d (%s)", what,
+	    a.status, status, jstr(a.body, "error.code"));
+	TH_CHECK(&T, strcmp(jstr(a.body, "error.code"), code) == 0,
+	    "%s: code %s, want %s", what, jstr(a.body, "error.code"), code);
+	if (field != NULL)
+		TH_CHECK(&T, strcmp(jstr(a.body, "error.field"), field) == 0,
+		    "%s: field %s, want %s", what, jstr(a.body, "error.field"),
+		    field);
+}
+
+/* expect_error, then frees the body. */
+static void
+expect_err(answer a, int status, const char *code, const char *field,
+    const char *what)
+{
+	expect_error(a, status, code, field, what);
+	json_decref(a.body);
+}
+
+static const char *
+new_key(void)
+{
+	static char buf[64];
+	static int  n;
+	snprintf(buf, sizeof(buf), "key-%d-%d", (int) getpid(), ++n);
+	return buf;
+}
+
+static void
+start(void)
+{
+	static char port_env[32];
+	th_publisher(&T, "emergency");
+	th_publisher(&T, "disbursement");
+	th_publisher(&T, "intake");
+	th_publisher(&T, "approval");
+	port = th_free_port();
+	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
+	const char *env[]  = { "SN_TOKEN_KEY=" KEY, port_env,
+		 "SN_EMERGENCY_METRICS_MS=200", NULL };
+	const char *argv[] = { SN_EMERGENCY_BIN, NULL };
+	th_spawn(&T, "emergency", SN_EMERGENCY_BIN, argv, env);
+	if (!th_wait_ready(&T, port, 30000))
+		th_fail(&T, "emergency did not get ready");
+	schema        = th_schema(&T, "emergency");
+	officer       = token("officer-1", "emergency_officer", TOWNSHIP);
+	officer_b     = token("officer-2", "emergency_officer", "220103002");
+	finance       = token("fin-1", "finance", "220103");
+	finance_x     = token("fin-2", "finance", "220104");
+	approver      = token("dist-1", "district_officer", "220103");
+	approver_same = token("officer-1", "district_officer", "220103");
+	admin         = token("admin-1", "district_admin", "220103");
+}
+
+static void
+done(void)
+{
+	free(officer);
+	free(officer_b);
+	free(finance);
+	free(finance_x);
+	free(approver);
+	free(approver_same);
+	free(admin);
+}
+
+static answer
+allocate(const char *township, long long amount, const char *tok)
+{
+	char path[96], body[96];
+	snprintf(path, sizeof(path), "/funds/%s/allocations", township);
+	snprintf(body, sizeof(body), "{\"amount_fen\": %lld}", amount);
+	return call("POST", path, tok, new_key(), body);
+}
+
+static void
+allocate_ok(long long amount)
+{
+	answer a = allocate(TOWNSHIP, amount, finance);
+	TH_CHECK(&T, a.status == 201, "allocation: status %d (%s)", a.status,
+	    jstr(a.body, "error.code"));
+	json_decref(a.body);
+}
+
+/* A grant request body for person idn. */
+static char *
+grant_body(const char *idn, const char *cause, long long amount)
+{
+	json_t *j = json_pack("{s:s, s:s, s:{s:s, s:s}, s:s, s:s, s:i, s:I,"
+	                      " s:{s:s, s:s, s:s}}",
+	    "township_code", TOWNSHIP, "village_code", VILLAGE, "person",
+	    "id_number", idn, "name", "Wang Fang", "cause", cause,
+	    "description", "house burnt down at night", "household_size", 3,
+	    "amount_fen", (json_int_t) amount, "payee", "bank_code", "ICBC",
+	    "account_number", "6222020200112233445", "account_name",
+	    "Wang Fang");
+	char *s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return s;
+}
+
+static answer
+grant(const char *idn, const char *cause, long long amount, const char *tok,
+    const char *key)
+{
+	char  *b = grant_body(idn, cause, amount);
+	answer a = call("POST", "/grants", tok, key ? key : new_key(), b);
+	free(b);
+	return a;
+}
+
+/* A grant that must be made at once; returns its id (malloc'd). */
+static char *
+grant_ok(const char *idn, const char *cause, long long amount)
+{
+	answer a = grant(idn, cause, amount, officer, NULL);
+	TH_CHECK(&T, a.status == 201, "grant of %lld: status %d (%s)", amount,
+	    a.status, jstr(a.body, "error.code"));
+	char *id = strdup(jstr(a.body, "id"));
+	json_decref(a.body);
+	return id;
+}
+
+static int64_t
+balance(void)
+{
+	return th_int(&T,
+	    "SELECT coalesce((SELECT balance_fen FROM %s.fund"
+	    " WHERE township_code = '%s'), -1)",
+	    schema, TOWNSHIP);
+}
+
+/* The fund's ledger sums to its balance and no row went negative. */
+static void
+ledger_consistent(const char *what)
+{
+	int64_t sum = th_int(&T,
+	    "SELECT coalesce(sum(amount_fen), 0) FROM %s.ledger"
+	    " WHERE township_code = '%s'",
+	    schema, TOWNSHIP);
+	int64_t bal = balance();
+	TH_CHECK(&T, sum == bal, "%s: ledger sums to %lld, balance %lld", what,
+	    (long long) sum, (long long) bal);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.ledger WHERE balance_after_fen < 0",
+	        schema)
+	        == 0,
+	    "%s: a ledger row has a negative balance after it", what);
+	/* Each row's balance_after is the running sum in ledger order. */
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM (SELECT balance_after_fen,"
+	        " sum(amount_fen) OVER (PARTITION BY township_code ORDER BY seq)"
+	        " AS running FROM %s.ledger) s"
+	        " WHERE balance_after_fen <> running",
+	        schema)
+	        == 0,
+	    "%s: a ledger row's balance_after is not the running sum", what);
+}
+
+static int64_t
+outbox_count(const char *topic)
+{
+	return th_int(&T, "SELECT count(*) FROM %s.outbox WHERE topic = '%s'",
+	    schema, topic);
+}
+
+/* The protobuf of outbox rows of topic (and subject if not NULL), in
+ * order; returns how many, at most max, each malloc'd. */
+static int
+outbox_rows(const char *topic, const char *subject, uint8_t **data,
+    size_t *len, int max)
+{
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+	    "SELECT data FROM %s.outbox WHERE topic = '%s'%s%s%s ORDER BY id",
+	    schema, topic, subject ? " AND subject = '" : "",
+	    subject ? subject : "", subject ? "'" : "");
+	PGresult *r = PQexecParams(T.pg, sql, 0, NULL, NULL, NULL, NULL, 1);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		PQclear(r);
+		th_fail(&T, "outbox query failed");
+	}
+	int n = PQntuples(r) < max ? PQntuples(r) : max;
+	for (int i = 0; i < n; i++) {
+		len[i]  = (size_t) PQgetlength(r, i, 0);
+		data[i] = malloc(len[i] + 1);
+		memcpy(data[i], PQgetvalue(r, i, 0), len[i]);
+	}
+	PQclear(r);
+	return n;
+}
+
+static Sn__Assist__V1__ReserveChanged *
+last_reserve(void)
+{
+	uint8_t *d[512];
+	size_t   l[512];
+	int      n = outbox_rows("reserve.changed", NULL, d, l, 512);
+	TH_CHECK(&T, n > 0, "no reserve.changed in the outbox");
+	Sn__Assist__V1__ReserveChanged *m
+	    = sn__assist__v1__reserve_changed__unpack(NULL, l[n - 1], d[n - 1]);
+	for (int i = 0; i < n; i++)
+		free(d[i]);
+	TH_CHECK(&T, m != NULL, "reserve.changed does not decode");
+	return m;
+}
+
+static void
+stop(th_proc *p)
+{
+	th_kill(&T, p, SIGTERM);
+	int st = th_wait_exit(&T, p, 15000);
+	TH_CHECK(&T, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "%s did not exit 0 on SIGTERM", p->name);
+}
+
+static char *
+hex(const uint8_t *b, size_t n)
+{
+	char *s = malloc(2 * n + 2);
+	for (size_t i = 0; i < n; i++)
+		snprintf(s + 2 * i, 3, "%02x", b[i]);
+	if (n == 0)
+		strcpy(s, "-");
+	return s;
+}
+
+/* Appends one sn-inject line for msg to buf. */
+static void
+line_of(char *buf, size_t cap, const char *topic, const char *subject,
+    const ProtobufCMessage *msg)
+{
+	size_t   n = protobuf_c_message_get_packed_size(msg);
+	uint8_t *b = malloc(n + 1);
+	protobuf_c_message_pack(msg, b);
+	char  *h   = hex(b, n);
+	size_t len = strlen(buf);
+	snprintf(buf + len, cap - len, "%s %s test-actor %s\n", topic, subject,
+	    h);
+	free(h);
+	free(b);
+}
+
+/*
+ * Publishes lines as publisher through sn-inject and waits until the
+ * emergency service has applied all of them (its cursor on that stream
+ * reaches the stream's end), then stops sn-inject.
+ */
+static void
+inject(const char *publisher, const char *lines)
+{
+	static int n;
+	char       path[512];
+	snprintf(path, sizeof(path), "%s/inject%d.txt", T.run_dir, ++n);
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		th_fail(&T, "cannot write %s", path);
+	fputs(lines, f);
+	fclose(f);
+	const char *ps     = th_schema(&T, publisher);
+	int64_t     before = th_int_maybe(&T, "SELECT count(*) FROM %s.outbox", ps);
+	int64_t     nlines = 0;
+	for (const char *p = lines; *p; p++)
+		nlines += *p == '\n';
+	int64_t     want   = (before < 0 ? 0 : before) + nlines;
+	const char *argv[] = { SN_INJECT_BIN, "--name", publisher, "--events",
+		path, NULL };
+	th_proc    *proc   = th_spawn(&T, publisher, SN_INJECT_BIN, argv, NULL);
+	if (!th_wait_int(&T, want, 30000, "SELECT count(seq) FROM %s.outbox", ps))
+		th_fail(&T, "sn-inject did not publish its events");
+	if (!th_wait_int(&T, want, 30000,
+	        "SELECT coalesce(max(last_seq), 0) FROM %s.bus_cursor"
+	        " WHERE publisher = '%s'",
+	        schema, publisher))
+		th_fail(&T, "emergency did not apply %s's events", publisher);
+	stop(proc);
+}
+
+static void
+settled_line(char *buf, size_t cap, const char *grant_id, const char *pid)
+{
+	Sn__Pay__V1__PaymentRef     ref = SN__PAY__V1__PAYMENT_REF__INIT;
+	Sn__Pay__V1__PaymentSettled m   = SN__PAY__V1__PAYMENT_SETTLED__INIT;
+	ref.grant_id                    = (char *) grant_id;
+	m.payment_id                    = (char *) pid;
+	m.end_to_end_id                 = (char *) pid;
+	m.fund         = SN__PAY__V1__FUND__FUND_EMERGENCY;
+	m.ref          = &ref;
+	m.settled_at   = "2026-01-02T03:04:05Z";
+	line_of(buf, cap, "payment.settled", pid, &m.base);
+}
+
+static void
+failed_line(char *buf, size_t cap, const char *grant_id, const char *pid)
+{
+	Sn__Pay__V1__PaymentRef    ref = SN__PAY__V1__PAYMENT_REF__INIT;
+	Sn__Pay__V1__PaymentFailed m   = SN__PAY__V1__PAYMENT_FAILED__INIT;
+	ref.grant_id                   = (char *) grant_id;
+	m.payment_id                   = (char *) pid;
+	m.end_to_end_id                = (char *) pid;
+	m.fund                         = SN__PAY__V1__FUND__FUND_EMERGENCY;
+	m.ref                          = &ref;
+	m.reason_code                  = "closed_account";
+	m.reason                       = "the account is closed";
+	line_of(buf, cap, "payment.failed", pid, &m.base);
+}
+
+/* ---- scenarios ------------------------------------------------------ */
+
+/* Allocations credit the fund, each a ledger row and a reserve.changed;
+ * only a district finance user covering the township may allocate; the
+ * ledger refuses UPDATE and DELETE. */
+static void
+allocate_scenario(void)
+{
+	start();
+	answer a = allocate(TOWNSHIP, 1000000, finance);
+	TH_CHECK(&T, a.status == 201 && jint(a.body, "balance_fen") == 1000000,
+	    "first allocation: %d balance %lld", a.status,
+	    jint(a.body, "balance_fen"));
+	json_decref(a.body);
+	a = allocate(TOWNSHIP, 500, finance);
+	TH_CHECK(&T, a.status == 201 && jint(a.body, "balance_fen") == 1000500,
+	    "second allocation: %d balance %lld", a.status,
+	    jint(a.body, "balance_fen"));
+	json_decref(a.body);
+	TH_CHECK(&T, balance() == 1000500, "balance %lld",
+	    (long long) balance());
+	ledger_consistent("allocations");
+	TH_CHECK(&T, outbox_count("reserve.changed") == 2,
+	    "want two reserve.changed");
+	Sn__Assist__V1__ReserveChanged *m = last_reserve();
+	TH_CHECK(&T,
+	    m->movement
+	            == SN__ASSIST__V1__RESERVE_MOVEMENT__RESERVE_MOVEMENT_ALLOCATION
+	        && m->amount_fen == 500 && m->balance_fen == 1000500
+	        && strcmp(m->township_code, TOWNSHIP) == 0
+	        && strcmp(m->actor, "fin-1") == 0 && m->ledger_entry_id[0] != 0,
+	    "reserve.changed does not describe the allocation");
+	sn__assist__v1__reserve_changed__free_unpacked(m, NULL);
+
+	expect_err(allocate(TOWNSHIP, 100, finance_x), 403,
+	    "outside_jurisdiction", "township", "another district's finance");
+	expect_err(allocate(TOWNSHIP, 100, officer), 403, "forbidden", NULL,
+	    "an officer allocating");
+	expect_err(allocate(TOWNSHIP, 0, finance), 422, "invalid_amount",
+	    "amount_fen", "zero allocation");
+	expect_err(allocate(TOWNSHIP, -5, finance), 422, "invalid_amount",
+	    "amount_fen", "negative allocation");
+	answer fl = call("POST", "/funds/" TOWNSHIP "/allocations", finance,
+	    new_key(), "{\"amount_fen\": 10.5}");
+	expect_err(fl, 422, "invalid_type", "amount_fen", "fractional fen");
+	TH_CHECK(&T, balance() == 1000500, "a refused allocation moved money");
+
+	/* The ledger is append-only. */
+	const char *edits[] = { "UPDATE %s.ledger SET amount_fen = 0",
+		"DELETE FROM %s.ledger", "TRUNCATE %s.ledger CASCADE" };
+	for (size_t i = 0; i < 3; i++) {
+		char        sql[256];
+		const char *at = strstr(edits[i], "%s");
+		snprintf(sql, sizeof(sql), "%.*s%s%s", (int) (at - edits[i]),
+		    edits[i], schema, at + 2);
+		PGresult *r = PQexec(T.pg, sql);
+		TH_CHECK(&T, PQresultStatus(r) == PGRES_FATAL_ERROR,
+		    "the ledger accepted: %s", sql);
+		PQclear(r);
+	}
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.ledger", schema) == 2,
+	    "the ledger changed");
+	/* And a balance below zero is refused by the table itself. */
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+	    "UPDATE %s.fund SET balance_fen = -1 WHERE township_code = '%s'",
+	    schema, TOWNSHIP);
+	PGresult *r = PQexec(T.pg, sql);
+	TH_CHECK(&T, PQresultStatus(r) == PGRES_FATAL_ERROR,
+	    "the fund accepted a negative balance");
+	PQclear(r);
+
+	a = call("GET", "/funds", admin, NULL, NULL);
+	TH_CHECK(&T,
+	    a.status == 200 && jint(a.body, "funds.0.balance_fen") == 1000500
+	        && jint(a.body, "funds.0.grant_limit_fen") == LIMIT
+	        && jint(a.body, "funds.0.allocated_fen") == 1000500,
+	    "GET /funds: %d", a.status);
+	json_decref(a.body);
+	a = call("GET", "/funds", officer_b, NULL, NULL);
+	TH_CHECK(&T, a.status == 200 && json_array_size(jget(a.body, "funds")) == 0,
+	    "another township's officer sees the fund");
+	json_decref(a.body);
+}
+
+/* A grant within the limit and the balance: 201, fund debited, ledger
+ * consistent, emergency.granted and reserve.changed in the outbox. */
+static void
+grant_now(void)
+{
+	start();
+	allocate_ok(1000000);
+	char idn[19];
+	new_person(idn);
+	answer a = grant(idn, "fire", 250000, officer, NULL);
+	TH_CHECK(&T, a.status == 201, "grant: status %d (%s)", a.status,
+	    jstr(a.body, "error.code"));
+	TH_CHECK(&T, strcmp(jstr(a.body, "status"), "granted") == 0,
+	    "status %s", jstr(a.body, "status"));
+	TH_CHECK(&T, jint(a.body, "balance_fen") == 750000, "balance_fen %lld",
+	    jint(a.body, "balance_fen"));
+	char *id = strdup(jstr(a.body, "id"));
+	json_decref(a.body);
+	TH_CHECK(&T, balance() == 750000, "fund balance %lld",
+	    (long long) balance());
+	ledger_consistent("grant");
+
+	uint8_t *d[4];
+	size_t   l[4];
+	TH_CHECK(&T, outbox_rows("emergency.granted", id, d, l, 4) == 1,
+	    "want one emergency.granted for the grant");
+	Sn__Assist__V1__EmergencyGranted *g
+	    = sn__assist__v1__emergency_granted__unpack(NULL, l[0], d[0]);
+	free(d[0]);
+	TH_CHECK(&T, g != NULL, "emergency.granted does not decode");
+	TH_CHECK(&T,
+	    strcmp(g->grant_id, id) == 0 && strcmp(g->township_code, TOWNSHIP) == 0
+	        && strcmp(g->village_code, VILLAGE) == 0
+	        && strcmp(g->id_number, idn) == 0
+	        && strcmp(g->name, "Wang Fang") == 0
+	        && g->cause
+	            == SN__ASSIST__V1__EMERGENCY_CAUSE__EMERGENCY_CAUSE_FIRE
+	        && g->household_size == 3 && g->amount_fen == 250000
+	        && g->payee != NULL
+	        && strcmp(g->payee->account_number, "6222020200112233445") == 0
+	        && strcmp(g->granted_by, "officer-1") == 0
+	        && g->approved_by[0] == '\0' && strlen(g->granted_at) >= 20,
+	    "emergency.granted does not describe the grant");
+	sn__assist__v1__emergency_granted__free_unpacked(g, NULL);
+	Sn__Assist__V1__ReserveChanged *m = last_reserve();
+	TH_CHECK(&T,
+	    m->movement == SN__ASSIST__V1__RESERVE_MOVEMENT__RESERVE_MOVEMENT_GRANT
+	        && m->amount_fen == -250000 && m->balance_fen == 750000
+	        && strcmp(m->grant_id, id) == 0,
+	    "reserve.changed does not describe the debit");
+	sn__assist__v1__reserve_changed__free_unpacked(m, NULL);
+	TH_CHECK(&T,
+	    th_wait_int(&T, 0, 10000,
+	        "SELECT count(*) FROM %s.outbox WHERE seq IS NULL", schema),
+	    "the relay did not publish the grant's events");
+
+	char path[96];
+	snprintf(path, sizeof(path), "/grants/%s", id);
+	a = call("GET", path, officer, NULL, NULL);
+	TH_CHECK(&T, a.status == 200 && jint(a.body, "amount_fen") == 250000,
+	    "GET grant: %d", a.status);
+	json_decref(a.body);
+	expect_err(call("GET", path, officer_b, NULL, NULL), 403,
+	    "outside_jurisdiction", "id", "another township reads the grant");
+	/* Exactly the limit is still made at once. */
+	free(grant_ok(idn, "accident", LIMIT));
+	TH_CHECK(&T, balance() == 450000, "balance after the limit grant");
+	ledger_consistent("two grants");
+	free(id);
+}
+
+/* Above the limit: 202 and nothing debited; the granting officer cannot
+ * approve it (same user), another district user can: then debited. */
+static void
+above_limit(void)
+{
+	start();
+	allocate_ok(1000000);
+	char idn[19];
+	new_person(idn);
+	answer a = grant(idn, "major_illness", LIMIT + 1, officer, NULL);
+	TH_CHECK(&T, a.status == 202, "one fen over: status %d", a.status);
+	TH_CHECK(&T, strcmp(jstr(a.body, "status"), "awaiting_approval") == 0,
+	    "status %s", jstr(a.body, "status"));
+	json_decref(a.body);
+	a = grant(idn, "major_illness", 500000, officer, NULL);
+	TH_CHECK(&T, a.status == 202, "500000: status %d", a.status);
+	char *id = strdup(jstr(a.body, "id"));
+	json_decref(a.body);
+	TH_CHECK(&T, balance() == 1000000, "an awaiting grant debited");
+	TH_CHECK(&T, outbox_count("emergency.granted") == 0,
+	    "an awaiting grant was published");
+
+	a = call("GET", "/grants?status=awaiting_approval", approver, NULL, NULL);
+	TH_CHECK(&T, a.status == 200 && json_array_size(jget(a.body, "grants")) == 2,
+	    "GET /grants?status=awaiting_approval: %d", a.status);
+	json_decref(a.body);
+
+	char path[96];
+	snprintf(path, sizeof(path), "/grants/%s/approval", id);
+	expect_err(call("POST", path, approver_same, new_key(),
+	                 "{\"decision\": \"approve\"}"),
+	    403, "same_user", NULL, "the granting officer approves");
+	expect_err(call("POST", path, officer, new_key(),
+	                 "{\"decision\": \"approve\"}"),
+	    403, "forbidden", NULL, "an officer approves");
+	TH_CHECK(&T, balance() == 1000000, "a refused approval debited");
+	a = call("POST", path, approver, new_key(),
+	    "{\"decision\": \"approve\", \"reason\": \"hospital bill seen\"}");
+	TH_CHECK(&T, a.status == 200, "approval: status %d (%s)", a.status,
+	    jstr(a.body, "error.code"));
+	TH_CHECK(&T,
+	    strcmp(jstr(a.body, "status"), "granted") == 0
+	        && strcmp(jstr(a.body, "approved_by"), "dist-1") == 0
+	        && jint(a.body, "balance_fen") == 500000,
+	    "approved grant: %s by %s", jstr(a.body, "status"),
+	    jstr(a.body, "approved_by"));
+	json_decref(a.body);
+	TH_CHECK(&T, balance() == 500000, "approval did not debit");
+	ledger_consistent("approval");
+	uint8_t *d[2];
+	size_t   l[2];
+	TH_CHECK(&T, outbox_rows("emergency.granted", id, d, l, 2) == 1,
+	    "want one emergency.granted after the approval");
+	Sn__Assist__V1__EmergencyGranted *g
+	    = sn__assist__v1__emergency_granted__unpack(NULL, l[0], d[0]);
+	free(d[0]);
+	TH_CHECK(&T,
+	    g != NULL && strcmp(g->approved_by, "dist-1") == 0
+	        && strcmp(g->granted_by, "officer-1") == 0
+	        && g->amount_fen == 500000,
+	    "emergency.granted does not name the approver");
+	sn__assist__v1__emergency_granted__free_unpacked(g, NULL);
+	expect_err(call("POST", path, approver, new_key(),
+	                 "{\"decision\": \"approve\"}"),
+	    409, "not_awaiting_approval", NULL, "approved twice");
+
+	/* Approval over the balance: refused, still waiting. */
+	a = grant(idn, "disaster", 600000, officer, NULL);
+	char *big = strdup(jstr(a.body, "id"));
+	json_decref(a.body);
+	snprintf(path, sizeof(path), "/grants/%s/approval", big);
+	a = call("POST", path, approver, new_key(), "{\"decision\": \"approve\"}");
+	expect_error(a, 409, "insufficient_funds", NULL, "approval over balance");
+	TH_CHECK(&T, jint(a.body, "error.balance_fen") == 500000,
+	    "the refusal names balance %lld", jint(a.body, "error.balance_fen"));
+	json_decref(a.body);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.grants WHERE id = '%s'"
+	               " AND status = 'awaiting_approval'",
+	        schema, big) == 1,
+	    "a refused approval changed the grant");
+	/* Rejection needs a reason. */
+	expect_err(call("POST", path, approver, new_key(),
+	                 "{\"decision\": \"reject\"}"),
+	    422, "reason_required", "reason", "rejection without a reason");
+	a = call("POST", path, approver, new_key(),
+	    "{\"decision\": \"reject\", \"reason\": \"insured\"}");
+	TH_CHECK(&T, a.status == 200
+	        && strcmp(jstr(a.body, "status"), "rejected") == 0
+	        && strcmp(jstr(a.body, "rejected_by"), "dist-1") == 0,
+	    "rejection: %d %s", a.status, jstr(a.body, "status"));
+	json_decref(a.body);
+	TH_CHECK(&T, balance() == 500000, "a rejection moved money");
+	ledger_consistent("rejection");
+	free(big);
+	free(id);
+}
+
+/* Over the balance: 409 with the balance, and nothing changes anywhere;
+ * exactly the balance goes through; one fen more does not. */
+static void
+insufficient(void)
+{
+	start();
+	char idn[19];
+	new_person(idn);
+	answer a = grant(idn, "fire", 100, officer, NULL);
+	expect_error(a, 409, "insufficient_funds", "amount_fen", "no fund");
+	json_decref(a.body);
+	allocate_ok(10000);
+	const char *tables[] = { "grants", "ledger", "outbox",
+		"http_idempotency", "referral" };
+	int64_t before[5];
+	for (int i = 0; i < 5; i++)
+		before[i] = th_int(&T, "SELECT count(*) FROM %s.%s", schema,
+		    tables[i]);
+	a = grant(idn, "fire", 10001, officer, NULL);
+	expect_error(a, 409, "insufficient_funds", "amount_fen",
+	    "one fen over the balance");
+	TH_CHECK(&T,
+	    jint(a.body, "error.balance_fen") == 10000
+	        && jint(a.body, "error.amount_fen") == 10001,
+	    "the refusal names balance %lld amount %lld",
+	    jint(a.body, "error.balance_fen"), jint(a.body, "error.amount_fen"));
+	json_decref(a.body);
+	for (int i = 0; i < 5; i++)
+		TH_CHECK(&T,
+		    th_int(&T, "SELECT count(*) FROM %s.%s", schema, tables[i])
+		        == before[i],
+		    "a refused grant changed %s", tables[i]);
+	TH_CHECK(&T, balance() == 10000, "a refused grant moved money");
+	char *id = grant_ok(idn, "fire", 10000);
+	TH_CHECK(&T, balance() == 0, "exactly the balance left %lld",
+	    (long long) balance());
+	a = grant(idn, "fire", 1, officer, NULL);
+	expect_error(a, 409, "insufficient_funds", "amount_fen", "empty fund");
+	TH_CHECK(&T, jint(a.body, "error.balance_fen") == 0, "balance not 0");
+	json_decref(a.body);
+	ledger_consistent("insufficient");
+	free(id);
+}
+
+struct racer {
+	const char *key;
+	char       *body;
+	answer      a;
+};
+
+static void *
+race(void *arg)
+{
+	struct racer *r = arg;
+	r->a = call("POST", "/grants", officer, r->key, r->body);
+	return NULL;
+}
+
+/* The same Idempotency-Key grants once, sequentially and concurrently;
+ * the same key for another body is refused. */
+static void
+idempotent(void)
+{
+	enum { N = 10 };
+	start();
+	allocate_ok(1000000);
+	char idn[19];
+	new_person(idn);
+	char  *b  = grant_body(idn, "fire", 20000);
+	answer a1 = call("POST", "/grants", officer, "same-key-1", b);
+	answer a2 = call("POST", "/grants", officer, "same-key-1", b);
+	TH_CHECK(&T, a1.status == 201 && a2.status == 201,
+	    "repeat: %d then %d", a1.status, a2.status);
+	TH_CHECK(&T, json_equal(a1.body, a2.body), "the repeat answered otherwise");
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.grants", schema) == 1,
+	    "the repeat made a second grant");
+	TH_CHECK(&T, balance() == 980000, "the repeat debited twice");
+	json_decref(a1.body);
+	json_decref(a2.body);
+	char *other = grant_body(idn, "fire", 20001);
+	expect_err(call("POST", "/grants", officer, "same-key-1", other), 422,
+	    "idempotency_key_reused", "Idempotency-Key", "key reused");
+	free(other);
+
+	struct racer r[N];
+	pthread_t    tid[N];
+	for (int i = 0; i < N; i++) {
+		r[i].key  = "same-key-2";
+		r[i].body = b;
+		pthread_create(&tid[i], NULL, race, &r[i]);
+	}
+	for (int i = 0; i < N; i++)
+		pthread_join(tid[i], NULL);
+	for (int i = 0; i < N; i++) {
+		TH_CHECK(&T, r[i].a.status == 201,
+		    "concurrent repeat %d answered %d (%s)", i, r[i].a.status,
+		    jstr(r[i].a.body, "error.code"));
+		TH_CHECK(&T, strcmp(jstr(r[i].a.body, "id"), jstr(r[0].a.body, "id")) == 0,
+		    "concurrent repeats answered different grants");
+	}
+	for (int i = 0; i < N; i++)
+		json_decref(r[i].a.body);
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.grants", schema) == 2,
+	    "concurrent repeats made more than one grant");
+	TH_CHECK(&T, balance() == 960000, "concurrent repeats debited more");
+	TH_CHECK(&T, outbox_count("emergency.granted") == 2,
+	    "events published more than once");
+	ledger_consistent("idempotent");
+	free(b);
+}
+
+struct bad_case {
+	const char *what;
+	const char *path;  /* member to change, "a.b" for nested */
+	const char *value; /* JSON; NULL deletes */
+	int         status;
+	const char *code;
+	const char *field;
+};
+
+static void
+set_member(json_t *root, const char *path, const char *value)
+{
+	char buf[96];
+	snprintf(buf, sizeof(buf), "%s", path);
+	char   *dot = strchr(buf, '.');
+	json_t *obj = root;
+	if (dot != NULL) {
+		*dot = '\0';
+		obj  = json_object_get(root, buf);
+	}
+	const char *k = dot != NULL ? dot + 1 : buf;
+	if (value == NULL)
+		json_object_del(obj, k);
+	else
+		json_object_set_new(obj, k, json_loads(value, JSON_DECODE_ANY, NULL));
+}
+
+/* Bad input is refused with a code and the field, and changes nothing. */
+static void
+bad_input(void)
+{
+	start();
+	allocate_ok(1000000);
+	char idn[19], badid[24];
+	new_person(idn);
+	snprintf(badid, sizeof(badid), "\"%s\"", idn);
+	badid[18] = badid[18] == '0' ? '1' : '0';
+	const struct bad_case cases[] = {
+		{ "bad id number", "person.id_number", badid, 422,
+		    "invalid_id_number", "person.id_number" },
+		{ "no person", "person", NULL, 422, "invalid_id_number",
+		    "person.id_number" },
+		{ "unknown cause", "cause", "\"flood\"", 422, "invalid_cause",
+		    "cause" },
+		{ "no description", "description", NULL, 422,
+		    "invalid_description", "description" },
+		{ "household of 21", "household_size", "21", 422,
+		    "invalid_household_size", "household_size" },
+		{ "amount as a string", "amount_fen", "\"300\"", 422,
+		    "invalid_type", "amount_fen" },
+		{ "fractional amount", "amount_fen", "299.5", 422,
+		    "invalid_type", "amount_fen" },
+		{ "zero amount", "amount_fen", "0", 422, "invalid_amount",
+		    "amount_fen" },
+		{ "negative amount", "amount_fen", "-1", 422, "invalid_amount",
+		    "amount_fen" },
+		{ "village elsewhere", "village_code", "\"220103002001\"", 422,
+		    "codes_do_not_nest", "village_code" },
+		{ "another township", "township_code", "\"220103002\"", 422,
+		    "codes_do_not_nest", "village_code" },
+		{ "unknown field", "phone", "\"1\"", 422, "unknown_field",
+		    "phone" },
+		{ "unknown payee field", "payee.iban", "\"x\"", 422,
+		    "unknown_field", "payee.iban" },
+		{ "short account", "payee.account_number", "\"123\"", 422,
+		    "invalid_payee", "payee.account_number" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char   *s = grant_body(idn, "fire", 1000);
+		json_t *j = json_loads(s, 0, NULL);
+		free(s);
+		set_member(j, cases[i].path, cases[i].value);
+		s = json_dumps(j, JSON_COMPACT);
+		json_decref(j);
+		answer a = call("POST", "/grants", officer, new_key(), s);
+		free(s);
+		expect_error(a, cases[i].status, cases[i].code, cases[i].field,
+		    cases[i].what);
+		json_decref(a.body);
+	}
+	/* The other township's officer, and a body that is not JSON. */
+	char  *s = grant_body(idn, "fire", 1000);
+	answer a = call("POST", "/grants", officer_b, new_key(), s);
+	expect_error(a, 403, "outside_jurisdiction", "township_code",
+	    "another township's officer");
+	json_decref(a.body);
+	a = call("POST", "/grants", officer, NULL, s);
+	expect_error(a, 400, "idempotency_key_required", NULL, "no key");
+	json_decref(a.body);
+	free(s);
+	a = call("POST", "/grants", officer, new_key(), "{\"amount_fen\": ");
+	expect_error(a, 400, "invalid_json", NULL, "broken JSON");
+	json_decref(a.body);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT (SELECT count(*) FROM %s.grants)"
+	        " + (SELECT count(*) FROM %s.ledger)"
+	        " + (SELECT count(*) FROM %s.outbox)"
+	        " + (SELECT count(*) FROM %s.http_idempotency)",
+	        schema, schema, schema, schema)
+	        == 3,
+	    "refused input left rows behind");
+	TH_CHECK(&T, balance() == 1000000, "refused input moved money");
+}
+
+/* payment.settled marks the grant paid; payment.failed reverses it once,
+ * even when the failure comes twice with different event ids, and in a
+ * second run of the publisher. */
+static void
+payment(void)
+{
+	start();
+	allocate_ok(1000000);
+	char idn[19];
+	new_person(idn);
+	char *a = grant_ok(idn, "fire", 100000);
+	char *b = grant_ok(idn, "accident", 70000);
+	TH_CHECK(&T, balance() == 830000, "balance after two grants");
+	char lines[8192] = "";
+	settled_line(lines, sizeof(lines), a, "pay-a");
+	failed_line(lines, sizeof(lines), b, "pay-b");
+	failed_line(lines, sizeof(lines), b, "pay-b");
+	settled_line(lines, sizeof(lines), "", "pay-benefit"); /* not ours */
+	inject("disbursement", lines);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.grants WHERE id = '%s'"
+	               " AND status = 'paid' AND payment_id = 'pay-a'",
+	        schema, a) == 1,
+	    "the settled grant is not paid");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.grants WHERE id = '%s'"
+	               " AND status = 'payment_failed'"
+	               " AND failure_code = 'closed_account'",
+	        schema, b) == 1,
+	    "the failed grant is not marked for follow-up");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.ledger WHERE grant_id = '%s'"
+	               " AND movement = 'reversal' AND amount_fen = 70000",
+	        schema, b) == 1,
+	    "want exactly one reversal");
+	TH_CHECK(&T, balance() == 900000, "the reversal did not credit: %lld",
+	    (long long) balance());
+	ledger_consistent("reversal");
+	Sn__Assist__V1__ReserveChanged *m = last_reserve();
+	TH_CHECK(&T,
+	    m->movement
+	            == SN__ASSIST__V1__RESERVE_MOVEMENT__RESERVE_MOVEMENT_REVERSAL
+	        && m->amount_fen == 70000 && m->balance_fen == 900000
+	        && strcmp(m->grant_id, b) == 0,
+	    "reserve.changed does not describe the reversal");
+	sn__assist__v1__reserve_changed__free_unpacked(m, NULL);
+	TH_CHECK(&T, outbox_count("reserve.changed") == 4,
+	    "want 4 reserve.changed (allocation, 2 grants, 1 reversal)");
+
+	/* The failure again, from a new run of the publisher. */
+	lines[0] = '\0';
+	failed_line(lines, sizeof(lines), b, "pay-b");
+	failed_line(lines, sizeof(lines), a, "pay-a"); /* paid: left alone */
+	inject("disbursement", lines);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.ledger WHERE movement = 'reversal'",
+	        schema) == 1,
+	    "a repeated failure reversed again");
+	TH_CHECK(&T, balance() == 900000, "a repeated failure moved money");
+
+	answer r = call("GET", "/grants?status=payment_failed", officer, NULL, NULL);
+	TH_CHECK(&T,
+	    r.status == 200 && json_array_size(jget(r.body, "grants")) == 1
+	        && strcmp(jstr(r.body, "grants.0.id"), b) == 0
+	        && strcmp(jstr(r.body, "grants.0.payment.failure_code"),
+	               "closed_account") == 0,
+	    "GET /grants?status=payment_failed: %d", r.status);
+	json_decref(r.body);
+	r = call("GET", "/grants?status=paid", officer, NULL, NULL);
+	TH_CHECK(&T, json_array_size(jget(r.body, "grants")) == 1
+	        && strcmp(jstr(r.body, "grants.0.payment.payment_id"), "pay-a") == 0,
+	    "GET /grants?status=paid");
+	json_decref(r.body);
+	free(a);
+	free(b);
+}
+
+/* A referral is stored and published as referral.created, filled from
+ * the grant; special assistance needs a department; one per kind. */
+static void
+referral(void)
+{
+	start();
+	allocate_ok(1000000);
+	char idn[19];
+	new_person(idn);
+	char *id = grant_ok(idn, "major_illness", 200000);
+	char  path[96];
+	snprintf(path, sizeof(path), "/grants/%s/referrals", id);
+	answer a = call("POST", path, officer, new_key(),
+	    "{\"kind\": \"dibao\", \"note\": \"no income since the illness\"}");
+	TH_CHECK(&T, a.status == 201, "dibao referral: %d (%s)", a.status,
+	    jstr(a.body, "error.code"));
+	char *rid = strdup(jstr(a.body, "id"));
+	json_decref(a.body);
+	uint8_t *d[4];
+	size_t   l[4];
+	TH_CHECK(&T, outbox_rows("referral.created", id, d, l, 4) == 1,
+	    "want one referral.created");
+	Sn__Assist__V1__ReferralCreated *m
+	    = sn__assist__v1__referral_created__unpack(NULL, l[0], d[0]);
+	free(d[0]);
+	TH_CHECK(&T, m != NULL, "referral.created does not decode");
+	TH_CHECK(&T,
+	    strcmp(m->referral_id, rid) == 0 && strcmp(m->grant_id, id) == 0
+	        && m->kind == SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO
+	        && strcmp(m->id_number, idn) == 0
+	        && strcmp(m->name, "Wang Fang") == 0
+	        && strcmp(m->district_code, "220103") == 0
+	        && strcmp(m->township_code, TOWNSHIP) == 0
+	        && strcmp(m->village_code, VILLAGE) == 0
+	        && m->household_size == 3 && m->payee != NULL
+	        && strcmp(m->payee->bank_code, "ICBC") == 0
+	        && strcmp(m->note, "no income since the illness") == 0
+	        && strcmp(m->created_by, "officer-1") == 0,
+	    "referral.created is not filled from the grant");
+	sn__assist__v1__referral_created__free_unpacked(m, NULL);
+
+	expect_err(call("POST", path, officer, new_key(), "{\"kind\": \"medical\"}"),
+	    422, "department_required", "department", "medical without dept");
+	a = call("POST", path, officer, new_key(),
+	    "{\"kind\": \"medical\", \"department\": \"medical insurance bureau\"}");
+	TH_CHECK(&T, a.status == 201, "medical referral: %d", a.status);
+	json_decref(a.body);
+	a = call("POST", path, officer, new_key(), "{\"kind\": \"dibao\"}");
+	expect_error(a, 409, "referral_exists", "kind", "dibao twice");
+	json_decref(a.body);
+	expect_err(call("POST", path, officer_b, new_key(), "{\"kind\": \"tekun\"}"),
+	    403, "outside_jurisdiction", "id", "another township refers");
+	TH_CHECK(&T, outbox_count("referral.created") == 2,
+	    "refused referrals were published");
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.referral", schema) == 2,
+	    "want two referrals stored");
+	free(rid);
+	free(id);
+}
+
+/* The whole chain for one person: grant, payment, referral, the
+ * application intake made of it, approval's decision. */
+static void
+chain(void)
+{
+	start();
+	allocate_ok(1000000);
+	char idn[19], other[19];
+	new_person(idn);
+	new_person(other);
+	char *id = grant_ok(idn, "accident", 150000);
+	free(grant_ok(other, "fire", 1000));
+	char  path[128];
+	snprintf(path, sizeof(path), "/grants/%s/referrals", id);
+	answer a = call("POST", path, officer, new_key(), "{\"kind\": \"dibao\"}");
+	TH_CHECK(&T, a.status == 201, "referral: %d", a.status);
+	char *rid = strdup(jstr(a.body, "id"));
+	json_decref(a.body);
+
+	char lines[8192] = "";
+	settled_line(lines, sizeof(lines), id, "pay-1");
+	inject("disbursement", lines);
+
+	const char *app = "5b3f3c1e-8d51-4e0b-9a53-2f1f0c0d9e71";
+	Sn__Assist__V1__ApplicationSubmitted s
+	    = SN__ASSIST__V1__APPLICATION_SUBMITTED__INIT;
+	s.application_id = (char *) app;
+	s.accepted_date  = "2026-02-01";
+	s.referral_id    = rid;
+	s.taken_in_by    = "clerk-1";
+	Sn__Assist__V1__ApplicationSubmitted plain
+	    = SN__ASSIST__V1__APPLICATION_SUBMITTED__INIT;
+	plain.application_id = "0d7c2a55-0000-4000-8000-000000000001";
+	lines[0]             = '\0';
+	line_of(lines, sizeof(lines), "application.submitted", plain.application_id,
+	    &plain.base);
+	line_of(lines, sizeof(lines), "application.submitted", app, &s.base);
+	inject("intake", lines);
+
+	Sn__Assist__V1__ApplicationDecided dd
+	    = SN__ASSIST__V1__APPLICATION_DECIDED__INIT;
+	dd.application_id     = (char *) app;
+	dd.case_id            = "case-9";
+	dd.approved           = 1;
+	dd.category           = SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO;
+	dd.monthly_amount_fen = 45000;
+	dd.effective_month    = "2026-03";
+	dd.decided_by         = "township-officer-1";
+	lines[0]              = '\0';
+	line_of(lines, sizeof(lines), "application.decided", app, &dd.base);
+	inject("approval", lines);
+
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.referral_application", schema) == 1,
+	    "an application without a referral was linked");
+	snprintf(path, sizeof(path), "/people/%s/chain", idn);
+	a = call("GET", path, officer, NULL, NULL);
+	TH_CHECK(&T, a.status == 200, "chain: %d", a.status);
+	TH_CHECK(&T, json_array_size(jget(a.body, "grants")) == 1,
+	    "the chain has %zu grants", json_array_size(jget(a.body, "grants")));
+	TH_CHECK(&T,
+	    strcmp(jstr(a.body, "grants.0.grant.id"), id) == 0
+	        && strcmp(jstr(a.body, "grants.0.grant.status"), "paid") == 0
+	        && strcmp(jstr(a.body, "grants.0.grant.payment.payment_id"),
+	               "pay-1") == 0,
+	    "the chain's grant or payment is wrong");
+	TH_CHECK(&T,
+	    strcmp(jstr(a.body, "grants.0.referrals.0.id"), rid) == 0
+	        && strcmp(jstr(a.body, "grants.0.referrals.0.kind"), "dibao") == 0,
+	    "the chain's referral is wrong");
+	TH_CHECK(&T,
+	    strcmp(jstr(a.body,
+	               "grants.0.referrals.0.applications.0.application_id"),
+	        app) == 0
+	        && strcmp(jstr(a.body,
+	                      "grants.0.referrals.0.applications.0.taken_in_by"),
+	               "clerk-1") == 0,
+	    "the chain's application is wrong");
+	TH_CHECK(&T,
+	    json_is_true(jget(a.body,
+	        "grants.0.referrals.0.applications.0.decision.approved"))
+	        && strcmp(jstr(a.body,
+	                      "grants.0.referrals.0.applications.0.decision."
+	                      "category"),
+	               "dibao") == 0
+	        && jint(a.body,
+	               "grants.0.referrals.0.applications.0.decision."
+	               "monthly_amount_fen")
+	            == 45000,
+	    "the chain's decision is wrong");
+	json_decref(a.body);
+	a = call("GET", path, admin, NULL, NULL);
+	TH_CHECK(&T, a.status == 200 && json_array_size(jget(a.body, "grants")) == 1,
+	    "the district admin does not see the chain");
+	json_decref(a.body);
+	a = call("GET", path, officer_b, NULL, NULL);
+	TH_CHECK(&T, a.status == 200 && json_array_size(jget(a.body, "grants")) == 0,
+	    "another township sees the chain");
+	json_decref(a.body);
+	expect_err(call("GET", path, finance, NULL, NULL), 403, "forbidden",
+	    NULL, "finance reads a chain");
+	expect_err(call("GET", "/people/123/chain", officer, NULL, NULL), 422,
+	    "invalid_id_number", "id_number", "bad id number");
+	free(rid);
+	free(id);
+}
+
+/* Figures by township, cause and month; the year-end settlement's report
+ * and its ledger row, once per fund and year. */
+static void
+figures_settlement(void)
+{
+	start();
+	allocate_ok(1000000);
+	char idn[19], p2[19];
+	new_person(idn);
+	new_person(p2);
+	free(grant_ok(idn, "fire", 100000));
+	free(grant_ok(idn, "fire", 50000));
+	char *acc = grant_ok(p2, "accident", 20000);
+	answer w  = grant(p2, "fire", LIMIT + 5, officer, NULL); /* waits */
+	TH_CHECK(&T, w.status == 202, "waiting grant: %d", w.status);
+	json_decref(w.body);
+	char lines[4096] = "";
+	failed_line(lines, sizeof(lines), acc, "pay-x");
+	inject("disbursement", lines);
+
+	char   month[8], path[96];
+	time_t now = time(NULL) + 480 * 60;
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(month, sizeof(month), "%Y-%m", &tm);
+	int year = tm.tm_year + 1900;
+	snprintf(path, sizeof(path), "/figures?year=%d", year);
+	answer a = call("GET", path, admin, NULL, NULL);
+	TH_CHECK(&T, a.status == 200, "figures: %d", a.status);
+	TH_CHECK(&T,
+	    jint(a.body, "person_times") == 3 && jint(a.body, "amount_fen") == 170000,
+	    "totals %lld person-times, %lld fen", jint(a.body, "person_times"),
+	    jint(a.body, "amount_fen"));
+	json_t *rows = jget(a.body, "rows");
+	TH_CHECK(&T, json_array_size(rows) == 2, "want 2 rows, got %zu",
+	    json_array_size(rows));
+	/* Ordered by township, cause, month: accident first. */
+	TH_CHECK(&T,
+	    strcmp(jstr(a.body, "rows.0.cause"), "accident") == 0
+	        && jint(a.body, "rows.0.person_times") == 1
+	        && jint(a.body, "rows.0.reversed_fen") == 20000
+	        && strcmp(jstr(a.body, "rows.0.month"), month) == 0
+	        && strcmp(jstr(a.body, "rows.1.cause"), "fire") == 0
+	        && jint(a.body, "rows.1.person_times") == 2
+	        && jint(a.body, "rows.1.persons") == 1
+	        && jint(a.body, "rows.1.amount_fen") == 150000
+	        && strcmp(jstr(a.body, "rows.1.township_code"), TOWNSHIP) == 0,
+	    "figures rows are wrong");
+	json_decref(a.body);
+	snprintf(path, sizeof(path), "/figures?year=%d", year - 1);
+	a = call("GET", path, admin, NULL, NULL);
+	TH_CHECK(&T, a.status == 200 && jint(a.body, "person_times") == 0,
+	    "last year has grants");
+	json_decref(a.body);
+
+	char body[64];
+	snprintf(body, sizeof(body), "{\"year\": %d}", year);
+	a = call("POST", "/funds/" TOWNSHIP "/settlement", finance, new_key(), body);
+	TH_CHECK(&T, a.status == 201, "settlement: %d (%s)", a.status,
+	    jstr(a.body, "error.code"));
+	TH_CHECK(&T,
+	    jint(a.body, "opening_fen") == 0
+	        && jint(a.body, "allocated_fen") == 1000000
+	        && jint(a.body, "granted_fen") == 170000
+	        && jint(a.body, "reversed_fen") == 20000
+	        && jint(a.body, "closing_fen") == 850000
+	        && jint(a.body, "balance_fen") == 850000,
+	    "settlement report: allocated %lld granted %lld reversed %lld "
+	    "closing %lld",
+	    jint(a.body, "allocated_fen"), jint(a.body, "granted_fen"),
+	    jint(a.body, "reversed_fen"), jint(a.body, "closing_fen"));
+	json_decref(a.body);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.ledger WHERE movement ="
+	               " 'settlement' AND settlement_year = %d AND amount_fen = 0"
+	               " AND balance_after_fen = 850000",
+	        schema, year) == 1,
+	    "no settlement ledger row");
+	ledger_consistent("settlement");
+	Sn__Assist__V1__ReserveChanged *m = last_reserve();
+	TH_CHECK(&T,
+	    m->movement
+	            == SN__ASSIST__V1__RESERVE_MOVEMENT__RESERVE_MOVEMENT_SETTLEMENT
+	        && m->balance_fen == 850000,
+	    "reserve.changed does not describe the settlement");
+	sn__assist__v1__reserve_changed__free_unpacked(m, NULL);
+	a = call("POST", "/funds/" TOWNSHIP "/settlement", finance, new_key(), body);
+	expect_error(a, 409, "already_settled", "year", "settled twice");
+	TH_CHECK(&T, jint(a.body, "error.settlement.closing_fen") == 850000,
+	    "the refusal does not carry the report");
+	json_decref(a.body);
+	snprintf(body, sizeof(body), "{\"year\": %d}", year + 1);
+	expect_err(call("POST", "/funds/" TOWNSHIP "/settlement", finance,
+	                 new_key(), body),
+	    422, "invalid_year", "year", "next year");
+	snprintf(body, sizeof(body), "{\"year\": %d}", year);
+	expect_err(call("POST", "/funds/220103009/settlement", finance,
+	                 new_key(), body),
+	    404, "no_fund", "township", "no fund");
+	expect_err(call("POST", "/funds/" TOWNSHIP "/settlement", finance_x,
+	                 new_key(), body),
+	    403, "outside_jurisdiction", "township", "another district");
+	free(acc);
+}
+
+/* End to end with the real intake: a dibao referral becomes a draft
+ * application in intake, prefilled from the grant; a medical one does
+ * not. */
+static void
+intake_draft(void)
+{
+	start();
+	static char intake_port[32];
+	snprintf(intake_port, sizeof(intake_port), "SN_HTTP_PORT=%d",
+	    th_free_port());
+	const char *env[]  = { "SN_TOKEN_KEY=" KEY, intake_port, NULL };
+	const char *argv[] = { SN_INTAKE_BIN, NULL };
+	th_spawn(&T, "intake", SN_INTAKE_BIN, argv, env);
+	const char *is = th_schema(&T, "intake");
+	allocate_ok(1000000);
+	char idn[19];
+	new_person(idn);
+	char *id = grant_ok(idn, "fire", 120000);
+	char  path[96];
+	snprintf(path, sizeof(path), "/grants/%s/referrals", id);
+	answer a = call("POST", path, officer, new_key(),
+	    "{\"kind\": \"medical\", \"department\": \"medical insurance\"}");
+	TH_CHECK(&T, a.status == 201, "medical referral: %d", a.status);
+	json_decref(a.body);
+	a = call("POST", path, officer, new_key(), "{\"kind\": \"dibao\"}");
+	TH_CHECK(&T, a.status == 201, "dibao referral: %d", a.status);
+	char *rid = strdup(jstr(a.body, "id"));
+	json_decref(a.body);
+	if (!th_wait_int(&T, 1, 30000,
+	        "SELECT count(*) FROM %s.application WHERE referral_id = '%s'"
+	        " AND referral_grant_id = '%s'",
+	        is, rid, id))
+		th_fail(&T, "intake opened no draft for the dibao referral");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.application", is) == 1,
+	    "intake opened a draft for the medical referral too");
+	free(rid);
+	free(id);
+}
+
+struct officer_thread {
+	int    from, n;
+	int    ok, refused, other;
+	char   idn[19];
+	char **ids;
+};
+
+static void *
+officer_run(void *arg)
+{
+	struct officer_thread *o = arg;
+	char                   key[64];
+	char                  *body = grant_body(o->idn, "disaster", 3000);
+	for (int i = 0; i < o->n; i++) {
+		snprintf(key, sizeof(key), "race-%d", o->from + i);
+		char  *raw = NULL;
+		int    st  = th_http(&T, port, "POST", "/grants", officer, key, body,
+		        &raw);
+		json_t *j  = raw != NULL ? json_loads(raw, 0, NULL) : NULL;
+		free(raw);
+		const char *code = json_string_value(jget(j, "error.code"));
+		if (st == 201)
+			o->ok++;
+		else if (st == 409 && code != NULL
+		    && strcmp(code, "insufficient_funds") == 0)
+			o->refused++;
+		else
+			o->other++;
+		json_decref(j);
+	}
+	free(body);
+	return NULL;
+}
+
+/* 500 grants of 3,000 fen at once from 10 clients against 1,000,000 fen:
+ * exactly 333 succeed, 167 are refused, the ledger sums to the balance and
+ * no balance is ever negative. */
+static void
+concurrent(void)
+{
+	enum { THREADS = 10, EACH = 50, AMOUNT = 3000, FUND = 1000000 };
+	start();
+	allocate_ok(FUND);
+	struct officer_thread o[THREADS];
+	pthread_t             tid[THREADS];
+	memset(o, 0, sizeof(o));
+	for (int i = 0; i < THREADS; i++) {
+		o[i].from = i * EACH;
+		o[i].n    = EACH;
+		new_person(o[i].idn);
+		pthread_create(&tid[i], NULL, officer_run, &o[i]);
+	}
+	int ok = 0, refused = 0, other = 0;
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(tid[i], NULL);
+		ok += o[i].ok;
+		refused += o[i].refused;
+		other += o[i].other;
+	}
+	printf("%d granted, %d refused (insufficient_funds), %d other\n", ok,
+	    refused, other);
+	TH_CHECK(&T, other == 0, "%d requests answered otherwise", other);
+	TH_CHECK(&T, ok == FUND / AMOUNT, "%d granted, want %d", ok,
+	    FUND / AMOUNT);
+	TH_CHECK(&T, refused == THREADS * EACH - FUND / AMOUNT,
+	    "%d refused, want %d", refused, THREADS * EACH - FUND / AMOUNT);
+	TH_CHECK(&T, balance() == FUND % AMOUNT, "balance %lld, want %d",
+	    (long long) balance(), FUND % AMOUNT);
+	ledger_consistent("concurrent");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.ledger WHERE movement = 'grant'",
+	        schema) == ok
+	        && th_int(&T, "SELECT count(*) FROM %s.grants", schema) == ok
+	        && outbox_count("emergency.granted") == ok
+	        && outbox_count("reserve.changed") == ok + 1,
+	    "rows or events do not match the grants made");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT min(balance_after_fen) FROM %s.ledger", schema)
+	        == FUND % AMOUNT,
+	    "the lowest balance is not the last");
+	/* The counters agree once the gauges refresh. */
+	char series[128];
+	snprintf(series, sizeof(series),
+	    "sn_emergency_requests_total{outcome=\"granted\"} %d", ok);
+	char *raw = NULL;
+	th_http(&T, port, "GET", "/metrics", NULL, NULL, NULL, &raw);
+	TH_CHECK(&T, raw != NULL && strstr(raw, series) != NULL,
+	    "metrics lack \"%s\"", series);
+	free(raw);
+	snprintf(series, sizeof(series),
+	    "sn_emergency_fund_balance_fen{township=\"%s\"} %d", TOWNSHIP,
+	    FUND % AMOUNT);
+	uint64_t end = th_now_ms() + 10000;
+	bool     seen = false;
+	while (!seen && th_now_ms() < end) {
+		raw = NULL;
+		th_http(&T, port, "GET", "/metrics", NULL, NULL, NULL, &raw);
+		seen = raw != NULL && strstr(raw, series) != NULL;
+		free(raw);
+		if (!seen)
+			th_sleep_ms(50);
+	}
+	TH_CHECK(&T, seen, "metrics lack \"%s\"", series);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const th_scenario list[] = {
+		{ "allocate", allocate_scenario },
+		{ "grant_now", grant_now },
+		{ "above_limit", above_limit },
+		{ "insufficient", insufficient },
+		{ "idempotent", idempotent },
+		{ "bad_input", bad_input },
+		{ "payment", payment },
+		{ "referral", referral },
+		{ "chain", chain },
+		{ "figures_settlement", figures_settlement },
+		{ "concurrent", concurrent },
+		{ "intake_draft", intake_draft },
+	};
+	return th_main(&T, argc, argv, list, sizeof(list) / sizeof(list[0]),
+	    done);
+}

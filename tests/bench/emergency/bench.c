@@ -1,0 +1,330 @@
+/*
+ * sn-emergency-bench: the emergency grant benchmark (issue 4). Not a
+ * pass/fail test: it prints figures.
+ *
+ *   sn-emergency-bench [--officers N] [--grants N] [--townships N]
+ *                      [--pool N] [--pgbench-seconds S] [--no-pgbench]
+ *
+ * Starts the emergency binary through the test harness (SN_TEST_DB_URL, a
+ * superuser connection string, is required), or, when
+ * SN_EMERGENCY_HTTP_URL is set (http://127.0.0.1:PORT; loopback only),
+ * drives a running one whose SN_TOKEN_KEY is given in the environment.
+ * District finance allocates each township's fund enough for all grants;
+ * then N officers (threads, default 200), spread round-robin over the
+ * townships (default 1: every grant debits the same fund row), make
+ * --grants grants of 3,000 fen between them (default 10,000), each request
+ * on a new connection with its own Idempotency-Key. The latency of a
+ * grant is from the request being sent to its committed answer (201)
+ * being read. Then pgbench runs one-row INSERT transactions with one
+ * client on the same cluster for the comparison (as sn-busbench does).
+ * --pool sets the service's SN_DB_POOL (default: the service's own, 4).
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "sn/auth.h"
+#include "sn/idnum.h"
+
+#ifndef SN_EMERGENCY_BIN
+#define SN_EMERGENCY_BIN "emergency"
+#endif
+#ifndef SN_PGBENCH
+#define SN_PGBENCH "/usr/lib/postgresql/15/bin/pgbench"
+#endif
+
+#define AMOUNT 3000
+#define MAX_TOWNSHIPS 64
+
+static th          T;
+static bool        have_th;
+static int         port;
+static long        total;
+static atomic_long next_grant;
+static int64_t    *lat_us; /* per grant, -1 when it failed */
+static char       *tokens[MAX_TOWNSHIPS];
+static int         ntownships = 1;
+static char        person[19];
+static atomic_long failures;
+static atomic_long fail_by[7]; /* no answer, then by status / 100 (1..5) */
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+}
+
+static _Noreturn void
+die(const char *msg)
+{
+	if (have_th)
+		th_fail(&T, "%s", msg);
+	fprintf(stderr, "sn-emergency-bench: %s\n", msg);
+	exit(1);
+}
+
+static char *
+token(const char *key, const char *user, const char *role, const char *juris)
+{
+	sn_auth     *auth;
+	sn_principal p;
+	char        *tok = NULL;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.user, sizeof(p.user), "%s", user);
+	snprintf(p.role, sizeof(p.role), "%s", role);
+	snprintf(p.juris, sizeof(p.juris), "%s", juris);
+	if (sn_auth_open(&auth, key) != SN_OK
+	    || sn_auth_issue(auth, &p, 3600, &tok) != SN_OK)
+		die("cannot issue a token (SN_TOKEN_KEY of at least 32 bytes?)");
+	sn_auth_close(auth);
+	return tok;
+}
+
+static void
+township_code(int i, char out[10])
+{
+	snprintf(out, 10, "220103%03u", (unsigned) (i + 1) % 1000u);
+}
+
+struct officer {
+	int idx;
+};
+
+static void *
+officer_run(void *arg)
+{
+	struct officer *o = arg;
+	char            town[10], body[512], key[64];
+	int             t = o->idx % ntownships;
+	township_code(t, town);
+	snprintf(body, sizeof(body),
+	    "{\"township_code\":\"%s\",\"village_code\":\"%s001\","
+	    "\"person\":{\"id_number\":\"%s\",\"name\":\"Bench Person\"},"
+	    "\"cause\":\"accident\",\"description\":\"benchmark grant\","
+	    "\"household_size\":2,\"amount_fen\":%d,\"payee\":{\"bank_code\":"
+	    "\"ICBC\",\"account_number\":\"6222020200112233445\","
+	    "\"account_name\":\"Bench Person\"}}",
+	    town, town, person, AMOUNT);
+	for (;;) {
+		long i = atomic_fetch_add(&next_grant, 1);
+		if (i >= total)
+			break;
+		snprintf(key, sizeof(key), "bench-%d-%ld", (int) getpid(), i);
+		uint64_t t0 = now_us();
+		int      st = th_http(&T, port, "POST", "/grants", tokens[t], key,
+		         body, NULL);
+		uint64_t t1 = now_us();
+		if (st == 201) {
+			lat_us[i] = (int64_t) (t1 - t0);
+		} else {
+			lat_us[i] = -1;
+			atomic_fetch_add(&failures, 1);
+			atomic_fetch_add(&fail_by[st > 0 && st < 600 ? st / 100 : 0], 1);
+		}
+	}
+	return NULL;
+}
+
+static int
+cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
+	return x < y ? -1 : x > y;
+}
+
+static double
+pgbench_tps(const char *schema, int seconds)
+{
+	char script[512], cmd[2048];
+	snprintf(script, sizeof(script), "%s/insert.sql", T.run_dir);
+	FILE *f = fopen(script, "w");
+	if (f == NULL)
+		die("cannot write the pgbench script");
+	fprintf(f, "INSERT INTO %s.pgb (v) VALUES (1);\n", schema);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd),
+	    "psql -X -q '%s' -c 'SET client_min_messages = warning'"
+	    " -c 'CREATE TABLE IF NOT EXISTS %s.pgb (id bigserial PRIMARY KEY,"
+	    " v int)' >/dev/null && %s -n -c 1 -j 1 -T %d -f '%s' '%s' 2>&1",
+	    T.db_url, schema, SN_PGBENCH, seconds, script, T.db_url);
+	FILE *p = popen(cmd, "r");
+	if (p == NULL)
+		die("cannot run pgbench");
+	char   line[512];
+	double tps = -1;
+	while (fgets(line, sizeof(line), p) != NULL) {
+		const char *at = strstr(line, "tps = ");
+		if (at != NULL && tps < 0)
+			tps = strtod(at + 6, NULL);
+	}
+	pclose(p);
+	return tps;
+}
+
+int
+main(int argc, char **argv)
+{
+	long officers = 200, pg_seconds = 5, pool = 0;
+	int  pgbench  = 1;
+	total         = 10000;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--officers") == 0 && i + 1 < argc)
+			officers = strtol(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--grants") == 0 && i + 1 < argc)
+			total = strtol(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--townships") == 0 && i + 1 < argc)
+			ntownships = (int) strtol(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--pool") == 0 && i + 1 < argc)
+			pool = strtol(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--pgbench-seconds") == 0
+		    && i + 1 < argc)
+			pg_seconds = strtol(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--no-pgbench") == 0)
+			pgbench = 0;
+		else {
+			fprintf(stderr,
+			    "usage: sn-emergency-bench [--officers N] [--grants N]"
+			    " [--townships N] [--pool N] [--pgbench-seconds S]"
+			    " [--no-pgbench]\n");
+			return 2;
+		}
+	}
+	if (officers < 1 || officers > 2000 || total < 1 || total > 1000000
+	    || ntownships < 1 || ntownships > MAX_TOWNSHIPS || pool < 0
+	    || pool > 64) {
+		fprintf(stderr, "sn-emergency-bench: a count out of range\n");
+		return 2;
+	}
+
+	const char *url    = getenv("SN_EMERGENCY_HTTP_URL");
+	const char *key    = "emergency-bench-key-0123456789abcdefghij";
+	const char *schema = NULL;
+	if (url != NULL && url[0] != '\0') {
+		const char *colon = strrchr(url, ':');
+		port              = colon ? atoi(colon + 1) : 0;
+		key               = getenv("SN_TOKEN_KEY");
+		if (port <= 0 || key == NULL
+		    || strncmp(url, "http://127.0.0.1:", 17) != 0)
+			die("SN_EMERGENCY_HTTP_URL is http://127.0.0.1:PORT and "
+			    "needs SN_TOKEN_KEY");
+		pgbench = pgbench && getenv("SN_TEST_DB_URL") != NULL;
+		if (pgbench) {
+			th_init(&T, "emergency-bench");
+			have_th = true;
+			schema  = th_schema(&T, "pgbench");
+		}
+	} else {
+		static char port_env[32], key_env[96], pool_env[32];
+		th_init(&T, "emergency-bench");
+		have_th = true;
+		th_publisher(&T, "emergency");
+		th_publisher(&T, "disbursement");
+		th_publisher(&T, "intake");
+		th_publisher(&T, "approval");
+		port = th_free_port();
+		snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
+		snprintf(key_env, sizeof(key_env), "SN_TOKEN_KEY=%s", key);
+		snprintf(pool_env, sizeof(pool_env), "SN_DB_POOL=%ld",
+		    pool > 0 ? pool : 4);
+		const char *env[] = { key_env, port_env, pool_env,
+			"SN_LOG_LEVEL=warn", NULL };
+		const char *sargv[] = { SN_EMERGENCY_BIN, NULL };
+		th_spawn(&T, "emergency", SN_EMERGENCY_BIN, sargv, env);
+		if (!th_wait_ready(&T, port, 30000))
+			die("emergency did not get ready");
+		schema = th_schema(&T, "emergency");
+	}
+
+	memcpy(person, "22010319800101001", 17);
+	person[17] = sn_idnum_check_char(person);
+	char *fin  = token(key, "bench-finance", "finance", "220103");
+	for (int t = 0; t < ntownships; t++) {
+		char town[10], path[64], body[64], k[64];
+		township_code(t, town);
+		tokens[t] = token(key, "bench-officer", "emergency_officer", town);
+		snprintf(path, sizeof(path), "/funds/%s/allocations", town);
+		/* Officers share one counter of grants, so any township may
+		 * end up making all of them. */
+		snprintf(body, sizeof(body), "{\"amount_fen\": %ld}",
+		    total * AMOUNT);
+		snprintf(k, sizeof(k), "bench-alloc-%d-%d", (int) getpid(), t);
+		if (th_http(&T, port, "POST", path, fin, k, body, NULL) != 201)
+			die("the allocation failed");
+	}
+
+	lat_us = calloc((size_t) total, sizeof(*lat_us));
+	struct officer *os  = calloc((size_t) officers, sizeof(*os));
+	pthread_t      *tid = calloc((size_t) officers, sizeof(*tid));
+	if (lat_us == NULL || os == NULL || tid == NULL)
+		die("out of memory");
+	uint64_t start = now_us();
+	for (long i = 0; i < officers; i++) {
+		os[i].idx = (int) i;
+		if (pthread_create(&tid[i], NULL, officer_run, &os[i]) != 0)
+			die("cannot start a thread");
+	}
+	for (long i = 0; i < officers; i++)
+		pthread_join(tid[i], NULL);
+	double secs = (double) (now_us() - start) / 1e6;
+
+	long ok = 0;
+	for (long i = 0; i < total; i++)
+		if (lat_us[i] >= 0)
+			lat_us[ok++] = lat_us[i];
+	qsort(lat_us, (size_t) ok, sizeof(*lat_us), cmp_i64);
+#define PCT(p) (ok > 0 ? (double) lat_us[(long) ((double) (ok - 1) * (p))] / 1000.0 : 0)
+
+	printf("emergency grants: %ld officers, %ld grants of %d fen, %d "
+	       "township fund%s, SN_DB_POOL %ld\n",
+	    officers, total, AMOUNT, ntownships, ntownships > 1 ? "s" : "",
+	    pool > 0 ? pool : 4);
+	printf("  granted              %ld (%ld failed: %ld without an answer, "
+	       "%ld 4xx, %ld 5xx)\n",
+	    ok, (long) atomic_load(&failures), (long) atomic_load(&fail_by[0]),
+	    (long) atomic_load(&fail_by[4]), (long) atomic_load(&fail_by[5]));
+	printf("  throughput           %.0f grants/s (%.2f s)\n",
+	    (double) ok / secs, secs);
+	printf("  latency to committed answer  p50 %.1f ms, p90 %.1f ms, p99 "
+	       "%.1f ms, max %.1f ms\n",
+	    PCT(0.50), PCT(0.90), PCT(0.99), PCT(1.0));
+	if (have_th && url == NULL) {
+		int64_t bad = th_int(&T,
+		    "SELECT count(*) FROM (SELECT f.township_code FROM %s.fund f"
+		    " JOIN %s.ledger l USING (township_code)"
+		    " GROUP BY f.township_code, f.balance_fen"
+		    " HAVING sum(l.amount_fen) <> f.balance_fen) s",
+		    schema, schema);
+		printf("  ledger               %s\n",
+		    bad == 0 ? "sums to every fund's balance"
+		             : "DOES NOT sum to a balance");
+	}
+	if (pgbench && have_th) {
+		int64_t fsync = th_int(&T,
+		    "SELECT (current_setting('fsync') = 'on' AND"
+		    " current_setting('synchronous_commit') = 'on')::int");
+		double one = pgbench_tps(schema, (int) pg_seconds);
+		printf("  pgbench              %.0f single-row INSERT commits/s, 1 "
+		       "client, %ld s (fsync and synchronous_commit %s)\n",
+		    one, pg_seconds, fsync ? "on" : "NOT on");
+		if (one > 0)
+			printf("  ratio                grants/s = %.2f x pgbench's "
+			       "commits/s\n",
+			    (double) ok / secs / one);
+	}
+	free(lat_us);
+	free(os);
+	free(tid);
+	free(fin);
+	for (int t = 0; t < ntownships; t++)
+		free(tokens[t]);
+	if (have_th)
+		th_fini(&T);
+	return 0;
+}
