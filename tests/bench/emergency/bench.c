@@ -3,7 +3,8 @@
  * pass/fail test: it prints figures.
  *
  *   sn-emergency-bench [--officers N] [--grants N] [--townships N]
- *                      [--pool N] [--pgbench-seconds S] [--no-pgbench]
+ *                      [--pool N] [--think-ms MS] [--pgbench-seconds S]
+ *                      [--no-pgbench]
  *
  * Starts the emergency binary through the test harness (SN_TEST_DB_URL, a
  * superuser connection string, is required), or, when
@@ -18,6 +19,11 @@
  * being read. Then pgbench runs one-row INSERT transactions with one
  * client on the same cluster for the comparison (as sn-busbench does).
  * --pool sets the service's SN_DB_POOL (default: the service's own, 4).
+ * --think-ms gives each officer a pause between grants, drawn evenly from
+ * 0 to twice the figure (default 0: every officer asks again at once, so
+ * the service runs saturated and the latency is mostly queueing). With a
+ * pause, the officers behave like people at a counter and the latency is
+ * the service's own at that load.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -97,6 +103,8 @@ struct officer {
 	int idx;
 };
 
+static long think_ms;
+
 static void *
 officer_run(void *arg)
 {
@@ -116,6 +124,14 @@ officer_run(void *arg)
 		long i = atomic_fetch_add(&next_grant, 1);
 		if (i >= total)
 			break;
+		if (think_ms > 0) {
+			/* The pause comes before each request, the first
+			 * included: officers do not all start at once. */
+			unsigned seed = (unsigned) o->idx * 2654435761u +
+			    (unsigned) i;
+			unsigned r    = (unsigned) rand_r(&seed);
+			th_sleep_ms((int) (r % (unsigned) (2 * think_ms + 1)));
+		}
 		snprintf(key, sizeof(key), "bench-%d-%ld", (int) getpid(), i);
 		uint64_t t0 = now_us();
 		int      st = th_http(&T, port, "POST", "/grants", tokens[t], key,
@@ -186,13 +202,15 @@ main(int argc, char **argv)
 		else if (strcmp(argv[i], "--pgbench-seconds") == 0
 		    && i + 1 < argc)
 			pg_seconds = strtol(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--think-ms") == 0 && i + 1 < argc)
+			think_ms = strtol(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--no-pgbench") == 0)
 			pgbench = 0;
 		else {
 			fprintf(stderr,
 			    "usage: sn-emergency-bench [--officers N] [--grants N]"
-			    " [--townships N] [--pool N] [--pgbench-seconds S]"
-			    " [--no-pgbench]\n");
+			    " [--townships N] [--pool N] [--think-ms MS]"
+			    " [--pgbench-seconds S] [--no-pgbench]\n");
 			return 2;
 		}
 	}
@@ -282,9 +300,9 @@ main(int argc, char **argv)
 #define PCT(p) (ok > 0 ? (double) lat_us[(long) ((double) (ok - 1) * (p))] / 1000.0 : 0)
 
 	printf("emergency grants: %ld officers, %ld grants of %d fen, %d "
-	       "township fund%s, SN_DB_POOL %ld\n",
+	       "township fund%s, SN_DB_POOL %ld, think %ld ms\n",
 	    officers, total, AMOUNT, ntownships, ntownships > 1 ? "s" : "",
-	    pool > 0 ? pool : 4);
+	    pool > 0 ? pool : 4, think_ms);
 	printf("  granted              %ld (%ld failed: %ld without an answer, "
 	       "%ld 4xx, %ld 5xx)\n",
 	    ok, (long) atomic_load(&failures), (long) atomic_load(&fail_by[0]),
