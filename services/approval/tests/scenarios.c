@@ -1,6 +1,6 @@
 /*
  * approval's integration scenarios: the real approval binary, a real
- * PostgreSQL, and three approval-testpub processes publishing as
+ * PostgreSQL, and three sn-inject processes publishing as
  * "intake", "verification" and "investigation" the protobuf events this
  * test builds (posted to their /publish route, then carried by the bus
  * like any other event).

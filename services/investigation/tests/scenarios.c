@@ -1,7 +1,7 @@
 /*
  * investigation, proved against the real binary, a real PostgreSQL and
  * real NNG sockets: intake and approval are played by
- * investigation-testpub, which publishes the protobuf events this test
+ * sn-inject (tests/support/inject.c), which publishes the protobuf events this test
  * builds. Each scenario is one ctest:
  *
  *   investigation_scenarios tasks | report | bad_reports | withdrawn |
@@ -174,39 +174,35 @@ start_service(void)
 
 /*
  * Publishes n events as publisher pub (0 intake, 1 approval) through a
- * fresh investigation-testpub, waits until investigation's cursor has
- * moved past them, and stops the publisher (it must exit 0).
+ * fresh sn-inject (tests/support/inject.c), waits until investigation's
+ * cursor has moved past them, and stops the publisher (it must exit 0).
  */
 static void
 publish(int pub, int n, const char *const *types, const char *const *subjects,
     const ProtobufCMessage *const *msgs)
 {
 	const char *name = pub == 0 ? "intake" : "approval";
-	const char *argv[4 + 4 * 8];
-	char        files[8][300];
-	int         a = 0;
+	char        file[300];
 	TH_CHECK(&T, n <= 8, "too many events at once");
-	argv[a++] = INVESTIGATION_TESTPUB;
-	argv[a++] = "--name";
-	argv[a++] = name;
+	snprintf(file, sizeof(file), "%s/events%d.txt", T.run_dir, nfiles++);
+	FILE *f = fopen(file, "w");
+	TH_CHECK(&T, f != NULL, "cannot write %s", file);
 	for (int i = 0; i < n; i++) {
 		size_t   len = protobuf_c_message_get_packed_size(msgs[i]);
 		uint8_t *buf = malloc(len + 1);
 		TH_CHECK(&T, buf != NULL, "out of memory");
 		protobuf_c_message_pack(msgs[i], buf);
-		snprintf(files[i], sizeof(files[i]), "%s/event%d.bin",
-		    T.run_dir, nfiles++);
-		FILE *f = fopen(files[i], "wb");
-		TH_CHECK(&T, f != NULL && fwrite(buf, 1, len, f) == len,
-		    "cannot write %s", files[i]);
-		fclose(f);
+		fprintf(f, "%s %s system ", types[i], subjects[i]);
+		for (size_t k = 0; k < len; k++)
+			fprintf(f, "%02x", buf[k]);
+		if (len == 0)
+			fputc('-', f);
+		fputc('\n', f);
 		free(buf);
-		argv[a++] = "--event";
-		argv[a++] = types[i];
-		argv[a++] = subjects[i];
-		argv[a++] = files[i];
 	}
-	argv[a]    = NULL;
+	fclose(f);
+	const char *argv[] = { INVESTIGATION_TESTPUB, "--name", name,
+		"--events", file, NULL };
 	th_proc *p = th_spawn(&T, name, INVESTIGATION_TESTPUB, argv,
 	    (const char *const[]) { "SN_BUS_HEARTBEAT_MS=100", NULL });
 	nevents[pub] += n;

@@ -1,7 +1,7 @@
 /*
  * verification's integration scenarios: the real verification and
  * agency-sim binaries, PostgreSQL, NNG over ipc://, and intake's events
- * injected by verification-inject. One ctest each:
+ * injected by sn-inject (tests/support/inject.c). One ctest each:
  *
  *   all_up        every agency answers: one COMPLETE verification.completed
  *                 with exactly the facts and discrepancies the fixture
@@ -36,7 +36,7 @@
 #define SN_AGENCY_SIM_BIN "agency-sim"
 #endif
 #ifndef SN_INJECT_BIN
-#define SN_INJECT_BIN "verification-inject"
+#define SN_INJECT_BIN "sn-inject"
 #endif
 
 #define KEY "verification-scenarios-key-0123456789abcdef"
@@ -164,11 +164,11 @@ write_application(FILE *f, int app)
 	size_t   n   = sn__assist__v1__application_submitted__get_packed_size(&a);
 	uint8_t *buf = malloc(n);
 	sn__assist__v1__application_submitted__pack(&a, buf);
-	fprintf(f, "application.submitted%c%s%c", 0, appid, 0);
-	uint8_t len[4] = { (uint8_t) (n >> 24), (uint8_t) (n >> 16),
-		(uint8_t) (n >> 8), (uint8_t) n };
-	fwrite(len, 1, 4, f);
-	fwrite(buf, 1, n, f);
+	/* sn-inject's line: TOPIC SUBJECT ACTOR HEX. */
+	fprintf(f, "application.submitted %s clerk-1 ", appid);
+	for (size_t k = 0; k < n; k++)
+		fprintf(f, "%02x", buf[k]);
+	fputc('\n', f);
 	free(buf);
 }
 
@@ -176,8 +176,8 @@ static void
 inject(int napps)
 {
 	char path[400];
-	snprintf(path, sizeof(path), "%s/events.bin", T.run_dir);
-	FILE *f = fopen(path, "wb");
+	snprintf(path, sizeof(path), "%s/events.txt", T.run_dir);
+	FILE *f = fopen(path, "w");
 	TH_CHECK(&T, f != NULL, "cannot write %s", path);
 	for (int i = 1; i <= napps; i++)
 		write_application(f, i);

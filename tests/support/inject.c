@@ -2,7 +2,7 @@
  * sn-inject: publishes given events as any publisher, for tests that need
  * another service's events before (or without) that service.
  *
- *   sn-inject --name PUBLISHER --events FILE
+ *   sn-inject --name PUBLISHER [--events FILE]
  *
  * Runs as service PUBLISHER (its settings are those of sn/service.h:
  * SN_DB_URL, SN_DB_SCHEMA, SN_HTTP_PORT, SN_<PUBLISHER>_PUB_URL and
@@ -21,7 +21,13 @@
  * (sequences come from the outbox), so a test injects in steps by
  * stopping one instance and starting the next; running it twice with the
  * same FILE appends the events twice.
+ *
+ * It also serves, while it runs, POST /publish {"type", "subject",
+ * "actor", "data_hex"} (public; Idempotency-Key required), which appends
+ * one event the same way and answers 201: a test that injects step by step
+ * keeps one instance running and posts to it.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +61,8 @@ hexval(char c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+static bool unhex(const char *hex, size_t len, uint8_t *out);
 
 static _Noreturn void
 bad_line(size_t lineno, const char *why)
@@ -102,12 +110,8 @@ parse(struct inject *in)
 		e->data = malloc(hl / 2 + 1);
 		if (e->data == NULL)
 			bad_line(lineno, "out of memory");
-		for (size_t i = 0; i < hl / 2; i++) {
-			int hi = hexval(f[3][2 * i]), lo = hexval(f[3][2 * i + 1]);
-			if (hi < 0 || lo < 0)
-				bad_line(lineno, "not hexadecimal");
-			e->data[i] = (uint8_t) (hi * 16 + lo);
-		}
+		if (!unhex(f[3], hl, e->data))
+			bad_line(lineno, "not hexadecimal");
 		e->len = hl / 2;
 		in->n++;
 	}
@@ -148,6 +152,78 @@ append_done(sn_err err, void *arg)
 	sn_log(SN_LOG_INFO, "events injected", "events", n, NULL);
 }
 
+/* Decodes hex (upper or lower case) into out, which holds len / 2 bytes;
+ * false for an odd length or a non-hex digit. */
+static bool
+unhex(const char *hex, size_t len, uint8_t *out)
+{
+	if (len % 2 != 0)
+		return false;
+	for (size_t i = 0; i < len / 2; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		out[i] = (uint8_t) (hi * 16 + lo);
+	}
+	return true;
+}
+
+static void
+publish_begin(sn_http_req *req, sn_tx *tx, void *arg)
+{
+	struct inject *in  = arg;
+	json_t        *b   = sn_http_json(req);
+	const char    *hex = json_string_value(json_object_get(b, "data_hex"));
+	size_t         n   = strlen(hex) / 2;
+	uint8_t       *buf = malloc(n + 1);
+	if (buf == NULL) {
+		sn_http_tx_fail(req, tx, 503, "unavailable", "no memory", NULL);
+		return;
+	}
+	unhex(hex, 2 * n, buf);
+	sn_event_out ev = {
+		.type           = json_string_value(json_object_get(b, "type")),
+		.subject        = json_string_value(json_object_get(b, "subject")),
+		.actor          = json_string_value(json_object_get(b, "actor")),
+		.schema_version = 1,
+		.data           = buf,
+		.len            = n,
+	};
+	sn_err err = sn_bus_append(sn_service_bus(in->svc), tx, &ev);
+	free(buf);
+	if (err != SN_OK) {
+		sn_http_tx_fail(
+		    req, tx, 503, "unavailable", sn_strerror(err), NULL);
+		return;
+	}
+	sn_http_tx_reply(req, tx, 201, json_pack("{s:b}", "appended", 1));
+}
+
+static void
+on_publish(sn_http_req *req, void *arg)
+{
+	json_t     *b      = sn_http_json(req);
+	const char *keys[] = { "type", "subject", "actor", "data_hex" };
+	for (int i = 0; i < 4; i++) {
+		if (!json_is_string(json_object_get(b, keys[i]))) {
+			sn_http_reply_error(req, 400, "invalid_field",
+			    "a string is expected", keys[i]);
+			return;
+		}
+	}
+	const char *hex = json_string_value(json_object_get(b, "data_hex"));
+	size_t      len = strlen(hex);
+	uint8_t    *tmp = malloc(len / 2 + 1);
+	bool        ok  = tmp != NULL && unhex(hex, len, tmp);
+	free(tmp);
+	if (!ok) {
+		sn_http_reply_error(req, 400, "invalid_field",
+		    "an even number of hex digits expected", "data_hex");
+		return;
+	}
+	sn_http_tx(req, publish_begin, arg);
+}
+
 static sn_err
 setup(sn_service *svc, void *arg)
 {
@@ -155,7 +231,8 @@ setup(sn_service *svc, void *arg)
 	in->svc           = svc;
 	if (in->n > 0)
 		sn_db_tx(sn_service_db(svc), append_begin, append_done, in);
-	return SN_OK;
+	return sn_http_route(sn_service_http(svc), "POST", "/publish",
+	    SN_HTTP_PUBLIC | SN_HTTP_IDEMPOTENT, NULL, on_publish, in);
 }
 
 static char *
@@ -202,22 +279,29 @@ main(int argc, char **argv)
 			return sn_service_main(argc, argv, &probe);
 		}
 	}
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--name") == 0)
+	bool bad = false;
+	for (int i = 1; i < argc; i += 2) {
+		if (i + 1 >= argc)
+			bad = true;
+		else if (strcmp(argv[i], "--name") == 0)
 			name = argv[i + 1];
 		else if (strcmp(argv[i], "--events") == 0)
 			file = argv[i + 1];
+		else
+			bad = true;
 	}
-	if (name == NULL || file == NULL || argc != 5) {
-		fputs("usage: sn-inject --name PUBLISHER --events FILE\n",
+	if (name == NULL || bad) {
+		fputs("usage: sn-inject --name PUBLISHER [--events FILE]\n",
 		    stderr);
 		return 2;
 	}
-	if ((in.text = slurp(file)) == NULL) {
-		fprintf(stderr, "sn-inject: cannot read %s\n", file);
-		return 2;
+	if (file != NULL) {
+		if ((in.text = slurp(file)) == NULL) {
+			fprintf(stderr, "sn-inject: cannot read %s\n", file);
+			return 2;
+		}
+		parse(&in);
 	}
-	parse(&in);
 	/* "" keeps sn_service from applying PUBLISHER's own migrations. */
 	sn_service_def def = { .name = name, .publishes = true,
 		.schema_dir = "", .setup = setup, .arg = &in };
