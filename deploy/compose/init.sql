@@ -36,3 +36,8 @@ CREATE SCHEMA emergency AUTHORIZATION emergency;
 REVOKE ALL ON SCHEMA emergency FROM PUBLIC;
 ALTER ROLE emergency SET search_path = emergency;
 
+CREATE ROLE bank_sim LOGIN;
+CREATE SCHEMA bank_sim AUTHORIZATION bank_sim;
+REVOKE ALL ON SCHEMA bank_sim FROM PUBLIC;
+ALTER ROLE bank_sim SET search_path = bank_sim;
+

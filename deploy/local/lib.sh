@@ -441,6 +441,9 @@ sn_services_start() {
 	for x in "${SN_AGENCIES[@]}"; do
 		envs+=("SN_AGENCY_${x}_URL=ipc://$SN_RUN_DIR/agency-${x,,}.rep")
 	done
+	# The bank adapter's endpoint: bank-sim listens there, disbursement
+	# dials it.
+	envs+=("SN_BANK_URL=ipc://$SN_RUN_DIR/bank.rep")
 	# agency-sim's fixture of exact records, when the caller made one.
 	if [[ -n ${SN_AGENCY_SIM_FIXTURE:-} ]]; then
 		envs+=("SN_AGENCY_SIM_FIXTURE=$SN_AGENCY_SIM_FIXTURE")

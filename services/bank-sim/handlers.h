@@ -1,0 +1,96 @@
+/*
+ * bank-sim/handlers.h - the simulated bank: the bank protocol in
+ * (sn/bank/v1/bank.proto over NNG req/rep), its records, the settlement
+ * timer, and a small HTTP API for the tests.
+ *
+ * A BatchRequest:
+ *   - is refused whole (accepted = false, error says why, nothing
+ *     stored) when its count or control sum does not match its
+ *     instructions, when it is empty, when an end-to-end id is empty or
+ *     over 35 bytes, when a text is over 256 bytes or not UTF-8, or when
+ *     its batch_id was taken before by a batch of another count or
+ *     control sum;
+ *   - otherwise is stored in one transaction: the batch, and one row per
+ *     end-to-end id not seen before (INSERT ... ON CONFLICT DO NOTHING),
+ *     with its fate (rules.h: invalid_amount, no_such_account,
+ *     closed_account, name_mismatch, or SETTLED at once when
+ *     SN_BANK_SIM_SETTLE_MS is 0, else ACCEPTED and settled by the
+ *     timer once the delay has passed). The reply is then read back
+ *     from the stored rows, one StatusReport per instruction in order:
+ *     a repeated end-to-end id (in a later batch, in a repeat of the
+ *     same batch_id, or twice in one batch) gets its first row's
+ *     status, now, and is never stored or paid again; each one is
+ *     counted in the counter duplicate_instructions.
+ * A StatusQuery is answered from the stored rows: the current status,
+ * UNKNOWN for an id never received.
+ * Whatever is stored commits before any reply is sent, so a lost reply
+ * never loses a payment. A request that cannot be decoded gets a
+ * BatchReply refusing it ("malformed request"). A transaction that fails
+ * (database down, ...) gets no reply: the client times out and asks
+ * again.
+ *
+ * Misbehaviour for the tests, drawn per request from a splitmix64
+ * generator seeded by SN_BANK_SIM_SEED: the reply is withheld
+ * (DROP_PERCENT) or sent TIMEOUT_MS late (TIMEOUT_PERCENT), after the
+ * work is committed; with CRASH_AFTER = N the process _exits with status
+ * 1 right after committing the N-th new batch it stored since it
+ * started, before replying (repeats do not count).
+ *
+ * HTTP (public, no token; a simulator):
+ *   GET /accounts/{account_number}/credits  the settled credits of the
+ *       account, oldest first (at most 10,000, "truncated" says more)
+ *   GET /stats  counts by status, settled/accepted/rejected fen,
+ *       rejections by reason, batches, duplicate instructions and
+ *       repeated batches (kept in the database), and this process's
+ *       "process" counters (refused batches, dropped and delayed
+ *       replies, malformed requests, failed transactions)
+ *
+ * Metrics (besides sn/service.h's):
+ *   sn_bank_sim_requests_total{kind}       batch, query, malformed
+ *   sn_bank_sim_batches_total{outcome}     stored, repeated, refused,
+ *                                          failed
+ *   sn_bank_sim_instructions_total{outcome} stored, duplicate
+ *   sn_bank_sim_replies_total{act}         sent, dropped, delayed
+ *   sn_bank_sim_settled_total              settled by the timer
+ *   sn_bank_sim_inflight                   requests being worked on
+ *
+ * Threads: every function here is for the loop thread only.
+ */
+#ifndef BANK_SIM_HANDLERS_H
+#define BANK_SIM_HANDLERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sn/err.h"
+#include "sn/service.h"
+
+typedef struct bank_sim_config {
+	const char *url;         /* SN_BANK_URL, borrowed during open */
+	int         contexts;    /* requests served at once */
+	size_t      max_request; /* largest request in bytes */
+	const char *fixture;     /* path, or NULL for none */
+	bool        open_all;    /* unknown accounts exist */
+	uint32_t    settle_ms;   /* 0: settle at once */
+	uint32_t    drop_pct;    /* replies withheld, percent */
+	uint32_t    timeout_pct; /* replies delayed, percent */
+	uint32_t    timeout_ms;  /* the delay */
+	uint32_t    crash_after; /* 0: never */
+	uint64_t    seed;        /* of the misbehaviour generator */
+} bank_sim_config;
+
+typedef struct bank_sim bank_sim;
+
+/* Loads the fixture, listens, adds the HTTP routes and starts the
+ * settlement timer. The config is copied. */
+sn_err bank_sim_open(
+    bank_sim **out, sn_service *svc, const bank_sim_config *cfg);
+
+/* Takes no new requests and stops the timer (shutdown has begun). */
+void bank_sim_stop(bank_sim *b);
+
+/* Closes everything and frees b later. NULL: no-op. */
+void bank_sim_close(bank_sim *b);
+
+#endif /* BANK_SIM_HANDLERS_H */

@@ -1,0 +1,123 @@
+/*
+ * bank-sim/rules.h - the simulated bank's pure rules: whether a batch is
+ * taken at all (count, control sum, ids, text), what becomes of each
+ * instruction in it (settled or accepted, or rejected with a reason
+ * code), and the pseudo-random choice of misbehaviour for the tests.
+ *
+ * Pure functions: no I/O, no clock, no allocation, no logging; callable
+ * from any thread. Strings are borrowed for the call; the strings
+ * returned are static.
+ */
+#ifndef BANK_SIM_RULES_H
+#define BANK_SIM_RULES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* ISO 20022's Max35Text: an end-to-end id is 1 to 35 bytes. */
+#define BANK_SIM_E2E_MAX 35
+/* A batch id is 1 to 128 bytes. */
+#define BANK_SIM_BATCH_ID_MAX 128
+/* Any other text field (account, name, bank code, remittance): at most
+ * this many bytes. */
+#define BANK_SIM_TEXT_MAX 256
+
+/* One instruction as the rules see it; strings borrowed, never NULL. */
+typedef struct bank_sim_instr {
+	const char *end_to_end_id;
+	int64_t     amount_fen;
+	const char *bank_code;
+	const char *account_number;
+	const char *account_name;
+	const char *remittance_info;
+} bank_sim_instr;
+
+/* Whether a batch is taken. Anything but BANK_SIM_BATCH_OK refuses the
+ * whole batch: nothing of it is stored. */
+typedef enum bank_sim_batch_verdict {
+	BANK_SIM_BATCH_OK = 0,
+	BANK_SIM_BATCH_NO_ID,          /* batch_id empty or too long */
+	BANK_SIM_BATCH_EMPTY,          /* no instructions */
+	BANK_SIM_BATCH_COUNT_MISMATCH, /* count != number of instructions */
+	BANK_SIM_BATCH_SUM_MISMATCH,   /* control sum != sum of amounts */
+	BANK_SIM_BATCH_SUM_OVERFLOW,   /* the amounts overflow int64 */
+	BANK_SIM_BATCH_BAD_E2E_ID,     /* an id empty or over 35 bytes */
+	BANK_SIM_BATCH_BAD_TEXT,       /* a field too long or not UTF-8 */
+} bank_sim_batch_verdict;
+
+/*
+ * Checks a batch: batch_id, the declared count and control sum against
+ * the n instructions. On a refusal naming one instruction, *bad (may be
+ * NULL) is its index; otherwise n.
+ */
+bank_sim_batch_verdict bank_sim_rules_batch(const char *batch_id,
+    int64_t count, int64_t control_sum_fen, const bank_sim_instr *ins,
+    size_t n, size_t *bad);
+
+/* The BatchReply.error of a refusal ("count mismatch: ..." is built by
+ * the caller from this); "" for BANK_SIM_BATCH_OK. */
+const char *bank_sim_rules_batch_error(bank_sim_batch_verdict v);
+
+/* What the bank holds on an account (the fixture's record). */
+typedef struct bank_sim_account {
+	const char *name; /* the holder's name, exact */
+	bool        closed;
+} bank_sim_account;
+
+/* An instruction's status, as stored ("accepted", "settled",
+ * "rejected") and as sent (sn.bank.v1.InstructionStatus). */
+typedef enum bank_sim_status {
+	BANK_SIM_UNKNOWN = 0, /* never received */
+	BANK_SIM_ACCEPTED,    /* taken, settles after the delay */
+	BANK_SIM_SETTLED,     /* the account was credited */
+	BANK_SIM_REJECTED,    /* see the reason code */
+} bank_sim_status;
+
+/* A new instruction's fate. reason_code and reason are "" unless
+ * rejected. */
+typedef struct bank_sim_decision {
+	bank_sim_status status;
+	const char     *reason_code; /* "invalid_amount", "no_such_account",
+	                                "closed_account", "name_mismatch" */
+	const char *reason;          /* one sentence */
+} bank_sim_decision;
+
+/*
+ * The fate of an instruction received for the first time: account is
+ * the bank's record of its account number (NULL when the bank has none);
+ * open_all makes an account without a record exist, under any name;
+ * settle_later answers ACCEPTED instead of SETTLED. Checked in order: the
+ * amount (> 0), the account (exists, open), the name (exact).
+ */
+bank_sim_decision bank_sim_rules_decide(const bank_sim_instr *in,
+    const bank_sim_account *account, bool open_all, bool settle_later);
+
+/* "accepted", "settled", "rejected"; "unknown" for BANK_SIM_UNKNOWN. */
+const char *bank_sim_status_name(bank_sim_status s);
+/* The reverse; BANK_SIM_UNKNOWN for NULL or anything else. */
+bank_sim_status bank_sim_status_parse(const char *name);
+
+/* True if the n bytes at s are valid UTF-8 without NUL. */
+bool bank_sim_rules_utf8(const char *s, size_t n);
+
+/* What to do with a reply (SN_BANK_SIM_DROP_PERCENT and
+ * SN_BANK_SIM_TIMEOUT_PERCENT). */
+typedef enum bank_sim_act {
+	BANK_SIM_ACT_REPLY = 0, /* answer at once */
+	BANK_SIM_ACT_DROP,      /* never answer */
+	BANK_SIM_ACT_DELAY,     /* answer after the timeout delay */
+} bank_sim_act;
+
+/* The next number of a splitmix64 generator whose state is *state. */
+uint64_t bank_sim_rules_random(uint64_t *state);
+
+/*
+ * The act for a random number r: drop_pct percent of the numbers drop,
+ * the next timeout_pct percent delay, the rest reply (percentages 0..100,
+ * their sum capped at 100).
+ */
+bank_sim_act bank_sim_rules_act(
+    uint64_t r, uint32_t drop_pct, uint32_t timeout_pct);
+
+#endif /* BANK_SIM_RULES_H */

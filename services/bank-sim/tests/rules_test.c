@@ -1,0 +1,367 @@
+/*
+ * bank-sim's pure parts: batch validation (count, control sum, ids,
+ * text), the fate of an instruction (amount, account, name, settle now
+ * or later), status names, UTF-8, the misbehaviour dice, and the
+ * fixture parser. A builder makes a batch that passes; each case breaks
+ * exactly one thing.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "accounts.h"
+#include "rules.h"
+
+#define N 3
+
+typedef struct batch {
+	const char    *id;
+	int64_t        count;
+	int64_t        sum;
+	bank_sim_instr ins[N];
+} batch;
+
+static batch
+good_batch(void)
+{
+	batch b = { .id = "B-2026-12-dibao-001", .count = N, .sum = 0 };
+	static const char *const ids[N] = { "E2E-1", "E2E-2", "E2E-3" };
+	for (int i = 0; i < N; i++) {
+		b.ins[i] = (bank_sim_instr) { .end_to_end_id = ids[i],
+			.amount_fen                          = 83000 + i,
+			.bank_code                           = "ICBC",
+			.account_number  = "6222020000000001",
+			.account_name    = "张三",
+			.remittance_info = "dibao 2026-12" };
+		b.sum += b.ins[i].amount_fen;
+	}
+	return b;
+}
+
+static bank_sim_batch_verdict
+check(const batch *b, size_t *bad)
+{
+	return bank_sim_rules_batch(b->id, b->count, b->sum, b->ins, N, bad);
+}
+
+static void
+batch_passes(void **state)
+{
+	(void) state;
+	batch  b   = good_batch();
+	size_t bad = 99;
+	assert_int_equal(check(&b, &bad), BANK_SIM_BATCH_OK);
+	assert_int_equal(bad, N);
+	assert_string_equal(bank_sim_rules_batch_error(BANK_SIM_BATCH_OK), "");
+}
+
+static void
+batch_count_mismatch(void **state)
+{
+	(void) state;
+	static const int64_t counts[] = { N - 1, N + 1, 0, -1, -3 };
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		batch b = good_batch();
+		b.count = counts[i];
+		assert_int_equal(
+		    check(&b, NULL), BANK_SIM_BATCH_COUNT_MISMATCH);
+	}
+	batch b = good_batch();
+	b.count = N;
+	assert_int_equal(
+	    bank_sim_rules_batch(b.id, N, b.sum, b.ins, N - 1, NULL),
+	    BANK_SIM_BATCH_COUNT_MISMATCH);
+}
+
+static void
+batch_sum_mismatch(void **state)
+{
+	(void) state;
+	static const int64_t deltas[] = { 1, -1, 100, -249003 };
+	for (size_t i = 0; i < sizeof(deltas) / sizeof(deltas[0]); i++) {
+		batch b = good_batch();
+		b.sum += deltas[i];
+		assert_int_equal(check(&b, NULL), BANK_SIM_BATCH_SUM_MISMATCH);
+	}
+	assert_non_null(
+	    strstr(bank_sim_rules_batch_error(BANK_SIM_BATCH_SUM_MISMATCH),
+	        "control sum"));
+	assert_non_null(
+	    strstr(bank_sim_rules_batch_error(BANK_SIM_BATCH_COUNT_MISMATCH),
+	        "count"));
+}
+
+static void
+batch_sum_counts_nonpositive_amounts(void **state)
+{
+	(void) state;
+	/* An invalid amount rejects its instruction, not the batch: the
+	 * control sum is over the amounts as sent. */
+	batch b             = good_batch();
+	b.ins[1].amount_fen = -5;
+	b.sum               = b.ins[0].amount_fen - 5 + b.ins[2].amount_fen;
+	assert_int_equal(check(&b, NULL), BANK_SIM_BATCH_OK);
+	b.ins[1].amount_fen = 0;
+	assert_int_equal(check(&b, NULL), BANK_SIM_BATCH_SUM_MISMATCH);
+}
+
+static void
+batch_sum_overflow(void **state)
+{
+	(void) state;
+	batch  b            = good_batch();
+	size_t bad          = 0;
+	b.ins[0].amount_fen = INT64_MAX;
+	b.ins[1].amount_fen = 1;
+	assert_int_equal(check(&b, &bad), BANK_SIM_BATCH_SUM_OVERFLOW);
+	assert_int_equal(bad, 1);
+	b                   = good_batch();
+	b.ins[0].amount_fen = INT64_MIN;
+	b.ins[1].amount_fen = -1;
+	assert_int_equal(check(&b, &bad), BANK_SIM_BATCH_SUM_OVERFLOW);
+}
+
+static void
+batch_bad_ids(void **state)
+{
+	(void) state;
+	batch  b   = good_batch();
+	size_t bad = 0;
+	b.id       = "";
+	assert_int_equal(check(&b, NULL), BANK_SIM_BATCH_NO_ID);
+	b                      = good_batch();
+	b.ins[2].end_to_end_id = "";
+	assert_int_equal(check(&b, &bad), BANK_SIM_BATCH_BAD_E2E_ID);
+	assert_int_equal(bad, 2);
+	b = good_batch();
+	/* 35 bytes pass, 36 do not. */
+	b.ins[0].end_to_end_id = "12345678901234567890123456789012345";
+	assert_int_equal(check(&b, NULL), BANK_SIM_BATCH_OK);
+	b.ins[0].end_to_end_id = "123456789012345678901234567890123456";
+	assert_int_equal(check(&b, &bad), BANK_SIM_BATCH_BAD_E2E_ID);
+	assert_int_equal(bad, 0);
+	b                      = good_batch();
+	b.ins[1].end_to_end_id = "E2E-\xff";
+	assert_int_equal(check(&b, NULL), BANK_SIM_BATCH_BAD_E2E_ID);
+}
+
+static void
+batch_bad_text(void **state)
+{
+	(void) state;
+	batch b               = good_batch();
+	b.ins[1].account_name = "\xe5\xbc"; /* truncated UTF-8 */
+	size_t bad            = 0;
+	assert_int_equal(check(&b, &bad), BANK_SIM_BATCH_BAD_TEXT);
+	assert_int_equal(bad, 1);
+	char long_text[300];
+	memset(long_text, 'x', sizeof(long_text) - 1);
+	long_text[sizeof(long_text) - 1] = '\0';
+	b                                = good_batch();
+	b.ins[0].remittance_info         = long_text;
+	assert_int_equal(check(&b, NULL), BANK_SIM_BATCH_BAD_TEXT);
+}
+
+static void
+batch_empty(void **state)
+{
+	(void) state;
+	batch b = good_batch();
+	assert_int_equal(bank_sim_rules_batch(b.id, 0, 0, b.ins, 0, NULL),
+	    BANK_SIM_BATCH_EMPTY);
+}
+
+static const bank_sim_account zhang  = { "张三", false };
+static const bank_sim_account closed = { "张三", true };
+
+static void
+decide_table(void **state)
+{
+	(void) state;
+	struct {
+		int64_t                 amount;
+		const char             *name;
+		const bank_sim_account *acct;
+		bool                    open_all, later;
+		bank_sim_status         status;
+		const char             *code;
+	} cases[] = {
+		{ 83000, "张三", &zhang, false, false, BANK_SIM_SETTLED, "" },
+		{ 83000, "张三", &zhang, true, true, BANK_SIM_ACCEPTED, "" },
+		{ 83000, "李四", NULL, true, false, BANK_SIM_SETTLED, "" },
+		{ 83000, "李四", NULL, false, false, BANK_SIM_REJECTED,
+		    "no_such_account" },
+		{ 83000, "张三", &closed, true, false, BANK_SIM_REJECTED,
+		    "closed_account" },
+		{ 83000, "李四", &zhang, true, false, BANK_SIM_REJECTED,
+		    "name_mismatch" },
+		{ 83000, "张三 ", &zhang, true, true, BANK_SIM_REJECTED,
+		    "name_mismatch" },
+		{ 0, "张三", &zhang, true, false, BANK_SIM_REJECTED,
+		    "invalid_amount" },
+		{ -1, "张三", &zhang, true, true, BANK_SIM_REJECTED,
+		    "invalid_amount" },
+		/* The amount is checked first, then the account. */
+		{ 0, "李四", &closed, true, false, BANK_SIM_REJECTED,
+		    "invalid_amount" },
+		{ 1, "李四", &closed, true, false, BANK_SIM_REJECTED,
+		    "closed_account" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		bank_sim_instr    in = { .end_to_end_id = "E",
+			   .amount_fen                  = cases[i].amount,
+			   .bank_code                   = "",
+			   .account_number              = "1",
+			   .account_name                = cases[i].name,
+			   .remittance_info             = "" };
+		bank_sim_decision d  = bank_sim_rules_decide(
+		     &in, cases[i].acct, cases[i].open_all, cases[i].later);
+		assert_int_equal(d.status, cases[i].status);
+		assert_string_equal(d.reason_code, cases[i].code);
+		if (d.status == BANK_SIM_REJECTED)
+			assert_true(d.reason[0] != '\0');
+	}
+}
+
+static void
+status_names(void **state)
+{
+	(void) state;
+	for (int s = BANK_SIM_UNKNOWN; s <= BANK_SIM_REJECTED; s++)
+		assert_int_equal(
+		    bank_sim_status_parse(bank_sim_status_name(s)), s);
+	assert_int_equal(bank_sim_status_parse(NULL), BANK_SIM_UNKNOWN);
+	assert_int_equal(bank_sim_status_parse("paid"), BANK_SIM_UNKNOWN);
+	assert_string_equal(bank_sim_status_name(BANK_SIM_SETTLED), "settled");
+}
+
+static void
+utf8(void **state)
+{
+	(void) state;
+	assert_true(bank_sim_rules_utf8("abc", 3));
+	assert_true(bank_sim_rules_utf8("张三", strlen("张三")));
+	assert_true(bank_sim_rules_utf8("\xf0\x9f\x98\x80", 4));
+	assert_false(bank_sim_rules_utf8("\xc0\xaf", 2));     /* overlong */
+	assert_false(bank_sim_rules_utf8("\xed\xa0\x80", 3)); /* surrogate */
+	assert_false(bank_sim_rules_utf8("\xe5\xbc", 2));     /* cut */
+	assert_false(bank_sim_rules_utf8("a\0b", 3));         /* NUL */
+	assert_false(bank_sim_rules_utf8("\x80", 1));
+}
+
+static void
+dice(void **state)
+{
+	(void) state;
+	/* Whole percentages are exact over the 10,000 buckets. */
+	int n[3] = { 0, 0, 0 };
+	for (uint64_t r = 0; r < 10000; r++)
+		n[bank_sim_rules_act(r, 5, 7)]++;
+	assert_int_equal(n[BANK_SIM_ACT_DROP], 500);
+	assert_int_equal(n[BANK_SIM_ACT_DELAY], 700);
+	assert_int_equal(n[BANK_SIM_ACT_REPLY], 8800);
+	for (uint64_t r = 0; r < 1000; r++) {
+		assert_int_equal(
+		    bank_sim_rules_act(r * 7919, 0, 0), BANK_SIM_ACT_REPLY);
+		assert_int_equal(
+		    bank_sim_rules_act(r * 7919, 100, 0), BANK_SIM_ACT_DROP);
+		assert_int_equal(
+		    bank_sim_rules_act(r * 7919, 0, 100), BANK_SIM_ACT_DELAY);
+		/* The sum is capped at 100. */
+		assert_int_not_equal(
+		    bank_sim_rules_act(r * 7919, 60, 60), BANK_SIM_ACT_REPLY);
+	}
+	/* The generator spreads: about 5 % of 20,000 draws drop. */
+	uint64_t s = 42, drops = 0;
+	for (int i = 0; i < 20000; i++)
+		drops += bank_sim_rules_act(bank_sim_rules_random(&s), 5, 0)
+		    == BANK_SIM_ACT_DROP;
+	assert_in_range(drops, 800, 1200);
+	/* And is deterministic for a seed. */
+	uint64_t a = 7, b = 7;
+	for (int i = 0; i < 10; i++)
+		assert_true(
+		    bank_sim_rules_random(&a) == bank_sim_rules_random(&b));
+}
+
+static void
+fixture_parses(void **state)
+{
+	(void) state;
+	bank_sim_accounts *a;
+	char               err[128];
+	assert_int_equal(
+	    bank_sim_accounts_parse(
+	        "{\"622-2\": {\"name\": \"李四\", \"closed\": true},"
+	        " \"622-1\": {\"name\": \"张三\"}}",
+	        &a, err, sizeof(err)),
+	    SN_OK);
+	assert_int_equal(bank_sim_accounts_count(a), 2);
+	const bank_sim_account *r = bank_sim_accounts_find(a, "622-1");
+	assert_non_null(r);
+	assert_string_equal(r->name, "张三");
+	assert_false(r->closed);
+	r = bank_sim_accounts_find(a, "622-2");
+	assert_non_null(r);
+	assert_true(r->closed);
+	assert_null(bank_sim_accounts_find(a, "622-3"));
+	assert_null(bank_sim_accounts_find(NULL, "622-1"));
+	bank_sim_accounts_free(a);
+	bank_sim_accounts_free(NULL);
+	assert_int_equal(
+	    bank_sim_accounts_parse("{}", &a, err, sizeof(err)), SN_OK);
+	assert_null(bank_sim_accounts_find(a, "x"));
+	bank_sim_accounts_free(a);
+}
+
+static void
+fixture_refused(void **state)
+{
+	(void) state;
+	static const char *const bad[] = {
+		"[]",
+		"{\"1\": 3}",
+		"{\"1\": {}}",
+		"{\"1\": {\"name\": 5}}",
+		"{\"1\": {\"name\": \"a\", \"closed\": \"no\"}}",
+		"{\"1\": {\"name\": \"a\", \"balance\": 5}}",
+		"{\"1\": {\"name\": \"a\"}, \"1\": {\"name\": \"b\"}}",
+		"{\"\": {\"name\": \"a\"}}",
+		"{",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		bank_sim_accounts *a        = NULL;
+		char               err[128] = "";
+		assert_int_equal(
+		    bank_sim_accounts_parse(bad[i], &a, err, sizeof(err)),
+		    SN_EINVAL);
+		assert_null(a);
+		assert_true(err[0] != '\0');
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(batch_passes),
+		cmocka_unit_test(batch_count_mismatch),
+		cmocka_unit_test(batch_sum_mismatch),
+		cmocka_unit_test(batch_sum_counts_nonpositive_amounts),
+		cmocka_unit_test(batch_sum_overflow),
+		cmocka_unit_test(batch_bad_ids),
+		cmocka_unit_test(batch_bad_text),
+		cmocka_unit_test(batch_empty),
+		cmocka_unit_test(decide_table),
+		cmocka_unit_test(status_names),
+		cmocka_unit_test(utf8),
+		cmocka_unit_test(dice),
+		cmocka_unit_test(fixture_parses),
+		cmocka_unit_test(fixture_refused),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
