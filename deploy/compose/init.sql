@@ -41,3 +41,8 @@ CREATE SCHEMA bank_sim AUTHORIZATION bank_sim;
 REVOKE ALL ON SCHEMA bank_sim FROM PUBLIC;
 ALTER ROLE bank_sim SET search_path = bank_sim;
 
+CREATE ROLE disbursement LOGIN;
+CREATE SCHEMA disbursement AUTHORIZATION disbursement;
+REVOKE ALL ON SCHEMA disbursement FROM PUBLIC;
+ALTER ROLE disbursement SET search_path = disbursement;
+

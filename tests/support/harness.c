@@ -273,8 +273,9 @@ th_kill(th *t, th_proc *p, int sig)
 
 /*
  * The first column of the first row of the query as an integer. With
- * tolerate_missing, a table that does not exist yet (the service is still
- * applying its migrations) reads as -1 instead of failing the test.
+ * tolerate_missing, a table or column that does not exist yet (the
+ * service is still applying its migrations) reads as -1 instead of
+ * failing the test.
  */
 static int64_t
 vint(th *t, bool tolerate_missing, const char *fmt, va_list ap)
@@ -284,8 +285,11 @@ vint(th *t, bool tolerate_missing, const char *fmt, va_list ap)
 	PGresult   *r     = PQexec(t->pg, sql);
 	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		/* 42P01 undefined table, 42703 undefined column: the
+		 * service is between two of its migrations. */
 		if (tolerate_missing && state != NULL &&
-		    strcmp(state, "42P01") == 0) {
+		    (strcmp(state, "42P01") == 0 ||
+		        strcmp(state, "42703") == 0)) {
 			PQclear(r);
 			return -1;
 		}

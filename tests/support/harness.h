@@ -94,7 +94,7 @@ bool th_alive(th_proc *p);
  * the test fails if the query does. */
 int64_t th_int(th *t, const char *fmt, ...);
 
-/* The same, but -1 while a table in it does not exist yet. */
+/* The same, but -1 while a table or column in it does not exist yet. */
 int64_t th_int_maybe(th *t, const char *fmt, ...);
 
 /* Polls sql every 20 ms until it returns want; false after ms. */

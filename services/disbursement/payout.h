@@ -1,0 +1,50 @@
+/*
+ * payout.h - the work disbursement does on its own, driven by one timer
+ * (SN_DISBURSEMENT_POLL_MS) on the loop:
+ *
+ * Building. The oldest run "building" is built in chunks of
+ * build_chunk payees, one transaction each: lock the run and the benefit
+ * funds' budget rows, read the chunk's payees, decide with
+ * disbursement_rules_build which are paid and which fall short of the
+ * budget, insert their payments with one INSERT ... SELECT ... ON
+ * CONFLICT DO NOTHING (UNIQUE payee, fund, period), draw the budget,
+ * append payment.scheduled and move the run's built_upto, all in that
+ * transaction. A crash loses at most the chunk in flight, and the next
+ * process resumes from built_upto; a repeat creates nothing. The last
+ * chunk writes the plan and moves the run to awaiting_approval.
+ *
+ * Sending. Approved runs become "sending". Up to `inflight` batches are
+ * with the bank at once: a transaction claims up to `batch` payments of
+ * one fund ("ready" first: emergency and corrected payments; then
+ * "planned" of sending runs), marks them "sent" under a new batch id and
+ * this process's name, and commits before anything goes out; then the
+ * batch (count, control sum, each instruction's stored e2e id) goes to
+ * the bank, retried with the same bytes on a timeout or lost answer
+ * (bank.h). The answer is applied in one statement (store.h). When every
+ * try failed, the batch's payments stay "sent" with no sender.
+ *
+ * Asking. Payments "accepted", and "sent" ones not in flight in this
+ * process (after a crash, or every try failed), are asked about with a
+ * StatusQuery, never re-sent under a new id; an UNKNOWN (the bank never
+ * had it) sends it again under the same id.
+ *
+ * Completing. A sending run none of whose payments is left to send or
+ * answer is "completed".
+ *
+ * Every status change of a run appends payment_run.changed.
+ */
+#ifndef DISBURSEMENT_PAYOUT_H
+#define DISBURSEMENT_PAYOUT_H
+
+#include "handlers.h"
+
+/* Starts the timer (from disbursement_init). */
+sn_err disbursement_payout_start(disbursement *d);
+
+/* Runs a pass now (after a commit that made work), unless one runs. */
+void disbursement_payout_kick(disbursement *d);
+
+/* Stops the timer; work in flight finishes or is abandoned safely. */
+void disbursement_payout_stop(disbursement *d);
+
+#endif /* DISBURSEMENT_PAYOUT_H */

@@ -1,0 +1,375 @@
+/*
+ * Table tests of disbursement's pure rules: who is due a payment, what a
+ * run builds within the budget, who may approve a run, allocations,
+ * reconciliation.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "rules.h"
+
+static disbursement_payee
+payee(int64_t id, disbursement_fund f, int64_t fen)
+{
+	disbursement_payee p = { .id = id,
+		.fund                = f,
+		.standing            = DISBURSEMENT_ACTIVE,
+		.monthly_fen         = fen,
+		.from_month          = "2026-01",
+		.until_month         = NULL,
+		.account_number      = "6222000011112222",
+		.already_paid        = false };
+	return p;
+}
+
+static void
+test_period(void **state)
+{
+	(void) state;
+	static const struct {
+		const char *text;
+		bool        ok;
+		int         y, m;
+	} cases[] = {
+		{ "2026-12", true, 2026, 12 }, { "2026-01", true, 2026, 1 },
+		{ "2026-13", false, 0, 0 }, { "2026-00", false, 0, 0 },
+		{ "1999-05", false, 0, 0 }, { "2026-1", false, 0, 0 },
+		{ "2026/12", false, 0, 0 }, { "20261-2", false, 0, 0 },
+		{ "", false, 0, 0 }, { NULL, false, 0, 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int y = 0, m = 0;
+		assert_int_equal(
+		    disbursement_rules_period_parse(cases[i].text, &y, &m),
+		    cases[i].ok);
+		if (cases[i].ok) {
+			assert_int_equal(y, cases[i].y);
+			assert_int_equal(m, cases[i].m);
+		}
+	}
+}
+
+/* One change per case from a payee who is due. */
+static void
+test_due(void **state)
+{
+	(void) state;
+	struct {
+		const char        *name;
+		disbursement_payee p;
+		const char        *period;
+		bool               due;
+	} cases[12];
+	size_t n = 0;
+	for (size_t i = 0; i < 12; i++)
+		cases[i].p = payee(1, DISBURSEMENT_FUND_DIBAO, 50000);
+#define CASE(nm, per, d) (cases[n].name = (nm), cases[n].period = (per), cases[n].due = (d), n++)
+	CASE("due", "2026-03", true);
+	CASE("first month", "2026-01", true);
+	CASE("before from", "2025-12", false);
+	cases[n].p.until_month = "2026-03";
+	CASE("last month", "2026-03", true);
+	cases[n].p.until_month = "2026-03";
+	CASE("after until", "2026-04", false);
+	cases[n].p.standing = DISBURSEMENT_EXITED;
+	CASE("exited", "2026-03", false);
+	cases[n].p.standing = DISBURSEMENT_GRADUAL_EXIT;
+	CASE("gradual exit still paid", "2026-03", true);
+	cases[n].p.monthly_fen = 0;
+	CASE("nothing a month", "2026-03", false);
+	cases[n].p.account_number = "";
+	CASE("no account", "2026-03", false);
+	cases[n].p.already_paid = true;
+	CASE("already paid for the period", "2026-03", false);
+	cases[n].p.fund = DISBURSEMENT_FUND_EMERGENCY;
+	CASE("not a monthly fund", "2026-03", false);
+	CASE("bad period", "2026-3", false);
+#undef CASE
+	for (size_t i = 0; i < n; i++) {
+		bool got = disbursement_rules_due(&cases[i].p, cases[i].period);
+		if (got != cases[i].due)
+			fail_msg("%s: due %d, want %d", cases[i].name, got,
+			    cases[i].due);
+	}
+}
+
+/* The budget is drawn in payee order per fund; a payee that does not fit
+ * is short, a later smaller one may still fit; funds are separate. */
+static void
+test_build(void **state)
+{
+	(void) state;
+	disbursement_payee p[6] = {
+		payee(1, DISBURSEMENT_FUND_DIBAO, 40000),
+		payee(2, DISBURSEMENT_FUND_DIBAO, 40000),
+		payee(3, DISBURSEMENT_FUND_DIBAO, 30000), /* 110000 > room */
+		payee(4, DISBURSEMENT_FUND_DIBAO, 20000), /* fits after 3 */
+		payee(5, DISBURSEMENT_FUND_TEKUN, 90000),
+		payee(6, DISBURSEMENT_FUND_TEKUN, 10000),
+	};
+	p[1].already_paid = true; /* a resumed run: not again, not drawn */
+	int64_t room[DISBURSEMENT_NFUNDS] = { 0 };
+	room[DISBURSEMENT_FUND_DIBAO]     = 100000;
+	room[DISBURSEMENT_FUND_TEKUN]     = 0; /* no budget */
+	disbursement_take  take[6];
+	disbursement_chunk c;
+	disbursement_rules_build(p, 6, "2026-03", room, take, &c);
+	static const disbursement_take want[6] = { DISBURSEMENT_PAY,
+		DISBURSEMENT_SKIP, DISBURSEMENT_PAY, DISBURSEMENT_PAY,
+		DISBURSEMENT_SHORT, DISBURSEMENT_SHORT };
+	for (int i = 0; i < 6; i++)
+		if (take[i] != want[i])
+			fail_msg("payee %d: take %d, want %d", i + 1, take[i],
+			    want[i]);
+	assert_int_equal(c.pay_count, 3);
+	assert_int_equal(c.pay_fen, 90000);
+	assert_int_equal(c.short_count, 2);
+	assert_int_equal(c.short_fen, 100000);
+	assert_int_equal(c.drawn_fen[DISBURSEMENT_FUND_DIBAO], 90000);
+	assert_int_equal(c.drawn_fen[DISBURSEMENT_FUND_TEKUN], 0);
+	assert_true(c.drawn_fen[DISBURSEMENT_FUND_DIBAO]
+	    <= room[DISBURSEMENT_FUND_DIBAO]);
+
+	/* Exactly the room: all paid; one fen less: the last one short. */
+	disbursement_payee q[2] = { payee(1, DISBURSEMENT_FUND_TEKUN, 500),
+		payee(2, DISBURSEMENT_FUND_TEKUN, 500) };
+	room[DISBURSEMENT_FUND_TEKUN] = 1000;
+	disbursement_rules_build(q, 2, "2026-03", room, take, &c);
+	assert_int_equal(c.pay_count, 2);
+	room[DISBURSEMENT_FUND_TEKUN] = 999;
+	disbursement_rules_build(q, 2, "2026-03", room, take, &c);
+	assert_int_equal(c.pay_count, 1);
+	assert_int_equal(take[1], DISBURSEMENT_SHORT);
+	/* A negative room (over-drawn by hand) pays nothing. */
+	room[DISBURSEMENT_FUND_TEKUN] = -5;
+	disbursement_rules_build(q, 2, "2026-03", room, take, &c);
+	assert_int_equal(c.pay_count, 0);
+}
+
+static sn_principal
+who(const char *user, const char *role, const char *juris)
+{
+	sn_principal p;
+	memset(&p, 0, sizeof(p));
+	strcpy(p.user, user);
+	strcpy(p.role, role);
+	strcpy(p.juris, juris);
+	return p;
+}
+
+static void
+test_approval(void **state)
+{
+	(void) state;
+	static const struct {
+		const char *name, *user, *role, *juris, *status, *creator;
+		bool        decided;
+		const char *decision;
+		const char *code; /* NULL: allowed */
+	} cases[] = {
+		{ "approve", "fa-1", "finance_approver", "220103",
+		    "awaiting_approval", "fin-1", false, "approve", NULL },
+		{ "reject", "fa-1", "finance_approver", "220103",
+		    "awaiting_approval", "fin-1", false, "reject", NULL },
+		{ "creator approves", "fin-1", "finance_approver", "220103",
+		    "awaiting_approval", "fin-1", false, "approve",
+		    "same_user" },
+		{ "creator rejects", "fin-1", "finance_approver", "220103",
+		    "awaiting_approval", "fin-1", false, "reject",
+		    "same_user" },
+		{ "decided a case", "fa-1", "finance_approver", "220103",
+		    "awaiting_approval", "fin-1", true, "approve",
+		    "approved_a_case" },
+		{ "decided a case, rejects", "fa-1", "finance_approver",
+		    "220103", "awaiting_approval", "fin-1", true, "reject",
+		    NULL },
+		{ "finance is not an approver", "fa-1", "finance", "220103",
+		    "awaiting_approval", "fin-1", false, "approve",
+		    "forbidden" },
+		{ "township approver", "fa-1", "finance_approver",
+		    "220103001", "awaiting_approval", "fin-1", false,
+		    "approve", "forbidden" },
+		{ "still building", "fa-1", "finance_approver", "220103",
+		    "building", "fin-1", false, "approve",
+		    "not_awaiting_approval" },
+		{ "already approved", "fa-1", "finance_approver", "220103",
+		    "approved", "fin-1", false, "approve",
+		    "not_awaiting_approval" },
+		{ "no such decision", "fa-1", "finance_approver", "220103",
+		    "awaiting_approval", "fin-1", false, "maybe",
+		    "invalid_decision" },
+		{ "no run", "fa-1", "finance_approver", "220103", NULL,
+		    "fin-1", false, "approve", "not_found" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sn_principal p = who(cases[i].user, cases[i].role,
+		    cases[i].juris);
+		disbursement_run_view v = { .status = cases[i].status,
+			.created_by = cases[i].creator,
+			.approver_decided_a_case = cases[i].decided };
+		disbursement_problem why = { 0, NULL, NULL, NULL };
+		bool ok = disbursement_rules_approval(&p, &v, cases[i].decision,
+		    &why);
+		if (ok != (cases[i].code == NULL)
+		    || (!ok && strcmp(why.code, cases[i].code) != 0))
+			fail_msg("%s: ok %d code %s, want %s", cases[i].name,
+			    ok, ok ? "-" : why.code,
+			    cases[i].code ? cases[i].code : "allowed");
+	}
+}
+
+static void
+test_allocation(void **state)
+{
+	(void) state;
+	static const struct {
+		const char *name, *role, *juris, *fund;
+		int64_t     year, amount;
+		const char *code;
+	} cases[] = {
+		{ "ok", "finance", "220103", "dibao", 2026, 100, NULL },
+		{ "tekun", "finance", "220103", "tekun", 2026, 1, NULL },
+		{ "emergency", "finance", "220103", "emergency", 2026, 1, NULL },
+		{ "not finance", "finance_approver", "220103", "dibao", 2026,
+		    100, "forbidden" },
+		{ "township", "finance", "220103001", "dibao", 2026, 100,
+		    "forbidden" },
+		{ "no fund", "finance", "220103", "food", 2026, 100,
+		    "invalid_fund" },
+		{ "NULL fund", "finance", "220103", NULL, 2026, 100,
+		    "invalid_fund" },
+		{ "year", "finance", "220103", "dibao", 1999, 100,
+		    "invalid_year" },
+		{ "zero", "finance", "220103", "dibao", 2026, 0,
+		    "invalid_amount" },
+		{ "negative", "finance", "220103", "dibao", 2026, -1,
+		    "invalid_amount" },
+		{ "too much", "finance", "220103", "dibao", 2026,
+		    DISBURSEMENT_AMOUNT_MAX + 1, "invalid_amount" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sn_principal p = who("fin-1", cases[i].role, cases[i].juris);
+		disbursement_problem why = { 0, NULL, NULL, NULL };
+		bool ok = disbursement_rules_allocation(&p, cases[i].fund,
+		    cases[i].year, cases[i].amount, &why);
+		if (ok != (cases[i].code == NULL)
+		    || (!ok && strcmp(why.code, cases[i].code) != 0))
+			fail_msg("%s: ok %d code %s", cases[i].name, ok,
+			    ok ? "-" : why.code);
+	}
+}
+
+static disbursement_recon_in
+balanced(void)
+{
+	disbursement_recon_in in;
+	memset(&in, 0, sizeof(in));
+	in.plan_count = in.payments_count = 10;
+	in.plan_fen = in.payments_fen = in.run_total_fen = 1000;
+	in.settled_count = 9;
+	in.settled_fen   = 900;
+	in.rejected_count = 1;
+	in.rejected_fen   = 100;
+	in.allocated_fen[DISBURSEMENT_FUND_DIBAO] = 1000;
+	in.drawn_fen[DISBURSEMENT_FUND_DIBAO]     = 1000;
+	in.sending = true;
+	return in;
+}
+
+static void
+test_reconcile(void **state)
+{
+	(void) state;
+	disbursement_finding f[DISBURSEMENT_MAX_FINDINGS];
+	disbursement_recon_in in = balanced();
+	assert_int_equal(disbursement_rules_reconcile(&in, f), 0);
+
+	in = balanced();
+	in.payments_count = 11;
+	in.settled_count  = 10;
+	assert_int_equal(disbursement_rules_reconcile(&in, f), 1);
+	assert_string_equal(f[0].code, "count_differs");
+
+	in = balanced();
+	in.payments_fen = 1001;
+	in.settled_fen  = 901;
+	assert_int_equal(disbursement_rules_reconcile(&in, f), 1);
+	assert_string_equal(f[0].code, "total_differs");
+
+	in = balanced();
+	in.run_total_fen = 999;
+	assert_int_equal(disbursement_rules_reconcile(&in, f), 1);
+	assert_string_equal(f[0].code, "run_total_differs");
+
+	in = balanced();
+	in.settled_count = 8;
+	assert_int_equal(disbursement_rules_reconcile(&in, f), 1);
+	assert_string_equal(f[0].code, "status_count_differs");
+
+	in = balanced();
+	in.settled_fen = 899;
+	assert_int_equal(disbursement_rules_reconcile(&in, f), 1);
+	assert_string_equal(f[0].code, "status_total_differs");
+
+	in = balanced();
+	in.drawn_fen[DISBURSEMENT_FUND_TEKUN] = 1;
+	assert_int_equal(disbursement_rules_reconcile(&in, f), 1);
+	assert_string_equal(f[0].code, "over_budget");
+
+	in = balanced();
+	in.settled_count--;
+	in.settled_fen -= 100;
+	in.unknown_count = 1;
+	in.unknown_fen   = 100;
+	assert_int_equal(disbursement_rules_reconcile(&in, f), 1);
+	assert_string_equal(f[0].code, "unknown_instructions");
+	in.sending = false; /* not approved yet: nothing was to be sent */
+	assert_int_equal(disbursement_rules_reconcile(&in, f), 0);
+}
+
+static void
+test_misc(void **state)
+{
+	(void) state;
+	assert_int_equal(disbursement_rules_fund_of_category(1),
+	    DISBURSEMENT_FUND_TEKUN);
+	assert_int_equal(disbursement_rules_fund_of_category(2),
+	    DISBURSEMENT_FUND_DIBAO);
+	for (int c = 3; c <= 6; c++)
+		assert_int_equal(disbursement_rules_fund_of_category(c),
+		    DISBURSEMENT_FUND_NONE);
+	assert_string_equal(disbursement_rules_fund_name(DISBURSEMENT_FUND_EMERGENCY),
+	    "emergency");
+	assert_null(disbursement_rules_fund_name(DISBURSEMENT_FUND_NONE));
+	assert_int_equal(disbursement_rules_fund_parse("tekun"),
+	    DISBURSEMENT_FUND_TEKUN);
+	assert_string_equal(disbursement_rules_bank_status(2), "settled");
+	assert_null(disbursement_rules_bank_status(0));
+	int64_t a[3] = { 100, 200, 300 }, sum = 0;
+	assert_true(disbursement_rules_control_sum(a, 3, &sum));
+	assert_int_equal(sum, 600);
+	a[1] = 0;
+	assert_false(disbursement_rules_control_sum(a, 3, &sum));
+	int64_t big[2] = { INT64_MAX, 1 };
+	assert_false(disbursement_rules_control_sum(big, 2, &sum));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_period),
+		cmocka_unit_test(test_due),
+		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_approval),
+		cmocka_unit_test(test_allocation),
+		cmocka_unit_test(test_reconcile),
+		cmocka_unit_test(test_misc),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,742 @@
+/*
+ * disbursement's integration tests: the real binary, bank-sim, a real
+ * PostgreSQL (SN_TEST_DB_URL) and real NNG sockets through
+ * tests/support/harness.h. approval and emergency are played by sn-inject
+ * (intake's test publisher); for thousands of payees the test writes the
+ * events straight into sn-inject's outbox, which its relay publishes like
+ * any row of its own. "Paid" is always checked in bank-sim's own records.
+ *
+ *   disbursement_scenarios emergency_paid | run_10k | sigkill | duties
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "harness.h"
+#include "sn/assist/v1/case.pb-c.h"
+#include "sn/assist/v1/emergency.pb-c.h"
+#include "sn/auth.h"
+#include "sn/pay/v1/payment.pb-c.h"
+
+#ifndef SN_DISBURSEMENT_BIN
+#define SN_DISBURSEMENT_BIN "disbursement"
+#endif
+#ifndef SN_BANK_SIM_BIN
+#define SN_BANK_SIM_BIN "bank-sim"
+#endif
+#ifndef SN_INJECT_BIN
+#define SN_INJECT_BIN "sn-inject"
+#endif
+
+#define KEY "disbursement-scenarios-key-0123456789abcdef"
+#define DISTRICT "220103"
+#define PERIOD "2026-03"
+#define MONTHLY 50000
+
+static th          T;
+static int         port;
+static const char *schema;  /* disbursement's */
+static const char *bschema; /* bank-sim's */
+static char        bank_url[300];
+static char       *finance, *finance_b, *approver, *approver_decider,
+    *officer;
+
+/* ---- helpers -------------------------------------------------------- */
+
+static char *
+token(const char *user, const char *role, const char *juris)
+{
+	sn_auth     *auth;
+	sn_principal p;
+	char        *tok = NULL;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.user, sizeof(p.user), "%s", user);
+	snprintf(p.role, sizeof(p.role), "%s", role);
+	snprintf(p.juris, sizeof(p.juris), "%s", juris);
+	if (sn_auth_open(&auth, KEY) != SN_OK
+	    || sn_auth_issue(auth, &p, 3600, &tok) != SN_OK)
+		th_fail(&T, "cannot issue a token");
+	sn_auth_close(auth);
+	return tok;
+}
+
+typedef struct answer {
+	int     status;
+	json_t *body;
+} answer;
+
+static answer
+call(const char *method, const char *path, const char *tok, const char *json)
+{
+	static int n;
+	char       key[64], *raw = NULL;
+	snprintf(key, sizeof(key), "k-%d-%d", (int) getpid(), ++n);
+	answer a = { .status = th_http(&T, port, method, path, tok,
+		         strcmp(method, "GET") == 0 ? NULL : key, json, &raw) };
+	a.body   = raw != NULL && raw[0] ? json_loads(raw, 0, NULL) : NULL;
+	free(raw);
+	return a;
+}
+
+static const char *
+jstr(json_t *j, const char *k)
+{
+	const char *s = json_string_value(json_object_get(j, k));
+	return s != NULL ? s : "(none)";
+}
+
+static const char *
+jerr(json_t *j)
+{
+	return jstr(json_object_get(j, "error"), "code");
+}
+
+static const char *settle_ms = "0";
+static char        fixture_env[600] = "SN_BANK_SIM_FIXTURE=";
+
+static void
+start_bank(const char *drop, const char *timeout)
+{
+	static char url_env[320], drop_env[64], to_env[64], settle_env[64];
+	snprintf(settle_env, sizeof(settle_env), "SN_BANK_SIM_SETTLE_MS=%s",
+	    settle_ms);
+	snprintf(bank_url, sizeof(bank_url), "ipc://%s/bank.ipc", T.run_dir);
+	snprintf(url_env, sizeof(url_env), "SN_BANK_URL=%s", bank_url);
+	snprintf(drop_env, sizeof(drop_env), "SN_BANK_SIM_DROP_PERCENT=%s", drop);
+	snprintf(to_env, sizeof(to_env), "SN_BANK_SIM_TIMEOUT_PERCENT=%s",
+	    timeout);
+	const char *env[]  = { url_env, drop_env, to_env,
+		 "SN_BANK_SIM_TIMEOUT_MS=1500", "SN_BANK_SIM_OPEN_ALL=1",
+		 settle_env, fixture_env, NULL };
+	const char *argv[] = { SN_BANK_SIM_BIN, NULL };
+	th_spawn(&T, "bank-sim", SN_BANK_SIM_BIN, argv, env);
+	bschema = th_schema(&T, "bank-sim");
+	if (!th_wait_int(&T, 1, 30000,
+	        "SELECT count(*) FROM pg_tables WHERE schemaname = '%s'"
+	        " AND tablename = 'instructions'",
+	        bschema))
+		th_fail(&T, "bank-sim did not start");
+}
+
+static th_proc *
+start_disbursement(void)
+{
+	static char port_env[32], url_env[320];
+	if (port == 0)
+		port = th_free_port();
+	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
+	snprintf(url_env, sizeof(url_env), "SN_BANK_URL=%s", bank_url);
+	const char *env[]  = { "SN_TOKEN_KEY=" KEY, port_env, url_env,
+		 "SN_DISBURSEMENT_BANK_TIMEOUT_MS=600",
+		 "SN_DISBURSEMENT_POLL_MS=100", "SN_DISBURSEMENT_BUILD_CHUNK=2000",
+		 "SN_DISBURSEMENT_BATCH=100",
+		 NULL };
+	const char *argv[] = { SN_DISBURSEMENT_BIN, NULL };
+	th_proc    *p = th_spawn(&T, "disbursement", SN_DISBURSEMENT_BIN, argv,
+	       env);
+	if (!th_wait_ready(&T, port, 30000))
+		th_fail(&T, "disbursement did not get ready");
+	schema = th_schema(&T, "disbursement");
+	return p;
+}
+
+static void
+start(const char *drop, const char *timeout)
+{
+	th_publisher(&T, "disbursement");
+	th_publisher(&T, "approval");
+	th_publisher(&T, "emergency");
+	start_bank(drop, timeout);
+	start_disbursement();
+	finance          = token("fin-1", "finance", DISTRICT);
+	finance_b        = token("fin-2", "finance", DISTRICT);
+	approver         = token("fa-1", "finance_approver", DISTRICT);
+	approver_decider = token("tk-officer-0", "finance_approver", DISTRICT);
+	officer          = token("tk-officer-0", "township_officer", "220103001");
+}
+
+static void
+done(void)
+{
+	free(finance);
+	free(finance_b);
+	free(approver);
+	free(approver_decider);
+	free(officer);
+}
+
+static char *
+hex(const uint8_t *b, size_t n)
+{
+	char *h = malloc(2 * n + 1);
+	if (h == NULL)
+		th_fail(&T, "out of memory");
+	for (size_t i = 0; i < n; i++)
+		snprintf(h + 2 * i, 3, "%02x", b[i]);
+	h[2 * n] = '\0';
+	return h;
+}
+
+/* Starts sn-inject as publisher with one harmless event, so that its
+ * schema, outbox and relay exist; returns the process. */
+static th_proc *
+injector(const char *publisher)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.txt", T.run_dir, publisher);
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		th_fail(&T, "cannot write %s", path);
+	fprintf(f, "test.nothing x test -\n");
+	fclose(f);
+	const char *argv[] = { SN_INJECT_BIN, "--name", publisher, "--events",
+		path, NULL };
+	th_proc *p = th_spawn(&T, publisher, SN_INJECT_BIN, argv, NULL);
+	if (!th_wait_int(&T, 1, 30000, "SELECT count(seq) FROM %s.outbox",
+	        th_schema(&T, publisher)))
+		th_fail(&T, "sn-inject did not start");
+	return p;
+}
+
+/* Writes n rows (topic, subject, hex payload) into publisher's outbox in
+ * one statement. */
+static void
+outbox_put(const char *publisher, char **topics, char **subjects,
+    char **hexes, int n)
+{
+	size_t cap = 256;
+	for (int i = 0; i < n; i++)
+		cap += strlen(hexes[i]) + strlen(topics[i]) + strlen(subjects[i])
+		    + 64;
+	char  *sql = malloc(cap);
+	size_t len = (size_t) snprintf(sql, cap,
+	    "INSERT INTO %s.outbox (topic, subject, actor, data) VALUES ",
+	    th_schema(&T, publisher));
+	for (int i = 0; i < n; i++)
+		len += (size_t) snprintf(sql + len, cap - len,
+		    "%s('%s', '%s', 'test', '\\x%s'::bytea)", i ? "," : "",
+		    topics[i], subjects[i], hexes[i]);
+	PGresult *r = PQexec((PGconn *) T.pg, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		th_fail(&T, "outbox insert: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	free(sql);
+}
+
+/* n beneficiary.changed events, payees 1..n: dibao for odd, tekun for
+ * even, township 2201030010xx by i % 3, decided by tk-officer-(i % 5). */
+static void
+inject_payees(int n)
+{
+	th_proc *p = injector("approval");
+	enum { CHUNK = 500 };
+	char *topics[CHUNK], *subjects[CHUNK], *hexes[CHUNK];
+	for (int base = 0; base < n; base += CHUNK) {
+		int k = 0;
+		for (int i = base; i < n && i < base + CHUNK; i++, k++) {
+			char app[64], ben[64], acct[32], name[32], town[24],
+			    vill[40], by[32];
+			snprintf(app, sizeof(app), "app-%06d", i + 1);
+			snprintf(ben, sizeof(ben), "ben-%06d", i + 1);
+			snprintf(acct, sizeof(acct), "62220200%08d", i + 1);
+			snprintf(name, sizeof(name), "payee %d", i + 1);
+			snprintf(town, sizeof(town), "22010300%d", 1 + i % 3);
+			snprintf(vill, sizeof(vill), "%s001", town);
+			snprintf(by, sizeof(by), "tk-officer-%d", i % 5);
+			Sn__Assist__V1__Household h
+			    = SN__ASSIST__V1__HOUSEHOLD__INIT;
+			h.district_code = DISTRICT;
+			h.township_code = town;
+			h.village_code  = vill;
+			Sn__Assist__V1__PayeeAccount pa
+			    = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
+			pa.bank_code      = "ICBC";
+			pa.account_number = acct;
+			pa.account_name   = name;
+			Sn__Assist__V1__BeneficiaryChanged m
+			    = SN__ASSIST__V1__BENEFICIARY_CHANGED__INIT;
+			m.beneficiary_id = ben;
+			m.application_id = app;
+			m.status
+			    = SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE;
+			m.category = i % 2 == 0
+			    ? SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO
+			    : SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN;
+			m.monthly_amount_fen = MONTHLY + (i % 7) * 100;
+			m.payee              = &pa;
+			m.from_month         = "2026-01";
+			m.approved_by        = by;
+			m.household          = &h;
+			size_t   len = protobuf_c_message_get_packed_size(&m.base);
+			uint8_t *b   = malloc(len);
+			protobuf_c_message_pack(&m.base, b);
+			topics[k]   = strdup("beneficiary.changed");
+			subjects[k] = strdup(app);
+			hexes[k]    = hex(b, len);
+			free(b);
+		}
+		outbox_put("approval", topics, subjects, hexes, k);
+		for (int i = 0; i < k; i++) {
+			free(topics[i]);
+			free(subjects[i]);
+			free(hexes[i]);
+		}
+	}
+	if (!th_wait_int(&T, n, 120000,
+	        "SELECT count(*) FROM %s.payee", schema))
+		th_fail(&T, "disbursement did not take the payees in");
+	th_kill(&T, p, SIGTERM);
+	th_wait_exit(&T, p, 15000);
+}
+
+static void
+allocate(const char *fund, long long fen)
+{
+	char body[128];
+	snprintf(body, sizeof(body),
+	    "{\"fund\": \"%s\", \"year\": 2026, \"amount_fen\": %lld}", fund,
+	    fen);
+	answer a = call("POST", "/budgets", finance, body);
+	TH_CHECK(&T, a.status == 201, "allocation: %d %s", a.status,
+	    jerr(a.body));
+	json_decref(a.body);
+}
+
+/* Creates the run of PERIOD, waits until it awaits approval; its id. */
+static char *
+build_run(void)
+{
+	answer a = call("POST", "/runs", finance, "{\"period\": \"" PERIOD "\"}");
+	TH_CHECK(&T, a.status == 202, "POST /runs: %d %s", a.status,
+	    jerr(a.body));
+	char *id = strdup(jstr(a.body, "id"));
+	json_decref(a.body);
+	if (!th_wait_int(&T, 1, 120000,
+	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
+	        " AND status = 'awaiting_approval'",
+	        schema, id))
+		th_fail(&T, "the run was not built");
+	return id;
+}
+
+static void
+approve(const char *id, char *tok)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/runs/%s/approval", id);
+	answer a = call("POST", path, tok, "{\"decision\": \"approve\"}");
+	TH_CHECK(&T, a.status == 200, "approval: %d %s", a.status,
+	    jerr(a.body));
+	json_decref(a.body);
+}
+
+/* Every payee paid exactly once, in the bank's own records. */
+static void
+check_bank(int n)
+{
+	int64_t rows = th_int(&T,
+	    "SELECT count(*) FROM %s.instructions WHERE status = 'settled'",
+	    bschema);
+	int64_t distinct = th_int(&T,
+	    "SELECT count(DISTINCT account_number) FROM %s.instructions"
+	    " WHERE status = 'settled'",
+	    bschema);
+	TH_CHECK(&T, rows == n && distinct == n,
+	    "the bank settled %lld instructions for %lld accounts, want %d",
+	    (long long) rows, (long long) distinct, n);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.instructions i JOIN %s.payment p"
+	        " ON p.e2e_id = i.end_to_end_id"
+	        " WHERE p.amount_fen = i.amount_fen"
+	        "  AND p.account_number = i.account_number",
+	        bschema, schema)
+	        == n,
+	    "bank instructions do not match the payments");
+}
+
+static void
+check_reconciled(const char *id, int n)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/runs/%s/reconciliation", id);
+	answer a = call("GET", path, finance, NULL);
+	TH_CHECK(&T, a.status == 200, "reconciliation: %d", a.status);
+	json_t *ins = json_object_get(a.body, "instructions");
+	TH_CHECK(&T, json_is_true(json_object_get(a.body, "balanced")),
+	    "the run does not balance: %s",
+	    json_dumps(json_object_get(a.body, "findings"), 0));
+	TH_CHECK(&T,
+	    json_integer_value(json_object_get(ins, "settled")) == n
+	        && json_integer_value(json_object_get(ins, "unknown")) == 0
+	        && json_integer_value(json_object_get(ins, "sent")) == n,
+	    "reconciliation instructions: %s", json_dumps(ins, 0));
+	json_decref(a.body);
+}
+
+static void
+check_reconciled_corrected(const char *id)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/runs/%s/reconciliation", id);
+	answer a = call("GET", path, finance, NULL);
+	json_t *ins = json_object_get(a.body, "instructions");
+	TH_CHECK(&T,
+	    a.status == 200 && json_is_true(json_object_get(a.body, "balanced"))
+	        && json_integer_value(json_object_get(ins, "sent")) == 4
+	        && json_integer_value(json_object_get(ins, "settled")) == 3
+	        && json_integer_value(json_object_get(ins, "rejected")) == 1,
+	    "reconciliation after a correction: %d %s", a.status,
+	    json_dumps(a.body, 0));
+	json_decref(a.body);
+}
+
+/* ---- scenarios ------------------------------------------------------ */
+
+/* emergency.granted is paid at once (no run) and payment.settled goes
+ * out with ref.grant_id; the bank has it once, however often the event
+ * comes. */
+static void
+emergency_paid(void)
+{
+	start("0", "0");
+	th_proc *p = injector("emergency");
+	Sn__Assist__V1__PayeeAccount pa = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
+	pa.bank_code      = "ICBC";
+	pa.account_number = "6222029999000001";
+	pa.account_name   = "王五";
+	Sn__Assist__V1__EmergencyGranted m
+	    = SN__ASSIST__V1__EMERGENCY_GRANTED__INIT;
+	m.grant_id      = "8d1f6c1e-0000-4000-8000-000000000001";
+	m.township_code = "220103001";
+	m.amount_fen    = 120000;
+	m.payee         = &pa;
+	m.granted_at    = "2026-03-04T05:06:07Z";
+	size_t   len = protobuf_c_message_get_packed_size(&m.base);
+	uint8_t *b   = malloc(len);
+	protobuf_c_message_pack(&m.base, b);
+	char *h = hex(b, len);
+	free(b);
+	char *topics[2] = { "emergency.granted", "emergency.granted" };
+	char *subj[2]   = { m.grant_id, m.grant_id };
+	char *hexes[2]  = { h, h }; /* a repeat: paid once */
+	outbox_put("emergency", topics, subj, hexes, 2);
+	free(h);
+	if (!th_wait_int(&T, 1, 30000,
+	        "SELECT count(*) FROM %s.payment WHERE grant_id = '%s'"
+	        " AND status = 'settled'",
+	        schema, m.grant_id))
+		th_fail(&T, "the grant was not paid");
+	if (!th_wait_int(&T, 1, 30000,
+	        "SELECT count(*) FROM %s.outbox WHERE topic = 'payment.settled'",
+	        schema))
+		th_fail(&T, "no payment.settled");
+	PGresult *r;
+	char      sql[256];
+	snprintf(sql, sizeof(sql),
+	    "SELECT data FROM %s.outbox WHERE topic = 'payment.settled'",
+	    schema);
+	r = PQexecParams((PGconn *) T.pg, sql, 0, NULL, NULL, NULL, NULL, 1);
+	TH_CHECK(&T, PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1,
+	    "want one payment.settled");
+	Sn__Pay__V1__PaymentSettled *s = sn__pay__v1__payment_settled__unpack(
+	    NULL, (size_t) PQgetlength(r, 0, 0),
+	    (const uint8_t *) PQgetvalue(r, 0, 0));
+	TH_CHECK(&T,
+	    s != NULL && s->ref != NULL
+	        && strcmp(s->ref->grant_id, m.grant_id) == 0
+	        && s->amount_fen == 120000
+	        && s->fund == SN__PAY__V1__FUND__FUND_EMERGENCY
+	        && strlen(s->end_to_end_id) <= 35 && s->settled_at[0] != '\0',
+	    "payment.settled does not describe the grant's payment");
+	sn__pay__v1__payment_settled__free_unpacked(s, NULL);
+	PQclear(r);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.instructions", bschema) == 1,
+	    "the bank has the grant's instruction %lld times",
+	    (long long) th_int(&T, "SELECT count(*) FROM %s.instructions",
+	        bschema));
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT drawn_fen FROM %s.budget WHERE fund = 'emergency'"
+	               " AND year = 2026",
+	        schema) == 120000,
+	    "the emergency budget did not record the draw");
+	th_kill(&T, p, SIGTERM);
+	th_wait_exit(&T, p, 15000);
+}
+
+/* 10,000 payees, a bank dropping 5% of answers and delaying 5% past our
+ * deadline: every payee paid exactly once, the run reconciles. */
+static void
+run_10k(void)
+{
+	enum { N = 10000 };
+	start("5", "5");
+	inject_payees(N);
+	allocate("dibao", 1000000000LL);
+	allocate("tekun", 1000000000LL);
+	char *id = build_run();
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT payments FROM %s.run WHERE id = '%s'", schema, id)
+	        == N,
+	    "the run has not one payment per payee");
+	char path[128];
+	snprintf(path, sizeof(path), "/runs/%s/plan", id);
+	answer a = call("GET", path, finance, NULL);
+	TH_CHECK(&T,
+	    a.status == 200
+	        && json_integer_value(json_object_get(a.body, "payments")) == N
+	        && json_array_size(json_object_get(a.body, "rows")) == 6,
+	    "plan: %d", a.status);
+	json_decref(a.body);
+	approve(id, approver);
+	if (!th_wait_int(&T, 1, 240000,
+	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
+	        " AND status = 'completed'",
+	        schema, id))
+		th_fail(&T, "the run did not complete: %lld settled",
+		    (long long) th_int(&T,
+		        "SELECT count(*) FROM %s.payment WHERE status = 'settled'",
+		        schema));
+	check_bank(N);
+	check_reconciled(id, N);
+	/* The faults happened: answers were lost and batches sent again. */
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT value FROM %s.counters"
+	               " WHERE name = 'repeated_batches'",
+	        bschema) > 0,
+	    "the bank never saw a batch again: no fault was exercised");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.outbox"
+	               " WHERE topic = 'payment.settled'",
+	        schema) == N,
+	    "want one payment.settled per payee");
+	free(id);
+}
+
+/* disbursement killed with SIGKILL several times while it sends: after
+ * the last restart every payee is paid once and none is left out. */
+static void
+sigkill(void)
+{
+	enum { N = 6000 };
+	settle_ms = "400"; /* ACCEPTED first: settled only via queries */
+	start("2", "2");
+	inject_payees(N);
+	allocate("dibao", 1000000000LL);
+	allocate("tekun", 1000000000LL);
+	char *id = build_run();
+	approve(id, approver);
+	th_proc *p = &T.procs[1]; /* disbursement: spawned after bank-sim */
+	TH_CHECK(&T, strstr(p->name, "disbursement") != NULL,
+	    "process slot is %s", p->name);
+	for (int k = 1; k <= 3; k++) {
+		if (!th_wait_int(&T, 1, 120000,
+		        "SELECT (count(*) >= %d)::int FROM %s.payment"
+		        " WHERE status IN ('sent', 'accepted', 'settled',"
+		        " 'rejected')",
+		        k * N / 5, schema))
+			th_fail(&T, "sending did not progress before kill %d", k);
+		int64_t settled = th_int(&T,
+		    "SELECT count(*) FROM %s.payment WHERE status = 'settled'",
+		    schema);
+		TH_CHECK(&T, settled < N,
+		    "kill %d came after every payment settled", k);
+		th_kill(&T, p, SIGKILL);
+		p = start_disbursement();
+	}
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.instructions"
+	               " WHERE status = 'accepted'",
+	        bschema) > 0
+	        || th_int(&T, "SELECT count(*) FROM %s.payment"
+	                      " WHERE status = 'settled'",
+	               schema) < N,
+	    "the run was over before the last restart");
+	if (!th_wait_int(&T, 1, 240000,
+	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
+	        " AND status = 'completed'",
+	        schema, id))
+		th_fail(&T, "the run did not complete after the kills");
+	check_bank(N);
+	check_reconciled(id, N);
+	free(id);
+}
+
+/* Segregation of duties and the budget: the creator may not approve, nor
+ * an approver who decided a case the run pays; a run beyond the budget
+ * pays what fits and reports the rest; a rejected run gives its budget
+ * back; a second live run for a period is refused. */
+static void
+duties(void)
+{
+	start("0", "0");
+	inject_payees(50);
+	/* 25 dibao payees; room for 10 of the cheapest kind only. */
+	allocate("dibao", 10LL * MONTHLY + 300);
+	allocate("tekun", 1000000000LL);
+	char *id = build_run();
+	char  path[128];
+	snprintf(path, sizeof(path), "/runs/%s/approval", id);
+	char *fin_as_approver = token("fin-1", "finance_approver", DISTRICT);
+	answer a = call("POST", path, fin_as_approver, "{\"decision\": \"approve\"}");
+	TH_CHECK(&T, a.status == 403 && strcmp(jerr(a.body), "same_user") == 0,
+	    "creator approving: %d %s", a.status, jerr(a.body));
+	json_decref(a.body);
+	free(fin_as_approver);
+	a = call("POST", path, approver_decider, "{\"decision\": \"approve\"}");
+	TH_CHECK(&T,
+	    a.status == 403 && strcmp(jerr(a.body), "approved_a_case") == 0,
+	    "decider approving: %d %s", a.status, jerr(a.body));
+	json_decref(a.body);
+	a = call("POST", "/runs", finance_b, "{\"period\": \"" PERIOD "\"}");
+	TH_CHECK(&T, a.status == 409 && strcmp(jerr(a.body), "run_exists") == 0,
+	    "a second run: %d %s", a.status, jerr(a.body));
+	json_decref(a.body);
+	int64_t drawn = th_int(&T,
+	    "SELECT drawn_fen FROM %s.budget WHERE fund = 'dibao'", schema);
+	int64_t alloc = th_int(&T,
+	    "SELECT allocated_fen FROM %s.budget WHERE fund = 'dibao'", schema);
+	TH_CHECK(&T, drawn <= alloc && drawn > 0, "dibao drew %lld of %lld",
+	    (long long) drawn, (long long) alloc);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT short_count FROM %s.run WHERE id = '%s'", schema,
+	        id) == 25 - th_int(&T,
+	                        "SELECT count(*) FROM %s.payment"
+	                        " WHERE fund = 'dibao'",
+	                        schema),
+	    "the shortfall is not reported");
+	/* Reject: payments gone, budget back. */
+	a = call("POST", path, approver, "{\"decision\": \"reject\"}");
+	TH_CHECK(&T, a.status == 200, "reject: %d %s", a.status, jerr(a.body));
+	json_decref(a.body);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.payment", schema) == 0
+	        && th_int(&T, "SELECT drawn_fen FROM %s.budget"
+	                      " WHERE fund = 'dibao'",
+	               schema) == 0,
+	    "the rejected run left payments or budget drawn");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.instructions", bschema) == 0,
+	    "a rejected run sent instructions");
+	/* The period runs again, and an approver who decided none pays it. */
+	allocate("dibao", 1000000000LL);
+	free(id);
+	id = build_run();
+	approve(id, approver);
+	if (!th_wait_int(&T, 1, 60000,
+	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
+	        " AND status = 'completed'",
+	        schema, id))
+		th_fail(&T, "the second run did not complete");
+	check_bank(50);
+	free(id);
+}
+
+/* A payment rejected for a closed account is held (payment.failed with
+ * the reason), corrected by the township, and paid under a new e2e id:
+ * still one payment, paid once; the old id stays rejected at the bank. */
+static void
+correction(void)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/accounts.json", T.run_dir);
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		th_fail(&T, "cannot write %s", path);
+	/* Payee 1 (dibao, township 220103001) has a closed account. */
+	fprintf(f, "{\"6222020000000001\": {\"name\": \"payee 1\","
+	           " \"closed\": true}}\n");
+	fclose(f);
+	snprintf(fixture_env, sizeof(fixture_env), "SN_BANK_SIM_FIXTURE=%s",
+	    path);
+	start("0", "0");
+	inject_payees(3);
+	allocate("dibao", 1000000000LL);
+	allocate("tekun", 1000000000LL);
+	char *id = build_run();
+	approve(id, approver);
+	if (!th_wait_int(&T, 1, 60000,
+	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
+	        " AND status = 'completed'",
+	        schema, id))
+		th_fail(&T, "the run did not complete");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.payment WHERE status = 'rejected'"
+	               " AND reason_code = 'closed_account'",
+	        schema) == 1,
+	    "want the closed account's payment rejected and held");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.outbox"
+	               " WHERE topic = 'payment.failed'",
+	        schema) == 1,
+	    "want one payment.failed");
+	char pid[64], old_e2e[64];
+	PGresult *r;
+	char      sql[256];
+	snprintf(sql, sizeof(sql),
+	    "SELECT id, e2e_id FROM %s.payment WHERE status = 'rejected'", schema);
+	r = PQexec((PGconn *) T.pg, sql);
+	snprintf(pid, sizeof(pid), "%s", PQgetvalue(r, 0, 0));
+	snprintf(old_e2e, sizeof(old_e2e), "%s", PQgetvalue(r, 0, 1));
+	PQclear(r);
+	char upath[128];
+	snprintf(upath, sizeof(upath), "/payments/%s/account", pid);
+	const char *acct = "{\"bank_code\": \"ICBC\", \"account_number\":"
+	                   " \"6222020000099999\", \"account_name\": \"payee 1\"}";
+	/* Another township's officer does not see it. */
+	char  *other = token("tk-9", "township_officer", "220103002");
+	answer a     = call("PUT", upath, other, acct);
+	TH_CHECK(&T, a.status == 404, "another township corrected: %d", a.status);
+	json_decref(a.body);
+	free(other);
+	char *mine = token("tk-2", "township_officer", "220103001");
+	a          = call("PUT", upath, mine, acct);
+	TH_CHECK(&T,
+	    a.status == 200 && strcmp(jstr(a.body, "status"), "ready") == 0
+	        && strcmp(jstr(a.body, "end_to_end_id"), old_e2e) != 0
+	        && strlen(jstr(a.body, "end_to_end_id")) <= 35,
+	    "correction: %d %s", a.status, jerr(a.body));
+	json_decref(a.body);
+	if (!th_wait_int(&T, 1, 30000,
+	        "SELECT count(*) FROM %s.payment WHERE id = '%s'"
+	        " AND status = 'settled'",
+	        schema, pid))
+		th_fail(&T, "the corrected payment was not paid");
+	a = call("PUT", upath, mine, acct);
+	TH_CHECK(&T, a.status == 409 && strcmp(jerr(a.body), "not_rejected") == 0,
+	    "a settled payment corrected again: %d %s", a.status, jerr(a.body));
+	json_decref(a.body);
+	free(mine);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.instructions"
+	               " WHERE end_to_end_id = '%s' AND status = 'rejected'",
+	        bschema, old_e2e) == 1
+	        && th_int(&T, "SELECT count(*) FROM %s.instructions"
+	                      " WHERE account_number = '6222020000099999'"
+	                      " AND status = 'settled'",
+	               bschema) == 1,
+	    "the bank's records of the correction are wrong");
+	check_bank(3);
+	check_reconciled_corrected(id);
+	free(id);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const th_scenario list[] = {
+		{ "emergency_paid", emergency_paid },
+		{ "run_10k", run_10k },
+		{ "sigkill", sigkill },
+		{ "duties", duties },
+		{ "correction", correction },
+	};
+	return th_main(&T, argc, argv, list, sizeof(list) / sizeof(list[0]),
+	    done);
+}

@@ -1,0 +1,211 @@
+/*
+ * sn-disbursement-bench: a monthly payment run for N payees (issue 5).
+ *
+ *   SN_TEST_DB_URL=... sn-disbursement-bench [N ...]   (default 100000)
+ *
+ * Starts bank-sim (settling at once, no faults) and disbursement against
+ * the cluster in SN_TEST_DB_URL, puts N payees into disbursement's payee
+ * table directly (one INSERT ... SELECT generate_series: the payees'
+ * arrival through approval's events is not what is measured), allocates
+ * the budgets, and measures: the time to build the run and its plan
+ * (POST /runs until awaiting_approval), and the time from approval until
+ * every instruction is settled (the run completed). Beside them, in the
+ * same run, PostgreSQL's COPY rate for N rows shaped like payments into
+ * a scratch table (COPY FROM STDIN through libpq). Prints figures.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "harness.h"
+#include "sn/auth.h"
+
+#ifndef SN_DISBURSEMENT_BIN
+#define SN_DISBURSEMENT_BIN "disbursement"
+#endif
+#ifndef SN_BANK_SIM_BIN
+#define SN_BANK_SIM_BIN "bank-sim"
+#endif
+
+#define KEY "disbursement-bench-key-0123456789abcdef0123"
+
+static th T;
+
+static char *
+token(const char *user, const char *role)
+{
+	sn_auth     *auth;
+	sn_principal p;
+	char        *tok = NULL;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.user, sizeof(p.user), "%s", user);
+	snprintf(p.role, sizeof(p.role), "%s", role);
+	snprintf(p.juris, sizeof(p.juris), "220103");
+	if (sn_auth_open(&auth, KEY) != SN_OK
+	    || sn_auth_issue(auth, &p, 3600, &tok) != SN_OK)
+		th_fail(&T, "cannot issue a token");
+	sn_auth_close(auth);
+	return tok;
+}
+
+static void
+exec(const char *sql)
+{
+	PGresult *r = PQexec((PGconn *) T.pg, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK
+	    && PQresultStatus(r) != PGRES_TUPLES_OK)
+		th_fail(&T, "%s: %s", sql, PQresultErrorMessage(r));
+	PQclear(r);
+}
+
+static double
+copy_rate(long n)
+{
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+	    "CREATE TABLE %s.copy_scratch (id uuid, payee_id bigint,"
+	    " fund text, period text, amount_fen bigint, township_code text,"
+	    " account_number text, account_name text, e2e_id text,"
+	    " status text)",
+	    th_schema(&T, "disbursement"));
+	exec(sql);
+	snprintf(sql, sizeof(sql), "COPY %s.copy_scratch FROM STDIN",
+	    th_schema(&T, "disbursement"));
+	uint64_t  t0 = th_now_ms();
+	PGresult *r  = PQexec((PGconn *) T.pg, sql);
+	if (PQresultStatus(r) != PGRES_COPY_IN)
+		th_fail(&T, "COPY: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	char line[512];
+	for (long i = 0; i < n; i++) {
+		int len = snprintf(line, sizeof(line),
+		    "%08lx-0000-4000-8000-%012lx\t%ld\tdibao\t2026-03\t%ld\t"
+		    "22010300%ld\t62220200%08ld\tpayee %ld\t%08lx00004000"
+		    "8000%012lx-1\tplanned\n",
+		    i, i, i + 1, 50000 + i % 700, 1 + i % 3, i + 1, i + 1, i, i);
+		if (PQputCopyData((PGconn *) T.pg, line, len) != 1)
+			th_fail(&T, "COPY data failed");
+	}
+	if (PQputCopyEnd((PGconn *) T.pg, NULL) != 1)
+		th_fail(&T, "COPY end failed");
+	r = PQgetResult((PGconn *) T.pg);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		th_fail(&T, "COPY: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	while ((r = PQgetResult((PGconn *) T.pg)) != NULL)
+		PQclear(r);
+	double s = (double) (th_now_ms() - t0) / 1000.0;
+	return (double) n / (s > 0 ? s : 0.001);
+}
+
+static void
+one(long n)
+{
+	static char url_env[320], bank_url[300], port_env[32], durl[320];
+	th_init(&T, "disbursement-bench");
+	th_publisher(&T, "disbursement");
+	th_publisher(&T, "approval");
+	th_publisher(&T, "emergency");
+	snprintf(bank_url, sizeof(bank_url), "ipc://%s/bank.ipc", T.run_dir);
+	snprintf(url_env, sizeof(url_env), "SN_BANK_URL=%s", bank_url);
+	const char *benv[] = { url_env, "SN_BANK_SIM_OPEN_ALL=1", NULL };
+	const char *bargv[] = { SN_BANK_SIM_BIN, NULL };
+	th_spawn(&T, "bank-sim", SN_BANK_SIM_BIN, bargv, benv);
+	int port = th_free_port();
+	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
+	snprintf(durl, sizeof(durl), "SN_BANK_URL=%s", bank_url);
+	const char *denv[] = { "SN_TOKEN_KEY=" KEY, port_env, durl,
+		"SN_DISBURSEMENT_POLL_MS=50", NULL };
+	const char *dargv[] = { SN_DISBURSEMENT_BIN, NULL };
+	th_spawn(&T, "disbursement", SN_DISBURSEMENT_BIN, dargv, denv);
+	if (!th_wait_ready(&T, port, 60000))
+		th_fail(&T, "disbursement did not get ready");
+	const char *s = th_schema(&T, "disbursement");
+	char        sql[1024];
+	snprintf(sql, sizeof(sql),
+	    "INSERT INTO %s.payee (application_id, beneficiary_id, status,"
+	    " fund, monthly_fen, district_code, township_code, village_code,"
+	    " bank_code, account_number, account_name, from_month, decided_by)"
+	    " SELECT 'app-' || i, 'ben-' || i, 'active',"
+	    " CASE WHEN i %% 2 = 0 THEN 'dibao' ELSE 'tekun' END,"
+	    " 50000 + (i %% 7) * 100, '220103', '22010300' || (1 + i %% 3),"
+	    " '22010300' || (1 + i %% 3) || '001', 'ICBC',"
+	    " lpad(i::text, 16, '6'), 'payee ' || i, '2026-01',"
+	    " 'tk-officer-' || (i %% 5) FROM generate_series(1, %ld) i",
+	    s, n);
+	uint64_t t0 = th_now_ms();
+	exec(sql);
+	snprintf(sql, sizeof(sql), "ANALYZE %s.payee", s);
+	exec(sql);
+	uint64_t seed_ms = th_now_ms() - t0;
+	char    *fin = token("fin-1", "finance"), *fa = token("fa-1",
+	                                             "finance_approver");
+	const char *budgets[] = {
+		"{\"fund\":\"dibao\",\"year\":2026,\"amount_fen\":100000000000}",
+		"{\"fund\":\"tekun\",\"year\":2026,\"amount_fen\":100000000000}"
+	};
+	for (int i = 0; i < 2; i++) {
+		char key[32];
+		snprintf(key, sizeof(key), "b%d", i);
+		if (th_http(&T, port, "POST", "/budgets", fin, key, budgets[i],
+		        NULL)
+		    != 201)
+			th_fail(&T, "allocation failed");
+	}
+	char *body = NULL;
+	t0         = th_now_ms();
+	if (th_http(&T, port, "POST", "/runs", fin, "run",
+	        "{\"period\":\"2026-03\"}", &body)
+	    != 202)
+		th_fail(&T, "POST /runs failed: %s", body ? body : "");
+	free(body);
+	if (!th_wait_int(&T, 1, 600000,
+	        "SELECT count(*) FROM %s.run WHERE status = 'awaiting_approval'",
+	        s))
+		th_fail(&T, "the run was not built");
+	uint64_t build_ms = th_now_ms() - t0;
+	char     path[128];
+	snprintf(sql, sizeof(sql), "SELECT id FROM %s.run", s);
+	PGresult *r = PQexec((PGconn *) T.pg, sql);
+	snprintf(path, sizeof(path), "/runs/%s/approval", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	t0 = th_now_ms();
+	if (th_http(&T, port, "POST", path, fa, "appr",
+	        "{\"decision\":\"approve\"}", NULL)
+	    != 200)
+		th_fail(&T, "approval failed");
+	if (!th_wait_int(&T, 1, 1800000,
+	        "SELECT count(*) FROM %s.run WHERE status = 'completed'", s))
+		th_fail(&T, "the run did not complete");
+	uint64_t send_ms = th_now_ms() - t0;
+	int64_t  paid    = th_int(&T,
+            "SELECT count(*) FROM %s.instructions WHERE status = 'settled'",
+            th_schema(&T, "bank-sim"));
+	double copy = copy_rate(n);
+	printf("payees %ld: seed %.1f s | build + plan %.2f s (%.0f payments/s)"
+	       " | approve to all settled %.2f s (%.0f payments/s)"
+	       " | total %.2f s | bank settled %lld | COPY %.0f rows/s\n",
+	    n, (double) seed_ms / 1000.0, (double) build_ms / 1000.0,
+	    (double) n * 1000.0 / (double) (build_ms ? build_ms : 1),
+	    (double) send_ms / 1000.0,
+	    (double) n * 1000.0 / (double) (send_ms ? send_ms : 1),
+	    (double) (build_ms + send_ms) / 1000.0, (long long) paid, copy);
+	fflush(stdout);
+	free(fin);
+	free(fa);
+	th_fini(&T);
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2) {
+		one(100000);
+		return 0;
+	}
+	for (int i = 1; i < argc; i++)
+		one(strtol(argv[i], NULL, 10));
+	return 0;
+}
