@@ -16,6 +16,11 @@
  *                services: took in the application, visited the home,
  *                household member, acted already; each a recorded 403
  *   bad_input    refused submissions leave nothing behind in any service
+ *   first_payment  (with disbursement and bank-sim too) the filed dibao's
+ *                first monthly payment, run and approved by finance,
+ *                settled in the payee's account at bank-sim
+ *   emergency_paid (emergency, disbursement, bank-sim) a grant paid at
+ *                once into the payee's account; emergency sees it paid
  */
 #include <jansson.h>
 #include <signal.h>
@@ -40,6 +45,7 @@ static th          T;
 static const char  KEY[] = "e2e-application-path-key-0123456789abcdef";
 static sn_auth    *AUTH;
 static int         P_INTAKE, P_VERIF, P_INVEST, P_APPROVAL;
+static int         P_DISB, P_BANK, P_EMERG;
 static int         keyseq;
 static char        fixture_path[600];
 static const char *AGENCIES[] = { "PUBLIC_SECURITY", "HUMAN_RESOURCES",
@@ -151,6 +157,9 @@ start_service(const char *name, int port)
 	env[n++] = "SN_VERIFICATION_RETRY_MS=500";
 	env[n++] = "SN_VERIFICATION_SCAN_MS=100";
 	env[n++] = "SN_BUS_HEARTBEAT_MS=200";
+	char *bank = b + 3100;
+	snprintf(bank, 600, "SN_BANK_URL=ipc://%s/bank.rep", T.run_dir);
+	env[n++] = bank;
 	env[n]   = NULL;
 	char bin[512];
 	snprintf(bin, sizeof(bin), "%s/%s/%s", BIN_DIR, name, name);
@@ -166,7 +175,8 @@ setup(const char *banks_down)
 	th_publisher(&T, "verification");
 	th_publisher(&T, "investigation");
 	th_publisher(&T, "approval");
-	th_publisher(&T, "emergency"); /* intake follows it; none runs here */
+	th_publisher(&T, "emergency");
+	th_publisher(&T, "disbursement");
 	TH_CHECK(&T, sn_auth_open(&AUTH, KEY) == SN_OK, "auth");
 	idnum(APPLICANT, "22010319700102321");
 	idnum(SPOUSE, "22010319720304322");
@@ -319,10 +329,10 @@ step(const char *id, const char *step, const char *tok, const char *body,
 	return call(P_APPROVAL, "POST", path, tok, body, out);
 }
 
-static void
-filed(void)
+/* Submission to a filed dibao; returns the application id. */
+static char *
+file_one(void)
 {
-	setup(NULL);
 	char *id = submit();
 	investigate(id);
 	json_t *c = wait_stage(id, "VILLAGE_REVIEW");
@@ -369,12 +379,166 @@ filed(void)
 	TH_CHECK(&T, app && strcmp(jstr(app, "status"), "decided_approved") == 0,
 	    "intake never saw the decision");
 	json_decref(app);
-	printf("filed: dibao, 1060.00 yuan a month, seen by intake\n");
 	free(rev);
 	free(off);
 	free(dis);
 	free(clerk);
+	return id;
+}
+
+static void
+filed(void)
+{
+	setup(NULL);
+	free(file_one());
+	printf("filed: dibao, 1060.00 yuan a month, seen by intake\n");
+}
+
+/* bank-sim's settled credits of the payee's account, in fen. */
+static int64_t
+credited(const char *account)
+{
+	char    path[128];
+	json_t *out = NULL;
+	snprintf(path, sizeof(path), "/accounts/%s/credits", account);
+	int64_t total = -1;
+	if (call(P_BANK, "GET", path, NULL, NULL, &out) == 200)
+		total = json_integer_value(json_object_get(out, "total_fen"));
+	json_decref(out);
+	return total;
+}
+
+static void
+start_payments(void)
+{
+	P_BANK = th_free_port();
+	P_DISB = th_free_port();
+	start_service("bank-sim", P_BANK);
+	start_service("disbursement", P_DISB);
+}
+
+static void
+first_payment(void)
+{
+	setup(NULL);
+	start_payments();
+	char *id = file_one();
+	/* The benefit starts the month after the decision. */
+	char *fin = token("finance-1", "finance", DISTRICT, NULL);
+	char *apr = token("approver-1", "finance_approver", DISTRICT, NULL);
+	char  month[32];
+	int   y = atoi(ACCEPTED), m = atoi(ACCEPTED + 5) + 1;
+	if (m == 13) {
+		m = 1;
+		y++;
+	}
+	snprintf(month, sizeof(month), "%04d-%02d", y % 10000, m % 100);
+	char budget[128];
+	snprintf(budget, sizeof(budget),
+	    "{\"fund\":\"dibao\",\"year\":%d,\"amount_fen\":100000000}", y);
+	TH_CHECK(&T, call(P_DISB, "POST", "/budgets", fin, budget, NULL) == 201,
+	    "budget");
+	/* disbursement learns the payee from approval's stream: a run
+	 * started before that would pay nobody. */
+	if (!th_wait_int(&T, 1, WAIT_MS,
+	        "SELECT count(*) FROM %s.bus_cursor WHERE publisher = 'approval'"
+	        " AND last_seq >= (SELECT max(seq) FROM %s.outbox)",
+	        th_schema(&T, "disbursement"), th_schema(&T, "approval")))
+		th_fail(&T, "disbursement never caught up with approval");
+	char run[64];
+	snprintf(run, sizeof(run), "{\"period\":\"%s\"}", month);
+	json_t *r = NULL;
+	TH_CHECK(&T, call(P_DISB, "POST", "/runs", fin, run, &r) == 202,
+	    "start the run");
+	char path[128];
+	snprintf(path, sizeof(path), "/runs/%s", jstr(r, "id"));
+	json_decref(r);
+	uint64_t end = th_now_ms() + WAIT_MS;
+	const char *st = NULL;
+	while (th_now_ms() < end) {
+		r = NULL;
+		if (call(P_DISB, "GET", path, fin, NULL, &r) == 200)
+			st = jstr(r, "status");
+		if (st != NULL && strcmp(st, "awaiting_approval") == 0)
+			break;
+		json_decref(r);
+		r = NULL;
+		th_sleep_ms(50);
+	}
+	TH_CHECK(&T, r != NULL && st && strcmp(st, "awaiting_approval") == 0,
+	    "the run never awaited approval");
+	json_decref(r);
+	char apath[160];
+	snprintf(apath, sizeof(apath), "%s/approval", path);
+	TH_CHECK(&T,
+	    call(P_DISB, "POST", apath, apr, "{\"decision\":\"approve\"}",
+	        NULL) == 200,
+	    "approve the run");
+	end = th_now_ms() + WAIT_MS;
+	while (th_now_ms() < end && credited("6217000000000000001") != 106000)
+		th_sleep_ms(50);
+	TH_CHECK(&T, credited("6217000000000000001") == 106000,
+	    "the payee's account holds %lld fen, want 106000",
+	    (long long) credited("6217000000000000001"));
+	printf("first_payment: 1060.00 yuan settled in the payee's account "
+	       "for %s\n", month);
+	free(fin);
+	free(apr);
 	free(id);
+}
+
+static void
+emergency_paid(void)
+{
+	setup(NULL);
+	start_payments();
+	P_EMERG = th_free_port();
+	start_service("emergency", P_EMERG);
+	char *fin = token("finance-1", "finance", DISTRICT, NULL);
+	char *off = token("officer-e", "emergency_officer", TOWNSHIP, NULL);
+	char  path[96];
+	snprintf(path, sizeof(path), "/funds/%s/allocations", TOWNSHIP);
+	TH_CHECK(&T,
+	    call(P_EMERG, "POST", path, fin, "{\"amount_fen\":1000000}", NULL) ==
+	        201,
+	    "allocation");
+	char body[600];
+	snprintf(body, sizeof(body),
+	    "{\"township_code\":\"%s\",\"village_code\":\"%s\","
+	    "\"person\":{\"id_number\":\"%s\",\"name\":\"Zhang San\"},"
+	    "\"cause\":\"fire\",\"description\":\"the house burnt down\","
+	    "\"household_size\":2,\"amount_fen\":200000,\"payee\":"
+	    "{\"bank_code\":\"RCB\",\"account_number\":"
+	    "\"6217000000000000009\",\"account_name\":\"Zhang San\"}}",
+	    TOWNSHIP, VILLAGE, APPLICANT);
+	json_t *g = NULL;
+	TH_CHECK(&T, call(P_EMERG, "POST", "/grants", off, body, &g) == 201,
+	    "grant");
+	char gpath[96];
+	snprintf(gpath, sizeof(gpath), "/grants/%s", jstr(g, "id"));
+	json_decref(g);
+	uint64_t end = th_now_ms() + WAIT_MS;
+	while (th_now_ms() < end && credited("6217000000000000009") != 200000)
+		th_sleep_ms(50);
+	TH_CHECK(&T, credited("6217000000000000009") == 200000,
+	    "the grant never reached the payee's account");
+	const char *st = NULL;
+	json_t     *gr = NULL;
+	end            = th_now_ms() + WAIT_MS;
+	while (th_now_ms() < end) {
+		json_decref(gr);
+		gr = NULL;
+		if (call(P_EMERG, "GET", gpath, off, NULL, &gr) == 200 &&
+		    (st = jstr(gr, "status")) != NULL && strcmp(st, "paid") == 0)
+			break;
+		th_sleep_ms(50);
+	}
+	TH_CHECK(&T, st != NULL && strcmp(st, "paid") == 0,
+	    "emergency never saw the payment settle (%s)", st ? st : "none");
+	json_decref(gr);
+	printf("emergency_paid: 2000.00 yuan in the account, the grant paid\n");
+	free(fin);
+	free(off);
 }
 
 static void
@@ -509,6 +673,8 @@ main(int argc, char **argv)
 		{ "agency_down", agency_down },
 		{ "duties", duties },
 		{ "bad_input", bad_input },
+		{ "first_payment", first_payment },
+		{ "emergency_paid", emergency_paid },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), close_auth);
