@@ -15,7 +15,9 @@
  * every home visit, and has a village reviewer, a township officer and a
  * district officer (all different people) take every case through the
  * three approval steps. It prints the decisions by category and tier,
- * with the monthly amounts and how long the cases took.
+ * with the monthly amounts and how long the cases took; then, where
+ * disbursement runs, finance pays the first month of the approved
+ * households through a payment run and the bank (bank-sim).
  *
  * `sn-district --fixture FILE` (same sizes and seed) writes instead the
  * agencies' records of every generated person, for agency-sim
@@ -66,7 +68,7 @@ struct app {
 };
 
 static sn_auth *auth;
-static int      port_intake, port_invest, port_approval;
+static int      port_intake, port_invest, port_approval, port_disb;
 static uint64_t rng = 88172645463325252ull;
 static int      nhouseholds = 500, ntownships = 2, nvillages = 5;
 static int      deadline_s  = 300;
@@ -688,6 +690,122 @@ verification_latency(const char *url)
 	PQfinish(pg);
 }
 
+/* Polls a run until its status is want (or a later one); the run. */
+static json_t *
+wait_run(const struct staff *s, const char *id, const char *want, int ms)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/runs/%s", id);
+	uint64_t end = th_now_ms() + (uint64_t) ms;
+	json_t  *r   = NULL;
+	while (th_now_ms() < end) {
+		json_decref(r);
+		r = NULL;
+		if (call(port_disb, "GET", path, s, NULL, &r) == 200) {
+			const char *st = json_string_value(json_object_get(r, "status"));
+			if (st != NULL && strcmp(st, want) == 0)
+				return r;
+		}
+		th_sleep_ms(100);
+	}
+	return r;
+}
+
+/*
+ * Finance pays the first month of the approved households: budgets for
+ * the year, a payment run for next month, approval by someone who decided
+ * no case, and the bank (bank-sim) settles. A run started before
+ * disbursement has heard of every new beneficiary would miss some: it is
+ * then rejected and run again.
+ */
+static bool
+pay_first_month(int want)
+{
+	struct staff fin, apr;
+	issue(&fin, "finance-1", "finance", DISTRICT, NULL);
+	issue(&apr, "approver-1", "finance_approver", DISTRICT, NULL);
+	time_t    now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	int  y = tm.tm_year + 1900, m = tm.tm_mon + 2;
+	if (m == 13) {
+		m = 1;
+		y++;
+	}
+	char period[32], body[128];
+	snprintf(period, sizeof(period), "%04d-%02d", y % 10000, m % 100);
+	static const char *funds[] = { "dibao", "tekun" };
+	for (int i = 0; i < 2; i++) {
+		snprintf(body, sizeof(body),
+		    "{\"fund\":\"%s\",\"year\":%d,\"amount_fen\":10000000000}",
+		    funds[i], y);
+		call(port_disb, "POST", "/budgets", &fin, json_loads(body, 0, NULL),
+		    NULL);
+	}
+	uint64_t t0 = th_now_ms();
+	json_t  *run = NULL;
+	for (int attempt = 0; attempt < 10; attempt++) {
+		json_t *r = NULL;
+		snprintf(body, sizeof(body), "{\"period\":\"%s\"}", period);
+		if (call(port_disb, "POST", "/runs", &fin,
+		        json_loads(body, 0, NULL), &r) != 202) {
+			json_decref(r);
+			fprintf(stderr, "sn-district: the payment run was refused\n");
+			return false;
+		}
+		char id[64];
+		snprintf(id, sizeof(id), "%s",
+		    json_string_value(json_object_get(r, "id")));
+		json_decref(r);
+		run = wait_run(&fin, id, "awaiting_approval", 120000);
+		json_int_t n = json_integer_value(json_object_get(run, "payments"));
+		char       path[128];
+		snprintf(path, sizeof(path), "/runs/%s/approval", id);
+		if (n >= want)
+			break;
+		/* Not every new beneficiary has reached disbursement yet. */
+		json_decref(run);
+		run = NULL;
+		call(port_disb, "POST", path, &apr,
+		    json_pack("{s:s, s:s}", "decision", "reject", "reason",
+		        "not every beneficiary is in yet"),
+		    NULL);
+		th_sleep_ms(1000);
+	}
+	if (run == NULL) {
+		fprintf(stderr, "sn-district: no complete payment run\n");
+		return false;
+	}
+	char id[64], path[128];
+	snprintf(id, sizeof(id), "%s",
+	    json_string_value(json_object_get(run, "id")));
+	json_decref(run);
+	snprintf(path, sizeof(path), "/runs/%s/approval", id);
+	if (call(port_disb, "POST", path, &apr,
+	        json_pack("{s:s}", "decision", "approve"), NULL) != 200) {
+		fprintf(stderr, "sn-district: the payment run was not approved\n");
+		return false;
+	}
+	run = wait_run(&fin, id, "completed", 300000);
+	json_t *rec = NULL;
+	snprintf(path, sizeof(path), "/runs/%s/reconciliation", id);
+	call(port_disb, "GET", path, &fin, NULL, &rec);
+	char yuan[SN_FEN_FMT_MAX];
+	sn_fen_format(json_integer_value(json_object_get(run, "total_fen")), yuan);
+	printf("  first month paid (%s): %lld households, %s yuan, run %s in "
+	       "%.1f s; reconciliation %s\n",
+	    period, (long long) json_integer_value(json_object_get(run, "payments")),
+	    yuan, json_string_value(json_object_get(run, "status")),
+	    (double) (th_now_ms() - t0) / 1000.0,
+	    json_is_true(json_object_get(rec, "balanced")) ? "balanced"
+	                                                   : "NOT balanced");
+	bool ok = json_is_true(json_object_get(rec, "balanced")) &&
+	    json_integer_value(json_object_get(run, "payments")) == want;
+	json_decref(rec);
+	json_decref(run);
+	return ok;
+}
+
 static int
 cmp_u64(const void *a, const void *b)
 {
@@ -769,6 +887,9 @@ main(int argc, char **argv)
 	port_intake   = port_of("SN_INTAKE_HTTP_URL");
 	port_invest   = port_of("SN_INVESTIGATION_HTTP_URL");
 	port_approval = port_of("SN_APPROVAL_HTTP_URL");
+	/* Payments only where disbursement runs. */
+	if (getenv("SN_DISBURSEMENT_HTTP_URL") != NULL)
+		port_disb = port_of("SN_DISBURSEMENT_HTTP_URL");
 	printf("district %s: %d townships, %d villages each, %d households\n",
 	    DISTRICT, ntownships, nvillages, nhouseholds);
 
@@ -897,6 +1018,16 @@ main(int argc, char **argv)
 	}
 	if (db_url != NULL)
 		verification_latency(db_url);
+	bool paid = true;
+	if (port_disb > 0) {
+		int core = 0;
+		for (int h = 0; h < nhouseholds; h++)
+			if (apps[h].approved &&
+			    (strcmp(apps[h].category, "dibao") == 0 ||
+			        strcmp(apps[h].category, "tekun") == 0))
+				core++;
+		paid = pay_first_month(core);
+	}
 	(void) reported;
 	(void) reviewed;
 	(void) confirmed;
@@ -909,5 +1040,5 @@ main(int argc, char **argv)
 	json_decref(fixture);
 	free(used);
 	sn_auth_close(auth);
-	return undecided == 0 && refused == 0 ? 0 : 1;
+	return undecided == 0 && refused == 0 && paid ? 0 : 1;
 }
