@@ -72,8 +72,9 @@ sn_err disbursement_bank_call(disbursement_bank *b,
 size_t disbursement_bank_inflight(const disbursement_bank *b);
 
 /*
- * Aborts every call (their callbacks run now with SN_ECLOSED), closes the socket and
- * frees the client once its async handle is closed. NULL: no-op.
+ * Aborts every call (their callbacks run now with SN_ECLOSED) and closes
+ * the request client (sn/reqc.h), which frees itself once its handles are
+ * closed. NULL: no-op.
  */
 void disbursement_bank_close(disbursement_bank *b);
 

@@ -1,13 +1,12 @@
 /*
  * verification/agencies.c - see agencies.h.
  *
- * A call's life: start_try (loop) -> nng_ctx_send -> on_aio (NNG thread:
- * record, queue, wake) -> on_async (loop) -> nng_ctx_recv -> on_aio ->
- * on_async -> done, or try_failed -> nng_sleep_aio -> on_aio -> on_async
- * -> start_try again. The backoff sleeps on an aio of its own: nng 1.5.2
- * leaves an aio's sleep state behind, and a later receive timing out on
- * the same aio then completes with 0 and no message. The NNG callback never starts an operation, so
- * stopping an aio (nng_aio_stop) never races with a new one.
+ * The transport is sn_reqc (one client per agency): a try is one
+ * sn_reqc_call, a retry an sn_reqc_call_after with the backoff, and the
+ * answer comes back on the loop thread. What is left here is the policy:
+ * which outcome a try had, whether to try again, what to count and what
+ * to answer. A call is always owned by exactly one pending sn_reqc call,
+ * so closing the clients frees every call (SN_ECLOSED, in on_try).
  */
 #include "agencies.h"
 
@@ -16,28 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <nng/protocol/reqrep0/req.h>
-
 #include "sn/agency/v1/agency.pb-c.h"
 #include "sn/log.h"
+#include "sn/reqc.h"
 
 #define BACKOFF_MAX_MS 30000u
 #define REPLY_MAX      (4u << 20)
 
-enum call_state { ST_SEND, ST_RECV, ST_SLEEP };
-
 typedef struct call call;
 
 struct verification_agencies {
-	uv_loop_t    *uv;
-	uv_async_t    async;
-	uv_mutex_t    qlock;
-	call         *qhead, *qtail; /* completions for the loop (qlock) */
-	call         *live;          /* every call (loop thread) */
+	sn_reqc      *reqc[VERIFICATION_NAGENCIES];
 	size_t        nlive;
 	bool          closing;
-	nng_socket    socks[VERIFICATION_NAGENCIES];
-	bool          open[VERIFICATION_NAGENCIES];
 	uint32_t      timeout_ms, retries, backoff_ms;
 	sn_counter   *requests[VERIFICATION_NAGENCIES][VERIFICATION_NOUTCOMES];
 	sn_histogram *latency[VERIFICATION_NAGENCIES];
@@ -45,19 +35,9 @@ struct verification_agencies {
 
 struct call {
 	verification_agencies *owner;
-	call                  *prev, *next; /* live list */
-	call                  *qnext;       /* completion queue */
 	int                    agency;
-	nng_ctx                ctx;
-	nng_aio               *aio;
-	nng_aio               *sleep_aio; /* backoff only */
-	enum call_state        state;
 	uint32_t               tries;
-	uint64_t               t0, deadline;
-	/* Written by the NNG callback, read by the loop after dequeuing. */
-	int      rv;
-	nng_msg *msg;
-	uint64_t done_ms;
+	uint64_t               latency_us; /* of the last try */
 	/* The request, packed once. */
 	uint8_t *req;
 	size_t   req_len;
@@ -80,61 +60,10 @@ verification_outcome_name(int outcome)
 	return outcome_names[outcome];
 }
 
-/* ---- NNG thread --------------------------------------------------------- */
-
-static void
-on_aio(void *arg)
-{
-	call                  *c = arg;
-	verification_agencies *a = c->owner;
-	if (c->state == ST_SLEEP) {
-		c->rv  = nng_aio_result(c->sleep_aio);
-		c->msg = NULL;
-		goto queue;
-	}
-	c->rv  = nng_aio_result(c->aio);
-	c->msg = NULL;
-	/* A received reply, or a request that was not sent: ours to free. */
-	if ((c->state == ST_RECV && c->rv == 0) ||
-	    (c->state == ST_SEND && c->rv != 0))
-		c->msg = nng_aio_get_msg(c->aio);
-	nng_aio_set_msg(c->aio, NULL);
-	/* Never "received nothing successfully". */
-	if (c->state == ST_RECV && c->rv == 0 && c->msg == NULL)
-		c->rv = NNG_ETIMEDOUT;
-queue:
-	c->done_ms = sn_now_ms();
-	c->qnext   = NULL;
-	uv_mutex_lock(&a->qlock);
-	if (a->qtail != NULL)
-		a->qtail->qnext = c;
-	else
-		a->qhead = c;
-	a->qtail = c;
-	uv_mutex_unlock(&a->qlock);
-	uv_async_send(&a->async);
-}
-
-/* ---- loop thread -------------------------------------------------------- */
-
 static void
 call_free(call *c)
 {
-	verification_agencies *a = c->owner;
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		a->live = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	a->nlive--;
-	if (c->aio != NULL)
-		nng_aio_free(c->aio); /* waits for a callback still running */
-	if (c->sleep_aio != NULL)
-		nng_aio_free(c->sleep_aio);
-	nng_ctx_close(c->ctx);
-	if (c->msg != NULL)
-		nng_msg_free(c->msg);
+	c->owner->nlive--;
 	for (size_t i = 0; i < c->nids; i++)
 		free(c->ids[i]);
 	free(c->ids);
@@ -143,13 +72,11 @@ call_free(call *c)
 }
 
 static void
-count(verification_agencies *a, call *c, verification_outcome o,
-    bool timed)
+count(verification_agencies *a, call *c, verification_outcome o)
 {
 	sn_counter_add(a->requests[c->agency][o], 1);
-	if (timed)
-		sn_histogram_observe(a->latency[c->agency],
-		    (double) (c->done_ms - c->t0) / 1000.0);
+	sn_histogram_observe(
+	    a->latency[c->agency], (double) c->latency_us / 1e6);
 }
 
 static void
@@ -160,7 +87,7 @@ finish(call *c, verification_outcome o, const char *error,
 	verification_answer ans = { .agency = c->agency,
 		.outcome = o,
 		.tries = c->tries,
-		.latency_ms = c->done_ms >= c->t0 ? c->done_ms - c->t0 : 0,
+		.latency_ms = c->latency_us / 1000u,
 		.error = error != NULL ? error : "",
 		.answered_at = answered_at != NULL ? answered_at : "",
 		.reply = reply,
@@ -170,50 +97,40 @@ finish(call *c, verification_outcome o, const char *error,
 	c->fn(&ans, c->arg);
 }
 
-static void
-start_try(call *c)
+static void on_try(sn_err err, const uint8_t *reply, size_t len,
+    uint64_t latency_us, void *arg);
+
+static sn_err
+start_try(call *c, uint32_t delay_ms)
 {
 	verification_agencies *a = c->owner;
-	nng_msg               *msg;
 	c->tries++;
-	c->t0       = sn_now_ms();
-	c->deadline = c->t0 + a->timeout_ms;
-	if (nng_msg_alloc(&msg, 0) != 0)
-		abort(); /* out of memory */
-	if (nng_msg_append(msg, c->req, c->req_len) != 0)
-		abort();
-	c->state = ST_SEND;
-	nng_aio_set_msg(c->aio, msg);
-	nng_aio_set_timeout(c->aio, (nng_duration) a->timeout_ms);
-	nng_ctx_send(c->ctx, c->aio);
+	return sn_reqc_call_after(a->reqc[c->agency], delay_ms, c->req,
+	    c->req_len, a->timeout_ms, on_try, c);
 }
 
 static void
 try_failed(call *c, verification_outcome o, const char *why)
 {
 	verification_agencies *a = c->owner;
-	count(a, c, o, true);
+	count(a, c, o);
 	if (c->tries <= a->retries) {
 		uint32_t shift = c->tries - 1 < 16 ? c->tries - 1 : 16;
 		uint64_t ms    = (uint64_t) a->backoff_ms << shift;
 		if (ms > BACKOFF_MAX_MS)
 			ms = BACKOFF_MAX_MS;
-		c->state = ST_SLEEP;
-		nng_sleep_aio((nng_duration) ms, c->sleep_aio);
-		return;
+		if (start_try(c, (uint32_t) ms) == SN_OK)
+			return;
+		c->tries--; /* not sent: the last try's answer stands */
 	}
 	finish(c, o, why, NULL, NULL, 0, NULL);
 	call_free(c);
 }
 
 static void
-on_reply(call *c)
+on_reply(call *c, const uint8_t *buf, size_t len)
 {
-	verification_agencies *a   = c->owner;
-	nng_msg               *msg = c->msg; /* ours; c may be freed below */
-	size_t                 len = nng_msg_len(msg);
-	const uint8_t         *buf = nng_msg_body(msg);
-	c->msg                     = NULL;
+	verification_agencies *a = c->owner;
 	Sn__Agency__V1__AgencyReply *r =
 	    sn__agency__v1__agency_reply__unpack(NULL, len, buf);
 	if (r == NULL || strcmp(r->request_id, c->request_id) != 0 ||
@@ -222,7 +139,6 @@ on_reply(call *c)
 			sn__agency__v1__agency_reply__free_unpacked(r, NULL);
 		try_failed(c, VERIFICATION_OUTCOME_MALFORMED,
 		    "malformed reply");
-		nng_msg_free(msg);
 		return;
 	}
 	switch (r->status) {
@@ -236,14 +152,14 @@ on_reply(call *c)
 			    "reply records do not match the request");
 			break;
 		}
-		count(a, c, VERIFICATION_OUTCOME_OK, true);
+		count(a, c, VERIFICATION_OUTCOME_OK);
 		finish(c, VERIFICATION_OUTCOME_OK, "", r->answered_at, buf,
 		    len, persons);
 		call_free(c);
 		break;
 	}
 	case SN__AGENCY__V1__REPLY_STATUS__REPLY_NO_CONSENT:
-		count(a, c, VERIFICATION_OUTCOME_NO_CONSENT, true);
+		count(a, c, VERIFICATION_OUTCOME_NO_CONSENT);
 		finish(c, VERIFICATION_OUTCOME_NO_CONSENT, r->error,
 		    r->answered_at, buf, len, NULL);
 		call_free(c);
@@ -258,68 +174,30 @@ on_reply(call *c)
 		break;
 	}
 	sn__agency__v1__agency_reply__free_unpacked(r, NULL);
-	nng_msg_free(msg);
 }
 
 static void
-on_completion(call *c)
+on_try(sn_err err, const uint8_t *reply, size_t len, uint64_t latency_us,
+    void *arg)
 {
-	verification_agencies *a = c->owner;
-	switch (c->state) {
-	case ST_SEND:
-		if (c->rv != 0) {
-			if (c->msg != NULL) {
-				nng_msg_free(c->msg);
-				c->msg = NULL;
-			}
-			try_failed(c,
-			    c->rv == NNG_ETIMEDOUT
-			        ? VERIFICATION_OUTCOME_TIMEOUT
-			        : VERIFICATION_OUTCOME_UNREACHABLE,
-			    nng_strerror(c->rv));
-			return;
-		}
-		uint64_t now = sn_now_ms();
-		if (now >= c->deadline) {
-			c->done_ms = now;
-			try_failed(c, VERIFICATION_OUTCOME_TIMEOUT,
-			    "deadline passed");
-			return;
-		}
-		c->state = ST_RECV;
-		nng_aio_set_timeout(c->aio, (nng_duration) (c->deadline - now));
-		nng_ctx_recv(c->ctx, c->aio);
+	call *c = arg;
+	switch (err) {
+	case SN_OK:
+		c->latency_us = latency_us;
+		on_reply(c, reply, len);
 		return;
-	case ST_RECV:
-		if (c->rv != 0) {
-			try_failed(c,
-			    c->rv == NNG_ETIMEDOUT
-			        ? VERIFICATION_OUTCOME_TIMEOUT
-			        : VERIFICATION_OUTCOME_UNREACHABLE,
-			    nng_strerror(c->rv));
-			return;
-		}
-		on_reply(c);
+	case SN_ECLOSED: /* the client is closing: no answer, ever */
+		call_free(c);
 		return;
-	case ST_SLEEP:
-		start_try(c);
+	case SN_ETIMEDOUT:
+		c->latency_us = latency_us;
+		try_failed(c, VERIFICATION_OUTCOME_TIMEOUT, sn_strerror(err));
 		return;
-	}
-	(void) a;
-}
-
-static void
-on_async(uv_async_t *h)
-{
-	verification_agencies *a = h->data;
-	uv_mutex_lock(&a->qlock);
-	call *c  = a->qhead;
-	a->qhead = a->qtail = NULL;
-	uv_mutex_unlock(&a->qlock);
-	while (c != NULL && !a->closing) {
-		call *next = c->qnext;
-		on_completion(c);
-		c = next;
+	default:
+		c->latency_us = latency_us;
+		try_failed(
+		    c, VERIFICATION_OUTCOME_UNREACHABLE, sn_strerror(err));
+		return;
 	}
 }
 
@@ -330,7 +208,6 @@ verification_agencies_open(verification_agencies **out, sn_loop *loop,
 	verification_agencies *a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return SN_ENOMEM;
-	a->uv         = sn_loop_uv(loop);
 	a->timeout_ms = cfg->timeout_ms;
 	a->retries    = cfg->retries;
 	a->backoff_ms = cfg->backoff_ms;
@@ -357,54 +234,19 @@ verification_agencies_open(verification_agencies **out, sn_loop *loop,
 			return SN_ENOMEM;
 		}
 	}
-	if (uv_mutex_init(&a->qlock) != 0) {
-		free(a);
-		return SN_EUV;
-	}
-	sn_err err = SN_OK;
 	for (int i = 0; i < VERIFICATION_NAGENCIES; i++) {
-		int rv = nng_req0_open(&a->socks[i]);
-		if (rv != 0) {
-			sn_log(SN_LOG_ERROR, "agency socket failed", "agency",
-			    verification_agency_name(i), "error",
-			    nng_strerror(rv), NULL);
-			err = SN_ENNG;
-			goto fail_socks;
-		}
-		a->open[i] = true;
-		if ((err = sn_nng_setup(a->socks[i], REPLY_MAX, 0)) != SN_OK)
-			goto fail_socks;
-		/* Our own retries decide; the REQ protocol's resend must not
-		 * fire inside a deadline. */
-		nng_socket_set_ms(a->socks[i], NNG_OPT_REQ_RESENDTIME,
-		    NNG_DURATION_INFINITE);
-		nng_socket_set_ms(a->socks[i], NNG_OPT_RECONNMINT, 50);
-		nng_socket_set_ms(a->socks[i], NNG_OPT_RECONNMAXT, 2000);
-		rv = nng_dial(a->socks[i], cfg->urls[i], NULL,
-		    NNG_FLAG_NONBLOCK);
-		if (rv != 0) {
-			sn_log(SN_LOG_ERROR, "agency dial failed", "agency",
+		sn_err err =
+		    sn_reqc_open(&a->reqc[i], loop, cfg->urls[i], REPLY_MAX);
+		if (err != SN_OK) {
+			sn_log(SN_LOG_ERROR, "agency client failed", "agency",
 			    verification_agency_name(i), "url", cfg->urls[i],
-			    "error", nng_strerror(rv), NULL);
-			err = SN_ENNG;
-			goto fail_socks;
+			    "error", sn_strerror(err), NULL);
+			verification_agencies_close(a);
+			return err;
 		}
 	}
-	if (uv_async_init(a->uv, &a->async, on_async) != 0) {
-		err = SN_EUV;
-		goto fail_socks;
-	}
-	a->async.data = a;
-	*out          = a;
+	*out = a;
 	return SN_OK;
-
-fail_socks:
-	for (int i = 0; i < VERIFICATION_NAGENCIES; i++)
-		if (a->open[i])
-			nng_close(a->socks[i]);
-	uv_mutex_destroy(&a->qlock);
-	free(a);
-	return err;
 }
 
 sn_err
@@ -426,8 +268,10 @@ verification_agencies_ask(verification_agencies *a, int agency,
 	c->agency = agency;
 	c->fn     = fn;
 	c->arg    = arg;
+	a->nlive++;
 	snprintf(c->request_id, sizeof(c->request_id), "%s", request_id);
-	c->ids = calloc(nids, sizeof(char *));
+	sn_err err = SN_ENOMEM;
+	c->ids     = calloc(nids, sizeof(char *));
 	if (c->ids == NULL)
 		goto fail;
 	for (size_t i = 0; i < nids; i++) {
@@ -446,32 +290,13 @@ verification_agencies_ask(verification_agencies *a, int agency,
 	if ((c->req = malloc(c->req_len ? c->req_len : 1)) == NULL)
 		goto fail;
 	sn__agency__v1__agency_request__pack(&req, c->req);
-	if (nng_ctx_open(&c->ctx, a->socks[agency]) != 0)
+	if ((err = start_try(c, 0)) != SN_OK)
 		goto fail;
-	if (nng_aio_alloc(&c->aio, on_aio, c) != 0) {
-		nng_ctx_close(c->ctx);
-		goto fail;
-	}
-	if (nng_aio_alloc(&c->sleep_aio, on_aio, c) != 0) {
-		nng_aio_free(c->aio);
-		nng_ctx_close(c->ctx);
-		goto fail;
-	}
-	c->next = a->live;
-	if (a->live != NULL)
-		a->live->prev = c;
-	a->live = c;
-	a->nlive++;
-	start_try(c);
 	return SN_OK;
 
 fail:
-	for (size_t i = 0; i < c->nids; i++)
-		free(c->ids[i]);
-	free(c->ids);
-	free(c->req);
-	free(c);
-	return SN_ENOMEM;
+	call_free(c);
+	return err;
 }
 
 size_t
@@ -566,33 +391,14 @@ out:
 	return err;
 }
 
-static void
-on_async_closed(uv_handle_t *h)
-{
-	verification_agencies *a = h->data;
-	uv_mutex_destroy(&a->qlock);
-	free(a);
-}
-
 void
 verification_agencies_close(verification_agencies *a)
 {
 	if (a == NULL)
 		return;
 	a->closing = true;
-	/* After this no callback runs: each either finished (and queued) or
-	 * was cancelled and ran (and queued). */
-	for (call *c = a->live; c != NULL; c = c->next) {
-		nng_aio_stop(c->aio);
-		nng_aio_stop(c->sleep_aio);
-	}
-	uv_mutex_lock(&a->qlock);
-	a->qhead = a->qtail = NULL;
-	uv_mutex_unlock(&a->qlock);
-	while (a->live != NULL)
-		call_free(a->live);
+	/* Each client ends its calls with SN_ECLOSED; on_try frees ours. */
 	for (int i = 0; i < VERIFICATION_NAGENCIES; i++)
-		if (a->open[i])
-			nng_close(a->socks[i]);
-	uv_close((uv_handle_t *) &a->async, on_async_closed);
+		sn_reqc_close(a->reqc[i]);
+	free(a);
 }

@@ -2,15 +2,12 @@
  * verification/agencies.h - asking the eight agencies, concurrently,
  * without blocking the loop (design section 5, STYLE.md "Known traps").
  *
- * One REQ socket per agency, dialled at open (NNG reconnects by itself;
- * a real adapter replaces agency-sim by its URL alone). Every question
- * is a call: its own nng_ctx and nng_aio, so any number of requests are
- * in flight on one socket. Completions arrive as aio callbacks on NNG's
- * threads; the callback only records the result and pushes the call on
- * a mutex-protected queue, then wakes the loop with uv_async_send. All
- * decisions (next step, retry, backoff, final answer) are taken on the
- * loop thread. The backoff between tries is an nng_sleep_aio on the
- * call's own aio, so a call holds no libuv handle.
+ * One request client (sn/reqc.h) per agency, dialled at open (NNG
+ * reconnects by itself; a real adapter replaces agency-sim by its URL
+ * alone). sn_reqc carries any number of requests at once and hands their
+ * answers to the loop; all decisions (next step, retry, backoff, final
+ * answer) are taken here on the loop thread, and the backoff between
+ * tries is sn_reqc_call_after's delay.
  *
  * One try: send with the deadline, then receive with what is left of it.
  * A try fails on a timeout, an unreachable agency, REPLY_ERROR or a
@@ -107,8 +104,9 @@ sn_err verification_agencies_decode(int agency, const char *const *ids,
     verification_person *persons);
 
 /*
- * Aborts every call (their callbacks never run), closes the sockets now
- * and frees the client once its async handle is closed. NULL: no-op.
+ * Aborts every call (their callbacks never run), closes the request
+ * clients (they free themselves once their handles are closed) and frees
+ * the rest now. NULL: no-op.
  */
 void verification_agencies_close(verification_agencies *a);
 

@@ -1,0 +1,90 @@
+/*
+ * sn/reqc.h - an asynchronous NNG request client on the loop: one REQ
+ * socket, any number of requests in flight on it, every answer handed to
+ * the loop thread.
+ *
+ * A call is one try: the request is sent with a deadline and the reply is
+ * received with what is left of it. Each call has its own nng_ctx and
+ * nng_aio (STYLE.md "Known traps": a REQ socket has one request in flight,
+ * contexts lift that). Completions arrive on NNG's threads, which only
+ * record the result, push the call on a mutex-protected queue and wake the
+ * loop with uv_async_send; the callback runs on the loop thread. Retry
+ * policy, backoff, metrics and decoding belong to the caller: a retry is a
+ * new call, sn_reqc_call_after when it should wait first.
+ *
+ * The REQ protocol's own resend is off, so only the caller's calls go out.
+ * NNG dials in the background and reconnects by itself (50 ms, doubling up
+ * to 1 s); a call made while the peer is away waits for it within its
+ * deadline.
+ *
+ * Threads: every function here is for the loop thread only.
+ */
+#ifndef SN_REQC_H
+#define SN_REQC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sn/err.h"
+#include "sn/loop.h"
+
+typedef struct sn_reqc sn_reqc;
+
+/*
+ * The end of one call, on the loop thread, exactly once:
+ *   SN_OK        reply/len is the reply's body, borrowed for the callback
+ *                only (copy what must outlive it);
+ *   SN_ETIMEDOUT no reply within the deadline (reply NULL, len 0);
+ *   SN_ENNG      any other transport failure (reply NULL, len 0);
+ *   SN_ECLOSED   the client is closing: the callback runs from inside
+ *                sn_reqc_close (reply NULL, len 0); free what arg holds
+ *                and start nothing (sn_reqc_call answers SN_ECLOSED).
+ * latency_us is the time from sending to the answer or the deadline (0
+ * for SN_ECLOSED); a delay given to sn_reqc_call_after is not in it. arg
+ * is the caller's, borrowed. The callback may call sn_reqc_call and
+ * sn_reqc_close on the same client.
+ */
+typedef void (*sn_reqc_fn)(sn_err err, const uint8_t *reply, size_t len,
+    uint64_t latency_us, void *arg);
+
+/*
+ * Opens a REQ socket whose replies may be at most recvmaxsz bytes
+ * (NNG_OPT_RECVMAXSZ; 0 means no limit, which design section 2 forbids
+ * outside tests; a larger reply is dropped and the call times out) and
+ * dials url without blocking: a peer that is not there yet is no
+ * error. url is copied by NNG. SN_ENNG (logged) when the socket cannot be
+ * opened or url is malformed, SN_EUV, SN_ENOMEM.
+ */
+sn_err sn_reqc_open(
+    sn_reqc **out, sn_loop *loop, const char *url, size_t recvmaxsz);
+
+/*
+ * Sends the len bytes of req (copied; the caller keeps req) and calls fn
+ * with the answer, within about timeout_ms. SN_EINVAL when fn is NULL or
+ * timeout_ms is 0, SN_ECLOSED once closing, SN_ENOMEM, SN_ENNG: then fn
+ * will not run and arg is still the caller's.
+ */
+sn_err sn_reqc_call(sn_reqc *c, const void *req, size_t len,
+    uint32_t timeout_ms, sn_reqc_fn fn, void *arg);
+
+/*
+ * sn_reqc_call after delay_ms (0: at once). The wait holds no libuv
+ * handle and counts in sn_reqc_inflight; a close during the wait ends
+ * the call with SN_ECLOSED. Same return values.
+ */
+sn_err sn_reqc_call_after(sn_reqc *c, uint32_t delay_ms, const void *req,
+    size_t len, uint32_t timeout_ms, sn_reqc_fn fn, void *arg);
+
+/* Calls whose callback has not yet run. */
+size_t sn_reqc_inflight(const sn_reqc *c);
+
+/*
+ * Stops every call, runs each pending callback now, once, with
+ * SN_ECLOSED (in no particular order), closes the socket, and frees the
+ * client once its async handle is closed: the loop must run after this.
+ * After it returns no callback of c runs again. Calling it again from a
+ * callback it runs is a no-op; NULL is a no-op.
+ */
+void sn_reqc_close(sn_reqc *c);
+
+#endif /* SN_REQC_H */

@@ -1,0 +1,326 @@
+/*
+ * reqc: many calls in flight on one client are all answered and matched
+ * to their own args; a peer that never answers ends a call with
+ * SN_ETIMEDOUT within its deadline, also after a delay (the nng 1.5.2
+ * sleep-then-receive trap); closing with calls pending runs each callback
+ * exactly once with SN_ECLOSED. The peers are REP sockets over ipc:// in a
+ * temporary folder, served from threads of their own.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+
+#include "sn/log.h"
+#include "sn/loop.h"
+#include "sn/reqc.h"
+
+#define NCALLS 300
+
+/* ---- peers -------------------------------------------------------------- */
+
+typedef struct peer {
+	nng_socket sock;
+	uv_thread_t thread;
+	bool        echo; /* false: receive and never answer */
+	char        url[128];
+} peer;
+
+static char dir[64];
+
+static void
+serve(void *arg)
+{
+	peer *p = arg;
+	for (;;) {
+		nng_msg *m;
+		if (nng_recvmsg(p->sock, &m, 0) != 0)
+			return; /* closed */
+		if (!p->echo) {
+			nng_msg_free(m);
+			continue;
+		}
+		if (nng_sendmsg(p->sock, m, 0) != 0)
+			nng_msg_free(m);
+	}
+}
+
+static void
+peer_start(peer *p, const char *name, bool echo)
+{
+	memset(p, 0, sizeof(*p));
+	p->echo = echo;
+	snprintf(p->url, sizeof(p->url), "ipc://%s/%s", dir, name);
+	assert_int_equal(nng_rep0_open(&p->sock), 0);
+	assert_int_equal(nng_listen(p->sock, p->url, NULL, 0), 0);
+	assert_int_equal(uv_thread_create(&p->thread, serve, p), 0);
+}
+
+static void
+peer_stop(peer *p)
+{
+	nng_close(p->sock);
+	uv_thread_join(&p->thread);
+}
+
+static int
+setup(void **state)
+{
+	(void) state;
+	snprintf(dir, sizeof(dir), "/tmp/reqc_test.XXXXXX");
+	return mkdtemp(dir) != NULL ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	(void) state;
+	char cmd[96];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---- many calls in flight ----------------------------------------------- */
+
+typedef struct many {
+	sn_reqc *c;
+	int      done;
+	int      seen[NCALLS];
+	size_t   max_inflight;
+} many;
+
+typedef struct one {
+	many    *m;
+	uint32_t n;
+} one;
+
+static void
+on_echo(sn_err err, const uint8_t *reply, size_t len, uint64_t latency_us,
+    void *arg)
+{
+	one  *o = arg;
+	many *m = o->m;
+	(void) latency_us;
+	assert_int_equal(err, SN_OK);
+	assert_int_equal(len, sizeof(uint32_t) + 100);
+	uint32_t n;
+	memcpy(&n, reply, sizeof(n));
+	assert_int_equal(n, o->n); /* matched to its own arg */
+	for (size_t i = sizeof(n); i < len; i++)
+		assert_int_equal(reply[i], (uint8_t) (n + i));
+	m->seen[n]++;
+	if (++m->done == NCALLS) {
+		assert_int_equal(sn_reqc_inflight(m->c), 0);
+		sn_reqc_close(m->c); /* from inside a callback */
+	}
+}
+
+static void
+test_many_in_flight(void **state)
+{
+	(void) state;
+	peer p;
+	peer_start(&p, "echo", true);
+	sn_loop *loop;
+	assert_int_equal(sn_loop_open(&loop, 5000), SN_OK);
+	static many m;
+	static one  ones[NCALLS];
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(sn_reqc_open(&m.c, loop, p.url, 1024), SN_OK);
+	for (uint32_t i = 0; i < NCALLS; i++) {
+		uint8_t req[sizeof(uint32_t) + 100];
+		memcpy(req, &i, sizeof(i));
+		for (size_t k = sizeof(i); k < sizeof(req); k++)
+			req[k] = (uint8_t) (i + k);
+		ones[i] = (one) { .m = &m, .n = i };
+		/* Half at once, half after a short delay. */
+		sn_err err = i % 2 ? sn_reqc_call(m.c, req, sizeof(req), 5000,
+					 on_echo, &ones[i])
+		                   : sn_reqc_call_after(m.c, 5, req,
+					 sizeof(req), 5000, on_echo, &ones[i]);
+		assert_int_equal(err, SN_OK);
+		memset(req, 0xff, sizeof(req)); /* the bytes were copied */
+	}
+	assert_int_equal(sn_reqc_inflight(m.c), NCALLS);
+	assert_int_equal(sn_loop_run(loop), 0);
+	assert_int_equal(m.done, NCALLS);
+	for (int i = 0; i < NCALLS; i++)
+		assert_int_equal(m.seen[i], 1);
+	sn_loop_close(loop);
+	peer_stop(&p);
+}
+
+/* ---- deadlines ---------------------------------------------------------- */
+
+typedef struct timed {
+	sn_reqc *c;
+	int      pending;
+	sn_err   err[3];
+	uint64_t latency_us[3];
+	uint64_t elapsed_ms[3];
+	uint64_t t0;
+} timed;
+
+static timed T;
+
+static void
+on_timed(sn_err err, const uint8_t *reply, size_t len, uint64_t latency_us,
+    void *arg)
+{
+	int i = (int) (intptr_t) arg;
+	assert_null(reply);
+	assert_int_equal(len, 0);
+	T.err[i]        = err;
+	T.latency_us[i] = latency_us;
+	T.elapsed_ms[i] = sn_now_ms() - T.t0;
+	if (--T.pending == 0)
+		sn_reqc_close(T.c);
+}
+
+static void
+test_silent_peer_times_out(void **state)
+{
+	(void) state;
+	peer p;
+	peer_start(&p, "silent", false);
+	sn_loop *loop;
+	assert_int_equal(sn_loop_open(&loop, 5000), SN_OK);
+	memset(&T, 0, sizeof(T));
+	assert_int_equal(sn_reqc_open(&T.c, loop, p.url, 1024), SN_OK);
+	T.t0      = sn_now_ms();
+	T.pending = 3;
+	assert_int_equal(
+	    sn_reqc_call(T.c, "a", 1, 200, on_timed, (void *) (intptr_t) 0),
+	    SN_OK);
+	/* Sleep, then receive: the receive must time out, not "succeed". */
+	assert_int_equal(sn_reqc_call_after(T.c, 100, "b", 1, 200, on_timed,
+			     (void *) (intptr_t) 1),
+	    SN_OK);
+	/* Nobody listening there at all: the dial waits in the background. */
+	sn_reqc *none;
+	char     url[160];
+	snprintf(url, sizeof(url), "ipc://%s/nobody", dir);
+	assert_int_equal(sn_reqc_open(&none, loop, url, 1024), SN_OK);
+	sn_reqc_close(none);
+	assert_int_equal(
+	    sn_reqc_call(T.c, NULL, 0, 300, on_timed, (void *) (intptr_t) 2),
+	    SN_OK);
+	assert_int_equal(sn_loop_run(loop), 0);
+	/* The delay is not in the latency, but it is in the wait. */
+	uint64_t lat_ms[3]  = { 200, 200, 300 };
+	uint64_t wait_ms[3] = { 200, 300, 300 };
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(T.err[i], SN_ETIMEDOUT);
+		assert_in_range(T.latency_us[i], (lat_ms[i] - 20) * 1000u,
+		    (lat_ms[i] + 500) * 1000u);
+		assert_in_range(
+		    T.elapsed_ms[i], wait_ms[i] - 20, wait_ms[i] + 500);
+	}
+	sn_loop_close(loop);
+	peer_stop(&p);
+}
+
+/* ---- close with calls pending ------------------------------------------- */
+
+typedef struct closing {
+	sn_reqc   *c;
+	uv_timer_t timer;
+	int        calls[64];
+	int        closed;
+} closing;
+
+static closing C;
+
+static void
+on_closed_call(sn_err err, const uint8_t *reply, size_t len,
+    uint64_t latency_us, void *arg)
+{
+	int i = (int) (intptr_t) arg;
+	assert_int_equal(err, SN_ECLOSED);
+	assert_null(reply);
+	assert_int_equal(len, 0);
+	assert_int_equal(latency_us, 0);
+	C.calls[i]++;
+	C.closed++;
+	/* Nothing new starts on a closing client; closing again is a no-op. */
+	assert_int_equal(sn_reqc_call(C.c, "x", 1, 100, on_closed_call, arg),
+	    SN_ECLOSED);
+	sn_reqc_close(C.c);
+}
+
+static void
+on_timer(uv_timer_t *t)
+{
+	assert_int_equal(sn_reqc_inflight(C.c), 64);
+	sn_reqc_close(C.c);
+	assert_int_equal(C.closed, 64); /* all of them, now */
+	uv_close((uv_handle_t *) t, NULL);
+}
+
+static void
+test_close_with_calls_pending(void **state)
+{
+	(void) state;
+	peer p;
+	peer_start(&p, "pending", false);
+	sn_loop *loop;
+	assert_int_equal(sn_loop_open(&loop, 5000), SN_OK);
+	memset(&C, 0, sizeof(C));
+	assert_int_equal(sn_reqc_open(&C.c, loop, p.url, 1024), SN_OK);
+	for (int i = 0; i < 64; i++) {
+		/* Some waiting to be sent, some waiting for a reply. */
+		uint32_t delay = i % 3 == 0 ? 10000 : 0;
+		assert_int_equal(sn_reqc_call_after(C.c, delay, "q", 1, 10000,
+				     on_closed_call, (void *) (intptr_t) i),
+		    SN_OK);
+	}
+	uv_timer_init(sn_loop_uv(loop), &C.timer);
+	uv_timer_start(&C.timer, on_timer, 100, 0);
+	assert_int_equal(sn_loop_run(loop), 0);
+	for (int i = 0; i < 64; i++)
+		assert_int_equal(C.calls[i], 1);
+	sn_loop_close(loop);
+	peer_stop(&p);
+}
+
+static void
+test_bad_arguments(void **state)
+{
+	(void) state;
+	sn_reqc_close(NULL);
+	sn_loop *loop;
+	assert_int_equal(sn_loop_open(&loop, 5000), SN_OK);
+	sn_reqc *c;
+	assert_int_equal(sn_reqc_open(&c, loop, "nonsense", 1024), SN_ENNG);
+	char url[160];
+	snprintf(url, sizeof(url), "ipc://%s/bad", dir);
+	assert_int_equal(sn_reqc_open(&c, loop, url, 1024), SN_OK);
+	assert_int_equal(sn_reqc_call(c, "a", 1, 100, NULL, NULL), SN_EINVAL);
+	assert_int_equal(
+	    sn_reqc_call(c, "a", 1, 0, on_closed_call, NULL), SN_EINVAL);
+	assert_int_equal(sn_reqc_inflight(c), 0);
+	sn_reqc_close(c);
+	assert_int_equal(sn_loop_run(loop), 0);
+	sn_loop_close(loop);
+}
+
+int
+main(void)
+{
+	sn_log_init("reqc_test", SN_LOG_ERROR);
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_many_in_flight),
+		cmocka_unit_test(test_silent_peer_times_out),
+		cmocka_unit_test(test_close_with_calls_pending),
+		cmocka_unit_test(test_bad_arguments),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
