@@ -34,6 +34,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -169,9 +170,12 @@ static int
 call(int port, const char *method, const char *path, const struct staff *s,
     json_t *body, json_t **out)
 {
+	/* Every request its own key: a counter shared by the worker
+	 * threads (the generator's random state is not theirs to share). */
+	static _Atomic unsigned long long keyseq;
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	char  key[64];
-	snprintf(key, sizeof(key), "k%016llx", (unsigned long long) next_rand());
+	snprintf(key, sizeof(key), "d%ld-%llu", (long) getpid(), ++keyseq);
 	char *resp   = NULL;
 	int   status = th_http(NULL, port, method, path, s ? s->token : NULL,
 	      strcmp(method, "GET") == 0 ? NULL : key, text, &resp);
