@@ -8,6 +8,7 @@
  * body and the principal readable until the answer.
  */
 #include "handlers.h"
+#include "sn/assist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -242,51 +243,13 @@ stage_changed(sn_tx *tx, const char *case_id, int from, int to,
 
 /* ---- protobuf to JSON, for the GET of a case --------------------------- */
 
-static const char *
-reg_name(int r)
-{
-	return r == 1 ? "urban" : r == 2 ? "rural" : "";
-}
-
-static const char *
-labour_name(int l)
-{
-	static const char *const n[] = { "", "full", "partial", "none" };
-	return l >= 0 && l < 4 ? n[l] : "";
-}
-
-static const char *
-care_name(int c)
-{
-	static const char *const n[]
-	    = { "", "able", "partially_able", "unable" };
-	return c >= 0 && c < 4 ? n[c] : "";
-}
-
-static const char *
-referral_name(int r)
-{
-	static const char *const n[]
-	    = { "", "medical", "housing", "education", "employment" };
-	return r >= 0 && r < 5 ? n[r] : "";
-}
-
-static int
-referral_parse(const char *s)
-{
-	for (int i = 1; i < 5; i++)
-		if (strcmp(referral_name(i), s) == 0)
-			return i;
-	return 0;
-}
-
 static json_t *
 household_json(const Sn__Assist__V1__Household *h)
 {
 	if (h == NULL)
 		return json_null();
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "registration",
-	    reg_name(h->registration), "district_code", h->district_code,
+	    sn_assist_or(sn_assist_registration_name((int) h->registration), ""), "district_code", h->district_code,
 	    "township_code", h->township_code, "village_code", h->village_code,
 	    "address", h->address, "has_able_supporter",
 	    h->has_able_supporter);
@@ -302,9 +265,9 @@ submitted_json(const Sn__Assist__V1__ApplicationSubmitted *s)
 		    json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:s}", "id_number",
 		        m->id_number, "name", m->name, "relation", m->relation,
 		        "birth_date", m->birth_date, "labour_capacity",
-		        labour_name(m->labour_capacity), "disability_grade",
+		        sn_assist_or(sn_assist_labour_name((int) m->labour_capacity), ""), "disability_grade",
 		        (int) m->disability_grade, "self_care",
-		        care_name(m->self_care)));
+		        sn_assist_or(sn_assist_self_care_name((int) m->self_care), "")));
 	}
 	const Sn__Assist__V1__Income      *in = s->declared_income;
 	const Sn__Assist__V1__Expenditure *ex = s->declared_expenditure;
@@ -567,7 +530,7 @@ computation_json(const approval_policy *p, const approval_household *h,
 	for (int i = 1; i < 5; i++)
 		if (r->referrals & (1u << i))
 			json_array_append_new(
-			    refs, json_string(referral_name(i)));
+			    refs, json_string(sn_assist_referral_name(i)));
 	static const char *const fn[]
 	    = { "financial_assets", "homes", "vehicle", "business_capital" };
 	for (int i = 0; i < 4; i++)
@@ -585,7 +548,7 @@ computation_json(const approval_policy *p, const approval_household *h,
 	return json_pack("{s:s,s:s,s:i,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:s,"
 	                 "s:s,s:I,s:I,s:I,s:o}",
 	    "policy_version", p->version, "registration",
-	    reg_name(h->registration), "members", (int) h->nmembers,
+	    sn_assist_or(sn_assist_registration_name((int) h->registration), ""), "members", (int) h->nmembers,
 	    "has_able_supporter", h->has_able_supporter, "standard_fen",
 	    (json_int_t) r->standard_fen, "gross_income_fen",
 	    (json_int_t) h->gross_income_fen, "income_per_member_fen",
@@ -697,7 +660,7 @@ classify(sn_tx *tx, PGresult *res, const char *case_id, int stage,
 	size_t nref = 0;
 	for (int i = 1; i < 5; i++)
 		if (r.referrals & (1u << i))
-			names[nref++] = (char *) referral_name(i);
+			names[nref++] = (char *) sn_assist_referral_name(i);
 	err = SN_ENOMEM;
 	if ((comp = dump(computation_json(&p, &hh, &r))) == NULL
 	    || (refs = join(names, nref)) == NULL)
@@ -1223,7 +1186,7 @@ do_township(sn_http_req *req, sn_tx *tx, PGresult *res, const char *case_id)
 	Sn__Assist__V1__Referral refs[8];
 	for (size_t i = 0; i < nref; i++)
 		refs[i]
-		    = (Sn__Assist__V1__Referral) referral_parse(refnames[i]);
+		    = (Sn__Assist__V1__Referral) sn_assist_referral_parse(refnames[i]);
 	const char *head_id   = s->members[0]->id_number;
 	const char *head_name = s->members[0]->name;
 	const char *bid       = PQgetvalue(res, 0, 17);

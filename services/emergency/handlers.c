@@ -3,6 +3,7 @@
  * handlers.h.
  */
 #include "handlers.h"
+#include "sn/assist.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -1311,27 +1312,6 @@ on_withdrawn(sn_tx *tx, const sn_event *ev, void *arg)
 	return err;
 }
 
-static const char *
-category_name(Sn__Assist__V1__Category c)
-{
-	switch (c) {
-	case SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN:
-		return "tekun";
-	case SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO:
-		return "dibao";
-	case SN__ASSIST__V1__CATEGORY__CATEGORY_EXPENDITURE:
-		return "expenditure";
-	case SN__ASSIST__V1__CATEGORY__CATEGORY_LOW_INCOME:
-		return "low_income";
-	case SN__ASSIST__V1__CATEGORY__CATEGORY_EMERGENCY:
-		return "emergency";
-	case SN__ASSIST__V1__CATEGORY__CATEGORY_NONE:
-		return "none";
-	default:
-		return NULL;
-	}
-}
-
 static sn_err
 on_decided(sn_tx *tx, const sn_event *ev, void *arg)
 {
@@ -1348,7 +1328,7 @@ on_decided(sn_tx *tx, const sn_event *ev, void *arg)
 		emergency_decision d = { .application_id = m->application_id,
 			.case_id            = nonempty(m->case_id),
 			.approved           = m->approved != 0,
-			.category           = category_name(m->category),
+			.category           = sn_assist_category_name((int) m->category),
 			.monthly_amount_fen = m->monthly_amount_fen,
 			.effective_month    = nonempty(m->effective_month),
 			.decided_by         = nonempty(m->decided_by),

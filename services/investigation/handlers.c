@@ -3,6 +3,7 @@
  * handlers.h.
  */
 #include "handlers.h"
+#include "sn/assist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,70 +35,6 @@
 static investigation *self;
 
 /* ---- small helpers ----------------------------------------------------- */
-
-static const char *
-registration_name(Sn__Assist__V1__Registration r)
-{
-	switch (r) {
-	case SN__ASSIST__V1__REGISTRATION__REGISTRATION_URBAN:
-		return "urban";
-	case SN__ASSIST__V1__REGISTRATION__REGISTRATION_RURAL:
-		return "rural";
-	default:
-		return "unspecified";
-	}
-}
-
-static const char *
-labour_name(Sn__Assist__V1__LabourCapacity l)
-{
-	switch (l) {
-	case SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_FULL:
-		return "full";
-	case SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_PARTIAL:
-		return "partial";
-	case SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_NONE:
-		return "none";
-	default:
-		return "unspecified";
-	}
-}
-
-static const char *
-self_care_name(Sn__Assist__V1__SelfCare s)
-{
-	switch (s) {
-	case SN__ASSIST__V1__SELF_CARE__SELF_CARE_ABLE:
-		return "able";
-	case SN__ASSIST__V1__SELF_CARE__SELF_CARE_PARTIALLY_ABLE:
-		return "partially_able";
-	case SN__ASSIST__V1__SELF_CARE__SELF_CARE_UNABLE:
-		return "unable";
-	default:
-		return "unspecified";
-	}
-}
-
-static const char *
-category_name(Sn__Assist__V1__Category c)
-{
-	switch (c) {
-	case SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN:
-		return "tekun";
-	case SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO:
-		return "dibao";
-	case SN__ASSIST__V1__CATEGORY__CATEGORY_EXPENDITURE:
-		return "expenditure";
-	case SN__ASSIST__V1__CATEGORY__CATEGORY_LOW_INCOME:
-		return "low_income";
-	case SN__ASSIST__V1__CATEGORY__CATEGORY_EMERGENCY:
-		return "emergency";
-	case SN__ASSIST__V1__CATEGORY__CATEGORY_NONE:
-		return "none";
-	default:
-		return NULL;
-	}
-}
 
 static Sn__Assist__V1__Recommendation
 recommendation_proto(investigation_recommendation r)
@@ -171,9 +108,9 @@ household_members(const Sn__Assist__V1__Household *hh,
 		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s}",
 		    "id_number", m->id_number, "name", m->name, "relation",
 		    m->relation, "birth_date", m->birth_date,
-		    "labour_capacity", labour_name(m->labour_capacity),
+		    "labour_capacity", sn_assist_or(sn_assist_labour_name((int) m->labour_capacity), "unspecified"),
 		    "disability_grade", (int) m->disability_grade, "self_care",
-		    self_care_name(m->self_care));
+		    sn_assist_or(sn_assist_self_care_name((int) m->self_care), "unspecified"));
 		if (o == NULL || json_array_append_new(arr, o) != 0) {
 			json_decref(arr);
 			arr = NULL;
@@ -234,7 +171,7 @@ on_submitted(sn_tx *tx, const sn_event *ev, void *arg)
 		              .kind           = "application",
 		              .origin_id      = m->application_id,
 		              .application_id = m->application_id,
-		              .registration = registration_name(hh->registration),
+		              .registration = sn_assist_or(sn_assist_registration_name((int) hh->registration), "unspecified"),
 		              .district_code       = hh->district_code,
 		              .township_code       = hh->township_code,
 		              .village_code        = hh->village_code,
@@ -255,7 +192,7 @@ on_submitted(sn_tx *tx, const sn_event *ev, void *arg)
 		              .housing_fen = out != NULL ? out->housing_fen : 0,
 		              .employment_costs_fen
 		              = out != NULL ? out->employment_costs_fen : 0,
-		              .requested_category = category_name(m->requested_category),
+		              .requested_category = sn_assist_category_name((int) m->requested_category),
 		              .taken_in_by  = m->taken_in_by,
 		              .source_event = event_uuid(ev),
 		              .members_json = members,
@@ -315,7 +252,7 @@ on_review(sn_tx *tx, const sn_event *ev, void *arg)
 		           .origin_id      = m->review_id,
 		           .application_id = m->application_id,
 		           .review_id      = m->review_id,
-		           .registration  = registration_name(hh->registration),
+		           .registration  = sn_assist_or(sn_assist_registration_name((int) hh->registration), "unspecified"),
 		           .district_code = hh->district_code,
 		           .township_code = hh->township_code,
 		           .village_code  = hh->village_code,
