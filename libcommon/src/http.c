@@ -52,6 +52,12 @@ static const char SQL_CLAIM[]
 static const char SQL_STORE[]
     = "UPDATE http_idempotency SET status = $3, body = $4 "
       "WHERE principal = $1 AND key = $2";
+/* Counted in SQL so that the answer is a result of its own, which can
+ * outlive the statement (PQcopyResult) until COMMIT has succeeded. */
+static const char SQL_PURGE[]
+    = "WITH gone AS (DELETE FROM http_idempotency "
+      "WHERE created_at < now() - make_interval(days => $1::int) "
+      "RETURNING 1) SELECT count(*) FROM gone";
 
 struct route {
 	char           *method;
@@ -1683,4 +1689,64 @@ sn_http_set_ready(sn_http *h, sn_http_ready_fn fn, void *arg)
 {
 	h->ready     = fn;
 	h->ready_arg = arg;
+}
+
+/* ---- purge ---------------------------------------------------------- */
+
+/* One purge; freed by purge_done, which always runs (sn_db_tx). */
+struct purge {
+	char           days[16];
+	sn_db_query_fn done;
+	void          *arg;
+	PGresult      *res; /* the count, copied: held until COMMIT */
+};
+
+static void
+purge_counted(sn_tx *tx, PGresult *res, void *arg)
+{
+	struct purge *p = arg;
+
+	p->res = PQcopyResult(res, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+	if (p->res == NULL)
+		sn_tx_rollback(tx, SN_ENOMEM);
+	else
+		sn_tx_commit(tx);
+}
+
+static void
+purge_begin(sn_tx *tx, void *arg)
+{
+	struct purge *p    = arg;
+	const char   *v[1] = { p->days };
+	sn_err err = sn_tx_query(tx, SQL_PURGE, 1, v, purge_counted, p);
+
+	if (err != SN_OK)
+		sn_tx_rollback(tx, err);
+}
+
+static void
+purge_done(sn_err err, void *arg)
+{
+	struct purge *p = arg;
+
+	/* A count is only told once it is committed. */
+	if (err == SN_OK && p->res == NULL)
+		err = SN_EDB;
+	p->done(err, err == SN_OK ? p->res : NULL, p->arg);
+	PQclear(p->res);
+	free(p);
+}
+
+void
+sn_http_purge(sn_db *db, uint32_t days, sn_db_query_fn done, void *arg)
+{
+	struct purge *p = calloc(1, sizeof(*p));
+
+	assert(db != NULL && done != NULL && days >= 1);
+	if (p == NULL)
+		abort(); /* as sn_db_query does */
+	snprintf(p->days, sizeof(p->days), "%" PRIu32, days);
+	p->done = done;
+	p->arg  = arg;
+	sn_db_tx(db, purge_begin, purge_done, p);
 }

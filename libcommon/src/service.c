@@ -30,6 +30,9 @@ struct sn_service {
 	sn_metrics           *metrics;
 	sn_auth              *auth;
 	uv_timer_t            drain_timer;
+	uv_timer_t            purge_timer;
+	uint32_t              idem_days; /* SN_IDEMPOTENCY_DAYS */
+	bool                  purging;   /* a purge is in flight */
 	bool                  stopping;
 	bool                  bus_drained;
 	bool                  closed;
@@ -152,9 +155,38 @@ close_all(sn_service *svc)
 	if (svc->def->teardown != NULL)
 		svc->def->teardown(svc, svc->def->arg);
 	uv_close((uv_handle_t *) &svc->drain_timer, NULL);
+	uv_close((uv_handle_t *) &svc->purge_timer, NULL);
 	sn_http_close(svc->http);
 	sn_bus_close(svc->bus);
 	sn_db_close(svc->db);
+}
+
+static void
+on_purged(sn_err err, PGresult *res, void *arg)
+{
+	sn_service *svc = arg;
+
+	svc->purging = false;
+	if (err != SN_OK)
+		sn_log(SN_LOG_WARN, "idempotency purge failed", "error",
+		    sn_strerror(err), NULL);
+	else
+		sn_log(SN_LOG_DEBUG, "idempotency purge", "deleted",
+		    PQgetvalue(res, 0, 0), NULL);
+}
+
+/* Stored Idempotency-Key answers older than SN_IDEMPOTENCY_DAYS. Skipped
+ * while draining (the drain waits for the pool to be idle) and while the
+ * database is down (a queued transaction would only wait for it). */
+static void
+on_purge_tick(uv_timer_t *t)
+{
+	sn_service *svc = t->data;
+
+	if (svc->stopping || svc->purging || !sn_db_ready(svc->db))
+		return;
+	svc->purging = true;
+	sn_http_purge(svc->db, svc->idem_days, on_purged, svc);
 }
 
 static void
@@ -257,6 +289,7 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	         : sn_config_str("SN_TOKEN_KEY", "");
 	int64_t shutdown_ms = sn_config_int("SN_SHUTDOWN_MS", 10000, 100,
 	    600000);
+	int64_t idem_days = sn_config_int("SN_IDEMPOTENCY_DAYS", 30, 1, 3650);
 
 	sn_bus_config bc = { 0 };
 	bc.heartbeat_ms  = (uint32_t) sn_config_int("SN_BUS_HEARTBEAT_MS",
@@ -287,7 +320,7 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	}
 
 	int         status = 1;
-	sn_service  svc    = { .def = def };
+	sn_service  svc    = { .def = def, .idem_days = (uint32_t) idem_days };
 	if (migrate(def, conninfo, schema, dir[0] ? dir : NULL) != SN_OK) {
 		sn_log(SN_LOG_ERROR, "migrations failed; exiting", NULL);
 		goto out;
@@ -301,6 +334,8 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 		goto out_metrics;
 	uv_timer_init(sn_loop_uv(svc.loop), &svc.drain_timer);
 	svc.drain_timer.data = &svc;
+	uv_timer_init(sn_loop_uv(svc.loop), &svc.purge_timer);
+	svc.purge_timer.data = &svc;
 
 	sn_db_config dc = { .conninfo = conninfo, .schema = schema,
 		.pool = (int) pool, .name = def->name };
@@ -323,6 +358,10 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 		goto out_bus;
 	}
 	sn_loop_on_stop(svc.loop, on_stop, &svc);
+	/* A minute after start, then hourly; never what keeps the loop up. */
+	uv_timer_start(&svc.purge_timer, on_purge_tick, 60 * 1000,
+	    3600 * 1000);
+	uv_unref((uv_handle_t *) &svc.purge_timer);
 	char portbuf[8];
 	snprintf(portbuf, sizeof(portbuf), "%u", sn_http_port(svc.http));
 	sn_log(SN_LOG_INFO, "started", "http_port", portbuf, "schema", schema,
@@ -343,6 +382,7 @@ out_http:
 out_db:
 	sn_db_close(svc.db);
 	uv_close((uv_handle_t *) &svc.drain_timer, NULL);
+	uv_close((uv_handle_t *) &svc.purge_timer, NULL);
 out_loop:
 	sn_loop_close(svc.loop);
 out_metrics:

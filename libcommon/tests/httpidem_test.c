@@ -20,6 +20,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sn/auth.h"
@@ -37,6 +38,7 @@ struct server {
 	sn_http   *http;
 	sn_auth   *auth;
 	uv_async_t stop;
+	uv_async_t purge; /* runs sn_http_purge on the loop */
 	pthread_t  thread;
 	uint16_t   port;
 	char       schema[64];
@@ -45,6 +47,18 @@ struct server {
 };
 
 static struct server srv;
+
+/* One sn_http_purge asked for by the test thread and answered on the
+ * loop: days in, err and deleted out, done under the mutex. */
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t  cv;
+	uint32_t        days;
+	bool            done;
+	sn_err          err;
+	long            deleted;
+} purge = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, false,
+	SN_OK, -1 };
 
 /* Handler calls that reached sn_http_tx, and the end callbacks run: one
  * end for each, however the transaction ended. */
@@ -125,10 +139,35 @@ on_grant(sn_http_req *req, void *arg)
 }
 
 static void
+purged(sn_err err, PGresult *res, void *arg)
+{
+	(void) arg;
+	pthread_mutex_lock(&purge.mu);
+	purge.err     = err;
+	purge.deleted = res != NULL ? (long) sn_db_i64(res, 0, 0) : -1;
+	purge.done    = true;
+	pthread_cond_signal(&purge.cv);
+	pthread_mutex_unlock(&purge.mu);
+}
+
+static void
+on_purge(uv_async_t *a)
+{
+	uint32_t days;
+
+	(void) a;
+	pthread_mutex_lock(&purge.mu);
+	days = purge.days;
+	pthread_mutex_unlock(&purge.mu);
+	sn_http_purge(srv.db, days, purged, NULL);
+}
+
+static void
 on_stop(uv_async_t *a)
 {
 	sn_http_close(srv.http);
 	sn_db_close(srv.db);
+	uv_close((uv_handle_t *) &srv.purge, NULL);
 	uv_close((uv_handle_t *) a, NULL);
 }
 
@@ -211,6 +250,7 @@ setup(void **state)
 	    != SN_OK)
 		return -1;
 	uv_async_init(sn_loop_uv(srv.loop), &srv.stop, on_stop);
+	uv_async_init(sn_loop_uv(srv.loop), &srv.purge, on_purge);
 	if (pthread_create(&srv.thread, NULL, loop_main, NULL) != 0)
 		return -1;
 	srv.up = true;
@@ -349,6 +389,46 @@ count_effects(const char *key)
 	       NULL, 0);
 	long        n;
 
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	n = atol(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return n;
+}
+
+/* Runs sn_http_purge(db, days) on the loop; its deleted count. */
+static long
+run_purge(uint32_t days)
+{
+	struct timespec until;
+
+	pthread_mutex_lock(&purge.mu);
+	purge.days = days;
+	purge.done = false;
+	pthread_mutex_unlock(&purge.mu);
+	uv_async_send(&srv.purge);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 30;
+	pthread_mutex_lock(&purge.mu);
+	while (!purge.done)
+		if (pthread_cond_timedwait(&purge.cv, &purge.mu, &until) != 0)
+			break;
+	pthread_mutex_unlock(&purge.mu);
+	assert_true(purge.done);
+	assert_int_equal(purge.err, SN_OK);
+	return purge.deleted;
+}
+
+/* The test's own connection: rows of http_idempotency matching where. */
+static long
+count_idem(const char *where)
+{
+	char      sql[256];
+	PGresult *res;
+	long      n;
+
+	snprintf(sql, sizeof(sql),
+	    "SELECT count(*) FROM http_idempotency WHERE %s", where);
+	res = PQexec(srv.pg, sql);
 	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
 	n = atol(PQgetvalue(res, 0, 0));
 	PQclear(res);
@@ -500,6 +580,56 @@ test_concurrent(void **state)
 	assert_int_equal(tx_ends, tx_calls);
 }
 
+static void
+test_purge(void **state)
+{
+	struct resp a, b;
+	long        total;
+
+	(void) state;
+	NEED_DB();
+	grant("li", "k-old-1", "{\"amount\":1,\"ref\":\"r-old-1\"}", &a);
+	assert_int_equal(a.status, 201);
+	grant("wang", "k-old-2", "{\"amount\":2,\"ref\":\"r-old-2\"}", &a);
+	assert_int_equal(a.status, 201);
+	grant("li", "k-29", "{\"amount\":3,\"ref\":\"r-29\"}", &a);
+	assert_int_equal(a.status, 201);
+	grant("li", "k-fresh", "{\"amount\":4,\"ref\":\"r-fresh\"}", &a);
+	assert_int_equal(a.status, 201);
+	/* Past the 30 days: two answered keys and a claim never answered;
+	 * one inside them (29 days) and every other row are kept. */
+	assert_true(exec_ok("UPDATE http_idempotency"
+	    " SET created_at = now() - interval '40 days'"
+	    " WHERE key IN ('k-old-1', 'k-old-2')"));
+	assert_true(exec_ok("INSERT INTO http_idempotency"
+	    " (principal, key, method, route, request_hash, created_at)"
+	    " VALUES ('li', 'k-old-claim', 'POST', '/grants', 'x',"
+	    " now() - interval '40 days')"));
+	assert_true(exec_ok("UPDATE http_idempotency"
+	    " SET created_at = now() - interval '29 days'"
+	    " WHERE key = 'k-29'"));
+	assert_int_equal(count_idem("key LIKE 'k-old-%'"), 3);
+	total = count_idem("true");
+
+	assert_int_equal(run_purge(30), 3);
+	assert_int_equal(count_idem("key LIKE 'k-old-%'"), 0);
+	assert_int_equal(count_idem("true"), total - 3);
+	assert_int_equal(count_idem("key = 'k-29'"), 1);
+	assert_int_equal(run_purge(30), 0);
+
+	/* A kept key still replays its answer... */
+	grant("li", "k-fresh", "{\"amount\":4,\"ref\":\"r-fresh\"}", &b);
+	assert_int_equal(b.status, 201);
+	assert_true(b.replay);
+	assert_string_equal(a.body, b.body);
+	assert_int_equal(count_effects("k-fresh"), 1);
+	/* ...and a purged one is free again: the handler runs anew. */
+	grant("li", "k-old-1", "{\"amount\":1,\"ref\":\"r-old-1b\"}", &b);
+	assert_int_equal(b.status, 201);
+	assert_false(b.replay);
+	assert_int_equal(count_effects("k-old-1"), 2);
+}
+
 int
 main(void)
 {
@@ -511,6 +641,7 @@ main(void)
 		cmocka_unit_test(test_statement_fails),
 		cmocka_unit_test(test_scoped_by_principal),
 		cmocka_unit_test(test_concurrent),
+		cmocka_unit_test(test_purge),
 	};
 
 	sn_log_init("httpidem_test", SN_LOG_ERROR);

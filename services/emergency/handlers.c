@@ -31,7 +31,6 @@
 #define CHAIN_READERS "emergency_officer,district_officer,district_admin"
 #define LIST_LIMIT_DEFAULT 200
 #define LIST_LIMIT_MAX 1000
-#define PURGE_EVERY_MS (3600u * 1000u)
 
 /*
  * The one instance of this process (sn_service_main runs one service per
@@ -1396,16 +1395,6 @@ on_status_counts(sn_err err, PGresult *res, void *arg)
 }
 
 static void
-on_purged(sn_err err, PGresult *res, void *arg)
-{
-	(void) res;
-	(void) arg;
-	if (err != SN_OK)
-		sn_log(SN_LOG_WARN, "idempotency purge failed", "error",
-		    sn_strerror(err), NULL);
-}
-
-static void
 on_tick(uv_timer_t *t)
 {
 	emergency *em = t->data;
@@ -1416,12 +1405,6 @@ on_tick(uv_timer_t *t)
 		em->refreshing = 2;
 		emergency_store_balances(db, on_balances, em);
 		emergency_store_status_counts(db, on_status_counts, em);
-	}
-	uint64_t now = sn_now_ms();
-	if (now - em->last_purge_ms >= PURGE_EVERY_MS) {
-		em->last_purge_ms = now;
-		emergency_store_purge_idempotency(
-		    db, em->cfg.idempotency_days, on_purged, em);
 	}
 }
 
@@ -1522,9 +1505,8 @@ emergency_init(emergency *em, sn_service *svc, const emergency_config *cfg)
 
 	if (uv_timer_init(sn_loop_uv(sn_service_loop(svc)), &em->timer) != 0)
 		return SN_EUV;
-	em->timer.data    = em;
-	em->timer_open    = true;
-	em->last_purge_ms = sn_now_ms() - PURGE_EVERY_MS + 60u * 1000u;
+	em->timer.data = em;
+	em->timer_open = true;
 	uv_timer_start(&em->timer, on_tick, 0, em->cfg.metrics_ms);
 	return SN_OK;
 }

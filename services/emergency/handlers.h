@@ -106,10 +106,9 @@
 
 /* Settings, read by main.c (SN_EMERGENCY_*). */
 typedef struct emergency_config {
-	int64_t  grant_limit_fen;  /* per-grant limit of every fund */
-	int      utc_offset_min;   /* the district's time: months, years */
-	uint32_t metrics_ms;       /* gauge refresh period */
-	int      idempotency_days; /* stored answers kept this long */
+	int64_t  grant_limit_fen; /* per-grant limit of every fund */
+	int      utc_offset_min;  /* the district's time: months, years */
+	uint32_t metrics_ms;      /* gauge refresh period */
 } emergency_config;
 
 #define EMERGENCY_MAX_FUND_GAUGES 1024
@@ -149,7 +148,6 @@ typedef struct emergency {
 	uv_timer_t       timer;
 	bool             timer_open;
 	int              refreshing; /* reads in flight */
-	uint64_t         last_purge_ms;
 	struct {
 		char      code[16];
 		sn_gauge *gauge;

@@ -17,9 +17,6 @@
  *   SN_EMERGENCY_METRICS_MS         how often the balance and status
  *                                   gauges are read from the database
  *                                   (default 5000; 100..600000)
- *   SN_EMERGENCY_IDEMPOTENCY_DAYS   how long stored answers to idempotent
- *                                   requests are kept (default 30;
- *                                   1..3650)
  */
 #include "handlers.h"
 #include "rules.h"
@@ -61,7 +58,5 @@ main(int argc, char **argv)
 	    = (int) sn_config_int("SN_EMERGENCY_UTC_OFFSET_MIN", 480, -720, 840);
 	cfg.metrics_ms = (uint32_t) sn_config_int(
 	    "SN_EMERGENCY_METRICS_MS", 5000, 100, 600000);
-	cfg.idempotency_days = (int) sn_config_int(
-	    "SN_EMERGENCY_IDEMPOTENCY_DAYS", 30, 1, 3650);
 	return sn_service_main(argc, argv, &def);
 }

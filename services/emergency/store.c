@@ -295,10 +295,6 @@ static const char SQL_BALANCES[]
 static const char SQL_STATUS_COUNTS[]
     = "SELECT status, count(*) FROM grants GROUP BY status";
 
-static const char SQL_PURGE_IDEMPOTENCY[]
-    = "DELETE FROM http_idempotency"
-      " WHERE created_at < now() - make_interval(days => $1::int)";
-
 sn_err
 emergency_store_allocate(sn_tx *tx, const char *township, int64_t amount,
     const char *note, const char *actor, sn_query_fn cb, void *arg)
@@ -542,14 +538,4 @@ void
 emergency_store_status_counts(sn_db *db, sn_db_query_fn done, void *arg)
 {
 	sn_db_query(db, SQL_STATUS_COUNTS, 0, NULL, done, arg);
-}
-
-void
-emergency_store_purge_idempotency(
-    sn_db *db, int days, sn_db_query_fn done, void *arg)
-{
-	char        d[16];
-	const char *v[1] = { d };
-	snprintf(d, sizeof(d), "%d", days);
-	sn_db_query(db, SQL_PURGE_IDEMPOTENCY, 1, v, done, arg);
 }

@@ -202,8 +202,4 @@ void emergency_store_balances(sn_db *db, sn_db_query_fn done, void *arg);
 /* Grants per status. done: rows (status, count). */
 void emergency_store_status_counts(sn_db *db, sn_db_query_fn done, void *arg);
 
-/* Deletes stored idempotent answers older than days. */
-void emergency_store_purge_idempotency(
-    sn_db *db, int days, sn_db_query_fn done, void *arg);
-
 #endif /* EMERGENCY_STORE_H */

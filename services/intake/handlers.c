@@ -784,31 +784,6 @@ on_referral(sn_tx *tx, const sn_event *ev, void *arg)
 	return err;
 }
 
-/* ---- idempotency purge ---------------------------------------------- */
-
-static void
-purge_done(sn_err err, PGresult *res, void *arg)
-{
-	(void) arg;
-	if (err != SN_OK || res == NULL)
-		sn_log(SN_LOG_WARN, "idempotency purge failed", "error",
-		    sn_strerror(err), NULL);
-	else
-		sn_log(SN_LOG_DEBUG, "idempotency purge", "deleted",
-		    PQcmdTuples(res), NULL);
-}
-
-static void
-on_purge(uv_timer_t *t)
-{
-	intake_handlers *h = t->data;
-	char             days[16];
-	if (sn_loop_stopping(sn_service_loop(h->svc)))
-		return;
-	snprintf(days, sizeof(days), "%d", h->idempotency_days);
-	intake_store_purge(sn_service_db(h->svc), days, purge_done, h);
-}
-
 /* ---- wiring --------------------------------------------------------- */
 
 sn_err
@@ -838,23 +813,5 @@ intake_handlers_setup(sn_service *svc, void *arg)
 	    (err = sn_bus_on(bus, "emergency", "referral.created",
 	         on_referral, h)) != SN_OK)
 		return err;
-	if (uv_timer_init(sn_loop_uv(sn_service_loop(svc)), &h->purge) != 0)
-		return SN_EUV;
-	h->purge.data  = h;
-	h->purge_open  = true;
-	/* Hourly; the first pass a minute after start. */
-	uv_timer_start(&h->purge, on_purge, 60 * 1000, 3600 * 1000);
-	uv_unref((uv_handle_t *) &h->purge);
 	return SN_OK;
-}
-
-void
-intake_handlers_teardown(sn_service *svc, void *arg)
-{
-	intake_handlers *h = arg;
-	(void) svc;
-	if (h->purge_open) {
-		uv_close((uv_handle_t *) &h->purge, NULL);
-		h->purge_open = false;
-	}
 }

@@ -82,9 +82,6 @@
 #ifndef INTAKE_HANDLERS_H
 #define INTAKE_HANDLERS_H
 
-#include <stdbool.h>
-#include <uv.h>
-
 #include "sn/service.h"
 
 /* Roles allowed to read an application. */
@@ -97,18 +94,12 @@
  * arg. main sets the settings; the rest is private to handlers.c.
  */
 typedef struct intake_handlers {
-	int deadline_days;    /* SN_CASE_DEADLINE_DAYS: accepted + this */
-	int idempotency_days; /* SN_INTAKE_IDEMPOTENCY_DAYS: purge after */
+	int deadline_days; /* SN_CASE_DEADLINE_DAYS: accepted + this */
 	/* private */
 	sn_service *svc;
-	uv_timer_t  purge;
-	bool        purge_open;
 } intake_handlers;
 
-/* sn_service_def.setup: routes, event handlers, the purge timer. */
+/* sn_service_def.setup: routes and event handlers. */
 sn_err intake_handlers_setup(sn_service *svc, void *arg);
-
-/* sn_service_def.teardown: closes the purge timer. */
-void intake_handlers_teardown(sn_service *svc, void *arg);
 
 #endif /* INTAKE_HANDLERS_H */

@@ -5,8 +5,6 @@
  * Settings of its own (besides sn/service.h's):
  *   SN_CASE_DEADLINE_DAYS      days from acceptance to the confirmation
  *                              deadline, 1-365 (default 15)
- *   SN_INTAKE_IDEMPOTENCY_DAYS days a stored idempotent answer is kept,
- *                              1-3650 (default 30)
  * It publishes as "intake" (SN_INTAKE_PUB_URL, SN_INTAKE_REPLAY_URL) and
  * follows "approval" (SN_APPROVAL_PUB_URL, SN_APPROVAL_REPLAY_URL) and
  * "emergency" (SN_EMERGENCY_PUB_URL, SN_EMERGENCY_REPLAY_URL: its
@@ -25,11 +23,8 @@ main(int argc, char **argv)
 
 	h.deadline_days = (int) sn_config_int("SN_CASE_DEADLINE_DAYS", 15, 1,
 	    365);
-	h.idempotency_days = (int) sn_config_int("SN_INTAKE_IDEMPOTENCY_DAYS",
-	    30, 1, 3650);
 	const sn_service_def def = { .name = "intake", .publishes = true,
 		.needs_auth = true, .follows = follows,
-		.setup = intake_handlers_setup,
-		.teardown = intake_handlers_teardown, .arg = &h };
+		.setup = intake_handlers_setup, .arg = &h };
 	return sn_service_main(argc, argv, &def);
 }

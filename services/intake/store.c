@@ -371,14 +371,3 @@ intake_store_drafts(sn_db *db, const char *township, const char *limit,
 	    " ORDER BY a.created_at, a.id LIMIT $2::integer + 1",
 	    2, v, done, arg);
 }
-
-void
-intake_store_purge(sn_db *db, const char *days, sn_db_query_fn done,
-    void *arg)
-{
-	const char *v[1] = { days };
-	sn_db_query(db,
-	    "DELETE FROM http_idempotency"
-	    " WHERE created_at < now() - make_interval(days => $1::int)",
-	    1, v, done, arg);
-}

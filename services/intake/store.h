@@ -126,8 +126,4 @@ void intake_store_get(sn_db *db, const char *id, sn_db_query_fn done,
 void intake_store_drafts(sn_db *db, const char *township, const char *limit,
     sn_db_query_fn done, void *arg);
 
-/* Deletes stored idempotent answers older than days. */
-void intake_store_purge(sn_db *db, const char *days, sn_db_query_fn done,
-    void *arg);
-
 #endif /* INTAKE_STORE_H */

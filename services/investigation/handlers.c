@@ -22,7 +22,6 @@
 #define ROLE "investigator"
 #define LIST_LIMIT_DEFAULT 200
 #define LIST_LIMIT_MAX 1000
-#define PURGE_EVERY_MS (3600u * 1000u)
 
 /*
  * The one instance of this process (sn_service_main runs one service per
@@ -842,16 +841,6 @@ on_counts(sn_err err, PGresult *res, void *arg)
 }
 
 static void
-on_purged(sn_err err, PGresult *res, void *arg)
-{
-	(void) res;
-	(void) arg;
-	if (err != SN_OK)
-		sn_log(SN_LOG_WARN, "idempotency purge failed", "error",
-		    sn_strerror(err), NULL);
-}
-
-static void
 on_tick(uv_timer_t *t)
 {
 	investigation *inv = t->data;
@@ -861,12 +850,6 @@ on_tick(uv_timer_t *t)
 	if (!inv->refreshing) {
 		inv->refreshing = true;
 		investigation_store_open_counts(db, on_counts, inv);
-	}
-	uint64_t now = sn_now_ms();
-	if (now - inv->last_purge_ms >= PURGE_EVERY_MS) {
-		inv->last_purge_ms = now;
-		investigation_store_purge_idempotency(
-		    db, inv->cfg.idempotency_days, on_purged, inv);
 	}
 }
 
@@ -919,9 +902,8 @@ investigation_init(
 		return err;
 
 	uv_timer_init(sn_loop_uv(sn_service_loop(svc)), &inv->timer);
-	inv->timer.data    = inv;
-	inv->timer_open    = true;
-	inv->last_purge_ms = sn_now_ms() - PURGE_EVERY_MS;
+	inv->timer.data = inv;
+	inv->timer_open = true;
 	uv_timer_start(&inv->timer, on_tick, 0, inv->cfg.metrics_ms);
 	return SN_OK;
 }

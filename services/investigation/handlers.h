@@ -49,9 +49,8 @@
 
 /* Settings, read by main.c (SN_INVESTIGATION_*). */
 typedef struct investigation_config {
-	int      utc_offset_min;   /* the district's time: "today" and dates */
-	uint32_t metrics_ms;       /* open-task gauge refresh period */
-	int      idempotency_days; /* stored answers kept this long */
+	int      utc_offset_min; /* the district's time: "today" and dates */
+	uint32_t metrics_ms;     /* open-task gauge refresh period */
 } investigation_config;
 
 #define INVESTIGATION_MAX_TOWNSHIPS 1024
@@ -68,7 +67,6 @@ typedef struct investigation {
 	uv_timer_t           timer;
 	bool                 timer_open;
 	bool                 refreshing;
-	uint64_t             last_purge_ms;
 	struct {
 		char      code[16];
 		sn_gauge *gauge;

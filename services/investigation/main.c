@@ -12,9 +12,6 @@
  *   SN_INVESTIGATION_METRICS_MS      how often the open-task gauge is
  *                                    read from the database (default
  *                                    5000; 100..600000)
- *   SN_INVESTIGATION_IDEMPOTENCY_DAYS how long stored answers to
- *                                    idempotent requests are kept
- *                                    (default 7; 1..3650)
  */
 #include "handlers.h"
 #include "sn/config.h"
@@ -52,7 +49,5 @@ main(int argc, char **argv)
 	    "SN_INVESTIGATION_UTC_OFFSET_MIN", 480, -720, 840);
 	cfg.metrics_ms = (uint32_t) sn_config_int(
 	    "SN_INVESTIGATION_METRICS_MS", 5000, 100, 600000);
-	cfg.idempotency_days = (int) sn_config_int(
-	    "SN_INVESTIGATION_IDEMPOTENCY_DAYS", 7, 1, 3650);
 	return sn_service_main(argc, argv, &def);
 }

@@ -83,10 +83,6 @@ static const char SQL_OPEN_COUNTS[]
     = "SELECT township_code, count(*) FROM task WHERE status = 'open'"
       " GROUP BY township_code";
 
-static const char SQL_PURGE_IDEMPOTENCY[]
-    = "DELETE FROM http_idempotency"
-      " WHERE created_at < now() - make_interval(days => $1::int)";
-
 sn_err
 investigation_store_open_task(sn_tx *tx, const investigation_new_task *t)
 {
@@ -214,14 +210,4 @@ void
 investigation_store_open_counts(sn_db *db, sn_db_query_fn done, void *arg)
 {
 	sn_db_query(db, SQL_OPEN_COUNTS, 0, NULL, done, arg);
-}
-
-void
-investigation_store_purge_idempotency(
-    sn_db *db, int days, sn_db_query_fn done, void *arg)
-{
-	char        d[16];
-	const char *v[1] = { d };
-	snprintf(d, sizeof(d), "%d", days);
-	sn_db_query(db, SQL_PURGE_IDEMPOTENCY, 1, v, done, arg);
 }

@@ -132,8 +132,4 @@ void investigation_store_list(sn_db *db, bool by_village, const char *code,
 void investigation_store_open_counts(
     sn_db *db, sn_db_query_fn done, void *arg);
 
-/* Deletes stored idempotent answers older than days. */
-void investigation_store_purge_idempotency(
-    sn_db *db, int days, sn_db_query_fn done, void *arg);
-
 #endif /* INVESTIGATION_STORE_H */

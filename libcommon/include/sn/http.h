@@ -61,8 +61,9 @@
  *     transaction and sends it only once COMMIT has succeeded.
  * Answers sent with sn_http_reply_* (validation errors before any
  * transaction) are not stored: they changed nothing, and a corrected
- * retry with the same key goes through. Rows are never deleted here; a
- * service purges old ones (created_at) on its own schedule.
+ * retry with the same key goes through. Rows are deleted only by
+ * sn_http_purge, by age (created_at); sn_service_main runs it hourly for
+ * every service (SN_IDEMPOTENCY_DAYS, sn/service.h).
  *
  * Built-in public routes: GET /healthz (200 {"status":"ok"} while the loop
  * runs), GET /readyz (200 {"status":"ready"}, or 503 "not_ready" when the
@@ -243,6 +244,24 @@ void sn_http_tx_fail(sn_http_req *req, sn_tx *tx, unsigned status,
  */
 void sn_http_tx_fail_json(sn_http_req *req, sn_tx *tx, unsigned status,
     json_t *body);
+
+/*
+ * Deletes the rows of http_idempotency (in db's schema) created more than
+ * days days ago, answered or not, in one transaction on a pooled
+ * connection. A key purged is free again: a repeat of its request after
+ * that runs the handler anew, so days must exceed the time clients keep
+ * retrying. days >= 1; db is borrowed and must stay open until done has
+ * run (sn_db_close runs it).
+ *
+ * done runs exactly once, on the loop thread, never from inside this
+ * call, and only when the outcome is known: SN_OK once COMMIT has
+ * succeeded, with a result of one row and one column, the number of rows
+ * deleted (text; sn_db_i64), borrowed during done only; or an error with
+ * a NULL result: SN_ECLOSED if the pool closed first, SN_ENOMEM, or
+ * SN_EDB (logged by sn/db.h; rolled back, or of unknown outcome if the
+ * connection was lost during COMMIT).
+ */
+void sn_http_purge(sn_db *db, uint32_t days, sn_db_query_fn done, void *arg);
 
 /* The migrations creating http_idempotency, for sn_db_migrate. */
 extern const sn_migration sn_http_migrations[];

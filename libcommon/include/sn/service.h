@@ -15,7 +15,9 @@
  * from SN_SCHEMA_DIR), opens the loop, the pool, the metrics, the token
  * check, the HTTP server with /healthz, /readyz and /metrics, and the
  * bus (publishing if def says so, following def->follows), calls setup to
- * add routes and handlers, and runs until SIGTERM or SIGINT. Then it
+ * add routes and handlers, and runs until SIGTERM or SIGINT, purging the
+ * stored Idempotency-Key answers older than SN_IDEMPOTENCY_DAYS
+ * (sn_http_purge) a minute after start and then hourly. Then it
  * drains: /readyz answers 503, the bus stops applying and flushes the
  * outbox relay, requests and transactions in flight finish, and every
  * handle is closed; the exit status is 0 (the hard deadline,
@@ -32,6 +34,8 @@
  *   SN_HTTP_ADDR         address to bind (default 127.0.0.1)
  *   SN_HTTP_PORT         port, 0 picks one (required)
  *   SN_HTTP_MAX_BODY     largest request body in bytes (default 1048576)
+ *   SN_IDEMPOTENCY_DAYS  days a stored idempotent answer is kept, 1-3650
+ *                        (default 30); older ones are purged hourly
  *   SN_TOKEN_KEY         HS256 key for bearer tokens, >= 32 bytes
  *                        (required when def->needs_auth)
  *   SN_<NAME>_PUB_URL    where publisher NAME's PUB socket is (listened on
