@@ -372,6 +372,10 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	sn_metrics_free(svc.metrics);
 	sn_auth_close(svc.auth);
 	free(schema_default);
+	/* Sockets close asynchronously in NNG: messages still queued to a
+	 * subscriber are freed by its reaper. Wait for it, so that nothing
+	 * is left behind (and LeakSanitizer has nothing to say). */
+	nng_fini();
 	sn_log(SN_LOG_INFO, "stopped", NULL);
 	return 0;
 
