@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <libpq-fe.h>
+#include <protobuf-c/protobuf-c.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -537,4 +538,41 @@ th_main(th *t, int argc, char **argv, const th_scenario *list, size_t n,
 		fprintf(stderr, "%s%s", i ? " | " : " ", list[i].name);
 	fputc('\n', stderr);
 	return 2;
+}
+
+void
+th_stop(th *t, th_proc *p)
+{
+	th_kill(t, p, SIGTERM);
+	int st = th_wait_exit(t, p, 15000);
+	TH_CHECK(t, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "%s did not exit 0 on SIGTERM", p->name);
+}
+
+char *
+th_hex(const void *m)
+{
+	const ProtobufCMessage *msg = m;
+	size_t   n = protobuf_c_message_get_packed_size(msg);
+	uint8_t *b = malloc(n + 1);
+	char    *h = malloc(2 * n + 1);
+	if (b == NULL || h == NULL)
+		abort();
+	protobuf_c_message_pack(msg, b);
+	for (size_t i = 0; i < n; i++)
+		snprintf(h + 2 * i, 3, "%02x", b[i]);
+	h[2 * n] = '\0';
+	free(b);
+	return h;
+}
+
+void
+th_inject_line(char *buf, size_t cap, const char *topic, const char *subject,
+    const char *actor, const void *m)
+{
+	char  *h   = th_hex(m);
+	size_t len = strlen(buf);
+	snprintf(buf + len, cap - len, "%s %s %s %s\n", topic, subject, actor,
+	    h[0] != '\0' ? h : "-");
+	free(h);
 }

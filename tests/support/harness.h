@@ -13,6 +13,7 @@
 #define SN_TEST_HARNESS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -82,6 +83,20 @@ int th_http(th *t, int port, const char *method, const char *path,
 
 /* Polls GET /readyz on port until it answers 200; false after ms. */
 bool th_wait_ready(th *t, int port, int ms);
+
+/* SIGTERM to p, which must drain and exit 0 within 15 s (fails else). */
+void th_stop(th *t, th_proc *p);
+
+/* The packed protobuf m in lower-case hex, malloc'd ("" when empty). */
+char *th_hex(const void *m);
+
+/*
+ * Appends to buf (cap bytes, NUL-terminated) one line of sn-inject's
+ * event file for m: "TOPIC SUBJECT ACTOR HEX\n" ("-" for an empty
+ * payload). m is a ProtobufCMessage.
+ */
+void th_inject_line(char *buf, size_t cap, const char *topic,
+    const char *subject, const char *actor, const void *m);
 
 /* Sends sig; with SIGKILL also reaps it. */
 void th_kill(th *t, th_proc *p, int sig);

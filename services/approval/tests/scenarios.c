@@ -95,27 +95,13 @@ idnum(char out[19], const char *region, const char *birth, int seq)
 	snprintf(out, 19, "%s%c", first, sn_idnum_check_char(first));
 }
 
-static char *
-hex(const ProtobufCMessage *m)
-{
-	size_t   n = protobuf_c_message_get_packed_size(m);
-	uint8_t *b = malloc(n + 1);
-	protobuf_c_message_pack(m, b);
-	char *h = malloc(2 * n + 1);
-	for (size_t i = 0; i < n; i++)
-		snprintf(h + 2 * i, 3, "%02x", b[i]);
-	h[2 * n] = '\0';
-	free(b);
-	return h;
-}
-
 /* Posts one event to publisher pub (0 intake, 1 verification, 2
  * investigation). */
 static void
 publish(
     int pub, const char *type, const char *subject, const ProtobufCMessage *m)
 {
-	char *h    = hex(m);
+	char *h    = th_hex(m);
 	char *body = malloc(strlen(h) + 512);
 	sprintf(body,
 	    "{\"type\":\"%s\",\"subject\":\"%s\",\"actor\":\"tester\","

@@ -170,18 +170,6 @@ done(void)
 	free(officer);
 }
 
-static char *
-hex(const uint8_t *b, size_t n)
-{
-	char *h = malloc(2 * n + 1);
-	if (h == NULL)
-		th_fail(&T, "out of memory");
-	for (size_t i = 0; i < n; i++)
-		snprintf(h + 2 * i, 3, "%02x", b[i]);
-	h[2 * n] = '\0';
-	return h;
-}
-
 /* Starts sn-inject as publisher with one harmless event, so that its
  * schema, outbox and relay exist; returns the process. */
 static th_proc *
@@ -272,13 +260,9 @@ inject_payees(int n)
 			m.from_month         = "2026-01";
 			m.approved_by        = by;
 			m.household          = &h;
-			size_t   len = protobuf_c_message_get_packed_size(&m.base);
-			uint8_t *b   = malloc(len);
-			protobuf_c_message_pack(&m.base, b);
 			topics[k]   = strdup("beneficiary.changed");
 			subjects[k] = strdup(app);
-			hexes[k]    = hex(b, len);
-			free(b);
+			hexes[k]    = th_hex(&m.base);
 		}
 		outbox_put("approval", topics, subjects, hexes, k);
 		for (int i = 0; i < k; i++) {
@@ -417,11 +401,7 @@ emergency_paid(void)
 	m.amount_fen    = 120000;
 	m.payee         = &pa;
 	m.granted_at    = "2026-03-04T05:06:07Z";
-	size_t   len = protobuf_c_message_get_packed_size(&m.base);
-	uint8_t *b   = malloc(len);
-	protobuf_c_message_pack(&m.base, b);
-	char *h = hex(b, len);
-	free(b);
+	char *h = th_hex(&m.base);
 	char *topics[2] = { "emergency.granted", "emergency.granted" };
 	char *subj[2]   = { m.grant_id, m.grant_id };
 	char *hexes[2]  = { h, h }; /* a repeat: paid once */

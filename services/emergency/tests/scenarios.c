@@ -350,40 +350,12 @@ last_reserve(void)
 	return m;
 }
 
-static void
-stop(th_proc *p)
-{
-	th_kill(&T, p, SIGTERM);
-	int st = th_wait_exit(&T, p, 15000);
-	TH_CHECK(&T, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	    "%s did not exit 0 on SIGTERM", p->name);
-}
-
-static char *
-hex(const uint8_t *b, size_t n)
-{
-	char *s = malloc(2 * n + 2);
-	for (size_t i = 0; i < n; i++)
-		snprintf(s + 2 * i, 3, "%02x", b[i]);
-	if (n == 0)
-		strcpy(s, "-");
-	return s;
-}
-
 /* Appends one sn-inject line for msg to buf. */
 static void
 line_of(char *buf, size_t cap, const char *topic, const char *subject,
     const ProtobufCMessage *msg)
 {
-	size_t   n = protobuf_c_message_get_packed_size(msg);
-	uint8_t *b = malloc(n + 1);
-	protobuf_c_message_pack(msg, b);
-	char  *h   = hex(b, n);
-	size_t len = strlen(buf);
-	snprintf(buf + len, cap - len, "%s %s test-actor %s\n", topic, subject,
-	    h);
-	free(h);
-	free(b);
+	th_inject_line(buf, cap, topic, subject, "test-actor", msg);
 }
 
 /*
@@ -418,7 +390,7 @@ inject(const char *publisher, const char *lines)
 	        " WHERE publisher = '%s'",
 	        schema, publisher))
 		th_fail(&T, "emergency did not apply %s's events", publisher);
-	stop(proc);
+	th_stop(&T, proc);
 }
 
 static void

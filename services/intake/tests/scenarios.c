@@ -320,38 +320,13 @@ inject(const char *lines)
 	return inject_as("approval", lines);
 }
 
-static void
-stop(th_proc *p)
-{
-	th_kill(&T, p, SIGTERM);
-	int st = th_wait_exit(&T, p, 15000);
-	TH_CHECK(&T, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	    "%s did not exit 0 on SIGTERM", p->name);
-}
-
-static char *
-hex(const uint8_t *b, size_t n)
-{
-	char *s = malloc(2 * n + 2);
-	for (size_t i = 0; i < n; i++)
-		snprintf(s + 2 * i, 3, "%02x", b[i]);
-	if (n == 0)
-		strcpy(s, "-");
-	return s;
-}
-
 /* One sn-inject line: topic, subject, actor and the message packed. */
 static void
 line_of(char *out, size_t cap, const char *topic, const char *subject,
     const ProtobufCMessage *msg)
 {
-	size_t   n   = protobuf_c_message_get_packed_size(msg);
-	uint8_t *buf = malloc(n + 1);
-	protobuf_c_message_pack(msg, buf);
-	char *h = hex(buf, n);
-	snprintf(out, cap, "%s %s approval-test %s\n", topic, subject, h);
-	free(h);
-	free(buf);
+	out[0] = '\0';
+	th_inject_line(out, cap, topic, subject, "approval-test", msg);
 }
 
 static void
@@ -901,7 +876,7 @@ approval_events(void)
 		json_decref(a.body);
 		free(body);
 	}
-	stop(inj);
+	th_stop(&T, inj);
 
 	beneficiary_line(l, sizeof(l), "ben-1", c_id,
 	    SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_EXITED, NULL, 0);
@@ -913,7 +888,7 @@ approval_events(void)
 		th_fail(&T, "intake did not apply the exit");
 	person again[2] = { newcomer, c_ps[0] };
 	char  *d_id     = submit_ok(again, 2, "after the exit");
-	stop(inj);
+	th_stop(&T, inj);
 	free(a_id);
 	free(b_id);
 	free(c_id);
@@ -1165,7 +1140,7 @@ referral_drafts(void)
 	        json_is_null(json_object_get(g.body, "accepted_date")),
 	    "GET of the draft differs from the referral");
 	json_decref(g.body);
-	stop(inj);
+	th_stop(&T, inj);
 
 	/* The same referral again, in a later run of the stream. */
 	referral_line(l, sizeof(l), "ref-dibao",
@@ -1178,7 +1153,7 @@ referral_drafts(void)
 	    "the repeated referral opened another draft");
 	char *again = draft_of("ref-dibao");
 	TH_CHECK(&T, strcmp(again, id) == 0, "the draft changed its id");
-	stop(inj);
+	th_stop(&T, inj);
 
 	/* Holding no claim, the referred person may still apply anew. */
 	person ps[1] = { pd };
@@ -1309,7 +1284,7 @@ draft_list(void)
 	expect_error(a, 403, "outside_jurisdiction", NULL, "foreign draft");
 	json_decref(a.body);
 	free(id4);
-	stop(inj);
+	th_stop(&T, inj);
 }
 
 /* A clerk completes and submits a draft: 200 with the same id and the
@@ -1462,7 +1437,7 @@ draft_submit(void)
 	json_decref(a.body);
 	free(body);
 	free(id);
-	stop(inj);
+	th_stop(&T, inj);
 }
 
 /* The draft as a text snapshot: its row and its members. */
@@ -1590,7 +1565,7 @@ draft_bad_submit(void)
 	free(before);
 	free(holder);
 	free(id);
-	stop(inj);
+	th_stop(&T, inj);
 }
 
 static void

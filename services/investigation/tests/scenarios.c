@@ -188,17 +188,10 @@ publish(int pub, int n, const char *const *types, const char *const *subjects,
 	FILE *f = fopen(file, "w");
 	TH_CHECK(&T, f != NULL, "cannot write %s", file);
 	for (int i = 0; i < n; i++) {
-		size_t   len = protobuf_c_message_get_packed_size(msgs[i]);
-		uint8_t *buf = malloc(len + 1);
-		TH_CHECK(&T, buf != NULL, "out of memory");
-		protobuf_c_message_pack(msgs[i], buf);
-		fprintf(f, "%s %s system ", types[i], subjects[i]);
-		for (size_t k = 0; k < len; k++)
-			fprintf(f, "%02x", buf[k]);
-		if (len == 0)
-			fputc('-', f);
-		fputc('\n', f);
-		free(buf);
+		char line[1 << 16] = "";
+		th_inject_line(line, sizeof(line), types[i], subjects[i],
+		    "system", msgs[i]);
+		fputs(line, f);
 	}
 	fclose(f);
 	const char *argv[] = { INVESTIGATION_TESTPUB, "--name", name,
@@ -212,10 +205,7 @@ publish(int pub, int n, const char *const *types, const char *const *subjects,
 	        inv_schema, name))
 		th_fail(&T, "investigation did not apply %s's %d events", name,
 		    nevents[pub]);
-	th_kill(&T, p, SIGTERM);
-	int st = th_wait_exit(&T, p, 12000);
-	TH_CHECK(&T, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
-	    "the %s stand-in did not exit 0 on SIGTERM", name);
+	th_stop(&T, p);
 }
 
 /* The pieces of an ApplicationSubmitted; they live in static storage and
