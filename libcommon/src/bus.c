@@ -40,7 +40,8 @@ const size_t sn_bus_nmigrations =
     sizeof(sn_bus_migrations) / sizeof(sn_bus_migrations[0]);
 
 /* Gives unassigned rows the next sequences, in id order, and returns them.
- * The caller holds the publisher's advisory lock, taken in an earlier
+ * The caller holds the advisory lock of this outbox (its schema and
+ * publisher: advisory locks are database-wide), taken in an earlier
  * statement, so this statement's snapshot sees every earlier relay. */
 static const char SQL_ASSIGN[] =
     "WITH batch AS ("
@@ -380,7 +381,8 @@ relay_begin(sn_tx *tx, void *arg)
 	sn_bus     *bus = arg;
 	const char *v[1] = { bus->publisher };
 	sn_err      err  = sn_tx_query(tx,
-            "SELECT pg_try_advisory_xact_lock(hashtext('sn.relay.' || $1))",
+            "SELECT pg_try_advisory_xact_lock(hashtext('sn.relay.' ||"
+            " current_schema() || '.' || $1))",
             1, v, relay_locked, bus);
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
@@ -974,10 +976,16 @@ apply_begin(sn_tx *tx, void *arg)
 
 static void stream_load(struct stream *st);
 
+/* The stream's retry timer: a cursor that could not be read is read
+ * again; a batch that could not be applied is applied again. */
 static void
 on_apply_retry(uv_timer_t *t)
 {
-	stream_maybe_apply(t->data);
+	struct stream *st = t->data;
+	if (!st->loaded)
+		stream_load(st);
+	else
+		stream_maybe_apply(st);
 }
 
 static void
@@ -1048,7 +1056,11 @@ cursor_loaded(sn_err err, PGresult *res, void *arg)
 	struct stream *st = arg;
 	st->loading       = false;
 	if (err != SN_OK || res == NULL) {
-		/* The database is not there yet; the retry timer asks again. */
+		/* The database is not there yet; the retry timer reads the
+		 * cursor again (until it does, nothing of the stream is
+		 * applied or asked for). */
+		sn_log(SN_LOG_WARN, "cannot read the cursor; will retry",
+		    "publisher", st->name, "error", sn_strerror(err), NULL);
 		uv_timer_start(&st->timer, on_apply_retry, 500, 0);
 		return;
 	}
