@@ -21,6 +21,14 @@
 #define SN_SOURCE_DIR "."
 #endif
 
+/* A periodic job of sn_service_every; freed in its close callback. */
+struct job {
+	uv_timer_t  timer;
+	void (*fn)(void *arg);
+	void       *arg;
+	struct job *next;
+};
+
 struct sn_service {
 	const sn_service_def *def;
 	sn_loop              *loop;
@@ -36,6 +44,7 @@ struct sn_service {
 	bool                  stopping;
 	bool                  bus_drained;
 	bool                  closed;
+	struct job           *jobs;
 };
 
 static void
@@ -139,6 +148,50 @@ probe(void)
 	return n > 12 && strncmp(buf + 8, " 200", 4) == 0 ? 0 : 1;
 }
 
+static void
+on_job(uv_timer_t *t)
+{
+	struct job *j = t->data;
+	j->fn(j->arg);
+}
+
+static void
+job_closed(uv_handle_t *h)
+{
+	free(h->data);
+}
+
+sn_err
+sn_service_every(sn_service *svc, uint64_t first_ms, uint64_t period_ms,
+    void (*fn)(void *arg), void *arg)
+{
+	struct job *j = calloc(1, sizeof(*j));
+	if (j == NULL)
+		return SN_ENOMEM;
+	if (uv_timer_init(sn_loop_uv(svc->loop), &j->timer) != 0) {
+		free(j);
+		return SN_EUV;
+	}
+	j->timer.data = j;
+	j->fn         = fn;
+	j->arg        = arg;
+	j->next       = svc->jobs;
+	svc->jobs     = j;
+	uv_timer_start(&j->timer, on_job, first_ms, period_ms);
+	return SN_OK;
+}
+
+static void
+close_jobs(sn_service *svc)
+{
+	while (svc->jobs != NULL) {
+		struct job *j = svc->jobs;
+		svc->jobs     = j->next;
+		uv_timer_stop(&j->timer);
+		uv_close((uv_handle_t *) &j->timer, job_closed);
+	}
+}
+
 static bool
 is_ready(void *arg)
 {
@@ -154,6 +207,7 @@ close_all(sn_service *svc)
 	svc->closed = true;
 	if (svc->def->teardown != NULL)
 		svc->def->teardown(svc, svc->def->arg);
+	close_jobs(svc);
 	uv_close((uv_handle_t *) &svc->drain_timer, NULL);
 	uv_close((uv_handle_t *) &svc->purge_timer, NULL);
 	sn_http_close(svc->http);
@@ -380,6 +434,7 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	return 0;
 
 out_bus:
+	close_jobs(&svc);
 	sn_bus_close(svc.bus);
 out_http:
 	sn_http_close(svc.http);

@@ -50,8 +50,6 @@ static struct approval {
 	sn_db      *db;
 	sn_loop    *loop;
 	char        deadline_days[24];
-	uv_timer_t  clock;
-	bool        clock_open;
 	bool        tick_running;
 	sn_gauge   *g_stage[10];
 	sn_gauge   *g_overdue;
@@ -1539,9 +1537,9 @@ tick_done(sn_err err, void *arg)
 }
 
 static void
-on_tick(uv_timer_t *t)
+on_tick(void *arg)
 {
-	(void) t;
+	(void) arg;
 	if (A.tick_running || sn_loop_stopping(A.loop))
 		return;
 	A.tick_running = true;
@@ -1622,22 +1620,6 @@ approval_setup(sn_service *svc, void *arg)
 		    != SN_OK)
 			return err;
 
-	if (uv_timer_init(sn_loop_uv(A.loop), &A.clock) != 0)
-		return SN_EUV;
-	A.clock_open    = true;
-	uint64_t period = (uint64_t) cfg->overdue_check_ms;
-	uv_timer_start(&A.clock, on_tick, 0, period);
-	return SN_OK;
-}
-
-void
-approval_teardown(sn_service *svc, void *arg)
-{
-	(void) svc;
-	(void) arg;
-	if (A.clock_open) {
-		uv_timer_stop(&A.clock);
-		uv_close((uv_handle_t *) &A.clock, NULL);
-		A.clock_open = false;
-	}
+	return sn_service_every(
+	    svc, 0, (uint64_t) cfg->overdue_check_ms, on_tick, NULL);
 }

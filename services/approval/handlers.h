@@ -69,7 +69,5 @@ typedef struct approval_config {
  * approval_config that must outlive the service. */
 sn_err approval_setup(sn_service *svc, void *arg);
 
-/* sn_service_def.teardown: closes the clock. */
-void approval_teardown(sn_service *svc, void *arg);
 
 #endif /* APPROVAL_HANDLERS_H */

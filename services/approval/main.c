@@ -29,7 +29,6 @@ run:;
 		.needs_auth          = true,
 		.follows             = follows,
 		.setup               = approval_setup,
-		.teardown            = approval_teardown,
 		.arg                 = &cfg };
 	return sn_service_main(argc, argv, &def);
 }

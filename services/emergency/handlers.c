@@ -1395,9 +1395,9 @@ on_status_counts(sn_err err, PGresult *res, void *arg)
 }
 
 static void
-on_tick(uv_timer_t *t)
+on_tick(void *arg)
 {
-	emergency *em = t->data;
+	emergency *em = arg;
 	sn_db     *db = sn_service_db(em->svc);
 	if (!sn_db_ready(db) || sn_loop_stopping(sn_service_loop(em->svc)))
 		return;
@@ -1503,20 +1503,5 @@ emergency_init(emergency *em, sn_service *svc, const emergency_config *cfg)
 	        != SN_OK)
 		return err;
 
-	if (uv_timer_init(sn_loop_uv(sn_service_loop(svc)), &em->timer) != 0)
-		return SN_EUV;
-	em->timer.data = em;
-	em->timer_open = true;
-	uv_timer_start(&em->timer, on_tick, 0, em->cfg.metrics_ms);
-	return SN_OK;
-}
-
-void
-emergency_fini(emergency *em)
-{
-	if (em == NULL || !em->timer_open)
-		return;
-	em->timer_open = false;
-	uv_timer_stop(&em->timer);
-	uv_close((uv_handle_t *) &em->timer, NULL);
+	return sn_service_every(svc, 0, em->cfg.metrics_ms, on_tick, em);
 }

@@ -145,8 +145,6 @@ typedef struct emergency {
 	sn_counter      *outcomes[EMERGENCY_OUT_COUNT];
 	sn_counter      *payments[EMERGENCY_PAY_COUNT];
 	sn_gauge        *statuses[EMERGENCY_NSTATUS];
-	uv_timer_t       timer;
-	bool             timer_open;
 	int              refreshing; /* reads in flight */
 	struct {
 		char      code[16];
@@ -156,14 +154,11 @@ typedef struct emergency {
 } emergency;
 
 /*
- * Registers the routes and the event handlers on svc and starts the
- * metrics timer. Call from the service's setup. SN_OK, or the error of
+ * Registers the routes and the event handlers on svc and the periodic
+ * metrics refresh (sn_service_every). Call from the service's setup. SN_OK, or the error of
  * the registration that failed.
  */
 sn_err emergency_init(
     emergency *em, sn_service *svc, const emergency_config *cfg);
-
-/* Stops the timer (from the service's teardown). em may be NULL. */
-void emergency_fini(emergency *em);
 
 #endif /* EMERGENCY_HANDLERS_H */

@@ -32,14 +32,6 @@ setup(sn_service *svc, void *arg)
 	return emergency_init(&em, svc, &cfg);
 }
 
-static void
-teardown(sn_service *svc, void *arg)
-{
-	(void) svc;
-	(void) arg;
-	emergency_fini(&em);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -49,8 +41,7 @@ main(int argc, char **argv)
 		.publishes                        = true,
 		.needs_auth                       = true,
 		.follows                          = follows,
-		.setup                            = setup,
-		.teardown                         = teardown };
+		.setup                            = setup };
 
 	cfg.grant_limit_fen = sn_config_int("SN_EMERGENCY_GRANT_LIMIT_FEN",
 	    EMERGENCY_GRANT_LIMIT_DEFAULT, 1, EMERGENCY_AMOUNT_MAX);

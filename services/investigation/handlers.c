@@ -841,9 +841,9 @@ on_counts(sn_err err, PGresult *res, void *arg)
 }
 
 static void
-on_tick(uv_timer_t *t)
+on_tick(void *arg)
 {
-	investigation *inv = t->data;
+	investigation *inv = arg;
 	sn_db         *db  = sn_service_db(inv->svc);
 	if (!sn_db_ready(db))
 		return;
@@ -901,19 +901,5 @@ investigation_init(
 	        != SN_OK)
 		return err;
 
-	uv_timer_init(sn_loop_uv(sn_service_loop(svc)), &inv->timer);
-	inv->timer.data = inv;
-	inv->timer_open = true;
-	uv_timer_start(&inv->timer, on_tick, 0, inv->cfg.metrics_ms);
-	return SN_OK;
-}
-
-void
-investigation_fini(investigation *inv)
-{
-	if (inv == NULL || !inv->timer_open)
-		return;
-	inv->timer_open = false;
-	uv_timer_stop(&inv->timer);
-	uv_close((uv_handle_t *) &inv->timer, NULL);
+	return sn_service_every(svc, 0, inv->cfg.metrics_ms, on_tick, inv);
 }

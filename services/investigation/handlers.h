@@ -64,8 +64,6 @@ typedef struct investigation {
 	sn_service          *svc;
 	investigation_config cfg;
 	sn_counter          *reports[4]; /* by investigation_recommendation */
-	uv_timer_t           timer;
-	bool                 timer_open;
 	bool                 refreshing;
 	struct {
 		char      code[16];
@@ -75,14 +73,11 @@ typedef struct investigation {
 } investigation;
 
 /*
- * Registers the event handlers and the routes on svc and starts the
- * metrics timer. Call from the service's setup. SN_OK, or the error of
+ * Registers the event handlers and the routes on svc and the periodic
+ * metrics refresh (sn_service_every). Call from the service's setup. SN_OK, or the error of
  * the registration that failed.
  */
 sn_err investigation_init(
     investigation *inv, sn_service *svc, const investigation_config *cfg);
-
-/* Stops the timer (from the service's teardown). inv may be NULL. */
-void investigation_fini(investigation *inv);
 
 #endif /* INVESTIGATION_HANDLERS_H */

@@ -26,14 +26,6 @@ setup(sn_service *svc, void *arg)
 	return investigation_init(&inv, svc, &cfg);
 }
 
-static void
-teardown(sn_service *svc, void *arg)
-{
-	(void) svc;
-	(void) arg;
-	investigation_fini(&inv);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -42,8 +34,7 @@ main(int argc, char **argv)
 		      .publishes                        = true,
 		      .needs_auth                       = true,
 		      .follows                          = follows,
-		      .setup                            = setup,
-		      .teardown                         = teardown };
+		      .setup                            = setup };
 
 	cfg.utc_offset_min = (int) sn_config_int(
 	    "SN_INVESTIGATION_UTC_OFFSET_MIN", 480, -720, 840);

@@ -96,6 +96,15 @@ sn_metrics *sn_service_metrics(sn_service *svc);
 const char *sn_service_name(const sn_service *svc);
 
 /*
+ * Runs fn(arg) on the loop thread first_ms after this call and then every
+ * period_ms, until the service closes its handles (after draining); the
+ * service owns the timer. For periodic work: refreshing gauges, clocks,
+ * scans. Call from setup. SN_ENOMEM or SN_EUV on failure.
+ */
+sn_err sn_service_every(sn_service *svc, uint64_t first_ms,
+    uint64_t period_ms, void (*fn)(void *arg), void *arg);
+
+/*
  * The NNG URLs of publisher name from SN_<NAME>_PUB_URL and
  * SN_<NAME>_REPLAY_URL; exits 2 if either is missing or malformed.
  */
