@@ -306,6 +306,97 @@ vint(th *t, bool tolerate_missing, const char *fmt, va_list ap)
 	return v;
 }
 
+/* Runs sql, which must return rows; the test fails otherwise. */
+static PGresult *
+vquery(th *t, const char *fmt, va_list ap)
+{
+	char sql[8192];
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	PGresult *r = PQexec(t->pg, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
+		PQclear(r);
+		th_fail(t, "query %s: %s", sql, msg);
+	}
+	return r;
+}
+
+static char *
+cell_text(PGresult *r, int row, int col)
+{
+	char *v = NULL;
+	if (row < PQntuples(r) && col < PQnfields(r)
+	    && !PQgetisnull(r, row, col)) {
+		v = strdup(PQgetvalue(r, row, col));
+		if (v == NULL)
+			abort();
+	}
+	return v;
+}
+
+char *
+th_text_at(th *t, int row, int col, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	PGresult *r = vquery(t, fmt, ap);
+	va_end(ap);
+	char *v = cell_text(r, row, col);
+	PQclear(r);
+	return v;
+}
+
+char *
+th_text(th *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	PGresult *r = vquery(t, fmt, ap);
+	va_end(ap);
+	char *v = cell_text(r, 0, 0);
+	PQclear(r);
+	return v;
+}
+
+int
+th_rows(th *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	PGresult *r = vquery(t, fmt, ap);
+	va_end(ap);
+	int n = PQntuples(r);
+	PQclear(r);
+	return n;
+}
+
+uint8_t *
+th_bytes_at(th *t, int row, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	PGresult *r = vquery(t, fmt, ap);
+	va_end(ap);
+	uint8_t *out = NULL;
+	*len         = 0;
+	if (row < PQntuples(r) && !PQgetisnull(r, row, 0)) {
+		size_t         n;
+		unsigned char *b = PQunescapeBytea(
+		    (const unsigned char *) PQgetvalue(r, row, 0), &n);
+		if (b == NULL)
+			abort();
+		out = malloc(n > 0 ? n : 1);
+		if (out == NULL)
+			abort();
+		memcpy(out, b, n);
+		PQfreemem(b);
+		*len = n;
+	}
+	PQclear(r);
+	return out;
+}
+
 int64_t
 th_int(th *t, const char *fmt, ...)
 {

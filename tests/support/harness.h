@@ -112,6 +112,21 @@ int64_t th_int(th *t, const char *fmt, ...);
 /* The same, but -1 while a table or column in it does not exist yet. */
 int64_t th_int_maybe(th *t, const char *fmt, ...);
 
+/* The cell at (row, col) of sql as text, malloc'd (free it); NULL when
+ * the result has no such row or the cell is NULL. The test fails if the
+ * query does. The one place tests read query results: the services'
+ * results go through their stores (sn_rows). */
+char *th_text_at(th *t, int row, int col, const char *fmt, ...);
+/* th_text_at(t, 0, 0, ...). */
+char *th_text(th *t, const char *fmt, ...);
+
+/* The rows of sql (a SELECT); the test fails if the query does. */
+int th_rows(th *t, const char *fmt, ...);
+
+/* The bytea cell at (row, 0), decoded, malloc'd with its length in *len;
+ * NULL when there is no such row or the cell is NULL. */
+uint8_t *th_bytes_at(th *t, int row, size_t *len, const char *fmt, ...);
+
 /* Polls sql every 20 ms until it returns want; false after ms. */
 bool th_wait_int(th *t, int64_t want, int ms, const char *fmt, ...);
 

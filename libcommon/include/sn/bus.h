@@ -41,6 +41,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <protobuf-c/protobuf-c.h>
+
 #include "sn/db.h"
 #include "sn/err.h"
 #include "sn/loop.h"
@@ -120,10 +122,52 @@ sn_err sn_bus_on(sn_bus *bus, const char *publisher, const char *topic,
     sn_bus_handler_fn fn, void *arg);
 
 /*
+ * A handler of decoded events: msg is the event's protobuf, unpacked with
+ * the descriptor its table entry names. The bus owns msg and frees it when
+ * the apply transaction ends (committed or not), so the handler and the
+ * query callbacks it queues may read it and never free it. Cast it to the
+ * message type the table names.
+ */
+typedef sn_err (*sn_bus_msg_fn)(sn_tx *tx, const sn_event *ev,
+    const ProtobufCMessage *msg, void *arg);
+
+/* One row of a service's event table. */
+typedef struct sn_bus_topic {
+	const char                       *publisher; /* "intake" */
+	const char                       *topic;     /* "application.submitted" */
+	const ProtobufCMessageDescriptor *desc;      /* its message */
+	sn_bus_msg_fn                     fn;
+} sn_bus_topic;
+
+/*
+ * Hands the events of every row of table (n rows) to its fn, decoded, with
+ * arg. An event whose body does not decode with the row's descriptor is
+ * malformed (as SN_EPROTO from a handler: logged, counted, passed over)
+ * and fn is not called. The publishers must be followed already.
+ */
+sn_err sn_bus_on_table(
+    sn_bus *bus, const sn_bus_topic *table, size_t n, void *arg);
+
+/*
  * Queues the outbox INSERT of ev on tx and wakes the relay when tx
  * commits. SN_EINVAL when this bus publishes nothing or ev lacks a type.
  */
 sn_err sn_bus_append(sn_bus *bus, sn_tx *tx, const sn_event_out *ev);
+
+/*
+ * Packs msg and appends it as an event of type topic, subject and actor
+ * (schema version 1): sn_bus_append for a protobuf message. SN_ENOMEM.
+ */
+sn_err sn_bus_append_msg(sn_bus *bus, sn_tx *tx, const char *topic,
+    const char *subject, const char *actor, const ProtobufCMessage *msg);
+
+/*
+ * Queues the outbox INSERTs of n events on tx as one statement (arrays
+ * unnested: one round trip, however many), for set-based work such as
+ * a payment run. The same rules as sn_bus_append; n == 0 does nothing.
+ */
+sn_err sn_bus_append_batch(
+    sn_bus *bus, sn_tx *tx, const sn_event_out *evs, size_t n);
 
 /*
  * Starts draining: stops taking events from the streams, lets the apply

@@ -34,6 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sn/date.h"
 #include "sn/err.h"
 #include "sn/loop.h"
 
@@ -154,10 +155,165 @@ typedef struct sn_migration {
 sn_err sn_db_migrate(const char *conninfo, const char *schema,
     const sn_migration *builtin, size_t nbuiltin, const char *dir);
 
-/* The int64 in a text result cell; 0 for NULL or junk. */
+/* The int64 in a text result cell; 0 for NULL or junk. Prefer sn_rows. */
 int64_t sn_db_i64(const PGresult *res, int row, int col);
 
-/* The int64 in a binary int8 result cell. */
+/* The int64 in a binary int8 result cell. Prefer sn_rows. */
 int64_t sn_db_i64_bin(const PGresult *res, int row, int col);
+
+/* ---- Reading results into structs ------------------------------------
+ *
+ * The typed store boundary (STYLE.md): a store declares its row struct
+ * and a table of its columns; sn_rows looks every column up by name once
+ * per result (PQfnumber, as pg_dump does), checks its type, and fills one
+ * struct per row. A handler never sees a PGresult.
+ *
+ *     typedef struct { const char *id; int64_t monthly_fen;
+ *                      bool has_decided_on; sn_date decided_on; } case_row;
+ *     static const sn_col case_cols[] = {
+ *         SN_COL(case_row, id, SN_COL_TEXT),
+ *         SN_COL(case_row, monthly_fen, SN_COL_I64),
+ *         SN_COL_OPT(case_row, decided_on, SN_COL_DATE, has_decided_on),
+ *     };
+ *     sn_rows rows;
+ *     if (sn_rows_open(&rows, res, case_cols, SN_NCOLS(case_cols))
+ *         != SN_OK) ...;   // a missing or mistyped column, logged
+ *     for (int i = 0; i < sn_rows_count(&rows); i++) {
+ *         case_row c;
+ *         if (sn_rows_read(&rows, i, &c) != SN_OK) ...;
+ *     }
+ *
+ * Text and binary result formats are both read (PQfformat per column), so
+ * a store may ask for binary results (sn_tx_query_bin) where bytes matter.
+ * Strings and bytes are borrowed from the PGresult: valid while the query
+ * callback runs, no longer.
+ */
+typedef enum sn_col_type {
+	SN_COL_TEXT,  /* const char *: text, varchar, char, name, json,
+	               * jsonb, uuid, date, timestamptz, numeric shown as
+	               * text (any type read in text format but bytea) */
+	SN_COL_CHARS, /* char[N] in the struct: the text copied; longer than
+	               * N-1 bytes is SN_EPROTO */
+	SN_COL_I64,   /* int64_t: int2, int4, int8 */
+	SN_COL_I32,   /* int32_t: int2, int4 (int8 within range) */
+	SN_COL_BOOL,  /* bool: bool */
+	SN_COL_DATE,  /* sn_date: date, or text holding YYYY-MM-DD */
+	SN_COL_MONTH, /* sn_month: text holding YYYY-MM, or a date (its
+	               * month) */
+	SN_COL_BYTES, /* sn_bytes: bytea (text "\x.." format is decoded into
+	               * scratch memory owned by the sn_rows) */
+	SN_COL_ENUM,  /* int: the text's index in the column's names table
+	               * (SN_COL_ENUMOF); an unknown name is SN_EPROTO */
+} sn_col_type;
+
+/* Borrowed bytes of a bytea column. */
+typedef struct sn_bytes {
+	const uint8_t *data;
+	size_t         len;
+} sn_bytes;
+
+typedef struct sn_col {
+	const char        *name;   /* column name in the result */
+	sn_col_type        type;
+	size_t             offset; /* of the value in the row struct */
+	size_t             size;   /* of the value (SN_COL_CHARS: capacity) */
+	/* Offset of a bool set true when the value is not NULL, or
+	 * SN_COL_NOT_NULL: a NULL is then SN_EPROTO naming the column. */
+	size_t             has_offset;
+	const char *const *names; /* SN_COL_ENUM: NULL-ended; index 0 may
+	                           * be "" for "unspecified" */
+} sn_col;
+
+#define SN_COL_NOT_NULL ((size_t) -1)
+#define SN_NCOLS(a) (sizeof(a) / sizeof((a)[0]))
+
+/* A column named like the struct member. */
+#define SN_COL(T, member, type) \
+	{ #member, type, offsetof(T, member), sizeof(((T *) 0)->member), \
+		SN_COL_NOT_NULL, NULL }
+/* A column whose name differs from the member's. */
+#define SN_COL_AS(T, member, colname, type) \
+	{ colname, type, offsetof(T, member), sizeof(((T *) 0)->member), \
+		SN_COL_NOT_NULL, NULL }
+/* A nullable column: has_member (bool) tells whether it was NULL; on
+ * NULL the value is zeroed (NULL for strings). */
+#define SN_COL_OPT(T, member, type, has_member) \
+	{ #member, type, offsetof(T, member), sizeof(((T *) 0)->member), \
+		offsetof(T, has_member), NULL }
+/* An enum column read from its text name; names is NULL-ended and the
+ * member an int-sized enum. */
+#define SN_COL_ENUMOF(T, member, names_table) \
+	{ #member, SN_COL_ENUM, offsetof(T, member), \
+		sizeof(((T *) 0)->member), SN_COL_NOT_NULL, names_table }
+
+#define SN_ROWS_MAXCOLS 64
+
+typedef struct sn_rows {
+	const PGresult *res;
+	const sn_col   *cols;
+	size_t          ncols;
+	int             idx[SN_ROWS_MAXCOLS];
+	int             nrows;
+	void           *scratch; /* decoded text-format bytea, freed by
+	                          * sn_rows_close */
+} sn_rows;
+
+/*
+ * Looks every column of cols up by name in res and checks that its type
+ * fits (SN_EPROTO, logged with the column's name, for a missing column
+ * or one of the wrong type; SN_EINVAL for more than SN_ROWS_MAXCOLS).
+ * Extra columns in res are ignored. rows borrows res and cols.
+ */
+sn_err sn_rows_open(sn_rows *rows, const PGresult *res, const sn_col *cols,
+    size_t ncols);
+
+/* Rows in the result (0 before a successful sn_rows_open). */
+int sn_rows_count(const sn_rows *rows);
+
+/*
+ * Fills *out (a struct laid out as cols say) from row i. SN_EPROTO
+ * (logged, naming the column) for a NULL in a NOT NULL column or a value
+ * that does not parse; SN_ERANGE for an index out of range. Strings are
+ * borrowed from the result.
+ */
+sn_err sn_rows_read(sn_rows *rows, int i, void *out);
+
+/* Frees what sn_rows_read decoded. Safe to call twice, or unopened. */
+void sn_rows_close(sn_rows *rows);
+
+/*
+ * The one-value case: the single row of res read as cols say. SN_ENOTFOUND
+ * for no row, SN_EPROTO for more than one. For reads of one record.
+ */
+sn_err sn_rows_one(const PGresult *res, const sn_col *cols, size_t ncols,
+    void *out);
+
+/* The number of rows a command affected (UPDATE, DELETE, INSERT). */
+int64_t sn_rows_affected(const PGresult *res);
+
+/* ---- Arrays as parameters ---------------------------------------------
+ *
+ * A list travels to PostgreSQL as one text parameter in array-literal
+ * form ('{"a","b"}'), cast in the SQL ($1::text[], $2::bigint[],
+ * $3::bytea[]) and taken apart with unnest. Every element is quoted and
+ * escaped, so any string is safe (commas included).
+ */
+typedef struct sn_pgarray {
+	char  *buf;
+	size_t len, cap;
+	size_t n;
+	bool   failed; /* out of memory: sn_pgarray_text returns NULL */
+} sn_pgarray;
+
+void sn_pgarray_init(sn_pgarray *a);
+/* Appends a string element; NULL is SQL NULL. */
+void sn_pgarray_add(sn_pgarray *a, const char *s);
+void sn_pgarray_add_i64(sn_pgarray *a, int64_t v);
+/* Appends bytes as a bytea element ("\\x..." hex). */
+void sn_pgarray_add_bytes(sn_pgarray *a, const void *p, size_t len);
+/* The literal, owned by a, valid until the next add or fini; NULL on
+ * out of memory. */
+const char *sn_pgarray_text(sn_pgarray *a);
+void        sn_pgarray_fini(sn_pgarray *a);
 
 #endif /* SN_DB_H */

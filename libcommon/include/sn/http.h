@@ -91,6 +91,7 @@
 #include "sn/err.h"
 #include "sn/loop.h"
 #include "sn/metrics.h"
+#include "sn/problem.h"
 
 typedef struct sn_http     sn_http;
 typedef struct sn_http_req sn_http_req;
@@ -159,6 +160,25 @@ sn_err sn_http_route(sn_http *h, const char *method, const char *pattern,
     unsigned flags, const char *roles, sn_http_handler fn, void *arg);
 
 /*
+ * A service's routes as one table (method, pattern, flags, roles,
+ * handler): the only way services add routes, so that the same table
+ * drives the router and the check against proto/openapi.yaml
+ * (sn_service_def.routes, `<binary> --routes`).
+ */
+typedef struct sn_http_route_def {
+	const char     *method;  /* "GET", "POST", ... */
+	const char     *pattern; /* "/cases/{id}/steps" */
+	unsigned        flags;   /* SN_HTTP_PUBLIC, SN_HTTP_IDEMPOTENT */
+	const char     *roles;   /* comma-separated; NULL: any valid token */
+	sn_http_handler fn;
+} sn_http_route_def;
+
+/* Adds every route of the table (n entries), each with arg. Stops at the
+ * first failure and returns it (logged, naming the route). */
+sn_err sn_http_routes(sn_http *h, const sn_http_route_def *table, size_t n,
+    void *arg);
+
+/*
  * Sets the /readyz callback. NULL (the default) means ready while the
  * config's db has a connection (sn_db_ready), or always without a db.
  */
@@ -194,6 +214,9 @@ void sn_http_reply_json(sn_http_req *req, unsigned status, json_t *body);
  */
 void sn_http_reply_error(sn_http_req *req, unsigned status, const char *code,
     const char *message, const char *field);
+
+/* Answers the problem (sn/problem.h) with its status. Gives the req back. */
+void sn_http_problem(sn_http_req *req, const sn_problem *p);
 
 /*
  * A transaction that ends in the answer. Runs begin(req, tx, arg) on a
@@ -236,6 +259,9 @@ void sn_http_tx_reply(
  */
 void sn_http_tx_fail(sn_http_req *req, sn_tx *tx, unsigned status,
     const char *code, const char *message, const char *field);
+
+/* sn_http_tx_fail with a problem (sn/problem.h). */
+void sn_http_tx_problem(sn_http_req *req, sn_tx *tx, const sn_problem *p);
 
 /*
  * The same with a whole body of the caller's (stolen), for an error that

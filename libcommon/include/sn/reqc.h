@@ -75,6 +75,53 @@ sn_err sn_reqc_call(sn_reqc *c, const void *req, size_t len,
 sn_err sn_reqc_call_after(sn_reqc *c, uint32_t delay_ms, const void *req,
     size_t len, uint32_t timeout_ms, sn_reqc_fn fn, void *arg);
 
+/*
+ * Retry with backoff, the policy verification's agencies and
+ * disbursement's bank share. The request is sent up to 1 + retries
+ * times; after try k fails, the next waits backoff_ms << (k - 1), at most
+ * backoff_max_ms.
+ */
+typedef struct sn_reqc_retry {
+	uint32_t timeout_ms;     /* per try; > 0 */
+	uint32_t retries;        /* tries after the first */
+	uint32_t backoff_ms;     /* wait before the first retry */
+	uint32_t backoff_max_ms; /* 0: 30000 */
+} sn_reqc_retry;
+
+/* What one try came to, borrowed for the callback. */
+typedef struct sn_reqc_try {
+	sn_err         err;        /* as sn_reqc_fn */
+	const uint8_t *reply;      /* SN_OK only */
+	size_t         len;
+	uint64_t       latency_us; /* of this try */
+	uint32_t       tries;      /* 1 for the first */
+	/* No retry can follow (retries used up, or SN_ECLOSED): the call is
+	 * over after this callback whatever it returns. */
+	bool final;
+} sn_reqc_try;
+
+typedef enum sn_reqc_verdict {
+	SN_REQC_DONE,  /* the call is over: the callback has finished it */
+	SN_REQC_RETRY, /* try again after the backoff (ignored when final) */
+} sn_reqc_verdict;
+
+/*
+ * Runs once per try on the loop thread. The callback judges the answer
+ * (a reply may be malformed, or answer another request) and returns
+ * SN_REQC_RETRY to try again or SN_REQC_DONE when it has finished with
+ * the call; when t->final is set it must finish whatever it returns. A
+ * retry that cannot be sent (the client closing) calls it once more with
+ * that error and final set.
+ */
+typedef sn_reqc_verdict (*sn_reqc_try_fn)(const sn_reqc_try *t, void *arg);
+
+/*
+ * Sends req (copied) under the policy (copied). SN_EINVAL for no fn or a
+ * zero timeout, SN_ECLOSED, SN_ENOMEM, SN_ENNG: then fn never runs.
+ */
+sn_err sn_reqc_call_retry(sn_reqc *c, const void *req, size_t len,
+    const sn_reqc_retry *policy, sn_reqc_try_fn fn, void *arg);
+
 /* Calls whose callback has not yet run. */
 size_t sn_reqc_inflight(const sn_reqc *c);
 

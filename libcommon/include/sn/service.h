@@ -23,6 +23,15 @@
  * handle is closed; the exit status is 0 (the hard deadline,
  * SN_SHUTDOWN_MS, exits 0 too, with a log line).
  *
+ * `<binary> --help` prints the settings it reads (the common ones below
+ * and def->settings), one line each; `--version` prints the version
+ * (`git describe` at build time, else the CMake project version);
+ * `--routes` prints the route table (def->routes), "METHOD PATTERN" per
+ * line, for the check against proto/openapi.yaml. All three exit 0 and
+ * need no settings. The version is also in the first log line and in the
+ * metric sn_build_info{service,version} 1. GET /openapi.yaml answers
+ * def->openapi (the service's part of proto/openapi.yaml), public.
+ *
  * `<binary> --probe` instead GETs http://SN_HTTP_ADDR:SN_HTTP_PORT/readyz
  * and exits 0 if it answered 200, 1 otherwise: the container health check
  * (slim images have no curl).
@@ -50,6 +59,9 @@
  *   SN_PARTITION         i/N: this instance's share of followed subjects
  *   SN_SCHEMA_DIR        folder of NNN_*.sql migrations (default: the
  *                        service's schema/ folder in the source tree)
+ *   SN_DISTRICT_UTC_OFFSET_MIN the district's offset from UTC in
+ *                        minutes, -720..840 (default 480); sn/clock.h
+ *   SN_TEST_CLOCK, SN_CLOCK_OFFSET_S  tests only: shifts the clock
  *   SN_LOG_LEVEL         debug, info, warn or error (default info)
  *   SN_SHUTDOWN_MS       hard deadline for draining (default 10000)
  * NAME is the service's name upper-cased, '-' becoming '_'.
@@ -70,6 +82,19 @@
 
 typedef struct sn_service sn_service;
 
+/* One setting a service reads, for --help. */
+typedef struct sn_setting_doc {
+	const char *name; /* "SN_CASE_DEADLINE_DAYS" */
+	const char *doc;  /* one line: meaning, range, default */
+} sn_setting_doc;
+
+/* The version string built in (git describe, or the project version). */
+extern const char sn_version[];
+
+/* The service's part of proto/openapi.yaml, generated into every service
+ * binary at build time (sn_openapi_embed in proto/CMakeLists.txt). */
+extern const char sn_openapi_document[];
+
 typedef struct sn_service_def {
 	const char         *name;       /* e.g. "intake"; also the publisher */
 	bool                publishes;  /* has an outbox and a PUB socket */
@@ -82,7 +107,18 @@ typedef struct sn_service_def {
 	/* Optional: runs once at shutdown, before handles close. */
 	void (*teardown)(sn_service *svc, void *arg);
 	void *arg;
+	/* The routes, added after setup succeeds, each with the arg set by
+	 * sn_service_set_route_arg (default: arg above). */
+	const sn_http_route_def *routes;
+	size_t                   nroutes;
+	/* The service's own settings for --help; NULL-name-ended or NULL. */
+	const sn_setting_doc *settings;
+	/* Served at GET /openapi.yaml; NULL: 404. */
+	const char *openapi;
 } sn_service_def;
+
+/* The arg the route table's handlers get; call from setup. */
+void sn_service_set_route_arg(sn_service *svc, void *arg);
 
 /* Runs the service; returns the process exit status. */
 int sn_service_main(int argc, char **argv, const sn_service_def *def);
