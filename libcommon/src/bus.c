@@ -57,22 +57,30 @@ static const char SQL_ASSIGN[] =
     " FROM batch, bump WHERE o.id = batch.id"
     " RETURNING o.seq, o.event_id::text, o.topic, o.subject, o.actor,"
     " o.schema_version, o.data,"
-    " (extract(epoch FROM o.created_at) * 1000000)::int8";
+    " (extract(epoch FROM o.created_at) * 1000000)::int8 AS created_us";
 
 static const char SQL_REPLAY[] =
     "SELECT seq, event_id::text, topic, subject, actor, schema_version,"
-    " data, (extract(epoch FROM created_at) * 1000000)::int8"
+    " data, (extract(epoch FROM created_at) * 1000000)::int8 AS created_us"
     " FROM outbox WHERE seq >= $1 AND ($3 = '' OR starts_with(topic, $3))"
     " ORDER BY seq LIMIT $2";
 
 static const char SQL_HEAD[] =
     "SELECT coalesce((SELECT last_seq FROM bus_publisher WHERE name = $1),"
-    " 0)::int8, coalesce((SELECT min(seq) FROM outbox"
-    " WHERE seq IS NOT NULL), 0)::int8";
+    " 0)::int8 AS latest, coalesce((SELECT min(seq) FROM outbox"
+    " WHERE seq IS NOT NULL), 0)::int8 AS oldest";
 
 static const char SQL_APPEND[] =
     "INSERT INTO outbox (topic, subject, actor, schema_version, data)"
     " VALUES ($1, $2, $3, $4, $5)";
+
+/* Many events in one statement (arrays as parameters, sn/db.h); the rows
+ * keep the arrays' order, so their ids (and so their sequences) follow
+ * it. */
+static const char SQL_APPEND_MANY[] =
+    "INSERT INTO outbox (topic, subject, actor, schema_version, data)"
+    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
+    " $4::int[], $5::bytea[])";
 
 static const char SQL_CURSOR_GET[] =
     "SELECT last_seq FROM bus_cursor WHERE publisher = $1 AND part = $2";
@@ -95,7 +103,33 @@ static const char SQL_RETENTION[] =
     " AND seq < (SELECT last_seq FROM bus_publisher WHERE name = $2)";
 
 static const char SQL_BACKLOG[] =
-    "SELECT count(*) FROM outbox WHERE seq IS NULL";
+    "SELECT count(*) AS n FROM outbox WHERE seq IS NULL";
+
+/* The small reads' rows. */
+typedef struct lock_row {
+	bool locked;
+} lock_row;
+static const sn_col lock_cols[] = { SN_COL(lock_row, locked, SN_COL_BOOL) };
+
+typedef struct head_row {
+	int64_t latest, oldest;
+} head_row;
+static const sn_col head_cols[] = {
+	SN_COL(head_row, latest, SN_COL_I64),
+	SN_COL(head_row, oldest, SN_COL_I64),
+};
+
+typedef struct count_row {
+	int64_t n;
+} count_row;
+static const sn_col count_cols[] = { SN_COL(count_row, n, SN_COL_I64) };
+
+typedef struct cursor_row {
+	int64_t last_seq;
+} cursor_row;
+static const sn_col cursor_cols[] = {
+	SN_COL(cursor_row, last_seq, SN_COL_I64),
+};
 
 struct qev {
 	struct qev *next;
@@ -104,10 +138,19 @@ struct qev {
 };
 
 struct handler {
-	char             *topic;
-	sn_bus_handler_fn fn;
-	void             *arg;
-	struct handler   *next;
+	char                             *topic;
+	sn_bus_handler_fn                 fn;
+	const ProtobufCMessageDescriptor *desc; /* set: mfn takes it decoded */
+	sn_bus_msg_fn                     mfn;
+	void                             *arg;
+	struct handler                   *next;
+};
+
+/* A message decoded for a handler, kept until its batch's transaction
+ * ends (sn_bus_msg_fn: the handler's queries may still read it). */
+struct decoded {
+	struct decoded   *next;
+	ProtobufCMessage *msg;
 };
 
 struct stream {
@@ -140,6 +183,7 @@ struct stream {
 	bool            lost_logged;
 	int             open; /* timers not yet closed, once closing */
 	struct handler *handlers;
+	struct decoded *decoded; /* of the batch being applied */
 	sn_counter     *c_consumed, *c_replayed, *c_skipped, *c_gaps;
 	struct stream  *next;
 };
@@ -239,28 +283,50 @@ stream_timer_closed(uv_handle_t *h)
 		free(bus);
 }
 
-/* Fills an Envelope from a row of SQL_ASSIGN or SQL_REPLAY (binary
- * results). Strings point into res; valid while res is. */
-static void
-row_envelope(const PGresult *res, int row, const char *source,
+/* A row of SQL_ASSIGN or SQL_REPLAY (binary results). */
+typedef struct outbox_row {
+	int64_t     seq;
+	const char *event_id, *topic, *subject, *actor;
+	int32_t     schema_version;
+	sn_bytes    data;
+	int64_t     created_us;
+} outbox_row;
+
+static const sn_col outbox_cols[] = {
+	SN_COL(outbox_row, seq, SN_COL_I64),
+	SN_COL(outbox_row, event_id, SN_COL_TEXT),
+	SN_COL(outbox_row, topic, SN_COL_TEXT),
+	SN_COL(outbox_row, subject, SN_COL_TEXT),
+	SN_COL(outbox_row, actor, SN_COL_TEXT),
+	SN_COL(outbox_row, schema_version, SN_COL_I32),
+	SN_COL(outbox_row, data, SN_COL_BYTES),
+	SN_COL(outbox_row, created_us, SN_COL_I64),
+};
+
+/* Fills an Envelope from row i of rows (SQL_ASSIGN or SQL_REPLAY).
+ * Strings point into the result; valid while it is. */
+static sn_err
+row_envelope(sn_rows *rows, int i, const char *source,
     Sn__Bus__V1__Envelope *env, char timebuf[40])
 {
+	outbox_row r;
+	sn_err     err = sn_rows_read(rows, i, &r);
+	if (err != SN_OK)
+		return err;
 	sn__bus__v1__envelope__init(env);
-	env->source   = (char *) source;
-	env->sequence = (uint64_t) sn_db_i64_bin(res, row, 0);
-	env->id       = PQgetvalue(res, row, 1);
-	env->type     = PQgetvalue(res, row, 2);
-	env->subject  = PQgetvalue(res, row, 3);
-	env->actor    = PQgetvalue(res, row, 4);
-	const unsigned char *v =
-	    (const unsigned char *) PQgetvalue(res, row, 5);
-	env->schema_version = (uint32_t) v[0] << 24 | (uint32_t) v[1] << 16 |
-	    (uint32_t) v[2] << 8 | (uint32_t) v[3];
-	env->data.data    = (uint8_t *) PQgetvalue(res, row, 6);
-	env->data.len     = (size_t) PQgetlength(res, row, 6);
-	env->time_unix_us = sn_db_i64_bin(res, row, 7);
+	env->source         = (char *) source;
+	env->sequence       = (uint64_t) r.seq;
+	env->id             = (char *) r.event_id;
+	env->type           = (char *) r.topic;
+	env->subject        = (char *) r.subject;
+	env->actor          = (char *) r.actor;
+	env->schema_version = (uint32_t) r.schema_version;
+	env->data.data      = (uint8_t *) r.data.data;
+	env->data.len       = r.data.len;
+	env->time_unix_us   = r.created_us;
 	format_time(env->time_unix_us, timebuf);
 	env->time = timebuf;
+	return SN_OK;
 }
 
 /* "<topic>\0<Envelope>" as an NNG message. */
@@ -309,6 +375,65 @@ sn_bus_append(sn_bus *bus, sn_tx *tx, const sn_event_out *ev)
 	return sn_tx_on_commit(tx, relay_wake, bus);
 }
 
+sn_err
+sn_bus_append_msg(sn_bus *bus, sn_tx *tx, const char *topic,
+    const char *subject, const char *actor, const ProtobufCMessage *msg)
+{
+	size_t   len = protobuf_c_message_get_packed_size(msg);
+	uint8_t *buf = malloc(len > 0 ? len : 1);
+	if (buf == NULL)
+		return SN_ENOMEM;
+	protobuf_c_message_pack(msg, buf);
+	sn_event_out ev = { .type = topic,
+		.subject          = subject,
+		.actor            = actor,
+		.schema_version   = 1,
+		.data             = buf,
+		.len              = len };
+	/* libpq copies the parameters when the statement is queued. */
+	sn_err err = sn_bus_append(bus, tx, &ev);
+	free(buf);
+	return err;
+}
+
+sn_err
+sn_bus_append_batch(sn_bus *bus, sn_tx *tx, const sn_event_out *evs, size_t n)
+{
+	if (!bus->publishes)
+		return SN_EINVAL;
+	if (n == 0)
+		return SN_OK;
+	sn_pgarray a[5];
+	for (int k = 0; k < 5; k++)
+		sn_pgarray_init(&a[k]);
+	sn_err err = SN_OK;
+	for (size_t i = 0; i < n && err == SN_OK; i++) {
+		const sn_event_out *ev = &evs[i];
+		if (ev->type == NULL || ev->type[0] == '\0')
+			err = SN_EINVAL;
+		else if (ev->len > MSG_MAX / 2)
+			err = SN_ERANGE;
+		else {
+			sn_pgarray_add(&a[0], ev->type);
+			sn_pgarray_add(&a[1], ev->subject ? ev->subject : "");
+			sn_pgarray_add(&a[2], ev->actor ? ev->actor : "system");
+			sn_pgarray_add_i64(&a[3], ev->schema_version);
+			sn_pgarray_add_bytes(&a[4], ev->data, ev->len);
+		}
+	}
+	const char *v[5];
+	for (int k = 0; k < 5 && err == SN_OK; k++)
+		if ((v[k] = sn_pgarray_text(&a[k])) == NULL)
+			err = SN_ENOMEM;
+	if (err == SN_OK)
+		err = sn_tx_query(tx, SQL_APPEND_MANY, 5, v, NULL, NULL);
+	for (int k = 0; k < 5; k++)
+		sn_pgarray_fini(&a[k]);
+	if (err != SN_OK)
+		return err;
+	return sn_tx_on_commit(tx, relay_wake, bus);
+}
+
 static void
 frames_clear(sn_bus *bus)
 {
@@ -329,8 +454,13 @@ static void
 relay_rows(sn_tx *tx, PGresult *res, void *arg)
 {
 	sn_bus *bus = arg;
-	int     n   = PQntuples(res);
-	(void) tx;
+	sn_rows rows;
+	if (sn_rows_open(&rows, res, outbox_cols, SN_NCOLS(outbox_cols))
+	    != SN_OK) {
+		sn_tx_rollback(tx, SN_EPROTO);
+		return;
+	}
+	int n = sn_rows_count(&rows);
 	if ((size_t) n > bus->capframes) {
 		struct frame *nf = realloc(bus->frames, (size_t) n * sizeof(*nf));
 		if (nf == NULL) {
@@ -343,7 +473,11 @@ relay_rows(sn_tx *tx, PGresult *res, void *arg)
 	for (int i = 0; i < n; i++) {
 		Sn__Bus__V1__Envelope env;
 		char                  tb[40];
-		row_envelope(res, i, bus->publisher, &env, tb);
+		if (row_envelope(&rows, i, bus->publisher, &env, tb)
+		    != SN_OK) {
+			sn_tx_rollback(tx, SN_EPROTO);
+			return;
+		}
 		nng_msg *msg = frame_new(env.type, &env.base);
 		if (msg == NULL) {
 			sn_tx_rollback(tx, SN_ENOMEM);
@@ -359,7 +493,9 @@ static void
 relay_locked(sn_tx *tx, PGresult *res, void *arg)
 {
 	sn_bus *bus = arg;
-	if (PQntuples(res) != 1 || PQgetvalue(res, 0, 0)[0] != 't') {
+	lock_row lk;
+	if (sn_rows_one(res, lock_cols, SN_NCOLS(lock_cols), &lk) != SN_OK
+	    || !lk.locked) {
 		/* Another instance of this publisher is relaying. */
 		sn_tx_rollback(tx, SN_EBUSY);
 		return;
@@ -382,7 +518,7 @@ relay_begin(sn_tx *tx, void *arg)
 	const char *v[1] = { bus->publisher };
 	sn_err      err  = sn_tx_query(tx,
             "SELECT pg_try_advisory_xact_lock(hashtext('sn.relay.' ||"
-            " current_schema() || '.' || $1))",
+            " current_schema() || '.' || $1)) AS locked",
             1, v, relay_locked, bus);
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
@@ -469,10 +605,12 @@ on_relay_timer(uv_timer_t *t)
 static void
 head_loaded(sn_err err, PGresult *res, void *arg)
 {
-	sn_bus *bus = arg;
-	if (err != SN_OK || res == NULL || PQntuples(res) != 1)
+	sn_bus  *bus = arg;
+	head_row h;
+	if (err != SN_OK || res == NULL
+	    || sn_rows_one(res, head_cols, SN_NCOLS(head_cols), &h) != SN_OK)
 		return;
-	uint64_t last = (uint64_t) sn_db_i64(res, 0, 0);
+	uint64_t last = (uint64_t) h.latest;
 	if (last > bus->published)
 		bus->published = last;
 	bus->head_loaded = true;
@@ -481,9 +619,11 @@ head_loaded(sn_err err, PGresult *res, void *arg)
 static void
 backlog_loaded(sn_err err, PGresult *res, void *arg)
 {
-	sn_bus *bus = arg;
-	if (err == SN_OK && res != NULL && PQntuples(res) == 1)
-		sn_gauge_set(bus->g_backlog, sn_db_i64(res, 0, 0));
+	sn_bus   *bus = arg;
+	count_row c;
+	if (err == SN_OK && res != NULL
+	    && sn_rows_one(res, count_cols, SN_NCOLS(count_cols), &c) == SN_OK)
+		sn_gauge_set(bus->g_backlog, c.n);
 }
 
 static void
@@ -570,9 +710,13 @@ static void
 replay_rows(sn_tx *tx, PGresult *res, void *arg)
 {
 	sn_bus *bus = arg;
-	int     n   = PQntuples(res);
+	sn_rows rows;
 	(void) tx;
 	Sn__Bus__V1__ReplayReply reply = SN__BUS__V1__REPLAY_REPLY__INIT;
+	int                      n     = 0;
+	if (sn_rows_open(&rows, res, outbox_cols, SN_NCOLS(outbox_cols))
+	    == SN_OK)
+		n = sn_rows_count(&rows);
 	Sn__Bus__V1__Envelope   *envs  = calloc((size_t) (n ? n : 1),
 	          sizeof(*envs));
 	Sn__Bus__V1__Envelope  **ptrs  = calloc((size_t) (n ? n : 1),
@@ -585,7 +729,9 @@ replay_rows(sn_tx *tx, PGresult *res, void *arg)
 	size_t bytes = 0;
 	int    kept  = 0;
 	for (int i = 0; i < n; i++) {
-		row_envelope(res, i, bus->publisher, &envs[i], times[i]);
+		if (row_envelope(&rows, i, bus->publisher, &envs[i], times[i])
+		    != SN_OK)
+			break;
 		bytes += envs[i].data.len + 128;
 		if (kept > 0 && bytes > REPLAY_MAX_BYTES)
 			break;
@@ -611,10 +757,14 @@ replay_rows(sn_tx *tx, PGresult *res, void *arg)
 static void
 replay_head(sn_tx *tx, PGresult *res, void *arg)
 {
-	sn_bus *bus = arg;
-	(void) tx;
-	bus->rep_latest = (uint64_t) sn_db_i64(res, 0, 0);
-	bus->rep_oldest = (uint64_t) sn_db_i64(res, 0, 1);
+	sn_bus  *bus = arg;
+	head_row h;
+	if (sn_rows_one(res, head_cols, SN_NCOLS(head_cols), &h) != SN_OK) {
+		sn_tx_rollback(tx, SN_EPROTO);
+		return;
+	}
+	bus->rep_latest = (uint64_t) h.latest;
+	bus->rep_oldest = (uint64_t) h.oldest;
 	if (bus->rep_latest > bus->published)
 		bus->published = bus->rep_latest;
 }
@@ -902,10 +1052,39 @@ find_handler(struct stream *st, const char *type)
 static void apply_next(sn_tx *tx, void *arg);
 
 static void
+decoded_clear(struct stream *st)
+{
+	while (st->decoded != NULL) {
+		struct decoded *d = st->decoded;
+		st->decoded       = d->next;
+		protobuf_c_message_free_unpacked(d->msg, NULL);
+		free(d);
+	}
+}
+
+/* Decodes the event for a table handler; SN_EPROTO if it does not. */
+static sn_err
+apply_decoded(
+    struct stream *st, sn_tx *tx, struct handler *h, const sn_event *ev)
+{
+	struct decoded *d = malloc(sizeof(*d));
+	if (d == NULL)
+		return SN_ENOMEM;
+	d->msg = protobuf_c_message_unpack(h->desc, NULL, ev->len, ev->data);
+	if (d->msg == NULL) {
+		free(d);
+		return SN_EPROTO;
+	}
+	d->next     = st->decoded;
+	st->decoded = d;
+	return h->mfn(tx, ev, d->msg, h->arg);
+}
+
+static void
 cursor_checked(sn_tx *tx, PGresult *res, void *arg)
 {
 	struct stream *st = arg;
-	if (PQntuples(res) != 1) {
+	if (sn_rows_affected(res) != 1) {
 		sn_log(SN_LOG_ERROR,
 		    "cursor moved by someone else; reloading", "publisher",
 		    st->name, NULL);
@@ -932,7 +1111,8 @@ apply_next(sn_tx *tx, void *arg)
 		struct handler *h = find_handler(st, q->ev.type);
 		if (h == NULL)
 			continue;
-		sn_err err = h->fn(tx, &q->ev, h->arg);
+		sn_err err = h->desc != NULL ? apply_decoded(st, tx, h, &q->ev)
+		                             : h->fn(tx, &q->ev, h->arg);
 		if (err == SN_EPROTO) {
 			char seq[24];
 			snprintf(seq, sizeof(seq), "%llu",
@@ -1007,6 +1187,7 @@ apply_done(sn_err err, void *arg)
 	sn_bus        *bus = st->bus;
 	st->applying       = false;
 	st->tx             = NULL;
+	decoded_clear(st);
 	if (err == SN_OK) {
 		for (size_t i = 0; i < st->batch_n; i++) {
 			struct qev *q = st->qhead;
@@ -1064,7 +1245,13 @@ cursor_loaded(sn_err err, PGresult *res, void *arg)
 		uv_timer_start(&st->timer, on_apply_retry, 500, 0);
 		return;
 	}
-	st->committed = PQntuples(res) ? (uint64_t) sn_db_i64(res, 0, 0) : 0;
+	cursor_row c;
+	sn_err     rerr = sn_rows_one(res, cursor_cols, SN_NCOLS(cursor_cols), &c);
+	if (rerr != SN_OK && rerr != SN_ENOTFOUND) {
+		uv_timer_start(&st->timer, on_apply_retry, 500, 0);
+		return;
+	}
+	st->committed = rerr == SN_OK ? (uint64_t) c.last_seq : 0;
 	st->queued_to = st->committed;
 	st->loaded    = true;
 	st->probe     = true;
@@ -1306,6 +1493,33 @@ sn_bus_on(sn_bus *bus, const char *publisher, const char *topic,
 	h->arg       = arg;
 	h->next      = st->handlers;
 	st->handlers = h;
+	return SN_OK;
+}
+
+sn_err
+sn_bus_on_table(sn_bus *bus, const sn_bus_topic *table, size_t n, void *arg)
+{
+	for (size_t i = 0; i < n; i++) {
+		const sn_bus_topic *t  = &table[i];
+		struct stream      *st = stream_find(bus, t->publisher);
+		if (st == NULL || t->desc == NULL || t->fn == NULL) {
+			sn_log(SN_LOG_ERROR,
+			    "bus: an event table row names no followed "
+			    "publisher, message or handler",
+			    "publisher", t->publisher, "topic", t->topic, NULL);
+			return st == NULL ? SN_ENOTFOUND : SN_EINVAL;
+		}
+		struct handler *h = calloc(1, sizeof(*h));
+		if (h == NULL || (h->topic = strdup(t->topic)) == NULL) {
+			free(h);
+			return SN_ENOMEM;
+		}
+		h->desc      = t->desc;
+		h->mfn       = t->fn;
+		h->arg       = arg;
+		h->next      = st->handlers;
+		st->handlers = h;
+	}
 	return SN_OK;
 }
 

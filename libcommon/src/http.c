@@ -533,6 +533,22 @@ sn_http_reply_error(sn_http_req *req, unsigned status, const char *code,
 	answer_error(req, status, code, message, field);
 }
 
+void
+sn_http_reply_text(sn_http_req *req, unsigned status, const char *ctype,
+    const char *body, size_t len)
+{
+	char *copy = malloc(len + 1);
+
+	assert(req->tx_stage == TX_NONE);
+	if (copy == NULL) {
+		answer_error(req, 500, "internal", "out of memory", NULL);
+		return;
+	}
+	memcpy(copy, body, len);
+	copy[len] = '\0';
+	answer_raw(req, status, copy, len, ctype);
+}
+
 /* Queues the answer with libmicrohttpd, once. Access handler only. */
 static enum MHD_Result
 queue(sn_http_req *req)
@@ -738,6 +754,25 @@ sn_http_route(sn_http *h, const char *method, const char *pattern,
 		    sn_metrics_latency_bounds, sn_metrics_latency_nbounds);
 	}
 	h->routes[h->nroutes++] = r;
+	return SN_OK;
+}
+
+sn_err
+sn_http_routes(sn_http *h, const sn_http_route_def *table, size_t n,
+    void *arg)
+{
+	for (size_t i = 0; i < n; i++) {
+		const sn_http_route_def *d   = &table[i];
+		sn_err                   err = sn_http_route(
+                    h, d->method, d->pattern, d->flags, d->roles, d->fn, arg);
+
+		if (err != SN_OK) {
+			sn_log(SN_LOG_ERROR, "http: cannot add a route", "method",
+			    d->method, "pattern", d->pattern, "error",
+			    sn_strerror(err), NULL);
+			return err;
+		}
+	}
 	return SN_OK;
 }
 
@@ -1027,16 +1062,29 @@ call_handler(sn_http_req *req)
 	req->route->fn(req, req->route->arg);
 }
 
+/* A stored answer (SQL_LOOKUP). */
+typedef struct stored {
+	const char *request_hash;
+	bool        has_status;
+	int32_t     status;
+	bool        has_body;
+	const char *body;
+} stored;
+
+static const sn_col stored_cols[] = {
+	SN_COL(stored, request_hash, SN_COL_TEXT),
+	SN_COL_OPT(stored, status, SN_COL_I32, has_status),
+	SN_COL_OPT(stored, body, SN_COL_TEXT, has_body),
+};
+
 static void
 lookup_done(sn_err err, PGresult *res, void *arg)
 {
 	sn_http_req *req      = arg;
 	bool         after_tx = req->tx_stage == TX_CLAIM_LOST;
-	const char  *status, *body;
-	char        *copy = NULL;
-	size_t       len  = 0;
-	long         st;
-	char        *end;
+	char        *copy     = NULL;
+	size_t       len      = 0;
+	stored       s;
 
 	req->tx_stage = TX_NONE;
 	if (err != SN_OK || res == NULL) {
@@ -1045,7 +1093,8 @@ lookup_done(sn_err err, PGresult *res, void *arg)
 		    NULL);
 		return;
 	}
-	if (PQntuples(res) == 0) {
+	err = sn_rows_one(res, stored_cols, SN_NCOLS(stored_cols), &s);
+	if (err == SN_ENOTFOUND) {
 		if (after_tx || req->conn == NULL) {
 			/* Claimed by someone else and gone again, or no one
 			 * left to answer: do nothing. */
@@ -1056,13 +1105,17 @@ lookup_done(sn_err err, PGresult *res, void *arg)
 		call_handler(req);
 		return;
 	}
-	if (strcmp(PQgetvalue(res, 0, 0), req->hash) != 0) {
+	if (err != SN_OK) {
+		answer_error(req, 500, "internal", "bad stored answer", NULL);
+		return;
+	}
+	if (strcmp(s.request_hash, req->hash) != 0) {
 		answer_error(req, 422, "idempotency_key_reused",
 		    "this Idempotency-Key was used for a different request",
 		    "Idempotency-Key");
 		return;
 	}
-	if (PQgetisnull(res, 0, 1)) {
+	if (!s.has_status) {
 		/* Cannot be seen committed (the answer is stored in the
 		 * claiming transaction); kept for safety. */
 		answer_error(req, 409, "idempotency_key_in_progress",
@@ -1070,26 +1123,23 @@ lookup_done(sn_err err, PGresult *res, void *arg)
 		    "Idempotency-Key");
 		return;
 	}
-	status = PQgetvalue(res, 0, 1);
-	st     = strtol(status, &end, 10);
-	if (*end != '\0' || st < 100 || st > 599) {
+	if (s.status < 100 || s.status > 599) {
 		answer_error(req, 500, "internal", "bad stored answer", NULL);
 		return;
 	}
-	if (!PQgetisnull(res, 0, 2)) {
-		body = PQgetvalue(res, 0, 2);
-		len  = (size_t) PQgetlength(res, 0, 2);
+	if (s.has_body) {
+		len = strlen(s.body);
 		if ((copy = malloc(len + 1)) == NULL) {
 			answer_error(
 			    req, 500, "internal", "out of memory", NULL);
 			return;
 		}
-		memcpy(copy, body, len + 1);
+		memcpy(copy, s.body, len + 1);
 	}
 	{
 		struct answer a = { 0 };
 
-		a.status = (unsigned) st;
+		a.status = (unsigned) s.status;
 		a.body   = copy;
 		a.len    = len;
 		a.ctype  = CT_JSON;
@@ -1316,7 +1366,7 @@ claim_done(sn_tx *tx, PGresult *res, void *arg)
 {
 	sn_http_req *req = arg;
 
-	if (PQntuples(res) == 0) {
+	if (sn_rows_affected(res) == 0) {
 		sn_log(SN_LOG_DEBUG,
 		    "http: idempotency key claimed by a "
 		    "concurrent request",
@@ -1466,6 +1516,22 @@ sn_http_tx_fail(sn_http_req *req, sn_tx *tx, unsigned status, const char *code,
 	req->tx_stage = TX_FAILING;
 	make_error(&req->stash, status, code, message, field);
 	sn_tx_rollback(tx, SN_ECLOSED);
+}
+
+void
+sn_http_tx_problem(sn_http_req *req, sn_tx *tx, const sn_problem *p)
+{
+	sn_http_tx_fail(req, tx, p->status, p->code,
+	    p->message[0] != '\0' ? p->message : NULL,
+	    p->field[0] != '\0' ? p->field : NULL);
+}
+
+void
+sn_http_problem(sn_http_req *req, const sn_problem *p)
+{
+	sn_http_reply_error(req, p->status, p->code,
+	    p->message[0] != '\0' ? p->message : NULL,
+	    p->field[0] != '\0' ? p->field : NULL);
 }
 
 void

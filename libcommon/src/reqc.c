@@ -355,3 +355,95 @@ sn_reqc_close(sn_reqc *r)
 	nng_close(r->sock);
 	uv_close((uv_handle_t *) &r->async, on_async_closed);
 }
+
+/* ---- retry with backoff ----------------------------------------------- */
+
+/* One call under a retry policy; owns a copy of the request. Freed when
+ * the caller's callback has had its final say. */
+typedef struct retry {
+	sn_reqc       *c;
+	uint8_t       *req;
+	size_t         len;
+	sn_reqc_retry  pol;
+	uint32_t       tries;
+	sn_reqc_try_fn fn;
+	void          *arg;
+} retry;
+
+static void on_retry_try(sn_err err, const uint8_t *reply, size_t len,
+    uint64_t latency_us, void *arg);
+
+static uint32_t
+retry_delay(const retry *t)
+{
+	uint32_t shift = t->tries - 1 < 16 ? t->tries - 1 : 16;
+	uint64_t ms    = (uint64_t) t->pol.backoff_ms << shift;
+	uint32_t max   = t->pol.backoff_max_ms > 0 ? t->pol.backoff_max_ms
+	                                           : 30000u;
+	return ms > max ? max : (uint32_t) ms;
+}
+
+static void
+retry_free(retry *t)
+{
+	free(t->req);
+	free(t);
+}
+
+static void
+on_retry_try(sn_err err, const uint8_t *reply, size_t len,
+    uint64_t latency_us, void *arg)
+{
+	retry      *t  = arg;
+	sn_reqc_try tr = { .err = err,
+		.reply          = reply,
+		.len            = len,
+		.latency_us     = latency_us,
+		.tries          = t->tries,
+		.final = err == SN_ECLOSED || t->tries > t->pol.retries };
+	if (t->fn(&tr, t->arg) == SN_REQC_DONE || tr.final) {
+		retry_free(t);
+		return;
+	}
+	t->tries++;
+	sn_err serr = sn_reqc_call_after(t->c, retry_delay(t), t->req, t->len,
+	    t->pol.timeout_ms, on_retry_try, t);
+	if (serr != SN_OK) {
+		t->tries--;
+		sn_reqc_try last = { .err = serr,
+			.tries            = t->tries,
+			.final            = true };
+		(void) t->fn(&last, t->arg);
+		retry_free(t);
+	}
+}
+
+sn_err
+sn_reqc_call_retry(sn_reqc *c, const void *req, size_t len,
+    const sn_reqc_retry *policy, sn_reqc_try_fn fn, void *arg)
+{
+	if (fn == NULL || policy == NULL || policy->timeout_ms == 0
+	    || (req == NULL && len > 0))
+		return SN_EINVAL;
+	retry *t = calloc(1, sizeof(*t));
+	if (t == NULL)
+		return SN_ENOMEM;
+	t->req = malloc(len > 0 ? len : 1);
+	if (t->req == NULL) {
+		free(t);
+		return SN_ENOMEM;
+	}
+	if (len > 0)
+		memcpy(t->req, req, len);
+	t->c     = c;
+	t->len   = len;
+	t->pol   = *policy;
+	t->fn    = fn;
+	t->arg   = arg;
+	t->tries = 1;
+	sn_err err = sn_reqc_call(c, t->req, len, policy->timeout_ms,
+	    on_retry_try, t);
+	if (err != SN_OK)
+		retry_free(t);
+	return err;
+}

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sn/clock.h"
 #include "sn/config.h"
 #include "sn/log.h"
 
@@ -45,7 +46,81 @@ struct sn_service {
 	bool                  bus_drained;
 	bool                  closed;
 	struct job           *jobs;
+	void                 *route_arg;
 };
+
+void
+sn_service_set_route_arg(sn_service *svc, void *arg)
+{
+	svc->route_arg = arg;
+}
+
+/* The settings every service reads (sn/service.h), for --help. */
+static const sn_setting_doc common_settings[] = {
+	{ "SN_DB_URL", "libpq connection string (required)" },
+	{ "SN_DB_SCHEMA", "schema of the service (default: its name, '-' as '_')" },
+	{ "SN_DB_POOL", "database connections, 1-64 (default 4)" },
+	{ "SN_HTTP_ADDR", "address to bind (default 127.0.0.1)" },
+	{ "SN_HTTP_PORT", "HTTP port, 0 picks one (required)" },
+	{ "SN_HTTP_MAX_BODY", "largest request body in bytes (default 1048576)" },
+	{ "SN_IDEMPOTENCY_DAYS", "days a stored idempotent answer is kept, 1-3650 (default 30)" },
+	{ "SN_TOKEN_KEY", "HS256 key for bearer tokens, at least 32 bytes" },
+	{ "SN_<NAME>_PUB_URL", "NNG URL of publisher NAME's PUB socket" },
+	{ "SN_<NAME>_REPLAY_URL", "NNG URL of publisher NAME's replay endpoint" },
+	{ "SN_BUS_HEARTBEAT_MS", "heartbeat period, 10-60000 (default 1000)" },
+	{ "SN_BUS_RETENTION_DAYS", "outbox retention, 1-3650 (default 30)" },
+	{ "SN_BUS_RELAY_BATCH", "rows per relay pass, 1-100000 (default 1000)" },
+	{ "SN_BUS_RELAY_POLL_MS", "relay poll for other processes' rows (default 50)" },
+	{ "SN_BUS_APPLY_BATCH", "events per apply transaction (default 500)" },
+	{ "SN_BUS_QUEUE_MAX", "events queued per followed stream (default 20000)" },
+	{ "SN_PARTITION", "i/N: this instance's share of followed subjects" },
+	{ "SN_SCHEMA_DIR", "folder of NNN_*.sql migrations (default: the source tree's)" },
+	{ "SN_DISTRICT_UTC_OFFSET_MIN", "the district's offset from UTC in minutes, -720..840 (default 480)" },
+	{ "SN_TEST_CLOCK", "1 allows SN_CLOCK_OFFSET_S (tests only)" },
+	{ "SN_CLOCK_OFFSET_S", "seconds added to the clock (tests only, with SN_TEST_CLOCK=1)" },
+	{ "SN_LOG_LEVEL", "debug, info, warn or error (default info)" },
+	{ "SN_SHUTDOWN_MS", "hard deadline for draining, 100-600000 (default 10000)" },
+	{ NULL, NULL },
+};
+
+static void
+print_settings(const sn_setting_doc *list)
+{
+	for (; list != NULL && list->name != NULL; list++)
+		printf("  %-28s %s\n", list->name, list->doc);
+}
+
+static int
+usage(const sn_service_def *def)
+{
+	printf("usage: %s [--help | --version | --routes | --probe]\n\n"
+	       "The safetynet %s service. Settings come from the "
+	       "environment:\n",
+	    def->name, def->name);
+	print_settings(common_settings);
+	if (def->settings != NULL && def->settings->name != NULL) {
+		printf("Settings of %s itself:\n", def->name);
+		print_settings(def->settings);
+	}
+	return 0;
+}
+
+static int
+print_routes(const sn_service_def *def)
+{
+	for (size_t i = 0; i < def->nroutes; i++)
+		printf("%s %s\n", def->routes[i].method,
+		    def->routes[i].pattern);
+	return 0;
+}
+
+/* GET /openapi.yaml: the service's part of the API contract. */
+static void
+on_openapi(sn_http_req *req, void *arg)
+{
+	const char *doc = arg;
+	sn_http_reply_text(req, 200, "application/yaml", doc, strlen(doc));
+}
 
 static void
 env_name(char *out, size_t cap, const char *name, const char *suffix)
@@ -224,9 +299,17 @@ on_purged(sn_err err, PGresult *res, void *arg)
 	if (err != SN_OK)
 		sn_log(SN_LOG_WARN, "idempotency purge failed", "error",
 		    sn_strerror(err), NULL);
-	else
-		sn_log(SN_LOG_DEBUG, "idempotency purge", "deleted",
-		    PQgetvalue(res, 0, 0), NULL);
+	else {
+		typedef struct purged {
+			int64_t count;
+		} purged;
+		static const sn_col cols[] = { SN_COL(purged, count, SN_COL_I64) };
+		purged p = { 0 };
+		char   n[24];
+		(void) sn_rows_one(res, cols, SN_NCOLS(cols), &p);
+		snprintf(n, sizeof(n), "%lld", (long long) p.count);
+		sn_log(SN_LOG_DEBUG, "idempotency purge", "deleted", n, NULL);
+	}
 }
 
 /* Stored Idempotency-Key answers older than SN_IDEMPOTENCY_DAYS. Skipped
@@ -317,6 +400,17 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--probe") == 0)
 			return probe();
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return usage(def);
+		if (strcmp(argv[i], "--version") == 0) {
+			printf("%s %s\n", def->name, sn_version);
+			return 0;
+		}
+		if (strcmp(argv[i], "--routes") == 0)
+			return print_routes(def);
+		fprintf(stderr, "%s: unknown argument %s (try --help)\n",
+		    def->name, argv[i]);
+		return 2;
 	}
 
 	const char *level = sn_config_str("SN_LOG_LEVEL", "info");
@@ -325,6 +419,9 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 		sn_config_fail("SN_LOG_LEVEL", "debug, info, warn or error",
 		    level);
 	sn_log_init(def->name, (sn_log_level) lvl);
+	sn_log(SN_LOG_INFO, "starting", "version", sn_version, NULL);
+	if (sn_clock_setup() != SN_OK)
+		exit(2);
 
 	char       *schema_default = default_schema(def->name);
 	char        dirbuf[1024];
@@ -374,7 +471,8 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	}
 
 	int         status = 1;
-	sn_service  svc    = { .def = def, .idem_days = (uint32_t) idem_days };
+	sn_service  svc    = { .def = def, .idem_days = (uint32_t) idem_days,
+		    .route_arg = def->arg };
 	if (migrate(def, conninfo, schema, dir[0] ? dir : NULL) != SN_OK) {
 		sn_log(SN_LOG_ERROR, "migrations failed; exiting", NULL);
 		goto out;
@@ -384,6 +482,15 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 		    "(hidden)");
 	if ((svc.metrics = sn_metrics_new()) == NULL)
 		goto out;
+	{
+		char labels[256];
+		snprintf(labels, sizeof(labels),
+		    "service=\"%s\",version=\"%s\"", def->name, sn_version);
+		sn_gauge *g = sn_metrics_gauge(svc.metrics, "sn_build_info",
+		    "The build: version and service, always 1.", labels);
+		if (g != NULL)
+			sn_gauge_set(g, 1);
+	}
 	if (sn_loop_open(&svc.loop, (uint32_t) shutdown_ms) != SN_OK)
 		goto out_metrics;
 	uv_timer_init(sn_loop_uv(svc.loop), &svc.drain_timer);
@@ -409,6 +516,15 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 			goto out_bus;
 	if (def->setup != NULL && def->setup(&svc, def->arg) != SN_OK) {
 		sn_log(SN_LOG_ERROR, "service setup failed; exiting", NULL);
+		goto out_bus;
+	}
+	if (sn_http_routes(svc.http, def->routes, def->nroutes, svc.route_arg)
+	        != SN_OK
+	    || (def->openapi != NULL
+	        && sn_http_route(svc.http, "GET", "/openapi.yaml",
+	               SN_HTTP_PUBLIC, NULL, on_openapi, (void *) def->openapi)
+	            != SN_OK)) {
+		sn_log(SN_LOG_ERROR, "cannot add the routes; exiting", NULL);
 		goto out_bus;
 	}
 	sn_loop_on_stop(svc.loop, on_stop, &svc);

@@ -209,6 +209,13 @@ const char *sn_http_idempotency_key(const sn_http_req *req);
 void sn_http_reply_json(sn_http_req *req, unsigned status, json_t *body);
 
 /*
+ * Answers with status and len bytes of body (copied) under the Content-Type
+ * ctype (a static string, e.g. "application/yaml"). Gives the req back.
+ */
+void sn_http_reply_text(sn_http_req *req, unsigned status, const char *ctype,
+    const char *body, size_t len);
+
+/*
  * Answers {"error": {"code": code, "message": message, "field": field}};
  * message and field may be NULL (written as null). Gives the req back.
  */
