@@ -53,6 +53,14 @@ is_int(Oid t)
 	return t == OID_INT2 || t == OID_INT4 || t == OID_INT8;
 }
 
+/* Types whose binary form is their text (libpq NUL-terminates it). */
+static bool
+is_textual(Oid t)
+{
+	return t == OID_TEXT || t == OID_VARCHAR || t == OID_BPCHAR
+	    || t == OID_NAME || t == OID_UNKNOWN || t == OID_JSON;
+}
+
 /* Whether a column of type t in format fmt can be read as c->type. */
 static bool
 type_fits(const sn_col *c, Oid t, int fmt)
@@ -60,29 +68,20 @@ type_fits(const sn_col *c, Oid t, int fmt)
 	switch (c->type) {
 	case SN_COL_TEXT:
 	case SN_COL_CHARS:
+	case SN_COL_ENUM:
 		/* Text format: every type's output but bytea's (whose text is
 		 * an escape, not the value). Binary: only textual types. */
-		if (fmt == 0)
-			return t != OID_BYTEA;
-		return t == OID_TEXT || t == OID_VARCHAR || t == OID_BPCHAR
-		    || t == OID_NAME || t == OID_UNKNOWN || t == OID_JSON;
+		return fmt == 0 ? t != OID_BYTEA : is_textual(t);
 	case SN_COL_I64:
 	case SN_COL_I32:
 		return is_int(t);
 	case SN_COL_BOOL:
 		return t == OID_BOOL;
 	case SN_COL_DATE:
-		return t == OID_DATE
-		    || (fmt == 0 && (t == OID_TEXT || t == OID_VARCHAR));
 	case SN_COL_MONTH:
-		return t == OID_DATE
-		    || (fmt == 0 && (t == OID_TEXT || t == OID_VARCHAR));
+		return t == OID_DATE || is_textual(t);
 	case SN_COL_BYTES:
 		return t == OID_BYTEA;
-	case SN_COL_ENUM:
-		return fmt == 0
-		    ? t != OID_BYTEA
-		    : (t == OID_TEXT || t == OID_VARCHAR || t == OID_NAME);
 	}
 	return false;
 }
