@@ -60,6 +60,7 @@ typedef struct batch_ctx {
 	size_t                            n;
 	bool                              is_new, repeated, refused;
 	int64_t                           inserted;
+	bank_sim_store_slot               slot_write, slot_read;
 	uint8_t                          *reply;
 	size_t                            reply_len;
 } batch_ctx;
@@ -156,33 +157,25 @@ wire_status(bank_sim_status s)
 	return SN__BANK__V1__INSTRUCTION_STATUS__INSTRUCTION_UNKNOWN;
 }
 
-static char *
-cell(const PGresult *res, int row, int col)
-{
-	return PQgetisnull(res, row, col) ? (char *) ""
-	                                  : PQgetvalue(res, row, col);
-}
-
 /*
- * The reports of rows (status, reason_code, reason, settled_at), one per
- * id, into reps and ptrs (n each). Returns false if the result does not
- * hold n rows. Strings are borrowed from res.
+ * The reports of the stored rows, one per id, into reps and ptrs (n
+ * each). Returns false if there are not n rows. Strings are borrowed
+ * from the rows and the ids.
  */
 static bool
-reports(const PGresult *res, char *const *ids, size_t n,
-    Sn__Bank__V1__StatusReport *reps, Sn__Bank__V1__StatusReport **ptrs)
+reports(const bank_sim_status_row *rows, size_t nrows, char *const *ids,
+    size_t n, Sn__Bank__V1__StatusReport *reps,
+    Sn__Bank__V1__StatusReport **ptrs)
 {
-	if ((size_t) PQntuples(res) != n || PQnfields(res) != 4)
+	if (nrows != n)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		int r = (int) i;
 		sn__bank__v1__status_report__init(&reps[i]);
 		reps[i].end_to_end_id = ids[i];
-		reps[i].status        = wire_status(bank_sim_status_parse(
-		           PQgetisnull(res, r, 0) ? NULL : PQgetvalue(res, r, 0)));
-		reps[i].reason_code   = cell(res, r, 1);
-		reps[i].reason        = cell(res, r, 2);
-		reps[i].settled_at    = cell(res, r, 3);
+		reps[i].status        = wire_status(rows[i].status);
+		reps[i].reason_code   = (char *) rows[i].reason_code;
+		reps[i].reason        = (char *) rows[i].reason;
+		reps[i].settled_at    = (char *) rows[i].settled_at;
 		ptrs[i]               = &reps[i];
 	}
 	return true;
@@ -198,7 +191,8 @@ query_free(query_ctx *q)
 }
 
 static void
-query_done(sn_err err, PGresult *res, void *arg)
+query_done(
+    sn_err err, const bank_sim_status_row *rows, size_t nrows, void *arg)
 {
 	query_ctx                       *q  = arg;
 	bank_sim                        *b  = q->b;
@@ -206,8 +200,8 @@ query_done(sn_err err, PGresult *res, void *arg)
 	size_t                           n  = sq->n_end_to_end_ids;
 	Sn__Bank__V1__StatusReport  *reps   = calloc(n ? n : 1, sizeof(*reps));
 	Sn__Bank__V1__StatusReport **ptrs   = calloc(n ? n : 1, sizeof(*ptrs));
-	if (err != SN_OK || res == NULL || reps == NULL || ptrs == NULL
-	    || !reports(res, sq->end_to_end_ids, n, reps, ptrs)) {
+	if (err != SN_OK || reps == NULL || ptrs == NULL
+	    || !reports(rows, nrows, sq->end_to_end_ids, n, reps, ptrs)) {
 		sn_log(SN_LOG_WARN, "status query failed; no reply", "error",
 		    sn_strerror(err), NULL);
 		bank_sim_server_drop(q->req);
@@ -240,15 +234,16 @@ on_query(bank_sim *b, bank_sim_request *req, Sn__Bank__V1__BankRequest *rq)
 	q->b   = b;
 	q->req = req;
 	q->rq  = rq;
+	/* An empty query gets no reply, as it always has (logged). */
 	if (rq->query->n_end_to_end_ids == 0) {
-		query_done(SN_OK, NULL, q);
+		query_done(SN_EINVAL, NULL, 0, q);
 		return;
 	}
 	if (bank_sim_store_statuses(b->db,
 	        (const char *const *) rq->query->end_to_end_ids,
 	        rq->query->n_end_to_end_ids, query_done, q)
 	    != SN_OK)
-		query_done(SN_ENOMEM, NULL, q);
+		query_done(SN_ENOMEM, NULL, 0, q);
 }
 
 /* ---- batches ------------------------------------------------------------ */
@@ -272,7 +267,8 @@ fail_tx(sn_tx *tx, sn_err err)
 /* The stored rows of the batch's ids: the reply; then the counters and
  * COMMIT. */
 static void
-read_back(sn_tx *tx, PGresult *res, void *arg)
+read_back(sn_tx *tx, const bank_sim_status_row *rows, size_t nrows,
+    void *arg)
 {
 	batch_ctx                   *c    = arg;
 	size_t                       n    = c->n;
@@ -285,7 +281,7 @@ read_back(sn_tx *tx, PGresult *res, void *arg)
 	for (size_t i = 0; i < n; i++)
 		ids[i] = (char *) c->ins[i].end_to_end_id;
 	err = SN_EDB;
-	if (!reports(res, ids, n, reps, ptrs))
+	if (!reports(rows, nrows, ids, n, reps, ptrs))
 		goto fail;
 	Sn__Bank__V1__BankReply  rp = SN__BANK__V1__BANK_REPLY__INIT;
 	Sn__Bank__V1__BatchReply br = SN__BANK__V1__BATCH_REPLY__INIT;
@@ -324,41 +320,32 @@ fail:
 }
 
 static void
-inserted(sn_tx *tx, PGresult *res, void *arg)
+inserted(sn_tx *tx, int64_t n, void *arg)
 {
 	batch_ctx *c = arg;
 	(void) tx;
-	c->inserted = PQntuples(res) == 1 ? sn_db_i64(res, 0, 0) : 0;
+	c->inserted  = n;
 }
 
 static void
 store_rest(sn_tx *tx, batch_ctx *c)
 {
 	sn_err err = bank_sim_store_instructions(tx, c->batch->batch_id,
-	    c->ins, c->dec, c->n, c->b->cfg.settle_ms, inserted, c);
-	if (err == SN_OK) {
-		char **ids = calloc(c->n, sizeof(*ids));
-		if (ids == NULL) {
-			fail_tx(tx, SN_ENOMEM);
-			return;
-		}
-		for (size_t i = 0; i < c->n; i++)
-			ids[i] = (char *) c->ins[i].end_to_end_id;
+	    c->ins, c->dec, c->n, c->b->cfg.settle_ms, &c->slot_write,
+	    inserted, c);
+	if (err == SN_OK)
 		err = bank_sim_store_statuses_tx(
-		    tx, (const char *const *) ids, c->n, read_back, c);
-		free(ids);
-	}
+		    tx, c->ins, c->n, &c->slot_read, read_back, c);
 	if (err != SN_OK)
 		fail_tx(tx, err);
 }
 
 static void
-existing(sn_tx *tx, PGresult *res, void *arg)
+existing(sn_tx *tx, const bank_sim_batch_row *stored, void *arg)
 {
 	batch_ctx *c = arg;
-	if (PQntuples(res) != 1
-	    || sn_db_i64(res, 0, 0) != (int64_t) c->batch->count
-	    || sn_db_i64(res, 0, 1) != c->batch->control_sum_fen) {
+	if (stored == NULL || stored->count != (int64_t) c->batch->count
+	    || stored->control_sum_fen != c->batch->control_sum_fen) {
 		c->refused = true;
 		sn_tx_rollback(tx, SN_ECONFLICT);
 		return;
@@ -368,15 +355,16 @@ existing(sn_tx *tx, PGresult *res, void *arg)
 }
 
 static void
-claimed(sn_tx *tx, PGresult *res, void *arg)
+claimed(sn_tx *tx, bool is_new, void *arg)
 {
 	batch_ctx *c = arg;
-	if (PQntuples(res) == 1) {
+	if (is_new) {
 		c->is_new = true;
 		store_rest(tx, c);
 		return;
 	}
-	sn_err err = bank_sim_store_batch(tx, c->batch->batch_id, existing, c);
+	sn_err err = bank_sim_store_batch(
+	    tx, c->batch->batch_id, &c->slot_read, existing, c);
 	if (err != SN_OK)
 		fail_tx(tx, err);
 }
@@ -387,7 +375,7 @@ batch_begin(sn_tx *tx, void *arg)
 	batch_ctx *c   = arg;
 	sn_err     err = bank_sim_store_claim_batch(tx, c->batch->batch_id,
 	        c->batch->debtor_account, c->batch->count,
-	        c->batch->control_sum_fen, claimed, c);
+	        c->batch->control_sum_fen, &c->slot_read, claimed, c);
 	if (err != SN_OK)
 		fail_tx(tx, err);
 }
@@ -537,15 +525,12 @@ on_request(bank_sim_request *req, const uint8_t *body, size_t len, void *arg)
 /* ---- settlement --------------------------------------------------------- */
 
 static void
-settle_done(sn_err err, PGresult *res, void *arg)
+settle_done(sn_err err, int64_t settled, void *arg)
 {
 	bank_sim *b = arg;
 	b->settling = false;
-	if (err == SN_OK && res != NULL && PQntuples(res) == 1) {
-		int64_t k = sn_db_i64(res, 0, 0);
-		if (k > 0)
-			sn_counter_add(b->c_settled, (uint64_t) k);
-	}
+	if (err == SN_OK && settled > 0)
+		sn_counter_add(b->c_settled, (uint64_t) settled);
 }
 
 static void
@@ -554,34 +539,27 @@ on_settle_tick(uv_timer_t *t)
 	bank_sim *b = t->data;
 	if (b->settling || b->stopping || !sn_db_ready(b->db))
 		return;
-	b->settling = true;
-	bank_sim_store_settle_due(b->db, settle_done, b);
+	b->settling = bank_sim_store_settle_due(b->db, settle_done, b) == SN_OK;
 }
 
 /* ---- HTTP --------------------------------------------------------------- */
 
-/* Answers with the JSON text in the first cell, or 503. */
-static void
-json_done(sn_err err, PGresult *res, void *arg, json_t **out)
+/* The document read, or NULL after answering 503. */
+static json_t *
+json_doc(sn_http_req *req, sn_err err, const char *doc)
 {
-	sn_http_req *req = arg;
-	json_t      *j   = NULL;
-	if (err == SN_OK && res != NULL && PQntuples(res) == 1)
-		j = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
-	if (j == NULL) {
+	json_t *j = err == SN_OK && doc != NULL ? json_loads(doc, 0, NULL)
+	                                        : NULL;
+	if (j == NULL)
 		sn_http_reply_error(req, 503, "unavailable",
 		    "the bank's records cannot be read now", NULL);
-		*out = NULL;
-		return;
-	}
-	*out = j;
+	return j;
 }
 
 static void
-credits_done(sn_err err, PGresult *res, void *arg)
+credits_done(sn_err err, const char *doc, void *arg)
 {
-	json_t *j;
-	json_done(err, res, arg, &j);
+	json_t *j = json_doc(arg, err, doc);
 	if (j != NULL)
 		sn_http_reply_json(arg, 200, j);
 }
@@ -598,7 +576,11 @@ on_credits(sn_http_req *req, void *arg)
 		    "account_number");
 		return;
 	}
-	bank_sim_store_credits(b->db, acct, CREDITS_LIMIT, credits_done, req);
+	if (bank_sim_store_credits(b->db, acct, CREDITS_LIMIT, credits_done,
+	        req)
+	    != SN_OK)
+		sn_http_reply_error(
+		    req, 503, "unavailable", "out of memory", NULL);
 }
 
 typedef struct stats_ctx {
@@ -607,12 +589,11 @@ typedef struct stats_ctx {
 } stats_ctx;
 
 static void
-stats_done(sn_err err, PGresult *res, void *arg)
+stats_done(sn_err err, const char *doc, void *arg)
 {
 	stats_ctx *s = arg;
 	bank_sim  *b = s->b;
-	json_t    *j;
-	json_done(err, res, s->req, &j);
+	json_t    *j = json_doc(s->req, err, doc);
 	if (j != NULL) {
 		json_object_set_new(j, "process",
 		    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
@@ -642,7 +623,11 @@ on_stats(sn_http_req *req, void *arg)
 	}
 	s->b   = arg;
 	s->req = req;
-	bank_sim_store_stats(s->b->db, stats_done, s);
+	if (bank_sim_store_stats(s->b->db, stats_done, s) != SN_OK) {
+		free(s);
+		sn_http_reply_error(
+		    req, 503, "unavailable", "out of memory", NULL);
+	}
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */

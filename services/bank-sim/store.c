@@ -6,112 +6,159 @@
  * million payments. Rows are inserted in end-to-end id order, so two
  * transactions racing over the same ids wait for each other instead of
  * deadlocking.
+ *
+ * Every result is read through sn_rows, by column name; the names in the
+ * tables below are the aliases in the SQL beside them.
  */
 #include "store.h"
 
 #include <inttypes.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- array literals ----------------------------------------------------- */
+/* ---- results ------------------------------------------------------------ */
 
-typedef struct lit {
-	char  *p;
-	size_t len, cap;
-	bool   oom;
-	bool   any; /* an element was written */
-} lit;
+typedef struct batch_id_row {
+	const char *batch_id;
+} batch_id_row;
+
+static const sn_col batch_id_cols[] = {
+	SN_COL(batch_id_row, batch_id, SN_COL_TEXT),
+};
+
+static const sn_col batch_cols[] = {
+	SN_COL(bank_sim_batch_row, count, SN_COL_I64),
+	SN_COL(bank_sim_batch_row, control_sum_fen, SN_COL_I64),
+};
+
+typedef struct count_row {
+	int64_t n;
+} count_row;
+
+static const sn_col count_cols[] = {
+	SN_COL(count_row, n, SN_COL_I64),
+};
+
+/* The statuses' names by bank_sim_status, "unknown" first: the SQL
+ * answers 'unknown' for an id never received. */
+static const char *const status_names[] = { "unknown", "accepted",
+	"settled", "rejected", NULL };
+
+static const sn_col status_cols[] = {
+	SN_COL_ENUMOF(bank_sim_status_row, status, status_names),
+	SN_COL(bank_sim_status_row, reason_code, SN_COL_TEXT),
+	SN_COL(bank_sim_status_row, reason, SN_COL_TEXT),
+	SN_COL(bank_sim_status_row, settled_at, SN_COL_TEXT),
+};
+
+typedef struct json_row {
+	const char *doc;
+} json_row;
+
+static const sn_col json_cols[] = {
+	SN_COL(json_row, doc, SN_COL_TEXT),
+};
+
+/*
+ * The rows of res into a new array (*out, free it; NULL when there are
+ * none). SN_EPROTO for a result of the wrong shape, SN_ENOMEM.
+ */
+static sn_err
+read_statuses(const PGresult *res, bank_sim_status_row **out, size_t *n)
+{
+	sn_rows rows;
+	sn_err  err = sn_rows_open(&rows, res, status_cols,
+	     SN_NCOLS(status_cols));
+	*out        = NULL;
+	*n          = 0;
+	if (err != SN_OK)
+		return err;
+	int                  k = sn_rows_count(&rows);
+	bank_sim_status_row *r = k > 0 ? calloc((size_t) k, sizeof(*r)) : NULL;
+	if (k > 0 && r == NULL)
+		err = SN_ENOMEM;
+	for (int i = 0; err == SN_OK && i < k; i++)
+		err = sn_rows_read(&rows, i, &r[i]);
+	sn_rows_close(&rows);
+	if (err != SN_OK) {
+		free(r);
+		return err;
+	}
+	*out = r;
+	*n   = (size_t) k;
+	return SN_OK;
+}
+
+/* ---- the tx forms' callbacks -------------------------------------------- */
 
 static void
-lit_put(lit *l, const char *s, size_t n)
+slot_set(bank_sim_store_slot *slot, void (*fn)(void), void *arg)
 {
-	if (l->oom)
+	slot->fn  = fn;
+	slot->arg = arg;
+}
+
+/* The slot's callback is read before it runs: it may reuse the slot for
+ * its next query. */
+
+static void
+claimed(sn_tx *tx, PGresult *res, void *arg)
+{
+	bank_sim_store_slot *s = arg;
+	sn_rows              rows;
+	if (sn_rows_open(&rows, res, batch_id_cols, SN_NCOLS(batch_id_cols))
+	    != SN_OK) {
+		sn_tx_rollback(tx, SN_EPROTO);
 		return;
-	if (l->len + n + 1 > l->cap) {
-		size_t cap = l->cap ? l->cap : 256;
-		while (cap < l->len + n + 1)
-			cap *= 2;
-		char *p = realloc(l->p, cap);
-		if (p == NULL) {
-			l->oom = true;
-			return;
-		}
-		l->p   = p;
-		l->cap = cap;
 	}
-	memcpy(l->p + l->len, s, n);
-	l->len += n;
-	l->p[l->len] = '\0';
+	bool                is_new = sn_rows_count(&rows) == 1;
+	bank_sim_claimed_fn fn     = (bank_sim_claimed_fn) s->fn;
+	sn_rows_close(&rows);
+	fn(tx, is_new, s->arg);
 }
 
 static void
-lit_open(lit *l)
+batch_read(sn_tx *tx, PGresult *res, void *arg)
 {
-	memset(l, 0, sizeof(*l));
-	lit_put(l, "{", 1);
-}
-
-static void
-lit_sep(lit *l)
-{
-	if (l->any)
-		lit_put(l, ",", 1);
-	l->any = true;
-}
-
-/* A text element, quoted; NULL is SQL NULL. */
-static void
-lit_text(lit *l, const char *s)
-{
-	lit_sep(l);
-	if (s == NULL) {
-		lit_put(l, "NULL", 4);
+	bank_sim_store_slot *s = arg;
+	bank_sim_batch_row   b;
+	sn_err err = sn_rows_one(res, batch_cols, SN_NCOLS(batch_cols), &b);
+	if (err != SN_OK && err != SN_ENOTFOUND) {
+		sn_tx_rollback(tx, SN_EPROTO);
 		return;
 	}
-	lit_put(l, "\"", 1);
-	const char *run = s;
-	for (const char *c = s; *c; c++) {
-		if (*c == '"' || *c == '\\') {
-			lit_put(l, run, (size_t) (c - run));
-			lit_put(l, "\\", 1);
-			run = c;
-		}
-	}
-	lit_put(l, run, strlen(run));
-	lit_put(l, "\"", 1);
+	bank_sim_batch_fn fn = (bank_sim_batch_fn) s->fn;
+	fn(tx, err == SN_OK ? &b : NULL, s->arg);
 }
 
 static void
-lit_i64(lit *l, int64_t v)
+inserted(sn_tx *tx, PGresult *res, void *arg)
 {
-	char b[32];
-	int  n = snprintf(b, sizeof(b), "%" PRId64, v);
-	lit_sep(l);
-	lit_put(l, b, (size_t) n);
-}
-
-/* Closes the literal; NULL (and frees) on out of memory. */
-static char *
-lit_close(lit *l)
-{
-	lit_put(l, "}", 1);
-	if (l->oom) {
-		free(l->p);
-		return NULL;
+	bank_sim_store_slot *s = arg;
+	count_row            c;
+	if (sn_rows_one(res, count_cols, SN_NCOLS(count_cols), &c) != SN_OK) {
+		sn_tx_rollback(tx, SN_EPROTO);
+		return;
 	}
-	return l->p;
+	bank_sim_inserted_fn fn = (bank_sim_inserted_fn) s->fn;
+	fn(tx, c.n, s->arg);
 }
 
-static char *
-ids_literal(const char *const *ids, size_t n)
+static void
+statuses_read(sn_tx *tx, PGresult *res, void *arg)
 {
-	lit l;
-	lit_open(&l);
-	for (size_t i = 0; i < n; i++)
-		lit_text(&l, ids[i]);
-	return lit_close(&l);
+	bank_sim_store_slot *s = arg;
+	bank_sim_status_row *rows;
+	size_t               n;
+	sn_err               err = read_statuses(res, &rows, &n);
+	if (err != SN_OK) {
+		sn_tx_rollback(tx, err);
+		return;
+	}
+	bank_sim_statuses_fn fn = (bank_sim_statuses_fn) s->fn;
+	fn(tx, rows, n, s->arg);
+	free(rows);
 }
 
 /* ---- batches ------------------------------------------------------------ */
@@ -119,60 +166,64 @@ ids_literal(const char *const *ids, size_t n)
 sn_err
 bank_sim_store_claim_batch(sn_tx *tx, const char *batch_id,
     const char *debtor_account, int64_t count, int64_t control_sum_fen,
-    sn_query_fn cb, void *arg)
+    bank_sim_store_slot *slot, bank_sim_claimed_fn fn, void *arg)
 {
 	char c[24], s[24];
 	snprintf(c, sizeof(c), "%" PRId64, count);
 	snprintf(s, sizeof(s), "%" PRId64, control_sum_fen);
 	const char *v[] = { batch_id, debtor_account, c, s };
+	slot_set(slot, (void (*)(void)) fn, arg);
 	return sn_tx_query(tx,
 	    "INSERT INTO batches (batch_id, debtor_account, count,"
 	    " control_sum_fen) VALUES ($1, $2, $3, $4)"
 	    " ON CONFLICT (batch_id) DO NOTHING RETURNING batch_id",
-	    4, v, cb, arg);
+	    4, v, claimed, slot);
 }
 
 sn_err
-bank_sim_store_batch(
-    sn_tx *tx, const char *batch_id, sn_query_fn cb, void *arg)
+bank_sim_store_batch(sn_tx *tx, const char *batch_id,
+    bank_sim_store_slot *slot, bank_sim_batch_fn fn, void *arg)
 {
 	const char *v[] = { batch_id };
+	slot_set(slot, (void (*)(void)) fn, arg);
 	return sn_tx_query(tx,
 	    "SELECT count, control_sum_fen FROM batches WHERE batch_id = $1",
-	    1, v, cb, arg);
+	    1, v, batch_read, slot);
 }
 
 sn_err
 bank_sim_store_instructions(sn_tx *tx, const char *batch_id,
     const bank_sim_instr *ins, const bank_sim_decision *dec, size_t n,
-    uint32_t settle_ms, sn_query_fn cb, void *arg)
+    uint32_t settle_ms, bank_sim_store_slot *slot, bank_sim_inserted_fn fn,
+    void *arg)
 {
 	enum { E2E, AMT, BANK, ACCT, NAME, REMIT, STATUS, CODE, WHY, NCOL };
-	lit   l[NCOL];
-	char *v[NCOL + 2] = { NULL };
+	sn_pgarray  a[NCOL];
+	const char *v[NCOL + 2];
 	for (int k = 0; k < NCOL; k++)
-		lit_open(&l[k]);
+		sn_pgarray_init(&a[k]);
 	for (size_t i = 0; i < n; i++) {
 		bool rej = dec[i].status == BANK_SIM_REJECTED;
-		lit_text(&l[E2E], ins[i].end_to_end_id);
-		lit_i64(&l[AMT], ins[i].amount_fen);
-		lit_text(&l[BANK], ins[i].bank_code);
-		lit_text(&l[ACCT], ins[i].account_number);
-		lit_text(&l[NAME], ins[i].account_name);
-		lit_text(&l[REMIT], ins[i].remittance_info);
-		lit_text(&l[STATUS], bank_sim_status_name(dec[i].status));
-		lit_text(&l[CODE], rej ? dec[i].reason_code : NULL);
-		lit_text(&l[WHY], rej ? dec[i].reason : NULL);
+		sn_pgarray_add(&a[E2E], ins[i].end_to_end_id);
+		sn_pgarray_add_i64(&a[AMT], ins[i].amount_fen);
+		sn_pgarray_add(&a[BANK], ins[i].bank_code);
+		sn_pgarray_add(&a[ACCT], ins[i].account_number);
+		sn_pgarray_add(&a[NAME], ins[i].account_name);
+		sn_pgarray_add(&a[REMIT], ins[i].remittance_info);
+		sn_pgarray_add(&a[STATUS], bank_sim_status_name(dec[i].status));
+		sn_pgarray_add(&a[CODE], rej ? dec[i].reason_code : NULL);
+		sn_pgarray_add(&a[WHY], rej ? dec[i].reason : NULL);
 	}
 	bool oom = false;
 	for (int k = 0; k < NCOL; k++)
-		if ((v[k + 1] = lit_close(&l[k])) == NULL)
+		if ((v[k + 1] = sn_pgarray_text(&a[k])) == NULL)
 			oom = true;
 	sn_err err = SN_ENOMEM;
 	char   ms[16];
 	snprintf(ms, sizeof(ms), "%" PRIu32, settle_ms);
-	v[0]        = (char *) batch_id;
+	v[0]        = batch_id;
 	v[NCOL + 1] = ms;
+	slot_set(slot, (void (*)(void)) fn, arg);
 	if (!oom)
 		err = sn_tx_query(tx,
 		    "WITH r AS (SELECT * FROM unnest($2::text[],"
@@ -193,45 +244,38 @@ bank_sim_store_instructions(sn_tx *tx, const char *batch_id,
 		    " CASE WHEN status = 'settled' THEN now() END"
 		    " FROM firsts ORDER BY e2e"
 		    " ON CONFLICT (end_to_end_id) DO NOTHING RETURNING 1)"
-		    " SELECT count(*) FROM ins",
-		    NCOL + 2, (const char *const *) v, cb, arg);
+		    " SELECT count(*) AS n FROM ins",
+		    NCOL + 2, v, inserted, slot);
 	for (int k = 0; k < NCOL; k++)
-		free(v[k + 1]);
+		sn_pgarray_fini(&a[k]);
 	return err;
 }
 
 #define STATUSES_SQL                                                          \
-	"SELECT i.status, i.reason_code, i.reason,"                           \
-	" to_char(i.settled_at AT TIME ZONE 'UTC',"                           \
-	" 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"                               \
+	"SELECT coalesce(i.status, 'unknown') AS status,"                     \
+	" coalesce(i.reason_code, '') AS reason_code,"                        \
+	" coalesce(i.reason, '') AS reason,"                                  \
+	" coalesce(to_char(i.settled_at AT TIME ZONE 'UTC',"                  \
+	" 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '') AS settled_at"            \
 	" FROM unnest($1::text[]) WITH ORDINALITY AS r(id, pos)"              \
 	" LEFT JOIN instructions i ON i.end_to_end_id = r.id"                 \
 	" ORDER BY r.pos"
 
 sn_err
-bank_sim_store_statuses_tx(
-    sn_tx *tx, const char *const *ids, size_t n, sn_query_fn cb, void *arg)
+bank_sim_store_statuses_tx(sn_tx *tx, const bank_sim_instr *ins, size_t n,
+    bank_sim_store_slot *slot, bank_sim_statuses_fn fn, void *arg)
 {
-	char *a = ids_literal(ids, n);
-	if (a == NULL)
-		return SN_ENOMEM;
-	const char *v[] = { a };
-	sn_err      err = sn_tx_query(tx, STATUSES_SQL, 1, v, cb, arg);
-	free(a);
+	sn_pgarray ids;
+	sn_pgarray_init(&ids);
+	for (size_t i = 0; i < n; i++)
+		sn_pgarray_add(&ids, ins[i].end_to_end_id);
+	const char *v[] = { sn_pgarray_text(&ids) };
+	sn_err      err = SN_ENOMEM;
+	slot_set(slot, (void (*)(void)) fn, arg);
+	if (v[0] != NULL)
+		err = sn_tx_query(tx, STATUSES_SQL, 1, v, statuses_read, slot);
+	sn_pgarray_fini(&ids);
 	return err;
-}
-
-sn_err
-bank_sim_store_statuses(sn_db *db, const char *const *ids, size_t n,
-    sn_db_query_fn done, void *arg)
-{
-	char *a = ids_literal(ids, n);
-	if (a == NULL)
-		return SN_ENOMEM;
-	const char *v[] = { a };
-	sn_db_query(db, STATUSES_SQL, 1, v, done, arg);
-	free(a);
-	return SN_OK;
 }
 
 sn_err
@@ -245,23 +289,106 @@ bank_sim_store_count(sn_tx *tx, const char *name, int64_t n)
 	    NULL, NULL);
 }
 
-/* ---- the timer and the reads -------------------------------------------- */
+/* ---- the db forms ------------------------------------------------------- */
 
-void
-bank_sim_store_settle_due(sn_db *db, sn_db_query_fn done, void *arg)
+/* A db form's callback, until its result arrives (sn_db_query's done
+ * always runs, so this is freed there). */
+typedef struct pending {
+	void (*fn)(void);
+	void *arg;
+} pending;
+
+static pending *
+pending_new(void (*fn)(void), void *arg)
 {
+	pending *p = malloc(sizeof(*p));
+	if (p != NULL) {
+		p->fn  = fn;
+		p->arg = arg;
+	}
+	return p;
+}
+
+static void
+statuses_done(sn_err err, PGresult *res, void *arg)
+{
+	pending                  *p    = arg;
+	bank_sim_statuses_done_fn fn   = (bank_sim_statuses_done_fn) p->fn;
+	bank_sim_status_row      *rows = NULL;
+	size_t                    n    = 0;
+	if (err == SN_OK)
+		err = res != NULL ? read_statuses(res, &rows, &n) : SN_EDB;
+	fn(err, rows, n, p->arg);
+	free(rows);
+	free(p);
+}
+
+sn_err
+bank_sim_store_statuses(sn_db *db, const char *const *ids, size_t n,
+    bank_sim_statuses_done_fn done, void *arg)
+{
+	sn_pgarray a;
+	sn_pgarray_init(&a);
+	for (size_t i = 0; i < n; i++)
+		sn_pgarray_add(&a, ids[i]);
+	const char *v[] = { sn_pgarray_text(&a) };
+	pending    *p   = v[0] != NULL
+	           ? pending_new((void (*)(void)) done, arg)
+	           : NULL;
+	if (p != NULL)
+		sn_db_query(db, STATUSES_SQL, 1, v, statuses_done, p);
+	sn_pgarray_fini(&a);
+	return p != NULL ? SN_OK : SN_ENOMEM;
+}
+
+static void
+settled_done(sn_err err, PGresult *res, void *arg)
+{
+	pending  *p = arg;
+	count_row c = { 0 };
+	if (err == SN_OK)
+		err = res != NULL ? sn_rows_one(res, count_cols,
+		                        SN_NCOLS(count_cols), &c)
+		                  : SN_EDB;
+	((bank_sim_settled_fn) p->fn)(err, err == SN_OK ? c.n : 0, p->arg);
+	free(p);
+}
+
+sn_err
+bank_sim_store_settle_due(sn_db *db, bank_sim_settled_fn done, void *arg)
+{
+	pending *p = pending_new((void (*)(void)) done, arg);
+	if (p == NULL)
+		return SN_ENOMEM;
 	sn_db_query(db,
 	    "WITH u AS (UPDATE instructions SET status = 'settled',"
 	    " settled_at = now() WHERE status = 'accepted'"
 	    " AND settle_due_at <= now() RETURNING 1)"
-	    " SELECT count(*) FROM u",
-	    0, NULL, done, arg);
+	    " SELECT count(*) AS n FROM u",
+	    0, NULL, settled_done, p);
+	return SN_OK;
 }
 
-void
-bank_sim_store_credits(sn_db *db, const char *account_number, int limit,
-    sn_db_query_fn done, void *arg)
+static void
+json_done(sn_err err, PGresult *res, void *arg)
 {
+	pending *p = arg;
+	json_row j = { NULL };
+	if (err == SN_OK)
+		err = res != NULL
+		    ? sn_rows_one(res, json_cols, SN_NCOLS(json_cols), &j)
+		    : SN_EDB;
+	((bank_sim_json_fn) p->fn)(err, err == SN_OK ? j.doc : NULL, p->arg);
+	free(p);
+}
+
+sn_err
+bank_sim_store_credits(sn_db *db, const char *account_number, int limit,
+    bank_sim_json_fn done, void *arg)
+{
+	pending *p = pending_new((void (*)(void)) done, arg);
+	if (p == NULL)
+		return SN_ENOMEM;
 	char l[16];
 	snprintf(l, sizeof(l), "%d", limit);
 	const char *v[] = { account_number, l };
@@ -285,13 +412,18 @@ bank_sim_store_credits(sn_db *db, const char *account_number, int limit,
 	    " remittance_info, 'batch_id', batch_id, 'received_at',"
 	    " received_at, 'settled_at', settled_at)"
 	    " ORDER BY t, end_to_end_id), '[]'::json) FROM page),"
-	    " 'truncated', (SELECT count(*) FROM c) > $2::integer)::text",
-	    2, v, done, arg);
+	    " 'truncated', (SELECT count(*) FROM c) > $2::integer)::text"
+	    " AS doc",
+	    2, v, json_done, p);
+	return SN_OK;
 }
 
-void
-bank_sim_store_stats(sn_db *db, sn_db_query_fn done, void *arg)
+sn_err
+bank_sim_store_stats(sn_db *db, bank_sim_json_fn done, void *arg)
 {
+	pending *p = pending_new((void (*)(void)) done, arg);
+	if (p == NULL)
+		return SN_ENOMEM;
 	sn_db_query(db,
 	    "WITH s AS (SELECT count(*) AS n,"
 	    " count(*) FILTER (WHERE status = 'accepted') AS accepted,"
@@ -316,6 +448,7 @@ bank_sim_store_stats(sn_db *db, sn_db_query_fn done, void *arg)
 	    " 'duplicate_instructions', (SELECT value FROM counters"
 	    " WHERE name = 'duplicate_instructions'),"
 	    " 'repeated_batches', (SELECT value FROM counters"
-	    " WHERE name = 'repeated_batches'))::text FROM s",
-	    0, NULL, done, arg);
+	    " WHERE name = 'repeated_batches'))::text AS doc FROM s",
+	    0, NULL, json_done, p);
+	return SN_OK;
 }

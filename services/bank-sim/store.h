@@ -1,21 +1,26 @@
 /*
  * bank-sim/store.h - every SQL statement of bank-sim (the tables are in
- * schema/001_init.sql).
+ * schema/001_init.sql), and the only code that reads their results: the
+ * callers get typed rows, never a PGresult.
  *
  * Functions taking an sn_tx queue their statement on it (sn/db.h: sent
- * at once in the pipeline, results in order; cb may be NULL); those
- * taking an sn_db run a one-statement read or update of their own whose
- * done callback runs exactly once. All are for the loop thread. Strings
- * passed in are copied or sent before the call returns. Lists travel as
- * PostgreSQL array literals built here, so one statement handles a
- * whole batch.
- *
- * Result shapes are written on each function: "row (a, b)" means the
- * callback gets those columns in that order, as text.
+ * at once in the pipeline, results in order). Their callback, when one
+ * is given, is kept in a bank_sim_store_slot the caller provides and
+ * runs with the typed result once it arrives; it never runs when the
+ * transaction fails first, and a result of the wrong shape (a missing
+ * or mistyped column, logged naming it) rolls the transaction back with
+ * SN_EPROTO instead of running it. Functions taking an sn_db run a
+ * one-statement read or update of their own whose callback runs exactly
+ * once, with the error or the typed result. All are for the loop thread.
+ * Strings passed in are copied or sent before the call returns; rows
+ * handed to a callback, and their strings, are borrowed for the call.
+ * Lists travel as PostgreSQL arrays (sn_pgarray), so one statement
+ * handles a whole batch.
  */
 #ifndef BANK_SIM_STORE_H
 #define BANK_SIM_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -23,59 +28,112 @@
 #include "sn/db.h"
 #include "sn/err.h"
 
-/* Claims batch_id for a new batch. cb: row (batch_id) if it was new;
- * no row if the batch_id was taken before (nothing written). */
+/* A batch as stored: what its first sender declared. */
+typedef struct bank_sim_batch_row {
+	int64_t count;
+	int64_t control_sum_fen;
+} bank_sim_batch_row;
+
+/*
+ * An instruction's stored status, as a reply reports it. The strings are
+ * never NULL: "" where the bank holds nothing (reason_code and reason
+ * unless REJECTED, settled_at unless SETTLED, and all three for an id
+ * never received, whose status is BANK_SIM_UNKNOWN).
+ */
+typedef struct bank_sim_status_row {
+	bank_sim_status status;
+	const char     *reason_code; /* rules.h's reason codes */
+	const char     *reason;      /* one sentence */
+	const char     *settled_at;  /* RFC 3339 UTC with milliseconds */
+} bank_sim_status_row;
+
+/* Callbacks of the tx forms; tx is the transaction, still open. */
+/* is_new: the batch_id was free and is now this batch's. */
+typedef void (*bank_sim_claimed_fn)(sn_tx *tx, bool is_new, void *arg);
+/* b: the stored batch, NULL when there is none. */
+typedef void (*bank_sim_batch_fn)(
+    sn_tx *tx, const bank_sim_batch_row *b, void *arg);
+/* inserted: the rows written. */
+typedef void (*bank_sim_inserted_fn)(sn_tx *tx, int64_t inserted, void *arg);
+/* rows: n of them, one per id asked, in the order asked. */
+typedef void (*bank_sim_statuses_fn)(
+    sn_tx *tx, const bank_sim_status_row *rows, size_t n, void *arg);
+
+/*
+ * Where a tx form keeps its callback until the result arrives: storage
+ * the caller owns (embedded in its context), one per query in flight,
+ * which must outlive the transaction. Filled by the store; nothing in
+ * it is to be freed.
+ */
+typedef struct bank_sim_store_slot {
+	void (*fn)(void); /* one of the callback types above */
+	void *arg;
+} bank_sim_store_slot;
+
+/* Claims batch_id for a new batch (nothing written if it was taken
+ * before). */
 sn_err bank_sim_store_claim_batch(sn_tx *tx, const char *batch_id,
     const char *debtor_account, int64_t count, int64_t control_sum_fen,
-    sn_query_fn cb, void *arg);
+    bank_sim_store_slot *slot, bank_sim_claimed_fn fn, void *arg);
 
-/* The stored batch batch_id. cb: row (count, control_sum_fen), or no
- * row. */
-sn_err bank_sim_store_batch(
-    sn_tx *tx, const char *batch_id, sn_query_fn cb, void *arg);
+/* The stored batch batch_id. */
+sn_err bank_sim_store_batch(sn_tx *tx, const char *batch_id,
+    bank_sim_store_slot *slot, bank_sim_batch_fn fn, void *arg);
 
 /*
  * Stores the n instructions of batch batch_id with their decisions
  * (dec[i] for ins[i]), each unless its end-to-end id is stored already
  * (INSERT ... ON CONFLICT DO NOTHING; within the batch the first
  * occurrence wins). ACCEPTED ones fall due settle_ms after now; SETTLED
- * ones are settled now. cb: row (inserted), the number of rows written.
- * SN_ENOMEM if the literals cannot be built (nothing queued).
+ * ones are settled now. SN_ENOMEM if the arrays cannot be built (nothing
+ * queued).
  */
 sn_err bank_sim_store_instructions(sn_tx *tx, const char *batch_id,
     const bank_sim_instr *ins, const bank_sim_decision *dec, size_t n,
-    uint32_t settle_ms, sn_query_fn cb, void *arg);
+    uint32_t settle_ms, bank_sim_store_slot *slot, bank_sim_inserted_fn fn,
+    void *arg);
 
-/*
- * The stored statuses of the n end-to-end ids, one row per id in the
- * order given: row (status, reason_code, reason, settled_at RFC 3339),
- * all NULL for an id never received. The tx form sees the
- * transaction's own writes; the db form is a read of its own (done gets
- * the result, NULL on error).
- */
-sn_err bank_sim_store_statuses_tx(
-    sn_tx *tx, const char *const *ids, size_t n, sn_query_fn cb, void *arg);
-sn_err bank_sim_store_statuses(sn_db *db, const char *const *ids, size_t n,
-    sn_db_query_fn done, void *arg);
+/* The stored statuses of the n end-to-end ids ins[i].end_to_end_id,
+ * seeing the transaction's own writes. */
+sn_err bank_sim_store_statuses_tx(sn_tx *tx, const bank_sim_instr *ins,
+    size_t n, bank_sim_store_slot *slot, bank_sim_statuses_fn fn, void *arg);
 
 /* Adds n to the counter name ("duplicate_instructions",
  * "repeated_batches"). */
 sn_err bank_sim_store_count(sn_tx *tx, const char *name, int64_t n);
 
-/* Settles every ACCEPTED instruction that has fallen due. done: row
- * (settled). */
-void bank_sim_store_settle_due(sn_db *db, sn_db_query_fn done, void *arg);
+/* Callbacks of the db forms: err SN_OK with the result, or the error
+ * (and then no result). */
+typedef void (*bank_sim_statuses_done_fn)(
+    sn_err err, const bank_sim_status_row *rows, size_t n, void *arg);
+typedef void (*bank_sim_settled_fn)(sn_err err, int64_t settled, void *arg);
+/* json: a JSON document, borrowed. */
+typedef void (*bank_sim_json_fn)(sn_err err, const char *json, void *arg);
+
+/*
+ * The db forms return SN_ENOMEM when the query cannot be started, and
+ * then never call done; otherwise done runs exactly once, later.
+ */
+
+/* The stored statuses of the n end-to-end ids, in their order: a read of
+ * its own. */
+sn_err bank_sim_store_statuses(sn_db *db, const char *const *ids, size_t n,
+    bank_sim_statuses_done_fn done, void *arg);
+
+/* Settles every ACCEPTED instruction that has fallen due; done gets how
+ * many. */
+sn_err bank_sim_store_settle_due(
+    sn_db *db, bank_sim_settled_fn done, void *arg);
 
 /* The settled credits of account_number, at most limit of them, oldest
- * first. done: row (json text) of {"account_number", "count",
- * "total_fen", "credits": [...], "truncated"}. */
-void bank_sim_store_credits(sn_db *db, const char *account_number, int limit,
-    sn_db_query_fn done, void *arg);
+ * first: {"account_number", "count", "total_fen", "credits": [...],
+ * "truncated"}. */
+sn_err bank_sim_store_credits(sn_db *db, const char *account_number,
+    int limit, bank_sim_json_fn done, void *arg);
 
-/* The bank's figures. done: row (json text) of {"instructions",
- * "by_status": {...}, "settled_fen", "accepted_fen", "rejected_fen",
- * "rejected_by_reason": {...}, "batches", "duplicate_instructions",
- * "repeated_batches"}. */
-void bank_sim_store_stats(sn_db *db, sn_db_query_fn done, void *arg);
+/* The bank's figures: {"instructions", "by_status": {...},
+ * "settled_fen", "accepted_fen", "rejected_fen", "rejected_by_reason":
+ * {...}, "batches", "duplicate_instructions", "repeated_batches"}. */
+sn_err bank_sim_store_stats(sn_db *db, bank_sim_json_fn done, void *arg);
 
 #endif /* BANK_SIM_STORE_H */
