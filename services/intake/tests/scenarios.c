@@ -7,7 +7,8 @@
  *   intake_scenarios submit | idempotent | bad_input | person_twice |
  *                    concurrent | withdraw | approval_events | get_access |
  *                    referral_drafts | draft_list | draft_submit |
- *                    draft_bad_submit
+ *                    draft_bad_submit | accepted_next_day |
+ *                    withdraw_unknown_field | control_chars
  */
 #include <pthread.h>
 #include <signal.h>
@@ -20,7 +21,6 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <libpq-fe.h>
 
 #include "harness.h"
 #include "sn/assist/v1/application.pb-c.h"
@@ -60,7 +60,7 @@ token(const char *user, const char *role, const char *juris)
 	snprintf(p.role, sizeof(p.role), "%s", role);
 	snprintf(p.juris, sizeof(p.juris), "%s", juris);
 	if (sn_auth_open(&auth, KEY) != SN_OK ||
-	    sn_auth_issue(auth, &p, 3600, &tok) != SN_OK)
+	    sn_auth_issue(auth, &p, 3 * 86400, &tok) != SN_OK)
 		th_fail(&T, "cannot issue a token");
 	sn_auth_close(auth);
 	return tok;
@@ -93,19 +93,31 @@ new_person(int year)
 	return p;
 }
 
-/* Today and today + days on the local clock, as YYYY-MM-DD. */
+/* The district's offset from UTC in seconds, as the service reads it
+ * (SN_DISTRICT_UTC_OFFSET_MIN, default 480: UTC+8). */
+static long
+district_offset_s(void)
+{
+	const char *v = getenv("SN_DISTRICT_UTC_OFFSET_MIN");
+	return (v != NULL && v[0] != '\0' ? strtol(v, NULL, 10) : 480) * 60;
+}
+
+/* The district's date at Unix time t plus days, as YYYY-MM-DD: worked out
+ * here from the UTC clock, not by the code under test. */
+static void
+district_date_at(time_t t, int days, char out[11])
+{
+	struct tm tm;
+	time_t    d = t + (time_t) district_offset_s() + (time_t) days * 86400;
+	gmtime_r(&d, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* Today and today + days on the district's clock. */
 static void
 local_date(int days, char out[11])
 {
-	time_t    now = time(NULL);
-	struct tm tm;
-	localtime_r(&now, &tm);
-	tm.tm_hour = 12;
-	tm.tm_mday += days;
-	tm.tm_isdst = -1;
-	time_t t    = mktime(&tm);
-	localtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
+	district_date_at(time(NULL), days, out);
 }
 
 /* An application JSON for the given persons, the first the applicant. */
@@ -241,8 +253,10 @@ rows_everywhere(void)
 	    schema, schema, schema, schema, schema, schema);
 }
 
+/* Starts intake with extra settings ("KEY=VALUE", NULL-ended, may be
+ * NULL) and issues the tokens. */
 static void
-start_intake(void)
+start_intake_env(const char *const *extra)
 {
 	static char port_env[32];
 	th_publisher(&T, "intake");
@@ -250,7 +264,9 @@ start_intake(void)
 	th_publisher(&T, "emergency");
 	port = th_free_port();
 	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
-	const char *env[]  = { "SN_TOKEN_KEY=" KEY, port_env, NULL };
+	const char *env[8] = { "SN_TOKEN_KEY=" KEY, port_env, NULL };
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && i < 5; i++)
+		env[2 + i] = extra[i];
 	const char *argv[] = { SN_INTAKE_BIN, NULL };
 	th_spawn(&T, "intake", SN_INTAKE_BIN, argv, env);
 	if (!th_wait_ready(&T, port, 30000))
@@ -261,29 +277,30 @@ start_intake(void)
 	invest_tok = token("inv-1", "investigator", VILLAGE);
 }
 
+static void
+start_intake(void)
+{
+	start_intake_env(NULL);
+}
+
 /* The one outbox row of topic for subject, as bytes (malloc'd). */
+#define OUTBOX_ROW "FROM %s.outbox WHERE topic = '%s' AND subject = '%s'"
 static uint8_t *
 outbox_data(const char *topic, const char *subject, size_t *len,
     char *actor, size_t actor_cap)
 {
-	char sql[512];
-	snprintf(sql, sizeof(sql),
-	    "SELECT data, actor, schema_version FROM %s.outbox"
-	    " WHERE topic = '%s' AND subject = '%s'",
-	    schema, topic, subject);
-	PGresult *r = PQexecParams(T.pg, sql, 0, NULL, NULL, NULL, NULL, 1);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-		int n = PQntuples(r);
-		PQclear(r);
+	int n = th_rows(&T, "SELECT 1 " OUTBOX_ROW, schema, topic, subject);
+	if (n != 1)
 		th_fail(&T, "%d %s rows for %s, want exactly 1", n, topic,
 		    subject);
-	}
-	*len         = (size_t) PQgetlength(r, 0, 0);
-	uint8_t *out = malloc(*len + 1);
-	memcpy(out, PQgetvalue(r, 0, 0), *len);
-	snprintf(actor, actor_cap, "%.*s", PQgetlength(r, 0, 1),
-	    PQgetvalue(r, 0, 1));
-	PQclear(r);
+	uint8_t *out = th_bytes_at(&T, 0, len, "SELECT data " OUTBOX_ROW,
+	    schema, topic, subject);
+	char *a = th_text(&T, "SELECT actor " OUTBOX_ROW, schema, topic,
+	    subject);
+	TH_CHECK(&T, out != NULL && a != NULL, "the %s row has no data",
+	    topic);
+	snprintf(actor, actor_cap, "%s", a);
+	free(a);
 	return out;
 }
 
@@ -935,30 +952,6 @@ get_access(void)
 #define TOWNSHIP2 "220103002"
 #define VILLAGE2 "220103002001"
 
-/* The first column of the first row of a query as text (malloc'd); NULL
- * when there is no row or it is NULL. */
-static char *
-db_text(const char *fmt, ...)
-{
-	char    sql[2048];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	PGresult *r   = PQexec(T.pg, sql);
-	char     *out = NULL;
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		char msg[256];
-		snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
-		PQclear(r);
-		th_fail(&T, "query failed: %s", msg);
-	}
-	if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
-		out = strdup(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return out;
-}
-
 /* One referral.created line for sn-inject (subject: the grant id). */
 static void
 referral_line(char *out, size_t cap, const char *rid,
@@ -1009,7 +1002,7 @@ referrals(const char *lines, int64_t want)
 static char *
 draft_of(const char *rid)
 {
-	char *id = db_text("SELECT id::text FROM %s.application"
+	char *id = th_text(&T, "SELECT id::text FROM %s.application"
 	                   " WHERE referral_id = '%s'",
 	    schema, rid);
 	TH_CHECK(&T, id != NULL, "no application for referral %s", rid);
@@ -1444,7 +1437,7 @@ draft_submit(void)
 static char *
 draft_snapshot(const char *id)
 {
-	char *s = db_text("SELECT (SELECT row_to_json(a)::text FROM %s.application"
+	char *s = th_text(&T, "SELECT (SELECT row_to_json(a)::text FROM %s.application"
 	                  " a WHERE a.id = '%s') || (SELECT json_agg(m ORDER BY"
 	                  " m.position)::text FROM %s.member m"
 	                  " WHERE m.application_id = '%s')",
@@ -1568,6 +1561,272 @@ draft_bad_submit(void)
 	th_stop(&T, inj);
 }
 
+/* ---- issue 8: the district clock, stricter input -------------------- */
+
+/* The UTC date of t plus days, as YYYY-MM-DD. */
+static void
+utc_date(time_t t, int days, char out[11])
+{
+	struct tm tm;
+	time_t    d = t + (time_t) days * 86400;
+	gmtime_r(&d, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+/* An application accepted at 23:30 UTC is dated the next district day:
+ * the service's clock is moved (SN_TEST_CLOCK=1, SN_CLOCK_OFFSET_S) to
+ * the next 23:30:00 UTC, with the district at UTC+8. The answer, the row
+ * and application.submitted carry the UTC day after as the acceptance
+ * date and that plus 15 days as the deadline; so does a draft submitted
+ * then. */
+static void
+accepted_next_day(void)
+{
+	time_t now = time(NULL);
+	time_t at  = now - now % 86400 + 23 * 3600 + 30 * 60;
+	if (at < now)
+		at += 86400;
+	char shift[64], accepted[11], deadline[11], utc_today[11];
+	snprintf(shift, sizeof(shift), "SN_CLOCK_OFFSET_S=%lld",
+	    (long long) (at - now));
+	utc_date(at, 0, utc_today);
+	utc_date(at, 1, accepted);
+	utc_date(at, 16, deadline);
+	const char *env[] = { "SN_TEST_CLOCK=1", shift,
+		"SN_DISTRICT_UTC_OFFSET_MIN=480", NULL };
+	start_intake_env(env);
+	printf("service clock at %s 23:30 UTC: want accepted %s, deadline "
+	       "%s\n",
+	    utc_today, accepted, deadline);
+
+	person ps[2] = { new_person(1968), new_person(1969) };
+	char  *body  = dump(app_json(ps, 2));
+	answer a     = call("POST", "/applications", clerk_tok, new_key(), body);
+	free(body);
+	TH_CHECK(&T, a.status == 201, "submit: status %d", a.status);
+	const char *id = jstr(a.body, "application_id");
+	TH_CHECK(&T,
+	    jstr(a.body, "accepted_date") != NULL &&
+	        strcmp(jstr(a.body, "accepted_date"), accepted) == 0,
+	    "accepted_date %s at 23:30 UTC, want the next day %s",
+	    jstr(a.body, "accepted_date"), accepted);
+	TH_CHECK(&T,
+	    jstr(a.body, "deadline_date") != NULL &&
+	        strcmp(jstr(a.body, "deadline_date"), deadline) == 0,
+	    "deadline_date %s, want %s", jstr(a.body, "deadline_date"),
+	    deadline);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.application WHERE id = '%s'"
+	        " AND accepted_date = '%s' AND deadline_date = '%s'",
+	        schema, id, accepted, deadline) == 1,
+	    "the stored dates are not %s and %s", accepted, deadline);
+	size_t   len;
+	char     actor[64];
+	uint8_t *data = outbox_data("application.submitted", id, &len, actor,
+	    sizeof(actor));
+	Sn__Assist__V1__ApplicationSubmitted *ev =
+	    sn__assist__v1__application_submitted__unpack(NULL, len, data);
+	TH_CHECK(&T,
+	    ev != NULL && strcmp(ev->accepted_date, accepted) == 0 &&
+	        strcmp(ev->deadline_date, deadline) == 0,
+	    "application.submitted says accepted %s, deadline %s",
+	    ev != NULL ? ev->accepted_date : "-",
+	    ev != NULL ? ev->deadline_date : "-");
+	sn__assist__v1__application_submitted__free_unpacked(ev, NULL);
+	free(data);
+	json_decref(a.body);
+
+	/* A draft submitted at the same moment. */
+	person p = new_person(1959), q = new_person(1988);
+	char   l[2048], path[128];
+	referral_line(l, sizeof(l), "ref-late",
+	    SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO, &p,
+	    "220103001", VILLAGE, 2);
+	th_proc *inj   = referrals(l, 1);
+	char    *did   = draft_of("ref-late");
+	person   pq[2] = { p, q };
+	snprintf(path, sizeof(path), "/applications/%s/submit", did);
+	body = dump(app_json(pq, 2));
+	a    = call("POST", path, clerk_tok, new_key(), body);
+	free(body);
+	TH_CHECK(&T,
+	    a.status == 200 && jstr(a.body, "accepted_date") != NULL &&
+	        strcmp(jstr(a.body, "accepted_date"), accepted) == 0 &&
+	        strcmp(jstr(a.body, "deadline_date"), deadline) == 0,
+	    "the draft submitted at 23:30 UTC: %d, accepted %s, deadline %s",
+	    a.status, jstr(a.body, "accepted_date"),
+	    jstr(a.body, "deadline_date"));
+	data = outbox_data("application.submitted", did, &len, actor,
+	    sizeof(actor));
+	ev   = sn__assist__v1__application_submitted__unpack(NULL, len, data);
+	TH_CHECK(&T,
+	    ev != NULL && strcmp(ev->accepted_date, accepted) == 0 &&
+	        strcmp(ev->deadline_date, deadline) == 0,
+	    "the draft's application.submitted has other dates");
+	sn__assist__v1__application_submitted__free_unpacked(ev, NULL);
+	free(data);
+	json_decref(a.body);
+	free(did);
+	th_stop(&T, inj);
+}
+
+/* The application's row, its members and claims, the outbox and the
+ * stored answers as one text: what "nothing changed" compares. */
+static char *
+app_snapshot(const char *id)
+{
+	char *s = th_text(&T,
+	    "SELECT (SELECT row_to_json(a)::text FROM %s.application a"
+	    "  WHERE a.id = '%s')"
+	    " || (SELECT coalesce(json_agg(m ORDER BY m.position)::text, '')"
+	    "  FROM %s.member m WHERE m.application_id = '%s')"
+	    " || (SELECT count(*) FROM %s.claim)::text || '/'"
+	    " || (SELECT count(*) FROM %s.outbox)::text || '/'"
+	    " || (SELECT count(*) FROM %s.http_idempotency)::text",
+	    schema, id, schema, id, schema, schema, schema);
+	TH_CHECK(&T, s != NULL, "no application %s", id);
+	return s;
+}
+
+/* POST /applications/{id}/withdraw refuses what it does not know: an
+ * unknown member (422 unknown_field), a null reason (422 invalid_type), a
+ * reason with U+0001 (422 invalid_characters); the application, its
+ * claims, the outbox and the stored answers stay as they were, and the
+ * key of a refused attempt still works. A reason over several lines is
+ * free text and accepted. */
+static void
+withdraw_unknown_field(void)
+{
+	start_intake();
+	person ps[2] = { new_person(1973), new_person(1974) };
+	char  *id    = submit_ok(ps, 2, "first");
+	char   path[128];
+	snprintf(path, sizeof(path), "/applications/%s/withdraw", id);
+	char *before = app_snapshot(id);
+	const struct {
+		const char *what, *body, *code, *field;
+	} bad[] = {
+		{ "an unknown field", "{\"reason\":\"moved away\",\"extra\":1}",
+		    "unknown_field", "extra" },
+		{ "an unknown nested field",
+		    "{\"reason\":\"moved away\",\"by\":{\"who\":\"x\"}}",
+		    "unknown_field", "by" },
+		{ "a null reason", "{\"reason\":null}", "invalid_type",
+		    "reason" },
+		{ "a reason with U+0001", "{\"reason\":\"moved\\u0001away\"}",
+		    "invalid_characters", "reason" },
+		{ "a reason with DEL", "{\"reason\":\"moved\\u007faway\"}",
+		    "invalid_characters", "reason" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		answer w = call("POST", path, clerk_tok, "withdraw-key",
+		    bad[i].body);
+		expect_error(w, 422, bad[i].code, bad[i].field, bad[i].what);
+		json_decref(w.body);
+		char *now = app_snapshot(id);
+		TH_CHECK(&T, strcmp(now, before) == 0,
+		    "%s changed something:\n%s\n%s", bad[i].what, before, now);
+		free(now);
+	}
+	answer w = call("POST", path, clerk_tok, "withdraw-key",
+	    "{\"reason\":\"moved away\\nto the city\"}");
+	TH_CHECK(&T,
+	    w.status == 200 && strcmp(jstr(w.body, "status"), "withdrawn") == 0,
+	    "the corrected withdrawal: %d", w.status);
+	json_decref(w.body);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.application WHERE id = '%s'"
+	        " AND status = 'withdrawn'"
+	        " AND withdrawn_reason = E'moved away\\nto the city'",
+	        schema, id) == 1,
+	    "the withdrawal's reason was not stored as sent");
+	free(before);
+	free(id);
+}
+
+/* A member name with U+0001 is refused (422 invalid_characters), and so
+ * are other control characters in names and free text, and null where a
+ * string or number is expected (422 invalid_type): nothing is stored,
+ * whether the body is a new application or completes a draft. */
+static void
+control_chars(void)
+{
+	start_intake();
+	person ps[2] = { new_person(1962), new_person(1963) };
+	const struct {
+		const char *what, *path, *value, *code, *field;
+	} bad[] = {
+		{ "a member name with U+0001", "members[0].name",
+		    "\"Wang\\u0001Fang\"", "invalid_characters",
+		    "members[0].name" },
+		{ "a member name with a newline", "members[1].name",
+		    "\"Li\\nMing\"", "invalid_characters", "members[1].name" },
+		{ "a member name with U+0085", "members[1].name",
+		    "\"Li\\u0085Ming\"", "invalid_characters",
+		    "members[1].name" },
+		{ "an address with U+001B", "household.address",
+		    "\"Room 2\\u001b[31m\"", "invalid_characters",
+		    "household.address" },
+		{ "an account name with U+0001", "payee.account_name",
+		    "\"Wang\\u0001\"", "invalid_characters",
+		    "payee.account_name" },
+		{ "a null member name", "members[1].name", "null",
+		    "invalid_type", "members[1].name" },
+		{ "a null address", "household.address", "null",
+		    "invalid_type", "household.address" },
+		{ "a null amount", "declared_income.wages_fen", "null",
+		    "invalid_type", "declared_income.wages_fen" },
+		{ "a null disability grade", "members[0].disability_grade",
+		    "null", "invalid_type", "members[0].disability_grade" },
+		{ "a null household", "household", "null", "invalid_type",
+		    "household" },
+		{ "an unknown member field", "members[0].phone", "\"1\"",
+		    "unknown_field", "members[0].phone" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *j = app_json(ps, 2);
+		set_member(j, bad[i].path, bad[i].value);
+		char  *body = dump(j);
+		answer a = call("POST", "/applications", clerk_tok, new_key(),
+		    body);
+		expect_error(a, 422, bad[i].code, bad[i].field, bad[i].what);
+		json_decref(a.body);
+		free(body);
+		TH_CHECK(&T, rows_everywhere() == 0, "%s stored something",
+		    bad[i].what);
+	}
+
+	/* The same through a draft's submission. */
+	person p = new_person(1964), q = new_person(1989);
+	char   l[2048], path[128];
+	referral_line(l, sizeof(l), "ref-cc",
+	    SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO, &p,
+	    "220103001", VILLAGE, 2);
+	th_proc *inj    = referrals(l, 1);
+	char    *id     = draft_of("ref-cc");
+	char    *before = app_snapshot(id);
+	person   pq[2]  = { p, q };
+	snprintf(path, sizeof(path), "/applications/%s/submit", id);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *j = app_json(pq, 2);
+		set_member(j, bad[i].path, bad[i].value);
+		char  *body = dump(j);
+		answer a    = call("POST", path, clerk_tok, "cc-key", body);
+		expect_error(a, 422, bad[i].code, bad[i].field, bad[i].what);
+		json_decref(a.body);
+		free(body);
+		char *now = app_snapshot(id);
+		TH_CHECK(&T, strcmp(now, before) == 0,
+		    "%s changed the draft:\n%s\n%s", bad[i].what, before, now);
+		free(now);
+	}
+	free(before);
+	free(id);
+	th_stop(&T, inj);
+}
+
 static void
 free_tokens(void)
 {
@@ -1592,6 +1851,9 @@ main(int argc, char **argv)
 		{ "draft_list", draft_list },
 		{ "draft_submit", draft_submit },
 		{ "draft_bad_submit", draft_bad_submit },
+		{ "accepted_next_day", accepted_next_day },
+		{ "withdraw_unknown_field", withdraw_unknown_field },
+		{ "control_chars", control_chars },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), free_tokens);
