@@ -42,7 +42,7 @@ struct verification {
 /* One agency's final answer within a round, owned by the round. */
 struct slot {
 	bool     asked, done;
-	int      outcome;
+	verification_outcome outcome;
 	uint32_t tries;
 	uint64_t latency_ms;
 	char     error[256];
@@ -59,6 +59,7 @@ struct round {
 	int              attempt; /* this round's number */
 	int              pending; /* agencies still being asked */
 	struct slot      slots[VERIFICATION_NAGENCIES];
+	verification_replies_req replies;
 };
 
 static void scan_kick(verification *v);
@@ -96,7 +97,7 @@ record_check(verification *v, sn_tx *tx, verification_check_new *c)
 		    "check without a consent reference: no agency is asked",
 		    "application_id", c->application_id, "applicant",
 		    sn_log_mask_idnum(c->ids[0], masked), NULL);
-		c->status  = "incomplete";
+		c->status  = VERIFICATION_INCOMPLETE;
 		c->attempt = 1;
 		c->reason  = "no consent reference: no agency was asked";
 	}
@@ -164,7 +165,7 @@ on_submitted(sn_tx *tx, const sn_event *ev, void *arg)
 	    members_ok(a->members, a->n_members, ids) != SN_OK)
 		goto out;
 	verification_check_new c = { .source_event = ev->id,
-		.kind = "application",
+		.kind = VERIFICATION_KIND_APPLICATION,
 		.application_id = a->application_id,
 		.review_id = "",
 		.consent_reference = consent,
@@ -174,7 +175,7 @@ on_submitted(sn_tx *tx, const sn_event *ev, void *arg)
 		.district_code = a->household->district_code,
 		.township_code = a->household->township_code,
 		.village_code = a->household->village_code,
-		.status = "pending",
+		.status = VERIFICATION_PENDING,
 		.attempt = 0,
 		.reason = "" };
 	if (inc != NULL) {
@@ -228,7 +229,7 @@ on_review(sn_tx *tx, const sn_event *ev, void *arg)
 		goto out;
 	}
 	verification_check_new c = { .source_event = ev->id,
-		.kind = "review",
+		.kind = VERIFICATION_KIND_REVIEW,
 		.application_id = a->application_id,
 		.review_id = a->review_id,
 		.consent_reference = consent,
@@ -238,7 +239,7 @@ on_review(sn_tx *tx, const sn_event *ev, void *arg)
 		.district_code = a->household->district_code,
 		.township_code = a->household->township_code,
 		.village_code = a->household->village_code,
-		.status = "pending",
+		.status = VERIFICATION_PENDING,
 		.attempt = 0,
 		.reason = "" };
 	err = record_check(v, tx, &c);
@@ -417,9 +418,6 @@ conclude(round *r, sn_tx *tx, const verification_result *res)
 	const char *names[VERIFICATION_NAGENCIES];
 	for (int i = 0; i < res->nmissing; i++)
 		names[i] = verification_agency_name(res->missing[i]);
-	char missing[256];
-	verification_store_array(names, (size_t) res->nmissing, missing,
-	    sizeof(missing));
 	char *facts = complete ? dump(facts_json(&res->facts)) : NULL;
 	json_t *disc = json_array();
 	for (int i = 0; i < res->ndiscrepancies; i++) {
@@ -434,13 +432,15 @@ conclude(round *r, sn_tx *tx, const verification_result *res)
 		    json_string(verification_agency_name(d->agency)));
 		json_array_append_new(disc, o);
 	}
-	char  *discs  = dump(disc);
-	const char *status = complete ? "complete" : "incomplete";
+	char               *discs  = dump(disc);
+	verification_status status = complete ? VERIFICATION_COMPLETE
+	                                      : VERIFICATION_INCOMPLETE;
 	sn_err err = verification_store_outcome_put(tx, r->due.check_id,
-	    r->attempt, status, missing, facts, discs, publish);
+	    r->attempt, status, res->missing, res->nmissing, facts, discs,
+	    publish);
 	if (err == SN_OK)
 		err = verification_store_check_finish(tx, r->due.check_id,
-		    status, r->attempt, r->due.attempt, retry, NULL, NULL);
+		    status, r->attempt, r->due.attempt, retry);
 	free(facts);
 	free(discs);
 	if (err != SN_OK || !publish)
@@ -500,23 +500,25 @@ conclude(round *r, sn_tx *tx, const verification_result *res)
 }
 
 static void
-on_ok_replies(sn_tx *tx, PGresult *res, void *arg)
+on_ok_replies(sn_tx *tx, sn_err err, const verification_ok_reply *rows,
+    size_t n, void *arg)
 {
 	round              *r = arg;
 	verification_person persons[VERIFICATION_MAX_MEMBERS];
+	if (err != SN_OK) {
+		sn_tx_rollback(tx, err);
+		return;
+	}
 	memset(persons, 0, sizeof(persons));
 	verification_input in = { .members = r->due.members,
 		.has_declaration = r->due.has_declaration,
 		.declared = r->due.declared, .persons = persons };
-	for (int i = 0; i < PQntuples(res); i++) {
-		int a = verification_agency_from_name(PQgetvalue(res, i, 0));
-		if (a < 0)
-			continue;
+	for (size_t i = 0; i < n; i++) {
+		int a = (int) rows[i].agency;
 		if (verification_agencies_decode(a,
 		        (const char *const *) r->due.ids,
-		        (size_t) r->due.members,
-		        (const uint8_t *) PQgetvalue(res, i, 1),
-		        (size_t) PQgetlength(res, i, 1), persons) != SN_OK) {
+		        (size_t) r->due.members, rows[i].reply, rows[i].len,
+		        persons) != SN_OK) {
 			sn_log(SN_LOG_ERROR, "a stored answer does not decode",
 			    "agency", verification_agency_name(a), NULL);
 			continue; /* counted as missing */
@@ -524,7 +526,7 @@ on_ok_replies(sn_tx *tx, PGresult *res, void *arg)
 		in.answered[a] = true;
 	}
 	verification_result result;
-	sn_err              err = verification_rules_evaluate(&in, &result);
+	err = verification_rules_evaluate(&in, &result);
 	if (err == SN_OK)
 		err = conclude(r, tx, &result);
 	if (err != SN_OK) {
@@ -546,8 +548,8 @@ finish_begin(sn_tx *tx, void *arg)
 		if (!s->asked)
 			continue;
 		verification_answer_row row = { .check_id = r->due.check_id,
-			.agency = a, .attempt = r->attempt,
-			.outcome = verification_outcome_name(s->outcome),
+			.agency = (verification_agency) a, .attempt = r->attempt,
+			.outcome = s->outcome,
 			.tries = s->tries, .latency_ms = s->latency_ms,
 			.agency_answered_at = s->answered_at,
 			.error = s->error, .reply = s->reply,
@@ -558,8 +560,10 @@ finish_begin(sn_tx *tx, void *arg)
 			return;
 		}
 	}
-	if (verification_store_ok_replies(tx, r->due.check_id, on_ok_replies,
-	        r) != SN_OK)
+	r->replies.cb  = on_ok_replies;
+	r->replies.arg = r;
+	if (verification_store_ok_replies(tx, r->due.check_id, &r->replies) !=
+	    SN_OK)
 		sn_tx_rollback(tx, SN_EDB);
 }
 
@@ -696,7 +700,7 @@ on_scan_timer(uv_timer_t *t)
 /* ---- HTTP --------------------------------------------------------------- */
 
 static void
-on_view(sn_err err, const char *json, const char *village, void *arg)
+on_view(sn_err err, const verification_check_doc *doc, void *arg)
 {
 	sn_http_req *req = arg;
 	if (err != SN_OK) {
@@ -706,14 +710,14 @@ on_view(sn_err err, const char *json, const char *village, void *arg)
 	}
 	/* Outside the caller's jurisdiction reads as absent: no leak of
 	 * which applications exist elsewhere. */
-	if (json == NULL ||
-	    !sn_auth_within(sn_http_principal(req), village)) {
+	if (doc == NULL ||
+	    !sn_auth_within(sn_http_principal(req), doc->village_code)) {
 		sn_http_reply_error(req, 404, "not_found",
 		    "no check for this application", "application_id");
 		return;
 	}
 	json_error_t je;
-	json_t      *body = json_loads(json, 0, &je);
+	json_t      *body = json_loads(doc->doc, 0, &je);
 	if (body == NULL) {
 		sn_http_reply_error(req, 500, "internal",
 		    "the check could not be read", NULL);

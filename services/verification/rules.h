@@ -67,6 +67,13 @@ typedef enum verification_agency {
 	VERIFICATION_NAGENCIES
 } verification_agency;
 
+/* Where a check stands (checks.status). */
+typedef enum verification_status {
+	VERIFICATION_PENDING = 0, /* a round is due */
+	VERIFICATION_COMPLETE,    /* every agency answered */
+	VERIFICATION_INCOMPLETE,  /* some agency did not: never zeros */
+} verification_status;
+
 /* Largest household handled (members per application). */
 #define VERIFICATION_MAX_MEMBERS 64
 

@@ -30,13 +30,14 @@ static const char SQL_OUTCOME_UNASKED[] =
 
 static const char SQL_SCAN[] =
     "SELECT c.check_id, c.application_id, c.consent_reference,"
-    " array_to_string(c.id_numbers, ','), c.members, c.has_declaration,"
-    " c.declared_wages_fen, c.declared_business_fen,"
+    " array_to_string(c.id_numbers, ',') AS id_numbers, c.members,"
+    " c.has_declaration, c.declared_wages_fen, c.declared_business_fen,"
     " c.declared_pensions_fen, c.declared_other_fen,"
     " c.declared_medical_fen, c.declared_education_fen,"
     " c.declared_housing_fen, c.declared_employment_costs_fen, c.attempt,"
     " COALESCE((SELECT string_agg(DISTINCT a.agency, ',') FROM answers a"
     "  WHERE a.check_id = c.check_id AND a.outcome = 'ok'), '')"
+    "  AS answered"
     " FROM checks c"
     " WHERE c.status = 'pending'"
     "  OR (c.status = 'incomplete' AND c.next_round_at <= now())"
@@ -93,43 +94,39 @@ static const char SQL_VIEW[] =
     "  'agency_answered_at', a.agency_answered_at, 'error', a.error,"
     "  'records', a.records) ORDER BY a.attempt, a.agency)"
     "  FROM answers a WHERE a.check_id = c.check_id), '[]')"
-    ")::text, c.village_code"
+    ")::text AS doc, c.village_code"
     " FROM checks c LEFT JOIN LATERAL (SELECT * FROM outcomes x"
     "  WHERE x.check_id = c.check_id ORDER BY x.attempt DESC LIMIT 1) o"
     "  ON true"
     " WHERE c.application_id = $1 ORDER BY c.check_id DESC LIMIT 1";
 
-sn_err
-verification_store_array(const char *const *items, size_t n, char *buf,
-    size_t cap)
-{
-	size_t len = 0;
-	if (cap < 3)
-		return SN_ERANGE;
-	buf[len++] = '{';
-	for (size_t i = 0; i < n; i++) {
-		size_t l = strlen(items[i]);
-		if (len + l + 3 > cap)
-			return SN_ERANGE;
-		if (i > 0)
-			buf[len++] = ',';
-		memcpy(buf + len, items[i], l);
-		len += l;
-	}
-	buf[len++] = '}';
-	buf[len]   = '\0';
-	return SN_OK;
-}
+/* checks.kind and checks.status, by enum value. */
+static const char *const kind_names[] = { "application", "review" };
+static const char *const status_names[] = { "pending", "complete",
+	"incomplete" };
 
 #define I64(buf, v) snprintf((buf), sizeof(buf), "%" PRId64, (int64_t) (v))
+
+/* Every agency's name, or the n given, as a text[] parameter. */
+static const char *
+agency_array(sn_pgarray *a, const int *agencies, int n)
+{
+	sn_pgarray_init(a);
+	for (int i = 0; i < n; i++)
+		sn_pgarray_add(a, verification_agency_name(
+		    agencies != NULL ? agencies[i] : i));
+	return sn_pgarray_text(a);
+}
 
 sn_err
 verification_store_check_insert(sn_tx *tx, const verification_check_new *c)
 {
-	char ids[VERIFICATION_MAX_MEMBERS * 20 + 4];
-	if (verification_store_array(c->ids, (size_t) c->members, ids,
-	        sizeof(ids)) != SN_OK)
+	if (c->members < 1 || c->members > VERIFICATION_MAX_MEMBERS)
 		return SN_ERANGE;
+	sn_pgarray ids;
+	sn_pgarray_init(&ids);
+	for (int i = 0; i < c->members; i++)
+		sn_pgarray_add(&ids, c->ids[i]);
 	char m[16], dec[8][24], att[16];
 	I64(m, c->members);
 	I64(dec[0], c->declared.wages_fen);
@@ -141,26 +138,112 @@ verification_store_check_insert(sn_tx *tx, const verification_check_new *c)
 	I64(dec[6], c->declared.housing_fen);
 	I64(dec[7], c->declared.employment_fen);
 	I64(att, c->attempt);
-	const char *v[22] = { c->source_event, c->kind, c->application_id,
-		c->review_id, c->consent_reference, ids, m,
+	const char *v[22] = { c->source_event, kind_names[c->kind],
+		c->application_id, c->review_id, c->consent_reference,
+		sn_pgarray_text(&ids), m,
 		c->has_declaration ? "true" : "false", dec[0], dec[1], dec[2],
 		dec[3], dec[4], dec[5], dec[6], dec[7], c->district_code,
-		c->township_code, c->village_code, c->status, att,
-		c->reason };
-	return sn_tx_query(tx, SQL_CHECK_INSERT, 22, v, NULL, NULL);
+		c->township_code, c->village_code, status_names[c->status],
+		att, c->reason };
+	sn_err err = v[5] == NULL ? SN_ENOMEM
+	                          : sn_tx_query(tx, SQL_CHECK_INSERT, 22, v,
+	                                NULL, NULL);
+	sn_pgarray_fini(&ids);
+	return err;
 }
 
 sn_err
 verification_store_outcome_unasked(sn_tx *tx, const char *source_event)
 {
-	const char *names[VERIFICATION_NAGENCIES];
-	for (int i = 0; i < VERIFICATION_NAGENCIES; i++)
-		names[i] = verification_agency_name(i);
-	char missing[256];
-	verification_store_array(
-	    names, VERIFICATION_NAGENCIES, missing, sizeof(missing));
-	const char *v[2] = { source_event, missing };
-	return sn_tx_query(tx, SQL_OUTCOME_UNASKED, 2, v, NULL, NULL);
+	sn_pgarray  missing;
+	const char *v[2] = { source_event,
+		agency_array(&missing, NULL, VERIFICATION_NAGENCIES) };
+	sn_err err = v[1] == NULL
+	    ? SN_ENOMEM
+	    : sn_tx_query(tx, SQL_OUTCOME_UNASKED, 2, v, NULL, NULL);
+	sn_pgarray_fini(&missing);
+	return err;
+}
+
+/* A row of SQL_SCAN, before its lists are taken apart. */
+typedef struct scan_row {
+	int64_t     check_id;
+	char        application_id[128];
+	char        consent_reference[128];
+	char        id_numbers[VERIFICATION_MAX_MEMBERS * 20];
+	int32_t     members;
+	bool        has_declaration;
+	int64_t     declared[8];
+	int32_t     attempt;
+	const char *answered; /* agency names, comma-separated */
+} scan_row;
+
+#define DECLARED(i, name) \
+	{ name, SN_COL_I64, offsetof(scan_row, declared) \
+		+ (i) * sizeof(int64_t), sizeof(int64_t), SN_COL_NOT_NULL, NULL }
+
+static const sn_col scan_cols[] = {
+	SN_COL(scan_row, check_id, SN_COL_I64),
+	SN_COL(scan_row, application_id, SN_COL_CHARS),
+	SN_COL(scan_row, consent_reference, SN_COL_CHARS),
+	SN_COL(scan_row, id_numbers, SN_COL_CHARS),
+	SN_COL(scan_row, members, SN_COL_I32),
+	SN_COL(scan_row, has_declaration, SN_COL_BOOL),
+	DECLARED(0, "declared_wages_fen"),
+	DECLARED(1, "declared_business_fen"),
+	DECLARED(2, "declared_pensions_fen"),
+	DECLARED(3, "declared_other_fen"),
+	DECLARED(4, "declared_medical_fen"),
+	DECLARED(5, "declared_education_fen"),
+	DECLARED(6, "declared_housing_fen"),
+	DECLARED(7, "declared_employment_costs_fen"),
+	SN_COL(scan_row, attempt, SN_COL_I32),
+	SN_COL(scan_row, answered, SN_COL_TEXT),
+};
+
+/* Turns a scan row into d; false (logged) when its lists do not hold. */
+static bool
+due_from_row(const scan_row *s, verification_due *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->check_id = s->check_id;
+	snprintf(d->application_id, sizeof(d->application_id), "%s",
+	    s->application_id);
+	snprintf(d->consent, sizeof(d->consent), "%s", s->consent_reference);
+	snprintf(d->idbuf, sizeof(d->idbuf), "%s", s->id_numbers);
+	for (char *p = d->idbuf, *tok; p != NULL; p = tok) {
+		tok = strchr(p, ',');
+		if (tok != NULL)
+			*tok++ = '\0';
+		if (d->members < VERIFICATION_MAX_MEMBERS)
+			d->ids[d->members++] = p;
+	}
+	d->has_declaration = s->has_declaration;
+	int64_t *dst[8] = { &d->declared.wages_fen, &d->declared.business_fen,
+		&d->declared.pensions_fen, &d->declared.other_fen,
+		&d->declared.medical_fen, &d->declared.education_fen,
+		&d->declared.housing_fen, &d->declared.employment_fen };
+	for (int i = 0; i < 8; i++)
+		*dst[i] = s->declared[i];
+	d->attempt = s->attempt;
+	char agencies[256];
+	snprintf(agencies, sizeof(agencies), "%s", s->answered);
+	for (char *p = agencies, *tok; p != NULL && *p; p = tok) {
+		tok = strchr(p, ',');
+		if (tok != NULL)
+			*tok++ = '\0';
+		int a = verification_agency_from_name(p);
+		if (a >= 0)
+			d->answered[a] = true;
+	}
+	if (d->members != s->members) {
+		char id[24];
+		I64(id, d->check_id);
+		sn_log(SN_LOG_ERROR, "check has a bad member list", "check_id",
+		    id, NULL);
+		return false;
+	}
+	return true;
 }
 
 struct scan_ctx {
@@ -169,71 +252,34 @@ struct scan_ctx {
 };
 
 static void
-copy_cell(char *dst, size_t cap, const PGresult *res, int row, int col)
-{
-	snprintf(dst, cap, "%s", PQgetvalue(res, row, col));
-}
-
-static void
 scan_done(sn_err err, PGresult *res, void *arg)
 {
 	struct scan_ctx *s = arg;
-	if (err != SN_OK || res == NULL) {
-		s->done(err != SN_OK ? err : SN_EDB, NULL, 0, s->arg);
+	sn_rows          rows;
+	if (err == SN_OK && res == NULL)
+		err = SN_EDB;
+	if (err == SN_OK)
+		err = sn_rows_open(&rows, res, scan_cols, SN_NCOLS(scan_cols));
+	if (err != SN_OK) {
+		s->done(err, NULL, 0, s->arg);
 		free(s);
 		return;
 	}
-	int               n    = PQntuples(res);
-	verification_due *rows = calloc(n > 0 ? (size_t) n : 1, sizeof(*rows));
-	if (rows == NULL)
+	int               n    = sn_rows_count(&rows);
+	verification_due *due = calloc(n > 0 ? (size_t) n : 1, sizeof(*due));
+	if (due == NULL)
 		abort();
 	size_t k = 0;
 	for (int i = 0; i < n; i++) {
-		verification_due *d = &rows[k];
-		d->check_id         = sn_db_i64(res, i, 0);
-		copy_cell(d->application_id, sizeof(d->application_id), res, i,
-		    1);
-		copy_cell(d->consent, sizeof(d->consent), res, i, 2);
-		copy_cell(d->idbuf, sizeof(d->idbuf), res, i, 3);
-		d->members = 0;
-		for (char *p = d->idbuf, *tok; p != NULL; p = tok) {
-			tok = strchr(p, ',');
-			if (tok != NULL)
-				*tok++ = '\0';
-			if (d->members < VERIFICATION_MAX_MEMBERS)
-				d->ids[d->members++] = p;
-		}
-		d->has_declaration = PQgetvalue(res, i, 5)[0] == 't';
-		d->declared.wages_fen      = sn_db_i64(res, i, 6);
-		d->declared.business_fen   = sn_db_i64(res, i, 7);
-		d->declared.pensions_fen   = sn_db_i64(res, i, 8);
-		d->declared.other_fen      = sn_db_i64(res, i, 9);
-		d->declared.medical_fen    = sn_db_i64(res, i, 10);
-		d->declared.education_fen  = sn_db_i64(res, i, 11);
-		d->declared.housing_fen    = sn_db_i64(res, i, 12);
-		d->declared.employment_fen = sn_db_i64(res, i, 13);
-		d->attempt                 = (int) sn_db_i64(res, i, 14);
-		char agencies[256];
-		copy_cell(agencies, sizeof(agencies), res, i, 15);
-		for (char *p = agencies, *tok; p != NULL && *p; p = tok) {
-			tok = strchr(p, ',');
-			if (tok != NULL)
-				*tok++ = '\0';
-			int a = verification_agency_from_name(p);
-			if (a >= 0)
-				d->answered[a] = true;
-		}
-		if (d->members != (int) sn_db_i64(res, i, 4)) {
-			char id[24];
-			I64(id, d->check_id);
-			sn_log(SN_LOG_ERROR, "check has a bad member list",
-			    "check_id", id, NULL);
-			continue;
-		}
-		k++;
+		scan_row r;
+		if (sn_rows_read(&rows, i, &r) != SN_OK)
+			continue; /* logged by sn_rows, naming the column */
+		if (due_from_row(&r, &due[k]))
+			k++;
 	}
-	s->done(SN_OK, rows, k, s->arg);
-	free(rows);
+	sn_rows_close(&rows);
+	s->done(SN_OK, due, k, s->arg);
+	free(due);
 	free(s);
 }
 
@@ -261,52 +307,104 @@ verification_store_answer_put(sn_tx *tx, const verification_answer_row *a)
 	I64(tries, a->tries);
 	I64(lat, a->latency_ms);
 	const char *v[10] = { id, verification_agency_name(a->agency), att,
-		a->outcome, tries, lat, a->agency_answered_at, a->error,
-		(const char *) a->reply, a->records_json };
+		verification_outcome_name(a->outcome), tries, lat,
+		a->agency_answered_at, a->error, (const char *) a->reply,
+		a->records_json };
 	int lengths[10] = { 0, 0, 0, 0, 0, 0, 0, 0, (int) a->reply_len, 0 };
 	int formats[10] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
-	if (a->reply == NULL)
-		v[8] = NULL;
+	if (v[1] == NULL || v[3] == NULL)
+		return SN_EINVAL;
 	return sn_tx_query_bin(tx, SQL_ANSWER_PUT, 10, v, lengths, formats, 0,
 	    NULL, NULL);
 }
 
+/* A row of SQL_OK_REPLIES (binary results). */
+typedef struct reply_row {
+	const char *agency;
+	sn_bytes    reply;
+} reply_row;
+
+static const sn_col reply_cols[] = {
+	SN_COL(reply_row, agency, SN_COL_TEXT),
+	SN_COL(reply_row, reply, SN_COL_BYTES),
+};
+
+static void
+on_replies(sn_tx *tx, PGresult *res, void *arg)
+{
+	verification_replies_req *q = arg;
+	verification_ok_reply     out[VERIFICATION_NAGENCIES];
+	size_t                    n = 0;
+	sn_rows                   rows;
+	sn_err err = sn_rows_open(&rows, res, reply_cols, SN_NCOLS(reply_cols));
+	for (int i = 0; err == SN_OK && i < sn_rows_count(&rows); i++) {
+		reply_row r;
+		if ((err = sn_rows_read(&rows, i, &r)) != SN_OK)
+			break;
+		int a = verification_agency_from_name(r.agency);
+		if (a < 0 || n == VERIFICATION_NAGENCIES) {
+			sn_log(SN_LOG_ERROR, "a stored answer names no agency",
+			    "agency", r.agency, NULL);
+			continue;
+		}
+		out[n].agency = (verification_agency) a;
+		out[n].reply  = r.reply.data;
+		out[n].len    = r.reply.len;
+		n++;
+	}
+	q->cb(tx, err, err == SN_OK ? out : NULL, err == SN_OK ? n : 0,
+	    q->arg);
+	sn_rows_close(&rows);
+}
+
 sn_err
-verification_store_ok_replies(sn_tx *tx, int64_t check_id, sn_query_fn cb,
-    void *arg)
+verification_store_ok_replies(
+    sn_tx *tx, int64_t check_id, verification_replies_req *req)
 {
 	char id[24];
 	I64(id, check_id);
 	const char *v[1] = { id };
-	return sn_tx_query_bin(tx, SQL_OK_REPLIES, 1, v, NULL, NULL, 1, cb, arg);
+	return sn_tx_query_bin(
+	    tx, SQL_OK_REPLIES, 1, v, NULL, NULL, 1, on_replies, req);
 }
 
 sn_err
 verification_store_check_finish(sn_tx *tx, int64_t check_id,
-    const char *status, int attempt, int prev_attempt, int64_t retry_ms,
-    sn_query_fn cb, void *arg)
+    verification_status status, int attempt, int prev_attempt,
+    int64_t retry_ms)
 {
 	char id[24], att[16], prev[16], retry[24];
 	I64(id, check_id);
 	I64(att, attempt);
 	I64(prev, prev_attempt);
 	I64(retry, retry_ms);
-	const char *v[5] = { id, status, att, prev, retry };
-	return sn_tx_query(tx, SQL_CHECK_FINISH, 5, v, cb, arg);
+	const char *v[5] = { id, status_names[status], att, prev, retry };
+	return sn_tx_query(tx, SQL_CHECK_FINISH, 5, v, NULL, NULL);
 }
 
 sn_err
 verification_store_outcome_put(sn_tx *tx, int64_t check_id, int attempt,
-    const char *status, const char *missing, const char *facts_json,
-    const char *discrepancies_json, bool published)
+    verification_status status, const int *missing, int nmissing,
+    const char *facts_json, const char *discrepancies_json, bool published)
 {
-	char id[24], att[16];
+	char       id[24], att[16];
+	sn_pgarray miss;
 	I64(id, check_id);
 	I64(att, attempt);
-	const char *v[7] = { id, att, status, missing, facts_json,
+	const char *v[7] = { id, att, status_names[status],
+		agency_array(&miss, missing, nmissing), facts_json,
 		discrepancies_json, published ? "true" : "false" };
-	return sn_tx_query(tx, SQL_OUTCOME_PUT, 7, v, NULL, NULL);
+	sn_err err = v[3] == NULL
+	    ? SN_ENOMEM
+	    : sn_tx_query(tx, SQL_OUTCOME_PUT, 7, v, NULL, NULL);
+	sn_pgarray_fini(&miss);
+	return err;
 }
+
+static const sn_col doc_cols[] = {
+	SN_COL(verification_check_doc, doc, SN_COL_TEXT),
+	SN_COL(verification_check_doc, village_code, SN_COL_TEXT),
+};
 
 struct view_ctx {
 	verification_view_fn done;
@@ -316,14 +414,16 @@ struct view_ctx {
 static void
 view_done(sn_err err, PGresult *res, void *arg)
 {
-	struct view_ctx *s = arg;
-	if (err != SN_OK || res == NULL)
-		s->done(err != SN_OK ? err : SN_EDB, NULL, NULL, s->arg);
-	else if (PQntuples(res) == 0)
-		s->done(SN_OK, NULL, NULL, s->arg);
+	struct view_ctx       *s = arg;
+	verification_check_doc d;
+	if (err == SN_OK && res == NULL)
+		err = SN_EDB;
+	if (err == SN_OK)
+		err = sn_rows_one(res, doc_cols, SN_NCOLS(doc_cols), &d);
+	if (err == SN_ENOTFOUND)
+		s->done(SN_OK, NULL, s->arg);
 	else
-		s->done(SN_OK, PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1),
-		    s->arg);
+		s->done(err, err == SN_OK ? &d : NULL, s->arg);
 	free(s);
 }
 

@@ -4,7 +4,10 @@
  *
  * Queries are queued on the caller's transaction (sn_tx) or run alone on
  * the pool (sn_db_query); everything runs on the loop thread. Strings
- * passed in are copied by libcommon before the call returns.
+ * passed in are copied by libcommon before the call returns. Results are
+ * read only here, through sn_rows (columns by name): a column missing or
+ * of the wrong type is SN_EPROTO, logged naming the column, never a
+ * silent zero. Rows handed to callbacks are borrowed for the call only.
  */
 #ifndef VERIFICATION_STORE_H
 #define VERIFICATION_STORE_H
@@ -13,27 +16,34 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agencies.h"
 #include "rules.h"
 #include "sn/db.h"
 #include "sn/err.h"
 
+/* What caused a check (checks.kind). */
+typedef enum verification_check_kind {
+	VERIFICATION_KIND_APPLICATION = 0, /* application.submitted */
+	VERIFICATION_KIND_REVIEW,          /* review.requested */
+} verification_check_kind;
+
 /* A new check, as the event handlers record it. */
 typedef struct verification_check_new {
-	const char *source_event;
-	const char *kind; /* "application" or "review" */
-	const char *application_id;
-	const char *review_id;
-	const char *consent_reference;
-	const char *const *ids;
-	int                members;
-	bool               has_declaration;
-	verification_declared declared;
+	const char             *source_event;
+	verification_check_kind kind;
+	const char             *application_id;
+	const char             *review_id; /* "" for an application */
+	const char             *consent_reference;
+	const char *const      *ids; /* members entries */
+	int                     members;
+	bool                    has_declaration;
+	verification_declared   declared;
 	const char *district_code, *township_code, *village_code;
-	/* "pending", or "incomplete" with attempt 1 for a check that is never
-	 * asked (no consent). */
-	const char *status;
-	int         attempt;
-	const char *reason;
+	/* PENDING with attempt 0, or INCOMPLETE with attempt 1 for a check
+	 * that is never asked (no consent; verification_rules_admit). */
+	verification_status status;
+	int                 attempt;
+	const char         *reason;
 } verification_check_new;
 
 /* Queues the INSERT (a repeat of the same source event does nothing). */
@@ -46,7 +56,7 @@ sn_err verification_store_outcome_unasked(sn_tx *tx,
     const char *source_event);
 
 /* A check due for a round, as the scan reads it. Owned by the array the
- * scan callback gets; ids point into it. */
+ * scan callback gets; ids point into idbuf (a copy must re-point them). */
 typedef struct verification_due {
 	int64_t  check_id;
 	char     application_id[128];
@@ -63,7 +73,8 @@ typedef struct verification_due {
 /*
  * Reads up to limit checks due for a round (pending, or incomplete and
  * past next_round_at), oldest first. done gets SN_OK and the rows (n of
- * them, borrowed during the call), or an error and none.
+ * them, borrowed during the call), or an error and none. A row whose
+ * member list does not match its member count is logged and left out.
  */
 typedef void (*verification_due_fn)(sn_err err,
     const verification_due *rows, size_t n, void *arg);
@@ -72,59 +83,79 @@ void verification_store_scan(sn_db *db, int limit, verification_due_fn done,
 
 /* One agency's final answer in a round. */
 typedef struct verification_answer_row {
-	int64_t        check_id;
-	int            agency;
-	int            attempt;
-	const char    *outcome;
-	uint32_t       tries;
-	uint64_t       latency_ms;
-	const char    *agency_answered_at;
-	const char    *error;
-	const uint8_t *reply; /* NULL: SQL NULL */
-	size_t         reply_len;
-	const char    *records_json;
+	int64_t              check_id;
+	verification_agency  agency;
+	int                  attempt;
+	verification_outcome outcome;
+	uint32_t             tries;
+	uint64_t             latency_ms;
+	const char          *agency_answered_at;
+	const char          *error;
+	const uint8_t       *reply; /* NULL: SQL NULL */
+	size_t               reply_len;
+	const char          *records_json;
 } verification_answer_row;
 
 sn_err verification_store_answer_put(sn_tx *tx,
     const verification_answer_row *a);
 
-/*
- * Queues the read of the latest OK reply per agency of check_id; cb gets
- * the result: column 0 the agency name, column 1 the reply bytes (binary
- * results).
- */
-sn_err verification_store_ok_replies(sn_tx *tx, int64_t check_id,
-    sn_query_fn cb, void *arg);
+/* The latest OK reply of one agency: the AgencyReply protobuf as stored,
+ * borrowed for the callback. */
+typedef struct verification_ok_reply {
+	verification_agency agency;
+	const uint8_t      *reply;
+	size_t              len;
+} verification_ok_reply;
 
 /*
- * Queues the move of check_id from prev_attempt to attempt with status;
- * retry_ms >= 0 sets next_round_at to now + retry_ms, -1 clears it. cb's
- * result says how many rows moved (PQcmdTuples): 0 means another round
- * got there first.
+ * Queues the read of the latest OK reply per agency of check_id (at most
+ * one per agency; a row naming no known agency is logged and left out).
+ * req->cb runs with the rows (n of them, borrowed during the call), or
+ * with SN_EPROTO and none when the result does not read; it may queue
+ * more on tx, commit or roll back. req is the caller's (embed it in the
+ * context the callback needs) and must stay until the callback has run
+ * or the transaction has ended; the store only reads it.
+ */
+typedef void (*verification_replies_fn)(sn_tx *tx, sn_err err,
+    const verification_ok_reply *rows, size_t n, void *arg);
+typedef struct verification_replies_req {
+	verification_replies_fn cb;
+	void                   *arg;
+} verification_replies_req;
+sn_err verification_store_ok_replies(
+    sn_tx *tx, int64_t check_id, verification_replies_req *req);
+
+/*
+ * Queues the move of check_id from prev_attempt to attempt with status
+ * (COMPLETE or INCOMPLETE); retry_ms >= 0 sets next_round_at to now +
+ * retry_ms, -1 clears it. A check that another round completed first is
+ * left as it is.
  */
 sn_err verification_store_check_finish(sn_tx *tx, int64_t check_id,
-    const char *status, int attempt, int prev_attempt, int64_t retry_ms,
-    sn_query_fn cb, void *arg);
+    verification_status status, int attempt, int prev_attempt,
+    int64_t retry_ms);
 
-/* Queues the outcome row of a round. missing is a PostgreSQL array
- * literal; facts_json NULL stores SQL NULL. */
+/* Queues the outcome row of a round: the missing agencies (nmissing of
+ * them), facts_json NULL for SQL NULL (never zeros), the discrepancies
+ * as a JSON array. */
 sn_err verification_store_outcome_put(sn_tx *tx, int64_t check_id,
-    int attempt, const char *status, const char *missing,
-    const char *facts_json, const char *discrepancies_json, bool published);
+    int attempt, verification_status status, const int *missing,
+    int nmissing, const char *facts_json, const char *discrepancies_json,
+    bool published);
+
+/* The latest check of an application as the API shows it. */
+typedef struct verification_check_doc {
+	const char *doc;          /* JSON (proto/openapi.yaml, CheckView) */
+	const char *village_code; /* of the household */
+} verification_check_doc;
 
 /*
- * Reads the latest check of application_id as one JSON document (see
- * proto/openapi.yaml, CheckView) and its village code. done gets SN_OK with
- * json NULL when there is none.
+ * Reads the latest check of application_id. done gets SN_OK with the
+ * document, SN_OK with NULL when there is none, or an error and NULL.
  */
-typedef void (*verification_view_fn)(sn_err err, const char *json,
-    const char *village_code, void *arg);
+typedef void (*verification_view_fn)(sn_err err,
+    const verification_check_doc *doc, void *arg);
 void verification_store_view(sn_db *db, const char *application_id,
     verification_view_fn done, void *arg);
-
-/* Writes ids as a PostgreSQL text[] literal into buf ("{a,b}"). Ids are
- * identity numbers (digits and X), which need no quoting. */
-sn_err verification_store_array(const char *const *items, size_t n,
-    char *buf, size_t cap);
 
 #endif /* VERIFICATION_STORE_H */

@@ -17,7 +17,6 @@
  *                 once, per agency and overall.
  */
 #include <jansson.h>
-#include <libpq-fe.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -211,22 +210,24 @@ static int
 events(const char *app, Sn__Assist__V1__VerificationCompleted **out,
     int max)
 {
-	char sql[512];
-	snprintf(sql, sizeof(sql),
+	int n = th_rows(&T,
 	    "SELECT data FROM %s.outbox WHERE topic = 'verification.completed'"
-	    " AND subject = '%s' ORDER BY id",
+	    " AND subject = '%s'",
 	    th_schema(&T, "verification"), app);
-	PGresult *r = PQexecParams(T.pg, sql, 0, NULL, NULL, NULL, NULL, 1);
-	TH_CHECK(&T, PQresultStatus(r) == PGRES_TUPLES_OK, "query: %s",
-	    PQresultErrorMessage(r));
-	int n = PQntuples(r) < max ? PQntuples(r) : max;
+	if (n > max)
+		n = max;
 	for (int i = 0; i < n; i++) {
-		out[i] = sn__assist__v1__verification_completed__unpack(NULL,
-		    (size_t) PQgetlength(r, i, 0),
-		    (const uint8_t *) PQgetvalue(r, i, 0));
+		size_t   len;
+		uint8_t *data = th_bytes_at(&T, i, &len,
+		    "SELECT data FROM %s.outbox WHERE topic ="
+		    " 'verification.completed' AND subject = '%s' ORDER BY id",
+		    th_schema(&T, "verification"), app);
+		TH_CHECK(&T, data != NULL, "event %d has no data", i);
+		out[i] = sn__assist__v1__verification_completed__unpack(
+		    NULL, len, data);
+		free(data);
 		TH_CHECK(&T, out[i] != NULL, "an event does not decode");
 	}
-	PQclear(r);
 	return n;
 }
 
