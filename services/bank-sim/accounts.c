@@ -40,6 +40,50 @@ bank_sim_accounts_free(bank_sim_accounts *a)
 	free(a);
 }
 
+/* Adds the account key -> val to a (room for it is there). SN_EINVAL
+ * with why in err, or SN_ENOMEM. */
+static sn_err
+entry_add(bank_sim_accounts *a, const char *key, json_t *val, char *err,
+    size_t cap)
+{
+	if (key[0] == '\0' || strlen(key) > BANK_SIM_TEXT_MAX) {
+		snprintf(err, cap, "an account number is empty or too long");
+		return SN_EINVAL;
+	}
+	if (!json_is_object(val)) {
+		snprintf(err, cap, "%s: not an object", key);
+		return SN_EINVAL;
+	}
+	const char *k2;
+	json_t     *v2;
+	json_object_foreach(val, k2, v2)
+	{
+		if (strcmp(k2, "name") != 0 && strcmp(k2, "closed") != 0) {
+			snprintf(err, cap, "%s: unknown key %s", key, k2);
+			return SN_EINVAL;
+		}
+	}
+	json_t *name   = json_object_get(val, "name");
+	json_t *closed = json_object_get(val, "closed");
+	if (!json_is_string(name)) {
+		snprintf(err, cap, "%s: name is not a string", key);
+		return SN_EINVAL;
+	}
+	if (closed != NULL && !json_is_boolean(closed)) {
+		snprintf(err, cap, "%s: closed is not a boolean", key);
+		return SN_EINVAL;
+	}
+	struct entry *en = &a->v[a->n];
+	en->number       = strdup(key);
+	en->name         = strdup(json_string_value(name));
+	a->n++;
+	if (en->number == NULL || en->name == NULL)
+		return SN_ENOMEM;
+	en->rec.name   = en->name;
+	en->rec.closed = closed != NULL && json_is_true(closed);
+	return SN_OK;
+}
+
 sn_err
 bank_sim_accounts_parse(
     const char *text, bank_sim_accounts **out, char *err, size_t cap)
@@ -69,47 +113,8 @@ bank_sim_accounts_parse(
 	json_t     *val;
 	json_object_foreach(root, key, val)
 	{
-		if (key[0] == '\0' || strlen(key) > BANK_SIM_TEXT_MAX) {
-			snprintf(err, cap,
-			    "an account number is empty or "
-			    "too long");
+		if ((e = entry_add(a, key, val, err, cap)) != SN_OK)
 			goto fail_accounts;
-		}
-		if (!json_is_object(val)) {
-			snprintf(err, cap, "%s: not an object", key);
-			goto fail_accounts;
-		}
-		const char *k2;
-		json_t     *v2;
-		json_object_foreach(val, k2, v2)
-		{
-			if (strcmp(k2, "name") != 0
-			    && strcmp(k2, "closed") != 0) {
-				snprintf(
-				    err, cap, "%s: unknown key %s", key, k2);
-				goto fail_accounts;
-			}
-		}
-		json_t *name   = json_object_get(val, "name");
-		json_t *closed = json_object_get(val, "closed");
-		if (!json_is_string(name)) {
-			snprintf(err, cap, "%s: name is not a string", key);
-			goto fail_accounts;
-		}
-		if (closed != NULL && !json_is_boolean(closed)) {
-			snprintf(err, cap, "%s: closed is not a boolean", key);
-			goto fail_accounts;
-		}
-		struct entry *en = &a->v[a->n];
-		en->number       = strdup(key);
-		en->name         = strdup(json_string_value(name));
-		a->n++;
-		if (en->number == NULL || en->name == NULL) {
-			e = SN_ENOMEM;
-			goto fail_accounts;
-		}
-		en->rec.name   = en->name;
-		en->rec.closed = closed != NULL && json_is_true(closed);
 	}
 	if (a->n > 0)
 		qsort(a->v, a->n, sizeof(*a->v), cmp_entry);

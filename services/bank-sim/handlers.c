@@ -344,8 +344,10 @@ static void
 existing(sn_tx *tx, const bank_sim_batch_row *stored, void *arg)
 {
 	batch_ctx *c = arg;
-	if (stored == NULL || stored->count != (int64_t) c->batch->count
-	    || stored->control_sum_fen != c->batch->control_sum_fen) {
+	if (stored == NULL
+	    || !bank_sim_rules_same_batch(stored->count,
+	        stored->control_sum_fen, (int64_t) c->batch->count,
+	        c->batch->control_sum_fen)) {
 		c->refused = true;
 		sn_tx_rollback(tx, SN_ECONFLICT);
 		return;
@@ -449,23 +451,9 @@ on_batch(bank_sim *b, bank_sim_request *req, Sn__Bank__V1__BankRequest *rq)
 			      .account_name             = in->account_name,
 			      .remittance_info = in->remittance_info };
 	}
-	size_t                 bad;
-	bank_sim_batch_verdict v = bank_sim_rules_batch(
-	    br->batch_id, br->count, br->control_sum_fen, c->ins, n, &bad);
-	if (v != BANK_SIM_BATCH_OK
-	    || !bank_sim_rules_utf8(
-	        br->debtor_account, strlen(br->debtor_account))) {
-		char why[256], pos[24];
-		snprintf(pos, sizeof(pos), "%zu", bad);
-		if (v == BANK_SIM_BATCH_OK)
-			snprintf(
-			    why, sizeof(why), "debtor_account is not UTF-8");
-		else if (bad < n)
-			snprintf(why, sizeof(why), "%s (instruction %zu)",
-			    bank_sim_rules_batch_error(v), bad + 1);
-		else
-			snprintf(why, sizeof(why), "%s",
-			    bank_sim_rules_batch_error(v));
+	char why[256];
+	if (!bank_sim_rules_take(br->batch_id, br->debtor_account, br->count,
+	        br->control_sum_fen, c->ins, n, why, sizeof(why))) {
 		b->n_batch[B_REFUSED]++;
 		sn_counter_add(b->c_batch[B_REFUSED], 1);
 		sn_log(SN_LOG_WARN, "batch refused", "error", why, NULL);
@@ -726,13 +714,7 @@ bank_sim_open(bank_sim **out, sn_service *svc, const bank_sim_config *cfg)
 	}
 	b->settle_timer.data = b;
 	b->timer_open        = true;
-	/* Often enough that an instruction settles close to its due time;
-	 * with settle_ms 0, only to finish rows left by an earlier run. */
-	uint64_t tick = cfg->settle_ms > 0 ? cfg->settle_ms / 4 : 1000;
-	if (tick < 10)
-		tick = 10;
-	if (tick > 1000)
-		tick = 1000;
+	uint64_t tick = bank_sim_rules_settle_tick_ms(cfg->settle_ms);
 	uv_timer_start(&b->settle_timer, on_settle_tick, tick, tick);
 	if ((err = bank_sim_server_open(&b->server, sn_service_loop(svc),
 	         cfg->url, cfg->contexts, cfg->max_request, on_request, b))

@@ -3,6 +3,7 @@
  */
 #include "rules.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static bool
@@ -91,6 +92,34 @@ bank_sim_rules_batch_error(bank_sim_batch_verdict v)
 		return "a text field is longer than 256 bytes or not UTF-8";
 	}
 	return "refused";
+}
+
+bool
+bank_sim_rules_take(const char *batch_id, const char *debtor_account,
+    int64_t count, int64_t control_sum_fen, const bank_sim_instr *ins,
+    size_t n, char *why, size_t cap)
+{
+	size_t                 bad;
+	bank_sim_batch_verdict v
+	    = bank_sim_rules_batch(batch_id, count, control_sum_fen, ins, n, &bad);
+	if (v == BANK_SIM_BATCH_OK
+	    && bank_sim_rules_utf8(debtor_account, strlen(debtor_account)))
+		return true;
+	if (v == BANK_SIM_BATCH_OK)
+		snprintf(why, cap, "debtor_account is not UTF-8");
+	else if (bad < n)
+		snprintf(why, cap, "%s (instruction %zu)",
+		    bank_sim_rules_batch_error(v), bad + 1);
+	else
+		snprintf(why, cap, "%s", bank_sim_rules_batch_error(v));
+	return false;
+}
+
+bool
+bank_sim_rules_same_batch(int64_t stored_count, int64_t stored_sum_fen,
+    int64_t count, int64_t control_sum_fen)
+{
+	return stored_count == count && stored_sum_fen == control_sum_fen;
 }
 
 bank_sim_decision
@@ -220,4 +249,15 @@ bank_sim_rules_act(uint64_t r, uint32_t drop_pct, uint32_t timeout_pct)
 	if (b < (uint64_t) (drop_pct + timeout_pct) * 100)
 		return BANK_SIM_ACT_DELAY;
 	return BANK_SIM_ACT_REPLY;
+}
+
+uint64_t
+bank_sim_rules_settle_tick_ms(uint32_t settle_ms)
+{
+	uint64_t tick = settle_ms > 0 ? settle_ms / 4 : 1000;
+	if (tick < 10)
+		tick = 10;
+	if (tick > 1000)
+		tick = 1000;
+	return tick;
 }

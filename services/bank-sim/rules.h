@@ -59,6 +59,25 @@ bank_sim_batch_verdict bank_sim_rules_batch(const char *batch_id,
  * the caller from this); "" for BANK_SIM_BATCH_OK. */
 const char *bank_sim_rules_batch_error(bank_sim_batch_verdict v);
 
+/*
+ * Whether a batch as received is taken at all: bank_sim_rules_batch,
+ * then the debtor account (UTF-8, any length). On a refusal writes the
+ * BatchReply.error into why (cap bytes): the verdict's sentence, with
+ * " (instruction K)" (K from 1) when it names one instruction, or
+ * "debtor_account is not UTF-8"; and returns false.
+ */
+bool bank_sim_rules_take(const char *batch_id, const char *debtor_account,
+    int64_t count, int64_t control_sum_fen, const bank_sim_instr *ins,
+    size_t n, char *why, size_t cap);
+
+/*
+ * A batch_id received again: true when the new batch declares the stored
+ * one's count and control sum (the same batch, answered from the stored
+ * rows), false when it is another batch under a taken id (refused).
+ */
+bool bank_sim_rules_same_batch(int64_t stored_count, int64_t stored_sum_fen,
+    int64_t count, int64_t control_sum_fen);
+
 /* What the bank holds on an account (the fixture's record). */
 typedef struct bank_sim_account {
 	const char *name; /* the holder's name, exact */
@@ -108,6 +127,14 @@ typedef enum bank_sim_act {
 	BANK_SIM_ACT_DROP,      /* never answer */
 	BANK_SIM_ACT_DELAY,     /* answer after the timeout delay */
 } bank_sim_act;
+
+/*
+ * How often the settlement timer looks for instructions fallen due, ms:
+ * a quarter of the delay, so that one settles close to its due time,
+ * within 10..1000; with settle_ms 0 (settled at once) every second, only
+ * to finish rows left by an earlier run.
+ */
+uint64_t bank_sim_rules_settle_tick_ms(uint32_t settle_ms);
 
 /* The next number of a splitmix64 generator whose state is *state. */
 uint64_t bank_sim_rules_random(uint64_t *state);

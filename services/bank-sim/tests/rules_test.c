@@ -178,6 +178,115 @@ batch_empty(void **state)
 static const bank_sim_account zhang  = { "张三", false };
 static const bank_sim_account closed = { "张三", true };
 
+/* The refusal texts of the BatchReply, whole. */
+static void
+take_table(void **state)
+{
+	(void) state;
+	static const struct {
+		int         breaks; /* what the case breaks */
+		const char *debtor;
+		const char *why; /* NULL: taken */
+	} cases[] = {
+		{ 0, "6222000000000000", NULL },
+		{ 0, "", NULL },
+		{ 0, "\xff", "debtor_account is not UTF-8" },
+		{ 1, "6222000000000000",
+		    "count mismatch: count is not the number of "
+		    "instructions" },
+		{ 2, "6222000000000000",
+		    "control sum mismatch: control_sum_fen is not the sum "
+		    "of the amounts" },
+		{ 3, "6222000000000000",
+		    "an end_to_end_id is empty, longer than 35 bytes or not "
+		    "UTF-8 (instruction 2)" },
+		{ 4, "6222000000000000",
+		    "a text field is longer than 256 bytes or not UTF-8 "
+		    "(instruction 3)" },
+		{ 3, "\xff",
+		    "an end_to_end_id is empty, longer than 35 bytes or not "
+		    "UTF-8 (instruction 2)" },
+		{ 5, "6222000000000000",
+		    "batch_id is empty, too long or not UTF-8" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		batch b = good_batch();
+		switch (cases[i].breaks) {
+		case 1:
+			b.count++;
+			break;
+		case 2:
+			b.sum--;
+			break;
+		case 3:
+			b.ins[1].end_to_end_id = "";
+			break;
+		case 4:
+			b.ins[2].account_name = "\xc3";
+			break;
+		case 5:
+			b.id = "";
+			break;
+		default:
+			break;
+		}
+		char why[256] = "untouched";
+		bool ok       = bank_sim_rules_take(b.id, cases[i].debtor,
+		          b.count, b.sum, b.ins, N, why, sizeof(why));
+		if (cases[i].why == NULL) {
+			assert_true(ok);
+			assert_string_equal(why, "untouched");
+		} else {
+			assert_false(ok);
+			assert_string_equal(why, cases[i].why);
+		}
+	}
+}
+
+static void
+same_batch_table(void **state)
+{
+	(void) state;
+	static const struct {
+		int64_t stored_count, stored_sum, count, sum;
+		bool    same;
+	} cases[] = {
+		{ 3, 249003, 3, 249003, true },
+		{ 3, 249003, 4, 249003, false },
+		{ 3, 249003, 3, 249004, false },
+		{ 3, 249003, 2, 249002, false },
+		{ 1, 0, 1, 0, true },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(
+		    bank_sim_rules_same_batch(cases[i].stored_count,
+		        cases[i].stored_sum, cases[i].count, cases[i].sum),
+		    cases[i].same);
+}
+
+static void
+settle_tick_table(void **state)
+{
+	(void) state;
+	static const struct {
+		uint32_t settle_ms;
+		uint64_t tick;
+	} cases[] = {
+		{ 0, 1000 },
+		{ 1, 10 },
+		{ 39, 10 },
+		{ 40, 10 },
+		{ 100, 25 },
+		{ 2000, 500 },
+		{ 4000, 1000 },
+		{ 86400000, 1000 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_int_equal(
+		    bank_sim_rules_settle_tick_ms(cases[i].settle_ms),
+		    cases[i].tick);
+}
+
 static void
 decide_table(void **state)
 {
@@ -356,6 +465,9 @@ main(void)
 		cmocka_unit_test(batch_bad_ids),
 		cmocka_unit_test(batch_bad_text),
 		cmocka_unit_test(batch_empty),
+		cmocka_unit_test(take_table),
+		cmocka_unit_test(same_batch_table),
+		cmocka_unit_test(settle_tick_table),
 		cmocka_unit_test(decide_table),
 		cmocka_unit_test(status_names),
 		cmocka_unit_test(utf8),
