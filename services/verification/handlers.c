@@ -19,8 +19,7 @@
 #include "sn/log.h"
 #include "store.h"
 
-#define APP_ID_MAX  127
-#define CONSENT_MAX 127
+#define APP_ID_MAX VERIFICATION_ID_MAX
 
 typedef struct round round;
 
@@ -62,19 +61,11 @@ struct round {
 	verification_replies_req replies;
 };
 
-static void scan_kick(verification *v);
+static void   scan_kick(verification *v);
+static sn_err publish_completed(verification *v, sn_tx *tx,
+    const char *application_id, int attempt, const verification_result *res);
 
 /* ---- events in ---------------------------------------------------------- */
-
-static bool
-codes_ok(const Sn__Assist__V1__Household *h)
-{
-	return h != NULL && sn_auth_juris_valid(h->village_code) &&
-	    strlen(h->village_code) == 12 && strlen(h->district_code) == 6 &&
-	    strlen(h->township_code) == 9 &&
-	    strncmp(h->village_code, h->township_code, 9) == 0 &&
-	    strncmp(h->township_code, h->district_code, 6) == 0;
-}
 
 static void
 on_commit_kick(void *arg)
@@ -83,66 +74,89 @@ on_commit_kick(void *arg)
 }
 
 /*
- * Records the check for one event; members and codes already checked.
- * Without consent, records it unasked and publishes INCOMPLETE now.
+ * Records the check for one event, already checked by the rules. A check
+ * the rules do not ask (no consent) is recorded unasked and published
+ * INCOMPLETE now.
  */
 static sn_err
 record_check(verification *v, sn_tx *tx, verification_check_new *c)
 {
-	bool   consent = c->consent_reference[0] != '\0';
+	verification_admission adm =
+	    verification_rules_admit(c->consent_reference);
 	sn_err err;
-	if (!consent) {
+	c->status  = adm.status;
+	c->attempt = adm.attempt;
+	c->reason  = adm.reason;
+	if (!adm.ask) {
 		char masked[SN_LOG_MASK_MAX];
 		sn_log(SN_LOG_WARN,
 		    "check without a consent reference: no agency is asked",
 		    "application_id", c->application_id, "applicant",
 		    sn_log_mask_idnum(c->ids[0], masked), NULL);
-		c->status  = VERIFICATION_INCOMPLETE;
-		c->attempt = 1;
-		c->reason  = "no consent reference: no agency was asked";
 	}
 	if ((err = verification_store_check_insert(tx, c)) != SN_OK)
 		return err;
-	if (consent)
+	if (adm.ask)
 		return sn_tx_on_commit(tx, on_commit_kick, v);
 
 	if ((err = verification_store_outcome_unasked(tx, c->source_event)) !=
 	    SN_OK)
 		return err;
-	char *names[VERIFICATION_NAGENCIES];
+	/* Every agency missing, no facts: never zeros. */
+	verification_result none;
+	memset(&none, 0, sizeof(none));
 	for (int i = 0; i < VERIFICATION_NAGENCIES; i++)
-		names[i] = (char *) verification_agency_name(i);
-	Sn__Assist__V1__VerificationCompleted vc =
-	    SN__ASSIST__V1__VERIFICATION_COMPLETED__INIT;
-	vc.application_id     = (char *) c->application_id;
-	vc.status             = SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_INCOMPLETE;
-	vc.n_missing_agencies = VERIFICATION_NAGENCIES;
-	vc.missing_agencies   = names;
-	vc.attempt            = 1;
-	uint8_t buf[512];
-	size_t  len = sn__assist__v1__verification_completed__get_packed_size(&vc);
-	if (len > sizeof(buf))
-		return SN_ERANGE;
-	sn__assist__v1__verification_completed__pack(&vc, buf);
-	sn_event_out out = { .type = "verification.completed",
-		.subject = c->application_id, .actor = "system",
-		.schema_version = 1, .data = buf, .len = len };
-	sn_counter_add(v->published[1], 1);
-	return sn_bus_append(v->bus, tx, &out);
+		none.missing[none.nmissing++] = i;
+	return publish_completed(v, tx, c->application_id, adm.attempt, &none);
 }
 
-static sn_err
-members_ok(Sn__Assist__V1__Member *const *members, size_t n,
-    const char **ids)
+/*
+ * The check an event asks for, from its household and members (ids
+ * receives the identity numbers); false when the rules refuse it.
+ */
+static bool
+check_from_event(verification_check_new *c, const char *application_id,
+    const Sn__Assist__V1__Consent *consent,
+    const Sn__Assist__V1__Household *hh, Sn__Assist__V1__Member *const *m,
+    size_t n, const char **ids)
 {
-	if (n < 1 || n > VERIFICATION_MAX_MEMBERS)
-		return SN_EPROTO;
-	for (size_t i = 0; i < n; i++) {
-		if (members[i] == NULL || !sn_idnum_valid(members[i]->id_number))
-			return SN_EPROTO;
-		ids[i] = members[i]->id_number;
+	for (size_t i = 0; i < n && i < VERIFICATION_MAX_MEMBERS; i++)
+		ids[i] = m[i] != NULL ? m[i]->id_number : NULL;
+	verification_household_in in = { .application_id = application_id,
+		.consent_reference = consent != NULL ? consent->reference : "",
+		.district_code = hh != NULL ? hh->district_code : NULL,
+		.township_code = hh != NULL ? hh->township_code : NULL,
+		.village_code = hh != NULL ? hh->village_code : NULL,
+		.ids = ids, .nids = n };
+	if (!verification_rules_household_valid(&in))
+		return false;
+	c->application_id    = application_id;
+	c->consent_reference = in.consent_reference;
+	c->ids               = ids;
+	c->members           = (int) n;
+	c->district_code     = in.district_code;
+	c->township_code     = in.township_code;
+	c->village_code      = in.village_code;
+	return true;
+}
+
+static void
+declared_from_event(verification_declared *d,
+    const Sn__Assist__V1__Income *inc, const Sn__Assist__V1__Expenditure *exp)
+{
+	memset(d, 0, sizeof(*d));
+	if (inc != NULL) {
+		d->wages_fen    = inc->wages_fen;
+		d->business_fen = inc->business_fen;
+		d->pensions_fen = inc->pensions_fen;
+		d->other_fen    = inc->other_fen;
 	}
-	return SN_OK;
+	if (exp != NULL) {
+		d->medical_fen    = exp->medical_fen;
+		d->education_fen  = exp->education_fen;
+		d->housing_fen    = exp->housing_fen;
+		d->employment_fen = exp->employment_costs_fen;
+	}
 }
 
 static sn_err
@@ -154,54 +168,19 @@ on_submitted(sn_tx *tx, const sn_event *ev, void *arg)
 	        NULL, ev->len, ev->data);
 	if (a == NULL)
 		return SN_EPROTO;
-	sn_err      err = SN_EPROTO;
-	const char *ids[VERIFICATION_MAX_MEMBERS];
-	const Sn__Assist__V1__Income      *inc = a->declared_income;
-	const Sn__Assist__V1__Expenditure *exp = a->declared_expenditure;
-	const char *consent = a->consent != NULL ? a->consent->reference : "";
-	if (a->application_id[0] == '\0' ||
-	    strlen(a->application_id) > APP_ID_MAX ||
-	    strlen(consent) > CONSENT_MAX || !codes_ok(a->household) ||
-	    members_ok(a->members, a->n_members, ids) != SN_OK)
-		goto out;
+	sn_err                 err = SN_EPROTO;
+	const char            *ids[VERIFICATION_MAX_MEMBERS];
 	verification_check_new c = { .source_event = ev->id,
-		.kind = VERIFICATION_KIND_APPLICATION,
-		.application_id = a->application_id,
-		.review_id = "",
-		.consent_reference = consent,
-		.ids = ids,
-		.members = (int) a->n_members,
-		.has_declaration = true,
-		.district_code = a->household->district_code,
-		.township_code = a->household->township_code,
-		.village_code = a->household->village_code,
-		.status = VERIFICATION_PENDING,
-		.attempt = 0,
-		.reason = "" };
-	if (inc != NULL) {
-		c.declared.wages_fen    = inc->wages_fen;
-		c.declared.business_fen = inc->business_fen;
-		c.declared.pensions_fen = inc->pensions_fen;
-		c.declared.other_fen    = inc->other_fen;
-	}
-	if (exp != NULL) {
-		c.declared.medical_fen    = exp->medical_fen;
-		c.declared.education_fen  = exp->education_fen;
-		c.declared.housing_fen    = exp->housing_fen;
-		c.declared.employment_fen = exp->employment_costs_fen;
-	}
+		.kind = VERIFICATION_KIND_APPLICATION, .review_id = "",
+		.has_declaration = true };
+	declared_from_event(
+	    &c.declared, a->declared_income, a->declared_expenditure);
 	/* The rules refuse what no household declares; refuse it here,
 	 * where it can be skipped, rather than in every round. */
-	verification_person zero[VERIFICATION_MAX_MEMBERS];
-	memset(zero, 0, sizeof(zero));
-	verification_input  in = { .members = c.members,
-		 .has_declaration = true, .declared = c.declared,
-		 .persons = zero };
-	verification_result r;
-	if (verification_rules_evaluate(&in, &r) != SN_OK)
-		goto out;
-	err = record_check(v, tx, &c);
-out:
+	if (check_from_event(&c, a->application_id, a->consent, a->household,
+	        a->members, a->n_members, ids) &&
+	    verification_rules_declared_valid(&c.declared))
+		err = record_check(v, tx, &c);
 	if (err == SN_EPROTO)
 		sn_log(SN_LOG_WARN, "malformed application.submitted skipped",
 		    "event_id", ev->id, NULL);
@@ -217,33 +196,17 @@ on_review(sn_tx *tx, const sn_event *ev, void *arg)
 	    sn__assist__v1__review_requested__unpack(NULL, ev->len, ev->data);
 	if (a == NULL)
 		return SN_EPROTO;
-	sn_err      err = SN_EPROTO;
-	const char *ids[VERIFICATION_MAX_MEMBERS];
-	const char *consent = a->consent != NULL ? a->consent->reference : "";
-	if (a->application_id[0] == '\0' ||
-	    strlen(a->application_id) > APP_ID_MAX ||
-	    strlen(consent) > CONSENT_MAX || !codes_ok(a->household) ||
-	    members_ok(a->members, a->n_members, ids) != SN_OK) {
+	sn_err                 err = SN_EPROTO;
+	const char            *ids[VERIFICATION_MAX_MEMBERS];
+	verification_check_new c = { .source_event = ev->id,
+		.kind = VERIFICATION_KIND_REVIEW, .review_id = a->review_id,
+		.has_declaration = false };
+	if (check_from_event(&c, a->application_id, a->consent, a->household,
+	        a->members, a->n_members, ids))
+		err = record_check(v, tx, &c);
+	else
 		sn_log(SN_LOG_WARN, "malformed review.requested skipped",
 		    "event_id", ev->id, NULL);
-		goto out;
-	}
-	verification_check_new c = { .source_event = ev->id,
-		.kind = VERIFICATION_KIND_REVIEW,
-		.application_id = a->application_id,
-		.review_id = a->review_id,
-		.consent_reference = consent,
-		.ids = ids,
-		.members = (int) a->n_members,
-		.has_declaration = false,
-		.district_code = a->household->district_code,
-		.township_code = a->household->township_code,
-		.village_code = a->household->village_code,
-		.status = VERIFICATION_PENDING,
-		.attempt = 0,
-		.reason = "" };
-	err = record_check(v, tx, &c);
-out:
 	sn__assist__v1__review_requested__free_unpacked(a, NULL);
 	return err;
 }
@@ -404,22 +367,13 @@ dump(json_t *j)
 	return s;
 }
 
-/* Publishes and records the outcome; the tx is committed by the caller. */
+/* Records the outcome of round r and moves its check as next says. */
 static sn_err
-conclude(round *r, sn_tx *tx, const verification_result *res)
+record_outcome(round *r, sn_tx *tx, const verification_result *res,
+    const verification_round_next *next)
 {
-	verification *v        = r->v;
-	bool          complete = res->complete;
-	bool          publish  = complete || r->attempt == 1;
-	int64_t       retry    = -1;
-	if (!complete && r->attempt < v->cfg.max_attempts)
-		retry = v->cfg.retry_ms;
-
-	const char *names[VERIFICATION_NAGENCIES];
-	for (int i = 0; i < res->nmissing; i++)
-		names[i] = verification_agency_name(res->missing[i]);
-	char *facts = complete ? dump(facts_json(&res->facts)) : NULL;
-	json_t *disc = json_array();
+	char   *facts = res->complete ? dump(facts_json(&res->facts)) : NULL;
+	json_t *disc  = json_array();
 	for (int i = 0; i < res->ndiscrepancies; i++) {
 		const verification_discrepancy *d = &res->discrepancies[i];
 		json_t *o = json_object();
@@ -432,50 +386,61 @@ conclude(round *r, sn_tx *tx, const verification_result *res)
 		    json_string(verification_agency_name(d->agency)));
 		json_array_append_new(disc, o);
 	}
-	char               *discs  = dump(disc);
-	verification_status status = complete ? VERIFICATION_COMPLETE
-	                                      : VERIFICATION_INCOMPLETE;
-	sn_err err = verification_store_outcome_put(tx, r->due.check_id,
-	    r->attempt, status, res->missing, res->nmissing, facts, discs,
-	    publish);
+	char  *discs = dump(disc);
+	sn_err err   = verification_store_outcome_put(tx, r->due.check_id,
+	      r->attempt, next->status, res->missing, res->nmissing, facts,
+	      discs, next->publish);
 	if (err == SN_OK)
 		err = verification_store_check_finish(tx, r->due.check_id,
-		    status, r->attempt, r->due.attempt, retry);
+		    next->status, r->attempt, r->due.attempt, next->retry_ms);
 	free(facts);
 	free(discs);
-	if (err != SN_OK || !publish)
-		return err;
+	return err;
+}
 
+static void
+facts_proto(Sn__Assist__V1__HouseholdFacts *hf, const verification_facts *f)
+{
+	hf->members                          = f->members;
+	hf->gross_income_fen                 = f->gross_income_fen;
+	hf->income_per_member_fen            = f->income_per_member_fen;
+	hf->rigid_expenditure_per_member_fen =
+	    f->rigid_expenditure_per_member_fen;
+	hf->net_per_member_fen              = f->net_per_member_fen;
+	hf->financial_assets_fen            = f->financial_assets_fen;
+	hf->financial_assets_per_member_fen =
+	    f->financial_assets_per_member_fen;
+	hf->homes                = f->homes;
+	hf->vehicles             = f->vehicles;
+	hf->exempt_vehicles      = f->exempt_vehicles;
+	hf->business_capital_fen = f->business_capital_fen;
+	hf->deceased_members     = f->deceased_members;
+	hf->all_registered       = f->all_registered;
+}
+
+/* Appends verification.completed for round attempt of application_id. */
+static sn_err
+publish_completed(verification *v, sn_tx *tx, const char *application_id,
+    int attempt, const verification_result *res)
+{
 	Sn__Assist__V1__VerificationCompleted vc =
 	    SN__ASSIST__V1__VERIFICATION_COMPLETED__INIT;
 	Sn__Assist__V1__HouseholdFacts hf = SN__ASSIST__V1__HOUSEHOLD_FACTS__INIT;
 	Sn__Assist__V1__Discrepancy    dv[VERIFICATION_MAX_DISCREPANCIES];
 	Sn__Assist__V1__Discrepancy   *dp[VERIFICATION_MAX_DISCREPANCIES];
-	vc.application_id     = r->due.application_id;
-	vc.status             = complete
+	char                          *names[VERIFICATION_NAGENCIES];
+	for (int i = 0; i < res->nmissing; i++)
+		names[i] = (char *) verification_agency_name(res->missing[i]);
+	vc.application_id     = (char *) application_id;
+	vc.status             = res->complete
 	                ? SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_COMPLETE
 	                : SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_INCOMPLETE;
 	vc.n_missing_agencies = (size_t) res->nmissing;
-	vc.missing_agencies   = (char **) names;
-	vc.attempt            = r->attempt;
-	if (complete) {
-		const verification_facts *f = &res->facts;
-		hf.members                          = f->members;
-		hf.gross_income_fen                 = f->gross_income_fen;
-		hf.income_per_member_fen            = f->income_per_member_fen;
-		hf.rigid_expenditure_per_member_fen =
-		    f->rigid_expenditure_per_member_fen;
-		hf.net_per_member_fen              = f->net_per_member_fen;
-		hf.financial_assets_fen            = f->financial_assets_fen;
-		hf.financial_assets_per_member_fen =
-		    f->financial_assets_per_member_fen;
-		hf.homes                = f->homes;
-		hf.vehicles             = f->vehicles;
-		hf.exempt_vehicles      = f->exempt_vehicles;
-		hf.business_capital_fen = f->business_capital_fen;
-		hf.deceased_members     = f->deceased_members;
-		hf.all_registered       = f->all_registered;
-		vc.facts                = &hf;
+	vc.missing_agencies   = names;
+	vc.attempt            = attempt;
+	if (res->complete) {
+		facts_proto(&hf, &res->facts);
+		vc.facts = &hf;
 	}
 	for (int i = 0; i < res->ndiscrepancies; i++) {
 		const verification_discrepancy *d = &res->discrepancies[i];
@@ -494,9 +459,12 @@ conclude(round *r, sn_tx *tx, const verification_result *res)
 		return SN_ERANGE;
 	sn__assist__v1__verification_completed__pack(&vc, buf);
 	sn_event_out out = { .type = "verification.completed",
-		.subject = r->due.application_id, .actor = "system",
+		.subject = application_id, .actor = "system",
 		.schema_version = 1, .data = buf, .len = len };
-	return sn_bus_append(v->bus, tx, &out);
+	sn_err err = sn_bus_append(v->bus, tx, &out);
+	if (err == SN_OK)
+		sn_counter_add(v->published[res->complete ? 0 : 1], 1);
+	return err;
 }
 
 static void
@@ -525,17 +493,22 @@ on_ok_replies(sn_tx *tx, sn_err err, const verification_ok_reply *rows,
 		}
 		in.answered[a] = true;
 	}
-	verification_result result;
+	verification_result     result;
+	verification_round_next next;
 	err = verification_rules_evaluate(&in, &result);
-	if (err == SN_OK)
-		err = conclude(r, tx, &result);
+	if (err == SN_OK) {
+		next = verification_rules_round_next(result.complete,
+		    r->attempt, r->v->cfg.max_attempts, r->v->cfg.retry_ms);
+		err  = record_outcome(r, tx, &result, &next);
+	}
+	if (err == SN_OK && next.publish)
+		err = publish_completed(r->v, tx, r->due.application_id,
+		    r->attempt, &result);
 	if (err != SN_OK) {
 		sn_tx_rollback(tx, err);
 		return;
 	}
 	sn_counter_add(r->v->rounds_total[result.complete ? 0 : 1], 1);
-	if (result.complete || r->attempt == 1)
-		sn_counter_add(r->v->published[result.complete ? 0 : 1], 1);
 	sn_tx_commit(tx);
 }
 

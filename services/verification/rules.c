@@ -7,6 +7,9 @@
 
 #include <string.h>
 
+#include "sn/auth.h"
+#include "sn/idnum.h"
+
 static const char *const names[VERIFICATION_NAGENCIES] = {
 	"public_security", "human_resources", "housing", "vehicles", "market",
 	"tax", "banks", "provident_fund",
@@ -73,6 +76,68 @@ declared_ok(const verification_declared *d)
 	    fen_ok(d->pensions_fen) && fen_ok(d->other_fen) &&
 	    fen_ok(d->medical_fen) && fen_ok(d->education_fen) &&
 	    fen_ok(d->housing_fen) && fen_ok(d->employment_fen);
+}
+
+bool
+verification_rules_declared_valid(const verification_declared *d)
+{
+	return d != NULL && declared_ok(d);
+}
+
+static bool
+codes_nest(const char *district, const char *township, const char *village)
+{
+	return district != NULL && township != NULL && village != NULL &&
+	    sn_auth_juris_valid(district) && sn_auth_juris_valid(township) &&
+	    sn_auth_juris_valid(village) && strlen(village) == 12 &&
+	    strlen(district) == 6 && strlen(township) == 9 &&
+	    strncmp(village, township, 9) == 0 &&
+	    strncmp(township, district, 6) == 0;
+}
+
+bool
+verification_rules_household_valid(const verification_household_in *h)
+{
+	if (h == NULL || h->application_id == NULL ||
+	    h->consent_reference == NULL || h->application_id[0] == '\0' ||
+	    strlen(h->application_id) > VERIFICATION_ID_MAX ||
+	    strlen(h->consent_reference) > VERIFICATION_ID_MAX ||
+	    !codes_nest(h->district_code, h->township_code, h->village_code))
+		return false;
+	if (h->ids == NULL || h->nids < 1 ||
+	    h->nids > VERIFICATION_MAX_MEMBERS)
+		return false;
+	for (size_t i = 0; i < h->nids; i++)
+		if (!sn_idnum_valid(h->ids[i]))
+			return false;
+	return true;
+}
+
+verification_admission
+verification_rules_admit(const char *consent_reference)
+{
+	verification_admission a = { .ask = true,
+		.status = VERIFICATION_PENDING, .attempt = 0, .reason = "" };
+	if (consent_reference == NULL || consent_reference[0] == '\0') {
+		a.ask     = false;
+		a.status  = VERIFICATION_INCOMPLETE;
+		a.attempt = 1;
+		a.reason  = "no consent reference: no agency was asked";
+	}
+	return a;
+}
+
+verification_round_next
+verification_rules_round_next(
+    bool complete, int attempt, int max_attempts, int64_t retry_ms)
+{
+	verification_round_next n = { .status = complete
+		    ? VERIFICATION_COMPLETE
+		    : VERIFICATION_INCOMPLETE,
+		.publish = complete || attempt == 1, .retry_ms = -1 };
+	if (!complete && attempt < max_attempts)
+		n.retry_ms = retry_ms;
+	return n;
 }
 
 static void

@@ -50,6 +50,7 @@
 #define VERIFICATION_RULES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sn/err.h"
@@ -155,6 +156,63 @@ typedef struct verification_result {
 	int                      ndiscrepancies;
 	verification_discrepancy discrepancies[VERIFICATION_MAX_DISCREPANCIES];
 } verification_result;
+
+/* Longest application id and consent reference an event may carry. */
+#define VERIFICATION_ID_MAX 127
+
+/* A household as an incoming event (application.submitted,
+ * review.requested) names it. Strings borrowed; NULL codes mean the
+ * event carries no household. */
+typedef struct verification_household_in {
+	const char        *application_id;
+	const char        *consent_reference; /* "" when none */
+	const char        *district_code, *township_code, *village_code;
+	const char *const *ids; /* members' identity numbers */
+	size_t             nids;
+} verification_household_in;
+
+/*
+ * True if the event may open a check: an application id of 1 to
+ * VERIFICATION_ID_MAX bytes, a consent reference of at most as many,
+ * division codes that nest (district 6 digits, township 9 starting with
+ * it, village 12 starting with the township), and 1 to
+ * VERIFICATION_MAX_MEMBERS members, each with a valid identity number.
+ */
+bool verification_rules_household_valid(const verification_household_in *h);
+
+/* True if every declared figure is within 0..VERIFICATION_MAX_FEN. */
+bool verification_rules_declared_valid(const verification_declared *d);
+
+/* How a new check starts (verification_rules_admit). */
+typedef struct verification_admission {
+	bool                ask;     /* the agencies are asked */
+	verification_status status;  /* PENDING, or INCOMPLETE unasked */
+	int                 attempt; /* 0, or 1 for a check never asked */
+	const char         *reason;  /* static; "" when asked */
+} verification_admission;
+
+/*
+ * No agency is asked without the household's consent: a check without a
+ * consent reference is recorded INCOMPLETE at attempt 1 with every agency
+ * missing, and published at once; any other check is PENDING.
+ */
+verification_admission verification_rules_admit(const char *consent_reference);
+
+/* What a finished round leads to (verification_rules_round_next). */
+typedef struct verification_round_next {
+	verification_status status;   /* COMPLETE or INCOMPLETE */
+	bool                publish;  /* verification.completed now */
+	int64_t             retry_ms; /* next round after this; -1: none */
+} verification_round_next;
+
+/*
+ * Round attempt (1 for the first) ended complete or not. Round 1 is
+ * always published; a later round only when it completes (an incomplete
+ * retry is recorded, not published again). An incomplete check is asked
+ * again after retry_ms while attempt < max_attempts.
+ */
+verification_round_next verification_rules_round_next(
+    bool complete, int attempt, int max_attempts, int64_t retry_ms);
 
 /*
  * True if p holds only figures an agency can honestly report: money in

@@ -7,11 +7,13 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "rules.h"
+#include "sn/idnum.h"
 
 static verification_person persons[VERIFICATION_MAX_MEMBERS + 1];
 
@@ -331,6 +333,147 @@ names(void **state)
 	    "PROVIDENT_FUND");
 }
 
+/* A valid identity number, sequence seq. */
+static void
+idnum(char out[19], int seq)
+{
+	char first[18];
+	snprintf(first, sizeof(first), "11010119800101%03d", seq % 1000);
+	memcpy(out, first, 17);
+	out[17] = sn_idnum_check_char(first);
+	out[18] = '\0';
+}
+
+/* The household of an event: one thing broken per row. */
+static void
+household_checks(void **state)
+{
+	(void) state;
+	static char long_id[VERIFICATION_ID_MAX + 2];
+	memset(long_id, 'a', sizeof(long_id) - 1);
+	char        ids[3][19];
+	idnum(ids[0], 1);
+	idnum(ids[1], 2);
+	memcpy(ids[2], ids[1], sizeof(ids[2]));
+	ids[2][17] = ids[2][17] == '0' ? '1' : '0'; /* a wrong check char */
+	const char *good[2] = { ids[0], ids[1] };
+	const char *bad[2]  = { ids[0], ids[2] };
+	const char *null[2] = { ids[0], NULL };
+	static const char *const many[VERIFICATION_MAX_MEMBERS + 1];
+	const struct {
+		const char        *app, *consent, *d, *t, *v;
+		const char *const *ids;
+		size_t             n;
+		bool               ok;
+	} rows[] = {
+		{ "app-1", "C-1", "110101", "110101001", "110101001001", good,
+		    2, true },
+		{ "app-1", "", "110101", "110101001", "110101001001", good, 2,
+		    true }, /* no consent: recorded, never asked */
+		{ "", "C-1", "110101", "110101001", "110101001001", good, 2,
+		    false },
+		{ long_id, "C-1", "110101", "110101001", "110101001001", good,
+		    2, false },
+		{ "app-1", long_id, "110101", "110101001", "110101001001",
+		    good, 2, false },
+		{ "app-1", "C-1", NULL, NULL, NULL, good, 2, false },
+		{ "app-1", "C-1", "110102", "110101001", "110101001001", good,
+		    2, false },
+		{ "app-1", "C-1", "110101", "110101002", "110101001001", good,
+		    2, false },
+		{ "app-1", "C-1", "110101", "110101001", "11010100100", good, 2,
+		    false },
+		{ "app-1", "C-1", "110101", "110101001", "110101001001", good,
+		    0, false },
+		{ "app-1", "C-1", "110101", "110101001", "110101001001", many,
+		    VERIFICATION_MAX_MEMBERS + 1, false },
+		{ "app-1", "C-1", "110101", "110101001", "110101001001", bad, 2,
+		    false },
+		{ "app-1", "C-1", "110101", "110101001", "110101001001", null,
+		    2, false },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		verification_household_in h = { .application_id = rows[i].app,
+			.consent_reference = rows[i].consent,
+			.district_code = rows[i].d, .township_code = rows[i].t,
+			.village_code = rows[i].v, .ids = rows[i].ids,
+			.nids = rows[i].n };
+		if (verification_rules_household_valid(&h) != rows[i].ok)
+			fail_msg("row %zu: want %d", i, rows[i].ok);
+	}
+	assert_false(verification_rules_household_valid(NULL));
+}
+
+static void
+declared_checks(void **state)
+{
+	(void) state;
+	verification_input in = household();
+	assert_true(verification_rules_declared_valid(&in.declared));
+	in.declared.housing_fen = VERIFICATION_MAX_FEN;
+	assert_true(verification_rules_declared_valid(&in.declared));
+	in.declared.housing_fen = VERIFICATION_MAX_FEN + 1;
+	assert_false(verification_rules_declared_valid(&in.declared));
+	in.declared.housing_fen = 0;
+	in.declared.other_fen   = -1;
+	assert_false(verification_rules_declared_valid(&in.declared));
+	assert_false(verification_rules_declared_valid(NULL));
+}
+
+/* Without consent no agency is asked: INCOMPLETE at once. */
+static void
+admission(void **state)
+{
+	(void) state;
+	verification_admission a = verification_rules_admit("CONSENT-1");
+	assert_true(a.ask);
+	assert_int_equal(a.status, VERIFICATION_PENDING);
+	assert_int_equal(a.attempt, 0);
+	assert_string_equal(a.reason, "");
+	const char *none[] = { "", NULL };
+	for (int i = 0; i < 2; i++) {
+		a = verification_rules_admit(none[i]);
+		assert_false(a.ask);
+		assert_int_equal(a.status, VERIFICATION_INCOMPLETE);
+		assert_int_equal(a.attempt, 1);
+		assert_string_equal(
+		    a.reason, "no consent reference: no agency was asked");
+	}
+}
+
+/* Round 1 is always published; later rounds only when complete; an
+ * incomplete check is retried until max_attempts rounds. */
+static void
+round_next(void **state)
+{
+	(void) state;
+	const struct {
+		bool                complete;
+		int                 attempt, max;
+		verification_status status;
+		bool                publish;
+		int64_t             retry;
+	} rows[] = {
+		{ true, 1, 10, VERIFICATION_COMPLETE, true, -1 },
+		{ false, 1, 10, VERIFICATION_INCOMPLETE, true, 60000 },
+		{ false, 2, 10, VERIFICATION_INCOMPLETE, false, 60000 },
+		{ true, 2, 10, VERIFICATION_COMPLETE, true, -1 },
+		{ false, 9, 10, VERIFICATION_INCOMPLETE, false, 60000 },
+		{ false, 10, 10, VERIFICATION_INCOMPLETE, false, -1 },
+		{ true, 10, 10, VERIFICATION_COMPLETE, true, -1 },
+		{ false, 1, 1, VERIFICATION_INCOMPLETE, true, -1 },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		verification_round_next n = verification_rules_round_next(
+		    rows[i].complete, rows[i].attempt, rows[i].max, 60000);
+		if (n.status != rows[i].status ||
+		    n.publish != rows[i].publish ||
+		    n.retry_ms != rows[i].retry)
+			fail_msg("row %zu: status %d publish %d retry %lld", i,
+			    (int) n.status, n.publish, (long long) n.retry_ms);
+	}
+}
+
 int
 main(void)
 {
@@ -346,6 +489,10 @@ main(void)
 		cmocka_unit_test(discrepancies),
 		cmocka_unit_test(bounds),
 		cmocka_unit_test(names),
+		cmocka_unit_test(household_checks),
+		cmocka_unit_test(declared_checks),
+		cmocka_unit_test(admission),
+		cmocka_unit_test(round_next),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
