@@ -403,6 +403,66 @@ replay_prefix(void)
 	printf("replay: ranges, prefix filter and the end of the stream\n");
 }
 
+/* Events appended in batches (sn_bus_append_batch, one statement per
+ * transaction) keep their order and density; a follower with an event
+ * table gets each one decoded, and one that does not decode is passed
+ * over without its handler and without stopping the stream. */
+static void
+tables(void)
+{
+	th_proc    *pub, *sub;
+	const char *argv[] = { SN_TESTPUB, "--name", "bpub", "--events", "3000",
+		"--batch", "500", "--parallel", "2", "--other-every", "7",
+		"--proto-batch", "--bad-every", "10", NULL };
+	const char *extra[] = { "--decoded", NULL };
+	th_publisher(&T, "bpub");
+	pub = th_spawn(&T, "bpub", SN_TESTPUB, argv, NULL);
+	sub = start_sub("bsub", "bpub", extra, NULL);
+	wait_cursor("bsub", "bpub", 3000, 120000);
+	const char *ps = th_schema(&T, "bpub");
+	const char *ss = th_schema(&T, "bsub");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT (count(*) = 3000 AND count(DISTINCT seq) = 3000"
+	        " AND min(seq) = 1 AND max(seq) = 3000)::int FROM %s.outbox",
+	        ps) == 1,
+	    "the batched stream is not dense 1..3000");
+	/* Batches keep their order: event i (subject s<i>) has sequence i
+	 * within each transaction's rows, so subjects rise with sequences. */
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM (SELECT substr(subject, 2)::int AS i,"
+	        " lag(substr(subject, 2)::int) OVER (ORDER BY seq) AS prev"
+	        " FROM %s.outbox) x WHERE prev IS NOT NULL AND i < prev"
+	        " AND i / 500 = prev / 500",
+	        ps) == 0,
+	    "a batch's events are out of order");
+	int64_t want = th_int(&T,
+	    "SELECT count(*) FROM %s.outbox WHERE topic = 'test.event'"
+	    " AND substr(subject, 2)::int %% 10 <> 0",
+	    ps);
+	int64_t got = th_int(&T, "SELECT count(*) FROM %s.effects", ss);
+	TH_CHECK(&T, got == want, "applied %lld decoded events, want %lld",
+	    (long long) got, (long long) want);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.effects e JOIN %s.outbox o"
+	        " ON o.seq = e.seq WHERE e.subject <> 'hb' || substr(o.subject, 2)",
+	        ss, ps) == 0,
+	    "a handler saw a message other than its event's");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.effects e JOIN %s.outbox o"
+	        " ON o.seq = e.seq WHERE substr(o.subject, 2)::int %% 10 = 0",
+	        ss, ps) == 0,
+	    "an event that does not decode reached its handler");
+	th_stop(&T, sub);
+	th_stop(&T, pub);
+	printf("tables: 3000 events in batches, %lld decoded and applied, "
+	       "the undecodable passed over\n",
+	    (long long) got);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -414,6 +474,7 @@ main(int argc, char **argv)
 		{ "two_publishers", two_publishers },
 		{ "partitions", partitions },
 		{ "replay_prefix", replay_prefix },
+		{ "tables", tables },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), NULL);

@@ -3,13 +3,20 @@
  * the bus demo and the benchmark.
  *
  *   sn-testpub --name NAME [--events N] [--batch B] [--parallel P]
- *              [--other-every K] [--rate EPS]
+ *              [--other-every K] [--rate EPS] [--proto-batch]
+ *              [--bad-every J]
  *
  * Runs as service NAME (its settings are those of sn/service.h) and
  * appends N events of type "test.event" (every K-th one "test.other"),
  * B per transaction, with P transactions in flight at once, at most EPS
  * events per second if given; then keeps serving replay requests and
  * heartbeats until SIGTERM. Subjects are "s<i>", data the bytes of "e<i>".
+ *
+ * --proto-batch appends each transaction's events with one
+ * sn_bus_append_batch, and makes each event's data a packed Heartbeat
+ * whose latest_sequence is i (a protobuf for sn_bus_on_table followers
+ * to decode); with --bad-every J every J-th event's data is a truncated
+ * protobuf that does not decode.
  *
  * SN_FAILPOINT=append.after_commit kills the process with SIGKILL right
  * after its first transaction commits, before the relay runs.
@@ -19,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sn/bus/v1/bus.pb-c.h"
 #include "sn/log.h"
 #include "sn/service.h"
 
@@ -29,6 +37,8 @@ struct pub {
 	long        parallel;
 	long        other_every;
 	long        rate;
+	bool        proto_batch;
+	long        bad_every;
 	long        next;      /* next index to append */
 	long        committed; /* appended and committed */
 	long        inflight;
@@ -84,11 +94,52 @@ append_done(sn_err err, void *arg)
 	produce(p);
 }
 
+/* The chunk as protobuf data, appended with one sn_bus_append_batch. */
+static void
+chunk_batch(sn_tx *tx, struct chunk *c)
+{
+	struct pub  *p = c->p;
+	size_t       n = (size_t) (c->to - c->from);
+	sn_event_out *evs = calloc(n, sizeof(*evs));
+	char (*subjects)[32] = calloc(n, 32);
+	uint8_t (*data)[16]  = calloc(n, 16);
+	if (evs == NULL || subjects == NULL || data == NULL)
+		abort();
+	for (size_t k = 0; k < n; k++) {
+		long i = c->from + (long) k + 1;
+		snprintf(subjects[k], 32, "s%ld", i);
+		Sn__Bus__V1__Heartbeat hb = SN__BUS__V1__HEARTBEAT__INIT;
+		hb.latest_sequence        = (uint64_t) i;
+		size_t len = sn__bus__v1__heartbeat__pack(&hb, data[k]);
+		if (p->bad_every > 0 && i % p->bad_every == 0) {
+			data[k][0] = 0x08; /* field 1, varint: and no value */
+			len        = 1;
+		}
+		bool other = p->other_every > 0 && i % p->other_every == 0;
+		evs[k]     = (sn_event_out) { .type = other ? "test.other"
+		                                            : "test.event",
+			    .subject = subjects[k], .actor = "testpub",
+			    .schema_version = 1, .data = data[k], .len = len };
+	}
+	sn_err err = sn_bus_append_batch(sn_service_bus(p->svc), tx, evs, n);
+	free(evs);
+	free(subjects);
+	free(data);
+	if (err != SN_OK)
+		sn_tx_rollback(tx, err);
+	else
+		sn_tx_commit(tx);
+}
+
 static void
 chunk_begin(sn_tx *tx, void *arg)
 {
 	struct chunk *c = arg;
 	struct pub   *p = c->p;
+	if (p->proto_batch) {
+		chunk_batch(tx, c);
+		return;
+	}
 	for (long i = c->from; i < c->to; i++) {
 		char subject[32], data[32];
 		snprintf(subject, sizeof(subject), "s%ld", i + 1);
@@ -185,6 +236,10 @@ main(int argc, char **argv)
 		const char *a = argv[i];
 		if (strcmp(a, "--probe") == 0)
 			continue;
+		if (strcmp(a, "--proto-batch") == 0) {
+			p.proto_batch = true;
+			continue;
+		}
 		if (i + 1 >= argc) {
 			fprintf(stderr, "sn-testpub: %s needs a value\n", a);
 			return 2;
@@ -202,6 +257,8 @@ main(int argc, char **argv)
 			p.other_every = num_arg(v, a);
 		else if (strcmp(a, "--rate") == 0)
 			p.rate = num_arg(v, a);
+		else if (strcmp(a, "--bad-every") == 0)
+			p.bad_every = num_arg(v, a);
 		else {
 			fprintf(stderr, "sn-testpub: unknown option %s\n", a);
 			return 2;

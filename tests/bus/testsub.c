@@ -3,7 +3,7 @@
  * bus demo and the benchmark.
  *
  *   sn-testsub --name NAME --follow P1[,P2...] [--slow-us N]
- *              [--stats-file F]
+ *              [--stats-file F] [--decoded]
  *
  * Runs as service NAME and follows the given publishers. Every
  * "test.event" inserts one row into its effects table (publisher,
@@ -12,12 +12,18 @@
  * loop sleeps that long per event applied, so that NNG drops what it
  * cannot queue. At shutdown the metrics registry is written to the stats
  * file, so that a test can read the replay counters.
+ *
+ * --decoded takes "test.event" through an event table (sn_bus_on_table)
+ * as a Heartbeat, and records subject "hb<latest_sequence>" from the
+ * decoded message instead of the event's own subject: events that do not
+ * decode are passed over by the bus.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "sn/bus/v1/bus.pb-c.h"
 #include "sn/log.h"
 #include "sn/service.h"
 
@@ -28,6 +34,7 @@
 struct sub {
 	long        slow_us;
 	const char *stats_file;
+	bool        decoded;
 	char       *follow[17];
 };
 
@@ -50,10 +57,31 @@ on_event(sn_tx *tx, const sn_event *ev, void *arg)
 }
 
 static sn_err
+on_heartbeat(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
+    void *arg)
+{
+	const Sn__Bus__V1__Heartbeat *hb = (const Sn__Bus__V1__Heartbeat *) msg;
+	char                          seq[24], subject[32];
+	(void) arg;
+	snprintf(seq, sizeof(seq), "%llu", (unsigned long long) ev->sequence);
+	snprintf(subject, sizeof(subject), "hb%llu",
+	    (unsigned long long) hb->latest_sequence);
+	const char *v[3] = { ev->source, seq, subject };
+	return sn_tx_query(tx, SQL_EFFECT, 3, v, NULL, NULL);
+}
+
+static sn_err
 setup(sn_service *svc, void *arg)
 {
 	struct sub *s = arg;
-	for (int i = 0; s->follow[i] != NULL; i++) {
+	for (int i = 0; s->decoded && s->follow[i] != NULL; i++) {
+		sn_bus_topic t = { s->follow[i], "test.event",
+			&sn__bus__v1__heartbeat__descriptor, on_heartbeat };
+		sn_err err = sn_bus_on_table(sn_service_bus(svc), &t, 1, s);
+		if (err != SN_OK)
+			return err;
+	}
+	for (int i = 0; !s->decoded && s->follow[i] != NULL; i++) {
 		sn_err err = sn_bus_on(sn_service_bus(svc), s->follow[i],
 		    "test.event", on_event, s);
 		if (err != SN_OK)
@@ -94,6 +122,10 @@ main(int argc, char **argv)
 		const char *a = argv[i];
 		if (strcmp(a, "--probe") == 0)
 			continue;
+		if (strcmp(a, "--decoded") == 0) {
+			s.decoded = true;
+			continue;
+		}
 		if (i + 1 >= argc) {
 			fprintf(stderr, "sn-testsub: %s needs a value\n", a);
 			return 2;
