@@ -552,8 +552,8 @@ credits_done(sn_err err, const char *doc, void *arg)
 		sn_http_reply_json(arg, 200, j);
 }
 
-static void
-on_credits(sn_http_req *req, void *arg)
+void
+bank_sim_http_credits(sn_http_req *req, void *arg)
 {
 	bank_sim   *b    = arg;
 	const char *acct = sn_http_param(req, "account_number");
@@ -600,8 +600,8 @@ stats_done(sn_err err, const char *doc, void *arg)
 	free(s);
 }
 
-static void
-on_stats(sn_http_req *req, void *arg)
+void
+bank_sim_http_stats(sn_http_req *req, void *arg)
 {
 	stats_ctx *s = malloc(sizeof(*s));
 	if (s == NULL) {
@@ -698,15 +698,6 @@ bank_sim_open(bank_sim **out, sn_service *svc, const bank_sim_config *cfg)
 	snprintf(seed, sizeof(seed), "%" PRIu64, cfg->seed);
 	sn_log(SN_LOG_INFO, "accounts loaded", "fixture_accounts", nacc,
 	    "open_all", cfg->open_all ? "true" : "false", "seed", seed, NULL);
-	sn_http *h = sn_service_http(svc);
-	if ((err
-	        = sn_http_route(h, "GET", "/accounts/{account_number}/credits",
-	            SN_HTTP_PUBLIC, NULL, on_credits, b))
-	        != SN_OK
-	    || (err = sn_http_route(
-	            h, "GET", "/stats", SN_HTTP_PUBLIC, NULL, on_stats, b))
-	        != SN_OK)
-		goto fail;
 	uv_loop_t *uv = sn_loop_uv(sn_service_loop(svc));
 	if (uv_timer_init(uv, &b->settle_timer) != 0) {
 		err = SN_EUV;

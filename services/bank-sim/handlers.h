@@ -82,10 +82,15 @@ typedef struct bank_sim_config {
 
 typedef struct bank_sim bank_sim;
 
-/* Loads the fixture, listens, adds the HTTP routes and starts the
- * settlement timer. The config is copied. */
+/* Loads the fixture, listens and starts the settlement timer. The config
+ * is copied. */
 sn_err bank_sim_open(
     bank_sim **out, sn_service *svc, const bank_sim_config *cfg);
+
+/* The HTTP routes' handlers (main.c's route table), arg the bank_sim:
+ * GET /accounts/{account_number}/credits and GET /stats. */
+void bank_sim_http_credits(sn_http_req *req, void *arg);
+void bank_sim_http_stats(sn_http_req *req, void *arg);
 
 /* Takes no new requests and stops the timer (shutdown has begun). */
 void bank_sim_stop(bank_sim *b);
