@@ -117,8 +117,8 @@ record_check(verification *v, sn_tx *tx, verification_check_new *c)
 static bool
 check_from_event(verification_check_new *c, const char *application_id,
     const Sn__Assist__V1__Consent *consent,
-    const Sn__Assist__V1__Household *hh, Sn__Assist__V1__Member *const *m,
-    size_t n, const char **ids)
+    const Sn__Assist__V1__Household *hh,
+    Sn__Assist__V1__Member *const *m, size_t n, const char **ids)
 {
 	for (size_t i = 0; i < n && i < VERIFICATION_MAX_MEMBERS; i++)
 		ids[i] = m[i] != NULL ? m[i]->id_number : NULL;
@@ -160,14 +160,12 @@ declared_from_event(verification_declared *d,
 }
 
 static sn_err
-on_submitted(sn_tx *tx, const sn_event *ev, void *arg)
+on_submitted(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
+    void *arg)
 {
-	verification *v = arg;
-	Sn__Assist__V1__ApplicationSubmitted *a =
-	    sn__assist__v1__application_submitted__unpack(
-	        NULL, ev->len, ev->data);
-	if (a == NULL)
-		return SN_EPROTO;
+	verification                               *v = arg;
+	const Sn__Assist__V1__ApplicationSubmitted *a =
+	    (const Sn__Assist__V1__ApplicationSubmitted *) msg;
 	sn_err                 err = SN_EPROTO;
 	const char            *ids[VERIFICATION_MAX_MEMBERS];
 	verification_check_new c = { .source_event = ev->id,
@@ -184,18 +182,16 @@ on_submitted(sn_tx *tx, const sn_event *ev, void *arg)
 	if (err == SN_EPROTO)
 		sn_log(SN_LOG_WARN, "malformed application.submitted skipped",
 		    "event_id", ev->id, NULL);
-	sn__assist__v1__application_submitted__free_unpacked(a, NULL);
 	return err;
 }
 
 static sn_err
-on_review(sn_tx *tx, const sn_event *ev, void *arg)
+on_review(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
+    void *arg)
 {
-	verification *v = arg;
-	Sn__Assist__V1__ReviewRequested *a =
-	    sn__assist__v1__review_requested__unpack(NULL, ev->len, ev->data);
-	if (a == NULL)
-		return SN_EPROTO;
+	verification                          *v = arg;
+	const Sn__Assist__V1__ReviewRequested *a =
+	    (const Sn__Assist__V1__ReviewRequested *) msg;
 	sn_err                 err = SN_EPROTO;
 	const char            *ids[VERIFICATION_MAX_MEMBERS];
 	verification_check_new c = { .source_event = ev->id,
@@ -207,7 +203,6 @@ on_review(sn_tx *tx, const sn_event *ev, void *arg)
 	else
 		sn_log(SN_LOG_WARN, "malformed review.requested skipped",
 		    "event_id", ev->id, NULL);
-	sn__assist__v1__review_requested__free_unpacked(a, NULL);
 	return err;
 }
 
@@ -453,15 +448,8 @@ publish_completed(verification *v, sn_tx *tx, const char *application_id,
 	}
 	vc.n_discrepancies = (size_t) res->ndiscrepancies;
 	vc.discrepancies   = dp;
-	uint8_t buf[2048];
-	size_t  len = sn__assist__v1__verification_completed__get_packed_size(&vc);
-	if (len > sizeof(buf))
-		return SN_ERANGE;
-	sn__assist__v1__verification_completed__pack(&vc, buf);
-	sn_event_out out = { .type = "verification.completed",
-		.subject = application_id, .actor = "system",
-		.schema_version = 1, .data = buf, .len = len };
-	sn_err err = sn_bus_append(v->bus, tx, &out);
+	sn_err err = sn_bus_append_msg(v->bus, tx, "verification.completed",
+	    application_id, "system", &vc.base);
 	if (err == SN_OK)
 		sn_counter_add(v->published[res->complete ? 0 : 1], 1);
 	return err;
@@ -715,6 +703,13 @@ get_check(sn_http_req *req, void *arg)
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
+static const sn_bus_topic events[] = {
+	{ "intake", "application.submitted",
+	    &sn__assist__v1__application_submitted__descriptor, on_submitted },
+	{ "approval", "review.requested",
+	    &sn__assist__v1__review_requested__descriptor, on_review },
+};
+
 sn_err
 verification_open(verification **out, sn_service *svc,
     const verification_config *cfg)
@@ -749,11 +744,9 @@ verification_open(verification **out, sn_service *svc,
 		free(v);
 		return err;
 	}
-	sn_bus *bus = v->bus;
-	if ((err = sn_bus_on(bus, "intake", "application.submitted",
-	         on_submitted, v)) != SN_OK ||
-	    (err = sn_bus_on(bus, "approval", "review.requested", on_review,
-	         v)) != SN_OK ||
+	if ((err = sn_bus_on_table(v->bus, events,
+	         sizeof(events) / sizeof(events[0]), v)) !=
+	        SN_OK ||
 	    (err = sn_http_route(sn_service_http(svc), "GET",
 	         "/checks/{application_id}", 0,
 	         "village_reviewer,township_officer,district_officer,"

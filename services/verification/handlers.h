@@ -3,7 +3,7 @@
  * does about it: the events it follows, the rounds of agency questions
  * they start, and its HTTP API.
  *
- * Events in (sn_bus_on):
+ * Events in (one table, sn_bus_on_table; the bus decodes them):
  *   intake   "application.submitted" (ApplicationSubmitted)
  *   approval "review.requested"      (ReviewRequested)
  * Each records a check in the handler's transaction (members' identity
