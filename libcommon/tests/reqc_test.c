@@ -31,6 +31,7 @@ typedef struct peer {
 	nng_socket sock;
 	uv_thread_t thread;
 	bool        echo; /* false: receive and never answer */
+	int         skip; /* requests left unanswered before echoing */
 	char        url[128];
 } peer;
 
@@ -44,7 +45,8 @@ serve(void *arg)
 		nng_msg *m;
 		if (nng_recvmsg(p->sock, &m, 0) != 0)
 			return; /* closed */
-		if (!p->echo) {
+		if (!p->echo || p->skip > 0) {
+			p->skip--;
 			nng_msg_free(m);
 			continue;
 		}
@@ -291,6 +293,121 @@ test_close_with_calls_pending(void **state)
 	peer_stop(&p);
 }
 
+/* ---- retry with backoff ------------------------------------------------ */
+
+typedef struct tried {
+	sn_err   err[8];
+	uint32_t tries[8];
+	bool     final[8];
+	int      n;
+	uint64_t t0, elapsed_ms;
+	sn_reqc *c;
+	bool     close_in_backoff;
+} tried;
+
+static tried R;
+
+static sn_reqc_verdict
+on_try(const sn_reqc_try *t, void *arg)
+{
+	(void) arg;
+	assert_true(R.n < 8);
+	R.err[R.n]   = t->err;
+	R.tries[R.n] = t->tries;
+	R.final[R.n] = t->final;
+	R.n++;
+	if (t->err == SN_OK) {
+		assert_int_equal(t->len, 2);
+		assert_memory_equal(t->reply, "hi", 2);
+	}
+	if (t->err == SN_OK || t->final) {
+		R.elapsed_ms = sn_now_ms() - R.t0;
+		sn_reqc_close(R.c);
+		return SN_REQC_DONE;
+	}
+	if (R.close_in_backoff && R.n == 1)
+		sn_reqc_close(R.c); /* the retry cannot be sent */
+	return SN_REQC_RETRY;
+}
+
+static void
+run_retry(peer *p, const sn_reqc_retry *pol, bool close_in_backoff)
+{
+	sn_loop *loop;
+	assert_int_equal(sn_loop_open(&loop, 5000), SN_OK);
+	memset(&R, 0, sizeof(R));
+	R.close_in_backoff = close_in_backoff;
+	assert_int_equal(sn_reqc_open(&R.c, loop, p->url, 1024), SN_OK);
+	R.t0 = sn_now_ms();
+	assert_int_equal(sn_reqc_call_retry(R.c, "hi", 2, pol, on_try, NULL),
+	    SN_OK);
+	assert_int_equal(sn_loop_run(loop), 0);
+	sn_loop_close(loop);
+}
+
+/* A peer that ignores the first two requests: the third try is answered,
+ * after two timeouts and the backoff between them (50 ms, then 100). */
+static void
+test_retry_until_answered(void **state)
+{
+	(void) state;
+	peer p;
+	peer_start(&p, "skip2", true);
+	p.skip            = 2;
+	sn_reqc_retry pol = { .timeout_ms = 150, .retries = 3,
+		.backoff_ms = 50 };
+	run_retry(&p, &pol, false);
+	assert_int_equal(R.n, 3);
+	assert_int_equal(R.err[0], SN_ETIMEDOUT);
+	assert_int_equal(R.err[1], SN_ETIMEDOUT);
+	assert_int_equal(R.err[2], SN_OK);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(R.tries[i], (uint32_t) i + 1);
+		assert_false(R.final[i]);
+	}
+	/* Two timeouts and two waits at least. */
+	assert_true(R.elapsed_ms >= 150 * 2 + 50 + 100);
+	peer_stop(&p);
+}
+
+/* A silent peer: 1 + retries tries, the last one final, then nothing. */
+static void
+test_retry_gives_up(void **state)
+{
+	(void) state;
+	peer p;
+	peer_start(&p, "silent2", false);
+	sn_reqc_retry pol = { .timeout_ms = 60, .retries = 2,
+		.backoff_ms = 10 };
+	run_retry(&p, &pol, false);
+	assert_int_equal(R.n, 3);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(R.err[i], SN_ETIMEDOUT);
+		assert_int_equal(R.tries[i], (uint32_t) i + 1);
+	}
+	assert_false(R.final[0]);
+	assert_false(R.final[1]);
+	assert_true(R.final[2]);
+	peer_stop(&p);
+}
+
+/* Closed during the backoff: the caller hears SN_ECLOSED, final. */
+static void
+test_retry_closed(void **state)
+{
+	(void) state;
+	peer p;
+	peer_start(&p, "silent3", false);
+	sn_reqc_retry pol = { .timeout_ms = 60, .retries = 5,
+		.backoff_ms = 10 };
+	run_retry(&p, &pol, true);
+	assert_int_equal(R.n, 2);
+	assert_int_equal(R.err[0], SN_ETIMEDOUT);
+	assert_int_equal(R.err[1], SN_ECLOSED);
+	assert_true(R.final[1]);
+	peer_stop(&p);
+}
+
 static void
 test_bad_arguments(void **state)
 {
@@ -321,6 +438,9 @@ main(void)
 		cmocka_unit_test(test_silent_peer_times_out),
 		cmocka_unit_test(test_close_with_calls_pending),
 		cmocka_unit_test(test_bad_arguments),
+		cmocka_unit_test(test_retry_until_answered),
+		cmocka_unit_test(test_retry_gives_up),
+		cmocka_unit_test(test_retry_closed),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
