@@ -1,12 +1,12 @@
 /*
  * verification/agencies.c - see agencies.h.
  *
- * The transport is sn_reqc (one client per agency): a try is one
- * sn_reqc_call, a retry an sn_reqc_call_after with the backoff, and the
- * answer comes back on the loop thread. What is left here is the policy:
- * which outcome a try had, whether to try again, what to count and what
- * to answer. A call is always owned by exactly one pending sn_reqc call,
- * so closing the clients frees every call (SN_ECLOSED, in on_try).
+ * The transport is sn_reqc (one client per agency), and the tries with
+ * their backoff are sn_reqc_call_retry's; each try's end comes back on
+ * the loop thread. What is left here is judging a try: which outcome it
+ * had, whether it is worth another, what to count and what to answer. A
+ * call belongs to its pending sn_reqc retry until on_try says DONE, so
+ * closing the clients frees every call (SN_ECLOSED, in on_try).
  */
 #include "agencies.h"
 
@@ -28,7 +28,7 @@ struct verification_agencies {
 	sn_reqc      *reqc[VERIFICATION_NAGENCIES];
 	size_t        nlive;
 	bool          closing;
-	uint32_t      timeout_ms, retries, backoff_ms;
+	sn_reqc_retry policy;
 	sn_counter   *requests[VERIFICATION_NAGENCIES][VERIFICATION_NOUTCOMES];
 	sn_histogram *latency[VERIFICATION_NAGENCIES];
 };
@@ -36,16 +36,16 @@ struct verification_agencies {
 struct call {
 	verification_agencies *owner;
 	int                    agency;
-	uint32_t               tries;
+	uint32_t               tries;      /* of the last try judged */
 	uint64_t               latency_us; /* of the last try */
-	/* The request, packed once. */
-	uint8_t *req;
-	size_t   req_len;
-	char   **ids;
-	size_t   nids;
-	char     request_id[128];
+	char                 **ids;
+	size_t                 nids;
+	char                   request_id[128];
 	verification_answer_fn fn;
 	void                  *arg;
+	/* The last try's failure, which stands when a retry cannot be sent. */
+	verification_outcome last;
+	char                 last_why[256];
 };
 
 static const char *const outcome_names[VERIFICATION_NOUTCOMES] = {
@@ -67,7 +67,6 @@ call_free(call *c)
 	for (size_t i = 0; i < c->nids; i++)
 		free(c->ids[i]);
 	free(c->ids);
-	free(c->req);
 	free(c);
 }
 
@@ -79,7 +78,8 @@ count(verification_agencies *a, call *c, verification_outcome o)
 	    a->latency[c->agency], (double) c->latency_us / 1e6);
 }
 
-static void
+/* Gives the final answer and frees the call. */
+static sn_reqc_verdict
 finish(call *c, verification_outcome o, const char *error,
     const char *answered_at, const uint8_t *reply, size_t reply_len,
     const verification_person *persons)
@@ -95,51 +95,35 @@ finish(call *c, verification_outcome o, const char *error,
 		.persons = persons,
 		.npersons = persons != NULL ? c->nids : 0 };
 	c->fn(&ans, c->arg);
-}
-
-static void on_try(sn_err err, const uint8_t *reply, size_t len,
-    uint64_t latency_us, void *arg);
-
-static sn_err
-start_try(call *c, uint32_t delay_ms)
-{
-	verification_agencies *a = c->owner;
-	c->tries++;
-	return sn_reqc_call_after(a->reqc[c->agency], delay_ms, c->req,
-	    c->req_len, a->timeout_ms, on_try, c);
-}
-
-static void
-try_failed(call *c, verification_outcome o, const char *why)
-{
-	verification_agencies *a = c->owner;
-	count(a, c, o);
-	if (c->tries <= a->retries) {
-		uint32_t shift = c->tries - 1 < 16 ? c->tries - 1 : 16;
-		uint64_t ms    = (uint64_t) a->backoff_ms << shift;
-		if (ms > BACKOFF_MAX_MS)
-			ms = BACKOFF_MAX_MS;
-		if (start_try(c, (uint32_t) ms) == SN_OK)
-			return;
-		c->tries--; /* not sent: the last try's answer stands */
-	}
-	finish(c, o, why, NULL, NULL, 0, NULL);
 	call_free(c);
+	return SN_REQC_DONE;
 }
 
-static void
-on_reply(call *c, const uint8_t *buf, size_t len)
+/* A try that failed: counted, then retried unless it was the last. */
+static sn_reqc_verdict
+try_failed(call *c, bool final, verification_outcome o, const char *why)
+{
+	count(c->owner, c, o);
+	if (final)
+		return finish(c, o, why, NULL, NULL, 0, NULL);
+	c->last = o;
+	snprintf(c->last_why, sizeof(c->last_why), "%s", why);
+	return SN_REQC_RETRY;
+}
+
+static sn_reqc_verdict
+on_reply(call *c, bool final, const uint8_t *buf, size_t len)
 {
 	verification_agencies *a = c->owner;
+	sn_reqc_verdict        v;
 	Sn__Agency__V1__AgencyReply *r =
 	    sn__agency__v1__agency_reply__unpack(NULL, len, buf);
 	if (r == NULL || strcmp(r->request_id, c->request_id) != 0 ||
 	    (int) r->agency != c->agency + 1) {
 		if (r != NULL)
 			sn__agency__v1__agency_reply__free_unpacked(r, NULL);
-		try_failed(c, VERIFICATION_OUTCOME_MALFORMED,
+		return try_failed(c, final, VERIFICATION_OUTCOME_MALFORMED,
 		    "malformed reply");
-		return;
 	}
 	switch (r->status) {
 	case SN__AGENCY__V1__REPLY_STATUS__REPLY_OK: {
@@ -148,56 +132,58 @@ on_reply(call *c, const uint8_t *buf, size_t len)
 		if (verification_agencies_decode(c->agency,
 		        (const char *const *) c->ids, c->nids, buf, len,
 		        persons) != SN_OK) {
-			try_failed(c, VERIFICATION_OUTCOME_MALFORMED,
+			v = try_failed(c, final, VERIFICATION_OUTCOME_MALFORMED,
 			    "reply records do not match the request");
 			break;
 		}
 		count(a, c, VERIFICATION_OUTCOME_OK);
-		finish(c, VERIFICATION_OUTCOME_OK, "", r->answered_at, buf,
+		v = finish(c, VERIFICATION_OUTCOME_OK, "", r->answered_at, buf,
 		    len, persons);
-		call_free(c);
 		break;
 	}
 	case SN__AGENCY__V1__REPLY_STATUS__REPLY_NO_CONSENT:
 		count(a, c, VERIFICATION_OUTCOME_NO_CONSENT);
-		finish(c, VERIFICATION_OUTCOME_NO_CONSENT, r->error,
+		v = finish(c, VERIFICATION_OUTCOME_NO_CONSENT, r->error,
 		    r->answered_at, buf, len, NULL);
-		call_free(c);
 		break;
 	case SN__AGENCY__V1__REPLY_STATUS__REPLY_ERROR:
-		try_failed(c, VERIFICATION_OUTCOME_ERROR,
+		v = try_failed(c, final, VERIFICATION_OUTCOME_ERROR,
 		    r->error[0] ? r->error : "agency error");
 		break;
 	default:
-		try_failed(c, VERIFICATION_OUTCOME_MALFORMED,
+		v = try_failed(c, final, VERIFICATION_OUTCOME_MALFORMED,
 		    "reply without a status");
 		break;
 	}
 	sn__agency__v1__agency_reply__free_unpacked(r, NULL);
+	return v;
 }
 
-static void
-on_try(sn_err err, const uint8_t *reply, size_t len, uint64_t latency_us,
-    void *arg)
+/* One try's end, judged (sn_reqc_call_retry runs the tries and waits). */
+static sn_reqc_verdict
+on_try(const sn_reqc_try *t, void *arg)
 {
 	call *c = arg;
-	switch (err) {
-	case SN_OK:
-		c->latency_us = latency_us;
-		on_reply(c, reply, len);
-		return;
-	case SN_ECLOSED: /* the client is closing: no answer, ever */
+	if (t->err == SN_ECLOSED) { /* the client is closing: no answer */
 		call_free(c);
-		return;
+		return SN_REQC_DONE;
+	}
+	if (t->tries == c->tries) {
+		/* A retry that could not be sent: the last try's answer
+		 * stands, with the tries actually made. */
+		return finish(c, c->last, c->last_why, NULL, NULL, 0, NULL);
+	}
+	c->tries      = t->tries;
+	c->latency_us = t->latency_us;
+	switch (t->err) {
+	case SN_OK:
+		return on_reply(c, t->final, t->reply, t->len);
 	case SN_ETIMEDOUT:
-		c->latency_us = latency_us;
-		try_failed(c, VERIFICATION_OUTCOME_TIMEOUT, sn_strerror(err));
-		return;
+		return try_failed(c, t->final, VERIFICATION_OUTCOME_TIMEOUT,
+		    sn_strerror(t->err));
 	default:
-		c->latency_us = latency_us;
-		try_failed(
-		    c, VERIFICATION_OUTCOME_UNREACHABLE, sn_strerror(err));
-		return;
+		return try_failed(c, t->final,
+		    VERIFICATION_OUTCOME_UNREACHABLE, sn_strerror(t->err));
 	}
 }
 
@@ -208,9 +194,9 @@ verification_agencies_open(verification_agencies **out, sn_loop *loop,
 	verification_agencies *a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return SN_ENOMEM;
-	a->timeout_ms = cfg->timeout_ms;
-	a->retries    = cfg->retries;
-	a->backoff_ms = cfg->backoff_ms;
+	a->policy = (sn_reqc_retry) { .timeout_ms = cfg->timeout_ms,
+		.retries = cfg->retries, .backoff_ms = cfg->backoff_ms,
+		.backoff_max_ms = BACKOFF_MAX_MS };
 	for (int i = 0; i < VERIFICATION_NAGENCIES; i++) {
 		char labels[128];
 		for (int o = 0; o < VERIFICATION_NOUTCOMES; o++) {
@@ -286,11 +272,16 @@ verification_agencies_ask(verification_agencies *a, int agency,
 	req.n_id_numbers      = nids;
 	req.id_numbers        = c->ids;
 	req.requested_by      = (char *) "verification";
-	c->req_len = sn__agency__v1__agency_request__get_packed_size(&req);
-	if ((c->req = malloc(c->req_len ? c->req_len : 1)) == NULL)
+	size_t   len = sn__agency__v1__agency_request__get_packed_size(&req);
+	uint8_t *buf = malloc(len ? len : 1);
+	if (buf == NULL)
 		goto fail;
-	sn__agency__v1__agency_request__pack(&req, c->req);
-	if ((err = start_try(c, 0)) != SN_OK)
+	sn__agency__v1__agency_request__pack(&req, buf);
+	/* The request is copied: the same bytes on every try. */
+	err = sn_reqc_call_retry(
+	    a->reqc[agency], buf, len, &a->policy, on_try, c);
+	free(buf);
+	if (err != SN_OK)
 		goto fail;
 	return SN_OK;
 

@@ -5,9 +5,9 @@
  * One request client (sn/reqc.h) per agency, dialled at open (NNG
  * reconnects by itself; a real adapter replaces agency-sim by its URL
  * alone). sn_reqc carries any number of requests at once and hands their
- * answers to the loop; all decisions (next step, retry, backoff, final
- * answer) are taken here on the loop thread, and the backoff between
- * tries is sn_reqc_call_after's delay.
+ * answers to the loop; the tries and the backoff between them are
+ * sn_reqc_call_retry's, and what each try came to (retry or not, the
+ * final answer) is judged here on the loop thread.
  *
  * One try: send with the deadline, then receive with what is left of it.
  * A try fails on a timeout, an unreachable agency, REPLY_ERROR or a
