@@ -701,6 +701,13 @@ get_check(sn_http_req *req, void *arg)
 	verification_store_view(v->db, id, on_view, req);
 }
 
+const sn_http_route_def verification_routes[VERIFICATION_NROUTES] = {
+	{ "GET", "/checks/{application_id}", 0,
+	    "village_reviewer,township_officer,district_officer,"
+	    "district_admin",
+	    get_check },
+};
+
 /* ---- lifecycle ---------------------------------------------------------- */
 
 static const sn_bus_topic events[] = {
@@ -745,13 +752,7 @@ verification_open(verification **out, sn_service *svc,
 		return err;
 	}
 	if ((err = sn_bus_on_table(v->bus, events,
-	         sizeof(events) / sizeof(events[0]), v)) !=
-	        SN_OK ||
-	    (err = sn_http_route(sn_service_http(svc), "GET",
-	         "/checks/{application_id}", 0,
-	         "village_reviewer,township_officer,district_officer,"
-	         "district_admin",
-	         get_check, v)) != SN_OK) {
+	         sizeof(events) / sizeof(events[0]), v)) != SN_OK) {
 		verification_agencies_close(v->agencies);
 		free(v);
 		return err;
@@ -760,6 +761,7 @@ verification_open(verification **out, sn_service *svc,
 	v->scan_timer.data = v;
 	uint64_t period    = (uint64_t) cfg->scan_ms;
 	uv_timer_start(&v->scan_timer, on_scan_timer, 0, period);
+	sn_service_set_route_arg(svc, v);
 	*out = v;
 	return SN_OK;
 }

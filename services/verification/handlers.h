@@ -60,9 +60,14 @@ typedef struct verification_config {
 
 typedef struct verification verification;
 
+/* The HTTP routes (above), for sn_service_def.routes; each handler's arg
+ * is the verification (sn_service_set_route_arg). */
+#define VERIFICATION_NROUTES 1
+extern const sn_http_route_def verification_routes[VERIFICATION_NROUTES];
+
 /*
- * Opens the agency client, registers the event handlers and the route,
- * and starts the scan timer. cfg is copied. Call from the service's
+ * Opens the agency client, registers the event handlers, makes v the
+ * routes' arg, and starts the scan timer. cfg is copied. Call from the service's
  * setup; on failure nothing is left open.
  */
 sn_err verification_open(verification **out, sn_service *svc,

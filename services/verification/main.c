@@ -1,30 +1,49 @@
 /*
  * verification: the economic check of a household (家庭经济状况核对).
- * Wiring only; see handlers.h for what it does.
- *
- * Settings (besides sn/service.h's; a bad or missing one exits 2):
- *   SN_AGENCY_PUBLIC_SECURITY_URL, SN_AGENCY_HUMAN_RESOURCES_URL,
- *   SN_AGENCY_HOUSING_URL, SN_AGENCY_VEHICLES_URL, SN_AGENCY_MARKET_URL,
- *   SN_AGENCY_TAX_URL, SN_AGENCY_BANKS_URL, SN_AGENCY_PROVIDENT_FUND_URL
- *                       NNG URLs of the agencies' adapters (required)
- *   SN_VERIFICATION_AGENCY_TIMEOUT_MS  deadline of one try (2000)
- *   SN_VERIFICATION_AGENCY_RETRIES     tries after the first (3)
- *   SN_VERIFICATION_AGENCY_BACKOFF_MS  wait before the first retry,
- *                                      doubling after each (200)
- *   SN_VERIFICATION_RETRY_MS   when an incomplete check's missing
- *                              agencies are asked again (60000)
- *   SN_VERIFICATION_MAX_ATTEMPTS  rounds per check at most (10)
- *   SN_VERIFICATION_MAX_ROUNDS    checks asked at the same time (256)
- *   SN_VERIFICATION_SCAN_MS   how often due checks are looked for (1000)
+ * Wiring only; see handlers.h for what it does and the settings below.
  * Follows intake and approval (SN_INTAKE_*_URL, SN_APPROVAL_*_URL);
  * publishes as "verification" (SN_VERIFICATION_*_URL); needs
- * SN_TOKEN_KEY for its API.
+ * SN_TOKEN_KEY for its API. A bad or missing setting exits 2.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "handlers.h"
 #include "sn/config.h"
 #include "sn/service.h"
+
+static const sn_setting_doc settings[] = {
+	{ "SN_AGENCY_PUBLIC_SECURITY_URL",
+	    "NNG URL of the public security adapter (required)" },
+	{ "SN_AGENCY_HUMAN_RESOURCES_URL",
+	    "NNG URL of the human resources adapter (required)" },
+	{ "SN_AGENCY_HOUSING_URL",
+	    "NNG URL of the housing adapter (required)" },
+	{ "SN_AGENCY_VEHICLES_URL",
+	    "NNG URL of the vehicles adapter (required)" },
+	{ "SN_AGENCY_MARKET_URL",
+	    "NNG URL of the market regulation adapter (required)" },
+	{ "SN_AGENCY_TAX_URL", "NNG URL of the tax adapter (required)" },
+	{ "SN_AGENCY_BANKS_URL", "NNG URL of the banks' adapter (required)" },
+	{ "SN_AGENCY_PROVIDENT_FUND_URL",
+	    "NNG URL of the provident fund adapter (required)" },
+	{ "SN_VERIFICATION_AGENCY_TIMEOUT_MS",
+	    "deadline of one try, 1-600000 (default 2000)" },
+	{ "SN_VERIFICATION_AGENCY_RETRIES",
+	    "tries after the first, 0-20 (default 3)" },
+	{ "SN_VERIFICATION_AGENCY_BACKOFF_MS",
+	    "wait before the first retry, doubling, 0-60000 (default 200)" },
+	{ "SN_VERIFICATION_RETRY_MS",
+	    "when an incomplete check's missing agencies are asked again, "
+	    "10-86400000 (default 60000)" },
+	{ "SN_VERIFICATION_MAX_ATTEMPTS",
+	    "rounds per check at most, 1-1000 (default 10)" },
+	{ "SN_VERIFICATION_MAX_ROUNDS",
+	    "checks asked at the same time, 1-10000 (default 256)" },
+	{ "SN_VERIFICATION_SCAN_MS",
+	    "how often due checks are looked for, 10-600000 (default 1000)" },
+	{ NULL, NULL },
+};
 
 static verification_config cfg;
 static verification       *ver;
@@ -55,18 +74,9 @@ teardown(sn_service *svc, void *arg)
 	ver = NULL;
 }
 
-int
-main(int argc, char **argv)
+static void
+read_config(void)
 {
-	static const char *const follows[] = { "intake", "approval", NULL };
-	static const sn_service_def def    = { .name = "verification",
-		   .publishes = true, .needs_auth = true, .follows = follows,
-		   .setup = setup, .teardown = teardown };
-	for (int i = 1; i < argc; i++)
-		if (argv[i][0] == '-' && argv[i][1] == '-' &&
-		    argv[i][2] == 'p') /* --probe needs nothing else */
-			return sn_service_main(argc, argv, &def);
-
 	static char names[VERIFICATION_NAGENCIES][64];
 	for (int i = 0; i < VERIFICATION_NAGENCIES; i++) {
 		snprintf(names[i], sizeof(names[i]), "SN_AGENCY_%s_URL",
@@ -87,5 +97,31 @@ main(int argc, char **argv)
 	    "SN_VERIFICATION_MAX_ROUNDS", 256, 1, 10000);
 	cfg.scan_ms = sn_config_int("SN_VERIFICATION_SCAN_MS", 1000, 10,
 	    600000);
+}
+
+/* --help, --version, --routes and --probe need no settings. */
+static bool
+needs_config(int argc, char **argv)
+{
+	static const char *const info[] = { "--help", "-h", "--version",
+		"--routes", "--probe", NULL };
+	for (int i = 1; i < argc; i++)
+		for (int k = 0; info[k] != NULL; k++)
+			if (strcmp(argv[i], info[k]) == 0)
+				return false;
+	return true;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const char *const follows[] = { "intake", "approval", NULL };
+	static const sn_service_def def    = { .name = "verification",
+		   .publishes = true, .needs_auth = true, .follows = follows,
+		   .setup = setup, .teardown = teardown,
+		   .routes = verification_routes,
+		   .nroutes = VERIFICATION_NROUTES, .settings = settings };
+	if (needs_config(argc, argv))
+		read_config();
 	return sn_service_main(argc, argv, &def);
 }
