@@ -14,28 +14,16 @@
 #include "sn/log.h"
 #include "store.h"
 
-/*
- * The one instance of this process (sn_service_main runs one service per
- * process). A draft's submission decides what to write only once its
- * locked row is read, in a query callback that gets the request alone as
- * its argument; sn_http_tx offers no hook to free a context of our own
- * when the transaction fails by itself, so the callback reaches the
- * settings and the bus through this pointer instead of a per-request
- * allocation that could leak (as investigation does).
- */
-static intake_handlers *self;
-
 /* ---- helpers -------------------------------------------------------- */
 
-/* Today's date on the server's clock, as yyyymmdd. */
-static int
+/* Today's date on the server's clock. */
+static sn_date
 today(void)
 {
 	time_t    now = time(NULL);
 	struct tm tm;
 	localtime_r(&now, &tm);
-	return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 +
-	    tm.tm_mday;
+	return (sn_date) { tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday };
 }
 
 /* A random (version 4) UUID; false if the kernel gives no randomness. */
@@ -62,338 +50,281 @@ reply_problem(sn_http_req *req, const intake_problem *pb)
 	    pb->field[0] != '\0' ? pb->field : NULL);
 }
 
-/* The members' id numbers as a text-array literal; NULL when out of
- * memory. */
-static char *
-member_ids(const intake_app *app)
-{
-	const char *ids[INTAKE_MEMBERS_MAX];
-	for (size_t i = 0; i < app->nmembers; i++)
-		ids[i] = app->members[i].id_number;
-	return intake_store_id_array(ids, app->nmembers);
-}
-
-/* The 409 for a person held elsewhere, from holder columns at col. */
+/* The 409 for a person held elsewhere. */
 static const char *
-holder_code(const PGresult *res, int col)
+holder_code(const intake_holder *h)
 {
-	return strcmp(PQgetvalue(res, 0, col + 2), "open") == 0
-	    ? "person_in_open_application"
-	    : "person_in_beneficiary_household";
+	return h->kind == INTAKE_HELD_OPEN ? "person_in_open_application"
+	                                   : "person_in_beneficiary_household";
 }
 
 static void
-holder_field(const PGresult *res, int col, char *field, size_t cap)
+holder_field(const intake_holder *h, char *field, size_t cap)
 {
-	long pos = strtol(PQgetvalue(res, 0, col), NULL, 10);
-	snprintf(field, cap, "members[%ld].id_number", pos > 0 ? pos - 1 : 0);
+	snprintf(field, cap, "members[%ld].id_number",
+	    h->pos > 0 ? (long) h->pos - 1 : 0L);
 }
 
-/* ---- POST /applications --------------------------------------------- */
+/* ---- submissions: POST /applications and POST .../{id}/submit -------- */
 
-/* The answer to a submission (a new application, status 201, or a
- * completed draft, 200 with its referral_id) from intake_store_qoutcome. */
+/*
+ * One submission, from the body's check to the answer. Freed by
+ * submission_end, which sn_http_tx_with_end runs however the transaction
+ * ends, or by the early answers before it.
+ */
+typedef struct submission {
+	sn_http_req     *req;
+	intake_handlers *h;
+	const char      *draft_id; /* NULL: a new application */
+	intake_app       app;      /* strings borrowed from the body */
+	sn_date          today;
+	char             id[37];
+	intake_store_current_slot lock;
+	intake_store_outcome_slot outcome;
+} submission;
+
 static void
-outcome(sn_tx *tx, PGresult *res, sn_http_req *req, unsigned status)
+submission_end(void *arg)
 {
-	char field[48], msg[160];
+	free(arg);
+}
 
-	if (PQntuples(res) != 1) {
-		sn_http_tx_fail(req, tx, 500, "internal",
+/* The answer to a submission (a new application, 201, or a completed
+ * draft, 200 with its referral_id). */
+static void
+outcome_read(sn_tx *tx, sn_err err, const intake_outcome *o, void *arg)
+{
+	submission *s = arg;
+	char        field[48], msg[160], accepted[11], deadline[11];
+
+	if (err != SN_OK) {
+		sn_http_tx_fail(s->req, tx, 500, "internal",
 		    "the application vanished", NULL);
 		return;
 	}
-	if (!PQgetisnull(res, 0, 3)) {
+	if (o->has_holder) {
 		/* Lost a race to a concurrent submission (or the register
 		 * changed since the early check). */
-		holder_field(res, 3, field, sizeof(field));
+		holder_field(&o->holder, field, sizeof(field));
 		snprintf(msg, sizeof(msg),
 		    "the person is already held by application %s",
-		    PQgetvalue(res, 0, 4));
-		sn_http_tx_fail_json(req, tx, 409,
+		    o->holder.application_id);
+		sn_http_tx_fail_json(s->req, tx, 409,
 		    json_pack("{s:{s:s, s:s, s:s, s:s}}", "error", "code",
-		        holder_code(res, 3), "message", msg, "field", field,
-		        "application_id", PQgetvalue(res, 0, 4)));
+		        holder_code(&o->holder), "message", msg, "field",
+		        field, "application_id", o->holder.application_id));
 		return;
 	}
 	json_t *body = json_pack("{s:s, s:s, s:s}", "application_id",
-	    PQgetvalue(res, 0, 0), "accepted_date", PQgetvalue(res, 0, 1),
-	    "deadline_date", PQgetvalue(res, 0, 2));
-	if (body != NULL && !PQgetisnull(res, 0, 7))
+	    o->application_id, "accepted_date",
+	    sn_date_format(o->accepted_date, accepted), "deadline_date",
+	    sn_date_format(o->deadline_date, deadline));
+	if (body != NULL && o->has_referral_id)
 		json_object_set_new(body, "referral_id",
-		    json_string(PQgetvalue(res, 0, 7)));
+		    json_string(o->referral_id));
 	sn_log(SN_LOG_INFO, "application stored; committing", "application_id",
-	    PQgetvalue(res, 0, 0), "deadline_date", PQgetvalue(res, 0, 2),
-	    "clerk", sn_http_principal(req)->user, NULL);
-	sn_http_tx_reply(req, tx, status, body);
+	    o->application_id, "deadline_date", deadline, "clerk",
+	    sn_http_principal(s->req)->user, NULL);
+	sn_http_tx_reply(s->req, tx, s->draft_id != NULL ? 200 : 201, body);
 }
 
+/*
+ * Queues the application (a new row, or the draft completed), its claims,
+ * application.submitted and the read of the outcome.
+ */
 static void
-submit_outcome(sn_tx *tx, PGresult *res, void *arg)
+queue_submission(submission *s, sn_tx *tx, const char *referral_id)
 {
-	outcome(tx, res, arg, 201);
+	const sn_principal *p = sn_http_principal(s->req);
+	sn_date  deadline = sn_date_add_days(s->today, s->h->deadline_days);
+	char     accepted_s[11], deadline_s[11];
+	uint8_t *data = NULL;
+	size_t   len  = 0;
+
+	intake_submitted_meta meta = { .application_id = s->id,
+		.accepted_date = sn_date_format(s->today, accepted_s),
+		.deadline_date = sn_date_format(deadline, deadline_s),
+		.taken_in_by = p->user, .referral_id = referral_id };
+	sn_err err = intake_codec_submitted(&s->app, &meta, &data, &len);
+	if (err == SN_OK)
+		err = s->draft_id != NULL
+		    ? intake_store_qcomplete(tx, &s->app, s->id, s->today,
+		          deadline, p->user)
+		    : intake_store_qinsert(tx, &s->app, s->id, s->today,
+		          deadline, p->user);
+	if (err == SN_OK)
+		err = intake_store_qclaim(tx, &s->app, s->id);
+	if (err == SN_OK) {
+		sn_event_out ev = { .type = "application.submitted",
+			.subject = s->id, .actor = p->user,
+			.schema_version = 1, .data = data, .len = len };
+		err = sn_bus_append(sn_service_bus(s->h->svc), tx, &ev);
+	}
+	s->outcome = (intake_store_outcome_slot) { outcome_read, s };
+	if (err == SN_OK)
+		err = intake_store_qoutcome(tx, &s->app, s->id, &s->outcome);
+	free(data);
+	if (err != SN_OK) {
+		sn_http_tx_fail(s->req, tx, 503, "unavailable",
+		    "the application could not be stored; retry", NULL);
+		return;
+	}
+	char masked[SN_LOG_MASK_MAX], n[16];
+	snprintf(n, sizeof(n), "%zu", s->app.nmembers);
+	sn_log(SN_LOG_DEBUG, "application queued", "application_id", s->id,
+	    "village_code", s->app.village_code, "members", n, "applicant",
+	    sn_log_mask_idnum(s->app.members[0].id_number, masked),
+	    "referral_id", referral_id != NULL ? referral_id : "", "clerk",
+	    p->user, NULL);
 }
 
 static void
 submit_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
-	intake_handlers    *h = arg;
-	const sn_principal *p = sn_http_principal(req);
-	intake_app          app;
-	intake_problem      pb;
-	char                id[37], accepted[11], deadline[11];
-	int                 day = today();
+	submission *s = arg;
 
-	/* Checked before the transaction; decoded again here so that the
-	 * request itself carries everything across the asynchronous steps. */
-	if (!intake_codec_decode(sn_http_json(req), &app, &pb) ||
-	    !intake_rules_validate(&app, day, p, &pb)) {
-		sn_http_tx_fail(req, tx, pb.status, pb.code, pb.message,
-		    pb.field[0] != '\0' ? pb.field : NULL);
-		return;
-	}
-	if (!new_uuid(id)) {
+	if (!new_uuid(s->id)) {
 		sn_http_tx_fail(req, tx, 503, "unavailable",
 		    "no randomness for an id; retry", NULL);
 		return;
 	}
-	intake_rules_format_date(day, accepted);
-	intake_rules_format_date(
-	    intake_rules_add_days(day, h->deadline_days), deadline);
-	char *ids = member_ids(&app);
-	if (ids == NULL) {
-		sn_http_tx_fail(req, tx, 503, "unavailable", "out of memory",
-		    NULL);
-		return;
-	}
-	intake_submitted_meta meta = { .application_id = id,
-		.accepted_date = accepted, .deadline_date = deadline,
-		.taken_in_by = p->user };
-	uint8_t *data = NULL;
-	size_t   len  = 0;
-	sn_err   err  = intake_codec_submitted(&app, &meta, &data, &len);
-	if (err == SN_OK)
-		err = intake_store_qinsert(tx, &app, id, accepted, deadline,
-		    p->user);
-	if (err == SN_OK)
-		err = intake_store_qclaim(tx, ids, id);
-	if (err == SN_OK) {
-		sn_event_out ev = { .type = "application.submitted",
-			.subject = id, .actor = p->user, .schema_version = 1,
-			.data = data, .len = len };
-		err = sn_bus_append(sn_service_bus(h->svc), tx, &ev);
-	}
-	if (err == SN_OK)
-		err = intake_store_qoutcome(tx, ids, id, submit_outcome, req);
-	free(data);
-	free(ids);
-	if (err != SN_OK) {
-		sn_http_tx_fail(req, tx, 503, "unavailable",
-		    "the application could not be stored; retry", NULL);
-		return;
-	}
-	char masked[SN_LOG_MASK_MAX], n[16];
-	snprintf(n, sizeof(n), "%zu", app.nmembers);
-	sn_log(SN_LOG_DEBUG, "application queued", "application_id", id,
-	    "village_code", app.village_code, "members", n, "applicant",
-	    sn_log_mask_idnum(app.members[0].id_number, masked), "clerk",
-	    p->user, NULL);
+	queue_submission(s, tx, NULL);
 }
 
-struct precheck {
-	sn_http_req     *req;
-	intake_handlers *h;
-	sn_http_tx_fn    begin; /* the transaction when nobody holds them */
-};
-
-/* The early check: a person already held gets the 409 with the holder's
- * ids, before any transaction (so nothing is stored). */
+/* The draft is locked: check it, then queue its completion. */
 static void
-precheck_done(sn_err err, PGresult *res, void *arg)
+draft_locked(sn_tx *tx, sn_err err, const intake_current *c, void *arg)
 {
-	struct precheck *pc       = arg;
-	sn_http_req     *req      = pc->req;
-	intake_handlers *h        = pc->h;
-	sn_http_tx_fn    pc_begin = pc->begin;
-	char             field[48];
+	submission         *s = arg;
+	const sn_principal *p = sn_http_principal(s->req);
+	char                msg[96];
 
-	free(pc);
-	if (err != SN_OK || res == NULL) {
-		sn_http_reply_error(req, 503, "unavailable",
-		    "the database is unavailable; retry", NULL);
-		return;
-	}
-	if (PQntuples(res) == 0) {
-		sn_http_tx(req, pc_begin, h);
-		return;
-	}
-	holder_field(res, 0, field, sizeof(field));
-	const char *code = holder_code(res, 0);
-	const char *bid  = PQgetvalue(res, 0, 3);
-	json_t     *e    = json_pack("{s:s, s:s, s:s, s:s}", "code", code,
-	             "message",
-	             strcmp(code, "person_in_open_application") == 0
-	                 ? "the person is already in another open application"
-	                 : "the person is in an active beneficiary household",
-	             "field", field, "application_id", PQgetvalue(res, 0, 1));
-	if (e != NULL && bid[0] != '\0')
-		json_object_set_new(e, "beneficiary_id", json_string(bid));
-	sn_http_reply_json(req, 409, json_pack("{s:o}", "error", e));
-}
-
-/* Validates the body, then the early check of its persons (held by
- * anyone but application except, NULL: anyone), then begin. */
-static void
-validate_and_precheck(sn_http_req *req, intake_handlers *h,
-    const char *except, sn_http_tx_fn begin)
-{
-	intake_app     app;
-	intake_problem pb;
-
-	if (!intake_codec_decode(sn_http_json(req), &app, &pb) ||
-	    !intake_rules_validate(&app, today(), sn_http_principal(req), &pb)) {
-		reply_problem(req, &pb);
-		return;
-	}
-	struct precheck *pc  = malloc(sizeof(*pc));
-	char            *ids = member_ids(&app);
-	if (pc == NULL || ids == NULL) {
-		free(pc);
-		free(ids);
-		sn_http_reply_error(req, 503, "unavailable", "out of memory",
-		    NULL);
-		return;
-	}
-	pc->req   = req;
-	pc->h     = h;
-	pc->begin = begin;
-	intake_store_holders(sn_service_db(h->svc), ids, except,
-	    sn_http_principal(req)->user, sn_http_idempotency_key(req),
-	    precheck_done, pc);
-	free(ids);
-}
-
-static void
-on_submit(sn_http_req *req, void *arg)
-{
-	validate_and_precheck(req, arg, NULL, submit_begin);
-}
-
-/* ---- POST /applications/{id}/submit (a draft) ----------------------- */
-
-static void
-draft_outcome(sn_tx *tx, PGresult *res, void *arg)
-{
-	outcome(tx, res, arg, 200);
-}
-
-/* The draft is locked: check it, then queue its completion, the claims,
- * application.submitted (with the referral id) and the outcome. */
-static void
-draft_locked(sn_tx *tx, PGresult *res, void *arg)
-{
-	sn_http_req        *req = arg;
-	intake_handlers    *h   = self;
-	const sn_principal *p   = sn_http_principal(req);
-	const char         *id  = sn_http_param(req, "id");
-	intake_app          app;
-	intake_problem      pb;
-	char                accepted[11], deadline[11], msg[96];
-	int                 day = today();
-
-	if (PQntuples(res) == 0) {
-		sn_http_tx_fail(req, tx, 404, "not_found",
+	if (err == SN_ENOTFOUND) {
+		sn_http_tx_fail(s->req, tx, 404, "not_found",
 		    "no such application", NULL);
 		return;
 	}
-	if (!sn_auth_within(p, PQgetvalue(res, 0, 1))) {
-		sn_http_tx_fail(req, tx, 403, "outside_jurisdiction",
+	if (err != SN_OK) {
+		sn_http_tx_fail(s->req, tx, 500, "internal",
+		    "the application could not be read", NULL);
+		return;
+	}
+	if (!sn_auth_within(p, c->village_code)) {
+		sn_http_tx_fail(s->req, tx, 403, "outside_jurisdiction",
 		    "the application is outside your jurisdiction", NULL);
 		return;
 	}
-	if (strcmp(PQgetvalue(res, 0, 0), "draft") != 0) {
-		snprintf(msg, sizeof(msg),
-		    "the application is %s, not a draft",
-		    PQgetvalue(res, 0, 0));
-		sn_http_tx_fail(req, tx, 409, "not_draft", msg, NULL);
-		return;
-	}
-	if (!intake_codec_decode(sn_http_json(req), &app, &pb) ||
-	    !intake_rules_validate(&app, day, p, &pb)) {
-		sn_http_tx_fail(req, tx, pb.status, pb.code, pb.message,
-		    pb.field[0] != '\0' ? pb.field : NULL);
+	if (c->status != INTAKE_STATUS_DRAFT) {
+		snprintf(msg, sizeof(msg), "the application is %s, not a draft",
+		    intake_status_names[c->status]);
+		sn_http_tx_fail(s->req, tx, 409, "not_draft", msg, NULL);
 		return;
 	}
 	/* The referred person stays in the application, so that the chain
 	 * grant -> referral -> application -> decision holds for them. */
-	const char *referred = PQgetvalue(res, 0, 3);
-	bool        found    = PQgetisnull(res, 0, 3);
-	for (size_t i = 0; i < app.nmembers && !found; i++)
-		found = strcmp(app.members[i].id_number, referred) == 0;
+	bool found = !c->has_applicant;
+	for (size_t i = 0; i < s->app.nmembers && !found; i++)
+		found = strcmp(s->app.members[i].id_number,
+		            c->applicant_id_number) == 0;
 	if (!found) {
-		sn_http_tx_fail(req, tx, 422, "referred_person_missing",
+		sn_http_tx_fail(s->req, tx, 422, "referred_person_missing",
 		    "the person the referral names must be a member",
 		    "members");
 		return;
 	}
 	/* A body without a category keeps the draft's (the referral's). */
-	if (app.requested_category ==
+	if (s->app.requested_category ==
 	        SN__ASSIST__V1__CATEGORY__CATEGORY_UNSPECIFIED &&
-	    !PQgetisnull(res, 0, 4) &&
-	    !intake_rules_category_parse(PQgetvalue(res, 0, 4),
-	        &app.requested_category))
-		app.requested_category =
-		    SN__ASSIST__V1__CATEGORY__CATEGORY_UNSPECIFIED;
-	intake_rules_format_date(day, accepted);
-	intake_rules_format_date(
-	    intake_rules_add_days(day, h->deadline_days), deadline);
-	char *ids = member_ids(&app);
-	if (ids == NULL) {
-		sn_http_tx_fail(req, tx, 503, "unavailable", "out of memory",
-		    NULL);
-		return;
-	}
-	intake_submitted_meta meta = { .application_id = id,
-		.accepted_date = accepted, .deadline_date = deadline,
-		.taken_in_by = p->user,
-		.referral_id =
-		    PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2) };
-	uint8_t *data = NULL;
-	size_t   len  = 0;
-	sn_err   err  = intake_codec_submitted(&app, &meta, &data, &len);
-	if (err == SN_OK)
-		err = intake_store_qcomplete(tx, &app, id, accepted, deadline,
-		    p->user);
-	if (err == SN_OK)
-		err = intake_store_qclaim(tx, ids, id);
-	if (err == SN_OK) {
-		sn_event_out ev = { .type = "application.submitted",
-			.subject = id, .actor = p->user, .schema_version = 1,
-			.data = data, .len = len };
-		err = sn_bus_append(sn_service_bus(h->svc), tx, &ev);
-	}
-	if (err == SN_OK)
-		err = intake_store_qoutcome(tx, ids, id, draft_outcome, req);
-	free(data);
-	free(ids);
-	if (err != SN_OK) {
-		sn_http_tx_fail(req, tx, 503, "unavailable",
-		    "the application could not be stored; retry", NULL);
-		return;
-	}
-	sn_log(SN_LOG_INFO, "draft submitted", "application_id", id,
-	    "referral_id", meta.referral_id != NULL ? meta.referral_id : "",
-	    "clerk", p->user, NULL);
+	    c->has_category)
+		s->app.requested_category = c->category;
+	queue_submission(s, tx, c->has_referral_id ? c->referral_id : NULL);
 }
 
 static void
 draft_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
-	(void) arg;
-	if (intake_store_qlock(tx, sn_http_param(req, "id"), draft_locked,
-	        req) != SN_OK)
+	submission *s = arg;
+
+	snprintf(s->id, sizeof(s->id), "%s", s->draft_id);
+	s->lock = (intake_store_current_slot) { draft_locked, s };
+	if (intake_store_qlock(tx, s->draft_id, &s->lock) != SN_OK)
 		sn_http_tx_fail(req, tx, 503, "unavailable",
 		    "the application could not be stored; retry", NULL);
+}
+
+/* The early check: a person already held gets the 409 with the holder's
+ * ids, before any transaction (so nothing is stored). */
+static void
+precheck_done(void *arg, sn_err err, const intake_holder *holder)
+{
+	submission  *s   = arg;
+	sn_http_req *req = s->req;
+	char         field[48];
+
+	if (err == SN_OK && holder == NULL) {
+		sn_http_tx_with_end(req,
+		    s->draft_id != NULL ? draft_begin : submit_begin,
+		    submission_end, s);
+		return;
+	}
+	free(s);
+	if (err != SN_OK) {
+		sn_http_reply_error(req, 503, "unavailable",
+		    "the database is unavailable; retry", NULL);
+		return;
+	}
+	holder_field(holder, field, sizeof(field));
+	const char *code = holder_code(holder);
+	json_t     *e    = json_pack("{s:s, s:s, s:s, s:s}", "code", code,
+	             "message",
+	             holder->kind == INTAKE_HELD_OPEN
+	                 ? "the person is already in another open application"
+	                 : "the person is in an active beneficiary household",
+	             "field", field, "application_id", holder->application_id);
+	if (e != NULL && holder->beneficiary_id[0] != '\0')
+		json_object_set_new(e, "beneficiary_id",
+		    json_string(holder->beneficiary_id));
+	sn_http_reply_json(req, 409, json_pack("{s:o}", "error", e));
+}
+
+/*
+ * Checks the body, then the early check of its persons (held by anyone
+ * but the draft itself, when draft_id names one), then the transaction.
+ */
+static void
+submission_start(sn_http_req *req, intake_handlers *h, const char *draft_id)
+{
+	submission    *s = calloc(1, sizeof(*s));
+	intake_problem pb;
+
+	if (s == NULL) {
+		sn_http_reply_error(req, 503, "unavailable", "out of memory",
+		    NULL);
+		return;
+	}
+	s->req      = req;
+	s->h        = h;
+	s->draft_id = draft_id;
+	s->today    = today();
+	if (!intake_codec_decode(sn_http_json(req), &s->app, &pb) ||
+	    !intake_rules_validate(&s->app, sn_date_yyyymmdd(s->today),
+	        sn_http_principal(req), &pb)) {
+		free(s);
+		reply_problem(req, &pb);
+		return;
+	}
+	/* The draft's own persons are not "held elsewhere" (a draft claims
+	 * nobody, and a repeat of a submitted draft is answered 409
+	 * not_draft, not "held by itself"). */
+	intake_store_holders(sn_service_db(h->svc), &s->app, draft_id,
+	    sn_http_principal(req)->user, sn_http_idempotency_key(req),
+	    precheck_done, s);
+}
+
+static void
+on_submit(sn_http_req *req, void *arg)
+{
+	submission_start(req, arg, NULL);
 }
 
 static void
@@ -406,10 +337,7 @@ on_submit_draft(sn_http_req *req, void *arg)
 		    req, 404, "not_found", "no such application", NULL);
 		return;
 	}
-	/* The draft's own persons are not "held elsewhere" (a draft claims
-	 * nobody, and a repeat of a submitted draft is answered 409
-	 * not_draft, not "held by itself"). */
-	validate_and_precheck(req, arg, id, draft_begin);
+	submission_start(req, arg, id);
 }
 
 /* ---- GET /applications?status=draft&township= ----------------------- */
@@ -417,28 +345,19 @@ on_submit_draft(sn_http_req *req, void *arg)
 #define LIST_LIMIT_DEFAULT 200
 #define LIST_LIMIT_MAX 1000
 
-struct list_req {
-	sn_http_req *req;
-	long         limit;
-};
-
 static void
-list_done(sn_err err, PGresult *res, void *arg)
+list_read(void *arg, sn_err err, const char *const *docs, size_t n, bool more)
 {
-	struct list_req *lr    = arg;
-	sn_http_req     *req   = lr->req;
-	long             limit = lr->limit;
+	sn_http_req *req = arg;
 
-	free(lr);
-	if (err != SN_OK || res == NULL) {
+	if (err != SN_OK) {
 		sn_http_reply_error(req, 503, "unavailable",
 		    "the database is unavailable; retry", NULL);
 		return;
 	}
 	json_t *list = json_array();
-	int     n    = PQntuples(res);
-	for (int i = 0; i < n && i < limit && list != NULL; i++) {
-		json_t *app = json_loads(PQgetvalue(res, i, 0), 0, NULL);
+	for (size_t i = 0; i < n && list != NULL; i++) {
+		json_t *app = json_loads(docs[i], 0, NULL);
 		if (app == NULL || json_array_append_new(list, app) != 0) {
 			json_decref(list);
 			list = NULL;
@@ -450,8 +369,7 @@ list_done(sn_err err, PGresult *res, void *arg)
 		return;
 	}
 	sn_http_reply_json(req, 200,
-	    json_pack("{s:o, s:b}", "applications", list, "truncated",
-	        n > limit));
+	    json_pack("{s:o, s:b}", "applications", list, "truncated", more));
 }
 
 static void
@@ -462,7 +380,6 @@ on_list(sn_http_req *req, void *arg)
 	const char      *township = sn_http_query(req, "township");
 	const char      *lim      = sn_http_query(req, "limit");
 	long             limit    = LIST_LIMIT_DEFAULT;
-	char             limit_s[16];
 
 	if (status == NULL || strcmp(status, "draft") != 0) {
 		sn_http_reply_error(req, 422, "invalid_value",
@@ -491,40 +408,49 @@ on_list(sn_http_req *req, void *arg)
 		    "the township is outside your jurisdiction", "township");
 		return;
 	}
-	struct list_req *lr = malloc(sizeof(*lr));
-	if (lr == NULL) {
-		sn_http_reply_error(req, 503, "unavailable", "out of memory",
-		    NULL);
-		return;
-	}
-	lr->req   = req;
-	lr->limit = limit;
-	snprintf(limit_s, sizeof(limit_s), "%ld", limit);
-	intake_store_drafts(sn_service_db(h->svc), township, limit_s,
-	    list_done, lr);
+	intake_store_drafts(sn_service_db(h->svc), township, (int) limit,
+	    list_read, req);
 }
 
 /* ---- POST /applications/{id}/withdraw ------------------------------- */
 
-static void
-withdraw_locked(sn_tx *tx, PGresult *res, void *arg)
-{
-	sn_http_req *req = arg;
+typedef struct withdrawal {
+	sn_http_req              *req;
+	intake_handlers          *h;
+	intake_store_current_slot lock;
+} withdrawal;
 
-	if (PQntuples(res) == 0) {
+static void
+withdrawal_end(void *arg)
+{
+	free(arg);
+}
+
+static void
+withdraw_locked(sn_tx *tx, sn_err err, const intake_current *c, void *arg)
+{
+	withdrawal  *w   = arg;
+	sn_http_req *req = w->req;
+
+	if (err == SN_ENOTFOUND) {
 		sn_http_tx_fail(req, tx, 404, "not_found",
 		    "no such application", NULL);
 		return;
 	}
-	if (!sn_auth_within(sn_http_principal(req), PQgetvalue(res, 0, 1))) {
+	if (err != SN_OK) {
+		sn_http_tx_fail(req, tx, 500, "internal",
+		    "the application could not be read", NULL);
+		return;
+	}
+	if (!sn_auth_within(sn_http_principal(req), c->village_code)) {
 		sn_http_tx_fail(req, tx, 403, "outside_jurisdiction",
 		    "the application is outside your jurisdiction", NULL);
 		return;
 	}
-	if (strcmp(PQgetvalue(res, 0, 0), "open") != 0) {
+	if (c->status != INTAKE_STATUS_OPEN) {
 		char msg[96];
 		snprintf(msg, sizeof(msg), "the application is %s, not open",
-		    PQgetvalue(res, 0, 0));
+		    intake_status_names[c->status]);
 		sn_http_tx_fail(req, tx, 409, "not_open", msg, NULL);
 		return;
 	}
@@ -536,7 +462,7 @@ withdraw_locked(sn_tx *tx, PGresult *res, void *arg)
 static void
 withdraw_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
-	intake_handlers    *h   = arg;
+	withdrawal         *w   = arg;
 	const sn_principal *p   = sn_http_principal(req);
 	const char         *id  = sn_http_param(req, "id");
 	const char         *why = json_string_value(
@@ -547,7 +473,8 @@ withdraw_begin(sn_http_req *req, sn_tx *tx, void *arg)
 	/* The change and its event are queued behind the lock and undone
 	 * by the rollback when the locked row says no: the answer then
 	 * needs nothing but the request. */
-	sn_err err = intake_store_qlock(tx, id, withdraw_locked, req);
+	w->lock    = (intake_store_current_slot) { withdraw_locked, w };
+	sn_err err = intake_store_qlock(tx, id, &w->lock);
 	if (err == SN_OK)
 		err = intake_store_qwithdraw(tx, id, why, p->user);
 	if (err == SN_OK)
@@ -556,7 +483,7 @@ withdraw_begin(sn_http_req *req, sn_tx *tx, void *arg)
 		sn_event_out ev = { .type = "application.withdrawn",
 			.subject = id, .actor = p->user, .schema_version = 1,
 			.data = data, .len = len };
-		err = sn_bus_append(sn_service_bus(h->svc), tx, &ev);
+		err = sn_bus_append(sn_service_bus(w->h->svc), tx, &ev);
 	}
 	free(data);
 	if (err != SN_OK && !sn_tx_failed(tx)) {
@@ -574,10 +501,9 @@ withdraw_begin(sn_http_req *req, sn_tx *tx, void *arg)
 static void
 on_withdraw(sn_http_req *req, void *arg)
 {
-	intake_handlers *h   = arg;
-	const char      *id  = sn_http_param(req, "id");
-	json_t          *b   = sn_http_json(req);
-	const char      *why = json_string_value(json_object_get(b, "reason"));
+	const char *id  = sn_http_param(req, "id");
+	json_t     *b   = sn_http_json(req);
+	const char *why = json_string_value(json_object_get(b, "reason"));
 
 	if (!intake_rules_uuid_valid(id)) {
 		sn_http_reply_error(
@@ -589,32 +515,40 @@ on_withdraw(sn_http_req *req, void *arg)
 		    "a reason of 1 to 500 bytes is required", "reason");
 		return;
 	}
-	sn_http_tx(req, withdraw_begin, h);
+	withdrawal *w = calloc(1, sizeof(*w));
+	if (w == NULL) {
+		sn_http_reply_error(req, 503, "unavailable", "out of memory",
+		    NULL);
+		return;
+	}
+	w->req = req;
+	w->h   = arg;
+	sn_http_tx_with_end(req, withdraw_begin, withdrawal_end, w);
 }
 
 /* ---- GET /applications/{id} ----------------------------------------- */
 
 static void
-get_done(sn_err err, PGresult *res, void *arg)
+view_read(void *arg, sn_err err, const intake_view *v)
 {
 	sn_http_req *req = arg;
 
-	if (err != SN_OK || res == NULL) {
-		sn_http_reply_error(req, 503, "unavailable",
-		    "the database is unavailable; retry", NULL);
-		return;
-	}
-	if (PQntuples(res) == 0) {
+	if (err == SN_ENOTFOUND) {
 		sn_http_reply_error(
 		    req, 404, "not_found", "no such application", NULL);
 		return;
 	}
-	if (!sn_auth_within(sn_http_principal(req), PQgetvalue(res, 0, 1))) {
+	if (err != SN_OK) {
+		sn_http_reply_error(req, 503, "unavailable",
+		    "the database is unavailable; retry", NULL);
+		return;
+	}
+	if (!sn_auth_within(sn_http_principal(req), v->village_code)) {
 		sn_http_reply_error(req, 403, "outside_jurisdiction",
 		    "the application is outside your jurisdiction", NULL);
 		return;
 	}
-	json_t *body = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	json_t *body = json_loads(v->json, 0, NULL);
 	if (body == NULL) {
 		sn_http_reply_error(req, 500, "internal",
 		    "the application could not be read", NULL);
@@ -634,7 +568,7 @@ on_get(sn_http_req *req, void *arg)
 		    req, 404, "not_found", "no such application", NULL);
 		return;
 	}
-	intake_store_get(sn_service_db(h->svc), id, get_done, req);
+	intake_store_get(sn_service_db(h->svc), id, view_read, req);
 }
 
 /* ---- approval's events ---------------------------------------------- */
@@ -667,11 +601,9 @@ static sn_err
 on_beneficiary(sn_tx *tx, const sn_event *ev, void *arg)
 {
 	Sn__Assist__V1__BeneficiaryChanged *b;
-	const char                         *status = NULL;
-	const char                        **ids    = NULL;
-	size_t                              n      = 0;
-	char                               *list   = NULL;
-	sn_err                              err    = SN_EPROTO;
+	intake_hold                         hold;
+	const char                         *head = NULL;
+	sn_err                              err  = SN_EPROTO;
 
 	(void) arg;
 	b = sn__assist__v1__beneficiary_changed__unpack(NULL, ev->len,
@@ -680,12 +612,13 @@ on_beneficiary(sn_tx *tx, const sn_event *ev, void *arg)
 		return SN_EPROTO;
 	switch (b->status) {
 	case SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE:
-		status = "active";
+		hold = INTAKE_HOLD_ACTIVE;
 		break;
 	case SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_GRADUAL_EXIT:
-		status = "gradual_exit";
+		hold = INTAKE_HOLD_GRADUAL_EXIT;
 		break;
 	case SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_EXITED:
+		hold = INTAKE_HOLD_EXITED;
 		break;
 	default:
 		goto out;
@@ -694,37 +627,31 @@ on_beneficiary(sn_tx *tx, const sn_event *ev, void *arg)
 	    (b->application_id[0] != '\0' &&
 	        !intake_rules_uuid_valid(b->application_id)))
 		goto out;
-	ids = calloc(b->n_member_id_numbers + 1, sizeof(*ids));
-	if (ids == NULL) {
-		err = SN_ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < b->n_member_id_numbers; i++) {
+	for (size_t i = 0; i < b->n_member_id_numbers; i++)
 		if (!sn_idnum_valid(b->member_id_numbers[i]))
 			goto out;
-		ids[n++] = b->member_id_numbers[i];
-	}
 	if (b->head_id_number[0] != '\0') {
 		bool seen = false;
 		if (!sn_idnum_valid(b->head_id_number))
 			goto out;
-		for (size_t i = 0; i < n; i++)
-			seen = seen || strcmp(ids[i], b->head_id_number) == 0;
+		for (size_t i = 0; i < b->n_member_id_numbers; i++)
+			seen = seen ||
+			    strcmp(b->member_id_numbers[i], b->head_id_number) ==
+			        0;
 		if (!seen)
-			ids[n++] = b->head_id_number;
-	}
-	if (n > 0 && (list = intake_store_id_array(ids, n)) == NULL) {
-		err = SN_ENOMEM;
-		goto out;
+			head = b->head_id_number;
 	}
 	err = intake_store_qbeneficiary(tx, b->beneficiary_id,
-	    b->application_id, status, list);
+	    b->application_id, hold,
+	    (const char *const *) b->member_id_numbers,
+	    b->n_member_id_numbers, head);
 	sn_log(SN_LOG_INFO, "beneficiary household changed", "beneficiary_id",
 	    b->beneficiary_id, "application_id", b->application_id, "status",
-	    status != NULL ? status : "exited", NULL);
+	    hold == INTAKE_HOLD_ACTIVE ? "active"
+	    : hold == INTAKE_HOLD_GRADUAL_EXIT ? "gradual_exit"
+	                                       : "exited",
+	    NULL);
 out:
-	free(list);
-	free(ids);
 	sn__assist__v1__beneficiary_changed__free_unpacked(b, NULL);
 	return err;
 }
@@ -753,7 +680,7 @@ on_referral(sn_tx *tx, const sn_event *ev, void *arg)
 	r = sn__assist__v1__referral_created__unpack(NULL, ev->len, ev->data);
 	if (r == NULL)
 		return SN_EPROTO;
-	switch (intake_rules_referral(r, today(), &d, &why)) {
+	switch (intake_rules_referral(r, sn_date_yyyymmdd(today()), &d, &why)) {
 	case INTAKE_REFERRAL_OTHER:
 		sn_log(SN_LOG_DEBUG, "referral to another department ignored",
 		    "referral_id", text_or(r->referral_id), "department",
@@ -795,7 +722,6 @@ intake_handlers_setup(sn_service *svc, void *arg)
 	sn_err           err;
 
 	h->svc = svc;
-	self   = h;
 	if ((err = sn_http_route(http, "POST", "/applications",
 	         SN_HTTP_IDEMPOTENT, "clerk", on_submit, h)) != SN_OK ||
 	    (err = sn_http_route(http, "GET", "/applications", 0, "clerk",

@@ -135,6 +135,9 @@ intake_rules_uuid_valid(const char *s)
 
 /* ---- enums ---------------------------------------------------------- */
 
+const char *const intake_status_names[] = { "draft", "open", "withdrawn",
+	"decided_approved", "decided_rejected", NULL };
+
 #define NAME_TABLE(fn, type, ...)                                             \
 	static const struct {                                                 \
 		type        v;                                                \

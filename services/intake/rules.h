@@ -94,6 +94,56 @@ typedef struct intake_problem {
 	char        field[64];
 } intake_problem;
 
+/* An application's status (the column application.status). */
+typedef enum intake_status {
+	INTAKE_STATUS_DRAFT,
+	INTAKE_STATUS_OPEN,
+	INTAKE_STATUS_WITHDRAWN,
+	INTAKE_STATUS_DECIDED_APPROVED,
+	INTAKE_STATUS_DECIDED_REJECTED,
+} intake_status;
+
+/* The statuses' words, indexed by intake_status, NULL-ended. */
+extern const char *const intake_status_names[];
+
+/*
+ * An application as a change to it sees it, locked (intake/store.h reads
+ * it). Strings are borrowed from whoever filled it in.
+ */
+typedef struct intake_current {
+	intake_status            status;
+	const char              *village_code;
+	bool                     has_referral_id; /* false: not a referral's */
+	const char              *referral_id;
+	bool                     has_applicant; /* false: no member yet */
+	const char              *applicant_id_number; /* member 0 */
+	bool                     has_category;  /* false: none requested */
+	Sn__Assist__V1__Category category;
+} intake_current;
+
+/* Why a person may not be in another application. */
+typedef enum intake_holder_kind {
+	INTAKE_HELD_OPEN,        /* by an open application */
+	INTAKE_HELD_BENEFICIARY, /* by an approved application, or an active
+	                          * beneficiary household */
+} intake_holder_kind;
+
+/* Who holds a person of an application (the first, in the members'
+ * order). Strings borrowed. */
+typedef struct intake_holder {
+	int32_t            pos; /* 1-based position of the person */
+	const char        *application_id;
+	intake_holder_kind kind;
+	const char        *beneficiary_id; /* "" for an application */
+} intake_holder;
+
+/* What beneficiary.changed says of a household's members. */
+typedef enum intake_hold {
+	INTAKE_HOLD_ACTIVE,       /* held by the register */
+	INTAKE_HOLD_GRADUAL_EXIT, /* held by the register */
+	INTAKE_HOLD_EXITED,       /* free */
+} intake_hold;
+
 /* Records a problem; field is a printf format. Returns false. */
 bool intake_problem_set(intake_problem *pb, unsigned status,
     const char *code, const char *message, const char *field_fmt, ...);

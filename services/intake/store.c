@@ -4,27 +4,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-char *
-intake_store_id_array(const char *const *ids, size_t n)
+/* A nullable column whose presence flag another column shares, or whose
+ * name differs from its member's. */
+#define COL_OPT_AS(T, member, colname, type, has)                             \
+	{ colname, type, offsetof(T, member), sizeof(((T *) 0)->member),      \
+		offsetof(T, has), NULL }
+#define ENUM_OPT_AS(T, member, colname, names, has)                           \
+	{ colname, SN_COL_ENUM, offsetof(T, member),                          \
+		sizeof(((T *) 0)->member), offsetof(T, has), names }
+
+/* The words of intake_holder_kind and of the categories one may apply for
+ * (the index is Sn__Assist__V1__Category's value). */
+static const char *const holder_kinds[] = { "open", "beneficiary", NULL };
+static const char *const categories[]   = { "", "tekun", "dibao",
+	  "expenditure", "low_income", NULL };
+
+/* The members' id numbers as one text[] parameter; NULL without memory
+ * (a fini'd a needs no more). */
+static const char *
+member_ids(const intake_app *app, sn_pgarray *a)
 {
-	size_t cap = 3, len = 0;
-	for (size_t i = 0; i < n; i++)
-		cap += strlen(ids[i]) + 1;
-	char *s = malloc(cap);
-	if (s == NULL)
-		return NULL;
-	s[len++] = '{';
-	for (size_t i = 0; i < n; i++) {
-		size_t k = strlen(ids[i]);
-		if (i > 0)
-			s[len++] = ',';
-		memcpy(s + len, ids[i], k);
-		len += k;
-	}
-	s[len++] = '}';
-	s[len]   = '\0';
-	return s;
+	sn_pgarray_init(a);
+	for (size_t i = 0; i < app->nmembers; i++)
+		sn_pgarray_add(a, app->members[i].id_number);
+	return sn_pgarray_text(a);
 }
+
+/* ---- holders -------------------------------------------------------- */
 
 /* Who holds any person of $1 other than application $2 (NULL: anyone):
  * the first such person in the request's order. */
@@ -43,11 +49,53 @@ intake_store_id_array(const char *const *ids, size_t n)
 	"  WHERE b.id_number = ANY ($1::text[])"                               \
 	") x ORDER BY 1, 2 LIMIT 1"
 
-void
-intake_store_holders(sn_db *db, const char *ids, const char *except,
-    const char *principal, const char *key, sn_db_query_fn done, void *arg)
+static const sn_col holder_cols[] = {
+	SN_COL(intake_holder, pos, SN_COL_I32),
+	SN_COL(intake_holder, application_id, SN_COL_TEXT),
+	SN_COL_ENUMOF(intake_holder, kind, holder_kinds),
+	SN_COL(intake_holder, beneficiary_id, SN_COL_TEXT),
+};
+
+struct holders_call {
+	intake_store_holder_fn done;
+	void                  *arg;
+};
+
+static void
+holders_read(sn_err err, PGresult *res, void *arg)
 {
-	const char *v[4] = { ids, principal, key, except };
+	struct holders_call c = *(struct holders_call *) arg;
+	intake_holder       h;
+
+	free(arg);
+	if (err == SN_OK)
+		err = res != NULL ? sn_rows_one(res, holder_cols,
+		                        SN_NCOLS(holder_cols), &h)
+		                  : SN_EDB;
+	if (err == SN_ENOTFOUND)
+		c.done(c.arg, SN_OK, NULL);
+	else
+		c.done(c.arg, err, err == SN_OK ? &h : NULL);
+}
+
+void
+intake_store_holders(sn_db *db, const intake_app *app, const char *except,
+    const char *principal, const char *key, intake_store_holder_fn done,
+    void *arg)
+{
+	struct holders_call *c = malloc(sizeof(*c));
+	sn_pgarray           ids;
+	const char          *v[4] = { member_ids(app, &ids), principal, key,
+		         except };
+
+	if (c == NULL || v[0] == NULL) {
+		free(c);
+		sn_pgarray_fini(&ids);
+		done(arg, SN_ENOMEM, NULL);
+		return;
+	}
+	c->done = done;
+	c->arg  = arg;
 	/* A key already used (committed) means a repeat of a request that
 	 * may have claimed these very persons: let sn_http_tx replay its
 	 * answer rather than refuse the repeat. */
@@ -55,22 +103,97 @@ intake_store_holders(sn_db *db, const char *ids, const char *except,
 	    "SELECT * FROM (" HOLDERS_OF("$4::uuid") ") h"
 	    " WHERE NOT EXISTS (SELECT 1 FROM http_idempotency"
 	    "  WHERE principal = $2 AND key = $3)",
-	    4, v, done, arg);
+	    4, v, holders_read, c);
+	sn_pgarray_fini(&ids);
+}
+
+/* ---- the outcome of a submission ------------------------------------ */
+
+static const sn_col outcome_cols[] = {
+	SN_COL(intake_outcome, application_id, SN_COL_TEXT),
+	SN_COL(intake_outcome, accepted_date, SN_COL_DATE),
+	SN_COL(intake_outcome, deadline_date, SN_COL_DATE),
+	SN_COL_OPT(intake_outcome, referral_id, SN_COL_TEXT, has_referral_id),
+	COL_OPT_AS(intake_outcome, holder.pos, "holder_pos", SN_COL_I32,
+	    has_holder),
+	COL_OPT_AS(intake_outcome, holder.application_id,
+	    "holder_application_id", SN_COL_TEXT, has_holder),
+	ENUM_OPT_AS(intake_outcome, holder.kind, "holder_kind", holder_kinds,
+	    has_holder),
+	COL_OPT_AS(intake_outcome, holder.beneficiary_id,
+	    "holder_beneficiary_id", SN_COL_TEXT, has_holder),
+};
+
+static void
+outcome_read(sn_tx *tx, PGresult *res, void *arg)
+{
+	intake_store_outcome_slot *slot = arg;
+	intake_outcome             o;
+	sn_err err = sn_rows_one(res, outcome_cols, SN_NCOLS(outcome_cols), &o);
+
+	slot->fn(tx, err, err == SN_OK ? &o : NULL, slot->arg);
 }
 
 sn_err
-intake_store_qoutcome(sn_tx *tx, const char *ids, const char *id,
-    sn_query_fn cb, void *arg)
+intake_store_qoutcome(sn_tx *tx, const intake_app *app, const char *id,
+    intake_store_outcome_slot *slot)
 {
-	const char *v[2] = { ids, id };
-	return sn_tx_query(tx,
-	    "SELECT a.id::text, to_char(a.accepted_date, 'YYYY-MM-DD'),"
-	    " to_char(a.deadline_date, 'YYYY-MM-DD'), o.pos, o.application_id,"
-	    " o.kind, o.beneficiary_id, a.referral_id"
-	    " FROM application a LEFT JOIN LATERAL ("
-	    HOLDERS_OF("a.id") ") o ON true WHERE a.id = $2::uuid",
-	    2, v, cb, arg);
+	sn_pgarray  ids;
+	const char *v[2] = { member_ids(app, &ids), id };
+	sn_err      err  = SN_ENOMEM;
+
+	if (v[0] != NULL)
+		err = sn_tx_query(tx,
+		    "SELECT a.id::text AS application_id,"
+		    " to_char(a.accepted_date, 'YYYY-MM-DD') AS accepted_date,"
+		    " to_char(a.deadline_date, 'YYYY-MM-DD') AS deadline_date,"
+		    " a.referral_id, o.pos AS holder_pos,"
+		    " o.application_id AS holder_application_id,"
+		    " o.kind AS holder_kind,"
+		    " o.beneficiary_id AS holder_beneficiary_id"
+		    " FROM application a LEFT JOIN LATERAL (" HOLDERS_OF("a.id")
+		    ") o ON true WHERE a.id = $2::uuid",
+		    2, v, outcome_read, slot);
+	sn_pgarray_fini(&ids);
+	return err;
 }
+
+/* ---- the locked application ----------------------------------------- */
+
+static const sn_col current_cols[] = {
+	SN_COL_ENUMOF(intake_current, status, intake_status_names),
+	SN_COL(intake_current, village_code, SN_COL_TEXT),
+	SN_COL_OPT(intake_current, referral_id, SN_COL_TEXT, has_referral_id),
+	SN_COL_OPT(intake_current, applicant_id_number, SN_COL_TEXT,
+	    has_applicant),
+	ENUM_OPT_AS(intake_current, category, "requested_category",
+	    categories, has_category),
+};
+
+static void
+current_read(sn_tx *tx, PGresult *res, void *arg)
+{
+	intake_store_current_slot *slot = arg;
+	intake_current             c;
+	sn_err err = sn_rows_one(res, current_cols, SN_NCOLS(current_cols), &c);
+
+	slot->fn(tx, err, err == SN_OK ? &c : NULL, slot->arg);
+}
+
+sn_err
+intake_store_qlock(sn_tx *tx, const char *id, intake_store_current_slot *slot)
+{
+	const char *v[1] = { id };
+	return sn_tx_query(tx,
+	    "SELECT a.status, a.village_code, a.referral_id,"
+	    " (SELECT m.id_number FROM member m WHERE m.application_id = a.id"
+	    "  AND m.position = 0) AS applicant_id_number,"
+	    " a.requested_category"
+	    " FROM application a WHERE a.id = $1::uuid FOR UPDATE",
+	    1, v, current_read, slot);
+}
+
+/* ---- applications in ------------------------------------------------ */
 
 static const char SQL_INSERT_APP[] =
     "INSERT INTO application (id, accepted_date, deadline_date, taken_in_by,"
@@ -88,27 +211,34 @@ static const char SQL_INSERT_MEMBER[] =
     " relation, birth_date, labour_capacity, disability_grade, self_care)"
     " VALUES ($1::uuid, $2, $3, $4, $5, $6::date, $7, $8, $9)";
 
-/* The 24 parameters of SQL_INSERT_APP and SQL_COMPLETE_APP; fen is the
- * caller's storage for the money as text. */
+/* Text storage for the parameters of an application row. */
+struct app_text {
+	char        fen[8][24];
+	char        accepted[SN_DATE_STRLEN], deadline[SN_DATE_STRLEN];
+	const char *v[24];
+};
+
+/* The 24 parameters of SQL_INSERT_APP and SQL_COMPLETE_APP into t. */
 static void
-app_params(const intake_app *a, const char *id, const char *accepted_date,
-    const char *deadline_date, const char *taken_in_by, char fen[8][24],
-    const char *v[24])
+app_params(const intake_app *a, const char *id, sn_date accepted,
+    sn_date deadline, const char *taken_in_by, struct app_text *t)
 {
 	const int64_t v8[8] = { a->wages_fen, a->business_fen, a->pensions_fen,
 		a->other_fen, a->medical_fen, a->education_fen, a->housing_fen,
 		a->employment_costs_fen };
 	for (int i = 0; i < 8; i++)
-		snprintf(fen[i], 24, "%lld", (long long) v8[i]);
-	const char *p[24] = { id, accepted_date, deadline_date, taken_in_by,
+		snprintf(t->fen[i], sizeof(t->fen[i]), "%lld",
+		    (long long) v8[i]);
+	const char *p[24] = { id, sn_date_format(accepted, t->accepted),
+		sn_date_format(deadline, t->deadline), taken_in_by,
 		intake_rules_registration_name(a->registration),
 		a->district_code, a->township_code, a->village_code, a->address,
-		a->has_able_supporter ? "true" : "false", fen[0], fen[1],
-		fen[2], fen[3], fen[4], fen[5], fen[6], fen[7],
-		a->consent_reference, a->consent_signed_date, a->bank_code,
-		a->account_number, a->account_name,
+		a->has_able_supporter ? "true" : "false", t->fen[0], t->fen[1],
+		t->fen[2], t->fen[3], t->fen[4], t->fen[5], t->fen[6],
+		t->fen[7], a->consent_reference, a->consent_signed_date,
+		a->bank_code, a->account_number, a->account_name,
 		intake_rules_category_name(a->requested_category) };
-	memcpy(v, p, sizeof(p));
+	memcpy(t->v, p, sizeof(p));
 }
 
 static sn_err
@@ -132,13 +262,11 @@ insert_members(sn_tx *tx, const intake_app *a, const char *id)
 
 sn_err
 intake_store_qinsert(sn_tx *tx, const intake_app *a, const char *id,
-    const char *accepted_date, const char *deadline_date,
-    const char *taken_in_by)
+    sn_date accepted, sn_date deadline, const char *taken_in_by)
 {
-	char        fen[8][24];
-	const char *v[24];
-	app_params(a, id, accepted_date, deadline_date, taken_in_by, fen, v);
-	sn_err err = sn_tx_query(tx, SQL_INSERT_APP, 24, v, NULL, NULL);
+	struct app_text t;
+	app_params(a, id, accepted, deadline, taken_in_by, &t);
+	sn_err err = sn_tx_query(tx, SQL_INSERT_APP, 24, t.v, NULL, NULL);
 	return err == SN_OK ? insert_members(tx, a, id) : err;
 }
 
@@ -157,20 +285,18 @@ static const char SQL_COMPLETE_APP[] =
 
 sn_err
 intake_store_qcomplete(sn_tx *tx, const intake_app *a, const char *id,
-    const char *accepted_date, const char *deadline_date,
-    const char *taken_in_by)
+    sn_date accepted, sn_date deadline, const char *taken_in_by)
 {
-	char        fen[8][24];
-	const char *v[24];
-	app_params(a, id, accepted_date, deadline_date, taken_in_by, fen, v);
+	struct app_text t;
+	app_params(a, id, accepted, deadline, taken_in_by, &t);
 	/* The draft's members go first, while it is still a draft. */
 	sn_err err = sn_tx_query(tx,
 	    "DELETE FROM member WHERE application_id = $1::uuid AND EXISTS"
 	    " (SELECT 1 FROM application WHERE id = $1::uuid"
 	    "  AND status = 'draft')",
-	    1, v, NULL, NULL);
+	    1, t.v, NULL, NULL);
 	if (err == SN_OK)
-		err = sn_tx_query(tx, SQL_COMPLETE_APP, 24, v, NULL, NULL);
+		err = sn_tx_query(tx, SQL_COMPLETE_APP, 24, t.v, NULL, NULL);
 	return err == SN_OK ? insert_members(tx, a, id) : err;
 }
 
@@ -209,29 +335,25 @@ intake_store_qdraft(sn_tx *tx, const intake_draft *d, const char *id)
 }
 
 sn_err
-intake_store_qclaim(sn_tx *tx, const char *ids, const char *id)
+intake_store_qclaim(sn_tx *tx, const intake_app *app, const char *id)
 {
-	const char *v[2] = { ids, id };
+	sn_pgarray  ids;
+	const char *v[2] = { member_ids(app, &ids), id };
+	sn_err      err  = SN_ENOMEM;
+
 	/* In a fixed order, so that two submissions sharing several persons
 	 * wait for each other instead of deadlocking. */
-	return sn_tx_query(tx,
-	    "INSERT INTO claim (id_number, application_id)"
-	    " SELECT p, $2::uuid FROM unnest($1::text[]) AS p ORDER BY p"
-	    " ON CONFLICT (id_number) DO NOTHING",
-	    2, v, NULL, NULL);
+	if (v[0] != NULL)
+		err = sn_tx_query(tx,
+		    "INSERT INTO claim (id_number, application_id)"
+		    " SELECT p, $2::uuid FROM unnest($1::text[]) AS p"
+		    " ORDER BY p ON CONFLICT (id_number) DO NOTHING",
+		    2, v, NULL, NULL);
+	sn_pgarray_fini(&ids);
+	return err;
 }
 
-sn_err
-intake_store_qlock(sn_tx *tx, const char *id, sn_query_fn cb, void *arg)
-{
-	const char *v[1] = { id };
-	return sn_tx_query(tx,
-	    "SELECT a.status, a.village_code, a.referral_id,"
-	    " (SELECT m.id_number FROM member m WHERE m.application_id = a.id"
-	    "  AND m.position = 0), a.requested_category"
-	    " FROM application a WHERE a.id = $1::uuid FOR UPDATE",
-	    1, v, cb, arg);
-}
+/* ---- changes of an application -------------------------------------- */
 
 sn_err
 intake_store_qwithdraw(sn_tx *tx, const char *id, const char *reason,
@@ -253,14 +375,15 @@ sn_err
 intake_store_qdecided(sn_tx *tx, const char *id, bool approved,
     const char *case_id, const char *by)
 {
-	const char *v[4] = { id, approved ? "decided_approved"
-	                                  : "decided_rejected",
+	const char *v[4] = { id,
+		intake_status_names[approved ? INTAKE_STATUS_DECIDED_APPROVED
+		                             : INTAKE_STATUS_DECIDED_REJECTED],
 		case_id, by };
-	sn_err      err  = sn_tx_query(tx,
-	          "UPDATE application SET status = $2, decided_case_id = $3,"
-	          " decided_by = $4, decided_at = now()"
-	          " WHERE id = $1::uuid AND status = 'open'",
-	          4, v, NULL, NULL);
+	sn_err err = sn_tx_query(tx,
+	    "UPDATE application SET status = $2, decided_case_id = $3,"
+	    " decided_by = $4, decided_at = now()"
+	    " WHERE id = $1::uuid AND status = 'open'",
+	    4, v, NULL, NULL);
 	if (err != SN_OK || approved)
 		return err;
 	/* Only if the rejection took: a withdrawn application freed its
@@ -272,22 +395,49 @@ intake_store_qdecided(sn_tx *tx, const char *id, bool approved,
 	    1, v, NULL, NULL);
 }
 
+/* The register's words for a household's members. */
+static const char *
+hold_name(intake_hold hold)
+{
+	switch (hold) {
+	case INTAKE_HOLD_ACTIVE:
+		return "active";
+	case INTAKE_HOLD_GRADUAL_EXIT:
+		return "gradual_exit";
+	case INTAKE_HOLD_EXITED:
+		break;
+	}
+	return NULL;
+}
+
 sn_err
 intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
-    const char *application_id, const char *status, const char *ids)
+    const char *application_id, intake_hold hold, const char *const *ids,
+    size_t n, const char *head)
 {
-	const char *v[4] = { beneficiary_id, application_id, status, ids };
-	sn_err      err  = sn_tx_query(tx,
-	          "DELETE FROM beneficiary_member WHERE beneficiary_id = $1", 1, v,
-	          NULL, NULL);
-	if (err == SN_OK && status != NULL && ids != NULL)
+	sn_pgarray a;
+	sn_pgarray_init(&a);
+	for (size_t i = 0; i < n; i++)
+		sn_pgarray_add(&a, ids[i]);
+	if (head != NULL)
+		sn_pgarray_add(&a, head);
+	const char *list = a.n > 0 ? sn_pgarray_text(&a) : NULL;
+	const char *v[4] = { beneficiary_id, application_id, hold_name(hold),
+		list };
+	sn_err      err  = a.n > 0 && list == NULL ? SN_ENOMEM : SN_OK;
+
+	if (err == SN_OK)
+		err = sn_tx_query(tx,
+		    "DELETE FROM beneficiary_member WHERE beneficiary_id = $1",
+		    1, v, NULL, NULL);
+	if (err == SN_OK && v[2] != NULL && list != NULL)
 		err = sn_tx_query(tx,
 		    "INSERT INTO beneficiary_member"
 		    " (beneficiary_id, id_number, application_id, status)"
 		    " SELECT $1, p, $2, $3 FROM unnest($4::text[]) AS p"
 		    " ON CONFLICT DO NOTHING",
 		    4, v, NULL, NULL);
-	else if (err == SN_OK && status != NULL && application_id[0] != '\0')
+	else if (err == SN_OK && v[2] != NULL && application_id[0] != '\0')
 		err = sn_tx_query(tx,
 		    "INSERT INTO beneficiary_member"
 		    " (beneficiary_id, id_number, application_id, status)"
@@ -300,8 +450,11 @@ intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
 		err = sn_tx_query(tx,
 		    "DELETE FROM claim WHERE application_id = $1::uuid", 1,
 		    &v[1], NULL, NULL);
+	sn_pgarray_fini(&a);
 	return err;
 }
+
+/* ---- reads for GET -------------------------------------------------- */
 
 /* One application a as the JSON of GET /applications/{id}. */
 #define APP_JSON                                                               \
@@ -349,25 +502,115 @@ intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
     "   'decided_at', a.decided_at) END"                                       \
     ")"
 
-static const char SQL_GET[] =
-    "SELECT " APP_JSON
-    "::text, a.village_code FROM application a WHERE a.id = $1::uuid";
+static const sn_col view_cols[] = {
+	SN_COL(intake_view, json, SN_COL_TEXT),
+	SN_COL(intake_view, village_code, SN_COL_TEXT),
+};
 
-void
-intake_store_get(sn_db *db, const char *id, sn_db_query_fn done, void *arg)
+struct view_call {
+	intake_store_view_fn done;
+	void                *arg;
+};
+
+static void
+view_read(sn_err err, PGresult *res, void *arg)
 {
-	const char *v[1] = { id };
-	sn_db_query(db, SQL_GET, 1, v, done, arg);
+	struct view_call c = *(struct view_call *) arg;
+	intake_view      v;
+
+	free(arg);
+	if (err == SN_OK)
+		err = res != NULL
+		    ? sn_rows_one(res, view_cols, SN_NCOLS(view_cols), &v)
+		    : SN_EDB;
+	c.done(c.arg, err, err == SN_OK ? &v : NULL);
 }
 
 void
-intake_store_drafts(sn_db *db, const char *township, const char *limit,
-    sn_db_query_fn done, void *arg)
+intake_store_get(sn_db *db, const char *id, intake_store_view_fn done,
+    void *arg)
 {
-	const char *v[2] = { township, limit };
+	struct view_call *c    = malloc(sizeof(*c));
+	const char       *v[1] = { id };
+
+	if (c == NULL) {
+		done(arg, SN_ENOMEM, NULL);
+		return;
+	}
+	c->done = done;
+	c->arg  = arg;
 	sn_db_query(db,
-	    "SELECT " APP_JSON "::text FROM application a"
+	    "SELECT " APP_JSON "::text AS json, a.village_code"
+	    " FROM application a WHERE a.id = $1::uuid",
+	    1, v, view_read, c);
+}
+
+struct drafts_call {
+	intake_store_drafts_fn done;
+	void                  *arg;
+	int                    limit;
+};
+
+typedef struct draft_doc {
+	const char *doc;
+} draft_doc;
+
+static const sn_col draft_cols[] = {
+	SN_COL(draft_doc, doc, SN_COL_TEXT),
+};
+
+static void
+drafts_read(sn_err err, PGresult *res, void *arg)
+{
+	struct drafts_call c    = *(struct drafts_call *) arg;
+	const char       **docs = NULL;
+	sn_rows            rows;
+	int                n = 0;
+
+	free(arg);
+	if (err == SN_OK)
+		err = res != NULL ? sn_rows_open(&rows, res, draft_cols,
+		                        SN_NCOLS(draft_cols))
+		                  : SN_EDB;
+	if (err == SN_OK) {
+		n    = sn_rows_count(&rows);
+		docs = calloc((size_t) n + 1, sizeof(*docs));
+		err  = docs != NULL ? SN_OK : SN_ENOMEM;
+		for (int i = 0; i < n && err == SN_OK; i++) {
+			draft_doc d;
+			err     = sn_rows_read(&rows, i, &d);
+			docs[i] = d.doc;
+		}
+		sn_rows_close(&rows);
+	}
+	if (err == SN_OK)
+		c.done(c.arg, SN_OK, docs, n > c.limit ? (size_t) c.limit
+		                                       : (size_t) n,
+		    n > c.limit);
+	else
+		c.done(c.arg, err, NULL, 0, false);
+	free(docs);
+}
+
+void
+intake_store_drafts(sn_db *db, const char *township, int limit,
+    intake_store_drafts_fn done, void *arg)
+{
+	struct drafts_call *c = malloc(sizeof(*c));
+	char                lim[16];
+	const char         *v[2] = { township, lim };
+
+	if (c == NULL) {
+		done(arg, SN_ENOMEM, NULL, 0, false);
+		return;
+	}
+	c->done  = done;
+	c->arg   = arg;
+	c->limit = limit;
+	snprintf(lim, sizeof(lim), "%d", limit);
+	sn_db_query(db,
+	    "SELECT " APP_JSON "::text AS doc FROM application a"
 	    " WHERE a.status = 'draft' AND a.township_code = $1"
 	    " ORDER BY a.created_at, a.id LIMIT $2::integer + 1",
-	    2, v, done, arg);
+	    2, v, drafts_read, c);
 }

@@ -1,24 +1,24 @@
 /*
  * intake/store.h - every SQL statement of intake, over the tables of
- * schema/001_init.sql (in the service's own schema).
+ * schema/001_init.sql and 002_referral_drafts.sql (in the service's own
+ * schema), and the rows they read as structs: no caller sees a PGresult.
  *
  * The intake_store_q* functions queue statements on a transaction the
- * caller owns (sn/db.h): they return what sn_tx_query returns, and their
- * callbacks run on the loop thread with results borrowed for the call.
- * The others run one statement outside any transaction (sn_db_query).
- * Parameter strings are copied when queued: callers may pass stack
- * buffers.
+ * caller owns (sn/db.h) and return what sn_tx_query returns. The others
+ * run one statement outside any transaction (sn_db_query). Everything
+ * runs on the loop thread. Parameters are copied when queued: callers may
+ * pass stack buffers. Lists of persons go to SQL as one array parameter
+ * (sn_pgarray).
  *
- * Person lists are PostgreSQL text-array literals built by
- * intake_store_id_array from valid identity numbers (digits and 'X' only,
- * so no quoting is needed).
- *
- * "Holders" are the rows that keep a person from applying again. A
- * holder result has the columns 0 pos (1-based position of the person in
- * the ids array), 1 application_id, 2 kind ("open" for an open
- * application; "beneficiary" for an approved application or an active
- * beneficiary household), 3 beneficiary_id ("" for applications); at
- * most one row, the first person in the array's order.
+ * Reads call back exactly once with an sn_err and a const row that is
+ * borrowed for the call only (its strings too): SN_OK and the row;
+ * SN_ENOTFOUND and NULL where a read may find nothing (said below);
+ * SN_EPROTO and NULL when a column is missing or of the wrong shape
+ * (logged by sn_rows, naming the column); another error and NULL when the
+ * database failed. A read queued on a transaction whose transaction fails
+ * first never calls back, so it hands its row through a slot (fn and arg)
+ * that the caller embeds in a context outliving the transaction
+ * (sn_http_tx_with_end frees it): the store allocates nothing for it.
  */
 #ifndef INTAKE_STORE_H
 #define INTAKE_STORE_H
@@ -27,53 +27,96 @@
 #include <stddef.h>
 
 #include "rules.h"
+#include "sn/date.h"
 #include "sn/db.h"
 #include "sn/err.h"
 
-/* "{id1,id2,...}" malloc'd (the caller frees it); NULL when out of
- * memory. */
-char *intake_store_id_array(const char *const *ids, size_t n);
+/* ---- reads outside a transaction ------------------------------------ */
 
 /*
- * The holder of any of ids other than application except (NULL: any
- * holder), outside a transaction (the early check); no row either when
- * the request's Idempotency-Key (key of principal, the user) has already
- * been used, so that a repeat is replayed, not refused.
+ * The holder of any member of app other than application except (NULL:
+ * any holder): the first such person in the members' order, or NULL
+ * (with SN_OK) when nobody holds them, and also when the request's
+ * Idempotency-Key (key of principal, the user) has been used already, so
+ * that a repeat is replayed by sn_http_tx rather than refused.
  */
-void intake_store_holders(sn_db *db, const char *ids, const char *except,
-    const char *principal, const char *key, sn_db_query_fn done, void *arg);
+typedef void (*intake_store_holder_fn)(void *arg, sn_err err,
+    const intake_holder *holder);
+void intake_store_holders(sn_db *db, const intake_app *app,
+    const char *except, const char *principal, const char *key,
+    intake_store_holder_fn done, void *arg);
 
-/*
- * The outcome of a submission, queued after its claims: one row with
- * 0 application_id, 1 accepted_date, 2 deadline_date (of application id),
- * then the holder columns 3..6 of the first person of ids held by anyone
- * else (SQL NULL when nobody is), then 7 its referral_id (NULL: none).
- */
-sn_err intake_store_qoutcome(sn_tx *tx, const char *ids, const char *id,
-    sn_query_fn cb, void *arg);
+/* One application as GET /applications/{id} shows it. */
+typedef struct intake_view {
+	const char *json;         /* the document, as text */
+	const char *village_code; /* for the jurisdiction check */
+} intake_view;
 
-/* Inserts the application row and its members (status open). */
-sn_err intake_store_qinsert(sn_tx *tx, const intake_app *app, const char *id,
-    const char *accepted_date, const char *deadline_date,
-    const char *taken_in_by);
-
-/*
- * Claims every person of ids for application id, leaving out those
- * someone else holds (a concurrent claim is waited for first, so a later
- * intake_store_qoutcome sees the winner).
- */
-sn_err intake_store_qclaim(sn_tx *tx, const char *ids, const char *id);
-
-/*
- * Locks the application: one row (0 status, 1 village_code, 2 referral_id
- * (NULL: none), 3 the id number of its first member, 4 the requested
- * category (NULL: none)), or none.
- */
-sn_err intake_store_qlock(sn_tx *tx, const char *id, sn_query_fn cb,
+/* Application id; SN_ENOTFOUND when there is none. */
+typedef void (*intake_store_view_fn)(void *arg, sn_err err,
+    const intake_view *view);
+void intake_store_get(sn_db *db, const char *id, intake_store_view_fn done,
     void *arg);
 
 /*
- * Opens a draft application id from a referral (status "draft", the
+ * The drafts of township (9 digits), oldest first: docs are at most limit
+ * documents as GET /applications/{id} shows them (text), and more says
+ * whether there are others after them. docs is NULL when err is not SN_OK.
+ */
+typedef void (*intake_store_drafts_fn)(void *arg, sn_err err,
+    const char *const *docs, size_t n, bool more);
+void intake_store_drafts(sn_db *db, const char *township, int limit,
+    intake_store_drafts_fn done, void *arg);
+
+/* ---- reads on a transaction ----------------------------------------- */
+
+/* The outcome of a submission, read after its claims. */
+typedef struct intake_outcome {
+	const char   *application_id;
+	sn_date       accepted_date;
+	sn_date       deadline_date;
+	bool          has_referral_id; /* false: not from a referral */
+	const char   *referral_id;
+	bool          has_holder; /* true: someone else holds a person (the
+	                           * submission lost a race to another) */
+	intake_holder holder;
+} intake_outcome;
+
+typedef struct intake_store_outcome_slot {
+	void (*fn)(sn_tx *tx, sn_err err, const intake_outcome *o, void *arg);
+	void *arg;
+} intake_store_outcome_slot;
+
+/* Application id's outcome, and the holder of any of app's members other
+ * than itself. SN_ENOTFOUND when the application is not there. */
+sn_err intake_store_qoutcome(sn_tx *tx, const intake_app *app,
+    const char *id, intake_store_outcome_slot *slot);
+
+typedef struct intake_store_current_slot {
+	void (*fn)(sn_tx *tx, sn_err err, const intake_current *c, void *arg);
+	void *arg;
+} intake_store_current_slot;
+
+/* Locks application id (FOR UPDATE) and reads it; SN_ENOTFOUND when there
+ * is none. */
+sn_err intake_store_qlock(sn_tx *tx, const char *id,
+    intake_store_current_slot *slot);
+
+/* ---- writes --------------------------------------------------------- */
+
+/* Inserts the application row and its members (status open). */
+sn_err intake_store_qinsert(sn_tx *tx, const intake_app *app, const char *id,
+    sn_date accepted, sn_date deadline, const char *taken_in_by);
+
+/*
+ * Claims every member of app for application id, leaving out those
+ * someone else holds (a concurrent claim is waited for first, so that a
+ * later intake_store_qoutcome sees the winner).
+ */
+sn_err intake_store_qclaim(sn_tx *tx, const intake_app *app, const char *id);
+
+/*
+ * Opens a draft application id from a referral (status draft, the
  * referred person its one member with relation "self"), unless one
  * exists for d->referral_id already: then nothing changes. No claims.
  */
@@ -81,17 +124,17 @@ sn_err intake_store_qdraft(sn_tx *tx, const intake_draft *d, const char *id);
 
 /*
  * Completes draft id with app as a clerk submitted it: the application's
- * columns and members become app's, its status "open", with the dates
- * and the clerk; the referral columns stay, and so does the requested
+ * columns and members become app's, its status open, with the dates and
+ * the clerk; the referral columns stay, and so does the requested
  * category when app names none. Changes nothing unless id is a draft
  * (the caller has locked it and checked). Claims are the caller's
  * (intake_store_qclaim), as for a new application.
  */
 sn_err intake_store_qcomplete(sn_tx *tx, const intake_app *app,
-    const char *id, const char *accepted_date, const char *deadline_date,
+    const char *id, sn_date accepted, sn_date deadline,
     const char *taken_in_by);
 
-/* Marks it withdrawn and frees its members. */
+/* Marks an open application withdrawn and frees its members. */
 sn_err intake_store_qwithdraw(sn_tx *tx, const char *id, const char *reason,
     const char *by);
 
@@ -104,26 +147,15 @@ sn_err intake_store_qdecided(sn_tx *tx, const char *id, bool approved,
     const char *case_id, const char *by);
 
 /*
- * A beneficiary household's members as of beneficiary.changed. status
- * "active" or "gradual_exit" replaces the household's held members with
- * ids (or, when ids is NULL, with the members of application_id as intake
- * took them in) and ends the application's own claims; status NULL (exited)
- * frees them all. application_id may be "" (no application of ours).
+ * A beneficiary household's members as of beneficiary.changed. hold
+ * ACTIVE or GRADUAL_EXIT replaces the household's held members with the n
+ * ids and head (NULL: none), or, when there are none of those, with the
+ * members of application_id as intake took them in; either way the
+ * application's own claims end. EXITED frees them all. application_id may
+ * be "" (no application of ours).
  */
 sn_err intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
-    const char *application_id, const char *status, const char *ids);
-
-/* One application as the JSON of GET /applications/{id} (column 0, text)
- * and its village code (column 1); no row if there is none. */
-void intake_store_get(sn_db *db, const char *id, sn_db_query_fn done,
-    void *arg);
-
-/*
- * The drafts of township (9 digits), oldest first, at most limit + 1 of
- * them (so the caller sees whether there are more): one row each, the
- * JSON of GET /applications/{id} as text in column 0.
- */
-void intake_store_drafts(sn_db *db, const char *township, const char *limit,
-    sn_db_query_fn done, void *arg);
+    const char *application_id, intake_hold hold, const char *const *ids,
+    size_t n, const char *head);
 
 #endif /* INTAKE_STORE_H */
