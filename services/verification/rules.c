@@ -154,29 +154,16 @@ add_discrepancy(verification_result *r, const char *field, int64_t declared,
 	d->agency       = agency;
 }
 
-sn_err
-verification_rules_evaluate(
-    const verification_input *in, verification_result *out)
+/* Declared against reported, from the agencies that answered. */
+static void
+compare(const verification_input *in, verification_result *r)
 {
-	if (in == NULL || out == NULL || in->members < 1 ||
-	    in->members > VERIFICATION_MAX_MEMBERS || in->persons == NULL ||
-	    !declared_ok(&in->declared))
-		return SN_EINVAL;
-	const bool *ans = in->answered;
-	for (int m = 0; m < in->members; m++)
-		if (!verification_rules_person_valid(&in->persons[m]))
-			return SN_EINVAL;
-
-	verification_result r;
-	memset(&r, 0, sizeof(r));
-	for (int a = 0; a < VERIFICATION_NAGENCIES; a++)
-		if (!ans[a])
-			r.missing[r.nmissing++] = a;
-	r.complete = r.nmissing == 0;
-
+	const bool *ans   = in->answered;
+	int64_t     wages = 0, pensions = 0, taxed = 0, capital_sum = 0;
+	int32_t     businesses = 0;
+	if (!in->has_declaration)
+		return;
 	/* Household sums of what each agency reports. */
-	int64_t wages = 0, pensions = 0, taxed = 0, capital_sum = 0;
-	int32_t businesses = 0;
 	for (int m = 0; m < in->members; m++) {
 		const verification_person *p = &in->persons[m];
 		wages += p->wages_fen;
@@ -185,60 +172,84 @@ verification_rules_evaluate(
 		businesses += p->businesses;
 		capital_sum += p->business_capital_fen;
 	}
-
-	static const verification_declared none;
-	const verification_declared *d =
-	    in->has_declaration ? &in->declared : &none;
-	if (in->has_declaration && ans[VERIFICATION_HUMAN_RESOURCES]) {
-		add_discrepancy(&r, "wages_fen", d->wages_fen, wages,
+	const verification_declared *d = &in->declared;
+	if (ans[VERIFICATION_HUMAN_RESOURCES]) {
+		add_discrepancy(r, "wages_fen", d->wages_fen, wages,
 		    VERIFICATION_HUMAN_RESOURCES);
-		add_discrepancy(&r, "pensions_fen", d->pensions_fen, pensions,
+		add_discrepancy(r, "pensions_fen", d->pensions_fen, pensions,
 		    VERIFICATION_HUMAN_RESOURCES);
 	}
-	if (in->has_declaration && ans[VERIFICATION_TAX])
-		add_discrepancy(&r, "taxed_income_fen",
+	if (ans[VERIFICATION_TAX])
+		add_discrepancy(r, "taxed_income_fen",
 		    d->wages_fen + d->business_fen, taxed, VERIFICATION_TAX);
-	if (in->has_declaration && ans[VERIFICATION_MARKET] &&
+	if (ans[VERIFICATION_MARKET] &&
 	    (d->business_fen > 0) != (businesses > 0))
-		add_discrepancy(&r, "business_fen", d->business_fen,
+		add_discrepancy(r, "business_fen", d->business_fen,
 		    capital_sum, VERIFICATION_MARKET);
+}
 
+/* The facts, when every agency answered. */
+static void
+facts(const verification_input *in, verification_facts *f)
+{
+	static const verification_declared none;
+	const verification_declared       *d =
+	    in->has_declaration ? &in->declared : &none;
+	int64_t gross = 0, financial = 0;
+	f->members        = in->members;
+	f->all_registered = true;
+	for (int m = 0; m < in->members; m++) {
+		const verification_person *p = &in->persons[m];
+		int64_t hr  = p->wages_fen + p->pension_fen;
+		int64_t emp = p->taxed_income_fen > hr ? p->taxed_income_fen
+		                                       : hr;
+		gross += emp + p->unemployment_fen;
+		financial += p->deposits_fen + p->financial_fen;
+		f->homes += p->homes;
+		f->vehicles += p->vehicles;
+		f->exempt_vehicles += p->exempt_vehicles;
+		if (p->business_capital_fen > f->business_capital_fen)
+			f->business_capital_fen = p->business_capital_fen;
+		if (!p->alive)
+			f->deceased_members++;
+		if (!p->registered)
+			f->all_registered = false;
+	}
+	int64_t n   = in->members;
+	int64_t exp = d->medical_fen + d->education_fen + d->housing_fen +
+	    d->employment_fen;
+	/* Every operand is non-negative: '/' is the floor. */
+	f->gross_income_fen                 = gross;
+	f->income_per_member_fen            = gross / n;
+	f->rigid_expenditure_per_member_fen = exp / n;
+	f->net_per_member_fen =
+	    f->income_per_member_fen - f->rigid_expenditure_per_member_fen;
+	f->financial_assets_fen            = financial;
+	f->financial_assets_per_member_fen = financial / n;
+}
+
+sn_err
+verification_rules_evaluate(
+    const verification_input *in, verification_result *out)
+{
+	if (in == NULL || out == NULL || in->members < 1 ||
+	    in->members > VERIFICATION_MAX_MEMBERS || in->persons == NULL ||
+	    !declared_ok(&in->declared))
+		return SN_EINVAL;
+	for (int m = 0; m < in->members; m++)
+		if (!verification_rules_person_valid(&in->persons[m]))
+			return SN_EINVAL;
+
+	verification_result r;
+	memset(&r, 0, sizeof(r));
+	for (int a = 0; a < VERIFICATION_NAGENCIES; a++)
+		if (!in->answered[a])
+			r.missing[r.nmissing++] = a;
+	r.complete = r.nmissing == 0;
+	compare(in, &r);
 	if (r.complete) {
-		verification_facts *f = &r.facts;
-		int64_t gross = 0, financial = 0;
-		f->members        = in->members;
-		f->all_registered = true;
-		for (int m = 0; m < in->members; m++) {
-			const verification_person *p = &in->persons[m];
-			int64_t hr  = p->wages_fen + p->pension_fen;
-			int64_t emp = p->taxed_income_fen > hr
-			    ? p->taxed_income_fen
-			    : hr;
-			gross += emp + p->unemployment_fen;
-			financial += p->deposits_fen + p->financial_fen;
-			f->homes += p->homes;
-			f->vehicles += p->vehicles;
-			f->exempt_vehicles += p->exempt_vehicles;
-			if (p->business_capital_fen > f->business_capital_fen)
-				f->business_capital_fen =
-				    p->business_capital_fen;
-			if (!p->alive)
-				f->deceased_members++;
-			if (!p->registered)
-				f->all_registered = false;
-		}
-		int64_t n   = in->members;
-		int64_t exp = d->medical_fen + d->education_fen +
-		    d->housing_fen + d->employment_fen;
-		/* Every operand is non-negative: '/' is the floor. */
-		f->gross_income_fen                 = gross;
-		f->income_per_member_fen            = gross / n;
-		f->rigid_expenditure_per_member_fen = exp / n;
-		f->net_per_member_fen = f->income_per_member_fen -
-		    f->rigid_expenditure_per_member_fen;
-		f->financial_assets_fen            = financial;
-		f->financial_assets_per_member_fen = financial / n;
-		r.has_facts                        = true;
+		facts(in, &r.facts);
+		r.has_facts = true;
 	}
 	*out = r;
 	return SN_OK;
