@@ -6,17 +6,10 @@
  * /readyz and /metrics; see server.h for the answers and the metrics,
  * records.h for the records.
  *
- * Settings (besides sn/service.h's; a bad or missing one exits 2):
- *   SN_AGENCY_<AGENCY>_URL       where each agency listens (required);
- *                                <AGENCY> is PUBLIC_SECURITY,
- *                                HUMAN_RESOURCES, HOUSING, VEHICLES,
- *                                MARKET, TAX, BANKS, PROVIDENT_FUND
- *   SN_AGENCY_SIM_FIXTURE        JSON file of exact records by identity
- *                                number (optional)
- *   SN_AGENCY_SIM_SLOW_MS_<AGENCY>  delay before each answer (0)
- *   SN_AGENCY_SIM_FAIL_<AGENCY>  1: answer REPLY_ERROR (0)
- *   SN_AGENCY_SIM_DOWN_<AGENCY>  1: never answer (0)
- *   SN_AGENCY_SIM_CONTEXTS       requests served at once per agency (256)
+ * Settings: describe_settings below (besides sn/service.h's;
+ * `agency-sim --help` prints them all); a bad or missing one exits 2.
+ * <AGENCY> in their names is PUBLIC_SECURITY, HUMAN_RESOURCES, HOUSING,
+ * VEHICLES, MARKET, TAX, BANKS or PROVIDENT_FUND.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,21 +99,42 @@ teardown(sn_service *svc, void *arg)
 	fixture = NULL;
 }
 
-int
-main(int argc, char **argv)
+/* The settings for --help: four per agency, then the simulator's own;
+ * filled by main before anything reads them. */
+static char           names[AGENCY_SIM_NAGENCIES][4][64];
+static sn_setting_doc settings[AGENCY_SIM_NAGENCIES * 4 + 3];
+
+static void
+describe_settings(void)
 {
-	static const sn_service_def def = { .name = "agency-sim",
-		.setup = setup, .teardown = teardown };
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--probe") == 0)
-			return sn_service_main(argc, argv, &def);
-	static char names[AGENCY_SIM_NAGENCIES][4][64];
+	static const char *const pre[4] = { "SN_AGENCY_",
+		"SN_AGENCY_SIM_SLOW_MS_", "SN_AGENCY_SIM_FAIL_",
+		"SN_AGENCY_SIM_DOWN_" };
+	static const char *const doc[4] = {
+		"where this agency listens (required)",
+		"delay before each answer, ms, 0-600000 (default 0)",
+		"1: answer REPLY_ERROR (default 0)",
+		"1: never answer (default 0)",
+	};
+	size_t n = 0;
+	for (int i = 0; i < AGENCY_SIM_NAGENCIES; i++)
+		for (int k = 0; k < 4; k++) {
+			snprintf(names[i][k], sizeof(names[i][k]), "%s%s%s",
+			    pre[k], agency_sim_agency_env(i),
+			    k == 0 ? "_URL" : "");
+			settings[n++] = (sn_setting_doc) { names[i][k], doc[k] };
+		}
+	settings[n++] = (sn_setting_doc) { "SN_AGENCY_SIM_FIXTURE",
+		"JSON file of exact records by identity number (optional)" };
+	settings[n++] = (sn_setting_doc) { "SN_AGENCY_SIM_CONTEXTS",
+		"requests served at once per agency, 1-4096 (default 256)" };
+	settings[n]   = (sn_setting_doc) { NULL, NULL };
+}
+
+static void
+read_settings(void)
+{
 	for (int i = 0; i < AGENCY_SIM_NAGENCIES; i++) {
-		const char *a = agency_sim_agency_env(i);
-		snprintf(names[i][0], 64, "SN_AGENCY_%s_URL", a);
-		snprintf(names[i][1], 64, "SN_AGENCY_SIM_SLOW_MS_%s", a);
-		snprintf(names[i][2], 64, "SN_AGENCY_SIM_FAIL_%s", a);
-		snprintf(names[i][3], 64, "SN_AGENCY_SIM_DOWN_%s", a);
 		cfg.agencies[i].url = sn_config_url(names[i][0], NULL);
 		cfg.agencies[i].slow_ms =
 		    (uint32_t) sn_config_int(names[i][1], 0, 0, 600000);
@@ -132,5 +146,19 @@ main(int argc, char **argv)
 	fixture_path = sn_config_str("SN_AGENCY_SIM_FIXTURE", "");
 	if (fixture_path[0] == '\0')
 		fixture_path = NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const sn_service_def def = { .name = "agency-sim",
+		.setup = setup, .teardown = teardown, .settings = settings };
+	describe_settings();
+	bool own_settings = true;
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] == '-')
+			own_settings = false; /* --help, --probe: none needed */
+	if (own_settings)
+		read_settings();
 	return sn_service_main(argc, argv, &def);
 }

@@ -7,22 +7,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <uv.h>
 
+#include "rules.h"
 #include "sn/agency/v1/agency.pb-c.h"
+#include "sn/clock.h"
 #include "sn/log.h"
 #include "sn/loop.h"
 
-#define MAX_IDS     256
+#define MAX_IDS     AGENCY_SIM_MAX_IDS
 #define REQUEST_MAX (1u << 20)
-
-enum { OUT_OK, OUT_ERROR, OUT_NO_CONSENT, OUT_DROPPED, OUT_MALFORMED, NOUT };
-static const char *const out_names[NOUT] = { "ok", "error", "no_consent",
-	"dropped", "malformed" };
+#define NOUT        AGENCY_SIM_NOUTCOMES
 
 enum wstate { W_RECV, W_WAIT, W_SEND };
 
@@ -135,6 +133,53 @@ fill(int agency, const agency_sim_record *r, Sn__Agency__V1__PersonRecord *p)
 	}
 }
 
+/*
+ * Now as RFC 3339 UTC in whole seconds, "2026-12-02T13:55:39Z", the form
+ * the agencies answer in: the district clock's stamp (sn_clock_stamp,
+ * shifted in tests) without its milliseconds.
+ */
+static void
+stamp_seconds(char out[21])
+{
+	char full[SN_CLOCK_STAMPLEN];
+	sn_clock_stamp(full);
+	memcpy(out, full, 19);
+	out[19] = 'Z';
+	out[20] = '\0';
+}
+
+static Sn__Agency__V1__ReplyStatus
+wire_status(agency_sim_outcome o)
+{
+	switch (o) {
+	case AGENCY_SIM_OUT_OK:
+		return SN__AGENCY__V1__REPLY_STATUS__REPLY_OK;
+	case AGENCY_SIM_OUT_NO_CONSENT:
+		return SN__AGENCY__V1__REPLY_STATUS__REPLY_NO_CONSENT;
+	case AGENCY_SIM_OUT_ERROR:
+	case AGENCY_SIM_OUT_DROPPED:
+	case AGENCY_SIM_OUT_MALFORMED:
+	case AGENCY_SIM_NOUTCOMES:
+		break;
+	}
+	return SN__AGENCY__V1__REPLY_STATUS__REPLY_ERROR;
+}
+
+/* The records of the ids asked, into recs and ptrs (n <= MAX_IDS). */
+static void
+records(struct agency *ag, const Sn__Agency__V1__AgencyRequest *rq,
+    Sn__Agency__V1__PersonRecord *recs, Sn__Agency__V1__PersonRecord **ptrs)
+{
+	for (size_t i = 0; i < rq->n_id_numbers; i++) {
+		agency_sim_record r;
+		agency_sim_record_get(ag->srv->fixture, rq->id_numbers[i], &r);
+		sn__agency__v1__person_record__init(&recs[i]);
+		recs[i].id_number = rq->id_numbers[i];
+		fill(ag->index, &r, &recs[i]);
+		ptrs[i] = &recs[i];
+	}
+}
+
 /* The answer to one request, or NULL to drop it (down). */
 static nng_msg *
 answer(struct agency *ag, nng_msg *req)
@@ -145,62 +190,37 @@ answer(struct agency *ag, nng_msg *req)
 	Sn__Agency__V1__AgencyReply rp = SN__AGENCY__V1__AGENCY_REPLY__INIT;
 	Sn__Agency__V1__PersonRecord  recs[MAX_IDS];
 	Sn__Agency__V1__PersonRecord *ptrs[MAX_IDS];
-	char      when[32];
-	time_t    now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	char                          when[21];
+	agency_sim_ask ask = { .decoded = rq != NULL,
+		.n_ids   = rq != NULL ? rq->n_id_numbers : 0,
+		.consent = rq != NULL ? rq->consent_reference : "",
+		.agency  = rq != NULL ? (int) rq->agency : 0 };
+	agency_sim_answer a = agency_sim_rules_answer(
+	    &ask, ag->index, ag->cfg.down, ag->cfg.fail);
+	nng_msg *msg        = NULL;
+	if (a.outcome == AGENCY_SIM_OUT_DROPPED)
+		goto out;
+	stamp_seconds(when);
 	rp.agency      = (Sn__Agency__V1__Agency) (ag->index + 1);
 	rp.answered_at = when;
-	int outcome;
-	if (ag->cfg.down) {
-		if (rq != NULL)
-			sn__agency__v1__agency_request__free_unpacked(rq, NULL);
-		sn_counter_add(ag->count[OUT_DROPPED], 1);
-		return NULL;
-	}
-	if (rq == NULL || rq->n_id_numbers > MAX_IDS) {
-		rp.status = SN__AGENCY__V1__REPLY_STATUS__REPLY_ERROR;
-		rp.error  = (char *) "malformed request";
-		outcome   = OUT_MALFORMED;
-	} else {
+	rp.status      = wire_status(a.outcome);
+	if (a.outcome != AGENCY_SIM_OUT_OK)
+		rp.error = (char *) a.error;
+	if (a.outcome != AGENCY_SIM_OUT_MALFORMED)
 		rp.request_id = rq->request_id;
-		if (rq->consent_reference[0] == '\0') {
-			rp.status = SN__AGENCY__V1__REPLY_STATUS__REPLY_NO_CONSENT;
-			rp.error  = (char *) "no consent reference";
-			outcome   = OUT_NO_CONSENT;
-		} else if ((int) rq->agency != ag->index + 1) {
-			rp.status = SN__AGENCY__V1__REPLY_STATUS__REPLY_ERROR;
-			rp.error  = (char *) "request names another agency";
-			outcome   = OUT_ERROR;
-		} else if (ag->cfg.fail) {
-			rp.status = SN__AGENCY__V1__REPLY_STATUS__REPLY_ERROR;
-			rp.error  = (char *) "simulated failure";
-			outcome   = OUT_ERROR;
-		} else {
-			rp.status = SN__AGENCY__V1__REPLY_STATUS__REPLY_OK;
-			for (size_t i = 0; i < rq->n_id_numbers; i++) {
-				agency_sim_record r;
-				agency_sim_record_get(ag->srv->fixture,
-				    rq->id_numbers[i], &r);
-				sn__agency__v1__person_record__init(&recs[i]);
-				recs[i].id_number = rq->id_numbers[i];
-				fill(ag->index, &r, &recs[i]);
-				ptrs[i] = &recs[i];
-			}
-			rp.n_records = rq->n_id_numbers;
-			rp.records   = ptrs;
-			outcome      = OUT_OK;
-		}
+	if (a.outcome == AGENCY_SIM_OUT_OK) {
+		records(ag, rq, recs, ptrs);
+		rp.n_records = rq->n_id_numbers;
+		rp.records   = ptrs;
 	}
-	nng_msg *msg;
-	size_t   len = sn__agency__v1__agency_reply__get_packed_size(&rp);
+	size_t len = sn__agency__v1__agency_reply__get_packed_size(&rp);
 	if (nng_msg_alloc(&msg, len) != 0)
 		abort();
 	sn__agency__v1__agency_reply__pack(&rp, nng_msg_body(msg));
+out:
 	if (rq != NULL)
 		sn__agency__v1__agency_request__free_unpacked(rq, NULL);
-	sn_counter_add(ag->count[outcome], 1);
+	sn_counter_add(ag->count[a.outcome], 1);
 	return msg;
 }
 
@@ -291,7 +311,8 @@ agency_open(struct agency *ag, sn_metrics *m, int contexts)
 	char labels[128];
 	for (int o = 0; o < NOUT; o++) {
 		snprintf(labels, sizeof(labels), "agency=\"%s\",outcome=\"%s\"",
-		    agency_sim_agency_name(ag->index), out_names[o]);
+		    agency_sim_agency_name(ag->index),
+		    agency_sim_outcome_name((agency_sim_outcome) o));
 		ag->count[o] = sn_metrics_counter(m,
 		    "sn_agency_sim_requests_total",
 		    "Requests received, by how they were answered", labels);
