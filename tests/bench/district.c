@@ -40,6 +40,7 @@
 
 #include "harness.h"
 #include "sn/auth.h"
+#include "sn/db.h"
 #include "sn/idnum.h"
 #include "sn/money.h"
 
@@ -657,6 +658,27 @@ count_state(int state)
 	return n;
 }
 
+/* The one row of verification_latency's query; a percentile is NULL
+ * when there are no pairs (printed as 0, as strtod("") gives). */
+typedef struct latency_row {
+	const char *n;
+	bool        has_p50, has_p95, has_p99;
+	const char *p50, *p95, *p99;
+} latency_row;
+
+static const sn_col latency_cols[] = {
+	SN_COL(latency_row, n, SN_COL_TEXT),
+	SN_COL_OPT(latency_row, p50, SN_COL_TEXT, has_p50),
+	SN_COL_OPT(latency_row, p95, SN_COL_TEXT, has_p95),
+	SN_COL_OPT(latency_row, p99, SN_COL_TEXT, has_p99),
+};
+
+static double
+ms_of(bool has, const char *v)
+{
+	return has ? strtod(v, NULL) : 0.0;
+}
+
 /*
  * Submission to verification.completed, on the database's own clock:
  * intake's outbox row of each application.submitted against the first
@@ -679,15 +701,19 @@ verification_latency(const char *url)
 	    " d AS (SELECT extract(epoch FROM v.at - i.created_at) * 1000 AS ms"
 	    "  FROM intake.outbox i JOIN v ON v.subject = i.subject"
 	    "  WHERE i.topic = 'application.submitted')"
-	    " SELECT count(*), percentile_cont(0.5) WITHIN GROUP (ORDER BY ms),"
-	    " percentile_cont(0.95) WITHIN GROUP (ORDER BY ms),"
-	    " percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) FROM d");
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+	    " SELECT count(*) AS n,"
+	    " percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,"
+	    " percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS p95,"
+	    " percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99 FROM d");
+	latency_row l;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK
+	    && sn_rows_one(r, latency_cols,
+	           sizeof(latency_cols) / sizeof(latency_cols[0]), &l)
+	        == SN_OK)
 		printf("  submission to verification.completed (%s checks): "
 		       "p50 %.0f ms, p95 %.0f ms, p99 %.0f ms\n",
-		    PQgetvalue(r, 0, 0), strtod(PQgetvalue(r, 0, 1), NULL),
-		    strtod(PQgetvalue(r, 0, 2), NULL),
-		    strtod(PQgetvalue(r, 0, 3), NULL));
+		    l.n, ms_of(l.has_p50, l.p50), ms_of(l.has_p95, l.p95),
+		    ms_of(l.has_p99, l.p99));
 	else
 		fprintf(stderr, "sn-district: %s", PQresultErrorMessage(r));
 	PQclear(r);

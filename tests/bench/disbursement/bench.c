@@ -167,10 +167,10 @@ one(long n)
 		th_fail(&T, "the run was not built");
 	uint64_t build_ms = th_now_ms() - t0;
 	char     path[128];
-	snprintf(sql, sizeof(sql), "SELECT id FROM %s.run", s);
-	PGresult *r = PQexec((PGconn *) T.pg, sql);
-	snprintf(path, sizeof(path), "/runs/%s/approval", PQgetvalue(r, 0, 0));
-	PQclear(r);
+	char    *run = th_text(&T, "SELECT id FROM %s.run", s);
+	TH_CHECK(&T, run != NULL, "no run");
+	snprintf(path, sizeof(path), "/runs/%s/approval", run);
+	free(run);
 	t0 = th_now_ms();
 	if (th_http(&T, port, "POST", path, fa, "appr",
 	        "{\"decision\":\"approve\"}", NULL)
