@@ -24,12 +24,27 @@ static PGconn  *admin;
 static sn_loop *loop;
 static sn_db   *db;
 
+/* The single row's integer column name, read as a store reads it. */
+static int64_t
+col_i64(const PGresult *res, const char *name)
+{
+	typedef struct one {
+		int64_t v;
+	} one;
+	const sn_col c = { name, SN_COL_I64, offsetof(one, v), sizeof(int64_t),
+		SN_COL_NOT_NULL, NULL };
+	one          o = { 0 };
+	assert_int_equal(sn_rows_one(res, &c, 1, &o), SN_OK);
+	return o.v;
+}
+
+/* sql's first row's column "count" (every caller counts). */
 static int64_t
 admin_int(const char *sql)
 {
 	PGresult *r = PQexec(admin, sql);
 	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
-	int64_t v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	int64_t v = col_i64(r, "count");
 	PQclear(r);
 	return v;
 }
@@ -114,7 +129,7 @@ static void
 got_sum(sn_tx *tx, PGresult *res, void *arg)
 {
 	struct result *r = arg;
-	r->value         = sn_db_i64(res, 0, 0);
+	r->value         = col_i64(res, "sum");
 	char        v[32];
 	const char *p[1] = { v };
 	snprintf(v, sizeof(v), "%lld", (long long) r->value);
@@ -129,7 +144,7 @@ static void
 read_then_write(sn_tx *tx, void *arg)
 {
 	assert_int_equal(sn_tx_query(tx,
-	                     "SELECT sum(n) FROM nums WHERE n <= 1000", 0,
+	                     "SELECT sum(n)::int8 AS sum FROM nums WHERE n <= 1000", 0,
 	                     NULL, got_sum, arg),
 	    SN_OK);
 	/* Commit asked now: it must wait for the callback's write. */
@@ -158,7 +173,7 @@ static void
 got_pid(sn_tx *tx, PGresult *res, void *arg)
 {
 	struct result *r = arg;
-	r->pid           = (int) sn_db_i64(res, 0, 0);
+	r->pid           = (int) col_i64(res, "pg_backend_pid");
 	sn_tx_commit(tx);
 }
 
@@ -259,7 +274,7 @@ test_reconnect(void **state)
 	for (int i = 0; i < 5; i++)
 		uv_run(sn_loop_uv(loop), UV_RUN_NOWAIT);
 	char sql[128];
-	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)::int", pid);
+	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)::int AS count", pid);
 	assert_int_equal(admin_int(sql), 1);
 	run_until(&r.done);
 	assert_int_equal(r.err, SN_EDB);

@@ -46,6 +46,21 @@ struct server {
 	bool       up;
 };
 
+
+/* The single row's integer column name, read as a store reads it. */
+static int64_t
+col_i64(const PGresult *res, const char *name)
+{
+	typedef struct one {
+		int64_t v;
+	} one;
+	const sn_col c = { name, SN_COL_I64, offsetof(one, v), sizeof(int64_t),
+		SN_COL_NOT_NULL, NULL };
+	one          o = { 0 };
+	assert_int_equal(sn_rows_one(res, &c, 1, &o), SN_OK);
+	return o.v;
+}
+
 static struct server srv;
 
 /* One sn_http_purge asked for by the test thread and answered on the
@@ -87,7 +102,7 @@ grant_inserted(sn_tx *tx, PGresult *res, void *arg)
 
 	sn_http_tx_reply(req, tx, 201,
 	    json_pack("{s:I, s:I, s:O}", "id",
-	        (json_int_t) sn_db_i64(res, 0, 0), "amount",
+	        (json_int_t) col_i64(res, "id"), "amount",
 	        json_integer_value(json_object_get(body, "amount")), "ref",
 	        json_object_get(body, "ref")));
 }
@@ -144,7 +159,7 @@ purged(sn_err err, PGresult *res, void *arg)
 	(void) arg;
 	pthread_mutex_lock(&purge.mu);
 	purge.err     = err;
-	purge.deleted = res != NULL ? (long) sn_db_i64(res, 0, 0) : -1;
+	purge.deleted = res != NULL ? (long) col_i64(res, "count") : -1;
 	purge.done    = true;
 	pthread_cond_signal(&purge.cv);
 	pthread_mutex_unlock(&purge.mu);
@@ -390,7 +405,7 @@ count_effects(const char *key)
 	long        n;
 
 	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-	n = atol(PQgetvalue(res, 0, 0));
+	n = (long) col_i64(res, "count");
 	PQclear(res);
 	return n;
 }
@@ -430,7 +445,7 @@ count_idem(const char *where)
 	    "SELECT count(*) FROM http_idempotency WHERE %s", where);
 	res = PQexec(srv.pg, sql);
 	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-	n = atol(PQgetvalue(res, 0, 0));
+	n = (long) col_i64(res, "count");
 	PQclear(res);
 	return n;
 }

@@ -289,7 +289,7 @@ void sn_http_tx_fail_json(sn_http_req *req, sn_tx *tx, unsigned status,
  * done runs exactly once, on the loop thread, never from inside this
  * call, and only when the outcome is known: SN_OK once COMMIT has
  * succeeded, with a result of one row and one column, the number of rows
- * deleted (text; sn_db_i64), borrowed during done only; or an error with
+ * deleted (its column "count"; read it with sn_rows), borrowed during done only; or an error with
  * a NULL result: SN_ECLOSED if the pool closed first, SN_ENOMEM, or
  * SN_EDB (logged by sn/db.h; rolled back, or of unknown outcome if the
  * connection was lost during COMMIT).

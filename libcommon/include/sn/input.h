@@ -19,9 +19,11 @@
  * ("members[2]." say; "" at top level) used in the problem's field, and
  * returns true if the member passed; on false, p holds the first problem
  * (sn/problem.h) and the out-parameter is untouched. An absent optional
- * member (or null with SN_IN_NULLABLE) leaves the out-parameter untouched
- * and sets *present (when given) false. Strings are borrowed from the
- * JSON, which the http module keeps until the answer.
+ * member (or null with SN_IN_NULLABLE) passes and leaves the
+ * out-parameter untouched: preset it to the default (or to a sentinel, or
+ * test json_object_get first, where absence must be told apart). Strings
+ * are borrowed from the JSON, which the http module keeps until the
+ * answer.
  *
  * Pure; any thread.
  */
