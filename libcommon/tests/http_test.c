@@ -73,6 +73,34 @@ on_steps(sn_http_req *req, void *arg)
 	        sn_http_param(req, "nope")));
 }
 
+/* GET /problem: a refusal through sn_problem; arg is the table's. */
+static void
+on_problem(sn_http_req *req, void *arg)
+{
+	sn_problem p;
+
+	sn_problem_clear(&p);
+	sn_problem_set(&p, 422, "unknown_field", "members[0].x",
+	    "no such field (%s)", (const char *) arg);
+	sn_problem_set(&p, 400, "ignored", NULL, "the first one counts");
+	sn_http_problem(req, &p);
+}
+
+/* GET /yaml: a text answer of another content type. */
+static void
+on_yaml(sn_http_req *req, void *arg)
+{
+	static const char doc[] = "openapi: 3.0.3\n";
+
+	(void) arg;
+	sn_http_reply_text(req, 200, "application/yaml", doc, sizeof(doc) - 1);
+}
+
+static const sn_http_route_def table[] = {
+	{ "GET", "/problem", SN_HTTP_PUBLIC, NULL, on_problem },
+	{ "GET", "/yaml", SN_HTTP_PUBLIC, NULL, on_yaml },
+};
+
 static void
 on_literal(sn_http_req *req, void *arg)
 {
@@ -203,6 +231,9 @@ setup(void **state)
 	        != SN_OK
 	    || sn_http_route(srv.http, "GET", "/hang", SN_HTTP_PUBLIC, NULL,
 	           on_hang, NULL)
+	        != SN_OK
+	    || sn_http_routes(srv.http, table, sizeof(table) / sizeof(table[0]),
+	           (void *) "from the table")
 	        != SN_OK)
 		return -1;
 	uv_async_init(sn_loop_uv(srv.loop), &srv.stop, on_stop);
@@ -448,6 +479,36 @@ test_routing(void **state)
 	assert_error(&r, 404, "not_found");
 	request("GET", "/cases/1/steps/2/x", NULL, NULL, &r);
 	assert_error(&r, 404, "not_found");
+}
+
+/* Routes from a table get the table's arg; a problem answers with its
+ * status, code, message and field; a text answer keeps its type. */
+static void
+test_table_problem_text(void **state)
+{
+	struct resp r;
+	json_t     *j, *e;
+
+	(void) state;
+	request("GET", "/problem", NULL, NULL, &r);
+	assert_error(&r, 422, "unknown_field");
+	j = body_json(&r);
+	e = json_object_get(j, "error");
+	assert_string_equal(json_string_value(json_object_get(e, "message")),
+	    "no such field (from the table)");
+	assert_string_equal(
+	    json_string_value(json_object_get(e, "field")), "members[0].x");
+	json_decref(j);
+	request("GET", "/yaml", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_true(has_header(&r, "Content-Type: application/yaml"));
+	assert_int_equal(r.len, strlen("openapi: 3.0.3\n"));
+	assert_memory_equal(r.body, "openapi: 3.0.3\n", r.len);
+	/* A table with a bad row stops at it and says so. */
+	static const sn_http_route_def dup[] = {
+		{ "GET", "/problem", SN_HTTP_PUBLIC, NULL, on_problem },
+	};
+	assert_int_equal(sn_http_routes(srv.http, dup, 1, NULL), SN_EINVAL);
 }
 
 static void
@@ -765,6 +826,7 @@ main(void)
 		cmocka_unit_test(test_healthz_readyz),
 		cmocka_unit_test(test_routing),
 		cmocka_unit_test(test_route_table),
+		cmocka_unit_test(test_table_problem_text),
 		cmocka_unit_test(test_json_body),
 		cmocka_unit_test(test_auth),
 		cmocka_unit_test(test_later),
