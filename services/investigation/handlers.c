@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
@@ -16,6 +15,7 @@
 #include "sn/assist/v1/application.pb-c.h"
 #include "sn/assist/v1/case.pb-c.h"
 #include "sn/auth.h"
+#include "sn/clock.h"
 #include "sn/log.h"
 #include "store.h"
 
@@ -51,14 +51,19 @@ recommendation_proto(investigation_recommendation r)
 	return SN__ASSIST__V1__RECOMMENDATION__RECOMMENDATION_UNSPECIFIED;
 }
 
-/* Today in the district's time, YYYY-MM-DD. */
-static void
-today(const investigation *inv, char out[11])
+/*
+ * The district's day of the event (sn/clock.h), YYYY-MM-DD: the first day
+ * its task may be visited when it carries no acceptance date. An event
+ * whose time does not read is dated today.
+ */
+static const char *
+event_day(const sn_event *ev, char out[SN_DATE_STRLEN])
 {
-	time_t    t = time(NULL) + (time_t) inv->cfg.utc_offset_min * 60;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
+	int64_t t;
+	sn_date d = investigation_rules_stamp_unix(ev->time, &t)
+	    ? sn_clock_date_at(t)
+	    : sn_clock_today();
+	return sn_date_format(d, out);
 }
 
 static sn_err
@@ -137,10 +142,11 @@ event_uuid(const sn_event *ev)
 static sn_err
 on_submitted(sn_tx *tx, const sn_event *ev, void *arg)
 {
-	investigation *inv = arg;
-	const char    *why = NULL;
-	sn_err         err;
+	const char *why = NULL;
+	sn_err      err;
+	char        day[SN_DATE_STRLEN];
 
+	(void) arg;
 	Sn__Assist__V1__ApplicationSubmitted *m
 	    = sn__assist__v1__application_submitted__unpack(
 	        NULL, ev->len, ev->data);
@@ -179,8 +185,8 @@ on_submitted(sn_tx *tx, const sn_event *ev, void *arg)
 		              .applicant_id_number = m->members[0]->id_number,
 		              .accepted_date       = accepted,
 		              .deadline_date       = deadline,
-		              .event_time          = ev->time,
-		              .utc_offset_min      = inv->cfg.utc_offset_min,
+		              .not_before
+		              = accepted != NULL ? accepted : event_day(ev, day),
 		              .has_declared        = true,
 		              .wages_fen    = in != NULL ? in->wages_fen : 0,
 		              .business_fen = in != NULL ? in->business_fen : 0,
@@ -228,10 +234,11 @@ on_withdrawn(sn_tx *tx, const sn_event *ev, void *arg)
 static sn_err
 on_review(sn_tx *tx, const sn_event *ev, void *arg)
 {
-	investigation *inv = arg;
-	const char    *why = NULL;
-	sn_err         err;
+	const char *why = NULL;
+	sn_err      err;
+	char        day[SN_DATE_STRLEN];
 
+	(void) arg;
 	Sn__Assist__V1__ReviewRequested *m
 	    = sn__assist__v1__review_requested__unpack(
 	        NULL, ev->len, ev->data);
@@ -258,8 +265,7 @@ on_review(sn_tx *tx, const sn_event *ev, void *arg)
 		           .address       = hh->address,
 		           .has_able_supporter  = hh->has_able_supporter != 0,
 		           .applicant_id_number = m->members[0]->id_number,
-		           .event_time          = ev->time,
-		           .utc_offset_min      = inv->cfg.utc_offset_min,
+		           .not_before          = event_day(ev, day),
 		           .reason = m->reason[0] != '\0' ? m->reason : NULL,
 		           .source_event = event_uuid(ev),
 		           .members_json = members,
@@ -720,7 +726,7 @@ on_report_task(sn_tx *tx, PGresult *res, void *arg)
 	investigation_task_row  row;
 	investigation_report    r;
 	investigation_violation why;
-	char                    day[11];
+	char                    day[SN_DATE_STRLEN];
 
 	if (!investigation_store_task_row_parse(res, &row)) {
 		sn_http_tx_fail(
@@ -756,7 +762,7 @@ on_report_task(sn_tx *tx, PGresult *res, void *arg)
 		.caller_id_number                  = p->id_number };
 	for (size_t i = 0; i < row.nmembers; i++)
 		ctx.member_ids[i] = row.member_ids[i];
-	today(self, day);
+	sn_date_format(sn_clock_today(), day);
 	if (!investigation_rules_check_report(&r, &ctx, &why)) {
 		sn_http_tx_fail(
 		    req, tx, 422, why.code, why.message, why.field);

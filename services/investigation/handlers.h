@@ -47,9 +47,9 @@
 #include "sn/metrics.h"
 #include "sn/service.h"
 
-/* Settings, read by main.c (SN_INVESTIGATION_*). */
+/* Settings, read by main.c (SN_INVESTIGATION_*). Dates ("today", the day
+ * of an event) are the district's, from sn/clock.h. */
 typedef struct investigation_config {
-	int      utc_offset_min; /* the district's time: "today" and dates */
 	uint32_t metrics_ms;     /* open-task gauge refresh period */
 } investigation_config;
 

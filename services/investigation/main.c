@@ -4,11 +4,6 @@
  *
  * Settings: those of sn/service.h (it follows intake and approval and
  * publishes as "investigation"; SN_TOKEN_KEY is required), and
- *   SN_INVESTIGATION_UTC_OFFSET_MIN  the district's offset from UTC in
- *                                    minutes, for "today" (no visit date
- *                                    after it) and the day a review was
- *                                    requested (default 480, China
- *                                    Standard Time; -720..840)
  *   SN_INVESTIGATION_METRICS_MS      how often the open-task gauge is
  *                                    read from the database (default
  *                                    5000; 100..600000)
@@ -36,8 +31,6 @@ main(int argc, char **argv)
 		      .follows                          = follows,
 		      .setup                            = setup };
 
-	cfg.utc_offset_min = (int) sn_config_int(
-	    "SN_INVESTIGATION_UTC_OFFSET_MIN", 480, -720, 840);
 	cfg.metrics_ms = (uint32_t) sn_config_int(
 	    "SN_INVESTIGATION_METRICS_MS", 5000, 100, 600000);
 	return sn_service_main(argc, argv, &def);

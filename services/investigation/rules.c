@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sn/date.h"
 #include "sn/idnum.h"
 
 static bool
@@ -91,6 +92,57 @@ investigation_rules_date_valid(const char *s)
 	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	int  max  = mdays[m - 1] + (m == 2 && leap ? 1 : 0);
 	return d <= max;
+}
+
+/* n digits at s as a number; -1 if any is not a digit. */
+static int
+digits(const char *s, int n)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (!is_digit(s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+bool
+investigation_rules_stamp_unix(const char *s, int64_t *out)
+{
+	char    date[SN_DATE_STRLEN];
+	sn_date d;
+	if (s == NULL || strlen(s) < 20)
+		return false;
+	memcpy(date, s, 10);
+	date[10] = '\0';
+	if (sn_date_parse(date, &d) != SN_OK
+	    || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':'
+	    || s[16] != ':')
+		return false;
+	int h = digits(s + 11, 2), m = digits(s + 14, 2), sec = digits(s + 17, 2);
+	if (h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 60)
+		return false;
+	const char *p = s + 19;
+	if (*p == '.') {
+		if (!is_digit(p[1]))
+			return false;
+		for (p++; is_digit(*p); p++)
+			;
+	}
+	int64_t off = 0;
+	if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+		off = 0;
+	} else if ((*p == '+' || *p == '-') && strlen(p) == 6 && p[3] == ':') {
+		int oh = digits(p + 1, 2), om = digits(p + 4, 2);
+		if (oh < 0 || oh > 23 || om < 0 || om > 59)
+			return false;
+		off = (int64_t) (oh * 60 + om) * 60 * (*p == '-' ? -1 : 1);
+	} else {
+		return false;
+	}
+	*out = sn_date_to_days(d) * 86400 + h * 3600 + m * 60 + sec - off;
+	return true;
 }
 
 bool

@@ -32,6 +32,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* Largest household a task holds (events with more are refused). */
 #define INVESTIGATION_MAX_MEMBERS 64
@@ -106,6 +107,14 @@ investigation_recommendation investigation_rules_recommendation(const char *s);
 
 /* True if s is a real calendar date written YYYY-MM-DD (1900-9999). */
 bool investigation_rules_date_valid(const char *s);
+
+/*
+ * The instant an RFC 3339 time names ("2026-12-02T13:55:39.123456Z", an
+ * offset "+08:00" instead of Z, any number of fraction digits), in Unix
+ * seconds (the fraction dropped). False (out untouched) for anything
+ * else, NULL and "" included.
+ */
+bool investigation_rules_stamp_unix(const char *s, int64_t *out);
 
 /* True if s is a UUID in its canonical 8-4-4-4-12 hex form. */
 bool investigation_rules_uuid_valid(const char *s);

@@ -20,11 +20,9 @@ static const char SQL_OPEN_TASK[]
       "  employment_costs_fen, requested_category, taken_in_by, reason,"
       "  source_event)"
       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::boolean, $11,"
-      "  coalesce($12::date, ((coalesce(nullif($13, '')::timestamptz, now())"
-      "   AT TIME ZONE 'UTC') + make_interval(mins => $14::int))::date),"
-      "  $12::date, $15::date, $16::bigint, $17::bigint, $18::bigint,"
-      "  $19::bigint, $20::bigint, $21::bigint, $22::bigint, $23::bigint,"
-      "  $24, $25, $26, $27::uuid)"
+      "  $13::date, $12::date, $14::date, $15::bigint, $16::bigint,"
+      "  $17::bigint, $18::bigint, $19::bigint, $20::bigint, $21::bigint,"
+      "  $22::bigint, $23, $24, $25, $26::uuid)"
       " ON CONFLICT (kind, origin_id) DO NOTHING"
       " RETURNING id)"
       " INSERT INTO task_member (task_id, ord, id_number, name, relation,"
@@ -32,7 +30,7 @@ static const char SQL_OPEN_TASK[]
       " SELECT t.id, e.ord, e.m->>'id_number', e.m->>'name',"
       "  e.m->>'relation', e.m->>'birth_date', e.m->>'labour_capacity',"
       "  (e.m->>'disability_grade')::int, e.m->>'self_care'"
-      " FROM t, jsonb_array_elements($28::jsonb) WITH ORDINALITY AS e(m, ord)";
+      " FROM t, jsonb_array_elements($27::jsonb) WITH ORDINALITY AS e(m, ord)";
 
 static const char SQL_CANCEL_TASK[]
     = "UPDATE task SET status = 'cancelled', cancelled_at = now(),"
@@ -86,13 +84,12 @@ static const char SQL_OPEN_COUNTS[]
 sn_err
 investigation_store_open_task(sn_tx *tx, const investigation_new_task *t)
 {
-	char          off[16], amt[8][24];
-	const char   *v[28];
+	char          amt[8][24];
+	const char   *v[27];
 	const int64_t figures[8] = { t->wages_fen, t->business_fen,
 		t->pensions_fen, t->other_income_fen, t->medical_fen,
 		t->education_fen, t->housing_fen, t->employment_costs_fen };
 
-	snprintf(off, sizeof(off), "%d", t->utc_offset_min);
 	v[0]  = t->kind;
 	v[1]  = t->origin_id;
 	v[2]  = t->application_id;
@@ -105,19 +102,18 @@ investigation_store_open_task(sn_tx *tx, const investigation_new_task *t)
 	v[9]  = t->has_able_supporter ? "true" : "false";
 	v[10] = t->applicant_id_number;
 	v[11] = t->accepted_date;
-	v[12] = t->event_time;
-	v[13] = off;
-	v[14] = t->deadline_date;
+	v[12] = t->not_before;
+	v[13] = t->deadline_date;
 	for (int i = 0; i < 8; i++) {
 		snprintf(amt[i], sizeof(amt[i]), "%" PRId64, figures[i]);
-		v[15 + i] = t->has_declared ? amt[i] : NULL;
+		v[14 + i] = t->has_declared ? amt[i] : NULL;
 	}
-	v[23] = t->requested_category;
-	v[24] = t->taken_in_by;
-	v[25] = t->reason;
-	v[26] = t->source_event;
-	v[27] = t->members_json;
-	return sn_tx_query(tx, SQL_OPEN_TASK, 28, v, NULL, NULL);
+	v[22] = t->requested_category;
+	v[23] = t->taken_in_by;
+	v[24] = t->reason;
+	v[25] = t->source_event;
+	v[26] = t->members_json;
+	return sn_tx_query(tx, SQL_OPEN_TASK, 27, v, NULL, NULL);
 }
 
 sn_err

@@ -39,8 +39,7 @@ typedef struct investigation_new_task {
 	const char *applicant_id_number;
 	const char *accepted_date;  /* YYYY-MM-DD or NULL */
 	const char *deadline_date;  /* YYYY-MM-DD or NULL */
-	const char *event_time;     /* the event's time (RFC 3339) or NULL */
-	int         utc_offset_min; /* the district's offset from UTC */
+	const char *not_before;     /* YYYY-MM-DD: no visit before it */
 	/* Declared monthly figures in fen; ignored unless has_declared. */
 	bool    has_declared;
 	int64_t wages_fen, business_fen, pensions_fen, other_income_fen;
@@ -55,8 +54,6 @@ typedef struct investigation_new_task {
 /*
  * Opens the task unless one of the same kind and origin exists (then
  * nothing happens): one statement inserting the task and its members.
- * The not_before date is accepted_date, or else the date of event_time in
- * the district's time.
  */
 sn_err investigation_store_open_task(
     sn_tx *tx, const investigation_new_task *t);

@@ -313,6 +313,43 @@ dates(void **state)
 }
 
 static void
+stamps(void **state)
+{
+	(void) state;
+	static const struct {
+		const char *s;
+		bool        ok;
+		int64_t     unix_s;
+	} cases[] = {
+		{ "1970-01-01T00:00:00Z", true, 0 },
+		{ "2026-12-02T23:30:00.123456Z", true, 1796254200 },
+		{ "2026-12-02T23:30:00Z", true, 1796254200 },
+		{ "2026-12-03T07:30:00+08:00", true, 1796254200 },
+		{ "2026-12-02T11:30:00.5-12:00", true, 1796254200 },
+		{ "2024-02-29t12:00:00z", true, 1709208000 },
+		{ "2023-02-29T12:00:00Z", false, 0 },
+		{ "2026-12-02T24:00:00Z", false, 0 },
+		{ "2026-12-02T23:30:00", false, 0 },
+		{ "2026-12-02T23:30:00.Z", false, 0 },
+		{ "2026-12-02T23:30:00+0800", false, 0 },
+		{ "2026-12-02", false, 0 },
+		{ "", false, 0 },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		int64_t t = -1;
+		if (investigation_rules_stamp_unix(cases[i].s, &t)
+		    != cases[i].ok)
+			fail_msg("%s: want %d", cases[i].s, cases[i].ok);
+		if (cases[i].ok && t != cases[i].unix_s)
+			fail_msg("%s: %lld, want %lld", cases[i].s,
+			    (long long) t, (long long) cases[i].unix_s);
+	}
+	int64_t t = 7;
+	assert_false(investigation_rules_stamp_unix(NULL, &t));
+	assert_int_equal(t, 7);
+}
+
+static void
 uuids_codes_members(void **state)
 {
 	(void) state;
@@ -372,6 +409,7 @@ main(void)
 		cmocka_unit_test(bad_recommendation),
 		cmocka_unit_test(blank_conditions),
 		cmocka_unit_test(dates),
+		cmocka_unit_test(stamps),
 		cmocka_unit_test(uuids_codes_members),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

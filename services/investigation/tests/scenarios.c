@@ -5,7 +5,15 @@
  * builds. Each scenario is one ctest:
  *
  *   investigation_scenarios tasks | report | bad_reports | withdrawn |
- *                           review
+ *                           review | clock_east | clock_west
+ *
+ * clock_east and clock_west run the service on a test clock
+ * (SN_TEST_CLOCK=1, SN_CLOCK_OFFSET_S) set to 23:30 UTC two days ahead,
+ * in a district at UTC+8 (the default) and at UTC-12
+ * (SN_DISTRICT_UTC_OFFSET_MIN=-720): "today" for a visit date is the
+ * district's day of that instant (the next UTC day east, the same one
+ * west), and a review's visit_not_before is the district's day of the
+ * event's time.
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -73,14 +81,21 @@ people(void)
 		idn(staff_ids[i], 1970 + i, 4, 4, 41 + 2 * i);
 }
 
+/* YYYY-MM-DD of Unix time t in a district offset_min from UTC. */
+static void
+day_at(char out[11], time_t t, int offset_min)
+{
+	struct tm tm;
+	t += (time_t) offset_min * 60;
+	gmtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
 /* YYYY-MM-DD, days from today in the district's time (UTC+8). */
 static void
 day(char out[11], int days)
 {
-	time_t    t = time(NULL) + 8 * 3600 + (time_t) days * 86400;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
+	day_at(out, time(NULL) + (time_t) days * 86400, 480);
 }
 
 static char *
@@ -155,8 +170,9 @@ tasks_of(json_t *j, int status, const char *what)
 /* ---- events ---------------------------------------------------------------
  */
 
+/* extra: NULL-ended settings beside the usual ones (may be NULL). */
 static void
-start_service(void)
+start_service(const char *const *extra)
 {
 	char        p[32];
 	char        kv[128];
@@ -164,8 +180,11 @@ start_service(void)
 	port               = th_free_port();
 	snprintf(p, sizeof(p), "SN_HTTP_PORT=%d", port);
 	snprintf(kv, sizeof(kv), "SN_TOKEN_KEY=%s", key);
-	const char *env[] = { p, kv, "SN_BUS_HEARTBEAT_MS=100",
+	const char *env[16] = { p, kv, "SN_BUS_HEARTBEAT_MS=100",
 		"SN_INVESTIGATION_METRICS_MS=100", NULL };
+	for (int i = 0, n = 4; extra != NULL && extra[i] != NULL && n < 15;
+	     i++)
+		env[n++] = extra[i];
 	th_spawn(&T, "investigation", INVESTIGATION_BIN, argv, env);
 	TH_CHECK(&T, th_wait_ready(&T, port, 30000),
 	    "investigation did not become ready");
@@ -1001,6 +1020,107 @@ review(void)
 	free(ta);
 }
 
+/* ---- the district clock ------------------------------------------------ */
+
+/* The test clock's instant: 23:30:00 UTC two days from now, so that the
+ * district's "today" is never the real one. */
+static time_t clock_at;
+
+static void
+clock_start(int offset_min)
+{
+	static char shift[64], off[64];
+	time_t      now = time(NULL);
+	clock_at        = (now / 86400 + 2) * 86400 + 23 * 3600 + 30 * 60;
+	snprintf(shift, sizeof(shift), "SN_CLOCK_OFFSET_S=%lld",
+	    (long long) (clock_at - now));
+	snprintf(off, sizeof(off), "SN_DISTRICT_UTC_OFFSET_MIN=%d",
+	    offset_min);
+	const char *env[] = { "SN_TEST_CLOCK=1", shift, off, NULL };
+	start_service(env);
+}
+
+/* A visit dated the district's "today" on the test clock is accepted,
+ * the day after it is in the future; a review's task may be visited from
+ * the district's day of the event's time. */
+static void
+district_clock(int offset_min)
+{
+	char   *ta = token("inv.a", "investigator", VILLAGE1, staff_ids[0]);
+	char    id[40], today[11], tomorrow[11], subject[64], actor[64];
+	int     st;
+	json_t *j;
+
+	day_at(today, clock_at, offset_min);
+	day_at(tomorrow, clock_at + 86400, offset_min);
+	submit("A1", VILLAGE1);
+	task_id_of("A1", id);
+
+	char *b = report_json(NULL, tomorrow);
+	j       = post_report(id, ta, "k-clock-1", b, &st);
+	expect_error(j, st, 422, "visit_date_in_future", "visit_date",
+	    "a visit the day after the district's today");
+	json_decref(j);
+	free(b);
+	b = report_json(NULL, today);
+	j = post_report(id, ta, "k-clock-2", b, &st);
+	TH_CHECK(&T, st == 201, "a visit on the district's today (%s) got %d",
+	    today, st);
+	json_decref(j);
+	free(b);
+	Sn__Assist__V1__InvestigationCompleted *ev
+	    = completed_event(subject, actor);
+	TH_CHECK(&T, strcmp(ev->visit_date, today) == 0,
+	    "the event's visit date is %s, not %s", ev->visit_date, today);
+	sn__assist__v1__investigation_completed__free_unpacked(ev, NULL);
+	printf("ok: today is %s on the district's test clock\n", today);
+
+	Sn__Assist__V1__ReviewRequested rr
+	    = SN__ASSIST__V1__REVIEW_REQUESTED__INIT;
+	household(VILLAGE1);
+	rr.review_id                    = (char *) "R1";
+	rr.beneficiary_id               = (char *) "B1";
+	rr.application_id               = (char *) "A9";
+	rr.household                    = &ev_hh;
+	rr.n_members                    = 3;
+	rr.members                      = ev_memp;
+	const char             *types[] = { "review.requested" };
+	const char             *subj[]  = { "A9" };
+	const ProtobufCMessage *msgs[]  = { &rr.base };
+	publish(1, 1, types, subj, msgs);
+	char *sent = th_text(&T,
+	    "SELECT extract(epoch FROM created_at)::bigint::text FROM %s.outbox"
+	    " WHERE topic = 'review.requested'",
+	    th_schema(&T, "approval"));
+	TH_CHECK(&T, sent != NULL, "the review event is not in the outbox");
+	char want[11];
+	day_at(want, (time_t) atoll(sent), offset_min);
+	free(sent);
+	char *got = th_text(&T,
+	    "SELECT to_char(not_before, 'YYYY-MM-DD') FROM %s.task"
+	    " WHERE kind = 'review' AND origin_id = 'R1'",
+	    inv_schema);
+	TH_CHECK(&T, got != NULL && strcmp(got, want) == 0,
+	    "the review's visit_not_before is %s, not the district's day %s",
+	    got ? got : "(none)", want);
+	free(got);
+	printf("ok: a review may be visited from the district's day of its "
+	       "event\n");
+	free(ta);
+}
+
+static void
+clock_east(void)
+{
+	district_clock(480);
+}
+
+static void
+clock_west(void)
+{
+	district_clock(-720);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1018,7 +1138,12 @@ main(int argc, char **argv)
 	th_publisher(&T, "intake");
 	th_publisher(&T, "approval");
 	th_publisher(&T, "investigation");
-	start_service();
+	if (strcmp(s, "clock_east") == 0)
+		clock_start(480);
+	else if (strcmp(s, "clock_west") == 0)
+		clock_start(-720);
+	else
+		start_service(NULL);
 
 	if (strcmp(s, "tasks") == 0)
 		tasks();
@@ -1030,6 +1155,10 @@ main(int argc, char **argv)
 		withdrawn();
 	else if (strcmp(s, "review") == 0)
 		review();
+	else if (strcmp(s, "clock_east") == 0)
+		clock_east();
+	else if (strcmp(s, "clock_west") == 0)
+		clock_west();
 	else
 		th_fail(&T, "unknown scenario %s", s);
 
