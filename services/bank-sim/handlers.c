@@ -302,10 +302,11 @@ read_back(sn_tx *tx, const bank_sim_status_row *rows, size_t nrows,
 	int64_t dup = (int64_t) n - c->inserted;
 	if ((dup > 0
 	        && (err = bank_sim_store_count(
-	                tx, "duplicate_instructions", dup))
+	                tx, BANK_SIM_COUNT_DUPLICATES, dup))
 	            != SN_OK)
 	    || (c->repeated
-	        && (err = bank_sim_store_count(tx, "repeated_batches", 1))
+	        && (err = bank_sim_store_count(
+	                tx, BANK_SIM_COUNT_REPEATS, 1))
 	            != SN_OK)) {
 		fail_tx(tx, err);
 		return;
@@ -324,7 +325,7 @@ inserted(sn_tx *tx, int64_t n, void *arg)
 {
 	batch_ctx *c = arg;
 	(void) tx;
-	c->inserted  = n;
+	c->inserted = n;
 }
 
 static void

@@ -279,11 +279,14 @@ bank_sim_store_statuses_tx(sn_tx *tx, const bank_sim_instr *ins, size_t n,
 }
 
 sn_err
-bank_sim_store_count(sn_tx *tx, const char *name, int64_t n)
+bank_sim_store_count(sn_tx *tx, bank_sim_counter which, int64_t n)
 {
 	char b[24];
 	snprintf(b, sizeof(b), "%" PRId64, n);
-	const char *v[] = { name, b };
+	const char *v[] = { which == BANK_SIM_COUNT_DUPLICATES
+		    ? "duplicate_instructions"
+		    : "repeated_batches",
+		b };
 	return sn_tx_query(tx,
 	    "UPDATE counters SET value = value + $2 WHERE name = $1", 2, v,
 	    NULL, NULL);

@@ -98,9 +98,14 @@ sn_err bank_sim_store_instructions(sn_tx *tx, const char *batch_id,
 sn_err bank_sim_store_statuses_tx(sn_tx *tx, const bank_sim_instr *ins,
     size_t n, bank_sim_store_slot *slot, bank_sim_statuses_fn fn, void *arg);
 
-/* Adds n to the counter name ("duplicate_instructions",
- * "repeated_batches"). */
-sn_err bank_sim_store_count(sn_tx *tx, const char *name, int64_t n);
+/* The counters kept across restarts (table counters). */
+typedef enum bank_sim_counter {
+	BANK_SIM_COUNT_DUPLICATES, /* instructions whose id was stored */
+	BANK_SIM_COUNT_REPEATS,    /* batches whose batch_id was stored */
+} bank_sim_counter;
+
+/* Adds n to the counter. */
+sn_err bank_sim_store_count(sn_tx *tx, bank_sim_counter which, int64_t n);
 
 /* Callbacks of the db forms: err SN_OK with the result, or the error
  * (and then no result). */
