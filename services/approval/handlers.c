@@ -1,14 +1,19 @@
 /*
- * handlers.c - approval's events and HTTP requests. See handlers.h.
+ * handlers.c - approval's events and HTTP requests: decode, rules, store,
+ * outbox. See handlers.h.
  *
- * Memory across asynchronous steps: query callbacks get either nothing
- * (bus handlers: every value they need comes back in the row, so nothing
- * is allocated that a failed transaction could leak) or the sn_http_req,
- * which the http module owns and which keeps the path parameters, the
- * body and the principal readable until the answer.
+ * Glue only: every decision is a function of rules.h, every statement one
+ * of store.h, every JSON document one of views.h. "Today" is the
+ * district's (sn/clock.h).
+ *
+ * Memory across asynchronous steps: bus handlers read the decoded event
+ * the bus owns, and their query callbacks need nothing but the row
+ * (their store requests are static), so nothing is allocated that a
+ * failed transaction could leak. An HTTP request that reads before it
+ * writes keeps its parsed body and its store request in a context that
+ * sn_http_tx_with_end frees however the transaction ends.
  */
 #include "handlers.h"
-#include "sn/assist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,11 +22,15 @@
 #include <jansson.h>
 
 #include "rules.h"
+#include "sn/assist.h"
 #include "sn/assist/v1/application.pb-c.h"
 #include "sn/assist/v1/case.pb-c.h"
 #include "sn/auth.h"
+#include "sn/clock.h"
 #include "sn/log.h"
+#include "sn/uuid.h"
 #include "store.h"
+#include "views.h"
 
 /* rules.h mirrors the protobuf enums by number. */
 _Static_assert(
@@ -41,131 +50,26 @@ _Static_assert(
 _Static_assert((int) APPROVAL_REG_RURAL
         == SN__ASSIST__V1__REGISTRATION__REGISTRATION_RURAL,
     "registration numbers");
-
-#define MAX_LIST 64
+_Static_assert((int) APPROVAL_STAGE_VILLAGE_REVIEW
+        == SN__ASSIST__V1__STAGE__STAGE_VILLAGE_REVIEW,
+    "stage numbers");
+_Static_assert(
+    (int) APPROVAL_STAGE_WITHDRAWN == SN__ASSIST__V1__STAGE__STAGE_WITHDRAWN,
+    "stage numbers");
 
 static struct approval {
 	sn_service *svc;
 	sn_bus     *bus;
 	sn_db      *db;
 	sn_loop    *loop;
-	char        deadline_days[24];
+	int32_t     deadline_days;
 	bool        tick_running;
-	sn_gauge   *g_stage[10];
+	sn_gauge   *g_stage[APPROVAL_NSTAGES];
 	sn_gauge   *g_overdue;
 	sn_counter *c_refusals;
 	sn_counter *c_overdue;
 	sn_counter *c_computed;
 } A;
-
-static const char *const stage_names[] = { "", "GATHERING", "HELD",
-	"VILLAGE_REVIEW", "TOWNSHIP_CONFIRM", "DISTRICT_FILING", "FILED",
-	"REJECTED", "RETURNED", "WITHDRAWN" };
-#define NSTAGES ((int) (sizeof(stage_names) / sizeof(stage_names[0])))
-
-static int
-stage_parse(const char *s)
-{
-	if (s == NULL)
-		return 0;
-	for (int i = 1; i < NSTAGES; i++)
-		if (strcmp(stage_names[i], s) == 0)
-			return i;
-	return 0;
-}
-
-/* ---- small helpers ---------------------------------------------------- */
-
-static char *
-hex_encode(const uint8_t *p, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	char             *s        = malloc(2 * n + 1);
-	if (s == NULL)
-		return NULL;
-	for (size_t i = 0; i < n; i++) {
-		s[2 * i]     = digits[p[i] >> 4];
-		s[2 * i + 1] = digits[p[i] & 15];
-	}
-	s[2 * n] = '\0';
-	return s;
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decodes hex text into a malloc'd buffer; NULL on bad input. */
-static uint8_t *
-hex_decode(const char *s, size_t *len)
-{
-	size_t n = strlen(s);
-	if (n % 2 != 0)
-		return NULL;
-	uint8_t *b = malloc(n / 2 + 1);
-	if (b == NULL)
-		return NULL;
-	for (size_t i = 0; i < n / 2; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0) {
-			free(b);
-			return NULL;
-		}
-		b[i] = (uint8_t) (hi << 4 | lo);
-	}
-	*len = n / 2;
-	return b;
-}
-
-/* Splits buf (modified) at commas into at most max pieces. */
-static size_t
-split(char *buf, const char **out, size_t max)
-{
-	size_t n = 0;
-	if (buf == NULL || buf[0] == '\0')
-		return 0;
-	char *p = buf;
-	while (n < max) {
-		out[n++] = p;
-		char *c  = strchr(p, ',');
-		if (c == NULL)
-			break;
-		*c = '\0';
-		p  = c + 1;
-	}
-	return n;
-}
-
-/* Joins strings with commas into a malloc'd string; NULL if one holds a
- * comma (lists travel comma-separated, see store.h). */
-static char *
-join(char *const *items, size_t n)
-{
-	size_t len = 1;
-	for (size_t i = 0; i < n; i++) {
-		if (items[i] == NULL || strchr(items[i], ',') != NULL)
-			return NULL;
-		len += strlen(items[i]) + 1;
-	}
-	char *s = malloc(len);
-	if (s == NULL)
-		return NULL;
-	s[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
-			strcat(s, ",");
-		strcat(s, items[i]);
-	}
-	return s;
-}
 
 static bool
 nonempty(const char *s)
@@ -179,155 +83,43 @@ code_valid(const char *s, size_t len)
 	return s != NULL && strlen(s) == len && sn_auth_juris_valid(s);
 }
 
-static void
-i64s(char buf[24], int64_t v)
-{
-	snprintf(buf, 24, "%lld", (long long) v);
-}
+/* One stage change: its timeline entry and its case.stage_changed. */
+typedef struct stage_change {
+	const char    *case_id;
+	approval_stage from, to;
+	const char    *actor;
+	const char    *reason;
+	const char    *township;
+	bool           spot_check;
+	const char    *action; /* the timeline's */
+} stage_change;
 
-static char *
-dump(json_t *j)
-{
-	char *s
-	    = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-	json_decref(j);
-	return s;
-}
-
-/* Packs msg and appends it to the outbox on tx. */
 static sn_err
-append(sn_tx *tx, const char *type, const char *subject, const char *actor,
-    const ProtobufCMessage *msg)
+stage_changed(sn_tx *tx, const stage_change *c)
 {
-	size_t   len = protobuf_c_message_get_packed_size(msg);
-	uint8_t *buf = malloc(len ? len : 1);
-	if (buf == NULL)
-		return SN_ENOMEM;
-	protobuf_c_message_pack(msg, buf);
-	sn_event_out ev  = { .type = type,
-		 .subject          = subject,
-		 .actor            = actor,
-		 .schema_version   = 1,
-		 .data             = buf,
-		 .len              = len };
-	sn_err       err = sn_bus_append(A.bus, tx, &ev);
-	free(buf);
-	return err;
-}
-
-/* The timeline entry and case.stage_changed of one stage change. */
-static sn_err
-stage_changed(sn_tx *tx, const char *case_id, int from, int to,
-    const char *actor, const char *reason, const char *township,
-    bool spot_check, const char *action)
-{
-	sn_err err = approval_store_timeline(tx, case_id, actor, action,
-	    from > 0 ? stage_names[from] : NULL, stage_names[to], reason,
-	    NULL);
+	sn_err err = approval_store_timeline(tx, c->case_id, c->actor,
+	    c->action, c->from, c->to, c->reason, NULL);
 	if (err != SN_OK)
 		return err;
 	Sn__Assist__V1__CaseStageChanged m
 	    = SN__ASSIST__V1__CASE_STAGE_CHANGED__INIT;
-	m.case_id        = (char *) case_id;
-	m.application_id = (char *) case_id;
-	m.from           = (Sn__Assist__V1__Stage) from;
-	m.to             = (Sn__Assist__V1__Stage) to;
-	m.actor          = (char *) actor;
-	m.reason         = (char *) (reason ? reason : "");
-	m.township_code  = (char *) (township ? township : "");
-	m.spot_check     = spot_check;
-	return append(tx, "case.stage_changed", case_id, actor, &m.base);
-}
-
-/* ---- protobuf to JSON, for the GET of a case --------------------------- */
-
-static json_t *
-household_json(const Sn__Assist__V1__Household *h)
-{
-	if (h == NULL)
-		return json_null();
-	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "registration",
-	    sn_assist_or(sn_assist_registration_name((int) h->registration), ""), "district_code", h->district_code,
-	    "township_code", h->township_code, "village_code", h->village_code,
-	    "address", h->address, "has_able_supporter",
-	    h->has_able_supporter);
-}
-
-static json_t *
-submitted_json(const Sn__Assist__V1__ApplicationSubmitted *s)
-{
-	json_t *members = json_array();
-	for (size_t i = 0; i < s->n_members; i++) {
-		const Sn__Assist__V1__Member *m = s->members[i];
-		json_array_append_new(members,
-		    json_pack("{s:s,s:s,s:s,s:s,s:s,s:i,s:s}", "id_number",
-		        m->id_number, "name", m->name, "relation", m->relation,
-		        "birth_date", m->birth_date, "labour_capacity",
-		        sn_assist_or(sn_assist_labour_name((int) m->labour_capacity), ""), "disability_grade",
-		        (int) m->disability_grade, "self_care",
-		        sn_assist_or(sn_assist_self_care_name((int) m->self_care), "")));
-	}
-	const Sn__Assist__V1__Income      *in = s->declared_income;
-	const Sn__Assist__V1__Expenditure *ex = s->declared_expenditure;
-	json_t *income = json_null(), *exp = json_null();
-	json_t *payee = json_null(), *consent = json_null();
-	if (in != NULL)
-		income = json_pack("{s:I,s:I,s:I,s:I}", "wages_fen",
-		    (json_int_t) in->wages_fen, "business_fen",
-		    (json_int_t) in->business_fen, "pensions_fen",
-		    (json_int_t) in->pensions_fen, "other_fen",
-		    (json_int_t) in->other_fen);
-	if (ex != NULL)
-		exp = json_pack("{s:I,s:I,s:I,s:I}", "medical_fen",
-		    (json_int_t) ex->medical_fen, "education_fen",
-		    (json_int_t) ex->education_fen, "housing_fen",
-		    (json_int_t) ex->housing_fen, "employment_costs_fen",
-		    (json_int_t) ex->employment_costs_fen);
-	if (s->payee != NULL)
-		payee = json_pack("{s:s,s:s,s:s}", "bank_code",
-		    s->payee->bank_code, "account_number",
-		    s->payee->account_number, "account_name",
-		    s->payee->account_name);
-	if (s->consent != NULL)
-		consent = json_pack("{s:s,s:s}", "reference",
-		    s->consent->reference, "signed_date",
-		    s->consent->signed_date);
-	return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:s,s:s,s:s}",
-	    "accepted_date", s->accepted_date, "deadline_date_declared",
-	    s->deadline_date, "household", household_json(s->household),
-	    "members", members, "declared_income", income,
-	    "declared_expenditure", exp, "payee", payee, "consent", consent,
-	    "requested_category",
-	    approval_rules_category_name(
-	        (approval_category) s->requested_category),
-	    "taken_in_by", s->taken_in_by, "referral_id", s->referral_id);
-}
-
-static json_t *
-facts_json(const Sn__Assist__V1__HouseholdFacts *f)
-{
-	if (f == NULL)
-		return json_null();
-	return json_pack("{s:i,s:I,s:I,s:I,s:I,s:I,s:I,s:i,s:i,s:i,s:I,s:i,"
-	                 "s:b}",
-	    "members", (int) f->members, "gross_income_fen",
-	    (json_int_t) f->gross_income_fen, "income_per_member_fen",
-	    (json_int_t) f->income_per_member_fen,
-	    "rigid_expenditure_per_member_fen",
-	    (json_int_t) f->rigid_expenditure_per_member_fen,
-	    "net_per_member_fen", (json_int_t) f->net_per_member_fen,
-	    "financial_assets_fen", (json_int_t) f->financial_assets_fen,
-	    "financial_assets_per_member_fen",
-	    (json_int_t) f->financial_assets_per_member_fen, "homes",
-	    (int) f->homes, "vehicles", (int) f->vehicles, "exempt_vehicles",
-	    (int) f->exempt_vehicles, "business_capital_fen",
-	    (json_int_t) f->business_capital_fen, "deceased_members",
-	    (int) f->deceased_members, "all_registered", f->all_registered);
+	m.case_id        = (char *) c->case_id;
+	m.application_id = (char *) c->case_id;
+	m.from           = (Sn__Assist__V1__Stage) c->from;
+	m.to             = (Sn__Assist__V1__Stage) c->to;
+	m.actor          = (char *) c->actor;
+	m.reason         = (char *) (c->reason ? c->reason : "");
+	m.township_code  = (char *) (c->township ? c->township : "");
+	m.spot_check     = c->spot_check;
+	return sn_bus_append_msg(
+	    A.bus, tx, "case.stage_changed", c->case_id, c->actor, &m.base);
 }
 
 /* ---- events in ---------------------------------------------------------- */
 
-static void gather_cb(sn_tx *tx, PGresult *res, void *arg);
+static void inputs_got(
+    sn_tx *tx, sn_err err, const approval_inputs *in, void *arg);
+static const approval_inputs_req inputs_req = { inputs_got, NULL };
 
 /* After storing a piece: lock the case, then look at what it has. */
 static sn_err
@@ -335,422 +127,363 @@ join_case(sn_tx *tx, const char *case_id)
 {
 	sn_err err = approval_store_lock_case(tx, case_id);
 	if (err == SN_OK)
-		err = approval_store_gather(tx, case_id, gather_cb, NULL);
+		err = approval_store_inputs(tx, case_id, &inputs_req);
 	return err;
 }
 
+/* The checks a submission passes before it is stored. */
+static bool
+submitted_valid(const Sn__Assist__V1__ApplicationSubmitted *s, sn_date *day)
+{
+	const Sn__Assist__V1__Household *h = s->household;
+	return nonempty(s->application_id) && h != NULL
+	    && code_valid(h->district_code, 6)
+	    && code_valid(h->township_code, 9)
+	    && code_valid(h->village_code, 12)
+	    && strncmp(h->township_code, h->district_code, 6) == 0
+	    && strncmp(h->village_code, h->township_code, 9) == 0
+	    && approval_rules_date_parse(s->accepted_date, day)
+	    && s->n_members >= 1 && s->n_members <= APPROVAL_MAX_MEMBERS;
+}
+
 static sn_err
-on_submitted(sn_tx *tx, const sn_event *ev, void *arg)
+on_submitted(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
+    void *arg)
 {
 	(void) arg;
-	Sn__Assist__V1__ApplicationSubmitted *s
-	    = sn__assist__v1__application_submitted__unpack(
-	        NULL, ev->len, ev->data);
-	if (s == NULL)
+	const Sn__Assist__V1__ApplicationSubmitted *s = (const void *) msg;
+	sn_date                                     accepted;
+	if (!submitted_valid(s, &accepted))
 		return SN_EPROTO;
-	sn_err                           err = SN_EPROTO;
-	char                            *ids = NULL, *hex = NULL, *sum = NULL;
 	const Sn__Assist__V1__Household *h = s->household;
-	if (!nonempty(s->application_id) || h == NULL
-	    || !code_valid(h->district_code, 6)
-	    || !code_valid(h->township_code, 9)
-	    || !code_valid(h->village_code, 12)
-	    || strncmp(h->township_code, h->district_code, 6) != 0
-	    || strncmp(h->village_code, h->township_code, 9) != 0
-	    || !approval_rules_date_valid(s->accepted_date) || s->n_members < 1
-	    || s->n_members > APPROVAL_MAX_MEMBERS
-	    || strchr(s->taken_in_by, ',') != NULL)
-		goto out;
-	char *idv[APPROVAL_MAX_MEMBERS];
+	const char                      *ids[APPROVAL_MAX_MEMBERS];
 	for (size_t i = 0; i < s->n_members; i++)
-		idv[i] = s->members[i]->id_number;
-	if ((ids = join(idv, s->n_members)) == NULL)
-		goto out;
-	err = SN_ENOMEM;
-	if ((hex = hex_encode(ev->data, ev->len)) == NULL
-	    || (sum = dump(submitted_json(s))) == NULL)
-		goto out;
-	approval_store_submitted row = { .application_id = s->application_id,
-		.data_hex                                = hex,
-		.accepted_date                           = s->accepted_date,
-		.district_code                           = h->district_code,
-		.township_code                           = h->township_code,
-		.village_code                            = h->village_code,
-		.taken_in_by                             = s->taken_in_by,
-		.member_ids                              = ids,
-		.summary_json                            = sum,
-		.deadline_days                           = A.deadline_days };
-	if ((err = approval_store_put_submitted(tx, &row)) != SN_OK
-	    || (err = stage_changed(tx, s->application_id, 0, 1, ev->actor, "",
-	            h->township_code, false, "opened"))
-	        != SN_OK)
-		goto out;
-	err = join_case(tx, s->application_id);
-out:
-	free(ids);
-	free(hex);
+		ids[i] = s->members[i]->id_number;
+	char *sum = approval_views_submitted(s);
+	if (sum == NULL)
+		return SN_ENOMEM;
+	approval_submission row = { .application_id = s->application_id,
+		.data                               = ev->data,
+		.len                                = ev->len,
+		.accepted                           = accepted,
+		.deadline      = sn_clock_deadline(accepted, A.deadline_days),
+		.district_code = h->district_code,
+		.township_code = h->township_code,
+		.village_code  = h->village_code,
+		.taken_in_by   = s->taken_in_by,
+		.member_ids    = ids,
+		.nmembers      = s->n_members,
+		.summary_json  = sum };
+	stage_change ch = { .case_id = s->application_id,
+		.to                  = APPROVAL_STAGE_GATHERING,
+		.actor               = ev->actor,
+		.reason              = "",
+		.township            = h->township_code,
+		.action              = "opened" };
+	sn_err err = approval_store_put_submitted(tx, &row);
 	free(sum);
-	sn__assist__v1__application_submitted__free_unpacked(s, NULL);
+	if (err == SN_OK)
+		err = stage_changed(tx, &ch);
+	if (err == SN_OK)
+		err = join_case(tx, s->application_id);
 	return err;
 }
 
 static void
-withdrawn_cb(sn_tx *tx, PGresult *res, void *arg)
+withdrawn_got(
+    sn_tx *tx, sn_err err, const approval_withdrawal *w, void *arg)
 {
 	(void) arg;
-	if (PQntuples(res) != 1)
-		return;
-	const char *case_id = PQgetvalue(res, 0, 2);
-	sn_err      err
-	    = stage_changed(tx, case_id, stage_parse(PQgetvalue(res, 0, 0)), 9,
-	        PQgetvalue(res, 0, 3), "withdrawn by the applicant",
-	        PQgetvalue(res, 0, 1), false, "withdrawn");
+	if (err == SN_ENOTFOUND)
+		return; /* no open case: nothing to withdraw */
+	if (err == SN_OK) {
+		stage_change ch = { .case_id = w->case_id,
+			.from                = w->from,
+			.to                  = APPROVAL_STAGE_WITHDRAWN,
+			.actor               = w->actor,
+			.reason              = "withdrawn by the applicant",
+			.township            = w->township_code,
+			.action              = "withdrawn" };
+		err = stage_changed(tx, &ch);
+	}
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
 }
 
+static const approval_withdrawn_req withdrawn_req = { withdrawn_got, NULL };
+
 static sn_err
-on_withdrawn(sn_tx *tx, const sn_event *ev, void *arg)
+on_withdrawn(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
+    void *arg)
 {
 	(void) arg;
-	Sn__Assist__V1__ApplicationWithdrawn *w
-	    = sn__assist__v1__application_withdrawn__unpack(
-	        NULL, ev->len, ev->data);
-	if (w == NULL)
+	const Sn__Assist__V1__ApplicationWithdrawn *w = (const void *) msg;
+	if (!nonempty(w->application_id))
 		return SN_EPROTO;
-	sn_err err = SN_EPROTO;
-	if (nonempty(w->application_id))
-		err = approval_store_withdraw(tx, w->application_id, w->reason,
-		    nonempty(w->withdrawn_by) ? w->withdrawn_by : ev->actor,
-		    withdrawn_cb, NULL);
-	sn__assist__v1__application_withdrawn__free_unpacked(w, NULL);
-	return err;
+	return approval_store_withdraw(tx, w->application_id, w->reason,
+	    nonempty(w->withdrawn_by) ? w->withdrawn_by : ev->actor,
+	    &withdrawn_req);
 }
 
 static sn_err
-on_verification(sn_tx *tx, const sn_event *ev, void *arg)
+on_verification(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
+    void *arg)
 {
 	(void) arg;
-	Sn__Assist__V1__VerificationCompleted *v
-	    = sn__assist__v1__verification_completed__unpack(
-	        NULL, ev->len, ev->data);
-	if (v == NULL)
-		return SN_EPROTO;
-	sn_err err     = SN_EPROTO;
-	char  *missing = NULL, *hex = NULL, *facts = NULL;
-	bool   complete = v->status
+	const Sn__Assist__V1__VerificationCompleted *v = (const void *) msg;
+	bool complete                                  = v->status
 	    == SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_COMPLETE;
 	if (!nonempty(v->application_id)
-	    || (v->status
-	            != SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_COMPLETE
+	    || (!complete
 	        && v->status
 	            != SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_INCOMPLETE)
-	    || (complete && v->facts == NULL)
-	    || (missing = join(v->missing_agencies, v->n_missing_agencies))
-	        == NULL)
-		goto out;
-	err = SN_ENOMEM;
-	if ((hex = hex_encode(ev->data, ev->len)) == NULL
-	    || (facts = dump(facts_json(v->facts))) == NULL)
-		goto out;
-	char attempt[24];
-	i64s(attempt, v->attempt);
-	if ((err = approval_store_put_verification(tx, v->application_id,
-	         complete ? "true" : "false", missing, attempt, hex, facts))
-	    != SN_OK)
-		goto out;
-	err = join_case(tx, v->application_id);
-out:
-	free(missing);
-	free(hex);
-	free(facts);
-	sn__assist__v1__verification_completed__free_unpacked(v, NULL);
-	return err;
-}
-
-static sn_err
-on_investigation(sn_tx *tx, const sn_event *ev, void *arg)
-{
-	(void) arg;
-	Sn__Assist__V1__InvestigationCompleted *r
-	    = sn__assist__v1__investigation_completed__unpack(
-	        NULL, ev->len, ev->data);
-	if (r == NULL)
+	    || (complete && v->facts == NULL))
 		return SN_EPROTO;
-	sn_err err = SN_EPROTO;
-	char  *inv = NULL, *report = NULL;
-	if (!nonempty(r->application_id) || r->n_investigators < 1
-	    || (inv = join(r->investigators, r->n_investigators)) == NULL)
-		goto out;
-	json_t *invj = json_array(), *pres = json_array(),
-	       *contra = json_array();
-	for (size_t i = 0; i < r->n_investigators; i++)
-		json_array_append_new(invj, json_string(r->investigators[i]));
-	for (size_t i = 0; i < r->n_members; i++)
-		json_array_append_new(pres,
-		    json_pack("{s:s,s:b}", "id_number",
-		        r->members[i]->id_number, "present",
-		        r->members[i]->present));
-	for (size_t i = 0; i < r->n_contradictions; i++)
-		json_array_append_new(
-		    contra, json_string(r->contradictions[i]));
-	static const char *const recs[]
-	    = { "", "approve", "reject", "further_review" };
-	err    = SN_ENOMEM;
-	report = dump(json_pack("{s:s,s:o,s:s,s:o,s:s,s:s,s:o,s:s,s:s}",
-	    "task_id", r->task_id, "investigators", invj, "visit_date",
-	    r->visit_date, "members", pres, "living_conditions",
-	    r->living_conditions, "housing_condition", r->housing_condition,
-	    "contradictions", contra, "recommendation",
-	    (unsigned) r->recommendation < 4 ? recs[r->recommendation] : "",
-	    "submitted_by", r->submitted_by));
-	if (report == NULL)
-		goto out;
-	if ((err = approval_store_put_investigation(
-	         tx, r->application_id, inv, report))
-	    != SN_OK)
-		goto out;
-	err = join_case(tx, r->application_id);
-out:
-	free(inv);
-	free(report);
-	sn__assist__v1__investigation_completed__free_unpacked(r, NULL);
-	return err;
-}
-
-/* ---- the join: classify when everything is in -------------------------- */
-
-static json_t *
-computation_json(const approval_policy *p, const approval_household *h,
-    const approval_result *r)
-{
-	json_t *refs = json_array(), *fails = json_array();
-	for (int i = 1; i < 5; i++)
-		if (r->referrals & (1u << i))
-			json_array_append_new(
-			    refs, json_string(sn_assist_referral_name(i)));
-	static const char *const fn[]
-	    = { "financial_assets", "homes", "vehicle", "business_capital" };
-	for (int i = 0; i < 4; i++)
-		if (r->asset_failures & (1u << i))
-			json_array_append_new(fails, json_string(fn[i]));
-	json_t *assets = json_pack("{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
-	    "pass", r->assets_pass, "financial_assets_per_member_fen",
-	    (json_int_t) h->financial_assets_per_member_fen,
-	    "financial_assets_limit_fen", (json_int_t) r->asset_limit_fen,
-	    "homes", (json_int_t) h->homes, "max_homes",
-	    (json_int_t) p->max_homes, "vehicles", (json_int_t) h->vehicles,
-	    "business_capital_fen", (json_int_t) h->business_capital_fen,
-	    "business_capital_limit_fen",
-	    (json_int_t) p->business_capital_limit_fen, "failures", fails);
-	return json_pack("{s:s,s:s,s:i,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:s,"
-	                 "s:s,s:I,s:I,s:I,s:o}",
-	    "policy_version", p->version, "registration",
-	    sn_assist_or(sn_assist_registration_name((int) h->registration), ""), "members", (int) h->nmembers,
-	    "has_able_supporter", h->has_able_supporter, "standard_fen",
-	    (json_int_t) r->standard_fen, "gross_income_fen",
-	    (json_int_t) h->gross_income_fen, "income_per_member_fen",
-	    (json_int_t) h->income_per_member_fen,
-	    "rigid_expenditure_per_member_fen",
-	    (json_int_t) h->rigid_expenditure_per_member_fen,
-	    "net_per_member_fen", (json_int_t) r->net_per_member_fen,
-	    "low_income_factor_percent",
-	    (json_int_t) p->low_income_factor_percent, "assets", assets,
-	    "category", approval_rules_category_name(r->category), "tier",
-	    approval_rules_tier_name(r->tier), "monthly_amount_fen",
-	    (json_int_t) r->monthly_amount_fen, "tekun_amount_fen",
-	    (json_int_t) r->tekun_amount_fen, "dibao_amount_fen",
-	    (json_int_t) r->dibao_amount_fen, "referrals", refs);
-}
-
-/* Moves the case to HELD with reason, unless it is there already. */
-static sn_err
-hold(sn_tx *tx, const char *case_id, int stage, const char *old_reason,
-    const char *reason, const char *township)
-{
-	if (stage == 2 && strcmp(old_reason, reason) == 0)
-		return SN_OK;
-	sn_err err = approval_store_set_stage(tx, case_id, "HELD", reason);
+	char *facts = approval_views_facts(v->facts);
+	if (facts == NULL)
+		return SN_ENOMEM;
+	approval_verification row = { .application_id = v->application_id,
+		.complete                             = complete,
+		.missing  = (const char *const *) v->missing_agencies,
+		.nmissing = v->n_missing_agencies,
+		.attempt  = v->attempt,
+		.data     = ev->data,
+		.len      = ev->len,
+		.facts_json = facts };
+	sn_err err = approval_store_put_verification(tx, &row);
+	free(facts);
 	if (err == SN_OK)
-		err = stage_changed(tx, case_id, stage, 2, "system", reason,
-		    township, false, "held");
+		err = join_case(tx, v->application_id);
 	return err;
 }
 
 static sn_err
-classify(sn_tx *tx, PGresult *res, const char *case_id, int stage,
-    const char *township)
+on_investigation(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
+    void *arg)
 {
-	approval_policy p = { 0 };
-	snprintf(p.version, sizeof(p.version), "%s", PQgetvalue(res, 0, 8));
-	p.urban_min_fen              = sn_db_i64(res, 0, 9);
-	p.rural_min_fen              = sn_db_i64(res, 0, 10);
-	p.urban_basic_fen            = sn_db_i64(res, 0, 11);
-	p.rural_basic_fen            = sn_db_i64(res, 0, 12);
-	p.care_able_fen              = sn_db_i64(res, 0, 13);
-	p.care_partially_able_fen    = sn_db_i64(res, 0, 14);
-	p.care_unable_fen            = sn_db_i64(res, 0, 15);
-	p.low_income_factor_percent  = sn_db_i64(res, 0, 16);
-	p.asset_multiple             = sn_db_i64(res, 0, 17);
-	p.max_homes                  = sn_db_i64(res, 0, 18);
-	p.business_capital_limit_fen = sn_db_i64(res, 0, 19);
+	(void) ev;
+	(void) arg;
+	const Sn__Assist__V1__InvestigationCompleted *r = (const void *) msg;
+	/* The steps read at most APPROVAL_MAX_LIST investigators back. */
+	if (!nonempty(r->application_id) || r->n_investigators < 1
+	    || r->n_investigators > APPROVAL_MAX_LIST)
+		return SN_EPROTO;
+	char *report = approval_views_report(r);
+	if (report == NULL)
+		return SN_ENOMEM;
+	sn_err err = approval_store_put_investigation(tx, r->application_id,
+	    (const char *const *) r->investigators, r->n_investigators,
+	    report);
+	free(report);
+	if (err == SN_OK)
+		err = join_case(tx, r->application_id);
+	return err;
+}
 
-	size_t   slen = 0, vlen = 0;
-	uint8_t *sb = hex_decode(PQgetvalue(res, 0, 3), &slen);
-	uint8_t *vb = hex_decode(PQgetvalue(res, 0, 6), &vlen);
-	Sn__Assist__V1__ApplicationSubmitted  *s = sb == NULL
-	     ? NULL
-	     : sn__assist__v1__application_submitted__unpack(NULL, slen, sb);
-	Sn__Assist__V1__VerificationCompleted *v = vb == NULL
-	    ? NULL
-	    : sn__assist__v1__verification_completed__unpack(NULL, vlen, vb);
-	free(sb);
-	free(vb);
-	sn_err err  = SN_OK;
-	char  *comp = NULL, *refs = NULL;
-	if (s == NULL || v == NULL || v->facts == NULL) {
-		/* Stored by us after the same checks: cannot happen. */
-		err = hold(tx, case_id, stage, PQgetvalue(res, 0, 1),
-		    "stored inputs unreadable", township);
-		goto out;
-	}
-	approval_member members[APPROVAL_MAX_MEMBERS];
+/* ---- the join: classify when everything is in --------------------------- */
+
+/* Moves the case to HELD with reason (approval_rules_hold_needed said
+ * so). */
+static sn_err
+hold(sn_tx *tx, const approval_inputs *in, const char *reason)
+{
+	stage_change ch = { .case_id = in->case_id,
+		.from                = in->stage,
+		.to                  = APPROVAL_STAGE_HELD,
+		.actor               = "system",
+		.reason              = reason,
+		.township            = in->township_code,
+		.action              = "held" };
+	sn_err       err = approval_store_set_stage(
+            tx, in->case_id, APPROVAL_STAGE_HELD, reason);
+	if (err == SN_OK)
+		err = stage_changed(tx, &ch);
+	return err;
+}
+
+static sn_err
+hold_once(sn_tx *tx, const approval_inputs *in, const char *reason)
+{
+	if (!approval_rules_hold_needed(in->stage, in->stage_reason, reason))
+		return SN_OK;
+	return hold(tx, in, reason);
+}
+
+static sn_err
+release(sn_tx *tx, const approval_inputs *in)
+{
+	stage_change ch = { .case_id = in->case_id,
+		.from                = APPROVAL_STAGE_HELD,
+		.to                  = APPROVAL_STAGE_GATHERING,
+		.actor               = "system",
+		.reason              = "verification complete",
+		.township            = in->township_code,
+		.action              = "released" };
+	sn_err       err = approval_store_set_stage(
+            tx, in->case_id, APPROVAL_STAGE_GATHERING, "");
+	if (err == SN_OK)
+		err = stage_changed(tx, &ch);
+	return err;
+}
+
+/* The household the rules classify, from the stored submission and
+ * verification; members is filled (s->n_members of them). */
+static void
+household_of(const Sn__Assist__V1__ApplicationSubmitted *s,
+    const Sn__Assist__V1__HouseholdFacts *f, approval_member *members,
+    approval_household *hh)
+{
 	for (size_t i = 0; i < s->n_members; i++) {
 		members[i].labour
 		    = (approval_labour) s->members[i]->labour_capacity;
 		members[i].self_care
 		    = (approval_self_care) s->members[i]->self_care;
 	}
-	const Sn__Assist__V1__HouseholdFacts *f  = v->facts;
-	approval_household                    hh = { 0 };
-	hh.registration = (approval_registration) s->household->registration;
-	hh.has_able_supporter    = s->household->has_able_supporter;
-	hh.nmembers              = s->n_members;
-	hh.members               = members;
-	hh.gross_income_fen      = f->gross_income_fen;
-	hh.income_per_member_fen = f->income_per_member_fen;
-	hh.rigid_expenditure_per_member_fen
-	    = f->rigid_expenditure_per_member_fen;
-	hh.financial_assets_per_member_fen
-	    = f->financial_assets_per_member_fen;
-	hh.homes                = f->homes;
-	hh.vehicles             = f->vehicles;
-	hh.business_capital_fen = f->business_capital_fen;
+	*hh = (approval_household) { .registration
+		= (approval_registration) s->household->registration,
+		.has_able_supporter    = s->household->has_able_supporter,
+		.nmembers              = s->n_members,
+		.members               = members,
+		.gross_income_fen      = f->gross_income_fen,
+		.income_per_member_fen = f->income_per_member_fen,
+		.rigid_expenditure_per_member_fen
+		= f->rigid_expenditure_per_member_fen,
+		.financial_assets_per_member_fen
+		= f->financial_assets_per_member_fen,
+		.homes                = f->homes,
+		.vehicles             = f->vehicles,
+		.business_capital_fen = f->business_capital_fen };
 	if (s->declared_income != NULL)
-		hh.declared_wages_fen = s->declared_income->wages_fen;
+		hh->declared_wages_fen = s->declared_income->wages_fen;
 	if (s->declared_expenditure != NULL) {
-		hh.declared_medical_fen = s->declared_expenditure->medical_fen;
-		hh.declared_education_fen
+		hh->declared_medical_fen = s->declared_expenditure->medical_fen;
+		hh->declared_education_fen
 		    = s->declared_expenditure->education_fen;
-		hh.declared_housing_fen = s->declared_expenditure->housing_fen;
+		hh->declared_housing_fen = s->declared_expenditure->housing_fen;
 	}
-	approval_result r;
-	sn_err          rerr = approval_rules_classify(&p, &hh, &r);
+}
+
+/* Stores the computation and moves the case to VILLAGE_REVIEW. */
+static sn_err
+computed(sn_tx *tx, const approval_inputs *in, const approval_household *hh,
+    const approval_result *r)
+{
+	char *comp = approval_views_computation(&in->policy, hh, r);
+	if (comp == NULL)
+		return SN_ENOMEM;
+	stage_change ch = { .case_id = in->case_id,
+		.from                = in->stage,
+		.to                  = APPROVAL_STAGE_VILLAGE_REVIEW,
+		.actor               = "system",
+		.reason              = "",
+		.township            = in->township_code,
+		.action              = "ready_for_review" };
+	sn_err       err = approval_store_set_computed(
+            tx, in->case_id, in->policy.version, r, comp);
+	if (err == SN_OK)
+		err = approval_store_timeline(tx, in->case_id, "system",
+		    "computed", APPROVAL_STAGE_UNSPECIFIED,
+		    APPROVAL_STAGE_UNSPECIFIED, "", comp);
+	if (err == SN_OK)
+		err = stage_changed(tx, &ch);
+	if (err == SN_OK)
+		sn_counter_add(A.c_computed, 1);
+	free(comp);
+	return err;
+}
+
+static sn_err
+classify(sn_tx *tx, const approval_inputs *in)
+{
+	Sn__Assist__V1__ApplicationSubmitted *s
+	    = sn__assist__v1__application_submitted__unpack(
+	        NULL, in->submitted.len, in->submitted.data);
+	Sn__Assist__V1__VerificationCompleted *v
+	    = sn__assist__v1__verification_completed__unpack(
+	        NULL, in->verification.len, in->verification.data);
+	sn_err err;
+	if (s == NULL || v == NULL || v->facts == NULL
+	    || s->household == NULL || s->n_members > APPROVAL_MAX_MEMBERS) {
+		/* Stored by us after the same checks: cannot happen. */
+		err = hold_once(tx, in, "stored inputs unreadable");
+		goto out;
+	}
+	approval_member    members[APPROVAL_MAX_MEMBERS];
+	approval_household hh;
+	approval_result    r;
+	household_of(s, v->facts, members, &hh);
+	sn_err rerr = approval_rules_classify(&in->policy, &hh, &r);
 	if (rerr != SN_OK) {
 		char why[96];
 		snprintf(why, sizeof(why), "cannot classify: %s",
 		    sn_strerror(rerr));
-		err = hold(
-		    tx, case_id, stage, PQgetvalue(res, 0, 1), why, township);
+		err = hold_once(tx, in, why);
 		goto out;
 	}
-	char  *names[4];
-	size_t nref = 0;
-	for (int i = 1; i < 5; i++)
-		if (r.referrals & (1u << i))
-			names[nref++] = (char *) sn_assist_referral_name(i);
-	err = SN_ENOMEM;
-	if ((comp = dump(computation_json(&p, &hh, &r))) == NULL
-	    || (refs = join(names, nref)) == NULL)
-		goto out;
-	char amount[24], tekun[24], dibao[24];
-	i64s(amount, r.monthly_amount_fen);
-	i64s(tekun, r.tekun_amount_fen);
-	i64s(dibao, r.dibao_amount_fen);
-	approval_store_computed c = { .case_id = case_id,
-		.policy_version                = p.version,
-		.category         = approval_rules_category_name(r.category),
-		.tier             = approval_rules_tier_name(r.tier),
-		.amount           = amount,
-		.tekun_amount     = tekun,
-		.dibao_amount     = dibao,
-		.referrals        = refs,
-		.computation_json = comp };
-	if ((err = approval_store_set_computed(tx, &c)) != SN_OK
-	    || (err = approval_store_timeline(
-	            tx, case_id, "system", "computed", NULL, NULL, "", comp))
-	        != SN_OK)
-		goto out;
-	err = stage_changed(tx, case_id, stage, 3, "system", "", township,
-	    false, "ready_for_review");
-	sn_counter_add(A.c_computed, 1);
+	err = computed(tx, in, &hh, &r);
 out:
-	free(comp);
-	free(refs);
-	if (s != NULL)
-		sn__assist__v1__application_submitted__free_unpacked(s, NULL);
-	if (v != NULL)
-		sn__assist__v1__verification_completed__free_unpacked(v, NULL);
+	sn__assist__v1__application_submitted__free_unpacked(s, NULL);
+	sn__assist__v1__verification_completed__free_unpacked(v, NULL);
 	return err;
 }
 
 static void
-gather_cb(sn_tx *tx, PGresult *res, void *arg)
+inputs_got(sn_tx *tx, sn_err err, const approval_inputs *in, void *arg)
 {
 	(void) arg;
-	if (PQntuples(res) != 1)
+	if (err == SN_ENOTFOUND)
 		return; /* not submitted yet, or past gathering */
-	const char *case_id  = PQgetvalue(res, 0, 20);
-	int         stage    = stage_parse(PQgetvalue(res, 0, 0));
-	const char *reason   = PQgetvalue(res, 0, 1);
-	const char *township = PQgetvalue(res, 0, 2);
-	sn_err      err      = SN_OK;
-	if (PQgetisnull(res, 0, 4))
-		return; /* no verification yet */
-	if (strcmp(PQgetvalue(res, 0, 4), "t") != 0) {
-		char why[512];
-		snprintf(why, sizeof(why),
-		    "verification incomplete: no answer from %s",
-		    PQgetvalue(res, 0, 5));
-		err = hold(tx, case_id, stage, reason, why, township);
-	} else if (strcmp(PQgetvalue(res, 0, 7), "t") != 0) {
-		if (stage == 2) {
-			/* A complete verification releases a held case. */
-			err = approval_store_set_stage(
-			    tx, case_id, "GATHERING", "");
-			if (err == SN_OK)
-				err = stage_changed(tx, case_id, 2, 1,
-				    "system", "verification complete",
-				    township, false, "released");
-		}
-	} else if (PQgetisnull(res, 0, 8)) {
-		err = hold(tx, case_id, stage, reason,
-		    "no policy version in force on the accepted date",
-		    township);
-	} else {
-		err = classify(tx, res, case_id, stage, township);
+	approval_join j = { APPROVAL_JOIN_WAIT, "" };
+	if (err == SN_OK) {
+		approval_join_state st = { .stage = in->stage,
+			.stage_reason             = in->stage_reason,
+			.has_verification         = in->has_verification,
+			.verification_complete    = in->verification_complete,
+			.missing                  = in->missing,
+			.investigation_in         = in->investigation_in,
+			.has_policy               = in->has_policy };
+		approval_rules_join(&st, &j);
+	}
+	switch (j.action) {
+	case APPROVAL_JOIN_WAIT:
+		break;
+	case APPROVAL_JOIN_HOLD:
+		err = hold(tx, in, j.reason);
+		break;
+	case APPROVAL_JOIN_RELEASE:
+		err = release(tx, in);
+		break;
+	case APPROVAL_JOIN_CLASSIFY:
+		err = classify(tx, in);
+		break;
 	}
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
 }
 
-/* ---- HTTP: common --------------------------------------------------------
- */
+/* ---- HTTP: reads ---------------------------------------------------------- */
 
 static void
-reply_db_json(sn_http_req *req, sn_err err, PGresult *res, const char *key)
+reply_unavailable(sn_http_req *req)
 {
-	if (err != SN_OK || res == NULL) {
-		sn_http_reply_error(req, 503, "unavailable",
-		    "the database did not answer; retry", NULL);
-		return;
-	}
-	if (PQntuples(res) != 1) {
+	sn_http_reply_error(req, 503, "unavailable",
+	    "the database did not answer; retry", NULL);
+}
+
+/* Answers a stored JSON document, under key unless NULL. */
+static void
+reply_doc(sn_http_req *req, sn_err err, const char *doc, const char *key)
+{
+	if (err == SN_ENOTFOUND) {
 		sn_http_reply_error(
 		    req, 404, "not_found", "no such case", NULL);
 		return;
 	}
-	json_t *j = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	if (err != SN_OK) {
+		reply_unavailable(req);
+		return;
+	}
+	json_t *j = json_loads(doc, 0, NULL);
 	if (j == NULL) {
 		sn_http_reply_error(
 		    req, 500, "internal", "bad stored JSON", NULL);
@@ -762,9 +495,9 @@ reply_db_json(sn_http_req *req, sn_err err, PGresult *res, const char *key)
 }
 
 static void
-case_got(sn_err err, PGresult *res, void *arg)
+case_got(void *arg, sn_err err, const char *doc)
 {
-	reply_db_json(arg, err, res, NULL);
+	reply_doc(arg, err, doc, NULL);
 }
 
 static void
@@ -777,57 +510,62 @@ get_case(sn_http_req *req, void *arg)
 }
 
 static void
-cases_listed(sn_err err, PGresult *res, void *arg)
+cases_listed(void *arg, sn_err err, const char *doc)
 {
-	reply_db_json(arg, err, res, "cases");
+	reply_doc(arg, err, doc, "cases");
+}
+
+/* The query of GET /cases; false with *prob (400 invalid_query). */
+static bool
+case_filter(sn_http_req *req, approval_case_filter *f, sn_problem *prob)
+{
+	const char *stage    = sn_http_query(req, "stage");
+	const char *category = sn_http_query(req, "category");
+	const char *overdue  = sn_http_query(req, "overdue");
+	memset(f, 0, sizeof(*f));
+	f->township = sn_http_query(req, "township");
+	f->stage    = approval_rules_stage_parse(stage);
+	f->category = approval_rules_category_parse(category);
+	if (f->township != NULL && !code_valid(f->township, 9))
+		return sn_problem_set(prob, 400, "invalid_query", "township",
+		    "township is a 9-digit township code");
+	if (stage != NULL && f->stage == APPROVAL_STAGE_UNSPECIFIED)
+		return sn_problem_set(prob, 400, "invalid_query", "stage",
+		    "stage is one of GATHERING, HELD, VILLAGE_REVIEW, "
+		    "TOWNSHIP_CONFIRM, DISTRICT_FILING, FILED, REJECTED, "
+		    "RETURNED, WITHDRAWN");
+	if (category != NULL && f->category == APPROVAL_CAT_UNSPECIFIED)
+		return sn_problem_set(prob, 400, "invalid_query", "category",
+		    "category is one of tekun, dibao, expenditure, "
+		    "low_income, emergency, none");
+	if (overdue != NULL && strcmp(overdue, "true") != 0
+	    && strcmp(overdue, "false") != 0)
+		return sn_problem_set(prob, 400, "invalid_query", "overdue",
+		    "overdue is true or false");
+	f->has_overdue = overdue != NULL;
+	f->overdue     = f->has_overdue && strcmp(overdue, "true") == 0;
+	return true;
 }
 
 static void
 list_cases(sn_http_req *req, void *arg)
 {
 	(void) arg;
-	const sn_principal *p        = sn_http_principal(req);
-	const char         *township = sn_http_query(req, "township");
-	const char         *stage    = sn_http_query(req, "stage");
-	const char         *category = sn_http_query(req, "category");
-	const char         *overdue  = sn_http_query(req, "overdue");
-	if (township != NULL && !code_valid(township, 9)) {
-		sn_http_reply_error(req, 400, "invalid_query",
-		    "township is a 9-digit township code", "township");
+	approval_case_filter f;
+	sn_problem           prob;
+	sn_problem_clear(&prob);
+	if (!case_filter(req, &f, &prob)) {
+		sn_http_problem(req, &prob);
 		return;
 	}
-	if (stage != NULL && stage_parse(stage) == 0) {
-		sn_http_reply_error(req, 400, "invalid_query",
-		    "stage is one of GATHERING, HELD, VILLAGE_REVIEW, "
-		    "TOWNSHIP_CONFIRM, DISTRICT_FILING, FILED, REJECTED, "
-		    "RETURNED, WITHDRAWN",
-		    "stage");
-		return;
-	}
-	if (category != NULL
-	    && approval_rules_category_parse(category)
-	        == APPROVAL_CAT_UNSPECIFIED) {
-		sn_http_reply_error(req, 400, "invalid_query",
-		    "category is one of tekun, dibao, expenditure, "
-		    "low_income, "
-		    "emergency, none",
-		    "category");
-		return;
-	}
-	if (overdue != NULL && strcmp(overdue, "true") != 0
-	    && strcmp(overdue, "false") != 0) {
-		sn_http_reply_error(req, 400, "invalid_query",
-		    "overdue is true or false", "overdue");
-		return;
-	}
-	approval_store_case_list(A.db, p->juris, township, stage, category,
-	    overdue, cases_listed, req);
+	approval_store_case_list(
+	    A.db, sn_http_principal(req)->juris, &f, cases_listed, req);
 }
 
 static void
-beneficiaries_listed(sn_err err, PGresult *res, void *arg)
+beneficiaries_listed(void *arg, sn_err err, const char *doc)
 {
-	reply_db_json(arg, err, res, "beneficiaries");
+	reply_doc(arg, err, doc, "beneficiaries");
 }
 
 static void
@@ -845,51 +583,19 @@ list_beneficiaries(sn_http_req *req, void *arg)
 	    A.db, p->juris, township, beneficiaries_listed, req);
 }
 
-/* ---- HTTP: policy --------------------------------------------------------
- */
-
-static const char *const policy_fields[]
-    = { "urban_min_fen", "rural_min_fen", "urban_basic_fen", "rural_basic_fen",
-	      "care_able_fen", "care_partially_able_fen", "care_unable_fen",
-	      "low_income_factor_percent", "asset_multiple", "max_homes",
-	      "business_capital_limit_fen" };
-#define NPOLICY 11
+/* ---- HTTP: policy ------------------------------------------------------------ */
 
 static void
-policy_listed(sn_err err, PGresult *res, void *arg)
+policy_listed(
+    void *arg, sn_err err, const approval_policy_version *v, size_t n)
 {
 	sn_http_req *req = arg;
-	if (err != SN_OK || res == NULL) {
-		sn_http_reply_error(req, 503, "unavailable",
-		    "the database did not answer; retry", NULL);
+	if (err != SN_OK) {
+		reply_unavailable(req);
 		return;
 	}
-	json_t *versions = json_array();
-	json_t *in_force = json_null();
-	json_t *ratio    = json_null();
-	for (int r = 0; r < PQntuples(res); r++) {
-		json_t *v
-		    = json_pack("{s:s,s:s}", "version", PQgetvalue(res, r, 0),
-		        "effective_from", PQgetvalue(res, r, 1));
-		for (int i = 0; i < NPOLICY; i++)
-			json_object_set_new(v, policy_fields[i],
-			    json_integer(sn_db_i64(res, r, 2 + i)));
-		if (strcmp(PQgetvalue(res, r, 13), "t") == 0) {
-			char buf[32];
-			json_decref(in_force);
-			in_force = json_string(PQgetvalue(res, r, 0));
-			if (approval_rules_ratio(sn_db_i64(res, r, 2),
-			        sn_db_i64(res, r, 3), buf)
-			    == SN_OK) {
-				json_decref(ratio);
-				ratio = json_string(buf);
-			}
-		}
-		json_array_append_new(versions, v);
-	}
-	sn_http_reply_json(req, 200,
-	    json_pack("{s:o,s:o,s:o}", "versions", versions, "in_force",
-	        in_force, "urban_rural_ratio", ratio));
+	ptrdiff_t now = approval_rules_in_force(v, n, sn_clock_today());
+	sn_http_reply_json(req, 200, approval_views_policies(v, n, now));
 }
 
 static void
@@ -899,627 +605,506 @@ get_policy(sn_http_req *req, void *arg)
 	approval_store_policy_list(A.db, policy_listed, req);
 }
 
-static bool
-version_valid(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 1 || n > 31)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')
-		        || (c >= 'A' && c <= 'Z') || c == '-' || c == '.'
-		        || c == '_'))
-			return false;
-	}
-	return true;
-}
+/* A POST /policy across its transaction. */
+typedef struct policy_req {
+	sn_http_req            *req;
+	approval_policy_version v;
+	approval_taken_req      taken;
+} policy_req;
 
 static void
-policy_checked(sn_tx *tx, PGresult *res, void *arg)
+policy_taken(
+    sn_tx *tx, sn_err err, const approval_policy_taken *t, void *arg)
 {
-	sn_http_req *req  = arg;
-	json_t      *body = sn_http_json(req);
-	if (strcmp(PQgetvalue(res, 0, 2), "t") == 0) {
-		sn_http_tx_fail(req, tx, 409, "version_exists",
-		    "a policy version with this name exists", "version");
+	policy_req *c = arg;
+	sn_problem  prob;
+	sn_problem_clear(&prob);
+	if (err != SN_OK) {
+		sn_http_tx_fail(c->req, tx, 503, "unavailable", "retry", NULL);
 		return;
 	}
-	if (strcmp(PQgetvalue(res, 0, 3), "t") == 0) {
-		sn_http_tx_fail(req, tx, 409, "date_taken",
-		    "a policy version starts on this date", "effective_from");
+	if (!approval_rules_policy_add(
+	        t, c->v.effective_from, sn_clock_today(), &prob)) {
+		sn_http_tx_problem(c->req, tx, &prob);
 		return;
 	}
-	if (sn_db_i64(res, 0, 0) > 0
-	    && strcmp(PQgetvalue(res, 0, 1), "t") == 0) {
-		sn_http_tx_fail(req, tx, 409, "policy_in_force",
-		    "would change a standard in force: effective_from must be "
-		    "after today",
-		    "effective_from");
+	if (approval_store_policy_add(tx, &c->v, sn_http_principal(c->req)->user)
+	    != SN_OK) {
+		sn_http_tx_fail(c->req, tx, 503, "unavailable", "retry", NULL);
 		return;
 	}
-	char        nums[NPOLICY][24];
-	const char *v[14];
-	v[0] = json_string_value(json_object_get(body, "version"));
-	v[1] = json_string_value(json_object_get(body, "effective_from"));
-	for (int i = 0; i < NPOLICY; i++) {
-		i64s(nums[i],
-		    json_integer_value(
-		        json_object_get(body, policy_fields[i])));
-		v[2 + i] = nums[i];
-	}
-	v[13] = sn_http_principal(req)->user;
-	if (approval_store_policy_add(tx, v) != SN_OK) {
-		sn_http_tx_fail(req, tx, 503, "unavailable", "retry", NULL);
-		return;
-	}
-	json_t *out = json_deep_copy(body);
-	sn_http_tx_reply(req, tx, 201, out);
+	sn_http_tx_reply(
+	    c->req, tx, 201, json_deep_copy(sn_http_json(c->req)));
 }
 
 static void
 policy_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
-	(void) arg;
-	json_t *body = sn_http_json(req);
-	if (approval_store_policy_check(tx,
-	        json_string_value(json_object_get(body, "effective_from")),
-	        json_string_value(json_object_get(body, "version")),
-	        policy_checked, req)
+	policy_req *c = arg;
+	c->taken      = (approval_taken_req) { policy_taken, c };
+	if (approval_store_policy_taken(
+	        tx, c->v.policy.version, c->v.effective_from, &c->taken)
 	    != SN_OK)
 		sn_http_tx_fail(req, tx, 503, "unavailable", "retry", NULL);
+}
+
+/* The body of POST /policy into *v; false with *prob. */
+static bool
+policy_parse(const json_t *body, approval_policy_version *v, sn_problem *prob)
+{
+	if (!json_is_object(body))
+		return sn_problem_set(prob, 400, "invalid_body", NULL,
+		    "the body is a JSON object");
+	const char *version
+	    = json_string_value(json_object_get(body, "version"));
+	if (!approval_rules_version_valid(version))
+		return sn_problem_set(prob, 400, "invalid_field", "version",
+		    "version is 1 to 31 of A-Z a-z 0-9 . _ -");
+	snprintf(v->policy.version, sizeof(v->policy.version), "%s", version);
+	const char *from
+	    = json_string_value(json_object_get(body, "effective_from"));
+	if (!approval_rules_date_parse(from, &v->effective_from))
+		return sn_problem_set(prob, 400, "invalid_field",
+		    "effective_from", "effective_from is a date YYYY-MM-DD");
+	for (size_t i = 0; i < APPROVAL_POLICY_NFIELDS; i++) {
+		const approval_policy_field *pf = &approval_policy_fields[i];
+		json_t *f = json_object_get(body, pf->name);
+		int64_t x = json_is_integer(f) ? json_integer_value(f) : 0;
+		if (!json_is_integer(f) || x < pf->min)
+			return sn_problem_set(prob, 400, "invalid_field",
+			    pf->name, "%s is an integer of at least %lld",
+			    pf->name, (long long) pf->min);
+		memcpy((char *) &v->policy + pf->offset, &x, sizeof(x));
+	}
+	return true;
 }
 
 static void
 post_policy(sn_http_req *req, void *arg)
 {
 	(void) arg;
-	json_t *body = sn_http_json(req);
-	if (!json_is_object(body)) {
-		sn_http_reply_error(req, 400, "invalid_body",
-		    "the body is a JSON object", NULL);
+	policy_req c = { .req = req };
+	sn_problem prob;
+	sn_problem_clear(&prob);
+	if (!policy_parse(sn_http_json(req), &c.v, &prob)) {
+		sn_http_problem(req, &prob);
 		return;
 	}
-	const char *version
-	    = json_string_value(json_object_get(body, "version"));
-	if (version == NULL || !version_valid(version)) {
-		sn_http_reply_error(req, 400, "invalid_field",
-		    "version is 1 to 31 of A-Z a-z 0-9 . _ -", "version");
+	policy_req *ctx = malloc(sizeof(*ctx));
+	if (ctx == NULL) {
+		reply_unavailable(req);
 		return;
 	}
-	const char *from
-	    = json_string_value(json_object_get(body, "effective_from"));
-	if (from == NULL || !approval_rules_date_valid(from)) {
-		sn_http_reply_error(req, 400, "invalid_field",
-		    "effective_from is a date YYYY-MM-DD", "effective_from");
-		return;
-	}
-	for (int i = 0; i < NPOLICY; i++) {
-		json_t *f   = json_object_get(body, policy_fields[i]);
-		int64_t min = i < 4 ? 1
-		    : i < 7         ? 0
-		    : i == 7        ? 100
-		    : i == 8        ? 1
-		                    : 0;
-		if (!json_is_integer(f) || json_integer_value(f) < min) {
-			char msg[128];
-			snprintf(msg, sizeof(msg),
-			    "%s is an integer of at least %lld",
-			    policy_fields[i], (long long) min);
-			sn_http_reply_error(
-			    req, 400, "invalid_field", msg, policy_fields[i]);
-			return;
-		}
-	}
-	sn_http_tx(req, policy_begin, NULL);
+	*ctx = c;
+	sn_http_tx_with_end(req, policy_begin, free, ctx);
 }
 
-/* ---- HTTP: the three steps -----------------------------------------------
- */
+/* ---- HTTP: the three steps -------------------------------------------------- */
 
-enum step_kind { STEP_VILLAGE, STEP_TOWNSHIP, STEP_DISTRICT };
-
-static const struct step {
-	enum step_kind kind;
-	const char    *pattern;
-	const char    *name;
-	const char    *role;
-	int            at; /* the stage the step acts at */
+static const struct step_route {
+	approval_step step;
+	const char   *pattern;
+	const char   *role;
 } steps[] = {
-	{ STEP_VILLAGE, "/cases/{id}/village-review", "village_review",
-	    "village_reviewer", 3 },
-	{ STEP_TOWNSHIP, "/cases/{id}/township-confirmation",
-	    "township_confirmation", "township_officer", 4 },
-	{ STEP_DISTRICT, "/cases/{id}/district-filing", "district_filing",
-	    "district_officer", 5 },
+	{ APPROVAL_STEP_VILLAGE_REVIEW, "/cases/{id}/village-review",
+	    "village_reviewer" },
+	{ APPROVAL_STEP_TOWNSHIP_CONFIRMATION,
+	    "/cases/{id}/township-confirmation", "township_officer" },
+	{ APPROVAL_STEP_DISTRICT_FILING, "/cases/{id}/district-filing",
+	    "district_officer" },
 };
 
-static const struct step *
-step_of(sn_http_req *req)
-{
-	const char *pat = sn_http_route_pattern(req);
-	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-		if (strcmp(steps[i].pattern, pat) == 0)
-			return &steps[i];
-	return &steps[0];
-}
+/* A step across its transaction. */
+typedef struct step_req {
+	sn_http_req          *req;
+	approval_step_request r;
+	approval_case_req     read;
+} step_req;
 
-static const char *
-body_str(sn_http_req *req, const char *key)
+static void
+step_fail(step_req *c, sn_tx *tx)
 {
-	const char *s
-	    = json_string_value(json_object_get(sn_http_json(req), key));
-	return s ? s : "";
+	sn_http_tx_fail(c->req, tx, 503, "unavailable", "retry", NULL);
 }
 
 /* Records the refusal and answers 403 with its code, in one commit. */
 static void
-refuse(sn_http_req *req, sn_tx *tx, const char *case_id, const char *code,
-    const char *message)
+refuse(step_req *c, sn_tx *tx, const char *case_id, const sn_problem *prob)
 {
-	const sn_principal *p  = sn_http_principal(req);
-	const struct step  *st = step_of(req);
+	const sn_principal *p = sn_http_principal(c->req);
 	if (approval_store_refusal(
-	        tx, case_id, p->user, p->role, st->name, code)
+	        tx, case_id, p->user, p->role, c->r.step, prob->code)
 	    != SN_OK) {
-		sn_http_tx_fail(req, tx, 503, "unavailable", "retry", NULL);
+		step_fail(c, tx);
 		return;
 	}
 	sn_counter_add(A.c_refusals, 1);
 	sn_log(SN_LOG_INFO, "step refused", "case", case_id, "user", p->user,
-	    "step", st->name, "code", code, NULL);
-	sn_http_tx_reply(req, tx, 403,
-	    json_pack("{s:{s:s,s:s,s:s?}}", "error", "code", code, "message",
-	        message, "field", NULL));
+	    "step", approval_rules_step_name(c->r.step), "code", prob->code,
+	    NULL);
+	sn_http_tx_reply(c->req, tx, prob->status, sn_problem_json(prob));
 }
 
 static json_t *
-step_answer(const char *case_id, int stage)
+step_answer(const char *case_id, approval_stage stage)
 {
-	return json_pack(
-	    "{s:s,s:s}", "case_id", case_id, "stage", stage_names[stage]);
+	return json_pack("{s:s,s:s}", "case_id", case_id, "stage",
+	    approval_rules_stage_name(stage));
 }
 
+/* The village review and the district filing: the step, its stage
+ * change, the answer. */
 static void
-do_village(sn_http_req *req, sn_tx *tx, PGresult *res, const char *case_id)
+do_simple(step_req *c, sn_tx *tx, const approval_case *k)
 {
-	const sn_principal *p = sn_http_principal(req);
-	bool        pass      = strcmp(body_str(req, "decision"), "pass") == 0;
-	const char *reason    = body_str(req, "reason");
-	int         to        = pass ? 4 : 8;
-	if (approval_store_actor(tx, case_id, p->user, "village_review")
-	        != SN_OK
-	    || approval_store_set_stage(tx, case_id, stage_names[to], reason)
-	        != SN_OK
-	    || stage_changed(tx, case_id, 3, to, p->user, reason,
-	           PQgetvalue(res, 0, 2), false,
-	           pass ? "village_passed" : "village_returned")
-	        != SN_OK) {
-		sn_http_tx_fail(req, tx, 503, "unavailable", "retry", NULL);
-		return;
-	}
-	sn_http_tx_reply(req, tx, 200, step_answer(case_id, to));
-}
-
-static void
-do_district(sn_http_req *req, sn_tx *tx, PGresult *res, const char *case_id)
-{
-	const sn_principal *p = sn_http_principal(req);
-	bool                spot
-	    = json_is_true(json_object_get(sn_http_json(req), "spot_check"));
-	const char *note = body_str(req, "note");
-	if (approval_store_actor(tx, case_id, p->user, "district_filing")
-	        != SN_OK
-	    || approval_store_file(tx, case_id, spot ? "true" : "false", note)
-	        != SN_OK
-	    || stage_changed(tx, case_id, 5, 6, p->user, note,
-	           PQgetvalue(res, 0, 2), spot, "district_filed")
-	        != SN_OK) {
-		sn_http_tx_fail(req, tx, 503, "unavailable", "retry", NULL);
-		return;
-	}
-	json_t *out = step_answer(case_id, 6);
-	json_object_set_new(out, "spot_check", json_boolean(spot));
-	sn_http_tx_reply(req, tx, 200, out);
-}
-
-static void
-do_township(sn_http_req *req, sn_tx *tx, PGresult *res, const char *case_id)
-{
-	const sn_principal *p = sn_http_principal(req);
-	bool approve = strcmp(body_str(req, "decision"), "approve") == 0;
-	const char       *reason = body_str(req, "reason");
-	approval_category computed
-	    = approval_rules_category_parse(PQgetvalue(res, 0, 8));
-	approval_category cat   = computed;
-	const char       *asked = body_str(req, "category");
-	if (asked[0] != '\0') {
-		cat = approval_rules_category_parse(asked);
-		if (cat != computed && reason[0] == '\0') {
-			sn_http_tx_fail(req, tx, 422, "reason_required",
-			    "changing the category needs a written reason",
-			    "reason");
-			return;
-		}
-	}
-	if (approve
-	    && (cat == APPROVAL_CAT_NONE || cat == APPROVAL_CAT_UNSPECIFIED)) {
-		sn_http_tx_fail(req, tx, 422, "not_eligible",
-		    "the household is in no category: approve needs a "
-		    "category",
-		    "category");
-		return;
-	}
-	approval_tier tier   = approval_rules_tier(cat);
-	sn_fen        amount = 0;
-	if (cat == computed)
-		amount = sn_db_i64(res, 0, 10);
-	else if (cat == APPROVAL_CAT_TEKUN)
-		amount = sn_db_i64(res, 0, 11);
-	else if (cat == APPROVAL_CAT_DIBAO)
-		amount = sn_db_i64(res, 0, 12);
-	if (!approve)
-		amount = 0;
-	char month[8];
-	if (approval_rules_next_month(PQgetvalue(res, 0, 16), month)
-	    != SN_OK) {
-		sn_http_tx_fail(req, tx, 500, "internal", "bad date", NULL);
-		return;
-	}
-	size_t   slen = 0;
-	uint8_t *sb   = hex_decode(PQgetvalue(res, 0, 15), &slen);
-	Sn__Assist__V1__ApplicationSubmitted *s = sb == NULL
-	    ? NULL
-	    : sn__assist__v1__application_submitted__unpack(NULL, slen, sb);
-	free(sb);
-	if (s == NULL) {
-		sn_http_tx_fail(
-		    req, tx, 500, "internal", "stored input unreadable", NULL);
-		return;
-	}
-	char refbuf[128];
-	snprintf(refbuf, sizeof(refbuf), "%s", PQgetvalue(res, 0, 13));
-	const char              *refnames[8];
-	size_t                   nref = split(refbuf, refnames, 8);
-	Sn__Assist__V1__Referral refs[8];
-	for (size_t i = 0; i < nref; i++)
-		refs[i]
-		    = (Sn__Assist__V1__Referral) sn_assist_referral_parse(refnames[i]);
-	const char *head_id   = s->members[0]->id_number;
-	const char *head_name = s->members[0]->name;
-	const char *bid       = PQgetvalue(res, 0, 17);
-	int         to        = approve ? 5 : 7;
-	char        amt[24];
-	i64s(amt, amount);
-	sn_err err = SN_OK;
-
-	Sn__Assist__V1__ApplicationDecided d
-	    = SN__ASSIST__V1__APPLICATION_DECIDED__INIT;
-	d.application_id            = (char *) case_id;
-	d.case_id                   = (char *) case_id;
-	d.approved                  = approve;
-	d.category                  = (Sn__Assist__V1__Category) cat;
-	d.tier                      = (Sn__Assist__V1__Tier) tier;
-	d.monthly_amount_fen        = amount;
-	d.effective_month           = month;
-	d.n_referrals               = approve ? nref : 0;
-	d.referrals                 = refs;
-	d.decided_by                = (char *) p->user;
-	d.reason                    = (char *) reason;
-	d.policy_version            = PQgetvalue(res, 0, 14);
-	d.household                 = s->household;
-	d.payee                     = s->payee;
-	d.members                   = (int32_t) s->n_members;
-	d.head_id_number            = (char *) head_id;
-	d.head_name                 = (char *) head_name;
-	approval_store_decision dec = { .case_id = case_id,
-		.stage                           = stage_names[to],
-		.reason                          = reason,
-		.approved                        = approve ? "true" : "false",
-		.category   = approval_rules_category_name(cat),
-		.tier       = approval_rules_tier_name(tier),
-		.amount     = amt,
-		.decided_by = p->user };
-	if ((err = approval_store_actor(
-	         tx, case_id, p->user, "township_confirmation"))
-	        != SN_OK
-	    || (err = approval_store_decide(tx, &dec)) != SN_OK
-	    || (err = append(
-	            tx, "application.decided", case_id, p->user, &d.base))
-	        != SN_OK
-	    || (err = stage_changed(tx, case_id, 4, to, p->user, reason,
-	            PQgetvalue(res, 0, 2), false,
-	            approve ? "township_approved" : "township_rejected"))
-	        != SN_OK)
-		goto out;
-	if (approve) {
-		Sn__Assist__V1__PayeeAccount nopayee
-		    = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
-		const Sn__Assist__V1__PayeeAccount *pay
-		    = s->payee != NULL ? s->payee : &nopayee;
-		char *ids[APPROVAL_MAX_MEMBERS];
-		for (size_t i = 0;
-		     i < s->n_members && i < APPROVAL_MAX_MEMBERS; i++)
-			ids[i] = s->members[i]->id_number;
-		approval_store_beneficiary         b = { .beneficiary_id = bid,
-			        .application_id = case_id,
-			        .category  = approval_rules_category_name(cat),
-			        .tier      = approval_rules_tier_name(tier),
-			        .amount    = amt,
-			        .bank_code = pay->bank_code,
-			        .account_number = pay->account_number,
-			        .account_name   = pay->account_name,
-			        .from_month     = month,
-			        .approved_by    = p->user,
-			        .district_code  = PQgetvalue(res, 0, 1),
-			        .township_code  = PQgetvalue(res, 0, 2),
-			        .village_code   = PQgetvalue(res, 0, 3),
-			        .head_id_number = head_id,
-			        .head_name      = head_name,
-			        .member_ids     = PQgetvalue(res, 0, 5) };
-		Sn__Assist__V1__BeneficiaryChanged bc
-		    = SN__ASSIST__V1__BENEFICIARY_CHANGED__INIT;
-		bc.beneficiary_id = (char *) bid;
-		bc.application_id = (char *) case_id;
-		bc.status
-		    = SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE;
-		bc.category            = (Sn__Assist__V1__Category) cat;
-		bc.tier                = (Sn__Assist__V1__Tier) tier;
-		bc.monthly_amount_fen  = amount;
-		bc.payee               = s->payee;
-		bc.from_month          = month;
-		bc.approved_by         = (char *) p->user;
-		bc.household           = s->household;
-		bc.head_id_number      = (char *) head_id;
-		bc.head_name           = (char *) head_name;
-		bc.n_member_id_numbers = s->n_members;
-		bc.member_id_numbers   = ids;
-		if ((err = approval_store_beneficiary_add(tx, &b)) != SN_OK
-		    || (err = append(tx, "beneficiary.changed", case_id,
-		            p->user, &bc.base))
-		        != SN_OK)
-			goto out;
-	}
-out:
+	const sn_principal *p  = sn_http_principal(c->req);
+	const bool          dd = c->r.step == APPROVAL_STEP_DISTRICT_FILING;
+	stage_change        ch = { .case_id = k->case_id,
+		       .from             = k->stage,
+		       .to = approval_rules_next_stage(c->r.step, c->r.yes),
+		       .actor      = p->user,
+		       .reason     = dd ? c->r.note : c->r.reason,
+		       .township   = k->township_code,
+		       .spot_check = dd && c->r.spot_check,
+		       .action = approval_rules_step_action(c->r.step, c->r.yes) };
+	sn_err              err
+	    = approval_store_actor(tx, k->case_id, p->user, c->r.step);
+	if (err == SN_OK)
+		err = dd ? approval_store_file(
+		               tx, k->case_id, c->r.spot_check, c->r.note)
+		         : approval_store_set_stage(
+		               tx, k->case_id, ch.to, c->r.reason);
+	if (err == SN_OK)
+		err = stage_changed(tx, &ch);
 	if (err != SN_OK) {
-		sn__assist__v1__application_submitted__free_unpacked(s, NULL);
-		sn_http_tx_fail(req, tx, 503, "unavailable", "retry", NULL);
+		step_fail(c, tx);
 		return;
 	}
-	json_t *ans = step_answer(case_id, to);
-	json_object_set_new(ans, "approved", json_boolean(approve));
+	json_t *out = step_answer(k->case_id, ch.to);
+	if (dd)
+		json_object_set_new(
+		    out, "spot_check", json_boolean(c->r.spot_check));
+	sn_http_tx_reply(c->req, tx, 200, out);
+}
+
+/* application.decided of a decision on c. */
+static sn_err
+append_decided(sn_tx *tx, const approval_case *k,
+    const Sn__Assist__V1__ApplicationSubmitted *s, const approval_decision *d,
+    const char *by, const char *reason)
+{
+	char                     month[SN_MONTH_STRLEN];
+	Sn__Assist__V1__Referral refs[32];
+	size_t                   nref = 0;
+	for (int i = 1; i < 32; i++)
+		if (d->referrals & (1u << i))
+			refs[nref++] = (Sn__Assist__V1__Referral) i;
+	Sn__Assist__V1__ApplicationDecided m
+	    = SN__ASSIST__V1__APPLICATION_DECIDED__INIT;
+	m.application_id     = (char *) k->case_id;
+	m.case_id            = (char *) k->case_id;
+	m.approved           = d->approved;
+	m.category           = (Sn__Assist__V1__Category) d->category;
+	m.tier               = (Sn__Assist__V1__Tier) d->tier;
+	m.monthly_amount_fen = d->monthly_amount_fen;
+	m.effective_month    = sn_month_format(d->effective_month, month);
+	m.n_referrals        = nref;
+	m.referrals          = refs;
+	m.decided_by         = (char *) by;
+	m.reason             = (char *) reason;
+	m.policy_version     = (char *) k->policy_version;
+	m.household          = s->household;
+	m.payee              = s->payee;
+	m.members            = (int32_t) s->n_members;
+	m.head_id_number     = s->members[0]->id_number;
+	m.head_name          = s->members[0]->name;
+	return sn_bus_append_msg(
+	    A.bus, tx, "application.decided", k->case_id, by, &m.base);
+}
+
+/* The household enters the register: the row and beneficiary.changed. */
+static sn_err
+register_household(sn_tx *tx, const approval_case *k,
+    const Sn__Assist__V1__ApplicationSubmitted *s, const approval_decision *d,
+    const char *by, const char *bid)
+{
+	Sn__Assist__V1__PayeeAccount nopayee
+	    = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
+	const Sn__Assist__V1__PayeeAccount *pay
+	    = s->payee != NULL ? s->payee : &nopayee;
+	char  month[SN_MONTH_STRLEN];
+	char *ids[APPROVAL_MAX_MEMBERS];
+	for (size_t i = 0; i < s->n_members; i++)
+		ids[i] = s->members[i]->id_number;
+	approval_beneficiary b = { .beneficiary_id = bid,
+		.application_id                    = k->case_id,
+		.category                          = d->category,
+		.tier                              = d->tier,
+		.monthly_amount_fen                = d->monthly_amount_fen,
+		.bank_code                         = pay->bank_code,
+		.account_number                    = pay->account_number,
+		.account_name                      = pay->account_name,
+		.from_month                        = d->effective_month,
+		.approved_by                       = by,
+		.district_code                     = k->district_code,
+		.township_code                     = k->township_code,
+		.village_code                      = k->village_code,
+		.head_id_number = s->members[0]->id_number,
+		.head_name      = s->members[0]->name,
+		.member_ids     = (const char *const *) ids,
+		.nmembers       = s->n_members };
+	Sn__Assist__V1__BeneficiaryChanged m
+	    = SN__ASSIST__V1__BENEFICIARY_CHANGED__INIT;
+	m.beneficiary_id      = (char *) bid;
+	m.application_id      = (char *) k->case_id;
+	m.status = SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE;
+	m.category            = (Sn__Assist__V1__Category) d->category;
+	m.tier                = (Sn__Assist__V1__Tier) d->tier;
+	m.monthly_amount_fen  = d->monthly_amount_fen;
+	m.payee               = s->payee;
+	m.from_month          = sn_month_format(d->effective_month, month);
+	m.approved_by         = (char *) by;
+	m.household           = s->household;
+	m.head_id_number      = s->members[0]->id_number;
+	m.head_name           = s->members[0]->name;
+	m.n_member_id_numbers = s->n_members;
+	m.member_id_numbers   = ids;
+	sn_err err            = approval_store_beneficiary_add(tx, &b);
+	if (err == SN_OK)
+		err = sn_bus_append_msg(
+		    A.bus, tx, "beneficiary.changed", k->case_id, by, &m.base);
+	return err;
+}
+
+/* The confirmation's writes; bid is the new beneficiary's id. */
+static sn_err
+decide(step_req *c, sn_tx *tx, const approval_case *k,
+    const Sn__Assist__V1__ApplicationSubmitted *s, const approval_decision *d,
+    const char *bid)
+{
+	const char  *by = sn_http_principal(c->req)->user;
+	stage_change ch = { .case_id = k->case_id,
+		.from                = k->stage,
+		.to                  = d->to,
+		.actor               = by,
+		.reason              = c->r.reason,
+		.township            = k->township_code,
+		.action = approval_rules_step_action(c->r.step, d->approved) };
+	sn_err       err = approval_store_actor(tx, k->case_id, by, c->r.step);
+	if (err == SN_OK)
+		err = approval_store_decide(tx, k->case_id, d, c->r.reason, by);
+	if (err == SN_OK)
+		err = append_decided(tx, k, s, d, by, c->r.reason);
+	if (err == SN_OK)
+		err = stage_changed(tx, &ch);
+	if (err == SN_OK && d->approved)
+		err = register_household(tx, k, s, d, by, bid);
+	return err;
+}
+
+static json_t *
+decision_answer(const approval_case *k, const approval_decision *d,
+    const char *bid)
+{
+	char    month[SN_MONTH_STRLEN];
+	json_t *ans = step_answer(k->case_id, d->to);
+	json_object_set_new(ans, "approved", json_boolean(d->approved));
+	json_object_set_new(ans, "category",
+	    json_string(approval_rules_category_name(d->category)));
 	json_object_set_new(
-	    ans, "category", json_string(approval_rules_category_name(cat)));
+	    ans, "tier", json_string(approval_rules_tier_name(d->tier)));
 	json_object_set_new(
-	    ans, "tier", json_string(approval_rules_tier_name(tier)));
-	json_object_set_new(ans, "monthly_amount_fen", json_integer(amount));
-	json_object_set_new(ans, "effective_month", json_string(month));
-	if (approve)
+	    ans, "monthly_amount_fen", json_integer(d->monthly_amount_fen));
+	json_object_set_new(ans, "effective_month",
+	    json_string(sn_month_format(d->effective_month, month)));
+	if (d->approved)
 		json_object_set_new(ans, "beneficiary_id", json_string(bid));
-	sn__assist__v1__application_submitted__free_unpacked(s, NULL);
-	sn_http_tx_reply(req, tx, 200, ans);
+	return ans;
 }
 
 static void
-step_read(sn_tx *tx, PGresult *res, void *arg)
+do_township(step_req *c, sn_tx *tx, const approval_case *k)
 {
-	sn_http_req        *req     = arg;
-	const sn_principal *p       = sn_http_principal(req);
-	const struct step  *st      = step_of(req);
-	const char         *case_id = sn_http_param(req, "id");
-	if (PQntuples(res) != 1) {
+	approval_decision d;
+	sn_problem        prob;
+	sn_problem_clear(&prob);
+	if (!approval_rules_township(&c->r, k, sn_clock_today(), &d, &prob)) {
+		sn_http_tx_problem(c->req, tx, &prob);
+		return;
+	}
+	Sn__Assist__V1__ApplicationSubmitted *s
+	    = sn__assist__v1__application_submitted__unpack(
+	        NULL, k->submitted_len, k->submitted);
+	if (s == NULL || s->n_members < 1
+	    || s->n_members > APPROVAL_MAX_MEMBERS) {
+		sn__assist__v1__application_submitted__free_unpacked(s, NULL);
 		sn_http_tx_fail(
-		    req, tx, 404, "not_found", "no such case", NULL);
+		    c->req, tx, 500, "internal", "stored input unreadable", NULL);
 		return;
 	}
-	const char *code = PQgetvalue(res, 0,
-	    st->kind == STEP_VILLAGE        ? 3
-	        : st->kind == STEP_TOWNSHIP ? 2
-	                                    : 1);
-	if (!sn_auth_within(p, code)) {
-		refuse(req, tx, case_id, "outside_jurisdiction",
-		    "the case is outside your jurisdiction");
+	sn_uuid id;
+	char    bid[SN_UUID_STRLEN];
+	sn_err  err = sn_uuid_v4(&id);
+	sn_uuid_format(&id, bid);
+	if (err == SN_OK)
+		err = decide(c, tx, k, s, &d, bid);
+	sn__assist__v1__application_submitted__free_unpacked(s, NULL);
+	if (err != SN_OK) {
+		step_fail(c, tx);
 		return;
 	}
-	/* Lists live in copies, split in place. */
-	char *members = strdup(PQgetvalue(res, 0, 5));
-	char *invs    = strdup(PQgetvalue(res, 0, 6));
-	char *actors  = strdup(PQgetvalue(res, 0, 7));
-	if (members == NULL || invs == NULL || actors == NULL) {
-		free(members);
-		free(invs);
-		free(actors);
-		sn_http_tx_fail(req, tx, 503, "unavailable", "retry", NULL);
+	sn_http_tx_reply(c->req, tx, 200, decision_answer(k, &d, bid));
+}
+
+static void
+step_read(sn_tx *tx, sn_err err, const approval_case *k, void *arg)
+{
+	step_req   *c       = arg;
+	const char *case_id = sn_http_param(c->req, "id");
+	sn_problem  prob;
+	sn_problem_clear(&prob);
+	if (err == SN_ENOTFOUND) {
+		sn_http_tx_fail(
+		    c->req, tx, 404, "not_found", "no such case", NULL);
 		return;
 	}
-	const char   *mv[MAX_LIST], *iv[MAX_LIST], *av[MAX_LIST];
-	approval_duty d  = { .user = p->user,
-		 .id_number        = p->id_number,
-		 .taken_in_by      = PQgetvalue(res, 0, 4) };
-	d.nmembers       = split(members, mv, MAX_LIST);
-	d.member_ids     = mv;
-	d.ninvestigators = split(invs, iv, MAX_LIST);
-	d.investigators  = iv;
-	d.nactors        = split(actors, av, MAX_LIST);
-	d.actors         = av;
-	const char *why  = approval_rules_duty_check(&d);
-	free(members);
-	free(invs);
-	free(actors);
-	if (why != NULL) {
-		char msg[160];
-		snprintf(msg, sizeof(msg),
-		    "segregation of duties: you may not act on this case (%s)",
-		    why);
-		refuse(req, tx, case_id, why, msg);
+	if (err != SN_OK) {
+		step_fail(c, tx);
 		return;
 	}
-	int stage = stage_parse(PQgetvalue(res, 0, 0));
-	if (stage != st->at) {
-		char msg[128];
-		snprintf(msg, sizeof(msg), "the case is at stage %s, not %s",
-		    stage_names[stage], stage_names[st->at]);
-		sn_http_tx_fail(req, tx, 409, "wrong_stage", msg, NULL);
+	if (!approval_rules_may_act(
+	        c->r.step, sn_http_principal(c->req), k, &prob)) {
+		if (prob.status == 403)
+			refuse(c, tx, case_id, &prob);
+		else
+			sn_http_tx_problem(c->req, tx, &prob);
 		return;
 	}
-	switch (st->kind) {
-	case STEP_VILLAGE:
-		do_village(req, tx, res, case_id);
-		break;
-	case STEP_TOWNSHIP:
-		do_township(req, tx, res, case_id);
-		break;
-	case STEP_DISTRICT:
-		do_district(req, tx, res, case_id);
-		break;
-	}
+	if (c->r.step == APPROVAL_STEP_TOWNSHIP_CONFIRMATION)
+		do_township(c, tx, k);
+	else
+		do_simple(c, tx, k);
 }
 
 static void
 step_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
-	(void) arg;
-	if (approval_store_step_read(
-	        tx, sn_http_param(req, "id"), step_read, req)
+	step_req *c = arg;
+	c->read     = (approval_case_req) { step_read, c };
+	if (approval_store_case_step(tx, sn_http_param(req, "id"), &c->read)
 	    != SN_OK)
-		sn_http_tx_fail(req, tx, 503, "unavailable", "retry", NULL);
+		step_fail(c, tx);
 }
 
+/* An optional string member; "" when absent. */
 static bool
-body_opt_string(sn_http_req *req, const char *key)
+body_opt_string(const json_t *body, const char *key, const char **out,
+    sn_problem *prob)
 {
-	json_t *v = json_object_get(sn_http_json(req), key);
-	if (v == NULL || json_is_string(v))
-		return true;
-	sn_http_reply_error(
-	    req, 400, "invalid_field", "a string is expected", key);
-	return false;
+	json_t *v = json_object_get(body, key);
+	*out      = v != NULL ? json_string_value(v) : "";
+	if (*out == NULL)
+		return sn_problem_set(
+		    prob, 400, "invalid_field", key, "a string is expected");
+	return true;
 }
 
-static void
-post_step(sn_http_req *req, void *arg)
+/* The body of a step into *r; false with *prob. */
+static bool
+step_parse(const json_t *body, approval_step step, approval_step_request *r,
+    sn_problem *prob)
 {
-	const struct step *st   = arg;
-	json_t            *body = sn_http_json(req);
-	if (!json_is_object(body)) {
-		sn_http_reply_error(req, 400, "invalid_body",
-		    "the body is a JSON object", NULL);
-		return;
-	}
-	if (!body_opt_string(req, "reason") || !body_opt_string(req, "note")
-	    || !body_opt_string(req, "category")
-	    || !body_opt_string(req, "decision"))
-		return;
-	const char *decision = body_str(req, "decision");
-	const char *reason   = body_str(req, "reason");
-	switch (st->kind) {
-	case STEP_VILLAGE:
-		if (strcmp(decision, "pass") != 0
-		    && strcmp(decision, "return") != 0) {
-			sn_http_reply_error(req, 400, "invalid_field",
-			    "decision is \"pass\" or \"return\"", "decision");
-			return;
-		}
-		if (strcmp(decision, "return") == 0 && reason[0] == '\0') {
-			sn_http_reply_error(req, 422, "reason_required",
-			    "a return needs a reason", "reason");
-			return;
-		}
-		break;
-	case STEP_TOWNSHIP: {
-		if (strcmp(decision, "approve") != 0
-		    && strcmp(decision, "reject") != 0) {
-			sn_http_reply_error(req, 400, "invalid_field",
-			    "decision is \"approve\" or \"reject\"",
-			    "decision");
-			return;
-		}
-		if (strcmp(decision, "reject") == 0 && reason[0] == '\0') {
-			sn_http_reply_error(req, 422, "reason_required",
-			    "a rejection needs a reason", "reason");
-			return;
-		}
-		const char       *cat = body_str(req, "category");
-		approval_category c   = approval_rules_category_parse(cat);
-		if (cat[0] != '\0' && c != APPROVAL_CAT_TEKUN
-		    && c != APPROVAL_CAT_DIBAO && c != APPROVAL_CAT_EXPENDITURE
-		    && c != APPROVAL_CAT_LOW_INCOME) {
-			sn_http_reply_error(req, 400, "invalid_field",
-			    "category is tekun, dibao, expenditure or "
-			    "low_income",
-			    "category");
-			return;
-		}
-		break;
-	}
-	case STEP_DISTRICT: {
+	const char *decision, *category;
+	if (!json_is_object(body))
+		return sn_problem_set(prob, 400, "invalid_body", NULL,
+		    "the body is a JSON object");
+	if (!body_opt_string(body, "reason", &r->reason, prob)
+	    || !body_opt_string(body, "note", &r->note, prob)
+	    || !body_opt_string(body, "category", &category, prob)
+	    || !body_opt_string(body, "decision", &decision, prob))
+		return false;
+	if (step == APPROVAL_STEP_DISTRICT_FILING) {
 		json_t *spot = json_object_get(body, "spot_check");
-		if (spot != NULL && !json_is_boolean(spot)) {
-			sn_http_reply_error(req, 400, "invalid_field",
-			    "spot_check is true or false", "spot_check");
-			return;
-		}
-		break;
+		if (spot != NULL && !json_is_boolean(spot))
+			return sn_problem_set(prob, 400, "invalid_field",
+			    "spot_check", "spot_check is true or false");
+		r->spot_check = json_is_true(spot);
 	}
-	}
-	sn_http_tx(req, step_begin, NULL);
+	return approval_rules_step_request(step, decision, category, r, prob);
 }
 
-/* ---- the clock ------------------------------------------------------------
- */
+static void
+post_step(sn_http_req *req, approval_step step)
+{
+	step_req c = { .req = req };
+	sn_problem prob;
+	sn_problem_clear(&prob);
+	if (!step_parse(sn_http_json(req), step, &c.r, &prob)) {
+		sn_http_problem(req, &prob);
+		return;
+	}
+	step_req *ctx = malloc(sizeof(*ctx));
+	if (ctx == NULL) {
+		reply_unavailable(req);
+		return;
+	}
+	*ctx = c;
+	sn_http_tx_with_end(req, step_begin, free, ctx);
+}
 
 static void
-overdue_marked(sn_tx *tx, PGresult *res, void *arg)
+post_step_route(sn_http_req *req, void *arg)
+{
+	const struct step_route *st = arg;
+	post_step(req, st->step);
+}
+
+/* ---- the clock ------------------------------------------------------------------ */
+
+static sn_err
+overdue_marked(sn_tx *tx, const approval_overdue *o, void *arg)
 {
 	(void) arg;
-	for (int r = 0; r < PQntuples(res); r++) {
-		const char                 *case_id = PQgetvalue(res, r, 0);
-		Sn__Assist__V1__CaseOverdue m
-		    = SN__ASSIST__V1__CASE_OVERDUE__INIT;
-		m.case_id        = (char *) case_id;
-		m.application_id = (char *) case_id;
-		m.stage          = (Sn__Assist__V1__Stage) stage_parse(
-		             PQgetvalue(res, r, 1));
-		m.deadline_date = PQgetvalue(res, r, 2);
-		m.township_code = PQgetvalue(res, r, 3);
-		sn_err err = approval_store_timeline(tx, case_id, "system",
-		    "overdue", NULL, NULL, m.deadline_date, NULL);
-		if (err == SN_OK)
-			err = append(
-			    tx, "case.overdue", case_id, "system", &m.base);
-		if (err != SN_OK) {
-			sn_tx_rollback(tx, err);
-			return;
-		}
+	char                        deadline[SN_DATE_STRLEN];
+	Sn__Assist__V1__CaseOverdue m = SN__ASSIST__V1__CASE_OVERDUE__INIT;
+	m.case_id        = (char *) o->case_id;
+	m.application_id = (char *) o->case_id;
+	m.stage          = (Sn__Assist__V1__Stage) o->stage;
+	m.deadline_date  = sn_date_format(o->deadline, deadline);
+	m.township_code  = (char *) o->township_code;
+	sn_err err       = approval_store_timeline(tx, o->case_id, "system",
+              "overdue", APPROVAL_STAGE_UNSPECIFIED, APPROVAL_STAGE_UNSPECIFIED,
+              m.deadline_date, NULL);
+	if (err == SN_OK)
+		err = sn_bus_append_msg(
+		    A.bus, tx, "case.overdue", o->case_id, "system", &m.base);
+	if (err == SN_OK)
 		sn_counter_add(A.c_overdue, 1);
-	}
+	return err;
 }
 
 static void
-counted(sn_tx *tx, PGresult *res, void *arg)
+counted(sn_tx *tx, sn_err err, const approval_counts *c, void *arg)
 {
 	(void) tx;
 	(void) arg;
-	int64_t by_stage[NSTAGES] = { 0 };
-	int64_t overdue           = 0;
-	for (int r = 0; r < PQntuples(res); r++) {
-		const char *name = PQgetvalue(res, r, 0);
-		if (strcmp(name, "overdue") == 0)
-			overdue = sn_db_i64(res, r, 1);
-		else
-			by_stage[stage_parse(name)] = sn_db_i64(res, r, 1);
-	}
-	for (int i = 1; i < NSTAGES; i++)
-		sn_gauge_set(A.g_stage[i], by_stage[i]);
-	sn_gauge_set(A.g_overdue, overdue);
+	if (err != SN_OK)
+		return; /* logged by the store; the next tick tries again */
+	for (int i = 1; i < APPROVAL_NSTAGES; i++)
+		sn_gauge_set(A.g_stage[i], c->by_stage[i]);
+	sn_gauge_set(A.g_overdue, c->overdue);
 }
+
+static const approval_overdue_req overdue_req = { overdue_marked, NULL };
+static const approval_counts_req  counts_req  = { counted, NULL };
 
 static void
 tick_begin(sn_tx *tx, void *arg)
 {
 	(void) arg;
-	if (approval_store_mark_overdue(tx, overdue_marked, NULL) != SN_OK
-	    || approval_store_counts(tx, counted, NULL) != SN_OK) {
+	if (approval_store_mark_overdue(tx, sn_clock_today(), &overdue_req)
+	        != SN_OK
+	    || approval_store_counts(tx, &counts_req) != SN_OK) {
 		sn_tx_rollback(tx, SN_EDB);
 		return;
 	}
@@ -1546,23 +1131,28 @@ on_tick(void *arg)
 	sn_db_tx(A.db, tick_begin, tick_done, NULL);
 }
 
-/* ---- wiring
- * ----------------------------------------------------------------- */
+/* ---- wiring ---------------------------------------------------------------------- */
 
-sn_err
-approval_setup(sn_service *svc, void *arg)
+static const sn_bus_topic topics[] = {
+	{ "intake", "application.submitted",
+	    &sn__assist__v1__application_submitted__descriptor, on_submitted },
+	{ "intake", "application.withdrawn",
+	    &sn__assist__v1__application_withdrawn__descriptor, on_withdrawn },
+	{ "verification", "verification.completed",
+	    &sn__assist__v1__verification_completed__descriptor,
+	    on_verification },
+	{ "investigation", "investigation.completed",
+	    &sn__assist__v1__investigation_completed__descriptor,
+	    on_investigation },
+};
+
+static sn_err
+metrics_setup(sn_metrics *m)
 {
-	const approval_config *cfg = arg;
-	A.svc                      = svc;
-	A.bus                      = sn_service_bus(svc);
-	A.db                       = sn_service_db(svc);
-	A.loop                     = sn_service_loop(svc);
-	i64s(A.deadline_days, cfg->deadline_days);
-	sn_metrics *m = sn_service_metrics(svc);
-	for (int i = 1; i < NSTAGES; i++) {
+	for (int i = 1; i < APPROVAL_NSTAGES; i++) {
 		char labels[64];
-		snprintf(
-		    labels, sizeof(labels), "stage=\"%s\"", stage_names[i]);
+		snprintf(labels, sizeof(labels), "stage=\"%s\"",
+		    approval_rules_stage_name((approval_stage) i));
 		A.g_stage[i] = sn_metrics_gauge(
 		    m, "approval_cases", "Cases by stage", labels);
 		if (A.g_stage[i] == NULL)
@@ -1579,20 +1169,22 @@ approval_setup(sn_service *svc, void *arg)
 	if (A.g_overdue == NULL || A.c_refusals == NULL || A.c_overdue == NULL
 	    || A.c_computed == NULL)
 		return SN_ENOMEM;
+	return SN_OK;
+}
 
-	sn_bus *bus = A.bus;
-	sn_err  err;
-	if ((err = sn_bus_on(
-	         bus, "intake", "application.submitted", on_submitted, NULL))
-	        != SN_OK
-	    || (err = sn_bus_on(bus, "intake", "application.withdrawn",
-	            on_withdrawn, NULL))
-	        != SN_OK
-	    || (err = sn_bus_on(bus, "verification", "verification.completed",
-	            on_verification, NULL))
-	        != SN_OK
-	    || (err = sn_bus_on(bus, "investigation",
-	            "investigation.completed", on_investigation, NULL))
+sn_err
+approval_setup(sn_service *svc, void *arg)
+{
+	const approval_config *cfg = arg;
+	A.svc                      = svc;
+	A.bus                      = sn_service_bus(svc);
+	A.db                       = sn_service_db(svc);
+	A.loop                     = sn_service_loop(svc);
+	A.deadline_days            = (int32_t) cfg->deadline_days;
+	sn_err err = metrics_setup(sn_service_metrics(svc));
+	if (err != SN_OK
+	    || (err = sn_bus_on_table(A.bus, topics,
+	            sizeof(topics) / sizeof(topics[0]), NULL))
 	        != SN_OK)
 		return err;
 
@@ -1615,7 +1207,7 @@ approval_setup(sn_service *svc, void *arg)
 		return err;
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
 		if ((err = sn_http_route(h, "POST", steps[i].pattern,
-		         SN_HTTP_IDEMPOTENT, steps[i].role, post_step,
+		         SN_HTTP_IDEMPOTENT, steps[i].role, post_step_route,
 		         (void *) &steps[i]))
 		    != SN_OK)
 			return err;

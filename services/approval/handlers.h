@@ -2,23 +2,25 @@
  * handlers.h - approval's events and HTTP requests in: decode, store,
  * rules, outbox (issue 3, "## approval").
  *
- * Events consumed (sn_bus_on; each applied exactly once, in its stream's
- * order; the three streams in any order against each other, so every
+ * Events consumed (one table for sn_bus_on_table: each handler gets the
+ * decoded message, owned by the bus; each applied exactly once, in its
+ * stream's order; the three streams in any order against each other, so every
  * input is stored keyed by application id and the case moves when it has
  * what it needs, under a per-case transaction lock):
  *   intake        application.submitted   stores it, opens the case
- *                                         (GATHERING, deadline = accepted
- *                                         date + SN_CASE_DEADLINE_DAYS)
+ *                                         (GATHERING, deadline =
+ *                                         sn_clock_deadline(accepted
+ *                                         date, SN_CASE_DEADLINE_DAYS))
  *   intake        application.withdrawn   open case -> WITHDRAWN
  *   verification  verification.completed  COMPLETE: facts; INCOMPLETE:
  *                                         the case is HELD, the reason
  *                                         names the missing agencies; a
  *                                         later COMPLETE releases it
  *   investigation investigation.completed the report and investigators
- * With the submission, a COMPLETE verification and the investigation in,
- * the rules (rules.h) classify the household under the policy version in
- * force on the accepted date; the computation is stored and the case
- * moves to VILLAGE_REVIEW.
+ * With the submission, a COMPLETE verification and the investigation in
+ * (approval_rules_join), the rules (rules.h) classify the household under
+ * the policy version in force on the accepted date; the computation is
+ * stored and the case moves to VILLAGE_REVIEW.
  *
  * Events published (subject = application id, schema_version 1):
  *   case.stage_changed   every stage change (open, held, computed, steps,
@@ -41,12 +43,15 @@
  * A step refused for jurisdiction ("outside_jurisdiction") or segregation
  * of duties ("already_acted", "took_in_application", "visited_home",
  * "household_member") answers 403 with that code and is recorded (table
- * refusals and the case timeline) in the transaction that answers.
+ * refusals and the case timeline) in the transaction that answers
+ * (approval_rules_may_act decides; approval_rules_township decides the
+ * confirmation). "Today" (the policy in force, a new version's start,
+ * the effective month) is the district's (sn/clock.h).
  *
  * The clock: every SN_APPROVAL_OVERDUE_CHECK_MS a transaction marks the
  * unconfirmed cases (GATHERING, HELD, VILLAGE_REVIEW, TOWNSHIP_CONFIRM)
- * whose deadline is before the database's current_date as overdue (once)
- * and publishes case.overdue, then refreshes the gauges
+ * whose deadline is before the district's today (sn_clock_today) as
+ * overdue (once) and publishes case.overdue, then refreshes the gauges
  * approval_cases{stage="..."} and approval_cases_overdue.
  *
  * Everything runs on the service's loop thread. One approval per process:

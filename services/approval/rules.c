@@ -4,6 +4,7 @@
  */
 #include "rules.h"
 
+#include <stdio.h>
 #include <string.h>
 
 approval_tier
@@ -247,71 +248,364 @@ approval_rules_duty_check(const approval_duty *d)
 	return NULL;
 }
 
-static bool
-digits(const char *s, size_t n)
+/* ---- the join ---------------------------------------------------------- */
+
+bool
+approval_rules_hold_needed(
+    approval_stage stage, const char *old_reason, const char *reason)
 {
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
+	return !(stage == APPROVAL_STAGE_HELD && old_reason != NULL
+	    && strcmp(old_reason, reason) == 0);
 }
 
-static int
-num(const char *s, size_t n)
+static void
+join_hold(const approval_join_state *s, approval_join *out)
 {
-	int v = 0;
-	for (size_t i = 0; i < n; i++)
-		v = v * 10 + (s[i] - '0');
-	return v;
+	out->action = approval_rules_hold_needed(
+	                  s->stage, s->stage_reason, out->reason)
+	    ? APPROVAL_JOIN_HOLD
+	    : APPROVAL_JOIN_WAIT;
+}
+
+void
+approval_rules_join(const approval_join_state *s, approval_join *out)
+{
+	out->action    = APPROVAL_JOIN_WAIT;
+	out->reason[0] = '\0';
+	if (!s->has_verification)
+		return;
+	if (!s->verification_complete) {
+		snprintf(out->reason, sizeof(out->reason),
+		    "verification incomplete: no answer from %s",
+		    s->missing != NULL ? s->missing : "");
+		join_hold(s, out);
+	} else if (!s->investigation_in) {
+		if (s->stage == APPROVAL_STAGE_HELD)
+			out->action = APPROVAL_JOIN_RELEASE;
+	} else if (!s->has_policy) {
+		snprintf(out->reason, sizeof(out->reason), "%s",
+		    "no policy version in force on the accepted date");
+		join_hold(s, out);
+	} else {
+		out->action = APPROVAL_JOIN_CLASSIFY;
+	}
+}
+
+/* ---- the steps ---------------------------------------------------------- */
+
+static const struct {
+	const char    *name;
+	approval_stage at;
+	approval_stage yes, no;
+	const char    *yes_action, *no_action;
+} step_table[] = {
+	[APPROVAL_STEP_VILLAGE_REVIEW] = { "village_review",
+	    APPROVAL_STAGE_VILLAGE_REVIEW, APPROVAL_STAGE_TOWNSHIP_CONFIRM,
+	    APPROVAL_STAGE_RETURNED, "village_passed", "village_returned" },
+	[APPROVAL_STEP_TOWNSHIP_CONFIRMATION] = { "township_confirmation",
+	    APPROVAL_STAGE_TOWNSHIP_CONFIRM, APPROVAL_STAGE_DISTRICT_FILING,
+	    APPROVAL_STAGE_REJECTED, "township_approved",
+	    "township_rejected" },
+	[APPROVAL_STEP_DISTRICT_FILING] = { "district_filing",
+	    APPROVAL_STAGE_DISTRICT_FILING, APPROVAL_STAGE_FILED,
+	    APPROVAL_STAGE_FILED, "district_filed", "district_filed" },
+};
+
+#define NSTEPS (sizeof(step_table) / sizeof(step_table[0]))
+
+const char *
+approval_rules_step_name(approval_step s)
+{
+	return (size_t) s < NSTEPS ? step_table[s].name : "";
+}
+
+approval_stage
+approval_rules_step_stage(approval_step s)
+{
+	return (size_t) s < NSTEPS ? step_table[s].at
+	                           : APPROVAL_STAGE_UNSPECIFIED;
+}
+
+approval_stage
+approval_rules_next_stage(approval_step step, bool yes)
+{
+	if ((size_t) step >= NSTEPS)
+		return APPROVAL_STAGE_UNSPECIFIED;
+	return yes ? step_table[step].yes : step_table[step].no;
+}
+
+const char *
+approval_rules_step_action(approval_step step, bool yes)
+{
+	if ((size_t) step >= NSTEPS)
+		return "";
+	return yes ? step_table[step].yes_action : step_table[step].no_action;
+}
+
+/* The division code a step's actor must reach: each level acts on its
+ * own level's code. */
+static const char *
+step_scope(approval_step step, const approval_case *c)
+{
+	switch (step) {
+	case APPROVAL_STEP_VILLAGE_REVIEW:
+		return c->village_code;
+	case APPROVAL_STEP_TOWNSHIP_CONFIRMATION:
+		return c->township_code;
+	case APPROVAL_STEP_DISTRICT_FILING:
+		break;
+	}
+	return c->district_code;
 }
 
 bool
-approval_rules_date_valid(const char *s)
+approval_rules_may_act(approval_step step, const sn_principal *p,
+    const approval_case *c, sn_problem *prob)
 {
-	if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-'
-	    || !digits(s, 4) || !digits(s + 5, 2) || !digits(s + 8, 2))
-		return false;
-	int              y = num(s, 4), m = num(s + 5, 2), d = num(s + 8, 2);
-	static const int mdays[]
-	    = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (y < 1900 || m < 1 || m > 12 || d < 1)
-		return false;
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	int  max  = mdays[m - 1] + (m == 2 && leap ? 1 : 0);
-	return d <= max;
+	if (!sn_auth_within(p, step_scope(step, c)))
+		return sn_problem_set(prob, 403, "outside_jurisdiction", NULL,
+		    "the case is outside your jurisdiction");
+	approval_duty d = { .user = p->user,
+		.id_number        = p->id_number,
+		.taken_in_by      = c->taken_in_by,
+		.actors           = c->actors,
+		.nactors          = c->nactors,
+		.investigators    = c->investigators,
+		.ninvestigators   = c->ninvestigators,
+		.member_ids       = c->member_ids,
+		.nmembers         = c->nmembers };
+	const char   *why = approval_rules_duty_check(&d);
+	if (why != NULL)
+		return sn_problem_set(prob, 403, why, NULL,
+		    "segregation of duties: you may not act on this case "
+		    "(%s)",
+		    why);
+	approval_stage at = approval_rules_step_stage(step);
+	if (c->stage != at)
+		return sn_problem_set(prob, 409, "wrong_stage", NULL,
+		    "the case is at stage %s, not %s",
+		    approval_rules_stage_name(c->stage),
+		    approval_rules_stage_name(at));
+	return true;
 }
 
-sn_err
-approval_rules_next_month(const char *date, char buf[8])
+static bool
+township_category_ok(approval_category c)
 {
-	if (!approval_rules_date_valid(date))
-		return SN_EINVAL;
-	int y = num(date, 4), m = num(date + 5, 2) + 1;
-	if (m == 13) {
-		m = 1;
-		y++;
+	return c == APPROVAL_CAT_UNSPECIFIED || c == APPROVAL_CAT_TEKUN
+	    || c == APPROVAL_CAT_DIBAO || c == APPROVAL_CAT_EXPENDITURE
+	    || c == APPROVAL_CAT_LOW_INCOME;
+}
+
+bool
+approval_rules_step_request(approval_step step, const char *decision,
+    const char *category, approval_step_request *r, sn_problem *prob)
+{
+	const char *dec    = decision != NULL ? decision : "";
+	const char *reason = r->reason != NULL ? r->reason : "";
+	r->step            = step;
+	r->yes             = true;
+	r->category        = APPROVAL_CAT_UNSPECIFIED;
+	switch (step) {
+	case APPROVAL_STEP_VILLAGE_REVIEW:
+		if (strcmp(dec, "pass") != 0 && strcmp(dec, "return") != 0)
+			return sn_problem_set(prob, 400, "invalid_field",
+			    "decision", "decision is \"pass\" or \"return\"");
+		r->yes = strcmp(dec, "pass") == 0;
+		if (!r->yes && reason[0] == '\0')
+			return sn_problem_set(prob, 422, "reason_required",
+			    "reason", "a return needs a reason");
+		return true;
+	case APPROVAL_STEP_TOWNSHIP_CONFIRMATION: {
+		if (strcmp(dec, "approve") != 0 && strcmp(dec, "reject") != 0)
+			return sn_problem_set(prob, 400, "invalid_field",
+			    "decision",
+			    "decision is \"approve\" or \"reject\"");
+		r->yes = strcmp(dec, "approve") == 0;
+		if (!r->yes && reason[0] == '\0')
+			return sn_problem_set(prob, 422, "reason_required",
+			    "reason", "a rejection needs a reason");
+		const char *cat = category != NULL ? category : "";
+		r->category     = approval_rules_category_parse(cat);
+		if (cat[0] != '\0' && (r->category == APPROVAL_CAT_UNSPECIFIED
+		        || !township_category_ok(r->category)))
+			return sn_problem_set(prob, 400, "invalid_field",
+			    "category",
+			    "category is tekun, dibao, expenditure or "
+			    "low_income");
+		return true;
 	}
-	if (y > 9999)
-		return SN_ERANGE;
-	buf[0] = (char) ('0' + y / 1000);
-	buf[1] = (char) ('0' + y / 100 % 10);
-	buf[2] = (char) ('0' + y / 10 % 10);
-	buf[3] = (char) ('0' + y % 10);
-	buf[4] = '-';
-	buf[5] = (char) ('0' + m / 10);
-	buf[6] = (char) ('0' + m % 10);
-	buf[7] = '\0';
-	return SN_OK;
+	case APPROVAL_STEP_DISTRICT_FILING:
+		return true;
+	}
+	return sn_problem_set(prob, 400, "invalid_field", NULL, "no such step");
 }
 
-static const char *const cat_names[] = { "", "tekun", "dibao", "expenditure",
-	"low_income", "emergency", "none" };
+sn_month
+approval_rules_effective_month(sn_date decided)
+{
+	return sn_month_add(sn_date_month(decided), 1);
+}
+
+/* The amount for category cat: the computed one for the computed
+ * category, the case's core amount when the township moves the household
+ * into tekun or dibao, nothing otherwise. */
+static sn_fen
+township_amount(const approval_case *c, approval_category cat)
+{
+	if (cat == c->category)
+		return c->monthly_amount_fen;
+	if (cat == APPROVAL_CAT_TEKUN)
+		return c->tekun_amount_fen;
+	if (cat == APPROVAL_CAT_DIBAO)
+		return c->dibao_amount_fen;
+	return 0;
+}
+
+bool
+approval_rules_township(const approval_step_request *r,
+    const approval_case *c, sn_date today, approval_decision *out,
+    sn_problem *prob)
+{
+	const char       *reason = r->reason != NULL ? r->reason : "";
+	approval_category cat    = c->category;
+	if (r->category != APPROVAL_CAT_UNSPECIFIED) {
+		cat = r->category;
+		if (cat != c->category && reason[0] == '\0')
+			return sn_problem_set(prob, 422, "reason_required",
+			    "reason",
+			    "changing the category needs a written reason");
+	}
+	if (r->yes
+	    && (cat == APPROVAL_CAT_NONE || cat == APPROVAL_CAT_UNSPECIFIED))
+		return sn_problem_set(prob, 422, "not_eligible", "category",
+		    "the household is in no category: approve needs a "
+		    "category");
+	approval_decision d = { .approved = r->yes,
+		.to       = approval_rules_next_stage(r->step, r->yes),
+		.category = cat,
+		.tier     = approval_rules_tier(cat),
+		.monthly_amount_fen = r->yes ? township_amount(c, cat) : 0,
+		.referrals          = r->yes ? c->referrals : 0,
+		.effective_month    = approval_rules_effective_month(today) };
+	*out = d;
+	return true;
+}
+
+/* ---- policy versions ---------------------------------------------------- */
+
+#define PF(member, min) { #member, offsetof(approval_policy, member), min }
+
+const approval_policy_field approval_policy_fields[APPROVAL_POLICY_NFIELDS]
+    = {
+	      PF(urban_min_fen, 1),
+	      PF(rural_min_fen, 1),
+	      PF(urban_basic_fen, 1),
+	      PF(rural_basic_fen, 1),
+	      PF(care_able_fen, 0),
+	      PF(care_partially_able_fen, 0),
+	      PF(care_unable_fen, 0),
+	      PF(low_income_factor_percent, 100),
+	      PF(asset_multiple, 1),
+	      PF(max_homes, 0),
+	      PF(business_capital_limit_fen, 0),
+      };
+
+bool
+approval_rules_version_valid(const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : 0;
+	if (n < 1 || n > 31)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')
+		        || (c >= 'A' && c <= 'Z') || c == '-' || c == '.'
+		        || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+bool
+approval_rules_policy_add(const approval_policy_taken *t, sn_date from,
+    sn_date today, sn_problem *prob)
+{
+	if (t->version_taken)
+		return sn_problem_set(prob, 409, "version_exists", "version",
+		    "a policy version with this name exists");
+	if (t->date_taken)
+		return sn_problem_set(prob, 409, "date_taken", "effective_from",
+		    "a policy version starts on this date");
+	if (t->versions > 0 && sn_date_cmp(from, today) <= 0)
+		return sn_problem_set(prob, 409, "policy_in_force",
+		    "effective_from",
+		    "would change a standard in force: effective_from must "
+		    "be after today");
+	return true;
+}
+
+ptrdiff_t
+approval_rules_in_force(
+    const approval_policy_version *v, size_t n, sn_date day)
+{
+	ptrdiff_t best = -1;
+	for (size_t i = 0; i < n; i++)
+		if (sn_date_cmp(v[i].effective_from, day) <= 0
+		    && (best < 0
+		        || sn_date_cmp(v[i].effective_from,
+		               v[best].effective_from)
+		            > 0))
+			best = (ptrdiff_t) i;
+	return best;
+}
+
+/* ---- dates and names ---------------------------------------------------- */
+
+bool
+approval_rules_date_parse(const char *s, sn_date *out)
+{
+	sn_date d;
+	if (s == NULL || sn_date_parse(s, &d) != SN_OK || d.year < 1900)
+		return false;
+	*out = d;
+	return true;
+}
+
+const char *const approval_stage_names[APPROVAL_NSTAGES + 1] = { "",
+	"GATHERING", "HELD", "VILLAGE_REVIEW", "TOWNSHIP_CONFIRM",
+	"DISTRICT_FILING", "FILED", "REJECTED", "RETURNED", "WITHDRAWN",
+	NULL };
+
+const char *
+approval_rules_stage_name(approval_stage s)
+{
+	if ((unsigned) s < APPROVAL_NSTAGES)
+		return approval_stage_names[s];
+	return "";
+}
+
+approval_stage
+approval_rules_stage_parse(const char *s)
+{
+	if (s == NULL || s[0] == '\0')
+		return APPROVAL_STAGE_UNSPECIFIED;
+	for (unsigned i = 1; i < APPROVAL_NSTAGES; i++)
+		if (strcmp(approval_stage_names[i], s) == 0)
+			return (approval_stage) i;
+	return APPROVAL_STAGE_UNSPECIFIED;
+}
+
+const char *const approval_category_names[] = { "", "tekun", "dibao",
+	"expenditure", "low_income", "emergency", "none", NULL };
+
+#define NCATS (sizeof(approval_category_names) / sizeof(char *) - 1)
 
 const char *
 approval_rules_category_name(approval_category c)
 {
-	if ((unsigned) c < sizeof(cat_names) / sizeof(cat_names[0]))
-		return cat_names[c];
+	if ((unsigned) c < NCATS)
+		return approval_category_names[c];
 	return "";
 }
 
@@ -320,8 +614,8 @@ approval_rules_category_parse(const char *s)
 {
 	if (s == NULL || s[0] == '\0')
 		return APPROVAL_CAT_UNSPECIFIED;
-	for (unsigned i = 1; i < sizeof(cat_names) / sizeof(cat_names[0]); i++)
-		if (strcmp(cat_names[i], s) == 0)
+	for (unsigned i = 1; i < NCATS; i++)
+		if (strcmp(approval_category_names[i], s) == 0)
 			return (approval_category) i;
 	return APPROVAL_CAT_UNSPECIFIED;
 }

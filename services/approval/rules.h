@@ -1,14 +1,18 @@
 /*
  * rules.h - approval's pure policy (design section 6): classification into
  * the five categories and three tiers, the monthly amount, referrals to
- * special assistance, the gradual exit of a periodic review, segregation
- * of duties, the urban/rural ratio and date checks.
+ * special assistance, the gradual exit of a periodic review, the join of
+ * a case's three inputs, the steps (who may review, confirm and file,
+ * segregation of duties, the next stage, approve or reject, the
+ * township's overrides), policy versions, the urban/rural ratio and dates.
  *
  * Pure functions: no I/O, clock, malloc or log; callable from any thread.
- * Money is integer fen (sn_fen) and every product or sum is checked for
- * overflow (SN_ERANGE). The enums below carry the same numbers as their
- * protobuf counterparts in sn/assist/v1 (checked at compile time in
- * handlers.c), so values cross the boundary by a plain cast.
+ * "Today" is always a parameter (the caller reads sn/clock.h). Money is
+ * integer fen (sn_fen) and every product or sum is checked for overflow
+ * (SN_ERANGE). The enums below carry the same numbers as their protobuf
+ * counterparts in sn/assist/v1 (checked at compile time in handlers.c),
+ * so values cross the boundary by a plain cast. A refusal is an
+ * sn_problem (sn/problem.h) with the status and code the client sees.
  */
 #ifndef APPROVAL_RULES_H
 #define APPROVAL_RULES_H
@@ -17,8 +21,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sn/auth.h"
+#include "sn/date.h"
 #include "sn/err.h"
 #include "sn/money.h"
+#include "sn/problem.h"
+
+/* The stages of a case (sn.assist.v1.Stage). */
+typedef enum approval_stage {
+	APPROVAL_STAGE_UNSPECIFIED      = 0,
+	APPROVAL_STAGE_GATHERING        = 1, /* waiting for its inputs */
+	APPROVAL_STAGE_HELD             = 2, /* verification incomplete */
+	APPROVAL_STAGE_VILLAGE_REVIEW   = 3,
+	APPROVAL_STAGE_TOWNSHIP_CONFIRM = 4,
+	APPROVAL_STAGE_DISTRICT_FILING  = 5,
+	APPROVAL_STAGE_FILED            = 6,
+	APPROVAL_STAGE_REJECTED         = 7,
+	APPROVAL_STAGE_RETURNED         = 8,
+	APPROVAL_STAGE_WITHDRAWN        = 9,
+} approval_stage;
+
+#define APPROVAL_NSTAGES 10
+
+/*
+ * The stages' names as stored and shown ("GATHERING", ...), indexed by
+ * approval_stage, [0] "" and NULL-ended: the names table of sn_rows
+ * (SN_COL_ENUMOF) and of JSON.
+ */
+extern const char *const approval_stage_names[APPROVAL_NSTAGES + 1];
+
+/* The name of s; "" for UNSPECIFIED or a value out of range. */
+const char *approval_rules_stage_name(approval_stage s);
+/* The stage named s; UNSPECIFIED for NULL or an unknown name. */
+approval_stage approval_rules_stage_parse(const char *s);
 
 typedef enum approval_registration {
 	APPROVAL_REG_UNSPECIFIED = 0,
@@ -49,6 +84,10 @@ typedef enum approval_category {
 	APPROVAL_CAT_EMERGENCY   = 5,
 	APPROVAL_CAT_NONE        = 6,
 } approval_category;
+
+/* "", "tekun", "dibao", "expenditure", "low_income", "emergency", "none",
+ * NULL: indexed by approval_category, as stored (sn_rows names table). */
+extern const char *const approval_category_names[];
 
 typedef enum approval_tier {
 	APPROVAL_TIER_UNSPECIFIED = 0,
@@ -198,12 +237,218 @@ typedef struct approval_duty {
  */
 const char *approval_rules_duty_check(const approval_duty *d);
 
-/* True for "YYYY-MM-DD" naming a real calendar date (years 1900-9999). */
-bool approval_rules_date_valid(const char *s);
+/* ---- the join of a case's inputs ------------------------------------- */
 
-/* The month after the date's month: "2026-11-29" -> "2026-12" (buf of at
- * least 8 bytes). SN_EINVAL for an invalid date. */
-sn_err approval_rules_next_month(const char *date, char buf[8]);
+/* What has arrived for a case still in GATHERING or HELD. Borrowed. */
+typedef struct approval_join_state {
+	approval_stage stage;        /* GATHERING or HELD */
+	const char    *stage_reason; /* the hold's reason, "" if none */
+	bool           has_verification;
+	bool           verification_complete;
+	const char    *missing; /* agencies that did not answer, as text */
+	bool           investigation_in;
+	bool           has_policy; /* a version in force on the accepted date */
+} approval_join_state;
+
+typedef enum approval_join_action {
+	APPROVAL_JOIN_WAIT,     /* nothing to do yet */
+	APPROVAL_JOIN_HOLD,     /* to HELD with reason */
+	APPROVAL_JOIN_RELEASE,  /* HELD back to GATHERING */
+	APPROVAL_JOIN_CLASSIFY, /* everything is in: classify */
+} approval_join_action;
+
+typedef struct approval_join {
+	approval_join_action action;
+	char                 reason[512]; /* HOLD: why; "" otherwise */
+} approval_join;
+
+/*
+ * What the case does with what it has, in this order: no verification
+ * yet: WAIT; an incomplete one: HOLD ("verification incomplete: no
+ * answer from <missing>"); no investigation yet: RELEASE when HELD (a
+ * complete verification releases it), WAIT otherwise; no policy version
+ * in force on the accepted date: HOLD; otherwise CLASSIFY. A HOLD with
+ * the reason the case is already held for becomes WAIT (held once).
+ */
+void approval_rules_join(const approval_join_state *s, approval_join *out);
+
+/* True if moving a case at stage (held for old_reason) to HELD for
+ * reason changes anything: not when it is held for that reason already. */
+bool approval_rules_hold_needed(
+    approval_stage stage, const char *old_reason, const char *reason);
+
+/* ---- the three steps ------------------------------------------------- */
+
+typedef enum approval_step {
+	APPROVAL_STEP_VILLAGE_REVIEW        = 0, /* 村居审核 */
+	APPROVAL_STEP_TOWNSHIP_CONFIRMATION = 1, /* 镇街确认, the decision */
+	APPROVAL_STEP_DISTRICT_FILING       = 2, /* 区级备案 */
+} approval_step;
+
+/* "village_review", "township_confirmation", "district_filing": as
+ * recorded in case_actors and refusals. */
+const char *approval_rules_step_name(approval_step s);
+
+/* The stage at which the step acts: VILLAGE_REVIEW, TOWNSHIP_CONFIRM,
+ * DISTRICT_FILING. */
+approval_stage approval_rules_step_stage(approval_step s);
+
+#define APPROVAL_MAX_LIST 64
+
+/*
+ * A case as the steps see it (store.h fills it). Strings and arrays are
+ * borrowed from the store's result, valid during its callback only.
+ */
+typedef struct approval_case {
+	const char       *case_id;
+	approval_stage    stage;
+	const char       *district_code, *township_code, *village_code;
+	const char       *taken_in_by;
+	const char       *member_ids[APPROVAL_MAX_MEMBERS];
+	size_t            nmembers;
+	const char       *investigators[APPROVAL_MAX_LIST]; /* none: 0 */
+	size_t            ninvestigators;
+	const char       *actors[APPROVAL_MAX_LIST]; /* users who acted */
+	size_t            nactors;
+	/* The computation; UNSPECIFIED, 0 and "" before it. */
+	approval_category category;
+	sn_fen            monthly_amount_fen;
+	sn_fen            tekun_amount_fen;
+	sn_fen            dibao_amount_fen;
+	unsigned          referrals; /* APPROVAL_REF_* bits */
+	const char       *policy_version;
+	/* The application.submitted protobuf as received (the rules do not
+	 * read it). */
+	const uint8_t *submitted;
+	size_t         submitted_len;
+} approval_case;
+
+/*
+ * Whether p may take step on c, checked in this order:
+ *   403 outside_jurisdiction: the case's village (village review),
+ *       township (confirmation) or district (filing) is not within p's
+ *       jurisdiction (sn_auth_within);
+ *   403 with approval_rules_duty_check's code: segregation of duties;
+ *   409 wrong_stage: c is not at the step's stage.
+ * True if p may; otherwise false with *prob set. A 403 is a refusal the
+ * caller records (table refusals); a 409 is not.
+ */
+bool approval_rules_may_act(approval_step step, const sn_principal *p,
+    const approval_case *c, sn_problem *prob);
+
+/* What a step's body asks, checked by approval_rules_step_request. */
+typedef struct approval_step_request {
+	approval_step     step;
+	bool              yes;        /* pass / approve; filing: true */
+	const char       *reason;     /* "" when none; borrowed */
+	approval_category category;   /* township: UNSPECIFIED keeps the
+	                               * computed category */
+	bool              spot_check; /* district filing */
+	const char       *note;       /* district filing; "" when none */
+} approval_step_request;
+
+/*
+ * Checks what the body asks of step before anything is read: decision
+ * (NULL as "") is "pass" or "return" for the village review, "approve" or
+ * "reject" for the confirmation (400 invalid_field, field decision); a
+ * return or a rejection needs a reason (422 reason_required, field
+ * reason); the confirmation's category (NULL as "") is "" or one of
+ * tekun, dibao, expenditure, low_income (400 invalid_field). The filing
+ * asks nothing. Sets r->step, r->yes and r->category; the caller fills
+ * reason, spot_check and note first (reason "" when absent).
+ */
+bool approval_rules_step_request(approval_step step, const char *decision,
+    const char *category, approval_step_request *r, sn_problem *prob);
+
+/*
+ * The stage after step: the village review passes to TOWNSHIP_CONFIRM or
+ * returns (RETURNED); the confirmation approves (DISTRICT_FILING) or
+ * rejects (REJECTED); the filing files (FILED, whatever yes says).
+ */
+approval_stage approval_rules_next_stage(approval_step step, bool yes);
+
+/* The timeline's action for it: "village_passed", "village_returned",
+ * "township_approved", "township_rejected", "district_filed". */
+const char *approval_rules_step_action(approval_step step, bool yes);
+
+/* The township's decision. */
+typedef struct approval_decision {
+	bool              approved;
+	approval_stage    to; /* DISTRICT_FILING or REJECTED */
+	approval_category category;
+	approval_tier     tier;
+	sn_fen            monthly_amount_fen; /* 0 when rejected */
+	unsigned          referrals; /* the case's when approved, else 0 */
+	sn_month          effective_month; /* the month after today */
+} approval_decision;
+
+/*
+ * The township's confirmation of c as r asks (design section 6,
+ * overrides): the category is the computed one unless r asks another,
+ * which needs a written reason (422 reason_required, field reason);
+ * approving needs a category other than none (422 not_eligible, field
+ * category); the amount is the computed one for the computed category,
+ * the case's tekun or dibao amount when the township moves the household
+ * there, 0 for another category and for a rejection; the benefit runs
+ * from the month after today. True with *out set, or false with *prob.
+ */
+bool approval_rules_township(const approval_step_request *r,
+    const approval_case *c, sn_date today, approval_decision *out,
+    sn_problem *prob);
+
+/* The month after the date's month: 2026-11-29 -> 2026-12. */
+sn_month approval_rules_effective_month(sn_date decided);
+
+/* ---- policy versions ------------------------------------------------- */
+
+/* One figure of a version: its JSON member and column name, where it is
+ * in approval_policy, and its least value (the table's CHECKs). */
+typedef struct approval_policy_field {
+	const char *name;
+	size_t      offset; /* of an int64_t / sn_fen in approval_policy */
+	int64_t     min;
+} approval_policy_field;
+
+#define APPROVAL_POLICY_NFIELDS 11
+extern const approval_policy_field
+    approval_policy_fields[APPROVAL_POLICY_NFIELDS];
+
+/* A version and the day it applies from. */
+typedef struct approval_policy_version {
+	approval_policy policy;
+	sn_date         effective_from;
+} approval_policy_version;
+
+/* True if a version name is 1 to 31 of A-Z a-z 0-9 . _ - */
+bool approval_rules_version_valid(const char *s);
+
+/* What is stored already, against a version being added. */
+typedef struct approval_policy_taken {
+	int64_t versions;      /* versions so far */
+	bool    version_taken; /* one has this name */
+	bool    date_taken;    /* one starts on this date */
+} approval_policy_taken;
+
+/*
+ * Whether a version starting on from may be added: 409 version_exists
+ * (field version), 409 date_taken (field effective_from), or 409
+ * policy_in_force (field effective_from) when versions exist and from is
+ * on or before today (a standard in force never changes).
+ */
+bool approval_rules_policy_add(const approval_policy_taken *t, sn_date from,
+    sn_date today, sn_problem *prob);
+
+/* The index of the version in force on day: the latest effective_from on
+ * or before it; -1 when none. v is in any order; n may be 0. */
+ptrdiff_t approval_rules_in_force(
+    const approval_policy_version *v, size_t n, sn_date day);
+
+/* ---- dates and names ------------------------------------------------- */
+
+/* Parses "YYYY-MM-DD" naming a real calendar date of the years 1900-9999
+ * (sn_date_parse, and the years this service accepts); false otherwise,
+ * *out untouched. */
+bool approval_rules_date_parse(const char *s, sn_date *out);
 
 /* Names: "tekun", "dibao", "expenditure", "low_income", "emergency",
  * "none"; "" for UNSPECIFIED. Parse returns UNSPECIFIED for unknown. */

@@ -1,29 +1,89 @@
 /*
- * store.c - approval's SQL. See store.h.
+ * store.c - approval's SQL, and its results read into rows. See store.h.
+ *
+ * Columns are named in every SELECT and RETURNING (AS ...) because
+ * sn_rows looks them up by name; coalesce() supplies the documented
+ * sentinel where a row struct has no has_ flag.
  */
 #include "store.h"
 
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sn/assist.h"
+
 #define NP(a) ((int) (sizeof(a) / sizeof((a)[0])))
+
+/* A column at a nested member (policy.urban_min_fen), named name, NULL
+ * allowed when has is a bool member's offset. */
+#define COL_AT(T, path, name, type, has)                                      \
+	{ name, type, offsetof(T, path), sizeof(((T *) 0)->path), has, NULL }
+#define COL_OPT_AT(T, path, name, type, hasm)                                 \
+	COL_AT(T, path, name, type, offsetof(T, hasm))
+
+static void
+i64s(char buf[24], int64_t v)
+{
+	snprintf(buf, 24, "%" PRId64, v);
+}
+
+/* An array parameter's text, or NULL (out of memory) */
+static const char *
+pgarray(sn_pgarray *a, const char *const *v, size_t n)
+{
+	sn_pgarray_init(a);
+	for (size_t i = 0; i < n; i++)
+		sn_pgarray_add(a, v[i]);
+	return sn_pgarray_text(a);
+}
+
+/* Queues sql with text parameters but for one binary (bytea), v[bin],
+ * of len bytes. */
+static sn_err
+query_with_bytes(sn_tx *tx, const char *sql, int n, const char *const *v,
+    int bin, size_t len)
+{
+	int lengths[16] = { 0 }, formats[16] = { 0 };
+	if (n > 16 || len > INT32_MAX)
+		return SN_EINVAL;
+	lengths[bin] = (int) len;
+	formats[bin] = 1;
+	return sn_tx_query_bin(tx, sql, n, v, lengths, formats, 0, NULL, NULL);
+}
+
+/* ---- the three upstream streams ------------------------------------------ */
 
 static const char SQL_PUT_SUBMITTED[]
     = "WITH s AS (INSERT INTO submitted (application_id, data, accepted_date,"
       " district_code, township_code, village_code, taken_in_by, member_ids,"
-      " summary) VALUES ($1, decode($2, 'hex'), $3::date, $4, $5, $6, $7,"
-      " string_to_array($8, ','), $9::jsonb)"
+      " summary) VALUES ($1, $2, $3::date, $4, $5, $6, $7, $8::text[],"
+      " $9::jsonb)"
       " ON CONFLICT (application_id) DO NOTHING RETURNING application_id)"
       " INSERT INTO cases (case_id, stage, accepted_date, deadline_date,"
       " district_code, township_code, village_code)"
-      " SELECT $1, 'GATHERING', $3::date, $3::date + $10::integer, $4, $5, $6"
+      " SELECT $1, 'GATHERING', $3::date, $10::date, $4, $5, $6"
       " FROM s ON CONFLICT (case_id) DO NOTHING";
 
 sn_err
-approval_store_put_submitted(sn_tx *tx, const approval_store_submitted *s)
+approval_store_put_submitted(sn_tx *tx, const approval_submission *s)
 {
-	const char *v[] = { s->application_id, s->data_hex, s->accepted_date,
-		s->district_code, s->township_code, s->village_code,
-		s->taken_in_by, s->member_ids, s->summary_json,
-		s->deadline_days };
-	return sn_tx_query(tx, SQL_PUT_SUBMITTED, NP(v), v, NULL, NULL);
+	char        accepted[SN_DATE_STRLEN], deadline[SN_DATE_STRLEN];
+	sn_pgarray  ids;
+	const char *idv = pgarray(&ids, s->member_ids, s->nmembers);
+	sn_err      err = SN_ENOMEM;
+	if (idv != NULL) {
+		const char *v[] = { s->application_id, (const char *) s->data,
+			sn_date_format(s->accepted, accepted),
+			s->district_code, s->township_code, s->village_code,
+			s->taken_in_by, idv, s->summary_json,
+			sn_date_format(s->deadline, deadline) };
+		err = query_with_bytes(
+		    tx, SQL_PUT_SUBMITTED, NP(v), v, 1, s->len);
+	}
+	sn_pgarray_fini(&ids);
+	return err;
 }
 
 static const char SQL_WITHDRAW[]
@@ -32,48 +92,86 @@ static const char SQL_WITHDRAW[]
       " 'TOWNSHIP_CONFIRM', 'RETURNED') FOR UPDATE)"
       " UPDATE cases c SET stage = 'WITHDRAWN', stage_reason = $2,"
       " updated_at = now() FROM old WHERE c.case_id = old.case_id"
-      " RETURNING old.stage, c.township_code, c.case_id, $3::text";
+      " RETURNING c.case_id AS case_id, old.stage AS from_stage,"
+      " c.township_code AS township_code, $3::text AS actor";
+
+static const sn_col withdrawal_cols[] = {
+	SN_COL(approval_withdrawal, case_id, SN_COL_TEXT),
+	{ "from_stage", SN_COL_ENUM, offsetof(approval_withdrawal, from),
+	    sizeof(approval_stage), SN_COL_NOT_NULL, approval_stage_names },
+	SN_COL(approval_withdrawal, township_code, SN_COL_TEXT),
+	SN_COL(approval_withdrawal, actor, SN_COL_TEXT),
+};
+
+static void
+withdrawn_cb(sn_tx *tx, PGresult *res, void *arg)
+{
+	const approval_withdrawn_req *req = arg;
+	approval_withdrawal           w;
+	sn_err                        err = sn_rows_one(
+            res, withdrawal_cols, SN_NCOLS(withdrawal_cols), &w);
+	req->cb(tx, err, err == SN_OK ? &w : NULL, req->arg);
+}
 
 sn_err
 approval_store_withdraw(sn_tx *tx, const char *case_id, const char *reason,
-    const char *actor, sn_query_fn cb, void *arg)
+    const char *actor, const approval_withdrawn_req *req)
 {
 	const char *v[] = { case_id, reason, actor };
-	return sn_tx_query(tx, SQL_WITHDRAW, NP(v), v, cb, arg);
+	return sn_tx_query(
+	    tx, SQL_WITHDRAW, NP(v), v, withdrawn_cb, (void *) req);
 }
 
 static const char SQL_PUT_VERIFICATION[]
     = "INSERT INTO verification (application_id, complete, missing, attempt,"
-      " data, facts) VALUES ($1, $2::boolean, string_to_array($3, ','),"
-      " $4::integer, decode($5, 'hex'), $6::jsonb)"
-      " ON CONFLICT (application_id) DO UPDATE SET complete = "
-      "EXCLUDED.complete,"
-      " missing = EXCLUDED.missing, attempt = EXCLUDED.attempt,"
-      " data = EXCLUDED.data, facts = EXCLUDED.facts, received_at = now()";
+      " data, facts) VALUES ($1, $2::boolean, $3::text[], $4::integer, $5,"
+      " $6::jsonb)"
+      " ON CONFLICT (application_id) DO UPDATE SET"
+      " complete = EXCLUDED.complete, missing = EXCLUDED.missing,"
+      " attempt = EXCLUDED.attempt, data = EXCLUDED.data,"
+      " facts = EXCLUDED.facts, received_at = now()";
 
 sn_err
-approval_store_put_verification(sn_tx *tx, const char *app_id,
-    const char *complete, const char *missing, const char *attempt,
-    const char *data_hex, const char *facts_json)
+approval_store_put_verification(sn_tx *tx, const approval_verification *x)
 {
-	const char *v[]
-	    = { app_id, complete, missing, attempt, data_hex, facts_json };
-	return sn_tx_query(tx, SQL_PUT_VERIFICATION, NP(v), v, NULL, NULL);
+	char        attempt[24];
+	sn_pgarray  missing;
+	const char *mv  = pgarray(&missing, x->missing, x->nmissing);
+	sn_err      err = SN_ENOMEM;
+	i64s(attempt, x->attempt);
+	if (mv != NULL) {
+		const char *v[] = { x->application_id,
+			x->complete ? "true" : "false", mv, attempt,
+			(const char *) x->data, x->facts_json };
+		err = query_with_bytes(
+		    tx, SQL_PUT_VERIFICATION, NP(v), v, 4, x->len);
+	}
+	sn_pgarray_fini(&missing);
+	return err;
 }
 
 static const char SQL_PUT_INVESTIGATION[]
     = "INSERT INTO investigation (application_id, investigators, report)"
-      " VALUES ($1, string_to_array($2, ','), $3::jsonb)"
+      " VALUES ($1, $2::text[], $3::jsonb)"
       " ON CONFLICT (application_id) DO UPDATE SET"
       " investigators = EXCLUDED.investigators, report = EXCLUDED.report,"
       " received_at = now()";
 
 sn_err
 approval_store_put_investigation(sn_tx *tx, const char *app_id,
-    const char *investigators, const char *report_json)
+    const char *const *investigators, size_t ninvestigators,
+    const char *report_json)
 {
-	const char *v[] = { app_id, investigators, report_json };
-	return sn_tx_query(tx, SQL_PUT_INVESTIGATION, NP(v), v, NULL, NULL);
+	sn_pgarray  inv;
+	const char *iv  = pgarray(&inv, investigators, ninvestigators);
+	sn_err      err = SN_ENOMEM;
+	if (iv != NULL) {
+		const char *v[] = { app_id, iv, report_json };
+		err = sn_tx_query(
+		    tx, SQL_PUT_INVESTIGATION, NP(v), v, NULL, NULL);
+	}
+	sn_pgarray_fini(&inv);
+	return err;
 }
 
 static const char SQL_LOCK_CASE[]
@@ -86,14 +184,18 @@ approval_store_lock_case(sn_tx *tx, const char *case_id)
 	return sn_tx_query(tx, SQL_LOCK_CASE, NP(v), v, NULL, NULL);
 }
 
-static const char SQL_GATHER[]
-    = "SELECT c.stage, c.stage_reason, c.township_code, encode(s.data, 'hex'),"
-      " v.complete, array_to_string(v.missing, ','), encode(v.data, 'hex'),"
-      " (i.application_id IS NOT NULL), p.version, p.urban_min_fen,"
-      " p.rural_min_fen, p.urban_basic_fen, p.rural_basic_fen,"
-      " p.care_able_fen, p.care_partially_able_fen, p.care_unable_fen,"
-      " p.low_income_factor_percent, p.asset_multiple, p.max_homes,"
-      " p.business_capital_limit_fen, c.case_id"
+/* ---- the join -------------------------------------------------------------- */
+
+static const char SQL_INPUTS[]
+    = "SELECT c.case_id, c.stage, c.stage_reason, c.township_code,"
+      " s.data AS submitted, v.complete AS verification_complete,"
+      " v.data AS verification,"
+      " array_to_string(v.missing, ',') AS missing,"
+      " (i.application_id IS NOT NULL) AS investigation_in,"
+      " p.version, p.urban_min_fen, p.rural_min_fen, p.urban_basic_fen,"
+      " p.rural_basic_fen, p.care_able_fen, p.care_partially_able_fen,"
+      " p.care_unable_fen, p.low_income_factor_percent, p.asset_multiple,"
+      " p.max_homes, p.business_capital_limit_fen"
       " FROM cases c JOIN submitted s ON s.application_id = c.case_id"
       " LEFT JOIN verification v ON v.application_id = c.case_id"
       " LEFT JOIN investigation i ON i.application_id = c.case_id"
@@ -102,12 +204,57 @@ static const char SQL_GATHER[]
       "  ORDER BY q.effective_from DESC LIMIT 1) p ON true"
       " WHERE c.case_id = $1 AND c.stage IN ('GATHERING', 'HELD')";
 
+#define POLICY_COL(T, m)                                                      \
+	COL_OPT_AT(T, policy.m, #m, SN_COL_I64, has_policy)
+
+static const sn_col inputs_cols[] = {
+	SN_COL(approval_inputs, case_id, SN_COL_TEXT),
+	SN_COL_ENUMOF(approval_inputs, stage, approval_stage_names),
+	SN_COL(approval_inputs, stage_reason, SN_COL_TEXT),
+	SN_COL(approval_inputs, township_code, SN_COL_TEXT),
+	SN_COL(approval_inputs, submitted, SN_COL_BYTES),
+	SN_COL_OPT(approval_inputs, verification_complete, SN_COL_BOOL,
+	    has_verification),
+	SN_COL_OPT(approval_inputs, verification, SN_COL_BYTES,
+	    has_verification),
+	SN_COL_OPT(approval_inputs, missing, SN_COL_TEXT, has_verification),
+	SN_COL(approval_inputs, investigation_in, SN_COL_BOOL),
+	COL_OPT_AT(approval_inputs, policy.version, "version", SN_COL_CHARS,
+	    has_policy),
+	POLICY_COL(approval_inputs, urban_min_fen),
+	POLICY_COL(approval_inputs, rural_min_fen),
+	POLICY_COL(approval_inputs, urban_basic_fen),
+	POLICY_COL(approval_inputs, rural_basic_fen),
+	POLICY_COL(approval_inputs, care_able_fen),
+	POLICY_COL(approval_inputs, care_partially_able_fen),
+	POLICY_COL(approval_inputs, care_unable_fen),
+	POLICY_COL(approval_inputs, low_income_factor_percent),
+	POLICY_COL(approval_inputs, asset_multiple),
+	POLICY_COL(approval_inputs, max_homes),
+	POLICY_COL(approval_inputs, business_capital_limit_fen),
+};
+
+static void
+inputs_cb(sn_tx *tx, PGresult *res, void *arg)
+{
+	const approval_inputs_req *req = arg;
+	approval_inputs            in;
+	sn_rows                    rows;
+	sn_err err = sn_rows_open(&rows, res, inputs_cols, SN_NCOLS(inputs_cols));
+	if (err == SN_OK && sn_rows_count(&rows) == 0)
+		err = SN_ENOTFOUND;
+	if (err == SN_OK)
+		err = sn_rows_read(&rows, 0, &in);
+	req->cb(tx, err, err == SN_OK ? &in : NULL, req->arg);
+	sn_rows_close(&rows);
+}
+
 sn_err
-approval_store_gather(
-    sn_tx *tx, const char *case_id, sn_query_fn cb, void *arg)
+approval_store_inputs(
+    sn_tx *tx, const char *case_id, const approval_inputs_req *req)
 {
 	const char *v[] = { case_id };
-	return sn_tx_query(tx, SQL_GATHER, NP(v), v, cb, arg);
+	return sn_tx_query(tx, SQL_INPUTS, NP(v), v, inputs_cb, (void *) req);
 }
 
 static const char SQL_SET_STAGE[]
@@ -115,10 +262,10 @@ static const char SQL_SET_STAGE[]
       " WHERE case_id = $1";
 
 sn_err
-approval_store_set_stage(
-    sn_tx *tx, const char *case_id, const char *stage, const char *reason)
+approval_store_set_stage(sn_tx *tx, const char *case_id,
+    approval_stage stage, const char *reason)
 {
-	const char *v[] = { case_id, stage, reason };
+	const char *v[] = { case_id, approval_rules_stage_name(stage), reason };
 	return sn_tx_query(tx, SQL_SET_STAGE, NP(v), v, NULL, NULL);
 }
 
@@ -127,16 +274,45 @@ static const char SQL_SET_COMPUTED[]
       " policy_version = $2, category = $3, tier = NULLIF($4, ''),"
       " monthly_amount_fen = $5::bigint, tekun_amount_fen = $6::bigint,"
       " dibao_amount_fen = $7::bigint,"
-      " referrals = string_to_array(NULLIF($8, ''), ','),"
+      " referrals = CASE WHEN cardinality($8::text[]) = 0 THEN NULL"
+      "  ELSE $8::text[] END,"
       " computation = $9::jsonb, updated_at = now() WHERE case_id = $1";
 
-sn_err
-approval_store_set_computed(sn_tx *tx, const approval_store_computed *c)
+/* The referral bits as an array of their names. */
+static const char *
+referral_array(sn_pgarray *a, unsigned bits)
 {
-	const char *v[] = { c->case_id, c->policy_version, c->category,
-		c->tier, c->amount, c->tekun_amount, c->dibao_amount,
-		c->referrals, c->computation_json };
-	return sn_tx_query(tx, SQL_SET_COMPUTED, NP(v), v, NULL, NULL);
+	sn_pgarray_init(a);
+	for (int i = 1; i < 32; i++)
+		if (bits & (1u << i)) {
+			const char *name = sn_assist_referral_name(i);
+			if (name != NULL)
+				sn_pgarray_add(a, name);
+		}
+	return sn_pgarray_text(a);
+}
+
+sn_err
+approval_store_set_computed(sn_tx *tx, const char *case_id,
+    const char *version, const approval_result *r,
+    const char *computation_json)
+{
+	char        amount[24], tekun[24], dibao[24];
+	sn_pgarray  refs;
+	const char *rv  = referral_array(&refs, r->referrals);
+	sn_err      err = SN_ENOMEM;
+	i64s(amount, r->monthly_amount_fen);
+	i64s(tekun, r->tekun_amount_fen);
+	i64s(dibao, r->dibao_amount_fen);
+	if (rv != NULL) {
+		const char *v[] = { case_id, version,
+			approval_rules_category_name(r->category),
+			approval_rules_tier_name(r->tier), amount, tekun, dibao,
+			rv, computation_json };
+		err = sn_tx_query(tx, SQL_SET_COMPUTED, NP(v), v, NULL, NULL);
+	}
+	sn_pgarray_fini(&refs);
+	return err;
 }
 
 static const char SQL_TIMELINE[]
@@ -144,38 +320,183 @@ static const char SQL_TIMELINE[]
       " to_stage, reason, detail) VALUES ($1, $2, $3, $4, $5,"
       " coalesce($6, ''), $7::jsonb)";
 
+static const char *
+stage_or_null(approval_stage s)
+{
+	return s == APPROVAL_STAGE_UNSPECIFIED ? NULL
+	                                       : approval_rules_stage_name(s);
+}
+
 sn_err
 approval_store_timeline(sn_tx *tx, const char *case_id, const char *actor,
-    const char *action, const char *from, const char *to, const char *reason,
-    const char *detail_json)
+    const char *action, approval_stage from, approval_stage to,
+    const char *reason, const char *detail_json)
 {
-	const char *v[]
-	    = { case_id, actor, action, from, to, reason, detail_json };
+	const char *v[] = { case_id, actor, action, stage_or_null(from),
+		stage_or_null(to), reason, detail_json };
 	return sn_tx_query(tx, SQL_TIMELINE, NP(v), v, NULL, NULL);
 }
 
-static const char SQL_STEP_READ[]
-    = "SELECT c.stage, c.district_code, c.township_code, c.village_code,"
-      " s.taken_in_by, array_to_string(s.member_ids, ','),"
-      " coalesce(array_to_string(i.investigators, ','), ''),"
-      " coalesce((SELECT string_agg(a.user_id, ',') FROM case_actors a"
-      "  WHERE a.case_id = c.case_id), ''),"
-      " coalesce(c.category, ''), coalesce(c.tier, ''),"
-      " coalesce(c.monthly_amount_fen, 0), coalesce(c.tekun_amount_fen, 0),"
-      " coalesce(c.dibao_amount_fen, 0),"
-      " coalesce(array_to_string(c.referrals, ','), ''),"
-      " coalesce(c.policy_version, ''), encode(s.data, 'hex'),"
-      " current_date::text, gen_random_uuid()::text"
+/* ---- the steps ----------------------------------------------------------------- */
+
+/*
+ * One row per person or referral of the case (kind, who), each carrying
+ * the case's own columns too: the lists and the case arrive in one
+ * result, so that every string stays borrowed from it.
+ */
+static const char SQL_CASE_STEP[]
+    = "SELECT c.case_id, c.stage, c.district_code, c.township_code,"
+      " c.village_code, s.taken_in_by, coalesce(c.category, '') AS category,"
+      " coalesce(c.monthly_amount_fen, 0) AS monthly_amount_fen,"
+      " coalesce(c.tekun_amount_fen, 0) AS tekun_amount_fen,"
+      " coalesce(c.dibao_amount_fen, 0) AS dibao_amount_fen,"
+      " coalesce(c.policy_version, '') AS policy_version,"
+      " s.data AS submitted, coalesce(l.kind, '') AS kind, l.who"
       " FROM cases c JOIN submitted s ON s.application_id = c.case_id"
       " LEFT JOIN investigation i ON i.application_id = c.case_id"
+      " LEFT JOIN LATERAL ("
+      "  SELECT 'member' AS kind, m AS who FROM unnest(s.member_ids) m"
+      "  UNION ALL SELECT 'investigator', x FROM unnest(i.investigators) x"
+      "  UNION ALL SELECT 'actor', a.user_id FROM case_actors a"
+      "   WHERE a.case_id = c.case_id"
+      "  UNION ALL SELECT 'referral', r FROM unnest(c.referrals) r) l"
+      " ON true"
       " WHERE c.case_id = $1 FOR UPDATE OF c";
 
+/* The case's columns, read from the first row. */
+typedef struct step_row {
+	const char       *case_id;
+	approval_stage    stage;
+	const char       *district_code, *township_code, *village_code;
+	const char       *taken_in_by;
+	approval_category category;
+	int64_t           monthly_amount_fen, tekun_amount_fen;
+	int64_t           dibao_amount_fen;
+	const char       *policy_version;
+	sn_bytes          submitted;
+} step_row;
+
+static const sn_col step_cols[] = {
+	SN_COL(step_row, case_id, SN_COL_TEXT),
+	SN_COL_ENUMOF(step_row, stage, approval_stage_names),
+	SN_COL(step_row, district_code, SN_COL_TEXT),
+	SN_COL(step_row, township_code, SN_COL_TEXT),
+	SN_COL(step_row, village_code, SN_COL_TEXT),
+	SN_COL(step_row, taken_in_by, SN_COL_TEXT),
+	SN_COL_ENUMOF(step_row, category, approval_category_names),
+	SN_COL(step_row, monthly_amount_fen, SN_COL_I64),
+	SN_COL(step_row, tekun_amount_fen, SN_COL_I64),
+	SN_COL(step_row, dibao_amount_fen, SN_COL_I64),
+	SN_COL(step_row, policy_version, SN_COL_TEXT),
+	SN_COL(step_row, submitted, SN_COL_BYTES),
+};
+
+enum list_kind { KIND_NONE, KIND_MEMBER, KIND_INVESTIGATOR, KIND_ACTOR,
+	KIND_REFERRAL };
+static const char *const kind_names[]
+    = { "", "member", "investigator", "actor", "referral", NULL };
+
+typedef struct list_row {
+	enum list_kind kind;
+	bool           has_who;
+	const char    *who;
+} list_row;
+
+static const sn_col list_cols[] = {
+	SN_COL_ENUMOF(list_row, kind, kind_names),
+	SN_COL_OPT(list_row, who, SN_COL_TEXT, has_who),
+};
+
+/* Puts one (kind, who) into c; SN_EPROTO for a list too long or an
+ * unknown referral. */
+static sn_err
+add_to_case(approval_case *c, const list_row *l)
+{
+	if (l->kind == KIND_NONE || !l->has_who)
+		return SN_OK;
+	switch (l->kind) {
+	case KIND_MEMBER:
+		if (c->nmembers == APPROVAL_MAX_MEMBERS)
+			return SN_EPROTO;
+		c->member_ids[c->nmembers++] = l->who;
+		return SN_OK;
+	case KIND_INVESTIGATOR:
+		if (c->ninvestigators == APPROVAL_MAX_LIST)
+			return SN_EPROTO;
+		c->investigators[c->ninvestigators++] = l->who;
+		return SN_OK;
+	case KIND_ACTOR:
+		if (c->nactors == APPROVAL_MAX_LIST)
+			return SN_EPROTO;
+		c->actors[c->nactors++] = l->who;
+		return SN_OK;
+	case KIND_REFERRAL: {
+		int r = sn_assist_referral_parse(l->who);
+		if (r <= 0 || r >= 32)
+			return SN_EPROTO;
+		c->referrals |= 1u << r;
+		return SN_OK;
+	}
+	case KIND_NONE:
+		break;
+	}
+	return SN_OK;
+}
+
+static sn_err
+read_case(const PGresult *res, approval_case *c, sn_rows *rows)
+{
+	sn_rows  lists;
+	step_row r;
+	sn_err   err;
+	memset(c, 0, sizeof(*c));
+	err = sn_rows_open(rows, res, step_cols, SN_NCOLS(step_cols));
+	if (err == SN_OK && sn_rows_count(rows) == 0)
+		return SN_ENOTFOUND;
+	if (err != SN_OK || (err = sn_rows_read(rows, 0, &r)) != SN_OK
+	    || (err = sn_rows_open(&lists, res, list_cols, SN_NCOLS(list_cols)))
+	        != SN_OK)
+		return err;
+	*c = (approval_case) { .case_id = r.case_id,
+		.stage                  = r.stage,
+		.district_code          = r.district_code,
+		.township_code          = r.township_code,
+		.village_code           = r.village_code,
+		.taken_in_by            = r.taken_in_by,
+		.category               = r.category,
+		.monthly_amount_fen     = r.monthly_amount_fen,
+		.tekun_amount_fen       = r.tekun_amount_fen,
+		.dibao_amount_fen       = r.dibao_amount_fen,
+		.policy_version         = r.policy_version,
+		.submitted              = r.submitted.data,
+		.submitted_len          = r.submitted.len };
+	for (int i = 0; err == SN_OK && i < sn_rows_count(&lists); i++) {
+		list_row l;
+		if ((err = sn_rows_read(&lists, i, &l)) == SN_OK)
+			err = add_to_case(c, &l);
+	}
+	sn_rows_close(&lists);
+	return err;
+}
+
+static void
+case_step_cb(sn_tx *tx, PGresult *res, void *arg)
+{
+	const approval_case_req *req = arg;
+	sn_rows                  rows;
+	approval_case            c;
+	sn_err                   err = read_case(res, &c, &rows);
+	req->cb(tx, err, err == SN_OK ? &c : NULL, req->arg);
+	sn_rows_close(&rows);
+}
+
 sn_err
-approval_store_step_read(
-    sn_tx *tx, const char *case_id, sn_query_fn cb, void *arg)
+approval_store_case_step(
+    sn_tx *tx, const char *case_id, const approval_case_req *req)
 {
 	const char *v[] = { case_id };
-	return sn_tx_query(tx, SQL_STEP_READ, NP(v), v, cb, arg);
+	return sn_tx_query(
+	    tx, SQL_CASE_STEP, NP(v), v, case_step_cb, (void *) req);
 }
 
 static const char SQL_REFUSAL[]
@@ -183,15 +504,16 @@ static const char SQL_REFUSAL[]
       " VALUES ($1, $2, $3, $4, $5) RETURNING case_id)"
       " INSERT INTO case_timeline (case_id, actor, action, reason, detail)"
       " SELECT case_id, $2, 'refused', $5,"
-      " json_build_object('step', $4::text, 'role', $3::text, 'code', "
-      "$5::text)"
+      " json_build_object('step', $4::text, 'role', $3::text,"
+      " 'code', $5::text)"
       " FROM r";
 
 sn_err
 approval_store_refusal(sn_tx *tx, const char *case_id, const char *user,
-    const char *role, const char *step, const char *code)
+    const char *role, approval_step step, const char *code)
 {
-	const char *v[] = { case_id, user, role, step, code };
+	const char *v[]
+	    = { case_id, user, role, approval_rules_step_name(step), code };
 	return sn_tx_query(tx, SQL_REFUSAL, NP(v), v, NULL, NULL);
 }
 
@@ -200,9 +522,9 @@ static const char SQL_ACTOR[]
 
 sn_err
 approval_store_actor(
-    sn_tx *tx, const char *case_id, const char *user, const char *step)
+    sn_tx *tx, const char *case_id, const char *user, approval_step step)
 {
-	const char *v[] = { case_id, user, step };
+	const char *v[] = { case_id, user, approval_rules_step_name(step) };
 	return sn_tx_query(tx, SQL_ACTOR, NP(v), v, NULL, NULL);
 }
 
@@ -214,10 +536,15 @@ static const char SQL_DECIDE[]
       " WHERE case_id = $1";
 
 sn_err
-approval_store_decide(sn_tx *tx, const approval_store_decision *d)
+approval_store_decide(sn_tx *tx, const char *case_id,
+    const approval_decision *d, const char *reason, const char *decided_by)
 {
-	const char *v[] = { d->case_id, d->stage, d->reason, d->approved,
-		d->category, d->tier, d->amount, d->decided_by };
+	char amount[24];
+	i64s(amount, d->monthly_amount_fen);
+	const char *v[] = { case_id, approval_rules_stage_name(d->to), reason,
+		d->approved ? "true" : "false",
+		approval_rules_category_name(d->category),
+		approval_rules_tier_name(d->tier), amount, decided_by };
 	return sn_tx_query(tx, SQL_DECIDE, NP(v), v, NULL, NULL);
 }
 
@@ -227,9 +554,9 @@ static const char SQL_FILE[]
 
 sn_err
 approval_store_file(
-    sn_tx *tx, const char *case_id, const char *spot_check, const char *note)
+    sn_tx *tx, const char *case_id, bool spot_check, const char *note)
 {
-	const char *v[] = { case_id, spot_check, note };
+	const char *v[] = { case_id, spot_check ? "true" : "false", note };
 	return sn_tx_query(tx, SQL_FILE, NP(v), v, NULL, NULL);
 }
 
@@ -239,54 +566,143 @@ static const char SQL_BENEFICIARY[]
       " account_name, from_month, approved_by, district_code, township_code,"
       " village_code, head_id_number, head_name, member_ids)"
       " VALUES ($1, $2, 'ACTIVE', $3, $4, $5::bigint, $6, $7, $8, $9, $10,"
-      " $11, $12, $13, $14, $15, string_to_array($16, ','))";
+      " $11, $12, $13, $14, $15, $16::text[])";
 
 sn_err
-approval_store_beneficiary_add(sn_tx *tx, const approval_store_beneficiary *b)
+approval_store_beneficiary_add(sn_tx *tx, const approval_beneficiary *b)
 {
-	const char *v[] = { b->beneficiary_id, b->application_id, b->category,
-		b->tier, b->amount, b->bank_code, b->account_number,
-		b->account_name, b->from_month, b->approved_by,
-		b->district_code, b->township_code, b->village_code,
-		b->head_id_number, b->head_name, b->member_ids };
-	return sn_tx_query(tx, SQL_BENEFICIARY, NP(v), v, NULL, NULL);
+	char        amount[24], month[SN_MONTH_STRLEN];
+	sn_pgarray  ids;
+	const char *iv  = pgarray(&ids, b->member_ids, b->nmembers);
+	sn_err      err = SN_ENOMEM;
+	i64s(amount, b->monthly_amount_fen);
+	if (iv != NULL) {
+		const char *v[] = { b->beneficiary_id, b->application_id,
+			approval_rules_category_name(b->category),
+			approval_rules_tier_name(b->tier), amount, b->bank_code,
+			b->account_number, b->account_name,
+			sn_month_format(b->from_month, month), b->approved_by,
+			b->district_code, b->township_code, b->village_code,
+			b->head_id_number, b->head_name, iv };
+		err = sn_tx_query(tx, SQL_BENEFICIARY, NP(v), v, NULL, NULL);
+	}
+	sn_pgarray_fini(&ids);
+	return err;
 }
+
+/* ---- the clock ----------------------------------------------------------------- */
 
 static const char SQL_MARK_OVERDUE[]
     = "UPDATE cases SET overdue = true, overdue_at = now()"
-      " WHERE NOT overdue AND deadline_date < current_date"
+      " WHERE NOT overdue AND deadline_date < $1::date"
       " AND stage IN ('GATHERING', 'HELD', 'VILLAGE_REVIEW',"
       " 'TOWNSHIP_CONFIRM')"
-      " RETURNING case_id, stage, deadline_date::text, township_code";
+      " RETURNING case_id, stage, deadline_date AS deadline, township_code";
+
+static const sn_col overdue_cols[] = {
+	SN_COL(approval_overdue, case_id, SN_COL_TEXT),
+	SN_COL_ENUMOF(approval_overdue, stage, approval_stage_names),
+	SN_COL(approval_overdue, deadline, SN_COL_DATE),
+	SN_COL(approval_overdue, township_code, SN_COL_TEXT),
+};
+
+static void
+overdue_cb(sn_tx *tx, PGresult *res, void *arg)
+{
+	const approval_overdue_req *req = arg;
+	sn_rows                     rows;
+	sn_err err = sn_rows_open(&rows, res, overdue_cols, SN_NCOLS(overdue_cols));
+	for (int i = 0; err == SN_OK && i < sn_rows_count(&rows); i++) {
+		approval_overdue o;
+		if ((err = sn_rows_read(&rows, i, &o)) == SN_OK)
+			err = req->cb(tx, &o, req->arg);
+	}
+	sn_rows_close(&rows);
+	if (err != SN_OK)
+		sn_tx_rollback(tx, err);
+}
 
 sn_err
-approval_store_mark_overdue(sn_tx *tx, sn_query_fn cb, void *arg)
+approval_store_mark_overdue(
+    sn_tx *tx, sn_date today, const approval_overdue_req *req)
 {
-	return sn_tx_query(tx, SQL_MARK_OVERDUE, 0, NULL, cb, arg);
+	char        day[SN_DATE_STRLEN];
+	const char *v[] = { sn_date_format(today, day) };
+	return sn_tx_query(
+	    tx, SQL_MARK_OVERDUE, NP(v), v, overdue_cb, (void *) req);
 }
 
 static const char SQL_COUNTS[]
-    = "SELECT stage, count(*) FROM cases GROUP BY stage"
-      " UNION ALL SELECT 'overdue', count(*) FROM cases WHERE overdue";
+    = "SELECT stage, count(*) AS n, count(*) FILTER (WHERE overdue) AS"
+      " overdue FROM cases GROUP BY stage";
 
-sn_err
-approval_store_counts(sn_tx *tx, sn_query_fn cb, void *arg)
+typedef struct count_row {
+	approval_stage stage;
+	int64_t        n, overdue;
+} count_row;
+
+static const sn_col count_cols[] = {
+	SN_COL_ENUMOF(count_row, stage, approval_stage_names),
+	SN_COL(count_row, n, SN_COL_I64),
+	SN_COL(count_row, overdue, SN_COL_I64),
+};
+
+static void
+counts_cb(sn_tx *tx, PGresult *res, void *arg)
 {
-	return sn_tx_query(tx, SQL_COUNTS, 0, NULL, cb, arg);
+	const approval_counts_req *req = arg;
+	approval_counts            c   = { { 0 }, 0 };
+	sn_rows                    rows;
+	sn_err err = sn_rows_open(&rows, res, count_cols, SN_NCOLS(count_cols));
+	for (int i = 0; err == SN_OK && i < sn_rows_count(&rows); i++) {
+		count_row r;
+		if ((err = sn_rows_read(&rows, i, &r)) != SN_OK)
+			break;
+		c.by_stage[r.stage] = r.n;
+		c.overdue += r.overdue;
+	}
+	sn_rows_close(&rows);
+	req->cb(tx, err, err == SN_OK ? &c : NULL, req->arg);
 }
 
-static const char SQL_POLICY_CHECK[]
-    = "SELECT (SELECT count(*) FROM policy_version),"
-      " ($1::date <= current_date),"
-      " EXISTS (SELECT 1 FROM policy_version WHERE version = $2),"
-      " EXISTS (SELECT 1 FROM policy_version WHERE effective_from = $1::date)";
+sn_err
+approval_store_counts(sn_tx *tx, const approval_counts_req *req)
+{
+	return sn_tx_query(tx, SQL_COUNTS, 0, NULL, counts_cb, (void *) req);
+}
+
+/* ---- policy versions ------------------------------------------------------------ */
+
+static const char SQL_POLICY_TAKEN[]
+    = "SELECT (SELECT count(*) FROM policy_version) AS versions,"
+      " EXISTS (SELECT 1 FROM policy_version WHERE version = $1)"
+      "  AS version_taken,"
+      " EXISTS (SELECT 1 FROM policy_version WHERE effective_from = $2::date)"
+      "  AS date_taken";
+
+static const sn_col taken_cols[] = {
+	SN_COL(approval_policy_taken, versions, SN_COL_I64),
+	SN_COL(approval_policy_taken, version_taken, SN_COL_BOOL),
+	SN_COL(approval_policy_taken, date_taken, SN_COL_BOOL),
+};
+
+static void
+taken_cb(sn_tx *tx, PGresult *res, void *arg)
+{
+	const approval_taken_req *req = arg;
+	approval_policy_taken     t;
+	sn_err err = sn_rows_one(res, taken_cols, SN_NCOLS(taken_cols), &t);
+	req->cb(tx, err, err == SN_OK ? &t : NULL, req->arg);
+}
 
 sn_err
-approval_store_policy_check(sn_tx *tx, const char *effective_from,
-    const char *version, sn_query_fn cb, void *arg)
+approval_store_policy_taken(sn_tx *tx, const char *version, sn_date from,
+    const approval_taken_req *req)
 {
-	const char *v[] = { effective_from, version };
-	return sn_tx_query(tx, SQL_POLICY_CHECK, NP(v), v, cb, arg);
+	char        day[SN_DATE_STRLEN];
+	const char *v[] = { version, sn_date_format(from, day) };
+	return sn_tx_query(
+	    tx, SQL_POLICY_TAKEN, NP(v), v, taken_cb, (void *) req);
 }
 
 static const char SQL_POLICY_ADD[]
@@ -299,25 +715,158 @@ static const char SQL_POLICY_ADD[]
       " $12::bigint, $13::bigint, $14)";
 
 sn_err
-approval_store_policy_add(sn_tx *tx, const char *const values[14])
+approval_store_policy_add(
+    sn_tx *tx, const approval_policy_version *pv, const char *created_by)
 {
-	return sn_tx_query(tx, SQL_POLICY_ADD, 14, values, NULL, NULL);
+	const approval_policy *p = &pv->policy;
+	char                   day[SN_DATE_STRLEN];
+	char                   figures[APPROVAL_POLICY_NFIELDS][24];
+	const char            *v[2 + APPROVAL_POLICY_NFIELDS + 1];
+	v[0] = p->version;
+	v[1] = sn_date_format(pv->effective_from, day);
+	/* approval_policy_fields is in the columns' order above. */
+	for (size_t i = 0; i < APPROVAL_POLICY_NFIELDS; i++) {
+		int64_t x;
+		memcpy(&x, (const char *) p + approval_policy_fields[i].offset,
+		    sizeof(x));
+		i64s(figures[i], x);
+		v[2 + i] = figures[i];
+	}
+	v[2 + APPROVAL_POLICY_NFIELDS] = created_by;
+	return sn_tx_query(tx, SQL_POLICY_ADD, NP(v), v, NULL, NULL);
 }
 
+/* ---- reads outside a transaction ------------------------------------------------ */
+
 static const char SQL_POLICY_LIST[]
-    = "SELECT version, effective_from::text, urban_min_fen, rural_min_fen,"
+    = "SELECT version, effective_from, urban_min_fen, rural_min_fen,"
       " urban_basic_fen, rural_basic_fen, care_able_fen,"
       " care_partially_able_fen, care_unable_fen, low_income_factor_percent,"
-      " asset_multiple, max_homes, business_capital_limit_fen,"
-      " version = (SELECT q.version FROM policy_version q"
-      "  WHERE q.effective_from <= current_date"
-      "  ORDER BY q.effective_from DESC LIMIT 1)"
+      " asset_multiple, max_homes, business_capital_limit_fen"
       " FROM policy_version ORDER BY effective_from";
 
-void
-approval_store_policy_list(sn_db *db, sn_db_query_fn done, void *arg)
+#define VERSION_COL(m)                                                        \
+	COL_AT(approval_policy_version, policy.m, #m, SN_COL_I64,             \
+	    SN_COL_NOT_NULL)
+
+static const sn_col version_cols[] = {
+	COL_AT(approval_policy_version, policy.version, "version",
+	    SN_COL_CHARS, SN_COL_NOT_NULL),
+	SN_COL(approval_policy_version, effective_from, SN_COL_DATE),
+	VERSION_COL(urban_min_fen),
+	VERSION_COL(rural_min_fen),
+	VERSION_COL(urban_basic_fen),
+	VERSION_COL(rural_basic_fen),
+	VERSION_COL(care_able_fen),
+	VERSION_COL(care_partially_able_fen),
+	VERSION_COL(care_unable_fen),
+	VERSION_COL(low_income_factor_percent),
+	VERSION_COL(asset_multiple),
+	VERSION_COL(max_homes),
+	VERSION_COL(business_capital_limit_fen),
+};
+
+/* The callback of a read outside a transaction (sn_db_query always
+ * calls back, so a heap context is safe here). */
+typedef struct db_ctx {
+	union {
+		approval_versions_fn versions;
+		approval_json_fn     json;
+	} done;
+	void *arg;
+} db_ctx;
+
+static db_ctx *
+db_ctx_new(void *arg)
 {
-	sn_db_query(db, SQL_POLICY_LIST, 0, NULL, done, arg);
+	db_ctx *c = malloc(sizeof(*c));
+	if (c != NULL)
+		c->arg = arg;
+	return c;
+}
+
+static sn_err
+read_versions(PGresult *res, approval_policy_version **out, size_t *n)
+{
+	sn_rows rows;
+	sn_err err = sn_rows_open(&rows, res, version_cols, SN_NCOLS(version_cols));
+	int     count = sn_rows_count(&rows);
+	*out          = NULL;
+	*n            = 0;
+	if (err != SN_OK || count == 0)
+		return err;
+	approval_policy_version *v = calloc((size_t) count, sizeof(*v));
+	if (v == NULL)
+		return SN_ENOMEM;
+	for (int i = 0; err == SN_OK && i < count; i++)
+		err = sn_rows_read(&rows, i, &v[i]);
+	sn_rows_close(&rows);
+	if (err != SN_OK) {
+		free(v);
+		return err;
+	}
+	*out = v;
+	*n   = (size_t) count;
+	return SN_OK;
+}
+
+static void
+versions_cb(sn_err err, PGresult *res, void *arg)
+{
+	db_ctx                   c = *(db_ctx *) arg;
+	approval_policy_version *v = NULL;
+	size_t                   n = 0;
+	free(arg);
+	if (err == SN_OK)
+		err = res != NULL ? read_versions(res, &v, &n) : SN_EDB;
+	c.done.versions(c.arg, err, v, n);
+	free(v);
+}
+
+void
+approval_store_policy_list(sn_db *db, approval_versions_fn done, void *arg)
+{
+	db_ctx *c = db_ctx_new(arg);
+	if (c == NULL) {
+		done(arg, SN_ENOMEM, NULL, 0);
+		return;
+	}
+	c->done.versions = done;
+	sn_db_query(db, SQL_POLICY_LIST, 0, NULL, versions_cb, c);
+}
+
+typedef struct doc_row {
+	const char *doc;
+} doc_row;
+
+static const sn_col doc_cols[] = {
+	SN_COL(doc_row, doc, SN_COL_TEXT),
+};
+
+static void
+doc_cb(sn_err err, PGresult *res, void *arg)
+{
+	db_ctx  c = *(db_ctx *) arg;
+	doc_row d = { NULL };
+	free(arg);
+	if (err == SN_OK)
+		err = res != NULL
+		    ? sn_rows_one(res, doc_cols, SN_NCOLS(doc_cols), &d)
+		    : SN_EDB;
+	c.done.json(c.arg, err, err == SN_OK ? d.doc : NULL);
+}
+
+static void
+doc_query(sn_db *db, const char *sql, int n, const char *const *v,
+    approval_json_fn done, void *arg)
+{
+	db_ctx *c = db_ctx_new(arg);
+	if (c == NULL) {
+		done(arg, SN_ENOMEM, NULL);
+		return;
+	}
+	c->done.json = done;
+	sn_db_query(db, sql, n, v, doc_cb, c);
 }
 
 static const char SQL_CASE_GET[]
@@ -350,7 +899,7 @@ static const char SQL_CASE_GET[]
       " 'refusals', coalesce((SELECT json_agg(json_build_object('at', r.at,"
       "  'user', r.user_id, 'role', r.role, 'step', r.step, 'code', r.code)"
       "  ORDER BY r.id) FROM refusals r WHERE r.case_id = c.case_id),"
-      "  '[]'::json))::text"
+      "  '[]'::json))::text AS doc"
       " FROM cases c JOIN submitted s ON s.application_id = c.case_id"
       " LEFT JOIN verification v ON v.application_id = c.case_id"
       " LEFT JOIN investigation i ON i.application_id = c.case_id"
@@ -358,10 +907,10 @@ static const char SQL_CASE_GET[]
 
 void
 approval_store_case_get(sn_db *db, const char *case_id, const char *juris,
-    sn_db_query_fn done, void *arg)
+    approval_json_fn done, void *arg)
 {
 	const char *v[] = { case_id, juris };
-	sn_db_query(db, SQL_CASE_GET, NP(v), v, done, arg);
+	doc_query(db, SQL_CASE_GET, NP(v), v, done, arg);
 }
 
 static const char SQL_CASE_LIST[]
@@ -372,7 +921,7 @@ static const char SQL_CASE_LIST[]
       " 'tier', c.tier, 'monthly_amount_fen', c.monthly_amount_fen,"
       " 'accepted_date', c.accepted_date::text,"
       " 'deadline_date', c.deadline_date::text, 'overdue', c.overdue)"
-      " ORDER BY c.opened_at, c.case_id), '[]'::json)::text"
+      " ORDER BY c.opened_at, c.case_id), '[]'::json)::text AS doc"
       " FROM (SELECT * FROM cases WHERE left(village_code, length($1)) = $1"
       " AND ($2::text IS NULL OR township_code = $2)"
       " AND ($3::text IS NULL OR stage = $3)"
@@ -381,12 +930,20 @@ static const char SQL_CASE_LIST[]
       " ORDER BY opened_at, case_id LIMIT 1000) c";
 
 void
-approval_store_case_list(sn_db *db, const char *juris, const char *township,
-    const char *stage, const char *category, const char *overdue,
-    sn_db_query_fn done, void *arg)
+approval_store_case_list(sn_db *db, const char *juris,
+    const approval_case_filter *f, approval_json_fn done, void *arg)
 {
-	const char *v[] = { juris, township, stage, category, overdue };
-	sn_db_query(db, SQL_CASE_LIST, NP(v), v, done, arg);
+	const char *v[] = { juris, f->township,
+		f->stage != APPROVAL_STAGE_UNSPECIFIED
+		    ? approval_rules_stage_name(f->stage)
+		    : NULL,
+		f->category != APPROVAL_CAT_UNSPECIFIED
+		    ? approval_rules_category_name(f->category)
+		    : NULL,
+		!f->has_overdue ? NULL
+		    : f->overdue ? "true"
+		                 : "false" };
+	doc_query(db, SQL_CASE_LIST, NP(v), v, done, arg);
 }
 
 static const char SQL_BENEFICIARY_LIST[]
@@ -402,7 +959,7 @@ static const char SQL_BENEFICIARY_LIST[]
       " 'approved_by', b.approved_by, 'district_code', b.district_code,"
       " 'township_code', b.township_code, 'village_code', b.village_code,"
       " 'head_name', b.head_name, 'members', cardinality(b.member_ids))"
-      " ORDER BY b.created_at, b.beneficiary_id), '[]'::json)::text"
+      " ORDER BY b.created_at, b.beneficiary_id), '[]'::json)::text AS doc"
       " FROM (SELECT * FROM beneficiaries"
       " WHERE left(village_code, length($1)) = $1"
       " AND ($2::text IS NULL OR township_code = $2)"
@@ -410,8 +967,8 @@ static const char SQL_BENEFICIARY_LIST[]
 
 void
 approval_store_beneficiary_list(sn_db *db, const char *juris,
-    const char *township, sn_db_query_fn done, void *arg)
+    const char *township, approval_json_fn done, void *arg)
 {
 	const char *v[] = { juris, township };
-	sn_db_query(db, SQL_BENEFICIARY_LIST, NP(v), v, done, arg);
+	doc_query(db, SQL_BENEFICIARY_LIST, NP(v), v, done, arg);
 }

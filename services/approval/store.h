@@ -1,161 +1,317 @@
 /*
- * store.h - every SQL statement of approval, queued on a caller's
- * transaction (sn/db.h). Loop thread only. String arguments are borrowed
- * for the call (libpq copies them when the statement is sent). Lists of
- * ids travel as comma-separated text (user ids and identity numbers hold
- * no commas; handlers.c checks). Callbacks get results in text format;
- * the column order of each read is documented on its function.
+ * store.h - every SQL statement of approval, and the rows it reads.
  *
- * Every function returns what sn_tx_query returns (SN_ECLOSED on a failed
- * tx).
+ * Writes are queued on a caller's transaction (sn/db.h) and return what
+ * sn_tx_query returns (SN_ECLOSED on a failed tx). Reads call back with a
+ * const typed row read through sn_rows (columns by name; a missing or
+ * mistyped column is SN_EPROTO, logged naming the column): a handler
+ * never sees a PGresult. Rows, and every string, array and byte in them,
+ * are borrowed from the result: valid during the callback only.
+ *
+ * A read on a transaction takes a request, {cb, arg}, that the caller
+ * owns (embedded in the context the callback needs, or static) and that
+ * must stay until the callback has run or the transaction has ended: the
+ * store only reads it, so nothing is allocated that a failed transaction
+ * (whose pending callbacks never run) could leak. The callback may queue
+ * more on the tx.
+ *
+ * Parameters are typed (enums, sn_date, sn_fen, arrays of strings) and
+ * borrowed for the call: libpq copies them when the statement is queued.
+ * Lists travel as PostgreSQL arrays (sn_pgarray), so any string is safe in
+ * them. Policy dates ("today") are parameters read from the district's
+ * clock by the caller (sn/clock.h): no SQL here uses current_date.
+ *
+ * Loop thread only.
  */
 #ifndef APPROVAL_STORE_H
 #define APPROVAL_STORE_H
 
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rules.h"
+#include "sn/date.h"
 #include "sn/db.h"
 #include "sn/err.h"
 
-/* The stored application.submitted (data_hex: its protobuf in hex). */
-typedef struct approval_store_submitted {
-	const char *application_id;
-	const char *data_hex;
-	const char *accepted_date;
-	const char *district_code, *township_code, *village_code;
-	const char *taken_in_by;
-	const char *member_ids; /* comma-separated */
-	const char *summary_json;
-	const char *deadline_days; /* decimal */
-} approval_store_submitted;
+/* ---- the three upstream streams ---------------------------------------- */
 
-/* Stores the submission and opens the case in GATHERING (both once). */
-sn_err approval_store_put_submitted(
-    sn_tx *tx, const approval_store_submitted *s);
+/* A stored application.submitted. */
+typedef struct approval_submission {
+	const char        *application_id;
+	const uint8_t     *data; /* the event's protobuf */
+	size_t             len;
+	sn_date            accepted;
+	sn_date            deadline; /* sn_clock_deadline of accepted */
+	const char        *district_code, *township_code, *village_code;
+	const char        *taken_in_by;
+	const char *const *member_ids; /* nmembers id numbers */
+	size_t             nmembers;
+	const char        *summary_json; /* shown by GET /cases/{id} */
+} approval_submission;
 
-/* Withdraws an open case. cb gets 0 or 1 row: 0 old stage, 1 township,
- * 2 case id, 3 actor (echoed). */
+/* Stores the submission and opens its case in GATHERING (both once: a
+ * repeat does nothing). */
+sn_err approval_store_put_submitted(sn_tx *tx, const approval_submission *s);
+
+/* A withdrawn case. */
+typedef struct approval_withdrawal {
+	const char    *case_id;
+	approval_stage from; /* the stage it was withdrawn from */
+	const char    *township_code;
+	const char    *actor; /* as given to approval_store_withdraw */
+} approval_withdrawal;
+
+/* err SN_OK with the row; SN_ENOTFOUND (w NULL) when no open case has the
+ * id; SN_EPROTO (w NULL) for a row that does not read. */
+typedef void (*approval_withdrawn_fn)(
+    sn_tx *tx, sn_err err, const approval_withdrawal *w, void *arg);
+
+typedef struct approval_withdrawn_req {
+	approval_withdrawn_fn cb;
+	void                 *arg;
+} approval_withdrawn_req;
+
+/* Withdraws an open case (GATHERING, HELD, VILLAGE_REVIEW,
+ * TOWNSHIP_CONFIRM or RETURNED) with reason, then calls req->cb. actor
+ * comes back in the row, so that the callback needs no context. */
 sn_err approval_store_withdraw(sn_tx *tx, const char *case_id,
-    const char *reason, const char *actor, sn_query_fn cb, void *arg);
+    const char *reason, const char *actor, const approval_withdrawn_req *req);
 
-/* Replaces the verification of an application (the latest one counts). */
-sn_err approval_store_put_verification(sn_tx *tx, const char *app_id,
-    const char *complete, const char *missing, const char *attempt,
-    const char *data_hex, const char *facts_json);
+/* A verification.completed, replacing any earlier one (the latest
+ * counts). */
+typedef struct approval_verification {
+	const char        *application_id;
+	bool               complete;
+	const char *const *missing; /* agencies without an answer */
+	size_t             nmissing;
+	int64_t            attempt;
+	const uint8_t     *data; /* the event's protobuf */
+	size_t             len;
+	const char        *facts_json;
+} approval_verification;
+
+sn_err approval_store_put_verification(
+    sn_tx *tx, const approval_verification *v);
 
 /* Replaces the investigation of an application. */
 sn_err approval_store_put_investigation(sn_tx *tx, const char *app_id,
-    const char *investigators, const char *report_json);
+    const char *const *investigators, size_t ninvestigators,
+    const char *report_json);
 
 /* Takes the transaction-scoped lock of one case: handlers of different
  * streams that join the same case serialise here, so the later one sees
  * what the earlier one wrote. */
 sn_err approval_store_lock_case(sn_tx *tx, const char *case_id);
 
-/*
- * The inputs of a case still in GATHERING or HELD (0 rows otherwise, or
- * when it is not submitted yet). Columns:
- *  0 stage, 1 stage_reason, 2 township_code, 3 submitted data hex,
- *  4 verification complete ('t'/'f', NULL if none), 5 missing agencies
- *  (comma-separated), 6 verification data hex, 7 investigation in
- *  ('t'/'f'), 8 policy version (NULL if none in force on the accepted
- *  date), 9..19 urban_min, rural_min, urban_basic, rural_basic,
- *  care_able, care_partially_able, care_unable, low_income_factor_percent,
- *  asset_multiple, max_homes, business_capital_limit (fen / integers),
- *  20 case id.
- */
-sn_err approval_store_gather(
-    sn_tx *tx, const char *case_id, sn_query_fn cb, void *arg);
+/* ---- the join ------------------------------------------------------------ */
+
+/* What a case in GATHERING or HELD has. */
+typedef struct approval_inputs {
+	const char    *case_id;
+	approval_stage stage; /* GATHERING or HELD */
+	const char    *stage_reason;
+	const char    *township_code;
+	sn_bytes       submitted; /* the application.submitted protobuf */
+	/* has_verification false: none yet (the three below unset). */
+	bool     has_verification;
+	bool     verification_complete;
+	sn_bytes verification; /* the verification.completed protobuf */
+	const char *missing;   /* agencies without an answer, "a,b" */
+	bool        investigation_in;
+	/* has_policy false: no version in force on the accepted date
+	 * (policy unset). */
+	bool            has_policy;
+	approval_policy policy;
+} approval_inputs;
+
+/* err SN_OK with the row; SN_ENOTFOUND (in NULL) when the case is not
+ * submitted yet or is past GATHERING and HELD; SN_EPROTO (in NULL). */
+typedef void (*approval_inputs_fn)(
+    sn_tx *tx, sn_err err, const approval_inputs *in, void *arg);
+
+typedef struct approval_inputs_req {
+	approval_inputs_fn cb;
+	void              *arg;
+} approval_inputs_req;
+
+/* Reads the inputs of a case, with the policy version in force on its
+ * accepted date. */
+sn_err approval_store_inputs(
+    sn_tx *tx, const char *case_id, const approval_inputs_req *req);
 
 /* Sets a case's stage and reason. */
-sn_err approval_store_set_stage(
-    sn_tx *tx, const char *case_id, const char *stage, const char *reason);
+sn_err approval_store_set_stage(sn_tx *tx, const char *case_id,
+    approval_stage stage, const char *reason);
 
-/* The computation of a case; moves it to VILLAGE_REVIEW. */
-typedef struct approval_store_computed {
-	const char *case_id, *policy_version, *category, *tier;
-	const char *amount, *tekun_amount, *dibao_amount; /* decimal fen */
-	const char *referrals; /* comma-separated names */
-	const char *computation_json;
-} approval_store_computed;
-sn_err approval_store_set_computed(
-    sn_tx *tx, const approval_store_computed *c);
+/* Stores a case's computation under policy version and moves it to
+ * VILLAGE_REVIEW. */
+sn_err approval_store_set_computed(sn_tx *tx, const char *case_id,
+    const char *version, const approval_result *r,
+    const char *computation_json);
 
-/* Appends to a case's timeline; from, to, detail_json may be NULL. */
+/* Appends to a case's timeline. from and to UNSPECIFIED are NULL (no
+ * stage change); reason NULL is ""; detail_json may be NULL. */
 sn_err approval_store_timeline(sn_tx *tx, const char *case_id,
-    const char *actor, const char *action, const char *from, const char *to,
-    const char *reason, const char *detail_json);
+    const char *actor, const char *action, approval_stage from,
+    approval_stage to, const char *reason, const char *detail_json);
 
-/*
- * A case, locked, for a step. Columns:
- *  0 stage, 1 district, 2 township, 3 village, 4 taken_in_by,
- *  5 member ids, 6 investigators, 7 users who acted (all
- *  comma-separated), 8 category, 9 tier, 10 monthly amount,
- *  11 tekun amount, 12 dibao amount, 13 referrals, 14 policy version,
- *  15 submitted data hex, 16 today (YYYY-MM-DD, the database's clock),
- *  17 a fresh uuid (for a beneficiary id).
- */
-sn_err approval_store_step_read(
-    sn_tx *tx, const char *case_id, sn_query_fn cb, void *arg);
+/* ---- the steps ----------------------------------------------------------- */
 
-/* Records a refused step (and its timeline entry). */
-sn_err approval_store_refusal(sn_tx *tx, const char *case_id, const char *user,
-    const char *role, const char *step, const char *code);
+/* err SN_OK with the case; SN_ENOTFOUND (c NULL) for no such case;
+ * SN_EPROTO (c NULL) for a row that does not read, a referral of an
+ * unknown name, or a list longer than approval_case holds. */
+typedef void (*approval_case_fn)(
+    sn_tx *tx, sn_err err, const approval_case *c, void *arg);
+
+typedef struct approval_case_req {
+	approval_case_fn cb;
+	void            *arg;
+} approval_case_req;
+
+/* Reads a case for a step, locked (FOR UPDATE) until the transaction
+ * ends: its stage, codes, the people of its segregation of duties and
+ * its computation. */
+sn_err approval_store_case_step(
+    sn_tx *tx, const char *case_id, const approval_case_req *req);
+
+/* Records a refused step with its code (and its timeline entry). */
+sn_err approval_store_refusal(sn_tx *tx, const char *case_id,
+    const char *user, const char *role, approval_step step,
+    const char *code);
 
 /* Records that user acted on the case in step. */
 sn_err approval_store_actor(
-    sn_tx *tx, const char *case_id, const char *user, const char *step);
+    sn_tx *tx, const char *case_id, const char *user, approval_step step);
 
-/* The township's decision: stage, reason, and what was decided. */
-typedef struct approval_store_decision {
-	const char *case_id, *stage, *reason, *approved, *category, *tier;
-	const char *amount, *decided_by;
-} approval_store_decision;
-sn_err approval_store_decide(sn_tx *tx, const approval_store_decision *d);
+/* The township's decision: stage d->to, reason, what was decided, by
+ * whom. */
+sn_err approval_store_decide(sn_tx *tx, const char *case_id,
+    const approval_decision *d, const char *reason, const char *decided_by);
 
-/* District filing: FILED with the spot-check flag ("true"/"false"). */
+/* District filing: FILED, with the spot-check flag and the note. */
 sn_err approval_store_file(
-    sn_tx *tx, const char *case_id, const char *spot_check, const char *note);
+    sn_tx *tx, const char *case_id, bool spot_check, const char *note);
 
-/* A household entering the register. */
-typedef struct approval_store_beneficiary {
-	const char *beneficiary_id, *application_id, *category, *tier;
-	const char *amount, *bank_code, *account_number, *account_name;
-	const char *from_month, *approved_by;
-	const char *district_code, *township_code, *village_code;
-	const char *head_id_number, *head_name, *member_ids;
-} approval_store_beneficiary;
+/* A household entering the register (status ACTIVE). */
+typedef struct approval_beneficiary {
+	const char        *beneficiary_id;
+	const char        *application_id;
+	approval_category  category;
+	approval_tier      tier;
+	sn_fen             monthly_amount_fen;
+	const char        *bank_code, *account_number, *account_name;
+	sn_month           from_month;
+	const char        *approved_by;
+	const char        *district_code, *township_code, *village_code;
+	const char        *head_id_number, *head_name;
+	const char *const *member_ids;
+	size_t             nmembers;
+} approval_beneficiary;
+
 sn_err approval_store_beneficiary_add(
-    sn_tx *tx, const approval_store_beneficiary *b);
+    sn_tx *tx, const approval_beneficiary *b);
 
-/* Marks overdue the unconfirmed cases past their deadline, once. cb gets
- * the rows marked: 0 case id, 1 stage, 2 deadline, 3 township. */
-sn_err approval_store_mark_overdue(sn_tx *tx, sn_query_fn cb, void *arg);
+/* ---- the clock ----------------------------------------------------------- */
 
-/* Counts by stage, plus a row ('overdue', n): 0 name, 1 count. */
-sn_err approval_store_counts(sn_tx *tx, sn_query_fn cb, void *arg);
+/* A case the clock marked overdue. */
+typedef struct approval_overdue {
+	const char    *case_id;
+	approval_stage stage;
+	sn_date        deadline;
+	const char    *township_code;
+} approval_overdue;
 
-/* Before adding a version: 0 versions so far, 1 effective_from <= today
- * ('t'/'f'), 2 version taken, 3 date taken. */
-sn_err approval_store_policy_check(sn_tx *tx, const char *effective_from,
-    const char *version, sn_query_fn cb, void *arg);
+/* Called once per case marked; a non-SN_OK return stops the loop and
+ * rolls tx back with that error. */
+typedef sn_err (*approval_overdue_fn)(
+    sn_tx *tx, const approval_overdue *o, void *arg);
 
-/* Adds a version; values: version, effective_from, then the eleven
- * figures in approval_policy's order, then created_by. */
-sn_err approval_store_policy_add(sn_tx *tx, const char *const values[14]);
+typedef struct approval_overdue_req {
+	approval_overdue_fn cb;
+	void               *arg;
+} approval_overdue_req;
 
-/* Reads (outside a transaction): */
-/* Every version in effective_from order: 0 version, 1 effective_from,
- * 2..12 the figures, 13 in force today ('t'/'f'). */
-void approval_store_policy_list(sn_db *db, sn_db_query_fn done, void *arg);
-/* One case as JSON text (column 0), if within juris; 0 rows otherwise. */
+/* Marks overdue, once, the unconfirmed cases (GATHERING, HELD,
+ * VILLAGE_REVIEW, TOWNSHIP_CONFIRM) whose deadline is before today, and
+ * calls req->cb for each. A row that does not read rolls tx back
+ * (SN_EPROTO). */
+sn_err approval_store_mark_overdue(
+    sn_tx *tx, sn_date today, const approval_overdue_req *req);
+
+/* Cases by stage, and those marked overdue. */
+typedef struct approval_counts {
+	int64_t by_stage[APPROVAL_NSTAGES]; /* [0] unused */
+	int64_t overdue;
+} approval_counts;
+
+/* err SN_OK with the counts, or SN_EPROTO (c NULL). */
+typedef void (*approval_counts_fn)(
+    sn_tx *tx, sn_err err, const approval_counts *c, void *arg);
+
+typedef struct approval_counts_req {
+	approval_counts_fn cb;
+	void              *arg;
+} approval_counts_req;
+
+sn_err approval_store_counts(sn_tx *tx, const approval_counts_req *req);
+
+/* ---- policy versions ----------------------------------------------------- */
+
+/* err SN_OK with t, or SN_EPROTO (t NULL). */
+typedef void (*approval_taken_fn)(
+    sn_tx *tx, sn_err err, const approval_policy_taken *t, void *arg);
+
+typedef struct approval_taken_req {
+	approval_taken_fn cb;
+	void             *arg;
+} approval_taken_req;
+
+/* What a version named version starting on from would clash with. */
+sn_err approval_store_policy_taken(sn_tx *tx, const char *version,
+    sn_date from, const approval_taken_req *req);
+
+/* Adds v (p->version, its figures, from) created by user. */
+sn_err approval_store_policy_add(
+    sn_tx *tx, const approval_policy_version *v, const char *created_by);
+
+/* ---- reads outside a transaction ----------------------------------------
+ *
+ * done runs exactly once, later, on the loop thread. err SN_OK with the
+ * rows; SN_ENOTFOUND where said; another error (the database did not
+ * answer, SN_ENOMEM, SN_EPROTO) with NULL.
+ */
+
+/* Every version in effective_from order (n may be 0). */
+typedef void (*approval_versions_fn)(void *arg, sn_err err,
+    const approval_policy_version *v, size_t n);
+void approval_store_policy_list(sn_db *db, approval_versions_fn done,
+    void *arg);
+
+/* A JSON document built by the database (text, borrowed). */
+typedef void (*approval_json_fn)(void *arg, sn_err err, const char *json);
+
+/* One case as a JSON object, if within juris (a division code prefix);
+ * SN_ENOTFOUND otherwise. */
 void approval_store_case_get(sn_db *db, const char *case_id, const char *juris,
-    sn_db_query_fn done, void *arg);
-/* Cases as a JSON array text; NULL filters are ignored. overdue is
- * "true"/"false"/NULL. */
+    approval_json_fn done, void *arg);
+
+/* Filters of the case list; NULL members are ignored. */
+typedef struct approval_case_filter {
+	const char       *township; /* a township code */
+	approval_stage    stage;    /* UNSPECIFIED: any */
+	approval_category category; /* UNSPECIFIED: any */
+	bool              has_overdue;
+	bool              overdue;
+} approval_case_filter;
+
+/* The cases within juris as a JSON array (the first 1000 opened). */
 void approval_store_case_list(sn_db *db, const char *juris,
-    const char *township, const char *stage, const char *category,
-    const char *overdue, sn_db_query_fn done, void *arg);
-/* The register as a JSON array text. */
+    const approval_case_filter *f, approval_json_fn done, void *arg);
+
+/* The register within juris (and township, unless NULL) as a JSON
+ * array. */
 void approval_store_beneficiary_list(sn_db *db, const char *juris,
-    const char *township, sn_db_query_fn done, void *arg);
+    const char *township, approval_json_fn done, void *arg);
 
 #endif /* APPROVAL_STORE_H */

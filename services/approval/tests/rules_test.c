@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -359,22 +360,48 @@ static void
 test_dates(void **state)
 {
 	(void) state;
-	assert_true(approval_rules_date_valid("2026-11-29"));
-	assert_true(approval_rules_date_valid("2024-02-29"));
-	assert_false(approval_rules_date_valid("2026-02-29"));
-	assert_false(approval_rules_date_valid("1900-02-29"));
-	assert_true(approval_rules_date_valid("2000-02-29"));
-	assert_false(approval_rules_date_valid("2026-13-01"));
-	assert_false(approval_rules_date_valid("2026-1-01"));
-	assert_false(approval_rules_date_valid("2026-01-00"));
-	assert_false(approval_rules_date_valid(NULL));
-	char m[8];
-	assert_int_equal(approval_rules_next_month("2026-11-29", m), SN_OK);
-	assert_string_equal(m, "2026-12");
-	assert_int_equal(approval_rules_next_month("2026-12-31", m), SN_OK);
-	assert_string_equal(m, "2027-01");
-	assert_int_equal(
-	    approval_rules_next_month("2026-02-30", m), SN_EINVAL);
+	static const struct {
+		const char *s;
+		bool        ok;
+	} t[] = {
+		{ "2026-11-29", true },
+		{ "2024-02-29", true },
+		{ "2026-02-29", false },
+		{ "1900-02-29", false },
+		{ "2000-02-29", true },
+		{ "2026-13-01", false },
+		{ "2026-1-01", false },
+		{ "2026-01-00", false },
+		{ "2026-02-30", false },
+		{ "1899-12-31", false }, /* before the years accepted */
+		{ "1900-01-01", true },
+		{ "9999-12-31", true },
+		{ NULL, false },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		sn_date d = { 0, 0, 0 };
+		print_message("%s\n", t[i].s ? t[i].s : "(null)");
+		assert_int_equal(approval_rules_date_parse(t[i].s, &d), t[i].ok);
+		if (!t[i].ok)
+			assert_int_equal(d.year, 0); /* untouched */
+	}
+	/* The effective month: the month after the decision's. */
+	static const struct {
+		sn_date     day;
+		const char *month;
+	} m[] = {
+		{ { 2026, 11, 29 }, "2026-12" },
+		{ { 2026, 12, 31 }, "2027-01" },
+		{ { 2027, 1, 31 }, "2027-02" },
+		{ { 2024, 2, 29 }, "2024-03" },
+	};
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		char buf[SN_MONTH_STRLEN];
+		assert_string_equal(
+		    sn_month_format(
+		        approval_rules_effective_month(m[i].day), buf),
+		    m[i].month);
+	}
 }
 
 static void
@@ -392,6 +419,502 @@ test_names(void **state)
 	    approval_rules_tier_name(APPROVAL_TIER_EDGE), "edge");
 }
 
+/* ---- the join ------------------------------------------------------------ */
+
+static void
+test_join_table(void **state)
+{
+	(void) state;
+#define G APPROVAL_STAGE_GATHERING
+#define H APPROVAL_STAGE_HELD
+	static const char no_policy[]
+	    = "no policy version in force on the accepted date";
+	static const struct {
+		const char          *name;
+		approval_join_state  in;
+		approval_join_action want;
+		const char          *reason;
+	} t[] = {
+		{ "nothing verified yet", { G, "", false, false, "", true, true },
+		    APPROVAL_JOIN_WAIT, "" },
+		{ "incomplete verification holds",
+		    { G, "", true, false, "tax,banks", false, true },
+		    APPROVAL_JOIN_HOLD,
+		    "verification incomplete: no answer from tax,banks" },
+		{ "held for the same reason: once",
+		    { H, "verification incomplete: no answer from tax", true,
+		        false, "tax", true, true },
+		    APPROVAL_JOIN_WAIT,
+		    "verification incomplete: no answer from tax" },
+		{ "held for another reason: held again",
+		    { H, "verification incomplete: no answer from tax", true,
+		        false, "banks", true, true },
+		    APPROVAL_JOIN_HOLD,
+		    "verification incomplete: no answer from banks" },
+		{ "complete, no investigation, gathering: wait",
+		    { G, "", true, true, "", false, true }, APPROVAL_JOIN_WAIT,
+		    "" },
+		{ "complete, no investigation, held: release",
+		    { H, "x", true, true, "", false, true },
+		    APPROVAL_JOIN_RELEASE, "" },
+		{ "everything in, no policy: hold",
+		    { G, "", true, true, "", true, false }, APPROVAL_JOIN_HOLD,
+		    no_policy },
+		{ "everything in, held for no policy already: wait",
+		    { H, no_policy, true, true, "", true, false },
+		    APPROVAL_JOIN_WAIT, no_policy },
+		{ "everything in: classify",
+		    { G, "", true, true, "", true, true },
+		    APPROVAL_JOIN_CLASSIFY, "" },
+		{ "everything in while held: classify",
+		    { H, "old", true, true, "", true, true },
+		    APPROVAL_JOIN_CLASSIFY, "" },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		approval_join j;
+		print_message("%s\n", t[i].name);
+		approval_rules_join(&t[i].in, &j);
+		assert_int_equal(j.action, t[i].want);
+		assert_string_equal(j.reason, t[i].reason);
+	}
+#undef G
+#undef H
+	assert_true(approval_rules_hold_needed(
+	    APPROVAL_STAGE_GATHERING, "why", "why"));
+	assert_false(
+	    approval_rules_hold_needed(APPROVAL_STAGE_HELD, "why", "why"));
+	assert_true(
+	    approval_rules_hold_needed(APPROVAL_STAGE_HELD, "why", "other"));
+}
+
+/* ---- the steps ------------------------------------------------------------- */
+
+static void
+test_step_table(void **state)
+{
+	(void) state;
+	static const struct {
+		approval_step  step;
+		bool           yes;
+		const char    *name;
+		approval_stage at, to;
+		const char    *action;
+	} t[] = {
+		{ APPROVAL_STEP_VILLAGE_REVIEW, true, "village_review",
+		    APPROVAL_STAGE_VILLAGE_REVIEW, APPROVAL_STAGE_TOWNSHIP_CONFIRM,
+		    "village_passed" },
+		{ APPROVAL_STEP_VILLAGE_REVIEW, false, "village_review",
+		    APPROVAL_STAGE_VILLAGE_REVIEW, APPROVAL_STAGE_RETURNED,
+		    "village_returned" },
+		{ APPROVAL_STEP_TOWNSHIP_CONFIRMATION, true,
+		    "township_confirmation", APPROVAL_STAGE_TOWNSHIP_CONFIRM,
+		    APPROVAL_STAGE_DISTRICT_FILING, "township_approved" },
+		{ APPROVAL_STEP_TOWNSHIP_CONFIRMATION, false,
+		    "township_confirmation", APPROVAL_STAGE_TOWNSHIP_CONFIRM,
+		    APPROVAL_STAGE_REJECTED, "township_rejected" },
+		{ APPROVAL_STEP_DISTRICT_FILING, true, "district_filing",
+		    APPROVAL_STAGE_DISTRICT_FILING, APPROVAL_STAGE_FILED,
+		    "district_filed" },
+		{ APPROVAL_STEP_DISTRICT_FILING, false, "district_filing",
+		    APPROVAL_STAGE_DISTRICT_FILING, APPROVAL_STAGE_FILED,
+		    "district_filed" },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_string_equal(approval_rules_step_name(t[i].step), t[i].name);
+		assert_int_equal(approval_rules_step_stage(t[i].step), t[i].at);
+		assert_int_equal(
+		    approval_rules_next_stage(t[i].step, t[i].yes), t[i].to);
+		assert_string_equal(
+		    approval_rules_step_action(t[i].step, t[i].yes),
+		    t[i].action);
+	}
+	assert_string_equal(approval_rules_step_name((approval_step) 7), "");
+	assert_int_equal(approval_rules_next_stage((approval_step) 7, true),
+	    APPROVAL_STAGE_UNSPECIFIED);
+}
+
+#define V APPROVAL_STEP_VILLAGE_REVIEW
+#define T APPROVAL_STEP_TOWNSHIP_CONFIRMATION
+#define D APPROVAL_STEP_DISTRICT_FILING
+#define C APPROVAL_CAT_UNSPECIFIED
+
+/* A case at VILLAGE_REVIEW in village 110101001001, taken in by clerk1,
+ * visited by inv1 and inv2, member 110101199003070012, nobody acted. */
+static void
+case_init(approval_case *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->case_id          = "app-1";
+	c->stage            = APPROVAL_STAGE_VILLAGE_REVIEW;
+	c->district_code    = "110101";
+	c->township_code    = "110101001";
+	c->village_code     = "110101001001";
+	c->taken_in_by      = "clerk1";
+	c->member_ids[0]    = "110101199003070012";
+	c->nmembers         = 1;
+	c->investigators[0] = "inv1";
+	c->investigators[1] = "inv2";
+	c->ninvestigators   = 2;
+}
+
+static void
+test_may_act_table(void **state)
+{
+	(void) state;
+	static const struct {
+		const char    *name;
+		approval_step  step;
+		const char    *user, *juris, *idn;
+		approval_stage stage; /* 0: VILLAGE_REVIEW */
+		const char    *acted; /* NULL: nobody */
+		unsigned       status;
+		const char    *code;
+	} t[] = {
+		{ "village reviewer of the village", V, "vr1", "110101001001",
+		    "", 0, NULL, 0, NULL },
+		{ "village reviewer of the township's level", V, "vr1",
+		    "110101001", "", 0, NULL, 0, NULL },
+		{ "another village", V, "vr1", "110101002001", "", 0, NULL,
+		    403, "outside_jurisdiction" },
+		{ "township officer of another township", T, "to1",
+		    "110101002", "", APPROVAL_STAGE_TOWNSHIP_CONFIRM, NULL, 403,
+		    "outside_jurisdiction" },
+		{ "village-level user confirming: outside", T, "to1",
+		    "110101001001", "", APPROVAL_STAGE_TOWNSHIP_CONFIRM, NULL,
+		    403, "outside_jurisdiction" },
+		{ "district officer filing", D, "do1", "110101", "",
+		    APPROVAL_STAGE_DISTRICT_FILING, NULL, 0, NULL },
+		{ "township-level user filing: outside", D, "do1", "110101001",
+		    "", APPROVAL_STAGE_DISTRICT_FILING, NULL, 403,
+		    "outside_jurisdiction" },
+		{ "took the application in", V, "clerk1", "110101001001", "", 0,
+		    NULL, 403, "took_in_application" },
+		{ "visited the home", V, "inv2", "110101001001", "", 0, NULL,
+		    403, "visited_home" },
+		{ "household member", V, "vr9", "110101001001",
+		    "110101199003070012", 0, NULL, 403, "household_member" },
+		{ "acted before", T, "vr1", "110101001", "",
+		    APPROVAL_STAGE_TOWNSHIP_CONFIRM, "vr1", 403,
+		    "already_acted" },
+		{ "jurisdiction before duties", V, "clerk1", "110101002001", "",
+		    0, NULL, 403, "outside_jurisdiction" },
+		{ "duties before the stage", T, "clerk1", "110101001", "", 0,
+		    NULL, 403, "took_in_application" },
+		{ "wrong stage", T, "to1", "110101001", "", 0, NULL, 409,
+		    "wrong_stage" },
+		{ "filing a filed case", D, "do1", "110101", "",
+		    APPROVAL_STAGE_FILED, NULL, 409, "wrong_stage" },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		approval_case c;
+		sn_principal  p = { .user = "" };
+		sn_problem    prob;
+		case_init(&c);
+		if (t[i].stage != 0)
+			c.stage = t[i].stage;
+		if (t[i].acted != NULL) {
+			c.actors[0] = t[i].acted;
+			c.nactors   = 1;
+		}
+		snprintf(p.user, sizeof(p.user), "%s", t[i].user);
+		snprintf(p.juris, sizeof(p.juris), "%s", t[i].juris);
+		snprintf(p.id_number, sizeof(p.id_number), "%s", t[i].idn);
+		sn_problem_clear(&prob);
+		print_message("%s\n", t[i].name);
+		assert_int_equal(approval_rules_may_act(t[i].step, &p, &c, &prob),
+		    t[i].status == 0);
+		assert_int_equal(prob.status, t[i].status);
+		if (t[i].code != NULL)
+			assert_string_equal(prob.code, t[i].code);
+	}
+	/* The messages the client sees. */
+	approval_case c;
+	sn_principal  p = { .user = "to1", .juris = "110101001" };
+	sn_problem    prob;
+	case_init(&c);
+	sn_problem_clear(&prob);
+	assert_false(approval_rules_may_act(T, &p, &c, &prob));
+	assert_string_equal(prob.message,
+	    "the case is at stage VILLAGE_REVIEW, not TOWNSHIP_CONFIRM");
+	snprintf(p.user, sizeof(p.user), "inv1");
+	sn_problem_clear(&prob);
+	assert_false(approval_rules_may_act(T, &p, &c, &prob));
+	assert_string_equal(prob.message,
+	    "segregation of duties: you may not act on this case "
+	    "(visited_home)");
+}
+
+static void
+test_step_request_table(void **state)
+{
+	(void) state;
+	static const struct {
+		approval_step     step;
+		const char       *decision, *reason, *category;
+		unsigned          status;
+		const char       *code, *field;
+		bool              yes;
+		approval_category cat;
+	} t[] = {
+		{ V, "pass", "", "", 0, NULL, NULL, true, 0 },
+		{ V, "return", "documents missing", "", 0, NULL, NULL, false,
+		    0 },
+		{ V, "return", "", "", 422, "reason_required", "reason", 0, 0 },
+		{ V, "maybe", "", "", 400, "invalid_field", "decision", 0, 0 },
+		{ V, NULL, "", "", 400, "invalid_field", "decision", 0, 0 },
+		{ V, "approve", "", "", 400, "invalid_field", "decision", 0,
+		    0 },
+		{ T, "approve", "", "", 0, NULL, NULL, true, 0 },
+		{ T, "approve", "", NULL, 0, NULL, NULL, true, 0 },
+		{ T, "approve", "", "tekun", 0, NULL, NULL, true,
+		    APPROVAL_CAT_TEKUN },
+		{ T, "approve", "", "low_income", 0, NULL, NULL, true,
+		    APPROVAL_CAT_LOW_INCOME },
+		{ T, "reject", "hidden income", "", 0, NULL, NULL, false, 0 },
+		{ T, "reject", "", "", 422, "reason_required", "reason", 0, 0 },
+		{ T, "pass", "", "", 400, "invalid_field", "decision", 0, 0 },
+		{ T, "approve", "", "none", 400, "invalid_field", "category", 0,
+		    0 },
+		{ T, "approve", "", "emergency", 400, "invalid_field",
+		    "category", 0, 0 },
+		{ T, "approve", "", "bogus", 400, "invalid_field", "category",
+		    0, 0 },
+		{ D, "", "", "", 0, NULL, NULL, true, 0 },
+		{ D, "anything", "", "x", 0, NULL, NULL, true, 0 },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		approval_step_request r = { .reason = t[i].reason };
+		sn_problem            prob;
+		sn_problem_clear(&prob);
+		print_message("%zu: %s\n", i, t[i].decision ? t[i].decision : "");
+		bool ok = approval_rules_step_request(
+		    t[i].step, t[i].decision, t[i].category, &r, &prob);
+		assert_int_equal(ok, t[i].status == 0);
+		assert_int_equal(prob.status, t[i].status);
+		if (!ok) {
+			assert_string_equal(prob.code, t[i].code);
+			assert_string_equal(prob.field, t[i].field);
+			continue;
+		}
+		assert_int_equal(r.step, t[i].step);
+		assert_int_equal(r.yes, t[i].yes);
+		assert_int_equal(r.category, t[i].cat);
+	}
+}
+
+static void
+test_township_table(void **state)
+{
+	(void) state;
+	static const struct {
+		const char       *name;
+		bool              yes;
+		approval_category asked; /* C: keep */
+		const char       *reason;
+		approval_category computed;
+		unsigned          status;
+		const char       *code;
+		approval_category cat;
+		sn_fen            amount;
+		bool              refs;
+	} t[] = {
+		{ "approve the computed dibao", true, C, "", APPROVAL_CAT_DIBAO,
+		    0, NULL, APPROVAL_CAT_DIBAO, 66000, true },
+		{ "approve naming the computed category, no reason", true,
+		    APPROVAL_CAT_DIBAO, "", APPROVAL_CAT_DIBAO, 0, NULL,
+		    APPROVAL_CAT_DIBAO, 66000, true },
+		{ "override to tekun with a reason: tekun amount", true,
+		    APPROVAL_CAT_TEKUN, "cannot work", APPROVAL_CAT_DIBAO, 0,
+		    NULL, APPROVAL_CAT_TEKUN, 314000, true },
+		{ "override without a reason", true, APPROVAL_CAT_TEKUN, "",
+		    APPROVAL_CAT_DIBAO, 422, "reason_required", 0, 0, false },
+		{ "override to an edge category: no amount", true,
+		    APPROVAL_CAT_LOW_INCOME, "edge", APPROVAL_CAT_DIBAO, 0, NULL,
+		    APPROVAL_CAT_LOW_INCOME, 0, true },
+		{ "override from low income to dibao: dibao amount", true,
+		    APPROVAL_CAT_DIBAO, "recount", APPROVAL_CAT_LOW_INCOME, 0,
+		    NULL, APPROVAL_CAT_DIBAO, 12000, true },
+		{ "approve a household in no category", true, C, "",
+		    APPROVAL_CAT_NONE, 422, "not_eligible", 0, 0, false },
+		{ "override a household in no category", true,
+		    APPROVAL_CAT_DIBAO, "exception", APPROVAL_CAT_NONE, 0, NULL,
+		    APPROVAL_CAT_DIBAO, 12000, true },
+		{ "reject: no amount, no referrals", false, C, "hidden income",
+		    APPROVAL_CAT_DIBAO, 0, NULL, APPROVAL_CAT_DIBAO, 0, false },
+		{ "reject a household in no category", false, C, "no",
+		    APPROVAL_CAT_NONE, 0, NULL, APPROVAL_CAT_NONE, 0, false },
+	};
+	sn_date today = { 2026, 12, 31 };
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		approval_case c;
+		case_init(&c);
+		c.stage              = APPROVAL_STAGE_TOWNSHIP_CONFIRM;
+		c.category           = t[i].computed;
+		c.monthly_amount_fen = t[i].computed == APPROVAL_CAT_DIBAO ? 66000
+		                                                           : 0;
+		c.tekun_amount_fen   = 314000;
+		c.dibao_amount_fen   = 12000;
+		c.referrals          = APPROVAL_REF_MEDICAL;
+		approval_step_request r = {
+			.step     = APPROVAL_STEP_TOWNSHIP_CONFIRMATION,
+			.yes      = t[i].yes,
+			.reason   = t[i].reason,
+			.category = t[i].asked,
+		};
+		approval_decision d;
+		sn_problem        prob;
+		sn_problem_clear(&prob);
+		print_message("%s\n", t[i].name);
+		bool ok = approval_rules_township(&r, &c, today, &d, &prob);
+		assert_int_equal(ok, t[i].status == 0);
+		assert_int_equal(prob.status, t[i].status);
+		if (!ok) {
+			assert_string_equal(prob.code, t[i].code);
+			continue;
+		}
+		assert_int_equal(d.approved, t[i].yes);
+		assert_int_equal(d.to,
+		    t[i].yes ? APPROVAL_STAGE_DISTRICT_FILING
+		             : APPROVAL_STAGE_REJECTED);
+		assert_int_equal(d.category, t[i].cat);
+		assert_int_equal(d.tier, approval_rules_tier(t[i].cat));
+		assert_int_equal(d.monthly_amount_fen, t[i].amount);
+		assert_int_equal(
+		    d.referrals, t[i].refs ? APPROVAL_REF_MEDICAL : 0u);
+		assert_int_equal(d.effective_month.year, 2027);
+		assert_int_equal(d.effective_month.month, 1);
+	}
+}
+
+#undef V
+#undef T
+#undef D
+#undef C
+
+/* ---- policy versions ---------------------------------------------------------- */
+
+static void
+test_policy_add_table(void **state)
+{
+	(void) state;
+	sn_date today = { 2026, 12, 2 };
+	static const struct {
+		const char           *name;
+		approval_policy_taken t;
+		sn_date               from;
+		const char           *code; /* NULL: may add */
+		const char           *field;
+	} t[] = {
+		{ "tomorrow", { 1, false, false }, { 2026, 12, 3 }, NULL, NULL },
+		{ "today", { 1, false, false }, { 2026, 12, 2 },
+		    "policy_in_force", "effective_from" },
+		{ "yesterday", { 1, false, false }, { 2026, 12, 1 },
+		    "policy_in_force", "effective_from" },
+		{ "the first version may start in the past",
+		    { 0, false, false }, { 2020, 1, 1 }, NULL, NULL },
+		{ "name taken", { 1, true, false }, { 2027, 1, 1 },
+		    "version_exists", "version" },
+		{ "name taken wins over the date", { 1, true, true },
+		    { 2026, 1, 1 }, "version_exists", "version" },
+		{ "date taken", { 1, false, true }, { 2027, 1, 1 },
+		    "date_taken", "effective_from" },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		sn_problem prob;
+		sn_problem_clear(&prob);
+		print_message("%s\n", t[i].name);
+		bool ok = approval_rules_policy_add(&t[i].t, t[i].from, today, &prob);
+		assert_int_equal(ok, t[i].code == NULL);
+		if (ok)
+			continue;
+		assert_int_equal(prob.status, 409);
+		assert_string_equal(prob.code, t[i].code);
+		assert_string_equal(prob.field, t[i].field);
+	}
+}
+
+static void
+test_in_force_table(void **state)
+{
+	(void) state;
+	approval_policy_version v[3];
+	memset(v, 0, sizeof(v));
+	v[0].effective_from = (sn_date) { 2026, 1, 1 };
+	v[1].effective_from = (sn_date) { 2027, 1, 1 };
+	v[2].effective_from = (sn_date) { 2026, 7, 1 }; /* out of order */
+	static const struct {
+		sn_date   day;
+		ptrdiff_t want;
+	} t[] = {
+		{ { 2025, 12, 31 }, -1 },
+		{ { 2026, 1, 1 }, 0 },
+		{ { 2026, 6, 30 }, 0 },
+		{ { 2026, 7, 1 }, 2 },
+		{ { 2026, 12, 31 }, 2 },
+		{ { 2027, 1, 1 }, 1 },
+		{ { 2099, 1, 1 }, 1 },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		assert_int_equal(approval_rules_in_force(v, 3, t[i].day), t[i].want);
+	assert_int_equal(approval_rules_in_force(v, 0, t[0].day), -1);
+}
+
+static void
+test_versions_and_fields(void **state)
+{
+	(void) state;
+	static const struct {
+		const char *s;
+		bool        ok;
+	} t[] = { { "2026-01", true }, { "v.next_2", true }, { "", false },
+		{ "a b", false }, { "x/y", false }, { NULL, false },
+		{ "1234567890123456789012345678901", true },
+		{ "12345678901234567890123456789012", false } };
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		assert_int_equal(approval_rules_version_valid(t[i].s), t[i].ok);
+	/* The figures and their least values (the table's CHECKs). */
+	static const struct {
+		const char *name;
+		int64_t     min;
+	} f[APPROVAL_POLICY_NFIELDS] = { { "urban_min_fen", 1 },
+		{ "rural_min_fen", 1 }, { "urban_basic_fen", 1 },
+		{ "rural_basic_fen", 1 }, { "care_able_fen", 0 },
+		{ "care_partially_able_fen", 0 }, { "care_unable_fen", 0 },
+		{ "low_income_factor_percent", 100 }, { "asset_multiple", 1 },
+		{ "max_homes", 0 }, { "business_capital_limit_fen", 0 } };
+	for (size_t i = 0; i < APPROVAL_POLICY_NFIELDS; i++) {
+		assert_string_equal(approval_policy_fields[i].name, f[i].name);
+		assert_int_equal(approval_policy_fields[i].min, f[i].min);
+	}
+	int64_t x;
+	memcpy(&x, (const char *) &P + approval_policy_fields[7].offset,
+	    sizeof(x));
+	assert_int_equal(x, 150);
+}
+
+static void
+test_stage_names(void **state)
+{
+	(void) state;
+	for (int s = APPROVAL_STAGE_GATHERING; s <= APPROVAL_STAGE_WITHDRAWN;
+	     s++)
+		assert_int_equal(
+		    approval_rules_stage_parse(
+		        approval_rules_stage_name((approval_stage) s)),
+		    s);
+	assert_string_equal(
+	    approval_rules_stage_name(APPROVAL_STAGE_TOWNSHIP_CONFIRM),
+	    "TOWNSHIP_CONFIRM");
+	assert_null(approval_stage_names[APPROVAL_NSTAGES]);
+	assert_string_equal(approval_stage_names[0], "");
+	assert_int_equal(
+	    approval_rules_stage_parse("bogus"), APPROVAL_STAGE_UNSPECIFIED);
+	assert_int_equal(
+	    approval_rules_stage_parse(""), APPROVAL_STAGE_UNSPECIFIED);
+	assert_string_equal(approval_rules_stage_name((approval_stage) 42), "");
+	assert_null(approval_category_names[APPROVAL_CAT_NONE + 1]);
+}
+
 int
 main(void)
 {
@@ -405,6 +928,15 @@ main(void)
 		cmocka_unit_test(test_duties),
 		cmocka_unit_test(test_dates),
 		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_join_table),
+		cmocka_unit_test(test_step_table),
+		cmocka_unit_test(test_may_act_table),
+		cmocka_unit_test(test_step_request_table),
+		cmocka_unit_test(test_township_table),
+		cmocka_unit_test(test_policy_add_table),
+		cmocka_unit_test(test_in_force_table),
+		cmocka_unit_test(test_versions_and_fields),
+		cmocka_unit_test(test_stage_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,9 +6,11 @@
  * like any other event).
  *
  *   approval_scenarios shuffled | held | steps | duties | overdue | policy
+ *                      | policy_unknown
  *
  * Nothing is waited for by sleeping: the test polls the database or the
- * API with deadlines. Dates come from the database's clock.
+ * API with deadlines. Dates come from the district's clock (sn/clock.h),
+ * read here with the same settings the service reads.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +24,8 @@
 #include "sn/assist/v1/application.pb-c.h"
 #include "sn/assist/v1/case.pb-c.h"
 #include "sn/auth.h"
+#include "sn/clock.h"
+#include "sn/date.h"
 #include "sn/idnum.h"
 
 #ifndef APPROVAL_BIN
@@ -61,16 +65,8 @@ str(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(sql, sizeof(sql), fmt, ap);
 	va_end(ap);
-	PGresult *r = PQexec(T.pg, sql);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		char msg[512];
-		snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(r));
-		PQclear(r);
-		th_fail(&T, "query %s: %s", sql, msg);
-	}
-	char *v = strdup(PQntuples(r) > 0 ? PQgetvalue(r, 0, 0) : "");
-	PQclear(r);
-	return v;
+	char *v = th_text(&T, "%s", sql);
+	return v != NULL ? v : strdup("");
 }
 
 static char *
@@ -343,20 +339,12 @@ send_and_wait(const struct app *a, int which)
 static uint8_t *
 outbox_event(const char *topic, const char *subject, int nth, size_t *len)
 {
-	char *h = str("SELECT encode(data, 'hex') FROM %s.outbox WHERE topic ="
-	              " '%s' AND subject = '%s' ORDER BY id OFFSET %d LIMIT 1",
+	uint8_t *b = th_bytes_at(&T, 0, len,
+	    "SELECT data FROM %s.outbox WHERE topic = '%s' AND subject = '%s'"
+	    " ORDER BY id OFFSET %d LIMIT 1",
 	    S, topic, subject, nth);
-	size_t n = strlen(h) / 2;
-	TH_CHECK(
-	    &T, n > 0 || topic == NULL, "no %s event for %s", topic, subject);
-	uint8_t *b = malloc(n + 1);
-	for (size_t i = 0; i < n; i++) {
-		unsigned v;
-		sscanf(h + 2 * i, "%2x", &v);
-		b[i] = (uint8_t) v;
-	}
-	free(h);
-	*len = n;
+	TH_CHECK(&T, b != NULL && *len > 0, "no %s event for %s", topic,
+	    subject);
 	return b;
 }
 
@@ -368,6 +356,8 @@ start(const char *overdue_ms)
 {
 	if (sn_auth_open(&AUTH, KEY) != SN_OK)
 		th_fail(&T, "sn_auth_open");
+	if (sn_clock_setup() != SN_OK)
+		th_fail(&T, "sn_clock_setup");
 	for (int i = 0; i < 3; i++)
 		th_publisher(&T, PUBS[i]);
 	th_publisher(&T, "approval");
@@ -400,10 +390,14 @@ start(const char *overdue_ms)
 	    &T, th_wait_ready(&T, PORT, WAIT_MS), "approval is not ready");
 }
 
+/* The district's date (sn/clock.h, as the service reads it) plus days,
+ * malloc'd "YYYY-MM-DD". */
 static char *
 today_plus(int days)
 {
-	return str("SELECT to_char(current_date + %d, 'YYYY-MM-DD')", days);
+	char buf[SN_DATE_STRLEN];
+	return strdup(
+	    sn_date_format(sn_date_add_days(sn_clock_today(), days), buf));
 }
 
 /* Brings a fresh case to VILLAGE_REVIEW. */
@@ -709,8 +703,9 @@ steps(void)
 	free(body1);
 	free(body2);
 
-	char  *month = str("SELECT to_char(date_trunc('month', current_date) +"
-	                    " interval '1 month', 'YYYY-MM')");
+	char  monthbuf[SN_MONTH_STRLEN];
+	char *month
+	    = strdup(sn_month_format(sn_month_add(sn_clock_month(), 1), monthbuf));
 	size_t n;
 	uint8_t *b = outbox_event("application.decided", a.id, 0, &n);
 	Sn__Assist__V1__ApplicationDecided *d
@@ -1054,6 +1049,15 @@ overdue(void)
 	printf("overdue once, published, counted\n");
 }
 
+#define POLICY_FMT                                                            \
+	"{\"version\":\"%s\",\"effective_from\":\"%s\","                      \
+	"\"urban_min_fen\":90000,\"rural_min_fen\":70000,"                    \
+	"\"urban_basic_fen\":150000,\"rural_basic_fen\":110000,"              \
+	"\"care_able_fen\":15000,\"care_partially_able_fen\":50000,"          \
+	"\"care_unable_fen\":120000,\"low_income_factor_percent\":150,"       \
+	"\"asset_multiple\":24,\"max_homes\":1,"                              \
+	"\"business_capital_limit_fen\":5000000%s}"
+
 /* Policy versions: the seeded one, the ratio, adding, immutability, and
  * the version in force on the accepted date. */
 static void
@@ -1073,21 +1077,13 @@ policy(void)
 	json_decref(j);
 	char *today = today_plus(0), *tomorrow = today_plus(1);
 	char  body[1024];
-#define POLICY_FMT                                                            \
-	"{\"version\":\"%s\",\"effective_from\":\"%s\","                      \
-	"\"urban_min_fen\":90000,\"rural_min_fen\":70000,"                    \
-	"\"urban_basic_fen\":150000,\"rural_basic_fen\":110000,"              \
-	"\"care_able_fen\":15000,\"care_partially_able_fen\":50000,"          \
-	"\"care_unable_fen\":120000,\"low_income_factor_percent\":150,"       \
-	"\"asset_multiple\":24,\"max_homes\":1,"                              \
-	"\"business_capital_limit_fen\":5000000}"
-	snprintf(body, sizeof(body), POLICY_FMT, "v-today", today);
+	snprintf(body, sizeof(body), POLICY_FMT, "v-today", today, "");
 	TH_CHECK(&T,
 	    api("POST", "/policy", admin, newkey(), body, &j) == 409
 	        && strcmp(jstr(j, "error.code"), "policy_in_force") == 0,
 	    "a version starting today was not refused");
 	json_decref(j);
-	snprintf(body, sizeof(body), POLICY_FMT, "v-next", tomorrow);
+	snprintf(body, sizeof(body), POLICY_FMT, "v-next", tomorrow, "");
 	TH_CHECK(&T,
 	    api("POST", "/policy", other, newkey(), body, NULL) == 403,
 	    "a township officer could add a policy");
@@ -1149,6 +1145,32 @@ policy(void)
 	printf("policy versions: seeded, added, immutable, applied by date\n");
 }
 
+/* Issue 8: POST /policy used to accept members it does not know (and
+ * store the version, ignoring them). Now 422 unknown_field naming the
+ * member, and nothing stored. */
+static void
+policy_unknown(void)
+{
+	start("60000");
+	char   *admin = token("admin1", "district_admin", DISTRICT, NULL);
+	char    body[1024];
+	json_t *j;
+	snprintf(body, sizeof(body), POLICY_FMT, "v-extra", "2099-01-01",
+	    ",\"bonus_fen\":100");
+	int st = api("POST", "/policy", admin, newkey(), body, &j);
+	TH_CHECK(&T,
+	    st == 422 && strcmp(jstr(j, "error.code"), "unknown_field") == 0
+	        && strcmp(jstr(j, "error.field"), "bonus_fen") == 0,
+	    "an unknown member was not refused: %d %s", st,
+	    jstr(j, "error.code"));
+	json_decref(j);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.policy_version", S) == 1,
+	    "a version with an unknown member was stored");
+	free(admin);
+	printf("POST /policy: unknown member refused, nothing stored\n");
+}
+
 static void
 close_auth(void)
 {
@@ -1165,6 +1187,7 @@ main(int argc, char **argv)
 		{ "duties", duties },
 		{ "overdue", overdue },
 		{ "policy", policy },
+		{ "policy_unknown", policy_unknown },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), close_auth);
