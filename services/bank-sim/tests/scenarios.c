@@ -36,6 +36,8 @@
  *                 had several requests in flight at once.
  *   http          /stats counts (by status, fen, reasons, duplicates,
  *                 process counters) and credits of an unknown account.
+ *   help          `bank-sim --help` needs no settings, exits 0 and lists
+ *                 every setting of its own; `--routes` lists the routes.
  */
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -974,6 +976,47 @@ http(void)
 	TH_CHECK(&T, st == 405, "POST /stats: %d", st);
 }
 
+/* ---- help --------------------------------------------------------------- */
+
+/* The output of `bank-sim ARG` run with no environment at all. */
+static void
+run_bare(const char *arg, char *out, size_t cap)
+{
+	char cmd[1200];
+	snprintf(cmd, sizeof(cmd), "env -i %s %s", SN_BANK_SIM_BIN, arg);
+	FILE *f = popen(cmd, "r");
+	TH_CHECK(&T, f != NULL, "cannot run %s", cmd);
+	size_t len = fread(out, 1, cap - 1, f);
+	out[len]   = '\0';
+	int st     = pclose(f);
+	TH_CHECK(&T, WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "bank-sim %s: status %d", arg, st);
+}
+
+static void
+help(void)
+{
+	static const char *const own[] = { "SN_BANK_URL",
+		"SN_BANK_SIM_FIXTURE", "SN_BANK_SIM_OPEN_ALL",
+		"SN_BANK_SIM_SETTLE_MS", "SN_BANK_SIM_DROP_PERCENT",
+		"SN_BANK_SIM_TIMEOUT_PERCENT", "SN_BANK_SIM_TIMEOUT_MS",
+		"SN_BANK_SIM_CRASH_AFTER", "SN_BANK_SIM_SEED",
+		"SN_BANK_SIM_CONTEXTS", "SN_BANK_SIM_MAX_REQUEST_BYTES" };
+	char out[16384], want[64];
+	run_bare("--help", out, sizeof(out));
+	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
+		snprintf(want, sizeof(want), "  %s ", own[i]);
+		TH_CHECK(&T, strstr(out, want) != NULL,
+		    "--help does not list %s", own[i]);
+	}
+	run_bare("--routes", out, sizeof(out));
+	TH_CHECK(&T,
+	    strcmp(out,
+	        "GET /accounts/{account_number}/credits\nGET /stats\n")
+	        == 0,
+	    "--routes: %s", out);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -989,6 +1032,7 @@ main(int argc, char **argv)
 		{ "timeout_reply", timeout_reply },
 		{ "concurrent", concurrent },
 		{ "http", http },
+		{ "help", help },
 	};
 	return th_main(&T, argc, argv, list, sizeof(list) / sizeof(list[0]),
 	    client_close);
