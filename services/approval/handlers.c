@@ -701,19 +701,6 @@ post_policy(sn_http_req *req, void *arg)
 
 /* ---- HTTP: the three steps -------------------------------------------------- */
 
-static const struct step_route {
-	approval_step step;
-	const char   *pattern;
-	const char   *role;
-} steps[] = {
-	{ APPROVAL_STEP_VILLAGE_REVIEW, "/cases/{id}/village-review",
-	    "village_reviewer" },
-	{ APPROVAL_STEP_TOWNSHIP_CONFIRMATION,
-	    "/cases/{id}/township-confirmation", "township_officer" },
-	{ APPROVAL_STEP_DISTRICT_FILING, "/cases/{id}/district-filing",
-	    "district_officer" },
-};
-
 /* A step across its transaction. */
 typedef struct step_req {
 	sn_http_req          *req;
@@ -1053,10 +1040,24 @@ post_step(sn_http_req *req, approval_step step)
 }
 
 static void
-post_step_route(sn_http_req *req, void *arg)
+post_village_review(sn_http_req *req, void *arg)
 {
-	const struct step_route *st = arg;
-	post_step(req, st->step);
+	(void) arg;
+	post_step(req, APPROVAL_STEP_VILLAGE_REVIEW);
+}
+
+static void
+post_township_confirmation(sn_http_req *req, void *arg)
+{
+	(void) arg;
+	post_step(req, APPROVAL_STEP_TOWNSHIP_CONFIRMATION);
+}
+
+static void
+post_district_filing(sn_http_req *req, void *arg)
+{
+	(void) arg;
+	post_step(req, APPROVAL_STEP_DISTRICT_FILING);
 }
 
 /* ---- the clock ------------------------------------------------------------------ */
@@ -1133,6 +1134,24 @@ on_tick(void *arg)
 
 /* ---- wiring ---------------------------------------------------------------------- */
 
+const sn_http_route_def approval_routes[] = {
+	{ "GET", "/policy", 0, NULL, get_policy },
+	{ "POST", "/policy", SN_HTTP_IDEMPOTENT, "district_admin",
+	    post_policy },
+	{ "GET", "/cases", 0, NULL, list_cases },
+	{ "GET", "/cases/{id}", 0, NULL, get_case },
+	{ "POST", "/cases/{id}/village-review", SN_HTTP_IDEMPOTENT,
+	    "village_reviewer", post_village_review },
+	{ "POST", "/cases/{id}/township-confirmation", SN_HTTP_IDEMPOTENT,
+	    "township_officer", post_township_confirmation },
+	{ "POST", "/cases/{id}/district-filing", SN_HTTP_IDEMPOTENT,
+	    "district_officer", post_district_filing },
+	{ "GET", "/beneficiaries", 0, NULL, list_beneficiaries },
+};
+
+const size_t approval_nroutes
+    = sizeof(approval_routes) / sizeof(approval_routes[0]);
+
 static const sn_bus_topic topics[] = {
 	{ "intake", "application.submitted",
 	    &sn__assist__v1__application_submitted__descriptor, on_submitted },
@@ -1187,31 +1206,6 @@ approval_setup(sn_service *svc, void *arg)
 	            sizeof(topics) / sizeof(topics[0]), NULL))
 	        != SN_OK)
 		return err;
-
-	sn_http *h = sn_service_http(svc);
-	if ((err = sn_http_route(
-	         h, "GET", "/policy", 0, NULL, get_policy, NULL))
-	        != SN_OK
-	    || (err = sn_http_route(h, "POST", "/policy", SN_HTTP_IDEMPOTENT,
-	            "district_admin", post_policy, NULL))
-	        != SN_OK
-	    || (err = sn_http_route(
-	            h, "GET", "/cases", 0, NULL, list_cases, NULL))
-	        != SN_OK
-	    || (err = sn_http_route(
-	            h, "GET", "/cases/{id}", 0, NULL, get_case, NULL))
-	        != SN_OK
-	    || (err = sn_http_route(h, "GET", "/beneficiaries", 0, NULL,
-	            list_beneficiaries, NULL))
-	        != SN_OK)
-		return err;
-	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
-		if ((err = sn_http_route(h, "POST", steps[i].pattern,
-		         SN_HTTP_IDEMPOTENT, steps[i].role, post_step_route,
-		         (void *) &steps[i]))
-		    != SN_OK)
-			return err;
-
 	return sn_service_every(
 	    svc, 0, (uint64_t) cfg->overdue_check_ms, on_tick, NULL);
 }

@@ -29,7 +29,8 @@
  *   beneficiary.changed  ACTIVE, when the confirmation approves
  *   case.overdue         once per case, by the clock
  *
- * HTTP (bearer token required on all; POSTs need an Idempotency-Key):
+ * HTTP (approval_routes; bearer token required on all; POSTs need an
+ * Idempotency-Key):
  *   GET  /policy                           any role: versions, the one in
  *                                          force, urban/rural ratio
  *   POST /policy                           district_admin: add a version
@@ -70,9 +71,14 @@ typedef struct approval_config {
 	int64_t overdue_check_ms; /* SN_APPROVAL_OVERDUE_CHECK_MS, 60000 */
 } approval_config;
 
-/* sn_service_def.setup: routes, handlers, the clock. arg is a
+/* sn_service_def.setup: event handlers, metrics, the clock. arg is an
  * approval_config that must outlive the service. */
 sn_err approval_setup(sn_service *svc, void *arg);
+
+/* The HTTP routes above, for sn_service_def.routes (the handlers ignore
+ * their arg). */
+extern const sn_http_route_def approval_routes[];
+extern const size_t            approval_nroutes;
 
 
 #endif /* APPROVAL_HANDLERS_H */
