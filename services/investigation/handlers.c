@@ -23,16 +23,6 @@
 #define LIST_LIMIT_DEFAULT 200
 #define LIST_LIMIT_MAX 1000
 
-/*
- * The one instance of this process (sn_service_main runs one service per
- * process). The report transaction's query callbacks get only the request
- * as their argument, and sn_http_tx offers no hook to free a context of
- * our own when the transaction fails by itself, so they reach the bus and
- * the counters through this pointer instead of a per-request allocation
- * that could leak.
- */
-static investigation *self;
-
 /* ---- small helpers ----------------------------------------------------- */
 
 static Sn__Assist__V1__Recommendation
@@ -52,18 +42,17 @@ recommendation_proto(investigation_recommendation r)
 }
 
 /*
- * The district's day of the event (sn/clock.h), YYYY-MM-DD: the first day
- * its task may be visited when it carries no acceptance date. An event
- * whose time does not read is dated today.
+ * The district's day of the event (sn/clock.h): the first day its task
+ * may be visited when it carries no acceptance date. An event whose time
+ * does not read is dated today.
  */
-static const char *
-event_day(const sn_event *ev, char out[SN_DATE_STRLEN])
+static sn_date
+event_day(const sn_event *ev)
 {
 	int64_t t;
-	sn_date d = investigation_rules_stamp_unix(ev->time, &t)
+	return investigation_rules_stamp_unix(ev->time, &t)
 	    ? sn_clock_date_at(t)
 	    : sn_clock_today();
-	return sn_date_format(d, out);
 }
 
 static sn_err
@@ -127,10 +116,13 @@ household_members(const Sn__Assist__V1__Household *hh,
 	return s;
 }
 
-static const char *
-opt_date(const char *s)
+/* An optional date of an event: "" is none; false when it is not one. */
+static bool
+opt_date(const char *s, bool *has, sn_date *d)
 {
-	return s != NULL && s[0] != '\0' ? s : NULL;
+	*has = s != NULL && s[0] != '\0';
+	return !*has
+	    || (investigation_rules_date_valid(s) && sn_date_parse(s, d) == SN_OK);
 }
 
 static const char *
@@ -144,7 +136,8 @@ on_submitted(sn_tx *tx, const sn_event *ev, void *arg)
 {
 	const char *why = NULL;
 	sn_err      err;
-	char        day[SN_DATE_STRLEN];
+	bool        has_acc, has_dl;
+	sn_date     acc, dl;
 
 	(void) arg;
 	Sn__Assist__V1__ApplicationSubmitted *m
@@ -156,11 +149,8 @@ on_submitted(sn_tx *tx, const sn_event *ev, void *arg)
 		why = "no application id";
 		goto fail;
 	}
-	const char *accepted = opt_date(m->accepted_date);
-	const char *deadline = opt_date(m->deadline_date);
-	if ((accepted != NULL && !investigation_rules_date_valid(accepted))
-	    || (deadline != NULL
-	        && !investigation_rules_date_valid(deadline))) {
+	if (!opt_date(m->accepted_date, &has_acc, &acc)
+	    || !opt_date(m->deadline_date, &has_dl, &dl)) {
 		why = "accepted or deadline date is not YYYY-MM-DD";
 		goto fail;
 	}
@@ -173,7 +163,7 @@ on_submitted(sn_tx *tx, const sn_event *ev, void *arg)
 	const Sn__Assist__V1__Income      *in  = m->declared_income;
 	const Sn__Assist__V1__Expenditure *out = m->declared_expenditure;
 	investigation_new_task             t   = {
-		              .kind           = "application",
+		              .kind = INVESTIGATION_KIND_APPLICATION,
 		              .origin_id      = m->application_id,
 		              .application_id = m->application_id,
 		              .registration = sn_assist_or(sn_assist_registration_name((int) hh->registration), "unspecified"),
@@ -183,10 +173,11 @@ on_submitted(sn_tx *tx, const sn_event *ev, void *arg)
 		              .address             = hh->address,
 		              .has_able_supporter  = hh->has_able_supporter != 0,
 		              .applicant_id_number = m->members[0]->id_number,
-		              .accepted_date       = accepted,
-		              .deadline_date       = deadline,
-		              .not_before
-		              = accepted != NULL ? accepted : event_day(ev, day),
+		              .has_accepted_date   = has_acc,
+		              .accepted_date       = acc,
+		              .has_deadline_date   = has_dl,
+		              .deadline_date       = dl,
+		              .not_before = has_acc ? acc : event_day(ev),
 		              .has_declared        = true,
 		              .wages_fen    = in != NULL ? in->wages_fen : 0,
 		              .business_fen = in != NULL ? in->business_fen : 0,
@@ -236,7 +227,6 @@ on_review(sn_tx *tx, const sn_event *ev, void *arg)
 {
 	const char *why = NULL;
 	sn_err      err;
-	char        day[SN_DATE_STRLEN];
 
 	(void) arg;
 	Sn__Assist__V1__ReviewRequested *m
@@ -254,7 +244,7 @@ on_review(sn_tx *tx, const sn_event *ev, void *arg)
 		goto fail;
 	const Sn__Assist__V1__Household *hh = m->household;
 	investigation_new_task           t  = {
-		           .kind           = "review",
+		           .kind           = INVESTIGATION_KIND_REVIEW,
 		           .origin_id      = m->review_id,
 		           .application_id = m->application_id,
 		           .review_id      = m->review_id,
@@ -265,7 +255,7 @@ on_review(sn_tx *tx, const sn_event *ev, void *arg)
 		           .address       = hh->address,
 		           .has_able_supporter  = hh->has_able_supporter != 0,
 		           .applicant_id_number = m->members[0]->id_number,
-		           .not_before          = event_day(ev, day),
+		           .not_before          = event_day(ev),
 		           .reason = m->reason[0] != '\0' ? m->reason : NULL,
 		           .source_event = event_uuid(ev),
 		           .members_json = members,
@@ -283,23 +273,23 @@ fail:
 /* ---- GET /tasks and GET /tasks/{id} ------------------------------------- */
 
 static void
-on_list_done(sn_err err, PGresult *res, void *arg)
+on_list_done(sn_err err, const investigation_task_page *page, void *arg)
 {
 	sn_http_req *req = arg;
-	if (err != SN_OK || res == NULL || PQntuples(res) != 1) {
+	if (err != SN_OK) {
 		sn_http_reply_error(req, 503, "unavailable",
 		    "the tasks could not be read; retry", NULL);
 		return;
 	}
-	json_t *tasks = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	json_t *tasks = json_loads(page->tasks_json, 0, NULL);
 	if (tasks == NULL) {
 		sn_http_reply_error(
 		    req, 500, "internal", "bad task list", NULL);
 		return;
 	}
-	bool more = PQgetvalue(res, 0, 1)[0] == 't';
 	sn_http_reply_json(req, 200,
-	    json_pack("{s:o, s:b}", "tasks", tasks, "truncated", more));
+	    json_pack("{s:o, s:b}", "tasks", tasks, "truncated",
+	        page->truncated));
 }
 
 static void
@@ -333,11 +323,17 @@ on_list(sn_http_req *req, void *arg)
 		    "that code is outside your jurisdiction", field);
 		return;
 	}
-	if (status == NULL)
-		status = "open";
-	if (strcmp(status, "open") != 0 && strcmp(status, "closed") != 0
-	    && strcmp(status, "cancelled") != 0
-	    && strcmp(status, "all") != 0) {
+	static const char *const statuses[] = { "open", "closed", "cancelled",
+		"all" };
+	investigation_list_query q = { .by_village = village != NULL,
+		.code = code, .status = INVESTIGATION_LIST_OPEN, .limit = limit };
+	bool known = status == NULL;
+	for (int i = 0; !known && i < 4; i++)
+		if (strcmp(status, statuses[i]) == 0) {
+			known    = true;
+			q.status = (investigation_list_status) i;
+		}
+	if (!known) {
 		sn_http_reply_error(req, 400, "invalid_status",
 		    "status is open, closed, cancelled or all", "status");
 		return;
@@ -351,10 +347,9 @@ on_list(sn_http_req *req, void *arg)
 			    "limit is a whole number from 1 to 1000", "limit");
 			return;
 		}
-		limit = (int) v;
+		q.limit = (int) v;
 	}
-	investigation_store_list(sn_service_db(inv->svc), village != NULL,
-	    code, status, limit, on_list_done, req);
+	investigation_store_list(sn_service_db(inv->svc), &q, on_list_done, req);
 }
 
 /* The task document's village code, borrowed from doc. */
@@ -366,20 +361,20 @@ doc_village(json_t *doc)
 }
 
 static void
-on_get_done(sn_err err, PGresult *res, void *arg)
+on_get_done(sn_err err, const char *text, void *arg)
 {
 	sn_http_req *req = arg;
-	if (err != SN_OK || res == NULL) {
+	if (err != SN_OK) {
 		sn_http_reply_error(req, 503, "unavailable",
 		    "the task could not be read; retry", NULL);
 		return;
 	}
-	if (PQntuples(res) == 0) {
+	if (text == NULL) {
 		sn_http_reply_error(
 		    req, 404, "not_found", "no such task", "id");
 		return;
 	}
-	json_t *doc = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	json_t *doc = json_loads(text, 0, NULL);
 	if (doc == NULL) {
 		sn_http_reply_error(req, 500, "internal", "bad task", NULL);
 		return;
@@ -577,6 +572,22 @@ decode_report(
 	return true;
 }
 
+/*
+ * One report request: what its transaction's callbacks need. Made by
+ * on_report once the body has its shape, freed by report_end, which
+ * sn_http_tx_with_end runs however the transaction ends.
+ */
+typedef struct report_req {
+	sn_http_req                 *req;
+	investigation               *inv;
+	const char                  *id; /* the task's, borrowed from req */
+	investigation_report         r;  /* strings borrowed from the body */
+	investigation_recommendation rec;
+	investigation_task_op        task_op;
+	investigation_close_op       close_op;
+	investigation_doc_op         doc_op;
+} report_req;
+
 static void
 count_report(void *arg)
 {
@@ -584,83 +595,75 @@ count_report(void *arg)
 }
 
 static void
-on_report_doc(sn_tx *tx, PGresult *res, void *arg)
+on_report_doc(sn_tx *tx, sn_err err, const char *text, void *arg)
 {
-	sn_http_req *req = arg;
-	json_t      *doc = PQntuples(res) == 1
-	         ? json_loads(PQgetvalue(res, 0, 0), 0, NULL)
-	         : NULL;
+	report_req *rr  = arg;
+	json_t     *doc = err == SN_OK && text != NULL
+	        ? json_loads(text, 0, NULL)
+	        : NULL;
 	if (doc == NULL) {
-		sn_http_tx_fail(req, tx, 500, "internal",
+		sn_http_tx_fail(rr->req, tx, 500, "internal",
 		    "the task could not be read back", NULL);
 		return;
 	}
-	sn_http_tx_reply(req, tx, 201, doc);
+	sn_http_tx_reply(rr->req, tx, 201, doc);
 }
 
 static void
-on_report_closed(sn_tx *tx, PGresult *res, void *arg)
+on_report_closed(sn_tx *tx, bool closed, void *arg)
 {
-	sn_http_req *req = arg;
+	report_req *rr = arg;
 	/* The task row is locked and was open: the report is in. */
-	if (PQntuples(res) != 1)
-		sn_http_tx_fail(req, tx, 409, "task_not_open",
+	if (!closed)
+		sn_http_tx_fail(rr->req, tx, 409, "task_not_open",
 		    "the task is no longer open", "id");
 }
 
-/* Stores the checked report r of the task in row, closes the task and
- * appends investigation.completed; the answer follows in on_report_doc. */
-static void
-write_report(sn_http_req *req, sn_tx *tx, const investigation_report *r,
-    const investigation_task_row *row)
+/* The report's members and contradictions as the JSON the store keeps;
+ * false without memory. Both malloc'd. */
+static bool
+report_texts(const investigation_report *r, char **mem_s, char **con_s)
 {
-	const sn_principal          *p     = sn_http_principal(req);
-	const char                  *id    = sn_http_param(req, "id");
-	json_t                      *mem   = json_array();
-	json_t                      *con   = json_array();
-	char                        *mem_s = NULL, *con_s = NULL;
-	uint8_t                     *buf = NULL;
-	investigation_recommendation rec
-	    = investigation_rules_recommendation(r->recommendation);
+	json_t *mem = json_array();
+	json_t *con = json_array();
+	bool    ok  = mem != NULL && con != NULL;
+	for (size_t i = 0; ok && i < r->nmembers; i++)
+		ok = json_array_append_new(mem,
+		         json_pack("{s:s, s:b}", "id_number",
+		             r->members[i].id_number, "present",
+		             r->members[i].present))
+		    == 0;
+	for (size_t i = 0; ok && i < r->ncontradictions; i++)
+		ok = json_array_append_new(
+		         con, json_string(r->contradictions[i]))
+		    == 0;
+	*mem_s = ok ? json_dumps(mem, JSON_COMPACT) : NULL;
+	*con_s = ok ? json_dumps(con, JSON_COMPACT) : NULL;
+	json_decref(mem);
+	json_decref(con);
+	return *mem_s != NULL && *con_s != NULL;
+}
 
+/* Appends investigation.completed for the report of task t. */
+static sn_err
+append_completed(report_req *rr, sn_tx *tx, const investigation_task *t)
+{
+	const investigation_report     *r = &rr->r;
+	const sn_principal             *p = sn_http_principal(rr->req);
 	Sn__Assist__V1__MemberPresence  mp[INVESTIGATION_MAX_MEMBERS];
 	Sn__Assist__V1__MemberPresence *mpp[INVESTIGATION_MAX_MEMBERS];
 	char *users[2] = { (char *) r->investigators[0].user_id,
 		(char *) r->investigators[1].user_id };
-
-	for (size_t i = 0; i < r->nmembers && mem != NULL; i++) {
-		if (json_array_append_new(mem,
-		        json_pack("{s:s, s:b}", "id_number",
-		            r->members[i].id_number, "present",
-		            r->members[i].present))
-		    != 0) {
-			json_decref(mem);
-			mem = NULL;
-		}
+	for (size_t i = 0; i < r->nmembers; i++) {
 		sn__assist__v1__member_presence__init(&mp[i]);
 		mp[i].id_number = (char *) r->members[i].id_number;
 		mp[i].present   = r->members[i].present;
 		mpp[i]          = &mp[i];
 	}
-	for (size_t i = 0; i < r->ncontradictions && con != NULL; i++) {
-		if (json_array_append_new(
-		        con, json_string(r->contradictions[i]))
-		    != 0) {
-			json_decref(con);
-			con = NULL;
-		}
-	}
-	if (mem != NULL)
-		mem_s = json_dumps(mem, JSON_COMPACT);
-	if (con != NULL)
-		con_s = json_dumps(con, JSON_COMPACT);
-	json_decref(mem);
-	json_decref(con);
-
 	Sn__Assist__V1__InvestigationCompleted ev
 	    = SN__ASSIST__V1__INVESTIGATION_COMPLETED__INIT;
-	ev.application_id    = (char *) row->application_id;
-	ev.task_id           = (char *) id;
+	ev.application_id    = (char *) t->application_id;
+	ev.task_id           = (char *) rr->id;
 	ev.n_investigators   = 2;
 	ev.investigators     = users;
 	ev.visit_date        = (char *) r->visit_date;
@@ -670,117 +673,121 @@ write_report(sn_http_req *req, sn_tx *tx, const investigation_report *r,
 	ev.housing_condition = (char *) r->housing_condition;
 	ev.n_contradictions  = r->ncontradictions;
 	ev.contradictions    = (char **) r->contradictions;
-	ev.recommendation    = recommendation_proto(rec);
+	ev.recommendation    = recommendation_proto(rr->rec);
 	ev.submitted_by      = (char *) p->user;
-	size_t len
-	    = sn__assist__v1__investigation_completed__get_packed_size(&ev);
-	buf = malloc(len > 0 ? len : 1);
-	if (mem_s == NULL || con_s == NULL || buf == NULL) {
+	return sn_bus_append_msg(sn_service_bus(rr->inv->svc), tx,
+	    "investigation.completed", t->application_id, p->user, &ev.base);
+}
+
+/* Stores the checked report of task t, closes the task and appends
+ * investigation.completed; the answer follows in on_report_doc. */
+static void
+write_report(report_req *rr, sn_tx *tx, const investigation_task *t)
+{
+	const investigation_report *r = &rr->r;
+	const sn_principal         *p = sn_http_principal(rr->req);
+	char                       *mem_s, *con_s;
+	sn_date                     visit;
+	if (!report_texts(r, &mem_s, &con_s)
+	    || sn_date_parse(r->visit_date, &visit) != SN_OK) {
 		sn_http_tx_fail(
-		    req, tx, 503, "unavailable", "out of memory", NULL);
+		    rr->req, tx, 503, "unavailable", "out of memory", NULL);
 		goto out;
 	}
-	sn__assist__v1__investigation_completed__pack(&ev, buf);
-
-	investigation_new_report nr  = { .task_id = id,
-		 .submitted_by                    = p->user,
-		 .investigator
-		 = { r->investigators[0].user_id, r->investigators[1].user_id },
-		 .investigator_idn    = { r->investigators[0].id_number,
-		        r->investigators[1].id_number },
-		 .visit_date          = r->visit_date,
-		 .members_json        = mem_s,
-		 .living_conditions   = r->living_conditions,
-		 .housing_condition   = r->housing_condition,
-		 .contradictions_json = con_s,
-		 .recommendation      = r->recommendation };
-	sn_event_out             out = { .type = "investigation.completed",
-		            .subject           = row->application_id,
-		            .actor             = p->user,
-		            .schema_version    = 1,
-		            .data              = buf,
-		            .len               = len };
+	investigation_new_report nr = { .task_id = rr->id,
+		.submitted_by                   = p->user,
+		.investigator
+		= { r->investigators[0].user_id, r->investigators[1].user_id },
+		.investigator_idn    = { r->investigators[0].id_number,
+		       r->investigators[1].id_number },
+		.visit_date          = visit,
+		.members_json        = mem_s,
+		.living_conditions   = r->living_conditions,
+		.housing_condition   = r->housing_condition,
+		.contradictions_json = con_s,
+		.recommendation      = rr->rec };
+	rr->close_op = (investigation_close_op) { on_report_closed, rr };
+	rr->doc_op   = (investigation_doc_op) { on_report_doc, rr };
 	/* A failure to queue means the tx has failed already: the module
 	 * answers for it. */
-	if (investigation_store_close_task(tx, &nr, on_report_closed, req)
-	        != SN_OK
-	    || sn_bus_append(sn_service_bus(self->svc), tx, &out) != SN_OK
-	    || sn_tx_on_commit(tx, count_report, self->reports[rec]) != SN_OK
-	    || investigation_store_task_doc_tx(tx, id, on_report_doc, req)
-	        != SN_OK) {
-		if (!sn_tx_failed(tx))
-			sn_http_tx_fail(req, tx, 503, "unavailable",
-			    "the report could not be stored; retry", NULL);
-	}
+	if ((investigation_store_close_task(tx, &nr, &rr->close_op) != SN_OK
+	        || append_completed(rr, tx, t) != SN_OK
+	        || sn_tx_on_commit(tx, count_report, rr->inv->reports[rr->rec])
+	            != SN_OK
+	        || investigation_store_task_doc_tx(tx, rr->id, &rr->doc_op)
+	            != SN_OK)
+	    && !sn_tx_failed(tx))
+		sn_http_tx_fail(rr->req, tx, 503, "unavailable",
+		    "the report could not be stored; retry", NULL);
 out:
-	free(buf);
 	free(mem_s);
 	free(con_s);
 }
 
 static void
-on_report_task(sn_tx *tx, PGresult *res, void *arg)
+on_report_task(sn_tx *tx, sn_err err, const investigation_task *t, void *arg)
 {
-	sn_http_req            *req = arg;
-	const sn_principal     *p   = sn_http_principal(req);
-	investigation_task_row  row;
-	investigation_report    r;
+	report_req             *rr = arg;
+	const sn_principal     *p  = sn_http_principal(rr->req);
 	investigation_violation why;
-	char                    day[SN_DATE_STRLEN];
+	char                    day[SN_DATE_STRLEN], nb[SN_DATE_STRLEN];
 
-	if (!investigation_store_task_row_parse(res, &row)) {
-		sn_http_tx_fail(
-		    req, tx, 404, "not_found", "no such task", "id");
+	if (err != SN_OK) {
+		sn_http_tx_fail(rr->req, tx, 503, "unavailable",
+		    "the task could not be read; retry", NULL);
 		return;
 	}
-	if (!sn_auth_within(p, row.village_code)) {
-		sn_http_tx_fail(req, tx, 403, "outside_jurisdiction",
+	if (t == NULL) {
+		sn_http_tx_fail(
+		    rr->req, tx, 404, "not_found", "no such task", "id");
+		return;
+	}
+	if (!sn_auth_within(p, t->village_code)) {
+		sn_http_tx_fail(rr->req, tx, 403, "outside_jurisdiction",
 		    "the task's village is outside your jurisdiction", "id");
 		return;
 	}
-	if (strcmp(row.status, "open") != 0) {
-		sn_http_tx_fail(req, tx, 409,
-		    strcmp(row.status, "closed") == 0 ? "task_closed"
-		                                      : "task_cancelled",
-		    strcmp(row.status, "closed") == 0
-		        ? "the task already has its report"
-		        : "the application was withdrawn",
+	if (t->status != INVESTIGATION_TASK_OPEN) {
+		bool closed = t->status == INVESTIGATION_TASK_CLOSED;
+		sn_http_tx_fail(rr->req, tx, 409,
+		    closed ? "task_closed" : "task_cancelled",
+		    closed ? "the task already has its report"
+		           : "the application was withdrawn",
 		    "id");
 		return;
 	}
-	if (!decode_report(sn_http_json(req), &r, &why)) {
-		/* Checked before the transaction; the body has not changed. */
+	investigation_report_ctx ctx = { .nmembers = t->nmembers,
+		.applicant_id = t->applicant_id,
+		.not_before   = sn_date_format(t->not_before, nb),
+		.today        = sn_date_format(sn_clock_today(), day),
+		.caller_user  = p->user,
+		.caller_id_number = p->id_number };
+	for (size_t i = 0; i < t->nmembers; i++)
+		ctx.member_ids[i] = t->member_ids[i];
+	if (!investigation_rules_check_report(&rr->r, &ctx, &why)) {
 		sn_http_tx_fail(
-		    req, tx, 422, why.code, why.message, why.field);
+		    rr->req, tx, 422, why.code, why.message, why.field);
 		return;
 	}
-	investigation_report_ctx ctx = { .nmembers = row.nmembers,
-		.applicant_id                      = row.applicant_id,
-		.not_before                        = row.not_before,
-		.today                             = day,
-		.caller_user                       = p->user,
-		.caller_id_number                  = p->id_number };
-	for (size_t i = 0; i < row.nmembers; i++)
-		ctx.member_ids[i] = row.member_ids[i];
-	sn_date_format(sn_clock_today(), day);
-	if (!investigation_rules_check_report(&r, &ctx, &why)) {
-		sn_http_tx_fail(
-		    req, tx, 422, why.code, why.message, why.field);
-		return;
-	}
-	write_report(req, tx, &r, &row);
+	rr->rec = investigation_rules_recommendation(rr->r.recommendation);
+	write_report(rr, tx, t);
 }
 
 static void
 report_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
-	(void) arg;
-	if (investigation_store_task_row(
-	        tx, sn_http_param(req, "id"), on_report_task, req)
-	        != SN_OK
+	report_req *rr = arg;
+	rr->task_op    = (investigation_task_op) { on_report_task, rr };
+	if (investigation_store_task(tx, rr->id, &rr->task_op) != SN_OK
 	    && !sn_tx_failed(tx))
 		sn_http_tx_fail(req, tx, 503, "unavailable",
 		    "the task could not be read; retry", NULL);
+}
+
+static void
+report_end(void *arg)
+{
+	free(arg);
 }
 
 static void
@@ -788,7 +795,6 @@ on_report(sn_http_req *req, void *arg)
 {
 	investigation          *inv = arg;
 	const char             *id  = sn_http_param(req, "id");
-	investigation_report    r;
 	investigation_violation why;
 
 	if (!investigation_rules_uuid_valid(id)) {
@@ -796,14 +802,24 @@ on_report(sn_http_req *req, void *arg)
 		    req, 404, "not_found", "no such task", "id");
 		return;
 	}
+	report_req *rr = calloc(1, sizeof(*rr));
+	if (rr == NULL) {
+		sn_http_reply_error(
+		    req, 503, "unavailable", "out of memory", NULL);
+		return;
+	}
 	/* The shape first, so that a malformed report never reaches the
 	 * database; the content is checked against the locked task. */
-	if (!decode_report(sn_http_json(req), &r, &why)) {
+	if (!decode_report(sn_http_json(req), &rr->r, &why)) {
+		free(rr);
 		sn_http_reply_error(
 		    req, 422, why.code, why.message, why.field);
 		return;
 	}
-	sn_http_tx(req, report_begin, inv);
+	rr->req = req;
+	rr->inv = inv;
+	rr->id  = id;
+	sn_http_tx_with_end(req, report_begin, report_end, rr);
 }
 
 /* ---- metrics ------------------------------------------------------------ */
@@ -831,18 +847,19 @@ township_gauge(investigation *inv, const char *code)
 }
 
 static void
-on_counts(sn_err err, PGresult *res, void *arg)
+on_counts(sn_err err, const investigation_open_count *rows, size_t n,
+    void *arg)
 {
 	investigation *inv = arg;
 	inv->refreshing    = false;
-	if (err != SN_OK || res == NULL)
+	if (err != SN_OK)
 		return; /* the next tick tries again */
 	for (size_t i = 0; i < inv->ntownships; i++)
 		sn_gauge_set(inv->townships[i].gauge, 0);
-	for (int i = 0; i < PQntuples(res); i++) {
-		sn_gauge *g = township_gauge(inv, PQgetvalue(res, i, 0));
+	for (size_t i = 0; i < n; i++) {
+		sn_gauge *g = township_gauge(inv, rows[i].township_code);
 		if (g != NULL)
-			sn_gauge_set(g, sn_db_i64(res, i, 1));
+			sn_gauge_set(g, rows[i].open);
 	}
 }
 
@@ -874,7 +891,6 @@ investigation_init(
 	memset(inv, 0, sizeof(*inv));
 	inv->svc = svc;
 	inv->cfg = *cfg;
-	self     = inv;
 	for (int i = 0; i < 4; i++) {
 		char labels[64];
 		snprintf(

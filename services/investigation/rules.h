@@ -41,6 +41,21 @@
 #define INVESTIGATION_MAX_CONTRADICTIONS 50
 #define INVESTIGATION_TEXT_MAX 4000
 
+/* Where a task stands (task.status). */
+typedef enum investigation_task_status {
+	INVESTIGATION_TASK_OPEN = 0,
+	INVESTIGATION_TASK_CLOSED,    /* its report is in */
+	INVESTIGATION_TASK_CANCELLED, /* the application was withdrawn */
+} investigation_task_status;
+
+/* Which tasks GET /tasks lists (?status=). */
+typedef enum investigation_list_status {
+	INVESTIGATION_LIST_OPEN = 0,
+	INVESTIGATION_LIST_CLOSED,
+	INVESTIGATION_LIST_CANCELLED,
+	INVESTIGATION_LIST_ALL,
+} investigation_list_status;
+
 typedef enum investigation_recommendation {
 	INVESTIGATION_REC_NONE = 0,
 	INVESTIGATION_REC_APPROVE,

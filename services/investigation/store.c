@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sn/log.h"
+
 /* The members come as one JSON array so that a task and its members are
  * one statement: a conflict on (kind, origin_id) inserts neither. */
 static const char SQL_OPEN_TASK[]
@@ -20,7 +22,7 @@ static const char SQL_OPEN_TASK[]
       "  employment_costs_fen, requested_category, taken_in_by, reason,"
       "  source_event)"
       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::boolean, $11,"
-      "  $13::date, $12::date, $14::date, $15::bigint, $16::bigint,"
+      "  $12::date, $13::date, $14::date, $15::bigint, $16::bigint,"
       "  $17::bigint, $18::bigint, $19::bigint, $20::bigint, $21::bigint,"
       "  $22::bigint, $23, $24, $25, $26::uuid)"
       " ON CONFLICT (kind, origin_id) DO NOTHING"
@@ -39,8 +41,9 @@ static const char SQL_CANCEL_TASK[]
 
 static const char SQL_TASK_ROW[]
     = "SELECT t.status, t.village_code, t.application_id,"
-      " t.applicant_id_number, to_char(t.not_before, 'YYYY-MM-DD'),"
-      " m.id_number"
+      " t.applicant_id_number AS applicant_id,"
+      " to_char(t.not_before, 'YYYY-MM-DD') AS not_before,"
+      " m.id_number AS member_id"
       " FROM task t LEFT JOIN task_member m ON m.task_id = t.id"
       " WHERE t.id = $1::uuid ORDER BY m.ord FOR UPDATE OF t";
 
@@ -57,11 +60,12 @@ static const char SQL_CLOSE_TASK[]
       " RETURNING task_id";
 
 static const char SQL_TASK_DOC[]
-    = "SELECT doc::text FROM task_doc WHERE id = $1::uuid";
+    = "SELECT doc::text AS doc FROM task_doc WHERE id = $1::uuid";
 
 static const char SQL_LIST_VILLAGE[]
     = "SELECT coalesce(json_agg(doc ORDER BY created_at, id)"
-      "  FILTER (WHERE rn <= $3::int), '[]')::text, count(*) > $3::int"
+      "  FILTER (WHERE rn <= $3::int), '[]')::text AS tasks,"
+      " count(*) > $3::int AS truncated"
       " FROM (SELECT doc, created_at, id,"
       "  row_number() OVER (ORDER BY created_at, id) AS rn"
       "  FROM task_doc WHERE village_code = $1"
@@ -70,7 +74,8 @@ static const char SQL_LIST_VILLAGE[]
 
 static const char SQL_LIST_TOWNSHIP[]
     = "SELECT coalesce(json_agg(doc ORDER BY created_at, id)"
-      "  FILTER (WHERE rn <= $3::int), '[]')::text, count(*) > $3::int"
+      "  FILTER (WHERE rn <= $3::int), '[]')::text AS tasks,"
+      " count(*) > $3::int AS truncated"
       " FROM (SELECT doc, created_at, id,"
       "  row_number() OVER (ORDER BY created_at, id) AS rn"
       "  FROM task_doc WHERE township_code = $1"
@@ -78,19 +83,36 @@ static const char SQL_LIST_TOWNSHIP[]
       "  ORDER BY created_at, id LIMIT $3::int + 1) s";
 
 static const char SQL_OPEN_COUNTS[]
-    = "SELECT township_code, count(*) FROM task WHERE status = 'open'"
+    = "SELECT township_code, count(*) AS open_tasks FROM task"
+      " WHERE status = 'open'"
       " GROUP BY township_code";
+
+static const char *const kind_names[]   = { "application", "review" };
+static const char *const status_names[] = { "open", "closed", "cancelled",
+	NULL };
+static const char *const list_names[]   = { "open", "closed", "cancelled",
+	"all" };
+static const char *const rec_names[]    = { "", "approve", "reject",
+	"further_review" };
+
+/* A date parameter, or NULL (SQL NULL) when has is false. */
+static const char *
+date_param(bool has, sn_date d, char buf[SN_DATE_STRLEN])
+{
+	return has ? sn_date_format(d, buf) : NULL;
+}
 
 sn_err
 investigation_store_open_task(sn_tx *tx, const investigation_new_task *t)
 {
-	char          amt[8][24];
+	char          amt[8][24], nb[SN_DATE_STRLEN], acc[SN_DATE_STRLEN],
+	    dl[SN_DATE_STRLEN];
 	const char   *v[27];
 	const int64_t figures[8] = { t->wages_fen, t->business_fen,
 		t->pensions_fen, t->other_income_fen, t->medical_fen,
 		t->education_fen, t->housing_fen, t->employment_costs_fen };
 
-	v[0]  = t->kind;
+	v[0]  = kind_names[t->kind];
 	v[1]  = t->origin_id;
 	v[2]  = t->application_id;
 	v[3]  = t->review_id;
@@ -101,9 +123,9 @@ investigation_store_open_task(sn_tx *tx, const investigation_new_task *t)
 	v[8]  = t->address;
 	v[9]  = t->has_able_supporter ? "true" : "false";
 	v[10] = t->applicant_id_number;
-	v[11] = t->accepted_date;
-	v[12] = t->not_before;
-	v[13] = t->deadline_date;
+	v[11] = sn_date_format(t->not_before, nb);
+	v[12] = date_param(t->has_accepted_date, t->accepted_date, acc);
+	v[13] = date_param(t->has_deadline_date, t->deadline_date, dl);
 	for (int i = 0; i < 8; i++) {
 		snprintf(amt[i], sizeof(amt[i]), "%" PRId64, figures[i]);
 		v[14 + i] = t->has_declared ? amt[i] : NULL;
@@ -124,86 +146,249 @@ investigation_store_cancel_task(
 	return sn_tx_query(tx, SQL_CANCEL_TASK, 2, v, NULL, NULL);
 }
 
-static void
-copy_cell(char *dst, size_t cap, const PGresult *res, int row, int col)
+/* A row of SQL_TASK_ROW: the task, once per member. */
+typedef struct task_row {
+	int         status; /* investigation_task_status */
+	char        village_code[16];
+	char        application_id[128];
+	char        applicant_id[24];
+	sn_date     not_before;
+	bool        has_member_id;
+	const char *member_id;
+} task_row;
+
+static const sn_col task_cols[] = {
+	SN_COL_ENUMOF(task_row, status, status_names),
+	SN_COL(task_row, village_code, SN_COL_CHARS),
+	SN_COL(task_row, application_id, SN_COL_CHARS),
+	SN_COL(task_row, applicant_id, SN_COL_CHARS),
+	SN_COL(task_row, not_before, SN_COL_DATE),
+	SN_COL_OPT(task_row, member_id, SN_COL_TEXT, has_member_id),
+};
+
+/* Fills t from the rows; SN_ENOTFOUND for none. */
+static sn_err
+task_read(const PGresult *res, investigation_task *t)
 {
-	snprintf(dst, cap, "%s",
-	    PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col));
+	sn_rows rows;
+	sn_err  err = sn_rows_open(&rows, res, task_cols, SN_NCOLS(task_cols));
+	memset(t, 0, sizeof(*t));
+	if (err == SN_OK && sn_rows_count(&rows) == 0)
+		err = SN_ENOTFOUND;
+	for (int i = 0; err == SN_OK && i < sn_rows_count(&rows); i++) {
+		task_row r;
+		if ((err = sn_rows_read(&rows, i, &r)) != SN_OK)
+			break;
+		if (i == 0) {
+			t->status     = (investigation_task_status) r.status;
+			t->not_before = r.not_before;
+			memcpy(t->village_code, r.village_code,
+			    sizeof(t->village_code));
+			memcpy(t->application_id, r.application_id,
+			    sizeof(t->application_id));
+			memcpy(t->applicant_id, r.applicant_id,
+			    sizeof(t->applicant_id));
+		}
+		if (!r.has_member_id || t->nmembers == INVESTIGATION_MAX_MEMBERS)
+			continue;
+		if (strlen(r.member_id) >= sizeof(t->member_ids[0])) {
+			sn_log(SN_LOG_ERROR, "a task member's id is too long",
+			    "column", "member_id", NULL);
+			err = SN_EPROTO;
+			break;
+		}
+		snprintf(t->member_ids[t->nmembers], sizeof(t->member_ids[0]),
+		    "%s", r.member_id);
+		t->nmembers++;
+	}
+	sn_rows_close(&rows);
+	return err;
 }
 
-bool
-investigation_store_task_row_parse(
-    const PGresult *res, investigation_task_row *row)
+static void
+on_task(sn_tx *tx, PGresult *res, void *arg)
 {
-	int n = PQntuples(res);
-	memset(row, 0, sizeof(*row));
-	if (n == 0 || PQnfields(res) < 6)
-		return false;
-	copy_cell(row->status, sizeof(row->status), res, 0, 0);
-	copy_cell(row->village_code, sizeof(row->village_code), res, 0, 1);
-	copy_cell(row->application_id, sizeof(row->application_id), res, 0, 2);
-	copy_cell(row->applicant_id, sizeof(row->applicant_id), res, 0, 3);
-	copy_cell(row->not_before, sizeof(row->not_before), res, 0, 4);
-	for (int i = 0; i < n && row->nmembers < INVESTIGATION_MAX_MEMBERS;
-	     i++) {
-		if (PQgetisnull(res, i, 5))
-			continue;
-		copy_cell(row->member_ids[row->nmembers],
-		    sizeof(row->member_ids[0]), res, i, 5);
-		row->nmembers++;
-	}
-	return true;
+	investigation_task_op *op = arg;
+	investigation_task     t;
+	sn_err                 err = task_read(res, &t);
+	if (err == SN_ENOTFOUND)
+		op->done(tx, SN_OK, NULL, op->arg);
+	else
+		op->done(tx, err, err == SN_OK ? &t : NULL, op->arg);
 }
 
 sn_err
-investigation_store_task_row(
-    sn_tx *tx, const char *id, sn_query_fn cb, void *arg)
+investigation_store_task(
+    sn_tx *tx, const char *id, investigation_task_op *op)
 {
 	const char *v[1] = { id };
-	return sn_tx_query(tx, SQL_TASK_ROW, 1, v, cb, arg);
+	return sn_tx_query(tx, SQL_TASK_ROW, 1, v, on_task, op);
+}
+
+static void
+on_closed(sn_tx *tx, PGresult *res, void *arg)
+{
+	investigation_close_op *op = arg;
+	op->done(tx, sn_rows_affected(res) == 1, op->arg);
 }
 
 sn_err
-investigation_store_close_task(
-    sn_tx *tx, const investigation_new_report *r, sn_query_fn cb, void *arg)
+investigation_store_close_task(sn_tx *tx, const investigation_new_report *r,
+    investigation_close_op *op)
 {
+	char        visit[SN_DATE_STRLEN];
 	const char *v[12] = { r->task_id, r->submitted_by, r->investigator[0],
 		r->investigator_idn[0], r->investigator[1],
-		r->investigator_idn[1], r->visit_date, r->members_json,
-		r->living_conditions, r->housing_condition,
-		r->contradictions_json, r->recommendation };
-	return sn_tx_query(tx, SQL_CLOSE_TASK, 12, v, cb, arg);
+		r->investigator_idn[1], sn_date_format(r->visit_date, visit),
+		r->members_json, r->living_conditions, r->housing_condition,
+		r->contradictions_json, rec_names[r->recommendation] };
+	return sn_tx_query(tx, SQL_CLOSE_TASK, 12, v, on_closed, op);
+}
+
+typedef struct doc_row {
+	const char *doc;
+} doc_row;
+
+static const sn_col doc_cols[] = {
+	SN_COL(doc_row, doc, SN_COL_TEXT),
+};
+
+/* The document of res; NULL (err SN_OK) when there is no row. */
+static sn_err
+doc_read(const PGresult *res, const char **doc)
+{
+	doc_row r;
+	sn_err  err = sn_rows_one(res, doc_cols, SN_NCOLS(doc_cols), &r);
+	*doc        = err == SN_OK ? r.doc : NULL;
+	return err == SN_ENOTFOUND ? SN_OK : err;
+}
+
+static void
+on_doc_tx(sn_tx *tx, PGresult *res, void *arg)
+{
+	investigation_doc_op *op = arg;
+	const char           *doc;
+	sn_err                err = doc_read(res, &doc);
+	op->done(tx, err, doc, op->arg);
 }
 
 sn_err
 investigation_store_task_doc_tx(
-    sn_tx *tx, const char *id, sn_query_fn cb, void *arg)
+    sn_tx *tx, const char *id, investigation_doc_op *op)
 {
 	const char *v[1] = { id };
-	return sn_tx_query(tx, SQL_TASK_DOC, 1, v, cb, arg);
+	return sn_tx_query(tx, SQL_TASK_DOC, 1, v, on_doc_tx, op);
+}
+
+/* The caller's callback of a read of its own, and its arg. */
+struct read_ctx {
+	union {
+		investigation_doc_fn    doc;
+		investigation_page_fn   page;
+		investigation_counts_fn counts;
+	} done;
+	void *arg;
+};
+
+static struct read_ctx *
+read_ctx_new(void *arg)
+{
+	struct read_ctx *c = malloc(sizeof(*c));
+	if (c == NULL)
+		abort();
+	c->arg = arg;
+	return c;
+}
+
+static void
+on_doc(sn_err err, PGresult *res, void *arg)
+{
+	struct read_ctx *c   = arg;
+	const char      *doc = NULL;
+	if (err == SN_OK)
+		err = res != NULL ? doc_read(res, &doc) : SN_EDB;
+	c->done.doc(err, doc, c->arg);
+	free(c);
 }
 
 void
 investigation_store_task_doc(
-    sn_db *db, const char *id, sn_db_query_fn done, void *arg)
+    sn_db *db, const char *id, investigation_doc_fn done, void *arg)
 {
-	const char *v[1] = { id };
-	sn_db_query(db, SQL_TASK_DOC, 1, v, done, arg);
+	struct read_ctx *c = read_ctx_new(arg);
+	c->done.doc        = done;
+	const char *v[1]   = { id };
+	sn_db_query(db, SQL_TASK_DOC, 1, v, on_doc, c);
+}
+
+static const sn_col page_cols[] = {
+	SN_COL_AS(investigation_task_page, tasks_json, "tasks", SN_COL_TEXT),
+	SN_COL(investigation_task_page, truncated, SN_COL_BOOL),
+};
+
+static void
+on_page(sn_err err, PGresult *res, void *arg)
+{
+	struct read_ctx        *c = arg;
+	investigation_task_page p;
+	if (err == SN_OK)
+		err = res != NULL
+		    ? sn_rows_one(res, page_cols, SN_NCOLS(page_cols), &p)
+		    : SN_EDB;
+	c->done.page(err, err == SN_OK ? &p : NULL, c->arg);
+	free(c);
 }
 
 void
-investigation_store_list(sn_db *db, bool by_village, const char *code,
-    const char *status, int limit, sn_db_query_fn done, void *arg)
+investigation_store_list(sn_db *db, const investigation_list_query *q,
+    investigation_page_fn done, void *arg)
 {
-	char        lim[16];
-	const char *v[3] = { code, status, lim };
-	snprintf(lim, sizeof(lim), "%d", limit);
-	sn_db_query(db, by_village ? SQL_LIST_VILLAGE : SQL_LIST_TOWNSHIP, 3,
-	    v, done, arg);
+	struct read_ctx *c = read_ctx_new(arg);
+	char             lim[16];
+	const char      *v[3] = { q->code, list_names[q->status], lim };
+	c->done.page          = done;
+	snprintf(lim, sizeof(lim), "%d", q->limit);
+	sn_db_query(db, q->by_village ? SQL_LIST_VILLAGE : SQL_LIST_TOWNSHIP,
+	    3, v, on_page, c);
+}
+
+static const sn_col count_cols[] = {
+	SN_COL(investigation_open_count, township_code, SN_COL_TEXT),
+	SN_COL_AS(investigation_open_count, open, "open_tasks", SN_COL_I64),
+};
+
+static void
+on_counts(sn_err err, PGresult *res, void *arg)
+{
+	struct read_ctx          *c    = arg;
+	investigation_open_count *rows = NULL;
+	size_t                    n    = 0;
+	sn_rows                   rs;
+	if (err == SN_OK)
+		err = res != NULL
+		    ? sn_rows_open(&rs, res, count_cols, SN_NCOLS(count_cols))
+		    : SN_EDB;
+	if (err == SN_OK) {
+		int k = sn_rows_count(&rs);
+		rows  = calloc(k > 0 ? (size_t) k : 1, sizeof(*rows));
+		if (rows == NULL)
+			abort();
+		for (int i = 0; err == SN_OK && i < k; i++)
+			if ((err = sn_rows_read(&rs, i, &rows[n])) == SN_OK)
+				n++;
+		sn_rows_close(&rs);
+	}
+	c->done.counts(err, err == SN_OK ? rows : NULL, err == SN_OK ? n : 0,
+	    c->arg);
+	free(rows);
+	free(c);
 }
 
 void
-investigation_store_open_counts(sn_db *db, sn_db_query_fn done, void *arg)
+investigation_store_open_counts(
+    sn_db *db, investigation_counts_fn done, void *arg)
 {
-	sn_db_query(db, SQL_OPEN_COUNTS, 0, NULL, done, arg);
+	struct read_ctx *c = read_ctx_new(arg);
+	c->done.counts     = done;
+	sn_db_query(db, SQL_OPEN_COUNTS, 0, NULL, on_counts, c);
 }

@@ -8,6 +8,15 @@
  * of their own whose done callback always runs exactly once. All of them
  * are for the loop thread. Strings passed in are copied or sent before
  * the call returns.
+ *
+ * Results are read here only, through sn_rows (columns by name): a column
+ * missing or of the wrong type is SN_EPROTO, logged naming the column.
+ * Rows handed to a callback are borrowed for the call only.
+ *
+ * A query on a transaction whose callback needs a context takes an
+ * operation struct the caller embeds in that context (done and arg): the
+ * store reads it when the result comes, so it must stay until then or
+ * until the transaction ends (sn_http_tx_with_end frees it after both).
  */
 #ifndef INVESTIGATION_STORE_H
 #define INVESTIGATION_STORE_H
@@ -17,8 +26,15 @@
 #include <stdint.h>
 
 #include "rules.h"
+#include "sn/date.h"
 #include "sn/db.h"
 #include "sn/err.h"
+
+/* What a task is for (task.kind). */
+typedef enum investigation_task_kind {
+	INVESTIGATION_KIND_APPLICATION = 0, /* application.submitted */
+	INVESTIGATION_KIND_REVIEW,          /* review.requested */
+} investigation_task_kind;
 
 /*
  * A task to open. NULL strings are SQL NULL. members_json is a JSON array
@@ -26,7 +42,7 @@
  * disability_grade and self_care, the applicant first.
  */
 typedef struct investigation_new_task {
-	const char *kind;      /* "application" or "review" */
+	investigation_task_kind kind;
 	const char *origin_id; /* the application id, or the review id */
 	const char *application_id;
 	const char *review_id;
@@ -37,9 +53,11 @@ typedef struct investigation_new_task {
 	const char *address;
 	bool        has_able_supporter;
 	const char *applicant_id_number;
-	const char *accepted_date;  /* YYYY-MM-DD or NULL */
-	const char *deadline_date;  /* YYYY-MM-DD or NULL */
-	const char *not_before;     /* YYYY-MM-DD: no visit before it */
+	sn_date     not_before; /* the visit may not be dated before it */
+	bool        has_accepted_date;
+	sn_date     accepted_date;
+	bool        has_deadline_date;
+	sn_date     deadline_date;
 	/* Declared monthly figures in fen; ignored unless has_declared. */
 	bool    has_declared;
 	int64_t wages_fen, business_fen, pensions_fen, other_income_fen;
@@ -63,27 +81,30 @@ sn_err investigation_store_cancel_task(
     sn_tx *tx, const char *application_id, const char *reason);
 
 /* A task as the report check needs it. */
-typedef struct investigation_task_row {
-	char   status[16];
-	char   village_code[16];
-	char   application_id[128];
-	char   applicant_id[24];
-	char   not_before[12];
-	char   member_ids[INVESTIGATION_MAX_MEMBERS][24];
+typedef struct investigation_task {
+	investigation_task_status status;
+	char                      village_code[16];
+	char                      application_id[128];
+	char                      applicant_id[24];
+	sn_date                   not_before;
+	char   member_ids[INVESTIGATION_MAX_MEMBERS][24]; /* applicant first */
 	size_t nmembers;
-} investigation_task_row;
+} investigation_task;
+
+/* done gets the task, or NULL when there is none (err SN_OK), or an
+ * error (SN_EPROTO: the result does not read) and NULL. */
+typedef struct investigation_task_op {
+	void (*done)(sn_tx *tx, sn_err err, const investigation_task *t,
+	    void *arg);
+	void *arg;
+} investigation_task_op;
 
 /*
  * Queues the read of task id (a valid uuid) for the report check, locking
- * the task until the transaction ends: cb gets its rows, to be turned
- * into a struct by investigation_store_task_row_parse.
+ * the task until the transaction ends; op->done runs with it.
  */
-sn_err investigation_store_task_row(
-    sn_tx *tx, const char *id, sn_query_fn cb, void *arg);
-
-/* Fills row from such a result; false when it has no row (no task). */
-bool investigation_store_task_row_parse(
-    const PGresult *res, investigation_task_row *row);
+sn_err investigation_store_task(
+    sn_tx *tx, const char *id, investigation_task_op *op);
 
 /* A report to store; strings borrowed. */
 typedef struct investigation_new_report {
@@ -91,42 +112,72 @@ typedef struct investigation_new_report {
 	const char *submitted_by;
 	const char *investigator[2];
 	const char *investigator_idn[2];
-	const char *visit_date;
+	sn_date     visit_date;
 	const char *members_json; /* [{"id_number", "present"}] */
 	const char *living_conditions;
 	const char *housing_condition;
 	const char *contradictions_json; /* ["..."] */
-	const char *recommendation;
+	investigation_recommendation recommendation; /* not NONE */
 } investigation_new_report;
 
-/*
- * Closes the task if it is still open and stores its report, in one
- * statement; cb gets a result with one row (the task closed) or none
- * (it was no longer open: nothing was written).
- */
-sn_err investigation_store_close_task(
-    sn_tx *tx, const investigation_new_report *r, sn_query_fn cb, void *arg);
+/* done gets closed true when the task was open and is now closed with
+ * the report, false when it was no longer open (nothing was written). */
+typedef struct investigation_close_op {
+	void (*done)(sn_tx *tx, bool closed, void *arg);
+	void *arg;
+} investigation_close_op;
 
-/* Queues the read of task id as the API shows it: cb gets one row with
- * one column, the JSON document, or no row. */
+/* Closes the task if it is still open and stores its report, in one
+ * statement; op->done says which. */
+sn_err investigation_store_close_task(sn_tx *tx,
+    const investigation_new_report *r, investigation_close_op *op);
+
+/* done gets the task's JSON document (as the API shows it), or NULL when
+ * there is no such task (err SN_OK), or an error and NULL. */
+typedef struct investigation_doc_op {
+	void (*done)(sn_tx *tx, sn_err err, const char *doc, void *arg);
+	void *arg;
+} investigation_doc_op;
+
+/* Queues the read of task id as the API shows it. */
 sn_err investigation_store_task_doc_tx(
-    sn_tx *tx, const char *id, sn_query_fn cb, void *arg);
+    sn_tx *tx, const char *id, investigation_doc_op *op);
 
 /* The same, as a read of its own. */
+typedef void (*investigation_doc_fn)(sn_err err, const char *doc, void *arg);
 void investigation_store_task_doc(
-    sn_db *db, const char *id, sn_db_query_fn done, void *arg);
+    sn_db *db, const char *id, investigation_doc_fn done, void *arg);
 
-/*
- * Lists tasks of a village (by_village) or a township, status "open",
- * "closed", "cancelled" or "all", oldest first, at most limit: done gets
- * one row with one column, a JSON array of task documents, and a second
- * column true when more tasks matched than limit.
- */
-void investigation_store_list(sn_db *db, bool by_village, const char *code,
-    const char *status, int limit, sn_db_query_fn done, void *arg);
+/* Which tasks a list shows (investigation_rules_list_query). */
+typedef struct investigation_list_query {
+	bool        by_village; /* else by township */
+	const char *code;
+	investigation_list_status status;
+	int         limit;
+} investigation_list_query;
 
-/* Open tasks per township: rows (township_code, count). */
+/* A page of tasks: a JSON array of task documents, oldest first, and
+ * whether more tasks matched than the limit. */
+typedef struct investigation_task_page {
+	const char *tasks_json;
+	bool        truncated;
+} investigation_task_page;
+
+typedef void (*investigation_page_fn)(
+    sn_err err, const investigation_task_page *page, void *arg);
+void investigation_store_list(sn_db *db, const investigation_list_query *q,
+    investigation_page_fn done, void *arg);
+
+/* Open tasks of one township. */
+typedef struct investigation_open_count {
+	const char *township_code;
+	int64_t     open;
+} investigation_open_count;
+
+/* Open tasks per township: done gets n rows, or an error and none. */
+typedef void (*investigation_counts_fn)(sn_err err,
+    const investigation_open_count *rows, size_t n, void *arg);
 void investigation_store_open_counts(
-    sn_db *db, sn_db_query_fn done, void *arg);
+    sn_db *db, investigation_counts_fn done, void *arg);
 
 #endif /* INVESTIGATION_STORE_H */

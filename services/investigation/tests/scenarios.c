@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <libpq-fe.h>
 
 #include "harness.h"
 #include "sn/assist/v1/application.pb-c.h"
@@ -308,15 +307,16 @@ submit(const char *app_id, const char *village)
 static void
 task_id_of(const char *app_id, char out[40])
 {
-	char sql[256];
-	snprintf(sql, sizeof(sql),
+	TH_CHECK(&T,
+	    th_rows(&T, "SELECT id FROM %s.task WHERE application_id = '%s'",
+	        inv_schema, app_id)
+	        == 1,
+	    "application %s has no single task", app_id);
+	char *id = th_text(&T,
 	    "SELECT id::text FROM %s.task WHERE application_id = '%s'",
 	    inv_schema, app_id);
-	PGresult *r = PQexec(T.pg, sql);
-	TH_CHECK(&T, PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1,
-	    "application %s has no single task", app_id);
-	snprintf(out, 40, "%s", PQgetvalue(r, 0, 0));
-	PQclear(r);
+	snprintf(out, 40, "%s", id);
+	free(id);
 }
 
 /* ---- a report -------------------------------------------------------------
@@ -364,23 +364,23 @@ post_report(const char *task_id, const char *tok, const char *idem,
 static Sn__Assist__V1__InvestigationCompleted *
 completed_event(char subject[64], char actor[64])
 {
-	char sql[256];
-	snprintf(sql, sizeof(sql),
-	    "SELECT data, subject, actor FROM %s.outbox"
-	    " WHERE topic = 'investigation.completed'",
-	    inv_schema);
-	PGresult *r = PQexecParams(T.pg, sql, 0, NULL, NULL, NULL, NULL, 1);
-	TH_CHECK(&T, PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1,
-	    "want exactly one investigation.completed, found %d",
-	    PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : -1);
-	snprintf(
-	    subject, 64, "%.*s", PQgetlength(r, 0, 1), PQgetvalue(r, 0, 1));
-	snprintf(actor, 64, "%.*s", PQgetlength(r, 0, 2), PQgetvalue(r, 0, 2));
+	static const char sql[] = "SELECT data, subject, actor FROM %s.outbox"
+	                          " WHERE topic = 'investigation.completed'";
+	int               n     = th_rows(&T, sql, inv_schema);
+	TH_CHECK(&T, n == 1,
+	    "want exactly one investigation.completed, found %d", n);
+	char *subj = th_text_at(&T, 0, 1, sql, inv_schema);
+	char *act  = th_text_at(&T, 0, 2, sql, inv_schema);
+	snprintf(subject, 64, "%s", subj != NULL ? subj : "");
+	snprintf(actor, 64, "%s", act != NULL ? act : "");
+	free(subj);
+	free(act);
+	size_t   len;
+	uint8_t *data = th_bytes_at(&T, 0, &len, sql, inv_schema);
+	TH_CHECK(&T, data != NULL, "the event has no data");
 	Sn__Assist__V1__InvestigationCompleted *ev
-	    = sn__assist__v1__investigation_completed__unpack(NULL,
-	        (size_t) PQgetlength(r, 0, 0),
-	        (const uint8_t *) PQgetvalue(r, 0, 0));
-	PQclear(r);
+	    = sn__assist__v1__investigation_completed__unpack(NULL, len, data);
+	free(data);
 	TH_CHECK(&T, ev != NULL, "the event does not decode");
 	return ev;
 }
