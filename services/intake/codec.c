@@ -1,154 +1,175 @@
 #include "codec.h"
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "sn/assist/v1/application.pb-c.h"
+#include "sn/input.h"
 
 /* ---- JSON in -------------------------------------------------------- */
 
+/* A 422 naming prefix + key. */
 static bool
-bad_type(intake_problem *pb, const char *what, const char *field)
+refuse(sn_problem *p, const char *code, const char *message,
+    const char *prefix, const char *key)
 {
-	(void) what;
-	return intake_problem_set(pb, 422, "invalid_field", what, "%s", field);
+	char field[sizeof(p->field)];
+	snprintf(field, sizeof(field), "%s%s", prefix, key);
+	return sn_problem_set(p, 422, code, field, "%s", message);
 }
 
-/* Refuses keys of obj not in allowed (NULL-ended). */
+/*
+ * Whether v may go on to sn/input.h: present, and of the JSON type
+ * wanted (JSON_TRUE: a boolean) or null, which sn/input.h refuses as
+ * invalid_type. An absent member or another type is refused the way
+ * intake always has (invalid_field, invalid_money).
+ */
 static bool
-known_keys(const json_t *obj, const char *const *allowed, const char *prefix,
-    intake_problem *pb)
+shaped(const json_t *v, json_type type)
 {
-	const char *key;
-	json_t     *v;
-
-	json_object_foreach ((json_t *) obj, key, v) {
-		bool ok = false;
-		for (int i = 0; allowed[i] != NULL && !ok; i++)
-			ok = strcmp(allowed[i], key) == 0;
-		if (!ok)
-			return intake_problem_set(pb, 422, "unknown_field",
-			    "this field is not part of an application", "%s%s",
-			    prefix, key);
-	}
-	return true;
+	if (v == NULL)
+		return false;
+	if (json_is_null(v))
+		return true;
+	if (type == JSON_TRUE)
+		return json_is_boolean(v);
+	return json_typeof(v) == type;
 }
 
 static bool
-get_object(const json_t *parent, const char *key, const char *field,
-    const json_t **out, intake_problem *pb)
+get_object(const json_t *parent, const char *key, const char *prefix,
+    const json_t **out, sn_problem *p)
 {
-	const json_t *v = json_object_get(parent, key);
-	if (!json_is_object(v))
-		return bad_type(pb, "an object is required", field);
-	*out = v;
-	return true;
+	if (!shaped(json_object_get(parent, key), JSON_OBJECT))
+		return refuse(p, "invalid_field", "an object is required",
+		    prefix, key);
+	return sn_in_object(parent, key, prefix, SN_IN_REQUIRED, out, p);
 }
 
 static bool
 get_string(const json_t *obj, const char *key, const char *prefix,
-    const char **out, intake_problem *pb)
+    const char **out, sn_problem *p)
 {
-	const json_t *v = json_object_get(obj, key);
-	if (!json_is_string(v))
-		return intake_problem_set(pb, 422, "invalid_field",
-		    "a string is required", "%s%s", prefix, key);
-	*out = json_string_value(v);
-	return true;
+	if (!shaped(json_object_get(obj, key), JSON_STRING))
+		return refuse(p, "invalid_field", "a string is required",
+		    prefix, key);
+	return sn_in_str(obj, key, prefix, SN_IN_REQUIRED, 0, out, p);
+}
+
+static bool
+get_int(const json_t *obj, const char *key, const char *prefix,
+    const char *code, const char *message, int64_t *out, sn_problem *p)
+{
+	if (!shaped(json_object_get(obj, key), JSON_INTEGER))
+		return refuse(p, code, message, prefix, key);
+	return sn_in_i64(obj, key, prefix, SN_IN_REQUIRED, INT64_MIN,
+	    INT64_MAX, out, p);
 }
 
 static bool
 get_fen(const json_t *obj, const char *key, const char *prefix, int64_t *out,
-    intake_problem *pb)
+    sn_problem *p)
 {
-	const json_t *v = json_object_get(obj, key);
-	if (!json_is_integer(v))
-		return intake_problem_set(pb, 422, "invalid_money",
-		    "amounts are integer fen", "%s%s", prefix, key);
-	*out = (int64_t) json_integer_value(v);
-	return true;
+	return get_int(obj, key, prefix, "invalid_money",
+	    "amounts are integer fen", out, p);
 }
 
 static bool
-decode_household(const json_t *body, intake_app *a, intake_problem *pb)
+decode_household(const json_t *body, intake_app *a, sn_problem *p)
 {
 	static const char *const keys[] = { "registration", "district_code",
 		"township_code", "village_code", "address",
 		"has_able_supporter", NULL };
 	const json_t            *h = NULL;
 	const char              *reg;
-	const char              *p = "household.";
+	const char              *pre = "household.";
 
-	if (!get_object(body, "household", "household", &h, pb) ||
-	    !known_keys(h, keys, p, pb) ||
-	    !get_string(h, "registration", p, &reg, pb))
+	if (!get_object(body, "household", "", &h, p) ||
+	    !sn_in_only(h, keys, pre, p) ||
+	    !get_string(h, "registration", pre, &reg, p))
 		return false;
 	if (!intake_rules_registration_parse(reg, &a->registration))
-		return intake_problem_set(pb, 422, "invalid_value",
-		    "registration is \"urban\" or \"rural\"",
-		    "household.registration");
-	if (!get_string(h, "district_code", p, &a->district_code, pb) ||
-	    !get_string(h, "township_code", p, &a->township_code, pb) ||
-	    !get_string(h, "village_code", p, &a->village_code, pb) ||
-	    !get_string(h, "address", p, &a->address, pb))
+		return sn_problem_set(p, 422, "invalid_value",
+		    "household.registration",
+		    "registration is \"urban\" or \"rural\"");
+	if (!get_string(h, "district_code", pre, &a->district_code, p) ||
+	    !get_string(h, "township_code", pre, &a->township_code, p) ||
+	    !get_string(h, "village_code", pre, &a->village_code, p) ||
+	    !get_string(h, "address", pre, &a->address, p))
 		return false;
-	const json_t *sup = json_object_get(h, "has_able_supporter");
-	if (!json_is_boolean(sup))
-		return bad_type(pb, "true or false is required",
-		    "household.has_able_supporter");
-	a->has_able_supporter = json_is_true(sup);
-	return true;
+	if (!shaped(json_object_get(h, "has_able_supporter"), JSON_TRUE))
+		return refuse(p, "invalid_field", "true or false is required",
+		    pre, "has_able_supporter");
+	return sn_in_bool(h, "has_able_supporter", pre, SN_IN_REQUIRED,
+	    &a->has_able_supporter, p);
 }
 
 static bool
-decode_member(const json_t *m, size_t i, intake_member *out,
-    intake_problem *pb)
+decode_member(const json_t *m, size_t i, intake_member *out, sn_problem *p)
 {
 	static const char *const keys[] = { "id_number", "name", "relation",
 		"birth_date", "labour_capacity", "disability_grade",
 		"self_care", NULL };
-	char                     p[32];
+	char                     pre[48], self[40];
 	const char              *idn, *labour, *care;
 
-	snprintf(p, sizeof(p), "members[%zu].", i);
+	snprintf(pre, sizeof(pre), "members[%zu].", i);
+	snprintf(self, sizeof(self), "members[%zu]", i);
 	if (!json_is_object(m))
-		return intake_problem_set(pb, 422, "invalid_field",
-		    "a member is an object", "members[%zu]", i);
-	if (!known_keys(m, keys, p, pb) ||
-	    !get_string(m, "id_number", p, &idn, pb))
+		return sn_problem_set(p, 422,
+		    json_is_null(m) ? "invalid_type" : "invalid_field", self,
+		    "a member is an object");
+	if (!sn_in_only(m, keys, pre, p) ||
+	    !get_string(m, "id_number", pre, &idn, p))
 		return false;
 	if (strlen(idn) != 18)
-		return intake_problem_set(pb, 422, "invalid_id_number",
-		    "not a valid resident identity number", "%sid_number", p);
+		return refuse(p, "invalid_id_number",
+		    "not a valid resident identity number", pre, "id_number");
 	memcpy(out->id_number, idn, 19);
 	if (out->id_number[17] == 'x')
 		out->id_number[17] = 'X';
-	if (!get_string(m, "name", p, &out->name, pb) ||
-	    !get_string(m, "relation", p, &out->relation, pb) ||
-	    !get_string(m, "birth_date", p, &out->birth_date, pb) ||
-	    !get_string(m, "labour_capacity", p, &labour, pb))
+	if (!get_string(m, "name", pre, &out->name, p) ||
+	    !get_string(m, "relation", pre, &out->relation, p) ||
+	    !get_string(m, "birth_date", pre, &out->birth_date, p) ||
+	    !get_string(m, "labour_capacity", pre, &labour, p))
 		return false;
 	if (!intake_rules_labour_parse(labour, &out->labour_capacity))
-		return intake_problem_set(pb, 422, "invalid_value",
-		    "labour_capacity is \"full\", \"partial\" or \"none\"",
-		    "%slabour_capacity", p);
-	const json_t *g = json_object_get(m, "disability_grade");
-	if (!json_is_integer(g))
-		return intake_problem_set(pb, 422, "invalid_field",
-		    "an integer is required", "%sdisability_grade", p);
-	out->disability_grade = (int64_t) json_integer_value(g);
-	if (!get_string(m, "self_care", p, &care, pb))
+		return refuse(p, "invalid_value",
+		    "labour_capacity is \"full\", \"partial\" or \"none\"", pre,
+		    "labour_capacity");
+	if (!get_int(m, "disability_grade", pre, "invalid_field",
+	        "an integer is required", &out->disability_grade, p) ||
+	    !get_string(m, "self_care", pre, &care, p))
 		return false;
 	if (!intake_rules_self_care_parse(care, &out->self_care))
-		return intake_problem_set(pb, 422, "invalid_value",
+		return refuse(p, "invalid_value",
 		    "self_care is \"able\", \"partially_able\" or \"unable\"",
-		    "%sself_care", p);
+		    pre, "self_care");
 	return true;
 }
 
 static bool
-decode_money(const json_t *body, intake_app *a, intake_problem *pb)
+decode_members(const json_t *body, intake_app *a, sn_problem *p)
+{
+	const json_t *ms = NULL;
+
+	if (!shaped(json_object_get(body, "members"), JSON_ARRAY))
+		return refuse(p, "invalid_field", "an array is required", "",
+		    "members");
+	if (!sn_in_array(body, "members", "", SN_IN_REQUIRED, &ms, p))
+		return false;
+	if (json_array_size(ms) == 0 ||
+	    json_array_size(ms) > INTAKE_MEMBERS_MAX)
+		return sn_problem_set(p, 422, "members_required", "members",
+		    "one to 30 members, the applicant first");
+	a->nmembers = json_array_size(ms);
+	for (size_t i = 0; i < a->nmembers; i++)
+		if (!decode_member(json_array_get(ms, i), i, &a->members[i], p))
+			return false;
+	return true;
+}
+
+static bool
+decode_money(const json_t *body, intake_app *a, sn_problem *p)
 {
 	static const char *const in_keys[]  = { "wages_fen", "business_fen",
 		 "pensions_fen", "other_fen", NULL };
@@ -158,91 +179,109 @@ decode_money(const json_t *body, intake_app *a, intake_problem *pb)
 	const char              *pi = "declared_income.";
 	const char              *po = "declared_expenditure.";
 
-	return get_object(body, "declared_income", "declared_income", &in,
-	           pb) &&
-	    known_keys(in, in_keys, pi, pb) &&
-	    get_fen(in, "wages_fen", pi, &a->wages_fen, pb) &&
-	    get_fen(in, "business_fen", pi, &a->business_fen, pb) &&
-	    get_fen(in, "pensions_fen", pi, &a->pensions_fen, pb) &&
-	    get_fen(in, "other_fen", pi, &a->other_fen, pb) &&
-	    get_object(body, "declared_expenditure", "declared_expenditure",
-	        &out, pb) &&
-	    known_keys(out, out_keys, po, pb) &&
-	    get_fen(out, "medical_fen", po, &a->medical_fen, pb) &&
-	    get_fen(out, "education_fen", po, &a->education_fen, pb) &&
-	    get_fen(out, "housing_fen", po, &a->housing_fen, pb) &&
+	return get_object(body, "declared_income", "", &in, p) &&
+	    sn_in_only(in, in_keys, pi, p) &&
+	    get_fen(in, "wages_fen", pi, &a->wages_fen, p) &&
+	    get_fen(in, "business_fen", pi, &a->business_fen, p) &&
+	    get_fen(in, "pensions_fen", pi, &a->pensions_fen, p) &&
+	    get_fen(in, "other_fen", pi, &a->other_fen, p) &&
+	    get_object(body, "declared_expenditure", "", &out, p) &&
+	    sn_in_only(out, out_keys, po, p) &&
+	    get_fen(out, "medical_fen", po, &a->medical_fen, p) &&
+	    get_fen(out, "education_fen", po, &a->education_fen, p) &&
+	    get_fen(out, "housing_fen", po, &a->housing_fen, p) &&
 	    get_fen(out, "employment_costs_fen", po, &a->employment_costs_fen,
-	        pb);
+	        p);
+}
+
+/* "consent" absent or null is no consent (the rules refuse it); its
+ * reference absent is none. */
+static bool
+decode_consent(const json_t *body, intake_app *a, sn_problem *p)
+{
+	static const char *const keys[] = { "reference", "signed_date",
+		NULL };
+	const json_t            *c = json_object_get(body, "consent");
+
+	if (c == NULL || json_is_null(c))
+		return true;
+	if (!json_is_object(c))
+		return refuse(p, "invalid_field", "an object is required", "",
+		    "consent");
+	a->has_consent = true;
+	if (!sn_in_only(c, keys, "consent.", p))
+		return false;
+	if (json_object_get(c, "reference") != NULL &&
+	    !get_string(c, "reference", "consent.", &a->consent_reference, p))
+		return false;
+	return get_string(c, "signed_date", "consent.",
+	    &a->consent_signed_date, p);
 }
 
 static bool
-decode_consent_payee(const json_t *body, intake_app *a, intake_problem *pb)
+decode_payee(const json_t *body, intake_app *a, sn_problem *p)
 {
-	static const char *const ckeys[] = { "reference", "signed_date",
-		NULL };
-	static const char *const pkeys[] = { "bank_code", "account_number",
+	static const char *const keys[] = { "bank_code", "account_number",
 		"account_name", NULL };
-	const json_t            *c = json_object_get(body, "consent");
-	const json_t            *py = NULL;
+	const json_t            *py  = NULL;
+	const char              *pre = "payee.";
 
-	if (c != NULL && !json_is_null(c)) {
-		if (!json_is_object(c))
-			return bad_type(pb, "an object is required", "consent");
-		a->has_consent = true;
-		if (!known_keys(c, ckeys, "consent.", pb))
-			return false;
-		const json_t *ref = json_object_get(c, "reference");
-		if (ref != NULL && !json_is_null(ref) && !json_is_string(ref))
-			return bad_type(pb, "a string is required",
-			    "consent.reference");
-		a->consent_reference = json_string_value(ref);
-		if (!get_string(c, "signed_date", "consent.",
-		        &a->consent_signed_date, pb))
-			return false;
-	}
-	return get_object(body, "payee", "payee", &py, pb) &&
-	    known_keys(py, pkeys, "payee.", pb) &&
-	    get_string(py, "bank_code", "payee.", &a->bank_code, pb) &&
-	    get_string(py, "account_number", "payee.", &a->account_number,
-	        pb) &&
-	    get_string(py, "account_name", "payee.", &a->account_name, pb);
+	return get_object(body, "payee", "", &py, p) &&
+	    sn_in_only(py, keys, pre, p) &&
+	    get_string(py, "bank_code", pre, &a->bank_code, p) &&
+	    get_string(py, "account_number", pre, &a->account_number, p) &&
+	    get_string(py, "account_name", pre, &a->account_name, p);
 }
 
 bool
-intake_codec_decode(const json_t *body, intake_app *a, intake_problem *pb)
+intake_codec_decode(const json_t *body, intake_app *a, sn_problem *p)
 {
 	static const char *const keys[] = { "household", "members",
 		"declared_income", "declared_expenditure", "consent", "payee",
 		"requested_category", NULL };
 
 	memset(a, 0, sizeof(*a));
-	memset(pb, 0, sizeof(*pb));
+	sn_problem_clear(p);
 	if (!json_is_object(body))
-		return bad_type(pb, "the application is a JSON object", "");
-	if (!known_keys(body, keys, "", pb) || !decode_household(body, a, pb))
-		return false;
-	const json_t *ms = json_object_get(body, "members");
-	if (!json_is_array(ms))
-		return bad_type(pb, "an array is required", "members");
-	if (json_array_size(ms) == 0 ||
-	    json_array_size(ms) > INTAKE_MEMBERS_MAX)
-		return intake_problem_set(pb, 422, "members_required",
-		    "one to 30 members, the applicant first", "members");
-	a->nmembers = json_array_size(ms);
-	for (size_t i = 0; i < a->nmembers; i++)
-		if (!decode_member(json_array_get(ms, i), i, &a->members[i], pb))
-			return false;
-	if (!decode_money(body, a, pb) || !decode_consent_payee(body, a, pb))
+		return sn_problem_set(p, 422, "invalid_field", NULL,
+		    "the application is a JSON object");
+	if (!sn_in_only(body, keys, "", p) || !decode_household(body, a, p) ||
+	    !decode_members(body, a, p) || !decode_money(body, a, p) ||
+	    !decode_consent(body, a, p) || !decode_payee(body, a, p))
 		return false;
 	const json_t *cat = json_object_get(body, "requested_category");
 	if (cat != NULL && !json_is_null(cat) &&
 	    !(json_is_string(cat) &&
 	        intake_rules_category_parse(json_string_value(cat),
 	            &a->requested_category)))
-		return intake_problem_set(pb, 422, "invalid_value",
+		return sn_problem_set(p, 422, "invalid_value",
+		    "requested_category",
 		    "requested_category is \"tekun\", \"dibao\", "
-		    "\"expenditure\" or \"low_income\"",
-		    "requested_category");
+		    "\"expenditure\" or \"low_income\"");
+	return true;
+}
+
+bool
+intake_codec_withdrawal(const json_t *body, const char **reason,
+    sn_problem *p)
+{
+	static const char *const keys[] = { "reason", NULL };
+	static const char        bad[] = "a reason of 1 to 500 bytes is "
+	                                 "required";
+
+	sn_problem_clear(p);
+	*reason = NULL;
+	if (!json_is_object(body))
+		return sn_problem_set(p, 422, "invalid_field", "reason", bad);
+	if (!sn_in_only(body, keys, "", p))
+		return false;
+	if (!shaped(json_object_get(body, "reason"), JSON_STRING))
+		return sn_problem_set(p, 422, "invalid_field", "reason", bad);
+	if (!sn_in_str(body, "reason", "", SN_IN_REQUIRED | SN_IN_MULTILINE, 0,
+	        reason, p))
+		return false;
+	if (!intake_rules_reason_valid(*reason))
+		return sn_problem_set(p, 422, "invalid_field", "reason", bad);
 	return true;
 }
 
@@ -255,88 +294,90 @@ s(const char *v)
 	return (char *) (v != NULL ? v : "");
 }
 
-static sn_err
-pack(const ProtobufCMessage *msg, uint8_t **out, size_t *len)
-{
-	size_t   n   = protobuf_c_message_get_packed_size(msg);
-	uint8_t *buf = malloc(n > 0 ? n : 1);
-	if (buf == NULL)
-		return SN_ENOMEM;
-	*len = protobuf_c_message_pack(msg, buf);
-	*out = buf;
-	return SN_OK;
-}
-
-sn_err
+const ProtobufCMessage *
 intake_codec_submitted(const intake_app *a, const intake_submitted_meta *meta,
-    uint8_t **out, size_t *len)
+    intake_submitted_pb *pb)
 {
-	Sn__Assist__V1__ApplicationSubmitted ev = SN__ASSIST__V1__APPLICATION_SUBMITTED__INIT;
-	Sn__Assist__V1__Household            h  = SN__ASSIST__V1__HOUSEHOLD__INIT;
-	Sn__Assist__V1__Income               in = SN__ASSIST__V1__INCOME__INIT;
-	Sn__Assist__V1__Expenditure          ex = SN__ASSIST__V1__EXPENDITURE__INIT;
-	Sn__Assist__V1__Consent              c  = SN__ASSIST__V1__CONSENT__INIT;
-	Sn__Assist__V1__PayeeAccount         py = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
-	Sn__Assist__V1__Member               ms[INTAKE_MEMBERS_MAX];
-	Sn__Assist__V1__Member              *mp[INTAKE_MEMBERS_MAX];
+	static const Sn__Assist__V1__ApplicationSubmitted ev0 =
+	    SN__ASSIST__V1__APPLICATION_SUBMITTED__INIT;
+	static const Sn__Assist__V1__Household h0 =
+	    SN__ASSIST__V1__HOUSEHOLD__INIT;
+	static const Sn__Assist__V1__Income      in0 = SN__ASSIST__V1__INCOME__INIT;
+	static const Sn__Assist__V1__Expenditure ex0 =
+	    SN__ASSIST__V1__EXPENDITURE__INIT;
+	static const Sn__Assist__V1__Consent      c0 = SN__ASSIST__V1__CONSENT__INIT;
+	static const Sn__Assist__V1__PayeeAccount py0 =
+	    SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
+	static const Sn__Assist__V1__Member m0 = SN__ASSIST__V1__MEMBER__INIT;
+	Sn__Assist__V1__Household          *h  = &pb->household;
+	Sn__Assist__V1__Income             *in = &pb->income;
+	Sn__Assist__V1__Expenditure        *ex = &pb->expenditure;
 
-	h.registration       = a->registration;
-	h.district_code      = s(a->district_code);
-	h.township_code      = s(a->township_code);
-	h.village_code       = s(a->village_code);
-	h.address            = s(a->address);
-	h.has_able_supporter = a->has_able_supporter;
+	*h                    = h0;
+	h->registration       = a->registration;
+	h->district_code      = s(a->district_code);
+	h->township_code      = s(a->township_code);
+	h->village_code       = s(a->village_code);
+	h->address            = s(a->address);
+	h->has_able_supporter = a->has_able_supporter;
 	for (size_t i = 0; i < a->nmembers && i < INTAKE_MEMBERS_MAX; i++) {
-		const intake_member   *m  = &a->members[i];
-		Sn__Assist__V1__Member mm = SN__ASSIST__V1__MEMBER__INIT;
-		mm.id_number              = s(m->id_number);
-		mm.name                   = s(m->name);
-		mm.relation               = s(m->relation);
-		mm.birth_date             = s(m->birth_date);
-		mm.labour_capacity        = m->labour_capacity;
-		mm.disability_grade       = (int32_t) m->disability_grade;
-		mm.self_care              = m->self_care;
-		ms[i]                     = mm;
-		mp[i]                     = &ms[i];
+		const intake_member    *m  = &a->members[i];
+		Sn__Assist__V1__Member *mm = &pb->members[i];
+		*mm                        = m0;
+		mm->id_number              = s(m->id_number);
+		mm->name                   = s(m->name);
+		mm->relation               = s(m->relation);
+		mm->birth_date             = s(m->birth_date);
+		mm->labour_capacity        = m->labour_capacity;
+		mm->disability_grade       = (int32_t) m->disability_grade;
+		mm->self_care              = m->self_care;
+		pb->member_ptrs[i]         = mm;
 	}
-	in.wages_fen            = a->wages_fen;
-	in.business_fen         = a->business_fen;
-	in.pensions_fen         = a->pensions_fen;
-	in.other_fen            = a->other_fen;
-	ex.medical_fen          = a->medical_fen;
-	ex.education_fen        = a->education_fen;
-	ex.housing_fen          = a->housing_fen;
-	ex.employment_costs_fen = a->employment_costs_fen;
-	c.reference             = s(a->consent_reference);
-	c.signed_date           = s(a->consent_signed_date);
-	py.bank_code            = s(a->bank_code);
-	py.account_number       = s(a->account_number);
-	py.account_name         = s(a->account_name);
+	*in                      = in0;
+	in->wages_fen            = a->wages_fen;
+	in->business_fen         = a->business_fen;
+	in->pensions_fen         = a->pensions_fen;
+	in->other_fen            = a->other_fen;
+	*ex                      = ex0;
+	ex->medical_fen          = a->medical_fen;
+	ex->education_fen        = a->education_fen;
+	ex->housing_fen          = a->housing_fen;
+	ex->employment_costs_fen = a->employment_costs_fen;
+	pb->consent              = c0;
+	pb->consent.reference    = s(a->consent_reference);
+	pb->consent.signed_date  = s(a->consent_signed_date);
+	pb->payee                = py0;
+	pb->payee.bank_code      = s(a->bank_code);
+	pb->payee.account_number = s(a->account_number);
+	pb->payee.account_name   = s(a->account_name);
 
-	ev.application_id       = s(meta->application_id);
-	ev.accepted_date        = s(meta->accepted_date);
-	ev.deadline_date        = s(meta->deadline_date);
-	ev.household            = &h;
-	ev.n_members            = a->nmembers;
-	ev.members              = mp;
-	ev.declared_income      = &in;
-	ev.declared_expenditure = &ex;
-	ev.consent              = &c;
-	ev.payee                = &py;
-	ev.requested_category   = a->requested_category;
-	ev.taken_in_by          = s(meta->taken_in_by);
-	ev.referral_id          = s(meta->referral_id);
-	return pack(&ev.base, out, len);
+	pb->ev                      = ev0;
+	pb->ev.application_id       = s(meta->application_id);
+	pb->ev.accepted_date        = s(meta->accepted_date);
+	pb->ev.deadline_date        = s(meta->deadline_date);
+	pb->ev.household            = h;
+	pb->ev.n_members            = a->nmembers;
+	pb->ev.members              = pb->member_ptrs;
+	pb->ev.declared_income      = in;
+	pb->ev.declared_expenditure = ex;
+	pb->ev.consent              = &pb->consent;
+	pb->ev.payee                = &pb->payee;
+	pb->ev.requested_category   = a->requested_category;
+	pb->ev.taken_in_by          = s(meta->taken_in_by);
+	pb->ev.referral_id          = s(meta->referral_id);
+	return &pb->ev.base;
 }
 
-sn_err
+const ProtobufCMessage *
 intake_codec_withdrawn(const char *application_id, const char *reason,
-    const char *withdrawn_by, uint8_t **out, size_t *len)
+    const char *withdrawn_by, Sn__Assist__V1__ApplicationWithdrawn *ev)
 {
-	Sn__Assist__V1__ApplicationWithdrawn ev = SN__ASSIST__V1__APPLICATION_WITHDRAWN__INIT;
+	static const Sn__Assist__V1__ApplicationWithdrawn ev0 =
+	    SN__ASSIST__V1__APPLICATION_WITHDRAWN__INIT;
 
-	ev.application_id = s(application_id);
-	ev.reason         = s(reason);
-	ev.withdrawn_by   = s(withdrawn_by);
-	return pack(&ev.base, out, len);
+	*ev                = ev0;
+	ev->application_id = s(application_id);
+	ev->reason         = s(reason);
+	ev->withdrawn_by   = s(withdrawn_by);
+	return &ev->base;
 }

@@ -1,7 +1,25 @@
 /*
  * intake/codec.h - the application between its three shapes: the JSON of
  * POST /applications, the intake_app the rules check (intake/rules.h),
- * and the ApplicationSubmitted protobuf that goes into the outbox.
+ * and the ApplicationSubmitted protobuf that goes into the outbox; and
+ * the withdrawal's body and event.
+ *
+ * Bodies are read with sn/input.h. Besides the checks of rules.h, the
+ * refusals are (all 422, field in the request's terms):
+ *   unknown_field       a member the API does not know, nested ones too
+ *                       (typos in money fields would otherwise read as
+ *                       zero)
+ *   invalid_type        null where a string, number, boolean, object or
+ *                       array is required (consent and requested_category
+ *                       may be null: none)
+ *   invalid_characters  control characters (C0, DEL, C1) in any string;
+ *                       the withdrawal's reason may hold TAB, LF and CR
+ *   invalid_field       a required member absent, or of another JSON type
+ *   invalid_money       an amount absent, or not a JSON integer (1.5,
+ *                       "100" and 1e3 are refused)
+ *   invalid_value       an enum word the API does not know
+ *   invalid_id_number   an identity number not of 18 characters
+ *   members_required    no members, or more than INTAKE_MEMBERS_MAX
  *
  * No I/O, no clock, no logging; callable from any thread.
  */
@@ -14,19 +32,26 @@
 #include <stdint.h>
 
 #include "rules.h"
-#include "sn/err.h"
+#include "sn/assist/v1/application.pb-c.h"
+#include "sn/problem.h"
 
 /*
  * Reads body (the request's JSON object) into app: shapes, JSON types,
- * the enum words and unknown keys. Strings in app are borrowed from body,
- * which must outlive app. Money must be JSON integers (1.5, "100" and 1e3
- * are refused as invalid_money). "requested_category" may be absent or
- * null; "consent" absent or null leaves app->has_consent false (the rules
- * refuse it with consent_required). Returns true, or false with pb filled
- * (a 422 naming the field).
+ * characters, the enum words and unknown members. Strings in app are
+ * borrowed from body, which must outlive app. "requested_category" may
+ * be absent or null; "consent" absent or null leaves app->has_consent
+ * false (the rules refuse it with consent_required). Returns true, or
+ * false with p filled.
  */
-bool intake_codec_decode(const json_t *body, intake_app *app,
-    intake_problem *pb);
+bool intake_codec_decode(const json_t *body, intake_app *app, sn_problem *p);
+
+/*
+ * The body of POST /applications/{id}/withdraw, {"reason"}: *reason of
+ * 1..INTAKE_REASON_MAX bytes, free text. Returns true, or false with p
+ * filled (invalid_field when absent or empty, as above otherwise).
+ */
+bool intake_codec_withdrawal(const json_t *body, const char **reason,
+    sn_problem *p);
 
 /* What the event carries beyond the application itself. */
 typedef struct intake_submitted_meta {
@@ -37,15 +62,29 @@ typedef struct intake_submitted_meta {
 	const char *referral_id;   /* NULL or "" when none */
 } intake_submitted_meta;
 
-/*
- * app and meta as a serialized ApplicationSubmitted. On SN_OK *out is
- * malloc'd (the caller frees it) and *len its size; SN_ENOMEM otherwise.
- */
-sn_err intake_codec_submitted(const intake_app *app,
-    const intake_submitted_meta *meta, uint8_t **out, size_t *len);
+/* Storage for an ApplicationSubmitted and the messages inside it. */
+typedef struct intake_submitted_pb {
+	Sn__Assist__V1__ApplicationSubmitted ev;
+	Sn__Assist__V1__Household            household;
+	Sn__Assist__V1__Income               income;
+	Sn__Assist__V1__Expenditure          expenditure;
+	Sn__Assist__V1__Consent              consent;
+	Sn__Assist__V1__PayeeAccount         payee;
+	Sn__Assist__V1__Member               members[INTAKE_MEMBERS_MAX];
+	Sn__Assist__V1__Member              *member_ptrs[INTAKE_MEMBERS_MAX];
+} intake_submitted_pb;
 
-/* A serialized ApplicationWithdrawn; ownership as above. */
-sn_err intake_codec_withdrawn(const char *application_id, const char *reason,
-    const char *withdrawn_by, uint8_t **out, size_t *len);
+/*
+ * app and meta as an ApplicationSubmitted built in pb; returns the
+ * message (pb's), which points into pb, app and meta: all three must
+ * outlive it (sn_bus_append_msg packs it at once).
+ */
+const ProtobufCMessage *intake_codec_submitted(const intake_app *app,
+    const intake_submitted_meta *meta, intake_submitted_pb *pb);
+
+/* An ApplicationWithdrawn in *ev, pointing at the strings given. */
+const ProtobufCMessage *intake_codec_withdrawn(const char *application_id,
+    const char *reason, const char *withdrawn_by,
+    Sn__Assist__V1__ApplicationWithdrawn *ev);
 
 #endif /* INTAKE_CODEC_H */

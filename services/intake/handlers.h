@@ -82,6 +82,8 @@
 #ifndef INTAKE_HANDLERS_H
 #define INTAKE_HANDLERS_H
 
+#include <stdint.h>
+
 #include "sn/service.h"
 
 /* Roles allowed to read an application. */
@@ -91,15 +93,23 @@
 
 /*
  * The service's state, embedded by main.c and handed to sn_service as its
- * arg. main sets the settings; the rest is private to handlers.c.
+ * arg (and so to the routes' handlers). Private to handlers.c; setup
+ * reads the settings.
  */
 typedef struct intake_handlers {
-	int deadline_days; /* SN_CASE_DEADLINE_DAYS: accepted + this */
-	/* private */
+	int32_t     deadline_days; /* SN_CASE_DEADLINE_DAYS: accepted + this */
 	sn_service *svc;
 } intake_handlers;
 
-/* sn_service_def.setup: routes and event handlers. */
+/* sn_service_def.setup: reads SN_CASE_DEADLINE_DAYS, adds the routes,
+ * follows approval's and emergency's events (one table, sn_bus_on_table). */
 sn_err intake_handlers_setup(sn_service *svc, void *arg);
+
+/* The routes' handlers (arg: intake_handlers). */
+void intake_handlers_submit(sn_http_req *req, void *arg);
+void intake_handlers_list(sn_http_req *req, void *arg);
+void intake_handlers_submit_draft(sn_http_req *req, void *arg);
+void intake_handlers_withdraw(sn_http_req *req, void *arg);
+void intake_handlers_get(sn_http_req *req, void *arg);
 
 #endif /* INTAKE_HANDLERS_H */

@@ -12,7 +12,6 @@
  * is SN_TOKEN_KEY.
  */
 #include "handlers.h"
-#include "sn/config.h"
 
 int
 main(int argc, char **argv)
@@ -21,8 +20,6 @@ main(int argc, char **argv)
 		NULL };
 	static intake_handlers   h;
 
-	h.deadline_days = (int) sn_config_int("SN_CASE_DEADLINE_DAYS", 15, 1,
-	    365);
 	const sn_service_def def = { .name = "intake", .publishes = true,
 		.needs_auth = true, .follows = follows,
 		.setup = intake_handlers_setup, .arg = &h };

@@ -2,40 +2,29 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "sn/assist.h"
 #include "sn/idnum.h"
 #include "sn/money.h"
+#include "sn/uuid.h"
 
-bool
-intake_problem_set(intake_problem *pb, unsigned status, const char *code,
-    const char *message, const char *field_fmt, ...)
+/* Records a problem whose field is a printf format; returns false. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 5, 6)))
+#endif
+static bool
+refuse(sn_problem *p, unsigned status, const char *code, const char *message,
+    const char *field_fmt, ...)
 {
+	char    field[sizeof(p->field)];
 	va_list ap;
 
-	pb->status  = status;
-	pb->code    = code;
-	pb->message = message;
 	va_start(ap, field_fmt);
-	vsnprintf(pb->field, sizeof(pb->field), field_fmt, ap);
+	vsnprintf(field, sizeof(field), field_fmt, ap);
 	va_end(ap);
-	return false;
-}
-
-/* ---- dates ---------------------------------------------------------- */
-
-static bool
-leap(int y)
-{
-	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static int
-month_days(int y, int m)
-{
-	static const int d[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30,
-		31 };
-	return m == 2 && leap(y) ? 29 : d[m - 1];
+	return sn_problem_set(p, status, code, field, "%s", message);
 }
 
 static bool
@@ -47,90 +36,12 @@ digits(const char *s, size_t n)
 	return true;
 }
 
-static int
-num(const char *s, size_t n)
+/* A YYYY-MM-DD date from 1900-01-01 to today. */
+static bool
+past_date(const char *s, sn_date today, sn_date *out)
 {
-	int v = 0;
-	for (size_t i = 0; i < n; i++)
-		v = v * 10 + (s[i] - '0');
-	return v;
-}
-
-bool
-intake_rules_parse_date(const char *s, int *out)
-{
-	if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-' ||
-	    !digits(s, 4) || !digits(s + 5, 2) || !digits(s + 8, 2))
-		return false;
-	int y = num(s, 4), m = num(s + 5, 2), d = num(s + 8, 2);
-	if (y < 1900 || m < 1 || m > 12 || d < 1 || d > month_days(y, m))
-		return false;
-	*out = y * 10000 + m * 100 + d;
-	return true;
-}
-
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static long
-days_from_civil(int y, int m, int d)
-{
-	y -= m <= 2;
-	long     era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned) (y - era * 400);
-	unsigned doy = (unsigned) ((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d -
-	    1);
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (long) doe - 719468;
-}
-
-static int
-civil_from_days(long z)
-{
-	z += 719468;
-	long     era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned) (z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	long     y   = (long) yoe + era * 400;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp  = (5 * doy + 2) / 153;
-	unsigned d   = doy - (153 * mp + 2) / 5 + 1;
-	unsigned m   = mp < 10 ? mp + 3 : mp - 9;
-	y += m <= 2;
-	return (int) (y * 10000 + (long) m * 100 + (long) d);
-}
-
-int
-intake_rules_add_days(int yyyymmdd, int days)
-{
-	long z = days_from_civil(yyyymmdd / 10000, yyyymmdd / 100 % 100,
-	    yyyymmdd % 100);
-	return civil_from_days(z + days);
-}
-
-char *
-intake_rules_format_date(int yyyymmdd, char out[11])
-{
-	unsigned v = (unsigned) yyyymmdd;
-	snprintf(out, 11, "%04u-%02u-%02u", v / 10000 % 10000, v / 100 % 100,
-	    v % 100);
-	return out;
-}
-
-bool
-intake_rules_uuid_valid(const char *s)
-{
-	if (s == NULL || strlen(s) != 36)
-		return false;
-	for (int i = 0; i < 36; i++) {
-		char c = s[i];
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (c != '-')
-				return false;
-		} else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-		               (c >= 'A' && c <= 'F'))) {
-			return false;
-		}
-	}
-	return true;
+	return s != NULL && sn_date_parse(s, out) == SN_OK &&
+	    out->year >= 1900 && sn_date_cmp(*out, today) <= 0;
 }
 
 /* ---- enums ---------------------------------------------------------- */
@@ -138,160 +49,163 @@ intake_rules_uuid_valid(const char *s)
 const char *const intake_status_names[] = { "draft", "open", "withdrawn",
 	"decided_approved", "decided_rejected", NULL };
 
-#define NAME_TABLE(fn, type, ...)                                             \
-	static const struct {                                                 \
-		type        v;                                                \
-		const char *s;                                                \
-	} fn##_tab[] = { __VA_ARGS__ };                                       \
-	const char *intake_rules_##fn##_name(type v)                          \
-	{                                                                     \
-		for (size_t i = 0; i < sizeof(fn##_tab) / sizeof(fn##_tab[0]); \
-		     i++)                                                     \
-			if (fn##_tab[i].v == v)                               \
-				return fn##_tab[i].s;                         \
-		return NULL;                                                  \
-	}
+/* The value whose sn/assist.h name is s (names run from 1 to a NULL). */
+static bool
+parse_name(const char *s, const char *(*name)(int), int *out)
+{
+	for (int v = 1; s != NULL && name(v) != NULL; v++)
+		if (strcmp(name(v), s) == 0) {
+			*out = v;
+			return true;
+		}
+	return false;
+}
 
-NAME_TABLE(registration, Sn__Assist__V1__Registration,
-    { SN__ASSIST__V1__REGISTRATION__REGISTRATION_URBAN, "urban" },
-    { SN__ASSIST__V1__REGISTRATION__REGISTRATION_RURAL, "rural" })
-NAME_TABLE(labour, Sn__Assist__V1__LabourCapacity,
-    { SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_FULL, "full" },
-    { SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_PARTIAL, "partial" },
-    { SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_NONE, "none" })
-NAME_TABLE(self_care, Sn__Assist__V1__SelfCare,
-    { SN__ASSIST__V1__SELF_CARE__SELF_CARE_ABLE, "able" },
-    { SN__ASSIST__V1__SELF_CARE__SELF_CARE_PARTIALLY_ABLE, "partially_able" },
-    { SN__ASSIST__V1__SELF_CARE__SELF_CARE_UNABLE, "unable" })
-NAME_TABLE(category, Sn__Assist__V1__Category,
-    { SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN, "tekun" },
-    { SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO, "dibao" },
-    { SN__ASSIST__V1__CATEGORY__CATEGORY_EXPENDITURE, "expenditure" },
-    { SN__ASSIST__V1__CATEGORY__CATEGORY_LOW_INCOME, "low_income" })
+bool
+intake_rules_registration_parse(const char *s,
+    Sn__Assist__V1__Registration *out)
+{
+	int v;
+	if (!parse_name(s, sn_assist_registration_name, &v))
+		return false;
+	*out = (Sn__Assist__V1__Registration) v;
+	return true;
+}
 
-#define PARSE_FN(fn, type)                                                    \
-	bool intake_rules_##fn##_parse(const char *s, type *out)              \
-	{                                                                     \
-		for (size_t i = 0; s != NULL &&                               \
-		     i < sizeof(fn##_tab) / sizeof(fn##_tab[0]);              \
-		     i++)                                                     \
-			if (strcmp(fn##_tab[i].s, s) == 0) {                  \
-				*out = fn##_tab[i].v;                         \
-				return true;                                  \
-			}                                                     \
-		return false;                                                 \
-	}
+bool
+intake_rules_labour_parse(const char *s, Sn__Assist__V1__LabourCapacity *out)
+{
+	int v;
+	if (!parse_name(s, sn_assist_labour_name, &v))
+		return false;
+	*out = (Sn__Assist__V1__LabourCapacity) v;
+	return true;
+}
 
-PARSE_FN(registration, Sn__Assist__V1__Registration)
-PARSE_FN(labour, Sn__Assist__V1__LabourCapacity)
-PARSE_FN(self_care, Sn__Assist__V1__SelfCare)
-PARSE_FN(category, Sn__Assist__V1__Category)
+bool
+intake_rules_self_care_parse(const char *s, Sn__Assist__V1__SelfCare *out)
+{
+	int v;
+	if (!parse_name(s, sn_assist_self_care_name, &v))
+		return false;
+	*out = (Sn__Assist__V1__SelfCare) v;
+	return true;
+}
+
+bool
+intake_rules_category_parse(const char *s, Sn__Assist__V1__Category *out)
+{
+	int v = s != NULL ? sn_assist_category_parse(s) : 0;
+	if (v < SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN ||
+	    v > SN__ASSIST__V1__CATEGORY__CATEGORY_LOW_INCOME)
+		return false;
+	*out = (Sn__Assist__V1__Category) v;
+	return true;
+}
 
 /* ---- validation ----------------------------------------------------- */
 
 /* A required string of 1..max bytes. */
 static bool
-text(intake_problem *pb, const char *s, size_t max, const char *field)
+text(sn_problem *p, const char *s, size_t max, const char *field)
 {
 	if (s == NULL || s[0] == '\0')
-		return intake_problem_set(pb, 422, "invalid_field",
-		    "a non-empty string is required", "%s", field);
+		return sn_problem_set(p, 422, "invalid_field", field,
+		    "a non-empty string is required");
 	if (strlen(s) > max)
-		return intake_problem_set(
-		    pb, 422, "too_long", "the string is too long", "%s", field);
+		return sn_problem_set(
+		    p, 422, "too_long", field, "the string is too long");
 	return true;
 }
 
 static bool
-code_shape(intake_problem *pb, const char *s, size_t n, const char *field)
+code_shape(sn_problem *p, const char *s, size_t n, const char *field)
 {
 	if (s == NULL || strlen(s) != n || !digits(s, n))
-		return intake_problem_set(pb, 422, "invalid_code",
+		return sn_problem_set(p, 422, "invalid_code", field,
 		    "a division code of the right number of digits is "
-		    "required",
-		    "%s", field);
+		    "required");
 	return true;
 }
 
 static bool
 check_household(const intake_app *a, const sn_principal *caller,
-    intake_problem *pb)
+    sn_problem *p)
 {
-	if (!code_shape(pb, a->district_code, 6, "household.district_code") ||
-	    !code_shape(pb, a->township_code, 9, "household.township_code") ||
-	    !code_shape(pb, a->village_code, 12, "household.village_code"))
+	if (!code_shape(p, a->district_code, 6, "household.district_code") ||
+	    !code_shape(p, a->township_code, 9, "household.township_code") ||
+	    !code_shape(p, a->village_code, 12, "household.village_code"))
 		return false;
 	if (strncmp(a->township_code, a->district_code, 6) != 0)
-		return intake_problem_set(pb, 403, "codes_do_not_nest",
-		    "the township is not in the district",
-		    "household.township_code");
+		return sn_problem_set(p, 403, "codes_do_not_nest",
+		    "household.township_code",
+		    "the township is not in the district");
 	if (strncmp(a->village_code, a->township_code, 9) != 0)
-		return intake_problem_set(pb, 403, "codes_do_not_nest",
-		    "the village is not in the township",
-		    "household.village_code");
+		return sn_problem_set(p, 403, "codes_do_not_nest",
+		    "household.village_code",
+		    "the village is not in the township");
 	if (!sn_auth_within(caller, a->village_code))
-		return intake_problem_set(pb, 403, "outside_jurisdiction",
-		    "the household lives outside your jurisdiction",
-		    "household.village_code");
-	return text(pb, a->address, INTAKE_ADDRESS_MAX, "household.address");
+		return sn_problem_set(p, 403, "outside_jurisdiction",
+		    "household.village_code",
+		    "the household lives outside your jurisdiction");
+	return text(p, a->address, INTAKE_ADDRESS_MAX, "household.address");
 }
 
 static bool
-check_member(const intake_app *a, size_t i, int today, intake_problem *pb)
+check_member(const intake_app *a, size_t i, sn_date today, sn_problem *p)
 {
 	const intake_member *m = &a->members[i];
 	char                 f[48];
 	sn_idnum             id;
-	int                  birth;
+	sn_date              birth;
 
 	snprintf(f, sizeof(f), "members[%zu].id_number", i);
-	if (sn_idnum_parse(m->id_number, strlen(m->id_number), today, &id) !=
-	    SN_OK)
-		return intake_problem_set(pb, 422, "invalid_id_number",
-		    "not a valid resident identity number", "%s", f);
+	if (sn_idnum_parse(m->id_number, strlen(m->id_number),
+	        sn_date_yyyymmdd(today), &id) != SN_OK)
+		return sn_problem_set(p, 422, "invalid_id_number", f,
+		    "not a valid resident identity number");
 	for (size_t j = 0; j < i; j++)
 		if (strcmp(a->members[j].id_number, m->id_number) == 0)
-			return intake_problem_set(pb, 422, "duplicate_member",
-			    "the same person is named twice", "%s", f);
+			return sn_problem_set(p, 422, "duplicate_member", f,
+			    "the same person is named twice");
 	snprintf(f, sizeof(f), "members[%zu].name", i);
-	if (!text(pb, m->name, INTAKE_NAME_MAX, f))
+	if (!text(p, m->name, INTAKE_NAME_MAX, f))
 		return false;
 	snprintf(f, sizeof(f), "members[%zu].relation", i);
-	if (!text(pb, m->relation, INTAKE_RELATION_MAX, f))
+	if (!text(p, m->relation, INTAKE_RELATION_MAX, f))
 		return false;
 	if ((i == 0) != (strcmp(m->relation, "self") == 0))
-		return intake_problem_set(pb, 422, "applicant_first",
+		return sn_problem_set(p, 422, "applicant_first", f, "%s",
 		    i == 0 ? "the applicant comes first, with relation \"self\""
-		           : "only the applicant has relation \"self\"",
-		    "%s", f);
+		           : "only the applicant has relation \"self\"");
 	snprintf(f, sizeof(f), "members[%zu].birth_date", i);
-	if (!intake_rules_parse_date(m->birth_date, &birth) || birth > today)
-		return intake_problem_set(pb, 422, "invalid_date",
-		    "a past YYYY-MM-DD date is required", "%s", f);
-	if (birth != id.birth_year * 10000 + id.birth_month * 100 +
-	        id.birth_day)
-		return intake_problem_set(pb, 422, "birth_date_mismatch",
-		    "the birth date differs from the identity number's", "%s",
-		    f);
+	if (!past_date(m->birth_date, today, &birth))
+		return sn_problem_set(p, 422, "invalid_date", f,
+		    "a past YYYY-MM-DD date is required");
+	if (sn_date_cmp(birth,
+	        (sn_date) { id.birth_year, id.birth_month, id.birth_day }) !=
+	    0)
+		return sn_problem_set(p, 422, "birth_date_mismatch", f,
+		    "the birth date differs from the identity number's");
 	if (m->disability_grade < 0 || m->disability_grade > 4)
-		return intake_problem_set(pb, 422, "invalid_value",
+		return refuse(p, 422, "invalid_value",
 		    "the disability grade is 0 (none) to 4",
 		    "members[%zu].disability_grade", i);
 	return true;
 }
 
 static bool
-money(intake_problem *pb, const int64_t *v, const char *const *names,
+money(sn_problem *p, const int64_t *v, const char *const *names,
     const char *object)
 {
 	sn_fen sum = 0;
 	for (int i = 0; i < 4; i++) {
 		if (v[i] < 0)
-			return intake_problem_set(pb, 422, "invalid_money",
+			return refuse(p, 422, "invalid_money",
 			    "amounts are non-negative integer fen", "%s.%s",
 			    object, names[i]);
 		if (sn_fen_add(sum, v[i], &sum) != SN_OK)
-			return intake_problem_set(pb, 422, "invalid_money",
+			return refuse(p, 422, "invalid_money",
 			    "the amounts are too large", "%s.%s", object,
 			    names[i]);
 	}
@@ -299,76 +213,81 @@ money(intake_problem *pb, const int64_t *v, const char *const *names,
 }
 
 static bool
-check_payee(const intake_app *a, intake_problem *pb)
+check_payee(const intake_app *a, sn_problem *p)
 {
 	size_t n;
 
-	if (!text(pb, a->bank_code, INTAKE_BANK_CODE_MAX, "payee.bank_code"))
+	if (!text(p, a->bank_code, INTAKE_BANK_CODE_MAX, "payee.bank_code"))
 		return false;
-	for (const char *p = a->bank_code; *p; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'A' && *p <= 'Z') ||
-		        (*p >= 'a' && *p <= 'z')))
-			return intake_problem_set(pb, 422, "invalid_value",
-			    "a bank code is letters and digits",
-			    "payee.bank_code");
+	for (const char *c = a->bank_code; *c; c++)
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'A' && *c <= 'Z') ||
+		        (*c >= 'a' && *c <= 'z')))
+			return sn_problem_set(p, 422, "invalid_value",
+			    "payee.bank_code",
+			    "a bank code is letters and digits");
 	n = a->account_number != NULL ? strlen(a->account_number) : 0;
 	if (n < 8 || n > 32 || !digits(a->account_number, n))
-		return intake_problem_set(pb, 422, "invalid_value",
-		    "an account number is 8 to 32 digits",
-		    "payee.account_number");
-	return text(pb, a->account_name, INTAKE_ACCOUNT_NAME_MAX,
+		return sn_problem_set(p, 422, "invalid_value",
+		    "payee.account_number",
+		    "an account number is 8 to 32 digits");
+	return text(p, a->account_name, INTAKE_ACCOUNT_NAME_MAX,
 	    "payee.account_name");
 }
 
+static bool
+check_consent(const intake_app *a, sn_date today, sn_problem *p)
+{
+	sn_date signed_on;
+
+	if (!a->has_consent)
+		return sn_problem_set(p, 422, "consent_required", "consent",
+		    "the signed consent to the economic check is required: "
+		    "no agency may be asked without it");
+	if (a->consent_reference == NULL || a->consent_reference[0] == '\0')
+		return sn_problem_set(p, 422, "consent_required",
+		    "consent.reference",
+		    "the consent's reference is required: no agency may be "
+		    "asked without it");
+	if (strlen(a->consent_reference) > INTAKE_REFERENCE_MAX)
+		return sn_problem_set(p, 422, "too_long", "consent.reference",
+		    "the string is too long");
+	if (!past_date(a->consent_signed_date, today, &signed_on))
+		return sn_problem_set(p, 422, "invalid_date",
+		    "consent.signed_date",
+		    "a YYYY-MM-DD date not after today is required");
+	return true;
+}
+
 bool
-intake_rules_validate(const intake_app *a, int today,
-    const sn_principal *caller, intake_problem *pb)
+intake_rules_validate(const intake_app *a, sn_date today,
+    const sn_principal *caller, sn_problem *p)
 {
 	static const char *const income[] = { "wages_fen", "business_fen",
 		"pensions_fen", "other_fen" };
 	static const char *const spend[]  = { "medical_fen", "education_fen",
 		 "housing_fen", "employment_costs_fen" };
-	int                      signed_on;
 
-	memset(pb, 0, sizeof(*pb));
-	if (intake_rules_registration_name(a->registration) == NULL)
-		return intake_problem_set(pb, 422, "invalid_value",
-		    "registration is \"urban\" or \"rural\"",
-		    "household.registration");
-	if (!check_household(a, caller, pb))
+	sn_problem_clear(p);
+	if (sn_assist_registration_name(a->registration) == NULL)
+		return sn_problem_set(p, 422, "invalid_value",
+		    "household.registration",
+		    "registration is \"urban\" or \"rural\"");
+	if (!check_household(a, caller, p))
 		return false;
 	if (a->nmembers == 0 || a->nmembers > INTAKE_MEMBERS_MAX)
-		return intake_problem_set(pb, 422, "members_required",
-		    "one to 30 members, the applicant first", "members");
+		return sn_problem_set(p, 422, "members_required", "members",
+		    "one to 30 members, the applicant first");
 	for (size_t i = 0; i < a->nmembers; i++)
-		if (!check_member(a, i, today, pb))
+		if (!check_member(a, i, today, p))
 			return false;
 	const int64_t in[4]  = { a->wages_fen, a->business_fen,
 		 a->pensions_fen, a->other_fen };
 	const int64_t out[4] = { a->medical_fen, a->education_fen,
 		a->housing_fen, a->employment_costs_fen };
-	if (!money(pb, in, income, "declared_income") ||
-	    !money(pb, out, spend, "declared_expenditure"))
+	if (!money(p, in, income, "declared_income") ||
+	    !money(p, out, spend, "declared_expenditure"))
 		return false;
-	if (!a->has_consent)
-		return intake_problem_set(pb, 422, "consent_required",
-		    "the signed consent to the economic check is required: "
-		    "no agency may be asked without it",
-		    "consent");
-	if (a->consent_reference == NULL || a->consent_reference[0] == '\0')
-		return intake_problem_set(pb, 422, "consent_required",
-		    "the consent's reference is required: no agency may be "
-		    "asked without it",
-		    "consent.reference");
-	if (strlen(a->consent_reference) > INTAKE_REFERENCE_MAX)
-		return intake_problem_set(pb, 422, "too_long",
-		    "the string is too long", "consent.reference");
-	if (!intake_rules_parse_date(a->consent_signed_date, &signed_on) ||
-	    signed_on > today)
-		return intake_problem_set(pb, 422, "invalid_date",
-		    "a YYYY-MM-DD date not after today is required",
-		    "consent.signed_date");
-	return check_payee(a, pb);
+	return check_consent(a, today, p) && check_payee(a, p);
 }
 
 bool
@@ -376,6 +295,144 @@ intake_rules_reason_valid(const char *reason)
 {
 	return reason != NULL && reason[0] != '\0' &&
 	    strlen(reason) <= INTAKE_REASON_MAX;
+}
+
+/* ---- decisions on what is stored ------------------------------------ */
+
+void
+intake_rules_holder(const intake_holder *h, bool raced, sn_problem *p)
+{
+	bool        open = h->kind == INTAKE_HELD_OPEN;
+	const char *code = open ? "person_in_open_application"
+	                        : "person_in_beneficiary_household";
+	char        field[48];
+
+	snprintf(field, sizeof(field), "members[%ld].id_number",
+	    h->pos > 0 ? (long) h->pos - 1 : 0L);
+	sn_problem_clear(p);
+	if (raced)
+		sn_problem_set(p, 409, code, field,
+		    "the person is already held by application %s",
+		    h->application_id);
+	else
+		sn_problem_set(p, 409, code, field, "%s",
+		    open ? "the person is already in another open application"
+		         : "the person is in an active beneficiary household");
+}
+
+static bool
+outside(const intake_current *c, const sn_principal *who, sn_problem *p)
+{
+	if (sn_auth_within(who, c->village_code))
+		return false;
+	sn_problem_set(p, 403, "outside_jurisdiction", NULL,
+	    "the application is outside your jurisdiction");
+	return true;
+}
+
+bool
+intake_rules_draft_submit(const intake_current *draft,
+    const sn_principal *who, const intake_app *app,
+    Sn__Assist__V1__Category *category, sn_problem *p)
+{
+	sn_problem_clear(p);
+	if (outside(draft, who, p))
+		return false;
+	if (draft->status != INTAKE_STATUS_DRAFT)
+		return sn_problem_set(p, 409, "not_draft", NULL,
+		    "the application is %s, not a draft",
+		    intake_status_names[draft->status]);
+	bool found = !draft->has_applicant;
+	for (size_t i = 0; i < app->nmembers && !found; i++)
+		found = strcmp(app->members[i].id_number,
+		            draft->applicant_id_number) == 0;
+	if (!found)
+		return sn_problem_set(p, 422, "referred_person_missing",
+		    "members",
+		    "the person the referral names must be a member");
+	*category = app->requested_category;
+	if (*category == SN__ASSIST__V1__CATEGORY__CATEGORY_UNSPECIFIED &&
+	    draft->has_category)
+		*category = draft->category;
+	return true;
+}
+
+bool
+intake_rules_withdraw(const intake_current *c, const sn_principal *who,
+    sn_problem *p)
+{
+	sn_problem_clear(p);
+	if (outside(c, who, p))
+		return false;
+	if (c->status != INTAKE_STATUS_OPEN)
+		return sn_problem_set(p, 409, "not_open", NULL,
+		    "the application is %s, not open",
+		    intake_status_names[c->status]);
+	return true;
+}
+
+bool
+intake_rules_list_query(const char *status, const char *township,
+    const char *limit_s, const sn_principal *who, int *limit, sn_problem *p)
+{
+	sn_problem_clear(p);
+	if (status == NULL || strcmp(status, "draft") != 0)
+		return sn_problem_set(p, 422, "invalid_value", "status",
+		    "status=draft is required: only drafts are listed");
+	if (township == NULL || strlen(township) != 9 || !digits(township, 9))
+		return sn_problem_set(p, 422, "invalid_code", "township",
+		    "township is a 9-digit division code");
+	long v = INTAKE_LIST_LIMIT_DEFAULT;
+	if (limit_s != NULL) {
+		char *end = NULL;
+		v         = strtol(limit_s, &end, 10);
+		if (limit_s[0] == '\0' || *end != '\0' || v < 1 ||
+		    v > INTAKE_LIST_LIMIT_MAX)
+			return sn_problem_set(p, 422, "invalid_value", "limit",
+			    "limit is 1 to %d", INTAKE_LIST_LIMIT_MAX);
+	}
+	if (!sn_auth_within(who, township))
+		return sn_problem_set(p, 403, "outside_jurisdiction",
+		    "township", "the township is outside your jurisdiction");
+	*limit = (int) v;
+	return true;
+}
+
+bool
+intake_rules_beneficiary(const Sn__Assist__V1__BeneficiaryChanged *b,
+    intake_hold *hold, const char **head)
+{
+	if (b == NULL)
+		return false;
+	switch (b->status) {
+	case SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE:
+		*hold = INTAKE_HOLD_ACTIVE;
+		break;
+	case SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_GRADUAL_EXIT:
+		*hold = INTAKE_HOLD_GRADUAL_EXIT;
+		break;
+	case SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_EXITED:
+		*hold = INTAKE_HOLD_EXITED;
+		break;
+	default:
+		return false;
+	}
+	if (b->beneficiary_id[0] == '\0' || strlen(b->beneficiary_id) > 64 ||
+	    (b->application_id[0] != '\0' && !sn_uuid_valid(b->application_id)))
+		return false;
+	for (size_t i = 0; i < b->n_member_id_numbers; i++)
+		if (!sn_idnum_valid(b->member_id_numbers[i]))
+			return false;
+	*head = NULL;
+	if (b->head_id_number[0] == '\0')
+		return true;
+	if (!sn_idnum_valid(b->head_id_number))
+		return false;
+	for (size_t i = 0; i < b->n_member_id_numbers; i++)
+		if (strcmp(b->member_id_numbers[i], b->head_id_number) == 0)
+			return true;
+	*head = b->head_id_number;
+	return true;
 }
 
 /* ---- referrals ------------------------------------------------------ */
@@ -441,7 +498,7 @@ bad(const char **why, const char *msg)
 }
 
 intake_referral_verdict
-intake_rules_referral(const Sn__Assist__V1__ReferralCreated *r, int today,
+intake_rules_referral(const Sn__Assist__V1__ReferralCreated *r, sn_date today,
     intake_draft *out, const char **why)
 {
 	sn_idnum id;
@@ -477,10 +534,10 @@ intake_rules_referral(const Sn__Assist__V1__ReferralCreated *r, int today,
 	memcpy(out->id_number, r->id_number, 19);
 	if (out->id_number[17] == 'x')
 		out->id_number[17] = 'X';
-	if (sn_idnum_parse(out->id_number, 18, today, &id) != SN_OK)
+	if (sn_idnum_parse(out->id_number, 18, sn_date_yyyymmdd(today), &id) !=
+	    SN_OK)
 		return bad(why, "not a valid identity number");
-	intake_rules_format_date(
-	    id.birth_year * 10000 + id.birth_month * 100 + id.birth_day,
+	sn_date_format((sn_date) { id.birth_year, id.birth_month, id.birth_day },
 	    out->birth_date);
 	if (r->name == NULL || r->name[0] == '\0' ||
 	    !utf8_upto(r->name, INTAKE_NAME_MAX))

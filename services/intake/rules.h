@@ -1,24 +1,24 @@
 /*
- * intake/rules.h - what makes an application acceptable, as pure
- * functions: no I/O, no clock, no allocation, no logging. "Today" and the
- * caller's principal come in as arguments.
+ * intake/rules.h - what intake decides, as pure functions: no I/O, no
+ * clock, no allocation, no logging. "Today" (the district's, sn/clock.h)
+ * and the caller's principal come in as arguments; what the database
+ * holds comes in as the rows of intake/store.h, declared here.
  *
  * An intake_app is the application as the clerk sent it, decoded from
  * JSON by intake/codec.h. Its strings are borrowed from the decoded
  * document and live as long as it; the identity numbers are copied (and
  * normalised: a lowercase 'x' check character becomes 'X').
  *
- * Refusals are an intake_problem: the HTTP status, a stable error code, a
- * message and the offending field in the request's own terms
- * ("members[2].id_number", "household.village_code"). The codes:
- *   422 invalid_field        wrong JSON type, or a required field missing
- *   422 unknown_field        a key the API does not know (typos in money
- *                            fields would otherwise read as zero)
+ * Refusals are an sn_problem (sn/problem.h): the HTTP status, a stable
+ * error code, a message and the offending field in the request's own
+ * terms ("members[2].id_number", "household.village_code"). The codes of
+ * intake_rules_validate:
+ *   422 invalid_field        a required field missing or empty
  *   422 invalid_value        not one of the allowed words, or out of range
- *   422 too_long             a string over its limit
- *   422 invalid_money        negative or non-integer fen, or sums that
- *                            overflow
- *   422 invalid_date         not a real YYYY-MM-DD date, or in the future
+ *   422 too_long             a string over its limit (bytes)
+ *   422 invalid_money        negative fen, or sums that overflow
+ *   422 invalid_date         not a real YYYY-MM-DD date from 1900 on, or
+ *                            after today
  *   422 invalid_code         a division code of the wrong shape
  *   422 invalid_id_number    not a valid GB 11643 number (as of today)
  *   422 birth_date_mismatch  birth_date differs from the id number's
@@ -30,8 +30,10 @@
  *   403 codes_do_not_nest    village not inside township inside district
  *   403 outside_jurisdiction the household's village is outside the
  *                            caller's jurisdiction
- * (409 person_in_open_application / person_in_beneficiary_household need
- * the database and are decided by the handlers.)
+ * (the JSON's shapes and types are intake/codec.h's). The decisions on
+ * an application already stored (intake_rules_draft_submit,
+ * intake_rules_withdraw, intake_rules_holder) and on a query
+ * (intake_rules_list_query) give the codes they name.
  */
 #ifndef INTAKE_RULES_H
 #define INTAKE_RULES_H
@@ -40,9 +42,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sn/assist/v1/case.pb-c.h"
 #include "sn/assist/v1/emergency.pb-c.h"
 #include "sn/assist/v1/household.pb-c.h"
 #include "sn/auth.h"
+#include "sn/date.h"
+#include "sn/problem.h"
 
 /* Most members one application may name. */
 #define INTAKE_MEMBERS_MAX 30
@@ -60,7 +65,7 @@ typedef struct intake_member {
 	char                           id_number[19];
 	const char                    *name;
 	const char                    *relation;
-	const char                    *birth_date;
+	const char                    *birth_date; /* as sent: YYYY-MM-DD */
 	Sn__Assist__V1__LabourCapacity labour_capacity;
 	int64_t                        disability_grade;
 	Sn__Assist__V1__SelfCare       self_care;
@@ -80,19 +85,25 @@ typedef struct intake_app {
 	int64_t medical_fen, education_fen, housing_fen, employment_costs_fen;
 	bool    has_consent; /* a consent object was sent */
 	const char *consent_reference;
-	const char *consent_signed_date;
+	const char *consent_signed_date; /* as sent: YYYY-MM-DD */
 	const char *bank_code;
 	const char *account_number;
 	const char *account_name;
 	Sn__Assist__V1__Category requested_category; /* UNSPECIFIED: none */
 } intake_app;
 
-typedef struct intake_problem {
-	unsigned    status;  /* 0: no problem */
-	const char *code;    /* static */
-	const char *message; /* static */
-	char        field[64];
-} intake_problem;
+/*
+ * Checks everything about app that needs neither the database nor the
+ * network: identity numbers and birth dates (as of today), duplicates,
+ * relations, division codes, the caller's jurisdiction, money, dates,
+ * consent and the payee account. Returns true if it passes; otherwise
+ * fills p with the first problem found (in the order of the request's
+ * fields) and returns false.
+ */
+bool intake_rules_validate(const intake_app *app, sn_date today,
+    const sn_principal *caller, sn_problem *p);
+
+/* ---- what the store reads ------------------------------------------- */
 
 /* An application's status (the column application.status). */
 typedef enum intake_status {
@@ -144,20 +155,58 @@ typedef enum intake_hold {
 	INTAKE_HOLD_EXITED,       /* free */
 } intake_hold;
 
-/* Records a problem; field is a printf format. Returns false. */
-bool intake_problem_set(intake_problem *pb, unsigned status,
-    const char *code, const char *message, const char *field_fmt, ...);
+/* ---- decisions on what is stored ------------------------------------ */
 
 /*
- * Checks everything about app that needs neither the database nor the
- * network: identity numbers and birth dates (as of today_yyyymmdd, e.g.
- * 20261129), duplicates, relations, division codes, the caller's
- * jurisdiction, money, dates, consent and the payee account. Returns true
- * if it passes; otherwise fills pb with the first problem found (in the
- * order of the request's fields) and returns false.
+ * The 409 for a person held by h: person_in_open_application or
+ * person_in_beneficiary_household, the field members[i].id_number of the
+ * person. raced: found inside the submission's transaction (it lost a
+ * race) rather than by the early check; only the message differs.
  */
-bool intake_rules_validate(const intake_app *app, int today_yyyymmdd,
-    const sn_principal *caller, intake_problem *pb);
+void intake_rules_holder(const intake_holder *h, bool raced, sn_problem *p);
+
+/*
+ * May who submit app to complete draft? 403 outside_jurisdiction (the
+ * draft's village), 409 not_draft (any other status), 422
+ * referred_person_missing (field "members": the person the referral names
+ * must stay a member, so that the chain grant -> referral -> application
+ * -> decision holds for them). On true, *category is the category to
+ * store: app's, or the draft's when app names none.
+ */
+bool intake_rules_draft_submit(const intake_current *draft,
+    const sn_principal *who, const intake_app *app,
+    Sn__Assist__V1__Category *category, sn_problem *p);
+
+/* May who withdraw c? 403 outside_jurisdiction, 409 not_open. */
+bool intake_rules_withdraw(const intake_current *c, const sn_principal *who,
+    sn_problem *p);
+
+/* The list of drafts: the query's parameters as sent (NULL: absent). */
+#define INTAKE_LIST_LIMIT_DEFAULT 200
+#define INTAKE_LIST_LIMIT_MAX 1000
+
+/*
+ * GET /applications?status=draft&township=CODE[&limit=N]: status must be
+ * "draft" (422 invalid_value), township 9 digits (422 invalid_code),
+ * limit 1..INTAKE_LIST_LIMIT_MAX (422 invalid_value; absent: the
+ * default), the township within who's jurisdiction (403
+ * outside_jurisdiction). On true, *limit is the limit.
+ */
+bool intake_rules_list_query(const char *status, const char *township,
+    const char *limit_s, const sn_principal *who, int *limit, sn_problem *p);
+
+/*
+ * What beneficiary.changed b means for the register: false when it is
+ * malformed (an unknown status, an empty or over-long beneficiary id, a
+ * malformed application id or identity number). On true, *hold is the
+ * members' new state and *head the head's identity number when it is not
+ * among the member_id_numbers already (NULL otherwise); the persons held
+ * are the member_id_numbers and *head.
+ */
+bool intake_rules_beneficiary(const Sn__Assist__V1__BeneficiaryChanged *b,
+    intake_hold *hold, const char **head);
+
+/* ---- referrals ------------------------------------------------------ */
 
 /*
  * A draft application opened from an emergency referral (referral.created
@@ -179,7 +228,7 @@ typedef struct intake_draft {
 	const char              *village_code;
 	char                     id_number[19]; /* normalised ('x' -> 'X') */
 	const char              *name;
-	char                     birth_date[11]; /* from the id number */
+	char                     birth_date[SN_DATE_STRLEN]; /* from the id */
 	Sn__Assist__V1__Category category;       /* TEKUN or DIBAO */
 	int32_t                  household_size; /* 0: not said */
 	const char              *bank_code, *account_number, *account_name;
@@ -198,22 +247,22 @@ typedef enum intake_referral_verdict {
  * Reads a referral into a draft. Kinds medical, housing, education,
  * employment and any kind this build does not know are OTHER. For dibao
  * and tekun it requires: a referral_id of 1..INTAKE_REFERRAL_ID_MAX
- * printable ASCII bytes; a valid identity number (as of today_yyyymmdd),
- * whose birth date becomes the applicant's; a name of
- * 1..INTAKE_NAME_MAX bytes; a 9-digit township code, a 12-digit village
- * code inside it, and a district code that is the township's first six
- * digits (derived when empty); a household size of 0 (not said) to
- * INTAKE_HOUSEHOLD_SIZE_MAX; and every string valid UTF-8 within its
- * limit (grant_id and created_by INTAKE_REFERRAL_ID_MAX; the payee's
- * bank code INTAKE_BANK_CODE_MAX, account number 32, account name
- * INTAKE_ACCOUNT_NAME_MAX; the note INTAKE_REFERRAL_NOTE_MAX). A payee
- * whose three strings are empty counts as none. The payee is not checked
- * further: the clerk supplies the account on submission, where the rules
- * of POST /applications apply. Anything else, or kind UNSPECIFIED, is
- * BAD with *why a static message. r NULL is BAD.
+ * printable ASCII bytes; a valid identity number (as of today), whose
+ * birth date becomes the applicant's; a name of 1..INTAKE_NAME_MAX bytes;
+ * a 9-digit township code, a 12-digit village code inside it, and a
+ * district code that is the township's first six digits (derived when
+ * empty); a household size of 0 (not said) to INTAKE_HOUSEHOLD_SIZE_MAX;
+ * and every string valid UTF-8 within its limit (grant_id and created_by
+ * INTAKE_REFERRAL_ID_MAX; the payee's bank code INTAKE_BANK_CODE_MAX,
+ * account number 32, account name INTAKE_ACCOUNT_NAME_MAX; the note
+ * INTAKE_REFERRAL_NOTE_MAX). A payee whose three strings are empty counts
+ * as none. The payee is not checked further: the clerk supplies the
+ * account on submission, where the rules of POST /applications apply.
+ * Anything else, or kind UNSPECIFIED, is BAD with *why a static message.
+ * r NULL is BAD.
  */
 intake_referral_verdict intake_rules_referral(
-    const Sn__Assist__V1__ReferralCreated *r, int today_yyyymmdd,
+    const Sn__Assist__V1__ReferralCreated *r, sn_date today,
     intake_draft *out, const char **why);
 
 /* True if s is NUL-terminated valid UTF-8 (no overlongs, no surrogates).
@@ -224,32 +273,15 @@ bool intake_rules_utf8_valid(const char *s);
 bool intake_rules_reason_valid(const char *reason);
 
 /*
- * "YYYY-MM-DD" of a real calendar date (1900-01-01 .. 9999-12-31) as
- * yyyymmdd in *out. False for anything else.
+ * The API's words for the enums (the names are sn/assist.h's), back to
+ * the enums; false when unknown. Only the categories one may apply for
+ * parse: tekun, dibao, expenditure, low_income.
  */
-bool intake_rules_parse_date(const char *s, int *out);
-
-/* yyyymmdd plus days (may be negative) as yyyymmdd. */
-int intake_rules_add_days(int yyyymmdd, int days);
-
-/* yyyymmdd as "YYYY-MM-DD" into out (11 bytes). Returns out. */
-char *intake_rules_format_date(int yyyymmdd, char out[11]);
-
-/* True for a canonical UUID (8-4-4-4-12 hex digits, any case). */
-bool intake_rules_uuid_valid(const char *s);
-
-/* The API's words for the enums, and back. NULL / false when unknown. */
-const char *intake_rules_registration_name(Sn__Assist__V1__Registration r);
-const char *intake_rules_labour_name(Sn__Assist__V1__LabourCapacity l);
-const char *intake_rules_self_care_name(Sn__Assist__V1__SelfCare s);
-const char *intake_rules_category_name(Sn__Assist__V1__Category c);
 bool intake_rules_registration_parse(const char *s,
     Sn__Assist__V1__Registration *out);
 bool intake_rules_labour_parse(const char *s,
     Sn__Assist__V1__LabourCapacity *out);
 bool intake_rules_self_care_parse(const char *s, Sn__Assist__V1__SelfCare *out);
-/* Only the categories one may apply for: tekun, dibao, expenditure,
- * low_income. */
 bool intake_rules_category_parse(const char *s, Sn__Assist__V1__Category *out);
 
 #endif /* INTAKE_RULES_H */

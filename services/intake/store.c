@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sn/assist.h"
+
 /* A nullable column whose presence flag another column shares, or whose
  * name differs from its member's. */
 #define COL_OPT_AS(T, member, colname, type, has)                             \
@@ -231,13 +233,13 @@ app_params(const intake_app *a, const char *id, sn_date accepted,
 		    (long long) v8[i]);
 	const char *p[24] = { id, sn_date_format(accepted, t->accepted),
 		sn_date_format(deadline, t->deadline), taken_in_by,
-		intake_rules_registration_name(a->registration),
+		sn_assist_registration_name((int) a->registration),
 		a->district_code, a->township_code, a->village_code, a->address,
 		a->has_able_supporter ? "true" : "false", t->fen[0], t->fen[1],
 		t->fen[2], t->fen[3], t->fen[4], t->fen[5], t->fen[6],
 		t->fen[7], a->consent_reference, a->consent_signed_date,
 		a->bank_code, a->account_number, a->account_name,
-		intake_rules_category_name(a->requested_category) };
+		sn_assist_category_name((int) a->requested_category) };
 	memcpy(t->v, p, sizeof(p));
 }
 
@@ -253,8 +255,8 @@ insert_members(sn_tx *tx, const intake_app *a, const char *id)
 		    (long long) m->disability_grade);
 		const char *mv[9] = { id, pos, m->id_number, m->name,
 			m->relation, m->birth_date,
-			intake_rules_labour_name(m->labour_capacity), grade,
-			intake_rules_self_care_name(m->self_care) };
+			sn_assist_labour_name((int) m->labour_capacity), grade,
+			sn_assist_self_care_name((int) m->self_care) };
 		err = sn_tx_query(tx, SQL_INSERT_MEMBER, 9, mv, NULL, NULL);
 	}
 	return err;
@@ -308,7 +310,7 @@ intake_store_qdraft(sn_tx *tx, const intake_draft *d, const char *id)
 		snprintf(size, sizeof(size), "%d", (int) d->household_size);
 	const char *v[15] = { id, d->district_code, d->township_code,
 		d->village_code, d->bank_code, d->account_number,
-		d->account_name, intake_rules_category_name(d->category),
+		d->account_name, sn_assist_category_name((int) d->category),
 		d->referral_id, d->grant_id,
 		d->household_size > 0 ? size : NULL, d->referral_note,
 		d->created_by, d->note[0] != '\0' ? d->note : NULL, NULL };

@@ -17,10 +17,12 @@
 #include "codec.h"
 #include "rules.h"
 #include "sn/assist/v1/application.pb-c.h"
+#include "sn/clock.h"
 #include "sn/idnum.h"
+#include "sn/uuid.h"
 
 /* A fixed "today": the rules take the date as an argument. */
-#define TODAY 20250610
+static const sn_date TODAY = { 2025, 6, 10 };
 
 /* A valid identity number of region 220103 born on yyyymmdd. */
 static void
@@ -143,7 +145,7 @@ set_path(json_t *root, const char *path, const char *value)
 
 /* Decode and validate as the handler does. */
 static bool
-check(const json_t *body, const sn_principal *p, intake_problem *pb,
+check(const json_t *body, const sn_principal *p, sn_problem *pb,
     intake_app *app)
 {
 	return intake_codec_decode(body, app, pb) &&
@@ -156,7 +158,7 @@ test_fixture_passes(void **state)
 	(void) state;
 	json_t        *j = fixture();
 	sn_principal   p = clerk("220103001");
-	intake_problem pb;
+	sn_problem pb;
 	intake_app     app;
 	assert_true(check(j, &p, &pb, &app));
 	assert_int_equal(app.nmembers, 3);
@@ -193,7 +195,7 @@ test_variants_pass(void **state)
 	sn_principal p = clerk("220103001");
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		json_t        *j = fixture();
-		intake_problem pb;
+		sn_problem pb;
 		intake_app     app;
 		set_path(j, ok[i].path, ok[i].value);
 		if (!check(j, &p, &pb, &app))
@@ -219,7 +221,7 @@ test_lowercase_x(void **state)
 	json_t *j = fixture();
 	set_path(j, "members[0].id_number", val);
 	sn_principal   p = clerk("220103001");
-	intake_problem pb;
+	sn_problem pb;
 	intake_app     app;
 	assert_true(check(j, &p, &pb, &app));
 	assert_string_equal(app.members[0].id_number, id);
@@ -240,7 +242,7 @@ run_bad(const struct bad *cases, size_t n)
 	sn_principal p = clerk("220103001");
 	for (size_t i = 0; i < n; i++) {
 		json_t        *j = fixture();
-		intake_problem pb;
+		sn_problem pb;
 		intake_app     app;
 		set_path(j, cases[i].path, cases[i].value);
 		bool ok = check(j, &p, &pb, &app);
@@ -367,6 +369,8 @@ test_rejections(void **state)
 		    "invalid_date", "consent.signed_date" },
 		{ "consent.signed_date", NULL, 422, "invalid_field",
 		    "consent.signed_date" },
+		{ "consent.signed_date", "\"1899-12-31\"", 422,
+		    "invalid_date", "consent.signed_date" },
 		/* payee */
 		{ "payee.account_number", "\"6230-5200\"", 422,
 		    "invalid_value", "payee.account_number" },
@@ -397,7 +401,7 @@ test_money_overflow(void **state)
 	set_path(j, "declared_income.wages_fen", "9223372036854775000");
 	set_path(j, "declared_income.other_fen", "1000");
 	sn_principal   p = clerk("220103001");
-	intake_problem pb;
+	sn_problem pb;
 	intake_app     app;
 	assert_false(check(j, &p, &pb, &app));
 	assert_string_equal(pb.code, "invalid_money");
@@ -415,7 +419,7 @@ test_outside_jurisdiction(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		json_t        *j = fixture();
 		sn_principal   p = clerk(juris[i]);
-		intake_problem pb;
+		sn_problem pb;
 		intake_app     app;
 		assert_false(check(j, &p, &pb, &app));
 		assert_int_equal(pb.status, 403);
@@ -442,7 +446,7 @@ test_too_many_members(void **state)
 		        "disability_grade", 0, "self_care", "able"));
 	}
 	sn_principal   p = clerk("220103001");
-	intake_problem pb;
+	sn_problem pb;
 	intake_app     app;
 	assert_false(check(j, &p, &pb, &app));
 	assert_string_equal(pb.code, "members_required");
@@ -452,6 +456,8 @@ test_too_many_members(void **state)
 	json_decref(j);
 }
 
+/* The dates intake computes, through sn/date.h and the deadline of
+ * sn/clock.h (accepted + 15 days). */
 static void
 test_dates(void **state)
 {
@@ -469,20 +475,28 @@ test_dates(void **state)
 		{ 21000228, 1, 21000301 }, /* 2100 is not */
 		{ 20250101, -1, 20241231 },
 	};
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		sn_date from = { t[i].from / 10000, t[i].from / 100 % 100,
+			t[i].from % 100 };
 		assert_int_equal(
-		    intake_rules_add_days(t[i].from, t[i].days), t[i].want);
-	char buf[11];
-	assert_string_equal(intake_rules_format_date(20260109, buf),
-	    "2026-01-09");
-	int d = 0;
-	assert_true(intake_rules_parse_date("2024-02-29", &d));
-	assert_int_equal(d, 20240229);
-	assert_false(intake_rules_parse_date("2025-02-29", &d));
-	assert_false(intake_rules_parse_date("2025-13-01", &d));
-	assert_false(intake_rules_parse_date("2025-1-01", &d));
-	assert_false(intake_rules_parse_date("1899-12-31", &d));
-	assert_false(intake_rules_parse_date(NULL, &d));
+		    sn_date_yyyymmdd(sn_date_add_days(from, t[i].days)),
+		    t[i].want);
+		if (t[i].days == SN_CLOCK_CASE_DAYS)
+			assert_int_equal(sn_date_yyyymmdd(sn_clock_deadline(
+			                     from, SN_CLOCK_CASE_DAYS)),
+			    t[i].want);
+	}
+	char buf[SN_DATE_STRLEN];
+	assert_string_equal(
+	    sn_date_format((sn_date) { 2026, 1, 9 }, buf), "2026-01-09");
+	sn_date d = { 0, 0, 0 };
+	assert_int_equal(sn_date_parse("2024-02-29", &d), SN_OK);
+	assert_int_equal(sn_date_yyyymmdd(d), 20240229);
+	assert_int_not_equal(sn_date_parse("2025-02-29", &d), SN_OK);
+	assert_int_not_equal(sn_date_parse("2025-13-01", &d), SN_OK);
+	assert_int_not_equal(sn_date_parse("2025-1-01", &d), SN_OK);
+	/* Dates before 1900 are refused by the rules (see
+	 * test_rejections: consent.signed_date 1899-12-31). */
 }
 
 static void
@@ -490,19 +504,32 @@ test_uuid_and_reason(void **state)
 {
 	(void) state;
 	assert_true(
-	    intake_rules_uuid_valid("0f8fad5b-d9cb-469f-a165-70867728950e"));
+	    sn_uuid_valid("0f8fad5b-d9cb-469f-a165-70867728950e"));
 	assert_true(
-	    intake_rules_uuid_valid("0F8FAD5B-D9CB-469F-A165-70867728950E"));
+	    sn_uuid_valid("0F8FAD5B-D9CB-469F-A165-70867728950E"));
 	assert_false(
-	    intake_rules_uuid_valid("0f8fad5b-d9cb-469f-a165-70867728950"));
+	    sn_uuid_valid("0f8fad5b-d9cb-469f-a165-70867728950"));
 	assert_false(
-	    intake_rules_uuid_valid("0f8fad5bxd9cb-469f-a165-70867728950e"));
+	    sn_uuid_valid("0f8fad5bxd9cb-469f-a165-70867728950e"));
 	assert_false(
-	    intake_rules_uuid_valid("0f8fad5b-d9cb-469f-a165-70867728950g"));
-	assert_false(intake_rules_uuid_valid("1; DROP TABLE application"));
+	    sn_uuid_valid("0f8fad5b-d9cb-469f-a165-70867728950g"));
+	assert_false(sn_uuid_valid("1; DROP TABLE application"));
 	assert_true(intake_rules_reason_valid("moved away"));
 	assert_false(intake_rules_reason_valid(""));
 	assert_false(intake_rules_reason_valid(NULL));
+}
+
+/* The ApplicationSubmitted of app and meta, packed (malloc'd). */
+static uint8_t *
+packed_submitted(const intake_app *app, const intake_submitted_meta *meta,
+    size_t *len)
+{
+	static intake_submitted_pb pb;
+	const ProtobufCMessage    *m = intake_codec_submitted(app, meta, &pb);
+	uint8_t *buf = malloc(protobuf_c_message_get_packed_size(m) + 1);
+	assert_non_null(buf);
+	*len = protobuf_c_message_pack(m, buf);
+	return buf;
 }
 
 /* The event carries everything that was taken in. */
@@ -512,17 +539,15 @@ test_event_round_trip(void **state)
 	(void) state;
 	json_t        *j = fixture();
 	sn_principal   p = clerk("220103001");
-	intake_problem pb;
+	sn_problem pb;
 	intake_app     app;
 	assert_true(check(j, &p, &pb, &app));
 	intake_submitted_meta meta = { .application_id =
 		                           "0f8fad5b-d9cb-469f-a165-70867728950e",
 		.accepted_date = "2025-06-10", .deadline_date = "2025-06-25",
 		.taken_in_by = "clerk1" };
-	uint8_t *data;
 	size_t   len;
-	assert_int_equal(intake_codec_submitted(&app, &meta, &data, &len),
-	    SN_OK);
+	uint8_t *data = packed_submitted(&app, &meta, &len);
 	Sn__Assist__V1__ApplicationSubmitted *ev =
 	    sn__assist__v1__application_submitted__unpack(NULL, len, data);
 	assert_non_null(ev);
@@ -715,7 +740,7 @@ test_referral_rejections(void **state)
 			break;
 		case ID_SHORT: id[16] = '\0'; break;
 		case ID_FUTURE:
-			make_id(future, TODAY + 1, 7);
+			make_id(future, 20250611, 7);
 			r.id_number = future;
 			break;
 		case NAME_EMPTY: r.name = ""; break;
@@ -766,17 +791,15 @@ test_event_referral_id(void **state)
 	(void) state;
 	json_t        *j = fixture();
 	sn_principal   p = clerk("220103001");
-	intake_problem pb;
+	sn_problem pb;
 	intake_app     app;
 	assert_true(check(j, &p, &pb, &app));
 	intake_submitted_meta meta = { .application_id =
 		                           "0f8fad5b-d9cb-469f-a165-70867728950e",
 		.accepted_date = "2025-06-10", .deadline_date = "2025-06-25",
 		.taken_in_by = "clerk1", .referral_id = "ref-1" };
-	uint8_t *data;
 	size_t   len;
-	assert_int_equal(intake_codec_submitted(&app, &meta, &data, &len),
-	    SN_OK);
+	uint8_t *data = packed_submitted(&app, &meta, &len);
 	Sn__Assist__V1__ApplicationSubmitted *ev =
 	    sn__assist__v1__application_submitted__unpack(NULL, len, data);
 	assert_non_null(ev);
@@ -784,6 +807,444 @@ test_event_referral_id(void **state)
 	sn__assist__v1__application_submitted__free_unpacked(ev, NULL);
 	free(data);
 	json_decref(j);
+}
+
+/* ---- issue 8: stricter input ---------------------------------------- */
+
+/* Nulls, control characters and unknown members, nested ones too. */
+static void
+test_strict_input(void **state)
+{
+	(void) state;
+	const struct bad cases[] = {
+		{ "members[0].name", "\"Wang\\u0001Fang\"", 422,
+		    "invalid_characters", "members[0].name" },
+		{ "members[1].name", "\"Li\\u007fMing\"", 422,
+		    "invalid_characters", "members[1].name" },
+		{ "members[1].name", "\"Li\\u009bMing\"", 422,
+		    "invalid_characters", "members[1].name" },
+		{ "members[1].name", "\"Li\\tMing\"", 422,
+		    "invalid_characters", "members[1].name" },
+		{ "members[1].relation", "\"spouse\\n\"", 422,
+		    "invalid_characters", "members[1].relation" },
+		{ "household.address", "\"No. 3\\r\\nEast Lane\"", 422,
+		    "invalid_characters", "household.address" },
+		{ "payee.account_name", "\"Wang\\u0001\"", 422,
+		    "invalid_characters", "payee.account_name" },
+		{ "consent.reference", "\"C\\u0002\"", 422,
+		    "invalid_characters", "consent.reference" },
+		{ "members[1].name", "null", 422, "invalid_type",
+		    "members[1].name" },
+		{ "members[0].id_number", "null", 422, "invalid_type",
+		    "members[0].id_number" },
+		{ "members[0].disability_grade", "null", 422, "invalid_type",
+		    "members[0].disability_grade" },
+		{ "members[1]", "null", 422, "invalid_type", "members[1]" },
+		{ "members", "null", 422, "invalid_type", "members" },
+		{ "household", "null", 422, "invalid_type", "household" },
+		{ "household.address", "null", 422, "invalid_type",
+		    "household.address" },
+		{ "household.has_able_supporter", "null", 422, "invalid_type",
+		    "household.has_able_supporter" },
+		{ "declared_income.wages_fen", "null", 422, "invalid_type",
+		    "declared_income.wages_fen" },
+		{ "declared_expenditure", "null", 422, "invalid_type",
+		    "declared_expenditure" },
+		{ "consent.reference", "null", 422, "invalid_type",
+		    "consent.reference" },
+		{ "consent.signed_date", "null", 422, "invalid_type",
+		    "consent.signed_date" },
+		{ "payee.bank_code", "null", 422, "invalid_type",
+		    "payee.bank_code" },
+		{ "consent.witness", "\"x\"", 422, "unknown_field",
+		    "consent.witness" },
+		{ "payee.iban", "\"x\"", 422, "unknown_field", "payee.iban" },
+		{ "declared_expenditure.rent_fen", "1", 422, "unknown_field",
+		    "declared_expenditure.rent_fen" },
+	};
+	run_bad(cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* The withdrawal's body: {"reason"} and nothing else. */
+static void
+test_withdrawal_body(void **state)
+{
+	(void) state;
+	static const struct {
+		const char *body;
+		const char *code, *field; /* NULL: accepted */
+		const char *reason;
+	} t[] = {
+		{ "{\"reason\":\"moved away\"}", NULL, NULL, "moved away" },
+		{ "{\"reason\":\"moved\\naway\\tfor good\\r\\n\"}", NULL, NULL,
+		    "moved\naway\tfor good\r\n" },
+		{ "{}", "invalid_field", "reason", NULL },
+		{ "{\"reason\":\"\"}", "invalid_field", "reason", NULL },
+		{ "{\"reason\":5}", "invalid_field", "reason", NULL },
+		{ "[]", "invalid_field", "reason", NULL },
+		{ "{\"reason\":null}", "invalid_type", "reason", NULL },
+		{ "{\"reason\":\"x\",\"extra\":1}", "unknown_field", "extra",
+		    NULL },
+		{ "{\"extra\":1}", "unknown_field", "extra", NULL },
+		{ "{\"reason\":\"a\\u0001b\"}", "invalid_characters", "reason",
+		    NULL },
+		{ "{\"reason\":\"a\\u001bb\"}", "invalid_characters", "reason",
+		    NULL },
+		{ "{\"reason\":\"a\\u0085b\"}", "invalid_characters", "reason",
+		    NULL },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		json_t *j = json_loads(t[i].body, JSON_DECODE_ANY, NULL);
+		assert_non_null(j);
+		const char *reason = NULL;
+		sn_problem  p;
+		bool        ok = intake_codec_withdrawal(j, &reason, &p);
+		if (t[i].code == NULL) {
+			if (!ok)
+				fail_msg("%s refused: %s", t[i].body, p.code);
+			assert_string_equal(reason, t[i].reason);
+		} else {
+			if (ok)
+				fail_msg("%s accepted", t[i].body);
+			assert_int_equal(p.status, 422);
+			assert_string_equal(p.code, t[i].code);
+			assert_string_equal(p.field, t[i].field);
+		}
+		json_decref(j);
+	}
+	/* 500 bytes pass, 501 do not. */
+	char        r[INTAKE_REASON_MAX + 2];
+	sn_problem  p;
+	const char *reason;
+	for (int n = INTAKE_REASON_MAX; n <= INTAKE_REASON_MAX + 1; n++) {
+		memset(r, 'r', (size_t) n);
+		r[n] = '\0';
+		json_t *j = json_pack("{s:s}", "reason", r);
+		assert_int_equal(intake_codec_withdrawal(j, &reason, &p),
+		    n == INTAKE_REASON_MAX);
+		json_decref(j);
+	}
+}
+
+/* ---- decisions on what is stored ------------------------------------ */
+
+static intake_current
+draft_row(void)
+{
+	intake_current c;
+	memset(&c, 0, sizeof(c));
+	c.status              = INTAKE_STATUS_DRAFT;
+	c.village_code        = "220103001002";
+	c.has_referral_id     = true;
+	c.referral_id         = "ref-1";
+	c.has_applicant       = true;
+	c.has_category        = true;
+	c.category            = SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN;
+	return c;
+}
+
+/* Completing a draft: where, which status, the referred person, and the
+ * category kept when the body names none. */
+static void
+test_draft_submit(void **state)
+{
+	(void) state;
+	json_t      *j = fixture();
+	sn_principal p = clerk("220103001");
+	sn_problem   pb;
+	intake_app   app;
+	assert_true(check(j, &p, &pb, &app));
+	char applicant[19], stranger[19];
+	memcpy(applicant, app.members[1].id_number, 19);
+	make_id(stranger, 19700101, 99);
+
+	enum { OK, OUTSIDE, NOT_DRAFT, MISSING, NO_APPLICANT, KEEP_CATEGORY,
+		NO_CATEGORY, NCASES };
+	for (int k = 0; k < NCASES; k++) {
+		intake_current c          = draft_row();
+		sn_principal   who        = p;
+		intake_app     a          = app;
+		Sn__Assist__V1__Category want = app.requested_category;
+		unsigned       status     = 0;
+		const char    *code       = NULL;
+		c.applicant_id_number     = applicant;
+		switch (k) {
+		case OK:
+			break;
+		case OUTSIDE:
+			who    = clerk("220103002");
+			status = 403, code = "outside_jurisdiction";
+			break;
+		case NOT_DRAFT:
+			c.status = INTAKE_STATUS_OPEN;
+			status = 409, code = "not_draft";
+			break;
+		case MISSING:
+			c.applicant_id_number = stranger;
+			status = 422, code = "referred_person_missing";
+			break;
+		case NO_APPLICANT:
+			c.has_applicant       = false;
+			c.applicant_id_number = NULL;
+			break;
+		case KEEP_CATEGORY:
+			a.requested_category =
+			    SN__ASSIST__V1__CATEGORY__CATEGORY_UNSPECIFIED;
+			want = SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN;
+			break;
+		case NO_CATEGORY:
+			a.requested_category =
+			    SN__ASSIST__V1__CATEGORY__CATEGORY_UNSPECIFIED;
+			c.has_category = false;
+			want = SN__ASSIST__V1__CATEGORY__CATEGORY_UNSPECIFIED;
+			break;
+		}
+		Sn__Assist__V1__Category got = (Sn__Assist__V1__Category) -1;
+		bool ok = intake_rules_draft_submit(&c, &who, &a, &got, &pb);
+		if (code == NULL) {
+			if (!ok)
+				fail_msg("case %d refused: %s", k, pb.code);
+			assert_int_equal(got, want);
+		} else {
+			if (ok)
+				fail_msg("case %d accepted", k);
+			assert_int_equal(pb.status, status);
+			assert_string_equal(pb.code, code);
+		}
+	}
+	/* The field and message of two refusals. */
+	intake_current c      = draft_row();
+	c.applicant_id_number = stranger;
+	assert_false(intake_rules_draft_submit(&c, &p, &app,
+	    &app.requested_category, &pb));
+	assert_string_equal(pb.field, "members");
+	c                     = draft_row();
+	c.status              = INTAKE_STATUS_WITHDRAWN;
+	c.applicant_id_number = applicant;
+	assert_false(intake_rules_draft_submit(&c, &p, &app,
+	    &app.requested_category, &pb));
+	assert_string_equal(pb.message, "the application is withdrawn, not a draft");
+	json_decref(j);
+}
+
+/* Withdrawing: only an open application, only within the jurisdiction. */
+static void
+test_withdraw(void **state)
+{
+	(void) state;
+	static const struct {
+		intake_status status;
+		const char   *juris;
+		unsigned      want_status;
+		const char   *code, *message;
+	} t[] = {
+		{ INTAKE_STATUS_OPEN, "220103001", 0, NULL, NULL },
+		{ INTAKE_STATUS_OPEN, "220103", 0, NULL, NULL },
+		{ INTAKE_STATUS_OPEN, "220103002", 403, "outside_jurisdiction",
+		    NULL },
+		{ INTAKE_STATUS_WITHDRAWN, "220103002", 403,
+		    "outside_jurisdiction", NULL },
+		{ INTAKE_STATUS_WITHDRAWN, "220103001", 409, "not_open",
+		    "the application is withdrawn, not open" },
+		{ INTAKE_STATUS_DRAFT, "220103001", 409, "not_open",
+		    "the application is draft, not open" },
+		{ INTAKE_STATUS_DECIDED_APPROVED, "220103001", 409, "not_open",
+		    "the application is decided_approved, not open" },
+		{ INTAKE_STATUS_DECIDED_REJECTED, "220103001", 409, "not_open",
+		    "the application is decided_rejected, not open" },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		intake_current c = draft_row();
+		sn_principal   p = clerk(t[i].juris);
+		sn_problem     pb;
+		c.status         = t[i].status;
+		bool ok          = intake_rules_withdraw(&c, &p, &pb);
+		assert_int_equal(ok, t[i].code == NULL);
+		if (t[i].code == NULL)
+			continue;
+		assert_int_equal(pb.status, t[i].want_status);
+		assert_string_equal(pb.code, t[i].code);
+		if (t[i].message != NULL)
+			assert_string_equal(pb.message, t[i].message);
+	}
+}
+
+/* The 409 for a person held elsewhere. */
+static void
+test_holder(void **state)
+{
+	(void) state;
+	intake_holder h = { 3, "0f8fad5b-d9cb-469f-a165-70867728950e",
+		INTAKE_HELD_OPEN, "" };
+	sn_problem    p;
+	intake_rules_holder(&h, false, &p);
+	assert_int_equal(p.status, 409);
+	assert_string_equal(p.code, "person_in_open_application");
+	assert_string_equal(p.field, "members[2].id_number");
+	assert_string_equal(p.message,
+	    "the person is already in another open application");
+	h.kind = INTAKE_HELD_BENEFICIARY;
+	h.pos  = 1;
+	intake_rules_holder(&h, false, &p);
+	assert_string_equal(p.code, "person_in_beneficiary_household");
+	assert_string_equal(p.field, "members[0].id_number");
+	assert_string_equal(p.message,
+	    "the person is in an active beneficiary household");
+	intake_rules_holder(&h, true, &p);
+	assert_string_equal(p.code, "person_in_beneficiary_household");
+	assert_string_equal(p.message,
+	    "the person is already held by application "
+	    "0f8fad5b-d9cb-469f-a165-70867728950e");
+}
+
+/* GET /applications?status=draft&township=...&limit=... */
+static void
+test_list_query(void **state)
+{
+	(void) state;
+	static const struct {
+		const char *status, *township, *limit, *juris;
+		int         want;       /* the limit, when accepted */
+		unsigned    st;         /* 0: accepted */
+		const char *code, *field;
+	} t[] = {
+		{ "draft", "220103001", NULL, "220103001", 200, 0, NULL, NULL },
+		{ "draft", "220103001", "1", "220103", 1, 0, NULL, NULL },
+		{ "draft", "220103001", "1000", "220103001", 1000, 0, NULL,
+		    NULL },
+		{ NULL, "220103001", NULL, "220103001", 0, 422,
+		    "invalid_value", "status" },
+		{ "open", "220103001", NULL, "220103001", 0, 422,
+		    "invalid_value", "status" },
+		{ "draft", NULL, NULL, "220103001", 0, 422, "invalid_code",
+		    "township" },
+		{ "draft", "22010300a", NULL, "220103001", 0, 422,
+		    "invalid_code", "township" },
+		{ "draft", "2201030011", NULL, "220103001", 0, 422,
+		    "invalid_code", "township" },
+		{ "draft", "220103001", "0", "220103001", 0, 422,
+		    "invalid_value", "limit" },
+		{ "draft", "220103001", "1001", "220103001", 0, 422,
+		    "invalid_value", "limit" },
+		{ "draft", "220103001", "x", "220103001", 0, 422,
+		    "invalid_value", "limit" },
+		{ "draft", "220103001", "", "220103001", 0, 422,
+		    "invalid_value", "limit" },
+		{ "draft", "220103001", NULL, "220103002", 0, 403,
+		    "outside_jurisdiction", "township" },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		sn_principal p     = clerk(t[i].juris);
+		sn_problem   pb;
+		int          limit = -1;
+		bool ok = intake_rules_list_query(t[i].status, t[i].township,
+		    t[i].limit, &p, &limit, &pb);
+		if (t[i].st == 0) {
+			if (!ok)
+				fail_msg("case %zu refused: %s", i, pb.code);
+			assert_int_equal(limit, t[i].want);
+			continue;
+		}
+		if (ok)
+			fail_msg("case %zu accepted", i);
+		assert_int_equal(pb.status, t[i].st);
+		assert_string_equal(pb.code, t[i].code);
+		assert_string_equal(pb.field, t[i].field);
+	}
+}
+
+/* beneficiary.changed: which state the members are in, who is held. */
+static void
+test_beneficiary(void **state)
+{
+	(void) state;
+	char a[19], b[19], c[19];
+	make_id(a, 19700101, 1);
+	make_id(b, 19710101, 2);
+	make_id(c, 19720101, 3);
+	char *ids[2] = { a, b };
+	enum { ACTIVE, GRADUAL, EXITED, HEAD_NEW, HEAD_SEEN, NO_APP, BAD_STATUS,
+		NO_ID, LONG_ID, BAD_APP, BAD_MEMBER, BAD_HEAD, NCASES };
+	static char long_id[80];
+	memset(long_id, 'b', sizeof(long_id) - 1);
+	for (int k = 0; k < NCASES; k++) {
+		Sn__Assist__V1__BeneficiaryChanged m =
+		    SN__ASSIST__V1__BENEFICIARY_CHANGED__INIT;
+		char bad[19];
+		memcpy(bad, b, 19);
+		bad[17] = bad[17] == '0' ? '1' : '0';
+		char *bad_ids[2] = { a, bad };
+		m.beneficiary_id = "ben-1";
+		m.application_id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+		m.status = SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE;
+		m.n_member_id_numbers = 2;
+		m.member_id_numbers   = ids;
+		intake_hold want      = INTAKE_HOLD_ACTIVE;
+		const char *want_head = NULL;
+		bool        valid     = true;
+		switch (k) {
+		case ACTIVE:
+			break;
+		case GRADUAL:
+			m.status = SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_GRADUAL_EXIT;
+			want = INTAKE_HOLD_GRADUAL_EXIT;
+			break;
+		case EXITED:
+			m.status = SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_EXITED;
+			m.n_member_id_numbers = 0;
+			want = INTAKE_HOLD_EXITED;
+			break;
+		case HEAD_NEW:
+			m.head_id_number = c;
+			want_head        = c;
+			break;
+		case HEAD_SEEN:
+			m.head_id_number = b;
+			break;
+		case NO_APP:
+			m.application_id = "";
+			break;
+		case BAD_STATUS:
+			m.status = (Sn__Assist__V1__BeneficiaryStatus) 0;
+			valid    = false;
+			break;
+		case NO_ID:
+			m.beneficiary_id = "";
+			valid            = false;
+			break;
+		case LONG_ID:
+			m.beneficiary_id = long_id;
+			valid            = false;
+			break;
+		case BAD_APP:
+			m.application_id = "not-a-uuid";
+			valid            = false;
+			break;
+		case BAD_MEMBER:
+			m.member_id_numbers = bad_ids;
+			valid               = false;
+			break;
+		case BAD_HEAD:
+			m.head_id_number = bad;
+			valid            = false;
+			break;
+		}
+		intake_hold hold = (intake_hold) -1;
+		const char *head = "unset";
+		bool        ok   = intake_rules_beneficiary(&m, &hold, &head);
+		if (ok != valid)
+			fail_msg("case %d: %s", k, ok ? "accepted" : "refused");
+		if (!valid)
+			continue;
+		assert_int_equal(hold, want);
+		if (want_head == NULL)
+			assert_null(head);
+		else
+			assert_string_equal(head, want_head);
+	}
+	intake_hold h;
+	const char *head;
+	assert_false(intake_rules_beneficiary(NULL, &h, &head));
 }
 
 int
@@ -805,6 +1266,13 @@ main(void)
 		cmocka_unit_test(test_referral_rejections),
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_event_referral_id),
+		cmocka_unit_test(test_strict_input),
+		cmocka_unit_test(test_withdrawal_body),
+		cmocka_unit_test(test_draft_submit),
+		cmocka_unit_test(test_withdraw),
+		cmocka_unit_test(test_holder),
+		cmocka_unit_test(test_list_query),
+		cmocka_unit_test(test_beneficiary),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
