@@ -575,26 +575,9 @@ intake_handlers_setup(sn_service *svc, void *arg)
 {
 	intake_handlers *h = arg;
 
-	sn_http        *http = sn_service_http(svc);
-	sn_err           err;
-
 	h->svc           = svc;
 	h->deadline_days = (int32_t) sn_config_int("SN_CASE_DEADLINE_DAYS",
 	    SN_CLOCK_CASE_DAYS, 1, 365);
-	if ((err = sn_http_route(http, "POST", "/applications",
-	         SN_HTTP_IDEMPOTENT, "clerk", intake_handlers_submit, h)) !=
-	        SN_OK ||
-	    (err = sn_http_route(http, "GET", "/applications", 0, "clerk",
-	         intake_handlers_list, h)) != SN_OK ||
-	    (err = sn_http_route(http, "POST", "/applications/{id}/submit",
-	         SN_HTTP_IDEMPOTENT, "clerk", intake_handlers_submit_draft,
-	         h)) != SN_OK ||
-	    (err = sn_http_route(http, "POST", "/applications/{id}/withdraw",
-	         SN_HTTP_IDEMPOTENT, "clerk", intake_handlers_withdraw, h)) !=
-	        SN_OK ||
-	    (err = sn_http_route(http, "GET", "/applications/{id}", 0,
-	         INTAKE_STAFF_ROLES, intake_handlers_get, h)) != SN_OK)
-		return err;
 	return sn_bus_on_table(sn_service_bus(svc), events,
 	    sizeof(events) / sizeof(events[0]), h);
 }

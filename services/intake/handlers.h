@@ -101,11 +101,11 @@ typedef struct intake_handlers {
 	sn_service *svc;
 } intake_handlers;
 
-/* sn_service_def.setup: reads SN_CASE_DEADLINE_DAYS, adds the routes,
- * follows approval's and emergency's events (one table, sn_bus_on_table). */
+/* sn_service_def.setup: reads SN_CASE_DEADLINE_DAYS, follows approval's
+ * and emergency's events (one table, sn_bus_on_table). */
 sn_err intake_handlers_setup(sn_service *svc, void *arg);
 
-/* The routes' handlers (arg: intake_handlers). */
+/* The routes' handlers (main.c's route table; arg: intake_handlers). */
 void intake_handlers_submit(sn_http_req *req, void *arg);
 void intake_handlers_list(sn_http_req *req, void *arg);
 void intake_handlers_submit_draft(sn_http_req *req, void *arg);

@@ -2,16 +2,34 @@
  * intake: takes in applications at the township service hall (issue 3).
  * Wiring only; see handlers.h for what it does.
  *
- * Settings of its own (besides sn/service.h's):
- *   SN_CASE_DEADLINE_DAYS      days from acceptance to the confirmation
- *                              deadline, 1-365 (default 15)
- * It publishes as "intake" (SN_INTAKE_PUB_URL, SN_INTAKE_REPLAY_URL) and
- * follows "approval" (SN_APPROVAL_PUB_URL, SN_APPROVAL_REPLAY_URL) and
- * "emergency" (SN_EMERGENCY_PUB_URL, SN_EMERGENCY_REPLAY_URL: its
- * referral.created opens draft applications); all six are required, as
- * is SN_TOKEN_KEY.
+ * Settings: the table below (besides sn/service.h's; `intake --help`
+ * prints them all); a bad one exits 2. It publishes as "intake"
+ * (SN_INTAKE_PUB_URL, SN_INTAKE_REPLAY_URL) and follows "approval"
+ * (SN_APPROVAL_PUB_URL, SN_APPROVAL_REPLAY_URL) and "emergency"
+ * (SN_EMERGENCY_PUB_URL, SN_EMERGENCY_REPLAY_URL: its referral.created
+ * opens draft applications); all six are required, as is SN_TOKEN_KEY.
+ * Dates (acceptance, deadline) are the district's (sn/clock.h,
+ * SN_DISTRICT_UTC_OFFSET_MIN).
  */
 #include "handlers.h"
+
+static const sn_http_route_def routes[] = {
+	{ "POST", "/applications", SN_HTTP_IDEMPOTENT, "clerk",
+	    intake_handlers_submit },
+	{ "GET", "/applications", 0, "clerk", intake_handlers_list },
+	{ "POST", "/applications/{id}/submit", SN_HTTP_IDEMPOTENT, "clerk",
+	    intake_handlers_submit_draft },
+	{ "POST", "/applications/{id}/withdraw", SN_HTTP_IDEMPOTENT, "clerk",
+	    intake_handlers_withdraw },
+	{ "GET", "/applications/{id}", 0, INTAKE_STAFF_ROLES,
+	    intake_handlers_get },
+};
+
+static const sn_setting_doc settings[] = {
+	{ "SN_CASE_DEADLINE_DAYS", "days from acceptance to the confirmation "
+	                           "deadline, 1-365 (default 15)" },
+	{ NULL, NULL },
+};
 
 int
 main(int argc, char **argv)
@@ -22,6 +40,8 @@ main(int argc, char **argv)
 
 	const sn_service_def def = { .name = "intake", .publishes = true,
 		.needs_auth = true, .follows = follows,
-		.setup = intake_handlers_setup, .arg = &h };
+		.setup = intake_handlers_setup, .arg = &h, .routes = routes,
+		.nroutes = sizeof(routes) / sizeof(routes[0]),
+		.settings = settings };
 	return sn_service_main(argc, argv, &def);
 }
