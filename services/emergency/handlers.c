@@ -1,27 +1,24 @@
 /*
- * handlers.c - HTTP requests and events into the emergency service; see
- * handlers.h.
+ * handlers.c - the HTTP requests of the emergency service, and its
+ * metrics; see handlers.h. Each handler parses, asks the
+ * rules (rules.h), stores (store.h), appends its events (events.h) and
+ * answers.
  */
 #include "handlers.h"
-#include "sn/assist.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include <jansson.h>
 
+#include "events.h"
 #include "rules.h"
-#include "sn/assist/v1/application.pb-c.h"
-#include "sn/assist/v1/case.pb-c.h"
-#include "sn/assist/v1/emergency.pb-c.h"
 #include "sn/auth.h"
+#include "sn/clock.h"
 #include "sn/idnum.h"
 #include "sn/log.h"
-#include "sn/pay/v1/payment.pb-c.h"
+#include "sn/uuid.h"
 #include "store.h"
 
 #define OFFICER "emergency_officer"
@@ -33,151 +30,92 @@
 #define LIST_LIMIT_MAX 1000
 
 /*
- * The one instance of this process (sn_service_main runs one service per
- * process). Transaction callbacks get only the request as their argument:
- * sn_http_tx has no hook to free a context of ours when the transaction
- * fails by itself, so everything a continuation needs is read again from
- * the request (its body does not change) or from the row it is given,
- * and the bus and the counters are reached through this pointer.
+ * What a POST's transaction needs, from the handler to the answer: one
+ * allocation, freed by sn_http_tx_with_end when the transaction ends
+ * however it ends. Strings are borrowed from the request (its body and
+ * path), which outlives it.
  */
-static emergency *self;
+typedef struct req_ctx {
+	emergency     *em;
+	sn_http_req   *req;
+	emergency_call call;
+	union {
+		struct {
+			const char *township;
+			int64_t     amount;
+			const char *note;
+		} alloc;
+		struct {
+			emergency_grant_req r;
+			emergency_class     cls;
+		} grant;
+		struct {
+			const char *id;
+			bool        approve;
+			const char *reason;
+			char        township[16];
+			int64_t     amount;
+		} approval;
+		struct {
+			const char             *id;
+			emergency_referral_kind kind;
+			const char             *department;
+			const char             *note;
+		} referral;
+		struct {
+			const char *township;
+			int         year;
+		} settle;
+	} u;
+} req_ctx;
 
-static const char *const status_names[EMERGENCY_NSTATUS] = {
-	"awaiting_approval", "granted", "rejected", "paid", "payment_failed"
-};
+/* ---- small helpers ------------------------------------------------------ */
 
-/* ---- small helpers ----------------------------------------------------- */
-
-static bool
-problem(emergency_problem *why, unsigned status, const char *code,
-    const char *message, const char *field)
+/* A new context, or NULL after answering 503. */
+static req_ctx *
+ctx_new(emergency *em, sn_http_req *req)
 {
-	why->status  = status;
-	why->code    = code;
-	why->message = message;
-	snprintf(why->field, sizeof(why->field), "%s", field ? field : "");
-	return false;
+	req_ctx *c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		sn_http_reply_error(req, 503, "unavailable",
+		    "out of memory; retry", NULL);
+		return NULL;
+	}
+	c->em  = em;
+	c->req = req;
+	return c;
 }
 
+/* Answers the problem, and frees c. */
 static void
-reply_problem(sn_http_req *req, const emergency_problem *why)
+refuse(req_ctx *c, const sn_problem *why)
 {
-	sn_http_reply_error(req, why->status, why->code, why->message,
-	    why->field[0] != '\0' ? why->field : NULL);
+	sn_http_problem(c->req, why);
+	free(c);
 }
 
+/* The transaction of c's request; c is freed when it ends. */
 static void
-fail_problem(sn_http_req *req, sn_tx *tx, const emergency_problem *why)
+run_tx(req_ctx *c, sn_http_tx_fn begin)
 {
-	sn_http_tx_fail(req, tx, why->status, why->code, why->message,
-	    why->field[0] != '\0' ? why->field : NULL);
+	sn_http_tx_with_end(c->req, begin, free, c);
 }
 
-/* Answers 503 for a statement that could not be queued, unless the
- * transaction has failed already (the module answers for it then). */
+/* Answers 503 for a statement or event that could not be queued, unless
+ * the transaction has failed already (the module answers for it then). */
 static void
-fail_unavailable(sn_http_req *req, sn_tx *tx, const char *what)
+fail_unavailable(req_ctx *c, sn_tx *tx, const char *what)
 {
 	if (!sn_tx_failed(tx))
-		sn_http_tx_fail(req, tx, 503, "unavailable", what, NULL);
+		sn_http_tx_fail(c->req, tx, 503, "unavailable", what, NULL);
 }
 
-/* 0: absent; 1: a string (*out); -1: not a string, or holds a NUL. */
-static int
-opt_str(json_t *o, const char *key, const char **out)
+/* A row the store could not read (logged there, naming the column). */
+static void
+fail_internal(req_ctx *c, sn_tx *tx)
 {
-	json_t *v = json_object_get(o, key);
-	*out      = NULL;
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_string(v)
-	    || strlen(json_string_value(v)) != json_string_length(v))
-		return -1;
-	*out = json_string_value(v);
-	return 1;
-}
-
-/* 0: absent; 1: an integer (*out); -1: anything else. */
-static int
-opt_int(json_t *o, const char *key, int64_t *out)
-{
-	json_t *v = json_object_get(o, key);
-	*out      = 0;
-	if (v == NULL)
-		return 0;
-	if (!json_is_integer(v))
-		return -1;
-	*out = (int64_t) json_integer_value(v);
-	return 1;
-}
-
-/* Refuses members of o not in keys (NULL-ended). */
-static bool
-only_keys(json_t *o, const char *const *keys, const char *prefix,
-    emergency_problem *why)
-{
-	const char *k;
-	json_t     *v;
-	json_object_foreach(o, k, v)
-	{
-		bool known = false;
-		for (size_t i = 0; keys[i] != NULL && !known; i++)
-			known = strcmp(k, keys[i]) == 0;
-		if (!known) {
-			problem(why, 422, "unknown_field", "no such field",
-			    NULL);
-			snprintf(why->field, sizeof(why->field), "%s%.40s",
-			    prefix, k);
-			return false;
-		}
-	}
-	return true;
-}
-
-static bool
-str_field(json_t *o, const char *key, const char *field, const char **out,
-    emergency_problem *why)
-{
-	if (opt_str(o, key, out) < 0)
-		return problem(why, 422, "invalid_type",
-		    "this field must be a string", field);
-	return true;
-}
-
-static bool
-int_field(json_t *o, const char *key, int64_t *out, emergency_problem *why)
-{
-	if (opt_int(o, key, out) < 0)
-		return problem(why, 422, "invalid_type",
-		    "this field must be a whole number", key);
-	return true;
-}
-
-/* The calendar year now in the district's time. */
-static int
-this_year(void)
-{
-	time_t    t = time(NULL) + (time_t) self->cfg.utc_offset_min * 60;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	return tm.tm_year + 1900;
-}
-
-/* A random (version 4) UUID; false if the kernel gives no randomness. */
-static bool
-new_uuid(char out[37])
-{
-	uint8_t b[16];
-	if (getrandom(b, sizeof(b), 0) != (ssize_t) sizeof(b))
-		return false;
-	b[6] = (uint8_t) ((b[6] & 0x0f) | 0x40);
-	b[8] = (uint8_t) ((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x",
-	    b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10],
-	    b[11], b[12], b[13], b[14], b[15]);
-	return true;
+	sn_http_tx_fail(c->req, tx, 500, "internal",
+	    "the stored record could not be read", NULL);
 }
 
 static void
@@ -187,219 +125,227 @@ count_outcome(void *arg)
 }
 
 static void
-on_commit_count(sn_tx *tx, enum emergency_outcome o)
+on_commit_count(req_ctx *c, sn_tx *tx, enum emergency_outcome o)
 {
 	/* At most one per transaction here; a failure only loses a count. */
-	(void) sn_tx_on_commit(tx, count_outcome, self->outcomes[o]);
+	(void) sn_tx_on_commit(tx, count_outcome, c->em->outcomes[o]);
 }
 
-/* ---- events out -------------------------------------------------------- */
-
-static sn_err
-append_msg(sn_tx *tx, const char *type, const char *subject,
-    const char *actor, const ProtobufCMessage *m)
+/*
+ * Reading the body. A member's field is prefix then key; null reads as
+ * absent where a string is expected.
+ */
+static bool
+field_problem(sn_problem *why, const char *code, const char *prefix,
+    const char *key, const char *message)
 {
-	size_t   len = protobuf_c_message_get_packed_size(m);
-	uint8_t *buf = malloc(len > 0 ? len : 1);
-	if (buf == NULL)
-		return SN_ENOMEM;
-	protobuf_c_message_pack(m, buf);
-	sn_event_out ev  = { .type = type,
-		 .subject            = subject,
-		 .actor              = actor,
-		 .schema_version     = 1,
-		 .data               = buf,
-		 .len                = len };
-	sn_err       err = sn_bus_append(sn_service_bus(self->svc), tx, &ev);
-	free(buf);
-	return err;
+	char field[96];
+	snprintf(field, sizeof(field), "%s%.40s", prefix, key);
+	return sn_problem_set(why, 422, code, field, "%s", message);
 }
 
-static sn_err
-append_reserve(sn_tx *tx, const char *township,
-    Sn__Assist__V1__ReserveMovement movement, int64_t amount,
-    int64_t balance, const char *ledger_id, const char *grant_id,
-    const char *actor)
+/* Refuses members of o not in keys (NULL-ended), and an o that is not an
+ * object (the body itself, or a nested member). */
+static bool
+only_keys(const json_t *o, const char *const *keys, const char *prefix,
+    sn_problem *why)
 {
-	Sn__Assist__V1__ReserveChanged m = SN__ASSIST__V1__RESERVE_CHANGED__INIT;
-	m.township_code                  = (char *) township;
-	m.movement                       = movement;
-	m.amount_fen                     = amount;
-	m.balance_fen                    = balance;
-	m.ledger_entry_id                = (char *) ledger_id;
-	m.grant_id                       = (char *) (grant_id ? grant_id : "");
-	m.actor                          = (char *) actor;
-	return append_msg(tx, "reserve.changed", township, actor, &m.base);
-}
-
-static Sn__Assist__V1__EmergencyCause
-cause_proto(const char *name)
-{
-	emergency_cause c = EMERGENCY_CAUSE_NONE;
-	(void) emergency_rules_cause_parse(name, &c);
-	switch (c) {
-	case EMERGENCY_CAUSE_ACCIDENT:
-		return SN__ASSIST__V1__EMERGENCY_CAUSE__EMERGENCY_CAUSE_ACCIDENT;
-	case EMERGENCY_CAUSE_MAJOR_ILLNESS:
-		return SN__ASSIST__V1__EMERGENCY_CAUSE__EMERGENCY_CAUSE_MAJOR_ILLNESS;
-	case EMERGENCY_CAUSE_DISASTER:
-		return SN__ASSIST__V1__EMERGENCY_CAUSE__EMERGENCY_CAUSE_DISASTER;
-	case EMERGENCY_CAUSE_FIRE:
-		return SN__ASSIST__V1__EMERGENCY_CAUSE__EMERGENCY_CAUSE_FIRE;
-	case EMERGENCY_CAUSE_OTHER:
-		return SN__ASSIST__V1__EMERGENCY_CAUSE__EMERGENCY_CAUSE_OTHER;
-	case EMERGENCY_CAUSE_NONE:
-		break;
+	const char *k;
+	json_t     *v;
+	if (!json_is_object(o))
+		return sn_problem_set(why, 422, "invalid_type", NULL,
+		    "the body is a JSON object");
+	json_object_foreach((json_t *) o, k, v)
+	{
+		bool known = false;
+		for (size_t i = 0; keys[i] != NULL && !known; i++)
+			known = strcmp(k, keys[i]) == 0;
+		if (!known)
+			return field_problem(
+			    why, "unknown_field", prefix, k, "no such field");
 	}
-	return SN__ASSIST__V1__EMERGENCY_CAUSE__EMERGENCY_CAUSE_UNSPECIFIED;
+	return true;
 }
 
-static Sn__Assist__V1__ReferralKind
-kind_proto(emergency_referral_kind k)
+/* An object member, NULL when absent. */
+static bool
+in_object(const json_t *o, const char *key, const json_t **out,
+    sn_problem *why)
 {
-	switch (k) {
-	case EMERGENCY_REFERRAL_MEDICAL:
-		return SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_MEDICAL;
-	case EMERGENCY_REFERRAL_HOUSING:
-		return SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_HOUSING;
-	case EMERGENCY_REFERRAL_EDUCATION:
-		return SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_EDUCATION;
-	case EMERGENCY_REFERRAL_EMPLOYMENT:
-		return SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_EMPLOYMENT;
-	case EMERGENCY_REFERRAL_DIBAO:
-		return SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO;
-	case EMERGENCY_REFERRAL_TEKUN:
-		return SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_TEKUN;
-	case EMERGENCY_REFERRAL_NONE:
-		break;
+	const json_t *v = json_object_get(o, key);
+	if (v != NULL && !json_is_object(v))
+		return field_problem(
+		    why, "invalid_type", "", key, "this field is an object");
+	*out = v;
+	return true;
+}
+
+/* A string member of o, which may itself be absent (NULL). */
+static bool
+in_str(const json_t *o, const char *key, const char *prefix, unsigned flags,
+    const char **out, sn_problem *why)
+{
+	const json_t *v = o != NULL ? json_object_get(o, key) : NULL;
+	(void) flags;
+	if (v == NULL || json_is_null(v))
+		return true;
+	if (!json_is_string(v)
+	    || strlen(json_string_value(v)) != json_string_length(v))
+		return field_problem(why, "invalid_type", prefix, key,
+		    "this field must be a string");
+	*out = json_string_value(v);
+	return true;
+}
+
+/* A whole number; its range is the rules' to check. */
+static bool
+in_i64(const json_t *o, const char *key, int64_t *out, sn_problem *why)
+{
+	const json_t *v = json_object_get(o, key);
+	if (v == NULL)
+		return true;
+	if (!json_is_integer(v))
+		return field_problem(why, "invalid_type", "", key,
+		    "this field must be a whole number");
+	*out = (int64_t) json_integer_value(v);
+	return true;
+}
+
+static bool
+note_valid(const char *note, sn_problem *why)
+{
+	if (note != NULL && strlen(note) > EMERGENCY_NOTE_MAX)
+		return sn_problem_set(why, 422, "invalid_note", "note",
+		    "note is at most 500 bytes");
+	return true;
+}
+
+/* The 409 of a fund that does not cover amount: the problem, and the
+ * balance and the amount beside it. */
+static void
+fail_insufficient(req_ctx *c, sn_tx *tx, const sn_problem *why,
+    int64_t balance, int64_t amount)
+{
+	json_t *body = sn_problem_json(why);
+	sn_counter_add(c->em->outcomes[EMERGENCY_OUT_INSUFFICIENT], 1);
+	if (body == NULL) {
+		sn_http_tx_problem(c->req, tx, why);
+		return;
 	}
-	return SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_UNSPECIFIED;
+	json_t *e = json_object_get(body, "error");
+	json_object_set_new(e, "balance_fen", json_integer(balance));
+	json_object_set_new(e, "amount_fen", json_integer(amount));
+	sn_http_tx_fail_json(c->req, tx, 409, body);
 }
 
-static char *
-doc_str(json_t *doc, const char *a, const char *b)
+/*
+ * A debit went through: publishes emergency.granted and reserve.changed
+ * and answers status with the grant, its balance and ledger row.
+ */
+static void
+granted(req_ctx *c, sn_tx *tx, const emergency_grant *g,
+    const emergency_movement *m, unsigned status, enum emergency_outcome o)
 {
-	json_t *v = json_object_get(doc, a);
-	if (b != NULL)
-		v = json_object_get(v, b);
-	const char *s = json_string_value(v);
-	return (char *) (s != NULL ? s : "");
-}
-
-/* emergency.granted from the grant as grant_json renders it. */
-static sn_err
-append_granted(sn_tx *tx, json_t *doc, const char *actor)
-{
-	Sn__Assist__V1__EmergencyGranted m
-	    = SN__ASSIST__V1__EMERGENCY_GRANTED__INIT;
-	Sn__Assist__V1__PayeeAccount pa = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
-	m.grant_id                      = doc_str(doc, "id", NULL);
-	m.township_code                 = doc_str(doc, "township_code", NULL);
-	m.village_code                  = doc_str(doc, "village_code", NULL);
-	m.id_number                     = doc_str(doc, "person", "id_number");
-	m.name                          = doc_str(doc, "person", "name");
-	m.cause = cause_proto(doc_str(doc, "cause", NULL));
-	m.description = doc_str(doc, "description", NULL);
-	m.household_size
-	    = (int32_t) json_integer_value(json_object_get(doc, "household_size"));
-	m.amount_fen
-	    = (int64_t) json_integer_value(json_object_get(doc, "amount_fen"));
-	pa.bank_code      = doc_str(doc, "payee", "bank_code");
-	pa.account_number = doc_str(doc, "payee", "account_number");
-	pa.account_name   = doc_str(doc, "payee", "account_name");
-	m.payee           = &pa;
-	m.granted_by      = doc_str(doc, "granted_by", NULL);
-	m.approved_by     = doc_str(doc, "approved_by", NULL);
-	m.granted_at      = doc_str(doc, "granted_at", NULL);
-	return append_msg(tx, "emergency.granted", m.grant_id, actor, &m.base);
+	const char *actor = sn_http_principal(c->req)->user;
+	sn_bus     *bus   = sn_service_bus(c->em->svc);
+	json_t     *doc   = json_loads(g->doc, 0, NULL);
+	if (doc == NULL) {
+		fail_internal(c, tx);
+		return;
+	}
+	emergency_reserve_change rc = { .township_code = g->township_code,
+		.movement                              = EMERGENCY_MOVE_GRANT,
+		.amount_fen                            = -g->amount_fen,
+		.balance_fen                           = m->balance_after_fen,
+		.ledger_entry_id                       = m->ledger_entry_id,
+		.grant_id                              = g->id,
+		.actor                                 = actor };
+	if (emergency_events_granted(bus, tx, g, actor) != SN_OK
+	    || emergency_events_reserve(bus, tx, &rc) != SN_OK) {
+		json_decref(doc);
+		fail_unavailable(c, tx, "the grant could not be stored; retry");
+		return;
+	}
+	on_commit_count(c, tx, o);
+	json_object_set_new(doc, "balance_fen", json_integer(m->balance_after_fen));
+	json_object_set_new(doc, "ledger_entry_id", json_string(m->ledger_entry_id));
+	sn_http_tx_reply(c->req, tx, status, doc);
 }
 
 /* ---- POST /funds/{township}/allocations --------------------------------- */
 
 static bool
-decode_allocation(sn_http_req *req, int64_t *amount, const char **note,
-    emergency_problem *why)
+allocation_input(req_ctx *c, sn_problem *why)
 {
 	static const char *const keys[] = { "amount_fen", "note", NULL };
-	json_t                  *b      = sn_http_json(req);
-	if (!json_is_object(b))
-		return problem(why, 422, "invalid_type",
-		    "the body is a JSON object", NULL);
-	if (!only_keys(b, keys, "", why) || !int_field(b, "amount_fen", amount, why)
-	    || !str_field(b, "note", "note", note, why))
-		return false;
-	if (*note != NULL && strlen(*note) > EMERGENCY_NOTE_MAX)
-		return problem(why, 422, "invalid_note",
-		    "note is at most 500 bytes", "note");
-	return emergency_rules_allocation_check(sn_http_principal(req),
-	    sn_http_param(req, "township"), *amount, why);
+	const json_t            *b      = sn_http_json(c->req);
+	c->u.alloc.township             = sn_http_param(c->req, "township");
+	return only_keys(b, keys, "", why)
+	    && in_i64(b, "amount_fen", &c->u.alloc.amount, why)
+	    && in_str(b, "note", "", 0, &c->u.alloc.note, why)
+	    && note_valid(c->u.alloc.note, why)
+	    && emergency_rules_allocation_check(sn_http_principal(c->req),
+	        c->u.alloc.township, c->u.alloc.amount, why);
 }
 
 static void
-allocate_done(sn_tx *tx, PGresult *res, void *arg)
+allocated(sn_tx *tx, void *arg, sn_err err, const emergency_movement *m)
 {
-	sn_http_req        *req      = arg;
-	const sn_principal *p        = sn_http_principal(req);
-	const char         *township = sn_http_param(req, "township");
-	int64_t             amount   = 0;
-	const char         *note     = NULL;
-	emergency_problem   why;
-
-	if (PQntuples(res) != 1 || !decode_allocation(req, &amount, &note, &why)) {
-		sn_http_tx_fail(req, tx, 500, "internal",
-		    "the allocation was not recorded", NULL);
+	req_ctx    *c     = arg;
+	const char *actor = sn_http_principal(c->req)->user;
+	if (err != SN_OK) {
+		fail_internal(c, tx);
 		return;
 	}
-	int64_t balance = sn_db_i64(res, 0, 1);
-	if (append_reserve(tx, township,
-	        SN__ASSIST__V1__RESERVE_MOVEMENT__RESERVE_MOVEMENT_ALLOCATION,
-	        amount, balance, PQgetvalue(res, 0, 0), NULL, p->user)
+	emergency_reserve_change rc = { .township_code = c->u.alloc.township,
+		.movement    = EMERGENCY_MOVE_ALLOCATION,
+		.amount_fen  = c->u.alloc.amount,
+		.balance_fen = m->balance_after_fen,
+		.ledger_entry_id = m->ledger_entry_id,
+		.actor           = actor };
+	if (emergency_events_reserve(sn_service_bus(c->em->svc), tx, &rc)
 	    != SN_OK) {
-		fail_unavailable(req, tx, "the allocation could not be stored");
+		fail_unavailable(c, tx, "the allocation could not be stored");
 		return;
 	}
-	on_commit_count(tx, EMERGENCY_OUT_ALLOCATED);
-	sn_http_tx_reply(req, tx, 201,
+	on_commit_count(c, tx, EMERGENCY_OUT_ALLOCATED);
+	sn_http_tx_reply(c->req, tx, 201,
 	    json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "ledger_entry_id",
-	        PQgetvalue(res, 0, 0), "township_code", township, "movement",
-	        "allocation", "amount_fen", (json_int_t) amount, "balance_fen",
-	        (json_int_t) balance, "created_at", PQgetvalue(res, 0, 2)));
+	        m->ledger_entry_id, "township_code", c->u.alloc.township,
+	        "movement", "allocation", "amount_fen",
+	        (json_int_t) c->u.alloc.amount, "balance_fen",
+	        (json_int_t) m->balance_after_fen, "created_at", m->created_at));
 }
 
 static void
 allocate_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
-	int64_t           amount;
-	const char       *note;
-	emergency_problem why;
-	(void) arg;
-	if (!decode_allocation(req, &amount, &note, &why)) {
-		fail_problem(req, tx, &why);
-		return;
-	}
-	if (emergency_store_allocate(tx, sn_http_param(req, "township"), amount,
-	        note, sn_http_principal(req)->user, allocate_done, req)
+	req_ctx *c = arg;
+	if (emergency_store_allocate(tx, c->u.alloc.township, c->u.alloc.amount,
+	        c->u.alloc.note, sn_http_principal(req)->user, &c->call,
+	        allocated, c)
 	    != SN_OK)
-		fail_unavailable(req, tx, "the allocation could not be stored");
+		fail_unavailable(c, tx, "the allocation could not be stored");
 }
 
 static void
 on_allocate(sn_http_req *req, void *arg)
 {
-	int64_t           amount;
-	const char       *note;
-	emergency_problem why;
-	if (!decode_allocation(req, &amount, &note, &why)) {
-		reply_problem(req, &why);
+	sn_problem why = { 0 };
+	req_ctx   *c   = ctx_new(arg, req);
+	if (c == NULL)
+		return;
+	if (!allocation_input(c, &why)) {
+		refuse(c, &why);
 		return;
 	}
-	sn_http_tx(req, allocate_begin, arg);
+	run_tx(c, allocate_begin);
 }
 
 /* ---- POST /grants ------------------------------------------------------- */
 
 static bool
-decode_grant(json_t *b, emergency_grant_req *r, emergency_problem *why)
+grant_input(req_ctx *c, sn_problem *why)
 {
 	static const char *const keys[] = { "township_code", "village_code",
 		"person", "cause", "description", "household_size",
@@ -407,484 +353,417 @@ decode_grant(json_t *b, emergency_grant_req *r, emergency_problem *why)
 	static const char *const pkeys[] = { "id_number", "name", NULL };
 	static const char *const ykeys[] = { "bank_code", "account_number",
 		"account_name", NULL };
-	memset(r, 0, sizeof(*r));
-	if (!json_is_object(b))
-		return problem(why, 422, "invalid_type",
-		    "the body is a JSON object", NULL);
-	json_t *person = json_object_get(b, "person");
-	json_t *payee  = json_object_get(b, "payee");
-	if (person != NULL && !json_is_object(person))
-		return problem(why, 422, "invalid_type",
-		    "person is an object {id_number, name}", "person");
-	if (payee != NULL && !json_is_object(payee))
-		return problem(why, 422, "invalid_type",
-		    "payee is an object {bank_code, account_number, "
-		    "account_name}",
-		    "payee");
+	const json_t        *b = sn_http_json(c->req), *person = NULL,
+	             *payee    = NULL;
+	emergency_grant_req *r = &c->u.grant.r;
 	return only_keys(b, keys, "", why)
+	    && in_object(b, "person", &person, why)
+	    && in_object(b, "payee", &payee, why)
 	    && (person == NULL || only_keys(person, pkeys, "person.", why))
 	    && (payee == NULL || only_keys(payee, ykeys, "payee.", why))
-	    && str_field(b, "township_code", "township_code", &r->township_code,
+	    && in_str(b, "township_code", "", 0, &r->township_code, why)
+	    && in_str(b, "village_code", "", 0, &r->village_code, why)
+	    && in_str(person, "id_number", "person.", 0, &r->id_number, why)
+	    && in_str(person, "name", "person.", 0, &r->name, why)
+	    && in_str(b, "cause", "", 0, &r->cause, why)
+	    && in_str(b, "description", "", 0, &r->description,
 	        why)
-	    && str_field(b, "village_code", "village_code", &r->village_code, why)
-	    && str_field(person, "id_number", "person.id_number", &r->id_number,
+	    && in_i64(b, "household_size", &r->household_size, why)
+	    && in_i64(b, "amount_fen", &r->amount_fen, why)
+	    && in_str(payee, "bank_code", "payee.", 0, &r->bank_code, why)
+	    && in_str(payee, "account_number", "payee.", 0, &r->account_number,
 	        why)
-	    && str_field(person, "name", "person.name", &r->name, why)
-	    && str_field(b, "cause", "cause", &r->cause, why)
-	    && str_field(b, "description", "description", &r->description, why)
-	    && int_field(b, "household_size", &r->household_size, why)
-	    && int_field(b, "amount_fen", &r->amount_fen, why)
-	    && str_field(payee, "bank_code", "payee.bank_code", &r->bank_code,
-	        why)
-	    && str_field(payee, "account_number", "payee.account_number",
-	        &r->account_number, why)
-	    && str_field(payee, "account_name", "payee.account_name",
-	        &r->account_name, why);
-}
-
-/* The request's class; INVALID with why filled. */
-static emergency_class
-grant_class(sn_http_req *req, emergency_grant_req *r, emergency_problem *why)
-{
-	if (!decode_grant(sn_http_json(req), r, why))
-		return EMERGENCY_INVALID;
-	return emergency_rules_classify(
-	    r, sn_http_principal(req), self->cfg.grant_limit_fen, why);
+	    && in_str(payee, "account_name", "payee.", 0, &r->account_name,
+	        why);
 }
 
 static void
-insufficient_done(sn_tx *tx, PGresult *res, void *arg)
+new_grant(const req_ctx *c, emergency_new_grant *g)
 {
-	sn_http_req *req = arg;
-	char         msg[200], b[SN_FEN_FMT_MAX], a[SN_FEN_FMT_MAX];
-	if (PQntuples(res) != 1) {
-		sn_http_tx_fail(
-		    req, tx, 404, "not_found", "no such grant", NULL);
-		return;
-	}
-	bool    nofund  = PQgetisnull(res, 0, 0);
-	int64_t balance = nofund ? 0 : sn_db_i64(res, 0, 0);
-	int64_t amount  = sn_db_i64(res, 0, 1);
-	if (nofund)
-		snprintf(msg, sizeof(msg),
-		    "the township has no reserve fund yet; %s yuan cannot be "
-		    "granted",
-		    sn_fen_format(amount, a));
+	const emergency_grant_req *r = &c->u.grant.r;
+	emergency_cause            cause = EMERGENCY_CAUSE_NONE;
+	(void) emergency_rules_cause_parse(r->cause, &cause);
+	*g = (emergency_new_grant) { .township_code = r->township_code,
+		.village_code                        = r->village_code,
+		.id_number                           = r->id_number,
+		.name                                = r->name,
+		.cause                               = cause,
+		.description                         = r->description,
+		.household_size                      = r->household_size,
+		.amount_fen                          = r->amount_fen,
+		.bank_code                           = r->bank_code,
+		.account_number                      = r->account_number,
+		.account_name                        = r->account_name,
+		.granted_by = sn_http_principal(c->req)->user };
+}
+
+static void
+grant_debited(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g,
+    const emergency_movement *m)
+{
+	req_ctx *c = arg;
+	if (err != SN_OK)
+		fail_internal(c, tx);
+	else if (g == NULL) /* the fund moved under its lock: cannot be */
+		fail_unavailable(c, tx, "the fund could not be debited; retry");
 	else
-		snprintf(msg, sizeof(msg),
-		    "the reserve fund's balance, %s yuan, does not cover "
-		    "%s yuan",
-		    sn_fen_format(balance, b), sn_fen_format(amount, a));
-	sn_counter_add(self->outcomes[EMERGENCY_OUT_INSUFFICIENT], 1);
-	const char *field
-	    = strcmp(sn_http_route_pattern(req), "/grants") == 0 ? "amount_fen"
-	                                                         : NULL;
-	sn_http_tx_fail_json(req, tx, 409,
-	    json_pack("{s:{s:s, s:s, s:s?, s:I, s:I}}", "error", "code",
-	        "insufficient_funds", "message", msg, "field", field,
-	        "balance_fen", (json_int_t) balance, "amount_fen",
-	        (json_int_t) amount));
-}
-
-/*
- * A debit went through: row (grant_id, balance_after_fen,
- * ledger_entry_id, grant_json). Publishes emergency.granted and
- * reserve.changed and answers status with the grant.
- */
-static void
-granted(sn_http_req *req, sn_tx *tx, PGresult *res, unsigned status,
-    enum emergency_outcome outcome)
-{
-	const char *actor   = sn_http_principal(req)->user;
-	const char *gid     = PQgetvalue(res, 0, 0);
-	int64_t     balance = sn_db_i64(res, 0, 1);
-	const char *lid     = PQgetvalue(res, 0, 2);
-	json_t     *doc     = json_loads(PQgetvalue(res, 0, 3), 0, NULL);
-	if (doc == NULL) {
-		sn_http_tx_fail(req, tx, 500, "internal",
-		    "the grant could not be read back", NULL);
-		return;
-	}
-	int64_t amount
-	    = (int64_t) json_integer_value(json_object_get(doc, "amount_fen"));
-	if (append_granted(tx, doc, actor) != SN_OK
-	    || append_reserve(tx, doc_str(doc, "township_code", NULL),
-	           SN__ASSIST__V1__RESERVE_MOVEMENT__RESERVE_MOVEMENT_GRANT,
-	           -amount, balance, lid, gid, actor)
-	        != SN_OK) {
-		json_decref(doc);
-		fail_unavailable(req, tx, "the grant could not be stored; retry");
-		return;
-	}
-	on_commit_count(tx, outcome);
-	json_object_set_new(doc, "balance_fen", json_integer(balance));
-	json_object_set_new(doc, "ledger_entry_id", json_string(lid));
-	sn_http_tx_reply(req, tx, status, doc);
+		granted(c, tx, g, m, 201, EMERGENCY_OUT_GRANTED);
 }
 
 static void
-grant_now_done(sn_tx *tx, PGresult *res, void *arg)
+grant_fund_locked(sn_tx *tx, void *arg, sn_err err, const emergency_fund *f)
 {
-	sn_http_req        *req = arg;
-	emergency_grant_req r;
-	emergency_problem   why;
-	if (PQntuples(res) == 1) {
-		granted(req, tx, res, 201, EMERGENCY_OUT_GRANTED);
+	req_ctx            *c = arg;
+	sn_problem          why = { 0 };
+	sn_fen              after;
+	emergency_new_grant g;
+	if (err != SN_OK) {
+		fail_internal(c, tx);
 		return;
 	}
-	/* The fund is missing or short and nothing was written: read the
-	 * balance now for the refusal. */
-	(void) grant_class(req, &r, &why);
-	if (emergency_store_balance(
-	        tx, r.township_code, r.amount_fen, insufficient_done, req)
+	int64_t balance = f != NULL ? f->balance_fen : 0;
+	int64_t amount  = c->u.grant.r.amount_fen;
+	if (emergency_rules_debit_check(
+	        f != NULL, balance, amount, "amount_fen", &after, &why)
+	    != EMERGENCY_DEBIT_OK) {
+		fail_insufficient(c, tx, &why, balance, amount);
+		return;
+	}
+	new_grant(c, &g);
+	if (emergency_store_grant_now(tx, &g, &c->call, grant_debited, c)
 	    != SN_OK)
-		fail_unavailable(req, tx, "the fund could not be read; retry");
+		fail_unavailable(c, tx, "the grant could not be stored; retry");
 }
 
 static void
-grant_awaiting_done(sn_tx *tx, PGresult *res, void *arg)
+grant_waiting(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g)
 {
-	sn_http_req *req = arg;
-	json_t      *doc = PQntuples(res) == 1
-	         ? json_loads(PQgetvalue(res, 0, 1), 0, NULL)
-	         : NULL;
+	req_ctx *c   = arg;
+	json_t  *doc = err == SN_OK && g != NULL ? json_loads(g->doc, 0, NULL)
+	                                         : NULL;
 	if (doc == NULL) {
-		sn_http_tx_fail(req, tx, 500, "internal",
-		    "the grant could not be read back", NULL);
+		fail_internal(c, tx);
 		return;
 	}
-	on_commit_count(tx, EMERGENCY_OUT_AWAITING);
-	sn_http_tx_reply(req, tx, 202, doc);
+	on_commit_count(c, tx, EMERGENCY_OUT_AWAITING);
+	sn_http_tx_reply(c->req, tx, 202, doc);
 }
 
 static void
 grant_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
-	emergency_grant_req r;
-	emergency_problem   why;
-	emergency_class     cls = grant_class(req, &r, &why);
-	(void) arg;
-	if (cls == EMERGENCY_INVALID) {
-		fail_problem(req, tx, &why);
-		return;
+	req_ctx            *c = arg;
+	emergency_new_grant g;
+	sn_err              err;
+	(void) req;
+	if (c->u.grant.cls == EMERGENCY_AT_ONCE) {
+		err = emergency_store_lock_fund(tx, c->u.grant.r.township_code,
+		    &c->call, grant_fund_locked, c);
+	} else {
+		new_grant(c, &g);
+		err = emergency_store_grant_awaiting(
+		    tx, &g, &c->call, grant_waiting, c);
 	}
-	emergency_new_grant g = { .township_code = r.township_code,
-		.village_code                    = r.village_code,
-		.id_number                       = r.id_number,
-		.name                            = r.name,
-		.cause                           = r.cause,
-		.description                     = r.description,
-		.household_size                  = r.household_size,
-		.amount_fen                      = r.amount_fen,
-		.bank_code                       = r.bank_code,
-		.account_number                  = r.account_number,
-		.account_name                    = r.account_name,
-		.granted_by = sn_http_principal(req)->user };
-	sn_err err = cls == EMERGENCY_AT_ONCE
-	    ? emergency_store_grant_now(tx, &g, grant_now_done, req)
-	    : emergency_store_grant_awaiting(tx, &g, grant_awaiting_done, req);
 	if (err != SN_OK)
-		fail_unavailable(req, tx, "the grant could not be stored; retry");
+		fail_unavailable(c, tx, "the grant could not be stored; retry");
 }
 
 static void
 on_grant(sn_http_req *req, void *arg)
 {
-	emergency_grant_req r;
-	emergency_problem   why;
-	if (grant_class(req, &r, &why) == EMERGENCY_INVALID) {
-		reply_problem(req, &why);
+	sn_problem why = { 0 };
+	req_ctx   *c   = ctx_new(arg, req);
+	if (c == NULL)
+		return;
+	if (grant_input(c, &why))
+		c->u.grant.cls = emergency_rules_classify(&c->u.grant.r,
+		    sn_http_principal(req), c->em->cfg.grant_limit_fen, &why);
+	if (c->u.grant.cls == EMERGENCY_INVALID) {
+		refuse(c, &why);
 		return;
 	}
-	sn_http_tx(req, grant_begin, arg);
+	run_tx(c, grant_begin);
 }
 
 /* ---- POST /grants/{id}/approval ----------------------------------------- */
 
 static bool
-decode_decision(sn_http_req *req, bool *approve, const char **reason,
-    emergency_problem *why)
+decision_input(req_ctx *c, sn_problem *why)
 {
 	static const char *const keys[] = { "decision", "reason", NULL };
-	json_t                  *b      = sn_http_json(req);
-	const char              *decision;
-	if (!json_is_object(b))
-		return problem(why, 422, "invalid_type",
-		    "the body is a JSON object", NULL);
+	const json_t            *b      = sn_http_json(c->req);
+	const char              *decision = NULL;
 	return only_keys(b, keys, "", why)
-	    && str_field(b, "decision", "decision", &decision, why)
-	    && str_field(b, "reason", "reason", reason, why)
-	    && emergency_rules_decision_check(decision, *reason, approve, why);
+	    && in_str(b, "decision", "", 0, &decision, why)
+	    && in_str(b, "reason", "", 0, &c->u.approval.reason,
+	        why)
+	    && emergency_rules_decision_check(
+	        decision, c->u.approval.reason, &c->u.approval.approve, why);
 }
 
 static void
-approve_done(sn_tx *tx, PGresult *res, void *arg)
+approval_debited(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g,
+    const emergency_movement *m)
 {
-	sn_http_req *req = arg;
-	if (PQntuples(res) == 1) {
-		granted(req, tx, res, 200, EMERGENCY_OUT_APPROVED);
+	req_ctx *c = arg;
+	if (err != SN_OK)
+		fail_internal(c, tx);
+	else if (g == NULL) /* the grant or fund moved under their locks */
+		fail_unavailable(c, tx, "the fund could not be debited; retry");
+	else
+		granted(c, tx, g, m, 200, EMERGENCY_OUT_APPROVED);
+}
+
+static void
+approval_fund_locked(
+    sn_tx *tx, void *arg, sn_err err, const emergency_fund *f)
+{
+	req_ctx   *c   = arg;
+	sn_problem why = { 0 };
+	sn_fen     after;
+	if (err != SN_OK) {
+		fail_internal(c, tx);
 		return;
 	}
-	if (emergency_store_grant_balance(
-	        tx, sn_http_param(req, "id"), insufficient_done, req)
+	int64_t balance = f != NULL ? f->balance_fen : 0;
+	int64_t amount  = c->u.approval.amount;
+	if (emergency_rules_debit_check(
+	        f != NULL, balance, amount, NULL, &after, &why)
+	    != EMERGENCY_DEBIT_OK) {
+		fail_insufficient(c, tx, &why, balance, amount);
+		return;
+	}
+	if (emergency_store_approve(tx, c->u.approval.id,
+	        c->u.approval.township, amount, sn_http_principal(c->req)->user,
+	        c->u.approval.reason, &c->call, approval_debited, c)
 	    != SN_OK)
-		fail_unavailable(req, tx, "the fund could not be read; retry");
+		fail_unavailable(c, tx, "the decision could not be stored");
 }
 
 static void
-reject_done(sn_tx *tx, PGresult *res, void *arg)
+rejected(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g)
 {
-	sn_http_req *req = arg;
-	json_t      *doc = PQntuples(res) == 1
-	         ? json_loads(PQgetvalue(res, 0, 0), 0, NULL)
-	         : NULL;
-	if (doc == NULL) {
-		sn_http_tx_fail(req, tx, 409, "not_awaiting_approval",
+	req_ctx *c   = arg;
+	json_t  *doc = NULL;
+	if (err != SN_OK) {
+		fail_internal(c, tx);
+		return;
+	}
+	if (g == NULL || (doc = json_loads(g->doc, 0, NULL)) == NULL) {
+		sn_http_tx_fail(c->req, tx, 409, "not_awaiting_approval",
 		    "the grant is not waiting for approval", NULL);
 		return;
 	}
-	on_commit_count(tx, EMERGENCY_OUT_REJECTED);
-	sn_http_tx_reply(req, tx, 200, doc);
+	on_commit_count(c, tx, EMERGENCY_OUT_REJECTED);
+	sn_http_tx_reply(c->req, tx, 200, doc);
 }
 
 static void
-approval_locked(sn_tx *tx, PGresult *res, void *arg)
+approval_locked(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g)
 {
-	sn_http_req        *req = arg;
-	const sn_principal *p   = sn_http_principal(req);
-	const char         *id  = sn_http_param(req, "id");
-	emergency_problem   why;
-	bool                approve;
-	const char         *reason;
-	sn_err              err;
-
-	if (PQntuples(res) != 1) {
-		sn_http_tx_fail(req, tx, 404, "not_found", "no such grant", "id");
+	req_ctx            *c   = arg;
+	const sn_principal *p   = sn_http_principal(c->req);
+	sn_problem          why = { 0 };
+	if (err != SN_OK) {
+		fail_internal(c, tx);
 		return;
 	}
-	const char *status   = PQgetvalue(res, 0, 0);
-	const char *township = PQgetvalue(res, 0, 1);
-	if (!emergency_rules_approver_check(p, township, PQgetvalue(res, 0, 3),
-	        PQgetvalue(res, 0, 4), &why)) {
-		fail_problem(req, tx, &why);
-		return;
-	}
-	if (strcmp(status, "awaiting_approval") != 0) {
-		char msg[96];
-		snprintf(msg, sizeof(msg),
-		    "the grant is %s, not waiting for approval", status);
+	if (g == NULL) {
 		sn_http_tx_fail(
-		    req, tx, 409, "not_awaiting_approval", msg, NULL);
+		    c->req, tx, 404, "not_found", "no such grant", "id");
 		return;
 	}
-	if (!decode_decision(req, &approve, &reason, &why)) {
-		fail_problem(req, tx, &why);
+	emergency_grant_facts facts = { .status = g->status,
+		.township_code                  = g->township_code,
+		.granted_by                     = g->granted_by,
+		.id_number                      = g->id_number };
+	if (!emergency_rules_approval_check(p, &facts, &why)) {
+		sn_http_tx_problem(c->req, tx, &why);
 		return;
 	}
-	if (approve)
-		err = emergency_store_approve(tx, id, township,
-		    sn_db_i64(res, 0, 7), p->user, reason, approve_done, req);
-	else
-		err = emergency_store_reject(
-		    tx, id, p->user, reason, reject_done, req);
+	if (!c->u.approval.approve) {
+		err = emergency_store_reject(tx, c->u.approval.id, p->user,
+		    c->u.approval.reason, &c->call, rejected, c);
+	} else {
+		snprintf(c->u.approval.township, sizeof(c->u.approval.township),
+		    "%s", g->township_code);
+		c->u.approval.amount = g->amount_fen;
+		err                  = emergency_store_lock_fund(
+                    tx, g->township_code, &c->call, approval_fund_locked, c);
+	}
 	if (err != SN_OK)
-		fail_unavailable(req, tx, "the decision could not be stored");
+		fail_unavailable(c, tx, "the decision could not be stored");
 }
 
 static void
 approval_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
-	(void) arg;
+	req_ctx *c = arg;
+	(void) req;
 	if (emergency_store_lock_grant(
-	        tx, sn_http_param(req, "id"), approval_locked, req)
+	        tx, c->u.approval.id, &c->call, approval_locked, c)
 	    != SN_OK)
-		fail_unavailable(req, tx, "the grant could not be read; retry");
+		fail_unavailable(c, tx, "the grant could not be read; retry");
 }
 
 static void
 on_approval(sn_http_req *req, void *arg)
 {
-	bool              approve;
-	const char       *reason;
-	emergency_problem why;
-	if (!emergency_rules_uuid_valid(sn_http_param(req, "id"))) {
+	sn_problem why = { 0 };
+	if (!sn_uuid_valid(sn_http_param(req, "id"))) {
 		sn_http_reply_error(req, 404, "not_found", "no such grant", "id");
 		return;
 	}
-	if (!decode_decision(req, &approve, &reason, &why)) {
-		reply_problem(req, &why);
+	req_ctx *c = ctx_new(arg, req);
+	if (c == NULL)
+		return;
+	c->u.approval.id = sn_http_param(req, "id");
+	if (!decision_input(c, &why)) {
+		refuse(c, &why);
 		return;
 	}
-	sn_http_tx(req, approval_begin, arg);
+	run_tx(c, approval_begin);
 }
 
 /* ---- POST /grants/{id}/referrals ---------------------------------------- */
 
 static bool
-decode_referral(sn_http_req *req, emergency_referral_kind *kind,
-    const char **kind_s, const char **department, const char **note,
-    emergency_problem *why)
+referral_input(req_ctx *c, sn_problem *why)
 {
 	static const char *const keys[] = { "kind", "department", "note",
 		NULL };
-	json_t                  *b      = sn_http_json(req);
-	if (!json_is_object(b))
-		return problem(why, 422, "invalid_type",
-		    "the body is a JSON object", NULL);
+	const json_t            *b      = sn_http_json(c->req);
+	const char              *kind   = NULL;
 	return only_keys(b, keys, "", why)
-	    && str_field(b, "kind", "kind", kind_s, why)
-	    && str_field(b, "department", "department", department, why)
-	    && str_field(b, "note", "note", note, why)
-	    && emergency_rules_referral_check(
-	        *kind_s, *department, *note, kind, why);
+	    && in_str(b, "kind", "", 0, &kind, why)
+	    && in_str(b, "department", "", 0, &c->u.referral.department, why)
+	    && in_str(b, "note", "", 0, &c->u.referral.note, why)
+	    && emergency_rules_referral_check(kind, c->u.referral.department,
+	        c->u.referral.note, &c->u.referral.kind, why);
 }
 
 static void
-referral_done(sn_tx *tx, PGresult *res, void *arg)
+referral_done(sn_tx *tx, void *arg, sn_err err, const emergency_referral *r)
 {
-	sn_http_req            *req = arg;
-	emergency_referral_kind kind;
-	const char             *kind_s, *dept, *note;
-	emergency_problem       why;
-	if (PQntuples(res) != 1) {
-		sn_http_tx_fail(req, tx, 409, "referral_exists",
+	req_ctx *c = arg;
+	if (err != SN_OK) {
+		fail_internal(c, tx);
+		return;
+	}
+	if (r == NULL) {
+		sn_http_tx_fail(c->req, tx, 409, "referral_exists",
 		    "this grant already has a referral of that kind", "kind");
 		return;
 	}
-	(void) decode_referral(req, &kind, &kind_s, &dept, &note, &why);
-	on_commit_count(tx, EMERGENCY_OUT_REFERRED);
-	sn_http_tx_reply(req, tx, 201,
-	    json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:s}", "id",
-	        PQgetvalue(res, 0, 0), "grant_id", sn_http_param(req, "id"),
-	        "kind", kind_s, "department", dept, "note", note, "created_by",
-	        sn_http_principal(req)->user, "created_at",
-	        PQgetvalue(res, 0, 1)));
+	on_commit_count(c, tx, EMERGENCY_OUT_REFERRED);
+	sn_http_tx_reply(c->req, tx, 201,
+	    json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:s}", "id", r->id,
+	        "grant_id", c->u.referral.id, "kind",
+	        emergency_rules_referral_name(c->u.referral.kind), "department",
+	        c->u.referral.department, "note", c->u.referral.note,
+	        "created_by", sn_http_principal(c->req)->user, "created_at",
+	        r->created_at));
 }
 
 static void
-referral_locked(sn_tx *tx, PGresult *res, void *arg)
+referral_locked(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g)
 {
-	sn_http_req            *req = arg;
-	const sn_principal     *p   = sn_http_principal(req);
-	const char             *gid = sn_http_param(req, "id");
-	emergency_referral_kind kind;
-	const char             *kind_s, *dept, *note;
-	emergency_problem       why;
-	char                    rid[37], district[7];
-
-	if (PQntuples(res) != 1) {
-		sn_http_tx_fail(req, tx, 404, "not_found", "no such grant", "id");
+	req_ctx            *c   = arg;
+	const sn_principal *p   = sn_http_principal(c->req);
+	sn_problem          why = { 0 };
+	sn_uuid             u;
+	char                rid[SN_UUID_STRLEN];
+	if (err != SN_OK) {
+		fail_internal(c, tx);
 		return;
 	}
-	const char *township = PQgetvalue(res, 0, 1);
-	if (!sn_auth_within(p, township)) {
-		sn_http_tx_fail(req, tx, 403, "outside_jurisdiction",
-		    "the grant's township is outside your jurisdiction", "id");
+	if (g == NULL) {
+		sn_http_tx_fail(
+		    c->req, tx, 404, "not_found", "no such grant", "id");
 		return;
 	}
-	if (!decode_referral(req, &kind, &kind_s, &dept, &note, &why)) {
-		fail_problem(req, tx, &why);
+	if (!emergency_rules_referral_allowed(p, g->township_code, &why)) {
+		sn_http_tx_problem(c->req, tx, &why);
 		return;
 	}
-	if (!new_uuid(rid)) {
-		sn_http_tx_fail(req, tx, 503, "unavailable",
+	if (sn_uuid_v4(&u) != SN_OK) {
+		sn_http_tx_fail(c->req, tx, 503, "unavailable",
 		    "no randomness for an id; retry", NULL);
 		return;
 	}
-	snprintf(district, sizeof(district), "%.6s", township);
-	Sn__Assist__V1__PayeeAccount pa = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
-	pa.bank_code                    = PQgetvalue(res, 0, 8);
-	pa.account_number               = PQgetvalue(res, 0, 9);
-	pa.account_name                 = PQgetvalue(res, 0, 10);
-	Sn__Assist__V1__ReferralCreated m
-	    = SN__ASSIST__V1__REFERRAL_CREATED__INIT;
-	m.referral_id    = rid;
-	m.grant_id       = (char *) gid;
-	m.kind           = kind_proto(kind);
-	m.department     = (char *) (dept != NULL ? dept : "");
-	m.id_number      = PQgetvalue(res, 0, 4);
-	m.name           = PQgetvalue(res, 0, 5);
-	m.district_code  = district;
-	m.township_code  = (char *) township;
-	m.village_code   = PQgetvalue(res, 0, 2);
-	m.household_size = (int32_t) sn_db_i64(res, 0, 6);
-	m.payee          = &pa;
-	m.note           = (char *) (note != NULL ? note : "");
-	m.created_by     = (char *) p->user;
+	sn_uuid_format(&u, rid);
+	emergency_referral_event ev = { .referral_id = rid,
+		.kind                               = c->u.referral.kind,
+		.department                         = c->u.referral.department,
+		.note                               = c->u.referral.note,
+		.created_by                         = p->user };
 	/* The event is queued behind the insert; a referral that exists
 	 * already fails the transaction, and the rollback takes it back. */
-	if (emergency_store_referral(tx, rid, gid, kind_s, dept, note, p->user,
-	        referral_done, req)
+	if (emergency_store_referral(tx, rid, g->id, c->u.referral.kind,
+	        c->u.referral.department, c->u.referral.note, p->user,
+	        &c->call, referral_done, c)
 	        != SN_OK
-	    || append_msg(tx, "referral.created", gid, p->user, &m.base)
+	    || emergency_events_referral(sn_service_bus(c->em->svc), tx, g, &ev)
 	        != SN_OK)
-		fail_unavailable(req, tx, "the referral could not be stored");
+		fail_unavailable(c, tx, "the referral could not be stored");
 }
 
 static void
 referral_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
-	(void) arg;
+	req_ctx *c = arg;
+	(void) req;
 	if (emergency_store_lock_grant(
-	        tx, sn_http_param(req, "id"), referral_locked, req)
+	        tx, c->u.referral.id, &c->call, referral_locked, c)
 	    != SN_OK)
-		fail_unavailable(req, tx, "the grant could not be read; retry");
+		fail_unavailable(c, tx, "the grant could not be read; retry");
 }
 
 static void
 on_referral(sn_http_req *req, void *arg)
 {
-	emergency_referral_kind kind;
-	const char             *kind_s, *dept, *note;
-	emergency_problem       why;
-	if (!emergency_rules_uuid_valid(sn_http_param(req, "id"))) {
+	sn_problem why = { 0 };
+	if (!sn_uuid_valid(sn_http_param(req, "id"))) {
 		sn_http_reply_error(req, 404, "not_found", "no such grant", "id");
 		return;
 	}
-	if (!decode_referral(req, &kind, &kind_s, &dept, &note, &why)) {
-		reply_problem(req, &why);
+	req_ctx *c = ctx_new(arg, req);
+	if (c == NULL)
+		return;
+	c->u.referral.id = sn_http_param(req, "id");
+	if (!referral_input(c, &why)) {
+		refuse(c, &why);
 		return;
 	}
-	sn_http_tx(req, referral_begin, arg);
+	run_tx(c, referral_begin);
 }
 
 /* ---- POST /funds/{township}/settlement ---------------------------------- */
 
 static bool
-decode_settlement(sn_http_req *req, int *year, emergency_problem *why)
+settlement_input(req_ctx *c, sn_problem *why)
 {
 	static const char *const keys[] = { "year", NULL };
-	json_t                  *b      = sn_http_json(req);
-	int64_t                  y;
-	const sn_principal      *p        = sn_http_principal(req);
-	const char              *township = sn_http_param(req, "township");
-	if (!emergency_rules_township_valid(township))
-		return problem(why, 422, "invalid_code",
-		    "the township is a 9-digit division code", "township");
-	if (strlen(p->juris) != 6 || !sn_auth_within(p, township))
-		return problem(why, 403, "outside_jurisdiction",
-		    "a fund is settled by the district covering the township",
-		    "township");
-	if (!json_is_object(b))
-		return problem(why, 422, "invalid_type",
-		    "the body is a JSON object", NULL);
-	if (!only_keys(b, keys, "", why) || !int_field(b, "year", &y, why))
+	const json_t            *b      = sn_http_json(c->req);
+	int64_t                  year   = 0;
+	c->u.settle.township            = sn_http_param(c->req, "township");
+	if (!emergency_rules_settlement_check(
+	        sn_http_principal(c->req), c->u.settle.township, why)
+	    || !only_keys(b, keys, "", why) || !in_i64(b, "year", &year, why)
+	    || !emergency_rules_settlement_year(year, sn_clock_today(), why))
 		return false;
-	if (!emergency_rules_year_valid(y, this_year()))
-		return problem(why, 422, "invalid_year",
-		    "year is a whole number from 2000 to this year", "year");
-	*year = (int) y;
+	c->u.settle.year = (int) year;
 	return true;
 }
 
 static void
-settled_already(sn_tx *tx, PGresult *res, void *arg)
+settled_already(
+    sn_tx *tx, void *arg, sn_err err, const emergency_settlement *s)
 {
-	sn_http_req *req = arg;
-	json_t      *rep = PQntuples(res) == 1
-	         ? json_loads(PQgetvalue(res, 0, 0), 0, NULL)
-	         : json_null();
-	sn_http_tx_fail_json(req, tx, 409,
+	req_ctx *c   = arg;
+	json_t  *rep = err == SN_OK && s != NULL ? json_loads(s->report, 0, NULL)
+	                                         : NULL;
+	sn_http_tx_fail_json(c->req, tx, 409,
 	    json_pack("{s:{s:s, s:s, s:s, s:o}}", "error", "code",
 	        "already_settled", "message",
 	        "the fund is settled for that year already", "field", "year",
@@ -892,103 +771,109 @@ settled_already(sn_tx *tx, PGresult *res, void *arg)
 }
 
 static void
-settle_done(sn_tx *tx, PGresult *res, void *arg)
+settled(sn_tx *tx, void *arg, sn_err err, const emergency_settlement *s)
 {
-	sn_http_req        *req      = arg;
-	const char         *township = sn_http_param(req, "township");
-	const sn_principal *p        = sn_http_principal(req);
-	emergency_problem   why;
-	int                 year = 0;
-	(void) decode_settlement(req, &year, &why);
-	if (PQntuples(res) != 1) {
-		if (emergency_store_settlement(
-		        tx, township, year, settled_already, req)
+	req_ctx    *c     = arg;
+	const char *actor = sn_http_principal(c->req)->user;
+	if (err != SN_OK) {
+		fail_internal(c, tx);
+		return;
+	}
+	if (s == NULL) {
+		if (emergency_store_settlement(tx, c->u.settle.township,
+		        c->u.settle.year, &c->call, settled_already, c)
 		    != SN_OK)
-			fail_unavailable(req, tx, "the settlement could not be read");
+			fail_unavailable(c, tx, "the settlement could not be read");
 		return;
 	}
-	json_t *rep = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	json_t *rep = json_loads(s->report, 0, NULL);
 	if (rep == NULL) {
-		sn_http_tx_fail(req, tx, 500, "internal",
-		    "the settlement could not be read back", NULL);
+		fail_internal(c, tx);
 		return;
 	}
-	if (append_reserve(tx, township,
-	        SN__ASSIST__V1__RESERVE_MOVEMENT__RESERVE_MOVEMENT_SETTLEMENT, 0,
-	        sn_db_i64(res, 0, 2), PQgetvalue(res, 0, 1), NULL, p->user)
+	emergency_reserve_change rc = { .township_code = c->u.settle.township,
+		.movement        = EMERGENCY_MOVE_SETTLEMENT,
+		.amount_fen      = 0,
+		.balance_fen     = s->balance_after_fen,
+		.ledger_entry_id = s->ledger_entry_id,
+		.actor           = actor };
+	if (emergency_events_reserve(sn_service_bus(c->em->svc), tx, &rc)
 	    != SN_OK) {
 		json_decref(rep);
-		fail_unavailable(req, tx, "the settlement could not be stored");
+		fail_unavailable(c, tx, "the settlement could not be stored");
 		return;
 	}
-	on_commit_count(tx, EMERGENCY_OUT_SETTLED);
-	sn_http_tx_reply(req, tx, 201, rep);
+	on_commit_count(c, tx, EMERGENCY_OUT_SETTLED);
+	sn_http_tx_reply(c->req, tx, 201, rep);
 }
 
 static void
-settle_locked(sn_tx *tx, PGresult *res, void *arg)
+settle_locked(sn_tx *tx, void *arg, sn_err err, const emergency_fund *f)
 {
-	sn_http_req      *req = arg;
-	emergency_problem why;
-	int               year = 0;
-	if (PQntuples(res) != 1) {
-		sn_http_tx_fail(req, tx, 404, "no_fund",
+	req_ctx *c     = arg;
+	sn_date  first = { .year = c->u.settle.year, .month = 1, .day = 1 };
+	sn_date  end   = { .year = c->u.settle.year + 1, .month = 1, .day = 1 };
+	if (err != SN_OK) {
+		fail_internal(c, tx);
+		return;
+	}
+	if (f == NULL) {
+		sn_http_tx_fail(c->req, tx, 404, "no_fund",
 		    "the township has no reserve fund", "township");
 		return;
 	}
-	if (!decode_settlement(req, &year, &why)) {
-		fail_problem(req, tx, &why);
-		return;
-	}
-	if (emergency_store_settle(tx, sn_http_param(req, "township"), year,
-	        self->cfg.utc_offset_min, sn_http_principal(req)->user,
-	        settle_done, req)
+	if (emergency_store_settle(tx, c->u.settle.township, c->u.settle.year,
+	        first, end, sn_http_principal(c->req)->user, &c->call, settled,
+	        c)
 	    != SN_OK)
-		fail_unavailable(req, tx, "the settlement could not be stored");
+		fail_unavailable(c, tx, "the settlement could not be stored");
 }
 
 static void
 settle_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
-	(void) arg;
+	req_ctx *c = arg;
+	(void) req;
 	if (emergency_store_lock_fund(
-	        tx, sn_http_param(req, "township"), settle_locked, req)
+	        tx, c->u.settle.township, &c->call, settle_locked, c)
 	    != SN_OK)
-		fail_unavailable(req, tx, "the fund could not be read; retry");
+		fail_unavailable(c, tx, "the fund could not be read; retry");
 }
 
 static void
 on_settle(sn_http_req *req, void *arg)
 {
-	int               year;
-	emergency_problem why;
-	if (!decode_settlement(req, &year, &why)) {
-		reply_problem(req, &why);
+	sn_problem why = { 0 };
+	req_ctx   *c   = ctx_new(arg, req);
+	if (c == NULL)
+		return;
+	if (!settlement_input(c, &why)) {
+		refuse(c, &why);
 		return;
 	}
-	sn_http_tx(req, settle_begin, arg);
+	run_tx(c, settle_begin);
 }
 
 /* ---- GETs --------------------------------------------------------------- */
 
-/* A read answered as {key: <JSON of column 0>} plus extras. */
+/* A JSON document the store read, or NULL after answering 5xx. */
 static json_t *
-first_json(sn_http_req *req, sn_err err, PGresult *res)
+doc_or_fail(sn_http_req *req, sn_err err, const char *json)
 {
 	json_t *j = NULL;
-	if (err != SN_OK || res == NULL || PQntuples(res) != 1) {
+	if (err != SN_OK || json == NULL) {
 		sn_http_reply_error(req, 503, "unavailable",
 		    "the database could not be read; retry", NULL);
 		return NULL;
 	}
-	j = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+	j = json_loads(json, 0, NULL);
 	if (j == NULL)
 		sn_http_reply_error(req, 500, "internal", "bad document", NULL);
 	return j;
 }
 
-/* The caller's jurisdiction, narrowed by ?township= (or ?code=) when
- * given; NULL after answering 4xx. */
+/* The caller's jurisdiction, narrowed by ?township= when given; NULL
+ * after answering 4xx. */
 static const char *
 scope(sn_http_req *req, const char *param)
 {
@@ -1010,64 +895,70 @@ scope(sn_http_req *req, const char *param)
 }
 
 static void
-list_done(sn_err err, PGresult *res, void *arg)
+list_done(void *arg, sn_err err, const emergency_grant_page *p)
 {
 	sn_http_req *req = arg;
-	json_t      *j   = first_json(req, err, res);
-	if (j == NULL)
-		return;
-	sn_http_reply_json(req, 200,
-	    json_pack("{s:o, s:b}", "grants", j, "truncated",
-	        PQgetvalue(res, 0, 1)[0] == 't'));
+	json_t      *j   = doc_or_fail(req, err, p != NULL ? p->grants : NULL);
+	if (j != NULL)
+		sn_http_reply_json(req, 200,
+		    json_pack("{s:o, s:b}", "grants", j, "truncated",
+		        p->truncated));
+}
+
+/* ?limit=: 1..LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT when absent. */
+static bool
+list_limit(const char *s, int *limit)
+{
+	char *end;
+	if (s == NULL) {
+		*limit = LIST_LIMIT_DEFAULT;
+		return true;
+	}
+	long v = strtol(s, &end, 10);
+	if (s[0] == '\0' || *end != '\0' || v < 1 || v > LIST_LIMIT_MAX)
+		return false;
+	*limit = (int) v;
+	return true;
 }
 
 static void
 on_list(sn_http_req *req, void *arg)
 {
-	const char *status  = sn_http_query(req, "status");
-	const char *limit_s = sn_http_query(req, "limit");
-	int         limit   = LIST_LIMIT_DEFAULT;
-	bool        known   = status == NULL || strcmp(status, "all") == 0;
-	(void) arg;
-	for (int i = 0; !known && i < EMERGENCY_NSTATUS; i++)
-		known = strcmp(status, status_names[i]) == 0;
-	if (!known) {
+	emergency             *em     = arg;
+	const char            *status = sn_http_query(req, "status");
+	bool                   all = status == NULL || strcmp(status, "all") == 0;
+	emergency_grant_status st  = EMERGENCY_GRANT_AWAITING;
+	int                    limit;
+	if (!all && !emergency_rules_status_parse(status, &st)) {
 		sn_http_reply_error(req, 422, "invalid_status",
 		    "status is awaiting_approval, granted, rejected, paid, "
 		    "payment_failed or all",
 		    "status");
 		return;
 	}
-	if (limit_s != NULL) {
-		char *end;
-		long  v = strtol(limit_s, &end, 10);
-		if (limit_s[0] == '\0' || *end != '\0' || v < 1
-		    || v > LIST_LIMIT_MAX) {
-			sn_http_reply_error(req, 422, "invalid_limit",
-			    "limit is a whole number from 1 to 1000", "limit");
-			return;
-		}
-		limit = (int) v;
+	if (!list_limit(sn_http_query(req, "limit"), &limit)) {
+		sn_http_reply_error(req, 422, "invalid_limit",
+		    "limit is a whole number from 1 to 1000", "limit");
+		return;
 	}
 	const char *prefix = scope(req, "township");
-	if (prefix == NULL)
-		return;
-	emergency_store_list_grants(sn_service_db(self->svc),
-	    status != NULL ? status : "all", prefix, limit, list_done, req);
+	if (prefix != NULL)
+		emergency_store_list_grants(sn_service_db(em->svc), all, st,
+		    prefix, limit, list_done, req);
 }
 
 static void
-get_done(sn_err err, PGresult *res, void *arg)
+get_done(void *arg, sn_err err, const emergency_grant_doc *d)
 {
 	sn_http_req *req = arg;
-	if (err == SN_OK && res != NULL && PQntuples(res) == 0) {
+	if (err == SN_OK && d == NULL) {
 		sn_http_reply_error(req, 404, "not_found", "no such grant", "id");
 		return;
 	}
-	json_t *j = first_json(req, err, res);
+	json_t *j = doc_or_fail(req, err, d != NULL ? d->doc : NULL);
 	if (j == NULL)
 		return;
-	if (!sn_auth_within(sn_http_principal(req), PQgetvalue(res, 0, 1))) {
+	if (!sn_auth_within(sn_http_principal(req), d->township_code)) {
 		json_decref(j);
 		sn_http_reply_error(req, 403, "outside_jurisdiction",
 		    "the grant's township is outside your jurisdiction", "id");
@@ -1079,20 +970,20 @@ get_done(sn_err err, PGresult *res, void *arg)
 static void
 on_get(sn_http_req *req, void *arg)
 {
+	emergency  *em = arg;
 	const char *id = sn_http_param(req, "id");
-	(void) arg;
-	if (!emergency_rules_uuid_valid(id)) {
+	if (!sn_uuid_valid(id)) {
 		sn_http_reply_error(req, 404, "not_found", "no such grant", "id");
 		return;
 	}
-	emergency_store_grant_doc(sn_service_db(self->svc), id, get_done, req);
+	emergency_store_grant_doc(sn_service_db(em->svc), id, get_done, req);
 }
 
 static void
-funds_done(sn_err err, PGresult *res, void *arg)
+funds_done(void *arg, sn_err err, const char *json)
 {
 	sn_http_req *req = arg;
-	json_t      *j   = first_json(req, err, res);
+	json_t      *j   = doc_or_fail(req, err, json);
 	if (j != NULL)
 		sn_http_reply_json(req, 200, json_pack("{s:o}", "funds", j));
 }
@@ -1100,244 +991,86 @@ funds_done(sn_err err, PGresult *res, void *arg)
 static void
 on_funds(sn_http_req *req, void *arg)
 {
-	(void) arg;
+	emergency  *em     = arg;
 	const char *prefix = scope(req, "township");
-	if (prefix == NULL)
-		return;
-	emergency_store_funds(sn_service_db(self->svc), prefix,
-	    self->cfg.grant_limit_fen, funds_done, req);
+	if (prefix != NULL)
+		emergency_store_funds(sn_service_db(em->svc), prefix,
+		    em->cfg.grant_limit_fen, funds_done, req);
 }
 
 static void
-figures_done(sn_err err, PGresult *res, void *arg)
+figures_done(void *arg, sn_err err, const emergency_figures *f)
 {
 	sn_http_req *req = arg;
-	json_t      *j   = first_json(req, err, res);
-	if (j == NULL)
-		return;
-	sn_http_reply_json(req, 200,
-	    json_pack("{s:I, s:o, s:I, s:I}", "year",
-	        (json_int_t) strtol(sn_http_query(req, "year"), NULL, 10),
-	        "rows", j, "person_times", (json_int_t) sn_db_i64(res, 0, 1),
-	        "amount_fen", (json_int_t) sn_db_i64(res, 0, 2)));
+	json_t      *j   = doc_or_fail(req, err, f != NULL ? f->rows : NULL);
+	if (j != NULL)
+		sn_http_reply_json(req, 200,
+		    json_pack("{s:i, s:o, s:I, s:I}", "year", f->year, "rows", j,
+		        "person_times", (json_int_t) f->person_times,
+		        "amount_fen", (json_int_t) f->amount_fen));
 }
 
 static void
 on_figures(sn_http_req *req, void *arg)
 {
-	const char *ys = sn_http_query(req, "year");
-	int         year;
-	(void) arg;
-	if (!emergency_rules_year_parse(ys, &year) || year < 2000) {
+	emergency *em = arg;
+	int        year;
+	if (!emergency_rules_year_parse(sn_http_query(req, "year"), &year)
+	    || year < EMERGENCY_FIRST_YEAR) {
 		sn_http_reply_error(req, 422, "invalid_year",
 		    "year is YYYY, from 2000", "year");
 		return;
 	}
 	const char *prefix = scope(req, "township");
-	if (prefix == NULL)
-		return;
-	emergency_store_figures(sn_service_db(self->svc), prefix, year,
-	    self->cfg.utc_offset_min, figures_done, req);
+	if (prefix != NULL)
+		emergency_store_figures(
+		    sn_service_db(em->svc), prefix, year, figures_done, req);
 }
 
 static void
-chain_done(sn_err err, PGresult *res, void *arg)
+chain_done(void *arg, sn_err err, const char *json)
 {
 	sn_http_req *req = arg;
-	json_t      *j   = first_json(req, err, res);
-	if (j == NULL)
-		return;
-	sn_http_reply_json(req, 200,
-	    json_pack("{s:s, s:o}", "id_number",
-	        sn_http_param(req, "id_number"), "grants", j));
+	json_t      *j   = doc_or_fail(req, err, json);
+	if (j != NULL)
+		sn_http_reply_json(req, 200,
+		    json_pack("{s:s, s:o}", "id_number",
+		        sn_http_param(req, "id_number"), "grants", j));
 }
 
 static void
 on_chain(sn_http_req *req, void *arg)
 {
+	emergency  *em  = arg;
 	const char *idn = sn_http_param(req, "id_number");
-	(void) arg;
 	if (!sn_idnum_valid(idn)) {
 		sn_http_reply_error(req, 422, "invalid_id_number",
 		    "not a valid resident identity number", "id_number");
 		return;
 	}
-	emergency_store_chain(sn_service_db(self->svc), idn,
+	emergency_store_chain(sn_service_db(em->svc), idn,
 	    sn_http_principal(req)->juris, chain_done, req);
 }
 
-/* ---- disbursement's events ---------------------------------------------- */
+const sn_http_route_def emergency_routes[] = {
+	{ "POST", "/funds/{township}/allocations", SN_HTTP_IDEMPOTENT, FINANCE,
+	    on_allocate },
+	{ "POST", "/funds/{township}/settlement", SN_HTTP_IDEMPOTENT, FINANCE,
+	    on_settle },
+	{ "GET", "/funds", 0, READERS, on_funds },
+	{ "POST", "/grants", SN_HTTP_IDEMPOTENT, OFFICER, on_grant },
+	{ "GET", "/grants", 0, READERS, on_list },
+	{ "GET", "/grants/{id}", 0, READERS, on_get },
+	{ "POST", "/grants/{id}/approval", SN_HTTP_IDEMPOTENT, APPROVER,
+	    on_approval },
+	{ "POST", "/grants/{id}/referrals", SN_HTTP_IDEMPOTENT, OFFICER,
+	    on_referral },
+	{ "GET", "/figures", 0, READERS, on_figures },
+	{ "GET", "/people/{id_number}/chain", 0, CHAIN_READERS, on_chain },
+};
 
-static sn_err
-bad_event(const sn_event *ev, const char *why)
-{
-	sn_log(SN_LOG_WARN, "malformed event skipped", "type", ev->type,
-	    "subject", ev->subject, "reason", why, NULL);
-	return SN_EPROTO;
-}
-
-static void
-paid_done(sn_tx *tx, PGresult *res, void *arg)
-{
-	(void) tx;
-	(void) arg;
-	const char *before = PQntuples(res) == 1 ? PQgetvalue(res, 0, 1) : "";
-	if (strcmp(before, "granted") == 0) {
-		sn_counter_add(self->payments[EMERGENCY_PAY_PAID], 1);
-		return;
-	}
-	sn_counter_add(self->payments[EMERGENCY_PAY_IGNORED], 1);
-	/* A settlement after the reversal means money went out that the
-	 * fund has been credited back with: finance must look. */
-	sn_log(strcmp(before, "payment_failed") == 0 ? SN_LOG_WARN
-	                                            : SN_LOG_INFO,
-	    "payment.settled for a grant not waiting for payment", "grant_id",
-	    PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : NULL, "status",
-	    before[0] != '\0' ? before : "unknown", NULL);
-}
-
-static sn_err
-on_settled(sn_tx *tx, const sn_event *ev, void *arg)
-{
-	(void) arg;
-	Sn__Pay__V1__PaymentSettled *m
-	    = sn__pay__v1__payment_settled__unpack(NULL, ev->len, ev->data);
-	if (m == NULL)
-		return bad_event(ev, "not a PaymentSettled");
-	sn_err err = SN_OK;
-	if (m->ref == NULL || m->ref->grant_id[0] == '\0')
-		goto out; /* a benefit payment, not ours */
-	if (!emergency_rules_uuid_valid(m->ref->grant_id)) {
-		err = bad_event(ev, "ref.grant_id is not a grant id");
-		goto out;
-	}
-	err = emergency_store_paid(tx, m->ref->grant_id, m->payment_id,
-	    m->settled_at[0] != '\0' ? m->settled_at : NULL, paid_done, NULL);
-out:
-	sn__pay__v1__payment_settled__free_unpacked(m, NULL);
-	return err;
-}
-
-static void
-reversed_done(sn_tx *tx, PGresult *res, void *arg)
-{
-	(void) arg;
-	if (PQntuples(res) != 1) {
-		sn_counter_add(self->payments[EMERGENCY_PAY_IGNORED], 1);
-		return; /* not granted (any more): nothing to reverse */
-	}
-	sn_counter_add(self->payments[EMERGENCY_PAY_REVERSED], 1);
-	sn_err err = append_reserve(tx, PQgetvalue(res, 0, 1),
-	    SN__ASSIST__V1__RESERVE_MOVEMENT__RESERVE_MOVEMENT_REVERSAL,
-	    sn_db_i64(res, 0, 2), sn_db_i64(res, 0, 3), PQgetvalue(res, 0, 0),
-	    PQgetvalue(res, 0, 4), PQgetvalue(res, 0, 5));
-	if (err != SN_OK && !sn_tx_failed(tx))
-		sn_tx_rollback(tx, err); /* the bus retries the batch */
-	sn_log(SN_LOG_INFO, "failed payment reversed; grant needs follow-up",
-	    "grant_id", PQgetvalue(res, 0, 4), "township",
-	    PQgetvalue(res, 0, 1), NULL);
-}
-
-static sn_err
-on_failed(sn_tx *tx, const sn_event *ev, void *arg)
-{
-	(void) arg;
-	Sn__Pay__V1__PaymentFailed *m
-	    = sn__pay__v1__payment_failed__unpack(NULL, ev->len, ev->data);
-	if (m == NULL)
-		return bad_event(ev, "not a PaymentFailed");
-	sn_err err = SN_OK;
-	if (m->ref == NULL || m->ref->grant_id[0] == '\0')
-		goto out;
-	if (!emergency_rules_uuid_valid(m->ref->grant_id)) {
-		err = bad_event(ev, "ref.grant_id is not a grant id");
-		goto out;
-	}
-	err = emergency_store_reverse(tx, m->ref->grant_id, m->payment_id,
-	    m->reason_code, m->reason,
-	    ev->actor != NULL && ev->actor[0] != '\0' ? ev->actor : "system",
-	    reversed_done, NULL);
-out:
-	sn__pay__v1__payment_failed__free_unpacked(m, NULL);
-	return err;
-}
-
-/* ---- intake's and approval's events -------------------------------------- */
-
-static const char *
-nonempty(const char *s)
-{
-	return s != NULL && s[0] != '\0' ? s : NULL;
-}
-
-static sn_err
-on_submitted(sn_tx *tx, const sn_event *ev, void *arg)
-{
-	(void) arg;
-	Sn__Assist__V1__ApplicationSubmitted *m
-	    = sn__assist__v1__application_submitted__unpack(
-	        NULL, ev->len, ev->data);
-	if (m == NULL)
-		return bad_event(ev, "not an ApplicationSubmitted");
-	sn_err err = SN_OK;
-	if (m->referral_id[0] == '\0')
-		goto out; /* not from a referral */
-	if (m->application_id[0] == '\0') {
-		err = bad_event(ev, "no application id");
-		goto out;
-	}
-	err = emergency_store_application(tx, m->application_id,
-	    m->referral_id, nonempty(m->taken_in_by), nonempty(m->accepted_date),
-	    nonempty(ev->time));
-out:
-	sn__assist__v1__application_submitted__free_unpacked(m, NULL);
-	return err;
-}
-
-static sn_err
-on_withdrawn(sn_tx *tx, const sn_event *ev, void *arg)
-{
-	(void) arg;
-	Sn__Assist__V1__ApplicationWithdrawn *m
-	    = sn__assist__v1__application_withdrawn__unpack(
-	        NULL, ev->len, ev->data);
-	if (m == NULL)
-		return bad_event(ev, "not an ApplicationWithdrawn");
-	sn_err err = m->application_id[0] == '\0'
-	    ? bad_event(ev, "no application id")
-	    : emergency_store_withdrawn(tx, m->application_id,
-	          nonempty(m->reason), nonempty(ev->time));
-	sn__assist__v1__application_withdrawn__free_unpacked(m, NULL);
-	return err;
-}
-
-static sn_err
-on_decided(sn_tx *tx, const sn_event *ev, void *arg)
-{
-	(void) arg;
-	Sn__Assist__V1__ApplicationDecided *m
-	    = sn__assist__v1__application_decided__unpack(
-	        NULL, ev->len, ev->data);
-	if (m == NULL)
-		return bad_event(ev, "not an ApplicationDecided");
-	sn_err err;
-	if (m->application_id[0] == '\0') {
-		err = bad_event(ev, "no application id");
-	} else {
-		emergency_decision d = { .application_id = m->application_id,
-			.case_id            = nonempty(m->case_id),
-			.approved           = m->approved != 0,
-			.category           = sn_assist_category_name((int) m->category),
-			.monthly_amount_fen = m->monthly_amount_fen,
-			.effective_month    = nonempty(m->effective_month),
-			.decided_by         = nonempty(m->decided_by),
-			.reason             = nonempty(m->reason),
-			.event_time         = nonempty(ev->time) };
-		err = emergency_store_decision(tx, &d);
-	}
-	sn__assist__v1__application_decided__free_unpacked(m, NULL);
-	return err;
-}
+const size_t emergency_nroutes
+    = sizeof(emergency_routes) / sizeof(emergency_routes[0]);
 
 /* ---- metrics ------------------------------------------------------------ */
 
@@ -1365,33 +1098,29 @@ fund_gauge(emergency *em, const char *code)
 }
 
 static void
-on_balances(sn_err err, PGresult *res, void *arg)
+on_balances(void *arg, sn_err err, const emergency_balance *rows, size_t n)
 {
 	emergency *em = arg;
 	em->refreshing--;
-	if (err != SN_OK || res == NULL)
+	if (err != SN_OK)
 		return; /* the next tick tries again */
-	for (int i = 0; i < PQntuples(res); i++) {
-		sn_gauge *g = fund_gauge(em, PQgetvalue(res, i, 0));
+	for (size_t i = 0; i < n; i++) {
+		sn_gauge *g = fund_gauge(em, rows[i].township_code);
 		if (g != NULL)
-			sn_gauge_set(g, sn_db_i64(res, i, 1));
+			sn_gauge_set(g, rows[i].balance_fen);
 	}
 }
 
 static void
-on_status_counts(sn_err err, PGresult *res, void *arg)
+on_status_counts(
+    void *arg, sn_err err, const int64_t count[EMERGENCY_NSTATUS])
 {
 	emergency *em = arg;
 	em->refreshing--;
-	if (err != SN_OK || res == NULL)
+	if (err != SN_OK)
 		return;
-	int64_t n[EMERGENCY_NSTATUS] = { 0 };
-	for (int i = 0; i < PQntuples(res); i++)
-		for (int s = 0; s < EMERGENCY_NSTATUS; s++)
-			if (strcmp(PQgetvalue(res, i, 0), status_names[s]) == 0)
-				n[s] = sn_db_i64(res, i, 1);
 	for (int s = 0; s < EMERGENCY_NSTATUS; s++)
-		sn_gauge_set(em->statuses[s], n[s]);
+		sn_gauge_set(em->statuses[s], count[s]);
 }
 
 static void
@@ -1408,26 +1137,16 @@ on_tick(void *arg)
 	}
 }
 
-/* ---- wiring ------------------------------------------------------------- */
-
-sn_err
-emergency_init(emergency *em, sn_service *svc, const emergency_config *cfg)
+static sn_err
+metrics_init(emergency *em)
 {
 	static const char *const outcomes[EMERGENCY_OUT_COUNT] = { "granted",
 		"awaiting_approval", "approved", "rejected",
 		"insufficient_funds", "allocated", "settled", "referred" };
-	static const char *const payments[EMERGENCY_PAY_COUNT]
+	static const char *const payments[EMERGENCY_PAYMENTS_COUNT]
 	    = { "paid", "reversed", "ignored" };
-	sn_metrics *m    = sn_service_metrics(svc);
-	sn_bus     *bus  = sn_service_bus(svc);
-	sn_http    *http = sn_service_http(svc);
+	sn_metrics *m = sn_service_metrics(em->svc);
 	char        labels[64];
-	sn_err      err;
-
-	memset(em, 0, sizeof(*em));
-	em->svc = svc;
-	em->cfg = *cfg;
-	self    = em;
 	for (int i = 0; i < EMERGENCY_OUT_COUNT; i++) {
 		snprintf(labels, sizeof(labels), "outcome=\"%s\"", outcomes[i]);
 		em->outcomes[i] = sn_metrics_counter(m,
@@ -1438,7 +1157,7 @@ emergency_init(emergency *em, sn_service *svc, const emergency_config *cfg)
 		if (em->outcomes[i] == NULL)
 			return SN_ENOMEM;
 	}
-	for (int i = 0; i < EMERGENCY_PAY_COUNT; i++) {
+	for (int i = 0; i < EMERGENCY_PAYMENTS_COUNT; i++) {
 		snprintf(labels, sizeof(labels), "outcome=\"%s\"", payments[i]);
 		em->payments[i] = sn_metrics_counter(m,
 		    "sn_emergency_payments_total",
@@ -1447,61 +1166,28 @@ emergency_init(emergency *em, sn_service *svc, const emergency_config *cfg)
 			return SN_ENOMEM;
 	}
 	for (int i = 0; i < EMERGENCY_NSTATUS; i++) {
-		snprintf(labels, sizeof(labels), "status=\"%s\"", status_names[i]);
+		snprintf(labels, sizeof(labels), "status=\"%s\"",
+		    emergency_status_names[i]);
 		em->statuses[i] = sn_metrics_gauge(m, "sn_emergency_grants",
 		    "Emergency grants by status", labels);
 		if (em->statuses[i] == NULL)
 			return SN_ENOMEM;
 	}
+	return SN_OK;
+}
 
-	if ((err = sn_bus_on(bus, "disbursement", "payment.settled",
-	         on_settled, em))
-	        != SN_OK
-	    || (err = sn_bus_on(
-	            bus, "disbursement", "payment.failed", on_failed, em))
-	        != SN_OK
-	    || (err = sn_bus_on(
-	            bus, "intake", "application.submitted", on_submitted, em))
-	        != SN_OK
-	    || (err = sn_bus_on(
-	            bus, "intake", "application.withdrawn", on_withdrawn, em))
-	        != SN_OK
-	    || (err = sn_bus_on(
-	            bus, "approval", "application.decided", on_decided, em))
-	        != SN_OK)
+/* ---- wiring ------------------------------------------------------------- */
+
+sn_err
+emergency_init(emergency *em, sn_service *svc, const emergency_config *cfg)
+{
+	sn_err err;
+	memset(em, 0, sizeof(*em));
+	em->svc = svc;
+	em->cfg = *cfg;
+	if ((err = metrics_init(em)) != SN_OK
+	    || (err = emergency_events_follow(em)) != SN_OK)
 		return err;
-
-	if ((err = sn_http_route(http, "POST", "/funds/{township}/allocations",
-	         SN_HTTP_IDEMPOTENT, FINANCE, on_allocate, em))
-	        != SN_OK
-	    || (err = sn_http_route(http, "POST", "/funds/{township}/settlement",
-	            SN_HTTP_IDEMPOTENT, FINANCE, on_settle, em))
-	        != SN_OK
-	    || (err = sn_http_route(http, "GET", "/funds", 0, READERS,
-	            on_funds, em))
-	        != SN_OK
-	    || (err = sn_http_route(http, "POST", "/grants", SN_HTTP_IDEMPOTENT,
-	            OFFICER, on_grant, em))
-	        != SN_OK
-	    || (err = sn_http_route(
-	            http, "GET", "/grants", 0, READERS, on_list, em))
-	        != SN_OK
-	    || (err = sn_http_route(
-	            http, "GET", "/grants/{id}", 0, READERS, on_get, em))
-	        != SN_OK
-	    || (err = sn_http_route(http, "POST", "/grants/{id}/approval",
-	            SN_HTTP_IDEMPOTENT, APPROVER, on_approval, em))
-	        != SN_OK
-	    || (err = sn_http_route(http, "POST", "/grants/{id}/referrals",
-	            SN_HTTP_IDEMPOTENT, OFFICER, on_referral, em))
-	        != SN_OK
-	    || (err = sn_http_route(
-	            http, "GET", "/figures", 0, READERS, on_figures, em))
-	        != SN_OK
-	    || (err = sn_http_route(http, "GET", "/people/{id_number}/chain", 0,
-	            CHAIN_READERS, on_chain, em))
-	        != SN_OK)
-		return err;
-
+	sn_service_set_route_arg(svc, em);
 	return sn_service_every(svc, 0, em->cfg.metrics_ms, on_tick, em);
 }

@@ -52,8 +52,8 @@
  *   GET  /funds?township=T   {funds: [{township_code, balance_fen,
  *        grant_limit_fen, allocated_fen, granted_fen, reversed_fen,
  *        awaiting_approval, updated_at}]}.
- *   GET  /figures?year=YYYY   grants made that year (district calendar)
- *        by township, cause and month: {year, rows: [{township_code,
+ *   GET  /figures?year=YYYY   grants made that year (the district's
+ *        calendar, sn/clock.h) by township, cause and month: {year, rows: [{township_code,
  *        cause, month, person_times, persons, amount_fen, reversed_fen}],
  *        person_times, amount_fen}.
  *   GET  /people/{id_number}/chain   emergency_officer, district_officer,
@@ -92,22 +92,29 @@
  * reversed, ignored: payment events applied; a batch retried after a
  * failure may count twice).
  *
+ * The path of a request: the route table (emergency_routes, given to
+ * sn_service_def in main.c) → a handler here (parse the body with
+ * sn/input.h) → rules.h (the decision) → store.h (SQL, typed rows) →
+ * events.h (the outbox) → the answer. Events followed come in through
+ * events.h's table.
+ *
  * Everything runs on the service's loop thread.
  */
 #ifndef EMERGENCY_HANDLERS_H
 #define EMERGENCY_HANDLERS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
-#include <uv.h>
 
+#include "rules.h"
 #include "sn/metrics.h"
 #include "sn/service.h"
+#include "store.h"
 
 /* Settings, read by main.c (SN_EMERGENCY_*). */
 typedef struct emergency_config {
 	int64_t  grant_limit_fen; /* per-grant limit of every fund */
-	int      utc_offset_min;  /* the district's time: months, years */
 	uint32_t metrics_ms;      /* gauge refresh period */
 } emergency_config;
 
@@ -126,13 +133,11 @@ enum emergency_outcome {
 };
 
 enum emergency_payment_outcome {
-	EMERGENCY_PAY_PAID = 0,
-	EMERGENCY_PAY_REVERSED,
-	EMERGENCY_PAY_IGNORED,
-	EMERGENCY_PAY_COUNT
+	EMERGENCY_PAYMENTS_PAID = 0,
+	EMERGENCY_PAYMENTS_REVERSED,
+	EMERGENCY_PAYMENTS_IGNORED,
+	EMERGENCY_PAYMENTS_COUNT
 };
-
-#define EMERGENCY_NSTATUS 5
 
 /*
  * The service's state. The caller provides the storage (main.c keeps it
@@ -143,7 +148,7 @@ typedef struct emergency {
 	sn_service      *svc;
 	emergency_config cfg;
 	sn_counter      *outcomes[EMERGENCY_OUT_COUNT];
-	sn_counter      *payments[EMERGENCY_PAY_COUNT];
+	sn_counter      *payments[EMERGENCY_PAYMENTS_COUNT];
 	sn_gauge        *statuses[EMERGENCY_NSTATUS];
 	int              refreshing; /* reads in flight */
 	struct {
@@ -151,12 +156,33 @@ typedef struct emergency {
 		sn_gauge *gauge;
 	} funds[EMERGENCY_MAX_FUND_GAUGES];
 	size_t nfunds;
+	/*
+	 * The payment event being applied (events.c). The bus hands over
+	 * the next event of a stream only once the grant read for this one
+	 * has answered (sn/bus.h), so one is enough; msg and grant_id are
+	 * the bus's. The reversal's answer may come after the next event
+	 * has started, so it has a call of its own and reads only its row.
+	 */
+	struct {
+		emergency_call          lock_call;
+		emergency_call          reverse_call;
+		emergency_payment_event kind;
+		const void             *msg;
+		const char             *grant_id;
+		char                    actor[128];
+	} pay;
 } emergency;
 
+/* The HTTP API as one table, for sn_service_def.routes; the handlers get
+ * the emergency (sn_service_set_route_arg). */
+extern const sn_http_route_def emergency_routes[];
+extern const size_t            emergency_nroutes;
+
 /*
- * Registers the routes and the event handlers on svc and the periodic
- * metrics refresh (sn_service_every). Call from the service's setup. SN_OK, or the error of
- * the registration that failed.
+ * Sets em up on svc: the metrics, the event handlers (events.h), the
+ * routes' argument and the periodic metrics refresh (sn_service_every).
+ * Call from the service's setup. SN_OK, or the error of the registration
+ * that failed.
  */
 sn_err emergency_init(
     emergency *em, sn_service *svc, const emergency_config *cfg);

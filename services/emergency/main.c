@@ -5,31 +5,36 @@
  *
  * Settings: those of sn/service.h (it publishes as "emergency" and
  * follows "disbursement", "intake" and "approval"; SN_TOKEN_KEY is
- * required), and
- *   SN_EMERGENCY_GRANT_LIMIT_FEN    per-grant limit of every township's
- *                                   fund: grants above it wait for a
- *                                   district approver (default 300000 =
- *                                   3,000 yuan; 1..100000000)
- *   SN_EMERGENCY_UTC_OFFSET_MIN     the district's offset from UTC in
- *                                   minutes, for the months of the
- *                                   figures and the settlement year
- *                                   (default 480; -720..840)
- *   SN_EMERGENCY_METRICS_MS         how often the balance and status
- *                                   gauges are read from the database
- *                                   (default 5000; 100..600000)
+ * required; the district's days, months and years come from
+ * SN_DISTRICT_UTC_OFFSET_MIN through sn/clock.h), and the two below.
  */
 #include "handlers.h"
 #include "rules.h"
 #include "sn/config.h"
 
-static emergency        em;
-static emergency_config cfg;
+static emergency em;
 
+static const sn_setting_doc settings[] = {
+	{ "SN_EMERGENCY_GRANT_LIMIT_FEN",
+	    "per-grant limit of every township's fund, fen: grants above it "
+	    "wait for a district approver (default 300000; 1..100000000)" },
+	{ "SN_EMERGENCY_METRICS_MS",
+	    "how often the balance and status gauges are read from the "
+	    "database, ms (default 5000; 100..600000)" },
+	{ NULL, NULL },
+};
+
+/* Reads the settings here rather than before sn_service_main, so that
+ * --help and --version need none. */
 static sn_err
 setup(sn_service *svc, void *arg)
 {
-	(void) arg;
-	return emergency_init(&em, svc, &cfg);
+	emergency_config cfg;
+	cfg.grant_limit_fen = sn_config_int("SN_EMERGENCY_GRANT_LIMIT_FEN",
+	    EMERGENCY_GRANT_LIMIT_DEFAULT, 1, EMERGENCY_AMOUNT_MAX);
+	cfg.metrics_ms = (uint32_t) sn_config_int(
+	    "SN_EMERGENCY_METRICS_MS", 5000, 100, 600000);
+	return emergency_init(arg, svc, &cfg);
 }
 
 int
@@ -37,17 +42,14 @@ main(int argc, char **argv)
 {
 	static const char *const follows[]
 	    = { "disbursement", "intake", "approval", NULL };
-	static const sn_service_def def = { .name = "emergency",
-		.publishes                        = true,
-		.needs_auth                       = true,
-		.follows                          = follows,
-		.setup                            = setup };
-
-	cfg.grant_limit_fen = sn_config_int("SN_EMERGENCY_GRANT_LIMIT_FEN",
-	    EMERGENCY_GRANT_LIMIT_DEFAULT, 1, EMERGENCY_AMOUNT_MAX);
-	cfg.utc_offset_min
-	    = (int) sn_config_int("SN_EMERGENCY_UTC_OFFSET_MIN", 480, -720, 840);
-	cfg.metrics_ms = (uint32_t) sn_config_int(
-	    "SN_EMERGENCY_METRICS_MS", 5000, 100, 600000);
+	const sn_service_def def = { .name = "emergency",
+		.publishes                 = true,
+		.needs_auth                = true,
+		.follows                   = follows,
+		.setup                     = setup,
+		.arg                       = &em,
+		.routes                    = emergency_routes,
+		.nroutes                   = emergency_nroutes,
+		.settings                  = settings };
 	return sn_service_main(argc, argv, &def);
 }

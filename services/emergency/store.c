@@ -1,10 +1,117 @@
 /*
  * store.c - every SQL statement of the emergency service; see store.h.
+ *
+ * Results are read only through sn_rows, by column name: every statement
+ * names the columns its row table reads (AS ...), and sums are cast to
+ * bigint so that they read as integers.
  */
 #include "store.h"
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sn/clock.h"
+
+/* The columns of an emergency_grant, from grants row g. */
+#define GRANT_COLS(g)                                                    \
+	" " g ".id, " g ".status, " g ".township_code, " g ".village_code, " \
+	g ".id_number, " g ".name, " g ".cause, " g ".description, "    \
+	g ".household_size, " g ".amount_fen, " g ".bank_code, "        \
+	g ".account_number, " g ".account_name, " g ".granted_by, "     \
+	g ".approved_by, ts_json(" g ".granted_at) AS granted_at"
+
+static const sn_col grant_cols[] = {
+	SN_COL(emergency_grant, id, SN_COL_TEXT),
+	SN_COL_ENUMOF(emergency_grant, status, emergency_status_names),
+	SN_COL(emergency_grant, township_code, SN_COL_TEXT),
+	SN_COL(emergency_grant, village_code, SN_COL_TEXT),
+	SN_COL(emergency_grant, id_number, SN_COL_TEXT),
+	SN_COL(emergency_grant, name, SN_COL_TEXT),
+	SN_COL_ENUMOF(emergency_grant, cause, emergency_cause_names),
+	SN_COL(emergency_grant, description, SN_COL_TEXT),
+	SN_COL(emergency_grant, household_size, SN_COL_I32),
+	SN_COL(emergency_grant, amount_fen, SN_COL_I64),
+	SN_COL(emergency_grant, bank_code, SN_COL_TEXT),
+	SN_COL(emergency_grant, account_number, SN_COL_TEXT),
+	SN_COL(emergency_grant, account_name, SN_COL_TEXT),
+	SN_COL(emergency_grant, granted_by, SN_COL_TEXT),
+	SN_COL_OPT(emergency_grant, approved_by, SN_COL_TEXT, has_approved_by),
+	SN_COL_OPT(emergency_grant, granted_at, SN_COL_TEXT, has_granted_at),
+	SN_COL(emergency_grant, doc, SN_COL_TEXT),
+};
+
+static const sn_col movement_cols[] = {
+	SN_COL(emergency_movement, ledger_entry_id, SN_COL_TEXT),
+	SN_COL(emergency_movement, balance_after_fen, SN_COL_I64),
+	SN_COL(emergency_movement, created_at, SN_COL_TEXT),
+};
+
+static const sn_col fund_cols[] = {
+	SN_COL(emergency_fund, balance_fen, SN_COL_I64),
+};
+
+static const sn_col referral_cols[] = {
+	SN_COL(emergency_referral, id, SN_COL_TEXT),
+	SN_COL(emergency_referral, created_at, SN_COL_TEXT),
+};
+
+static const sn_col reversal_cols[] = {
+	SN_COL(emergency_reversal, ledger_entry_id, SN_COL_TEXT),
+	SN_COL(emergency_reversal, township_code, SN_COL_TEXT),
+	SN_COL(emergency_reversal, amount_fen, SN_COL_I64),
+	SN_COL(emergency_reversal, balance_after_fen, SN_COL_I64),
+	SN_COL(emergency_reversal, grant_id, SN_COL_TEXT),
+	SN_COL(emergency_reversal, actor, SN_COL_TEXT),
+};
+
+static const sn_col settlement_cols[] = {
+	SN_COL(emergency_settlement, report, SN_COL_TEXT),
+	SN_COL(emergency_settlement, ledger_entry_id, SN_COL_TEXT),
+	SN_COL(emergency_settlement, balance_after_fen, SN_COL_I64),
+};
+
+static const sn_col grant_doc_cols[] = {
+	SN_COL(emergency_grant_doc, doc, SN_COL_TEXT),
+	SN_COL(emergency_grant_doc, township_code, SN_COL_TEXT),
+};
+
+static const sn_col grant_page_cols[] = {
+	SN_COL(emergency_grant_page, grants, SN_COL_TEXT),
+	SN_COL(emergency_grant_page, truncated, SN_COL_BOOL),
+};
+
+static const sn_col figures_cols[] = {
+	SN_COL(emergency_figures, rows, SN_COL_TEXT),
+	SN_COL(emergency_figures, person_times, SN_COL_I64),
+	SN_COL(emergency_figures, amount_fen, SN_COL_I64),
+};
+
+static const sn_col balance_cols[] = {
+	SN_COL(emergency_balance, township_code, SN_COL_TEXT),
+	SN_COL(emergency_balance, balance_fen, SN_COL_I64),
+};
+
+typedef struct status_count {
+	emergency_grant_status status;
+	int64_t                n;
+} status_count;
+
+static const sn_col status_count_cols[] = {
+	SN_COL_ENUMOF(status_count, status, emergency_status_names),
+	SN_COL(status_count, n, SN_COL_I64),
+};
+
+typedef struct json_doc {
+	const char *json;
+} json_doc;
+
+static const sn_col json_cols[] = {
+	SN_COL(json_doc, json, SN_COL_TEXT),
+};
+
+/* ---- SQL ---------------------------------------------------------------- */
 
 static const char SQL_ALLOCATE[]
     = "WITH f AS ("
@@ -17,7 +124,11 @@ static const char SQL_ALLOCATE[]
       "  balance_after_fen, note, actor)"
       " SELECT f.township_code, 'allocation', $2::bigint, f.balance_fen, $3,"
       "  $4 FROM f"
-      " RETURNING id, balance_after_fen, ts_json(created_at)";
+      " RETURNING id AS ledger_entry_id, balance_after_fen,"
+      "  ts_json(created_at) AS created_at";
+
+static const char SQL_LOCK_FUND[]
+    = "SELECT balance_fen FROM fund WHERE township_code = $1 FOR UPDATE";
 
 /* The debit is the conditional UPDATE; the grant and the ledger row exist
  * only if it matched, so a short fund writes nothing. */
@@ -38,32 +149,24 @@ static const char SQL_GRANT_NOW[]
       " INSERT INTO ledger (township_code, movement, amount_fen,"
       "  balance_after_fen, grant_id, actor)"
       " SELECT $1, 'grant', -$9::bigint, d.balance_fen, g.id, $8 FROM d, g"
-      " RETURNING id)"
-      " SELECT g.id, d.balance_fen, l.id, grant_json(ROW(g.*)::grants)::text"
+      " RETURNING id, created_at)"
+      " SELECT" GRANT_COLS("g") ","
+      "  grant_json(ROW(g.*)::grants)::text AS doc,"
+      "  l.id AS ledger_entry_id, d.balance_fen AS balance_after_fen,"
+      "  ts_json(l.created_at) AS created_at"
       " FROM d, g, l";
 
 static const char SQL_GRANT_AWAITING[]
-    = "INSERT INTO grants (status, township_code, village_code, id_number,"
-      " name, cause, description, household_size, amount_fen, bank_code,"
-      " account_number, account_name, granted_by)"
+    = "INSERT INTO grants AS g (status, township_code, village_code,"
+      " id_number, name, cause, description, household_size, amount_fen,"
+      " bank_code, account_number, account_name, granted_by)"
       " VALUES ('awaiting_approval', $1, $2, $3, $4, $5, $6, $7::int,"
       " $9::bigint, $10, $11, $12, $8)"
-      " RETURNING id, grant_json(grants)::text";
-
-static const char SQL_BALANCE[]
-    = "SELECT (SELECT balance_fen FROM fund WHERE township_code = $1),"
-      " $2::bigint";
-
-static const char SQL_GRANT_BALANCE[]
-    = "SELECT (SELECT balance_fen FROM fund f"
-      "  WHERE f.township_code = g.township_code), g.amount_fen"
-      " FROM grants g WHERE g.id = $1::uuid";
+      " RETURNING" GRANT_COLS("g") ", grant_json(g)::text AS doc";
 
 static const char SQL_LOCK_GRANT[]
-    = "SELECT status, township_code, village_code, granted_by, id_number,"
-      " name, household_size, amount_fen, bank_code, account_number,"
-      " account_name"
-      " FROM grants WHERE id = $1::uuid FOR UPDATE";
+    = "SELECT" GRANT_COLS("g") ", grant_json(g)::text AS doc"
+      " FROM grants g WHERE g.id = $1::uuid FOR UPDATE";
 
 static const char SQL_APPROVE[]
     = "WITH d AS ("
@@ -85,29 +188,30 @@ static const char SQL_APPROVE[]
       "  balance_after_fen, grant_id, actor)"
       " SELECT g.township_code, 'grant', -g.amount_fen, d.balance_fen, g.id,"
       "  $4 FROM d, g"
-      " RETURNING id)"
-      " SELECT g.id, d.balance_fen, l.id, grant_json(ROW(g.*)::grants)::text"
+      " RETURNING id, created_at)"
+      " SELECT" GRANT_COLS("g") ","
+      "  grant_json(ROW(g.*)::grants)::text AS doc,"
+      "  l.id AS ledger_entry_id, d.balance_fen AS balance_after_fen,"
+      "  ts_json(l.created_at) AS created_at"
       " FROM d, g, l";
 
 static const char SQL_REJECT[]
-    = "UPDATE grants SET status = 'rejected', rejected_by = $2,"
+    = "UPDATE grants AS g SET status = 'rejected', rejected_by = $2,"
       " decision_reason = $3, decided_at = now()"
-      " WHERE id = $1::uuid AND status = 'awaiting_approval'"
-      " RETURNING grant_json(grants)::text";
+      " WHERE g.id = $1::uuid AND g.status = 'awaiting_approval'"
+      " RETURNING" GRANT_COLS("g") ", grant_json(g)::text AS doc";
 
 static const char SQL_REFERRAL[]
     = "INSERT INTO referral (id, grant_id, kind, department, note,"
       " created_by)"
       " VALUES ($6::uuid, $1::uuid, $2, $3, $4, $5)"
       " ON CONFLICT (grant_id, kind) DO NOTHING"
-      " RETURNING id, ts_json(created_at)";
+      " RETURNING id, ts_json(created_at) AS created_at";
 
 static const char SQL_PAID[]
-    = "WITH b AS (SELECT id, status FROM grants WHERE id = $1::uuid),"
-      " u AS (UPDATE grants SET status = 'paid', payment_id = $2,"
-      "  paid_at = now(), settled_at = $3"
-      "  WHERE id = $1::uuid AND status = 'granted' RETURNING id)"
-      " SELECT b.id, b.status FROM b";
+    = "UPDATE grants SET status = 'paid', payment_id = $2,"
+      " paid_at = now(), settled_at = $3"
+      " WHERE id = $1::uuid AND status = 'granted'";
 
 static const char SQL_REVERSE[]
     = "WITH g AS ("
@@ -125,8 +229,8 @@ static const char SQL_REVERSE[]
       "  balance_after_fen, grant_id, actor)"
       " SELECT township_code, 'reversal', amount_fen, balance_fen, grant_id,"
       "  $5 FROM f"
-      " RETURNING id, township_code, amount_fen, balance_after_fen, grant_id,"
-      "  actor";
+      " RETURNING id AS ledger_entry_id, township_code, amount_fen,"
+      "  balance_after_fen, grant_id, actor";
 
 static const char SQL_APPLICATION[]
     = "INSERT INTO referral_application (application_id, referral_id,"
@@ -152,18 +256,23 @@ static const char SQL_DECISION[]
       " decided_by = EXCLUDED.decided_by, reason = EXCLUDED.reason,"
       " decided_at = EXCLUDED.decided_at";
 
-static const char SQL_LOCK_FUND[]
-    = "SELECT balance_fen FROM fund WHERE township_code = $1 FOR UPDATE";
+/* The report's JSON, from settlement s (and ledger row l for the balance
+ * after the settlement, which only the first answer shows). */
+#define SETTLEMENT_JSON(balance)                                          \
+	"json_build_object('township_code', s.township_code,"             \
+	"  'year', s.year, 'opening_fen', s.opening_fen,"                 \
+	"  'allocated_fen', s.allocated_fen, 'granted_fen', s.granted_fen," \
+	"  'reversed_fen', s.reversed_fen, 'closing_fen', s.closing_fen," \
+	balance "  'ledger_entry_id', s.ledger_entry_id,"                 \
+	"  'settled_by', s.settled_by,"                                   \
+	"  'settled_at', ts_json(s.created_at))::text AS report"
 
-/* $2 year, $3 offset minutes: the year runs from local midnight of
- * 1 January to the next. Opening is the balance after the last movement
- * before it (a fund's rows are ordered alike by seq and created_at). */
+/* $2 the year; [$3, $4) its instants (Unix seconds), from the district's
+ * midnights. Opening is the balance after the last movement before it (a
+ * fund's rows are ordered alike by seq and created_at). */
 static const char SQL_SETTLE[]
     = "WITH b AS ("
-      " SELECT make_timestamptz($2::int, 1, 1, 0, 0, 0, 'UTC')"
-      "  - make_interval(mins => $3::int) AS s,"
-      "  make_timestamptz($2::int + 1, 1, 1, 0, 0, 0, 'UTC')"
-      "  - make_interval(mins => $3::int) AS e),"
+      " SELECT to_timestamp($3::bigint) AS s, to_timestamp($4::bigint) AS e),"
       " y AS ("
       " SELECT coalesce((SELECT balance_after_fen FROM ledger, b"
       "   WHERE township_code = $1 AND created_at < b.s"
@@ -179,7 +288,7 @@ static const char SQL_SETTLE[]
       " l AS ("
       " INSERT INTO ledger (township_code, movement, amount_fen,"
       "  balance_after_fen, settlement_year, actor)"
-      " SELECT township_code, 'settlement', 0, balance_fen, $2::int, $4"
+      " SELECT township_code, 'settlement', 0, balance_fen, $2::int, $5"
       " FROM fund WHERE township_code = $1"
       " ON CONFLICT DO NOTHING"
       " RETURNING id, balance_after_fen),"
@@ -188,35 +297,27 @@ static const char SQL_SETTLE[]
       "  allocated_fen, granted_fen, reversed_fen, closing_fen,"
       "  ledger_entry_id, settled_by)"
       " SELECT $1, $2::int, y.opening, y.allocated, y.granted, y.reversed,"
-      "  y.opening + y.allocated - y.granted + y.reversed, l.id, $4"
+      "  y.opening + y.allocated - y.granted + y.reversed, l.id, $5"
       " FROM y, l"
       " RETURNING *)"
-      " SELECT json_build_object('township_code', s.township_code,"
-      "  'year', s.year, 'opening_fen', s.opening_fen,"
-      "  'allocated_fen', s.allocated_fen, 'granted_fen', s.granted_fen,"
-      "  'reversed_fen', s.reversed_fen, 'closing_fen', s.closing_fen,"
-      "  'balance_fen', l.balance_after_fen,"
-      "  'ledger_entry_id', s.ledger_entry_id, 'settled_by', s.settled_by,"
-      "  'settled_at', ts_json(s.created_at))::text,"
-      "  l.id, l.balance_after_fen"
+      " SELECT " SETTLEMENT_JSON("  'balance_fen', l.balance_after_fen,") ","
+      "  l.id AS ledger_entry_id, l.balance_after_fen"
       " FROM s, l";
 
 static const char SQL_SETTLEMENT[]
-    = "SELECT json_build_object('township_code', s.township_code,"
-      "  'year', s.year, 'opening_fen', s.opening_fen,"
-      "  'allocated_fen', s.allocated_fen, 'granted_fen', s.granted_fen,"
-      "  'reversed_fen', s.reversed_fen, 'closing_fen', s.closing_fen,"
-      "  'ledger_entry_id', s.ledger_entry_id, 'settled_by', s.settled_by,"
-      "  'settled_at', ts_json(s.created_at))::text"
-      " FROM settlement s WHERE township_code = $1 AND year = $2::int";
+    = "SELECT " SETTLEMENT_JSON("") ","
+      "  s.ledger_entry_id, l.balance_after_fen"
+      " FROM settlement s JOIN ledger l ON l.id = s.ledger_entry_id"
+      " WHERE s.township_code = $1 AND s.year = $2::int";
 
 static const char SQL_GRANT_DOC[]
-    = "SELECT grant_json(g)::text, g.township_code FROM grants g"
+    = "SELECT grant_json(g)::text AS doc, g.township_code FROM grants g"
       " WHERE id = $1::uuid";
 
 static const char SQL_LIST_GRANTS[]
     = "SELECT coalesce(json_agg(grant_json(s.g) ORDER BY s.rn)"
-      "  FILTER (WHERE s.rn <= $3::int), '[]')::text, count(*) > $3::int"
+      "  FILTER (WHERE s.rn <= $3::int), '[]')::text AS grants,"
+      "  count(*) > $3::int AS truncated"
       " FROM (SELECT g, row_number() OVER (ORDER BY g.created_at, g.id) AS rn"
       "  FROM grants g WHERE ($1 = 'all' OR g.status = $1)"
       "  AND g.township_code LIKE $2 || '%'"
@@ -238,27 +339,29 @@ static const char SQL_FUNDS[]
       "   WHERE g.township_code = f.township_code"
       "   AND g.status = 'awaiting_approval'),"
       "  'updated_at', ts_json(f.updated_at))"
-      "  ORDER BY f.township_code), '[]')::text"
+      "  ORDER BY f.township_code), '[]')::text AS json"
       " FROM fund f WHERE f.township_code LIKE $1 || '%'";
 
+/* $2 the months' names ("YYYY-MM"), [$3, $4) their instants (Unix
+ * seconds), from the district's midnights: a grant falls in the month of
+ * the district's calendar in which it was made. */
 static const char SQL_FIGURES[]
     = "SELECT coalesce(json_agg(json_build_object('township_code', t,"
       "  'cause', c, 'month', m, 'person_times', n, 'persons', p,"
-      "  'amount_fen', a, 'reversed_fen', r) ORDER BY t, c, m), '[]')::text,"
-      "  coalesce(sum(n), 0), coalesce(sum(a), 0)"
-      " FROM (SELECT township_code AS t, cause AS c,"
-      "  to_char((granted_at AT TIME ZONE 'UTC')"
-      "   + make_interval(mins => $3::int), 'YYYY-MM') AS m,"
-      "  count(*) AS n, count(DISTINCT id_number) AS p,"
-      "  sum(amount_fen) AS a,"
-      "  coalesce(sum(amount_fen) FILTER (WHERE status = 'payment_failed'),"
-      "   0) AS r"
-      "  FROM grants"
-      "  WHERE granted_at IS NOT NULL AND township_code LIKE $1 || '%'"
-      "  AND granted_at >= make_timestamptz($2::int, 1, 1, 0, 0, 0, 'UTC')"
-      "   - make_interval(mins => $3::int)"
-      "  AND granted_at < make_timestamptz($2::int + 1, 1, 1, 0, 0, 0, 'UTC')"
-      "   - make_interval(mins => $3::int)"
+      "  'amount_fen', a, 'reversed_fen', r) ORDER BY t, c, m), '[]')::text"
+      "  AS rows,"
+      "  coalesce(sum(n), 0)::bigint AS person_times,"
+      "  coalesce(sum(a), 0)::bigint AS amount_fen"
+      " FROM (SELECT g.township_code AS t, g.cause AS c, mo.label AS m,"
+      "  count(*) AS n, count(DISTINCT g.id_number) AS p,"
+      "  sum(g.amount_fen) AS a,"
+      "  coalesce(sum(g.amount_fen) FILTER"
+      "   (WHERE g.status = 'payment_failed'), 0) AS r"
+      "  FROM unnest($2::text[], $3::bigint[], $4::bigint[])"
+      "   AS mo(label, s, e)"
+      "  JOIN grants g ON g.granted_at >= to_timestamp(mo.s)"
+      "   AND g.granted_at < to_timestamp(mo.e)"
+      "  WHERE g.township_code LIKE $1 || '%'"
       "  GROUP BY 1, 2, 3) s";
 
 static const char SQL_CHAIN[]
@@ -286,23 +389,149 @@ static const char SQL_CHAIN[]
       "     WHERE a.referral_id = r.id::text))"
       "    ORDER BY r.created_at, r.id), '[]')"
       "   FROM referral r WHERE r.grant_id = g.id))"
-      "  ORDER BY g.created_at, g.id), '[]')::text"
+      "  ORDER BY g.created_at, g.id), '[]')::text AS json"
       " FROM grants g WHERE g.id_number = $1 AND g.township_code LIKE $2 || '%'";
 
 static const char SQL_BALANCES[]
     = "SELECT township_code, balance_fen FROM fund";
 
 static const char SQL_STATUS_COUNTS[]
-    = "SELECT status, count(*) FROM grants GROUP BY status";
+    = "SELECT status, count(*) AS n FROM grants GROUP BY status";
+
+/* ---- helpers ------------------------------------------------------------ */
+
+/* The instant (Unix seconds) at which the district's day d begins. */
+static int64_t
+day_start_s(sn_date d)
+{
+	return sn_date_to_days(d) * 86400 - (int64_t) sn_clock_offset_min() * 60;
+}
+
+/* sn_rows_one, with no row as SN_OK and *found false. */
+static sn_err
+read_one(const PGresult *res, const sn_col *cols, size_t n, void *out,
+    bool *found)
+{
+	sn_err err = sn_rows_one(res, cols, n, out);
+	*found     = err == SN_OK;
+	return err == SN_ENOTFOUND ? SN_OK : err;
+}
+
+/* ---- answers in a transaction: the callbacks of sn_tx_query --------------
+ * Each reads its row, then hands it on with the call's function and
+ * argument, read first: the callback may use the call again. */
+
+static void
+grant_answer(sn_tx *tx, PGresult *res, void *arg)
+{
+	emergency_call    *c    = arg;
+	emergency_grant_fn done = c->fn.grant;
+	emergency_grant    g;
+	bool               found;
+	sn_err err = read_one(res, grant_cols, SN_NCOLS(grant_cols), &g, &found);
+	done(tx, c->arg, err, found ? &g : NULL);
+}
+
+static void
+debit_answer(sn_tx *tx, PGresult *res, void *arg)
+{
+	emergency_call    *c    = arg;
+	emergency_debit_fn done = c->fn.debit;
+	emergency_grant    g;
+	emergency_movement m;
+	bool               found, found_m = false;
+	sn_err err = read_one(res, grant_cols, SN_NCOLS(grant_cols), &g, &found);
+	if (err == SN_OK && found)
+		err = read_one(res, movement_cols, SN_NCOLS(movement_cols), &m,
+		    &found_m);
+	done(tx, c->arg, err, found && found_m ? &g : NULL,
+	    found && found_m ? &m : NULL);
+}
+
+static void
+movement_answer(sn_tx *tx, PGresult *res, void *arg)
+{
+	emergency_call       *c    = arg;
+	emergency_movement_fn done = c->fn.movement;
+	emergency_movement    m;
+	bool                  found;
+	sn_err                err
+	    = read_one(res, movement_cols, SN_NCOLS(movement_cols), &m, &found);
+	if (err == SN_OK && !found)
+		err = SN_EPROTO; /* an allocation always writes its row */
+	done(tx, c->arg, err, err == SN_OK ? &m : NULL);
+}
+
+static void
+fund_answer(sn_tx *tx, PGresult *res, void *arg)
+{
+	emergency_call   *c    = arg;
+	emergency_fund_fn done = c->fn.fund;
+	emergency_fund    f;
+	bool              found;
+	sn_err err = read_one(res, fund_cols, SN_NCOLS(fund_cols), &f, &found);
+	done(tx, c->arg, err, found ? &f : NULL);
+}
+
+static void
+referral_answer(sn_tx *tx, PGresult *res, void *arg)
+{
+	emergency_call       *c    = arg;
+	emergency_referral_fn done = c->fn.referral;
+	emergency_referral    r;
+	bool                  found;
+	sn_err                err
+	    = read_one(res, referral_cols, SN_NCOLS(referral_cols), &r, &found);
+	done(tx, c->arg, err, found ? &r : NULL);
+}
+
+static void
+reversal_answer(sn_tx *tx, PGresult *res, void *arg)
+{
+	emergency_call       *c    = arg;
+	emergency_reversal_fn done = c->fn.reversal;
+	emergency_reversal    r;
+	bool                  found;
+	sn_err                err
+	    = read_one(res, reversal_cols, SN_NCOLS(reversal_cols), &r, &found);
+	done(tx, c->arg, err, found ? &r : NULL);
+}
+
+static void
+settlement_answer(sn_tx *tx, PGresult *res, void *arg)
+{
+	emergency_call         *c    = arg;
+	emergency_settlement_fn done = c->fn.settlement;
+	emergency_settlement    s;
+	bool                    found;
+	sn_err                  err = read_one(
+            res, settlement_cols, SN_NCOLS(settlement_cols), &s, &found);
+	done(tx, c->arg, err, found ? &s : NULL);
+}
+
+/* ---- in a transaction --------------------------------------------------- */
 
 sn_err
 emergency_store_allocate(sn_tx *tx, const char *township, int64_t amount,
-    const char *note, const char *actor, sn_query_fn cb, void *arg)
+    const char *note, const char *actor, emergency_call *call,
+    emergency_movement_fn done, void *arg)
 {
 	char        amt[24];
 	const char *v[4] = { township, amt, note, actor };
 	snprintf(amt, sizeof(amt), "%" PRId64, amount);
-	return sn_tx_query(tx, SQL_ALLOCATE, 4, v, cb, arg);
+	call->fn.movement = done;
+	call->arg         = arg;
+	return sn_tx_query(tx, SQL_ALLOCATE, 4, v, movement_answer, call);
+}
+
+sn_err
+emergency_store_lock_fund(sn_tx *tx, const char *township,
+    emergency_call *call, emergency_fund_fn done, void *arg)
+{
+	const char *v[1] = { township };
+	call->fn.fund    = done;
+	call->arg        = arg;
+	return sn_tx_query(tx, SQL_LOCK_FUND, 1, v, fund_answer, call);
 }
 
 static void
@@ -315,7 +544,7 @@ grant_values(const emergency_new_grant *g, const char *v[12], char hh[24],
 	v[1]  = g->village_code;
 	v[2]  = g->id_number;
 	v[3]  = g->name;
-	v[4]  = g->cause;
+	v[4]  = emergency_rules_cause_name(g->cause);
 	v[5]  = g->description;
 	v[6]  = hh;
 	v[7]  = g->granted_by;
@@ -327,93 +556,92 @@ grant_values(const emergency_new_grant *g, const char *v[12], char hh[24],
 
 sn_err
 emergency_store_grant_now(sn_tx *tx, const emergency_new_grant *g,
-    sn_query_fn cb, void *arg)
+    emergency_call *call, emergency_debit_fn done, void *arg)
 {
 	char        hh[24], amt[24];
 	const char *v[12];
 	grant_values(g, v, hh, amt);
-	return sn_tx_query(tx, SQL_GRANT_NOW, 12, v, cb, arg);
+	call->fn.debit = done;
+	call->arg      = arg;
+	return sn_tx_query(tx, SQL_GRANT_NOW, 12, v, debit_answer, call);
 }
 
 sn_err
 emergency_store_grant_awaiting(sn_tx *tx, const emergency_new_grant *g,
-    sn_query_fn cb, void *arg)
+    emergency_call *call, emergency_grant_fn done, void *arg)
 {
 	char        hh[24], amt[24];
 	const char *v[12];
 	grant_values(g, v, hh, amt);
-	return sn_tx_query(tx, SQL_GRANT_AWAITING, 12, v, cb, arg);
+	call->fn.grant = done;
+	call->arg      = arg;
+	return sn_tx_query(tx, SQL_GRANT_AWAITING, 12, v, grant_answer, call);
 }
 
 sn_err
-emergency_store_balance(sn_tx *tx, const char *township, int64_t amount,
-    sn_query_fn cb, void *arg)
-{
-	char        amt[24];
-	const char *v[2] = { township, amt };
-	snprintf(amt, sizeof(amt), "%" PRId64, amount);
-	return sn_tx_query(tx, SQL_BALANCE, 2, v, cb, arg);
-}
-
-sn_err
-emergency_store_grant_balance(
-    sn_tx *tx, const char *id, sn_query_fn cb, void *arg)
+emergency_store_lock_grant(sn_tx *tx, const char *id, emergency_call *call,
+    emergency_grant_fn done, void *arg)
 {
 	const char *v[1] = { id };
-	return sn_tx_query(tx, SQL_GRANT_BALANCE, 1, v, cb, arg);
-}
-
-sn_err
-emergency_store_lock_grant(
-    sn_tx *tx, const char *id, sn_query_fn cb, void *arg)
-{
-	const char *v[1] = { id };
-	return sn_tx_query(tx, SQL_LOCK_GRANT, 1, v, cb, arg);
+	call->fn.grant   = done;
+	call->arg        = arg;
+	return sn_tx_query(tx, SQL_LOCK_GRANT, 1, v, grant_answer, call);
 }
 
 sn_err
 emergency_store_approve(sn_tx *tx, const char *id, const char *township,
-    int64_t amount, const char *approver, const char *reason, sn_query_fn cb,
-    void *arg)
+    int64_t amount, const char *approver, const char *reason,
+    emergency_call *call, emergency_debit_fn done, void *arg)
 {
 	char        amt[24];
 	const char *v[5] = { id, township, amt, approver, reason };
 	snprintf(amt, sizeof(amt), "%" PRId64, amount);
-	return sn_tx_query(tx, SQL_APPROVE, 5, v, cb, arg);
+	call->fn.debit = done;
+	call->arg      = arg;
+	return sn_tx_query(tx, SQL_APPROVE, 5, v, debit_answer, call);
 }
 
 sn_err
 emergency_store_reject(sn_tx *tx, const char *id, const char *approver,
-    const char *reason, sn_query_fn cb, void *arg)
+    const char *reason, emergency_call *call, emergency_grant_fn done,
+    void *arg)
 {
 	const char *v[3] = { id, approver, reason };
-	return sn_tx_query(tx, SQL_REJECT, 3, v, cb, arg);
+	call->fn.grant   = done;
+	call->arg        = arg;
+	return sn_tx_query(tx, SQL_REJECT, 3, v, grant_answer, call);
 }
 
 sn_err
 emergency_store_referral(sn_tx *tx, const char *id, const char *grant_id,
-    const char *kind, const char *department, const char *note,
-    const char *created_by, sn_query_fn cb, void *arg)
+    emergency_referral_kind kind, const char *department, const char *note,
+    const char *created_by, emergency_call *call, emergency_referral_fn done,
+    void *arg)
 {
-	const char *v[6] = { grant_id, kind, department, note, created_by, id };
-	return sn_tx_query(tx, SQL_REFERRAL, 6, v, cb, arg);
+	const char *v[6] = { grant_id, emergency_rules_referral_name(kind),
+		department, note, created_by, id };
+	call->fn.referral = done;
+	call->arg         = arg;
+	return sn_tx_query(tx, SQL_REFERRAL, 6, v, referral_answer, call);
 }
 
 sn_err
 emergency_store_paid(sn_tx *tx, const char *id, const char *payment_id,
-    const char *settled_at, sn_query_fn cb, void *arg)
+    const char *settled_at)
 {
 	const char *v[3] = { id, payment_id, settled_at };
-	return sn_tx_query(tx, SQL_PAID, 3, v, cb, arg);
+	return sn_tx_query(tx, SQL_PAID, 3, v, NULL, NULL);
 }
 
 sn_err
 emergency_store_reverse(sn_tx *tx, const char *id, const char *payment_id,
     const char *reason_code, const char *reason, const char *actor,
-    sn_query_fn cb, void *arg)
+    emergency_call *call, emergency_reversal_fn done, void *arg)
 {
 	const char *v[5] = { id, payment_id, reason_code, reason, actor };
-	return sn_tx_query(tx, SQL_REVERSE, 5, v, cb, arg);
+	call->fn.reversal = done;
+	call->arg         = arg;
+	return sn_tx_query(tx, SQL_REVERSE, 5, v, reversal_answer, call);
 }
 
 sn_err
@@ -453,89 +681,302 @@ emergency_store_decision(sn_tx *tx, const emergency_decision *d)
 }
 
 sn_err
-emergency_store_lock_fund(
-    sn_tx *tx, const char *township, sn_query_fn cb, void *arg)
-{
-	const char *v[1] = { township };
-	return sn_tx_query(tx, SQL_LOCK_FUND, 1, v, cb, arg);
-}
-
-sn_err
 emergency_store_settle(sn_tx *tx, const char *township, int year,
-    int utc_offset_min, const char *actor, sn_query_fn cb, void *arg)
+    sn_date first, sn_date end, const char *actor, emergency_call *call,
+    emergency_settlement_fn done, void *arg)
 {
-	char        y[16], off[16];
-	const char *v[4] = { township, y, off, actor };
+	char        y[16], s[24], e[24];
+	const char *v[5] = { township, y, s, e, actor };
 	snprintf(y, sizeof(y), "%d", year);
-	snprintf(off, sizeof(off), "%d", utc_offset_min);
-	return sn_tx_query(tx, SQL_SETTLE, 4, v, cb, arg);
+	snprintf(s, sizeof(s), "%" PRId64, day_start_s(first));
+	snprintf(e, sizeof(e), "%" PRId64, day_start_s(end));
+	call->fn.settlement = done;
+	call->arg           = arg;
+	return sn_tx_query(tx, SQL_SETTLE, 5, v, settlement_answer, call);
 }
 
 sn_err
-emergency_store_settlement(
-    sn_tx *tx, const char *township, int year, sn_query_fn cb, void *arg)
+emergency_store_settlement(sn_tx *tx, const char *township, int year,
+    emergency_call *call, emergency_settlement_fn done, void *arg)
 {
 	char        y[16];
 	const char *v[2] = { township, y };
 	snprintf(y, sizeof(y), "%d", year);
-	return sn_tx_query(tx, SQL_SETTLEMENT, 2, v, cb, arg);
+	call->fn.settlement = done;
+	call->arg           = arg;
+	return sn_tx_query(tx, SQL_SETTLEMENT, 2, v, settlement_answer, call);
+}
+
+/* ---- reads outside a transaction ----------------------------------------
+ * sn_db_query's callback always runs, so each read's callback and
+ * argument travel in a small allocation of the store's, freed there. */
+
+typedef struct read_ctx {
+	union {
+		void (*grant_doc)(void *, sn_err, const emergency_grant_doc *);
+		void (*page)(void *, sn_err, const emergency_grant_page *);
+		void (*figures)(void *, sn_err, const emergency_figures *);
+		emergency_json_fn json;
+		void (*balances)(
+		    void *, sn_err, const emergency_balance *, size_t);
+		void (*counts)(void *, sn_err, const int64_t *);
+	} fn;
+	void *arg;
+	int   year;
+} read_ctx;
+
+static read_ctx *
+read_new(void *arg)
+{
+	read_ctx *r = calloc(1, sizeof(*r));
+	if (r != NULL)
+		r->arg = arg;
+	return r;
+}
+
+/* The one row of a read: SN_OK and *found, or the error. */
+static sn_err
+read_result(sn_err err, const PGresult *res, const sn_col *cols, size_t n,
+    void *out, bool *found)
+{
+	*found = false;
+	if (err != SN_OK)
+		return err;
+	if (res == NULL)
+		return SN_EDB;
+	return read_one(res, cols, n, out, found);
+}
+
+static void
+grant_doc_read(sn_err err, PGresult *res, void *arg)
+{
+	read_ctx           *r = arg;
+	emergency_grant_doc d;
+	bool                found;
+	err = read_result(err, res, grant_doc_cols, SN_NCOLS(grant_doc_cols), &d,
+	    &found);
+	r->fn.grant_doc(r->arg, err, found ? &d : NULL);
+	free(r);
 }
 
 void
-emergency_store_grant_doc(
-    sn_db *db, const char *id, sn_db_query_fn done, void *arg)
+emergency_store_grant_doc(sn_db *db, const char *id,
+    void (*done)(void *arg, sn_err err, const emergency_grant_doc *d),
+    void *arg)
 {
 	const char *v[1] = { id };
-	sn_db_query(db, SQL_GRANT_DOC, 1, v, done, arg);
+	read_ctx   *r    = read_new(arg);
+	if (r == NULL) {
+		done(arg, SN_ENOMEM, NULL);
+		return;
+	}
+	r->fn.grant_doc = done;
+	sn_db_query(db, SQL_GRANT_DOC, 1, v, grant_doc_read, r);
+}
+
+static void
+page_read(sn_err err, PGresult *res, void *arg)
+{
+	read_ctx            *r = arg;
+	emergency_grant_page p;
+	bool                 found;
+	err = read_result(err, res, grant_page_cols, SN_NCOLS(grant_page_cols),
+	    &p, &found);
+	if (err == SN_OK && !found)
+		err = SN_EPROTO; /* an aggregate always has its row */
+	r->fn.page(r->arg, err, err == SN_OK ? &p : NULL);
+	free(r);
 }
 
 void
-emergency_store_list_grants(sn_db *db, const char *status,
-    const char *prefix, int limit, sn_db_query_fn done, void *arg)
+emergency_store_list_grants(sn_db *db, bool all, emergency_grant_status status,
+    const char *prefix, int limit,
+    void (*done)(void *arg, sn_err err, const emergency_grant_page *p),
+    void *arg)
 {
 	char        lim[16];
-	const char *v[3] = { status, prefix, lim };
+	const char *st = all ? "all" : emergency_rules_status_name(status);
+	const char *v[3] = { st != NULL ? st : "all", prefix, lim };
+	read_ctx   *r    = read_new(arg);
+	if (r == NULL) {
+		done(arg, SN_ENOMEM, NULL);
+		return;
+	}
 	snprintf(lim, sizeof(lim), "%d", limit);
-	sn_db_query(db, SQL_LIST_GRANTS, 3, v, done, arg);
+	r->fn.page = done;
+	sn_db_query(db, SQL_LIST_GRANTS, 3, v, page_read, r);
+}
+
+static void
+json_read(sn_err err, PGresult *res, void *arg)
+{
+	read_ctx *r = arg;
+	json_doc  d;
+	bool      found;
+	err = read_result(err, res, json_cols, SN_NCOLS(json_cols), &d, &found);
+	if (err == SN_OK && !found)
+		err = SN_EPROTO;
+	r->fn.json(r->arg, err, err == SN_OK ? d.json : NULL);
+	free(r);
 }
 
 void
 emergency_store_funds(sn_db *db, const char *prefix, int64_t grant_limit,
-    sn_db_query_fn done, void *arg)
+    emergency_json_fn done, void *arg)
 {
 	char        lim[24];
 	const char *v[2] = { prefix, lim };
+	read_ctx   *r    = read_new(arg);
+	if (r == NULL) {
+		done(arg, SN_ENOMEM, NULL);
+		return;
+	}
 	snprintf(lim, sizeof(lim), "%" PRId64, grant_limit);
-	sn_db_query(db, SQL_FUNDS, 2, v, done, arg);
-}
-
-void
-emergency_store_figures(sn_db *db, const char *prefix, int year,
-    int utc_offset_min, sn_db_query_fn done, void *arg)
-{
-	char        y[16], off[16];
-	const char *v[3] = { prefix, y, off };
-	snprintf(y, sizeof(y), "%d", year);
-	snprintf(off, sizeof(off), "%d", utc_offset_min);
-	sn_db_query(db, SQL_FIGURES, 3, v, done, arg);
+	r->fn.json = done;
+	sn_db_query(db, SQL_FUNDS, 2, v, json_read, r);
 }
 
 void
 emergency_store_chain(sn_db *db, const char *id_number, const char *prefix,
-    sn_db_query_fn done, void *arg)
+    emergency_json_fn done, void *arg)
 {
 	const char *v[2] = { id_number, prefix };
-	sn_db_query(db, SQL_CHAIN, 2, v, done, arg);
+	read_ctx   *r    = read_new(arg);
+	if (r == NULL) {
+		done(arg, SN_ENOMEM, NULL);
+		return;
+	}
+	r->fn.json = done;
+	sn_db_query(db, SQL_CHAIN, 2, v, json_read, r);
+}
+
+static void
+figures_read(sn_err err, PGresult *res, void *arg)
+{
+	read_ctx         *r = arg;
+	emergency_figures f;
+	bool              found;
+	err = read_result(
+	    err, res, figures_cols, SN_NCOLS(figures_cols), &f, &found);
+	if (err == SN_OK && !found)
+		err = SN_EPROTO;
+	f.year = r->year;
+	r->fn.figures(r->arg, err, err == SN_OK ? &f : NULL);
+	free(r);
 }
 
 void
-emergency_store_balances(sn_db *db, sn_db_query_fn done, void *arg)
+emergency_store_figures(sn_db *db, const char *prefix, int year,
+    void (*done)(void *arg, sn_err err, const emergency_figures *f),
+    void *arg)
 {
-	sn_db_query(db, SQL_BALANCES, 0, NULL, done, arg);
+	sn_pgarray names, starts, ends;
+	read_ctx  *r = read_new(arg);
+	if (r == NULL) {
+		done(arg, SN_ENOMEM, NULL);
+		return;
+	}
+	r->fn.figures = done;
+	r->year       = year;
+	sn_pgarray_init(&names);
+	sn_pgarray_init(&starts);
+	sn_pgarray_init(&ends);
+	for (int32_t i = 0; i < 12; i++) {
+		sn_month m = { .year = year, .month = i + 1 };
+		char     buf[SN_MONTH_STRLEN];
+		sn_pgarray_add(&names, sn_month_format(m, buf));
+		sn_pgarray_add_i64(&starts, day_start_s(sn_month_first(m)));
+		sn_pgarray_add_i64(
+		    &ends, day_start_s(sn_month_first(sn_month_add(m, 1))));
+	}
+	const char *v[4] = { prefix, sn_pgarray_text(&names),
+		sn_pgarray_text(&starts), sn_pgarray_text(&ends) };
+	if (v[1] == NULL || v[2] == NULL || v[3] == NULL) {
+		free(r);
+		done(arg, SN_ENOMEM, NULL);
+	} else {
+		sn_db_query(db, SQL_FIGURES, 4, v, figures_read, r);
+	}
+	sn_pgarray_fini(&names);
+	sn_pgarray_fini(&starts);
+	sn_pgarray_fini(&ends);
+}
+
+static void
+balances_read(sn_err err, PGresult *res, void *arg)
+{
+	read_ctx          *r    = arg;
+	emergency_balance *rows = NULL;
+	size_t             n    = 0;
+	sn_rows            rs;
+	memset(&rs, 0, sizeof(rs));
+	if (err == SN_OK && res == NULL)
+		err = SN_EDB;
+	if (err == SN_OK)
+		err = sn_rows_open(&rs, res, balance_cols, SN_NCOLS(balance_cols));
+	if (err == SN_OK && sn_rows_count(&rs) > 0) {
+		rows = calloc((size_t) sn_rows_count(&rs), sizeof(*rows));
+		if (rows == NULL)
+			err = SN_ENOMEM;
+		for (int i = 0; err == SN_OK && i < sn_rows_count(&rs); i++)
+			if ((err = sn_rows_read(&rs, i, &rows[n])) == SN_OK)
+				n++;
+	}
+	sn_rows_close(&rs);
+	r->fn.balances(r->arg, err, err == SN_OK ? rows : NULL, n);
+	free(rows);
+	free(r);
 }
 
 void
-emergency_store_status_counts(sn_db *db, sn_db_query_fn done, void *arg)
+emergency_store_balances(sn_db *db,
+    void (*done)(void *arg, sn_err err, const emergency_balance *rows,
+        size_t n),
+    void *arg)
 {
-	sn_db_query(db, SQL_STATUS_COUNTS, 0, NULL, done, arg);
+	read_ctx *r = read_new(arg);
+	if (r == NULL) {
+		done(arg, SN_ENOMEM, NULL, 0);
+		return;
+	}
+	r->fn.balances = done;
+	sn_db_query(db, SQL_BALANCES, 0, NULL, balances_read, r);
+}
+
+static void
+counts_read(sn_err err, PGresult *res, void *arg)
+{
+	read_ctx *r                    = arg;
+	int64_t   n[EMERGENCY_NSTATUS] = { 0 };
+	sn_rows   rs;
+	memset(&rs, 0, sizeof(rs));
+	if (err == SN_OK && res == NULL)
+		err = SN_EDB;
+	if (err == SN_OK)
+		err = sn_rows_open(
+		    &rs, res, status_count_cols, SN_NCOLS(status_count_cols));
+	for (int i = 0; err == SN_OK && i < sn_rows_count(&rs); i++) {
+		status_count c;
+		if ((err = sn_rows_read(&rs, i, &c)) == SN_OK)
+			n[c.status] = c.n;
+	}
+	sn_rows_close(&rs);
+	r->fn.counts(r->arg, err, n);
+	free(r);
+}
+
+void
+emergency_store_status_counts(sn_db *db,
+    void (*done)(void *arg, sn_err err,
+        const int64_t count[EMERGENCY_NSTATUS]),
+    void *arg)
+{
+	read_ctx *r = read_new(arg);
+	if (r == NULL) {
+		int64_t zero[EMERGENCY_NSTATUS] = { 0 };
+		done(arg, SN_ENOMEM, zero);
+		return;
+	}
+	r->fn.counts = done;
+	sn_db_query(db, SQL_STATUS_COUNTS, 0, NULL, counts_read, r);
 }

@@ -1,129 +1,232 @@
 /*
- * store.h - every SQL statement of the emergency service (the tables,
- * the ledger's append-only triggers and the grant_json renderer are in
- * schema/001_init.sql).
+ * store.h - every SQL statement of the emergency service, and the rows it
+ * reads (the tables, the ledger's append-only triggers and the grant_json
+ * renderer are in schema/001_init.sql).
  *
- * Functions taking an sn_tx queue their statement on it (sn/db.h: sent
- * at once in the pipeline, results in order; cb may be NULL); those
- * taking an sn_db run a one-statement read of their own whose done
- * callback always runs exactly once. All of them are for the loop
- * thread. Strings passed in are copied or sent before the call returns.
- * Money is passed as int64 fen and rendered here.
+ * Results come back as the typed rows below, read by column name through
+ * sn_rows (sn/db.h): a column missing from a result or of the wrong type
+ * is SN_EPROTO (logged, naming the column), never a silent 0. NULLs are
+ * explicit: a has_ flag beside the member. Strings in a row are borrowed
+ * from the result: valid during the callback only. A callback's row is
+ * NULL (with SN_OK) where a function says "or no row".
  *
- * Result shapes are written on each function: "row (a, b, c)" means the
- * callback gets those columns in that order, as text.
+ * Functions taking an sn_tx queue their statement on it (sn/db.h: sent at
+ * once in the pipeline, results in order). Those that answer take an
+ * emergency_call, storage of the caller's that remembers the callback and
+ * its argument until the answer; the caller keeps it valid until the
+ * transaction ends (the answer never comes when the transaction fails
+ * first), typically in the request's context. One call may serve one
+ * store function after another: it is free again once its callback has
+ * started. They return SN_OK, or an error when the statement could not be
+ * queued (nothing then comes back).
+ *
+ * Functions taking an sn_db run a one-statement read of their own; their
+ * callback runs exactly once, never from inside the call.
+ *
+ * Everything is for the loop thread. Strings passed in are copied or sent
+ * before the call returns. Money is int64 fen; dates are the district's
+ * (sn/clock.h), turned into instants here.
  */
 #ifndef EMERGENCY_STORE_H
 #define EMERGENCY_STORE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "rules.h"
+#include "sn/date.h"
 #include "sn/db.h"
 #include "sn/err.h"
 
+/* ---- rows ------------------------------------------------------------- */
+
+/* A grant as stored (table grants). */
+typedef struct emergency_grant {
+	const char            *id;
+	emergency_grant_status status;
+	const char            *township_code;
+	const char            *village_code;
+	const char            *id_number;
+	const char            *name;
+	emergency_cause        cause;
+	const char            *description;
+	int32_t                household_size;
+	int64_t                amount_fen;
+	const char            *bank_code;
+	const char            *account_number;
+	const char            *account_name;
+	const char            *granted_by;
+	bool                   has_approved_by; /* false: no approval */
+	const char            *approved_by;
+	bool                   has_granted_at; /* false: not debited */
+	const char            *granted_at;    /* RFC 3339 UTC, ms */
+	const char            *doc; /* the grant as the API shows it (JSON) */
+} emergency_grant;
+
+/* A fund's ledger row just written. */
+typedef struct emergency_movement {
+	const char *ledger_entry_id;
+	int64_t     balance_after_fen;
+	const char *created_at; /* RFC 3339 UTC, ms */
+} emergency_movement;
+
+/* A township's fund, locked. */
+typedef struct emergency_fund {
+	int64_t balance_fen;
+} emergency_fund;
+
+/* A referral just recorded. */
+typedef struct emergency_referral {
+	const char *id;
+	const char *created_at;
+} emergency_referral;
+
+/* The reversal of a failed payment: its ledger row. */
+typedef struct emergency_reversal {
+	const char *ledger_entry_id;
+	const char *township_code;
+	int64_t     amount_fen; /* credited back, > 0 */
+	int64_t     balance_after_fen;
+	const char *grant_id;
+	const char *actor;
+} emergency_reversal;
+
+/* A fund's year-end settlement. */
+typedef struct emergency_settlement {
+	const char *report; /* the report as the API shows it (JSON) */
+	const char *ledger_entry_id;
+	int64_t     balance_after_fen;
+} emergency_settlement;
+
+/* ---- answers in a transaction ----------------------------------------- */
+
+typedef void (*emergency_grant_fn)(
+    sn_tx *tx, void *arg, sn_err err, const emergency_grant *g);
+/* A debit: the grant and its ledger row, both or neither. */
+typedef void (*emergency_debit_fn)(sn_tx *tx, void *arg, sn_err err,
+    const emergency_grant *g, const emergency_movement *m);
+typedef void (*emergency_movement_fn)(
+    sn_tx *tx, void *arg, sn_err err, const emergency_movement *m);
+typedef void (*emergency_fund_fn)(
+    sn_tx *tx, void *arg, sn_err err, const emergency_fund *f);
+typedef void (*emergency_referral_fn)(
+    sn_tx *tx, void *arg, sn_err err, const emergency_referral *r);
+typedef void (*emergency_reversal_fn)(
+    sn_tx *tx, void *arg, sn_err err, const emergency_reversal *r);
+typedef void (*emergency_settlement_fn)(
+    sn_tx *tx, void *arg, sn_err err, const emergency_settlement *s);
+
+/* Where an answer goes; the caller's storage, filled by the store. */
+typedef struct emergency_call {
+	union {
+		emergency_grant_fn      grant;
+		emergency_debit_fn      debit;
+		emergency_movement_fn   movement;
+		emergency_fund_fn       fund;
+		emergency_referral_fn   referral;
+		emergency_reversal_fn   reversal;
+		emergency_settlement_fn settlement;
+	} fn;
+	void *arg;
+} emergency_call;
+
 /*
  * Credits township's fund with amount (creating the fund at 0 first),
- * and appends the allocation to the ledger, in one statement.
- * cb: row (ledger_entry_id, balance_after_fen, created_at).
+ * and appends the allocation to the ledger, in one statement. done: the
+ * ledger row.
  */
 sn_err emergency_store_allocate(sn_tx *tx, const char *township,
-    int64_t amount, const char *note, const char *actor, sn_query_fn cb,
-    void *arg);
+    int64_t amount, const char *note, const char *actor, emergency_call *call,
+    emergency_movement_fn done, void *arg);
 
-/* A grant as stored; strings borrowed. */
+/* Locks township's fund until the transaction ends. done: the fund, or
+ * no row when the township has none. */
+sn_err emergency_store_lock_fund(sn_tx *tx, const char *township,
+    emergency_call *call, emergency_fund_fn done, void *arg);
+
+/* A grant to store; strings borrowed. */
 typedef struct emergency_new_grant {
-	const char *township_code;
-	const char *village_code;
-	const char *id_number;
-	const char *name;
-	const char *cause;
-	const char *description;
-	int64_t     household_size;
-	int64_t     amount_fen;
-	const char *bank_code;
-	const char *account_number;
-	const char *account_name;
-	const char *granted_by;
+	const char     *township_code;
+	const char     *village_code;
+	const char     *id_number;
+	const char     *name;
+	emergency_cause cause;
+	const char     *description;
+	int64_t         household_size;
+	int64_t         amount_fen;
+	const char     *bank_code;
+	const char     *account_number;
+	const char     *account_name;
+	const char     *granted_by;
 } emergency_new_grant;
 
 /*
- * A grant made at once: in one statement, debits the fund only if its
- * balance covers the amount (UPDATE ... WHERE balance_fen >= amount),
- * and then inserts the grant (status "granted") and its ledger row.
- * cb: row (grant_id, balance_after_fen, ledger_entry_id, grant_json),
- * or no row when the fund is missing or short (nothing was written).
+ * A grant made at once, the fund locked and found to cover it
+ * (emergency_rules_debit_check): in one statement, debits the fund (still
+ * only if its balance covers the amount), inserts the grant ("granted")
+ * and its ledger row. done: the grant and the ledger row, or no row when
+ * the fund is missing or short after all (nothing was written).
  */
 sn_err emergency_store_grant_now(sn_tx *tx, const emergency_new_grant *g,
-    sn_query_fn cb, void *arg);
+    emergency_call *call, emergency_debit_fn done, void *arg);
 
 /* A grant above the limit, stored "awaiting_approval", nothing debited.
- * cb: row (grant_id, grant_json). */
+ * done: the grant. */
 sn_err emergency_store_grant_awaiting(sn_tx *tx, const emergency_new_grant *g,
-    sn_query_fn cb, void *arg);
+    emergency_call *call, emergency_grant_fn done, void *arg);
 
-/* The balance of township's fund now, and amount handed back (so that a
- * callback holding only the request can name both). cb: row
- * (balance_fen or NULL when there is no fund, amount_fen). */
-sn_err emergency_store_balance(sn_tx *tx, const char *township,
-    int64_t amount, sn_query_fn cb, void *arg);
-
-/* The same for the fund of grant id: row (balance_fen or NULL,
- * the grant's amount_fen). */
-sn_err emergency_store_grant_balance(
-    sn_tx *tx, const char *id, sn_query_fn cb, void *arg);
-
-/*
- * Locks grant id (a valid uuid) until the transaction ends. cb: row
- * (status, township_code, village_code, granted_by, id_number, name,
- * household_size, amount_fen, bank_code, account_number, account_name),
- * or no row.
- */
-sn_err emergency_store_lock_grant(
-    sn_tx *tx, const char *id, sn_query_fn cb, void *arg);
+/* Locks grant id (a valid uuid) until the transaction ends. done: the
+ * grant, or no row. */
+sn_err emergency_store_lock_grant(sn_tx *tx, const char *id,
+    emergency_call *call, emergency_grant_fn done, void *arg);
 
 /*
  * Approves awaiting grant id of township for amount: debits the fund if
  * the balance covers it, marks the grant granted by approver, and
- * appends the ledger row, in one statement. cb: row (grant_id,
- * balance_after_fen, ledger_entry_id, grant_json), or no row when the
- * fund is missing or short (nothing was written).
+ * appends the ledger row, in one statement. done: the grant and the
+ * ledger row, or no row when the grant is not awaiting that approval or
+ * the fund is missing or short (nothing was written).
  */
 sn_err emergency_store_approve(sn_tx *tx, const char *id,
     const char *township, int64_t amount, const char *approver,
-    const char *reason, sn_query_fn cb, void *arg);
+    const char *reason, emergency_call *call, emergency_debit_fn done,
+    void *arg);
 
-/* Rejects awaiting grant id. cb: row (grant_json). */
+/* Rejects awaiting grant id. done: the grant, or no row when it is not
+ * awaiting approval. */
 sn_err emergency_store_reject(sn_tx *tx, const char *id,
-    const char *approver, const char *reason, sn_query_fn cb, void *arg);
+    const char *approver, const char *reason, emergency_call *call,
+    emergency_grant_fn done, void *arg);
 
 /*
  * Records referral id (a new uuid) of grant grant_id unless one of that
- * kind exists. cb: row (referral_id, created_at), or no row when it
- * exists already.
+ * kind exists. done: the referral, or no row when one exists already.
  */
 sn_err emergency_store_referral(sn_tx *tx, const char *id,
-    const char *grant_id, const char *kind, const char *department,
-    const char *note, const char *created_by, sn_query_fn cb, void *arg);
+    const char *grant_id, emergency_referral_kind kind,
+    const char *department, const char *note, const char *created_by,
+    emergency_call *call, emergency_referral_fn done, void *arg);
 
-/* payment.settled: grant id, if "granted", becomes "paid". cb: row
- * (grant_id, status before), or no row when there is no such grant. */
+/* payment.settled: grant id, if still "granted", becomes "paid"
+ * (settled_at as the bank reported it, or NULL). No answer. */
 sn_err emergency_store_paid(sn_tx *tx, const char *id, const char *payment_id,
-    const char *settled_at, sn_query_fn cb, void *arg);
+    const char *settled_at);
 
 /*
- * payment.failed: grant id, if "granted", becomes "payment_failed" and
- * its amount goes back into the fund with a reversal ledger row, in one
- * statement; a grant in any other state is left alone, so a repeated
- * failure reverses nothing. cb: row (ledger_entry_id, township_code,
- * amount_fen, balance_after_fen, grant_id, actor) when reversed, no row
- * otherwise.
+ * payment.failed: grant id, if still "granted", becomes "payment_failed"
+ * and its amount goes back into the fund with a reversal ledger row, in
+ * one statement; a grant in any other state is left alone, so a repeat
+ * reverses nothing. done: the reversal, or no row when nothing was
+ * reversed.
  */
 sn_err emergency_store_reverse(sn_tx *tx, const char *id,
     const char *payment_id, const char *reason_code, const char *reason,
-    const char *actor, sn_query_fn cb, void *arg);
+    const char *actor, emergency_call *call, emergency_reversal_fn done,
+    void *arg);
 
-/* intake's application.submitted carrying a referral id. */
+/* intake's application.submitted carrying a referral id (accepted_date
+ * and event_time NULL when unknown). No answer. */
 sn_err emergency_store_application(sn_tx *tx, const char *application_id,
     const char *referral_id, const char *taken_in_by,
     const char *accepted_date, const char *event_time);
@@ -146,60 +249,102 @@ typedef struct emergency_decision {
 } emergency_decision;
 sn_err emergency_store_decision(sn_tx *tx, const emergency_decision *d);
 
-/* Locks township's fund. cb: row (balance_fen), or no row. */
-sn_err emergency_store_lock_fund(
-    sn_tx *tx, const char *township, sn_query_fn cb, void *arg);
-
 /*
- * Settles township's fund for year (the district's calendar year, UTC
- * offset in minutes): computes the year's report from the ledger,
- * appends a settlement ledger row (amount 0, the balance now) and stores
- * the report, unless the year is settled already. cb: row (report JSON,
- * ledger_entry_id, balance_after_fen), or no row when settled already.
+ * Settles township's fund (locked) for year, the district's days from
+ * first up to but not including end: computes the year's report from the
+ * ledger, appends a settlement ledger row (amount 0, the balance now) and
+ * stores the report, unless the year is settled already. done: the
+ * settlement, or no row when it was settled already.
  */
 sn_err emergency_store_settle(sn_tx *tx, const char *township, int year,
-    int utc_offset_min, const char *actor, sn_query_fn cb, void *arg);
+    sn_date first, sn_date end, const char *actor, emergency_call *call,
+    emergency_settlement_fn done, void *arg);
 
-/* The stored settlement report of township and year. cb: row (JSON). */
-sn_err emergency_store_settlement(sn_tx *tx, const char *township,
-    int year, sn_query_fn cb, void *arg);
+/* The stored settlement of township and year. done: it, or no row. */
+sn_err emergency_store_settlement(sn_tx *tx, const char *township, int year,
+    emergency_call *call, emergency_settlement_fn done, void *arg);
 
-/* One grant. done: row (grant_json, township_code), or no row. */
-void emergency_store_grant_doc(
-    sn_db *db, const char *id, sn_db_query_fn done, void *arg);
+/* ---- reads outside a transaction --------------------------------------- */
+
+/* One grant's document and township. */
+typedef struct emergency_grant_doc {
+	const char *doc; /* JSON */
+	const char *township_code;
+} emergency_grant_doc;
+
+/* done: the grant, or no row. */
+void emergency_store_grant_doc(sn_db *db, const char *id,
+    void (*done)(void *arg, sn_err err, const emergency_grant_doc *d),
+    void *arg);
+
+/* A page of grants. */
+typedef struct emergency_grant_page {
+	const char *grants; /* JSON array of grant documents */
+	bool        truncated; /* more matched than the page holds */
+} emergency_grant_page;
 
 /*
- * Grants of status ("all" for any) whose township code starts with
- * prefix, oldest first, at most limit. done: row (JSON array, true when
- * more matched).
+ * Grants of status (all: any) whose township code starts with prefix,
+ * oldest first, at most limit. done: the page.
  */
-void emergency_store_list_grants(sn_db *db, const char *status,
-    const char *prefix, int limit, sn_db_query_fn done, void *arg);
+void emergency_store_list_grants(sn_db *db, bool all,
+    emergency_grant_status status, const char *prefix, int limit,
+    void (*done)(void *arg, sn_err err, const emergency_grant_page *p),
+    void *arg);
 
-/* Funds whose township starts with prefix, with their year-to-date
- * movements. done: row (JSON array). */
-void emergency_store_funds(sn_db *db, const char *prefix,
-    int64_t grant_limit, sn_db_query_fn done, void *arg);
+/* A JSON document read whole. */
+typedef void (*emergency_json_fn)(void *arg, sn_err err, const char *json);
 
 /*
- * Grants made in year (district calendar) in townships starting with
- * prefix, by township, cause and month. done: row (JSON array of
- * {township_code, cause, month, person_times, persons, amount_fen,
- * reversed_fen}, total person-times, total amount_fen).
+ * Funds whose township starts with prefix, with their movements so far
+ * and grant_limit. done: a JSON array of {township_code, balance_fen,
+ * grant_limit_fen, allocated_fen, granted_fen, reversed_fen,
+ * awaiting_approval, updated_at}.
+ */
+void emergency_store_funds(sn_db *db, const char *prefix, int64_t grant_limit,
+    emergency_json_fn done, void *arg);
+
+/* The year's figures. */
+typedef struct emergency_figures {
+	int         year;
+	const char *rows; /* JSON array of {township_code, cause, month,
+	                   * person_times, persons, amount_fen,
+	                   * reversed_fen} */
+	int64_t     person_times;
+	int64_t     amount_fen;
+} emergency_figures;
+
+/*
+ * Grants made in year (by the district's months) in townships starting
+ * with prefix, by township, cause and month. done: the figures.
  */
 void emergency_store_figures(sn_db *db, const char *prefix, int year,
-    int utc_offset_min, sn_db_query_fn done, void *arg);
+    void (*done)(void *arg, sn_err err, const emergency_figures *f),
+    void *arg);
 
 /* Every grant to id_number in townships starting with prefix, with its
- * payment, referrals, their applications and decisions. done: row (JSON
- * array). */
+ * payment, referrals, their applications and decisions. done: a JSON
+ * array. */
 void emergency_store_chain(sn_db *db, const char *id_number,
-    const char *prefix, sn_db_query_fn done, void *arg);
+    const char *prefix, emergency_json_fn done, void *arg);
 
-/* Every fund's balance. done: rows (township_code, balance_fen). */
-void emergency_store_balances(sn_db *db, sn_db_query_fn done, void *arg);
+/* One fund's balance. */
+typedef struct emergency_balance {
+	const char *township_code;
+	int64_t     balance_fen;
+} emergency_balance;
 
-/* Grants per status. done: rows (status, count). */
-void emergency_store_status_counts(sn_db *db, sn_db_query_fn done, void *arg);
+/* Every fund's balance. done: n rows (NULL when err). */
+void emergency_store_balances(sn_db *db,
+    void (*done)(void *arg, sn_err err, const emergency_balance *rows,
+        size_t n),
+    void *arg);
+
+/* How many grants are in each status: done: count[status] for every
+ * status (zeros when err). */
+void emergency_store_status_counts(sn_db *db,
+    void (*done)(void *arg, sn_err err,
+        const int64_t count[EMERGENCY_NSTATUS]),
+    void *arg);
 
 #endif /* EMERGENCY_STORE_H */

@@ -1,7 +1,9 @@
 /*
  * The pure rules of the emergency service, as tables. A fixture builds a
  * grant request that passes; each row of a table changes one thing and
- * states the class, code and field expected.
+ * states the class, code and field expected. The other decisions (the
+ * debit of a fund, who may approve what and when, settlement years, what
+ * a payment outcome does to a grant) have a table each.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 
 #include "rules.h"
 #include "sn/idnum.h"
+#include "sn/uuid.h"
 
 #define LIMIT 300000
 
@@ -189,7 +192,7 @@ test_classify_table(void **state)
 	    = principal("officer-1", "emergency_officer", "220103001", officer_id);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		emergency_grant_req r = good();
-		emergency_problem   why;
+		sn_problem   why;
 		memset(&why, 0, sizeof(why));
 		apply(&r, &cases[i]);
 		emergency_class got = emergency_rules_classify(&r, &p, LIMIT, &why);
@@ -231,7 +234,7 @@ test_classify_who(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		emergency_grant_req r = good();
-		emergency_problem   why;
+		sn_problem   why;
 		memset(&why, 0, sizeof(why));
 		sn_principal p = principal(
 		    "o", "emergency_officer", cases[i].juris, cases[i].idnum);
@@ -304,7 +307,7 @@ test_allocation_table(void **state)
 		{ "220103", "22010300", 100, false, "invalid_code" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		emergency_problem why;
+		sn_problem why;
 		memset(&why, 0, sizeof(why));
 		sn_principal p = principal("fin", "finance", cases[i].juris, NULL);
 		bool         ok = emergency_rules_allocation_check(
@@ -335,7 +338,7 @@ test_approver_table(void **state)
 		    "own_grant" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		emergency_problem why;
+		sn_problem why;
 		memset(&why, 0, sizeof(why));
 		sn_principal p = principal(cases[i].user, "district_officer",
 		    cases[i].juris, cases[i].idnum);
@@ -368,7 +371,7 @@ test_decision_table(void **state)
 		{ NULL, "x", false, false, "invalid_decision" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		emergency_problem why;
+		sn_problem why;
 		bool              approve = !cases[i].approve;
 		memset(&why, 0, sizeof(why));
 		bool ok = emergency_rules_decision_check(
@@ -410,7 +413,7 @@ test_referral_table(void **state)
 		    "invalid_kind" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		emergency_problem       why;
+		sn_problem       why;
 		emergency_referral_kind k = EMERGENCY_REFERRAL_NONE;
 		memset(&why, 0, sizeof(why));
 		bool ok = emergency_rules_referral_check(cases[i].kind,
@@ -460,15 +463,279 @@ test_small_parsers(void **state)
 	assert_true(emergency_rules_year_valid(2000, 2026));
 	assert_false(emergency_rules_year_valid(2027, 2026));
 	assert_false(emergency_rules_year_valid(1999, 2026));
-	assert_true(emergency_rules_uuid_valid(
+	assert_true(sn_uuid_valid(
 	    "c9d5d50d-7af5-4807-bd6d-5dd34f36852b"));
-	assert_false(emergency_rules_uuid_valid(
+	assert_false(sn_uuid_valid(
 	    "c9d5d50d-7af5-4807-bd6d-5dd34f36852"));
-	assert_false(emergency_rules_uuid_valid(
+	assert_false(sn_uuid_valid(
 	    "c9d5d50d_7af5-4807-bd6d-5dd34f36852b"));
-	assert_false(emergency_rules_uuid_valid(NULL));
+	assert_false(sn_uuid_valid(NULL));
 	assert_true(emergency_rules_village_in("220103001002", "220103001"));
 	assert_false(emergency_rules_village_in("220103002002", "220103001"));
+}
+
+/* ---- the fund's debit, as a refusal -------------------------------------- */
+
+static void
+test_debit_check_table(void **state)
+{
+	(void) state;
+	struct {
+		const char     *what;
+		bool            has_fund;
+		sn_fen          balance, amount;
+		emergency_debit want;
+		sn_fen          after;
+		const char     *message; /* start of the message; NULL: no problem */
+	} cases[] = {
+		{ "covered", true, 1000000, 250000, EMERGENCY_DEBIT_OK, 750000,
+		    NULL },
+		{ "exactly the balance", true, 10000, 10000, EMERGENCY_DEBIT_OK,
+		    0, NULL },
+		{ "one fen over", true, 10000, 10001,
+		    EMERGENCY_DEBIT_INSUFFICIENT, 0,
+		    "the reserve fund's balance, 100.00 yuan, does not cover "
+		    "100.01 yuan" },
+		{ "an empty fund", true, 0, 1, EMERGENCY_DEBIT_INSUFFICIENT, 0,
+		    "the reserve fund's balance, 0.00 yuan" },
+		{ "no fund", false, 0, 100, EMERGENCY_DEBIT_INSUFFICIENT, 0,
+		    "the township has no reserve fund yet; 1.00 yuan" },
+		{ "no fund, whatever the balance says", false, 5000, 100,
+		    EMERGENCY_DEBIT_INSUFFICIENT, 0, "the township has no" },
+		{ "nothing to debit", true, 1000, 0, EMERGENCY_DEBIT_INVALID, 0,
+		    "the reserve fund's balance" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sn_problem why;
+		sn_fen     after = -42;
+		memset(&why, 0, sizeof(why));
+		emergency_debit got = emergency_rules_debit_check(cases[i].has_fund,
+		    cases[i].balance, cases[i].amount, "amount_fen", &after, &why);
+		if (got != cases[i].want)
+			fail_msg("%s: %d, want %d", cases[i].what, got,
+			    cases[i].want);
+		if (cases[i].message == NULL) {
+			assert_int_equal(why.status, 0);
+			assert_int_equal(after, cases[i].after);
+			continue;
+		}
+		if (why.status != 409 || strcmp(why.code, "insufficient_funds") != 0
+		    || strcmp(why.field, "amount_fen") != 0
+		    || strncmp(why.message, cases[i].message,
+		           strlen(cases[i].message))
+		        != 0)
+			fail_msg("%s: %u %s %s \"%s\"", cases[i].what, why.status,
+			    why.code ? why.code : "-", why.field, why.message);
+		assert_int_equal(after, -42);
+	}
+	/* An approval names no field. */
+	sn_problem why;
+	sn_fen     after;
+	memset(&why, 0, sizeof(why));
+	assert_int_equal(emergency_rules_debit_check(
+	                     true, 500000, 600000, NULL, &after, &why),
+	    EMERGENCY_DEBIT_INSUFFICIENT);
+	assert_string_equal(why.field, "");
+}
+
+/* ---- approval: who, and when ----------------------------------------------- */
+
+static void
+test_approval_table(void **state)
+{
+	(void) state;
+	struct {
+		const char            *what, *user, *juris, *idnum;
+		emergency_grant_status status;
+		bool                   ok;
+		unsigned               http;
+		const char            *code;
+	} cases[] = {
+		{ "awaiting, another district user", "dist-1", "220103", NULL,
+		    EMERGENCY_GRANT_AWAITING, true, 0, NULL },
+		{ "granted already", "dist-1", "220103", NULL,
+		    EMERGENCY_GRANT_GRANTED, false, 409,
+		    "not_awaiting_approval" },
+		{ "rejected already", "dist-1", "220103", NULL,
+		    EMERGENCY_GRANT_REJECTED, false, 409,
+		    "not_awaiting_approval" },
+		{ "paid", "dist-1", "220103", NULL, EMERGENCY_GRANT_PAID, false,
+		    409, "not_awaiting_approval" },
+		{ "payment failed", "dist-1", "220103", NULL,
+		    EMERGENCY_GRANT_PAYMENT_FAILED, false, 409,
+		    "not_awaiting_approval" },
+		{ "the granting officer, even when granted", "officer-1",
+		    "220103", NULL, EMERGENCY_GRANT_GRANTED, false, 403,
+		    "same_user" },
+		{ "another district", "dist-2", "220104", NULL,
+		    EMERGENCY_GRANT_AWAITING, false, 403,
+		    "outside_jurisdiction" },
+		{ "the person helped", "dist-4", "220103", person_id,
+		    EMERGENCY_GRANT_AWAITING, false, 403, "own_grant" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sn_problem why;
+		memset(&why, 0, sizeof(why));
+		sn_principal p = principal(cases[i].user, "district_officer",
+		    cases[i].juris, cases[i].idnum);
+		emergency_grant_facts g = { .status = cases[i].status,
+			.township_code          = "220103001",
+			.granted_by             = "officer-1",
+			.id_number              = person_id };
+		bool ok = emergency_rules_approval_check(&p, &g, &why);
+		if (ok != cases[i].ok
+		    || (!ok
+		        && (strcmp(why.code, cases[i].code) != 0
+		            || why.status != cases[i].http)))
+			fail_msg("%s: %d %u %s", cases[i].what, ok, why.status,
+			    why.code ? why.code : "-");
+	}
+	sn_problem why;
+	memset(&why, 0, sizeof(why));
+	sn_principal          p = principal("dist-1", "district_officer",
+                    "220103", NULL);
+	emergency_grant_facts g = { .status = EMERGENCY_GRANT_PAID,
+		.township_code          = "220103001",
+		.granted_by             = "officer-1",
+		.id_number              = person_id };
+	assert_false(emergency_rules_approval_check(&p, &g, &why));
+	assert_string_equal(why.message, "the grant is paid, not waiting for approval");
+}
+
+/* ---- settlement and referrals: who, and which year ------------------------- */
+
+static void
+test_settlement_table(void **state)
+{
+	(void) state;
+	sn_date today = { .year = 2026, .month = 1, .day = 1 };
+	struct {
+		const char *juris, *township;
+		int64_t     year;
+		bool        ok;
+		const char *code;
+	} cases[] = {
+		{ "220103", "220103001", 2026, true, NULL },
+		{ "220103", "220103001", 2025, true, NULL },
+		{ "220103", "220103001", 2000, true, NULL },
+		{ "220103", "220103001", 1999, false, "invalid_year" },
+		{ "220103", "220103001", 2027, false, "invalid_year" },
+		{ "220103", "220103001", 0, false, "invalid_year" },
+		{ "220104", "220103001", 2026, false, "outside_jurisdiction" },
+		{ "220103001", "220103001", 2026, false,
+		    "outside_jurisdiction" },
+		{ "220103", "2201030", 2026, false, "invalid_code" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sn_problem why;
+		memset(&why, 0, sizeof(why));
+		sn_principal p = principal("fin", "finance", cases[i].juris, NULL);
+		bool         ok
+		    = emergency_rules_settlement_check(&p, cases[i].township, &why)
+		    && emergency_rules_settlement_year(cases[i].year, today, &why);
+		if (ok != cases[i].ok
+		    || (!ok && strcmp(why.code, cases[i].code) != 0))
+			fail_msg("row %zu: %d %s", i, ok, why.code ? why.code : "-");
+	}
+}
+
+static void
+test_referral_allowed_table(void **state)
+{
+	(void) state;
+	struct {
+		const char *juris;
+		bool        ok;
+	} cases[] = {
+		{ "220103001", true },
+		{ "220103", true },
+		{ "220103002", false },
+		{ "220103001002", false },
+		{ "220104", false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sn_problem why;
+		memset(&why, 0, sizeof(why));
+		sn_principal p = principal(
+		    "o", "emergency_officer", cases[i].juris, NULL);
+		bool ok = emergency_rules_referral_allowed(&p, "220103001", &why);
+		if (ok != cases[i].ok
+		    || (!ok
+		        && (why.status != 403
+		            || strcmp(why.code, "outside_jurisdiction") != 0
+		            || strcmp(why.field, "id") != 0)))
+			fail_msg("row %zu: %d %s", i, ok, why.code ? why.code : "-");
+	}
+}
+
+/* ---- payment outcomes ------------------------------------------------------ */
+
+static void
+test_payment_table(void **state)
+{
+	(void) state;
+	const emergency_payment_event S = EMERGENCY_PAYMENT_SETTLED;
+	const emergency_payment_event F = EMERGENCY_PAYMENT_FAILED;
+	struct {
+		const char              *what;
+		emergency_payment_event  ev;
+		bool                     found;
+		emergency_grant_status   status;
+		emergency_payment_action want;
+	} cases[] = {
+		{ "settled: granted becomes paid", S, true,
+		    EMERGENCY_GRANT_GRANTED, EMERGENCY_PAY_MARK_PAID },
+		{ "failed: granted is reversed", F, true,
+		    EMERGENCY_GRANT_GRANTED, EMERGENCY_PAY_REVERSE },
+		{ "failed again: reversed once only", F, true,
+		    EMERGENCY_GRANT_PAYMENT_FAILED, EMERGENCY_PAY_IGNORE },
+		{ "failed after settled: left alone", F, true,
+		    EMERGENCY_GRANT_PAID, EMERGENCY_PAY_IGNORE },
+		{ "settled again", S, true, EMERGENCY_GRANT_PAID,
+		    EMERGENCY_PAY_IGNORE_NOTE },
+		{ "settled after the reversal: finance must look", S, true,
+		    EMERGENCY_GRANT_PAYMENT_FAILED, EMERGENCY_PAY_IGNORE_ALERT },
+		{ "settled, never debited", S, true, EMERGENCY_GRANT_AWAITING,
+		    EMERGENCY_PAY_IGNORE_NOTE },
+		{ "settled, rejected", S, true, EMERGENCY_GRANT_REJECTED,
+		    EMERGENCY_PAY_IGNORE_NOTE },
+		{ "failed, never debited", F, true, EMERGENCY_GRANT_AWAITING,
+		    EMERGENCY_PAY_IGNORE },
+		{ "failed, rejected", F, true, EMERGENCY_GRANT_REJECTED,
+		    EMERGENCY_PAY_IGNORE },
+		{ "settled, no such grant", S, false, EMERGENCY_GRANT_GRANTED,
+		    EMERGENCY_PAY_IGNORE_NOTE },
+		{ "failed, no such grant", F, false, EMERGENCY_GRANT_GRANTED,
+		    EMERGENCY_PAY_IGNORE },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		emergency_payment_action got = emergency_rules_payment(
+		    cases[i].ev, cases[i].found, cases[i].status);
+		if (got != cases[i].want)
+			fail_msg("%s: %d, want %d", cases[i].what, got,
+			    cases[i].want);
+	}
+}
+
+static void
+test_status_names(void **state)
+{
+	(void) state;
+	for (int s = 0; s < EMERGENCY_NSTATUS; s++) {
+		emergency_grant_status back;
+		assert_true(emergency_rules_status_parse(
+		    emergency_rules_status_name((emergency_grant_status) s),
+		    &back));
+		assert_int_equal(back, s);
+	}
+	emergency_grant_status st;
+	assert_false(emergency_rules_status_parse("all", &st));
+	assert_false(emergency_rules_status_parse("GRANTED", &st));
+	assert_false(emergency_rules_status_parse(NULL, &st));
+	assert_null(emergency_status_names[EMERGENCY_NSTATUS]);
+	assert_string_equal(emergency_cause_names[EMERGENCY_CAUSE_FIRE], "fire");
+	assert_string_equal(
+	    emergency_referral_names[EMERGENCY_REFERRAL_TEKUN], "tekun");
 }
 
 int
@@ -484,6 +751,12 @@ main(void)
 		cmocka_unit_test(test_referral_table),
 		cmocka_unit_test(test_names_round_trip),
 		cmocka_unit_test(test_small_parsers),
+		cmocka_unit_test(test_debit_check_table),
+		cmocka_unit_test(test_approval_table),
+		cmocka_unit_test(test_settlement_table),
+		cmocka_unit_test(test_referral_allowed_table),
+		cmocka_unit_test(test_payment_table),
+		cmocka_unit_test(test_status_names),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

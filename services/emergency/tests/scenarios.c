@@ -6,7 +6,7 @@
  *
  *   emergency_scenarios allocate | grant_now | above_limit | insufficient |
  *       idempotent | bad_input | payment | referral | chain |
- *       figures_settlement | concurrent | intake_draft
+ *       figures_settlement | concurrent | intake_draft | district_clock
  */
 #include <pthread.h>
 #include <signal.h>
@@ -25,6 +25,7 @@
 #include "sn/assist/v1/case.pb-c.h"
 #include "sn/assist/v1/emergency.pb-c.h"
 #include "sn/auth.h"
+#include "sn/clock.h"
 #include "sn/idnum.h"
 #include "sn/pay/v1/payment.pb-c.h"
 
@@ -169,8 +170,9 @@ new_key(void)
 	return buf;
 }
 
+/* Starts the service with extra settings (NULL or NULL-ended). */
 static void
-start(void)
+start_with(const char *const *extra)
 {
 	static char port_env[32];
 	th_publisher(&T, "emergency");
@@ -179,8 +181,11 @@ start(void)
 	th_publisher(&T, "approval");
 	port = th_free_port();
 	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
-	const char *env[]  = { "SN_TOKEN_KEY=" KEY, port_env,
-		 "SN_EMERGENCY_METRICS_MS=200", NULL };
+	const char *env[8] = { "SN_TOKEN_KEY=" KEY, port_env,
+		"SN_EMERGENCY_METRICS_MS=200", NULL };
+	for (size_t i = 0, n = 3; extra != NULL && extra[i] != NULL && n < 7;
+	     i++)
+		env[n++] = extra[i];
 	const char *argv[] = { SN_EMERGENCY_BIN, NULL };
 	th_spawn(&T, "emergency", SN_EMERGENCY_BIN, argv, env);
 	if (!th_wait_ready(&T, port, 30000))
@@ -193,6 +198,12 @@ start(void)
 	approver      = token("dist-1", "district_officer", "220103");
 	approver_same = token("officer-1", "district_officer", "220103");
 	admin         = token("admin-1", "district_admin", "220103");
+}
+
+static void
+start(void)
+{
+	start_with(NULL);
 }
 
 static void
@@ -320,18 +331,13 @@ outbox_rows(const char *topic, const char *subject, uint8_t **data,
 	    "SELECT data FROM %s.outbox WHERE topic = '%s'%s%s%s ORDER BY id",
 	    schema, topic, subject ? " AND subject = '" : "",
 	    subject ? subject : "", subject ? "'" : "");
-	PGresult *r = PQexecParams(T.pg, sql, 0, NULL, NULL, NULL, NULL, 1);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		PQclear(r);
-		th_fail(&T, "outbox query failed");
-	}
-	int n = PQntuples(r) < max ? PQntuples(r) : max;
+	int n = th_rows(&T, "%s", sql);
+	n     = n < max ? n : max;
 	for (int i = 0; i < n; i++) {
-		len[i]  = (size_t) PQgetlength(r, i, 0);
-		data[i] = malloc(len[i] + 1);
-		memcpy(data[i], PQgetvalue(r, i, 0), len[i]);
+		data[i] = th_bytes_at(&T, i, &len[i], "%s", sql);
+		if (data[i] == NULL)
+			th_fail(&T, "outbox row %d has no data", i);
 	}
-	PQclear(r);
 	return n;
 }
 
@@ -1157,12 +1163,13 @@ figures_settlement(void)
 	failed_line(lines, sizeof(lines), acc, "pay-x");
 	inject("disbursement", lines);
 
-	char   month[8], path[96];
-	time_t now = time(NULL) + 480 * 60;
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(month, sizeof(month), "%Y-%m", &tm);
-	int year = tm.tm_year + 1900;
+	char month[SN_MONTH_STRLEN], path[96];
+	/* The district's month, by the same clock and setting as the
+	 * service (SN_DISTRICT_UTC_OFFSET_MIN, default UTC+8). */
+	if (sn_clock_setup() != SN_OK)
+		th_fail(&T, "the district clock's settings are bad");
+	sn_month_format(sn_clock_month(), month);
+	int year = sn_clock_today().year;
 	snprintf(path, sizeof(path), "/figures?year=%d", year);
 	answer a = call("GET", path, admin, NULL, NULL);
 	TH_CHECK(&T, a.status == 200, "figures: %d", a.status);
@@ -1240,6 +1247,43 @@ figures_settlement(void)
 	                 new_key(), body),
 	    403, "outside_jurisdiction", "township", "another district");
 	free(acc);
+}
+
+/*
+ * The district's clock, not the server's: with the clock moved to 16:30
+ * UTC on 31 December (00:30 on 1 January in the district, UTC+8), the
+ * coming year is "this year" and may be settled; the year after is not.
+ */
+static void
+district_clock(void)
+{
+	time_t    now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	int     y      = tm.tm_year + 1900;
+	sn_date dec31  = { .year = y, .month = 12, .day = 31 };
+	int64_t target = sn_date_to_days(dec31) * 86400 + 16 * 3600 + 30 * 60;
+	char    shift[64], body[64];
+	snprintf(shift, sizeof(shift), "SN_CLOCK_OFFSET_S=%lld",
+	    (long long) (target - (int64_t) now));
+	const char *extra[] = { "SN_TEST_CLOCK=1", shift, NULL };
+	start_with(extra);
+	allocate_ok(1000000);
+	snprintf(body, sizeof(body), "{\"year\": %d}", y + 2);
+	expect_err(call("POST", "/funds/" TOWNSHIP "/settlement", finance,
+	               new_key(), body),
+	    422, "invalid_year", "year", "the year after the district's");
+	snprintf(body, sizeof(body), "{\"year\": %d}", y + 1);
+	answer a = call(
+	    "POST", "/funds/" TOWNSHIP "/settlement", finance, new_key(), body);
+	TH_CHECK(&T, a.status == 201, "settling the district's year %d: %d (%s)",
+	    y + 1, a.status, jstr(a.body, "error.code"));
+	TH_CHECK(&T,
+	    jint(a.body, "year") == y + 1
+	        && jint(a.body, "closing_fen") == 1000000,
+	    "settlement report: year %lld closing %lld", jint(a.body, "year"),
+	    jint(a.body, "closing_fen"));
+	json_decref(a.body);
 }
 
 /* End to end with the real intake: a dibao referral becomes a draft
@@ -1403,6 +1447,7 @@ main(int argc, char **argv)
 		{ "figures_settlement", figures_settlement },
 		{ "concurrent", concurrent },
 		{ "intake_draft", intake_draft },
+		{ "district_clock", district_clock },
 	};
 	return th_main(&T, argc, argv, list, sizeof(list) / sizeof(list[0]),
 	    done);
