@@ -15,6 +15,7 @@
  */
 #include "handlers.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "sn/assist/v1/case.pb-c.h"
 #include "sn/auth.h"
 #include "sn/clock.h"
+#include "sn/input.h"
 #include "sn/log.h"
 #include "sn/uuid.h"
 #include "store.h"
@@ -648,35 +650,59 @@ policy_begin(sn_http_req *req, sn_tx *tx, void *arg)
 		sn_http_tx_fail(req, tx, 503, "unavailable", "retry", NULL);
 }
 
-/* The body of POST /policy into *v; false with *prob. */
+static const char *const policy_keys[] = { "version", "effective_from",
+	"urban_min_fen", "rural_min_fen", "urban_basic_fen", "rural_basic_fen",
+	"care_able_fen", "care_partially_able_fen", "care_unable_fen",
+	"low_income_factor_percent", "asset_multiple", "max_homes",
+	"business_capital_limit_fen", NULL };
+
+/* The figures of POST /policy into v->policy. A figure that is not a
+ * whole number is 422 invalid_type (sn/input.h); one absent or below its
+ * least value, 400 invalid_field. */
 static bool
-policy_parse(const json_t *body, approval_policy_version *v, sn_problem *prob)
+policy_figures(
+    const json_t *body, approval_policy_version *v, sn_problem *prob)
 {
-	if (!json_is_object(body))
-		return sn_problem_set(prob, 400, "invalid_body", NULL,
-		    "the body is a JSON object");
-	const char *version
-	    = json_string_value(json_object_get(body, "version"));
-	if (!approval_rules_version_valid(version))
-		return sn_problem_set(prob, 400, "invalid_field", "version",
-		    "version is 1 to 31 of A-Z a-z 0-9 . _ -");
-	snprintf(v->policy.version, sizeof(v->policy.version), "%s", version);
-	const char *from
-	    = json_string_value(json_object_get(body, "effective_from"));
-	if (!approval_rules_date_parse(from, &v->effective_from))
-		return sn_problem_set(prob, 400, "invalid_field",
-		    "effective_from", "effective_from is a date YYYY-MM-DD");
 	for (size_t i = 0; i < APPROVAL_POLICY_NFIELDS; i++) {
-		const approval_policy_field *pf = &approval_policy_fields[i];
-		json_t *f = json_object_get(body, pf->name);
-		int64_t x = json_is_integer(f) ? json_integer_value(f) : 0;
-		if (!json_is_integer(f) || x < pf->min)
+		const approval_policy_field *pf      = &approval_policy_fields[i];
+		bool                         present = false;
+		int64_t                      x       = 0;
+		if (!sn_in_i64(body, pf->name, "", 0, INT64_MIN, INT64_MAX, &x,
+		        prob))
+			return false;
+		present = json_object_get(body, pf->name) != NULL;
+		if (!present || x < pf->min)
 			return sn_problem_set(prob, 400, "invalid_field",
 			    pf->name, "%s is an integer of at least %lld",
 			    pf->name, (long long) pf->min);
 		memcpy((char *) &v->policy + pf->offset, &x, sizeof(x));
 	}
 	return true;
+}
+
+/* The body of POST /policy into *v; false with *prob. Unknown members,
+ * nulls, other JSON types and control characters are 422 (sn/input.h);
+ * values of the right type that the policy refuses stay 400
+ * invalid_field. */
+static bool
+policy_parse(const json_t *body, approval_policy_version *v, sn_problem *prob)
+{
+	const char *version = NULL, *from = NULL;
+	if (!json_is_object(body))
+		return sn_problem_set(prob, 400, "invalid_body", NULL,
+		    "the body is a JSON object");
+	if (!sn_in_only(body, policy_keys, "", prob)
+	    || !sn_in_str(body, "version", "", 0, 0, &version, prob)
+	    || !sn_in_str(body, "effective_from", "", 0, 0, &from, prob))
+		return false;
+	if (!approval_rules_version_valid(version))
+		return sn_problem_set(prob, 400, "invalid_field", "version",
+		    "version is 1 to 31 of A-Z a-z 0-9 . _ -");
+	snprintf(v->policy.version, sizeof(v->policy.version), "%s", version);
+	if (!approval_rules_date_parse(from, &v->effective_from))
+		return sn_problem_set(prob, 400, "invalid_field",
+		    "effective_from", "effective_from is a date YYYY-MM-DD");
+	return policy_figures(body, v, prob);
 }
 
 static void
@@ -983,40 +1009,35 @@ step_begin(sn_http_req *req, sn_tx *tx, void *arg)
 		step_fail(c, tx);
 }
 
-/* An optional string member; "" when absent. */
-static bool
-body_opt_string(const json_t *body, const char *key, const char **out,
-    sn_problem *prob)
-{
-	json_t *v = json_object_get(body, key);
-	*out      = v != NULL ? json_string_value(v) : "";
-	if (*out == NULL)
-		return sn_problem_set(
-		    prob, 400, "invalid_field", key, "a string is expected");
-	return true;
-}
+/* The members each step's body may have. */
+static const char *const step_keys[][4] = {
+	[APPROVAL_STEP_VILLAGE_REVIEW]        = { "decision", "reason", NULL },
+	[APPROVAL_STEP_TOWNSHIP_CONFIRMATION] = { "decision", "reason",
+		    "category", NULL },
+	[APPROVAL_STEP_DISTRICT_FILING]       = { "spot_check", "note", NULL },
+};
 
-/* The body of a step into *r; false with *prob. */
+/* The body of a step into *r; false with *prob. Unknown members, nulls,
+ * other JSON types and control characters are 422 (sn/input.h); what
+ * the step refuses of well-typed values, approval_rules_step_request. */
 static bool
 step_parse(const json_t *body, approval_step step, approval_step_request *r,
     sn_problem *prob)
 {
-	const char *decision, *category;
+	const char *decision = "", *category = "";
+	r->reason            = "";
+	r->note              = "";
 	if (!json_is_object(body))
 		return sn_problem_set(prob, 400, "invalid_body", NULL,
 		    "the body is a JSON object");
-	if (!body_opt_string(body, "reason", &r->reason, prob)
-	    || !body_opt_string(body, "note", &r->note, prob)
-	    || !body_opt_string(body, "category", &category, prob)
-	    || !body_opt_string(body, "decision", &decision, prob))
+	if (!sn_in_only(body, step_keys[step], "", prob)
+	    || !sn_in_str(body, "decision", "", 0, 0, &decision, prob)
+	    || !sn_in_str(body, "reason", "", SN_IN_MULTILINE, 0, &r->reason,
+	        prob)
+	    || !sn_in_str(body, "category", "", 0, 0, &category, prob)
+	    || !sn_in_str(body, "note", "", SN_IN_MULTILINE, 0, &r->note, prob)
+	    || !sn_in_bool(body, "spot_check", "", 0, &r->spot_check, prob))
 		return false;
-	if (step == APPROVAL_STEP_DISTRICT_FILING) {
-		json_t *spot = json_object_get(body, "spot_check");
-		if (spot != NULL && !json_is_boolean(spot))
-			return sn_problem_set(prob, 400, "invalid_field",
-			    "spot_check", "spot_check is true or false");
-		r->spot_check = json_is_true(spot);
-	}
 	return approval_rules_step_request(step, decision, category, r, prob);
 }
 

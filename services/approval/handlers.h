@@ -41,6 +41,12 @@
  *   POST /cases/{id}/township-confirmation township_officer
  *   POST /cases/{id}/district-filing       district_officer
  *   GET  /beneficiaries?township=          within jurisdiction
+ * Bodies (sn/input.h): a member the endpoint does not know is 422
+ * unknown_field, null or another JSON type where a string, number or
+ * boolean is expected 422 invalid_type, control characters in a string
+ * 422 invalid_characters (reason and note may hold line breaks), each
+ * naming the field; well-typed values the endpoint refuses stay 400
+ * invalid_field. Nothing is stored for a refused body.
  * A step refused for jurisdiction ("outside_jurisdiction") or segregation
  * of duties ("already_acted", "took_in_application", "visited_home",
  * "household_member") answers 403 with that code and is recorded (table

@@ -6,7 +6,7 @@
  * like any other event).
  *
  *   approval_scenarios shuffled | held | steps | duties | overdue | policy
- *                      | policy_unknown
+ *                      | policy_unknown | validation
  *
  * Nothing is waited for by sleeping: the test polls the database or the
  * API with deadlines. Dates come from the district's clock (sn/clock.h),
@@ -1171,6 +1171,116 @@ policy_unknown(void)
 	printf("POST /policy: unknown member refused, nothing stored\n");
 }
 
+/* A valid POST /policy body (version v-strict, from 2099-01-01) with
+ * member key set to v (stolen). malloc'd. */
+static char *
+policy_with(const char *key, json_t *v)
+{
+	char body[1024];
+	snprintf(body, sizeof(body), POLICY_FMT, "v-strict", "2099-01-01", "");
+	json_t *o = json_loads(body, 0, NULL);
+	TH_CHECK(&T, o != NULL, "POLICY_FMT is not JSON");
+	json_object_set_new(o, key, v);
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+/* Issue 8: every endpoint with a body refuses a member it does not know
+ * (422 unknown_field), null where a string, number or boolean is
+ * expected (422 invalid_type) and control characters in names and free
+ * text (422 invalid_characters), naming the field; nothing changes. */
+static void
+validation(void)
+{
+	start("60000");
+	struct app a;
+	ready_case(&a, "app-strict");
+	char *tok[4] = { token("admin1", "district_admin", DISTRICT, NULL),
+		token("vr1", "village_reviewer", VILLAGE, NULL),
+		token("to1", "township_officer", TOWNSHIP, NULL),
+		token("do1", "district_officer", DISTRICT, NULL) };
+	char *p_null    = policy_with("version", json_null());
+	char *p_ctrl    = policy_with("version", json_string("v\001x"));
+	char *p_numnull = policy_with("urban_min_fen", json_null());
+	const struct {
+		int         who; /* tok[] */
+		const char *path, *body, *code, *field;
+	} t[] = {
+		{ 0, "/policy", p_null, "invalid_type", "version" },
+		{ 0, "/policy", p_ctrl, "invalid_characters", "version" },
+		{ 0, "/policy", p_numnull, "invalid_type", "urban_min_fen" },
+		{ 1, "/cases/app-strict/village-review",
+		    "{\"decision\":\"pass\",\"note\":\"x\"}", "unknown_field",
+		    "note" },
+		{ 1, "/cases/app-strict/village-review",
+		    "{\"decision\":\"pass\",\"reason\":null}", "invalid_type",
+		    "reason" },
+		{ 1, "/cases/app-strict/village-review",
+		    "{\"decision\":null}", "invalid_type", "decision" },
+		{ 1, "/cases/app-strict/village-review",
+		    "{\"decision\":\"return\",\"reason\":\"bad\\u0001\"}",
+		    "invalid_characters", "reason" },
+		{ 2, "/cases/app-strict/township-confirmation",
+		    "{\"decision\":\"approve\",\"spot_check\":true}",
+		    "unknown_field", "spot_check" },
+		{ 2, "/cases/app-strict/township-confirmation",
+		    "{\"decision\":\"approve\",\"category\":null}",
+		    "invalid_type", "category" },
+		{ 2, "/cases/app-strict/township-confirmation",
+		    "{\"decision\":\"reject\",\"reason\":\"\\u0001\"}",
+		    "invalid_characters", "reason" },
+		{ 3, "/cases/app-strict/district-filing",
+		    "{\"spot_check\":true,\"decision\":\"pass\"}",
+		    "unknown_field", "decision" },
+		{ 3, "/cases/app-strict/district-filing",
+		    "{\"note\":\"filed\\u0001\"}", "invalid_characters", "note" },
+		{ 3, "/cases/app-strict/district-filing", "{\"note\":null}",
+		    "invalid_type", "note" },
+		{ 3, "/cases/app-strict/district-filing",
+		    "{\"spot_check\":null}", "invalid_type", "spot_check" },
+	};
+	int64_t events   = th_int(&T, "SELECT count(*) FROM %s.outbox", S);
+	int64_t timeline = th_int(&T, "SELECT count(*) FROM %s.case_timeline", S);
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		json_t *j;
+		int st = api("POST", t[i].path, tok[t[i].who], newkey(), t[i].body,
+		    &j);
+		TH_CHECK(&T,
+		    st == 422 && strcmp(jstr(j, "error.code"), t[i].code) == 0
+		        && strcmp(jstr(j, "error.field"), t[i].field) == 0,
+		    "%s %s: wanted 422 %s (%s), got %d %s (%s)", t[i].path,
+		    t[i].body, t[i].code, t[i].field, st, jstr(j, "error.code"),
+		    jstr(j, "error.field"));
+		json_decref(j);
+	}
+	TH_CHECK(&T,
+	    strcmp(stage_of(a.id), "VILLAGE_REVIEW") == 0
+	        && th_int(&T, "SELECT count(*) FROM %s.case_actors", S) == 0
+	        && th_int(&T, "SELECT count(*) FROM %s.refusals", S) == 0
+	        && th_int(&T, "SELECT count(*) FROM %s.policy_version", S) == 1
+	        && th_int(&T, "SELECT count(*) FROM %s.case_timeline", S)
+	            == timeline
+	        && th_int(&T, "SELECT count(*) FROM %s.outbox", S) == events,
+	    "a refused body changed something");
+	/* Free text may hold line breaks. */
+	json_t *j;
+	TH_CHECK(&T,
+	    api("POST", "/cases/app-strict/village-review", tok[1], newkey(),
+	        "{\"decision\":\"pass\",\"reason\":\"checked\\nby phone\"}",
+	        &j) == 200
+	        && strcmp(jstr(j, "stage"), "TOWNSHIP_CONFIRM") == 0,
+	    "a reason with a line break was refused");
+	json_decref(j);
+	free(p_null);
+	free(p_ctrl);
+	free(p_numnull);
+	for (int i = 0; i < 4; i++)
+		free(tok[i]);
+	printf("%zu refused bodies: 422 naming the field, nothing changed\n",
+	    sizeof(t) / sizeof(t[0]));
+}
+
 static void
 close_auth(void)
 {
@@ -1188,6 +1298,7 @@ main(int argc, char **argv)
 		{ "overdue", overdue },
 		{ "policy", policy },
 		{ "policy_unknown", policy_unknown },
+		{ "validation", validation },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), close_auth);
