@@ -17,11 +17,10 @@
 #include "sn/auth.h"
 #include "sn/clock.h"
 #include "sn/log.h"
+#include "sn/uuid.h"
 #include "store.h"
 
 #define ROLE "investigator"
-#define LIST_LIMIT_DEFAULT 200
-#define LIST_LIMIT_MAX 1000
 
 /* ---- small helpers ----------------------------------------------------- */
 
@@ -121,14 +120,13 @@ static bool
 opt_date(const char *s, bool *has, sn_date *d)
 {
 	*has = s != NULL && s[0] != '\0';
-	return !*has
-	    || (investigation_rules_date_valid(s) && sn_date_parse(s, d) == SN_OK);
+	return !*has || investigation_rules_date_parse(s, d);
 }
 
 static const char *
 event_uuid(const sn_event *ev)
 {
-	return investigation_rules_uuid_valid(ev->id) ? ev->id : NULL;
+	return sn_uuid_valid(ev->id) ? ev->id : NULL;
 }
 
 static sn_err
@@ -295,59 +293,16 @@ on_list_done(sn_err err, const investigation_task_page *page, void *arg)
 static void
 on_list(sn_http_req *req, void *arg)
 {
-	investigation      *inv     = arg;
-	const sn_principal *p       = sn_http_principal(req);
-	const char         *village = sn_http_query(req, "village");
-	const char         *town    = sn_http_query(req, "township");
-	const char         *status  = sn_http_query(req, "status");
-	const char         *limit_s = sn_http_query(req, "limit");
-	int                 limit   = LIST_LIMIT_DEFAULT;
-
-	if ((village == NULL) == (town == NULL)) {
-		sn_http_reply_error(req, 400, "code_required",
-		    "give exactly one of village or township", "village");
+	investigation           *inv = arg;
+	investigation_list_query q;
+	sn_problem               why;
+	/* Query parameters live only while the connection does: read now. */
+	if (!investigation_rules_list_query(sn_http_query(req, "village"),
+	        sn_http_query(req, "township"), sn_http_query(req, "status"),
+	        sn_http_query(req, "limit"), sn_http_principal(req), &q,
+	        &why)) {
+		sn_http_problem(req, &why);
 		return;
-	}
-	const char *code  = village != NULL ? village : town;
-	const char *field = village != NULL ? "village" : "township";
-	if (!sn_auth_juris_valid(code)
-	    || strlen(code) != (village != NULL ? 12u : 9u)) {
-		sn_http_reply_error(req, 400, "invalid_code",
-		    village != NULL ? "a village code is 12 digits"
-		                    : "a township code is 9 digits",
-		    field);
-		return;
-	}
-	if (!sn_auth_within(p, code)) {
-		sn_http_reply_error(req, 403, "outside_jurisdiction",
-		    "that code is outside your jurisdiction", field);
-		return;
-	}
-	static const char *const statuses[] = { "open", "closed", "cancelled",
-		"all" };
-	investigation_list_query q = { .by_village = village != NULL,
-		.code = code, .status = INVESTIGATION_LIST_OPEN, .limit = limit };
-	bool known = status == NULL;
-	for (int i = 0; !known && i < 4; i++)
-		if (strcmp(status, statuses[i]) == 0) {
-			known    = true;
-			q.status = (investigation_list_status) i;
-		}
-	if (!known) {
-		sn_http_reply_error(req, 400, "invalid_status",
-		    "status is open, closed, cancelled or all", "status");
-		return;
-	}
-	if (limit_s != NULL) {
-		char *end;
-		long  v = strtol(limit_s, &end, 10);
-		if (limit_s[0] == '\0' || *end != '\0' || v < 1
-		    || v > LIST_LIMIT_MAX) {
-			sn_http_reply_error(req, 400, "invalid_limit",
-			    "limit is a whole number from 1 to 1000", "limit");
-			return;
-		}
-		q.limit = (int) v;
 	}
 	investigation_store_list(sn_service_db(inv->svc), &q, on_list_done, req);
 }
@@ -393,7 +348,7 @@ on_get(sn_http_req *req, void *arg)
 {
 	investigation *inv = arg;
 	const char    *id  = sn_http_param(req, "id");
-	if (!investigation_rules_uuid_valid(id)) {
+	if (!sn_uuid_valid(id)) {
 		sn_http_reply_error(
 		    req, 404, "not_found", "no such task", "id");
 		return;
@@ -420,17 +375,14 @@ str_member(json_t *obj, const char *key, const char **out)
 }
 
 static bool
-refuse(investigation_violation *why, const char *code, const char *message,
+refuse(sn_problem *why, const char *code, const char *message,
     const char *field)
 {
-	why->code    = code;
-	why->message = message;
-	snprintf(why->field, sizeof(why->field), "%s", field);
-	return false;
+	return sn_problem_set(why, 422, code, field, "%s", message);
 }
 
 static bool
-refuse_str(investigation_violation *why, int rc, const char *field)
+refuse_str(sn_problem *why, int rc, const char *field)
 {
 	return rc == 1
 	    ? refuse(why, "required", "this field is required", field)
@@ -443,7 +395,7 @@ refuse_str(investigation_violation *why, int rc, const char *field)
  */
 static bool
 decode_report(
-    json_t *body, investigation_report *r, investigation_violation *why)
+    json_t *body, investigation_report *r, sn_problem *why)
 {
 	static const char *const known[] = { "investigators", "visit_date",
 		"members", "living_conditions", "housing_condition",
@@ -454,6 +406,7 @@ decode_report(
 	int                      rc;
 
 	memset(r, 0, sizeof(*r));
+	sn_problem_clear(why);
 	if (!json_is_object(body))
 		return refuse(
 		    why, "invalid_body", "the report is a JSON object", "");
@@ -689,7 +642,7 @@ write_report(report_req *rr, sn_tx *tx, const investigation_task *t)
 	char                       *mem_s, *con_s;
 	sn_date                     visit;
 	if (!report_texts(r, &mem_s, &con_s)
-	    || sn_date_parse(r->visit_date, &visit) != SN_OK) {
+	    || !investigation_rules_date_parse(r->visit_date, &visit)) {
 		sn_http_tx_fail(
 		    rr->req, tx, 503, "unavailable", "out of memory", NULL);
 		goto out;
@@ -727,10 +680,9 @@ out:
 static void
 on_report_task(sn_tx *tx, sn_err err, const investigation_task *t, void *arg)
 {
-	report_req             *rr = arg;
-	const sn_principal     *p  = sn_http_principal(rr->req);
-	investigation_violation why;
-	char                    day[SN_DATE_STRLEN], nb[SN_DATE_STRLEN];
+	report_req         *rr = arg;
+	const sn_principal *p  = sn_http_principal(rr->req);
+	sn_problem          why;
 
 	if (err != SN_OK) {
 		sn_http_tx_fail(rr->req, tx, 503, "unavailable",
@@ -742,31 +694,21 @@ on_report_task(sn_tx *tx, sn_err err, const investigation_task *t, void *arg)
 		    rr->req, tx, 404, "not_found", "no such task", "id");
 		return;
 	}
-	if (!sn_auth_within(p, t->village_code)) {
-		sn_http_tx_fail(rr->req, tx, 403, "outside_jurisdiction",
-		    "the task's village is outside your jurisdiction", "id");
-		return;
-	}
-	if (t->status != INVESTIGATION_TASK_OPEN) {
-		bool closed = t->status == INVESTIGATION_TASK_CLOSED;
-		sn_http_tx_fail(rr->req, tx, 409,
-		    closed ? "task_closed" : "task_cancelled",
-		    closed ? "the task already has its report"
-		           : "the application was withdrawn",
-		    "id");
+	if (!investigation_rules_may_report(
+	        t->status, sn_auth_within(p, t->village_code), &why)) {
+		sn_http_tx_problem(rr->req, tx, &why);
 		return;
 	}
 	investigation_report_ctx ctx = { .nmembers = t->nmembers,
 		.applicant_id = t->applicant_id,
-		.not_before   = sn_date_format(t->not_before, nb),
-		.today        = sn_date_format(sn_clock_today(), day),
+		.not_before   = t->not_before,
+		.today        = sn_clock_today(),
 		.caller_user  = p->user,
 		.caller_id_number = p->id_number };
 	for (size_t i = 0; i < t->nmembers; i++)
 		ctx.member_ids[i] = t->member_ids[i];
 	if (!investigation_rules_check_report(&rr->r, &ctx, &why)) {
-		sn_http_tx_fail(
-		    rr->req, tx, 422, why.code, why.message, why.field);
+		sn_http_tx_problem(rr->req, tx, &why);
 		return;
 	}
 	rr->rec = investigation_rules_recommendation(rr->r.recommendation);
@@ -793,11 +735,11 @@ report_end(void *arg)
 static void
 on_report(sn_http_req *req, void *arg)
 {
-	investigation          *inv = arg;
-	const char             *id  = sn_http_param(req, "id");
-	investigation_violation why;
+	investigation *inv = arg;
+	const char    *id  = sn_http_param(req, "id");
+	sn_problem     why;
 
-	if (!investigation_rules_uuid_valid(id)) {
+	if (!sn_uuid_valid(id)) {
 		sn_http_reply_error(
 		    req, 404, "not_found", "no such task", "id");
 		return;
@@ -812,8 +754,7 @@ on_report(sn_http_req *req, void *arg)
 	 * database; the content is checked against the locked task. */
 	if (!decode_report(sn_http_json(req), &rr->r, &why)) {
 		free(rr);
-		sn_http_reply_error(
-		    req, 422, why.code, why.message, why.field);
+		sn_http_problem(req, &why);
 		return;
 	}
 	rr->req = req;

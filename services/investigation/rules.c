@@ -4,33 +4,31 @@
 #include "rules.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sn/date.h"
 #include "sn/idnum.h"
 
+/* A 422 refusal of field; message is a plain sentence. */
 static bool
-fail(investigation_violation *why, const char *code, const char *message,
+fail(sn_problem *why, const char *code, const char *message,
     const char *field)
 {
-	why->code    = code;
-	why->message = message;
-	snprintf(why->field, sizeof(why->field), "%s", field);
-	return false;
+	return sn_problem_set(why, 422, code, field, "%s", message);
 }
 
+/* The same for array[i] or array[i].member (member NULL). */
 static bool
-fail_at(investigation_violation *why, const char *code, const char *message,
+fail_at(sn_problem *why, const char *code, const char *message,
     const char *array, size_t i, const char *member)
 {
-	why->code    = code;
-	why->message = message;
+	char field[64];
 	if (member != NULL)
-		snprintf(why->field, sizeof(why->field), "%s[%zu].%s", array,
-		    i, member);
+		snprintf(field, sizeof(field), "%s[%zu].%s", array, i, member);
 	else
-		snprintf(why->field, sizeof(why->field), "%s[%zu]", array, i);
-	return false;
+		snprintf(field, sizeof(field), "%s[%zu]", array, i);
+	return fail(why, code, message, field);
 }
 
 static bool
@@ -54,19 +52,6 @@ str_eq(const char *a, const char *b)
 	return a != NULL && b != NULL && strcmp(a, b) == 0;
 }
 
-/* YYYYMMDD as a number, for sn_idnum_parse; 0 when date is not valid. */
-static int
-date_number(const char *date)
-{
-	if (!investigation_rules_date_valid(date))
-		return 0;
-	int y = (date[0] - '0') * 1000 + (date[1] - '0') * 100
-	    + (date[2] - '0') * 10 + (date[3] - '0');
-	int m = (date[5] - '0') * 10 + (date[6] - '0');
-	int d = (date[8] - '0') * 10 + (date[9] - '0');
-	return y * 10000 + m * 100 + d;
-}
-
 static bool
 idnum_ok(const char *s, int today)
 {
@@ -74,24 +59,20 @@ idnum_ok(const char *s, int today)
 }
 
 bool
+investigation_rules_date_parse(const char *s, sn_date *out)
+{
+	sn_date d;
+	if (s == NULL || sn_date_parse(s, &d) != SN_OK || d.year < 1900)
+		return false;
+	*out = d;
+	return true;
+}
+
+bool
 investigation_rules_date_valid(const char *s)
 {
-	static const int mdays[12]
-	    = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-	if (s == NULL || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return false;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && !is_digit(s[i]))
-			return false;
-	int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10
-	    + (s[3] - '0');
-	int m = (s[5] - '0') * 10 + (s[6] - '0');
-	int d = (s[8] - '0') * 10 + (s[9] - '0');
-	if (y < 1900 || m < 1 || m > 12 || d < 1)
-		return false;
-	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	int  max  = mdays[m - 1] + (m == 2 && leap ? 1 : 0);
-	return d <= max;
+	sn_date d;
+	return investigation_rules_date_parse(s, &d);
 }
 
 /* n digits at s as a number; -1 if any is not a digit. */
@@ -142,24 +123,6 @@ investigation_rules_stamp_unix(const char *s, int64_t *out)
 		return false;
 	}
 	*out = sn_date_to_days(d) * 86400 + h * 3600 + m * 60 + sec - off;
-	return true;
-}
-
-bool
-investigation_rules_uuid_valid(const char *s)
-{
-	if (s == NULL || strlen(s) != 36)
-		return false;
-	for (int i = 0; i < 36; i++) {
-		char c = s[i];
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (c != '-')
-				return false;
-		} else if (!is_digit(c) && !(c >= 'a' && c <= 'f')
-		    && !(c >= 'A' && c <= 'F')) {
-			return false;
-		}
-	}
 	return true;
 }
 
@@ -221,7 +184,7 @@ investigation_rules_recommendation(const char *s)
 static bool
 check_investigators(const investigation_report *r,
     const investigation_report_ctx *ctx, int today,
-    investigation_violation *why)
+    sn_problem *why)
 {
 	if (r->ninvestigators != 2)
 		return fail(why, "two_investigators_required",
@@ -286,17 +249,17 @@ check_investigators(const investigation_report *r,
 
 static bool
 check_visit_date(const investigation_report *r,
-    const investigation_report_ctx *ctx, investigation_violation *why)
+    const investigation_report_ctx *ctx, sn_problem *why)
 {
-	if (!investigation_rules_date_valid(r->visit_date))
+	sn_date visit;
+	if (!investigation_rules_date_parse(r->visit_date, &visit))
 		return fail(why, "invalid_date",
 		    "the visit date must be a real date written YYYY-MM-DD",
 		    "visit_date");
-	if (ctx->today != NULL && strcmp(r->visit_date, ctx->today) > 0)
+	if (sn_date_cmp(visit, ctx->today) > 0)
 		return fail(why, "visit_date_in_future",
 		    "the visit date is after today", "visit_date");
-	if (ctx->not_before != NULL
-	    && strcmp(r->visit_date, ctx->not_before) < 0)
+	if (sn_date_cmp(visit, ctx->not_before) < 0)
 		return fail(why, "visit_date_before_application",
 		    "the visit date is before the application was accepted",
 		    "visit_date");
@@ -305,7 +268,7 @@ check_visit_date(const investigation_report *r,
 
 static bool
 check_members(const investigation_report *r,
-    const investigation_report_ctx *ctx, investigation_violation *why)
+    const investigation_report_ctx *ctx, sn_problem *why)
 {
 	for (size_t i = 0; i < r->nmembers; i++) {
 		const char *idn   = r->members[i].id_number;
@@ -349,10 +312,11 @@ text_ok(const char *s)
 
 bool
 investigation_rules_check_report(const investigation_report *r,
-    const investigation_report_ctx *ctx, investigation_violation *why)
+    const investigation_report_ctx *ctx, sn_problem *why)
 {
-	int today = date_number(ctx->today);
+	int today = sn_date_yyyymmdd(ctx->today);
 
+	sn_problem_clear(why);
 	if (!check_investigators(r, ctx, today, why))
 		return false;
 	if (!check_visit_date(r, ctx, why))
@@ -381,5 +345,82 @@ investigation_rules_check_report(const investigation_report *r,
 		return fail(why, "invalid_recommendation",
 		    "the recommendation is approve, reject or further_review",
 		    "recommendation");
+	return true;
+}
+
+bool
+investigation_rules_may_report(
+    investigation_task_status status, bool within, sn_problem *why)
+{
+	sn_problem_clear(why);
+	if (!within)
+		return sn_problem_set(why, 403, "outside_jurisdiction", "id",
+		    "the task's village is outside your jurisdiction");
+	if (status == INVESTIGATION_TASK_CLOSED)
+		return sn_problem_set(why, 409, "task_closed", "id",
+		    "the task already has its report");
+	if (status != INVESTIGATION_TASK_OPEN)
+		return sn_problem_set(why, 409, "task_cancelled", "id",
+		    "the application was withdrawn");
+	return true;
+}
+
+/* The ?status= of a list; false when it names none. */
+static bool
+list_status(const char *s, investigation_list_status *out)
+{
+	static const char *const names[] = { "open", "closed", "cancelled",
+		"all" };
+	for (int i = 0; i < 4; i++)
+		if (s == NULL || strcmp(s, names[i]) == 0) {
+			*out = (investigation_list_status) i;
+			return true;
+		}
+	return false;
+}
+
+/* The ?limit= of a list: a whole number 1..INVESTIGATION_LIST_LIMIT_MAX. */
+static bool
+list_limit(const char *s, int *out)
+{
+	char *end;
+	if (s == NULL)
+		return true;
+	long v = strtol(s, &end, 10);
+	if (s[0] == '\0' || *end != '\0' || v < 1
+	    || v > INVESTIGATION_LIST_LIMIT_MAX)
+		return false;
+	*out = (int) v;
+	return true;
+}
+
+bool
+investigation_rules_list_query(const char *village, const char *township,
+    const char *status, const char *limit, const sn_principal *who,
+    investigation_list_query *out, sn_problem *why)
+{
+	investigation_list_query q = { .by_village = village != NULL,
+		.code = village != NULL ? village : township,
+		.status = INVESTIGATION_LIST_OPEN,
+		.limit = INVESTIGATION_LIST_LIMIT_DEFAULT };
+	const char *field = village != NULL ? "village" : "township";
+	sn_problem_clear(why);
+	if ((village == NULL) == (township == NULL))
+		return sn_problem_set(why, 400, "code_required", "village",
+		    "give exactly one of village or township");
+	if (!all_digits(q.code, village != NULL ? 12u : 9u))
+		return sn_problem_set(why, 400, "invalid_code", field, "%s",
+		    village != NULL ? "a village code is 12 digits"
+		                    : "a township code is 9 digits");
+	if (!sn_auth_within(who, q.code))
+		return sn_problem_set(why, 403, "outside_jurisdiction", field,
+		    "that code is outside your jurisdiction");
+	if (!list_status(status, &q.status))
+		return sn_problem_set(why, 400, "invalid_status", "status",
+		    "status is open, closed, cancelled or all");
+	if (!list_limit(limit, &q.limit))
+		return sn_problem_set(why, 400, "invalid_limit", "limit",
+		    "limit is a whole number from 1 to 1000");
+	*out = q;
 	return true;
 }

@@ -34,6 +34,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sn/auth.h"
+#include "sn/date.h"
+#include "sn/problem.h"
+
 /* Largest household a task holds (events with more are refused). */
 #define INVESTIGATION_MAX_MEMBERS 64
 /* Investigators a request may list (only two are accepted). */
@@ -94,27 +98,53 @@ typedef struct investigation_report_ctx {
 	      *member_ids[INVESTIGATION_MAX_MEMBERS]; /* applicant first */
 	size_t nmembers;
 	const char *applicant_id; /* the applicant's identity number */
-	const char *not_before;   /* YYYY-MM-DD */
-	const char *today;        /* YYYY-MM-DD, in the district's time */
+	sn_date     not_before;   /* no visit before it */
+	sn_date     today;        /* the district's (sn_clock_today) */
 	const char *caller_user;
 	const char *caller_id_number; /* "" or NULL when the token has none */
 } investigation_report_ctx;
 
-/* Why a report (or a value) was refused: a stable code for programs, a
- * sentence for people, and the offending field in the request's terms
- * ("investigators[1].id_number"). code and message are static strings. */
-typedef struct investigation_violation {
-	const char *code;
-	const char *message;
-	char        field[48];
-} investigation_violation;
-
 /*
- * True if report may be accepted in ctx; otherwise false with *why
- * filled in (why may not be NULL).
+ * True if report may be accepted in ctx; otherwise false with *why (not
+ * NULL) holding the refusal: 422, a stable code for programs, a sentence
+ * for people, and the offending field in the request's terms
+ * ("investigators[1].id_number").
  */
 bool investigation_rules_check_report(const investigation_report *report,
-    const investigation_report_ctx *ctx, investigation_violation *why);
+    const investigation_report_ctx *ctx, sn_problem *why);
+
+/*
+ * True if a report may be filed for a task in status by a caller whose
+ * jurisdiction holds the task's village (within); otherwise false with
+ * *why: 403 outside_jurisdiction, or 409 task_closed / task_cancelled
+ * (field "id").
+ */
+bool investigation_rules_may_report(
+    investigation_task_status status, bool within, sn_problem *why);
+
+/* Which tasks GET /tasks lists. */
+typedef struct investigation_list_query {
+	bool                      by_village; /* else by township */
+	const char               *code;       /* borrowed */
+	investigation_list_status status;
+	int                       limit;
+} investigation_list_query;
+
+#define INVESTIGATION_LIST_LIMIT_DEFAULT 200
+#define INVESTIGATION_LIST_LIMIT_MAX 1000
+
+/*
+ * GET /tasks's query parameters (each NULL when absent) for caller who:
+ * exactly one of village (12 digits) or township (9 digits) within the
+ * caller's jurisdiction, status open (the default), closed, cancelled or
+ * all, limit 1..INVESTIGATION_LIST_LIMIT_MAX (default
+ * INVESTIGATION_LIST_LIMIT_DEFAULT). Otherwise false with *why, checked
+ * in this order: 400 code_required, 400 invalid_code, 403
+ * outside_jurisdiction, 400 invalid_status, 400 invalid_limit.
+ */
+bool investigation_rules_list_query(const char *village, const char *township,
+    const char *status, const char *limit, const sn_principal *who,
+    investigation_list_query *out, sn_problem *why);
 
 /* The recommendation named by s; INVESTIGATION_REC_NONE for anything
  * else (NULL included). */
@@ -123,6 +153,9 @@ investigation_recommendation investigation_rules_recommendation(const char *s);
 /* True if s is a real calendar date written YYYY-MM-DD (1900-9999). */
 bool investigation_rules_date_valid(const char *s);
 
+/* The same, parsed into *out (untouched when false). */
+bool investigation_rules_date_parse(const char *s, sn_date *out);
+
 /*
  * The instant an RFC 3339 time names ("2026-12-02T13:55:39.123456Z", an
  * offset "+08:00" instead of Z, any number of fraction digits), in Unix
@@ -130,9 +163,6 @@ bool investigation_rules_date_valid(const char *s);
  * else, NULL and "" included.
  */
 bool investigation_rules_stamp_unix(const char *s, int64_t *out);
-
-/* True if s is a UUID in its canonical 8-4-4-4-12 hex form. */
-bool investigation_rules_uuid_valid(const char *s);
 
 /* True if s is a user id as tokens carry them: 1..63 of A-Z a-z 0-9 . _ @ -.
  */

@@ -148,14 +148,6 @@ typedef void (*investigation_doc_fn)(sn_err err, const char *doc, void *arg);
 void investigation_store_task_doc(
     sn_db *db, const char *id, investigation_doc_fn done, void *arg);
 
-/* Which tasks a list shows (investigation_rules_list_query). */
-typedef struct investigation_list_query {
-	bool        by_village; /* else by township */
-	const char *code;
-	investigation_list_status status;
-	int         limit;
-} investigation_list_query;
-
 /* A page of tasks: a JSON array of task documents, oldest first, and
  * whether more tasks matched than the limit. */
 typedef struct investigation_task_page {
@@ -163,6 +155,7 @@ typedef struct investigation_task_page {
 	bool        truncated;
 } investigation_task_page;
 
+/* Lists the tasks q asks for (investigation_rules_list_query). */
 typedef void (*investigation_page_fn)(
     sn_err err, const investigation_task_page *page, void *arg);
 void investigation_store_list(sn_db *db, const investigation_list_query *q,

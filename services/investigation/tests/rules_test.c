@@ -13,6 +13,7 @@
 
 #include "rules.h"
 #include "sn/idnum.h"
+#include "sn/uuid.h"
 
 /* A valid identity number from its first 17 digits. */
 static void
@@ -28,7 +29,7 @@ struct fixture {
 	char                     ids[5][19]; /* 0-2 household, 3-4 staff */
 	investigation_report     r;
 	investigation_report_ctx ctx;
-	investigation_violation  why;
+	sn_problem               why;
 };
 
 static struct fixture F;
@@ -48,8 +49,8 @@ build(void)
 	F.ctx.member_ids[1]    = F.ids[1];
 	F.ctx.member_ids[2]    = F.ids[2];
 	F.ctx.applicant_id     = F.ids[0];
-	F.ctx.not_before       = "2024-03-01";
-	F.ctx.today            = "2024-03-10";
+	F.ctx.not_before       = (sn_date) { 2024, 3, 1 };
+	F.ctx.today            = (sn_date) { 2024, 3, 10 };
 	F.ctx.caller_user      = "inv.a";
 	F.ctx.caller_id_number = F.ids[3];
 
@@ -81,9 +82,10 @@ static void
 refused(const char *code, const char *field)
 {
 	assert_false(check());
+	assert_int_equal(F.why.status, 422);
 	assert_string_equal(F.why.code, code);
 	assert_string_equal(F.why.field, field);
-	assert_non_null(F.why.message);
+	assert_true(F.why.message[0] != '\0');
 }
 
 static void
@@ -96,10 +98,10 @@ valid_report_passes(void **state)
 	 * on the day of the application: still valid. */
 	F.r.recommendation  = "further_review";
 	F.r.ncontradictions = 0;
-	F.r.visit_date      = F.ctx.today;
+	F.r.visit_date      = "2024-03-10"; /* today */
 	assert_true(check());
 	F.r.recommendation = "reject";
-	F.r.visit_date     = F.ctx.not_before;
+	F.r.visit_date     = "2024-03-01"; /* not_before */
 	assert_true(check());
 	/* A token without an identity number is fine too. */
 	F.ctx.caller_id_number = "";
@@ -354,13 +356,13 @@ uuids_codes_members(void **state)
 {
 	(void) state;
 	build();
-	assert_true(investigation_rules_uuid_valid(
+	assert_true(sn_uuid_valid(
 	    "0b6e4f3a-58a2-4a53-9d0e-3c1c2f9a7e11"));
-	assert_false(investigation_rules_uuid_valid(
+	assert_false(sn_uuid_valid(
 	    "0b6e4f3a-58a2-4a53-9d0e-3c1c2f9a7e1"));
-	assert_false(investigation_rules_uuid_valid(
+	assert_false(sn_uuid_valid(
 	    "0b6e4f3a+58a2-4a53-9d0e-3c1c2f9a7e11"));
-	assert_false(investigation_rules_uuid_valid("../etc/passwd"));
+	assert_false(sn_uuid_valid("../etc/passwd"));
 
 	assert_true(investigation_rules_codes_valid(
 	    "220103", "220103001", "220103001002"));
@@ -383,6 +385,116 @@ uuids_codes_members(void **state)
 	    INVESTIGATION_REC_REJECT);
 	assert_int_equal(
 	    investigation_rules_recommendation(NULL), INVESTIGATION_REC_NONE);
+}
+
+/* Who may report on a task, and the refusal otherwise. */
+static void
+may_report(void **state)
+{
+	(void) state;
+	const struct {
+		investigation_task_status status;
+		bool                      within;
+		unsigned                  http;
+		const char               *code;
+	} rows[] = {
+		{ INVESTIGATION_TASK_OPEN, true, 0, NULL },
+		{ INVESTIGATION_TASK_OPEN, false, 403, "outside_jurisdiction" },
+		{ INVESTIGATION_TASK_CLOSED, false, 403, "outside_jurisdiction" },
+		{ INVESTIGATION_TASK_CLOSED, true, 409, "task_closed" },
+		{ INVESTIGATION_TASK_CANCELLED, true, 409, "task_cancelled" },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		sn_problem p;
+		memset(&p, 0, sizeof(p));
+		bool ok = investigation_rules_may_report(
+		    rows[i].status, rows[i].within, &p);
+		assert_int_equal(ok, rows[i].http == 0);
+		assert_int_equal(p.status, rows[i].http);
+		if (rows[i].code != NULL) {
+			assert_string_equal(p.code, rows[i].code);
+			assert_string_equal(p.field, "id");
+		}
+	}
+}
+
+/* GET /tasks's parameters, one wrong thing per row, in their order. */
+static void
+list_query(void **state)
+{
+	(void) state;
+	sn_principal who;
+	memset(&who, 0, sizeof(who));
+	snprintf(who.user, sizeof(who.user), "inv.a");
+	snprintf(who.role, sizeof(who.role), "investigator");
+	snprintf(who.juris, sizeof(who.juris), "220103001");
+	const struct {
+		const char *village, *township, *status, *limit;
+		unsigned    http;
+		const char *code, *field;
+		bool        by_village;
+		investigation_list_status st;
+		int                       lim;
+	} rows[] = {
+		{ "220103001002", NULL, NULL, NULL, 0, NULL, NULL, true,
+		    INVESTIGATION_LIST_OPEN, INVESTIGATION_LIST_LIMIT_DEFAULT },
+		{ NULL, "220103001", "all", "1000", 0, NULL, NULL, false,
+		    INVESTIGATION_LIST_ALL, 1000 },
+		{ "220103001002", NULL, "cancelled", "7", 0, NULL, NULL, true,
+		    INVESTIGATION_LIST_CANCELLED, 7 },
+		{ NULL, NULL, "open", NULL, 400, "code_required", "village", false,
+		    INVESTIGATION_LIST_OPEN, 0 },
+		{ "220103001002", "220103001", NULL, NULL, 400,
+		    "code_required", "village", false,
+		    INVESTIGATION_LIST_OPEN, 0 },
+		{ "22010300100", NULL, NULL, NULL, 400, "invalid_code",
+		    "village", false,
+		    INVESTIGATION_LIST_OPEN, 0 },
+		{ NULL, "2201030010", NULL, NULL, 400, "invalid_code",
+		    "township", false,
+		    INVESTIGATION_LIST_OPEN, 0 },
+		{ "220103002001", NULL, "bogus", NULL, 403,
+		    "outside_jurisdiction", "village", false,
+		    INVESTIGATION_LIST_OPEN, 0 },
+		{ NULL, "220103002", NULL, NULL, 403, "outside_jurisdiction",
+		    "township", false,
+		    INVESTIGATION_LIST_OPEN, 0 },
+		{ "220103001002", NULL, "bogus", NULL, 400, "invalid_status",
+		    "status", false,
+		    INVESTIGATION_LIST_OPEN, 0 },
+		{ "220103001002", NULL, NULL, "0", 400, "invalid_limit",
+		    "limit", false,
+		    INVESTIGATION_LIST_OPEN, 0 },
+		{ "220103001002", NULL, NULL, "1001", 400, "invalid_limit",
+		    "limit", false,
+		    INVESTIGATION_LIST_OPEN, 0 },
+		{ "220103001002", NULL, NULL, "5x", 400, "invalid_limit",
+		    "limit", false,
+		    INVESTIGATION_LIST_OPEN, 0 },
+		{ "220103001002", NULL, NULL, "", 400, "invalid_limit",
+		    "limit", false,
+		    INVESTIGATION_LIST_OPEN, 0 },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		investigation_list_query q;
+		sn_problem               p;
+		memset(&p, 0, sizeof(p));
+		bool ok = investigation_rules_list_query(rows[i].village,
+		    rows[i].township, rows[i].status, rows[i].limit, &who, &q,
+		    &p);
+		if (ok != (rows[i].http == 0) || p.status != rows[i].http)
+			fail_msg("row %zu: ok %d status %u", i, ok, p.status);
+		if (!ok) {
+			assert_string_equal(p.code, rows[i].code);
+			assert_string_equal(p.field, rows[i].field);
+			continue;
+		}
+		assert_int_equal(q.by_village, rows[i].by_village);
+		assert_int_equal(q.status, rows[i].st);
+		assert_int_equal(q.limit, rows[i].lim);
+		assert_string_equal(q.code,
+		    rows[i].village ? rows[i].village : rows[i].township);
+	}
 }
 
 int
@@ -410,6 +522,8 @@ main(void)
 		cmocka_unit_test(blank_conditions),
 		cmocka_unit_test(dates),
 		cmocka_unit_test(stamps),
+		cmocka_unit_test(may_report),
+		cmocka_unit_test(list_query),
 		cmocka_unit_test(uuids_codes_members),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
