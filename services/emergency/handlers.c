@@ -1,6 +1,6 @@
 /*
  * handlers.c - the HTTP requests of the emergency service, and its
- * metrics; see handlers.h. Each handler parses, asks the
+ * metrics; see handlers.h. Each handler parses (sn/input.h), asks the
  * rules (rules.h), stores (store.h), appends its events (events.h) and
  * answers.
  */
@@ -17,6 +17,7 @@
 #include "sn/auth.h"
 #include "sn/clock.h"
 #include "sn/idnum.h"
+#include "sn/input.h"
 #include "sn/log.h"
 #include "sn/uuid.h"
 #include "store.h"
@@ -131,84 +132,19 @@ on_commit_count(req_ctx *c, sn_tx *tx, enum emergency_outcome o)
 	(void) sn_tx_on_commit(tx, count_outcome, c->em->outcomes[o]);
 }
 
-/*
- * Reading the body. A member's field is prefix then key; null reads as
- * absent where a string is expected.
- */
-static bool
-field_problem(sn_problem *why, const char *code, const char *prefix,
-    const char *key, const char *message)
-{
-	char field[96];
-	snprintf(field, sizeof(field), "%s%.40s", prefix, key);
-	return sn_problem_set(why, 422, code, field, "%s", message);
-}
-
-/* Refuses members of o not in keys (NULL-ended), and an o that is not an
- * object (the body itself, or a nested member). */
-static bool
-only_keys(const json_t *o, const char *const *keys, const char *prefix,
-    sn_problem *why)
-{
-	const char *k;
-	json_t     *v;
-	if (!json_is_object(o))
-		return sn_problem_set(why, 422, "invalid_type", NULL,
-		    "the body is a JSON object");
-	json_object_foreach((json_t *) o, k, v)
-	{
-		bool known = false;
-		for (size_t i = 0; keys[i] != NULL && !known; i++)
-			known = strcmp(k, keys[i]) == 0;
-		if (!known)
-			return field_problem(
-			    why, "unknown_field", prefix, k, "no such field");
-	}
-	return true;
-}
-
-/* An object member, NULL when absent. */
-static bool
-in_object(const json_t *o, const char *key, const json_t **out,
-    sn_problem *why)
-{
-	const json_t *v = json_object_get(o, key);
-	if (v != NULL && !json_is_object(v))
-		return field_problem(
-		    why, "invalid_type", "", key, "this field is an object");
-	*out = v;
-	return true;
-}
-
 /* A string member of o, which may itself be absent (NULL). */
 static bool
 in_str(const json_t *o, const char *key, const char *prefix, unsigned flags,
     const char **out, sn_problem *why)
 {
-	const json_t *v = o != NULL ? json_object_get(o, key) : NULL;
-	(void) flags;
-	if (v == NULL || json_is_null(v))
-		return true;
-	if (!json_is_string(v)
-	    || strlen(json_string_value(v)) != json_string_length(v))
-		return field_problem(why, "invalid_type", prefix, key,
-		    "this field must be a string");
-	*out = json_string_value(v);
-	return true;
+	return o == NULL || sn_in_str(o, key, prefix, flags, 0, out, why);
 }
 
 /* A whole number; its range is the rules' to check. */
 static bool
 in_i64(const json_t *o, const char *key, int64_t *out, sn_problem *why)
 {
-	const json_t *v = json_object_get(o, key);
-	if (v == NULL)
-		return true;
-	if (!json_is_integer(v))
-		return field_problem(why, "invalid_type", "", key,
-		    "this field must be a whole number");
-	*out = (int64_t) json_integer_value(v);
-	return true;
+	return sn_in_i64(o, key, "", 0, INT64_MIN, INT64_MAX, out, why);
 }
 
 static bool
@@ -280,9 +216,9 @@ allocation_input(req_ctx *c, sn_problem *why)
 	static const char *const keys[] = { "amount_fen", "note", NULL };
 	const json_t            *b      = sn_http_json(c->req);
 	c->u.alloc.township             = sn_http_param(c->req, "township");
-	return only_keys(b, keys, "", why)
+	return sn_in_only(b, keys, "", why)
 	    && in_i64(b, "amount_fen", &c->u.alloc.amount, why)
-	    && in_str(b, "note", "", 0, &c->u.alloc.note, why)
+	    && in_str(b, "note", "", SN_IN_MULTILINE, &c->u.alloc.note, why)
 	    && note_valid(c->u.alloc.note, why)
 	    && emergency_rules_allocation_check(sn_http_principal(c->req),
 	        c->u.alloc.township, c->u.alloc.amount, why);
@@ -356,17 +292,17 @@ grant_input(req_ctx *c, sn_problem *why)
 	const json_t        *b = sn_http_json(c->req), *person = NULL,
 	             *payee    = NULL;
 	emergency_grant_req *r = &c->u.grant.r;
-	return only_keys(b, keys, "", why)
-	    && in_object(b, "person", &person, why)
-	    && in_object(b, "payee", &payee, why)
-	    && (person == NULL || only_keys(person, pkeys, "person.", why))
-	    && (payee == NULL || only_keys(payee, ykeys, "payee.", why))
+	return sn_in_only(b, keys, "", why)
+	    && sn_in_object(b, "person", "", 0, &person, why)
+	    && sn_in_object(b, "payee", "", 0, &payee, why)
+	    && (person == NULL || sn_in_only(person, pkeys, "person.", why))
+	    && (payee == NULL || sn_in_only(payee, ykeys, "payee.", why))
 	    && in_str(b, "township_code", "", 0, &r->township_code, why)
 	    && in_str(b, "village_code", "", 0, &r->village_code, why)
 	    && in_str(person, "id_number", "person.", 0, &r->id_number, why)
 	    && in_str(person, "name", "person.", 0, &r->name, why)
 	    && in_str(b, "cause", "", 0, &r->cause, why)
-	    && in_str(b, "description", "", 0, &r->description,
+	    && in_str(b, "description", "", SN_IN_MULTILINE, &r->description,
 	        why)
 	    && in_i64(b, "household_size", &r->household_size, why)
 	    && in_i64(b, "amount_fen", &r->amount_fen, why)
@@ -493,9 +429,9 @@ decision_input(req_ctx *c, sn_problem *why)
 	static const char *const keys[] = { "decision", "reason", NULL };
 	const json_t            *b      = sn_http_json(c->req);
 	const char              *decision = NULL;
-	return only_keys(b, keys, "", why)
+	return sn_in_only(b, keys, "", why)
 	    && in_str(b, "decision", "", 0, &decision, why)
-	    && in_str(b, "reason", "", 0, &c->u.approval.reason,
+	    && in_str(b, "reason", "", SN_IN_MULTILINE, &c->u.approval.reason,
 	        why)
 	    && emergency_rules_decision_check(
 	        decision, c->u.approval.reason, &c->u.approval.approve, why);
@@ -634,10 +570,10 @@ referral_input(req_ctx *c, sn_problem *why)
 		NULL };
 	const json_t            *b      = sn_http_json(c->req);
 	const char              *kind   = NULL;
-	return only_keys(b, keys, "", why)
+	return sn_in_only(b, keys, "", why)
 	    && in_str(b, "kind", "", 0, &kind, why)
 	    && in_str(b, "department", "", 0, &c->u.referral.department, why)
-	    && in_str(b, "note", "", 0, &c->u.referral.note, why)
+	    && in_str(b, "note", "", SN_IN_MULTILINE, &c->u.referral.note, why)
 	    && emergency_rules_referral_check(kind, c->u.referral.department,
 	        c->u.referral.note, &c->u.referral.kind, why);
 }
@@ -749,7 +685,7 @@ settlement_input(req_ctx *c, sn_problem *why)
 	c->u.settle.township            = sn_http_param(c->req, "township");
 	if (!emergency_rules_settlement_check(
 	        sn_http_principal(c->req), c->u.settle.township, why)
-	    || !only_keys(b, keys, "", why) || !in_i64(b, "year", &year, why)
+	    || !sn_in_only(b, keys, "", why) || !in_i64(b, "year", &year, why)
 	    || !emergency_rules_settlement_year(year, sn_clock_today(), why))
 		return false;
 	c->u.settle.year = (int) year;

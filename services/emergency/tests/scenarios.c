@@ -5,7 +5,7 @@
  * by sn-inject (intake's test publisher).
  *
  *   emergency_scenarios allocate | grant_now | above_limit | insufficient |
- *       idempotent | bad_input | payment | referral | chain |
+ *       idempotent | bad_input | strict_input | payment | referral | chain |
  *       figures_settlement | concurrent | intake_draft | district_clock
  */
 #include <pthread.h>
@@ -899,6 +899,163 @@ bad_input(void)
 	TH_CHECK(&T, balance() == 1000000, "refused input moved money");
 }
 
+/* Rows of every table a refused request must leave alone, summed. */
+static int64_t
+rows_everywhere(void)
+{
+	return th_int(&T,
+	    "SELECT (SELECT count(*) FROM %s.grants)"
+	    " + (SELECT count(*) FROM %s.ledger)"
+	    " + (SELECT count(*) FROM %s.outbox)"
+	    " + (SELECT count(*) FROM %s.http_idempotency)"
+	    " + (SELECT count(*) FROM %s.referral)"
+	    " + (SELECT count(*) FROM %s.settlement)",
+	    schema, schema, schema, schema, schema, schema);
+}
+
+/* A grant body for person idn with member path set to JSON value. */
+static char *
+grant_body_with(const char *idn, const char *path, const char *value)
+{
+	char   *s = grant_body(idn, "fire", 1000);
+	json_t *j = json_loads(s, 0, NULL);
+	free(s);
+	set_member(j, path, value);
+	s = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	return s;
+}
+
+struct strict_case {
+	const char *what;
+	const char *path;  /* request path; "G" stands for a grant's */
+	const char *body;  /* NULL: a grant body changed at member */
+	const char *member; /* "a.b" */
+	const char *value;  /* JSON */
+	const char *code;
+	const char *field;
+};
+
+/*
+ * Stricter input (issue 8): on every endpoint with a body, an unknown
+ * member (nested too) is 422 unknown_field, null where a string or number
+ * is expected is 422 invalid_type, and a control character in a name or
+ * free text is 422 invalid_characters; nothing is stored. Free text keeps
+ * its line breaks.
+ */
+static void
+strict_input(void)
+{
+	start();
+	allocate_ok(1000000);
+	char idn[19], waiting_path[96], referral_path[96];
+	new_person(idn);
+	char  *gid = grant_ok(idn, "fire", 1000);
+	answer w   = grant(idn, "fire", LIMIT + 1, officer, NULL);
+	TH_CHECK(&T, w.status == 202, "waiting grant: %d", w.status);
+	snprintf(waiting_path, sizeof(waiting_path), "/grants/%s/approval",
+	    jstr(w.body, "id"));
+	snprintf(referral_path, sizeof(referral_path), "/grants/%s/referrals",
+	    gid);
+	const char *alloc = "/funds/" TOWNSHIP "/allocations";
+	const char *settle = "/funds/" TOWNSHIP "/settlement";
+	const struct strict_case cases[] = {
+		{ "allocation: unknown member", alloc,
+		    "{\"amount_fen\": 100, \"memo\": \"x\"}", NULL, NULL,
+		    "unknown_field", "memo" },
+		{ "allocation: null note", alloc,
+		    "{\"amount_fen\": 100, \"note\": null}", NULL, NULL,
+		    "invalid_type", "note" },
+		{ "allocation: U+0001 in the note", alloc,
+		    "{\"amount_fen\": 100, \"note\": \"top-up\\u0001\"}", NULL,
+		    NULL, "invalid_characters", "note" },
+		{ "grant: unknown person member", "/grants", NULL,
+		    "person.phone", "\"1\"", "unknown_field", "person.phone" },
+		{ "grant: null cause", "/grants", NULL, "cause", "null",
+		    "invalid_type", "cause" },
+		{ "grant: null name", "/grants", NULL, "person.name", "null",
+		    "invalid_type", "person.name" },
+		{ "grant: null amount", "/grants", NULL, "amount_fen", "null",
+		    "invalid_type", "amount_fen" },
+		{ "grant: U+0001 in the name", "/grants", NULL, "person.name",
+		    "\"Wang\\u0001Fang\"", "invalid_characters",
+		    "person.name" },
+		{ "grant: U+0001 in the description", "/grants", NULL,
+		    "description", "\"fire\\u0001\"", "invalid_characters",
+		    "description" },
+		{ "grant: BEL in the account name", "/grants", NULL,
+		    "payee.account_name", "\"Wang\\u0007\"",
+		    "invalid_characters", "payee.account_name" },
+		{ "approval: unknown member", waiting_path,
+		    "{\"decision\": \"approve\", \"by\": \"x\"}", NULL, NULL,
+		    "unknown_field", "by" },
+		{ "approval: null decision", waiting_path,
+		    "{\"decision\": null}", NULL, NULL, "invalid_type",
+		    "decision" },
+		{ "approval: U+0001 in the reason", waiting_path,
+		    "{\"decision\": \"reject\", \"reason\": \"no\\u0001\"}", NULL,
+		    NULL, "invalid_characters", "reason" },
+		{ "referral: unknown member", referral_path,
+		    "{\"kind\": \"dibao\", \"extra\": 1}", NULL, NULL,
+		    "unknown_field", "extra" },
+		{ "referral: null department", referral_path,
+		    "{\"kind\": \"medical\", \"department\": null}", NULL, NULL,
+		    "invalid_type", "department" },
+		{ "referral: U+0001 in the note", referral_path,
+		    "{\"kind\": \"dibao\", \"note\": \"a\\u0001b\"}", NULL, NULL,
+		    "invalid_characters", "note" },
+		{ "referral: U+0001 in the department", referral_path,
+		    "{\"kind\": \"medical\", \"department\": \"bureau\\u0001\"}",
+		    NULL, NULL, "invalid_characters", "department" },
+		{ "settlement: unknown member", settle,
+		    "{\"year\": 2020, \"month\": 1}", NULL, NULL,
+		    "unknown_field", "month" },
+		{ "settlement: null year", settle, "{\"year\": null}", NULL,
+		    NULL, "invalid_type", "year" },
+	};
+	int64_t before = rows_everywhere();
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *path = cases[i].path;
+		const char *tok  = path == alloc || path == settle ? finance
+		     : path == waiting_path                        ? approver
+		                                                   : officer;
+		char       *body = cases[i].body != NULL
+		          ? strdup(cases[i].body)
+		          : grant_body_with(idn, cases[i].member, cases[i].value);
+		expect_err(call("POST", path, tok, new_key(), body), 422,
+		    cases[i].code, cases[i].field, cases[i].what);
+		free(body);
+	}
+	TH_CHECK(&T, rows_everywhere() == before, "refused input left rows");
+	TH_CHECK(&T, balance() == 999000, "refused input moved money");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.grants WHERE id = '%s'"
+	               " AND status = 'awaiting_approval'",
+	        schema, jstr(w.body, "id")) == 1,
+	    "a refused decision changed the grant");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.grants WHERE name LIKE '%%' ||"
+	               " chr(1) || '%%'",
+	        schema) == 0,
+	    "a name with U+0001 was stored");
+
+	/* Line breaks and tabs in free text are still free text. */
+	char *b = grant_body_with(idn, "description",
+	    "\"the house burnt down\\nat night;\\tall lost\"");
+	answer a = call("POST", "/grants", officer, new_key(), b);
+	TH_CHECK(&T, a.status == 201, "a description with a line break: %d (%s)",
+	    a.status, jstr(a.body, "error.code"));
+	json_decref(a.body);
+	free(b);
+	a = call("POST", alloc, finance, new_key(),
+	    "{\"amount_fen\": 100, \"note\": \"top-up\\nfor winter\"}");
+	TH_CHECK(&T, a.status == 201, "a note with a line break: %d (%s)",
+	    a.status, jstr(a.body, "error.code"));
+	json_decref(a.body);
+	json_decref(w.body);
+	free(gid);
+}
+
 /* payment.settled marks the grant paid; payment.failed reverses it once,
  * even when the failure comes twice with different event ids, and in a
  * second run of the publisher. */
@@ -1441,6 +1598,7 @@ main(int argc, char **argv)
 		{ "insufficient", insufficient },
 		{ "idempotent", idempotent },
 		{ "bad_input", bad_input },
+		{ "strict_input", strict_input },
 		{ "payment", payment },
 		{ "referral", referral },
 		{ "chain", chain },
