@@ -6,8 +6,11 @@
  * see proto/openapi.yaml):
  *   POST /applications                 role clerk, idempotent. Takes in an
  *       application for a household inside the clerk's jurisdiction;
- *       201 {application_id, accepted_date, deadline_date}. The checks of
- *       intake/rules.h give 422/403 before any transaction; a person
+ *       201 {application_id, accepted_date, deadline_date}: the
+ *       district's today (sn_clock_today) and sn_clock_deadline of it.
+ *       The checks of intake/codec.h (unknown members, nulls, control
+ *       characters, JSON types) and intake/rules.h give 422/403 before
+ *       any transaction; a person
  *       already held gives 409 "person_in_open_application" (an open
  *       application) or "person_in_beneficiary_household" (an approved
  *       application or an active beneficiary household), with the
@@ -15,14 +18,15 @@
  *       to the error object. Persons are claimed in the same transaction
  *       under a unique key, so two concurrent submissions sharing a person
  *       cannot both succeed; the one that loses such a race gets the same
- *       409 with the holder's id in the message only (sn_http_tx_fail has
- *       no room for extra members).
+ *       409 with the holder's "application_id" (intake_rules_holder).
  *       Publishes application.submitted (ApplicationSubmitted) in the same
  *       transaction; envelope subject the application id, actor the clerk.
  *   POST /applications/{id}/withdraw   role clerk, idempotent, body
- *       {"reason"}: 200 {application_id, status: "withdrawn"}; 404
- *       not_found, 403 outside_jurisdiction, 409 not_open. Frees the
- *       members; publishes application.withdrawn.
+ *       {"reason"} and nothing else (intake_codec_withdrawal: 422
+ *       unknown_field, invalid_type, invalid_characters, invalid_field):
+ *       200 {application_id, status: "withdrawn"}; 404 not_found, 403
+ *       outside_jurisdiction, 409 not_open (intake_rules_withdraw). Frees
+ *       the members; publishes application.withdrawn.
  *   GET /applications/{id}             any staff role, within its
  *       jurisdiction: the application with its status ("draft", "open",
  *       "withdrawn", "decided_approved", "decided_rejected"), its

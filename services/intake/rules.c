@@ -7,6 +7,7 @@
 
 #include "sn/assist.h"
 #include "sn/idnum.h"
+#include "sn/input.h"
 #include "sn/money.h"
 #include "sn/uuid.h"
 
@@ -471,11 +472,12 @@ intake_rules_utf8_valid(const char *s)
 	return true;
 }
 
-/* Valid UTF-8 of at most max bytes; empty allowed. */
+/* Valid UTF-8 of at most max bytes without control characters
+ * (sn/input.h's; multiline allows TAB, LF and CR); empty allowed. */
 static bool
-utf8_upto(const char *s, size_t max)
+text_upto(const char *s, size_t max, bool multiline)
 {
-	return intake_rules_utf8_valid(s) && strlen(s) <= max;
+	return sn_in_text_ok(s, multiline) && strlen(s) <= max;
 }
 
 static bool
@@ -497,12 +499,91 @@ bad(const char **why, const char *msg)
 	return INTAKE_REFERRAL_BAD;
 }
 
-intake_referral_verdict
-intake_rules_referral(const Sn__Assist__V1__ReferralCreated *r, sn_date today,
+/* The same for the parts of a referral: false. */
+static bool
+why_not(const char **why, const char *msg)
+{
+	*why = msg;
+	return false;
+}
+
+/* The referred person: a valid identity number (as of today), whose
+ * birth date becomes theirs, and a name. */
+static bool
+referral_person(const Sn__Assist__V1__ReferralCreated *r, sn_date today,
     intake_draft *out, const char **why)
 {
 	sn_idnum id;
 
+	if (r->id_number == NULL || strlen(r->id_number) != 18)
+		return why_not(why, "not a valid identity number");
+	memcpy(out->id_number, r->id_number, 19);
+	if (out->id_number[17] == 'x')
+		out->id_number[17] = 'X';
+	if (sn_idnum_parse(out->id_number, 18, sn_date_yyyymmdd(today), &id) !=
+	    SN_OK)
+		return why_not(why, "not a valid identity number");
+	sn_date_format((sn_date) { id.birth_year, id.birth_month, id.birth_day },
+	    out->birth_date);
+	if (r->name == NULL || r->name[0] == '\0' ||
+	    !text_upto(r->name, INTAKE_NAME_MAX, false))
+		return why_not(why, "the name is empty, too long, not UTF-8 or "
+		                "holds control characters");
+	out->name = r->name;
+	return true;
+}
+
+/* Where the household lives: township, village inside it, district. */
+static bool
+referral_place(const Sn__Assist__V1__ReferralCreated *r, intake_draft *out,
+    const char **why)
+{
+	const char *t = r->township_code, *v = r->village_code;
+	const char *d = r->district_code;
+
+	if (t == NULL || strlen(t) != 9 || !digits(t, 9))
+		return why_not(why, "township_code is not 9 digits");
+	if (v == NULL || strlen(v) != 12 || !digits(v, 12) ||
+	    strncmp(v, t, 9) != 0)
+		return why_not(why, "village_code is not 12 digits inside the "
+		                "township");
+	if (d != NULL && d[0] != '\0' &&
+	    (strlen(d) != 6 || strncmp(d, t, 6) != 0))
+		return why_not(why,
+		    "district_code is not the township's district");
+	memcpy(out->district_code, t, 6);
+	out->district_code[6] = '\0';
+	out->township_code    = t;
+	out->village_code     = v;
+	return true;
+}
+
+/* The payee, when the referral names one (three empty strings: none). */
+static bool
+referral_payee(const Sn__Assist__V1__ReferralCreated *r, intake_draft *out,
+    const char **why)
+{
+	const Sn__Assist__V1__PayeeAccount *py = r->payee;
+
+	if (py == NULL ||
+	    (py->bank_code[0] == '\0' && py->account_number[0] == '\0' &&
+	        py->account_name[0] == '\0'))
+		return true;
+	if (!text_upto(py->bank_code, INTAKE_BANK_CODE_MAX, false) ||
+	    !text_upto(py->account_number, 32, false) ||
+	    !text_upto(py->account_name, INTAKE_ACCOUNT_NAME_MAX, false))
+		return why_not(why, "the payee's strings are too long, not UTF-8 "
+		                "or hold control characters");
+	out->bank_code      = py->bank_code;
+	out->account_number = py->account_number;
+	out->account_name   = py->account_name;
+	return true;
+}
+
+intake_referral_verdict
+intake_rules_referral(const Sn__Assist__V1__ReferralCreated *r, sn_date today,
+    intake_draft *out, const char **why)
+{
 	*why = NULL;
 	if (r == NULL)
 		return bad(why, "no referral");
@@ -522,45 +603,15 @@ intake_rules_referral(const Sn__Assist__V1__ReferralCreated *r, sn_date today,
 	if (!printable_ascii(r->referral_id, INTAKE_REFERRAL_ID_MAX))
 		return bad(why, "referral_id is not 1 to 64 printable bytes");
 	out->referral_id = r->referral_id;
-	if (!utf8_upto(r->grant_id, INTAKE_REFERRAL_ID_MAX) ||
-	    !utf8_upto(r->created_by, INTAKE_REFERRAL_ID_MAX))
-		return bad(why, "grant_id or created_by is too long or not "
-		                "UTF-8");
+	if (!text_upto(r->grant_id, INTAKE_REFERRAL_ID_MAX, false) ||
+	    !text_upto(r->created_by, INTAKE_REFERRAL_ID_MAX, false))
+		return bad(why, "grant_id or created_by is too long, not UTF-8 "
+		                "or holds control characters");
 	out->grant_id   = r->grant_id;
 	out->created_by = r->created_by;
-
-	if (r->id_number == NULL || strlen(r->id_number) != 18)
-		return bad(why, "not a valid identity number");
-	memcpy(out->id_number, r->id_number, 19);
-	if (out->id_number[17] == 'x')
-		out->id_number[17] = 'X';
-	if (sn_idnum_parse(out->id_number, 18, sn_date_yyyymmdd(today), &id) !=
-	    SN_OK)
-		return bad(why, "not a valid identity number");
-	sn_date_format((sn_date) { id.birth_year, id.birth_month, id.birth_day },
-	    out->birth_date);
-	if (r->name == NULL || r->name[0] == '\0' ||
-	    !utf8_upto(r->name, INTAKE_NAME_MAX))
-		return bad(why, "the name is empty, too long or not UTF-8");
-	out->name = r->name;
-
-	const char *t = r->township_code, *v = r->village_code;
-	const char *d = r->district_code;
-	if (t == NULL || strlen(t) != 9 || !digits(t, 9))
-		return bad(why, "township_code is not 9 digits");
-	if (v == NULL || strlen(v) != 12 || !digits(v, 12) ||
-	    strncmp(v, t, 9) != 0)
-		return bad(why, "village_code is not 12 digits inside the "
-		                "township");
-	if (d != NULL && d[0] != '\0' &&
-	    (strlen(d) != 6 || strncmp(d, t, 6) != 0))
-		return bad(why,
-		    "district_code is not the township's district");
-	memcpy(out->district_code, t, 6);
-	out->district_code[6] = '\0';
-	out->township_code    = t;
-	out->village_code     = v;
-
+	if (!referral_person(r, today, out, why) ||
+	    !referral_place(r, out, why) || !referral_payee(r, out, why))
+		return INTAKE_REFERRAL_BAD;
 	if (r->household_size < 0 ||
 	    r->household_size > INTAKE_HOUSEHOLD_SIZE_MAX)
 		return bad(why, "household_size is out of range");
@@ -568,22 +619,9 @@ intake_rules_referral(const Sn__Assist__V1__ReferralCreated *r, sn_date today,
 	if (r->household_size > 0)
 		snprintf(out->note, sizeof(out->note), "household size: %d",
 		    (int) r->household_size);
-
-	const Sn__Assist__V1__PayeeAccount *py = r->payee;
-	if (py != NULL &&
-	    !(py->bank_code[0] == '\0' && py->account_number[0] == '\0' &&
-	        py->account_name[0] == '\0')) {
-		if (!utf8_upto(py->bank_code, INTAKE_BANK_CODE_MAX) ||
-		    !utf8_upto(py->account_number, 32) ||
-		    !utf8_upto(py->account_name, INTAKE_ACCOUNT_NAME_MAX))
-			return bad(why, "the payee's strings are too long or "
-			                "not UTF-8");
-		out->bank_code      = py->bank_code;
-		out->account_number = py->account_number;
-		out->account_name   = py->account_name;
-	}
-	if (!utf8_upto(r->note, INTAKE_REFERRAL_NOTE_MAX))
-		return bad(why, "the note is too long or not UTF-8");
+	if (!text_upto(r->note, INTAKE_REFERRAL_NOTE_MAX, true))
+		return bad(why, "the note is too long, not UTF-8 or holds "
+		                "control characters");
 	out->referral_note = r->note;
 	return INTAKE_REFERRAL_DRAFT;
 }

@@ -252,10 +252,11 @@ typedef enum intake_referral_verdict {
  * a 9-digit township code, a 12-digit village code inside it, and a
  * district code that is the township's first six digits (derived when
  * empty); a household size of 0 (not said) to INTAKE_HOUSEHOLD_SIZE_MAX;
- * and every string valid UTF-8 within its limit (grant_id and created_by
- * INTAKE_REFERRAL_ID_MAX; the payee's bank code INTAKE_BANK_CODE_MAX,
- * account number 32, account name INTAKE_ACCOUNT_NAME_MAX; the note
- * INTAKE_REFERRAL_NOTE_MAX). A payee whose three strings are empty counts
+ * and every string valid UTF-8 within its limit and without control
+ * characters (sn_in_text_ok; the note may hold TAB, LF and CR): grant_id
+ * and created_by INTAKE_REFERRAL_ID_MAX; the payee's bank code
+ * INTAKE_BANK_CODE_MAX, account number 32, account name
+ * INTAKE_ACCOUNT_NAME_MAX; the note INTAKE_REFERRAL_NOTE_MAX. A payee whose three strings are empty counts
  * as none. The payee is not checked further: the clerk supplies the
  * account on submission, where the rules of POST /applications apply.
  * Anything else, or kind UNSPECIFIED, is BAD with *why a static message.

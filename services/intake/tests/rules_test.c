@@ -671,6 +671,10 @@ test_referral_draft(void **state)
 	assert_null(d.bank_code);
 	assert_null(d.account_number);
 	assert_null(d.account_name);
+	/* A note over several lines is free text. */
+	r.note = "house fire;\n\tfamily with neighbours\r\n";
+	assert_int_equal(verdict(&r, &d), INTAKE_REFERRAL_DRAFT);
+	assert_string_equal(d.referral_note, r.note);
 	/* A payee of empty strings is none. */
 	Sn__Assist__V1__PayeeAccount empty = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
 	r.payee = &empty;
@@ -723,7 +727,8 @@ test_referral_rejections(void **state)
 		NAME_BAD_UTF8, TOWNSHIP_SHORT, TOWNSHIP_LETTER, VILLAGE_OUTSIDE,
 		VILLAGE_SHORT, DISTRICT_OTHER, DISTRICT_SHORT, SIZE_NEG,
 		SIZE_BIG, PAYEE_LONG, PAYEE_BAD_UTF8, NOTE_LONG, NOTE_BAD_UTF8,
-		NCASES };
+		NAME_CONTROL, NAME_NEWLINE, NAME_C1, PAYEE_CONTROL, NOTE_CONTROL,
+		BY_CONTROL, NCASES };
 	for (int c = 0; c < NCASES; c++) {
 		char                            id[19], future[19];
 		Sn__Assist__V1__PayeeAccount    py;
@@ -760,6 +765,12 @@ test_referral_rejections(void **state)
 		case PAYEE_BAD_UTF8: py.account_name = "\xff"; break;
 		case NOTE_LONG: r.note = long_note; break;
 		case NOTE_BAD_UTF8: r.note = "\xe5\xbc"; break;
+		case NAME_CONTROL: r.name = "Wang\x01" "Fang"; break;
+		case NAME_NEWLINE: r.name = "Wang\nFang"; break;
+		case NAME_C1: r.name = "Wang\xc2\x85"; break;
+		case PAYEE_CONTROL: py.account_name = "Wang\x01"; break;
+		case NOTE_CONTROL: r.note = "fire\x1b[31m"; break;
+		case BY_CONTROL: r.created_by = "officer\x7f"; break;
 		}
 		if (verdict(&r, &d) != INTAKE_REFERRAL_BAD)
 			fail_msg("case %d was not refused", c);
