@@ -129,144 +129,123 @@ event_uuid(const sn_event *ev)
 	return sn_uuid_valid(ev->id) ? ev->id : NULL;
 }
 
-static sn_err
-on_submitted(sn_tx *tx, const sn_event *ev, void *arg)
+/* The task of a household (codes, address, applicant) as events name it. */
+static void
+task_household(investigation_new_task *t, const Sn__Assist__V1__Household *hh,
+    Sn__Assist__V1__Member *const *members)
 {
-	const char *why = NULL;
-	sn_err      err;
-	bool        has_acc, has_dl;
-	sn_date     acc, dl;
+	t->registration = sn_assist_or(
+	    sn_assist_registration_name((int) hh->registration), "unspecified");
+	t->district_code       = hh->district_code;
+	t->township_code       = hh->township_code;
+	t->village_code        = hh->village_code;
+	t->address             = hh->address;
+	t->has_able_supporter  = hh->has_able_supporter != 0;
+	t->applicant_id_number = members[0]->id_number;
+}
 
-	(void) arg;
-	Sn__Assist__V1__ApplicationSubmitted *m
-	    = sn__assist__v1__application_submitted__unpack(
-	        NULL, ev->len, ev->data);
-	if (m == NULL)
-		return bad_event(ev, "not an ApplicationSubmitted");
-	if (m->application_id[0] == '\0') {
-		why = "no application id";
-		goto fail;
-	}
-	if (!opt_date(m->accepted_date, &has_acc, &acc)
-	    || !opt_date(m->deadline_date, &has_dl, &dl)) {
-		why = "accepted or deadline date is not YYYY-MM-DD";
-		goto fail;
-	}
-	char *members
-	    = household_members(m->household, m->members, m->n_members, &why);
-	if (members == NULL)
-		goto fail;
-
-	const Sn__Assist__V1__Household   *hh  = m->household;
-	const Sn__Assist__V1__Income      *in  = m->declared_income;
-	const Sn__Assist__V1__Expenditure *out = m->declared_expenditure;
-	investigation_new_task             t   = {
-		              .kind = INVESTIGATION_KIND_APPLICATION,
-		              .origin_id      = m->application_id,
-		              .application_id = m->application_id,
-		              .registration = sn_assist_or(sn_assist_registration_name((int) hh->registration), "unspecified"),
-		              .district_code       = hh->district_code,
-		              .township_code       = hh->township_code,
-		              .village_code        = hh->village_code,
-		              .address             = hh->address,
-		              .has_able_supporter  = hh->has_able_supporter != 0,
-		              .applicant_id_number = m->members[0]->id_number,
-		              .has_accepted_date   = has_acc,
-		              .accepted_date       = acc,
-		              .has_deadline_date   = has_dl,
-		              .deadline_date       = dl,
-		              .not_before = has_acc ? acc : event_day(ev),
-		              .has_declared        = true,
-		              .wages_fen    = in != NULL ? in->wages_fen : 0,
-		              .business_fen = in != NULL ? in->business_fen : 0,
-		              .pensions_fen = in != NULL ? in->pensions_fen : 0,
-		              .other_income_fen = in != NULL ? in->other_fen : 0,
-		              .medical_fen = out != NULL ? out->medical_fen : 0,
-		              .education_fen = out != NULL ? out->education_fen : 0,
-		              .housing_fen = out != NULL ? out->housing_fen : 0,
-		              .employment_costs_fen
-		              = out != NULL ? out->employment_costs_fen : 0,
-		              .requested_category = sn_assist_category_name((int) m->requested_category),
-		              .taken_in_by  = m->taken_in_by,
-		              .source_event = event_uuid(ev),
-		              .members_json = members,
-	};
-	err = investigation_store_open_task(tx, &t);
-	free(members);
-	sn__assist__v1__application_submitted__free_unpacked(m, NULL);
-	return err;
-fail:
-	err = bad_event(ev, why);
-	sn__assist__v1__application_submitted__free_unpacked(m, NULL);
-	return err;
+static void
+task_declared(investigation_new_task *t, const Sn__Assist__V1__Income *in,
+    const Sn__Assist__V1__Expenditure *out)
+{
+	t->has_declared     = true;
+	t->wages_fen        = in != NULL ? in->wages_fen : 0;
+	t->business_fen     = in != NULL ? in->business_fen : 0;
+	t->pensions_fen     = in != NULL ? in->pensions_fen : 0;
+	t->other_income_fen = in != NULL ? in->other_fen : 0;
+	t->medical_fen      = out != NULL ? out->medical_fen : 0;
+	t->education_fen    = out != NULL ? out->education_fen : 0;
+	t->housing_fen      = out != NULL ? out->housing_fen : 0;
+	t->employment_costs_fen = out != NULL ? out->employment_costs_fen : 0;
 }
 
 static sn_err
-on_withdrawn(sn_tx *tx, const sn_event *ev, void *arg)
+on_submitted(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
+    void *arg)
 {
+	const Sn__Assist__V1__ApplicationSubmitted *m
+	    = (const Sn__Assist__V1__ApplicationSubmitted *) msg;
+	investigation_new_task t   = { .kind = INVESTIGATION_KIND_APPLICATION };
+	const char            *why = NULL;
+
 	(void) arg;
-	Sn__Assist__V1__ApplicationWithdrawn *m
-	    = sn__assist__v1__application_withdrawn__unpack(
-	        NULL, ev->len, ev->data);
-	if (m == NULL)
-		return bad_event(ev, "not an ApplicationWithdrawn");
-	if (m->application_id[0] == '\0') {
-		sn__assist__v1__application_withdrawn__free_unpacked(m, NULL);
+	if (m->application_id[0] == '\0')
 		return bad_event(ev, "no application id");
-	}
-	sn_err err = investigation_store_cancel_task(tx, m->application_id,
-	    m->reason[0] != '\0' ? m->reason : "withdrawn");
-	sn__assist__v1__application_withdrawn__free_unpacked(m, NULL);
+	if (!opt_date(m->accepted_date, &t.has_accepted_date, &t.accepted_date)
+	    || !opt_date(
+	        m->deadline_date, &t.has_deadline_date, &t.deadline_date))
+		return bad_event(
+		    ev, "accepted or deadline date is not YYYY-MM-DD");
+	char *members
+	    = household_members(m->household, m->members, m->n_members, &why);
+	if (members == NULL)
+		return bad_event(ev, why);
+	task_household(&t, m->household, m->members);
+	task_declared(&t, m->declared_income, m->declared_expenditure);
+	t.origin_id      = m->application_id;
+	t.application_id = m->application_id;
+	t.not_before = t.has_accepted_date ? t.accepted_date : event_day(ev);
+	t.requested_category
+	    = sn_assist_category_name((int) m->requested_category);
+	t.taken_in_by  = m->taken_in_by;
+	t.source_event = event_uuid(ev);
+	t.members_json = members;
+	sn_err err     = investigation_store_open_task(tx, &t);
+	free(members);
 	return err;
 }
 
 static sn_err
-on_review(sn_tx *tx, const sn_event *ev, void *arg)
+on_withdrawn(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
+    void *arg)
 {
-	const char *why = NULL;
-	sn_err      err;
+	const Sn__Assist__V1__ApplicationWithdrawn *m
+	    = (const Sn__Assist__V1__ApplicationWithdrawn *) msg;
+	(void) arg;
+	if (m->application_id[0] == '\0')
+		return bad_event(ev, "no application id");
+	return investigation_store_cancel_task(tx, m->application_id,
+	    m->reason[0] != '\0' ? m->reason : "withdrawn");
+}
+
+static sn_err
+on_review(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
+    void *arg)
+{
+	const Sn__Assist__V1__ReviewRequested *m
+	    = (const Sn__Assist__V1__ReviewRequested *) msg;
+	investigation_new_task t   = { .kind = INVESTIGATION_KIND_REVIEW };
+	const char            *why = NULL;
 
 	(void) arg;
-	Sn__Assist__V1__ReviewRequested *m
-	    = sn__assist__v1__review_requested__unpack(
-	        NULL, ev->len, ev->data);
-	if (m == NULL)
-		return bad_event(ev, "not a ReviewRequested");
-	if (m->review_id[0] == '\0' || m->application_id[0] == '\0') {
-		why = "no review or application id";
-		goto fail;
-	}
+	if (m->review_id[0] == '\0' || m->application_id[0] == '\0')
+		return bad_event(ev, "no review or application id");
 	char *members
 	    = household_members(m->household, m->members, m->n_members, &why);
 	if (members == NULL)
-		goto fail;
-	const Sn__Assist__V1__Household *hh = m->household;
-	investigation_new_task           t  = {
-		           .kind           = INVESTIGATION_KIND_REVIEW,
-		           .origin_id      = m->review_id,
-		           .application_id = m->application_id,
-		           .review_id      = m->review_id,
-		           .registration  = sn_assist_or(sn_assist_registration_name((int) hh->registration), "unspecified"),
-		           .district_code = hh->district_code,
-		           .township_code = hh->township_code,
-		           .village_code  = hh->village_code,
-		           .address       = hh->address,
-		           .has_able_supporter  = hh->has_able_supporter != 0,
-		           .applicant_id_number = m->members[0]->id_number,
-		           .not_before          = event_day(ev),
-		           .reason = m->reason[0] != '\0' ? m->reason : NULL,
-		           .source_event = event_uuid(ev),
-		           .members_json = members,
-	};
-	err = investigation_store_open_task(tx, &t);
+		return bad_event(ev, why);
+	task_household(&t, m->household, m->members);
+	t.origin_id      = m->review_id;
+	t.application_id = m->application_id;
+	t.review_id      = m->review_id;
+	t.not_before     = event_day(ev);
+	t.reason         = m->reason[0] != '\0' ? m->reason : NULL;
+	t.source_event   = event_uuid(ev);
+	t.members_json   = members;
+	sn_err err       = investigation_store_open_task(tx, &t);
 	free(members);
-	sn__assist__v1__review_requested__free_unpacked(m, NULL);
-	return err;
-fail:
-	err = bad_event(ev, why);
-	sn__assist__v1__review_requested__free_unpacked(m, NULL);
 	return err;
 }
+
+/* The events followed, decoded by the bus (handlers.h). */
+static const sn_bus_topic events[] = {
+	{ "intake", "application.submitted",
+	    &sn__assist__v1__application_submitted__descriptor, on_submitted },
+	{ "intake", "application.withdrawn",
+	    &sn__assist__v1__application_withdrawn__descriptor, on_withdrawn },
+	{ "approval", "review.requested",
+	    &sn__assist__v1__review_requested__descriptor, on_review },
+};
 
 /* ---- GET /tasks and GET /tasks/{id} ------------------------------------- */
 
@@ -819,6 +798,12 @@ on_tick(void *arg)
 
 /* ---- wiring ------------------------------------------------------------- */
 
+const sn_http_route_def investigation_routes[INVESTIGATION_NROUTES] = {
+	{ "GET", "/tasks", 0, ROLE, on_list },
+	{ "GET", "/tasks/{id}", 0, ROLE, on_get },
+	{ "POST", "/tasks/{id}/report", SN_HTTP_IDEMPOTENT, ROLE, on_report },
+};
+
 sn_err
 investigation_init(
     investigation *inv, sn_service *svc, const investigation_config *cfg)
@@ -826,7 +811,6 @@ investigation_init(
 	static const char *const recs[4]
 	    = { "none", "approve", "reject", "further_review" };
 	sn_bus  *bus  = sn_service_bus(svc);
-	sn_http *http = sn_service_http(svc);
 	sn_err   err;
 
 	memset(inv, 0, sizeof(*inv));
@@ -843,26 +827,11 @@ investigation_init(
 			return SN_ENOMEM;
 	}
 
-	if ((err = sn_bus_on(
-	         bus, "intake", "application.submitted", on_submitted, inv))
-	        != SN_OK
-	    || (err = sn_bus_on(
-	            bus, "intake", "application.withdrawn", on_withdrawn, inv))
-	        != SN_OK
-	    || (err = sn_bus_on(
-	            bus, "approval", "review.requested", on_review, inv))
-	        != SN_OK)
+	if ((err = sn_bus_on_table(
+	         bus, events, sizeof(events) / sizeof(events[0]), inv))
+	    != SN_OK)
 		return err;
 
-	if ((err = sn_http_route(http, "GET", "/tasks", 0, ROLE, on_list, inv))
-	        != SN_OK
-	    || (err = sn_http_route(
-	            http, "GET", "/tasks/{id}", 0, ROLE, on_get, inv))
-	        != SN_OK
-	    || (err = sn_http_route(http, "POST", "/tasks/{id}/report",
-	            SN_HTTP_IDEMPOTENT, ROLE, on_report, inv))
-	        != SN_OK)
-		return err;
-
+	sn_service_set_route_arg(svc, inv);
 	return sn_service_every(svc, 0, inv->cfg.metrics_ms, on_tick, inv);
 }

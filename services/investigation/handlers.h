@@ -72,10 +72,16 @@ typedef struct investigation {
 	size_t ntownships;
 } investigation;
 
+/* The HTTP API above as a route table, for sn_service_def.routes; the
+ * handlers' arg is the investigation (set by investigation_init). */
+#define INVESTIGATION_NROUTES 3
+extern const sn_http_route_def investigation_routes[INVESTIGATION_NROUTES];
+
 /*
- * Registers the event handlers and the routes on svc and the periodic
- * metrics refresh (sn_service_every). Call from the service's setup. SN_OK, or the error of
- * the registration that failed.
+ * Registers the event handlers (one sn_bus_topic table), makes inv the
+ * routes' arg, and starts the periodic metrics refresh
+ * (sn_service_every). Call from the service's setup. SN_OK, or the error
+ * of the registration that failed.
  */
 sn_err investigation_init(
     investigation *inv, sn_service *svc, const investigation_config *cfg);
