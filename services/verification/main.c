@@ -6,7 +6,6 @@
  * SN_TOKEN_KEY for its API. A bad or missing setting exits 2.
  */
 #include <stdio.h>
-#include <string.h>
 
 #include "handlers.h"
 #include "sn/config.h"
@@ -55,10 +54,15 @@ on_stop(void *arg)
 	verification_stop(ver);
 }
 
+static void read_config(void);
+
+/* Reads the settings (here, so that --help, --version, --routes and
+ * --probe need none) and opens verification. */
 static sn_err
 setup(sn_service *svc, void *arg)
 {
 	(void) arg;
+	read_config();
 	sn_err err = verification_open(&ver, svc, &cfg);
 	if (err != SN_OK)
 		return err;
@@ -99,19 +103,6 @@ read_config(void)
 	    600000);
 }
 
-/* --help, --version, --routes and --probe need no settings. */
-static bool
-needs_config(int argc, char **argv)
-{
-	static const char *const info[] = { "--help", "-h", "--version",
-		"--routes", "--probe", NULL };
-	for (int i = 1; i < argc; i++)
-		for (int k = 0; info[k] != NULL; k++)
-			if (strcmp(argv[i], info[k]) == 0)
-				return false;
-	return true;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -121,7 +112,5 @@ main(int argc, char **argv)
 		   .setup = setup, .teardown = teardown,
 		   .routes = verification_routes,
 		   .nroutes = VERIFICATION_NROUTES, .settings = settings };
-	if (needs_config(argc, argv))
-		read_config();
 	return sn_service_main(argc, argv, &def);
 }
