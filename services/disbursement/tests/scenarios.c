@@ -6,7 +6,8 @@
  * events straight into sn-inject's outbox, which its relay publishes like
  * any row of its own. "Paid" is always checked in bank-sim's own records.
  *
- *   disbursement_scenarios emergency_paid | run_10k | sigkill | duties
+ *   disbursement_scenarios emergency_paid | run_10k | sigkill | duties |
+ *       correction | validation | district_clock
  */
 #include <signal.h>
 #include <stdio.h>
@@ -123,6 +124,9 @@ start_bank(const char *drop, const char *timeout)
 		th_fail(&T, "bank-sim did not start");
 }
 
+/* Two more settings for disbursement (NULL: none), e.g. the test clock. */
+static const char *extra_env[2];
+
 static th_proc *
 start_disbursement(void)
 {
@@ -134,7 +138,7 @@ start_disbursement(void)
 	const char *env[]  = { "SN_TOKEN_KEY=" KEY, port_env, url_env,
 		 "SN_DISBURSEMENT_BANK_TIMEOUT_MS=600",
 		 "SN_DISBURSEMENT_POLL_MS=100", "SN_DISBURSEMENT_BUILD_CHUNK=2000",
-		 "SN_DISBURSEMENT_BATCH=100",
+		 "SN_DISBURSEMENT_BATCH=100", extra_env[0], extra_env[1],
 		 NULL };
 	const char *argv[] = { SN_DISBURSEMENT_BIN, NULL };
 	th_proc    *p = th_spawn(&T, "disbursement", SN_DISBURSEMENT_BIN, argv,
@@ -416,17 +420,18 @@ emergency_paid(void)
 	        "SELECT count(*) FROM %s.outbox WHERE topic = 'payment.settled'",
 	        schema))
 		th_fail(&T, "no payment.settled");
-	PGresult *r;
-	char      sql[256];
-	snprintf(sql, sizeof(sql),
+	TH_CHECK(&T,
+	    th_rows(&T,
+	        "SELECT data FROM %s.outbox WHERE topic = 'payment.settled'",
+	        schema) == 1,
+	    "want one payment.settled");
+	size_t   len;
+	uint8_t *data = th_bytes_at(&T, 0, &len,
 	    "SELECT data FROM %s.outbox WHERE topic = 'payment.settled'",
 	    schema);
-	r = PQexecParams((PGconn *) T.pg, sql, 0, NULL, NULL, NULL, NULL, 1);
-	TH_CHECK(&T, PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1,
-	    "want one payment.settled");
-	Sn__Pay__V1__PaymentSettled *s = sn__pay__v1__payment_settled__unpack(
-	    NULL, (size_t) PQgetlength(r, 0, 0),
-	    (const uint8_t *) PQgetvalue(r, 0, 0));
+	Sn__Pay__V1__PaymentSettled *s = data != NULL
+	    ? sn__pay__v1__payment_settled__unpack(NULL, len, data)
+	    : NULL;
 	TH_CHECK(&T,
 	    s != NULL && s->ref != NULL
 	        && strcmp(s->ref->grant_id, m.grant_id) == 0
@@ -435,7 +440,7 @@ emergency_paid(void)
 	        && strlen(s->end_to_end_id) <= 35 && s->settled_at[0] != '\0',
 	    "payment.settled does not describe the grant's payment");
 	sn__pay__v1__payment_settled__free_unpacked(s, NULL);
-	PQclear(r);
+	free(data);
 	TH_CHECK(&T,
 	    th_int(&T, "SELECT count(*) FROM %s.instructions", bschema) == 1,
 	    "the bank has the grant's instruction %lld times",
@@ -656,15 +661,16 @@ correction(void)
 	               " WHERE topic = 'payment.failed'",
 	        schema) == 1,
 	    "want one payment.failed");
-	char pid[64], old_e2e[64];
-	PGresult *r;
-	char      sql[256];
-	snprintf(sql, sizeof(sql),
+	char  pid[64], old_e2e[64];
+	char *v = th_text_at(&T, 0, 0,
 	    "SELECT id, e2e_id FROM %s.payment WHERE status = 'rejected'", schema);
-	r = PQexec((PGconn *) T.pg, sql);
-	snprintf(pid, sizeof(pid), "%s", PQgetvalue(r, 0, 0));
-	snprintf(old_e2e, sizeof(old_e2e), "%s", PQgetvalue(r, 0, 1));
-	PQclear(r);
+	char *e = th_text_at(&T, 0, 1,
+	    "SELECT id, e2e_id FROM %s.payment WHERE status = 'rejected'", schema);
+	TH_CHECK(&T, v != NULL && e != NULL, "no rejected payment");
+	snprintf(pid, sizeof(pid), "%s", v);
+	snprintf(old_e2e, sizeof(old_e2e), "%s", e);
+	free(v);
+	free(e);
 	char upath[128];
 	snprintf(upath, sizeof(upath), "/payments/%s/account", pid);
 	const char *acct = "{\"bank_code\": \"ICBC\", \"account_number\":"
@@ -707,6 +713,187 @@ correction(void)
 	free(id);
 }
 
+/* One request that must be refused with status, code and (unless NULL)
+ * field. */
+static void
+expect(const char *what, const char *method, const char *path, char *tok,
+    const char *body, int status, const char *code, const char *field)
+{
+	answer      a = call(method, path, tok, body);
+	const char *f = json_string_value(
+	    json_object_get(json_object_get(a.body, "error"), "field"));
+	TH_CHECK(&T,
+	    a.status == status && strcmp(jerr(a.body), code) == 0
+	        && (field == NULL || (f != NULL && strcmp(f, field) == 0)),
+	    "%s: %d %s (field %s), want %d %s (field %s)", what, a.status,
+	    jerr(a.body), f != NULL ? f : "null", status, code,
+	    field != NULL ? field : "any");
+	json_decref(a.body);
+}
+
+/* Every endpoint with a body refuses an unknown member, a null where a
+ * string is expected and control characters in its strings, and changes
+ * nothing when it does. */
+static void
+validation(void)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/accounts.json", T.run_dir);
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		th_fail(&T, "cannot write %s", path);
+	fprintf(f, "{\"6222020000000001\": {\"name\": \"payee 1\","
+	           " \"closed\": true}}\n");
+	fclose(f);
+	snprintf(fixture_env, sizeof(fixture_env), "SN_BANK_SIM_FIXTURE=%s",
+	    path);
+	start("0", "0");
+	inject_payees(3);
+
+	expect("budget, unknown member", "POST", "/budgets", finance,
+	    "{\"fund\": \"dibao\", \"year\": 2026, \"amount_fen\": 100,"
+	    " \"extra\": 1}",
+	    422, "unknown_field", "extra");
+	expect("budget, null fund", "POST", "/budgets", finance,
+	    "{\"fund\": null, \"year\": 2026, \"amount_fen\": 100}", 422,
+	    "invalid_type", "fund");
+	expect("budget, fund with U+0001", "POST", "/budgets", finance,
+	    "{\"fund\": \"dib\\u0001ao\", \"year\": 2026,"
+	    " \"amount_fen\": 100}",
+	    422, "invalid_characters", "fund");
+	expect("budget, null amount", "POST", "/budgets", finance,
+	    "{\"fund\": \"dibao\", \"year\": 2026, \"amount_fen\": null}", 422,
+	    "invalid_type", "amount_fen");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.budget", schema) == 0
+	        && th_int(&T, "SELECT count(*) FROM %s.budget_allocation",
+	               schema) == 0,
+	    "a refused allocation changed the budget");
+	allocate("dibao", 1000000000LL);
+	allocate("tekun", 1000000000LL);
+
+	expect("run, unknown member", "POST", "/runs", finance,
+	    "{\"period\": \"" PERIOD "\", \"extra\": true}", 422,
+	    "unknown_field", "extra");
+	expect("run, null period", "POST", "/runs", finance,
+	    "{\"period\": null}", 422, "invalid_type", "period");
+	expect("run, period with U+0001", "POST", "/runs", finance,
+	    "{\"period\": \"2026-\\u00013\"}", 422, "invalid_characters",
+	    "period");
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.run", schema) == 0,
+	    "a refused run was made");
+
+	char *id = build_run();
+	snprintf(path, sizeof(path), "/runs/%s/approval", id);
+	expect("approval, unknown member", "POST", path, approver,
+	    "{\"decision\": \"approve\", \"extra\": 1}", 422, "unknown_field",
+	    "extra");
+	expect("approval, null decision", "POST", path, approver,
+	    "{\"decision\": null}", 422, "invalid_type", "decision");
+	expect("approval, reason with U+0001", "POST", path, approver,
+	    "{\"decision\": \"reject\", \"reason\": \"no\\u0001 money\"}", 422,
+	    "invalid_characters", "reason");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.run WHERE id = '%s'"
+	               " AND status = 'awaiting_approval'"
+	               " AND decided_by IS NULL",
+	        schema, id) == 1
+	        && th_int(&T, "SELECT count(*) FROM %s.payment", schema) == 3,
+	    "a refused decision changed the run");
+	approve(id, approver);
+	if (!th_wait_int(&T, 1, 60000,
+	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
+	        " AND status = 'completed'",
+	        schema, id))
+		th_fail(&T, "the run did not complete");
+
+	char *pid = th_text(&T,
+	    "SELECT id FROM %s.payment WHERE status = 'rejected'", schema);
+	TH_CHECK(&T, pid != NULL, "no rejected payment");
+	snprintf(path, sizeof(path), "/payments/%s/account", pid);
+	char *mine = token("tk-2", "township_officer", "220103001");
+	expect("account, unknown member", "PUT", path, mine,
+	    "{\"bank_code\": \"ICBC\", \"account_number\":"
+	    " \"6222020000099999\", \"account_name\": \"payee 1\","
+	    " \"branch\": \"x\"}",
+	    422, "unknown_field", "branch");
+	expect("account, null number", "PUT", path, mine,
+	    "{\"bank_code\": \"ICBC\", \"account_number\": null,"
+	    " \"account_name\": \"payee 1\"}",
+	    422, "invalid_type", "account_number");
+	expect("account, name with U+0001", "PUT", path, mine,
+	    "{\"bank_code\": \"ICBC\", \"account_number\":"
+	    " \"6222020000099999\", \"account_name\": \"payee\\u0001 1\"}",
+	    422, "invalid_characters", "account_name");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.payment WHERE id = '%s'"
+	               " AND status = 'rejected' AND attempt = 1"
+	               " AND account_number = '6222020000000001'",
+	        schema, pid) == 1
+	        && th_int(&T, "SELECT count(*) FROM %s.instruction_history",
+	               schema) == 0
+	        && th_int(&T, "SELECT count(*) FROM %s.payee"
+	                      " WHERE account_name LIKE '%%' || chr(1) || '%%'"
+	                      " OR account_number = '6222020000099999'",
+	               schema) == 0,
+	    "a refused correction changed the payment");
+	free(mine);
+	free(pid);
+	free(id);
+}
+
+/* The district clock: a grant without a date draws on the budget of the
+ * district's year, shifted in this test by SN_CLOCK_OFFSET_S (four years
+ * ahead). */
+static void
+district_clock(void)
+{
+	enum { SHIFT_S = 4 * 366 * 86400 };
+	static char shift_env[64];
+	snprintf(shift_env, sizeof(shift_env), "SN_CLOCK_OFFSET_S=%d", SHIFT_S);
+	extra_env[0] = "SN_TEST_CLOCK=1";
+	extra_env[1] = shift_env;
+	start("0", "0");
+	th_proc *p = injector("emergency");
+	Sn__Assist__V1__PayeeAccount pa = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
+	pa.bank_code      = "ICBC";
+	pa.account_number = "6222029999000002";
+	pa.account_name   = "赵六";
+	Sn__Assist__V1__EmergencyGranted m
+	    = SN__ASSIST__V1__EMERGENCY_GRANTED__INIT;
+	m.grant_id      = "8d1f6c1e-0000-4000-8000-000000000002";
+	m.township_code = "220103001";
+	m.amount_fen    = 80000;
+	m.payee         = &pa; /* no granted_at: the district's today */
+	char *h         = th_hex(&m.base);
+	char *topics[1] = { "emergency.granted" };
+	char *subj[1]   = { m.grant_id };
+	char *hexes[1]  = { h };
+	outbox_put("emergency", topics, subj, hexes, 1);
+	free(h);
+	if (!th_wait_int(&T, 1, 30000,
+	        "SELECT count(*) FROM %s.payment WHERE grant_id = '%s'", schema,
+	        m.grant_id))
+		th_fail(&T, "the grant made no payment");
+	int64_t want = th_int(&T,
+	    "SELECT extract(year FROM now() AT TIME ZONE 'UTC'"
+	    " + interval '%d seconds' + interval '480 minutes')::int",
+	    SHIFT_S);
+	int64_t year = th_int(&T,
+	    "SELECT year FROM %s.payment WHERE grant_id = '%s'", schema,
+	    m.grant_id);
+	TH_CHECK(&T, year == want,
+	    "the grant drew on %lld's budget, want the district's year %lld",
+	    (long long) year, (long long) want);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT drawn_fen FROM %s.budget WHERE fund = 'emergency'"
+	               " AND year = %lld",
+	        schema, (long long) want) == 80000,
+	    "the emergency budget of the district's year did not record it");
+	th_kill(&T, p, SIGTERM);
+	th_wait_exit(&T, p, 15000);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -716,6 +903,8 @@ main(int argc, char **argv)
 		{ "sigkill", sigkill },
 		{ "duties", duties },
 		{ "correction", correction },
+		{ "validation", validation },
+		{ "district_clock", district_clock },
 	};
 	return th_main(&T, argc, argv, list, sizeof(list) / sizeof(list[0]),
 	    done);
