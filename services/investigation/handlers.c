@@ -16,6 +16,7 @@
 #include "sn/assist/v1/case.pb-c.h"
 #include "sn/auth.h"
 #include "sn/clock.h"
+#include "sn/input.h"
 #include "sn/log.h"
 #include "sn/uuid.h"
 #include "store.h"
@@ -338,21 +339,6 @@ on_get(sn_http_req *req, void *arg)
 
 /* ---- POST /tasks/{id}/report -------------------------------------------- */
 
-/* 0: a string; 1: missing; 2: not a string, or one holding a NUL. */
-static int
-str_member(json_t *obj, const char *key, const char **out)
-{
-	json_t *v = json_object_get(obj, key);
-	*out      = NULL;
-	if (v == NULL)
-		return 1;
-	if (!json_is_string(v)
-	    || strlen(json_string_value(v)) != json_string_length(v))
-		return 2;
-	*out = json_string_value(v);
-	return 0;
-}
-
 static bool
 refuse(sn_problem *why, const char *code, const char *message,
     const char *field)
@@ -361,147 +347,124 @@ refuse(sn_problem *why, const char *code, const char *message,
 }
 
 static bool
-refuse_str(sn_problem *why, int rc, const char *field)
+decode_investigators(
+    const json_t *body, investigation_report *r, sn_problem *why)
 {
-	return rc == 1
-	    ? refuse(why, "required", "this field is required", field)
-	    : refuse(why, "invalid_type", "this must be a string", field);
-}
+	static const char *const keys[] = { "user_id", "id_number", NULL };
+	const json_t            *arr    = NULL;
+	char                     prefix[48];
 
-/*
- * The request body as a report, strings borrowed from body. Checks only
- * the shape (types, required fields, sizes); rules.h checks the content.
- */
-static bool
-decode_report(
-    json_t *body, investigation_report *r, sn_problem *why)
-{
-	static const char *const known[] = { "investigators", "visit_date",
-		"members", "living_conditions", "housing_condition",
-		"contradictions", "recommendation", NULL };
-	char                     field[48];
-	const char              *key;
-	json_t                  *val;
-	int                      rc;
-
-	memset(r, 0, sizeof(*r));
-	sn_problem_clear(why);
-	if (!json_is_object(body))
-		return refuse(
-		    why, "invalid_body", "the report is a JSON object", "");
-	json_object_foreach(body, key, val)
-	{
-		bool ok = false;
-		for (int i = 0; known[i] != NULL && !ok; i++)
-			ok = strcmp(key, known[i]) == 0;
-		if (!ok)
-			return refuse(why, "unknown_field",
-			    "this field is not part of a report", key);
-	}
-
-	json_t *inv = json_object_get(body, "investigators");
-	if (inv == NULL)
-		return refuse(why, "required", "this field is required",
-		    "investigators");
-	if (!json_is_array(inv))
-		return refuse(why, "invalid_type",
-		    "a list of two investigators", "investigators");
-	if (json_array_size(inv) > INVESTIGATION_MAX_INVESTIGATORS)
+	if (!sn_in_array(body, "investigators", "", SN_IN_REQUIRED, &arr, why))
+		return false;
+	if (json_array_size(arr) > INVESTIGATION_MAX_INVESTIGATORS)
 		return refuse(why, "two_investigators_required",
 		    "a home visit is made and reported by exactly two "
 		    "investigators",
 		    "investigators");
-	r->ninvestigators = json_array_size(inv);
+	r->ninvestigators = json_array_size(arr);
 	for (size_t i = 0; i < r->ninvestigators; i++) {
-		json_t *o = json_array_get(inv, i);
-		if (!json_is_object(o)) {
-			snprintf(
-			    field, sizeof(field), "investigators[%zu]", i);
-			return refuse(why, "invalid_type",
-			    "an object with user_id and id_number", field);
-		}
-		snprintf(
-		    field, sizeof(field), "investigators[%zu].user_id", i);
-		if ((rc = str_member(
-		         o, "user_id", &r->investigators[i].user_id))
-		    != 0)
-			return refuse_str(why, rc, field);
-		snprintf(
-		    field, sizeof(field), "investigators[%zu].id_number", i);
-		if ((rc = str_member(
-		         o, "id_number", &r->investigators[i].id_number))
-		    != 0)
-			return refuse_str(why, rc, field);
+		const json_t               *o = json_array_get(arr, i);
+		investigation_investigator *v = &r->investigators[i];
+		snprintf(prefix, sizeof(prefix), "investigators[%zu].", i);
+		if (!sn_in_only(o, keys, prefix, why)
+		    || !sn_in_str(o, "user_id", prefix, SN_IN_REQUIRED, 0,
+		        &v->user_id, why)
+		    || !sn_in_str(o, "id_number", prefix, SN_IN_REQUIRED, 0,
+		        &v->id_number, why))
+			return false;
 	}
+	return true;
+}
 
-	if ((rc = str_member(body, "visit_date", &r->visit_date)) != 0)
-		return refuse_str(why, rc, "visit_date");
+static bool
+decode_members(const json_t *body, investigation_report *r, sn_problem *why)
+{
+	static const char *const keys[] = { "id_number", "present", NULL };
+	const json_t            *arr    = NULL;
+	char                     prefix[48];
 
-	json_t *mem = json_object_get(body, "members");
-	if (mem == NULL)
-		return refuse(
-		    why, "required", "this field is required", "members");
-	if (!json_is_array(mem))
-		return refuse(why, "invalid_type",
-		    "a list of {id_number, present}", "members");
-	if (json_array_size(mem) > INVESTIGATION_MAX_MEMBERS)
+	if (!sn_in_array(body, "members", "", SN_IN_REQUIRED, &arr, why))
+		return false;
+	if (json_array_size(arr) > INVESTIGATION_MAX_MEMBERS)
 		return refuse(why, "too_many", "more members than a household",
 		    "members");
-	r->nmembers = json_array_size(mem);
+	r->nmembers = json_array_size(arr);
 	for (size_t i = 0; i < r->nmembers; i++) {
-		json_t *o = json_array_get(mem, i);
-		if (!json_is_object(o)) {
-			snprintf(field, sizeof(field), "members[%zu]", i);
-			return refuse(why, "invalid_type",
-			    "an object with id_number and present", field);
-		}
-		snprintf(field, sizeof(field), "members[%zu].id_number", i);
-		if ((rc = str_member(o, "id_number", &r->members[i].id_number))
-		    != 0)
-			return refuse_str(why, rc, field);
-		json_t *pr = json_object_get(o, "present");
-		snprintf(field, sizeof(field), "members[%zu].present", i);
-		if (pr == NULL)
-			return refuse(
-			    why, "required", "this field is required", field);
-		if (!json_is_boolean(pr))
-			return refuse(
-			    why, "invalid_type", "true or false", field);
-		r->members[i].present = json_is_true(pr);
+		const json_t           *o = json_array_get(arr, i);
+		investigation_presence *m = &r->members[i];
+		snprintf(prefix, sizeof(prefix), "members[%zu].", i);
+		if (!sn_in_only(o, keys, prefix, why)
+		    || !sn_in_str(o, "id_number", prefix, SN_IN_REQUIRED, 0,
+		        &m->id_number, why)
+		    || !sn_in_bool(
+		        o, "present", prefix, SN_IN_REQUIRED, &m->present, why))
+			return false;
 	}
-
-	if ((rc = str_member(body, "living_conditions", &r->living_conditions))
-	    != 0)
-		return refuse_str(why, rc, "living_conditions");
-	if ((rc = str_member(body, "housing_condition", &r->housing_condition))
-	    != 0)
-		return refuse_str(why, rc, "housing_condition");
-
-	json_t *con = json_object_get(body, "contradictions");
-	if (con != NULL) {
-		if (!json_is_array(con))
-			return refuse(why, "invalid_type",
-			    "a list of observations", "contradictions");
-		if (json_array_size(con) > INVESTIGATION_MAX_CONTRADICTIONS)
-			return refuse(why, "too_many",
-			    "at most 50 contradictions", "contradictions");
-		r->ncontradictions = json_array_size(con);
-		for (size_t i = 0; i < r->ncontradictions; i++) {
-			json_t *s = json_array_get(con, i);
-			snprintf(
-			    field, sizeof(field), "contradictions[%zu]", i);
-			if (!json_is_string(s)
-			    || strlen(json_string_value(s))
-			        != json_string_length(s))
-				return refuse(why, "invalid_type",
-				    "this must be a string", field);
-			r->contradictions[i] = json_string_value(s);
-		}
-	}
-
-	if ((rc = str_member(body, "recommendation", &r->recommendation)) != 0)
-		return refuse_str(why, rc, "recommendation");
 	return true;
+}
+
+/* Observations: free text, lines allowed, no other control character. */
+static bool
+decode_contradictions(
+    const json_t *body, investigation_report *r, sn_problem *why)
+{
+	const json_t *arr = NULL;
+	char          field[48];
+
+	if (!sn_in_array(body, "contradictions", "", 0, &arr, why))
+		return false;
+	if (arr == NULL)
+		return true;
+	if (json_array_size(arr) > INVESTIGATION_MAX_CONTRADICTIONS)
+		return refuse(why, "too_many", "at most 50 contradictions",
+		    "contradictions");
+	r->ncontradictions = json_array_size(arr);
+	for (size_t i = 0; i < r->ncontradictions; i++) {
+		const json_t *v = json_array_get(arr, i);
+		snprintf(field, sizeof(field), "contradictions[%zu]", i);
+		if (!json_is_string(v))
+			return refuse(
+			    why, "invalid_type", "must be a string", field);
+		const char *s = json_string_value(v);
+		/* A "\u0000" would end the C string early: the lengths
+		 * must agree. */
+		if (strlen(s) != json_string_length(v)
+		    || !sn_in_text_ok(s, true))
+			return refuse(why, "invalid_characters",
+			    "must not hold control characters", field);
+		r->contradictions[i] = s;
+	}
+	return true;
+}
+
+/*
+ * The request body as a report, strings borrowed from body (sn/input.h:
+ * unknown members, nested ones included, missing ones, wrong types and
+ * nulls, control characters). Checks only the shape; rules.h checks the
+ * content.
+ */
+static bool
+decode_report(const json_t *body, investigation_report *r, sn_problem *why)
+{
+	static const char *const keys[] = { "investigators", "visit_date",
+		"members", "living_conditions", "housing_condition",
+		"contradictions", "recommendation", NULL };
+	const unsigned           req = SN_IN_REQUIRED;
+	const unsigned           text = SN_IN_REQUIRED | SN_IN_MULTILINE;
+
+	memset(r, 0, sizeof(*r));
+	sn_problem_clear(why);
+	return sn_in_only(body, keys, "", why)
+	    && decode_investigators(body, r, why)
+	    && sn_in_str(body, "visit_date", "", req, 0, &r->visit_date, why)
+	    && decode_members(body, r, why)
+	    && sn_in_str(body, "living_conditions", "", text, 0,
+	        &r->living_conditions, why)
+	    && sn_in_str(body, "housing_condition", "", text, 0,
+	        &r->housing_condition, why)
+	    && decode_contradictions(body, r, why)
+	    && sn_in_str(
+	        body, "recommendation", "", req, 0, &r->recommendation, why);
 }
 
 /*

@@ -765,6 +765,71 @@ e_present_type(json_t *r)
 	    "present", json_string("yes"));
 }
 
+/* Stricter input (issue 8): unknown members at any depth, null where a
+ * string is expected, control characters in names and free text. */
+static void
+e_unknown_nested_investigator(json_t *r)
+{
+	json_object_set_new(
+	    json_array_get(json_object_get(r, "investigators"), 0), "nickname",
+	    json_string("a"));
+}
+
+static void
+e_unknown_nested_member(json_t *r)
+{
+	json_object_set_new(json_array_get(json_object_get(r, "members"), 1),
+	    "note", json_string("x"));
+}
+
+static void
+e_null_visit_date(json_t *r)
+{
+	json_object_set_new(r, "visit_date", json_null());
+}
+
+static void
+e_null_user_id(json_t *r)
+{
+	json_object_set_new(
+	    json_array_get(json_object_get(r, "investigators"), 1), "user_id",
+	    json_null());
+}
+
+static void
+e_null_contradiction(json_t *r)
+{
+	json_array_set_new(json_object_get(r, "contradictions"), 1, json_null());
+}
+
+static void
+e_control_living(json_t *r)
+{
+	json_object_set_new(
+	    r, "living_conditions", json_string("两间房\x01" "，家具很少"));
+}
+
+static void
+e_control_contradiction(json_t *r)
+{
+	json_array_set_new(
+	    json_object_get(r, "contradictions"), 0, json_string("a\x01" "b"));
+}
+
+static void
+e_control_user(json_t *r)
+{
+	json_object_set_new(
+	    json_array_get(json_object_get(r, "investigators"), 1), "user_id",
+	    json_string("inv.\x01" "b"));
+}
+
+static void
+e_missing_recommendation(json_t *r)
+{
+	json_object_del(r, "recommendation");
+}
+
 static void
 bad_reports(void)
 {
@@ -814,6 +879,25 @@ bad_reports(void)
 		    "an unknown field" },
 		{ e_present_type, NULL, 422, "invalid_type",
 		    "members[0].present", "present as a string" },
+		{ e_unknown_nested_investigator, NULL, 422, "unknown_field",
+		    "investigators[0].nickname",
+		    "an unknown field in an investigator" },
+		{ e_unknown_nested_member, NULL, 422, "unknown_field",
+		    "members[1].note", "an unknown field in a member" },
+		{ e_null_visit_date, NULL, 422, "invalid_type", "visit_date",
+		    "a null visit date" },
+		{ e_null_user_id, NULL, 422, "invalid_type",
+		    "investigators[1].user_id", "a null user id" },
+		{ e_null_contradiction, NULL, 422, "invalid_type",
+		    "contradictions[1]", "a null contradiction" },
+		{ e_control_living, NULL, 422, "invalid_characters",
+		    "living_conditions", "U+0001 in the living conditions" },
+		{ e_control_contradiction, NULL, 422, "invalid_characters",
+		    "contradictions[0]", "U+0001 in a contradiction" },
+		{ e_control_user, NULL, 422, "invalid_characters",
+		    "investigators[1].user_id", "U+0001 in a user id" },
+		{ e_missing_recommendation, NULL, 422, "missing_field",
+		    "recommendation", "no recommendation" },
 	};
 	int nkey = 0;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
