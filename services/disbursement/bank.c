@@ -1,12 +1,14 @@
 /*
  * bank.c - see bank.h.
  *
- * The transport is sn_reqc: a try is one sn_reqc_call, a retry an
- * sn_reqc_call_after with the backoff, and every answer comes back on the
- * loop thread. What is left here is the policy: the outcome of a try,
- * whether to try again, what to count and what to answer. A call is
- * always owned by exactly one pending sn_reqc call, so closing the client
- * ends every call through on_try with SN_ECLOSED.
+ * The transport and the retries are sn_reqc's: a call is one
+ * sn_reqc_call_retry with the bytes packed once, so every try sends the
+ * very same batch id and end-to-end ids (a retry never makes a new id).
+ * What is left here is the judgement of each try (a reply that does not
+ * decode, or answers another kind of request, is retried like a lost
+ * one), the metrics and the answer. A call is always owned by exactly one
+ * pending sn_reqc call, so closing the client ends every call through
+ * on_try with SN_ECLOSED.
  */
 #include "bank.h"
 
@@ -24,25 +26,22 @@
 enum outcome { OUT_OK = 0, OUT_TIMEOUT, OUT_MALFORMED, OUT_UNREACHABLE, NOUT };
 enum kind { KIND_BATCH = 0, KIND_QUERY, NKIND };
 
-typedef struct call call;
-
 struct disbursement_bank {
-	sn_reqc    *reqc;
-	size_t      nlive;
-	bool        closing;
-	uint32_t    timeout_ms, retries, backoff_ms;
-	sn_counter *requests[NKIND][NOUT];
+	sn_reqc      *reqc;
+	size_t        nlive;
+	bool          closing;
+	sn_reqc_retry policy;
+	sn_counter   *requests[NKIND][NOUT];
 };
 
-struct call {
+typedef struct call {
 	disbursement_bank   *owner;
 	enum kind            kind;
-	uint32_t             tries;
-	uint8_t             *req;
-	size_t               req_len;
+	uint32_t             tries_seen; /* tries judged so far */
+	enum outcome         last;       /* of the last try judged */
 	disbursement_bank_fn fn;
 	void                *arg;
-};
+} call;
 
 static const char *const outcome_names[NOUT]
     = { "ok", "timeout", "malformed", "unreachable" };
@@ -52,46 +51,22 @@ static void
 call_free(call *c)
 {
 	c->owner->nlive--;
-	free(c->req);
 	free(c);
 }
 
-static void on_try(sn_err err, const uint8_t *reply, size_t len,
-    uint64_t latency_us, void *arg);
-
-static sn_err
-start_try(call *c, uint32_t delay_ms)
+/* The caller's answer once no try is left; ends the call. */
+static sn_reqc_verdict
+finish(call *c, sn_err err, const Sn__Bank__V1__BankReply *reply)
 {
-	disbursement_bank *b = c->owner;
-	c->tries++;
-	return sn_reqc_call_after(
-	    b->reqc, delay_ms, c->req, c->req_len, b->timeout_ms, on_try, c);
-}
-
-static void
-try_failed(call *c, enum outcome o, sn_err err)
-{
-	disbursement_bank *b = c->owner;
-	sn_counter_add(b->requests[c->kind][o], 1);
-	if (c->tries <= b->retries) {
-		uint32_t shift = c->tries - 1 < 16 ? c->tries - 1 : 16;
-		uint64_t ms    = (uint64_t) b->backoff_ms << shift;
-		if (ms > BACKOFF_MAX_MS)
-			ms = BACKOFF_MAX_MS;
-		if (start_try(c, (uint32_t) ms) == SN_OK)
-			return;
-	}
-	sn_log(SN_LOG_WARN, "bank request failed after retries", "kind",
-	    kind_names[c->kind], "outcome", outcome_names[o], "error",
-	    err != SN_OK ? sn_strerror(err) : NULL, NULL);
-	c->fn(o == OUT_TIMEOUT ? SN_ETIMEDOUT : SN_ENNG, NULL, c->arg);
+	c->fn(err, reply, c->arg);
 	call_free(c);
+	return SN_REQC_DONE;
 }
 
-static void
-on_reply(call *c, const uint8_t *buf, size_t len)
+/* The reply decoded, if it answers this call's kind of request. */
+static Sn__Bank__V1__BankReply *
+decode(const call *c, const uint8_t *buf, size_t len)
 {
-	disbursement_bank       *b = c->owner;
 	Sn__Bank__V1__BankReply *r
 	    = sn__bank__v1__bank_reply__unpack(NULL, len, buf);
 	bool ok = r != NULL
@@ -99,39 +74,46 @@ on_reply(call *c, const uint8_t *buf, size_t len)
 	            && r->body_case == SN__BANK__V1__BANK_REPLY__BODY_BATCH)
 	        || (c->kind == KIND_QUERY
 	            && r->body_case == SN__BANK__V1__BANK_REPLY__BODY_STATUS));
-	if (!ok) {
-		if (r != NULL)
-			sn__bank__v1__bank_reply__free_unpacked(r, NULL);
-		try_failed(c, OUT_MALFORMED, SN_OK);
-		return;
+	if (!ok && r != NULL) {
+		sn__bank__v1__bank_reply__free_unpacked(r, NULL);
+		r = NULL;
 	}
-	sn_counter_add(b->requests[c->kind][OUT_OK], 1);
-	c->fn(SN_OK, r, c->arg);
-	sn__bank__v1__bank_reply__free_unpacked(r, NULL);
-	call_free(c);
+	return r;
 }
 
-static void
-on_try(sn_err err, const uint8_t *reply, size_t len, uint64_t latency_us,
-    void *arg)
+static sn_reqc_verdict
+on_try(const sn_reqc_try *t, void *arg)
 {
-	call *c = arg;
-	(void) latency_us;
-	switch (err) {
-	case SN_OK:
-		on_reply(c, reply, len);
-		return;
-	case SN_ECLOSED:
-		c->fn(SN_ECLOSED, NULL, c->arg);
-		call_free(c);
-		return;
-	case SN_ETIMEDOUT:
-		try_failed(c, OUT_TIMEOUT, err);
-		return;
-	default:
-		try_failed(c, OUT_UNREACHABLE, err);
-		return;
+	call              *c = arg;
+	disbursement_bank *b = c->owner;
+	if (t->err == SN_ECLOSED)
+		return finish(c, SN_ECLOSED, NULL);
+	if (t->tries == c->tries_seen) {
+		/* The retry could not be sent: the last try's outcome
+		 * stands. */
+		return finish(c, c->last == OUT_TIMEOUT ? SN_ETIMEDOUT : SN_ENNG,
+		    NULL);
 	}
+	c->tries_seen = t->tries;
+	if (t->err == SN_OK) {
+		Sn__Bank__V1__BankReply *r = decode(c, t->reply, t->len);
+		if (r != NULL) {
+			sn_counter_add(b->requests[c->kind][OUT_OK], 1);
+			finish(c, SN_OK, r);
+			sn__bank__v1__bank_reply__free_unpacked(r, NULL);
+			return SN_REQC_DONE;
+		}
+		c->last = OUT_MALFORMED;
+	} else {
+		c->last = t->err == SN_ETIMEDOUT ? OUT_TIMEOUT : OUT_UNREACHABLE;
+	}
+	sn_counter_add(b->requests[c->kind][c->last], 1);
+	if (!t->final)
+		return SN_REQC_RETRY;
+	sn_log(SN_LOG_WARN, "bank request failed after retries", "kind",
+	    kind_names[c->kind], "outcome", outcome_names[c->last], "error",
+	    t->err != SN_OK ? sn_strerror(t->err) : NULL, NULL);
+	return finish(c, c->last == OUT_TIMEOUT ? SN_ETIMEDOUT : SN_ENNG, NULL);
 }
 
 sn_err
@@ -141,9 +123,10 @@ disbursement_bank_open(disbursement_bank **out, sn_loop *loop, sn_metrics *m,
 	disbursement_bank *b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return SN_ENOMEM;
-	b->timeout_ms = cfg->timeout_ms;
-	b->retries    = cfg->retries;
-	b->backoff_ms = cfg->backoff_ms;
+	b->policy = (sn_reqc_retry) { .timeout_ms = cfg->timeout_ms,
+		.retries                          = cfg->retries,
+		.backoff_ms                       = cfg->backoff_ms,
+		.backoff_max_ms                   = BACKOFF_MAX_MS };
 	for (int k = 0; k < NKIND; k++)
 		for (int o = 0; o < NOUT; o++) {
 			char labels[96];
@@ -190,17 +173,17 @@ disbursement_bank_call(disbursement_bank *b,
 	c->fn    = fn;
 	c->arg   = arg;
 	b->nlive++;
-	sn_err err = SN_ENOMEM;
-	c->req_len = sn__bank__v1__bank_request__get_packed_size(req);
-	if ((c->req = malloc(c->req_len ? c->req_len : 1)) == NULL)
-		goto fail;
-	sn__bank__v1__bank_request__pack(req, c->req);
-	if ((err = start_try(c, 0)) != SN_OK)
-		goto fail;
-	return SN_OK;
-
-fail:
-	call_free(c);
+	size_t   len = sn__bank__v1__bank_request__get_packed_size(req);
+	uint8_t *buf = malloc(len > 0 ? len : 1);
+	sn_err   err = SN_ENOMEM;
+	if (buf != NULL) {
+		sn__bank__v1__bank_request__pack(req, buf);
+		/* sn_reqc copies the bytes: every try sends these. */
+		err = sn_reqc_call_retry(b->reqc, buf, len, &b->policy, on_try, c);
+		free(buf);
+	}
+	if (err != SN_OK)
+		call_free(c);
 	return err;
 }
 

@@ -10,13 +10,13 @@
  * and wake the loop with uv_async_send; every decision is taken on the
  * loop thread.
  *
- * Retries. A try fails on a timeout (timeout_ms for send and receive
- * together), a transport error or a reply that does not decode; it is
- * retried up to `retries` more times after backoff_ms, doubling (capped
- * at 5 s), with the very same bytes: the same batch id and the same
- * end-to-end ids, which the bank answers with its first status and never
- * pays twice. The REQ protocol's own resend is off, so only these tries
- * go out.
+ * Retries (sn_reqc_call_retry). A try fails on a timeout (timeout_ms for
+ * send and receive together), a transport error or a reply that does not
+ * decode; it is retried up to `retries` more times after backoff_ms,
+ * doubling (capped at 5 s), with the very same bytes: the same batch id
+ * and the same end-to-end ids, which the bank answers with its first
+ * status and never pays twice. The REQ protocol's own resend is off, so
+ * only these tries go out.
  *
  * Every try counts in sn_disbursement_bank_requests_total{kind,outcome}
  * (kind batch or query; outcome ok, timeout, malformed, unreachable).
