@@ -38,7 +38,7 @@ main(int argc, char **argv)
 		NULL };
 	static intake_handlers   h;
 
-	const sn_service_def def = { .name = "intake", .publishes = true,
+	const sn_service_def def = { .openapi = sn_openapi_document, .name = "intake", .publishes = true,
 		.needs_auth = true, .follows = follows,
 		.setup = intake_handlers_setup, .arg = &h, .routes = routes,
 		.nroutes = sizeof(routes) / sizeof(routes[0]),
