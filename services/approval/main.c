@@ -17,25 +17,31 @@ static const sn_setting_doc settings[] = {
 	{ NULL, NULL },
 };
 
+static approval_config cfg;
+
+/* Reads the settings (here, so that --help, --version, --routes and
+ * --probe, which sn_service_main answers before setup, need none; a bad
+ * one exits 2) and sets approval up. */
+static sn_err
+setup(sn_service *svc, void *arg)
+{
+	(void) arg;
+	cfg.deadline_days = sn_config_int("SN_CASE_DEADLINE_DAYS", 15, 1, 365);
+	cfg.overdue_check_ms = sn_config_int(
+	    "SN_APPROVAL_OVERDUE_CHECK_MS", 60000, 10, 3600000);
+	return approval_setup(svc, &cfg);
+}
+
 int
 main(int argc, char **argv)
 {
 	static const char *const follows[]
 	    = { "intake", "verification", "investigation", NULL };
-	approval_config cfg = { 0 };
-	for (int i = 1; i < argc; i++)
-		if (argv[i][0] == '-' && argv[i][1] == '-')
-			goto run; /* --help, --probe ... need no settings */
-	cfg.deadline_days = sn_config_int("SN_CASE_DEADLINE_DAYS", 15, 1, 365);
-	cfg.overdue_check_ms = sn_config_int(
-	    "SN_APPROVAL_OVERDUE_CHECK_MS", 60000, 10, 3600000);
-run:;
 	sn_service_def def = { .name = "approval",
 		.publishes           = true,
 		.needs_auth          = true,
 		.follows             = follows,
-		.setup               = approval_setup,
-		.arg                 = &cfg,
+		.setup               = setup,
 		.routes              = approval_routes,
 		.nroutes             = approval_nroutes,
 		.settings            = settings };
