@@ -151,7 +151,7 @@ read_settings(void)
 int
 main(int argc, char **argv)
 {
-	static const sn_service_def def = { .name = "agency-sim",
+	static const sn_service_def def = { .openapi = sn_openapi_document, .name = "agency-sim",
 		.setup = setup, .teardown = teardown, .settings = settings };
 	describe_settings();
 	bool own_settings = true;

@@ -115,7 +115,7 @@ read_settings(void)
 int
 main(int argc, char **argv)
 {
-	static const sn_service_def def = { .name = "bank-sim",
+	static const sn_service_def def = { .openapi = sn_openapi_document, .name = "bank-sim",
 		.setup                           = setup,
 		.teardown                        = teardown,
 		.routes                          = routes,
