@@ -42,7 +42,7 @@ main(int argc, char **argv)
 {
 	static const char *const follows[]
 	    = { "disbursement", "intake", "approval", NULL };
-	const sn_service_def def = { .name = "emergency",
+	const sn_service_def def = { .openapi = sn_openapi_document, .name = "emergency",
 		.publishes                 = true,
 		.needs_auth                = true,
 		.follows                   = follows,
