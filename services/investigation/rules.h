@@ -1,8 +1,10 @@
 /*
  * rules.h - the pure rules of investigation (入户调查): what makes a
- * home-visit report acceptable, and the shape checks of the values the
- * service takes in (dates, division codes, task ids, the members of an
- * incoming household).
+ * home-visit report acceptable, who may file one, which tasks a list
+ * shows, and the shape checks of the values the service takes in (dates,
+ * event times, division codes, the members of an incoming household).
+ * Refusals are sn_problem values (sn/problem.h) the handlers answer as
+ * they are.
  *
  * Everything here is a pure function: no I/O, no clock ("today" is an
  * argument), no allocation, no log. Strings are borrowed for the call
