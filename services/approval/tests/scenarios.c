@@ -6,7 +6,7 @@
  * like any other event).
  *
  *   approval_scenarios shuffled | held | steps | duties | overdue | policy
- *                      | policy_unknown | validation
+ *                      | policy_unknown | validation | clock
  *
  * Nothing is waited for by sleeping: the test polls the database or the
  * API with deadlines. Dates come from the district's clock (sn/clock.h),
@@ -351,8 +351,10 @@ outbox_event(const char *topic, const char *subject, int nth, size_t *len)
 /* ---- the stack ------------------------------------------------------------
  */
 
+/* Starts the three publishers and approval, whose environment also gets
+ * the NULL-ended "KEY=VALUE" settings of extra (may be NULL). */
 static void
-start(const char *overdue_ms)
+start_env(const char *overdue_ms, const char *const *extra)
 {
 	if (sn_auth_open(&AUTH, KEY) != SN_OK)
 		th_fail(&T, "sn_auth_open");
@@ -378,8 +380,10 @@ start(const char *overdue_ms)
 	}
 	PORT = th_free_port();
 	snprintf(ports[3], sizeof(ports[3]), "SN_HTTP_PORT=%d", PORT);
-	const char *env[]
+	const char *env[8]
 	    = { ports[3], keyenv, overdue, "SN_BUS_HEARTBEAT_MS=200", NULL };
+	for (int i = 0, n = 4; extra != NULL && extra[i] != NULL && n < 7; i++)
+		env[n++] = extra[i];
 	const char *argv[] = { APPROVAL_BIN, NULL };
 	th_spawn(&T, "approval", APPROVAL_BIN, argv, env);
 	S = th_schema(&T, "approval");
@@ -388,6 +392,12 @@ start(const char *overdue_ms)
 		    "%s is not ready", PUBS[i]);
 	TH_CHECK(
 	    &T, th_wait_ready(&T, PORT, WAIT_MS), "approval is not ready");
+}
+
+static void
+start(const char *overdue_ms)
+{
+	start_env(overdue_ms, NULL);
 }
 
 /* The district's date (sn/clock.h, as the service reads it) plus days,
@@ -1281,6 +1291,51 @@ validation(void)
 	    sizeof(t) / sizeof(t[0]));
 }
 
+/* Issue 8, the district clock: with approval's clock 16 days ahead
+ * (SN_TEST_CLOCK=1, SN_CLOCK_OFFSET_S; this test's clock is not), a case
+ * accepted today is past its deadline at once and marked overdue, its
+ * deadline the accepted day + 15 (sn_clock_deadline); and a version
+ * starting tomorrow would change a standard already in force for the
+ * service. The database's own date decides neither. */
+static void
+clock_shift(void)
+{
+	static const char *const env[]
+	    = { "SN_TEST_CLOCK=1", "SN_CLOCK_OFFSET_S=1382400", NULL };
+	start_env("100", env);
+	char      *today = today_plus(0), *tomorrow = today_plus(1);
+	struct app a;
+	app_init(&a, "app-clock", today);
+	send_submitted(&a);
+	wait_count(1, "the case marked overdue by the shifted clock",
+	    "SELECT count(*) FROM %s.cases WHERE overdue AND case_id ="
+	    " 'app-clock'",
+	    S);
+	char    want[SN_DATE_STRLEN];
+	sn_date accepted;
+	TH_CHECK(&T, sn_date_parse(today, &accepted) == SN_OK, "today");
+	sn_date_format(sn_clock_deadline(accepted, 15), want);
+	char *deadline = str("SELECT deadline_date::text FROM %s.cases WHERE"
+	                     " case_id = 'app-clock'",
+	    S);
+	TH_CHECK(&T, strcmp(deadline, want) == 0, "deadline %s, wanted %s",
+	    deadline, want);
+	free(deadline);
+	char   *admin = token("admin1", "district_admin", DISTRICT, NULL);
+	char    body[1024];
+	json_t *j;
+	snprintf(body, sizeof(body), POLICY_FMT, "v-tomorrow", tomorrow, "");
+	TH_CHECK(&T,
+	    api("POST", "/policy", admin, newkey(), body, &j) == 409
+	        && strcmp(jstr(j, "error.code"), "policy_in_force") == 0,
+	    "a version starting before the service's today was added");
+	json_decref(j);
+	free(admin);
+	free(today);
+	free(tomorrow);
+	printf("overdue and policy dates from the (shifted) district clock\n");
+}
+
 static void
 close_auth(void)
 {
@@ -1299,6 +1354,7 @@ main(int argc, char **argv)
 		{ "policy", policy },
 		{ "policy_unknown", policy_unknown },
 		{ "validation", validation },
+		{ "clock", clock_shift },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), close_auth);
