@@ -405,8 +405,10 @@ on_retry_try(sn_err err, const uint8_t *reply, size_t len,
 		retry_free(t);
 		return;
 	}
+	/* The wait after try k is backoff << (k - 1): k is tries now. */
+	uint32_t delay = retry_delay(t);
 	t->tries++;
-	sn_err serr = sn_reqc_call_after(t->c, retry_delay(t), t->req, t->len,
+	sn_err serr = sn_reqc_call_after(t->c, delay, t->req, t->len,
 	    t->pol.timeout_ms, on_retry_try, t);
 	if (serr != SN_OK) {
 		t->tries--;

@@ -32,7 +32,7 @@ int
 main(int argc, char **argv)
 {
 	static const char *const    follows[] = { "intake", "approval", NULL };
-	static const sn_service_def def       = { .name = "investigation",
+	static const sn_service_def def       = { .openapi = sn_openapi_document, .name = "investigation",
 		      .publishes = true,
 		      .needs_auth = true,
 		      .follows    = follows,

@@ -107,7 +107,7 @@ int
 main(int argc, char **argv)
 {
 	static const char *const follows[] = { "intake", "approval", NULL };
-	static const sn_service_def def    = { .name = "verification",
+	static const sn_service_def def    = { .openapi = sn_openapi_document, .name = "verification",
 		   .publishes = true, .needs_auth = true, .follows = follows,
 		   .setup = setup, .teardown = teardown,
 		   .routes = verification_routes,
