@@ -37,7 +37,7 @@ main(int argc, char **argv)
 {
 	static const char *const follows[]
 	    = { "intake", "verification", "investigation", NULL };
-	sn_service_def def = { .name = "approval",
+	sn_service_def def = { .openapi = sn_openapi_document, .name = "approval",
 		.publishes           = true,
 		.needs_auth          = true,
 		.follows             = follows,
