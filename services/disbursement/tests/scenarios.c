@@ -7,7 +7,7 @@
  * any row of its own. "Paid" is always checked in bank-sim's own records.
  *
  *   disbursement_scenarios emergency_paid | run_10k | sigkill | duties |
- *       correction | validation | district_clock
+ *       correction | validation | district_clock | reads
  */
 #include <signal.h>
 #include <stdio.h>
@@ -894,6 +894,145 @@ district_clock(void)
 	th_wait_exit(&T, p, 15000);
 }
 
+static int64_t
+jint(json_t *j, const char *k)
+{
+	return (int64_t) json_integer_value(json_object_get(j, k));
+}
+
+/* The read endpoints after a run with one payment rejected (payee 1's
+ * closed account): the run, the payments by status and township, one
+ * payment, the year-end settlement. */
+static void
+reads(void)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/accounts.json", T.run_dir);
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		th_fail(&T, "cannot write %s", path);
+	fprintf(f, "{\"6222020000000001\": {\"name\": \"payee 1\","
+	           " \"closed\": true}}\n");
+	fclose(f);
+	snprintf(fixture_env, sizeof(fixture_env), "SN_BANK_SIM_FIXTURE=%s",
+	    path);
+	start("0", "0");
+	inject_payees(3); /* 1 and 3 dibao, 2 tekun; all of 220103001..3 */
+	allocate("dibao", 1000000000LL);
+	allocate("tekun", 1000000000LL);
+	char *id = build_run();
+	approve(id, approver);
+	if (!th_wait_int(&T, 1, 60000,
+	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
+	        " AND status = 'completed'",
+	        schema, id))
+		th_fail(&T, "the run did not complete");
+
+	snprintf(path, sizeof(path), "/runs/%s", id);
+	answer a = call("GET", path, approver, NULL);
+	TH_CHECK(&T,
+	    a.status == 200 && strcmp(jstr(a.body, "status"), "completed") == 0
+	        && strcmp(jstr(a.body, "id"), id) == 0
+	        && strcmp(jstr(a.body, "period"), PERIOD) == 0
+	        && jint(a.body, "payments") == 3
+	        && strcmp(jstr(a.body, "decided_by"), "fa-1") == 0,
+	    "GET /runs/{id}: %d", a.status);
+	json_decref(a.body);
+	a = call("GET", "/runs/00000000-0000-4000-8000-000000000000",
+	    finance, NULL);
+	TH_CHECK(&T, a.status == 404, "GET an unknown run: %d", a.status);
+	json_decref(a.body);
+
+	a = call("GET", "/payments?status=rejected", finance, NULL);
+	json_t *ps = json_object_get(a.body, "payments");
+	TH_CHECK(&T,
+	    a.status == 200 && json_array_size(ps) == 1
+	        && strcmp(jstr(json_array_get(ps, 0), "township_code"),
+	               "220103001")
+	            == 0,
+	    "finance's rejected payments: %d", a.status);
+	char *pid = strdup(jstr(json_array_get(ps, 0), "id"));
+	json_decref(a.body);
+	a  = call("GET", "/payments?status=settled", finance, NULL);
+	ps = json_object_get(a.body, "payments");
+	TH_CHECK(&T, a.status == 200 && json_array_size(ps) == 2,
+	    "finance's settled payments: %d", a.status);
+	json_decref(a.body);
+	char *mine  = token("tk-2", "township_officer", "220103001");
+	char *other = token("tk-9", "township_officer", "220103002");
+	a           = call("GET", "/payments", mine, NULL);
+	TH_CHECK(&T,
+	    a.status == 200
+	        && json_array_size(json_object_get(a.body, "payments")) == 1,
+	    "an officer's rejected payments: %d", a.status);
+	json_decref(a.body);
+	a = call("GET", "/payments", other, NULL);
+	TH_CHECK(&T,
+	    a.status == 200
+	        && json_array_size(json_object_get(a.body, "payments")) == 0,
+	    "another township's rejected payments: %d", a.status);
+	json_decref(a.body);
+	a = call("GET", "/payments?township=220103002", mine, NULL);
+	TH_CHECK(&T, a.status == 403 && strcmp(jerr(a.body), "forbidden") == 0,
+	    "another township asked for: %d", a.status);
+	json_decref(a.body);
+	a = call("GET", "/payments?status=lost", finance, NULL);
+	TH_CHECK(&T,
+	    a.status == 422 && strcmp(jerr(a.body), "invalid_status") == 0,
+	    "an unknown status: %d", a.status);
+	json_decref(a.body);
+
+	snprintf(path, sizeof(path), "/payments/%s", pid);
+	a = call("GET", path, mine, NULL);
+	TH_CHECK(&T,
+	    a.status == 200 && strcmp(jstr(a.body, "status"), "rejected") == 0
+	        && strcmp(jstr(a.body, "reason_code"), "closed_account") == 0
+	        && strcmp(jstr(a.body, "fund"), "dibao") == 0
+	        && strcmp(jstr(a.body, "run_id"), id) == 0
+	        && jint(a.body, "attempt") == 1
+	        && strcmp(jstr(json_object_get(a.body, "payee"),
+	                      "account_number"),
+	               "6222020000000001")
+	            == 0,
+	    "GET /payments/{id}: %d", a.status);
+	json_decref(a.body);
+	a = call("GET", path, other, NULL);
+	TH_CHECK(&T, a.status == 404, "another township's payment: %d",
+	    a.status);
+	json_decref(a.body);
+	free(mine);
+	free(other);
+
+	a = call("GET", "/budgets/dibao/2026/settlement", approver, NULL);
+	TH_CHECK(&T,
+	    a.status == 200 && jint(a.body, "year") == 2026
+	        && strcmp(jstr(a.body, "fund"), "dibao") == 0
+	        && jint(a.body, "allocated_fen") == 1000000000LL
+	        && jint(a.body, "paid_count") == 1
+	        && jint(a.body, "returned_count") == 1
+	        && jint(a.body, "in_flight_count") == 0
+	        && jint(a.body, "paid_fen") + jint(a.body, "returned_fen")
+	            == jint(a.body, "drawn_fen")
+	        && jint(a.body, "left_fen")
+	            == 1000000000LL - jint(a.body, "paid_fen"),
+	    "settlement: %d", a.status);
+	json_decref(a.body);
+	a = call("GET", "/budgets/emergency/2026/settlement", finance, NULL);
+	TH_CHECK(&T, a.status == 404 && strcmp(jerr(a.body), "no_budget") == 0,
+	    "settlement without a budget: %d %s", a.status, jerr(a.body));
+	json_decref(a.body);
+	a = call("GET", "/budgets/food/2026/settlement", finance, NULL);
+	TH_CHECK(&T, a.status == 404, "settlement of no fund: %d", a.status);
+	json_decref(a.body);
+	a = call("GET", "/budgets/dibao/1999/settlement", finance, NULL);
+	TH_CHECK(&T,
+	    a.status == 422 && strcmp(jerr(a.body), "invalid_year") == 0,
+	    "settlement of 1999: %d", a.status);
+	json_decref(a.body);
+	free(pid);
+	free(id);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -905,6 +1044,7 @@ main(int argc, char **argv)
 		{ "correction", correction },
 		{ "validation", validation },
 		{ "district_clock", district_clock },
+		{ "reads", reads },
 	};
 	return th_main(&T, argc, argv, list, sizeof(list) / sizeof(list[0]),
 	    done);
