@@ -166,6 +166,17 @@ start_service(const char *name, int port)
 	const char *argv[] = { bin, NULL };
 	th_spawn(&T, name, bin, argv, env);
 	TH_CHECK(&T, th_wait_ready(&T, port, WAIT_MS), "%s never ready", name);
+	/* Every service serves its own part of the API contract. */
+	char *doc = NULL, title[96];
+	int   st  = th_http(&T, port, "GET", "/openapi.yaml", NULL, NULL, NULL,
+	       &doc);
+	snprintf(title, sizeof(title), "title: safetynet (%s)", name);
+	TH_CHECK(&T,
+	    st == 200 && doc != NULL && strstr(doc, "openapi: 3") != NULL
+	        && strstr(doc, title) != NULL,
+	    "%s: GET /openapi.yaml answered %d without its own part", name,
+	    st);
+	free(doc);
 }
 
 static void
