@@ -6,7 +6,12 @@
  *
  * HTTP API (every POST/PUT takes an Idempotency-Key and makes its change,
  * its events and its stored answer in one transaction; refused input
- * changes nothing; errors are {"error": {"code", "message", "field"}}):
+ * changes nothing; errors are {"error": {"code", "message", "field"}}).
+ * Every body refuses, with 422, a member it does not know
+ * ("unknown_field", field naming it), null or the wrong JSON type where
+ * it expects a string or a number ("invalid_type") and control
+ * characters in its strings ("invalid_characters"; TAB, LF and CR are
+ * allowed in a reason) before anything else (sn/input.h):
  *   POST /budgets   finance (district). {fund, year, amount_fen} → 201
  *        {fund, year, allocated_fen, drawn_fen, left_fen, allocation_id};
  *        allocations add up.
@@ -47,73 +52,37 @@
  *   approval beneficiary.changed   the register: the payee's standing,
  *        amount, fund, account and months.
  *   emergency emergency.granted    a payment "ready" at once from the
- *        emergency fund, with ref.grant_id; once per grant.
- * Events published (sn.pay.v1, schema version 1; subject the payment or
- * run id): payment.scheduled, payment.settled, payment.failed (store.h),
- * payment_run.changed (at every status change of a run).
+ *        emergency fund, with ref.grant_id; once per grant. It draws on
+ *        the budget of granted_at's year, or of the district's year
+ *        (sn/clock.h) when the grant carries no date.
+ * Events published: events.h.
  *
- * Everything runs on the service's loop thread.
+ * Handlers are glue: parse (sn/input.h), authorise (the route's roles),
+ * decide (rules.h), store (store.h), append the events (events.h),
+ * answer. Everything runs on the service's loop thread.
  */
 #ifndef DISBURSEMENT_HANDLERS_H
 #define DISBURSEMENT_HANDLERS_H
 
-#include <stdbool.h>
-#include <stdint.h>
-#include <uv.h>
+#include <stddef.h>
 
-#include "bank.h"
-#include "sn/metrics.h"
-#include "sn/service.h"
+#include "disbursement.h"
+#include "sn/http.h"
 
-/* Settings, read by main.c (SN_DISBURSEMENT_*, SN_BANK_URL). */
-typedef struct disbursement_config {
-	const char *bank_url;        /* SN_BANK_URL */
-	int         batch;           /* instructions per batch */
-	uint32_t    bank_timeout_ms; /* per try */
-	uint32_t    bank_retries;    /* tries after the first */
-	int         inflight;        /* batches in flight at once */
-	uint32_t    poll_ms;         /* sender and status-query period */
-	int         build_chunk;     /* payees per build transaction */
-	int         utc_offset_min;  /* the district's time: budget years */
-} disbursement_config;
+/* The HTTP API above as one table, for sn_service_def.routes; the
+ * handlers take the disbursement (sn_service_set_route_arg). */
+#define DISBURSEMENT_NROUTES 10
+extern const sn_http_route_def disbursement_routes[DISBURSEMENT_NROUTES];
 
 /*
- * The service's state. The caller provides the storage (main.c keeps it
- * static); it must outlive sn_service_main.
- */
-typedef struct disbursement {
-	sn_service         *svc;
-	disbursement_config cfg;
-	disbursement_bank  *bank;
-	char                sender[40]; /* this process, in payment.sender */
-	uv_timer_t          timer;
-	bool                timer_open;
-	bool                stopping;
-	int                 inflight;  /* batches with the bank */
-	bool                claiming;  /* a claim transaction is running */
-	int                 next_fund; /* round robin over the funds */
-	bool                querying;  /* a status query is running */
-	bool                building;  /* a build transaction is running */
-	bool                housekeeping;
-	sn_counter         *instr[4];  /* settled, rejected, accepted, unknown */
-	sn_counter         *runs_built;
-} disbursement;
-
-/*
- * Registers the routes and the event handlers on svc, opens the bank
- * client and starts payout's timer. From the service's setup.
+ * Registers the event handlers on svc, sets the routes' arg, opens the
+ * bank client and starts payout's timer. From the service's setup; cfg is
+ * copied.
  */
 sn_err disbursement_init(
     disbursement *d, sn_service *svc, const disbursement_config *cfg);
 
 /* Stops the timer and closes the bank client (teardown). NULL: no-op. */
 void disbursement_fini(disbursement *d);
-
-/*
- * Appends payment_run.changed for run id to tx. From handlers and payout.
- */
-sn_err disbursement_run_changed(disbursement *d, sn_tx *tx, const char *id,
-    const char *period, const char *status, int64_t payments,
-    int64_t total_fen, const char *actor);
 
 #endif /* DISBURSEMENT_HANDLERS_H */

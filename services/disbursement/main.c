@@ -5,31 +5,34 @@
  * payout.h for what it does on its own.
  *
  * Settings: those of sn/service.h (it publishes as "disbursement" and
- * follows "approval" and "emergency"; SN_TOKEN_KEY is required), and
- *   SN_BANK_URL                      the bank adapter's req/rep URL
- *                                    (required; bank-sim locally)
- *   SN_DISBURSEMENT_BATCH            instructions per batch (default 500;
- *                                    1..10000)
- *   SN_DISBURSEMENT_BANK_TIMEOUT_MS  deadline of one try (default 2000;
- *                                    50..600000)
- *   SN_DISBURSEMENT_BANK_RETRIES     tries after the first, with the same
- *                                    ids (default 5; 0..100)
- *   SN_DISBURSEMENT_INFLIGHT         batches with the bank at once
- *                                    (default 4; 1..64)
- *   SN_DISBURSEMENT_POLL_MS          period of the sender, the status
- *                                    queries and the run status pass
- *                                    (default 200; 10..60000)
- *   SN_DISBURSEMENT_BUILD_CHUNK      payees per build transaction
- *                                    (default 50000; 100..1000000)
- *   SN_DISBURSEMENT_UTC_OFFSET_MIN   the district's offset from UTC, for
- *                                    the budget year of a grant without a
- *                                    date (default 480; -720..840)
+ * follows "approval" and "emergency"; SN_TOKEN_KEY is required; the
+ * district's day and year come from SN_DISTRICT_UTC_OFFSET_MIN through
+ * sn/clock.h), and its own in `settings` below (`disbursement --help`).
  */
 #include "handlers.h"
 #include "sn/config.h"
 
 static disbursement        dis;
 static disbursement_config cfg;
+
+static const sn_setting_doc settings[] = {
+	{ "SN_BANK_URL", "the bank adapter's req/rep URL (required; bank-sim "
+	                 "locally)" },
+	{ "SN_DISBURSEMENT_BATCH", "instructions per batch (default 500; "
+	                           "1..10000)" },
+	{ "SN_DISBURSEMENT_BANK_TIMEOUT_MS", "deadline of one try (default "
+	                                     "2000; 50..600000)" },
+	{ "SN_DISBURSEMENT_BANK_RETRIES", "tries after the first, with the "
+	                                  "same ids (default 5; 0..100)" },
+	{ "SN_DISBURSEMENT_INFLIGHT", "batches with the bank at once (default "
+	                              "4; 1..64)" },
+	{ "SN_DISBURSEMENT_POLL_MS", "period of the sender, the status queries "
+	                             "and the run status pass (default 200; "
+	                             "10..60000)" },
+	{ "SN_DISBURSEMENT_BUILD_CHUNK", "payees per build transaction "
+	                                 "(default 50000; 100..1000000)" },
+	{ NULL, NULL },
+};
 
 static sn_err
 setup(sn_service *svc, void *arg)
@@ -55,11 +58,14 @@ main(int argc, char **argv)
 		   .needs_auth                     = true,
 		   .follows                        = follows,
 		   .setup                          = setup,
-		   .teardown                       = teardown };
+		   .teardown                       = teardown,
+		   .routes                         = disbursement_routes,
+		   .nroutes                        = DISBURSEMENT_NROUTES,
+		   .settings                       = settings };
 
 	for (int i = 1; i < argc; i++)
 		if (argv[i][0] == '-' && argv[i][1] == '-')
-			return sn_service_main(argc, argv, &def); /* --probe */
+			return sn_service_main(argc, argv, &def); /* --help... */
 	cfg.bank_url = sn_config_url("SN_BANK_URL", NULL);
 	cfg.batch    = (int) sn_config_int("SN_DISBURSEMENT_BATCH", 500, 1, 10000);
 	cfg.bank_timeout_ms = (uint32_t) sn_config_int(
@@ -72,7 +78,5 @@ main(int argc, char **argv)
 	    "SN_DISBURSEMENT_POLL_MS", 200, 10, 60000);
 	cfg.build_chunk = (int) sn_config_int(
 	    "SN_DISBURSEMENT_BUILD_CHUNK", 50000, 100, 1000000);
-	cfg.utc_offset_min = (int) sn_config_int(
-	    "SN_DISBURSEMENT_UTC_OFFSET_MIN", 480, -720, 840);
 	return sn_service_main(argc, argv, &def);
 }

@@ -2,7 +2,8 @@
  * payout.c - building runs, sending instructions, asking the bank; see
  * payout.h. Each piece is a context owned by exactly one of: the
  * transaction it runs in (freed in the done callback) or the bank call
- * it waits for (handed on to the apply transaction, which frees it).
+ * it waits for (handed on to the apply transaction, which frees it). The
+ * store's callback structs live in those contexts.
  */
 #include "payout.h"
 
@@ -13,6 +14,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "rules.h"
 #include "sn/log.h"
 #include "store.h"
@@ -21,7 +23,8 @@
  * batch whose answer could not be applied is never left behind. */
 #define STALE_FACTOR 4u
 
-static const char *const sendable_funds[] = { "dibao", "tekun", "emergency" };
+static const disbursement_fund sendable_funds[] = { DISBURSEMENT_FUND_DIBAO,
+	DISBURSEMENT_FUND_TEKUN, DISBURSEMENT_FUND_EMERGENCY };
 #define NSENDABLE 3
 
 static void
@@ -36,142 +39,138 @@ random_hex(char *out, size_t nbytes)
 		snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
 
-static void tick(disbursement *d);
+static sn_bus *
+bus_of(disbursement *d)
+{
+	return sn_service_bus(d->svc);
+}
+
+/* Ends tx with err unless it has failed already. */
+static void
+fail_tx(sn_tx *tx, sn_err err)
+{
+	if (err != SN_OK && !sn_tx_failed(tx))
+		sn_tx_rollback(tx, err);
+}
 
 /* ---- building ----------------------------------------------------------- */
 
 typedef struct build {
 	disbursement *d;
 	char          run_id[40];
-	char          period[8];
-	char          created_by[64];
-	int           year;
+	sn_month      period;
+	int32_t       year;
 	int64_t       room[DISBURSEMENT_NFUNDS];
 	bool          live;  /* the run was still building */
 	bool          more;  /* a full chunk: go on at once */
-	int64_t       made;  /* payments created in this chunk */
 	bool          ended; /* moved to awaiting_approval */
+	disbursement_run_cb      lock_cb, end_cb;
+	disbursement_room_cb     room_cb;
+	disbursement_payees_cb   chunk_cb;
+	disbursement_payments_cb built_cb;
 } build;
 
 static void
-build_end_cb(sn_tx *tx, PGresult *res, void *arg)
+build_end_cb(sn_tx *tx, sn_err err, const disbursement_run *run, void *arg)
 {
 	build *b = arg;
-	if (PQntuples(res) != 1)
-		return;
-	b->ended   = true;
-	sn_err err = disbursement_run_changed(b->d, tx, b->run_id, b->period,
-	    "awaiting_approval", sn_db_i64(res, 0, 1), sn_db_i64(res, 0, 2),
-	    "system");
-	if (err != SN_OK && !sn_tx_failed(tx))
-		sn_tx_rollback(tx, err);
+	if (err == SN_OK && run != NULL) {
+		b->ended = true;
+		err = disbursement_events_run_changed(bus_of(b->d), tx, run,
+		    "system");
+	}
+	fail_tx(tx, err);
 }
 
 static void
-build_cb(sn_tx *tx, PGresult *res, void *arg)
+built_cb(sn_tx *tx, sn_err err, const disbursement_payment *ps, size_t n,
+    void *arg)
 {
 	build *b = arg;
-	(void) tx;
-	if (PQntuples(res) == 1)
-		b->made = sn_db_i64(res, 0, 0);
+	if (err == SN_OK)
+		err = disbursement_events_scheduled(bus_of(b->d), tx, ps, n,
+		    "system");
+	fail_tx(tx, err);
 }
 
-static disbursement_standing
-standing(const char *s)
+/* The chunk's payments as the rules decide them, then the end of the
+ * build when the chunk was the last. */
+static sn_err
+build_chunk(build *b, sn_tx *tx, const disbursement_payee *p, size_t n)
 {
-	if (strcmp(s, "exited") == 0)
-		return DISBURSEMENT_EXITED;
-	if (strcmp(s, "gradual_exit") == 0)
-		return DISBURSEMENT_GRADUAL_EXIT;
-	return DISBURSEMENT_ACTIVE;
-}
-
-static void
-chunk_cb(sn_tx *tx, PGresult *res, void *arg)
-{
-	build *b     = arg;
-	int    nrows = PQntuples(res);
-	if (!b->live)
-		return;
-	sn_err err = SN_OK;
-	if (nrows > 0) {
-		disbursement_payee *p    = calloc((size_t) nrows, sizeof(*p));
-		disbursement_take  *take = calloc((size_t) nrows, sizeof(*take));
-		int64_t            *ids  = calloc((size_t) nrows, sizeof(*ids));
-		if (p == NULL || take == NULL || ids == NULL) {
-			free(p);
+	if (n > 0) {
+		disbursement_take *take = calloc(n, sizeof(*take));
+		int64_t           *ids  = calloc(n, sizeof(*ids));
+		if (take == NULL || ids == NULL) {
 			free(take);
 			free(ids);
-			sn_tx_rollback(tx, SN_ENOMEM);
-			return;
-		}
-		for (int i = 0; i < nrows; i++) {
-			p[i].id = sn_db_i64(res, i, 0);
-			p[i].fund
-			    = disbursement_rules_fund_parse(PQgetvalue(res, i, 1));
-			p[i].standing       = standing(PQgetvalue(res, i, 2));
-			p[i].monthly_fen    = sn_db_i64(res, i, 3);
-			p[i].from_month     = PQgetvalue(res, i, 4);
-			p[i].until_month    = PQgetisnull(res, i, 5)
-			       ? NULL
-			       : PQgetvalue(res, i, 5);
-			p[i].account_number = PQgetvalue(res, i, 6);
-			p[i].already_paid   = PQgetvalue(res, i, 7)[0] == 't';
+			return SN_ENOMEM;
 		}
 		disbursement_chunk c;
-		disbursement_rules_build(p, (size_t) nrows, b->period, b->room,
-		    take, &c);
-		size_t n = 0;
-		for (int i = 0; i < nrows; i++)
+		disbursement_rules_build(p, n, b->period, b->room, take, &c);
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++)
 			if (take[i] == DISBURSEMENT_PAY)
-				ids[n++] = p[i].id;
-		err = disbursement_store_build(tx, b->run_id, b->period,
-		    b->year, ids, n, p[nrows - 1].id, c.short_count,
-		    c.short_fen, "system", build_cb, b);
-		free(p);
+				ids[k++] = p[i].id;
+		sn_err err = disbursement_store_build(tx, b->run_id, b->period,
+		    b->year, ids, k, p[n - 1].id, c.short_count, c.short_fen,
+		    &b->built_cb);
 		free(take);
 		free(ids);
+		if (err != SN_OK)
+			return err;
 	}
-	b->more = nrows == b->d->cfg.build_chunk;
-	if (err == SN_OK && !b->more)
-		err = disbursement_store_build_end(tx, b->run_id, build_end_cb, b);
-	if (err != SN_OK && !sn_tx_failed(tx))
-		sn_tx_rollback(tx, err);
+	b->more = n == (size_t) b->d->cfg.build_chunk;
+	if (b->more)
+		return SN_OK;
+	return disbursement_store_build_end(tx, b->run_id,
+	    DISBURSEMENT_RUN_BUILDING,
+	    disbursement_rules_run_next(
+	        DISBURSEMENT_RUN_BUILDING, DISBURSEMENT_RUN_BUILT),
+	    &b->end_cb);
 }
 
 static void
-room_cb(sn_tx *tx, PGresult *res, void *arg)
+chunk_cb(sn_tx *tx, sn_err err, const disbursement_payee *p, size_t n,
+    void *arg)
 {
 	build *b = arg;
-	(void) tx;
-	for (int i = 0; i < PQntuples(res); i++) {
-		disbursement_fund f
-		    = disbursement_rules_fund_parse(PQgetvalue(res, i, 0));
-		if (f != DISBURSEMENT_FUND_NONE)
-			b->room[f] = sn_db_i64(res, i, 1);
-	}
+	if (err == SN_OK && b->live)
+		err = build_chunk(b, tx, p, n);
+	fail_tx(tx, err);
 }
 
 static void
-lock_cb(sn_tx *tx, PGresult *res, void *arg)
+room_cb(sn_tx *tx, sn_err err, const int64_t room[DISBURSEMENT_NFUNDS],
+    void *arg)
 {
 	build *b = arg;
-	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "building") != 0)
-		return; /* rejected or finished meanwhile: nothing to do */
-	b->live    = true;
-	sn_err err = disbursement_store_budget_room(tx, b->year, room_cb, b);
 	if (err == SN_OK)
-		err = disbursement_store_chunk(tx, b->period,
-		    sn_db_i64(res, 0, 3), b->d->cfg.build_chunk, chunk_cb, b);
-	if (err != SN_OK && !sn_tx_failed(tx))
-		sn_tx_rollback(tx, err);
+		memcpy(b->room, room, sizeof(b->room));
+	fail_tx(tx, err);
+}
+
+static void
+lock_cb(sn_tx *tx, sn_err err, const disbursement_run *run, void *arg)
+{
+	build *b = arg;
+	if (err == SN_OK && run != NULL
+	    && run->status == DISBURSEMENT_RUN_BUILDING) {
+		b->live = true;
+		err = disbursement_store_budget_room(tx, b->year, &b->room_cb);
+		if (err == SN_OK)
+			err = disbursement_store_chunk(tx, b->period,
+			    run->built_upto, b->d->cfg.build_chunk, &b->chunk_cb);
+	}
+	/* Else rejected or finished meanwhile: nothing to do. */
+	fail_tx(tx, err);
 }
 
 static void
 build_begin(sn_tx *tx, void *arg)
 {
 	build *b = arg;
-	if (disbursement_store_run_lock(tx, b->run_id, lock_cb, b) != SN_OK) {
+	if (disbursement_store_run_lock(tx, b->run_id, &b->lock_cb) != SN_OK) {
 		sn_tx_rollback(tx, SN_EDB);
 		return;
 	}
@@ -188,9 +187,10 @@ build_done(sn_err err, void *arg)
 		sn_log(SN_LOG_WARN, "run chunk failed; retrying", "run_id",
 		    b->run_id, "error", sn_strerror(err), NULL);
 	} else if (b->ended) {
+		char period[SN_MONTH_STRLEN];
 		sn_counter_add(d->runs_built, 1);
 		sn_log(SN_LOG_INFO, "run built", "run_id", b->run_id, "period",
-		    b->period, NULL);
+		    sn_month_format(b->period, period), NULL);
 	}
 	bool again = err == SN_OK && b->live && (b->more || b->ended);
 	free(b);
@@ -199,27 +199,26 @@ build_done(sn_err err, void *arg)
 }
 
 static void
-building_found(sn_err err, PGresult *res, void *arg)
+building_found(sn_err err, const disbursement_run *run, void *arg)
 {
 	disbursement *d = arg;
-	if (err != SN_OK || res == NULL || PQntuples(res) != 1 || d->stopping) {
+	build        *b = NULL;
+	if (err == SN_OK && run != NULL && !d->stopping
+	    && disbursement_rules_period_ok(run->period))
+		b = calloc(1, sizeof(*b));
+	if (b == NULL) {
 		d->building = false;
 		return;
 	}
-	build *b = calloc(1, sizeof(*b));
-	int    year;
-	if (b == NULL
-	    || !disbursement_rules_period_parse(PQgetvalue(res, 0, 1), &year, NULL)) {
-		free(b);
-		d->building = false;
-		return;
-	}
-	b->d    = d;
-	b->year = year;
-	snprintf(b->run_id, sizeof(b->run_id), "%s", PQgetvalue(res, 0, 0));
-	snprintf(b->period, sizeof(b->period), "%s", PQgetvalue(res, 0, 1));
-	snprintf(b->created_by, sizeof(b->created_by), "%s",
-	    PQgetvalue(res, 0, 3));
+	b->d      = d;
+	b->period = run->period;
+	b->year   = run->period.year;
+	snprintf(b->run_id, sizeof(b->run_id), "%s", run->id);
+	b->lock_cb  = (disbursement_run_cb) { lock_cb, b };
+	b->end_cb   = (disbursement_run_cb) { build_end_cb, b };
+	b->room_cb  = (disbursement_room_cb) { room_cb, b };
+	b->chunk_cb = (disbursement_payees_cb) { chunk_cb, b };
+	b->built_cb = (disbursement_payments_cb) { built_cb, b };
 	sn_db_tx(sn_service_db(d->svc), build_begin, build_done, b);
 }
 
@@ -230,9 +229,13 @@ typedef struct answer {
 	bool          is_batch; /* from a batch (else a status query) */
 	char          batch_id[40];
 	enum { ANS_APPLY, ANS_UNCLAIM, ANS_ORPHAN } what;
-	size_t        n;
-	char        **e2e, **status, **code, **reason, **settled_at;
-	int64_t       counts[4];
+	size_t                  n;
+	char                  **e2e, **code, **reason, **settled_at;
+	disbursement_bank_word *said;
+	int64_t                 counts[4]; /* settled, rejected, accepted,
+	                                    * unknown */
+	disbursement_answered_cb answered_cb;
+	disbursement_payments_cb applied_cb;
 } answer;
 
 static void
@@ -240,18 +243,22 @@ answer_free(answer *a)
 {
 	for (size_t i = 0; i < a->n; i++) {
 		free(a->e2e[i]);
-		free(a->status[i]);
 		free(a->code[i]);
 		free(a->reason[i]);
 		free(a->settled_at[i]);
 	}
 	free(a->e2e);
-	free(a->status);
 	free(a->code);
 	free(a->reason);
 	free(a->settled_at);
+	free(a->said);
 	free(a);
 }
+
+static void answered_cb(sn_tx *tx, sn_err err, const disbursement_answered *r,
+    size_t n, void *arg);
+static void applied_cb(sn_tx *tx, sn_err err, const disbursement_payment *ps,
+    size_t n, void *arg);
 
 static answer *
 answer_new(disbursement *d, size_t n)
@@ -259,14 +266,16 @@ answer_new(disbursement *d, size_t n)
 	answer *a = calloc(1, sizeof(*a));
 	if (a == NULL)
 		return NULL;
-	a->d          = d;
-	a->e2e        = calloc(n + 1, sizeof(char *));
-	a->status     = calloc(n + 1, sizeof(char *));
-	a->code       = calloc(n + 1, sizeof(char *));
-	a->reason     = calloc(n + 1, sizeof(char *));
-	a->settled_at = calloc(n + 1, sizeof(char *));
-	if (a->e2e == NULL || a->status == NULL || a->code == NULL
-	    || a->reason == NULL || a->settled_at == NULL) {
+	a->d           = d;
+	a->answered_cb = (disbursement_answered_cb) { answered_cb, a };
+	a->applied_cb  = (disbursement_payments_cb) { applied_cb, a };
+	a->e2e         = calloc(n + 1, sizeof(char *));
+	a->code        = calloc(n + 1, sizeof(char *));
+	a->reason      = calloc(n + 1, sizeof(char *));
+	a->settled_at  = calloc(n + 1, sizeof(char *));
+	a->said        = calloc(n + 1, sizeof(*a->said));
+	if (a->e2e == NULL || a->code == NULL || a->reason == NULL
+	    || a->settled_at == NULL || a->said == NULL) {
 		answer_free(a);
 		return NULL;
 	}
@@ -276,28 +285,78 @@ answer_new(disbursement *d, size_t n)
 static bool
 answer_add(answer *a, const Sn__Bank__V1__StatusReport *r)
 {
-	const char *st = disbursement_rules_bank_status((int) r->status);
-	if (st == NULL || r->end_to_end_id == NULL || r->end_to_end_id[0] == '\0')
+	disbursement_bank_word w = disbursement_rules_bank_word((int) r->status);
+	if (w == DISBURSEMENT_BANK_NONE || r->end_to_end_id == NULL
+	    || r->end_to_end_id[0] == '\0')
 		return true; /* nothing to apply */
 	size_t i         = a->n;
+	a->said[i]       = w;
 	a->e2e[i]        = strdup(r->end_to_end_id);
-	a->status[i]     = strdup(st);
 	a->code[i]       = strdup(r->reason_code ? r->reason_code : "");
 	a->reason[i]     = strdup(r->reason ? r->reason : "");
 	a->settled_at[i] = strdup(r->settled_at ? r->settled_at : "");
 	a->n++;
-	return a->e2e[i] != NULL && a->status[i] != NULL && a->code[i] != NULL
-	    && a->reason[i] != NULL && a->settled_at[i] != NULL;
+	return a->e2e[i] != NULL && a->code[i] != NULL && a->reason[i] != NULL
+	    && a->settled_at[i] != NULL;
+}
+
+/* The metrics' order of the bank's words. */
+static int
+count_slot(disbursement_bank_word w)
+{
+	switch (w) {
+	case DISBURSEMENT_BANK_SETTLED:
+		return 0;
+	case DISBURSEMENT_BANK_REJECTED:
+		return 1;
+	case DISBURSEMENT_BANK_ACCEPTED:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
+/* The payments found, locked: each moves as the rules say (or not). */
+static void
+answered_cb(sn_tx *tx, sn_err err, const disbursement_answered *r, size_t n,
+    void *arg)
+{
+	answer              *a    = arg;
+	disbursement_answer *todo = NULL;
+	if (err == SN_OK && n > 0
+	    && (todo = calloc(n, sizeof(*todo))) == NULL)
+		err = SN_ENOMEM;
+	size_t k = 0;
+	for (size_t i = 0; err == SN_OK && i < n; i++) {
+		if (r[i].idx < 0 || (size_t) r[i].idx >= a->n)
+			continue;
+		size_t                      j  = (size_t) r[i].idx;
+		disbursement_payment_status to = disbursement_rules_payment_next(
+		    r[i].status, DISBURSEMENT_PAY_ANSWERED, a->said[j]);
+		if (to == DISBURSEMENT_PAYMENT_NONE)
+			continue;
+		todo[k++] = (disbursement_answer) { .e2e_id = a->e2e[j],
+			.to                                   = to,
+			.reason_code                          = a->code[j],
+			.reason                               = a->reason[j],
+			.settled_at                           = a->settled_at[j] };
+		a->counts[count_slot(a->said[j])]++;
+	}
+	if (err == SN_OK && k > 0)
+		err = disbursement_store_apply(tx, todo, k, &a->applied_cb);
+	free(todo);
+	fail_tx(tx, err);
 }
 
 static void
-apply_cb(sn_tx *tx, PGresult *res, void *arg)
+applied_cb(sn_tx *tx, sn_err err, const disbursement_payment *ps, size_t n,
+    void *arg)
 {
 	answer *a = arg;
-	(void) tx;
-	if (PQntuples(res) == 1)
-		for (int i = 0; i < 4; i++)
-			a->counts[i] = sn_db_i64(res, 0, i);
+	if (err == SN_OK)
+		err = disbursement_events_outcomes(bus_of(a->d), tx, ps, n,
+		    "system");
+	fail_tx(tx, err);
 }
 
 static void
@@ -308,12 +367,8 @@ apply_begin(sn_tx *tx, void *arg)
 	switch (a->what) {
 	case ANS_APPLY:
 		if (a->n > 0)
-			err = disbursement_store_apply(tx, a->n,
-			    (const char *const *) a->e2e,
-			    (const char *const *) a->status,
-			    (const char *const *) a->code,
-			    (const char *const *) a->reason,
-			    (const char *const *) a->settled_at, apply_cb, a);
+			err = disbursement_store_answered(tx,
+			    (const char *const *) a->e2e, a->n, &a->answered_cb);
 		break;
 	case ANS_UNCLAIM:
 		err = disbursement_store_unclaim(tx, a->batch_id);
@@ -353,14 +408,16 @@ apply_done(sn_err err, void *arg)
 /* ---- sending ------------------------------------------------------------ */
 
 typedef struct batch {
-	disbursement *d;
-	const char   *fund;
-	int           tries_left; /* funds still to try if this one is empty */
-	char          batch_id[40];
-	size_t        n;
+	disbursement     *d;
+	disbursement_fund fund;
+	int               tries_left; /* funds still to try if this one is
+	                               * empty */
+	char                        batch_id[40];
+	size_t                      n;
 	Sn__Bank__V1__Instruction  *instr;
 	Sn__Bank__V1__Instruction **ptrs;
 	char                      **strs; /* 5 per instruction, owned */
+	disbursement_instructions_cb claim_cb;
 } batch;
 
 static void
@@ -375,29 +432,33 @@ batch_free(batch *b)
 	free(b);
 }
 
+/* The instructions claimed, copied: they go out after the commit. */
 static void
-claim_cb(sn_tx *tx, PGresult *res, void *arg)
+claim_cb(sn_tx *tx, sn_err err, const disbursement_instruction *in, size_t n,
+    void *arg)
 {
-	batch *b     = arg;
-	int    nrows = PQntuples(res);
-	if (nrows == 0)
+	batch *b = arg;
+	if (err != SN_OK || n == 0) {
+		fail_tx(tx, err);
 		return;
-	b->instr = calloc((size_t) nrows, sizeof(*b->instr));
-	b->ptrs  = calloc((size_t) nrows, sizeof(*b->ptrs));
-	b->strs  = calloc((size_t) nrows * 5, sizeof(char *));
+	}
+	b->instr = calloc(n, sizeof(*b->instr));
+	b->ptrs  = calloc(n, sizeof(*b->ptrs));
+	b->strs  = calloc(n * 5, sizeof(char *));
 	if (b->instr == NULL || b->ptrs == NULL || b->strs == NULL) {
 		sn_tx_rollback(tx, SN_ENOMEM);
 		return;
 	}
-	for (int i = 0; i < nrows; i++) {
-		char  info[64];
+	for (size_t i = 0; i < n; i++) {
+		char   info[64];
 		char **s = &b->strs[5 * i];
-		snprintf(info, sizeof(info), "%s %s", b->fund,
-		    PQgetisnull(res, i, 5) ? "grant" : PQgetvalue(res, i, 5));
-		s[0] = strdup(PQgetvalue(res, i, 0));
-		s[1] = strdup(PQgetvalue(res, i, 2));
-		s[2] = strdup(PQgetvalue(res, i, 3));
-		s[3] = strdup(PQgetvalue(res, i, 4));
+		snprintf(info, sizeof(info), "%s %s",
+		    disbursement_rules_fund_name(b->fund),
+		    in[i].period != NULL ? in[i].period : "grant");
+		s[0] = strdup(in[i].e2e_id);
+		s[1] = strdup(in[i].bank_code);
+		s[2] = strdup(in[i].account_number);
+		s[3] = strdup(in[i].account_name);
 		s[4] = strdup(info);
 		b->n++;
 		if (!s[0] || !s[1] || !s[2] || !s[3] || !s[4]) {
@@ -407,7 +468,7 @@ claim_cb(sn_tx *tx, PGresult *res, void *arg)
 		Sn__Bank__V1__Instruction init = SN__BANK__V1__INSTRUCTION__INIT;
 		b->instr[i]                    = init;
 		b->instr[i].end_to_end_id      = s[0];
-		b->instr[i].amount_fen         = sn_db_i64(res, i, 1);
+		b->instr[i].amount_fen         = in[i].amount_fen;
 		b->instr[i].bank_code          = s[1];
 		b->instr[i].account_number     = s[2];
 		b->instr[i].account_name       = s[3];
@@ -421,7 +482,7 @@ claim_begin(sn_tx *tx, void *arg)
 {
 	batch *b = arg;
 	if (disbursement_store_claim(tx, b->fund, b->d->cfg.batch, b->batch_id,
-	        b->d->sender, claim_cb, b)
+	        b->d->sender, &b->claim_cb)
 	    != SN_OK) {
 		sn_tx_rollback(tx, SN_EDB);
 		return;
@@ -429,6 +490,7 @@ claim_begin(sn_tx *tx, void *arg)
 	sn_tx_commit(tx);
 }
 
+/* What the bank said of a batch goes to an apply transaction. */
 static void
 batch_answered(sn_err err, const Sn__Bank__V1__BankReply *reply, void *arg)
 {
@@ -462,6 +524,35 @@ batch_answered(sn_err err, const Sn__Bank__V1__BankReply *reply, void *arg)
 
 static void claim_next(disbursement *d, int tries_left);
 
+/* Sends the batch claimed; false when it could not go out. */
+static bool
+batch_send(disbursement *d, batch *b)
+{
+	int64_t  sum     = 0;
+	int64_t *amounts = calloc(b->n, sizeof(int64_t));
+	if (amounts == NULL)
+		abort();
+	for (size_t i = 0; i < b->n; i++)
+		amounts[i] = b->instr[i].amount_fen;
+	bool ok = disbursement_rules_control_sum(amounts, b->n, &sum);
+	free(amounts);
+	char debtor[48];
+	snprintf(debtor, sizeof(debtor), "sn-fund-%s",
+	    disbursement_rules_fund_name(b->fund));
+	Sn__Bank__V1__BatchRequest br = SN__BANK__V1__BATCH_REQUEST__INIT;
+	br.batch_id                   = b->batch_id;
+	br.debtor_account             = debtor;
+	br.count                      = (int32_t) b->n;
+	br.control_sum_fen            = sum;
+	br.n_instructions             = b->n;
+	br.instructions               = b->ptrs;
+	Sn__Bank__V1__BankRequest req = SN__BANK__V1__BANK_REQUEST__INIT;
+	req.body_case                 = SN__BANK__V1__BANK_REQUEST__BODY_BATCH;
+	req.batch                     = &br;
+	return ok
+	    && disbursement_bank_call(d->bank, &req, batch_answered, b) == SN_OK;
+}
+
 static void
 claim_done(sn_err err, void *arg)
 {
@@ -478,28 +569,8 @@ claim_done(sn_err err, void *arg)
 			claim_next(d, left);
 		return;
 	}
-	int64_t  sum = 0;
-	int64_t *amounts = calloc(b->n, sizeof(int64_t));
-	if (amounts == NULL)
-		abort();
-	for (size_t i = 0; i < b->n; i++)
-		amounts[i] = b->instr[i].amount_fen;
-	bool ok = disbursement_rules_control_sum(amounts, b->n, &sum);
-	free(amounts);
-	char debtor[48];
-	snprintf(debtor, sizeof(debtor), "sn-fund-%s", b->fund);
-	Sn__Bank__V1__BatchRequest br = SN__BANK__V1__BATCH_REQUEST__INIT;
-	br.batch_id                   = b->batch_id;
-	br.debtor_account             = debtor;
-	br.count                      = (int32_t) b->n;
-	br.control_sum_fen            = sum;
-	br.n_instructions             = b->n;
-	br.instructions               = b->ptrs;
-	Sn__Bank__V1__BankRequest req = SN__BANK__V1__BANK_REQUEST__INIT;
-	req.body_case                 = SN__BANK__V1__BANK_REQUEST__BODY_BATCH;
-	req.batch                     = &br;
 	d->inflight++;
-	if (!ok || disbursement_bank_call(d->bank, &req, batch_answered, b) != SN_OK) {
+	if (!batch_send(d, b)) {
 		/* Not sent: the rows are "sent" with our name; ask later. */
 		answer *a = answer_new(d, 0);
 		if (a == NULL)
@@ -524,10 +595,11 @@ claim_next(disbursement *d, int tries_left)
 	batch *b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return;
-	b->d          = d;
-	b->fund       = sendable_funds[d->next_fund];
-	d->next_fund  = (d->next_fund + 1) % NSENDABLE;
-	b->tries_left = tries_left - 1;
+	b->d           = d;
+	b->fund        = sendable_funds[d->next_fund];
+	d->next_fund   = (d->next_fund + 1) % NSENDABLE;
+	b->tries_left  = tries_left - 1;
+	b->claim_cb    = (disbursement_instructions_cb) { claim_cb, b };
 	b->batch_id[0] = 'B';
 	random_hex(b->batch_id + 1, 16);
 	d->claiming = true;
@@ -574,23 +646,22 @@ query_answered(sn_err err, const Sn__Bank__V1__BankReply *reply, void *arg)
 }
 
 static void
-to_query_found(sn_err err, PGresult *res, void *arg)
+to_query_found(sn_err err, const char *const *ids, size_t n, void *arg)
 {
 	disbursement *d = arg;
-	int           n = res != NULL ? PQntuples(res) : 0;
 	if (err != SN_OK || n == 0 || d->stopping) {
 		d->querying = false;
 		return;
 	}
 	query *q = calloc(1, sizeof(*q));
-	if (q == NULL || (q->ids = calloc((size_t) n, sizeof(char *))) == NULL) {
+	if (q == NULL || (q->ids = calloc(n, sizeof(char *))) == NULL) {
 		free(q);
 		d->querying = false;
 		return;
 	}
 	q->d = d;
-	for (int i = 0; i < n; i++)
-		if ((q->ids[q->n] = strdup(PQgetvalue(res, i, 0))) != NULL)
+	for (size_t i = 0; i < n; i++)
+		if ((q->ids[q->n] = strdup(ids[i])) != NULL)
 			q->n++;
 	Sn__Bank__V1__StatusQuery sq = SN__BANK__V1__STATUS_QUERY__INIT;
 	sq.n_end_to_end_ids          = q->n;
@@ -606,40 +677,50 @@ to_query_found(sn_err err, PGresult *res, void *arg)
 
 /* ---- runs moving on ----------------------------------------------------- */
 
+typedef struct house {
+	disbursement        *d;
+	disbursement_runs_cb started_cb, completed_cb;
+} house;
+
 static void
-runs_cb(sn_tx *tx, PGresult *res, const char *status, disbursement *d)
+runs_moved(sn_tx *tx, sn_err err, const disbursement_run *runs, size_t n,
+    void *arg)
 {
-	for (int i = 0; i < PQntuples(res); i++) {
-		sn_err err = disbursement_run_changed(d, tx,
-		    PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), status,
-		    sn_db_i64(res, i, 2), sn_db_i64(res, i, 3), "system");
-		if (err != SN_OK && !sn_tx_failed(tx)) {
-			sn_tx_rollback(tx, err);
-			return;
-		}
-		sn_log(SN_LOG_INFO, "run moved on", "run_id",
-		    PQgetvalue(res, i, 0), "status", status, NULL);
+	house *h = arg;
+	for (size_t i = 0; i < n && err == SN_OK; i++) {
+		err = disbursement_events_run_changed(bus_of(h->d), tx, &runs[i],
+		    "system");
+		sn_log(SN_LOG_INFO, "run moved on", "run_id", runs[i].id,
+		    "status", disbursement_rules_run_status_name(runs[i].status),
+		    NULL);
 	}
-}
-
-static void
-started_cb(sn_tx *tx, PGresult *res, void *arg)
-{
-	runs_cb(tx, res, "sending", arg);
-}
-
-static void
-completed_cb(sn_tx *tx, PGresult *res, void *arg)
-{
-	runs_cb(tx, res, "completed", arg);
+	fail_tx(tx, err);
 }
 
 static void
 house_begin(sn_tx *tx, void *arg)
 {
-	disbursement *d = arg;
-	if (disbursement_store_runs_start(tx, started_cb, d) != SN_OK
-	    || disbursement_store_runs_complete(tx, completed_cb, d) != SN_OK) {
+	static const disbursement_payment_status all[]
+	    = { DISBURSEMENT_PAYMENT_PLANNED, DISBURSEMENT_PAYMENT_READY,
+		      DISBURSEMENT_PAYMENT_SENT, DISBURSEMENT_PAYMENT_ACCEPTED,
+		      DISBURSEMENT_PAYMENT_SETTLED, DISBURSEMENT_PAYMENT_REJECTED };
+	house                      *h = arg;
+	disbursement_payment_status open[6];
+	size_t                      nopen = 0;
+	for (size_t i = 0; i < 6; i++)
+		if (disbursement_rules_payment_open(all[i]))
+			open[nopen++] = all[i];
+	disbursement_run_status approved = DISBURSEMENT_RUN_APPROVED;
+	disbursement_run_status sending  = DISBURSEMENT_RUN_SENDING;
+	if (disbursement_store_runs_start(tx, approved,
+	        disbursement_rules_run_next(approved, DISBURSEMENT_RUN_START),
+	        &h->started_cb)
+	        != SN_OK
+	    || disbursement_store_runs_complete(tx, sending,
+	           disbursement_rules_run_next(
+	               sending, DISBURSEMENT_RUN_COMPLETE),
+	           open, nopen, &h->completed_cb)
+	        != SN_OK) {
 		sn_tx_rollback(tx, SN_EDB);
 		return;
 	}
@@ -649,11 +730,26 @@ house_begin(sn_tx *tx, void *arg)
 static void
 house_done(sn_err err, void *arg)
 {
-	disbursement *d = arg;
+	house        *h = arg;
+	disbursement *d = h->d;
 	d->housekeeping = false;
 	if (err != SN_OK && !d->stopping)
 		sn_log(SN_LOG_WARN, "run status pass failed", "error",
 		    sn_strerror(err), NULL);
+	free(h);
+}
+
+static void
+house_start(disbursement *d)
+{
+	house *h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return;
+	h->d            = d;
+	h->started_cb   = (disbursement_runs_cb) { runs_moved, h };
+	h->completed_cb = (disbursement_runs_cb) { runs_moved, h };
+	d->housekeeping = true;
+	sn_db_tx(sn_service_db(d->svc), house_begin, house_done, h);
 }
 
 /* ---- the timer ---------------------------------------------------------- */
@@ -669,10 +765,8 @@ tick(disbursement *d)
 		d->building = true;
 		disbursement_store_run_building(db, building_found, d);
 	}
-	if (!d->housekeeping) {
-		d->housekeeping = true;
-		sn_db_tx(db, house_begin, house_done, d);
-	}
+	if (!d->housekeeping)
+		house_start(d);
 	claim_next(d, NSENDABLE);
 	if (!d->querying) {
 		d->querying = true;
@@ -696,8 +790,8 @@ disbursement_payout_start(disbursement *d)
 	random_hex(d->sender + strlen(d->sender), 8);
 	if (uv_timer_init(sn_loop_uv(sn_service_loop(d->svc)), &d->timer) != 0)
 		return SN_EUV;
-	d->timer.data  = d;
-	d->timer_open  = true;
+	d->timer.data = d;
+	d->timer_open = true;
 	uv_timer_start(&d->timer, on_timer, 0, d->cfg.poll_ms);
 	return SN_OK;
 }

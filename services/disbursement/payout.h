@@ -7,9 +7,10 @@
  * funds' budget rows, read the chunk's payees, decide with
  * disbursement_rules_build which are paid and which fall short of the
  * budget, insert their payments with one INSERT ... SELECT ... ON
- * CONFLICT DO NOTHING (UNIQUE payee, fund, period), draw the budget,
- * append payment.scheduled and move the run's built_upto, all in that
- * transaction. A crash loses at most the chunk in flight, and the next
+ * CONFLICT DO NOTHING (UNIQUE payee, fund, period), draw the budget and
+ * move the run's built_upto in that statement, which answers the
+ * payments it created; their payment.scheduled are encoded in C and
+ * appended with one sn_bus_append_batch, all in that transaction. A crash loses at most the chunk in flight, and the next
  * process resumes from built_upto; a repeat creates nothing. The last
  * chunk writes the plan and moves the run to awaiting_approval.
  *
@@ -31,12 +32,17 @@
  * Completing. A sending run none of whose payments is left to send or
  * answer is "completed".
  *
- * Every status change of a run appends payment_run.changed.
+ * Every status change of a run appends payment_run.changed (events.h);
+ * which status comes next is disbursement_rules_run_next's, and what the
+ * bank's word does to a payment disbursement_rules_payment_next's.
+ *
+ * This module knows disbursement.h, the store, the rules, the events and
+ * the bank, never handlers.h.
  */
 #ifndef DISBURSEMENT_PAYOUT_H
 #define DISBURSEMENT_PAYOUT_H
 
-#include "handlers.h"
+#include "disbursement.h"
 
 /* Starts the timer (from disbursement_init). */
 sn_err disbursement_payout_start(disbursement *d);

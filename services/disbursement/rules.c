@@ -5,15 +5,49 @@
 
 #include <string.h>
 
-static const char *const fund_names[DISBURSEMENT_NFUNDS]
-    = { NULL, "dibao", "tekun", "emergency" };
+const char *const disbursement_fund_names[]
+    = { "", "dibao", "tekun", "emergency", NULL };
+const char *const disbursement_run_status_names[] = { "", "building",
+	"awaiting_approval", "approved", "rejected", "sending", "completed",
+	NULL };
+const char *const disbursement_payment_status_names[] = { "", "planned",
+	"ready", "sent", "accepted", "settled", "rejected", NULL };
+const char *const disbursement_standing_names[]
+    = { "active", "gradual_exit", "exited", NULL };
+
+/* names[i] for 0 < i < n, else NULL. */
+static const char *
+name_of(const char *const *names, int n, int i)
+{
+	return i > 0 && i < n ? names[i] : NULL;
+}
 
 const char *
 disbursement_rules_fund_name(disbursement_fund f)
 {
-	if ((int) f <= 0 || (int) f >= DISBURSEMENT_NFUNDS)
-		return NULL;
-	return fund_names[f];
+	return name_of(disbursement_fund_names, DISBURSEMENT_NFUNDS, (int) f);
+}
+
+const char *
+disbursement_rules_run_status_name(disbursement_run_status s)
+{
+	return name_of(disbursement_run_status_names,
+	    DISBURSEMENT_RUN_COMPLETED + 1, (int) s);
+}
+
+const char *
+disbursement_rules_payment_status_name(disbursement_payment_status s)
+{
+	return name_of(disbursement_payment_status_names,
+	    DISBURSEMENT_NPAYMENT_STATUSES, (int) s);
+}
+
+const char *
+disbursement_rules_standing_name(disbursement_standing s)
+{
+	return (int) s >= 0 && s <= DISBURSEMENT_EXITED
+	    ? disbursement_standing_names[s]
+	    : NULL;
 }
 
 disbursement_fund
@@ -22,7 +56,7 @@ disbursement_rules_fund_parse(const char *name)
 	if (name == NULL)
 		return DISBURSEMENT_FUND_NONE;
 	for (int f = 1; f < DISBURSEMENT_NFUNDS; f++)
-		if (strcmp(name, fund_names[f]) == 0)
+		if (strcmp(name, disbursement_fund_names[f]) == 0)
 			return (disbursement_fund) f;
 	return DISBURSEMENT_FUND_NONE;
 }
@@ -40,37 +74,168 @@ disbursement_rules_fund_of_category(int category)
 	}
 }
 
-static bool
-digits(const char *s, size_t n)
+disbursement_standing
+disbursement_rules_standing_of(int beneficiary_status)
 {
-	for (size_t i = 0; i < n; i++)
-		if (s[i] < '0' || s[i] > '9')
-			return false;
-	return true;
+	switch (beneficiary_status) {
+	case 3: /* BENEFICIARY_EXITED */
+		return DISBURSEMENT_EXITED;
+	case 2: /* BENEFICIARY_GRADUAL_EXIT */
+		return DISBURSEMENT_GRADUAL_EXIT;
+	default:
+		return DISBURSEMENT_ACTIVE;
+	}
+}
+
+bool
+disbursement_rules_period_ok(sn_month m)
+{
+	return sn_month_valid(m) && m.year >= 2000;
 }
 
 bool
 disbursement_rules_period_parse(const char *text, int *year, int *month)
 {
-	if (text == NULL || strlen(text) != 7 || text[4] != '-'
-	    || !digits(text, 4) || !digits(text + 5, 2))
-		return false;
-	int y = (text[0] - '0') * 1000 + (text[1] - '0') * 100
-	    + (text[2] - '0') * 10 + (text[3] - '0');
-	int m = (text[5] - '0') * 10 + (text[6] - '0');
-	if (y < 2000 || m < 1 || m > 12)
+	sn_month m;
+	if (sn_month_parse(text, &m) != SN_OK || !disbursement_rules_period_ok(m))
 		return false;
 	if (year != NULL)
-		*year = y;
+		*year = m.year;
 	if (month != NULL)
-		*month = m;
+		*month = m.month;
 	return true;
 }
 
 bool
-disbursement_rules_due(const disbursement_payee *p, const char *period)
+disbursement_rules_year_parse(const char *text, int32_t *year)
 {
-	if (p == NULL || !disbursement_rules_period_parse(period, NULL, NULL))
+	char m[SN_MONTH_STRLEN];
+	int  y;
+	if (text == NULL || strlen(text) != 4)
+		return false;
+	memcpy(m, text, 4);
+	memcpy(m + 4, "-01", 4);
+	if (!disbursement_rules_period_parse(m, &y, NULL))
+		return false;
+	*year = y;
+	return true;
+}
+
+disbursement_payment_status
+disbursement_rules_payment_status_parse(const char *name)
+{
+	for (int i = 1; name != NULL && i < DISBURSEMENT_NPAYMENT_STATUSES; i++)
+		if (strcmp(name, disbursement_payment_status_names[i]) == 0)
+			return (disbursement_payment_status) i;
+	return DISBURSEMENT_PAYMENT_NONE;
+}
+
+/* ---- how runs and payments move on -------------------------------------- */
+
+disbursement_run_status
+disbursement_rules_run_next(
+    disbursement_run_status from, disbursement_run_step step)
+{
+	switch (step) {
+	case DISBURSEMENT_RUN_BUILT:
+		return from == DISBURSEMENT_RUN_BUILDING
+		    ? DISBURSEMENT_RUN_AWAITING_APPROVAL
+		    : DISBURSEMENT_RUN_NONE;
+	case DISBURSEMENT_RUN_APPROVE:
+		return from == DISBURSEMENT_RUN_AWAITING_APPROVAL
+		    ? DISBURSEMENT_RUN_APPROVED
+		    : DISBURSEMENT_RUN_NONE;
+	case DISBURSEMENT_RUN_REJECT:
+		return from == DISBURSEMENT_RUN_AWAITING_APPROVAL
+		    ? DISBURSEMENT_RUN_REJECTED
+		    : DISBURSEMENT_RUN_NONE;
+	case DISBURSEMENT_RUN_START:
+		return from == DISBURSEMENT_RUN_APPROVED ? DISBURSEMENT_RUN_SENDING
+		                                         : DISBURSEMENT_RUN_NONE;
+	case DISBURSEMENT_RUN_COMPLETE:
+		return from == DISBURSEMENT_RUN_SENDING
+		    ? DISBURSEMENT_RUN_COMPLETED
+		    : DISBURSEMENT_RUN_NONE;
+	}
+	return DISBURSEMENT_RUN_NONE;
+}
+
+bool
+disbursement_rules_run_sending(disbursement_run_status s)
+{
+	return s == DISBURSEMENT_RUN_APPROVED || s == DISBURSEMENT_RUN_SENDING
+	    || s == DISBURSEMENT_RUN_COMPLETED;
+}
+
+/* The bank's word on a payment with the bank (sent or accepted). */
+static disbursement_payment_status
+answered(disbursement_payment_status from, disbursement_bank_word said)
+{
+	if (from != DISBURSEMENT_PAYMENT_SENT
+	    && from != DISBURSEMENT_PAYMENT_ACCEPTED)
+		return DISBURSEMENT_PAYMENT_NONE;
+	switch (said) {
+	case DISBURSEMENT_BANK_ACCEPTED:
+		return DISBURSEMENT_PAYMENT_ACCEPTED;
+	case DISBURSEMENT_BANK_SETTLED:
+		return DISBURSEMENT_PAYMENT_SETTLED;
+	case DISBURSEMENT_BANK_REJECTED:
+		return DISBURSEMENT_PAYMENT_REJECTED;
+	case DISBURSEMENT_BANK_UNKNOWN:
+		/* An UNKNOWN for an instruction the bank once accepted would
+		 * be the bank's error: it is never re-sent. */
+		return from == DISBURSEMENT_PAYMENT_SENT
+		    ? DISBURSEMENT_PAYMENT_READY
+		    : DISBURSEMENT_PAYMENT_NONE;
+	case DISBURSEMENT_BANK_NONE:
+		break;
+	}
+	return DISBURSEMENT_PAYMENT_NONE;
+}
+
+disbursement_payment_status
+disbursement_rules_payment_next(disbursement_payment_status from,
+    disbursement_payment_step step, disbursement_bank_word said)
+{
+	switch (step) {
+	case DISBURSEMENT_PAY_CLAIMED:
+		return from == DISBURSEMENT_PAYMENT_PLANNED
+		        || from == DISBURSEMENT_PAYMENT_READY
+		    ? DISBURSEMENT_PAYMENT_SENT
+		    : DISBURSEMENT_PAYMENT_NONE;
+	case DISBURSEMENT_PAY_REFUSED:
+		return from == DISBURSEMENT_PAYMENT_SENT ? DISBURSEMENT_PAYMENT_READY
+		                                         : DISBURSEMENT_PAYMENT_NONE;
+	case DISBURSEMENT_PAY_ANSWERED:
+		return answered(from, said);
+	case DISBURSEMENT_PAY_CORRECTED:
+		return from == DISBURSEMENT_PAYMENT_REJECTED
+		    ? DISBURSEMENT_PAYMENT_READY
+		    : DISBURSEMENT_PAYMENT_NONE;
+	}
+	return DISBURSEMENT_PAYMENT_NONE;
+}
+
+bool
+disbursement_rules_payment_final(disbursement_payment_status s)
+{
+	return s == DISBURSEMENT_PAYMENT_SETTLED
+	    || s == DISBURSEMENT_PAYMENT_REJECTED;
+}
+
+bool
+disbursement_rules_payment_open(disbursement_payment_status s)
+{
+	return s == DISBURSEMENT_PAYMENT_PLANNED || s == DISBURSEMENT_PAYMENT_READY
+	    || s == DISBURSEMENT_PAYMENT_SENT || s == DISBURSEMENT_PAYMENT_ACCEPTED;
+}
+
+/* ---- building a run ----------------------------------------------------- */
+
+bool
+disbursement_rules_due(const disbursement_payee *p, sn_month period)
+{
+	if (p == NULL || !disbursement_rules_period_ok(period))
 		return false;
 	if (p->fund != DISBURSEMENT_FUND_DIBAO
 	    && p->fund != DISBURSEMENT_FUND_TEKUN)
@@ -80,19 +245,17 @@ disbursement_rules_due(const disbursement_payee *p, const char *period)
 		return false;
 	if (p->account_number == NULL || p->account_number[0] == '\0')
 		return false;
-	/* YYYY-MM strings compare as the months they name. */
-	if (!disbursement_rules_period_parse(p->from_month, NULL, NULL)
-	    || strcmp(p->from_month, period) > 0)
+	if (!sn_month_valid(p->from_month)
+	    || sn_month_cmp(p->from_month, period) > 0)
 		return false;
-	if (p->until_month != NULL && p->until_month[0] != '\0'
-	    && strcmp(p->until_month, period) < 0)
+	if (p->has_until && sn_month_cmp(p->until_month, period) < 0)
 		return false;
 	return true;
 }
 
 void
 disbursement_rules_build(const disbursement_payee *payees, size_t n,
-    const char *period, const int64_t room[DISBURSEMENT_NFUNDS],
+    sn_month period, const int64_t room[DISBURSEMENT_NFUNDS],
     disbursement_take *take, disbursement_chunk *out)
 {
 	int64_t left[DISBURSEMENT_NFUNDS];
@@ -119,16 +282,7 @@ disbursement_rules_build(const disbursement_payee *payees, size_t n,
 	}
 }
 
-static bool
-fail(disbursement_problem *why, unsigned status, const char *code,
-    const char *message, const char *field)
-{
-	why->status  = status;
-	why->code    = code;
-	why->message = message;
-	why->field   = field;
-	return false;
-}
+/* ---- requests ----------------------------------------------------------- */
 
 static bool
 district(const sn_principal *p)
@@ -138,55 +292,124 @@ district(const sn_principal *p)
 
 bool
 disbursement_rules_allocation(const sn_principal *p, const char *fund,
-    int64_t year, int64_t amount, disbursement_problem *why)
+    int64_t year, int64_t amount, sn_problem *why)
 {
 	if (p == NULL || !sn_auth_has_role(p, "finance"))
-		return fail(why, 403, "forbidden",
-		    "only finance allocates budgets", NULL);
+		return sn_problem_set(why, 403, "forbidden", NULL,
+		    "only finance allocates budgets");
 	if (!district(p))
-		return fail(why, 403, "forbidden",
-		    "budgets are allocated by the district", NULL);
+		return sn_problem_set(why, 403, "forbidden", NULL,
+		    "budgets are allocated by the district");
 	if (disbursement_rules_fund_parse(fund) == DISBURSEMENT_FUND_NONE)
-		return fail(why, 422, "invalid_fund",
-		    "fund is dibao, tekun or emergency", "fund");
+		return sn_problem_set(why, 422, "invalid_fund", "fund",
+		    "fund is dibao, tekun or emergency");
 	if (year < 2000 || year > 9999)
-		return fail(why, 422, "invalid_year", "year is 2000 to 9999",
-		    "year");
+		return sn_problem_set(why, 422, "invalid_year", "year",
+		    "year is 2000 to 9999");
 	if (amount <= 0 || amount > DISBURSEMENT_AMOUNT_MAX)
-		return fail(why, 422, "invalid_amount",
-		    "amount_fen is a positive number of fen", "amount_fen");
+		return sn_problem_set(why, 422, "invalid_amount", "amount_fen",
+		    "amount_fen is a positive number of fen");
+	return true;
+}
+
+bool
+disbursement_rules_run_create(const sn_principal *p, sn_problem *why)
+{
+	if (p == NULL || !district(p))
+		return sn_problem_set(why, 403, "forbidden", NULL,
+		    "runs are made by the district's finance");
 	return true;
 }
 
 bool
 disbursement_rules_approval(const sn_principal *p,
     const disbursement_run_view *r, const char *decision,
-    disbursement_problem *why)
+    disbursement_run_step *step, sn_problem *why)
 {
 	if (p == NULL || !sn_auth_has_role(p, "finance_approver"))
-		return fail(why, 403, "forbidden",
-		    "only a finance approver decides a run", NULL);
+		return sn_problem_set(why, 403, "forbidden", NULL,
+		    "only a finance approver decides a run");
 	if (!district(p))
-		return fail(why, 403, "forbidden",
-		    "runs are approved by the district", NULL);
+		return sn_problem_set(why, 403, "forbidden", NULL,
+		    "runs are approved by the district");
 	bool approve = decision != NULL && strcmp(decision, "approve") == 0;
 	bool reject  = decision != NULL && strcmp(decision, "reject") == 0;
 	if (!approve && !reject)
-		return fail(why, 422, "invalid_decision",
-		    "decision is approve or reject", "decision");
-	if (r == NULL || r->status == NULL)
-		return fail(why, 404, "not_found", "no such run", "id");
-	if (strcmp(r->status, "awaiting_approval") != 0)
-		return fail(why, 409, "not_awaiting_approval",
-		    "the run is not awaiting approval", NULL);
+		return sn_problem_set(why, 422, "invalid_decision", "decision",
+		    "decision is approve or reject");
+	disbursement_run_step s
+	    = approve ? DISBURSEMENT_RUN_APPROVE : DISBURSEMENT_RUN_REJECT;
+	if (r == NULL || r->status == DISBURSEMENT_RUN_NONE)
+		return sn_problem_set(why, 404, "not_found", "id", "no such run");
+	if (disbursement_rules_run_next(r->status, s) == DISBURSEMENT_RUN_NONE)
+		return sn_problem_set(why, 409, "not_awaiting_approval", NULL,
+		    "the run is not awaiting approval");
 	if (r->created_by != NULL && strcmp(r->created_by, p->user) == 0)
-		return fail(why, 403, "same_user",
-		    "the creator of a run may not approve it", NULL);
+		return sn_problem_set(why, 403, "same_user", NULL,
+		    "the creator of a run may not approve it");
 	if (approve && r->approver_decided_a_case)
-		return fail(why, 403, "approved_a_case",
-		    "the approver decided a case this run pays", NULL);
+		return sn_problem_set(why, 403, "approved_a_case", NULL,
+		    "the approver decided a case this run pays");
+	if (step != NULL)
+		*step = s;
 	return true;
 }
+
+bool
+disbursement_rules_correction(const sn_principal *p,
+    const disbursement_payment_view *v, disbursement_correction *out,
+    sn_problem *why)
+{
+	if (p == NULL || v == NULL || !v->found || v->township_code == NULL
+	    || !sn_auth_within(p, v->township_code))
+		return sn_problem_set(why, 404, "not_found", "id",
+		    "no such payment");
+	if (v->is_grant)
+		return sn_problem_set(why, 409, "not_correctable", NULL,
+		    "an emergency payment is not corrected here: the grant "
+		    "was reversed");
+	disbursement_payment_status to = disbursement_rules_payment_next(
+	    v->status, DISBURSEMENT_PAY_CORRECTED, DISBURSEMENT_BANK_NONE);
+	if (to == DISBURSEMENT_PAYMENT_NONE)
+		return sn_problem_set(why, 409, "not_rejected", NULL,
+		    "only a rejected payment is corrected");
+	if (v->attempt >= DISBURSEMENT_ATTEMPT_MAX)
+		return sn_problem_set(why, 409, "too_many_attempts", NULL,
+		    "this payment has been corrected too often");
+	out->from    = v->status;
+	out->to      = to;
+	out->attempt = v->attempt + 1;
+	return true;
+}
+
+bool
+disbursement_rules_payments_scope(const sn_principal *p,
+    const char *township, const char **prefix, sn_problem *why)
+{
+	if (township != NULL) {
+		if (!sn_auth_within(p, township))
+			return sn_problem_set(why, 403, "forbidden", "township",
+			    "outside your jurisdiction");
+		*prefix = township;
+		return true;
+	}
+	/* A district's finance sees every payment (some have no township). */
+	*prefix = sn_auth_has_role(p, "township_officer") ? p->juris : "";
+	return true;
+}
+
+bool
+disbursement_rules_payment_visible(
+    const sn_principal *p, const char *township_code)
+{
+	if (p == NULL)
+		return false;
+	if (!sn_auth_has_role(p, "township_officer"))
+		return true;
+	return township_code != NULL && sn_auth_within(p, township_code);
+}
+
+/* ---- reconciliation ----------------------------------------------------- */
 
 static void
 add(disbursement_finding *out, size_t *n, const char *code, const char *msg)
@@ -238,21 +461,23 @@ disbursement_rules_reconcile(const disbursement_recon_in *in,
 	return n;
 }
 
+/* ---- the bank ----------------------------------------------------------- */
+
+disbursement_bank_word
+disbursement_rules_bank_word(int status)
+{
+	return status >= DISBURSEMENT_BANK_ACCEPTED
+	        && status <= DISBURSEMENT_BANK_UNKNOWN
+	    ? (disbursement_bank_word) status
+	    : DISBURSEMENT_BANK_NONE;
+}
+
 const char *
 disbursement_rules_bank_status(int status)
 {
-	switch (status) {
-	case 1:
-		return "accepted";
-	case 2:
-		return "settled";
-	case 3:
-		return "rejected";
-	case 4:
-		return "unknown";
-	default:
-		return NULL;
-	}
+	static const char *const names[] = { NULL, "accepted", "settled",
+		"rejected", "unknown" };
+	return names[disbursement_rules_bank_word(status)];
 }
 
 bool

@@ -1,13 +1,15 @@
 /*
- * rules.h - the pure policy of disbursement (issue 5): which payee is due
- * a payment for a period, what a run builds within the budget, who may
- * approve a run (segregation of duties, design section 6), what a budget
- * allocation may be, and what a reconciliation finds.
+ * rules.h - the pure policy of disbursement (issue 5) and its vocabulary:
+ * the funds, the statuses of runs and payments and how they may move on,
+ * which payee is due a payment for a period, what a run builds within
+ * the budget, who may approve a run (segregation of duties, design
+ * section 6), what a budget allocation may be, what a correction may do,
+ * who sees which payments, and what a reconciliation finds.
  *
  * No I/O, no clock, no allocation, no logging: structs in, decision out.
- * Callable from any thread. A refusal is described in a
- * disbursement_problem (HTTP status, error code, message, field) whose
- * strings are static.
+ * Callable from any thread. A refusal is an sn_problem (sn/problem.h):
+ * a validator returns false with why filled (why must be empty on entry,
+ * sn_problem_clear, since only the first problem counts).
  */
 #ifndef DISBURSEMENT_RULES_H
 #define DISBURSEMENT_RULES_H
@@ -17,6 +19,10 @@
 #include <stdint.h>
 
 #include "sn/auth.h"
+#include "sn/date.h"
+#include "sn/problem.h"
+
+/* ---- vocabulary --------------------------------------------------------- */
 
 /* The budgets payments draw on (sn.pay.v1.Fund, same numbers). */
 typedef enum disbursement_fund {
@@ -27,30 +33,33 @@ typedef enum disbursement_fund {
 } disbursement_fund;
 #define DISBURSEMENT_NFUNDS 4
 
-/* Largest single amount and largest allocation, in fen (10^12 yuan). */
-#define DISBURSEMENT_AMOUNT_MAX INT64_C(100000000000000)
-
-typedef struct disbursement_problem {
-	unsigned    status;  /* 403, 404, 409 or 422 */
-	const char *code;    /* e.g. "same_user" */
-	const char *message; /* one sentence */
-	const char *field;   /* NULL: none */
-} disbursement_problem;
-
-/* "dibao", "tekun", "emergency"; NULL for NONE or out of range. */
-const char *disbursement_rules_fund_name(disbursement_fund f);
-/* The fund named; NONE for anything else (NULL too). */
-disbursement_fund disbursement_rules_fund_parse(const char *name);
+/* A run's status (sn.pay.v1.RunStatus, same numbers). */
+typedef enum disbursement_run_status {
+	DISBURSEMENT_RUN_NONE              = 0, /* no run */
+	DISBURSEMENT_RUN_BUILDING          = 1,
+	DISBURSEMENT_RUN_AWAITING_APPROVAL = 2,
+	DISBURSEMENT_RUN_APPROVED          = 3,
+	DISBURSEMENT_RUN_REJECTED          = 4,
+	DISBURSEMENT_RUN_SENDING           = 5,
+	DISBURSEMENT_RUN_COMPLETED         = 6,
+} disbursement_run_status;
 
 /*
- * The fund of a monthly benefit from approval's category
- * (sn.assist.v1.Category: 1 tekun, 2 dibao); NONE for every category
- * that is not paid monthly.
+ * A payment's status (schema/001_init.sql says what each means):
+ * planned (in a run not yet approved), ready (to be sent), sent (with the
+ * bank client, fate unknown), accepted (the bank took it), settled
+ * (credited: final), rejected (refused: held for correction).
  */
-disbursement_fund disbursement_rules_fund_of_category(int category);
-
-/* "YYYY-MM" with month 01..12 and year 2000..9999; fills year, month. */
-bool disbursement_rules_period_parse(const char *text, int *year, int *month);
+typedef enum disbursement_payment_status {
+	DISBURSEMENT_PAYMENT_NONE = 0, /* no payment, or no change */
+	DISBURSEMENT_PAYMENT_PLANNED,
+	DISBURSEMENT_PAYMENT_READY,
+	DISBURSEMENT_PAYMENT_SENT,
+	DISBURSEMENT_PAYMENT_ACCEPTED,
+	DISBURSEMENT_PAYMENT_SETTLED,
+	DISBURSEMENT_PAYMENT_REJECTED,
+} disbursement_payment_status;
+#define DISBURSEMENT_NPAYMENT_STATUSES 7
 
 /* A beneficiary's standing, as the register reports it. */
 typedef enum disbursement_standing {
@@ -59,14 +68,131 @@ typedef enum disbursement_standing {
 	DISBURSEMENT_EXITED,
 } disbursement_standing;
 
+/* The bank's word on one instruction (sn.bank.v1.InstructionStatus, same
+ * numbers). */
+typedef enum disbursement_bank_word {
+	DISBURSEMENT_BANK_NONE     = 0,
+	DISBURSEMENT_BANK_ACCEPTED = 1,
+	DISBURSEMENT_BANK_SETTLED  = 2,
+	DISBURSEMENT_BANK_REJECTED = 3,
+	DISBURSEMENT_BANK_UNKNOWN  = 4, /* the bank never had the id */
+} disbursement_bank_word;
+
+/*
+ * The names of the enums above as the schema stores them, indexed by
+ * value and NULL-ended (for sn_rows' SN_COL_ENUMOF): "" for the NONE
+ * values, which the schema never stores.
+ */
+extern const char *const disbursement_fund_names[];
+extern const char *const disbursement_run_status_names[];
+extern const char *const disbursement_payment_status_names[];
+extern const char *const disbursement_standing_names[];
+
+/* Largest single amount and largest allocation, in fen (10^12 yuan). */
+#define DISBURSEMENT_AMOUNT_MAX INT64_C(100000000000000)
+
+/* The highest attempt (end-to-end id suffix) of one payment. */
+#define DISBURSEMENT_ATTEMPT_MAX 99
+
+/* "dibao", "tekun", "emergency"; NULL for NONE or out of range. */
+const char *disbursement_rules_fund_name(disbursement_fund f);
+/* The fund named; NONE for anything else (NULL too). */
+disbursement_fund disbursement_rules_fund_parse(const char *name);
+/* The name of a run or payment status; NULL for NONE or out of range. */
+const char *disbursement_rules_run_status_name(disbursement_run_status s);
+const char *disbursement_rules_payment_status_name(
+    disbursement_payment_status s);
+const char *disbursement_rules_standing_name(disbursement_standing s);
+
+/*
+ * The fund of a monthly benefit from approval's category
+ * (sn.assist.v1.Category: 1 tekun, 2 dibao); NONE for every category
+ * that is not paid monthly.
+ */
+disbursement_fund disbursement_rules_fund_of_category(int category);
+
+/* The standing of a beneficiary from the register's status
+ * (sn.assist.v1.BeneficiaryStatus): exited, gradual exit, else active. */
+disbursement_standing disbursement_rules_standing_of(int beneficiary_status);
+
+/* A payment period: a valid month of a year 2000..9999. */
+bool disbursement_rules_period_ok(sn_month m);
+
+/* "YYYY-MM" with month 01..12 and year 2000..9999; fills year, month. */
+bool disbursement_rules_period_parse(const char *text, int *year, int *month);
+
+/* "YYYY", a budget year 2000..9999 (NULL: false). */
+bool disbursement_rules_year_parse(const char *text, int32_t *year);
+
+/* The payment status named (a query's ?status=); NONE for any other. */
+disbursement_payment_status disbursement_rules_payment_status_parse(
+    const char *name);
+
+/* ---- how runs and payments move on -------------------------------------- */
+
+/* What happens to a run. */
+typedef enum disbursement_run_step {
+	DISBURSEMENT_RUN_BUILT,    /* its last chunk is built: the plan */
+	DISBURSEMENT_RUN_APPROVE,  /* finance approves the plan */
+	DISBURSEMENT_RUN_REJECT,   /* finance rejects it */
+	DISBURSEMENT_RUN_START,    /* the sender takes the approved run */
+	DISBURSEMENT_RUN_COMPLETE, /* nothing left to send or answer */
+} disbursement_run_step;
+
+/*
+ * The status a run in status `from` moves to by step: building → built →
+ * awaiting_approval → approve → approved / reject → rejected; approved →
+ * start → sending → complete → completed. NONE when the step does not
+ * apply to a run in that status.
+ */
+disbursement_run_status disbursement_rules_run_next(
+    disbursement_run_status from, disbursement_run_step step);
+
+/* True for a run whose instructions go out or went out (approved,
+ * sending, completed). */
+bool disbursement_rules_run_sending(disbursement_run_status s);
+
+/* What happens to a payment. */
+typedef enum disbursement_payment_step {
+	DISBURSEMENT_PAY_CLAIMED,  /* taken into a batch for the bank */
+	DISBURSEMENT_PAY_REFUSED,  /* the bank refused the whole batch */
+	DISBURSEMENT_PAY_ANSWERED, /* the bank's word (given apart) */
+	DISBURSEMENT_PAY_CORRECTED, /* a rejected account corrected */
+} disbursement_payment_step;
+
+/*
+ * The status a payment in status `from` moves to by step; for ANSWERED,
+ * said is the bank's word (ignored otherwise). NONE: no change.
+ *   planned (of a sending run), ready -- claimed -> sent
+ *   sent -- refused -> ready (the same end-to-end id)
+ *   sent, accepted -- accepted / settled / rejected -> that status
+ *   sent -- unknown -> ready (the same id: the bank never had it)
+ *   accepted -- unknown -> no change (the bank's error: never re-sent)
+ *   rejected -- corrected -> ready (under the next end-to-end id)
+ * settled is final; nothing else moves.
+ */
+disbursement_payment_status disbursement_rules_payment_next(
+    disbursement_payment_status from, disbursement_payment_step step,
+    disbursement_bank_word said);
+
+/* True for settled and rejected: the bank's last word on an id. */
+bool disbursement_rules_payment_final(disbursement_payment_status s);
+
+/* True while a payment of a run is still to send or to answer (planned,
+ * ready, sent, accepted): its run is not complete. */
+bool disbursement_rules_payment_open(disbursement_payment_status s);
+
+/* ---- building a run ----------------------------------------------------- */
+
 /* One payee as a run sees it; strings borrowed. */
 typedef struct disbursement_payee {
 	int64_t               id;
 	disbursement_fund     fund;
 	disbursement_standing standing;
 	int64_t               monthly_fen;
-	const char           *from_month;  /* YYYY-MM */
-	const char           *until_month; /* YYYY-MM, NULL or "": open */
+	sn_month              from_month;
+	bool                  has_until; /* false: open */
+	sn_month              until_month;
 	const char           *account_number;
 	bool                  already_paid; /* has a payment for the period */
 } disbursement_payee;
@@ -76,7 +202,7 @@ typedef struct disbursement_payee {
  * amount above 0, an account, from_month <= period <= until_month (when
  * set), and no payment for the period yet.
  */
-bool disbursement_rules_due(const disbursement_payee *p, const char *period);
+bool disbursement_rules_due(const disbursement_payee *p, sn_month period);
 
 /* What a run does with one payee of a chunk. */
 typedef enum disbursement_take {
@@ -101,8 +227,10 @@ typedef struct disbursement_chunk {
  * take[i] for each payee and the totals to out; room is not modified.
  */
 void disbursement_rules_build(const disbursement_payee *payees, size_t n,
-    const char *period, const int64_t room[DISBURSEMENT_NFUNDS],
+    sn_month period, const int64_t room[DISBURSEMENT_NFUNDS],
     disbursement_take *take, disbursement_chunk *out);
+
+/* ---- requests ----------------------------------------------------------- */
 
 /*
  * An allocation of amount to fund for year by p: role finance with a
@@ -110,12 +238,15 @@ void disbursement_rules_build(const disbursement_payee *payees, size_t n,
  * 0 < amount <= DISBURSEMENT_AMOUNT_MAX. False with why filled.
  */
 bool disbursement_rules_allocation(const sn_principal *p, const char *fund,
-    int64_t year, int64_t amount, disbursement_problem *why);
+    int64_t year, int64_t amount, sn_problem *why);
+
+/* May p make a payment run? Finance of the district (403 otherwise). */
+bool disbursement_rules_run_create(const sn_principal *p, sn_problem *why);
 
 /* A run as its approver sees it. */
 typedef struct disbursement_run_view {
-	const char *status;     /* run status */
-	const char *created_by; /* the finance user who created it */
+	disbursement_run_status status;     /* NONE: no such run */
+	const char             *created_by; /* the finance user who made it */
 	/* True if the approver decided (approved) the case of any household
 	 * this run pays. */
 	bool approver_decided_a_case;
@@ -124,13 +255,59 @@ typedef struct disbursement_run_view {
 /*
  * May p approve or reject run r (decision "approve" or "reject")? Role
  * finance_approver, district jurisdiction; the decision named; the run
- * awaiting approval (409 "not_awaiting_approval"); p is not its creator
- * (403 "same_user") and decided none of the cases it pays (403
- * "approved_a_case"; only for approving: rejecting pays nobody).
+ * exists (404) and awaits approval (409 "not_awaiting_approval"); p is
+ * not its creator (403 "same_user") and decided none of the cases it
+ * pays (403 "approved_a_case"; only for approving: rejecting pays
+ * nobody). On true, *step is APPROVE or REJECT (step may be NULL).
  */
 bool disbursement_rules_approval(const sn_principal *p,
     const disbursement_run_view *r, const char *decision,
-    disbursement_problem *why);
+    disbursement_run_step *step, sn_problem *why);
+
+/* A payment as a correction sees it. */
+typedef struct disbursement_payment_view {
+	bool                        found;
+	disbursement_payment_status status;
+	const char                 *township_code;
+	bool                        is_grant; /* an emergency payment */
+	int32_t                     attempt;
+} disbursement_payment_view;
+
+/* What a correction does: the payment moves from its status to the
+ * next one under the next attempt. */
+typedef struct disbursement_correction {
+	disbursement_payment_status from, to;
+	int32_t                     attempt;
+} disbursement_correction;
+
+/*
+ * May p correct the account of payment v? A payment within p's
+ * jurisdiction (404 "not_found" otherwise, as if it did not exist); not
+ * an emergency payment (409 "not_correctable": emergency credited its
+ * fund back and grants again); rejected (409 "not_rejected"); below
+ * DISBURSEMENT_ATTEMPT_MAX (409 "too_many_attempts"). On true, out says
+ * what the correction does.
+ */
+bool disbursement_rules_correction(const sn_principal *p,
+    const disbursement_payment_view *v, disbursement_correction *out,
+    sn_problem *why);
+
+/*
+ * Which payments p may list: *prefix is the division prefix of the
+ * payments' township ("" for all). A township officer sees his
+ * jurisdiction; finance of the district sees every payment (some have no
+ * township); township (may be NULL) narrows it, and must be within p's
+ * jurisdiction (403 "forbidden"). prefix points into p or township.
+ */
+bool disbursement_rules_payments_scope(const sn_principal *p,
+    const char *township, const char **prefix, sn_problem *why);
+
+/* May p see a payment of township_code? A township officer only within
+ * his jurisdiction; finance and its approvers every payment. */
+bool disbursement_rules_payment_visible(
+    const sn_principal *p, const char *township_code);
+
+/* ---- reconciliation ----------------------------------------------------- */
 
 /* A run's figures for reconciliation (counts and fen). */
 typedef struct disbursement_recon_in {
@@ -169,8 +346,13 @@ typedef struct disbursement_finding {
 size_t disbursement_rules_reconcile(const disbursement_recon_in *in,
     disbursement_finding out[DISBURSEMENT_MAX_FINDINGS]);
 
-/* The bank's word (sn.bank.v1.InstructionStatus) as our status name:
- * "accepted", "settled", "rejected", "unknown"; NULL otherwise. */
+/* ---- the bank ----------------------------------------------------------- */
+
+/* The bank's word from sn.bank.v1.InstructionStatus; NONE otherwise. */
+disbursement_bank_word disbursement_rules_bank_word(int status);
+
+/* The bank's word (sn.bank.v1.InstructionStatus) as a name: "accepted",
+ * "settled", "rejected", "unknown"; NULL otherwise. */
 const char *disbursement_rules_bank_status(int status);
 
 /*

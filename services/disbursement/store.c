@@ -1,5 +1,9 @@
 /*
  * store.c - every SQL statement of disbursement; see store.h.
+ *
+ * Each statement's columns are named (aliases where an expression makes
+ * one) and read by name through a column table beside it. Sums are cast
+ * to bigint: sum(bigint) is numeric, which sn_rows refuses as an integer.
  */
 #include "store.h"
 
@@ -7,6 +11,220 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* ---- reading results ---------------------------------------------------- */
+
+/*
+ * The rows of res into a calloc'd array of n structs of size bytes laid
+ * out as cols say (*out NULL when there is none). Strings stay borrowed
+ * from res; no column here is bytea, so nothing else outlives the read.
+ */
+static sn_err
+read_rows(const PGresult *res, const sn_col *cols, size_t ncols, size_t size,
+    void **out, size_t *n)
+{
+	sn_rows rows;
+	*out       = NULL;
+	*n         = 0;
+	sn_err err = sn_rows_open(&rows, res, cols, ncols);
+	if (err != SN_OK)
+		return err;
+	int   count = sn_rows_count(&rows);
+	char *buf   = NULL;
+	if (count > 0 && (buf = calloc((size_t) count, size)) == NULL)
+		err = SN_ENOMEM;
+	for (int i = 0; i < count && err == SN_OK; i++)
+		err = sn_rows_read(&rows, i, buf + (size_t) i * size);
+	sn_rows_close(&rows);
+	if (err != SN_OK) {
+		free(buf);
+		return err;
+	}
+	*out = buf;
+	*n   = (size_t) count;
+	return SN_OK;
+}
+
+/* The one row of res, if any (*found false for none). */
+static sn_err
+read_one(const PGresult *res, const sn_col *cols, size_t ncols, void *out,
+    bool *found)
+{
+	sn_err err = sn_rows_one(res, cols, ncols, out);
+	*found     = err == SN_OK;
+	return err == SN_ENOTFOUND ? SN_OK : err;
+}
+
+/*
+ * A read outside a transaction: the caller's typed fn (stored as the
+ * generic function pointer type and cast back by the done callback that
+ * knows its type) and arg, until sn_db_query's done has run.
+ */
+typedef struct read_ctx {
+	void (*fn)(void);
+	void *arg;
+	bool  heap; /* read_end frees it */
+} read_ctx;
+
+/* Runs sql on db with done and a read_ctx for fn and arg. Out of memory,
+ * done runs at once with SN_ENOMEM (the one exception to "never from
+ * inside the call"). */
+static void
+read_start(sn_db *db, const char *sql, int n, const char *const *v,
+    sn_db_query_fn done, void (*fn)(void), void *arg)
+{
+	read_ctx *c = malloc(sizeof(*c));
+	if (c == NULL) {
+		read_ctx tmp = { fn, arg, false };
+		done(SN_ENOMEM, NULL, &tmp);
+		return;
+	}
+	*c = (read_ctx) { fn, arg, true };
+	sn_db_query(db, sql, n, v, done, c);
+}
+
+static void
+read_end(read_ctx *c)
+{
+	if (c->heap)
+		free(c);
+}
+
+static char *
+fmt_i64(char buf[24], int64_t v)
+{
+	snprintf(buf, 24, "%" PRId64, v);
+	return buf;
+}
+
+/* ---- the columns of the rows -------------------------------------------- */
+
+#define RUN_COLS(r)                                                           \
+	r ".id, " r ".period, " r ".status, " r ".created_by,"                \
+	  " ts_json(" r ".created_at) AS created_at, " r ".built_upto, " r    \
+	  ".payments, " r ".total_fen"
+
+static const sn_col run_cols[] = {
+	SN_COL(disbursement_run, id, SN_COL_TEXT),
+	SN_COL(disbursement_run, period, SN_COL_MONTH),
+	SN_COL_ENUMOF(disbursement_run, status, disbursement_run_status_names),
+	SN_COL(disbursement_run, created_by, SN_COL_TEXT),
+	SN_COL(disbursement_run, created_at, SN_COL_TEXT),
+	SN_COL(disbursement_run, built_upto, SN_COL_I64),
+	SN_COL(disbursement_run, payments, SN_COL_I64),
+	SN_COL(disbursement_run, total_fen, SN_COL_I64),
+};
+
+/* ben: the expression of the payee's beneficiary_id. */
+#define PAYMENT_COLS(p, ben)                                                  \
+	p ".id, " p ".e2e_id, " p ".status, " p ".fund, " p ".amount_fen, " p \
+	  ".attempt, " p ".township_code, " p ".bank_code, " p                \
+	  ".account_number, " p ".account_name, " p ".grant_id, " ben         \
+	  " AS beneficiary_id, " p ".period, " p ".run_id, " p               \
+	  ".reason_code, " p ".reason, " p ".settled_at"
+
+#define BENEFICIARY_OF(p)                                                     \
+	"(SELECT pe.beneficiary_id FROM payee pe WHERE pe.id = " p            \
+	".payee_id)"
+
+#define PAYMENT_JSON(p)                                                       \
+	"json_build_object('id', " p ".id, 'status', " p ".status, 'fund', "  \
+	p ".fund, 'period', " p ".period, 'run_id', " p ".run_id,"             \
+	" 'grant_id', " p ".grant_id, 'amount_fen', " p ".amount_fen,"         \
+	" 'township_code', " p ".township_code, 'end_to_end_id', " p          \
+	".e2e_id, 'attempt', " p ".attempt, 'payee', json_build_object("      \
+	"'bank_code', " p ".bank_code, 'account_number', " p                  \
+	".account_number, 'account_name', " p ".account_name),"               \
+	" 'reason_code', " p ".reason_code, 'reason', " p ".reason,"           \
+	" 'settled_at', " p ".settled_at, 'created_at', ts_json(" p           \
+	".created_at), 'sent_at', ts_json(" p ".sent_at), 'finished_at',"     \
+	" ts_json(" p ".finished_at))"
+
+#define PAYMENT_COL_LIST                                                      \
+	SN_COL(disbursement_payment, id, SN_COL_TEXT),                        \
+	    SN_COL(disbursement_payment, e2e_id, SN_COL_TEXT),                \
+	    SN_COL_ENUMOF(disbursement_payment, status,                       \
+	        disbursement_payment_status_names),                           \
+	    SN_COL_ENUMOF(disbursement_payment, fund, disbursement_fund_names), \
+	    SN_COL(disbursement_payment, amount_fen, SN_COL_I64),             \
+	    SN_COL(disbursement_payment, attempt, SN_COL_I32),                \
+	    SN_COL(disbursement_payment, township_code, SN_COL_TEXT),         \
+	    SN_COL(disbursement_payment, bank_code, SN_COL_TEXT),             \
+	    SN_COL(disbursement_payment, account_number, SN_COL_TEXT),        \
+	    SN_COL(disbursement_payment, account_name, SN_COL_TEXT),          \
+	    SN_COL_OPT(disbursement_payment, grant_id, SN_COL_TEXT,           \
+	        has_grant_id),                                                \
+	    SN_COL_OPT(disbursement_payment, beneficiary_id, SN_COL_TEXT,     \
+	        has_beneficiary_id),                                          \
+	    SN_COL_OPT(disbursement_payment, period, SN_COL_TEXT, has_period), \
+	    SN_COL_OPT(disbursement_payment, run_id, SN_COL_TEXT, has_run_id), \
+	    SN_COL_OPT(disbursement_payment, reason_code, SN_COL_TEXT,        \
+	        has_reason_code),                                             \
+	    SN_COL_OPT(disbursement_payment, reason, SN_COL_TEXT, has_reason), \
+	    SN_COL_OPT(disbursement_payment, settled_at, SN_COL_TEXT,         \
+	        has_settled_at)
+
+static const sn_col payment_cols[] = { PAYMENT_COL_LIST };
+static const sn_col payment_doc_cols[] = { PAYMENT_COL_LIST,
+	SN_COL(disbursement_payment, doc, SN_COL_TEXT) };
+
+/* ---- callbacks of statements on a transaction --------------------------- */
+
+static void
+run_done(sn_tx *tx, PGresult *res, void *arg)
+{
+	const disbursement_run_cb *cb = arg;
+	disbursement_run           r;
+	bool                       found;
+	sn_err err = read_one(res, run_cols, SN_NCOLS(run_cols), &r, &found);
+	cb->fn(tx, err, err == SN_OK && found ? &r : NULL, cb->arg);
+}
+
+static void
+runs_done(sn_tx *tx, PGresult *res, void *arg)
+{
+	const disbursement_runs_cb *cb = arg;
+	void                       *rows;
+	size_t                      n;
+	sn_err err = read_rows(res, run_cols, SN_NCOLS(run_cols),
+	    sizeof(disbursement_run), &rows, &n);
+	cb->fn(tx, err, rows, n, cb->arg);
+	free(rows);
+}
+
+static void
+payment_done(sn_tx *tx, PGresult *res, void *arg)
+{
+	const disbursement_payment_cb *cb = arg;
+	disbursement_payment           p;
+	bool                           found;
+	sn_err err = read_one(res, payment_cols, SN_NCOLS(payment_cols), &p,
+	    &found);
+	cb->fn(tx, err, err == SN_OK && found ? &p : NULL, cb->arg);
+}
+
+static void
+payment_doc_done(sn_tx *tx, PGresult *res, void *arg)
+{
+	const disbursement_payment_cb *cb = arg;
+	disbursement_payment           p;
+	bool                           found;
+	sn_err err = read_one(res, payment_doc_cols, SN_NCOLS(payment_doc_cols),
+	    &p, &found);
+	cb->fn(tx, err, err == SN_OK && found ? &p : NULL, cb->arg);
+}
+
+static void
+payments_done(sn_tx *tx, PGresult *res, void *arg)
+{
+	const disbursement_payments_cb *cb = arg;
+	void                           *rows;
+	size_t                          n;
+	sn_err err = read_rows(res, payment_cols, SN_NCOLS(payment_cols),
+	    sizeof(disbursement_payment), &rows, &n);
+	cb->fn(tx, err, rows, n, cb->arg);
+	free(rows);
+}
 
 /* ---- payees ------------------------------------------------------------- */
 
@@ -49,25 +267,31 @@ static const char SQL_PAYEE_EXIT[]
       " WHERE application_id = $1";
 
 static sn_err
-payee_upsert(sn_tx *tx, const char *sql, const disbursement_payee_row *p)
+payee_upsert(sn_tx *tx, const char *sql, const disbursement_payee_in *p)
 {
-	char amount[24];
-	snprintf(amount, sizeof(amount), "%" PRId64, p->monthly_fen);
-	const char *v[] = { p->application_id, p->beneficiary_id, p->status,
-		p->fund, amount, p->district_code, p->township_code,
-		p->village_code, p->bank_code, p->account_number,
-		p->account_name, p->from_month, p->until_month, p->decided_by };
+	char amount[24], from[SN_MONTH_STRLEN], until[SN_MONTH_STRLEN];
+	const char *standing = disbursement_rules_standing_name(p->standing);
+	const char *fund     = disbursement_rules_fund_name(p->fund);
+	if (standing == NULL || fund == NULL)
+		return SN_EINVAL;
+	const char *v[] = { p->application_id, p->beneficiary_id, standing,
+		fund, fmt_i64(amount, p->monthly_fen), p->district_code,
+		p->township_code, p->village_code, p->bank_code,
+		p->account_number, p->account_name,
+		sn_month_format(p->from_month, from),
+		p->has_until ? sn_month_format(p->until_month, until) : NULL,
+		p->decided_by };
 	return sn_tx_query(tx, sql, 14, v, NULL, NULL);
 }
 
 sn_err
-disbursement_store_payee_decided(sn_tx *tx, const disbursement_payee_row *p)
+disbursement_store_payee_decided(sn_tx *tx, const disbursement_payee_in *p)
 {
 	return payee_upsert(tx, SQL_PAYEE_DECIDED, p);
 }
 
 sn_err
-disbursement_store_payee_changed(sn_tx *tx, const disbursement_payee_row *p)
+disbursement_store_payee_changed(sn_tx *tx, const disbursement_payee_in *p)
 {
 	return payee_upsert(tx, SQL_PAYEE_CHANGED, p);
 }
@@ -82,7 +306,8 @@ disbursement_store_payee_exit(sn_tx *tx, const char *application_id)
 /* ---- emergency payments ------------------------------------------------- */
 
 /* The uuid is drawn in a subquery so that the e2e id can be made from it
- * in the same row. */
+ * in the same row. A data-modifying WITH runs to completion whether or
+ * not the outer query reads it. */
 static const char SQL_GRANT_PAYMENT[]
     = "WITH ins AS ("
       " INSERT INTO payment (id, grant_id, fund, year, amount_fen,"
@@ -95,30 +320,22 @@ static const char SQL_GRANT_PAYMENT[]
       " RETURNING *),"
       " b AS ("
       " INSERT INTO budget (fund, year, drawn_fen)"
-      " SELECT 'emergency', ins.year, ins.amount_fen FROM ins"
+      " SELECT ins.fund, ins.year, ins.amount_fen FROM ins"
       " ON CONFLICT (fund, year) DO UPDATE"
       "  SET drawn_fen = budget.drawn_fen + EXCLUDED.drawn_fen,"
-      "  updated_at = now()"
-      " RETURNING 1),"
-      " o AS ("
-      " INSERT INTO outbox (topic, subject, actor, schema_version, data)"
-      " SELECT 'payment.scheduled', ins.id::text, $8, 1,"
-      "  pb_scheduled(ROW(ins.*)::payment, NULL) FROM ins"
-      " RETURNING 1)"
-      " SELECT (SELECT count(*) FROM ins) + 0 * (SELECT count(*) FROM b)"
-      "  + 0 * (SELECT count(*) FROM o)";
+      "  updated_at = now())"
+      " SELECT " PAYMENT_COLS("ins", "NULL::text") " FROM ins";
 
 sn_err
-disbursement_store_grant_payment(sn_tx *tx, const disbursement_grant_row *g,
-    sn_query_fn cb, void *arg)
+disbursement_store_grant_payment(sn_tx *tx, const disbursement_grant_in *g,
+    const disbursement_payment_cb *cb)
 {
-	char amount[24], year[16];
-	snprintf(amount, sizeof(amount), "%" PRId64, g->amount_fen);
-	snprintf(year, sizeof(year), "%d", g->year);
-	const char *v[] = { g->grant_id, amount, g->township_code,
-		g->bank_code, g->account_number, g->account_name, year,
-		g->actor };
-	return sn_tx_query(tx, SQL_GRANT_PAYMENT, 8, v, cb, arg);
+	char amount[24], year[24];
+	const char *v[] = { g->grant_id, fmt_i64(amount, g->amount_fen),
+		g->township_code, g->bank_code, g->account_number,
+		g->account_name, fmt_i64(year, g->year) };
+	return sn_tx_query(tx, SQL_GRANT_PAYMENT, 7, v, payment_done,
+	    (void *) cb);
 }
 
 /* ---- budgets ------------------------------------------------------------ */
@@ -135,43 +352,138 @@ static const char SQL_ALLOCATE[]
       " INSERT INTO budget_allocation (fund, year, amount_fen, actor)"
       " SELECT fund, year, $3::bigint, $4 FROM b RETURNING id)"
       " SELECT b.fund, b.year, b.allocated_fen, b.drawn_fen,"
-      "  (SELECT id FROM a) FROM b";
+      "  (SELECT id FROM a) AS allocation_id FROM b";
+
+static const sn_col budget_cols[] = {
+	SN_COL_ENUMOF(disbursement_budget, fund, disbursement_fund_names),
+	SN_COL(disbursement_budget, year, SN_COL_I32),
+	SN_COL(disbursement_budget, allocated_fen, SN_COL_I64),
+	SN_COL(disbursement_budget, drawn_fen, SN_COL_I64),
+	SN_COL(disbursement_budget, allocation_id, SN_COL_I64),
+};
+
+static void
+budget_done(sn_tx *tx, PGresult *res, void *arg)
+{
+	const disbursement_budget_cb *cb = arg;
+	disbursement_budget           b;
+	bool                          found;
+	sn_err err = read_one(res, budget_cols, SN_NCOLS(budget_cols), &b,
+	    &found);
+	if (err == SN_OK && !found)
+		err = SN_EPROTO; /* an upsert always answers */
+	cb->fn(tx, err, err == SN_OK ? &b : NULL, cb->arg);
+}
 
 sn_err
-disbursement_store_allocate(sn_tx *tx, const char *fund, int year,
-    int64_t amount, const char *actor, sn_query_fn cb, void *arg)
+disbursement_store_allocate(sn_tx *tx, disbursement_fund fund, int32_t year,
+    int64_t amount, const char *actor, const disbursement_budget_cb *cb)
 {
-	char y[16], a[24];
-	snprintf(y, sizeof(y), "%d", year);
-	snprintf(a, sizeof(a), "%" PRId64, amount);
-	const char *v[] = { fund, y, a, actor };
-	return sn_tx_query(tx, SQL_ALLOCATE, 4, v, cb, arg);
+	char        y[24], a[24];
+	const char *f = disbursement_rules_fund_name(fund);
+	if (f == NULL)
+		return SN_EINVAL;
+	const char *v[] = { f, fmt_i64(y, year), fmt_i64(a, amount), actor };
+	return sn_tx_query(tx, SQL_ALLOCATE, 4, v, budget_done, (void *) cb);
 }
 
 /* paid: settled; returned: rejected and held (not re-paid); in flight:
  * everything else drawn. */
 static const char SQL_SETTLEMENT[]
     = "SELECT (SELECT allocated_fen FROM budget WHERE fund = $1"
-      "  AND year = $2::int),"
+      "  AND year = $2::int) AS allocated_fen,"
       " coalesce((SELECT drawn_fen FROM budget WHERE fund = $1"
-      "  AND year = $2::int), 0),"
-      " coalesce(sum(amount_fen) FILTER (WHERE status = 'settled'), 0),"
-      " coalesce(sum(amount_fen) FILTER (WHERE status = 'rejected'), 0),"
+      "  AND year = $2::int), 0) AS drawn_fen,"
+      " coalesce(sum(amount_fen) FILTER (WHERE status = 'settled'), 0)"
+      "  ::bigint AS paid_fen,"
+      " coalesce(sum(amount_fen) FILTER (WHERE status = 'rejected'), 0)"
+      "  ::bigint AS returned_fen,"
       " coalesce(sum(amount_fen) FILTER (WHERE status NOT IN ('settled',"
-      "  'rejected')), 0),"
-      " count(*) FILTER (WHERE status = 'settled'),"
-      " count(*) FILTER (WHERE status = 'rejected'),"
+      "  'rejected')), 0)::bigint AS in_flight_fen,"
+      " count(*) FILTER (WHERE status = 'settled') AS paid_count,"
+      " count(*) FILTER (WHERE status = 'rejected') AS returned_count,"
       " count(*) FILTER (WHERE status NOT IN ('settled', 'rejected'))"
+      "  AS in_flight_count"
       " FROM payment WHERE fund = $1 AND year = $2::int";
 
-void
-disbursement_store_settlement(sn_db *db, const char *fund, int year,
-    sn_db_query_fn done, void *arg)
+static const sn_col settlement_cols[] = {
+	SN_COL_OPT(disbursement_settlement, allocated_fen, SN_COL_I64,
+	    has_budget),
+	SN_COL(disbursement_settlement, drawn_fen, SN_COL_I64),
+	SN_COL(disbursement_settlement, paid_fen, SN_COL_I64),
+	SN_COL(disbursement_settlement, returned_fen, SN_COL_I64),
+	SN_COL(disbursement_settlement, in_flight_fen, SN_COL_I64),
+	SN_COL(disbursement_settlement, paid_count, SN_COL_I64),
+	SN_COL(disbursement_settlement, returned_count, SN_COL_I64),
+	SN_COL(disbursement_settlement, in_flight_count, SN_COL_I64),
+};
+
+static void
+settlement_read(sn_err err, PGresult *res, void *arg)
 {
-	char y[16];
-	snprintf(y, sizeof(y), "%d", year);
-	const char *v[] = { fund, y };
-	sn_db_query(db, SQL_SETTLEMENT, 2, v, done, arg);
+	read_ctx               *c = arg;
+	disbursement_settlement s;
+	bool                    found = false;
+	if (err == SN_OK)
+		err = read_one(res, settlement_cols, SN_NCOLS(settlement_cols),
+		    &s, &found);
+	if (err == SN_OK && !found)
+		err = SN_EPROTO; /* an aggregate always answers */
+	((disbursement_settlement_read_fn) c->fn)(
+	    err, err == SN_OK ? &s : NULL, c->arg);
+	read_end(c);
+}
+
+void
+disbursement_store_settlement(sn_db *db, disbursement_fund fund, int32_t year,
+    disbursement_settlement_read_fn fn, void *arg)
+{
+	char        y[24];
+	const char *f   = disbursement_rules_fund_name(fund);
+	const char *v[] = { f != NULL ? f : "", fmt_i64(y, year) };
+	read_start(db, SQL_SETTLEMENT, 2, v, settlement_read, (void (*)(void)) fn,
+	    arg);
+}
+
+static const char SQL_BUDGET_ROOM[]
+    = "SELECT fund, allocated_fen - drawn_fen AS room_fen FROM budget"
+      " WHERE year = $1::int AND fund IN ('dibao', 'tekun')"
+      " ORDER BY fund FOR UPDATE";
+
+typedef struct room_row {
+	disbursement_fund fund;
+	int64_t           room_fen;
+} room_row;
+
+static const sn_col room_cols[] = {
+	SN_COL_ENUMOF(room_row, fund, disbursement_fund_names),
+	SN_COL(room_row, room_fen, SN_COL_I64),
+};
+
+static void
+room_done(sn_tx *tx, PGresult *res, void *arg)
+{
+	const disbursement_room_cb *cb = arg;
+	int64_t                     room[DISBURSEMENT_NFUNDS] = { 0 };
+	void                       *rows;
+	size_t                      n;
+	sn_err err = read_rows(res, room_cols, SN_NCOLS(room_cols),
+	    sizeof(room_row), &rows, &n);
+	for (size_t i = 0; err == SN_OK && i < n; i++) {
+		const room_row *r = (const room_row *) rows + i;
+		room[r->fund]     = r->room_fen;
+	}
+	cb->fn(tx, err, room, cb->arg);
+	free(rows);
+}
+
+sn_err
+disbursement_store_budget_room(
+    sn_tx *tx, int32_t year, const disbursement_room_cb *cb)
+{
+	char        y[24];
+	const char *v[] = { fmt_i64(y, year) };
+	return sn_tx_query(tx, SQL_BUDGET_ROOM, 1, v, room_done, (void *) cb);
 }
 
 /* ---- runs --------------------------------------------------------------- */
@@ -180,62 +492,182 @@ static const char SQL_RUN_CREATE[]
     = "INSERT INTO run (period, status, created_by)"
       " VALUES ($1, 'building', $2)"
       " ON CONFLICT (period) WHERE status <> 'rejected' DO NOTHING"
-      " RETURNING id, ts_json(created_at)";
+      " RETURNING " RUN_COLS("run");
 
 static const char SQL_RUN_OF_PERIOD[]
-    = "SELECT id, status FROM run WHERE period = $1"
-      " AND status <> 'rejected'";
+    = "SELECT " RUN_COLS("r") " FROM run r WHERE r.period = $1"
+      " AND r.status <> 'rejected'";
 
 static const char SQL_RUN_LOCK[]
-    = "SELECT status, period, created_by, built_upto, payments, total_fen"
-      " FROM run WHERE id = $1::uuid FOR UPDATE";
+    = "SELECT " RUN_COLS("r") " FROM run r WHERE r.id = $1::uuid"
+      " FOR UPDATE";
 
 static const char SQL_RUN_DECIDED_BY[]
     = "SELECT EXISTS (SELECT 1 FROM payee p WHERE p.decided_by = $2"
       " AND EXISTS (SELECT 1 FROM payment m WHERE m.payee_id = p.id"
-      "  AND m.run_id = $1::uuid))";
+      "  AND m.run_id = $1::uuid)) AS decided";
 
 static const char SQL_RUN_APPROVE[]
-    = "UPDATE run SET status = 'approved', decided_by = $2,"
+    = "UPDATE run SET status = $5, decided_by = $2,"
       " decision_reason = nullif($3, ''), decided_at = now()"
-      " WHERE id = $1::uuid AND status = 'awaiting_approval'"
-      " RETURNING period, payments, total_fen";
+      " WHERE id = $1::uuid AND status = $4"
+      " RETURNING " RUN_COLS("run");
 
+/* The payments go only while the run is still in status $4. */
 static const char SQL_RUN_REJECT[]
     = "WITH d AS ("
       " DELETE FROM payment WHERE run_id = $1::uuid AND status = 'planned'"
+      "  AND EXISTS (SELECT 1 FROM run WHERE id = $1::uuid"
+      "   AND status = $4)"
       " RETURNING fund, year, amount_fen),"
       " s AS (SELECT fund, year, sum(amount_fen) AS fen FROM d"
       "  GROUP BY fund, year),"
       " b AS ("
       " UPDATE budget SET drawn_fen = budget.drawn_fen - s.fen,"
       "  updated_at = now()"
-      " FROM s WHERE budget.fund = s.fund AND budget.year = s.year"
-      " RETURNING 1)"
-      " UPDATE run SET status = 'rejected', decided_by = $2,"
+      " FROM s WHERE budget.fund = s.fund AND budget.year = s.year)"
+      " UPDATE run SET status = $5, decided_by = $2,"
       " decision_reason = nullif($3, ''), decided_at = now()"
-      " WHERE id = $1::uuid AND status = 'awaiting_approval'"
-      " RETURNING period, payments, total_fen, (SELECT count(*) FROM d)"
-      "  + 0 * (SELECT count(*) FROM b)";
+      " WHERE id = $1::uuid AND status = $4"
+      " RETURNING " RUN_COLS("run");
 
 static const char SQL_RUN_BUILDING[]
-    = "SELECT id, period, built_upto, created_by FROM run"
-      " WHERE status = 'building' ORDER BY created_at LIMIT 1";
+    = "SELECT " RUN_COLS("r") " FROM run r WHERE r.status = 'building'"
+      " ORDER BY r.created_at LIMIT 1";
 
-static const char SQL_BUDGET_ROOM[]
-    = "SELECT fund, allocated_fen - drawn_fen FROM budget"
-      " WHERE year = $1::int AND fund IN ('dibao', 'tekun')"
-      " ORDER BY fund FOR UPDATE";
+sn_err
+disbursement_store_run_create(sn_tx *tx, sn_month period, const char *actor,
+    const disbursement_run_cb *cb)
+{
+	char        p[SN_MONTH_STRLEN];
+	const char *v[] = { sn_month_format(period, p), actor };
+	return sn_tx_query(tx, SQL_RUN_CREATE, 2, v, run_done, (void *) cb);
+}
+
+sn_err
+disbursement_store_run_of_period(
+    sn_tx *tx, sn_month period, const disbursement_run_cb *cb)
+{
+	char        p[SN_MONTH_STRLEN];
+	const char *v[] = { sn_month_format(period, p) };
+	return sn_tx_query(tx, SQL_RUN_OF_PERIOD, 1, v, run_done, (void *) cb);
+}
+
+sn_err
+disbursement_store_run_lock(
+    sn_tx *tx, const char *id, const disbursement_run_cb *cb)
+{
+	const char *v[] = { id };
+	return sn_tx_query(tx, SQL_RUN_LOCK, 1, v, run_done, (void *) cb);
+}
+
+typedef struct flag_row {
+	bool decided;
+} flag_row;
+
+static const sn_col flag_cols[] = {
+	SN_COL(flag_row, decided, SN_COL_BOOL),
+};
+
+static void
+flag_done(sn_tx *tx, PGresult *res, void *arg)
+{
+	const disbursement_flag_cb *cb = arg;
+	flag_row                    f  = { false };
+	bool                        found;
+	sn_err err = read_one(res, flag_cols, SN_NCOLS(flag_cols), &f, &found);
+	cb->fn(tx, err, err == SN_OK && found && f.decided, cb->arg);
+}
+
+sn_err
+disbursement_store_run_decided_by(sn_tx *tx, const char *id,
+    const char *user, const disbursement_flag_cb *cb)
+{
+	const char *v[] = { id, user };
+	return sn_tx_query(tx, SQL_RUN_DECIDED_BY, 2, v, flag_done, (void *) cb);
+}
+
+sn_err
+disbursement_store_run_decide(sn_tx *tx, const char *id,
+    disbursement_run_status from, disbursement_run_status to,
+    const char *user, const char *reason, const disbursement_run_cb *cb)
+{
+	const char *f = disbursement_rules_run_status_name(from);
+	const char *t = disbursement_rules_run_status_name(to);
+	if (f == NULL || t == NULL)
+		return SN_EINVAL;
+	const char *v[] = { id, user, reason != NULL ? reason : "", f, t };
+	return sn_tx_query(tx,
+	    to == DISBURSEMENT_RUN_REJECTED ? SQL_RUN_REJECT : SQL_RUN_APPROVE,
+	    5, v, run_done, (void *) cb);
+}
+
+static void
+run_read(sn_err err, PGresult *res, void *arg)
+{
+	read_ctx        *c = arg;
+	disbursement_run r;
+	bool             found = false;
+	if (err == SN_OK)
+		err = read_one(res, run_cols, SN_NCOLS(run_cols), &r, &found);
+	((disbursement_run_read_fn) c->fn)(
+	    err, err == SN_OK && found ? &r : NULL, c->arg);
+	read_end(c);
+}
+
+void
+disbursement_store_run_building(
+    sn_db *db, disbursement_run_read_fn fn, void *arg)
+{
+	read_start(db, SQL_RUN_BUILDING, 0, NULL, run_read, (void (*)(void)) fn,
+	    arg);
+}
+
+/* ---- building ----------------------------------------------------------- */
 
 static const char SQL_CHUNK[]
-    = "SELECT p.id, p.fund, p.status, p.monthly_fen, p.from_month,"
-      " p.until_month, p.account_number,"
+    = "SELECT p.id, p.fund, p.status AS standing, p.monthly_fen,"
+      " p.from_month, p.until_month, p.account_number,"
       " EXISTS (SELECT 1 FROM payment m WHERE m.payee_id = p.id"
-      "  AND m.fund = p.fund AND m.period = $1)"
+      "  AND m.fund = p.fund AND m.period = $1) AS already_paid"
       " FROM payee p WHERE p.id > $2::bigint ORDER BY p.id LIMIT $3::int";
 
+static const sn_col payee_cols[] = {
+	SN_COL(disbursement_payee, id, SN_COL_I64),
+	SN_COL_ENUMOF(disbursement_payee, fund, disbursement_fund_names),
+	SN_COL_ENUMOF(disbursement_payee, standing, disbursement_standing_names),
+	SN_COL(disbursement_payee, monthly_fen, SN_COL_I64),
+	SN_COL(disbursement_payee, from_month, SN_COL_MONTH),
+	SN_COL_OPT(disbursement_payee, until_month, SN_COL_MONTH, has_until),
+	SN_COL(disbursement_payee, account_number, SN_COL_TEXT),
+	SN_COL(disbursement_payee, already_paid, SN_COL_BOOL),
+};
+
+static void
+payees_done(sn_tx *tx, PGresult *res, void *arg)
+{
+	const disbursement_payees_cb *cb = arg;
+	void                         *rows;
+	size_t                        n;
+	sn_err err = read_rows(res, payee_cols, SN_NCOLS(payee_cols),
+	    sizeof(disbursement_payee), &rows, &n);
+	cb->fn(tx, err, rows, n, cb->arg);
+	free(rows);
+}
+
+sn_err
+disbursement_store_chunk(sn_tx *tx, sn_month period, int64_t after,
+    int limit, const disbursement_payees_cb *cb)
+{
+	char        p[SN_MONTH_STRLEN], a[24], l[24];
+	const char *v[] = { sn_month_format(period, p), fmt_i64(a, after),
+		fmt_i64(l, limit) };
+	return sn_tx_query(tx, SQL_CHUNK, 3, v, payees_done, (void *) cb);
+}
+
 /* The uuid of each new payment is drawn in the subquery's target list
- * (volatile: once per row), so that its e2e id is made from it. */
+ * (volatile: once per row), so that its e2e id is made from it. The
+ * payments created are the answer, in payee order, for their events. */
 static const char SQL_BUILD[]
     = "WITH ins AS ("
       " INSERT INTO payment (id, payee_id, fund, period, year, run_id,"
@@ -252,23 +684,40 @@ static const char SQL_BUILD[]
       " b AS ("
       " UPDATE budget SET drawn_fen = budget.drawn_fen + s.fen,"
       "  updated_at = now()"
-      " FROM s WHERE budget.fund = s.fund AND budget.year = $3::int"
-      " RETURNING 1),"
-      " o AS ("
-      " INSERT INTO outbox (topic, subject, actor, schema_version, data)"
-      " SELECT 'payment.scheduled', ins.id::text, $5, 1,"
-      "  pb_scheduled(ROW(ins.*)::payment, pe.beneficiary_id)"
-      " FROM ins JOIN payee pe ON pe.id = ins.payee_id"
-      " RETURNING 1),"
+      " FROM s WHERE budget.fund = s.fund AND budget.year = $3::int),"
       " c AS (SELECT count(*) AS n, coalesce(sum(amount_fen), 0) AS fen"
-      "  FROM ins)"
-      " UPDATE run SET built_upto = $6::bigint,"
+      "  FROM ins),"
+      " r AS ("
+      " UPDATE run SET built_upto = $5::bigint,"
       " payments = payments + c.n, total_fen = total_fen + c.fen,"
-      " short_count = short_count + $7::bigint,"
-      " short_fen = short_fen + $8::bigint"
-      " FROM c WHERE run.id = $1::uuid"
-      " RETURNING c.n + 0 * (SELECT count(*) FROM b)"
-      "  + 0 * (SELECT count(*) FROM o), run.payments, run.total_fen";
+      " short_count = short_count + $6::bigint,"
+      " short_fen = short_fen + $7::bigint"
+      " FROM c WHERE run.id = $1::uuid)"
+      " SELECT " PAYMENT_COLS("ins", "pe.beneficiary_id")
+      " FROM ins JOIN payee pe ON pe.id = ins.payee_id"
+      " ORDER BY ins.payee_id";
+
+sn_err
+disbursement_store_build(sn_tx *tx, const char *run_id, sn_month period,
+    int32_t year, const int64_t *ids, size_t n, int64_t upto,
+    int64_t short_count, int64_t short_fen, const disbursement_payments_cb *cb)
+{
+	char       p[SN_MONTH_STRLEN], y[24], u[24], sc[24], sf[24];
+	sn_pgarray arr;
+	sn_pgarray_init(&arr);
+	for (size_t i = 0; i < n; i++)
+		sn_pgarray_add_i64(&arr, ids[i]);
+	const char *a = sn_pgarray_text(&arr);
+	sn_err      err = SN_ENOMEM;
+	if (a != NULL) {
+		const char *v[] = { run_id, sn_month_format(period, p),
+			fmt_i64(y, year), a, fmt_i64(u, upto),
+			fmt_i64(sc, short_count), fmt_i64(sf, short_fen) };
+		err = sn_tx_query(tx, SQL_BUILD, 7, v, payments_done, (void *) cb);
+	}
+	sn_pgarray_fini(&arr);
+	return err;
+}
 
 static const char SQL_BUILD_END[]
     = "WITH pl AS ("
@@ -277,22 +726,71 @@ static const char SQL_BUILD_END[]
       " SELECT run_id, fund, township_code, count(*), sum(amount_fen)"
       " FROM payment WHERE run_id = $1::uuid"
       " GROUP BY run_id, fund, township_code"
-      " ON CONFLICT DO NOTHING RETURNING 1)"
-      " UPDATE run SET status = 'awaiting_approval', built_at = now()"
-      " WHERE id = $1::uuid AND status = 'building'"
-      " RETURNING period, payments, total_fen"
-      "  + 0 * (SELECT count(*) FROM pl)";
+      " ON CONFLICT DO NOTHING)"
+      " UPDATE run SET status = $3, built_at = now()"
+      " WHERE id = $1::uuid AND status = $2"
+      " RETURNING " RUN_COLS("run");
+
+sn_err
+disbursement_store_build_end(sn_tx *tx, const char *id,
+    disbursement_run_status from, disbursement_run_status to,
+    const disbursement_run_cb *cb)
+{
+	const char *f = disbursement_rules_run_status_name(from);
+	const char *t = disbursement_rules_run_status_name(to);
+	if (f == NULL || t == NULL)
+		return SN_EINVAL;
+	const char *v[] = { id, f, t };
+	return sn_tx_query(tx, SQL_BUILD_END, 3, v, run_done, (void *) cb);
+}
 
 static const char SQL_RUNS_START[]
-    = "UPDATE run SET status = 'sending' WHERE status = 'approved'"
-      " RETURNING id, period, payments, total_fen";
+    = "UPDATE run SET status = $2 WHERE status = $1"
+      " RETURNING " RUN_COLS("run");
 
 static const char SQL_RUNS_COMPLETE[]
-    = "UPDATE run r SET status = 'completed', completed_at = now()"
-      " WHERE r.status = 'sending' AND NOT EXISTS (SELECT 1 FROM payment p"
-      "  WHERE p.run_id = r.id AND p.status IN ('planned', 'ready', 'sent',"
-      "  'accepted'))"
-      " RETURNING r.id, r.period, r.payments, r.total_fen";
+    = "UPDATE run r SET status = $2, completed_at = now()"
+      " WHERE r.status = $1 AND NOT EXISTS (SELECT 1 FROM payment p"
+      "  WHERE p.run_id = r.id AND p.status = ANY ($3::text[]))"
+      " RETURNING " RUN_COLS("r");
+
+sn_err
+disbursement_store_runs_start(sn_tx *tx, disbursement_run_status from,
+    disbursement_run_status to, const disbursement_runs_cb *cb)
+{
+	const char *f = disbursement_rules_run_status_name(from);
+	const char *t = disbursement_rules_run_status_name(to);
+	if (f == NULL || t == NULL)
+		return SN_EINVAL;
+	const char *v[] = { f, t };
+	return sn_tx_query(tx, SQL_RUNS_START, 2, v, runs_done, (void *) cb);
+}
+
+sn_err
+disbursement_store_runs_complete(sn_tx *tx, disbursement_run_status from,
+    disbursement_run_status to, const disbursement_payment_status *open,
+    size_t nopen, const disbursement_runs_cb *cb)
+{
+	const char *f = disbursement_rules_run_status_name(from);
+	const char *t = disbursement_rules_run_status_name(to);
+	if (f == NULL || t == NULL)
+		return SN_EINVAL;
+	sn_pgarray arr;
+	sn_pgarray_init(&arr);
+	for (size_t i = 0; i < nopen; i++)
+		sn_pgarray_add(&arr, disbursement_rules_payment_status_name(open[i]));
+	const char *a   = sn_pgarray_text(&arr);
+	sn_err      err = SN_ENOMEM;
+	if (a != NULL) {
+		const char *v[] = { f, t, a };
+		err = sn_tx_query(tx, SQL_RUNS_COMPLETE, 3, v, runs_done,
+		    (void *) cb);
+	}
+	sn_pgarray_fini(&arr);
+	return err;
+}
+
+/* ---- run documents ------------------------------------------------------ */
 
 #define RUN_JSON                                                              \
 	"json_build_object('id', r.id, 'period', r.period, 'status',"         \
@@ -305,19 +803,79 @@ static const char SQL_RUNS_COMPLETE[]
 	" ts_json(r.completed_at))"
 
 static const char SQL_RUN_DOC[]
-    = "SELECT " RUN_JSON "::text FROM run r WHERE r.id = $1::uuid";
+    = "SELECT " RUN_JSON "::text AS doc FROM run r WHERE r.id = $1::uuid";
+
+typedef struct doc_row {
+	const char *doc;
+} doc_row;
+
+static const sn_col doc_cols[] = {
+	SN_COL(doc_row, doc, SN_COL_TEXT),
+};
+
+static void
+doc_read(sn_err err, PGresult *res, void *arg)
+{
+	read_ctx *c = arg;
+	doc_row   d = { NULL };
+	bool      found = false;
+	if (err == SN_OK)
+		err = read_one(res, doc_cols, SN_NCOLS(doc_cols), &d, &found);
+	((disbursement_doc_read_fn) c->fn)(
+	    err, err == SN_OK && found ? d.doc : NULL, c->arg);
+	read_end(c);
+}
+
+void
+disbursement_store_run_doc(
+    sn_db *db, const char *id, disbursement_doc_read_fn fn, void *arg)
+{
+	const char *v[] = { id };
+	read_start(db, SQL_RUN_DOC, 1, v, doc_read, (void (*)(void)) fn, arg);
+}
 
 static const char SQL_PLAN[]
-    = "SELECT " RUN_JSON "::text,"
+    = "SELECT " RUN_JSON "::text AS run_doc,"
       " coalesce((SELECT json_agg(json_build_object('fund', fund,"
       "  'township_code', township_code, 'payments', payments,"
       "  'total_fen', total_fen) ORDER BY fund, township_code)"
-      "  FROM run_plan WHERE run_id = r.id), '[]'::json)::text,"
+      "  FROM run_plan WHERE run_id = r.id), '[]'::json)::text AS rows_doc,"
       " coalesce((SELECT sum(payments) FROM run_plan WHERE run_id = r.id),"
-      "  0),"
+      "  0)::bigint AS payments,"
       " coalesce((SELECT sum(total_fen) FROM run_plan WHERE run_id = r.id),"
-      "  0)"
+      "  0)::bigint AS total_fen"
       " FROM run r WHERE r.id = $1::uuid";
+
+static const sn_col plan_cols[] = {
+	SN_COL(disbursement_plan, run_doc, SN_COL_TEXT),
+	SN_COL(disbursement_plan, rows_doc, SN_COL_TEXT),
+	SN_COL(disbursement_plan, payments, SN_COL_I64),
+	SN_COL(disbursement_plan, total_fen, SN_COL_I64),
+};
+
+static void
+plan_read(sn_err err, PGresult *res, void *arg)
+{
+	read_ctx         *c = arg;
+	disbursement_plan p;
+	bool              found = false;
+	if (err == SN_OK)
+		err = read_one(res, plan_cols, SN_NCOLS(plan_cols), &p, &found);
+	((disbursement_plan_read_fn) c->fn)(
+	    err, err == SN_OK && found ? &p : NULL, c->arg);
+	read_end(c);
+}
+
+void
+disbursement_store_plan(
+    sn_db *db, const char *id, disbursement_plan_read_fn fn, void *arg)
+{
+	const char *v[] = { id };
+	read_start(db, SQL_PLAN, 1, v, plan_read, (void (*)(void)) fn, arg);
+}
+
+#define SUM_FEN(cond)                                                         \
+	"coalesce(sum(amount_fen) FILTER (WHERE " cond "), 0)::bigint"
 
 static const char SQL_RECON[]
     = "WITH r AS (SELECT * FROM run WHERE id = $1::uuid),"
@@ -325,193 +883,90 @@ static const char SQL_RECON[]
       "  WHERE run_id = $1::uuid), substr((SELECT period FROM r), 1, 4)::int)"
       "  AS year),"
       " m AS (SELECT"
-      "  count(*) AS n, coalesce(sum(amount_fen), 0) AS fen,"
+      "  count(*) AS n, coalesce(sum(amount_fen), 0)::bigint AS fen,"
       "  count(*) FILTER (WHERE status IN ('planned', 'ready')) AS un,"
-      "  coalesce(sum(amount_fen) FILTER (WHERE status IN ('planned',"
-      "   'ready')), 0) AS unf,"
+      "  " SUM_FEN("status IN ('planned', 'ready')") " AS unf,"
       "  count(*) FILTER (WHERE status IN ('sent', 'accepted')) AS uk,"
-      "  coalesce(sum(amount_fen) FILTER (WHERE status IN ('sent',"
-      "   'accepted')), 0) AS ukf,"
+      "  " SUM_FEN("status IN ('sent', 'accepted')") " AS ukf,"
       "  count(*) FILTER (WHERE status = 'settled') AS st,"
-      "  coalesce(sum(amount_fen) FILTER (WHERE status = 'settled'), 0)"
-      "   AS stf,"
+      "  " SUM_FEN("status = 'settled'") " AS stf,"
       "  count(*) FILTER (WHERE status = 'rejected') AS rj,"
-      "  coalesce(sum(amount_fen) FILTER (WHERE status = 'rejected'), 0)"
-      "   AS rjf"
+      "  " SUM_FEN("status = 'rejected'") " AS rjf"
       "  FROM payment WHERE run_id = $1::uuid),"
       " h AS (SELECT count(*) AS n FROM instruction_history h"
       "  JOIN payment p ON p.id = h.payment_id WHERE p.run_id = $1::uuid)"
       " SELECT r.status, y.year,"
       "  coalesce((SELECT sum(payments) FROM run_plan WHERE run_id = r.id),"
-      "   0),"
+      "   0)::bigint AS plan_count,"
       "  coalesce((SELECT sum(total_fen) FROM run_plan"
-      "   WHERE run_id = r.id), 0),"
-      "  m.n, m.fen, m.un, m.unf, m.uk, m.ukf, m.st, m.stf, m.rj, m.rjf,"
-      "  h.n, r.total_fen,"
+      "   WHERE run_id = r.id), 0)::bigint AS plan_fen,"
+      "  m.n AS payments_count, m.fen AS payments_fen,"
+      "  m.un AS unsent_count, m.unf AS unsent_fen,"
+      "  m.uk AS unknown_count, m.ukf AS unknown_fen,"
+      "  m.st AS settled_count, m.stf AS settled_fen,"
+      "  m.rj AS rejected_count, m.rjf AS rejected_fen,"
+      "  h.n AS replaced_count, r.total_fen AS run_total_fen,"
       "  coalesce((SELECT allocated_fen FROM budget WHERE fund = 'dibao'"
-      "   AND year = y.year), 0),"
+      "   AND year = y.year), 0) AS dibao_allocated,"
       "  coalesce((SELECT drawn_fen FROM budget WHERE fund = 'dibao'"
-      "   AND year = y.year), 0),"
+      "   AND year = y.year), 0) AS dibao_drawn,"
       "  coalesce((SELECT allocated_fen FROM budget WHERE fund = 'tekun'"
-      "   AND year = y.year), 0),"
+      "   AND year = y.year), 0) AS tekun_allocated,"
       "  coalesce((SELECT drawn_fen FROM budget WHERE fund = 'tekun'"
-      "   AND year = y.year), 0),"
-      "  m.uk + m.st + m.rj + h.n, r.short_count, r.short_fen"
+      "   AND year = y.year), 0) AS tekun_drawn,"
+      "  m.uk + m.st + m.rj + h.n AS instructions_sent,"
+      "  r.short_count, r.short_fen"
       " FROM r, y, m, h";
 
-sn_err
-disbursement_store_run_create(sn_tx *tx, const char *period,
-    const char *actor, sn_query_fn cb, void *arg)
-{
-	const char *v[] = { period, actor };
-	return sn_tx_query(tx, SQL_RUN_CREATE, 2, v, cb, arg);
-}
+#define RECON_I64(member, name)                                               \
+	SN_COL_AS(disbursement_recon, member, name, SN_COL_I64)
 
-sn_err
-disbursement_store_run_of_period(
-    sn_tx *tx, const char *period, sn_query_fn cb, void *arg)
-{
-	const char *v[] = { period };
-	return sn_tx_query(tx, SQL_RUN_OF_PERIOD, 1, v, cb, arg);
-}
+static const sn_col recon_cols[] = {
+	SN_COL_ENUMOF(disbursement_recon, status, disbursement_run_status_names),
+	SN_COL(disbursement_recon, year, SN_COL_I32),
+	RECON_I64(in.plan_count, "plan_count"),
+	RECON_I64(in.plan_fen, "plan_fen"),
+	RECON_I64(in.payments_count, "payments_count"),
+	RECON_I64(in.payments_fen, "payments_fen"),
+	RECON_I64(in.unsent_count, "unsent_count"),
+	RECON_I64(in.unsent_fen, "unsent_fen"),
+	RECON_I64(in.unknown_count, "unknown_count"),
+	RECON_I64(in.unknown_fen, "unknown_fen"),
+	RECON_I64(in.settled_count, "settled_count"),
+	RECON_I64(in.settled_fen, "settled_fen"),
+	RECON_I64(in.rejected_count, "rejected_count"),
+	RECON_I64(in.rejected_fen, "rejected_fen"),
+	RECON_I64(in.replaced_count, "replaced_count"),
+	RECON_I64(in.run_total_fen, "run_total_fen"),
+	RECON_I64(in.allocated_fen[DISBURSEMENT_FUND_DIBAO], "dibao_allocated"),
+	RECON_I64(in.drawn_fen[DISBURSEMENT_FUND_DIBAO], "dibao_drawn"),
+	RECON_I64(in.allocated_fen[DISBURSEMENT_FUND_TEKUN], "tekun_allocated"),
+	RECON_I64(in.drawn_fen[DISBURSEMENT_FUND_TEKUN], "tekun_drawn"),
+	RECON_I64(instructions_sent, "instructions_sent"),
+	RECON_I64(short_count, "short_count"),
+	RECON_I64(short_fen, "short_fen"),
+};
 
-sn_err
-disbursement_store_run_lock(sn_tx *tx, const char *id, sn_query_fn cb,
-    void *arg)
+static void
+recon_read(sn_err err, PGresult *res, void *arg)
 {
-	const char *v[] = { id };
-	return sn_tx_query(tx, SQL_RUN_LOCK, 1, v, cb, arg);
-}
-
-sn_err
-disbursement_store_run_decided_by(sn_tx *tx, const char *id,
-    const char *user, sn_query_fn cb, void *arg)
-{
-	const char *v[] = { id, user };
-	return sn_tx_query(tx, SQL_RUN_DECIDED_BY, 2, v, cb, arg);
-}
-
-sn_err
-disbursement_store_run_approve(sn_tx *tx, const char *id, const char *user,
-    const char *reason, sn_query_fn cb, void *arg)
-{
-	const char *v[] = { id, user, reason != NULL ? reason : "" };
-	return sn_tx_query(tx, SQL_RUN_APPROVE, 3, v, cb, arg);
-}
-
-sn_err
-disbursement_store_run_reject(sn_tx *tx, const char *id, const char *user,
-    const char *reason, sn_query_fn cb, void *arg)
-{
-	const char *v[] = { id, user, reason != NULL ? reason : "" };
-	return sn_tx_query(tx, SQL_RUN_REJECT, 3, v, cb, arg);
+	read_ctx          *c = arg;
+	disbursement_recon r;
+	bool               found = false;
+	memset(&r, 0, sizeof(r));
+	if (err == SN_OK)
+		err = read_one(res, recon_cols, SN_NCOLS(recon_cols), &r, &found);
+	((disbursement_recon_read_fn) c->fn)(
+	    err, err == SN_OK && found ? &r : NULL, c->arg);
+	read_end(c);
 }
 
 void
-disbursement_store_run_building(sn_db *db, sn_db_query_fn done, void *arg)
-{
-	sn_db_query(db, SQL_RUN_BUILDING, 0, NULL, done, arg);
-}
-
-sn_err
-disbursement_store_budget_room(sn_tx *tx, int year, sn_query_fn cb, void *arg)
-{
-	char y[16];
-	snprintf(y, sizeof(y), "%d", year);
-	const char *v[] = { y };
-	return sn_tx_query(tx, SQL_BUDGET_ROOM, 1, v, cb, arg);
-}
-
-sn_err
-disbursement_store_chunk(sn_tx *tx, const char *period, int64_t after,
-    int limit, sn_query_fn cb, void *arg)
-{
-	char a[24], l[16];
-	snprintf(a, sizeof(a), "%" PRId64, after);
-	snprintf(l, sizeof(l), "%d", limit);
-	const char *v[] = { period, a, l };
-	return sn_tx_query(tx, SQL_CHUNK, 3, v, cb, arg);
-}
-
-/* "{1,2,3}": a bigint[] literal; NULL when out of memory. */
-static char *
-int_array(const int64_t *ids, size_t n)
-{
-	size_t cap = 3 + n * 21, len = 0;
-	char  *s   = malloc(cap);
-	if (s == NULL)
-		return NULL;
-	s[len++] = '{';
-	for (size_t i = 0; i < n; i++)
-		len += (size_t) snprintf(s + len, cap - len, "%s%" PRId64,
-		    i > 0 ? "," : "", ids[i]);
-	s[len++] = '}';
-	s[len]   = '\0';
-	return s;
-}
-
-sn_err
-disbursement_store_build(sn_tx *tx, const char *run_id, const char *period,
-    int year, const int64_t *ids, size_t n, int64_t upto,
-    int64_t short_count, int64_t short_fen, const char *actor,
-    sn_query_fn cb, void *arg)
-{
-	char y[16], u[24], sc[24], sf[24];
-	snprintf(y, sizeof(y), "%d", year);
-	snprintf(u, sizeof(u), "%" PRId64, upto);
-	snprintf(sc, sizeof(sc), "%" PRId64, short_count);
-	snprintf(sf, sizeof(sf), "%" PRId64, short_fen);
-	char *arr = int_array(ids, n);
-	if (arr == NULL)
-		return SN_ENOMEM;
-	const char *v[] = { run_id, period, y, arr, actor, u, sc, sf };
-	sn_err      err = sn_tx_query(tx, SQL_BUILD, 8, v, cb, arg);
-	free(arr);
-	return err;
-}
-
-sn_err
-disbursement_store_build_end(sn_tx *tx, const char *id, sn_query_fn cb,
-    void *arg)
+disbursement_store_reconciliation(
+    sn_db *db, const char *id, disbursement_recon_read_fn fn, void *arg)
 {
 	const char *v[] = { id };
-	return sn_tx_query(tx, SQL_BUILD_END, 1, v, cb, arg);
-}
-
-sn_err
-disbursement_store_runs_start(sn_tx *tx, sn_query_fn cb, void *arg)
-{
-	return sn_tx_query(tx, SQL_RUNS_START, 0, NULL, cb, arg);
-}
-
-sn_err
-disbursement_store_runs_complete(sn_tx *tx, sn_query_fn cb, void *arg)
-{
-	return sn_tx_query(tx, SQL_RUNS_COMPLETE, 0, NULL, cb, arg);
-}
-
-void
-disbursement_store_run_doc(sn_db *db, const char *id, sn_db_query_fn done,
-    void *arg)
-{
-	const char *v[] = { id };
-	sn_db_query(db, SQL_RUN_DOC, 1, v, done, arg);
-}
-
-void
-disbursement_store_plan(sn_db *db, const char *id, sn_db_query_fn done,
-    void *arg)
-{
-	const char *v[] = { id };
-	sn_db_query(db, SQL_PLAN, 1, v, done, arg);
-}
-
-void
-disbursement_store_reconciliation(sn_db *db, const char *id,
-    sn_db_query_fn done, void *arg)
-{
-	const char *v[] = { id };
-	sn_db_query(db, SQL_RECON, 1, v, done, arg);
+	read_start(db, SQL_RECON, 1, v, recon_read, (void (*)(void)) fn, arg);
 }
 
 /* ---- sending ------------------------------------------------------------ */
@@ -531,51 +986,131 @@ static const char SQL_CLAIM[]
       " RETURNING payment.e2e_id, payment.amount_fen, payment.bank_code,"
       "  payment.account_number, payment.account_name, payment.period";
 
-/* An UNKNOWN for an instruction the bank once accepted would be the
- * bank's error: it is not taken (the payment is never re-sent). */
+static const sn_col instruction_cols[] = {
+	SN_COL(disbursement_instruction, e2e_id, SN_COL_TEXT),
+	SN_COL(disbursement_instruction, amount_fen, SN_COL_I64),
+	SN_COL(disbursement_instruction, bank_code, SN_COL_TEXT),
+	SN_COL(disbursement_instruction, account_number, SN_COL_TEXT),
+	SN_COL(disbursement_instruction, account_name, SN_COL_TEXT),
+	SN_COL_OPT(disbursement_instruction, period, SN_COL_TEXT, has_period),
+};
+
+static void
+instructions_done(sn_tx *tx, PGresult *res, void *arg)
+{
+	const disbursement_instructions_cb *cb = arg;
+	void                               *rows;
+	size_t                              n;
+	sn_err err = read_rows(res, instruction_cols, SN_NCOLS(instruction_cols),
+	    sizeof(disbursement_instruction), &rows, &n);
+	cb->fn(tx, err, rows, n, cb->arg);
+	free(rows);
+}
+
+sn_err
+disbursement_store_claim(sn_tx *tx, disbursement_fund fund, int limit,
+    const char *batch_id, const char *sender,
+    const disbursement_instructions_cb *cb)
+{
+	char        l[24];
+	const char *f = disbursement_rules_fund_name(fund);
+	if (f == NULL)
+		return SN_EINVAL;
+	const char *v[] = { f, fmt_i64(l, limit), batch_id, sender };
+	return sn_tx_query(tx, SQL_CLAIM, 4, v, instructions_done, (void *) cb);
+}
+
+/* Locked in id order, as every other statement locking payments in bulk
+ * does, so that two of them never wait on each other. */
+static const char SQL_ANSWERED[]
+    = "SELECT a.i - 1 AS idx, p.status"
+      " FROM unnest($1::text[]) WITH ORDINALITY AS a(e2e, i)"
+      " JOIN payment p ON p.e2e_id = a.e2e"
+      " ORDER BY p.id FOR UPDATE OF p";
+
+static const sn_col answered_cols[] = {
+	SN_COL(disbursement_answered, idx, SN_COL_I64),
+	SN_COL_ENUMOF(disbursement_answered, status,
+	    disbursement_payment_status_names),
+};
+
+static void
+answered_done(sn_tx *tx, PGresult *res, void *arg)
+{
+	const disbursement_answered_cb *cb = arg;
+	void                           *rows;
+	size_t                          n;
+	sn_err err = read_rows(res, answered_cols, SN_NCOLS(answered_cols),
+	    sizeof(disbursement_answered), &rows, &n);
+	cb->fn(tx, err, rows, n, cb->arg);
+	free(rows);
+}
+
+sn_err
+disbursement_store_answered(sn_tx *tx, const char *const *e2e, size_t n,
+    const disbursement_answered_cb *cb)
+{
+	sn_pgarray arr;
+	sn_pgarray_init(&arr);
+	for (size_t i = 0; i < n; i++)
+		sn_pgarray_add(&arr, e2e[i]);
+	const char *a   = sn_pgarray_text(&arr);
+	sn_err      err = SN_ENOMEM;
+	if (a != NULL) {
+		const char *v[] = { a };
+		err = sn_tx_query(tx, SQL_ANSWERED, 1, v, answered_done,
+		    (void *) cb);
+	}
+	sn_pgarray_fini(&arr);
+	return err;
+}
+
 static const char SQL_APPLY[]
     = "WITH a AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
-      "  $4::text[], $5::text[]) AS a(e2e, st, code, reason, settled_at)),"
+      "  $4::text[], $5::text[], $6::bool[], $7::bool[])"
+      "  AS a(e2e, st, code, reason, settled_at, fin, again)),"
       " u AS ("
-      " UPDATE payment p SET"
-      "  status = CASE WHEN a.st = 'unknown' THEN 'ready' ELSE a.st END,"
+      " UPDATE payment p SET status = a.st,"
       "  reason_code = nullif(a.code, ''), reason = nullif(a.reason, ''),"
       "  settled_at = nullif(a.settled_at, ''),"
-      "  batch_id = CASE WHEN a.st = 'unknown' THEN NULL ELSE p.batch_id END,"
-      "  sender = CASE WHEN a.st = 'unknown' THEN NULL ELSE p.sender END,"
+      "  batch_id = CASE WHEN a.again THEN NULL ELSE p.batch_id END,"
+      "  sender = CASE WHEN a.again THEN NULL ELSE p.sender END,"
       "  checked_at = now(),"
-      "  finished_at = CASE WHEN a.st IN ('settled', 'rejected') THEN now()"
-      "   END"
-      " FROM a WHERE p.e2e_id = a.e2e AND p.status IN ('sent', 'accepted')"
-      "  AND a.st IN ('accepted', 'settled', 'rejected', 'unknown')"
-      "  AND NOT (p.status = 'accepted' AND a.st = 'unknown')"
-      " RETURNING p.*, a.st AS said),"
-      " o AS ("
-      " INSERT INTO outbox (topic, subject, actor, schema_version, data)"
-      " SELECT CASE u.status WHEN 'settled' THEN 'payment.settled'"
-      "  ELSE 'payment.failed' END, u.id::text, 'system', 1,"
-      "  CASE u.status WHEN 'settled'"
-      "  THEN pb_settled(ROW(u.id, u.payee_id, u.grant_id, u.fund, u.period,"
-      "   u.year, u.run_id, u.amount_fen, u.township_code, u.bank_code,"
-      "   u.account_number, u.account_name, u.attempt, u.e2e_id, u.status,"
-      "   u.batch_id, u.sender, u.reason_code, u.reason, u.settled_at,"
-      "   u.created_at, u.sent_at, u.checked_at, u.finished_at)::payment,"
-      "   pe.beneficiary_id)"
-      "  ELSE pb_failed(ROW(u.id, u.payee_id, u.grant_id, u.fund, u.period,"
-      "   u.year, u.run_id, u.amount_fen, u.township_code, u.bank_code,"
-      "   u.account_number, u.account_name, u.attempt, u.e2e_id, u.status,"
-      "   u.batch_id, u.sender, u.reason_code, u.reason, u.settled_at,"
-      "   u.created_at, u.sent_at, u.checked_at, u.finished_at)::payment,"
-      "   pe.beneficiary_id) END"
-      " FROM u LEFT JOIN payee pe ON pe.id = u.payee_id"
-      " WHERE u.status IN ('settled', 'rejected')"
-      " RETURNING 1)"
-      " SELECT count(*) FILTER (WHERE said = 'settled'),"
-      "  count(*) FILTER (WHERE said = 'rejected'),"
-      "  count(*) FILTER (WHERE said = 'accepted'),"
-      "  count(*) FILTER (WHERE said = 'unknown')"
-      "  + 0 * (SELECT count(*) FROM o)"
-      " FROM u";
+      "  finished_at = CASE WHEN a.fin THEN now() END"
+      " FROM a WHERE p.e2e_id = a.e2e"
+      " RETURNING p.*)"
+      " SELECT " PAYMENT_COLS("u", BENEFICIARY_OF("u")) " FROM u";
+
+sn_err
+disbursement_store_apply(sn_tx *tx, const disbursement_answer *a, size_t n,
+    const disbursement_payments_cb *cb)
+{
+	sn_pgarray arr[7];
+	for (int k = 0; k < 7; k++)
+		sn_pgarray_init(&arr[k]);
+	for (size_t i = 0; i < n; i++) {
+		const char *st = disbursement_rules_payment_status_name(a[i].to);
+		sn_pgarray_add(&arr[0], a[i].e2e_id);
+		sn_pgarray_add(&arr[1], st != NULL ? st : "");
+		sn_pgarray_add(&arr[2], a[i].reason_code);
+		sn_pgarray_add(&arr[3], a[i].reason);
+		sn_pgarray_add(&arr[4], a[i].settled_at);
+		sn_pgarray_add(&arr[5],
+		    disbursement_rules_payment_final(a[i].to) ? "t" : "f");
+		sn_pgarray_add(&arr[6],
+		    a[i].to == DISBURSEMENT_PAYMENT_READY ? "t" : "f");
+	}
+	const char *v[7];
+	sn_err      err = SN_OK;
+	for (int k = 0; k < 7 && err == SN_OK; k++)
+		if ((v[k] = sn_pgarray_text(&arr[k])) == NULL)
+			err = SN_ENOMEM;
+	if (err == SN_OK)
+		err = sn_tx_query(tx, SQL_APPLY, 7, v, payments_done, (void *) cb);
+	for (int k = 0; k < 7; k++)
+		sn_pgarray_fini(&arr[k]);
+	return err;
+}
 
 static const char SQL_UNCLAIM[]
     = "UPDATE payment SET status = 'ready', batch_id = NULL, sender = NULL"
@@ -584,73 +1119,6 @@ static const char SQL_UNCLAIM[]
 static const char SQL_ORPHAN[]
     = "UPDATE payment SET sender = NULL, checked_at = NULL"
       " WHERE batch_id = $1 AND status = 'sent'";
-
-static const char SQL_TO_QUERY[]
-    = "SELECT e2e_id FROM payment"
-      " WHERE status IN ('sent', 'accepted')"
-      "  AND (status = 'accepted' OR sender IS DISTINCT FROM $1"
-      "   OR sent_at < now() - $4::int * interval '1 millisecond')"
-      "  AND (checked_at IS NULL"
-      "   OR checked_at < now() - $3::int * interval '1 millisecond')"
-      " ORDER BY checked_at NULLS FIRST LIMIT $2::int";
-
-sn_err
-disbursement_store_claim(sn_tx *tx, const char *fund, int limit,
-    const char *batch_id, const char *sender, sn_query_fn cb, void *arg)
-{
-	char l[16];
-	snprintf(l, sizeof(l), "%d", limit);
-	const char *v[] = { fund, l, batch_id, sender };
-	return sn_tx_query(tx, SQL_CLAIM, 4, v, cb, arg);
-}
-
-/* A text[] literal of n strings; NULL when out of memory. */
-static char *
-text_array(const char *const *s, size_t n)
-{
-	size_t cap = 3;
-	for (size_t i = 0; i < n; i++)
-		cap += 3 + 2 * strlen(s[i] != NULL ? s[i] : "");
-	char *out = malloc(cap);
-	if (out == NULL)
-		return NULL;
-	size_t len = 0;
-	out[len++] = '{';
-	for (size_t i = 0; i < n; i++) {
-		if (i > 0)
-			out[len++] = ',';
-		out[len++] = '"';
-		for (const char *p = s[i] != NULL ? s[i] : ""; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				out[len++] = '\\';
-			out[len++] = *p;
-		}
-		out[len++] = '"';
-	}
-	out[len++] = '}';
-	out[len]   = '\0';
-	return out;
-}
-
-sn_err
-disbursement_store_apply(sn_tx *tx, size_t n, const char *const *e2e,
-    const char *const *status, const char *const *code,
-    const char *const *reason, const char *const *settled_at, sn_query_fn cb,
-    void *arg)
-{
-	char  *a[5] = { text_array(e2e, n), text_array(status, n),
-		 text_array(code, n), text_array(reason, n),
-		 text_array(settled_at, n) };
-	sn_err err  = SN_ENOMEM;
-	if (a[0] != NULL && a[1] != NULL && a[2] != NULL && a[3] != NULL
-	    && a[4] != NULL) {
-		const char *v[] = { a[0], a[1], a[2], a[3], a[4] };
-		err = sn_tx_query(tx, SQL_APPLY, 5, v, cb, arg);
-	}
-	for (int i = 0; i < 5; i++)
-		free(a[i]);
-	return err;
-}
 
 sn_err
 disbursement_store_unclaim(sn_tx *tx, const char *batch_id)
@@ -666,48 +1134,74 @@ disbursement_store_orphan(sn_tx *tx, const char *batch_id)
 	return sn_tx_query(tx, SQL_ORPHAN, 1, v, NULL, NULL);
 }
 
-void
-disbursement_store_to_query(sn_db *db, const char *sender, int limit,
-    uint32_t min_age_ms, uint32_t stale_ms, sn_db_query_fn done, void *arg)
+static const char SQL_TO_QUERY[]
+    = "SELECT e2e_id FROM payment"
+      " WHERE status IN ('sent', 'accepted')"
+      "  AND (status = 'accepted' OR sender IS DISTINCT FROM $1"
+      "   OR sent_at < now() - $4::int * interval '1 millisecond')"
+      "  AND (checked_at IS NULL"
+      "   OR checked_at < now() - $3::int * interval '1 millisecond')"
+      " ORDER BY checked_at NULLS FIRST LIMIT $2::int";
+
+typedef struct id_row {
+	const char *e2e_id;
+} id_row;
+
+static const sn_col id_cols[] = {
+	SN_COL(id_row, e2e_id, SN_COL_TEXT),
+};
+
+static void
+ids_read(sn_err err, PGresult *res, void *arg)
 {
-	char l[16], a[16], st[16];
-	snprintf(l, sizeof(l), "%d", limit);
-	snprintf(a, sizeof(a), "%u", min_age_ms);
-	snprintf(st, sizeof(st), "%u", stale_ms);
-	const char *v[] = { sender, l, a, st };
-	sn_db_query(db, SQL_TO_QUERY, 4, v, done, arg);
+	read_ctx     *c    = arg;
+	void         *rows = NULL;
+	const char  **ids  = NULL;
+	size_t        n    = 0;
+	if (err == SN_OK)
+		err = read_rows(res, id_cols, SN_NCOLS(id_cols), sizeof(id_row),
+		    &rows, &n);
+	if (err == SN_OK && n > 0 && (ids = calloc(n, sizeof(*ids))) == NULL)
+		err = SN_ENOMEM;
+	for (size_t i = 0; err == SN_OK && i < n; i++)
+		ids[i] = ((const id_row *) rows)[i].e2e_id;
+	((disbursement_ids_read_fn) c->fn)(
+	    err, err == SN_OK ? ids : NULL, err == SN_OK ? n : 0, c->arg);
+	free(ids);
+	free(rows);
+	read_end(c);
 }
 
-/* ---- corrections -------------------------------------------------------- */
+void
+disbursement_store_to_query(sn_db *db, const char *sender, int limit,
+    uint32_t min_age_ms, uint32_t stale_ms, disbursement_ids_read_fn fn,
+    void *arg)
+{
+	char        l[24], a[24], st[24];
+	const char *v[] = { sender, fmt_i64(l, limit), fmt_i64(a, min_age_ms),
+		fmt_i64(st, stale_ms) };
+	read_start(db, SQL_TO_QUERY, 4, v, ids_read, (void (*)(void)) fn, arg);
+}
 
-#define PAYMENT_JSON(p)                                                       \
-	"json_build_object('id', " p ".id, 'status', " p ".status, 'fund', "  \
-	p ".fund, 'period', " p ".period, 'run_id', " p ".run_id,"             \
-	" 'grant_id', " p ".grant_id, 'amount_fen', " p ".amount_fen,"         \
-	" 'township_code', " p ".township_code, 'end_to_end_id', " p          \
-	".e2e_id, 'attempt', " p ".attempt, 'payee', json_build_object("      \
-	"'bank_code', " p ".bank_code, 'account_number', " p                  \
-	".account_number, 'account_name', " p ".account_name),"               \
-	" 'reason_code', " p ".reason_code, 'reason', " p ".reason,"           \
-	" 'settled_at', " p ".settled_at, 'created_at', ts_json(" p           \
-	".created_at), 'sent_at', ts_json(" p ".sent_at), 'finished_at',"     \
-	" ts_json(" p ".finished_at))"
+/* ---- corrections and payments ------------------------------------------- */
 
 static const char SQL_PAYMENT_LOCK[]
-    = "SELECT status, township_code, grant_id, attempt FROM payment"
-      " WHERE id = $1::uuid FOR UPDATE";
+    = "SELECT " PAYMENT_COLS("p", "NULL::text")
+      " FROM payment p WHERE p.id = $1::uuid FOR UPDATE";
 
+/* The instruction replaced goes to the history; the payee's account
+ * changes with the payment's. */
 static const char SQL_CORRECT[]
     = "WITH old AS (SELECT * FROM payment WHERE id = $1::uuid"
-      "  AND status = 'rejected' AND attempt < 99),"
+      "  AND status = $7),"
       " h AS ("
       " INSERT INTO instruction_history (e2e_id, payment_id, amount_fen,"
       "  status, reason_code, account_number, replaced_by, actor)"
       " SELECT e2e_id, id, amount_fen, status, reason_code, account_number,"
-      "  e2e_of(id, attempt + 1), $5 FROM old RETURNING 1),"
+      "  e2e_of(id, $6::int), $5 FROM old),"
       " u AS ("
-      " UPDATE payment p SET attempt = old.attempt + 1,"
-      "  e2e_id = e2e_of(p.id, old.attempt + 1), status = 'ready',"
+      " UPDATE payment p SET attempt = $6::int,"
+      "  e2e_id = e2e_of(p.id, $6::int), status = $8,"
       "  bank_code = $2, account_number = $3, account_name = $4,"
       "  reason_code = NULL, reason = NULL, settled_at = NULL,"
       "  batch_id = NULL, sender = NULL, sent_at = NULL, checked_at = NULL,"
@@ -717,23 +1211,19 @@ static const char SQL_CORRECT[]
       " pe AS ("
       " UPDATE payee SET bank_code = $2, account_number = $3,"
       "  account_name = $4, updated_at = now()"
-      " FROM u WHERE payee.id = u.payee_id RETURNING payee.beneficiary_id),"
-      " o AS ("
-      " INSERT INTO outbox (topic, subject, actor, schema_version, data)"
-      " SELECT 'payment.scheduled', u.id::text, $5, 1,"
-      "  pb_scheduled(ROW(u.*)::payment, (SELECT beneficiary_id FROM pe))"
-      " FROM u RETURNING 1)"
-      " SELECT " PAYMENT_JSON("u") "::text"
-      "  || left((SELECT count(*) FROM h)::text, 0)"
-      "  || left((SELECT count(*) FROM o)::text, 0)"
+      " FROM u WHERE payee.id = u.payee_id RETURNING payee.beneficiary_id)"
+      " SELECT " PAYMENT_COLS("u", "(SELECT beneficiary_id FROM pe)") ","
+      "  " PAYMENT_JSON("u") "::text AS doc"
       " FROM u";
 
 static const char SQL_PAYMENT_DOC[]
-    = "SELECT " PAYMENT_JSON("p") "::text, p.township_code"
+    = "SELECT " PAYMENT_COLS("p", "NULL::text") ","
+      " " PAYMENT_JSON("p") "::text AS doc"
       " FROM payment p WHERE p.id = $1::uuid";
 
 static const char SQL_PAYMENTS[]
     = "SELECT coalesce(json_agg(j ORDER BY created_at DESC), '[]')::text"
+      "  AS doc"
       " FROM (SELECT " PAYMENT_JSON("p") " AS j, p.created_at"
       "  FROM payment p WHERE p.status = $1"
       "  AND p.township_code LIKE $2 || '%'"
@@ -741,36 +1231,59 @@ static const char SQL_PAYMENTS[]
 
 sn_err
 disbursement_store_payment_lock(
-    sn_tx *tx, const char *id, sn_query_fn cb, void *arg)
+    sn_tx *tx, const char *id, const disbursement_payment_cb *cb)
 {
 	const char *v[] = { id };
-	return sn_tx_query(tx, SQL_PAYMENT_LOCK, 1, v, cb, arg);
+	return sn_tx_query(tx, SQL_PAYMENT_LOCK, 1, v, payment_done,
+	    (void *) cb);
 }
 
 sn_err
-disbursement_store_correct(sn_tx *tx, const char *id, const char *bank_code,
-    const char *account_number, const char *account_name, const char *actor,
-    sn_query_fn cb, void *arg)
+disbursement_store_correct(sn_tx *tx, const char *id,
+    const disbursement_correction *c, const disbursement_account_in *acct,
+    const char *actor, const disbursement_payment_cb *cb)
 {
-	const char *v[]
-	    = { id, bank_code, account_number, account_name, actor };
-	return sn_tx_query(tx, SQL_CORRECT, 5, v, cb, arg);
+	char        attempt[24];
+	const char *from = disbursement_rules_payment_status_name(c->from);
+	const char *to   = disbursement_rules_payment_status_name(c->to);
+	if (from == NULL || to == NULL)
+		return SN_EINVAL;
+	const char *v[] = { id, acct->bank_code, acct->account_number,
+		acct->account_name, actor, fmt_i64(attempt, c->attempt), from,
+		to };
+	return sn_tx_query(tx, SQL_CORRECT, 8, v, payment_doc_done,
+	    (void *) cb);
+}
+
+static void
+payment_read(sn_err err, PGresult *res, void *arg)
+{
+	read_ctx            *c = arg;
+	disbursement_payment p;
+	bool                 found = false;
+	if (err == SN_OK)
+		err = read_one(res, payment_doc_cols, SN_NCOLS(payment_doc_cols),
+		    &p, &found);
+	((disbursement_payment_read_fn) c->fn)(
+	    err, err == SN_OK && found ? &p : NULL, c->arg);
+	read_end(c);
 }
 
 void
 disbursement_store_payment_doc(
-    sn_db *db, const char *id, sn_db_query_fn done, void *arg)
+    sn_db *db, const char *id, disbursement_payment_read_fn fn, void *arg)
 {
 	const char *v[] = { id };
-	sn_db_query(db, SQL_PAYMENT_DOC, 1, v, done, arg);
+	read_start(db, SQL_PAYMENT_DOC, 1, v, payment_read, (void (*)(void)) fn,
+	    arg);
 }
 
 void
-disbursement_store_payments(sn_db *db, const char *status,
-    const char *prefix, int limit, sn_db_query_fn done, void *arg)
+disbursement_store_payments(sn_db *db, disbursement_payment_status status,
+    const char *prefix, int limit, disbursement_doc_read_fn fn, void *arg)
 {
-	char l[16];
-	snprintf(l, sizeof(l), "%d", limit);
-	const char *v[] = { status, prefix, l };
-	sn_db_query(db, SQL_PAYMENTS, 3, v, done, arg);
+	char        l[24];
+	const char *s   = disbursement_rules_payment_status_name(status);
+	const char *v[] = { s != NULL ? s : "", prefix, fmt_i64(l, limit) };
+	read_start(db, SQL_PAYMENTS, 3, v, doc_read, (void (*)(void)) fn, arg);
 }

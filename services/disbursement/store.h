@@ -1,23 +1,31 @@
 /*
- * store.h - every SQL statement of disbursement (the tables, and the SQL
- * functions that encode the payment events as protobuf, are in
- * schema/001_init.sql).
+ * store.h - every SQL statement of disbursement, and the rows it reads
+ * (the tables are in schema/NNN_*.sql). Nothing outside store.c sees a
+ * PGresult: results are read by column name through sn_rows (sn/db.h)
+ * into the row structs below, and a column missing or of the wrong type
+ * is an error naming the column (logged by sn_rows), never a silent 0.
  *
- * Functions taking an sn_tx queue their statement on it (sn/db.h: sent at
- * once in the pipeline, results in order; cb may be NULL); those taking
- * an sn_db run a one-statement read of their own whose done callback
- * always runs exactly once. All of them are for the loop thread. Strings
- * and arrays passed in are copied or sent before the call returns.
+ * Statements on a transaction. Functions taking an sn_tx queue their
+ * statement on it (sent at once in the pipeline, results in order). Those
+ * that answer take a callback struct (fn and arg) that the caller keeps
+ * alive until fn has run or the transaction has ended, usually embedded
+ * in the context of the transaction: sn_tx runs no callback after a
+ * failed statement, so the store allocates nothing per statement that a
+ * failure could leak. fn runs once, with SN_OK and the row(s), or with an
+ * error (SN_EPROTO: the result did not fit its row; SN_ENOMEM) and no
+ * rows; the caller then ends the transaction. Rows and their strings are
+ * borrowed for the call of fn only.
  *
- * Events. Statements that create, settle or fail payments insert their
- * payment.scheduled / payment.settled / payment.failed rows into the
- * outbox themselves (INSERT ... SELECT over the rows they wrote, payloads
- * encoded by the schema's pb_* functions), so that one statement handles
- * a chunk of a run or a whole batch reply. The relay picks such rows up
- * on its poll (SN_BUS_RELAY_POLL_MS), as it does rows of any process.
+ * Reads outside a transaction (functions taking an sn_db) call their fn
+ * exactly once, never from inside the call, with the row or an error
+ * (the database's included).
  *
- * Result shapes are written on each function: "row (a, b, c)" means the
- * callback gets those columns in that order, as text.
+ * Events are not the store's: statements that create, settle or fail
+ * payments hand their rows back (disbursement_payment) and the caller
+ * encodes and appends the events (events.h, sn_bus_append*).
+ *
+ * Parameters are copied or sent before a function returns. Everything
+ * here is for the loop thread.
  */
 #ifndef DISBURSEMENT_STORE_H
 #define DISBURSEMENT_STORE_H
@@ -26,189 +34,365 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rules.h"
+#include "sn/date.h"
 #include "sn/db.h"
 #include "sn/err.h"
 
+/* ---- rows --------------------------------------------------------------- */
+
+/* A payment run. */
+typedef struct disbursement_run {
+	const char             *id;
+	sn_month                period;
+	disbursement_run_status status;
+	const char             *created_by;
+	const char             *created_at; /* RFC 3339 UTC */
+	int64_t                 built_upto; /* last payee id built */
+	int64_t                 payments, total_fen;
+} disbursement_run;
+
+/*
+ * A payment as its events (events.h) and the bank need it. NULL strings:
+ * grant_id for a monthly payment; beneficiary_id, period and run_id for
+ * an emergency one; reason_code, reason and settled_at until the bank
+ * says; doc unless the statement says it answers the JSON document.
+ */
+typedef struct disbursement_payment {
+	const char                 *id;
+	const char                 *e2e_id;
+	disbursement_payment_status status;
+	disbursement_fund           fund;
+	int64_t                     amount_fen;
+	int32_t                     attempt;
+	const char *township_code, *bank_code, *account_number, *account_name;
+	const char *grant_id, *beneficiary_id, *period, *run_id;
+	const char *reason_code, *reason, *settled_at;
+	const char *doc; /* the payment as JSON (GET /payments/{id}) */
+	/* Whether each nullable column was not NULL (sn_rows fills them;
+	 * the strings above are NULL when these are false). */
+	bool has_grant_id, has_beneficiary_id, has_period, has_run_id;
+	bool has_reason_code, has_reason, has_settled_at;
+} disbursement_payment;
+
+/* A budget after an allocation. */
+typedef struct disbursement_budget {
+	disbursement_fund fund;
+	int32_t           year;
+	int64_t           allocated_fen, drawn_fen;
+	int64_t           allocation_id;
+} disbursement_budget;
+
+/* Year-end settlement figures of a fund's year. */
+typedef struct disbursement_settlement {
+	bool    has_budget; /* false: nothing allocated, figures 0 */
+	int64_t allocated_fen, drawn_fen;
+	int64_t paid_fen, returned_fen, in_flight_fen;
+	int64_t paid_count, returned_count, in_flight_count;
+} disbursement_settlement;
+
+/* A run's plan: the run and the plan rows as JSON, and their sums. */
+typedef struct disbursement_plan {
+	const char *run_doc;  /* the run as GET /runs/{id} answers it */
+	const char *rows_doc; /* [{fund, township_code, payments,
+	                       * total_fen}] */
+	int64_t     payments, total_fen;
+} disbursement_plan;
+
+/* A run's reconciliation figures. */
+typedef struct disbursement_recon {
+	disbursement_run_status status;
+	int32_t                 year; /* of its payments' budget */
+	disbursement_recon_in   in;   /* in.sending is not the store's */
+	int64_t                 instructions_sent;
+	int64_t                 short_count, short_fen;
+} disbursement_recon;
+
+/* One instruction to send, as a claim hands it out. */
+typedef struct disbursement_instruction {
+	const char *e2e_id;
+	int64_t     amount_fen;
+	const char *bank_code, *account_number, *account_name;
+	const char *period; /* NULL: an emergency payment */
+	bool        has_period;
+} disbursement_instruction;
+
+/* Where a payment the bank answered for stands: its index among the
+ * ids given (0-based) and its status. */
+typedef struct disbursement_answered {
+	int64_t                     idx;
+	disbursement_payment_status status;
+} disbursement_answered;
+
+/* The bank's word on one instruction, to apply (strings "" for none). */
+typedef struct disbursement_answer {
+	const char                 *e2e_id;
+	disbursement_payment_status to; /* from disbursement_rules_... */
+	const char                 *reason_code, *reason, *settled_at;
+} disbursement_answer;
+
+/* ---- callbacks ---------------------------------------------------------- */
+
+/* run NULL: no such row. */
+typedef void (*disbursement_run_fn)(
+    sn_tx *tx, sn_err err, const disbursement_run *run, void *arg);
+typedef struct disbursement_run_cb {
+	disbursement_run_fn fn;
+	void               *arg;
+} disbursement_run_cb;
+
+typedef void (*disbursement_runs_fn)(sn_tx *tx, sn_err err,
+    const disbursement_run *runs, size_t n, void *arg);
+typedef struct disbursement_runs_cb {
+	disbursement_runs_fn fn;
+	void                *arg;
+} disbursement_runs_cb;
+
+/* p NULL: no such row. */
+typedef void (*disbursement_payment_fn)(
+    sn_tx *tx, sn_err err, const disbursement_payment *p, void *arg);
+typedef struct disbursement_payment_cb {
+	disbursement_payment_fn fn;
+	void                   *arg;
+} disbursement_payment_cb;
+
+typedef void (*disbursement_payments_fn)(sn_tx *tx, sn_err err,
+    const disbursement_payment *ps, size_t n, void *arg);
+typedef struct disbursement_payments_cb {
+	disbursement_payments_fn fn;
+	void                    *arg;
+} disbursement_payments_cb;
+
+typedef void (*disbursement_budget_fn)(
+    sn_tx *tx, sn_err err, const disbursement_budget *b, void *arg);
+typedef struct disbursement_budget_cb {
+	disbursement_budget_fn fn;
+	void                  *arg;
+} disbursement_budget_cb;
+
+typedef void (*disbursement_flag_fn)(
+    sn_tx *tx, sn_err err, bool flag, void *arg);
+typedef struct disbursement_flag_cb {
+	disbursement_flag_fn fn;
+	void                *arg;
+} disbursement_flag_cb;
+
+/* room[f]: allocated - drawn of fund f (0 without a budget). */
+typedef void (*disbursement_room_fn)(sn_tx *tx, sn_err err,
+    const int64_t room[DISBURSEMENT_NFUNDS], void *arg);
+typedef struct disbursement_room_cb {
+	disbursement_room_fn fn;
+	void                *arg;
+} disbursement_room_cb;
+
+typedef void (*disbursement_payees_fn)(sn_tx *tx, sn_err err,
+    const disbursement_payee *payees, size_t n, void *arg);
+typedef struct disbursement_payees_cb {
+	disbursement_payees_fn fn;
+	void                  *arg;
+} disbursement_payees_cb;
+
+typedef void (*disbursement_instructions_fn)(sn_tx *tx, sn_err err,
+    const disbursement_instruction *in, size_t n, void *arg);
+typedef struct disbursement_instructions_cb {
+	disbursement_instructions_fn fn;
+	void                        *arg;
+} disbursement_instructions_cb;
+
+typedef void (*disbursement_answered_fn)(sn_tx *tx, sn_err err,
+    const disbursement_answered *a, size_t n, void *arg);
+typedef struct disbursement_answered_cb {
+	disbursement_answered_fn fn;
+	void                    *arg;
+} disbursement_answered_cb;
+
+/* Reads outside a transaction. */
+typedef void (*disbursement_run_read_fn)(
+    sn_err err, const disbursement_run *run, void *arg);
+typedef void (*disbursement_doc_read_fn)(
+    sn_err err, const char *doc, void *arg);
+typedef void (*disbursement_payment_read_fn)(
+    sn_err err, const disbursement_payment *p, void *arg);
+typedef void (*disbursement_settlement_read_fn)(
+    sn_err err, const disbursement_settlement *s, void *arg);
+typedef void (*disbursement_plan_read_fn)(
+    sn_err err, const disbursement_plan *p, void *arg);
+typedef void (*disbursement_recon_read_fn)(
+    sn_err err, const disbursement_recon *r, void *arg);
+typedef void (*disbursement_ids_read_fn)(
+    sn_err err, const char *const *ids, size_t n, void *arg);
+
 /* ---- payees (approval's events) ----------------------------------------- */
 
-/* A payee as an event describes it; strings borrowed, never NULL except
- * until_month (NULL: open). */
-typedef struct disbursement_payee_row {
-	const char *application_id;
-	const char *beneficiary_id; /* "" from application.decided */
-	const char *status;         /* active, gradual_exit, exited */
-	const char *fund;           /* dibao or tekun */
-	int64_t     monthly_fen;
-	const char *district_code, *township_code, *village_code;
-	const char *bank_code, *account_number, *account_name;
-	const char *from_month;
-	const char *until_month;
-	const char *decided_by; /* "" keeps the one recorded */
-} disbursement_payee_row;
+/* A payee as an event describes it; strings borrowed, never NULL. */
+typedef struct disbursement_payee_in {
+	const char           *application_id;
+	const char           *beneficiary_id; /* "" from application.decided */
+	disbursement_standing standing;
+	disbursement_fund     fund; /* dibao or tekun */
+	int64_t               monthly_fen;
+	const char           *district_code, *township_code, *village_code;
+	const char           *bank_code, *account_number, *account_name;
+	sn_month              from_month;
+	bool                  has_until; /* false: open */
+	sn_month              until_month;
+	const char           *decided_by; /* "" keeps the one recorded */
+} disbursement_payee_in;
 
 /* application.decided: inserts the payee, or only records decided_by
  * when it exists (the register, beneficiary.changed, has the rest). */
 sn_err disbursement_store_payee_decided(
-    sn_tx *tx, const disbursement_payee_row *p);
+    sn_tx *tx, const disbursement_payee_in *p);
 
 /* beneficiary.changed: inserts or updates the payee whole. */
 sn_err disbursement_store_payee_changed(
-    sn_tx *tx, const disbursement_payee_row *p);
+    sn_tx *tx, const disbursement_payee_in *p);
 
 /* The household left the benefit funds (another category): exited. */
 sn_err disbursement_store_payee_exit(sn_tx *tx, const char *application_id);
 
 /* ---- emergency payments ------------------------------------------------- */
 
-typedef struct disbursement_grant_row {
+typedef struct disbursement_grant_in {
 	const char *grant_id;
 	int64_t     amount_fen;
 	const char *township_code;
 	const char *bank_code, *account_number, *account_name;
-	int         year; /* of the grant (the budget year drawn on) */
-	const char *actor;
-} disbursement_grant_row;
+	int32_t     year; /* of the grant (the budget year drawn on) */
+} disbursement_grant_in;
 
 /*
- * emergency.granted: a payment "ready" at once from the emergency fund,
- * its draw on the emergency budget and payment.scheduled; nothing for a
- * grant already paid (UNIQUE grant_id). cb: row (created: 0 or 1).
+ * emergency.granted: a payment "ready" at once from the emergency fund
+ * and its draw on the emergency budget; nothing for a grant already
+ * paid (UNIQUE grant_id). cb: the new payment, or NULL.
  */
 sn_err disbursement_store_grant_payment(sn_tx *tx,
-    const disbursement_grant_row *g, sn_query_fn cb, void *arg);
+    const disbursement_grant_in *g, const disbursement_payment_cb *cb);
 
 /* ---- budgets ------------------------------------------------------------ */
 
-/* Adds amount to fund's year. cb: row (fund, year, allocated_fen,
- * drawn_fen, allocation_id). */
-sn_err disbursement_store_allocate(sn_tx *tx, const char *fund, int year,
-    int64_t amount, const char *actor, sn_query_fn cb, void *arg);
+/* Adds amount to fund's year. cb: the budget after it. */
+sn_err disbursement_store_allocate(sn_tx *tx, disbursement_fund fund,
+    int32_t year, int64_t amount, const char *actor,
+    const disbursement_budget_cb *cb);
 
-/* Year-end settlement figures of fund's year. done: row (allocated_fen,
- * drawn_fen, paid_fen, returned_fen, in_flight_fen, paid_count,
- * returned_count, in_flight_count); allocated NULL when no budget. */
-void disbursement_store_settlement(sn_db *db, const char *fund, int year,
-    sn_db_query_fn done, void *arg);
+/* Year-end settlement figures of fund's year. */
+void disbursement_store_settlement(sn_db *db, disbursement_fund fund,
+    int32_t year, disbursement_settlement_read_fn fn, void *arg);
+
+/* What is left of the benefit funds' budgets for year, locked until the
+ * transaction ends. */
+sn_err disbursement_store_budget_room(
+    sn_tx *tx, int32_t year, const disbursement_room_cb *cb);
 
 /* ---- runs --------------------------------------------------------------- */
 
-/* A new run "building" for period, unless a live one exists. cb: row
- * (id, created_at) or no row. */
-sn_err disbursement_store_run_create(sn_tx *tx, const char *period,
-    const char *actor, sn_query_fn cb, void *arg);
+/* A new run "building" for period, unless a live one exists. cb: the
+ * run, or NULL when the period has a live run. */
+sn_err disbursement_store_run_create(sn_tx *tx, sn_month period,
+    const char *actor, const disbursement_run_cb *cb);
 
-/* The live run of period. cb: row (id, status) or no row. */
+/* The live run of period. cb: the run or NULL. */
 sn_err disbursement_store_run_of_period(
-    sn_tx *tx, const char *period, sn_query_fn cb, void *arg);
+    sn_tx *tx, sn_month period, const disbursement_run_cb *cb);
 
-/* Locks run id. cb: row (status, period, created_by, built_upto,
- * payments, total_fen) or no row. */
+/* Locks run id (a canonical uuid). cb: the run or NULL. */
 sn_err disbursement_store_run_lock(
-    sn_tx *tx, const char *id, sn_query_fn cb, void *arg);
+    sn_tx *tx, const char *id, const disbursement_run_cb *cb);
 
-/* True if user decided the case of any payee run id pays. cb: row
- * ("t" or "f"). */
+/* True if user decided the case of any payee run id pays. */
 sn_err disbursement_store_run_decided_by(sn_tx *tx, const char *id,
-    const char *user, sn_query_fn cb, void *arg);
+    const char *user, const disbursement_flag_cb *cb);
 
-/* awaiting_approval → approved. cb: row (period, payments, total_fen). */
-sn_err disbursement_store_run_approve(sn_tx *tx, const char *id,
-    const char *user, const char *reason, sn_query_fn cb, void *arg);
+/*
+ * A decision on run id in status from: it moves to `to` (approved or
+ * rejected, from disbursement_rules_run_next) with who decided and why
+ * (reason NULL: none). Rejecting deletes its planned payments and gives
+ * their budget back. cb: the run after it, or NULL when it was not in
+ * status from.
+ */
+sn_err disbursement_store_run_decide(sn_tx *tx, const char *id,
+    disbursement_run_status from, disbursement_run_status to,
+    const char *user, const char *reason, const disbursement_run_cb *cb);
 
-/* awaiting_approval → rejected: deletes its planned payments and gives
- * their budget back. cb: row (period, payments, total_fen, deleted). */
-sn_err disbursement_store_run_reject(sn_tx *tx, const char *id,
-    const char *user, const char *reason, sn_query_fn cb, void *arg);
-
-/* The oldest run still building. done: row (id, period, built_upto,
- * created_by) or no row. */
+/* The oldest run still building, or NULL. */
 void disbursement_store_run_building(
-    sn_db *db, sn_db_query_fn done, void *arg);
-
-/* What is left of the benefit funds' budgets for year, locked until the
- * transaction ends. cb: rows (fund, room_fen). */
-sn_err disbursement_store_budget_room(
-    sn_tx *tx, int year, sn_query_fn cb, void *arg);
+    sn_db *db, disbursement_run_read_fn fn, void *arg);
 
 /* Up to limit payees after payee id `after`, in id order, with whether
- * each has a payment for period. cb: rows (id, fund, status,
- * monthly_fen, from_month, until_month or NULL, account_number,
- * paid "t"/"f"). */
-sn_err disbursement_store_chunk(sn_tx *tx, const char *period, int64_t after,
-    int limit, sn_query_fn cb, void *arg);
+ * each has a payment for period. */
+sn_err disbursement_store_chunk(sn_tx *tx, sn_month period, int64_t after,
+    int limit, const disbursement_payees_cb *cb);
 
 /*
- * Creates the payments of run id for the payees ids (n of them; ON
- * CONFLICT (payee, fund, period) DO NOTHING), draws their amounts on the
- * budget, appends their payment.scheduled, and moves the run's
- * built_upto to upto and its shortfall up by short_count / short_fen.
- * cb: row (created, run payments, run total_fen).
+ * Creates the payments (status planned) of run id for the payees ids (n
+ * of them; ON CONFLICT (payee, fund, period) DO NOTHING), draws their
+ * amounts on the budget of year, and moves the run's built_upto to upto
+ * and its shortfall up by short_count / short_fen, in one statement.
+ * cb: the payments it created, in payee order (for their events).
  */
 sn_err disbursement_store_build(sn_tx *tx, const char *run_id,
-    const char *period, int year, const int64_t *ids, size_t n,
-    int64_t upto, int64_t short_count, int64_t short_fen, const char *actor,
-    sn_query_fn cb, void *arg);
+    sn_month period, int32_t year, const int64_t *ids, size_t n,
+    int64_t upto, int64_t short_count, int64_t short_fen,
+    const disbursement_payments_cb *cb);
 
-/* Ends the build of run id: writes its plan and moves it to
- * awaiting_approval. cb: row (period, payments, total_fen) or no row
- * when it was not building. */
-sn_err disbursement_store_build_end(
-    sn_tx *tx, const char *id, sn_query_fn cb, void *arg);
+/* Ends the build of run id: writes its plan and moves it from `from`
+ * (building) to `to`. cb: the run, or NULL when it was not building. */
+sn_err disbursement_store_build_end(sn_tx *tx, const char *id,
+    disbursement_run_status from, disbursement_run_status to,
+    const disbursement_run_cb *cb);
 
-/* Approved runs → sending. cb: rows (id, period, payments, total_fen). */
-sn_err disbursement_store_runs_start(sn_tx *tx, sn_query_fn cb, void *arg);
+/* Approved runs → sending (from and to as the rules say). cb: them. */
+sn_err disbursement_store_runs_start(sn_tx *tx, disbursement_run_status from,
+    disbursement_run_status to, const disbursement_runs_cb *cb);
 
-/* Sending runs without a payment left to send or answer → completed.
- * cb: rows (id, period, payments, total_fen). */
-sn_err disbursement_store_runs_complete(sn_tx *tx, sn_query_fn cb, void *arg);
+/* Runs in status from without a payment in an open status (open, n of
+ * them: disbursement_rules_payment_open) → to. cb: them. */
+sn_err disbursement_store_runs_complete(sn_tx *tx,
+    disbursement_run_status from, disbursement_run_status to,
+    const disbursement_payment_status *open, size_t nopen,
+    const disbursement_runs_cb *cb);
 
-/* A run as JSON. done: row (json) or no row. */
+/* A run as JSON (doc NULL: no such run). */
 void disbursement_store_run_doc(
-    sn_db *db, const char *id, sn_db_query_fn done, void *arg);
+    sn_db *db, const char *id, disbursement_doc_read_fn fn, void *arg);
 
-/* The plan of a run. done: row (run json, rows json, payments,
- * total_fen) or no row. */
+/* The plan of a run (NULL: no such run). */
 void disbursement_store_plan(
-    sn_db *db, const char *id, sn_db_query_fn done, void *arg);
+    sn_db *db, const char *id, disbursement_plan_read_fn fn, void *arg);
 
-/*
- * Reconciliation figures of run id. done: row (status, year, plan_count,
- * plan_fen, payments_count, payments_fen, unsent_count, unsent_fen,
- * unknown_count, unknown_fen, settled_count, settled_fen,
- * rejected_count, rejected_fen, replaced_count, run_total_fen,
- * dibao_allocated, dibao_drawn, tekun_allocated, tekun_drawn,
- * instructions_sent, short_count, short_fen) or no row.
- */
+/* Reconciliation figures of run id (NULL: no such run). */
 void disbursement_store_reconciliation(
-    sn_db *db, const char *id, sn_db_query_fn done, void *arg);
+    sn_db *db, const char *id, disbursement_recon_read_fn fn, void *arg);
 
 /* ---- sending ------------------------------------------------------------ */
 
 /*
  * Claims up to limit payments of fund to send as batch batch_id by this
  * process (sender): "ready" ones first, then "planned" ones of sending
- * runs; they become "sent". cb: rows (e2e_id, amount_fen, bank_code,
- * account_number, account_name, period or NULL).
+ * runs; they become "sent" (disbursement_rules_payment_next, CLAIMED).
  */
-sn_err disbursement_store_claim(sn_tx *tx, const char *fund, int limit,
-    const char *batch_id, const char *sender, sn_query_fn cb, void *arg);
+sn_err disbursement_store_claim(sn_tx *tx, disbursement_fund fund, int limit,
+    const char *batch_id, const char *sender,
+    const disbursement_instructions_cb *cb);
+
+/* Locks the payments of the n end-to-end ids the bank answered for.
+ * cb: for each one found, its index in e2e and its status. */
+sn_err disbursement_store_answered(sn_tx *tx, const char *const *e2e,
+    size_t n, const disbursement_answered_cb *cb);
 
 /*
- * Applies the bank's word on n instructions (e2e ids with our status
- * names "accepted", "settled", "rejected", "unknown", reason codes,
- * reasons and settlement times; "" for none) to payments still sent or
- * accepted: settled and rejected are final and append payment.settled /
- * payment.failed; accepted waits for a query; unknown goes back to
- * "ready" under the same e2e id (the bank never had it). cb: row
- * (settled, rejected, accepted, unknown) counts.
+ * Applies the bank's word on n instructions locked by
+ * disbursement_store_answered: each payment moves to its answer's `to`
+ * with the reason and settlement time; a final status stamps
+ * finished_at, and "ready" (the bank never had it) drops the batch and
+ * sender, to be sent again under the same id. cb: the payments changed.
  */
-sn_err disbursement_store_apply(sn_tx *tx, size_t n,
-    const char *const *e2e, const char *const *status,
-    const char *const *code, const char *const *reason,
-    const char *const *settled_at, sn_query_fn cb, void *arg);
+sn_err disbursement_store_apply(sn_tx *tx, const disbursement_answer *a,
+    size_t n, const disbursement_payments_cb *cb);
 
-/* A batch the bank refused whole: its payments go back to "ready" under
- * the same ids. */
+/* A batch the bank refused whole: its sent payments go back to "ready"
+ * under the same ids. */
 sn_err disbursement_store_unclaim(sn_tx *tx, const char *batch_id);
 
 /* A batch whose every try failed: its payments stay "sent" with no
@@ -217,31 +401,39 @@ sn_err disbursement_store_orphan(sn_tx *tx, const char *batch_id);
 
 /* Up to limit instructions to ask the bank about: accepted ones, sent
  * ones no longer in flight in this process (sender) or sent more than
- * stale_ms ago, not checked in the last min_age_ms. done: rows (e2e_id). */
+ * stale_ms ago, not checked in the last min_age_ms. fn: their e2e ids. */
 void disbursement_store_to_query(sn_db *db, const char *sender, int limit,
-    uint32_t min_age_ms, uint32_t stale_ms, sn_db_query_fn done, void *arg);
+    uint32_t min_age_ms, uint32_t stale_ms, disbursement_ids_read_fn fn,
+    void *arg);
 
-/* ---- corrections -------------------------------------------------------- */
+/* ---- corrections and payments ------------------------------------------- */
 
-/* Locks payment id. cb: row (status, township_code, grant_id or NULL,
- * attempt) or no row. */
+/* Locks payment id (a canonical uuid). cb: the payment or NULL. */
 sn_err disbursement_store_payment_lock(
-    sn_tx *tx, const char *id, sn_query_fn cb, void *arg);
+    sn_tx *tx, const char *id, const disbursement_payment_cb *cb);
 
-/* A rejected payment's new account: the old instruction goes to the
- * history, the payment gets the next e2e id and is "ready"; the payee's
- * account changes too; payment.scheduled. cb: row (payment json). */
+/* A payment's new account (c from disbursement_rules_correction). */
+typedef struct disbursement_account_in {
+	const char *bank_code, *account_number, *account_name;
+} disbursement_account_in;
+
+/*
+ * A rejected payment's new account: the old instruction goes to the
+ * history, the payment moves to c->to under attempt c->attempt (the
+ * next e2e id); the payee's account changes too. cb: the payment after
+ * it with its doc, or NULL when it was no longer rejected.
+ */
 sn_err disbursement_store_correct(sn_tx *tx, const char *id,
-    const char *bank_code, const char *account_number,
-    const char *account_name, const char *actor, sn_query_fn cb, void *arg);
+    const disbursement_correction *c, const disbursement_account_in *acct,
+    const char *actor, const disbursement_payment_cb *cb);
 
-/* A payment as JSON. done: row (json, township_code) or no row. */
+/* A payment with its doc (NULL: no such payment). */
 void disbursement_store_payment_doc(
-    sn_db *db, const char *id, sn_db_query_fn done, void *arg);
+    sn_db *db, const char *id, disbursement_payment_read_fn fn, void *arg);
 
 /* Payments of status within the division prefix (newest first, at most
- * limit). done: row (json array). */
-void disbursement_store_payments(sn_db *db, const char *status,
-    const char *prefix, int limit, sn_db_query_fn done, void *arg);
+ * limit), as a JSON array. */
+void disbursement_store_payments(sn_db *db, disbursement_payment_status status,
+    const char *prefix, int limit, disbursement_doc_read_fn fn, void *arg);
 
 #endif /* DISBURSEMENT_STORE_H */

@@ -1,7 +1,8 @@
 /*
  * Table tests of disbursement's pure rules: who is due a payment, what a
  * run builds within the budget, who may approve a run, allocations,
- * reconciliation.
+ * reconciliation, how runs and payments move on, what a correction may
+ * do and who sees which payments.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,15 @@
 
 #include "rules.h"
 
+/* The month of "YYYY-MM"; an invalid month (0-00) for anything else. */
+static sn_month
+month(const char *text)
+{
+	sn_month m = { 0, 0 };
+	(void) sn_month_parse(text, &m);
+	return m;
+}
+
 static disbursement_payee
 payee(int64_t id, disbursement_fund f, int64_t fen)
 {
@@ -20,10 +30,19 @@ payee(int64_t id, disbursement_fund f, int64_t fen)
 		.fund                = f,
 		.standing            = DISBURSEMENT_ACTIVE,
 		.monthly_fen         = fen,
-		.from_month          = "2026-01",
-		.until_month         = NULL,
+		.from_month          = month("2026-01"),
+		.has_until           = false,
 		.account_number      = "6222000011112222",
 		.already_paid        = false };
+	return p;
+}
+
+/* p with until_month set. */
+static disbursement_payee
+until(disbursement_payee p, const char *m)
+{
+	p.has_until   = true;
+	p.until_month = month(m);
 	return p;
 }
 
@@ -72,9 +91,9 @@ test_due(void **state)
 	CASE("due", "2026-03", true);
 	CASE("first month", "2026-01", true);
 	CASE("before from", "2025-12", false);
-	cases[n].p.until_month = "2026-03";
+	cases[n].p = until(cases[n].p, "2026-03");
 	CASE("last month", "2026-03", true);
-	cases[n].p.until_month = "2026-03";
+	cases[n].p = until(cases[n].p, "2026-03");
 	CASE("after until", "2026-04", false);
 	cases[n].p.standing = DISBURSEMENT_EXITED;
 	CASE("exited", "2026-03", false);
@@ -91,7 +110,8 @@ test_due(void **state)
 	CASE("bad period", "2026-3", false);
 #undef CASE
 	for (size_t i = 0; i < n; i++) {
-		bool got = disbursement_rules_due(&cases[i].p, cases[i].period);
+		bool got
+		    = disbursement_rules_due(&cases[i].p, month(cases[i].period));
 		if (got != cases[i].due)
 			fail_msg("%s: due %d, want %d", cases[i].name, got,
 			    cases[i].due);
@@ -118,7 +138,7 @@ test_build(void **state)
 	room[DISBURSEMENT_FUND_TEKUN]     = 0; /* no budget */
 	disbursement_take  take[6];
 	disbursement_chunk c;
-	disbursement_rules_build(p, 6, "2026-03", room, take, &c);
+	disbursement_rules_build(p, 6, month("2026-03"), room, take, &c);
 	static const disbursement_take want[6] = { DISBURSEMENT_PAY,
 		DISBURSEMENT_SKIP, DISBURSEMENT_PAY, DISBURSEMENT_PAY,
 		DISBURSEMENT_SHORT, DISBURSEMENT_SHORT };
@@ -139,15 +159,15 @@ test_build(void **state)
 	disbursement_payee q[2] = { payee(1, DISBURSEMENT_FUND_TEKUN, 500),
 		payee(2, DISBURSEMENT_FUND_TEKUN, 500) };
 	room[DISBURSEMENT_FUND_TEKUN] = 1000;
-	disbursement_rules_build(q, 2, "2026-03", room, take, &c);
+	disbursement_rules_build(q, 2, month("2026-03"), room, take, &c);
 	assert_int_equal(c.pay_count, 2);
 	room[DISBURSEMENT_FUND_TEKUN] = 999;
-	disbursement_rules_build(q, 2, "2026-03", room, take, &c);
+	disbursement_rules_build(q, 2, month("2026-03"), room, take, &c);
 	assert_int_equal(c.pay_count, 1);
 	assert_int_equal(take[1], DISBURSEMENT_SHORT);
 	/* A negative room (over-drawn by hand) pays nothing. */
 	room[DISBURSEMENT_FUND_TEKUN] = -5;
-	disbursement_rules_build(q, 2, "2026-03", room, take, &c);
+	disbursement_rules_build(q, 2, month("2026-03"), room, take, &c);
 	assert_int_equal(c.pay_count, 0);
 }
 
@@ -166,45 +186,43 @@ static void
 test_approval(void **state)
 {
 	(void) state;
+#define AWAITING DISBURSEMENT_RUN_AWAITING_APPROVAL
 	static const struct {
-		const char *name, *user, *role, *juris, *status, *creator;
-		bool        decided;
-		const char *decision;
-		const char *code; /* NULL: allowed */
+		const char             *name, *user, *role, *juris;
+		disbursement_run_status status;
+		const char             *creator;
+		bool                    decided;
+		const char             *decision;
+		const char             *code; /* NULL: allowed */
 	} cases[] = {
-		{ "approve", "fa-1", "finance_approver", "220103",
-		    "awaiting_approval", "fin-1", false, "approve", NULL },
-		{ "reject", "fa-1", "finance_approver", "220103",
-		    "awaiting_approval", "fin-1", false, "reject", NULL },
+		{ "approve", "fa-1", "finance_approver", "220103", AWAITING,
+		    "fin-1", false, "approve", NULL },
+		{ "reject", "fa-1", "finance_approver", "220103", AWAITING,
+		    "fin-1", false, "reject", NULL },
 		{ "creator approves", "fin-1", "finance_approver", "220103",
-		    "awaiting_approval", "fin-1", false, "approve",
-		    "same_user" },
+		    AWAITING, "fin-1", false, "approve", "same_user" },
 		{ "creator rejects", "fin-1", "finance_approver", "220103",
-		    "awaiting_approval", "fin-1", false, "reject",
-		    "same_user" },
+		    AWAITING, "fin-1", false, "reject", "same_user" },
 		{ "decided a case", "fa-1", "finance_approver", "220103",
-		    "awaiting_approval", "fin-1", true, "approve",
-		    "approved_a_case" },
+		    AWAITING, "fin-1", true, "approve", "approved_a_case" },
 		{ "decided a case, rejects", "fa-1", "finance_approver",
-		    "220103", "awaiting_approval", "fin-1", true, "reject",
-		    NULL },
+		    "220103", AWAITING, "fin-1", true, "reject", NULL },
 		{ "finance is not an approver", "fa-1", "finance", "220103",
-		    "awaiting_approval", "fin-1", false, "approve",
-		    "forbidden" },
+		    AWAITING, "fin-1", false, "approve", "forbidden" },
 		{ "township approver", "fa-1", "finance_approver",
-		    "220103001", "awaiting_approval", "fin-1", false,
-		    "approve", "forbidden" },
+		    "220103001", AWAITING, "fin-1", false, "approve",
+		    "forbidden" },
 		{ "still building", "fa-1", "finance_approver", "220103",
-		    "building", "fin-1", false, "approve",
+		    DISBURSEMENT_RUN_BUILDING, "fin-1", false, "approve",
 		    "not_awaiting_approval" },
 		{ "already approved", "fa-1", "finance_approver", "220103",
-		    "approved", "fin-1", false, "approve",
+		    DISBURSEMENT_RUN_APPROVED, "fin-1", false, "approve",
 		    "not_awaiting_approval" },
 		{ "no such decision", "fa-1", "finance_approver", "220103",
-		    "awaiting_approval", "fin-1", false, "maybe",
-		    "invalid_decision" },
-		{ "no run", "fa-1", "finance_approver", "220103", NULL,
-		    "fin-1", false, "approve", "not_found" },
+		    AWAITING, "fin-1", false, "maybe", "invalid_decision" },
+		{ "no run", "fa-1", "finance_approver", "220103",
+		    DISBURSEMENT_RUN_NONE, "fin-1", false, "approve",
+		    "not_found" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		sn_principal p = who(cases[i].user, cases[i].role,
@@ -212,15 +230,23 @@ test_approval(void **state)
 		disbursement_run_view v = { .status = cases[i].status,
 			.created_by = cases[i].creator,
 			.approver_decided_a_case = cases[i].decided };
-		disbursement_problem why = { 0, NULL, NULL, NULL };
+		disbursement_run_step step = DISBURSEMENT_RUN_BUILT;
+		sn_problem            why;
+		sn_problem_clear(&why);
 		bool ok = disbursement_rules_approval(&p, &v, cases[i].decision,
-		    &why);
+		    &step, &why);
 		if (ok != (cases[i].code == NULL)
 		    || (!ok && strcmp(why.code, cases[i].code) != 0))
 			fail_msg("%s: ok %d code %s, want %s", cases[i].name,
 			    ok, ok ? "-" : why.code,
 			    cases[i].code ? cases[i].code : "allowed");
+		if (ok)
+			assert_int_equal(step,
+			    strcmp(cases[i].decision, "approve") == 0
+			        ? DISBURSEMENT_RUN_APPROVE
+			        : DISBURSEMENT_RUN_REJECT);
 	}
+#undef AWAITING
 }
 
 static void
@@ -254,7 +280,8 @@ test_allocation(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		sn_principal p = who("fin-1", cases[i].role, cases[i].juris);
-		disbursement_problem why = { 0, NULL, NULL, NULL };
+		sn_problem   why;
+		sn_problem_clear(&why);
 		bool ok = disbursement_rules_allocation(&p, cases[i].fund,
 		    cases[i].year, cases[i].amount, &why);
 		if (ok != (cases[i].code == NULL)
@@ -359,6 +386,251 @@ test_misc(void **state)
 	assert_false(disbursement_rules_control_sum(big, 2, &sum));
 }
 
+/* Every status and step: the runs' life is building → awaiting_approval
+ * → approved → sending → completed, or awaiting_approval → rejected. */
+static void
+test_run_next(void **state)
+{
+	(void) state;
+	enum { NS = DISBURSEMENT_RUN_COMPLETED + 1, NSTEP = 5 };
+	/* want[from][step]: built, approve, reject, start, complete. */
+	static const disbursement_run_status want[NS][NSTEP] = {
+		[DISBURSEMENT_RUN_BUILDING] = { DISBURSEMENT_RUN_AWAITING_APPROVAL },
+		[DISBURSEMENT_RUN_AWAITING_APPROVAL] = { DISBURSEMENT_RUN_NONE,
+		    DISBURSEMENT_RUN_APPROVED, DISBURSEMENT_RUN_REJECTED },
+		[DISBURSEMENT_RUN_APPROVED] = { DISBURSEMENT_RUN_NONE,
+		    DISBURSEMENT_RUN_NONE, DISBURSEMENT_RUN_NONE,
+		    DISBURSEMENT_RUN_SENDING },
+		[DISBURSEMENT_RUN_SENDING] = { DISBURSEMENT_RUN_NONE,
+		    DISBURSEMENT_RUN_NONE, DISBURSEMENT_RUN_NONE,
+		    DISBURSEMENT_RUN_NONE, DISBURSEMENT_RUN_COMPLETED },
+	};
+	static const disbursement_run_step steps[NSTEP] = {
+		DISBURSEMENT_RUN_BUILT, DISBURSEMENT_RUN_APPROVE,
+		DISBURSEMENT_RUN_REJECT, DISBURSEMENT_RUN_START,
+		DISBURSEMENT_RUN_COMPLETE
+	};
+	for (int f = 0; f < NS; f++)
+		for (int k = 0; k < NSTEP; k++) {
+			disbursement_run_status got = disbursement_rules_run_next(
+			    (disbursement_run_status) f, steps[k]);
+			if (got != want[f][k])
+				fail_msg("run %s, step %d: %s, want %s",
+				    disbursement_run_status_names[f], k,
+				    disbursement_run_status_names[got],
+				    disbursement_run_status_names[want[f][k]]);
+		}
+	assert_false(disbursement_rules_run_sending(DISBURSEMENT_RUN_BUILDING));
+	assert_false(disbursement_rules_run_sending(
+	    DISBURSEMENT_RUN_AWAITING_APPROVAL));
+	assert_false(disbursement_rules_run_sending(DISBURSEMENT_RUN_REJECTED));
+	assert_true(disbursement_rules_run_sending(DISBURSEMENT_RUN_APPROVED));
+	assert_true(disbursement_rules_run_sending(DISBURSEMENT_RUN_SENDING));
+	assert_true(disbursement_rules_run_sending(DISBURSEMENT_RUN_COMPLETED));
+}
+
+/* Every status, step and word of the bank. */
+static void
+test_payment_next(void **state)
+{
+	(void) state;
+	enum { NS = DISBURSEMENT_NPAYMENT_STATUSES };
+#define P(x) DISBURSEMENT_PAYMENT_##x
+	/* The bank's word on a payment in each status: none, accepted,
+	 * settled, rejected, unknown. */
+	static const disbursement_payment_status answered[NS][5] = {
+		[P(SENT)] = { P(NONE), P(ACCEPTED), P(SETTLED), P(REJECTED),
+		    P(READY) },
+		[P(ACCEPTED)] = { P(NONE), P(ACCEPTED), P(SETTLED),
+		    P(REJECTED), P(NONE) },
+	};
+	static const disbursement_payment_status claimed[NS]
+	    = { [P(PLANNED)] = P(SENT), [P(READY)] = P(SENT) };
+	static const disbursement_payment_status refused[NS]
+	    = { [P(SENT)] = P(READY) };
+	static const disbursement_payment_status corrected[NS]
+	    = { [P(REJECTED)] = P(READY) };
+	for (int f = 0; f < NS; f++) {
+		disbursement_payment_status from = (disbursement_payment_status) f;
+		const char *name = disbursement_payment_status_names[f];
+		for (int w = 0; w < 5; w++)
+			if (disbursement_rules_payment_next(from,
+			        DISBURSEMENT_PAY_ANSWERED,
+			        (disbursement_bank_word) w)
+			    != answered[f][w])
+				fail_msg("%s answered %d", name, w);
+		if (disbursement_rules_payment_next(
+		        from, DISBURSEMENT_PAY_CLAIMED, DISBURSEMENT_BANK_NONE)
+		    != claimed[f])
+			fail_msg("%s claimed", name);
+		if (disbursement_rules_payment_next(
+		        from, DISBURSEMENT_PAY_REFUSED, DISBURSEMENT_BANK_NONE)
+		    != refused[f])
+			fail_msg("%s refused", name);
+		if (disbursement_rules_payment_next(
+		        from, DISBURSEMENT_PAY_CORRECTED, DISBURSEMENT_BANK_NONE)
+		    != corrected[f])
+			fail_msg("%s corrected", name);
+		assert_int_equal(disbursement_rules_payment_final(from),
+		    from == P(SETTLED) || from == P(REJECTED));
+		assert_int_equal(disbursement_rules_payment_open(from),
+		    from == P(PLANNED) || from == P(READY) || from == P(SENT)
+		        || from == P(ACCEPTED));
+	}
+#undef P
+}
+
+static void
+test_correction(void **state)
+{
+	(void) state;
+	enum { R = DISBURSEMENT_PAYMENT_REJECTED };
+	static const struct {
+		const char *name, *juris;
+		bool        found;
+		int         status;
+		const char *township;
+		bool        grant;
+		int32_t     attempt;
+		const char *code; /* NULL: allowed */
+	} cases[] = {
+		{ "corrected", "220103001", true, R, "220103001", false, 1,
+		    NULL },
+		{ "the 98th correction", "220103001", true, R, "220103001",
+		    false, 98, NULL },
+		{ "no such payment", "220103001", false, R, "220103001", false,
+		    1, "not_found" },
+		{ "another township", "220103002", true, R, "220103001", false,
+		    1, "not_found" },
+		{ "an emergency payment", "220103001", true, R, "220103001",
+		    true, 1, "not_correctable" },
+		{ "settled", "220103001", true, DISBURSEMENT_PAYMENT_SETTLED,
+		    "220103001", false, 1, "not_rejected" },
+		{ "still sent", "220103001", true, DISBURSEMENT_PAYMENT_SENT,
+		    "220103001", false, 1, "not_rejected" },
+		{ "too often", "220103001", true, R, "220103001", false, 99,
+		    "too_many_attempts" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sn_principal p = who("tk-2", "township_officer", cases[i].juris);
+		disbursement_payment_view v = { .found = cases[i].found,
+			.status = (disbursement_payment_status) cases[i].status,
+			.township_code = cases[i].township,
+			.is_grant      = cases[i].grant,
+			.attempt       = cases[i].attempt };
+		disbursement_correction c = { DISBURSEMENT_PAYMENT_NONE,
+			DISBURSEMENT_PAYMENT_NONE, 0 };
+		sn_problem              why;
+		sn_problem_clear(&why);
+		bool ok = disbursement_rules_correction(&p, &v, &c, &why);
+		if (ok != (cases[i].code == NULL)
+		    || (!ok && strcmp(why.code, cases[i].code) != 0))
+			fail_msg("%s: ok %d code %s", cases[i].name, ok,
+			    ok ? "-" : why.code);
+		if (ok) {
+			assert_int_equal(c.from, R);
+			assert_int_equal(c.to, DISBURSEMENT_PAYMENT_READY);
+			assert_int_equal(c.attempt, cases[i].attempt + 1);
+		}
+	}
+}
+
+static void
+test_scope(void **state)
+{
+	(void) state;
+	static const struct {
+		const char *name, *role, *juris, *township;
+		const char *prefix; /* NULL: refused */
+	} cases[] = {
+		{ "finance sees all", "finance", "220103", NULL, "" },
+		{ "approver sees all", "finance_approver", "220103", NULL, "" },
+		{ "officer sees his", "township_officer", "220103001", NULL,
+		    "220103001" },
+		{ "finance narrows", "finance", "220103", "220103002",
+		    "220103002" },
+		{ "officer narrows to his", "township_officer", "220103001",
+		    "220103001", "220103001" },
+		{ "officer asks another", "township_officer", "220103001",
+		    "220103002", NULL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sn_principal p      = who("u", cases[i].role, cases[i].juris);
+		const char  *prefix = NULL;
+		sn_problem   why;
+		sn_problem_clear(&why);
+		bool ok = disbursement_rules_payments_scope(
+		    &p, cases[i].township, &prefix, &why);
+		if (ok != (cases[i].prefix != NULL)
+		    || (ok && strcmp(prefix, cases[i].prefix) != 0)
+		    || (!ok && (why.status != 403
+		        || strcmp(why.code, "forbidden") != 0)))
+			fail_msg("%s: ok %d prefix %s", cases[i].name, ok,
+			    ok ? prefix : why.code);
+	}
+	sn_principal officer = who("tk", "township_officer", "220103001");
+	sn_principal finance = who("f", "finance", "220103");
+	assert_true(disbursement_rules_payment_visible(&officer, "220103001"));
+	assert_false(disbursement_rules_payment_visible(&officer, "220103002"));
+	assert_false(disbursement_rules_payment_visible(&officer, ""));
+	assert_true(disbursement_rules_payment_visible(&finance, "220103002"));
+	assert_true(disbursement_rules_payment_visible(&finance, ""));
+}
+
+static void
+test_parsing(void **state)
+{
+	(void) state;
+	int32_t y = 0;
+	assert_true(disbursement_rules_year_parse("2026", &y));
+	assert_int_equal(y, 2026);
+	assert_false(disbursement_rules_year_parse("1999", &y));
+	assert_false(disbursement_rules_year_parse("202", &y));
+	assert_false(disbursement_rules_year_parse("20266", &y));
+	assert_false(disbursement_rules_year_parse("20a6", &y));
+	assert_false(disbursement_rules_year_parse(NULL, &y));
+	assert_int_equal(disbursement_rules_payment_status_parse("rejected"),
+	    DISBURSEMENT_PAYMENT_REJECTED);
+	assert_int_equal(disbursement_rules_payment_status_parse("planned"),
+	    DISBURSEMENT_PAYMENT_PLANNED);
+	assert_int_equal(disbursement_rules_payment_status_parse(""),
+	    DISBURSEMENT_PAYMENT_NONE);
+	assert_int_equal(disbursement_rules_payment_status_parse("lost"),
+	    DISBURSEMENT_PAYMENT_NONE);
+	assert_int_equal(disbursement_rules_payment_status_parse(NULL),
+	    DISBURSEMENT_PAYMENT_NONE);
+	assert_int_equal(disbursement_rules_standing_of(3), DISBURSEMENT_EXITED);
+	assert_int_equal(
+	    disbursement_rules_standing_of(2), DISBURSEMENT_GRADUAL_EXIT);
+	assert_int_equal(disbursement_rules_standing_of(1), DISBURSEMENT_ACTIVE);
+	assert_int_equal(disbursement_rules_standing_of(0), DISBURSEMENT_ACTIVE);
+	assert_int_equal(
+	    disbursement_rules_bank_word(4), DISBURSEMENT_BANK_UNKNOWN);
+	assert_int_equal(disbursement_rules_bank_word(5), DISBURSEMENT_BANK_NONE);
+	assert_int_equal(disbursement_rules_bank_word(-1), DISBURSEMENT_BANK_NONE);
+	assert_true(disbursement_rules_period_ok(month("2000-01")));
+	assert_false(disbursement_rules_period_ok(month("1999-12")));
+	assert_false(disbursement_rules_period_ok(month("2026-13")));
+	assert_string_equal(
+	    disbursement_rules_run_status_name(DISBURSEMENT_RUN_SENDING),
+	    "sending");
+	assert_null(disbursement_rules_run_status_name(DISBURSEMENT_RUN_NONE));
+	assert_string_equal(
+	    disbursement_rules_payment_status_name(DISBURSEMENT_PAYMENT_SENT),
+	    "sent");
+	assert_string_equal(
+	    disbursement_rules_standing_name(DISBURSEMENT_GRADUAL_EXIT),
+	    "gradual_exit");
+	sn_principal township = who("fin-1", "finance", "220103001");
+	sn_problem   why;
+	sn_problem_clear(&why);
+	assert_false(disbursement_rules_run_create(&township, &why));
+	assert_int_equal(why.status, 403);
+	sn_principal district = who("fin-1", "finance", "220103");
+	sn_problem_clear(&why);
+	assert_true(disbursement_rules_run_create(&district, &why));
+}
+
 int
 main(void)
 {
@@ -370,6 +642,11 @@ main(void)
 		cmocka_unit_test(test_allocation),
 		cmocka_unit_test(test_reconcile),
 		cmocka_unit_test(test_misc),
+		cmocka_unit_test(test_run_next),
+		cmocka_unit_test(test_payment_next),
+		cmocka_unit_test(test_correction),
+		cmocka_unit_test(test_scope),
+		cmocka_unit_test(test_parsing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,56 @@
+/*
+ * disbursement.h - the state of one disbursement process, shared by what
+ * comes in (handlers.h: requests and events) and what goes out on its own
+ * (payout.h: building runs, sending, asking the bank). Neither of those
+ * two includes the other's header: both know only this one.
+ *
+ * The caller provides the storage (main.c keeps it static); it must
+ * outlive sn_service_main. Everything in it is for the loop thread.
+ */
+#ifndef DISBURSEMENT_DISBURSEMENT_H
+#define DISBURSEMENT_DISBURSEMENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "bank.h"
+#include "sn/metrics.h"
+#include "sn/service.h"
+#include "store.h"
+
+/* Settings, read by main.c (SN_DISBURSEMENT_*, SN_BANK_URL). */
+typedef struct disbursement_config {
+	const char *bank_url;        /* SN_BANK_URL */
+	int         batch;           /* instructions per batch */
+	uint32_t    bank_timeout_ms; /* per try */
+	uint32_t    bank_retries;    /* tries after the first */
+	int         inflight;        /* batches in flight at once */
+	uint32_t    poll_ms;         /* sender and status-query period */
+	int         build_chunk;     /* payees per build transaction */
+} disbursement_config;
+
+typedef struct disbursement {
+	sn_service         *svc;
+	disbursement_config cfg;
+	disbursement_bank  *bank;
+	char                sender[40]; /* this process, in payment.sender */
+	uv_timer_t          timer;
+	bool                timer_open;
+	bool                stopping;
+	int                 inflight;  /* batches with the bank */
+	bool                claiming;  /* a claim transaction is running */
+	int                 next_fund; /* round robin over the funds */
+	bool                querying;  /* a status query is running */
+	bool                building;  /* a build transaction is running */
+	bool                housekeeping;
+	sn_counter         *instr[4];  /* settled, rejected, accepted, unknown */
+	sn_counter         *runs_built;
+	/* emergency.granted's payment in the bus's apply transaction: the
+	 * bus applies one event at a time and waits for the statements an
+	 * event handler queues with a callback, so one of each suffices. */
+	disbursement_payment_cb grant_cb;
+	char                    grant_actor[64];
+} disbursement;
+
+#endif /* DISBURSEMENT_DISBURSEMENT_H */
