@@ -15,8 +15,8 @@
  * The length of the well-formed UTF-8 sequence at p (RFC 3629: no
  * overlong forms, no surrogates, nothing past U+10FFFF), or 0.
  */
-static size_t
-utf8_len(const unsigned char *p)
+size_t
+sn_utf8_seq(const unsigned char *p)
 {
 	unsigned lo = 0x80, hi = 0xbf;
 	size_t   n;
@@ -67,7 +67,7 @@ sn_in_text_ok(const char *s, bool multiline)
 	if (s == NULL)
 		return false;
 	while (*p != '\0') {
-		size_t n = utf8_len(p);
+		size_t n = sn_utf8_seq(p);
 
 		if (n == 0 || (n == 1 && is_control(*p, multiline)))
 			return false;

@@ -1,51 +1,13 @@
 #include "sn/problem.h"
 
+#include "sn/input.h"
+
 #include <assert.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
-
-/*
- * The length of the well-formed UTF-8 sequence at p (RFC 3629: no
- * overlong forms, no surrogates, nothing past U+10FFFF), or 0.
- */
-static size_t
-utf8_len(const unsigned char *p)
-{
-	unsigned lo = 0x80, hi = 0xbf;
-	size_t   n;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	/* The second byte's range is what excludes overlong forms (E0, F0),
-	 * surrogates (ED) and code points past U+10FFFF (F4). */
-	if (p[0] == 0xe0)
-		lo = 0xa0;
-	else if (p[0] == 0xed)
-		hi = 0x9f;
-	else if (p[0] == 0xf0)
-		lo = 0x90;
-	else if (p[0] == 0xf4)
-		hi = 0x8f;
-	if (p[1] < lo || p[1] > hi)
-		return 0;
-	/* A NUL is not a continuation byte, so these stop at the end. */
-	for (size_t i = 2; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	}
-	return n;
-}
 
 /*
  * jansson refuses a string that is not UTF-8, and a problem must always
@@ -58,7 +20,7 @@ make_utf8(char *s)
 	unsigned char *p = (unsigned char *) s;
 
 	while (*p != '\0') {
-		size_t n = utf8_len(p);
+		size_t n = sn_utf8_seq(p);
 
 		if (n > 0) {
 			p += n;

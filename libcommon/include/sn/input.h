@@ -86,6 +86,13 @@ bool sn_in_array(const json_t *o, const char *key, const char *prefix,
 bool sn_in_text_ok(const char *s, bool multiline);
 
 /*
+ * The length (1-4) of the UTF-8 sequence that starts at p, a NUL-ended
+ * string; 0 when it is not one (a stray continuation byte, an overlong
+ * form, a surrogate, past U+10FFFF, cut short). The one UTF-8 decoder.
+ */
+size_t sn_utf8_seq(const unsigned char *p);
+
+/*
  * A string from somewhere other than a JSON member (a path or query
  * parameter, a header): the same control-character and length checks,
  * as 422 (or status 400 for query strings, given by the caller).
