@@ -53,7 +53,7 @@ int
 main(int argc, char **argv)
 {
 	static const char *const follows[] = { "approval", "emergency", NULL };
-	static const sn_service_def def    = { .name = "disbursement",
+	static const sn_service_def def    = { .openapi = sn_openapi_document, .name = "disbursement",
 		   .publishes                      = true,
 		   .needs_auth                     = true,
 		   .follows                        = follows,
