@@ -11,11 +11,11 @@ static const char *const categories[] = { NULL, "tekun", "dibao",
 	"expenditure", "low_income", "emergency", "none" };
 static const char *const tiers[]      = { NULL, "core", "edge", "universal" };
 static const char *const registrations[] = { NULL, "urban", "rural" };
-static const char *const labours[]    = { NULL, "full", "partial", "none" };
-static const char *const self_cares[] = { NULL, "able", "partially_able",
-	"unable" };
-static const char *const referrals[]  = { NULL, "medical", "housing",
-	"education", "employment" };
+static const char *const labours[]       = { NULL, "full", "partial", "none" };
+static const char *const self_cares[]
+    = { NULL, "able", "partially_able", "unable" };
+static const char *const referrals[]
+    = { NULL, "medical", "housing", "education", "employment" };
 
 #define NAME(table, v)                                                        \
 	((v) > 0 && (size_t) (v) < sizeof(table) / sizeof((table)[0])         \
@@ -42,8 +42,8 @@ sn_assist_category_name(int category)
 int
 sn_assist_category_parse(const char *name)
 {
-	return parse(categories, sizeof(categories) / sizeof(categories[0]),
-	    name);
+	return parse(
+	    categories, sizeof(categories) / sizeof(categories[0]), name);
 }
 
 const char *
@@ -79,5 +79,6 @@ sn_assist_referral_name(int referral)
 int
 sn_assist_referral_parse(const char *name)
 {
-	return parse(referrals, sizeof(referrals) / sizeof(referrals[0]), name);
+	return parse(
+	    referrals, sizeof(referrals) / sizeof(referrals[0]), name);
 }

@@ -36,74 +36,74 @@ extern const char sn_bus_sql_001[];
 const sn_migration sn_bus_migrations[] = {
 	{ "bus/001_outbox", sn_bus_sql_001 },
 };
-const size_t sn_bus_nmigrations =
-    sizeof(sn_bus_migrations) / sizeof(sn_bus_migrations[0]);
+const size_t sn_bus_nmigrations
+    = sizeof(sn_bus_migrations) / sizeof(sn_bus_migrations[0]);
 
 /* Gives unassigned rows the next sequences, in id order, and returns them.
  * The caller holds the advisory lock of this outbox (its schema and
  * publisher: advisory locks are database-wide), taken in an earlier
  * statement, so this statement's snapshot sees every earlier relay. */
-static const char SQL_ASSIGN[] =
-    "WITH batch AS ("
-    "  SELECT id, row_number() OVER (ORDER BY id) AS rn"
-    "  FROM outbox WHERE seq IS NULL ORDER BY id LIMIT $2),"
-    " bump AS ("
-    "  INSERT INTO bus_publisher AS p (name, last_seq)"
-    "  SELECT $1, count(*) FROM batch HAVING count(*) > 0"
-    "  ON CONFLICT (name) DO UPDATE SET last_seq = p.last_seq + "
-    "EXCLUDED.last_seq"
-    "  RETURNING p.last_seq - (SELECT count(*) FROM batch) AS base)"
-    " UPDATE outbox o SET seq = bump.base + batch.rn, published_at = now()"
-    " FROM batch, bump WHERE o.id = batch.id"
-    " RETURNING o.seq, o.event_id::text, o.topic, o.subject, o.actor,"
-    " o.schema_version, o.data,"
-    " (extract(epoch FROM o.created_at) * 1000000)::int8 AS created_us";
+static const char SQL_ASSIGN[]
+    = "WITH batch AS ("
+      "  SELECT id, row_number() OVER (ORDER BY id) AS rn"
+      "  FROM outbox WHERE seq IS NULL ORDER BY id LIMIT $2),"
+      " bump AS ("
+      "  INSERT INTO bus_publisher AS p (name, last_seq)"
+      "  SELECT $1, count(*) FROM batch HAVING count(*) > 0"
+      "  ON CONFLICT (name) DO UPDATE SET last_seq = p.last_seq + "
+      "EXCLUDED.last_seq"
+      "  RETURNING p.last_seq - (SELECT count(*) FROM batch) AS base)"
+      " UPDATE outbox o SET seq = bump.base + batch.rn, published_at = now()"
+      " FROM batch, bump WHERE o.id = batch.id"
+      " RETURNING o.seq, o.event_id::text, o.topic, o.subject, o.actor,"
+      " o.schema_version, o.data,"
+      " (extract(epoch FROM o.created_at) * 1000000)::int8 AS created_us";
 
-static const char SQL_REPLAY[] =
-    "SELECT seq, event_id::text, topic, subject, actor, schema_version,"
-    " data, (extract(epoch FROM created_at) * 1000000)::int8 AS created_us"
-    " FROM outbox WHERE seq >= $1 AND ($3 = '' OR starts_with(topic, $3))"
-    " ORDER BY seq LIMIT $2";
+static const char SQL_REPLAY[]
+    = "SELECT seq, event_id::text, topic, subject, actor, schema_version,"
+      " data, (extract(epoch FROM created_at) * 1000000)::int8 AS created_us"
+      " FROM outbox WHERE seq >= $1 AND ($3 = '' OR starts_with(topic, $3))"
+      " ORDER BY seq LIMIT $2";
 
-static const char SQL_HEAD[] =
-    "SELECT coalesce((SELECT last_seq FROM bus_publisher WHERE name = $1),"
-    " 0)::int8 AS latest, coalesce((SELECT min(seq) FROM outbox"
-    " WHERE seq IS NOT NULL), 0)::int8 AS oldest";
+static const char SQL_HEAD[]
+    = "SELECT coalesce((SELECT last_seq FROM bus_publisher WHERE name = $1),"
+      " 0)::int8 AS latest, coalesce((SELECT min(seq) FROM outbox"
+      " WHERE seq IS NOT NULL), 0)::int8 AS oldest";
 
-static const char SQL_APPEND[] =
-    "INSERT INTO outbox (topic, subject, actor, schema_version, data)"
-    " VALUES ($1, $2, $3, $4, $5)";
+static const char SQL_APPEND[]
+    = "INSERT INTO outbox (topic, subject, actor, schema_version, data)"
+      " VALUES ($1, $2, $3, $4, $5)";
 
 /* Many events in one statement (arrays as parameters, sn/db.h); the rows
  * keep the arrays' order, so their ids (and so their sequences) follow
  * it. */
-static const char SQL_APPEND_MANY[] =
-    "INSERT INTO outbox (topic, subject, actor, schema_version, data)"
-    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
-    " $4::int[], $5::bytea[])";
+static const char SQL_APPEND_MANY[]
+    = "INSERT INTO outbox (topic, subject, actor, schema_version, data)"
+      " SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
+      " $4::int[], $5::bytea[])";
 
-static const char SQL_CURSOR_GET[] =
-    "SELECT last_seq FROM bus_cursor WHERE publisher = $1 AND part = $2";
+static const char SQL_CURSOR_GET[]
+    = "SELECT last_seq FROM bus_cursor WHERE publisher = $1 AND part = $2";
 
 /* Moves the cursor from exactly where we think it is; no row back means
  * another instance moved it, and the batch must not commit. */
-static const char SQL_CURSOR_SET[] =
-    "INSERT INTO bus_cursor AS c (publisher, part, last_seq)"
-    " SELECT $1, $2, $3 WHERE $4::int8 = 0"
-    "   OR EXISTS (SELECT 1 FROM bus_cursor"
-    "              WHERE publisher = $1 AND part = $2)"
-    " ON CONFLICT (publisher, part) DO UPDATE"
-    "   SET last_seq = EXCLUDED.last_seq, updated_at = now()"
-    "   WHERE c.last_seq = $4::int8"
-    " RETURNING 1";
+static const char SQL_CURSOR_SET[]
+    = "INSERT INTO bus_cursor AS c (publisher, part, last_seq)"
+      " SELECT $1, $2, $3 WHERE $4::int8 = 0"
+      "   OR EXISTS (SELECT 1 FROM bus_cursor"
+      "              WHERE publisher = $1 AND part = $2)"
+      " ON CONFLICT (publisher, part) DO UPDATE"
+      "   SET last_seq = EXCLUDED.last_seq, updated_at = now()"
+      "   WHERE c.last_seq = $4::int8"
+      " RETURNING 1";
 
-static const char SQL_RETENTION[] =
-    "DELETE FROM outbox WHERE seq IS NOT NULL"
-    " AND created_at < now() - make_interval(days => $1::int)"
-    " AND seq < (SELECT last_seq FROM bus_publisher WHERE name = $2)";
+static const char SQL_RETENTION[]
+    = "DELETE FROM outbox WHERE seq IS NOT NULL"
+      " AND created_at < now() - make_interval(days => $1::int)"
+      " AND seq < (SELECT last_seq FROM bus_publisher WHERE name = $2)";
 
-static const char SQL_BACKLOG[] =
-    "SELECT count(*) AS n FROM outbox WHERE seq IS NULL";
+static const char SQL_BACKLOG[]
+    = "SELECT count(*) AS n FROM outbox WHERE seq IS NULL";
 
 /* The small reads' rows. */
 typedef struct lock_row {
@@ -154,27 +154,27 @@ struct decoded {
 };
 
 struct stream {
-	sn_bus         *bus;
-	char           *name;
-	char           *pub_url;
-	char           *replay_url;
-	nng_socket      sub;
-	nng_socket      req;
-	sn_nngwatch    *wsub;
-	sn_nngwatch    *wreq;
-	uv_timer_t      timer;  /* apply retry */
-	uv_timer_t      rtimer; /* replay timeout or retry */
-	bool            loaded;
-	bool            loading;
-	bool            applying;
-	bool            replay_inflight;
-	bool            probe; /* ask once to learn the head */
-	uint64_t        committed;
-	uint64_t        queued_to;
-	uint64_t        known_head;
-	struct qev     *qhead, *qtail;
-	size_t          qlen;
-	uint32_t        backoff_ms;
+	sn_bus      *bus;
+	char        *name;
+	char        *pub_url;
+	char        *replay_url;
+	nng_socket   sub;
+	nng_socket   req;
+	sn_nngwatch *wsub;
+	sn_nngwatch *wreq;
+	uv_timer_t   timer;  /* apply retry */
+	uv_timer_t   rtimer; /* replay timeout or retry */
+	bool         loaded;
+	bool         loading;
+	bool         applying;
+	bool         replay_inflight;
+	bool         probe; /* ask once to learn the head */
+	uint64_t     committed;
+	uint64_t     queued_to;
+	uint64_t     known_head;
+	struct qev  *qhead, *qtail;
+	size_t       qlen;
+	uint32_t     backoff_ms;
 	/* the batch being applied */
 	sn_tx          *tx;
 	struct qev     *cur;
@@ -194,41 +194,41 @@ struct frame {
 };
 
 struct sn_bus {
-	sn_loop       *loop;
-	sn_db         *db;
-	sn_metrics    *metrics;
-	sn_bus_config  cfg;
-	char          *publisher;
-	char           part[24];
-	bool           publishes;
-	nng_socket     pub;
-	nng_socket     rep;
-	sn_nngwatch   *wrep;
-	uv_timer_t     heartbeat;
-	uv_timer_t     relay_timer;
-	uv_timer_t     retention;
-	int            open_handles;
-	bool           closing;
-	bool           draining;
+	sn_loop      *loop;
+	sn_db        *db;
+	sn_metrics   *metrics;
+	sn_bus_config cfg;
+	char         *publisher;
+	char          part[24];
+	bool          publishes;
+	nng_socket    pub;
+	nng_socket    rep;
+	sn_nngwatch  *wrep;
+	uv_timer_t    heartbeat;
+	uv_timer_t    relay_timer;
+	uv_timer_t    retention;
+	int           open_handles;
+	bool          closing;
+	bool          draining;
 	void (*drain_done)(void *);
-	void          *drain_arg;
+	void *drain_arg;
 	/* relay */
-	bool           relay_running;
-	bool           relay_again;
-	uint64_t       published; /* highest sequence assigned */
-	bool           head_loaded;
-	struct frame  *frames;
-	size_t         nframes, capframes;
-	uint32_t       relay_backoff_ms;
-	uint64_t       relay_not_before;
+	bool          relay_running;
+	bool          relay_again;
+	uint64_t      published; /* highest sequence assigned */
+	bool          head_loaded;
+	struct frame *frames;
+	size_t        nframes, capframes;
+	uint32_t      relay_backoff_ms;
+	uint64_t      relay_not_before;
 	/* replay server */
-	nng_msg       *rep_req;
+	nng_msg                    *rep_req;
 	Sn__Bus__V1__ReplayRequest *rreq;
-	uint64_t       rep_latest, rep_oldest;
-	uint32_t       hb_ticks;
-	struct stream *streams;
-	sn_counter    *c_published, *c_malformed, *c_replay_served;
-	sn_gauge      *g_backlog;
+	uint64_t                    rep_latest, rep_oldest;
+	uint32_t                    hb_ticks;
+	struct stream              *streams;
+	sn_counter *c_published, *c_malformed, *c_replay_served;
+	sn_gauge   *g_backlog;
 };
 
 static void stream_maybe_apply(struct stream *st);
@@ -363,7 +363,7 @@ sn_bus_append(sn_bus *bus, sn_tx *tx, const sn_event_out *ev)
 	snprintf(ver, sizeof(ver), "%u", ev->schema_version);
 	const char *values[5]  = { ev->type, ev->subject ? ev->subject : "",
                 ev->actor ? ev->actor : "system", ver,
-                (const char *) ev->data };
+		 (const char *) ev->data };
 	int         lengths[5] = { 0, 0, 0, 0, (int) ev->len };
 	int         formats[5] = { 0, 0, 0, 0, 1 };
 	if (ev->data == NULL)
@@ -416,7 +416,8 @@ sn_bus_append_batch(sn_bus *bus, sn_tx *tx, const sn_event_out *evs, size_t n)
 		else {
 			sn_pgarray_add(&a[0], ev->type);
 			sn_pgarray_add(&a[1], ev->subject ? ev->subject : "");
-			sn_pgarray_add(&a[2], ev->actor ? ev->actor : "system");
+			sn_pgarray_add(
+			    &a[2], ev->actor ? ev->actor : "system");
 			sn_pgarray_add_i64(&a[3], ev->schema_version);
 			sn_pgarray_add_bytes(&a[4], ev->data, ev->len);
 		}
@@ -462,7 +463,8 @@ relay_rows(sn_tx *tx, PGresult *res, void *arg)
 	}
 	int n = sn_rows_count(&rows);
 	if ((size_t) n > bus->capframes) {
-		struct frame *nf = realloc(bus->frames, (size_t) n * sizeof(*nf));
+		struct frame *nf
+		    = realloc(bus->frames, (size_t) n * sizeof(*nf));
 		if (nf == NULL) {
 			sn_tx_rollback(tx, SN_ENOMEM);
 			return;
@@ -492,7 +494,7 @@ relay_rows(sn_tx *tx, PGresult *res, void *arg)
 static void
 relay_locked(sn_tx *tx, PGresult *res, void *arg)
 {
-	sn_bus *bus = arg;
+	sn_bus  *bus = arg;
 	lock_row lk;
 	if (sn_rows_one(res, lock_cols, SN_NCOLS(lock_cols), &lk) != SN_OK
 	    || !lk.locked) {
@@ -500,11 +502,11 @@ relay_locked(sn_tx *tx, PGresult *res, void *arg)
 		sn_tx_rollback(tx, SN_EBUSY);
 		return;
 	}
-	char        lim[16];
+	char lim[16];
 	snprintf(lim, sizeof(lim), "%u", bus->cfg.relay_batch);
 	const char *v[2] = { bus->publisher, lim };
 	sn_err      err  = sn_tx_query_bin(
-            tx, SQL_ASSIGN, 2, v, NULL, NULL, 1, relay_rows, bus);
+	          tx, SQL_ASSIGN, 2, v, NULL, NULL, 1, relay_rows, bus);
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
 	else
@@ -514,12 +516,12 @@ relay_locked(sn_tx *tx, PGresult *res, void *arg)
 static void
 relay_begin(sn_tx *tx, void *arg)
 {
-	sn_bus     *bus = arg;
+	sn_bus     *bus  = arg;
 	const char *v[1] = { bus->publisher };
 	sn_err      err  = sn_tx_query(tx,
-            "SELECT pg_try_advisory_xact_lock(hashtext('sn.relay.' ||"
-            " current_schema() || '.' || $1)) AS locked",
-            1, v, relay_locked, bus);
+	          "SELECT pg_try_advisory_xact_lock(hashtext('sn.relay.' ||"
+	                " current_schema() || '.' || $1)) AS locked",
+	          1, v, relay_locked, bus);
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
 }
@@ -534,7 +536,7 @@ failpoint(const char *name)
 static void
 relay_done(sn_err err, void *arg)
 {
-	sn_bus *bus = arg;
+	sn_bus *bus        = arg;
 	bus->relay_running = false;
 	if (err != SN_OK) {
 		frames_clear(bus);
@@ -542,7 +544,8 @@ relay_done(sn_err err, void *arg)
 			sn_log(SN_LOG_WARN, "relay pass failed", "error",
 			    sn_strerror(err), NULL);
 		bus->relay_backoff_ms = bus->relay_backoff_ms
-		    ? bus->relay_backoff_ms * 2 : BACKOFF_MIN_MS;
+		    ? bus->relay_backoff_ms * 2
+		    : BACKOFF_MIN_MS;
 		if (bus->relay_backoff_ms > BACKOFF_MAX_MS)
 			bus->relay_backoff_ms = BACKOFF_MAX_MS;
 		bus->relay_not_before = sn_now_ms() + bus->relay_backoff_ms;
@@ -561,8 +564,8 @@ relay_done(sn_err err, void *arg)
 	for (size_t i = 0; i < n; i++) {
 		/* PUB never blocks: a slow subscriber loses messages here,
 		 * and gets them back by replay. */
-		int rv = nng_sendmsg(bus->pub, bus->frames[i].msg,
-		    NNG_FLAG_NONBLOCK);
+		int rv = nng_sendmsg(
+		    bus->pub, bus->frames[i].msg, NNG_FLAG_NONBLOCK);
 		if (rv != 0)
 			nng_msg_free(bus->frames[i].msg);
 		if (bus->frames[i].seq > bus->published)
@@ -638,12 +641,13 @@ on_heartbeat(uv_timer_t *t)
 		return;
 	}
 	if (++bus->hb_ticks % 5 == 0)
-		sn_db_query(bus->db, SQL_BACKLOG, 0, NULL, backlog_loaded, bus);
+		sn_db_query(
+		    bus->db, SQL_BACKLOG, 0, NULL, backlog_loaded, bus);
 	Sn__Bus__V1__Heartbeat hb = SN__BUS__V1__HEARTBEAT__INIT;
 	hb.latest_sequence        = bus->published;
-	uint8_t buf[32];
-	size_t  hlen = sn__bus__v1__heartbeat__pack(&hb, buf);
-	Sn__Bus__V1__Envelope env = SN__BUS__V1__ENVELOPE__INIT;
+	uint8_t               buf[32];
+	size_t                hlen = sn__bus__v1__heartbeat__pack(&hb, buf);
+	Sn__Bus__V1__Envelope env  = SN__BUS__V1__ENVELOPE__INIT;
 	char                  tb[40];
 	env.source       = bus->publisher;
 	env.type         = (char *) HEARTBEAT_TOPIC;
@@ -717,11 +721,11 @@ replay_rows(sn_tx *tx, PGresult *res, void *arg)
 	if (sn_rows_open(&rows, res, outbox_cols, SN_NCOLS(outbox_cols))
 	    == SN_OK)
 		n = sn_rows_count(&rows);
-	Sn__Bus__V1__Envelope   *envs  = calloc((size_t) (n ? n : 1),
-	          sizeof(*envs));
-	Sn__Bus__V1__Envelope  **ptrs  = calloc((size_t) (n ? n : 1),
-	          sizeof(*ptrs));
-	char (*times)[40] = calloc((size_t) (n ? n : 1), 40);
+	Sn__Bus__V1__Envelope *envs
+	    = calloc((size_t) (n ? n : 1), sizeof(*envs));
+	Sn__Bus__V1__Envelope **ptrs
+	    = calloc((size_t) (n ? n : 1), sizeof(*ptrs));
+	char(*times)[40] = calloc((size_t) (n ? n : 1), 40);
 	if (envs == NULL || ptrs == NULL || times == NULL) {
 		reply.error = (char *) "out of memory";
 		n           = 0;
@@ -772,8 +776,8 @@ replay_head(sn_tx *tx, PGresult *res, void *arg)
 static void
 replay_begin(sn_tx *tx, void *arg)
 {
-	sn_bus *bus = arg;
-	char    from[24], max[16];
+	sn_bus  *bus = arg;
+	char     from[24], max[16];
 	uint32_t m = bus->rreq->max_count;
 	if (m == 0 || m > REPLAY_MAX)
 		m = REPLAY_MAX;
@@ -785,9 +789,10 @@ replay_begin(sn_tx *tx, void *arg)
 	const char *rv[3] = { from, max,
 		bus->rreq->topic_prefix ? bus->rreq->topic_prefix : "" };
 	/* Head first, so that latest_sequence is never below the events. */
-	if (sn_tx_query(tx, SQL_HEAD, 1, hv, replay_head, bus) != SN_OK ||
-	    sn_tx_query_bin(tx, SQL_REPLAY, 3, rv, NULL, NULL, 1, replay_rows,
-	        bus) != SN_OK) {
+	if (sn_tx_query(tx, SQL_HEAD, 1, hv, replay_head, bus) != SN_OK
+	    || sn_tx_query_bin(
+	           tx, SQL_REPLAY, 3, rv, NULL, NULL, 1, replay_rows, bus)
+	        != SN_OK) {
 		sn_tx_rollback(tx, SN_EDB);
 		return;
 	}
@@ -814,8 +819,8 @@ rep_ready(nng_socket sock, void *arg)
 		int      rv = nng_recvmsg(sock, &msg, NNG_FLAG_NONBLOCK);
 		if (rv != 0)
 			return;
-		Sn__Bus__V1__ReplayRequest *rq =
-		    sn__bus__v1__replay_request__unpack(
+		Sn__Bus__V1__ReplayRequest *rq
+		    = sn__bus__v1__replay_request__unpack(
 		        NULL, nng_msg_len(msg), nng_msg_body(msg));
 		if (rq == NULL || rq->from_sequence == 0) {
 			sn_counter_add(bus->c_malformed, 1);
@@ -834,7 +839,8 @@ rep_ready(nng_socket sock, void *arg)
 	}
 }
 
-/* ---- following ------------------------------------------------------------ */
+/* ---- following ------------------------------------------------------------
+ */
 
 static struct qev *
 qev_new(const Sn__Bus__V1__Envelope *env)
@@ -847,7 +853,7 @@ qev_new(const Sn__Bus__V1__Envelope *env)
 	struct qev *q = malloc(sizeof(*q) + need);
 	if (q == NULL)
 		return NULL;
-	char       *p   = q->buf;
+	char       *p = q->buf;
 	const char *out[6];
 	for (int i = 0; i < 6; i++) {
 		size_t l = strs[i] ? strlen(strs[i]) : 0;
@@ -885,8 +891,8 @@ stream_offer(struct stream *st, const Sn__Bus__V1__Envelope *env)
 		sn_counter_add(st->c_skipped, 1);
 		return false;
 	}
-	if (env->sequence != st->queued_to + 1 ||
-	    st->qlen >= st->bus->cfg.queue_max)
+	if (env->sequence != st->queued_to + 1
+	    || st->qlen >= st->bus->cfg.queue_max)
 		return false;
 	struct qev *q = qev_new(env);
 	if (q == NULL)
@@ -910,29 +916,30 @@ sub_ready(nng_socket sock, void *arg)
 		nng_msg *msg;
 		if (nng_recvmsg(sock, &msg, NNG_FLAG_NONBLOCK) != 0)
 			break;
-		const uint8_t *body = nng_msg_body(msg);
-		size_t         len  = nng_msg_len(msg);
-		const uint8_t *nul  = memchr(body, 0, len);
-		Sn__Bus__V1__Envelope *env = NULL;
+		const uint8_t         *body = nng_msg_body(msg);
+		size_t                 len  = nng_msg_len(msg);
+		const uint8_t         *nul  = memchr(body, 0, len);
+		Sn__Bus__V1__Envelope *env  = NULL;
 		if (nul != NULL)
-			env = sn__bus__v1__envelope__unpack(NULL,
-			    len - (size_t) (nul + 1 - body), nul + 1);
+			env = sn__bus__v1__envelope__unpack(
+			    NULL, len - (size_t) (nul + 1 - body), nul + 1);
 		if (env == NULL) {
 			sn_counter_add(bus->c_malformed, 1);
 			nng_msg_free(msg);
 			continue;
 		}
 		if (strcmp((const char *) body, HEARTBEAT_TOPIC) == 0) {
-			Sn__Bus__V1__Heartbeat *hb =
-			    sn__bus__v1__heartbeat__unpack(
+			Sn__Bus__V1__Heartbeat *hb
+			    = sn__bus__v1__heartbeat__unpack(
 			        NULL, env->data.len, env->data.data);
 			if (hb != NULL) {
 				if (hb->latest_sequence > st->known_head)
 					st->known_head = hb->latest_sequence;
-				sn__bus__v1__heartbeat__free_unpacked(hb, NULL);
+				sn__bus__v1__heartbeat__free_unpacked(
+				    hb, NULL);
 			}
-		} else if (env->sequence > st->queued_to + 1 && st->loaded &&
-		    st->qlen < bus->cfg.queue_max) {
+		} else if (env->sequence > st->queued_to + 1 && st->loaded
+		    && st->qlen < bus->cfg.queue_max) {
 			sn_counter_add(st->c_gaps, 1);
 			stream_offer(st, env);
 		} else {
@@ -959,8 +966,8 @@ static void
 stream_maybe_replay(struct stream *st)
 {
 	sn_bus *bus = st->bus;
-	if (!st->loaded || st->replay_inflight || bus->closing ||
-	    bus->draining)
+	if (!st->loaded || st->replay_inflight || bus->closing
+	    || bus->draining)
 		return;
 	if (!st->probe && st->known_head <= st->queued_to)
 		return;
@@ -970,7 +977,7 @@ stream_maybe_replay(struct stream *st)
 	Sn__Bus__V1__ReplayRequest rq = SN__BUS__V1__REPLAY_REQUEST__INIT;
 	rq.from_sequence              = st->queued_to + 1;
 	rq.max_count                  = room < REPLAY_MAX ? room : REPLAY_MAX;
-	size_t   len                  = sn__bus__v1__replay_request__get_packed_size(&rq);
+	size_t   len = sn__bus__v1__replay_request__get_packed_size(&rq);
 	nng_msg *msg;
 	if (nng_msg_alloc(&msg, len) != 0)
 		return;
@@ -996,8 +1003,8 @@ req_ready(nng_socket sock, void *arg)
 		nng_msg *msg;
 		if (nng_recvmsg(sock, &msg, NNG_FLAG_NONBLOCK) != 0)
 			break;
-		Sn__Bus__V1__ReplayReply *r =
-		    sn__bus__v1__replay_reply__unpack(
+		Sn__Bus__V1__ReplayReply *r
+		    = sn__bus__v1__replay_reply__unpack(
 		        NULL, nng_msg_len(msg), nng_msg_body(msg));
 		nng_msg_free(msg);
 		uv_timer_stop(&st->rtimer);
@@ -1019,8 +1026,8 @@ req_ready(nng_socket sock, void *arg)
 			    st->name, "error", r->error, NULL);
 			st->replay_inflight = true;
 			uv_timer_start(&st->rtimer, on_replay_timer, 1000, 0);
-		} else if (r->n_events == 0 && st->known_head > st->queued_to &&
-		    r->oldest_sequence > st->queued_to + 1) {
+		} else if (r->n_events == 0 && st->known_head > st->queued_to
+		    && r->oldest_sequence > st->queued_to + 1) {
 			if (!st->lost_logged)
 				sn_log(SN_LOG_ERROR,
 				    "events needed are past the publisher's "
@@ -1085,9 +1092,8 @@ cursor_checked(sn_tx *tx, PGresult *res, void *arg)
 {
 	struct stream *st = arg;
 	if (sn_rows_affected(res) != 1) {
-		sn_log(SN_LOG_ERROR,
-		    "cursor moved by someone else; reloading", "publisher",
-		    st->name, NULL);
+		sn_log(SN_LOG_ERROR, "cursor moved by someone else; reloading",
+		    "publisher", st->name, NULL);
 		sn_tx_rollback(tx, SN_ECONFLICT);
 		return;
 	}
@@ -1104,9 +1110,9 @@ apply_next(sn_tx *tx, void *arg)
 		st->cur       = q->next;
 		st->batch_n++;
 		st->batch_last = q->ev.sequence;
-		if (bus->cfg.part_count > 1 &&
-		    hash32(q->ev.subject) % bus->cfg.part_count !=
-		        bus->cfg.part_index)
+		if (bus->cfg.part_count > 1
+		    && hash32(q->ev.subject) % bus->cfg.part_count
+		        != bus->cfg.part_index)
 			continue;
 		struct handler *h = find_handler(st, q->ev.type);
 		if (h == NULL)
@@ -1135,9 +1141,10 @@ apply_next(sn_tx *tx, void *arg)
 		}
 	}
 	char last[24], prev[24];
-	snprintf(last, sizeof(last), "%llu",
-	    (unsigned long long) st->batch_last);
-	snprintf(prev, sizeof(prev), "%llu", (unsigned long long) st->committed);
+	snprintf(
+	    last, sizeof(last), "%llu", (unsigned long long) st->batch_last);
+	snprintf(
+	    prev, sizeof(prev), "%llu", (unsigned long long) st->committed);
 	const char *v[4] = { st->name, bus->part, last, prev };
 	if (sn_tx_query(tx, SQL_CURSOR_SET, 4, v, cursor_checked, st) != SN_OK)
 		sn_tx_rollback(tx, SN_EDB);
@@ -1207,14 +1214,14 @@ apply_done(sn_err err, void *arg)
 		st->loaded = false;
 		stream_load(st);
 	} else if (!bus->closing) {
-		st->backoff_ms = st->backoff_ms ? st->backoff_ms * 2
-		                                : BACKOFF_MIN_MS;
+		st->backoff_ms
+		    = st->backoff_ms ? st->backoff_ms * 2 : BACKOFF_MIN_MS;
 		if (st->backoff_ms > BACKOFF_MAX_MS)
 			st->backoff_ms = BACKOFF_MAX_MS;
 		if (err != SN_ECLOSED)
-			sn_log(SN_LOG_WARN, "applying events failed; will retry",
-			    "publisher", st->name, "error", sn_strerror(err),
-			    NULL);
+			sn_log(SN_LOG_WARN,
+			    "applying events failed; will retry", "publisher",
+			    st->name, "error", sn_strerror(err), NULL);
 		uv_timer_start(&st->timer, on_apply_retry, st->backoff_ms, 0);
 	}
 	drain_check(bus);
@@ -1224,8 +1231,8 @@ static void
 stream_maybe_apply(struct stream *st)
 {
 	sn_bus *bus = st->bus;
-	if (st->applying || st->qlen == 0 || bus->closing || bus->draining ||
-	    uv_is_active((uv_handle_t *) &st->timer))
+	if (st->applying || st->qlen == 0 || bus->closing || bus->draining
+	    || uv_is_active((uv_handle_t *) &st->timer))
 		return;
 	st->applying = true;
 	sn_db_tx(bus->db, apply_begin, apply_done, st);
@@ -1246,7 +1253,7 @@ cursor_loaded(sn_err err, PGresult *res, void *arg)
 		return;
 	}
 	cursor_row c;
-	sn_err     rerr = sn_rows_one(res, cursor_cols, SN_NCOLS(cursor_cols), &c);
+	sn_err rerr = sn_rows_one(res, cursor_cols, SN_NCOLS(cursor_cols), &c);
 	if (rerr != SN_OK && rerr != SN_ENOTFOUND) {
 		uv_timer_start(&st->timer, on_apply_retry, 500, 0);
 		return;
@@ -1268,7 +1275,8 @@ stream_load(struct stream *st)
 	sn_db_query(st->bus->db, SQL_CURSOR_GET, 2, v, cursor_loaded, st);
 }
 
-/* ---- public --------------------------------------------------------------- */
+/* ---- public ---------------------------------------------------------------
+ */
 
 static sn_err
 nng_fail(const char *what, int rv)
@@ -1305,23 +1313,23 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 		bus->cfg.part_count = 1;
 	snprintf(bus->part, sizeof(bus->part), "%u/%u", bus->cfg.part_index,
 	    bus->cfg.part_count);
-	bus->c_published = sn_metrics_counter(m,
-	    "sn_bus_events_published_total",
-	    "Events this service published on its PUB socket.", NULL);
-	bus->c_malformed = sn_metrics_counter(m,
-	    "sn_bus_events_malformed_total",
-	    "Bus messages or events dropped as malformed.", NULL);
+	bus->c_published
+	    = sn_metrics_counter(m, "sn_bus_events_published_total",
+	        "Events this service published on its PUB socket.", NULL);
+	bus->c_malformed
+	    = sn_metrics_counter(m, "sn_bus_events_malformed_total",
+	        "Bus messages or events dropped as malformed.", NULL);
 	bus->c_replay_served = sn_metrics_counter(m,
 	    "sn_bus_replay_served_total",
 	    "Events this service sent in answer to replay requests.", NULL);
-	bus->g_backlog = sn_metrics_gauge(m, "sn_bus_outbox_backlog",
-	    "Outbox rows still waiting for a sequence.", NULL);
-	bus->open_handles = 1; /* the bus itself, dropped by close */
+	bus->g_backlog       = sn_metrics_gauge(m, "sn_bus_outbox_backlog",
+	          "Outbox rows still waiting for a sequence.", NULL);
+	bus->open_handles    = 1; /* the bus itself, dropped by close */
 	uv_timer_init(sn_loop_uv(loop), &bus->heartbeat);
 	uv_timer_init(sn_loop_uv(loop), &bus->relay_timer);
 	uv_timer_init(sn_loop_uv(loop), &bus->retention);
-	bus->heartbeat.data = bus->relay_timer.data = bus->retention.data =
-	    bus;
+	bus->heartbeat.data = bus->relay_timer.data = bus->retention.data
+	    = bus;
 	bus->open_handles += 3;
 	if (cfg->publisher != NULL) {
 		int rv;
@@ -1346,21 +1354,22 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 		}
 		if (sn_nng_setup(bus->rep, 1 << 16, 0) != SN_OK)
 			goto fail_rep;
-		if ((rv = nng_listen(bus->rep, cfg->replay_url, NULL, 0)) !=
-		    0) {
+		if ((rv = nng_listen(bus->rep, cfg->replay_url, NULL, 0))
+		    != 0) {
 			sn_log(SN_LOG_ERROR, "cannot listen", "url",
 			    cfg->replay_url, "error", nng_strerror(rv), NULL);
 			goto fail_rep;
 		}
-		if (sn_nngwatch_open(&bus->wrep, loop, bus->rep, rep_ready,
-		        bus) != SN_OK)
+		if (sn_nngwatch_open(
+		        &bus->wrep, loop, bus->rep, rep_ready, bus)
+		    != SN_OK)
 			goto fail_rep;
-		uv_timer_start(&bus->heartbeat, on_heartbeat, 0,
-		    bus->cfg.heartbeat_ms);
+		uv_timer_start(
+		    &bus->heartbeat, on_heartbeat, 0, bus->cfg.heartbeat_ms);
 		uv_timer_start(&bus->relay_timer, on_relay_timer,
 		    bus->cfg.relay_poll_ms, bus->cfg.relay_poll_ms);
-		uv_timer_start(&bus->retention, on_retention, 60000,
-		    3600u * 1000u);
+		uv_timer_start(
+		    &bus->retention, on_retention, 60000, 3600u * 1000u);
 	}
 	*out = bus;
 	return SN_OK;
@@ -1412,9 +1421,9 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 	}
 	/* The whole stream: a sequence numbers every topic, so skipping a
 	 * topic at the socket would look like loss. */
-	if (nng_socket_set(st->sub, NNG_OPT_SUB_SUBSCRIBE, "", 0) != 0 ||
-	    sn_nng_setup(st->sub, MSG_MAX, 0) != SN_OK ||
-	    nng_socket_set_int(st->sub, NNG_OPT_RECVBUF, 1024) != 0)
+	if (nng_socket_set(st->sub, NNG_OPT_SUB_SUBSCRIBE, "", 0) != 0
+	    || sn_nng_setup(st->sub, MSG_MAX, 0) != SN_OK
+	    || nng_socket_set_int(st->sub, NNG_OPT_RECVBUF, 1024) != 0)
 		goto fail_sub;
 	if ((rv = nng_dial(st->sub, pub_url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
 		sn_log(SN_LOG_ERROR, "cannot dial", "url", pub_url, "error",
@@ -1425,21 +1434,22 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 		nng_fail("req open", rv);
 		goto fail_sub;
 	}
-	if (sn_nng_setup(st->req, MSG_MAX, 0) != SN_OK ||
-	    nng_socket_set_ms(st->req, NNG_OPT_REQ_RESENDTIME,
-	        REPLAY_TIMEOUT_MS) != 0)
+	if (sn_nng_setup(st->req, MSG_MAX, 0) != SN_OK
+	    || nng_socket_set_ms(
+	           st->req, NNG_OPT_REQ_RESENDTIME, REPLAY_TIMEOUT_MS)
+	        != 0)
 		goto fail_req;
-	if ((rv = nng_dial(st->req, replay_url, NULL, NNG_FLAG_NONBLOCK)) !=
-	    0) {
+	if ((rv = nng_dial(st->req, replay_url, NULL, NNG_FLAG_NONBLOCK))
+	    != 0) {
 		sn_log(SN_LOG_ERROR, "cannot dial", "url", replay_url, "error",
 		    nng_strerror(rv), NULL);
 		goto fail_req;
 	}
-	if (sn_nngwatch_open(&st->wsub, bus->loop, st->sub, sub_ready, st) !=
-	    SN_OK)
+	if (sn_nngwatch_open(&st->wsub, bus->loop, st->sub, sub_ready, st)
+	    != SN_OK)
 		goto fail_req;
-	if (sn_nngwatch_open(&st->wreq, bus->loop, st->req, req_ready, st) !=
-	    SN_OK) {
+	if (sn_nngwatch_open(&st->wreq, bus->loop, st->req, req_ready, st)
+	    != SN_OK) {
 		sn_nngwatch_close(st->wsub, true);
 		nng_close(st->req);
 		goto fail_free;
@@ -1451,11 +1461,11 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 	    "Events applied (cursor moved past them), by publisher.", labels);
 	st->c_replayed = sn_metrics_counter(m, "sn_bus_events_replayed_total",
 	    "Events recovered through replay requests, by publisher.", labels);
-	st->c_skipped = sn_metrics_counter(m, "sn_bus_events_skipped_total",
-	    "Events received again and skipped as repeats, by publisher.",
-	    labels);
-	st->c_gaps = sn_metrics_counter(m, "sn_bus_gaps_total",
-	    "Gaps seen in a live stream, by publisher.", labels);
+	st->c_skipped  = sn_metrics_counter(m, "sn_bus_events_skipped_total",
+	     "Events received again and skipped as repeats, by publisher.",
+	     labels);
+	st->c_gaps     = sn_metrics_counter(m, "sn_bus_gaps_total",
+	        "Gaps seen in a live stream, by publisher.", labels);
 	uv_timer_init(sn_loop_uv(bus->loop), &st->timer);
 	uv_timer_init(sn_loop_uv(bus->loop), &st->rtimer);
 	st->timer.data = st->rtimer.data = st;
@@ -1506,7 +1516,8 @@ sn_bus_on_table(sn_bus *bus, const sn_bus_topic *table, size_t n, void *arg)
 			sn_log(SN_LOG_ERROR,
 			    "bus: an event table row names no followed "
 			    "publisher, message or handler",
-			    "publisher", t->publisher, "topic", t->topic, NULL);
+			    "publisher", t->publisher, "topic", t->topic,
+			    NULL);
 			return st == NULL ? SN_ENOTFOUND : SN_EINVAL;
 		}
 		struct handler *h = calloc(1, sizeof(*h));
@@ -1569,7 +1580,7 @@ drain_final_pass(sn_bus *bus)
 void
 sn_bus_drain(sn_bus *bus, void (*done)(void *arg), void *arg)
 {
-	bus->draining  = true;
+	bus->draining   = true;
 	bus->drain_done = done;
 	bus->drain_arg  = arg;
 	for (struct stream *st = bus->streams; st != NULL; st = st->next) {

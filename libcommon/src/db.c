@@ -73,7 +73,7 @@ enum conn_state {
 };
 
 struct pollh {
-	uv_poll_t     h;
+	uv_poll_t    h;
 	struct conn *c;
 };
 
@@ -88,7 +88,7 @@ struct conn {
 	uv_timer_t      retry;
 	uint32_t        backoff_ms;
 	bool            broken;
-	bool            dirty;     /* sent since the last flush request */
+	bool            dirty; /* sent since the last flush request */
 	bool            in_process;
 	struct ent     *head, *tail;
 	sn_tx          *tx;
@@ -103,15 +103,15 @@ struct sn_tx {
 	sn_tx_begin_fn begin;
 	sn_tx_done_fn  done;
 	void          *arg;
-	size_t         pending;    /* entries not yet answered */
-	size_t         pending_cb; /* of which have a callback or are barriers */
-	bool           commit_asked;
-	bool           committing;
-	bool           failed;
-	bool           recovering;
-	sn_err         err;
-	struct ent    *final_sync;
-	int            non_commit;
+	size_t         pending; /* entries not yet answered */
+	size_t      pending_cb; /* of which have a callback or are barriers */
+	bool        commit_asked;
+	bool        committing;
+	bool        failed;
+	bool        recovering;
+	sn_err      err;
+	struct ent *final_sync;
+	int         non_commit;
 	void (*on_commit[MAX_ON_COMMIT])(void *);
 	void  *on_commit_arg[MAX_ON_COMMIT];
 	sn_tx *next;
@@ -249,7 +249,7 @@ static void on_poll(uv_poll_t *h, int status, int events);
 static void
 on_poll_closed(uv_handle_t *h)
 {
-	struct pollh *p = h->data;
+	struct pollh *p  = h->data;
 	sn_db        *db = p->c->db;
 	free(p);
 	handle_gone(db);
@@ -380,8 +380,8 @@ static void
 tx_maybe_commit(sn_tx *tx)
 {
 	struct conn *c = tx->c;
-	if (!tx->commit_asked || tx->committing || tx->failed ||
-	    tx->pending_cb > 0 || c == NULL || c->broken)
+	if (!tx->commit_asked || tx->committing || tx->failed
+	    || tx->pending_cb > 0 || c == NULL || c->broken)
 		return;
 	tx->committing = true;
 	send_simple(c, tx, ENT_COMMIT, "COMMIT");
@@ -428,8 +428,8 @@ conn_reset(struct conn *c, const char *why)
 	}
 	if (db->closing)
 		return;
-	c->backoff_ms = c->backoff_ms == 0 ? BACKOFF_MIN_MS
-	                                    : c->backoff_ms * 2;
+	c->backoff_ms
+	    = c->backoff_ms == 0 ? BACKOFF_MIN_MS : c->backoff_ms * 2;
 	if (c->backoff_ms > BACKOFF_MAX_MS)
 		c->backoff_ms = BACKOFF_MAX_MS;
 	uv_timer_start(&c->retry, on_retry, c->backoff_ms, 0);
@@ -480,8 +480,8 @@ conn_connect_step(struct conn *c)
 		return;
 	}
 	PQsetNoticeProcessor(c->pg, quiet_notice, NULL);
-	if (PQsetnonblocking(c->pg, 1) != 0 ||
-	    PQenterPipelineMode(c->pg) != 1) {
+	if (PQsetnonblocking(c->pg, 1) != 0
+	    || PQenterPipelineMode(c->pg) != 1) {
 		conn_reset(c, "pipeline mode refused");
 		return;
 	}
@@ -490,7 +490,8 @@ conn_connect_step(struct conn *c)
 		const char *v[1] = { c->db->schema };
 		if (PQsendQueryParams(c->pg,
 		        "SELECT set_config('search_path', $1, false)", 1, NULL,
-		        v, NULL, NULL, 0) != 1) {
+		        v, NULL, NULL, 0)
+		    != 1) {
 			conn_reset(c, "setup send failed");
 			return;
 		}
@@ -539,8 +540,9 @@ handle_result(struct conn *c, struct ent *e, PGresult *res)
 		if (e->kind == ENT_PREPARE)
 			stmt_forget(c, e->stmt);
 		if (e->kind == ENT_SETUP || tx == NULL) {
-			sn_log(SN_LOG_ERROR, "database setup failed", "sqlstate",
-			    state, "error", PQresultErrorMessage(res), NULL);
+			sn_log(SN_LOG_ERROR, "database setup failed",
+			    "sqlstate", state, "error",
+			    PQresultErrorMessage(res), NULL);
 			c->broken = true;
 			return;
 		}
@@ -612,12 +614,13 @@ conn_process(struct conn *c)
 				free(gone);
 			}
 			if (c->head == NULL) {
-				sn_log(SN_LOG_ERROR, "pipeline out of step", NULL);
+				sn_log(SN_LOG_ERROR, "pipeline out of step",
+				    NULL);
 				c->broken = true;
 				break;
 			}
-			e = ent_pop(c);
-			sn_tx *tx = e->tx;
+			e          = ent_pop(c);
+			sn_tx *tx  = e->tx;
 			bool   fin = tx != NULL && tx->final_sync == e;
 			free(e);
 			if (c->state == CONN_SETUP && c->head == NULL) {
@@ -645,7 +648,8 @@ conn_process(struct conn *c)
 			}
 			if (e == NULL) {
 				PQclear(res);
-				sn_log(SN_LOG_ERROR, "pipeline out of step", NULL);
+				sn_log(SN_LOG_ERROR, "pipeline out of step",
+				    NULL);
 				c->broken = true;
 				break;
 			}
@@ -684,8 +688,8 @@ on_poll(uv_poll_t *h, int status, int events)
 		}
 	}
 	if ((events & UV_READABLE) || status < 0) {
-		if (PQconsumeInput(c->pg) != 1 ||
-		    PQstatus(c->pg) == CONNECTION_BAD) {
+		if (PQconsumeInput(c->pg) != 1
+		    || PQstatus(c->pg) == CONNECTION_BAD) {
 			conn_reset(c, "read failed");
 			return;
 		}
@@ -718,10 +722,10 @@ dispatch(sn_db *db)
 		db->wait_head = tx->next;
 		if (db->wait_head == NULL)
 			db->wait_tail = NULL;
-		tx->next  = NULL;
-		tx->c     = c;
-		c->tx     = tx;
-		c->state  = CONN_BUSY;
+		tx->next      = NULL;
+		tx->c         = c;
+		c->tx         = tx;
+		c->state      = CONN_BUSY;
 		c->in_process = true; /* begin's calls do not flush */
 		send_simple(c, tx, ENT_BEGIN, "BEGIN");
 		if (!c->broken)
@@ -751,8 +755,8 @@ sn_db_open(sn_db **out, sn_loop *loop, const sn_db_config *cfg)
 	db->conninfo = strdup(cfg->conninfo);
 	db->schema   = cfg->schema ? strdup(cfg->schema) : NULL;
 	db->name     = strdup(cfg->name ? cfg->name : "safetynet");
-	if (db->conninfo == NULL || db->name == NULL ||
-	    (cfg->schema != NULL && db->schema == NULL)) {
+	if (db->conninfo == NULL || db->name == NULL
+	    || (cfg->schema != NULL && db->schema == NULL)) {
 		free(db->conninfo);
 		free(db->schema);
 		free(db->name);
@@ -828,8 +832,8 @@ bool
 sn_db_ready(const sn_db *db)
 {
 	for (int i = 0; i < db->npool; i++)
-		if (db->conns[i].state == CONN_IDLE ||
-		    db->conns[i].state == CONN_BUSY)
+		if (db->conns[i].state == CONN_IDLE
+		    || db->conns[i].state == CONN_BUSY)
 			return true;
 	return false;
 }
@@ -891,8 +895,8 @@ tx_send(sn_tx *tx, const char *sql, int nparams, const char *const *values,
 			s->id   = ++c->next_stmt_id;
 			char name[24];
 			snprintf(name, sizeof(name), "sn%u", s->id);
-			if (PQsendPrepare(c->pg, name, sql, nparams, NULL) !=
-			    1) {
+			if (PQsendPrepare(c->pg, name, sql, nparams, NULL)
+			    != 1) {
 				free(s->sql);
 				free(s);
 				conn_send_failed(c);
@@ -932,13 +936,14 @@ tx_send(sn_tx *tx, const char *sql, int nparams, const char *const *values,
 		tx->pending_cb++;
 	c->dirty = true;
 	if (!c->in_process)
-		conn_flush(c); /* nobody else will: we are outside a callback */
+		conn_flush(
+		    c); /* nobody else will: we are outside a callback */
 	return SN_OK;
 }
 
 sn_err
-sn_tx_query(sn_tx *tx, const char *sql, int nparams,
-    const char *const *values, sn_query_fn cb, void *arg)
+sn_tx_query(sn_tx *tx, const char *sql, int nparams, const char *const *values,
+    sn_query_fn cb, void *arg)
 {
 	return tx_send(tx, sql, nparams, values, NULL, NULL, 0, true, cb, arg);
 }
@@ -1056,7 +1061,7 @@ oneshot_result(sn_tx *tx, PGresult *res, void *arg)
 static void
 oneshot_begin(sn_tx *tx, void *arg)
 {
-	struct oneshot *o = arg;
+	struct oneshot *o   = arg;
 	sn_err          err = sn_tx_query_once(tx, o->sql, o->nparams,
 	             (const char *const *) o->values, oneshot_result, o);
 	if (err != SN_OK)
@@ -1073,8 +1078,8 @@ oneshot_done(sn_err err, void *arg)
 }
 
 void
-sn_db_query(sn_db *db, const char *sql, int nparams,
-    const char *const *values, sn_db_query_fn done, void *arg)
+sn_db_query(sn_db *db, const char *sql, int nparams, const char *const *values,
+    sn_db_query_fn done, void *arg)
 {
 	struct oneshot *o = calloc(1, sizeof(*o));
 	if (o == NULL)
@@ -1083,8 +1088,8 @@ sn_db_query(sn_db *db, const char *sql, int nparams,
 	o->nparams = nparams;
 	o->fn      = done;
 	o->arg     = arg;
-	o->values  = calloc((size_t) (nparams > 0 ? nparams : 1),
-	     sizeof(char *));
+	o->values
+	    = calloc((size_t) (nparams > 0 ? nparams : 1), sizeof(char *));
 	if (o->values == NULL)
 		abort();
 	for (int i = 0; i < nparams; i++)
@@ -1115,8 +1120,8 @@ apply_one(PGconn *pg, const char *name, const char *sql)
 {
 	const char *v[1] = { name };
 	PGresult   *r    = PQexecParams(pg,
-	           "SELECT 1 FROM schema_migrations WHERE name = $1", 1, NULL, v,
-	           NULL, NULL, 0);
+	         "SELECT 1 FROM schema_migrations WHERE name = $1", 1, NULL, v,
+	         NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		PQclear(r);
 		return SN_EDB;
@@ -1129,8 +1134,9 @@ apply_one(PGconn *pg, const char *name, const char *sql)
 		return SN_EDB;
 	if (exec_ok(pg, sql, name) != SN_OK)
 		goto fail;
-	r = PQexecParams(pg, "INSERT INTO schema_migrations (name) VALUES ($1)",
-	    1, NULL, v, NULL, NULL, 0);
+	r = PQexecParams(pg,
+	    "INSERT INTO schema_migrations (name) VALUES ($1)", 1, NULL, v,
+	    NULL, NULL, 0);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		PQclear(r);
 		goto fail;
@@ -1155,9 +1161,9 @@ static bool
 is_migration_file(const char *n)
 {
 	size_t len = strlen(n);
-	return len > 8 && n[0] >= '0' && n[0] <= '9' && n[1] >= '0' &&
-	    n[1] <= '9' && n[2] >= '0' && n[2] <= '9' && n[3] == '_' &&
-	    strcmp(n + len - 4, ".sql") == 0;
+	return len > 8 && n[0] >= '0' && n[0] <= '9' && n[1] >= '0'
+	    && n[1] <= '9' && n[2] >= '0' && n[2] <= '9' && n[3] == '_'
+	    && strcmp(n + len - 4, ".sql") == 0;
 }
 
 static char *
@@ -1170,8 +1176,8 @@ read_file(const char *path)
 	size_t len = 0, cap = 0;
 	for (;;) {
 		if (cap - len < 4096) {
-			cap       = cap ? cap * 2 : 8192;
-			char *nb  = realloc(buf, cap);
+			cap      = cap ? cap * 2 : 8192;
+			char *nb = realloc(buf, cap);
 			if (nb == NULL) {
 				free(buf);
 				fclose(f);
@@ -1206,8 +1212,8 @@ apply_dir(PGconn *pg, const char *dir)
 		if (!is_migration_file(de->d_name))
 			continue;
 		if (n == cap) {
-			cap        = cap ? cap * 2 : 16;
-			char **nn  = realloc(names, cap * sizeof(*names));
+			cap       = cap ? cap * 2 : 16;
+			char **nn = realloc(names, cap * sizeof(*names));
 			if (nn == NULL) {
 				err = SN_ENOMEM;
 				break;
@@ -1260,7 +1266,7 @@ sn_db_migrate(const char *conninfo, const char *schema,
 		return SN_EDB;
 	}
 	PQsetNoticeProcessor(pg, quiet_notice, NULL);
-	sn_err      err = SN_OK;
+	sn_err      err  = SN_OK;
 	const char *v[1] = { schema ? schema : "" };
 	PGresult   *r;
 	if (schema != NULL) {
@@ -1302,8 +1308,8 @@ sn_db_i64_bin(const PGresult *res, int row, int col)
 {
 	if (PQgetisnull(res, row, col) || PQgetlength(res, row, col) != 8)
 		return 0;
-	const unsigned char *p = (const unsigned char *) PQgetvalue(res, row,
-	    col);
+	const unsigned char *p
+	    = (const unsigned char *) PQgetvalue(res, row, col);
 	uint64_t v = 0;
 	for (int i = 0; i < 8; i++)
 		v = (v << 8) | p[i];

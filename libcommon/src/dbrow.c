@@ -122,8 +122,9 @@ sn_rows_open(
 	for (size_t i = 0; i < ncols; i++) {
 		const sn_col *c = &cols[i];
 		if (!size_fits(c))
-			return col_fail(c, "the row's member does not fit the "
-			                   "column's kind");
+			return col_fail(c,
+			    "the row's member does not fit the "
+			    "column's kind");
 		int k = PQfnumber(res, c->name);
 		if (k < 0)
 			return col_fail(c, "missing from the result");
@@ -186,8 +187,9 @@ read_date(const PGresult *res, int r, int k, sn_date *out)
 	if (PQfformat(res, k) == 1) {
 		if (PQgetlength(res, r, k) != 4)
 			return false;
-		int32_t d = (int32_t) (uint32_t) be_u64((const uint8_t *) v, 4);
-		*out      = sn_date_from_days((int64_t) d + PG_EPOCH_DAYS);
+		int32_t d
+		    = (int32_t) (uint32_t) be_u64((const uint8_t *) v, 4);
+		*out = sn_date_from_days((int64_t) d + PG_EPOCH_DAYS);
 		return sn_date_valid(*out);
 	}
 	return sn_date_parse(v, out) == SN_OK;
@@ -230,9 +232,9 @@ read_bytes(sn_rows *rows, int r, int k, sn_bytes *out)
 		for (int j = 0; j < 2; j++) {
 			char c = v[2 + 2 * i + (size_t) j];
 			int  x = c >= '0' && c <= '9' ? c - '0'
-			     : c >= 'a' && c <= 'f'  ? c - 'a' + 10
-			     : c >= 'A' && c <= 'F'  ? c - 'A' + 10
-			                             : -1;
+			     : c >= 'a' && c <= 'f'   ? c - 'a' + 10
+			     : c >= 'A' && c <= 'F'   ? c - 'A' + 10
+			                              : -1;
 			if (x < 0) {
 				free(chunk);
 				return false;
@@ -273,17 +275,18 @@ read_bool(const PGresult *res, int r, int k, bool *out)
 static sn_err
 read_col(sn_rows *rows, int r, size_t i, uint8_t *base)
 {
-	const sn_col   *c   = &rows->cols[i];
-	const PGresult *res = rows->res;
-	int             k   = rows->idx[i];
-	void           *dst = base + c->offset;
+	const sn_col   *c      = &rows->cols[i];
+	const PGresult *res    = rows->res;
+	int             k      = rows->idx[i];
+	void           *dst    = base + c->offset;
 	bool            isnull = PQgetisnull(res, r, k) != 0;
 
 	if (c->has_offset != SN_COL_NOT_NULL)
 		*(bool *) (base + c->has_offset) = !isnull;
 	if (isnull) {
 		if (c->has_offset == SN_COL_NOT_NULL)
-			return col_fail(c, "NULL in a column read as NOT NULL");
+			return col_fail(
+			    c, "NULL in a column read as NOT NULL");
 		memset(dst, 0, c->size);
 		return SN_OK;
 	}
@@ -380,8 +383,9 @@ sn_rows_one(const PGresult *res, const sn_col *cols, size_t ncols, void *out)
 		    && PQfformat(res, rows.idx[c]) == 0) {
 			/* Decoded bytes would outlive nothing: refuse rather
 			 * than leak. */
-			return col_fail(&cols[c], "bytea in text format: use "
-			                          "sn_rows_open");
+			return col_fail(&cols[c],
+			    "bytea in text format: use "
+			    "sn_rows_open");
 		}
 	err = sn_rows_read(&rows, 0, out);
 	sn_rows_close(&rows);

@@ -758,18 +758,17 @@ sn_http_route(sn_http *h, const char *method, const char *pattern,
 }
 
 sn_err
-sn_http_routes(sn_http *h, const sn_http_route_def *table, size_t n,
-    void *arg)
+sn_http_routes(sn_http *h, const sn_http_route_def *table, size_t n, void *arg)
 {
 	for (size_t i = 0; i < n; i++) {
 		const sn_http_route_def *d   = &table[i];
 		sn_err                   err = sn_http_route(
-                    h, d->method, d->pattern, d->flags, d->roles, d->fn, arg);
+		                      h, d->method, d->pattern, d->flags, d->roles, d->fn, arg);
 
 		if (err != SN_OK) {
-			sn_log(SN_LOG_ERROR, "http: cannot add a route", "method",
-			    d->method, "pattern", d->pattern, "error",
-			    sn_strerror(err), NULL);
+			sn_log(SN_LOG_ERROR, "http: cannot add a route",
+			    "method", d->method, "pattern", d->pattern,
+			    "error", sn_strerror(err), NULL);
 			return err;
 		}
 	}
@@ -1455,8 +1454,8 @@ tx_done(sn_err err, void *arg)
 }
 
 void
-sn_http_tx_with_end(sn_http_req *req, sn_http_tx_fn begin,
-    void (*end)(void *arg), void *arg)
+sn_http_tx_with_end(
+    sn_http_req *req, sn_http_tx_fn begin, void (*end)(void *arg), void *arg)
 {
 	assert(req->app_ref && !req->answered && req->tx_stage == TX_NONE);
 	if (req->h->db == NULL) {
@@ -1535,8 +1534,8 @@ sn_http_problem(sn_http_req *req, const sn_problem *p)
 }
 
 void
-sn_http_tx_fail_json(sn_http_req *req, sn_tx *tx, unsigned status,
-    json_t *body)
+sn_http_tx_fail_json(
+    sn_http_req *req, sn_tx *tx, unsigned status, json_t *body)
 {
 	assert(req->tx_stage == TX_RUNNING);
 	req->tx_stage = TX_FAILING;
@@ -1784,7 +1783,7 @@ purge_begin(sn_tx *tx, void *arg)
 {
 	struct purge *p    = arg;
 	const char   *v[1] = { p->days };
-	sn_err err = sn_tx_query(tx, SQL_PURGE, 1, v, purge_counted, p);
+	sn_err        err = sn_tx_query(tx, SQL_PURGE, 1, v, purge_counted, p);
 
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);

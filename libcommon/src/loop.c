@@ -103,8 +103,8 @@ sn_loop_open(sn_loop **out, uint32_t shutdown_ms)
 	uv_signal_init(&loop->uv, &loop->sigint);
 	uv_timer_init(&loop->uv, &loop->deadline);
 	loop->sigterm.data = loop->sigint.data = loop->deadline.data = loop;
-	if (uv_signal_start(&loop->sigterm, on_signal, SIGTERM) != 0 ||
-	    uv_signal_start(&loop->sigint, on_signal, SIGINT) != 0)
+	if (uv_signal_start(&loop->sigterm, on_signal, SIGTERM) != 0
+	    || uv_signal_start(&loop->sigint, on_signal, SIGINT) != 0)
 		goto fail_close;
 	/* Signal handles alone must not keep a finished loop running. */
 	uv_unref((uv_handle_t *) &loop->sigterm);

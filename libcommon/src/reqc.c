@@ -51,9 +51,9 @@ struct call {
 	uint64_t        t0_us, deadline_us;
 	nng_msg        *req; /* the request until NNG takes it */
 	/* Written by the NNG callback, read by the loop after dequeuing. */
-	int      rv;
-	nng_msg *msg; /* a reply, or a request NNG gave back */
-	uint64_t done_us;
+	int        rv;
+	nng_msg   *msg; /* a reply, or a request NNG gave back */
+	uint64_t   done_us;
 	sn_reqc_fn fn;
 	void      *arg;
 };
@@ -77,8 +77,8 @@ on_aio(void *arg)
 	} else {
 		c->rv = nng_aio_result(c->aio);
 		/* A received reply, or a request that was not sent: ours. */
-		if ((c->state == ST_RECV && c->rv == 0) ||
-		    (c->state == ST_SEND && c->rv != 0))
+		if ((c->state == ST_RECV && c->rv == 0)
+		    || (c->state == ST_SEND && c->rv != 0))
 			c->msg = nng_aio_get_msg(c->aio);
 		nng_aio_set_msg(c->aio, NULL);
 		if (c->state == ST_RECV && c->rv == 0 && c->msg == NULL)
@@ -131,7 +131,8 @@ finish(call *c, sn_err err)
 		latency = c->done_us - c->t0_us;
 	nng_msg *reply = call_free(c);
 	if (err == SN_OK)
-		fn(SN_OK, nng_msg_body(reply), nng_msg_len(reply), latency, arg);
+		fn(SN_OK, nng_msg_body(reply), nng_msg_len(reply), latency,
+		    arg);
 	else
 		fn(err, NULL, 0, latency, arg);
 	if (reply != NULL)
@@ -232,7 +233,8 @@ sn_reqc_open(sn_reqc **out, sn_loop *loop, const char *url, size_t recvmaxsz)
 		goto fail_close;
 	/* The caller's retries decide; the REQ protocol's resend must not
 	 * fire inside a deadline. */
-	nng_socket_set_ms(r->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	nng_socket_set_ms(
+	    r->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 	nng_socket_set_ms(r->sock, NNG_OPT_RECONNMINT, RECONN_MIN_MS);
 	nng_socket_set_ms(r->sock, NNG_OPT_RECONNMAXT, RECONN_MAX_MS);
 	if ((rv = nng_dial(r->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
@@ -259,8 +261,8 @@ fail_free:
 }
 
 sn_err
-sn_reqc_call_after(sn_reqc *r, uint32_t delay_ms, const void *req,
-    size_t len, uint32_t timeout_ms, sn_reqc_fn fn, void *arg)
+sn_reqc_call_after(sn_reqc *r, uint32_t delay_ms, const void *req, size_t len,
+    uint32_t timeout_ms, sn_reqc_fn fn, void *arg)
 {
 	if (r->closing)
 		return SN_ECLOSED;
@@ -378,8 +380,8 @@ retry_delay(const retry *t)
 {
 	uint32_t shift = t->tries - 1 < 16 ? t->tries - 1 : 16;
 	uint64_t ms    = (uint64_t) t->pol.backoff_ms << shift;
-	uint32_t max   = t->pol.backoff_max_ms > 0 ? t->pol.backoff_max_ms
-	                                           : 30000u;
+	uint32_t max
+	    = t->pol.backoff_max_ms > 0 ? t->pol.backoff_max_ms : 30000u;
 	return ms > max ? max : (uint32_t) ms;
 }
 
@@ -391,8 +393,8 @@ retry_free(retry *t)
 }
 
 static void
-on_retry_try(sn_err err, const uint8_t *reply, size_t len,
-    uint64_t latency_us, void *arg)
+on_retry_try(sn_err err, const uint8_t *reply, size_t len, uint64_t latency_us,
+    void *arg)
 {
 	retry      *t  = arg;
 	sn_reqc_try tr = { .err = err,
@@ -408,13 +410,12 @@ on_retry_try(sn_err err, const uint8_t *reply, size_t len,
 	/* The wait after try k is backoff << (k - 1): k is tries now. */
 	uint32_t delay = retry_delay(t);
 	t->tries++;
-	sn_err serr = sn_reqc_call_after(t->c, delay, t->req, t->len,
-	    t->pol.timeout_ms, on_retry_try, t);
+	sn_err serr = sn_reqc_call_after(
+	    t->c, delay, t->req, t->len, t->pol.timeout_ms, on_retry_try, t);
 	if (serr != SN_OK) {
 		t->tries--;
-		sn_reqc_try last = { .err = serr,
-			.tries            = t->tries,
-			.final            = true };
+		sn_reqc_try last
+		    = { .err = serr, .tries = t->tries, .final = true };
 		(void) t->fn(&last, t->arg);
 		retry_free(t);
 	}
@@ -437,14 +438,14 @@ sn_reqc_call_retry(sn_reqc *c, const void *req, size_t len,
 	}
 	if (len > 0)
 		memcpy(t->req, req, len);
-	t->c     = c;
-	t->len   = len;
-	t->pol   = *policy;
-	t->fn    = fn;
-	t->arg   = arg;
-	t->tries = 1;
-	sn_err err = sn_reqc_call(c, t->req, len, policy->timeout_ms,
-	    on_retry_try, t);
+	t->c       = c;
+	t->len     = len;
+	t->pol     = *policy;
+	t->fn      = fn;
+	t->arg     = arg;
+	t->tries   = 1;
+	sn_err err = sn_reqc_call(
+	    c, t->req, len, policy->timeout_ms, on_retry_try, t);
 	if (err != SN_OK)
 		retry_free(t);
 	return err;

@@ -24,7 +24,7 @@
 
 /* A periodic job of sn_service_every; freed in its close callback. */
 struct job {
-	uv_timer_t  timer;
+	uv_timer_t timer;
 	void (*fn)(void *arg);
 	void       *arg;
 	struct job *next;
@@ -58,28 +58,40 @@ sn_service_set_route_arg(sn_service *svc, void *arg)
 /* The settings every service reads (sn/service.h), for --help. */
 static const sn_setting_doc common_settings[] = {
 	{ "SN_DB_URL", "libpq connection string (required)" },
-	{ "SN_DB_SCHEMA", "schema of the service (default: its name, '-' as '_')" },
+	{ "SN_DB_SCHEMA",
+	    "schema of the service (default: its name, '-' as '_')" },
 	{ "SN_DB_POOL", "database connections, 1-64 (default 4)" },
 	{ "SN_HTTP_ADDR", "address to bind (default 127.0.0.1)" },
 	{ "SN_HTTP_PORT", "HTTP port, 0 picks one (required)" },
-	{ "SN_HTTP_MAX_BODY", "largest request body in bytes (default 1048576)" },
-	{ "SN_IDEMPOTENCY_DAYS", "days a stored idempotent answer is kept, 1-3650 (default 30)" },
+	{ "SN_HTTP_MAX_BODY",
+	    "largest request body in bytes (default 1048576)" },
+	{ "SN_IDEMPOTENCY_DAYS",
+	    "days a stored idempotent answer is kept, 1-3650 (default 30)" },
 	{ "SN_TOKEN_KEY", "HS256 key for bearer tokens, at least 32 bytes" },
 	{ "SN_<NAME>_PUB_URL", "NNG URL of publisher NAME's PUB socket" },
-	{ "SN_<NAME>_REPLAY_URL", "NNG URL of publisher NAME's replay endpoint" },
+	{ "SN_<NAME>_REPLAY_URL",
+	    "NNG URL of publisher NAME's replay endpoint" },
 	{ "SN_BUS_HEARTBEAT_MS", "heartbeat period, 10-60000 (default 1000)" },
 	{ "SN_BUS_RETENTION_DAYS", "outbox retention, 1-3650 (default 30)" },
-	{ "SN_BUS_RELAY_BATCH", "rows per relay pass, 1-100000 (default 1000)" },
-	{ "SN_BUS_RELAY_POLL_MS", "relay poll for other processes' rows (default 50)" },
+	{ "SN_BUS_RELAY_BATCH",
+	    "rows per relay pass, 1-100000 (default 1000)" },
+	{ "SN_BUS_RELAY_POLL_MS",
+	    "relay poll for other processes' rows (default 50)" },
 	{ "SN_BUS_APPLY_BATCH", "events per apply transaction (default 500)" },
-	{ "SN_BUS_QUEUE_MAX", "events queued per followed stream (default 20000)" },
+	{ "SN_BUS_QUEUE_MAX",
+	    "events queued per followed stream (default 20000)" },
 	{ "SN_PARTITION", "i/N: this instance's share of followed subjects" },
-	{ "SN_SCHEMA_DIR", "folder of NNN_*.sql migrations (default: the source tree's)" },
-	{ "SN_DISTRICT_UTC_OFFSET_MIN", "the district's offset from UTC in minutes, -720..840 (default 480)" },
+	{ "SN_SCHEMA_DIR",
+	    "folder of NNN_*.sql migrations (default: the source tree's)" },
+	{ "SN_DISTRICT_UTC_OFFSET_MIN",
+	    "the district's offset from UTC in minutes, -720..840 (default "
+	    "480)" },
 	{ "SN_TEST_CLOCK", "1 allows SN_CLOCK_OFFSET_S (tests only)" },
-	{ "SN_CLOCK_OFFSET_S", "seconds added to the clock (tests only, with SN_TEST_CLOCK=1)" },
+	{ "SN_CLOCK_OFFSET_S",
+	    "seconds added to the clock (tests only, with SN_TEST_CLOCK=1)" },
 	{ "SN_LOG_LEVEL", "debug, info, warn or error (default info)" },
-	{ "SN_SHUTDOWN_MS", "hard deadline for draining, 100-600000 (default 10000)" },
+	{ "SN_SHUTDOWN_MS",
+	    "hard deadline for draining, 100-600000 (default 10000)" },
 	{ NULL, NULL },
 };
 
@@ -109,8 +121,8 @@ static int
 print_routes(const sn_service_def *def)
 {
 	for (size_t i = 0; i < def->nroutes; i++)
-		printf("%s %s\n", def->routes[i].method,
-		    def->routes[i].pattern);
+		printf(
+		    "%s %s\n", def->routes[i].method, def->routes[i].pattern);
 	return 0;
 }
 
@@ -128,14 +140,15 @@ env_name(char *out, size_t cap, const char *name, const char *suffix)
 	size_t n = 0;
 	n += (size_t) snprintf(out, cap, "SN_");
 	for (const char *p = name; *p && n + 1 < cap; p++)
-		out[n++] = *p == '-' ? '_' : (char) toupper((unsigned char) *p);
+		out[n++]
+		    = *p == '-' ? '_' : (char) toupper((unsigned char) *p);
 	out[n] = '\0';
 	snprintf(out + n, cap - n, "%s", suffix);
 }
 
 void
-sn_service_bus_urls(const char *name, const char **pub_url,
-    const char **replay_url)
+sn_service_bus_urls(
+    const char *name, const char **pub_url, const char **replay_url)
 {
 	char var[128];
 	env_name(var, sizeof(var), name, "_PUB_URL");
@@ -211,8 +224,8 @@ probe(void)
 		close(fd);
 		return 1;
 	}
-	static const char req[] =
-	    "GET /readyz HTTP/1.0\r\nHost: localhost\r\n\r\n";
+	static const char req[]
+	    = "GET /readyz HTTP/1.0\r\nHost: localhost\r\n\r\n";
 	char buf[64] = { 0 };
 	if (write(fd, req, sizeof(req) - 1) != (ssize_t) (sizeof(req) - 1)) {
 		close(fd);
@@ -303,7 +316,8 @@ on_purged(sn_err err, PGresult *res, void *arg)
 		typedef struct purged {
 			int64_t count;
 		} purged;
-		static const sn_col cols[] = { SN_COL(purged, count, SN_COL_I64) };
+		static const sn_col cols[]
+		    = { SN_COL(purged, count, SN_COL_I64) };
 		purged p = { 0 };
 		char   n[24];
 		(void) sn_rows_one(res, cols, SN_NCOLS(cols), &p);
@@ -330,8 +344,8 @@ static void
 on_drain_tick(uv_timer_t *t)
 {
 	sn_service *svc = t->data;
-	if (!svc->bus_drained || sn_http_busy(svc->http) > 0 ||
-	    sn_db_busy(svc->db) > 0)
+	if (!svc->bus_drained || sn_http_busy(svc->http) > 0
+	    || sn_db_busy(svc->db) > 0)
 		return;
 	uv_timer_stop(t);
 	sn_log(SN_LOG_INFO, "drained", NULL);
@@ -384,8 +398,7 @@ migrate(const sn_service_def *def, const char *conninfo, const char *schema,
 	sn_migration *list = calloc(n, sizeof(*list));
 	if (list == NULL)
 		return SN_ENOMEM;
-	memcpy(list, sn_bus_migrations,
-	    sn_bus_nmigrations * sizeof(*list));
+	memcpy(list, sn_bus_migrations, sn_bus_nmigrations * sizeof(*list));
 	memcpy(list + sn_bus_nmigrations, sn_http_migrations,
 	    sn_http_nmigrations * sizeof(*list));
 	sn_err err = sn_db_migrate(conninfo, schema, list, n, dir);
@@ -400,7 +413,8 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--probe") == 0)
 			return probe();
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+		if (strcmp(argv[i], "--help") == 0
+		    || strcmp(argv[i], "-h") == 0)
 			return usage(def);
 		if (strcmp(argv[i], "--version") == 0) {
 			printf("%s %s\n", def->name, sn_version);
@@ -415,8 +429,8 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	const char *level = sn_config_str("SN_LOG_LEVEL", "info");
 	int         lvl   = sn_log_level_parse(level);
 	if (lvl < 0)
-		sn_config_fail("SN_LOG_LEVEL", "debug, info, warn or error",
-		    level);
+		sn_config_fail(
+		    "SN_LOG_LEVEL", "debug, info, warn or error", level);
 	sn_log_init(def->name, (sn_log_level) lvl);
 	sn_log(SN_LOG_INFO, "starting", "version", sn_version, NULL);
 	if (sn_clock_setup() != SN_OK)
@@ -429,31 +443,30 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	int64_t     pool     = sn_config_int("SN_DB_POOL", 4, 1, 64);
 	const char *addr     = sn_config_str("SN_HTTP_ADDR", "127.0.0.1");
 	int64_t     port     = sn_config_int_req("SN_HTTP_PORT", 0, 65535);
-	int64_t     max_body = sn_config_int("SN_HTTP_MAX_BODY", 1 << 20, 1024,
-	            64 << 20);
-	const char *dir_def  = default_schema_dir(def, dirbuf, sizeof(dirbuf));
-	const char *dir      = sn_config_str("SN_SCHEMA_DIR",
-	         dir_def != NULL ? dir_def : "");
-	const char *key      = def->needs_auth
-	         ? sn_config_str("SN_TOKEN_KEY", NULL)
-	         : sn_config_str("SN_TOKEN_KEY", "");
-	int64_t shutdown_ms = sn_config_int("SN_SHUTDOWN_MS", 10000, 100,
-	    600000);
+	int64_t     max_body
+	    = sn_config_int("SN_HTTP_MAX_BODY", 1 << 20, 1024, 64 << 20);
+	const char *dir_def = default_schema_dir(def, dirbuf, sizeof(dirbuf));
+	const char *dir
+	    = sn_config_str("SN_SCHEMA_DIR", dir_def != NULL ? dir_def : "");
+	const char *key = def->needs_auth ? sn_config_str("SN_TOKEN_KEY", NULL)
+	                                  : sn_config_str("SN_TOKEN_KEY", "");
+	int64_t     shutdown_ms
+	    = sn_config_int("SN_SHUTDOWN_MS", 10000, 100, 600000);
 	int64_t idem_days = sn_config_int("SN_IDEMPOTENCY_DAYS", 30, 1, 3650);
 
 	sn_bus_config bc = { 0 };
-	bc.heartbeat_ms  = (uint32_t) sn_config_int("SN_BUS_HEARTBEAT_MS",
-	     1000, 10, 60000);
-	bc.retention_days = (uint32_t) sn_config_int("SN_BUS_RETENTION_DAYS",
-	    30, 1, 3650);
-	bc.relay_batch = (uint32_t) sn_config_int("SN_BUS_RELAY_BATCH", 1000,
-	    1, 100000);
-	bc.relay_poll_ms = (uint32_t) sn_config_int("SN_BUS_RELAY_POLL_MS", 50,
-	    1, 60000);
-	bc.apply_batch = (uint32_t) sn_config_int("SN_BUS_APPLY_BATCH", 500, 1,
-	    100000);
-	bc.queue_max = (uint32_t) sn_config_int("SN_BUS_QUEUE_MAX", 20000, 1,
-	    10000000);
+	bc.heartbeat_ms
+	    = (uint32_t) sn_config_int("SN_BUS_HEARTBEAT_MS", 1000, 10, 60000);
+	bc.retention_days
+	    = (uint32_t) sn_config_int("SN_BUS_RETENTION_DAYS", 30, 1, 3650);
+	bc.relay_batch
+	    = (uint32_t) sn_config_int("SN_BUS_RELAY_BATCH", 1000, 1, 100000);
+	bc.relay_poll_ms
+	    = (uint32_t) sn_config_int("SN_BUS_RELAY_POLL_MS", 50, 1, 60000);
+	bc.apply_batch
+	    = (uint32_t) sn_config_int("SN_BUS_APPLY_BATCH", 500, 1, 100000);
+	bc.queue_max
+	    = (uint32_t) sn_config_int("SN_BUS_QUEUE_MAX", 20000, 1, 10000000);
 	sn_config_partition("SN_PARTITION", &bc.part_index, &bc.part_count);
 	if (def->publishes) {
 		bc.publisher = def->name;
@@ -469,16 +482,17 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 		    &follow_urls[nfollow][0], &follow_urls[nfollow][1]);
 	}
 
-	int         status = 1;
-	sn_service  svc    = { .def = def, .idem_days = (uint32_t) idem_days,
-		    .route_arg = def->arg };
+	int        status = 1;
+	sn_service svc    = { .def = def,
+		   .idem_days      = (uint32_t) idem_days,
+		   .route_arg      = def->arg };
 	if (migrate(def, conninfo, schema, dir[0] ? dir : NULL) != SN_OK) {
 		sn_log(SN_LOG_ERROR, "migrations failed; exiting", NULL);
 		goto out;
 	}
 	if (key[0] != '\0' && sn_auth_open(&svc.auth, key) != SN_OK)
-		sn_config_fail("SN_TOKEN_KEY", "a key of at least 32 bytes",
-		    "(hidden)");
+		sn_config_fail(
+		    "SN_TOKEN_KEY", "a key of at least 32 bytes", "(hidden)");
 	if ((svc.metrics = sn_metrics_new()) == NULL)
 		goto out;
 	{
@@ -497,13 +511,18 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	uv_timer_init(sn_loop_uv(svc.loop), &svc.purge_timer);
 	svc.purge_timer.data = &svc;
 
-	sn_db_config dc = { .conninfo = conninfo, .schema = schema,
-		.pool = (int) pool, .name = def->name };
+	sn_db_config dc = { .conninfo = conninfo,
+		.schema               = schema,
+		.pool                 = (int) pool,
+		.name                 = def->name };
 	if (sn_db_open(&svc.db, svc.loop, &dc) != SN_OK)
 		goto out_loop;
-	sn_http_config hc = { .addr = addr, .port = (uint16_t) port,
-		.max_body = (size_t) max_body, .auth = svc.auth,
-		.metrics = svc.metrics, .db = svc.db };
+	sn_http_config hc = { .addr = addr,
+		.port               = (uint16_t) port,
+		.max_body           = (size_t) max_body,
+		.auth               = svc.auth,
+		.metrics            = svc.metrics,
+		.db                 = svc.db };
 	if (sn_http_open(&svc.http, svc.loop, &hc) != SN_OK)
 		goto out_db;
 	sn_http_set_ready(svc.http, is_ready, &svc);
@@ -511,7 +530,8 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 		goto out_http;
 	for (size_t i = 0; i < nfollow; i++)
 		if (sn_bus_follow(svc.bus, def->follows[i], follow_urls[i][0],
-		        follow_urls[i][1]) != SN_OK)
+		        follow_urls[i][1])
+		    != SN_OK)
 			goto out_bus;
 	if (def->setup != NULL && def->setup(&svc, def->arg) != SN_OK) {
 		sn_log(SN_LOG_ERROR, "service setup failed; exiting", NULL);
@@ -528,8 +548,8 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	}
 	sn_loop_on_stop(svc.loop, on_stop, &svc);
 	/* A minute after start, then hourly; never what keeps the loop up. */
-	uv_timer_start(&svc.purge_timer, on_purge_tick, 60 * 1000,
-	    3600 * 1000);
+	uv_timer_start(
+	    &svc.purge_timer, on_purge_tick, 60 * 1000, 3600 * 1000);
 	uv_unref((uv_handle_t *) &svc.purge_timer);
 	char portbuf[8];
 	snprintf(portbuf, sizeof(portbuf), "%u", sn_http_port(svc.http));

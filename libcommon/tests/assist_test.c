@@ -13,14 +13,14 @@ static void
 test_categories(void **state)
 {
 	(void) state;
-	assert_string_equal(sn_assist_category_name(
-	                        SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN),
+	assert_string_equal(
+	    sn_assist_category_name(SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN),
 	    "tekun");
 	assert_string_equal(sn_assist_category_name(
 	                        SN__ASSIST__V1__CATEGORY__CATEGORY_LOW_INCOME),
 	    "low_income");
-	assert_string_equal(sn_assist_category_name(
-	                        SN__ASSIST__V1__CATEGORY__CATEGORY_NONE),
+	assert_string_equal(
+	    sn_assist_category_name(SN__ASSIST__V1__CATEGORY__CATEGORY_NONE),
 	    "none");
 	assert_null(sn_assist_category_name(
 	    SN__ASSIST__V1__CATEGORY__CATEGORY_UNSPECIFIED));
@@ -37,8 +37,9 @@ static void
 test_household_enums(void **state)
 {
 	(void) state;
-	assert_string_equal(sn_assist_registration_name(
-	                        SN__ASSIST__V1__REGISTRATION__REGISTRATION_RURAL),
+	assert_string_equal(
+	    sn_assist_registration_name(
+	        SN__ASSIST__V1__REGISTRATION__REGISTRATION_RURAL),
 	    "rural");
 	assert_string_equal(sn_assist_labour_name(
 	                        SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_NONE),

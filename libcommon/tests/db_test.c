@@ -93,9 +93,9 @@ insert_many(sn_tx *tx, void *arg)
 		char        v[16];
 		const char *p[1] = { v };
 		snprintf(v, sizeof(v), "%d", i);
-		assert_int_equal(sn_tx_query(tx,
-		                     "INSERT INTO nums (n) VALUES ($1)", 1, p,
-		                     NULL, NULL),
+		assert_int_equal(
+		    sn_tx_query(tx, "INSERT INTO nums (n) VALUES ($1)", 1, p,
+		        NULL, NULL),
 		    SN_OK);
 	}
 	sn_tx_commit(tx);
@@ -143,9 +143,10 @@ got_sum(sn_tx *tx, PGresult *res, void *arg)
 static void
 read_then_write(sn_tx *tx, void *arg)
 {
-	assert_int_equal(sn_tx_query(tx,
-	                     "SELECT sum(n)::int8 AS sum FROM nums WHERE n <= 1000", 0,
-	                     NULL, got_sum, arg),
+	assert_int_equal(
+	    sn_tx_query(tx,
+	        "SELECT sum(n)::int8 AS sum FROM nums WHERE n <= 1000", 0,
+	        NULL, got_sum, arg),
 	    SN_OK);
 	/* Commit asked now: it must wait for the callback's write. */
 	sn_tx_commit(tx);
@@ -274,7 +275,8 @@ test_reconnect(void **state)
 	for (int i = 0; i < 5; i++)
 		uv_run(sn_loop_uv(loop), UV_RUN_NOWAIT);
 	char sql[128];
-	snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%d)::int AS count", pid);
+	snprintf(sql, sizeof(sql),
+	    "SELECT pg_terminate_backend(%d)::int AS count", pid);
 	assert_int_equal(admin_int(sql), 1);
 	run_until(&r.done);
 	assert_int_equal(r.err, SN_EDB);
@@ -305,29 +307,33 @@ test_migrations(void **state)
 	snprintf(path, sizeof(path), "%s/001_a.sql", dir);
 	write_file(path, "CREATE TABLE mig_a (x int);");
 	snprintf(path, sizeof(path), "%s/002_b.sql", dir);
-	write_file(path, "INSERT INTO mig_a VALUES (1); INSERT INTO mig_a "
-	                 "VALUES (2);");
+	write_file(path,
+	    "INSERT INTO mig_a VALUES (1); INSERT INTO mig_a "
+	    "VALUES (2);");
 	snprintf(path, sizeof(path), "%s/README", dir);
 	write_file(path, "not a migration");
-	sn_migration builtin[] = { { "builtin/001", "CREATE TABLE mig_b (y int)" } };
-	assert_int_equal(sn_db_migrate(conninfo, schema, builtin, 1, dir), SN_OK);
-	assert_int_equal(sn_db_migrate(conninfo, schema, builtin, 1, dir), SN_OK);
+	sn_migration builtin[]
+	    = { { "builtin/001", "CREATE TABLE mig_b (y int)" } };
+	assert_int_equal(
+	    sn_db_migrate(conninfo, schema, builtin, 1, dir), SN_OK);
+	assert_int_equal(
+	    sn_db_migrate(conninfo, schema, builtin, 1, dir), SN_OK);
 	char sql[160];
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.mig_a", schema);
 	assert_int_equal(admin_int(sql), 2); /* applied once */
-	snprintf(sql, sizeof(sql),
-	    "SELECT count(*) FROM %s.schema_migrations", schema);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.schema_migrations",
+	    schema);
 	assert_int_equal(admin_int(sql), 3);
 
 	/* A failing migration is not recorded and changes nothing. */
 	snprintf(path, sizeof(path), "%s/003_bad.sql", dir);
 	write_file(path, "INSERT INTO mig_a VALUES (3); SELECT no_such_fn();");
-	assert_int_equal(sn_db_migrate(conninfo, schema, builtin, 1, dir),
-	    SN_EDB);
+	assert_int_equal(
+	    sn_db_migrate(conninfo, schema, builtin, 1, dir), SN_EDB);
 	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.mig_a", schema);
 	assert_int_equal(admin_int(sql), 2);
-	snprintf(sql, sizeof(sql),
-	    "SELECT count(*) FROM %s.schema_migrations", schema);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s.schema_migrations",
+	    schema);
 	assert_int_equal(admin_int(sql), 3);
 	snprintf(sql, sizeof(sql), "rm -rf '%s'", dir);
 	assert_int_equal(system(sql), 0);

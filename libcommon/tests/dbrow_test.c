@@ -131,13 +131,16 @@ test_refusals(void **state)
 		" '2024-01-01'::date AS day, '2026-12' AS month, ''::bytea AS"
 		" blob, 'red' AS colour, NULL AS note, '' AS code",
 		/* count too wide for an int32 */
-		"SELECT 'a' AS name, 1::int8 AS fen, 4294967296::int8 AS count,"
+		"SELECT 'a' AS name, 1::int8 AS fen, 4294967296::int8 AS "
+		"count,"
 		" true AS ok, '2024-01-01'::date AS day, '2026-12' AS month,"
-		" ''::bytea AS blob, 'red' AS colour, NULL AS note, '' AS code",
+		" ''::bytea AS blob, 'red' AS colour, NULL AS note, '' AS "
+		"code",
 		/* a NULL where NOT NULL */
 		"SELECT NULL::text AS name, 1::int8 AS fen, 1 AS count, true"
 		" AS ok, '2024-01-01'::date AS day, '2026-12' AS month,"
-		" ''::bytea AS blob, 'red' AS colour, NULL AS note, '' AS code",
+		" ''::bytea AS blob, 'red' AS colour, NULL AS note, '' AS "
+		"code",
 		/* an enum name nobody knows */
 		"SELECT 'a' AS name, 1::int8 AS fen, 1 AS count, true AS ok,"
 		" '2024-01-01'::date AS day, '2026-12' AS month, ''::bytea AS"
@@ -209,9 +212,9 @@ static void
 test_pgarray_text(void **state)
 {
 	(void) state;
-	static const char *const in[] = { "plain", "a,b", "\"quoted\"",
-		"back\\slash", "{braces}", "", "NULL", "  spaced ", "张三",
-		NULL };
+	static const char *const in[]
+	    = { "plain", "a,b", "\"quoted\"", "back\\slash", "{braces}", "",
+		      "NULL", "  spaced ", "张三", NULL };
 	size_t     n = sizeof(in) / sizeof(in[0]);
 	sn_pgarray a;
 	sn_pgarray_init(&a);
@@ -293,9 +296,9 @@ test_pgarray_numbers_and_bytes(void **state)
 	sn_pgarray_init(&empty);
 	const char *e[1] = { sn_pgarray_text(&empty) };
 	assert_string_equal(e[0], "{}");
-	PGresult *r = PQexecParams(pg,
-	    "SELECT count(*) AS n FROM unnest($1::text[])", 1, NULL, e, NULL,
-	    NULL, 0);
+	PGresult *r
+	    = PQexecParams(pg, "SELECT count(*) AS n FROM unnest($1::text[])",
+	        1, NULL, e, NULL, NULL, 0);
 	one o;
 	assert_int_equal(sn_rows_one(r, one_cols, 1, &o), SN_OK);
 	assert_true(o.n == 0);

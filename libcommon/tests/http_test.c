@@ -232,8 +232,8 @@ setup(void **state)
 	    || sn_http_route(srv.http, "GET", "/hang", SN_HTTP_PUBLIC, NULL,
 	           on_hang, NULL)
 	        != SN_OK
-	    || sn_http_routes(srv.http, table, sizeof(table) / sizeof(table[0]),
-	           (void *) "from the table")
+	    || sn_http_routes(srv.http, table,
+	           sizeof(table) / sizeof(table[0]), (void *) "from the table")
 	        != SN_OK)
 		return -1;
 	uv_async_init(sn_loop_uv(srv.loop), &srv.stop, on_stop);

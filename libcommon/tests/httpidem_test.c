@@ -46,7 +46,6 @@ struct server {
 	bool       up;
 };
 
-
 /* The single row's integer column name, read as a store reads it. */
 static int64_t
 col_i64(const PGresult *res, const char *name)
@@ -101,10 +100,9 @@ grant_inserted(sn_tx *tx, PGresult *res, void *arg)
 	json_t      *body = sn_http_json(req);
 
 	sn_http_tx_reply(req, tx, 201,
-	    json_pack("{s:I, s:I, s:O}", "id",
-	        (json_int_t) col_i64(res, "id"), "amount",
-	        json_integer_value(json_object_get(body, "amount")), "ref",
-	        json_object_get(body, "ref")));
+	    json_pack("{s:I, s:I, s:O}", "id", (json_int_t) col_i64(res, "id"),
+	        "amount", json_integer_value(json_object_get(body, "amount")),
+	        "ref", json_object_get(body, "ref")));
 }
 
 static void
@@ -614,15 +612,16 @@ test_purge(void **state)
 	/* Past the 30 days: two answered keys and a claim never answered;
 	 * one inside them (29 days) and every other row are kept. */
 	assert_true(exec_ok("UPDATE http_idempotency"
-	    " SET created_at = now() - interval '40 days'"
-	    " WHERE key IN ('k-old-1', 'k-old-2')"));
-	assert_true(exec_ok("INSERT INTO http_idempotency"
+	                    " SET created_at = now() - interval '40 days'"
+	                    " WHERE key IN ('k-old-1', 'k-old-2')"));
+	assert_true(exec_ok(
+	    "INSERT INTO http_idempotency"
 	    " (principal, key, method, route, request_hash, created_at)"
 	    " VALUES ('li', 'k-old-claim', 'POST', '/grants', 'x',"
 	    " now() - interval '40 days')"));
 	assert_true(exec_ok("UPDATE http_idempotency"
-	    " SET created_at = now() - interval '29 days'"
-	    " WHERE key = 'k-29'"));
+	                    " SET created_at = now() - interval '29 days'"
+	                    " WHERE key = 'k-29'"));
 	assert_int_equal(count_idem("key LIKE 'k-old-%'"), 3);
 	total = count_idem("true");
 

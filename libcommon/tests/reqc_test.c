@@ -28,7 +28,7 @@
 /* ---- peers -------------------------------------------------------------- */
 
 typedef struct peer {
-	nng_socket sock;
+	nng_socket  sock;
 	uv_thread_t thread;
 	bool        echo; /* false: receive and never answer */
 	int         skip; /* requests left unanswered before echoing */
@@ -145,9 +145,9 @@ test_many_in_flight(void **state)
 		ones[i] = (one) { .m = &m, .n = i };
 		/* Half at once, half after a short delay. */
 		sn_err err = i % 2 ? sn_reqc_call(m.c, req, sizeof(req), 5000,
-					 on_echo, &ones[i])
+		                 on_echo, &ones[i])
 		                   : sn_reqc_call_after(m.c, 5, req,
-					 sizeof(req), 5000, on_echo, &ones[i]);
+		                       sizeof(req), 5000, on_echo, &ones[i]);
 		assert_int_equal(err, SN_OK);
 		memset(req, 0xff, sizeof(req)); /* the bytes were copied */
 	}
@@ -204,7 +204,7 @@ test_silent_peer_times_out(void **state)
 	    SN_OK);
 	/* Sleep, then receive: the receive must time out, not "succeed". */
 	assert_int_equal(sn_reqc_call_after(T.c, 100, "b", 1, 200, on_timed,
-			     (void *) (intptr_t) 1),
+	                     (void *) (intptr_t) 1),
 	    SN_OK);
 	/* Nobody listening there at all: the dial waits in the background. */
 	sn_reqc *none;
@@ -253,8 +253,8 @@ on_closed_call(sn_err err, const uint8_t *reply, size_t len,
 	C.calls[i]++;
 	C.closed++;
 	/* Nothing new starts on a closing client; closing again is a no-op. */
-	assert_int_equal(sn_reqc_call(C.c, "x", 1, 100, on_closed_call, arg),
-	    SN_ECLOSED);
+	assert_int_equal(
+	    sn_reqc_call(C.c, "x", 1, 100, on_closed_call, arg), SN_ECLOSED);
 	sn_reqc_close(C.c);
 }
 
@@ -281,7 +281,7 @@ test_close_with_calls_pending(void **state)
 		/* Some waiting to be sent, some waiting for a reply. */
 		uint32_t delay = i % 3 == 0 ? 10000 : 0;
 		assert_int_equal(sn_reqc_call_after(C.c, delay, "q", 1, 10000,
-				     on_closed_call, (void *) (intptr_t) i),
+		                     on_closed_call, (void *) (intptr_t) i),
 		    SN_OK);
 	}
 	uv_timer_init(sn_loop_uv(loop), &C.timer);
@@ -339,8 +339,8 @@ run_retry(peer *p, const sn_reqc_retry *pol, bool close_in_backoff)
 	R.close_in_backoff = close_in_backoff;
 	assert_int_equal(sn_reqc_open(&R.c, loop, p->url, 1024), SN_OK);
 	R.t0 = sn_now_ms();
-	assert_int_equal(sn_reqc_call_retry(R.c, "hi", 2, pol, on_try, NULL),
-	    SN_OK);
+	assert_int_equal(
+	    sn_reqc_call_retry(R.c, "hi", 2, pol, on_try, NULL), SN_OK);
 	assert_int_equal(sn_loop_run(loop), 0);
 	sn_loop_close(loop);
 }
@@ -353,9 +353,9 @@ test_retry_until_answered(void **state)
 	(void) state;
 	peer p;
 	peer_start(&p, "skip2", true);
-	p.skip            = 2;
-	sn_reqc_retry pol = { .timeout_ms = 150, .retries = 3,
-		.backoff_ms = 50 };
+	p.skip = 2;
+	sn_reqc_retry pol
+	    = { .timeout_ms = 150, .retries = 3, .backoff_ms = 50 };
 	run_retry(&p, &pol, false);
 	assert_int_equal(R.n, 3);
 	assert_int_equal(R.err[0], SN_ETIMEDOUT);
@@ -377,8 +377,8 @@ test_retry_gives_up(void **state)
 	(void) state;
 	peer p;
 	peer_start(&p, "silent2", false);
-	sn_reqc_retry pol = { .timeout_ms = 60, .retries = 2,
-		.backoff_ms = 10 };
+	sn_reqc_retry pol
+	    = { .timeout_ms = 60, .retries = 2, .backoff_ms = 10 };
 	run_retry(&p, &pol, false);
 	assert_int_equal(R.n, 3);
 	for (int i = 0; i < 3; i++) {
@@ -398,8 +398,8 @@ test_retry_closed(void **state)
 	(void) state;
 	peer p;
 	peer_start(&p, "silent3", false);
-	sn_reqc_retry pol = { .timeout_ms = 60, .retries = 5,
-		.backoff_ms = 10 };
+	sn_reqc_retry pol
+	    = { .timeout_ms = 60, .retries = 5, .backoff_ms = 10 };
 	run_retry(&p, &pol, true);
 	assert_int_equal(R.n, 2);
 	assert_int_equal(R.err[0], SN_ETIMEDOUT);

@@ -41,7 +41,7 @@ main(int argc, char **argv)
 	sn_auth     *auth;
 	const char  *key;
 	const char  *user = NULL, *role = NULL, *juris = NULL, *ttl = NULL;
-	const char  *idn = NULL;
+	const char  *idn   = NULL;
 	int64_t      ttl_s = 3600;
 	char        *token;
 	char         got[32];

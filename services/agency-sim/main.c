@@ -35,7 +35,8 @@ read_file(const char *path)
 	size_t cap = 4096, len = 0;
 	char  *buf = malloc(cap);
 	size_t n;
-	while (buf != NULL && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+	while (
+	    buf != NULL && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
 		len += n;
 		if (cap - len < 2) {
 			char *bigger = realloc(buf, cap * 2);
@@ -66,8 +67,8 @@ setup(sn_service *svc, void *arg)
 			    fixture_path, NULL);
 			return SN_EIO;
 		}
-		sn_err e = agency_sim_fixture_parse(text, &fixture, err,
-		    sizeof(err));
+		sn_err e = agency_sim_fixture_parse(
+		    text, &fixture, err, sizeof(err));
 		free(text);
 		if (e != SN_OK) {
 			sn_log(SN_LOG_ERROR, "bad fixture", "path",
@@ -75,12 +76,13 @@ setup(sn_service *svc, void *arg)
 			return e;
 		}
 		char n[24];
-		snprintf(n, sizeof(n), "%zu", agency_sim_fixture_count(fixture));
+		snprintf(
+		    n, sizeof(n), "%zu", agency_sim_fixture_count(fixture));
 		sn_log(SN_LOG_INFO, "fixture loaded", "records", n, NULL);
 	}
 	cfg.fixture = fixture;
-	sn_err e = agency_sim_server_open(&server, sn_service_metrics(svc),
-	    &cfg);
+	sn_err e
+	    = agency_sim_server_open(&server, sn_service_metrics(svc), &cfg);
 	if (e != SN_OK) {
 		agency_sim_fixture_free(fixture);
 		fixture = NULL;
@@ -107,9 +109,9 @@ static sn_setting_doc settings[AGENCY_SIM_NAGENCIES * 4 + 3];
 static void
 describe_settings(void)
 {
-	static const char *const pre[4] = { "SN_AGENCY_",
-		"SN_AGENCY_SIM_SLOW_MS_", "SN_AGENCY_SIM_FAIL_",
-		"SN_AGENCY_SIM_DOWN_" };
+	static const char *const pre[4]
+	    = { "SN_AGENCY_", "SN_AGENCY_SIM_SLOW_MS_", "SN_AGENCY_SIM_FAIL_",
+		      "SN_AGENCY_SIM_DOWN_" };
 	static const char *const doc[4] = {
 		"where this agency listens (required)",
 		"delay before each answer, ms, 0-600000 (default 0)",
@@ -122,7 +124,8 @@ describe_settings(void)
 			snprintf(names[i][k], sizeof(names[i][k]), "%s%s%s",
 			    pre[k], agency_sim_agency_env(i),
 			    k == 0 ? "_URL" : "");
-			settings[n++] = (sn_setting_doc) { names[i][k], doc[k] };
+			settings[n++]
+			    = (sn_setting_doc) { names[i][k], doc[k] };
 		}
 	settings[n++] = (sn_setting_doc) { "SN_AGENCY_SIM_FIXTURE",
 		"JSON file of exact records by identity number (optional)" };
@@ -136,13 +139,13 @@ read_settings(void)
 {
 	for (int i = 0; i < AGENCY_SIM_NAGENCIES; i++) {
 		cfg.agencies[i].url = sn_config_url(names[i][0], NULL);
-		cfg.agencies[i].slow_ms =
-		    (uint32_t) sn_config_int(names[i][1], 0, 0, 600000);
+		cfg.agencies[i].slow_ms
+		    = (uint32_t) sn_config_int(names[i][1], 0, 0, 600000);
 		cfg.agencies[i].fail = sn_config_bool(names[i][2], false);
 		cfg.agencies[i].down = sn_config_bool(names[i][3], false);
 	}
-	cfg.contexts = (int) sn_config_int("SN_AGENCY_SIM_CONTEXTS", 256, 1,
-	    4096);
+	cfg.contexts
+	    = (int) sn_config_int("SN_AGENCY_SIM_CONTEXTS", 256, 1, 4096);
 	fixture_path = sn_config_str("SN_AGENCY_SIM_FIXTURE", "");
 	if (fixture_path[0] == '\0')
 		fixture_path = NULL;
@@ -151,13 +154,17 @@ read_settings(void)
 int
 main(int argc, char **argv)
 {
-	static const sn_service_def def = { .openapi = sn_openapi_document, .name = "agency-sim",
-		.setup = setup, .teardown = teardown, .settings = settings };
+	static const sn_service_def def = { .openapi = sn_openapi_document,
+		.name                                = "agency-sim",
+		.setup                               = setup,
+		.teardown                            = teardown,
+		.settings                            = settings };
 	describe_settings();
 	bool own_settings = true;
 	for (int i = 1; i < argc; i++)
 		if (argv[i][0] == '-')
-			own_settings = false; /* --help, --probe: none needed */
+			own_settings
+			    = false; /* --help, --probe: none needed */
 	if (own_settings)
 		read_settings();
 	return sn_service_main(argc, argv, &def);

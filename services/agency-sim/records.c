@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const envs[AGENCY_SIM_NAGENCIES] = { "PUBLIC_SECURITY",
-	"HUMAN_RESOURCES", "HOUSING", "VEHICLES", "MARKET", "TAX", "BANKS",
-	"PROVIDENT_FUND" };
-static const char *const names[AGENCY_SIM_NAGENCIES] = { "public_security",
-	"human_resources", "housing", "vehicles", "market", "tax", "banks",
-	"provident_fund" };
+static const char *const envs[AGENCY_SIM_NAGENCIES]
+    = { "PUBLIC_SECURITY", "HUMAN_RESOURCES", "HOUSING", "VEHICLES", "MARKET",
+	      "TAX", "BANKS", "PROVIDENT_FUND" };
+static const char *const names[AGENCY_SIM_NAGENCIES]
+    = { "public_security", "human_resources", "housing", "vehicles", "market",
+	      "tax", "banks", "provident_fund" };
 
 const char *
 agency_sim_agency_env(int index)
@@ -24,7 +24,8 @@ agency_sim_agency_env(int index)
 const char *
 agency_sim_agency_name(int index)
 {
-	return index >= 0 && index < AGENCY_SIM_NAGENCIES ? names[index] : NULL;
+	return index >= 0 && index < AGENCY_SIM_NAGENCIES ? names[index]
+	                                                  : NULL;
 }
 
 static uint64_t
@@ -69,50 +70,51 @@ agency_sim_record_derive(const char *id, agency_sim_record *out)
 		h ^= (unsigned char) *p;
 		h *= UINT64_C(0x100000001b3);
 	}
-	stream s = { splitmix(h) };
+	stream            s = { splitmix(h) };
 	agency_sim_record r;
 	memset(&r, 0, sizeof(r));
 	/* Every field draws the same number of values whatever came
 	 * before, so changing one rule does not shift the others. */
-	unsigned r1  = pct(&s), r2 = pct(&s);
+	unsigned r1 = pct(&s), r2 = pct(&s);
 	r.registered = r1 >= 1 || r2 >= 50; /* 99.5 % */
 	r.alive      = pct(&s) >= 1;
 
-	unsigned w   = pct(&s);
-	int64_t  lo  = yuan(&s, 1500, 4500), hi = yuan(&s, 4500, 12000);
-	r.wages_fen  = w < 55 ? 0 : w < 85 ? lo : hi;
-	int birth    = 0;
+	unsigned w  = pct(&s);
+	int64_t  lo = yuan(&s, 1500, 4500), hi = yuan(&s, 4500, 12000);
+	r.wages_fen = w < 55 ? 0 : w < 85 ? lo : hi;
+	int birth   = 0;
 	if (strlen(id) == 18)
-		birth = (id[6] - '0') * 1000 + (id[7] - '0') * 100 +
-		    (id[8] - '0') * 10 + (id[9] - '0');
-	unsigned pp   = pct(&s);
-	int64_t  pens = yuan(&s, 1000, 3500);
-	r.pension_fen = birth > 0 && birth < 1965 && pp < 60 ? pens : 0;
-	unsigned up   = pct(&s);
-	int64_t  unem = yuan(&s, 1000, 1800);
+		birth = (id[6] - '0') * 1000 + (id[7] - '0') * 100
+		    + (id[8] - '0') * 10 + (id[9] - '0');
+	unsigned pp        = pct(&s);
+	int64_t  pens      = yuan(&s, 1000, 3500);
+	r.pension_fen      = birth > 0 && birth < 1965 && pp < 60 ? pens : 0;
+	unsigned up        = pct(&s);
+	int64_t  unem      = yuan(&s, 1000, 1800);
 	r.unemployment_fen = up < 3 ? unem : 0;
-	r.social_insurance =
-	    r.wages_fen > 0 || r.pension_fen > 0 || r.unemployment_fen > 0;
+	r.social_insurance
+	    = r.wages_fen > 0 || r.pension_fen > 0 || r.unemployment_fen > 0;
 
-	unsigned hp = pct(&s);
-	r.homes     = hp < 77 ? 0 : hp < 97 ? 1 : 2;
-	r.vehicles        = pct(&s) < 4 ? 1 : 0;
-	r.exempt_vehicles = pct(&s) < 2 ? 1 : 0;
-	unsigned bp       = pct(&s);
-	int64_t  cap      = yuan(&s, 10000, 500000);
+	unsigned hp            = pct(&s);
+	r.homes                = hp < 77 ? 0 : hp < 97 ? 1 : 2;
+	r.vehicles             = pct(&s) < 4 ? 1 : 0;
+	r.exempt_vehicles      = pct(&s) < 2 ? 1 : 0;
+	unsigned bp            = pct(&s);
+	int64_t  cap           = yuan(&s, 10000, 500000);
 	r.businesses           = bp < 3 ? 1 : 0;
 	r.business_capital_fen = bp < 3 ? cap : 0;
 
 	unsigned tp    = pct(&s);
 	int64_t  extra = yuan(&s, 1000, 5000);
-	r.taxed_income_fen = r.wages_fen + (r.wages_fen > 0 && tp < 5 ? extra : 0);
+	r.taxed_income_fen
+	    = r.wages_fen + (r.wages_fen > 0 && tp < 5 ? extra : 0);
 
-	unsigned dp  = pct(&s);
-	int64_t  d0  = yuan(&s, 0, 5000), d1 = yuan(&s, 5000, 50000),
-	        d2   = yuan(&s, 50000, 300000);
-	r.deposits_fen = dp < 70 ? d0 : dp < 95 ? d1 : d2;
-	unsigned fp    = pct(&s);
-	int64_t  fa    = yuan(&s, 10000, 100000);
+	unsigned dp = pct(&s);
+	int64_t  d0 = yuan(&s, 0, 5000), d1 = yuan(&s, 5000, 50000),
+	        d2             = yuan(&s, 50000, 300000);
+	r.deposits_fen         = dp < 70 ? d0 : dp < 95 ? d1 : d2;
+	unsigned fp            = pct(&s);
+	int64_t  fa            = yuan(&s, 10000, 100000);
 	r.financial_assets_fen = fp < 5 ? fa : 0;
 
 	unsigned pf = pct(&s);
@@ -137,8 +139,8 @@ struct agency_sim_fixture {
 static int
 cmp_entry(const void *a, const void *b)
 {
-	return strcmp(((const struct entry *) a)->id,
-	    ((const struct entry *) b)->id);
+	return strcmp(
+	    ((const struct entry *) a)->id, ((const struct entry *) b)->id);
 }
 
 /* Sets one field from JSON; false if the key or the value is wrong. */
@@ -153,7 +155,8 @@ set_field(agency_sim_record *r, const char *key, json_t *v)
 		{ "registered", offsetof(agency_sim_record, registered), 'b' },
 		{ "alive", offsetof(agency_sim_record, alive), 'b' },
 		{ "wages_fen", offsetof(agency_sim_record, wages_fen), 'l' },
-		{ "pension_fen", offsetof(agency_sim_record, pension_fen), 'l' },
+		{ "pension_fen", offsetof(agency_sim_record, pension_fen),
+		    'l' },
 		{ "unemployment_benefit_fen",
 		    offsetof(agency_sim_record, unemployment_fen), 'l' },
 		{ "social_insurance",
@@ -202,8 +205,8 @@ set_field(agency_sim_record *r, const char *key, json_t *v)
 }
 
 sn_err
-agency_sim_fixture_parse(const char *text, agency_sim_fixture **out,
-    char *err, size_t cap)
+agency_sim_fixture_parse(
+    const char *text, agency_sim_fixture **out, char *err, size_t cap)
 {
 	json_error_t je;
 	json_t      *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
@@ -218,8 +221,8 @@ agency_sim_fixture_parse(const char *text, agency_sim_fixture **out,
 	}
 	agency_sim_fixture *f = calloc(1, sizeof(*f));
 	size_t              n = json_object_size(root);
-	if (f == NULL ||
-	    (f->entries = calloc(n ? n : 1, sizeof(*f->entries))) == NULL) {
+	if (f == NULL
+	    || (f->entries = calloc(n ? n : 1, sizeof(*f->entries))) == NULL) {
 		free(f);
 		json_decref(root);
 		return SN_ENOMEM;
@@ -229,10 +232,12 @@ agency_sim_fixture_parse(const char *text, agency_sim_fixture **out,
 	json_object_foreach(root, id, rec)
 	{
 		struct entry *e = &f->entries[f->n];
-		if (strlen(id) == 0 || strlen(id) >= sizeof(e->id) ||
-		    !json_is_object(rec)) {
-			snprintf(err, cap, "%.40s: expected an identity number"
-			                   " and an object", id);
+		if (strlen(id) == 0 || strlen(id) >= sizeof(e->id)
+		    || !json_is_object(rec)) {
+			snprintf(err, cap,
+			    "%.40s: expected an identity number"
+			    " and an object",
+			    id);
 			goto fail;
 		}
 		snprintf(e->id, sizeof(e->id), "%s", id);
@@ -244,8 +249,10 @@ agency_sim_fixture_parse(const char *text, agency_sim_fixture **out,
 		json_object_foreach(rec, key, v)
 		{
 			if (!set_field(&e->rec, key, v)) {
-				snprintf(err, cap, "%.40s.%.60s: unknown field or"
-				                   " bad value", id, key);
+				snprintf(err, cap,
+				    "%.40s.%.60s: unknown field or"
+				    " bad value",
+				    id, key);
 				goto fail;
 			}
 		}
@@ -268,8 +275,8 @@ agency_sim_fixture_find(const agency_sim_fixture *f, const char *id)
 		return NULL;
 	struct entry key;
 	snprintf(key.id, sizeof(key.id), "%s", id);
-	const struct entry *e =
-	    bsearch(&key, f->entries, f->n, sizeof(*f->entries), cmp_entry);
+	const struct entry *e
+	    = bsearch(&key, f->entries, f->n, sizeof(*f->entries), cmp_entry);
 	return e != NULL ? &e->rec : NULL;
 }
 
@@ -289,8 +296,8 @@ agency_sim_fixture_free(agency_sim_fixture *f)
 }
 
 void
-agency_sim_record_get(const agency_sim_fixture *f, const char *id,
-    agency_sim_record *out)
+agency_sim_record_get(
+    const agency_sim_fixture *f, const char *id, agency_sim_record *out)
 {
 	const agency_sim_record *r = agency_sim_fixture_find(f, id);
 	if (r != NULL)

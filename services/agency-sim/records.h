@@ -67,8 +67,8 @@ typedef struct agency_sim_fixture agency_sim_fixture;
  * agency_sim_fixture_free); on SN_EINVAL err (cap bytes) says what is
  * wrong and where.
  */
-sn_err agency_sim_fixture_parse(const char *text, agency_sim_fixture **out,
-    char *err, size_t cap);
+sn_err agency_sim_fixture_parse(
+    const char *text, agency_sim_fixture **out, char *err, size_t cap);
 
 /* The fixture's record for id, or NULL. Any thread. */
 const agency_sim_record *agency_sim_fixture_find(
@@ -81,7 +81,7 @@ size_t agency_sim_fixture_count(const agency_sim_fixture *f);
 void agency_sim_fixture_free(agency_sim_fixture *f);
 
 /* The record for id: the fixture's (f may be NULL) or the derived one. */
-void agency_sim_record_get(const agency_sim_fixture *f, const char *id,
-    agency_sim_record *out);
+void agency_sim_record_get(
+    const agency_sim_fixture *f, const char *id, agency_sim_record *out);
 
 #endif /* AGENCY_SIM_RECORDS_H */

@@ -18,9 +18,9 @@
 #include "sn/log.h"
 #include "sn/loop.h"
 
-#define MAX_IDS     AGENCY_SIM_MAX_IDS
+#define MAX_IDS AGENCY_SIM_MAX_IDS
 #define REQUEST_MAX (1u << 20)
-#define NOUT        AGENCY_SIM_NOUTCOMES
+#define NOUT AGENCY_SIM_NOUTCOMES
 
 enum wstate { W_RECV, W_WAIT, W_SEND };
 
@@ -184,20 +184,20 @@ records(struct agency *ag, const Sn__Agency__V1__AgencyRequest *rq,
 static nng_msg *
 answer(struct agency *ag, nng_msg *req)
 {
-	Sn__Agency__V1__AgencyRequest *rq =
-	    sn__agency__v1__agency_request__unpack(
+	Sn__Agency__V1__AgencyRequest *rq
+	    = sn__agency__v1__agency_request__unpack(
 	        NULL, nng_msg_len(req), nng_msg_body(req));
-	Sn__Agency__V1__AgencyReply rp = SN__AGENCY__V1__AGENCY_REPLY__INIT;
+	Sn__Agency__V1__AgencyReply   rp = SN__AGENCY__V1__AGENCY_REPLY__INIT;
 	Sn__Agency__V1__PersonRecord  recs[MAX_IDS];
 	Sn__Agency__V1__PersonRecord *ptrs[MAX_IDS];
 	char                          when[21];
-	agency_sim_ask ask = { .decoded = rq != NULL,
-		.n_ids   = rq != NULL ? rq->n_id_numbers : 0,
-		.consent = rq != NULL ? rq->consent_reference : "",
-		.agency  = rq != NULL ? (int) rq->agency : 0 };
-	agency_sim_answer a = agency_sim_rules_answer(
-	    &ask, ag->index, ag->cfg.down, ag->cfg.fail);
-	nng_msg *msg        = NULL;
+	agency_sim_ask                ask = { .decoded = rq != NULL,
+		               .n_ids = rq != NULL ? rq->n_id_numbers : 0,
+		               .consent = rq != NULL ? rq->consent_reference : "",
+		               .agency = rq != NULL ? (int) rq->agency : 0 };
+	agency_sim_answer             a   = agency_sim_rules_answer(
+	                  &ask, ag->index, ag->cfg.down, ag->cfg.fail);
+	nng_msg *msg = NULL;
 	if (a.outcome == AGENCY_SIM_OUT_DROPPED)
 		goto out;
 	stamp_seconds(when);
@@ -246,14 +246,15 @@ start_send(worker *w)
 static void
 on_aio(void *arg)
 {
-	worker        *w  = arg;
-	struct agency *ag = w->ag;
-	int            rv = nng_aio_result(w->aio);
-	bool closing      = atomic_load(&ag->srv->closing);
+	worker        *w       = arg;
+	struct agency *ag      = w->ag;
+	int            rv      = nng_aio_result(w->aio);
+	bool           closing = atomic_load(&ag->srv->closing);
 	switch (w->state) {
 	case W_RECV: {
 		if (rv != 0) {
-			if (!closing && rv != NNG_ECLOSED && rv != NNG_ECANCELED)
+			if (!closing && rv != NNG_ECLOSED
+			    && rv != NNG_ECANCELED)
 				start_recv(w);
 			return;
 		}
@@ -297,7 +298,8 @@ on_aio(void *arg)
 			nng_aio_set_msg(w->aio, NULL);
 			if (m != NULL)
 				nng_msg_free(m);
-			if (closing || rv == NNG_ECLOSED || rv == NNG_ECANCELED)
+			if (closing || rv == NNG_ECLOSED
+			    || rv == NNG_ECANCELED)
 				return;
 		}
 		start_recv(w);
@@ -310,7 +312,8 @@ agency_open(struct agency *ag, sn_metrics *m, int contexts)
 {
 	char labels[128];
 	for (int o = 0; o < NOUT; o++) {
-		snprintf(labels, sizeof(labels), "agency=\"%s\",outcome=\"%s\"",
+		snprintf(labels, sizeof(labels),
+		    "agency=\"%s\",outcome=\"%s\"",
 		    agency_sim_agency_name(ag->index),
 		    agency_sim_outcome_name((agency_sim_outcome) o));
 		ag->count[o] = sn_metrics_counter(m,
@@ -321,8 +324,8 @@ agency_open(struct agency *ag, sn_metrics *m, int contexts)
 	    agency_sim_agency_name(ag->index));
 	ag->g_inflight = sn_metrics_gauge(m, "sn_agency_sim_inflight",
 	    "Requests received and not yet answered", labels);
-	ag->g_max = sn_metrics_gauge(m, "sn_agency_sim_inflight_max",
-	    "Most requests in flight at once", labels);
+	ag->g_max      = sn_metrics_gauge(m, "sn_agency_sim_inflight_max",
+	         "Most requests in flight at once", labels);
 	if (ag->g_max == NULL || ag->count[NOUT - 1] == NULL)
 		return SN_ENOMEM;
 	int rv = nng_rep0_open(&ag->sock);
@@ -357,8 +360,8 @@ fail_nng:
 }
 
 sn_err
-agency_sim_server_open(agency_sim_server **out, sn_metrics *m,
-    const agency_sim_config *cfg)
+agency_sim_server_open(
+    agency_sim_server **out, sn_metrics *m, const agency_sim_config *cfg)
 {
 	agency_sim_server *s = calloc(1, sizeof(*s));
 	if (s == NULL)
@@ -403,7 +406,8 @@ agency_sim_server_close(agency_sim_server *s)
 		for (int k = 0; k < ag->nalloc; k++) {
 			worker *w = &ag->workers[k];
 			if (w->aio != NULL)
-				nng_aio_free(w->aio); /* waits for its callback */
+				nng_aio_free(
+				    w->aio); /* waits for its callback */
 			if (w->reply != NULL)
 				nng_msg_free(w->reply);
 		}

@@ -50,8 +50,8 @@ typedef struct agency_sim_server agency_sim_server;
 
 /* Listens on every URL and starts serving. The metrics registry is
  * borrowed and must outlive the server. Loop thread. */
-sn_err agency_sim_server_open(agency_sim_server **out, sn_metrics *m,
-    const agency_sim_config *cfg);
+sn_err agency_sim_server_open(
+    agency_sim_server **out, sn_metrics *m, const agency_sim_config *cfg);
 
 /* Stops serving, waits for the callbacks in flight and frees the
  * server. NULL: no-op. */

@@ -149,8 +149,8 @@ submitted_valid(const Sn__Assist__V1__ApplicationSubmitted *s, sn_date *day)
 }
 
 static sn_err
-on_submitted(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
-    void *arg)
+on_submitted(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
 {
 	(void) arg;
 	const Sn__Assist__V1__ApplicationSubmitted *s = (const void *) msg;
@@ -176,13 +176,13 @@ on_submitted(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
 		.member_ids    = ids,
 		.nmembers      = s->n_members,
 		.summary_json  = sum };
-	stage_change ch = { .case_id = s->application_id,
-		.to                  = APPROVAL_STAGE_GATHERING,
-		.actor               = ev->actor,
-		.reason              = "",
-		.township            = h->township_code,
-		.action              = "opened" };
-	sn_err err = approval_store_put_submitted(tx, &row);
+	stage_change        ch  = { .case_id = s->application_id,
+		        .to                  = APPROVAL_STAGE_GATHERING,
+		        .actor               = ev->actor,
+		        .reason              = "",
+		        .township            = h->township_code,
+		        .action              = "opened" };
+	sn_err              err = approval_store_put_submitted(tx, &row);
 	free(sum);
 	if (err == SN_OK)
 		err = stage_changed(tx, &ch);
@@ -192,8 +192,7 @@ on_submitted(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
 }
 
 static void
-withdrawn_got(
-    sn_tx *tx, sn_err err, const approval_withdrawal *w, void *arg)
+withdrawn_got(sn_tx *tx, sn_err err, const approval_withdrawal *w, void *arg)
 {
 	(void) arg;
 	if (err == SN_ENOTFOUND)
@@ -206,7 +205,7 @@ withdrawn_got(
 			.reason              = "withdrawn by the applicant",
 			.township            = w->township_code,
 			.action              = "withdrawn" };
-		err = stage_changed(tx, &ch);
+		err             = stage_changed(tx, &ch);
 	}
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
@@ -215,8 +214,8 @@ withdrawn_got(
 static const approval_withdrawn_req withdrawn_req = { withdrawn_got, NULL };
 
 static sn_err
-on_withdrawn(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
-    void *arg)
+on_withdrawn(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
 {
 	(void) arg;
 	const Sn__Assist__V1__ApplicationWithdrawn *w = (const void *) msg;
@@ -228,12 +227,12 @@ on_withdrawn(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
 }
 
 static sn_err
-on_verification(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
-    void *arg)
+on_verification(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
 {
 	(void) arg;
 	const Sn__Assist__V1__VerificationCompleted *v = (const void *) msg;
-	bool complete                                  = v->status
+	bool                                         complete = v->status
 	    == SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_COMPLETE;
 	if (!nonempty(v->application_id)
 	    || (!complete
@@ -246,13 +245,13 @@ on_verification(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
 		return SN_ENOMEM;
 	approval_verification row = { .application_id = v->application_id,
 		.complete                             = complete,
-		.missing  = (const char *const *) v->missing_agencies,
-		.nmissing = v->n_missing_agencies,
-		.attempt  = v->attempt,
-		.data     = ev->data,
-		.len      = ev->len,
+		.missing    = (const char *const *) v->missing_agencies,
+		.nmissing   = v->n_missing_agencies,
+		.attempt    = v->attempt,
+		.data       = ev->data,
+		.len        = ev->len,
 		.facts_json = facts };
-	sn_err err = approval_store_put_verification(tx, &row);
+	sn_err                err = approval_store_put_verification(tx, &row);
 	free(facts);
 	if (err == SN_OK)
 		err = join_case(tx, v->application_id);
@@ -260,8 +259,8 @@ on_verification(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
 }
 
 static sn_err
-on_investigation(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
-    void *arg)
+on_investigation(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
 {
 	(void) ev;
 	(void) arg;
@@ -289,15 +288,15 @@ on_investigation(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
 static sn_err
 hold(sn_tx *tx, const approval_inputs *in, const char *reason)
 {
-	stage_change ch = { .case_id = in->case_id,
-		.from                = in->stage,
-		.to                  = APPROVAL_STAGE_HELD,
-		.actor               = "system",
-		.reason              = reason,
-		.township            = in->township_code,
-		.action              = "held" };
+	stage_change ch  = { .case_id = in->case_id,
+		 .from                = in->stage,
+		 .to                  = APPROVAL_STAGE_HELD,
+		 .actor               = "system",
+		 .reason              = reason,
+		 .township            = in->township_code,
+		 .action              = "held" };
 	sn_err       err = approval_store_set_stage(
-            tx, in->case_id, APPROVAL_STAGE_HELD, reason);
+	          tx, in->case_id, APPROVAL_STAGE_HELD, reason);
 	if (err == SN_OK)
 		err = stage_changed(tx, &ch);
 	return err;
@@ -314,15 +313,15 @@ hold_once(sn_tx *tx, const approval_inputs *in, const char *reason)
 static sn_err
 release(sn_tx *tx, const approval_inputs *in)
 {
-	stage_change ch = { .case_id = in->case_id,
-		.from                = APPROVAL_STAGE_HELD,
-		.to                  = APPROVAL_STAGE_GATHERING,
-		.actor               = "system",
-		.reason              = "verification complete",
-		.township            = in->township_code,
-		.action              = "released" };
+	stage_change ch  = { .case_id = in->case_id,
+		 .from                = APPROVAL_STAGE_HELD,
+		 .to                  = APPROVAL_STAGE_GATHERING,
+		 .actor               = "system",
+		 .reason              = "verification complete",
+		 .township            = in->township_code,
+		 .action              = "released" };
 	sn_err       err = approval_store_set_stage(
-            tx, in->case_id, APPROVAL_STAGE_GATHERING, "");
+	          tx, in->case_id, APPROVAL_STAGE_GATHERING, "");
 	if (err == SN_OK)
 		err = stage_changed(tx, &ch);
 	return err;
@@ -358,10 +357,12 @@ household_of(const Sn__Assist__V1__ApplicationSubmitted *s,
 	if (s->declared_income != NULL)
 		hh->declared_wages_fen = s->declared_income->wages_fen;
 	if (s->declared_expenditure != NULL) {
-		hh->declared_medical_fen = s->declared_expenditure->medical_fen;
+		hh->declared_medical_fen
+		    = s->declared_expenditure->medical_fen;
 		hh->declared_education_fen
 		    = s->declared_expenditure->education_fen;
-		hh->declared_housing_fen = s->declared_expenditure->housing_fen;
+		hh->declared_housing_fen
+		    = s->declared_expenditure->housing_fen;
 	}
 }
 
@@ -373,15 +374,15 @@ computed(sn_tx *tx, const approval_inputs *in, const approval_household *hh,
 	char *comp = approval_views_computation(&in->policy, hh, r);
 	if (comp == NULL)
 		return SN_ENOMEM;
-	stage_change ch = { .case_id = in->case_id,
-		.from                = in->stage,
-		.to                  = APPROVAL_STAGE_VILLAGE_REVIEW,
-		.actor               = "system",
-		.reason              = "",
-		.township            = in->township_code,
-		.action              = "ready_for_review" };
+	stage_change ch  = { .case_id = in->case_id,
+		 .from                = in->stage,
+		 .to                  = APPROVAL_STAGE_VILLAGE_REVIEW,
+		 .actor               = "system",
+		 .reason              = "",
+		 .township            = in->township_code,
+		 .action              = "ready_for_review" };
 	sn_err       err = approval_store_set_computed(
-            tx, in->case_id, in->policy.version, r, comp);
+	          tx, in->case_id, in->policy.version, r, comp);
 	if (err == SN_OK)
 		err = approval_store_timeline(tx, in->case_id, "system",
 		    "computed", APPROVAL_STAGE_UNSPECIFIED,
@@ -404,8 +405,8 @@ classify(sn_tx *tx, const approval_inputs *in)
 	    = sn__assist__v1__verification_completed__unpack(
 	        NULL, in->verification.len, in->verification.data);
 	sn_err err;
-	if (s == NULL || v == NULL || v->facts == NULL
-	    || s->household == NULL || s->n_members > APPROVAL_MAX_MEMBERS) {
+	if (s == NULL || v == NULL || v->facts == NULL || s->household == NULL
+	    || s->n_members > APPROVAL_MAX_MEMBERS) {
 		/* Stored by us after the same checks: cannot happen. */
 		err = hold_once(tx, in, "stored inputs unreadable");
 		goto out;
@@ -463,7 +464,8 @@ inputs_got(sn_tx *tx, sn_err err, const approval_inputs *in, void *arg)
 		sn_tx_rollback(tx, err);
 }
 
-/* ---- HTTP: reads ---------------------------------------------------------- */
+/* ---- HTTP: reads ----------------------------------------------------------
+ */
 
 static void
 reply_unavailable(sn_http_req *req)
@@ -585,7 +587,8 @@ list_beneficiaries(sn_http_req *req, void *arg)
 	    A.db, p->juris, township, beneficiaries_listed, req);
 }
 
-/* ---- HTTP: policy ------------------------------------------------------------ */
+/* ---- HTTP: policy
+ * ------------------------------------------------------------ */
 
 static void
 policy_listed(
@@ -615,8 +618,7 @@ typedef struct policy_req {
 } policy_req;
 
 static void
-policy_taken(
-    sn_tx *tx, sn_err err, const approval_policy_taken *t, void *arg)
+policy_taken(sn_tx *tx, sn_err err, const approval_policy_taken *t, void *arg)
 {
 	policy_req *c = arg;
 	sn_problem  prob;
@@ -630,7 +632,8 @@ policy_taken(
 		sn_http_tx_problem(c->req, tx, &prob);
 		return;
 	}
-	if (approval_store_policy_add(tx, &c->v, sn_http_principal(c->req)->user)
+	if (approval_store_policy_add(
+	        tx, &c->v, sn_http_principal(c->req)->user)
 	    != SN_OK) {
 		sn_http_tx_fail(c->req, tx, 503, "unavailable", "retry", NULL);
 		return;
@@ -664,11 +667,11 @@ policy_figures(
     const json_t *body, approval_policy_version *v, sn_problem *prob)
 {
 	for (size_t i = 0; i < APPROVAL_POLICY_NFIELDS; i++) {
-		const approval_policy_field *pf      = &approval_policy_fields[i];
+		const approval_policy_field *pf = &approval_policy_fields[i];
 		bool                         present = false;
 		int64_t                      x       = 0;
-		if (!sn_in_i64(body, pf->name, "", 0, INT64_MIN, INT64_MAX, &x,
-		        prob))
+		if (!sn_in_i64(
+		        body, pf->name, "", 0, INT64_MIN, INT64_MAX, &x, prob))
 			return false;
 		present = json_object_get(body, pf->name) != NULL;
 		if (!present || x < pf->min)
@@ -725,7 +728,8 @@ post_policy(sn_http_req *req, void *arg)
 	sn_http_tx_with_end(req, policy_begin, free, ctx);
 }
 
-/* ---- HTTP: the three steps -------------------------------------------------- */
+/* ---- HTTP: the three steps
+ * -------------------------------------------------- */
 
 /* A step across its transaction. */
 typedef struct step_req {
@@ -773,20 +777,19 @@ do_simple(step_req *c, sn_tx *tx, const approval_case *k)
 	const sn_principal *p  = sn_http_principal(c->req);
 	const bool          dd = c->r.step == APPROVAL_STEP_DISTRICT_FILING;
 	stage_change        ch = { .case_id = k->case_id,
-		       .from             = k->stage,
-		       .to = approval_rules_next_stage(c->r.step, c->r.yes),
-		       .actor      = p->user,
+		       .from                = k->stage,
+		       .to    = approval_rules_next_stage(c->r.step, c->r.yes),
+		       .actor = p->user,
 		       .reason     = dd ? c->r.note : c->r.reason,
 		       .township   = k->township_code,
 		       .spot_check = dd && c->r.spot_check,
 		       .action = approval_rules_step_action(c->r.step, c->r.yes) };
-	sn_err              err
-	    = approval_store_actor(tx, k->case_id, p->user, c->r.step);
+	sn_err err = approval_store_actor(tx, k->case_id, p->user, c->r.step);
 	if (err == SN_OK)
 		err = dd ? approval_store_file(
-		               tx, k->case_id, c->r.spot_check, c->r.note)
+		          tx, k->case_id, c->r.spot_check, c->r.note)
 		         : approval_store_set_stage(
-		               tx, k->case_id, ch.to, c->r.reason);
+		             tx, k->case_id, ch.to, c->r.reason);
 	if (err == SN_OK)
 		err = stage_changed(tx, &ch);
 	if (err != SN_OK) {
@@ -849,30 +852,30 @@ register_household(sn_tx *tx, const approval_case *k,
 	char *ids[APPROVAL_MAX_MEMBERS];
 	for (size_t i = 0; i < s->n_members; i++)
 		ids[i] = s->members[i]->id_number;
-	approval_beneficiary b = { .beneficiary_id = bid,
-		.application_id                    = k->case_id,
-		.category                          = d->category,
-		.tier                              = d->tier,
-		.monthly_amount_fen                = d->monthly_amount_fen,
-		.bank_code                         = pay->bank_code,
-		.account_number                    = pay->account_number,
-		.account_name                      = pay->account_name,
-		.from_month                        = d->effective_month,
-		.approved_by                       = by,
-		.district_code                     = k->district_code,
-		.township_code                     = k->township_code,
-		.village_code                      = k->village_code,
-		.head_id_number = s->members[0]->id_number,
-		.head_name      = s->members[0]->name,
-		.member_ids     = (const char *const *) ids,
-		.nmembers       = s->n_members };
+	approval_beneficiary               b = { .beneficiary_id = bid,
+		              .application_id                    = k->case_id,
+		              .category                          = d->category,
+		              .tier                              = d->tier,
+		              .monthly_amount_fen = d->monthly_amount_fen,
+		              .bank_code          = pay->bank_code,
+		              .account_number     = pay->account_number,
+		              .account_name       = pay->account_name,
+		              .from_month         = d->effective_month,
+		              .approved_by        = by,
+		              .district_code      = k->district_code,
+		              .township_code      = k->township_code,
+		              .village_code       = k->village_code,
+		              .head_id_number     = s->members[0]->id_number,
+		              .head_name          = s->members[0]->name,
+		              .member_ids         = (const char *const *) ids,
+		              .nmembers           = s->n_members };
 	Sn__Assist__V1__BeneficiaryChanged m
 	    = SN__ASSIST__V1__BENEFICIARY_CHANGED__INIT;
-	m.beneficiary_id      = (char *) bid;
-	m.application_id      = (char *) k->case_id;
-	m.status = SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE;
-	m.category            = (Sn__Assist__V1__Category) d->category;
-	m.tier                = (Sn__Assist__V1__Tier) d->tier;
+	m.beneficiary_id = (char *) bid;
+	m.application_id = (char *) k->case_id;
+	m.status   = SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE;
+	m.category = (Sn__Assist__V1__Category) d->category;
+	m.tier     = (Sn__Assist__V1__Tier) d->tier;
 	m.monthly_amount_fen  = d->monthly_amount_fen;
 	m.payee               = s->payee;
 	m.from_month          = sn_month_format(d->effective_month, month);
@@ -895,17 +898,18 @@ decide(step_req *c, sn_tx *tx, const approval_case *k,
     const Sn__Assist__V1__ApplicationSubmitted *s, const approval_decision *d,
     const char *bid)
 {
-	const char  *by = sn_http_principal(c->req)->user;
-	stage_change ch = { .case_id = k->case_id,
-		.from                = k->stage,
-		.to                  = d->to,
-		.actor               = by,
-		.reason              = c->r.reason,
-		.township            = k->township_code,
-		.action = approval_rules_step_action(c->r.step, d->approved) };
+	const char  *by  = sn_http_principal(c->req)->user;
+	stage_change ch  = { .case_id = k->case_id,
+		 .from                = k->stage,
+		 .to                  = d->to,
+		 .actor               = by,
+		 .reason              = c->r.reason,
+		 .township            = k->township_code,
+		 .action = approval_rules_step_action(c->r.step, d->approved) };
 	sn_err       err = approval_store_actor(tx, k->case_id, by, c->r.step);
 	if (err == SN_OK)
-		err = approval_store_decide(tx, k->case_id, d, c->r.reason, by);
+		err = approval_store_decide(
+		    tx, k->case_id, d, c->r.reason, by);
 	if (err == SN_OK)
 		err = append_decided(tx, k, s, d, by, c->r.reason);
 	if (err == SN_OK)
@@ -916,8 +920,8 @@ decide(step_req *c, sn_tx *tx, const approval_case *k,
 }
 
 static json_t *
-decision_answer(const approval_case *k, const approval_decision *d,
-    const char *bid)
+decision_answer(
+    const approval_case *k, const approval_decision *d, const char *bid)
 {
 	char    month[SN_MONTH_STRLEN];
 	json_t *ans = step_answer(k->case_id, d->to);
@@ -951,8 +955,8 @@ do_township(step_req *c, sn_tx *tx, const approval_case *k)
 	if (s == NULL || s->n_members < 1
 	    || s->n_members > APPROVAL_MAX_MEMBERS) {
 		sn__assist__v1__application_submitted__free_unpacked(s, NULL);
-		sn_http_tx_fail(
-		    c->req, tx, 500, "internal", "stored input unreadable", NULL);
+		sn_http_tx_fail(c->req, tx, 500, "internal",
+		    "stored input unreadable", NULL);
 		return;
 	}
 	sn_uuid id;
@@ -1011,10 +1015,10 @@ step_begin(sn_http_req *req, sn_tx *tx, void *arg)
 
 /* The members each step's body may have. */
 static const char *const step_keys[][4] = {
-	[APPROVAL_STEP_VILLAGE_REVIEW]        = { "decision", "reason", NULL },
-	[APPROVAL_STEP_TOWNSHIP_CONFIRMATION] = { "decision", "reason",
-		    "category", NULL },
-	[APPROVAL_STEP_DISTRICT_FILING]       = { "spot_check", "note", NULL },
+	[APPROVAL_STEP_VILLAGE_REVIEW] = { "decision", "reason", NULL },
+	[APPROVAL_STEP_TOWNSHIP_CONFIRMATION]
+	= { "decision", "reason", "category", NULL },
+	[APPROVAL_STEP_DISTRICT_FILING] = { "spot_check", "note", NULL },
 };
 
 /* The body of a step into *r; false with *prob. Unknown members, nulls,
@@ -1025,15 +1029,15 @@ step_parse(const json_t *body, approval_step step, approval_step_request *r,
     sn_problem *prob)
 {
 	const char *decision = "", *category = "";
-	r->reason            = "";
-	r->note              = "";
+	r->reason = "";
+	r->note   = "";
 	if (!json_is_object(body))
 		return sn_problem_set(prob, 400, "invalid_body", NULL,
 		    "the body is a JSON object");
 	if (!sn_in_only(body, step_keys[step], "", prob)
 	    || !sn_in_str(body, "decision", "", 0, 0, &decision, prob)
-	    || !sn_in_str(body, "reason", "", SN_IN_MULTILINE, 0, &r->reason,
-	        prob)
+	    || !sn_in_str(
+	        body, "reason", "", SN_IN_MULTILINE, 0, &r->reason, prob)
 	    || !sn_in_str(body, "category", "", 0, 0, &category, prob)
 	    || !sn_in_str(body, "note", "", SN_IN_MULTILINE, 0, &r->note, prob)
 	    || !sn_in_bool(body, "spot_check", "", 0, &r->spot_check, prob))
@@ -1044,7 +1048,7 @@ step_parse(const json_t *body, approval_step step, approval_step_request *r,
 static void
 post_step(sn_http_req *req, approval_step step)
 {
-	step_req c = { .req = req };
+	step_req   c = { .req = req };
 	sn_problem prob;
 	sn_problem_clear(&prob);
 	if (!step_parse(sn_http_json(req), step, &c.r, &prob)) {
@@ -1081,7 +1085,8 @@ post_district_filing(sn_http_req *req, void *arg)
 	post_step(req, APPROVAL_STEP_DISTRICT_FILING);
 }
 
-/* ---- the clock ------------------------------------------------------------------ */
+/* ---- the clock
+ * ------------------------------------------------------------------ */
 
 static sn_err
 overdue_marked(sn_tx *tx, const approval_overdue *o, void *arg)
@@ -1089,14 +1094,14 @@ overdue_marked(sn_tx *tx, const approval_overdue *o, void *arg)
 	(void) arg;
 	char                        deadline[SN_DATE_STRLEN];
 	Sn__Assist__V1__CaseOverdue m = SN__ASSIST__V1__CASE_OVERDUE__INIT;
-	m.case_id        = (char *) o->case_id;
-	m.application_id = (char *) o->case_id;
-	m.stage          = (Sn__Assist__V1__Stage) o->stage;
-	m.deadline_date  = sn_date_format(o->deadline, deadline);
-	m.township_code  = (char *) o->township_code;
-	sn_err err       = approval_store_timeline(tx, o->case_id, "system",
-              "overdue", APPROVAL_STAGE_UNSPECIFIED, APPROVAL_STAGE_UNSPECIFIED,
-              m.deadline_date, NULL);
+	m.case_id                     = (char *) o->case_id;
+	m.application_id              = (char *) o->case_id;
+	m.stage                       = (Sn__Assist__V1__Stage) o->stage;
+	m.deadline_date               = sn_date_format(o->deadline, deadline);
+	m.township_code               = (char *) o->township_code;
+	sn_err err = approval_store_timeline(tx, o->case_id, "system",
+	    "overdue", APPROVAL_STAGE_UNSPECIFIED, APPROVAL_STAGE_UNSPECIFIED,
+	    m.deadline_date, NULL);
 	if (err == SN_OK)
 		err = sn_bus_append_msg(
 		    A.bus, tx, "case.overdue", o->case_id, "system", &m.base);
@@ -1153,7 +1158,8 @@ on_tick(void *arg)
 	sn_db_tx(A.db, tick_begin, tick_done, NULL);
 }
 
-/* ---- wiring ---------------------------------------------------------------------- */
+/* ---- wiring
+ * ---------------------------------------------------------------------- */
 
 const sn_http_route_def approval_routes[] = {
 	{ "GET", "/policy", 0, NULL, get_policy },
@@ -1221,10 +1227,10 @@ approval_setup(sn_service *svc, void *arg)
 	A.db                       = sn_service_db(svc);
 	A.loop                     = sn_service_loop(svc);
 	A.deadline_days            = (int32_t) cfg->deadline_days;
-	sn_err err = metrics_setup(sn_service_metrics(svc));
+	sn_err err                 = metrics_setup(sn_service_metrics(svc));
 	if (err != SN_OK
-	    || (err = sn_bus_on_table(A.bus, topics,
-	            sizeof(topics) / sizeof(topics[0]), NULL))
+	    || (err = sn_bus_on_table(
+	            A.bus, topics, sizeof(topics) / sizeof(topics[0]), NULL))
 	        != SN_OK)
 		return err;
 	return sn_service_every(

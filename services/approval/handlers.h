@@ -86,5 +86,4 @@ sn_err approval_setup(sn_service *svc, void *arg);
 extern const sn_http_route_def approval_routes[];
 extern const size_t            approval_nroutes;
 
-
 #endif /* APPROVAL_HANDLERS_H */

@@ -37,13 +37,14 @@ main(int argc, char **argv)
 {
 	static const char *const follows[]
 	    = { "intake", "verification", "investigation", NULL };
-	sn_service_def def = { .openapi = sn_openapi_document, .name = "approval",
-		.publishes           = true,
-		.needs_auth          = true,
-		.follows             = follows,
-		.setup               = setup,
-		.routes              = approval_routes,
-		.nroutes             = approval_nroutes,
-		.settings            = settings };
+	sn_service_def def = { .openapi = sn_openapi_document,
+		.name                   = "approval",
+		.publishes              = true,
+		.needs_auth             = true,
+		.follows                = follows,
+		.setup                  = setup,
+		.routes                 = approval_routes,
+		.nroutes                = approval_nroutes,
+		.settings               = settings };
 	return sn_service_main(argc, argv, &def);
 }

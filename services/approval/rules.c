@@ -302,10 +302,10 @@ static const struct {
 	[APPROVAL_STEP_VILLAGE_REVIEW] = { "village_review",
 	    APPROVAL_STAGE_VILLAGE_REVIEW, APPROVAL_STAGE_TOWNSHIP_CONFIRM,
 	    APPROVAL_STAGE_RETURNED, "village_passed", "village_returned" },
-	[APPROVAL_STEP_TOWNSHIP_CONFIRMATION] = { "township_confirmation",
-	    APPROVAL_STAGE_TOWNSHIP_CONFIRM, APPROVAL_STAGE_DISTRICT_FILING,
-	    APPROVAL_STAGE_REJECTED, "township_approved",
-	    "township_rejected" },
+	[APPROVAL_STEP_TOWNSHIP_CONFIRMATION]
+	= { "township_confirmation", APPROVAL_STAGE_TOWNSHIP_CONFIRM,
+	    APPROVAL_STAGE_DISTRICT_FILING, APPROVAL_STAGE_REJECTED,
+	    "township_approved", "township_rejected" },
 	[APPROVAL_STEP_DISTRICT_FILING] = { "district_filing",
 	    APPROVAL_STAGE_DISTRICT_FILING, APPROVAL_STAGE_FILED,
 	    APPROVAL_STAGE_FILED, "district_filed", "district_filed" },
@@ -365,15 +365,15 @@ approval_rules_may_act(approval_step step, const sn_principal *p,
 	if (!sn_auth_within(p, step_scope(step, c)))
 		return sn_problem_set(prob, 403, "outside_jurisdiction", NULL,
 		    "the case is outside your jurisdiction");
-	approval_duty d = { .user = p->user,
-		.id_number        = p->id_number,
-		.taken_in_by      = c->taken_in_by,
-		.actors           = c->actors,
-		.nactors          = c->nactors,
-		.investigators    = c->investigators,
-		.ninvestigators   = c->ninvestigators,
-		.member_ids       = c->member_ids,
-		.nmembers         = c->nmembers };
+	approval_duty d   = { .user = p->user,
+		  .id_number        = p->id_number,
+		  .taken_in_by      = c->taken_in_by,
+		  .actors           = c->actors,
+		  .nactors          = c->nactors,
+		  .investigators    = c->investigators,
+		  .ninvestigators   = c->ninvestigators,
+		  .member_ids       = c->member_ids,
+		  .nmembers         = c->nmembers };
 	const char   *why = approval_rules_duty_check(&d);
 	if (why != NULL)
 		return sn_problem_set(prob, 403, why, NULL,
@@ -427,7 +427,8 @@ approval_rules_step_request(approval_step step, const char *decision,
 			    "reason", "a rejection needs a reason");
 		const char *cat = category != NULL ? category : "";
 		r->category     = approval_rules_category_parse(cat);
-		if (cat[0] != '\0' && (r->category == APPROVAL_CAT_UNSPECIFIED
+		if (cat[0] != '\0'
+		    && (r->category == APPROVAL_CAT_UNSPECIFIED
 		        || !township_category_ok(r->category)))
 			return sn_problem_set(prob, 400, "invalid_field",
 			    "category",
@@ -438,7 +439,8 @@ approval_rules_step_request(approval_step step, const char *decision,
 	case APPROVAL_STEP_DISTRICT_FILING:
 		return true;
 	}
-	return sn_problem_set(prob, 400, "invalid_field", NULL, "no such step");
+	return sn_problem_set(
+	    prob, 400, "invalid_field", NULL, "no such step");
 }
 
 sn_month
@@ -463,9 +465,8 @@ township_amount(const approval_case *c, approval_category cat)
 }
 
 bool
-approval_rules_township(const approval_step_request *r,
-    const approval_case *c, sn_date today, approval_decision *out,
-    sn_problem *prob)
+approval_rules_township(const approval_step_request *r, const approval_case *c,
+    sn_date today, approval_decision *out, sn_problem *prob)
 {
 	const char       *reason = r->reason != NULL ? r->reason : "";
 	approval_category cat    = c->category;
@@ -488,28 +489,30 @@ approval_rules_township(const approval_step_request *r,
 		.monthly_amount_fen = r->yes ? township_amount(c, cat) : 0,
 		.referrals          = r->yes ? c->referrals : 0,
 		.effective_month    = approval_rules_effective_month(today) };
-	*out = d;
+	*out                = d;
 	return true;
 }
 
 /* ---- policy versions ---------------------------------------------------- */
 
-#define PF(member, min) { #member, offsetof(approval_policy, member), min }
+#define PF(member, min)                                                       \
+	{                                                                     \
+#member, offsetof(approval_policy, member), min               \
+	}
 
-const approval_policy_field approval_policy_fields[APPROVAL_POLICY_NFIELDS]
-    = {
-	      PF(urban_min_fen, 1),
-	      PF(rural_min_fen, 1),
-	      PF(urban_basic_fen, 1),
-	      PF(rural_basic_fen, 1),
-	      PF(care_able_fen, 0),
-	      PF(care_partially_able_fen, 0),
-	      PF(care_unable_fen, 0),
-	      PF(low_income_factor_percent, 100),
-	      PF(asset_multiple, 1),
-	      PF(max_homes, 0),
-	      PF(business_capital_limit_fen, 0),
-      };
+const approval_policy_field approval_policy_fields[APPROVAL_POLICY_NFIELDS] = {
+	PF(urban_min_fen, 1),
+	PF(rural_min_fen, 1),
+	PF(urban_basic_fen, 1),
+	PF(rural_basic_fen, 1),
+	PF(care_able_fen, 0),
+	PF(care_partially_able_fen, 0),
+	PF(care_unable_fen, 0),
+	PF(low_income_factor_percent, 100),
+	PF(asset_multiple, 1),
+	PF(max_homes, 0),
+	PF(business_capital_limit_fen, 0),
+};
 
 bool
 approval_rules_version_valid(const char *s)
@@ -535,8 +538,8 @@ approval_rules_policy_add(const approval_policy_taken *t, sn_date from,
 		return sn_problem_set(prob, 409, "version_exists", "version",
 		    "a policy version with this name exists");
 	if (t->date_taken)
-		return sn_problem_set(prob, 409, "date_taken", "effective_from",
-		    "a policy version starts on this date");
+		return sn_problem_set(prob, 409, "date_taken",
+		    "effective_from", "a policy version starts on this date");
 	if (t->versions > 0 && sn_date_cmp(from, today) <= 0)
 		return sn_problem_set(prob, 409, "policy_in_force",
 		    "effective_from",
@@ -553,8 +556,8 @@ approval_rules_in_force(
 	for (size_t i = 0; i < n; i++)
 		if (sn_date_cmp(v[i].effective_from, day) <= 0
 		    && (best < 0
-		        || sn_date_cmp(v[i].effective_from,
-		               v[best].effective_from)
+		        || sn_date_cmp(
+		               v[i].effective_from, v[best].effective_from)
 		            > 0))
 			best = (ptrdiff_t) i;
 	return best;
@@ -572,10 +575,10 @@ approval_rules_date_parse(const char *s, sn_date *out)
 	return true;
 }
 
-const char *const approval_stage_names[APPROVAL_NSTAGES + 1] = { "",
-	"GATHERING", "HELD", "VILLAGE_REVIEW", "TOWNSHIP_CONFIRM",
-	"DISTRICT_FILING", "FILED", "REJECTED", "RETURNED", "WITHDRAWN",
-	NULL };
+const char *const approval_stage_names[APPROVAL_NSTAGES + 1]
+    = { "", "GATHERING", "HELD", "VILLAGE_REVIEW", "TOWNSHIP_CONFIRM",
+	      "DISTRICT_FILING", "FILED", "REJECTED", "RETURNED", "WITHDRAWN",
+	      NULL };
 
 const char *
 approval_rules_stage_name(approval_stage s)

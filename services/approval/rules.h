@@ -247,7 +247,7 @@ typedef struct approval_join_state {
 	bool           verification_complete;
 	const char    *missing; /* agencies that did not answer, as text */
 	bool           investigation_in;
-	bool           has_policy; /* a version in force on the accepted date */
+	bool has_policy; /* a version in force on the accepted date */
 } approval_join_state;
 
 typedef enum approval_join_action {
@@ -300,16 +300,16 @@ approval_stage approval_rules_step_stage(approval_step s);
  * borrowed from the store's result, valid during its callback only.
  */
 typedef struct approval_case {
-	const char       *case_id;
-	approval_stage    stage;
-	const char       *district_code, *township_code, *village_code;
-	const char       *taken_in_by;
-	const char       *member_ids[APPROVAL_MAX_MEMBERS];
-	size_t            nmembers;
-	const char       *investigators[APPROVAL_MAX_LIST]; /* none: 0 */
-	size_t            ninvestigators;
-	const char       *actors[APPROVAL_MAX_LIST]; /* users who acted */
-	size_t            nactors;
+	const char    *case_id;
+	approval_stage stage;
+	const char    *district_code, *township_code, *village_code;
+	const char    *taken_in_by;
+	const char    *member_ids[APPROVAL_MAX_MEMBERS];
+	size_t         nmembers;
+	const char    *investigators[APPROVAL_MAX_LIST]; /* none: 0 */
+	size_t         ninvestigators;
+	const char    *actors[APPROVAL_MAX_LIST]; /* users who acted */
+	size_t         nactors;
 	/* The computation; UNSPECIFIED, 0 and "" before it. */
 	approval_category category;
 	sn_fen            monthly_amount_fen;
@@ -339,12 +339,12 @@ bool approval_rules_may_act(approval_step step, const sn_principal *p,
 /* What a step's body asks, checked by approval_rules_step_request. */
 typedef struct approval_step_request {
 	approval_step     step;
-	bool              yes;        /* pass / approve; filing: true */
-	const char       *reason;     /* "" when none; borrowed */
-	approval_category category;   /* township: UNSPECIFIED keeps the
-	                               * computed category */
-	bool              spot_check; /* district filing */
-	const char       *note;       /* district filing; "" when none */
+	bool              yes;      /* pass / approve; filing: true */
+	const char       *reason;   /* "" when none; borrowed */
+	approval_category category; /* township: UNSPECIFIED keeps the
+	                             * computed category */
+	bool        spot_check;     /* district filing */
+	const char *note;           /* district filing; "" when none */
 } approval_step_request;
 
 /*

@@ -19,7 +19,10 @@
 /* A column at a nested member (policy.urban_min_fen), named name, NULL
  * allowed when has is a bool member's offset. */
 #define COL_AT(T, path, name, type, has)                                      \
-	{ name, type, offsetof(T, path), sizeof(((T *) 0)->path), has, NULL }
+	{                                                                     \
+		name, type, offsetof(T, path), sizeof(((T *) 0)->path), has,  \
+		    NULL                                                      \
+	}
 #define COL_OPT_AT(T, path, name, type, hasm)                                 \
 	COL_AT(T, path, name, type, offsetof(T, hasm))
 
@@ -53,7 +56,8 @@ query_with_bytes(sn_tx *tx, const char *sql, int n, const char *const *v,
 	return sn_tx_query_bin(tx, sql, n, v, lengths, formats, 0, NULL, NULL);
 }
 
-/* ---- the three upstream streams ------------------------------------------ */
+/* ---- the three upstream streams ------------------------------------------
+ */
 
 static const char SQL_PUT_SUBMITTED[]
     = "WITH s AS (INSERT INTO submitted (application_id, data, accepted_date,"
@@ -79,8 +83,8 @@ approval_store_put_submitted(sn_tx *tx, const approval_submission *s)
 			s->district_code, s->township_code, s->village_code,
 			s->taken_in_by, idv, s->summary_json,
 			sn_date_format(s->deadline, deadline) };
-		err = query_with_bytes(
-		    tx, SQL_PUT_SUBMITTED, NP(v), v, 1, s->len);
+		err             = query_with_bytes(
+		                tx, SQL_PUT_SUBMITTED, NP(v), v, 1, s->len);
 	}
 	sn_pgarray_fini(&ids);
 	return err;
@@ -108,8 +112,8 @@ withdrawn_cb(sn_tx *tx, PGresult *res, void *arg)
 {
 	const approval_withdrawn_req *req = arg;
 	approval_withdrawal           w;
-	sn_err                        err = sn_rows_one(
-            res, withdrawal_cols, SN_NCOLS(withdrawal_cols), &w);
+	sn_err                        err
+	    = sn_rows_one(res, withdrawal_cols, SN_NCOLS(withdrawal_cols), &w);
 	req->cb(tx, err, err == SN_OK ? &w : NULL, req->arg);
 }
 
@@ -140,9 +144,9 @@ approval_store_put_verification(sn_tx *tx, const approval_verification *x)
 	sn_err      err = SN_ENOMEM;
 	i64s(attempt, x->attempt);
 	if (mv != NULL) {
-		const char *v[] = { x->application_id,
-			x->complete ? "true" : "false", mv, attempt,
-			(const char *) x->data, x->facts_json };
+		const char *v[]
+		    = { x->application_id, x->complete ? "true" : "false", mv,
+			      attempt, (const char *) x->data, x->facts_json };
 		err = query_with_bytes(
 		    tx, SQL_PUT_VERIFICATION, NP(v), v, 4, x->len);
 	}
@@ -167,8 +171,8 @@ approval_store_put_investigation(sn_tx *tx, const char *app_id,
 	sn_err      err = SN_ENOMEM;
 	if (iv != NULL) {
 		const char *v[] = { app_id, iv, report_json };
-		err = sn_tx_query(
-		    tx, SQL_PUT_INVESTIGATION, NP(v), v, NULL, NULL);
+		err             = sn_tx_query(
+		                tx, SQL_PUT_INVESTIGATION, NP(v), v, NULL, NULL);
 	}
 	sn_pgarray_fini(&inv);
 	return err;
@@ -184,7 +188,8 @@ approval_store_lock_case(sn_tx *tx, const char *case_id)
 	return sn_tx_query(tx, SQL_LOCK_CASE, NP(v), v, NULL, NULL);
 }
 
-/* ---- the join -------------------------------------------------------------- */
+/* ---- the join --------------------------------------------------------------
+ */
 
 static const char SQL_INPUTS[]
     = "SELECT c.case_id, c.stage, c.stage_reason, c.township_code,"
@@ -204,8 +209,7 @@ static const char SQL_INPUTS[]
       "  ORDER BY q.effective_from DESC LIMIT 1) p ON true"
       " WHERE c.case_id = $1 AND c.stage IN ('GATHERING', 'HELD')";
 
-#define POLICY_COL(T, m)                                                      \
-	COL_OPT_AT(T, policy.m, #m, SN_COL_I64, has_policy)
+#define POLICY_COL(T, m) COL_OPT_AT(T, policy.m, #m, SN_COL_I64, has_policy)
 
 static const sn_col inputs_cols[] = {
 	SN_COL(approval_inputs, case_id, SN_COL_TEXT),
@@ -215,8 +219,8 @@ static const sn_col inputs_cols[] = {
 	SN_COL(approval_inputs, submitted, SN_COL_BYTES),
 	SN_COL_OPT(approval_inputs, verification_complete, SN_COL_BOOL,
 	    has_verification),
-	SN_COL_OPT(approval_inputs, verification, SN_COL_BYTES,
-	    has_verification),
+	SN_COL_OPT(
+	    approval_inputs, verification, SN_COL_BYTES, has_verification),
 	SN_COL_OPT(approval_inputs, missing, SN_COL_TEXT, has_verification),
 	SN_COL(approval_inputs, investigation_in, SN_COL_BOOL),
 	COL_OPT_AT(approval_inputs, policy.version, "version", SN_COL_CHARS,
@@ -240,7 +244,8 @@ inputs_cb(sn_tx *tx, PGresult *res, void *arg)
 	const approval_inputs_req *req = arg;
 	approval_inputs            in;
 	sn_rows                    rows;
-	sn_err err = sn_rows_open(&rows, res, inputs_cols, SN_NCOLS(inputs_cols));
+	sn_err                     err
+	    = sn_rows_open(&rows, res, inputs_cols, SN_NCOLS(inputs_cols));
 	if (err == SN_OK && sn_rows_count(&rows) == 0)
 		err = SN_ENOTFOUND;
 	if (err == SN_OK)
@@ -262,10 +267,11 @@ static const char SQL_SET_STAGE[]
       " WHERE case_id = $1";
 
 sn_err
-approval_store_set_stage(sn_tx *tx, const char *case_id,
-    approval_stage stage, const char *reason)
+approval_store_set_stage(
+    sn_tx *tx, const char *case_id, approval_stage stage, const char *reason)
 {
-	const char *v[] = { case_id, approval_rules_stage_name(stage), reason };
+	const char *v[]
+	    = { case_id, approval_rules_stage_name(stage), reason };
 	return sn_tx_query(tx, SQL_SET_STAGE, NP(v), v, NULL, NULL);
 }
 
@@ -307,8 +313,8 @@ approval_store_set_computed(sn_tx *tx, const char *case_id,
 	if (rv != NULL) {
 		const char *v[] = { case_id, version,
 			approval_rules_category_name(r->category),
-			approval_rules_tier_name(r->tier), amount, tekun, dibao,
-			rv, computation_json };
+			approval_rules_tier_name(r->tier), amount, tekun,
+			dibao, rv, computation_json };
 		err = sn_tx_query(tx, SQL_SET_COMPUTED, NP(v), v, NULL, NULL);
 	}
 	sn_pgarray_fini(&refs);
@@ -337,7 +343,8 @@ approval_store_timeline(sn_tx *tx, const char *case_id, const char *actor,
 	return sn_tx_query(tx, SQL_TIMELINE, NP(v), v, NULL, NULL);
 }
 
-/* ---- the steps ----------------------------------------------------------------- */
+/* ---- the steps
+ * ----------------------------------------------------------------- */
 
 /*
  * One row per person or referral of the case (kind, who), each carrying
@@ -391,8 +398,13 @@ static const sn_col step_cols[] = {
 	SN_COL(step_row, submitted, SN_COL_BYTES),
 };
 
-enum list_kind { KIND_NONE, KIND_MEMBER, KIND_INVESTIGATOR, KIND_ACTOR,
-	KIND_REFERRAL };
+enum list_kind {
+	KIND_NONE,
+	KIND_MEMBER,
+	KIND_INVESTIGATOR,
+	KIND_ACTOR,
+	KIND_REFERRAL
+};
 static const char *const kind_names[]
     = { "", "member", "investigator", "actor", "referral", NULL };
 
@@ -454,7 +466,8 @@ read_case(const PGresult *res, approval_case *c, sn_rows *rows)
 	if (err == SN_OK && sn_rows_count(rows) == 0)
 		return SN_ENOTFOUND;
 	if (err != SN_OK || (err = sn_rows_read(rows, 0, &r)) != SN_OK
-	    || (err = sn_rows_open(&lists, res, list_cols, SN_NCOLS(list_cols)))
+	    || (err
+	           = sn_rows_open(&lists, res, list_cols, SN_NCOLS(list_cols)))
 	        != SN_OK)
 		return err;
 	*c = (approval_case) { .case_id = r.case_id,
@@ -579,8 +592,8 @@ approval_store_beneficiary_add(sn_tx *tx, const approval_beneficiary *b)
 	if (iv != NULL) {
 		const char *v[] = { b->beneficiary_id, b->application_id,
 			approval_rules_category_name(b->category),
-			approval_rules_tier_name(b->tier), amount, b->bank_code,
-			b->account_number, b->account_name,
+			approval_rules_tier_name(b->tier), amount,
+			b->bank_code, b->account_number, b->account_name,
 			sn_month_format(b->from_month, month), b->approved_by,
 			b->district_code, b->township_code, b->village_code,
 			b->head_id_number, b->head_name, iv };
@@ -590,7 +603,8 @@ approval_store_beneficiary_add(sn_tx *tx, const approval_beneficiary *b)
 	return err;
 }
 
-/* ---- the clock ----------------------------------------------------------------- */
+/* ---- the clock
+ * ----------------------------------------------------------------- */
 
 static const char SQL_MARK_OVERDUE[]
     = "UPDATE cases SET overdue = true, overdue_at = now()"
@@ -611,7 +625,8 @@ overdue_cb(sn_tx *tx, PGresult *res, void *arg)
 {
 	const approval_overdue_req *req = arg;
 	sn_rows                     rows;
-	sn_err err = sn_rows_open(&rows, res, overdue_cols, SN_NCOLS(overdue_cols));
+	sn_err                      err
+	    = sn_rows_open(&rows, res, overdue_cols, SN_NCOLS(overdue_cols));
 	for (int i = 0; err == SN_OK && i < sn_rows_count(&rows); i++) {
 		approval_overdue o;
 		if ((err = sn_rows_read(&rows, i, &o)) == SN_OK)
@@ -653,7 +668,8 @@ counts_cb(sn_tx *tx, PGresult *res, void *arg)
 	const approval_counts_req *req = arg;
 	approval_counts            c   = { { 0 }, 0 };
 	sn_rows                    rows;
-	sn_err err = sn_rows_open(&rows, res, count_cols, SN_NCOLS(count_cols));
+	sn_err                     err
+	    = sn_rows_open(&rows, res, count_cols, SN_NCOLS(count_cols));
 	for (int i = 0; err == SN_OK && i < sn_rows_count(&rows); i++) {
 		count_row r;
 		if ((err = sn_rows_read(&rows, i, &r)) != SN_OK)
@@ -671,7 +687,8 @@ approval_store_counts(sn_tx *tx, const approval_counts_req *req)
 	return sn_tx_query(tx, SQL_COUNTS, 0, NULL, counts_cb, (void *) req);
 }
 
-/* ---- policy versions ------------------------------------------------------------ */
+/* ---- policy versions
+ * ------------------------------------------------------------ */
 
 static const char SQL_POLICY_TAKEN[]
     = "SELECT (SELECT count(*) FROM policy_version) AS versions,"
@@ -736,7 +753,8 @@ approval_store_policy_add(
 	return sn_tx_query(tx, SQL_POLICY_ADD, NP(v), v, NULL, NULL);
 }
 
-/* ---- reads outside a transaction ------------------------------------------------ */
+/* ---- reads outside a transaction
+ * ------------------------------------------------ */
 
 static const char SQL_POLICY_LIST[]
     = "SELECT version, effective_from, urban_min_fen, rural_min_fen,"
@@ -789,10 +807,11 @@ static sn_err
 read_versions(PGresult *res, approval_policy_version **out, size_t *n)
 {
 	sn_rows rows;
-	sn_err err = sn_rows_open(&rows, res, version_cols, SN_NCOLS(version_cols));
-	int     count = sn_rows_count(&rows);
-	*out          = NULL;
-	*n            = 0;
+	sn_err  err
+	    = sn_rows_open(&rows, res, version_cols, SN_NCOLS(version_cols));
+	int count = sn_rows_count(&rows);
+	*out      = NULL;
+	*n        = 0;
 	if (err != SN_OK || count == 0)
 		return err;
 	approval_policy_version *v = calloc((size_t) count, sizeof(*v));
@@ -940,7 +959,7 @@ approval_store_case_list(sn_db *db, const char *juris,
 		f->category != APPROVAL_CAT_UNSPECIFIED
 		    ? approval_rules_category_name(f->category)
 		    : NULL,
-		!f->has_overdue ? NULL
+		!f->has_overdue  ? NULL
 		    : f->overdue ? "true"
 		                 : "false" };
 	doc_query(db, SQL_CASE_LIST, NP(v), v, done, arg);

@@ -104,7 +104,8 @@ sn_err approval_store_put_investigation(sn_tx *tx, const char *app_id,
  * what the earlier one wrote. */
 sn_err approval_store_lock_case(sn_tx *tx, const char *case_id);
 
-/* ---- the join ------------------------------------------------------------ */
+/* ---- the join ------------------------------------------------------------
+ */
 
 /* What a case in GATHERING or HELD has. */
 typedef struct approval_inputs {
@@ -114,10 +115,10 @@ typedef struct approval_inputs {
 	const char    *township_code;
 	sn_bytes       submitted; /* the application.submitted protobuf */
 	/* has_verification false: none yet (the three below unset). */
-	bool     has_verification;
-	bool     verification_complete;
-	sn_bytes verification; /* the verification.completed protobuf */
-	const char *missing;   /* agencies without an answer, "a,b" */
+	bool        has_verification;
+	bool        verification_complete;
+	sn_bytes    verification; /* the verification.completed protobuf */
+	const char *missing;      /* agencies without an answer, "a,b" */
 	bool        investigation_in;
 	/* has_policy false: no version in force on the accepted date
 	 * (policy unset). */
@@ -141,8 +142,8 @@ sn_err approval_store_inputs(
     sn_tx *tx, const char *case_id, const approval_inputs_req *req);
 
 /* Sets a case's stage and reason. */
-sn_err approval_store_set_stage(sn_tx *tx, const char *case_id,
-    approval_stage stage, const char *reason);
+sn_err approval_store_set_stage(
+    sn_tx *tx, const char *case_id, approval_stage stage, const char *reason);
 
 /* Stores a case's computation under policy version and moves it to
  * VILLAGE_REVIEW. */
@@ -156,7 +157,8 @@ sn_err approval_store_timeline(sn_tx *tx, const char *case_id,
     const char *actor, const char *action, approval_stage from,
     approval_stage to, const char *reason, const char *detail_json);
 
-/* ---- the steps ----------------------------------------------------------- */
+/* ---- the steps -----------------------------------------------------------
+ */
 
 /* err SN_OK with the case; SN_ENOTFOUND (c NULL) for no such case;
  * SN_EPROTO (c NULL) for a row that does not read, a referral of an
@@ -176,9 +178,8 @@ sn_err approval_store_case_step(
     sn_tx *tx, const char *case_id, const approval_case_req *req);
 
 /* Records a refused step with its code (and its timeline entry). */
-sn_err approval_store_refusal(sn_tx *tx, const char *case_id,
-    const char *user, const char *role, approval_step step,
-    const char *code);
+sn_err approval_store_refusal(sn_tx *tx, const char *case_id, const char *user,
+    const char *role, approval_step step, const char *code);
 
 /* Records that user acted on the case in step. */
 sn_err approval_store_actor(
@@ -212,7 +213,8 @@ typedef struct approval_beneficiary {
 sn_err approval_store_beneficiary_add(
     sn_tx *tx, const approval_beneficiary *b);
 
-/* ---- the clock ----------------------------------------------------------- */
+/* ---- the clock -----------------------------------------------------------
+ */
 
 /* A case the clock marked overdue. */
 typedef struct approval_overdue {
@@ -256,7 +258,8 @@ typedef struct approval_counts_req {
 
 sn_err approval_store_counts(sn_tx *tx, const approval_counts_req *req);
 
-/* ---- policy versions ----------------------------------------------------- */
+/* ---- policy versions -----------------------------------------------------
+ */
 
 /* err SN_OK with t, or SN_EPROTO (t NULL). */
 typedef void (*approval_taken_fn)(
@@ -283,10 +286,10 @@ sn_err approval_store_policy_add(
  */
 
 /* Every version in effective_from order (n may be 0). */
-typedef void (*approval_versions_fn)(void *arg, sn_err err,
-    const approval_policy_version *v, size_t n);
-void approval_store_policy_list(sn_db *db, approval_versions_fn done,
-    void *arg);
+typedef void (*approval_versions_fn)(
+    void *arg, sn_err err, const approval_policy_version *v, size_t n);
+void approval_store_policy_list(
+    sn_db *db, approval_versions_fn done, void *arg);
 
 /* A JSON document built by the database (text, borrowed). */
 typedef void (*approval_json_fn)(void *arg, sn_err err, const char *json);

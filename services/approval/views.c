@@ -24,7 +24,8 @@ household_json(const Sn__Assist__V1__Household *h)
 	if (h == NULL)
 		return json_null();
 	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:b}", "registration",
-	    sn_assist_or(sn_assist_registration_name((int) h->registration), ""),
+	    sn_assist_or(
+	        sn_assist_registration_name((int) h->registration), ""),
 	    "district_code", h->district_code, "township_code",
 	    h->township_code, "village_code", h->village_code, "address",
 	    h->address, "has_able_supporter", h->has_able_supporter);
@@ -41,11 +42,13 @@ members_json(const Sn__Assist__V1__ApplicationSubmitted *s)
 		        m->id_number, "name", m->name, "relation", m->relation,
 		        "birth_date", m->birth_date, "labour_capacity",
 		        sn_assist_or(
-		            sn_assist_labour_name((int) m->labour_capacity), ""),
+		            sn_assist_labour_name((int) m->labour_capacity),
+		            ""),
 		        "disability_grade", (int) m->disability_grade,
 		        "self_care",
 		        sn_assist_or(
-		            sn_assist_self_care_name((int) m->self_care), "")));
+		            sn_assist_self_care_name((int) m->self_care),
+		            "")));
 	}
 	return members;
 }
@@ -180,11 +183,13 @@ approval_views_computation(const approval_policy *p,
 	return dump(json_pack("{s:s,s:s,s:i,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:o,"
 	                      "s:s,s:s,s:I,s:I,s:I,s:o}",
 	    "policy_version", p->version, "registration",
-	    sn_assist_or(sn_assist_registration_name((int) h->registration), ""),
+	    sn_assist_or(
+	        sn_assist_registration_name((int) h->registration), ""),
 	    "members", (int) h->nmembers, "has_able_supporter",
-	    h->has_able_supporter, "standard_fen", (json_int_t) r->standard_fen,
-	    "gross_income_fen", (json_int_t) h->gross_income_fen,
-	    "income_per_member_fen", (json_int_t) h->income_per_member_fen,
+	    h->has_able_supporter, "standard_fen",
+	    (json_int_t) r->standard_fen, "gross_income_fen",
+	    (json_int_t) h->gross_income_fen, "income_per_member_fen",
+	    (json_int_t) h->income_per_member_fen,
 	    "rigid_expenditure_per_member_fen",
 	    (json_int_t) h->rigid_expenditure_per_member_fen,
 	    "net_per_member_fen", (json_int_t) r->net_per_member_fen,
@@ -207,7 +212,8 @@ version_json(const approval_policy_version *pv)
 	for (size_t i = 0; v != NULL && i < APPROVAL_POLICY_NFIELDS; i++) {
 		int64_t x;
 		memcpy(&x,
-		    (const char *) &pv->policy + approval_policy_fields[i].offset,
+		    (const char *) &pv->policy
+		        + approval_policy_fields[i].offset,
 		    sizeof(x));
 		json_object_set_new(
 		    v, approval_policy_fields[i].name, json_integer(x));
@@ -228,7 +234,8 @@ approval_views_policies(
 		char                   buf[32];
 		json_decref(name);
 		name = json_string(p->version);
-		if (approval_rules_ratio(p->urban_min_fen, p->rural_min_fen, buf)
+		if (approval_rules_ratio(
+		        p->urban_min_fen, p->rural_min_fen, buf)
 		    == SN_OK) {
 			json_decref(ratio);
 			ratio = json_string(buf);

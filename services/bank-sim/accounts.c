@@ -43,8 +43,8 @@ bank_sim_accounts_free(bank_sim_accounts *a)
 /* Adds the account key -> val to a (room for it is there). SN_EINVAL
  * with why in err, or SN_ENOMEM. */
 static sn_err
-entry_add(bank_sim_accounts *a, const char *key, json_t *val, char *err,
-    size_t cap)
+entry_add(
+    bank_sim_accounts *a, const char *key, json_t *val, char *err, size_t cap)
 {
 	if (key[0] == '\0' || strlen(key) > BANK_SIM_TEXT_MAX) {
 		snprintf(err, cap, "an account number is empty or too long");

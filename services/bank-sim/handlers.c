@@ -267,8 +267,7 @@ fail_tx(sn_tx *tx, sn_err err)
 /* The stored rows of the batch's ids: the reply; then the counters and
  * COMMIT. */
 static void
-read_back(sn_tx *tx, const bank_sim_status_row *rows, size_t nrows,
-    void *arg)
+read_back(sn_tx *tx, const bank_sim_status_row *rows, size_t nrows, void *arg)
 {
 	batch_ctx                   *c    = arg;
 	size_t                       n    = c->n;
@@ -305,8 +304,7 @@ read_back(sn_tx *tx, const bank_sim_status_row *rows, size_t nrows,
 	                tx, BANK_SIM_COUNT_DUPLICATES, dup))
 	            != SN_OK)
 	    || (c->repeated
-	        && (err = bank_sim_store_count(
-	                tx, BANK_SIM_COUNT_REPEATS, 1))
+	        && (err = bank_sim_store_count(tx, BANK_SIM_COUNT_REPEATS, 1))
 	            != SN_OK)) {
 		fail_tx(tx, err);
 		return;
@@ -528,7 +526,8 @@ on_settle_tick(uv_timer_t *t)
 	bank_sim *b = t->data;
 	if (b->settling || b->stopping || !sn_db_ready(b->db))
 		return;
-	b->settling = bank_sim_store_settle_due(b->db, settle_done, b) == SN_OK;
+	b->settling
+	    = bank_sim_store_settle_due(b->db, settle_done, b) == SN_OK;
 }
 
 /* ---- HTTP --------------------------------------------------------------- */
@@ -537,8 +536,8 @@ on_settle_tick(uv_timer_t *t)
 static json_t *
 json_doc(sn_http_req *req, sn_err err, const char *doc)
 {
-	json_t *j = err == SN_OK && doc != NULL ? json_loads(doc, 0, NULL)
-	                                        : NULL;
+	json_t *j
+	    = err == SN_OK && doc != NULL ? json_loads(doc, 0, NULL) : NULL;
 	if (j == NULL)
 		sn_http_reply_error(req, 503, "unavailable",
 		    "the bank's records cannot be read now", NULL);
@@ -565,8 +564,8 @@ bank_sim_http_credits(sn_http_req *req, void *arg)
 		    "account_number");
 		return;
 	}
-	if (bank_sim_store_credits(b->db, acct, CREDITS_LIMIT, credits_done,
-	        req)
+	if (bank_sim_store_credits(
+	        b->db, acct, CREDITS_LIMIT, credits_done, req)
 	    != SN_OK)
 		sn_http_reply_error(
 		    req, 503, "unavailable", "out of memory", NULL);
@@ -706,7 +705,7 @@ bank_sim_open(bank_sim **out, sn_service *svc, const bank_sim_config *cfg)
 	}
 	b->settle_timer.data = b;
 	b->timer_open        = true;
-	uint64_t tick = bank_sim_rules_settle_tick_ms(cfg->settle_ms);
+	uint64_t tick        = bank_sim_rules_settle_tick_ms(cfg->settle_ms);
 	uv_timer_start(&b->settle_timer, on_settle_tick, tick, tick);
 	if ((err = bank_sim_server_open(&b->server, sn_service_loop(svc),
 	         cfg->url, cfg->contexts, cfg->max_request, on_request, b))

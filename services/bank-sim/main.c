@@ -27,25 +27,33 @@ static const sn_http_route_def routes[] = {
 };
 
 static const sn_setting_doc settings[] = {
-	{ "SN_BANK_URL", "where the bank listens (required; the URL "
-	                 "disbursement dials)" },
+	{ "SN_BANK_URL",
+	    "where the bank listens (required; the URL "
+	    "disbursement dials)" },
 	{ "SN_BANK_SIM_FIXTURE", "JSON file of accounts; unset: none" },
-	{ "SN_BANK_SIM_OPEN_ALL", "1: an account the fixture does not name "
-	                          "exists; 0: no_such_account (default 1)" },
-	{ "SN_BANK_SIM_SETTLE_MS", "0: settled at once; > 0: accepted, "
-	                           "settled that long after (default 0)" },
+	{ "SN_BANK_SIM_OPEN_ALL",
+	    "1: an account the fixture does not name "
+	    "exists; 0: no_such_account (default 1)" },
+	{ "SN_BANK_SIM_SETTLE_MS",
+	    "0: settled at once; > 0: accepted, "
+	    "settled that long after (default 0)" },
 	{ "SN_BANK_SIM_DROP_PERCENT", "replies withheld, 0-100 (default 0)" },
-	{ "SN_BANK_SIM_TIMEOUT_PERCENT", "replies delayed, 0-100 minus "
-	                                 "DROP_PERCENT (default 0)" },
+	{ "SN_BANK_SIM_TIMEOUT_PERCENT",
+	    "replies delayed, 0-100 minus "
+	    "DROP_PERCENT (default 0)" },
 	{ "SN_BANK_SIM_TIMEOUT_MS", "the delay, 1-600000 (default 5000)" },
-	{ "SN_BANK_SIM_CRASH_AFTER", "N > 0: exit 1 after committing the N-th "
-	                             "new batch (default 0: never)" },
-	{ "SN_BANK_SIM_SEED", "seed of the drop/delay dice (default 0: from "
-	                      "the clock and the pid)" },
-	{ "SN_BANK_SIM_CONTEXTS", "requests served at once, 1-4096 (default "
-	                          "256)" },
-	{ "SN_BANK_SIM_MAX_REQUEST_BYTES", "largest request, bytes (default "
-	                                   "67108864)" },
+	{ "SN_BANK_SIM_CRASH_AFTER",
+	    "N > 0: exit 1 after committing the N-th "
+	    "new batch (default 0: never)" },
+	{ "SN_BANK_SIM_SEED",
+	    "seed of the drop/delay dice (default 0: from "
+	    "the clock and the pid)" },
+	{ "SN_BANK_SIM_CONTEXTS",
+	    "requests served at once, 1-4096 (default "
+	    "256)" },
+	{ "SN_BANK_SIM_MAX_REQUEST_BYTES",
+	    "largest request, bytes (default "
+	    "67108864)" },
 	{ NULL, NULL },
 };
 
@@ -115,16 +123,18 @@ read_settings(void)
 int
 main(int argc, char **argv)
 {
-	static const sn_service_def def = { .openapi = sn_openapi_document, .name = "bank-sim",
-		.setup                           = setup,
-		.teardown                        = teardown,
-		.routes                          = routes,
-		.nroutes                         = sizeof(routes) / sizeof(routes[0]),
-		.settings                        = settings };
-	bool own_settings = true;
+	static const sn_service_def def = { .openapi = sn_openapi_document,
+		.name                                = "bank-sim",
+		.setup                               = setup,
+		.teardown                            = teardown,
+		.routes                              = routes,
+		.nroutes  = sizeof(routes) / sizeof(routes[0]),
+		.settings = settings };
+	bool                        own_settings = true;
 	for (int i = 1; i < argc; i++)
 		if (argv[i][0] == '-')
-			own_settings = false; /* --help, --probe: none needed */
+			own_settings
+			    = false; /* --help, --probe: none needed */
 	if (own_settings)
 		read_settings();
 	return sn_service_main(argc, argv, &def);

@@ -100,8 +100,8 @@ bank_sim_rules_take(const char *batch_id, const char *debtor_account,
     size_t n, char *why, size_t cap)
 {
 	size_t                 bad;
-	bank_sim_batch_verdict v
-	    = bank_sim_rules_batch(batch_id, count, control_sum_fen, ins, n, &bad);
+	bank_sim_batch_verdict v = bank_sim_rules_batch(
+	    batch_id, count, control_sum_fen, ins, n, &bad);
 	if (v == BANK_SIM_BATCH_OK
 	    && bank_sim_rules_utf8(debtor_account, strlen(debtor_account)))
 		return true;

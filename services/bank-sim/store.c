@@ -42,8 +42,8 @@ static const sn_col count_cols[] = {
 
 /* The statuses' names by bank_sim_status, "unknown" first: the SQL
  * answers 'unknown' for an id never received. */
-static const char *const status_names[] = { "unknown", "accepted",
-	"settled", "rejected", NULL };
+static const char *const status_names[]
+    = { "unknown", "accepted", "settled", "rejected", NULL };
 
 static const sn_col status_cols[] = {
 	SN_COL_ENUMOF(bank_sim_status_row, status, status_names),
@@ -68,10 +68,10 @@ static sn_err
 read_statuses(const PGresult *res, bank_sim_status_row **out, size_t *n)
 {
 	sn_rows rows;
-	sn_err  err = sn_rows_open(&rows, res, status_cols,
-	     SN_NCOLS(status_cols));
-	*out        = NULL;
-	*n          = 0;
+	sn_err  err
+	    = sn_rows_open(&rows, res, status_cols, SN_NCOLS(status_cols));
+	*out = NULL;
+	*n   = 0;
 	if (err != SN_OK)
 		return err;
 	int                  k = sn_rows_count(&rows);
@@ -210,7 +210,8 @@ bank_sim_store_instructions(sn_tx *tx, const char *batch_id,
 		sn_pgarray_add(&a[ACCT], ins[i].account_number);
 		sn_pgarray_add(&a[NAME], ins[i].account_name);
 		sn_pgarray_add(&a[REMIT], ins[i].remittance_info);
-		sn_pgarray_add(&a[STATUS], bank_sim_status_name(dec[i].status));
+		sn_pgarray_add(
+		    &a[STATUS], bank_sim_status_name(dec[i].status));
 		sn_pgarray_add(&a[CODE], rej ? dec[i].reason_code : NULL);
 		sn_pgarray_add(&a[WHY], rej ? dec[i].reason : NULL);
 	}
@@ -283,10 +284,10 @@ bank_sim_store_count(sn_tx *tx, bank_sim_counter which, int64_t n)
 {
 	char b[24];
 	snprintf(b, sizeof(b), "%" PRId64, n);
-	const char *v[] = { which == BANK_SIM_COUNT_DUPLICATES
-		    ? "duplicate_instructions"
-		    : "repeated_batches",
-		b };
+	const char *v[]
+	    = { which == BANK_SIM_COUNT_DUPLICATES ? "duplicate_instructions"
+		                                   : "repeated_batches",
+		      b };
 	return sn_tx_query(tx,
 	    "UPDATE counters SET value = value + $2 WHERE name = $1", 2, v,
 	    NULL, NULL);
@@ -335,9 +336,8 @@ bank_sim_store_statuses(sn_db *db, const char *const *ids, size_t n,
 	for (size_t i = 0; i < n; i++)
 		sn_pgarray_add(&a, ids[i]);
 	const char *v[] = { sn_pgarray_text(&a) };
-	pending    *p   = v[0] != NULL
-	           ? pending_new((void (*)(void)) done, arg)
-	           : NULL;
+	pending    *p
+	    = v[0] != NULL ? pending_new((void (*)(void)) done, arg) : NULL;
 	if (p != NULL)
 		sn_db_query(db, STATUSES_SQL, 1, v, statuses_done, p);
 	sn_pgarray_fini(&a);
@@ -350,9 +350,9 @@ settled_done(sn_err err, PGresult *res, void *arg)
 	pending  *p = arg;
 	count_row c = { 0 };
 	if (err == SN_OK)
-		err = res != NULL ? sn_rows_one(res, count_cols,
-		                        SN_NCOLS(count_cols), &c)
-		                  : SN_EDB;
+		err = res != NULL
+		    ? sn_rows_one(res, count_cols, SN_NCOLS(count_cols), &c)
+		    : SN_EDB;
 	((bank_sim_settled_fn) p->fn)(err, err == SN_OK ? c.n : 0, p->arg);
 	free(p);
 }

@@ -133,8 +133,8 @@ sn_err bank_sim_store_settle_due(
 /* The settled credits of account_number, at most limit of them, oldest
  * first: {"account_number", "count", "total_fen", "credits": [...],
  * "truncated"}. */
-sn_err bank_sim_store_credits(sn_db *db, const char *account_number,
-    int limit, bank_sim_json_fn done, void *arg);
+sn_err bank_sim_store_credits(sn_db *db, const char *account_number, int limit,
+    bank_sim_json_fn done, void *arg);
 
 /* The bank's figures: {"instructions", "by_status": {...},
  * "settled_fen", "accepted_fen", "rejected_fen", "rejected_by_reason":

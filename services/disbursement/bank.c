@@ -91,8 +91,8 @@ on_try(const sn_reqc_try *t, void *arg)
 	if (t->tries == c->tries_seen) {
 		/* The retry could not be sent: the last try's outcome
 		 * stands. */
-		return finish(c, c->last == OUT_TIMEOUT ? SN_ETIMEDOUT : SN_ENNG,
-		    NULL);
+		return finish(
+		    c, c->last == OUT_TIMEOUT ? SN_ETIMEDOUT : SN_ENNG, NULL);
 	}
 	c->tries_seen = t->tries;
 	if (t->err == SN_OK) {
@@ -105,7 +105,8 @@ on_try(const sn_reqc_try *t, void *arg)
 		}
 		c->last = OUT_MALFORMED;
 	} else {
-		c->last = t->err == SN_ETIMEDOUT ? OUT_TIMEOUT : OUT_UNREACHABLE;
+		c->last
+		    = t->err == SN_ETIMEDOUT ? OUT_TIMEOUT : OUT_UNREACHABLE;
 	}
 	sn_counter_add(b->requests[c->kind][c->last], 1);
 	if (!t->final)
@@ -113,7 +114,8 @@ on_try(const sn_reqc_try *t, void *arg)
 	sn_log(SN_LOG_WARN, "bank request failed after retries", "kind",
 	    kind_names[c->kind], "outcome", outcome_names[c->last], "error",
 	    t->err != SN_OK ? sn_strerror(t->err) : NULL, NULL);
-	return finish(c, c->last == OUT_TIMEOUT ? SN_ETIMEDOUT : SN_ENNG, NULL);
+	return finish(
+	    c, c->last == OUT_TIMEOUT ? SN_ETIMEDOUT : SN_ENNG, NULL);
 }
 
 sn_err
@@ -179,7 +181,8 @@ disbursement_bank_call(disbursement_bank *b,
 	if (buf != NULL) {
 		sn__bank__v1__bank_request__pack(req, buf);
 		/* sn_reqc copies the bytes: every try sends these. */
-		err = sn_reqc_call_retry(b->reqc, buf, len, &b->policy, on_try, c);
+		err = sn_reqc_call_retry(
+		    b->reqc, buf, len, &b->policy, on_try, c);
 		free(buf);
 	}
 	if (err != SN_OK)

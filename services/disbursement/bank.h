@@ -65,8 +65,7 @@ sn_err disbursement_bank_open(disbursement_bank **out, sn_loop *loop,
  * body, SN_ENOMEM.
  */
 sn_err disbursement_bank_call(disbursement_bank *b,
-    const Sn__Bank__V1__BankRequest *req, disbursement_bank_fn fn,
-    void *arg);
+    const Sn__Bank__V1__BankRequest *req, disbursement_bank_fn fn, void *arg);
 
 /* Calls in flight. */
 size_t disbursement_bank_inflight(const disbursement_bank *b);

@@ -44,8 +44,8 @@ typedef struct disbursement {
 	bool                querying;  /* a status query is running */
 	bool                building;  /* a build transaction is running */
 	bool                housekeeping;
-	sn_counter         *instr[4];  /* settled, rejected, accepted, unknown */
-	sn_counter         *runs_built;
+	sn_counter *instr[4]; /* settled, rejected, accepted, unknown */
+	sn_counter *runs_built;
 	/* emergency.granted's payment in the bus's apply transaction: the
 	 * bus applies one event at a time and waits for the statements an
 	 * event handler queues with a callback, so one of each suffices. */

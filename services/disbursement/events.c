@@ -69,13 +69,13 @@ outcome_of(const disbursement_payment *p, pay_msg *out, const char **topic)
 		    = SN__PAY__V1__PAYMENT_SETTLED__INIT;
 		Sn__Pay__V1__PaymentSettled *m = &out->m.settled;
 		*m                             = init;
-		m->payment_id    = str(p->id);
-		m->end_to_end_id = str(p->e2e_id);
-		m->fund          = (Sn__Pay__V1__Fund) p->fund;
-		m->amount_fen    = p->amount_fen;
-		m->ref           = &out->ref;
-		m->settled_at    = str(p->settled_at);
-		*topic           = "payment.settled";
+		m->payment_id                  = str(p->id);
+		m->end_to_end_id               = str(p->e2e_id);
+		m->fund                        = (Sn__Pay__V1__Fund) p->fund;
+		m->amount_fen                  = p->amount_fen;
+		m->ref                         = &out->ref;
+		m->settled_at                  = str(p->settled_at);
+		*topic                         = "payment.settled";
 		return &m->base;
 	}
 	if (p->status == DISBURSEMENT_PAYMENT_REJECTED) {
@@ -83,14 +83,14 @@ outcome_of(const disbursement_payment *p, pay_msg *out, const char **topic)
 		    = SN__PAY__V1__PAYMENT_FAILED__INIT;
 		Sn__Pay__V1__PaymentFailed *m = &out->m.failed;
 		*m                            = init;
-		m->payment_id    = str(p->id);
-		m->end_to_end_id = str(p->e2e_id);
-		m->fund          = (Sn__Pay__V1__Fund) p->fund;
-		m->amount_fen    = p->amount_fen;
-		m->ref           = &out->ref;
-		m->reason_code   = str(p->reason_code);
-		m->reason        = str(p->reason);
-		*topic           = "payment.failed";
+		m->payment_id                 = str(p->id);
+		m->end_to_end_id              = str(p->e2e_id);
+		m->fund                       = (Sn__Pay__V1__Fund) p->fund;
+		m->amount_fen                 = p->amount_fen;
+		m->ref                        = &out->ref;
+		m->reason_code                = str(p->reason_code);
+		m->reason                     = str(p->reason);
+		*topic                        = "payment.failed";
 		return &m->base;
 	}
 	return NULL;
@@ -163,14 +163,15 @@ sn_err
 disbursement_events_run_changed(
     sn_bus *bus, sn_tx *tx, const disbursement_run *run, const char *actor)
 {
-	char period[SN_MONTH_STRLEN];
-	Sn__Pay__V1__PaymentRunChanged m = SN__PAY__V1__PAYMENT_RUN_CHANGED__INIT;
-	m.payment_run_id                 = str(run->id);
-	m.period    = sn_month_format(run->period, period);
-	m.status    = (Sn__Pay__V1__RunStatus) run->status;
-	m.payments  = run->payments;
-	m.total_fen = run->total_fen;
-	m.actor     = str(actor);
+	char                           period[SN_MONTH_STRLEN];
+	Sn__Pay__V1__PaymentRunChanged m
+	    = SN__PAY__V1__PAYMENT_RUN_CHANGED__INIT;
+	m.payment_run_id = str(run->id);
+	m.period         = sn_month_format(run->period, period);
+	m.status         = (Sn__Pay__V1__RunStatus) run->status;
+	m.payments       = run->payments;
+	m.total_fen      = run->total_fen;
+	m.actor          = str(actor);
 	return sn_bus_append_msg(
 	    bus, tx, "payment_run.changed", run->id, actor, &m.base);
 }

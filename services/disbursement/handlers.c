@@ -42,7 +42,8 @@ static void
 fail_unavailable(sn_http_req *req, sn_tx *tx)
 {
 	if (!sn_tx_failed(tx))
-		sn_http_tx_fail(req, tx, 503, "unavailable", "try again", NULL);
+		sn_http_tx_fail(
+		    req, tx, 503, "unavailable", "try again", NULL);
 }
 
 /* A store callback's error: a result that did not fit its row is ours. */
@@ -50,8 +51,8 @@ static void
 fail_err(sn_http_req *req, sn_tx *tx, sn_err err)
 {
 	if (err == SN_EPROTO && !sn_tx_failed(tx))
-		sn_http_tx_fail(req, tx, 500, "internal", "unexpected result",
-		    NULL);
+		sn_http_tx_fail(
+		    req, tx, 500, "internal", "unexpected result", NULL);
 	else
 		fail_unavailable(req, tx);
 }
@@ -60,10 +61,11 @@ static void
 read_failed(sn_http_req *req, sn_err err)
 {
 	if (err == SN_EPROTO)
-		sn_http_reply_error(req, 500, "internal", "unexpected result",
-		    NULL);
+		sn_http_reply_error(
+		    req, 500, "internal", "unexpected result", NULL);
 	else
-		sn_http_reply_error(req, 503, "unavailable", "try again", NULL);
+		sn_http_reply_error(
+		    req, 503, "unavailable", "try again", NULL);
 }
 
 /* A JSON document from the store, or an answer sent. */
@@ -72,7 +74,8 @@ doc_json(sn_http_req *req, const char *doc)
 {
 	json_t *j = json_loads(doc, 0, NULL);
 	if (j == NULL)
-		sn_http_reply_error(req, 500, "internal", "bad document", NULL);
+		sn_http_reply_error(
+		    req, 500, "internal", "bad document", NULL);
 	return j;
 }
 
@@ -110,17 +113,18 @@ typedef struct alloc_req {
 static bool
 alloc_parse(sn_http_req *req, alloc_req *in, sn_problem *why)
 {
-	static const char *const keys[] = { "fund", "year", "amount_fen",
-		NULL };
+	static const char *const keys[]
+	    = { "fund", "year", "amount_fen", NULL };
 	const json_t *b = sn_http_json(req);
 	sn_problem_clear(why);
 	return sn_in_only(b, keys, "", why)
 	    && sn_in_str(b, "fund", "", 0, 0, &in->fund, why)
-	    && sn_in_i64(b, "year", "", 0, INT64_MIN, INT64_MAX, &in->year, why)
-	    && sn_in_i64(b, "amount_fen", "", 0, INT64_MIN, INT64_MAX,
-	        &in->amount, why)
-	    && disbursement_rules_allocation(sn_http_principal(req), in->fund,
-	        in->year, in->amount, why);
+	    && sn_in_i64(
+	        b, "year", "", 0, INT64_MIN, INT64_MAX, &in->year, why)
+	    && sn_in_i64(
+	        b, "amount_fen", "", 0, INT64_MIN, INT64_MAX, &in->amount, why)
+	    && disbursement_rules_allocation(
+	        sn_http_principal(req), in->fund, in->year, in->amount, why);
 }
 
 static void
@@ -136,8 +140,8 @@ alloc_done(sn_tx *tx, sn_err err, const disbursement_budget *b, void *arg)
 	        disbursement_rules_fund_name(b->fund), "year", (int) b->year,
 	        "allocated_fen", (json_int_t) b->allocated_fen, "drawn_fen",
 	        (json_int_t) b->drawn_fen, "left_fen",
-	        (json_int_t) (b->allocated_fen - b->drawn_fen), "allocation_id",
-	        (json_int_t) b->allocation_id));
+	        (json_int_t) (b->allocated_fen - b->drawn_fen),
+	        "allocation_id", (json_int_t) b->allocation_id));
 }
 
 static void
@@ -159,7 +163,8 @@ on_budget(sn_http_req *req, void *arg)
 	sn_problem why;
 	alloc_req *a = calloc(1, sizeof(*a));
 	if (a == NULL) {
-		sn_http_reply_error(req, 503, "unavailable", "try again", NULL);
+		sn_http_reply_error(
+		    req, 503, "unavailable", "try again", NULL);
 		return;
 	}
 	if (!alloc_parse(req, a, &why)) {
@@ -173,12 +178,13 @@ on_budget(sn_http_req *req, void *arg)
 	sn_http_tx_with_end(req, alloc_begin, free, a);
 }
 
-/* ---- GET /budgets/{fund}/{year}/settlement ------------------------------- */
+/* ---- GET /budgets/{fund}/{year}/settlement -------------------------------
+ */
 
 static void
 settlement_read(sn_err err, const disbursement_settlement *s, void *arg)
 {
-	sn_http_req *req = arg;
+	sn_http_req *req  = arg;
 	int32_t      year = 0;
 	if (err != SN_OK) {
 		read_failed(req, err);
@@ -189,18 +195,22 @@ settlement_read(sn_err err, const disbursement_settlement *s, void *arg)
 		    "no budget allocated for this fund and year", NULL);
 		return;
 	}
-	(void) disbursement_rules_year_parse(sn_http_param(req, "year"), &year);
+	(void) disbursement_rules_year_parse(
+	    sn_http_param(req, "year"), &year);
 	sn_http_reply_json(req, 200,
 	    json_pack("{s:s, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
 	              " s:I}",
 	        "fund", sn_http_param(req, "fund"), "year", (int) year,
 	        "allocated_fen", (json_int_t) s->allocated_fen, "drawn_fen",
-	        (json_int_t) s->drawn_fen, "paid_fen", (json_int_t) s->paid_fen,
-	        "returned_fen", (json_int_t) s->returned_fen, "in_flight_fen",
+	        (json_int_t) s->drawn_fen, "paid_fen",
+	        (json_int_t) s->paid_fen, "returned_fen",
+	        (json_int_t) s->returned_fen, "in_flight_fen",
 	        (json_int_t) s->in_flight_fen, "left_fen",
-	        (json_int_t) (s->allocated_fen - s->paid_fen - s->in_flight_fen),
-	        "uncommitted_fen", (json_int_t) (s->allocated_fen - s->drawn_fen),
-	        "paid_count", (json_int_t) s->paid_count, "returned_count",
+	        (json_int_t) (s->allocated_fen - s->paid_fen
+	            - s->in_flight_fen),
+	        "uncommitted_fen",
+	        (json_int_t) (s->allocated_fen - s->drawn_fen), "paid_count",
+	        (json_int_t) s->paid_count, "returned_count",
 	        (json_int_t) s->returned_count, "in_flight_count",
 	        (json_int_t) s->in_flight_count));
 }
@@ -213,12 +223,14 @@ on_settlement(sn_http_req *req, void *arg)
 	    = disbursement_rules_fund_parse(sn_http_param(req, "fund"));
 	int32_t year;
 	if (fund == DISBURSEMENT_FUND_NONE) {
-		sn_http_reply_error(req, 404, "not_found", "no such fund", "fund");
+		sn_http_reply_error(
+		    req, 404, "not_found", "no such fund", "fund");
 		return;
 	}
-	if (!disbursement_rules_year_parse(sn_http_param(req, "year"), &year)) {
-		sn_http_reply_error(req, 422, "invalid_year", "year is YYYY",
-		    "year");
+	if (!disbursement_rules_year_parse(
+	        sn_http_param(req, "year"), &year)) {
+		sn_http_reply_error(
+		    req, 422, "invalid_year", "year is YYYY", "year");
 		return;
 	}
 	disbursement_store_settlement(
@@ -272,7 +284,8 @@ create_done(sn_tx *tx, sn_err err, const disbursement_run *run, void *arg)
 	run_req *r = arg;
 	char     period[SN_MONTH_STRLEN];
 	if (err == SN_OK && run == NULL)
-		err = disbursement_store_run_of_period(tx, r->period, &r->exists_cb);
+		err = disbursement_store_run_of_period(
+		    tx, r->period, &r->exists_cb);
 	else if (err == SN_OK)
 		err = disbursement_events_run_changed(
 		    sn_service_bus(r->d->svc), tx, run, user_of(r->req));
@@ -294,8 +307,8 @@ static void
 create_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
 	run_req *r = arg;
-	if (disbursement_store_run_create(tx, r->period, user_of(req),
-	        &r->create_cb)
+	if (disbursement_store_run_create(
+	        tx, r->period, user_of(req), &r->create_cb)
 	    != SN_OK)
 		fail_unavailable(req, tx);
 }
@@ -306,7 +319,8 @@ on_run_create(sn_http_req *req, void *arg)
 	sn_problem why;
 	run_req   *r = calloc(1, sizeof(*r));
 	if (r == NULL) {
-		sn_http_reply_error(req, 503, "unavailable", "try again", NULL);
+		sn_http_reply_error(
+		    req, 503, "unavailable", "try again", NULL);
 		return;
 	}
 	if (!run_parse(req, r, &why)) {
@@ -331,7 +345,8 @@ run_doc_read(sn_err err, const char *doc, void *arg)
 	if (err != SN_OK)
 		read_failed(req, err);
 	else if (doc == NULL)
-		sn_http_reply_error(req, 404, "not_found", "no such run", "id");
+		sn_http_reply_error(
+		    req, 404, "not_found", "no such run", "id");
 	else if ((j = doc_json(req, doc)) != NULL)
 		sn_http_reply_json(req, 200, j);
 }
@@ -355,7 +370,8 @@ plan_read(sn_err err, const disbursement_plan *p, void *arg)
 		return;
 	}
 	if (p == NULL) {
-		sn_http_reply_error(req, 404, "not_found", "no such run", "id");
+		sn_http_reply_error(
+		    req, 404, "not_found", "no such run", "id");
 		return;
 	}
 	if ((run = doc_json(req, p->run_doc)) == NULL)
@@ -364,7 +380,8 @@ plan_read(sn_err err, const disbursement_plan *p, void *arg)
 	sn_http_reply_json(req, 200,
 	    json_pack("{s:o, s:o, s:I, s:I}", "run", run, "rows",
 	        rows != NULL ? rows : json_array(), "payments",
-	        (json_int_t) p->payments, "total_fen", (json_int_t) p->total_fen));
+	        (json_int_t) p->payments, "total_fen",
+	        (json_int_t) p->total_fen));
 }
 
 static void
@@ -379,7 +396,8 @@ on_plan(sn_http_req *req, void *arg)
 /* ---- GET /runs/{id}/reconciliation -------------------------------------- */
 
 static json_t *
-recon_instructions(const disbursement_recon *r, const disbursement_recon_in *in)
+recon_instructions(
+    const disbursement_recon *r, const disbursement_recon_in *in)
 {
 	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "sent",
 	    (json_int_t) r->instructions_sent, "settled",
@@ -424,7 +442,8 @@ recon_read(sn_err err, const disbursement_recon *r, void *arg)
 		return;
 	}
 	if (r == NULL) {
-		sn_http_reply_error(req, 404, "not_found", "no such run", "id");
+		sn_http_reply_error(
+		    req, 404, "not_found", "no such run", "id");
 		return;
 	}
 	disbursement_recon_in in = r->in;
@@ -443,11 +462,12 @@ recon_read(sn_err err, const disbursement_recon *r, void *arg)
 	    "findings", fj, "instructions", recon_instructions(r, &in), "plan",
 	    "payments", (json_int_t) in.plan_count, "total_fen",
 	    (json_int_t) in.plan_fen, "shortfall", "payees",
-	    (json_int_t) r->short_count, "total_fen", (json_int_t) r->short_fen,
-	    "payments", recon_payments(&in), "budget", recon_budget(&in), "year",
-	    (int) r->year);
+	    (json_int_t) r->short_count, "total_fen",
+	    (json_int_t) r->short_fen, "payments", recon_payments(&in),
+	    "budget", recon_budget(&in), "year", (int) r->year);
 	if (j == NULL) {
-		sn_http_reply_error(req, 500, "internal", "cannot render", NULL);
+		sn_http_reply_error(
+		    req, 500, "internal", "cannot render", NULL);
 		return;
 	}
 	sn_http_reply_json(req, 200, j);
@@ -468,7 +488,7 @@ typedef struct approval_req {
 	disbursement           *d;
 	sn_http_req            *req;
 	const char             *decision, *reason;
-	sn_err                  err; /* of the reads before the decision */
+	sn_err                  err;    /* of the reads before the decision */
 	disbursement_run_status status; /* NONE: no such run */
 	char                    created_by[64];
 	bool                    decided;
@@ -484,15 +504,17 @@ approval_parse(sn_http_req *req, approval_req *in, sn_problem *why)
 	sn_problem_clear(why);
 	if (!sn_in_only(b, keys, "", why)
 	    || !sn_in_str(b, "decision", "", 0, 0, &in->decision, why)
-	    || !sn_in_str(b, "reason", "", SN_IN_MULTILINE, 0, &in->reason, why))
+	    || !sn_in_str(
+	        b, "reason", "", SN_IN_MULTILINE, 0, &in->reason, why))
 		return false;
 	if (in->reason != NULL && strlen(in->reason) > REASON_MAX)
 		return sn_problem_set(why, 422, "invalid_reason", "reason",
 		    "reason is at most %d bytes", REASON_MAX);
 	/* The run's own checks come in the transaction; these need none. */
-	disbursement_run_view v = { .status = DISBURSEMENT_RUN_AWAITING_APPROVAL,
-		.created_by                 = "",
-		.approver_decided_a_case    = false };
+	disbursement_run_view v
+	    = { .status           = DISBURSEMENT_RUN_AWAITING_APPROVAL,
+		      .created_by = "",
+		      .approver_decided_a_case = false };
 	return disbursement_rules_approval(
 	    sn_http_principal(req), &v, in->decision, NULL, why);
 }
@@ -517,8 +539,8 @@ decision_done(sn_tx *tx, sn_err err, const disbursement_run *run, void *arg)
 	if (run->status == DISBURSEMENT_RUN_APPROVED)
 		(void) sn_tx_on_commit(tx, kick, c->d);
 	sn_http_tx_reply(c->req, tx, 200,
-	    json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "id", run->id, "period",
-	        sn_month_format(run->period, period), "status",
+	    json_pack("{s:s, s:s, s:s, s:I, s:I, s:s}", "id", run->id,
+	        "period", sn_month_format(run->period, period), "status",
 	        disbursement_rules_run_status_name(run->status), "payments",
 	        (json_int_t) run->payments, "total_fen",
 	        (json_int_t) run->total_fen, "decided_by", user_of(c->req)));
@@ -597,7 +619,8 @@ on_approval(sn_http_req *req, void *arg)
 	if (!id_ok(req, "no such run"))
 		return;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		sn_http_reply_error(req, 503, "unavailable", "try again", NULL);
+		sn_http_reply_error(
+		    req, 503, "unavailable", "try again", NULL);
 		return;
 	}
 	if (!approval_parse(req, c, &why)) {
@@ -613,7 +636,8 @@ on_approval(sn_http_req *req, void *arg)
 	sn_http_tx_with_end(req, approval_begin, free, c);
 }
 
-/* ---- GET /payments/{id}, GET /payments ----------------------------------- */
+/* ---- GET /payments/{id}, GET /payments -----------------------------------
+ */
 
 static void
 payment_doc_read(sn_err err, const disbursement_payment *p, void *arg)
@@ -625,7 +649,8 @@ payment_doc_read(sn_err err, const disbursement_payment *p, void *arg)
 	else if (p == NULL
 	    || !disbursement_rules_payment_visible(
 	        sn_http_principal(req), p->township_code))
-		sn_http_reply_error(req, 404, "not_found", "no such payment", "id");
+		sn_http_reply_error(
+		    req, 404, "not_found", "no such payment", "id");
 	else if ((j = doc_json(req, p->doc)) != NULL)
 		sn_http_reply_json(req, 200, j);
 }
@@ -655,17 +680,17 @@ payments_read(sn_err err, const char *doc, void *arg)
 static void
 on_payments(sn_http_req *req, void *arg)
 {
-	disbursement *d        = arg;
-	const char   *status   = sn_http_query(req, "status");
-	const char   *township = sn_http_query(req, "township");
-	const char   *prefix;
-	sn_problem    why;
+	disbursement               *d        = arg;
+	const char                 *status   = sn_http_query(req, "status");
+	const char                 *township = sn_http_query(req, "township");
+	const char                 *prefix;
+	sn_problem                  why;
 	disbursement_payment_status s = status == NULL
 	    ? DISBURSEMENT_PAYMENT_REJECTED
 	    : disbursement_rules_payment_status_parse(status);
 	if (s == DISBURSEMENT_PAYMENT_NONE) {
-		sn_http_reply_error(req, 422, "invalid_status", "no such status",
-		    "status");
+		sn_http_reply_error(
+		    req, 422, "invalid_status", "no such status", "status");
 		return;
 	}
 	sn_problem_clear(&why);
@@ -690,11 +715,11 @@ typedef struct correct_req {
 static bool
 account_parse(sn_http_req *req, disbursement_account_in *in, sn_problem *why)
 {
-	static const char *const keys[] = { "bank_code", "account_number",
-		"account_name", NULL };
+	static const char *const keys[]
+	    = { "bank_code", "account_number", "account_name", NULL };
 	const json_t *b = sn_http_json(req);
-	const char  **v[3] = { &in->bank_code, &in->account_number,
-		 &in->account_name };
+	const char  **v[3]
+	    = { &in->bank_code, &in->account_number, &in->account_name };
 	sn_problem_clear(why);
 	if (!sn_in_only(b, keys, "", why))
 		return false;
@@ -704,7 +729,8 @@ account_parse(sn_http_req *req, disbursement_account_in *in, sn_problem *why)
 	for (int i = 0; i < 3; i++)
 		if (*v[i] == NULL || (*v[i])[0] == '\0'
 		    || strlen(*v[i]) > ACCOUNT_FIELD_MAX)
-			return sn_problem_set(why, 422, "invalid_account", keys[i],
+			return sn_problem_set(why, 422, "invalid_account",
+			    keys[i],
 			    "the body is {bank_code, account_number, "
 			    "account_name}, each 1 to %d characters",
 			    ACCOUNT_FIELD_MAX);
@@ -779,7 +805,8 @@ on_correct(sn_http_req *req, void *arg)
 	if (!id_ok(req, "no such payment"))
 		return;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		sn_http_reply_error(req, 503, "unavailable", "try again", NULL);
+		sn_http_reply_error(
+		    req, 503, "unavailable", "try again", NULL);
 		return;
 	}
 	if (!account_parse(req, &c->acct, &why)) {
@@ -909,15 +936,16 @@ on_granted(
 	/* The budget year is the grant's; without a date, the district's. */
 	char y[5] = { 0 };
 	if (strlen(m->granted_at) < 4
-	    || !disbursement_rules_year_parse(memcpy(y, m->granted_at, 4), &year))
+	    || !disbursement_rules_year_parse(
+	        memcpy(y, m->granted_at, 4), &year))
 		year = sn_clock_today().year;
 	disbursement_grant_in g = { .grant_id = m->grant_id,
-		.amount_fen     = m->amount_fen,
-		.township_code  = m->township_code,
-		.bank_code      = m->payee->bank_code,
-		.account_number = m->payee->account_number,
-		.account_name   = m->payee->account_name,
-		.year           = year };
+		.amount_fen                   = m->amount_fen,
+		.township_code                = m->township_code,
+		.bank_code                    = m->payee->bank_code,
+		.account_number               = m->payee->account_number,
+		.account_name                 = m->payee->account_name,
+		.year                         = year };
 	snprintf(d->grant_actor, sizeof(d->grant_actor), "%s",
 	    ev->actor != NULL && ev->actor[0] ? ev->actor : "system");
 	return disbursement_store_grant_payment(tx, &g, &d->grant_cb);
@@ -964,8 +992,8 @@ metrics_init(disbursement *d, sn_metrics *m)
 		if (d->instr[i] == NULL)
 			return SN_ENOMEM;
 	}
-	d->runs_built = sn_metrics_counter(m, "sn_disbursement_runs_built_total",
-	    "Payment runs built", NULL);
+	d->runs_built = sn_metrics_counter(
+	    m, "sn_disbursement_runs_built_total", "Payment runs built", NULL);
 	return d->runs_built != NULL ? SN_OK : SN_ENOMEM;
 }
 
@@ -988,10 +1016,11 @@ disbursement_init(
 	sn_service_set_route_arg(svc, d);
 
 	disbursement_bank_config bc = { .url = cfg->bank_url,
-		.timeout_ms = cfg->bank_timeout_ms,
-		.retries    = cfg->bank_retries,
-		.backoff_ms = 100 };
-	if ((err = disbursement_bank_open(&d->bank, sn_service_loop(svc), m, &bc))
+		.timeout_ms                  = cfg->bank_timeout_ms,
+		.retries                     = cfg->bank_retries,
+		.backoff_ms                  = 100 };
+	if ((err = disbursement_bank_open(
+	         &d->bank, sn_service_loop(svc), m, &bc))
 	    != SN_OK)
 		return err;
 	return disbursement_payout_start(d);

@@ -16,21 +16,28 @@ static disbursement        dis;
 static disbursement_config cfg;
 
 static const sn_setting_doc settings[] = {
-	{ "SN_BANK_URL", "the bank adapter's req/rep URL (required; bank-sim "
-	                 "locally)" },
-	{ "SN_DISBURSEMENT_BATCH", "instructions per batch (default 500; "
-	                           "1..10000)" },
-	{ "SN_DISBURSEMENT_BANK_TIMEOUT_MS", "deadline of one try (default "
-	                                     "2000; 50..600000)" },
-	{ "SN_DISBURSEMENT_BANK_RETRIES", "tries after the first, with the "
-	                                  "same ids (default 5; 0..100)" },
-	{ "SN_DISBURSEMENT_INFLIGHT", "batches with the bank at once (default "
-	                              "4; 1..64)" },
-	{ "SN_DISBURSEMENT_POLL_MS", "period of the sender, the status queries "
-	                             "and the run status pass (default 200; "
-	                             "10..60000)" },
-	{ "SN_DISBURSEMENT_BUILD_CHUNK", "payees per build transaction "
-	                                 "(default 50000; 100..1000000)" },
+	{ "SN_BANK_URL",
+	    "the bank adapter's req/rep URL (required; bank-sim "
+	    "locally)" },
+	{ "SN_DISBURSEMENT_BATCH",
+	    "instructions per batch (default 500; "
+	    "1..10000)" },
+	{ "SN_DISBURSEMENT_BANK_TIMEOUT_MS",
+	    "deadline of one try (default "
+	    "2000; 50..600000)" },
+	{ "SN_DISBURSEMENT_BANK_RETRIES",
+	    "tries after the first, with the "
+	    "same ids (default 5; 0..100)" },
+	{ "SN_DISBURSEMENT_INFLIGHT",
+	    "batches with the bank at once (default "
+	    "4; 1..64)" },
+	{ "SN_DISBURSEMENT_POLL_MS",
+	    "period of the sender, the status queries "
+	    "and the run status pass (default 200; "
+	    "10..60000)" },
+	{ "SN_DISBURSEMENT_BUILD_CHUNK",
+	    "payees per build transaction "
+	    "(default 50000; 100..1000000)" },
 	{ NULL, NULL },
 };
 
@@ -53,21 +60,24 @@ int
 main(int argc, char **argv)
 {
 	static const char *const follows[] = { "approval", "emergency", NULL };
-	static const sn_service_def def    = { .openapi = sn_openapi_document, .name = "disbursement",
-		   .publishes                      = true,
-		   .needs_auth                     = true,
-		   .follows                        = follows,
-		   .setup                          = setup,
-		   .teardown                       = teardown,
-		   .routes                         = disbursement_routes,
-		   .nroutes                        = DISBURSEMENT_NROUTES,
-		   .settings                       = settings };
+	static const sn_service_def def    = { .openapi = sn_openapi_document,
+		   .name                                = "disbursement",
+		   .publishes                           = true,
+		   .needs_auth                          = true,
+		   .follows                             = follows,
+		   .setup                               = setup,
+		   .teardown                            = teardown,
+		   .routes                              = disbursement_routes,
+		   .nroutes                             = DISBURSEMENT_NROUTES,
+		   .settings                            = settings };
 
 	for (int i = 1; i < argc; i++)
 		if (argv[i][0] == '-' && argv[i][1] == '-')
-			return sn_service_main(argc, argv, &def); /* --help... */
+			return sn_service_main(
+			    argc, argv, &def); /* --help... */
 	cfg.bank_url = sn_config_url("SN_BANK_URL", NULL);
-	cfg.batch    = (int) sn_config_int("SN_DISBURSEMENT_BATCH", 500, 1, 10000);
+	cfg.batch
+	    = (int) sn_config_int("SN_DISBURSEMENT_BATCH", 500, 1, 10000);
 	cfg.bank_timeout_ms = (uint32_t) sn_config_int(
 	    "SN_DISBURSEMENT_BANK_TIMEOUT_MS", 2000, 50, 600000);
 	cfg.bank_retries = (uint32_t) sn_config_int(

@@ -56,14 +56,14 @@ fail_tx(sn_tx *tx, sn_err err)
 /* ---- building ----------------------------------------------------------- */
 
 typedef struct build {
-	disbursement *d;
-	char          run_id[40];
-	sn_month      period;
-	int32_t       year;
-	int64_t       room[DISBURSEMENT_NFUNDS];
-	bool          live;  /* the run was still building */
-	bool          more;  /* a full chunk: go on at once */
-	bool          ended; /* moved to awaiting_approval */
+	disbursement            *d;
+	char                     run_id[40];
+	sn_month                 period;
+	int32_t                  year;
+	int64_t                  room[DISBURSEMENT_NFUNDS];
+	bool                     live;  /* the run was still building */
+	bool                     more;  /* a full chunk: go on at once */
+	bool                     ended; /* moved to awaiting_approval */
 	disbursement_run_cb      lock_cb, end_cb;
 	disbursement_room_cb     room_cb;
 	disbursement_payees_cb   chunk_cb;
@@ -76,20 +76,20 @@ build_end_cb(sn_tx *tx, sn_err err, const disbursement_run *run, void *arg)
 	build *b = arg;
 	if (err == SN_OK && run != NULL) {
 		b->ended = true;
-		err = disbursement_events_run_changed(bus_of(b->d), tx, run,
-		    "system");
+		err      = disbursement_events_run_changed(
+		         bus_of(b->d), tx, run, "system");
 	}
 	fail_tx(tx, err);
 }
 
 static void
-built_cb(sn_tx *tx, sn_err err, const disbursement_payment *ps, size_t n,
-    void *arg)
+built_cb(
+    sn_tx *tx, sn_err err, const disbursement_payment *ps, size_t n, void *arg)
 {
 	build *b = arg;
 	if (err == SN_OK)
-		err = disbursement_events_scheduled(bus_of(b->d), tx, ps, n,
-		    "system");
+		err = disbursement_events_scheduled(
+		    bus_of(b->d), tx, ps, n, "system");
 	fail_tx(tx, err);
 }
 
@@ -131,8 +131,8 @@ build_chunk(build *b, sn_tx *tx, const disbursement_payee *p, size_t n)
 }
 
 static void
-chunk_cb(sn_tx *tx, sn_err err, const disbursement_payee *p, size_t n,
-    void *arg)
+chunk_cb(
+    sn_tx *tx, sn_err err, const disbursement_payee *p, size_t n, void *arg)
 {
 	build *b = arg;
 	if (err == SN_OK && b->live)
@@ -141,8 +141,8 @@ chunk_cb(sn_tx *tx, sn_err err, const disbursement_payee *p, size_t n,
 }
 
 static void
-room_cb(sn_tx *tx, sn_err err, const int64_t room[DISBURSEMENT_NFUNDS],
-    void *arg)
+room_cb(
+    sn_tx *tx, sn_err err, const int64_t room[DISBURSEMENT_NFUNDS], void *arg)
 {
 	build *b = arg;
 	if (err == SN_OK)
@@ -160,7 +160,8 @@ lock_cb(sn_tx *tx, sn_err err, const disbursement_run *run, void *arg)
 		err = disbursement_store_budget_room(tx, b->year, &b->room_cb);
 		if (err == SN_OK)
 			err = disbursement_store_chunk(tx, b->period,
-			    run->built_upto, b->d->cfg.build_chunk, &b->chunk_cb);
+			    run->built_upto, b->d->cfg.build_chunk,
+			    &b->chunk_cb);
 	}
 	/* Else rejected or finished meanwhile: nothing to do. */
 	fail_tx(tx, err);
@@ -285,7 +286,8 @@ answer_new(disbursement *d, size_t n)
 static bool
 answer_add(answer *a, const Sn__Bank__V1__StatusReport *r)
 {
-	disbursement_bank_word w = disbursement_rules_bank_word((int) r->status);
+	disbursement_bank_word w
+	    = disbursement_rules_bank_word((int) r->status);
 	if (w == DISBURSEMENT_BANK_NONE || r->end_to_end_id == NULL
 	    || r->end_to_end_id[0] == '\0')
 		return true; /* nothing to apply */
@@ -318,28 +320,28 @@ count_slot(disbursement_bank_word w)
 
 /* The payments found, locked: each moves as the rules say (or not). */
 static void
-answered_cb(sn_tx *tx, sn_err err, const disbursement_answered *r, size_t n,
-    void *arg)
+answered_cb(
+    sn_tx *tx, sn_err err, const disbursement_answered *r, size_t n, void *arg)
 {
 	answer              *a    = arg;
 	disbursement_answer *todo = NULL;
-	if (err == SN_OK && n > 0
-	    && (todo = calloc(n, sizeof(*todo))) == NULL)
+	if (err == SN_OK && n > 0 && (todo = calloc(n, sizeof(*todo))) == NULL)
 		err = SN_ENOMEM;
 	size_t k = 0;
 	for (size_t i = 0; err == SN_OK && i < n; i++) {
 		if (r[i].idx < 0 || (size_t) r[i].idx >= a->n)
 			continue;
-		size_t                      j  = (size_t) r[i].idx;
-		disbursement_payment_status to = disbursement_rules_payment_next(
-		    r[i].status, DISBURSEMENT_PAY_ANSWERED, a->said[j]);
+		size_t                      j = (size_t) r[i].idx;
+		disbursement_payment_status to
+		    = disbursement_rules_payment_next(
+		        r[i].status, DISBURSEMENT_PAY_ANSWERED, a->said[j]);
 		if (to == DISBURSEMENT_PAYMENT_NONE)
 			continue;
 		todo[k++] = (disbursement_answer) { .e2e_id = a->e2e[j],
-			.to                                   = to,
-			.reason_code                          = a->code[j],
-			.reason                               = a->reason[j],
-			.settled_at                           = a->settled_at[j] };
+			.to                                 = to,
+			.reason_code                        = a->code[j],
+			.reason                             = a->reason[j],
+			.settled_at = a->settled_at[j] };
 		a->counts[count_slot(a->said[j])]++;
 	}
 	if (err == SN_OK && k > 0)
@@ -349,13 +351,13 @@ answered_cb(sn_tx *tx, sn_err err, const disbursement_answered *r, size_t n,
 }
 
 static void
-applied_cb(sn_tx *tx, sn_err err, const disbursement_payment *ps, size_t n,
-    void *arg)
+applied_cb(
+    sn_tx *tx, sn_err err, const disbursement_payment *ps, size_t n, void *arg)
 {
 	answer *a = arg;
 	if (err == SN_OK)
-		err = disbursement_events_outcomes(bus_of(a->d), tx, ps, n,
-		    "system");
+		err = disbursement_events_outcomes(
+		    bus_of(a->d), tx, ps, n, "system");
 	fail_tx(tx, err);
 }
 
@@ -368,7 +370,8 @@ apply_begin(sn_tx *tx, void *arg)
 	case ANS_APPLY:
 		if (a->n > 0)
 			err = disbursement_store_answered(tx,
-			    (const char *const *) a->e2e, a->n, &a->answered_cb);
+			    (const char *const *) a->e2e, a->n,
+			    &a->answered_cb);
 		break;
 	case ANS_UNCLAIM:
 		err = disbursement_store_unclaim(tx, a->batch_id);
@@ -412,11 +415,11 @@ typedef struct batch {
 	disbursement_fund fund;
 	int               tries_left; /* funds still to try if this one is
 	                               * empty */
-	char                        batch_id[40];
-	size_t                      n;
-	Sn__Bank__V1__Instruction  *instr;
-	Sn__Bank__V1__Instruction **ptrs;
-	char                      **strs; /* 5 per instruction, owned */
+	char                         batch_id[40];
+	size_t                       n;
+	Sn__Bank__V1__Instruction   *instr;
+	Sn__Bank__V1__Instruction  **ptrs;
+	char                       **strs; /* 5 per instruction, owned */
 	disbursement_instructions_cb claim_cb;
 } batch;
 
@@ -465,15 +468,16 @@ claim_cb(sn_tx *tx, sn_err err, const disbursement_instruction *in, size_t n,
 			sn_tx_rollback(tx, SN_ENOMEM);
 			return;
 		}
-		Sn__Bank__V1__Instruction init = SN__BANK__V1__INSTRUCTION__INIT;
-		b->instr[i]                    = init;
-		b->instr[i].end_to_end_id      = s[0];
-		b->instr[i].amount_fen         = in[i].amount_fen;
-		b->instr[i].bank_code          = s[1];
-		b->instr[i].account_number     = s[2];
-		b->instr[i].account_name       = s[3];
-		b->instr[i].remittance_info    = s[4];
-		b->ptrs[i]                     = &b->instr[i];
+		Sn__Bank__V1__Instruction init
+		    = SN__BANK__V1__INSTRUCTION__INIT;
+		b->instr[i]                 = init;
+		b->instr[i].end_to_end_id   = s[0];
+		b->instr[i].amount_fen      = in[i].amount_fen;
+		b->instr[i].bank_code       = s[1];
+		b->instr[i].account_number  = s[2];
+		b->instr[i].account_name    = s[3];
+		b->instr[i].remittance_info = s[4];
+		b->ptrs[i]                  = &b->instr[i];
 	}
 }
 
@@ -550,7 +554,8 @@ batch_send(disbursement *d, batch *b)
 	req.body_case                 = SN__BANK__V1__BANK_REQUEST__BODY_BATCH;
 	req.batch                     = &br;
 	return ok
-	    && disbursement_bank_call(d->bank, &req, batch_answered, b) == SN_OK;
+	    && disbursement_bank_call(d->bank, &req, batch_answered, b)
+	    == SN_OK;
 }
 
 static void
@@ -663,13 +668,14 @@ to_query_found(sn_err err, const char *const *ids, size_t n, void *arg)
 	for (size_t i = 0; i < n; i++)
 		if ((q->ids[q->n] = strdup(ids[i])) != NULL)
 			q->n++;
-	Sn__Bank__V1__StatusQuery sq = SN__BANK__V1__STATUS_QUERY__INIT;
-	sq.n_end_to_end_ids          = q->n;
-	sq.end_to_end_ids            = q->ids;
+	Sn__Bank__V1__StatusQuery sq  = SN__BANK__V1__STATUS_QUERY__INIT;
+	sq.n_end_to_end_ids           = q->n;
+	sq.end_to_end_ids             = q->ids;
 	Sn__Bank__V1__BankRequest req = SN__BANK__V1__BANK_REQUEST__INIT;
 	req.body_case                 = SN__BANK__V1__BANK_REQUEST__BODY_QUERY;
 	req.query                     = &sq;
-	if (disbursement_bank_call(d->bank, &req, query_answered, q) != SN_OK) {
+	if (disbursement_bank_call(d->bank, &req, query_answered, q)
+	    != SN_OK) {
 		query_free(q);
 		d->querying = false;
 	}
@@ -683,16 +689,16 @@ typedef struct house {
 } house;
 
 static void
-runs_moved(sn_tx *tx, sn_err err, const disbursement_run *runs, size_t n,
-    void *arg)
+runs_moved(
+    sn_tx *tx, sn_err err, const disbursement_run *runs, size_t n, void *arg)
 {
 	house *h = arg;
 	for (size_t i = 0; i < n && err == SN_OK; i++) {
-		err = disbursement_events_run_changed(bus_of(h->d), tx, &runs[i],
-		    "system");
+		err = disbursement_events_run_changed(
+		    bus_of(h->d), tx, &runs[i], "system");
 		sn_log(SN_LOG_INFO, "run moved on", "run_id", runs[i].id,
-		    "status", disbursement_rules_run_status_name(runs[i].status),
-		    NULL);
+		    "status",
+		    disbursement_rules_run_status_name(runs[i].status), NULL);
 	}
 	fail_tx(tx, err);
 }
@@ -703,7 +709,8 @@ house_begin(sn_tx *tx, void *arg)
 	static const disbursement_payment_status all[]
 	    = { DISBURSEMENT_PAYMENT_PLANNED, DISBURSEMENT_PAYMENT_READY,
 		      DISBURSEMENT_PAYMENT_SENT, DISBURSEMENT_PAYMENT_ACCEPTED,
-		      DISBURSEMENT_PAYMENT_SETTLED, DISBURSEMENT_PAYMENT_REJECTED };
+		      DISBURSEMENT_PAYMENT_SETTLED,
+		      DISBURSEMENT_PAYMENT_REJECTED };
 	house                      *h = arg;
 	disbursement_payment_status open[6];
 	size_t                      nopen = 0;
@@ -769,7 +776,7 @@ tick(disbursement *d)
 		house_start(d);
 	claim_next(d, NSENDABLE);
 	if (!d->querying) {
-		d->querying = true;
+		d->querying    = true;
 		uint32_t stale = STALE_FACTOR * d->cfg.bank_timeout_ms
 		    * (d->cfg.bank_retries + 1);
 		disbursement_store_to_query(db, d->sender, d->cfg.batch,

@@ -10,9 +10,10 @@
  * CONFLICT DO NOTHING (UNIQUE payee, fund, period), draw the budget and
  * move the run's built_upto in that statement, which answers the
  * payments it created; their payment.scheduled are encoded in C and
- * appended with one sn_bus_append_batch, all in that transaction. A crash loses at most the chunk in flight, and the next
- * process resumes from built_upto; a repeat creates nothing. The last
- * chunk writes the plan and moves the run to awaiting_approval.
+ * appended with one sn_bus_append_batch, all in that transaction. A crash
+ * loses at most the chunk in flight, and the next process resumes from
+ * built_upto; a repeat creates nothing. The last chunk writes the plan and
+ * moves the run to awaiting_approval.
  *
  * Sending. Approved runs become "sending". Up to `inflight` batches are
  * with the bank at once: a transaction claims up to `batch` payments of

@@ -7,9 +7,9 @@
 
 const char *const disbursement_fund_names[]
     = { "", "dibao", "tekun", "emergency", NULL };
-const char *const disbursement_run_status_names[] = { "", "building",
-	"awaiting_approval", "approved", "rejected", "sending", "completed",
-	NULL };
+const char *const disbursement_run_status_names[]
+    = { "", "building", "awaiting_approval", "approved", "rejected", "sending",
+	      "completed", NULL };
 const char *const disbursement_payment_status_names[] = { "", "planned",
 	"ready", "sent", "accepted", "settled", "rejected", NULL };
 const char *const disbursement_standing_names[]
@@ -97,7 +97,8 @@ bool
 disbursement_rules_period_parse(const char *text, int *year, int *month)
 {
 	sn_month m;
-	if (sn_month_parse(text, &m) != SN_OK || !disbursement_rules_period_ok(m))
+	if (sn_month_parse(text, &m) != SN_OK
+	    || !disbursement_rules_period_ok(m))
 		return false;
 	if (year != NULL)
 		*year = m.year;
@@ -124,7 +125,8 @@ disbursement_rules_year_parse(const char *text, int32_t *year)
 disbursement_payment_status
 disbursement_rules_payment_status_parse(const char *name)
 {
-	for (int i = 1; name != NULL && i < DISBURSEMENT_NPAYMENT_STATUSES; i++)
+	for (int i = 1; name != NULL && i < DISBURSEMENT_NPAYMENT_STATUSES;
+	     i++)
 		if (strcmp(name, disbursement_payment_status_names[i]) == 0)
 			return (disbursement_payment_status) i;
 	return DISBURSEMENT_PAYMENT_NONE;
@@ -150,8 +152,9 @@ disbursement_rules_run_next(
 		    ? DISBURSEMENT_RUN_REJECTED
 		    : DISBURSEMENT_RUN_NONE;
 	case DISBURSEMENT_RUN_START:
-		return from == DISBURSEMENT_RUN_APPROVED ? DISBURSEMENT_RUN_SENDING
-		                                         : DISBURSEMENT_RUN_NONE;
+		return from == DISBURSEMENT_RUN_APPROVED
+		    ? DISBURSEMENT_RUN_SENDING
+		    : DISBURSEMENT_RUN_NONE;
 	case DISBURSEMENT_RUN_COMPLETE:
 		return from == DISBURSEMENT_RUN_SENDING
 		    ? DISBURSEMENT_RUN_COMPLETED
@@ -204,8 +207,9 @@ disbursement_rules_payment_next(disbursement_payment_status from,
 		    ? DISBURSEMENT_PAYMENT_SENT
 		    : DISBURSEMENT_PAYMENT_NONE;
 	case DISBURSEMENT_PAY_REFUSED:
-		return from == DISBURSEMENT_PAYMENT_SENT ? DISBURSEMENT_PAYMENT_READY
-		                                         : DISBURSEMENT_PAYMENT_NONE;
+		return from == DISBURSEMENT_PAYMENT_SENT
+		    ? DISBURSEMENT_PAYMENT_READY
+		    : DISBURSEMENT_PAYMENT_NONE;
 	case DISBURSEMENT_PAY_ANSWERED:
 		return answered(from, said);
 	case DISBURSEMENT_PAY_CORRECTED:
@@ -226,8 +230,10 @@ disbursement_rules_payment_final(disbursement_payment_status s)
 bool
 disbursement_rules_payment_open(disbursement_payment_status s)
 {
-	return s == DISBURSEMENT_PAYMENT_PLANNED || s == DISBURSEMENT_PAYMENT_READY
-	    || s == DISBURSEMENT_PAYMENT_SENT || s == DISBURSEMENT_PAYMENT_ACCEPTED;
+	return s == DISBURSEMENT_PAYMENT_PLANNED
+	    || s == DISBURSEMENT_PAYMENT_READY
+	    || s == DISBURSEMENT_PAYMENT_SENT
+	    || s == DISBURSEMENT_PAYMENT_ACCEPTED;
 }
 
 /* ---- building a run ----------------------------------------------------- */
@@ -304,8 +310,8 @@ disbursement_rules_allocation(const sn_principal *p, const char *fund,
 		return sn_problem_set(why, 422, "invalid_fund", "fund",
 		    "fund is dibao, tekun or emergency");
 	if (year < 2000 || year > 9999)
-		return sn_problem_set(why, 422, "invalid_year", "year",
-		    "year is 2000 to 9999");
+		return sn_problem_set(
+		    why, 422, "invalid_year", "year", "year is 2000 to 9999");
 	if (amount <= 0 || amount > DISBURSEMENT_AMOUNT_MAX)
 		return sn_problem_set(why, 422, "invalid_amount", "amount_fen",
 		    "amount_fen is a positive number of fen");
@@ -340,7 +346,8 @@ disbursement_rules_approval(const sn_principal *p,
 	disbursement_run_step s
 	    = approve ? DISBURSEMENT_RUN_APPROVE : DISBURSEMENT_RUN_REJECT;
 	if (r == NULL || r->status == DISBURSEMENT_RUN_NONE)
-		return sn_problem_set(why, 404, "not_found", "id", "no such run");
+		return sn_problem_set(
+		    why, 404, "not_found", "id", "no such run");
 	if (disbursement_rules_run_next(r->status, s) == DISBURSEMENT_RUN_NONE)
 		return sn_problem_set(why, 409, "not_awaiting_approval", NULL,
 		    "the run is not awaiting approval");
@@ -362,8 +369,8 @@ disbursement_rules_correction(const sn_principal *p,
 {
 	if (p == NULL || v == NULL || !v->found || v->township_code == NULL
 	    || !sn_auth_within(p, v->township_code))
-		return sn_problem_set(why, 404, "not_found", "id",
-		    "no such payment");
+		return sn_problem_set(
+		    why, 404, "not_found", "id", "no such payment");
 	if (v->is_grant)
 		return sn_problem_set(why, 409, "not_correctable", NULL,
 		    "an emergency payment is not corrected here: the grant "
@@ -383,13 +390,13 @@ disbursement_rules_correction(const sn_principal *p,
 }
 
 bool
-disbursement_rules_payments_scope(const sn_principal *p,
-    const char *township, const char **prefix, sn_problem *why)
+disbursement_rules_payments_scope(const sn_principal *p, const char *township,
+    const char **prefix, sn_problem *why)
 {
 	if (township != NULL) {
 		if (!sn_auth_within(p, township))
-			return sn_problem_set(why, 403, "forbidden", "township",
-			    "outside your jurisdiction");
+			return sn_problem_set(why, 403, "forbidden",
+			    "township", "outside your jurisdiction");
 		*prefix = township;
 		return true;
 	}
@@ -445,7 +452,8 @@ disbursement_rules_reconcile(const disbursement_recon_in *in,
 	    != in->payments_fen)
 		add(out, &n, "status_total_differs",
 		    "amounts by status do not add up to the payments");
-	for (int f = DISBURSEMENT_FUND_DIBAO; f <= DISBURSEMENT_FUND_TEKUN; f++)
+	for (int f = DISBURSEMENT_FUND_DIBAO; f <= DISBURSEMENT_FUND_TEKUN;
+	     f++)
 		if (in->drawn_fen[f] > in->allocated_fen[f]) {
 			add(out, &n, "over_budget",
 			    "a fund has drawn beyond its allocation");
@@ -475,8 +483,8 @@ disbursement_rules_bank_word(int status)
 const char *
 disbursement_rules_bank_status(int status)
 {
-	static const char *const names[] = { NULL, "accepted", "settled",
-		"rejected", "unknown" };
+	static const char *const names[]
+	    = { NULL, "accepted", "settled", "rejected", "unknown" };
 	return names[disbursement_rules_bank_word(status)];
 }
 

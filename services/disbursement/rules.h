@@ -154,9 +154,9 @@ bool disbursement_rules_run_sending(disbursement_run_status s);
 
 /* What happens to a payment. */
 typedef enum disbursement_payment_step {
-	DISBURSEMENT_PAY_CLAIMED,  /* taken into a batch for the bank */
-	DISBURSEMENT_PAY_REFUSED,  /* the bank refused the whole batch */
-	DISBURSEMENT_PAY_ANSWERED, /* the bank's word (given apart) */
+	DISBURSEMENT_PAY_CLAIMED,   /* taken into a batch for the bank */
+	DISBURSEMENT_PAY_REFUSED,   /* the bank refused the whole batch */
+	DISBURSEMENT_PAY_ANSWERED,  /* the bank's word (given apart) */
 	DISBURSEMENT_PAY_CORRECTED, /* a rejected account corrected */
 } disbursement_payment_step;
 
@@ -359,7 +359,7 @@ const char *disbursement_rules_bank_status(int status);
  * A batch's count and control sum over n amounts; false if an amount is
  * not positive or the sum overflows.
  */
-bool disbursement_rules_control_sum(const int64_t *amounts, size_t n,
-    int64_t *sum);
+bool disbursement_rules_control_sum(
+    const int64_t *amounts, size_t n, int64_t *sum);
 
 #endif /* DISBURSEMENT_RULES_H */

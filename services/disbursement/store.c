@@ -120,22 +120,23 @@ static const sn_col run_cols[] = {
 	p ".id, " p ".e2e_id, " p ".status, " p ".fund, " p ".amount_fen, " p \
 	  ".attempt, " p ".township_code, " p ".bank_code, " p                \
 	  ".account_number, " p ".account_name, " p ".grant_id, " ben         \
-	  " AS beneficiary_id, " p ".period, " p ".run_id, " p               \
+	  " AS beneficiary_id, " p ".period, " p ".run_id, " p                \
 	  ".reason_code, " p ".reason, " p ".settled_at"
 
 #define BENEFICIARY_OF(p)                                                     \
-	"(SELECT pe.beneficiary_id FROM payee pe WHERE pe.id = " p            \
-	".payee_id)"
+	"(SELECT pe.beneficiary_id FROM payee pe WHERE pe.id = " p ".payee_"  \
+	"id)"
 
 #define PAYMENT_JSON(p)                                                       \
-	"json_build_object('id', " p ".id, 'status', " p ".status, 'fund', "  \
-	p ".fund, 'period', " p ".period, 'run_id', " p ".run_id,"             \
-	" 'grant_id', " p ".grant_id, 'amount_fen', " p ".amount_fen,"         \
+	"json_build_object('id', " p ".id, 'status', " p                      \
+	".status, 'fund', " p ".fund, 'period', " p ".period, 'run_id', " p   \
+	".run_id,"                                                            \
+	" 'grant_id', " p ".grant_id, 'amount_fen', " p ".amount_fen,"        \
 	" 'township_code', " p ".township_code, 'end_to_end_id', " p          \
 	".e2e_id, 'attempt', " p ".attempt, 'payee', json_build_object("      \
 	"'bank_code', " p ".bank_code, 'account_number', " p                  \
 	".account_number, 'account_name', " p ".account_name),"               \
-	" 'reason_code', " p ".reason_code, 'reason', " p ".reason,"           \
+	" 'reason_code', " p ".reason_code, 'reason', " p ".reason,"          \
 	" 'settled_at', " p ".settled_at, 'created_at', ts_json(" p           \
 	".created_at), 'sent_at', ts_json(" p ".sent_at), 'finished_at',"     \
 	" ts_json(" p ".finished_at))"
@@ -145,28 +146,32 @@ static const sn_col run_cols[] = {
 	    SN_COL(disbursement_payment, e2e_id, SN_COL_TEXT),                \
 	    SN_COL_ENUMOF(disbursement_payment, status,                       \
 	        disbursement_payment_status_names),                           \
-	    SN_COL_ENUMOF(disbursement_payment, fund, disbursement_fund_names), \
+	    SN_COL_ENUMOF(                                                    \
+	        disbursement_payment, fund, disbursement_fund_names),         \
 	    SN_COL(disbursement_payment, amount_fen, SN_COL_I64),             \
 	    SN_COL(disbursement_payment, attempt, SN_COL_I32),                \
 	    SN_COL(disbursement_payment, township_code, SN_COL_TEXT),         \
 	    SN_COL(disbursement_payment, bank_code, SN_COL_TEXT),             \
 	    SN_COL(disbursement_payment, account_number, SN_COL_TEXT),        \
 	    SN_COL(disbursement_payment, account_name, SN_COL_TEXT),          \
-	    SN_COL_OPT(disbursement_payment, grant_id, SN_COL_TEXT,           \
-	        has_grant_id),                                                \
+	    SN_COL_OPT(                                                       \
+	        disbursement_payment, grant_id, SN_COL_TEXT, has_grant_id),   \
 	    SN_COL_OPT(disbursement_payment, beneficiary_id, SN_COL_TEXT,     \
 	        has_beneficiary_id),                                          \
-	    SN_COL_OPT(disbursement_payment, period, SN_COL_TEXT, has_period), \
-	    SN_COL_OPT(disbursement_payment, run_id, SN_COL_TEXT, has_run_id), \
+	    SN_COL_OPT(                                                       \
+	        disbursement_payment, period, SN_COL_TEXT, has_period),       \
+	    SN_COL_OPT(                                                       \
+	        disbursement_payment, run_id, SN_COL_TEXT, has_run_id),       \
 	    SN_COL_OPT(disbursement_payment, reason_code, SN_COL_TEXT,        \
 	        has_reason_code),                                             \
-	    SN_COL_OPT(disbursement_payment, reason, SN_COL_TEXT, has_reason), \
+	    SN_COL_OPT(                                                       \
+	        disbursement_payment, reason, SN_COL_TEXT, has_reason),       \
 	    SN_COL_OPT(disbursement_payment, settled_at, SN_COL_TEXT,         \
 	        has_settled_at)
 
 static const sn_col payment_cols[] = { PAYMENT_COL_LIST };
-static const sn_col payment_doc_cols[] = { PAYMENT_COL_LIST,
-	SN_COL(disbursement_payment, doc, SN_COL_TEXT) };
+static const sn_col payment_doc_cols[]
+    = { PAYMENT_COL_LIST, SN_COL(disbursement_payment, doc, SN_COL_TEXT) };
 
 /* ---- callbacks of statements on a transaction --------------------------- */
 
@@ -198,8 +203,8 @@ payment_done(sn_tx *tx, PGresult *res, void *arg)
 	const disbursement_payment_cb *cb = arg;
 	disbursement_payment           p;
 	bool                           found;
-	sn_err err = read_one(res, payment_cols, SN_NCOLS(payment_cols), &p,
-	    &found);
+	sn_err                         err
+	    = read_one(res, payment_cols, SN_NCOLS(payment_cols), &p, &found);
 	cb->fn(tx, err, err == SN_OK && found ? &p : NULL, cb->arg);
 }
 
@@ -209,8 +214,8 @@ payment_doc_done(sn_tx *tx, PGresult *res, void *arg)
 	const disbursement_payment_cb *cb = arg;
 	disbursement_payment           p;
 	bool                           found;
-	sn_err err = read_one(res, payment_doc_cols, SN_NCOLS(payment_doc_cols),
-	    &p, &found);
+	sn_err                         err = read_one(
+	                            res, payment_doc_cols, SN_NCOLS(payment_doc_cols), &p, &found);
 	cb->fn(tx, err, err == SN_OK && found ? &p : NULL, cb->arg);
 }
 
@@ -269,7 +274,7 @@ static const char SQL_PAYEE_EXIT[]
 static sn_err
 payee_upsert(sn_tx *tx, const char *sql, const disbursement_payee_in *p)
 {
-	char amount[24], from[SN_MONTH_STRLEN], until[SN_MONTH_STRLEN];
+	char        amount[24], from[SN_MONTH_STRLEN], until[SN_MONTH_STRLEN];
 	const char *standing = disbursement_rules_standing_name(p->standing);
 	const char *fund     = disbursement_rules_fund_name(p->fund);
 	if (standing == NULL || fund == NULL)
@@ -330,12 +335,12 @@ sn_err
 disbursement_store_grant_payment(sn_tx *tx, const disbursement_grant_in *g,
     const disbursement_payment_cb *cb)
 {
-	char amount[24], year[24];
+	char        amount[24], year[24];
 	const char *v[] = { g->grant_id, fmt_i64(amount, g->amount_fen),
 		g->township_code, g->bank_code, g->account_number,
 		g->account_name, fmt_i64(year, g->year) };
-	return sn_tx_query(tx, SQL_GRANT_PAYMENT, 7, v, payment_done,
-	    (void *) cb);
+	return sn_tx_query(
+	    tx, SQL_GRANT_PAYMENT, 7, v, payment_done, (void *) cb);
 }
 
 /* ---- budgets ------------------------------------------------------------ */
@@ -368,8 +373,8 @@ budget_done(sn_tx *tx, PGresult *res, void *arg)
 	const disbursement_budget_cb *cb = arg;
 	disbursement_budget           b;
 	bool                          found;
-	sn_err err = read_one(res, budget_cols, SN_NCOLS(budget_cols), &b,
-	    &found);
+	sn_err                        err
+	    = read_one(res, budget_cols, SN_NCOLS(budget_cols), &b, &found);
 	if (err == SN_OK && !found)
 		err = SN_EPROTO; /* an upsert always answers */
 	cb->fn(tx, err, err == SN_OK ? &b : NULL, cb->arg);
@@ -407,8 +412,8 @@ static const char SQL_SETTLEMENT[]
       " FROM payment WHERE fund = $1 AND year = $2::int";
 
 static const sn_col settlement_cols[] = {
-	SN_COL_OPT(disbursement_settlement, allocated_fen, SN_COL_I64,
-	    has_budget),
+	SN_COL_OPT(
+	    disbursement_settlement, allocated_fen, SN_COL_I64, has_budget),
 	SN_COL(disbursement_settlement, drawn_fen, SN_COL_I64),
 	SN_COL(disbursement_settlement, paid_fen, SN_COL_I64),
 	SN_COL(disbursement_settlement, returned_fen, SN_COL_I64),
@@ -441,8 +446,8 @@ disbursement_store_settlement(sn_db *db, disbursement_fund fund, int32_t year,
 	char        y[24];
 	const char *f   = disbursement_rules_fund_name(fund);
 	const char *v[] = { f != NULL ? f : "", fmt_i64(y, year) };
-	read_start(db, SQL_SETTLEMENT, 2, v, settlement_read, (void (*)(void)) fn,
-	    arg);
+	read_start(db, SQL_SETTLEMENT, 2, v, settlement_read,
+	    (void (*)(void)) fn, arg);
 }
 
 static const char SQL_BUDGET_ROOM[]
@@ -463,12 +468,12 @@ static const sn_col room_cols[] = {
 static void
 room_done(sn_tx *tx, PGresult *res, void *arg)
 {
-	const disbursement_room_cb *cb = arg;
+	const disbursement_room_cb *cb                        = arg;
 	int64_t                     room[DISBURSEMENT_NFUNDS] = { 0 };
 	void                       *rows;
 	size_t                      n;
-	sn_err err = read_rows(res, room_cols, SN_NCOLS(room_cols),
-	    sizeof(room_row), &rows, &n);
+	sn_err                      err = read_rows(
+	                         res, room_cols, SN_NCOLS(room_cols), sizeof(room_row), &rows, &n);
 	for (size_t i = 0; err == SN_OK && i < n; i++) {
 		const room_row *r = (const room_row *) rows + i;
 		room[r->fund]     = r->room_fen;
@@ -496,11 +501,11 @@ static const char SQL_RUN_CREATE[]
 
 static const char SQL_RUN_OF_PERIOD[]
     = "SELECT " RUN_COLS("r") " FROM run r WHERE r.period = $1"
-      " AND r.status <> 'rejected'";
+                              " AND r.status <> 'rejected'";
 
 static const char SQL_RUN_LOCK[]
     = "SELECT " RUN_COLS("r") " FROM run r WHERE r.id = $1::uuid"
-      " FOR UPDATE";
+                              " FOR UPDATE";
 
 static const char SQL_RUN_DECIDED_BY[]
     = "SELECT EXISTS (SELECT 1 FROM payee p WHERE p.decided_by = $2"
@@ -533,7 +538,7 @@ static const char SQL_RUN_REJECT[]
 
 static const char SQL_RUN_BUILDING[]
     = "SELECT " RUN_COLS("r") " FROM run r WHERE r.status = 'building'"
-      " ORDER BY r.created_at LIMIT 1";
+                              " ORDER BY r.created_at LIMIT 1";
 
 sn_err
 disbursement_store_run_create(sn_tx *tx, sn_month period, const char *actor,
@@ -580,17 +585,18 @@ flag_done(sn_tx *tx, PGresult *res, void *arg)
 }
 
 sn_err
-disbursement_store_run_decided_by(sn_tx *tx, const char *id,
-    const char *user, const disbursement_flag_cb *cb)
+disbursement_store_run_decided_by(sn_tx *tx, const char *id, const char *user,
+    const disbursement_flag_cb *cb)
 {
 	const char *v[] = { id, user };
-	return sn_tx_query(tx, SQL_RUN_DECIDED_BY, 2, v, flag_done, (void *) cb);
+	return sn_tx_query(
+	    tx, SQL_RUN_DECIDED_BY, 2, v, flag_done, (void *) cb);
 }
 
 sn_err
 disbursement_store_run_decide(sn_tx *tx, const char *id,
-    disbursement_run_status from, disbursement_run_status to,
-    const char *user, const char *reason, const disbursement_run_cb *cb)
+    disbursement_run_status from, disbursement_run_status to, const char *user,
+    const char *reason, const disbursement_run_cb *cb)
 {
 	const char *f = disbursement_rules_run_status_name(from);
 	const char *t = disbursement_rules_run_status_name(to);
@@ -619,8 +625,8 @@ void
 disbursement_store_run_building(
     sn_db *db, disbursement_run_read_fn fn, void *arg)
 {
-	read_start(db, SQL_RUN_BUILDING, 0, NULL, run_read, (void (*)(void)) fn,
-	    arg);
+	read_start(
+	    db, SQL_RUN_BUILDING, 0, NULL, run_read, (void (*)(void)) fn, arg);
 }
 
 /* ---- building ----------------------------------------------------------- */
@@ -635,7 +641,8 @@ static const char SQL_CHUNK[]
 static const sn_col payee_cols[] = {
 	SN_COL(disbursement_payee, id, SN_COL_I64),
 	SN_COL_ENUMOF(disbursement_payee, fund, disbursement_fund_names),
-	SN_COL_ENUMOF(disbursement_payee, standing, disbursement_standing_names),
+	SN_COL_ENUMOF(
+	    disbursement_payee, standing, disbursement_standing_names),
 	SN_COL(disbursement_payee, monthly_fen, SN_COL_I64),
 	SN_COL(disbursement_payee, from_month, SN_COL_MONTH),
 	SN_COL_OPT(disbursement_payee, until_month, SN_COL_MONTH, has_until),
@@ -656,8 +663,8 @@ payees_done(sn_tx *tx, PGresult *res, void *arg)
 }
 
 sn_err
-disbursement_store_chunk(sn_tx *tx, sn_month period, int64_t after,
-    int limit, const disbursement_payees_cb *cb)
+disbursement_store_chunk(sn_tx *tx, sn_month period, int64_t after, int limit,
+    const disbursement_payees_cb *cb)
 {
 	char        p[SN_MONTH_STRLEN], a[24], l[24];
 	const char *v[] = { sn_month_format(period, p), fmt_i64(a, after),
@@ -693,9 +700,10 @@ static const char SQL_BUILD[]
       " short_count = short_count + $6::bigint,"
       " short_fen = short_fen + $7::bigint"
       " FROM c WHERE run.id = $1::uuid)"
-      " SELECT " PAYMENT_COLS("ins", "pe.beneficiary_id")
-      " FROM ins JOIN payee pe ON pe.id = ins.payee_id"
-      " ORDER BY ins.payee_id";
+      " SELECT " PAYMENT_COLS(
+          "ins", "pe.beneficiary_id") " FROM ins JOIN payee pe ON pe.id = "
+                                      "ins.payee_id"
+                                      " ORDER BY ins.payee_id";
 
 sn_err
 disbursement_store_build(sn_tx *tx, const char *run_id, sn_month period,
@@ -707,13 +715,14 @@ disbursement_store_build(sn_tx *tx, const char *run_id, sn_month period,
 	sn_pgarray_init(&arr);
 	for (size_t i = 0; i < n; i++)
 		sn_pgarray_add_i64(&arr, ids[i]);
-	const char *a = sn_pgarray_text(&arr);
+	const char *a   = sn_pgarray_text(&arr);
 	sn_err      err = SN_ENOMEM;
 	if (a != NULL) {
 		const char *v[] = { run_id, sn_month_format(period, p),
 			fmt_i64(y, year), a, fmt_i64(u, upto),
 			fmt_i64(sc, short_count), fmt_i64(sf, short_fen) };
-		err = sn_tx_query(tx, SQL_BUILD, 7, v, payments_done, (void *) cb);
+		err             = sn_tx_query(
+		                tx, SQL_BUILD, 7, v, payments_done, (void *) cb);
 	}
 	sn_pgarray_fini(&arr);
 	return err;
@@ -778,13 +787,14 @@ disbursement_store_runs_complete(sn_tx *tx, disbursement_run_status from,
 	sn_pgarray arr;
 	sn_pgarray_init(&arr);
 	for (size_t i = 0; i < nopen; i++)
-		sn_pgarray_add(&arr, disbursement_rules_payment_status_name(open[i]));
+		sn_pgarray_add(
+		    &arr, disbursement_rules_payment_status_name(open[i]));
 	const char *a   = sn_pgarray_text(&arr);
 	sn_err      err = SN_ENOMEM;
 	if (a != NULL) {
 		const char *v[] = { f, t, a };
-		err = sn_tx_query(tx, SQL_RUNS_COMPLETE, 3, v, runs_done,
-		    (void *) cb);
+		err             = sn_tx_query(
+		                tx, SQL_RUNS_COMPLETE, 3, v, runs_done, (void *) cb);
 	}
 	sn_pgarray_fini(&arr);
 	return err;
@@ -816,8 +826,8 @@ static const sn_col doc_cols[] = {
 static void
 doc_read(sn_err err, PGresult *res, void *arg)
 {
-	read_ctx *c = arg;
-	doc_row   d = { NULL };
+	read_ctx *c     = arg;
+	doc_row   d     = { NULL };
 	bool      found = false;
 	if (err == SN_OK)
 		err = read_one(res, doc_cols, SN_NCOLS(doc_cols), &d, &found);
@@ -860,7 +870,8 @@ plan_read(sn_err err, PGresult *res, void *arg)
 	disbursement_plan p;
 	bool              found = false;
 	if (err == SN_OK)
-		err = read_one(res, plan_cols, SN_NCOLS(plan_cols), &p, &found);
+		err = read_one(
+		    res, plan_cols, SN_NCOLS(plan_cols), &p, &found);
 	((disbursement_plan_read_fn) c->fn)(
 	    err, err == SN_OK && found ? &p : NULL, c->arg);
 	read_end(c);
@@ -885,44 +896,56 @@ static const char SQL_RECON[]
       " m AS (SELECT"
       "  count(*) AS n, coalesce(sum(amount_fen), 0)::bigint AS fen,"
       "  count(*) FILTER (WHERE status IN ('planned', 'ready')) AS un,"
-      "  " SUM_FEN("status IN ('planned', 'ready')") " AS unf,"
-      "  count(*) FILTER (WHERE status IN ('sent', 'accepted')) AS uk,"
-      "  " SUM_FEN("status IN ('sent', 'accepted')") " AS ukf,"
-      "  count(*) FILTER (WHERE status = 'settled') AS st,"
-      "  " SUM_FEN("status = 'settled'") " AS stf,"
-      "  count(*) FILTER (WHERE status = 'rejected') AS rj,"
-      "  " SUM_FEN("status = 'rejected'") " AS rjf"
-      "  FROM payment WHERE run_id = $1::uuid),"
-      " h AS (SELECT count(*) AS n FROM instruction_history h"
-      "  JOIN payment p ON p.id = h.payment_id WHERE p.run_id = $1::uuid)"
-      " SELECT r.status, y.year,"
-      "  coalesce((SELECT sum(payments) FROM run_plan WHERE run_id = r.id),"
-      "   0)::bigint AS plan_count,"
-      "  coalesce((SELECT sum(total_fen) FROM run_plan"
-      "   WHERE run_id = r.id), 0)::bigint AS plan_fen,"
-      "  m.n AS payments_count, m.fen AS payments_fen,"
-      "  m.un AS unsent_count, m.unf AS unsent_fen,"
-      "  m.uk AS unknown_count, m.ukf AS unknown_fen,"
-      "  m.st AS settled_count, m.stf AS settled_fen,"
-      "  m.rj AS rejected_count, m.rjf AS rejected_fen,"
-      "  h.n AS replaced_count, r.total_fen AS run_total_fen,"
-      "  coalesce((SELECT allocated_fen FROM budget WHERE fund = 'dibao'"
-      "   AND year = y.year), 0) AS dibao_allocated,"
-      "  coalesce((SELECT drawn_fen FROM budget WHERE fund = 'dibao'"
-      "   AND year = y.year), 0) AS dibao_drawn,"
-      "  coalesce((SELECT allocated_fen FROM budget WHERE fund = 'tekun'"
-      "   AND year = y.year), 0) AS tekun_allocated,"
-      "  coalesce((SELECT drawn_fen FROM budget WHERE fund = 'tekun'"
-      "   AND year = y.year), 0) AS tekun_drawn,"
-      "  m.uk + m.st + m.rj + h.n AS instructions_sent,"
-      "  r.short_count, r.short_fen"
-      " FROM r, y, m, h";
+      "  " SUM_FEN(
+          "status IN ('planned', 'ready')") " AS unf,"
+                                            "  count(*) FILTER (WHERE status "
+                                            "IN ('sent', 'accepted')) AS uk,"
+                                            "  " SUM_FEN(
+                                                "status IN ('sent', "
+                                                "'accepted')") " AS ukf,"
+                                                               "  count(*) "
+                                                               "FILTER (WHERE "
+                                                               "status = "
+                                                               "'settled') AS "
+                                                               "st,"
+                                                               "  " SUM_FEN(
+                                                                   "status = "
+                                                                   "'settled'") " AS stf,"
+                                                                                "  count(*) FILTER (WHERE status = 'rejected') AS rj,"
+                                                                                "  " SUM_FEN(
+                                                                                    "status = 'rejected'") " AS rjf"
+                                                                                                           "  FROM payment WHERE run_id = $1::uuid),"
+                                                                                                           " h AS (SELECT count(*) AS n FROM instruction_history h"
+                                                                                                           "  JOIN payment p ON p.id = h.payment_id WHERE p.run_id = $1::uuid)"
+                                                                                                           " SELECT r.status, y.year,"
+                                                                                                           "  coalesce((SELECT sum(payments) FROM run_plan WHERE run_id = r.id),"
+                                                                                                           "   0)::bigint AS plan_count,"
+                                                                                                           "  coalesce((SELECT sum(total_fen) FROM run_plan"
+                                                                                                           "   WHERE run_id = r.id), 0)::bigint AS plan_fen,"
+                                                                                                           "  m.n AS payments_count, m.fen AS payments_fen,"
+                                                                                                           "  m.un AS unsent_count, m.unf AS unsent_fen,"
+                                                                                                           "  m.uk AS unknown_count, m.ukf AS unknown_fen,"
+                                                                                                           "  m.st AS settled_count, m.stf AS settled_fen,"
+                                                                                                           "  m.rj AS rejected_count, m.rjf AS rejected_fen,"
+                                                                                                           "  h.n AS replaced_count, r.total_fen AS run_total_fen,"
+                                                                                                           "  coalesce((SELECT allocated_fen FROM budget WHERE fund = 'dibao'"
+                                                                                                           "   AND year = y.year), 0) AS dibao_allocated,"
+                                                                                                           "  coalesce((SELECT drawn_fen FROM budget WHERE fund = 'dibao'"
+                                                                                                           "   AND year = y.year), 0) AS dibao_drawn,"
+                                                                                                           "  coalesce((SELECT allocated_fen FROM budget WHERE fund = 'tekun'"
+                                                                                                           "   AND year = y.year), 0) AS tekun_allocated,"
+                                                                                                           "  coalesce((SELECT drawn_fen FROM budget WHERE fund = 'tekun'"
+                                                                                                           "   AND year = y.year), 0) AS tekun_drawn,"
+                                                                                                           "  m.uk + m.st + m.rj + h.n AS instructions_sent,"
+                                                                                                           "  r.short_count, r.short_fen"
+                                                                                                           " FROM r, y, m, h";
 
 #define RECON_I64(member, name)                                               \
 	SN_COL_AS(disbursement_recon, member, name, SN_COL_I64)
 
 static const sn_col recon_cols[] = {
-	SN_COL_ENUMOF(disbursement_recon, status, disbursement_run_status_names),
+	SN_COL_ENUMOF(
+	    disbursement_recon, status, disbursement_run_status_names),
 	SN_COL(disbursement_recon, year, SN_COL_I32),
 	RECON_I64(in.plan_count, "plan_count"),
 	RECON_I64(in.plan_fen, "plan_fen"),
@@ -938,9 +961,11 @@ static const sn_col recon_cols[] = {
 	RECON_I64(in.rejected_fen, "rejected_fen"),
 	RECON_I64(in.replaced_count, "replaced_count"),
 	RECON_I64(in.run_total_fen, "run_total_fen"),
-	RECON_I64(in.allocated_fen[DISBURSEMENT_FUND_DIBAO], "dibao_allocated"),
+	RECON_I64(
+	    in.allocated_fen[DISBURSEMENT_FUND_DIBAO], "dibao_allocated"),
 	RECON_I64(in.drawn_fen[DISBURSEMENT_FUND_DIBAO], "dibao_drawn"),
-	RECON_I64(in.allocated_fen[DISBURSEMENT_FUND_TEKUN], "tekun_allocated"),
+	RECON_I64(
+	    in.allocated_fen[DISBURSEMENT_FUND_TEKUN], "tekun_allocated"),
 	RECON_I64(in.drawn_fen[DISBURSEMENT_FUND_TEKUN], "tekun_drawn"),
 	RECON_I64(instructions_sent, "instructions_sent"),
 	RECON_I64(short_count, "short_count"),
@@ -955,7 +980,8 @@ recon_read(sn_err err, PGresult *res, void *arg)
 	bool               found = false;
 	memset(&r, 0, sizeof(r));
 	if (err == SN_OK)
-		err = read_one(res, recon_cols, SN_NCOLS(recon_cols), &r, &found);
+		err = read_one(
+		    res, recon_cols, SN_NCOLS(recon_cols), &r, &found);
 	((disbursement_recon_read_fn) c->fn)(
 	    err, err == SN_OK && found ? &r : NULL, c->arg);
 	read_end(c);
@@ -1001,8 +1027,9 @@ instructions_done(sn_tx *tx, PGresult *res, void *arg)
 	const disbursement_instructions_cb *cb = arg;
 	void                               *rows;
 	size_t                              n;
-	sn_err err = read_rows(res, instruction_cols, SN_NCOLS(instruction_cols),
-	    sizeof(disbursement_instruction), &rows, &n);
+	sn_err                              err
+	    = read_rows(res, instruction_cols, SN_NCOLS(instruction_cols),
+	        sizeof(disbursement_instruction), &rows, &n);
 	cb->fn(tx, err, rows, n, cb->arg);
 	free(rows);
 }
@@ -1017,7 +1044,8 @@ disbursement_store_claim(sn_tx *tx, disbursement_fund fund, int limit,
 	if (f == NULL)
 		return SN_EINVAL;
 	const char *v[] = { f, fmt_i64(l, limit), batch_id, sender };
-	return sn_tx_query(tx, SQL_CLAIM, 4, v, instructions_done, (void *) cb);
+	return sn_tx_query(
+	    tx, SQL_CLAIM, 4, v, instructions_done, (void *) cb);
 }
 
 /* Locked in id order, as every other statement locking payments in bulk
@@ -1030,8 +1058,8 @@ static const char SQL_ANSWERED[]
 
 static const sn_col answered_cols[] = {
 	SN_COL(disbursement_answered, idx, SN_COL_I64),
-	SN_COL_ENUMOF(disbursement_answered, status,
-	    disbursement_payment_status_names),
+	SN_COL_ENUMOF(
+	    disbursement_answered, status, disbursement_payment_status_names),
 };
 
 static void
@@ -1058,8 +1086,8 @@ disbursement_store_answered(sn_tx *tx, const char *const *e2e, size_t n,
 	sn_err      err = SN_ENOMEM;
 	if (a != NULL) {
 		const char *v[] = { a };
-		err = sn_tx_query(tx, SQL_ANSWERED, 1, v, answered_done,
-		    (void *) cb);
+		err             = sn_tx_query(
+		                tx, SQL_ANSWERED, 1, v, answered_done, (void *) cb);
 	}
 	sn_pgarray_fini(&arr);
 	return err;
@@ -1089,7 +1117,8 @@ disbursement_store_apply(sn_tx *tx, const disbursement_answer *a, size_t n,
 	for (int k = 0; k < 7; k++)
 		sn_pgarray_init(&arr[k]);
 	for (size_t i = 0; i < n; i++) {
-		const char *st = disbursement_rules_payment_status_name(a[i].to);
+		const char *st
+		    = disbursement_rules_payment_status_name(a[i].to);
 		sn_pgarray_add(&arr[0], a[i].e2e_id);
 		sn_pgarray_add(&arr[1], st != NULL ? st : "");
 		sn_pgarray_add(&arr[2], a[i].reason_code);
@@ -1106,7 +1135,8 @@ disbursement_store_apply(sn_tx *tx, const disbursement_answer *a, size_t n,
 		if ((v[k] = sn_pgarray_text(&arr[k])) == NULL)
 			err = SN_ENOMEM;
 	if (err == SN_OK)
-		err = sn_tx_query(tx, SQL_APPLY, 7, v, payments_done, (void *) cb);
+		err = sn_tx_query(
+		    tx, SQL_APPLY, 7, v, payments_done, (void *) cb);
 	for (int k = 0; k < 7; k++)
 		sn_pgarray_fini(&arr[k]);
 	return err;
@@ -1154,13 +1184,13 @@ static const sn_col id_cols[] = {
 static void
 ids_read(sn_err err, PGresult *res, void *arg)
 {
-	read_ctx     *c    = arg;
-	void         *rows = NULL;
-	const char  **ids  = NULL;
-	size_t        n    = 0;
+	read_ctx    *c    = arg;
+	void        *rows = NULL;
+	const char **ids  = NULL;
+	size_t       n    = 0;
 	if (err == SN_OK)
-		err = read_rows(res, id_cols, SN_NCOLS(id_cols), sizeof(id_row),
-		    &rows, &n);
+		err = read_rows(res, id_cols, SN_NCOLS(id_cols),
+		    sizeof(id_row), &rows, &n);
 	if (err == SN_OK && n > 0 && (ids = calloc(n, sizeof(*ids))) == NULL)
 		err = SN_ENOMEM;
 	for (size_t i = 0; err == SN_OK && i < n; i++)
@@ -1185,9 +1215,8 @@ disbursement_store_to_query(sn_db *db, const char *sender, int limit,
 
 /* ---- corrections and payments ------------------------------------------- */
 
-static const char SQL_PAYMENT_LOCK[]
-    = "SELECT " PAYMENT_COLS("p", "NULL::text")
-      " FROM payment p WHERE p.id = $1::uuid FOR UPDATE";
+static const char SQL_PAYMENT_LOCK[] = "SELECT " PAYMENT_COLS(
+    "p", "NULL::text") " FROM payment p WHERE p.id = $1::uuid FOR UPDATE";
 
 /* The instruction replaced goes to the history; the payee's account
  * changes with the payment's. */
@@ -1212,30 +1241,34 @@ static const char SQL_CORRECT[]
       " UPDATE payee SET bank_code = $2, account_number = $3,"
       "  account_name = $4, updated_at = now()"
       " FROM u WHERE payee.id = u.payee_id RETURNING payee.beneficiary_id)"
-      " SELECT " PAYMENT_COLS("u", "(SELECT beneficiary_id FROM pe)") ","
-      "  " PAYMENT_JSON("u") "::text AS doc"
-      " FROM u";
+      " SELECT " PAYMENT_COLS(
+          "u", "(SELECT beneficiary_id FROM pe)") ","
+                                                  "  " PAYMENT_JSON(
+                                                      "u") "::text AS doc"
+                                                           " FROM u";
 
-static const char SQL_PAYMENT_DOC[]
-    = "SELECT " PAYMENT_COLS("p", "NULL::text") ","
-      " " PAYMENT_JSON("p") "::text AS doc"
-      " FROM payment p WHERE p.id = $1::uuid";
+static const char SQL_PAYMENT_DOC[] = "SELECT " PAYMENT_COLS(
+    "p", "NULL::text") ","
+                       " " PAYMENT_JSON(
+                           "p") "::text AS doc"
+                                " FROM payment p WHERE p.id = $1::uuid";
 
 static const char SQL_PAYMENTS[]
     = "SELECT coalesce(json_agg(j ORDER BY created_at DESC), '[]')::text"
       "  AS doc"
-      " FROM (SELECT " PAYMENT_JSON("p") " AS j, p.created_at"
-      "  FROM payment p WHERE p.status = $1"
-      "  AND p.township_code LIKE $2 || '%'"
-      "  ORDER BY p.created_at DESC LIMIT $3::int) x";
+      " FROM (SELECT " PAYMENT_JSON(
+          "p") " AS j, p.created_at"
+               "  FROM payment p WHERE p.status = $1"
+               "  AND p.township_code LIKE $2 || '%'"
+               "  ORDER BY p.created_at DESC LIMIT $3::int) x";
 
 sn_err
 disbursement_store_payment_lock(
     sn_tx *tx, const char *id, const disbursement_payment_cb *cb)
 {
 	const char *v[] = { id };
-	return sn_tx_query(tx, SQL_PAYMENT_LOCK, 1, v, payment_done,
-	    (void *) cb);
+	return sn_tx_query(
+	    tx, SQL_PAYMENT_LOCK, 1, v, payment_done, (void *) cb);
 }
 
 sn_err
@@ -1248,11 +1281,11 @@ disbursement_store_correct(sn_tx *tx, const char *id,
 	const char *to   = disbursement_rules_payment_status_name(c->to);
 	if (from == NULL || to == NULL)
 		return SN_EINVAL;
-	const char *v[] = { id, acct->bank_code, acct->account_number,
-		acct->account_name, actor, fmt_i64(attempt, c->attempt), from,
-		to };
-	return sn_tx_query(tx, SQL_CORRECT, 8, v, payment_doc_done,
-	    (void *) cb);
+	const char *v[]
+	    = { id, acct->bank_code, acct->account_number, acct->account_name,
+		      actor, fmt_i64(attempt, c->attempt), from, to };
+	return sn_tx_query(
+	    tx, SQL_CORRECT, 8, v, payment_doc_done, (void *) cb);
 }
 
 static void
@@ -1262,8 +1295,8 @@ payment_read(sn_err err, PGresult *res, void *arg)
 	disbursement_payment p;
 	bool                 found = false;
 	if (err == SN_OK)
-		err = read_one(res, payment_doc_cols, SN_NCOLS(payment_doc_cols),
-		    &p, &found);
+		err = read_one(res, payment_doc_cols,
+		    SN_NCOLS(payment_doc_cols), &p, &found);
 	((disbursement_payment_read_fn) c->fn)(
 	    err, err == SN_OK && found ? &p : NULL, c->arg);
 	read_end(c);
@@ -1274,8 +1307,8 @@ disbursement_store_payment_doc(
     sn_db *db, const char *id, disbursement_payment_read_fn fn, void *arg)
 {
 	const char *v[] = { id };
-	read_start(db, SQL_PAYMENT_DOC, 1, v, payment_read, (void (*)(void)) fn,
-	    arg);
+	read_start(
+	    db, SQL_PAYMENT_DOC, 1, v, payment_read, (void (*)(void)) fn, arg);
 }
 
 void

@@ -96,7 +96,7 @@ typedef struct disbursement_plan {
 	const char *run_doc;  /* the run as GET /runs/{id} answers it */
 	const char *rows_doc; /* [{fund, township_code, payments,
 	                       * total_fen}] */
-	int64_t     payments, total_fen;
+	int64_t payments, total_fen;
 } disbursement_plan;
 
 /* A run's reconciliation figures. */
@@ -141,8 +141,8 @@ typedef struct disbursement_run_cb {
 	void               *arg;
 } disbursement_run_cb;
 
-typedef void (*disbursement_runs_fn)(sn_tx *tx, sn_err err,
-    const disbursement_run *runs, size_t n, void *arg);
+typedef void (*disbursement_runs_fn)(
+    sn_tx *tx, sn_err err, const disbursement_run *runs, size_t n, void *arg);
 typedef struct disbursement_runs_cb {
 	disbursement_runs_fn fn;
 	void                *arg;
@@ -178,8 +178,8 @@ typedef struct disbursement_flag_cb {
 } disbursement_flag_cb;
 
 /* room[f]: allocated - drawn of fund f (0 without a budget). */
-typedef void (*disbursement_room_fn)(sn_tx *tx, sn_err err,
-    const int64_t room[DISBURSEMENT_NFUNDS], void *arg);
+typedef void (*disbursement_room_fn)(
+    sn_tx *tx, sn_err err, const int64_t room[DISBURSEMENT_NFUNDS], void *arg);
 typedef struct disbursement_room_cb {
 	disbursement_room_fn fn;
 	void                *arg;
@@ -312,8 +312,8 @@ sn_err disbursement_store_run_decided_by(sn_tx *tx, const char *id,
  * status from.
  */
 sn_err disbursement_store_run_decide(sn_tx *tx, const char *id,
-    disbursement_run_status from, disbursement_run_status to,
-    const char *user, const char *reason, const disbursement_run_cb *cb);
+    disbursement_run_status from, disbursement_run_status to, const char *user,
+    const char *reason, const disbursement_run_cb *cb);
 
 /* The oldest run still building, or NULL. */
 void disbursement_store_run_building(
@@ -331,9 +331,9 @@ sn_err disbursement_store_chunk(sn_tx *tx, sn_month period, int64_t after,
  * and its shortfall up by short_count / short_fen, in one statement.
  * cb: the payments it created, in payee order (for their events).
  */
-sn_err disbursement_store_build(sn_tx *tx, const char *run_id,
-    sn_month period, int32_t year, const int64_t *ids, size_t n,
-    int64_t upto, int64_t short_count, int64_t short_fen,
+sn_err disbursement_store_build(sn_tx *tx, const char *run_id, sn_month period,
+    int32_t year, const int64_t *ids, size_t n, int64_t upto,
+    int64_t short_count, int64_t short_fen,
     const disbursement_payments_cb *cb);
 
 /* Ends the build of run id: writes its plan and moves it from `from`
@@ -378,8 +378,8 @@ sn_err disbursement_store_claim(sn_tx *tx, disbursement_fund fund, int limit,
 
 /* Locks the payments of the n end-to-end ids the bank answered for.
  * cb: for each one found, its index in e2e and its status. */
-sn_err disbursement_store_answered(sn_tx *tx, const char *const *e2e,
-    size_t n, const disbursement_answered_cb *cb);
+sn_err disbursement_store_answered(sn_tx *tx, const char *const *e2e, size_t n,
+    const disbursement_answered_cb *cb);
 
 /*
  * Applies the bank's word on n instructions locked by

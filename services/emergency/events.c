@@ -85,14 +85,15 @@ sn_err
 emergency_events_reserve(
     sn_bus *bus, sn_tx *tx, const emergency_reserve_change *c)
 {
-	Sn__Assist__V1__ReserveChanged m = SN__ASSIST__V1__RESERVE_CHANGED__INIT;
-	m.township_code                  = str(c->township_code);
-	m.movement                       = movement_proto(c->movement);
-	m.amount_fen                     = c->amount_fen;
-	m.balance_fen                    = c->balance_fen;
-	m.ledger_entry_id                = str(c->ledger_entry_id);
-	m.grant_id                       = str(c->grant_id);
-	m.actor                          = str(c->actor);
+	Sn__Assist__V1__ReserveChanged m
+	    = SN__ASSIST__V1__RESERVE_CHANGED__INIT;
+	m.township_code   = str(c->township_code);
+	m.movement        = movement_proto(c->movement);
+	m.amount_fen      = c->amount_fen;
+	m.balance_fen     = c->balance_fen;
+	m.ledger_entry_id = str(c->ledger_entry_id);
+	m.grant_id        = str(c->grant_id);
+	m.actor           = str(c->actor);
 	return sn_bus_append_msg(
 	    bus, tx, "reserve.changed", c->township_code, c->actor, &m.base);
 }
@@ -153,7 +154,8 @@ emergency_events_referral(sn_bus *bus, sn_tx *tx, const emergency_grant *g,
 	    bus, tx, "referral.created", g->id, r->created_by, &m.base);
 }
 
-/* ---- in: disbursement's payment outcomes ---------------------------------- */
+/* ---- in: disbursement's payment outcomes ----------------------------------
+ */
 
 static sn_err
 bad_event(const sn_event *ev, const char *why)
@@ -192,12 +194,12 @@ reversed(sn_tx *tx, void *arg, sn_err err, const emergency_reversal *r)
 	}
 	sn_counter_add(em->payments[EMERGENCY_PAYMENTS_REVERSED], 1);
 	emergency_reserve_change c = { .township_code = r->township_code,
-		.movement                             = EMERGENCY_MOVE_REVERSAL,
-		.amount_fen                           = r->amount_fen,
-		.balance_fen                          = r->balance_after_fen,
-		.ledger_entry_id                      = r->ledger_entry_id,
-		.grant_id                             = r->grant_id,
-		.actor                                = r->actor };
+		.movement        = EMERGENCY_MOVE_REVERSAL,
+		.amount_fen      = r->amount_fen,
+		.balance_fen     = r->balance_after_fen,
+		.ledger_entry_id = r->ledger_entry_id,
+		.grant_id        = r->grant_id,
+		.actor           = r->actor };
 	err = emergency_events_reserve(sn_service_bus(em->svc), tx, &c);
 	if (err != SN_OK)
 		fail_batch(tx, err);
@@ -212,8 +214,8 @@ payment_act(emergency *em, sn_tx *tx, emergency_payment_action a,
 {
 	const Sn__Pay__V1__PaymentSettled *s = em->pay.msg;
 	const Sn__Pay__V1__PaymentFailed  *f = em->pay.msg;
-	const char *status = g != NULL ? emergency_rules_status_name(g->status)
-	                               : "unknown";
+	const char                        *status
+	    = g != NULL ? emergency_rules_status_name(g->status) : "unknown";
 	switch (a) {
 	case EMERGENCY_PAY_MARK_PAID:
 		sn_counter_add(em->payments[EMERGENCY_PAYMENTS_PAID], 1);
@@ -227,7 +229,8 @@ payment_act(emergency *em, sn_tx *tx, emergency_payment_action a,
 		break;
 	case EMERGENCY_PAY_IGNORE_NOTE:
 	case EMERGENCY_PAY_IGNORE_ALERT:
-		sn_log(a == EMERGENCY_PAY_IGNORE_ALERT ? SN_LOG_WARN : SN_LOG_INFO,
+		sn_log(a == EMERGENCY_PAY_IGNORE_ALERT ? SN_LOG_WARN
+		                                       : SN_LOG_INFO,
 		    "payment.settled for a grant not waiting for payment",
 		    "grant_id", grant_id, "status", status, NULL);
 		break;
@@ -256,8 +259,8 @@ payment_locked(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g)
  * a grant's (a benefit payment: not ours), SN_EPROTO for a malformed one.
  */
 static sn_err
-payment_grant(const sn_event *ev, const Sn__Pay__V1__PaymentRef *ref,
-    const char **id)
+payment_grant(
+    const sn_event *ev, const Sn__Pay__V1__PaymentRef *ref, const char **id)
 {
 	*id = NULL;
 	if (ref == NULL || ref->grant_id[0] == '\0')
@@ -308,7 +311,8 @@ on_failed(
 	return payment_begin(arg, tx, ev, EMERGENCY_PAYMENT_FAILED, m, id);
 }
 
-/* ---- in: intake's and approval's events, for the chain -------------------- */
+/* ---- in: intake's and approval's events, for the chain --------------------
+ */
 
 static sn_err
 on_submitted(
@@ -322,8 +326,8 @@ on_submitted(
 	if (m->application_id[0] == '\0')
 		return bad_event(ev, "no application id");
 	return emergency_store_application(tx, m->application_id,
-	    m->referral_id, nonempty(m->taken_in_by), nonempty(m->accepted_date),
-	    nonempty(ev->time));
+	    m->referral_id, nonempty(m->taken_in_by),
+	    nonempty(m->accepted_date), nonempty(ev->time));
 }
 
 static sn_err

@@ -32,7 +32,7 @@ typedef enum emergency_movement_kind {
 typedef struct emergency_reserve_change {
 	const char             *township_code;
 	emergency_movement_kind movement;
-	int64_t                 amount_fen; /* signed: a grant is < 0 */
+	int64_t                 amount_fen;  /* signed: a grant is < 0 */
 	int64_t                 balance_fen; /* after the movement */
 	const char             *ledger_entry_id;
 	const char             *grant_id; /* NULL: none */

@@ -78,8 +78,8 @@ ctx_new(emergency *em, sn_http_req *req)
 {
 	req_ctx *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
-		sn_http_reply_error(req, 503, "unavailable",
-		    "out of memory; retry", NULL);
+		sn_http_reply_error(
+		    req, 503, "unavailable", "out of memory; retry", NULL);
 		return NULL;
 	}
 	c->em  = em;
@@ -199,12 +199,15 @@ granted(req_ctx *c, sn_tx *tx, const emergency_grant *g,
 	if (emergency_events_granted(bus, tx, g, actor) != SN_OK
 	    || emergency_events_reserve(bus, tx, &rc) != SN_OK) {
 		json_decref(doc);
-		fail_unavailable(c, tx, "the grant could not be stored; retry");
+		fail_unavailable(
+		    c, tx, "the grant could not be stored; retry");
 		return;
 	}
 	on_commit_count(c, tx, o);
-	json_object_set_new(doc, "balance_fen", json_integer(m->balance_after_fen));
-	json_object_set_new(doc, "ledger_entry_id", json_string(m->ledger_entry_id));
+	json_object_set_new(
+	    doc, "balance_fen", json_integer(m->balance_after_fen));
+	json_object_set_new(
+	    doc, "ledger_entry_id", json_string(m->ledger_entry_id));
 	sn_http_tx_reply(c->req, tx, status, doc);
 }
 
@@ -234,9 +237,9 @@ allocated(sn_tx *tx, void *arg, sn_err err, const emergency_movement *m)
 		return;
 	}
 	emergency_reserve_change rc = { .township_code = c->u.alloc.township,
-		.movement    = EMERGENCY_MOVE_ALLOCATION,
-		.amount_fen  = c->u.alloc.amount,
-		.balance_fen = m->balance_after_fen,
+		.movement        = EMERGENCY_MOVE_ALLOCATION,
+		.amount_fen      = c->u.alloc.amount,
+		.balance_fen     = m->balance_after_fen,
 		.ledger_entry_id = m->ledger_entry_id,
 		.actor           = actor };
 	if (emergency_events_reserve(sn_service_bus(c->em->svc), tx, &rc)
@@ -250,16 +253,17 @@ allocated(sn_tx *tx, void *arg, sn_err err, const emergency_movement *m)
 	        m->ledger_entry_id, "township_code", c->u.alloc.township,
 	        "movement", "allocation", "amount_fen",
 	        (json_int_t) c->u.alloc.amount, "balance_fen",
-	        (json_int_t) m->balance_after_fen, "created_at", m->created_at));
+	        (json_int_t) m->balance_after_fen, "created_at",
+	        m->created_at));
 }
 
 static void
 allocate_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
 	req_ctx *c = arg;
-	if (emergency_store_allocate(tx, c->u.alloc.township, c->u.alloc.amount,
-	        c->u.alloc.note, sn_http_principal(req)->user, &c->call,
-	        allocated, c)
+	if (emergency_store_allocate(tx, c->u.alloc.township,
+	        c->u.alloc.amount, c->u.alloc.note,
+	        sn_http_principal(req)->user, &c->call, allocated, c)
 	    != SN_OK)
 		fail_unavailable(c, tx, "the allocation could not be stored");
 }
@@ -283,14 +287,13 @@ on_allocate(sn_http_req *req, void *arg)
 static bool
 grant_input(req_ctx *c, sn_problem *why)
 {
-	static const char *const keys[] = { "township_code", "village_code",
-		"person", "cause", "description", "household_size",
-		"amount_fen", "payee", NULL };
+	static const char *const keys[]  = { "township_code", "village_code",
+		 "person", "cause", "description", "household_size",
+		 "amount_fen", "payee", NULL };
 	static const char *const pkeys[] = { "id_number", "name", NULL };
-	static const char *const ykeys[] = { "bank_code", "account_number",
-		"account_name", NULL };
-	const json_t        *b = sn_http_json(c->req), *person = NULL,
-	             *payee    = NULL;
+	static const char *const ykeys[]
+	    = { "bank_code", "account_number", "account_name", NULL };
+	const json_t *b = sn_http_json(c->req), *person = NULL, *payee = NULL;
 	emergency_grant_req *r = &c->u.grant.r;
 	return sn_in_only(b, keys, "", why)
 	    && sn_in_object(b, "person", "", 0, &person, why)
@@ -302,34 +305,34 @@ grant_input(req_ctx *c, sn_problem *why)
 	    && in_str(person, "id_number", "person.", 0, &r->id_number, why)
 	    && in_str(person, "name", "person.", 0, &r->name, why)
 	    && in_str(b, "cause", "", 0, &r->cause, why)
-	    && in_str(b, "description", "", SN_IN_MULTILINE, &r->description,
-	        why)
+	    && in_str(
+	        b, "description", "", SN_IN_MULTILINE, &r->description, why)
 	    && in_i64(b, "household_size", &r->household_size, why)
 	    && in_i64(b, "amount_fen", &r->amount_fen, why)
 	    && in_str(payee, "bank_code", "payee.", 0, &r->bank_code, why)
-	    && in_str(payee, "account_number", "payee.", 0, &r->account_number,
-	        why)
-	    && in_str(payee, "account_name", "payee.", 0, &r->account_name,
-	        why);
+	    && in_str(
+	        payee, "account_number", "payee.", 0, &r->account_number, why)
+	    && in_str(
+	        payee, "account_name", "payee.", 0, &r->account_name, why);
 }
 
 static void
 new_grant(const req_ctx *c, emergency_new_grant *g)
 {
-	const emergency_grant_req *r = &c->u.grant.r;
+	const emergency_grant_req *r     = &c->u.grant.r;
 	emergency_cause            cause = EMERGENCY_CAUSE_NONE;
 	(void) emergency_rules_cause_parse(r->cause, &cause);
 	*g = (emergency_new_grant) { .township_code = r->township_code,
-		.village_code                        = r->village_code,
-		.id_number                           = r->id_number,
-		.name                                = r->name,
-		.cause                               = cause,
-		.description                         = r->description,
-		.household_size                      = r->household_size,
-		.amount_fen                          = r->amount_fen,
-		.bank_code                           = r->bank_code,
-		.account_number                      = r->account_number,
-		.account_name                        = r->account_name,
+		.village_code                       = r->village_code,
+		.id_number                          = r->id_number,
+		.name                               = r->name,
+		.cause                              = cause,
+		.description                        = r->description,
+		.household_size                     = r->household_size,
+		.amount_fen                         = r->amount_fen,
+		.bank_code                          = r->bank_code,
+		.account_number                     = r->account_number,
+		.account_name                       = r->account_name,
 		.granted_by = sn_http_principal(c->req)->user };
 }
 
@@ -341,7 +344,8 @@ grant_debited(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g,
 	if (err != SN_OK)
 		fail_internal(c, tx);
 	else if (g == NULL) /* the fund moved under its lock: cannot be */
-		fail_unavailable(c, tx, "the fund could not be debited; retry");
+		fail_unavailable(
+		    c, tx, "the fund could not be debited; retry");
 	else
 		granted(c, tx, g, m, 201, EMERGENCY_OUT_GRANTED);
 }
@@ -349,7 +353,7 @@ grant_debited(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g,
 static void
 grant_fund_locked(sn_tx *tx, void *arg, sn_err err, const emergency_fund *f)
 {
-	req_ctx            *c = arg;
+	req_ctx            *c   = arg;
 	sn_problem          why = { 0 };
 	sn_fen              after;
 	emergency_new_grant g;
@@ -368,15 +372,16 @@ grant_fund_locked(sn_tx *tx, void *arg, sn_err err, const emergency_fund *f)
 	new_grant(c, &g);
 	if (emergency_store_grant_now(tx, &g, &c->call, grant_debited, c)
 	    != SN_OK)
-		fail_unavailable(c, tx, "the grant could not be stored; retry");
+		fail_unavailable(
+		    c, tx, "the grant could not be stored; retry");
 }
 
 static void
 grant_waiting(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g)
 {
-	req_ctx *c   = arg;
-	json_t  *doc = err == SN_OK && g != NULL ? json_loads(g->doc, 0, NULL)
-	                                         : NULL;
+	req_ctx *c = arg;
+	json_t  *doc
+	    = err == SN_OK && g != NULL ? json_loads(g->doc, 0, NULL) : NULL;
 	if (doc == NULL) {
 		fail_internal(c, tx);
 		return;
@@ -401,7 +406,8 @@ grant_begin(sn_http_req *req, sn_tx *tx, void *arg)
 		    tx, &g, &c->call, grant_waiting, c);
 	}
 	if (err != SN_OK)
-		fail_unavailable(c, tx, "the grant could not be stored; retry");
+		fail_unavailable(
+		    c, tx, "the grant could not be stored; retry");
 }
 
 static void
@@ -426,13 +432,13 @@ on_grant(sn_http_req *req, void *arg)
 static bool
 decision_input(req_ctx *c, sn_problem *why)
 {
-	static const char *const keys[] = { "decision", "reason", NULL };
-	const json_t            *b      = sn_http_json(c->req);
+	static const char *const keys[]   = { "decision", "reason", NULL };
+	const json_t            *b        = sn_http_json(c->req);
 	const char              *decision = NULL;
 	return sn_in_only(b, keys, "", why)
 	    && in_str(b, "decision", "", 0, &decision, why)
-	    && in_str(b, "reason", "", SN_IN_MULTILINE, &c->u.approval.reason,
-	        why)
+	    && in_str(
+	        b, "reason", "", SN_IN_MULTILINE, &c->u.approval.reason, why)
 	    && emergency_rules_decision_check(
 	        decision, c->u.approval.reason, &c->u.approval.approve, why);
 }
@@ -445,14 +451,14 @@ approval_debited(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g,
 	if (err != SN_OK)
 		fail_internal(c, tx);
 	else if (g == NULL) /* the grant or fund moved under their locks */
-		fail_unavailable(c, tx, "the fund could not be debited; retry");
+		fail_unavailable(
+		    c, tx, "the fund could not be debited; retry");
 	else
 		granted(c, tx, g, m, 200, EMERGENCY_OUT_APPROVED);
 }
 
 static void
-approval_fund_locked(
-    sn_tx *tx, void *arg, sn_err err, const emergency_fund *f)
+approval_fund_locked(sn_tx *tx, void *arg, sn_err err, const emergency_fund *f)
 {
 	req_ctx   *c   = arg;
 	sn_problem why = { 0 };
@@ -470,8 +476,9 @@ approval_fund_locked(
 		return;
 	}
 	if (emergency_store_approve(tx, c->u.approval.id,
-	        c->u.approval.township, amount, sn_http_principal(c->req)->user,
-	        c->u.approval.reason, &c->call, approval_debited, c)
+	        c->u.approval.township, amount,
+	        sn_http_principal(c->req)->user, c->u.approval.reason,
+	        &c->call, approval_debited, c)
 	    != SN_OK)
 		fail_unavailable(c, tx, "the decision could not be stored");
 }
@@ -521,11 +528,11 @@ approval_locked(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g)
 		err = emergency_store_reject(tx, c->u.approval.id, p->user,
 		    c->u.approval.reason, &c->call, rejected, c);
 	} else {
-		snprintf(c->u.approval.township, sizeof(c->u.approval.township),
-		    "%s", g->township_code);
+		snprintf(c->u.approval.township,
+		    sizeof(c->u.approval.township), "%s", g->township_code);
 		c->u.approval.amount = g->amount_fen;
 		err                  = emergency_store_lock_fund(
-                    tx, g->township_code, &c->call, approval_fund_locked, c);
+		                     tx, g->township_code, &c->call, approval_fund_locked, c);
 	}
 	if (err != SN_OK)
 		fail_unavailable(c, tx, "the decision could not be stored");
@@ -547,7 +554,8 @@ on_approval(sn_http_req *req, void *arg)
 {
 	sn_problem why = { 0 };
 	if (!sn_uuid_valid(sn_http_param(req, "id"))) {
-		sn_http_reply_error(req, 404, "not_found", "no such grant", "id");
+		sn_http_reply_error(
+		    req, 404, "not_found", "no such grant", "id");
 		return;
 	}
 	req_ctx *c = ctx_new(arg, req);
@@ -566,10 +574,10 @@ on_approval(sn_http_req *req, void *arg)
 static bool
 referral_input(req_ctx *c, sn_problem *why)
 {
-	static const char *const keys[] = { "kind", "department", "note",
-		NULL };
-	const json_t            *b      = sn_http_json(c->req);
-	const char              *kind   = NULL;
+	static const char *const keys[]
+	    = { "kind", "department", "note", NULL };
+	const json_t *b    = sn_http_json(c->req);
+	const char   *kind = NULL;
 	return sn_in_only(b, keys, "", why)
 	    && in_str(b, "kind", "", 0, &kind, why)
 	    && in_str(b, "department", "", 0, &c->u.referral.department, why)
@@ -595,10 +603,10 @@ referral_done(sn_tx *tx, void *arg, sn_err err, const emergency_referral *r)
 	sn_http_tx_reply(c->req, tx, 201,
 	    json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:s}", "id", r->id,
 	        "grant_id", c->u.referral.id, "kind",
-	        emergency_rules_referral_name(c->u.referral.kind), "department",
-	        c->u.referral.department, "note", c->u.referral.note,
-	        "created_by", sn_http_principal(c->req)->user, "created_at",
-	        r->created_at));
+	        emergency_rules_referral_name(c->u.referral.kind),
+	        "department", c->u.referral.department, "note",
+	        c->u.referral.note, "created_by",
+	        sn_http_principal(c->req)->user, "created_at", r->created_at));
 }
 
 static void
@@ -629,17 +637,18 @@ referral_locked(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g)
 	}
 	sn_uuid_format(&u, rid);
 	emergency_referral_event ev = { .referral_id = rid,
-		.kind                               = c->u.referral.kind,
-		.department                         = c->u.referral.department,
-		.note                               = c->u.referral.note,
-		.created_by                         = p->user };
+		.kind                                = c->u.referral.kind,
+		.department = c->u.referral.department,
+		.note       = c->u.referral.note,
+		.created_by = p->user };
 	/* The event is queued behind the insert; a referral that exists
 	 * already fails the transaction, and the rollback takes it back. */
 	if (emergency_store_referral(tx, rid, g->id, c->u.referral.kind,
 	        c->u.referral.department, c->u.referral.note, p->user,
 	        &c->call, referral_done, c)
 	        != SN_OK
-	    || emergency_events_referral(sn_service_bus(c->em->svc), tx, g, &ev)
+	    || emergency_events_referral(
+	           sn_service_bus(c->em->svc), tx, g, &ev)
 	        != SN_OK)
 		fail_unavailable(c, tx, "the referral could not be stored");
 }
@@ -660,7 +669,8 @@ on_referral(sn_http_req *req, void *arg)
 {
 	sn_problem why = { 0 };
 	if (!sn_uuid_valid(sn_http_param(req, "id"))) {
-		sn_http_reply_error(req, 404, "not_found", "no such grant", "id");
+		sn_http_reply_error(
+		    req, 404, "not_found", "no such grant", "id");
 		return;
 	}
 	req_ctx *c = ctx_new(arg, req);
@@ -697,8 +707,9 @@ settled_already(
     sn_tx *tx, void *arg, sn_err err, const emergency_settlement *s)
 {
 	req_ctx *c   = arg;
-	json_t  *rep = err == SN_OK && s != NULL ? json_loads(s->report, 0, NULL)
-	                                         : NULL;
+	json_t  *rep = err == SN_OK && s != NULL
+	     ? json_loads(s->report, 0, NULL)
+	     : NULL;
 	sn_http_tx_fail_json(c->req, tx, 409,
 	    json_pack("{s:{s:s, s:s, s:s, s:o}}", "error", "code",
 	        "already_settled", "message",
@@ -719,7 +730,8 @@ settled(sn_tx *tx, void *arg, sn_err err, const emergency_settlement *s)
 		if (emergency_store_settlement(tx, c->u.settle.township,
 		        c->u.settle.year, &c->call, settled_already, c)
 		    != SN_OK)
-			fail_unavailable(c, tx, "the settlement could not be read");
+			fail_unavailable(
+			    c, tx, "the settlement could not be read");
 		return;
 	}
 	json_t *rep = json_loads(s->report, 0, NULL);
@@ -748,7 +760,7 @@ settle_locked(sn_tx *tx, void *arg, sn_err err, const emergency_fund *f)
 {
 	req_ctx *c     = arg;
 	sn_date  first = { .year = c->u.settle.year, .month = 1, .day = 1 };
-	sn_date  end   = { .year = c->u.settle.year + 1, .month = 1, .day = 1 };
+	sn_date  end = { .year = c->u.settle.year + 1, .month = 1, .day = 1 };
 	if (err != SN_OK) {
 		fail_internal(c, tx);
 		return;
@@ -804,7 +816,8 @@ doc_or_fail(sn_http_req *req, sn_err err, const char *json)
 	}
 	j = json_loads(json, 0, NULL);
 	if (j == NULL)
-		sn_http_reply_error(req, 500, "internal", "bad document", NULL);
+		sn_http_reply_error(
+		    req, 500, "internal", "bad document", NULL);
 	return j;
 }
 
@@ -837,8 +850,8 @@ list_done(void *arg, sn_err err, const emergency_grant_page *p)
 	json_t      *j   = doc_or_fail(req, err, p != NULL ? p->grants : NULL);
 	if (j != NULL)
 		sn_http_reply_json(req, 200,
-		    json_pack("{s:o, s:b}", "grants", j, "truncated",
-		        p->truncated));
+		    json_pack(
+		        "{s:o, s:b}", "grants", j, "truncated", p->truncated));
 }
 
 /* ?limit=: 1..LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT when absent. */
@@ -860,10 +873,10 @@ list_limit(const char *s, int *limit)
 static void
 on_list(sn_http_req *req, void *arg)
 {
-	emergency             *em     = arg;
-	const char            *status = sn_http_query(req, "status");
-	bool                   all = status == NULL || strcmp(status, "all") == 0;
-	emergency_grant_status st  = EMERGENCY_GRANT_AWAITING;
+	emergency  *em     = arg;
+	const char *status = sn_http_query(req, "status");
+	bool        all    = status == NULL || strcmp(status, "all") == 0;
+	emergency_grant_status st = EMERGENCY_GRANT_AWAITING;
 	int                    limit;
 	if (!all && !emergency_rules_status_parse(status, &st)) {
 		sn_http_reply_error(req, 422, "invalid_status",
@@ -888,7 +901,8 @@ get_done(void *arg, sn_err err, const emergency_grant_doc *d)
 {
 	sn_http_req *req = arg;
 	if (err == SN_OK && d == NULL) {
-		sn_http_reply_error(req, 404, "not_found", "no such grant", "id");
+		sn_http_reply_error(
+		    req, 404, "not_found", "no such grant", "id");
 		return;
 	}
 	json_t *j = doc_or_fail(req, err, d != NULL ? d->doc : NULL);
@@ -909,7 +923,8 @@ on_get(sn_http_req *req, void *arg)
 	emergency  *em = arg;
 	const char *id = sn_http_param(req, "id");
 	if (!sn_uuid_valid(id)) {
-		sn_http_reply_error(req, 404, "not_found", "no such grant", "id");
+		sn_http_reply_error(
+		    req, 404, "not_found", "no such grant", "id");
 		return;
 	}
 	emergency_store_grant_doc(sn_service_db(em->svc), id, get_done, req);
@@ -941,8 +956,8 @@ figures_done(void *arg, sn_err err, const emergency_figures *f)
 	json_t      *j   = doc_or_fail(req, err, f != NULL ? f->rows : NULL);
 	if (j != NULL)
 		sn_http_reply_json(req, 200,
-		    json_pack("{s:i, s:o, s:I, s:I}", "year", f->year, "rows", j,
-		        "person_times", (json_int_t) f->person_times,
+		    json_pack("{s:i, s:o, s:I, s:I}", "year", f->year, "rows",
+		        j, "person_times", (json_int_t) f->person_times,
 		        "amount_fen", (json_int_t) f->amount_fen));
 }
 
@@ -1026,8 +1041,8 @@ fund_gauge(emergency *em, const char *code)
 	    "Balance of each township's reserve fund, fen", labels);
 	if (g == NULL)
 		return NULL;
-	snprintf(em->funds[em->nfunds].code, sizeof(em->funds[0].code), "%s",
-	    code);
+	snprintf(
+	    em->funds[em->nfunds].code, sizeof(em->funds[0].code), "%s", code);
 	em->funds[em->nfunds].gauge = g;
 	em->nfunds++;
 	return g;
@@ -1048,8 +1063,7 @@ on_balances(void *arg, sn_err err, const emergency_balance *rows, size_t n)
 }
 
 static void
-on_status_counts(
-    void *arg, sn_err err, const int64_t count[EMERGENCY_NSTATUS])
+on_status_counts(void *arg, sn_err err, const int64_t count[EMERGENCY_NSTATUS])
 {
 	emergency *em = arg;
 	em->refreshing--;
@@ -1084,7 +1098,8 @@ metrics_init(emergency *em)
 	sn_metrics *m = sn_service_metrics(em->svc);
 	char        labels[64];
 	for (int i = 0; i < EMERGENCY_OUT_COUNT; i++) {
-		snprintf(labels, sizeof(labels), "outcome=\"%s\"", outcomes[i]);
+		snprintf(
+		    labels, sizeof(labels), "outcome=\"%s\"", outcomes[i]);
 		em->outcomes[i] = sn_metrics_counter(m,
 		    "sn_emergency_requests_total",
 		    "Grant, allocation, referral and settlement requests by "
@@ -1094,7 +1109,8 @@ metrics_init(emergency *em)
 			return SN_ENOMEM;
 	}
 	for (int i = 0; i < EMERGENCY_PAYMENTS_COUNT; i++) {
-		snprintf(labels, sizeof(labels), "outcome=\"%s\"", payments[i]);
+		snprintf(
+		    labels, sizeof(labels), "outcome=\"%s\"", payments[i]);
 		em->payments[i] = sn_metrics_counter(m,
 		    "sn_emergency_payments_total",
 		    "Payment outcomes of grants applied, by effect", labels);

@@ -53,15 +53,15 @@
  *        grant_limit_fen, allocated_fen, granted_fen, reversed_fen,
  *        awaiting_approval, updated_at}]}.
  *   GET  /figures?year=YYYY   grants made that year (the district's
- *        calendar, sn/clock.h) by township, cause and month: {year, rows: [{township_code,
- *        cause, month, person_times, persons, amount_fen, reversed_fen}],
- *        person_times, amount_fen}.
- *   GET  /people/{id_number}/chain   emergency_officer, district_officer,
- *        district_admin: {id_number, grants: [{grant (with its payment),
- *        referrals: [{..., applications: [{application_id, ...,
- *        decision}]}]}]}, only grants within the caller's jurisdiction.
- *   The GETs take emergency_officer, district_officer, district_admin and
- *   finance (chain: not finance), and see only their jurisdiction.
+ *        calendar, sn/clock.h) by township, cause and month: {year, rows:
+ * [{township_code, cause, month, person_times, persons, amount_fen,
+ * reversed_fen}], person_times, amount_fen}. GET  /people/{id_number}/chain
+ * emergency_officer, district_officer, district_admin: {id_number, grants:
+ * [{grant (with its payment), referrals: [{..., applications:
+ * [{application_id, ..., decision}]}]}]}, only grants within the caller's
+ * jurisdiction. The GETs take emergency_officer, district_officer,
+ * district_admin and finance (chain: not finance), and see only their
+ * jurisdiction.
  *
  * Events published (proto sn.assist.v1, schema version 1):
  *   emergency.granted  EmergencyGranted; subject the grant id; actor the

@@ -32,8 +32,8 @@ setup(sn_service *svc, void *arg)
 	emergency_config cfg;
 	cfg.grant_limit_fen = sn_config_int("SN_EMERGENCY_GRANT_LIMIT_FEN",
 	    EMERGENCY_GRANT_LIMIT_DEFAULT, 1, EMERGENCY_AMOUNT_MAX);
-	cfg.metrics_ms = (uint32_t) sn_config_int(
-	    "SN_EMERGENCY_METRICS_MS", 5000, 100, 600000);
+	cfg.metrics_ms      = (uint32_t) sn_config_int(
+	         "SN_EMERGENCY_METRICS_MS", 5000, 100, 600000);
 	return emergency_init(arg, svc, &cfg);
 }
 
@@ -42,14 +42,15 @@ main(int argc, char **argv)
 {
 	static const char *const follows[]
 	    = { "disbursement", "intake", "approval", NULL };
-	const sn_service_def def = { .openapi = sn_openapi_document, .name = "emergency",
-		.publishes                 = true,
-		.needs_auth                = true,
-		.follows                   = follows,
-		.setup                     = setup,
-		.arg                       = &em,
-		.routes                    = emergency_routes,
-		.nroutes                   = emergency_nroutes,
-		.settings                  = settings };
+	const sn_service_def def = { .openapi = sn_openapi_document,
+		.name                         = "emergency",
+		.publishes                    = true,
+		.needs_auth                   = true,
+		.follows                      = follows,
+		.setup                        = setup,
+		.arg                          = &em,
+		.routes                       = emergency_routes,
+		.nroutes                      = emergency_nroutes,
+		.settings                     = settings };
 	return sn_service_main(argc, argv, &def);
 }

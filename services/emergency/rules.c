@@ -7,14 +7,14 @@
 
 #include "sn/idnum.h"
 
-const char *const emergency_cause_names[] = { "", "accident",
-	"major_illness", "disaster", "fire", "other", NULL };
+const char *const emergency_cause_names[]
+    = { "", "accident", "major_illness", "disaster", "fire", "other", NULL };
 
 const char *const emergency_referral_names[] = { "", "medical", "housing",
 	"education", "employment", "dibao", "tekun", NULL };
 
-const char *const emergency_status_names[] = { "awaiting_approval",
-	"granted", "rejected", "paid", "payment_failed", NULL };
+const char *const emergency_status_names[] = { "awaiting_approval", "granted",
+	"rejected", "paid", "payment_failed", NULL };
 
 static bool
 digits(const char *s, size_t n)
@@ -130,7 +130,8 @@ grant_place(
     const emergency_grant_req *r, const sn_principal *p, sn_problem *why)
 {
 	if (!emergency_rules_township_valid(r->township_code))
-		return sn_problem_set(why, 422, "invalid_code", "township_code",
+		return sn_problem_set(why, 422, "invalid_code",
+		    "township_code",
 		    "township_code is a 9-digit division code");
 	if (!digits(r->village_code, 12))
 		return sn_problem_set(why, 422, "invalid_code", "village_code",
@@ -147,7 +148,8 @@ grant_place(
 		    "person.id_number",
 		    "not a valid resident identity number");
 	if (p->id_number[0] != '\0' && strcmp(p->id_number, r->id_number) == 0)
-		return sn_problem_set(why, 403, "own_grant", "person.id_number",
+		return sn_problem_set(why, 403, "own_grant",
+		    "person.id_number",
 		    "an officer may not grant help to themselves");
 	return true;
 }
@@ -174,12 +176,14 @@ grant_details(const emergency_grant_req *r, sn_problem *why)
 		    "the person's name is required, at most 64 bytes");
 	if (!emergency_rules_cause_parse(r->cause, &c))
 		return sn_problem_set(why, 422, "invalid_cause", "cause",
-		    "cause is accident, major_illness, disaster, fire or other");
+		    "cause is accident, major_illness, disaster, fire or "
+		    "other");
 	if (!text_ok(r->description, EMERGENCY_DESCRIPTION_MAX))
 		return sn_problem_set(why, 422, "invalid_description",
 		    "description",
 		    "a short description is required, at most 500 bytes");
-	if (r->household_size < 1 || r->household_size > EMERGENCY_HOUSEHOLD_MAX)
+	if (r->household_size < 1
+	    || r->household_size > EMERGENCY_HOUSEHOLD_MAX)
 		return sn_problem_set(why, 422, "invalid_household_size",
 		    "household_size",
 		    "household_size is a whole number from 1 to 20");
@@ -189,10 +193,12 @@ grant_details(const emergency_grant_req *r, sn_problem *why)
 	if (r->bank_code == NULL || strlen(r->bank_code) < 1
 	    || strlen(r->bank_code) > 16)
 		return sn_problem_set(why, 422, "invalid_payee",
-		    "payee.bank_code", "payee.bank_code is 1 to 16 characters");
+		    "payee.bank_code",
+		    "payee.bank_code is 1 to 16 characters");
 	if (!bank_code_ok(r->bank_code))
 		return sn_problem_set(why, 422, "invalid_payee",
-		    "payee.bank_code", "payee.bank_code is letters and digits");
+		    "payee.bank_code",
+		    "payee.bank_code is letters and digits");
 	size_t an = r->account_number ? strlen(r->account_number) : 0;
 	if (an < 8 || an > 32 || !digits(r->account_number, an))
 		return sn_problem_set(why, 422, "invalid_payee",
@@ -319,8 +325,8 @@ emergency_rules_approver_check(const sn_principal *p, const char *township,
 }
 
 bool
-emergency_rules_approval_check(const sn_principal *p,
-    const emergency_grant_facts *g, sn_problem *why)
+emergency_rules_approval_check(
+    const sn_principal *p, const emergency_grant_facts *g, sn_problem *why)
 {
 	if (!emergency_rules_approver_check(
 	        p, g->township_code, g->granted_by, g->id_number, why))
@@ -335,8 +341,8 @@ emergency_rules_approval_check(const sn_principal *p,
 }
 
 bool
-emergency_rules_decision_check(const char *decision, const char *reason,
-    bool *approve, sn_problem *why)
+emergency_rules_decision_check(
+    const char *decision, const char *reason, bool *approve, sn_problem *why)
 {
 	if (decision == NULL
 	    || (strcmp(decision, "approve") != 0
@@ -367,7 +373,8 @@ emergency_rules_referral_check(const char *kind, const char *department,
 		    "department",
 		    "special assistance names the department that takes it "
 		    "over (at most 100 bytes)");
-	if (department != NULL && strlen(department) > EMERGENCY_DEPARTMENT_MAX)
+	if (department != NULL
+	    && strlen(department) > EMERGENCY_DEPARTMENT_MAX)
 		return sn_problem_set(why, 422, "invalid_department",
 		    "department", "department is at most 100 bytes");
 	if (note != NULL && strlen(note) > EMERGENCY_NOTE_MAX)
@@ -392,9 +399,11 @@ emergency_rules_payment(
 {
 	bool settled = ev == EMERGENCY_PAYMENT_SETTLED;
 	if (found && status == EMERGENCY_GRANT_GRANTED)
-		return settled ? EMERGENCY_PAY_MARK_PAID : EMERGENCY_PAY_REVERSE;
+		return settled ? EMERGENCY_PAY_MARK_PAID
+		               : EMERGENCY_PAY_REVERSE;
 	if (!settled)
-		return EMERGENCY_PAY_IGNORE; /* reversed already, or never paid */
+		return EMERGENCY_PAY_IGNORE; /* reversed already, or never paid
+		                              */
 	if (found && status == EMERGENCY_GRANT_PAYMENT_FAILED)
 		return EMERGENCY_PAY_IGNORE_ALERT;
 	return EMERGENCY_PAY_IGNORE_NOTE;

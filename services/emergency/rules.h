@@ -205,8 +205,8 @@ bool emergency_rules_settlement_year(
  * "own_grant").
  */
 bool emergency_rules_approver_check(const sn_principal *p,
-    const char *township, const char *granted_by,
-    const char *person_id_number, sn_problem *why);
+    const char *township, const char *granted_by, const char *person_id_number,
+    sn_problem *why);
 
 /* The facts of a grant an approval step looks at; strings borrowed. */
 typedef struct emergency_grant_facts {
@@ -221,14 +221,14 @@ typedef struct emergency_grant_facts {
  * grant must be awaiting approval (409 "not_awaiting_approval", naming
  * its status).
  */
-bool emergency_rules_approval_check(const sn_principal *p,
-    const emergency_grant_facts *g, sn_problem *why);
+bool emergency_rules_approval_check(
+    const sn_principal *p, const emergency_grant_facts *g, sn_problem *why);
 
 /* The decision of an approval: "approve" or "reject"; a reject needs a
  * reason of 1..EMERGENCY_NOTE_MAX bytes, an approve takes an optional
  * one. Returns false with why (422) otherwise; *approve says which. */
-bool emergency_rules_decision_check(const char *decision, const char *reason,
-    bool *approve, sn_problem *why);
+bool emergency_rules_decision_check(
+    const char *decision, const char *reason, bool *approve, sn_problem *why);
 
 /* ---- referrals ---------------------------------------------------------- */
 
@@ -272,7 +272,8 @@ typedef enum emergency_payment_action {
 emergency_payment_action emergency_rules_payment(
     emergency_payment_event ev, bool found, emergency_grant_status status);
 
-/* ---- small parsers -------------------------------------------------------- */
+/* ---- small parsers --------------------------------------------------------
+ */
 
 /* "YYYY" of 4 digits into *year; false for anything else. */
 bool emergency_rules_year_parse(const char *s, int *year);

@@ -15,12 +15,13 @@
 #include "sn/clock.h"
 
 /* The columns of an emergency_grant, from grants row g. */
-#define GRANT_COLS(g)                                                    \
-	" " g ".id, " g ".status, " g ".township_code, " g ".village_code, " \
-	g ".id_number, " g ".name, " g ".cause, " g ".description, "    \
-	g ".household_size, " g ".amount_fen, " g ".bank_code, "        \
-	g ".account_number, " g ".account_name, " g ".granted_by, "     \
-	g ".approved_by, ts_json(" g ".granted_at) AS granted_at"
+#define GRANT_COLS(g)                                                         \
+	" " g ".id, " g ".status, " g ".township_code, " g                    \
+	".village_code, " g ".id_number, " g ".name, " g ".cause, " g         \
+	".description, " g ".household_size, " g ".amount_fen, " g            \
+	".bank_code, " g ".account_number, " g ".account_name, " g            \
+	".granted_by, " g ".approved_by, ts_json(" g                          \
+	".granted_at) AS granted_at"
 
 static const sn_col grant_cols[] = {
 	SN_COL(emergency_grant, id, SN_COL_TEXT),
@@ -150,11 +151,12 @@ static const char SQL_GRANT_NOW[]
       "  balance_after_fen, grant_id, actor)"
       " SELECT $1, 'grant', -$9::bigint, d.balance_fen, g.id, $8 FROM d, g"
       " RETURNING id, created_at)"
-      " SELECT" GRANT_COLS("g") ","
-      "  grant_json(ROW(g.*)::grants)::text AS doc,"
-      "  l.id AS ledger_entry_id, d.balance_fen AS balance_after_fen,"
-      "  ts_json(l.created_at) AS created_at"
-      " FROM d, g, l";
+      " SELECT" GRANT_COLS(
+          "g") ","
+               "  grant_json(ROW(g.*)::grants)::text AS doc,"
+               "  l.id AS ledger_entry_id, d.balance_fen AS balance_after_fen,"
+               "  ts_json(l.created_at) AS created_at"
+               " FROM d, g, l";
 
 static const char SQL_GRANT_AWAITING[]
     = "INSERT INTO grants AS g (status, township_code, village_code,"
@@ -164,9 +166,9 @@ static const char SQL_GRANT_AWAITING[]
       " $9::bigint, $10, $11, $12, $8)"
       " RETURNING" GRANT_COLS("g") ", grant_json(g)::text AS doc";
 
-static const char SQL_LOCK_GRANT[]
-    = "SELECT" GRANT_COLS("g") ", grant_json(g)::text AS doc"
-      " FROM grants g WHERE g.id = $1::uuid FOR UPDATE";
+static const char SQL_LOCK_GRANT[] = "SELECT" GRANT_COLS(
+    "g") ", grant_json(g)::text AS doc"
+         " FROM grants g WHERE g.id = $1::uuid FOR UPDATE";
 
 static const char SQL_APPROVE[]
     = "WITH d AS ("
@@ -189,11 +191,12 @@ static const char SQL_APPROVE[]
       " SELECT g.township_code, 'grant', -g.amount_fen, d.balance_fen, g.id,"
       "  $4 FROM d, g"
       " RETURNING id, created_at)"
-      " SELECT" GRANT_COLS("g") ","
-      "  grant_json(ROW(g.*)::grants)::text AS doc,"
-      "  l.id AS ledger_entry_id, d.balance_fen AS balance_after_fen,"
-      "  ts_json(l.created_at) AS created_at"
-      " FROM d, g, l";
+      " SELECT" GRANT_COLS(
+          "g") ","
+               "  grant_json(ROW(g.*)::grants)::text AS doc,"
+               "  l.id AS ledger_entry_id, d.balance_fen AS balance_after_fen,"
+               "  ts_json(l.created_at) AS created_at"
+               " FROM d, g, l";
 
 static const char SQL_REJECT[]
     = "UPDATE grants AS g SET status = 'rejected', rejected_by = $2,"
@@ -258,13 +261,13 @@ static const char SQL_DECISION[]
 
 /* The report's JSON, from settlement s (and ledger row l for the balance
  * after the settlement, which only the first answer shows). */
-#define SETTLEMENT_JSON(balance)                                          \
-	"json_build_object('township_code', s.township_code,"             \
-	"  'year', s.year, 'opening_fen', s.opening_fen,"                 \
-	"  'allocated_fen', s.allocated_fen, 'granted_fen', s.granted_fen," \
-	"  'reversed_fen', s.reversed_fen, 'closing_fen', s.closing_fen," \
-	balance "  'ledger_entry_id', s.ledger_entry_id,"                 \
-	"  'settled_by', s.settled_by,"                                   \
+#define SETTLEMENT_JSON(balance)                                              \
+	"json_build_object('township_code', s.township_code,"                 \
+	"  'year', s.year, 'opening_fen', s.opening_fen,"                     \
+	"  'allocated_fen', s.allocated_fen, 'granted_fen', s.granted_fen,"   \
+	"  'reversed_fen', s.reversed_fen, 'closing_fen', "                   \
+	"s.closing_fen," balance "  'ledger_entry_id', s.ledger_entry_id,"    \
+	"  'settled_by', s.settled_by,"                                       \
 	"  'settled_at', ts_json(s.created_at))::text AS report"
 
 /* $2 the year; [$3, $4) its instants (Unix seconds), from the district's
@@ -300,15 +303,18 @@ static const char SQL_SETTLE[]
       "  y.opening + y.allocated - y.granted + y.reversed, l.id, $5"
       " FROM y, l"
       " RETURNING *)"
-      " SELECT " SETTLEMENT_JSON("  'balance_fen', l.balance_after_fen,") ","
-      "  l.id AS ledger_entry_id, l.balance_after_fen"
-      " FROM s, l";
+      " SELECT " SETTLEMENT_JSON(
+          "  'balance_fen', l.balance_after_fen,") ","
+                                                   "  l.id AS "
+                                                   "ledger_entry_id, "
+                                                   "l.balance_after_fen"
+                                                   " FROM s, l";
 
-static const char SQL_SETTLEMENT[]
-    = "SELECT " SETTLEMENT_JSON("") ","
-      "  s.ledger_entry_id, l.balance_after_fen"
-      " FROM settlement s JOIN ledger l ON l.id = s.ledger_entry_id"
-      " WHERE s.township_code = $1 AND s.year = $2::int";
+static const char SQL_SETTLEMENT[] = "SELECT " SETTLEMENT_JSON(
+    "") ","
+        "  s.ledger_entry_id, l.balance_after_fen"
+        " FROM settlement s JOIN ledger l ON l.id = s.ledger_entry_id"
+        " WHERE s.township_code = $1 AND s.year = $2::int";
 
 static const char SQL_GRANT_DOC[]
     = "SELECT grant_json(g)::text AS doc, g.township_code FROM grants g"
@@ -390,7 +396,8 @@ static const char SQL_CHAIN[]
       "    ORDER BY r.created_at, r.id), '[]')"
       "   FROM referral r WHERE r.grant_id = g.id))"
       "  ORDER BY g.created_at, g.id), '[]')::text AS json"
-      " FROM grants g WHERE g.id_number = $1 AND g.township_code LIKE $2 || '%'";
+      " FROM grants g WHERE g.id_number = $1 AND g.township_code LIKE $2 || "
+      "'%'";
 
 static const char SQL_BALANCES[]
     = "SELECT township_code, balance_fen FROM fund";
@@ -404,13 +411,14 @@ static const char SQL_STATUS_COUNTS[]
 static int64_t
 day_start_s(sn_date d)
 {
-	return sn_date_to_days(d) * 86400 - (int64_t) sn_clock_offset_min() * 60;
+	return sn_date_to_days(d) * 86400
+	    - (int64_t) sn_clock_offset_min() * 60;
 }
 
 /* sn_rows_one, with no row as SN_OK and *found false. */
 static sn_err
-read_one(const PGresult *res, const sn_col *cols, size_t n, void *out,
-    bool *found)
+read_one(
+    const PGresult *res, const sn_col *cols, size_t n, void *out, bool *found)
 {
 	sn_err err = sn_rows_one(res, cols, n, out);
 	*found     = err == SN_OK;
@@ -428,7 +436,8 @@ grant_answer(sn_tx *tx, PGresult *res, void *arg)
 	emergency_grant_fn done = c->fn.grant;
 	emergency_grant    g;
 	bool               found;
-	sn_err err = read_one(res, grant_cols, SN_NCOLS(grant_cols), &g, &found);
+	sn_err             err
+	    = read_one(res, grant_cols, SN_NCOLS(grant_cols), &g, &found);
 	done(tx, c->arg, err, found ? &g : NULL);
 }
 
@@ -440,10 +449,11 @@ debit_answer(sn_tx *tx, PGresult *res, void *arg)
 	emergency_grant    g;
 	emergency_movement m;
 	bool               found, found_m = false;
-	sn_err err = read_one(res, grant_cols, SN_NCOLS(grant_cols), &g, &found);
+	sn_err             err
+	    = read_one(res, grant_cols, SN_NCOLS(grant_cols), &g, &found);
 	if (err == SN_OK && found)
-		err = read_one(res, movement_cols, SN_NCOLS(movement_cols), &m,
-		    &found_m);
+		err = read_one(
+		    res, movement_cols, SN_NCOLS(movement_cols), &m, &found_m);
 	done(tx, c->arg, err, found && found_m ? &g : NULL,
 	    found && found_m ? &m : NULL);
 }
@@ -455,8 +465,8 @@ movement_answer(sn_tx *tx, PGresult *res, void *arg)
 	emergency_movement_fn done = c->fn.movement;
 	emergency_movement    m;
 	bool                  found;
-	sn_err                err
-	    = read_one(res, movement_cols, SN_NCOLS(movement_cols), &m, &found);
+	sn_err                err = read_one(
+	                   res, movement_cols, SN_NCOLS(movement_cols), &m, &found);
 	if (err == SN_OK && !found)
 		err = SN_EPROTO; /* an allocation always writes its row */
 	done(tx, c->arg, err, err == SN_OK ? &m : NULL);
@@ -480,8 +490,8 @@ referral_answer(sn_tx *tx, PGresult *res, void *arg)
 	emergency_referral_fn done = c->fn.referral;
 	emergency_referral    r;
 	bool                  found;
-	sn_err                err
-	    = read_one(res, referral_cols, SN_NCOLS(referral_cols), &r, &found);
+	sn_err                err = read_one(
+	                   res, referral_cols, SN_NCOLS(referral_cols), &r, &found);
 	done(tx, c->arg, err, found ? &r : NULL);
 }
 
@@ -492,8 +502,8 @@ reversal_answer(sn_tx *tx, PGresult *res, void *arg)
 	emergency_reversal_fn done = c->fn.reversal;
 	emergency_reversal    r;
 	bool                  found;
-	sn_err                err
-	    = read_one(res, reversal_cols, SN_NCOLS(reversal_cols), &r, &found);
+	sn_err                err = read_one(
+	                   res, reversal_cols, SN_NCOLS(reversal_cols), &r, &found);
 	done(tx, c->arg, err, found ? &r : NULL);
 }
 
@@ -505,7 +515,7 @@ settlement_answer(sn_tx *tx, PGresult *res, void *arg)
 	emergency_settlement    s;
 	bool                    found;
 	sn_err                  err = read_one(
-            res, settlement_cols, SN_NCOLS(settlement_cols), &s, &found);
+	                     res, settlement_cols, SN_NCOLS(settlement_cols), &s, &found);
 	done(tx, c->arg, err, found ? &s : NULL);
 }
 
@@ -535,8 +545,8 @@ emergency_store_lock_fund(sn_tx *tx, const char *township,
 }
 
 static void
-grant_values(const emergency_new_grant *g, const char *v[12], char hh[24],
-    char amt[24])
+grant_values(
+    const emergency_new_grant *g, const char *v[12], char hh[24], char amt[24])
 {
 	snprintf(hh, 24, "%" PRId64, g->household_size);
 	snprintf(amt, 24, "%" PRId64, g->amount_fen);
@@ -618,16 +628,16 @@ emergency_store_referral(sn_tx *tx, const char *id, const char *grant_id,
     const char *created_by, emergency_call *call, emergency_referral_fn done,
     void *arg)
 {
-	const char *v[6] = { grant_id, emergency_rules_referral_name(kind),
-		department, note, created_by, id };
+	const char *v[6]  = { grant_id, emergency_rules_referral_name(kind),
+		 department, note, created_by, id };
 	call->fn.referral = done;
 	call->arg         = arg;
 	return sn_tx_query(tx, SQL_REFERRAL, 6, v, referral_answer, call);
 }
 
 sn_err
-emergency_store_paid(sn_tx *tx, const char *id, const char *payment_id,
-    const char *settled_at)
+emergency_store_paid(
+    sn_tx *tx, const char *id, const char *payment_id, const char *settled_at)
 {
 	const char *v[3] = { id, payment_id, settled_at };
 	return sn_tx_query(tx, SQL_PAID, 3, v, NULL, NULL);
@@ -638,7 +648,7 @@ emergency_store_reverse(sn_tx *tx, const char *id, const char *payment_id,
     const char *reason_code, const char *reason, const char *actor,
     emergency_call *call, emergency_reversal_fn done, void *arg)
 {
-	const char *v[5] = { id, payment_id, reason_code, reason, actor };
+	const char *v[5]  = { id, payment_id, reason_code, reason, actor };
 	call->fn.reversal = done;
 	call->arg         = arg;
 	return sn_tx_query(tx, SQL_REVERSE, 5, v, reversal_answer, call);
@@ -753,8 +763,8 @@ grant_doc_read(sn_err err, PGresult *res, void *arg)
 	read_ctx           *r = arg;
 	emergency_grant_doc d;
 	bool                found;
-	err = read_result(err, res, grant_doc_cols, SN_NCOLS(grant_doc_cols), &d,
-	    &found);
+	err = read_result(
+	    err, res, grant_doc_cols, SN_NCOLS(grant_doc_cols), &d, &found);
 	r->fn.grant_doc(r->arg, err, found ? &d : NULL);
 	free(r);
 }
@@ -780,8 +790,8 @@ page_read(sn_err err, PGresult *res, void *arg)
 	read_ctx            *r = arg;
 	emergency_grant_page p;
 	bool                 found;
-	err = read_result(err, res, grant_page_cols, SN_NCOLS(grant_page_cols),
-	    &p, &found);
+	err = read_result(
+	    err, res, grant_page_cols, SN_NCOLS(grant_page_cols), &p, &found);
 	if (err == SN_OK && !found)
 		err = SN_EPROTO; /* an aggregate always has its row */
 	r->fn.page(r->arg, err, err == SN_OK ? &p : NULL);
@@ -795,7 +805,7 @@ emergency_store_list_grants(sn_db *db, bool all, emergency_grant_status status,
     void *arg)
 {
 	char        lim[16];
-	const char *st = all ? "all" : emergency_rules_status_name(status);
+	const char *st   = all ? "all" : emergency_rules_status_name(status);
 	const char *v[3] = { st != NULL ? st : "all", prefix, lim };
 	read_ctx   *r    = read_new(arg);
 	if (r == NULL) {
@@ -813,7 +823,8 @@ json_read(sn_err err, PGresult *res, void *arg)
 	read_ctx *r = arg;
 	json_doc  d;
 	bool      found;
-	err = read_result(err, res, json_cols, SN_NCOLS(json_cols), &d, &found);
+	err = read_result(
+	    err, res, json_cols, SN_NCOLS(json_cols), &d, &found);
 	if (err == SN_OK && !found)
 		err = SN_EPROTO;
 	r->fn.json(r->arg, err, err == SN_OK ? d.json : NULL);
@@ -867,8 +878,7 @@ figures_read(sn_err err, PGresult *res, void *arg)
 
 void
 emergency_store_figures(sn_db *db, const char *prefix, int year,
-    void (*done)(void *arg, sn_err err, const emergency_figures *f),
-    void *arg)
+    void (*done)(void *arg, sn_err err, const emergency_figures *f), void *arg)
 {
 	sn_pgarray names, starts, ends;
 	read_ctx  *r = read_new(arg);
@@ -913,7 +923,8 @@ balances_read(sn_err err, PGresult *res, void *arg)
 	if (err == SN_OK && res == NULL)
 		err = SN_EDB;
 	if (err == SN_OK)
-		err = sn_rows_open(&rs, res, balance_cols, SN_NCOLS(balance_cols));
+		err = sn_rows_open(
+		    &rs, res, balance_cols, SN_NCOLS(balance_cols));
 	if (err == SN_OK && sn_rows_count(&rs) > 0) {
 		rows = calloc((size_t) sn_rows_count(&rs), sizeof(*rows));
 		if (rows == NULL)
@@ -930,8 +941,8 @@ balances_read(sn_err err, PGresult *res, void *arg)
 
 void
 emergency_store_balances(sn_db *db,
-    void (*done)(void *arg, sn_err err, const emergency_balance *rows,
-        size_t n),
+    void (*done)(
+        void *arg, sn_err err, const emergency_balance *rows, size_t n),
     void *arg)
 {
 	read_ctx *r = read_new(arg);
@@ -967,8 +978,8 @@ counts_read(sn_err err, PGresult *res, void *arg)
 
 void
 emergency_store_status_counts(sn_db *db,
-    void (*done)(void *arg, sn_err err,
-        const int64_t count[EMERGENCY_NSTATUS]),
+    void (*done)(
+        void *arg, sn_err err, const int64_t count[EMERGENCY_NSTATUS]),
     void *arg)
 {
 	read_ctx *r = read_new(arg);

@@ -60,7 +60,7 @@ typedef struct emergency_grant {
 	bool                   has_approved_by; /* false: no approval */
 	const char            *approved_by;
 	bool                   has_granted_at; /* false: not debited */
-	const char            *granted_at;    /* RFC 3339 UTC, ms */
+	const char            *granted_at;     /* RFC 3339 UTC, ms */
 	const char            *doc; /* the grant as the API shows it (JSON) */
 } emergency_grant;
 
@@ -188,30 +188,29 @@ sn_err emergency_store_lock_grant(sn_tx *tx, const char *id,
  * ledger row, or no row when the grant is not awaiting that approval or
  * the fund is missing or short (nothing was written).
  */
-sn_err emergency_store_approve(sn_tx *tx, const char *id,
-    const char *township, int64_t amount, const char *approver,
-    const char *reason, emergency_call *call, emergency_debit_fn done,
-    void *arg);
+sn_err emergency_store_approve(sn_tx *tx, const char *id, const char *township,
+    int64_t amount, const char *approver, const char *reason,
+    emergency_call *call, emergency_debit_fn done, void *arg);
 
 /* Rejects awaiting grant id. done: the grant, or no row when it is not
  * awaiting approval. */
-sn_err emergency_store_reject(sn_tx *tx, const char *id,
-    const char *approver, const char *reason, emergency_call *call,
-    emergency_grant_fn done, void *arg);
+sn_err emergency_store_reject(sn_tx *tx, const char *id, const char *approver,
+    const char *reason, emergency_call *call, emergency_grant_fn done,
+    void *arg);
 
 /*
  * Records referral id (a new uuid) of grant grant_id unless one of that
  * kind exists. done: the referral, or no row when one exists already.
  */
 sn_err emergency_store_referral(sn_tx *tx, const char *id,
-    const char *grant_id, emergency_referral_kind kind,
-    const char *department, const char *note, const char *created_by,
-    emergency_call *call, emergency_referral_fn done, void *arg);
+    const char *grant_id, emergency_referral_kind kind, const char *department,
+    const char *note, const char *created_by, emergency_call *call,
+    emergency_referral_fn done, void *arg);
 
 /* payment.settled: grant id, if still "granted", becomes "paid"
  * (settled_at as the bank reported it, or NULL). No answer. */
-sn_err emergency_store_paid(sn_tx *tx, const char *id, const char *payment_id,
-    const char *settled_at);
+sn_err emergency_store_paid(
+    sn_tx *tx, const char *id, const char *payment_id, const char *settled_at);
 
 /*
  * payment.failed: grant id, if still "granted", becomes "payment_failed"
@@ -279,7 +278,7 @@ void emergency_store_grant_doc(sn_db *db, const char *id,
 
 /* A page of grants. */
 typedef struct emergency_grant_page {
-	const char *grants; /* JSON array of grant documents */
+	const char *grants;    /* JSON array of grant documents */
 	bool        truncated; /* more matched than the page holds */
 } emergency_grant_page;
 
@@ -310,8 +309,8 @@ typedef struct emergency_figures {
 	const char *rows; /* JSON array of {township_code, cause, month,
 	                   * person_times, persons, amount_fen,
 	                   * reversed_fen} */
-	int64_t     person_times;
-	int64_t     amount_fen;
+	int64_t person_times;
+	int64_t amount_fen;
 } emergency_figures;
 
 /*
@@ -336,15 +335,15 @@ typedef struct emergency_balance {
 
 /* Every fund's balance. done: n rows (NULL when err). */
 void emergency_store_balances(sn_db *db,
-    void (*done)(void *arg, sn_err err, const emergency_balance *rows,
-        size_t n),
+    void (*done)(
+        void *arg, sn_err err, const emergency_balance *rows, size_t n),
     void *arg);
 
 /* How many grants are in each status: done: count[status] for every
  * status (zeros when err). */
 void emergency_store_status_counts(sn_db *db,
-    void (*done)(void *arg, sn_err err,
-        const int64_t count[EMERGENCY_NSTATUS]),
+    void (*done)(
+        void *arg, sn_err err, const int64_t count[EMERGENCY_NSTATUS]),
     void *arg);
 
 #endif /* EMERGENCY_STORE_H */

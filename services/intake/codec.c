@@ -40,8 +40,8 @@ get_object(const json_t *parent, const char *key, const char *prefix,
     const json_t **out, sn_problem *p)
 {
 	if (!shaped(json_object_get(parent, key), JSON_OBJECT))
-		return refuse(p, "invalid_field", "an object is required",
-		    prefix, key);
+		return refuse(
+		    p, "invalid_field", "an object is required", prefix, key);
 	return sn_in_object(parent, key, prefix, SN_IN_REQUIRED, out, p);
 }
 
@@ -50,8 +50,8 @@ get_string(const json_t *obj, const char *key, const char *prefix,
     const char **out, sn_problem *p)
 {
 	if (!shaped(json_object_get(obj, key), JSON_STRING))
-		return refuse(p, "invalid_field", "a string is required",
-		    prefix, key);
+		return refuse(
+		    p, "invalid_field", "a string is required", prefix, key);
 	return sn_in_str(obj, key, prefix, SN_IN_REQUIRED, 0, out, p);
 }
 
@@ -61,8 +61,8 @@ get_int(const json_t *obj, const char *key, const char *prefix,
 {
 	if (!shaped(json_object_get(obj, key), JSON_INTEGER))
 		return refuse(p, code, message, prefix, key);
-	return sn_in_i64(obj, key, prefix, SN_IN_REQUIRED, INT64_MIN,
-	    INT64_MAX, out, p);
+	return sn_in_i64(
+	    obj, key, prefix, SN_IN_REQUIRED, INT64_MIN, INT64_MAX, out, p);
 }
 
 static bool
@@ -76,25 +76,25 @@ get_fen(const json_t *obj, const char *key, const char *prefix, int64_t *out,
 static bool
 decode_household(const json_t *body, intake_app *a, sn_problem *p)
 {
-	static const char *const keys[] = { "registration", "district_code",
-		"township_code", "village_code", "address",
-		"has_able_supporter", NULL };
-	const json_t            *h = NULL;
-	const char              *reg;
-	const char              *pre = "household.";
+	static const char *const keys[]
+	    = { "registration", "district_code", "township_code",
+		      "village_code", "address", "has_able_supporter", NULL };
+	const json_t *h = NULL;
+	const char   *reg;
+	const char   *pre = "household.";
 
-	if (!get_object(body, "household", "", &h, p) ||
-	    !sn_in_only(h, keys, pre, p) ||
-	    !get_string(h, "registration", pre, &reg, p))
+	if (!get_object(body, "household", "", &h, p)
+	    || !sn_in_only(h, keys, pre, p)
+	    || !get_string(h, "registration", pre, &reg, p))
 		return false;
 	if (!intake_rules_registration_parse(reg, &a->registration))
 		return sn_problem_set(p, 422, "invalid_value",
 		    "household.registration",
 		    "registration is \"urban\" or \"rural\"");
-	if (!get_string(h, "district_code", pre, &a->district_code, p) ||
-	    !get_string(h, "township_code", pre, &a->township_code, p) ||
-	    !get_string(h, "village_code", pre, &a->village_code, p) ||
-	    !get_string(h, "address", pre, &a->address, p))
+	if (!get_string(h, "district_code", pre, &a->district_code, p)
+	    || !get_string(h, "township_code", pre, &a->township_code, p)
+	    || !get_string(h, "village_code", pre, &a->village_code, p)
+	    || !get_string(h, "address", pre, &a->address, p))
 		return false;
 	if (!shaped(json_object_get(h, "has_able_supporter"), JSON_TRUE))
 		return refuse(p, "invalid_field", "true or false is required",
@@ -118,8 +118,8 @@ decode_member(const json_t *m, size_t i, intake_member *out, sn_problem *p)
 		return sn_problem_set(p, 422,
 		    json_is_null(m) ? "invalid_type" : "invalid_field", self,
 		    "a member is an object");
-	if (!sn_in_only(m, keys, pre, p) ||
-	    !get_string(m, "id_number", pre, &idn, p))
+	if (!sn_in_only(m, keys, pre, p)
+	    || !get_string(m, "id_number", pre, &idn, p))
 		return false;
 	if (strlen(idn) != 18)
 		return refuse(p, "invalid_id_number",
@@ -127,18 +127,18 @@ decode_member(const json_t *m, size_t i, intake_member *out, sn_problem *p)
 	memcpy(out->id_number, idn, 19);
 	if (out->id_number[17] == 'x')
 		out->id_number[17] = 'X';
-	if (!get_string(m, "name", pre, &out->name, p) ||
-	    !get_string(m, "relation", pre, &out->relation, p) ||
-	    !get_string(m, "birth_date", pre, &out->birth_date, p) ||
-	    !get_string(m, "labour_capacity", pre, &labour, p))
+	if (!get_string(m, "name", pre, &out->name, p)
+	    || !get_string(m, "relation", pre, &out->relation, p)
+	    || !get_string(m, "birth_date", pre, &out->birth_date, p)
+	    || !get_string(m, "labour_capacity", pre, &labour, p))
 		return false;
 	if (!intake_rules_labour_parse(labour, &out->labour_capacity))
 		return refuse(p, "invalid_value",
-		    "labour_capacity is \"full\", \"partial\" or \"none\"", pre,
-		    "labour_capacity");
+		    "labour_capacity is \"full\", \"partial\" or \"none\"",
+		    pre, "labour_capacity");
 	if (!get_int(m, "disability_grade", pre, "invalid_field",
-	        "an integer is required", &out->disability_grade, p) ||
-	    !get_string(m, "self_care", pre, &care, p))
+	        "an integer is required", &out->disability_grade, p)
+	    || !get_string(m, "self_care", pre, &care, p))
 		return false;
 	if (!intake_rules_self_care_parse(care, &out->self_care))
 		return refuse(p, "invalid_value",
@@ -153,17 +153,18 @@ decode_members(const json_t *body, intake_app *a, sn_problem *p)
 	const json_t *ms = NULL;
 
 	if (!shaped(json_object_get(body, "members"), JSON_ARRAY))
-		return refuse(p, "invalid_field", "an array is required", "",
-		    "members");
+		return refuse(
+		    p, "invalid_field", "an array is required", "", "members");
 	if (!sn_in_array(body, "members", "", SN_IN_REQUIRED, &ms, p))
 		return false;
-	if (json_array_size(ms) == 0 ||
-	    json_array_size(ms) > INTAKE_MEMBERS_MAX)
+	if (json_array_size(ms) == 0
+	    || json_array_size(ms) > INTAKE_MEMBERS_MAX)
 		return sn_problem_set(p, 422, "members_required", "members",
 		    "one to 30 members, the applicant first");
 	a->nmembers = json_array_size(ms);
 	for (size_t i = 0; i < a->nmembers; i++)
-		if (!decode_member(json_array_get(ms, i), i, &a->members[i], p))
+		if (!decode_member(
+		        json_array_get(ms, i), i, &a->members[i], p))
 			return false;
 	return true;
 }
@@ -173,25 +174,25 @@ decode_money(const json_t *body, intake_app *a, sn_problem *p)
 {
 	static const char *const in_keys[]  = { "wages_fen", "business_fen",
 		 "pensions_fen", "other_fen", NULL };
-	static const char *const out_keys[] = { "medical_fen",
-		"education_fen", "housing_fen", "employment_costs_fen", NULL };
+	static const char *const out_keys[] = { "medical_fen", "education_fen",
+		"housing_fen", "employment_costs_fen", NULL };
 	const json_t            *in = NULL, *out = NULL;
 	const char              *pi = "declared_income.";
 	const char              *po = "declared_expenditure.";
 
-	return get_object(body, "declared_income", "", &in, p) &&
-	    sn_in_only(in, in_keys, pi, p) &&
-	    get_fen(in, "wages_fen", pi, &a->wages_fen, p) &&
-	    get_fen(in, "business_fen", pi, &a->business_fen, p) &&
-	    get_fen(in, "pensions_fen", pi, &a->pensions_fen, p) &&
-	    get_fen(in, "other_fen", pi, &a->other_fen, p) &&
-	    get_object(body, "declared_expenditure", "", &out, p) &&
-	    sn_in_only(out, out_keys, po, p) &&
-	    get_fen(out, "medical_fen", po, &a->medical_fen, p) &&
-	    get_fen(out, "education_fen", po, &a->education_fen, p) &&
-	    get_fen(out, "housing_fen", po, &a->housing_fen, p) &&
-	    get_fen(out, "employment_costs_fen", po, &a->employment_costs_fen,
-	        p);
+	return get_object(body, "declared_income", "", &in, p)
+	    && sn_in_only(in, in_keys, pi, p)
+	    && get_fen(in, "wages_fen", pi, &a->wages_fen, p)
+	    && get_fen(in, "business_fen", pi, &a->business_fen, p)
+	    && get_fen(in, "pensions_fen", pi, &a->pensions_fen, p)
+	    && get_fen(in, "other_fen", pi, &a->other_fen, p)
+	    && get_object(body, "declared_expenditure", "", &out, p)
+	    && sn_in_only(out, out_keys, po, p)
+	    && get_fen(out, "medical_fen", po, &a->medical_fen, p)
+	    && get_fen(out, "education_fen", po, &a->education_fen, p)
+	    && get_fen(out, "housing_fen", po, &a->housing_fen, p)
+	    && get_fen(
+	        out, "employment_costs_fen", po, &a->employment_costs_fen, p);
 }
 
 /* "consent" absent or null is no consent (the rules refuse it); its
@@ -199,9 +200,8 @@ decode_money(const json_t *body, intake_app *a, sn_problem *p)
 static bool
 decode_consent(const json_t *body, intake_app *a, sn_problem *p)
 {
-	static const char *const keys[] = { "reference", "signed_date",
-		NULL };
-	const json_t            *c = json_object_get(body, "consent");
+	static const char *const keys[] = { "reference", "signed_date", NULL };
+	const json_t            *c      = json_object_get(body, "consent");
 
 	if (c == NULL || json_is_null(c))
 		return true;
@@ -211,26 +211,27 @@ decode_consent(const json_t *body, intake_app *a, sn_problem *p)
 	a->has_consent = true;
 	if (!sn_in_only(c, keys, "consent.", p))
 		return false;
-	if (json_object_get(c, "reference") != NULL &&
-	    !get_string(c, "reference", "consent.", &a->consent_reference, p))
+	if (json_object_get(c, "reference") != NULL
+	    && !get_string(
+	        c, "reference", "consent.", &a->consent_reference, p))
 		return false;
-	return get_string(c, "signed_date", "consent.",
-	    &a->consent_signed_date, p);
+	return get_string(
+	    c, "signed_date", "consent.", &a->consent_signed_date, p);
 }
 
 static bool
 decode_payee(const json_t *body, intake_app *a, sn_problem *p)
 {
-	static const char *const keys[] = { "bank_code", "account_number",
-		"account_name", NULL };
-	const json_t            *py  = NULL;
-	const char              *pre = "payee.";
+	static const char *const keys[]
+	    = { "bank_code", "account_number", "account_name", NULL };
+	const json_t *py  = NULL;
+	const char   *pre = "payee.";
 
-	return get_object(body, "payee", "", &py, p) &&
-	    sn_in_only(py, keys, pre, p) &&
-	    get_string(py, "bank_code", pre, &a->bank_code, p) &&
-	    get_string(py, "account_number", pre, &a->account_number, p) &&
-	    get_string(py, "account_name", pre, &a->account_name, p);
+	return get_object(body, "payee", "", &py, p)
+	    && sn_in_only(py, keys, pre, p)
+	    && get_string(py, "bank_code", pre, &a->bank_code, p)
+	    && get_string(py, "account_number", pre, &a->account_number, p)
+	    && get_string(py, "account_name", pre, &a->account_name, p);
 }
 
 bool
@@ -245,15 +246,15 @@ intake_codec_decode(const json_t *body, intake_app *a, sn_problem *p)
 	if (!json_is_object(body))
 		return sn_problem_set(p, 422, "invalid_field", NULL,
 		    "the application is a JSON object");
-	if (!sn_in_only(body, keys, "", p) || !decode_household(body, a, p) ||
-	    !decode_members(body, a, p) || !decode_money(body, a, p) ||
-	    !decode_consent(body, a, p) || !decode_payee(body, a, p))
+	if (!sn_in_only(body, keys, "", p) || !decode_household(body, a, p)
+	    || !decode_members(body, a, p) || !decode_money(body, a, p)
+	    || !decode_consent(body, a, p) || !decode_payee(body, a, p))
 		return false;
 	const json_t *cat = json_object_get(body, "requested_category");
-	if (cat != NULL && !json_is_null(cat) &&
-	    !(json_is_string(cat) &&
-	        intake_rules_category_parse(json_string_value(cat),
-	            &a->requested_category)))
+	if (cat != NULL && !json_is_null(cat)
+	    && !(json_is_string(cat)
+	        && intake_rules_category_parse(
+	            json_string_value(cat), &a->requested_category)))
 		return sn_problem_set(p, 422, "invalid_value",
 		    "requested_category",
 		    "requested_category is \"tekun\", \"dibao\", "
@@ -262,12 +263,11 @@ intake_codec_decode(const json_t *body, intake_app *a, sn_problem *p)
 }
 
 bool
-intake_codec_withdrawal(const json_t *body, const char **reason,
-    sn_problem *p)
+intake_codec_withdrawal(const json_t *body, const char **reason, sn_problem *p)
 {
 	static const char *const keys[] = { "reason", NULL };
-	static const char        bad[] = "a reason of 1 to 500 bytes is "
-	                                 "required";
+	static const char        bad[]  = "a reason of 1 to 500 bytes is "
+	                                  "required";
 
 	sn_problem_clear(p);
 	*reason = NULL;
@@ -298,16 +298,17 @@ const ProtobufCMessage *
 intake_codec_submitted(const intake_app *a, const intake_submitted_meta *meta,
     intake_submitted_pb *pb)
 {
-	static const Sn__Assist__V1__ApplicationSubmitted ev0 =
-	    SN__ASSIST__V1__APPLICATION_SUBMITTED__INIT;
-	static const Sn__Assist__V1__Household h0 =
-	    SN__ASSIST__V1__HOUSEHOLD__INIT;
-	static const Sn__Assist__V1__Income      in0 = SN__ASSIST__V1__INCOME__INIT;
-	static const Sn__Assist__V1__Expenditure ex0 =
-	    SN__ASSIST__V1__EXPENDITURE__INIT;
-	static const Sn__Assist__V1__Consent      c0 = SN__ASSIST__V1__CONSENT__INIT;
-	static const Sn__Assist__V1__PayeeAccount py0 =
-	    SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
+	static const Sn__Assist__V1__ApplicationSubmitted ev0
+	    = SN__ASSIST__V1__APPLICATION_SUBMITTED__INIT;
+	static const Sn__Assist__V1__Household h0
+	    = SN__ASSIST__V1__HOUSEHOLD__INIT;
+	static const Sn__Assist__V1__Income in0 = SN__ASSIST__V1__INCOME__INIT;
+	static const Sn__Assist__V1__Expenditure ex0
+	    = SN__ASSIST__V1__EXPENDITURE__INIT;
+	static const Sn__Assist__V1__Consent c0
+	    = SN__ASSIST__V1__CONSENT__INIT;
+	static const Sn__Assist__V1__PayeeAccount py0
+	    = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
 	static const Sn__Assist__V1__Member m0 = SN__ASSIST__V1__MEMBER__INIT;
 	Sn__Assist__V1__Household          *h  = &pb->household;
 	Sn__Assist__V1__Income             *in = &pb->income;
@@ -372,8 +373,8 @@ const ProtobufCMessage *
 intake_codec_withdrawn(const char *application_id, const char *reason,
     const char *withdrawn_by, Sn__Assist__V1__ApplicationWithdrawn *ev)
 {
-	static const Sn__Assist__V1__ApplicationWithdrawn ev0 =
-	    SN__ASSIST__V1__APPLICATION_WITHDRAWN__INIT;
+	static const Sn__Assist__V1__ApplicationWithdrawn ev0
+	    = SN__ASSIST__V1__APPLICATION_WITHDRAWN__INIT;
 
 	*ev                = ev0;
 	ev->application_id = s(application_id);

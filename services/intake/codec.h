@@ -50,8 +50,8 @@ bool intake_codec_decode(const json_t *body, intake_app *app, sn_problem *p);
  * 1..INTAKE_REASON_MAX bytes, free text. Returns true, or false with p
  * filled (invalid_field when absent or empty, as above otherwise).
  */
-bool intake_codec_withdrawal(const json_t *body, const char **reason,
-    sn_problem *p);
+bool intake_codec_withdrawal(
+    const json_t *body, const char **reason, sn_problem *p);
 
 /* What the event carries beyond the application itself. */
 typedef struct intake_submitted_meta {

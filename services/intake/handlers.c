@@ -20,7 +20,8 @@
 static void
 not_found(sn_http_req *req)
 {
-	sn_http_reply_error(req, 404, "not_found", "no such application", NULL);
+	sn_http_reply_error(
+	    req, 404, "not_found", "no such application", NULL);
 }
 
 /* A new random application id; false if the system gives no randomness. */
@@ -44,11 +45,11 @@ holder_body(const intake_holder *holder, bool raced)
 	intake_rules_holder(holder, raced, &p);
 	json_t *body = sn_problem_json(&p);
 	json_t *e    = json_object_get(body, "error");
-	json_object_set_new(e, "application_id",
-	    json_string(holder->application_id));
+	json_object_set_new(
+	    e, "application_id", json_string(holder->application_id));
 	if (!raced && holder->beneficiary_id[0] != '\0')
-		json_object_set_new(e, "beneficiary_id",
-		    json_string(holder->beneficiary_id));
+		json_object_set_new(
+		    e, "beneficiary_id", json_string(holder->beneficiary_id));
 	return body;
 }
 
@@ -63,8 +64,8 @@ typedef struct submission {
 	sn_http_req              *req;
 	intake_handlers          *h;
 	const char               *draft_id; /* NULL: a new application */
-	intake_app                app;      /* strings borrowed from the body */
-	sn_date                   today;    /* the district's, at the start */
+	intake_app                app;   /* strings borrowed from the body */
+	sn_date                   today; /* the district's, at the start */
 	char                      id[SN_UUID_STRLEN];
 	intake_store_current_slot lock;
 	intake_store_outcome_slot outcome;
@@ -92,17 +93,17 @@ outcome_read(sn_tx *tx, sn_err err, const intake_outcome *o, void *arg)
 	if (o->has_holder) {
 		/* Lost a race to a concurrent submission (or the register
 		 * changed since the early check). */
-		sn_http_tx_fail_json(s->req, tx, 409,
-		    holder_body(&o->holder, true));
+		sn_http_tx_fail_json(
+		    s->req, tx, 409, holder_body(&o->holder, true));
 		return;
 	}
-	json_t *body = json_pack("{s:s, s:s, s:s}", "application_id",
-	    o->application_id, "accepted_date",
-	    sn_date_format(o->accepted_date, accepted), "deadline_date",
-	    sn_date_format(o->deadline_date, deadline));
+	json_t *body
+	    = json_pack("{s:s, s:s, s:s}", "application_id", o->application_id,
+	        "accepted_date", sn_date_format(o->accepted_date, accepted),
+	        "deadline_date", sn_date_format(o->deadline_date, deadline));
 	if (body != NULL && o->has_referral_id)
-		json_object_set_new(body, "referral_id",
-		    json_string(o->referral_id));
+		json_object_set_new(
+		    body, "referral_id", json_string(o->referral_id));
 	sn_log(SN_LOG_INFO, "application stored; committing", "application_id",
 	    o->application_id, "deadline_date", deadline, "clerk",
 	    sn_http_principal(s->req)->user, NULL);
@@ -117,19 +118,20 @@ static void
 queue_submission(submission *s, sn_tx *tx, const char *referral_id)
 {
 	const sn_principal *p = sn_http_principal(s->req);
-	sn_date  deadline = sn_clock_deadline(s->today, s->h->deadline_days);
-	char     accepted_s[SN_DATE_STRLEN], deadline_s[SN_DATE_STRLEN];
+	sn_date deadline = sn_clock_deadline(s->today, s->h->deadline_days);
+	char    accepted_s[SN_DATE_STRLEN], deadline_s[SN_DATE_STRLEN];
 	intake_submitted_pb pb;
 
 	intake_submitted_meta meta = { .application_id = s->id,
 		.accepted_date = sn_date_format(s->today, accepted_s),
 		.deadline_date = sn_date_format(deadline, deadline_s),
-		.taken_in_by = p->user, .referral_id = referral_id };
-	sn_err err = s->draft_id != NULL
-	    ? intake_store_qcomplete(tx, &s->app, s->id, s->today, deadline,
-	          p->user)
-	    : intake_store_qinsert(tx, &s->app, s->id, s->today, deadline,
-	          p->user);
+		.taken_in_by   = p->user,
+		.referral_id   = referral_id };
+	sn_err                err  = s->draft_id != NULL
+	                    ? intake_store_qcomplete(
+	                        tx, &s->app, s->id, s->today, deadline, p->user)
+	                    : intake_store_qinsert(
+	                        tx, &s->app, s->id, s->today, deadline, p->user);
 	if (err == SN_OK)
 		err = intake_store_qclaim(tx, &s->app, s->id);
 	if (err == SN_OK)
@@ -174,8 +176,8 @@ draft_locked(sn_tx *tx, sn_err err, const intake_current *c, void *arg)
 	sn_problem  p;
 
 	if (err == SN_ENOTFOUND) {
-		sn_http_tx_fail(s->req, tx, 404, "not_found",
-		    "no such application", NULL);
+		sn_http_tx_fail(
+		    s->req, tx, 404, "not_found", "no such application", NULL);
 		return;
 	}
 	if (err != SN_OK) {
@@ -237,17 +239,17 @@ submission_start(sn_http_req *req, intake_handlers *h, const char *draft_id)
 	sn_problem  p;
 
 	if (s == NULL) {
-		sn_http_reply_error(req, 503, "unavailable", "out of memory",
-		    NULL);
+		sn_http_reply_error(
+		    req, 503, "unavailable", "out of memory", NULL);
 		return;
 	}
 	s->req      = req;
 	s->h        = h;
 	s->draft_id = draft_id;
 	s->today    = sn_clock_today();
-	if (!intake_codec_decode(sn_http_json(req), &s->app, &p) ||
-	    !intake_rules_validate(&s->app, s->today, sn_http_principal(req),
-	        &p)) {
+	if (!intake_codec_decode(sn_http_json(req), &s->app, &p)
+	    || !intake_rules_validate(
+	        &s->app, s->today, sn_http_principal(req), &p)) {
 		free(s);
 		sn_http_problem(req, &p);
 		return;
@@ -321,8 +323,8 @@ intake_handlers_list(sn_http_req *req, void *arg)
 		sn_http_problem(req, &p);
 		return;
 	}
-	intake_store_drafts(sn_service_db(h->svc), township, limit, list_read,
-	    req);
+	intake_store_drafts(
+	    sn_service_db(h->svc), township, limit, list_read, req);
 }
 
 /* ---- POST /applications/{id}/withdraw ------------------------------- */
@@ -348,8 +350,8 @@ withdraw_locked(sn_tx *tx, sn_err err, const intake_current *c, void *arg)
 	sn_problem   p;
 
 	if (err == SN_ENOTFOUND) {
-		sn_http_tx_fail(req, tx, 404, "not_found",
-		    "no such application", NULL);
+		sn_http_tx_fail(
+		    req, tx, 404, "not_found", "no such application", NULL);
 		return;
 	}
 	if (err != SN_OK) {
@@ -362,16 +364,16 @@ withdraw_locked(sn_tx *tx, sn_err err, const intake_current *c, void *arg)
 		return;
 	}
 	sn_http_tx_reply(req, tx, 200,
-	    json_pack("{s:s, s:s}", "application_id",
-	        sn_http_param(req, "id"), "status", "withdrawn"));
+	    json_pack("{s:s, s:s}", "application_id", sn_http_param(req, "id"),
+	        "status", "withdrawn"));
 }
 
 static void
 withdraw_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
-	withdrawal         *w  = arg;
-	const sn_principal *p  = sn_http_principal(req);
-	const char         *id = sn_http_param(req, "id");
+	withdrawal                          *w  = arg;
+	const sn_principal                  *p  = sn_http_principal(req);
+	const char                          *id = sn_http_param(req, "id");
 	Sn__Assist__V1__ApplicationWithdrawn ev;
 
 	/* The change and its event are queued behind the lock and undone
@@ -414,8 +416,8 @@ intake_handlers_withdraw(sn_http_req *req, void *arg)
 	}
 	withdrawal *w = calloc(1, sizeof(*w));
 	if (w == NULL) {
-		sn_http_reply_error(req, 503, "unavailable", "out of memory",
-		    NULL);
+		sn_http_reply_error(
+		    req, 503, "unavailable", "out of memory", NULL);
 		return;
 	}
 	w->req    = req;
@@ -470,11 +472,11 @@ intake_handlers_get(sn_http_req *req, void *arg)
 /* ---- approval's events ---------------------------------------------- */
 
 static sn_err
-on_decided(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
-    void *arg)
+on_decided(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
 {
-	const Sn__Assist__V1__ApplicationDecided *d =
-	    (const Sn__Assist__V1__ApplicationDecided *) msg;
+	const Sn__Assist__V1__ApplicationDecided *d
+	    = (const Sn__Assist__V1__ApplicationDecided *) msg;
 
 	(void) ev;
 	(void) arg;
@@ -483,18 +485,18 @@ on_decided(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
 	sn_log(SN_LOG_INFO, "application decided", "application_id",
 	    d->application_id, "approved", d->approved ? "true" : "false",
 	    NULL);
-	return intake_store_qdecided(tx, d->application_id, d->approved,
-	    d->case_id, d->decided_by);
+	return intake_store_qdecided(
+	    tx, d->application_id, d->approved, d->case_id, d->decided_by);
 }
 
 static sn_err
-on_beneficiary(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
-    void *arg)
+on_beneficiary(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
 {
-	static const char *const holds[] = { "active", "gradual_exit",
-		"exited" };
-	const Sn__Assist__V1__BeneficiaryChanged *b =
-	    (const Sn__Assist__V1__BeneficiaryChanged *) msg;
+	static const char *const holds[]
+	    = { "active", "gradual_exit", "exited" };
+	const Sn__Assist__V1__BeneficiaryChanged *b
+	    = (const Sn__Assist__V1__BeneficiaryChanged *) msg;
 	intake_hold hold;
 	const char *head;
 
@@ -507,8 +509,8 @@ on_beneficiary(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
 	    holds[hold], NULL);
 	return intake_store_qbeneficiary(tx, b->beneficiary_id,
 	    b->application_id, hold,
-	    (const char *const *) b->member_id_numbers,
-	    b->n_member_id_numbers, head);
+	    (const char *const *) b->member_id_numbers, b->n_member_id_numbers,
+	    head);
 }
 
 /* ---- emergency's events --------------------------------------------- */
@@ -523,11 +525,11 @@ text_or(const char *s)
 }
 
 static sn_err
-on_referral(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
-    void *arg)
+on_referral(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
 {
-	const Sn__Assist__V1__ReferralCreated *r =
-	    (const Sn__Assist__V1__ReferralCreated *) msg;
+	const Sn__Assist__V1__ReferralCreated *r
+	    = (const Sn__Assist__V1__ReferralCreated *) msg;
 	intake_draft d;
 	const char  *why = NULL;
 	char         id[SN_UUID_STRLEN], masked[SN_LOG_MASK_MAX];
@@ -576,8 +578,8 @@ intake_handlers_setup(sn_service *svc, void *arg)
 	intake_handlers *h = arg;
 
 	h->svc           = svc;
-	h->deadline_days = (int32_t) sn_config_int("SN_CASE_DEADLINE_DAYS",
-	    SN_CLOCK_CASE_DAYS, 1, 365);
+	h->deadline_days = (int32_t) sn_config_int(
+	    "SN_CASE_DEADLINE_DAYS", SN_CLOCK_CASE_DAYS, 1, 365);
 	return sn_bus_on_table(sn_service_bus(svc), events,
 	    sizeof(events) / sizeof(events[0]), h);
 }

@@ -91,8 +91,8 @@
 #include "sn/service.h"
 
 /* Roles allowed to read an application. */
-#define INTAKE_STAFF_ROLES                                                     \
-	"clerk,investigator,village_reviewer,township_officer,"                \
+#define INTAKE_STAFF_ROLES                                                    \
+	"clerk,investigator,village_reviewer,township_officer,"               \
 	"district_officer,district_admin"
 
 /*

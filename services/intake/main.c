@@ -26,22 +26,27 @@ static const sn_http_route_def routes[] = {
 };
 
 static const sn_setting_doc settings[] = {
-	{ "SN_CASE_DEADLINE_DAYS", "days from acceptance to the confirmation "
-	                           "deadline, 1-365 (default 15)" },
+	{ "SN_CASE_DEADLINE_DAYS",
+	    "days from acceptance to the confirmation "
+	    "deadline, 1-365 (default 15)" },
 	{ NULL, NULL },
 };
 
 int
 main(int argc, char **argv)
 {
-	static const char *const follows[] = { "approval", "emergency",
-		NULL };
+	static const char *const follows[] = { "approval", "emergency", NULL };
 	static intake_handlers   h;
 
-	const sn_service_def def = { .openapi = sn_openapi_document, .name = "intake", .publishes = true,
-		.needs_auth = true, .follows = follows,
-		.setup = intake_handlers_setup, .arg = &h, .routes = routes,
-		.nroutes = sizeof(routes) / sizeof(routes[0]),
+	const sn_service_def def = { .openapi = sn_openapi_document,
+		.name                         = "intake",
+		.publishes                    = true,
+		.needs_auth                   = true,
+		.follows                      = follows,
+		.setup                        = intake_handlers_setup,
+		.arg                          = &h,
+		.routes                       = routes,
+		.nroutes  = sizeof(routes) / sizeof(routes[0]),
 		.settings = settings };
 	return sn_service_main(argc, argv, &def);
 }

@@ -41,8 +41,8 @@ digits(const char *s, size_t n)
 static bool
 past_date(const char *s, sn_date today, sn_date *out)
 {
-	return s != NULL && sn_date_parse(s, out) == SN_OK &&
-	    out->year >= 1900 && sn_date_cmp(*out, today) <= 0;
+	return s != NULL && sn_date_parse(s, out) == SN_OK && out->year >= 1900
+	    && sn_date_cmp(*out, today) <= 0;
 }
 
 /* ---- enums ---------------------------------------------------------- */
@@ -63,8 +63,8 @@ parse_name(const char *s, const char *(*name)(int), int *out)
 }
 
 bool
-intake_rules_registration_parse(const char *s,
-    Sn__Assist__V1__Registration *out)
+intake_rules_registration_parse(
+    const char *s, Sn__Assist__V1__Registration *out)
 {
 	int v;
 	if (!parse_name(s, sn_assist_registration_name, &v))
@@ -97,8 +97,8 @@ bool
 intake_rules_category_parse(const char *s, Sn__Assist__V1__Category *out)
 {
 	int v = s != NULL ? sn_assist_category_parse(s) : 0;
-	if (v < SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN ||
-	    v > SN__ASSIST__V1__CATEGORY__CATEGORY_LOW_INCOME)
+	if (v < SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN
+	    || v > SN__ASSIST__V1__CATEGORY__CATEGORY_LOW_INCOME)
 		return false;
 	*out = (Sn__Assist__V1__Category) v;
 	return true;
@@ -130,12 +130,11 @@ code_shape(sn_problem *p, const char *s, size_t n, const char *field)
 }
 
 static bool
-check_household(const intake_app *a, const sn_principal *caller,
-    sn_problem *p)
+check_household(const intake_app *a, const sn_principal *caller, sn_problem *p)
 {
-	if (!code_shape(p, a->district_code, 6, "household.district_code") ||
-	    !code_shape(p, a->township_code, 9, "household.township_code") ||
-	    !code_shape(p, a->village_code, 12, "household.village_code"))
+	if (!code_shape(p, a->district_code, 6, "household.district_code")
+	    || !code_shape(p, a->township_code, 9, "household.township_code")
+	    || !code_shape(p, a->village_code, 12, "household.village_code"))
 		return false;
 	if (strncmp(a->township_code, a->district_code, 6) != 0)
 		return sn_problem_set(p, 403, "codes_do_not_nest",
@@ -162,7 +161,8 @@ check_member(const intake_app *a, size_t i, sn_date today, sn_problem *p)
 
 	snprintf(f, sizeof(f), "members[%zu].id_number", i);
 	if (sn_idnum_parse(m->id_number, strlen(m->id_number),
-	        sn_date_yyyymmdd(today), &id) != SN_OK)
+	        sn_date_yyyymmdd(today), &id)
+	    != SN_OK)
 		return sn_problem_set(p, 422, "invalid_id_number", f,
 		    "not a valid resident identity number");
 	for (size_t j = 0; j < i; j++)
@@ -177,15 +177,16 @@ check_member(const intake_app *a, size_t i, sn_date today, sn_problem *p)
 		return false;
 	if ((i == 0) != (strcmp(m->relation, "self") == 0))
 		return sn_problem_set(p, 422, "applicant_first", f, "%s",
-		    i == 0 ? "the applicant comes first, with relation \"self\""
-		           : "only the applicant has relation \"self\"");
+		    i == 0
+		        ? "the applicant comes first, with relation \"self\""
+		        : "only the applicant has relation \"self\"");
 	snprintf(f, sizeof(f), "members[%zu].birth_date", i);
 	if (!past_date(m->birth_date, today, &birth))
 		return sn_problem_set(p, 422, "invalid_date", f,
 		    "a past YYYY-MM-DD date is required");
 	if (sn_date_cmp(birth,
-	        (sn_date) { id.birth_year, id.birth_month, id.birth_day }) !=
-	    0)
+	        (sn_date) { id.birth_year, id.birth_month, id.birth_day })
+	    != 0)
 		return sn_problem_set(p, 422, "birth_date_mismatch", f,
 		    "the birth date differs from the identity number's");
 	if (m->disability_grade < 0 || m->disability_grade > 4)
@@ -221,8 +222,8 @@ check_payee(const intake_app *a, sn_problem *p)
 	if (!text(p, a->bank_code, INTAKE_BANK_CODE_MAX, "payee.bank_code"))
 		return false;
 	for (const char *c = a->bank_code; *c; c++)
-		if (!((*c >= '0' && *c <= '9') || (*c >= 'A' && *c <= 'Z') ||
-		        (*c >= 'a' && *c <= 'z')))
+		if (!((*c >= '0' && *c <= '9') || (*c >= 'A' && *c <= 'Z')
+		        || (*c >= 'a' && *c <= 'z')))
 			return sn_problem_set(p, 422, "invalid_value",
 			    "payee.bank_code",
 			    "a bank code is letters and digits");
@@ -231,8 +232,8 @@ check_payee(const intake_app *a, sn_problem *p)
 		return sn_problem_set(p, 422, "invalid_value",
 		    "payee.account_number",
 		    "an account number is 8 to 32 digits");
-	return text(p, a->account_name, INTAKE_ACCOUNT_NAME_MAX,
-	    "payee.account_name");
+	return text(
+	    p, a->account_name, INTAKE_ACCOUNT_NAME_MAX, "payee.account_name");
 }
 
 static bool
@@ -263,10 +264,10 @@ bool
 intake_rules_validate(const intake_app *a, sn_date today,
     const sn_principal *caller, sn_problem *p)
 {
-	static const char *const income[] = { "wages_fen", "business_fen",
-		"pensions_fen", "other_fen" };
-	static const char *const spend[]  = { "medical_fen", "education_fen",
-		 "housing_fen", "employment_costs_fen" };
+	static const char *const income[]
+	    = { "wages_fen", "business_fen", "pensions_fen", "other_fen" };
+	static const char *const spend[] = { "medical_fen", "education_fen",
+		"housing_fen", "employment_costs_fen" };
 
 	sn_problem_clear(p);
 	if (sn_assist_registration_name(a->registration) == NULL)
@@ -281,12 +282,12 @@ intake_rules_validate(const intake_app *a, sn_date today,
 	for (size_t i = 0; i < a->nmembers; i++)
 		if (!check_member(a, i, today, p))
 			return false;
-	const int64_t in[4]  = { a->wages_fen, a->business_fen,
-		 a->pensions_fen, a->other_fen };
+	const int64_t in[4]
+	    = { a->wages_fen, a->business_fen, a->pensions_fen, a->other_fen };
 	const int64_t out[4] = { a->medical_fen, a->education_fen,
 		a->housing_fen, a->employment_costs_fen };
-	if (!money(p, in, income, "declared_income") ||
-	    !money(p, out, spend, "declared_expenditure"))
+	if (!money(p, in, income, "declared_income")
+	    || !money(p, out, spend, "declared_expenditure"))
 		return false;
 	return check_consent(a, today, p) && check_payee(a, p);
 }
@@ -294,8 +295,8 @@ intake_rules_validate(const intake_app *a, sn_date today,
 bool
 intake_rules_reason_valid(const char *reason)
 {
-	return reason != NULL && reason[0] != '\0' &&
-	    strlen(reason) <= INTAKE_REASON_MAX;
+	return reason != NULL && reason[0] != '\0'
+	    && strlen(reason) <= INTAKE_REASON_MAX;
 }
 
 /* ---- decisions on what is stored ------------------------------------ */
@@ -332,9 +333,8 @@ outside(const intake_current *c, const sn_principal *who, sn_problem *p)
 }
 
 bool
-intake_rules_draft_submit(const intake_current *draft,
-    const sn_principal *who, const intake_app *app,
-    Sn__Assist__V1__Category *category, sn_problem *p)
+intake_rules_draft_submit(const intake_current *draft, const sn_principal *who,
+    const intake_app *app, Sn__Assist__V1__Category *category, sn_problem *p)
 {
 	sn_problem_clear(p);
 	if (outside(draft, who, p))
@@ -346,21 +346,22 @@ intake_rules_draft_submit(const intake_current *draft,
 	bool found = !draft->has_applicant;
 	for (size_t i = 0; i < app->nmembers && !found; i++)
 		found = strcmp(app->members[i].id_number,
-		            draft->applicant_id_number) == 0;
+		            draft->applicant_id_number)
+		    == 0;
 	if (!found)
 		return sn_problem_set(p, 422, "referred_person_missing",
 		    "members",
 		    "the person the referral names must be a member");
 	*category = app->requested_category;
-	if (*category == SN__ASSIST__V1__CATEGORY__CATEGORY_UNSPECIFIED &&
-	    draft->has_category)
+	if (*category == SN__ASSIST__V1__CATEGORY__CATEGORY_UNSPECIFIED
+	    && draft->has_category)
 		*category = draft->category;
 	return true;
 }
 
 bool
-intake_rules_withdraw(const intake_current *c, const sn_principal *who,
-    sn_problem *p)
+intake_rules_withdraw(
+    const intake_current *c, const sn_principal *who, sn_problem *p)
 {
 	sn_problem_clear(p);
 	if (outside(c, who, p))
@@ -387,8 +388,8 @@ intake_rules_list_query(const char *status, const char *township,
 	if (limit_s != NULL) {
 		char *end = NULL;
 		v         = strtol(limit_s, &end, 10);
-		if (limit_s[0] == '\0' || *end != '\0' || v < 1 ||
-		    v > INTAKE_LIST_LIMIT_MAX)
+		if (limit_s[0] == '\0' || *end != '\0' || v < 1
+		    || v > INTAKE_LIST_LIMIT_MAX)
 			return sn_problem_set(p, 422, "invalid_value", "limit",
 			    "limit is 1 to %d", INTAKE_LIST_LIMIT_MAX);
 	}
@@ -418,8 +419,9 @@ intake_rules_beneficiary(const Sn__Assist__V1__BeneficiaryChanged *b,
 	default:
 		return false;
 	}
-	if (b->beneficiary_id[0] == '\0' || strlen(b->beneficiary_id) > 64 ||
-	    (b->application_id[0] != '\0' && !sn_uuid_valid(b->application_id)))
+	if (b->beneficiary_id[0] == '\0' || strlen(b->beneficiary_id) > 64
+	    || (b->application_id[0] != '\0'
+	        && !sn_uuid_valid(b->application_id)))
 		return false;
 	for (size_t i = 0; i < b->n_member_id_numbers; i++)
 		if (!sn_idnum_valid(b->member_id_numbers[i]))
@@ -464,8 +466,8 @@ intake_rules_utf8_valid(const char *s)
 				return false;
 			cp = (cp << 6) | (p[i] & 0x3fu);
 		}
-		if (cp < min || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
+		if (cp < min || cp > 0x10ffff
+		    || (cp >= 0xd800 && cp <= 0xdfff))
 			return false;
 		p += n;
 	}
@@ -520,15 +522,17 @@ referral_person(const Sn__Assist__V1__ReferralCreated *r, sn_date today,
 	memcpy(out->id_number, r->id_number, 19);
 	if (out->id_number[17] == 'x')
 		out->id_number[17] = 'X';
-	if (sn_idnum_parse(out->id_number, 18, sn_date_yyyymmdd(today), &id) !=
-	    SN_OK)
+	if (sn_idnum_parse(out->id_number, 18, sn_date_yyyymmdd(today), &id)
+	    != SN_OK)
 		return why_not(why, "not a valid identity number");
-	sn_date_format((sn_date) { id.birth_year, id.birth_month, id.birth_day },
+	sn_date_format(
+	    (sn_date) { id.birth_year, id.birth_month, id.birth_day },
 	    out->birth_date);
-	if (r->name == NULL || r->name[0] == '\0' ||
-	    !text_upto(r->name, INTAKE_NAME_MAX, false))
-		return why_not(why, "the name is empty, too long, not UTF-8 or "
-		                "holds control characters");
+	if (r->name == NULL || r->name[0] == '\0'
+	    || !text_upto(r->name, INTAKE_NAME_MAX, false))
+		return why_not(why,
+		    "the name is empty, too long, not UTF-8 or "
+		    "holds control characters");
 	out->name = r->name;
 	return true;
 }
@@ -543,14 +547,15 @@ referral_place(const Sn__Assist__V1__ReferralCreated *r, intake_draft *out,
 
 	if (t == NULL || strlen(t) != 9 || !digits(t, 9))
 		return why_not(why, "township_code is not 9 digits");
-	if (v == NULL || strlen(v) != 12 || !digits(v, 12) ||
-	    strncmp(v, t, 9) != 0)
-		return why_not(why, "village_code is not 12 digits inside the "
-		                "township");
-	if (d != NULL && d[0] != '\0' &&
-	    (strlen(d) != 6 || strncmp(d, t, 6) != 0))
+	if (v == NULL || strlen(v) != 12 || !digits(v, 12)
+	    || strncmp(v, t, 9) != 0)
 		return why_not(why,
-		    "district_code is not the township's district");
+		    "village_code is not 12 digits inside the "
+		    "township");
+	if (d != NULL && d[0] != '\0'
+	    && (strlen(d) != 6 || strncmp(d, t, 6) != 0))
+		return why_not(
+		    why, "district_code is not the township's district");
 	memcpy(out->district_code, t, 6);
 	out->district_code[6] = '\0';
 	out->township_code    = t;
@@ -565,15 +570,16 @@ referral_payee(const Sn__Assist__V1__ReferralCreated *r, intake_draft *out,
 {
 	const Sn__Assist__V1__PayeeAccount *py = r->payee;
 
-	if (py == NULL ||
-	    (py->bank_code[0] == '\0' && py->account_number[0] == '\0' &&
-	        py->account_name[0] == '\0'))
+	if (py == NULL
+	    || (py->bank_code[0] == '\0' && py->account_number[0] == '\0'
+	        && py->account_name[0] == '\0'))
 		return true;
-	if (!text_upto(py->bank_code, INTAKE_BANK_CODE_MAX, false) ||
-	    !text_upto(py->account_number, 32, false) ||
-	    !text_upto(py->account_name, INTAKE_ACCOUNT_NAME_MAX, false))
-		return why_not(why, "the payee's strings are too long, not UTF-8 "
-		                "or hold control characters");
+	if (!text_upto(py->bank_code, INTAKE_BANK_CODE_MAX, false)
+	    || !text_upto(py->account_number, 32, false)
+	    || !text_upto(py->account_name, INTAKE_ACCOUNT_NAME_MAX, false))
+		return why_not(why,
+		    "the payee's strings are too long, not UTF-8 "
+		    "or hold control characters");
 	out->bank_code      = py->bank_code;
 	out->account_number = py->account_number;
 	out->account_name   = py->account_name;
@@ -603,25 +609,27 @@ intake_rules_referral(const Sn__Assist__V1__ReferralCreated *r, sn_date today,
 	if (!printable_ascii(r->referral_id, INTAKE_REFERRAL_ID_MAX))
 		return bad(why, "referral_id is not 1 to 64 printable bytes");
 	out->referral_id = r->referral_id;
-	if (!text_upto(r->grant_id, INTAKE_REFERRAL_ID_MAX, false) ||
-	    !text_upto(r->created_by, INTAKE_REFERRAL_ID_MAX, false))
-		return bad(why, "grant_id or created_by is too long, not UTF-8 "
-		                "or holds control characters");
+	if (!text_upto(r->grant_id, INTAKE_REFERRAL_ID_MAX, false)
+	    || !text_upto(r->created_by, INTAKE_REFERRAL_ID_MAX, false))
+		return bad(why,
+		    "grant_id or created_by is too long, not UTF-8 "
+		    "or holds control characters");
 	out->grant_id   = r->grant_id;
 	out->created_by = r->created_by;
-	if (!referral_person(r, today, out, why) ||
-	    !referral_place(r, out, why) || !referral_payee(r, out, why))
+	if (!referral_person(r, today, out, why)
+	    || !referral_place(r, out, why) || !referral_payee(r, out, why))
 		return INTAKE_REFERRAL_BAD;
-	if (r->household_size < 0 ||
-	    r->household_size > INTAKE_HOUSEHOLD_SIZE_MAX)
+	if (r->household_size < 0
+	    || r->household_size > INTAKE_HOUSEHOLD_SIZE_MAX)
 		return bad(why, "household_size is out of range");
 	out->household_size = r->household_size;
 	if (r->household_size > 0)
 		snprintf(out->note, sizeof(out->note), "household size: %d",
 		    (int) r->household_size);
 	if (!text_upto(r->note, INTAKE_REFERRAL_NOTE_MAX, true))
-		return bad(why, "the note is too long, not UTF-8 or holds "
-		                "control characters");
+		return bad(why,
+		    "the note is too long, not UTF-8 or holds "
+		    "control characters");
 	out->referral_note = r->note;
 	return INTAKE_REFERRAL_DRAFT;
 }

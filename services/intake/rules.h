@@ -80,15 +80,14 @@ typedef struct intake_app {
 	bool                         has_able_supporter;
 	intake_member                members[INTAKE_MEMBERS_MAX];
 	size_t                       nmembers;
-	int64_t                      wages_fen, business_fen, pensions_fen,
-	    other_fen;
+	int64_t wages_fen, business_fen, pensions_fen, other_fen;
 	int64_t medical_fen, education_fen, housing_fen, employment_costs_fen;
 	bool    has_consent; /* a consent object was sent */
-	const char *consent_reference;
-	const char *consent_signed_date; /* as sent: YYYY-MM-DD */
-	const char *bank_code;
-	const char *account_number;
-	const char *account_name;
+	const char              *consent_reference;
+	const char              *consent_signed_date; /* as sent: YYYY-MM-DD */
+	const char              *bank_code;
+	const char              *account_number;
+	const char              *account_name;
 	Sn__Assist__V1__Category requested_category; /* UNSPECIFIED: none */
 } intake_app;
 
@@ -128,7 +127,7 @@ typedef struct intake_current {
 	const char              *referral_id;
 	bool                     has_applicant; /* false: no member yet */
 	const char              *applicant_id_number; /* member 0 */
-	bool                     has_category;  /* false: none requested */
+	bool                     has_category; /* false: none requested */
 	Sn__Assist__V1__Category category;
 } intake_current;
 
@@ -178,8 +177,8 @@ bool intake_rules_draft_submit(const intake_current *draft,
     Sn__Assist__V1__Category *category, sn_problem *p);
 
 /* May who withdraw c? 403 outside_jurisdiction, 409 not_open. */
-bool intake_rules_withdraw(const intake_current *c, const sn_principal *who,
-    sn_problem *p);
+bool intake_rules_withdraw(
+    const intake_current *c, const sn_principal *who, sn_problem *p);
 
 /* The list of drafts: the query's parameters as sent (NULL: absent). */
 #define INTAKE_LIST_LIMIT_DEFAULT 200
@@ -215,7 +214,7 @@ bool intake_rules_beneficiary(const Sn__Assist__V1__BeneficiaryChanged *b,
  * the arrays are filled in. The payee pointers are NULL when the referral
  * names no payee.
  */
-#define INTAKE_REFERRAL_ID_MAX 64   /* referral_id, grant_id, created_by */
+#define INTAKE_REFERRAL_ID_MAX 64 /* referral_id, grant_id, created_by */
 #define INTAKE_REFERRAL_NOTE_MAX 2000
 #define INTAKE_HOUSEHOLD_SIZE_MAX 100
 
@@ -256,15 +255,15 @@ typedef enum intake_referral_verdict {
  * characters (sn_in_text_ok; the note may hold TAB, LF and CR): grant_id
  * and created_by INTAKE_REFERRAL_ID_MAX; the payee's bank code
  * INTAKE_BANK_CODE_MAX, account number 32, account name
- * INTAKE_ACCOUNT_NAME_MAX; the note INTAKE_REFERRAL_NOTE_MAX. A payee whose three strings are empty counts
- * as none. The payee is not checked further: the clerk supplies the
- * account on submission, where the rules of POST /applications apply.
- * Anything else, or kind UNSPECIFIED, is BAD with *why a static message.
- * r NULL is BAD.
+ * INTAKE_ACCOUNT_NAME_MAX; the note INTAKE_REFERRAL_NOTE_MAX. A payee whose
+ * three strings are empty counts as none. The payee is not checked further:
+ * the clerk supplies the account on submission, where the rules of POST
+ * /applications apply. Anything else, or kind UNSPECIFIED, is BAD with *why a
+ * static message. r NULL is BAD.
  */
 intake_referral_verdict intake_rules_referral(
-    const Sn__Assist__V1__ReferralCreated *r, sn_date today,
-    intake_draft *out, const char **why);
+    const Sn__Assist__V1__ReferralCreated *r, sn_date today, intake_draft *out,
+    const char **why);
 
 /* True if s is NUL-terminated valid UTF-8 (no overlongs, no surrogates).
  * NULL is false. */
@@ -278,11 +277,12 @@ bool intake_rules_reason_valid(const char *reason);
  * the enums; false when unknown. Only the categories one may apply for
  * parse: tekun, dibao, expenditure, low_income.
  */
-bool intake_rules_registration_parse(const char *s,
-    Sn__Assist__V1__Registration *out);
-bool intake_rules_labour_parse(const char *s,
-    Sn__Assist__V1__LabourCapacity *out);
-bool intake_rules_self_care_parse(const char *s, Sn__Assist__V1__SelfCare *out);
+bool intake_rules_registration_parse(
+    const char *s, Sn__Assist__V1__Registration *out);
+bool intake_rules_labour_parse(
+    const char *s, Sn__Assist__V1__LabourCapacity *out);
+bool intake_rules_self_care_parse(
+    const char *s, Sn__Assist__V1__SelfCare *out);
 bool intake_rules_category_parse(const char *s, Sn__Assist__V1__Category *out);
 
 #endif /* INTAKE_RULES_H */

@@ -9,17 +9,21 @@
 /* A nullable column whose presence flag another column shares, or whose
  * name differs from its member's. */
 #define COL_OPT_AS(T, member, colname, type, has)                             \
-	{ colname, type, offsetof(T, member), sizeof(((T *) 0)->member),      \
-		offsetof(T, has), NULL }
+	{                                                                     \
+		colname, type, offsetof(T, member),                           \
+		    sizeof(((T *) 0)->member), offsetof(T, has), NULL         \
+	}
 #define ENUM_OPT_AS(T, member, colname, names, has)                           \
-	{ colname, SN_COL_ENUM, offsetof(T, member),                          \
-		sizeof(((T *) 0)->member), offsetof(T, has), names }
+	{                                                                     \
+		colname, SN_COL_ENUM, offsetof(T, member),                    \
+		    sizeof(((T *) 0)->member), offsetof(T, has), names        \
+	}
 
 /* The words of intake_holder_kind and of the categories one may apply for
  * (the index is Sn__Assist__V1__Category's value). */
 static const char *const holder_kinds[] = { "open", "beneficiary", NULL };
-static const char *const categories[]   = { "", "tekun", "dibao",
-	  "expenditure", "low_income", NULL };
+static const char *const categories[]
+    = { "", "tekun", "dibao", "expenditure", "low_income", NULL };
 
 /* The members' id numbers as one text[] parameter; NULL without memory
  * (a fini'd a needs no more). */
@@ -36,19 +40,18 @@ member_ids(const intake_app *app, sn_pgarray *a)
 
 /* Who holds any person of $1 other than application $2 (NULL: anyone):
  * the first such person in the request's order. */
-#define HOLDERS_OF(excluded)                                                   \
-	"SELECT array_position($1::text[], x.id_number) AS pos,"               \
-	"  x.application_id, x.kind, x.beneficiary_id FROM ("                  \
-	" SELECT c.id_number, c.application_id::text AS application_id,"       \
-	"  CASE WHEN h.status = 'open' THEN 'open' ELSE 'beneficiary' END"     \
-	"  AS kind, '' AS beneficiary_id"                                      \
-	"  FROM claim c JOIN application h ON h.id = c.application_id"         \
-	"  WHERE c.id_number = ANY ($1::text[])"                               \
-	"  AND c.application_id IS DISTINCT FROM " excluded                    \
-	" UNION ALL"                                                           \
-	" SELECT b.id_number, b.application_id, 'beneficiary',"                \
-	"  b.beneficiary_id FROM beneficiary_member b"                         \
-	"  WHERE b.id_number = ANY ($1::text[])"                               \
+#define HOLDERS_OF(excluded)                                                  \
+	"SELECT array_position($1::text[], x.id_number) AS pos,"              \
+	"  x.application_id, x.kind, x.beneficiary_id FROM ("                 \
+	" SELECT c.id_number, c.application_id::text AS application_id,"      \
+	"  CASE WHEN h.status = 'open' THEN 'open' ELSE 'beneficiary' END"    \
+	"  AS kind, '' AS beneficiary_id"                                     \
+	"  FROM claim c JOIN application h ON h.id = c.application_id"        \
+	"  WHERE c.id_number = ANY ($1::text[])"                              \
+	"  AND c.application_id IS DISTINCT FROM " excluded " UNION ALL"      \
+	" SELECT b.id_number, b.application_id, 'beneficiary',"               \
+	"  b.beneficiary_id FROM beneficiary_member b"                        \
+	"  WHERE b.id_number = ANY ($1::text[])"                              \
 	") x ORDER BY 1, 2 LIMIT 1"
 
 static const sn_col holder_cols[] = {
@@ -71,9 +74,9 @@ holders_read(sn_err err, PGresult *res, void *arg)
 
 	free(arg);
 	if (err == SN_OK)
-		err = res != NULL ? sn_rows_one(res, holder_cols,
-		                        SN_NCOLS(holder_cols), &h)
-		                  : SN_EDB;
+		err = res != NULL
+		    ? sn_rows_one(res, holder_cols, SN_NCOLS(holder_cols), &h)
+		    : SN_EDB;
 	if (err == SN_ENOTFOUND)
 		c.done(c.arg, SN_OK, NULL);
 	else
@@ -87,8 +90,7 @@ intake_store_holders(sn_db *db, const intake_app *app, const char *except,
 {
 	struct holders_call *c = malloc(sizeof(*c));
 	sn_pgarray           ids;
-	const char          *v[4] = { member_ids(app, &ids), principal, key,
-		         except };
+	const char *v[4] = { member_ids(app, &ids), principal, key, except };
 
 	if (c == NULL || v[0] == NULL) {
 		free(c);
@@ -102,9 +104,10 @@ intake_store_holders(sn_db *db, const intake_app *app, const char *except,
 	 * may have claimed these very persons: let sn_http_tx replay its
 	 * answer rather than refuse the repeat. */
 	sn_db_query(db,
-	    "SELECT * FROM (" HOLDERS_OF("$4::uuid") ") h"
-	    " WHERE NOT EXISTS (SELECT 1 FROM http_idempotency"
-	    "  WHERE principal = $2 AND key = $3)",
+	    "SELECT * FROM (" HOLDERS_OF(
+	        "$4::uuid") ") h"
+	                    " WHERE NOT EXISTS (SELECT 1 FROM http_idempotency"
+	                    "  WHERE principal = $2 AND key = $3)",
 	    4, v, holders_read, c);
 	sn_pgarray_fini(&ids);
 }
@@ -116,8 +119,8 @@ static const sn_col outcome_cols[] = {
 	SN_COL(intake_outcome, accepted_date, SN_COL_DATE),
 	SN_COL(intake_outcome, deadline_date, SN_COL_DATE),
 	SN_COL_OPT(intake_outcome, referral_id, SN_COL_TEXT, has_referral_id),
-	COL_OPT_AS(intake_outcome, holder.pos, "holder_pos", SN_COL_I32,
-	    has_holder),
+	COL_OPT_AS(
+	    intake_outcome, holder.pos, "holder_pos", SN_COL_I32, has_holder),
 	COL_OPT_AS(intake_outcome, holder.application_id,
 	    "holder_application_id", SN_COL_TEXT, has_holder),
 	ENUM_OPT_AS(intake_outcome, holder.kind, "holder_kind", holder_kinds,
@@ -131,7 +134,8 @@ outcome_read(sn_tx *tx, PGresult *res, void *arg)
 {
 	intake_store_outcome_slot *slot = arg;
 	intake_outcome             o;
-	sn_err err = sn_rows_one(res, outcome_cols, SN_NCOLS(outcome_cols), &o);
+	sn_err                     err
+	    = sn_rows_one(res, outcome_cols, SN_NCOLS(outcome_cols), &o);
 
 	slot->fn(tx, err, err == SN_OK ? &o : NULL, slot->arg);
 }
@@ -153,8 +157,8 @@ intake_store_qoutcome(sn_tx *tx, const intake_app *app, const char *id,
 		    " o.application_id AS holder_application_id,"
 		    " o.kind AS holder_kind,"
 		    " o.beneficiary_id AS holder_beneficiary_id"
-		    " FROM application a LEFT JOIN LATERAL (" HOLDERS_OF("a.id")
-		    ") o ON true WHERE a.id = $2::uuid",
+		    " FROM application a LEFT JOIN LATERAL (" HOLDERS_OF(
+		        "a.id") ") o ON true WHERE a.id = $2::uuid",
 		    2, v, outcome_read, slot);
 	sn_pgarray_fini(&ids);
 	return err;
@@ -166,10 +170,10 @@ static const sn_col current_cols[] = {
 	SN_COL_ENUMOF(intake_current, status, intake_status_names),
 	SN_COL(intake_current, village_code, SN_COL_TEXT),
 	SN_COL_OPT(intake_current, referral_id, SN_COL_TEXT, has_referral_id),
-	SN_COL_OPT(intake_current, applicant_id_number, SN_COL_TEXT,
-	    has_applicant),
-	ENUM_OPT_AS(intake_current, category, "requested_category",
-	    categories, has_category),
+	SN_COL_OPT(
+	    intake_current, applicant_id_number, SN_COL_TEXT, has_applicant),
+	ENUM_OPT_AS(intake_current, category, "requested_category", categories,
+	    has_category),
 };
 
 static void
@@ -177,7 +181,8 @@ current_read(sn_tx *tx, PGresult *res, void *arg)
 {
 	intake_store_current_slot *slot = arg;
 	intake_current             c;
-	sn_err err = sn_rows_one(res, current_cols, SN_NCOLS(current_cols), &c);
+	sn_err                     err
+	    = sn_rows_one(res, current_cols, SN_NCOLS(current_cols), &c);
 
 	slot->fn(tx, err, err == SN_OK ? &c : NULL, slot->arg);
 }
@@ -197,21 +202,21 @@ intake_store_qlock(sn_tx *tx, const char *id, intake_store_current_slot *slot)
 
 /* ---- applications in ------------------------------------------------ */
 
-static const char SQL_INSERT_APP[] =
-    "INSERT INTO application (id, accepted_date, deadline_date, taken_in_by,"
-    " registration, district_code, township_code, village_code, address,"
-    " has_able_supporter, wages_fen, business_fen, pensions_fen, other_fen,"
-    " medical_fen, education_fen, housing_fen, employment_costs_fen,"
-    " consent_reference, consent_signed_date, payee_bank_code,"
-    " payee_account_number, payee_account_name, requested_category)"
-    " VALUES ($1::uuid, $2::date, $3::date, $4, $5, $6, $7, $8, $9,"
-    " $10::boolean, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::date,"
-    " $21, $22, $23, $24)";
+static const char SQL_INSERT_APP[]
+    = "INSERT INTO application (id, accepted_date, deadline_date, taken_in_by,"
+      " registration, district_code, township_code, village_code, address,"
+      " has_able_supporter, wages_fen, business_fen, pensions_fen, other_fen,"
+      " medical_fen, education_fen, housing_fen, employment_costs_fen,"
+      " consent_reference, consent_signed_date, payee_bank_code,"
+      " payee_account_number, payee_account_name, requested_category)"
+      " VALUES ($1::uuid, $2::date, $3::date, $4, $5, $6, $7, $8, $9,"
+      " $10::boolean, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::date,"
+      " $21, $22, $23, $24)";
 
-static const char SQL_INSERT_MEMBER[] =
-    "INSERT INTO member (application_id, position, id_number, name,"
-    " relation, birth_date, labour_capacity, disability_grade, self_care)"
-    " VALUES ($1::uuid, $2, $3, $4, $5, $6::date, $7, $8, $9)";
+static const char SQL_INSERT_MEMBER[]
+    = "INSERT INTO member (application_id, position, id_number, name,"
+      " relation, birth_date, labour_capacity, disability_grade, self_care)"
+      " VALUES ($1::uuid, $2, $3, $4, $5, $6::date, $7, $8, $9)";
 
 /* Text storage for the parameters of an application row. */
 struct app_text {
@@ -229,16 +234,17 @@ app_params(const intake_app *a, const char *id, sn_date accepted,
 		a->other_fen, a->medical_fen, a->education_fen, a->housing_fen,
 		a->employment_costs_fen };
 	for (int i = 0; i < 8; i++)
-		snprintf(t->fen[i], sizeof(t->fen[i]), "%lld",
-		    (long long) v8[i]);
+		snprintf(
+		    t->fen[i], sizeof(t->fen[i]), "%lld", (long long) v8[i]);
 	const char *p[24] = { id, sn_date_format(accepted, t->accepted),
 		sn_date_format(deadline, t->deadline), taken_in_by,
 		sn_assist_registration_name((int) a->registration),
-		a->district_code, a->township_code, a->village_code, a->address,
-		a->has_able_supporter ? "true" : "false", t->fen[0], t->fen[1],
-		t->fen[2], t->fen[3], t->fen[4], t->fen[5], t->fen[6],
-		t->fen[7], a->consent_reference, a->consent_signed_date,
-		a->bank_code, a->account_number, a->account_name,
+		a->district_code, a->township_code, a->village_code,
+		a->address, a->has_able_supporter ? "true" : "false",
+		t->fen[0], t->fen[1], t->fen[2], t->fen[3], t->fen[4],
+		t->fen[5], t->fen[6], t->fen[7], a->consent_reference,
+		a->consent_signed_date, a->bank_code, a->account_number,
+		a->account_name,
 		sn_assist_category_name((int) a->requested_category) };
 	memcpy(t->v, p, sizeof(p));
 }
@@ -272,18 +278,18 @@ intake_store_qinsert(sn_tx *tx, const intake_app *a, const char *id,
 	return err == SN_OK ? insert_members(tx, a, id) : err;
 }
 
-static const char SQL_COMPLETE_APP[] =
-    "UPDATE application SET status = 'open', accepted_date = $2::date,"
-    " deadline_date = $3::date, taken_in_by = $4, registration = $5,"
-    " district_code = $6, township_code = $7, village_code = $8,"
-    " address = $9, has_able_supporter = $10::boolean, wages_fen = $11,"
-    " business_fen = $12, pensions_fen = $13, other_fen = $14,"
-    " medical_fen = $15, education_fen = $16, housing_fen = $17,"
-    " employment_costs_fen = $18, consent_reference = $19,"
-    " consent_signed_date = $20::date, payee_bank_code = $21,"
-    " payee_account_number = $22, payee_account_name = $23,"
-    " requested_category = coalesce($24, requested_category)"
-    " WHERE id = $1::uuid AND status = 'draft'";
+static const char SQL_COMPLETE_APP[]
+    = "UPDATE application SET status = 'open', accepted_date = $2::date,"
+      " deadline_date = $3::date, taken_in_by = $4, registration = $5,"
+      " district_code = $6, township_code = $7, village_code = $8,"
+      " address = $9, has_able_supporter = $10::boolean, wages_fen = $11,"
+      " business_fen = $12, pensions_fen = $13, other_fen = $14,"
+      " medical_fen = $15, education_fen = $16, housing_fen = $17,"
+      " employment_costs_fen = $18, consent_reference = $19,"
+      " consent_signed_date = $20::date, payee_bank_code = $21,"
+      " payee_account_number = $22, payee_account_name = $23,"
+      " requested_category = coalesce($24, requested_category)"
+      " WHERE id = $1::uuid AND status = 'draft'";
 
 sn_err
 intake_store_qcomplete(sn_tx *tx, const intake_app *a, const char *id,
@@ -314,16 +320,16 @@ intake_store_qdraft(sn_tx *tx, const intake_draft *d, const char *id)
 		d->referral_id, d->grant_id,
 		d->household_size > 0 ? size : NULL, d->referral_note,
 		d->created_by, d->note[0] != '\0' ? d->note : NULL, NULL };
-	sn_err err = sn_tx_query(tx,
-	    "INSERT INTO application (id, status, district_code,"
-	    " township_code, village_code, payee_bank_code,"
-	    " payee_account_number, payee_account_name, requested_category,"
-	    " referral_id, referral_grant_id, referral_household_size,"
-	    " referral_note, referral_created_by, note)"
-	    " VALUES ($1::uuid, 'draft', $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-	    " $11::integer, $12, $13, $14)"
-	    " ON CONFLICT (referral_id) DO NOTHING",
-	    14, v, NULL, NULL);
+	sn_err      err   = sn_tx_query(tx,
+	           "INSERT INTO application (id, status, district_code,"
+	                  " township_code, village_code, payee_bank_code,"
+	                  " payee_account_number, payee_account_name, requested_category,"
+	                  " referral_id, referral_grant_id, referral_household_size,"
+	                  " referral_note, referral_created_by, note)"
+	                  " VALUES ($1::uuid, 'draft', $2, $3, $4, $5, $6, $7, $8, $9, $10,"
+	                  " $11::integer, $12, $13, $14)"
+	                  " ON CONFLICT (referral_id) DO NOTHING",
+	           14, v, NULL, NULL);
 	if (err != SN_OK)
 		return err;
 	const char *m[4] = { id, d->id_number, d->name, d->birth_date };
@@ -358,19 +364,20 @@ intake_store_qclaim(sn_tx *tx, const intake_app *app, const char *id)
 /* ---- changes of an application -------------------------------------- */
 
 sn_err
-intake_store_qwithdraw(sn_tx *tx, const char *id, const char *reason,
-    const char *by)
+intake_store_qwithdraw(
+    sn_tx *tx, const char *id, const char *reason, const char *by)
 {
 	const char *v[3] = { id, reason, by };
 	sn_err      err  = sn_tx_query(tx,
 	          "UPDATE application SET status = 'withdrawn',"
-	          " withdrawn_reason = $2, withdrawn_by = $3, withdrawn_at = now()"
-	          " WHERE id = $1::uuid AND status = 'open'",
+	                " withdrawn_reason = $2, withdrawn_by = $3, withdrawn_at = now()"
+	                " WHERE id = $1::uuid AND status = 'open'",
 	          3, v, NULL, NULL);
 	if (err != SN_OK)
 		return err;
-	return sn_tx_query(tx, "DELETE FROM claim WHERE application_id = $1::uuid",
-	    1, v, NULL, NULL);
+	return sn_tx_query(tx,
+	    "DELETE FROM claim WHERE application_id = $1::uuid", 1, v, NULL,
+	    NULL);
 }
 
 sn_err
@@ -381,11 +388,11 @@ intake_store_qdecided(sn_tx *tx, const char *id, bool approved,
 		intake_status_names[approved ? INTAKE_STATUS_DECIDED_APPROVED
 		                             : INTAKE_STATUS_DECIDED_REJECTED],
 		case_id, by };
-	sn_err err = sn_tx_query(tx,
-	    "UPDATE application SET status = $2, decided_case_id = $3,"
-	    " decided_by = $4, decided_at = now()"
-	    " WHERE id = $1::uuid AND status = 'open'",
-	    4, v, NULL, NULL);
+	sn_err      err  = sn_tx_query(tx,
+	          "UPDATE application SET status = $2, decided_case_id = $3,"
+	                " decided_by = $4, decided_at = now()"
+	                " WHERE id = $1::uuid AND status = 'open'",
+	          4, v, NULL, NULL);
 	if (err != SN_OK || approved)
 		return err;
 	/* Only if the rejection took: a withdrawn application freed its
@@ -424,9 +431,9 @@ intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
 	if (head != NULL)
 		sn_pgarray_add(&a, head);
 	const char *list = a.n > 0 ? sn_pgarray_text(&a) : NULL;
-	const char *v[4] = { beneficiary_id, application_id, hold_name(hold),
-		list };
-	sn_err      err  = a.n > 0 && list == NULL ? SN_ENOMEM : SN_OK;
+	const char *v[4]
+	    = { beneficiary_id, application_id, hold_name(hold), list };
+	sn_err err = a.n > 0 && list == NULL ? SN_ENOMEM : SN_OK;
 
 	if (err == SN_OK)
 		err = sn_tx_query(tx,
@@ -444,7 +451,8 @@ intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
 		    "INSERT INTO beneficiary_member"
 		    " (beneficiary_id, id_number, application_id, status)"
 		    " SELECT $1, m.id_number, $2, $3 FROM member m"
-		    " WHERE m.application_id = $2::uuid ON CONFLICT DO NOTHING",
+		    " WHERE m.application_id = $2::uuid ON CONFLICT DO "
+		    "NOTHING",
 		    3, v, NULL, NULL);
 	/* The register now holds them (or nobody does): the application's
 	 * own claims end. */
@@ -459,50 +467,58 @@ intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
 /* ---- reads for GET -------------------------------------------------- */
 
 /* One application a as the JSON of GET /applications/{id}. */
-#define APP_JSON                                                               \
-    "json_build_object("                                                       \
-    " 'application_id', a.id,"                                                 \
-    " 'status', a.status,"                                                     \
-    " 'referral_id', a.referral_id,"                                           \
-    " 'referral', CASE WHEN a.referral_id IS NOT NULL THEN json_build_object(" \
-    "   'referral_id', a.referral_id, 'grant_id', a.referral_grant_id,"        \
-    "   'household_size', a.referral_household_size,"                          \
-    "   'note', a.referral_note, 'created_by', a.referral_created_by) END,"    \
-    " 'note', a.note,"                                                         \
-    " 'created_at', a.created_at,"                                             \
-    " 'accepted_date', to_char(a.accepted_date, 'YYYY-MM-DD'),"                \
-    " 'deadline_date', to_char(a.deadline_date, 'YYYY-MM-DD'),"                \
-    " 'taken_in_by', a.taken_in_by,"                                           \
-    " 'household', json_build_object('registration', a.registration,"          \
-    "   'district_code', a.district_code, 'township_code', a.township_code,"   \
-    "   'village_code', a.village_code, 'address', a.address,"                 \
-    "   'has_able_supporter', a.has_able_supporter),"                          \
-    " 'members', (SELECT json_agg(json_build_object("                          \
-    "   'id_number', m.id_number, 'name', m.name, 'relation', m.relation,"     \
-    "   'birth_date', to_char(m.birth_date, 'YYYY-MM-DD'),"                    \
-    "   'labour_capacity', m.labour_capacity,"                                 \
-    "   'disability_grade', m.disability_grade, 'self_care', m.self_care)"     \
-    "   ORDER BY m.position) FROM member m WHERE m.application_id = a.id),"    \
-    " 'declared_income', json_build_object('wages_fen', a.wages_fen,"          \
-    "   'business_fen', a.business_fen, 'pensions_fen', a.pensions_fen,"       \
-    "   'other_fen', a.other_fen),"                                            \
-    " 'declared_expenditure', json_build_object("                              \
-    "   'medical_fen', a.medical_fen, 'education_fen', a.education_fen,"       \
-    "   'housing_fen', a.housing_fen,"                                         \
-    "   'employment_costs_fen', a.employment_costs_fen),"                      \
-    " 'consent', json_build_object('reference', a.consent_reference,"          \
-    "   'signed_date', to_char(a.consent_signed_date, 'YYYY-MM-DD')),"         \
-    " 'payee', json_build_object('bank_code', a.payee_bank_code,"              \
-    "   'account_number', a.payee_account_number,"                             \
-    "   'account_name', a.payee_account_name),"                                \
-    " 'requested_category', a.requested_category,"                             \
-    " 'withdrawal', CASE WHEN a.status = 'withdrawn' THEN json_build_object("  \
-    "   'reason', a.withdrawn_reason, 'withdrawn_by', a.withdrawn_by,"         \
-    "   'withdrawn_at', a.withdrawn_at) END,"                                  \
-    " 'decision', CASE WHEN a.status LIKE 'decided_%' THEN json_build_object(" \
-    "   'case_id', a.decided_case_id, 'decided_by', a.decided_by,"             \
-    "   'decided_at', a.decided_at) END"                                       \
-    ")"
+#define APP_JSON                                                              \
+	"json_build_object("                                                  \
+	" 'application_id', a.id,"                                            \
+	" 'status', a.status,"                                                \
+	" 'referral_id', a.referral_id,"                                      \
+	" 'referral', CASE WHEN a.referral_id IS NOT NULL THEN "              \
+	"json_build_object("                                                  \
+	"   'referral_id', a.referral_id, 'grant_id', a.referral_grant_id,"   \
+	"   'household_size', a.referral_household_size,"                     \
+	"   'note', a.referral_note, 'created_by', a.referral_created_by) "   \
+	"END,"                                                                \
+	" 'note', a.note,"                                                    \
+	" 'created_at', a.created_at,"                                        \
+	" 'accepted_date', to_char(a.accepted_date, 'YYYY-MM-DD'),"           \
+	" 'deadline_date', to_char(a.deadline_date, 'YYYY-MM-DD'),"           \
+	" 'taken_in_by', a.taken_in_by,"                                      \
+	" 'household', json_build_object('registration', a.registration,"     \
+	"   'district_code', a.district_code, 'township_code', "              \
+	"a.township_code,"                                                    \
+	"   'village_code', a.village_code, 'address', a.address,"            \
+	"   'has_able_supporter', a.has_able_supporter),"                     \
+	" 'members', (SELECT json_agg(json_build_object("                     \
+	"   'id_number', m.id_number, 'name', m.name, 'relation', "           \
+	"m.relation,"                                                         \
+	"   'birth_date', to_char(m.birth_date, 'YYYY-MM-DD'),"               \
+	"   'labour_capacity', m.labour_capacity,"                            \
+	"   'disability_grade', m.disability_grade, 'self_care', "            \
+	"m.self_care)"                                                        \
+	"   ORDER BY m.position) FROM member m WHERE m.application_id = "     \
+	"a.id),"                                                              \
+	" 'declared_income', json_build_object('wages_fen', a.wages_fen,"     \
+	"   'business_fen', a.business_fen, 'pensions_fen', a.pensions_fen,"  \
+	"   'other_fen', a.other_fen),"                                       \
+	" 'declared_expenditure', json_build_object("                         \
+	"   'medical_fen', a.medical_fen, 'education_fen', a.education_fen,"  \
+	"   'housing_fen', a.housing_fen,"                                    \
+	"   'employment_costs_fen', a.employment_costs_fen),"                 \
+	" 'consent', json_build_object('reference', a.consent_reference,"     \
+	"   'signed_date', to_char(a.consent_signed_date, 'YYYY-MM-DD')),"    \
+	" 'payee', json_build_object('bank_code', a.payee_bank_code,"         \
+	"   'account_number', a.payee_account_number,"                        \
+	"   'account_name', a.payee_account_name),"                           \
+	" 'requested_category', a.requested_category,"                        \
+	" 'withdrawal', CASE WHEN a.status = 'withdrawn' THEN "               \
+	"json_build_object("                                                  \
+	"   'reason', a.withdrawn_reason, 'withdrawn_by', a.withdrawn_by,"    \
+	"   'withdrawn_at', a.withdrawn_at) END,"                             \
+	" 'decision', CASE WHEN a.status LIKE 'decided_%' THEN "              \
+	"json_build_object("                                                  \
+	"   'case_id', a.decided_case_id, 'decided_by', a.decided_by,"        \
+	"   'decided_at', a.decided_at) END"                                  \
+	")"
 
 static const sn_col view_cols[] = {
 	SN_COL(intake_view, json, SN_COL_TEXT),
@@ -529,8 +545,8 @@ view_read(sn_err err, PGresult *res, void *arg)
 }
 
 void
-intake_store_get(sn_db *db, const char *id, intake_store_view_fn done,
-    void *arg)
+intake_store_get(
+    sn_db *db, const char *id, intake_store_view_fn done, void *arg)
 {
 	struct view_call *c    = malloc(sizeof(*c));
 	const char       *v[1] = { id };
@@ -571,8 +587,8 @@ drafts_read(sn_err err, PGresult *res, void *arg)
 
 	free(arg);
 	if (err == SN_OK)
-		err = res != NULL ? sn_rows_open(&rows, res, draft_cols,
-		                        SN_NCOLS(draft_cols))
+		err = res != NULL ? sn_rows_open(
+		          &rows, res, draft_cols, SN_NCOLS(draft_cols))
 		                  : SN_EDB;
 	if (err == SN_OK) {
 		n    = sn_rows_count(&rows);
@@ -586,9 +602,8 @@ drafts_read(sn_err err, PGresult *res, void *arg)
 		sn_rows_close(&rows);
 	}
 	if (err == SN_OK)
-		c.done(c.arg, SN_OK, docs, n > c.limit ? (size_t) c.limit
-		                                       : (size_t) n,
-		    n > c.limit);
+		c.done(c.arg, SN_OK, docs,
+		    n > c.limit ? (size_t) c.limit : (size_t) n, n > c.limit);
 	else
 		c.done(c.arg, err, NULL, 0, false);
 	free(docs);

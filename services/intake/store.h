@@ -40,11 +40,11 @@
  * Idempotency-Key (key of principal, the user) has been used already, so
  * that a repeat is replayed by sn_http_tx rather than refused.
  */
-typedef void (*intake_store_holder_fn)(void *arg, sn_err err,
-    const intake_holder *holder);
-void intake_store_holders(sn_db *db, const intake_app *app,
-    const char *except, const char *principal, const char *key,
-    intake_store_holder_fn done, void *arg);
+typedef void (*intake_store_holder_fn)(
+    void *arg, sn_err err, const intake_holder *holder);
+void intake_store_holders(sn_db *db, const intake_app *app, const char *except,
+    const char *principal, const char *key, intake_store_holder_fn done,
+    void *arg);
 
 /* One application as GET /applications/{id} shows it. */
 typedef struct intake_view {
@@ -53,18 +53,18 @@ typedef struct intake_view {
 } intake_view;
 
 /* Application id; SN_ENOTFOUND when there is none. */
-typedef void (*intake_store_view_fn)(void *arg, sn_err err,
-    const intake_view *view);
-void intake_store_get(sn_db *db, const char *id, intake_store_view_fn done,
-    void *arg);
+typedef void (*intake_store_view_fn)(
+    void *arg, sn_err err, const intake_view *view);
+void intake_store_get(
+    sn_db *db, const char *id, intake_store_view_fn done, void *arg);
 
 /*
  * The drafts of township (9 digits), oldest first: docs are at most limit
  * documents as GET /applications/{id} shows them (text), and more says
  * whether there are others after them. docs is NULL when err is not SN_OK.
  */
-typedef void (*intake_store_drafts_fn)(void *arg, sn_err err,
-    const char *const *docs, size_t n, bool more);
+typedef void (*intake_store_drafts_fn)(
+    void *arg, sn_err err, const char *const *docs, size_t n, bool more);
 void intake_store_drafts(sn_db *db, const char *township, int limit,
     intake_store_drafts_fn done, void *arg);
 
@@ -72,13 +72,13 @@ void intake_store_drafts(sn_db *db, const char *township, int limit,
 
 /* The outcome of a submission, read after its claims. */
 typedef struct intake_outcome {
-	const char   *application_id;
-	sn_date       accepted_date;
-	sn_date       deadline_date;
-	bool          has_referral_id; /* false: not from a referral */
-	const char   *referral_id;
-	bool          has_holder; /* true: someone else holds a person (the
-	                           * submission lost a race to another) */
+	const char *application_id;
+	sn_date     accepted_date;
+	sn_date     deadline_date;
+	bool        has_referral_id; /* false: not from a referral */
+	const char *referral_id;
+	bool        has_holder; /* true: someone else holds a person (the
+	                         * submission lost a race to another) */
 	intake_holder holder;
 } intake_outcome;
 
@@ -89,8 +89,8 @@ typedef struct intake_store_outcome_slot {
 
 /* Application id's outcome, and the holder of any of app's members other
  * than itself. SN_ENOTFOUND when the application is not there. */
-sn_err intake_store_qoutcome(sn_tx *tx, const intake_app *app,
-    const char *id, intake_store_outcome_slot *slot);
+sn_err intake_store_qoutcome(sn_tx *tx, const intake_app *app, const char *id,
+    intake_store_outcome_slot *slot);
 
 typedef struct intake_store_current_slot {
 	void (*fn)(sn_tx *tx, sn_err err, const intake_current *c, void *arg);
@@ -99,8 +99,8 @@ typedef struct intake_store_current_slot {
 
 /* Locks application id (FOR UPDATE) and reads it; SN_ENOTFOUND when there
  * is none. */
-sn_err intake_store_qlock(sn_tx *tx, const char *id,
-    intake_store_current_slot *slot);
+sn_err intake_store_qlock(
+    sn_tx *tx, const char *id, intake_store_current_slot *slot);
 
 /* ---- writes --------------------------------------------------------- */
 
@@ -130,13 +130,12 @@ sn_err intake_store_qdraft(sn_tx *tx, const intake_draft *d, const char *id);
  * (the caller has locked it and checked). Claims are the caller's
  * (intake_store_qclaim), as for a new application.
  */
-sn_err intake_store_qcomplete(sn_tx *tx, const intake_app *app,
-    const char *id, sn_date accepted, sn_date deadline,
-    const char *taken_in_by);
+sn_err intake_store_qcomplete(sn_tx *tx, const intake_app *app, const char *id,
+    sn_date accepted, sn_date deadline, const char *taken_in_by);
 
 /* Marks an open application withdrawn and frees its members. */
-sn_err intake_store_qwithdraw(sn_tx *tx, const char *id, const char *reason,
-    const char *by);
+sn_err intake_store_qwithdraw(
+    sn_tx *tx, const char *id, const char *reason, const char *by);
 
 /*
  * Records approval's decision on an open application; when rejected,

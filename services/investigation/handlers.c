@@ -101,9 +101,13 @@ household_members(const Sn__Assist__V1__Household *hh,
 		json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s}",
 		    "id_number", m->id_number, "name", m->name, "relation",
 		    m->relation, "birth_date", m->birth_date,
-		    "labour_capacity", sn_assist_or(sn_assist_labour_name((int) m->labour_capacity), "unspecified"),
+		    "labour_capacity",
+		    sn_assist_or(
+		        sn_assist_labour_name((int) m->labour_capacity),
+		        "unspecified"),
 		    "disability_grade", (int) m->disability_grade, "self_care",
-		    sn_assist_or(sn_assist_self_care_name((int) m->self_care), "unspecified"));
+		    sn_assist_or(sn_assist_self_care_name((int) m->self_care),
+		        "unspecified"));
 		if (o == NULL || json_array_append_new(arr, o) != 0) {
 			json_decref(arr);
 			arr = NULL;
@@ -135,8 +139,9 @@ static void
 task_household(investigation_new_task *t, const Sn__Assist__V1__Household *hh,
     Sn__Assist__V1__Member *const *members)
 {
-	t->registration = sn_assist_or(
-	    sn_assist_registration_name((int) hh->registration), "unspecified");
+	t->registration
+	    = sn_assist_or(sn_assist_registration_name((int) hh->registration),
+	        "unspecified");
 	t->district_code       = hh->district_code;
 	t->township_code       = hh->township_code;
 	t->village_code        = hh->village_code;
@@ -149,24 +154,24 @@ static void
 task_declared(investigation_new_task *t, const Sn__Assist__V1__Income *in,
     const Sn__Assist__V1__Expenditure *out)
 {
-	t->has_declared     = true;
-	t->wages_fen        = in != NULL ? in->wages_fen : 0;
-	t->business_fen     = in != NULL ? in->business_fen : 0;
-	t->pensions_fen     = in != NULL ? in->pensions_fen : 0;
-	t->other_income_fen = in != NULL ? in->other_fen : 0;
-	t->medical_fen      = out != NULL ? out->medical_fen : 0;
-	t->education_fen    = out != NULL ? out->education_fen : 0;
-	t->housing_fen      = out != NULL ? out->housing_fen : 0;
+	t->has_declared         = true;
+	t->wages_fen            = in != NULL ? in->wages_fen : 0;
+	t->business_fen         = in != NULL ? in->business_fen : 0;
+	t->pensions_fen         = in != NULL ? in->pensions_fen : 0;
+	t->other_income_fen     = in != NULL ? in->other_fen : 0;
+	t->medical_fen          = out != NULL ? out->medical_fen : 0;
+	t->education_fen        = out != NULL ? out->education_fen : 0;
+	t->housing_fen          = out != NULL ? out->housing_fen : 0;
 	t->employment_costs_fen = out != NULL ? out->employment_costs_fen : 0;
 }
 
 static sn_err
-on_submitted(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
-    void *arg)
+on_submitted(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
 {
 	const Sn__Assist__V1__ApplicationSubmitted *m
 	    = (const Sn__Assist__V1__ApplicationSubmitted *) msg;
-	investigation_new_task t   = { .kind = INVESTIGATION_KIND_APPLICATION };
+	investigation_new_task t = { .kind = INVESTIGATION_KIND_APPLICATION };
 	const char            *why = NULL;
 
 	(void) arg;
@@ -197,8 +202,8 @@ on_submitted(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
 }
 
 static sn_err
-on_withdrawn(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
-    void *arg)
+on_withdrawn(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
 {
 	const Sn__Assist__V1__ApplicationWithdrawn *m
 	    = (const Sn__Assist__V1__ApplicationWithdrawn *) msg;
@@ -210,8 +215,8 @@ on_withdrawn(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
 }
 
 static sn_err
-on_review(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
-    void *arg)
+on_review(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
 {
 	const Sn__Assist__V1__ReviewRequested *m
 	    = (const Sn__Assist__V1__ReviewRequested *) msg;
@@ -266,8 +271,8 @@ on_list_done(sn_err err, const investigation_task_page *page, void *arg)
 		return;
 	}
 	sn_http_reply_json(req, 200,
-	    json_pack("{s:o, s:b}", "tasks", tasks, "truncated",
-	        page->truncated));
+	    json_pack(
+	        "{s:o, s:b}", "tasks", tasks, "truncated", page->truncated));
 }
 
 static void
@@ -284,7 +289,8 @@ on_list(sn_http_req *req, void *arg)
 		sn_http_problem(req, &why);
 		return;
 	}
-	investigation_store_list(sn_service_db(inv->svc), &q, on_list_done, req);
+	investigation_store_list(
+	    sn_service_db(inv->svc), &q, on_list_done, req);
 }
 
 /* The task document's village code, borrowed from doc. */
@@ -340,8 +346,8 @@ on_get(sn_http_req *req, void *arg)
 /* ---- POST /tasks/{id}/report -------------------------------------------- */
 
 static bool
-refuse(sn_problem *why, const char *code, const char *message,
-    const char *field)
+refuse(
+    sn_problem *why, const char *code, const char *message, const char *field)
 {
 	return sn_problem_set(why, 422, code, field, "%s", message);
 }
@@ -396,8 +402,8 @@ decode_members(const json_t *body, investigation_report *r, sn_problem *why)
 		if (!sn_in_only(o, keys, prefix, why)
 		    || !sn_in_str(o, "id_number", prefix, SN_IN_REQUIRED, 0,
 		        &m->id_number, why)
-		    || !sn_in_bool(
-		        o, "present", prefix, SN_IN_REQUIRED, &m->present, why))
+		    || !sn_in_bool(o, "present", prefix, SN_IN_REQUIRED,
+		        &m->present, why))
 			return false;
 	}
 	return true;
@@ -449,8 +455,8 @@ decode_report(const json_t *body, investigation_report *r, sn_problem *why)
 	static const char *const keys[] = { "investigators", "visit_date",
 		"members", "living_conditions", "housing_condition",
 		"contradictions", "recommendation", NULL };
-	const unsigned           req = SN_IN_REQUIRED;
-	const unsigned           text = SN_IN_REQUIRED | SN_IN_MULTILINE;
+	const unsigned           req    = SN_IN_REQUIRED;
+	const unsigned           text   = SN_IN_REQUIRED | SN_IN_MULTILINE;
 
 	memset(r, 0, sizeof(*r));
 	sn_problem_clear(why);
@@ -492,10 +498,9 @@ count_report(void *arg)
 static void
 on_report_doc(sn_tx *tx, sn_err err, const char *text, void *arg)
 {
-	report_req *rr  = arg;
-	json_t     *doc = err == SN_OK && text != NULL
-	        ? json_loads(text, 0, NULL)
-	        : NULL;
+	report_req *rr = arg;
+	json_t     *doc
+	    = err == SN_OK && text != NULL ? json_loads(text, 0, NULL) : NULL;
 	if (doc == NULL) {
 		sn_http_tx_fail(rr->req, tx, 500, "internal",
 		    "the task could not be read back", NULL);
@@ -590,7 +595,7 @@ write_report(report_req *rr, sn_tx *tx, const investigation_task *t)
 		goto out;
 	}
 	investigation_new_report nr = { .task_id = rr->id,
-		.submitted_by                   = p->user,
+		.submitted_by                    = p->user,
 		.investigator
 		= { r->investigators[0].user_id, r->investigators[1].user_id },
 		.investigator_idn    = { r->investigators[0].id_number,
@@ -642,11 +647,11 @@ on_report_task(sn_tx *tx, sn_err err, const investigation_task *t, void *arg)
 		return;
 	}
 	investigation_report_ctx ctx = { .nmembers = t->nmembers,
-		.applicant_id = t->applicant_id,
-		.not_before   = t->not_before,
-		.today        = sn_clock_today(),
-		.caller_user  = p->user,
-		.caller_id_number = p->id_number };
+		.applicant_id                      = t->applicant_id,
+		.not_before                        = t->not_before,
+		.today                             = sn_clock_today(),
+		.caller_user                       = p->user,
+		.caller_id_number                  = p->id_number };
 	for (size_t i = 0; i < t->nmembers; i++)
 		ctx.member_ids[i] = t->member_ids[i];
 	if (!investigation_rules_check_report(&rr->r, &ctx, &why)) {
@@ -730,8 +735,8 @@ township_gauge(investigation *inv, const char *code)
 }
 
 static void
-on_counts(sn_err err, const investigation_open_count *rows, size_t n,
-    void *arg)
+on_counts(
+    sn_err err, const investigation_open_count *rows, size_t n, void *arg)
 {
 	investigation *inv = arg;
 	inv->refreshing    = false;
@@ -773,8 +778,8 @@ investigation_init(
 {
 	static const char *const recs[4]
 	    = { "none", "approve", "reject", "further_review" };
-	sn_bus  *bus  = sn_service_bus(svc);
-	sn_err   err;
+	sn_bus *bus = sn_service_bus(svc);
+	sn_err  err;
 
 	memset(inv, 0, sizeof(*inv));
 	inv->svc = svc;

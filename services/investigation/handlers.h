@@ -50,7 +50,7 @@
 /* Settings, read by main.c (SN_INVESTIGATION_*). Dates ("today", the day
  * of an event) are the district's, from sn/clock.h. */
 typedef struct investigation_config {
-	uint32_t metrics_ms;     /* open-task gauge refresh period */
+	uint32_t metrics_ms; /* open-task gauge refresh period */
 } investigation_config;
 
 #define INVESTIGATION_MAX_TOWNSHIPS 1024

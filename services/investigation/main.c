@@ -32,13 +32,14 @@ int
 main(int argc, char **argv)
 {
 	static const char *const    follows[] = { "intake", "approval", NULL };
-	static const sn_service_def def       = { .openapi = sn_openapi_document, .name = "investigation",
-		      .publishes = true,
-		      .needs_auth = true,
-		      .follows    = follows,
-		      .setup      = setup,
-		      .routes     = investigation_routes,
-		      .nroutes    = INVESTIGATION_NROUTES,
-		      .settings   = settings };
+	static const sn_service_def def = { .openapi = sn_openapi_document,
+		.name                                = "investigation",
+		.publishes                           = true,
+		.needs_auth                          = true,
+		.follows                             = follows,
+		.setup                               = setup,
+		.routes                              = investigation_routes,
+		.nroutes                             = INVESTIGATION_NROUTES,
+		.settings                            = settings };
 	return sn_service_main(argc, argv, &def);
 }

@@ -12,8 +12,7 @@
 
 /* A 422 refusal of field; message is a plain sentence. */
 static bool
-fail(sn_problem *why, const char *code, const char *message,
-    const char *field)
+fail(sn_problem *why, const char *code, const char *message, const char *field)
 {
 	return sn_problem_set(why, 422, code, field, "%s", message);
 }
@@ -101,7 +100,8 @@ investigation_rules_stamp_unix(const char *s, int64_t *out)
 	    || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || s[13] != ':'
 	    || s[16] != ':')
 		return false;
-	int h = digits(s + 11, 2), m = digits(s + 14, 2), sec = digits(s + 17, 2);
+	int h = digits(s + 11, 2), m = digits(s + 14, 2),
+	    sec = digits(s + 17, 2);
 	if (h < 0 || h > 23 || m < 0 || m > 59 || sec < 0 || sec > 60)
 		return false;
 	const char *p = s + 19;
@@ -183,8 +183,7 @@ investigation_rules_recommendation(const char *s)
 
 static bool
 check_investigators(const investigation_report *r,
-    const investigation_report_ctx *ctx, int today,
-    sn_problem *why)
+    const investigation_report_ctx *ctx, int today, sn_problem *why)
 {
 	if (r->ninvestigators != 2)
 		return fail(why, "two_investigators_required",
@@ -369,8 +368,8 @@ investigation_rules_may_report(
 static bool
 list_status(const char *s, investigation_list_status *out)
 {
-	static const char *const names[] = { "open", "closed", "cancelled",
-		"all" };
+	static const char *const names[]
+	    = { "open", "closed", "cancelled", "all" };
 	for (int i = 0; i < 4; i++)
 		if (s == NULL || strcmp(s, names[i]) == 0) {
 			*out = (investigation_list_status) i;
@@ -400,10 +399,10 @@ investigation_rules_list_query(const char *village, const char *township,
     investigation_list_query *out, sn_problem *why)
 {
 	investigation_list_query q = { .by_village = village != NULL,
-		.code = village != NULL ? village : township,
+		.code   = village != NULL ? village : township,
 		.status = INVESTIGATION_LIST_OPEN,
-		.limit = INVESTIGATION_LIST_LIMIT_DEFAULT };
-	const char *field = village != NULL ? "village" : "township";
+		.limit  = INVESTIGATION_LIST_LIMIT_DEFAULT };
+	const char *field          = village != NULL ? "village" : "township";
 	sn_problem_clear(why);
 	if ((village == NULL) == (township == NULL))
 		return sn_problem_set(why, 400, "code_required", "village",

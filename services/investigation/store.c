@@ -87,13 +87,13 @@ static const char SQL_OPEN_COUNTS[]
       " WHERE status = 'open'"
       " GROUP BY township_code";
 
-static const char *const kind_names[]   = { "application", "review" };
-static const char *const status_names[] = { "open", "closed", "cancelled",
-	NULL };
-static const char *const list_names[]   = { "open", "closed", "cancelled",
-	"all" };
-static const char *const rec_names[]    = { "", "approve", "reject",
-	"further_review" };
+static const char *const kind_names[] = { "application", "review" };
+static const char *const status_names[]
+    = { "open", "closed", "cancelled", NULL };
+static const char *const list_names[]
+    = { "open", "closed", "cancelled", "all" };
+static const char *const rec_names[]
+    = { "", "approve", "reject", "further_review" };
 
 /* A date parameter, or NULL (SQL NULL) when has is false. */
 static const char *
@@ -105,7 +105,7 @@ date_param(bool has, sn_date d, char buf[SN_DATE_STRLEN])
 sn_err
 investigation_store_open_task(sn_tx *tx, const investigation_new_task *t)
 {
-	char          amt[8][24], nb[SN_DATE_STRLEN], acc[SN_DATE_STRLEN],
+	char amt[8][24], nb[SN_DATE_STRLEN], acc[SN_DATE_STRLEN],
 	    dl[SN_DATE_STRLEN];
 	const char   *v[27];
 	const int64_t figures[8] = { t->wages_fen, t->business_fen,
@@ -189,7 +189,8 @@ task_read(const PGresult *res, investigation_task *t)
 			memcpy(t->applicant_id, r.applicant_id,
 			    sizeof(t->applicant_id));
 		}
-		if (!r.has_member_id || t->nmembers == INVESTIGATION_MAX_MEMBERS)
+		if (!r.has_member_id
+		    || t->nmembers == INVESTIGATION_MAX_MEMBERS)
 			continue;
 		if (strlen(r.member_id) >= sizeof(t->member_ids[0])) {
 			sn_log(SN_LOG_ERROR, "a task member's id is too long",
@@ -218,8 +219,7 @@ on_task(sn_tx *tx, PGresult *res, void *arg)
 }
 
 sn_err
-investigation_store_task(
-    sn_tx *tx, const char *id, investigation_task_op *op)
+investigation_store_task(sn_tx *tx, const char *id, investigation_task_op *op)
 {
 	const char *v[1] = { id };
 	return sn_tx_query(tx, SQL_TASK_ROW, 1, v, on_task, op);
@@ -233,8 +233,8 @@ on_closed(sn_tx *tx, PGresult *res, void *arg)
 }
 
 sn_err
-investigation_store_close_task(sn_tx *tx, const investigation_new_report *r,
-    investigation_close_op *op)
+investigation_store_close_task(
+    sn_tx *tx, const investigation_new_report *r, investigation_close_op *op)
 {
 	char        visit[SN_DATE_STRLEN];
 	const char *v[12] = { r->task_id, r->submitted_by, r->investigator[0],
@@ -378,8 +378,8 @@ on_counts(sn_err err, PGresult *res, void *arg)
 				n++;
 		sn_rows_close(&rs);
 	}
-	c->done.counts(err, err == SN_OK ? rows : NULL, err == SN_OK ? n : 0,
-	    c->arg);
+	c->done.counts(
+	    err, err == SN_OK ? rows : NULL, err == SN_OK ? n : 0, c->arg);
 	free(rows);
 	free(c);
 }

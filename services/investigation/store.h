@@ -94,8 +94,8 @@ typedef struct investigation_task {
 /* done gets the task, or NULL when there is none (err SN_OK), or an
  * error (SN_EPROTO: the result does not read) and NULL. */
 typedef struct investigation_task_op {
-	void (*done)(sn_tx *tx, sn_err err, const investigation_task *t,
-	    void *arg);
+	void (*done)(
+	    sn_tx *tx, sn_err err, const investigation_task *t, void *arg);
 	void *arg;
 } investigation_task_op;
 
@@ -116,7 +116,7 @@ typedef struct investigation_new_report {
 	const char *members_json; /* [{"id_number", "present"}] */
 	const char *living_conditions;
 	const char *housing_condition;
-	const char *contradictions_json; /* ["..."] */
+	const char *contradictions_json;             /* ["..."] */
 	investigation_recommendation recommendation; /* not NONE */
 } investigation_new_report;
 
@@ -129,8 +129,8 @@ typedef struct investigation_close_op {
 
 /* Closes the task if it is still open and stores its report, in one
  * statement; op->done says which. */
-sn_err investigation_store_close_task(sn_tx *tx,
-    const investigation_new_report *r, investigation_close_op *op);
+sn_err investigation_store_close_task(
+    sn_tx *tx, const investigation_new_report *r, investigation_close_op *op);
 
 /* done gets the task's JSON document (as the API shows it), or NULL when
  * there is no such task (err SN_OK), or an error and NULL. */
@@ -168,8 +168,8 @@ typedef struct investigation_open_count {
 } investigation_open_count;
 
 /* Open tasks per township: done gets n rows, or an error and none. */
-typedef void (*investigation_counts_fn)(sn_err err,
-    const investigation_open_count *rows, size_t n, void *arg);
+typedef void (*investigation_counts_fn)(
+    sn_err err, const investigation_open_count *rows, size_t n, void *arg);
 void investigation_store_open_counts(
     sn_db *db, investigation_counts_fn done, void *arg);
 

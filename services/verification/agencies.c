@@ -20,7 +20,7 @@
 #include "sn/reqc.h"
 
 #define BACKOFF_MAX_MS 30000u
-#define REPLY_MAX      (4u << 20)
+#define REPLY_MAX (4u << 20)
 
 typedef struct call call;
 
@@ -49,7 +49,12 @@ struct call {
 };
 
 static const char *const outcome_names[VERIFICATION_NOUTCOMES] = {
-	"ok", "error", "timeout", "no_consent", "malformed", "unreachable",
+	"ok",
+	"error",
+	"timeout",
+	"no_consent",
+	"malformed",
+	"unreachable",
 };
 
 const char *
@@ -85,15 +90,15 @@ finish(call *c, verification_outcome o, const char *error,
     const verification_person *persons)
 {
 	verification_answer ans = { .agency = c->agency,
-		.outcome = o,
-		.tries = c->tries,
-		.latency_ms = c->latency_us / 1000u,
-		.error = error != NULL ? error : "",
+		.outcome                    = o,
+		.tries                      = c->tries,
+		.latency_ms                 = c->latency_us / 1000u,
+		.error                      = error != NULL ? error : "",
 		.answered_at = answered_at != NULL ? answered_at : "",
-		.reply = reply,
-		.reply_len = reply_len,
-		.persons = persons,
-		.npersons = persons != NULL ? c->nids : 0 };
+		.reply       = reply,
+		.reply_len   = reply_len,
+		.persons     = persons,
+		.npersons    = persons != NULL ? c->nids : 0 };
 	c->fn(&ans, c->arg);
 	call_free(c);
 	return SN_REQC_DONE;
@@ -114,12 +119,12 @@ try_failed(call *c, bool final, verification_outcome o, const char *why)
 static sn_reqc_verdict
 on_reply(call *c, bool final, const uint8_t *buf, size_t len)
 {
-	verification_agencies *a = c->owner;
-	sn_reqc_verdict        v;
-	Sn__Agency__V1__AgencyReply *r =
-	    sn__agency__v1__agency_reply__unpack(NULL, len, buf);
-	if (r == NULL || strcmp(r->request_id, c->request_id) != 0 ||
-	    (int) r->agency != c->agency + 1) {
+	verification_agencies       *a = c->owner;
+	sn_reqc_verdict              v;
+	Sn__Agency__V1__AgencyReply *r
+	    = sn__agency__v1__agency_reply__unpack(NULL, len, buf);
+	if (r == NULL || strcmp(r->request_id, c->request_id) != 0
+	    || (int) r->agency != c->agency + 1) {
 		if (r != NULL)
 			sn__agency__v1__agency_reply__free_unpacked(r, NULL);
 		return try_failed(c, final, VERIFICATION_OUTCOME_MALFORMED,
@@ -131,8 +136,10 @@ on_reply(call *c, bool final, const uint8_t *buf, size_t len)
 		memset(persons, 0, sizeof(persons));
 		if (verification_agencies_decode(c->agency,
 		        (const char *const *) c->ids, c->nids, buf, len,
-		        persons) != SN_OK) {
-			v = try_failed(c, final, VERIFICATION_OUTCOME_MALFORMED,
+		        persons)
+		    != SN_OK) {
+			v = try_failed(c, final,
+			    VERIFICATION_OUTCOME_MALFORMED,
 			    "reply records do not match the request");
 			break;
 		}
@@ -195,8 +202,9 @@ verification_agencies_open(verification_agencies **out, sn_loop *loop,
 	if (a == NULL)
 		return SN_ENOMEM;
 	a->policy = (sn_reqc_retry) { .timeout_ms = cfg->timeout_ms,
-		.retries = cfg->retries, .backoff_ms = cfg->backoff_ms,
-		.backoff_max_ms = BACKOFF_MAX_MS };
+		.retries                          = cfg->retries,
+		.backoff_ms                       = cfg->backoff_ms,
+		.backoff_max_ms                   = BACKOFF_MAX_MS };
 	for (int i = 0; i < VERIFICATION_NAGENCIES; i++) {
 		char labels[128];
 		for (int o = 0; o < VERIFICATION_NOUTCOMES; o++) {
@@ -212,17 +220,16 @@ verification_agencies_open(verification_agencies **out, sn_loop *loop,
 		    verification_agency_name(i));
 		a->latency[i] = sn_metrics_histogram(m,
 		    "sn_verification_agency_request_duration_seconds",
-		    "Time from request to answer or deadline, per try",
-		    labels, sn_metrics_latency_bounds,
-		    sn_metrics_latency_nbounds);
+		    "Time from request to answer or deadline, per try", labels,
+		    sn_metrics_latency_bounds, sn_metrics_latency_nbounds);
 		if (a->latency[i] == NULL) {
 			free(a);
 			return SN_ENOMEM;
 		}
 	}
 	for (int i = 0; i < VERIFICATION_NAGENCIES; i++) {
-		sn_err err =
-		    sn_reqc_open(&a->reqc[i], loop, cfg->urls[i], REPLY_MAX);
+		sn_err err
+		    = sn_reqc_open(&a->reqc[i], loop, cfg->urls[i], REPLY_MAX);
 		if (err != SN_OK) {
 			sn_log(SN_LOG_ERROR, "agency client failed", "agency",
 			    verification_agency_name(i), "url", cfg->urls[i],
@@ -242,10 +249,10 @@ verification_agencies_ask(verification_agencies *a, int agency,
 {
 	if (a->closing)
 		return SN_ECLOSED;
-	if (agency < 0 || agency >= VERIFICATION_NAGENCIES || consent == NULL ||
-	    consent[0] == '\0' || nids == 0 ||
-	    nids > VERIFICATION_MAX_MEMBERS || fn == NULL ||
-	    strlen(request_id) >= sizeof(((call *) 0)->request_id))
+	if (agency < 0 || agency >= VERIFICATION_NAGENCIES || consent == NULL
+	    || consent[0] == '\0' || nids == 0
+	    || nids > VERIFICATION_MAX_MEMBERS || fn == NULL
+	    || strlen(request_id) >= sizeof(((call *) 0)->request_id))
 		return SN_EINVAL;
 	call *c = calloc(1, sizeof(*c));
 	if (c == NULL)
@@ -265,7 +272,8 @@ verification_agencies_ask(verification_agencies *a, int agency,
 			goto fail;
 		c->nids = i + 1;
 	}
-	Sn__Agency__V1__AgencyRequest req = SN__AGENCY__V1__AGENCY_REQUEST__INIT;
+	Sn__Agency__V1__AgencyRequest req
+	    = SN__AGENCY__V1__AGENCY_REQUEST__INIT;
 	req.request_id        = c->request_id;
 	req.agency            = (Sn__Agency__V1__Agency) (agency + 1);
 	req.consent_reference = (char *) consent;
@@ -298,8 +306,8 @@ verification_agencies_inflight(const verification_agencies *a)
 
 /* Copies agency's own fields of one record into p. */
 static void
-take_fields(int agency, const Sn__Agency__V1__PersonRecord *r,
-    verification_person *p)
+take_fields(
+    int agency, const Sn__Agency__V1__PersonRecord *r, verification_person *p)
 {
 	switch (agency) {
 	case VERIFICATION_PUBLIC_SECURITY:
@@ -340,20 +348,19 @@ take_fields(int agency, const Sn__Agency__V1__PersonRecord *r,
 }
 
 sn_err
-verification_agencies_decode(int agency, const char *const *ids,
-    size_t nids, const uint8_t *reply, size_t len,
-    verification_person *persons)
+verification_agencies_decode(int agency, const char *const *ids, size_t nids,
+    const uint8_t *reply, size_t len, verification_person *persons)
 {
-	if (agency < 0 || agency >= VERIFICATION_NAGENCIES || nids == 0 ||
-	    nids > VERIFICATION_MAX_MEMBERS)
+	if (agency < 0 || agency >= VERIFICATION_NAGENCIES || nids == 0
+	    || nids > VERIFICATION_MAX_MEMBERS)
 		return SN_EINVAL;
-	Sn__Agency__V1__AgencyReply *r =
-	    sn__agency__v1__agency_reply__unpack(NULL, len, reply);
+	Sn__Agency__V1__AgencyReply *r
+	    = sn__agency__v1__agency_reply__unpack(NULL, len, reply);
 	if (r == NULL)
 		return SN_EPROTO;
 	sn_err err = SN_OK;
-	if (r->status != SN__AGENCY__V1__REPLY_STATUS__REPLY_OK ||
-	    (int) r->agency != agency + 1 || r->n_records != nids) {
+	if (r->status != SN__AGENCY__V1__REPLY_STATUS__REPLY_OK
+	    || (int) r->agency != agency + 1 || r->n_records != nids) {
 		err = SN_EPROTO;
 		goto out;
 	}
@@ -361,14 +368,15 @@ verification_agencies_decode(int agency, const char *const *ids,
 	bool seen[VERIFICATION_MAX_MEMBERS] = { false };
 	for (size_t i = 0; i < nids; i++) {
 		size_t k = 0;
-		while (k < nids &&
-		    (seen[k] || strcmp(r->records[k]->id_number, ids[i]) != 0))
+		while (k < nids
+		    && (seen[k]
+		        || strcmp(r->records[k]->id_number, ids[i]) != 0))
 			k++;
 		if (k == nids) {
 			err = SN_EPROTO;
 			goto out;
 		}
-		seen[k] = true;
+		seen[k]                 = true;
 		verification_person tmp = persons[i];
 		take_fields(agency, r->records[k], &tmp);
 		if (!verification_rules_person_valid(&tmp)) {

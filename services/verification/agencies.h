@@ -48,8 +48,8 @@ const char *verification_outcome_name(int outcome);
 
 typedef struct verification_agencies_config {
 	const char *urls[VERIFICATION_NAGENCIES]; /* borrowed during open */
-	uint32_t    timeout_ms; /* per try */
-	uint32_t    retries;    /* tries after the first */
+	uint32_t    timeout_ms;                   /* per try */
+	uint32_t    retries;                      /* tries after the first */
 	uint32_t    backoff_ms; /* before the first retry; doubles */
 } verification_agencies_config;
 
@@ -76,8 +76,8 @@ typedef void (*verification_answer_fn)(
  * Opens the sockets and dials every URL (non-blocking). The metrics
  * registry is borrowed and must outlive the client.
  */
-sn_err verification_agencies_open(verification_agencies **out,
-    sn_loop *loop, sn_metrics *m, const verification_agencies_config *cfg);
+sn_err verification_agencies_open(verification_agencies **out, sn_loop *loop,
+    sn_metrics *m, const verification_agencies_config *cfg);
 
 /*
  * Asks agency about ids (nids of them, 1..VERIFICATION_MAX_MEMBERS) with

@@ -40,24 +40,24 @@ struct verification {
 
 /* One agency's final answer within a round, owned by the round. */
 struct slot {
-	bool     asked, done;
+	bool                 asked, done;
 	verification_outcome outcome;
-	uint32_t tries;
-	uint64_t latency_ms;
-	char     error[256];
-	char     answered_at[64];
-	uint8_t *reply;
-	size_t   reply_len;
-	char    *records_json;
+	uint32_t             tries;
+	uint64_t             latency_ms;
+	char                 error[256];
+	char                 answered_at[64];
+	uint8_t             *reply;
+	size_t               reply_len;
+	char                *records_json;
 };
 
 struct round {
-	verification *v;
-	round        *prev, *next;
-	verification_due due;
-	int              attempt; /* this round's number */
-	int              pending; /* agencies still being asked */
-	struct slot      slots[VERIFICATION_NAGENCIES];
+	verification            *v;
+	round                   *prev, *next;
+	verification_due         due;
+	int                      attempt; /* this round's number */
+	int                      pending; /* agencies still being asked */
+	struct slot              slots[VERIFICATION_NAGENCIES];
 	verification_replies_req replies;
 };
 
@@ -81,8 +81,8 @@ on_commit_kick(void *arg)
 static sn_err
 record_check(verification *v, sn_tx *tx, verification_check_new *c)
 {
-	verification_admission adm =
-	    verification_rules_admit(c->consent_reference);
+	verification_admission adm
+	    = verification_rules_admit(c->consent_reference);
 	sn_err err;
 	c->status  = adm.status;
 	c->attempt = adm.attempt;
@@ -99,8 +99,8 @@ record_check(verification *v, sn_tx *tx, verification_check_new *c)
 	if (adm.ask)
 		return sn_tx_on_commit(tx, on_commit_kick, v);
 
-	if ((err = verification_store_outcome_unasked(tx, c->source_event)) !=
-	    SN_OK)
+	if ((err = verification_store_outcome_unasked(tx, c->source_event))
+	    != SN_OK)
 		return err;
 	/* Every agency missing, no facts: never zeros. */
 	verification_result none;
@@ -116,18 +116,19 @@ record_check(verification *v, sn_tx *tx, verification_check_new *c)
  */
 static bool
 check_from_event(verification_check_new *c, const char *application_id,
-    const Sn__Assist__V1__Consent *consent,
-    const Sn__Assist__V1__Household *hh,
-    Sn__Assist__V1__Member *const *m, size_t n, const char **ids)
+    const Sn__Assist__V1__Consent   *consent,
+    const Sn__Assist__V1__Household *hh, Sn__Assist__V1__Member *const *m,
+    size_t n, const char **ids)
 {
 	for (size_t i = 0; i < n && i < VERIFICATION_MAX_MEMBERS; i++)
 		ids[i] = m[i] != NULL ? m[i]->id_number : NULL;
 	verification_household_in in = { .application_id = application_id,
 		.consent_reference = consent != NULL ? consent->reference : "",
-		.district_code = hh != NULL ? hh->district_code : NULL,
-		.township_code = hh != NULL ? hh->township_code : NULL,
-		.village_code = hh != NULL ? hh->village_code : NULL,
-		.ids = ids, .nids = n };
+		.district_code     = hh != NULL ? hh->district_code : NULL,
+		.township_code     = hh != NULL ? hh->township_code : NULL,
+		.village_code      = hh != NULL ? hh->village_code : NULL,
+		.ids               = ids,
+		.nids              = n };
 	if (!verification_rules_household_valid(&in))
 		return false;
 	c->application_id    = application_id;
@@ -160,24 +161,25 @@ declared_from_event(verification_declared *d,
 }
 
 static sn_err
-on_submitted(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
-    void *arg)
+on_submitted(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
 {
 	verification                               *v = arg;
-	const Sn__Assist__V1__ApplicationSubmitted *a =
-	    (const Sn__Assist__V1__ApplicationSubmitted *) msg;
+	const Sn__Assist__V1__ApplicationSubmitted *a
+	    = (const Sn__Assist__V1__ApplicationSubmitted *) msg;
 	sn_err                 err = SN_EPROTO;
 	const char            *ids[VERIFICATION_MAX_MEMBERS];
 	verification_check_new c = { .source_event = ev->id,
-		.kind = VERIFICATION_KIND_APPLICATION, .review_id = "",
+		.kind            = VERIFICATION_KIND_APPLICATION,
+		.review_id       = "",
 		.has_declaration = true };
 	declared_from_event(
 	    &c.declared, a->declared_income, a->declared_expenditure);
 	/* The rules refuse what no household declares; refuse it here,
 	 * where it can be skipped, rather than in every round. */
 	if (check_from_event(&c, a->application_id, a->consent, a->household,
-	        a->members, a->n_members, ids) &&
-	    verification_rules_declared_valid(&c.declared))
+	        a->members, a->n_members, ids)
+	    && verification_rules_declared_valid(&c.declared))
 		err = record_check(v, tx, &c);
 	if (err == SN_EPROTO)
 		sn_log(SN_LOG_WARN, "malformed application.submitted skipped",
@@ -186,17 +188,18 @@ on_submitted(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
 }
 
 static sn_err
-on_review(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
-    void *arg)
+on_review(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
 {
 	verification                          *v = arg;
-	const Sn__Assist__V1__ReviewRequested *a =
-	    (const Sn__Assist__V1__ReviewRequested *) msg;
+	const Sn__Assist__V1__ReviewRequested *a
+	    = (const Sn__Assist__V1__ReviewRequested *) msg;
 	sn_err                 err = SN_EPROTO;
 	const char            *ids[VERIFICATION_MAX_MEMBERS];
 	verification_check_new c = { .source_event = ev->id,
-		.kind = VERIFICATION_KIND_REVIEW, .review_id = a->review_id,
-		.has_declaration = false };
+		.kind                              = VERIFICATION_KIND_REVIEW,
+		.review_id                         = a->review_id,
+		.has_declaration                   = false };
 	if (check_from_event(&c, a->application_id, a->consent, a->household,
 	        a->members, a->n_members, ids))
 		err = record_check(v, tx, &c);
@@ -235,38 +238,43 @@ record_json(int agency, const char *id, const verification_person *p)
 	json_object_set_new(o, "id_number", json_string(id));
 	switch (agency) {
 	case VERIFICATION_PUBLIC_SECURITY:
-		json_object_set_new(o, "registered", json_boolean(p->registered));
+		json_object_set_new(
+		    o, "registered", json_boolean(p->registered));
 		json_object_set_new(o, "alive", json_boolean(p->alive));
 		break;
 	case VERIFICATION_HUMAN_RESOURCES:
-		json_object_set_new(o, "wages_fen", json_integer(p->wages_fen));
-		json_object_set_new(o, "pension_fen", json_integer(p->pension_fen));
+		json_object_set_new(
+		    o, "wages_fen", json_integer(p->wages_fen));
+		json_object_set_new(
+		    o, "pension_fen", json_integer(p->pension_fen));
 		json_object_set_new(o, "unemployment_benefit_fen",
 		    json_integer(p->unemployment_fen));
-		json_object_set_new(o, "social_insurance",
-		    json_boolean(p->social_insurance));
+		json_object_set_new(
+		    o, "social_insurance", json_boolean(p->social_insurance));
 		break;
 	case VERIFICATION_HOUSING:
 		json_object_set_new(o, "homes", json_integer(p->homes));
 		break;
 	case VERIFICATION_VEHICLES:
 		json_object_set_new(o, "vehicles", json_integer(p->vehicles));
-		json_object_set_new(o, "exempt_vehicles",
-		    json_integer(p->exempt_vehicles));
+		json_object_set_new(
+		    o, "exempt_vehicles", json_integer(p->exempt_vehicles));
 		break;
 	case VERIFICATION_MARKET:
-		json_object_set_new(o, "businesses", json_integer(p->businesses));
+		json_object_set_new(
+		    o, "businesses", json_integer(p->businesses));
 		json_object_set_new(o, "business_capital_fen",
 		    json_integer(p->business_capital_fen));
 		break;
 	case VERIFICATION_TAX:
-		json_object_set_new(o, "taxed_income_fen",
-		    json_integer(p->taxed_income_fen));
+		json_object_set_new(
+		    o, "taxed_income_fen", json_integer(p->taxed_income_fen));
 		break;
 	case VERIFICATION_BANKS:
-		json_object_set_new(o, "deposits_fen", json_integer(p->deposits_fen));
-		json_object_set_new(o, "financial_assets_fen",
-		    json_integer(p->financial_fen));
+		json_object_set_new(
+		    o, "deposits_fen", json_integer(p->deposits_fen));
+		json_object_set_new(
+		    o, "financial_assets_fen", json_integer(p->financial_fen));
 		break;
 	case VERIFICATION_PROVIDENT_FUND:
 		json_object_set_new(o, "provident_fund_balance_fen",
@@ -292,8 +300,8 @@ on_answer(const verification_answer *ans, void *arg)
 	s->tries       = ans->tries;
 	s->latency_ms  = ans->latency_ms;
 	snprintf(s->error, sizeof(s->error), "%s", ans->error);
-	snprintf(s->answered_at, sizeof(s->answered_at), "%s",
-	    ans->answered_at);
+	snprintf(
+	    s->answered_at, sizeof(s->answered_at), "%s", ans->answered_at);
 	if (ans->reply != NULL) {
 		s->reply = malloc(ans->reply_len ? ans->reply_len : 1);
 		if (s->reply == NULL)
@@ -303,8 +311,8 @@ on_answer(const verification_answer *ans, void *arg)
 	}
 	json_t *recs = json_array();
 	for (size_t i = 0; i < ans->npersons; i++)
-		json_array_append_new(recs, record_json(ans->agency,
-		    r->due.ids[i], &ans->persons[i]));
+		json_array_append_new(recs,
+		    record_json(ans->agency, r->due.ids[i], &ans->persons[i]));
 	s->records_json = json_dumps(recs, JSON_COMPACT);
 	json_decref(recs);
 	if (s->records_json == NULL)
@@ -327,28 +335,28 @@ facts_json(const verification_facts *f)
 {
 	json_t *o = json_object();
 	json_object_set_new(o, "members", json_integer(f->members));
-	json_object_set_new(o, "gross_income_fen",
-	    json_integer(f->gross_income_fen));
+	json_object_set_new(
+	    o, "gross_income_fen", json_integer(f->gross_income_fen));
 	json_object_set_new(o, "income_per_member_fen",
 	    json_integer(f->income_per_member_fen));
 	json_object_set_new(o, "rigid_expenditure_per_member_fen",
 	    json_integer(f->rigid_expenditure_per_member_fen));
-	json_object_set_new(o, "net_per_member_fen",
-	    json_integer(f->net_per_member_fen));
-	json_object_set_new(o, "financial_assets_fen",
-	    json_integer(f->financial_assets_fen));
+	json_object_set_new(
+	    o, "net_per_member_fen", json_integer(f->net_per_member_fen));
+	json_object_set_new(
+	    o, "financial_assets_fen", json_integer(f->financial_assets_fen));
 	json_object_set_new(o, "financial_assets_per_member_fen",
 	    json_integer(f->financial_assets_per_member_fen));
 	json_object_set_new(o, "homes", json_integer(f->homes));
 	json_object_set_new(o, "vehicles", json_integer(f->vehicles));
-	json_object_set_new(o, "exempt_vehicles",
-	    json_integer(f->exempt_vehicles));
-	json_object_set_new(o, "business_capital_fen",
-	    json_integer(f->business_capital_fen));
-	json_object_set_new(o, "deceased_members",
-	    json_integer(f->deceased_members));
-	json_object_set_new(o, "all_registered",
-	    json_boolean(f->all_registered));
+	json_object_set_new(
+	    o, "exempt_vehicles", json_integer(f->exempt_vehicles));
+	json_object_set_new(
+	    o, "business_capital_fen", json_integer(f->business_capital_fen));
+	json_object_set_new(
+	    o, "deceased_members", json_integer(f->deceased_members));
+	json_object_set_new(
+	    o, "all_registered", json_boolean(f->all_registered));
 	return o;
 }
 
@@ -371,12 +379,12 @@ record_outcome(round *r, sn_tx *tx, const verification_result *res,
 	json_t *disc  = json_array();
 	for (int i = 0; i < res->ndiscrepancies; i++) {
 		const verification_discrepancy *d = &res->discrepancies[i];
-		json_t *o = json_object();
+		json_t                         *o = json_object();
 		json_object_set_new(o, "field", json_string(d->field));
-		json_object_set_new(o, "declared_fen",
-		    json_integer(d->declared_fen));
-		json_object_set_new(o, "reported_fen",
-		    json_integer(d->reported_fen));
+		json_object_set_new(
+		    o, "declared_fen", json_integer(d->declared_fen));
+		json_object_set_new(
+		    o, "reported_fen", json_integer(d->reported_fen));
 		json_object_set_new(o, "agency",
 		    json_string(verification_agency_name(d->agency)));
 		json_array_append_new(disc, o);
@@ -396,15 +404,15 @@ record_outcome(round *r, sn_tx *tx, const verification_result *res,
 static void
 facts_proto(Sn__Assist__V1__HouseholdFacts *hf, const verification_facts *f)
 {
-	hf->members                          = f->members;
-	hf->gross_income_fen                 = f->gross_income_fen;
-	hf->income_per_member_fen            = f->income_per_member_fen;
-	hf->rigid_expenditure_per_member_fen =
-	    f->rigid_expenditure_per_member_fen;
-	hf->net_per_member_fen              = f->net_per_member_fen;
-	hf->financial_assets_fen            = f->financial_assets_fen;
-	hf->financial_assets_per_member_fen =
-	    f->financial_assets_per_member_fen;
+	hf->members               = f->members;
+	hf->gross_income_fen      = f->gross_income_fen;
+	hf->income_per_member_fen = f->income_per_member_fen;
+	hf->rigid_expenditure_per_member_fen
+	    = f->rigid_expenditure_per_member_fen;
+	hf->net_per_member_fen   = f->net_per_member_fen;
+	hf->financial_assets_fen = f->financial_assets_fen;
+	hf->financial_assets_per_member_fen
+	    = f->financial_assets_per_member_fen;
 	hf->homes                = f->homes;
 	hf->vehicles             = f->vehicles;
 	hf->exempt_vehicles      = f->exempt_vehicles;
@@ -418,12 +426,13 @@ static sn_err
 publish_completed(verification *v, sn_tx *tx, const char *application_id,
     int attempt, const verification_result *res)
 {
-	Sn__Assist__V1__VerificationCompleted vc =
-	    SN__ASSIST__V1__VERIFICATION_COMPLETED__INIT;
-	Sn__Assist__V1__HouseholdFacts hf = SN__ASSIST__V1__HOUSEHOLD_FACTS__INIT;
-	Sn__Assist__V1__Discrepancy    dv[VERIFICATION_MAX_DISCREPANCIES];
-	Sn__Assist__V1__Discrepancy   *dp[VERIFICATION_MAX_DISCREPANCIES];
-	char                          *names[VERIFICATION_NAGENCIES];
+	Sn__Assist__V1__VerificationCompleted vc
+	    = SN__ASSIST__V1__VERIFICATION_COMPLETED__INIT;
+	Sn__Assist__V1__HouseholdFacts hf
+	    = SN__ASSIST__V1__HOUSEHOLD_FACTS__INIT;
+	Sn__Assist__V1__Discrepancy  dv[VERIFICATION_MAX_DISCREPANCIES];
+	Sn__Assist__V1__Discrepancy *dp[VERIFICATION_MAX_DISCREPANCIES];
+	char                        *names[VERIFICATION_NAGENCIES];
 	for (int i = 0; i < res->nmissing; i++)
 		names[i] = (char *) verification_agency_name(res->missing[i]);
 	vc.application_id     = (char *) application_id;
@@ -443,8 +452,8 @@ publish_completed(verification *v, sn_tx *tx, const char *application_id,
 		dv[i].field        = (char *) d->field;
 		dv[i].declared_fen = d->declared_fen;
 		dv[i].reported_fen = d->reported_fen;
-		dv[i].agency       = (char *) verification_agency_name(d->agency);
-		dp[i]              = &dv[i];
+		dv[i].agency = (char *) verification_agency_name(d->agency);
+		dp[i]        = &dv[i];
 	}
 	vc.n_discrepancies = (size_t) res->ndiscrepancies;
 	vc.discrepancies   = dp;
@@ -467,14 +476,16 @@ on_ok_replies(sn_tx *tx, sn_err err, const verification_ok_reply *rows,
 	}
 	memset(persons, 0, sizeof(persons));
 	verification_input in = { .members = r->due.members,
-		.has_declaration = r->due.has_declaration,
-		.declared = r->due.declared, .persons = persons };
+		.has_declaration           = r->due.has_declaration,
+		.declared                  = r->due.declared,
+		.persons                   = persons };
 	for (size_t i = 0; i < n; i++) {
 		int a = (int) rows[i].agency;
 		if (verification_agencies_decode(a,
 		        (const char *const *) r->due.ids,
 		        (size_t) r->due.members, rows[i].reply, rows[i].len,
-		        persons) != SN_OK) {
+		        persons)
+		    != SN_OK) {
 			sn_log(SN_LOG_ERROR, "a stored answer does not decode",
 			    "agency", verification_agency_name(a), NULL);
 			continue; /* counted as missing */
@@ -490,8 +501,8 @@ on_ok_replies(sn_tx *tx, sn_err err, const verification_ok_reply *rows,
 		err  = record_outcome(r, tx, &result, &next);
 	}
 	if (err == SN_OK && next.publish)
-		err = publish_completed(r->v, tx, r->due.application_id,
-		    r->attempt, &result);
+		err = publish_completed(
+		    r->v, tx, r->due.application_id, r->attempt, &result);
 	if (err != SN_OK) {
 		sn_tx_rollback(tx, err);
 		return;
@@ -509,13 +520,17 @@ finish_begin(sn_tx *tx, void *arg)
 		if (!s->asked)
 			continue;
 		verification_answer_row row = { .check_id = r->due.check_id,
-			.agency = (verification_agency) a, .attempt = r->attempt,
-			.outcome = s->outcome,
-			.tries = s->tries, .latency_ms = s->latency_ms,
+			.agency             = (verification_agency) a,
+			.attempt            = r->attempt,
+			.outcome            = s->outcome,
+			.tries              = s->tries,
+			.latency_ms         = s->latency_ms,
 			.agency_answered_at = s->answered_at,
-			.error = s->error, .reply = s->reply,
-			.reply_len = s->reply_len,
-			.records_json = s->records_json ? s->records_json : "[]" };
+			.error              = s->error,
+			.reply              = s->reply,
+			.reply_len          = s->reply_len,
+			.records_json
+			= s->records_json ? s->records_json : "[]" };
 		if (verification_store_answer_put(tx, &row) != SN_OK) {
 			sn_tx_rollback(tx, SN_EDB);
 			return;
@@ -523,8 +538,8 @@ finish_begin(sn_tx *tx, void *arg)
 	}
 	r->replies.cb  = on_ok_replies;
 	r->replies.arg = r;
-	if (verification_store_ok_replies(tx, r->due.check_id, &r->replies) !=
-	    SN_OK)
+	if (verification_store_ok_replies(tx, r->due.check_id, &r->replies)
+	    != SN_OK)
 		sn_tx_rollback(tx, SN_EDB);
 }
 
@@ -593,7 +608,8 @@ round_start(verification *v, const verification_due *d)
 			/* Recorded as unreachable: missing, never zero. */
 			verification_answer ans = { .agency = a,
 				.outcome = VERIFICATION_OUTCOME_UNREACHABLE,
-				.error = sn_strerror(err), .answered_at = "" };
+				.error   = sn_strerror(err),
+				.answered_at = "" };
 			on_answer(&ans, r);
 		}
 	}
@@ -671,8 +687,8 @@ on_view(sn_err err, const verification_check_doc *doc, void *arg)
 	}
 	/* Outside the caller's jurisdiction reads as absent: no leak of
 	 * which applications exist elsewhere. */
-	if (doc == NULL ||
-	    !sn_auth_within(sn_http_principal(req), doc->village_code)) {
+	if (doc == NULL
+	    || !sn_auth_within(sn_http_principal(req), doc->village_code)) {
 		sn_http_reply_error(req, 404, "not_found",
 		    "no check for this application", "application_id");
 		return;
@@ -680,8 +696,8 @@ on_view(sn_err err, const verification_check_doc *doc, void *arg)
 	json_error_t je;
 	json_t      *body = json_loads(doc->doc, 0, &je);
 	if (body == NULL) {
-		sn_http_reply_error(req, 500, "internal",
-		    "the check could not be read", NULL);
+		sn_http_reply_error(
+		    req, 500, "internal", "the check could not be read", NULL);
 		return;
 	}
 	sn_http_reply_json(req, 200, body);
@@ -718,26 +734,26 @@ static const sn_bus_topic events[] = {
 };
 
 sn_err
-verification_open(verification **out, sn_service *svc,
-    const verification_config *cfg)
+verification_open(
+    verification **out, sn_service *svc, const verification_config *cfg)
 {
 	verification *v = calloc(1, sizeof(*v));
 	if (v == NULL)
 		return SN_ENOMEM;
-	v->svc = svc;
-	v->db  = sn_service_db(svc);
-	v->bus = sn_service_bus(svc);
-	v->cfg = *cfg;
-	sn_metrics *m = sn_service_metrics(svc);
-	static const char *const st[2] = { "status=\"complete\"",
-		"status=\"incomplete\"" };
+	v->svc                     = svc;
+	v->db                      = sn_service_db(svc);
+	v->bus                     = sn_service_bus(svc);
+	v->cfg                     = *cfg;
+	sn_metrics              *m = sn_service_metrics(svc);
+	static const char *const st[2]
+	    = { "status=\"complete\"", "status=\"incomplete\"" };
 	for (int i = 0; i < 2; i++) {
 		v->rounds_total[i] = sn_metrics_counter(m,
 		    "sn_verification_rounds_total",
 		    "Rounds of agency questions recorded, by outcome", st[i]);
-		v->published[i] = sn_metrics_counter(m,
-		    "sn_verification_published_total",
-		    "verification.completed events written, by status", st[i]);
+		v->published[i]    = sn_metrics_counter(m,
+		       "sn_verification_published_total",
+		       "verification.completed events written, by status", st[i]);
 	}
 	v->inflight = sn_metrics_gauge(m, "sn_verification_rounds_inflight",
 	    "Checks being asked now", NULL);
@@ -745,14 +761,15 @@ verification_open(verification **out, sn_service *svc,
 		free(v);
 		return SN_ENOMEM;
 	}
-	sn_err err = verification_agencies_open(&v->agencies,
-	    sn_service_loop(svc), m, &cfg->agencies);
+	sn_err err = verification_agencies_open(
+	    &v->agencies, sn_service_loop(svc), m, &cfg->agencies);
 	if (err != SN_OK) {
 		free(v);
 		return err;
 	}
-	if ((err = sn_bus_on_table(v->bus, events,
-	         sizeof(events) / sizeof(events[0]), v)) != SN_OK) {
+	if ((err = sn_bus_on_table(
+	         v->bus, events, sizeof(events) / sizeof(events[0]), v))
+	    != SN_OK) {
 		verification_agencies_close(v->agencies);
 		free(v);
 		return err;

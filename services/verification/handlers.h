@@ -52,7 +52,7 @@
 
 typedef struct verification_config {
 	verification_agencies_config agencies;
-	int64_t retry_ms;     /* SN_VERIFICATION_RETRY_MS */
+	int64_t                      retry_ms; /* SN_VERIFICATION_RETRY_MS */
 	int     max_attempts; /* SN_VERIFICATION_MAX_ATTEMPTS */
 	int     max_rounds;   /* SN_VERIFICATION_MAX_ROUNDS */
 	int64_t scan_ms;      /* SN_VERIFICATION_SCAN_MS */
@@ -67,11 +67,11 @@ extern const sn_http_route_def verification_routes[VERIFICATION_NROUTES];
 
 /*
  * Opens the agency client, registers the event handlers, makes v the
- * routes' arg, and starts the scan timer. cfg is copied. Call from the service's
- * setup; on failure nothing is left open.
+ * routes' arg, and starts the scan timer. cfg is copied. Call from the
+ * service's setup; on failure nothing is left open.
  */
-sn_err verification_open(verification **out, sn_service *svc,
-    const verification_config *cfg);
+sn_err verification_open(
+    verification **out, sn_service *svc, const verification_config *cfg);
 
 /* Stops starting rounds (a shutdown started). */
 void verification_stop(verification *v);

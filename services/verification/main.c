@@ -93,24 +93,29 @@ read_config(void)
 	    "SN_VERIFICATION_AGENCY_RETRIES", 3, 0, 20);
 	cfg.agencies.backoff_ms = (uint32_t) sn_config_int(
 	    "SN_VERIFICATION_AGENCY_BACKOFF_MS", 200, 0, 60000);
-	cfg.retry_ms = sn_config_int(
-	    "SN_VERIFICATION_RETRY_MS", 60000, 10, 86400000);
-	cfg.max_attempts = (int) sn_config_int(
-	    "SN_VERIFICATION_MAX_ATTEMPTS", 10, 1, 1000);
-	cfg.max_rounds = (int) sn_config_int(
-	    "SN_VERIFICATION_MAX_ROUNDS", 256, 1, 10000);
-	cfg.scan_ms = sn_config_int("SN_VERIFICATION_SCAN_MS", 1000, 10,
-	    600000);
+	cfg.retry_ms
+	    = sn_config_int("SN_VERIFICATION_RETRY_MS", 60000, 10, 86400000);
+	cfg.max_attempts
+	    = (int) sn_config_int("SN_VERIFICATION_MAX_ATTEMPTS", 10, 1, 1000);
+	cfg.max_rounds
+	    = (int) sn_config_int("SN_VERIFICATION_MAX_ROUNDS", 256, 1, 10000);
+	cfg.scan_ms
+	    = sn_config_int("SN_VERIFICATION_SCAN_MS", 1000, 10, 600000);
 }
 
 int
 main(int argc, char **argv)
 {
-	static const char *const follows[] = { "intake", "approval", NULL };
-	static const sn_service_def def    = { .openapi = sn_openapi_document, .name = "verification",
-		   .publishes = true, .needs_auth = true, .follows = follows,
-		   .setup = setup, .teardown = teardown,
-		   .routes = verification_routes,
-		   .nroutes = VERIFICATION_NROUTES, .settings = settings };
+	static const char *const    follows[] = { "intake", "approval", NULL };
+	static const sn_service_def def = { .openapi = sn_openapi_document,
+		.name                                = "verification",
+		.publishes                           = true,
+		.needs_auth                          = true,
+		.follows                             = follows,
+		.setup                               = setup,
+		.teardown                            = teardown,
+		.routes                              = verification_routes,
+		.nroutes                             = VERIFICATION_NROUTES,
+		.settings                            = settings };
 	return sn_service_main(argc, argv, &def);
 }

@@ -11,13 +11,25 @@
 #include "sn/idnum.h"
 
 static const char *const names[VERIFICATION_NAGENCIES] = {
-	"public_security", "human_resources", "housing", "vehicles", "market",
-	"tax", "banks", "provident_fund",
+	"public_security",
+	"human_resources",
+	"housing",
+	"vehicles",
+	"market",
+	"tax",
+	"banks",
+	"provident_fund",
 };
 
 static const char *const envs[VERIFICATION_NAGENCIES] = {
-	"PUBLIC_SECURITY", "HUMAN_RESOURCES", "HOUSING", "VEHICLES", "MARKET",
-	"TAX", "BANKS", "PROVIDENT_FUND",
+	"PUBLIC_SECURITY",
+	"HUMAN_RESOURCES",
+	"HOUSING",
+	"VEHICLES",
+	"MARKET",
+	"TAX",
+	"BANKS",
+	"PROVIDENT_FUND",
 };
 
 const char *
@@ -60,22 +72,22 @@ count_ok(int32_t v)
 bool
 verification_rules_person_valid(const verification_person *p)
 {
-	return p != NULL && fen_ok(p->wages_fen) && fen_ok(p->pension_fen) &&
-	    fen_ok(p->unemployment_fen) && count_ok(p->homes) &&
-	    count_ok(p->vehicles) && count_ok(p->exempt_vehicles) &&
-	    count_ok(p->businesses) && fen_ok(p->business_capital_fen) &&
-	    fen_ok(p->taxed_income_fen) && fen_ok(p->deposits_fen) &&
-	    fen_ok(p->financial_fen) && fen_ok(p->pf_balance_fen) &&
-	    fen_ok(p->pf_monthly_fen);
+	return p != NULL && fen_ok(p->wages_fen) && fen_ok(p->pension_fen)
+	    && fen_ok(p->unemployment_fen) && count_ok(p->homes)
+	    && count_ok(p->vehicles) && count_ok(p->exempt_vehicles)
+	    && count_ok(p->businesses) && fen_ok(p->business_capital_fen)
+	    && fen_ok(p->taxed_income_fen) && fen_ok(p->deposits_fen)
+	    && fen_ok(p->financial_fen) && fen_ok(p->pf_balance_fen)
+	    && fen_ok(p->pf_monthly_fen);
 }
 
 static bool
 declared_ok(const verification_declared *d)
 {
-	return fen_ok(d->wages_fen) && fen_ok(d->business_fen) &&
-	    fen_ok(d->pensions_fen) && fen_ok(d->other_fen) &&
-	    fen_ok(d->medical_fen) && fen_ok(d->education_fen) &&
-	    fen_ok(d->housing_fen) && fen_ok(d->employment_fen);
+	return fen_ok(d->wages_fen) && fen_ok(d->business_fen)
+	    && fen_ok(d->pensions_fen) && fen_ok(d->other_fen)
+	    && fen_ok(d->medical_fen) && fen_ok(d->education_fen)
+	    && fen_ok(d->housing_fen) && fen_ok(d->employment_fen);
 }
 
 bool
@@ -87,25 +99,26 @@ verification_rules_declared_valid(const verification_declared *d)
 static bool
 codes_nest(const char *district, const char *township, const char *village)
 {
-	return district != NULL && township != NULL && village != NULL &&
-	    sn_auth_juris_valid(district) && sn_auth_juris_valid(township) &&
-	    sn_auth_juris_valid(village) && strlen(village) == 12 &&
-	    strlen(district) == 6 && strlen(township) == 9 &&
-	    strncmp(village, township, 9) == 0 &&
-	    strncmp(township, district, 6) == 0;
+	return district != NULL && township != NULL && village != NULL
+	    && sn_auth_juris_valid(district) && sn_auth_juris_valid(township)
+	    && sn_auth_juris_valid(village) && strlen(village) == 12
+	    && strlen(district) == 6 && strlen(township) == 9
+	    && strncmp(village, township, 9) == 0
+	    && strncmp(township, district, 6) == 0;
 }
 
 bool
 verification_rules_household_valid(const verification_household_in *h)
 {
-	if (h == NULL || h->application_id == NULL ||
-	    h->consent_reference == NULL || h->application_id[0] == '\0' ||
-	    strlen(h->application_id) > VERIFICATION_ID_MAX ||
-	    strlen(h->consent_reference) > VERIFICATION_ID_MAX ||
-	    !codes_nest(h->district_code, h->township_code, h->village_code))
+	if (h == NULL || h->application_id == NULL
+	    || h->consent_reference == NULL || h->application_id[0] == '\0'
+	    || strlen(h->application_id) > VERIFICATION_ID_MAX
+	    || strlen(h->consent_reference) > VERIFICATION_ID_MAX
+	    || !codes_nest(
+	        h->district_code, h->township_code, h->village_code))
 		return false;
-	if (h->ids == NULL || h->nids < 1 ||
-	    h->nids > VERIFICATION_MAX_MEMBERS)
+	if (h->ids == NULL || h->nids < 1
+	    || h->nids > VERIFICATION_MAX_MEMBERS)
 		return false;
 	for (size_t i = 0; i < h->nids; i++)
 		if (!sn_idnum_valid(h->ids[i]))
@@ -117,7 +130,9 @@ verification_admission
 verification_rules_admit(const char *consent_reference)
 {
 	verification_admission a = { .ask = true,
-		.status = VERIFICATION_PENDING, .attempt = 0, .reason = "" };
+		.status                   = VERIFICATION_PENDING,
+		.attempt                  = 0,
+		.reason                   = "" };
 	if (consent_reference == NULL || consent_reference[0] == '\0') {
 		a.ask     = false;
 		a.status  = VERIFICATION_INCOMPLETE;
@@ -131,10 +146,10 @@ verification_round_next
 verification_rules_round_next(
     bool complete, int attempt, int max_attempts, int64_t retry_ms)
 {
-	verification_round_next n = { .status = complete
-		    ? VERIFICATION_COMPLETE
-		    : VERIFICATION_INCOMPLETE,
-		.publish = complete || attempt == 1, .retry_ms = -1 };
+	verification_round_next n = { .status
+		= complete ? VERIFICATION_COMPLETE : VERIFICATION_INCOMPLETE,
+		.publish  = complete || attempt == 1,
+		.retry_ms = -1 };
 	if (!complete && attempt < max_attempts)
 		n.retry_ms = retry_ms;
 	return n;
@@ -144,14 +159,14 @@ static void
 add_discrepancy(verification_result *r, const char *field, int64_t declared,
     int64_t reported, int agency)
 {
-	if (declared == reported ||
-	    r->ndiscrepancies == VERIFICATION_MAX_DISCREPANCIES)
+	if (declared == reported
+	    || r->ndiscrepancies == VERIFICATION_MAX_DISCREPANCIES)
 		return;
 	verification_discrepancy *d = &r->discrepancies[r->ndiscrepancies++];
-	d->field        = field;
-	d->declared_fen = declared;
-	d->reported_fen = reported;
-	d->agency       = agency;
+	d->field                    = field;
+	d->declared_fen             = declared;
+	d->reported_fen             = reported;
+	d->agency                   = agency;
 }
 
 /* Declared against reported, from the agencies that answered. */
@@ -182,8 +197,8 @@ compare(const verification_input *in, verification_result *r)
 	if (ans[VERIFICATION_TAX])
 		add_discrepancy(r, "taxed_income_fen",
 		    d->wages_fen + d->business_fen, taxed, VERIFICATION_TAX);
-	if (ans[VERIFICATION_MARKET] &&
-	    (d->business_fen > 0) != (businesses > 0))
+	if (ans[VERIFICATION_MARKET]
+	    && (d->business_fen > 0) != (businesses > 0))
 		add_discrepancy(r, "business_fen", d->business_fen,
 		    capital_sum, VERIFICATION_MARKET);
 }
@@ -193,16 +208,16 @@ static void
 facts(const verification_input *in, verification_facts *f)
 {
 	static const verification_declared none;
-	const verification_declared       *d =
-	    in->has_declaration ? &in->declared : &none;
+	const verification_declared       *d
+	    = in->has_declaration ? &in->declared : &none;
 	int64_t gross = 0, financial = 0;
 	f->members        = in->members;
 	f->all_registered = true;
 	for (int m = 0; m < in->members; m++) {
-		const verification_person *p = &in->persons[m];
-		int64_t hr  = p->wages_fen + p->pension_fen;
-		int64_t emp = p->taxed_income_fen > hr ? p->taxed_income_fen
-		                                       : hr;
+		const verification_person *p  = &in->persons[m];
+		int64_t                    hr = p->wages_fen + p->pension_fen;
+		int64_t                    emp
+		    = p->taxed_income_fen > hr ? p->taxed_income_fen : hr;
 		gross += emp + p->unemployment_fen;
 		financial += p->deposits_fen + p->financial_fen;
 		f->homes += p->homes;
@@ -216,14 +231,14 @@ facts(const verification_input *in, verification_facts *f)
 			f->all_registered = false;
 	}
 	int64_t n   = in->members;
-	int64_t exp = d->medical_fen + d->education_fen + d->housing_fen +
-	    d->employment_fen;
+	int64_t exp = d->medical_fen + d->education_fen + d->housing_fen
+	    + d->employment_fen;
 	/* Every operand is non-negative: '/' is the floor. */
 	f->gross_income_fen                 = gross;
 	f->income_per_member_fen            = gross / n;
 	f->rigid_expenditure_per_member_fen = exp / n;
-	f->net_per_member_fen =
-	    f->income_per_member_fen - f->rigid_expenditure_per_member_fen;
+	f->net_per_member_fen
+	    = f->income_per_member_fen - f->rigid_expenditure_per_member_fen;
 	f->financial_assets_fen            = financial;
 	f->financial_assets_per_member_fen = financial / n;
 }
@@ -232,9 +247,9 @@ sn_err
 verification_rules_evaluate(
     const verification_input *in, verification_result *out)
 {
-	if (in == NULL || out == NULL || in->members < 1 ||
-	    in->members > VERIFICATION_MAX_MEMBERS || in->persons == NULL ||
-	    !declared_ok(&in->declared))
+	if (in == NULL || out == NULL || in->members < 1
+	    || in->members > VERIFICATION_MAX_MEMBERS || in->persons == NULL
+	    || !declared_ok(&in->declared))
 		return SN_EINVAL;
 	for (int m = 0; m < in->members; m++)
 		if (!verification_rules_person_valid(&in->persons[m]))

@@ -38,8 +38,8 @@
  *
  * Discrepancies (declared vs reported, whole household, only from
  * agencies that answered; one entry per field whenever they differ):
- *   wages_fen        declared wages      vs sum of wages       (human_resources)
- *   pensions_fen     declared pensions   vs sum of pensions    (human_resources)
+ *   wages_fen        declared wages      vs sum of wages (human_resources)
+ *   pensions_fen     declared pensions   vs sum of pensions (human_resources)
  *   taxed_income_fen declared wages + business vs sum of taxed income (tax)
  *   business_fen     declared business income vs registered capital
  *                    (market), when one side says "a business" and the
@@ -95,17 +95,17 @@ const char *verification_agency_env(int agency);
 /* What the agencies say about one member; fields of agencies that did
  * not answer are ignored. */
 typedef struct verification_person {
-	bool    registered, alive;                 /* public security */
-	int64_t wages_fen, pension_fen;            /* human resources */
+	bool    registered, alive;      /* public security */
+	int64_t wages_fen, pension_fen; /* human resources */
 	int64_t unemployment_fen;
 	bool    social_insurance;
-	int32_t homes;                             /* housing */
-	int32_t vehicles, exempt_vehicles;         /* vehicles */
-	int32_t businesses;                        /* market */
+	int32_t homes;                     /* housing */
+	int32_t vehicles, exempt_vehicles; /* vehicles */
+	int32_t businesses;                /* market */
 	int64_t business_capital_fen;
-	int64_t taxed_income_fen;                  /* tax */
-	int64_t deposits_fen, financial_fen;       /* banks */
-	int64_t pf_balance_fen, pf_monthly_fen;    /* provident fund */
+	int64_t taxed_income_fen;               /* tax */
+	int64_t deposits_fen, financial_fen;    /* banks */
+	int64_t pf_balance_fen, pf_monthly_fen; /* provident fund */
 } verification_person;
 
 /* The household's declaration (monthly, whole household, fen). */
@@ -115,7 +115,7 @@ typedef struct verification_declared {
 } verification_declared;
 
 typedef struct verification_input {
-	int                        members; /* 1..VERIFICATION_MAX_MEMBERS */
+	int members; /* 1..VERIFICATION_MAX_MEMBERS */
 	/* false for a periodic review, whose event carries no declaration:
 	 * D is then 0 and nothing is compared. */
 	bool                       has_declaration;
@@ -139,7 +139,7 @@ typedef struct verification_facts {
 } verification_facts;
 
 typedef struct verification_discrepancy {
-	const char *field;  /* static string */
+	const char *field; /* static string */
 	int64_t     declared_fen;
 	int64_t     reported_fen;
 	int         agency; /* verification_agency */

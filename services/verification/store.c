@@ -10,100 +10,100 @@
 
 #include "sn/log.h"
 
-static const char SQL_CHECK_INSERT[] =
-    "INSERT INTO checks (source_event, kind, application_id, review_id,"
-    " consent_reference, id_numbers, members, has_declaration,"
-    " declared_wages_fen, declared_business_fen, declared_pensions_fen,"
-    " declared_other_fen, declared_medical_fen, declared_education_fen,"
-    " declared_housing_fen, declared_employment_costs_fen,"
-    " district_code, township_code, village_code, status, attempt, reason)"
-    " VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, $10, $11, $12,"
-    " $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
-    " ON CONFLICT (source_event) DO NOTHING";
+static const char SQL_CHECK_INSERT[]
+    = "INSERT INTO checks (source_event, kind, application_id, review_id,"
+      " consent_reference, id_numbers, members, has_declaration,"
+      " declared_wages_fen, declared_business_fen, declared_pensions_fen,"
+      " declared_other_fen, declared_medical_fen, declared_education_fen,"
+      " declared_housing_fen, declared_employment_costs_fen,"
+      " district_code, township_code, village_code, status, attempt, reason)"
+      " VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, $10, $11, $12,"
+      " $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+      " ON CONFLICT (source_event) DO NOTHING";
 
-static const char SQL_OUTCOME_UNASKED[] =
-    "INSERT INTO outcomes (check_id, attempt, status, missing_agencies,"
-    " facts, discrepancies, published)"
-    " SELECT check_id, 1, 'incomplete', $2::text[], NULL, '[]', true"
-    " FROM checks WHERE source_event = $1"
-    " ON CONFLICT (check_id, attempt) DO NOTHING";
+static const char SQL_OUTCOME_UNASKED[]
+    = "INSERT INTO outcomes (check_id, attempt, status, missing_agencies,"
+      " facts, discrepancies, published)"
+      " SELECT check_id, 1, 'incomplete', $2::text[], NULL, '[]', true"
+      " FROM checks WHERE source_event = $1"
+      " ON CONFLICT (check_id, attempt) DO NOTHING";
 
-static const char SQL_SCAN[] =
-    "SELECT c.check_id, c.application_id, c.consent_reference,"
-    " array_to_string(c.id_numbers, ',') AS id_numbers, c.members,"
-    " c.has_declaration, c.declared_wages_fen, c.declared_business_fen,"
-    " c.declared_pensions_fen, c.declared_other_fen,"
-    " c.declared_medical_fen, c.declared_education_fen,"
-    " c.declared_housing_fen, c.declared_employment_costs_fen, c.attempt,"
-    " COALESCE((SELECT string_agg(DISTINCT a.agency, ',') FROM answers a"
-    "  WHERE a.check_id = c.check_id AND a.outcome = 'ok'), '')"
-    "  AS answered"
-    " FROM checks c"
-    " WHERE c.status = 'pending'"
-    "  OR (c.status = 'incomplete' AND c.next_round_at <= now())"
-    " ORDER BY c.check_id LIMIT $1";
+static const char SQL_SCAN[]
+    = "SELECT c.check_id, c.application_id, c.consent_reference,"
+      " array_to_string(c.id_numbers, ',') AS id_numbers, c.members,"
+      " c.has_declaration, c.declared_wages_fen, c.declared_business_fen,"
+      " c.declared_pensions_fen, c.declared_other_fen,"
+      " c.declared_medical_fen, c.declared_education_fen,"
+      " c.declared_housing_fen, c.declared_employment_costs_fen, c.attempt,"
+      " COALESCE((SELECT string_agg(DISTINCT a.agency, ',') FROM answers a"
+      "  WHERE a.check_id = c.check_id AND a.outcome = 'ok'), '')"
+      "  AS answered"
+      " FROM checks c"
+      " WHERE c.status = 'pending'"
+      "  OR (c.status = 'incomplete' AND c.next_round_at <= now())"
+      " ORDER BY c.check_id LIMIT $1";
 
-static const char SQL_ANSWER_PUT[] =
-    "INSERT INTO answers (check_id, agency, attempt, outcome, tries,"
-    " latency_ms, agency_answered_at, error, reply, records)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)"
-    " ON CONFLICT (check_id, agency, attempt) DO UPDATE SET"
-    " outcome = EXCLUDED.outcome, tries = EXCLUDED.tries,"
-    " latency_ms = EXCLUDED.latency_ms, answered_at = now(),"
-    " agency_answered_at = EXCLUDED.agency_answered_at,"
-    " error = EXCLUDED.error, reply = EXCLUDED.reply,"
-    " records = EXCLUDED.records";
+static const char SQL_ANSWER_PUT[]
+    = "INSERT INTO answers (check_id, agency, attempt, outcome, tries,"
+      " latency_ms, agency_answered_at, error, reply, records)"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)"
+      " ON CONFLICT (check_id, agency, attempt) DO UPDATE SET"
+      " outcome = EXCLUDED.outcome, tries = EXCLUDED.tries,"
+      " latency_ms = EXCLUDED.latency_ms, answered_at = now(),"
+      " agency_answered_at = EXCLUDED.agency_answered_at,"
+      " error = EXCLUDED.error, reply = EXCLUDED.reply,"
+      " records = EXCLUDED.records";
 
-static const char SQL_OK_REPLIES[] =
-    "SELECT DISTINCT ON (agency) agency, reply FROM answers"
-    " WHERE check_id = $1 AND outcome = 'ok' AND reply IS NOT NULL"
-    " ORDER BY agency, attempt DESC";
+static const char SQL_OK_REPLIES[]
+    = "SELECT DISTINCT ON (agency) agency, reply FROM answers"
+      " WHERE check_id = $1 AND outcome = 'ok' AND reply IS NOT NULL"
+      " ORDER BY agency, attempt DESC";
 
-static const char SQL_CHECK_FINISH[] =
-    "UPDATE checks SET status = $2, attempt = $3, updated_at = now(),"
-    " next_round_at = CASE WHEN $5::bigint >= 0"
-    "  THEN now() + $5::bigint * interval '1 millisecond' END"
-    " WHERE check_id = $1 AND attempt = $4 AND status <> 'complete'";
+static const char SQL_CHECK_FINISH[]
+    = "UPDATE checks SET status = $2, attempt = $3, updated_at = now(),"
+      " next_round_at = CASE WHEN $5::bigint >= 0"
+      "  THEN now() + $5::bigint * interval '1 millisecond' END"
+      " WHERE check_id = $1 AND attempt = $4 AND status <> 'complete'";
 
-static const char SQL_OUTCOME_PUT[] =
-    "INSERT INTO outcomes (check_id, attempt, status, missing_agencies,"
-    " facts, discrepancies, published)"
-    " VALUES ($1, $2, $3, $4::text[], $5::jsonb, $6::jsonb, $7)";
+static const char SQL_OUTCOME_PUT[]
+    = "INSERT INTO outcomes (check_id, attempt, status, missing_agencies,"
+      " facts, discrepancies, published)"
+      " VALUES ($1, $2, $3, $4::text[], $5::jsonb, $6::jsonb, $7)";
 
-static const char SQL_VIEW[] =
-    "SELECT json_build_object("
-    " 'application_id', c.application_id, 'check_id', c.check_id,"
-    " 'kind', c.kind, 'review_id', c.review_id, 'status', c.status,"
-    " 'attempts', c.attempt, 'reason', c.reason,"
-    " 'created_at', c.created_at, 'updated_at', c.updated_at,"
-    " 'next_round_at', c.next_round_at, 'members', c.members,"
-    " 'household', json_build_object('district_code', c.district_code,"
-    "  'township_code', c.township_code, 'village_code', c.village_code),"
-    " 'missing_agencies', COALESCE(o.missing_agencies, '{}'),"
-    " 'facts', o.facts,"
-    " 'discrepancies', COALESCE(o.discrepancies, '[]'),"
-    " 'rounds', COALESCE((SELECT json_agg(json_build_object("
-    "  'attempt', r.attempt, 'status', r.status,"
-    "  'missing_agencies', r.missing_agencies, 'published', r.published,"
-    "  'decided_at', r.decided_at) ORDER BY r.attempt)"
-    "  FROM outcomes r WHERE r.check_id = c.check_id), '[]'),"
-    " 'answers', COALESCE((SELECT json_agg(json_build_object("
-    "  'agency', a.agency, 'attempt', a.attempt, 'outcome', a.outcome,"
-    "  'tries', a.tries, 'latency_ms', a.latency_ms,"
-    "  'answered_at', a.answered_at,"
-    "  'agency_answered_at', a.agency_answered_at, 'error', a.error,"
-    "  'records', a.records) ORDER BY a.attempt, a.agency)"
-    "  FROM answers a WHERE a.check_id = c.check_id), '[]')"
-    ")::text AS doc, c.village_code"
-    " FROM checks c LEFT JOIN LATERAL (SELECT * FROM outcomes x"
-    "  WHERE x.check_id = c.check_id ORDER BY x.attempt DESC LIMIT 1) o"
-    "  ON true"
-    " WHERE c.application_id = $1 ORDER BY c.check_id DESC LIMIT 1";
+static const char SQL_VIEW[]
+    = "SELECT json_build_object("
+      " 'application_id', c.application_id, 'check_id', c.check_id,"
+      " 'kind', c.kind, 'review_id', c.review_id, 'status', c.status,"
+      " 'attempts', c.attempt, 'reason', c.reason,"
+      " 'created_at', c.created_at, 'updated_at', c.updated_at,"
+      " 'next_round_at', c.next_round_at, 'members', c.members,"
+      " 'household', json_build_object('district_code', c.district_code,"
+      "  'township_code', c.township_code, 'village_code', c.village_code),"
+      " 'missing_agencies', COALESCE(o.missing_agencies, '{}'),"
+      " 'facts', o.facts,"
+      " 'discrepancies', COALESCE(o.discrepancies, '[]'),"
+      " 'rounds', COALESCE((SELECT json_agg(json_build_object("
+      "  'attempt', r.attempt, 'status', r.status,"
+      "  'missing_agencies', r.missing_agencies, 'published', r.published,"
+      "  'decided_at', r.decided_at) ORDER BY r.attempt)"
+      "  FROM outcomes r WHERE r.check_id = c.check_id), '[]'),"
+      " 'answers', COALESCE((SELECT json_agg(json_build_object("
+      "  'agency', a.agency, 'attempt', a.attempt, 'outcome', a.outcome,"
+      "  'tries', a.tries, 'latency_ms', a.latency_ms,"
+      "  'answered_at', a.answered_at,"
+      "  'agency_answered_at', a.agency_answered_at, 'error', a.error,"
+      "  'records', a.records) ORDER BY a.attempt, a.agency)"
+      "  FROM answers a WHERE a.check_id = c.check_id), '[]')"
+      ")::text AS doc, c.village_code"
+      " FROM checks c LEFT JOIN LATERAL (SELECT * FROM outcomes x"
+      "  WHERE x.check_id = c.check_id ORDER BY x.attempt DESC LIMIT 1) o"
+      "  ON true"
+      " WHERE c.application_id = $1 ORDER BY c.check_id DESC LIMIT 1";
 
 /* checks.kind and checks.status, by enum value. */
 static const char *const kind_names[] = { "application", "review" };
-static const char *const status_names[] = { "pending", "complete",
-	"incomplete" };
+static const char *const status_names[]
+    = { "pending", "complete", "incomplete" };
 
 #define I64(buf, v) snprintf((buf), sizeof(buf), "%" PRId64, (int64_t) (v))
 
@@ -113,8 +113,9 @@ agency_array(sn_pgarray *a, const int *agencies, int n)
 {
 	sn_pgarray_init(a);
 	for (int i = 0; i < n; i++)
-		sn_pgarray_add(a, verification_agency_name(
-		    agencies != NULL ? agencies[i] : i));
+		sn_pgarray_add(a,
+		    verification_agency_name(
+		        agencies != NULL ? agencies[i] : i));
 	return sn_pgarray_text(a);
 }
 
@@ -145,9 +146,9 @@ verification_store_check_insert(sn_tx *tx, const verification_check_new *c)
 		dec[3], dec[4], dec[5], dec[6], dec[7], c->district_code,
 		c->township_code, c->village_code, status_names[c->status],
 		att, c->reason };
-	sn_err err = v[5] == NULL ? SN_ENOMEM
-	                          : sn_tx_query(tx, SQL_CHECK_INSERT, 22, v,
-	                                NULL, NULL);
+	sn_err      err   = v[5] == NULL
+	           ? SN_ENOMEM
+	           : sn_tx_query(tx, SQL_CHECK_INSERT, 22, v, NULL, NULL);
 	sn_pgarray_fini(&ids);
 	return err;
 }
@@ -158,9 +159,9 @@ verification_store_outcome_unasked(sn_tx *tx, const char *source_event)
 	sn_pgarray  missing;
 	const char *v[2] = { source_event,
 		agency_array(&missing, NULL, VERIFICATION_NAGENCIES) };
-	sn_err err = v[1] == NULL
-	    ? SN_ENOMEM
-	    : sn_tx_query(tx, SQL_OUTCOME_UNASKED, 2, v, NULL, NULL);
+	sn_err      err  = v[1] == NULL
+	          ? SN_ENOMEM
+	          : sn_tx_query(tx, SQL_OUTCOME_UNASKED, 2, v, NULL, NULL);
 	sn_pgarray_fini(&missing);
 	return err;
 }
@@ -178,9 +179,12 @@ typedef struct scan_row {
 	const char *answered; /* agency names, comma-separated */
 } scan_row;
 
-#define DECLARED(i, name) \
-	{ name, SN_COL_I64, offsetof(scan_row, declared) \
-		+ (i) * sizeof(int64_t), sizeof(int64_t), SN_COL_NOT_NULL, NULL }
+#define DECLARED(i, name)                                                     \
+	{                                                                     \
+		name, SN_COL_I64,                                             \
+		    offsetof(scan_row, declared) + (i) * sizeof(int64_t),     \
+		    sizeof(int64_t), SN_COL_NOT_NULL, NULL                    \
+	}
 
 static const sn_col scan_cols[] = {
 	SN_COL(scan_row, check_id, SN_COL_I64),
@@ -265,7 +269,7 @@ scan_done(sn_err err, PGresult *res, void *arg)
 		free(s);
 		return;
 	}
-	int               n    = sn_rows_count(&rows);
+	int               n   = sn_rows_count(&rows);
 	verification_due *due = calloc(n > 0 ? (size_t) n : 1, sizeof(*due));
 	if (due == NULL)
 		abort();
@@ -284,8 +288,8 @@ scan_done(sn_err err, PGresult *res, void *arg)
 }
 
 void
-verification_store_scan(sn_db *db, int limit, verification_due_fn done,
-    void *arg)
+verification_store_scan(
+    sn_db *db, int limit, verification_due_fn done, void *arg)
 {
 	struct scan_ctx *s = malloc(sizeof(*s));
 	if (s == NULL)
@@ -310,12 +314,12 @@ verification_store_answer_put(sn_tx *tx, const verification_answer_row *a)
 		verification_outcome_name(a->outcome), tries, lat,
 		a->agency_answered_at, a->error, (const char *) a->reply,
 		a->records_json };
-	int lengths[10] = { 0, 0, 0, 0, 0, 0, 0, 0, (int) a->reply_len, 0 };
-	int formats[10] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+	int lengths[10]   = { 0, 0, 0, 0, 0, 0, 0, 0, (int) a->reply_len, 0 };
+	int formats[10]   = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
 	if (v[1] == NULL || v[3] == NULL)
 		return SN_EINVAL;
-	return sn_tx_query_bin(tx, SQL_ANSWER_PUT, 10, v, lengths, formats, 0,
-	    NULL, NULL);
+	return sn_tx_query_bin(
+	    tx, SQL_ANSWER_PUT, 10, v, lengths, formats, 0, NULL, NULL);
 }
 
 /* A row of SQL_OK_REPLIES (binary results). */
@@ -336,7 +340,8 @@ on_replies(sn_tx *tx, PGresult *res, void *arg)
 	verification_ok_reply     out[VERIFICATION_NAGENCIES];
 	size_t                    n = 0;
 	sn_rows                   rows;
-	sn_err err = sn_rows_open(&rows, res, reply_cols, SN_NCOLS(reply_cols));
+	sn_err                    err
+	    = sn_rows_open(&rows, res, reply_cols, SN_NCOLS(reply_cols));
 	for (int i = 0; err == SN_OK && i < sn_rows_count(&rows); i++) {
 		reply_row r;
 		if ((err = sn_rows_read(&rows, i, &r)) != SN_OK)
@@ -352,8 +357,8 @@ on_replies(sn_tx *tx, PGresult *res, void *arg)
 		out[n].len    = r.reply.len;
 		n++;
 	}
-	q->cb(tx, err, err == SN_OK ? out : NULL, err == SN_OK ? n : 0,
-	    q->arg);
+	q->cb(
+	    tx, err, err == SN_OK ? out : NULL, err == SN_OK ? n : 0, q->arg);
 	sn_rows_close(&rows);
 }
 
@@ -394,9 +399,9 @@ verification_store_outcome_put(sn_tx *tx, int64_t check_id, int attempt,
 	const char *v[7] = { id, att, status_names[status],
 		agency_array(&miss, missing, nmissing), facts_json,
 		discrepancies_json, published ? "true" : "false" };
-	sn_err err = v[3] == NULL
-	    ? SN_ENOMEM
-	    : sn_tx_query(tx, SQL_OUTCOME_PUT, 7, v, NULL, NULL);
+	sn_err      err  = v[3] == NULL
+	          ? SN_ENOMEM
+	          : sn_tx_query(tx, SQL_OUTCOME_PUT, 7, v, NULL, NULL);
 	sn_pgarray_fini(&miss);
 	return err;
 }

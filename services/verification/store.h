@@ -38,7 +38,7 @@ typedef struct verification_check_new {
 	int                     members;
 	bool                    has_declaration;
 	verification_declared   declared;
-	const char *district_code, *township_code, *village_code;
+	const char             *district_code, *township_code, *village_code;
 	/* PENDING with attempt 0, or INCOMPLETE with attempt 1 for a check
 	 * that is never asked (no consent; verification_rules_admit). */
 	verification_status status;
@@ -47,27 +47,26 @@ typedef struct verification_check_new {
 } verification_check_new;
 
 /* Queues the INSERT (a repeat of the same source event does nothing). */
-sn_err verification_store_check_insert(sn_tx *tx,
-    const verification_check_new *c);
+sn_err verification_store_check_insert(
+    sn_tx *tx, const verification_check_new *c);
 
 /* Queues the outcome row of a check never asked (no consent), by its
  * source event: INCOMPLETE with every agency missing, published. */
-sn_err verification_store_outcome_unasked(sn_tx *tx,
-    const char *source_event);
+sn_err verification_store_outcome_unasked(sn_tx *tx, const char *source_event);
 
 /* A check due for a round, as the scan reads it. Owned by the array the
  * scan callback gets; ids point into idbuf (a copy must re-point them). */
 typedef struct verification_due {
-	int64_t  check_id;
-	char     application_id[128];
-	char     consent[128];
-	int      members;
-	char    *ids[VERIFICATION_MAX_MEMBERS];
-	bool     has_declaration;
+	int64_t               check_id;
+	char                  application_id[128];
+	char                  consent[128];
+	int                   members;
+	char                 *ids[VERIFICATION_MAX_MEMBERS];
+	bool                  has_declaration;
 	verification_declared declared;
-	int      attempt;                          /* rounds finished */
-	bool     answered[VERIFICATION_NAGENCIES]; /* an OK answer stored */
-	char     idbuf[VERIFICATION_MAX_MEMBERS * 20];
+	int                   attempt;         /* rounds finished */
+	bool answered[VERIFICATION_NAGENCIES]; /* an OK answer stored */
+	char idbuf[VERIFICATION_MAX_MEMBERS * 20];
 } verification_due;
 
 /*
@@ -76,10 +75,10 @@ typedef struct verification_due {
  * them, borrowed during the call), or an error and none. A row whose
  * member list does not match its member count is logged and left out.
  */
-typedef void (*verification_due_fn)(sn_err err,
-    const verification_due *rows, size_t n, void *arg);
-void verification_store_scan(sn_db *db, int limit, verification_due_fn done,
-    void *arg);
+typedef void (*verification_due_fn)(
+    sn_err err, const verification_due *rows, size_t n, void *arg);
+void verification_store_scan(
+    sn_db *db, int limit, verification_due_fn done, void *arg);
 
 /* One agency's final answer in a round. */
 typedef struct verification_answer_row {
@@ -96,8 +95,8 @@ typedef struct verification_answer_row {
 	const char          *records_json;
 } verification_answer_row;
 
-sn_err verification_store_answer_put(sn_tx *tx,
-    const verification_answer_row *a);
+sn_err verification_store_answer_put(
+    sn_tx *tx, const verification_answer_row *a);
 
 /* The latest OK reply of one agency: the AgencyReply protobuf as stored,
  * borrowed for the callback. */
@@ -138,10 +137,9 @@ sn_err verification_store_check_finish(sn_tx *tx, int64_t check_id,
 /* Queues the outcome row of a round: the missing agencies (nmissing of
  * them), facts_json NULL for SQL NULL (never zeros), the discrepancies
  * as a JSON array. */
-sn_err verification_store_outcome_put(sn_tx *tx, int64_t check_id,
-    int attempt, verification_status status, const int *missing,
-    int nmissing, const char *facts_json, const char *discrepancies_json,
-    bool published);
+sn_err verification_store_outcome_put(sn_tx *tx, int64_t check_id, int attempt,
+    verification_status status, const int *missing, int nmissing,
+    const char *facts_json, const char *discrepancies_json, bool published);
 
 /* The latest check of an application as the API shows it. */
 typedef struct verification_check_doc {
@@ -153,8 +151,8 @@ typedef struct verification_check_doc {
  * Reads the latest check of application_id. done gets SN_OK with the
  * document, SN_OK with NULL when there is none, or an error and NULL.
  */
-typedef void (*verification_view_fn)(sn_err err,
-    const verification_check_doc *doc, void *arg);
+typedef void (*verification_view_fn)(
+    sn_err err, const verification_check_doc *doc, void *arg);
 void verification_store_view(sn_db *db, const char *application_id,
     verification_view_fn done, void *arg);
 

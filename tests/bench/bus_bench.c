@@ -61,7 +61,8 @@ pgbench_tps(th *t, const char *schema, int seconds, int clients)
 	fprintf(f, "INSERT INTO %s.pgb (v) VALUES (1);\n", schema);
 	fclose(f);
 	snprintf(cmd, sizeof(cmd),
-	    "psql -X -q '%s' -c 'SET client_min_messages = warning' -c '%s' >/dev/null && "
+	    "psql -X -q '%s' -c 'SET client_min_messages = warning' -c '%s' "
+	    ">/dev/null && "
 	    "%s -n -c %d -j %d -T %d -f '%s' '%s' 2>&1",
 	    t->db_url, sql, SN_PGBENCH, clients, clients > 1 ? 2 : 1, seconds,
 	    script, t->db_url);
@@ -87,14 +88,15 @@ main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
 			events = strtol(argv[++i], NULL, 10);
-		else if (strcmp(argv[i], "--pgbench-seconds") == 0 &&
-		    i + 1 < argc)
+		else if (strcmp(argv[i], "--pgbench-seconds") == 0
+		    && i + 1 < argc)
 			pg_seconds = strtol(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--no-pgbench") == 0)
 			pgbench = 0;
 		else {
-			fprintf(stderr, "usage: sn-busbench [--events N] "
-			                "[--pgbench-seconds S] [--no-pgbench]\n");
+			fprintf(stderr,
+			    "usage: sn-busbench [--events N] "
+			    "[--pgbench-seconds S] [--no-pgbench]\n");
 			return 2;
 		}
 	}
@@ -103,8 +105,8 @@ main(int argc, char **argv)
 	char n[24];
 	snprintf(n, sizeof(n), "%ld", events);
 	th_publisher(&t, "pub");
-	const char *sargv[] = { SN_TESTSUB, "--name", "sub", "--follow", "pub",
-		NULL };
+	const char *sargv[]
+	    = { SN_TESTSUB, "--name", "sub", "--follow", "pub", NULL };
 	th_proc *sub = th_spawn(&t, "sub", SN_TESTSUB, sargv, NULL);
 	/* The subscriber's tables exist before the clock starts. */
 	if (!th_wait_int(&t, 0, 30000, "SELECT count(*) FROM %s.effects",
@@ -118,38 +120,42 @@ main(int argc, char **argv)
 	if (!th_wait_int(&t, events, 600000,
 	        "SELECT coalesce(max(last_seq), 0) FROM %s.bus_cursor", ss))
 		th_fail(&t, "the subscriber did not catch up");
-	long hwm = status_kib(sub->pid, "VmHWM:");
-	long rss = status_kib(sub->pid, "VmRSS:");
-	int64_t e2e_us = th_int(&t,
-	    "SELECT (extract(epoch FROM (SELECT max(applied_at) FROM %s.effects)"
-	    " - (SELECT min(created_at) FROM %s.outbox)) * 1e6)::int8",
-	    ss, ps);
+	long    hwm       = status_kib(sub->pid, "VmHWM:");
+	long    rss       = status_kib(sub->pid, "VmRSS:");
+	int64_t e2e_us    = th_int(&t,
+	       "SELECT (extract(epoch FROM (SELECT max(applied_at) FROM "
+	          "%s.effects)"
+	          " - (SELECT min(created_at) FROM %s.outbox)) * 1e6)::int8",
+	       ss, ps);
 	int64_t append_us = th_int(&t,
 	    "SELECT (extract(epoch FROM max(created_at) - min(created_at))"
 	    " * 1e6)::int8 FROM %s.outbox",
 	    ps);
-	int64_t effects = th_int(&t, "SELECT count(*) FROM %s.effects", ss);
-	int64_t fsync   = th_int(&t,
-	      "SELECT (current_setting('fsync') = 'on' AND"
-	      " current_setting('synchronous_commit') = 'on')::int");
-	double eps = e2e_us > 0 ? (double) events * 1e6 / (double) e2e_us : 0;
+	int64_t effects   = th_int(&t, "SELECT count(*) FROM %s.effects", ss);
+	int64_t fsync     = th_int(&t,
+	        "SELECT (current_setting('fsync') = 'on' AND"
+	            " current_setting('synchronous_commit') = 'on')::int");
+	double  eps = e2e_us > 0 ? (double) events * 1e6 / (double) e2e_us : 0;
 
 	printf("bus: %ld events, one publisher -> one subscriber, fsync and "
 	       "synchronous_commit %s\n",
 	    events, fsync ? "on" : "NOT on");
 	printf("  applied              %lld effects (one per event)\n",
 	    (long long) effects);
-	printf("  appending took       %.0f ms\n", (double) append_us / 1000.0);
+	printf(
+	    "  appending took       %.0f ms\n", (double) append_us / 1000.0);
 	printf("  end to end           %.0f ms: %.0f events/s (first append "
 	       "to last effect committed)\n",
 	    (double) e2e_us / 1000.0, eps);
-	printf("  subscriber memory    %ld KiB resident now, %ld KiB at most\n",
+	printf(
+	    "  subscriber memory    %ld KiB resident now, %ld KiB at most\n",
 	    rss, hwm);
 	if (pgbench) {
 		double one  = pgbench_tps(&t, ps, (int) pg_seconds, 1);
 		double four = pgbench_tps(&t, ps, (int) pg_seconds, 4);
-		printf("  pgbench              %.0f single-row INSERT commits/s "
-		       "with 1 client, %.0f with 4 (%ld s each)\n",
+		printf(
+		    "  pgbench              %.0f single-row INSERT commits/s "
+		    "with 1 client, %.0f with 4 (%ld s each)\n",
 		    one, four, pg_seconds);
 		if (one > 0 && four > 0)
 			printf("  ratio                %.1f x pgbench with 1 "

@@ -60,21 +60,22 @@ struct app {
 	uint64_t submitted_ms;
 	uint64_t decided_ms;
 	uint64_t filed_ms;
-	char    *body; /* the generated application, JSON */
-	int      tno;  /* township index */
-	int      state; /* 0 submitted, 1 reported, 2 reviewed, 3 confirmed, 4 filed, 5 ended */
-	char     category[24];
-	char     tier[16];
-	int64_t  amount_fen;
-	bool     approved;
+	char    *body;  /* the generated application, JSON */
+	int      tno;   /* township index */
+	int      state; /* 0 submitted, 1 reported, 2 reviewed, 3 confirmed, 4
+	                   filed, 5 ended */
+	char    category[24];
+	char    tier[16];
+	int64_t amount_fen;
+	bool    approved;
 };
 
-static sn_auth *auth;
-static int      port_intake, port_invest, port_approval, port_disb;
-static uint64_t rng = 88172645463325252ull;
-static int      nhouseholds = 500, ntownships = 2, nvillages = 5;
-static int      deadline_s  = 300;
-static struct app *apps;
+static sn_auth        *auth;
+static int             port_intake, port_invest, port_approval, port_disb;
+static uint64_t        rng         = 88172645463325252ull;
+static int             nhouseholds = 500, ntownships = 2, nvillages = 5;
+static int             deadline_s = 300;
+static struct app     *apps;
 static pthread_mutex_t apps_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static uint64_t
@@ -98,7 +99,8 @@ port_of(const char *var)
 	const char *url = getenv(var);
 	const char *colon;
 	if (url == NULL || (colon = strrchr(url, ':')) == NULL) {
-		fprintf(stderr, "sn-district: %s is not set (http://127.0.0.1:PORT)\n",
+		fprintf(stderr,
+		    "sn-district: %s is not set (http://127.0.0.1:PORT)\n",
 		    var);
 		exit(2);
 	}
@@ -118,7 +120,8 @@ issue(struct staff *s, const char *user, const char *role, const char *juris,
 		snprintf(p.id_number, sizeof(p.id_number), "%s", idn);
 	char *tok;
 	if (sn_auth_issue(auth, &p, 24 * 3600, &tok) != SN_OK) {
-		fprintf(stderr, "sn-district: cannot issue a token for %s\n", user);
+		fprintf(stderr, "sn-district: cannot issue a token for %s\n",
+		    user);
 		exit(1);
 	}
 	snprintf(s->user, sizeof(s->user), "%s", user);
@@ -179,7 +182,7 @@ call(int port, const char *method, const char *path, const struct staff *s,
 	snprintf(key, sizeof(key), "d%ld-%llu", (long) getpid(), ++keyseq);
 	char *resp   = NULL;
 	int   status = th_http(NULL, port, method, path, s ? s->token : NULL,
-	      strcmp(method, "GET") == 0 ? NULL : key, text, &resp);
+            strcmp(method, "GET") == 0 ? NULL : key, text, &resp);
 	free(text);
 	json_decref(body);
 	if (out != NULL)
@@ -202,7 +205,8 @@ static json_t *fixture;
 enum profile {
 	P_TEKUN,       /* nobody can work, no income, no supporter */
 	P_DIBAO,       /* income per member below the standard */
-	P_EXPENDITURE, /* above the standard, but medical costs pull it under */
+	P_EXPENDITURE, /* above the standard, but medical costs pull it under
+	                */
 	P_LOW_INCOME,  /* between the standard and 1.5 times it */
 	P_ASSETS,      /* poor on paper, but two homes or a car */
 	P_ABOVE,       /* earns well above every threshold */
@@ -222,8 +226,8 @@ pick_profile(void)
 
 /* One person's agency record: wages and the rest as the profile says. */
 static json_t *
-record(int64_t wages, int64_t pension, int homes, int vehicles,
-    int64_t deposits)
+record(
+    int64_t wages, int64_t pension, int homes, int vehicles, int64_t deposits)
 {
 	return json_pack("{s:b, s:b, s:I, s:I, s:b, s:i, s:i, s:I, s:I}",
 	    "registered", 1, "alive", 1, "wages_fen", (json_int_t) wages,
@@ -263,8 +267,8 @@ household(int h, const char *township, const char *village, const char *reg,
 		break;
 	}
 	int64_t income = per * members;
-	int64_t pension =
-	    pr == P_DIBAO && pick(3) == 0 ? income / 2 : 0; /* the elderly */
+	int64_t pension
+	    = pr == P_DIBAO && pick(3) == 0 ? income / 2 : 0; /* the elderly */
 	int64_t wages = income - pension;
 	json_t *ms    = json_array();
 	for (int i = 0; i < members; i++) {
@@ -286,8 +290,9 @@ household(int h, const char *township, const char *village, const char *reg,
 		    : i == 0 && wages > 0          ? "full"
 		                                   : labours[pick(3)];
 		json_array_append_new(ms,
-		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s}", "id_number",
-		        idn, "name", i == 0 ? "Applicant" : "Member", "relation",
+		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s}",
+		        "id_number", idn, "name",
+		        i == 0 ? "Applicant" : "Member", "relation",
 		        i == 0 ? "self" : (i == 1 ? "spouse" : "child"),
 		        "birth_date", birth, "labour_capacity", labour,
 		        "disability_grade",
@@ -299,13 +304,12 @@ household(int h, const char *township, const char *village, const char *reg,
 	snprintf(addr, sizeof(addr), "No. %d, village %s", h + 1, village);
 	/* Most declare what the agencies know; some declare less. */
 	int64_t declared = pick(8) == 0 ? wages * 3 / 4 : wages;
-	json_t *app      = json_pack(
-	         "{s:{s:s, s:s, s:s, s:s, s:s, s:b},"
-	         " s:o,"
-	         " s:{s:I, s:I, s:I, s:I},"
-	         " s:{s:I, s:I, s:I, s:I},"
-	         " s:{s:s, s:s},"
-	         " s:{s:s, s:s, s:s}}",
+	json_t *app      = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:b},"
+	                                  " s:o,"
+	                                  " s:{s:I, s:I, s:I, s:I},"
+	                                  " s:{s:I, s:I, s:I, s:I},"
+	                                  " s:{s:s, s:s},"
+	                                  " s:{s:s, s:s, s:s}}",
 	         "household", "registration", reg, "district_code", DISTRICT,
 	         "township_code", township, "village_code", village, "address",
 	         addr, "has_able_supporter", pr != P_TEKUN && pick(2) == 0,
@@ -319,10 +323,10 @@ household(int h, const char *township, const char *village, const char *reg,
 	         (json_int_t) 0, "consent", "reference", "CONSENT", "signed_date",
 	         "2026-11-01", "payee", "bank_code", "RCB", "account_number",
 	         "6217000000000000000", "account_name", "Applicant");
-	char ref[48];
+	char    ref[48];
 	snprintf(ref, sizeof(ref), "CONSENT-%06d", h + 1);
-	json_object_set_new(json_object_get(app, "consent"), "reference",
-	    json_string(ref));
+	json_object_set_new(
+	    json_object_get(app, "consent"), "reference", json_string(ref));
 	char acct[32];
 	snprintf(acct, sizeof(acct), "62170000%011d", h + 1);
 	json_object_set_new(json_object_get(app, "payee"), "account_number",
@@ -336,8 +340,8 @@ static struct app **by_id;
 static int
 cmp_app(const void *a, const void *b)
 {
-	return strcmp((*(struct app *const *) a)->id,
-	    (*(struct app *const *) b)->id);
+	return strcmp(
+	    (*(struct app *const *) a)->id, (*(struct app *const *) b)->id);
 }
 
 static void
@@ -352,10 +356,10 @@ index_apps(void)
 static struct app *
 app_find(const char *id)
 {
-	struct app   key, *k = &key;
+	struct app key, *k = &key;
 	snprintf(key.id, sizeof(key.id), "%s", id);
-	struct app **hit = bsearch(&k, by_id, (size_t) nhouseholds,
-	    sizeof(*by_id), cmp_app);
+	struct app **hit = bsearch(
+	    &k, by_id, (size_t) nhouseholds, sizeof(*by_id), cmp_app);
 	return hit ? *hit : NULL;
 }
 
@@ -405,14 +409,14 @@ submit_worker(void *arg)
 		issue(&clerk[t], user, "clerk", code, NULL);
 	}
 	for (int h = w->id; h < nhouseholds; h += w->nworkers) {
-		struct app *a = &apps[h];
+		struct app *a   = &apps[h];
 		json_t     *out = NULL;
-		int st = call(port_intake, "POST", "/applications",
-		    &clerk[a->tno], json_loads(a->body, 0, NULL), &out);
+		int         st  = call(port_intake, "POST", "/applications",
+		             &clerk[a->tno], json_loads(a->body, 0, NULL), &out);
 		if (st != 201) {
 			char *dump = out ? json_dumps(out, 0) : NULL;
-			fprintf(stderr, "intake refused household %d: %d %s\n", h,
-			    st, dump ? dump : "");
+			fprintf(stderr, "intake refused household %d: %d %s\n",
+			    h, st, dump ? dump : "");
 			free(dump);
 			a->state = 5;
 			w->failed++;
@@ -464,24 +468,25 @@ report_village(int t, int v, int *reported)
 	json_t *task;
 	json_array_foreach(tasks, i, task)
 	{
-		json_t *members  = json_array();
-		json_t *mlist    = json_object_get(task, "members");
+		json_t *members = json_array();
+		json_t *mlist   = json_object_get(task, "members");
 		size_t  j;
 		json_t *m;
 		json_array_foreach(mlist, j, m)
 		{
 			json_array_append_new(members,
 			    json_pack("{s:O, s:b}", "id_number",
-			        json_object_get(m, "id_number"), "present", 1));
+			        json_object_get(m, "id_number"), "present",
+			        1));
 		}
 		json_t *report = json_pack(
 		    "{s:[{s:s, s:s}, {s:s, s:s}], s:s, s:o, s:s, s:s, s:[],"
 		    " s:s}",
-		    "investigators", "user_id", ua, "id_number", ida, "user_id",
-		    ub, "id_number", idb, "visit_date", date, "members", members,
-		    "living_conditions", "as declared", "housing_condition",
-		    "self-built house, adequate", "contradictions",
-		    "recommendation", "approve");
+		    "investigators", "user_id", ua, "id_number", ida,
+		    "user_id", ub, "id_number", idb, "visit_date", date,
+		    "members", members, "living_conditions", "as declared",
+		    "housing_condition", "self-built house, adequate",
+		    "contradictions", "recommendation", "approve");
 		char rpath[96];
 		snprintf(rpath, sizeof(rpath), "/tasks/%s/report",
 		    json_string_value(json_object_get(task, "id")));
@@ -489,7 +494,8 @@ report_village(int t, int v, int *reported)
 		if (st == 201)
 			(*reported)++;
 		else
-			fprintf(stderr, "report refused in %s: %d\n", village, st);
+			fprintf(
+			    stderr, "report refused in %s: %d\n", village, st);
 	}
 	json_decref(out);
 	return 0;
@@ -518,11 +524,12 @@ step_one(const struct staff *s, json_t *c, const char *step)
 	else if (strcmp(step, "township-confirmation") == 0)
 		body = cat != NULL && strcmp(cat, "none") != 0
 		    ? json_pack("{s:s, s:s}", "decision", "approve", "reason",
-		          "meets the standard")
+		        "meets the standard")
 		    : json_pack("{s:s, s:s}", "decision", "reject", "reason",
-		          "above every threshold");
+		        "above every threshold");
 	else
-		body = json_pack("{s:b, s:s}", "spot_check", 0, "note", "filed");
+		body = json_pack(
+		    "{s:b, s:s}", "spot_check", 0, "note", "filed");
 	char path[128];
 	snprintf(path, sizeof(path), "/cases/%s/%s", id, step);
 	json_t *ans = NULL;
@@ -546,10 +553,11 @@ step_one(const struct staff *s, json_t *c, const char *step)
 	if (strcmp(step, "township-confirmation") == 0) {
 		snprintf(a->category, sizeof(a->category), "%s",
 		    cat ? cat : "none");
-		const char *tier = json_string_value(json_object_get(c, "tier"));
+		const char *tier
+		    = json_string_value(json_object_get(c, "tier"));
 		snprintf(a->tier, sizeof(a->tier), "%s", tier ? tier : "-");
-		a->amount_fen =
-		    json_integer_value(json_object_get(c, "monthly_amount_fen"));
+		a->amount_fen = json_integer_value(
+		    json_object_get(c, "monthly_amount_fen"));
 		a->approved   = cat != NULL && strcmp(cat, "none") != 0;
 		a->decided_ms = now;
 		if (!a->approved)
@@ -584,8 +592,8 @@ step_worker(void *arg)
 /* Takes step on every case the user sees at stage, with several
  * clients at once (one staff member, many browser tabs). */
 static int
-step_all(const struct staff *s, const char *stage, const char *step,
-    int threads)
+step_all(
+    const struct staff *s, const char *stage, const char *step, int threads)
 {
 	json_t *out = NULL;
 	int     n   = 0;
@@ -599,8 +607,11 @@ step_all(const struct staff *s, const char *stage, const char *step,
 		nt = (int) json_array_size(cases);
 	struct step_job jobs_[64];
 	for (int i = 0; i < nt; i++) {
-		jobs_[i] = (struct step_job) { .s = s, .cases = cases,
-			.step = step, .from = i, .every = nt };
+		jobs_[i] = (struct step_job) { .s = s,
+			.cases                    = cases,
+			.step                     = step,
+			.from                     = i,
+			.every                    = nt };
 		pthread_create(&jobs_[i].tid, NULL, step_worker, &jobs_[i]);
 	}
 	for (int i = 0; i < nt; i++) {
@@ -615,11 +626,11 @@ struct village_job {
 	int t, v;
 };
 
-static int              njobs;
+static int                njobs;
 static struct village_job jobs[MAX_TOWNSHIPS * MAX_VILLAGES];
-static int              next_job;
-static int              phase_reported;
-static int              phase_reviewed;
+static int                next_job;
+static int                phase_reported;
+static int                phase_reviewed;
 
 static void *
 village_worker(void *arg)
@@ -694,17 +705,18 @@ verification_latency(const char *url)
 		PQfinish(pg);
 		return;
 	}
-	PGresult *r = PQexec(pg,
-	    "WITH v AS (SELECT subject, min(created_at) AS at"
-	    "  FROM verification.outbox WHERE topic = 'verification.completed'"
-	    "  GROUP BY subject),"
-	    " d AS (SELECT extract(epoch FROM v.at - i.created_at) * 1000 AS ms"
-	    "  FROM intake.outbox i JOIN v ON v.subject = i.subject"
-	    "  WHERE i.topic = 'application.submitted')"
-	    " SELECT count(*) AS n,"
-	    " percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,"
-	    " percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS p95,"
-	    " percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99 FROM d");
+	PGresult   *r = PQexec(pg,
+	      "WITH v AS (SELECT subject, min(created_at) AS at"
+	        "  FROM verification.outbox WHERE topic = 'verification.completed'"
+	        "  GROUP BY subject),"
+	        " d AS (SELECT extract(epoch FROM v.at - i.created_at) * 1000 AS "
+	        "ms"
+	        "  FROM intake.outbox i JOIN v ON v.subject = i.subject"
+	        "  WHERE i.topic = 'application.submitted')"
+	        " SELECT count(*) AS n,"
+	        " percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,"
+	        " percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS p95,"
+	        " percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99 FROM d");
 	latency_row l;
 	if (PQresultStatus(r) == PGRES_TUPLES_OK
 	    && sn_rows_one(r, latency_cols,
@@ -732,7 +744,8 @@ wait_run(const struct staff *s, const char *id, const char *want, int ms)
 		json_decref(r);
 		r = NULL;
 		if (call(port_disb, "GET", path, s, NULL, &r) == 200) {
-			const char *st = json_string_value(json_object_get(r, "status"));
+			const char *st
+			    = json_string_value(json_object_get(r, "status"));
 			if (st != NULL && strcmp(st, want) == 0)
 				return r;
 		}
@@ -757,7 +770,7 @@ pay_first_month(int want)
 	time_t    now = time(NULL);
 	struct tm tm;
 	gmtime_r(&now, &tm);
-	int  y = tm.tm_year + 1900, m = tm.tm_mon + 2;
+	int y = tm.tm_year + 1900, m = tm.tm_mon + 2;
 	if (m == 13) {
 		m = 1;
 		y++;
@@ -769,18 +782,20 @@ pay_first_month(int want)
 		snprintf(body, sizeof(body),
 		    "{\"fund\":\"%s\",\"year\":%d,\"amount_fen\":10000000000}",
 		    funds[i], y);
-		call(port_disb, "POST", "/budgets", &fin, json_loads(body, 0, NULL),
-		    NULL);
+		call(port_disb, "POST", "/budgets", &fin,
+		    json_loads(body, 0, NULL), NULL);
 	}
-	uint64_t t0 = th_now_ms();
+	uint64_t t0  = th_now_ms();
 	json_t  *run = NULL;
 	for (int attempt = 0; attempt < 10; attempt++) {
 		json_t *r = NULL;
 		snprintf(body, sizeof(body), "{\"period\":\"%s\"}", period);
 		if (call(port_disb, "POST", "/runs", &fin,
-		        json_loads(body, 0, NULL), &r) != 202) {
+		        json_loads(body, 0, NULL), &r)
+		    != 202) {
 			json_decref(r);
-			fprintf(stderr, "sn-district: the payment run was refused\n");
+			fprintf(stderr,
+			    "sn-district: the payment run was refused\n");
 			return false;
 		}
 		char id[64];
@@ -788,8 +803,9 @@ pay_first_month(int want)
 		    json_string_value(json_object_get(r, "id")));
 		json_decref(r);
 		run = wait_run(&fin, id, "awaiting_approval", 120000);
-		json_int_t n = json_integer_value(json_object_get(run, "payments"));
-		char       path[128];
+		json_int_t n
+		    = json_integer_value(json_object_get(run, "payments"));
+		char path[128];
 		snprintf(path, sizeof(path), "/runs/%s/approval", id);
 		if (n >= want)
 			break;
@@ -812,25 +828,29 @@ pay_first_month(int want)
 	json_decref(run);
 	snprintf(path, sizeof(path), "/runs/%s/approval", id);
 	if (call(port_disb, "POST", path, &apr,
-	        json_pack("{s:s}", "decision", "approve"), NULL) != 200) {
-		fprintf(stderr, "sn-district: the payment run was not approved\n");
+	        json_pack("{s:s}", "decision", "approve"), NULL)
+	    != 200) {
+		fprintf(
+		    stderr, "sn-district: the payment run was not approved\n");
 		return false;
 	}
-	run = wait_run(&fin, id, "completed", 300000);
+	run         = wait_run(&fin, id, "completed", 300000);
 	json_t *rec = NULL;
 	snprintf(path, sizeof(path), "/runs/%s/reconciliation", id);
 	call(port_disb, "GET", path, &fin, NULL, &rec);
 	char yuan[SN_FEN_FMT_MAX];
-	sn_fen_format(json_integer_value(json_object_get(run, "total_fen")), yuan);
+	sn_fen_format(
+	    json_integer_value(json_object_get(run, "total_fen")), yuan);
 	printf("  first month paid (%s): %lld households, %s yuan, run %s in "
 	       "%.1f s; reconciliation %s\n",
-	    period, (long long) json_integer_value(json_object_get(run, "payments")),
+	    period,
+	    (long long) json_integer_value(json_object_get(run, "payments")),
 	    yuan, json_string_value(json_object_get(run, "status")),
 	    (double) (th_now_ms() - t0) / 1000.0,
 	    json_is_true(json_object_get(rec, "balanced")) ? "balanced"
 	                                                   : "NOT balanced");
-	bool ok = json_is_true(json_object_get(rec, "balanced")) &&
-	    json_integer_value(json_object_get(run, "payments")) == want;
+	bool ok = json_is_true(json_object_get(rec, "balanced"))
+	    && json_integer_value(json_object_get(run, "payments")) == want;
 	json_decref(rec);
 	json_decref(run);
 	return ok;
@@ -871,16 +891,17 @@ main(int argc, char **argv)
 			db_url = argv[++i];
 		else {
 			fprintf(stderr,
-			    "usage: sn-district [--households N] [--townships T]"
+			    "usage: sn-district [--households N] [--townships "
+			    "T]"
 			    " [--villages V] [--seed S] [--workers W]"
 			    " [--deadline SECONDS] [--bench] [--fixture FILE]"
 			    " [--db URL]\n");
 			return 2;
 		}
 	}
-	if (ntownships < 1 || ntownships > MAX_TOWNSHIPS || nvillages < 1 ||
-	    nvillages > MAX_VILLAGES || nhouseholds < 1 || nworkers < 1 ||
-	    nworkers > 64) {
+	if (ntownships < 1 || ntownships > MAX_TOWNSHIPS || nvillages < 1
+	    || nvillages > MAX_VILLAGES || nhouseholds < 1 || nworkers < 1
+	    || nworkers > 64) {
 		fprintf(stderr, "sn-district: bad sizes\n");
 		return 2;
 	}
@@ -894,12 +915,13 @@ main(int argc, char **argv)
 		char township[32], village[32], first[19];
 		code_of(township, sizeof(township), t, -1);
 		code_of(village, sizeof(village), t, v);
-		json_t *body = household(h, township, village,
-		    registrations[t % 2], first);
+		json_t *body = household(
+		    h, township, village, registrations[t % 2], first);
 		apps[h].body = json_dumps(body, JSON_COMPACT);
 		json_decref(body);
 		apps[h].tno = t;
-		snprintf(apps[h].village, sizeof(apps[h].village), "%s", village);
+		snprintf(
+		    apps[h].village, sizeof(apps[h].village), "%s", village);
 		snprintf(apps[h].township, sizeof(apps[h].township), "%s",
 		    township);
 	}
@@ -911,7 +933,8 @@ main(int argc, char **argv)
 	}
 	const char *key = getenv("SN_TOKEN_KEY");
 	if (key == NULL || sn_auth_open(&auth, key) != SN_OK) {
-		fprintf(stderr, "sn-district: SN_TOKEN_KEY is missing or short\n");
+		fprintf(
+		    stderr, "sn-district: SN_TOKEN_KEY is missing or short\n");
 		return 2;
 	}
 	port_intake   = port_of("SN_INTAKE_HTTP_URL");
@@ -940,7 +963,8 @@ main(int argc, char **argv)
 		apps[h].submitted_ms = t0;
 	index_apps();
 	uint64_t t_submit = th_now_ms() - t0;
-	printf("  submitted %d applications in %.1f s (%d refused by intake)\n",
+	printf(
+	    "  submitted %d applications in %.1f s (%d refused by intake)\n",
 	    submitted, (double) t_submit / 1000.0, refused);
 
 	/* Investigators and village reviewers work village by village,
@@ -958,7 +982,7 @@ main(int argc, char **argv)
 	for (int t = 0; t < ntownships; t++)
 		for (int v = 0; v < nvillages; v++)
 			jobs[njobs++] = (struct village_job) { t, v };
-	uint64_t end = t0 + (uint64_t) deadline_s * 1000u;
+	uint64_t end      = t0 + (uint64_t) deadline_s * 1000u;
 	int      reported = 0, reviewed = 0, confirmed = 0, filed = 0;
 	while (th_now_ms() < end) {
 		next_job = 0;
@@ -974,8 +998,8 @@ main(int argc, char **argv)
 		for (int t = 0; t < ntownships; t++)
 			confirmed += step_all(&officer[t], "TOWNSHIP_CONFIRM",
 			    "township-confirmation", nworkers);
-		filed += step_all(&district, "DISTRICT_FILING", "district-filing",
-		    nworkers);
+		filed += step_all(
+		    &district, "DISTRICT_FILING", "district-filing", nworkers);
 		int ended = count_state(4) + count_state(5);
 		if (ended >= nhouseholds)
 			break;
@@ -984,20 +1008,21 @@ main(int argc, char **argv)
 	uint64_t t_all = th_now_ms() - t0;
 
 	/* The decisions by category and tier. */
-	static const char *cats[] = { "tekun", "dibao", "expenditure",
-		"low_income", "none" };
+	static const char *cats[]
+	    = { "tekun", "dibao", "expenditure", "low_income", "none" };
 	printf("\n  %-12s %-6s %10s %16s %14s %14s\n", "category", "tier",
 	    "households", "monthly (yuan)", "to decision", "to filing");
 	int decided = 0;
 	for (size_t c = 0; c < sizeof(cats) / sizeof(cats[0]); c++) {
-		int      n = 0;
-		int64_t  sum = 0;
+		int      n    = 0;
+		int64_t  sum  = 0;
 		uint64_t dsum = 0, fsum = 0;
-		int      nf = 0;
+		int      nf       = 0;
 		char     tier[16] = "-";
 		for (int h = 0; h < nhouseholds; h++) {
 			struct app *a = &apps[h];
-			if (a->decided_ms == 0 || strcmp(a->category, cats[c]) != 0)
+			if (a->decided_ms == 0
+			    || strcmp(a->category, cats[c]) != 0)
 				continue;
 			n++;
 			sum += a->amount_fen;
@@ -1013,14 +1038,15 @@ main(int argc, char **argv)
 			continue;
 		char yuan[SN_FEN_FMT_MAX], dt[32], ft[32];
 		sn_fen_format(sum, yuan);
-		snprintf(dt, sizeof(dt), "%.1f s avg", (double) dsum / n / 1000.0);
+		snprintf(
+		    dt, sizeof(dt), "%.1f s avg", (double) dsum / n / 1000.0);
 		if (nf > 0)
 			snprintf(ft, sizeof(ft), "%.1f s avg",
 			    (double) fsum / nf / 1000.0);
 		else
 			snprintf(ft, sizeof(ft), "-");
-		printf("  %-12s %-6s %10d %16s %14s %14s\n", cats[c], tier, n, yuan,
-		    dt, ft);
+		printf("  %-12s %-6s %10d %16s %14s %14s\n", cats[c], tier, n,
+		    yuan, dt, ft);
 	}
 	int undecided = submitted - decided;
 	printf("\n  decided %d of %d (%d filed, %d rejected); %d not decided "
@@ -1036,10 +1062,12 @@ main(int argc, char **argv)
 		int       n = 0;
 		for (int h = 0; h < nhouseholds; h++)
 			if (apps[h].decided_ms)
-				d[n++] = apps[h].decided_ms - apps[h].submitted_ms;
+				d[n++] = apps[h].decided_ms
+				    - apps[h].submitted_ms;
 		qsort(d, (size_t) n, sizeof(*d), cmp_u64);
 		if (n > 0)
-			printf("  submission to decision: p50 %.1f s, p95 %.1f s, "
+			printf("  submission to decision: p50 %.1f s, p95 "
+			       "%.1f s, "
 			       "p99 %.1f s\n",
 			    (double) d[n / 2] / 1000.0,
 			    (double) d[n * 95 / 100] / 1000.0,
@@ -1052,9 +1080,9 @@ main(int argc, char **argv)
 	if (port_disb > 0) {
 		int core = 0;
 		for (int h = 0; h < nhouseholds; h++)
-			if (apps[h].approved &&
-			    (strcmp(apps[h].category, "dibao") == 0 ||
-			        strcmp(apps[h].category, "tekun") == 0))
+			if (apps[h].approved
+			    && (strcmp(apps[h].category, "dibao") == 0
+			        || strcmp(apps[h].category, "tekun") == 0))
 				core++;
 		paid = pay_first_month(core);
 	}

@@ -40,8 +40,8 @@ wait_cursor(const char *sub, const char *pub, int64_t n, int ms)
 {
 	const char *ss = th_schema(&T, sub);
 	if (!th_wait_int(&T, n, ms,
-	        "SELECT last_seq FROM %s.bus_cursor WHERE publisher = '%s'", ss,
-	        pub))
+	        "SELECT last_seq FROM %s.bus_cursor WHERE publisher = '%s'",
+	        ss, pub))
 		th_fail(&T, "%s's cursor on %s did not reach %lld (at %lld)",
 		    sub, pub, (long long) n,
 		    (long long) th_int(&T,
@@ -59,46 +59,51 @@ check_stream(const char *sub, const char *pub, int64_t nevents)
 	TH_CHECK(&T, n == nevents, "%s wrote %lld events, not %lld", pub,
 	    (long long) n, (long long) nevents);
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.outbox WHERE seq IS NULL",
-	        ps) == 0,
+	    th_int(&T, "SELECT count(*) FROM %s.outbox WHERE seq IS NULL", ps)
+	        == 0,
 	    "%s left events without a sequence", pub);
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT (count(DISTINCT seq) = %lld AND min(seq) = 1"
 	        " AND max(seq) = %lld)::int FROM %s.outbox",
-	        (long long) n, (long long) n, ps) == 1,
+	        (long long) n, (long long) n, ps)
+	        == 1,
 	    "%s's stream is not dense 1..%lld", pub, (long long) n);
 	int64_t want = th_int(&T,
 	    "SELECT count(*) FROM %s.outbox WHERE topic = 'test.event'", ps);
 	int64_t got  = th_int(&T,
-	     "SELECT count(*) FROM %s.effects WHERE publisher = '%s'", ss,
-	     pub);
+	     "SELECT count(*) FROM %s.effects WHERE publisher = '%s'", ss, pub);
 	TH_CHECK(&T, got == want, "%s applied %lld events of %s, want %lld",
 	    sub, (long long) got, pub, (long long) want);
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(DISTINCT seq) FROM %s.effects"
 	        " WHERE publisher = '%s'",
-	        ss, pub) == want,
+	        ss, pub)
+	        == want,
 	    "%s applied some event of %s twice", sub, pub);
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.outbox o WHERE topic = 'test.event'"
 	        " AND NOT EXISTS (SELECT 1 FROM %s.effects e"
 	        "  WHERE e.publisher = '%s' AND e.seq = o.seq)",
-	        ps, ss, pub) == 0,
+	        ps, ss, pub)
+	        == 0,
 	    "%s missed events of %s", sub, pub);
 	TH_CHECK(&T,
 	    th_int(&T,
-	        "SELECT count(*) FROM (SELECT seq < lag(seq) OVER (ORDER BY id)"
+	        "SELECT count(*) FROM (SELECT seq < lag(seq) OVER (ORDER BY "
+	        "id)"
 	        " AS back FROM %s.effects WHERE publisher = '%s') x"
 	        " WHERE back",
-	        ss, pub) == 0,
+	        ss, pub)
+	        == 0,
 	    "%s applied events of %s out of order", sub, pub);
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT last_seq FROM %s.bus_cursor WHERE publisher = '%s'",
-	        ss, pub) == n,
+	        ss, pub)
+	        == n,
 	    "%s's cursor on %s is not at the stream's end", sub, pub);
 	printf("%s <- %s: %lld events in the stream, %lld applied once, in "
 	       "order\n",
@@ -119,9 +124,9 @@ static th_proc *
 start_sub(const char *name, const char *follow, const char *const *extra,
     const char *const *env)
 {
-	const char *argv[16] = { SN_TESTSUB, "--name", name, "--follow",
-		follow };
-	int         n        = 5;
+	const char *argv[16]
+	    = { SN_TESTSUB, "--name", name, "--follow", follow };
+	int n = 5;
 	for (int i = 0; extra != NULL && extra[i] != NULL; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;
@@ -135,8 +140,8 @@ late_subscriber(void)
 {
 	th_publisher(&T, "pub");
 	start_pub("pub", "10000", "500", "2", NULL);
-	if (!th_wait_int(&T, 10000, 60000,
-	        "SELECT count(seq) FROM %s.outbox", th_schema(&T, "pub")))
+	if (!th_wait_int(&T, 10000, 60000, "SELECT count(seq) FROM %s.outbox",
+	        th_schema(&T, "pub")))
 		th_fail(&T, "the publisher did not publish 10000 events");
 	start_sub("sub", "pub", NULL, NULL);
 	wait_cursor("sub", "pub", 10000, 60000);
@@ -158,10 +163,10 @@ burst_slow(void)
 	start_pub("pub", "200000", "1000", "2", NULL);
 	wait_cursor("sub", "pub", 200000, 400000);
 	th_stop(&T, sub);
-	int64_t replayed =
-	    th_metric(stats, "sn_bus_events_replayed_total{publisher=\"pub\"}");
-	int64_t consumed =
-	    th_metric(stats, "sn_bus_events_consumed_total{publisher=\"pub\"}");
+	int64_t replayed = th_metric(
+	    stats, "sn_bus_events_replayed_total{publisher=\"pub\"}");
+	int64_t consumed = th_metric(
+	    stats, "sn_bus_events_consumed_total{publisher=\"pub\"}");
 	printf("replayed %lld of %lld events consumed\n", (long long) replayed,
 	    (long long) consumed);
 	TH_CHECK(&T, consumed == 200000, "consumed counter is %lld",
@@ -178,17 +183,17 @@ burst_slow(void)
 static void
 sub_sigkill(void)
 {
-	unsigned seed = (unsigned) getpid();
-	const char *s = getenv("SN_TEST_SEED");
+	unsigned    seed = (unsigned) getpid();
+	const char *s    = getenv("SN_TEST_SEED");
 	if (s != NULL)
 		seed = (unsigned) strtoul(s, NULL, 10);
 	printf("seed %u (SN_TEST_SEED repeats it)\n", seed);
 	srand(seed);
 	th_publisher(&T, "pub");
-	th_proc    *sub     = start_sub("sub", "pub", NULL, NULL);
-	const char *argv[]  = { SN_TESTPUB, "--name", "pub", "--events",
-		 "50000", "--batch", "100", "--parallel", "2", "--rate", "8000",
-		 "--other-every", "7", NULL };
+	th_proc    *sub    = start_sub("sub", "pub", NULL, NULL);
+	const char *argv[] = { SN_TESTPUB, "--name", "pub", "--events",
+		"50000", "--batch", "100", "--parallel", "2", "--rate", "8000",
+		"--other-every", "7", NULL };
 	th_spawn(&T, "pub", SN_TESTPUB, argv, NULL);
 	const char *ss = th_schema(&T, "sub");
 	for (int i = 0; i < 20; i++) {
@@ -196,8 +201,8 @@ sub_sigkill(void)
 		th_sleep_ms(ms);
 		th_kill(&T, sub, SIGKILL);
 		printf("kill %2d after %3d ms: %lld effects\n", i + 1, ms,
-		    (long long) th_int_maybe(&T,
-		        "SELECT count(*) FROM %s.effects", ss));
+		    (long long) th_int_maybe(
+		        &T, "SELECT count(*) FROM %s.effects", ss));
 		fflush(stdout);
 		sub = start_sub("sub", "pub", NULL, NULL);
 	}
@@ -225,16 +230,16 @@ pub_crash(void)
 {
 	const char *hb[] = { "SN_BUS_HEARTBEAT_MS=200", NULL };
 	th_publisher(&T, "pub");
-	const char *ps  = th_schema(&T, "pub");
+	const char *ps = th_schema(&T, "pub");
 	start_sub("sub", "pub", NULL, NULL);
 
 	const char *fp1[] = { "SN_FAILPOINT=append.after_commit",
 		"SN_BUS_HEARTBEAT_MS=200", NULL };
-	expect_killed(start_pub("pub", "100", "100", "1", fp1),
-	    "append.after_commit");
+	expect_killed(
+	    start_pub("pub", "100", "100", "1", fp1), "append.after_commit");
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.outbox WHERE seq IS NULL",
-	        ps) == 100,
+	    th_int(&T, "SELECT count(*) FROM %s.outbox WHERE seq IS NULL", ps)
+	        == 100,
 	    "the 100 committed events should still wait for the relay");
 	th_proc *p = start_pub("pub", "0", "100", "1", hb);
 	wait_cursor("sub", "pub", 100, 30000);
@@ -244,10 +249,9 @@ pub_crash(void)
 
 	const char *fp2[] = { "SN_FAILPOINT=relay.after_commit",
 		"SN_BUS_HEARTBEAT_MS=200", NULL };
-	expect_killed(start_pub("pub", "10", "10", "1", fp2),
-	    "relay.after_commit");
-	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(seq) FROM %s.outbox", ps) == 110,
+	expect_killed(
+	    start_pub("pub", "10", "10", "1", fp2), "relay.after_commit");
+	TH_CHECK(&T, th_int(&T, "SELECT count(seq) FROM %s.outbox", ps) == 110,
 	    "the relay should have committed sequences 101..110");
 	start_pub("pub", "0", "100", "1", hb);
 	wait_cursor("sub", "pub", 110, 30000);
@@ -285,13 +289,13 @@ partitions(void)
 	start_pub("pub", "5000", "250", "2", NULL);
 	wait_cursor("sub0", "pub", 5000, 60000);
 	wait_cursor("sub1", "pub", 5000, 60000);
-	const char *ps = th_schema(&T, "pub");
-	const char *s0 = th_schema(&T, "sub0");
-	const char *s1 = th_schema(&T, "sub1");
+	const char *ps   = th_schema(&T, "pub");
+	const char *s0   = th_schema(&T, "sub0");
+	const char *s1   = th_schema(&T, "sub1");
 	int64_t     want = th_int(&T,
 	        "SELECT count(*) FROM %s.outbox WHERE topic = 'test.event'", ps);
-	int64_t     a = th_int(&T, "SELECT count(*) FROM %s.effects", s0);
-	int64_t     b = th_int(&T, "SELECT count(*) FROM %s.effects", s1);
+	int64_t     a    = th_int(&T, "SELECT count(*) FROM %s.effects", s0);
+	int64_t     b    = th_int(&T, "SELECT count(*) FROM %s.effects", s1);
 	printf("partition 0/2 applied %lld, 1/2 applied %lld, of %lld\n",
 	    (long long) a, (long long) b, (long long) want);
 	TH_CHECK(&T, a > 0 && b > 0, "one partition got nothing");
@@ -302,13 +306,15 @@ partitions(void)
 	        "SELECT count(*) FROM (SELECT seq FROM %s.effects UNION ALL"
 	        " SELECT seq FROM %s.effects) x GROUP BY seq"
 	        " HAVING count(*) > 1",
-	        s0, s1) == 0,
+	        s0, s1)
+	        == 0,
 	    "an event was applied by both partitions");
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(DISTINCT seq) FROM (SELECT seq FROM %s.effects"
 	        " UNION ALL SELECT seq FROM %s.effects) x",
-	        s0, s1) == want,
+	        s0, s1)
+	        == want,
 	    "the partitions together missed events");
 }
 
@@ -327,8 +333,8 @@ ask_replay(nng_socket req, uint64_t from, uint32_t max, const char *prefix)
 	size_t rlen;
 	TH_CHECK(&T, nng_recv(req, &reply, &rlen, NNG_FLAG_ALLOC) == 0,
 	    "no replay answer");
-	Sn__Bus__V1__ReplayReply *r =
-	    sn__bus__v1__replay_reply__unpack(NULL, rlen, reply);
+	Sn__Bus__V1__ReplayReply *r
+	    = sn__bus__v1__replay_reply__unpack(NULL, rlen, reply);
 	nng_free(reply, rlen);
 	TH_CHECK(&T, r != NULL, "malformed replay answer");
 	return r;
@@ -351,8 +357,8 @@ replay_prefix(void)
 	TH_CHECK(&T, th_wait_ready(&T, port, 10000), "/readyz never 200");
 	char *metrics = NULL;
 	TH_CHECK(&T,
-	    th_http(&T, port, "GET", "/metrics", NULL, NULL, NULL, &metrics) ==
-	        200,
+	    th_http(&T, port, "GET", "/metrics", NULL, NULL, NULL, &metrics)
+	        == 200,
 	    "GET /metrics failed");
 	TH_CHECK(&T,
 	    strstr(metrics, "\nsn_bus_events_published_total 100\n") != NULL,
@@ -367,7 +373,8 @@ replay_prefix(void)
 	TH_CHECK(&T, nng_dial(req, url, NULL, 0) == 0, "dial %s", url);
 
 	Sn__Bus__V1__ReplayReply *r = ask_replay(req, 11, 10, "");
-	TH_CHECK(&T, r->n_events == 10, "got %zu events, want 10", r->n_events);
+	TH_CHECK(
+	    &T, r->n_events == 10, "got %zu events, want 10", r->n_events);
 	for (size_t i = 0; i < r->n_events; i++) {
 		TH_CHECK(&T, r->events[i]->sequence == 11 + i,
 		    "event %zu has sequence %llu", i,
@@ -386,8 +393,8 @@ replay_prefix(void)
 	    r->n_events);
 	for (size_t i = 0; i < r->n_events; i++)
 		TH_CHECK(&T,
-		    strcmp(r->events[i]->type, "test.other") == 0 &&
-		        r->events[i]->sequence == 7 * (i + 1),
+		    strcmp(r->events[i]->type, "test.other") == 0
+		        && r->events[i]->sequence == 7 * (i + 1),
 		    "event %zu is %s #%llu", i, r->events[i]->type,
 		    (unsigned long long) r->events[i]->sequence);
 	TH_CHECK(&T, r->scanned_to == 100, "scanned_to %llu, want 100",
@@ -411,9 +418,9 @@ static void
 tables(void)
 {
 	th_proc    *pub, *sub;
-	const char *argv[] = { SN_TESTPUB, "--name", "bpub", "--events", "3000",
-		"--batch", "500", "--parallel", "2", "--other-every", "7",
-		"--proto-batch", "--bad-every", "10", NULL };
+	const char *argv[]  = { SN_TESTPUB, "--name", "bpub", "--events",
+		 "3000", "--batch", "500", "--parallel", "2", "--other-every",
+		 "7", "--proto-batch", "--bad-every", "10", NULL };
 	const char *extra[] = { "--decoded", NULL };
 	th_publisher(&T, "bpub");
 	pub = th_spawn(&T, "bpub", SN_TESTPUB, argv, NULL);
@@ -425,7 +432,8 @@ tables(void)
 	    th_int(&T,
 	        "SELECT (count(*) = 3000 AND count(DISTINCT seq) = 3000"
 	        " AND min(seq) = 1 AND max(seq) = 3000)::int FROM %s.outbox",
-	        ps) == 1,
+	        ps)
+	        == 1,
 	    "the batched stream is not dense 1..3000");
 	/* Batches keep their order: event i (subject s<i>) has sequence i
 	 * within each transaction's rows, so subjects rise with sequences. */
@@ -435,26 +443,30 @@ tables(void)
 	        " lag(substr(subject, 2)::int) OVER (ORDER BY seq) AS prev"
 	        " FROM %s.outbox) x WHERE prev IS NOT NULL AND i < prev"
 	        " AND i / 500 = prev / 500",
-	        ps) == 0,
+	        ps)
+	        == 0,
 	    "a batch's events are out of order");
 	int64_t want = th_int(&T,
 	    "SELECT count(*) FROM %s.outbox WHERE topic = 'test.event'"
 	    " AND substr(subject, 2)::int %% 10 <> 0",
 	    ps);
-	int64_t got = th_int(&T, "SELECT count(*) FROM %s.effects", ss);
+	int64_t got  = th_int(&T, "SELECT count(*) FROM %s.effects", ss);
 	TH_CHECK(&T, got == want, "applied %lld decoded events, want %lld",
 	    (long long) got, (long long) want);
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.effects e JOIN %s.outbox o"
-	        " ON o.seq = e.seq WHERE e.subject <> 'hb' || substr(o.subject, 2)",
-	        ss, ps) == 0,
+	        " ON o.seq = e.seq WHERE e.subject <> 'hb' || "
+	        "substr(o.subject, 2)",
+	        ss, ps)
+	        == 0,
 	    "a handler saw a message other than its event's");
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.effects e JOIN %s.outbox o"
 	        " ON o.seq = e.seq WHERE substr(o.subject, 2)::int %% 10 = 0",
-	        ss, ps) == 0,
+	        ss, ps)
+	        == 0,
 	    "an event that does not decode reached its handler");
 	th_stop(&T, sub);
 	th_stop(&T, pub);

@@ -71,7 +71,8 @@ append_done(sn_err err, void *arg)
 		*again = *c;
 		free(c);
 		p->inflight++;
-		sn_db_tx(sn_service_db(p->svc), chunk_begin, append_done, again);
+		sn_db_tx(
+		    sn_service_db(p->svc), chunk_begin, append_done, again);
 		return;
 	} else {
 		const char *fp = getenv("SN_FAILPOINT");
@@ -98,11 +99,11 @@ append_done(sn_err err, void *arg)
 static void
 chunk_batch(sn_tx *tx, struct chunk *c)
 {
-	struct pub  *p = c->p;
-	size_t       n = (size_t) (c->to - c->from);
-	sn_event_out *evs = calloc(n, sizeof(*evs));
-	char (*subjects)[32] = calloc(n, 32);
-	uint8_t (*data)[16]  = calloc(n, 16);
+	struct pub   *p     = c->p;
+	size_t        n     = (size_t) (c->to - c->from);
+	sn_event_out *evs   = calloc(n, sizeof(*evs));
+	char(*subjects)[32] = calloc(n, 32);
+	uint8_t(*data)[16]  = calloc(n, 16);
 	if (evs == NULL || subjects == NULL || data == NULL)
 		abort();
 	for (size_t k = 0; k < n; k++) {
@@ -116,10 +117,13 @@ chunk_batch(sn_tx *tx, struct chunk *c)
 			len        = 1;
 		}
 		bool other = p->other_every > 0 && i % p->other_every == 0;
-		evs[k]     = (sn_event_out) { .type = other ? "test.other"
-		                                            : "test.event",
-			    .subject = subjects[k], .actor = "testpub",
-			    .schema_version = 1, .data = data[k], .len = len };
+		evs[k]     = (sn_event_out) { .type
+			    = other ? "test.other" : "test.event",
+			    .subject        = subjects[k],
+			    .actor          = "testpub",
+			    .schema_version = 1,
+			    .data           = data[k],
+			    .len            = len };
 	}
 	sn_err err = sn_bus_append_batch(sn_service_bus(p->svc), tx, evs, n);
 	free(evs);
@@ -143,12 +147,16 @@ chunk_begin(sn_tx *tx, void *arg)
 	for (long i = c->from; i < c->to; i++) {
 		char subject[32], data[32];
 		snprintf(subject, sizeof(subject), "s%ld", i + 1);
-		int  dlen  = snprintf(data, sizeof(data), "e%ld", i + 1);
-		bool other = p->other_every > 0 && (i + 1) % p->other_every == 0;
-		sn_event_out ev = { .type = other ? "test.other" : "test.event",
-			.subject = subject, .actor = "testpub",
-			.schema_version = 1, .data = (const uint8_t *) data,
-			.len = (size_t) dlen };
+		int  dlen = snprintf(data, sizeof(data), "e%ld", i + 1);
+		bool other
+		    = p->other_every > 0 && (i + 1) % p->other_every == 0;
+		sn_event_out ev
+		    = { .type          = other ? "test.other" : "test.event",
+			      .subject = subject,
+			      .actor   = "testpub",
+			      .schema_version = 1,
+			      .data           = (const uint8_t *) data,
+			      .len            = (size_t) dlen };
 		sn_err err = sn_bus_append(sn_service_bus(p->svc), tx, &ev);
 		if (err != SN_OK) {
 			sn_tx_rollback(tx, err);
@@ -172,8 +180,8 @@ produce(struct pub *p)
 	while (p->inflight < p->parallel && p->next < p->events) {
 		if (p->rate > 0) {
 			/* Events allowed so far at the given rate. */
-			uint64_t el      = sn_now_ms() - p->t0;
-			long     allowed = (long) (el * (uint64_t) p->rate / 1000u)
+			uint64_t el  = sn_now_ms() - p->t0;
+			long allowed = (long) (el * (uint64_t) p->rate / 1000u)
 			    + p->batch;
 			if (p->next >= allowed) {
 				uv_timer_start(&p->pace, on_pace, 5, 0);
@@ -186,7 +194,7 @@ produce(struct pub *p)
 		c->p    = p;
 		c->from = p->next;
 		c->to   = p->next + p->batch < p->events ? p->next + p->batch
-		                                          : p->events;
+		                                         : p->events;
 		p->next = c->to;
 		p->inflight++;
 		sn_db_tx(sn_service_db(p->svc), chunk_begin, append_done, c);
@@ -200,8 +208,8 @@ setup(sn_service *svc, void *arg)
 	p->svc        = svc;
 	p->t0         = sn_now_ms();
 	uv_timer_init(sn_loop_uv(sn_service_loop(svc)), &p->pace);
-	p->pace.data  = p;
-	p->pace_open  = true;
+	p->pace.data = p;
+	p->pace_open = true;
 	produce(p);
 	return SN_OK;
 }
@@ -270,8 +278,11 @@ main(int argc, char **argv)
 		p.batch = 1;
 	if (p.parallel < 1)
 		p.parallel = 1;
-	sn_service_def def = { .name = name, .publishes = true,
-		.setup = setup, .teardown = teardown, .arg = &p,
-		.schema_dir = NULL };
+	sn_service_def def = { .name = name,
+		.publishes           = true,
+		.setup               = setup,
+		.teardown            = teardown,
+		.arg                 = &p,
+		.schema_dir          = NULL };
 	return sn_service_main(argc, argv, &def);
 }

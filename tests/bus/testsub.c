@@ -38,8 +38,8 @@ struct sub {
 	char       *follow[17];
 };
 
-static const char SQL_EFFECT[] =
-    "INSERT INTO effects (publisher, seq, subject) VALUES ($1, $2, $3)";
+static const char SQL_EFFECT[]
+    = "INSERT INTO effects (publisher, seq, subject) VALUES ($1, $2, $3)";
 
 static sn_err
 on_event(sn_tx *tx, const sn_event *ev, void *arg)
@@ -57,11 +57,12 @@ on_event(sn_tx *tx, const sn_event *ev, void *arg)
 }
 
 static sn_err
-on_heartbeat(sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg,
-    void *arg)
+on_heartbeat(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
 {
-	const Sn__Bus__V1__Heartbeat *hb = (const Sn__Bus__V1__Heartbeat *) msg;
-	char                          seq[24], subject[32];
+	const Sn__Bus__V1__Heartbeat *hb
+	    = (const Sn__Bus__V1__Heartbeat *) msg;
+	char seq[24], subject[32];
 	(void) arg;
 	snprintf(seq, sizeof(seq), "%llu", (unsigned long long) ev->sequence);
 	snprintf(subject, sizeof(subject), "hb%llu",
@@ -150,14 +151,17 @@ main(int argc, char **argv)
 	}
 	int n = 0;
 	for (char *tok = strtok(list, ","); tok != NULL && n < 16;
-	     tok = strtok(NULL, ","))
-		s.follow[n++] = tok;
-	s.follow[n] = NULL;
-	sn_service_def def = { .name = name, .publishes = false,
-		.follows = (const char *const *) s.follow,
-		.schema_dir = SN_TESTSUB_SCHEMA_DIR, .setup = setup,
-		.teardown = teardown, .arg = &s };
-	int rc = sn_service_main(argc, argv, &def);
+	     tok       = strtok(NULL, ","))
+                s.follow[n++] = tok;
+	s.follow[n]        = NULL;
+	sn_service_def def = { .name = name,
+		.publishes           = false,
+		.follows             = (const char *const *) s.follow,
+		.schema_dir          = SN_TESTSUB_SCHEMA_DIR,
+		.setup               = setup,
+		.teardown            = teardown,
+		.arg                 = &s };
+	int            rc  = sn_service_main(argc, argv, &def);
 	free(list);
 	return rc;
 }

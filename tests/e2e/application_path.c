@@ -91,7 +91,7 @@ call(int port, const char *method, const char *path, const char *tok,
 	snprintf(key, sizeof(key), "e2e-%d", ++keyseq);
 	char *resp = NULL;
 	int   st   = th_http(&T, port, method, path, tok,
-	          strcmp(method, "GET") == 0 ? NULL : key, body, &resp);
+            strcmp(method, "GET") == 0 ? NULL : key, body, &resp);
 	if (out != NULL)
 		*out = resp ? json_loads(resp, 0, NULL) : NULL;
 	free(resp);
@@ -109,10 +109,10 @@ agency_env(char *buf, size_t cap, const char **env, int *n)
 {
 	size_t used = 0;
 	for (int i = 0; i < 8; i++) {
-		char *slot = buf + used;
-		int   w    = snprintf(slot, cap - used,
-		           "SN_AGENCY_%s_URL=ipc://%s/agency-%d.rep", AGENCIES[i],
-		           T.run_dir, i);
+		char *slot  = buf + used;
+		int   w     = snprintf(slot, cap - used,
+		          "SN_AGENCY_%s_URL=ipc://%s/agency-%d.rep", AGENCIES[i],
+		          T.run_dir, i);
 		env[(*n)++] = slot;
 		used += (size_t) w + 1;
 	}
@@ -133,7 +133,7 @@ start_agency_sim(const char *down)
 	env[n++] = "SN_TOKEN_KEY=e2e-application-path-key-0123456789abcdef";
 	if (down != NULL)
 		env[n++] = down;
-	env[n] = NULL;
+	env[n]             = NULL;
 	const char *argv[] = { BIN_DIR "/agency-sim/agency-sim", NULL };
 	return th_spawn(&T, "agency-sim", argv[0], argv, env);
 }
@@ -149,14 +149,14 @@ start_service(const char *name, int port)
 	agency_env(b, 3000, env, &n);
 	char *p = b + 3000;
 	snprintf(p, 64, "SN_HTTP_PORT=%d", port);
-	env[n++] = p;
-	env[n++] = "SN_TOKEN_KEY=e2e-application-path-key-0123456789abcdef";
-	env[n++] = "SN_VERIFICATION_AGENCY_TIMEOUT_MS=300";
-	env[n++] = "SN_VERIFICATION_AGENCY_RETRIES=1";
-	env[n++] = "SN_VERIFICATION_AGENCY_BACKOFF_MS=50";
-	env[n++] = "SN_VERIFICATION_RETRY_MS=500";
-	env[n++] = "SN_VERIFICATION_SCAN_MS=100";
-	env[n++] = "SN_BUS_HEARTBEAT_MS=200";
+	env[n++]   = p;
+	env[n++]   = "SN_TOKEN_KEY=e2e-application-path-key-0123456789abcdef";
+	env[n++]   = "SN_VERIFICATION_AGENCY_TIMEOUT_MS=300";
+	env[n++]   = "SN_VERIFICATION_AGENCY_RETRIES=1";
+	env[n++]   = "SN_VERIFICATION_AGENCY_BACKOFF_MS=50";
+	env[n++]   = "SN_VERIFICATION_RETRY_MS=500";
+	env[n++]   = "SN_VERIFICATION_SCAN_MS=100";
+	env[n++]   = "SN_BUS_HEARTBEAT_MS=200";
 	char *bank = b + 3100;
 	snprintf(bank, 600, "SN_BANK_URL=ipc://%s/bank.rep", T.run_dir);
 	env[n++] = bank;
@@ -168,8 +168,8 @@ start_service(const char *name, int port)
 	TH_CHECK(&T, th_wait_ready(&T, port, WAIT_MS), "%s never ready", name);
 	/* Every service serves its own part of the API contract. */
 	char *doc = NULL, title[96];
-	int   st  = th_http(&T, port, "GET", "/openapi.yaml", NULL, NULL, NULL,
-	       &doc);
+	int   st  = th_http(
+	       &T, port, "GET", "/openapi.yaml", NULL, NULL, NULL, &doc);
 	snprintf(title, sizeof(title), "title: safetynet (%s)", name);
 	TH_CHECK(&T,
 	    st == 200 && doc != NULL && strstr(doc, "openapi: 3") != NULL
@@ -191,10 +191,11 @@ setup(const char *banks_down)
 	TH_CHECK(&T, sn_auth_open(&AUTH, KEY) == SN_OK, "auth");
 	idnum(APPLICANT, "22010319700102321");
 	idnum(SPOUSE, "22010319720304322");
-	snprintf(fixture_path, sizeof(fixture_path), "%s/fixture.json",
-	    T.run_dir);
+	snprintf(
+	    fixture_path, sizeof(fixture_path), "%s/fixture.json", T.run_dir);
 	json_t *fx = json_pack("{s:{s:I, s:I}, s:{}}", APPLICANT, "wages_fen",
-	    (json_int_t) 60000, "taxed_income_fen", (json_int_t) 60000, SPOUSE);
+	    (json_int_t) 60000, "taxed_income_fen", (json_int_t) 60000,
+	    SPOUSE);
 	TH_CHECK(&T, json_dump_file(fx, fixture_path, 0) == 0, "fixture");
 	json_decref(fx);
 	start_agency_sim(banks_down);
@@ -228,12 +229,11 @@ application_json(const char *first_id)
 	    "able", "declared_income", "wages_fen", (json_int_t) 60000,
 	    "business_fen", (json_int_t) 0, "pensions_fen", (json_int_t) 0,
 	    "other_fen", (json_int_t) 0, "declared_expenditure", "medical_fen",
-	    (json_int_t) 10000, "education_fen", (json_int_t) 0,
-	    "housing_fen", (json_int_t) 0, "employment_costs_fen",
-	    (json_int_t) 0, "consent", "reference", "CONSENT-E2E-1",
-	    "signed_date", "2026-11-01", "payee", "bank_code", "RCB",
-	    "account_number", "6217000000000000001", "account_name",
-	    "Zhang San");
+	    (json_int_t) 10000, "education_fen", (json_int_t) 0, "housing_fen",
+	    (json_int_t) 0, "employment_costs_fen", (json_int_t) 0, "consent",
+	    "reference", "CONSENT-E2E-1", "signed_date", "2026-11-01", "payee",
+	    "bank_code", "RCB", "account_number", "6217000000000000001",
+	    "account_name", "Zhang San");
 	char *s = json_dumps(a, JSON_COMPACT);
 	json_decref(a);
 	return s;
@@ -245,8 +245,7 @@ submit(void)
 	char   *clerk = token("clerk-1", "clerk", TOWNSHIP, NULL);
 	char   *body  = application_json(APPLICANT);
 	json_t *out   = NULL;
-	int     st    = call(P_INTAKE, "POST", "/applications", clerk, body,
-	           &out);
+	int st = call(P_INTAKE, "POST", "/applications", clerk, body, &out);
 	TH_CHECK(&T, st == 201, "submission: %d", st);
 	char *id = strdup(jstr(out, "application_id"));
 	snprintf(ACCEPTED, sizeof(ACCEPTED), "%s", jstr(out, "accepted_date"));
@@ -260,16 +259,17 @@ submit(void)
 static json_t *
 wait_stage(const char *id, const char *stage)
 {
-	char  *tok = token("watcher", "district_officer", DISTRICT, NULL);
-	char   path[128];
-	json_t *c  = NULL;
+	char   *tok = token("watcher", "district_officer", DISTRICT, NULL);
+	char    path[128];
+	json_t *c = NULL;
 	snprintf(path, sizeof(path), "/cases/%s", id);
 	uint64_t end = th_now_ms() + WAIT_MS;
 	while (th_now_ms() < end) {
 		json_decref(c);
 		c = NULL;
-		if (call(P_APPROVAL, "GET", path, tok, NULL, &c) == 200 &&
-		    jstr(c, "stage") != NULL && strcmp(jstr(c, "stage"), stage) == 0)
+		if (call(P_APPROVAL, "GET", path, tok, NULL, &c) == 200
+		    && jstr(c, "stage") != NULL
+		    && strcmp(jstr(c, "stage"), stage) == 0)
 			break;
 		th_sleep_ms(50);
 	}
@@ -284,7 +284,7 @@ wait_stage(const char *id, const char *stage)
 static void
 investigate(const char *id)
 {
-	char  ida[19], idb[19];
+	char ida[19], idb[19];
 	idnum(ida, "11010519800101001");
 	idnum(idb, "11010519800101002");
 	char *tok = token("inv-a", "investigator", VILLAGE, ida);
@@ -350,8 +350,8 @@ file_one(void)
 	TH_CHECK(&T, strcmp(jstr(c, "category"), "dibao") == 0,
 	    "category %s, want dibao", jstr(c, "category"));
 	TH_CHECK(&T,
-	    json_integer_value(json_object_get(c, "monthly_amount_fen")) ==
-	        106000,
+	    json_integer_value(json_object_get(c, "monthly_amount_fen"))
+	        == 106000,
 	    "monthly amount %lld, want 106000 fen",
 	    (long long) json_integer_value(
 	        json_object_get(c, "monthly_amount_fen")));
@@ -361,33 +361,37 @@ file_one(void)
 	char *dis = token("district-1", "district_officer", DISTRICT, NULL);
 	TH_CHECK(&T,
 	    step(id, "village-review", rev,
-	        "{\"decision\":\"pass\",\"reason\":\"confirmed\"}", NULL) == 200,
+	        "{\"decision\":\"pass\",\"reason\":\"confirmed\"}", NULL)
+	        == 200,
 	    "village review");
 	TH_CHECK(&T,
 	    step(id, "township-confirmation", off,
 	        "{\"decision\":\"approve\",\"reason\":\"under the standard\"}",
-	        NULL) == 200,
+	        NULL)
+	        == 200,
 	    "township confirmation");
 	TH_CHECK(&T,
 	    step(id, "district-filing", dis,
-	        "{\"spot_check\":false,\"note\":\"filed\"}", NULL) == 200,
+	        "{\"spot_check\":false,\"note\":\"filed\"}", NULL)
+	        == 200,
 	    "district filing");
 	json_decref(wait_stage(id, "FILED"));
 	/* intake learns the decision from approval's stream. */
-	char  *clerk = token("clerk-1", "clerk", TOWNSHIP, NULL);
-	char   path[128];
+	char   *clerk = token("clerk-1", "clerk", TOWNSHIP, NULL);
+	char    path[128];
 	json_t *app = NULL;
 	snprintf(path, sizeof(path), "/applications/%s", id);
 	uint64_t end = th_now_ms() + WAIT_MS;
 	while (th_now_ms() < end) {
 		json_decref(app);
 		app = NULL;
-		if (call(P_INTAKE, "GET", path, clerk, NULL, &app) == 200 &&
-		    strcmp(jstr(app, "status"), "decided_approved") == 0)
+		if (call(P_INTAKE, "GET", path, clerk, NULL, &app) == 200
+		    && strcmp(jstr(app, "status"), "decided_approved") == 0)
 			break;
 		th_sleep_ms(50);
 	}
-	TH_CHECK(&T, app && strcmp(jstr(app, "status"), "decided_approved") == 0,
+	TH_CHECK(&T,
+	    app && strcmp(jstr(app, "status"), "decided_approved") == 0,
 	    "intake never saw the decision");
 	json_decref(app);
 	free(rev);
@@ -447,12 +451,14 @@ first_payment(void)
 	char budget[128];
 	snprintf(budget, sizeof(budget),
 	    "{\"fund\":\"dibao\",\"year\":%d,\"amount_fen\":100000000}", y);
-	TH_CHECK(&T, call(P_DISB, "POST", "/budgets", fin, budget, NULL) == 201,
+	TH_CHECK(&T,
+	    call(P_DISB, "POST", "/budgets", fin, budget, NULL) == 201,
 	    "budget");
 	/* disbursement learns the payee from approval's stream: a run
 	 * started before that would pay nobody. */
 	if (!th_wait_int(&T, 1, WAIT_MS,
-	        "SELECT count(*) FROM %s.bus_cursor WHERE publisher = 'approval'"
+	        "SELECT count(*) FROM %s.bus_cursor WHERE publisher = "
+	        "'approval'"
 	        " AND last_seq >= (SELECT max(seq) FROM %s.outbox)",
 	        th_schema(&T, "disbursement"), th_schema(&T, "approval")))
 		th_fail(&T, "disbursement never caught up with approval");
@@ -464,8 +470,8 @@ first_payment(void)
 	char path[128];
 	snprintf(path, sizeof(path), "/runs/%s", jstr(r, "id"));
 	json_decref(r);
-	uint64_t end = th_now_ms() + WAIT_MS;
-	const char *st = NULL;
+	uint64_t    end = th_now_ms() + WAIT_MS;
+	const char *st  = NULL;
 	while (th_now_ms() < end) {
 		r = NULL;
 		if (call(P_DISB, "GET", path, fin, NULL, &r) == 200)
@@ -482,8 +488,9 @@ first_payment(void)
 	char apath[160];
 	snprintf(apath, sizeof(apath), "%s/approval", path);
 	TH_CHECK(&T,
-	    call(P_DISB, "POST", apath, apr, "{\"decision\":\"approve\"}",
-	        NULL) == 200,
+	    call(
+	        P_DISB, "POST", apath, apr, "{\"decision\":\"approve\"}", NULL)
+	        == 200,
 	    "approve the run");
 	end = th_now_ms() + WAIT_MS;
 	while (th_now_ms() < end && credited("6217000000000000001") != 106000)
@@ -492,7 +499,8 @@ first_payment(void)
 	    "the payee's account holds %lld fen, want 106000",
 	    (long long) credited("6217000000000000001"));
 	printf("first_payment: 1060.00 yuan settled in the payee's account "
-	       "for %s\n", month);
+	       "for %s\n",
+	    month);
 	free(fin);
 	free(apr);
 	free(id);
@@ -510,8 +518,8 @@ emergency_paid(void)
 	char  path[96];
 	snprintf(path, sizeof(path), "/funds/%s/allocations", TOWNSHIP);
 	TH_CHECK(&T,
-	    call(P_EMERG, "POST", path, fin, "{\"amount_fen\":1000000}", NULL) ==
-	        201,
+	    call(P_EMERG, "POST", path, fin, "{\"amount_fen\":1000000}", NULL)
+	        == 201,
 	    "allocation");
 	char body[600];
 	snprintf(body, sizeof(body),
@@ -539,15 +547,17 @@ emergency_paid(void)
 	while (th_now_ms() < end) {
 		json_decref(gr);
 		gr = NULL;
-		if (call(P_EMERG, "GET", gpath, off, NULL, &gr) == 200 &&
-		    (st = jstr(gr, "status")) != NULL && strcmp(st, "paid") == 0)
+		if (call(P_EMERG, "GET", gpath, off, NULL, &gr) == 200
+		    && (st = jstr(gr, "status")) != NULL
+		    && strcmp(st, "paid") == 0)
 			break;
 		th_sleep_ms(50);
 	}
 	TH_CHECK(&T, st != NULL && strcmp(st, "paid") == 0,
 	    "emergency never saw the payment settle (%s)", st ? st : "none");
 	json_decref(gr);
-	printf("emergency_paid: 2000.00 yuan in the account, the grant paid\n");
+	printf(
+	    "emergency_paid: 2000.00 yuan in the account, the grant paid\n");
 	free(fin);
 	free(off);
 }
@@ -558,7 +568,7 @@ agency_down(void)
 	setup("SN_AGENCY_SIM_DOWN_BANKS=1");
 	char *id = submit();
 	investigate(id);
-	json_t *c = wait_stage(id, "HELD");
+	json_t     *c   = wait_stage(id, "HELD");
 	const char *why = jstr(c, "stage_reason");
 	TH_CHECK(&T, why != NULL && strstr(why, "bank") != NULL,
 	    "held without naming the banks: %s", why ? why : "(none)");
@@ -583,7 +593,8 @@ expect_refusal(const char *id, const char *stepname, const char *tok,
 	json_t *out = NULL;
 	int     st  = step(id, stepname, tok, body, &out);
 	json_t *e   = json_object_get(out, "error");
-	TH_CHECK(&T, st == 403 && e != NULL && strcmp(jstr(e, "code"), code) == 0,
+	TH_CHECK(&T,
+	    st == 403 && e != NULL && strcmp(jstr(e, "code"), code) == 0,
 	    "%s: got %d %s, want 403 %s", stepname, st,
 	    e ? jstr(e, "code") : "(no error)", code);
 	json_decref(out);
@@ -636,9 +647,9 @@ bad_input(void)
 	char *clerk = token("clerk-1", "clerk", TOWNSHIP, NULL);
 	char  bad[19];
 	memcpy(bad, APPLICANT, 19);
-	bad[17] = bad[17] == '0' ? '1' : '0'; /* a wrong check character */
+	bad[17]    = bad[17] == '0' ? '1' : '0'; /* a wrong check character */
 	char *body = application_json(bad);
-	int   st   = call(P_INTAKE, "POST", "/applications", clerk, body, NULL);
+	int   st = call(P_INTAKE, "POST", "/applications", clerk, body, NULL);
 	TH_CHECK(&T, st == 422 || st == 400, "bad id number: %d", st);
 	free(body);
 	st = call(P_INTAKE, "POST", "/applications", clerk,
@@ -657,13 +668,15 @@ bad_input(void)
 		{ "investigation", "SELECT count(*) FROM %s.outbox" },
 	};
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
-		int64_t n = th_int(&T, checks[i][1], th_schema(&T, checks[i][0]));
+		int64_t n
+		    = th_int(&T, checks[i][1], th_schema(&T, checks[i][0]));
 		TH_CHECK(&T, n == 1, "%s published %lld events, want 1",
 		    checks[i][0], (long long) n);
 	}
 	TH_CHECK(&T,
 	    th_int(&T, "SELECT count(*) FROM %s.http_idempotency",
-	        th_schema(&T, "intake")) == 1,
+	        th_schema(&T, "intake"))
+	        == 1,
 	    "a refused request stored an answer");
 	printf("bad_input: three refusals left nothing behind\n");
 	free(clerk);

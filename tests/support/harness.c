@@ -2,15 +2,15 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
 #include <protobuf-c/protobuf-c.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -30,7 +30,7 @@ void
 th_sleep_ms(int ms)
 {
 	struct timespec ts = { .tv_sec = ms / 1000,
-		.tv_nsec = (long) (ms % 1000) * 1000000L };
+		.tv_nsec               = (long) (ms % 1000) * 1000000L };
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 }
@@ -44,7 +44,7 @@ tail_file(const char *path)
 	fseek(f, 0, SEEK_END);
 	long size = ftell(f);
 	fseek(f, size > 3000 ? size - 3000 : 0, SEEK_SET);
-	char buf[3001];
+	char   buf[3001];
 	size_t n = fread(buf, 1, 3000, f);
 	buf[n]   = '\0';
 	fclose(f);
@@ -83,8 +83,9 @@ th_init(th *t, const char *test)
 	t->test   = test;
 	t->db_url = getenv("SN_TEST_DB_URL");
 	if (t->db_url == NULL || t->db_url[0] == '\0') {
-		fprintf(stderr, "FAIL %s: SN_TEST_DB_URL is not set "
-		                "(run through deploy/local/test)\n",
+		fprintf(stderr,
+		    "FAIL %s: SN_TEST_DB_URL is not set "
+		    "(run through deploy/local/test)\n",
 		    test);
 		exit(1);
 	}
@@ -148,8 +149,9 @@ upper_name(char *out, size_t cap, const char *name, const char *suffix)
 {
 	size_t n = (size_t) snprintf(out, cap, "SN_");
 	for (const char *p = name; *p && n + 1 < cap; p++)
-		out[n++] = *p == '-' ? '_'
-		    : (*p >= 'a' && *p <= 'z') ? (char) (*p - 32) : *p;
+		out[n++] = *p == '-'           ? '_'
+		    : (*p >= 'a' && *p <= 'z') ? (char) (*p - 32)
+		                               : *p;
 	snprintf(out + n, cap - n, "%s", suffix);
 }
 
@@ -179,7 +181,8 @@ th_spawn(th *t, const char *name, const char *bin, const char *const *argv,
 	char *env[256];
 	int   n = 0;
 	for (char **e = environ; *e != NULL && n < 180; e++)
-		if (strncmp(*e, "SN_", 3) != 0 || strncmp(*e, "SN_TEST_", 8) == 0)
+		if (strncmp(*e, "SN_", 3) != 0
+		    || strncmp(*e, "SN_TEST_", 8) == 0)
 			env[n++] = *e;
 	int nherit = n;
 	if (!overridden(extra_env, "SN_DB_URL"))
@@ -230,7 +233,7 @@ th_alive(th_proc *p)
 {
 	if (p->pid <= 0)
 		return false;
-	int st;
+	int   st;
 	pid_t r = waitpid(p->pid, &st, WNOHANG);
 	if (r == p->pid) {
 		p->pid = -st - 1; /* remember it exited */
@@ -288,9 +291,9 @@ vint(th *t, bool tolerate_missing, const char *fmt, va_list ap)
 	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
 		/* 42P01 undefined table, 42703 undefined column: the
 		 * service is between two of its migrations. */
-		if (tolerate_missing && state != NULL &&
-		    (strcmp(state, "42P01") == 0 ||
-		        strcmp(state, "42703") == 0)) {
+		if (tolerate_missing && state != NULL
+		    && (strcmp(state, "42P01") == 0
+		        || strcmp(state, "42703") == 0)) {
 			PQclear(r);
 			return -1;
 		}
@@ -482,8 +485,8 @@ th_fini(th *t)
 	}
 	for (int i = 0; i < t->nschemas; i++) {
 		char sql[256];
-		snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE",
-		    t->schemas[i]);
+		snprintf(
+		    sql, sizeof(sql), "DROP SCHEMA %s CASCADE", t->schemas[i]);
 		PGresult *r = PQexec(t->pg, sql);
 		PQclear(r);
 		free(t->schemas[i]);
@@ -495,13 +498,13 @@ th_fini(th *t)
 int
 th_free_port(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	int                fd = socket(AF_INET, SOCK_STREAM, 0);
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	sa.sin_addr.s_addr    = htonl(INADDR_LOOPBACK);
 	socklen_t len         = sizeof(sa);
 	int       port        = -1;
-	if (fd >= 0 && bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0 &&
-	    getsockname(fd, (struct sockaddr *) &sa, &len) == 0)
+	if (fd >= 0 && bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0
+	    && getsockname(fd, (struct sockaddr *) &sa, &len) == 0)
 		port = ntohs(sa.sin_port);
 	if (fd >= 0)
 		close(fd);
@@ -533,20 +536,20 @@ th_http(th *t, int port, const char *method, const char *path,
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0)
 		return -1;
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-		.sin_port = htons((uint16_t) port) };
+	struct sockaddr_in sa
+	    = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) != 0) {
 		close(fd);
 		return -1;
 	}
 	size_t blen = json ? strlen(json) : 0;
-	size_t cap  = 1024 + blen + (token ? strlen(token) : 0) +
-	    (idem_key ? strlen(idem_key) : 0) + strlen(path);
+	size_t cap  = 1024 + blen + (token ? strlen(token) : 0)
+	    + (idem_key ? strlen(idem_key) : 0) + strlen(path);
 	char *req = malloc(cap);
 	int   n   = snprintf(req, cap,
-	       "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
-	       method, path);
+	        "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
+	        method, path);
 	if (token != NULL)
 		n += snprintf(req + n, cap - (size_t) n,
 		    "Authorization: Bearer %s\r\n", token);
@@ -555,11 +558,12 @@ th_http(th *t, int port, const char *method, const char *path,
 		    "Idempotency-Key: %s\r\n", idem_key);
 	if (json != NULL)
 		n += snprintf(req + n, cap - (size_t) n,
-		    "Content-Type: application/json\r\nContent-Length: %zu\r\n",
+		    "Content-Type: application/json\r\nContent-Length: "
+		    "%zu\r\n",
 		    blen);
 	n += snprintf(req + n, cap - (size_t) n, "\r\n");
-	bool ok = write_all(fd, req, (size_t) n) &&
-	    (json == NULL || write_all(fd, json, blen));
+	bool ok = write_all(fd, req, (size_t) n)
+	    && (json == NULL || write_all(fd, json, blen));
 	free(req);
 	if (!ok) {
 		close(fd);
@@ -597,8 +601,8 @@ th_wait_ready(th *t, int port, int ms)
 {
 	uint64_t end = th_now_ms() + (uint64_t) ms;
 	while (th_now_ms() < end) {
-		if (th_http(t, port, "GET", "/readyz", NULL, NULL, NULL, NULL) ==
-		    200)
+		if (th_http(t, port, "GET", "/readyz", NULL, NULL, NULL, NULL)
+		    == 200)
 			return true;
 		th_sleep_ms(20);
 	}
@@ -644,9 +648,9 @@ char *
 th_hex(const void *m)
 {
 	const ProtobufCMessage *msg = m;
-	size_t   n = protobuf_c_message_get_packed_size(msg);
-	uint8_t *b = malloc(n + 1);
-	char    *h = malloc(2 * n + 1);
+	size_t                  n   = protobuf_c_message_get_packed_size(msg);
+	uint8_t                *b   = malloc(n + 1);
+	char                   *h   = malloc(2 * n + 1);
 	if (b == NULL || h == NULL)
 		abort();
 	protobuf_c_message_pack(msg, b);

@@ -123,9 +123,11 @@ append_begin(sn_tx *tx, void *arg)
 	struct inject *in = arg;
 	for (size_t i = 0; i < in->n; i++) {
 		sn_event_out ev = { .type = in->ev[i].topic,
-			.subject = in->ev[i].subject, .actor = in->ev[i].actor,
-			.schema_version = 1, .data = in->ev[i].data,
-			.len = in->ev[i].len };
+			.subject          = in->ev[i].subject,
+			.actor            = in->ev[i].actor,
+			.schema_version   = 1,
+			.data             = in->ev[i].data,
+			.len              = in->ev[i].len };
 		sn_err err = sn_bus_append(sn_service_bus(in->svc), tx, &ev);
 		if (err != SN_OK) {
 			sn_tx_rollback(tx, err);
@@ -145,7 +147,8 @@ append_done(sn_err err, void *arg)
 			return;
 		sn_log(SN_LOG_WARN, "inject failed; retrying", "error",
 		    sn_strerror(err), NULL);
-		sn_db_tx(sn_service_db(in->svc), append_begin, append_done, in);
+		sn_db_tx(
+		    sn_service_db(in->svc), append_begin, append_done, in);
 		return;
 	}
 	snprintf(n, sizeof(n), "%zu", in->n);
@@ -177,14 +180,15 @@ publish_begin(sn_http_req *req, sn_tx *tx, void *arg)
 	size_t         n   = strlen(hex) / 2;
 	uint8_t       *buf = malloc(n + 1);
 	if (buf == NULL) {
-		sn_http_tx_fail(req, tx, 503, "unavailable", "no memory", NULL);
+		sn_http_tx_fail(
+		    req, tx, 503, "unavailable", "no memory", NULL);
 		return;
 	}
 	unhex(hex, 2 * n, buf);
 	sn_event_out ev = {
-		.type           = json_string_value(json_object_get(b, "type")),
-		.subject        = json_string_value(json_object_get(b, "subject")),
-		.actor          = json_string_value(json_object_get(b, "actor")),
+		.type    = json_string_value(json_object_get(b, "type")),
+		.subject = json_string_value(json_object_get(b, "subject")),
+		.actor   = json_string_value(json_object_get(b, "actor")),
 		.schema_version = 1,
 		.data           = buf,
 		.len            = n,
@@ -303,9 +307,12 @@ main(int argc, char **argv)
 		parse(&in);
 	}
 	/* "" keeps sn_service from applying PUBLISHER's own migrations. */
-	sn_service_def def = { .name = name, .publishes = true,
-		.schema_dir = "", .setup = setup, .arg = &in };
-	int rc = sn_service_main(argc, argv, &def);
+	sn_service_def def = { .name = name,
+		.publishes           = true,
+		.schema_dir          = "",
+		.setup               = setup,
+		.arg                 = &in };
+	int            rc  = sn_service_main(argc, argv, &def);
 	for (size_t i = 0; i < in.n; i++)
 		free(in.ev[i].data);
 	free(in.text);

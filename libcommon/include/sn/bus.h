@@ -53,8 +53,8 @@ typedef struct sn_bus sn_bus;
 typedef struct sn_bus_config {
 	/* This service's publisher name; NULL when it publishes nothing. */
 	const char *publisher;
-	const char *pub_url;    /* where the PUB socket listens */
-	const char *replay_url; /* where the replay REP socket listens */
+	const char *pub_url;        /* where the PUB socket listens */
+	const char *replay_url;     /* where the replay REP socket listens */
 	uint32_t    heartbeat_ms;   /* 0: 1000 */
 	uint32_t    relay_batch;    /* rows per relay pass; 0: 1000 */
 	uint32_t    relay_poll_ms;  /* 0: 50 */
@@ -85,7 +85,7 @@ typedef struct sn_event_out {
 	const char    *subject; /* application or case id */
 	const char    *actor;   /* user id, or "system" */
 	uint32_t       schema_version;
-	const uint8_t *data;    /* the event's protobuf, serialized */
+	const uint8_t *data; /* the event's protobuf, serialized */
 	size_t         len;
 } sn_event_out;
 
@@ -128,14 +128,14 @@ sn_err sn_bus_on(sn_bus *bus, const char *publisher, const char *topic,
  * query callbacks it queues may read it and never free it. Cast it to the
  * message type the table names.
  */
-typedef sn_err (*sn_bus_msg_fn)(sn_tx *tx, const sn_event *ev,
-    const ProtobufCMessage *msg, void *arg);
+typedef sn_err (*sn_bus_msg_fn)(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg);
 
 /* One row of a service's event table. */
 typedef struct sn_bus_topic {
 	const char                       *publisher; /* "intake" */
-	const char                       *topic;     /* "application.submitted" */
-	const ProtobufCMessageDescriptor *desc;      /* its message */
+	const char                       *topic; /* "application.submitted" */
+	const ProtobufCMessageDescriptor *desc;  /* its message */
 	sn_bus_msg_fn                     fn;
 } sn_bus_topic;
 

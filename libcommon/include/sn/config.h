@@ -20,8 +20,8 @@
 #include "sn/err.h"
 
 /* Prints the one-line message and exits with status 2. */
-_Noreturn void sn_config_fail(const char *name, const char *expected,
-    const char *got);
+_Noreturn void sn_config_fail(
+    const char *name, const char *expected, const char *got);
 
 /* The value of name, or def when unset or empty; def NULL means required. */
 const char *sn_config_str(const char *name, const char *def);
@@ -48,11 +48,11 @@ const char *sn_config_url(const char *name, const char *def);
 void sn_config_partition(const char *name, uint32_t *index, uint32_t *count);
 
 /* The checks behind the getters. SN_EINVAL or SN_ERANGE on failure. */
-sn_err sn_config_parse_int(const char *text, int64_t min, int64_t max,
-    int64_t *out);
+sn_err sn_config_parse_int(
+    const char *text, int64_t min, int64_t max, int64_t *out);
 sn_err sn_config_parse_bool(const char *text, bool *out);
 sn_err sn_config_parse_url(const char *text);
-sn_err sn_config_parse_partition(const char *text, uint32_t *index,
-    uint32_t *count);
+sn_err sn_config_parse_partition(
+    const char *text, uint32_t *index, uint32_t *count);
 
 #endif /* SN_CONFIG_H */

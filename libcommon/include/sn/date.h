@@ -34,7 +34,7 @@ typedef struct sn_month {
 #define SN_DATE_STRLEN 11
 #define SN_MONTH_STRLEN 8
 
-bool    sn_date_is_leap(int32_t year);
+bool sn_date_is_leap(int32_t year);
 /* Days in the month (28..31); 0 when month is not 1..12. */
 int32_t sn_date_days_in_month(int32_t year, int32_t month);
 /* True if year 1..9999, month 1..12 and day within the month. */
@@ -57,8 +57,8 @@ sn_date sn_date_from_days(int64_t days);
 int32_t sn_date_yyyymmdd(sn_date d);
 
 /* <0, 0, >0 as a is before, the same as, after b. */
-int     sn_date_cmp(sn_date a, sn_date b);
-int     sn_month_cmp(sn_month a, sn_month b);
+int sn_date_cmp(sn_date a, sn_date b);
+int sn_month_cmp(sn_month a, sn_month b);
 /* b - a in days. */
 int64_t sn_date_diff_days(sn_date a, sn_date b);
 

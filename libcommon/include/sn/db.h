@@ -213,10 +213,10 @@ typedef struct sn_bytes {
 } sn_bytes;
 
 typedef struct sn_col {
-	const char        *name;   /* column name in the result */
-	sn_col_type        type;
-	size_t             offset; /* of the value in the row struct */
-	size_t             size;   /* of the value (SN_COL_CHARS: capacity) */
+	const char *name; /* column name in the result */
+	sn_col_type type;
+	size_t      offset; /* of the value in the row struct */
+	size_t      size;   /* of the value (SN_COL_CHARS: capacity) */
 	/* Offset of a bool set true when the value is not NULL, or
 	 * SN_COL_NOT_NULL: a NULL is then SN_EPROTO naming the column. */
 	size_t             has_offset;
@@ -228,23 +228,31 @@ typedef struct sn_col {
 #define SN_NCOLS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* A column named like the struct member. */
-#define SN_COL(T, member, type) \
-	{ #member, type, offsetof(T, member), sizeof(((T *) 0)->member), \
-		SN_COL_NOT_NULL, NULL }
+#define SN_COL(T, member, type)                                               \
+	{                                                                     \
+#member, type, offsetof(T, member),                           \
+		    sizeof(((T *) 0)->member), SN_COL_NOT_NULL, NULL          \
+	}
 /* A column whose name differs from the member's. */
-#define SN_COL_AS(T, member, colname, type) \
-	{ colname, type, offsetof(T, member), sizeof(((T *) 0)->member), \
-		SN_COL_NOT_NULL, NULL }
+#define SN_COL_AS(T, member, colname, type)                                   \
+	{                                                                     \
+		colname, type, offsetof(T, member),                           \
+		    sizeof(((T *) 0)->member), SN_COL_NOT_NULL, NULL          \
+	}
 /* A nullable column: has_member (bool) tells whether it was NULL; on
  * NULL the value is zeroed (NULL for strings). */
-#define SN_COL_OPT(T, member, type, has_member) \
-	{ #member, type, offsetof(T, member), sizeof(((T *) 0)->member), \
-		offsetof(T, has_member), NULL }
+#define SN_COL_OPT(T, member, type, has_member)                               \
+	{                                                                     \
+#member, type, offsetof(T, member),                           \
+		    sizeof(((T *) 0)->member), offsetof(T, has_member), NULL  \
+	}
 /* An enum column read from its text name; names is NULL-ended and the
  * member an int-sized enum. */
-#define SN_COL_ENUMOF(T, member, names_table) \
-	{ #member, SN_COL_ENUM, offsetof(T, member), \
-		sizeof(((T *) 0)->member), SN_COL_NOT_NULL, names_table }
+#define SN_COL_ENUMOF(T, member, names_table)                                 \
+	{                                                                     \
+#member, SN_COL_ENUM, offsetof(T, member),                    \
+		    sizeof(((T *) 0)->member), SN_COL_NOT_NULL, names_table   \
+	}
 
 #define SN_ROWS_MAXCOLS 64
 
@@ -264,8 +272,8 @@ typedef struct sn_rows {
  * or one of the wrong type; SN_EINVAL for more than SN_ROWS_MAXCOLS).
  * Extra columns in res are ignored. rows borrows res and cols.
  */
-sn_err sn_rows_open(sn_rows *rows, const PGresult *res, const sn_col *cols,
-    size_t ncols);
+sn_err sn_rows_open(
+    sn_rows *rows, const PGresult *res, const sn_col *cols, size_t ncols);
 
 /* Rows in the result (0 before a successful sn_rows_open). */
 int sn_rows_count(const sn_rows *rows);
@@ -285,8 +293,8 @@ void sn_rows_close(sn_rows *rows);
  * The one-value case: the single row of res read as cols say. SN_ENOTFOUND
  * for no row, SN_EPROTO for more than one. For reads of one record.
  */
-sn_err sn_rows_one(const PGresult *res, const sn_col *cols, size_t ncols,
-    void *out);
+sn_err sn_rows_one(
+    const PGresult *res, const sn_col *cols, size_t ncols, void *out);
 
 /* The number of rows a command affected (UPDATE, DELETE, INSERT). */
 int64_t sn_rows_affected(const PGresult *res);

@@ -175,8 +175,8 @@ typedef struct sn_http_route_def {
 
 /* Adds every route of the table (n entries), each with arg. Stops at the
  * first failure and returns it (logged, naming the route). */
-sn_err sn_http_routes(sn_http *h, const sn_http_route_def *table, size_t n,
-    void *arg);
+sn_err sn_http_routes(
+    sn_http *h, const sn_http_route_def *table, size_t n, void *arg);
 
 /*
  * Sets the /readyz callback. NULL (the default) means ready while the
@@ -249,8 +249,8 @@ void sn_http_tx(sn_http_req *req, sn_http_tx_fn begin, void *arg);
  * duplicate so that begin never ran, or the pool closed), before the
  * answer goes out: where the caller frees the context it gave begin.
  */
-void sn_http_tx_with_end(sn_http_req *req, sn_http_tx_fn begin,
-    void (*end)(void *arg), void *arg);
+void sn_http_tx_with_end(
+    sn_http_req *req, sn_http_tx_fn begin, void (*end)(void *arg), void *arg);
 
 /*
  * Stores the answer with the key (idempotent routes), commits, and sends
@@ -275,8 +275,8 @@ void sn_http_tx_problem(sn_http_req *req, sn_tx *tx, const sn_problem *p);
  * carries more than code, message and field (a 409 naming the
  * conflicting record, say). Unstored, like sn_http_tx_fail.
  */
-void sn_http_tx_fail_json(sn_http_req *req, sn_tx *tx, unsigned status,
-    json_t *body);
+void sn_http_tx_fail_json(
+    sn_http_req *req, sn_tx *tx, unsigned status, json_t *body);
 
 /*
  * Deletes the rows of http_idempotency (in db's schema) created more than
@@ -289,10 +289,10 @@ void sn_http_tx_fail_json(sn_http_req *req, sn_tx *tx, unsigned status,
  * done runs exactly once, on the loop thread, never from inside this
  * call, and only when the outcome is known: SN_OK once COMMIT has
  * succeeded, with a result of one row and one column, the number of rows
- * deleted (its column "count"; read it with sn_rows), borrowed during done only; or an error with
- * a NULL result: SN_ECLOSED if the pool closed first, SN_ENOMEM, or
- * SN_EDB (logged by sn/db.h; rolled back, or of unknown outcome if the
- * connection was lost during COMMIT).
+ * deleted (its column "count"; read it with sn_rows), borrowed during done
+ * only; or an error with a NULL result: SN_ECLOSED if the pool closed first,
+ * SN_ENOMEM, or SN_EDB (logged by sn/db.h; rolled back, or of unknown outcome
+ * if the connection was lost during COMMIT).
  */
 void sn_http_purge(sn_db *db, uint32_t days, sn_db_query_fn done, void *arg);
 

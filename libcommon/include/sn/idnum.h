@@ -19,11 +19,11 @@
 #include "sn/err.h"
 
 typedef struct sn_idnum {
-	char region[7];    /* 6 digits and NUL */
-	int  birth_year;   /* e.g. 1987 */
-	int  birth_month;  /* 1-12 */
-	int  birth_day;    /* 1-31 */
-	bool male;         /* from the parity of the sequence */
+	char region[7];   /* 6 digits and NUL */
+	int  birth_year;  /* e.g. 1987 */
+	int  birth_month; /* 1-12 */
+	int  birth_day;   /* 1-31 */
+	bool male;        /* from the parity of the sequence */
 } sn_idnum;
 
 /*
@@ -37,8 +37,8 @@ char sn_idnum_check_char(const char *first17);
  * today_yyyymmdd (e.g. 20261129) refuses a birth date after it; 0 skips
  * that check. SN_EINVAL for anything that is not a valid number.
  */
-sn_err sn_idnum_parse(const char *s, size_t len, int today_yyyymmdd,
-    sn_idnum *out);
+sn_err sn_idnum_parse(
+    const char *s, size_t len, int today_yyyymmdd, sn_idnum *out);
 
 /* Shorthand: a NUL-terminated string that is a valid number. */
 bool sn_idnum_valid(const char *s);

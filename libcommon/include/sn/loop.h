@@ -8,10 +8,10 @@
  * it with non-blocking receives until NNG_EAGAIN (wake-ups coalesce).
  *
  * SIGTERM and SIGINT start a shutdown (later ones are ignored): the stop
- * callbacks run once, in the order they were added, and should stop taking new work, finish what is
- * in flight and close their handles; the loop then runs until every
- * handle is closed. A hard deadline (SN_SHUTDOWN_MS, 10 s by default)
- * bounds the drain: past it the process logs what was still open and
+ * callbacks run once, in the order they were added, and should stop taking new
+ * work, finish what is in flight and close their handles; the loop then runs
+ * until every handle is closed. A hard deadline (SN_SHUTDOWN_MS, 10 s by
+ * default) bounds the drain: past it the process logs what was still open and
  * exits 0, since everything committed is safe in PostgreSQL and the outbox.
  */
 #ifndef SN_LOOP_H

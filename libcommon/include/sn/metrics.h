@@ -29,10 +29,10 @@ void sn_metrics_free(sn_metrics *m);
  * text. NULL only when out of memory or when name is already a metric of
  * another type (a programmer error, also asserted in debug builds).
  */
-sn_counter *sn_metrics_counter(sn_metrics *m, const char *name,
-    const char *help, const char *labels);
-sn_gauge *sn_metrics_gauge(sn_metrics *m, const char *name, const char *help,
-    const char *labels);
+sn_counter *sn_metrics_counter(
+    sn_metrics *m, const char *name, const char *help, const char *labels);
+sn_gauge *sn_metrics_gauge(
+    sn_metrics *m, const char *name, const char *help, const char *labels);
 /*
  * bounds are the upper bounds of the buckets, ascending, in the unit of
  * the metric (seconds for latencies); +Inf is implied. They are copied.
@@ -45,12 +45,12 @@ sn_histogram *sn_metrics_histogram(sn_metrics *m, const char *name,
 extern const double sn_metrics_latency_bounds[];
 extern const size_t sn_metrics_latency_nbounds;
 
-void    sn_counter_add(sn_counter *c, uint64_t n);
+void     sn_counter_add(sn_counter *c, uint64_t n);
 uint64_t sn_counter_get(const sn_counter *c);
-void    sn_gauge_set(sn_gauge *g, int64_t v);
-void    sn_gauge_add(sn_gauge *g, int64_t delta);
-int64_t sn_gauge_get(const sn_gauge *g);
-void    sn_histogram_observe(sn_histogram *h, double v);
+void     sn_gauge_set(sn_gauge *g, int64_t v);
+void     sn_gauge_add(sn_gauge *g, int64_t delta);
+int64_t  sn_gauge_get(const sn_gauge *g);
+void     sn_histogram_observe(sn_histogram *h, double v);
 
 /*
  * The whole registry in Prometheus text exposition format 0.0.4, one

@@ -90,8 +90,8 @@ typedef struct sn_reqc_retry {
 
 /* What one try came to, borrowed for the callback. */
 typedef struct sn_reqc_try {
-	sn_err         err;        /* as sn_reqc_fn */
-	const uint8_t *reply;      /* SN_OK only */
+	sn_err         err;   /* as sn_reqc_fn */
+	const uint8_t *reply; /* SN_OK only */
 	size_t         len;
 	uint64_t       latency_us; /* of this try */
 	uint32_t       tries;      /* 1 for the first */

@@ -8,7 +8,8 @@
  *         .name = "approval", .publishes = true, .follows = follows,
  *         .setup = approval_setup,
  *     };
- *     int main(int argc, char **argv) { return sn_service_main(argc, argv, &def); }
+ *     int main(int argc, char **argv) { return sn_service_main(argc, argv,
+ * &def); }
  *
  * sn_service_main reads the settings below, applies the migrations (the
  * bus's and the idempotency store's built-in ones, then the service's own
@@ -96,11 +97,11 @@ extern const char sn_version[];
 extern const char sn_openapi_document[];
 
 typedef struct sn_service_def {
-	const char         *name;       /* e.g. "intake"; also the publisher */
-	bool                publishes;  /* has an outbox and a PUB socket */
-	bool                needs_auth; /* SN_TOKEN_KEY required */
-	const char *const  *follows;    /* publishers followed, NULL-ended */
-	const char         *schema_dir; /* default for SN_SCHEMA_DIR */
+	const char        *name;       /* e.g. "intake"; also the publisher */
+	bool               publishes;  /* has an outbox and a PUB socket */
+	bool               needs_auth; /* SN_TOKEN_KEY required */
+	const char *const *follows;    /* publishers followed, NULL-ended */
+	const char        *schema_dir; /* default for SN_SCHEMA_DIR */
 	/* Adds routes and handlers; runs once, before the loop. A failure
 	 * stops the program with exit status 1. */
 	sn_err (*setup)(sn_service *svc, void *arg);
@@ -137,14 +138,14 @@ const char *sn_service_name(const sn_service *svc);
  * service owns the timer. For periodic work: refreshing gauges, clocks,
  * scans. Call from setup. SN_ENOMEM or SN_EUV on failure.
  */
-sn_err sn_service_every(sn_service *svc, uint64_t first_ms,
-    uint64_t period_ms, void (*fn)(void *arg), void *arg);
+sn_err sn_service_every(sn_service *svc, uint64_t first_ms, uint64_t period_ms,
+    void (*fn)(void *arg), void *arg);
 
 /*
  * The NNG URLs of publisher name from SN_<NAME>_PUB_URL and
  * SN_<NAME>_REPLAY_URL; exits 2 if either is missing or malformed.
  */
-void sn_service_bus_urls(const char *name, const char **pub_url,
-    const char **replay_url);
+void sn_service_bus_urls(
+    const char *name, const char **pub_url, const char **replay_url);
 
 #endif /* SN_SERVICE_H */

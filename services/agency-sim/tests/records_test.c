@@ -18,19 +18,19 @@
 static bool
 same(const agency_sim_record *a, const agency_sim_record *b)
 {
-	return a->registered == b->registered && a->alive == b->alive &&
-	    a->wages_fen == b->wages_fen && a->pension_fen == b->pension_fen &&
-	    a->unemployment_fen == b->unemployment_fen &&
-	    a->social_insurance == b->social_insurance &&
-	    a->homes == b->homes && a->vehicles == b->vehicles &&
-	    a->exempt_vehicles == b->exempt_vehicles &&
-	    a->businesses == b->businesses &&
-	    a->business_capital_fen == b->business_capital_fen &&
-	    a->taxed_income_fen == b->taxed_income_fen &&
-	    a->deposits_fen == b->deposits_fen &&
-	    a->financial_assets_fen == b->financial_assets_fen &&
-	    a->pf_balance_fen == b->pf_balance_fen &&
-	    a->pf_monthly_fen == b->pf_monthly_fen;
+	return a->registered == b->registered && a->alive == b->alive
+	    && a->wages_fen == b->wages_fen && a->pension_fen == b->pension_fen
+	    && a->unemployment_fen == b->unemployment_fen
+	    && a->social_insurance == b->social_insurance
+	    && a->homes == b->homes && a->vehicles == b->vehicles
+	    && a->exempt_vehicles == b->exempt_vehicles
+	    && a->businesses == b->businesses
+	    && a->business_capital_fen == b->business_capital_fen
+	    && a->taxed_income_fen == b->taxed_income_fen
+	    && a->deposits_fen == b->deposits_fen
+	    && a->financial_assets_fen == b->financial_assets_fen
+	    && a->pf_balance_fen == b->pf_balance_fen
+	    && a->pf_monthly_fen == b->pf_monthly_fen;
 }
 
 /* The i-th valid identity number born in year. */
@@ -38,8 +38,8 @@ static void
 idnum(char out[19], int year, int i)
 {
 	char first[32];
-	snprintf(first, sizeof(first), "110101%04d%02d%02d%03d",
-	    year % 10000, 1 + i % 12, 1 + i % 28, i % 1000);
+	snprintf(first, sizeof(first), "110101%04d%02d%02d%03d", year % 10000,
+	    1 + i % 12, 1 + i % 28, i % 1000);
 	memcpy(out, first, 17);
 	out[17] = sn_idnum_check_char(first);
 	out[18] = '\0';
@@ -76,7 +76,7 @@ static void
 spread(void **state)
 {
 	(void) state;
-	const int n = 20000;
+	const int n  = 20000;
 	int no_wages = 0, homes = 0, vehicles = 0, business = 0, dead = 0,
 	    pension_young = 0, pension_old = 0, old = 0, small_deposits = 0;
 	for (int i = 0; i < n; i++) {
@@ -99,13 +99,13 @@ spread(void **state)
 		}
 		/* Internal consistency of every record. */
 		assert_true(r.taxed_income_fen >= r.wages_fen);
-		assert_true(r.pf_monthly_fen == 0 ||
-		    r.pf_monthly_fen == r.wages_fen * 24 / 100);
+		assert_true(r.pf_monthly_fen == 0
+		    || r.pf_monthly_fen == r.wages_fen * 24 / 100);
 		assert_true(r.businesses > 0 || r.business_capital_fen == 0);
 		assert_true(r.wages_fen % 100 == 0 && r.wages_fen >= 0);
-		assert_true(r.social_insurance ==
-		    (r.wages_fen > 0 || r.pension_fen > 0 ||
-		        r.unemployment_fen > 0));
+		assert_true(r.social_insurance
+		    == (r.wages_fen > 0 || r.pension_fen > 0
+		        || r.unemployment_fen > 0));
 	}
 	assert_in_range(no_wages * 100 / n, 50, 60);
 	assert_in_range(homes * 100 / n, 19, 27);
@@ -117,10 +117,10 @@ spread(void **state)
 	assert_in_range(pension_old * 100 / old, 55, 65);
 }
 
-static const char fixture_text[] =
-    "{\"110101198001010019\": {\"wages_fen\": 123456, \"homes\": 2,"
-    " \"alive\": false, \"deposits_fen\": 7},"
-    " \"110101199001010010\": {}}";
+static const char fixture_text[]
+    = "{\"110101198001010019\": {\"wages_fen\": 123456, \"homes\": 2,"
+      " \"alive\": false, \"deposits_fen\": 7},"
+      " \"110101199001010010\": {}}";
 
 static void
 fixture_exact(void **state)
@@ -161,16 +161,16 @@ fixture_refused(void **state)
 	static const char *const bad[] = {
 		"[]",
 		"{\"1\": 5}",
-		"{\"1\": {\"wage_fen\": 1}}",     /* unknown field */
-		"{\"1\": {\"wages_fen\": -1}}",   /* negative */
-		"{\"1\": {\"wages_fen\": 1.5}}",  /* not an integer */
-		"{\"1\": {\"alive\": 1}}",        /* not a boolean */
+		"{\"1\": {\"wage_fen\": 1}}",       /* unknown field */
+		"{\"1\": {\"wages_fen\": -1}}",     /* negative */
+		"{\"1\": {\"wages_fen\": 1.5}}",    /* not an integer */
+		"{\"1\": {\"alive\": 1}}",          /* not a boolean */
 		"{\"1\": {\"homes\": 3000000000}}", /* beyond int32 */
-		"{\"1\": {}, \"1\": {}}",         /* duplicate */
+		"{\"1\": {}, \"1\": {}}",           /* duplicate */
 		"{",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		agency_sim_fixture *f   = NULL;
+		agency_sim_fixture *f        = NULL;
 		char                err[128] = "";
 		assert_int_equal(
 		    agency_sim_fixture_parse(bad[i], &f, err, sizeof(err)),

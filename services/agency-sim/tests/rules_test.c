@@ -52,12 +52,12 @@ answer_table(void **state)
 		    "simulated failure" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		agency_sim_ask ask = { .decoded = cases[i].decoded,
-			.n_ids                  = cases[i].n_ids,
-			.consent                = cases[i].consent,
-			.agency                 = cases[i].agency };
-		agency_sim_answer a = agency_sim_rules_answer(
-		    &ask, cases[i].index, cases[i].down, cases[i].fail);
+		agency_sim_ask    ask = { .decoded = cases[i].decoded,
+			   .n_ids                  = cases[i].n_ids,
+			   .consent                = cases[i].consent,
+			   .agency                 = cases[i].agency };
+		agency_sim_answer a   = agency_sim_rules_answer(
+		      &ask, cases[i].index, cases[i].down, cases[i].fail);
 		assert_int_equal(a.outcome, cases[i].outcome);
 		assert_string_equal(a.error, cases[i].error);
 	}
@@ -67,8 +67,8 @@ static void
 outcome_names(void **state)
 {
 	(void) state;
-	static const char *const want[AGENCY_SIM_NOUTCOMES] = { "ok", "error",
-		"no_consent", "dropped", "malformed" };
+	static const char *const want[AGENCY_SIM_NOUTCOMES]
+	    = { "ok", "error", "no_consent", "dropped", "malformed" };
 	for (int o = 0; o < AGENCY_SIM_NOUTCOMES; o++)
 		assert_string_equal(
 		    agency_sim_outcome_name((agency_sim_outcome) o), want[o]);

@@ -34,14 +34,14 @@
 
 static th T;
 
-static const char *const agencies[NAG] = { "PUBLIC_SECURITY",
-	"HUMAN_RESOURCES", "HOUSING", "VEHICLES", "MARKET", "TAX", "BANKS",
-	"PROVIDENT_FUND" };
+static const char *const agencies[NAG]
+    = { "PUBLIC_SECURITY", "HUMAN_RESOURCES", "HOUSING", "VEHICLES", "MARKET",
+	      "TAX", "BANKS", "PROVIDENT_FUND" };
 
 static const char *url[NAG];
-static char url_env[NAG][512];
-static char port_env[32];
-static int  http_port;
+static char        url_env[NAG][512];
+static char        port_env[32];
+static int         http_port;
 
 static void
 start_sim(const char *const *extra)
@@ -54,7 +54,7 @@ start_sim(const char *const *extra)
 		snprintf(url_env[i], sizeof(url_env[i]),
 		    "SN_AGENCY_%s_URL=ipc://%s/agency-%d.ipc", agencies[i],
 		    T.run_dir, i);
-		url[i] = strchr(url_env[i], '=') + 1;
+		url[i]   = strchr(url_env[i], '=') + 1;
 		env[n++] = url_env[i];
 	}
 	env[n++] = port_env;
@@ -81,8 +81,8 @@ call_raw(int i, const void *body, size_t len)
 	if (len > 0)
 		memcpy(nng_msg_body(m), body, len);
 	TH_CHECK(&T, nng_sendmsg(s, m, 0) == 0, "send to %s", agencies[i]);
-	TH_CHECK(&T, nng_recvmsg(s, &m, 0) == 0, "no reply from %s",
-	    agencies[i]);
+	TH_CHECK(
+	    &T, nng_recvmsg(s, &m, 0) == 0, "no reply from %s", agencies[i]);
 	Sn__Agency__V1__AgencyReply *rp = sn__agency__v1__agency_reply__unpack(
 	    NULL, nng_msg_len(m), nng_msg_body(m));
 	nng_msg_free(m);
@@ -95,13 +95,14 @@ call_raw(int i, const void *body, size_t len)
 static Sn__Agency__V1__AgencyReply *
 ask(int i, int names, const char *consent, char **ids, size_t n)
 {
-	Sn__Agency__V1__AgencyRequest rq = SN__AGENCY__V1__AGENCY_REQUEST__INIT;
-	rq.request_id                    = (char *) "R-1";
-	rq.agency                        = (Sn__Agency__V1__Agency) names;
-	rq.consent_reference             = (char *) consent;
-	rq.id_numbers                    = ids;
-	rq.n_id_numbers                  = n;
-	rq.requested_by                  = (char *) "verification";
+	Sn__Agency__V1__AgencyRequest rq
+	    = SN__AGENCY__V1__AGENCY_REQUEST__INIT;
+	rq.request_id        = (char *) "R-1";
+	rq.agency            = (Sn__Agency__V1__Agency) names;
+	rq.consent_reference = (char *) consent;
+	rq.id_numbers        = ids;
+	rq.n_id_numbers      = n;
+	rq.requested_by      = (char *) "verification";
 	size_t   len = sn__agency__v1__agency_request__get_packed_size(&rq);
 	uint8_t *buf = malloc(len ? len : 1);
 	TH_CHECK(&T, buf != NULL, "oom");
@@ -139,8 +140,8 @@ static void
 answers(void)
 {
 	start_sim(NULL);
-	char *ids[] = { (char *) "110101199001011234",
-		(char *) "110101195001011238" };
+	char *ids[]
+	    = { (char *) "110101199001011234", (char *) "110101195001011238" };
 	for (int i = 0; i < NAG; i++) {
 		Sn__Agency__V1__AgencyReply *rp = ask(i, i + 1, "C-1", ids, 2);
 		TH_CHECK(&T,
@@ -150,7 +151,8 @@ answers(void)
 		    agencies[i], rp->agency);
 		TH_CHECK(&T, strcmp(rp->request_id, "R-1") == 0,
 		    "%s: request_id %s", agencies[i], rp->request_id);
-		TH_CHECK(&T, rp->n_records == 2
+		TH_CHECK(&T,
+		    rp->n_records == 2
 		        && strcmp(rp->records[1]->id_number, ids[1]) == 0,
 		    "%s: records", agencies[i]);
 		check_stamp(rp->answered_at, 0);
@@ -207,8 +209,9 @@ help(void)
 	int st     = pclose(f);
 	TH_CHECK(&T, WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "agency-sim --help: status %d", st);
-	static const char *const pre[] = { "SN_AGENCY_", "SN_AGENCY_SIM_SLOW_MS_",
-		"SN_AGENCY_SIM_FAIL_", "SN_AGENCY_SIM_DOWN_" };
+	static const char *const pre[]
+	    = { "SN_AGENCY_", "SN_AGENCY_SIM_SLOW_MS_", "SN_AGENCY_SIM_FAIL_",
+		      "SN_AGENCY_SIM_DOWN_" };
 	char want[96];
 	for (int i = 0; i < NAG; i++) {
 		for (size_t k = 0; k < sizeof(pre) / sizeof(pre[0]); k++) {
@@ -232,6 +235,6 @@ main(int argc, char **argv)
 		{ "clock", clock_shift },
 		{ "help", help },
 	};
-	return th_main(&T, argc, argv, list, sizeof(list) / sizeof(list[0]),
-	    NULL);
+	return th_main(
+	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), NULL);
 }

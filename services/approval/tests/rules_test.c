@@ -381,7 +381,8 @@ test_dates(void **state)
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		sn_date d = { 0, 0, 0 };
 		print_message("%s\n", t[i].s ? t[i].s : "(null)");
-		assert_int_equal(approval_rules_date_parse(t[i].s, &d), t[i].ok);
+		assert_int_equal(
+		    approval_rules_date_parse(t[i].s, &d), t[i].ok);
 		if (!t[i].ok)
 			assert_int_equal(d.year, 0); /* untouched */
 	}
@@ -419,7 +420,8 @@ test_names(void **state)
 	    approval_rules_tier_name(APPROVAL_TIER_EDGE), "edge");
 }
 
-/* ---- the join ------------------------------------------------------------ */
+/* ---- the join ------------------------------------------------------------
+ */
 
 static void
 test_join_table(void **state)
@@ -435,7 +437,8 @@ test_join_table(void **state)
 		approval_join_action want;
 		const char          *reason;
 	} t[] = {
-		{ "nothing verified yet", { G, "", false, false, "", true, true },
+		{ "nothing verified yet",
+		    { G, "", false, false, "", true, true },
 		    APPROVAL_JOIN_WAIT, "" },
 		{ "incomplete verification holds",
 		    { G, "", true, false, "tax,banks", false, true },
@@ -487,7 +490,8 @@ test_join_table(void **state)
 	    approval_rules_hold_needed(APPROVAL_STAGE_HELD, "why", "other"));
 }
 
-/* ---- the steps ------------------------------------------------------------- */
+/* ---- the steps -------------------------------------------------------------
+ */
 
 static void
 test_step_table(void **state)
@@ -501,8 +505,8 @@ test_step_table(void **state)
 		const char    *action;
 	} t[] = {
 		{ APPROVAL_STEP_VILLAGE_REVIEW, true, "village_review",
-		    APPROVAL_STAGE_VILLAGE_REVIEW, APPROVAL_STAGE_TOWNSHIP_CONFIRM,
-		    "village_passed" },
+		    APPROVAL_STAGE_VILLAGE_REVIEW,
+		    APPROVAL_STAGE_TOWNSHIP_CONFIRM, "village_passed" },
 		{ APPROVAL_STEP_VILLAGE_REVIEW, false, "village_review",
 		    APPROVAL_STAGE_VILLAGE_REVIEW, APPROVAL_STAGE_RETURNED,
 		    "village_returned" },
@@ -520,8 +524,10 @@ test_step_table(void **state)
 		    "district_filed" },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		assert_string_equal(approval_rules_step_name(t[i].step), t[i].name);
-		assert_int_equal(approval_rules_step_stage(t[i].step), t[i].at);
+		assert_string_equal(
+		    approval_rules_step_name(t[i].step), t[i].name);
+		assert_int_equal(
+		    approval_rules_step_stage(t[i].step), t[i].at);
 		assert_int_equal(
 		    approval_rules_next_stage(t[i].step, t[i].yes), t[i].to);
 		assert_string_equal(
@@ -577,8 +583,8 @@ test_may_act_table(void **state)
 		{ "another village", V, "vr1", "110101002001", "", 0, NULL,
 		    403, "outside_jurisdiction" },
 		{ "township officer of another township", T, "to1",
-		    "110101002", "", APPROVAL_STAGE_TOWNSHIP_CONFIRM, NULL, 403,
-		    "outside_jurisdiction" },
+		    "110101002", "", APPROVAL_STAGE_TOWNSHIP_CONFIRM, NULL,
+		    403, "outside_jurisdiction" },
 		{ "village-level user confirming: outside", T, "to1",
 		    "110101001001", "", APPROVAL_STAGE_TOWNSHIP_CONFIRM, NULL,
 		    403, "outside_jurisdiction" },
@@ -587,8 +593,8 @@ test_may_act_table(void **state)
 		{ "township-level user filing: outside", D, "do1", "110101001",
 		    "", APPROVAL_STAGE_DISTRICT_FILING, NULL, 403,
 		    "outside_jurisdiction" },
-		{ "took the application in", V, "clerk1", "110101001001", "", 0,
-		    NULL, 403, "took_in_application" },
+		{ "took the application in", V, "clerk1", "110101001001", "",
+		    0, NULL, 403, "took_in_application" },
 		{ "visited the home", V, "inv2", "110101001001", "", 0, NULL,
 		    403, "visited_home" },
 		{ "household member", V, "vr9", "110101001001",
@@ -596,8 +602,8 @@ test_may_act_table(void **state)
 		{ "acted before", T, "vr1", "110101001", "",
 		    APPROVAL_STAGE_TOWNSHIP_CONFIRM, "vr1", 403,
 		    "already_acted" },
-		{ "jurisdiction before duties", V, "clerk1", "110101002001", "",
-		    0, NULL, 403, "outside_jurisdiction" },
+		{ "jurisdiction before duties", V, "clerk1", "110101002001",
+		    "", 0, NULL, 403, "outside_jurisdiction" },
 		{ "duties before the stage", T, "clerk1", "110101001", "", 0,
 		    NULL, 403, "took_in_application" },
 		{ "wrong stage", T, "to1", "110101001", "", 0, NULL, 409,
@@ -621,7 +627,8 @@ test_may_act_table(void **state)
 		snprintf(p.id_number, sizeof(p.id_number), "%s", t[i].idn);
 		sn_problem_clear(&prob);
 		print_message("%s\n", t[i].name);
-		assert_int_equal(approval_rules_may_act(t[i].step, &p, &c, &prob),
+		assert_int_equal(
+		    approval_rules_may_act(t[i].step, &p, &c, &prob),
 		    t[i].status == 0);
 		assert_int_equal(prob.status, t[i].status);
 		if (t[i].code != NULL)
@@ -659,7 +666,8 @@ test_step_request_table(void **state)
 		{ V, "pass", "", "", 0, NULL, NULL, true, 0 },
 		{ V, "return", "documents missing", "", 0, NULL, NULL, false,
 		    0 },
-		{ V, "return", "", "", 422, "reason_required", "reason", 0, 0 },
+		{ V, "return", "", "", 422, "reason_required", "reason", 0,
+		    0 },
 		{ V, "maybe", "", "", 400, "invalid_field", "decision", 0, 0 },
 		{ V, NULL, "", "", 400, "invalid_field", "decision", 0, 0 },
 		{ V, "approve", "", "", 400, "invalid_field", "decision", 0,
@@ -671,10 +679,11 @@ test_step_request_table(void **state)
 		{ T, "approve", "", "low_income", 0, NULL, NULL, true,
 		    APPROVAL_CAT_LOW_INCOME },
 		{ T, "reject", "hidden income", "", 0, NULL, NULL, false, 0 },
-		{ T, "reject", "", "", 422, "reason_required", "reason", 0, 0 },
-		{ T, "pass", "", "", 400, "invalid_field", "decision", 0, 0 },
-		{ T, "approve", "", "none", 400, "invalid_field", "category", 0,
+		{ T, "reject", "", "", 422, "reason_required", "reason", 0,
 		    0 },
+		{ T, "pass", "", "", 400, "invalid_field", "decision", 0, 0 },
+		{ T, "approve", "", "none", 400, "invalid_field", "category",
+		    0, 0 },
 		{ T, "approve", "", "emergency", 400, "invalid_field",
 		    "category", 0, 0 },
 		{ T, "approve", "", "bogus", 400, "invalid_field", "category",
@@ -686,7 +695,8 @@ test_step_request_table(void **state)
 		approval_step_request r = { .reason = t[i].reason };
 		sn_problem            prob;
 		sn_problem_clear(&prob);
-		print_message("%zu: %s\n", i, t[i].decision ? t[i].decision : "");
+		print_message(
+		    "%zu: %s\n", i, t[i].decision ? t[i].decision : "");
 		bool ok = approval_rules_step_request(
 		    t[i].step, t[i].decision, t[i].category, &r, &prob);
 		assert_int_equal(ok, t[i].status == 0);
@@ -718,8 +728,9 @@ test_township_table(void **state)
 		sn_fen            amount;
 		bool              refs;
 	} t[] = {
-		{ "approve the computed dibao", true, C, "", APPROVAL_CAT_DIBAO,
-		    0, NULL, APPROVAL_CAT_DIBAO, 66000, true },
+		{ "approve the computed dibao", true, C, "",
+		    APPROVAL_CAT_DIBAO, 0, NULL, APPROVAL_CAT_DIBAO, 66000,
+		    true },
 		{ "approve naming the computed category, no reason", true,
 		    APPROVAL_CAT_DIBAO, "", APPROVAL_CAT_DIBAO, 0, NULL,
 		    APPROVAL_CAT_DIBAO, 66000, true },
@@ -729,18 +740,19 @@ test_township_table(void **state)
 		{ "override without a reason", true, APPROVAL_CAT_TEKUN, "",
 		    APPROVAL_CAT_DIBAO, 422, "reason_required", 0, 0, false },
 		{ "override to an edge category: no amount", true,
-		    APPROVAL_CAT_LOW_INCOME, "edge", APPROVAL_CAT_DIBAO, 0, NULL,
-		    APPROVAL_CAT_LOW_INCOME, 0, true },
+		    APPROVAL_CAT_LOW_INCOME, "edge", APPROVAL_CAT_DIBAO, 0,
+		    NULL, APPROVAL_CAT_LOW_INCOME, 0, true },
 		{ "override from low income to dibao: dibao amount", true,
 		    APPROVAL_CAT_DIBAO, "recount", APPROVAL_CAT_LOW_INCOME, 0,
 		    NULL, APPROVAL_CAT_DIBAO, 12000, true },
 		{ "approve a household in no category", true, C, "",
 		    APPROVAL_CAT_NONE, 422, "not_eligible", 0, 0, false },
 		{ "override a household in no category", true,
-		    APPROVAL_CAT_DIBAO, "exception", APPROVAL_CAT_NONE, 0, NULL,
-		    APPROVAL_CAT_DIBAO, 12000, true },
+		    APPROVAL_CAT_DIBAO, "exception", APPROVAL_CAT_NONE, 0,
+		    NULL, APPROVAL_CAT_DIBAO, 12000, true },
 		{ "reject: no amount, no referrals", false, C, "hidden income",
-		    APPROVAL_CAT_DIBAO, 0, NULL, APPROVAL_CAT_DIBAO, 0, false },
+		    APPROVAL_CAT_DIBAO, 0, NULL, APPROVAL_CAT_DIBAO, 0,
+		    false },
 		{ "reject a household in no category", false, C, "no",
 		    APPROVAL_CAT_NONE, 0, NULL, APPROVAL_CAT_NONE, 0, false },
 	};
@@ -748,13 +760,13 @@ test_township_table(void **state)
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		approval_case c;
 		case_init(&c);
-		c.stage              = APPROVAL_STAGE_TOWNSHIP_CONFIRM;
-		c.category           = t[i].computed;
-		c.monthly_amount_fen = t[i].computed == APPROVAL_CAT_DIBAO ? 66000
-		                                                           : 0;
-		c.tekun_amount_fen   = 314000;
-		c.dibao_amount_fen   = 12000;
-		c.referrals          = APPROVAL_REF_MEDICAL;
+		c.stage    = APPROVAL_STAGE_TOWNSHIP_CONFIRM;
+		c.category = t[i].computed;
+		c.monthly_amount_fen
+		    = t[i].computed == APPROVAL_CAT_DIBAO ? 66000 : 0;
+		c.tekun_amount_fen      = 314000;
+		c.dibao_amount_fen      = 12000;
+		c.referrals             = APPROVAL_REF_MEDICAL;
 		approval_step_request r = {
 			.step     = APPROVAL_STEP_TOWNSHIP_CONFIRMATION,
 			.yes      = t[i].yes,
@@ -791,7 +803,8 @@ test_township_table(void **state)
 #undef D
 #undef C
 
-/* ---- policy versions ---------------------------------------------------------- */
+/* ---- policy versions
+ * ---------------------------------------------------------- */
 
 static void
 test_policy_add_table(void **state)
@@ -805,7 +818,8 @@ test_policy_add_table(void **state)
 		const char           *code; /* NULL: may add */
 		const char           *field;
 	} t[] = {
-		{ "tomorrow", { 1, false, false }, { 2026, 12, 3 }, NULL, NULL },
+		{ "tomorrow", { 1, false, false }, { 2026, 12, 3 }, NULL,
+		    NULL },
 		{ "today", { 1, false, false }, { 2026, 12, 2 },
 		    "policy_in_force", "effective_from" },
 		{ "yesterday", { 1, false, false }, { 2026, 12, 1 },
@@ -823,7 +837,8 @@ test_policy_add_table(void **state)
 		sn_problem prob;
 		sn_problem_clear(&prob);
 		print_message("%s\n", t[i].name);
-		bool ok = approval_rules_policy_add(&t[i].t, t[i].from, today, &prob);
+		bool ok = approval_rules_policy_add(
+		    &t[i].t, t[i].from, today, &prob);
 		assert_int_equal(ok, t[i].code == NULL);
 		if (ok)
 			continue;
@@ -855,7 +870,8 @@ test_in_force_table(void **state)
 		{ { 2099, 1, 1 }, 1 },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		assert_int_equal(approval_rules_in_force(v, 3, t[i].day), t[i].want);
+		assert_int_equal(
+		    approval_rules_in_force(v, 3, t[i].day), t[i].want);
 	assert_int_equal(approval_rules_in_force(v, 0, t[0].day), -1);
 }
 
@@ -871,7 +887,8 @@ test_versions_and_fields(void **state)
 		{ "1234567890123456789012345678901", true },
 		{ "12345678901234567890123456789012", false } };
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
-		assert_int_equal(approval_rules_version_valid(t[i].s), t[i].ok);
+		assert_int_equal(
+		    approval_rules_version_valid(t[i].s), t[i].ok);
 	/* The figures and their least values (the table's CHECKs). */
 	static const struct {
 		const char *name;
@@ -911,7 +928,8 @@ test_stage_names(void **state)
 	    approval_rules_stage_parse("bogus"), APPROVAL_STAGE_UNSPECIFIED);
 	assert_int_equal(
 	    approval_rules_stage_parse(""), APPROVAL_STAGE_UNSPECIFIED);
-	assert_string_equal(approval_rules_stage_name((approval_stage) 42), "");
+	assert_string_equal(
+	    approval_rules_stage_name((approval_stage) 42), "");
 	assert_null(approval_category_names[APPROVAL_CAT_NONE + 1]);
 }
 

@@ -343,8 +343,8 @@ outbox_event(const char *topic, const char *subject, int nth, size_t *len)
 	    "SELECT data FROM %s.outbox WHERE topic = '%s' AND subject = '%s'"
 	    " ORDER BY id OFFSET %d LIMIT 1",
 	    S, topic, subject, nth);
-	TH_CHECK(&T, b != NULL && *len > 0, "no %s event for %s", topic,
-	    subject);
+	TH_CHECK(
+	    &T, b != NULL && *len > 0, "no %s event for %s", topic, subject);
 	return b;
 }
 
@@ -714,9 +714,9 @@ steps(void)
 	free(body2);
 
 	char  monthbuf[SN_MONTH_STRLEN];
-	char *month
-	    = strdup(sn_month_format(sn_month_add(sn_clock_month(), 1), monthbuf));
-	size_t n;
+	char *month = strdup(
+	    sn_month_format(sn_month_add(sn_clock_month(), 1), monthbuf));
+	size_t   n;
 	uint8_t *b = outbox_event("application.decided", a.id, 0, &n);
 	Sn__Assist__V1__ApplicationDecided *d
 	    = sn__assist__v1__application_decided__unpack(NULL, n, b);
@@ -1206,10 +1206,10 @@ validation(void)
 	start("60000");
 	struct app a;
 	ready_case(&a, "app-strict");
-	char *tok[4] = { token("admin1", "district_admin", DISTRICT, NULL),
-		token("vr1", "village_reviewer", VILLAGE, NULL),
-		token("to1", "township_officer", TOWNSHIP, NULL),
-		token("do1", "district_officer", DISTRICT, NULL) };
+	char *tok[4]    = { token("admin1", "district_admin", DISTRICT, NULL),
+		   token("vr1", "village_reviewer", VILLAGE, NULL),
+		   token("to1", "township_officer", TOWNSHIP, NULL),
+		   token("do1", "district_officer", DISTRICT, NULL) };
 	char *p_null    = policy_with("version", json_null());
 	char *p_ctrl    = policy_with("version", json_string("v\001x"));
 	char *p_numnull = policy_with("urban_min_fen", json_null());
@@ -1226,8 +1226,8 @@ validation(void)
 		{ 1, "/cases/app-strict/village-review",
 		    "{\"decision\":\"pass\",\"reason\":null}", "invalid_type",
 		    "reason" },
-		{ 1, "/cases/app-strict/village-review",
-		    "{\"decision\":null}", "invalid_type", "decision" },
+		{ 1, "/cases/app-strict/village-review", "{\"decision\":null}",
+		    "invalid_type", "decision" },
 		{ 1, "/cases/app-strict/village-review",
 		    "{\"decision\":\"return\",\"reason\":\"bad\\u0001\"}",
 		    "invalid_characters", "reason" },
@@ -1244,24 +1244,26 @@ validation(void)
 		    "{\"spot_check\":true,\"decision\":\"pass\"}",
 		    "unknown_field", "decision" },
 		{ 3, "/cases/app-strict/district-filing",
-		    "{\"note\":\"filed\\u0001\"}", "invalid_characters", "note" },
+		    "{\"note\":\"filed\\u0001\"}", "invalid_characters",
+		    "note" },
 		{ 3, "/cases/app-strict/district-filing", "{\"note\":null}",
 		    "invalid_type", "note" },
 		{ 3, "/cases/app-strict/district-filing",
 		    "{\"spot_check\":null}", "invalid_type", "spot_check" },
 	};
-	int64_t events   = th_int(&T, "SELECT count(*) FROM %s.outbox", S);
-	int64_t timeline = th_int(&T, "SELECT count(*) FROM %s.case_timeline", S);
+	int64_t events = th_int(&T, "SELECT count(*) FROM %s.outbox", S);
+	int64_t timeline
+	    = th_int(&T, "SELECT count(*) FROM %s.case_timeline", S);
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		json_t *j;
-		int st = api("POST", t[i].path, tok[t[i].who], newkey(), t[i].body,
-		    &j);
+		int     st = api(
+		        "POST", t[i].path, tok[t[i].who], newkey(), t[i].body, &j);
 		TH_CHECK(&T,
 		    st == 422 && strcmp(jstr(j, "error.code"), t[i].code) == 0
 		        && strcmp(jstr(j, "error.field"), t[i].field) == 0,
 		    "%s %s: wanted 422 %s (%s), got %d %s (%s)", t[i].path,
-		    t[i].body, t[i].code, t[i].field, st, jstr(j, "error.code"),
-		    jstr(j, "error.field"));
+		    t[i].body, t[i].code, t[i].field, st,
+		    jstr(j, "error.code"), jstr(j, "error.field"));
 		json_decref(j);
 	}
 	TH_CHECK(&T,

@@ -231,8 +231,8 @@ take_table(void **state)
 			break;
 		}
 		char why[256] = "untouched";
-		bool ok       = bank_sim_rules_take(b.id, cases[i].debtor,
-		          b.count, b.sum, b.ins, N, why, sizeof(why));
+		bool ok = bank_sim_rules_take(b.id, cases[i].debtor, b.count,
+		    b.sum, b.ins, N, why, sizeof(why));
 		if (cases[i].why == NULL) {
 			assert_true(ok);
 			assert_string_equal(why, "untouched");

@@ -1002,7 +1002,7 @@ help(void)
 		"SN_BANK_SIM_TIMEOUT_PERCENT", "SN_BANK_SIM_TIMEOUT_MS",
 		"SN_BANK_SIM_CRASH_AFTER", "SN_BANK_SIM_SEED",
 		"SN_BANK_SIM_CONTEXTS", "SN_BANK_SIM_MAX_REQUEST_BYTES" };
-	char out[16384], want[64];
+	char                     out[16384], want[64];
 	run_bare("--help", out, sizeof(out));
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
 		snprintf(want, sizeof(want), "  %s ", own[i]);
@@ -1011,8 +1011,7 @@ help(void)
 	}
 	run_bare("--routes", out, sizeof(out));
 	TH_CHECK(&T,
-	    strcmp(out,
-	        "GET /accounts/{account_number}/credits\nGET /stats\n")
+	    strcmp(out, "GET /accounts/{account_number}/credits\nGET /stats\n")
 	        == 0,
 	    "--routes: %s", out);
 }

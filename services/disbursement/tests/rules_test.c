@@ -55,11 +55,16 @@ test_period(void **state)
 		bool        ok;
 		int         y, m;
 	} cases[] = {
-		{ "2026-12", true, 2026, 12 }, { "2026-01", true, 2026, 1 },
-		{ "2026-13", false, 0, 0 }, { "2026-00", false, 0, 0 },
-		{ "1999-05", false, 0, 0 }, { "2026-1", false, 0, 0 },
-		{ "2026/12", false, 0, 0 }, { "20261-2", false, 0, 0 },
-		{ "", false, 0, 0 }, { NULL, false, 0, 0 },
+		{ "2026-12", true, 2026, 12 },
+		{ "2026-01", true, 2026, 1 },
+		{ "2026-13", false, 0, 0 },
+		{ "2026-00", false, 0, 0 },
+		{ "1999-05", false, 0, 0 },
+		{ "2026-1", false, 0, 0 },
+		{ "2026/12", false, 0, 0 },
+		{ "20261-2", false, 0, 0 },
+		{ "", false, 0, 0 },
+		{ NULL, false, 0, 0 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int y = 0, m = 0;
@@ -87,7 +92,9 @@ test_due(void **state)
 	size_t n = 0;
 	for (size_t i = 0; i < 12; i++)
 		cases[i].p = payee(1, DISBURSEMENT_FUND_DIBAO, 50000);
-#define CASE(nm, per, d) (cases[n].name = (nm), cases[n].period = (per), cases[n].due = (d), n++)
+#define CASE(nm, per, d)                                                      \
+	(cases[n].name = (nm), cases[n].period = (per), cases[n].due = (d),   \
+	    n++)
 	CASE("due", "2026-03", true);
 	CASE("first month", "2026-01", true);
 	CASE("before from", "2025-12", false);
@@ -110,8 +117,8 @@ test_due(void **state)
 	CASE("bad period", "2026-3", false);
 #undef CASE
 	for (size_t i = 0; i < n; i++) {
-		bool got
-		    = disbursement_rules_due(&cases[i].p, month(cases[i].period));
+		bool got = disbursement_rules_due(
+		    &cases[i].p, month(cases[i].period));
 		if (got != cases[i].due)
 			fail_msg("%s: due %d, want %d", cases[i].name, got,
 			    cases[i].due);
@@ -209,9 +216,8 @@ test_approval(void **state)
 		    "220103", AWAITING, "fin-1", true, "reject", NULL },
 		{ "finance is not an approver", "fa-1", "finance", "220103",
 		    AWAITING, "fin-1", false, "approve", "forbidden" },
-		{ "township approver", "fa-1", "finance_approver",
-		    "220103001", AWAITING, "fin-1", false, "approve",
-		    "forbidden" },
+		{ "township approver", "fa-1", "finance_approver", "220103001",
+		    AWAITING, "fin-1", false, "approve", "forbidden" },
 		{ "still building", "fa-1", "finance_approver", "220103",
 		    DISBURSEMENT_RUN_BUILDING, "fin-1", false, "approve",
 		    "not_awaiting_approval" },
@@ -225,16 +231,16 @@ test_approval(void **state)
 		    "not_found" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		sn_principal p = who(cases[i].user, cases[i].role,
-		    cases[i].juris);
-		disbursement_run_view v = { .status = cases[i].status,
-			.created_by = cases[i].creator,
-			.approver_decided_a_case = cases[i].decided };
+		sn_principal p
+		    = who(cases[i].user, cases[i].role, cases[i].juris);
+		disbursement_run_view v    = { .status = cases[i].status,
+			   .created_by                 = cases[i].creator,
+			   .approver_decided_a_case    = cases[i].decided };
 		disbursement_run_step step = DISBURSEMENT_RUN_BUILT;
 		sn_problem            why;
 		sn_problem_clear(&why);
-		bool ok = disbursement_rules_approval(&p, &v, cases[i].decision,
-		    &step, &why);
+		bool ok = disbursement_rules_approval(
+		    &p, &v, cases[i].decision, &step, &why);
 		if (ok != (cases[i].code == NULL)
 		    || (!ok && strcmp(why.code, cases[i].code) != 0))
 			fail_msg("%s: ok %d code %s, want %s", cases[i].name,
@@ -260,7 +266,8 @@ test_allocation(void **state)
 	} cases[] = {
 		{ "ok", "finance", "220103", "dibao", 2026, 100, NULL },
 		{ "tekun", "finance", "220103", "tekun", 2026, 1, NULL },
-		{ "emergency", "finance", "220103", "emergency", 2026, 1, NULL },
+		{ "emergency", "finance", "220103", "emergency", 2026, 1,
+		    NULL },
 		{ "not finance", "finance_approver", "220103", "dibao", 2026,
 		    100, "forbidden" },
 		{ "township", "finance", "220103001", "dibao", 2026, 100,
@@ -282,8 +289,8 @@ test_allocation(void **state)
 		sn_principal p = who("fin-1", cases[i].role, cases[i].juris);
 		sn_problem   why;
 		sn_problem_clear(&why);
-		bool ok = disbursement_rules_allocation(&p, cases[i].fund,
-		    cases[i].year, cases[i].amount, &why);
+		bool ok = disbursement_rules_allocation(
+		    &p, cases[i].fund, cases[i].year, cases[i].amount, &why);
 		if (ok != (cases[i].code == NULL)
 		    || (!ok && strcmp(why.code, cases[i].code) != 0))
 			fail_msg("%s: ok %d code %s", cases[i].name, ok,
@@ -298,13 +305,13 @@ balanced(void)
 	memset(&in, 0, sizeof(in));
 	in.plan_count = in.payments_count = 10;
 	in.plan_fen = in.payments_fen = in.run_total_fen = 1000;
-	in.settled_count = 9;
-	in.settled_fen   = 900;
-	in.rejected_count = 1;
-	in.rejected_fen   = 100;
-	in.allocated_fen[DISBURSEMENT_FUND_DIBAO] = 1000;
-	in.drawn_fen[DISBURSEMENT_FUND_DIBAO]     = 1000;
-	in.sending = true;
+	in.settled_count                                 = 9;
+	in.settled_fen                                   = 900;
+	in.rejected_count                                = 1;
+	in.rejected_fen                                  = 100;
+	in.allocated_fen[DISBURSEMENT_FUND_DIBAO]        = 1000;
+	in.drawn_fen[DISBURSEMENT_FUND_DIBAO]            = 1000;
+	in.sending                                       = true;
 	return in;
 }
 
@@ -312,38 +319,38 @@ static void
 test_reconcile(void **state)
 {
 	(void) state;
-	disbursement_finding f[DISBURSEMENT_MAX_FINDINGS];
+	disbursement_finding  f[DISBURSEMENT_MAX_FINDINGS];
 	disbursement_recon_in in = balanced();
 	assert_int_equal(disbursement_rules_reconcile(&in, f), 0);
 
-	in = balanced();
+	in                = balanced();
 	in.payments_count = 11;
 	in.settled_count  = 10;
 	assert_int_equal(disbursement_rules_reconcile(&in, f), 1);
 	assert_string_equal(f[0].code, "count_differs");
 
-	in = balanced();
+	in              = balanced();
 	in.payments_fen = 1001;
 	in.settled_fen  = 901;
 	assert_int_equal(disbursement_rules_reconcile(&in, f), 1);
 	assert_string_equal(f[0].code, "total_differs");
 
-	in = balanced();
+	in               = balanced();
 	in.run_total_fen = 999;
 	assert_int_equal(disbursement_rules_reconcile(&in, f), 1);
 	assert_string_equal(f[0].code, "run_total_differs");
 
-	in = balanced();
+	in               = balanced();
 	in.settled_count = 8;
 	assert_int_equal(disbursement_rules_reconcile(&in, f), 1);
 	assert_string_equal(f[0].code, "status_count_differs");
 
-	in = balanced();
+	in             = balanced();
 	in.settled_fen = 899;
 	assert_int_equal(disbursement_rules_reconcile(&in, f), 1);
 	assert_string_equal(f[0].code, "status_total_differs");
 
-	in = balanced();
+	in                                    = balanced();
 	in.drawn_fen[DISBURSEMENT_FUND_TEKUN] = 1;
 	assert_int_equal(disbursement_rules_reconcile(&in, f), 1);
 	assert_string_equal(f[0].code, "over_budget");
@@ -363,18 +370,19 @@ static void
 test_misc(void **state)
 {
 	(void) state;
-	assert_int_equal(disbursement_rules_fund_of_category(1),
-	    DISBURSEMENT_FUND_TEKUN);
-	assert_int_equal(disbursement_rules_fund_of_category(2),
-	    DISBURSEMENT_FUND_DIBAO);
+	assert_int_equal(
+	    disbursement_rules_fund_of_category(1), DISBURSEMENT_FUND_TEKUN);
+	assert_int_equal(
+	    disbursement_rules_fund_of_category(2), DISBURSEMENT_FUND_DIBAO);
 	for (int c = 3; c <= 6; c++)
 		assert_int_equal(disbursement_rules_fund_of_category(c),
 		    DISBURSEMENT_FUND_NONE);
-	assert_string_equal(disbursement_rules_fund_name(DISBURSEMENT_FUND_EMERGENCY),
+	assert_string_equal(
+	    disbursement_rules_fund_name(DISBURSEMENT_FUND_EMERGENCY),
 	    "emergency");
 	assert_null(disbursement_rules_fund_name(DISBURSEMENT_FUND_NONE));
-	assert_int_equal(disbursement_rules_fund_parse("tekun"),
-	    DISBURSEMENT_FUND_TEKUN);
+	assert_int_equal(
+	    disbursement_rules_fund_parse("tekun"), DISBURSEMENT_FUND_TEKUN);
 	assert_string_equal(disbursement_rules_bank_status(2), "settled");
 	assert_null(disbursement_rules_bank_status(0));
 	int64_t a[3] = { 100, 200, 300 }, sum = 0;
@@ -395,38 +403,42 @@ test_run_next(void **state)
 	enum { NS = DISBURSEMENT_RUN_COMPLETED + 1, NSTEP = 5 };
 	/* want[from][step]: built, approve, reject, start, complete. */
 	static const disbursement_run_status want[NS][NSTEP] = {
-		[DISBURSEMENT_RUN_BUILDING] = { DISBURSEMENT_RUN_AWAITING_APPROVAL },
+		[DISBURSEMENT_RUN_BUILDING]
+		= { DISBURSEMENT_RUN_AWAITING_APPROVAL },
 		[DISBURSEMENT_RUN_AWAITING_APPROVAL] = { DISBURSEMENT_RUN_NONE,
 		    DISBURSEMENT_RUN_APPROVED, DISBURSEMENT_RUN_REJECTED },
-		[DISBURSEMENT_RUN_APPROVED] = { DISBURSEMENT_RUN_NONE,
-		    DISBURSEMENT_RUN_NONE, DISBURSEMENT_RUN_NONE,
-		    DISBURSEMENT_RUN_SENDING },
+		[DISBURSEMENT_RUN_APPROVED]
+		= { DISBURSEMENT_RUN_NONE, DISBURSEMENT_RUN_NONE,
+		    DISBURSEMENT_RUN_NONE, DISBURSEMENT_RUN_SENDING },
 		[DISBURSEMENT_RUN_SENDING] = { DISBURSEMENT_RUN_NONE,
 		    DISBURSEMENT_RUN_NONE, DISBURSEMENT_RUN_NONE,
 		    DISBURSEMENT_RUN_NONE, DISBURSEMENT_RUN_COMPLETED },
 	};
-	static const disbursement_run_step steps[NSTEP] = {
-		DISBURSEMENT_RUN_BUILT, DISBURSEMENT_RUN_APPROVE,
-		DISBURSEMENT_RUN_REJECT, DISBURSEMENT_RUN_START,
-		DISBURSEMENT_RUN_COMPLETE
-	};
+	static const disbursement_run_step steps[NSTEP]
+	    = { DISBURSEMENT_RUN_BUILT, DISBURSEMENT_RUN_APPROVE,
+		      DISBURSEMENT_RUN_REJECT, DISBURSEMENT_RUN_START,
+		      DISBURSEMENT_RUN_COMPLETE };
 	for (int f = 0; f < NS; f++)
 		for (int k = 0; k < NSTEP; k++) {
-			disbursement_run_status got = disbursement_rules_run_next(
-			    (disbursement_run_status) f, steps[k]);
+			disbursement_run_status got
+			    = disbursement_rules_run_next(
+			        (disbursement_run_status) f, steps[k]);
 			if (got != want[f][k])
 				fail_msg("run %s, step %d: %s, want %s",
 				    disbursement_run_status_names[f], k,
 				    disbursement_run_status_names[got],
 				    disbursement_run_status_names[want[f][k]]);
 		}
-	assert_false(disbursement_rules_run_sending(DISBURSEMENT_RUN_BUILDING));
+	assert_false(
+	    disbursement_rules_run_sending(DISBURSEMENT_RUN_BUILDING));
 	assert_false(disbursement_rules_run_sending(
 	    DISBURSEMENT_RUN_AWAITING_APPROVAL));
-	assert_false(disbursement_rules_run_sending(DISBURSEMENT_RUN_REJECTED));
+	assert_false(
+	    disbursement_rules_run_sending(DISBURSEMENT_RUN_REJECTED));
 	assert_true(disbursement_rules_run_sending(DISBURSEMENT_RUN_APPROVED));
 	assert_true(disbursement_rules_run_sending(DISBURSEMENT_RUN_SENDING));
-	assert_true(disbursement_rules_run_sending(DISBURSEMENT_RUN_COMPLETED));
+	assert_true(
+	    disbursement_rules_run_sending(DISBURSEMENT_RUN_COMPLETED));
 }
 
 /* Every status, step and word of the bank. */
@@ -439,10 +451,10 @@ test_payment_next(void **state)
 	/* The bank's word on a payment in each status: none, accepted,
 	 * settled, rejected, unknown. */
 	static const disbursement_payment_status answered[NS][5] = {
-		[P(SENT)] = { P(NONE), P(ACCEPTED), P(SETTLED), P(REJECTED),
-		    P(READY) },
-		[P(ACCEPTED)] = { P(NONE), P(ACCEPTED), P(SETTLED),
-		    P(REJECTED), P(NONE) },
+		[P(SENT)]
+		= { P(NONE), P(ACCEPTED), P(SETTLED), P(REJECTED), P(READY) },
+		[P(ACCEPTED)]
+		= { P(NONE), P(ACCEPTED), P(SETTLED), P(REJECTED), P(NONE) },
 	};
 	static const disbursement_payment_status claimed[NS]
 	    = { [P(PLANNED)] = P(SENT), [P(READY)] = P(SENT) };
@@ -451,7 +463,8 @@ test_payment_next(void **state)
 	static const disbursement_payment_status corrected[NS]
 	    = { [P(REJECTED)] = P(READY) };
 	for (int f = 0; f < NS; f++) {
-		disbursement_payment_status from = (disbursement_payment_status) f;
+		disbursement_payment_status from
+		    = (disbursement_payment_status) f;
 		const char *name = disbursement_payment_status_names[f];
 		for (int w = 0; w < 5; w++)
 			if (disbursement_rules_payment_next(from,
@@ -467,8 +480,8 @@ test_payment_next(void **state)
 		        from, DISBURSEMENT_PAY_REFUSED, DISBURSEMENT_BANK_NONE)
 		    != refused[f])
 			fail_msg("%s refused", name);
-		if (disbursement_rules_payment_next(
-		        from, DISBURSEMENT_PAY_CORRECTED, DISBURSEMENT_BANK_NONE)
+		if (disbursement_rules_payment_next(from,
+		        DISBURSEMENT_PAY_CORRECTED, DISBURSEMENT_BANK_NONE)
 		    != corrected[f])
 			fail_msg("%s corrected", name);
 		assert_int_equal(disbursement_rules_payment_final(from),
@@ -512,15 +525,17 @@ test_correction(void **state)
 		    "too_many_attempts" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		sn_principal p = who("tk-2", "township_officer", cases[i].juris);
+		sn_principal p
+		    = who("tk-2", "township_officer", cases[i].juris);
 		disbursement_payment_view v = { .found = cases[i].found,
-			.status = (disbursement_payment_status) cases[i].status,
+			.status
+			= (disbursement_payment_status) cases[i].status,
 			.township_code = cases[i].township,
 			.is_grant      = cases[i].grant,
 			.attempt       = cases[i].attempt };
-		disbursement_correction c = { DISBURSEMENT_PAYMENT_NONE,
-			DISBURSEMENT_PAYMENT_NONE, 0 };
-		sn_problem              why;
+		disbursement_correction   c = { DISBURSEMENT_PAYMENT_NONE,
+			  DISBURSEMENT_PAYMENT_NONE, 0 };
+		sn_problem                why;
 		sn_problem_clear(&why);
 		bool ok = disbursement_rules_correction(&p, &v, &c, &why);
 		if (ok != (cases[i].code == NULL)
@@ -544,7 +559,8 @@ test_scope(void **state)
 		const char *prefix; /* NULL: refused */
 	} cases[] = {
 		{ "finance sees all", "finance", "220103", NULL, "" },
-		{ "approver sees all", "finance_approver", "220103", NULL, "" },
+		{ "approver sees all", "finance_approver", "220103", NULL,
+		    "" },
 		{ "officer sees his", "township_officer", "220103001", NULL,
 		    "220103001" },
 		{ "finance narrows", "finance", "220103", "220103002",
@@ -563,15 +579,17 @@ test_scope(void **state)
 		    &p, cases[i].township, &prefix, &why);
 		if (ok != (cases[i].prefix != NULL)
 		    || (ok && strcmp(prefix, cases[i].prefix) != 0)
-		    || (!ok && (why.status != 403
-		        || strcmp(why.code, "forbidden") != 0)))
+		    || (!ok
+		        && (why.status != 403
+		            || strcmp(why.code, "forbidden") != 0)))
 			fail_msg("%s: ok %d prefix %s", cases[i].name, ok,
 			    ok ? prefix : why.code);
 	}
 	sn_principal officer = who("tk", "township_officer", "220103001");
 	sn_principal finance = who("f", "finance", "220103");
 	assert_true(disbursement_rules_payment_visible(&officer, "220103001"));
-	assert_false(disbursement_rules_payment_visible(&officer, "220103002"));
+	assert_false(
+	    disbursement_rules_payment_visible(&officer, "220103002"));
 	assert_false(disbursement_rules_payment_visible(&officer, ""));
 	assert_true(disbursement_rules_payment_visible(&finance, "220103002"));
 	assert_true(disbursement_rules_payment_visible(&finance, ""));
@@ -599,15 +617,20 @@ test_parsing(void **state)
 	    DISBURSEMENT_PAYMENT_NONE);
 	assert_int_equal(disbursement_rules_payment_status_parse(NULL),
 	    DISBURSEMENT_PAYMENT_NONE);
-	assert_int_equal(disbursement_rules_standing_of(3), DISBURSEMENT_EXITED);
+	assert_int_equal(
+	    disbursement_rules_standing_of(3), DISBURSEMENT_EXITED);
 	assert_int_equal(
 	    disbursement_rules_standing_of(2), DISBURSEMENT_GRADUAL_EXIT);
-	assert_int_equal(disbursement_rules_standing_of(1), DISBURSEMENT_ACTIVE);
-	assert_int_equal(disbursement_rules_standing_of(0), DISBURSEMENT_ACTIVE);
+	assert_int_equal(
+	    disbursement_rules_standing_of(1), DISBURSEMENT_ACTIVE);
+	assert_int_equal(
+	    disbursement_rules_standing_of(0), DISBURSEMENT_ACTIVE);
 	assert_int_equal(
 	    disbursement_rules_bank_word(4), DISBURSEMENT_BANK_UNKNOWN);
-	assert_int_equal(disbursement_rules_bank_word(5), DISBURSEMENT_BANK_NONE);
-	assert_int_equal(disbursement_rules_bank_word(-1), DISBURSEMENT_BANK_NONE);
+	assert_int_equal(
+	    disbursement_rules_bank_word(5), DISBURSEMENT_BANK_NONE);
+	assert_int_equal(
+	    disbursement_rules_bank_word(-1), DISBURSEMENT_BANK_NONE);
 	assert_true(disbursement_rules_period_ok(month("2000-01")));
 	assert_false(disbursement_rules_period_ok(month("1999-12")));
 	assert_false(disbursement_rules_period_ok(month("2026-13")));

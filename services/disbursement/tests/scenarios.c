@@ -44,8 +44,7 @@ static int         port;
 static const char *schema;  /* disbursement's */
 static const char *bschema; /* bank-sim's */
 static char        bank_url[300];
-static char       *finance, *finance_b, *approver, *approver_decider,
-    *officer;
+static char       *finance, *finance_b, *approver, *approver_decider, *officer;
 
 /* ---- helpers -------------------------------------------------------- */
 
@@ -77,9 +76,10 @@ call(const char *method, const char *path, const char *tok, const char *json)
 	static int n;
 	char       key[64], *raw = NULL;
 	snprintf(key, sizeof(key), "k-%d-%d", (int) getpid(), ++n);
-	answer a = { .status = th_http(&T, port, method, path, tok,
-		         strcmp(method, "GET") == 0 ? NULL : key, json, &raw) };
-	a.body   = raw != NULL && raw[0] ? json_loads(raw, 0, NULL) : NULL;
+	answer a
+	    = { .status = th_http(&T, port, method, path, tok,
+		    strcmp(method, "GET") == 0 ? NULL : key, json, &raw) };
+	a.body = raw != NULL && raw[0] ? json_loads(raw, 0, NULL) : NULL;
 	free(raw);
 	return a;
 }
@@ -97,7 +97,7 @@ jerr(json_t *j)
 	return jstr(json_object_get(j, "error"), "code");
 }
 
-static const char *settle_ms = "0";
+static const char *settle_ms        = "0";
 static char        fixture_env[600] = "SN_BANK_SIM_FIXTURE=";
 
 static void
@@ -108,9 +108,10 @@ start_bank(const char *drop, const char *timeout)
 	    settle_ms);
 	snprintf(bank_url, sizeof(bank_url), "ipc://%s/bank.ipc", T.run_dir);
 	snprintf(url_env, sizeof(url_env), "SN_BANK_URL=%s", bank_url);
-	snprintf(drop_env, sizeof(drop_env), "SN_BANK_SIM_DROP_PERCENT=%s", drop);
-	snprintf(to_env, sizeof(to_env), "SN_BANK_SIM_TIMEOUT_PERCENT=%s",
-	    timeout);
+	snprintf(
+	    drop_env, sizeof(drop_env), "SN_BANK_SIM_DROP_PERCENT=%s", drop);
+	snprintf(
+	    to_env, sizeof(to_env), "SN_BANK_SIM_TIMEOUT_PERCENT=%s", timeout);
 	const char *env[]  = { url_env, drop_env, to_env,
 		 "SN_BANK_SIM_TIMEOUT_MS=1500", "SN_BANK_SIM_OPEN_ALL=1",
 		 settle_env, fixture_env, NULL };
@@ -137,12 +138,13 @@ start_disbursement(void)
 	snprintf(url_env, sizeof(url_env), "SN_BANK_URL=%s", bank_url);
 	const char *env[]  = { "SN_TOKEN_KEY=" KEY, port_env, url_env,
 		 "SN_DISBURSEMENT_BANK_TIMEOUT_MS=600",
-		 "SN_DISBURSEMENT_POLL_MS=100", "SN_DISBURSEMENT_BUILD_CHUNK=2000",
+		 "SN_DISBURSEMENT_POLL_MS=100",
+		 "SN_DISBURSEMENT_BUILD_CHUNK=2000",
 		 "SN_DISBURSEMENT_BATCH=100", extra_env[0], extra_env[1],
 		 NULL };
 	const char *argv[] = { SN_DISBURSEMENT_BIN, NULL };
-	th_proc    *p = th_spawn(&T, "disbursement", SN_DISBURSEMENT_BIN, argv,
-	       env);
+	th_proc    *p
+	    = th_spawn(&T, "disbursement", SN_DISBURSEMENT_BIN, argv, env);
 	if (!th_wait_ready(&T, port, 30000))
 		th_fail(&T, "disbursement did not get ready");
 	schema = th_schema(&T, "disbursement");
@@ -161,7 +163,7 @@ start(const char *drop, const char *timeout)
 	finance_b        = token("fin-2", "finance", DISTRICT);
 	approver         = token("fa-1", "finance_approver", DISTRICT);
 	approver_decider = token("tk-officer-0", "finance_approver", DISTRICT);
-	officer          = token("tk-officer-0", "township_officer", "220103001");
+	officer = token("tk-officer-0", "township_officer", "220103001");
 }
 
 static void
@@ -186,8 +188,8 @@ injector(const char *publisher)
 		th_fail(&T, "cannot write %s", path);
 	fprintf(f, "test.nothing x test -\n");
 	fclose(f);
-	const char *argv[] = { SN_INJECT_BIN, "--name", publisher, "--events",
-		path, NULL };
+	const char *argv[]
+	    = { SN_INJECT_BIN, "--name", publisher, "--events", path, NULL };
 	th_proc *p = th_spawn(&T, publisher, SN_INJECT_BIN, argv, NULL);
 	if (!th_wait_int(&T, 1, 30000, "SELECT count(seq) FROM %s.outbox",
 	        th_schema(&T, publisher)))
@@ -198,13 +200,13 @@ injector(const char *publisher)
 /* Writes n rows (topic, subject, hex payload) into publisher's outbox in
  * one statement. */
 static void
-outbox_put(const char *publisher, char **topics, char **subjects,
-    char **hexes, int n)
+outbox_put(
+    const char *publisher, char **topics, char **subjects, char **hexes, int n)
 {
 	size_t cap = 256;
 	for (int i = 0; i < n; i++)
-		cap += strlen(hexes[i]) + strlen(topics[i]) + strlen(subjects[i])
-		    + 64;
+		cap += strlen(hexes[i]) + strlen(topics[i])
+		    + strlen(subjects[i]) + 64;
 	char  *sql = malloc(cap);
 	size_t len = (size_t) snprintf(sql, cap,
 	    "INSERT INTO %s.outbox (topic, subject, actor, data) VALUES ",
@@ -256,17 +258,17 @@ inject_payees(int n)
 			m.application_id = app;
 			m.status
 			    = SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE;
-			m.category = i % 2 == 0
-			    ? SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO
-			    : SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN;
+			m.category           = i % 2 == 0
+			              ? SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO
+			              : SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN;
 			m.monthly_amount_fen = MONTHLY + (i % 7) * 100;
 			m.payee              = &pa;
 			m.from_month         = "2026-01";
 			m.approved_by        = by;
 			m.household          = &h;
-			topics[k]   = strdup("beneficiary.changed");
-			subjects[k] = strdup(app);
-			hexes[k]    = th_hex(&m.base);
+			topics[k]            = strdup("beneficiary.changed");
+			subjects[k]          = strdup(app);
+			hexes[k]             = th_hex(&m.base);
 		}
 		outbox_put("approval", topics, subjects, hexes, k);
 		for (int i = 0; i < k; i++) {
@@ -275,8 +277,8 @@ inject_payees(int n)
 			free(hexes[i]);
 		}
 	}
-	if (!th_wait_int(&T, n, 120000,
-	        "SELECT count(*) FROM %s.payee", schema))
+	if (!th_wait_int(
+	        &T, n, 120000, "SELECT count(*) FROM %s.payee", schema))
 		th_fail(&T, "disbursement did not take the payees in");
 	th_kill(&T, p, SIGTERM);
 	th_wait_exit(&T, p, 15000);
@@ -290,8 +292,8 @@ allocate(const char *fund, long long fen)
 	    "{\"fund\": \"%s\", \"year\": 2026, \"amount_fen\": %lld}", fund,
 	    fen);
 	answer a = call("POST", "/budgets", finance, body);
-	TH_CHECK(&T, a.status == 201, "allocation: %d %s", a.status,
-	    jerr(a.body));
+	TH_CHECK(
+	    &T, a.status == 201, "allocation: %d %s", a.status, jerr(a.body));
 	json_decref(a.body);
 }
 
@@ -299,9 +301,10 @@ allocate(const char *fund, long long fen)
 static char *
 build_run(void)
 {
-	answer a = call("POST", "/runs", finance, "{\"period\": \"" PERIOD "\"}");
-	TH_CHECK(&T, a.status == 202, "POST /runs: %d %s", a.status,
-	    jerr(a.body));
+	answer a
+	    = call("POST", "/runs", finance, "{\"period\": \"" PERIOD "\"}");
+	TH_CHECK(
+	    &T, a.status == 202, "POST /runs: %d %s", a.status, jerr(a.body));
 	char *id = strdup(jstr(a.body, "id"));
 	json_decref(a.body);
 	if (!th_wait_int(&T, 1, 120000,
@@ -318,8 +321,8 @@ approve(const char *id, char *tok)
 	char path[128];
 	snprintf(path, sizeof(path), "/runs/%s/approval", id);
 	answer a = call("POST", path, tok, "{\"decision\": \"approve\"}");
-	TH_CHECK(&T, a.status == 200, "approval: %d %s", a.status,
-	    jerr(a.body));
+	TH_CHECK(
+	    &T, a.status == 200, "approval: %d %s", a.status, jerr(a.body));
 	json_decref(a.body);
 }
 
@@ -327,9 +330,9 @@ approve(const char *id, char *tok)
 static void
 check_bank(int n)
 {
-	int64_t rows = th_int(&T,
-	    "SELECT count(*) FROM %s.instructions WHERE status = 'settled'",
-	    bschema);
+	int64_t rows     = th_int(&T,
+	        "SELECT count(*) FROM %s.instructions WHERE status = 'settled'",
+	        bschema);
 	int64_t distinct = th_int(&T,
 	    "SELECT count(DISTINCT account_number) FROM %s.instructions"
 	    " WHERE status = 'settled'",
@@ -372,10 +375,11 @@ check_reconciled_corrected(const char *id)
 {
 	char path[128];
 	snprintf(path, sizeof(path), "/runs/%s/reconciliation", id);
-	answer a = call("GET", path, finance, NULL);
+	answer  a   = call("GET", path, finance, NULL);
 	json_t *ins = json_object_get(a.body, "instructions");
 	TH_CHECK(&T,
-	    a.status == 200 && json_is_true(json_object_get(a.body, "balanced"))
+	    a.status == 200
+	        && json_is_true(json_object_get(a.body, "balanced"))
 	        && json_integer_value(json_object_get(ins, "sent")) == 4
 	        && json_integer_value(json_object_get(ins, "settled")) == 3
 	        && json_integer_value(json_object_get(ins, "rejected")) == 1,
@@ -393,11 +397,11 @@ static void
 emergency_paid(void)
 {
 	start("0", "0");
-	th_proc *p = injector("emergency");
+	th_proc                     *p  = injector("emergency");
 	Sn__Assist__V1__PayeeAccount pa = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
-	pa.bank_code      = "ICBC";
-	pa.account_number = "6222029999000001";
-	pa.account_name   = "王五";
+	pa.bank_code                    = "ICBC";
+	pa.account_number               = "6222029999000001";
+	pa.account_name                 = "王五";
 	Sn__Assist__V1__EmergencyGranted m
 	    = SN__ASSIST__V1__EMERGENCY_GRANTED__INIT;
 	m.grant_id      = "8d1f6c1e-0000-4000-8000-000000000001";
@@ -405,7 +409,7 @@ emergency_paid(void)
 	m.amount_fen    = 120000;
 	m.payee         = &pa;
 	m.granted_at    = "2026-03-04T05:06:07Z";
-	char *h = th_hex(&m.base);
+	char *h         = th_hex(&m.base);
 	char *topics[2] = { "emergency.granted", "emergency.granted" };
 	char *subj[2]   = { m.grant_id, m.grant_id };
 	char *hexes[2]  = { h, h }; /* a repeat: paid once */
@@ -417,21 +421,23 @@ emergency_paid(void)
 	        schema, m.grant_id))
 		th_fail(&T, "the grant was not paid");
 	if (!th_wait_int(&T, 1, 30000,
-	        "SELECT count(*) FROM %s.outbox WHERE topic = 'payment.settled'",
+	        "SELECT count(*) FROM %s.outbox WHERE topic = "
+	        "'payment.settled'",
 	        schema))
 		th_fail(&T, "no payment.settled");
 	TH_CHECK(&T,
 	    th_rows(&T,
 	        "SELECT data FROM %s.outbox WHERE topic = 'payment.settled'",
-	        schema) == 1,
+	        schema)
+	        == 1,
 	    "want one payment.settled");
-	size_t   len;
-	uint8_t *data = th_bytes_at(&T, 0, &len,
-	    "SELECT data FROM %s.outbox WHERE topic = 'payment.settled'",
-	    schema);
-	Sn__Pay__V1__PaymentSettled *s = data != NULL
-	    ? sn__pay__v1__payment_settled__unpack(NULL, len, data)
-	    : NULL;
+	size_t                       len;
+	uint8_t                     *data = th_bytes_at(&T, 0, &len,
+	                        "SELECT data FROM %s.outbox WHERE topic = 'payment.settled'",
+	                        schema);
+	Sn__Pay__V1__PaymentSettled *s    = data != NULL
+	       ? sn__pay__v1__payment_settled__unpack(NULL, len, data)
+	       : NULL;
 	TH_CHECK(&T,
 	    s != NULL && s->ref != NULL
 	        && strcmp(s->ref->grant_id, m.grant_id) == 0
@@ -444,12 +450,14 @@ emergency_paid(void)
 	TH_CHECK(&T,
 	    th_int(&T, "SELECT count(*) FROM %s.instructions", bschema) == 1,
 	    "the bank has the grant's instruction %lld times",
-	    (long long) th_int(&T, "SELECT count(*) FROM %s.instructions",
-	        bschema));
+	    (long long) th_int(
+	        &T, "SELECT count(*) FROM %s.instructions", bschema));
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT drawn_fen FROM %s.budget WHERE fund = 'emergency'"
-	               " AND year = 2026",
-	        schema) == 120000,
+	    th_int(&T,
+	        "SELECT drawn_fen FROM %s.budget WHERE fund = 'emergency'"
+	        " AND year = 2026",
+	        schema)
+	        == 120000,
 	    "the emergency budget did not record the draw");
 	th_kill(&T, p, SIGTERM);
 	th_wait_exit(&T, p, 15000);
@@ -467,7 +475,8 @@ run_10k(void)
 	allocate("tekun", 1000000000LL);
 	char *id = build_run();
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT payments FROM %s.run WHERE id = '%s'", schema, id)
+	    th_int(
+	        &T, "SELECT payments FROM %s.run WHERE id = '%s'", schema, id)
 	        == N,
 	    "the run has not one payment per payee");
 	char path[128];
@@ -486,20 +495,25 @@ run_10k(void)
 	        schema, id))
 		th_fail(&T, "the run did not complete: %lld settled",
 		    (long long) th_int(&T,
-		        "SELECT count(*) FROM %s.payment WHERE status = 'settled'",
+		        "SELECT count(*) FROM %s.payment WHERE status = "
+		        "'settled'",
 		        schema));
 	check_bank(N);
 	check_reconciled(id, N);
 	/* The faults happened: answers were lost and batches sent again. */
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT value FROM %s.counters"
-	               " WHERE name = 'repeated_batches'",
-	        bschema) > 0,
+	    th_int(&T,
+	        "SELECT value FROM %s.counters"
+	        " WHERE name = 'repeated_batches'",
+	        bschema)
+	        > 0,
 	    "the bank never saw a batch again: no fault was exercised");
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.outbox"
-	               " WHERE topic = 'payment.settled'",
-	        schema) == N,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.outbox"
+	        " WHERE topic = 'payment.settled'",
+	        schema)
+	        == N,
 	    "want one payment.settled per payee");
 	free(id);
 }
@@ -526,7 +540,8 @@ sigkill(void)
 		        " WHERE status IN ('sent', 'accepted', 'settled',"
 		        " 'rejected')",
 		        k * N / 5, schema))
-			th_fail(&T, "sending did not progress before kill %d", k);
+			th_fail(
+			    &T, "sending did not progress before kill %d", k);
 		int64_t settled = th_int(&T,
 		    "SELECT count(*) FROM %s.payment WHERE status = 'settled'",
 		    schema);
@@ -536,12 +551,16 @@ sigkill(void)
 		p = start_disbursement();
 	}
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.instructions"
-	               " WHERE status = 'accepted'",
-	        bschema) > 0
-	        || th_int(&T, "SELECT count(*) FROM %s.payment"
-	                      " WHERE status = 'settled'",
-	               schema) < N,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.instructions"
+	        " WHERE status = 'accepted'",
+	        bschema)
+	            > 0
+	        || th_int(&T,
+	               "SELECT count(*) FROM %s.payment"
+	               " WHERE status = 'settled'",
+	               schema)
+	            < N,
 	    "the run was over before the last restart");
 	if (!th_wait_int(&T, 1, 240000,
 	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
@@ -568,33 +587,39 @@ duties(void)
 	char *id = build_run();
 	char  path[128];
 	snprintf(path, sizeof(path), "/runs/%s/approval", id);
-	char *fin_as_approver = token("fin-1", "finance_approver", DISTRICT);
-	answer a = call("POST", path, fin_as_approver, "{\"decision\": \"approve\"}");
+	char  *fin_as_approver = token("fin-1", "finance_approver", DISTRICT);
+	answer a               = call(
+	                  "POST", path, fin_as_approver, "{\"decision\": \"approve\"}");
 	TH_CHECK(&T, a.status == 403 && strcmp(jerr(a.body), "same_user") == 0,
 	    "creator approving: %d %s", a.status, jerr(a.body));
 	json_decref(a.body);
 	free(fin_as_approver);
-	a = call("POST", path, approver_decider, "{\"decision\": \"approve\"}");
+	a = call(
+	    "POST", path, approver_decider, "{\"decision\": \"approve\"}");
 	TH_CHECK(&T,
 	    a.status == 403 && strcmp(jerr(a.body), "approved_a_case") == 0,
 	    "decider approving: %d %s", a.status, jerr(a.body));
 	json_decref(a.body);
 	a = call("POST", "/runs", finance_b, "{\"period\": \"" PERIOD "\"}");
-	TH_CHECK(&T, a.status == 409 && strcmp(jerr(a.body), "run_exists") == 0,
+	TH_CHECK(&T,
+	    a.status == 409 && strcmp(jerr(a.body), "run_exists") == 0,
 	    "a second run: %d %s", a.status, jerr(a.body));
 	json_decref(a.body);
 	int64_t drawn = th_int(&T,
 	    "SELECT drawn_fen FROM %s.budget WHERE fund = 'dibao'", schema);
 	int64_t alloc = th_int(&T,
-	    "SELECT allocated_fen FROM %s.budget WHERE fund = 'dibao'", schema);
+	    "SELECT allocated_fen FROM %s.budget WHERE fund = 'dibao'",
+	    schema);
 	TH_CHECK(&T, drawn <= alloc && drawn > 0, "dibao drew %lld of %lld",
 	    (long long) drawn, (long long) alloc);
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT short_count FROM %s.run WHERE id = '%s'", schema,
-	        id) == 25 - th_int(&T,
-	                        "SELECT count(*) FROM %s.payment"
-	                        " WHERE fund = 'dibao'",
-	                        schema),
+	    th_int(&T, "SELECT short_count FROM %s.run WHERE id = '%s'",
+	        schema, id)
+	        == 25
+	            - th_int(&T,
+	                "SELECT count(*) FROM %s.payment"
+	                " WHERE fund = 'dibao'",
+	                schema),
 	    "the shortfall is not reported");
 	/* Reject: payments gone, budget back. */
 	a = call("POST", path, approver, "{\"decision\": \"reject\"}");
@@ -602,9 +627,11 @@ duties(void)
 	json_decref(a.body);
 	TH_CHECK(&T,
 	    th_int(&T, "SELECT count(*) FROM %s.payment", schema) == 0
-	        && th_int(&T, "SELECT drawn_fen FROM %s.budget"
-	                      " WHERE fund = 'dibao'",
-	               schema) == 0,
+	        && th_int(&T,
+	               "SELECT drawn_fen FROM %s.budget"
+	               " WHERE fund = 'dibao'",
+	               schema)
+	            == 0,
 	    "the rejected run left payments or budget drawn");
 	TH_CHECK(&T,
 	    th_int(&T, "SELECT count(*) FROM %s.instructions", bschema) == 0,
@@ -635,11 +662,12 @@ correction(void)
 	if (f == NULL)
 		th_fail(&T, "cannot write %s", path);
 	/* Payee 1 (dibao, township 220103001) has a closed account. */
-	fprintf(f, "{\"6222020000000001\": {\"name\": \"payee 1\","
-	           " \"closed\": true}}\n");
+	fprintf(f,
+	    "{\"6222020000000001\": {\"name\": \"payee 1\","
+	    " \"closed\": true}}\n");
 	fclose(f);
-	snprintf(fixture_env, sizeof(fixture_env), "SN_BANK_SIM_FIXTURE=%s",
-	    path);
+	snprintf(
+	    fixture_env, sizeof(fixture_env), "SN_BANK_SIM_FIXTURE=%s", path);
 	start("0", "0");
 	inject_payees(3);
 	allocate("dibao", 1000000000LL);
@@ -652,20 +680,26 @@ correction(void)
 	        schema, id))
 		th_fail(&T, "the run did not complete");
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.payment WHERE status = 'rejected'"
-	               " AND reason_code = 'closed_account'",
-	        schema) == 1,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.payment WHERE status = 'rejected'"
+	        " AND reason_code = 'closed_account'",
+	        schema)
+	        == 1,
 	    "want the closed account's payment rejected and held");
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.outbox"
-	               " WHERE topic = 'payment.failed'",
-	        schema) == 1,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.outbox"
+	        " WHERE topic = 'payment.failed'",
+	        schema)
+	        == 1,
 	    "want one payment.failed");
 	char  pid[64], old_e2e[64];
 	char *v = th_text_at(&T, 0, 0,
-	    "SELECT id, e2e_id FROM %s.payment WHERE status = 'rejected'", schema);
+	    "SELECT id, e2e_id FROM %s.payment WHERE status = 'rejected'",
+	    schema);
 	char *e = th_text_at(&T, 0, 1,
-	    "SELECT id, e2e_id FROM %s.payment WHERE status = 'rejected'", schema);
+	    "SELECT id, e2e_id FROM %s.payment WHERE status = 'rejected'",
+	    schema);
 	TH_CHECK(&T, v != NULL && e != NULL, "no rejected payment");
 	snprintf(pid, sizeof(pid), "%s", v);
 	snprintf(old_e2e, sizeof(old_e2e), "%s", e);
@@ -673,12 +707,14 @@ correction(void)
 	free(e);
 	char upath[128];
 	snprintf(upath, sizeof(upath), "/payments/%s/account", pid);
-	const char *acct = "{\"bank_code\": \"ICBC\", \"account_number\":"
-	                   " \"6222020000099999\", \"account_name\": \"payee 1\"}";
+	const char *acct
+	    = "{\"bank_code\": \"ICBC\", \"account_number\":"
+	      " \"6222020000099999\", \"account_name\": \"payee 1\"}";
 	/* Another township's officer does not see it. */
 	char  *other = token("tk-9", "township_officer", "220103002");
 	answer a     = call("PUT", upath, other, acct);
-	TH_CHECK(&T, a.status == 404, "another township corrected: %d", a.status);
+	TH_CHECK(
+	    &T, a.status == 404, "another township corrected: %d", a.status);
 	json_decref(a.body);
 	free(other);
 	char *mine = token("tk-2", "township_officer", "220103001");
@@ -695,18 +731,24 @@ correction(void)
 	        schema, pid))
 		th_fail(&T, "the corrected payment was not paid");
 	a = call("PUT", upath, mine, acct);
-	TH_CHECK(&T, a.status == 409 && strcmp(jerr(a.body), "not_rejected") == 0,
-	    "a settled payment corrected again: %d %s", a.status, jerr(a.body));
+	TH_CHECK(&T,
+	    a.status == 409 && strcmp(jerr(a.body), "not_rejected") == 0,
+	    "a settled payment corrected again: %d %s", a.status,
+	    jerr(a.body));
 	json_decref(a.body);
 	free(mine);
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.instructions"
-	               " WHERE end_to_end_id = '%s' AND status = 'rejected'",
-	        bschema, old_e2e) == 1
-	        && th_int(&T, "SELECT count(*) FROM %s.instructions"
-	                      " WHERE account_number = '6222020000099999'"
-	                      " AND status = 'settled'",
-	               bschema) == 1,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.instructions"
+	        " WHERE end_to_end_id = '%s' AND status = 'rejected'",
+	        bschema, old_e2e)
+	            == 1
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.instructions"
+	               " WHERE account_number = '6222020000099999'"
+	               " AND status = 'settled'",
+	               bschema)
+	            == 1,
 	    "the bank's records of the correction are wrong");
 	check_bank(3);
 	check_reconciled_corrected(id);
@@ -742,11 +784,12 @@ validation(void)
 	FILE *f = fopen(path, "w");
 	if (f == NULL)
 		th_fail(&T, "cannot write %s", path);
-	fprintf(f, "{\"6222020000000001\": {\"name\": \"payee 1\","
-	           " \"closed\": true}}\n");
+	fprintf(f,
+	    "{\"6222020000000001\": {\"name\": \"payee 1\","
+	    " \"closed\": true}}\n");
 	fclose(f);
-	snprintf(fixture_env, sizeof(fixture_env), "SN_BANK_SIM_FIXTURE=%s",
-	    path);
+	snprintf(
+	    fixture_env, sizeof(fixture_env), "SN_BANK_SIM_FIXTURE=%s", path);
 	start("0", "0");
 	inject_payees(3);
 
@@ -766,8 +809,9 @@ validation(void)
 	    "invalid_type", "amount_fen");
 	TH_CHECK(&T,
 	    th_int(&T, "SELECT count(*) FROM %s.budget", schema) == 0
-	        && th_int(&T, "SELECT count(*) FROM %s.budget_allocation",
-	               schema) == 0,
+	        && th_int(
+	               &T, "SELECT count(*) FROM %s.budget_allocation", schema)
+	            == 0,
 	    "a refused allocation changed the budget");
 	allocate("dibao", 1000000000LL);
 	allocate("tekun", 1000000000LL);
@@ -794,10 +838,12 @@ validation(void)
 	    "{\"decision\": \"reject\", \"reason\": \"no\\u0001 money\"}", 422,
 	    "invalid_characters", "reason");
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.run WHERE id = '%s'"
-	               " AND status = 'awaiting_approval'"
-	               " AND decided_by IS NULL",
-	        schema, id) == 1
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
+	        " AND status = 'awaiting_approval'"
+	        " AND decided_by IS NULL",
+	        schema,
+	        id) == 1
 	        && th_int(&T, "SELECT count(*) FROM %s.payment", schema) == 3,
 	    "a refused decision changed the run");
 	approve(id, approver);
@@ -807,8 +853,8 @@ validation(void)
 	        schema, id))
 		th_fail(&T, "the run did not complete");
 
-	char *pid = th_text(&T,
-	    "SELECT id FROM %s.payment WHERE status = 'rejected'", schema);
+	char *pid = th_text(
+	    &T, "SELECT id FROM %s.payment WHERE status = 'rejected'", schema);
 	TH_CHECK(&T, pid != NULL, "no rejected payment");
 	snprintf(path, sizeof(path), "/payments/%s/account", pid);
 	char *mine = token("tk-2", "township_officer", "220103001");
@@ -826,16 +872,21 @@ validation(void)
 	    " \"6222020000099999\", \"account_name\": \"payee\\u0001 1\"}",
 	    422, "invalid_characters", "account_name");
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.payment WHERE id = '%s'"
-	               " AND status = 'rejected' AND attempt = 1"
-	               " AND account_number = '6222020000000001'",
-	        schema, pid) == 1
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.payment WHERE id = '%s'"
+	        " AND status = 'rejected' AND attempt = 1"
+	        " AND account_number = '6222020000000001'",
+	        schema,
+	        pid) == 1
 	        && th_int(&T, "SELECT count(*) FROM %s.instruction_history",
-	               schema) == 0
-	        && th_int(&T, "SELECT count(*) FROM %s.payee"
-	                      " WHERE account_name LIKE '%%' || chr(1) || '%%'"
-	                      " OR account_number = '6222020000099999'",
-	               schema) == 0,
+	               schema)
+	            == 0
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.payee"
+	               " WHERE account_name LIKE '%%' || chr(1) || '%%'"
+	               " OR account_number = '6222020000099999'",
+	               schema)
+	            == 0,
 	    "a refused correction changed the payment");
 	free(mine);
 	free(pid);
@@ -850,15 +901,16 @@ district_clock(void)
 {
 	enum { SHIFT_S = 4 * 366 * 86400 };
 	static char shift_env[64];
-	snprintf(shift_env, sizeof(shift_env), "SN_CLOCK_OFFSET_S=%d", SHIFT_S);
+	snprintf(
+	    shift_env, sizeof(shift_env), "SN_CLOCK_OFFSET_S=%d", SHIFT_S);
 	extra_env[0] = "SN_TEST_CLOCK=1";
 	extra_env[1] = shift_env;
 	start("0", "0");
-	th_proc *p = injector("emergency");
+	th_proc                     *p  = injector("emergency");
 	Sn__Assist__V1__PayeeAccount pa = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
-	pa.bank_code      = "ICBC";
-	pa.account_number = "6222029999000002";
-	pa.account_name   = "赵六";
+	pa.bank_code                    = "ICBC";
+	pa.account_number               = "6222029999000002";
+	pa.account_name                 = "赵六";
 	Sn__Assist__V1__EmergencyGranted m
 	    = SN__ASSIST__V1__EMERGENCY_GRANTED__INIT;
 	m.grant_id      = "8d1f6c1e-0000-4000-8000-000000000002";
@@ -872,23 +924,25 @@ district_clock(void)
 	outbox_put("emergency", topics, subj, hexes, 1);
 	free(h);
 	if (!th_wait_int(&T, 1, 30000,
-	        "SELECT count(*) FROM %s.payment WHERE grant_id = '%s'", schema,
-	        m.grant_id))
+	        "SELECT count(*) FROM %s.payment WHERE grant_id = '%s'",
+	        schema, m.grant_id))
 		th_fail(&T, "the grant made no payment");
 	int64_t want = th_int(&T,
 	    "SELECT extract(year FROM now() AT TIME ZONE 'UTC'"
 	    " + interval '%d seconds' + interval '480 minutes')::int",
 	    SHIFT_S);
-	int64_t year = th_int(&T,
-	    "SELECT year FROM %s.payment WHERE grant_id = '%s'", schema,
-	    m.grant_id);
+	int64_t year
+	    = th_int(&T, "SELECT year FROM %s.payment WHERE grant_id = '%s'",
+	        schema, m.grant_id);
 	TH_CHECK(&T, year == want,
 	    "the grant drew on %lld's budget, want the district's year %lld",
 	    (long long) year, (long long) want);
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT drawn_fen FROM %s.budget WHERE fund = 'emergency'"
-	               " AND year = %lld",
-	        schema, (long long) want) == 80000,
+	    th_int(&T,
+	        "SELECT drawn_fen FROM %s.budget WHERE fund = 'emergency'"
+	        " AND year = %lld",
+	        schema, (long long) want)
+	        == 80000,
 	    "the emergency budget of the district's year did not record it");
 	th_kill(&T, p, SIGTERM);
 	th_wait_exit(&T, p, 15000);
@@ -911,11 +965,12 @@ reads(void)
 	FILE *f = fopen(path, "w");
 	if (f == NULL)
 		th_fail(&T, "cannot write %s", path);
-	fprintf(f, "{\"6222020000000001\": {\"name\": \"payee 1\","
-	           " \"closed\": true}}\n");
+	fprintf(f,
+	    "{\"6222020000000001\": {\"name\": \"payee 1\","
+	    " \"closed\": true}}\n");
 	fclose(f);
-	snprintf(fixture_env, sizeof(fixture_env), "SN_BANK_SIM_FIXTURE=%s",
-	    path);
+	snprintf(
+	    fixture_env, sizeof(fixture_env), "SN_BANK_SIM_FIXTURE=%s", path);
 	start("0", "0");
 	inject_payees(3); /* 1 and 3 dibao, 2 tekun; all of 220103001..3 */
 	allocate("dibao", 1000000000LL);
@@ -938,12 +993,12 @@ reads(void)
 	        && strcmp(jstr(a.body, "decided_by"), "fa-1") == 0,
 	    "GET /runs/{id}: %d", a.status);
 	json_decref(a.body);
-	a = call("GET", "/runs/00000000-0000-4000-8000-000000000000",
-	    finance, NULL);
+	a = call("GET", "/runs/00000000-0000-4000-8000-000000000000", finance,
+	    NULL);
 	TH_CHECK(&T, a.status == 404, "GET an unknown run: %d", a.status);
 	json_decref(a.body);
 
-	a = call("GET", "/payments?status=rejected", finance, NULL);
+	a          = call("GET", "/payments?status=rejected", finance, NULL);
 	json_t *ps = json_object_get(a.body, "payments");
 	TH_CHECK(&T,
 	    a.status == 200 && json_array_size(ps) == 1
@@ -997,8 +1052,8 @@ reads(void)
 	    "GET /payments/{id}: %d", a.status);
 	json_decref(a.body);
 	a = call("GET", path, other, NULL);
-	TH_CHECK(&T, a.status == 404, "another township's payment: %d",
-	    a.status);
+	TH_CHECK(
+	    &T, a.status == 404, "another township's payment: %d", a.status);
 	json_decref(a.body);
 	free(mine);
 	free(other);
@@ -1046,6 +1101,6 @@ main(int argc, char **argv)
 		{ "district_clock", district_clock },
 		{ "reads", reads },
 	};
-	return th_main(&T, argc, argv, list, sizeof(list) / sizeof(list[0]),
-	    done);
+	return th_main(
+	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), done);
 }

@@ -32,8 +32,8 @@ idn(char out[19], const char *first17)
 }
 
 static sn_principal
-principal(const char *user, const char *role, const char *juris,
-    const char *idnum)
+principal(
+    const char *user, const char *role, const char *juris, const char *idnum)
 {
 	sn_principal p;
 	memset(&p, 0, sizeof(p));
@@ -115,91 +115,95 @@ test_classify_table(void **state)
 	char long_desc[EMERGENCY_DESCRIPTION_MAX + 2];
 	memset(long_desc, 'x', sizeof(long_desc) - 1);
 	long_desc[sizeof(long_desc) - 1] = '\0';
-	const struct grant_case cases[] = {
-		{ "valid, within the limit", NULL, NULL, 0, EMERGENCY_AT_ONCE,
-		    NULL, NULL },
-		{ "exactly the limit", "amount_fen", NULL, LIMIT,
-		    EMERGENCY_AT_ONCE, NULL, NULL },
-		{ "one fen over the limit", "amount_fen", NULL, LIMIT + 1,
-		    EMERGENCY_NEEDS_APPROVAL, NULL, NULL },
-		{ "one fen", "amount_fen", NULL, 1, EMERGENCY_AT_ONCE, NULL,
-		    NULL },
-		{ "the largest grant", "amount_fen", NULL,
-		    EMERGENCY_AMOUNT_MAX, EMERGENCY_NEEDS_APPROVAL, NULL,
-		    NULL },
-		{ "above the largest grant", "amount_fen", NULL,
-		    EMERGENCY_AMOUNT_MAX + 1, EMERGENCY_INVALID,
-		    "invalid_amount", "amount_fen" },
-		{ "zero", "amount_fen", NULL, 0, EMERGENCY_INVALID,
-		    "invalid_amount", "amount_fen" },
-		{ "negative", "amount_fen", NULL, -300, EMERGENCY_INVALID,
-		    "invalid_amount", "amount_fen" },
-		{ "cause accident", "cause", "accident", 0, EMERGENCY_AT_ONCE,
-		    NULL, NULL },
-		{ "cause major_illness", "cause", "major_illness", 0,
-		    EMERGENCY_AT_ONCE, NULL, NULL },
-		{ "cause disaster", "cause", "disaster", 0, EMERGENCY_AT_ONCE,
-		    NULL, NULL },
-		{ "cause other", "cause", "other", 0, EMERGENCY_AT_ONCE, NULL,
-		    NULL },
-		{ "unknown cause", "cause", "flood", 0, EMERGENCY_INVALID,
-		    "invalid_cause", "cause" },
-		{ "cause in capitals", "cause", "FIRE", 0, EMERGENCY_INVALID,
-		    "invalid_cause", "cause" },
-		{ "no cause", "cause", NULL, 0, EMERGENCY_INVALID,
-		    "invalid_cause", "cause" },
-		{ "bad check character", "id_number", bad_check, 0,
-		    EMERGENCY_INVALID, "invalid_id_number",
-		    "person.id_number" },
-		{ "no id number", "id_number", NULL, 0, EMERGENCY_INVALID,
-		    "invalid_id_number", "person.id_number" },
-		{ "empty name", "name", "", 0, EMERGENCY_INVALID,
-		    "invalid_name", "person.name" },
-		{ "no description", "description", NULL, 0, EMERGENCY_INVALID,
-		    "invalid_description", "description" },
-		{ "description too long", "description", long_desc, 0,
-		    EMERGENCY_INVALID, "invalid_description", "description" },
-		{ "household of 0", "household_size", NULL, 0,
-		    EMERGENCY_INVALID, "invalid_household_size",
-		    "household_size" },
-		{ "household of 20", "household_size", NULL, 20,
-		    EMERGENCY_AT_ONCE, NULL, NULL },
-		{ "household of 21", "household_size", NULL, 21,
-		    EMERGENCY_INVALID, "invalid_household_size",
-		    "household_size" },
-		{ "township of 8 digits", "township_code", "22010300", 0,
-		    EMERGENCY_INVALID, "invalid_code", "township_code" },
-		{ "village not in the township", "village_code",
-		    "220103002001", 0, EMERGENCY_INVALID, "codes_do_not_nest",
-		    "village_code" },
-		{ "village with a letter", "village_code", "22010300100a", 0,
-		    EMERGENCY_INVALID, "invalid_code", "village_code" },
-		{ "township outside the officer's", "township_code",
-		    "220103002", 0, EMERGENCY_INVALID, "codes_do_not_nest",
-		    "village_code" },
-		{ "short account number", "account_number", "1234567", 0,
-		    EMERGENCY_INVALID, "invalid_payee",
-		    "payee.account_number" },
-		{ "account number with a letter", "account_number",
-		    "62220202001122334X", 0, EMERGENCY_INVALID,
-		    "invalid_payee", "payee.account_number" },
-		{ "bank code with a space", "bank_code", "IC BC", 0,
-		    EMERGENCY_INVALID, "invalid_payee", "payee.bank_code" },
-		{ "no account name", "account_name", NULL, 0,
-		    EMERGENCY_INVALID, "invalid_payee", "payee.account_name" },
+	const struct grant_case cases[]  = {
+		 { "valid, within the limit", NULL, NULL, 0, EMERGENCY_AT_ONCE,
+		     NULL, NULL },
+		 { "exactly the limit", "amount_fen", NULL, LIMIT,
+		     EMERGENCY_AT_ONCE, NULL, NULL },
+		 { "one fen over the limit", "amount_fen", NULL, LIMIT + 1,
+		     EMERGENCY_NEEDS_APPROVAL, NULL, NULL },
+		 { "one fen", "amount_fen", NULL, 1, EMERGENCY_AT_ONCE, NULL,
+		     NULL },
+		 { "the largest grant", "amount_fen", NULL,
+		     EMERGENCY_AMOUNT_MAX, EMERGENCY_NEEDS_APPROVAL, NULL,
+		     NULL },
+		 { "above the largest grant", "amount_fen", NULL,
+		     EMERGENCY_AMOUNT_MAX + 1, EMERGENCY_INVALID,
+		     "invalid_amount", "amount_fen" },
+		 { "zero", "amount_fen", NULL, 0, EMERGENCY_INVALID,
+		     "invalid_amount", "amount_fen" },
+		 { "negative", "amount_fen", NULL, -300, EMERGENCY_INVALID,
+		     "invalid_amount", "amount_fen" },
+		 { "cause accident", "cause", "accident", 0, EMERGENCY_AT_ONCE,
+		     NULL, NULL },
+		 { "cause major_illness", "cause", "major_illness", 0,
+		     EMERGENCY_AT_ONCE, NULL, NULL },
+		 { "cause disaster", "cause", "disaster", 0, EMERGENCY_AT_ONCE,
+		     NULL, NULL },
+		 { "cause other", "cause", "other", 0, EMERGENCY_AT_ONCE, NULL,
+		     NULL },
+		 { "unknown cause", "cause", "flood", 0, EMERGENCY_INVALID,
+		     "invalid_cause", "cause" },
+		 { "cause in capitals", "cause", "FIRE", 0, EMERGENCY_INVALID,
+		     "invalid_cause", "cause" },
+		 { "no cause", "cause", NULL, 0, EMERGENCY_INVALID,
+		     "invalid_cause", "cause" },
+		 { "bad check character", "id_number", bad_check, 0,
+		     EMERGENCY_INVALID, "invalid_id_number",
+		     "person.id_number" },
+		 { "no id number", "id_number", NULL, 0, EMERGENCY_INVALID,
+		     "invalid_id_number", "person.id_number" },
+		 { "empty name", "name", "", 0, EMERGENCY_INVALID,
+		     "invalid_name", "person.name" },
+		 { "no description", "description", NULL, 0, EMERGENCY_INVALID,
+		     "invalid_description", "description" },
+		 { "description too long", "description", long_desc, 0,
+		     EMERGENCY_INVALID, "invalid_description", "description" },
+		 { "household of 0", "household_size", NULL, 0,
+		     EMERGENCY_INVALID, "invalid_household_size",
+		     "household_size" },
+		 { "household of 20", "household_size", NULL, 20,
+		     EMERGENCY_AT_ONCE, NULL, NULL },
+		 { "household of 21", "household_size", NULL, 21,
+		     EMERGENCY_INVALID, "invalid_household_size",
+		     "household_size" },
+		 { "township of 8 digits", "township_code", "22010300", 0,
+		     EMERGENCY_INVALID, "invalid_code", "township_code" },
+		 { "village not in the township", "village_code",
+		     "220103002001", 0, EMERGENCY_INVALID, "codes_do_not_nest",
+		     "village_code" },
+		 { "village with a letter", "village_code", "22010300100a", 0,
+		     EMERGENCY_INVALID, "invalid_code", "village_code" },
+		 { "township outside the officer's", "township_code",
+		     "220103002", 0, EMERGENCY_INVALID, "codes_do_not_nest",
+		     "village_code" },
+		 { "short account number", "account_number", "1234567", 0,
+		     EMERGENCY_INVALID, "invalid_payee",
+		     "payee.account_number" },
+		 { "account number with a letter", "account_number",
+		     "62220202001122334X", 0, EMERGENCY_INVALID,
+		     "invalid_payee", "payee.account_number" },
+		 { "bank code with a space", "bank_code", "IC BC", 0,
+		     EMERGENCY_INVALID, "invalid_payee", "payee.bank_code" },
+		 { "no account name", "account_name", NULL, 0,
+		     EMERGENCY_INVALID, "invalid_payee", "payee.account_name" },
 	};
-	sn_principal p
-	    = principal("officer-1", "emergency_officer", "220103001", officer_id);
+	sn_principal p = principal(
+	    "officer-1", "emergency_officer", "220103001", officer_id);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		emergency_grant_req r = good();
-		sn_problem   why;
+		sn_problem          why;
 		memset(&why, 0, sizeof(why));
 		apply(&r, &cases[i]);
-		emergency_class got = emergency_rules_classify(&r, &p, LIMIT, &why);
-		if (got != cases[i].want || (cases[i].code != NULL
-		        && (why.code == NULL || strcmp(why.code, cases[i].code) != 0
+		emergency_class got
+		    = emergency_rules_classify(&r, &p, LIMIT, &why);
+		if (got != cases[i].want
+		    || (cases[i].code != NULL
+		        && (why.code == NULL
+		            || strcmp(why.code, cases[i].code) != 0
 		            || strcmp(why.field, cases[i].at) != 0)))
-			fail_msg("%s: class %d code %s field %s; want %d %s %s",
+			fail_msg(
+			    "%s: class %d code %s field %s; want %d %s %s",
 			    cases[i].what, got, why.code ? why.code : "-",
 			    why.field, cases[i].want,
 			    cases[i].code ? cases[i].code : "-",
@@ -219,8 +223,8 @@ test_classify_who(void **state)
 		emergency_class want;
 		const char     *code;
 	} cases[] = {
-		{ "township officer", "220103001", officer_id, EMERGENCY_AT_ONCE,
-		    NULL },
+		{ "township officer", "220103001", officer_id,
+		    EMERGENCY_AT_ONCE, NULL },
 		{ "district-wide officer", "220103", NULL, EMERGENCY_AT_ONCE,
 		    NULL },
 		{ "another township", "220103002", NULL, EMERGENCY_INVALID,
@@ -234,11 +238,12 @@ test_classify_who(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		emergency_grant_req r = good();
-		sn_problem   why;
+		sn_problem          why;
 		memset(&why, 0, sizeof(why));
 		sn_principal p = principal(
 		    "o", "emergency_officer", cases[i].juris, cases[i].idnum);
-		emergency_class got = emergency_rules_classify(&r, &p, LIMIT, &why);
+		emergency_class got
+		    = emergency_rules_classify(&r, &p, LIMIT, &why);
 		if (got != cases[i].want
 		    || (cases[i].code != NULL
 		        && strcmp(why.code, cases[i].code) != 0))
@@ -261,8 +266,10 @@ test_debit_table(void **state)
 		sn_fen          after;
 	} cases[] = {
 		{ 1000000, 3000, EMERGENCY_DEBIT_OK, 997000 },
-		{ 3000, 3000, EMERGENCY_DEBIT_OK, 0 },  /* exactly the balance */
-		{ 3000, 3001, EMERGENCY_DEBIT_INSUFFICIENT, 0 }, /* one fen over */
+		{ 3000, 3000, EMERGENCY_DEBIT_OK,
+		    0 }, /* exactly the balance */
+		{ 3000, 3001, EMERGENCY_DEBIT_INSUFFICIENT,
+		    0 }, /* one fen over */
 		{ 0, 1, EMERGENCY_DEBIT_INSUFFICIENT, 0 },
 		{ 1000, 0, EMERGENCY_DEBIT_INVALID, 0 },
 		{ 1000, -1, EMERGENCY_DEBIT_INVALID, 0 },
@@ -270,11 +277,12 @@ test_debit_table(void **state)
 		{ INT64_MAX, INT64_MAX, EMERGENCY_DEBIT_OK, 0 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		sn_fen after = -42;
-		emergency_debit got
-		    = emergency_rules_debit(cases[i].balance, cases[i].amount, &after);
+		sn_fen          after = -42;
+		emergency_debit got   = emergency_rules_debit(
+		      cases[i].balance, cases[i].amount, &after);
 		if (got != cases[i].want)
-			fail_msg("row %zu: %d, want %d", i, got, cases[i].want);
+			fail_msg(
+			    "row %zu: %d, want %d", i, got, cases[i].want);
 		if (got == EMERGENCY_DEBIT_OK)
 			assert_int_equal(after, cases[i].after);
 		else
@@ -282,7 +290,8 @@ test_debit_table(void **state)
 	}
 }
 
-/* ---- allocation, approval, decision, referral ---------------------------- */
+/* ---- allocation, approval, decision, referral ----------------------------
+ */
 
 static void
 test_allocation_table(void **state)
@@ -296,25 +305,29 @@ test_allocation_table(void **state)
 	} cases[] = {
 		{ "220103", "220103001", 1000000, true, NULL },
 		{ "220103", "220103001", 1, true, NULL },
-		{ "220103", "220103001", EMERGENCY_ALLOCATION_MAX, true, NULL },
+		{ "220103", "220103001", EMERGENCY_ALLOCATION_MAX, true,
+		    NULL },
 		{ "220103", "220103001", EMERGENCY_ALLOCATION_MAX + 1, false,
 		    "invalid_amount" },
 		{ "220103", "220103001", 0, false, "invalid_amount" },
 		{ "220103", "220103001", -5, false, "invalid_amount" },
 		{ "220104", "220103001", 100, false, "outside_jurisdiction" },
 		{ "220103001", "220103001", 100, false,
-		    "outside_jurisdiction" }, /* a township is not the district */
+		    "outside_jurisdiction" }, /* a township is not the district
+		                               */
 		{ "220103", "22010300", 100, false, "invalid_code" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		sn_problem why;
 		memset(&why, 0, sizeof(why));
-		sn_principal p = principal("fin", "finance", cases[i].juris, NULL);
-		bool         ok = emergency_rules_allocation_check(
-                    &p, cases[i].township, cases[i].amount, &why);
+		sn_principal p
+		    = principal("fin", "finance", cases[i].juris, NULL);
+		bool ok = emergency_rules_allocation_check(
+		    &p, cases[i].township, cases[i].amount, &why);
 		if (ok != cases[i].ok
 		    || (!ok && strcmp(why.code, cases[i].code) != 0))
-			fail_msg("row %zu: %d %s", i, ok, why.code ? why.code : "-");
+			fail_msg("row %zu: %d %s", i, ok,
+			    why.code ? why.code : "-");
 	}
 }
 
@@ -327,7 +340,8 @@ test_approver_table(void **state)
 		bool        ok;
 		const char *code;
 	} cases[] = {
-		{ "another district user", "dist-1", "220103", NULL, true, NULL },
+		{ "another district user", "dist-1", "220103", NULL, true,
+		    NULL },
 		{ "the granting officer", "officer-1", "220103", NULL, false,
 		    "same_user" },
 		{ "another district", "dist-2", "220104", NULL, false,
@@ -340,10 +354,10 @@ test_approver_table(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		sn_problem why;
 		memset(&why, 0, sizeof(why));
-		sn_principal p = principal(cases[i].user, "district_officer",
-		    cases[i].juris, cases[i].idnum);
-		bool ok = emergency_rules_approver_check(
-		    &p, "220103001", "officer-1", person_id, &why);
+		sn_principal p  = principal(cases[i].user, "district_officer",
+		     cases[i].juris, cases[i].idnum);
+		bool         ok = emergency_rules_approver_check(
+		            &p, "220103001", "officer-1", person_id, &why);
 		if (ok != cases[i].ok
 		    || (!ok
 		        && (strcmp(why.code, cases[i].code) != 0
@@ -372,13 +386,14 @@ test_decision_table(void **state)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		sn_problem why;
-		bool              approve = !cases[i].approve;
+		bool       approve = !cases[i].approve;
 		memset(&why, 0, sizeof(why));
 		bool ok = emergency_rules_decision_check(
 		    cases[i].decision, cases[i].reason, &approve, &why);
 		if (ok != cases[i].ok || (ok && approve != cases[i].approve)
 		    || (!ok && strcmp(why.code, cases[i].code) != 0))
-			fail_msg("row %zu: %d %s", i, ok, why.code ? why.code : "-");
+			fail_msg("row %zu: %d %s", i, ok,
+			    why.code ? why.code : "-");
 	}
 }
 
@@ -413,26 +428,28 @@ test_referral_table(void **state)
 		    "invalid_kind" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		sn_problem       why;
+		sn_problem              why;
 		emergency_referral_kind k = EMERGENCY_REFERRAL_NONE;
 		memset(&why, 0, sizeof(why));
 		bool ok = emergency_rules_referral_check(cases[i].kind,
 		    cases[i].department, cases[i].note, &k, &why);
 		if (ok != cases[i].ok || (ok && k != cases[i].want)
 		    || (!ok && strcmp(why.code, cases[i].code) != 0))
-			fail_msg("row %zu: %d %s", i, ok, why.code ? why.code : "-");
+			fail_msg("row %zu: %d %s", i, ok,
+			    why.code ? why.code : "-");
 	}
 	assert_true(emergency_rules_referral_needs_department(
 	    EMERGENCY_REFERRAL_EMPLOYMENT));
-	assert_false(
-	    emergency_rules_referral_needs_department(EMERGENCY_REFERRAL_DIBAO));
+	assert_false(emergency_rules_referral_needs_department(
+	    EMERGENCY_REFERRAL_DIBAO));
 }
 
 static void
 test_names_round_trip(void **state)
 {
 	(void) state;
-	for (int c = EMERGENCY_CAUSE_ACCIDENT; c <= EMERGENCY_CAUSE_OTHER; c++) {
+	for (int c = EMERGENCY_CAUSE_ACCIDENT; c <= EMERGENCY_CAUSE_OTHER;
+	     c++) {
 		emergency_cause back;
 		assert_true(emergency_rules_cause_parse(
 		    emergency_rules_cause_name((emergency_cause) c), &back));
@@ -463,18 +480,16 @@ test_small_parsers(void **state)
 	assert_true(emergency_rules_year_valid(2000, 2026));
 	assert_false(emergency_rules_year_valid(2027, 2026));
 	assert_false(emergency_rules_year_valid(1999, 2026));
-	assert_true(sn_uuid_valid(
-	    "c9d5d50d-7af5-4807-bd6d-5dd34f36852b"));
-	assert_false(sn_uuid_valid(
-	    "c9d5d50d-7af5-4807-bd6d-5dd34f36852"));
-	assert_false(sn_uuid_valid(
-	    "c9d5d50d_7af5-4807-bd6d-5dd34f36852b"));
+	assert_true(sn_uuid_valid("c9d5d50d-7af5-4807-bd6d-5dd34f36852b"));
+	assert_false(sn_uuid_valid("c9d5d50d-7af5-4807-bd6d-5dd34f36852"));
+	assert_false(sn_uuid_valid("c9d5d50d_7af5-4807-bd6d-5dd34f36852b"));
 	assert_false(sn_uuid_valid(NULL));
 	assert_true(emergency_rules_village_in("220103001002", "220103001"));
 	assert_false(emergency_rules_village_in("220103002002", "220103001"));
 }
 
-/* ---- the fund's debit, as a refusal -------------------------------------- */
+/* ---- the fund's debit, as a refusal --------------------------------------
+ */
 
 static void
 test_debit_check_table(void **state)
@@ -486,12 +501,13 @@ test_debit_check_table(void **state)
 		sn_fen          balance, amount;
 		emergency_debit want;
 		sn_fen          after;
-		const char     *message; /* start of the message; NULL: no problem */
+		const char
+		    *message; /* start of the message; NULL: no problem */
 	} cases[] = {
 		{ "covered", true, 1000000, 250000, EMERGENCY_DEBIT_OK, 750000,
 		    NULL },
-		{ "exactly the balance", true, 10000, 10000, EMERGENCY_DEBIT_OK,
-		    0, NULL },
+		{ "exactly the balance", true, 10000, 10000,
+		    EMERGENCY_DEBIT_OK, 0, NULL },
 		{ "one fen over", true, 10000, 10001,
 		    EMERGENCY_DEBIT_INSUFFICIENT, 0,
 		    "the reserve fund's balance, 100.00 yuan, does not cover "
@@ -502,15 +518,16 @@ test_debit_check_table(void **state)
 		    "the township has no reserve fund yet; 1.00 yuan" },
 		{ "no fund, whatever the balance says", false, 5000, 100,
 		    EMERGENCY_DEBIT_INSUFFICIENT, 0, "the township has no" },
-		{ "nothing to debit", true, 1000, 0, EMERGENCY_DEBIT_INVALID, 0,
-		    "the reserve fund's balance" },
+		{ "nothing to debit", true, 1000, 0, EMERGENCY_DEBIT_INVALID,
+		    0, "the reserve fund's balance" },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		sn_problem why;
 		sn_fen     after = -42;
 		memset(&why, 0, sizeof(why));
-		emergency_debit got = emergency_rules_debit_check(cases[i].has_fund,
-		    cases[i].balance, cases[i].amount, "amount_fen", &after, &why);
+		emergency_debit got = emergency_rules_debit_check(
+		    cases[i].has_fund, cases[i].balance, cases[i].amount,
+		    "amount_fen", &after, &why);
 		if (got != cases[i].want)
 			fail_msg("%s: %d, want %d", cases[i].what, got,
 			    cases[i].want);
@@ -519,13 +536,15 @@ test_debit_check_table(void **state)
 			assert_int_equal(after, cases[i].after);
 			continue;
 		}
-		if (why.status != 409 || strcmp(why.code, "insufficient_funds") != 0
+		if (why.status != 409
+		    || strcmp(why.code, "insufficient_funds") != 0
 		    || strcmp(why.field, "amount_fen") != 0
 		    || strncmp(why.message, cases[i].message,
 		           strlen(cases[i].message))
 		        != 0)
-			fail_msg("%s: %u %s %s \"%s\"", cases[i].what, why.status,
-			    why.code ? why.code : "-", why.field, why.message);
+			fail_msg("%s: %u %s %s \"%s\"", cases[i].what,
+			    why.status, why.code ? why.code : "-", why.field,
+			    why.message);
 		assert_int_equal(after, -42);
 	}
 	/* An approval names no field. */
@@ -538,7 +557,8 @@ test_debit_check_table(void **state)
 	assert_string_equal(why.field, "");
 }
 
-/* ---- approval: who, and when ----------------------------------------------- */
+/* ---- approval: who, and when -----------------------------------------------
+ */
 
 static void
 test_approval_table(void **state)
@@ -559,8 +579,8 @@ test_approval_table(void **state)
 		{ "rejected already", "dist-1", "220103", NULL,
 		    EMERGENCY_GRANT_REJECTED, false, 409,
 		    "not_awaiting_approval" },
-		{ "paid", "dist-1", "220103", NULL, EMERGENCY_GRANT_PAID, false,
-		    409, "not_awaiting_approval" },
+		{ "paid", "dist-1", "220103", NULL, EMERGENCY_GRANT_PAID,
+		    false, 409, "not_awaiting_approval" },
 		{ "payment failed", "dist-1", "220103", NULL,
 		    EMERGENCY_GRANT_PAYMENT_FAILED, false, 409,
 		    "not_awaiting_approval" },
@@ -579,9 +599,9 @@ test_approval_table(void **state)
 		sn_principal p = principal(cases[i].user, "district_officer",
 		    cases[i].juris, cases[i].idnum);
 		emergency_grant_facts g = { .status = cases[i].status,
-			.township_code          = "220103001",
-			.granted_by             = "officer-1",
-			.id_number              = person_id };
+			.township_code              = "220103001",
+			.granted_by                 = "officer-1",
+			.id_number                  = person_id };
 		bool ok = emergency_rules_approval_check(&p, &g, &why);
 		if (ok != cases[i].ok
 		    || (!ok
@@ -592,17 +612,19 @@ test_approval_table(void **state)
 	}
 	sn_problem why;
 	memset(&why, 0, sizeof(why));
-	sn_principal          p = principal("dist-1", "district_officer",
-                    "220103", NULL);
+	sn_principal p
+	    = principal("dist-1", "district_officer", "220103", NULL);
 	emergency_grant_facts g = { .status = EMERGENCY_GRANT_PAID,
-		.township_code          = "220103001",
-		.granted_by             = "officer-1",
-		.id_number              = person_id };
+		.township_code              = "220103001",
+		.granted_by                 = "officer-1",
+		.id_number                  = person_id };
 	assert_false(emergency_rules_approval_check(&p, &g, &why));
-	assert_string_equal(why.message, "the grant is paid, not waiting for approval");
+	assert_string_equal(
+	    why.message, "the grant is paid, not waiting for approval");
 }
 
-/* ---- settlement and referrals: who, and which year ------------------------- */
+/* ---- settlement and referrals: who, and which year -------------------------
+ */
 
 static void
 test_settlement_table(void **state)
@@ -629,13 +651,16 @@ test_settlement_table(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		sn_problem why;
 		memset(&why, 0, sizeof(why));
-		sn_principal p = principal("fin", "finance", cases[i].juris, NULL);
-		bool         ok
-		    = emergency_rules_settlement_check(&p, cases[i].township, &why)
-		    && emergency_rules_settlement_year(cases[i].year, today, &why);
+		sn_principal p
+		    = principal("fin", "finance", cases[i].juris, NULL);
+		bool ok = emergency_rules_settlement_check(
+		              &p, cases[i].township, &why)
+		    && emergency_rules_settlement_year(
+		        cases[i].year, today, &why);
 		if (ok != cases[i].ok
 		    || (!ok && strcmp(why.code, cases[i].code) != 0))
-			fail_msg("row %zu: %d %s", i, ok, why.code ? why.code : "-");
+			fail_msg("row %zu: %d %s", i, ok,
+			    why.code ? why.code : "-");
 	}
 }
 
@@ -658,17 +683,20 @@ test_referral_allowed_table(void **state)
 		memset(&why, 0, sizeof(why));
 		sn_principal p = principal(
 		    "o", "emergency_officer", cases[i].juris, NULL);
-		bool ok = emergency_rules_referral_allowed(&p, "220103001", &why);
+		bool ok
+		    = emergency_rules_referral_allowed(&p, "220103001", &why);
 		if (ok != cases[i].ok
 		    || (!ok
 		        && (why.status != 403
 		            || strcmp(why.code, "outside_jurisdiction") != 0
 		            || strcmp(why.field, "id") != 0)))
-			fail_msg("row %zu: %d %s", i, ok, why.code ? why.code : "-");
+			fail_msg("row %zu: %d %s", i, ok,
+			    why.code ? why.code : "-");
 	}
 }
 
-/* ---- payment outcomes ------------------------------------------------------ */
+/* ---- payment outcomes ------------------------------------------------------
+ */
 
 static void
 test_payment_table(void **state)
@@ -694,7 +722,8 @@ test_payment_table(void **state)
 		{ "settled again", S, true, EMERGENCY_GRANT_PAID,
 		    EMERGENCY_PAY_IGNORE_NOTE },
 		{ "settled after the reversal: finance must look", S, true,
-		    EMERGENCY_GRANT_PAYMENT_FAILED, EMERGENCY_PAY_IGNORE_ALERT },
+		    EMERGENCY_GRANT_PAYMENT_FAILED,
+		    EMERGENCY_PAY_IGNORE_ALERT },
 		{ "settled, never debited", S, true, EMERGENCY_GRANT_AWAITING,
 		    EMERGENCY_PAY_IGNORE_NOTE },
 		{ "settled, rejected", S, true, EMERGENCY_GRANT_REJECTED,
@@ -733,7 +762,8 @@ test_status_names(void **state)
 	assert_false(emergency_rules_status_parse("GRANTED", &st));
 	assert_false(emergency_rules_status_parse(NULL, &st));
 	assert_null(emergency_status_names[EMERGENCY_NSTATUS]);
-	assert_string_equal(emergency_cause_names[EMERGENCY_CAUSE_FIRE], "fire");
+	assert_string_equal(
+	    emergency_cause_names[EMERGENCY_CAUSE_FIRE], "fire");
 	assert_string_equal(
 	    emergency_referral_names[EMERGENCY_REFERRAL_TEKUN], "tekun");
 }

@@ -47,13 +47,13 @@
 static th          T;
 static int         port;
 static const char *schema;
-static char       *officer;    /* emergency_officer of TOWNSHIP, officer-1 */
-static char       *officer_b;  /* emergency_officer of 220103002 */
-static char       *finance;    /* finance of district 220103 */
-static char       *finance_x;  /* finance of district 220104 */
-static char       *approver;   /* district_officer dist-1 of 220103 */
+static char       *officer;   /* emergency_officer of TOWNSHIP, officer-1 */
+static char       *officer_b; /* emergency_officer of 220103002 */
+static char       *finance;   /* finance of district 220103 */
+static char       *finance_x; /* finance of district 220104 */
+static char       *approver;  /* district_officer dist-1 of 220103 */
 static char       *approver_same; /* district_officer named officer-1 */
-static char       *admin;      /* district_admin of 220103 */
+static char       *admin;         /* district_admin of 220103 */
 static int         id_seq;
 
 /* ---- helpers -------------------------------------------------------- */
@@ -81,8 +81,8 @@ new_person(char out[19])
 {
 	char buf[32];
 	id_seq++;
-	snprintf(buf, sizeof(buf), "220103%04d%02d%02d%03d", 1950 + id_seq % 60,
-	    1 + id_seq % 12, 1 + id_seq % 28,
+	snprintf(buf, sizeof(buf), "220103%04d%02d%02d%03d",
+	    1950 + id_seq % 60, 1 + id_seq % 12, 1 + id_seq % 28,
 	    ((int) getpid() % 900 + id_seq) % 1000);
 	memcpy(out, buf, 17);
 	out[17] = sn_idnum_check_char(out);
@@ -95,14 +95,14 @@ typedef struct answer {
 } answer;
 
 static answer
-call(const char *method, const char *path, const char *tok,
-    const char *key, const char *json)
+call(const char *method, const char *path, const char *tok, const char *key,
+    const char *json)
 {
 	char  *raw = NULL;
-	answer a   = { .status = th_http(&T, port, method, path, tok, key,
-		             json, &raw) };
-	a.body     = raw != NULL && raw[0] != '\0' ? json_loads(raw, 0, NULL)
-	                                           : NULL;
+	answer a   = { .status
+		  = th_http(&T, port, method, path, tok, key, json, &raw) };
+	a.body
+	    = raw != NULL && raw[0] != '\0' ? json_loads(raw, 0, NULL) : NULL;
 	free(raw);
 	return a;
 }
@@ -248,7 +248,7 @@ grant_body(const char *idn, const char *cause, long long amount)
 	    "amount_fen", (json_int_t) amount, "payee", "bank_code", "ICBC",
 	    "account_number", "6222020200112233445", "account_name",
 	    "Wang Fang");
-	char *s = json_dumps(j, JSON_COMPACT);
+	char   *s = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	return s;
 }
@@ -305,7 +305,8 @@ ledger_consistent(const char *what)
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM (SELECT balance_after_fen,"
-	        " sum(amount_fen) OVER (PARTITION BY township_code ORDER BY seq)"
+	        " sum(amount_fen) OVER (PARTITION BY township_code ORDER BY "
+	        "seq)"
 	        " AS running FROM %s.ledger) s"
 	        " WHERE balance_after_fen <> running",
 	        schema)
@@ -349,7 +350,8 @@ last_reserve(void)
 	int      n = outbox_rows("reserve.changed", NULL, d, l, 512);
 	TH_CHECK(&T, n > 0, "no reserve.changed in the outbox");
 	Sn__Assist__V1__ReserveChanged *m
-	    = sn__assist__v1__reserve_changed__unpack(NULL, l[n - 1], d[n - 1]);
+	    = sn__assist__v1__reserve_changed__unpack(
+	        NULL, l[n - 1], d[n - 1]);
 	for (int i = 0; i < n; i++)
 		free(d[i]);
 	TH_CHECK(&T, m != NULL, "reserve.changed does not decode");
@@ -380,16 +382,18 @@ inject(const char *publisher, const char *lines)
 		th_fail(&T, "cannot write %s", path);
 	fputs(lines, f);
 	fclose(f);
-	const char *ps     = th_schema(&T, publisher);
-	int64_t     before = th_int_maybe(&T, "SELECT count(*) FROM %s.outbox", ps);
-	int64_t     nlines = 0;
+	const char *ps = th_schema(&T, publisher);
+	int64_t     before
+	    = th_int_maybe(&T, "SELECT count(*) FROM %s.outbox", ps);
+	int64_t nlines = 0;
 	for (const char *p = lines; *p; p++)
 		nlines += *p == '\n';
-	int64_t     want   = (before < 0 ? 0 : before) + nlines;
-	const char *argv[] = { SN_INJECT_BIN, "--name", publisher, "--events",
-		path, NULL };
-	th_proc    *proc   = th_spawn(&T, publisher, SN_INJECT_BIN, argv, NULL);
-	if (!th_wait_int(&T, want, 30000, "SELECT count(seq) FROM %s.outbox", ps))
+	int64_t     want = (before < 0 ? 0 : before) + nlines;
+	const char *argv[]
+	    = { SN_INJECT_BIN, "--name", publisher, "--events", path, NULL };
+	th_proc *proc = th_spawn(&T, publisher, SN_INJECT_BIN, argv, NULL);
+	if (!th_wait_int(
+	        &T, want, 30000, "SELECT count(seq) FROM %s.outbox", ps))
 		th_fail(&T, "sn-inject did not publish its events");
 	if (!th_wait_int(&T, want, 30000,
 	        "SELECT coalesce(max(last_seq), 0) FROM %s.bus_cursor"
@@ -407,9 +411,9 @@ settled_line(char *buf, size_t cap, const char *grant_id, const char *pid)
 	ref.grant_id                    = (char *) grant_id;
 	m.payment_id                    = (char *) pid;
 	m.end_to_end_id                 = (char *) pid;
-	m.fund         = SN__PAY__V1__FUND__FUND_EMERGENCY;
-	m.ref          = &ref;
-	m.settled_at   = "2026-01-02T03:04:05Z";
+	m.fund                          = SN__PAY__V1__FUND__FUND_EMERGENCY;
+	m.ref                           = &ref;
+	m.settled_at                    = "2026-01-02T03:04:05Z";
 	line_of(buf, cap, "payment.settled", pid, &m.base);
 }
 
@@ -447,8 +451,8 @@ allocate_scenario(void)
 	    "second allocation: %d balance %lld", a.status,
 	    jint(a.body, "balance_fen"));
 	json_decref(a.body);
-	TH_CHECK(&T, balance() == 1000500, "balance %lld",
-	    (long long) balance());
+	TH_CHECK(
+	    &T, balance() == 1000500, "balance %lld", (long long) balance());
 	ledger_consistent("allocations");
 	TH_CHECK(&T, outbox_count("reserve.changed") == 2,
 	    "want two reserve.changed");
@@ -458,7 +462,8 @@ allocate_scenario(void)
 	            == SN__ASSIST__V1__RESERVE_MOVEMENT__RESERVE_MOVEMENT_ALLOCATION
 	        && m->amount_fen == 500 && m->balance_fen == 1000500
 	        && strcmp(m->township_code, TOWNSHIP) == 0
-	        && strcmp(m->actor, "fin-1") == 0 && m->ledger_entry_id[0] != 0,
+	        && strcmp(m->actor, "fin-1") == 0
+	        && m->ledger_entry_id[0] != 0,
 	    "reserve.changed does not describe the allocation");
 	sn__assist__v1__reserve_changed__free_unpacked(m, NULL);
 
@@ -488,8 +493,7 @@ allocate_scenario(void)
 		    "the ledger accepted: %s", sql);
 		PQclear(r);
 	}
-	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.ledger", schema) == 2,
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.ledger", schema) == 2,
 	    "the ledger changed");
 	/* And a balance below zero is refused by the table itself. */
 	char sql[256];
@@ -509,7 +513,8 @@ allocate_scenario(void)
 	    "GET /funds: %d", a.status);
 	json_decref(a.body);
 	a = call("GET", "/funds", officer_b, NULL, NULL);
-	TH_CHECK(&T, a.status == 200 && json_array_size(jget(a.body, "funds")) == 0,
+	TH_CHECK(&T,
+	    a.status == 200 && json_array_size(jget(a.body, "funds")) == 0,
 	    "another township's officer sees the fund");
 	json_decref(a.body);
 }
@@ -545,7 +550,8 @@ grant_now(void)
 	free(d[0]);
 	TH_CHECK(&T, g != NULL, "emergency.granted does not decode");
 	TH_CHECK(&T,
-	    strcmp(g->grant_id, id) == 0 && strcmp(g->township_code, TOWNSHIP) == 0
+	    strcmp(g->grant_id, id) == 0
+	        && strcmp(g->township_code, TOWNSHIP) == 0
 	        && strcmp(g->village_code, VILLAGE) == 0
 	        && strcmp(g->id_number, idn) == 0
 	        && strcmp(g->name, "Wang Fang") == 0
@@ -560,7 +566,8 @@ grant_now(void)
 	sn__assist__v1__emergency_granted__free_unpacked(g, NULL);
 	Sn__Assist__V1__ReserveChanged *m = last_reserve();
 	TH_CHECK(&T,
-	    m->movement == SN__ASSIST__V1__RESERVE_MOVEMENT__RESERVE_MOVEMENT_GRANT
+	    m->movement
+	            == SN__ASSIST__V1__RESERVE_MOVEMENT__RESERVE_MOVEMENT_GRANT
 	        && m->amount_fen == -250000 && m->balance_fen == 750000
 	        && strcmp(m->grant_id, id) == 0,
 	    "reserve.changed does not describe the debit");
@@ -607,18 +614,20 @@ above_limit(void)
 	TH_CHECK(&T, outbox_count("emergency.granted") == 0,
 	    "an awaiting grant was published");
 
-	a = call("GET", "/grants?status=awaiting_approval", approver, NULL, NULL);
-	TH_CHECK(&T, a.status == 200 && json_array_size(jget(a.body, "grants")) == 2,
+	a = call(
+	    "GET", "/grants?status=awaiting_approval", approver, NULL, NULL);
+	TH_CHECK(&T,
+	    a.status == 200 && json_array_size(jget(a.body, "grants")) == 2,
 	    "GET /grants?status=awaiting_approval: %d", a.status);
 	json_decref(a.body);
 
 	char path[96];
 	snprintf(path, sizeof(path), "/grants/%s/approval", id);
 	expect_err(call("POST", path, approver_same, new_key(),
-	                 "{\"decision\": \"approve\"}"),
+	               "{\"decision\": \"approve\"}"),
 	    403, "same_user", NULL, "the granting officer approves");
 	expect_err(call("POST", path, officer, new_key(),
-	                 "{\"decision\": \"approve\"}"),
+	               "{\"decision\": \"approve\"}"),
 	    403, "forbidden", NULL, "an officer approves");
 	TH_CHECK(&T, balance() == 1000000, "a refused approval debited");
 	a = call("POST", path, approver, new_key(),
@@ -648,32 +657,37 @@ above_limit(void)
 	    "emergency.granted does not name the approver");
 	sn__assist__v1__emergency_granted__free_unpacked(g, NULL);
 	expect_err(call("POST", path, approver, new_key(),
-	                 "{\"decision\": \"approve\"}"),
+	               "{\"decision\": \"approve\"}"),
 	    409, "not_awaiting_approval", NULL, "approved twice");
 
 	/* Approval over the balance: refused, still waiting. */
-	a = grant(idn, "disaster", 600000, officer, NULL);
+	a         = grant(idn, "disaster", 600000, officer, NULL);
 	char *big = strdup(jstr(a.body, "id"));
 	json_decref(a.body);
 	snprintf(path, sizeof(path), "/grants/%s/approval", big);
-	a = call("POST", path, approver, new_key(), "{\"decision\": \"approve\"}");
-	expect_error(a, 409, "insufficient_funds", NULL, "approval over balance");
+	a = call(
+	    "POST", path, approver, new_key(), "{\"decision\": \"approve\"}");
+	expect_error(
+	    a, 409, "insufficient_funds", NULL, "approval over balance");
 	TH_CHECK(&T, jint(a.body, "error.balance_fen") == 500000,
-	    "the refusal names balance %lld", jint(a.body, "error.balance_fen"));
+	    "the refusal names balance %lld",
+	    jint(a.body, "error.balance_fen"));
 	json_decref(a.body);
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.grants WHERE id = '%s'"
-	               " AND status = 'awaiting_approval'",
-	        schema, big) == 1,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.grants WHERE id = '%s'"
+	        " AND status = 'awaiting_approval'",
+	        schema, big)
+	        == 1,
 	    "a refused approval changed the grant");
 	/* Rejection needs a reason. */
 	expect_err(call("POST", path, approver, new_key(),
-	                 "{\"decision\": \"reject\"}"),
+	               "{\"decision\": \"reject\"}"),
 	    422, "reason_required", "reason", "rejection without a reason");
 	a = call("POST", path, approver, new_key(),
 	    "{\"decision\": \"reject\", \"reason\": \"insured\"}");
-	TH_CHECK(&T, a.status == 200
-	        && strcmp(jstr(a.body, "status"), "rejected") == 0
+	TH_CHECK(&T,
+	    a.status == 200 && strcmp(jstr(a.body, "status"), "rejected") == 0
 	        && strcmp(jstr(a.body, "rejected_by"), "dist-1") == 0,
 	    "rejection: %d %s", a.status, jstr(a.body, "status"));
 	json_decref(a.body);
@@ -695,12 +709,12 @@ insufficient(void)
 	expect_error(a, 409, "insufficient_funds", "amount_fen", "no fund");
 	json_decref(a.body);
 	allocate_ok(10000);
-	const char *tables[] = { "grants", "ledger", "outbox",
-		"http_idempotency", "referral" };
+	const char *tables[]
+	    = { "grants", "ledger", "outbox", "http_idempotency", "referral" };
 	int64_t before[5];
 	for (int i = 0; i < 5; i++)
-		before[i] = th_int(&T, "SELECT count(*) FROM %s.%s", schema,
-		    tables[i]);
+		before[i] = th_int(
+		    &T, "SELECT count(*) FROM %s.%s", schema, tables[i]);
 	a = grant(idn, "fire", 10001, officer, NULL);
 	expect_error(a, 409, "insufficient_funds", "amount_fen",
 	    "one fen over the balance");
@@ -708,7 +722,8 @@ insufficient(void)
 	    jint(a.body, "error.balance_fen") == 10000
 	        && jint(a.body, "error.amount_fen") == 10001,
 	    "the refusal names balance %lld amount %lld",
-	    jint(a.body, "error.balance_fen"), jint(a.body, "error.amount_fen"));
+	    jint(a.body, "error.balance_fen"),
+	    jint(a.body, "error.amount_fen"));
 	json_decref(a.body);
 	for (int i = 0; i < 5; i++)
 		TH_CHECK(&T,
@@ -737,7 +752,7 @@ static void *
 race(void *arg)
 {
 	struct racer *r = arg;
-	r->a = call("POST", "/grants", officer, r->key, r->body);
+	r->a            = call("POST", "/grants", officer, r->key, r->body);
 	return NULL;
 }
 
@@ -756,7 +771,8 @@ idempotent(void)
 	answer a2 = call("POST", "/grants", officer, "same-key-1", b);
 	TH_CHECK(&T, a1.status == 201 && a2.status == 201,
 	    "repeat: %d then %d", a1.status, a2.status);
-	TH_CHECK(&T, json_equal(a1.body, a2.body), "the repeat answered otherwise");
+	TH_CHECK(
+	    &T, json_equal(a1.body, a2.body), "the repeat answered otherwise");
 	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.grants", schema) == 1,
 	    "the repeat made a second grant");
 	TH_CHECK(&T, balance() == 980000, "the repeat debited twice");
@@ -780,7 +796,9 @@ idempotent(void)
 		TH_CHECK(&T, r[i].a.status == 201,
 		    "concurrent repeat %d answered %d (%s)", i, r[i].a.status,
 		    jstr(r[i].a.body, "error.code"));
-		TH_CHECK(&T, strcmp(jstr(r[i].a.body, "id"), jstr(r[0].a.body, "id")) == 0,
+		TH_CHECK(&T,
+		    strcmp(jstr(r[i].a.body, "id"), jstr(r[0].a.body, "id"))
+		        == 0,
 		    "concurrent repeats answered different grants");
 	}
 	for (int i = 0; i < N; i++)
@@ -818,7 +836,8 @@ set_member(json_t *root, const char *path, const char *value)
 	if (value == NULL)
 		json_object_del(obj, k);
 	else
-		json_object_set_new(obj, k, json_loads(value, JSON_DECODE_ANY, NULL));
+		json_object_set_new(
+		    obj, k, json_loads(value, JSON_DECODE_ANY, NULL));
 }
 
 /* Bad input is refused with a code and the field, and changes nothing. */
@@ -830,7 +849,7 @@ bad_input(void)
 	char idn[19], badid[24];
 	new_person(idn);
 	snprintf(badid, sizeof(badid), "\"%s\"", idn);
-	badid[18] = badid[18] == '0' ? '1' : '0';
+	badid[18]                     = badid[18] == '0' ? '1' : '0';
 	const struct bad_case cases[] = {
 		{ "bad id number", "person.id_number", badid, 422,
 		    "invalid_id_number", "person.id_number" },
@@ -928,8 +947,8 @@ grant_body_with(const char *idn, const char *path, const char *value)
 
 struct strict_case {
 	const char *what;
-	const char *path;  /* request path; "G" stands for a grant's */
-	const char *body;  /* NULL: a grant body changed at member */
+	const char *path;   /* request path; "G" stands for a grant's */
+	const char *body;   /* NULL: a grant body changed at member */
 	const char *member; /* "a.b" */
 	const char *value;  /* JSON */
 	const char *code;
@@ -955,10 +974,10 @@ strict_input(void)
 	TH_CHECK(&T, w.status == 202, "waiting grant: %d", w.status);
 	snprintf(waiting_path, sizeof(waiting_path), "/grants/%s/approval",
 	    jstr(w.body, "id"));
-	snprintf(referral_path, sizeof(referral_path), "/grants/%s/referrals",
-	    gid);
-	const char *alloc = "/funds/" TOWNSHIP "/allocations";
-	const char *settle = "/funds/" TOWNSHIP "/settlement";
+	snprintf(
+	    referral_path, sizeof(referral_path), "/grants/%s/referrals", gid);
+	const char              *alloc   = "/funds/" TOWNSHIP "/allocations";
+	const char              *settle  = "/funds/" TOWNSHIP "/settlement";
 	const struct strict_case cases[] = {
 		{ "allocation: unknown member", alloc,
 		    "{\"amount_fen\": 100, \"memo\": \"x\"}", NULL, NULL,
@@ -993,19 +1012,20 @@ strict_input(void)
 		    "{\"decision\": null}", NULL, NULL, "invalid_type",
 		    "decision" },
 		{ "approval: U+0001 in the reason", waiting_path,
-		    "{\"decision\": \"reject\", \"reason\": \"no\\u0001\"}", NULL,
-		    NULL, "invalid_characters", "reason" },
+		    "{\"decision\": \"reject\", \"reason\": \"no\\u0001\"}",
+		    NULL, NULL, "invalid_characters", "reason" },
 		{ "referral: unknown member", referral_path,
 		    "{\"kind\": \"dibao\", \"extra\": 1}", NULL, NULL,
 		    "unknown_field", "extra" },
 		{ "referral: null department", referral_path,
-		    "{\"kind\": \"medical\", \"department\": null}", NULL, NULL,
-		    "invalid_type", "department" },
+		    "{\"kind\": \"medical\", \"department\": null}", NULL,
+		    NULL, "invalid_type", "department" },
 		{ "referral: U+0001 in the note", referral_path,
-		    "{\"kind\": \"dibao\", \"note\": \"a\\u0001b\"}", NULL, NULL,
-		    "invalid_characters", "note" },
+		    "{\"kind\": \"dibao\", \"note\": \"a\\u0001b\"}", NULL,
+		    NULL, "invalid_characters", "note" },
 		{ "referral: U+0001 in the department", referral_path,
-		    "{\"kind\": \"medical\", \"department\": \"bureau\\u0001\"}",
+		    "{\"kind\": \"medical\", \"department\": "
+		    "\"bureau\\u0001\"}",
 		    NULL, NULL, "invalid_characters", "department" },
 		{ "settlement: unknown member", settle,
 		    "{\"year\": 2020, \"month\": 1}", NULL, NULL,
@@ -1029,22 +1049,27 @@ strict_input(void)
 	TH_CHECK(&T, rows_everywhere() == before, "refused input left rows");
 	TH_CHECK(&T, balance() == 999000, "refused input moved money");
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.grants WHERE id = '%s'"
-	               " AND status = 'awaiting_approval'",
-	        schema, jstr(w.body, "id")) == 1,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.grants WHERE id = '%s'"
+	        " AND status = 'awaiting_approval'",
+	        schema, jstr(w.body, "id"))
+	        == 1,
 	    "a refused decision changed the grant");
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.grants WHERE name LIKE '%%' ||"
-	               " chr(1) || '%%'",
-	        schema) == 0,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.grants WHERE name LIKE '%%' ||"
+	        " chr(1) || '%%'",
+	        schema)
+	        == 0,
 	    "a name with U+0001 was stored");
 
 	/* Line breaks and tabs in free text are still free text. */
-	char *b = grant_body_with(idn, "description",
-	    "\"the house burnt down\\nat night;\\tall lost\"");
+	char  *b = grant_body_with(idn, "description",
+	     "\"the house burnt down\\nat night;\\tall lost\"");
 	answer a = call("POST", "/grants", officer, new_key(), b);
-	TH_CHECK(&T, a.status == 201, "a description with a line break: %d (%s)",
-	    a.status, jstr(a.body, "error.code"));
+	TH_CHECK(&T, a.status == 201,
+	    "a description with a line break: %d (%s)", a.status,
+	    jstr(a.body, "error.code"));
 	json_decref(a.body);
 	free(b);
 	a = call("POST", alloc, finance, new_key(),
@@ -1076,20 +1101,26 @@ payment(void)
 	settled_line(lines, sizeof(lines), "", "pay-benefit"); /* not ours */
 	inject("disbursement", lines);
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.grants WHERE id = '%s'"
-	               " AND status = 'paid' AND payment_id = 'pay-a'",
-	        schema, a) == 1,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.grants WHERE id = '%s'"
+	        " AND status = 'paid' AND payment_id = 'pay-a'",
+	        schema, a)
+	        == 1,
 	    "the settled grant is not paid");
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.grants WHERE id = '%s'"
-	               " AND status = 'payment_failed'"
-	               " AND failure_code = 'closed_account'",
-	        schema, b) == 1,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.grants WHERE id = '%s'"
+	        " AND status = 'payment_failed'"
+	        " AND failure_code = 'closed_account'",
+	        schema, b)
+	        == 1,
 	    "the failed grant is not marked for follow-up");
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.ledger WHERE grant_id = '%s'"
-	               " AND movement = 'reversal' AND amount_fen = 70000",
-	        schema, b) == 1,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.ledger WHERE grant_id = '%s'"
+	        " AND movement = 'reversal' AND amount_fen = 70000",
+	        schema, b)
+	        == 1,
 	    "want exactly one reversal");
 	TH_CHECK(&T, balance() == 900000, "the reversal did not credit: %lld",
 	    (long long) balance());
@@ -1111,22 +1142,28 @@ payment(void)
 	failed_line(lines, sizeof(lines), a, "pay-a"); /* paid: left alone */
 	inject("disbursement", lines);
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.ledger WHERE movement = 'reversal'",
-	        schema) == 1,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.ledger WHERE movement = 'reversal'",
+	        schema)
+	        == 1,
 	    "a repeated failure reversed again");
 	TH_CHECK(&T, balance() == 900000, "a repeated failure moved money");
 
-	answer r = call("GET", "/grants?status=payment_failed", officer, NULL, NULL);
+	answer r = call(
+	    "GET", "/grants?status=payment_failed", officer, NULL, NULL);
 	TH_CHECK(&T,
 	    r.status == 200 && json_array_size(jget(r.body, "grants")) == 1
 	        && strcmp(jstr(r.body, "grants.0.id"), b) == 0
 	        && strcmp(jstr(r.body, "grants.0.payment.failure_code"),
-	               "closed_account") == 0,
+	               "closed_account")
+	            == 0,
 	    "GET /grants?status=payment_failed: %d", r.status);
 	json_decref(r.body);
 	r = call("GET", "/grants?status=paid", officer, NULL, NULL);
-	TH_CHECK(&T, json_array_size(jget(r.body, "grants")) == 1
-	        && strcmp(jstr(r.body, "grants.0.payment.payment_id"), "pay-a") == 0,
+	TH_CHECK(&T,
+	    json_array_size(jget(r.body, "grants")) == 1
+	        && strcmp(jstr(r.body, "grants.0.payment.payment_id"), "pay-a")
+	            == 0,
 	    "GET /grants?status=paid");
 	json_decref(r.body);
 	free(a);
@@ -1146,7 +1183,8 @@ referral(void)
 	char  path[96];
 	snprintf(path, sizeof(path), "/grants/%s/referrals", id);
 	answer a = call("POST", path, officer, new_key(),
-	    "{\"kind\": \"dibao\", \"note\": \"no income since the illness\"}");
+	    "{\"kind\": \"dibao\", \"note\": \"no income since the "
+	    "illness\"}");
 	TH_CHECK(&T, a.status == 201, "dibao referral: %d (%s)", a.status,
 	    jstr(a.body, "error.code"));
 	char *rid = strdup(jstr(a.body, "id"));
@@ -1161,7 +1199,8 @@ referral(void)
 	TH_CHECK(&T, m != NULL, "referral.created does not decode");
 	TH_CHECK(&T,
 	    strcmp(m->referral_id, rid) == 0 && strcmp(m->grant_id, id) == 0
-	        && m->kind == SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO
+	        && m->kind
+	            == SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO
 	        && strcmp(m->id_number, idn) == 0
 	        && strcmp(m->name, "Wang Fang") == 0
 	        && strcmp(m->district_code, "220103") == 0
@@ -1174,20 +1213,24 @@ referral(void)
 	    "referral.created is not filled from the grant");
 	sn__assist__v1__referral_created__free_unpacked(m, NULL);
 
-	expect_err(call("POST", path, officer, new_key(), "{\"kind\": \"medical\"}"),
+	expect_err(
+	    call("POST", path, officer, new_key(), "{\"kind\": \"medical\"}"),
 	    422, "department_required", "department", "medical without dept");
 	a = call("POST", path, officer, new_key(),
-	    "{\"kind\": \"medical\", \"department\": \"medical insurance bureau\"}");
+	    "{\"kind\": \"medical\", \"department\": \"medical insurance "
+	    "bureau\"}");
 	TH_CHECK(&T, a.status == 201, "medical referral: %d", a.status);
 	json_decref(a.body);
 	a = call("POST", path, officer, new_key(), "{\"kind\": \"dibao\"}");
 	expect_error(a, 409, "referral_exists", "kind", "dibao twice");
 	json_decref(a.body);
-	expect_err(call("POST", path, officer_b, new_key(), "{\"kind\": \"tekun\"}"),
+	expect_err(
+	    call("POST", path, officer_b, new_key(), "{\"kind\": \"tekun\"}"),
 	    403, "outside_jurisdiction", "id", "another township refers");
 	TH_CHECK(&T, outbox_count("referral.created") == 2,
 	    "refused referrals were published");
-	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.referral", schema) == 2,
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.referral", schema) == 2,
 	    "want two referrals stored");
 	free(rid);
 	free(id);
@@ -1205,9 +1248,10 @@ chain(void)
 	new_person(other);
 	char *id = grant_ok(idn, "accident", 150000);
 	free(grant_ok(other, "fire", 1000));
-	char  path[128];
+	char path[128];
 	snprintf(path, sizeof(path), "/grants/%s/referrals", id);
-	answer a = call("POST", path, officer, new_key(), "{\"kind\": \"dibao\"}");
+	answer a
+	    = call("POST", path, officer, new_key(), "{\"kind\": \"dibao\"}");
 	TH_CHECK(&T, a.status == 201, "referral: %d", a.status);
 	char *rid = strdup(jstr(a.body, "id"));
 	json_decref(a.body);
@@ -1227,8 +1271,8 @@ chain(void)
 	    = SN__ASSIST__V1__APPLICATION_SUBMITTED__INIT;
 	plain.application_id = "0d7c2a55-0000-4000-8000-000000000001";
 	lines[0]             = '\0';
-	line_of(lines, sizeof(lines), "application.submitted", plain.application_id,
-	    &plain.base);
+	line_of(lines, sizeof(lines), "application.submitted",
+	    plain.application_id, &plain.base);
 	line_of(lines, sizeof(lines), "application.submitted", app, &s.base);
 	inject("intake", lines);
 
@@ -1246,30 +1290,36 @@ chain(void)
 	inject("approval", lines);
 
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.referral_application", schema) == 1,
+	    th_int(&T, "SELECT count(*) FROM %s.referral_application", schema)
+	        == 1,
 	    "an application without a referral was linked");
 	snprintf(path, sizeof(path), "/people/%s/chain", idn);
 	a = call("GET", path, officer, NULL, NULL);
 	TH_CHECK(&T, a.status == 200, "chain: %d", a.status);
 	TH_CHECK(&T, json_array_size(jget(a.body, "grants")) == 1,
-	    "the chain has %zu grants", json_array_size(jget(a.body, "grants")));
+	    "the chain has %zu grants",
+	    json_array_size(jget(a.body, "grants")));
 	TH_CHECK(&T,
 	    strcmp(jstr(a.body, "grants.0.grant.id"), id) == 0
 	        && strcmp(jstr(a.body, "grants.0.grant.status"), "paid") == 0
 	        && strcmp(jstr(a.body, "grants.0.grant.payment.payment_id"),
-	               "pay-1") == 0,
+	               "pay-1")
+	            == 0,
 	    "the chain's grant or payment is wrong");
 	TH_CHECK(&T,
 	    strcmp(jstr(a.body, "grants.0.referrals.0.id"), rid) == 0
-	        && strcmp(jstr(a.body, "grants.0.referrals.0.kind"), "dibao") == 0,
+	        && strcmp(jstr(a.body, "grants.0.referrals.0.kind"), "dibao")
+	            == 0,
 	    "the chain's referral is wrong");
 	TH_CHECK(&T,
 	    strcmp(jstr(a.body,
 	               "grants.0.referrals.0.applications.0.application_id"),
 	        app) == 0
-	        && strcmp(jstr(a.body,
-	                      "grants.0.referrals.0.applications.0.taken_in_by"),
-	               "clerk-1") == 0,
+	        && strcmp(
+	               jstr(a.body,
+	                   "grants.0.referrals.0.applications.0.taken_in_by"),
+	               "clerk-1")
+	            == 0,
 	    "the chain's application is wrong");
 	TH_CHECK(&T,
 	    json_is_true(jget(a.body,
@@ -1277,7 +1327,8 @@ chain(void)
 	        && strcmp(jstr(a.body,
 	                      "grants.0.referrals.0.applications.0.decision."
 	                      "category"),
-	               "dibao") == 0
+	               "dibao")
+	            == 0
 	        && jint(a.body,
 	               "grants.0.referrals.0.applications.0.decision."
 	               "monthly_amount_fen")
@@ -1285,11 +1336,13 @@ chain(void)
 	    "the chain's decision is wrong");
 	json_decref(a.body);
 	a = call("GET", path, admin, NULL, NULL);
-	TH_CHECK(&T, a.status == 200 && json_array_size(jget(a.body, "grants")) == 1,
+	TH_CHECK(&T,
+	    a.status == 200 && json_array_size(jget(a.body, "grants")) == 1,
 	    "the district admin does not see the chain");
 	json_decref(a.body);
 	a = call("GET", path, officer_b, NULL, NULL);
-	TH_CHECK(&T, a.status == 200 && json_array_size(jget(a.body, "grants")) == 0,
+	TH_CHECK(&T,
+	    a.status == 200 && json_array_size(jget(a.body, "grants")) == 0,
 	    "another township sees the chain");
 	json_decref(a.body);
 	expect_err(call("GET", path, finance, NULL, NULL), 403, "forbidden",
@@ -1312,8 +1365,8 @@ figures_settlement(void)
 	new_person(p2);
 	free(grant_ok(idn, "fire", 100000));
 	free(grant_ok(idn, "fire", 50000));
-	char *acc = grant_ok(p2, "accident", 20000);
-	answer w  = grant(p2, "fire", LIMIT + 5, officer, NULL); /* waits */
+	char  *acc = grant_ok(p2, "accident", 20000);
+	answer w   = grant(p2, "fire", LIMIT + 5, officer, NULL); /* waits */
 	TH_CHECK(&T, w.status == 202, "waiting grant: %d", w.status);
 	json_decref(w.body);
 	char lines[4096] = "";
@@ -1331,7 +1384,8 @@ figures_settlement(void)
 	answer a = call("GET", path, admin, NULL, NULL);
 	TH_CHECK(&T, a.status == 200, "figures: %d", a.status);
 	TH_CHECK(&T,
-	    jint(a.body, "person_times") == 3 && jint(a.body, "amount_fen") == 170000,
+	    jint(a.body, "person_times") == 3
+	        && jint(a.body, "amount_fen") == 170000,
 	    "totals %lld person-times, %lld fen", jint(a.body, "person_times"),
 	    jint(a.body, "amount_fen"));
 	json_t *rows = jget(a.body, "rows");
@@ -1358,7 +1412,8 @@ figures_settlement(void)
 
 	char body[64];
 	snprintf(body, sizeof(body), "{\"year\": %d}", year);
-	a = call("POST", "/funds/" TOWNSHIP "/settlement", finance, new_key(), body);
+	a = call("POST", "/funds/" TOWNSHIP "/settlement", finance, new_key(),
+	    body);
 	TH_CHECK(&T, a.status == 201, "settlement: %d (%s)", a.status,
 	    jstr(a.body, "error.code"));
 	TH_CHECK(&T,
@@ -1374,10 +1429,12 @@ figures_settlement(void)
 	    jint(a.body, "reversed_fen"), jint(a.body, "closing_fen"));
 	json_decref(a.body);
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.ledger WHERE movement ="
-	               " 'settlement' AND settlement_year = %d AND amount_fen = 0"
-	               " AND balance_after_fen = 850000",
-	        schema, year) == 1,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.ledger WHERE movement ="
+	        " 'settlement' AND settlement_year = %d AND amount_fen = 0"
+	        " AND balance_after_fen = 850000",
+	        schema, year)
+	        == 1,
 	    "no settlement ledger row");
 	ledger_consistent("settlement");
 	Sn__Assist__V1__ReserveChanged *m = last_reserve();
@@ -1387,21 +1444,22 @@ figures_settlement(void)
 	        && m->balance_fen == 850000,
 	    "reserve.changed does not describe the settlement");
 	sn__assist__v1__reserve_changed__free_unpacked(m, NULL);
-	a = call("POST", "/funds/" TOWNSHIP "/settlement", finance, new_key(), body);
+	a = call("POST", "/funds/" TOWNSHIP "/settlement", finance, new_key(),
+	    body);
 	expect_error(a, 409, "already_settled", "year", "settled twice");
 	TH_CHECK(&T, jint(a.body, "error.settlement.closing_fen") == 850000,
 	    "the refusal does not carry the report");
 	json_decref(a.body);
 	snprintf(body, sizeof(body), "{\"year\": %d}", year + 1);
 	expect_err(call("POST", "/funds/" TOWNSHIP "/settlement", finance,
-	                 new_key(), body),
+	               new_key(), body),
 	    422, "invalid_year", "year", "next year");
 	snprintf(body, sizeof(body), "{\"year\": %d}", year);
 	expect_err(call("POST", "/funds/220103009/settlement", finance,
-	                 new_key(), body),
+	               new_key(), body),
 	    404, "no_fund", "township", "no fund");
 	expect_err(call("POST", "/funds/" TOWNSHIP "/settlement", finance_x,
-	                 new_key(), body),
+	               new_key(), body),
 	    403, "outside_jurisdiction", "township", "another district");
 	free(acc);
 }
@@ -1431,10 +1489,11 @@ district_clock(void)
 	               new_key(), body),
 	    422, "invalid_year", "year", "the year after the district's");
 	snprintf(body, sizeof(body), "{\"year\": %d}", y + 1);
-	answer a = call(
-	    "POST", "/funds/" TOWNSHIP "/settlement", finance, new_key(), body);
-	TH_CHECK(&T, a.status == 201, "settling the district's year %d: %d (%s)",
-	    y + 1, a.status, jstr(a.body, "error.code"));
+	answer a = call("POST", "/funds/" TOWNSHIP "/settlement", finance,
+	    new_key(), body);
+	TH_CHECK(&T, a.status == 201,
+	    "settling the district's year %d: %d (%s)", y + 1, a.status,
+	    jstr(a.body, "error.code"));
 	TH_CHECK(&T,
 	    jint(a.body, "year") == y + 1
 	        && jint(a.body, "closing_fen") == 1000000,
@@ -1498,10 +1557,10 @@ officer_run(void *arg)
 	char                  *body = grant_body(o->idn, "disaster", 3000);
 	for (int i = 0; i < o->n; i++) {
 		snprintf(key, sizeof(key), "race-%d", o->from + i);
-		char  *raw = NULL;
-		int    st  = th_http(&T, port, "POST", "/grants", officer, key, body,
-		        &raw);
-		json_t *j  = raw != NULL ? json_loads(raw, 0, NULL) : NULL;
+		char *raw = NULL;
+		int   st  = th_http(
+		       &T, port, "POST", "/grants", officer, key, body, &raw);
+		json_t *j = raw != NULL ? json_loads(raw, 0, NULL) : NULL;
 		free(raw);
 		const char *code = json_string_value(jget(j, "error.code"));
 		if (st == 201)
@@ -1545,16 +1604,18 @@ concurrent(void)
 	printf("%d granted, %d refused (insufficient_funds), %d other\n", ok,
 	    refused, other);
 	TH_CHECK(&T, other == 0, "%d requests answered otherwise", other);
-	TH_CHECK(&T, ok == FUND / AMOUNT, "%d granted, want %d", ok,
-	    FUND / AMOUNT);
+	TH_CHECK(
+	    &T, ok == FUND / AMOUNT, "%d granted, want %d", ok, FUND / AMOUNT);
 	TH_CHECK(&T, refused == THREADS * EACH - FUND / AMOUNT,
 	    "%d refused, want %d", refused, THREADS * EACH - FUND / AMOUNT);
 	TH_CHECK(&T, balance() == FUND % AMOUNT, "balance %lld, want %d",
 	    (long long) balance(), FUND % AMOUNT);
 	ledger_consistent("concurrent");
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.ledger WHERE movement = 'grant'",
-	        schema) == ok
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.ledger WHERE movement = 'grant'",
+	        schema)
+	            == ok
 	        && th_int(&T, "SELECT count(*) FROM %s.grants", schema) == ok
 	        && outbox_count("emergency.granted") == ok
 	        && outbox_count("reserve.changed") == ok + 1,
@@ -1575,7 +1636,7 @@ concurrent(void)
 	snprintf(series, sizeof(series),
 	    "sn_emergency_fund_balance_fen{township=\"%s\"} %d", TOWNSHIP,
 	    FUND % AMOUNT);
-	uint64_t end = th_now_ms() + 10000;
+	uint64_t end  = th_now_ms() + 10000;
 	bool     seen = false;
 	while (!seen && th_now_ms() < end) {
 		raw = NULL;
@@ -1607,6 +1668,6 @@ main(int argc, char **argv)
 		{ "intake_draft", intake_draft },
 		{ "district_clock", district_clock },
 	};
-	return th_main(&T, argc, argv, list, sizeof(list) / sizeof(list[0]),
-	    done);
+	return th_main(
+	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), done);
 }

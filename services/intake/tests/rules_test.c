@@ -1,8 +1,8 @@
 /*
  * intake.rules: the checks of intake/codec.h and intake/rules.h, with no
- * database (and intake_rules_referral: which referrals open a draft). A fixture builder returns a passing application; each case of
- * the table breaks exactly one thing in it and names the answer expected
- * (status, code, field).
+ * database (and intake_rules_referral: which referrals open a draft). A
+ * fixture builder returns a passing application; each case of the table breaks
+ * exactly one thing in it and names the answer expected (status, code, field).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -29,8 +29,8 @@ static void
 make_id(char out[19], int yyyymmdd, int seq)
 {
 	char first[48];
-	snprintf(first, sizeof(first), "220103%08d%03d",
-	    yyyymmdd % 100000000, seq % 1000);
+	snprintf(first, sizeof(first), "220103%08d%03d", yyyymmdd % 100000000,
+	    seq % 1000);
 	memcpy(out, first, 17);
 	out[17] = sn_idnum_check_char(first);
 	out[18] = '\0';
@@ -64,28 +64,23 @@ fixture(void)
 	    " s:{s:s, s:s}, s:{s:s, s:s, s:s}, s:s}",
 	    "household", "registration", "rural", "district_code", "220103",
 	    "township_code", "220103001", "village_code", "220103001002",
-	    "address", "No. 3, East Lane", "has_able_supporter", 0,
-	    "members",
+	    "address", "No. 3, East Lane", "has_able_supporter", 0, "members",
 	    "id_number", a, "name", "Wang Fang", "relation", "self",
 	    "birth_date", "1980-05-12", "labour_capacity", "partial",
-	    "disability_grade", 0, "self_care", "able",
-	    "id_number", b, "name", "Li Ming", "relation", "spouse",
-	    "birth_date", "1982-03-01", "labour_capacity", "none",
-	    "disability_grade", 2, "self_care", "partially_able",
-	    "id_number", c, "name", "Wang Xiao", "relation", "child",
-	    "birth_date", "2010-07-20", "labour_capacity", "none",
-	    "disability_grade", 0, "self_care", "able",
-	    "declared_income", "wages_fen", (json_int_t) 120000,
-	    "business_fen", (json_int_t) 0, "pensions_fen", (json_int_t) 0,
-	    "other_fen", (json_int_t) 5000,
+	    "disability_grade", 0, "self_care", "able", "id_number", b, "name",
+	    "Li Ming", "relation", "spouse", "birth_date", "1982-03-01",
+	    "labour_capacity", "none", "disability_grade", 2, "self_care",
+	    "partially_able", "id_number", c, "name", "Wang Xiao", "relation",
+	    "child", "birth_date", "2010-07-20", "labour_capacity", "none",
+	    "disability_grade", 0, "self_care", "able", "declared_income",
+	    "wages_fen", (json_int_t) 120000, "business_fen", (json_int_t) 0,
+	    "pensions_fen", (json_int_t) 0, "other_fen", (json_int_t) 5000,
 	    "declared_expenditure", "medical_fen", (json_int_t) 30000,
 	    "education_fen", (json_int_t) 8000, "housing_fen", (json_int_t) 0,
-	    "employment_costs_fen", (json_int_t) 0,
-	    "consent", "reference", "CONSENT-2025-0001", "signed_date",
-	    "2025-06-01",
-	    "payee", "bank_code", "RCC", "account_number", "6230520000123456",
-	    "account_name", "Wang Fang",
-	    "requested_category", "dibao");
+	    "employment_costs_fen", (json_int_t) 0, "consent", "reference",
+	    "CONSENT-2025-0001", "signed_date", "2025-06-01", "payee",
+	    "bank_code", "RCC", "account_number", "6230520000123456",
+	    "account_name", "Wang Fang", "requested_category", "dibao");
 	assert_non_null(j);
 	return j;
 }
@@ -116,8 +111,8 @@ set_path(json_t *root, const char *path, const char *value)
 			if (value == NULL) {
 				json_object_del(cur, seg);
 			} else {
-				json_t *v = json_loads(value,
-				    JSON_DECODE_ANY, NULL);
+				json_t *v
+				    = json_loads(value, JSON_DECODE_ANY, NULL);
 				assert_non_null(v);
 				json_object_set_new(cur, seg, v);
 			}
@@ -129,10 +124,11 @@ set_path(json_t *root, const char *path, const char *value)
 				if (value == NULL) {
 					json_array_remove(cur, (size_t) idx);
 				} else {
-					json_t *v = json_loads(value,
-					    JSON_DECODE_ANY, NULL);
+					json_t *v = json_loads(
+					    value, JSON_DECODE_ANY, NULL);
 					assert_non_null(v);
-					json_array_set_new(cur, (size_t) idx, v);
+					json_array_set_new(
+					    cur, (size_t) idx, v);
 				}
 				return;
 			}
@@ -145,27 +141,27 @@ set_path(json_t *root, const char *path, const char *value)
 
 /* Decode and validate as the handler does. */
 static bool
-check(const json_t *body, const sn_principal *p, sn_problem *pb,
-    intake_app *app)
+check(
+    const json_t *body, const sn_principal *p, sn_problem *pb, intake_app *app)
 {
-	return intake_codec_decode(body, app, pb) &&
-	    intake_rules_validate(app, TODAY, p, pb);
+	return intake_codec_decode(body, app, pb)
+	    && intake_rules_validate(app, TODAY, p, pb);
 }
 
 static void
 test_fixture_passes(void **state)
 {
 	(void) state;
-	json_t        *j = fixture();
-	sn_principal   p = clerk("220103001");
-	sn_problem pb;
-	intake_app     app;
+	json_t      *j = fixture();
+	sn_principal p = clerk("220103001");
+	sn_problem   pb;
+	intake_app   app;
 	assert_true(check(j, &p, &pb, &app));
 	assert_int_equal(app.nmembers, 3);
 	assert_int_equal(app.registration,
 	    SN__ASSIST__V1__REGISTRATION__REGISTRATION_RURAL);
-	assert_int_equal(app.requested_category,
-	    SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO);
+	assert_int_equal(
+	    app.requested_category, SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO);
 	/* A district clerk reaches the village too; a clerk of the very
 	 * village as well. */
 	p = clerk("220103");
@@ -194,9 +190,9 @@ test_variants_pass(void **state)
 	};
 	sn_principal p = clerk("220103001");
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		json_t        *j = fixture();
+		json_t    *j = fixture();
 		sn_problem pb;
-		intake_app     app;
+		intake_app app;
 		set_path(j, ok[i].path, ok[i].value);
 		if (!check(j, &p, &pb, &app))
 			fail_msg("%s=%s refused: %s %s", ok[i].path,
@@ -220,9 +216,9 @@ test_lowercase_x(void **state)
 	snprintf(val, sizeof(val), "\"%.17sx\"", id);
 	json_t *j = fixture();
 	set_path(j, "members[0].id_number", val);
-	sn_principal   p = clerk("220103001");
-	sn_problem pb;
-	intake_app     app;
+	sn_principal p = clerk("220103001");
+	sn_problem   pb;
+	intake_app   app;
 	assert_true(check(j, &p, &pb, &app));
 	assert_string_equal(app.members[0].id_number, id);
 	json_decref(j);
@@ -241,18 +237,18 @@ run_bad(const struct bad *cases, size_t n)
 {
 	sn_principal p = clerk("220103001");
 	for (size_t i = 0; i < n; i++) {
-		json_t        *j = fixture();
+		json_t    *j = fixture();
 		sn_problem pb;
-		intake_app     app;
+		intake_app app;
 		set_path(j, cases[i].path, cases[i].value);
 		bool ok = check(j, &p, &pb, &app);
 		if (ok)
 			fail_msg("%s=%s passed; want %s", cases[i].path,
 			    cases[i].value ? cases[i].value : "(deleted)",
 			    cases[i].code);
-		if (pb.status != cases[i].status ||
-		    strcmp(pb.code, cases[i].code) != 0 ||
-		    strcmp(pb.field, cases[i].field) != 0)
+		if (pb.status != cases[i].status
+		    || strcmp(pb.code, cases[i].code) != 0
+		    || strcmp(pb.field, cases[i].field) != 0)
 			fail_msg("%s=%s: got %u %s %s, want %u %s %s",
 			    cases[i].path,
 			    cases[i].value ? cases[i].value : "(deleted)",
@@ -300,8 +296,8 @@ test_rejections(void **state)
 		{ "members[2].id_number", q_dup, 422, "duplicate_member",
 		    "members[2].id_number" },
 		/* relations */
-		{ "members[0].relation", "\"spouse\"", 422,
-		    "applicant_first", "members[0].relation" },
+		{ "members[0].relation", "\"spouse\"", 422, "applicant_first",
+		    "members[0].relation" },
 		{ "members[2].relation", "\"self\"", 422, "applicant_first",
 		    "members[2].relation" },
 		{ "members", "[]", 422, "members_required", "members" },
@@ -319,8 +315,8 @@ test_rejections(void **state)
 		    "members[1].disability_grade" },
 		{ "members[1].disability_grade", "-1", 422, "invalid_value",
 		    "members[1].disability_grade" },
-		{ "members[1].disability_grade", "\"2\"", 422,
-		    "invalid_field", "members[1].disability_grade" },
+		{ "members[1].disability_grade", "\"2\"", 422, "invalid_field",
+		    "members[1].disability_grade" },
 		{ "members[1].phone", "\"123\"", 422, "unknown_field",
 		    "members[1].phone" },
 		/* the household and its codes */
@@ -332,8 +328,8 @@ test_rejections(void **state)
 		    "codes_do_not_nest", "household.village_code" },
 		{ "household.village_code", "\"22010300100\"", 422,
 		    "invalid_code", "household.village_code" },
-		{ "household.district_code", "\"22O103\"", 422,
-		    "invalid_code", "household.district_code" },
+		{ "household.district_code", "\"22O103\"", 422, "invalid_code",
+		    "household.district_code" },
 		{ "household.address", "\"\"", 422, "invalid_field",
 		    "household.address" },
 		{ "household.has_able_supporter", "\"no\"", 422,
@@ -365,12 +361,12 @@ test_rejections(void **state)
 		    "consent.reference" },
 		{ "consent.reference", NULL, 422, "consent_required",
 		    "consent.reference" },
-		{ "consent.signed_date", "\"2025-06-11\"", 422,
-		    "invalid_date", "consent.signed_date" },
+		{ "consent.signed_date", "\"2025-06-11\"", 422, "invalid_date",
+		    "consent.signed_date" },
 		{ "consent.signed_date", NULL, 422, "invalid_field",
 		    "consent.signed_date" },
-		{ "consent.signed_date", "\"1899-12-31\"", 422,
-		    "invalid_date", "consent.signed_date" },
+		{ "consent.signed_date", "\"1899-12-31\"", 422, "invalid_date",
+		    "consent.signed_date" },
 		/* payee */
 		{ "payee.account_number", "\"6230-5200\"", 422,
 		    "invalid_value", "payee.account_number" },
@@ -400,9 +396,9 @@ test_money_overflow(void **state)
 	json_t *j = fixture();
 	set_path(j, "declared_income.wages_fen", "9223372036854775000");
 	set_path(j, "declared_income.other_fen", "1000");
-	sn_principal   p = clerk("220103001");
-	sn_problem pb;
-	intake_app     app;
+	sn_principal p = clerk("220103001");
+	sn_problem   pb;
+	intake_app   app;
 	assert_false(check(j, &p, &pb, &app));
 	assert_string_equal(pb.code, "invalid_money");
 	assert_string_equal(pb.field, "declared_income.other_fen");
@@ -414,13 +410,13 @@ static void
 test_outside_jurisdiction(void **state)
 {
 	(void) state;
-	static const char *const juris[] = { "220103002", "220104",
-		"220103001003" };
+	static const char *const juris[]
+	    = { "220103002", "220104", "220103001003" };
 	for (size_t i = 0; i < 3; i++) {
-		json_t        *j = fixture();
-		sn_principal   p = clerk(juris[i]);
-		sn_problem pb;
-		intake_app     app;
+		json_t      *j = fixture();
+		sn_principal p = clerk(juris[i]);
+		sn_problem   pb;
+		intake_app   app;
 		assert_false(check(j, &p, &pb, &app));
 		assert_int_equal(pb.status, 403);
 		assert_string_equal(pb.code, "outside_jurisdiction");
@@ -445,9 +441,9 @@ test_too_many_members(void **state)
 		        "birth_date", bd, "labour_capacity", "none",
 		        "disability_grade", 0, "self_care", "able"));
 	}
-	sn_principal   p = clerk("220103001");
-	sn_problem pb;
-	intake_app     app;
+	sn_principal p = clerk("220103001");
+	sn_problem   pb;
+	intake_app   app;
 	assert_false(check(j, &p, &pb, &app));
 	assert_string_equal(pb.code, "members_required");
 	/* 30 exactly passes. */
@@ -503,16 +499,11 @@ static void
 test_uuid_and_reason(void **state)
 {
 	(void) state;
-	assert_true(
-	    sn_uuid_valid("0f8fad5b-d9cb-469f-a165-70867728950e"));
-	assert_true(
-	    sn_uuid_valid("0F8FAD5B-D9CB-469F-A165-70867728950E"));
-	assert_false(
-	    sn_uuid_valid("0f8fad5b-d9cb-469f-a165-70867728950"));
-	assert_false(
-	    sn_uuid_valid("0f8fad5bxd9cb-469f-a165-70867728950e"));
-	assert_false(
-	    sn_uuid_valid("0f8fad5b-d9cb-469f-a165-70867728950g"));
+	assert_true(sn_uuid_valid("0f8fad5b-d9cb-469f-a165-70867728950e"));
+	assert_true(sn_uuid_valid("0F8FAD5B-D9CB-469F-A165-70867728950E"));
+	assert_false(sn_uuid_valid("0f8fad5b-d9cb-469f-a165-70867728950"));
+	assert_false(sn_uuid_valid("0f8fad5bxd9cb-469f-a165-70867728950e"));
+	assert_false(sn_uuid_valid("0f8fad5b-d9cb-469f-a165-70867728950g"));
 	assert_false(sn_uuid_valid("1; DROP TABLE application"));
 	assert_true(intake_rules_reason_valid("moved away"));
 	assert_false(intake_rules_reason_valid(""));
@@ -521,8 +512,8 @@ test_uuid_and_reason(void **state)
 
 /* The ApplicationSubmitted of app and meta, packed (malloc'd). */
 static uint8_t *
-packed_submitted(const intake_app *app, const intake_submitted_meta *meta,
-    size_t *len)
+packed_submitted(
+    const intake_app *app, const intake_submitted_meta *meta, size_t *len)
 {
 	static intake_submitted_pb pb;
 	const ProtobufCMessage    *m = intake_codec_submitted(app, meta, &pb);
@@ -537,19 +528,20 @@ static void
 test_event_round_trip(void **state)
 {
 	(void) state;
-	json_t        *j = fixture();
-	sn_principal   p = clerk("220103001");
-	sn_problem pb;
-	intake_app     app;
+	json_t      *j = fixture();
+	sn_principal p = clerk("220103001");
+	sn_problem   pb;
+	intake_app   app;
 	assert_true(check(j, &p, &pb, &app));
-	intake_submitted_meta meta = { .application_id =
-		                           "0f8fad5b-d9cb-469f-a165-70867728950e",
-		.accepted_date = "2025-06-10", .deadline_date = "2025-06-25",
-		.taken_in_by = "clerk1" };
+	intake_submitted_meta meta
+	    = { .application_id      = "0f8fad5b-d9cb-469f-a165-70867728950e",
+		      .accepted_date = "2025-06-10",
+		      .deadline_date = "2025-06-25",
+		      .taken_in_by   = "clerk1" };
 	size_t   len;
 	uint8_t *data = packed_submitted(&app, &meta, &len);
-	Sn__Assist__V1__ApplicationSubmitted *ev =
-	    sn__assist__v1__application_submitted__unpack(NULL, len, data);
+	Sn__Assist__V1__ApplicationSubmitted *ev
+	    = sn__assist__v1__application_submitted__unpack(NULL, len, data);
 	assert_non_null(ev);
 	assert_string_equal(ev->application_id, meta.application_id);
 	assert_string_equal(ev->accepted_date, "2025-06-10");
@@ -579,8 +571,8 @@ test_event_round_trip(void **state)
 	assert_string_equal(ev->consent->reference, "CONSENT-2025-0001");
 	assert_string_equal(ev->consent->signed_date, "2025-06-01");
 	assert_string_equal(ev->payee->account_number, "6230520000123456");
-	assert_int_equal(ev->requested_category,
-	    SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO);
+	assert_int_equal(
+	    ev->requested_category, SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO);
 	sn__assist__v1__application_submitted__free_unpacked(ev, NULL);
 	free(data);
 	json_decref(j);
@@ -593,33 +585,34 @@ test_event_round_trip(void **state)
 static Sn__Assist__V1__ReferralCreated
 referral(char id[19], Sn__Assist__V1__PayeeAccount *py)
 {
-	Sn__Assist__V1__ReferralCreated r = SN__ASSIST__V1__REFERRAL_CREATED__INIT;
-	Sn__Assist__V1__PayeeAccount    p = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
+	Sn__Assist__V1__ReferralCreated r
+	    = SN__ASSIST__V1__REFERRAL_CREATED__INIT;
+	Sn__Assist__V1__PayeeAccount p = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
 	make_id(id, 19750304, 41);
-	*py               = p;
+	*py                = p;
 	py->bank_code      = "ICBC";
 	py->account_number = "6222020200998877665";
 	py->account_name   = "\xe5\xbc\xa0\xe4\xb8\x89";
 	r.referral_id      = "ref-1";
 	r.grant_id         = "grant-1";
-	r.kind             = SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO;
-	r.id_number        = id;
-	r.name             = "\xe5\xbc\xa0\xe4\xb8\x89";
-	r.district_code    = "220103";
-	r.township_code    = "220103001";
-	r.village_code     = "220103001002";
-	r.household_size   = 4;
-	r.payee            = py;
-	r.note             = "fire";
-	r.created_by       = "officer-1";
+	r.kind           = SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO;
+	r.id_number      = id;
+	r.name           = "\xe5\xbc\xa0\xe4\xb8\x89";
+	r.district_code  = "220103";
+	r.township_code  = "220103001";
+	r.village_code   = "220103001002";
+	r.household_size = 4;
+	r.payee          = py;
+	r.note           = "fire";
+	r.created_by     = "officer-1";
 	return r;
 }
 
 static intake_referral_verdict
 verdict(const Sn__Assist__V1__ReferralCreated *r, intake_draft *d)
 {
-	const char *why = NULL;
-	intake_referral_verdict v = intake_rules_referral(r, TODAY, d, &why);
+	const char             *why = NULL;
+	intake_referral_verdict v   = intake_rules_referral(r, TODAY, d, &why);
 	assert_true((v == INTAKE_REFERRAL_BAD) == (why != NULL));
 	return v;
 }
@@ -652,8 +645,8 @@ test_referral_draft(void **state)
 	assert_string_equal(d.referral_note, "fire");
 
 	/* tekun; district derived; a lowercase x; no size; no payee. */
-	r.kind          = SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_TEKUN;
-	r.district_code = "";
+	r.kind           = SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_TEKUN;
+	r.district_code  = "";
 	r.household_size = 0;
 	r.payee          = NULL;
 	char lower[19];
@@ -676,7 +669,8 @@ test_referral_draft(void **state)
 	assert_int_equal(verdict(&r, &d), INTAKE_REFERRAL_DRAFT);
 	assert_string_equal(d.referral_note, r.note);
 	/* A payee of empty strings is none. */
-	Sn__Assist__V1__PayeeAccount empty = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
+	Sn__Assist__V1__PayeeAccount empty
+	    = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
 	r.payee = &empty;
 	assert_int_equal(verdict(&r, &d), INTAKE_REFERRAL_DRAFT);
 	assert_null(d.bank_code);
@@ -687,10 +681,10 @@ static void
 test_referral_kinds(void **state)
 {
 	(void) state;
-	char                            id[19];
-	Sn__Assist__V1__PayeeAccount    py;
-	Sn__Assist__V1__ReferralCreated r = referral(id, &py);
-	intake_draft                    d;
+	char                               id[19];
+	Sn__Assist__V1__PayeeAccount       py;
+	Sn__Assist__V1__ReferralCreated    r = referral(id, &py);
+	intake_draft                       d;
 	const Sn__Assist__V1__ReferralKind other[] = {
 		SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_MEDICAL,
 		SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_HOUSING,
@@ -707,8 +701,8 @@ test_referral_kinds(void **state)
 	assert_int_equal(verdict(&r, &d), INTAKE_REFERRAL_OTHER);
 	r.kind = SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_UNSPECIFIED;
 	assert_int_equal(verdict(&r, &d), INTAKE_REFERRAL_BAD);
-	assert_int_equal(intake_rules_referral(NULL, TODAY, &d,
-	                     &(const char *) { NULL }),
+	assert_int_equal(
+	    intake_rules_referral(NULL, TODAY, &d, &(const char *) { NULL }),
 	    INTAKE_REFERRAL_BAD);
 }
 
@@ -722,55 +716,133 @@ test_referral_rejections(void **state)
 	memset(long_id, 'a', sizeof(long_id) - 1);
 	memset(long_name, 'n', sizeof(long_name) - 1);
 	memset(long_note, 'o', sizeof(long_note) - 1);
-	enum { REF_ID, REF_ID_SPACE, REF_ID_LONG, GRANT_LONG, BY_BAD_UTF8,
-		ID_CHECK, ID_SHORT, ID_FUTURE, NAME_EMPTY, NAME_LONG,
-		NAME_BAD_UTF8, TOWNSHIP_SHORT, TOWNSHIP_LETTER, VILLAGE_OUTSIDE,
-		VILLAGE_SHORT, DISTRICT_OTHER, DISTRICT_SHORT, SIZE_NEG,
-		SIZE_BIG, PAYEE_LONG, PAYEE_BAD_UTF8, NOTE_LONG, NOTE_BAD_UTF8,
-		NAME_CONTROL, NAME_NEWLINE, NAME_C1, PAYEE_CONTROL, NOTE_CONTROL,
-		BY_CONTROL, NCASES };
+	enum {
+		REF_ID,
+		REF_ID_SPACE,
+		REF_ID_LONG,
+		GRANT_LONG,
+		BY_BAD_UTF8,
+		ID_CHECK,
+		ID_SHORT,
+		ID_FUTURE,
+		NAME_EMPTY,
+		NAME_LONG,
+		NAME_BAD_UTF8,
+		TOWNSHIP_SHORT,
+		TOWNSHIP_LETTER,
+		VILLAGE_OUTSIDE,
+		VILLAGE_SHORT,
+		DISTRICT_OTHER,
+		DISTRICT_SHORT,
+		SIZE_NEG,
+		SIZE_BIG,
+		PAYEE_LONG,
+		PAYEE_BAD_UTF8,
+		NOTE_LONG,
+		NOTE_BAD_UTF8,
+		NAME_CONTROL,
+		NAME_NEWLINE,
+		NAME_C1,
+		PAYEE_CONTROL,
+		NOTE_CONTROL,
+		BY_CONTROL,
+		NCASES
+	};
 	for (int c = 0; c < NCASES; c++) {
 		char                            id[19], future[19];
 		Sn__Assist__V1__PayeeAccount    py;
 		Sn__Assist__V1__ReferralCreated r = referral(id, &py);
 		intake_draft                    d;
 		switch (c) {
-		case REF_ID: r.referral_id = ""; break;
-		case REF_ID_SPACE: r.referral_id = "ref 1"; break;
-		case REF_ID_LONG: r.referral_id = long_id; break;
-		case GRANT_LONG: r.grant_id = long_id; break;
-		case BY_BAD_UTF8: r.created_by = "of\xc3\x28"; break;
+		case REF_ID:
+			r.referral_id = "";
+			break;
+		case REF_ID_SPACE:
+			r.referral_id = "ref 1";
+			break;
+		case REF_ID_LONG:
+			r.referral_id = long_id;
+			break;
+		case GRANT_LONG:
+			r.grant_id = long_id;
+			break;
+		case BY_BAD_UTF8:
+			r.created_by = "of\xc3\x28";
+			break;
 		case ID_CHECK:
 			id[17] = id[17] == '0' ? '1' : '0';
 			break;
-		case ID_SHORT: id[16] = '\0'; break;
+		case ID_SHORT:
+			id[16] = '\0';
+			break;
 		case ID_FUTURE:
 			make_id(future, 20250611, 7);
 			r.id_number = future;
 			break;
-		case NAME_EMPTY: r.name = ""; break;
-		case NAME_LONG: r.name = long_name; break;
-		case NAME_BAD_UTF8: r.name = "\xed\xa0\x80"; break;
-		case TOWNSHIP_SHORT: r.township_code = "22010300"; break;
-		case TOWNSHIP_LETTER: r.township_code = "22010300a"; break;
-		case VILLAGE_OUTSIDE: r.village_code = "220103002002"; break;
-		case VILLAGE_SHORT: r.village_code = "22010300100"; break;
-		case DISTRICT_OTHER: r.district_code = "220104"; break;
-		case DISTRICT_SHORT: r.district_code = "2201"; break;
-		case SIZE_NEG: r.household_size = -1; break;
+		case NAME_EMPTY:
+			r.name = "";
+			break;
+		case NAME_LONG:
+			r.name = long_name;
+			break;
+		case NAME_BAD_UTF8:
+			r.name = "\xed\xa0\x80";
+			break;
+		case TOWNSHIP_SHORT:
+			r.township_code = "22010300";
+			break;
+		case TOWNSHIP_LETTER:
+			r.township_code = "22010300a";
+			break;
+		case VILLAGE_OUTSIDE:
+			r.village_code = "220103002002";
+			break;
+		case VILLAGE_SHORT:
+			r.village_code = "22010300100";
+			break;
+		case DISTRICT_OTHER:
+			r.district_code = "220104";
+			break;
+		case DISTRICT_SHORT:
+			r.district_code = "2201";
+			break;
+		case SIZE_NEG:
+			r.household_size = -1;
+			break;
 		case SIZE_BIG:
 			r.household_size = INTAKE_HOUSEHOLD_SIZE_MAX + 1;
 			break;
-		case PAYEE_LONG: py.account_number = long_id; break;
-		case PAYEE_BAD_UTF8: py.account_name = "\xff"; break;
-		case NOTE_LONG: r.note = long_note; break;
-		case NOTE_BAD_UTF8: r.note = "\xe5\xbc"; break;
-		case NAME_CONTROL: r.name = "Wang\x01" "Fang"; break;
-		case NAME_NEWLINE: r.name = "Wang\nFang"; break;
-		case NAME_C1: r.name = "Wang\xc2\x85"; break;
-		case PAYEE_CONTROL: py.account_name = "Wang\x01"; break;
-		case NOTE_CONTROL: r.note = "fire\x1b[31m"; break;
-		case BY_CONTROL: r.created_by = "officer\x7f"; break;
+		case PAYEE_LONG:
+			py.account_number = long_id;
+			break;
+		case PAYEE_BAD_UTF8:
+			py.account_name = "\xff";
+			break;
+		case NOTE_LONG:
+			r.note = long_note;
+			break;
+		case NOTE_BAD_UTF8:
+			r.note = "\xe5\xbc";
+			break;
+		case NAME_CONTROL:
+			r.name = "Wang\x01"
+			         "Fang";
+			break;
+		case NAME_NEWLINE:
+			r.name = "Wang\nFang";
+			break;
+		case NAME_C1:
+			r.name = "Wang\xc2\x85";
+			break;
+		case PAYEE_CONTROL:
+			py.account_name = "Wang\x01";
+			break;
+		case NOTE_CONTROL:
+			r.note = "fire\x1b[31m";
+			break;
+		case BY_CONTROL:
+			r.created_by = "officer\x7f";
+			break;
 		}
 		if (verdict(&r, &d) != INTAKE_REFERRAL_BAD)
 			fail_msg("case %d was not refused", c);
@@ -790,8 +862,9 @@ test_utf8(void **state)
 	assert_false(intake_rules_utf8_valid("\xc0\xaf"));     /* overlong */
 	assert_false(intake_rules_utf8_valid("\xe0\x80\xaf")); /* overlong */
 	assert_false(intake_rules_utf8_valid("\xed\xa0\x80")); /* surrogate */
-	assert_false(intake_rules_utf8_valid("\xf4\x90\x80\x80")); /* >10FFFF */
-	assert_false(intake_rules_utf8_valid("\xe5\xbc"));     /* truncated */
+	assert_false(
+	    intake_rules_utf8_valid("\xf4\x90\x80\x80"));  /* >10FFFF */
+	assert_false(intake_rules_utf8_valid("\xe5\xbc")); /* truncated */
 	assert_false(intake_rules_utf8_valid("\xfe"));
 }
 
@@ -800,19 +873,21 @@ static void
 test_event_referral_id(void **state)
 {
 	(void) state;
-	json_t        *j = fixture();
-	sn_principal   p = clerk("220103001");
-	sn_problem pb;
-	intake_app     app;
+	json_t      *j = fixture();
+	sn_principal p = clerk("220103001");
+	sn_problem   pb;
+	intake_app   app;
 	assert_true(check(j, &p, &pb, &app));
-	intake_submitted_meta meta = { .application_id =
-		                           "0f8fad5b-d9cb-469f-a165-70867728950e",
-		.accepted_date = "2025-06-10", .deadline_date = "2025-06-25",
-		.taken_in_by = "clerk1", .referral_id = "ref-1" };
+	intake_submitted_meta meta
+	    = { .application_id      = "0f8fad5b-d9cb-469f-a165-70867728950e",
+		      .accepted_date = "2025-06-10",
+		      .deadline_date = "2025-06-25",
+		      .taken_in_by   = "clerk1",
+		      .referral_id   = "ref-1" };
 	size_t   len;
 	uint8_t *data = packed_submitted(&app, &meta, &len);
-	Sn__Assist__V1__ApplicationSubmitted *ev =
-	    sn__assist__v1__application_submitted__unpack(NULL, len, data);
+	Sn__Assist__V1__ApplicationSubmitted *ev
+	    = sn__assist__v1__application_submitted__unpack(NULL, len, data);
 	assert_non_null(ev);
 	assert_string_equal(ev->referral_id, "ref-1");
 	sn__assist__v1__application_submitted__free_unpacked(ev, NULL);
@@ -929,7 +1004,7 @@ test_withdrawal_body(void **state)
 	const char *reason;
 	for (int n = INTAKE_REASON_MAX; n <= INTAKE_REASON_MAX + 1; n++) {
 		memset(r, 'r', (size_t) n);
-		r[n] = '\0';
+		r[n]      = '\0';
 		json_t *j = json_pack("{s:s}", "reason", r);
 		assert_int_equal(intake_codec_withdrawal(j, &reason, &p),
 		    n == INTAKE_REASON_MAX);
@@ -944,13 +1019,13 @@ draft_row(void)
 {
 	intake_current c;
 	memset(&c, 0, sizeof(c));
-	c.status              = INTAKE_STATUS_DRAFT;
-	c.village_code        = "220103001002";
-	c.has_referral_id     = true;
-	c.referral_id         = "ref-1";
-	c.has_applicant       = true;
-	c.has_category        = true;
-	c.category            = SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN;
+	c.status          = INTAKE_STATUS_DRAFT;
+	c.village_code    = "220103001002";
+	c.has_referral_id = true;
+	c.referral_id     = "ref-1";
+	c.has_applicant   = true;
+	c.has_category    = true;
+	c.category        = SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN;
 	return c;
 }
 
@@ -969,16 +1044,24 @@ test_draft_submit(void **state)
 	memcpy(applicant, app.members[1].id_number, 19);
 	make_id(stranger, 19700101, 99);
 
-	enum { OK, OUTSIDE, NOT_DRAFT, MISSING, NO_APPLICANT, KEEP_CATEGORY,
-		NO_CATEGORY, NCASES };
+	enum {
+		OK,
+		OUTSIDE,
+		NOT_DRAFT,
+		MISSING,
+		NO_APPLICANT,
+		KEEP_CATEGORY,
+		NO_CATEGORY,
+		NCASES
+	};
 	for (int k = 0; k < NCASES; k++) {
-		intake_current c          = draft_row();
-		sn_principal   who        = p;
-		intake_app     a          = app;
-		Sn__Assist__V1__Category want = app.requested_category;
-		unsigned       status     = 0;
-		const char    *code       = NULL;
-		c.applicant_id_number     = applicant;
+		intake_current           c      = draft_row();
+		sn_principal             who    = p;
+		intake_app               a      = app;
+		Sn__Assist__V1__Category want   = app.requested_category;
+		unsigned                 status = 0;
+		const char              *code   = NULL;
+		c.applicant_id_number           = applicant;
 		switch (k) {
 		case OK:
 			break;
@@ -999,13 +1082,13 @@ test_draft_submit(void **state)
 			c.applicant_id_number = NULL;
 			break;
 		case KEEP_CATEGORY:
-			a.requested_category =
-			    SN__ASSIST__V1__CATEGORY__CATEGORY_UNSPECIFIED;
+			a.requested_category
+			    = SN__ASSIST__V1__CATEGORY__CATEGORY_UNSPECIFIED;
 			want = SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN;
 			break;
 		case NO_CATEGORY:
-			a.requested_category =
-			    SN__ASSIST__V1__CATEGORY__CATEGORY_UNSPECIFIED;
+			a.requested_category
+			    = SN__ASSIST__V1__CATEGORY__CATEGORY_UNSPECIFIED;
 			c.has_category = false;
 			want = SN__ASSIST__V1__CATEGORY__CATEGORY_UNSPECIFIED;
 			break;
@@ -1026,15 +1109,16 @@ test_draft_submit(void **state)
 	/* The field and message of two refusals. */
 	intake_current c      = draft_row();
 	c.applicant_id_number = stranger;
-	assert_false(intake_rules_draft_submit(&c, &p, &app,
-	    &app.requested_category, &pb));
+	assert_false(intake_rules_draft_submit(
+	    &c, &p, &app, &app.requested_category, &pb));
 	assert_string_equal(pb.field, "members");
 	c                     = draft_row();
 	c.status              = INTAKE_STATUS_WITHDRAWN;
 	c.applicant_id_number = applicant;
-	assert_false(intake_rules_draft_submit(&c, &p, &app,
-	    &app.requested_category, &pb));
-	assert_string_equal(pb.message, "the application is withdrawn, not a draft");
+	assert_false(intake_rules_draft_submit(
+	    &c, &p, &app, &app.requested_category, &pb));
+	assert_string_equal(
+	    pb.message, "the application is withdrawn, not a draft");
 	json_decref(j);
 }
 
@@ -1068,8 +1152,8 @@ test_withdraw(void **state)
 		intake_current c = draft_row();
 		sn_principal   p = clerk(t[i].juris);
 		sn_problem     pb;
-		c.status         = t[i].status;
-		bool ok          = intake_rules_withdraw(&c, &p, &pb);
+		c.status = t[i].status;
+		bool ok  = intake_rules_withdraw(&c, &p, &pb);
 		assert_int_equal(ok, t[i].code == NULL);
 		if (t[i].code == NULL)
 			continue;
@@ -1092,15 +1176,15 @@ test_holder(void **state)
 	assert_int_equal(p.status, 409);
 	assert_string_equal(p.code, "person_in_open_application");
 	assert_string_equal(p.field, "members[2].id_number");
-	assert_string_equal(p.message,
-	    "the person is already in another open application");
+	assert_string_equal(
+	    p.message, "the person is already in another open application");
 	h.kind = INTAKE_HELD_BENEFICIARY;
 	h.pos  = 1;
 	intake_rules_holder(&h, false, &p);
 	assert_string_equal(p.code, "person_in_beneficiary_household");
 	assert_string_equal(p.field, "members[0].id_number");
-	assert_string_equal(p.message,
-	    "the person is in an active beneficiary household");
+	assert_string_equal(
+	    p.message, "the person is in an active beneficiary household");
 	intake_rules_holder(&h, true, &p);
 	assert_string_equal(p.code, "person_in_beneficiary_household");
 	assert_string_equal(p.message,
@@ -1115,11 +1199,12 @@ test_list_query(void **state)
 	(void) state;
 	static const struct {
 		const char *status, *township, *limit, *juris;
-		int         want;       /* the limit, when accepted */
-		unsigned    st;         /* 0: accepted */
+		int         want; /* the limit, when accepted */
+		unsigned    st;   /* 0: accepted */
 		const char *code, *field;
 	} t[] = {
-		{ "draft", "220103001", NULL, "220103001", 200, 0, NULL, NULL },
+		{ "draft", "220103001", NULL, "220103001", 200, 0, NULL,
+		    NULL },
 		{ "draft", "220103001", "1", "220103", 1, 0, NULL, NULL },
 		{ "draft", "220103001", "1000", "220103001", 1000, 0, NULL,
 		    NULL },
@@ -1145,11 +1230,11 @@ test_list_query(void **state)
 		    "outside_jurisdiction", "township" },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		sn_principal p     = clerk(t[i].juris);
+		sn_principal p = clerk(t[i].juris);
 		sn_problem   pb;
 		int          limit = -1;
-		bool ok = intake_rules_list_query(t[i].status, t[i].township,
-		    t[i].limit, &p, &limit, &pb);
+		bool         ok    = intake_rules_list_query(
+		               t[i].status, t[i].township, t[i].limit, &p, &limit, &pb);
 		if (t[i].st == 0) {
 			if (!ok)
 				fail_msg("case %zu refused: %s", i, pb.code);
@@ -1174,20 +1259,34 @@ test_beneficiary(void **state)
 	make_id(b, 19710101, 2);
 	make_id(c, 19720101, 3);
 	char *ids[2] = { a, b };
-	enum { ACTIVE, GRADUAL, EXITED, HEAD_NEW, HEAD_SEEN, NO_APP, BAD_STATUS,
-		NO_ID, LONG_ID, BAD_APP, BAD_MEMBER, BAD_HEAD, NCASES };
+	enum {
+		ACTIVE,
+		GRADUAL,
+		EXITED,
+		HEAD_NEW,
+		HEAD_SEEN,
+		NO_APP,
+		BAD_STATUS,
+		NO_ID,
+		LONG_ID,
+		BAD_APP,
+		BAD_MEMBER,
+		BAD_HEAD,
+		NCASES
+	};
 	static char long_id[80];
 	memset(long_id, 'b', sizeof(long_id) - 1);
 	for (int k = 0; k < NCASES; k++) {
-		Sn__Assist__V1__BeneficiaryChanged m =
-		    SN__ASSIST__V1__BENEFICIARY_CHANGED__INIT;
+		Sn__Assist__V1__BeneficiaryChanged m
+		    = SN__ASSIST__V1__BENEFICIARY_CHANGED__INIT;
 		char bad[19];
 		memcpy(bad, b, 19);
-		bad[17] = bad[17] == '0' ? '1' : '0';
+		bad[17]          = bad[17] == '0' ? '1' : '0';
 		char *bad_ids[2] = { a, bad };
 		m.beneficiary_id = "ben-1";
 		m.application_id = "0f8fad5b-d9cb-469f-a165-70867728950e";
-		m.status = SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE;
+		m.status
+		    = SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE;
 		m.n_member_id_numbers = 2;
 		m.member_id_numbers   = ids;
 		intake_hold want      = INTAKE_HOLD_ACTIVE;
@@ -1197,13 +1296,15 @@ test_beneficiary(void **state)
 		case ACTIVE:
 			break;
 		case GRADUAL:
-			m.status = SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_GRADUAL_EXIT;
+			m.status
+			    = SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_GRADUAL_EXIT;
 			want = INTAKE_HOLD_GRADUAL_EXIT;
 			break;
 		case EXITED:
-			m.status = SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_EXITED;
+			m.status
+			    = SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_EXITED;
 			m.n_member_id_numbers = 0;
-			want = INTAKE_HOLD_EXITED;
+			want                  = INTAKE_HOLD_EXITED;
 			break;
 		case HEAD_NEW:
 			m.head_id_number = c;
@@ -1244,7 +1345,8 @@ test_beneficiary(void **state)
 		const char *head = "unset";
 		bool        ok   = intake_rules_beneficiary(&m, &hold, &head);
 		if (ok != valid)
-			fail_msg("case %d: %s", k, ok ? "accepted" : "refused");
+			fail_msg(
+			    "case %d: %s", k, ok ? "accepted" : "refused");
 		if (!valid)
 			continue;
 		assert_int_equal(hold, want);

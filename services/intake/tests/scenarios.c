@@ -59,8 +59,8 @@ token(const char *user, const char *role, const char *juris)
 	snprintf(p.user, sizeof(p.user), "%s", user);
 	snprintf(p.role, sizeof(p.role), "%s", role);
 	snprintf(p.juris, sizeof(p.juris), "%s", juris);
-	if (sn_auth_open(&auth, KEY) != SN_OK ||
-	    sn_auth_issue(auth, &p, 3 * 86400, &tok) != SN_OK)
+	if (sn_auth_open(&auth, KEY) != SN_OK
+	    || sn_auth_issue(auth, &p, 3 * 86400, &tok) != SN_OK)
 		th_fail(&T, "cannot issue a token");
 	sn_auth_close(auth);
 	return tok;
@@ -75,16 +75,16 @@ typedef struct person {
 static person
 new_person(int year)
 {
-	person   p;
-	char     buf[64];
+	person p;
+	char   buf[64];
 	id_seq++;
 	unsigned y     = (unsigned) (year + id_seq) % 10000;
 	unsigned month = 1 + (unsigned) id_seq % 12;
 	unsigned day   = 1 + (unsigned) id_seq % 28;
-	unsigned seq   = ((unsigned) getpid() % 900 + 1 + (unsigned) id_seq) %
-	    1000;
-	snprintf(buf, sizeof(buf), "220103%04u%02u%02u%03u", y, month, day,
-	    seq);
+	unsigned seq
+	    = ((unsigned) getpid() % 900 + 1 + (unsigned) id_seq) % 1000;
+	snprintf(
+	    buf, sizeof(buf), "220103%04u%02u%02u%03u", y, month, day, seq);
 	memcpy(p.id, buf, 17);
 	p.id[17] = sn_idnum_check_char(p.id);
 	p.id[18] = '\0';
@@ -124,9 +124,9 @@ local_date(int days, char out[11])
 static json_t *
 app_json(const person *ps, size_t n)
 {
-	static const char *const rel[] = { "self", "spouse", "child",
-		"parent" };
-	char                     signed_on[11];
+	static const char *const rel[]
+	    = { "self", "spouse", "child", "parent" };
+	char signed_on[11];
 	local_date(-1, signed_on);
 	json_t *ms = json_array();
 	for (size_t i = 0; i < n; i++)
@@ -174,14 +174,14 @@ typedef struct answer {
 } answer;
 
 static answer
-call(const char *method, const char *path, const char *tok,
-    const char *key, const char *json)
+call(const char *method, const char *path, const char *tok, const char *key,
+    const char *json)
 {
 	char  *raw = NULL;
-	answer a   = { .status = th_http(&T, port, method, path, tok, key,
-		             json, &raw) };
-	a.body     = raw != NULL && raw[0] != '\0' ? json_loads(raw, 0, NULL)
-	                                           : NULL;
+	answer a   = { .status
+		  = th_http(&T, port, method, path, tok, key, json, &raw) };
+	a.body
+	    = raw != NULL && raw[0] != '\0' ? json_loads(raw, 0, NULL) : NULL;
 	free(raw);
 	return a;
 }
@@ -195,7 +195,7 @@ jstr(json_t *j, const char *path)
 	json_t *cur = j;
 	for (char *s = strtok(buf, "."); s != NULL && cur != NULL;
 	     s       = strtok(NULL, "."))
-		cur = json_object_get(cur, s);
+                cur = json_object_get(cur, s);
 	return json_string_value(cur);
 }
 
@@ -207,8 +207,8 @@ expect_error(answer a, int status, const char *code, const char *field,
 	const char *f = jstr(a.body, "error.field");
 	TH_CHECK(&T, a.status == status, "%s: status %d, want %d", what,
 	    a.status, status);
-	TH_CHECK(&T, c != NULL && strcmp(c, code) == 0,
-	    "%s: code %s, want %s", what, c ? c : "(none)", code);
+	TH_CHECK(&T, c != NULL && strcmp(c, code) == 0, "%s: code %s, want %s",
+	    what, c ? c : "(none)", code);
 	if (field != NULL)
 		TH_CHECK(&T, f != NULL && strcmp(f, field) == 0,
 		    "%s: field %s, want %s", what, f ? f : "(none)", field);
@@ -228,7 +228,7 @@ static char *
 submit_ok(const person *ps, size_t n, const char *what)
 {
 	char  *body = dump(app_json(ps, n));
-	answer a    = call("POST", "/applications", clerk_tok, new_key(), body);
+	answer a = call("POST", "/applications", clerk_tok, new_key(), body);
 	free(body);
 	const char *id = jstr(a.body, "application_id");
 	if (a.status != 201 || id == NULL)
@@ -286,19 +286,19 @@ start_intake(void)
 /* The one outbox row of topic for subject, as bytes (malloc'd). */
 #define OUTBOX_ROW "FROM %s.outbox WHERE topic = '%s' AND subject = '%s'"
 static uint8_t *
-outbox_data(const char *topic, const char *subject, size_t *len,
-    char *actor, size_t actor_cap)
+outbox_data(const char *topic, const char *subject, size_t *len, char *actor,
+    size_t actor_cap)
 {
 	int n = th_rows(&T, "SELECT 1 " OUTBOX_ROW, schema, topic, subject);
 	if (n != 1)
 		th_fail(&T, "%d %s rows for %s, want exactly 1", n, topic,
 		    subject);
-	uint8_t *out = th_bytes_at(&T, 0, len, "SELECT data " OUTBOX_ROW,
-	    schema, topic, subject);
-	char *a = th_text(&T, "SELECT actor " OUTBOX_ROW, schema, topic,
-	    subject);
-	TH_CHECK(&T, out != NULL && a != NULL, "the %s row has no data",
-	    topic);
+	uint8_t *out = th_bytes_at(
+	    &T, 0, len, "SELECT data " OUTBOX_ROW, schema, topic, subject);
+	char *a
+	    = th_text(&T, "SELECT actor " OUTBOX_ROW, schema, topic, subject);
+	TH_CHECK(
+	    &T, out != NULL && a != NULL, "the %s row has no data", topic);
 	snprintf(actor, actor_cap, "%s", a);
 	free(a);
 	return out;
@@ -317,14 +317,14 @@ inject_as(const char *pub, const char *lines)
 		th_fail(&T, "cannot write %s", path);
 	fputs(lines, f);
 	fclose(f);
-	int64_t before = th_int_maybe(&T, "SELECT count(*) FROM %s.outbox",
-	    th_schema(&T, pub));
+	int64_t before = th_int_maybe(
+	    &T, "SELECT count(*) FROM %s.outbox", th_schema(&T, pub));
 	int64_t nlines = 0;
 	for (const char *p = lines; *p; p++)
 		nlines += *p == '\n';
-	const char *argv[] = { SN_INJECT_BIN, "--name", pub, "--events",
-		path, NULL };
-	th_proc    *proc   = th_spawn(&T, pub, SN_INJECT_BIN, argv, NULL);
+	const char *argv[]
+	    = { SN_INJECT_BIN, "--name", pub, "--events", path, NULL };
+	th_proc *proc = th_spawn(&T, pub, SN_INJECT_BIN, argv, NULL);
 	if (!th_wait_int(&T, (before < 0 ? 0 : before) + nlines, 30000,
 	        "SELECT count(seq) FROM %s.outbox", th_schema(&T, pub)))
 		th_fail(&T, "sn-inject did not publish its events");
@@ -349,7 +349,8 @@ line_of(char *out, size_t cap, const char *topic, const char *subject,
 static void
 decided_line(char *out, size_t cap, const char *app, bool approved)
 {
-	Sn__Assist__V1__ApplicationDecided d = SN__ASSIST__V1__APPLICATION_DECIDED__INIT;
+	Sn__Assist__V1__ApplicationDecided d
+	    = SN__ASSIST__V1__APPLICATION_DECIDED__INIT;
 	d.application_id = (char *) app;
 	d.case_id        = "case-1";
 	d.approved       = approved;
@@ -361,12 +362,13 @@ static void
 beneficiary_line(char *out, size_t cap, const char *bid, const char *app,
     Sn__Assist__V1__BeneficiaryStatus st, char **ids, size_t n)
 {
-	Sn__Assist__V1__BeneficiaryChanged b = SN__ASSIST__V1__BENEFICIARY_CHANGED__INIT;
-	b.beneficiary_id       = (char *) bid;
-	b.application_id       = (char *) app;
-	b.status               = st;
-	b.n_member_id_numbers  = n;
-	b.member_id_numbers    = ids;
+	Sn__Assist__V1__BeneficiaryChanged b
+	    = SN__ASSIST__V1__BENEFICIARY_CHANGED__INIT;
+	b.beneficiary_id      = (char *) bid;
+	b.application_id      = (char *) app;
+	b.status              = st;
+	b.n_member_id_numbers = n;
+	b.member_id_numbers   = ids;
 	line_of(out, cap, "beneficiary.changed", app, &b.base);
 }
 
@@ -379,10 +381,11 @@ static void
 submit(void)
 {
 	start_intake();
-	person ps[3] = { new_person(1970), new_person(1972), new_person(2005) };
+	person ps[3]
+	    = { new_person(1970), new_person(1972), new_person(2005) };
 	json_t *in   = app_json(ps, 3);
 	char   *body = json_dumps(in, JSON_COMPACT);
-	answer  a    = call("POST", "/applications", clerk_tok, new_key(), body);
+	answer  a = call("POST", "/applications", clerk_tok, new_key(), body);
 	free(body);
 	TH_CHECK(&T, a.status == 201, "submit: status %d", a.status);
 	const char *id = jstr(a.body, "application_id");
@@ -396,75 +399,75 @@ submit(void)
 	    "deadline_date %s, want %s", jstr(a.body, "deadline_date"),
 	    deadline);
 
-	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 1,
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 1,
 	    "want exactly one outbox row");
 	size_t   len;
 	char     actor[64];
-	uint8_t *data = outbox_data("application.submitted", id, &len, actor,
-	    sizeof(actor));
+	uint8_t *data = outbox_data(
+	    "application.submitted", id, &len, actor, sizeof(actor));
 	TH_CHECK(&T, strcmp(actor, "clerk-a") == 0, "actor %s", actor);
-	Sn__Assist__V1__ApplicationSubmitted *ev =
-	    sn__assist__v1__application_submitted__unpack(NULL, len, data);
+	Sn__Assist__V1__ApplicationSubmitted *ev
+	    = sn__assist__v1__application_submitted__unpack(NULL, len, data);
 	TH_CHECK(&T, ev != NULL, "the outbox data does not decode");
 	TH_CHECK(&T, strcmp(ev->application_id, id) == 0, "event id");
 	TH_CHECK(&T, strcmp(ev->accepted_date, today) == 0, "event accepted");
-	TH_CHECK(&T, strcmp(ev->deadline_date, deadline) == 0,
-	    "event deadline");
+	TH_CHECK(
+	    &T, strcmp(ev->deadline_date, deadline) == 0, "event deadline");
 	TH_CHECK(&T, strcmp(ev->taken_in_by, "clerk-a") == 0, "taken_in_by");
 	TH_CHECK(&T,
-	    ev->household != NULL &&
-	        ev->household->registration ==
-	            SN__ASSIST__V1__REGISTRATION__REGISTRATION_URBAN &&
-	        strcmp(ev->household->district_code, "220103") == 0 &&
-	        strcmp(ev->household->township_code, "220103001") == 0 &&
-	        strcmp(ev->household->village_code, VILLAGE) == 0 &&
-	        strcmp(ev->household->address,
-	            "Room 2, Building 7, Riverside") == 0 &&
-	        ev->household->has_able_supporter,
+	    ev->household != NULL
+	        && ev->household->registration
+	            == SN__ASSIST__V1__REGISTRATION__REGISTRATION_URBAN
+	        && strcmp(ev->household->district_code, "220103") == 0
+	        && strcmp(ev->household->township_code, "220103001") == 0
+	        && strcmp(ev->household->village_code, VILLAGE) == 0
+	        && strcmp(
+	               ev->household->address, "Room 2, Building 7, Riverside")
+	            == 0
+	        && ev->household->has_able_supporter,
 	    "event household differs from the input");
-	TH_CHECK(&T, ev->n_members == 3, "event members %zu",
-	    ev->n_members);
+	TH_CHECK(&T, ev->n_members == 3, "event members %zu", ev->n_members);
 	json_t *ms = json_object_get(in, "members");
 	for (size_t i = 0; i < 3; i++) {
 		json_t                 *m  = json_array_get(ms, i);
 		Sn__Assist__V1__Member *em = ev->members[i];
 		TH_CHECK(&T,
-		    strcmp(em->id_number, ps[i].id) == 0 &&
-		        strcmp(em->birth_date, ps[i].birth) == 0 &&
-		        strcmp(em->name, jstr(m, "name")) == 0 &&
-		        strcmp(em->relation, jstr(m, "relation")) == 0 &&
-		        em->disability_grade ==
-		            json_integer_value(
+		    strcmp(em->id_number, ps[i].id) == 0
+		        && strcmp(em->birth_date, ps[i].birth) == 0
+		        && strcmp(em->name, jstr(m, "name")) == 0
+		        && strcmp(em->relation, jstr(m, "relation")) == 0
+		        && em->disability_grade
+		            == json_integer_value(
 		                json_object_get(m, "disability_grade")),
 		    "event member %zu differs", i);
 	}
 	TH_CHECK(&T,
-	    ev->members[0]->labour_capacity ==
-	            SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_PARTIAL &&
-	        ev->members[1]->self_care ==
-	            SN__ASSIST__V1__SELF_CARE__SELF_CARE_PARTIALLY_ABLE,
+	    ev->members[0]->labour_capacity
+	            == SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_PARTIAL
+	        && ev->members[1]->self_care
+	            == SN__ASSIST__V1__SELF_CARE__SELF_CARE_PARTIALLY_ABLE,
 	    "event member enums differ");
 	TH_CHECK(&T,
-	    ev->declared_income->wages_fen == 150000 &&
-	        ev->declared_income->business_fen == 2000 &&
-	        ev->declared_income->pensions_fen == 30000 &&
-	        ev->declared_income->other_fen == 1 &&
-	        ev->declared_expenditure->medical_fen == 40000 &&
-	        ev->declared_expenditure->education_fen == 12000 &&
-	        ev->declared_expenditure->housing_fen == 25000 &&
-	        ev->declared_expenditure->employment_costs_fen == 3000,
+	    ev->declared_income->wages_fen == 150000
+	        && ev->declared_income->business_fen == 2000
+	        && ev->declared_income->pensions_fen == 30000
+	        && ev->declared_income->other_fen == 1
+	        && ev->declared_expenditure->medical_fen == 40000
+	        && ev->declared_expenditure->education_fen == 12000
+	        && ev->declared_expenditure->housing_fen == 25000
+	        && ev->declared_expenditure->employment_costs_fen == 3000,
 	    "event money differs");
 	TH_CHECK(&T,
-	    strcmp(ev->consent->reference, "CR-7731") == 0 &&
-	        strcmp(ev->consent->signed_date,
-	            jstr(in, "consent.signed_date")) == 0 &&
-	        strcmp(ev->payee->bank_code, "ICBC") == 0 &&
-	        strcmp(ev->payee->account_number, "6222020200112233445") ==
-	            0 &&
-	        strcmp(ev->payee->account_name, "Member Name") == 0 &&
-	        ev->requested_category ==
-	            SN__ASSIST__V1__CATEGORY__CATEGORY_EXPENDITURE,
+	    strcmp(ev->consent->reference, "CR-7731") == 0
+	        && strcmp(ev->consent->signed_date,
+	               jstr(in, "consent.signed_date"))
+	            == 0
+	        && strcmp(ev->payee->bank_code, "ICBC") == 0
+	        && strcmp(ev->payee->account_number, "6222020200112233445")
+	            == 0
+	        && strcmp(ev->payee->account_name, "Member Name") == 0
+	        && ev->requested_category
+	            == SN__ASSIST__V1__CATEGORY__CATEGORY_EXPENDITURE,
 	    "event consent, payee or category differ");
 	sn__assist__v1__application_submitted__free_unpacked(ev, NULL);
 	free(data);
@@ -483,8 +486,8 @@ submit(void)
 	    "GET member id %s", jstr(gm, "id_number"));
 	TH_CHECK(&T,
 	    json_integer_value(json_object_get(
-	        json_object_get(g.body, "declared_income"), "wages_fen")) ==
-	        150000,
+	        json_object_get(g.body, "declared_income"), "wages_fen"))
+	        == 150000,
 	    "GET money");
 	json_decref(g.body);
 	json_decref(a.body);
@@ -515,23 +518,23 @@ idempotent(void)
 	person      ps[2] = { new_person(1960), new_person(1961) };
 	char       *body  = dump(app_json(ps, 2));
 	const char *key   = "same-key-1";
-	answer      a     = call("POST", "/applications", clerk_tok, key, body);
-	answer      b     = call("POST", "/applications", clerk_tok, key, body);
-	TH_CHECK(&T, a.status == 201 && b.status == 201,
-	    "statuses %d and %d", a.status, b.status);
+	answer      a = call("POST", "/applications", clerk_tok, key, body);
+	answer      b = call("POST", "/applications", clerk_tok, key, body);
+	TH_CHECK(&T, a.status == 201 && b.status == 201, "statuses %d and %d",
+	    a.status, b.status);
 	TH_CHECK(&T,
-	    strcmp(jstr(a.body, "application_id"),
-	        jstr(b.body, "application_id")) == 0,
+	    strcmp(
+	        jstr(a.body, "application_id"), jstr(b.body, "application_id"))
+	        == 0,
 	    "the repeat answered another application");
 	TH_CHECK(&T,
 	    th_int(&T, "SELECT count(*) FROM %s.application", schema) == 1,
 	    "want one application");
-	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 1,
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 1,
 	    "want one event");
 	person other[1] = { new_person(1962) };
 	char  *body2    = dump(app_json(other, 1));
-	answer c = call("POST", "/applications", clerk_tok, key, body2);
+	answer c        = call("POST", "/applications", clerk_tok, key, body2);
 	expect_error(c, 422, "idempotency_key_reused", NULL, "reused key");
 	TH_CHECK(&T,
 	    th_int(&T, "SELECT count(*) FROM %s.application", schema) == 1,
@@ -563,7 +566,8 @@ idempotent(void)
 		        : "-");
 		TH_CHECK(&T,
 		    strcmp(jstr(r[i].a.body, "application_id"),
-		        jstr(r[0].a.body, "application_id")) == 0,
+		        jstr(r[0].a.body, "application_id"))
+		        == 0,
 		    "concurrent repeats answered different applications");
 	}
 	TH_CHECK(&T,
@@ -591,12 +595,12 @@ set_member(json_t *root, const char *path, const char *value)
 	char   *dot = strrchr(buf, '.');
 	json_t *obj = root;
 	if (dot != NULL) {
-		*dot      = '\0';
-		char *br  = strchr(buf, '[');
+		*dot     = '\0';
+		char *br = strchr(buf, '[');
 		if (br != NULL) {
 			*br = '\0';
-			obj = json_array_get(json_object_get(root, buf),
-			    (size_t) atoi(br + 1));
+			obj = json_array_get(
+			    json_object_get(root, buf), (size_t) atoi(br + 1));
 		} else {
 			obj = json_object_get(root, buf);
 		}
@@ -605,8 +609,8 @@ set_member(json_t *root, const char *path, const char *value)
 	if (value == NULL)
 		json_object_del(obj, k);
 	else
-		json_object_set_new(obj, k, json_loads(value, JSON_DECODE_ANY,
-		                                NULL));
+		json_object_set_new(
+		    obj, k, json_loads(value, JSON_DECODE_ANY, NULL));
 }
 
 /* Bad input: a 4xx naming the field, and nothing in any intake table,
@@ -615,11 +619,12 @@ static void
 bad_input(void)
 {
 	start_intake();
-	person ps[3] = { new_person(1950), new_person(1951), new_person(1990) };
-	char   dup[24], badid[24];
+	person ps[3]
+	    = { new_person(1950), new_person(1951), new_person(1990) };
+	char dup[24], badid[24];
 	snprintf(dup, sizeof(dup), "\"%s\"", ps[0].id);
 	snprintf(badid, sizeof(badid), "\"%s\"", ps[1].id);
-	badid[18] = badid[18] == '0' ? '1' : '0';
+	badid[18]                     = badid[18] == '0' ? '1' : '0';
 	const struct bad_case cases[] = {
 		{ "bad id number", "members[1].id_number", badid, 422,
 		    "invalid_id_number", "members[1].id_number" },
@@ -645,8 +650,8 @@ bad_input(void)
 		json_t *j = app_json(ps, 3);
 		set_member(j, cases[i].path, cases[i].value);
 		char  *body = dump(j);
-		answer a = call("POST", "/applications", clerk_tok, new_key(),
-		    body);
+		answer a    = call(
+		       "POST", "/applications", clerk_tok, new_key(), body);
 		expect_error(a, cases[i].status, cases[i].code, cases[i].field,
 		    cases[i].what);
 		free(body);
@@ -655,7 +660,7 @@ bad_input(void)
 	/* Outside the caller's jurisdiction; a role that may not submit;
 	 * no token; not JSON. */
 	char  *body = dump(app_json(ps, 3));
-	answer a    = call("POST", "/applications", other_tok, new_key(), body);
+	answer a = call("POST", "/applications", other_tok, new_key(), body);
 	expect_error(a, 403, "outside_jurisdiction", "household.village_code",
 	    "outside jurisdiction");
 	json_decref(a.body);
@@ -669,8 +674,8 @@ bad_input(void)
 	TH_CHECK(&T, a.status == 400, "bad JSON: %d", a.status);
 	json_decref(a.body);
 	free(body);
-	TH_CHECK(&T, rows_everywhere() == 0,
-	    "bad input left %lld rows behind", (long long) rows_everywhere());
+	TH_CHECK(&T, rows_everywhere() == 0, "bad input left %lld rows behind",
+	    (long long) rows_everywhere());
 }
 
 /* A person already in an open application: 409 with its id, naming the
@@ -679,22 +684,22 @@ static void
 person_twice(void)
 {
 	start_intake();
-	person shared      = new_person(1965);
-	person first[2]    = { shared, new_person(1966) };
-	char  *id          = submit_ok(first, 2, "first");
-	person second[2]   = { new_person(1940), shared };
-	char  *body        = dump(app_json(second, 2));
+	person shared    = new_person(1965);
+	person first[2]  = { shared, new_person(1966) };
+	char  *id        = submit_ok(first, 2, "first");
+	person second[2] = { new_person(1940), shared };
+	char  *body      = dump(app_json(second, 2));
 	answer a = call("POST", "/applications", clerk_tok, new_key(), body);
 	expect_error(a, 409, "person_in_open_application",
 	    "members[1].id_number", "second application");
 	TH_CHECK(&T,
-	    jstr(a.body, "error.application_id") != NULL &&
-	        strcmp(jstr(a.body, "error.application_id"), id) == 0,
+	    jstr(a.body, "error.application_id") != NULL
+	        && strcmp(jstr(a.body, "error.application_id"), id) == 0,
 	    "the 409 does not name the first application");
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.application", schema) == 1 &&
-	        th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 1 &&
-	        th_int(&T, "SELECT count(*) FROM %s.member", schema) == 2,
+	    th_int(&T, "SELECT count(*) FROM %s.application", schema) == 1
+	        && th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 1
+	        && th_int(&T, "SELECT count(*) FROM %s.member", schema) == 2,
 	    "the refused application left rows");
 	json_decref(a.body);
 	free(body);
@@ -730,16 +735,17 @@ concurrent(void)
 		} else if (r[i].a.status == 409) {
 			const char *c = jstr(r[i].a.body, "error.code");
 			TH_CHECK(&T,
-			    c != NULL &&
-			        strcmp(c, "person_in_open_application") == 0,
+			    c != NULL
+			        && strcmp(c, "person_in_open_application")
+			            == 0,
 			    "a loser got code %s", c ? c : "(none)");
 			conflict++;
 		}
 	}
 	printf("%d succeeded, %d refused with 409\n", ok, conflict);
 	TH_CHECK(&T, ok == 1, "%d submissions succeeded, want 1", ok);
-	TH_CHECK(&T, conflict == N - 1, "%d got 409, want %d", conflict,
-	    N - 1);
+	TH_CHECK(
+	    &T, conflict == N - 1, "%d got 409, want %d", conflict, N - 1);
 	for (int i = 0; i < N; i++) {
 		const char *holder = jstr(r[i].a.body, "error.application_id");
 		if (holder != NULL) {
@@ -750,17 +756,18 @@ concurrent(void)
 	}
 	printf("%d of the 409s carry application_id\n", with_id);
 	TH_CHECK(&T, with_id == N - 1,
-	    "only %d of the %d refusals name the holding application",
-	    with_id, N - 1);
+	    "only %d of the %d refusals name the holding application", with_id,
+	    N - 1);
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.application", schema) == 1 &&
-	        th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 1,
+	    th_int(&T, "SELECT count(*) FROM %s.application", schema) == 1
+	        && th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 1,
 	    "more than one application stored");
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.claim WHERE id_number = '%s'"
 	        " AND application_id = '%s'",
-	        schema, shared.id, winner) == 1,
+	        schema, shared.id, winner)
+	        == 1,
 	    "the shared person is not claimed by the winner");
 	for (int i = 0; i < N; i++) {
 		free(r[i].body);
@@ -778,15 +785,15 @@ withdraw(void)
 	char  *id    = submit_ok(ps, 2, "first");
 	char   path[128];
 	snprintf(path, sizeof(path), "/applications/%s/withdraw", id);
-	answer w = call("POST", path, other_tok, new_key(),
-	    "{\"reason\":\"moved away\"}");
+	answer w = call(
+	    "POST", path, other_tok, new_key(), "{\"reason\":\"moved away\"}");
 	expect_error(w, 403, "outside_jurisdiction", NULL, "foreign clerk");
 	json_decref(w.body);
 	w = call("POST", path, clerk_tok, new_key(), "{}");
 	expect_error(w, 422, "invalid_field", "reason", "no reason");
 	json_decref(w.body);
-	w = call("POST", path, clerk_tok, new_key(),
-	    "{\"reason\":\"moved away\"}");
+	w = call(
+	    "POST", path, clerk_tok, new_key(), "{\"reason\":\"moved away\"}");
 	TH_CHECK(&T, w.status == 200, "withdraw: %d", w.status);
 	TH_CHECK(&T, strcmp(jstr(w.body, "status"), "withdrawn") == 0,
 	    "withdraw answer");
@@ -794,25 +801,23 @@ withdraw(void)
 
 	size_t   len;
 	char     actor[64];
-	uint8_t *data = outbox_data("application.withdrawn", id, &len, actor,
-	    sizeof(actor));
-	Sn__Assist__V1__ApplicationWithdrawn *ev =
-	    sn__assist__v1__application_withdrawn__unpack(NULL, len, data);
+	uint8_t *data = outbox_data(
+	    "application.withdrawn", id, &len, actor, sizeof(actor));
+	Sn__Assist__V1__ApplicationWithdrawn *ev
+	    = sn__assist__v1__application_withdrawn__unpack(NULL, len, data);
 	TH_CHECK(&T,
-	    ev != NULL && strcmp(ev->application_id, id) == 0 &&
-	        strcmp(ev->reason, "moved away") == 0 &&
-	        strcmp(ev->withdrawn_by, "clerk-a") == 0 &&
-	        strcmp(actor, "clerk-a") == 0,
+	    ev != NULL && strcmp(ev->application_id, id) == 0
+	        && strcmp(ev->reason, "moved away") == 0
+	        && strcmp(ev->withdrawn_by, "clerk-a") == 0
+	        && strcmp(actor, "clerk-a") == 0,
 	    "application.withdrawn does not match");
 	sn__assist__v1__application_withdrawn__free_unpacked(ev, NULL);
 	free(data);
 
-	w = call("POST", path, clerk_tok, new_key(),
-	    "{\"reason\":\"again\"}");
+	w = call("POST", path, clerk_tok, new_key(), "{\"reason\":\"again\"}");
 	expect_error(w, 409, "not_open", NULL, "second withdrawal");
 	json_decref(w.body);
-	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 2,
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 2,
 	    "the refused withdrawal wrote an event");
 	snprintf(path, sizeof(path),
 	    "/applications/00000000-0000-4000-8000-000000000000/withdraw");
@@ -823,8 +828,9 @@ withdraw(void)
 	snprintf(path, sizeof(path), "/applications/%s", id);
 	answer g = call("GET", path, clerk_tok, NULL, NULL);
 	TH_CHECK(&T,
-	    g.status == 200 && strcmp(jstr(g.body, "status"), "withdrawn") == 0 &&
-	        strcmp(jstr(g.body, "withdrawal.reason"), "moved away") == 0,
+	    g.status == 200 && strcmp(jstr(g.body, "status"), "withdrawn") == 0
+	        && strcmp(jstr(g.body, "withdrawal.reason"), "moved away")
+	            == 0,
 	    "GET after withdrawal");
 	json_decref(g.body);
 	char *again = submit_ok(ps, 2, "after withdrawal");
@@ -840,8 +846,8 @@ static void
 approval_events(void)
 {
 	start_intake();
-	person a_ps[2] = { new_person(1980), new_person(1981) };
-	person c_ps[1] = { new_person(1982) };
+	person a_ps[2]  = { new_person(1980), new_person(1981) };
+	person c_ps[1]  = { new_person(1982) };
 	person newcomer = new_person(1983);
 	char  *a_id     = submit_ok(a_ps, 2, "A");
 	char  *c_id     = submit_ok(c_ps, 1, "C");
@@ -867,28 +873,31 @@ approval_events(void)
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.application WHERE id = '%s'"
 	        " AND status = 'decided_rejected'",
-	        schema, a_id) == 1,
+	        schema, a_id)
+	        == 1,
 	    "A is not decided_rejected");
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.application WHERE id = '%s'"
 	        " AND status = 'decided_approved'",
-	        schema, c_id) == 1,
+	        schema, c_id)
+	        == 1,
 	    "C is not decided_approved");
 	/* A's members are free again. */
 	char *b_id = submit_ok(a_ps, 2, "A's members again");
 	/* The beneficiary household holds C's applicant and the newcomer. */
 	for (int i = 0; i < 2; i++) {
-		person ps[2] = { new_person(1945), i == 0 ? c_ps[0] : newcomer };
-		char  *body  = dump(app_json(ps, 2));
-		answer a = call("POST", "/applications", clerk_tok, new_key(),
-		    body);
+		person ps[2]
+		    = { new_person(1945), i == 0 ? c_ps[0] : newcomer };
+		char  *body = dump(app_json(ps, 2));
+		answer a    = call(
+		       "POST", "/applications", clerk_tok, new_key(), body);
 		expect_error(a, 409, "person_in_beneficiary_household",
 		    "members[1].id_number", "beneficiary member");
 		TH_CHECK(&T,
-		    jstr(a.body, "error.application_id") != NULL &&
-		        strcmp(jstr(a.body, "error.application_id"), c_id) ==
-		            0,
+		    jstr(a.body, "error.application_id") != NULL
+		        && strcmp(jstr(a.body, "error.application_id"), c_id)
+		            == 0,
 		    "the 409 does not name C");
 		json_decref(a.body);
 		free(body);
@@ -930,7 +939,8 @@ get_access(void)
 	TH_CHECK(&T, g.status == 200, "district GET %d", g.status);
 	json_decref(g.body);
 	g = call("GET", path, other_tok, NULL, NULL);
-	expect_error(g, 403, "outside_jurisdiction", NULL, "foreign clerk GET");
+	expect_error(
+	    g, 403, "outside_jurisdiction", NULL, "foreign clerk GET");
 	json_decref(g.body);
 	g = call("GET", "/applications/00000000-0000-4000-8000-000000000000",
 	    clerk_tok, NULL, NULL);
@@ -958,28 +968,30 @@ referral_line(char *out, size_t cap, const char *rid,
     Sn__Assist__V1__ReferralKind kind, const person *p, const char *township,
     const char *village, int household_size)
 {
-	Sn__Assist__V1__ReferralCreated r  = SN__ASSIST__V1__REFERRAL_CREATED__INIT;
-	Sn__Assist__V1__PayeeAccount    py = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
-	char                            grant[80];
+	Sn__Assist__V1__ReferralCreated r
+	    = SN__ASSIST__V1__REFERRAL_CREATED__INIT;
+	Sn__Assist__V1__PayeeAccount py = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
+	char                         grant[80];
 	snprintf(grant, sizeof(grant), "g-%s", rid);
-	py.bank_code       = "ICBC";
-	py.account_number  = "6222020200998877665";
-	py.account_name    = NAME_UTF8;
-	r.referral_id      = (char *) rid;
-	r.grant_id         = grant;
-	r.kind             = kind;
-	r.department       = kind == SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_MEDICAL
-	          ? "medical assistance office"
-	          : "";
-	r.id_number        = (char *) p->id;
-	r.name             = NAME_UTF8;
-	r.district_code    = "220103";
-	r.township_code    = (char *) township;
-	r.village_code     = (char *) village;
-	r.household_size   = household_size;
-	r.payee            = &py;
-	r.note             = "house fire; family staying with neighbours";
-	r.created_by       = "officer-e1";
+	py.bank_code      = "ICBC";
+	py.account_number = "6222020200998877665";
+	py.account_name   = NAME_UTF8;
+	r.referral_id     = (char *) rid;
+	r.grant_id        = grant;
+	r.kind            = kind;
+	r.department
+	    = kind == SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_MEDICAL
+	    ? "medical assistance office"
+	    : "";
+	r.id_number      = (char *) p->id;
+	r.name           = NAME_UTF8;
+	r.district_code  = "220103";
+	r.township_code  = (char *) township;
+	r.village_code   = (char *) village;
+	r.household_size = household_size;
+	r.payee          = &py;
+	r.note           = "house fire; family staying with neighbours";
+	r.created_by     = "officer-e1";
 	line_of(out, cap, "referral.created", grant, &r.base);
 }
 
@@ -993,7 +1005,8 @@ referrals(const char *lines, int64_t want)
 	        "SELECT last_seq FROM %s.bus_cursor WHERE publisher ="
 	        " 'emergency'",
 	        schema))
-		th_fail(&T, "intake did not apply emergency's events up to %lld",
+		th_fail(&T,
+		    "intake did not apply emergency's events up to %lld",
 		    (long long) want);
 	return inj;
 }
@@ -1002,8 +1015,9 @@ referrals(const char *lines, int64_t want)
 static char *
 draft_of(const char *rid)
 {
-	char *id = th_text(&T, "SELECT id::text FROM %s.application"
-	                   " WHERE referral_id = '%s'",
+	char *id = th_text(&T,
+	    "SELECT id::text FROM %s.application"
+	    " WHERE referral_id = '%s'",
 	    schema, rid);
 	TH_CHECK(&T, id != NULL, "no application for referral %s", rid);
 	return id;
@@ -1047,19 +1061,21 @@ referral_drafts(void)
 	th_proc *inj = referrals(lines, 6);
 
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.application", schema) == 2 &&
-	        th_int(&T,
-	            "SELECT count(*) FROM %s.application"
-	            " WHERE status = 'draft'",
-	            schema) == 2,
+	    th_int(&T, "SELECT count(*) FROM %s.application", schema) == 2
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.application"
+	               " WHERE status = 'draft'",
+	               schema)
+	            == 2,
 	    "want exactly two drafts, have %lld applications",
-	    (long long) th_int(&T, "SELECT count(*) FROM %s.application",
-	        schema));
+	    (long long) th_int(
+	        &T, "SELECT count(*) FROM %s.application", schema));
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.application WHERE"
 	        " referral_id = 'ref-dibao' AND status = 'draft'"
-	        " AND requested_category = 'dibao' AND district_code = '220103'"
+	        " AND requested_category = 'dibao' AND district_code = "
+	        "'220103'"
 	        " AND township_code = '220103001' AND village_code = '%s'"
 	        " AND note = 'household size: 4'"
 	        " AND referral_household_size = 4"
@@ -1072,7 +1088,8 @@ referral_drafts(void)
 	        " AND payee_account_name = '" NAME_UTF8 "'"
 	        " AND taken_in_by IS NULL AND accepted_date IS NULL"
 	        " AND consent_reference IS NULL",
-	        schema, VILLAGE) == 1,
+	        schema, VILLAGE)
+	        == 1,
 	    "the dibao draft is not prefilled from its referral");
 	TH_CHECK(&T,
 	    th_int(&T,
@@ -1081,12 +1098,14 @@ referral_drafts(void)
 	        " AND m.position = 0 AND m.id_number = '%s'"
 	        " AND m.name = '" NAME_UTF8 "' AND m.relation = 'self'"
 	        " AND m.birth_date = '%s'",
-	        schema, schema, pd.id, pd.birth) == 1 &&
-	        th_int(&T,
-	            "SELECT count(*) FROM %s.member m JOIN %s.application a"
-	            " ON a.id = m.application_id"
-	            " WHERE a.referral_id = 'ref-dibao'",
-	            schema, schema) == 1,
+	        schema, schema, pd.id, pd.birth)
+	            == 1
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.member m JOIN %s.application a"
+	               " ON a.id = m.application_id"
+	               " WHERE a.referral_id = 'ref-dibao'",
+	               schema, schema)
+	            == 1,
 	    "the dibao draft's applicant is not the referred person");
 	TH_CHECK(&T,
 	    th_int(&T,
@@ -1095,20 +1114,24 @@ referral_drafts(void)
 	        " AND a.requested_category = 'tekun'"
 	        " AND a.note = 'household size: 1' AND m.id_number = '%s'"
 	        " AND m.relation = 'self' AND m.birth_date = '%s'",
-	        schema, schema, pt.id, pt.birth) == 1,
+	        schema, schema, pt.id, pt.birth)
+	        == 1,
 	    "the tekun draft is not prefilled from its referral");
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.application WHERE referral_id IN"
 	        " ('ref-medical', 'ref-broken')",
-	        schema) == 0 &&
-	        th_int(&T, "SELECT count(*) FROM %s.member WHERE id_number"
-	                   " IN ('%s', '%s')",
-	            schema, pm.id, broken.id) == 0,
+	        schema)
+	            == 0
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.member WHERE id_number"
+	               " IN ('%s', '%s')",
+	               schema, pm.id, broken.id)
+	            == 0,
 	    "a medical or malformed referral opened a draft");
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.claim", schema) == 0 &&
-	        th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 0,
+	    th_int(&T, "SELECT count(*) FROM %s.claim", schema) == 0
+	        && th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 0,
 	    "a draft claimed persons or published an event");
 
 	/* GET shows the draft with its referral. */
@@ -1119,18 +1142,19 @@ referral_drafts(void)
 	TH_CHECK(&T, g.status == 200, "GET draft: %d", g.status);
 	json_t *m0 = json_array_get(json_object_get(g.body, "members"), 0);
 	TH_CHECK(&T,
-	    strcmp(jstr(g.body, "status"), "draft") == 0 &&
-	        strcmp(jstr(g.body, "referral_id"), "ref-dibao") == 0 &&
-	        strcmp(jstr(g.body, "referral.grant_id"), "g-ref-dibao") == 0 &&
-	        strcmp(jstr(g.body, "note"), "household size: 4") == 0 &&
-	        strcmp(jstr(g.body, "requested_category"), "dibao") == 0 &&
-	        strcmp(jstr(g.body, "household.village_code"), VILLAGE) == 0 &&
-	        strcmp(jstr(g.body, "payee.bank_code"), "ICBC") == 0 &&
-	        json_array_size(json_object_get(g.body, "members")) == 1 &&
-	        strcmp(jstr(m0, "id_number"), pd.id) == 0 &&
-	        strcmp(jstr(m0, "relation"), "self") == 0 &&
-	        strcmp(jstr(m0, "birth_date"), pd.birth) == 0 &&
-	        json_is_null(json_object_get(g.body, "accepted_date")),
+	    strcmp(jstr(g.body, "status"), "draft") == 0
+	        && strcmp(jstr(g.body, "referral_id"), "ref-dibao") == 0
+	        && strcmp(jstr(g.body, "referral.grant_id"), "g-ref-dibao")
+	            == 0
+	        && strcmp(jstr(g.body, "note"), "household size: 4") == 0
+	        && strcmp(jstr(g.body, "requested_category"), "dibao") == 0
+	        && strcmp(jstr(g.body, "household.village_code"), VILLAGE) == 0
+	        && strcmp(jstr(g.body, "payee.bank_code"), "ICBC") == 0
+	        && json_array_size(json_object_get(g.body, "members")) == 1
+	        && strcmp(jstr(m0, "id_number"), pd.id) == 0
+	        && strcmp(jstr(m0, "relation"), "self") == 0
+	        && strcmp(jstr(m0, "birth_date"), pd.birth) == 0
+	        && json_is_null(json_object_get(g.body, "accepted_date")),
 	    "GET of the draft differs from the referral");
 	json_decref(g.body);
 	th_stop(&T, inj);
@@ -1141,8 +1165,8 @@ referral_drafts(void)
 	    "220103001", VILLAGE, 4);
 	inj = referrals(l, 7);
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.application", schema) == 2 &&
-	        th_int(&T, "SELECT count(*) FROM %s.member", schema) == 2,
+	    th_int(&T, "SELECT count(*) FROM %s.application", schema) == 2
+	        && th_int(&T, "SELECT count(*) FROM %s.member", schema) == 2,
 	    "the repeated referral opened another draft");
 	char *again = draft_of("ref-dibao");
 	TH_CHECK(&T, strcmp(again, id) == 0, "the draft changed its id");
@@ -1172,12 +1196,13 @@ draft_list(void)
 	person p[4] = { new_person(1950), new_person(1951), new_person(1952),
 		new_person(1953) };
 	char   lines[8192], l[2048];
-	lines[0] = '\0';
+	lines[0]           = '\0';
 	const char *rid[4] = { "r1", "r2", "r3", "r4" };
 	for (int i = 0; i < 4; i++) {
 		referral_line(l, sizeof(l), rid[i],
-		    i == 1 ? SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_TEKUN
-		           : SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO,
+		    i == 1
+		        ? SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_TEKUN
+		        : SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO,
 		    &p[i], i < 3 ? "220103001" : TOWNSHIP2,
 		    i < 3 ? VILLAGE : VILLAGE2, 2);
 		strcat(lines, l);
@@ -1192,13 +1217,14 @@ draft_list(void)
 	TH_CHECK(&T, json_is_false(json_object_get(a.body, "truncated")),
 	    "a full list says truncated");
 	for (size_t i = 0; i < 3; i++) {
-		json_t     *d   = json_array_get(
-		          json_object_get(a.body, "applications"), i);
+		json_t *d = json_array_get(
+		    json_object_get(a.body, "applications"), i);
 		const char *got = jstr(d, "referral_id");
 		TH_CHECK(&T,
-		    got != NULL && strcmp(jstr(d, "status"), "draft") == 0 &&
-		        strcmp(jstr(d, "household.township_code"),
-		            "220103001") == 0,
+		    got != NULL && strcmp(jstr(d, "status"), "draft") == 0
+		        && strcmp(
+		               jstr(d, "household.township_code"), "220103001")
+		            == 0,
 		    "list item %zu is not a draft of the township", i);
 		bool known = false;
 		for (int k = 0; k < 3; k++)
@@ -1207,11 +1233,12 @@ draft_list(void)
 	}
 	json_decref(a.body);
 
-	a = call("GET", "/applications?status=draft&township=220103001&limit=2",
-	    clerk_tok, NULL, NULL);
+	a = call("GET",
+	    "/applications?status=draft&township=220103001&limit=2", clerk_tok,
+	    NULL, NULL);
 	TH_CHECK(&T,
-	    a.status == 200 && list_size(a) == 2 &&
-	        json_is_true(json_object_get(a.body, "truncated")),
+	    a.status == 200 && list_size(a) == 2
+	        && json_is_true(json_object_get(a.body, "truncated")),
 	    "limit=2: status %d, %zu drafts", a.status, list_size(a));
 	json_decref(a.body);
 
@@ -1223,12 +1250,12 @@ draft_list(void)
 	a = call("GET", "/applications?status=draft&township=" TOWNSHIP2,
 	    other_tok, NULL, NULL);
 	TH_CHECK(&T,
-	    a.status == 200 && list_size(a) == 1 &&
-	        strcmp(jstr(json_array_get(json_object_get(a.body,
-	                                       "applications"),
-	                        0),
-	                   "referral_id"),
-	            "r4") == 0,
+	    a.status == 200 && list_size(a) == 1
+	        && strcmp(jstr(json_array_get(
+	                           json_object_get(a.body, "applications"), 0),
+	                      "referral_id"),
+	               "r4")
+	            == 0,
 	    "the other clerk's township list");
 	json_decref(a.body);
 	char *district = token("clerk-d", "clerk", "220103");
@@ -1310,10 +1337,10 @@ draft_submit(void)
 	TH_CHECK(&T, a.status == 200, "submit the draft: %d (%s)", a.status,
 	    jstr(a.body, "error.code") ? jstr(a.body, "error.code") : "-");
 	TH_CHECK(&T,
-	    strcmp(jstr(a.body, "application_id"), id) == 0 &&
-	        strcmp(jstr(a.body, "referral_id"), "ref-s") == 0 &&
-	        strcmp(jstr(a.body, "accepted_date"), today) == 0 &&
-	        strcmp(jstr(a.body, "deadline_date"), deadline) == 0,
+	    strcmp(jstr(a.body, "application_id"), id) == 0
+	        && strcmp(jstr(a.body, "referral_id"), "ref-s") == 0
+	        && strcmp(jstr(a.body, "accepted_date"), today) == 0
+	        && strcmp(jstr(a.body, "deadline_date"), deadline) == 0,
 	    "the answer does not name the draft, its referral and dates");
 	TH_CHECK(&T,
 	    th_int(&T,
@@ -1322,46 +1349,50 @@ draft_submit(void)
 	        " AND referral_id = 'ref-s' AND requested_category = 'dibao'"
 	        " AND consent_reference = 'CR-7731'"
 	        " AND accepted_date = '%s' AND note = 'household size: 2'",
-	        schema, id, today) == 1,
+	        schema, id, today)
+	        == 1,
 	    "the submitted draft is not open with its referral kept");
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.member WHERE application_id = '%s'",
-	        schema, id) == 2 &&
-	        th_int(&T,
-	            "SELECT count(*) FROM %s.member WHERE application_id ="
-	            " '%s' AND position = 1 AND id_number = '%s'"
-	            " AND labour_capacity = 'none'",
-	            schema, id, q.id) == 1 &&
-	        th_int(&T,
-	            "SELECT count(*) FROM %s.claim WHERE application_id ="
-	            " '%s'",
-	            schema, id) == 2,
+	        schema,
+	        id) == 2
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.member WHERE application_id ="
+	               " '%s' AND position = 1 AND id_number = '%s'"
+	               " AND labour_capacity = 'none'",
+	               schema, id, q.id)
+	            == 1
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.claim WHERE application_id ="
+	               " '%s'",
+	               schema, id)
+	            == 2,
 	    "the members or claims are not the submitted ones");
 
 	size_t   len;
 	char     actor[64];
-	uint8_t *data = outbox_data("application.submitted", id, &len, actor,
-	    sizeof(actor));
-	Sn__Assist__V1__ApplicationSubmitted *ev =
-	    sn__assist__v1__application_submitted__unpack(NULL, len, data);
+	uint8_t *data = outbox_data(
+	    "application.submitted", id, &len, actor, sizeof(actor));
+	Sn__Assist__V1__ApplicationSubmitted *ev
+	    = sn__assist__v1__application_submitted__unpack(NULL, len, data);
 	TH_CHECK(&T, ev != NULL, "application.submitted does not decode");
 	TH_CHECK(&T,
-	    strcmp(ev->application_id, id) == 0 &&
-	        strcmp(ev->referral_id, "ref-s") == 0 &&
-	        strcmp(ev->taken_in_by, "clerk-a") == 0 &&
-	        strcmp(actor, "clerk-a") == 0 &&
-	        strcmp(ev->accepted_date, today) == 0 &&
-	        strcmp(ev->deadline_date, deadline) == 0 &&
-	        ev->requested_category ==
-	            SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO &&
-	        ev->n_members == 2 &&
-	        strcmp(ev->members[0]->id_number, p.id) == 0 &&
-	        strcmp(ev->members[1]->id_number, q.id) == 0 &&
-	        ev->household != NULL &&
-	        strcmp(ev->household->village_code, VILLAGE) == 0 &&
-	        ev->consent != NULL &&
-	        strcmp(ev->consent->reference, "CR-7731") == 0,
+	    strcmp(ev->application_id, id) == 0
+	        && strcmp(ev->referral_id, "ref-s") == 0
+	        && strcmp(ev->taken_in_by, "clerk-a") == 0
+	        && strcmp(actor, "clerk-a") == 0
+	        && strcmp(ev->accepted_date, today) == 0
+	        && strcmp(ev->deadline_date, deadline) == 0
+	        && ev->requested_category
+	            == SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO
+	        && ev->n_members == 2
+	        && strcmp(ev->members[0]->id_number, p.id) == 0
+	        && strcmp(ev->members[1]->id_number, q.id) == 0
+	        && ev->household != NULL
+	        && strcmp(ev->household->village_code, VILLAGE) == 0
+	        && ev->consent != NULL
+	        && strcmp(ev->consent->reference, "CR-7731") == 0,
 	    "application.submitted does not carry the completed draft");
 	sn__assist__v1__application_submitted__free_unpacked(ev, NULL);
 	free(data);
@@ -1369,27 +1400,24 @@ draft_submit(void)
 	/* The same key and body: the first answer again, nothing more. */
 	answer b = call("POST", path, clerk_tok, "draft-key-1", body);
 	TH_CHECK(&T,
-	    b.status == 200 &&
-	        strcmp(jstr(b.body, "application_id"), id) == 0 &&
-	        strcmp(jstr(b.body, "referral_id"), "ref-s") == 0,
+	    b.status == 200 && strcmp(jstr(b.body, "application_id"), id) == 0
+	        && strcmp(jstr(b.body, "referral_id"), "ref-s") == 0,
 	    "the repeat with the same key: %d", b.status);
 	json_decref(b.body);
 	/* A new key: no longer a draft. */
 	b = call("POST", path, clerk_tok, new_key(), body);
 	expect_error(b, 409, "not_draft", NULL, "second submission");
 	json_decref(b.body);
-	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 1,
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 1,
 	    "the repeats published again");
 
 	/* It holds its persons like any open application. */
-	person  q2[2] = { new_person(1949), q };
-	char   *qb    = dump(app_json(q2, 2));
-	answer  c = call("POST", "/applications", clerk_tok, new_key(), qb);
+	person q2[2] = { new_person(1949), q };
+	char  *qb    = dump(app_json(q2, 2));
+	answer c     = call("POST", "/applications", clerk_tok, new_key(), qb);
 	expect_error(c, 409, "person_in_open_application",
 	    "members[1].id_number", "a member of the submitted draft");
-	TH_CHECK(&T,
-	    strcmp(jstr(c.body, "error.application_id"), id) == 0,
+	TH_CHECK(&T, strcmp(jstr(c.body, "error.application_id"), id) == 0,
 	    "the 409 does not name the submitted draft");
 	json_decref(c.body);
 	free(qb);
@@ -1398,9 +1426,9 @@ draft_submit(void)
 	snprintf(path, sizeof(path), "/applications/%s", id);
 	answer g = call("GET", path, clerk_tok, NULL, NULL);
 	TH_CHECK(&T,
-	    g.status == 200 && strcmp(jstr(g.body, "status"), "open") == 0 &&
-	        strcmp(jstr(g.body, "referral_id"), "ref-s") == 0 &&
-	        strcmp(jstr(g.body, "taken_in_by"), "clerk-a") == 0,
+	    g.status == 200 && strcmp(jstr(g.body, "status"), "open") == 0
+	        && strcmp(jstr(g.body, "referral_id"), "ref-s") == 0
+	        && strcmp(jstr(g.body, "taken_in_by"), "clerk-a") == 0,
 	    "GET after submission");
 	json_decref(g.body);
 	g = call("GET", "/applications?status=draft&township=220103001",
@@ -1420,9 +1448,9 @@ draft_submit(void)
 	free(rb);
 	person fresh[1] = { new_person(1978) };
 	rb              = dump(app_json(fresh, 1));
-	b = call("POST",
-	    "/applications/00000000-0000-4000-8000-000000000000/submit",
-	    clerk_tok, new_key(), rb);
+	b               = call("POST",
+	                  "/applications/00000000-0000-4000-8000-000000000000/submit",
+	                  clerk_tok, new_key(), rb);
 	expect_error(b, 404, "not_found", NULL, "submit an unknown id");
 	json_decref(b.body);
 	free(rb);
@@ -1437,10 +1465,11 @@ draft_submit(void)
 static char *
 draft_snapshot(const char *id)
 {
-	char *s = th_text(&T, "SELECT (SELECT row_to_json(a)::text FROM %s.application"
-	                  " a WHERE a.id = '%s') || (SELECT json_agg(m ORDER BY"
-	                  " m.position)::text FROM %s.member m"
-	                  " WHERE m.application_id = '%s')",
+	char *s = th_text(&T,
+	    "SELECT (SELECT row_to_json(a)::text FROM %s.application"
+	    " a WHERE a.id = '%s') || (SELECT json_agg(m ORDER BY"
+	    " m.position)::text FROM %s.member m"
+	    " WHERE m.application_id = '%s')",
 	    schema, id, schema, id);
 	TH_CHECK(&T, s != NULL, "no draft %s", id);
 	return s;
@@ -1459,18 +1488,18 @@ draft_bad_submit(void)
 	referral_line(l, sizeof(l), "ref-b",
 	    SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_TEKUN, &p,
 	    "220103001", VILLAGE, 3);
-	th_proc *inj = referrals(l, 1);
-	char    *id  = draft_of("ref-b");
-	person   hs[1] = { held };
+	th_proc *inj    = referrals(l, 1);
+	char    *id     = draft_of("ref-b");
+	person   hs[1]  = { held };
 	char    *holder = submit_ok(hs, 1, "an application holding a person");
 	char    *before = draft_snapshot(id);
 	char     path[128];
 	snprintf(path, sizeof(path), "/applications/%s/submit", id);
 
-	person  pq[2]  = { p, q };
-	person  qr[2]  = { q, r };
-	person  ph[2]  = { p, held };
-	char    badid[24];
+	person pq[2] = { p, q };
+	person qr[2] = { q, r };
+	person ph[2] = { p, held };
+	char   badid[24];
 	snprintf(badid, sizeof(badid), "\"%s\"", q.id);
 	badid[18] = badid[18] == '0' ? '1' : '0';
 	struct {
@@ -1505,18 +1534,20 @@ draft_bad_submit(void)
 	json_object_set_new(hh, "village_code", json_string(VILLAGE2));
 
 	int64_t outbox = th_int(&T, "SELECT count(*) FROM %s.outbox", schema);
-	int64_t idem   = th_int(&T, "SELECT count(*) FROM %s.http_idempotency",
-	      schema);
+	int64_t idem
+	    = th_int(&T, "SELECT count(*) FROM %s.http_idempotency", schema);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char  *b = dump(cases[i].body);
 		answer a = call("POST", path, cases[i].tok, "bad-key", b);
 		expect_error(a, cases[i].status, cases[i].code, cases[i].field,
 		    cases[i].what);
-		if (cases[i].code != NULL &&
-		    strcmp(cases[i].code, "person_in_open_application") == 0)
+		if (cases[i].code != NULL
+		    && strcmp(cases[i].code, "person_in_open_application")
+		        == 0)
 			TH_CHECK(&T,
-			    strcmp(jstr(a.body, "error.application_id"),
-			        holder) == 0,
+			    strcmp(
+			        jstr(a.body, "error.application_id"), holder)
+			        == 0,
 			    "the 409 does not name the holder");
 		json_decref(a.body);
 		free(b);
@@ -1526,14 +1557,17 @@ draft_bad_submit(void)
 		    now);
 		free(now);
 		TH_CHECK(&T,
-		    th_int(&T, "SELECT count(*) FROM %s.outbox", schema) ==
-		            outbox &&
-		        th_int(&T, "SELECT count(*) FROM %s.http_idempotency",
-		            schema) == idem &&
-		        th_int(&T,
-		            "SELECT count(*) FROM %s.claim WHERE"
-		            " application_id = '%s'",
-		            schema, id) == 0,
+		    th_int(&T, "SELECT count(*) FROM %s.outbox", schema)
+		            == outbox
+		        && th_int(&T,
+		               "SELECT count(*) FROM %s.http_idempotency",
+		               schema)
+		            == idem
+		        && th_int(&T,
+		               "SELECT count(*) FROM %s.claim WHERE"
+		               " application_id = '%s'",
+		               schema, id)
+		            == 0,
 		    "%s left an event, a stored answer or a claim",
 		    cases[i].what);
 	}
@@ -1551,7 +1585,8 @@ draft_bad_submit(void)
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.application WHERE id = '%s'"
 	        " AND status = 'open' AND requested_category = 'expenditure'",
-	        schema, id) == 1,
+	        schema, id)
+	        == 1,
 	    "the corrected submission is not open with the body's category");
 	json_decref(a.body);
 	free(good);
@@ -1601,35 +1636,36 @@ accepted_next_day(void)
 
 	person ps[2] = { new_person(1968), new_person(1969) };
 	char  *body  = dump(app_json(ps, 2));
-	answer a     = call("POST", "/applications", clerk_tok, new_key(), body);
+	answer a = call("POST", "/applications", clerk_tok, new_key(), body);
 	free(body);
 	TH_CHECK(&T, a.status == 201, "submit: status %d", a.status);
 	const char *id = jstr(a.body, "application_id");
 	TH_CHECK(&T,
-	    jstr(a.body, "accepted_date") != NULL &&
-	        strcmp(jstr(a.body, "accepted_date"), accepted) == 0,
+	    jstr(a.body, "accepted_date") != NULL
+	        && strcmp(jstr(a.body, "accepted_date"), accepted) == 0,
 	    "accepted_date %s at 23:30 UTC, want the next day %s",
 	    jstr(a.body, "accepted_date"), accepted);
 	TH_CHECK(&T,
-	    jstr(a.body, "deadline_date") != NULL &&
-	        strcmp(jstr(a.body, "deadline_date"), deadline) == 0,
+	    jstr(a.body, "deadline_date") != NULL
+	        && strcmp(jstr(a.body, "deadline_date"), deadline) == 0,
 	    "deadline_date %s, want %s", jstr(a.body, "deadline_date"),
 	    deadline);
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.application WHERE id = '%s'"
 	        " AND accepted_date = '%s' AND deadline_date = '%s'",
-	        schema, id, accepted, deadline) == 1,
+	        schema, id, accepted, deadline)
+	        == 1,
 	    "the stored dates are not %s and %s", accepted, deadline);
 	size_t   len;
 	char     actor[64];
-	uint8_t *data = outbox_data("application.submitted", id, &len, actor,
-	    sizeof(actor));
-	Sn__Assist__V1__ApplicationSubmitted *ev =
-	    sn__assist__v1__application_submitted__unpack(NULL, len, data);
+	uint8_t *data = outbox_data(
+	    "application.submitted", id, &len, actor, sizeof(actor));
+	Sn__Assist__V1__ApplicationSubmitted *ev
+	    = sn__assist__v1__application_submitted__unpack(NULL, len, data);
 	TH_CHECK(&T,
-	    ev != NULL && strcmp(ev->accepted_date, accepted) == 0 &&
-	        strcmp(ev->deadline_date, deadline) == 0,
+	    ev != NULL && strcmp(ev->accepted_date, accepted) == 0
+	        && strcmp(ev->deadline_date, deadline) == 0,
 	    "application.submitted says accepted %s, deadline %s",
 	    ev != NULL ? ev->accepted_date : "-",
 	    ev != NULL ? ev->deadline_date : "-");
@@ -1651,18 +1687,18 @@ accepted_next_day(void)
 	a    = call("POST", path, clerk_tok, new_key(), body);
 	free(body);
 	TH_CHECK(&T,
-	    a.status == 200 && jstr(a.body, "accepted_date") != NULL &&
-	        strcmp(jstr(a.body, "accepted_date"), accepted) == 0 &&
-	        strcmp(jstr(a.body, "deadline_date"), deadline) == 0,
+	    a.status == 200 && jstr(a.body, "accepted_date") != NULL
+	        && strcmp(jstr(a.body, "accepted_date"), accepted) == 0
+	        && strcmp(jstr(a.body, "deadline_date"), deadline) == 0,
 	    "the draft submitted at 23:30 UTC: %d, accepted %s, deadline %s",
 	    a.status, jstr(a.body, "accepted_date"),
 	    jstr(a.body, "deadline_date"));
-	data = outbox_data("application.submitted", did, &len, actor,
-	    sizeof(actor));
-	ev   = sn__assist__v1__application_submitted__unpack(NULL, len, data);
+	data = outbox_data(
+	    "application.submitted", did, &len, actor, sizeof(actor));
+	ev = sn__assist__v1__application_submitted__unpack(NULL, len, data);
 	TH_CHECK(&T,
-	    ev != NULL && strcmp(ev->accepted_date, accepted) == 0 &&
-	        strcmp(ev->deadline_date, deadline) == 0,
+	    ev != NULL && strcmp(ev->accepted_date, accepted) == 0
+	        && strcmp(ev->deadline_date, deadline) == 0,
 	    "the draft's application.submitted has other dates");
 	sn__assist__v1__application_submitted__free_unpacked(ev, NULL);
 	free(data);
@@ -1707,8 +1743,9 @@ withdraw_unknown_field(void)
 	const struct {
 		const char *what, *body, *code, *field;
 	} bad[] = {
-		{ "an unknown field", "{\"reason\":\"moved away\",\"extra\":1}",
-		    "unknown_field", "extra" },
+		{ "an unknown field",
+		    "{\"reason\":\"moved away\",\"extra\":1}", "unknown_field",
+		    "extra" },
 		{ "an unknown nested field",
 		    "{\"reason\":\"moved away\",\"by\":{\"who\":\"x\"}}",
 		    "unknown_field", "by" },
@@ -1720,8 +1757,8 @@ withdraw_unknown_field(void)
 		    "invalid_characters", "reason" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		answer w = call("POST", path, clerk_tok, "withdraw-key",
-		    bad[i].body);
+		answer w = call(
+		    "POST", path, clerk_tok, "withdraw-key", bad[i].body);
 		expect_error(w, 422, bad[i].code, bad[i].field, bad[i].what);
 		json_decref(w.body);
 		char *now = app_snapshot(id);
@@ -1732,7 +1769,8 @@ withdraw_unknown_field(void)
 	answer w = call("POST", path, clerk_tok, "withdraw-key",
 	    "{\"reason\":\"moved away\\nto the city\"}");
 	TH_CHECK(&T,
-	    w.status == 200 && strcmp(jstr(w.body, "status"), "withdrawn") == 0,
+	    w.status == 200
+	        && strcmp(jstr(w.body, "status"), "withdrawn") == 0,
 	    "the corrected withdrawal: %d", w.status);
 	json_decref(w.body);
 	TH_CHECK(&T,
@@ -1740,7 +1778,8 @@ withdraw_unknown_field(void)
 	        "SELECT count(*) FROM %s.application WHERE id = '%s'"
 	        " AND status = 'withdrawn'"
 	        " AND withdrawn_reason = E'moved away\\nto the city'",
-	        schema, id) == 1,
+	        schema, id)
+	        == 1,
 	    "the withdrawal's reason was not stored as sent");
 	free(before);
 	free(id);
@@ -1789,8 +1828,8 @@ control_chars(void)
 		json_t *j = app_json(ps, 2);
 		set_member(j, bad[i].path, bad[i].value);
 		char  *body = dump(j);
-		answer a = call("POST", "/applications", clerk_tok, new_key(),
-		    body);
+		answer a    = call(
+		       "POST", "/applications", clerk_tok, new_key(), body);
 		expect_error(a, 422, bad[i].code, bad[i].field, bad[i].what);
 		json_decref(a.body);
 		free(body);

@@ -356,12 +356,9 @@ uuids_codes_members(void **state)
 {
 	(void) state;
 	build();
-	assert_true(sn_uuid_valid(
-	    "0b6e4f3a-58a2-4a53-9d0e-3c1c2f9a7e11"));
-	assert_false(sn_uuid_valid(
-	    "0b6e4f3a-58a2-4a53-9d0e-3c1c2f9a7e1"));
-	assert_false(sn_uuid_valid(
-	    "0b6e4f3a+58a2-4a53-9d0e-3c1c2f9a7e11"));
+	assert_true(sn_uuid_valid("0b6e4f3a-58a2-4a53-9d0e-3c1c2f9a7e11"));
+	assert_false(sn_uuid_valid("0b6e4f3a-58a2-4a53-9d0e-3c1c2f9a7e1"));
+	assert_false(sn_uuid_valid("0b6e4f3a+58a2-4a53-9d0e-3c1c2f9a7e11"));
 	assert_false(sn_uuid_valid("../etc/passwd"));
 
 	assert_true(investigation_rules_codes_valid(
@@ -399,8 +396,10 @@ may_report(void **state)
 		const char               *code;
 	} rows[] = {
 		{ INVESTIGATION_TASK_OPEN, true, 0, NULL },
-		{ INVESTIGATION_TASK_OPEN, false, 403, "outside_jurisdiction" },
-		{ INVESTIGATION_TASK_CLOSED, false, 403, "outside_jurisdiction" },
+		{ INVESTIGATION_TASK_OPEN, false, 403,
+		    "outside_jurisdiction" },
+		{ INVESTIGATION_TASK_CLOSED, false, 403,
+		    "outside_jurisdiction" },
 		{ INVESTIGATION_TASK_CLOSED, true, 409, "task_closed" },
 		{ INVESTIGATION_TASK_CANCELLED, true, 409, "task_cancelled" },
 	};
@@ -429,51 +428,44 @@ list_query(void **state)
 	snprintf(who.role, sizeof(who.role), "investigator");
 	snprintf(who.juris, sizeof(who.juris), "220103001");
 	const struct {
-		const char *village, *township, *status, *limit;
-		unsigned    http;
-		const char *code, *field;
-		bool        by_village;
+		const char               *village, *township, *status, *limit;
+		unsigned                  http;
+		const char               *code, *field;
+		bool                      by_village;
 		investigation_list_status st;
 		int                       lim;
 	} rows[] = {
 		{ "220103001002", NULL, NULL, NULL, 0, NULL, NULL, true,
-		    INVESTIGATION_LIST_OPEN, INVESTIGATION_LIST_LIMIT_DEFAULT },
+		    INVESTIGATION_LIST_OPEN,
+		    INVESTIGATION_LIST_LIMIT_DEFAULT },
 		{ NULL, "220103001", "all", "1000", 0, NULL, NULL, false,
 		    INVESTIGATION_LIST_ALL, 1000 },
 		{ "220103001002", NULL, "cancelled", "7", 0, NULL, NULL, true,
 		    INVESTIGATION_LIST_CANCELLED, 7 },
-		{ NULL, NULL, "open", NULL, 400, "code_required", "village", false,
-		    INVESTIGATION_LIST_OPEN, 0 },
+		{ NULL, NULL, "open", NULL, 400, "code_required", "village",
+		    false, INVESTIGATION_LIST_OPEN, 0 },
 		{ "220103001002", "220103001", NULL, NULL, 400,
-		    "code_required", "village", false,
-		    INVESTIGATION_LIST_OPEN, 0 },
+		    "code_required", "village", false, INVESTIGATION_LIST_OPEN,
+		    0 },
 		{ "22010300100", NULL, NULL, NULL, 400, "invalid_code",
-		    "village", false,
-		    INVESTIGATION_LIST_OPEN, 0 },
+		    "village", false, INVESTIGATION_LIST_OPEN, 0 },
 		{ NULL, "2201030010", NULL, NULL, 400, "invalid_code",
-		    "township", false,
-		    INVESTIGATION_LIST_OPEN, 0 },
+		    "township", false, INVESTIGATION_LIST_OPEN, 0 },
 		{ "220103002001", NULL, "bogus", NULL, 403,
 		    "outside_jurisdiction", "village", false,
 		    INVESTIGATION_LIST_OPEN, 0 },
 		{ NULL, "220103002", NULL, NULL, 403, "outside_jurisdiction",
-		    "township", false,
-		    INVESTIGATION_LIST_OPEN, 0 },
+		    "township", false, INVESTIGATION_LIST_OPEN, 0 },
 		{ "220103001002", NULL, "bogus", NULL, 400, "invalid_status",
-		    "status", false,
-		    INVESTIGATION_LIST_OPEN, 0 },
+		    "status", false, INVESTIGATION_LIST_OPEN, 0 },
 		{ "220103001002", NULL, NULL, "0", 400, "invalid_limit",
-		    "limit", false,
-		    INVESTIGATION_LIST_OPEN, 0 },
+		    "limit", false, INVESTIGATION_LIST_OPEN, 0 },
 		{ "220103001002", NULL, NULL, "1001", 400, "invalid_limit",
-		    "limit", false,
-		    INVESTIGATION_LIST_OPEN, 0 },
+		    "limit", false, INVESTIGATION_LIST_OPEN, 0 },
 		{ "220103001002", NULL, NULL, "5x", 400, "invalid_limit",
-		    "limit", false,
-		    INVESTIGATION_LIST_OPEN, 0 },
+		    "limit", false, INVESTIGATION_LIST_OPEN, 0 },
 		{ "220103001002", NULL, NULL, "", 400, "invalid_limit",
-		    "limit", false,
-		    INVESTIGATION_LIST_OPEN, 0 },
+		    "limit", false, INVESTIGATION_LIST_OPEN, 0 },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		investigation_list_query q;

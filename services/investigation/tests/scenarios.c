@@ -1,8 +1,8 @@
 /*
  * investigation, proved against the real binary, a real PostgreSQL and
  * real NNG sockets: intake and approval are played by
- * sn-inject (tests/support/inject.c), which publishes the protobuf events this test
- * builds. Each scenario is one ctest:
+ * sn-inject (tests/support/inject.c), which publishes the protobuf events this
+ * test builds. Each scenario is one ctest:
  *
  *   investigation_scenarios tasks | report | bad_reports | withdrawn |
  *                           review | clock_east | clock_west
@@ -214,8 +214,8 @@ publish(int pub, int n, const char *const *types, const char *const *subjects,
 	fclose(f);
 	const char *argv[] = { INVESTIGATION_TESTPUB, "--name", name,
 		"--events", file, NULL };
-	th_proc *p = th_spawn(&T, name, INVESTIGATION_TESTPUB, argv,
-	    (const char *const[]) { "SN_BUS_HEARTBEAT_MS=100", NULL });
+	th_proc    *p      = th_spawn(&T, name, INVESTIGATION_TESTPUB, argv,
+	            (const char *const[]) { "SN_BUS_HEARTBEAT_MS=100", NULL });
 	nevents[pub] += n;
 	if (!th_wait_int(&T, nevents[pub], 30000,
 	        "SELECT coalesce(max(last_seq), 0) FROM %s.bus_cursor"
@@ -799,21 +799,24 @@ e_null_user_id(json_t *r)
 static void
 e_null_contradiction(json_t *r)
 {
-	json_array_set_new(json_object_get(r, "contradictions"), 1, json_null());
+	json_array_set_new(
+	    json_object_get(r, "contradictions"), 1, json_null());
 }
 
 static void
 e_control_living(json_t *r)
 {
-	json_object_set_new(
-	    r, "living_conditions", json_string("两间房\x01" "，家具很少"));
+	json_object_set_new(r, "living_conditions",
+	    json_string("两间房\x01"
+	                "，家具很少"));
 }
 
 static void
 e_control_contradiction(json_t *r)
 {
-	json_array_set_new(
-	    json_object_get(r, "contradictions"), 0, json_string("a\x01" "b"));
+	json_array_set_new(json_object_get(r, "contradictions"), 0,
+	    json_string("a\x01"
+	                "b"));
 }
 
 static void
@@ -821,7 +824,8 @@ e_control_user(json_t *r)
 {
 	json_object_set_new(
 	    json_array_get(json_object_get(r, "investigators"), 1), "user_id",
-	    json_string("inv.\x01" "b"));
+	    json_string("inv.\x01"
+	                "b"));
 }
 
 static void
@@ -1118,8 +1122,8 @@ clock_start(int offset_min)
 	clock_at        = (now / 86400 + 2) * 86400 + 23 * 3600 + 30 * 60;
 	snprintf(shift, sizeof(shift), "SN_CLOCK_OFFSET_S=%lld",
 	    (long long) (clock_at - now));
-	snprintf(off, sizeof(off), "SN_DISTRICT_UTC_OFFSET_MIN=%d",
-	    offset_min);
+	snprintf(
+	    off, sizeof(off), "SN_DISTRICT_UTC_OFFSET_MIN=%d", offset_min);
 	const char *env[] = { "SN_TEST_CLOCK=1", shift, off, NULL };
 	start_service(env);
 }
@@ -1173,7 +1177,8 @@ district_clock(int offset_min)
 	const ProtobufCMessage *msgs[]  = { &rr.base };
 	publish(1, 1, types, subj, msgs);
 	char *sent = th_text(&T,
-	    "SELECT extract(epoch FROM created_at)::bigint::text FROM %s.outbox"
+	    "SELECT extract(epoch FROM created_at)::bigint::text FROM "
+	    "%s.outbox"
 	    " WHERE topic = 'review.requested'",
 	    th_schema(&T, "approval"));
 	TH_CHECK(&T, sent != NULL, "the review event is not in the outbox");

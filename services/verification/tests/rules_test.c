@@ -29,8 +29,8 @@ household(void)
 	persons[0].taxed_income_fen = 300000;
 	persons[1].pension_fen      = 150000;
 	persons[1].unemployment_fen = 100000;
-	verification_input in = { .members = 2, .has_declaration = true,
-		.persons = persons };
+	verification_input in
+	    = { .members = 2, .has_declaration = true, .persons = persons };
 	in.declared.wages_fen      = 300000;
 	in.declared.pensions_fen   = 150000;
 	in.declared.medical_fen    = 20000;
@@ -79,15 +79,15 @@ tax_larger_or_not(void **state)
 	static const struct {
 		int64_t wages, pension, taxed, want_gross_member0;
 	} rows[] = {
-		{ 300000, 0, 400000, 400000 },  /* tax sees more */
-		{ 300000, 0, 300000, 300000 },  /* equal */
-		{ 300000, 0, 299999, 300000 },  /* one fen less */
+		{ 300000, 0, 400000, 400000 },     /* tax sees more */
+		{ 300000, 0, 300000, 300000 },     /* equal */
+		{ 300000, 0, 299999, 300000 },     /* one fen less */
 		{ 300000, 50000, 340000, 350000 }, /* below wages+pension */
 		{ 300000, 50000, 350001, 350001 }, /* one fen above */
 		{ 0, 0, 0, 0 },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		verification_input in      = household();
+		verification_input in       = household();
 		persons[0].wages_fen        = rows[i].wages;
 		persons[0].pension_fen      = rows[i].pension;
 		persons[0].taxed_income_fen = rows[i].taxed;
@@ -120,7 +120,10 @@ floors(void **state)
 		int     members;
 		int64_t wages0, housing;
 	} rows[] = {
-		{ 2, 50001, 0 }, { 3, 100, 2 }, { 3, 1, 3 }, { 1, 1, 1 },
+		{ 2, 50001, 0 },
+		{ 3, 100, 2 },
+		{ 3, 1, 3 },
+		{ 1, 1, 1 },
 		{ 7, 699999, 13 },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -129,11 +132,12 @@ floors(void **state)
 		memset(&in.declared, 0, sizeof(in.declared));
 		in.declared.housing_fen = rows[i].housing;
 		for (int m = 0; m < in.members; m++)
-			persons[m] = (verification_person) { .registered = true,
-				.alive = true };
-		persons[0].wages_fen = rows[i].wages0;
+			persons[m]
+			    = (verification_person) { .registered = true,
+				      .alive                      = true };
+		persons[0].wages_fen  = rows[i].wages0;
 		verification_result r = eval(&in);
-		int64_t g = rows[i].wages0 / rows[i].members;
+		int64_t             g = rows[i].wages0 / rows[i].members;
 		assert_int_equal(r.facts.income_per_member_fen, g);
 		assert_int_equal(r.facts.rigid_expenditure_per_member_fen,
 		    rows[i].housing / rows[i].members);
@@ -147,19 +151,19 @@ static void
 net_negative(void **state)
 {
 	(void) state;
-	verification_input in  = household();
+	verification_input in   = household();
 	in.declared.medical_fen = 1000000;
 	verification_result r   = eval(&in);
 	assert_true(r.facts.net_per_member_fen < 0);
-	assert_int_equal(r.facts.net_per_member_fen,
-	    275000 - (1000000 + 10000 + 5001) / 2);
+	assert_int_equal(
+	    r.facts.net_per_member_fen, 275000 - (1000000 + 10000 + 5001) / 2);
 }
 
 static void
 assets(void **state)
 {
 	(void) state;
-	verification_input in = household();
+	verification_input in           = household();
 	persons[0].deposits_fen         = 1000001;
 	persons[1].deposits_fen         = 2;
 	persons[1].financial_fen        = 500000;
@@ -230,8 +234,8 @@ discrepancies(void **state)
 	assert_string_equal(r.discrepancies[0].field, "wages_fen");
 	assert_int_equal(r.discrepancies[0].declared_fen, 200000);
 	assert_int_equal(r.discrepancies[0].reported_fen, 300000);
-	assert_int_equal(r.discrepancies[0].agency,
-	    VERIFICATION_HUMAN_RESOURCES);
+	assert_int_equal(
+	    r.discrepancies[0].agency, VERIFICATION_HUMAN_RESOURCES);
 	assert_string_equal(r.discrepancies[1].field, "taxed_income_fen");
 	assert_int_equal(r.discrepancies[1].agency, VERIFICATION_TAX);
 
@@ -310,8 +314,8 @@ bounds(void **state)
 	r = eval(&in);
 	assert_int_equal(r.facts.gross_income_fen,
 	    3 * VERIFICATION_MAX_FEN * VERIFICATION_MAX_MEMBERS);
-	assert_int_equal(r.facts.income_per_member_fen,
-	    3 * VERIFICATION_MAX_FEN);
+	assert_int_equal(
+	    r.facts.income_per_member_fen, 3 * VERIFICATION_MAX_FEN);
 	persons[0].homes = -1;
 	assert_int_equal(verification_rules_evaluate(&in, &r), SN_EINVAL);
 }
@@ -351,14 +355,14 @@ household_checks(void **state)
 	(void) state;
 	static char long_id[VERIFICATION_ID_MAX + 2];
 	memset(long_id, 'a', sizeof(long_id) - 1);
-	char        ids[3][19];
+	char ids[3][19];
 	idnum(ids[0], 1);
 	idnum(ids[1], 2);
 	memcpy(ids[2], ids[1], sizeof(ids[2]));
 	ids[2][17] = ids[2][17] == '0' ? '1' : '0'; /* a wrong check char */
-	const char *good[2] = { ids[0], ids[1] };
-	const char *bad[2]  = { ids[0], ids[2] };
-	const char *null[2] = { ids[0], NULL };
+	const char              *good[2] = { ids[0], ids[1] };
+	const char              *bad[2]  = { ids[0], ids[2] };
+	const char              *null[2] = { ids[0], NULL };
 	static const char *const many[VERIFICATION_MAX_MEMBERS + 1];
 	const struct {
 		const char        *app, *consent, *d, *t, *v;
@@ -381,23 +385,25 @@ household_checks(void **state)
 		    2, false },
 		{ "app-1", "C-1", "110101", "110101002", "110101001001", good,
 		    2, false },
-		{ "app-1", "C-1", "110101", "110101001", "11010100100", good, 2,
-		    false },
+		{ "app-1", "C-1", "110101", "110101001", "11010100100", good,
+		    2, false },
 		{ "app-1", "C-1", "110101", "110101001", "110101001001", good,
 		    0, false },
 		{ "app-1", "C-1", "110101", "110101001", "110101001001", many,
 		    VERIFICATION_MAX_MEMBERS + 1, false },
-		{ "app-1", "C-1", "110101", "110101001", "110101001001", bad, 2,
-		    false },
+		{ "app-1", "C-1", "110101", "110101001", "110101001001", bad,
+		    2, false },
 		{ "app-1", "C-1", "110101", "110101001", "110101001001", null,
 		    2, false },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		verification_household_in h = { .application_id = rows[i].app,
 			.consent_reference = rows[i].consent,
-			.district_code = rows[i].d, .township_code = rows[i].t,
-			.village_code = rows[i].v, .ids = rows[i].ids,
-			.nids = rows[i].n };
+			.district_code     = rows[i].d,
+			.township_code     = rows[i].t,
+			.village_code      = rows[i].v,
+			.ids               = rows[i].ids,
+			.nids              = rows[i].n };
 		if (verification_rules_household_valid(&h) != rows[i].ok)
 			fail_msg("row %zu: want %d", i, rows[i].ok);
 	}
@@ -466,9 +472,8 @@ round_next(void **state)
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		verification_round_next n = verification_rules_round_next(
 		    rows[i].complete, rows[i].attempt, rows[i].max, 60000);
-		if (n.status != rows[i].status ||
-		    n.publish != rows[i].publish ||
-		    n.retry_ms != rows[i].retry)
+		if (n.status != rows[i].status || n.publish != rows[i].publish
+		    || n.retry_ms != rows[i].retry)
 			fail_msg("row %zu: status %d publish %d retry %lld", i,
 			    (int) n.status, n.publish, (long long) n.retry_ms);
 	}

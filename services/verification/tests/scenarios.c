@@ -42,14 +42,13 @@
 
 static th T;
 
-static const char *const agencies[8] = { "PUBLIC_SECURITY",
-	"HUMAN_RESOURCES", "HOUSING", "VEHICLES", "MARKET", "TAX", "BANKS",
-	"PROVIDENT_FUND" };
+static const char *const agencies[8] = { "PUBLIC_SECURITY", "HUMAN_RESOURCES",
+	"HOUSING", "VEHICLES", "MARKET", "TAX", "BANKS", "PROVIDENT_FUND" };
 
 /* Environment shared by both binaries: the agencies' URLs. */
-static char  agency_env[8][400];
-static int   http_port, sim_port;
-static char  port_env[32], sim_port_env[32];
+static char agency_env[8][400];
+static int  http_port, sim_port;
+static char port_env[32], sim_port_env[32];
 
 static void
 common_setup(void)
@@ -64,8 +63,8 @@ common_setup(void)
 	http_port = th_free_port();
 	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", http_port);
 	sim_port = th_free_port();
-	snprintf(sim_port_env, sizeof(sim_port_env), "SN_HTTP_PORT=%d",
-	    sim_port);
+	snprintf(
+	    sim_port_env, sizeof(sim_port_env), "SN_HTTP_PORT=%d", sim_port);
 }
 
 /* extra: NULL-ended settings beside the agency URLs. */
@@ -81,9 +80,9 @@ start_sim(const char *const *extra)
 		env[n++] = extra[i];
 	env[n]             = NULL;
 	const char *argv[] = { SN_AGENCY_SIM_BIN, NULL };
-	th_proc    *p = th_spawn(&T, "agency-sim", SN_AGENCY_SIM_BIN, argv, env);
-	TH_CHECK(&T, th_wait_ready(&T, sim_port, 30000),
-	    "agency-sim is not ready");
+	th_proc *p = th_spawn(&T, "agency-sim", SN_AGENCY_SIM_BIN, argv, env);
+	TH_CHECK(
+	    &T, th_wait_ready(&T, sim_port, 30000), "agency-sim is not ready");
 	return p;
 }
 
@@ -101,8 +100,8 @@ start_verification(const char *const *extra)
 		env[n++] = extra[i];
 	env[n]             = NULL;
 	const char *argv[] = { SN_VERIFICATION_BIN, NULL };
-	th_proc    *p      = th_spawn(&T, "verification", SN_VERIFICATION_BIN,
-	              argv, env);
+	th_proc    *p
+	    = th_spawn(&T, "verification", SN_VERIFICATION_BIN, argv, env);
 	TH_CHECK(&T, th_wait_ready(&T, http_port, 30000),
 	    "verification is not ready");
 	return p;
@@ -124,14 +123,14 @@ idnum(char out[19], int app, int member)
 static void
 write_application(FILE *f, int app)
 {
-	char                            ids[2][19], appid[32], consent[32];
-	Sn__Assist__V1__Member          m[2], *mp[2];
-	Sn__Assist__V1__Household       h   = SN__ASSIST__V1__HOUSEHOLD__INIT;
-	Sn__Assist__V1__Income          inc = SN__ASSIST__V1__INCOME__INIT;
-	Sn__Assist__V1__Expenditure     exp = SN__ASSIST__V1__EXPENDITURE__INIT;
-	Sn__Assist__V1__Consent         c   = SN__ASSIST__V1__CONSENT__INIT;
-	Sn__Assist__V1__ApplicationSubmitted a =
-	    SN__ASSIST__V1__APPLICATION_SUBMITTED__INIT;
+	char                        ids[2][19], appid[32], consent[32];
+	Sn__Assist__V1__Member      m[2], *mp[2];
+	Sn__Assist__V1__Household   h   = SN__ASSIST__V1__HOUSEHOLD__INIT;
+	Sn__Assist__V1__Income      inc = SN__ASSIST__V1__INCOME__INIT;
+	Sn__Assist__V1__Expenditure exp = SN__ASSIST__V1__EXPENDITURE__INIT;
+	Sn__Assist__V1__Consent     c   = SN__ASSIST__V1__CONSENT__INIT;
+	Sn__Assist__V1__ApplicationSubmitted a
+	    = SN__ASSIST__V1__APPLICATION_SUBMITTED__INIT;
 	snprintf(appid, sizeof(appid), "app-%d", app);
 	snprintf(consent, sizeof(consent), "CONSENT-%d", app);
 	for (int i = 0; i < 2; i++) {
@@ -142,25 +141,25 @@ write_application(FILE *f, int app)
 		m[i].relation  = (char *) (i == 0 ? "self" : "spouse");
 		mp[i]          = &m[i];
 	}
-	h.registration       = SN__ASSIST__V1__REGISTRATION__REGISTRATION_URBAN;
-	h.district_code      = (char *) "110101";
-	h.township_code      = (char *) "110101001";
-	h.village_code       = (char *) "110101001001";
-	inc.wages_fen        = 250000;
-	inc.pensions_fen     = 100000;
-	exp.medical_fen      = 30000;
-	exp.housing_fen      = 10001;
-	c.reference          = consent;
-	c.signed_date        = (char *) "2024-03-01";
-	a.application_id     = appid;
-	a.accepted_date      = (char *) "2024-03-01";
-	a.household          = &h;
-	a.n_members          = 2;
-	a.members            = mp;
-	a.declared_income    = &inc;
+	h.registration    = SN__ASSIST__V1__REGISTRATION__REGISTRATION_URBAN;
+	h.district_code   = (char *) "110101";
+	h.township_code   = (char *) "110101001";
+	h.village_code    = (char *) "110101001001";
+	inc.wages_fen     = 250000;
+	inc.pensions_fen  = 100000;
+	exp.medical_fen   = 30000;
+	exp.housing_fen   = 10001;
+	c.reference       = consent;
+	c.signed_date     = (char *) "2024-03-01";
+	a.application_id  = appid;
+	a.accepted_date   = (char *) "2024-03-01";
+	a.household       = &h;
+	a.n_members       = 2;
+	a.members         = mp;
+	a.declared_income = &inc;
 	a.declared_expenditure = &exp;
-	a.consent            = &c;
-	char line[1 << 14] = "";
+	a.consent              = &c;
+	char line[1 << 14]     = "";
 	th_inject_line(line, sizeof(line), "application.submitted", appid,
 	    "clerk-1", &a.base);
 	fputs(line, f);
@@ -176,8 +175,8 @@ inject(int napps)
 	for (int i = 1; i <= napps; i++)
 		write_application(f, i);
 	fclose(f);
-	const char *argv[] = { SN_INJECT_BIN, "--name", "intake", "--events",
-		path, NULL };
+	const char *argv[]
+	    = { SN_INJECT_BIN, "--name", "intake", "--events", path, NULL };
 	th_spawn(&T, "intake", SN_INJECT_BIN, argv, NULL);
 }
 
@@ -197,7 +196,8 @@ write_fixture(void)
 	    " \"deposits_fen\": 1000000, \"homes\": 1,"
 	    " \"provident_fund_balance_fen\": 9000000,"
 	    " \"provident_fund_monthly_fen\": 60000},"
-	    " \"%s\": {\"pension_fen\": 120000, \"financial_assets_fen\": 200000,"
+	    " \"%s\": {\"pension_fen\": 120000, \"financial_assets_fen\": "
+	    "200000,"
 	    " \"exempt_vehicles\": 1, \"businesses\": 1,"
 	    " \"business_capital_fen\": 5000000}}",
 	    a, b);
@@ -207,8 +207,7 @@ write_fixture(void)
 
 /* verification.completed events of app, in sequence order. */
 static int
-events(const char *app, Sn__Assist__V1__VerificationCompleted **out,
-    int max)
+events(const char *app, Sn__Assist__V1__VerificationCompleted **out, int max)
 {
 	int n = th_rows(&T,
 	    "SELECT data FROM %s.outbox WHERE topic = 'verification.completed'"
@@ -238,8 +237,8 @@ wait_events(const char *app, int n, int ms)
 	        "SELECT count(*) FROM %s.outbox WHERE topic ="
 	        " 'verification.completed' AND subject = '%s'",
 	        th_schema(&T, "verification"), app))
-		th_fail(&T, "%s: %d verification.completed not published", app,
-		    n);
+		th_fail(
+		    &T, "%s: %d verification.completed not published", app, n);
 }
 
 static char *
@@ -273,7 +272,8 @@ all_up(void)
 	TH_CHECK(&T, events("app-1", ev, 4) == 1, "more than one event");
 	Sn__Assist__V1__VerificationCompleted *e = ev[0];
 	TH_CHECK(&T,
-	    e->status == SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_COMPLETE,
+	    e->status
+	        == SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_COMPLETE,
 	    "status %d", e->status);
 	TH_CHECK(&T, e->attempt == 1 && e->n_missing_agencies == 0,
 	    "attempt %d, %zu missing", e->attempt, e->n_missing_agencies);
@@ -289,24 +289,28 @@ all_up(void)
 	    (long long) f->rigid_expenditure_per_member_fen);
 	TH_CHECK(&T, f->net_per_member_fen == 165000, "C %lld",
 	    (long long) f->net_per_member_fen);
-	TH_CHECK(&T, f->financial_assets_fen == 1200000 &&
-	        f->financial_assets_per_member_fen == 600000,
+	TH_CHECK(&T,
+	    f->financial_assets_fen == 1200000
+	        && f->financial_assets_per_member_fen == 600000,
 	    "financial assets %lld", (long long) f->financial_assets_fen);
-	TH_CHECK(&T, f->homes == 1 && f->vehicles == 0 &&
-	        f->exempt_vehicles == 1 && f->business_capital_fen == 5000000,
+	TH_CHECK(&T,
+	    f->homes == 1 && f->vehicles == 0 && f->exempt_vehicles == 1
+	        && f->business_capital_fen == 5000000,
 	    "assets %d %d %d %lld", f->homes, f->vehicles, f->exempt_vehicles,
 	    (long long) f->business_capital_fen);
 	TH_CHECK(&T, f->deceased_members == 0 && f->all_registered,
 	    "public security");
 	TH_CHECK(&T, e->n_discrepancies == 2, "%zu discrepancies",
 	    e->n_discrepancies);
-	TH_CHECK(&T, strcmp(e->discrepancies[0]->field, "pensions_fen") == 0 &&
-	        e->discrepancies[0]->declared_fen == 100000 &&
-	        e->discrepancies[0]->reported_fen == 120000 &&
-	        strcmp(e->discrepancies[0]->agency, "human_resources") == 0,
+	TH_CHECK(&T,
+	    strcmp(e->discrepancies[0]->field, "pensions_fen") == 0
+	        && e->discrepancies[0]->declared_fen == 100000
+	        && e->discrepancies[0]->reported_fen == 120000
+	        && strcmp(e->discrepancies[0]->agency, "human_resources") == 0,
 	    "pensions discrepancy");
-	TH_CHECK(&T, strcmp(e->discrepancies[1]->field, "business_fen") == 0 &&
-	        strcmp(e->discrepancies[1]->agency, "market") == 0,
+	TH_CHECK(&T,
+	    strcmp(e->discrepancies[1]->field, "business_fen") == 0
+	        && strcmp(e->discrepancies[1]->agency, "market") == 0,
 	    "business discrepancy");
 	sn__assist__v1__verification_completed__free_unpacked(e, NULL);
 
@@ -314,55 +318,56 @@ all_up(void)
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.answers WHERE outcome = 'ok'"
-	        " AND attempt = 1 AND reply IS NOT NULL", vs) == 8,
+	        " AND attempt = 1 AND reply IS NOT NULL",
+	        vs)
+	        == 8,
 	    "not every agency's answer is stored");
 
 	/* The API: roles and jurisdiction. */
-	char *tok = token("township_officer", "110101001");
+	char *tok  = token("township_officer", "110101001");
 	char *body = NULL;
-	int   st = th_http(&T, http_port, "GET", "/checks/app-1", tok, NULL,
-	      NULL, &body);
+	int   st   = th_http(
+	        &T, http_port, "GET", "/checks/app-1", tok, NULL, NULL, &body);
 	TH_CHECK(&T, st == 200, "GET /checks/app-1: %d %s", st, body);
 	json_t *j = json_loads(body, 0, NULL);
 	TH_CHECK(&T, j != NULL, "body is not JSON");
 	TH_CHECK(&T,
-	    strcmp(json_string_value(json_object_get(j, "status")),
-	        "complete") == 0 &&
-	        json_integer_value(json_object_get(
-	            json_object_get(j, "facts"), "income_per_member_fen")) ==
-	            185000 &&
-	        json_array_size(json_object_get(j, "answers")) == 8 &&
-	        json_integer_value(json_object_get(j, "attempts")) == 1,
+	    strcmp(json_string_value(json_object_get(j, "status")), "complete")
+	            == 0
+	        && json_integer_value(json_object_get(
+	               json_object_get(j, "facts"), "income_per_member_fen"))
+	            == 185000
+	        && json_array_size(json_object_get(j, "answers")) == 8
+	        && json_integer_value(json_object_get(j, "attempts")) == 1,
 	    "GET body: %s", body);
 	json_decref(j);
 	free(body);
 	free(tok);
 	tok = token("township_officer", "110101002");
-	st  = th_http(&T, http_port, "GET", "/checks/app-1", tok, NULL, NULL,
-	     NULL);
+	st  = th_http(
+	     &T, http_port, "GET", "/checks/app-1", tok, NULL, NULL, NULL);
 	TH_CHECK(&T, st == 404, "another township read the check: %d", st);
 	free(tok);
 	tok = token("clerk", "110101");
-	st  = th_http(&T, http_port, "GET", "/checks/app-1", tok, NULL, NULL,
-	     NULL);
+	st  = th_http(
+	     &T, http_port, "GET", "/checks/app-1", tok, NULL, NULL, NULL);
 	TH_CHECK(&T, st == 403, "a clerk read the check: %d", st);
 	free(tok);
-	st = th_http(&T, http_port, "GET", "/checks/app-1", NULL, NULL, NULL,
-	    NULL);
+	st = th_http(
+	    &T, http_port, "GET", "/checks/app-1", NULL, NULL, NULL, NULL);
 	TH_CHECK(&T, st == 401, "no token: %d", st);
 	tok = token("district_admin", "110101");
-	st  = th_http(&T, http_port, "GET", "/checks/app-404", tok, NULL, NULL,
-	     NULL);
+	st  = th_http(
+	     &T, http_port, "GET", "/checks/app-404", tok, NULL, NULL, NULL);
 	TH_CHECK(&T, st == 404, "unknown application: %d", st);
 	free(tok);
 }
 
-static const char *const fast_retry[] = {
-	"SN_VERIFICATION_AGENCY_TIMEOUT_MS=300",
-	"SN_VERIFICATION_AGENCY_RETRIES=1",
-	"SN_VERIFICATION_AGENCY_BACKOFF_MS=50", "SN_VERIFICATION_RETRY_MS=1500",
-	NULL
-};
+static const char *const fast_retry[]
+    = { "SN_VERIFICATION_AGENCY_TIMEOUT_MS=300",
+	      "SN_VERIFICATION_AGENCY_RETRIES=1",
+	      "SN_VERIFICATION_AGENCY_BACKOFF_MS=50",
+	      "SN_VERIFICATION_RETRY_MS=1500", NULL };
 
 static void
 agency_down(void)
@@ -375,13 +380,14 @@ agency_down(void)
 	Sn__Assist__V1__VerificationCompleted *ev[4];
 	TH_CHECK(&T, events("app-1", ev, 4) == 1, "events");
 	TH_CHECK(&T,
-	    ev[0]->status ==
-	            SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_INCOMPLETE &&
-	        ev[0]->attempt == 1,
+	    ev[0]->status
+	            == SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_INCOMPLETE
+	        && ev[0]->attempt == 1,
 	    "first round: status %d attempt %d", ev[0]->status,
 	    ev[0]->attempt);
-	TH_CHECK(&T, ev[0]->n_missing_agencies == 1 &&
-	        strcmp(ev[0]->missing_agencies[0], "banks") == 0,
+	TH_CHECK(&T,
+	    ev[0]->n_missing_agencies == 1
+	        && strcmp(ev[0]->missing_agencies[0], "banks") == 0,
 	    "missing agencies");
 	TH_CHECK(&T, ev[0]->facts == NULL,
 	    "an incomplete verification carries facts (zeros?)");
@@ -391,7 +397,8 @@ agency_down(void)
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.answers WHERE agency = 'banks'"
 	        " AND attempt = 1 AND outcome = 'timeout' AND tries = 2",
-	        vs) == 1,
+	        vs)
+	        == 1,
 	    "banks' timeout (two tries) not stored");
 
 	/* The agency comes back. */
@@ -401,20 +408,25 @@ agency_down(void)
 	TH_CHECK(&T, events("app-1", ev, 4) == 2, "events");
 	Sn__Assist__V1__VerificationCompleted *e = ev[1];
 	TH_CHECK(&T,
-	    e->status == SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_COMPLETE &&
-	        e->attempt >= 2 && e->n_missing_agencies == 0 &&
-	        e->facts != NULL && e->facts->members == 2,
+	    e->status
+	            == SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_COMPLETE
+	        && e->attempt >= 2 && e->n_missing_agencies == 0
+	        && e->facts != NULL && e->facts->members == 2,
 	    "later round: status %d attempt %d", e->status, e->attempt);
 	printf("completed at attempt %d\n", e->attempt);
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.answers WHERE attempt > 1"
-	        " AND agency <> 'banks'", vs) == 0,
+	        " AND agency <> 'banks'",
+	        vs)
+	        == 0,
 	    "a later round asked agencies that had answered");
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.checks WHERE status = 'complete'"
-	        " AND next_round_at IS NULL", vs) == 1,
+	        " AND next_round_at IS NULL",
+	        vs)
+	        == 1,
 	    "the check is not complete");
 	sn__assist__v1__verification_completed__free_unpacked(ev[0], NULL);
 	sn__assist__v1__verification_completed__free_unpacked(e, NULL);
@@ -432,10 +444,12 @@ agency_error(void)
 	TH_CHECK(&T, events("app-1", ev, 4) == 1, "events");
 	Sn__Assist__V1__VerificationCompleted *e = ev[0];
 	TH_CHECK(&T,
-	    e->status == SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_INCOMPLETE,
+	    e->status
+	        == SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_INCOMPLETE,
 	    "status %d", e->status);
-	TH_CHECK(&T, e->n_missing_agencies == 1 &&
-	        strcmp(e->missing_agencies[0], "tax") == 0,
+	TH_CHECK(&T,
+	    e->n_missing_agencies == 1
+	        && strcmp(e->missing_agencies[0], "tax") == 0,
 	    "missing agencies");
 	TH_CHECK(&T, e->facts == NULL, "facts on an incomplete verification");
 	sn__assist__v1__verification_completed__free_unpacked(e, NULL);
@@ -444,22 +458,27 @@ agency_error(void)
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.answers WHERE agency = 'tax'"
 	        " AND outcome = 'error' AND tries = 2"
-	        " AND error = 'simulated failure'", vs) == 1,
+	        " AND error = 'simulated failure'",
+	        vs)
+	        == 1,
 	    "tax's error not stored");
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.outcomes WHERE facts IS NULL"
-	        " AND status = 'incomplete'", vs) == 1,
+	        " AND status = 'incomplete'",
+	        vs)
+	        == 1,
 	    "the outcome holds facts");
 	char *tok  = token("district_officer", "110101");
 	char *body = NULL;
-	int   st   = th_http(&T, http_port, "GET", "/checks/app-1", tok, NULL,
-	        NULL, &body);
+	int   st   = th_http(
+	        &T, http_port, "GET", "/checks/app-1", tok, NULL, NULL, &body);
 	json_t *j = body != NULL ? json_loads(body, 0, NULL) : NULL;
-	TH_CHECK(&T, st == 200 && j != NULL &&
-	        json_is_null(json_object_get(j, "facts")) &&
-	        strcmp(json_string_value(json_object_get(j, "status")),
-	            "incomplete") == 0,
+	TH_CHECK(&T,
+	    st == 200 && j != NULL && json_is_null(json_object_get(j, "facts"))
+	        && strcmp(json_string_value(json_object_get(j, "status")),
+	               "incomplete")
+	            == 0,
 	    "GET: %d %s", st, body);
 	json_decref(j);
 	free(body);
@@ -471,8 +490,8 @@ static long long
 sim_metric(const char *series)
 {
 	char *body = NULL;
-	int   st = th_http(&T, sim_port, "GET", "/metrics", NULL, NULL, NULL,
-	      &body);
+	int   st   = th_http(
+	        &T, sim_port, "GET", "/metrics", NULL, NULL, NULL, &body);
 	TH_CHECK(&T, st == 200, "agency-sim /metrics: %d", st);
 	long long v = -1;
 	size_t    n = strlen(series);
@@ -492,8 +511,8 @@ many_at_once(void)
 	const char *slow[9];
 	char        buf[8][64];
 	for (int i = 0; i < 8; i++) {
-		snprintf(buf[i], sizeof(buf[i]), "SN_AGENCY_SIM_SLOW_MS_%s=200",
-		    agencies[i]);
+		snprintf(buf[i], sizeof(buf[i]),
+		    "SN_AGENCY_SIM_SLOW_MS_%s=200", agencies[i]);
 		slow[i] = buf[i];
 	}
 	slow[8] = NULL;
@@ -503,20 +522,24 @@ many_at_once(void)
 	const char *vs = th_schema(&T, "verification");
 	if (!th_wait_int(&T, 50, 120000,
 	        "SELECT count(*) FROM %s.outbox WHERE topic ="
-	        " 'verification.completed'", vs))
+	        " 'verification.completed'",
+	        vs))
 		th_fail(&T, "not every application was verified");
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.outcomes WHERE status = 'complete'"
-	        " AND attempt = 1 AND published", vs) == 50,
+	        " AND attempt = 1 AND published",
+	        vs)
+	        == 50,
 	    "not all 50 complete at the first round");
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(DISTINCT application_id) FROM %s.checks",
-	        vs) == 50,
+	    th_int(
+	        &T, "SELECT count(DISTINCT application_id) FROM %s.checks", vs)
+	        == 50,
 	    "checks");
 	long long all = sim_metric("sn_agency_sim_inflight_all_max");
-	printf("agency-sim saw at most %lld requests in flight at once\n",
-	    all);
+	printf(
+	    "agency-sim saw at most %lld requests in flight at once\n", all);
 	/* One application asks 8 agencies: more than 8 at once means
 	 * applications were asked concurrently, not one after another. */
 	TH_CHECK(&T, all > 8, "at most %lld requests in flight at once", all);
@@ -524,7 +547,7 @@ many_at_once(void)
 		static const char *const names[8] = { "public_security",
 			"human_resources", "housing", "vehicles", "market",
 			"tax", "banks", "provident_fund" };
-		char series[128];
+		char                     series[128];
 		snprintf(series, sizeof(series),
 		    "sn_agency_sim_inflight_max{agency=\"%s\"}", names[i]);
 		long long m = sim_metric(series);
@@ -537,8 +560,10 @@ int
 main(int argc, char **argv)
 {
 	if (argc != 2) {
-		fprintf(stderr, "usage: %s all_up|agency_down|agency_error|"
-		                "many_at_once\n", argv[0]);
+		fprintf(stderr,
+		    "usage: %s all_up|agency_down|agency_error|"
+		    "many_at_once\n",
+		    argv[0]);
 		return 2;
 	}
 	th_init(&T, argv[1]);

@@ -84,7 +84,8 @@ copy_rate(long n)
 		    "%08lx-0000-4000-8000-%012lx\t%ld\tdibao\t2026-03\t%ld\t"
 		    "22010300%ld\t62220200%08ld\tpayee %ld\t%08lx00004000"
 		    "8000%012lx-1\tplanned\n",
-		    i, i, i + 1, 50000 + i % 700, 1 + i % 3, i + 1, i + 1, i, i);
+		    i, i, i + 1, 50000 + i % 700, 1 + i % 3, i + 1, i + 1, i,
+		    i);
 		if (PQputCopyData((PGconn *) T.pg, line, len) != 1)
 			th_fail(&T, "COPY data failed");
 	}
@@ -110,14 +111,14 @@ one(long n)
 	th_publisher(&T, "emergency");
 	snprintf(bank_url, sizeof(bank_url), "ipc://%s/bank.ipc", T.run_dir);
 	snprintf(url_env, sizeof(url_env), "SN_BANK_URL=%s", bank_url);
-	const char *benv[] = { url_env, "SN_BANK_SIM_OPEN_ALL=1", NULL };
+	const char *benv[]  = { url_env, "SN_BANK_SIM_OPEN_ALL=1", NULL };
 	const char *bargv[] = { SN_BANK_SIM_BIN, NULL };
 	th_spawn(&T, "bank-sim", SN_BANK_SIM_BIN, bargv, benv);
 	int port = th_free_port();
 	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
 	snprintf(durl, sizeof(durl), "SN_BANK_URL=%s", bank_url);
-	const char *denv[] = { "SN_TOKEN_KEY=" KEY, port_env, durl,
-		"SN_DISBURSEMENT_POLL_MS=50", NULL };
+	const char *denv[]  = { "SN_TOKEN_KEY=" KEY, port_env, durl,
+		 "SN_DISBURSEMENT_POLL_MS=50", NULL };
 	const char *dargv[] = { SN_DISBURSEMENT_BIN, NULL };
 	th_spawn(&T, "disbursement", SN_DISBURSEMENT_BIN, dargv, denv);
 	if (!th_wait_ready(&T, port, 60000))
@@ -139,13 +140,13 @@ one(long n)
 	exec(sql);
 	snprintf(sql, sizeof(sql), "ANALYZE %s.payee", s);
 	exec(sql);
-	uint64_t seed_ms = th_now_ms() - t0;
-	char    *fin = token("fin-1", "finance"), *fa = token("fa-1",
-	                                             "finance_approver");
-	const char *budgets[] = {
-		"{\"fund\":\"dibao\",\"year\":2026,\"amount_fen\":100000000000}",
-		"{\"fund\":\"tekun\",\"year\":2026,\"amount_fen\":100000000000}"
-	};
+	uint64_t seed_ms      = th_now_ms() - t0;
+	char    *fin          = token("fin-1", "finance"),
+	     *fa              = token("fa-1", "finance_approver");
+	const char *budgets[] = { "{\"fund\":\"dibao\",\"year\":2026,\"amount_"
+		                  "fen\":100000000000}",
+		"{\"fund\":\"tekun\",\"year\":2026,\"amount_fen\":"
+		"100000000000}" };
 	for (int i = 0; i < 2; i++) {
 		char key[32];
 		snprintf(key, sizeof(key), "b%d", i);
@@ -162,7 +163,8 @@ one(long n)
 		th_fail(&T, "POST /runs failed: %s", body ? body : "");
 	free(body);
 	if (!th_wait_int(&T, 1, 600000,
-	        "SELECT count(*) FROM %s.run WHERE status = 'awaiting_approval'",
+	        "SELECT count(*) FROM %s.run WHERE status = "
+	        "'awaiting_approval'",
 	        s))
 		th_fail(&T, "the run was not built");
 	uint64_t build_ms = th_now_ms() - t0;
@@ -181,12 +183,13 @@ one(long n)
 		th_fail(&T, "the run did not complete");
 	uint64_t send_ms = th_now_ms() - t0;
 	int64_t  paid    = th_int(&T,
-            "SELECT count(*) FROM %s.instructions WHERE status = 'settled'",
-            th_schema(&T, "bank-sim"));
-	double copy = copy_rate(n);
-	printf("payees %ld: seed %.1f s | build + plan %.2f s (%.0f payments/s)"
-	       " | approve to all settled %.2f s (%.0f payments/s)"
-	       " | total %.2f s | bank settled %lld | COPY %.0f rows/s\n",
+	        "SELECT count(*) FROM %s.instructions WHERE status = 'settled'",
+	        th_schema(&T, "bank-sim"));
+	double   copy    = copy_rate(n);
+	printf(
+	    "payees %ld: seed %.1f s | build + plan %.2f s (%.0f payments/s)"
+	    " | approve to all settled %.2f s (%.0f payments/s)"
+	    " | total %.2f s | bank settled %lld | COPY %.0f rows/s\n",
 	    n, (double) seed_ms / 1000.0, (double) build_ms / 1000.0,
 	    (double) n * 1000.0 / (double) (build_ms ? build_ms : 1),
 	    (double) send_ms / 1000.0,

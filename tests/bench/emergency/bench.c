@@ -88,7 +88,8 @@ token(const char *key, const char *user, const char *role, const char *juris)
 	snprintf(p.juris, sizeof(p.juris), "%s", juris);
 	if (sn_auth_open(&auth, key) != SN_OK
 	    || sn_auth_issue(auth, &p, 3600, &tok) != SN_OK)
-		die("cannot issue a token (SN_TOKEN_KEY of at least 32 bytes?)");
+		die("cannot issue a token (SN_TOKEN_KEY of at least 32 "
+		    "bytes?)");
 	sn_auth_close(auth);
 	return tok;
 }
@@ -127,22 +128,23 @@ officer_run(void *arg)
 		if (think_ms > 0) {
 			/* The pause comes before each request, the first
 			 * included: officers do not all start at once. */
-			unsigned seed = (unsigned) o->idx * 2654435761u +
-			    (unsigned) i;
-			unsigned r    = (unsigned) rand_r(&seed);
+			unsigned seed
+			    = (unsigned) o->idx * 2654435761u + (unsigned) i;
+			unsigned r = (unsigned) rand_r(&seed);
 			th_sleep_ms((int) (r % (unsigned) (2 * think_ms + 1)));
 		}
 		snprintf(key, sizeof(key), "bench-%d-%ld", (int) getpid(), i);
 		uint64_t t0 = now_us();
-		int      st = th_http(&T, port, "POST", "/grants", tokens[t], key,
-		         body, NULL);
+		int      st = th_http(
+		         &T, port, "POST", "/grants", tokens[t], key, body, NULL);
 		uint64_t t1 = now_us();
 		if (st == 201) {
 			lat_us[i] = (int64_t) (t1 - t0);
 		} else {
 			lat_us[i] = -1;
 			atomic_fetch_add(&failures, 1);
-			atomic_fetch_add(&fail_by[st > 0 && st < 600 ? st / 100 : 0], 1);
+			atomic_fetch_add(
+			    &fail_by[st > 0 && st < 600 ? st / 100 : 0], 1);
 		}
 	}
 	return NULL;
@@ -188,8 +190,8 @@ int
 main(int argc, char **argv)
 {
 	long officers = 200, pg_seconds = 5, pool = 0;
-	int  pgbench  = 1;
-	total         = 10000;
+	int  pgbench = 1;
+	total        = 10000;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--officers") == 0 && i + 1 < argc)
 			officers = strtol(argv[++i], NULL, 10);
@@ -208,7 +210,8 @@ main(int argc, char **argv)
 			pgbench = 0;
 		else {
 			fprintf(stderr,
-			    "usage: sn-emergency-bench [--officers N] [--grants N]"
+			    "usage: sn-emergency-bench [--officers N] "
+			    "[--grants N]"
 			    " [--townships N] [--pool N] [--think-ms MS]"
 			    " [--pgbench-seconds S] [--no-pgbench]\n");
 			return 2;
@@ -230,7 +233,8 @@ main(int argc, char **argv)
 		key               = getenv("SN_TOKEN_KEY");
 		if (port <= 0 || key == NULL
 		    || strncmp(url, "http://127.0.0.1:", 17) != 0)
-			die("SN_EMERGENCY_HTTP_URL is http://127.0.0.1:PORT and "
+			die("SN_EMERGENCY_HTTP_URL is http://127.0.0.1:PORT "
+			    "and "
 			    "needs SN_TOKEN_KEY");
 		pgbench = pgbench && getenv("SN_TEST_DB_URL") != NULL;
 		if (pgbench) {
@@ -251,8 +255,8 @@ main(int argc, char **argv)
 		snprintf(key_env, sizeof(key_env), "SN_TOKEN_KEY=%s", key);
 		snprintf(pool_env, sizeof(pool_env), "SN_DB_POOL=%ld",
 		    pool > 0 ? pool : 4);
-		const char *env[] = { key_env, port_env, pool_env,
-			"SN_LOG_LEVEL=warn", NULL };
+		const char *env[]   = { key_env, port_env, pool_env,
+			  "SN_LOG_LEVEL=warn", NULL };
 		const char *sargv[] = { SN_EMERGENCY_BIN, NULL };
 		th_spawn(&T, "emergency", SN_EMERGENCY_BIN, sargv, env);
 		if (!th_wait_ready(&T, port, 30000))
@@ -266,7 +270,8 @@ main(int argc, char **argv)
 	for (int t = 0; t < ntownships; t++) {
 		char town[10], path[64], body[64], k[64];
 		township_code(t, town);
-		tokens[t] = token(key, "bench-officer", "emergency_officer", town);
+		tokens[t]
+		    = token(key, "bench-officer", "emergency_officer", town);
 		snprintf(path, sizeof(path), "/funds/%s/allocations", town);
 		/* Officers share one counter of grants, so any township may
 		 * end up making all of them. */
@@ -277,7 +282,7 @@ main(int argc, char **argv)
 			die("the allocation failed");
 	}
 
-	lat_us = calloc((size_t) total, sizeof(*lat_us));
+	lat_us              = calloc((size_t) total, sizeof(*lat_us));
 	struct officer *os  = calloc((size_t) officers, sizeof(*os));
 	pthread_t      *tid = calloc((size_t) officers, sizeof(*tid));
 	if (lat_us == NULL || os == NULL || tid == NULL)
@@ -297,14 +302,17 @@ main(int argc, char **argv)
 		if (lat_us[i] >= 0)
 			lat_us[ok++] = lat_us[i];
 	qsort(lat_us, (size_t) ok, sizeof(*lat_us), cmp_i64);
-#define PCT(p) (ok > 0 ? (double) lat_us[(long) ((double) (ok - 1) * (p))] / 1000.0 : 0)
+#define PCT(p)                                                                \
+	(ok > 0 ? (double) lat_us[(long) ((double) (ok - 1) * (p))] / 1000.0  \
+	        : 0)
 
 	printf("emergency grants: %ld officers, %ld grants of %d fen, %d "
 	       "township fund%s, SN_DB_POOL %ld, think %ld ms\n",
 	    officers, total, AMOUNT, ntownships, ntownships > 1 ? "s" : "",
 	    pool > 0 ? pool : 4, think_ms);
-	printf("  granted              %ld (%ld failed: %ld without an answer, "
-	       "%ld 4xx, %ld 5xx)\n",
+	printf(
+	    "  granted              %ld (%ld failed: %ld without an answer, "
+	    "%ld 4xx, %ld 5xx)\n",
 	    ok, (long) atomic_load(&failures), (long) atomic_load(&fail_by[0]),
 	    (long) atomic_load(&fail_by[4]), (long) atomic_load(&fail_by[5]));
 	printf("  throughput           %.0f grants/s (%.2f s)\n",
@@ -314,7 +322,8 @@ main(int argc, char **argv)
 	    PCT(0.50), PCT(0.90), PCT(0.99), PCT(1.0));
 	if (have_th && url == NULL) {
 		int64_t bad = th_int(&T,
-		    "SELECT count(*) FROM (SELECT f.township_code FROM %s.fund f"
+		    "SELECT count(*) FROM (SELECT f.township_code FROM "
+		    "%s.fund f"
 		    " JOIN %s.ledger l USING (township_code)"
 		    " GROUP BY f.township_code, f.balance_fen"
 		    " HAVING sum(l.amount_fen) <> f.balance_fen) s",
@@ -327,12 +336,14 @@ main(int argc, char **argv)
 		int64_t fsync = th_int(&T,
 		    "SELECT (current_setting('fsync') = 'on' AND"
 		    " current_setting('synchronous_commit') = 'on')::int");
-		double one = pgbench_tps(schema, (int) pg_seconds);
-		printf("  pgbench              %.0f single-row INSERT commits/s, 1 "
+		double  one   = pgbench_tps(schema, (int) pg_seconds);
+		printf("  pgbench              %.0f single-row INSERT "
+		       "commits/s, 1 "
 		       "client, %ld s (fsync and synchronous_commit %s)\n",
 		    one, pg_seconds, fsync ? "on" : "NOT on");
 		if (one > 0)
-			printf("  ratio                grants/s = %.2f x pgbench's "
+			printf("  ratio                grants/s = %.2f x "
+			       "pgbench's "
 			       "commits/s\n",
 			    (double) ok / secs / one);
 	}
