@@ -177,6 +177,14 @@ start_service(const char *name, int port)
 	    "%s: GET /openapi.yaml answered %d without its own part", name,
 	    st);
 	free(doc);
+	/* ... and says which build it is. */
+	char build[128];
+	snprintf(build, sizeof(build),
+	    "sn_build_info{service=\"%s\",version=", name);
+	st = th_http(&T, port, "GET", "/metrics", NULL, NULL, NULL, &doc);
+	TH_CHECK(&T, st == 200 && doc != NULL && strstr(doc, build) != NULL,
+	    "%s: /metrics has no sn_build_info", name);
+	free(doc);
 }
 
 static void
