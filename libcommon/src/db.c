@@ -1294,24 +1294,3 @@ sn_db_migrate(const char *conninfo, const char *schema,
 	PQfinish(pg); /* releases the advisory lock */
 	return err;
 }
-
-int64_t
-sn_db_i64(const PGresult *res, int row, int col)
-{
-	if (PQgetisnull(res, row, col))
-		return 0;
-	return strtoll(PQgetvalue(res, row, col), NULL, 10);
-}
-
-int64_t
-sn_db_i64_bin(const PGresult *res, int row, int col)
-{
-	if (PQgetisnull(res, row, col) || PQgetlength(res, row, col) != 8)
-		return 0;
-	const unsigned char *p
-	    = (const unsigned char *) PQgetvalue(res, row, col);
-	uint64_t v = 0;
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return (int64_t) v;
-}

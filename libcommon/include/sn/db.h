@@ -155,12 +155,6 @@ typedef struct sn_migration {
 sn_err sn_db_migrate(const char *conninfo, const char *schema,
     const sn_migration *builtin, size_t nbuiltin, const char *dir);
 
-/* The int64 in a text result cell; 0 for NULL or junk. Prefer sn_rows. */
-int64_t sn_db_i64(const PGresult *res, int row, int col);
-
-/* The int64 in a binary int8 result cell. Prefer sn_rows. */
-int64_t sn_db_i64_bin(const PGresult *res, int row, int col);
-
 /* ---- Reading results into structs ------------------------------------
  *
  * The typed store boundary (STYLE.md): a store declares its row struct
