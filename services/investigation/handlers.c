@@ -226,11 +226,17 @@ on_review(
 	(void) arg;
 	if (m->review_id[0] == '\0' || m->application_id[0] == '\0')
 		return bad_event(ev, "no review or application id");
+	/* The task's row keeps them in 128 bytes (investigation_task). */
+	if (strlen(m->review_id) > 127 || strlen(m->application_id) > 127)
+		return bad_event(ev, "review or application id too long");
 	char *members
 	    = household_members(m->household, m->members, m->n_members, &why);
 	if (members == NULL)
 		return bad_event(ev, why);
 	task_household(&t, m->household, m->members);
+	/* A change report's review carries the figures as reported. */
+	if (m->declared_income != NULL || m->declared_expenditure != NULL)
+		task_declared(&t, m->declared_income, m->declared_expenditure);
 	t.origin_id      = m->review_id;
 	t.application_id = m->application_id;
 	t.review_id      = m->review_id;
@@ -575,6 +581,7 @@ append_completed(report_req *rr, sn_tx *tx, const investigation_task *t)
 	ev.contradictions    = (char **) r->contradictions;
 	ev.recommendation    = recommendation_proto(rr->rec);
 	ev.submitted_by      = (char *) p->user;
+	ev.review_id         = (char *) t->review_id; /* "" for applications */
 	return sn_bus_append_msg(sn_service_bus(rr->inv->svc), tx,
 	    "investigation.completed", t->application_id, p->user, &ev.base);
 }

@@ -41,6 +41,7 @@ static const char SQL_CANCEL_TASK[]
 
 static const char SQL_TASK_ROW[]
     = "SELECT t.status, t.village_code, t.application_id,"
+      " COALESCE(t.review_id, '') AS review_id,"
       " t.applicant_id_number AS applicant_id,"
       " to_char(t.not_before, 'YYYY-MM-DD') AS not_before,"
       " m.id_number AS member_id"
@@ -151,6 +152,7 @@ typedef struct task_row {
 	int         status; /* investigation_task_status */
 	char        village_code[16];
 	char        application_id[128];
+	char        review_id[128];
 	char        applicant_id[24];
 	sn_date     not_before;
 	bool        has_member_id;
@@ -161,6 +163,7 @@ static const sn_col task_cols[] = {
 	SN_COL_ENUMOF(task_row, status, status_names),
 	SN_COL(task_row, village_code, SN_COL_CHARS),
 	SN_COL(task_row, application_id, SN_COL_CHARS),
+	SN_COL(task_row, review_id, SN_COL_CHARS),
 	SN_COL(task_row, applicant_id, SN_COL_CHARS),
 	SN_COL(task_row, not_before, SN_COL_DATE),
 	SN_COL_OPT(task_row, member_id, SN_COL_TEXT, has_member_id),
@@ -186,6 +189,8 @@ task_read(const PGresult *res, investigation_task *t)
 			    sizeof(t->village_code));
 			memcpy(t->application_id, r.application_id,
 			    sizeof(t->application_id));
+			memcpy(
+			    t->review_id, r.review_id, sizeof(t->review_id));
 			memcpy(t->applicant_id, r.applicant_id,
 			    sizeof(t->applicant_id));
 		}

@@ -85,6 +85,7 @@ typedef struct investigation_task {
 	investigation_task_status status;
 	char                      village_code[16];
 	char                      application_id[128];
+	char                      review_id[128]; /* "" for an application */
 	char                      applicant_id[24];
 	sn_date                   not_before;
 	char   member_ids[INVESTIGATION_MAX_MEMBERS][24]; /* applicant first */

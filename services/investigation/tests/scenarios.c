@@ -609,6 +609,8 @@ report(void)
 	    strcmp(ev->application_id, "A1") == 0
 	        && strcmp(ev->task_id, id) == 0,
 	    "the event names the wrong application or task");
+	TH_CHECK(&T, ev->review_id[0] == '\0',
+	    "an application's event names review %s", ev->review_id);
 	TH_CHECK(&T,
 	    ev->n_investigators == 2
 	        && strcmp(ev->investigators[0], "inv.a") == 0
@@ -1102,8 +1104,23 @@ review(void)
 	    strcmp(subject, "A9") == 0 && strcmp(ev->application_id, "A9") == 0
 	        && strcmp(ev->task_id, id) == 0,
 	    "the review's event names the wrong application or task");
+	TH_CHECK(&T, strcmp(ev->review_id, "R1") == 0,
+	    "the review's event names review '%s', not R1", ev->review_id);
 	sn__assist__v1__investigation_completed__free_unpacked(ev, NULL);
-	printf("ok: the review's report -> investigation.completed\n");
+	printf("ok: the review's report -> investigation.completed naming "
+	       "review R1\n");
+
+	char path[96];
+	snprintf(path, sizeof(path), "/tasks/%s", id);
+	j = call("GET", path, ta, NULL, NULL, &st);
+	TH_CHECK(&T,
+	    st == 200 && json_is_string(json_object_get(j, "review_id"))
+	        && strcmp(json_string_value(json_object_get(j, "review_id")),
+	               "R1")
+	            == 0,
+	    "GET /tasks/{id} (%d) does not name review R1", st);
+	json_decref(j);
+	printf("ok: GET /tasks/{id} names the review\n");
 	free(b);
 	free(ta);
 }
