@@ -15,6 +15,8 @@
 
 #include "sn/assist/v1/application.pb-c.h"
 #include "sn/assist/v1/case.pb-c.h"
+#include "sn/clock.h"
+#include "sn/date.h"
 #include "sn/idnum.h"
 #include "sn/log.h"
 #include "store.h"
@@ -63,7 +65,8 @@ struct round {
 
 static void   scan_kick(verification *v);
 static sn_err publish_completed(verification *v, sn_tx *tx,
-    const char *application_id, int attempt, const verification_result *res);
+    const char *application_id, const char *review_id, int attempt,
+    const verification_result *res);
 
 /* ---- events in ---------------------------------------------------------- */
 
@@ -74,15 +77,14 @@ on_commit_kick(void *arg)
 }
 
 /*
- * Records the check for one event, already checked by the rules. A check
- * the rules do not ask (no consent) is recorded unasked and published
- * INCOMPLETE now.
+ * Records the check for one event, already checked by the rules, as the
+ * rules admitted it. A check they do not ask (no consent, or a review's
+ * consent expired) is recorded unasked and published INCOMPLETE now.
  */
 static sn_err
-record_check(verification *v, sn_tx *tx, verification_check_new *c)
+record_check(verification *v, sn_tx *tx, verification_check_new *c,
+    verification_admission adm)
 {
-	verification_admission adm
-	    = verification_rules_admit(c->consent_reference);
 	sn_err err;
 	c->status  = adm.status;
 	c->attempt = adm.attempt;
@@ -90,8 +92,10 @@ record_check(verification *v, sn_tx *tx, verification_check_new *c)
 	if (!adm.ask) {
 		char masked[SN_LOG_MASK_MAX];
 		sn_log(SN_LOG_WARN,
-		    "check without a consent reference: no agency is asked",
-		    "application_id", c->application_id, "applicant",
+		    "check without a valid consent: no agency "
+		    "is asked",
+		    "application_id", c->application_id, "review_id",
+		    c->review_id, "reason", adm.reason, "applicant",
 		    sn_log_mask_idnum(c->ids[0], masked), NULL);
 	}
 	if ((err = verification_store_check_insert(tx, c)) != SN_OK)
@@ -107,7 +111,8 @@ record_check(verification *v, sn_tx *tx, verification_check_new *c)
 	memset(&none, 0, sizeof(none));
 	for (int i = 0; i < VERIFICATION_NAGENCIES; i++)
 		none.missing[none.nmissing++] = i;
-	return publish_completed(v, tx, c->application_id, adm.attempt, &none);
+	return publish_completed(
+	    v, tx, c->application_id, c->review_id, adm.attempt, &none);
 }
 
 /*
@@ -180,7 +185,8 @@ on_submitted(
 	if (check_from_event(&c, a->application_id, a->consent, a->household,
 	        a->members, a->n_members, ids)
 	    && verification_rules_declared_valid(&c.declared))
-		err = record_check(v, tx, &c);
+		err = record_check(
+		    v, tx, &c, verification_rules_admit(c.consent_reference));
 	if (err == SN_EPROTO)
 		sn_log(SN_LOG_WARN, "malformed application.submitted skipped",
 		    "event_id", ev->id, NULL);
@@ -196,13 +202,23 @@ on_review(
 	    = (const Sn__Assist__V1__ReviewRequested *) msg;
 	sn_err                 err = SN_EPROTO;
 	const char            *ids[VERIFICATION_MAX_MEMBERS];
-	verification_check_new c = { .source_event = ev->id,
-		.kind                              = VERIFICATION_KIND_REVIEW,
-		.review_id                         = a->review_id,
-		.has_declaration                   = false };
-	if (check_from_event(&c, a->application_id, a->consent, a->household,
-	        a->members, a->n_members, ids))
-		err = record_check(v, tx, &c);
+	sn_date                opened_on = sn_clock_today();
+	verification_check_new c         = { .source_event = ev->id,
+		        .kind                              = VERIFICATION_KIND_REVIEW,
+		        .review_id                         = a->review_id,
+		        .has_declaration                   = false };
+	/* The consent's age counts to the day the review opened; an event
+	 * that does not say is taken as opened today (the district's). */
+	bool dated = a->opened_on[0] == '\0'
+	    || sn_date_parse(a->opened_on, &opened_on) == SN_OK;
+	if (dated && a->review_id[0] != '\0'
+	    && strlen(a->review_id) <= VERIFICATION_ID_MAX
+	    && check_from_event(&c, a->application_id, a->consent,
+	        a->household, a->members, a->n_members, ids))
+		err = record_check(v, tx, &c,
+		    verification_rules_admit_review(c.consent_reference,
+		        a->consent != NULL ? a->consent->signed_date : NULL,
+		        opened_on));
 	else
 		sn_log(SN_LOG_WARN, "malformed review.requested skipped",
 		    "event_id", ev->id, NULL);
@@ -424,7 +440,7 @@ facts_proto(Sn__Assist__V1__HouseholdFacts *hf, const verification_facts *f)
 /* Appends verification.completed for round attempt of application_id. */
 static sn_err
 publish_completed(verification *v, sn_tx *tx, const char *application_id,
-    int attempt, const verification_result *res)
+    const char *review_id, int attempt, const verification_result *res)
 {
 	Sn__Assist__V1__VerificationCompleted vc
 	    = SN__ASSIST__V1__VERIFICATION_COMPLETED__INIT;
@@ -442,6 +458,7 @@ publish_completed(verification *v, sn_tx *tx, const char *application_id,
 	vc.n_missing_agencies = (size_t) res->nmissing;
 	vc.missing_agencies   = names;
 	vc.attempt            = attempt;
+	vc.review_id          = (char *) review_id; /* "" for applications */
 	if (res->complete) {
 		facts_proto(&hf, &res->facts);
 		vc.facts = &hf;
@@ -501,8 +518,8 @@ on_ok_replies(sn_tx *tx, sn_err err, const verification_ok_reply *rows,
 		err  = record_outcome(r, tx, &result, &next);
 	}
 	if (err == SN_OK && next.publish)
-		err = publish_completed(
-		    r->v, tx, r->due.application_id, r->attempt, &result);
+		err = publish_completed(r->v, tx, r->due.application_id,
+		    r->due.review_id, r->attempt, &result);
 	if (err != SN_OK) {
 		sn_tx_rollback(tx, err);
 		return;

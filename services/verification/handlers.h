@@ -10,7 +10,13 @@
  * numbers, consent reference, declaration, household codes). A check
  * without a consent reference is never asked: it is recorded INCOMPLETE
  * with every agency missing, published at once, and logged (intake
- * refuses such applications, so this is a guard).
+ * refuses such applications, so this is a guard). A review re-checks
+ * under the consent on file (ReviewRequested.consent): when there is
+ * none, or it was signed more than 12 months before the review's
+ * opened_on (the district's today when the event does not say;
+ * verification_rules_admit_review), it is likewise INCOMPLETE at once,
+ * asking no agency, with the reason on GET /checks. What a review asked
+ * is published with its review_id; an application's with "".
  *
  * Rounds. After the commit, a scan (also run every SN_VERIFICATION_SCAN_MS
  * and at start, so nothing recorded is forgotten across restarts) picks

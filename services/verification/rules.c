@@ -142,6 +142,39 @@ verification_rules_admit(const char *consent_reference)
 	return a;
 }
 
+/* An admission that asks no agency, for reason. */
+static verification_admission
+unasked(const char *reason)
+{
+	verification_admission a = { .ask = false,
+		.status                   = VERIFICATION_INCOMPLETE,
+		.attempt                  = 1,
+		.reason                   = reason };
+	return a;
+}
+
+verification_admission
+verification_rules_admit_review(
+    const char *consent_reference, const char *signed_date, sn_date opened_on)
+{
+	sn_date signed_on;
+	if (consent_reference == NULL || consent_reference[0] == '\0')
+		return unasked("no consent on file for the review: no agency "
+		               "was asked");
+	if (signed_date == NULL
+	    || sn_date_parse(signed_date, &signed_on) != SN_OK)
+		return unasked("the consent on file has no signed date: no "
+		               "agency was asked");
+	sn_date lapses
+	    = sn_date_add_months(signed_on, VERIFICATION_CONSENT_MONTHS);
+	if (sn_date_cmp(opened_on, lapses) > 0)
+		return unasked(
+		    "the consent on file expired (signed more than "
+		    "12 months before the review opened): no agency "
+		    "was asked; a new consent is needed");
+	return verification_rules_admit(consent_reference);
+}
+
 verification_round_next
 verification_rules_round_next(
     bool complete, int attempt, int max_attempts, int64_t retry_ms)

@@ -53,6 +53,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sn/date.h"
 #include "sn/err.h"
 
 /* The agencies, in the order of the protocol's enum (value = index + 1). */
@@ -197,6 +198,25 @@ typedef struct verification_admission {
  * missing, and published at once; any other check is PENDING.
  */
 verification_admission verification_rules_admit(const char *consent_reference);
+
+/* A consent lapses this many months after it was signed. */
+#define VERIFICATION_CONSENT_MONTHS 12
+
+/*
+ * A review re-checks the household under the consent already on file
+ * (ReviewRequested.consent). The consent has expired when it was signed
+ * more than VERIFICATION_CONSENT_MONTHS months before the review was
+ * opened: signed 2025-03-10, it still covers a review opened on
+ * 2026-03-10 and no longer one opened on 2026-03-11 (a day past the end
+ * of the month clamps: signed 2024-02-29, it covers up to 2025-02-28).
+ * A missing reference, a signed date that is not YYYY-MM-DD, or an
+ * expired consent asks no agency: INCOMPLETE at attempt 1 with every
+ * agency missing, and the reason says which (never read as zero
+ * income); otherwise as verification_rules_admit. signed_date may be
+ * NULL (none).
+ */
+verification_admission verification_rules_admit_review(
+    const char *consent_reference, const char *signed_date, sn_date opened_on);
 
 /* What a finished round leads to (verification_rules_round_next). */
 typedef struct verification_round_next {

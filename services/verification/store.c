@@ -29,7 +29,8 @@ static const char SQL_OUTCOME_UNASKED[]
       " ON CONFLICT (check_id, attempt) DO NOTHING";
 
 static const char SQL_SCAN[]
-    = "SELECT c.check_id, c.application_id, c.consent_reference,"
+    = "SELECT c.check_id, c.application_id, c.review_id,"
+      " c.consent_reference,"
       " array_to_string(c.id_numbers, ',') AS id_numbers, c.members,"
       " c.has_declaration, c.declared_wages_fen, c.declared_business_fen,"
       " c.declared_pensions_fen, c.declared_other_fen,"
@@ -170,6 +171,7 @@ verification_store_outcome_unasked(sn_tx *tx, const char *source_event)
 typedef struct scan_row {
 	int64_t     check_id;
 	char        application_id[128];
+	char        review_id[128];
 	char        consent_reference[128];
 	char        id_numbers[VERIFICATION_MAX_MEMBERS * 20];
 	int32_t     members;
@@ -189,6 +191,7 @@ typedef struct scan_row {
 static const sn_col scan_cols[] = {
 	SN_COL(scan_row, check_id, SN_COL_I64),
 	SN_COL(scan_row, application_id, SN_COL_CHARS),
+	SN_COL(scan_row, review_id, SN_COL_CHARS),
 	SN_COL(scan_row, consent_reference, SN_COL_CHARS),
 	SN_COL(scan_row, id_numbers, SN_COL_CHARS),
 	SN_COL(scan_row, members, SN_COL_I32),
@@ -213,6 +216,7 @@ due_from_row(const scan_row *s, verification_due *d)
 	d->check_id = s->check_id;
 	snprintf(d->application_id, sizeof(d->application_id), "%s",
 	    s->application_id);
+	snprintf(d->review_id, sizeof(d->review_id), "%s", s->review_id);
 	snprintf(d->consent, sizeof(d->consent), "%s", s->consent_reference);
 	snprintf(d->idbuf, sizeof(d->idbuf), "%s", s->id_numbers);
 	for (char *p = d->idbuf, *tok; p != NULL; p = tok) {

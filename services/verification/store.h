@@ -59,6 +59,7 @@ sn_err verification_store_outcome_unasked(sn_tx *tx, const char *source_event);
 typedef struct verification_due {
 	int64_t               check_id;
 	char                  application_id[128];
+	char                  review_id[128]; /* "" for an application */
 	char                  consent[128];
 	int                   members;
 	char                 *ids[VERIFICATION_MAX_MEMBERS];

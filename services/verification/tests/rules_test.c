@@ -447,6 +447,60 @@ admission(void **state)
 	}
 }
 
+/* A review asks under the consent on file while it is at most 12 months
+ * old on the day the review opened; otherwise no agency, and why. */
+static void
+admission_review(void **state)
+{
+	(void) state;
+	static const char expired[]
+	    = "the consent on file expired (signed more than 12 months before "
+	      "the review opened): no agency was asked; a new consent is "
+	      "needed";
+	static const char none[]
+	    = "no consent on file for the review: no agency was asked";
+	static const char undated[]
+	    = "the consent on file has no signed date: no agency was asked";
+	const struct {
+		const char *ref, *signed_on, *opened_on;
+		bool        ask;
+		const char *reason;
+	} rows[] = {
+		{ "C-1", "2025-03-10", "2025-03-10", true, "" },
+		{ "C-1", "2025-03-10", "2026-03-09", true, "" },
+		{ "C-1", "2025-03-10", "2026-03-10", true, "" },
+		{ "C-1", "2025-03-10", "2026-03-11", false, expired },
+		{ "C-1", "2025-03-10", "2027-01-01", false, expired },
+		/* across a year end, and a leap day clamped to Feb 28 */
+		{ "C-1", "2025-12-31", "2026-12-31", true, "" },
+		{ "C-1", "2025-12-31", "2027-01-01", false, expired },
+		{ "C-1", "2024-02-29", "2025-02-28", true, "" },
+		{ "C-1", "2024-02-29", "2025-03-01", false, expired },
+		/* signed after the review opened: not expired */
+		{ "C-1", "2026-05-01", "2026-04-01", true, "" },
+		{ "", "2025-03-10", "2025-04-01", false, none },
+		{ NULL, "2025-03-10", "2025-04-01", false, none },
+		{ "C-1", "", "2025-04-01", false, undated },
+		{ "C-1", NULL, "2025-04-01", false, undated },
+		{ "C-1", "2025-13-01", "2025-04-01", false, undated },
+		{ "C-1", "10/03/2025", "2025-04-01", false, undated },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		sn_date opened;
+		assert_int_equal(
+		    sn_date_parse(rows[i].opened_on, &opened), SN_OK);
+		verification_admission a = verification_rules_admit_review(
+		    rows[i].ref, rows[i].signed_on, opened);
+		if (a.ask != rows[i].ask)
+			fail_msg("row %zu: ask %d", i, a.ask);
+		assert_string_equal(a.reason, rows[i].reason);
+		assert_int_equal(a.status,
+		    rows[i].ask ? VERIFICATION_PENDING
+		                : VERIFICATION_INCOMPLETE);
+		assert_int_equal(a.attempt, rows[i].ask ? 0 : 1);
+	}
+}
+
 /* Round 1 is always published; later rounds only when complete; an
  * incomplete check is retried until max_attempts rounds. */
 static void
@@ -497,6 +551,7 @@ main(void)
 		cmocka_unit_test(household_checks),
 		cmocka_unit_test(declared_checks),
 		cmocka_unit_test(admission),
+		cmocka_unit_test(admission_review),
 		cmocka_unit_test(round_next),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -15,6 +15,14 @@
  *   many_at_once  50 applications at once against slow agencies: all
  *                 COMPLETE, and agency-sim saw many requests in flight at
  *                 once, per agency and overall.
+ *   review        approval's review.requested (sn-inject playing approval)
+ *                 under a consent signed exactly 12 months before the
+ *                 review opened: COMPLETE, the event names the review.
+ *   review_expired  a review whose consent was signed 12 months and a day
+ *                 before it opened, and one with no consent: INCOMPLETE at
+ *                 once, every agency missing, no facts, the review named,
+ *                 the reason shown by GET /checks, and agency-sim asked
+ *                 nothing at all.
  */
 #include <jansson.h>
 #include <signal.h>
@@ -25,6 +33,7 @@
 
 #include "harness.h"
 #include "sn/assist/v1/application.pb-c.h"
+#include "sn/assist/v1/case.pb-c.h"
 #include "sn/auth.h"
 #include "sn/idnum.h"
 
@@ -180,6 +189,65 @@ inject(int napps)
 	th_spawn(&T, "intake", SN_INJECT_BIN, argv, NULL);
 }
 
+/* Appends approval's ReviewRequested of review_id for application app's
+ * household; consent_ref NULL: none on file. */
+static void
+write_review(FILE *f, int app, const char *review_id, const char *consent_ref,
+    const char *signed_on, const char *opened_on)
+{
+	char                            ids[2][19], appid[32];
+	Sn__Assist__V1__Member          m[2], *mp[2];
+	Sn__Assist__V1__Household       h = SN__ASSIST__V1__HOUSEHOLD__INIT;
+	Sn__Assist__V1__Consent         c = SN__ASSIST__V1__CONSENT__INIT;
+	Sn__Assist__V1__ReviewRequested r
+	    = SN__ASSIST__V1__REVIEW_REQUESTED__INIT;
+	snprintf(appid, sizeof(appid), "app-%d", app);
+	for (int i = 0; i < 2; i++) {
+		idnum(ids[i], app, i);
+		sn__assist__v1__member__init(&m[i]);
+		m[i].id_number = ids[i];
+		m[i].name      = (char *) (i == 0 ? "Applicant" : "Spouse");
+		m[i].relation  = (char *) (i == 0 ? "self" : "spouse");
+		mp[i]          = &m[i];
+	}
+	h.registration     = SN__ASSIST__V1__REGISTRATION__REGISTRATION_URBAN;
+	h.district_code    = (char *) "110101";
+	h.township_code    = (char *) "110101001";
+	h.village_code     = (char *) "110101001001";
+	c.reference        = (char *) consent_ref;
+	c.signed_date      = (char *) signed_on;
+	r.review_id        = (char *) review_id;
+	r.beneficiary_id   = (char *) "B-1";
+	r.application_id   = appid;
+	r.household        = &h;
+	r.n_members        = 2;
+	r.members          = mp;
+	r.consent          = consent_ref != NULL ? &c : NULL;
+	r.reason           = (char *) "periodic";
+	r.kind             = SN__ASSIST__V1__REVIEW_KIND__REVIEW_KIND_PERIODIC;
+	r.opened_on        = (char *) opened_on;
+	r.deadline_date    = (char *) "2026-03-25";
+	char line[1 << 14] = "";
+	th_inject_line(
+	    line, sizeof(line), "review.requested", appid, "system", &r.base);
+	fputs(line, f);
+}
+
+/* Runs sn-inject as approval, publishing what write wrote. */
+static void
+inject_as_approval(void (*write)(FILE *))
+{
+	char path[400];
+	snprintf(path, sizeof(path), "%s/reviews.txt", T.run_dir);
+	FILE *f = fopen(path, "w");
+	TH_CHECK(&T, f != NULL, "cannot write %s", path);
+	write(f);
+	fclose(f);
+	const char *argv[]
+	    = { SN_INJECT_BIN, "--name", "approval", "--events", path, NULL };
+	th_spawn(&T, "approval", SN_INJECT_BIN, argv, NULL);
+}
+
 /* The fixture for application 1: exact facts for both members. */
 static const char *
 write_fixture(void)
@@ -278,6 +346,8 @@ all_up(void)
 	TH_CHECK(&T, e->attempt == 1 && e->n_missing_agencies == 0,
 	    "attempt %d, %zu missing", e->attempt, e->n_missing_agencies);
 	TH_CHECK(&T, strcmp(e->application_id, "app-1") == 0, "application");
+	TH_CHECK(&T, e->review_id[0] == '\0',
+	    "an application's event names review '%s'", e->review_id);
 	const Sn__Assist__V1__HouseholdFacts *f = e->facts;
 	TH_CHECK(&T, f != NULL, "no facts");
 	/* 2,500 wages + 1,200 pension; provident fund is not income */
@@ -556,13 +626,130 @@ many_at_once(void)
 	}
 }
 
+static void
+reviews_fresh(FILE *f)
+{
+	/* Exactly 12 months: the consent still covers the review. */
+	write_review(f, 1, "R-1", "CONSENT-1", "2025-03-10", "2026-03-10");
+}
+
+/* A review under the consent on file: the agencies are asked and the
+ * result names the review. */
+static void
+review(void)
+{
+	const char *fix = write_fixture();
+	char        fixenv[500];
+	snprintf(fixenv, sizeof(fixenv), "SN_AGENCY_SIM_FIXTURE=%s", fix);
+	const char *simenv[] = { fixenv, NULL };
+	start_sim(simenv);
+	start_verification(NULL);
+	inject_as_approval(reviews_fresh);
+	wait_events("app-1", 1, 60000);
+	Sn__Assist__V1__VerificationCompleted *ev[4];
+	TH_CHECK(&T, events("app-1", ev, 4) == 1, "more than one event");
+	Sn__Assist__V1__VerificationCompleted *e = ev[0];
+	TH_CHECK(&T,
+	    e->status
+	            == SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_COMPLETE
+	        && e->attempt == 1 && e->facts != NULL
+	        && e->facts->members == 2,
+	    "the review's check: status %d attempt %d", e->status, e->attempt);
+	TH_CHECK(&T, strcmp(e->review_id, "R-1") == 0,
+	    "the event names review '%s', not R-1", e->review_id);
+	/* A review carries no declaration: nothing is compared. */
+	TH_CHECK(&T, e->n_discrepancies == 0, "%zu discrepancies",
+	    e->n_discrepancies);
+	sn__assist__v1__verification_completed__free_unpacked(e, NULL);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.answers WHERE outcome = 'ok'"
+	        " AND attempt = 1",
+	        th_schema(&T, "verification"))
+	        == 8,
+	    "not every agency was asked for the review");
+	printf("ok: a review under its consent -> COMPLETE naming R-1\n");
+}
+
+static void
+reviews_stale(FILE *f)
+{
+	/* 12 months and a day: expired. */
+	write_review(f, 1, "R-1", "CONSENT-1", "2025-03-10", "2026-03-11");
+	write_review(f, 2, "R-2", NULL, NULL, "2026-03-11");
+}
+
+/* The unasked review's event and check: INCOMPLETE, every agency
+ * missing, no facts, reason shown. */
+static void
+expect_unasked(const char *app, const char *review_id, const char *reason)
+{
+	Sn__Assist__V1__VerificationCompleted *ev[4];
+	TH_CHECK(&T, events(app, ev, 4) == 1, "%s: not one event", app);
+	Sn__Assist__V1__VerificationCompleted *e = ev[0];
+	TH_CHECK(&T,
+	    e->status
+	            == SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_INCOMPLETE
+	        && e->attempt == 1 && e->n_missing_agencies == 8
+	        && e->facts == NULL,
+	    "%s: status %d attempt %d, %zu missing, facts %p", app, e->status,
+	    e->attempt, e->n_missing_agencies, (void *) e->facts);
+	TH_CHECK(&T, strcmp(e->review_id, review_id) == 0,
+	    "%s: the event names review '%s'", app, e->review_id);
+	sn__assist__v1__verification_completed__free_unpacked(e, NULL);
+
+	char *tok  = token("district_officer", "110101");
+	char *body = NULL;
+	char  path[64];
+	snprintf(path, sizeof(path), "/checks/%s", app);
+	int st = th_http(&T, http_port, "GET", path, tok, NULL, NULL, &body);
+	json_t     *j   = body != NULL ? json_loads(body, 0, NULL) : NULL;
+	const char *got = json_string_value(json_object_get(j, "reason"));
+	TH_CHECK(&T,
+	    st == 200 && json_is_null(json_object_get(j, "facts"))
+	        && strcmp(json_string_value(json_object_get(j, "status")),
+	               "incomplete")
+	            == 0
+	        && strcmp(json_string_value(json_object_get(j, "review_id")),
+	               review_id)
+	            == 0
+	        && got != NULL && strstr(got, reason) != NULL,
+	    "GET %s: %d %s", path, st, body);
+	json_decref(j);
+	free(body);
+	free(tok);
+}
+
+/* A review whose consent expired, and one with none: no agency asked,
+ * never zero income. */
+static void
+review_expired(void)
+{
+	start_sim(NULL);
+	start_verification(NULL);
+	inject_as_approval(reviews_stale);
+	wait_events("app-1", 1, 60000);
+	wait_events("app-2", 1, 60000);
+	expect_unasked("app-1", "R-1", "consent on file expired");
+	expect_unasked("app-2", "R-2", "no consent on file");
+	const char *vs = th_schema(&T, "verification");
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.answers", vs) == 0,
+	    "an agency answer is stored for an unasked review");
+	/* Give a wrongly started round time to reach agency-sim. */
+	th_sleep_ms(500);
+	long long asked = sim_metric("sn_agency_sim_inflight_all_max");
+	TH_CHECK(&T, asked == 0, "agency-sim was asked (%lld at once)", asked);
+	printf("ok: expired or missing consent -> INCOMPLETE, no agency "
+	       "asked\n");
+}
+
 int
 main(int argc, char **argv)
 {
 	if (argc != 2) {
 		fprintf(stderr,
 		    "usage: %s all_up|agency_down|agency_error|"
-		    "many_at_once\n",
+		    "many_at_once|review|review_expired\n",
 		    argv[0]);
 		return 2;
 	}
@@ -576,6 +763,10 @@ main(int argc, char **argv)
 		agency_error();
 	else if (strcmp(argv[1], "many_at_once") == 0)
 		many_at_once();
+	else if (strcmp(argv[1], "review") == 0)
+		review();
+	else if (strcmp(argv[1], "review_expired") == 0)
+		review_expired();
 	else
 		th_fail(&T, "unknown scenario %s", argv[1]);
 	th_fini(&T);
