@@ -563,6 +563,214 @@ approval_rules_in_force(
 	return best;
 }
 
+/* ---- the register over time ------------------------------------------- */
+
+static const sn_month no_month = { 0, 0 };
+
+static void
+change_init(const approval_entry *e, approval_cause cause, approval_change *c)
+{
+	bool gradual = e->standing == APPROVAL_STANDING_GRADUAL_EXIT;
+	*c = (approval_change) { .outcome = APPROVAL_OUTCOME_UNCHANGED,
+		.cause                    = cause,
+		.category                 = e->category,
+		.tier                     = e->tier,
+		.standing                 = e->standing,
+		.old_amount_fen           = e->monthly_amount_fen,
+		.amount_fen               = e->monthly_amount_fen,
+		.until_month = gradual ? e->until_month : no_month };
+}
+
+/* Paid until last (its end), nothing after. */
+static void
+change_exit(approval_change *c, sn_month last)
+{
+	c->outcome     = APPROVAL_OUTCOME_EXIT;
+	c->standing    = APPROVAL_STANDING_EXITED;
+	c->amount_fen  = 0;
+	c->first_month = sn_month_add(last, 1);
+	c->until_month = last;
+	c->changed     = true;
+}
+
+static void
+change_stays(const approval_entry *e, approval_category cat, sn_fen amount,
+    sn_month decided, approval_change *c)
+{
+	c->outcome     = e->standing == APPROVAL_STANDING_GRADUAL_EXIT
+	        ? APPROVAL_OUTCOME_RETURNS
+	        : APPROVAL_OUTCOME_STAYS;
+	c->category    = cat;
+	c->tier        = approval_rules_tier(cat);
+	c->standing    = APPROVAL_STANDING_ACTIVE;
+	c->amount_fen  = amount;
+	c->first_month = sn_month_add(decided, 1);
+	c->until_month = no_month;
+	c->changed     = e->standing != APPROVAL_STANDING_ACTIVE
+	    || cat != e->category || c->tier != e->tier
+	    || amount != e->monthly_amount_fen;
+}
+
+/* (S - max(C, 0)) x members in whole yuan up: income after deductions;
+ * a C below zero (deductions above income) pays S, never more. */
+static sn_err
+review_amount(sn_fen s, sn_fen c, size_t n, sn_fen *out)
+{
+	return dibao_amount(s, c > 0 ? c : 0, n, out);
+}
+
+static sn_err
+dibao_table(const approval_result *r, const approval_household *h,
+    const approval_entry *e, sn_month decided, approval_change *c)
+{
+	approval_exit x;
+	sn_fen        amount;
+	sn_err        err
+	    = approval_rules_exit(r->standard_fen, r->net_per_member_fen, &x);
+	if (err != SN_OK)
+		return err;
+	switch (x) {
+	case APPROVAL_EXIT_STAYS:
+		err = review_amount(r->standard_fen, r->net_per_member_fen,
+		    h->nmembers, &amount);
+		if (err == SN_OK)
+			change_stays(
+			    e, APPROVAL_CAT_DIBAO, amount, decided, c);
+		return err;
+	case APPROVAL_EXIT_GRADUAL:
+		if (e->standing == APPROVAL_STANDING_GRADUAL_EXIT)
+			return SN_OK; /* its 6 months run on */
+		c->outcome     = APPROVAL_OUTCOME_GRADUAL;
+		c->standing    = APPROVAL_STANDING_GRADUAL_EXIT;
+		c->first_month = sn_month_add(decided, 1);
+		c->until_month
+		    = sn_month_add(decided, APPROVAL_GRADUAL_EXIT_MONTHS);
+		c->changed = true;
+		return SN_OK;
+	case APPROVAL_EXIT_END_OF_MONTH:
+		break;
+	}
+	change_exit(c, decided);
+	return SN_OK;
+}
+
+/* Tekun still holds: every member without labour capacity, no income,
+ * no legal supporter able to support. */
+static bool
+tekun_holds(const approval_household *h)
+{
+	if (h->gross_income_fen != 0 || h->has_able_supporter)
+		return false;
+	for (size_t i = 0; i < h->nmembers; i++)
+		if (h->members[i].labour != APPROVAL_LABOUR_NONE)
+			return false;
+	return true;
+}
+
+static bool
+entry_on_register(const approval_entry *e)
+{
+	return (e->standing == APPROVAL_STANDING_ACTIVE
+	           || e->standing == APPROVAL_STANDING_GRADUAL_EXIT)
+	    && (e->category == APPROVAL_CAT_TEKUN
+	        || e->category == APPROVAL_CAT_DIBAO
+	        || e->category == APPROVAL_CAT_LOW_INCOME
+	        || e->category == APPROVAL_CAT_EXPENDITURE);
+}
+
+static sn_err
+review_edge(const approval_result *r, const approval_household *h,
+    const approval_entry *e, sn_month decided, approval_change *c)
+{
+	switch (r->category) {
+	case APPROVAL_CAT_DIBAO:
+		return dibao_table(r, h, e, decided, c);
+	case APPROVAL_CAT_TEKUN:
+	case APPROVAL_CAT_EXPENDITURE:
+	case APPROVAL_CAT_LOW_INCOME:
+		change_stays(
+		    e, r->category, r->monthly_amount_fen, decided, c);
+		return SN_OK;
+	case APPROVAL_CAT_UNSPECIFIED:
+	case APPROVAL_CAT_EMERGENCY:
+	case APPROVAL_CAT_NONE:
+		break;
+	}
+	change_exit(c, decided);
+	return SN_OK;
+}
+
+sn_err
+approval_rules_review(const approval_policy *p, const approval_household *h,
+    const approval_entry *e, sn_month decided, approval_cause cause,
+    approval_change *out)
+{
+	if (e == NULL || out == NULL || !entry_on_register(e)
+	    || !sn_month_valid(decided))
+		return SN_EINVAL;
+	approval_result r;
+	approval_change c;
+	sn_err          err = approval_rules_classify(p, h, &r);
+	if (err != SN_OK)
+		return err;
+	change_init(e, cause, &c);
+	c.standard_fen       = r.standard_fen;
+	c.net_per_member_fen = r.net_per_member_fen;
+	if (e->category == APPROVAL_CAT_TEKUN && tekun_holds(h))
+		change_stays(
+		    e, APPROVAL_CAT_TEKUN, r.tekun_amount_fen, decided, &c);
+	else if (e->category == APPROVAL_CAT_TEKUN
+	    || e->category == APPROVAL_CAT_DIBAO)
+		err = dibao_table(&r, h, e, decided, &c);
+	else
+		err = review_edge(&r, h, e, decided, &c);
+	if (err != SN_OK)
+		return err;
+	if (c.outcome == APPROVAL_OUTCOME_EXIT
+	    && (cause == APPROVAL_CAUSE_REVIEW
+	        || cause == APPROVAL_CAUSE_CHANGE_REPORT))
+		c.cause = APPROVAL_CAUSE_EXIT;
+	*out = c;
+	return SN_OK;
+}
+
+sn_err
+approval_rules_death(const approval_policy *p, const approval_household *after,
+    const approval_entry *e, sn_month died, approval_change *out)
+{
+	if (e == NULL || out == NULL || e->standing == APPROVAL_STANDING_EXITED
+	    || !sn_month_valid(died))
+		return SN_EINVAL;
+	if (after != NULL && after->nmembers > 0)
+		return approval_rules_review(
+		    p, after, e, died, APPROVAL_CAUSE_DEATH, out);
+	change_init(e, APPROVAL_CAUSE_DEATH, out);
+	change_exit(out, died);
+	return SN_OK;
+}
+
+sn_err
+approval_rules_moved(
+    const approval_entry *e, sn_month moved, approval_change *out)
+{
+	if (e == NULL || out == NULL || e->standing == APPROVAL_STANDING_EXITED
+	    || !sn_month_valid(moved))
+		return SN_EINVAL;
+	change_init(e, APPROVAL_CAUSE_MOVED, out);
+	change_exit(out, moved);
+	return SN_OK;
+}
+
+void
+approval_rules_gradual_end(
+    const approval_entry *e, sn_month now, approval_change *out)
+{
+	change_init(e, APPROVAL_CAUSE_EXIT, out);
+	if (e->standing == APPROVAL_STANDING_GRADUAL_EXIT
+	    && sn_month_cmp(now, e->until_month) > 0)
+		change_exit(out, e->until_month);
+}
+
 /* ---- dates and names ---------------------------------------------------- */
 
 bool

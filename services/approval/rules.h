@@ -443,6 +443,129 @@ bool approval_rules_policy_add(const approval_policy_taken *t, sn_date from,
 ptrdiff_t approval_rules_in_force(
     const approval_policy_version *v, size_t n, sn_date day);
 
+/* ---- the register over time (design section 6, issue 9) ------------ */
+
+/* A household's standing in the register (sn.assist.v1.BeneficiaryStatus,
+ * same numbers). */
+typedef enum approval_standing {
+	APPROVAL_STANDING_UNSPECIFIED  = 0,
+	APPROVAL_STANDING_ACTIVE       = 1,
+	APPROVAL_STANDING_GRADUAL_EXIT = 2, /* paid until until_month */
+	APPROVAL_STANDING_EXITED       = 3,
+	APPROVAL_STANDING_SUSPENDED    = 4, /* kept, paid nothing */
+} approval_standing;
+
+/* Why a household's standing changed (sn.assist.v1.ChangeCause, same
+ * numbers). */
+typedef enum approval_cause {
+	APPROVAL_CAUSE_UNSPECIFIED   = 0,
+	APPROVAL_CAUSE_DECISION      = 1,
+	APPROVAL_CAUSE_REVIEW        = 2,
+	APPROVAL_CAUSE_CHANGE_REPORT = 3,
+	APPROVAL_CAUSE_RERATING      = 4,
+	APPROVAL_CAUSE_EXIT          = 5, /* exit at review, or gradual end */
+	APPROVAL_CAUSE_DEATH         = 6,
+	APPROVAL_CAUSE_MOVED         = 7, /* moved out of the district */
+	APPROVAL_CAUSE_SUSPENSION    = 8,
+} approval_cause;
+
+/* A household's entry in the register, as the rules read it. */
+typedef struct approval_entry {
+	approval_category category;
+	approval_tier     tier;
+	sn_fen            monthly_amount_fen;
+	approval_standing standing;
+	sn_month until_month; /* GRADUAL_EXIT: its last month paid; else
+	                       * ignored */
+} approval_entry;
+
+/* What a change does. */
+typedef enum approval_outcome {
+	APPROVAL_OUTCOME_UNCHANGED = 0, /* nothing to publish */
+	APPROVAL_OUTCOME_STAYS,         /* active, amount recomputed */
+	APPROVAL_OUTCOME_RETURNS,       /* gradual exit back to active */
+	APPROVAL_OUTCOME_GRADUAL,       /* 渐退: amount kept until until */
+	APPROVAL_OUTCOME_EXIT,          /* paid until until, then exited */
+	APPROVAL_OUTCOME_RERATED,       /* a new standard's amount */
+} approval_outcome;
+
+/*
+ * A change of an entry: the entry after it and when. first_month is the
+ * first month the new amount or standing applies to (for an exit, the
+ * first month not paid); until_month the last month paid ({0, 0}: open).
+ * changed is false when the entry after equals the one before (no
+ * beneficiary.changed to publish).
+ */
+typedef struct approval_change {
+	approval_outcome  outcome;
+	approval_cause    cause;
+	bool              changed;
+	approval_category category;
+	approval_tier     tier;
+	approval_standing standing;
+	sn_fen            old_amount_fen;
+	sn_fen            amount_fen;
+	sn_month          first_month;
+	sn_month          until_month;
+	sn_fen            standard_fen;       /* S */
+	sn_fen            net_per_member_fen; /* C = G - D */
+} approval_change;
+
+/*
+ * The outcome of a review (periodic: cause REVIEW; unscheduled:
+ * CHANGE_REPORT) decided in month decided, from the facts at review h
+ * (D = rigid expenditure and employment costs per member, no longer
+ * zeroed) under policy p, for entry e (ACTIVE or GRADUAL_EXIT). In this
+ * order:
+ *   a tekun entry whose members all still lack labour capacity, with no
+ *     income and no able supporter: STAYS with the tekun amount; one
+ *     that no longer does (a member gained labour capacity, income, a
+ *     legal supporter able to support) loses the tekun standing and
+ *     goes through the dibao table as dibao;
+ *   a low_income or expenditure entry: classify's category; NONE exits,
+ *     dibao goes through the dibao table, others STAY (tekun amount, or
+ *     0);
+ *   the dibao table, C against S:
+ *     C <= S: STAYS (RETURNS from GRADUAL_EXIT) from decided + 1, amount
+ *       (S - max(C, 0)) x members rounded up to whole yuan;
+ *     S < C < 2S: GRADUAL from decided + 1, category and amount kept
+ *       (the benefit and its linked support unchanged), until decided +
+ *       6 (APPROVAL_GRADUAL_EXIT_MONTHS from the month after: decided
+ *       2026-09, last paid 2027-03); a household already in gradual
+ *       exit keeps its until month (UNCHANGED);
+ *     C >= 2S: EXIT, until decided, cause EXIT.
+ * STAYS/RETURNS has changed false when category, amount and standing
+ * are those of e. An exit has amount 0, standing EXITED, first month
+ * decided + 1. The assets are not tested again (the design's review
+ * table reads C only).
+ * SN_EINVAL for an entry neither ACTIVE nor GRADUAL_EXIT or a household
+ * classify refuses; SN_ERANGE on overflow. *out written only on SN_OK.
+ */
+sn_err approval_rules_review(const approval_policy *p,
+    const approval_household *h, const approval_entry *e, sn_month decided,
+    approval_cause cause, approval_change *out);
+
+/*
+ * A death in month died. after is the household without the deceased;
+ * NULL or no members: the last member died, EXIT until died (the end of
+ * the month of death), cause DEATH. Otherwise the remaining members are
+ * re-rated from died + 1 as a review would (approval_rules_review), the
+ * cause DEATH whatever the outcome.
+ */
+sn_err approval_rules_death(const approval_policy *p,
+    const approval_household *after, const approval_entry *e, sn_month died,
+    approval_change *out);
+
+/* A move out of the district in month moved: EXIT until moved, cause
+ * MOVED. SN_EINVAL for an entry already EXITED. */
+sn_err approval_rules_moved(
+    const approval_entry *e, sn_month moved, approval_change *out);
+
+/* A gradual exit whose until month is before month now ends: EXIT, cause
+ * EXIT, until kept, first month until + 1. Otherwise UNCHANGED. */
+void approval_rules_gradual_end(
+    const approval_entry *e, sn_month now, approval_change *out);
+
 /* ---- dates and names ------------------------------------------------- */
 
 /* Parses "YYYY-MM-DD" naming a real calendar date of the years 1900-9999

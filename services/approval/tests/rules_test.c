@@ -933,6 +933,396 @@ test_stage_names(void **state)
 	assert_null(approval_category_names[APPROVAL_CAT_NONE + 1]);
 }
 
+/* ---- the register over time ---------------------------------------- */
+
+#define M(y, m)                                                               \
+	{                                                                     \
+		y, m                                                          \
+	}
+#define OPEN M(0, 0)
+
+#define E_DIBAO                                                               \
+	{                                                                     \
+		APPROVAL_CAT_DIBAO, APPROVAL_TIER_CORE, 66000,                \
+		    APPROVAL_STANDING_ACTIVE, OPEN                            \
+	}
+#define E_GRADUAL                                                             \
+	{                                                                     \
+		APPROVAL_CAT_DIBAO, APPROVAL_TIER_CORE, 66000,                \
+		    APPROVAL_STANDING_GRADUAL_EXIT, M(2027, 3)                \
+	}
+#define E_TEKUN(amount)                                                       \
+	{                                                                     \
+		APPROVAL_CAT_TEKUN, APPROVAL_TIER_CORE, amount,               \
+		    APPROVAL_STANDING_ACTIVE, OPEN                            \
+	}
+#define E_EDGE(cat)                                                           \
+	{                                                                     \
+		cat, APPROVAL_TIER_EDGE, 0, APPROVAL_STANDING_ACTIVE, OPEN    \
+	}
+
+/* What a change should be. */
+struct want {
+	approval_outcome  outcome;
+	approval_cause    cause;
+	bool              changed;
+	approval_category cat;
+	approval_standing standing;
+	sn_fen            amount;
+	sn_month          first, until;
+};
+
+#define STAYS(amount_, first_)                                                \
+	{                                                                     \
+		APPROVAL_OUTCOME_STAYS, APPROVAL_CAUSE_REVIEW, true,          \
+		    APPROVAL_CAT_DIBAO, APPROVAL_STANDING_ACTIVE, amount_,    \
+		    first_, OPEN                                              \
+	}
+#define GRADUAL(amount_, first_, until_)                                      \
+	{                                                                     \
+		APPROVAL_OUTCOME_GRADUAL, APPROVAL_CAUSE_REVIEW, true,        \
+		    APPROVAL_CAT_DIBAO, APPROVAL_STANDING_GRADUAL_EXIT,       \
+		    amount_, first_, until_                                   \
+	}
+#define EXITS(cause_, cat_, last_, first_)                                    \
+	{                                                                     \
+		APPROVAL_OUTCOME_EXIT, cause_, true, cat_,                    \
+		    APPROVAL_STANDING_EXITED, 0, first_, last_                \
+	}
+
+static void
+check_change(const char *name, const approval_change *c, const struct want *w,
+    sn_fen old_amount)
+{
+	print_message("%s\n", name);
+	assert_int_equal(c->outcome, w->outcome);
+	assert_int_equal(c->cause, w->cause);
+	assert_int_equal(c->changed, w->changed);
+	assert_int_equal(c->category, w->cat);
+	assert_int_equal(c->tier, approval_rules_tier(w->cat));
+	assert_int_equal(c->standing, w->standing);
+	assert_int_equal(c->amount_fen, w->amount);
+	assert_int_equal(c->old_amount_fen, old_amount);
+	assert_int_equal(c->first_month.year, w->first.year);
+	assert_int_equal(c->first_month.month, w->first.month);
+	assert_int_equal(c->until_month.year, w->until.year);
+	assert_int_equal(c->until_month.month, w->until.month);
+}
+
+struct review_row {
+	const char    *name;
+	struct row     h;
+	approval_entry e;
+	sn_month       decided;
+	approval_cause cause;
+	struct want    want;
+};
+
+/* BASE: urban, two members able to work, S 83000 (2S 166000), decided
+ * 2026-09 unless a row says otherwise. */
+static const struct review_row review_rows[] = {
+	/* C against S */
+	{ "C = S stays (amount 0)", { "", BASE, .g = 83000 }, E_DIBAO,
+	    M(2026, 9), APPROVAL_CAUSE_REVIEW, STAYS(0, M(2026, 10)) },
+	{ "C = S - 1 stays, 2 fen round up to 1 yuan",
+	    { "", BASE, .g = 82999 }, E_DIBAO, M(2026, 9),
+	    APPROVAL_CAUSE_REVIEW, STAYS(100, M(2026, 10)) },
+	{ "C = S + 1 gradual exit", { "", BASE, .g = 83001 }, E_DIBAO,
+	    M(2026, 9), APPROVAL_CAUSE_REVIEW,
+	    GRADUAL(66000, M(2026, 10), M(2027, 3)) },
+	{ "C = 2S - 1 gradual exit", { "", BASE, .g = 165999 }, E_DIBAO,
+	    M(2026, 9), APPROVAL_CAUSE_REVIEW,
+	    GRADUAL(66000, M(2026, 10), M(2027, 3)) },
+	{ "C = 2S exits at the end of the month", { "", BASE, .g = 166000 },
+	    E_DIBAO, M(2026, 9), APPROVAL_CAUSE_REVIEW,
+	    EXITS(APPROVAL_CAUSE_EXIT, APPROVAL_CAT_DIBAO, M(2026, 9),
+	        M(2026, 10)) },
+	{ "C = 2S + 1 exits", { "", BASE, .g = 166001 }, E_DIBAO, M(2026, 9),
+	    APPROVAL_CAUSE_REVIEW,
+	    EXITS(APPROVAL_CAUSE_EXIT, APPROVAL_CAT_DIBAO, M(2026, 9),
+	        M(2026, 10)) },
+	{ "exit in December: paid until December", { "", BASE, .g = 200000 },
+	    E_DIBAO, M(2026, 12), APPROVAL_CAUSE_REVIEW,
+	    EXITS(APPROVAL_CAUSE_EXIT, APPROVAL_CAT_DIBAO, M(2026, 12),
+	        M(2027, 1)) },
+	/* deductions: C = G - D */
+	{ "deductions bring C to S: stays",
+	    { "", BASE, .g = 90000, .d = 7000 }, E_DIBAO, M(2026, 9),
+	    APPROVAL_CAUSE_REVIEW, STAYS(0, M(2026, 10)) },
+	{ "deductions counted in the amount",
+	    { "", BASE, .g = 90000, .d = 20000 }, E_DIBAO, M(2026, 9),
+	    APPROVAL_CAUSE_REVIEW, STAYS(26000, M(2026, 10)) },
+	{ "deductions bring C to 2S - 1: gradual",
+	    { "", BASE, .g = 170000, .d = 4001 }, E_DIBAO, M(2026, 9),
+	    APPROVAL_CAUSE_REVIEW, GRADUAL(66000, M(2026, 10), M(2027, 3)) },
+	{ "deductions bring C to 2S: exits",
+	    { "", BASE, .g = 170000, .d = 4000 }, E_DIBAO, M(2026, 9),
+	    APPROVAL_CAUSE_REVIEW,
+	    EXITS(APPROVAL_CAUSE_EXIT, APPROVAL_CAT_DIBAO, M(2026, 9),
+	        M(2026, 10)) },
+	{ "C below zero pays S, no more", { "", BASE, .g = 10000, .d = 30000 },
+	    E_DIBAO, M(2026, 9), APPROVAL_CAUSE_REVIEW,
+	    STAYS(166000, M(2026, 10)) },
+	/* rounding */
+	{ "same amount: stays, nothing changed", { "", BASE, .g = 50000 },
+	    E_DIBAO, M(2026, 9), APPROVAL_CAUSE_REVIEW,
+	    { APPROVAL_OUTCOME_STAYS, APPROVAL_CAUSE_REVIEW, false,
+	        APPROVAL_CAT_DIBAO, APPROVAL_STANDING_ACTIVE, 66000,
+	        M(2026, 10), OPEN } },
+	{ "one fen over a whole yuan rounds up",
+	    { "", BASE, .n = 1, .g = 50099 }, E_DIBAO, M(2026, 9),
+	    APPROVAL_CAUSE_REVIEW, STAYS(33000, M(2026, 10)) },
+	{ "a whole yuan stays", { "", BASE, .n = 1, .g = 50100 }, E_DIBAO,
+	    M(2026, 9), APPROVAL_CAUSE_REVIEW, STAYS(32900, M(2026, 10)) },
+	/* rural S 63000 */
+	{ "rural C = S stays",
+	    { "", BASE, .reg = APPROVAL_REG_RURAL, .g = 63000 }, E_DIBAO,
+	    M(2026, 9), APPROVAL_CAUSE_REVIEW, STAYS(0, M(2026, 10)) },
+	{ "rural C = S + 1 gradual",
+	    { "", BASE, .reg = APPROVAL_REG_RURAL, .g = 63001 }, E_DIBAO,
+	    M(2026, 9), APPROVAL_CAUSE_REVIEW,
+	    GRADUAL(66000, M(2026, 10), M(2027, 3)) },
+	{ "rural C = 2S exits",
+	    { "", BASE, .reg = APPROVAL_REG_RURAL, .g = 126000 }, E_DIBAO,
+	    M(2026, 9), APPROVAL_CAUSE_REVIEW,
+	    EXITS(APPROVAL_CAUSE_EXIT, APPROVAL_CAT_DIBAO, M(2026, 9),
+	        M(2026, 10)) },
+	/* gradual exit across a year end */
+	{ "gradual decided in December ends in June",
+	    { "", BASE, .g = 100000 }, E_DIBAO, M(2026, 12),
+	    APPROVAL_CAUSE_REVIEW, GRADUAL(66000, M(2027, 1), M(2027, 6)) },
+	{ "gradual decided in July ends in January", { "", BASE, .g = 100000 },
+	    E_DIBAO, M(2026, 7), APPROVAL_CAUSE_REVIEW,
+	    GRADUAL(66000, M(2026, 8), M(2027, 1)) },
+	/* a household in gradual exit (until 2027-03) */
+	{ "gradual exit finding C <= S returns to active",
+	    { "", BASE, .g = 83000, .d = 10000 }, E_GRADUAL, M(2026, 11),
+	    APPROVAL_CAUSE_REVIEW,
+	    { APPROVAL_OUTCOME_RETURNS, APPROVAL_CAUSE_REVIEW, true,
+	        APPROVAL_CAT_DIBAO, APPROVAL_STANDING_ACTIVE, 20000,
+	        M(2026, 12), OPEN } },
+	{ "gradual exit returns even with the same amount",
+	    { "", BASE, .g = 50000 }, E_GRADUAL, M(2026, 11),
+	    APPROVAL_CAUSE_REVIEW,
+	    { APPROVAL_OUTCOME_RETURNS, APPROVAL_CAUSE_REVIEW, true,
+	        APPROVAL_CAT_DIBAO, APPROVAL_STANDING_ACTIVE, 66000,
+	        M(2026, 12), OPEN } },
+	{ "gradual exit still above S keeps its end",
+	    { "", BASE, .g = 100000 }, E_GRADUAL, M(2026, 11),
+	    APPROVAL_CAUSE_REVIEW,
+	    { APPROVAL_OUTCOME_UNCHANGED, APPROVAL_CAUSE_REVIEW, false,
+	        APPROVAL_CAT_DIBAO, APPROVAL_STANDING_GRADUAL_EXIT, 66000,
+	        OPEN, M(2027, 3) } },
+	{ "gradual exit at 2S exits now", { "", BASE, .g = 166000 }, E_GRADUAL,
+	    M(2026, 11), APPROVAL_CAUSE_REVIEW,
+	    EXITS(APPROVAL_CAUSE_EXIT, APPROVAL_CAT_DIBAO, M(2026, 11),
+	        M(2026, 12)) },
+	/* tekun (urban, one member able to look after oneself: 157000) */
+	{ "tekun still tekun: nothing changed", { "", TEKUN }, E_TEKUN(157000),
+	    M(2026, 9), APPROVAL_CAUSE_REVIEW,
+	    { APPROVAL_OUTCOME_STAYS, APPROVAL_CAUSE_REVIEW, false,
+	        APPROVAL_CAT_TEKUN, APPROVAL_STANDING_ACTIVE, 157000,
+	        M(2026, 10), OPEN } },
+	{ "tekun care worsened: new tekun amount",
+	    { "", TEKUN, .care = APPROVAL_CARE_UNABLE }, E_TEKUN(157000),
+	    M(2026, 9), APPROVAL_CAUSE_REVIEW,
+	    { APPROVAL_OUTCOME_STAYS, APPROVAL_CAUSE_REVIEW, true,
+	        APPROVAL_CAT_TEKUN, APPROVAL_STANDING_ACTIVE, 262000,
+	        M(2026, 10), OPEN } },
+	{ "tekun member gained labour capacity: dibao",
+	    { "", TEKUN, .n = 2, .labour0 = APPROVAL_LABOUR_PARTIAL },
+	    E_TEKUN(314000), M(2026, 9), APPROVAL_CAUSE_REVIEW,
+	    STAYS(166000, M(2026, 10)) },
+	{ "tekun gained an able supporter: dibao",
+	    { "", TEKUN, .supporter = true }, E_TEKUN(157000), M(2026, 9),
+	    APPROVAL_CAUSE_REVIEW, STAYS(83000, M(2026, 10)) },
+	{ "tekun with income between S and 2S: gradual, amount kept",
+	    { "", TEKUN, .g = 100000 }, E_TEKUN(157000), M(2026, 9),
+	    APPROVAL_CAUSE_REVIEW,
+	    { APPROVAL_OUTCOME_GRADUAL, APPROVAL_CAUSE_REVIEW, true,
+	        APPROVAL_CAT_TEKUN, APPROVAL_STANDING_GRADUAL_EXIT, 157000,
+	        M(2026, 10), M(2027, 3) } },
+	{ "tekun with income at 2S: exits",
+	    { "", TEKUN, .labour = APPROVAL_LABOUR_FULL, .g = 166000 },
+	    E_TEKUN(157000), M(2026, 9), APPROVAL_CAUSE_REVIEW,
+	    EXITS(APPROVAL_CAUSE_EXIT, APPROVAL_CAT_TEKUN, M(2026, 9),
+	        M(2026, 10)) },
+	/* edge households: classification decides */
+	{ "low income stays low income", { "", BASE, .g = 100000 },
+	    E_EDGE(APPROVAL_CAT_LOW_INCOME), M(2026, 9), APPROVAL_CAUSE_REVIEW,
+	    { APPROVAL_OUTCOME_STAYS, APPROVAL_CAUSE_REVIEW, false,
+	        APPROVAL_CAT_LOW_INCOME, APPROVAL_STANDING_ACTIVE, 0,
+	        M(2026, 10), OPEN } },
+	{ "low income one fen over 1.5 S exits", { "", BASE, .g = 124501 },
+	    E_EDGE(APPROVAL_CAT_LOW_INCOME), M(2026, 9), APPROVAL_CAUSE_REVIEW,
+	    EXITS(APPROVAL_CAUSE_EXIT, APPROVAL_CAT_LOW_INCOME, M(2026, 9),
+	        M(2026, 10)) },
+	{ "low income fallen below S becomes dibao", { "", BASE },
+	    E_EDGE(APPROVAL_CAT_LOW_INCOME), M(2026, 9), APPROVAL_CAUSE_REVIEW,
+	    STAYS(66000, M(2026, 10)) },
+	{ "expenditure stays expenditure",
+	    { "", BASE, .g = 90000, .d = 20000 },
+	    E_EDGE(APPROVAL_CAT_EXPENDITURE), M(2026, 9),
+	    APPROVAL_CAUSE_REVIEW,
+	    { APPROVAL_OUTCOME_STAYS, APPROVAL_CAUSE_REVIEW, false,
+	        APPROVAL_CAT_EXPENDITURE, APPROVAL_STANDING_ACTIVE, 0,
+	        M(2026, 10), OPEN } },
+	/* unscheduled reviews */
+	{ "change report: stays under its cause", { "", BASE, .g = 60000 },
+	    E_DIBAO, M(2026, 9), APPROVAL_CAUSE_CHANGE_REPORT,
+	    { APPROVAL_OUTCOME_STAYS, APPROVAL_CAUSE_CHANGE_REPORT, true,
+	        APPROVAL_CAT_DIBAO, APPROVAL_STANDING_ACTIVE, 46000,
+	        M(2026, 10), OPEN } },
+	{ "change report: an exit's cause is exit", { "", BASE, .g = 170000 },
+	    E_DIBAO, M(2026, 9), APPROVAL_CAUSE_CHANGE_REPORT,
+	    EXITS(APPROVAL_CAUSE_EXIT, APPROVAL_CAT_DIBAO, M(2026, 9),
+	        M(2026, 10)) },
+};
+
+static void
+test_review_table(void **state)
+{
+	(void) state;
+	for (size_t i = 0; i < sizeof(review_rows) / sizeof(review_rows[0]);
+	     i++) {
+		const struct review_row *r = &review_rows[i];
+		approval_member          m[8];
+		approval_household       h;
+		approval_change          c;
+		build(&r->h, &h, m);
+		assert_int_equal(approval_rules_review(
+		                     &P, &h, &r->e, r->decided, r->cause, &c),
+		    SN_OK);
+		check_change(r->name, &c, &r->want, r->e.monthly_amount_fen);
+		assert_int_equal(c.net_per_member_fen, r->h.g - r->h.d);
+	}
+}
+
+static void
+test_review_invalid(void **state)
+{
+	(void) state;
+	struct row         r = { "x", BASE };
+	approval_member    m[8];
+	approval_household h;
+	approval_change    c;
+	build(&r, &h, m);
+	approval_entry e = E_DIBAO;
+	sn_month       d = M(2026, 9);
+	e.standing       = APPROVAL_STANDING_EXITED;
+	assert_int_equal(
+	    approval_rules_review(&P, &h, &e, d, APPROVAL_CAUSE_REVIEW, &c),
+	    SN_EINVAL);
+	e.standing = APPROVAL_STANDING_SUSPENDED;
+	assert_int_equal(
+	    approval_rules_review(&P, &h, &e, d, APPROVAL_CAUSE_REVIEW, &c),
+	    SN_EINVAL);
+	e          = (approval_entry) E_DIBAO;
+	e.category = APPROVAL_CAT_NONE;
+	assert_int_equal(
+	    approval_rules_review(&P, &h, &e, d, APPROVAL_CAUSE_REVIEW, &c),
+	    SN_EINVAL);
+	e = (approval_entry) E_DIBAO;
+	assert_int_equal(
+	    approval_rules_review(
+	        &P, &h, &e, (sn_month) M(2026, 13), APPROVAL_CAUSE_REVIEW, &c),
+	    SN_EINVAL);
+	h.nmembers = 0;
+	assert_int_equal(
+	    approval_rules_review(&P, &h, &e, d, APPROVAL_CAUSE_REVIEW, &c),
+	    SN_EINVAL);
+}
+
+static void
+test_death_and_move(void **state)
+{
+	(void) state;
+	approval_member    m[8];
+	approval_household h;
+	approval_change    c;
+	approval_entry     e   = E_DIBAO;
+	approval_entry     g   = E_GRADUAL;
+	sn_month           sep = M(2026, 9), dec = M(2026, 12);
+
+	/* the last member: paid to the end of the month of death */
+	assert_int_equal(approval_rules_death(&P, NULL, &e, sep, &c), SN_OK);
+	check_change("last member died", &c,
+	    &(struct want) EXITS(APPROVAL_CAUSE_DEATH, APPROVAL_CAT_DIBAO,
+	        M(2026, 9), M(2026, 10)),
+	    66000);
+	struct row one = { "", BASE, .n = 1 };
+	build(&one, &h, m);
+	h.nmembers = 0;
+	assert_int_equal(approval_rules_death(&P, &h, &e, dec, &c), SN_OK);
+	check_change("last member died in December", &c,
+	    &(struct want) EXITS(APPROVAL_CAUSE_DEATH, APPROVAL_CAT_DIBAO,
+	        M(2026, 12), M(2027, 1)),
+	    66000);
+
+	/* one of two: re-rated from the month after */
+	build(&one, &h, m);
+	assert_int_equal(approval_rules_death(&P, &h, &e, sep, &c), SN_OK);
+	check_change("one of two died", &c,
+	    &(struct want) { APPROVAL_OUTCOME_STAYS, APPROVAL_CAUSE_DEATH,
+	        true, APPROVAL_CAT_DIBAO, APPROVAL_STANDING_ACTIVE, 33000,
+	        M(2026, 10), OPEN },
+	    66000);
+	struct row richer = { "", BASE, .n = 1, .g = 100000 };
+	build(&richer, &h, m);
+	assert_int_equal(approval_rules_death(&P, &h, &e, sep, &c), SN_OK);
+	check_change("a death raising C above S: gradual", &c,
+	    &(struct want) { APPROVAL_OUTCOME_GRADUAL, APPROVAL_CAUSE_DEATH,
+	        true, APPROVAL_CAT_DIBAO, APPROVAL_STANDING_GRADUAL_EXIT,
+	        66000, M(2026, 10), M(2027, 3) },
+	    66000);
+	struct row rich = { "", BASE, .n = 1, .g = 166000 };
+	build(&rich, &h, m);
+	assert_int_equal(approval_rules_death(&P, &h, &e, sep, &c), SN_OK);
+	check_change("a death raising C to 2S: exit, cause death", &c,
+	    &(struct want) EXITS(APPROVAL_CAUSE_DEATH, APPROVAL_CAT_DIBAO,
+	        M(2026, 9), M(2026, 10)),
+	    66000);
+
+	/* moved out of the district: paid to the end of the month */
+	assert_int_equal(approval_rules_moved(&e, sep, &c), SN_OK);
+	check_change("moved out", &c,
+	    &(struct want) EXITS(APPROVAL_CAUSE_MOVED, APPROVAL_CAT_DIBAO,
+	        M(2026, 9), M(2026, 10)),
+	    66000);
+	assert_int_equal(approval_rules_moved(&g, dec, &c), SN_OK);
+	check_change("moved out during gradual exit", &c,
+	    &(struct want) EXITS(APPROVAL_CAUSE_MOVED, APPROVAL_CAT_DIBAO,
+	        M(2026, 12), M(2027, 1)),
+	    66000);
+
+	e.standing = APPROVAL_STANDING_EXITED;
+	assert_int_equal(approval_rules_moved(&e, sep, &c), SN_EINVAL);
+	assert_int_equal(
+	    approval_rules_death(&P, NULL, &e, sep, &c), SN_EINVAL);
+}
+
+static void
+test_gradual_end(void **state)
+{
+	(void) state;
+	approval_entry  g = E_GRADUAL, a = E_DIBAO;
+	approval_change c;
+	approval_rules_gradual_end(&g, (sn_month) M(2027, 3), &c);
+	check_change("gradual exit in its last month", &c,
+	    &(struct want) { APPROVAL_OUTCOME_UNCHANGED, APPROVAL_CAUSE_EXIT,
+	        false, APPROVAL_CAT_DIBAO, APPROVAL_STANDING_GRADUAL_EXIT,
+	        66000, OPEN, M(2027, 3) },
+	    66000);
+	approval_rules_gradual_end(&g, (sn_month) M(2027, 4), &c);
+	check_change("gradual exit after its last month", &c,
+	    &(struct want) EXITS(APPROVAL_CAUSE_EXIT, APPROVAL_CAT_DIBAO,
+	        M(2027, 3), M(2027, 4)),
+	    66000);
+	approval_rules_gradual_end(&a, (sn_month) M(2030, 1), &c);
+	assert_int_equal(c.outcome, APPROVAL_OUTCOME_UNCHANGED);
+	assert_false(c.changed);
+}
+
 int
 main(void)
 {
@@ -955,6 +1345,10 @@ main(void)
 		cmocka_unit_test(test_in_force_table),
 		cmocka_unit_test(test_versions_and_fields),
 		cmocka_unit_test(test_stage_names),
+		cmocka_unit_test(test_review_table),
+		cmocka_unit_test(test_review_invalid),
+		cmocka_unit_test(test_death_and_move),
+		cmocka_unit_test(test_gradual_end),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
