@@ -877,6 +877,7 @@ on_decided(
 	p.beneficiary_id = "";
 	p.monthly_fen    = m->monthly_amount_fen;
 	p.decided_by     = str_or(m->decided_by);
+	p.members        = m->members > 0 ? m->members : 0;
 	payee_where(&p, m->household, m->payee);
 	return disbursement_store_payee_decided(tx, &p);
 }
@@ -891,14 +892,20 @@ on_beneficiary(
 	(void) arg;
 	if (m->application_id[0] == '\0')
 		return bad_event(ev, "no application id");
+	p.has_first = m->first_month[0] != '\0';
+	if (p.has_first && !month_of(m->first_month, &p.first_month))
+		return bad_event(ev, "bad first month");
 	p.fund = disbursement_rules_fund_of_category(m->category);
 	if (p.fund == DISBURSEMENT_FUND_NONE)
-		return disbursement_store_payee_exit(tx, m->application_id);
+		return disbursement_store_payee_exit(tx, m->application_id,
+		    p.has_first ? &p.first_month : NULL);
 	p.has_until = m->until_month[0] != '\0';
 	if (!month_of(m->from_month, &p.from_month)
 	    || (p.has_until && !month_of(m->until_month, &p.until_month))
 	    || m->monthly_amount_fen < 0)
 		return bad_event(ev, "bad months or amount");
+	p.members        = m->members > 0 ? m->members : 0;
+	p.cause          = (int32_t) m->cause;
 	p.application_id = m->application_id;
 	p.beneficiary_id = str_or(m->beneficiary_id);
 	p.standing       = disbursement_rules_standing_of((int) m->status);
@@ -906,6 +913,29 @@ on_beneficiary(
 	p.decided_by     = str_or(m->approved_by);
 	payee_where(&p, m->household, m->payee);
 	return disbursement_store_payee_changed(tx, &p);
+}
+
+static sn_err
+on_price_subsidy(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
+{
+	const Sn__Assist__V1__PriceSubsidyDecided *m
+	    = (const Sn__Assist__V1__PriceSubsidyDecided *) msg;
+	disbursement_subsidy_in s = { .applies = m->applies,
+		.per_person_fen                = m->per_person_fen,
+		.ncategories                   = m->n_categories,
+		.policy_version                = str_or(m->policy_version),
+		.decided_by                    = str_or(m->decided_by) };
+	int32_t                 cats[16];
+	(void) arg;
+	if (!month_of(m->month, &s.month) || m->per_person_fen < 0
+	    || m->per_person_fen > DISBURSEMENT_AMOUNT_MAX
+	    || m->n_categories > 16)
+		return bad_event(ev, "bad month, amount or categories");
+	for (size_t i = 0; i < m->n_categories; i++)
+		cats[i] = (int32_t) m->categories[i];
+	s.categories = cats;
+	return disbursement_store_price_subsidy(tx, &s);
 }
 
 /* The grant's payment is in: its payment.scheduled, by the grant's
@@ -958,6 +988,9 @@ static const sn_bus_topic topics[] = {
 	    &sn__assist__v1__application_decided__descriptor, on_decided },
 	{ "approval", "beneficiary.changed",
 	    &sn__assist__v1__beneficiary_changed__descriptor, on_beneficiary },
+	{ "approval", "price_subsidy.decided",
+	    &sn__assist__v1__price_subsidy_decided__descriptor,
+	    on_price_subsidy },
 	{ "emergency", "emergency.granted",
 	    &sn__assist__v1__emergency_granted__descriptor, on_granted },
 };

@@ -50,7 +50,14 @@
  *        a monthly amount: the payee (from effective_month), and who
  *        decided it (segregation of duties).
  *   approval beneficiary.changed   the register: the payee's standing,
- *        amount, fund, account and months.
+ *        amount, fund, account and months, and what the register says
+ *        from first_month on (payee_month; a run for P pays the row in
+ *        force for P: active or gradual exit until until_month, nothing
+ *        suspended or exited).
+ *   approval price_subsidy.decided the month's price subsidy: the run
+ *        of that month pays per_person_fen × members to every payee of
+ *        a listed category as a line of its own (fund price_subsidy);
+ *        applies=false, or no event, pays none.
  *   emergency emergency.granted    a payment "ready" at once from the
  *        emergency fund, with ref.grant_id; once per grant. It draws on
  *        the budget of granted_at's year, or of the district's year

@@ -23,9 +23,10 @@
  * batch whose answer could not be applied is never left behind. */
 #define STALE_FACTOR 4u
 
-static const disbursement_fund sendable_funds[] = { DISBURSEMENT_FUND_DIBAO,
-	DISBURSEMENT_FUND_TEKUN, DISBURSEMENT_FUND_EMERGENCY };
-#define NSENDABLE 3
+static const disbursement_fund sendable_funds[]
+    = { DISBURSEMENT_FUND_DIBAO, DISBURSEMENT_FUND_TEKUN,
+	      DISBURSEMENT_FUND_EMERGENCY, DISBURSEMENT_FUND_PRICE_SUBSIDY };
+#define NSENDABLE 4
 
 static void
 random_hex(char *out, size_t nbytes)
@@ -93,30 +94,47 @@ built_cb(
 	fail_tx(tx, err);
 }
 
+/* The chunk's lines as the rules decide them: each payee's benefit and
+ * its price subsidy, a line each. */
+static sn_err
+build_lines(build *b, sn_tx *tx, const disbursement_payee *p, size_t n)
+{
+	disbursement_take *take  = calloc(n, sizeof(*take));
+	disbursement_take *sub   = calloc(n, sizeof(*sub));
+	disbursement_line *lines = calloc(2 * n, sizeof(*lines));
+	sn_err             err   = SN_ENOMEM;
+	if (take != NULL && sub != NULL && lines != NULL) {
+		disbursement_chunk c;
+		disbursement_rules_build(p, n, b->period, b->room, take, &c);
+		disbursement_rules_subsidies(p, n, take,
+		    b->room[DISBURSEMENT_FUND_PRICE_SUBSIDY], sub, &c);
+		size_t k = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (take[i] == DISBURSEMENT_PAY)
+				lines[k++] = (disbursement_line) { p[i].id,
+					p[i].fund, p[i].monthly_fen };
+			if (sub[i] == DISBURSEMENT_PAY)
+				lines[k++] = (disbursement_line) { p[i].id,
+					DISBURSEMENT_FUND_PRICE_SUBSIDY,
+					p[i].subsidy_fen };
+		}
+		err = disbursement_store_build(tx, b->run_id, b->period,
+		    b->year, lines, k, p[n - 1].id, c.short_count, c.short_fen,
+		    &b->built_cb);
+	}
+	free(take);
+	free(sub);
+	free(lines);
+	return err;
+}
+
 /* The chunk's payments as the rules decide them, then the end of the
  * build when the chunk was the last. */
 static sn_err
 build_chunk(build *b, sn_tx *tx, const disbursement_payee *p, size_t n)
 {
 	if (n > 0) {
-		disbursement_take *take = calloc(n, sizeof(*take));
-		int64_t           *ids  = calloc(n, sizeof(*ids));
-		if (take == NULL || ids == NULL) {
-			free(take);
-			free(ids);
-			return SN_ENOMEM;
-		}
-		disbursement_chunk c;
-		disbursement_rules_build(p, n, b->period, b->room, take, &c);
-		size_t k = 0;
-		for (size_t i = 0; i < n; i++)
-			if (take[i] == DISBURSEMENT_PAY)
-				ids[k++] = p[i].id;
-		sn_err err = disbursement_store_build(tx, b->run_id, b->period,
-		    b->year, ids, k, p[n - 1].id, c.short_count, c.short_fen,
-		    &b->built_cb);
-		free(take);
-		free(ids);
+		sn_err err = build_lines(b, tx, p, n);
 		if (err != SN_OK)
 			return err;
 	}

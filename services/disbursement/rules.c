@@ -6,14 +6,14 @@
 #include <string.h>
 
 const char *const disbursement_fund_names[]
-    = { "", "dibao", "tekun", "emergency", NULL };
+    = { "", "dibao", "tekun", "emergency", "price_subsidy", NULL };
 const char *const disbursement_run_status_names[]
     = { "", "building", "awaiting_approval", "approved", "rejected", "sending",
 	      "completed", NULL };
 const char *const disbursement_payment_status_names[] = { "", "planned",
 	"ready", "sent", "accepted", "settled", "rejected", NULL };
 const char *const disbursement_standing_names[]
-    = { "active", "gradual_exit", "exited", NULL };
+    = { "active", "gradual_exit", "exited", "suspended", NULL };
 
 /* names[i] for 0 < i < n, else NULL. */
 static const char *
@@ -45,7 +45,7 @@ disbursement_rules_payment_status_name(disbursement_payment_status s)
 const char *
 disbursement_rules_standing_name(disbursement_standing s)
 {
-	return (int) s >= 0 && s <= DISBURSEMENT_EXITED
+	return (int) s >= 0 && s <= DISBURSEMENT_SUSPENDED
 	    ? disbursement_standing_names[s]
 	    : NULL;
 }
@@ -82,6 +82,8 @@ disbursement_rules_standing_of(int beneficiary_status)
 		return DISBURSEMENT_EXITED;
 	case 2: /* BENEFICIARY_GRADUAL_EXIT */
 		return DISBURSEMENT_GRADUAL_EXIT;
+	case 4: /* BENEFICIARY_SUSPENDED */
+		return DISBURSEMENT_SUSPENDED;
 	default:
 		return DISBURSEMENT_ACTIVE;
 	}
@@ -246,7 +248,8 @@ disbursement_rules_due(const disbursement_payee *p, sn_month period)
 	if (p->fund != DISBURSEMENT_FUND_DIBAO
 	    && p->fund != DISBURSEMENT_FUND_TEKUN)
 		return false;
-	if (p->standing == DISBURSEMENT_EXITED || p->monthly_fen <= 0
+	if (p->standing == DISBURSEMENT_EXITED
+	    || p->standing == DISBURSEMENT_SUSPENDED || p->monthly_fen <= 0
 	    || p->already_paid)
 		return false;
 	if (p->account_number == NULL || p->account_number[0] == '\0')
@@ -288,6 +291,33 @@ disbursement_rules_build(const disbursement_payee *payees, size_t n,
 	}
 }
 
+void
+disbursement_rules_subsidies(const disbursement_payee *payees, size_t n,
+    const disbursement_take *take, int64_t room, disbursement_take *sub,
+    disbursement_chunk *out)
+{
+	const int f    = DISBURSEMENT_FUND_PRICE_SUBSIDY;
+	int64_t   left = room > 0 ? room : 0;
+	for (size_t i = 0; i < n; i++) {
+		const disbursement_payee *p = &payees[i];
+		sub[i]                      = DISBURSEMENT_SKIP;
+		if (take[i] == DISBURSEMENT_SKIP || p->subsidy_fen <= 0
+		    || p->subsidy_paid)
+			continue;
+		if (p->subsidy_fen <= left) {
+			sub[i] = DISBURSEMENT_PAY;
+			left -= p->subsidy_fen;
+			out->drawn_fen[f] += p->subsidy_fen;
+			out->pay_count++;
+			out->pay_fen += p->subsidy_fen;
+		} else {
+			sub[i] = DISBURSEMENT_SHORT;
+			out->short_count++;
+			out->short_fen += p->subsidy_fen;
+		}
+	}
+}
+
 /* ---- requests ----------------------------------------------------------- */
 
 static bool
@@ -308,7 +338,7 @@ disbursement_rules_allocation(const sn_principal *p, const char *fund,
 		    "budgets are allocated by the district");
 	if (disbursement_rules_fund_parse(fund) == DISBURSEMENT_FUND_NONE)
 		return sn_problem_set(why, 422, "invalid_fund", "fund",
-		    "fund is dibao, tekun or emergency");
+		    "fund is dibao, tekun, emergency or price_subsidy");
 	if (year < 2000 || year > 9999)
 		return sn_problem_set(
 		    why, 422, "invalid_year", "year", "year is 2000 to 9999");

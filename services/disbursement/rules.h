@@ -30,8 +30,11 @@ typedef enum disbursement_fund {
 	DISBURSEMENT_FUND_DIBAO     = 1,
 	DISBURSEMENT_FUND_TEKUN     = 2,
 	DISBURSEMENT_FUND_EMERGENCY = 3,
+	/* Issue 9: the month's price subsidy (物价补贴), a line of its own
+	 * in the month's run with a budget of its own. */
+	DISBURSEMENT_FUND_PRICE_SUBSIDY = 4,
 } disbursement_fund;
-#define DISBURSEMENT_NFUNDS 4
+#define DISBURSEMENT_NFUNDS 5
 
 /* A run's status (sn.pay.v1.RunStatus, same numbers). */
 typedef enum disbursement_run_status {
@@ -61,11 +64,12 @@ typedef enum disbursement_payment_status {
 } disbursement_payment_status;
 #define DISBURSEMENT_NPAYMENT_STATUSES 7
 
-/* A beneficiary's standing, as the register reports it. */
+/* A beneficiary's standing, as the register reports it for a month. */
 typedef enum disbursement_standing {
 	DISBURSEMENT_ACTIVE = 0,
 	DISBURSEMENT_GRADUAL_EXIT,
 	DISBURSEMENT_EXITED,
+	DISBURSEMENT_SUSPENDED, /* kept on the register, paid nothing */
 } disbursement_standing;
 
 /* The bank's word on one instruction (sn.bank.v1.InstructionStatus, same
@@ -94,7 +98,8 @@ extern const char *const disbursement_standing_names[];
 /* The highest attempt (end-to-end id suffix) of one payment. */
 #define DISBURSEMENT_ATTEMPT_MAX 99
 
-/* "dibao", "tekun", "emergency"; NULL for NONE or out of range. */
+/* "dibao", "tekun", "emergency", "price_subsidy"; NULL for NONE or out
+ * of range. */
 const char *disbursement_rules_fund_name(disbursement_fund f);
 /* The fund named; NONE for anything else (NULL too). */
 disbursement_fund disbursement_rules_fund_parse(const char *name);
@@ -112,7 +117,8 @@ const char *disbursement_rules_standing_name(disbursement_standing s);
 disbursement_fund disbursement_rules_fund_of_category(int category);
 
 /* The standing of a beneficiary from the register's status
- * (sn.assist.v1.BeneficiaryStatus): exited, gradual exit, else active. */
+ * (sn.assist.v1.BeneficiaryStatus): exited, gradual exit, suspended,
+ * else active. */
 disbursement_standing disbursement_rules_standing_of(int beneficiary_status);
 
 /* A payment period: a valid month of a year 2000..9999. */
@@ -195,12 +201,17 @@ typedef struct disbursement_payee {
 	sn_month              until_month;
 	const char           *account_number;
 	bool                  already_paid; /* has a payment for the period */
+	/* The month's price subsidy due to it (per person × members when its
+	 * category is listed and the month's subsidy applies; 0: none), and
+	 * whether it has its subsidy line for the period already. */
+	int64_t subsidy_fen;
+	bool    subsidy_paid;
 } disbursement_payee;
 
 /*
- * True if p is due a payment for period: a benefit fund, not exited, an
- * amount above 0, an account, from_month <= period <= until_month (when
- * set), and no payment for the period yet.
+ * True if p is due a payment for period: a benefit fund, neither exited
+ * nor suspended, an amount above 0, an account, from_month <= period <=
+ * until_month (when set), and no payment for the period yet.
  */
 bool disbursement_rules_due(const disbursement_payee *p, sn_month period);
 
@@ -229,6 +240,19 @@ typedef struct disbursement_chunk {
 void disbursement_rules_build(const disbursement_payee *payees, size_t n,
     sn_month period, const int64_t room[DISBURSEMENT_NFUNDS],
     disbursement_take *take, disbursement_chunk *out);
+
+/*
+ * The price subsidy lines of a chunk decided by disbursement_rules_build
+ * (take[i] its decision for payee i): a payee due for the period (PAY or
+ * SHORT: its benefit's budget does not decide its subsidy) with a
+ * subsidy_fen above 0 and no subsidy line yet gets one when it fits in
+ * what is left of room (the price subsidy fund's) after the ones before
+ * it; otherwise SHORT. Writes sub[i] and adds to out (pay_*, short_*,
+ * drawn_fen[PRICE_SUBSIDY]).
+ */
+void disbursement_rules_subsidies(const disbursement_payee *payees, size_t n,
+    const disbursement_take *take, int64_t room, disbursement_take *sub,
+    disbursement_chunk *out);
 
 /* ---- requests ----------------------------------------------------------- */
 

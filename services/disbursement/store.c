@@ -271,6 +271,45 @@ static const char SQL_PAYEE_EXIT[]
     = "UPDATE payee SET status = 'exited', updated_at = now()"
       " WHERE application_id = $1";
 
+/* $2 '' restates the whole history from the payee's from_month. The
+ * rows that go are never the one set (first_month <> $2), so that the
+ * delete and the upsert do not touch the same row. */
+static const char SQL_MONTH_SET[]
+    = "WITH pe AS (SELECT id, coalesce(nullif($2, ''), from_month) AS f"
+      "  FROM payee WHERE application_id = $1),"
+      " d AS (DELETE FROM payee_month pm USING pe"
+      "  WHERE pm.payee_id = pe.id AND pm.first_month <> pe.f"
+      "  AND (pm.first_month > pe.f OR $2 = ''))"
+      " INSERT INTO payee_month (payee_id, first_month, status,"
+      "  monthly_fen, until_month, members, cause, noted_at)"
+      " SELECT pe.id, pe.f, $3, $4::bigint, $5, $6::int, $7::int,"
+      "  CASE WHEN $2 <> '' THEN now() END FROM pe"
+      " ON CONFLICT (payee_id, first_month) DO UPDATE SET"
+      "  status = EXCLUDED.status, monthly_fen = EXCLUDED.monthly_fen,"
+      "  until_month = EXCLUDED.until_month, members = EXCLUDED.members,"
+      "  cause = EXCLUDED.cause, noted_at = EXCLUDED.noted_at";
+
+static const char SQL_MONTH_DECIDED[]
+    = "INSERT INTO payee_month (payee_id, first_month, status,"
+      "  monthly_fen, members, cause)"
+      " SELECT p.id, p.from_month, p.status, p.monthly_fen, $2::int, 1"
+      " FROM payee p WHERE p.application_id = $1"
+      "  AND NOT EXISTS (SELECT 1 FROM payee_month pm"
+      "   WHERE pm.payee_id = p.id)";
+
+static sn_err
+month_set(sn_tx *tx, const char *app, const sn_month *first,
+    const char *standing, int64_t fen, const char *until, int32_t members,
+    int32_t cause)
+{
+	char        f[SN_MONTH_STRLEN], a[24], m[24], c[24];
+	const char *v[]
+	    = { app, first != NULL ? sn_month_format(*first, f) : "", standing,
+		      fmt_i64(a, fen), until, fmt_i64(m, members),
+		      fmt_i64(c, cause) };
+	return sn_tx_query(tx, SQL_MONTH_SET, 7, v, NULL, NULL);
+}
+
 static sn_err
 payee_upsert(sn_tx *tx, const char *sql, const disbursement_payee_in *p)
 {
@@ -292,20 +331,68 @@ payee_upsert(sn_tx *tx, const char *sql, const disbursement_payee_in *p)
 sn_err
 disbursement_store_payee_decided(sn_tx *tx, const disbursement_payee_in *p)
 {
-	return payee_upsert(tx, SQL_PAYEE_DECIDED, p);
+	char        m[24];
+	const char *v[] = { p->application_id, fmt_i64(m, p->members) };
+	sn_err      err = payee_upsert(tx, SQL_PAYEE_DECIDED, p);
+	return err != SN_OK
+	    ? err
+	    : sn_tx_query(tx, SQL_MONTH_DECIDED, 2, v, NULL, NULL);
 }
 
 sn_err
 disbursement_store_payee_changed(sn_tx *tx, const disbursement_payee_in *p)
 {
-	return payee_upsert(tx, SQL_PAYEE_CHANGED, p);
+	char   until[SN_MONTH_STRLEN];
+	sn_err err = payee_upsert(tx, SQL_PAYEE_CHANGED, p);
+	if (err != SN_OK)
+		return err;
+	return month_set(tx, p->application_id,
+	    p->has_first ? &p->first_month : NULL,
+	    disbursement_rules_standing_name(p->standing), p->monthly_fen,
+	    p->has_until ? sn_month_format(p->until_month, until) : NULL,
+	    p->members, p->cause);
 }
 
 sn_err
-disbursement_store_payee_exit(sn_tx *tx, const char *application_id)
+disbursement_store_payee_exit(
+    sn_tx *tx, const char *application_id, const sn_month *first)
 {
 	const char *v[] = { application_id };
-	return sn_tx_query(tx, SQL_PAYEE_EXIT, 1, v, NULL, NULL);
+	sn_err      err = sn_tx_query(tx, SQL_PAYEE_EXIT, 1, v, NULL, NULL);
+	return err != SN_OK ? err
+	                    : month_set(tx, application_id, first, "exited", 0,
+	                        NULL, 0, 5 /* CHANGE_CAUSE_EXIT */);
+}
+
+static const char SQL_PRICE_SUBSIDY[]
+    = "INSERT INTO price_subsidy (month, applies, per_person_fen,"
+      " categories, policy_version, decided_by)"
+      " VALUES ($1, $2::bool, $3::bigint, $4::int[], $5, $6)"
+      " ON CONFLICT (month) DO UPDATE SET applies = EXCLUDED.applies,"
+      "  per_person_fen = EXCLUDED.per_person_fen,"
+      "  categories = EXCLUDED.categories,"
+      "  policy_version = EXCLUDED.policy_version,"
+      "  decided_by = EXCLUDED.decided_by, noted_at = now()";
+
+sn_err
+disbursement_store_price_subsidy(sn_tx *tx, const disbursement_subsidy_in *s)
+{
+	char       m[SN_MONTH_STRLEN], fen[24];
+	sn_pgarray arr;
+	sn_pgarray_init(&arr);
+	for (size_t i = 0; i < s->ncategories; i++)
+		sn_pgarray_add_i64(&arr, s->categories[i]);
+	const char *a   = sn_pgarray_text(&arr);
+	sn_err      err = SN_ENOMEM;
+	if (a != NULL) {
+		const char *v[]
+		    = { sn_month_format(s->month, m), s->applies ? "t" : "f",
+			      fmt_i64(fen, s->per_person_fen), a,
+			      s->policy_version, s->decided_by };
+		err = sn_tx_query(tx, SQL_PRICE_SUBSIDY, 6, v, NULL, NULL);
+	}
+	sn_pgarray_fini(&arr);
+	return err;
 }
 
 /* ---- emergency payments ------------------------------------------------- */
@@ -452,7 +539,8 @@ disbursement_store_settlement(sn_db *db, disbursement_fund fund, int32_t year,
 
 static const char SQL_BUDGET_ROOM[]
     = "SELECT fund, allocated_fen - drawn_fen AS room_fen FROM budget"
-      " WHERE year = $1::int AND fund IN ('dibao', 'tekun')"
+      " WHERE year = $1::int AND fund IN ('dibao', 'tekun',"
+      "  'price_subsidy')"
       " ORDER BY fund FOR UPDATE";
 
 typedef struct room_row {
@@ -631,12 +719,25 @@ disbursement_store_run_building(
 
 /* ---- building ----------------------------------------------------------- */
 
+/* The category of a payee's fund (sn.assist.v1.Category): tekun 1,
+ * dibao 2. */
 static const char SQL_CHUNK[]
-    = "SELECT p.id, p.fund, p.status AS standing, p.monthly_fen,"
-      " p.from_month, p.until_month, p.account_number,"
+    = "SELECT p.id, p.fund, coalesce(r.status, 'exited') AS standing,"
+      " coalesce(r.monthly_fen, 0) AS monthly_fen, p.from_month,"
+      " r.until_month, p.account_number,"
       " EXISTS (SELECT 1 FROM payment m WHERE m.payee_id = p.id"
-      "  AND m.fund = p.fund AND m.period = $1) AS already_paid"
-      " FROM payee p WHERE p.id > $2::bigint ORDER BY p.id LIMIT $3::int";
+      "  AND m.fund = p.fund AND m.period = $1) AS already_paid,"
+      " coalesce(CASE WHEN s.applies AND (CASE p.fund WHEN 'tekun' THEN 1"
+      "  WHEN 'dibao' THEN 2 END) = ANY (s.categories)"
+      "  THEN s.per_person_fen * r.members END, 0)::bigint AS subsidy_fen,"
+      " EXISTS (SELECT 1 FROM payment m WHERE m.payee_id = p.id"
+      "  AND m.fund = 'price_subsidy' AND m.period = $1) AS subsidy_paid"
+      " FROM payee p"
+      " LEFT JOIN LATERAL (SELECT pm.* FROM payee_month pm"
+      "  WHERE pm.payee_id = p.id AND pm.first_month <= $1"
+      "  ORDER BY pm.first_month DESC LIMIT 1) r ON true"
+      " LEFT JOIN price_subsidy s ON s.month = $1"
+      " WHERE p.id > $2::bigint ORDER BY p.id LIMIT $3::int";
 
 static const sn_col payee_cols[] = {
 	SN_COL(disbursement_payee, id, SN_COL_I64),
@@ -648,6 +749,8 @@ static const sn_col payee_cols[] = {
 	SN_COL_OPT(disbursement_payee, until_month, SN_COL_MONTH, has_until),
 	SN_COL(disbursement_payee, account_number, SN_COL_TEXT),
 	SN_COL(disbursement_payee, already_paid, SN_COL_BOOL),
+	SN_COL(disbursement_payee, subsidy_fen, SN_COL_I64),
+	SN_COL(disbursement_payee, subsidy_paid, SN_COL_BOOL),
 };
 
 static void
@@ -680,11 +783,13 @@ static const char SQL_BUILD[]
       " INSERT INTO payment (id, payee_id, fund, period, year, run_id,"
       "  amount_fen, township_code, bank_code, account_number,"
       "  account_name, e2e_id, status)"
-      " SELECT q.nid, q.id, q.fund, $2, $3::int, $1::uuid, q.monthly_fen,"
+      " SELECT q.nid, q.id, q.lfund, $2, $3::int, $1::uuid, q.lfen,"
       "  q.township_code, q.bank_code, q.account_number, q.account_name,"
       "  e2e_of(q.nid, 1), 'planned'"
-      " FROM (SELECT gen_random_uuid() AS nid, p.* FROM payee p"
-      "  WHERE p.id = ANY ($4::bigint[]) ORDER BY p.id) q"
+      " FROM (SELECT gen_random_uuid() AS nid, l.fund AS lfund,"
+      "  l.fen AS lfen, p.* FROM payee p"
+      "  JOIN unnest($4::bigint[], $8::text[], $9::bigint[])"
+      "   AS l(id, fund, fen) ON l.id = p.id ORDER BY p.id, l.fund) q"
       " ON CONFLICT (payee_id, fund, period) DO NOTHING"
       " RETURNING *),"
       " s AS (SELECT fund, sum(amount_fen) AS fen FROM ins GROUP BY fund),"
@@ -703,28 +808,38 @@ static const char SQL_BUILD[]
       " SELECT " PAYMENT_COLS(
           "ins", "pe.beneficiary_id") " FROM ins JOIN payee pe ON pe.id = "
                                       "ins.payee_id"
-                                      " ORDER BY ins.payee_id";
+                                      " ORDER BY ins.payee_id, ins.fund";
 
 sn_err
 disbursement_store_build(sn_tx *tx, const char *run_id, sn_month period,
-    int32_t year, const int64_t *ids, size_t n, int64_t upto,
+    int32_t year, const disbursement_line *lines, size_t n, int64_t upto,
     int64_t short_count, int64_t short_fen, const disbursement_payments_cb *cb)
 {
 	char       p[SN_MONTH_STRLEN], y[24], u[24], sc[24], sf[24];
-	sn_pgarray arr;
-	sn_pgarray_init(&arr);
-	for (size_t i = 0; i < n; i++)
-		sn_pgarray_add_i64(&arr, ids[i]);
-	const char *a   = sn_pgarray_text(&arr);
-	sn_err      err = SN_ENOMEM;
-	if (a != NULL) {
-		const char *v[] = { run_id, sn_month_format(period, p),
-			fmt_i64(y, year), a, fmt_i64(u, upto),
-			fmt_i64(sc, short_count), fmt_i64(sf, short_fen) };
-		err             = sn_tx_query(
-		                tx, SQL_BUILD, 7, v, payments_done, (void *) cb);
+	sn_pgarray arr[3];
+	for (int k = 0; k < 3; k++)
+		sn_pgarray_init(&arr[k]);
+	for (size_t i = 0; i < n; i++) {
+		const char *f = disbursement_rules_fund_name(lines[i].fund);
+		sn_pgarray_add_i64(&arr[0], lines[i].payee_id);
+		sn_pgarray_add(&arr[1], f != NULL ? f : "");
+		sn_pgarray_add_i64(&arr[2], lines[i].amount_fen);
 	}
-	sn_pgarray_fini(&arr);
+	const char *a[3];
+	sn_err      err = SN_OK;
+	for (int k = 0; k < 3 && err == SN_OK; k++)
+		if ((a[k] = sn_pgarray_text(&arr[k])) == NULL)
+			err = SN_ENOMEM;
+	if (err == SN_OK) {
+		const char *v[]
+		    = { run_id, sn_month_format(period, p), fmt_i64(y, year),
+			      a[0], fmt_i64(u, upto), fmt_i64(sc, short_count),
+			      fmt_i64(sf, short_fen), a[1], a[2] };
+		err = sn_tx_query(
+		    tx, SQL_BUILD, 9, v, payments_done, (void *) cb);
+	}
+	for (int k = 0; k < 3; k++)
+		sn_pgarray_fini(&arr[k]);
 	return err;
 }
 

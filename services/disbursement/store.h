@@ -237,19 +237,46 @@ typedef struct disbursement_payee_in {
 	bool                  has_until; /* false: open */
 	sn_month              until_month;
 	const char           *decided_by; /* "" keeps the one recorded */
+	/* Issue 9: the first month the change applies to (has_first false:
+	 * an event without one restates the whole history from from_month),
+	 * the persons in the household (0: unknown) and the cause
+	 * (sn.assist.v1.ChangeCause). */
+	bool     has_first;
+	sn_month first_month;
+	int32_t  members;
+	int32_t  cause;
 } disbursement_payee_in;
 
 /* application.decided: inserts the payee, or only records decided_by
- * when it exists (the register, beneficiary.changed, has the rest). */
+ * when it exists (the register, beneficiary.changed, has the rest); its
+ * months from from_month when it has none yet. */
 sn_err disbursement_store_payee_decided(
     sn_tx *tx, const disbursement_payee_in *p);
 
-/* beneficiary.changed: inserts or updates the payee whole. */
+/* beneficiary.changed: inserts or updates the payee whole, and its
+ * months (payee_month) from first_month on: the row of first_month is
+ * set and every later one goes (without a first month, every row goes
+ * and one from from_month stands for the whole history). */
 sn_err disbursement_store_payee_changed(
     sn_tx *tx, const disbursement_payee_in *p);
 
-/* The household left the benefit funds (another category): exited. */
-sn_err disbursement_store_payee_exit(sn_tx *tx, const char *application_id);
+/* The household left the benefit funds (another category): exited, from
+ * first (NULL: from its first month, its whole history). */
+sn_err disbursement_store_payee_exit(
+    sn_tx *tx, const char *application_id, const sn_month *first);
+
+/* price_subsidy.decided: the month's subsidy, replacing one recorded. */
+typedef struct disbursement_subsidy_in {
+	sn_month       month;
+	bool           applies;
+	int64_t        per_person_fen;
+	const int32_t *categories; /* sn.assist.v1.Category */
+	size_t         ncategories;
+	const char    *policy_version, *decided_by;
+} disbursement_subsidy_in;
+
+sn_err disbursement_store_price_subsidy(
+    sn_tx *tx, const disbursement_subsidy_in *s);
 
 /* ---- emergency payments ------------------------------------------------- */
 
@@ -319,20 +346,29 @@ sn_err disbursement_store_run_decide(sn_tx *tx, const char *id,
 void disbursement_store_run_building(
     sn_db *db, disbursement_run_read_fn fn, void *arg);
 
-/* Up to limit payees after payee id `after`, in id order, with whether
- * each has a payment for period. */
+/* Up to limit payees after payee id `after`, in id order, as the
+ * register says for period (payee_month's row in force: standing,
+ * amount, until_month; no row yet: exited), with whether each has a
+ * payment for period, and its price subsidy for period. */
 sn_err disbursement_store_chunk(sn_tx *tx, sn_month period, int64_t after,
     int limit, const disbursement_payees_cb *cb);
 
+/* One line of a run: a payment of amount_fen to payee from fund. */
+typedef struct disbursement_line {
+	int64_t           payee_id;
+	disbursement_fund fund;
+	int64_t           amount_fen;
+} disbursement_line;
+
 /*
- * Creates the payments (status planned) of run id for the payees ids (n
- * of them; ON CONFLICT (payee, fund, period) DO NOTHING), draws their
+ * Creates the payments (status planned) of run id, one per line (n of
+ * them; ON CONFLICT (payee, fund, period) DO NOTHING), draws their
  * amounts on the budget of year, and moves the run's built_upto to upto
  * and its shortfall up by short_count / short_fen, in one statement.
  * cb: the payments it created, in payee order (for their events).
  */
 sn_err disbursement_store_build(sn_tx *tx, const char *run_id, sn_month period,
-    int32_t year, const int64_t *ids, size_t n, int64_t upto,
+    int32_t year, const disbursement_line *lines, size_t n, int64_t upto,
     int64_t short_count, int64_t short_fen,
     const disbursement_payments_cb *cb);
 

@@ -88,9 +88,9 @@ test_due(void **state)
 		disbursement_payee p;
 		const char        *period;
 		bool               due;
-	} cases[12];
+	} cases[14];
 	size_t n = 0;
-	for (size_t i = 0; i < 12; i++)
+	for (size_t i = 0; i < 14; i++)
 		cases[i].p = payee(1, DISBURSEMENT_FUND_DIBAO, 50000);
 #define CASE(nm, per, d)                                                      \
 	(cases[n].name = (nm), cases[n].period = (per), cases[n].due = (d),   \
@@ -106,6 +106,11 @@ test_due(void **state)
 	CASE("exited", "2026-03", false);
 	cases[n].p.standing = DISBURSEMENT_GRADUAL_EXIT;
 	CASE("gradual exit still paid", "2026-03", true);
+	cases[n].p.standing = DISBURSEMENT_GRADUAL_EXIT;
+	cases[n].p          = until(cases[n].p, "2026-03");
+	CASE("gradual exit after its last month", "2026-04", false);
+	cases[n].p.standing = DISBURSEMENT_SUSPENDED;
+	CASE("suspended", "2026-03", false);
 	cases[n].p.monthly_fen = 0;
 	CASE("nothing a month", "2026-03", false);
 	cases[n].p.account_number = "";
@@ -176,6 +181,57 @@ test_build(void **state)
 	room[DISBURSEMENT_FUND_TEKUN] = -5;
 	disbursement_rules_build(q, 2, month("2026-03"), room, take, &c);
 	assert_int_equal(c.pay_count, 0);
+}
+
+/* The price subsidy: a line for every payee due for the month (its
+ * benefit paid or short), within the subsidy fund's own room. */
+static void
+test_subsidies(void **state)
+{
+	(void) state;
+	disbursement_payee p[6] = {
+		payee(1, DISBURSEMENT_FUND_DIBAO, 40000),
+		payee(2, DISBURSEMENT_FUND_DIBAO, 40000),
+		payee(3, DISBURSEMENT_FUND_TEKUN, 30000),
+		payee(4, DISBURSEMENT_FUND_DIBAO, 20000),
+		payee(5, DISBURSEMENT_FUND_TEKUN, 90000),
+		payee(6, DISBURSEMENT_FUND_DIBAO, 10000),
+	};
+	for (int i = 0; i < 6; i++)
+		p[i].subsidy_fen = 3000;
+	p[1].standing     = DISBURSEMENT_SUSPENDED; /* not due: none */
+	p[2].subsidy_fen  = 0;                      /* category not listed */
+	p[3].subsidy_paid = true;                   /* a resumed run */
+	p[5].subsidy_fen  = 4000;                   /* does not fit */
+	int64_t room[DISBURSEMENT_NFUNDS]     = { 0 };
+	room[DISBURSEMENT_FUND_DIBAO]         = 1000000;
+	room[DISBURSEMENT_FUND_TEKUN]         = 0; /* 3 and 5 short */
+	room[DISBURSEMENT_FUND_PRICE_SUBSIDY] = 9000;
+	disbursement_take  take[6], sub[6];
+	disbursement_chunk c;
+	disbursement_rules_build(p, 6, month("2026-03"), room, take, &c);
+	assert_int_equal(take[4], DISBURSEMENT_SHORT);
+	disbursement_rules_subsidies(
+	    p, 6, take, room[DISBURSEMENT_FUND_PRICE_SUBSIDY], sub, &c);
+	static const disbursement_take want[6] = { DISBURSEMENT_PAY,
+		DISBURSEMENT_SKIP, DISBURSEMENT_SKIP, DISBURSEMENT_SKIP,
+		DISBURSEMENT_PAY, DISBURSEMENT_SHORT };
+	for (int i = 0; i < 6; i++)
+		if (sub[i] != want[i])
+			fail_msg("payee %d: subsidy %d, want %d", i + 1,
+			    sub[i], want[i]);
+	assert_int_equal(c.drawn_fen[DISBURSEMENT_FUND_PRICE_SUBSIDY], 6000);
+	/* benefits 40000 + 20000 + 10000, subsidies 3000 + 3000 */
+	assert_int_equal(c.pay_count, 5);
+	assert_int_equal(c.pay_fen, 76000);
+	/* short: benefits of 3 and 5 (no tekun budget), subsidy of 6 */
+	assert_int_equal(c.short_count, 3);
+	assert_int_equal(c.short_fen, 124000);
+	/* No room: every due subsidy short. */
+	disbursement_rules_build(p, 6, month("2026-03"), room, take, &c);
+	disbursement_rules_subsidies(p, 6, take, 0, sub, &c);
+	assert_int_equal(c.drawn_fen[DISBURSEMENT_FUND_PRICE_SUBSIDY], 0);
+	assert_int_equal(sub[0], DISBURSEMENT_SHORT);
 }
 
 static sn_principal
@@ -626,6 +682,16 @@ test_parsing(void **state)
 	assert_int_equal(
 	    disbursement_rules_standing_of(0), DISBURSEMENT_ACTIVE);
 	assert_int_equal(
+	    disbursement_rules_standing_of(4), DISBURSEMENT_SUSPENDED);
+	assert_string_equal(
+	    disbursement_rules_standing_name(DISBURSEMENT_SUSPENDED),
+	    "suspended");
+	assert_string_equal(
+	    disbursement_rules_fund_name(DISBURSEMENT_FUND_PRICE_SUBSIDY),
+	    "price_subsidy");
+	assert_int_equal(disbursement_rules_fund_parse("price_subsidy"),
+	    DISBURSEMENT_FUND_PRICE_SUBSIDY);
+	assert_int_equal(
 	    disbursement_rules_bank_word(4), DISBURSEMENT_BANK_UNKNOWN);
 	assert_int_equal(
 	    disbursement_rules_bank_word(5), DISBURSEMENT_BANK_NONE);
@@ -661,6 +727,7 @@ main(void)
 		cmocka_unit_test(test_period),
 		cmocka_unit_test(test_due),
 		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_subsidies),
 		cmocka_unit_test(test_approval),
 		cmocka_unit_test(test_allocation),
 		cmocka_unit_test(test_reconcile),
