@@ -771,6 +771,122 @@ approval_rules_gradual_end(
 		change_exit(out, e->until_month);
 }
 
+const approval_register_policy approval_register_policy_default
+    = APPROVAL_REGISTER_POLICY_DEFAULT;
+
+bool
+approval_rules_income_stable(const approval_income *inc)
+{
+	return inc->wages_fen == 0 && inc->business_fen == 0;
+}
+
+static bool
+none_can_work(const approval_member *m, size_t n)
+{
+	if (n == 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (m[i].labour != APPROVAL_LABOUR_NONE)
+			return false;
+	return true;
+}
+
+sn_err
+approval_rules_next_review(const approval_register_policy *rp,
+    const approval_entry *e, const approval_member *members, size_t n,
+    const approval_income *inc, sn_date decided, sn_date *out)
+{
+	if (rp == NULL || e == NULL || out == NULL
+	    || (n > 0 && members == NULL) || !sn_date_valid(decided)
+	    || e->standing == APPROVAL_STANDING_EXITED)
+		return SN_EINVAL;
+	if (e->standing == APPROVAL_STANDING_GRADUAL_EXIT) {
+		if (!sn_month_valid(e->until_month))
+			return SN_EINVAL;
+		*out = sn_month_last(e->until_month);
+		return SN_OK;
+	}
+	int32_t months;
+	switch (e->category) {
+	case APPROVAL_CAT_TEKUN:
+		months = rp->review_months_tekun;
+		break;
+	case APPROVAL_CAT_DIBAO:
+		months = none_can_work(members, n) && inc != NULL
+		        && approval_rules_income_stable(inc)
+		    ? rp->review_months_dibao_stable
+		    : rp->review_months_dibao;
+		break;
+	case APPROVAL_CAT_LOW_INCOME:
+	case APPROVAL_CAT_EXPENDITURE:
+		months = rp->review_months_edge;
+		break;
+	case APPROVAL_CAT_UNSPECIFIED:
+	case APPROVAL_CAT_EMERGENCY:
+	case APPROVAL_CAT_NONE:
+	default:
+		return SN_EINVAL;
+	}
+	if (months < 1)
+		return SN_EINVAL;
+	*out = sn_date_add_months(decided, months);
+	return SN_OK;
+}
+
+/* The amount of an active entry's category under the result r. */
+static sn_err
+rerated_amount(const approval_result *r, const approval_household *h,
+    approval_category cat, sn_fen *out)
+{
+	switch (cat) {
+	case APPROVAL_CAT_TEKUN:
+		*out = r->tekun_amount_fen;
+		return SN_OK;
+	case APPROVAL_CAT_DIBAO:
+		return review_amount(
+		    r->standard_fen, r->net_per_member_fen, h->nmembers, out);
+	case APPROVAL_CAT_LOW_INCOME:
+	case APPROVAL_CAT_EXPENDITURE:
+		*out = 0;
+		return SN_OK;
+	case APPROVAL_CAT_UNSPECIFIED:
+	case APPROVAL_CAT_EMERGENCY:
+	case APPROVAL_CAT_NONE:
+		break;
+	}
+	return SN_EINVAL;
+}
+
+sn_err
+approval_rules_rerate(const approval_policy *p, const approval_household *h,
+    const approval_entry *e, sn_month from, approval_change *out)
+{
+	if (e == NULL || out == NULL || !sn_month_valid(from))
+		return SN_EINVAL;
+	approval_result r;
+	approval_change c;
+	sn_fen          amount;
+	sn_err          err = approval_rules_classify(p, h, &r);
+	if (err != SN_OK)
+		return err;
+	change_init(e, APPROVAL_CAUSE_RERATING, &c);
+	c.standard_fen       = r.standard_fen;
+	c.net_per_member_fen = r.net_per_member_fen;
+	if (e->standing == APPROVAL_STANDING_ACTIVE) {
+		if ((err = rerated_amount(&r, h, e->category, &amount))
+		    != SN_OK)
+			return err;
+		if (amount != e->monthly_amount_fen) {
+			c.outcome     = APPROVAL_OUTCOME_RERATED;
+			c.amount_fen  = amount;
+			c.first_month = from;
+			c.changed     = true;
+		}
+	}
+	*out = c;
+	return SN_OK;
+}
+
 /* ---- dates and names ---------------------------------------------------- */
 
 bool

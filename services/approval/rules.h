@@ -566,6 +566,69 @@ sn_err approval_rules_moved(
 void approval_rules_gradual_end(
     const approval_entry *e, sn_month now, approval_change *out);
 
+/* The register's policy figures (of a policy version; defaults below). */
+typedef struct approval_register_policy {
+	int32_t review_months_dibao_stable;   /* members cannot work, stable
+	                                       * income: 12 */
+	int32_t review_months_dibao;          /* other dibao: 6 */
+	int32_t review_months_tekun;          /* 12 */
+	int32_t review_months_edge;           /* low_income, expenditure: 12 */
+	int64_t cpi_threshold_permille;       /* 35: CPI >= 3.5 % y/y */
+	int64_t food_cpi_threshold_permille;  /* 60: food CPI >= 6.0 % */
+	sn_fen  price_subsidy_per_person_fen; /* per person per month */
+} approval_register_policy;
+
+/* The defaults of design section 6. The price subsidy per person is not
+ * in the design: 5000 fen (50 yuan) stands until a version sets it. */
+#define APPROVAL_REGISTER_POLICY_DEFAULT                                      \
+	{                                                                     \
+		.review_months_dibao_stable = 12, .review_months_dibao = 6,   \
+		.review_months_tekun = 12, .review_months_edge = 12,          \
+		.cpi_threshold_permille       = 35,                           \
+		.food_cpi_threshold_permille  = 60,                           \
+		.price_subsidy_per_person_fen = 5000                          \
+	}
+
+extern const approval_register_policy approval_register_policy_default;
+
+/* A household's monthly incomes by source, whole household (Income). */
+typedef struct approval_income {
+	sn_fen wages_fen;
+	sn_fen business_fen;
+	sn_fen pensions_fen;
+	sn_fen other_fen;
+} approval_income;
+
+/* Stable income: no wages and no business income (only pensions and
+ * other income, or none). */
+bool approval_rules_income_stable(const approval_income *inc);
+
+/*
+ * The next review date of an entry decided on decided (sn_date_add_months:
+ * a day past the month's end becomes its last day): GRADUAL_EXIT: the
+ * last day of its until month; tekun: review_months_tekun; dibao:
+ * review_months_dibao_stable when every one of the n members has labour
+ * NONE and the income is stable, review_months_dibao otherwise;
+ * low_income and expenditure: review_months_edge. SN_EINVAL for another
+ * category or standing EXITED.
+ */
+sn_err approval_rules_next_review(const approval_register_policy *rp,
+    const approval_entry *e, const approval_member *members, size_t n,
+    const approval_income *inc, sn_date decided, sn_date *out);
+
+/*
+ * Re-rating: the version p effective from month from re-rates an ACTIVE
+ * entry from the same facts h: tekun the tekun amount, dibao (S -
+ * max(C, 0)) x members rounded up to whole yuan (0 when C >= S: a
+ * re-rating exits nobody, a review does), low_income and expenditure 0.
+ * RERATED (cause RERATING, first month from) or UNCHANGED when the amount
+ * is the same; an entry not ACTIVE (gradual exit keeps its amount) is
+ * UNCHANGED. SN_EINVAL / SN_ERANGE as classify.
+ */
+sn_err approval_rules_rerate(const approval_policy *p,
+    const approval_household *h, const approval_entry *e, sn_month from,
+    approval_change *out);
+
 /* ---- dates and names ------------------------------------------------- */
 
 /* Parses "YYYY-MM-DD" naming a real calendar date of the years 1900-9999

@@ -1323,6 +1323,239 @@ test_gradual_end(void **state)
 	assert_false(c.changed);
 }
 
+#define D(y, m, d)                                                            \
+	{                                                                     \
+		y, m, d                                                       \
+	}
+
+struct review_date_row {
+	const char     *name;
+	approval_entry  e;
+	int             n;
+	approval_labour labour, labour0;
+	approval_income inc;
+	sn_date         decided;
+	sn_err          err;
+	sn_date         want;
+};
+
+#define PENSION                                                               \
+	{                                                                     \
+		.pensions_fen = 90000                                         \
+	}
+
+static const struct review_date_row review_date_rows[] = {
+	{ "dibao, nobody can work, pensions only: 12 months", E_DIBAO, 2,
+	    APPROVAL_LABOUR_NONE, 0, PENSION, D(2026, 9, 15), SN_OK,
+	    D(2027, 9, 15) },
+	{ "dibao, nobody can work, other income only: 12 months", E_DIBAO, 1,
+	    APPROVAL_LABOUR_NONE, 0, { .other_fen = 1 }, D(2026, 9, 15), SN_OK,
+	    D(2027, 9, 15) },
+	{ "dibao, nobody can work, no income: 12 months", E_DIBAO, 1,
+	    APPROVAL_LABOUR_NONE, 0, { 0 }, D(2026, 9, 15), SN_OK,
+	    D(2027, 9, 15) },
+	{ "dibao, nobody can work, one fen of wages: 6 months", E_DIBAO, 2,
+	    APPROVAL_LABOUR_NONE, 0, { .wages_fen = 1, .pensions_fen = 90000 },
+	    D(2026, 9, 15), SN_OK, D(2027, 3, 15) },
+	{ "dibao, nobody can work, business income: 6 months", E_DIBAO, 2,
+	    APPROVAL_LABOUR_NONE, 0, { .business_fen = 1 }, D(2026, 9, 15),
+	    SN_OK, D(2027, 3, 15) },
+	{ "dibao, one member can work partially: 6 months", E_DIBAO, 2,
+	    APPROVAL_LABOUR_NONE, APPROVAL_LABOUR_PARTIAL, PENSION,
+	    D(2026, 9, 15), SN_OK, D(2027, 3, 15) },
+	{ "dibao able to work: 6 months, month end kept", E_DIBAO, 2,
+	    APPROVAL_LABOUR_FULL, 0, PENSION, D(2026, 8, 31), SN_OK,
+	    D(2027, 2, 28) },
+	{ "tekun: 12 months", E_TEKUN(157000), 1, APPROVAL_LABOUR_NONE, 0,
+	    { 0 }, D(2026, 11, 29), SN_OK, D(2027, 11, 29) },
+	{ "tekun from a leap day", E_TEKUN(157000), 1, APPROVAL_LABOUR_NONE, 0,
+	    { 0 }, D(2028, 2, 29), SN_OK, D(2029, 2, 28) },
+	{ "low income: 12 months", E_EDGE(APPROVAL_CAT_LOW_INCOME), 2,
+	    APPROVAL_LABOUR_FULL, 0, { .wages_fen = 200000 }, D(2026, 9, 15),
+	    SN_OK, D(2027, 9, 15) },
+	{ "expenditure: 12 months", E_EDGE(APPROVAL_CAT_EXPENDITURE), 2,
+	    APPROVAL_LABOUR_FULL, 0, { .wages_fen = 200000 }, D(2026, 9, 15),
+	    SN_OK, D(2027, 9, 15) },
+	{ "gradual exit: the end of its last month", E_GRADUAL, 2,
+	    APPROVAL_LABOUR_FULL, 0, { 0 }, D(2026, 9, 15), SN_OK,
+	    D(2027, 3, 31) },
+	{ "gradual exit ending in a leap February",
+	    { APPROVAL_CAT_DIBAO, APPROVAL_TIER_CORE, 66000,
+	        APPROVAL_STANDING_GRADUAL_EXIT, M(2028, 2) },
+	    2, APPROVAL_LABOUR_FULL, 0, { 0 }, D(2027, 8, 3), SN_OK,
+	    D(2028, 2, 29) },
+	{ "exited: no review",
+	    { APPROVAL_CAT_DIBAO, APPROVAL_TIER_CORE, 0,
+	        APPROVAL_STANDING_EXITED, OPEN },
+	    2, APPROVAL_LABOUR_FULL, 0, { 0 }, D(2026, 9, 15), SN_EINVAL,
+	    D(0, 0, 0) },
+	{ "no category: no review", E_EDGE(APPROVAL_CAT_NONE), 2,
+	    APPROVAL_LABOUR_FULL, 0, { 0 }, D(2026, 9, 15), SN_EINVAL,
+	    D(0, 0, 0) },
+	{ "an invalid day", E_DIBAO, 2, APPROVAL_LABOUR_FULL, 0, { 0 },
+	    D(2027, 2, 29), SN_EINVAL, D(0, 0, 0) },
+};
+
+static void
+test_next_review_table(void **state)
+{
+	(void) state;
+	const approval_register_policy rp = APPROVAL_REGISTER_POLICY_DEFAULT;
+	for (size_t i = 0;
+	     i < sizeof(review_date_rows) / sizeof(review_date_rows[0]); i++) {
+		const struct review_date_row *r = &review_date_rows[i];
+		approval_member               m[8];
+		for (int k = 0; k < r->n; k++)
+			m[k] = (approval_member) { r->labour,
+				APPROVAL_CARE_ABLE };
+		if (r->labour0)
+			m[0].labour = r->labour0;
+		sn_date out = D(1, 1, 1);
+		print_message("%s\n", r->name);
+		assert_int_equal(approval_rules_next_review(&rp, &r->e, m,
+		                     (size_t) r->n, &r->inc, r->decided, &out),
+		    r->err);
+		if (r->err != SN_OK)
+			continue;
+		assert_int_equal(out.year, r->want.year);
+		assert_int_equal(out.month, r->want.month);
+		assert_int_equal(out.day, r->want.day);
+	}
+}
+
+static void
+test_register_policy(void **state)
+{
+	(void) state;
+	const approval_register_policy *d = &approval_register_policy_default;
+	assert_int_equal(d->review_months_dibao_stable, 12);
+	assert_int_equal(d->review_months_dibao, 6);
+	assert_int_equal(d->review_months_tekun, 12);
+	assert_int_equal(d->review_months_edge, 12);
+	assert_int_equal(d->cpi_threshold_permille, 35);
+	assert_int_equal(d->food_cpi_threshold_permille, 60);
+	/* the months come from the struct, not from constants */
+	approval_register_policy rp = *d;
+	rp.review_months_dibao      = 3;
+	rp.review_months_edge       = 24;
+	approval_entry  e = E_DIBAO, l = E_EDGE(APPROVAL_CAT_LOW_INCOME);
+	approval_member m[1]
+	    = { { APPROVAL_LABOUR_FULL, APPROVAL_CARE_ABLE } };
+	approval_income inc = { .wages_fen = 100 };
+	sn_date         out;
+	assert_int_equal(approval_rules_next_review(&rp, &e, m, 1, &inc,
+	                     (sn_date) D(2026, 11, 30), &out),
+	    SN_OK);
+	assert_int_equal(sn_date_yyyymmdd(out), 20270228);
+	assert_int_equal(approval_rules_next_review(&rp, &l, m, 1, &inc,
+	                     (sn_date) D(2026, 11, 30), &out),
+	    SN_OK);
+	assert_int_equal(sn_date_yyyymmdd(out), 20281130);
+	rp.review_months_dibao = 0;
+	assert_int_equal(approval_rules_next_review(&rp, &e, m, 1, &inc,
+	                     (sn_date) D(2026, 11, 30), &out),
+	    SN_EINVAL);
+	/* stable: pensions and other only */
+	assert_true(approval_rules_income_stable(
+	    &(approval_income) { .pensions_fen = 1, .other_fen = 1 }));
+	assert_false(approval_rules_income_stable(
+	    &(approval_income) { .business_fen = 1 }));
+}
+
+/* The version of 2027-03: urban 900, rural 680, basic 1500 / 1060. */
+static const approval_policy P2 = { .version = "2027-03",
+	.urban_min_fen                       = 90000,
+	.rural_min_fen                       = 68000,
+	.urban_basic_fen                     = 150000,
+	.rural_basic_fen                     = 106000,
+	.care_able_fen                       = 15000,
+	.care_partially_able_fen             = 50000,
+	.care_unable_fen                     = 120000,
+	.low_income_factor_percent           = 150,
+	.asset_multiple                      = 24,
+	.max_homes                           = 1,
+	.business_capital_limit_fen          = 5000000 };
+
+struct rerate_row {
+	const char            *name;
+	const approval_policy *p;
+	struct row             h;
+	approval_entry         e;
+	approval_outcome       outcome;
+	sn_fen                 amount;
+};
+
+static const struct rerate_row rerate_rows[] = {
+	{ "dibao re-rated under the new S", &P2, { "", BASE }, E_DIBAO,
+	    APPROVAL_OUTCOME_RERATED, 80000 },
+	{ "the same standard: unchanged", &P, { "", BASE }, E_DIBAO,
+	    APPROVAL_OUTCOME_UNCHANGED, 66000 },
+	{ "deductions still counted", &P2,
+	    { "", BASE, .g = 90000, .d = 20000 }, E_DIBAO,
+	    APPROVAL_OUTCOME_RERATED, 40000 },
+	{ "one fen over a whole yuan rounds up", &P2,
+	    { "", BASE, .n = 1, .g = 50099 }, E_DIBAO,
+	    APPROVAL_OUTCOME_RERATED, 40000 },
+	{ "rural re-rated under the new rural S", &P2,
+	    { "", BASE, .reg = APPROVAL_REG_RURAL, .g = 60000 }, E_DIBAO,
+	    APPROVAL_OUTCOME_RERATED, 16000 },
+	{ "C at the new S: amount 0, a re-rating exits nobody", &P2,
+	    { "", BASE, .g = 90000 }, E_DIBAO, APPROVAL_OUTCOME_RERATED, 0 },
+	{ "tekun re-rated under the new basic standard", &P2, { "", TEKUN },
+	    E_TEKUN(157000), APPROVAL_OUTCOME_RERATED, 165000 },
+	{ "tekun unchanged under the same standard", &P, { "", TEKUN },
+	    E_TEKUN(157000), APPROVAL_OUTCOME_UNCHANGED, 157000 },
+	{ "low income: no amount, unchanged", &P2, { "", BASE, .g = 100000 },
+	    E_EDGE(APPROVAL_CAT_LOW_INCOME), APPROVAL_OUTCOME_UNCHANGED, 0 },
+	{ "gradual exit keeps its amount", &P2, { "", BASE }, E_GRADUAL,
+	    APPROVAL_OUTCOME_UNCHANGED, 66000 },
+	{ "suspended: unchanged", &P2, { "", BASE },
+	    { APPROVAL_CAT_DIBAO, APPROVAL_TIER_CORE, 66000,
+	        APPROVAL_STANDING_SUSPENDED, OPEN },
+	    APPROVAL_OUTCOME_UNCHANGED, 66000 },
+};
+
+static void
+test_rerate_table(void **state)
+{
+	(void) state;
+	for (size_t i = 0; i < sizeof(rerate_rows) / sizeof(rerate_rows[0]);
+	     i++) {
+		const struct rerate_row *r = &rerate_rows[i];
+		approval_member          m[8];
+		approval_household       h;
+		approval_change          c;
+		build(&r->h, &h, m);
+		print_message("%s\n", r->name);
+		assert_int_equal(approval_rules_rerate(r->p, &h, &r->e,
+		                     (sn_month) M(2027, 3), &c),
+		    SN_OK);
+		assert_int_equal(c.outcome, r->outcome);
+		assert_int_equal(c.cause, APPROVAL_CAUSE_RERATING);
+		assert_int_equal(c.amount_fen, r->amount);
+		assert_int_equal(c.old_amount_fen, r->e.monthly_amount_fen);
+		assert_int_equal(c.category, r->e.category);
+		assert_int_equal(c.standing, r->e.standing);
+		bool rerated = r->outcome == APPROVAL_OUTCOME_RERATED;
+		assert_int_equal(c.changed, rerated);
+		assert_int_equal(c.first_month.year, rerated ? 2027 : 0);
+		assert_int_equal(c.first_month.month, rerated ? 3 : 0);
+	}
+	struct row         base = { "", BASE };
+	approval_member    m[8];
+	approval_household h;
+	approval_change    c;
+	approval_entry     e = E_DIBAO;
+	build(&base, &h, m);
+	assert_int_equal(
+	    approval_rules_rerate(&P2, &h, &e, (sn_month) M(2027, 0), &c),
+	    SN_EINVAL);
+	e.category = APPROVAL_CAT_NONE;
+	assert_int_equal(
+	    approval_rules_rerate(&P2, &h, &e, (sn_month) M(2027, 3), &c),
+	    SN_EINVAL);
+}
+
 int
 main(void)
 {
@@ -1349,6 +1582,9 @@ main(void)
 		cmocka_unit_test(test_review_invalid),
 		cmocka_unit_test(test_death_and_move),
 		cmocka_unit_test(test_gradual_end),
+		cmocka_unit_test(test_next_review_table),
+		cmocka_unit_test(test_register_policy),
+		cmocka_unit_test(test_rerate_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
