@@ -887,6 +887,115 @@ approval_rules_rerate(const approval_policy *p, const approval_household *h,
 	return SN_OK;
 }
 
+sn_err
+approval_rules_ratio_permille(sn_fen urban, sn_fen rural, int64_t *out)
+{
+	if (urban <= 0 || rural <= 0 || out == NULL)
+		return SN_EINVAL;
+	/* round(1000 urban / rural) = (2000 urban + rural) / (2 rural) */
+	sn_fen num, den;
+	sn_err err = sn_fen_mul(urban, 2000, &num);
+	if (err == SN_OK)
+		err = sn_fen_add(num, rural, &num);
+	if (err == SN_OK)
+		err = sn_fen_mul(rural, 2, &den);
+	if (err == SN_OK)
+		*out = num / den;
+	return err;
+}
+
+bool
+approval_rules_ratio_check(sn_fen urban, sn_fen rural,
+    const approval_policy *prev, bool forced, const char *reason,
+    int64_t *ratio, sn_problem *prob)
+{
+	if (urban <= 0)
+		return sn_problem_set(prob, 422, "missing_field",
+		    "urban_min_fen",
+		    "urban and rural standards are set together: state "
+		    "urban_min_fen");
+	if (rural <= 0)
+		return sn_problem_set(prob, 422, "missing_field",
+		    "rural_min_fen",
+		    "urban and rural standards are set together: state "
+		    "rural_min_fen");
+	if (approval_rules_ratio_permille(urban, rural, ratio) != SN_OK)
+		return sn_problem_set(prob, 422, "out_of_range",
+		    "urban_min_fen", "the standards are out of range");
+	int64_t before;
+	if (prev == NULL
+	    || approval_rules_ratio_permille(
+	           prev->urban_min_fen, prev->rural_min_fen, &before)
+	        != SN_OK
+	    || *ratio <= before)
+		return true;
+	if (!forced)
+		return sn_problem_set(prob, 409, "ratio_rises",
+		    "rural_min_fen",
+		    "the urban/rural ratio would rise from %lld to %lld per "
+		    "mille: adjust both or force with a reason",
+		    (long long) before, (long long) *ratio);
+	if (reason == NULL || reason[0] == '\0')
+		return sn_problem_set(prob, 422, "reason_required", "reason",
+		    "forcing a rising urban/rural ratio needs a reason");
+	return true;
+}
+
+void
+approval_rules_price_linkage(const approval_register_policy *rp,
+    int64_t cpi_permille, int64_t food_cpi_permille,
+    approval_price_subsidy *out)
+{
+	bool applies = cpi_permille >= rp->cpi_threshold_permille
+	    || food_cpi_permille >= rp->food_cpi_threshold_permille;
+	*out = (approval_price_subsidy) { .applies = applies,
+		.per_person_fen
+		= applies ? rp->price_subsidy_per_person_fen : 0,
+		.categories = applies
+		    ? (1u << APPROVAL_CAT_DIBAO) | (1u << APPROVAL_CAT_TEKUN)
+		        | (1u << APPROVAL_CAT_LOW_INCOME)
+		    : 0u };
+}
+
+sn_err
+approval_rules_price_amount(const approval_price_subsidy *s,
+    approval_category c, size_t n, sn_fen *out)
+{
+	if ((unsigned) c >= 32 || !s->applies
+	    || (s->categories & (1u << (unsigned) c)) == 0) {
+		*out = 0;
+		return SN_OK;
+	}
+	return sn_fen_mul(s->per_person_fen, (int64_t) n, out);
+}
+
+sn_err
+approval_rules_propose(sn_fen consumption_fen, int64_t share_permille,
+    sn_fen cur_urban, sn_fen cur_rural, sn_fen *urban, sn_fen *rural)
+{
+	if (consumption_fen <= 0 || share_permille < 1 || share_permille > 1000
+	    || cur_urban <= 0 || cur_rural <= 0 || urban == NULL
+	    || rural == NULL)
+		return SN_EINVAL;
+	sn_fen u, r;
+	sn_err err = sn_fen_mul(consumption_fen, share_permille, &u);
+	if (err == SN_OK)
+		err = sn_fen_div_ceil(u, 1000, &u);
+	if (err == SN_OK)
+		err = sn_fen_ceil_yuan(u, &u);
+	if (err == SN_OK)
+		err = sn_fen_mul(u, cur_rural, &r);
+	if (err == SN_OK)
+		err = sn_fen_div_ceil(r, cur_urban, &r);
+	if (err == SN_OK)
+		err = sn_fen_ceil_yuan(r, &r);
+	if (err != SN_OK)
+		return err;
+	*urban = u;
+	*rural = r;
+	return SN_OK;
+}
+
 /* ---- dates and names ---------------------------------------------------- */
 
 bool

@@ -629,6 +629,62 @@ sn_err approval_rules_rerate(const approval_policy *p,
     const approval_household *h, const approval_entry *e, sn_month from,
     approval_change *out);
 
+/* urban / rural in per mille, rounded half up: 83000 / 63000 -> 1317.
+ * SN_EINVAL when either is <= 0; SN_ERANGE on overflow. */
+sn_err approval_rules_ratio_permille(sn_fen urban, sn_fen rural, int64_t *out);
+
+/*
+ * The urban/rural check of a new version (同步调整): urban and rural
+ * (0: not stated) must both be stated (422 missing_field, field
+ * urban_min_fen or rural_min_fen); *ratio gets their ratio per mille. A
+ * ratio above the previous version's (prev NULL: the first version, no
+ * comparison), compared per mille as reported, is refused (409
+ * ratio_rises, field rural_min_fen) unless forced with a reason (422
+ * reason_required, field reason, when forced without one). reason NULL
+ * is "". Figures whose ratio overflows: 422 out_of_range; a previous
+ * version whose ratio cannot be computed is not compared. True if the
+ * version may be added (*ratio set whenever both are stated).
+ */
+bool approval_rules_ratio_check(sn_fen urban, sn_fen rural,
+    const approval_policy *prev, bool forced, const char *reason,
+    int64_t *ratio, sn_problem *prob);
+
+/* A month's price linkage (物价上涨挂钩联动). */
+typedef struct approval_price_subsidy {
+	bool     applies;        /* the condition holds this month */
+	sn_fen   per_person_fen; /* 0 when not */
+	unsigned categories;     /* bits (1u << category): dibao, tekun,
+	                          * low_income; 0 when not */
+} approval_price_subsidy;
+
+/*
+ * The month's subsidy from that month's indices (year on year, per
+ * mille): it applies when cpi >= cpi_threshold or food_cpi >=
+ * food_cpi_threshold, and only then; each month stands alone, so it
+ * stops the first month the condition no longer holds.
+ */
+void approval_rules_price_linkage(const approval_register_policy *rp,
+    int64_t cpi_permille, int64_t food_cpi_permille,
+    approval_price_subsidy *out);
+
+/* What a household of category c with n members gets from s: per person
+ * x n when s applies and lists c, else 0. SN_ERANGE on overflow. */
+sn_err approval_rules_price_amount(const approval_price_subsidy *s,
+    approval_category c, size_t n, sn_fen *out);
+
+/*
+ * A standards proposal: from the average consumption per person per
+ * month (fen, urban, the statistics bureau's figure) and a chosen share
+ * (per mille, 1..1000):
+ *   urban = ceil_yuan(ceil(consumption x share / 1000))
+ *   rural = ceil_yuan(ceil(urban x cur_rural / cur_urban))
+ * so the current ratio is kept; rounding rural up means the proposed
+ * ratio never rises above the current one. SN_EINVAL for a figure <= 0 or
+ * a share outside 1..1000; SN_ERANGE on overflow.
+ */
+sn_err approval_rules_propose(sn_fen consumption_fen, int64_t share_permille,
+    sn_fen cur_urban, sn_fen cur_rural, sn_fen *urban, sn_fen *rural);
+
 /* ---- dates and names ------------------------------------------------- */
 
 /* Parses "YYYY-MM-DD" naming a real calendar date of the years 1900-9999

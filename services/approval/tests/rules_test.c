@@ -1556,6 +1556,217 @@ test_rerate_table(void **state)
 	    SN_EINVAL);
 }
 
+static void
+test_ratio_permille(void **state)
+{
+	(void) state;
+	static const struct {
+		sn_fen  u, r;
+		int64_t want;
+	} t[] = {
+		{ 83000, 63000, 1317 }, /* 1317.46 */
+		{ 83002, 63000, 1317 }, /* 1317.49 */
+		{ 83003, 63000, 1318 }, /* 1317.51 */
+		{ 100, 100, 1000 },
+		{ 2, 3, 667 },
+		{ 1, 2000, 1 }, /* 0.5 rounds up */
+		{ 1, 2001, 0 },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		int64_t r = -1;
+		assert_int_equal(
+		    approval_rules_ratio_permille(t[i].u, t[i].r, &r), SN_OK);
+		assert_int_equal(r, t[i].want);
+	}
+	int64_t r;
+	assert_int_equal(approval_rules_ratio_permille(0, 1, &r), SN_EINVAL);
+	assert_int_equal(approval_rules_ratio_permille(1, 0, &r), SN_EINVAL);
+	assert_int_equal(
+	    approval_rules_ratio_permille(INT64_MAX / 1000, 1, &r), SN_ERANGE);
+}
+
+static void
+test_ratio_check_table(void **state)
+{
+	(void) state;
+	/* the previous version is P: 83000 / 63000, 1317 per mille */
+	static const struct {
+		const char *name;
+		sn_fen      u, r;
+		bool        first, forced;
+		const char *reason;
+		unsigned    status;
+		const char *code, *field;
+		int64_t     ratio; /* -1: not computed */
+	} t[] = {
+		{ "the first version: no comparison", 90000, 68000, true,
+		    false, NULL, 0, NULL, NULL, 1324 },
+		{ "falling", 90000, 70000, false, false, NULL, 0, NULL, NULL,
+		    1286 },
+		{ "the same", 83000, 63000, false, false, NULL, 0, NULL, NULL,
+		    1317 },
+		{ "up, but the same per mille", 83002, 63000, false, false,
+		    NULL, 0, NULL, NULL, 1317 },
+		{ "one per mille up: refused", 83003, 63000, false, false,
+		    NULL, 409, "ratio_rises", "rural_min_fen", 1318 },
+		{ "rising: refused", 90000, 68000, false, false, "", 409,
+		    "ratio_rises", "rural_min_fen", 1324 },
+		{ "rising, forced with a reason", 90000, 68000, false, true,
+		    "rural incomes fell", 0, NULL, NULL, 1324 },
+		{ "rising, forced without a reason", 90000, 68000, false, true,
+		    "", 422, "reason_required", "reason", 1324 },
+		{ "rising, forced, reason null", 90000, 68000, false, true,
+		    NULL, 422, "reason_required", "reason", 1324 },
+		{ "falling, forced, no reason needed", 90000, 70000, false,
+		    true, NULL, 0, NULL, NULL, 1286 },
+		{ "urban not stated", 0, 68000, false, false, NULL, 422,
+		    "missing_field", "urban_min_fen", -1 },
+		{ "rural not stated", 90000, 0, true, false, NULL, 422,
+		    "missing_field", "rural_min_fen", -1 },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		sn_problem prob  = { 0 };
+		int64_t    ratio = -1;
+		print_message("%s\n", t[i].name);
+		bool ok = approval_rules_ratio_check(t[i].u, t[i].r,
+		    t[i].first ? NULL : &P, t[i].forced, t[i].reason, &ratio,
+		    &prob);
+		assert_int_equal(ok, t[i].status == 0);
+		assert_int_equal(prob.status, t[i].status);
+		assert_int_equal(ratio, t[i].ratio);
+		if (t[i].status == 0)
+			continue;
+		assert_string_equal(prob.code, t[i].code);
+		assert_string_equal(prob.field, t[i].field);
+	}
+	sn_problem prob = { 0 };
+	int64_t    ratio;
+	assert_false(approval_rules_ratio_check(
+	    90000, 68000, &P, false, NULL, &ratio, &prob));
+	assert_string_equal(prob.message,
+	    "the urban/rural ratio would rise from 1317 to 1324 per mille: "
+	    "adjust both or force with a reason");
+}
+
+static void
+test_price_linkage_table(void **state)
+{
+	(void) state;
+	const approval_register_policy rp   = APPROVAL_REGISTER_POLICY_DEFAULT;
+	const unsigned                 cats = (1u << APPROVAL_CAT_DIBAO)
+	    | (1u << APPROVAL_CAT_TEKUN) | (1u << APPROVAL_CAT_LOW_INCOME);
+	/* month by month: each month's indices alone decide */
+	static const struct {
+		const char *month;
+		int64_t     cpi, food;
+		bool        applies;
+	} t[] = {
+		{ "2027-01 CPI 3.6 %", 36, 20, true },
+		{ "2027-02 CPI exactly 3.5 %", 35, 0, true },
+		{ "2027-03 CPI 3.4 %: stops", 34, 59, false },
+		{ "2027-04 food exactly 6.0 %", 10, 60, true },
+		{ "2027-05 food 5.9 %: stops", 34, 59, false },
+		{ "2027-06 both", 40, 70, true },
+		{ "2027-07 deflation", -5, -20, false },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		approval_price_subsidy s;
+		print_message("%s\n", t[i].month);
+		approval_rules_price_linkage(&rp, t[i].cpi, t[i].food, &s);
+		assert_int_equal(s.applies, t[i].applies);
+		assert_int_equal(s.per_person_fen, t[i].applies ? 5000 : 0);
+		assert_int_equal(s.categories, t[i].applies ? cats : 0u);
+		sn_fen amount = -1;
+		assert_int_equal(approval_rules_price_amount(
+		                     &s, APPROVAL_CAT_DIBAO, 3, &amount),
+		    SN_OK);
+		assert_int_equal(amount, t[i].applies ? 15000 : 0);
+	}
+	/* thresholds and amount from the policy */
+	approval_register_policy mine     = rp;
+	mine.cpi_threshold_permille       = 20;
+	mine.price_subsidy_per_person_fen = 3000;
+	approval_price_subsidy s;
+	approval_rules_price_linkage(&mine, 20, 0, &s);
+	assert_true(s.applies);
+	sn_fen amount;
+	static const struct {
+		approval_category c;
+		sn_fen            want;
+	} by_cat[] = {
+		{ APPROVAL_CAT_TEKUN, 6000 },
+		{ APPROVAL_CAT_DIBAO, 6000 },
+		{ APPROVAL_CAT_LOW_INCOME, 6000 },
+		{ APPROVAL_CAT_EXPENDITURE, 0 },
+		{ APPROVAL_CAT_EMERGENCY, 0 },
+		{ APPROVAL_CAT_NONE, 0 },
+		{ APPROVAL_CAT_UNSPECIFIED, 0 },
+		{ (approval_category) 99, 0 },
+	};
+	for (size_t i = 0; i < sizeof(by_cat) / sizeof(by_cat[0]); i++) {
+		assert_int_equal(
+		    approval_rules_price_amount(&s, by_cat[i].c, 2, &amount),
+		    SN_OK);
+		assert_int_equal(amount, by_cat[i].want);
+	}
+	s.per_person_fen = INT64_MAX;
+	assert_int_equal(
+	    approval_rules_price_amount(&s, APPROVAL_CAT_DIBAO, 2, &amount),
+	    SN_ERANGE);
+}
+
+static void
+test_propose_table(void **state)
+{
+	(void) state;
+	static const struct {
+		const char *name;
+		sn_fen      consumption;
+		int64_t     share;
+		sn_fen      cu, cr;
+		sn_fen      u, r;
+	} t[] = {
+		/* 2500 yuan x 33.3 % = 832.50 -> 833; 833 x 630/830 =
+		 * 632.28 -> 633 */
+		{ "a third of consumption", 250000, 333, 83000, 63000, 83300,
+		    63300 },
+		/* 83000 x 63000 / 83000 exactly */
+		{ "exact figures stay", 166000, 500, 83000, 63000, 83000,
+		    63000 },
+		/* 830.01 yuan rounds up to 831 */
+		{ "one fen over a whole yuan rounds up", 166002, 500, 83000,
+		    63000, 83100, 63100 },
+		/* 0.5 fen rounds up to a fen, then to a yuan */
+		{ "a half fen rounds up", 1, 500, 100, 100, 100, 100 },
+		{ "the whole of consumption", 90000, 1000, 90000, 45000, 90000,
+		    45000 },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		sn_fen u = -1, r = -1;
+		print_message("%s\n", t[i].name);
+		assert_int_equal(approval_rules_propose(t[i].consumption,
+		                     t[i].share, t[i].cu, t[i].cr, &u, &r),
+		    SN_OK);
+		assert_int_equal(u, t[i].u);
+		assert_int_equal(r, t[i].r);
+		/* the ratio never rises: u / r <= cu / cr */
+		assert_true(u * t[i].cr <= t[i].cu * r);
+	}
+	sn_fen u, r;
+	assert_int_equal(
+	    approval_rules_propose(0, 500, 83000, 63000, &u, &r), SN_EINVAL);
+	assert_int_equal(
+	    approval_rules_propose(100, 0, 83000, 63000, &u, &r), SN_EINVAL);
+	assert_int_equal(
+	    approval_rules_propose(100, 1001, 83000, 63000, &u, &r),
+	    SN_EINVAL);
+	assert_int_equal(
+	    approval_rules_propose(100, 500, 83000, 0, &u, &r), SN_EINVAL);
+	assert_int_equal(
+	    approval_rules_propose(INT64_MAX, 1000, 83000, 63000, &u, &r),
+	    SN_ERANGE);
+}
+
 int
 main(void)
 {
@@ -1585,6 +1796,10 @@ main(void)
 		cmocka_unit_test(test_next_review_table),
 		cmocka_unit_test(test_register_policy),
 		cmocka_unit_test(test_rerate_table),
+		cmocka_unit_test(test_ratio_permille),
+		cmocka_unit_test(test_ratio_check_table),
+		cmocka_unit_test(test_price_linkage_table),
+		cmocka_unit_test(test_propose_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
