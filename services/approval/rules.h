@@ -4,7 +4,10 @@
  * special assistance, the gradual exit of a periodic review, the join of
  * a case's three inputs, the steps (who may review, confirm and file,
  * segregation of duties, the next stage, approve or reject, the
- * township's overrides), policy versions, the urban/rural ratio and dates.
+ * township's overrides), policy versions, the urban/rural ratio, the
+ * register over time (review outcomes, death and moves, review dates,
+ * re-rating, the ratio check of a new version, price linkage, standards
+ * proposals) and dates.
  *
  * Pure functions: no I/O, clock, malloc or log; callable from any thread.
  * "Today" is always a parameter (the caller reads sn/clock.h). Money is
