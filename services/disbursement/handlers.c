@@ -377,11 +377,13 @@ plan_read(sn_err err, const disbursement_plan *p, void *arg)
 	if ((run = doc_json(req, p->run_doc)) == NULL)
 		return;
 	json_t *rows = json_loads(p->rows_doc, 0, NULL);
+	json_t *fix  = json_loads(p->corrections_doc, 0, NULL);
 	sn_http_reply_json(req, 200,
-	    json_pack("{s:o, s:o, s:I, s:I}", "run", run, "rows",
+	    json_pack("{s:o, s:o, s:I, s:I, s:o}", "run", run, "rows",
 	        rows != NULL ? rows : json_array(), "payments",
 	        (json_int_t) p->payments, "total_fen",
-	        (json_int_t) p->total_fen));
+	        (json_int_t) p->total_fen, "corrections",
+	        fix != NULL ? fix : json_object()));
 }
 
 static void

@@ -69,6 +69,9 @@ typedef struct build {
 	disbursement_room_cb     room_cb;
 	disbursement_payees_cb   chunk_cb;
 	disbursement_payments_cb built_cb;
+	disbursement_pasts_cb    past_cb;
+	disbursement_past       *past; /* the chunk's months to correct */
+	size_t                   npast;
 } build;
 
 static void
@@ -94,36 +97,77 @@ built_cb(
 	fail_tx(tx, err);
 }
 
-/* The chunk's lines as the rules decide them: each payee's benefit and
- * its price subsidy, a line each. */
+/* The chunk's lines as the rules decide them: each payee's benefit (less
+ * what it owes), its price subsidy, its back-payments, a line each, and
+ * its recoveries and nettings. */
+static size_t
+lines_of(const disbursement_payee *p, size_t n, const disbursement_take *take,
+    const disbursement_take *sub, const int64_t *netted,
+    const disbursement_fix *fix, size_t nfix, disbursement_line *lines)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (take[i] == DISBURSEMENT_PAY
+		    && p[i].monthly_fen > netted[i])
+			lines[k++] = (disbursement_line) { .payee_id = p[i].id,
+				.fund       = p[i].fund,
+				.amount_fen = p[i].monthly_fen - netted[i] };
+		if (netted[i] > 0)
+			lines[k++] = (disbursement_line) { .payee_id = p[i].id,
+				.fund       = p[i].fund,
+				.amount_fen = netted[i],
+				.kind       = DISBURSEMENT_LINE_NETTING };
+		if (sub[i] == DISBURSEMENT_PAY)
+			lines[k++] = (disbursement_line) { .payee_id = p[i].id,
+				.fund       = DISBURSEMENT_FUND_PRICE_SUBSIDY,
+				.amount_fen = p[i].subsidy_fen };
+	}
+	for (size_t j = 0; j < nfix; j++) {
+		const disbursement_fix *f = &fix[j];
+		if (f->take != DISBURSEMENT_PAY)
+			continue;
+		lines[k++] = (disbursement_line) { .payee_id = f->payee_id,
+			.fund                                = f->fund,
+			.amount_fen
+			= f->amount_fen > 0 ? f->amount_fen : -f->amount_fen,
+			.kind = f->amount_fen > 0 ? DISBURSEMENT_LINE_PAYMENT
+			                          : DISBURSEMENT_LINE_RECOVERY,
+			.has_corrects = true,
+			.corrects     = f->month };
+	}
+	return k;
+}
+
 static sn_err
 build_lines(build *b, sn_tx *tx, const disbursement_payee *p, size_t n)
 {
-	disbursement_take *take  = calloc(n, sizeof(*take));
-	disbursement_take *sub   = calloc(n, sizeof(*sub));
-	disbursement_line *lines = calloc(2 * n, sizeof(*lines));
-	sn_err             err   = SN_ENOMEM;
-	if (take != NULL && sub != NULL && lines != NULL) {
+	disbursement_take *take   = calloc(n, sizeof(*take));
+	disbursement_take *sub    = calloc(n, sizeof(*sub));
+	int64_t           *netted = calloc(n, sizeof(*netted));
+	disbursement_fix  *fix    = calloc(b->npast + 1, sizeof(*fix));
+	disbursement_line *lines  = calloc(3 * n + b->npast, sizeof(*lines));
+	sn_err             err    = SN_ENOMEM;
+	if (take != NULL && sub != NULL && netted != NULL && fix != NULL
+	    && lines != NULL) {
 		disbursement_chunk c;
+		size_t             nfix;
 		disbursement_rules_build(p, n, b->period, b->room, take, &c);
+		disbursement_rules_corrections(p, n, take, b->past, b->npast,
+		    b->room, fix, &nfix, netted, &c);
 		disbursement_rules_subsidies(p, n, take,
 		    b->room[DISBURSEMENT_FUND_PRICE_SUBSIDY], sub, &c);
-		size_t k = 0;
-		for (size_t i = 0; i < n; i++) {
-			if (take[i] == DISBURSEMENT_PAY)
-				lines[k++] = (disbursement_line) { p[i].id,
-					p[i].fund, p[i].monthly_fen };
-			if (sub[i] == DISBURSEMENT_PAY)
-				lines[k++] = (disbursement_line) { p[i].id,
-					DISBURSEMENT_FUND_PRICE_SUBSIDY,
-					p[i].subsidy_fen };
-		}
-		err = disbursement_store_build(tx, b->run_id, b->period,
-		    b->year, lines, k, p[n - 1].id, c.short_count, c.short_fen,
-		    &b->built_cb);
+		size_t k = lines_of(p, n, take, sub, netted, fix, nfix, lines);
+		err      = disbursement_store_fixes(
+		         tx, b->run_id, b->period, lines, k);
+		if (err == SN_OK)
+			err = disbursement_store_build(tx, b->run_id,
+			    b->period, b->year, lines, k, p[n - 1].id,
+			    c.short_count, c.short_fen, &b->built_cb);
 	}
 	free(take);
 	free(sub);
+	free(netted);
+	free(fix);
 	free(lines);
 	return err;
 }
@@ -168,6 +212,23 @@ room_cb(
 	fail_tx(tx, err);
 }
 
+/* The chunk's months to correct, kept for build_lines (no strings). */
+static void
+past_cb(
+    sn_tx *tx, sn_err err, const disbursement_past *past, size_t n, void *arg)
+{
+	build *b = arg;
+	if (err == SN_OK && n > 0) {
+		if ((b->past = calloc(n, sizeof(*past))) == NULL)
+			err = SN_ENOMEM;
+		else {
+			memcpy(b->past, past, n * sizeof(*past));
+			b->npast = n;
+		}
+	}
+	fail_tx(tx, err);
+}
+
 static void
 lock_cb(sn_tx *tx, sn_err err, const disbursement_run *run, void *arg)
 {
@@ -176,6 +237,10 @@ lock_cb(sn_tx *tx, sn_err err, const disbursement_run *run, void *arg)
 	    && run->status == DISBURSEMENT_RUN_BUILDING) {
 		b->live = true;
 		err = disbursement_store_budget_room(tx, b->year, &b->room_cb);
+		if (err == SN_OK)
+			err = disbursement_store_past(tx, b->period,
+			    run->built_upto, b->d->cfg.build_chunk,
+			    &b->past_cb);
 		if (err == SN_OK)
 			err = disbursement_store_chunk(tx, b->period,
 			    run->built_upto, b->d->cfg.build_chunk,
@@ -212,6 +277,7 @@ build_done(sn_err err, void *arg)
 		    sn_month_format(b->period, period), NULL);
 	}
 	bool again = err == SN_OK && b->live && (b->more || b->ended);
+	free(b->past);
 	free(b);
 	if (again)
 		disbursement_payout_kick(d);
@@ -238,6 +304,7 @@ building_found(sn_err err, const disbursement_run *run, void *arg)
 	b->room_cb  = (disbursement_room_cb) { room_cb, b };
 	b->chunk_cb = (disbursement_payees_cb) { chunk_cb, b };
 	b->built_cb = (disbursement_payments_cb) { built_cb, b };
+	b->past_cb  = (disbursement_pasts_cb) { past_cb, b };
 	sn_db_tx(sn_service_db(d->svc), build_begin, build_done, b);
 }
 

@@ -318,6 +318,103 @@ disbursement_rules_subsidies(const disbursement_payee *payees, size_t n,
 	}
 }
 
+/* ---- corrections (issue 9) ---------------------------------------------- */
+
+int64_t
+disbursement_rules_register_fen(const disbursement_past *q)
+{
+	disbursement_payee p = { .id = q->payee_id,
+		.fund                = q->fund,
+		.standing            = q->standing,
+		.monthly_fen         = q->monthly_fen,
+		.from_month          = q->from_month,
+		.has_until           = q->has_until,
+		.until_month         = q->until_month,
+		.account_number      = "-" };
+	return disbursement_rules_due(&p, q->month) ? q->monthly_fen : 0;
+}
+
+/* The recoveries of payee i's past months into fix; their sum (> 0). */
+static int64_t
+recoveries(const disbursement_payee *p, const disbursement_past *past,
+    size_t npast, disbursement_fix *fix, size_t *nfix)
+{
+	int64_t owed = 0;
+	for (size_t k = 0; k < npast; k++) {
+		const disbursement_past *q = &past[k];
+		if (q->payee_id != p->id)
+			continue;
+		int64_t d = disbursement_rules_register_fen(q) - q->paid_fen;
+		if (d >= 0)
+			continue;
+		fix[(*nfix)++] = (disbursement_fix) { p->id, q->fund, q->month,
+			d, DISBURSEMENT_PAY };
+		owed -= d;
+	}
+	return owed;
+}
+
+/* The back-payments of payee p's past months into fix, within left. */
+static void
+back_payments(const disbursement_payee *p, const disbursement_past *past,
+    size_t npast, int64_t left[DISBURSEMENT_NFUNDS], disbursement_fix *fix,
+    size_t *nfix, disbursement_chunk *out)
+{
+	for (size_t k = 0; k < npast; k++) {
+		const disbursement_past *q = &past[k];
+		int64_t                  d;
+		if (q->payee_id != p->id || (int) q->fund <= 0
+		    || q->fund >= DISBURSEMENT_NFUNDS
+		    || (d = disbursement_rules_register_fen(q) - q->paid_fen)
+		        <= 0)
+			continue;
+		disbursement_take t = d <= left[q->fund] ? DISBURSEMENT_PAY
+		                                         : DISBURSEMENT_SHORT;
+		fix[(*nfix)++]
+		    = (disbursement_fix) { p->id, q->fund, q->month, d, t };
+		if (t == DISBURSEMENT_PAY) {
+			left[q->fund] -= d;
+			out->drawn_fen[q->fund] += d;
+			out->pay_count++;
+			out->pay_fen += d;
+		} else {
+			out->short_count++;
+			out->short_fen += d;
+		}
+	}
+}
+
+void
+disbursement_rules_corrections(const disbursement_payee *payees, size_t n,
+    const disbursement_take *take, const disbursement_past *past, size_t npast,
+    const int64_t room[DISBURSEMENT_NFUNDS], disbursement_fix *fix,
+    size_t *nfix, int64_t *netted, disbursement_chunk *out)
+{
+	int64_t left[DISBURSEMENT_NFUNDS];
+	*nfix = 0;
+	for (size_t i = 0; i < n; i++) {
+		const disbursement_payee *p = &payees[i];
+		int64_t                   owed
+		    = p->owed_fen + recoveries(p, past, npast, fix, nfix);
+		netted[i] = 0;
+		if (take[i] == DISBURSEMENT_PAY && owed > 0) {
+			netted[i]
+			    = owed < p->monthly_fen ? owed : p->monthly_fen;
+			out->drawn_fen[p->fund] -= netted[i];
+			out->pay_fen -= netted[i];
+			if (netted[i] == p->monthly_fen)
+				out->pay_count--;
+		}
+	}
+	for (int f = 0; f < DISBURSEMENT_NFUNDS; f++) {
+		left[f] = room[f] - out->drawn_fen[f];
+		if (left[f] < 0)
+			left[f] = 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		back_payments(&payees[i], past, npast, left, fix, nfix, out);
+}
+
 /* ---- requests ----------------------------------------------------------- */
 
 static bool

@@ -206,6 +206,10 @@ typedef struct disbursement_payee {
 	 * whether it has its subsidy line for the period already. */
 	int64_t subsidy_fen;
 	bool    subsidy_paid;
+	/* What is still to recover from it (recoveries found in earlier
+	 * runs less what was netted since): netted against this run's
+	 * payment. */
+	int64_t owed_fen;
 } disbursement_payee;
 
 /*
@@ -253,6 +257,58 @@ void disbursement_rules_build(const disbursement_payee *payees, size_t n,
 void disbursement_rules_subsidies(const disbursement_payee *payees, size_t n,
     const disbursement_take *take, int64_t room, disbursement_take *sub,
     disbursement_chunk *out);
+
+/* ---- corrections (issue 9) ---------------------------------------------- */
+
+/*
+ * An earlier month of a payee whose register changed after that month's
+ * run was approved: what the register now says for it and what was paid
+ * for it (its line, plus what was netted from it, plus back-payments for
+ * it, less recoveries for it).
+ */
+typedef struct disbursement_past {
+	int64_t               payee_id;
+	disbursement_fund     fund;
+	sn_month              month; /* the month corrected */
+	disbursement_standing standing;
+	int64_t               monthly_fen;
+	sn_month              from_month;
+	bool                  has_until;
+	sn_month              until_month;
+	int64_t               paid_fen;
+} disbursement_past;
+
+/* What the register says is due for q's month (its amount when the
+ * payee was due then, as disbursement_rules_due says; else 0). */
+int64_t disbursement_rules_register_fen(const disbursement_past *q);
+
+/* One correction line of a run: keyed by payee, fund, the run's period
+ * and the month corrected. */
+typedef struct disbursement_fix {
+	int64_t           payee_id;
+	disbursement_fund fund;
+	sn_month          month;      /* the month corrected */
+	int64_t           amount_fen; /* > 0 back-payment, < 0 recovery */
+	disbursement_take take;       /* back-payment: PAY or SHORT (then found
+	                               * again by the next run); recovery: PAY */
+} disbursement_fix;
+
+/*
+ * The corrections of a chunk, after disbursement_rules_build (take) and
+ * before the subsidies: for each past month (past in payee order, npast
+ * of them) whose register amount differs from what was paid, a fix
+ * (fix[k], *nfix of them, at most npast): a recovery is recorded at
+ * once; what a payee owes (owed_fen and its new recoveries) is netted
+ * from its payment of this run when it is paid (netted[i], never more
+ * than the payment: the rest carries forward); a back-payment is paid
+ * from what is left of its fund's room (room less out's drawn plus what
+ * was netted), else SHORT. out: drawn, pay and short totals adjusted
+ * (a payment netted to nothing is no payment).
+ */
+void disbursement_rules_corrections(const disbursement_payee *payees, size_t n,
+    const disbursement_take *take, const disbursement_past *past, size_t npast,
+    const int64_t room[DISBURSEMENT_NFUNDS], disbursement_fix *fix,
+    size_t *nfix, int64_t *netted, disbursement_chunk *out);
 
 /* ---- requests ----------------------------------------------------------- */
 

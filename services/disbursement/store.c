@@ -608,7 +608,13 @@ static const char SQL_RUN_APPROVE[]
 
 /* The payments go only while the run is still in status $4. */
 static const char SQL_RUN_REJECT[]
-    = "WITH d AS ("
+    = "WITH dr AS (DELETE FROM recovery WHERE run_id = $1::uuid"
+      "  AND EXISTS (SELECT 1 FROM run WHERE id = $1::uuid"
+      "   AND status = $4)),"
+      " dn AS (DELETE FROM netting WHERE run_id = $1::uuid"
+      "  AND EXISTS (SELECT 1 FROM run WHERE id = $1::uuid"
+      "   AND status = $4)),"
+      " d AS ("
       " DELETE FROM payment WHERE run_id = $1::uuid AND status = 'planned'"
       "  AND EXISTS (SELECT 1 FROM run WHERE id = $1::uuid"
       "   AND status = $4)"
@@ -726,7 +732,13 @@ static const char SQL_CHUNK[]
       " coalesce(r.monthly_fen, 0) AS monthly_fen, p.from_month,"
       " r.until_month, p.account_number,"
       " EXISTS (SELECT 1 FROM payment m WHERE m.payee_id = p.id"
-      "  AND m.fund = p.fund AND m.period = $1) AS already_paid,"
+      "  AND m.fund = p.fund AND m.period = $1 AND m.corrects = '')"
+      "  AS already_paid,"
+      " (coalesce((SELECT sum(v.amount_fen) FROM recovery v"
+      "   WHERE v.payee_id = p.id AND v.fund = p.fund), 0)"
+      "  - coalesce((SELECT sum(t.amount_fen) FROM netting t"
+      "   WHERE t.payee_id = p.id AND t.fund = p.fund), 0))::bigint"
+      "  AS owed_fen,"
       " coalesce(CASE WHEN s.applies AND (CASE p.fund WHEN 'tekun' THEN 1"
       "  WHEN 'dibao' THEN 2 END) = ANY (s.categories)"
       "  THEN s.per_person_fen * r.members END, 0)::bigint AS subsidy_fen,"
@@ -751,6 +763,7 @@ static const sn_col payee_cols[] = {
 	SN_COL(disbursement_payee, already_paid, SN_COL_BOOL),
 	SN_COL(disbursement_payee, subsidy_fen, SN_COL_I64),
 	SN_COL(disbursement_payee, subsidy_paid, SN_COL_BOOL),
+	SN_COL(disbursement_payee, owed_fen, SN_COL_I64),
 };
 
 static void
@@ -775,22 +788,157 @@ disbursement_store_chunk(sn_tx *tx, sn_month period, int64_t after, int limit,
 	return sn_tx_query(tx, SQL_CHUNK, 3, v, payees_done, (void *) cb);
 }
 
+/* A month q is looked at again when a row of the payee's register from
+ * q or before arrived after q's run was approved; paid for q: its
+ * ordinary payment, what was netted from it, back-payments for it, less
+ * recoveries of it. */
+static const char SQL_PAST[]
+    = "SELECT pe.id AS payee_id, pe.fund, q.period AS month,"
+      " coalesce(r.status, 'exited') AS standing,"
+      " coalesce(r.monthly_fen, 0) AS monthly_fen, pe.from_month,"
+      " r.until_month,"
+      " (coalesce((SELECT sum(m.amount_fen) FROM payment m"
+      "   WHERE m.payee_id = pe.id AND m.fund = pe.fund"
+      "   AND ((m.period = q.period AND m.corrects = '')"
+      "    OR m.corrects = q.period)), 0)"
+      "  + coalesce((SELECT sum(t.amount_fen) FROM netting t"
+      "   WHERE t.payee_id = pe.id AND t.fund = pe.fund"
+      "   AND t.period = q.period), 0)"
+      "  - coalesce((SELECT sum(v.amount_fen) FROM recovery v"
+      "   WHERE v.payee_id = pe.id AND v.fund = pe.fund"
+      "   AND v.corrects = q.period), 0))::bigint AS paid_fen"
+      " FROM (SELECT * FROM payee WHERE id > $2::bigint ORDER BY id"
+      "  LIMIT $3::int) pe"
+      " JOIN run q ON q.period < $1 AND q.status IN ('approved', 'sending',"
+      "  'completed')"
+      " LEFT JOIN LATERAL (SELECT pm.* FROM payee_month pm"
+      "  WHERE pm.payee_id = pe.id AND pm.first_month <= q.period"
+      "  ORDER BY pm.first_month DESC LIMIT 1) r ON true"
+      " WHERE EXISTS (SELECT 1 FROM payee_month pm"
+      "  WHERE pm.payee_id = pe.id AND pm.first_month <= q.period"
+      "  AND pm.noted_at > q.decided_at)"
+      " ORDER BY pe.id, q.period";
+
+static const sn_col past_cols[] = {
+	SN_COL(disbursement_past, payee_id, SN_COL_I64),
+	SN_COL_ENUMOF(disbursement_past, fund, disbursement_fund_names),
+	SN_COL(disbursement_past, month, SN_COL_MONTH),
+	SN_COL_ENUMOF(
+	    disbursement_past, standing, disbursement_standing_names),
+	SN_COL(disbursement_past, monthly_fen, SN_COL_I64),
+	SN_COL(disbursement_past, from_month, SN_COL_MONTH),
+	SN_COL_OPT(disbursement_past, until_month, SN_COL_MONTH, has_until),
+	SN_COL(disbursement_past, paid_fen, SN_COL_I64),
+};
+
+static void
+pasts_done(sn_tx *tx, PGresult *res, void *arg)
+{
+	const disbursement_pasts_cb *cb = arg;
+	void                        *rows;
+	size_t                       n;
+	sn_err err = read_rows(res, past_cols, SN_NCOLS(past_cols),
+	    sizeof(disbursement_past), &rows, &n);
+	cb->fn(tx, err, rows, n, cb->arg);
+	free(rows);
+}
+
+sn_err
+disbursement_store_past(sn_tx *tx, sn_month period, int64_t after, int limit,
+    const disbursement_pasts_cb *cb)
+{
+	char        p[SN_MONTH_STRLEN], a[24], l[24];
+	const char *v[] = { sn_month_format(period, p), fmt_i64(a, after),
+		fmt_i64(l, limit) };
+	return sn_tx_query(tx, SQL_PAST, 3, v, pasts_done, (void *) cb);
+}
+
+static const char SQL_RECOVERIES[]
+    = "INSERT INTO recovery (payee_id, fund, period, corrects, run_id,"
+      " amount_fen)"
+      " SELECT l.id, l.fund, $2, l.corrects, $1::uuid, l.fen"
+      " FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bigint[])"
+      "  AS l(id, fund, corrects, fen)"
+      " ON CONFLICT DO NOTHING";
+
+static const char SQL_NETTINGS[]
+    = "INSERT INTO netting (payee_id, fund, period, run_id, amount_fen)"
+      " SELECT l.id, l.fund, $2, $1::uuid, l.fen"
+      " FROM unnest($3::bigint[], $4::text[], $5::text[], $6::bigint[])"
+      "  AS l(id, fund, corrects, fen)"
+      " ON CONFLICT DO NOTHING";
+
+/* The lines of kind among lines as four arrays (payee, fund, corrects,
+ * amount): 4 parameters from v[first]. */
+static sn_err
+line_arrays(const disbursement_line *lines, size_t n,
+    disbursement_line_kind kind, sn_pgarray arr[4], const char **v)
+{
+	char c[SN_MONTH_STRLEN];
+	for (int k = 0; k < 4; k++)
+		sn_pgarray_init(&arr[k]);
+	for (size_t i = 0; i < n; i++) {
+		const disbursement_line *l = &lines[i];
+		const char *f = disbursement_rules_fund_name(l->fund);
+		if (l->kind != kind)
+			continue;
+		sn_pgarray_add_i64(&arr[0], l->payee_id);
+		sn_pgarray_add(&arr[1], f != NULL ? f : "");
+		sn_pgarray_add(&arr[2],
+		    l->has_corrects ? sn_month_format(l->corrects, c) : "");
+		sn_pgarray_add_i64(&arr[3], l->amount_fen);
+	}
+	for (int k = 0; k < 4; k++)
+		if ((v[k] = sn_pgarray_text(&arr[k])) == NULL)
+			return SN_ENOMEM;
+	return SN_OK;
+}
+
+static void
+arrays_fini(sn_pgarray arr[4])
+{
+	for (int k = 0; k < 4; k++)
+		sn_pgarray_fini(&arr[k]);
+}
+
+sn_err
+disbursement_store_fixes(sn_tx *tx, const char *run_id, sn_month period,
+    const disbursement_line *lines, size_t n)
+{
+	char        p[SN_MONTH_STRLEN];
+	sn_pgarray  arr[4];
+	const char *v[6] = { run_id, sn_month_format(period, p) };
+	sn_err      err
+	    = line_arrays(lines, n, DISBURSEMENT_LINE_RECOVERY, arr, v + 2);
+	if (err == SN_OK)
+		err = sn_tx_query(tx, SQL_RECOVERIES, 6, v, NULL, NULL);
+	arrays_fini(arr);
+	if (err == SN_OK)
+		err = line_arrays(
+		    lines, n, DISBURSEMENT_LINE_NETTING, arr, v + 2);
+	if (err == SN_OK)
+		err = sn_tx_query(tx, SQL_NETTINGS, 6, v, NULL, NULL);
+	arrays_fini(arr);
+	return err;
+}
+
 /* The uuid of each new payment is drawn in the subquery's target list
  * (volatile: once per row), so that its e2e id is made from it. The
  * payments created are the answer, in payee order, for their events. */
 static const char SQL_BUILD[]
     = "WITH ins AS ("
-      " INSERT INTO payment (id, payee_id, fund, period, year, run_id,"
-      "  amount_fen, township_code, bank_code, account_number,"
+      " INSERT INTO payment (id, payee_id, fund, period, corrects, year,"
+      "  run_id, amount_fen, township_code, bank_code, account_number,"
       "  account_name, e2e_id, status)"
-      " SELECT q.nid, q.id, q.lfund, $2, $3::int, $1::uuid, q.lfen,"
-      "  q.township_code, q.bank_code, q.account_number, q.account_name,"
-      "  e2e_of(q.nid, 1), 'planned'"
+      " SELECT q.nid, q.id, q.lfund, $2, q.lcorrects, $3::int, $1::uuid,"
+      "  q.lfen, q.township_code, q.bank_code, q.account_number,"
+      "  q.account_name, e2e_of(q.nid, 1), 'planned'"
       " FROM (SELECT gen_random_uuid() AS nid, l.fund AS lfund,"
-      "  l.fen AS lfen, p.* FROM payee p"
-      "  JOIN unnest($4::bigint[], $8::text[], $9::bigint[])"
-      "   AS l(id, fund, fen) ON l.id = p.id ORDER BY p.id, l.fund) q"
-      " ON CONFLICT (payee_id, fund, period) DO NOTHING"
+      "  l.corrects AS lcorrects, l.fen AS lfen, p.* FROM payee p"
+      "  JOIN unnest($4::bigint[], $8::text[], $9::text[], $10::bigint[])"
+      "   AS l(id, fund, corrects, fen) ON l.id = p.id"
+      "  ORDER BY p.id, l.fund, l.corrects) q"
+      " ON CONFLICT (payee_id, fund, period, corrects) DO NOTHING"
       " RETURNING *),"
       " s AS (SELECT fund, sum(amount_fen) AS fen FROM ins GROUP BY fund),"
       " b AS ("
@@ -808,46 +956,37 @@ static const char SQL_BUILD[]
       " SELECT " PAYMENT_COLS(
           "ins", "pe.beneficiary_id") " FROM ins JOIN payee pe ON pe.id = "
                                       "ins.payee_id"
-                                      " ORDER BY ins.payee_id, ins.fund";
+                                      " ORDER BY ins.payee_id, ins.fund,"
+                                      " ins.corrects";
 
 sn_err
 disbursement_store_build(sn_tx *tx, const char *run_id, sn_month period,
     int32_t year, const disbursement_line *lines, size_t n, int64_t upto,
     int64_t short_count, int64_t short_fen, const disbursement_payments_cb *cb)
 {
-	char       p[SN_MONTH_STRLEN], y[24], u[24], sc[24], sf[24];
-	sn_pgarray arr[3];
-	for (int k = 0; k < 3; k++)
-		sn_pgarray_init(&arr[k]);
-	for (size_t i = 0; i < n; i++) {
-		const char *f = disbursement_rules_fund_name(lines[i].fund);
-		sn_pgarray_add_i64(&arr[0], lines[i].payee_id);
-		sn_pgarray_add(&arr[1], f != NULL ? f : "");
-		sn_pgarray_add_i64(&arr[2], lines[i].amount_fen);
-	}
-	const char *a[3];
-	sn_err      err = SN_OK;
-	for (int k = 0; k < 3 && err == SN_OK; k++)
-		if ((a[k] = sn_pgarray_text(&arr[k])) == NULL)
-			err = SN_ENOMEM;
+	char        p[SN_MONTH_STRLEN], y[24], u[24], sc[24], sf[24];
+	sn_pgarray  arr[4];
+	const char *a[4];
+	sn_err err = line_arrays(lines, n, DISBURSEMENT_LINE_PAYMENT, arr, a);
 	if (err == SN_OK) {
 		const char *v[]
 		    = { run_id, sn_month_format(period, p), fmt_i64(y, year),
 			      a[0], fmt_i64(u, upto), fmt_i64(sc, short_count),
-			      fmt_i64(sf, short_fen), a[1], a[2] };
+			      fmt_i64(sf, short_fen), a[1], a[2], a[3] };
 		err = sn_tx_query(
-		    tx, SQL_BUILD, 9, v, payments_done, (void *) cb);
+		    tx, SQL_BUILD, 10, v, payments_done, (void *) cb);
 	}
-	for (int k = 0; k < 3; k++)
-		sn_pgarray_fini(&arr[k]);
+	arrays_fini(arr);
 	return err;
 }
 
 static const char SQL_BUILD_END[]
     = "WITH pl AS ("
       " INSERT INTO run_plan (run_id, fund, township_code, payments,"
-      "  total_fen)"
-      " SELECT run_id, fund, township_code, count(*), sum(amount_fen)"
+      "  total_fen, back_payments, back_fen)"
+      " SELECT run_id, fund, township_code, count(*), sum(amount_fen),"
+      "  count(*) FILTER (WHERE corrects <> ''),"
+      "  coalesce(sum(amount_fen) FILTER (WHERE corrects <> ''), 0)"
       " FROM payment WHERE run_id = $1::uuid"
       " GROUP BY run_id, fund, township_code"
       " ON CONFLICT DO NOTHING)"
@@ -963,8 +1102,18 @@ static const char SQL_PLAN[]
     = "SELECT " RUN_JSON "::text AS run_doc,"
       " coalesce((SELECT json_agg(json_build_object('fund', fund,"
       "  'township_code', township_code, 'payments', payments,"
-      "  'total_fen', total_fen) ORDER BY fund, township_code)"
+      "  'total_fen', total_fen, 'back_payments', back_payments,"
+      "  'back_fen', back_fen) ORDER BY fund, township_code)"
       "  FROM run_plan WHERE run_id = r.id), '[]'::json)::text AS rows_doc,"
+      " json_build_object('back_payments', (SELECT coalesce(sum("
+      "  back_payments), 0) FROM run_plan WHERE run_id = r.id),"
+      "  'back_fen', (SELECT coalesce(sum(back_fen), 0) FROM run_plan"
+      "   WHERE run_id = r.id),"
+      "  'recoveries', (SELECT count(*) FROM recovery WHERE run_id = r.id),"
+      "  'recovery_fen', (SELECT coalesce(sum(amount_fen), 0) FROM recovery"
+      "   WHERE run_id = r.id),"
+      "  'netted_fen', (SELECT coalesce(sum(amount_fen), 0) FROM netting"
+      "   WHERE run_id = r.id))::text AS corrections_doc,"
       " coalesce((SELECT sum(payments) FROM run_plan WHERE run_id = r.id),"
       "  0)::bigint AS payments,"
       " coalesce((SELECT sum(total_fen) FROM run_plan WHERE run_id = r.id),"
@@ -974,6 +1123,7 @@ static const char SQL_PLAN[]
 static const sn_col plan_cols[] = {
 	SN_COL(disbursement_plan, run_doc, SN_COL_TEXT),
 	SN_COL(disbursement_plan, rows_doc, SN_COL_TEXT),
+	SN_COL(disbursement_plan, corrections_doc, SN_COL_TEXT),
 	SN_COL(disbursement_plan, payments, SN_COL_I64),
 	SN_COL(disbursement_plan, total_fen, SN_COL_I64),
 };

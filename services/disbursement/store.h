@@ -95,8 +95,10 @@ typedef struct disbursement_settlement {
 typedef struct disbursement_plan {
 	const char *run_doc;  /* the run as GET /runs/{id} answers it */
 	const char *rows_doc; /* [{fund, township_code, payments,
-	                       * total_fen}] */
-	int64_t payments, total_fen;
+	                       * total_fen, back_payments, back_fen}] */
+	/* {back_payments, back_fen, recoveries, recovery_fen, netted_fen} */
+	const char *corrections_doc;
+	int64_t     payments, total_fen;
 } disbursement_plan;
 
 /* A run's reconciliation figures. */
@@ -353,16 +355,49 @@ void disbursement_store_run_building(
 sn_err disbursement_store_chunk(sn_tx *tx, sn_month period, int64_t after,
     int limit, const disbursement_payees_cb *cb);
 
-/* One line of a run: a payment of amount_fen to payee from fund. */
+/* Up to limit payees after payee id `after` (the chunk's payees), each
+ * earlier month with a run approved (or sent) whose register changed
+ * after that approval: what the register now says and what was paid.
+ * cb: them in payee and month order, valid only during the call. */
+typedef void (*disbursement_pasts_fn)(
+    sn_tx *tx, sn_err err, const disbursement_past *past, size_t n, void *arg);
+typedef struct disbursement_pasts_cb {
+	disbursement_pasts_fn fn;
+	void                 *arg;
+} disbursement_pasts_cb;
+
+sn_err disbursement_store_past(sn_tx *tx, sn_month period, int64_t after,
+    int limit, const disbursement_pasts_cb *cb);
+
+/* What a line of a run is. */
+typedef enum disbursement_line_kind {
+	DISBURSEMENT_LINE_PAYMENT = 0, /* a payment (a back-payment when
+	                                * has_corrects) */
+	DISBURSEMENT_LINE_RECOVERY,    /* overpaid for corrects: recorded */
+	DISBURSEMENT_LINE_NETTING,     /* netted from the period's payment */
+} disbursement_line_kind;
+
+/* One line of a run: amount_fen (> 0) to (or from) payee in fund. */
 typedef struct disbursement_line {
-	int64_t           payee_id;
-	disbursement_fund fund;
-	int64_t           amount_fen;
+	int64_t                payee_id;
+	disbursement_fund      fund;
+	int64_t                amount_fen;
+	disbursement_line_kind kind;
+	bool                   has_corrects;
+	sn_month               corrects; /* the month corrected */
 } disbursement_line;
 
 /*
- * Creates the payments (status planned) of run id, one per line (n of
- * them; ON CONFLICT (payee, fund, period) DO NOTHING), draws their
+ * Records the recoveries and nettings among lines (n of them) of run id
+ * for period (nothing for the payments among them).
+ */
+sn_err disbursement_store_fixes(sn_tx *tx, const char *run_id, sn_month period,
+    const disbursement_line *lines, size_t n);
+
+/*
+ * Creates the payments (status planned) of run id, one per payment line
+ * (n lines; the others are skipped; ON CONFLICT (payee, fund, period,
+ * corrects) DO NOTHING), draws their
  * amounts on the budget of year, and moves the run's built_upto to upto
  * and its shortfall up by short_count / short_fen, in one statement.
  * cb: the payments it created, in payee order (for their events).

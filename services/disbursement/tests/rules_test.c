@@ -234,6 +234,117 @@ test_subsidies(void **state)
 	assert_int_equal(sub[0], DISBURSEMENT_SHORT);
 }
 
+/* An earlier month of payee id as the register now says it. */
+static disbursement_past
+past(int64_t id, const char *m, int64_t fen, int64_t paid)
+{
+	disbursement_past q = { .payee_id = id,
+		.fund                     = DISBURSEMENT_FUND_DIBAO,
+		.month                    = month(m),
+		.standing                 = DISBURSEMENT_ACTIVE,
+		.monthly_fen              = fen,
+		.from_month               = month("2026-01"),
+		.paid_fen                 = paid };
+	return q;
+}
+
+/* What the register says for a past month: its amount while due. */
+static void
+test_register_fen(void **state)
+{
+	(void) state;
+	disbursement_past q = past(1, "2026-02", 60000, 50000);
+	assert_int_equal(disbursement_rules_register_fen(&q), 60000);
+	q.standing = DISBURSEMENT_SUSPENDED;
+	assert_int_equal(disbursement_rules_register_fen(&q), 0);
+	q.standing    = DISBURSEMENT_GRADUAL_EXIT;
+	q.has_until   = true;
+	q.until_month = month("2026-01");
+	assert_int_equal(disbursement_rules_register_fen(&q), 0);
+	q.until_month = month("2026-02");
+	assert_int_equal(disbursement_rules_register_fen(&q), 60000);
+	q.standing = DISBURSEMENT_EXITED;
+	assert_int_equal(disbursement_rules_register_fen(&q), 0);
+	q = past(1, "2025-12", 60000, 0); /* before its first month */
+	assert_int_equal(disbursement_rules_register_fen(&q), 0);
+}
+
+/*
+ * Back-payments and recoveries: payee 1 was underpaid in January (a
+ * back-payment line), payee 2 overpaid by more than this month's payment
+ * (netted to nothing, the rest carries), payee 3 owes from before and is
+ * overpaid again (both netted), payee 4 paid right (nothing), payee 5
+ * underpaid beyond what is left of the budget (short).
+ */
+static void
+test_corrections(void **state)
+{
+	(void) state;
+	disbursement_payee p[5] = {
+		payee(1, DISBURSEMENT_FUND_DIBAO, 60000),
+		payee(2, DISBURSEMENT_FUND_DIBAO, 20000),
+		payee(3, DISBURSEMENT_FUND_DIBAO, 30000),
+		payee(4, DISBURSEMENT_FUND_DIBAO, 50000),
+		payee(5, DISBURSEMENT_FUND_DIBAO, 10000),
+	};
+	p[2].owed_fen          = 1000;
+	disbursement_past q[6] = {
+		past(1, "2026-01", 60000, 50000), /* +10000 */
+		past(2, "2026-01", 20000, 50000), /* -30000 */
+		past(3, "2026-01", 30000, 32000), /* -2000 */
+		past(4, "2026-01", 50000, 50000),
+		past(5, "2026-01", 30000, 0), /* +30000 */
+		past(5, "2026-02", 10000, 10000),
+	};
+	int64_t room[DISBURSEMENT_NFUNDS] = { 0 };
+	room[DISBURSEMENT_FUND_DIBAO]     = 200000;
+	disbursement_take  take[5];
+	disbursement_fix   fix[6];
+	int64_t            netted[5];
+	size_t             nfix;
+	disbursement_chunk c;
+	disbursement_rules_build(p, 5, month("2026-03"), room, take, &c);
+	assert_int_equal(c.drawn_fen[DISBURSEMENT_FUND_DIBAO], 170000);
+	disbursement_rules_corrections(
+	    p, 5, take, q, 6, room, fix, &nfix, netted, &c);
+	static const int64_t want_netted[5] = { 0, 20000, 3000, 0, 0 };
+	for (int i = 0; i < 5; i++)
+		if (netted[i] != want_netted[i])
+			fail_msg("payee %d netted %lld, want %lld", i + 1,
+			    (long long) netted[i], (long long) want_netted[i]);
+	/* Recoveries first (payees 2, 3), then back-payments (1, 5). */
+	assert_int_equal(nfix, 4);
+	assert_int_equal(fix[0].payee_id, 2);
+	assert_int_equal(fix[0].amount_fen, -30000);
+	assert_int_equal(fix[0].take, DISBURSEMENT_PAY);
+	assert_int_equal(fix[1].payee_id, 3);
+	assert_int_equal(fix[1].amount_fen, -2000);
+	assert_int_equal(fix[2].payee_id, 1);
+	assert_int_equal(fix[2].amount_fen, 10000);
+	assert_true(sn_month_cmp(fix[2].month, month("2026-01")) == 0);
+	/* room 200000 - (170000 - 23000 netted) = 53000: 1's 10000 fits,
+	 * and 5's 30000 too. */
+	assert_int_equal(fix[2].take, DISBURSEMENT_PAY);
+	assert_int_equal(fix[3].payee_id, 5);
+	assert_int_equal(fix[3].take, DISBURSEMENT_PAY);
+	assert_int_equal(c.drawn_fen[DISBURSEMENT_FUND_DIBAO], 187000);
+	/* payee 2's payment netted to nothing is no payment: 4 + 2 */
+	assert_int_equal(c.pay_count, 6);
+
+	/* Less room: payee 5's back-payment is short (found again next
+	 * run). */
+	room[DISBURSEMENT_FUND_DIBAO] = 185000; /* 38000 left */
+	disbursement_rules_build(p, 5, month("2026-03"), room, take, &c);
+	disbursement_rules_corrections(
+	    p, 5, take, q, 6, room, fix, &nfix, netted, &c);
+	assert_int_equal(nfix, 4);
+	assert_int_equal(fix[2].take, DISBURSEMENT_PAY);
+	assert_int_equal(fix[3].take, DISBURSEMENT_SHORT);
+	assert_int_equal(c.short_count, 1);
+	assert_int_equal(c.short_fen, 30000);
+	assert_int_equal(c.drawn_fen[DISBURSEMENT_FUND_DIBAO], 157000);
+}
+
 static sn_principal
 who(const char *user, const char *role, const char *juris)
 {
@@ -728,6 +839,8 @@ main(void)
 		cmocka_unit_test(test_due),
 		cmocka_unit_test(test_build),
 		cmocka_unit_test(test_subsidies),
+		cmocka_unit_test(test_register_fen),
+		cmocka_unit_test(test_corrections),
 		cmocka_unit_test(test_approval),
 		cmocka_unit_test(test_allocation),
 		cmocka_unit_test(test_reconcile),
