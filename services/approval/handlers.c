@@ -22,6 +22,7 @@
 
 #include <jansson.h>
 
+#include "register_rules.h"
 #include "rules.h"
 #include "sn/assist.h"
 #include "sn/assist/v1/application.pb-c.h"
@@ -566,25 +567,140 @@ list_cases(sn_http_req *req, void *arg)
 	    A.db, sn_http_principal(req)->juris, &f, cases_listed, req);
 }
 
+/* The page's answer: {items, next_cursor} and, as before paging,
+ * beneficiaries (the same items). */
 static void
-beneficiaries_listed(void *arg, sn_err err, const char *doc)
+beneficiaries_paged(void *arg, sn_err err, const approval_beneficiary_page *p)
 {
-	reply_doc(arg, err, doc, "beneficiaries");
+	sn_http_req *req = arg;
+	char         cur[APPROVAL_CURSOR_STRLEN];
+	if (err != SN_OK) {
+		reply_unavailable(req);
+		return;
+	}
+	json_t *items = json_loads(p->items_json, 0, NULL);
+	if (items == NULL) {
+		sn_http_reply_error(
+		    req, 500, "internal", "bad stored JSON", NULL);
+		return;
+	}
+	json_t *next = p->more
+	    ? json_string(approval_register_cursor_format(p->last, cur))
+	    : json_null();
+	sn_http_reply_json(req, 200,
+	    json_pack("{s:O,s:o,s:o}", "items", items, "beneficiaries", items,
+	        "next_cursor", next));
+}
+
+/* A decimal whole number (at most 6 digits) within [lo, hi]. */
+static bool
+query_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+	int64_t v = 0;
+	if (s == NULL || s[0] == '\0' || strlen(s) > 6)
+		return false;
+	for (const char *c = s; *c != '\0'; c++) {
+		if (*c < '0' || *c > '9')
+			return false;
+		v = v * 10 + (*c - '0');
+	}
+	if (v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+static bool
+bad_query(sn_problem *prob, const char *field, const char *what)
+{
+	return sn_problem_set(prob, 422, "invalid_query", field, "%s", what);
+}
+
+/* The paging and date members of GET /beneficiaries' query. */
+static bool
+page_query(sn_http_req *req, approval_beneficiary_filter *f, sn_problem *prob)
+{
+	const char *limit  = sn_http_query(req, "limit");
+	const char *cursor = sn_http_query(req, "cursor");
+	const char *due    = sn_http_query(req, "review_due");
+	f->limit           = APPROVAL_PAGE_DEFAULT;
+	if (limit != NULL
+	    && !query_int(limit, 1, APPROVAL_PAGE_MAX, &f->limit))
+		return bad_query(prob, "limit", "limit is 1 to 500");
+	if (cursor != NULL
+	    && !approval_register_cursor_parse(cursor, &f->after))
+		return bad_query(prob, "cursor",
+		    "cursor is a next_cursor this endpoint gave");
+	f->has_review_due = due != NULL;
+	if (due != NULL && !approval_rules_date_parse(due, &f->review_due))
+		return bad_query(
+		    prob, "review_due", "review_due is a date YYYY-MM-DD");
+	return true;
+}
+
+/* The query of GET /beneficiaries; false with *prob (422 invalid_query
+ * naming the parameter). */
+static bool
+beneficiary_filter(
+    sn_http_req *req, approval_beneficiary_filter *f, sn_problem *prob)
+{
+	const char *category = sn_http_query(req, "category");
+	const char *status   = sn_http_query(req, "status");
+	memset(f, 0, sizeof(*f));
+	f->township = sn_http_query(req, "township");
+	f->village  = sn_http_query(req, "village");
+	f->category = approval_rules_category_parse(category);
+	f->status   = approval_register_status_parse(status);
+	if (f->township != NULL && !code_valid(f->township, 9))
+		return bad_query(
+		    prob, "township", "township is a 9-digit township code");
+	if (f->village != NULL && !code_valid(f->village, 12))
+		return bad_query(
+		    prob, "village", "village is a 12-digit village code");
+	if (category != NULL && f->category == APPROVAL_CAT_UNSPECIFIED)
+		return bad_query(prob, "category",
+		    "category is one of tekun, dibao, expenditure, "
+		    "low_income, emergency, none");
+	if (status != NULL && f->status == APPROVAL_REGISTER_UNSPECIFIED)
+		return bad_query(prob, "status",
+		    "status is one of ACTIVE, GRADUAL_EXIT, SUSPENDED, "
+		    "EXITED");
+	return page_query(req, f, prob);
 }
 
 static void
 list_beneficiaries(sn_http_req *req, void *arg)
 {
 	(void) arg;
-	const sn_principal *p        = sn_http_principal(req);
-	const char         *township = sn_http_query(req, "township");
-	if (township != NULL && !code_valid(township, 9)) {
-		sn_http_reply_error(req, 400, "invalid_query",
-		    "township is a 9-digit township code", "township");
+	approval_beneficiary_filter f;
+	sn_problem                  prob;
+	sn_problem_clear(&prob);
+	if (!beneficiary_filter(req, &f, &prob)) {
+		sn_http_problem(req, &prob);
 		return;
 	}
-	approval_store_beneficiary_list(
-	    A.db, p->juris, township, beneficiaries_listed, req);
+	approval_store_beneficiary_page(
+	    A.db, sn_http_principal(req)->juris, &f, beneficiaries_paged, req);
+}
+
+static void
+beneficiary_got(void *arg, sn_err err, const char *doc)
+{
+	sn_http_req *req = arg;
+	if (err == SN_ENOTFOUND) {
+		sn_http_reply_error(
+		    req, 404, "not_found", "no such beneficiary", NULL);
+		return;
+	}
+	reply_doc(req, err, doc, NULL);
+}
+
+static void
+get_beneficiary(sn_http_req *req, void *arg)
+{
+	(void) arg;
+	approval_store_beneficiary_get(A.db, sn_http_param(req, "id"),
+	    sn_http_principal(req)->juris, beneficiary_got, req);
 }
 
 /* ---- HTTP: policy
@@ -838,7 +954,26 @@ append_decided(sn_tx *tx, const approval_case *k,
 	    A.bus, tx, "application.decided", k->case_id, by, &m.base);
 }
 
-/* The household enters the register: the row and beneficiary.changed. */
+/* The review period's basis of a household entering the register: its
+ * members' labour capacity, and whether its income hangs on work (wages
+ * declared). */
+static approval_review_basis
+review_basis(
+    const Sn__Assist__V1__ApplicationSubmitted *s, approval_category c)
+{
+	approval_review_basis b = { .category = c,
+		.all_unable                   = true,
+		.income_stable                = s->declared_income == NULL
+		    || s->declared_income->wages_fen == 0 };
+	for (size_t i = 0; i < s->n_members; i++)
+		if (s->members[i]->labour_capacity
+		    != SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_NONE)
+			b.all_unable = false;
+	return b;
+}
+
+/* The household enters the register: the row, its history and
+ * beneficiary.changed (cause DECISION, old amount 0). */
 static sn_err
 register_household(sn_tx *tx, const approval_case *k,
     const Sn__Assist__V1__ApplicationSubmitted *s, const approval_decision *d,
@@ -848,8 +983,9 @@ register_household(sn_tx *tx, const approval_case *k,
 	    = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
 	const Sn__Assist__V1__PayeeAccount *pay
 	    = s->payee != NULL ? s->payee : &nopayee;
-	char  month[SN_MONTH_STRLEN];
-	char *ids[APPROVAL_MAX_MEMBERS];
+	char                  month[SN_MONTH_STRLEN];
+	char                 *ids[APPROVAL_MAX_MEMBERS];
+	approval_review_basis rb = review_basis(s, d->category);
 	for (size_t i = 0; i < s->n_members; i++)
 		ids[i] = s->members[i]->id_number;
 	approval_beneficiary               b = { .beneficiary_id = bid,
@@ -868,7 +1004,10 @@ register_household(sn_tx *tx, const approval_case *k,
 		              .head_id_number     = s->members[0]->id_number,
 		              .head_name          = s->members[0]->name,
 		              .member_ids         = (const char *const *) ids,
-		              .nmembers           = s->n_members };
+		              .nmembers           = s->n_members,
+		              .next_review
+		              = approval_register_next_review(sn_clock_today(), &rb),
+		              .policy_version = k->policy_version };
 	Sn__Assist__V1__BeneficiaryChanged m
 	    = SN__ASSIST__V1__BENEFICIARY_CHANGED__INIT;
 	m.beneficiary_id = (char *) bid;
@@ -885,7 +1024,11 @@ register_household(sn_tx *tx, const approval_case *k,
 	m.head_name           = s->members[0]->name;
 	m.n_member_id_numbers = s->n_members;
 	m.member_id_numbers   = ids;
-	sn_err err            = approval_store_beneficiary_add(tx, &b);
+	m.cause          = SN__ASSIST__V1__CHANGE_CAUSE__CHANGE_CAUSE_DECISION;
+	m.first_month    = m.from_month;
+	m.policy_version = (char *) k->policy_version;
+	m.members        = (int32_t) s->n_members;
+	sn_err err       = approval_store_beneficiary_add(tx, &b);
 	if (err == SN_OK)
 		err = sn_bus_append_msg(
 		    A.bus, tx, "beneficiary.changed", k->case_id, by, &m.base);
@@ -1085,6 +1228,210 @@ post_district_filing(sn_http_req *req, void *arg)
 	post_step(req, APPROVAL_STEP_DISTRICT_FILING);
 }
 
+/* ---- HTTP: suspension and resumption -------------------------------- */
+
+/* A POST /beneficiaries/{id}/suspension or /resumption across its
+ * transaction. */
+typedef struct register_req {
+	sn_http_req             *req;
+	approval_register_action action;
+	const char              *reason; /* borrowed from the body */
+	approval_register_req    lock;
+} register_req;
+
+/* beneficiary.changed of household r after change c. */
+static sn_err
+append_register_changed(sn_tx *tx, const approval_register_row *r,
+    const approval_register_write *w, const char *by)
+{
+	char from[SN_MONTH_STRLEN], until[SN_MONTH_STRLEN];
+	char first[SN_MONTH_STRLEN];
+	Sn__Assist__V1__PayeeAccount pay = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
+	Sn__Assist__V1__Household    h   = SN__ASSIST__V1__HOUSEHOLD__INIT;
+	Sn__Assist__V1__BeneficiaryChanged m
+	    = SN__ASSIST__V1__BENEFICIARY_CHANGED__INIT;
+	pay.bank_code        = (char *) r->bank_code;
+	pay.account_number   = (char *) r->account_number;
+	pay.account_name     = (char *) r->account_name;
+	h.district_code      = (char *) r->district_code;
+	h.township_code      = (char *) r->township_code;
+	h.village_code       = (char *) r->village_code;
+	m.beneficiary_id     = (char *) r->beneficiary_id;
+	m.application_id     = (char *) r->application_id;
+	m.status             = (Sn__Assist__V1__BeneficiaryStatus) w->to;
+	m.category           = (Sn__Assist__V1__Category) r->category;
+	m.tier               = (Sn__Assist__V1__Tier) r->tier;
+	m.monthly_amount_fen = w->new_amount_fen;
+	m.payee              = &pay;
+	m.from_month         = sn_month_format(r->from_month, from);
+	m.until_month
+	    = r->has_until ? sn_month_format(r->until_month, until) : "";
+	m.approved_by            = (char *) r->approved_by;
+	m.household              = &h;
+	m.head_id_number         = (char *) r->head_id_number;
+	m.head_name              = (char *) r->head_name;
+	m.n_member_id_numbers    = r->nmembers;
+	m.member_id_numbers      = (char **) r->member_ids;
+	m.old_monthly_amount_fen = w->old_amount_fen;
+	m.cause                  = (Sn__Assist__V1__ChangeCause) w->cause;
+	m.first_month            = sn_month_format(w->first_month, first);
+	m.policy_version         = (char *) r->policy_version;
+	m.members                = (int32_t) r->members;
+	return sn_bus_append_msg(
+	    A.bus, tx, "beneficiary.changed", r->application_id, by, &m.base);
+}
+
+/* Records a refused change (403) and answers it, in one commit. */
+static void
+register_refuse(register_req *c, sn_tx *tx, const approval_register_row *r,
+    const sn_problem *prob)
+{
+	const sn_principal *p = sn_http_principal(c->req);
+	if (approval_store_register_refusal(tx, r->application_id, p->user,
+	        p->role, approval_register_action_name(c->action), prob->code)
+	    != SN_OK) {
+		sn_http_tx_fail(c->req, tx, 503, "unavailable", "retry", NULL);
+		return;
+	}
+	sn_counter_add(A.c_refusals, 1);
+	sn_http_tx_reply(c->req, tx, prob->status, sn_problem_json(prob));
+}
+
+/* Segregation of duties: not who took the application in, nor a member
+ * of the household; false with a 403 in *prob. */
+static bool
+register_may_act(
+    const sn_principal *p, const approval_register_row *r, sn_problem *prob)
+{
+	approval_duty d   = { .user = p->user,
+		  .id_number        = p->id_number,
+		  .taken_in_by      = r->taken_in_by,
+		  .member_ids       = r->member_ids,
+		  .nmembers         = r->nmembers };
+	const char   *why = approval_rules_duty_check(&d);
+	if (why == NULL)
+		return true;
+	return sn_problem_set(
+	    prob, 403, why, NULL, "segregation of duties: %s", why);
+}
+
+/* The change's write and its event, then the answer. */
+static void
+register_change(register_req *c, sn_tx *tx, const approval_register_row *r,
+    const approval_register_change *chg)
+{
+	const char *by      = sn_http_principal(c->req)->user;
+	bool        suspend = chg->to == APPROVAL_REGISTER_SUSPENDED;
+	char        month[SN_MONTH_STRLEN];
+	approval_register_write w   = { .beneficiary_id = r->beneficiary_id,
+		  .from                                 = r->status,
+		  .to                                   = chg->to,
+		  .cause                                = chg->cause,
+		  .old_amount_fen = suspend ? r->monthly_amount_fen : 0,
+		  .new_amount_fen = suspend ? 0 : r->monthly_amount_fen,
+		  .first_month    = chg->first_month,
+		  .actor          = by,
+		  .reason         = c->reason };
+	sn_err                  err = approval_store_register_set(tx, &w);
+	if (err == SN_OK)
+		err = append_register_changed(tx, r, &w, by);
+	if (err != SN_OK) {
+		sn_http_tx_fail(c->req, tx, 503, "unavailable", "retry", NULL);
+		return;
+	}
+	sn_http_tx_reply(c->req, tx, 200,
+	    json_pack("{s:s,s:s,s:s,s:s}", "beneficiary_id", r->beneficiary_id,
+	        "status", approval_register_status_name(chg->to), "cause",
+	        approval_register_cause_name(chg->cause), "first_month",
+	        sn_month_format(chg->first_month, month)));
+}
+
+static void
+register_read(sn_tx *tx, sn_err err, const approval_register_row *r, void *arg)
+{
+	register_req *c = arg;
+	sn_problem    prob;
+	sn_problem_clear(&prob);
+	if (err == SN_ENOTFOUND) {
+		sn_http_tx_fail(
+		    c->req, tx, 404, "not_found", "no such beneficiary", NULL);
+		return;
+	}
+	if (err != SN_OK) {
+		sn_http_tx_fail(c->req, tx, 503, "unavailable", "retry", NULL);
+		return;
+	}
+	if (!register_may_act(sn_http_principal(c->req), r, &prob)) {
+		register_refuse(c, tx, r, &prob);
+		return;
+	}
+	approval_register_standing st
+	    = { r->status, r->has_until, r->until_month };
+	approval_register_change chg;
+	if (!approval_register_act(
+	        c->action, &st, sn_clock_today(), &chg, &prob)) {
+		sn_http_tx_problem(c->req, tx, &prob);
+		return;
+	}
+	register_change(c, tx, r, &chg);
+}
+
+static void
+register_begin(sn_http_req *req, sn_tx *tx, void *arg)
+{
+	register_req *c = arg;
+	c->lock         = (approval_register_req) { register_read, c };
+	if (approval_store_register_lock(tx, sn_http_param(req, "id"),
+	        sn_http_principal(req)->juris, &c->lock)
+	    != SN_OK)
+		sn_http_tx_fail(req, tx, 503, "unavailable", "retry", NULL);
+}
+
+static const char *const register_keys[] = { "reason", NULL };
+
+/* Body {"reason": text}: the reason is required (422 missing_field). */
+static void
+post_register(sn_http_req *req, approval_register_action action)
+{
+	register_req c = { .req = req, .action = action };
+	sn_problem   prob;
+	sn_problem_clear(&prob);
+	const json_t *body = sn_http_json(req);
+	if (!json_is_object(body)) {
+		sn_http_reply_error(req, 400, "invalid_body",
+		    "the body is a JSON object", NULL);
+		return;
+	}
+	if (!sn_in_only(body, register_keys, "", &prob)
+	    || !sn_in_str(body, "reason", "",
+	        SN_IN_REQUIRED | SN_IN_NONEMPTY | SN_IN_MULTILINE, 1000,
+	        &c.reason, &prob)) {
+		sn_http_problem(req, &prob);
+		return;
+	}
+	register_req *ctx = malloc(sizeof(*ctx));
+	if (ctx == NULL) {
+		reply_unavailable(req);
+		return;
+	}
+	*ctx = c;
+	sn_http_tx_with_end(req, register_begin, free, ctx);
+}
+
+static void
+post_suspension(sn_http_req *req, void *arg)
+{
+	(void) arg;
+	post_register(req, APPROVAL_REGISTER_DO_SUSPEND);
+}
+
+static void
+post_resumption(sn_http_req *req, void *arg)
+{
+	(void) arg;
+	post_register(req, APPROVAL_REGISTER_DO_RESUME);
+}
+
 /* ---- the clock
  * ------------------------------------------------------------------ */
 
@@ -1174,6 +1521,11 @@ const sn_http_route_def approval_routes[] = {
 	{ "POST", "/cases/{id}/district-filing", SN_HTTP_IDEMPOTENT,
 	    "district_officer", post_district_filing },
 	{ "GET", "/beneficiaries", 0, NULL, list_beneficiaries },
+	{ "GET", "/beneficiaries/{id}", 0, NULL, get_beneficiary },
+	{ "POST", "/beneficiaries/{id}/suspension", SN_HTTP_IDEMPOTENT,
+	    "township_officer", post_suspension },
+	{ "POST", "/beneficiaries/{id}/resumption", SN_HTTP_IDEMPOTENT,
+	    "township_officer", post_resumption },
 };
 
 const size_t approval_nroutes

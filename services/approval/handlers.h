@@ -26,7 +26,11 @@
  *   case.stage_changed   every stage change (open, held, computed, steps,
  *                        withdrawal)
  *   application.decided  at the township's confirmation
- *   beneficiary.changed  ACTIVE, when the confirmation approves
+ *   beneficiary.changed  ACTIVE, when the confirmation approves (cause
+ *                        DECISION, old amount 0, first_month = from_month,
+ *                        members, policy_version); SUSPENDED (amount 0,
+ *                        cause SUSPENSION) and back (cause REVIEW) by the
+ *                        routes below, first_month the month after today
  *   case.overdue         once per case, by the clock
  *
  * HTTP (approval_routes; bearer token required on all; POSTs need an
@@ -40,7 +44,23 @@
  *   POST /cases/{id}/village-review        village_reviewer
  *   POST /cases/{id}/township-confirmation township_officer
  *   POST /cases/{id}/district-filing       district_officer
- *   GET  /beneficiaries?township=          within jurisdiction
+ *   GET  /beneficiaries?township=&village=&category=&status=&review_due=
+ *        &limit=&cursor=                   within jurisdiction, paged by an
+ *                                          opaque keyset cursor (limit
+ *                                          1-500, default 100): {items,
+ *                                          next_cursor, beneficiaries (=
+ *                                          items, the answer before
+ *                                          paging)}; 422 invalid_query
+ *   GET  /beneficiaries/{id}               with its history (oldest first);
+ *                                          404 outside jurisdiction
+ *   POST /beneficiaries/{id}/suspension    township_officer, {reason}
+ *   POST /beneficiaries/{id}/resumption    township_officer, {reason}
+ * The register (issue 9): a household enters it at the confirmation with
+ * its next review date (register_rules.h), a history row (table
+ * beneficiary_history, append-only) per change. Suspension and
+ * resumption: the same segregation of duties as the steps (not who took
+ * the application in, not a household member; 403 recorded in
+ * refusals), the change decided by approval_register_act.
  * Bodies (sn/input.h): a member the endpoint does not know is 422
  * unknown_field, null or another JSON type where a string, number or
  * boolean is expected 422 invalid_type, control characters in a string

@@ -574,17 +574,24 @@ approval_store_file(
 }
 
 static const char SQL_BENEFICIARY[]
-    = "INSERT INTO beneficiaries (beneficiary_id, application_id, status,"
-      " category, tier, monthly_amount_fen, bank_code, account_number,"
+    = "WITH b AS (INSERT INTO beneficiaries (beneficiary_id, application_id,"
+      " status, category, tier, monthly_amount_fen, bank_code, account_number,"
       " account_name, from_month, approved_by, district_code, township_code,"
-      " village_code, head_id_number, head_name, member_ids)"
+      " village_code, head_id_number, head_name, member_ids, members,"
+      " next_review_date, policy_version)"
       " VALUES ($1, $2, 'ACTIVE', $3, $4, $5::bigint, $6, $7, $8, $9, $10,"
-      " $11, $12, $13, $14, $15, $16::text[])";
+      " $11, $12, $13, $14, $15, $16::text[], cardinality($16::text[]),"
+      " $17::date, $18) RETURNING beneficiary_id, status, monthly_amount_fen,"
+      " from_month, approved_by)"
+      " INSERT INTO beneficiary_history (beneficiary_id, cause, new_status,"
+      " old_amount_fen, new_amount_fen, first_month, actor)"
+      " SELECT beneficiary_id, 'decision', status, 0, monthly_amount_fen,"
+      " from_month, approved_by FROM b";
 
 sn_err
 approval_store_beneficiary_add(sn_tx *tx, const approval_beneficiary *b)
 {
-	char        amount[24], month[SN_MONTH_STRLEN];
+	char        amount[24], month[SN_MONTH_STRLEN], review[SN_DATE_STRLEN];
 	sn_pgarray  ids;
 	const char *iv  = pgarray(&ids, b->member_ids, b->nmembers);
 	sn_err      err = SN_ENOMEM;
@@ -596,11 +603,143 @@ approval_store_beneficiary_add(sn_tx *tx, const approval_beneficiary *b)
 			b->bank_code, b->account_number, b->account_name,
 			sn_month_format(b->from_month, month), b->approved_by,
 			b->district_code, b->township_code, b->village_code,
-			b->head_id_number, b->head_name, iv };
+			b->head_id_number, b->head_name, iv,
+			sn_date_format(b->next_review, review),
+			b->policy_version };
 		err = sn_tx_query(tx, SQL_BENEFICIARY, NP(v), v, NULL, NULL);
 	}
 	sn_pgarray_fini(&ids);
 	return err;
+}
+
+/* The columns of a household of the register for a change to it; the
+ * member ids as one text ("a,b": id numbers hold no comma). */
+static const char SQL_REGISTER_LOCK[]
+    = "SELECT b.beneficiary_id, b.application_id, b.status, b.category,"
+      " b.tier, b.monthly_amount_fen, b.bank_code, b.account_number,"
+      " b.account_name, b.from_month, b.until_month, b.approved_by,"
+      " b.district_code, b.township_code, b.village_code, b.head_id_number,"
+      " b.head_name, array_to_string(b.member_ids, ',') AS member_ids,"
+      " b.members::bigint AS members, b.policy_version,"
+      " coalesce(s.taken_in_by, '') AS taken_in_by"
+      " FROM beneficiaries b"
+      " LEFT JOIN submitted s ON s.application_id = b.application_id"
+      " WHERE b.beneficiary_id = $1"
+      " AND left(b.village_code, length($2)) = $2 FOR UPDATE OF b";
+
+static const char *const tier_names[]
+    = { "", "core", "edge", "universal", NULL };
+
+typedef struct register_cols_row {
+	approval_register_row r;
+	const char           *member_text;
+} register_cols_row;
+
+#define REG_COL(m, type)                                                      \
+	COL_AT(register_cols_row, r.m, #m, type, SN_COL_NOT_NULL)
+
+static const sn_col register_cols[] = {
+	REG_COL(beneficiary_id, SN_COL_TEXT),
+	REG_COL(application_id, SN_COL_TEXT),
+	{ "status", SN_COL_ENUM, offsetof(register_cols_row, r.status),
+	    sizeof(approval_register_status), SN_COL_NOT_NULL,
+	    approval_register_status_names },
+	{ "category", SN_COL_ENUM, offsetof(register_cols_row, r.category),
+	    sizeof(approval_category), SN_COL_NOT_NULL,
+	    approval_category_names },
+	{ "tier", SN_COL_ENUM, offsetof(register_cols_row, r.tier),
+	    sizeof(approval_tier), SN_COL_NOT_NULL, tier_names },
+	REG_COL(monthly_amount_fen, SN_COL_I64),
+	REG_COL(bank_code, SN_COL_TEXT),
+	REG_COL(account_number, SN_COL_TEXT),
+	REG_COL(account_name, SN_COL_TEXT),
+	REG_COL(from_month, SN_COL_MONTH),
+	COL_OPT_AT(register_cols_row, r.until_month, "until_month",
+	    SN_COL_MONTH, r.has_until),
+	REG_COL(approved_by, SN_COL_TEXT),
+	REG_COL(district_code, SN_COL_TEXT),
+	REG_COL(township_code, SN_COL_TEXT),
+	REG_COL(village_code, SN_COL_TEXT),
+	REG_COL(head_id_number, SN_COL_TEXT),
+	REG_COL(head_name, SN_COL_TEXT),
+	SN_COL_AS(register_cols_row, member_text, "member_ids", SN_COL_TEXT),
+	REG_COL(members, SN_COL_I64),
+	REG_COL(policy_version, SN_COL_TEXT),
+	REG_COL(taken_in_by, SN_COL_TEXT),
+};
+
+/* Splits the member ids of x into x->r (ids points into buf). */
+static sn_err
+split_members(register_cols_row *x, char *buf)
+{
+	char *save = NULL;
+	for (char *t = strtok_r(buf, ",", &save); t != NULL;
+	     t       = strtok_r(NULL, ",", &save)) {
+		if (x->r.nmembers == APPROVAL_MAX_MEMBERS)
+			return SN_EPROTO;
+		x->r.member_ids[x->r.nmembers++] = t;
+	}
+	return SN_OK;
+}
+
+static void
+register_lock_cb(sn_tx *tx, PGresult *res, void *arg)
+{
+	const approval_register_req *req = arg;
+	register_cols_row            x;
+	char                        *buf = NULL;
+	memset(&x, 0, sizeof(x));
+	sn_err err
+	    = sn_rows_one(res, register_cols, SN_NCOLS(register_cols), &x);
+	if (err == SN_OK && (buf = strdup(x.member_text)) == NULL)
+		err = SN_ENOMEM;
+	if (err == SN_OK)
+		err = split_members(&x, buf);
+	req->cb(tx, err, err == SN_OK ? &x.r : NULL, req->arg);
+	free(buf);
+}
+
+sn_err
+approval_store_register_lock(sn_tx *tx, const char *id, const char *juris,
+    const approval_register_req *req)
+{
+	const char *v[] = { id, juris };
+	return sn_tx_query(
+	    tx, SQL_REGISTER_LOCK, NP(v), v, register_lock_cb, (void *) req);
+}
+
+static const char SQL_REGISTER_SET[]
+    = "WITH b AS (UPDATE beneficiaries SET status = $3"
+      " WHERE beneficiary_id = $1 AND status = $2 RETURNING beneficiary_id)"
+      " INSERT INTO beneficiary_history (beneficiary_id, cause, old_status,"
+      " new_status, old_amount_fen, new_amount_fen, first_month, actor,"
+      " reason) SELECT beneficiary_id, $4, $2, $3, $5::bigint, $6::bigint,"
+      " $7, $8, $9 FROM b";
+
+sn_err
+approval_store_register_set(sn_tx *tx, const approval_register_write *w)
+{
+	char        old[24], amount[24], month[SN_MONTH_STRLEN];
+	const char *v[] = { w->beneficiary_id,
+		approval_register_status_name(w->from),
+		approval_register_status_name(w->to),
+		approval_register_cause_name(w->cause), old, amount,
+		sn_month_format(w->first_month, month), w->actor, w->reason };
+	i64s(old, w->old_amount_fen);
+	i64s(amount, w->new_amount_fen);
+	return sn_tx_query(tx, SQL_REGISTER_SET, NP(v), v, NULL, NULL);
+}
+
+static const char SQL_REGISTER_REFUSAL[]
+    = "INSERT INTO refusals (case_id, user_id, role, step, code)"
+      " VALUES ($1, $2, $3, $4, $5)";
+
+sn_err
+approval_store_register_refusal(sn_tx *tx, const char *application_id,
+    const char *user, const char *role, const char *step, const char *code)
+{
+	const char *v[] = { application_id, user, role, step, code };
+	return sn_tx_query(tx, SQL_REGISTER_REFUSAL, NP(v), v, NULL, NULL);
 }
 
 /* ---- the clock
@@ -965,29 +1104,105 @@ approval_store_case_list(sn_db *db, const char *juris,
 	doc_query(db, SQL_CASE_LIST, NP(v), v, done, arg);
 }
 
-static const char SQL_BENEFICIARY_LIST[]
-    = "SELECT coalesce(json_agg(json_build_object("
-      " 'beneficiary_id', b.beneficiary_id,"
-      " 'application_id', b.application_id, 'status', b.status,"
-      " 'category', b.category, 'tier', b.tier,"
-      " 'monthly_amount_fen', b.monthly_amount_fen,"
-      " 'payee', json_build_object('bank_code', b.bank_code,"
-      "  'account_number', b.account_number,"
-      "  'account_name', b.account_name),"
-      " 'from_month', b.from_month, 'until_month', b.until_month,"
-      " 'approved_by', b.approved_by, 'district_code', b.district_code,"
-      " 'township_code', b.township_code, 'village_code', b.village_code,"
-      " 'head_name', b.head_name, 'members', cardinality(b.member_ids))"
-      " ORDER BY b.created_at, b.beneficiary_id), '[]'::json)::text AS doc"
-      " FROM (SELECT * FROM beneficiaries"
+/* One household of the register as JSON: today's fields of GET
+ * /beneficiaries, then the register's own (issue 9). */
+#define BENEFICIARY_JSON                                                      \
+	"json_build_object('beneficiary_id', b.beneficiary_id,"               \
+	" 'application_id', b.application_id, 'status', b.status,"            \
+	" 'category', b.category, 'tier', b.tier,"                            \
+	" 'monthly_amount_fen', b.monthly_amount_fen,"                        \
+	" 'payee', json_build_object('bank_code', b.bank_code,"               \
+	"  'account_number', b.account_number,"                               \
+	"  'account_name', b.account_name),"                                  \
+	" 'from_month', b.from_month,"                                        \
+	" 'until_month', coalesce(b.until_month, ''),"                        \
+	" 'approved_by', b.approved_by, 'district_code', b.district_code,"    \
+	" 'township_code', b.township_code, 'village_code', b.village_code,"  \
+	" 'head_name', b.head_name, 'members', b.members,"                    \
+	" 'next_review_date', b.next_review_date::text,"                      \
+	" 'policy_version', b.policy_version)"
+
+static const char SQL_BENEFICIARY_PAGE[]
+    = "WITH page AS (SELECT * FROM beneficiaries"
       " WHERE left(village_code, length($1)) = $1"
       " AND ($2::text IS NULL OR township_code = $2)"
-      " ORDER BY created_at, beneficiary_id LIMIT 1000) b";
+      " AND ($3::text IS NULL OR village_code = $3)"
+      " AND ($4::text IS NULL OR category = $4)"
+      " AND ($5::text IS NULL OR status = $5)"
+      " AND ($6::date IS NULL OR next_review_date <= $6::date)"
+      " AND seq > $7::bigint ORDER BY seq LIMIT $8::bigint + 1),"
+      " shown AS (SELECT * FROM page ORDER BY seq LIMIT $8::bigint)"
+      " SELECT coalesce((SELECT json_agg(" BENEFICIARY_JSON
+      " ORDER BY b.seq) FROM shown b), '[]'::json)::text AS items_json,"
+      " (SELECT count(*) FROM page) > $8::bigint AS more,"
+      " coalesce((SELECT max(seq) FROM shown), 0) AS last";
+
+static const sn_col page_cols[] = {
+	SN_COL(approval_beneficiary_page, items_json, SN_COL_TEXT),
+	SN_COL(approval_beneficiary_page, more, SN_COL_BOOL),
+	SN_COL(approval_beneficiary_page, last, SN_COL_I64),
+};
+
+typedef struct page_ctx {
+	approval_page_fn done;
+	void            *arg;
+} page_ctx;
+
+static void
+page_cb(sn_err err, PGresult *res, void *arg)
+{
+	page_ctx                  c = *(page_ctx *) arg;
+	approval_beneficiary_page p = { NULL, false, 0 };
+	free(arg);
+	if (err == SN_OK)
+		err = res != NULL
+		    ? sn_rows_one(res, page_cols, SN_NCOLS(page_cols), &p)
+		    : SN_EDB;
+	c.done(c.arg, err, err == SN_OK ? &p : NULL);
+}
 
 void
-approval_store_beneficiary_list(sn_db *db, const char *juris,
-    const char *township, approval_json_fn done, void *arg)
+approval_store_beneficiary_page(sn_db *db, const char *juris,
+    const approval_beneficiary_filter *f, approval_page_fn done, void *arg)
 {
-	const char *v[] = { juris, township };
-	doc_query(db, SQL_BENEFICIARY_LIST, NP(v), v, done, arg);
+	char      after[24], limit[24], due[SN_DATE_STRLEN];
+	page_ctx *c = malloc(sizeof(*c));
+	if (c == NULL) {
+		done(arg, SN_ENOMEM, NULL);
+		return;
+	}
+	*c = (page_ctx) { done, arg };
+	i64s(after, f->after);
+	i64s(limit, f->limit);
+	const char *v[] = { juris, f->township, f->village,
+		f->category != APPROVAL_CAT_UNSPECIFIED
+		    ? approval_rules_category_name(f->category)
+		    : NULL,
+		f->status != APPROVAL_REGISTER_UNSPECIFIED
+		    ? approval_register_status_name(f->status)
+		    : NULL,
+		f->has_review_due ? sn_date_format(f->review_due, due) : NULL,
+		after, limit };
+	sn_db_query(db, SQL_BENEFICIARY_PAGE, NP(v), v, page_cb, c);
+}
+
+static const char SQL_BENEFICIARY_GET[]
+    = "SELECT (" BENEFICIARY_JSON
+      "::jsonb || jsonb_build_object('head_id_number', b.head_id_number,"
+      " 'history', coalesce((SELECT jsonb_agg(jsonb_build_object("
+      "  'at', h.at, 'cause', h.cause, 'old_status', h.old_status,"
+      "  'new_status', h.new_status, 'old_amount_fen', h.old_amount_fen,"
+      "  'new_amount_fen', h.new_amount_fen, 'first_month', h.first_month,"
+      "  'actor', h.actor, 'review_id', h.review_id, 'reason', h.reason)"
+      "  ORDER BY h.id) FROM beneficiary_history h"
+      "  WHERE h.beneficiary_id = b.beneficiary_id), '[]'::jsonb)))::text"
+      " AS doc FROM beneficiaries b WHERE b.beneficiary_id = $1"
+      " AND left(b.village_code, length($2)) = $2";
+
+void
+approval_store_beneficiary_get(sn_db *db, const char *id, const char *juris,
+    approval_json_fn done, void *arg)
+{
+	const char *v[] = { id, juris };
+	doc_query(db, SQL_BENEFICIARY_GET, NP(v), v, done, arg);
 }

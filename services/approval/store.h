@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "register_rules.h"
 #include "rules.h"
 #include "sn/date.h"
 #include "sn/db.h"
@@ -194,7 +195,9 @@ sn_err approval_store_decide(sn_tx *tx, const char *case_id,
 sn_err approval_store_file(
     sn_tx *tx, const char *case_id, bool spot_check, const char *note);
 
-/* A household entering the register (status ACTIVE). */
+/* A household entering the register (status ACTIVE), with its history
+ * row (cause decision, old amount 0, first month from_month, actor
+ * approved_by). */
 typedef struct approval_beneficiary {
 	const char        *beneficiary_id;
 	const char        *application_id;
@@ -208,6 +211,8 @@ typedef struct approval_beneficiary {
 	const char        *head_id_number, *head_name;
 	const char *const *member_ids;
 	size_t             nmembers;
+	sn_date            next_review;
+	const char        *policy_version;
 } approval_beneficiary;
 
 sn_err approval_store_beneficiary_add(
@@ -312,9 +317,94 @@ typedef struct approval_case_filter {
 void approval_store_case_list(sn_db *db, const char *juris,
     const approval_case_filter *f, approval_json_fn done, void *arg);
 
-/* The register within juris (and township, unless NULL) as a JSON
- * array. */
-void approval_store_beneficiary_list(sn_db *db, const char *juris,
-    const char *township, approval_json_fn done, void *arg);
+/* Filters of GET /beneficiaries; NULL, UNSPECIFIED and false: any. */
+typedef struct approval_beneficiary_filter {
+	const char              *township; /* a township code */
+	const char              *village;  /* a village code */
+	approval_category        category;
+	approval_register_status status;
+	bool                     has_review_due;
+	sn_date                  review_due; /* next review on or before */
+	int64_t                  after;      /* keyset: rows past this seq */
+	int64_t                  limit;      /* 1..APPROVAL_PAGE_MAX */
+} approval_beneficiary_filter;
+
+/* One page of the register. */
+typedef struct approval_beneficiary_page {
+	const char *items_json; /* a JSON array, in seq order */
+	bool        more;       /* rows past the last one exist */
+	int64_t     last;       /* the last item's seq; 0: no item */
+} approval_beneficiary_page;
+
+typedef void (*approval_page_fn)(
+    void *arg, sn_err err, const approval_beneficiary_page *p);
+
+/* The register within juris as f filters it: at most f->limit rows past
+ * f->after, in seq (insertion) order. */
+void approval_store_beneficiary_page(sn_db *db, const char *juris,
+    const approval_beneficiary_filter *f, approval_page_fn done, void *arg);
+
+/* One household of the register as a JSON object with its history
+ * (oldest first), if within juris; SN_ENOTFOUND otherwise. */
+void approval_store_beneficiary_get(sn_db *db, const char *id,
+    const char *juris, approval_json_fn done, void *arg);
+
+/* ---- suspension and resumption ------------------------------------------
+ */
+
+/* A household of the register as a change to it reads it. */
+typedef struct approval_register_row {
+	const char              *beneficiary_id, *application_id;
+	approval_register_status status;
+	approval_category        category;
+	approval_tier            tier;
+	sn_fen                   monthly_amount_fen;
+	const char              *bank_code, *account_number, *account_name;
+	sn_month                 from_month;
+	bool                     has_until; /* false: open */
+	sn_month                 until_month;
+	const char              *approved_by;
+	const char              *district_code, *township_code, *village_code;
+	const char              *head_id_number, *head_name;
+	const char              *member_ids[APPROVAL_MAX_MEMBERS];
+	size_t                   nmembers;
+	int64_t                  members;
+	const char              *policy_version;
+	const char              *taken_in_by; /* of its application */
+} approval_register_row;
+
+/* err SN_OK with the row; SN_ENOTFOUND (r NULL) for no such household
+ * within the jurisdiction; SN_EPROTO (r NULL). */
+typedef void (*approval_register_fn)(
+    sn_tx *tx, sn_err err, const approval_register_row *r, void *arg);
+
+typedef struct approval_register_req {
+	approval_register_fn cb;
+	void                *arg;
+} approval_register_req;
+
+/* Reads household id within juris, locked (FOR UPDATE) until the
+ * transaction ends. */
+sn_err approval_store_register_lock(sn_tx *tx, const char *id,
+    const char *juris, const approval_register_req *req);
+
+/* A change of a household's standing and its history row. */
+typedef struct approval_register_write {
+	const char              *beneficiary_id;
+	approval_register_status from, to;
+	approval_register_cause  cause;
+	sn_fen                   old_amount_fen, new_amount_fen;
+	sn_month                 first_month;
+	const char              *actor;
+	const char              *reason;
+} approval_register_write;
+
+sn_err approval_store_register_set(
+    sn_tx *tx, const approval_register_write *w);
+
+/* Records a refused change of the register (table refusals, keyed by
+ * the household's application id; step the action's name). */
+sn_err approval_store_register_refusal(sn_tx *tx, const char *application_id,
+    const char *user, const char *role, const char *step, const char *code);
 
 #endif /* APPROVAL_STORE_H */

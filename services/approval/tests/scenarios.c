@@ -6,7 +6,8 @@
  * like any other event).
  *
  *   approval_scenarios shuffled | held | steps | duties | overdue | policy
- *                      | policy_unknown | validation | clock
+ *                      | policy_unknown | validation | clock | register
+ *                      | register_paging | suspension
  *
  * Nothing is waited for by sleeping: the test polls the database or the
  * API with deadlines. Dates come from the district's clock (sn/clock.h),
@@ -177,6 +178,10 @@ app_init(struct app *a, const char *id, const char *accepted)
 	a->taken_in_by = "clerk1";
 }
 
+/* Issue 9: when set, send_submitted's members both cannot work and no
+ * wages are declared (a dibao household reviewed yearly). */
+static bool unable_household;
+
 /* Urban, two members (one able to work), wages 1000 yuan, medical 50. */
 static void
 send_submitted(const struct app *a)
@@ -201,9 +206,14 @@ send_submitted(const struct app *a)
 	m1.birth_date      = "1982-02-02";
 	m1.labour_capacity = SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_NONE;
 	m1.self_care       = SN__ASSIST__V1__SELF_CARE__SELF_CARE_UNABLE;
-	Sn__Assist__V1__Member *ms[]     = { &m0, &m1 };
-	Sn__Assist__V1__Income  in       = SN__ASSIST__V1__INCOME__INIT;
-	in.wages_fen                     = 100000;
+	Sn__Assist__V1__Member *ms[] = { &m0, &m1 };
+	Sn__Assist__V1__Income  in   = SN__ASSIST__V1__INCOME__INIT;
+	in.wages_fen                 = 100000;
+	if (unable_household) {
+		m0.labour_capacity
+		    = SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_NONE;
+		in.wages_fen = 0;
+	}
 	Sn__Assist__V1__Expenditure ex   = SN__ASSIST__V1__EXPENDITURE__INIT;
 	ex.medical_fen                   = 5000;
 	Sn__Assist__V1__Consent c        = SN__ASSIST__V1__CONSENT__INIT;
@@ -1338,6 +1348,560 @@ clock_shift(void)
 	printf("overdue and policy dates from the (shifted) district clock\n");
 }
 
+/* ---- issue 9: the register ------------------------------------------------
+ */
+
+/* Takes a case at VILLAGE_REVIEW through review (vr1) and confirmation
+ * (to1): the household enters the register. Returns its beneficiary id
+ * (malloc'd). */
+static char *
+enter_register(const char *id)
+{
+	struct app a;
+	ready_case(&a, id);
+	char   *vr = token("vr1", "village_reviewer", VILLAGE, NULL);
+	char   *to = token("to1", "township_officer", TOWNSHIP, NULL);
+	char    path[128];
+	json_t *j;
+	snprintf(path, sizeof(path), "/cases/%s/village-review", id);
+	TH_CHECK(&T,
+	    api("POST", path, vr, newkey(), "{\"decision\":\"pass\"}", NULL)
+	        == 200,
+	    "village review of %s", id);
+	snprintf(path, sizeof(path), "/cases/%s/township-confirmation", id);
+	TH_CHECK(&T,
+	    api("POST", path, to, newkey(), "{\"decision\":\"approve\"}", &j)
+	        == 200,
+	    "confirmation of %s", id);
+	char *bid = strdup(jstr(j, "beneficiary_id"));
+	json_decref(j);
+	free(vr);
+	free(to);
+	TH_CHECK(&T, bid[0] != '\0', "no beneficiary id for %s", id);
+	return bid;
+}
+
+/* The month after the district's this month, "YYYY-MM" (static). */
+static const char *
+next_month(void)
+{
+	static char buf[SN_MONTH_STRLEN];
+	return sn_month_format(sn_month_add(sn_clock_month(), 1), buf);
+}
+
+/* The district's today plus months, "YYYY-MM-DD" (static). */
+static const char *
+today_plus_months(int months)
+{
+	static char buf[SN_DATE_STRLEN];
+	return sn_date_format(
+	    sn_date_add_months(sn_clock_today(), months), buf);
+}
+
+/* The nth beneficiary.changed of application app, decoded (the caller
+ * frees it). */
+static Sn__Assist__V1__BeneficiaryChanged *
+changed_event(const char *app, int nth)
+{
+	size_t   n;
+	uint8_t *b = outbox_event("beneficiary.changed", app, nth, &n);
+	Sn__Assist__V1__BeneficiaryChanged *m
+	    = sn__assist__v1__beneficiary_changed__unpack(NULL, n, b);
+	free(b);
+	TH_CHECK(&T, m != NULL, "beneficiary.changed does not decode");
+	return m;
+}
+
+/* Entering the register: the row's periods and review date, its
+ * history (cause decision, append-only), beneficiary.changed with the
+ * issue 9 fields, and GET /beneficiaries/{id} with the history. */
+static void
+register_entry(void)
+{
+	start("60000");
+	char *bid        = enter_register("app-reg-1");
+	unable_household = true;
+	char *bid2       = enter_register("app-reg-unable");
+	unable_household = false;
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.beneficiaries WHERE beneficiary_id ="
+	        " '%s' AND status = 'ACTIVE' AND members = 2 AND"
+	        " policy_version = '2026-01' AND until_month IS NULL AND"
+	        " from_month = '%s' AND next_review_date = '%s'",
+	        S, bid, next_month(), today_plus_months(6))
+	        == 1,
+	    "the register's row (6-monthly dibao review) is wrong");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.beneficiaries WHERE beneficiary_id ="
+	        " '%s' AND category = 'dibao' AND next_review_date = '%s'",
+	        S, bid2, today_plus_months(12))
+	        == 1,
+	    "a dibao household that cannot work is not reviewed yearly");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.beneficiary_history WHERE"
+	        " beneficiary_id = '%s' AND cause = 'decision' AND"
+	        " old_status IS NULL AND new_status = 'ACTIVE' AND"
+	        " old_amount_fen = 0 AND new_amount_fen = 66000 AND"
+	        " first_month = '%s' AND actor = 'to1' AND review_id IS NULL",
+	        S, bid, next_month())
+	            == 1
+	        && th_int(&T, "SELECT count(*) FROM %s.beneficiary_history", S)
+	            == 2,
+	    "the entry's history row is wrong");
+	/* append-only */
+	const char *bad[][2] = { { "UPDATE", " SET actor = 'x'" },
+		{ "DELETE FROM", "" }, { "TRUNCATE", "" } };
+	for (size_t i = 0; i < 3; i++) {
+		char sql[256];
+		snprintf(sql, sizeof(sql), "%s %s.beneficiary_history%s",
+		    bad[i][0], S, bad[i][1]);
+		PGresult *r = PQexec(T.pg, sql);
+		TH_CHECK(&T, PQresultStatus(r) == PGRES_FATAL_ERROR,
+		    "the history allowed: %s", sql);
+		PQclear(r);
+	}
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.beneficiary_history WHERE actor ="
+	        " 'to1'",
+	        S)
+	        == 2,
+	    "the history changed");
+	Sn__Assist__V1__BeneficiaryChanged *m = changed_event("app-reg-1", 0);
+	TH_CHECK(&T,
+	    m->cause == SN__ASSIST__V1__CHANGE_CAUSE__CHANGE_CAUSE_DECISION
+	        && strcmp(m->first_month, next_month()) == 0
+	        && strcmp(m->from_month, next_month()) == 0 && m->members == 2
+	        && strcmp(m->policy_version, "2026-01") == 0
+	        && m->old_monthly_amount_fen == 0
+	        && m->monthly_amount_fen == 66000
+	        && strcmp(m->beneficiary_id, bid) == 0
+	        && m->review_id[0] == '\0',
+	    "beneficiary.changed lacks the register's fields");
+	sn__assist__v1__beneficiary_changed__free_unpacked(m, NULL);
+	/* GET /beneficiaries/{id}: the row and its history */
+	char   *to = token("to5", "township_officer", TOWNSHIP, NULL);
+	char   *ot = token("to6", "township_officer", OTHER_TOWNSHIP, NULL);
+	char    path[128];
+	json_t *j;
+	snprintf(path, sizeof(path), "/beneficiaries/%s", bid);
+	TH_CHECK(
+	    &T, api("GET", path, to, NULL, NULL, &j) == 200, "GET %s", path);
+	json_t *h = json_object_get(j, "history");
+	TH_CHECK(&T,
+	    strcmp(jstr(j, "status"), "ACTIVE") == 0
+	        && strcmp(jstr(j, "next_review_date"), today_plus_months(6))
+	            == 0
+	        && strcmp(jstr(j, "policy_version"), "2026-01") == 0
+	        && json_integer_value(json_object_get(j, "members")) == 2
+	        && strcmp(jstr(j, "payee.bank_code"), "ICBC") == 0
+	        && json_array_size(h) == 1
+	        && strcmp(jstr(json_array_get(h, 0), "cause"), "decision") == 0
+	        && json_integer_value(
+	               json_object_get(json_array_get(h, 0), "new_amount_fen"))
+	            == 66000,
+	    "GET /beneficiaries/{id} is wrong");
+	json_decref(j);
+	TH_CHECK(&T, api("GET", path, ot, NULL, NULL, &j) == 404,
+	    "a household outside the jurisdiction was shown");
+	json_decref(j);
+	TH_CHECK(&T,
+	    api("GET", "/beneficiaries/no-such-id", to, NULL, NULL, &j) == 404
+	        && strcmp(jstr(j, "error.code"), "not_found") == 0,
+	    "an unknown household was not 404");
+	json_decref(j);
+	free(to);
+	free(ot);
+	free(bid);
+	free(bid2);
+	printf("entering the register: periods, review date, history, "
+	       "event\n");
+}
+
+/* Adds n households to the register directly (the paging test needs
+ * many, of every township, village, category, status and review date):
+ * ids reg-<tag>-<i>. */
+static void
+add_rows(const char *tag, int n)
+{
+	char sql[2048];
+	snprintf(sql, sizeof(sql),
+	    "INSERT INTO %s.beneficiaries (beneficiary_id, application_id,"
+	    " status, category, tier, monthly_amount_fen, bank_code,"
+	    " account_number, account_name, from_month, approved_by,"
+	    " district_code, township_code, village_code, head_id_number,"
+	    " head_name, member_ids, members, next_review_date,"
+	    " policy_version)"
+	    " SELECT 'reg-%s-' || i, 'app-%s-' || i,"
+	    " (ARRAY['ACTIVE','GRADUAL_EXIT','SUSPENDED','EXITED'])[i %% 4 + "
+	    "1],"
+	    " (ARRAY['dibao','tekun','low_income'])[i %% 3 + 1], 'core', 1000,"
+	    " 'ICBC', '1', 'x', '2026-01', 'to1', '" DISTRICT "',"
+	    " CASE WHEN i %% 2 = 0 THEN '" TOWNSHIP "' ELSE '" OTHER_TOWNSHIP
+	    "' END,"
+	    " CASE WHEN i %% 2 = 0 THEN '" VILLAGE "' ELSE '" OTHER_VILLAGE
+	    "' END,"
+	    " 'id' || i, 'h', '{}', 1, date '2026-01-01' + (i %% 400), "
+	    "'2026-01'"
+	    " FROM generate_series(1, %d) i",
+	    S, tag, tag, n);
+	PGresult *r = PQexec(T.pg, sql);
+	TH_CHECK(&T, PQresultStatus(r) == PGRES_COMMAND_OK, "adding rows: %s",
+	    PQerrorMessage(T.pg));
+	PQclear(r);
+}
+
+/* Every item of a listing, following next_cursor; ids collected into
+ * seen (a JSON object: id -> times seen). After each page, add_between
+ * more rows are added (concurrent inserts). Returns the pages read. */
+static int
+read_all(const char *tok, const char *query, json_t *seen, int add_between)
+{
+	char    cursor[64] = "";
+	int     pages      = 0;
+	json_t *j;
+	do {
+		char path[512];
+		snprintf(path, sizeof(path), "/beneficiaries?%s%s%s", query,
+		    cursor[0] ? "&cursor=" : "", cursor);
+		int st = api("GET", path, tok, NULL, NULL, &j);
+		TH_CHECK(&T, st == 200, "GET %s: %d", path, st);
+		json_t *items = json_object_get(j, "items");
+		TH_CHECK(&T,
+		    json_equal(items, json_object_get(j, "beneficiaries")),
+		    "beneficiaries is not the page's items");
+		for (size_t i = 0; i < json_array_size(items); i++) {
+			const char *id
+			    = jstr(json_array_get(items, i), "beneficiary_id");
+			json_int_t n
+			    = json_integer_value(json_object_get(seen, id));
+			json_object_set_new(seen, id, json_integer(n + 1));
+		}
+		const char *next
+		    = json_string_value(json_object_get(j, "next_cursor"));
+		TH_CHECK(&T,
+		    next != NULL
+		        || json_is_null(json_object_get(j, "next_cursor")),
+		    "next_cursor is neither a string nor null");
+		snprintf(cursor, sizeof(cursor), "%s", next ? next : "");
+		json_decref(j);
+		if (add_between > 0 && cursor[0] != '\0') {
+			char tag[16];
+			snprintf(tag, sizeof(tag), "p%d", pages);
+			add_rows(tag, add_between);
+		}
+		pages++;
+	} while (cursor[0] != '\0' && pages < 1000);
+	return pages;
+}
+
+/* Each id in seen exactly once; returns how many. */
+static size_t
+once_each(json_t *seen)
+{
+	const char *id;
+	json_t     *v;
+	json_object_foreach(seen, id, v)
+	{
+		TH_CHECK(&T, json_integer_value(v) == 1, "%s seen %lld times",
+		    id, (long long) json_integer_value(v));
+	}
+	return json_object_size(seen);
+}
+
+/* The number of items in a listing read through (limit 500). */
+static int64_t
+listed(const char *tok, const char *query)
+{
+	json_t *seen = json_object();
+	read_all(tok, query, seen, 0);
+	int64_t n = (int64_t) once_each(seen);
+	json_decref(seen);
+	return n;
+}
+
+/* GET /beneficiaries: the cursor gives every row exactly once across
+ * pages while rows are being added; filters; jurisdiction; bad filters
+ * 422 naming the parameter. */
+static void
+register_paging(void)
+{
+	start("60000");
+	add_rows("a", 250);
+	char   *dof   = token("do1", "district_officer", DISTRICT, NULL);
+	char   *to    = token("to1", "township_officer", TOWNSHIP, NULL);
+	json_t *seen  = json_object(), *j;
+	int     pages = read_all(dof, "limit=7", seen, 3);
+	int64_t total = th_int(&T, "SELECT count(*) FROM %s.beneficiaries", S);
+	TH_CHECK(&T, total > 250, "no rows were added while paging");
+	TH_CHECK(&T, (int64_t) once_each(seen) == total,
+	    "paging gave %zu of %lld rows", json_object_size(seen),
+	    (long long) total);
+	TH_CHECK(&T, pages >= 250 / 7, "only %d pages", pages);
+	for (int i = 1; i <= 250; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "reg-a-%d", i);
+		TH_CHECK(&T, json_object_get(seen, id) != NULL,
+		    "%s was not listed", id);
+	}
+	json_decref(seen);
+	/* default limit 100, and the last page has no cursor */
+	TH_CHECK(&T,
+	    api("GET", "/beneficiaries", dof, NULL, NULL, &j) == 200
+	        && json_array_size(json_object_get(j, "items")) == 100
+	        && json_is_string(json_object_get(j, "next_cursor")),
+	    "the default page is not 100 rows with a cursor");
+	json_decref(j);
+	/* filters, each against the table */
+	const struct {
+		const char *query, *where;
+	} f[] = {
+		{ "limit=500&township=" OTHER_TOWNSHIP,
+		    "township_code = '" OTHER_TOWNSHIP "'" },
+		{ "limit=500&village=" VILLAGE,
+		    "village_code = '" VILLAGE "'" },
+		{ "limit=500&category=tekun", "category = 'tekun'" },
+		{ "limit=500&status=SUSPENDED", "status = 'SUSPENDED'" },
+		{ "limit=500&status=gradual_exit", "status = 'GRADUAL_EXIT'" },
+		{ "limit=500&review_due=2026-03-01",
+		    "next_review_date <= '2026-03-01'" },
+		{ "limit=500&township=" TOWNSHIP
+		  "&category=dibao&status=ACTIVE&review_due=2026-12-31",
+		    "township_code = '" TOWNSHIP "' AND category = 'dibao'"
+		    " AND status = 'ACTIVE' AND next_review_date <="
+		    " '2026-12-31'" },
+	};
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		int64_t want = th_int(&T,
+		    "SELECT count(*) FROM %s.beneficiaries WHERE %s", S,
+		    f[i].where);
+		int64_t got  = listed(dof, f[i].query);
+		TH_CHECK(&T, want > 0 && got == want, "%s: %lld, wanted %lld",
+		    f[i].query, (long long) got, (long long) want);
+	}
+	/* the township officer sees its township only */
+	TH_CHECK(&T,
+	    listed(to, "limit=500")
+	        == th_int(&T,
+	            "SELECT count(*) FROM %s.beneficiaries WHERE"
+	            " township_code = '" TOWNSHIP "'",
+	            S),
+	    "the township officer's list is not its township's");
+	TH_CHECK(&T, listed(to, "township=" OTHER_TOWNSHIP) == 0,
+	    "the township officer sees another township");
+	/* bad filters: 422 naming the parameter */
+	const struct {
+		const char *query, *field;
+	} bad[] = {
+		{ "limit=0", "limit" },
+		{ "limit=501", "limit" },
+		{ "limit=ten", "limit" },
+		{ "limit=-1", "limit" },
+		{ "cursor=abc", "cursor" },
+		{ "cursor=r00000000000000zz", "cursor" },
+		{ "status=gone", "status" },
+		{ "category=rich", "category" },
+		{ "review_due=2026-02-30", "review_due" },
+		{ "township=12", "township" },
+		{ "village=" TOWNSHIP, "village" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char path[256];
+		snprintf(
+		    path, sizeof(path), "/beneficiaries?%s", bad[i].query);
+		int st = api("GET", path, dof, NULL, NULL, &j);
+		TH_CHECK(&T,
+		    st == 422
+		        && strcmp(jstr(j, "error.code"), "invalid_query") == 0
+		        && strcmp(jstr(j, "error.field"), bad[i].field) == 0,
+		    "%s: %d %s (%s)", bad[i].query, st, jstr(j, "error.code"),
+		    jstr(j, "error.field"));
+		json_decref(j);
+	}
+	free(dof);
+	free(to);
+	printf("%d pages of 7 under concurrent inserts: every row once; "
+	       "filters; 422s\n",
+	    pages);
+}
+
+/* The counts a refused change must leave as they were. */
+static char *
+register_state(void)
+{
+	return str("SELECT (SELECT string_agg(beneficiary_id || status, ','"
+	           " ORDER BY seq) FROM %s.beneficiaries) || '/' ||"
+	           " (SELECT count(*) FROM %s.beneficiary_history) || '/' ||"
+	           " (SELECT count(*) FROM %s.outbox)",
+	    S, S, S);
+}
+
+/* One POST of a change; the status, error code into code (static). */
+static int
+act(const char *bid, const char *what, const char *tok, const char *body,
+    const char **code)
+{
+	static char c[64];
+	char        path[128];
+	json_t     *j;
+	snprintf(path, sizeof(path), "/beneficiaries/%s/%s", bid, what);
+	int st = api("POST", path, tok, newkey(), body, &j);
+	snprintf(c, sizeof(c), "%s", jstr(j, "error.code"));
+	json_decref(j);
+	*code = c;
+	return st;
+}
+
+/* Suspension and resumption by a township officer: each a history row
+ * and beneficiary.changed; every refusal changes nothing (a 403 is
+ * recorded in refusals). */
+static void
+suspension(void)
+{
+	start("60000");
+	char       *bid = enter_register("app-susp");
+	struct app  a;
+	const char *code;
+	app_init(&a, "app-susp", "2026-01-01"); /* its member ids */
+	char *to2   = token("to2", "township_officer", TOWNSHIP, NULL);
+	char *clerk = token("clerk1", "township_officer", TOWNSHIP, NULL);
+	char *memb  = token("to3", "township_officer", TOWNSHIP, a.ids[1]);
+	char *other = token("to4", "township_officer", OTHER_TOWNSHIP, NULL);
+	char *vr    = token("vr1", "village_reviewer", VILLAGE, NULL);
+	const char *why    = "{\"reason\":\"not reachable for 3 months\"}";
+	char       *before = register_state();
+	const struct {
+		const char *tok, *what, *body;
+		int         status;
+		const char *code;
+	} refused[] = {
+		{ clerk, "suspension", why, 403, "took_in_application" },
+		{ memb, "suspension", why, 403, "household_member" },
+		{ other, "suspension", why, 404, "not_found" },
+		{ vr, "suspension", why, 403, "forbidden" },
+		{ to2, "suspension", "{}", 422, "missing_field" },
+		{ to2, "suspension", "{\"reason\":\"\"}", 422,
+		    "missing_field" },
+		{ to2, "suspension", "{\"reason\":\"x\",\"amount_fen\":0}",
+		    422, "unknown_field" },
+		{ to2, "resumption", why, 409, "not_suspended" },
+	};
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		int st = act(bid, refused[i].what, refused[i].tok,
+		    refused[i].body, &code);
+		TH_CHECK(&T,
+		    st == refused[i].status
+		        && strcmp(code, refused[i].code) == 0,
+		    "%s %s: %d %s, wanted %d %s", refused[i].what,
+		    refused[i].body, st, code, refused[i].status,
+		    refused[i].code);
+		char *now = register_state();
+		TH_CHECK(&T, strcmp(now, before) == 0,
+		    "a refused %s changed the register", refused[i].what);
+		free(now);
+	}
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.refusals WHERE step = 'suspension'"
+	        " AND code IN ('took_in_application', 'household_member')",
+	        S)
+	        == 2,
+	    "the segregation refusals were not recorded");
+	TH_CHECK(&T, act(bid, "suspension", to2, why, &code) == 200,
+	    "suspension failed: %s", code);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.beneficiaries b JOIN"
+	        " %s.beneficiary_history h USING (beneficiary_id) WHERE"
+	        " b.status = 'SUSPENDED' AND h.cause = 'suspension' AND"
+	        " h.old_status = 'ACTIVE' AND h.new_status = 'SUSPENDED' AND"
+	        " h.old_amount_fen = 66000 AND h.new_amount_fen = 0 AND"
+	        " h.first_month = '%s' AND h.actor = 'to2' AND h.reason ="
+	        " 'not reachable for 3 months'",
+	        S, S, next_month())
+	        == 1,
+	    "the suspension's row or history is wrong");
+	Sn__Assist__V1__BeneficiaryChanged *m = changed_event("app-susp", 1);
+	TH_CHECK(&T,
+	    m->status
+	            == SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_SUSPENDED
+	        && m->cause
+	            == SN__ASSIST__V1__CHANGE_CAUSE__CHANGE_CAUSE_SUSPENSION
+	        && m->monthly_amount_fen == 0
+	        && m->old_monthly_amount_fen == 66000
+	        && strcmp(m->first_month, next_month()) == 0
+	        && strcmp(m->from_month, next_month()) == 0
+	        && m->category == SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO
+	        && m->payee != NULL
+	        && strcmp(m->payee->account_number, "6222020200112233445") == 0
+	        && m->household != NULL
+	        && strcmp(m->household->village_code, VILLAGE) == 0
+	        && m->n_member_id_numbers == 2 && m->members == 2
+	        && strcmp(m->beneficiary_id, bid) == 0,
+	    "the suspension's beneficiary.changed is wrong");
+	sn__assist__v1__beneficiary_changed__free_unpacked(m, NULL);
+	free(before);
+	before = register_state();
+	TH_CHECK(&T,
+	    act(bid, "suspension", to2, why, &code) == 409
+	        && strcmp(code, "already_suspended") == 0,
+	    "a second suspension was not refused: %s", code);
+	TH_CHECK(&T,
+	    act(bid, "resumption", clerk, why, &code) == 403
+	        && strcmp(code, "took_in_application") == 0,
+	    "the clerk could resume: %s", code);
+	char *now = register_state();
+	TH_CHECK(&T, strcmp(now, before) == 0, "a refusal changed it");
+	free(now);
+	TH_CHECK(&T, act(bid, "resumption", to2, why, &code) == 200,
+	    "resumption failed: %s", code);
+	m = changed_event("app-susp", 2);
+	TH_CHECK(&T,
+	    m->status == SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE
+	        && m->cause
+	            == SN__ASSIST__V1__CHANGE_CAUSE__CHANGE_CAUSE_REVIEW
+	        && m->monthly_amount_fen == 66000
+	        && m->old_monthly_amount_fen == 0
+	        && strcmp(m->first_month, next_month()) == 0,
+	    "the resumption's beneficiary.changed is wrong");
+	sn__assist__v1__beneficiary_changed__free_unpacked(m, NULL);
+	/* the history through the API, newest last */
+	char    path[128];
+	json_t *j;
+	snprintf(path, sizeof(path), "/beneficiaries/%s", bid);
+	TH_CHECK(&T, api("GET", path, to2, NULL, NULL, &j) == 200, "GET");
+	json_t *h = json_object_get(j, "history");
+	TH_CHECK(&T,
+	    strcmp(jstr(j, "status"), "ACTIVE") == 0 && json_array_size(h) == 3
+	        && strcmp(jstr(json_array_get(h, 0), "cause"), "decision") == 0
+	        && strcmp(jstr(json_array_get(h, 1), "cause"), "suspension")
+	            == 0
+	        && strcmp(jstr(json_array_get(h, 2), "cause"), "review") == 0
+	        && strcmp(jstr(json_array_get(h, 2), "new_status"), "ACTIVE")
+	            == 0,
+	    "the history is not decision, suspension, review");
+	json_decref(j);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.outbox WHERE topic ="
+	        " 'beneficiary.changed'",
+	        S)
+	        == 3,
+	    "not one beneficiary.changed per change");
+	free(before);
+	free(bid);
+	free(to2);
+	free(clerk);
+	free(memb);
+	free(other);
+	free(vr);
+	printf("suspended and resumed: history, events; refusals changed "
+	       "nothing\n");
+}
+
 static void
 close_auth(void)
 {
@@ -1357,6 +1921,9 @@ main(int argc, char **argv)
 		{ "policy_unknown", policy_unknown },
 		{ "validation", validation },
 		{ "clock", clock_shift },
+		{ "register", register_entry },
+		{ "register_paging", register_paging },
+		{ "suspension", suspension },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), close_auth);

@@ -1,0 +1,140 @@
+/*
+ * register_rules.c - the register's pure decisions. See register_rules.h.
+ */
+#include "register_rules.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+const char *const approval_register_status_names[]
+    = { "", "ACTIVE", "GRADUAL_EXIT", "EXITED", "SUSPENDED", NULL };
+
+static const char *const cause_names[] = { "", "decision", "review",
+	"change_report", "rerating", "exit", "death", "moved", "suspension" };
+
+const char *
+approval_register_status_name(approval_register_status s)
+{
+	if ((int) s < 1 || (int) s > (int) APPROVAL_REGISTER_SUSPENDED)
+		return "";
+	return approval_register_status_names[s];
+}
+
+approval_register_status
+approval_register_status_parse(const char *s)
+{
+	if (s == NULL)
+		return APPROVAL_REGISTER_UNSPECIFIED;
+	for (int i = 1; approval_register_status_names[i] != NULL; i++)
+		if (strcasecmp(s, approval_register_status_names[i]) == 0)
+			return (approval_register_status) i;
+	return APPROVAL_REGISTER_UNSPECIFIED;
+}
+
+const char *
+approval_register_cause_name(approval_register_cause c)
+{
+	if ((int) c < 1 || (int) c > (int) APPROVAL_REGISTER_CAUSE_SUSPENSION)
+		return "";
+	return cause_names[c];
+}
+
+int32_t
+approval_register_review_months(const approval_review_basis *b)
+{
+	if (b->category == APPROVAL_CAT_DIBAO)
+		return b->all_unable && b->income_stable ? 12 : 6;
+	return 12;
+}
+
+sn_date
+approval_register_next_review(sn_date decided, const approval_review_basis *b)
+{
+	return sn_date_add_months(decided, approval_register_review_months(b));
+}
+
+char *
+approval_register_cursor_format(int64_t seq, char buf[APPROVAL_CURSOR_STRLEN])
+{
+	snprintf(buf, APPROVAL_CURSOR_STRLEN, "r%016" PRIx64, (uint64_t) seq);
+	return buf;
+}
+
+bool
+approval_register_cursor_parse(const char *s, int64_t *out)
+{
+	uint64_t v = 0;
+	if (s == NULL || strlen(s) != APPROVAL_CURSOR_STRLEN - 1
+	    || s[0] != 'r')
+		return false;
+	for (size_t i = 1; i < APPROVAL_CURSOR_STRLEN - 1; i++) {
+		char c = s[i];
+		int  d = c >= '0' && c <= '9' ? c - '0'
+		     : c >= 'a' && c <= 'f'   ? c - 'a' + 10
+		                              : -1;
+		if (d < 0)
+			return false;
+		v = v << 4 | (uint64_t) d;
+	}
+	if (v > (uint64_t) INT64_MAX)
+		return false;
+	*out = (int64_t) v;
+	return true;
+}
+
+static bool
+suspend(const approval_register_standing *s, approval_register_change *out,
+    sn_problem *prob)
+{
+	switch (s->status) {
+	case APPROVAL_REGISTER_ACTIVE:
+	case APPROVAL_REGISTER_GRADUAL_EXIT:
+		out->to    = APPROVAL_REGISTER_SUSPENDED;
+		out->cause = APPROVAL_REGISTER_CAUSE_SUSPENSION;
+		return true;
+	case APPROVAL_REGISTER_SUSPENDED:
+		return sn_problem_set(prob, 409, "already_suspended", NULL,
+		    "the household is suspended already");
+	default:
+		return sn_problem_set(prob, 409, "exited", NULL,
+		    "the household has left the register");
+	}
+}
+
+static bool
+resume(const approval_register_standing *s, approval_register_change *out,
+    sn_problem *prob)
+{
+	if (s->status != APPROVAL_REGISTER_SUSPENDED)
+		return sn_problem_set(prob, 409, "not_suspended", NULL,
+		    "the household is not suspended");
+	if (s->has_until && sn_month_cmp(s->until, out->first_month) < 0)
+		return sn_problem_set(prob, 409, "period_ended", NULL,
+		    "its gradual exit ended while it was suspended");
+	out->to    = s->has_until ? APPROVAL_REGISTER_GRADUAL_EXIT
+	                          : APPROVAL_REGISTER_ACTIVE;
+	out->cause = APPROVAL_REGISTER_CAUSE_REVIEW;
+	return true;
+}
+
+bool
+approval_register_act(approval_register_action action,
+    const approval_register_standing *s, sn_date today,
+    approval_register_change *out, sn_problem *prob)
+{
+	approval_register_change c
+	    = { .first_month = sn_month_add(sn_date_month(today), 1) };
+	bool ok = action == APPROVAL_REGISTER_DO_SUSPEND ? suspend(s, &c, prob)
+	                                                 : resume(s, &c, prob);
+	if (ok)
+		*out = c;
+	return ok;
+}
+
+const char *
+approval_register_action_name(approval_register_action a)
+{
+	return a == APPROVAL_REGISTER_DO_SUSPEND ? "suspension" : "resumption";
+}
