@@ -7,7 +7,8 @@
  * any row of its own. "Paid" is always checked in bank-sim's own records.
  *
  *   disbursement_scenarios emergency_paid | run_10k | sigkill | duties |
- *       correction | validation | district_clock | reads
+ *       correction | validation | district_clock | reads |
+ *       register_months | back_payment
  */
 #include <signal.h>
 #include <stdio.h>
@@ -1088,6 +1089,288 @@ reads(void)
 	free(id);
 }
 
+/* ---- the register over time (issue 9) ------------------------------- */
+
+/* One change of the register as approval publishes it. */
+typedef struct ben {
+	const char *app, *acct;
+	int         status; /* sn.assist.v1.BeneficiaryStatus */
+	int64_t     fen, old_fen;
+	const char *first, *until; /* until NULL: open */
+	int         members;
+	int         cause; /* sn.assist.v1.ChangeCause */
+} ben;
+
+static char *
+ben_hex(const ben *b)
+{
+	Sn__Assist__V1__Household h     = SN__ASSIST__V1__HOUSEHOLD__INIT;
+	h.district_code                 = DISTRICT;
+	h.township_code                 = "220103001";
+	h.village_code                  = "220103001001";
+	Sn__Assist__V1__PayeeAccount pa = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
+	pa.bank_code                    = "ICBC";
+	pa.account_number               = (char *) b->acct;
+	pa.account_name                 = (char *) b->app;
+	Sn__Assist__V1__BeneficiaryChanged m
+	    = SN__ASSIST__V1__BENEFICIARY_CHANGED__INIT;
+	m.beneficiary_id     = (char *) b->app;
+	m.application_id     = (char *) b->app;
+	m.status             = (Sn__Assist__V1__BeneficiaryStatus) b->status;
+	m.category           = SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO;
+	m.monthly_amount_fen = b->fen;
+	m.old_monthly_amount_fen = b->old_fen;
+	m.payee                  = &pa;
+	m.from_month             = "2026-01";
+	m.until_month            = (char *) (b->until != NULL ? b->until : "");
+	m.first_month            = (char *) b->first;
+	m.approved_by            = "tk-officer-0";
+	m.household              = &h;
+	m.members                = b->members;
+	m.cause                  = (Sn__Assist__V1__ChangeCause) b->cause;
+	return th_hex(&m.base);
+}
+
+static char *
+subsidy_hex(const char *month, bool applies, int64_t per_person)
+{
+	Sn__Assist__V1__Category cats[1]
+	    = { SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO };
+	Sn__Assist__V1__PriceSubsidyDecided m
+	    = SN__ASSIST__V1__PRICE_SUBSIDY_DECIDED__INIT;
+	m.month          = (char *) month;
+	m.applies        = applies;
+	m.per_person_fen = per_person;
+	m.cpi_permille   = applies ? 36 : 34;
+	m.n_categories   = 1;
+	m.categories     = cats;
+	m.decided_by     = "district-admin";
+	return th_hex(&m.base);
+}
+
+/* Puts n events (topics[i], hexes[i], freed here) into approval's outbox
+ * and waits until disbursement has applied them all. */
+static void
+put_events(char **topics, char **hexes, int n)
+{
+	char *subjects[16];
+	for (int i = 0; i < n; i++)
+		subjects[i] = "register";
+	int64_t before
+	    = th_int(&T, "SELECT coalesce(max(seq), 0) FROM %s.outbox",
+	        th_schema(&T, "approval"));
+	outbox_put("approval", topics, subjects, hexes, n);
+	for (int i = 0; i < n; i++)
+		free(hexes[i]);
+	if (!th_wait_int(&T, 1, 30000,
+	        "SELECT count(*) FROM %s.bus_cursor WHERE publisher ="
+	        " 'approval' AND last_seq >= %lld",
+	        schema, (long long) before + n))
+		th_fail(
+		    &T, "disbursement did not apply the register's events");
+}
+
+/* Builds the run of period, approves it and waits until it is completed
+ * (every payment settled at the bank); its id. */
+static char *
+run_month(const char *period)
+{
+	char body[64];
+	snprintf(body, sizeof(body), "{\"period\": \"%s\"}", period);
+	answer a = call("POST", "/runs", finance, body);
+	TH_CHECK(&T, a.status == 202, "POST /runs %s: %d %s", period, a.status,
+	    jerr(a.body));
+	char *id = strdup(jstr(a.body, "id"));
+	json_decref(a.body);
+	if (!th_wait_int(&T, 1, 60000,
+	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
+	        " AND status = 'awaiting_approval'",
+	        schema, id))
+		th_fail(&T, "the run of %s was not built", period);
+	approve(id, approver);
+	if (!th_wait_int(&T, 1, 60000,
+	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
+	        " AND status = 'completed'",
+	        schema, id))
+		th_fail(&T, "the run of %s did not complete", period);
+	return id;
+}
+
+/* What the bank settled for acct, "period fund amount[ corrects]" in
+ * order, joined to the payments only for their period and fund. */
+static char *
+bank_lines(const char *acct)
+{
+	char *t = th_text(&T,
+	    "SELECT coalesce(string_agg(p.period || ' ' || p.fund || ' '"
+	    "  || i.amount_fen || CASE WHEN p.corrects <> '' THEN ' '"
+	    "  || p.corrects ELSE '' END, ', '"
+	    "  ORDER BY p.period, p.fund, p.corrects), '')"
+	    " FROM %s.instructions i JOIN %s.payment p"
+	    "  ON p.e2e_id = i.end_to_end_id"
+	    " WHERE i.account_number = '%s' AND i.status = 'settled'",
+	    bschema, schema, acct);
+	return t != NULL ? t : strdup("");
+}
+
+static void
+check_lines(const char *acct, const char *want)
+{
+	char *got = bank_lines(acct);
+	TH_CHECK(&T, strcmp(got, want) == 0,
+	    "the bank paid %s: [%s], want [%s]", acct, got, want);
+	free(got);
+}
+
+static void
+allocate_funds(void)
+{
+	allocate("dibao", 100000000);
+	allocate("price_subsidy", 10000000);
+}
+
+/*
+ * Runs follow the register month by month: a household in gradual exit
+ * is paid through its until_month and not after; a suspended household
+ * is not paid and is paid again from the month of its resumption; the
+ * price subsidy is a line of its own in February (applies) and none in
+ * March (applies=false) nor in other months (no event). Checked in
+ * bank-sim's records.
+ */
+static void
+register_months(void)
+{
+	start("0", "0");
+	th_proc *p = injector("approval");
+	enum { A = 1, E = 3, S = 4, GE = 2 };
+	static const ben bs[] = {
+		{ "app-ge", "6222020000000001", A, 50000, 0, "2026-01", NULL,
+		    2, 1 },
+		{ "app-ge", "6222020000000001", GE, 50000, 50000, "2026-02",
+		    "2026-03", 2, 2 },
+		{ "app-su", "6222020000000002", A, 40000, 0, "2026-01", NULL,
+		    1, 1 },
+		{ "app-su", "6222020000000002", S, 40000, 40000, "2026-02",
+		    NULL, 1, 8 },
+		{ "app-su", "6222020000000002", A, 40000, 40000, "2026-04",
+		    NULL, 1, 3 },
+		{ "app-ps", "6222020000000003", A, 30000, 0, "2026-01", NULL,
+		    3, 1 },
+	};
+	(void) E;
+	char *topics[8], *hexes[8];
+	int   n = 0;
+	for (size_t i = 0; i < sizeof(bs) / sizeof(bs[0]); i++) {
+		topics[n]  = "beneficiary.changed";
+		hexes[n++] = ben_hex(&bs[i]);
+	}
+	topics[n]  = "price_subsidy.decided";
+	hexes[n++] = subsidy_hex("2026-02", true, 2000);
+	topics[n]  = "price_subsidy.decided";
+	hexes[n++] = subsidy_hex("2026-03", false, 2000);
+	put_events(topics, hexes, n);
+	allocate_funds();
+	static const char *const months[]
+	    = { "2026-01", "2026-02", "2026-03", "2026-04", "2026-05" };
+	for (int i = 0; i < 5; i++)
+		free(run_month(months[i]));
+	check_lines("6222020000000001",
+	    "2026-01 dibao 50000, 2026-02 dibao 50000, 2026-02 price_subsidy "
+	    "4000, 2026-03 dibao 50000");
+	check_lines("6222020000000002",
+	    "2026-01 dibao 40000, 2026-04 dibao 40000, 2026-05 dibao 40000");
+	check_lines("6222020000000003",
+	    "2026-01 dibao 30000, 2026-02 dibao 30000, 2026-02 price_subsidy "
+	    "6000, 2026-03 dibao 30000, 2026-04 dibao 30000, 2026-05 dibao "
+	    "30000");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.instructions", bschema) == 13,
+	    "the bank has other instructions than the 13 lines");
+	th_kill(&T, p, SIGTERM);
+	th_wait_exit(&T, p, 15000);
+}
+
+/* The plan's corrections of run id as "back_payments back_fen
+ * recoveries recovery_fen netted_fen". */
+static void
+check_plan_corrections(const char *id, const char *want)
+{
+	char path[128], got[160];
+	snprintf(path, sizeof(path), "/runs/%s/plan", id);
+	answer  a = call("GET", path, finance, NULL);
+	json_t *c = json_object_get(a.body, "corrections");
+	snprintf(got, sizeof(got), "%lld %lld %lld %lld %lld",
+	    (long long) jint(c, "back_payments"),
+	    (long long) jint(c, "back_fen"), (long long) jint(c, "recoveries"),
+	    (long long) jint(c, "recovery_fen"),
+	    (long long) jint(c, "netted_fen"));
+	TH_CHECK(&T, a.status == 200 && strcmp(got, want) == 0,
+	    "plan corrections: %d [%s], want [%s]", a.status, got, want);
+	json_decref(a.body);
+	snprintf(path, sizeof(path), "/runs/%s/reconciliation", id);
+	a = call("GET", path, finance, NULL);
+	TH_CHECK(&T,
+	    a.status == 200
+	        && json_is_true(json_object_get(a.body, "balanced")),
+	    "the run with corrections does not balance: %s",
+	    json_dumps(a.body, 0));
+	json_decref(a.body);
+}
+
+/*
+ * A change whose first month was already paid, arriving after that
+ * month's run was approved: the next run pays the new amount and exactly
+ * one back-payment line for the difference (never a second payment of
+ * the same payee, fund and period); a decrease is recovered from the
+ * next payments, never below zero, the rest carried to the run after.
+ * Checked in bank-sim's records.
+ */
+static void
+back_payment(void)
+{
+	start("0", "0");
+	th_proc   *p    = injector("approval");
+	static ben bs[] = {
+		{ "app-bp", "6222020000000011", 1, 50000, 0, "2026-01", NULL,
+		    2, 1 },
+		{ "app-rc", "6222020000000012", 1, 50000, 0, "2026-01", NULL,
+		    2, 1 },
+		{ "app-bp", "6222020000000011", 1, 60000, 50000, "2026-01",
+		    NULL, 2, 4 },
+		{ "app-rc", "6222020000000012", 1, 20000, 50000, "2026-01",
+		    NULL, 2, 2 },
+	};
+	char *topics[2] = { "beneficiary.changed", "beneficiary.changed" };
+	char *hexes[2]  = { ben_hex(&bs[0]), ben_hex(&bs[1]) };
+	put_events(topics, hexes, 2);
+	allocate_funds();
+	free(run_month("2026-01"));
+	hexes[0] = ben_hex(&bs[2]);
+	hexes[1] = ben_hex(&bs[3]);
+	put_events(topics, hexes, 2);
+	char *feb = run_month("2026-02");
+	char *mar = run_month("2026-03");
+	check_lines("6222020000000011",
+	    "2026-01 dibao 50000, 2026-02 dibao 60000, 2026-02 dibao 10000 "
+	    "2026-01, 2026-03 dibao 60000");
+	check_lines(
+	    "6222020000000012", "2026-01 dibao 50000, 2026-03 dibao 10000");
+	check_plan_corrections(feb, "1 10000 1 30000 20000");
+	check_plan_corrections(mar, "0 0 0 0 10000");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.payment p JOIN %s.payee pe"
+	        " ON pe.id = p.payee_id WHERE pe.application_id = 'app-bp'"
+	        " AND p.corrects <> ''",
+	        schema, schema)
+	        == 1,
+	    "not exactly one back-payment line");
+	free(feb);
+	free(mar);
+	th_kill(&T, p, SIGTERM);
+	th_wait_exit(&T, p, 15000);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1100,6 +1383,8 @@ main(int argc, char **argv)
 		{ "validation", validation },
 		{ "district_clock", district_clock },
 		{ "reads", reads },
+		{ "register_months", register_months },
+		{ "back_payment", back_payment },
 	};
 	return th_main(
 	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), done);
