@@ -661,7 +661,7 @@ beneficiary_filter(
 		return bad_query(prob, "category",
 		    "category is one of tekun, dibao, expenditure, "
 		    "low_income, emergency, none");
-	if (status != NULL && f->status == APPROVAL_REGISTER_UNSPECIFIED)
+	if (status != NULL && f->status == APPROVAL_STANDING_UNSPECIFIED)
 		return bad_query(prob, "status",
 		    "status is one of ACTIVE, GRADUAL_EXIT, SUSPENDED, "
 		    "EXITED");
@@ -954,22 +954,32 @@ append_decided(sn_tx *tx, const approval_case *k,
 	    A.bus, tx, "application.decided", k->case_id, by, &m.base);
 }
 
-/* The review period's basis of a household entering the register: its
- * members' labour capacity, and whether its income hangs on work (wages
- * declared). */
-static approval_review_basis
-review_basis(
-    const Sn__Assist__V1__ApplicationSubmitted *s, approval_category c)
+/* The next review date of a household entering the register under d
+ * (approval_rules_next_review: its category, its members' labour
+ * capacity, whether its declared income is stable), from today. */
+static sn_err
+next_review(const Sn__Assist__V1__ApplicationSubmitted *s,
+    const approval_decision *d, sn_date *out)
 {
-	approval_review_basis b = { .category = c,
-		.all_unable                   = true,
-		.income_stable                = s->declared_income == NULL
-		    || s->declared_income->wages_fen == 0 };
-	for (size_t i = 0; i < s->n_members; i++)
-		if (s->members[i]->labour_capacity
-		    != SN__ASSIST__V1__LABOUR_CAPACITY__LABOUR_NONE)
-			b.all_unable = false;
-	return b;
+	approval_member members[APPROVAL_MAX_MEMBERS];
+	approval_income inc = { 0, 0, 0, 0 };
+	approval_entry  e   = { .category = d->category,
+		   .tier                  = d->tier,
+		   .monthly_amount_fen    = d->monthly_amount_fen,
+		   .standing              = APPROVAL_STANDING_ACTIVE };
+	for (size_t i = 0; i < s->n_members; i++) {
+		members[i].labour
+		    = (approval_labour) s->members[i]->labour_capacity;
+		members[i].self_care
+		    = (approval_self_care) s->members[i]->self_care;
+	}
+	if (s->declared_income != NULL)
+		inc = (approval_income) { s->declared_income->wages_fen,
+			s->declared_income->business_fen,
+			s->declared_income->pensions_fen,
+			s->declared_income->other_fen };
+	return approval_rules_next_review(&approval_register_policy_default,
+	    &e, members, s->n_members, &inc, sn_clock_today(), out);
 }
 
 /* The household enters the register: the row, its history and
@@ -983,9 +993,8 @@ register_household(sn_tx *tx, const approval_case *k,
 	    = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
 	const Sn__Assist__V1__PayeeAccount *pay
 	    = s->payee != NULL ? s->payee : &nopayee;
-	char                  month[SN_MONTH_STRLEN];
-	char                 *ids[APPROVAL_MAX_MEMBERS];
-	approval_review_basis rb = review_basis(s, d->category);
+	char  month[SN_MONTH_STRLEN];
+	char *ids[APPROVAL_MAX_MEMBERS];
 	for (size_t i = 0; i < s->n_members; i++)
 		ids[i] = s->members[i]->id_number;
 	approval_beneficiary               b = { .beneficiary_id = bid,
@@ -1005,9 +1014,7 @@ register_household(sn_tx *tx, const approval_case *k,
 		              .head_name          = s->members[0]->name,
 		              .member_ids         = (const char *const *) ids,
 		              .nmembers           = s->n_members,
-		              .next_review
-		              = approval_register_next_review(sn_clock_today(), &rb),
-		              .policy_version = k->policy_version };
+		              .policy_version     = k->policy_version };
 	Sn__Assist__V1__BeneficiaryChanged m
 	    = SN__ASSIST__V1__BENEFICIARY_CHANGED__INIT;
 	m.beneficiary_id = (char *) bid;
@@ -1028,7 +1035,9 @@ register_household(sn_tx *tx, const approval_case *k,
 	m.first_month    = m.from_month;
 	m.policy_version = (char *) k->policy_version;
 	m.members        = (int32_t) s->n_members;
-	sn_err err       = approval_store_beneficiary_add(tx, &b);
+	sn_err err       = next_review(s, d, &b.next_review);
+	if (err == SN_OK)
+		err = approval_store_beneficiary_add(tx, &b);
 	if (err == SN_OK)
 		err = sn_bus_append_msg(
 		    A.bus, tx, "beneficiary.changed", k->case_id, by, &m.base);
@@ -1321,7 +1330,7 @@ register_change(register_req *c, sn_tx *tx, const approval_register_row *r,
     const approval_register_change *chg)
 {
 	const char *by      = sn_http_principal(c->req)->user;
-	bool        suspend = chg->to == APPROVAL_REGISTER_SUSPENDED;
+	bool        suspend = chg->to == APPROVAL_STANDING_SUSPENDED;
 	char        month[SN_MONTH_STRLEN];
 	approval_register_write w   = { .beneficiary_id = r->beneficiary_id,
 		  .from                                 = r->status,

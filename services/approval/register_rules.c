@@ -15,44 +15,30 @@ static const char *const cause_names[] = { "", "decision", "review",
 	"change_report", "rerating", "exit", "death", "moved", "suspension" };
 
 const char *
-approval_register_status_name(approval_register_status s)
+approval_register_status_name(approval_standing s)
 {
-	if ((int) s < 1 || (int) s > (int) APPROVAL_REGISTER_SUSPENDED)
+	if ((int) s < 1 || (int) s > (int) APPROVAL_STANDING_SUSPENDED)
 		return "";
 	return approval_register_status_names[s];
 }
 
-approval_register_status
+approval_standing
 approval_register_status_parse(const char *s)
 {
 	if (s == NULL)
-		return APPROVAL_REGISTER_UNSPECIFIED;
+		return APPROVAL_STANDING_UNSPECIFIED;
 	for (int i = 1; approval_register_status_names[i] != NULL; i++)
 		if (strcasecmp(s, approval_register_status_names[i]) == 0)
-			return (approval_register_status) i;
-	return APPROVAL_REGISTER_UNSPECIFIED;
+			return (approval_standing) i;
+	return APPROVAL_STANDING_UNSPECIFIED;
 }
 
 const char *
-approval_register_cause_name(approval_register_cause c)
+approval_register_cause_name(approval_cause c)
 {
-	if ((int) c < 1 || (int) c > (int) APPROVAL_REGISTER_CAUSE_SUSPENSION)
+	if ((int) c < 1 || (int) c > (int) APPROVAL_CAUSE_SUSPENSION)
 		return "";
 	return cause_names[c];
-}
-
-int32_t
-approval_register_review_months(const approval_review_basis *b)
-{
-	if (b->category == APPROVAL_CAT_DIBAO)
-		return b->all_unable && b->income_stable ? 12 : 6;
-	return 12;
-}
-
-sn_date
-approval_register_next_review(sn_date decided, const approval_review_basis *b)
-{
-	return sn_date_add_months(decided, approval_register_review_months(b));
 }
 
 char *
@@ -89,12 +75,12 @@ suspend(const approval_register_standing *s, approval_register_change *out,
     sn_problem *prob)
 {
 	switch (s->status) {
-	case APPROVAL_REGISTER_ACTIVE:
-	case APPROVAL_REGISTER_GRADUAL_EXIT:
-		out->to    = APPROVAL_REGISTER_SUSPENDED;
-		out->cause = APPROVAL_REGISTER_CAUSE_SUSPENSION;
+	case APPROVAL_STANDING_ACTIVE:
+	case APPROVAL_STANDING_GRADUAL_EXIT:
+		out->to    = APPROVAL_STANDING_SUSPENDED;
+		out->cause = APPROVAL_CAUSE_SUSPENSION;
 		return true;
-	case APPROVAL_REGISTER_SUSPENDED:
+	case APPROVAL_STANDING_SUSPENDED:
 		return sn_problem_set(prob, 409, "already_suspended", NULL,
 		    "the household is suspended already");
 	default:
@@ -107,15 +93,15 @@ static bool
 resume(const approval_register_standing *s, approval_register_change *out,
     sn_problem *prob)
 {
-	if (s->status != APPROVAL_REGISTER_SUSPENDED)
+	if (s->status != APPROVAL_STANDING_SUSPENDED)
 		return sn_problem_set(prob, 409, "not_suspended", NULL,
 		    "the household is not suspended");
 	if (s->has_until && sn_month_cmp(s->until, out->first_month) < 0)
 		return sn_problem_set(prob, 409, "period_ended", NULL,
 		    "its gradual exit ended while it was suspended");
-	out->to    = s->has_until ? APPROVAL_REGISTER_GRADUAL_EXIT
-	                          : APPROVAL_REGISTER_ACTIVE;
-	out->cause = APPROVAL_REGISTER_CAUSE_REVIEW;
+	out->to    = s->has_until ? APPROVAL_STANDING_GRADUAL_EXIT
+	                          : APPROVAL_STANDING_ACTIVE;
+	out->cause = APPROVAL_CAUSE_REVIEW;
 	return true;
 }
 

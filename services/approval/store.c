@@ -642,7 +642,7 @@ static const sn_col register_cols[] = {
 	REG_COL(beneficiary_id, SN_COL_TEXT),
 	REG_COL(application_id, SN_COL_TEXT),
 	{ "status", SN_COL_ENUM, offsetof(register_cols_row, r.status),
-	    sizeof(approval_register_status), SN_COL_NOT_NULL,
+	    sizeof(approval_standing), SN_COL_NOT_NULL,
 	    approval_register_status_names },
 	{ "category", SN_COL_ENUM, offsetof(register_cols_row, r.category),
 	    sizeof(approval_category), SN_COL_NOT_NULL,
@@ -1178,7 +1178,7 @@ approval_store_beneficiary_page(sn_db *db, const char *juris,
 		f->category != APPROVAL_CAT_UNSPECIFIED
 		    ? approval_rules_category_name(f->category)
 		    : NULL,
-		f->status != APPROVAL_REGISTER_UNSPECIFIED
+		f->status != APPROVAL_STANDING_UNSPECIFIED
 		    ? approval_register_status_name(f->status)
 		    : NULL,
 		f->has_review_due ? sn_date_format(f->review_due, due) : NULL,

@@ -319,14 +319,14 @@ void approval_store_case_list(sn_db *db, const char *juris,
 
 /* Filters of GET /beneficiaries; NULL, UNSPECIFIED and false: any. */
 typedef struct approval_beneficiary_filter {
-	const char              *township; /* a township code */
-	const char              *village;  /* a village code */
-	approval_category        category;
-	approval_register_status status;
-	bool                     has_review_due;
-	sn_date                  review_due; /* next review on or before */
-	int64_t                  after;      /* keyset: rows past this seq */
-	int64_t                  limit;      /* 1..APPROVAL_PAGE_MAX */
+	const char       *township; /* a township code */
+	const char       *village;  /* a village code */
+	approval_category category;
+	approval_standing status;
+	bool              has_review_due;
+	sn_date           review_due; /* next review on or before */
+	int64_t           after;      /* keyset: rows past this seq */
+	int64_t           limit;      /* 1..APPROVAL_PAGE_MAX */
 } approval_beneficiary_filter;
 
 /* One page of the register. */
@@ -354,23 +354,23 @@ void approval_store_beneficiary_get(sn_db *db, const char *id,
 
 /* A household of the register as a change to it reads it. */
 typedef struct approval_register_row {
-	const char              *beneficiary_id, *application_id;
-	approval_register_status status;
-	approval_category        category;
-	approval_tier            tier;
-	sn_fen                   monthly_amount_fen;
-	const char              *bank_code, *account_number, *account_name;
-	sn_month                 from_month;
-	bool                     has_until; /* false: open */
-	sn_month                 until_month;
-	const char              *approved_by;
-	const char              *district_code, *township_code, *village_code;
-	const char              *head_id_number, *head_name;
-	const char              *member_ids[APPROVAL_MAX_MEMBERS];
-	size_t                   nmembers;
-	int64_t                  members;
-	const char              *policy_version;
-	const char              *taken_in_by; /* of its application */
+	const char       *beneficiary_id, *application_id;
+	approval_standing status;
+	approval_category category;
+	approval_tier     tier;
+	sn_fen            monthly_amount_fen;
+	const char       *bank_code, *account_number, *account_name;
+	sn_month          from_month;
+	bool              has_until; /* false: open */
+	sn_month          until_month;
+	const char       *approved_by;
+	const char       *district_code, *township_code, *village_code;
+	const char       *head_id_number, *head_name;
+	const char       *member_ids[APPROVAL_MAX_MEMBERS];
+	size_t            nmembers;
+	int64_t           members;
+	const char       *policy_version;
+	const char       *taken_in_by; /* of its application */
 } approval_register_row;
 
 /* err SN_OK with the row; SN_ENOTFOUND (r NULL) for no such household
@@ -390,13 +390,13 @@ sn_err approval_store_register_lock(sn_tx *tx, const char *id,
 
 /* A change of a household's standing and its history row. */
 typedef struct approval_register_write {
-	const char              *beneficiary_id;
-	approval_register_status from, to;
-	approval_register_cause  cause;
-	sn_fen                   old_amount_fen, new_amount_fen;
-	sn_month                 first_month;
-	const char              *actor;
-	const char              *reason;
+	const char       *beneficiary_id;
+	approval_standing from, to;
+	approval_cause    cause;
+	sn_fen            old_amount_fen, new_amount_fen;
+	sn_month          first_month;
+	const char       *actor;
+	const char       *reason;
 } approval_register_write;
 
 sn_err approval_store_register_set(

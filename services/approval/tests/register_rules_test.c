@@ -1,6 +1,6 @@
 /*
- * approval.register_rules: the register's pure decisions as tables (review
- * periods, the cursor, suspension and resumption, names).
+ * approval.register_rules: the register's pure decisions as tables (the
+ * cursor, suspension and resumption, names).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,44 +12,6 @@
 #include <cmocka.h>
 
 #include "register_rules.h"
-
-static void
-test_review_table(void **state)
-{
-	(void) state;
-	static const struct {
-		approval_category c;
-		bool              unable, stable;
-		int32_t           months;
-		sn_date           decided, next;
-	} t[] = {
-		{ APPROVAL_CAT_DIBAO, false, false, 6, { 2026, 1, 15 },
-		    { 2026, 7, 15 } },
-		{ APPROVAL_CAT_DIBAO, true, false, 6, { 2026, 1, 15 },
-		    { 2026, 7, 15 } },
-		{ APPROVAL_CAT_DIBAO, false, true, 6, { 2026, 8, 31 },
-		    { 2027, 2, 28 } },
-		{ APPROVAL_CAT_DIBAO, true, true, 12, { 2026, 1, 15 },
-		    { 2027, 1, 15 } },
-		{ APPROVAL_CAT_TEKUN, true, true, 12, { 2027, 2, 28 },
-		    { 2028, 2, 28 } },
-		{ APPROVAL_CAT_TEKUN, false, false, 12, { 2028, 2, 29 },
-		    { 2029, 2, 28 } },
-		{ APPROVAL_CAT_LOW_INCOME, false, false, 12, { 2026, 12, 1 },
-		    { 2027, 12, 1 } },
-		{ APPROVAL_CAT_EXPENDITURE, false, false, 12, { 2026, 3, 31 },
-		    { 2027, 3, 31 } },
-	};
-	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		approval_review_basis b = { t[i].c, t[i].unable, t[i].stable };
-		assert_int_equal(
-		    approval_register_review_months(&b), t[i].months);
-		sn_date n = approval_register_next_review(t[i].decided, &b);
-		assert_int_equal(n.year, t[i].next.year);
-		assert_int_equal(n.month, t[i].next.month);
-		assert_int_equal(n.day, t[i].next.day);
-	}
-}
 
 static void
 test_cursor_table(void **state)
@@ -81,59 +43,55 @@ test_act_table(void **state)
 	(void) state;
 	static const struct {
 		approval_register_action a;
-		approval_register_status from;
+		approval_standing        from;
 		bool                     has_until;
 		sn_month                 until;
 		sn_date                  today;
-		approval_register_status to; /* UNSPECIFIED: refused */
-		approval_register_cause  cause;
+		approval_standing        to; /* UNSPECIFIED: refused */
+		approval_cause           cause;
 		const char              *code;
 		sn_month                 first;
 	} t[] = {
-		{ APPROVAL_REGISTER_DO_SUSPEND, APPROVAL_REGISTER_ACTIVE,
+		{ APPROVAL_REGISTER_DO_SUSPEND, APPROVAL_STANDING_ACTIVE,
 		    false, { 0, 0 }, { 2026, 12, 31 },
-		    APPROVAL_REGISTER_SUSPENDED,
-		    APPROVAL_REGISTER_CAUSE_SUSPENSION, NULL, { 2027, 1 } },
-		{ APPROVAL_REGISTER_DO_SUSPEND, APPROVAL_REGISTER_GRADUAL_EXIT,
+		    APPROVAL_STANDING_SUSPENDED, APPROVAL_CAUSE_SUSPENSION,
+		    NULL, { 2027, 1 } },
+		{ APPROVAL_REGISTER_DO_SUSPEND, APPROVAL_STANDING_GRADUAL_EXIT,
 		    true, { 2027, 3 }, { 2026, 11, 1 },
-		    APPROVAL_REGISTER_SUSPENDED,
-		    APPROVAL_REGISTER_CAUSE_SUSPENSION, NULL, { 2026, 12 } },
-		{ APPROVAL_REGISTER_DO_SUSPEND, APPROVAL_REGISTER_SUSPENDED,
-		    false, { 0, 0 }, { 2026, 11, 1 },
-		    APPROVAL_REGISTER_UNSPECIFIED,
-		    APPROVAL_REGISTER_CAUSE_UNSPECIFIED, "already_suspended",
-		    { 0, 0 } },
-		{ APPROVAL_REGISTER_DO_SUSPEND, APPROVAL_REGISTER_EXITED,
-		    false, { 0, 0 }, { 2026, 11, 1 },
-		    APPROVAL_REGISTER_UNSPECIFIED,
-		    APPROVAL_REGISTER_CAUSE_UNSPECIFIED, "exited", { 0, 0 } },
-		{ APPROVAL_REGISTER_DO_RESUME, APPROVAL_REGISTER_SUSPENDED,
-		    false, { 0, 0 }, { 2026, 11, 30 },
-		    APPROVAL_REGISTER_ACTIVE, APPROVAL_REGISTER_CAUSE_REVIEW,
+		    APPROVAL_STANDING_SUSPENDED, APPROVAL_CAUSE_SUSPENSION,
 		    NULL, { 2026, 12 } },
-		{ APPROVAL_REGISTER_DO_RESUME, APPROVAL_REGISTER_SUSPENDED,
+		{ APPROVAL_REGISTER_DO_SUSPEND, APPROVAL_STANDING_SUSPENDED,
+		    false, { 0, 0 }, { 2026, 11, 1 },
+		    APPROVAL_STANDING_UNSPECIFIED, APPROVAL_CAUSE_UNSPECIFIED,
+		    "already_suspended", { 0, 0 } },
+		{ APPROVAL_REGISTER_DO_SUSPEND, APPROVAL_STANDING_EXITED,
+		    false, { 0, 0 }, { 2026, 11, 1 },
+		    APPROVAL_STANDING_UNSPECIFIED, APPROVAL_CAUSE_UNSPECIFIED,
+		    "exited", { 0, 0 } },
+		{ APPROVAL_REGISTER_DO_RESUME, APPROVAL_STANDING_SUSPENDED,
+		    false, { 0, 0 }, { 2026, 11, 30 },
+		    APPROVAL_STANDING_ACTIVE, APPROVAL_CAUSE_REVIEW, NULL,
+		    { 2026, 12 } },
+		{ APPROVAL_REGISTER_DO_RESUME, APPROVAL_STANDING_SUSPENDED,
 		    true, { 2026, 12 }, { 2026, 11, 30 },
-		    APPROVAL_REGISTER_GRADUAL_EXIT,
-		    APPROVAL_REGISTER_CAUSE_REVIEW, NULL, { 2026, 12 } },
-		{ APPROVAL_REGISTER_DO_RESUME, APPROVAL_REGISTER_SUSPENDED,
+		    APPROVAL_STANDING_GRADUAL_EXIT, APPROVAL_CAUSE_REVIEW,
+		    NULL, { 2026, 12 } },
+		{ APPROVAL_REGISTER_DO_RESUME, APPROVAL_STANDING_SUSPENDED,
 		    true, { 2026, 11 }, { 2026, 11, 30 },
-		    APPROVAL_REGISTER_UNSPECIFIED,
-		    APPROVAL_REGISTER_CAUSE_UNSPECIFIED, "period_ended",
-		    { 0, 0 } },
-		{ APPROVAL_REGISTER_DO_RESUME, APPROVAL_REGISTER_ACTIVE, false,
-		    { 0, 0 }, { 2026, 11, 30 }, APPROVAL_REGISTER_UNSPECIFIED,
-		    APPROVAL_REGISTER_CAUSE_UNSPECIFIED, "not_suspended",
-		    { 0, 0 } },
-		{ APPROVAL_REGISTER_DO_RESUME, APPROVAL_REGISTER_EXITED, false,
-		    { 0, 0 }, { 2026, 11, 30 }, APPROVAL_REGISTER_UNSPECIFIED,
-		    APPROVAL_REGISTER_CAUSE_UNSPECIFIED, "not_suspended",
-		    { 0, 0 } },
+		    APPROVAL_STANDING_UNSPECIFIED, APPROVAL_CAUSE_UNSPECIFIED,
+		    "period_ended", { 0, 0 } },
+		{ APPROVAL_REGISTER_DO_RESUME, APPROVAL_STANDING_ACTIVE, false,
+		    { 0, 0 }, { 2026, 11, 30 }, APPROVAL_STANDING_UNSPECIFIED,
+		    APPROVAL_CAUSE_UNSPECIFIED, "not_suspended", { 0, 0 } },
+		{ APPROVAL_REGISTER_DO_RESUME, APPROVAL_STANDING_EXITED, false,
+		    { 0, 0 }, { 2026, 11, 30 }, APPROVAL_STANDING_UNSPECIFIED,
+		    APPROVAL_CAUSE_UNSPECIFIED, "not_suspended", { 0, 0 } },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		approval_register_standing s
 		    = { t[i].from, t[i].has_until, t[i].until };
-		approval_register_change c = { APPROVAL_REGISTER_EXITED,
-			APPROVAL_REGISTER_CAUSE_DEATH, { 1, 1 } };
+		approval_register_change c = { APPROVAL_STANDING_EXITED,
+			APPROVAL_CAUSE_DEATH, { 1, 1 } };
 		sn_problem               p;
 		sn_problem_clear(&p);
 		bool ok
@@ -142,7 +100,7 @@ test_act_table(void **state)
 			assert_false(ok);
 			assert_int_equal(p.status, 409);
 			assert_string_equal(p.code, t[i].code);
-			assert_int_equal(c.to, APPROVAL_REGISTER_EXITED);
+			assert_int_equal(c.to, APPROVAL_STANDING_EXITED);
 			continue;
 		}
 		assert_true(ok);
@@ -158,28 +116,27 @@ test_names(void **state)
 {
 	(void) state;
 	assert_string_equal(
-	    approval_register_status_name(APPROVAL_REGISTER_SUSPENDED),
+	    approval_register_status_name(APPROVAL_STANDING_SUSPENDED),
 	    "SUSPENDED");
 	assert_string_equal(approval_register_status_name(0), "");
 	assert_string_equal(approval_register_status_name(9), "");
 	assert_int_equal(approval_register_status_parse("suspended"),
-	    APPROVAL_REGISTER_SUSPENDED);
+	    APPROVAL_STANDING_SUSPENDED);
 	assert_int_equal(approval_register_status_parse("GRADUAL_EXIT"),
-	    APPROVAL_REGISTER_GRADUAL_EXIT);
+	    APPROVAL_STANDING_GRADUAL_EXIT);
 	assert_int_equal(approval_register_status_parse("gone"),
-	    APPROVAL_REGISTER_UNSPECIFIED);
+	    APPROVAL_STANDING_UNSPECIFIED);
 	assert_int_equal(
-	    approval_register_status_parse(""), APPROVAL_REGISTER_UNSPECIFIED);
+	    approval_register_status_parse(""), APPROVAL_STANDING_UNSPECIFIED);
 	assert_int_equal(approval_register_status_parse(NULL),
-	    APPROVAL_REGISTER_UNSPECIFIED);
+	    APPROVAL_STANDING_UNSPECIFIED);
 	assert_string_equal(
-	    approval_register_cause_name(APPROVAL_REGISTER_CAUSE_DECISION),
-	    "decision");
-	assert_string_equal(approval_register_cause_name(
-	                        APPROVAL_REGISTER_CAUSE_CHANGE_REPORT),
+	    approval_register_cause_name(APPROVAL_CAUSE_DECISION), "decision");
+	assert_string_equal(
+	    approval_register_cause_name(APPROVAL_CAUSE_CHANGE_REPORT),
 	    "change_report");
 	assert_string_equal(
-	    approval_register_cause_name(APPROVAL_REGISTER_CAUSE_SUSPENSION),
+	    approval_register_cause_name(APPROVAL_CAUSE_SUSPENSION),
 	    "suspension");
 	assert_string_equal(approval_register_cause_name(0), "");
 	assert_string_equal(approval_register_cause_name(9), "");
@@ -192,7 +149,6 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_review_table),
 		cmocka_unit_test(test_cursor_table),
 		cmocka_unit_test(test_act_table),
 		cmocka_unit_test(test_names),
