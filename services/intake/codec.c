@@ -285,6 +285,100 @@ intake_codec_withdrawal(const json_t *body, const char **reason, sn_problem *p)
 	return true;
 }
 
+/* ---- POST /households/{id}/changes ---------------------------------- */
+
+/* income or expenditure: the four figures of keys into v, when present. */
+static bool
+decode_figures(const json_t *body, const char *key, const char *const *keys,
+    int64_t *const *v, bool *has, sn_problem *p)
+{
+	const json_t *o = NULL;
+	char          pre[32];
+	if (json_object_get(body, key) == NULL)
+		return true;
+	snprintf(pre, sizeof(pre), "%s.", key);
+	if (!get_object(body, key, "", &o, p) || !sn_in_only(o, keys, pre, p))
+		return false;
+	for (int i = 0; i < 4; i++)
+		if (!get_fen(o, keys[i], pre, v[i], p))
+			return false;
+	*has = true;
+	return true;
+}
+
+static bool
+decode_change_money(const json_t *body, intake_change *c, sn_problem *p)
+{
+	static const char *const in_keys[]  = { "wages_fen", "business_fen",
+		 "pensions_fen", "other_fen", NULL };
+	static const char *const out_keys[] = { "medical_fen", "education_fen",
+		"housing_fen", "employment_costs_fen", NULL };
+	intake_app              *a          = &c->app;
+	int64_t *const           in[4]  = { &a->wages_fen, &a->business_fen,
+		           &a->pensions_fen, &a->other_fen };
+	int64_t *const           out[4] = { &a->medical_fen, &a->education_fen,
+		          &a->housing_fen, &a->employment_costs_fen };
+	return decode_figures(body, "income", in_keys, in, &c->has_income, p)
+	    && decode_figures(
+	        body, "expenditure", out_keys, out, &c->has_expenditure, p);
+}
+
+static bool
+decode_member_id(const json_t *body, intake_change *c, sn_problem *p)
+{
+	const char *idn = NULL;
+	if (!sn_in_str(body, "member_id_number", "", 0, 0, &idn, p))
+		return false;
+	if (idn == NULL)
+		return true;
+	if (strlen(idn) != 18)
+		return sn_problem_set(p, 422, "invalid_id_number",
+		    "member_id_number",
+		    "not a valid resident identity number");
+	memcpy(c->member_id, idn, 19);
+	if (c->member_id[17] == 'x')
+		c->member_id[17] = 'X';
+	c->has_member_id = true;
+	return true;
+}
+
+bool
+intake_codec_change(const json_t *body, intake_change *c, sn_problem *p)
+{
+	static const char *const keys[]
+	    = { "kind", "member_id_number", "income", "expenditure",
+		      "household", "members", "effective_date", "note", NULL };
+
+	memset(c, 0, sizeof(*c));
+	sn_problem_clear(p);
+	if (!json_is_object(body))
+		return sn_problem_set(p, 422, "invalid_field", NULL,
+		    "the change is a JSON object");
+	if (!sn_in_only(body, keys, "", p)
+	    || !sn_in_str(body, "kind", "", SN_IN_REQUIRED | SN_IN_NONEMPTY, 0,
+	        &c->kind_name, p))
+		return false;
+	if (!intake_rules_change_kind_parse(c->kind_name, &c->kind))
+		return sn_problem_set(p, 422, "invalid_value", "kind",
+		    "kind is members, income, expenditure, address, death or "
+		    "moved_out");
+	if (!decode_member_id(body, c, p) || !decode_change_money(body, c, p))
+		return false;
+	if (json_object_get(body, "household") != NULL) {
+		if (!decode_household(body, &c->app, p))
+			return false;
+		c->has_household = true;
+	}
+	if (json_object_get(body, "members") != NULL) {
+		if (!decode_members(body, &c->app, p))
+			return false;
+		c->has_members = true;
+	}
+	return sn_in_str(body, "effective_date", "",
+	           SN_IN_REQUIRED | SN_IN_NONEMPTY, 0, &c->effective_date, p)
+	    && sn_in_str(body, "note", "", SN_IN_MULTILINE, 0, &c->note, p);
+}
+
 /* ---- protobuf out --------------------------------------------------- */
 
 /* protobuf-c wants char *; it never writes through them when packing. */
@@ -381,4 +475,33 @@ intake_codec_withdrawn(const char *application_id, const char *reason,
 	ev->reason         = s(reason);
 	ev->withdrawn_by   = s(withdrawn_by);
 	return &ev->base;
+}
+
+const ProtobufCMessage *
+intake_codec_change_reported(const intake_change *c,
+    const intake_change_meta *meta, intake_change_pb *pb)
+{
+	static const Sn__Assist__V1__HouseholdChangeReported ev0
+	    = SN__ASSIST__V1__HOUSEHOLD_CHANGE_REPORTED__INIT;
+	/* The household, members and figures as an application's, then
+	 * only those the kind carries. */
+	intake_submitted_meta none = { 0 };
+	intake_codec_submitted(&c->app, &none, &pb->app);
+	pb->ev                = ev0;
+	pb->ev.change_id      = s(meta->change_id);
+	pb->ev.beneficiary_id = s(meta->beneficiary_id);
+	pb->ev.application_id = s(meta->application_id);
+	pb->ev.kind           = c->kind;
+	pb->ev.member_id_number
+	    = c->has_member_id ? (char *) c->member_id : s(NULL);
+	pb->ev.income      = c->has_income ? &pb->app.income : NULL;
+	pb->ev.expenditure = c->has_expenditure ? &pb->app.expenditure : NULL;
+	pb->ev.household   = c->has_household ? &pb->app.household : NULL;
+	pb->ev.n_members   = c->has_members ? c->app.nmembers : 0;
+	pb->ev.members     = c->has_members ? pb->app.member_ptrs : NULL;
+	pb->ev.effective_date = s(c->effective_date);
+	pb->ev.note           = s(c->note);
+	pb->ev.reported_by    = s(meta->reported_by);
+	pb->ev.reported_on    = s(meta->reported_on);
+	return &pb->ev.base;
 }

@@ -87,4 +87,35 @@ const ProtobufCMessage *intake_codec_withdrawn(const char *application_id,
     const char *reason, const char *withdrawn_by,
     Sn__Assist__V1__ApplicationWithdrawn *ev);
 
+/*
+ * The body of POST /households/{id}/changes into c (intake_change,
+ * rules.h): kind (required), member_id_number, income, expenditure,
+ * household (as POST /applications'), members (likewise), effective_date
+ * (required), note (free text; TAB, LF, CR allowed). The refusals above,
+ * and missing_field for kind or effective_date absent or empty. What the
+ * kind needs is checked by intake_rules_change. Strings borrowed from
+ * body. Returns true, or false with p filled.
+ */
+bool intake_codec_change(const json_t *body, intake_change *c, sn_problem *p);
+
+/* What household.change_reported carries beyond the change itself. */
+typedef struct intake_change_meta {
+	const char *change_id;
+	const char *beneficiary_id;
+	const char *application_id;
+	const char *reported_by; /* the clerk's user id */
+	const char *reported_on; /* YYYY-MM-DD, the district's day */
+} intake_change_meta;
+
+/* Storage for a HouseholdChangeReported and the messages inside it. */
+typedef struct intake_change_pb {
+	Sn__Assist__V1__HouseholdChangeReported ev;
+	intake_submitted_pb                     app;
+} intake_change_pb;
+
+/* c and meta as a HouseholdChangeReported in pb (pointing into all
+ * three: they must outlive it); only the parts the kind carries. */
+const ProtobufCMessage *intake_codec_change_reported(const intake_change *c,
+    const intake_change_meta *meta, intake_change_pb *pb);
+
 #endif /* INTAKE_CODEC_H */

@@ -507,10 +507,18 @@ on_beneficiary(
 	sn_log(SN_LOG_INFO, "beneficiary household changed", "beneficiary_id",
 	    b->beneficiary_id, "application_id", b->application_id, "status",
 	    holds[hold], NULL);
-	return intake_store_qbeneficiary(tx, b->beneficiary_id,
+	const Sn__Assist__V1__Household *hh = b->household;
+	sn_err err = intake_store_qbeneficiary(tx, b->beneficiary_id,
 	    b->application_id, hold,
 	    (const char *const *) b->member_id_numbers, b->n_member_id_numbers,
 	    head);
+	if (err == SN_OK)
+		err = intake_store_qbeneficiary_household(tx,
+		    b->beneficiary_id, b->application_id, hold,
+		    hh != NULL ? hh->district_code : NULL,
+		    hh != NULL ? hh->township_code : NULL,
+		    hh != NULL ? hh->village_code : NULL);
+	return err;
 }
 
 /* ---- emergency's events --------------------------------------------- */

@@ -11,6 +11,7 @@
  * Dates (acceptance, deadline) are the district's (sn/clock.h,
  * SN_DISTRICT_UTC_OFFSET_MIN).
  */
+#include "changes.h"
 #include "handlers.h"
 
 static const sn_http_route_def routes[] = {
@@ -23,6 +24,10 @@ static const sn_http_route_def routes[] = {
 	    intake_handlers_withdraw },
 	{ "GET", "/applications/{id}", 0, INTAKE_STAFF_ROLES,
 	    intake_handlers_get },
+	{ "POST", "/households/{id}/changes", SN_HTTP_IDEMPOTENT, "clerk",
+	    intake_changes_report },
+	{ "GET", "/households/{id}/changes", 0, INTAKE_STAFF_ROLES,
+	    intake_changes_list },
 };
 
 static const sn_setting_doc settings[] = {

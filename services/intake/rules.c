@@ -633,3 +633,148 @@ intake_rules_referral(const Sn__Assist__V1__ReferralCreated *r, sn_date today,
 	out->referral_note = r->note;
 	return INTAKE_REFERRAL_DRAFT;
 }
+
+/* ---- changes of circumstances --------------------------------------- */
+
+static const char *const change_kinds[] = { NULL, "members", "income",
+	"expenditure", "address", "death", "moved_out" };
+#define NKINDS (sizeof(change_kinds) / sizeof(change_kinds[0]))
+
+bool
+intake_rules_change_kind_parse(const char *s, Sn__Assist__V1__ChangeKind *out)
+{
+	for (size_t k = 1; s != NULL && k < NKINDS; k++)
+		if (strcmp(s, change_kinds[k]) == 0) {
+			*out = (Sn__Assist__V1__ChangeKind) k;
+			return true;
+		}
+	return false;
+}
+
+const char *
+intake_rules_change_kind_name(Sn__Assist__V1__ChangeKind k)
+{
+	return (size_t) k > 0 && (size_t) k < NKINDS ? change_kinds[k] : NULL;
+}
+
+/* Present where the kind needs it, absent where it does not. */
+static bool
+kind_member(sn_problem *p, bool has, bool needed, bool allowed,
+    const char *field, const char *kind)
+{
+	if (!has && needed)
+		return sn_problem_set(p, 422, "missing_field", field,
+		    "a %s change needs it", kind);
+	if (has && !allowed)
+		return sn_problem_set(p, 422, "not_for_kind", field,
+		    "not part of a %s change", kind);
+	return true;
+}
+
+static bool
+change_shape(const intake_change *c, sn_problem *p)
+{
+	Sn__Assist__V1__ChangeKind k    = c->kind;
+	const char                *name = intake_rules_change_kind_name(k);
+	if (name == NULL)
+		return sn_problem_set(p, 422, "invalid_value", "kind",
+		    "kind is members, income, expenditure, address, death or "
+		    "moved_out");
+	bool members = k == SN__ASSIST__V1__CHANGE_KIND__CHANGE_KIND_MEMBERS;
+	bool death   = k == SN__ASSIST__V1__CHANGE_KIND__CHANGE_KIND_DEATH;
+	bool income  = k == SN__ASSIST__V1__CHANGE_KIND__CHANGE_KIND_INCOME;
+	bool spend = k == SN__ASSIST__V1__CHANGE_KIND__CHANGE_KIND_EXPENDITURE;
+	bool moved = k == SN__ASSIST__V1__CHANGE_KIND__CHANGE_KIND_ADDRESS;
+	return kind_member(p, c->has_member_id, death, death || members,
+	           "member_id_number", name)
+	    && kind_member(
+	        p, c->has_members, members, members, "members", name)
+	    && kind_member(p, c->has_income, income, income, "income", name)
+	    && kind_member(
+	        p, c->has_expenditure, spend, spend, "expenditure", name)
+	    && kind_member(
+	        p, c->has_household, moved, moved, "household", name);
+}
+
+static bool
+change_content(const intake_change *c, sn_date today,
+    const sn_principal *caller, sn_problem *p)
+{
+	static const char *const income[]
+	    = { "wages_fen", "business_fen", "pensions_fen", "other_fen" };
+	static const char *const spend[] = { "medical_fen", "education_fen",
+		"housing_fen", "employment_costs_fen" };
+	const intake_app        *a       = &c->app;
+	sn_idnum                 id;
+	if (c->has_member_id
+	    && sn_idnum_parse(c->member_id, strlen(c->member_id),
+	           sn_date_yyyymmdd(today), &id)
+	        != SN_OK)
+		return sn_problem_set(p, 422, "invalid_id_number",
+		    "member_id_number",
+		    "not a valid resident identity number");
+	if (c->has_household
+	    && sn_assist_registration_name(a->registration) == NULL)
+		return sn_problem_set(p, 422, "invalid_value",
+		    "household.registration",
+		    "registration is \"urban\" or \"rural\"");
+	if (c->has_household && !check_household(a, caller, p))
+		return false;
+	if (c->has_members
+	    && (a->nmembers == 0 || a->nmembers > INTAKE_MEMBERS_MAX))
+		return sn_problem_set(p, 422, "members_required", "members",
+		    "one to 30 members, the head first");
+	for (size_t i = 0; c->has_members && i < a->nmembers; i++)
+		if (!check_member(a, i, today, p))
+			return false;
+	const int64_t in[4]
+	    = { a->wages_fen, a->business_fen, a->pensions_fen, a->other_fen };
+	const int64_t out[4] = { a->medical_fen, a->education_fen,
+		a->housing_fen, a->employment_costs_fen };
+	return (!c->has_income || money(p, in, income, "income"))
+	    && (!c->has_expenditure || money(p, out, spend, "expenditure"));
+}
+
+bool
+intake_rules_change(const intake_change *c, sn_date today,
+    const sn_principal *caller, sn_problem *p)
+{
+	sn_date effective;
+	sn_problem_clear(p);
+	if (!change_shape(c, p))
+		return false;
+	if (c->effective_date == NULL
+	    || sn_date_parse(c->effective_date, &effective) != SN_OK
+	    || effective.year < 1900)
+		return sn_problem_set(p, 422, "invalid_date", "effective_date",
+		    "a YYYY-MM-DD date is required");
+	if (sn_date_cmp(effective, today) > 0)
+		return sn_problem_set(p, 422, "future_date", "effective_date",
+		    "a change is reported once it has happened: the date is "
+		    "after the district's today");
+	if (c->note != NULL && strlen(c->note) > INTAKE_NOTE_MAX)
+		return sn_problem_set(
+		    p, 422, "too_long", "note", "the note is too long");
+	return change_content(c, today, caller, p);
+}
+
+bool
+intake_rules_change_access(const intake_household *h, const intake_change *c,
+    const sn_principal *caller, bool reading, sn_problem *p)
+{
+	sn_problem_clear(p);
+	if (h == NULL || (!reading && !h->active))
+		return sn_problem_set(p, 404, "not_found", NULL,
+		    "no such beneficiary household");
+	if (!sn_auth_within(
+	        caller, reading ? h->village_code : h->township_code))
+		return sn_problem_set(p, 403, "outside_jurisdiction", NULL,
+		    "the household is outside your jurisdiction");
+	if (!reading && c != NULL
+	    && c->kind == SN__ASSIST__V1__CHANGE_KIND__CHANGE_KIND_DEATH
+	    && !h->member_known)
+		return sn_problem_set(p, 422, "not_a_member",
+		    "member_id_number",
+		    "the person is not a member of the household");
+	return true;
+}

@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sn/assist/v1/application.pb-c.h"
 #include "sn/assist/v1/case.pb-c.h"
 #include "sn/assist/v1/emergency.pb-c.h"
 #include "sn/assist/v1/household.pb-c.h"
@@ -284,5 +285,78 @@ bool intake_rules_labour_parse(
 bool intake_rules_self_care_parse(
     const char *s, Sn__Assist__V1__SelfCare *out);
 bool intake_rules_category_parse(const char *s, Sn__Assist__V1__Category *out);
+
+/* ---- changes of circumstances (POST /households/{id}/changes) ------ */
+
+#define INTAKE_NOTE_MAX 2000
+
+/*
+ * A reported change of a beneficiary household, as the body says it
+ * (intake/codec.h reads it). Which members a kind takes:
+ *   members      members (the household's members now; the head first,
+ *                relation "self"), member_id_number optional (who joined
+ *                or left)
+ *   income       income {wages_fen, business_fen, pensions_fen, other_fen}
+ *   expenditure  expenditure {medical_fen, education_fen, housing_fen,
+ *                employment_costs_fen}
+ *   address      household (as POST /applications': the new address and
+ *                division codes)
+ *   death        member_id_number (who died)
+ *   moved_out    nothing more (the household left the district)
+ * effective_date and kind always; note optional. Strings are borrowed
+ * from the body; app holds household, members and figures.
+ */
+typedef struct intake_change {
+	Sn__Assist__V1__ChangeKind kind;
+	const char                *kind_name;     /* as given */
+	bool                       has_member_id; /* member_id_number */
+	char                       member_id[19]; /* upper-case X */
+	bool                       has_income, has_expenditure;
+	bool                       has_household, has_members;
+	intake_app                 app;
+	const char                *effective_date; /* YYYY-MM-DD */
+	const char                *note;           /* NULL: none */
+} intake_change;
+
+/* The kind whose word (the API's) is s; false when none. */
+bool intake_rules_change_kind_parse(
+    const char *s, Sn__Assist__V1__ChangeKind *out);
+/* The API's word of kind k; NULL for none. */
+const char *intake_rules_change_kind_name(Sn__Assist__V1__ChangeKind k);
+
+/*
+ * Checks c on the district's today (all 422 unless said): the kind's
+ * required members present (missing_field) and no member of another
+ * kind (not_for_kind); effective_date a date (invalid_date) not after
+ * today (future_date); member_id_number a valid GB 11643 identity
+ * number (invalid_id_number); members as POST /applications checks them;
+ * the new household as POST /applications does (403 outside the
+ * caller's jurisdiction); figures non-negative fen (invalid_money); a
+ * note of at most INTAKE_NOTE_MAX bytes (too_long).
+ */
+bool intake_rules_change(const intake_change *c, sn_date today,
+    const sn_principal *caller, sn_problem *p);
+
+/* A beneficiary household as intake knows it from beneficiary.changed
+ * (intake/store.h reads it). Strings borrowed. */
+typedef struct intake_household {
+	bool        active; /* active or gradual_exit */
+	const char *township_code;
+	const char *village_code;
+	const char *application_id;
+	bool        member_known; /* the change's member is in it */
+} intake_household;
+
+/*
+ * May caller report c for household h (NULL: unknown)? 404 not_found
+ * for a household unknown or no longer an active beneficiary; 403
+ * outside_jurisdiction outside the household's township (reading: its
+ * village, so that village staff see their households); 422
+ * not_a_member (field member_id_number) when a death names someone not
+ * in the household. reading: a GET (any status; c NULL).
+ */
+bool intake_rules_change_access(const intake_household *h,
+    const intake_change *c, const sn_principal *caller, bool reading,
+    sn_problem *p);
 
 #endif /* INTAKE_RULES_H */

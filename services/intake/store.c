@@ -631,3 +631,167 @@ intake_store_drafts(sn_db *db, const char *township, int limit,
 	    " ORDER BY a.created_at, a.id LIMIT $2::integer + 1",
 	    2, v, drafts_read, c);
 }
+
+/* ---- beneficiary households and their changes ----------------------- */
+
+sn_err
+intake_store_qbeneficiary_household(sn_tx *tx, const char *beneficiary_id,
+    const char *application_id, intake_hold hold, const char *district,
+    const char *township, const char *village)
+{
+	static const char *const holds[]
+	    = { "active", "gradual_exit", "exited" };
+	const char *v[6] = { beneficiary_id, application_id, holds[hold],
+		district != NULL ? district : "",
+		township != NULL ? township : "",
+		village != NULL ? village : "" };
+	return sn_tx_query(tx,
+	    "INSERT INTO beneficiary_household AS h (beneficiary_id,"
+	    "  application_id, status, district_code, township_code,"
+	    "  village_code)"
+	    " SELECT $1, COALESCE(NULLIF($2, ''), ''), $3,"
+	    "  COALESCE(NULLIF($4, ''), a.district_code),"
+	    "  COALESCE(NULLIF($5, ''), a.township_code),"
+	    "  COALESCE(NULLIF($6, ''), a.village_code)"
+	    " FROM (SELECT 1) one LEFT JOIN application a"
+	    "  ON a.id::text = $2"
+	    " WHERE COALESCE(NULLIF($5, ''), a.township_code) IS NOT NULL"
+	    "  AND COALESCE(NULLIF($4, ''), a.district_code) IS NOT NULL"
+	    "  AND COALESCE(NULLIF($6, ''), a.village_code) IS NOT NULL"
+	    " ON CONFLICT (beneficiary_id) DO UPDATE SET"
+	    "  application_id = COALESCE(NULLIF(EXCLUDED.application_id, ''),"
+	    "   h.application_id),"
+	    "  status = EXCLUDED.status,"
+	    "  district_code = EXCLUDED.district_code,"
+	    "  township_code = EXCLUDED.township_code,"
+	    "  village_code = EXCLUDED.village_code, updated_at = now()",
+	    6, v, NULL, NULL);
+}
+
+static const sn_col household_cols[] = {
+	SN_COL(intake_household, active, SN_COL_BOOL),
+	SN_COL(intake_household, township_code, SN_COL_TEXT),
+	SN_COL(intake_household, village_code, SN_COL_TEXT),
+	SN_COL(intake_household, application_id, SN_COL_TEXT),
+	SN_COL(intake_household, member_known, SN_COL_BOOL),
+};
+
+static void
+household_read(sn_tx *tx, PGresult *res, void *arg)
+{
+	intake_store_household_slot *slot = arg;
+	intake_household             h;
+	sn_err                       err
+	    = sn_rows_one(res, household_cols, SN_NCOLS(household_cols), &h);
+
+	slot->fn(tx, err, err == SN_OK ? &h : NULL, slot->arg);
+}
+
+sn_err
+intake_store_qhousehold(sn_tx *tx, const char *id, const char *member_id,
+    intake_store_household_slot *slot)
+{
+	const char *v[2] = { id, member_id != NULL ? member_id : "" };
+	return sn_tx_query(tx,
+	    "SELECT h.status IN ('active', 'gradual_exit') AS active,"
+	    " h.township_code, h.village_code, h.application_id,"
+	    " EXISTS (SELECT 1 FROM beneficiary_member m"
+	    "  WHERE m.beneficiary_id = h.beneficiary_id"
+	    "  AND m.id_number = $2) AS member_known"
+	    " FROM beneficiary_household h WHERE h.beneficiary_id = $1"
+	    " FOR UPDATE",
+	    2, v, household_read, slot);
+}
+
+sn_err
+intake_store_qchange(sn_tx *tx, const intake_store_change *c)
+{
+	const char *v[10] = { c->change_id, c->beneficiary_id,
+		c->application_id, c->kind, c->member_id_number,
+		c->effective_date, c->note != NULL ? c->note : "",
+		c->details_json, c->reported_by, c->reported_on };
+	return sn_tx_query(tx,
+	    "INSERT INTO household_change (change_id, beneficiary_id,"
+	    " application_id, kind, member_id_number, effective_date, note,"
+	    " details, reported_by, reported_on)"
+	    " VALUES ($1::uuid, $2, $3, $4, $5, $6::date, $7, $8::jsonb, $9,"
+	    " $10::date)",
+	    10, v, NULL, NULL);
+}
+
+struct changes_call {
+	intake_store_changes_fn done;
+	void                   *arg;
+};
+
+/* A row of the changes' read: the household and its changes. */
+typedef struct changes_row {
+	bool        active;
+	const char *township_code;
+	const char *village_code;
+	const char *application_id;
+	const char *json;
+} changes_row;
+
+static const sn_col changes_cols[] = {
+	SN_COL(changes_row, active, SN_COL_BOOL),
+	SN_COL(changes_row, township_code, SN_COL_TEXT),
+	SN_COL(changes_row, village_code, SN_COL_TEXT),
+	SN_COL(changes_row, application_id, SN_COL_TEXT),
+	SN_COL(changes_row, json, SN_COL_TEXT),
+};
+
+static void
+changes_read(sn_err err, PGresult *res, void *arg)
+{
+	struct changes_call c = *(struct changes_call *) arg;
+	changes_row         r;
+	intake_changes_view v;
+
+	free(arg);
+	if (err == SN_OK)
+		err = res != NULL ? sn_rows_one(
+		          res, changes_cols, SN_NCOLS(changes_cols), &r)
+		                  : SN_EDB;
+	if (err == SN_OK) {
+		memset(&v, 0, sizeof(v));
+		v.household.active         = r.active;
+		v.household.township_code  = r.township_code;
+		v.household.village_code   = r.village_code;
+		v.household.application_id = r.application_id;
+		v.json                     = r.json;
+	}
+	c.done(c.arg, err, err == SN_OK ? &v : NULL);
+}
+
+void
+intake_store_changes(
+    sn_db *db, const char *id, intake_store_changes_fn done, void *arg)
+{
+	struct changes_call *c    = malloc(sizeof(*c));
+	const char          *v[1] = { id };
+
+	if (c == NULL) {
+		done(arg, SN_ENOMEM, NULL);
+		return;
+	}
+	c->done = done;
+	c->arg  = arg;
+	sn_db_query(db,
+	    "SELECT h.status IN ('active', 'gradual_exit') AS active,"
+	    " h.township_code, h.village_code, h.application_id,"
+	    " COALESCE((SELECT jsonb_agg(jsonb_build_object("
+	    "  'change_id', x.change_id, 'beneficiary_id', x.beneficiary_id,"
+	    "  'application_id', x.application_id, 'kind', x.kind,"
+	    "  'member_id_number', x.member_id_number,"
+	    "  'effective_date', to_char(x.effective_date, 'YYYY-MM-DD'),"
+	    "  'note', x.note, 'reported_by', x.reported_by,"
+	    "  'reported_on', to_char(x.reported_on, 'YYYY-MM-DD'),"
+	    "  'created_at', x.created_at) || x.details"
+	    "  ORDER BY x.created_at, x.change_id)"
+	    "  FROM household_change x"
+	    "  WHERE x.beneficiary_id = h.beneficiary_id), '[]')::text"
+	    "  AS json"
+	    " FROM beneficiary_household h WHERE h.beneficiary_id = $1",
+	    1, v, changes_read, c);
+}

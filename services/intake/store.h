@@ -157,4 +157,56 @@ sn_err intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
     const char *application_id, intake_hold hold, const char *const *ids,
     size_t n, const char *head);
 
+/* ---- beneficiary households and their changes (issue 9) ----------- */
+
+/*
+ * Records what beneficiary.changed says of the household: its status
+ * (hold), application, and division codes (NULL or "": the application's,
+ * when intake has it; a household whose township is known from neither
+ * is not recorded, and reads as unknown).
+ */
+sn_err intake_store_qbeneficiary_household(sn_tx *tx,
+    const char *beneficiary_id, const char *application_id, intake_hold hold,
+    const char *district, const char *township, const char *village);
+
+typedef struct intake_store_household_slot {
+	/* h NULL with SN_ENOTFOUND when intake does not know the household;
+	 * h borrowed for the call. */
+	void (*fn)(
+	    sn_tx *tx, sn_err err, const intake_household *h, void *arg);
+	void *arg;
+} intake_store_household_slot;
+
+/* Locks beneficiary household id (FOR UPDATE) and reads it;
+ * member_known says whether member_id ("" for none) is one of its
+ * members. */
+sn_err intake_store_qhousehold(sn_tx *tx, const char *id,
+    const char *member_id, intake_store_household_slot *slot);
+
+/* A change to store; strings borrowed. */
+typedef struct intake_store_change {
+	const char *change_id, *beneficiary_id, *application_id;
+	const char *kind;             /* intake_rules_change_kind_name */
+	const char *member_id_number; /* NULL: none */
+	const char *effective_date;   /* YYYY-MM-DD */
+	const char *note;             /* NULL: "" */
+	const char *details_json;     /* {income, expenditure, ...} given */
+	const char *reported_by;
+	const char *reported_on; /* YYYY-MM-DD */
+} intake_store_change;
+
+sn_err intake_store_qchange(sn_tx *tx, const intake_store_change *c);
+
+/* A household's changes as GET /households/{id}/changes shows them. */
+typedef struct intake_changes_view {
+	intake_household household;
+	const char      *json; /* [change, ...], oldest first */
+} intake_changes_view;
+
+typedef void (*intake_store_changes_fn)(
+    void *arg, sn_err err, const intake_changes_view *v);
+/* Household id's changes; SN_ENOTFOUND when intake does not know it. */
+void intake_store_changes(
+    sn_db *db, const char *id, intake_store_changes_fn done, void *arg);
+
 #endif /* INTAKE_STORE_H */

@@ -1360,6 +1360,185 @@ test_beneficiary(void **state)
 	assert_false(intake_rules_beneficiary(NULL, &h, &head));
 }
 
+/* ---- changes of circumstances ---------------------------------------- */
+
+/* One change body (JSON text with %s for a valid member id) through the
+ * codec and the rules, as the handler does; the code refused, or "". */
+static const char *
+change_verdict(const char *fmt, const char *juris, sn_problem *pb)
+{
+	char          id[19], text[2048];
+	intake_change c;
+	make_id(id, 19800512, 11);
+	/* "%s" stands for the id (the table's text is not a format). */
+	size_t n = 0;
+	for (const char *f = fmt; *f != '\0' && n + 19 < sizeof(text);) {
+		if (f[0] == '%' && f[1] == 's') {
+			memcpy(text + n, id, 18);
+			n += 18;
+			f += 2;
+		} else {
+			text[n++] = *f++;
+		}
+	}
+	text[n]        = '\0';
+	json_t      *j = json_loads(text, 0, NULL);
+	sn_principal p = clerk(juris);
+	assert_non_null(j);
+	bool ok = intake_codec_change(j, &c, pb)
+	    && intake_rules_change(&c, TODAY, &p, pb);
+	json_decref(j);
+	return ok ? "" : pb->code;
+}
+
+#define HH                                                                    \
+	"{\"registration\": \"rural\", \"district_code\": \"220103\","        \
+	" \"township_code\": \"220103001\", \"village_code\": "               \
+	"\"220103001002\", \"address\": \"New house 3\","                     \
+	" \"has_able_supporter\": false}"
+#define INC                                                                   \
+	"{\"wages_fen\": 1, \"business_fen\": 0, \"pensions_fen\": 0,"        \
+	" \"other_fen\": 0}"
+#define EXP                                                                   \
+	"{\"medical_fen\": 1, \"education_fen\": 0, \"housing_fen\": 0,"      \
+	" \"employment_costs_fen\": 0}"
+#define MEM                                                                   \
+	"[{\"id_number\": \"%s\", \"name\": \"A\", \"relation\": \"self\","   \
+	" \"birth_date\": \"1980-05-12\", \"labour_capacity\": \"none\","     \
+	" \"disability_grade\": 0, \"self_care\": \"able\"}]"
+#define ON(d) ", \"effective_date\": \"" d "\"}"
+
+static void
+test_change(void **state)
+{
+	(void) state;
+	const struct {
+		const char *json, *juris, *code, *field;
+	} rows[] = {
+		/* each kind with what it needs; today and the past pass */
+		{ "{\"kind\": \"death\", \"member_id_number\": \"%s\"" ON(
+		      "2025-06-10"),
+		    "220103001", "", "" },
+		{ "{\"kind\": \"death\", \"member_id_number\": \"%s\","
+		  " \"note\": \"line one\\nline two\"" ON("2025-06-01"),
+		    "220103001", "", "" },
+		{ "{\"kind\": \"income\", \"income\": " INC ON("2025-06-09"),
+		    "220103001", "", "" },
+		{ "{\"kind\": \"expenditure\", \"expenditure\": " EXP ON(
+		      "2025-06-09"),
+		    "220103001", "", "" },
+		{ "{\"kind\": \"address\", \"household\": " HH ON(
+		      "2025-06-09"),
+		    "220103001", "", "" },
+		{ "{\"kind\": \"members\", \"members\": " MEM ON("2025-06-09"),
+		    "220103001", "", "" },
+		{ "{\"kind\": \"moved_out\"" ON("2025-06-09"), "220103001", "",
+		    "" },
+		/* the day after the district's today */
+		{ "{\"kind\": \"moved_out\"" ON("2025-06-11"), "220103001",
+		    "future_date", "effective_date" },
+		{ "{\"kind\": \"moved_out\"" ON("2025-02-30"), "220103001",
+		    "invalid_date", "effective_date" },
+		{ "{\"kind\": \"moved_out\"}", "220103001", "missing_field",
+		    "effective_date" },
+		/* a kind's required member, and another kind's */
+		{ "{\"kind\": \"death\"" ON("2025-06-09"), "220103001",
+		    "missing_field", "member_id_number" },
+		{ "{\"kind\": \"income\"" ON("2025-06-09"), "220103001",
+		    "missing_field", "income" },
+		{ "{\"kind\": \"expenditure\"" ON("2025-06-09"), "220103001",
+		    "missing_field", "expenditure" },
+		{ "{\"kind\": \"address\"" ON("2025-06-09"), "220103001",
+		    "missing_field", "household" },
+		{ "{\"kind\": \"members\"" ON("2025-06-09"), "220103001",
+		    "missing_field", "members" },
+		{ "{\"kind\": \"moved_out\", \"income\": " INC ON(
+		      "2025-06-09"),
+		    "220103001", "not_for_kind", "income" },
+		{ "{\"kind\": \"income\", \"member_id_number\": \"%s\","
+		  " \"income\": " INC ON("2025-06-09"),
+		    "220103001", "not_for_kind", "member_id_number" },
+		/* shapes */
+		{ "{\"kind\": \"divorce\"" ON("2025-06-09"), "220103001",
+		    "invalid_value", "kind" },
+		{ "{\"kind\": null" ON("2025-06-09"), "220103001",
+		    "invalid_type", "kind" },
+		{ "{\"kind\": \"moved_out\", \"extra\": 1" ON("2025-06-09"),
+		    "220103001", "unknown_field", "extra" },
+		{ "{\"kind\": \"income\", \"income\": {\"wages_fen\": 1,"
+		  " \"business_fen\": 0, \"pensions_fen\": 0, \"other_fen\": "
+		  "0,"
+		  " \"bonus_fen\": 5}" ON("2025-06-09"),
+		    "220103001", "unknown_field", "income.bonus_fen" },
+		{ "{\"kind\": \"income\", \"income\": {\"wages_fen\": -1,"
+		  " \"business_fen\": 0, \"pensions_fen\": 0, \"other_fen\": "
+		  "0}" ON("2025-06-09"),
+		    "220103001", "invalid_money", "income.wages_fen" },
+		{ "{\"kind\": \"income\", \"income\": null" ON("2025-06-09"),
+		    "220103001", "invalid_type", "income" },
+		{ "{\"kind\": \"moved_out\", \"note\": \"a\\u0007\"" ON(
+		      "2025-06-09"),
+		    "220103001", "invalid_characters", "note" },
+		{ "{\"kind\": \"death\", \"member_id_number\": \"12345\"" ON(
+		      "2025-06-09"),
+		    "220103001", "invalid_id_number", "member_id_number" },
+		/* a new address outside the clerk's jurisdiction */
+		{ "{\"kind\": \"address\", \"household\": " HH ON(
+		      "2025-06-09"),
+		    "220103002", "outside_jurisdiction",
+		    "household.village_code" },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		sn_problem  pb;
+		const char *got
+		    = change_verdict(rows[i].json, rows[i].juris, &pb);
+		if (strcmp(got, rows[i].code) != 0
+		    || (got[0] != '\0'
+		        && strcmp(pb.field, rows[i].field) != 0))
+			fail_msg("row %zu: got %s (%s), want %s (%s)", i, got,
+			    got[0] ? pb.field : "", rows[i].code,
+			    rows[i].field);
+	}
+}
+
+/* Who may report: unknown or exited 404, foreign 403, a stranger's death
+ * 422; reading sees exited households, by village. */
+static void
+test_change_access(void **state)
+{
+	(void) state;
+	intake_change c;
+	memset(&c, 0, sizeof(c));
+	c.kind               = SN__ASSIST__V1__CHANGE_KIND__CHANGE_KIND_DEATH;
+	intake_household h   = { .active = true,
+		  .township_code         = "220103001",
+		  .village_code          = "220103001002",
+		  .application_id        = "A",
+		  .member_known          = true };
+	sn_principal     own = clerk("220103001"), other = clerk("220103002");
+	sn_principal     village = clerk("220103001002");
+	sn_problem       p;
+	assert_true(intake_rules_change_access(&h, &c, &own, false, &p));
+	assert_false(intake_rules_change_access(NULL, &c, &own, false, &p));
+	assert_int_equal(p.status, 404);
+	assert_false(intake_rules_change_access(&h, &c, &other, false, &p));
+	assert_int_equal(p.status, 403);
+	/* a village's clerk does not cover the household's township */
+	assert_false(intake_rules_change_access(&h, &c, &village, false, &p));
+	assert_int_equal(p.status, 403);
+	assert_true(intake_rules_change_access(&h, NULL, &village, true, &p));
+	h.member_known = false;
+	assert_false(intake_rules_change_access(&h, &c, &own, false, &p));
+	assert_int_equal(p.status, 422);
+	assert_string_equal(p.code, "not_a_member");
+	c.kind = SN__ASSIST__V1__CHANGE_KIND__CHANGE_KIND_MOVED_OUT;
+	assert_true(intake_rules_change_access(&h, &c, &own, false, &p));
+	h.active = false;
+	assert_false(intake_rules_change_access(&h, &c, &own, false, &p));
+	assert_int_equal(p.status, 404);
+	assert_true(intake_rules_change_access(&h, NULL, &own, true, &p));
+}
+
 int
 main(void)
 {
@@ -1386,6 +1565,8 @@ main(void)
 		cmocka_unit_test(test_holder),
 		cmocka_unit_test(test_list_query),
 		cmocka_unit_test(test_beneficiary),
+		cmocka_unit_test(test_change),
+		cmocka_unit_test(test_change_access),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -28,6 +28,7 @@
 #include "sn/assist/v1/emergency.pb-c.h"
 #include "sn/auth.h"
 #include "sn/idnum.h"
+#include "sn/uuid.h"
 
 #ifndef SN_INTAKE_BIN
 #define SN_INTAKE_BIN "intake"
@@ -1866,6 +1867,222 @@ control_chars(void)
 	th_stop(&T, inj);
 }
 
+/* ---- changes of circumstances (issue 9) ----------------------------- */
+
+/* An application of ps (2 persons) approved and its household "ben-1" on
+ * the register (beneficiary.changed without a household: intake takes
+ * the application's township); returns the application id. */
+static char *
+beneficiary_ready(const person *ps)
+{
+	start_intake();
+	char *app = submit_ok(ps, 2, "the household's application");
+	char  lines[8192], l[2048];
+	char *ids[2] = { (char *) ps[0].id, (char *) ps[1].id };
+	lines[0]     = '\0';
+	decided_line(l, sizeof(l), app, true);
+	strcat(lines, l);
+	beneficiary_line(l, sizeof(l), "ben-1", app,
+	    SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE, ids, 2);
+	strcat(lines, l);
+	inject(lines);
+	if (!th_wait_int(&T, 2, 30000,
+	        "SELECT last_seq FROM %s.bus_cursor WHERE publisher ="
+	        " 'approval'",
+	        schema))
+		th_fail(&T, "intake did not apply approval's 2 events");
+	return app;
+}
+
+static char *
+death_body(const char *id_number, int days)
+{
+	char day[11];
+	local_date(days, day);
+	return dump(json_pack("{s:s, s:s, s:s, s:s}", "kind", "death",
+	    "member_id_number", id_number, "effective_date", day, "note",
+	    "reported by the village committee"));
+}
+
+static int64_t
+changes_stored(void)
+{
+	return th_int(&T,
+	    "SELECT (SELECT count(*) FROM %s.household_change)"
+	    " + (SELECT count(*) FROM %s.outbox"
+	    "    WHERE topic = 'household.change_reported')",
+	    schema, schema);
+}
+
+/* A death reported: 201, stored, and household.change_reported with the
+ * right fields exactly once, even when the request is repeated under its
+ * Idempotency-Key; GET lists it. */
+static void
+change_death(void)
+{
+	person ps[2] = { new_person(1950), new_person(1952) };
+	char  *app   = beneficiary_ready(ps);
+	char  *body  = death_body(ps[1].id, -1);
+	char   key[64], yesterday[11], today[11], actor[64];
+	snprintf(key, sizeof(key), "%s", new_key());
+	local_date(-1, yesterday);
+	local_date(0, today);
+
+	answer a
+	    = call("POST", "/households/ben-1/changes", clerk_tok, key, body);
+	TH_CHECK(&T, a.status == 201, "death: status %d", a.status);
+	const char *cid = jstr(a.body, "change_id");
+	TH_CHECK(&T, cid != NULL && sn_uuid_valid(cid), "no change_id");
+	char change_id[40];
+	snprintf(change_id, sizeof(change_id), "%s", cid);
+	TH_CHECK(&T,
+	    strcmp(jstr(a.body, "beneficiary_id"), "ben-1") == 0
+	        && strcmp(jstr(a.body, "application_id"), app) == 0
+	        && strcmp(jstr(a.body, "kind"), "death") == 0
+	        && strcmp(jstr(a.body, "effective_date"), yesterday) == 0
+	        && strcmp(jstr(a.body, "reported_on"), today) == 0,
+	    "the 201's body is not the change");
+	json_decref(a.body);
+
+	size_t   len;
+	uint8_t *data = outbox_data(
+	    "household.change_reported", "ben-1", &len, actor, sizeof(actor));
+	Sn__Assist__V1__HouseholdChangeReported *ev
+	    = sn__assist__v1__household_change_reported__unpack(
+	        NULL, len, data);
+	free(data);
+	TH_CHECK(&T, ev != NULL, "the event does not decode");
+	TH_CHECK(&T,
+	    strcmp(ev->change_id, change_id) == 0
+	        && strcmp(ev->beneficiary_id, "ben-1") == 0
+	        && strcmp(ev->application_id, app) == 0
+	        && ev->kind == SN__ASSIST__V1__CHANGE_KIND__CHANGE_KIND_DEATH
+	        && strcmp(ev->member_id_number, ps[1].id) == 0
+	        && strcmp(ev->effective_date, yesterday) == 0
+	        && strcmp(ev->reported_by, "clerk-a") == 0
+	        && strcmp(ev->reported_on, today) == 0
+	        && strcmp(ev->note, "reported by the village committee") == 0,
+	    "the event's fields are wrong");
+	TH_CHECK(&T,
+	    ev->income == NULL && ev->expenditure == NULL
+	        && ev->household == NULL && ev->n_members == 0,
+	    "a death's event carries figures, a household or members");
+	TH_CHECK(&T, strcmp(actor, "clerk-a") == 0, "actor %s", actor);
+	sn__assist__v1__household_change_reported__free_unpacked(ev, NULL);
+	printf("ok: a death -> 201 and household.change_reported\n");
+
+	a = call("POST", "/households/ben-1/changes", clerk_tok, key, body);
+	TH_CHECK(&T,
+	    a.status == 201 && jstr(a.body, "change_id") != NULL
+	        && strcmp(jstr(a.body, "change_id"), change_id) == 0,
+	    "the repeat: status %d, not the first answer", a.status);
+	json_decref(a.body);
+	TH_CHECK(&T, changes_stored() == 2,
+	    "the repeat stored or published again (%lld rows)",
+	    (long long) changes_stored());
+	printf("ok: the same Idempotency-Key -> the same answer, once\n");
+
+	a = call("GET", "/households/ben-1/changes", invest_tok, NULL, NULL);
+	json_t *list = json_object_get(a.body, "changes");
+	TH_CHECK(&T,
+	    a.status == 200 && json_array_size(list) == 1
+	        && strcmp(json_string_value(json_object_get(
+	                      json_array_get(list, 0), "change_id")),
+	               change_id)
+	            == 0,
+	    "GET: status %d, not the one change", a.status);
+	json_decref(a.body);
+	a = call("GET", "/households/ben-1/changes", other_tok, NULL, NULL);
+	expect_error(a, 403, "outside_jurisdiction", NULL, "GET, foreign");
+	json_decref(a.body);
+	printf("ok: GET /households/{id}/changes\n");
+	free(body);
+	free(app);
+}
+
+/* What is refused stores and publishes nothing. */
+static void
+change_refused(void)
+{
+	person ps[2]  = { new_person(1960), new_person(1962) };
+	person nobody = new_person(1963);
+	char  *app    = beneficiary_ready(ps);
+	char  *body   = death_body(ps[1].id, 0);
+	answer a;
+
+	a = call(
+	    "POST", "/households/ben-404/changes", clerk_tok, new_key(), body);
+	expect_error(a, 404, "not_found", NULL, "unknown household");
+	json_decref(a.body);
+	a = call(
+	    "POST", "/households/ben-1/changes", other_tok, new_key(), body);
+	expect_error(a, 403, "outside_jurisdiction", NULL, "foreign clerk");
+	json_decref(a.body);
+	free(body);
+
+	body = death_body(ps[1].id, 1);
+	a    = call(
+	       "POST", "/households/ben-1/changes", clerk_tok, new_key(), body);
+	expect_error(a, 422, "future_date", "effective_date", "tomorrow");
+	json_decref(a.body);
+	free(body);
+
+	body = death_body(nobody.id, 0);
+	a    = call(
+	       "POST", "/households/ben-1/changes", clerk_tok, new_key(), body);
+	expect_error(a, 422, "not_a_member", "member_id_number", "a stranger");
+	json_decref(a.body);
+	free(body);
+
+	/* The valid death, with one member set (value as JSON) and the
+	 * member id dropped where drop says. */
+	static const struct {
+		const char *key, *value;
+		bool        drop;
+		const char *code, *field, *what;
+	} bad[] = {
+		{ "colour", "\"red\"", false, "unknown_field", "colour",
+		    "unknown field" },
+		{ "note", "null", false, "invalid_type", "note", "null note" },
+		{ "note", "\"a\\u0001b\"", false, "invalid_characters", "note",
+		    "control character" },
+		{ "kind", "\"income\"", true, "missing_field", "income",
+		    "income without figures" },
+		{ "kind", "\"burial\"", false, "invalid_value", "kind",
+		    "unknown kind" },
+	};
+	char today[11];
+	local_date(0, today);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *j = json_pack("{s:s, s:s, s:s}", "kind", "death",
+		    "member_id_number", ps[1].id, "effective_date", today);
+		json_object_set_new(j, bad[i].key,
+		    json_loads(bad[i].value, JSON_DECODE_ANY, NULL));
+		if (bad[i].drop)
+			json_object_del(j, "member_id_number");
+		body = dump(j);
+		a    = call("POST", "/households/ben-1/changes", clerk_tok,
+		       new_key(), body);
+		expect_error(a, 422, bad[i].code, bad[i].field, bad[i].what);
+		json_decref(a.body);
+		free(body);
+	}
+	person wrong = ps[1];
+	wrong.id[17] = wrong.id[17] == '0' ? '1' : '0';
+	body         = death_body(wrong.id, 0);
+	a            = call(
+	               "POST", "/households/ben-1/changes", clerk_tok, new_key(), body);
+	expect_error(a, 422, "invalid_id_number", "member_id_number",
+	    "a wrong check character");
+	json_decref(a.body);
+	free(body);
+	TH_CHECK(&T, changes_stored() == 0,
+	    "a refused change was stored or published");
+	printf("ok: unknown 404, foreign 403, future 422, unknown field 422;"
+	       " nothing stored\n");
+	free(app);
+}
+
 static void
 free_tokens(void)
 {
@@ -1893,6 +2110,8 @@ main(int argc, char **argv)
 		{ "accepted_next_day", accepted_next_day },
 		{ "withdraw_unknown_field", withdraw_unknown_field },
 		{ "control_chars", control_chars },
+		{ "change_death", change_death },
+		{ "change_refused", change_refused },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), free_tokens);
