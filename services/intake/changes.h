@@ -14,11 +14,11 @@
  *       effective_date (YYYY-MM-DD, not after the district's today), note.
  *       422 for a bad body (before any transaction, so nothing is
  *       stored); then, in one transaction with the household locked: 404
- *       not_found for a household intake does not know as an active (or
- *       gradually exiting) beneficiary, 403 outside_jurisdiction outside
- *       the household's township, 422 not_a_member for a death of someone
- *       not in it. 201 {change_id, beneficiary_id, application_id, kind,
- *       effective_date, reported_on}: the change is stored and
+ *       not_found for a household intake does not know as on the register
+ *       (active, gradual_exit or suspended; an exited one is refused), 403
+ * outside_jurisdiction outside the household's township, 422 not_a_member for
+ * a death of someone not in it. 201 {change_id, beneficiary_id,
+ * application_id, kind, effective_date, reported_on}: the change is stored and
  *       household.change_reported (HouseholdChangeReported; envelope
  *       subject the beneficiary id, actor the clerk) goes into the outbox
  *       in the same transaction. A repeated Idempotency-Key replays the

@@ -494,7 +494,7 @@ on_beneficiary(
     sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
 {
 	static const char *const holds[]
-	    = { "active", "gradual_exit", "exited" };
+	    = { "active", "gradual_exit", "exited", "suspended" };
 	const Sn__Assist__V1__BeneficiaryChanged *b
 	    = (const Sn__Assist__V1__BeneficiaryChanged *) msg;
 	intake_hold hold;

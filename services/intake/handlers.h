@@ -57,10 +57,14 @@
  * Events followed (publisher "approval"):
  *   application.decided   marks an open application decided; a rejection
  *                         frees its members, an approval keeps them held.
- *   beneficiary.changed   ACTIVE or GRADUAL_EXIT: the household's members
- *                         (member_id_numbers and head_id_number, or when
- *                         both are empty the members of its application)
- *                         are held by the register; EXITED frees them.
+ *   beneficiary.changed   ACTIVE, GRADUAL_EXIT or SUSPENDED: the
+ *                         household's members (member_id_numbers and
+ *                         head_id_number, or when both are empty the
+ *                         members of its application) are held by the
+ *                         register; EXITED frees them. The household's
+ *                         status and division codes (the event's, or its
+ *                         application's) are kept for its changes of
+ *                         circumstances (changes.h).
  *
  * Events followed (publisher "emergency"):
  *   referral.created      kind DIBAO or TEKUN: opens a draft application

@@ -416,6 +416,9 @@ intake_rules_beneficiary(const Sn__Assist__V1__BeneficiaryChanged *b,
 	case SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_EXITED:
 		*hold = INTAKE_HOLD_EXITED;
 		break;
+	case SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_SUSPENDED:
+		*hold = INTAKE_HOLD_SUSPENDED;
+		break;
 	default:
 		return false;
 	}

@@ -153,6 +153,7 @@ typedef enum intake_hold {
 	INTAKE_HOLD_ACTIVE,       /* held by the register */
 	INTAKE_HOLD_GRADUAL_EXIT, /* held by the register */
 	INTAKE_HOLD_EXITED,       /* free */
+	INTAKE_HOLD_SUSPENDED,    /* held by the register, paid nothing */
 } intake_hold;
 
 /* ---- decisions on what is stored ------------------------------------ */
@@ -340,7 +341,8 @@ bool intake_rules_change(const intake_change *c, sn_date today,
 /* A beneficiary household as intake knows it from beneficiary.changed
  * (intake/store.h reads it). Strings borrowed. */
 typedef struct intake_household {
-	bool        active; /* active or gradual_exit */
+	bool active; /* on the register: active, gradual_exit or
+	                suspended */
 	const char *township_code;
 	const char *village_code;
 	const char *application_id;

@@ -413,6 +413,8 @@ hold_name(intake_hold hold)
 		return "active";
 	case INTAKE_HOLD_GRADUAL_EXIT:
 		return "gradual_exit";
+	case INTAKE_HOLD_SUSPENDED:
+		return "suspended";
 	case INTAKE_HOLD_EXITED:
 		break;
 	}
@@ -640,7 +642,7 @@ intake_store_qbeneficiary_household(sn_tx *tx, const char *beneficiary_id,
     const char *township, const char *village)
 {
 	static const char *const holds[]
-	    = { "active", "gradual_exit", "exited" };
+	    = { "active", "gradual_exit", "exited", "suspended" };
 	const char *v[6] = { beneficiary_id, application_id, holds[hold],
 		district != NULL ? district : "",
 		township != NULL ? township : "",
@@ -693,7 +695,7 @@ intake_store_qhousehold(sn_tx *tx, const char *id, const char *member_id,
 {
 	const char *v[2] = { id, member_id != NULL ? member_id : "" };
 	return sn_tx_query(tx,
-	    "SELECT h.status IN ('active', 'gradual_exit') AS active,"
+	    "SELECT h.status <> 'exited' AS active,"
 	    " h.township_code, h.village_code, h.application_id,"
 	    " EXISTS (SELECT 1 FROM beneficiary_member m"
 	    "  WHERE m.beneficiary_id = h.beneficiary_id"
@@ -778,7 +780,7 @@ intake_store_changes(
 	c->done = done;
 	c->arg  = arg;
 	sn_db_query(db,
-	    "SELECT h.status IN ('active', 'gradual_exit') AS active,"
+	    "SELECT h.status <> 'exited' AS active,"
 	    " h.township_code, h.village_code, h.application_id,"
 	    " COALESCE((SELECT jsonb_agg(jsonb_build_object("
 	    "  'change_id', x.change_id, 'beneficiary_id', x.beneficiary_id,"

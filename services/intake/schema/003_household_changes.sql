@@ -3,16 +3,22 @@
 -- publishes household.change_reported; approval opens an unscheduled
 -- review from it.
 
+-- A suspended household (issue 9) stays on the register: its members
+-- stay held, as an active household's.
+ALTER TABLE beneficiary_member DROP CONSTRAINT beneficiary_member_status_check;
+ALTER TABLE beneficiary_member ADD CONSTRAINT beneficiary_member_status_check
+	CHECK (status IN ('active', 'gradual_exit', 'suspended'));
+
 -- Beneficiary households as approval's beneficiary.changed last said,
 -- with the division codes that decide who may report a change: the
 -- event's household, or else the application's. status 'exited' keeps
--- the household's past changes readable; only 'active' and
--- 'gradual_exit' households take new ones.
+-- the household's past changes readable; only households on the register
+-- ('active', 'gradual_exit', 'suspended') take new ones.
 CREATE TABLE beneficiary_household (
 	beneficiary_id text PRIMARY KEY,
 	application_id text NOT NULL,
 	status         text NOT NULL
-	    CHECK (status IN ('active', 'gradual_exit', 'exited')),
+	    CHECK (status IN ('active', 'gradual_exit', 'suspended', 'exited')),
 	district_code  text NOT NULL,
 	township_code  text NOT NULL,
 	village_code   text NOT NULL,

@@ -1360,6 +1360,28 @@ test_beneficiary(void **state)
 	assert_false(intake_rules_beneficiary(NULL, &h, &head));
 }
 
+/* A suspended household stays on the register: its members stay held. */
+static void
+test_beneficiary_suspended(void **state)
+{
+	(void) state;
+	char a[19];
+	make_id(a, 19800512, 11);
+	char                              *ids[1] = { a };
+	Sn__Assist__V1__BeneficiaryChanged m
+	    = SN__ASSIST__V1__BENEFICIARY_CHANGED__INIT;
+	m.beneficiary_id = "ben-1";
+	m.application_id = "0f8fad5b-d9cb-469f-a165-70867728950e";
+	m.status = SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_SUSPENDED;
+	m.n_member_id_numbers = 1;
+	m.member_id_numbers   = ids;
+	intake_hold hold      = INTAKE_HOLD_EXITED;
+	const char *head      = "x";
+	assert_true(intake_rules_beneficiary(&m, &hold, &head));
+	assert_int_equal(hold, INTAKE_HOLD_SUSPENDED);
+	assert_null(head);
+}
+
 /* ---- changes of circumstances ---------------------------------------- */
 
 /* One change body (JSON text with %s for a valid member id) through the
@@ -1565,6 +1587,7 @@ main(void)
 		cmocka_unit_test(test_holder),
 		cmocka_unit_test(test_list_query),
 		cmocka_unit_test(test_beneficiary),
+		cmocka_unit_test(test_beneficiary_suspended),
 		cmocka_unit_test(test_change),
 		cmocka_unit_test(test_change_access),
 	};

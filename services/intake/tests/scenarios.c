@@ -1869,6 +1869,8 @@ control_chars(void)
 
 /* ---- changes of circumstances (issue 9) ----------------------------- */
 
+static th_proc *approval_inj; /* sn-inject playing approval */
+
 /* An application of ps (2 persons) approved and its household "ben-1" on
  * the register (beneficiary.changed without a household: intake takes
  * the application's township); returns the application id. */
@@ -1885,7 +1887,7 @@ beneficiary_ready(const person *ps)
 	beneficiary_line(l, sizeof(l), "ben-1", app,
 	    SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE, ids, 2);
 	strcat(lines, l);
-	inject(lines);
+	approval_inj = inject(lines);
 	if (!th_wait_int(&T, 2, 30000,
 	        "SELECT last_seq FROM %s.bus_cursor WHERE publisher ="
 	        " 'approval'",
@@ -1996,6 +1998,37 @@ change_death(void)
 	expect_error(a, 403, "outside_jurisdiction", NULL, "GET, foreign");
 	json_decref(a.body);
 	printf("ok: GET /households/{id}/changes\n");
+
+	/* Suspended, the household is still on the register: its members
+	 * stay held and it still takes changes. */
+	char  l[2048], day[11];
+	char *ids[2] = { ps[0].id, ps[1].id };
+	beneficiary_line(l, sizeof(l), "ben-1", app,
+	    SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_SUSPENDED, ids, 2);
+	th_stop(&T, approval_inj);
+	approval_inj = inject(l);
+	if (!th_wait_int(&T, 3, 30000,
+	        "SELECT last_seq FROM %s.bus_cursor WHERE publisher ="
+	        " 'approval'",
+	        schema))
+		th_fail(&T, "intake did not apply the suspension");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.beneficiary_member"
+	        " WHERE beneficiary_id = 'ben-1' AND status = 'suspended'",
+	        schema)
+	        == 2,
+	    "a suspended household's members are not held");
+	local_date(0, day);
+	char moved[256];
+	snprintf(moved, sizeof(moved),
+	    "{\"kind\": \"moved_out\", \"effective_date\": \"%s\"}", day);
+	a = call(
+	    "POST", "/households/ben-1/changes", clerk_tok, new_key(), moved);
+	TH_CHECK(&T, a.status == 201, "a suspended household's change: %d",
+	    a.status);
+	json_decref(a.body);
+	printf("ok: a suspended household still takes changes\n");
 	free(body);
 	free(app);
 }
@@ -2078,6 +2111,26 @@ change_refused(void)
 	free(body);
 	TH_CHECK(&T, changes_stored() == 0,
 	    "a refused change was stored or published");
+
+	/* The household exits the register: no more changes. */
+	char l[2048];
+	beneficiary_line(l, sizeof(l), "ben-1", app,
+	    SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_EXITED, NULL, 0);
+	th_stop(&T, approval_inj);
+	approval_inj = inject(l);
+	if (!th_wait_int(&T, 3, 30000,
+	        "SELECT last_seq FROM %s.bus_cursor WHERE publisher ="
+	        " 'approval'",
+	        schema))
+		th_fail(&T, "intake did not apply the exit");
+	body = death_body(ps[1].id, 0);
+	a    = call(
+	       "POST", "/households/ben-1/changes", clerk_tok, new_key(), body);
+	expect_error(a, 404, "not_found", NULL, "an exited household");
+	json_decref(a.body);
+	free(body);
+	TH_CHECK(&T, changes_stored() == 0,
+	    "a change of an exited household was stored or published");
 	printf("ok: unknown 404, foreign 403, future 422, unknown field 422;"
 	       " nothing stored\n");
 	free(app);
