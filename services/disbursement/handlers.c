@@ -427,12 +427,15 @@ recon_payments(const disbursement_recon_in *in)
 static json_t *
 recon_budget(const disbursement_recon_in *in)
 {
-	const int d = DISBURSEMENT_FUND_DIBAO, t = DISBURSEMENT_FUND_TEKUN;
-	return json_pack("{s:{s:I, s:I}, s:{s:I, s:I}}", "dibao",
+	const int d = DISBURSEMENT_FUND_DIBAO, t = DISBURSEMENT_FUND_TEKUN,
+	          ps = DISBURSEMENT_FUND_PRICE_SUBSIDY;
+	return json_pack("{s:{s:I, s:I}, s:{s:I, s:I}, s:{s:I, s:I}}", "dibao",
 	    "allocated_fen", (json_int_t) in->allocated_fen[d], "drawn_fen",
 	    (json_int_t) in->drawn_fen[d], "tekun", "allocated_fen",
 	    (json_int_t) in->allocated_fen[t], "drawn_fen",
-	    (json_int_t) in->drawn_fen[t]);
+	    (json_int_t) in->drawn_fen[t], "price_subsidy", "allocated_fen",
+	    (json_int_t) in->allocated_fen[ps], "drawn_fen",
+	    (json_int_t) in->drawn_fen[ps]);
 }
 
 static void

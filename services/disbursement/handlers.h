@@ -25,8 +25,18 @@
  *        (payout.h) and then awaits approval. 409 "run_exists" (with
  *        error.run_id) when the period has a live run.
  *   GET  /runs/{id}, GET /runs/{id}/plan (用款计划: {run, rows: [{fund,
- *        township_code, payments, total_fen}], payments, total_fen}),
+ *        township_code, payments, total_fen, back_payments, back_fen}],
+ *        payments, total_fen, corrections: {back_payments, back_fen,
+ *        recoveries, recovery_fen, netted_fen}}),
  *        GET /runs/{id}/reconciliation: finance, finance_approver.
+ *        A run's lines: each payee's ordinary payment (the register's
+ *        amount for the period, less what it owes: netted_fen), its price
+ *        subsidy (fund price_subsidy), and a back-payment per month
+ *        corrected (payment.corrects, its own line: period, fund and
+ *        payee still have one ordinary payment). Back-payments are
+ *        payments like any other in the plan's rows and totals and in the
+ *        reconciliation (counts, amounts, instructions); recoveries are
+ *        never payments: only the plan's corrections show them.
  *   POST /runs/{id}/approval   finance_approver (district). {decision:
  *        approve|reject, reason?} → 200 the run. 403 "same_user" (the
  *        creator), 403 "approved_a_case" (approving a run that pays a

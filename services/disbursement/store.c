@@ -131,7 +131,9 @@ static const sn_col run_cols[] = {
 	"json_build_object('id', " p ".id, 'status', " p                      \
 	".status, 'fund', " p ".fund, 'period', " p ".period, 'run_id', " p   \
 	".run_id,"                                                            \
-	" 'grant_id', " p ".grant_id, 'amount_fen', " p ".amount_fen,"        \
+	" 'grant_id', " p ".grant_id, 'corrects', nullif(" p                  \
+	".corrects, ''),"                                                     \
+	" 'amount_fen', " p ".amount_fen,"                                    \
 	" 'township_code', " p ".township_code, 'end_to_end_id', " p          \
 	".e2e_id, 'attempt', " p ".attempt, 'payee', json_build_object("      \
 	"'bank_code', " p ".bank_code, 'account_number', " p                  \
@@ -789,7 +791,10 @@ disbursement_store_chunk(sn_tx *tx, sn_month period, int64_t after, int limit,
 }
 
 /* A month q is looked at again when a row of the payee's register from
- * q or before arrived after q's run was approved; paid for q: its
+ * q or before arrived after q's run was made (a change seen by q's build
+ * differs by nothing: looking again is harmless; one that came before
+ * the run is what the run paid, and a payee short of budget in q is not
+ * owed a back-payment for it); paid for q: its
  * ordinary payment, what was netted from it, back-payments for it, less
  * recoveries of it. */
 static const char SQL_PAST[]
@@ -816,7 +821,7 @@ static const char SQL_PAST[]
       "  ORDER BY pm.first_month DESC LIMIT 1) r ON true"
       " WHERE EXISTS (SELECT 1 FROM payee_month pm"
       "  WHERE pm.payee_id = pe.id AND pm.first_month <= q.period"
-      "  AND pm.noted_at > q.decided_at)"
+      "  AND pm.noted_at > q.created_at)"
       " ORDER BY pe.id, q.period";
 
 static const sn_col past_cols[] = {
@@ -1201,6 +1206,12 @@ static const char SQL_RECON[]
                                                                                                            "   AND year = y.year), 0) AS tekun_allocated,"
                                                                                                            "  coalesce((SELECT drawn_fen FROM budget WHERE fund = 'tekun'"
                                                                                                            "   AND year = y.year), 0) AS tekun_drawn,"
+                                                                                                           "  coalesce((SELECT allocated_fen FROM budget"
+                                                                                                           "   WHERE fund = 'price_subsidy' AND year = y.year), 0)"
+                                                                                                           "   AS price_subsidy_allocated,"
+                                                                                                           "  coalesce((SELECT drawn_fen FROM budget"
+                                                                                                           "   WHERE fund = 'price_subsidy' AND year = y.year), 0)"
+                                                                                                           "   AS price_subsidy_drawn,"
                                                                                                            "  m.uk + m.st + m.rj + h.n AS instructions_sent,"
                                                                                                            "  r.short_count, r.short_fen"
                                                                                                            " FROM r, y, m, h";
@@ -1232,6 +1243,10 @@ static const sn_col recon_cols[] = {
 	RECON_I64(
 	    in.allocated_fen[DISBURSEMENT_FUND_TEKUN], "tekun_allocated"),
 	RECON_I64(in.drawn_fen[DISBURSEMENT_FUND_TEKUN], "tekun_drawn"),
+	RECON_I64(in.allocated_fen[DISBURSEMENT_FUND_PRICE_SUBSIDY],
+	    "price_subsidy_allocated"),
+	RECON_I64(in.drawn_fen[DISBURSEMENT_FUND_PRICE_SUBSIDY],
+	    "price_subsidy_drawn"),
 	RECON_I64(instructions_sent, "instructions_sent"),
 	RECON_I64(short_count, "short_count"),
 	RECON_I64(short_fen, "short_fen"),

@@ -1286,6 +1286,13 @@ register_months(void)
 	TH_CHECK(&T,
 	    th_int(&T, "SELECT count(*) FROM %s.instructions", bschema) == 13,
 	    "the bank has other instructions than the 13 lines");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT drawn_fen FROM %s.budget WHERE fund = 'price_subsidy'"
+	        " AND year = 2026",
+	        schema)
+	        == 10000,
+	    "the price subsidy's budget did not record its two lines");
 	th_kill(&T, p, SIGTERM);
 	th_wait_exit(&T, p, 15000);
 }
@@ -1365,6 +1372,20 @@ back_payment(void)
 	        schema, schema)
 	        == 1,
 	    "not exactly one back-payment line");
+	char *bp = th_text(
+	    &T, "SELECT id FROM %s.payment WHERE corrects <> ''", schema);
+	char path[128];
+	snprintf(path, sizeof(path), "/payments/%s", bp);
+	answer a = call("GET", path, finance, NULL);
+	TH_CHECK(&T,
+	    a.status == 200 && jstr(a.body, "corrects") != NULL
+	        && strcmp(jstr(a.body, "corrects"), "2026-01") == 0
+	        && strcmp(jstr(a.body, "period"), "2026-02") == 0
+	        && jint(a.body, "amount_fen") == 10000,
+	    "the back-payment as GET /payments/{id} shows it: %d %s", a.status,
+	    json_dumps(a.body, 0));
+	json_decref(a.body);
+	free(bp);
 	free(feb);
 	free(mar);
 	th_kill(&T, p, SIGTERM);
