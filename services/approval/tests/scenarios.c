@@ -7,7 +7,7 @@
  *
  *   approval_scenarios shuffled | held | steps | duties | overdue | policy
  *                      | policy_unknown | validation | clock | register
- *                      | register_paging | suspension
+ *                      | register_paging | suspension | register_backfill
  *
  * Nothing is waited for by sleeping: the test polls the database or the
  * API with deadlines. Dates come from the district's clock (sn/clock.h),
@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -35,6 +36,9 @@
 #ifndef APPROVAL_TESTPUB
 #define APPROVAL_TESTPUB "approval-testpub"
 #endif
+#ifndef APPROVAL_SCHEMA_DIR
+#define APPROVAL_SCHEMA_DIR "schema"
+#endif
 
 #define WAIT_MS 20000
 
@@ -45,7 +49,8 @@ static int               PORT; /* approval's HTTP port */
 static int               PUBPORT[3];
 static const char *const PUBS[3]
     = { "intake", "verification", "investigation" };
-static const char *S; /* approval's schema */
+static const char *S;        /* approval's schema */
+static th_proc    *APPROVAL; /* the approval process */
 static int         keyseq;
 
 #define DISTRICT "110101"
@@ -395,8 +400,8 @@ start_env(const char *overdue_ms, const char *const *extra)
 	for (int i = 0, n = 4; extra != NULL && extra[i] != NULL && n < 7; i++)
 		env[n++] = extra[i];
 	const char *argv[] = { APPROVAL_BIN, NULL };
-	th_spawn(&T, "approval", APPROVAL_BIN, argv, env);
-	S = th_schema(&T, "approval");
+	APPROVAL           = th_spawn(&T, "approval", APPROVAL_BIN, argv, env);
+	S                  = th_schema(&T, "approval");
 	for (int i = 0; i < 3; i++)
 		TH_CHECK(&T, th_wait_ready(&T, PUBPORT[i], WAIT_MS),
 		    "%s is not ready", PUBS[i]);
@@ -1856,8 +1861,25 @@ suspension(void)
 	char *now = register_state();
 	TH_CHECK(&T, strcmp(now, before) == 0, "a refusal changed it");
 	free(now);
-	TH_CHECK(&T, act(bid, "resumption", to2, why, &code) == 200,
-	    "resumption failed: %s", code);
+	/* the resumption, and its repeat with the same key: replayed */
+	char rpath[128], rkey[32], *body1 = NULL, *body2 = NULL;
+	snprintf(rpath, sizeof(rpath), "/beneficiaries/%s/resumption", bid);
+	snprintf(rkey, sizeof(rkey), "%s", newkey());
+	TH_CHECK(&T,
+	    th_http(&T, PORT, "POST", rpath, to2, rkey, why, &body1) == 200,
+	    "resumption failed: %s", body1 ? body1 : "");
+	free(before);
+	before = register_state();
+	TH_CHECK(&T,
+	    th_http(&T, PORT, "POST", rpath, to2, rkey, why, &body2) == 200
+	        && strcmp(body1, body2) == 0,
+	    "the repeated resumption was not replayed");
+	now = register_state();
+	TH_CHECK(
+	    &T, strcmp(now, before) == 0, "a replay changed the register");
+	free(now);
+	free(body1);
+	free(body2);
 	m = changed_event("app-susp", 2);
 	TH_CHECK(&T,
 	    m->status == SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE
@@ -1902,6 +1924,105 @@ suspension(void)
 	       "nothing\n");
 }
 
+/* Migration 002 over a register written under 001 alone: approval first
+ * runs with a schema folder holding only 001_init.sql, two households
+ * are put in its register (one with its case, one without), then
+ * approval restarts with every migration. The rows gain seq, members,
+ * policy_version and a review date (6 months after entry for dibao, 12
+ * for tekun), an open until_month becomes NULL, and each has one history
+ * row with cause decision. */
+static void
+register_backfill(void)
+{
+	char dir[] = "/tmp/sn-approval-001-XXXXXX";
+	TH_CHECK(&T, mkdtemp(dir) != NULL, "mkdtemp");
+	char link[128], env1[160];
+	snprintf(link, sizeof(link), "%s/001_init.sql", dir);
+	TH_CHECK(&T, symlink(APPROVAL_SCHEMA_DIR "/001_init.sql", link) == 0,
+	    "symlink %s", link);
+	snprintf(env1, sizeof(env1), "SN_SCHEMA_DIR=%s", dir);
+	const char *const only001[] = { env1, NULL };
+	start_env("60000", only001);
+	char sql[2048];
+	snprintf(sql, sizeof(sql),
+	    "INSERT INTO %s.cases (case_id, stage, accepted_date,"
+	    " deadline_date, district_code, township_code, village_code,"
+	    " policy_version) VALUES ('app-old-1', 'FILED', '2026-01-05',"
+	    " '2026-01-20', '" DISTRICT "', '" TOWNSHIP "', '" VILLAGE "',"
+	    " '2026-01');"
+	    " INSERT INTO %s.beneficiaries (beneficiary_id, application_id,"
+	    " status, category, tier, monthly_amount_fen, bank_code,"
+	    " account_number, account_name, from_month, approved_by,"
+	    " district_code, township_code, village_code, head_id_number,"
+	    " head_name, member_ids, created_at) VALUES"
+	    " ('b-old-1', 'app-old-1', 'ACTIVE', 'dibao', 'core', 66000, "
+	    "'ICBC',"
+	    " '1', 'x', '2026-02', 'to1', '" DISTRICT "', '" TOWNSHIP "',"
+	    " '" VILLAGE "', 'id1', 'h', '{a,b,c}', '2026-01-10 12:00+08'),"
+	    " ('b-old-2', 'app-old-2', 'ACTIVE', 'tekun', 'core', 284000,"
+	    " 'ICBC', '2', 'y', '2026-03', 'to2', '" DISTRICT "',"
+	    " '" TOWNSHIP "', '" VILLAGE "', 'id2', 'h', '{d}',"
+	    " '2026-02-15 12:00+08')",
+	    S, S);
+	PGresult *r = PQexec(T.pg, sql);
+	TH_CHECK(&T, PQresultStatus(r) == PGRES_COMMAND_OK, "the 001 rows: %s",
+	    PQerrorMessage(T.pg));
+	PQclear(r);
+	th_stop(&T, APPROVAL);
+	static char port[32], keyenv[128];
+	snprintf(port, sizeof(port), "SN_HTTP_PORT=%d", PORT);
+	snprintf(keyenv, sizeof(keyenv), "SN_TOKEN_KEY=%s", KEY);
+	const char *env[]  = { port, keyenv, "SN_BUS_HEARTBEAT_MS=200", NULL };
+	const char *argv[] = { APPROVAL_BIN, NULL };
+	APPROVAL           = th_spawn(&T, "approval", APPROVAL_BIN, argv, env);
+	TH_CHECK(&T, th_wait_ready(&T, PORT, WAIT_MS),
+	    "approval is not ready after the restart");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.beneficiaries WHERE beneficiary_id ="
+	        " 'b-old-1' AND members = 3 AND policy_version = '2026-01'"
+	        " AND next_review_date = (created_at::date"
+	        " + interval '6 months')::date AND until_month IS NULL",
+	        S) == 1
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.beneficiaries WHERE"
+	               " beneficiary_id = 'b-old-2' AND members = 1 AND"
+	               " policy_version = '' AND next_review_date ="
+	               " (created_at::date + interval '12 months')::date",
+	               S)
+	            == 1
+	        && th_int(&T,
+	               "SELECT count(DISTINCT seq) FROM %s.beneficiaries", S)
+	            == 2,
+	    "the 001 rows were not carried over");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.beneficiary_history h JOIN"
+	        " %s.beneficiaries b USING (beneficiary_id) WHERE"
+	        " h.cause = 'decision' AND h.old_status IS NULL AND"
+	        " h.new_status = 'ACTIVE' AND h.old_amount_fen = 0 AND"
+	        " h.new_amount_fen = b.monthly_amount_fen AND"
+	        " h.first_month = b.from_month AND h.actor = b.approved_by"
+	        " AND h.at = b.created_at",
+	        S,
+	        S) == 2
+	        && th_int(&T, "SELECT count(*) FROM %s.beneficiary_history", S)
+	            == 2,
+	    "the history was not backfilled with cause decision");
+	char   *t = token("to1", "township_officer", TOWNSHIP, NULL);
+	json_t *j;
+	TH_CHECK(&T,
+	    api("GET", "/beneficiaries/b-old-1", t, NULL, NULL, &j) == 200
+	        && strcmp(jstr(j, "until_month"), "") == 0
+	        && json_array_size(json_object_get(j, "history")) == 1,
+	    "GET /beneficiaries/{id} of a carried-over row");
+	json_decref(j);
+	free(t);
+	unlink(link);
+	rmdir(dir);
+	printf("002 over a 001 register: columns and history backfilled\n");
+}
+
 static void
 close_auth(void)
 {
@@ -1924,6 +2045,7 @@ main(int argc, char **argv)
 		{ "register", register_entry },
 		{ "register_paging", register_paging },
 		{ "suspension", suspension },
+		{ "register_backfill", register_backfill },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), close_auth);
