@@ -1121,6 +1121,36 @@ review(void)
 	    "GET /tasks/{id} (%d) does not name review R1", st);
 	json_decref(j);
 	printf("ok: GET /tasks/{id} names the review\n");
+
+	/* A change report's review carries the figures as reported: its
+	 * task shows them as declared. */
+	Sn__Assist__V1__ReviewRequested cr
+	    = SN__ASSIST__V1__REVIEW_REQUESTED__INIT;
+	Sn__Assist__V1__Expenditure cr_out = SN__ASSIST__V1__EXPENDITURE__INIT;
+	cr_out.medical_fen                 = 45000;
+	cr.review_id                       = (char *) "R2";
+	cr.beneficiary_id                  = (char *) "B1";
+	cr.application_id                  = (char *) "A9";
+	cr.household                       = &ev_hh;
+	cr.n_members                       = 3;
+	cr.members                         = ev_memp;
+	cr.reason                          = (char *) "change report";
+	cr.kind = SN__ASSIST__V1__REVIEW_KIND__REVIEW_KIND_CHANGE_REPORT;
+	cr.declared_expenditure              = &cr_out;
+	const char             *types2[1]    = { "review.requested" };
+	const char             *subjects2[1] = { "A9" };
+	const ProtobufCMessage *msgs2[1]     = { &cr.base };
+	publish(1, 1, types2, subjects2, msgs2);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.task WHERE kind = 'review'"
+	        " AND review_id = 'R2' AND medical_fen = 45000"
+	        " AND wages_fen = 0",
+	        inv_schema)
+	        == 1,
+	    "the change report's review task does not hold its figures");
+	printf("ok: a change report's review task holds the reported "
+	       "figures\n");
 	free(b);
 	free(ta);
 }
