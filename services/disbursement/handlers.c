@@ -909,8 +909,10 @@ on_beneficiary(
 	    || (p.has_until && !month_of(m->until_month, &p.until_month))
 	    || m->monthly_amount_fen < 0)
 		return bad_event(ev, "bad months or amount");
-	p.members        = m->members > 0 ? m->members : 0;
-	p.cause          = (int32_t) m->cause;
+	p.members = m->members > 0 ? m->members : 0;
+	p.cause   = (int32_t) m->cause;
+	p.old_fen
+	    = m->old_monthly_amount_fen > 0 ? m->old_monthly_amount_fen : 0;
 	p.application_id = m->application_id;
 	p.beneficiary_id = str_or(m->beneficiary_id);
 	p.standing       = disbursement_rules_standing_of((int) m->status);

@@ -275,13 +275,24 @@ static const char SQL_PAYEE_EXIT[]
 
 /* $2 '' restates the whole history from the payee's from_month. The
  * rows that go are never the one set (first_month <> $2), so that the
- * delete and the upsert do not touch the same row. */
+ * delete and the upsert do not touch the same row. A change that is the
+ * first the payee's months hear of (no row before first_month) keeps its
+ * old amount ($8) from from_month until first_month. */
 static const char SQL_MONTH_SET[]
-    = "WITH pe AS (SELECT id, coalesce(nullif($2, ''), from_month) AS f"
+    = "WITH pe AS (SELECT id, from_month,"
+      "  coalesce(nullif($2, ''), from_month) AS f"
       "  FROM payee WHERE application_id = $1),"
       " d AS (DELETE FROM payee_month pm USING pe"
       "  WHERE pm.payee_id = pe.id AND pm.first_month <> pe.f"
-      "  AND (pm.first_month > pe.f OR $2 = ''))"
+      "  AND (pm.first_month > pe.f OR $2 = '')),"
+      " s AS (INSERT INTO payee_month (payee_id, first_month, status,"
+      "  monthly_fen, members, cause)"
+      "  SELECT pe.id, pe.from_month, 'active', $8::bigint, $6::int, 1"
+      "  FROM pe WHERE $2 <> '' AND $8::bigint > 0"
+      "  AND pe.from_month < pe.f AND NOT EXISTS (SELECT 1"
+      "   FROM payee_month pm WHERE pm.payee_id = pe.id"
+      "   AND pm.first_month < pe.f)"
+      "  ON CONFLICT DO NOTHING)"
       " INSERT INTO payee_month (payee_id, first_month, status,"
       "  monthly_fen, until_month, members, cause, noted_at)"
       " SELECT pe.id, pe.f, $3, $4::bigint, $5, $6::int, $7::int,"
@@ -302,14 +313,14 @@ static const char SQL_MONTH_DECIDED[]
 static sn_err
 month_set(sn_tx *tx, const char *app, const sn_month *first,
     const char *standing, int64_t fen, const char *until, int32_t members,
-    int32_t cause)
+    int32_t cause, int64_t old_fen)
 {
-	char        f[SN_MONTH_STRLEN], a[24], m[24], c[24];
+	char        f[SN_MONTH_STRLEN], a[24], m[24], c[24], o[24];
 	const char *v[]
 	    = { app, first != NULL ? sn_month_format(*first, f) : "", standing,
 		      fmt_i64(a, fen), until, fmt_i64(m, members),
-		      fmt_i64(c, cause) };
-	return sn_tx_query(tx, SQL_MONTH_SET, 7, v, NULL, NULL);
+		      fmt_i64(c, cause), fmt_i64(o, old_fen) };
+	return sn_tx_query(tx, SQL_MONTH_SET, 8, v, NULL, NULL);
 }
 
 static sn_err
@@ -352,7 +363,7 @@ disbursement_store_payee_changed(sn_tx *tx, const disbursement_payee_in *p)
 	    p->has_first ? &p->first_month : NULL,
 	    disbursement_rules_standing_name(p->standing), p->monthly_fen,
 	    p->has_until ? sn_month_format(p->until_month, until) : NULL,
-	    p->members, p->cause);
+	    p->members, p->cause, p->old_fen);
 }
 
 sn_err
@@ -363,7 +374,7 @@ disbursement_store_payee_exit(
 	sn_err      err = sn_tx_query(tx, SQL_PAYEE_EXIT, 1, v, NULL, NULL);
 	return err != SN_OK ? err
 	                    : month_set(tx, application_id, first, "exited", 0,
-	                        NULL, 0, 5 /* CHANGE_CAUSE_EXIT */);
+	                        NULL, 0, 5 /* CHANGE_CAUSE_EXIT */, 0);
 }
 
 static const char SQL_PRICE_SUBSIDY[]

@@ -247,6 +247,7 @@ typedef struct disbursement_payee_in {
 	sn_month first_month;
 	int32_t  members;
 	int32_t  cause;
+	int64_t  old_fen; /* the amount before first_month (0: none) */
 } disbursement_payee_in;
 
 /* application.decided: inserts the payee, or only records decided_by

@@ -1256,9 +1256,13 @@ register_months(void)
 		    NULL, 1, 3 },
 		{ "app-ps", "6222020000000003", A, 30000, 0, "2026-01", NULL,
 		    3, 1 },
+		/* first heard of at its re-rating: its old amount until then
+		 */
+		{ "app-rr", "6222020000000004", A, 45000, 35000, "2026-03",
+		    NULL, 1, 4 },
 	};
 	(void) E;
-	char *topics[8], *hexes[8];
+	char *topics[10], *hexes[10];
 	int   n = 0;
 	for (size_t i = 0; i < sizeof(bs) / sizeof(bs[0]); i++) {
 		topics[n]  = "beneficiary.changed";
@@ -1283,16 +1287,20 @@ register_months(void)
 	    "2026-01 dibao 30000, 2026-02 dibao 30000, 2026-02 price_subsidy "
 	    "6000, 2026-03 dibao 30000, 2026-04 dibao 30000, 2026-05 dibao "
 	    "30000");
+	check_lines("6222020000000004",
+	    "2026-01 dibao 35000, 2026-02 dibao 35000, 2026-02 price_subsidy "
+	    "2000, 2026-03 dibao 45000, 2026-04 dibao 45000, 2026-05 dibao "
+	    "45000");
 	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.instructions", bschema) == 13,
-	    "the bank has other instructions than the 13 lines");
+	    th_int(&T, "SELECT count(*) FROM %s.instructions", bschema) == 19,
+	    "the bank has other instructions than the 19 lines");
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT drawn_fen FROM %s.budget WHERE fund = 'price_subsidy'"
 	        " AND year = 2026",
 	        schema)
-	        == 10000,
-	    "the price subsidy's budget did not record its two lines");
+	        == 12000,
+	    "the price subsidy's budget did not record its three lines");
 	th_kill(&T, p, SIGTERM);
 	th_wait_exit(&T, p, 15000);
 }
