@@ -1248,7 +1248,19 @@ typedef struct register_req {
 	approval_register_req    lock;
 } register_req;
 
-/* beneficiary.changed of household r after change c. */
+/* The application.submitted of r, unpacked (free with
+ * sn__assist__v1__application_submitted__free_unpacked), or NULL. */
+static Sn__Assist__V1__ApplicationSubmitted *
+submitted_of(const approval_register_row *r)
+{
+	if (!r->has_submitted)
+		return NULL;
+	return sn__assist__v1__application_submitted__unpack(
+	    NULL, r->submitted.len, r->submitted.data);
+}
+
+/* beneficiary.changed of household r after change w: the household as
+ * submitted (its codes only when the submission is not at hand). */
 static sn_err
 append_register_changed(sn_tx *tx, const approval_register_row *r,
     const approval_register_write *w, const char *by)
@@ -1286,8 +1298,13 @@ append_register_changed(sn_tx *tx, const approval_register_row *r,
 	m.first_month            = sn_month_format(w->first_month, first);
 	m.policy_version         = (char *) r->policy_version;
 	m.members                = (int32_t) r->members;
-	return sn_bus_append_msg(
+	Sn__Assist__V1__ApplicationSubmitted *sub = submitted_of(r);
+	if (sub != NULL && sub->household != NULL)
+		m.household = sub->household;
+	sn_err err = sn_bus_append_msg(
 	    A.bus, tx, "beneficiary.changed", r->application_id, by, &m.base);
+	sn__assist__v1__application_submitted__free_unpacked(sub, NULL);
+	return err;
 }
 
 /* Records a refused change (403) and answers it, in one commit. */

@@ -621,7 +621,7 @@ static const char SQL_REGISTER_LOCK[]
       " b.district_code, b.township_code, b.village_code, b.head_id_number,"
       " b.head_name, array_to_string(b.member_ids, ',') AS member_ids,"
       " b.members::bigint AS members, b.policy_version,"
-      " coalesce(s.taken_in_by, '') AS taken_in_by"
+      " coalesce(s.taken_in_by, '') AS taken_in_by, s.data AS submitted"
       " FROM beneficiaries b"
       " LEFT JOIN submitted s ON s.application_id = b.application_id"
       " WHERE b.beneficiary_id = $1"
@@ -666,6 +666,8 @@ static const sn_col register_cols[] = {
 	REG_COL(members, SN_COL_I64),
 	REG_COL(policy_version, SN_COL_TEXT),
 	REG_COL(taken_in_by, SN_COL_TEXT),
+	COL_OPT_AT(register_cols_row, r.submitted, "submitted", SN_COL_BYTES,
+	    r.has_submitted),
 };
 
 /* Splits the member ids of x into x->r (ids points into buf). */
@@ -682,21 +684,29 @@ split_members(register_cols_row *x, char *buf)
 	return SN_OK;
 }
 
+/* Through sn_rows_open (the submission is bytea in text format), kept
+ * open during the callback. */
 static void
 register_lock_cb(sn_tx *tx, PGresult *res, void *arg)
 {
 	const approval_register_req *req = arg;
 	register_cols_row            x;
 	char                        *buf = NULL;
+	sn_rows                      rows;
 	memset(&x, 0, sizeof(x));
 	sn_err err
-	    = sn_rows_one(res, register_cols, SN_NCOLS(register_cols), &x);
+	    = sn_rows_open(&rows, res, register_cols, SN_NCOLS(register_cols));
+	if (err == SN_OK && sn_rows_count(&rows) != 1)
+		err = sn_rows_count(&rows) == 0 ? SN_ENOTFOUND : SN_EPROTO;
+	if (err == SN_OK)
+		err = sn_rows_read(&rows, 0, &x);
 	if (err == SN_OK && (buf = strdup(x.member_text)) == NULL)
 		err = SN_ENOMEM;
 	if (err == SN_OK)
 		err = split_members(&x, buf);
 	req->cb(tx, err, err == SN_OK ? &x.r : NULL, req->arg);
 	free(buf);
+	sn_rows_close(&rows);
 }
 
 sn_err

@@ -371,6 +371,9 @@ typedef struct approval_register_row {
 	int64_t           members;
 	const char       *policy_version;
 	const char       *taken_in_by; /* of its application */
+	/* has_submitted false: no application.submitted stored for it. */
+	bool     has_submitted;
+	sn_bytes submitted; /* the application.submitted protobuf */
 } approval_register_row;
 
 /* err SN_OK with the row; SN_ENOTFOUND (r NULL) for no such household

@@ -1844,6 +1844,9 @@ suspension(void)
 	        && strcmp(m->payee->account_number, "6222020200112233445") == 0
 	        && m->household != NULL
 	        && strcmp(m->household->village_code, VILLAGE) == 0
+	        && m->household->registration
+	            == SN__ASSIST__V1__REGISTRATION__REGISTRATION_URBAN
+	        && strcmp(m->household->address, "1 Test Lane") == 0
 	        && m->n_member_id_numbers == 2 && m->members == 2
 	        && strcmp(m->beneficiary_id, bid) == 0,
 	    "the suspension's beneficiary.changed is wrong");
