@@ -177,7 +177,8 @@ on_submitted(
 	verification_check_new c = { .source_event = ev->id,
 		.kind            = VERIFICATION_KIND_APPLICATION,
 		.review_id       = "",
-		.has_declaration = true };
+		.has_declaration = true,
+		.has_expenditure = true };
 	declared_from_event(
 	    &c.declared, a->declared_income, a->declared_expenditure);
 	/* The rules refuse what no household declares; refuse it here,
@@ -206,13 +207,18 @@ on_review(
 	verification_check_new c         = { .source_event = ev->id,
 		        .kind                              = VERIFICATION_KIND_REVIEW,
 		        .review_id                         = a->review_id,
-		        .has_declaration                   = false };
+		        .has_declaration = a->declared_income != NULL,
+		        .has_expenditure = a->declared_expenditure != NULL };
+	/* A change report's review carries the figures as reported. */
+	declared_from_event(
+	    &c.declared, a->declared_income, a->declared_expenditure);
 	/* The consent's age counts to the day the review opened; an event
 	 * that does not say is taken as opened today (the district's). */
 	bool dated = a->opened_on[0] == '\0'
 	    || sn_date_parse(a->opened_on, &opened_on) == SN_OK;
 	if (dated && a->review_id[0] != '\0'
 	    && strlen(a->review_id) <= VERIFICATION_ID_MAX
+	    && verification_rules_declared_valid(&c.declared)
 	    && check_from_event(&c, a->application_id, a->consent,
 	        a->household, a->members, a->n_members, ids))
 		err = record_check(v, tx, &c,
@@ -494,6 +500,7 @@ on_ok_replies(sn_tx *tx, sn_err err, const verification_ok_reply *rows,
 	memset(persons, 0, sizeof(persons));
 	verification_input in = { .members = r->due.members,
 		.has_declaration           = r->due.has_declaration,
+		.has_expenditure           = r->due.has_expenditure,
 		.declared                  = r->due.declared,
 		.persons                   = persons };
 	for (size_t i = 0; i < n; i++) {

@@ -16,7 +16,10 @@
  * opened_on (the district's today when the event does not say;
  * verification_rules_admit_review), it is likewise INCOMPLETE at once,
  * asking no agency, with the reason on GET /checks. What a review asked
- * is published with its review_id; an application's with "".
+ * is published with its review_id; an application's with "". A review's
+ * declared_income, when it carries one, is compared as an application's;
+ * its declared_expenditure, when it carries one, is deducted (D), so a
+ * change report's new expenditure counts at review.
  *
  * Rounds. After the commit, a scan (also run every SN_VERIFICATION_SCAN_MS
  * and at start, so nothing recorded is forgotten across restarts) picks

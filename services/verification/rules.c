@@ -242,7 +242,8 @@ facts(const verification_input *in, verification_facts *f)
 {
 	static const verification_declared none;
 	const verification_declared       *d
-	    = in->has_declaration ? &in->declared : &none;
+	    = in->has_declaration || in->has_expenditure ? &in->declared
+	                                                 : &none;
 	int64_t gross = 0, financial = 0;
 	f->members        = in->members;
 	f->all_registered = true;

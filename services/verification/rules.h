@@ -117,9 +117,13 @@ typedef struct verification_declared {
 
 typedef struct verification_input {
 	int members; /* 1..VERIFICATION_MAX_MEMBERS */
-	/* false for a periodic review, whose event carries no declaration:
-	 * D is then 0 and nothing is compared. */
-	bool                       has_declaration;
+	/* false for a review whose event declares no income (a periodic
+	 * one): nothing is compared. */
+	bool has_declaration;
+	/* the rigid expenditure was declared (an application, or a review
+	 * carrying declared_expenditure): D is deducted from it. When
+	 * neither flag is set D is 0. */
+	bool                       has_expenditure;
 	verification_declared      declared;
 	bool                       answered[VERIFICATION_NAGENCIES];
 	const verification_person *persons; /* members entries */

@@ -16,9 +16,10 @@ static const char SQL_CHECK_INSERT[]
       " declared_wages_fen, declared_business_fen, declared_pensions_fen,"
       " declared_other_fen, declared_medical_fen, declared_education_fen,"
       " declared_housing_fen, declared_employment_costs_fen,"
-      " district_code, township_code, village_code, status, attempt, reason)"
+      " district_code, township_code, village_code, status, attempt, reason,"
+      " has_expenditure)"
       " VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, $10, $11, $12,"
-      " $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)"
+      " $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
       " ON CONFLICT (source_event) DO NOTHING";
 
 static const char SQL_OUTCOME_UNASKED[]
@@ -32,7 +33,8 @@ static const char SQL_SCAN[]
     = "SELECT c.check_id, c.application_id, c.review_id,"
       " c.consent_reference,"
       " array_to_string(c.id_numbers, ',') AS id_numbers, c.members,"
-      " c.has_declaration, c.declared_wages_fen, c.declared_business_fen,"
+      " c.has_declaration, c.has_expenditure, c.declared_wages_fen,"
+      " c.declared_business_fen,"
       " c.declared_pensions_fen, c.declared_other_fen,"
       " c.declared_medical_fen, c.declared_education_fen,"
       " c.declared_housing_fen, c.declared_employment_costs_fen, c.attempt,"
@@ -140,16 +142,16 @@ verification_store_check_insert(sn_tx *tx, const verification_check_new *c)
 	I64(dec[6], c->declared.housing_fen);
 	I64(dec[7], c->declared.employment_fen);
 	I64(att, c->attempt);
-	const char *v[22] = { c->source_event, kind_names[c->kind],
+	const char *v[23] = { c->source_event, kind_names[c->kind],
 		c->application_id, c->review_id, c->consent_reference,
 		sn_pgarray_text(&ids), m,
 		c->has_declaration ? "true" : "false", dec[0], dec[1], dec[2],
 		dec[3], dec[4], dec[5], dec[6], dec[7], c->district_code,
 		c->township_code, c->village_code, status_names[c->status],
-		att, c->reason };
+		att, c->reason, c->has_expenditure ? "true" : "false" };
 	sn_err      err   = v[5] == NULL
 	           ? SN_ENOMEM
-	           : sn_tx_query(tx, SQL_CHECK_INSERT, 22, v, NULL, NULL);
+	           : sn_tx_query(tx, SQL_CHECK_INSERT, 23, v, NULL, NULL);
 	sn_pgarray_fini(&ids);
 	return err;
 }
@@ -175,7 +177,7 @@ typedef struct scan_row {
 	char        consent_reference[128];
 	char        id_numbers[VERIFICATION_MAX_MEMBERS * 20];
 	int32_t     members;
-	bool        has_declaration;
+	bool        has_declaration, has_expenditure;
 	int64_t     declared[8];
 	int32_t     attempt;
 	const char *answered; /* agency names, comma-separated */
@@ -196,6 +198,7 @@ static const sn_col scan_cols[] = {
 	SN_COL(scan_row, id_numbers, SN_COL_CHARS),
 	SN_COL(scan_row, members, SN_COL_I32),
 	SN_COL(scan_row, has_declaration, SN_COL_BOOL),
+	SN_COL(scan_row, has_expenditure, SN_COL_BOOL),
 	DECLARED(0, "declared_wages_fen"),
 	DECLARED(1, "declared_business_fen"),
 	DECLARED(2, "declared_pensions_fen"),
@@ -227,6 +230,7 @@ due_from_row(const scan_row *s, verification_due *d)
 			d->ids[d->members++] = p;
 	}
 	d->has_declaration = s->has_declaration;
+	d->has_expenditure = s->has_expenditure;
 	int64_t *dst[8] = { &d->declared.wages_fen, &d->declared.business_fen,
 		&d->declared.pensions_fen, &d->declared.other_fen,
 		&d->declared.medical_fen, &d->declared.education_fen,

@@ -36,7 +36,8 @@ typedef struct verification_check_new {
 	const char             *consent_reference;
 	const char *const      *ids; /* members entries */
 	int                     members;
-	bool                    has_declaration;
+	bool                    has_declaration; /* income declared */
+	bool                    has_expenditure; /* expenditure declared */
 	verification_declared   declared;
 	const char             *district_code, *township_code, *village_code;
 	/* PENDING with attempt 0, or INCOMPLETE with attempt 1 for a check
@@ -63,7 +64,7 @@ typedef struct verification_due {
 	char                  consent[128];
 	int                   members;
 	char                 *ids[VERIFICATION_MAX_MEMBERS];
-	bool                  has_declaration;
+	bool                  has_declaration, has_expenditure;
 	verification_declared declared;
 	int                   attempt;         /* rounds finished */
 	bool answered[VERIFICATION_NAGENCIES]; /* an OK answer stored */

@@ -277,6 +277,18 @@ discrepancies(void **state)
 	r                     = eval(&in);
 	assert_int_equal(r.ndiscrepancies, 0);
 	assert_int_equal(r.facts.rigid_expenditure_per_member_fen, 0);
+
+	/* A review that carries the expenditure (a change report's): D is
+	 * deducted, income still not compared. 35,001 fen for 2 members. */
+	in                    = household();
+	in.has_declaration    = false;
+	in.has_expenditure    = true;
+	in.declared.wages_fen = 1;
+	r                     = eval(&in);
+	assert_int_equal(r.ndiscrepancies, 0);
+	assert_int_equal(r.facts.rigid_expenditure_per_member_fen, 17500);
+	assert_int_equal(
+	    r.facts.net_per_member_fen, r.facts.income_per_member_fen - 17500);
 }
 
 static void

@@ -17,7 +17,9 @@
  *                 once, per agency and overall.
  *   review        approval's review.requested (sn-inject playing approval)
  *                 under a consent signed exactly 12 months before the
- *                 review opened: COMPLETE, the event names the review.
+ *                 review opened: COMPLETE, the event names the review,
+ *                 D is 0 (a periodic review declares nothing); a change
+ *                 report's review carrying new expenditure deducts it.
  *   review_expired  a review whose consent was signed 12 months and a day
  *                 before it opened, and one with no consent: INCOMPLETE at
  *                 once, every agency missing, no facts, the review named,
@@ -210,23 +212,31 @@ write_review(FILE *f, int app, const char *review_id, const char *consent_ref,
 		m[i].relation  = (char *) (i == 0 ? "self" : "spouse");
 		mp[i]          = &m[i];
 	}
-	h.registration     = SN__ASSIST__V1__REGISTRATION__REGISTRATION_URBAN;
-	h.district_code    = (char *) "110101";
-	h.township_code    = (char *) "110101001";
-	h.village_code     = (char *) "110101001001";
-	c.reference        = (char *) consent_ref;
-	c.signed_date      = (char *) signed_on;
-	r.review_id        = (char *) review_id;
-	r.beneficiary_id   = (char *) "B-1";
-	r.application_id   = appid;
-	r.household        = &h;
-	r.n_members        = 2;
-	r.members          = mp;
-	r.consent          = consent_ref != NULL ? &c : NULL;
-	r.reason           = (char *) "periodic";
-	r.kind             = SN__ASSIST__V1__REVIEW_KIND__REVIEW_KIND_PERIODIC;
-	r.opened_on        = (char *) opened_on;
-	r.deadline_date    = (char *) "2026-03-25";
+	h.registration   = SN__ASSIST__V1__REGISTRATION__REGISTRATION_URBAN;
+	h.district_code  = (char *) "110101";
+	h.township_code  = (char *) "110101001";
+	h.village_code   = (char *) "110101001001";
+	c.reference      = (char *) consent_ref;
+	c.signed_date    = (char *) signed_on;
+	r.review_id      = (char *) review_id;
+	r.beneficiary_id = (char *) "B-1";
+	r.application_id = appid;
+	r.household      = &h;
+	r.n_members      = 2;
+	r.members        = mp;
+	r.consent        = consent_ref != NULL ? &c : NULL;
+	r.reason         = (char *) "periodic";
+	r.kind           = SN__ASSIST__V1__REVIEW_KIND__REVIEW_KIND_PERIODIC;
+	r.opened_on      = (char *) opened_on;
+	r.deadline_date  = (char *) "2026-03-25";
+	/* Application 3's review is a change report's: new expenditure. */
+	Sn__Assist__V1__Expenditure exp = SN__ASSIST__V1__EXPENDITURE__INIT;
+	exp.medical_fen                 = 30000;
+	if (app == 3) {
+		r.kind
+		    = SN__ASSIST__V1__REVIEW_KIND__REVIEW_KIND_CHANGE_REPORT;
+		r.declared_expenditure = &exp;
+	}
 	char line[1 << 14] = "";
 	th_inject_line(
 	    line, sizeof(line), "review.requested", appid, "system", &r.base);
@@ -631,6 +641,7 @@ reviews_fresh(FILE *f)
 {
 	/* Exactly 12 months: the consent still covers the review. */
 	write_review(f, 1, "R-1", "CONSENT-1", "2025-03-10", "2026-03-10");
+	write_review(f, 3, "R-3", "CONSENT-3", "2026-01-10", "2026-03-10");
 }
 
 /* A review under the consent on file: the agencies are asked and the
@@ -657,17 +668,40 @@ review(void)
 	    "the review's check: status %d attempt %d", e->status, e->attempt);
 	TH_CHECK(&T, strcmp(e->review_id, "R-1") == 0,
 	    "the event names review '%s', not R-1", e->review_id);
-	/* A review carries no declaration: nothing is compared. */
+	/* A periodic review carries no declaration: nothing is compared,
+	 * and no expenditure is deducted. */
 	TH_CHECK(&T, e->n_discrepancies == 0, "%zu discrepancies",
 	    e->n_discrepancies);
+	TH_CHECK(&T, e->facts->rigid_expenditure_per_member_fen == 0,
+	    "D %lld at a periodic review",
+	    (long long) e->facts->rigid_expenditure_per_member_fen);
 	sn__assist__v1__verification_completed__free_unpacked(e, NULL);
 	TH_CHECK(&T,
 	    th_int(&T,
-	        "SELECT count(*) FROM %s.answers WHERE outcome = 'ok'"
-	        " AND attempt = 1",
-	        th_schema(&T, "verification"))
+	        "SELECT count(*) FROM %s.answers a JOIN %s.checks c"
+	        " USING (check_id) WHERE a.outcome = 'ok' AND a.attempt = 1"
+	        " AND c.review_id = 'R-1'",
+	        th_schema(&T, "verification"), th_schema(&T, "verification"))
 	        == 8,
 	    "not every agency was asked for the review");
+
+	/* A change report's review carries the new expenditure: D. */
+	wait_events("app-3", 1, 60000);
+	TH_CHECK(&T, events("app-3", ev, 4) == 1, "app-3: not one event");
+	e = ev[0];
+	TH_CHECK(&T,
+	    e->status
+	            == SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_COMPLETE
+	        && strcmp(e->review_id, "R-3") == 0 && e->facts != NULL
+	        && e->facts->rigid_expenditure_per_member_fen == 15000
+	        && e->facts->net_per_member_fen
+	            == e->facts->income_per_member_fen - 15000,
+	    "R-3: status %d review %s D %lld", e->status, e->review_id,
+	    e->facts != NULL
+	        ? (long long) e->facts->rigid_expenditure_per_member_fen
+	        : -1LL);
+	sn__assist__v1__verification_completed__free_unpacked(e, NULL);
+	printf("ok: a change report's review deducts its expenditure\n");
 	printf("ok: a review under its consent -> COMPLETE naming R-1\n");
 }
 
