@@ -59,6 +59,28 @@ _Static_assert((int) APPROVAL_STAGE_VILLAGE_REVIEW
 _Static_assert(
     (int) APPROVAL_STAGE_WITHDRAWN == SN__ASSIST__V1__STAGE__STAGE_WITHDRAWN,
     "stage numbers");
+#define STANDING_IS(a, b)                                                     \
+	_Static_assert((int) APPROVAL_STANDING_##a                            \
+	        == SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_##b,       \
+	    "standing numbers")
+STANDING_IS(UNSPECIFIED, STATUS_UNSPECIFIED);
+STANDING_IS(ACTIVE, ACTIVE);
+STANDING_IS(GRADUAL_EXIT, GRADUAL_EXIT);
+STANDING_IS(EXITED, EXITED);
+STANDING_IS(SUSPENDED, SUSPENDED);
+#define CAUSE_IS(a)                                                           \
+	_Static_assert((int) APPROVAL_CAUSE_##a                               \
+	        == SN__ASSIST__V1__CHANGE_CAUSE__CHANGE_CAUSE_##a,            \
+	    "cause numbers")
+CAUSE_IS(UNSPECIFIED);
+CAUSE_IS(DECISION);
+CAUSE_IS(REVIEW);
+CAUSE_IS(CHANGE_REPORT);
+CAUSE_IS(RERATING);
+CAUSE_IS(EXIT);
+CAUSE_IS(DEATH);
+CAUSE_IS(MOVED);
+CAUSE_IS(SUSPENSION);
 
 static struct approval {
 	sn_service *svc;
@@ -730,8 +752,20 @@ get_policy(sn_http_req *req, void *arg)
 typedef struct policy_req {
 	sn_http_req            *req;
 	approval_policy_version v;
+	bool                    force;
+	const char             *force_reason; /* in the body; NULL: none */
 	approval_taken_req      taken;
 } policy_req;
+
+/* The answer to POST /policy: the body as given and the new ratio. */
+static json_t *
+policy_answer(const json_t *body, int64_t ratio)
+{
+	json_t *o = json_deep_copy(body);
+	if (o != NULL)
+		json_object_set_new(o, "ratio_permille", json_integer(ratio));
+	return o;
+}
 
 static void
 policy_taken(sn_tx *tx, sn_err err, const approval_policy_taken *t, void *arg)
@@ -743,8 +777,17 @@ policy_taken(sn_tx *tx, sn_err err, const approval_policy_taken *t, void *arg)
 		sn_http_tx_fail(c->req, tx, 503, "unavailable", "retry", NULL);
 		return;
 	}
+	approval_policy prev  = { .urban_min_fen = t->prev_urban_min_fen,
+		 .rural_min_fen                  = t->prev_rural_min_fen };
+	int64_t         ratio = 0;
 	if (!approval_rules_policy_add(
-	        t, c->v.effective_from, sn_clock_today(), &prob)) {
+	        t, c->v.effective_from, sn_clock_today(), &prob)
+	    || !approval_rules_ratio_check(c->v.policy.urban_min_fen,
+	        c->v.policy.rural_min_fen, t->has_prev ? &prev : NULL,
+	        c->force, c->force_reason, &ratio, &prob)) {
+		if (strcmp(prob.field, "reason") == 0)
+			snprintf(
+			    prob.field, sizeof(prob.field), "force_reason");
 		sn_http_tx_problem(c->req, tx, &prob);
 		return;
 	}
@@ -755,7 +798,7 @@ policy_taken(sn_tx *tx, sn_err err, const approval_policy_taken *t, void *arg)
 		return;
 	}
 	sn_http_tx_reply(
-	    c->req, tx, 201, json_deep_copy(sn_http_json(c->req)));
+	    c->req, tx, 201, policy_answer(sn_http_json(c->req), ratio));
 }
 
 static void
@@ -773,7 +816,7 @@ static const char *const policy_keys[] = { "version", "effective_from",
 	"urban_min_fen", "rural_min_fen", "urban_basic_fen", "rural_basic_fen",
 	"care_able_fen", "care_partially_able_fen", "care_unable_fen",
 	"low_income_factor_percent", "asset_multiple", "max_homes",
-	"business_capital_limit_fen", NULL };
+	"business_capital_limit_fen", "force", "force_reason", NULL };
 
 /* The figures of POST /policy into v->policy. A figure that is not a
  * whole number is 422 invalid_type (sn/input.h); one absent or below its
@@ -804,15 +847,19 @@ policy_figures(
  * values of the right type that the policy refuses stay 400
  * invalid_field. */
 static bool
-policy_parse(const json_t *body, approval_policy_version *v, sn_problem *prob)
+policy_parse(const json_t *body, policy_req *c, sn_problem *prob)
 {
-	const char *version = NULL, *from = NULL;
+	approval_policy_version *v       = &c->v;
+	const char              *version = NULL, *from = NULL;
 	if (!json_is_object(body))
 		return sn_problem_set(prob, 400, "invalid_body", NULL,
 		    "the body is a JSON object");
 	if (!sn_in_only(body, policy_keys, "", prob)
 	    || !sn_in_str(body, "version", "", 0, 0, &version, prob)
-	    || !sn_in_str(body, "effective_from", "", 0, 0, &from, prob))
+	    || !sn_in_str(body, "effective_from", "", 0, 0, &from, prob)
+	    || !sn_in_bool(body, "force", "", 0, &c->force, prob)
+	    || !sn_in_str(body, "force_reason", "", SN_IN_MULTILINE, 1000,
+	        &c->force_reason, prob))
 		return false;
 	if (!approval_rules_version_valid(version))
 		return sn_problem_set(prob, 400, "invalid_field", "version",
@@ -831,7 +878,7 @@ post_policy(sn_http_req *req, void *arg)
 	policy_req c = { .req = req };
 	sn_problem prob;
 	sn_problem_clear(&prob);
-	if (!policy_parse(sn_http_json(req), &c.v, &prob)) {
+	if (!policy_parse(sn_http_json(req), &c, &prob)) {
 		sn_http_problem(req, &prob);
 		return;
 	}

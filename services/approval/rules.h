@@ -430,6 +430,12 @@ typedef struct approval_policy_taken {
 	int64_t versions;      /* versions so far */
 	bool    version_taken; /* one has this name */
 	bool    date_taken;    /* one starts on this date */
+	/* The version before the one being added (the latest starting
+	 * before its date), for approval_rules_ratio_check: has_prev false
+	 * when there is none. Not read by approval_rules_policy_add. */
+	bool   has_prev;
+	sn_fen prev_urban_min_fen;
+	sn_fen prev_rural_min_fen;
 } approval_policy_taken;
 
 /*

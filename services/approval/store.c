@@ -844,12 +844,21 @@ static const char SQL_POLICY_TAKEN[]
       " EXISTS (SELECT 1 FROM policy_version WHERE version = $1)"
       "  AS version_taken,"
       " EXISTS (SELECT 1 FROM policy_version WHERE effective_from = $2::date)"
-      "  AS date_taken";
+      "  AS date_taken,"
+      " p.version IS NOT NULL AS has_prev,"
+      " coalesce(p.urban_min_fen, 0) AS prev_urban_min_fen,"
+      " coalesce(p.rural_min_fen, 0) AS prev_rural_min_fen"
+      " FROM (SELECT 1) AS one LEFT JOIN (SELECT version, urban_min_fen,"
+      " rural_min_fen FROM policy_version WHERE effective_from < $2::date"
+      " ORDER BY effective_from DESC LIMIT 1) AS p ON true";
 
 static const sn_col taken_cols[] = {
 	SN_COL(approval_policy_taken, versions, SN_COL_I64),
 	SN_COL(approval_policy_taken, version_taken, SN_COL_BOOL),
 	SN_COL(approval_policy_taken, date_taken, SN_COL_BOOL),
+	SN_COL(approval_policy_taken, has_prev, SN_COL_BOOL),
+	SN_COL(approval_policy_taken, prev_urban_min_fen, SN_COL_I64),
+	SN_COL(approval_policy_taken, prev_rural_min_fen, SN_COL_I64),
 };
 
 static void

@@ -818,20 +818,22 @@ test_policy_add_table(void **state)
 		const char           *code; /* NULL: may add */
 		const char           *field;
 	} t[] = {
-		{ "tomorrow", { 1, false, false }, { 2026, 12, 3 }, NULL,
-		    NULL },
-		{ "today", { 1, false, false }, { 2026, 12, 2 },
+		{ "tomorrow", { 1, false, false, false, 0, 0 },
+		    { 2026, 12, 3 }, NULL, NULL },
+		{ "today", { 1, false, false, false, 0, 0 }, { 2026, 12, 2 },
 		    "policy_in_force", "effective_from" },
-		{ "yesterday", { 1, false, false }, { 2026, 12, 1 },
-		    "policy_in_force", "effective_from" },
+		{ "yesterday", { 1, false, false, false, 0, 0 },
+		    { 2026, 12, 1 }, "policy_in_force", "effective_from" },
 		{ "the first version may start in the past",
-		    { 0, false, false }, { 2020, 1, 1 }, NULL, NULL },
-		{ "name taken", { 1, true, false }, { 2027, 1, 1 },
+		    { 0, false, false, false, 0, 0 }, { 2020, 1, 1 }, NULL,
+		    NULL },
+		{ "name taken", { 1, true, false, false, 0, 0 },
+		    { 2027, 1, 1 }, "version_exists", "version" },
+		{ "name taken wins over the date",
+		    { 1, true, true, false, 0, 0 }, { 2026, 1, 1 },
 		    "version_exists", "version" },
-		{ "name taken wins over the date", { 1, true, true },
-		    { 2026, 1, 1 }, "version_exists", "version" },
-		{ "date taken", { 1, false, true }, { 2027, 1, 1 },
-		    "date_taken", "effective_from" },
+		{ "date taken", { 1, false, true, false, 0, 0 },
+		    { 2027, 1, 1 }, "date_taken", "effective_from" },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		sn_problem prob;

@@ -2026,6 +2026,68 @@ register_backfill(void)
 	printf("002 over a 001 register: columns and history backfilled\n");
 }
 
+/* Issue 9: a new version states both standards and answers its ratio per
+ * mille; one whose ratio rises above the version before is refused (409
+ * ratio_rises) unless forced with a reason (422 reason_required without
+ * one); forced with a reason it is stored. */
+static void
+policy_ratio(void)
+{
+	start("60000");
+	char   *admin = token("admin1", "district_admin", DISTRICT, NULL);
+	char   *day   = today_plus(10);
+	char    body[1024];
+	json_t *j;
+	/* 90000 / 70000: 1286 per mille, below the seeded 1317 */
+	snprintf(body, sizeof(body), POLICY_FMT, "v-fall", day, "");
+	TH_CHECK(&T,
+	    api("POST", "/policy", admin, newkey(), body, &j) == 201
+	        && json_integer_value(json_object_get(j, "ratio_permille"))
+	            == 1286,
+	    "a falling ratio was not accepted with its ratio");
+	json_decref(j);
+	free(day);
+	day = today_plus(20);
+	char rise[1024];
+	snprintf(body, sizeof(body), POLICY_FMT, "v-rise", day, "");
+	/* urban 90000 -> 99000 against rural 70000: 1414 */
+	const char *at = strstr(body, "90000");
+	snprintf(rise, sizeof(rise), "%.*s99000%s", (int) (at - body), body,
+	    at + 5);
+	int st = api("POST", "/policy", admin, newkey(), rise, &j);
+	TH_CHECK(&T,
+	    st == 409 && strcmp(jstr(j, "error.code"), "ratio_rises") == 0,
+	    "a rising ratio was not refused: %d", st);
+	json_decref(j);
+	snprintf(body, sizeof(body), "%.*s,\"force\":true}",
+	    (int) (strlen(rise) - 1), rise);
+	st = api("POST", "/policy", admin, newkey(), body, &j);
+	TH_CHECK(&T,
+	    st == 422 && strcmp(jstr(j, "error.code"), "reason_required") == 0
+	        && strcmp(jstr(j, "error.field"), "force_reason") == 0,
+	    "forcing without a reason was not refused: %d", st);
+	json_decref(j);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.policy_version", S) == 2,
+	    "a refused version was stored");
+	snprintf(body, sizeof(body),
+	    "%.*s,\"force\":true,\"force_reason\":\"rural costs fell\"}",
+	    (int) (strlen(rise) - 1), rise);
+	st = api("POST", "/policy", admin, newkey(), body, &j);
+	TH_CHECK(&T,
+	    st == 201
+	        && json_integer_value(json_object_get(j, "ratio_permille"))
+	            == 1414,
+	    "a forced rise with a reason was not accepted: %d", st);
+	json_decref(j);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.policy_version", S) == 3,
+	    "the forced version was not stored");
+	free(day);
+	free(admin);
+	printf("POST /policy: ratio answered, a rise refused unless forced\n");
+}
+
 static void
 close_auth(void)
 {
@@ -2043,6 +2105,7 @@ main(int argc, char **argv)
 		{ "overdue", overdue },
 		{ "policy", policy },
 		{ "policy_unknown", policy_unknown },
+		{ "policy_ratio", policy_ratio },
 		{ "validation", validation },
 		{ "clock", clock_shift },
 		{ "register", register_entry },
