@@ -1354,6 +1354,31 @@ append_register_changed(sn_tx *tx, const approval_register_row *r,
 	return err;
 }
 
+/* A household re-rated by version v (chg RERATED): its row, history and
+ * beneficiary.changed (cause RERATING, from v's first month). */
+static sn_err
+rerated(sn_tx *tx, const approval_register_row *r,
+    const approval_policy_version *v, const approval_change *chg)
+{
+	approval_register_row   now = *r;
+	approval_register_write w   = { .beneficiary_id = r->beneficiary_id,
+		  .from                                 = r->status,
+		  .to                                   = r->status,
+		  .cause          = APPROVAL_CAUSE_RERATING,
+		  .old_amount_fen = chg->old_amount_fen,
+		  .new_amount_fen = chg->amount_fen,
+		  .first_month    = chg->first_month,
+		  .actor          = "system",
+		  .reason         = "" };
+	now.policy_version          = v->policy.version;
+	sn_err err = approval_store_rerate_set(tx, r->beneficiary_id,
+	    chg->old_amount_fen, chg->amount_fen, chg->first_month,
+	    v->policy.version);
+	if (err == SN_OK)
+		err = append_register_changed(tx, &now, &w, "system");
+	return err;
+}
+
 /* Records a refused change (403) and answers it, in one commit. */
 static void
 register_refuse(register_req *c, sn_tx *tx, const approval_register_row *r,
@@ -1545,11 +1570,81 @@ counted(sn_tx *tx, sn_err err, const approval_counts *c, void *arg)
 static const approval_overdue_req overdue_req = { overdue_marked, NULL };
 static const approval_counts_req  counts_req  = { counted, NULL };
 
+/* ---- re-rating (design section 6: a new standard re-rates the register)
+ */
+
+/* The version re-rating the register in this tick (ticks never overlap:
+ * A.tick_running). */
+static approval_policy_version rerating;
+
+/* The household as decided (its submission and verified facts) under
+ * the new version: a history row and beneficiary.changed when its amount
+ * changes. Facts that do not read are logged and the household skipped
+ * (it keeps its amount; nothing else waits on it). */
+static sn_err
+rerate_one(sn_tx *tx, const approval_register_row *r, void *arg)
+{
+	const approval_policy_version         *v = arg;
+	Sn__Assist__V1__ApplicationSubmitted  *s = submitted_of(r);
+	Sn__Assist__V1__VerificationCompleted *f = r->has_verification
+	    ? sn__assist__v1__verification_completed__unpack(
+	        NULL, r->verification.len, r->verification.data)
+	    : NULL;
+	approval_member                        members[APPROVAL_MAX_MEMBERS];
+	approval_household                     hh;
+	approval_change                        chg;
+	approval_entry                         e = { .category = r->category,
+		                        .tier                  = r->tier,
+		                        .monthly_amount_fen = r->monthly_amount_fen,
+		                        .standing           = r->status };
+	sn_err err = SN_EINVAL, rerr = SN_EINVAL;
+	if (s != NULL && f != NULL && f->facts != NULL && s->household != NULL
+	    && s->n_members <= APPROVAL_MAX_MEMBERS) {
+		household_of(s, f->facts, members, &hh);
+		rerr = approval_rules_rerate(&v->policy, &hh, &e,
+		    sn_date_month(v->effective_from), &chg);
+	}
+	err = SN_OK;
+	if (rerr != SN_OK)
+		sn_log(SN_LOG_WARN, "household not re-rated", "beneficiary",
+		    r->beneficiary_id, "error", sn_strerror(rerr), NULL);
+	else if (chg.outcome == APPROVAL_OUTCOME_RERATED)
+		err = rerated(tx, r, v, &chg);
+	sn__assist__v1__application_submitted__free_unpacked(s, NULL);
+	sn__assist__v1__verification_completed__free_unpacked(f, NULL);
+	return err;
+}
+
+static const approval_rerate_req rerate_req = { rerate_one, &rerating };
+
+static void
+rerating_due(
+    sn_tx *tx, sn_err err, const approval_policy_version *v, void *arg)
+{
+	(void) arg;
+	if (err == SN_ENOTFOUND)
+		return; /* none due */
+	if (err != SN_OK) {
+		sn_tx_rollback(tx, err);
+		return;
+	}
+	rerating = *v;
+	sn_log(SN_LOG_INFO, "re-rating the register", "version",
+	    v->policy.version, NULL);
+	if (approval_store_rerating_rows(tx, v->effective_from, &rerate_req)
+	    != SN_OK)
+		sn_tx_rollback(tx, SN_EDB);
+}
+
+static const approval_due_req due_req = { rerating_due, NULL };
+
 static void
 tick_begin(sn_tx *tx, void *arg)
 {
 	(void) arg;
 	if (approval_store_mark_overdue(tx, sn_clock_today(), &overdue_req)
+	        != SN_OK
+	    || approval_store_rerating_due(tx, sn_clock_today(), &due_req)
 	        != SN_OK
 	    || approval_store_counts(tx, &counts_req) != SN_OK) {
 		sn_tx_rollback(tx, SN_EDB);

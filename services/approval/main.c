@@ -12,7 +12,8 @@ static const sn_setting_doc settings[] = {
 	    "days from acceptance to the confirmation deadline, 1-365 "
 	    "(default 15)" },
 	{ "SN_APPROVAL_OVERDUE_CHECK_MS",
-	    "period of the overdue clock and of the stage gauges, "
+	    "period of the overdue clock, of the re-rating check and of "
+	    "the stage gauges, "
 	    "10-3600000 (default 60000)" },
 	{ NULL, NULL },
 };

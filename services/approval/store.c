@@ -621,9 +621,11 @@ static const char SQL_REGISTER_LOCK[]
       " b.district_code, b.township_code, b.village_code, b.head_id_number,"
       " b.head_name, array_to_string(b.member_ids, ',') AS member_ids,"
       " b.members::bigint AS members, b.policy_version,"
-      " coalesce(s.taken_in_by, '') AS taken_in_by, s.data AS submitted"
+      " coalesce(s.taken_in_by, '') AS taken_in_by, s.data AS submitted,"
+      " v.data AS verification"
       " FROM beneficiaries b"
       " LEFT JOIN submitted s ON s.application_id = b.application_id"
+      " LEFT JOIN verification v ON v.application_id = b.application_id"
       " WHERE b.beneficiary_id = $1"
       " AND left(b.village_code, length($2)) = $2 FOR UPDATE OF b";
 
@@ -668,6 +670,8 @@ static const sn_col register_cols[] = {
 	REG_COL(taken_in_by, SN_COL_TEXT),
 	COL_OPT_AT(register_cols_row, r.submitted, "submitted", SN_COL_BYTES,
 	    r.has_submitted),
+	COL_OPT_AT(register_cols_row, r.verification, "verification",
+	    SN_COL_BYTES, r.has_verification),
 };
 
 /* Splits the member ids of x into x->r (ids points into buf). */
@@ -1224,4 +1228,125 @@ approval_store_beneficiary_get(sn_db *db, const char *id, const char *juris,
 {
 	const char *v[] = { id, juris };
 	doc_query(db, SQL_BENEFICIARY_GET, NP(v), v, done, arg);
+}
+
+/* ---- re-rating
+ * ----------------------------------------------------------------- */
+
+static const char SQL_RERATING_DUE[]
+    = "WITH due AS (SELECT * FROM policy_version"
+      " WHERE effective_from <= $1::date ORDER BY effective_from DESC"
+      " LIMIT 1),"
+      " ins AS (INSERT INTO policy_rerating (version, first_month)"
+      " SELECT version, to_char(effective_from, 'YYYY-MM') FROM due"
+      " ON CONFLICT (version) DO NOTHING RETURNING version)"
+      " SELECT due.version, due.effective_from, due.urban_min_fen,"
+      " due.rural_min_fen, due.urban_basic_fen, due.rural_basic_fen,"
+      " due.care_able_fen, due.care_partially_able_fen, due.care_unable_fen,"
+      " due.low_income_factor_percent, due.asset_multiple, due.max_homes,"
+      " due.business_capital_limit_fen FROM due JOIN ins USING (version)";
+
+static void
+rerating_due_cb(sn_tx *tx, PGresult *res, void *arg)
+{
+	const approval_due_req *req = arg;
+	approval_policy_version v;
+	memset(&v, 0, sizeof(v));
+	sn_err err
+	    = sn_rows_one(res, version_cols, SN_NCOLS(version_cols), &v);
+	req->cb(tx, err, err == SN_OK ? &v : NULL, req->arg);
+}
+
+sn_err
+approval_store_rerating_due(
+    sn_tx *tx, sn_date today, const approval_due_req *req)
+{
+	char        day[SN_DATE_STRLEN];
+	const char *v[] = { sn_date_format(today, day) };
+	return sn_tx_query(
+	    tx, SQL_RERATING_DUE, NP(v), v, rerating_due_cb, (void *) req);
+}
+
+static const char SQL_RERATING_ROWS[]
+    = "SELECT b.beneficiary_id, b.application_id, b.status, b.category,"
+      " b.tier, b.monthly_amount_fen, b.bank_code, b.account_number,"
+      " b.account_name, b.from_month, b.until_month, b.approved_by,"
+      " b.district_code, b.township_code, b.village_code, b.head_id_number,"
+      " b.head_name, array_to_string(b.member_ids, ',') AS member_ids,"
+      " b.members::bigint AS members, b.policy_version,"
+      " coalesce(s.taken_in_by, '') AS taken_in_by, s.data AS submitted,"
+      " v.data AS verification"
+      " FROM beneficiaries b"
+      " JOIN policy_version p ON p.version = b.policy_version"
+      " LEFT JOIN submitted s ON s.application_id = b.application_id"
+      " LEFT JOIN verification v ON v.application_id = b.application_id"
+      " WHERE b.status = 'ACTIVE' AND p.effective_from < $1::date"
+      " ORDER BY b.seq FOR UPDATE OF b";
+
+/* One row of the re-rating into x (members split into buf, freed by
+ * the caller). */
+static sn_err
+rerating_row(sn_rows *rows, int i, register_cols_row *x, char **buf)
+{
+	memset(x, 0, sizeof(*x));
+	*buf       = NULL;
+	sn_err err = sn_rows_read(rows, i, x);
+	if (err == SN_OK && (*buf = strdup(x->member_text)) == NULL)
+		err = SN_ENOMEM;
+	if (err == SN_OK)
+		err = split_members(x, *buf);
+	return err;
+}
+
+static void
+rerating_rows_cb(sn_tx *tx, PGresult *res, void *arg)
+{
+	const approval_rerate_req *req = arg;
+	sn_rows                    rows;
+	sn_err                     err
+	    = sn_rows_open(&rows, res, register_cols, SN_NCOLS(register_cols));
+	for (int i = 0; err == SN_OK && i < sn_rows_count(&rows); i++) {
+		register_cols_row x;
+		char             *buf = NULL;
+		err                   = rerating_row(&rows, i, &x, &buf);
+		if (err == SN_OK)
+			err = req->cb(tx, &x.r, req->arg);
+		free(buf);
+	}
+	sn_rows_close(&rows);
+	if (err != SN_OK)
+		sn_tx_rollback(tx, err);
+}
+
+sn_err
+approval_store_rerating_rows(
+    sn_tx *tx, sn_date from, const approval_rerate_req *req)
+{
+	char        day[SN_DATE_STRLEN];
+	const char *v[] = { sn_date_format(from, day) };
+	return sn_tx_query(
+	    tx, SQL_RERATING_ROWS, NP(v), v, rerating_rows_cb, (void *) req);
+}
+
+static const char SQL_RERATE_SET[]
+    = "WITH b AS (UPDATE beneficiaries SET monthly_amount_fen = $3::bigint,"
+      " policy_version = $5 WHERE beneficiary_id = $1 AND status = 'ACTIVE'"
+      " RETURNING beneficiary_id)"
+      " INSERT INTO beneficiary_history (beneficiary_id, cause, old_status,"
+      " new_status, old_amount_fen, new_amount_fen, first_month, actor,"
+      " reason) SELECT beneficiary_id, 'rerating', 'ACTIVE', 'ACTIVE',"
+      " $2::bigint, $3::bigint, $4, 'system', 'policy version ' || $5"
+      " FROM b";
+
+sn_err
+approval_store_rerate_set(sn_tx *tx, const char *beneficiary_id,
+    sn_fen old_amount_fen, sn_fen new_amount_fen, sn_month first_month,
+    const char *version)
+{
+	char        old[24], amount[24], month[SN_MONTH_STRLEN];
+	const char *v[] = { beneficiary_id, old, amount,
+		sn_month_format(first_month, month), version };
+	i64s(old, old_amount_fen);
+	i64s(amount, new_amount_fen);
+	return sn_tx_query(tx, SQL_RERATE_SET, NP(v), v, NULL, NULL);
 }

@@ -374,6 +374,9 @@ typedef struct approval_register_row {
 	/* has_submitted false: no application.submitted stored for it. */
 	bool     has_submitted;
 	sn_bytes submitted; /* the application.submitted protobuf */
+	/* has_verification false: no verification.completed stored. */
+	bool     has_verification;
+	sn_bytes verification; /* its facts at the decision */
 } approval_register_row;
 
 /* err SN_OK with the row; SN_ENOTFOUND (r NULL) for no such household
@@ -409,5 +412,45 @@ sn_err approval_store_register_set(
  * the household's application id; step the action's name). */
 sn_err approval_store_register_refusal(sn_tx *tx, const char *application_id,
     const char *user, const char *role, const char *step, const char *code);
+
+/* ---- re-rating -----------------------------------------------------------
+ */
+
+/* err SN_OK with v, the version to re-rate the register by; SN_ENOTFOUND
+ * (v NULL) when none is due; SN_EPROTO (v NULL). */
+typedef void (*approval_due_fn)(
+    sn_tx *tx, sn_err err, const approval_policy_version *v, void *arg);
+
+typedef struct approval_due_req {
+	approval_due_fn cb;
+	void           *arg;
+} approval_due_req;
+
+/* The version in force on today, if it has not re-rated the register
+ * yet: recorded (policy_rerating) as having done so when it is read, so
+ * that it re-rates once. */
+sn_err approval_store_rerating_due(
+    sn_tx *tx, sn_date today, const approval_due_req *req);
+
+/* Called once per household; a non-SN_OK return rolls tx back. */
+typedef sn_err (*approval_rerate_fn)(
+    sn_tx *tx, const approval_register_row *r, void *arg);
+
+typedef struct approval_rerate_req {
+	approval_rerate_fn cb;
+	void              *arg;
+} approval_rerate_req;
+
+/* The ACTIVE households rated under a version older than one starting on
+ * from (locked, in register order), each to req->cb. A row that does not
+ * read rolls tx back (SN_EPROTO). */
+sn_err approval_store_rerating_rows(
+    sn_tx *tx, sn_date from, const approval_rerate_req *req);
+
+/* A re-rated household: its amount and version, and its history row
+ * (cause rerating, ACTIVE to ACTIVE, actor system). */
+sn_err approval_store_rerate_set(sn_tx *tx, const char *beneficiary_id,
+    sn_fen old_amount_fen, sn_fen new_amount_fen, sn_month first_month,
+    const char *version);
 
 #endif /* APPROVAL_STORE_H */

@@ -2088,6 +2088,114 @@ policy_ratio(void)
 	printf("POST /policy: ratio answered, a rise refused unless forced\n");
 }
 
+/* Restarts approval (same port and key, ticks every 100 ms) with its
+ * district clock moved forward by days (SN_TEST_CLOCK). */
+static void
+restart_shifted(int64_t days)
+{
+	th_stop(&T, APPROVAL);
+	char port[32], key[128], offset[64];
+	snprintf(port, sizeof(port), "SN_HTTP_PORT=%d", PORT);
+	snprintf(key, sizeof(key), "SN_TOKEN_KEY=%s", KEY);
+	snprintf(offset, sizeof(offset), "SN_CLOCK_OFFSET_S=%lld",
+	    (long long) (days * 86400));
+	const char *env[]  = { port, key, "SN_APPROVAL_OVERDUE_CHECK_MS=100",
+		 "SN_BUS_HEARTBEAT_MS=200", "SN_TEST_CLOCK=1", offset, NULL };
+	const char *argv[] = { APPROVAL_BIN, NULL };
+	APPROVAL           = th_spawn(&T, "approval", APPROVAL_BIN, argv, env);
+	TH_CHECK(&T, th_wait_ready(&T, PORT, WAIT_MS),
+	    "approval is not ready again");
+}
+
+/* Issue 9, re-rating: a version with new standards effective next month
+ * re-rates every ACTIVE household once that month arrives on the
+ * district's clock: one history row (cause rerating) and one
+ * beneficiary.changed (RERATING, first month the version's, old and new
+ * amount) each, once (not again on later ticks or after a restart). */
+static void
+rerating(void)
+{
+	start("100");
+	char   *bid1  = enter_register("app-rr-1");
+	char   *bid2  = enter_register("app-rr-2");
+	char   *admin = token("admin1", "district_admin", DISTRICT, NULL);
+	sn_date first
+	    = sn_date_month_start(sn_date_add_months(sn_clock_today(), 1));
+	char from[SN_DATE_STRLEN], month[SN_MONTH_STRLEN], body[1024];
+	sn_date_format(first, from);
+	sn_month_format(sn_date_month(first), month);
+	/* urban 83000 -> 90000: C = 47500, (90000 - 47500) x 2 = 85000 */
+	snprintf(body, sizeof(body), POLICY_FMT, "v-rr", from, "");
+	TH_CHECK(&T,
+	    api("POST", "/policy", admin, newkey(), body, NULL) == 201,
+	    "adding next month's version failed");
+	th_sleep_ms(500);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.beneficiary_history WHERE cause ="
+	        " 'rerating'",
+	        S)
+	        == 0,
+	    "the register was re-rated before the version's month");
+	int64_t days = sn_date_diff_days(sn_clock_today(), first) + 1;
+	restart_shifted(days);
+	static const char want[]
+	    = "SELECT count(*) FROM %s.beneficiary_history WHERE cause ="
+	      " 'rerating' AND old_status = 'ACTIVE' AND new_status ="
+	      " 'ACTIVE' AND old_amount_fen = 66000 AND new_amount_fen = 85000"
+	      " AND first_month = '%s' AND actor = 'system'";
+	wait_count(2, "two households re-rated", want, S, month);
+	th_sleep_ms(500);
+	restart_shifted(days);
+	th_sleep_ms(500);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.beneficiary_history WHERE cause ="
+	        " 'rerating'",
+	        S) == 2
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.outbox WHERE topic ="
+	               " 'beneficiary.changed'",
+	               S)
+	            == 4
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.policy_rerating WHERE"
+	               " version = 'v-rr' AND first_month = '%s'",
+	               S, month)
+	            == 1,
+	    "a household was re-rated more than once");
+	const char *apps[] = { "app-rr-1", "app-rr-2" };
+	for (int i = 0; i < 2; i++) {
+		Sn__Assist__V1__BeneficiaryChanged *m
+		    = changed_event(apps[i], 1);
+		TH_CHECK(&T,
+		    m->cause
+		            == SN__ASSIST__V1__CHANGE_CAUSE__CHANGE_CAUSE_RERATING
+		        && m->status
+		            == SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE
+		        && m->old_monthly_amount_fen == 66000
+		        && m->monthly_amount_fen == 85000
+		        && strcmp(m->first_month, month) == 0
+		        && strcmp(m->policy_version, "v-rr") == 0,
+		    "the RERATING beneficiary.changed of %s is wrong",
+		    apps[i]);
+		sn__assist__v1__beneficiary_changed__free_unpacked(m, NULL);
+	}
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.beneficiaries WHERE beneficiary_id IN"
+	        " ('%s', '%s') AND monthly_amount_fen = 85000 AND"
+	        " policy_version = 'v-rr'",
+	        S, bid1, bid2)
+	        == 2,
+	    "the register's rows were not re-rated");
+	free(bid1);
+	free(bid2);
+	free(admin);
+	printf("re-rating: two households, once each, from the version's "
+	       "month\n");
+}
+
 static void
 close_auth(void)
 {
@@ -2106,6 +2214,7 @@ main(int argc, char **argv)
 		{ "policy", policy },
 		{ "policy_unknown", policy_unknown },
 		{ "policy_ratio", policy_ratio },
+		{ "rerating", rerating },
 		{ "validation", validation },
 		{ "clock", clock_shift },
 		{ "register", register_entry },
