@@ -891,6 +891,218 @@ post_policy(sn_http_req *req, void *arg)
 	sn_http_tx_with_end(req, policy_begin, free, ctx);
 }
 
+/* ---- HTTP: price linkage and standards proposals ---------------------- */
+
+static void
+prices_listed(void *arg, sn_err err, const char *doc)
+{
+	reply_doc(arg, err, doc, "months");
+}
+
+static void
+get_price_indices(sn_http_req *req, void *arg)
+{
+	(void) arg;
+	approval_store_price_list(A.db, prices_listed, req);
+}
+
+/* A POST /price-indices across its transaction. */
+typedef struct price_req {
+	sn_http_req           *req;
+	approval_price_index   p;
+	approval_price_subsidy sub;
+	approval_price_req     add;
+} price_req;
+
+/* The answer: the month's indices and what they decided. */
+static json_t *
+price_answer(const price_req *c)
+{
+	char    month[SN_MONTH_STRLEN];
+	json_t *cats = json_array();
+	for (int k = APPROVAL_CAT_TEKUN; k <= APPROVAL_CAT_LOW_INCOME; k++)
+		if ((c->sub.categories & (1u << k)) != 0)
+			json_array_append_new(cats,
+			    json_string(approval_rules_category_name(
+			        (approval_category) k)));
+	return json_pack("{s:s,s:I,s:I,s:b,s:I,s:o}", "month",
+	    sn_month_format(c->p.month, month), "cpi_permille",
+	    (json_int_t) c->p.cpi_permille, "food_cpi_permille",
+	    (json_int_t) c->p.food_cpi_permille, "applies", c->sub.applies,
+	    "per_person_fen", (json_int_t) c->sub.per_person_fen, "categories",
+	    cats);
+}
+
+/* price_subsidy.decided for the month (subject the month). */
+static sn_err
+append_price_decided(sn_tx *tx, const price_req *c, const char *version)
+{
+	char                                month[SN_MONTH_STRLEN];
+	Sn__Assist__V1__Category            cats[3];
+	size_t                              n = 0;
+	Sn__Assist__V1__PriceSubsidyDecided m
+	    = SN__ASSIST__V1__PRICE_SUBSIDY_DECIDED__INIT;
+	for (int k = APPROVAL_CAT_TEKUN; k <= APPROVAL_CAT_LOW_INCOME; k++)
+		if ((c->sub.categories & (1u << k)) != 0 && n < 3)
+			cats[n++] = (Sn__Assist__V1__Category) k;
+	m.month             = sn_month_format(c->p.month, month);
+	m.applies           = c->sub.applies;
+	m.per_person_fen    = c->sub.per_person_fen;
+	m.cpi_permille      = (int32_t) c->p.cpi_permille;
+	m.food_cpi_permille = (int32_t) c->p.food_cpi_permille;
+	m.policy_version    = (char *) version;
+	m.n_categories      = n;
+	m.categories        = cats;
+	m.decided_by        = (char *) c->p.decided_by;
+	return sn_bus_append_msg(A.bus, tx, "price_subsidy.decided", m.month,
+	    c->p.decided_by, &m.base);
+}
+
+static void
+price_added(sn_tx *tx, sn_err err, const approval_price_stored *st, void *arg)
+{
+	price_req *c = arg;
+	if (err != SN_OK) {
+		sn_http_tx_fail(c->req, tx, 503, "unavailable", "retry", NULL);
+		return;
+	}
+	if (!st->inserted) {
+		if (st->cpi_permille == c->p.cpi_permille
+		    && st->food_cpi_permille == c->p.food_cpi_permille)
+			sn_http_tx_reply(c->req, tx, 200, price_answer(c));
+		else
+			sn_http_tx_fail(c->req, tx, 409, "month_decided",
+			    "this month's indices are recorded already",
+			    "month");
+		return;
+	}
+	if (append_price_decided(tx, c, st->policy_version) != SN_OK) {
+		sn_http_tx_fail(c->req, tx, 503, "unavailable", "retry", NULL);
+		return;
+	}
+	sn_http_tx_reply(c->req, tx, 201, price_answer(c));
+}
+
+static void
+price_begin(sn_http_req *req, sn_tx *tx, void *arg)
+{
+	price_req *c = arg;
+	c->add       = (approval_price_req) { price_added, c };
+	if (approval_store_price_add(tx, &c->p, &c->add) != SN_OK)
+		sn_http_tx_fail(req, tx, 503, "unavailable", "retry", NULL);
+}
+
+static const char *const price_keys[]
+    = { "month", "cpi_permille", "food_cpi_permille", NULL };
+
+static void
+post_price_indices(sn_http_req *req, void *arg)
+{
+	(void) arg;
+	const json_t *body = sn_http_json(req);
+	price_req     c    = { .req = req };
+	sn_problem    prob;
+	sn_problem_clear(&prob);
+	if (!json_is_object(body))
+		sn_problem_set(&prob, 400, "invalid_body", NULL,
+		    "the body is a JSON object");
+	else if (sn_in_only(body, price_keys, "", &prob)
+	    && sn_in_month(
+	        body, "month", "", SN_IN_REQUIRED, &c.p.month, &prob)
+	    && sn_in_i64(body, "cpi_permille", "", SN_IN_REQUIRED, -1000,
+	        10000, &c.p.cpi_permille, &prob))
+		sn_in_i64(body, "food_cpi_permille", "", SN_IN_REQUIRED, -1000,
+		    10000, &c.p.food_cpi_permille, &prob);
+	if (prob.status != 0) {
+		sn_http_problem(req, &prob);
+		return;
+	}
+	approval_rules_price_linkage(&approval_register_policy_default,
+	    c.p.cpi_permille, c.p.food_cpi_permille, &c.sub);
+	c.p.applies        = c.sub.applies;
+	c.p.per_person_fen = c.sub.per_person_fen;
+	c.p.decided_by     = sn_http_principal(req)->user;
+	price_req *ctx     = malloc(sizeof(*ctx));
+	if (ctx == NULL) {
+		reply_unavailable(req);
+		return;
+	}
+	*ctx = c;
+	sn_http_tx_with_end(req, price_begin, free, ctx);
+}
+
+/* A POST /standards/proposal: the body's figures while the versions are
+ * read. */
+typedef struct proposal_req {
+	sn_http_req *req;
+	int64_t      consumption_fen, share_permille;
+} proposal_req;
+
+static void
+proposal_versions(
+    void *arg, sn_err err, const approval_policy_version *v, size_t n)
+{
+	proposal_req *c   = arg;
+	sn_http_req  *req = c->req;
+	proposal_req  b   = *c;
+	free(c);
+	ptrdiff_t now = err == SN_OK
+	    ? approval_rules_in_force(v, n, sn_clock_today())
+	    : -1;
+	if (err != SN_OK) {
+		reply_unavailable(req);
+		return;
+	}
+	sn_fen  urban, rural;
+	int64_t ratio = 0;
+	if (now < 0
+	    || approval_rules_propose(b.consumption_fen, b.share_permille,
+	           v[now].policy.urban_min_fen, v[now].policy.rural_min_fen,
+	           &urban, &rural)
+	        != SN_OK
+	    || approval_rules_ratio_permille(urban, rural, &ratio) != SN_OK) {
+		sn_http_reply_error(req, 422, "out_of_range",
+		    "no proposal from these figures", NULL);
+		return;
+	}
+	sn_http_reply_json(req, 200,
+	    json_pack("{s:I,s:I,s:I,s:s}", "urban_min_fen", (json_int_t) urban,
+	        "rural_min_fen", (json_int_t) rural, "ratio_permille",
+	        (json_int_t) ratio, "based_on", v[now].policy.version));
+}
+
+static const char *const proposal_keys[]
+    = { "consumption_fen", "share_permille", NULL };
+
+static void
+post_standards_proposal(sn_http_req *req, void *arg)
+{
+	(void) arg;
+	const json_t *body = sn_http_json(req);
+	proposal_req  c    = { .req = req };
+	sn_problem    prob;
+	sn_problem_clear(&prob);
+	if (!json_is_object(body))
+		sn_problem_set(&prob, 400, "invalid_body", NULL,
+		    "the body is a JSON object");
+	else if (sn_in_only(body, proposal_keys, "", &prob)
+	    && sn_in_i64(body, "consumption_fen", "", SN_IN_REQUIRED, 1,
+	        INT64_MAX / 1000, &c.consumption_fen, &prob))
+		sn_in_i64(body, "share_permille", "", SN_IN_REQUIRED, 1, 1000,
+		    &c.share_permille, &prob);
+	if (prob.status != 0) {
+		sn_http_problem(req, &prob);
+		return;
+	}
+	proposal_req *ctx = malloc(sizeof(*ctx));
+	if (ctx == NULL) {
+		reply_unavailable(req);
+		return;
+	}
+	*ctx = c;
+	approval_store_policy_list(A.db, proposal_versions, ctx);
+}
+
 /* ---- HTTP: the three steps
  * -------------------------------------------------- */
 
@@ -1680,6 +1892,11 @@ const sn_http_route_def approval_routes[] = {
 	{ "GET", "/policy", 0, NULL, get_policy },
 	{ "POST", "/policy", SN_HTTP_IDEMPOTENT, "district_admin",
 	    post_policy },
+	{ "GET", "/price-indices", 0, NULL, get_price_indices },
+	{ "POST", "/price-indices", SN_HTTP_IDEMPOTENT, "district_admin",
+	    post_price_indices },
+	{ "POST", "/standards/proposal", 0, "district_admin",
+	    post_standards_proposal },
 	{ "GET", "/cases", 0, NULL, list_cases },
 	{ "GET", "/cases/{id}", 0, NULL, get_case },
 	{ "POST", "/cases/{id}/village-review", SN_HTTP_IDEMPOTENT,

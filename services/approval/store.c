@@ -1350,3 +1350,71 @@ approval_store_rerate_set(sn_tx *tx, const char *beneficiary_id,
 	i64s(amount, new_amount_fen);
 	return sn_tx_query(tx, SQL_RERATE_SET, NP(v), v, NULL, NULL);
 }
+
+/* ---- price linkage
+ * ------------------------------------------------------------- */
+
+static const char SQL_PRICE_ADD[]
+    = "WITH ins AS (INSERT INTO price_index (month, cpi_permille,"
+      " food_cpi_permille, applies, per_person_fen, policy_version,"
+      " decided_by) VALUES ($1, $2::integer, $3::integer, $4::boolean,"
+      " $5::bigint, coalesce((SELECT version FROM policy_version WHERE"
+      " effective_from <= ($1 || '-01')::date ORDER BY effective_from DESC"
+      " LIMIT 1), ''), $6) ON CONFLICT (month) DO NOTHING RETURNING *)"
+      " SELECT p.inserted, p.cpi_permille::bigint AS cpi_permille,"
+      " p.food_cpi_permille::bigint AS food_cpi_permille, p.policy_version"
+      " FROM (SELECT true AS inserted, * FROM ins UNION ALL"
+      " SELECT false, * FROM price_index WHERE month = $1) AS p"
+      " ORDER BY p.inserted DESC LIMIT 1";
+
+static const sn_col price_cols[] = {
+	SN_COL(approval_price_stored, inserted, SN_COL_BOOL),
+	SN_COL(approval_price_stored, cpi_permille, SN_COL_I64),
+	SN_COL(approval_price_stored, food_cpi_permille, SN_COL_I64),
+	SN_COL(approval_price_stored, policy_version, SN_COL_TEXT),
+};
+
+static void
+price_add_cb(sn_tx *tx, PGresult *res, void *arg)
+{
+	const approval_price_req *req = arg;
+	approval_price_stored     p;
+	sn_rows                   rows;
+	memset(&p, 0, sizeof(p));
+	sn_err err
+	    = sn_rows_open(&rows, res, price_cols, SN_NCOLS(price_cols));
+	if (err == SN_OK && sn_rows_count(&rows) != 1)
+		err = SN_EPROTO;
+	if (err == SN_OK)
+		err = sn_rows_read(&rows, 0, &p);
+	req->cb(tx, err, err == SN_OK ? &p : NULL, req->arg);
+	sn_rows_close(&rows);
+}
+
+sn_err
+approval_store_price_add(
+    sn_tx *tx, const approval_price_index *p, const approval_price_req *req)
+{
+	char        month[SN_MONTH_STRLEN], cpi[24], food[24], fen[24];
+	const char *v[] = { sn_month_format(p->month, month), cpi, food,
+		p->applies ? "true" : "false", fen, p->decided_by };
+	i64s(cpi, p->cpi_permille);
+	i64s(food, p->food_cpi_permille);
+	i64s(fen, p->per_person_fen);
+	return sn_tx_query(
+	    tx, SQL_PRICE_ADD, NP(v), v, price_add_cb, (void *) req);
+}
+
+static const char SQL_PRICE_LIST[]
+    = "SELECT coalesce(json_agg(json_build_object('month', month,"
+      " 'cpi_permille', cpi_permille, 'food_cpi_permille',"
+      " food_cpi_permille, 'applies', applies, 'per_person_fen',"
+      " per_person_fen, 'policy_version', policy_version, 'decided_by',"
+      " decided_by, 'at', at) ORDER BY month), '[]'::json)::text AS doc"
+      " FROM price_index";
+
+void
+approval_store_price_list(sn_db *db, approval_json_fn done, void *arg)
+{
+	doc_query(db, SQL_PRICE_LIST, 0, NULL, done, arg);
+}

@@ -453,4 +453,40 @@ sn_err approval_store_rerate_set(sn_tx *tx, const char *beneficiary_id,
     sn_fen old_amount_fen, sn_fen new_amount_fen, sn_month first_month,
     const char *version);
 
+/* ---- price linkage -------------------------------------------------------
+ */
+
+/* A month's indices and what they decided. */
+typedef struct approval_price_index {
+	sn_month    month;
+	int64_t     cpi_permille, food_cpi_permille;
+	bool        applies;
+	sn_fen      per_person_fen;
+	const char *decided_by;
+} approval_price_index;
+
+/* What the month holds after an add: inserted true when this add stored
+ * it; otherwise the indices stored before. policy_version: the version in
+ * force on the month's first day ("" when none). */
+typedef struct approval_price_stored {
+	bool        inserted;
+	int64_t     cpi_permille, food_cpi_permille;
+	const char *policy_version;
+} approval_price_stored;
+
+typedef void (*approval_price_fn)(
+    sn_tx *tx, sn_err err, const approval_price_stored *p, void *arg);
+
+typedef struct approval_price_req {
+	approval_price_fn cb;
+	void             *arg;
+} approval_price_req;
+
+/* Stores p unless its month has indices already (once per month). */
+sn_err approval_store_price_add(
+    sn_tx *tx, const approval_price_index *p, const approval_price_req *req);
+
+/* Every month's indices as a JSON array, in month order. */
+void approval_store_price_list(sn_db *db, approval_json_fn done, void *arg);
+
 #endif /* APPROVAL_STORE_H */

@@ -2196,6 +2196,119 @@ rerating(void)
 	       "month\n");
 }
 
+/* Issue 9, price linkage: a month's indices (district_admin) decide that
+ * month's subsidy once and publish price_subsidy.decided; CPI 36 per
+ * mille applies (per person, dibao tekun low_income), 34 the next month
+ * does not; a different second set for a month is refused; standards
+ * proposals keep the current ratio and change nothing. */
+static void
+price_linkage(void)
+{
+	start("60000");
+	char   *admin = token("admin1", "district_admin", DISTRICT, NULL);
+	char   *other = token("to1", "township_officer", TOWNSHIP, NULL);
+	char    m1[SN_MONTH_STRLEN], m2[SN_MONTH_STRLEN], body[256];
+	json_t *j;
+	sn_month_format(sn_month_add(sn_clock_month(), 1), m1);
+	sn_month_format(sn_month_add(sn_clock_month(), 2), m2);
+	snprintf(body, sizeof(body),
+	    "{\"month\":\"%s\",\"cpi_permille\":36,\"food_cpi_permille\":10}",
+	    m1);
+	TH_CHECK(&T,
+	    api("POST", "/price-indices", other, newkey(), body, NULL) == 403,
+	    "a township officer could record price indices");
+	int     st = api("POST", "/price-indices", admin, newkey(), body, &j);
+	json_t *cats = json_object_get(j, "categories");
+	TH_CHECK(&T,
+	    st == 201 && json_is_true(json_object_get(j, "applies"))
+	        && json_integer_value(json_object_get(j, "per_person_fen"))
+	            == 5000
+	        && json_array_size(cats) == 3
+	        && strcmp(json_string_value(json_array_get(cats, 1)), "dibao")
+	            == 0,
+	    "CPI 36 per mille did not apply: %d", st);
+	json_decref(j);
+	size_t   n;
+	uint8_t *b = outbox_event("price_subsidy.decided", m1, 0, &n);
+	Sn__Assist__V1__PriceSubsidyDecided *d
+	    = sn__assist__v1__price_subsidy_decided__unpack(NULL, n, b);
+	free(b);
+	TH_CHECK(&T,
+	    d != NULL && d->applies && d->per_person_fen == 5000
+	        && d->cpi_permille == 36 && strcmp(d->month, m1) == 0
+	        && d->n_categories == 3
+	        && strcmp(d->policy_version, "2026-01") == 0
+	        && strcmp(d->decided_by, "admin1") == 0,
+	    "price_subsidy.decided is wrong");
+	sn__assist__v1__price_subsidy_decided__free_unpacked(d, NULL);
+	TH_CHECK(&T,
+	    api("POST", "/price-indices", admin, newkey(), body, NULL) == 200,
+	    "the same indices again were not answered as recorded");
+	snprintf(body, sizeof(body),
+	    "{\"month\":\"%s\",\"cpi_permille\":40,\"food_cpi_permille\":10}",
+	    m1);
+	st = api("POST", "/price-indices", admin, newkey(), body, &j);
+	TH_CHECK(&T,
+	    st == 409 && strcmp(jstr(j, "error.code"), "month_decided") == 0,
+	    "a second, different set for the month was not refused: %d", st);
+	json_decref(j);
+	snprintf(body, sizeof(body),
+	    "{\"month\":\"%s\",\"cpi_permille\":34,\"food_cpi_permille\":10}",
+	    m2);
+	st = api("POST", "/price-indices", admin, newkey(), body, &j);
+	TH_CHECK(&T,
+	    st == 201 && json_is_false(json_object_get(j, "applies"))
+	        && json_integer_value(json_object_get(j, "per_person_fen"))
+	            == 0,
+	    "CPI 34 per mille applied: %d", st);
+	json_decref(j);
+	b = outbox_event("price_subsidy.decided", m2, 0, &n);
+	d = sn__assist__v1__price_subsidy_decided__unpack(NULL, n, b);
+	free(b);
+	TH_CHECK(&T, d != NULL && !d->applies && d->per_person_fen == 0,
+	    "the next month's price_subsidy.decided is wrong");
+	sn__assist__v1__price_subsidy_decided__free_unpacked(d, NULL);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.outbox WHERE topic ="
+	        " 'price_subsidy.decided'",
+	        S)
+	        == 2,
+	    "not one price_subsidy.decided per month");
+	TH_CHECK(&T,
+	    api("GET", "/price-indices", other, NULL, NULL, &j) == 200
+	        && json_array_size(json_object_get(j, "months")) == 2,
+	    "GET /price-indices");
+	json_decref(j);
+	/* 200000 x 400 / 1000 = 80000; rural 80000 x 63000 / 83000 =
+	 * 60722.9, up to 60723, up to whole yuan 60800; 1316 per mille */
+	st = api("POST", "/standards/proposal", admin, NULL,
+	    "{\"consumption_fen\":200000,\"share_permille\":400}", &j);
+	TH_CHECK(&T,
+	    st == 200
+	        && json_integer_value(json_object_get(j, "urban_min_fen"))
+	            == 80000
+	        && json_integer_value(json_object_get(j, "rural_min_fen"))
+	            == 60800
+	        && json_integer_value(json_object_get(j, "ratio_permille"))
+	            == 1316
+	        && strcmp(jstr(j, "based_on"), "2026-01") == 0,
+	    "the standards proposal is wrong: %d", st);
+	json_decref(j);
+	st = api("POST", "/standards/proposal", admin, NULL,
+	    "{\"consumption_fen\":200000,\"share_permille\":0}", &j);
+	TH_CHECK(&T,
+	    st == 422 && strcmp(jstr(j, "error.code"), "out_of_range") == 0,
+	    "a share of 0 was not refused: %d", st);
+	json_decref(j);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.policy_version", S) == 1,
+	    "a proposal changed the versions");
+	free(admin);
+	free(other);
+	printf("price linkage: 36 applies, 34 does not; proposal\n");
+}
+
 static void
 close_auth(void)
 {
@@ -2215,6 +2328,7 @@ main(int argc, char **argv)
 		{ "policy_unknown", policy_unknown },
 		{ "policy_ratio", policy_ratio },
 		{ "rerating", rerating },
+		{ "price_linkage", price_linkage },
 		{ "validation", validation },
 		{ "clock", clock_shift },
 		{ "register", register_entry },
