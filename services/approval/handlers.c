@@ -1742,6 +1742,133 @@ post_resumption(sn_http_req *req, void *arg)
 	post_register(req, APPROVAL_REGISTER_DO_RESUME);
 }
 
+/* ---- reviews (issue 9: periodic, and on a reported change) ----------- */
+
+/* The periodic reviews one tick opens at most (the rest on the next). */
+#define REVIEWS_PER_TICK 500
+
+/* review.requested of review r: the household, members and consent of
+ * its application as submitted, and, for a change report, the declared
+ * figures of the change (c, else NULL). */
+static sn_err
+append_review_requested(sn_tx *tx, const approval_review_opened *r,
+    Sn__Assist__V1__ReviewKind kind, sn_date opened,
+    const Sn__Assist__V1__HouseholdChangeReported *c)
+{
+	char on[SN_DATE_STRLEN], due[SN_DATE_STRLEN];
+	Sn__Assist__V1__ReviewRequested m
+	    = SN__ASSIST__V1__REVIEW_REQUESTED__INIT;
+	Sn__Assist__V1__ApplicationSubmitted *s = r->has_submitted
+	    ? sn__assist__v1__application_submitted__unpack(
+	        NULL, r->submitted.len, r->submitted.data)
+	    : NULL;
+	m.review_id                             = (char *) r->review_id;
+	m.beneficiary_id                        = (char *) r->beneficiary_id;
+	m.application_id                        = (char *) r->application_id;
+	m.kind                                  = kind;
+	m.opened_on                             = sn_date_format(opened, on);
+	m.deadline_date
+	    = sn_date_format(sn_clock_deadline(opened, A.deadline_days), due);
+	m.reason = kind == SN__ASSIST__V1__REVIEW_KIND__REVIEW_KIND_PERIODIC
+	    ? "periodic review"
+	    : "reported change";
+	if (s != NULL) {
+		m.household = s->household;
+		m.n_members = s->n_members;
+		m.members   = s->members;
+		m.consent   = s->consent;
+	} else
+		sn_log(SN_LOG_WARN, "review without a stored submission",
+		    "beneficiary", r->beneficiary_id, NULL);
+	if (c != NULL) {
+		m.declared_income      = c->income;
+		m.declared_expenditure = c->expenditure;
+	}
+	sn_err err = sn_bus_append_msg(A.bus, tx, "review.requested",
+	    r->application_id, "system", &m.base);
+	sn__assist__v1__application_submitted__free_unpacked(s, NULL);
+	return err;
+}
+
+static sn_err
+periodic_opened(sn_tx *tx, const approval_review_opened *r, void *arg)
+{
+	(void) arg;
+	return append_review_requested(tx, r,
+	    SN__ASSIST__V1__REVIEW_KIND__REVIEW_KIND_PERIODIC,
+	    sn_clock_today(), NULL);
+}
+
+static const approval_review_req periodic_req = { periodic_opened, NULL };
+
+/* A change_report review: the declared figures of the change stored
+ * with it. */
+static sn_err
+change_opened(sn_tx *tx, const approval_review_opened *r, void *arg)
+{
+	(void) arg;
+	Sn__Assist__V1__HouseholdChangeReported *c = r->has_change
+	    ? sn__assist__v1__household_change_reported__unpack(
+	        NULL, r->change.len, r->change.data)
+	    : NULL;
+	if (c == NULL)
+		return SN_EPROTO;
+	sn_err err = append_review_requested(tx, r,
+	    SN__ASSIST__V1__REVIEW_KIND__REVIEW_KIND_CHANGE_REPORT,
+	    sn_clock_today(), c);
+	sn__assist__v1__household_change_reported__free_unpacked(c, NULL);
+	return err;
+}
+
+static const approval_review_req change_req = { change_opened, NULL };
+
+/* household.change_reported: an unscheduled review, unless one is open
+ * (then the change is recorded on it); once per change_id. */
+static sn_err
+on_change_reported(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
+{
+	(void) arg;
+	const Sn__Assist__V1__HouseholdChangeReported *c = (const void *) msg;
+	if (!nonempty(c->change_id) || !nonempty(c->beneficiary_id))
+		return SN_EPROTO;
+	sn_date today = sn_clock_today();
+	return approval_store_review_change(tx, c->change_id,
+	    c->beneficiary_id, ev->data, ev->len, today,
+	    sn_clock_deadline(today, A.deadline_days), &change_req);
+}
+
+static void
+reviews_listed(void *arg, sn_err err, const char *doc)
+{
+	reply_doc(arg, err, doc, "reviews");
+}
+
+/* GET /reviews?status=open|closed&township=: within jurisdiction. */
+static void
+list_reviews(sn_http_req *req, void *arg)
+{
+	(void) arg;
+	const char *status   = sn_http_query(req, "status");
+	const char *township = sn_http_query(req, "township");
+	sn_problem  prob;
+	sn_problem_clear(&prob);
+	if (status != NULL && strcmp(status, "open") != 0
+	    && strcmp(status, "closed") != 0) {
+		bad_query(&prob, "status", "status is open or closed");
+		sn_http_problem(req, &prob);
+		return;
+	}
+	if (township != NULL && !code_valid(township, 9)) {
+		bad_query(
+		    &prob, "township", "township is a 9-digit township code");
+		sn_http_problem(req, &prob);
+		return;
+	}
+	approval_store_review_list(A.db, sn_http_principal(req)->juris, status,
+	    township, reviews_listed, req);
+}
+
 /* ---- the clock
  * ------------------------------------------------------------------ */
 
@@ -1858,6 +1985,10 @@ tick_begin(sn_tx *tx, void *arg)
 	        != SN_OK
 	    || approval_store_rerating_due(tx, sn_clock_today(), &due_req)
 	        != SN_OK
+	    || approval_store_reviews_due(tx, sn_clock_today(),
+	           sn_clock_deadline(sn_clock_today(), A.deadline_days),
+	           REVIEWS_PER_TICK, &periodic_req)
+	        != SN_OK
 	    || approval_store_counts(tx, &counts_req) != SN_OK) {
 		sn_tx_rollback(tx, SN_EDB);
 		return;
@@ -1905,6 +2036,7 @@ const sn_http_route_def approval_routes[] = {
 	    "township_officer", post_township_confirmation },
 	{ "POST", "/cases/{id}/district-filing", SN_HTTP_IDEMPOTENT,
 	    "district_officer", post_district_filing },
+	{ "GET", "/reviews", 0, NULL, list_reviews },
 	{ "GET", "/beneficiaries", 0, NULL, list_beneficiaries },
 	{ "GET", "/beneficiaries/{id}", 0, NULL, get_beneficiary },
 	{ "POST", "/beneficiaries/{id}/suspension", SN_HTTP_IDEMPOTENT,
@@ -1927,6 +2059,9 @@ static const sn_bus_topic topics[] = {
 	{ "investigation", "investigation.completed",
 	    &sn__assist__v1__investigation_completed__descriptor,
 	    on_investigation },
+	{ "intake", "household.change_reported",
+	    &sn__assist__v1__household_change_reported__descriptor,
+	    on_change_reported },
 };
 
 static sn_err

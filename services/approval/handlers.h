@@ -17,6 +17,10 @@
  *                                         names the missing agencies; a
  *                                         later COMPLETE releases it
  *   investigation investigation.completed the report and investigators
+ *   intake        household.change_reported  a change_report review
+ *                                         unless one is open (then the
+ *                                         change is recorded on it);
+ *                                         once per change_id
  * With the submission, a COMPLETE verification and the investigation in
  * (approval_rules_join), the rules (rules.h) classify the household under
  * the policy version in force on the accepted date; the computation is
@@ -32,6 +36,11 @@
  *                        cause SUSPENSION) and back (cause REVIEW) by the
  *                        routes below, first_month the month after today
  *   case.overdue         once per case, by the clock
+ *   review.requested     a review opened: periodic (the clock, when an
+ *                        ACTIVE or GRADUAL_EXIT household's review date
+ *                        comes, at most 500 a tick) or change_report
+ *                        (with the declared figures); the household,
+ *                        members and consent of its submission
  *
  * HTTP (approval_routes; bearer token required on all; POSTs need an
  * Idempotency-Key):
@@ -51,6 +60,8 @@
  *                                          next_cursor, beneficiaries (=
  *                                          items, the answer before
  *                                          paging)}; 422 invalid_query
+ *   GET  /reviews?status=&township=        within jurisdiction, newest
+ *                                          first; 422 invalid_query
  *   GET  /beneficiaries/{id}               with its history (oldest first);
  *                                          404 outside jurisdiction
  *   POST /beneficiaries/{id}/suspension    township_officer, {reason}

@@ -1418,3 +1418,135 @@ approval_store_price_list(sn_db *db, approval_json_fn done, void *arg)
 {
 	doc_query(db, SQL_PRICE_LIST, 0, NULL, done, arg);
 }
+
+/* ---- reviews
+ * ------------------------------------------------------------------- */
+
+static const sn_col review_cols[] = {
+	SN_COL(approval_review_opened, review_id, SN_COL_TEXT),
+	SN_COL(approval_review_opened, beneficiary_id, SN_COL_TEXT),
+	SN_COL(approval_review_opened, application_id, SN_COL_TEXT),
+	COL_OPT_AT(approval_review_opened, submitted, "submitted",
+	    SN_COL_BYTES, has_submitted),
+	COL_OPT_AT(approval_review_opened, change, "change", SN_COL_BYTES,
+	    has_change),
+};
+
+static void
+reviews_cb(sn_tx *tx, PGresult *res, void *arg)
+{
+	const approval_review_req *req = arg;
+	sn_rows                    rows;
+	sn_err                     err
+	    = sn_rows_open(&rows, res, review_cols, SN_NCOLS(review_cols));
+	for (int i = 0; err == SN_OK && i < sn_rows_count(&rows); i++) {
+		approval_review_opened r;
+		memset(&r, 0, sizeof(r));
+		err = sn_rows_read(&rows, i, &r);
+		if (err == SN_OK)
+			err = req->cb(tx, &r, req->arg);
+	}
+	sn_rows_close(&rows);
+	if (err != SN_OK)
+		sn_tx_rollback(tx, err);
+}
+
+static const char SQL_REVIEWS_DUE[]
+    = "WITH due AS (SELECT b.beneficiary_id FROM beneficiaries b"
+      " WHERE b.status IN ('ACTIVE', 'GRADUAL_EXIT')"
+      " AND b.next_review_date <= $1::date AND NOT EXISTS (SELECT 1"
+      " FROM reviews r WHERE r.beneficiary_id = b.beneficiary_id"
+      " AND r.status = 'open') ORDER BY b.next_review_date, b.seq"
+      " LIMIT $3::bigint FOR UPDATE OF b SKIP LOCKED),"
+      " ins AS (INSERT INTO reviews (review_id, beneficiary_id, kind,"
+      " opened_on, deadline_date) SELECT gen_random_uuid(), beneficiary_id,"
+      " 'periodic', $1::date, $2::date FROM due ON CONFLICT DO NOTHING"
+      " RETURNING review_id, beneficiary_id)"
+      " SELECT ins.review_id::text AS review_id, ins.beneficiary_id,"
+      " b.application_id, s.data AS submitted, NULL::bytea AS change"
+      " FROM ins JOIN beneficiaries b ON b.beneficiary_id = ins.beneficiary_id"
+      " LEFT JOIN submitted s ON s.application_id = b.application_id"
+      " ORDER BY b.seq";
+
+sn_err
+approval_store_reviews_due(sn_tx *tx, sn_date today, sn_date deadline,
+    int64_t limit, const approval_review_req *req)
+{
+	char        day[SN_DATE_STRLEN], due[SN_DATE_STRLEN], lim[24];
+	const char *v[] = { sn_date_format(today, day),
+		sn_date_format(deadline, due), lim };
+	i64s(lim, limit);
+	return sn_tx_query(
+	    tx, SQL_REVIEWS_DUE, NP(v), v, reviews_cb, (void *) req);
+}
+
+static const char SQL_REVIEW_CHANGE[]
+    = "WITH b AS (SELECT beneficiary_id, application_id FROM beneficiaries"
+      " WHERE beneficiary_id = $2 AND status <> 'EXITED' FOR UPDATE),"
+      " ch AS (INSERT INTO review_changes (change_id, beneficiary_id, data)"
+      " SELECT $1, beneficiary_id, $5 FROM b ON CONFLICT DO NOTHING"
+      " RETURNING beneficiary_id, data),"
+      " ins AS (INSERT INTO reviews (review_id, beneficiary_id, kind,"
+      " opened_on, deadline_date, change_id) SELECT gen_random_uuid(),"
+      " beneficiary_id, 'change_report', $3::date, $4::date, $1 FROM ch"
+      " ON CONFLICT DO NOTHING RETURNING review_id, beneficiary_id)"
+      " SELECT ins.review_id::text AS review_id, ins.beneficiary_id,"
+      " b.application_id, s.data AS submitted, ch.data AS change"
+      " FROM ins JOIN b ON b.beneficiary_id = ins.beneficiary_id"
+      " JOIN ch ON ch.beneficiary_id = ins.beneficiary_id"
+      " LEFT JOIN submitted s ON s.application_id = b.application_id";
+
+/* The change on the review open for its household (the one it opened or
+ * the one it found). */
+static const char SQL_REVIEW_CHANGE_LINK[]
+    = "UPDATE review_changes c SET review_id = r.review_id FROM reviews r"
+      " WHERE c.change_id = $1 AND c.review_id IS NULL"
+      " AND r.beneficiary_id = c.beneficiary_id AND r.status = 'open'";
+
+sn_err
+approval_store_review_change(sn_tx *tx, const char *change_id,
+    const char *beneficiary_id, const uint8_t *data, size_t len, sn_date today,
+    sn_date deadline, const approval_review_req *req)
+{
+	char        day[SN_DATE_STRLEN], due[SN_DATE_STRLEN];
+	const char *v[]
+	    = { change_id, beneficiary_id, sn_date_format(today, day),
+		      sn_date_format(deadline, due), (const char *) data };
+	int         lengths[5] = { 0, 0, 0, 0, 0 };
+	int         formats[5] = { 0, 0, 0, 0, 1 };
+	const char *link[]     = { change_id };
+	if (len > INT32_MAX)
+		return SN_EINVAL;
+	lengths[4] = (int) len;
+	sn_err err = sn_tx_query_bin(tx, SQL_REVIEW_CHANGE, NP(v), v, lengths,
+	    formats, 0, reviews_cb, (void *) req);
+	if (err == SN_OK)
+		err = sn_tx_query(
+		    tx, SQL_REVIEW_CHANGE_LINK, NP(link), link, NULL, NULL);
+	return err;
+}
+
+static const char SQL_REVIEW_LIST[]
+    = "SELECT coalesce(json_agg(json_build_object('review_id', r.review_id,"
+      " 'beneficiary_id', r.beneficiary_id, 'application_id',"
+      " b.application_id, 'kind', r.kind, 'status', r.status,"
+      " 'opened_on', r.opened_on::text, 'deadline_date',"
+      " r.deadline_date::text, 'change_id', r.change_id,"
+      " 'changes', coalesce((SELECT json_agg(c.change_id ORDER BY c.at,"
+      " c.change_id) FROM review_changes c WHERE c.review_id ="
+      " r.review_id), '[]'::json), 'township_code', b.township_code,"
+      " 'village_code', b.village_code) ORDER BY r.at DESC, r.review_id),"
+      " '[]'::json)::text AS doc"
+      " FROM reviews r JOIN beneficiaries b"
+      " ON b.beneficiary_id = r.beneficiary_id"
+      " WHERE left(b.village_code, length($1)) = $1"
+      " AND ($2::text IS NULL OR r.status = $2)"
+      " AND ($3::text IS NULL OR b.township_code = $3)";
+
+void
+approval_store_review_list(sn_db *db, const char *juris, const char *status,
+    const char *township, approval_json_fn done, void *arg)
+{
+	const char *v[] = { juris, status, township };
+	doc_query(db, SQL_REVIEW_LIST, NP(v), v, done, arg);
+}

@@ -489,4 +489,50 @@ sn_err approval_store_price_add(
 /* Every month's indices as a JSON array, in month order. */
 void approval_store_price_list(sn_db *db, approval_json_fn done, void *arg);
 
+/* ---- reviews (issue 9: the periodic review, a reported change) ---------
+ */
+
+/* A review just opened: its household and what review.requested needs. */
+typedef struct approval_review_opened {
+	const char *review_id, *beneficiary_id, *application_id;
+	/* has_submitted false: no application.submitted stored for it. */
+	bool     has_submitted;
+	sn_bytes submitted; /* the application.submitted protobuf */
+	/* has_change: a change_report review, change its event's protobuf. */
+	bool     has_change;
+	sn_bytes change;
+} approval_review_opened;
+
+/* Called once per review opened; a non-SN_OK return rolls tx back. */
+typedef sn_err (*approval_review_fn)(
+    sn_tx *tx, const approval_review_opened *r, void *arg);
+
+typedef struct approval_review_req {
+	approval_review_fn cb;
+	void              *arg;
+} approval_review_req;
+
+/* Opens a periodic review (opened on today, due by deadline) for at most
+ * limit ACTIVE or GRADUAL_EXIT households whose review date is today or
+ * before and that have no open review (oldest review date first; rows
+ * locked by another transaction are left to the next tick), each to
+ * req->cb. */
+sn_err approval_store_reviews_due(sn_tx *tx, sn_date today, sn_date deadline,
+    int64_t limit, const approval_review_req *req);
+
+/* A reported change of a household (its event's protobuf, data, len),
+ * once per change_id: it opens a change_report review (opened on today,
+ * due by deadline; to req->cb) unless the household has one open, on
+ * which it is then recorded; nothing for a household not in the register
+ * or exited, or a change_id seen before. */
+sn_err approval_store_review_change(sn_tx *tx, const char *change_id,
+    const char *beneficiary_id, const uint8_t *data, size_t len, sn_date today,
+    sn_date deadline, const approval_review_req *req);
+
+/* The reviews within juris ("open" or "closed" status, township: NULL
+ * for any), as a JSON array, newest first. */
+void approval_store_review_list(sn_db *db, const char *juris,
+    const char *status, const char *township, approval_json_fn done,
+    void *arg);
+
 #endif /* APPROVAL_STORE_H */

@@ -2309,6 +2309,206 @@ price_linkage(void)
 	printf("price linkage: 36 applies, 34 does not; proposal\n");
 }
 
+/* ---- issue 9: reviews ---------------------------------------------------
+ */
+
+/* The nth review.requested of application app, decoded (the caller frees
+ * it). */
+static Sn__Assist__V1__ReviewRequested *
+review_event(const char *app, int nth)
+{
+	size_t   n;
+	uint8_t *b = outbox_event("review.requested", app, nth, &n);
+	Sn__Assist__V1__ReviewRequested *m
+	    = sn__assist__v1__review_requested__unpack(NULL, n, b);
+	free(b);
+	TH_CHECK(&T, m != NULL, "review.requested does not decode");
+	return m;
+}
+
+static int64_t
+reviews_published(const char *app)
+{
+	return th_int(&T,
+	    "SELECT count(*) FROM %s.outbox WHERE topic = 'review.requested'"
+	    " AND subject = '%s'",
+	    S, app);
+}
+
+/* The household, members and consent of the test's submission. */
+static void
+check_review_household(
+    const Sn__Assist__V1__ReviewRequested *m, const char *app, const char *bid)
+{
+	TH_CHECK(&T,
+	    strcmp(m->beneficiary_id, bid) == 0
+	        && strcmp(m->application_id, app) == 0 && m->household != NULL
+	        && strcmp(m->household->village_code, VILLAGE) == 0
+	        && m->n_members == 2 && m->consent != NULL
+	        && strcmp(m->consent->reference, "CONSENT-1") == 0,
+	    "review.requested of %s lacks its household, members or consent",
+	    app);
+}
+
+/* Issue 9, the periodic review: nothing before the household's review
+ * date; on it, exactly one review (open, periodic, the 15-day deadline)
+ * and one review.requested, not again on later ticks or a restart. */
+static void
+reviews_due(void)
+{
+	start("100");
+	char *bid = enter_register("app-rv-1");
+	char *on  = th_text(&T,
+	     "SELECT next_review_date::text FROM %s.beneficiaries WHERE"
+	      " beneficiary_id = '%s'",
+	     S, bid);
+	th_sleep_ms(500);
+	TH_CHECK(&T, reviews_published("app-rv-1") == 0,
+	    "a review opened before the review date");
+	sn_date day;
+	TH_CHECK(&T, sn_date_parse(on, &day) == SN_OK, "review date %s", on);
+	restart_shifted(sn_date_diff_days(sn_clock_today(), day));
+	wait_count(1, "the periodic review",
+	    "SELECT count(*) FROM %s.outbox WHERE topic = 'review.requested'"
+	    " AND subject = 'app-rv-1'",
+	    S);
+	th_sleep_ms(500);
+	restart_shifted(sn_date_diff_days(sn_clock_today(), day) + 3);
+	th_sleep_ms(500);
+	TH_CHECK(&T,
+	    reviews_published("app-rv-1") == 1
+	        && th_int(&T, "SELECT count(*) FROM %s.reviews", S) == 1,
+	    "the periodic review opened more than once");
+	char due[SN_DATE_STRLEN];
+	sn_date_format(sn_clock_deadline(day, 15), due);
+	Sn__Assist__V1__ReviewRequested *m = review_event("app-rv-1", 0);
+	check_review_household(m, "app-rv-1", bid);
+	TH_CHECK(&T,
+	    m->kind == SN__ASSIST__V1__REVIEW_KIND__REVIEW_KIND_PERIODIC
+	        && strcmp(m->opened_on, on) == 0
+	        && strcmp(m->deadline_date, due) == 0
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.reviews WHERE review_id ="
+	               " '%s' AND beneficiary_id = '%s' AND kind = 'periodic'"
+	               " AND status = 'open' AND opened_on = '%s' AND"
+	               " deadline_date = '%s' AND change_id IS NULL",
+	               S, m->review_id, bid, on, due)
+	            == 1,
+	    "the periodic review's fields are wrong (opened %s due %s)",
+	    m->opened_on, m->deadline_date);
+	sn__assist__v1__review_requested__free_unpacked(m, NULL);
+	free(on);
+	free(bid);
+	printf("reviews_due: one periodic review on the review date\n");
+}
+
+/* Publishes household.change_reported change_id for bid (wages_fen and
+ * medical_fen declared). */
+static void
+send_change(const char *app, const char *bid, const char *change_id,
+    int64_t wages_fen, int64_t medical_fen)
+{
+	Sn__Assist__V1__Income      in = SN__ASSIST__V1__INCOME__INIT;
+	Sn__Assist__V1__Expenditure ex = SN__ASSIST__V1__EXPENDITURE__INIT;
+	Sn__Assist__V1__HouseholdChangeReported c
+	    = SN__ASSIST__V1__HOUSEHOLD_CHANGE_REPORTED__INIT;
+	in.wages_fen     = wages_fen;
+	ex.medical_fen   = medical_fen;
+	c.change_id      = (char *) change_id;
+	c.beneficiary_id = (char *) bid;
+	c.application_id = (char *) app;
+	c.kind           = SN__ASSIST__V1__CHANGE_KIND__CHANGE_KIND_INCOME;
+	c.income         = &in;
+	c.expenditure    = &ex;
+	c.reported_by    = "clerk2";
+	publish(0, "household.change_reported", app, &c.base);
+}
+
+/* GET /reviews as tok with query; the number listed (-1: not 200). */
+static int64_t
+reviews_listed(const char *tok, const char *query, json_t **out)
+{
+	char    path[128];
+	json_t *j = NULL;
+	snprintf(path, sizeof(path), "/reviews%s", query);
+	int     st = api("GET", path, tok, NULL, NULL, &j);
+	int64_t n  = st == 200
+	     ? (int64_t) json_array_size(json_object_get(j, "reviews"))
+	     : -1;
+	if (out != NULL)
+		*out = j;
+	else
+		json_decref(j);
+	return st == 422 ? -422 : n;
+}
+
+/* Issue 9, a reported change: household.change_reported opens a
+ * change_report review with the declared figures; a second change while
+ * it is open is recorded on it and publishes nothing; GET /reviews. */
+static void
+review_on_change(void)
+{
+	start("100");
+	char *bid = enter_register("app-rc-1");
+	send_change("app-rc-1", bid, "chg-1", 250000, 7000);
+	wait_count(1, "the change's review",
+	    "SELECT count(*) FROM %s.outbox WHERE topic = 'review.requested'"
+	    " AND subject = 'app-rc-1'",
+	    S);
+	Sn__Assist__V1__ReviewRequested *m = review_event("app-rc-1", 0);
+	check_review_household(m, "app-rc-1", bid);
+	char today[SN_DATE_STRLEN];
+	sn_date_format(sn_clock_today(), today);
+	TH_CHECK(&T,
+	    m->kind == SN__ASSIST__V1__REVIEW_KIND__REVIEW_KIND_CHANGE_REPORT
+	        && strcmp(m->opened_on, today) == 0
+	        && m->declared_income != NULL
+	        && m->declared_income->wages_fen == 250000
+	        && m->declared_expenditure != NULL
+	        && m->declared_expenditure->medical_fen == 7000
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.reviews WHERE review_id ="
+	               " '%s' AND kind = 'change_report' AND status = 'open'"
+	               " AND change_id = 'chg-1'",
+	               S, m->review_id)
+	            == 1,
+	    "the change_report review's fields are wrong");
+	send_change("app-rc-1", bid, "chg-2", 0, 0);
+	wait_count(2, "both changes recorded on the open review",
+	    "SELECT count(*) FROM %s.review_changes WHERE review_id = '%s'", S,
+	    m->review_id);
+	th_sleep_ms(300);
+	TH_CHECK(&T,
+	    reviews_published("app-rc-1") == 1
+	        && th_int(&T, "SELECT count(*) FROM %s.reviews", S) == 1,
+	    "a second change while a review is open opened another");
+	char   *to    = token("to1", "township_officer", TOWNSHIP, NULL);
+	char   *other = token("to9", "township_officer", "110101099", NULL);
+	json_t *j     = NULL;
+	TH_CHECK(&T, reviews_listed(to, "?status=open", &j) == 1,
+	    "GET /reviews?status=open does not list the review");
+	json_t *r = json_array_get(json_object_get(j, "reviews"), 0);
+	TH_CHECK(&T,
+	    strcmp(
+	        json_string_value(json_object_get(r, "kind")), "change_report")
+	            == 0
+	        && json_array_size(json_object_get(r, "changes")) == 2,
+	    "the listed review lacks its kind or changes");
+	json_decref(j);
+	TH_CHECK(&T,
+	    reviews_listed(to, "?status=closed", NULL) == 0
+	        && reviews_listed(other, "", NULL) == 0
+	        && reviews_listed(to, "?status=shut", NULL) == -422
+	        && reviews_listed(to, "?township=12", NULL) == -422,
+	    "GET /reviews filters, jurisdiction or validation are wrong");
+	sn__assist__v1__review_requested__free_unpacked(m, NULL);
+	free(to);
+	free(other);
+	free(bid);
+	printf("review_on_change: one change_report review, the second "
+	       "change recorded on it\n");
+}
+
 static void
 close_auth(void)
 {
@@ -2335,6 +2535,8 @@ main(int argc, char **argv)
 		{ "register_paging", register_paging },
 		{ "suspension", suspension },
 		{ "register_backfill", register_backfill },
+		{ "reviews_due", reviews_due },
+		{ "review_on_change", review_on_change },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), close_auth);
