@@ -2477,10 +2477,17 @@ review_on_change(void)
 	wait_count(2, "both changes recorded on the open review",
 	    "SELECT count(*) FROM %s.review_changes WHERE review_id = '%s'", S,
 	    m->review_id);
-	th_sleep_ms(300);
+	/* the same change again (a replay under a new event), and a change
+	 * of a household not in the register: nothing */
+	send_change("app-rc-1", bid, "chg-1", 1, 1);
+	send_change("app-rc-x", "no-such-household", "chg-x", 1, 1);
+	th_sleep_ms(500);
 	TH_CHECK(&T,
 	    reviews_published("app-rc-1") == 1
-	        && th_int(&T, "SELECT count(*) FROM %s.reviews", S) == 1,
+	        && reviews_published("app-rc-x") == 0
+	        && th_int(&T, "SELECT count(*) FROM %s.reviews", S) == 1
+	        && th_int(&T, "SELECT count(*) FROM %s.review_changes", S)
+	            == 2,
 	    "a second change while a review is open opened another");
 	char   *to    = token("to1", "township_officer", TOWNSHIP, NULL);
 	char   *other = token("to9", "township_officer", "110101099", NULL);
