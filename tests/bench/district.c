@@ -40,6 +40,7 @@
 
 #include "harness.h"
 #include "sn/auth.h"
+#include "sn/clock.h"
 #include "sn/db.h"
 #include "sn/idnum.h"
 #include "sn/money.h"
@@ -435,13 +436,12 @@ submit_worker(void *arg)
 
 /* ---- phase 2: investigators report ------------------------------------ */
 
+/* The district's today: the day the services date the visit against
+ * (after 16:00 UTC it is already tomorrow in a UTC+8 district). */
 static void
-today(char out[11])
+today(char out[SN_DATE_STRLEN])
 {
-	time_t    now = time(NULL);
-	struct tm tm;
-	localtime_r(&now, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
+	sn_date_format(sn_clock_today(), out);
 }
 
 static int
@@ -767,16 +767,11 @@ pay_first_month(int want)
 	struct staff fin, apr;
 	issue(&fin, "finance-1", "finance", DISTRICT, NULL);
 	issue(&apr, "approver-1", "finance_approver", DISTRICT, NULL);
-	time_t    now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	int y = tm.tm_year + 1900, m = tm.tm_mon + 2;
-	if (m == 13) {
-		m = 1;
-		y++;
-	}
-	char period[32], body[128];
-	snprintf(period, sizeof(period), "%04d-%02d", y % 10000, m % 100);
+	/* Next month in the district, as disbursement counts periods. */
+	char     period[SN_MONTH_STRLEN], body[128];
+	sn_month next = sn_month_add(sn_clock_month(), 1);
+	sn_month_format(next, period);
+	int                y       = (int) next.year;
 	static const char *funds[] = { "dibao", "tekun" };
 	for (int i = 0; i < 2; i++) {
 		snprintf(body, sizeof(body),
@@ -870,6 +865,10 @@ main(int argc, char **argv)
 	bool        bench        = false;
 	const char *fixture_path = NULL;
 	const char *db_url       = NULL;
+	/* The services' clock (SN_DISTRICT_UTC_OFFSET_MIN), so that the
+	 * visits and the first month are the district's. */
+	if (sn_clock_setup() != SN_OK)
+		return 2;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--households") == 0 && i + 1 < argc)
 			nhouseholds = atoi(argv[++i]);
