@@ -392,6 +392,15 @@ sn_rows_one(const PGresult *res, const sn_col *cols, size_t ncols, void *out)
 	return err;
 }
 
+sn_err
+sn_rows_opt(const PGresult *res, const sn_col *cols, size_t ncols, void *out,
+    bool *found)
+{
+	sn_err err = sn_rows_one(res, cols, ncols, out);
+	*found     = err == SN_OK;
+	return err == SN_ENOTFOUND ? SN_OK : err;
+}
+
 int64_t
 sn_rows_affected(const PGresult *res)
 {

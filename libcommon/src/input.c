@@ -211,6 +211,24 @@ string_member(const json_t *v, const char *key, const char *prefix,
 	return s;
 }
 
+/*
+ * A member that must be a string of some form (a date, a month, a uuid):
+ * ABSENT, REFUSED with p set, or FOUND with its text in *s for the caller
+ * to parse, refusing with code and bad when it does not.
+ */
+static enum found
+formatted(const json_t *o, const char *key, const char *prefix, unsigned flags,
+    const char *code, const char *bad, const char **s, sn_problem *p)
+{
+	const json_t *v;
+	enum found    f = member(o, key, prefix, flags, &v, p);
+
+	if (f != FOUND)
+		return f;
+	*s = string_member(v, key, prefix, flags, code, bad, p);
+	return *s != NULL ? FOUND : REFUSED;
+}
+
 bool
 sn_in_only(const json_t *o, const char *const *keys, const char *prefix,
     sn_problem *p)
@@ -324,10 +342,9 @@ sn_in_date(const json_t *o, const char *key, const char *prefix,
     unsigned flags, sn_date *out, sn_problem *p)
 {
 	static const char bad[] = "must be a date, YYYY-MM-DD";
-	const json_t     *v;
 	const char       *s;
 
-	switch (member(o, key, prefix, flags, &v, p)) {
+	switch (formatted(o, key, prefix, flags, "invalid_date", bad, &s, p)) {
 	case ABSENT:
 		return true;
 	case REFUSED:
@@ -335,9 +352,6 @@ sn_in_date(const json_t *o, const char *key, const char *prefix,
 	case FOUND:
 		break;
 	}
-	if ((s = string_member(v, key, prefix, flags, "invalid_date", bad, p))
-	    == NULL)
-		return false;
 	if (sn_date_parse(s, out) != SN_OK)
 		return fail(p, "invalid_date", prefix, key, "%s", bad);
 	return true;
@@ -348,10 +362,10 @@ sn_in_month(const json_t *o, const char *key, const char *prefix,
     unsigned flags, sn_month *out, sn_problem *p)
 {
 	static const char bad[] = "must be a month, YYYY-MM";
-	const json_t     *v;
 	const char       *s;
 
-	switch (member(o, key, prefix, flags, &v, p)) {
+	switch (
+	    formatted(o, key, prefix, flags, "invalid_month", bad, &s, p)) {
 	case ABSENT:
 		return true;
 	case REFUSED:
@@ -359,9 +373,6 @@ sn_in_month(const json_t *o, const char *key, const char *prefix,
 	case FOUND:
 		break;
 	}
-	if ((s = string_member(v, key, prefix, flags, "invalid_month", bad, p))
-	    == NULL)
-		return false;
 	if (sn_month_parse(s, out) != SN_OK)
 		return fail(p, "invalid_month", prefix, key, "%s", bad);
 	return true;
@@ -372,10 +383,9 @@ sn_in_uuid(const json_t *o, const char *key, const char *prefix,
     unsigned flags, const char **out, sn_problem *p)
 {
 	static const char bad[] = "must be a UUID";
-	const json_t     *v;
 	const char       *s;
 
-	switch (member(o, key, prefix, flags, &v, p)) {
+	switch (formatted(o, key, prefix, flags, "invalid_uuid", bad, &s, p)) {
 	case ABSENT:
 		return true;
 	case REFUSED:
@@ -383,9 +393,6 @@ sn_in_uuid(const json_t *o, const char *key, const char *prefix,
 	case FOUND:
 		break;
 	}
-	if ((s = string_member(v, key, prefix, flags, "invalid_uuid", bad, p))
-	    == NULL)
-		return false;
 	if (!sn_uuid_valid(s))
 		return fail(p, "invalid_uuid", prefix, key, "%s", bad);
 	*out = s;

@@ -375,13 +375,13 @@ typedef struct retry {
 static void on_retry_try(sn_err err, const uint8_t *reply, size_t len,
     uint64_t latency_us, void *arg);
 
-static uint32_t
-retry_delay(const retry *t)
+uint32_t
+sn_reqc_retry_delay_ms(const sn_reqc_retry *policy, uint32_t k)
 {
-	uint32_t shift = t->tries - 1 < 16 ? t->tries - 1 : 16;
-	uint64_t ms    = (uint64_t) t->pol.backoff_ms << shift;
+	uint32_t shift = k <= 1 ? 0 : k - 1 < 16 ? k - 1 : 16;
+	uint64_t ms    = (uint64_t) policy->backoff_ms << shift;
 	uint32_t max
-	    = t->pol.backoff_max_ms > 0 ? t->pol.backoff_max_ms : 30000u;
+	    = policy->backoff_max_ms > 0 ? policy->backoff_max_ms : 30000u;
 	return ms > max ? max : (uint32_t) ms;
 }
 
@@ -407,8 +407,8 @@ on_retry_try(sn_err err, const uint8_t *reply, size_t len, uint64_t latency_us,
 		retry_free(t);
 		return;
 	}
-	/* The wait after try k is backoff << (k - 1): k is tries now. */
-	uint32_t delay = retry_delay(t);
+	/* The wait after try k: k is tries now. */
+	uint32_t delay = sn_reqc_retry_delay_ms(&t->pol, t->tries);
 	t->tries++;
 	sn_err serr = sn_reqc_call_after(
 	    t->c, delay, t->req, t->len, t->pol.timeout_ms, on_retry_try, t);

@@ -408,6 +408,23 @@ test_retry_closed(void **state)
 	peer_stop(&p);
 }
 
+/* The schedule itself: the first retry waits backoff_ms (a doubled first
+ * wait once slipped past the timing tests above), then doubling, capped. */
+static void
+test_retry_schedule(void **state)
+{
+	(void) state;
+	sn_reqc_retry         pol    = { .timeout_ms = 100,
+		           .retries                  = 9,
+		           .backoff_ms               = 50,
+		           .backoff_max_ms           = 300 };
+	static const uint32_t want[] = { 50, 100, 200, 300, 300 };
+	for (uint32_t k = 1; k <= 5; k++)
+		assert_int_equal(sn_reqc_retry_delay_ms(&pol, k), want[k - 1]);
+	pol.backoff_max_ms = 0; /* the default cap, 30 s */
+	assert_int_equal(sn_reqc_retry_delay_ms(&pol, 40), 30000);
+}
+
 static void
 test_bad_arguments(void **state)
 {
@@ -441,6 +458,7 @@ main(void)
 		cmocka_unit_test(test_retry_until_answered),
 		cmocka_unit_test(test_retry_gives_up),
 		cmocka_unit_test(test_retry_closed),
+		cmocka_unit_test(test_retry_schedule),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

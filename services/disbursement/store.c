@@ -45,16 +45,6 @@ read_rows(const PGresult *res, const sn_col *cols, size_t ncols, size_t size,
 	return SN_OK;
 }
 
-/* The one row of res, if any (*found false for none). */
-static sn_err
-read_one(const PGresult *res, const sn_col *cols, size_t ncols, void *out,
-    bool *found)
-{
-	sn_err err = sn_rows_one(res, cols, ncols, out);
-	*found     = err == SN_OK;
-	return err == SN_ENOTFOUND ? SN_OK : err;
-}
-
 /*
  * A read outside a transaction: the caller's typed fn (stored as the
  * generic function pointer type and cast back by the done callback that
@@ -183,7 +173,8 @@ run_done(sn_tx *tx, PGresult *res, void *arg)
 	const disbursement_run_cb *cb = arg;
 	disbursement_run           r;
 	bool                       found;
-	sn_err err = read_one(res, run_cols, SN_NCOLS(run_cols), &r, &found);
+	sn_err                     err
+	    = sn_rows_opt(res, run_cols, SN_NCOLS(run_cols), &r, &found);
 	cb->fn(tx, err, err == SN_OK && found ? &r : NULL, cb->arg);
 }
 
@@ -205,8 +196,8 @@ payment_done(sn_tx *tx, PGresult *res, void *arg)
 	const disbursement_payment_cb *cb = arg;
 	disbursement_payment           p;
 	bool                           found;
-	sn_err                         err
-	    = read_one(res, payment_cols, SN_NCOLS(payment_cols), &p, &found);
+	sn_err                         err = sn_rows_opt(
+	                            res, payment_cols, SN_NCOLS(payment_cols), &p, &found);
 	cb->fn(tx, err, err == SN_OK && found ? &p : NULL, cb->arg);
 }
 
@@ -216,7 +207,7 @@ payment_doc_done(sn_tx *tx, PGresult *res, void *arg)
 	const disbursement_payment_cb *cb = arg;
 	disbursement_payment           p;
 	bool                           found;
-	sn_err                         err = read_one(
+	sn_err                         err = sn_rows_opt(
 	                            res, payment_doc_cols, SN_NCOLS(payment_doc_cols), &p, &found);
 	cb->fn(tx, err, err == SN_OK && found ? &p : NULL, cb->arg);
 }
@@ -474,7 +465,7 @@ budget_done(sn_tx *tx, PGresult *res, void *arg)
 	disbursement_budget           b;
 	bool                          found;
 	sn_err                        err
-	    = read_one(res, budget_cols, SN_NCOLS(budget_cols), &b, &found);
+	    = sn_rows_opt(res, budget_cols, SN_NCOLS(budget_cols), &b, &found);
 	if (err == SN_OK && !found)
 		err = SN_EPROTO; /* an upsert always answers */
 	cb->fn(tx, err, err == SN_OK ? &b : NULL, cb->arg);
@@ -530,8 +521,8 @@ settlement_read(sn_err err, PGresult *res, void *arg)
 	disbursement_settlement s;
 	bool                    found = false;
 	if (err == SN_OK)
-		err = read_one(res, settlement_cols, SN_NCOLS(settlement_cols),
-		    &s, &found);
+		err = sn_rows_opt(res, settlement_cols,
+		    SN_NCOLS(settlement_cols), &s, &found);
 	if (err == SN_OK && !found)
 		err = SN_EPROTO; /* an aggregate always answers */
 	((disbursement_settlement_read_fn) c->fn)(
@@ -687,7 +678,8 @@ flag_done(sn_tx *tx, PGresult *res, void *arg)
 	const disbursement_flag_cb *cb = arg;
 	flag_row                    f  = { false };
 	bool                        found;
-	sn_err err = read_one(res, flag_cols, SN_NCOLS(flag_cols), &f, &found);
+	sn_err                      err
+	    = sn_rows_opt(res, flag_cols, SN_NCOLS(flag_cols), &f, &found);
 	cb->fn(tx, err, err == SN_OK && found && f.decided, cb->arg);
 }
 
@@ -722,7 +714,8 @@ run_read(sn_err err, PGresult *res, void *arg)
 	disbursement_run r;
 	bool             found = false;
 	if (err == SN_OK)
-		err = read_one(res, run_cols, SN_NCOLS(run_cols), &r, &found);
+		err = sn_rows_opt(
+		    res, run_cols, SN_NCOLS(run_cols), &r, &found);
 	((disbursement_run_read_fn) c->fn)(
 	    err, err == SN_OK && found ? &r : NULL, c->arg);
 	read_end(c);
@@ -1100,7 +1093,8 @@ doc_read(sn_err err, PGresult *res, void *arg)
 	doc_row   d     = { NULL };
 	bool      found = false;
 	if (err == SN_OK)
-		err = read_one(res, doc_cols, SN_NCOLS(doc_cols), &d, &found);
+		err = sn_rows_opt(
+		    res, doc_cols, SN_NCOLS(doc_cols), &d, &found);
 	((disbursement_doc_read_fn) c->fn)(
 	    err, err == SN_OK && found ? d.doc : NULL, c->arg);
 	read_end(c);
@@ -1151,7 +1145,7 @@ plan_read(sn_err err, PGresult *res, void *arg)
 	disbursement_plan p;
 	bool              found = false;
 	if (err == SN_OK)
-		err = read_one(
+		err = sn_rows_opt(
 		    res, plan_cols, SN_NCOLS(plan_cols), &p, &found);
 	((disbursement_plan_read_fn) c->fn)(
 	    err, err == SN_OK && found ? &p : NULL, c->arg);
@@ -1271,7 +1265,7 @@ recon_read(sn_err err, PGresult *res, void *arg)
 	bool               found = false;
 	memset(&r, 0, sizeof(r));
 	if (err == SN_OK)
-		err = read_one(
+		err = sn_rows_opt(
 		    res, recon_cols, SN_NCOLS(recon_cols), &r, &found);
 	((disbursement_recon_read_fn) c->fn)(
 	    err, err == SN_OK && found ? &r : NULL, c->arg);
@@ -1586,7 +1580,7 @@ payment_read(sn_err err, PGresult *res, void *arg)
 	disbursement_payment p;
 	bool                 found = false;
 	if (err == SN_OK)
-		err = read_one(res, payment_doc_cols,
+		err = sn_rows_opt(res, payment_doc_cols,
 		    SN_NCOLS(payment_doc_cols), &p, &found);
 	((disbursement_payment_read_fn) c->fn)(
 	    err, err == SN_OK && found ? &p : NULL, c->arg);

@@ -415,16 +415,6 @@ day_start_s(sn_date d)
 	    - (int64_t) sn_clock_offset_min() * 60;
 }
 
-/* sn_rows_one, with no row as SN_OK and *found false. */
-static sn_err
-read_one(
-    const PGresult *res, const sn_col *cols, size_t n, void *out, bool *found)
-{
-	sn_err err = sn_rows_one(res, cols, n, out);
-	*found     = err == SN_OK;
-	return err == SN_ENOTFOUND ? SN_OK : err;
-}
-
 /* ---- answers in a transaction: the callbacks of sn_tx_query --------------
  * Each reads its row, then hands it on with the call's function and
  * argument, read first: the callback may use the call again. */
@@ -437,7 +427,7 @@ grant_answer(sn_tx *tx, PGresult *res, void *arg)
 	emergency_grant    g;
 	bool               found;
 	sn_err             err
-	    = read_one(res, grant_cols, SN_NCOLS(grant_cols), &g, &found);
+	    = sn_rows_opt(res, grant_cols, SN_NCOLS(grant_cols), &g, &found);
 	done(tx, c->arg, err, found ? &g : NULL);
 }
 
@@ -450,9 +440,9 @@ debit_answer(sn_tx *tx, PGresult *res, void *arg)
 	emergency_movement m;
 	bool               found, found_m = false;
 	sn_err             err
-	    = read_one(res, grant_cols, SN_NCOLS(grant_cols), &g, &found);
+	    = sn_rows_opt(res, grant_cols, SN_NCOLS(grant_cols), &g, &found);
 	if (err == SN_OK && found)
-		err = read_one(
+		err = sn_rows_opt(
 		    res, movement_cols, SN_NCOLS(movement_cols), &m, &found_m);
 	done(tx, c->arg, err, found && found_m ? &g : NULL,
 	    found && found_m ? &m : NULL);
@@ -465,7 +455,7 @@ movement_answer(sn_tx *tx, PGresult *res, void *arg)
 	emergency_movement_fn done = c->fn.movement;
 	emergency_movement    m;
 	bool                  found;
-	sn_err                err = read_one(
+	sn_err                err = sn_rows_opt(
 	                   res, movement_cols, SN_NCOLS(movement_cols), &m, &found);
 	if (err == SN_OK && !found)
 		err = SN_EPROTO; /* an allocation always writes its row */
@@ -479,7 +469,8 @@ fund_answer(sn_tx *tx, PGresult *res, void *arg)
 	emergency_fund_fn done = c->fn.fund;
 	emergency_fund    f;
 	bool              found;
-	sn_err err = read_one(res, fund_cols, SN_NCOLS(fund_cols), &f, &found);
+	sn_err            err
+	    = sn_rows_opt(res, fund_cols, SN_NCOLS(fund_cols), &f, &found);
 	done(tx, c->arg, err, found ? &f : NULL);
 }
 
@@ -490,7 +481,7 @@ referral_answer(sn_tx *tx, PGresult *res, void *arg)
 	emergency_referral_fn done = c->fn.referral;
 	emergency_referral    r;
 	bool                  found;
-	sn_err                err = read_one(
+	sn_err                err = sn_rows_opt(
 	                   res, referral_cols, SN_NCOLS(referral_cols), &r, &found);
 	done(tx, c->arg, err, found ? &r : NULL);
 }
@@ -502,7 +493,7 @@ reversal_answer(sn_tx *tx, PGresult *res, void *arg)
 	emergency_reversal_fn done = c->fn.reversal;
 	emergency_reversal    r;
 	bool                  found;
-	sn_err                err = read_one(
+	sn_err                err = sn_rows_opt(
 	                   res, reversal_cols, SN_NCOLS(reversal_cols), &r, &found);
 	done(tx, c->arg, err, found ? &r : NULL);
 }
@@ -514,7 +505,7 @@ settlement_answer(sn_tx *tx, PGresult *res, void *arg)
 	emergency_settlement_fn done = c->fn.settlement;
 	emergency_settlement    s;
 	bool                    found;
-	sn_err                  err = read_one(
+	sn_err                  err = sn_rows_opt(
 	                     res, settlement_cols, SN_NCOLS(settlement_cols), &s, &found);
 	done(tx, c->arg, err, found ? &s : NULL);
 }
@@ -754,7 +745,7 @@ read_result(sn_err err, const PGresult *res, const sn_col *cols, size_t n,
 		return err;
 	if (res == NULL)
 		return SN_EDB;
-	return read_one(res, cols, n, out, found);
+	return sn_rows_opt(res, cols, n, out, found);
 }
 
 static void

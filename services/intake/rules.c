@@ -447,33 +447,13 @@ bool
 intake_rules_utf8_valid(const char *s)
 {
 	const unsigned char *p = (const unsigned char *) s;
+	size_t               n;
 
 	if (s == NULL)
 		return false;
-	while (*p != '\0') {
-		unsigned c = *p++;
-		unsigned n, min, cp;
-		if (c < 0x80)
-			continue;
-		if (c >= 0xc2 && c <= 0xdf) {
-			n = 1, min = 0x80, cp = c & 0x1f;
-		} else if (c >= 0xe0 && c <= 0xef) {
-			n = 2, min = 0x800, cp = c & 0x0f;
-		} else if (c >= 0xf0 && c <= 0xf4) {
-			n = 3, min = 0x10000, cp = c & 0x07;
-		} else {
+	for (; *p != '\0'; p += n)
+		if ((n = sn_utf8_seq(p)) == 0)
 			return false;
-		}
-		for (unsigned i = 0; i < n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (p[i] & 0x3fu);
-		}
-		if (cp < min || cp > 0x10ffff
-		    || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		p += n;
-	}
 	return true;
 }
 

@@ -290,6 +290,13 @@ void sn_rows_close(sn_rows *rows);
 sn_err sn_rows_one(
     const PGresult *res, const sn_col *cols, size_t ncols, void *out);
 
+/*
+ * sn_rows_one for a record that may be absent: no row is SN_OK with
+ * *found false (out untouched); one row fills out and sets *found.
+ */
+sn_err sn_rows_opt(const PGresult *res, const sn_col *cols, size_t ncols,
+    void *out, bool *found);
+
 /* The number of rows a command affected (UPDATE, DELETE, INSERT). */
 int64_t sn_rows_affected(const PGresult *res);
 

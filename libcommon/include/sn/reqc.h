@@ -88,6 +88,10 @@ typedef struct sn_reqc_retry {
 	uint32_t backoff_max_ms; /* 0: 30000 */
 } sn_reqc_retry;
 
+/* The wait after the k-th try failed (k >= 1): backoff_ms << (k - 1), at
+ * most backoff_max_ms (0: 30000). The schedule sn_reqc_call_retry keeps. */
+uint32_t sn_reqc_retry_delay_ms(const sn_reqc_retry *policy, uint32_t k);
+
 /* What one try came to, borrowed for the callback. */
 typedef struct sn_reqc_try {
 	sn_err         err;   /* as sn_reqc_fn */
