@@ -33,7 +33,7 @@ SN_DEB_PACKAGES=(
 	libcmocka-dev libjwt-dev libssl-dev
 	postgresql-15 postgresql-client-15
 	docker-compose procps psmisc
-	clang-format
+	clang-format gdb
 )
 
 # Roles that sn-token issues tokens for, and the jurisdiction each one

@@ -465,6 +465,22 @@ rm_rf(const char *dir)
 		fprintf(stderr, "could not remove %s\n", dir);
 }
 
+/* A service that will not stop: every thread's stack on stderr (gdb,
+ * when the machine has it), so that a hang seen once in CI says where. */
+static void
+dump_stacks(th *t, const th_proc *p)
+{
+	char cmd[800];
+	snprintf(cmd, sizeof(cmd),
+	    "command -v gdb >/dev/null && gdb -batch -nx -p %d "
+	    "-ex 'thread apply all bt' 2>&1 | grep -v '^\\[New LWP' "
+	    "> '%s/%s.stack' && cat '%s/%s.stack' >&2",
+	    (int) p->pid, t->run_dir, p->name, t->run_dir, p->name);
+	if (system(cmd) != 0)
+		fprintf(stderr, "%s: no stacks (gdb missing or failed)\n",
+		    p->name);
+}
+
 void
 th_fini(th *t)
 {
@@ -476,9 +492,13 @@ th_fini(th *t)
 			continue;
 		kill(p->pid, SIGTERM);
 		int st = th_wait_exit(t, p, 12000);
-		if (st < 0)
+		if (st < 0) {
+			dump_stacks(t, p);
 			th_fail(t, "%s did not stop within 12 s of SIGTERM",
 			    p->name);
+			th_kill(t, p, SIGKILL);
+			continue;
+		}
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 			th_fail(t, "%s ended with status %d on SIGTERM",
 			    p->name, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
