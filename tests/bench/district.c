@@ -38,6 +38,7 @@
 
 #include <libpq-fe.h>
 
+#include "client.h"
 #include "harness.h"
 #include "sn/auth.h"
 #include "sn/clock.h"
@@ -45,14 +46,9 @@
 #include "sn/idnum.h"
 #include "sn/money.h"
 
-#define DISTRICT "220103"
+#define DISTRICT CLIENT_DISTRICT
 #define MAX_TOWNSHIPS 9
 #define MAX_VILLAGES 99
-
-struct staff {
-	char user[64];
-	char token[2048];
-};
 
 struct app {
 	char     id[64];
@@ -71,7 +67,6 @@ struct app {
 	bool    approved;
 };
 
-static sn_auth        *auth;
 static int             port_intake, port_invest, port_approval, port_disb;
 static uint64_t        rng         = 88172645463325252ull;
 static int             nhouseholds = 500, ntownships = 2, nvillages = 5;
@@ -92,42 +87,6 @@ static int
 pick(int n)
 {
 	return (int) (next_rand() % (uint64_t) n);
-}
-
-static int
-port_of(const char *var)
-{
-	const char *url = getenv(var);
-	const char *colon;
-	if (url == NULL || (colon = strrchr(url, ':')) == NULL) {
-		fprintf(stderr,
-		    "sn-district: %s is not set (http://127.0.0.1:PORT)\n",
-		    var);
-		exit(2);
-	}
-	return atoi(colon + 1);
-}
-
-static void
-issue(struct staff *s, const char *user, const char *role, const char *juris,
-    const char *idn)
-{
-	sn_principal p;
-	memset(&p, 0, sizeof(p));
-	snprintf(p.user, sizeof(p.user), "%s", user);
-	snprintf(p.role, sizeof(p.role), "%s", role);
-	snprintf(p.juris, sizeof(p.juris), "%s", juris);
-	if (idn != NULL)
-		snprintf(p.id_number, sizeof(p.id_number), "%s", idn);
-	char *tok;
-	if (sn_auth_issue(auth, &p, 24 * 3600, &tok) != SN_OK) {
-		fprintf(stderr, "sn-district: cannot issue a token for %s\n",
-		    user);
-		exit(1);
-	}
-	snprintf(s->user, sizeof(s->user), "%s", user);
-	snprintf(s->token, sizeof(s->token), "%s", tok);
-	free(tok);
 }
 
 /* Identity numbers handed out so far: a person appears in one household
@@ -167,29 +126,6 @@ make_idnum(char out[19], int y, int m, int d, int seq)
 	memcpy(out, first, 17);
 	out[17] = sn_idnum_check_char(first);
 	out[18] = '\0';
-}
-
-/* One request with a JSON body (stolen, may be NULL); the answer parsed
- * into *out when asked. Returns the status. */
-static int
-call(int port, const char *method, const char *path, const struct staff *s,
-    json_t *body, json_t **out)
-{
-	/* Every request its own key: a counter shared by the worker
-	 * threads (the generator's random state is not theirs to share). */
-	static _Atomic unsigned long long keyseq;
-	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-	char  key[64];
-	snprintf(key, sizeof(key), "d%ld-%llu", (long) getpid(), ++keyseq);
-	char *resp   = NULL;
-	int   status = th_http(NULL, port, method, path, s ? s->token : NULL,
-            strcmp(method, "GET") == 0 ? NULL : key, text, &resp);
-	free(text);
-	json_decref(body);
-	if (out != NULL)
-		*out = resp ? json_loads(resp, 0, NULL) : NULL;
-	free(resp);
-	return status;
 }
 
 static const char *registrations[] = { "urban", "rural" };
@@ -364,30 +300,6 @@ app_find(const char *id)
 	return hit ? *hit : NULL;
 }
 
-static void
-code_of(char *out, size_t cap, int t, int v)
-{
-	/* t and v are below 1000 (checked in main): three digits each. */
-	if (v < 0)
-		snprintf(out, cap, "%s%03d", DISTRICT, (t + 1) % 1000);
-	else
-		snprintf(out, cap, "%s%03d%03d", DISTRICT, (t + 1) % 1000,
-		    (v + 1) % 1000);
-}
-
-/* Staff identity numbers come from another region, so that no
- * investigator is ever one of the generated households. */
-static void
-staff_idnum(char out[19], int n)
-{
-	char first[48];
-	snprintf(first, sizeof(first), "110105%04d%02d%02d%03d", 1970 + n % 30,
-	    1 + n % 12, 1 + n % 28, (n % 1000 + 1000) % 1000);
-	memcpy(out, first, 17);
-	out[17] = sn_idnum_check_char(first);
-	out[18] = '\0';
-}
-
 /* ---- phase 1: clerks submit ------------------------------------------- */
 
 struct worker {
@@ -405,15 +317,15 @@ submit_worker(void *arg)
 	struct staff   clerk[MAX_TOWNSHIPS];
 	for (int t = 0; t < ntownships; t++) {
 		char code[32], user[32];
-		code_of(code, sizeof(code), t, -1);
+		client_code(code, sizeof(code), t, -1);
 		snprintf(user, sizeof(user), "clerk-%d", t + 1);
-		issue(&clerk[t], user, "clerk", code, NULL);
+		client_issue(&clerk[t], user, "clerk", code, NULL);
 	}
 	for (int h = w->id; h < nhouseholds; h += w->nworkers) {
 		struct app *a   = &apps[h];
 		json_t     *out = NULL;
-		int         st  = call(port_intake, "POST", "/applications",
-		             &clerk[a->tno], json_loads(a->body, 0, NULL), &out);
+		int st = client_call(port_intake, "POST", "/applications",
+		    &clerk[a->tno], json_loads(a->body, 0, NULL), &out);
 		if (st != 201) {
 			char *dump = out ? json_dumps(out, 0) : NULL;
 			fprintf(stderr, "intake refused household %d: %d %s\n",
@@ -436,69 +348,13 @@ submit_worker(void *arg)
 
 /* ---- phase 2: investigators report ------------------------------------ */
 
-/* The district's today: the day the services date the visit against
- * (after 16:00 UTC it is already tomorrow in a UTC+8 district). */
-static void
-today(char out[SN_DATE_STRLEN])
-{
-	sn_date_format(sn_clock_today(), out);
-}
-
 static int
 report_village(int t, int v, int *reported)
 {
-	char village[32], ua[48], ub[48], ida[19], idb[19], date[11];
-	code_of(village, sizeof(village), t, v);
-	snprintf(ua, sizeof(ua), "inv-%s-a", village);
-	snprintf(ub, sizeof(ub), "inv-%s-b", village);
-	staff_idnum(ida, t * 200 + v * 2);
-	staff_idnum(idb, t * 200 + v * 2 + 1);
-	struct staff a;
-	issue(&a, ua, "investigator", village, ida);
-	today(date);
-	char path[64];
-	snprintf(path, sizeof(path), "/tasks?village=%s&limit=1000", village);
-	json_t *out = NULL;
-	if (call(port_invest, "GET", path, &a, NULL, &out) != 200) {
-		json_decref(out);
-		return -1;
-	}
-	json_t *tasks = json_object_get(out, "tasks");
-	size_t  i;
-	json_t *task;
-	json_array_foreach(tasks, i, task)
-	{
-		json_t *members = json_array();
-		json_t *mlist   = json_object_get(task, "members");
-		size_t  j;
-		json_t *m;
-		json_array_foreach(mlist, j, m)
-		{
-			json_array_append_new(members,
-			    json_pack("{s:O, s:b}", "id_number",
-			        json_object_get(m, "id_number"), "present",
-			        1));
-		}
-		json_t *report = json_pack(
-		    "{s:[{s:s, s:s}, {s:s, s:s}], s:s, s:o, s:s, s:s, s:[],"
-		    " s:s}",
-		    "investigators", "user_id", ua, "id_number", ida,
-		    "user_id", ub, "id_number", idb, "visit_date", date,
-		    "members", members, "living_conditions", "as declared",
-		    "housing_condition", "self-built house, adequate",
-		    "contradictions", "recommendation", "approve");
-		char rpath[96];
-		snprintf(rpath, sizeof(rpath), "/tasks/%s/report",
-		    json_string_value(json_object_get(task, "id")));
-		int st = call(port_invest, "POST", rpath, &a, report, NULL);
-		if (st == 201)
-			(*reported)++;
-		else
-			fprintf(
-			    stderr, "report refused in %s: %d\n", village, st);
-	}
-	json_decref(out);
-	return 0;
+	char village[32];
+	client_code(village, sizeof(village), t, v);
+	return client_report_visits(
+	    port_invest, village, t * 200 + v * 2, reported);
 }
 
 /* ---- phase 3: the three approval steps -------------------------------- */
@@ -508,7 +364,7 @@ list_cases(const struct staff *s, const char *stage, json_t **out)
 {
 	char path[96];
 	snprintf(path, sizeof(path), "/cases?stage=%s", stage);
-	return call(port_approval, "GET", path, s, NULL, out);
+	return client_call(port_approval, "GET", path, s, NULL, out);
 }
 
 /* One step on one case from a list; true if it was taken. */
@@ -533,7 +389,7 @@ step_one(const struct staff *s, json_t *c, const char *step)
 	char path[128];
 	snprintf(path, sizeof(path), "/cases/%s/%s", id, step);
 	json_t *ans = NULL;
-	int     st  = call(port_approval, "POST", path, s, body, &ans);
+	int     st  = client_call(port_approval, "POST", path, s, body, &ans);
 	if (st != 200) {
 		if (st != 409) {
 			char *why = ans ? json_dumps(ans, 0) : NULL;
@@ -645,10 +501,10 @@ village_worker(void *arg)
 		int rep = 0, rev = 0;
 		report_village(jobs[j].t, jobs[j].v, &rep);
 		char village[32], user[48];
-		code_of(village, sizeof(village), jobs[j].t, jobs[j].v);
+		client_code(village, sizeof(village), jobs[j].t, jobs[j].v);
 		snprintf(user, sizeof(user), "reviewer-%s", village);
 		struct staff r;
-		issue(&r, user, "village_reviewer", village, NULL);
+		client_issue(&r, user, "village_reviewer", village, NULL);
 		rev = step_all(&r, "VILLAGE_REVIEW", "village-review", 1);
 		pthread_mutex_lock(&apps_mu);
 		phase_reported += rep;
@@ -743,7 +599,7 @@ wait_run(const struct staff *s, const char *id, const char *want, int ms)
 	while (th_now_ms() < end) {
 		json_decref(r);
 		r = NULL;
-		if (call(port_disb, "GET", path, s, NULL, &r) == 200) {
+		if (client_call(port_disb, "GET", path, s, NULL, &r) == 200) {
 			const char *st
 			    = json_string_value(json_object_get(r, "status"));
 			if (st != NULL && strcmp(st, want) == 0)
@@ -765,8 +621,8 @@ static bool
 pay_first_month(int want)
 {
 	struct staff fin, apr;
-	issue(&fin, "finance-1", "finance", DISTRICT, NULL);
-	issue(&apr, "approver-1", "finance_approver", DISTRICT, NULL);
+	client_issue(&fin, "finance-1", "finance", DISTRICT, NULL);
+	client_issue(&apr, "approver-1", "finance_approver", DISTRICT, NULL);
 	/* Next month in the district, as disbursement counts periods. */
 	char     period[SN_MONTH_STRLEN], body[128];
 	sn_month next = sn_month_add(sn_clock_month(), 1);
@@ -777,7 +633,7 @@ pay_first_month(int want)
 		snprintf(body, sizeof(body),
 		    "{\"fund\":\"%s\",\"year\":%d,\"amount_fen\":10000000000}",
 		    funds[i], y);
-		call(port_disb, "POST", "/budgets", &fin,
+		client_call(port_disb, "POST", "/budgets", &fin,
 		    json_loads(body, 0, NULL), NULL);
 	}
 	uint64_t t0  = th_now_ms();
@@ -785,7 +641,7 @@ pay_first_month(int want)
 	for (int attempt = 0; attempt < 10; attempt++) {
 		json_t *r = NULL;
 		snprintf(body, sizeof(body), "{\"period\":\"%s\"}", period);
-		if (call(port_disb, "POST", "/runs", &fin,
+		if (client_call(port_disb, "POST", "/runs", &fin,
 		        json_loads(body, 0, NULL), &r)
 		    != 202) {
 			json_decref(r);
@@ -807,7 +663,7 @@ pay_first_month(int want)
 		/* Not every new beneficiary has reached disbursement yet. */
 		json_decref(run);
 		run = NULL;
-		call(port_disb, "POST", path, &apr,
+		client_call(port_disb, "POST", path, &apr,
 		    json_pack("{s:s, s:s}", "decision", "reject", "reason",
 		        "not every beneficiary is in yet"),
 		    NULL);
@@ -822,7 +678,7 @@ pay_first_month(int want)
 	    json_string_value(json_object_get(run, "id")));
 	json_decref(run);
 	snprintf(path, sizeof(path), "/runs/%s/approval", id);
-	if (call(port_disb, "POST", path, &apr,
+	if (client_call(port_disb, "POST", path, &apr,
 	        json_pack("{s:s}", "decision", "approve"), NULL)
 	    != 200) {
 		fprintf(
@@ -832,7 +688,7 @@ pay_first_month(int want)
 	run         = wait_run(&fin, id, "completed", 300000);
 	json_t *rec = NULL;
 	snprintf(path, sizeof(path), "/runs/%s/reconciliation", id);
-	call(port_disb, "GET", path, &fin, NULL, &rec);
+	client_call(port_disb, "GET", path, &fin, NULL, &rec);
 	char yuan[SN_FEN_FMT_MAX];
 	sn_fen_format(
 	    json_integer_value(json_object_get(run, "total_fen")), yuan);
@@ -912,8 +768,8 @@ main(int argc, char **argv)
 	for (int h = 0; h < nhouseholds; h++) {
 		int  t = h % ntownships, v = (h / ntownships) % nvillages;
 		char township[32], village[32], first[19];
-		code_of(township, sizeof(township), t, -1);
-		code_of(village, sizeof(village), t, v);
+		client_code(township, sizeof(township), t, -1);
+		client_code(village, sizeof(village), t, v);
 		json_t *body = household(
 		    h, township, village, registrations[t % 2], first);
 		apps[h].body = json_dumps(body, JSON_COMPACT);
@@ -930,18 +786,14 @@ main(int argc, char **argv)
 		    json_object_size(fixture), fixture_path);
 		return rc == 0 ? 0 : 1;
 	}
-	const char *key = getenv("SN_TOKEN_KEY");
-	if (key == NULL || sn_auth_open(&auth, key) != SN_OK) {
-		fprintf(
-		    stderr, "sn-district: SN_TOKEN_KEY is missing or short\n");
+	if (!client_open("sn-district"))
 		return 2;
-	}
-	port_intake   = port_of("SN_INTAKE_HTTP_URL");
-	port_invest   = port_of("SN_INVESTIGATION_HTTP_URL");
-	port_approval = port_of("SN_APPROVAL_HTTP_URL");
+	port_intake   = client_port("SN_INTAKE_HTTP_URL");
+	port_invest   = client_port("SN_INVESTIGATION_HTTP_URL");
+	port_approval = client_port("SN_APPROVAL_HTTP_URL");
 	/* Payments only where disbursement runs. */
 	if (getenv("SN_DISBURSEMENT_HTTP_URL") != NULL)
-		port_disb = port_of("SN_DISBURSEMENT_HTTP_URL");
+		port_disb = client_port("SN_DISBURSEMENT_HTTP_URL");
 	printf("district %s: %d townships, %d villages each, %d households\n",
 	    DISTRICT, ntownships, nvillages, nhouseholds);
 
@@ -972,11 +824,13 @@ main(int argc, char **argv)
 	struct staff officer[MAX_TOWNSHIPS], district;
 	for (int t = 0; t < ntownships; t++) {
 		char code[32], user[32];
-		code_of(code, sizeof(code), t, -1);
+		client_code(code, sizeof(code), t, -1);
 		snprintf(user, sizeof(user), "officer-%d", t + 1);
-		issue(&officer[t], user, "township_officer", code, NULL);
+		client_issue(
+		    &officer[t], user, "township_officer", code, NULL);
 	}
-	issue(&district, "district-1", "district_officer", DISTRICT, NULL);
+	client_issue(
+	    &district, "district-1", "district_officer", DISTRICT, NULL);
 	njobs = 0;
 	for (int t = 0; t < ntownships; t++)
 		for (int v = 0; v < nvillages; v++)
@@ -1096,6 +950,6 @@ main(int argc, char **argv)
 	free(ws);
 	json_decref(fixture);
 	free(used);
-	sn_auth_close(auth);
+	client_close();
 	return undecided == 0 && refused == 0 && paid ? 0 : 1;
 }

@@ -1,0 +1,59 @@
+/*
+ * client.h - what the programs that drive the district through the
+ * services' HTTP APIs share (sn-district, sn-halfyear): staff members with
+ * tokens, one request with a JSON body, the services' ports.
+ */
+#ifndef SN_BENCH_CLIENT_H
+#define SN_BENCH_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+/* One staff member: a user name and a token for its role and
+ * jurisdiction. */
+struct staff {
+	char user[64];
+	char token[2048];
+};
+
+/* Opens the token key from SN_TOKEN_KEY; false (with a message naming
+ * prog) when it is missing or short. */
+bool client_open(const char *prog);
+void client_close(void);
+
+/* A token for user as role in juris (with identity number idn, or NULL);
+ * exits on failure. */
+void client_issue(struct staff *s, const char *user, const char *role,
+    const char *juris, const char *idn);
+
+/* The port of an "http://127.0.0.1:PORT" URL in environment variable var;
+ * exits when it is not set. */
+int client_port(const char *var);
+
+/* One request with a JSON body (stolen, may be NULL), with a fresh
+ * Idempotency-Key unless a GET; the answer parsed into *out when asked.
+ * Returns the HTTP status (0: no answer). */
+int client_call(int port, const char *method, const char *path,
+    const struct staff *s, json_t *body, json_t **out);
+
+/* The generated district's code; townships and villages below it. */
+#define CLIENT_DISTRICT "220103"
+
+/* The code of township t (v < 0) or of its village v (0-based, < 1000). */
+void client_code(char *out, size_t cap, int t, int v);
+
+/* Staff identity numbers come from another region, so that no
+ * investigator is ever one of the generated households. */
+void client_staff_idnum(char out[19], int n);
+
+/*
+ * Two investigators of village (staff numbers n and n + 1) report every
+ * open home visit of the village, applications' and reviews' alike, as
+ * they found it: members present, as declared, recommendation approve.
+ * Adds the reports taken to *reported; -1 if the task list failed.
+ */
+int client_report_visits(int port, const char *village, int n, int *reported);
+
+#endif /* SN_BENCH_CLIENT_H */
