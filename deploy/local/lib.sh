@@ -12,6 +12,7 @@
 #   sn_services                 the service names (services/*/CMakeLists.txt)
 #   sn_db_roles [NAMES...]      one role and one schema per service
 #   sn_services_start [VARIANT] start every service, wait for /readyz
+#   sn_services_stop            stop them (PostgreSQL keeps running)
 #   sn_traps / sn_stop_all      stop everything this shell started
 #
 # State lives in shell variables (SN_PG_DIR, SN_RUN_DIR, _SN_SVC_*), so a
@@ -449,6 +450,11 @@ sn_services_start() {
 	if [[ -n ${SN_AGENCY_SIM_FIXTURE:-} ]]; then
 		envs+=("SN_AGENCY_SIM_FIXTURE=$SN_AGENCY_SIM_FIXTURE")
 	fi
+	# A simulated month (the main job's half year): every service on
+	# the district clock moved by SN_SIM_CLOCK_OFFSET_S seconds.
+	if [[ -n ${SN_SIM_CLOCK_OFFSET_S:-} ]]; then
+		envs+=("SN_TEST_CLOCK=1" "SN_CLOCK_OFFSET_S=$SN_SIM_CLOCK_OFFSET_S")
+	fi
 	# A service sees only its own settings: none of this shell's SN_*
 	# (the superuser's SN_TEST_DB_URL, the other roles' URLs).
 	for v in $(compgen -e); do
@@ -482,10 +488,11 @@ sn_services_start() {
 			"SN_TOKEN_KEY=$SN_TOKEN_KEY"
 			"SN_LOG_LEVEL=${SN_LOG_LEVEL:-info}"
 			"SN_SCHEMA_DIR=$schema_dir")
+		# Appended: a service started again keeps its earlier lines.
 		if [[ ${SN_DETACH:-0} == 1 ]]; then
-			setsid env "${clean[@]}" "${envs[@]}" "${own[@]}" "$bin" </dev/null >"$log" 2>&1 &
+			setsid env "${clean[@]}" "${envs[@]}" "${own[@]}" "$bin" </dev/null >>"$log" 2>&1 &
 		else
-			env "${clean[@]}" "${envs[@]}" "${own[@]}" "$bin" </dev/null >"$log" 2>&1 &
+			env "${clean[@]}" "${envs[@]}" "${own[@]}" "$bin" </dev/null >>"$log" 2>&1 &
 		fi
 		pid=$!
 		_SN_SVC_PIDS+=("$pid")
@@ -528,12 +535,9 @@ sn_services_start() {
 # sn_stop_all [STATUS]: SIGTERM every started service, SIGKILL what is left
 # after 12 s, stop PostgreSQL, remove the run folder's sockets and say where
 # the logs are. Idempotent; meant as the EXIT/INT/TERM handler (sn_traps).
-sn_stop_all() {
-	local status=$?
-	if (($#)); then
-		status=$1
-	fi
-	trap '' INT TERM
+# Stops every service sn_services_start started (SIGTERM, then SIGKILL
+# after 12 s), and forgets them; PostgreSQL keeps running.
+sn_services_stop() {
 	local i pid n deadline left rc
 	if ((${#_SN_SVC_PIDS[@]})); then
 		for pid in "${_SN_SVC_PIDS[@]}"; do
@@ -570,6 +574,15 @@ sn_stop_all() {
 		_SN_SVC_NAMES=()
 		_SN_SVC_PORTS=()
 	fi
+}
+
+sn_stop_all() {
+	local status=$?
+	if (($#)); then
+		status=$1
+	fi
+	trap '' INT TERM
+	sn_services_stop
 	sn_pg_stop "$status" || true
 	if [[ -n ${SN_RUN_DIR:-} && -d $SN_RUN_DIR ]]; then
 		find "$SN_RUN_DIR" -maxdepth 1 -type s -delete 2>/dev/null || true
