@@ -8,7 +8,7 @@
  *
  *   disbursement_scenarios emergency_paid | run_10k | sigkill | duties |
  *       correction | validation | district_clock | reads |
- *       register_months | back_payment
+ *       register_months | back_payment | low_income | exits
  */
 #include <signal.h>
 #include <stdio.h>
@@ -1098,7 +1098,8 @@ typedef struct ben {
 	int64_t     fen, old_fen;
 	const char *first, *until; /* until NULL: open */
 	int         members;
-	int         cause; /* sn.assist.v1.ChangeCause */
+	int         cause;    /* sn.assist.v1.ChangeCause */
+	int         category; /* sn.assist.v1.Category; 0: dibao */
 } ben;
 
 static char *
@@ -1117,7 +1118,9 @@ ben_hex(const ben *b)
 	m.beneficiary_id     = (char *) b->app;
 	m.application_id     = (char *) b->app;
 	m.status             = (Sn__Assist__V1__BeneficiaryStatus) b->status;
-	m.category           = SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO;
+	m.category           = b->category != 0
+	              ? (Sn__Assist__V1__Category) b->category
+	              : SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO;
 	m.monthly_amount_fen = b->fen;
 	m.old_monthly_amount_fen = b->old_fen;
 	m.payee                  = &pa;
@@ -1131,21 +1134,29 @@ ben_hex(const ben *b)
 	return th_hex(&m.base);
 }
 
+/* price_subsidy.decided for month, listing the n categories cats. */
 static char *
-subsidy_hex(const char *month, bool applies, int64_t per_person)
+subsidy_cats_hex(const char *month, bool applies, int64_t per_person,
+    Sn__Assist__V1__Category *cats, size_t n)
 {
-	Sn__Assist__V1__Category cats[1]
-	    = { SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO };
 	Sn__Assist__V1__PriceSubsidyDecided m
 	    = SN__ASSIST__V1__PRICE_SUBSIDY_DECIDED__INIT;
 	m.month          = (char *) month;
 	m.applies        = applies;
 	m.per_person_fen = per_person;
 	m.cpi_permille   = applies ? 36 : 34;
-	m.n_categories   = 1;
+	m.n_categories   = n;
 	m.categories     = cats;
 	m.decided_by     = "district-admin";
 	return th_hex(&m.base);
+}
+
+static char *
+subsidy_hex(const char *month, bool applies, int64_t per_person)
+{
+	Sn__Assist__V1__Category cats[1]
+	    = { SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO };
+	return subsidy_cats_hex(month, applies, per_person, cats, 1);
 }
 
 /* Puts n events (topics[i], hexes[i], freed here) into approval's outbox
@@ -1262,21 +1273,21 @@ register_months(void)
 	enum { A = 1, E = 3, S = 4, GE = 2 };
 	static const ben bs[] = {
 		{ "app-ge", "6222020000000001", A, 50000, 0, "2026-01", NULL,
-		    2, 1 },
+		    2, 1, 0 },
 		{ "app-ge", "6222020000000001", GE, 50000, 50000, "2026-02",
-		    "2026-03", 2, 2 },
+		    "2026-03", 2, 2, 0 },
 		{ "app-su", "6222020000000002", A, 40000, 0, "2026-01", NULL,
-		    1, 1 },
+		    1, 1, 0 },
 		{ "app-su", "6222020000000002", S, 40000, 40000, "2026-02",
-		    NULL, 1, 8 },
+		    NULL, 1, 8, 0 },
 		{ "app-su", "6222020000000002", A, 40000, 40000, "2026-04",
-		    NULL, 1, 3 },
+		    NULL, 1, 3, 0 },
 		{ "app-ps", "6222020000000003", A, 30000, 0, "2026-01", NULL,
-		    3, 1 },
+		    3, 1, 0 },
 		/* first heard of at its re-rating: its old amount until then
 		 */
 		{ "app-rr", "6222020000000004", A, 45000, 35000, "2026-03",
-		    NULL, 1, 4 },
+		    NULL, 1, 4, 0 },
 	};
 	(void) E;
 	char *topics[10], *hexes[10];
@@ -1364,13 +1375,13 @@ back_payment(void)
 	th_proc   *p    = injector("approval");
 	static ben bs[] = {
 		{ "app-bp", "6222020000000011", 1, 50000, 0, "2026-01", NULL,
-		    2, 1 },
+		    2, 1, 0 },
 		{ "app-rc", "6222020000000012", 1, 50000, 0, "2026-01", NULL,
-		    2, 1 },
+		    2, 1, 0 },
 		{ "app-bp", "6222020000000011", 1, 60000, 50000, "2026-01",
-		    NULL, 2, 4 },
+		    NULL, 2, 4, 0 },
 		{ "app-rc", "6222020000000012", 1, 20000, 50000, "2026-01",
-		    NULL, 2, 2 },
+		    NULL, 2, 2, 0 },
 	};
 	char *topics[2] = { "beneficiary.changed", "beneficiary.changed" };
 	char *hexes[2]  = { ben_hex(&bs[0]), ben_hex(&bs[1]) };
@@ -1415,7 +1426,7 @@ back_payment(void)
 	 * paid as built, and May corrects it. */
 	char *apr = build_month("2026-04");
 	ben   up  = { "app-bp", "6222020000000011", 1, 70000, 60000, "2026-04",
-		   NULL, 2, 4 };
+		   NULL, 2, 4, 0 };
 	hexes[0]  = ben_hex(&up);
 	put_events(topics, hexes, 1);
 	pay_run(apr);
@@ -1427,6 +1438,245 @@ back_payment(void)
 	    "70000, 2026-05 dibao 10000 2026-04");
 	free(feb);
 	free(mar);
+	th_kill(&T, p, SIGTERM);
+	th_wait_exit(&T, p, 15000);
+}
+
+/* The run's price subsidy lines per category, as the plan (planned) and
+ * the reconciliation (settled) show them: "category payments persons
+ * total_fen" joined by "; ", in category order. */
+static char *
+subsidy_text(json_t *arr, const char *part)
+{
+	char    buf[512] = "";
+	size_t  len      = 0;
+	size_t  i;
+	json_t *row;
+	json_array_foreach(arr, i, row)
+	{
+		json_t *v = part != NULL ? json_object_get(row, part) : row;
+		len += (size_t) snprintf(buf + len, sizeof(buf) - len,
+		    "%s%s %lld %lld %lld", i ? "; " : "",
+		    jstr(row, "category"), (long long) jint(v, "payments"),
+		    (long long) jint(v, "persons"),
+		    (long long) jint(v, "total_fen"));
+		if (len >= sizeof(buf))
+			break;
+	}
+	return strdup(buf);
+}
+
+static void
+check_subsidy(const char *id, const char *want)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/runs/%s/plan", id);
+	answer a = call("GET", path, finance, NULL);
+	char  *got
+	    = subsidy_text(json_object_get(a.body, "price_subsidy"), NULL);
+	TH_CHECK(&T, a.status == 200 && strcmp(got, want) == 0,
+	    "the plan's price subsidy: %d [%s], want [%s]", a.status, got,
+	    want);
+	free(got);
+	json_decref(a.body);
+	snprintf(path, sizeof(path), "/runs/%s/reconciliation", id);
+	a   = call("GET", path, finance, NULL);
+	got = subsidy_text(
+	    json_object_get(a.body, "price_subsidy"), "settled");
+	TH_CHECK(&T, a.status == 200 && strcmp(got, want) == 0,
+	    "the reconciliation's price subsidy settled: %d [%s], want [%s]",
+	    a.status, got, want);
+	free(got);
+	got = subsidy_text(
+	    json_object_get(a.body, "price_subsidy"), "planned");
+	TH_CHECK(&T, strcmp(got, want) == 0,
+	    "the reconciliation's price subsidy planned: [%s], want [%s]", got,
+	    want);
+	free(got);
+	json_decref(a.body);
+}
+
+/*
+ * Low-income households (低收入) are payees of the price subsidy only:
+ * never a benefit line (nor one of 0 fen), a price_subsidy line of
+ * per person x members in every month whose subsidy applies and lists
+ * low_income; suspension and exit follow the register; a category change
+ * (low_income -> dibao after a review, dibao -> low_income) moves them
+ * between the two kinds from its first month, also when it arrives after
+ * that month's run (a back-payment). Expenditure households get nothing.
+ * The plan and the reconciliation count the subsidy per category.
+ * Checked in bank-sim's records.
+ */
+static void
+low_income(void)
+{
+	start("0", "0");
+	th_proc *p = injector("approval");
+	enum { A = 1, E = 3, S = 4, DB = 2, EX = 3, LI = 4 };
+	static const ben bs[] = {
+		{ "app-li", "6222020000000021", A, 0, 0, "2026-01", NULL, 3, 1,
+		    LI },
+		{ "app-ld", "6222020000000022", A, 0, 0, "2026-01", NULL, 2, 1,
+		    LI },
+		{ "app-dl", "6222020000000023", A, 30000, 0, "2026-01", NULL,
+		    1, 1, DB },
+		{ "app-dl", "6222020000000023", A, 0, 30000, "2026-03", NULL,
+		    1, 2, LI },
+		{ "app-lx", "6222020000000024", A, 0, 0, "2026-01", NULL, 2, 1,
+		    LI },
+		{ "app-lx", "6222020000000024", E, 0, 0, "2026-04", "2026-03",
+		    2, 5, LI },
+		{ "app-ls", "6222020000000025", A, 0, 0, "2026-01", NULL, 1, 1,
+		    LI },
+		{ "app-ls", "6222020000000025", S, 0, 0, "2026-03", NULL, 1, 8,
+		    LI },
+		{ "app-ls", "6222020000000025", A, 0, 0, "2026-05", NULL, 1, 3,
+		    LI },
+		{ "app-ex", "6222020000000026", A, 0, 0, "2026-01", NULL, 4, 1,
+		    EX },
+	};
+	Sn__Assist__V1__Category all[3]
+	    = { SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO,
+		      SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN,
+		      SN__ASSIST__V1__CATEGORY__CATEGORY_LOW_INCOME };
+	char *topics[16], *hexes[16];
+	int   n = 0;
+	for (size_t i = 0; i < sizeof(bs) / sizeof(bs[0]); i++) {
+		topics[n]  = "beneficiary.changed";
+		hexes[n++] = ben_hex(&bs[i]);
+	}
+	static const char *const sub_months[]
+	    = { "2026-02", "2026-03", "2026-04", "2026-05" };
+	static const int64_t sub_fen[] = { 2000, 1000, 1000, 1000 };
+	for (int i = 0; i < 4; i++) {
+		topics[n] = "price_subsidy.decided";
+		/* April's lists dibao and tekun only */
+		hexes[n++] = subsidy_cats_hex(
+		    sub_months[i], true, sub_fen[i], all, i == 2 ? 2 : 3);
+	}
+	put_events(topics, hexes, n);
+	allocate_funds();
+	free(run_month("2026-01"));
+	char *feb = run_month("2026-02");
+	free(run_month("2026-03"));
+	/* app-ld becomes dibao from March, heard of after March was paid */
+	ben ld = { "app-ld", "6222020000000022", A, 40000, 0, "2026-03", NULL,
+		2, 2, DB };
+	hexes[0] = ben_hex(&ld);
+	put_events(topics, hexes, 1);
+	free(run_month("2026-04"));
+	free(run_month("2026-05"));
+	(void) S;
+	check_lines("6222020000000021",
+	    "2026-02 price_subsidy 6000, 2026-03 price_subsidy 3000, 2026-05 "
+	    "price_subsidy 3000");
+	check_lines("6222020000000022",
+	    "2026-02 price_subsidy 4000, 2026-03 price_subsidy 2000, 2026-04 "
+	    "dibao 40000, 2026-04 dibao 40000 2026-03, 2026-04 price_subsidy "
+	    "2000, 2026-05 dibao 40000, 2026-05 price_subsidy 2000");
+	check_lines("6222020000000023",
+	    "2026-01 dibao 30000, 2026-02 dibao 30000, 2026-02 price_subsidy "
+	    "2000, 2026-03 price_subsidy 1000, 2026-05 price_subsidy 1000");
+	check_lines("6222020000000024",
+	    "2026-02 price_subsidy 4000, 2026-03 price_subsidy 2000");
+	check_lines("6222020000000025",
+	    "2026-02 price_subsidy 2000, 2026-05 price_subsidy 1000");
+	check_lines("6222020000000026", "");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.instructions", bschema) == 19,
+	    "the bank has other instructions than the 19 lines");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.instructions WHERE amount_fen <= 0",
+	        bschema)
+	        == 0,
+	    "an instruction of no amount went to the bank");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT drawn_fen FROM %s.budget WHERE fund = 'price_subsidy'"
+	        " AND year = 2026",
+	        schema)
+	        == 33000,
+	    "the price subsidy's budget did not record its lines");
+	check_subsidy(feb, "dibao 1 1 2000; low_income 4 8 16000");
+	free(feb);
+	th_kill(&T, p, SIGTERM);
+	th_wait_exit(&T, p, 15000);
+}
+
+/*
+ * A household that beneficiary.changed says EXITED with until_month M
+ * (first_month M + 1) is paid for M and never after, whatever the cause:
+ * exit, death, moved out of the district. A death heard of after M + 1
+ * was paid is recovered once by the next run (a recovery, nothing paid);
+ * a change report's increase heard of after its first month was paid is
+ * back-paid once by the next run, and never again.
+ * Checked in bank-sim's records.
+ */
+static void
+exits(void)
+{
+	start("0", "0");
+	th_proc *p = injector("approval");
+	enum { A = 1, E = 3 };
+	static const ben bs[] = {
+		{ "app-xe", "6222020000000031", A, 50000, 0, "2026-01", NULL,
+		    2, 1, 0 },
+		{ "app-xe", "6222020000000031", E, 0, 50000, "2026-03",
+		    "2026-02", 2, 5, 0 },
+		{ "app-xd", "6222020000000032", A, 50000, 0, "2026-01", NULL,
+		    2, 1, 0 },
+		{ "app-xd", "6222020000000032", E, 0, 50000, "2026-03",
+		    "2026-02", 1, 6, 0 },
+		{ "app-xm", "6222020000000033", A, 50000, 0, "2026-01", NULL,
+		    2, 1, 0 },
+		{ "app-xm", "6222020000000033", E, 0, 50000, "2026-03",
+		    "2026-02", 2, 7, 0 },
+		{ "app-dd", "6222020000000034", A, 50000, 0, "2026-01", NULL,
+		    1, 1, 0 },
+		{ "app-cr", "6222020000000035", A, 50000, 0, "2026-01", NULL,
+		    2, 1, 0 },
+	};
+	char *topics[16], *hexes[16];
+	int   n = 0;
+	for (size_t i = 0; i < sizeof(bs) / sizeof(bs[0]); i++) {
+		topics[n]  = "beneficiary.changed";
+		hexes[n++] = ben_hex(&bs[i]);
+	}
+	put_events(topics, hexes, n);
+	allocate_funds();
+	free(run_month("2026-01"));
+	free(run_month("2026-02"));
+	/* a change report: more from February, heard of after it was paid */
+	ben cr   = { "app-cr", "6222020000000035", A, 55000, 50000, "2026-02",
+		  NULL, 3, 3, 0 };
+	hexes[0] = ben_hex(&cr);
+	put_events(topics, hexes, 1);
+	char *mar = run_month("2026-03");
+	/* a death in February, heard of after March was paid */
+	ben dd   = { "app-dd", "6222020000000034", E, 0, 50000, "2026-03",
+		  "2026-02", 0, 6, 0 };
+	hexes[0] = ben_hex(&dd);
+	put_events(topics, hexes, 1);
+	char                    *apr = run_month("2026-04");
+	char                    *may = run_month("2026-05");
+	static const char *const gone[]
+	    = { "6222020000000031", "6222020000000032", "6222020000000033" };
+	for (int i = 0; i < 3; i++)
+		check_lines(
+		    gone[i], "2026-01 dibao 50000, 2026-02 dibao 50000");
+	check_lines("6222020000000034",
+	    "2026-01 dibao 50000, 2026-02 dibao 50000, 2026-03 dibao 50000");
+	check_lines("6222020000000035",
+	    "2026-01 dibao 50000, 2026-02 dibao 50000, 2026-03 dibao 55000, "
+	    "2026-03 dibao 5000 2026-02, 2026-04 dibao 55000, 2026-05 dibao "
+	    "55000");
+	check_plan_corrections(mar, "1 5000 0 0 0");
+	check_plan_corrections(apr, "0 0 1 50000 0");
+	check_plan_corrections(may, "0 0 0 0 0");
+	free(mar);
+	free(apr);
+	free(may);
 	th_kill(&T, p, SIGTERM);
 	th_wait_exit(&T, p, 15000);
 }
@@ -1445,6 +1695,8 @@ main(int argc, char **argv)
 		{ "reads", reads },
 		{ "register_months", register_months },
 		{ "back_payment", back_payment },
+		{ "low_income", low_income },
+		{ "exits", exits },
 	};
 	return th_main(
 	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), done);
