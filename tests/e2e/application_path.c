@@ -28,28 +28,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness.h"
-#include "sn/auth.h"
-#include "sn/idnum.h"
+#include "e2e.h"
 
-#ifndef BIN_DIR
-#define BIN_DIR "."
-#endif
-
-#define DISTRICT "220103"
-#define TOWNSHIP "220103001"
-#define VILLAGE "220103001001"
-#define WAIT_MS 60000
-
-static th          T;
-static const char  KEY[] = "e2e-application-path-key-0123456789abcdef";
-static sn_auth    *AUTH;
-static int         P_INTAKE, P_VERIF, P_INVEST, P_APPROVAL;
-static int         P_DISB, P_BANK, P_EMERG;
-static int         keyseq;
-static char        fixture_path[600];
-static const char *AGENCIES[] = { "PUBLIC_SECURITY", "HUMAN_RESOURCES",
-	"HOUSING", "VEHICLES", "MARKET", "TAX", "BANKS", "PROVIDENT_FUND" };
+#define DISTRICT E2E_DISTRICT
+#define TOWNSHIP E2E_TOWNSHIP
+#define VILLAGE E2E_VILLAGE
 
 /* The household of every scenario: two members, urban, the applicant
  * earning 600 yuan a month by the agencies' records (G = 300 yuan a
@@ -59,162 +42,21 @@ static char APPLICANT[19], SPOUSE[19];
 static char ACCEPTED[16]; /* the day intake accepted it: the visit's day */
 
 static void
-idnum(char out[19], const char *first17)
-{
-	memcpy(out, first17, 17);
-	out[17] = sn_idnum_check_char(first17);
-	out[18] = '\0';
-}
-
-static char *
-token(const char *user, const char *role, const char *juris, const char *idn)
-{
-	sn_principal p;
-	memset(&p, 0, sizeof(p));
-	snprintf(p.user, sizeof(p.user), "%s", user);
-	snprintf(p.role, sizeof(p.role), "%s", role);
-	snprintf(p.juris, sizeof(p.juris), "%s", juris);
-	if (idn != NULL)
-		snprintf(p.id_number, sizeof(p.id_number), "%s", idn);
-	char *tok = NULL;
-	TH_CHECK(&T, sn_auth_issue(AUTH, &p, 3600, &tok) == SN_OK,
-	    "cannot issue a token for %s", user);
-	return tok;
-}
-
-/* A request; the answer parsed into *out when asked. */
-static int
-call(int port, const char *method, const char *path, const char *tok,
-    const char *body, json_t **out)
-{
-	char key[32];
-	snprintf(key, sizeof(key), "e2e-%d", ++keyseq);
-	char *resp = NULL;
-	int   st   = th_http(&T, port, method, path, tok,
-            strcmp(method, "GET") == 0 ? NULL : key, body, &resp);
-	if (out != NULL)
-		*out = resp ? json_loads(resp, 0, NULL) : NULL;
-	free(resp);
-	return st;
-}
-
-static const char *
-jstr(json_t *j, const char *key)
-{
-	return json_string_value(json_object_get(j, key));
-}
-
-static void
-agency_env(char *buf, size_t cap, const char **env, int *n)
-{
-	size_t used = 0;
-	for (int i = 0; i < 8; i++) {
-		char *slot  = buf + used;
-		int   w     = snprintf(slot, cap - used,
-		          "SN_AGENCY_%s_URL=ipc://%s/agency-%d.rep", AGENCIES[i],
-		          T.run_dir, i);
-		env[(*n)++] = slot;
-		used += (size_t) w + 1;
-	}
-}
-
-static th_proc *
-start_agency_sim(const char *down)
-{
-	static char buf[8][4096];
-	static int  gen;
-	char       *b = buf[gen++ % 8];
-	const char *env[16];
-	int         n = 0;
-	agency_env(b, 3000, env, &n);
-	char *fx = b + 3000;
-	snprintf(fx, 1000, "SN_AGENCY_SIM_FIXTURE=%s", fixture_path);
-	env[n++] = fx;
-	env[n++] = "SN_TOKEN_KEY=e2e-application-path-key-0123456789abcdef";
-	if (down != NULL)
-		env[n++] = down;
-	env[n]             = NULL;
-	const char *argv[] = { BIN_DIR "/agency-sim/agency-sim", NULL };
-	return th_spawn(&T, "agency-sim", argv[0], argv, env);
-}
-
-static void
-start_service(const char *name, int port)
-{
-	static char bufs[4][4096];
-	static int  gen;
-	char       *b = bufs[gen++ % 4];
-	const char *env[24];
-	int         n = 0;
-	agency_env(b, 3000, env, &n);
-	char *p = b + 3000;
-	snprintf(p, 64, "SN_HTTP_PORT=%d", port);
-	env[n++]   = p;
-	env[n++]   = "SN_TOKEN_KEY=e2e-application-path-key-0123456789abcdef";
-	env[n++]   = "SN_VERIFICATION_AGENCY_TIMEOUT_MS=300";
-	env[n++]   = "SN_VERIFICATION_AGENCY_RETRIES=1";
-	env[n++]   = "SN_VERIFICATION_AGENCY_BACKOFF_MS=50";
-	env[n++]   = "SN_VERIFICATION_RETRY_MS=500";
-	env[n++]   = "SN_VERIFICATION_SCAN_MS=100";
-	env[n++]   = "SN_BUS_HEARTBEAT_MS=200";
-	char *bank = b + 3100;
-	snprintf(bank, 600, "SN_BANK_URL=ipc://%s/bank.rep", T.run_dir);
-	env[n++] = bank;
-	env[n]   = NULL;
-	char bin[512];
-	snprintf(bin, sizeof(bin), "%s/%s/%s", BIN_DIR, name, name);
-	const char *argv[] = { bin, NULL };
-	th_spawn(&T, name, bin, argv, env);
-	TH_CHECK(&T, th_wait_ready(&T, port, WAIT_MS), "%s never ready", name);
-	/* Every service serves its own part of the API contract. */
-	char *doc = NULL, title[96];
-	int   st  = th_http(
-	       &T, port, "GET", "/openapi.yaml", NULL, NULL, NULL, &doc);
-	snprintf(title, sizeof(title), "title: safetynet (%s)", name);
-	TH_CHECK(&T,
-	    st == 200 && doc != NULL && strstr(doc, "openapi: 3") != NULL
-	        && strstr(doc, title) != NULL,
-	    "%s: GET /openapi.yaml answered %d without its own part", name,
-	    st);
-	free(doc);
-	/* ... and says which build it is. */
-	char build[128];
-	snprintf(build, sizeof(build),
-	    "sn_build_info{service=\"%s\",version=", name);
-	st = th_http(&T, port, "GET", "/metrics", NULL, NULL, NULL, &doc);
-	TH_CHECK(&T, st == 200 && doc != NULL && strstr(doc, build) != NULL,
-	    "%s: /metrics has no sn_build_info", name);
-	free(doc);
-}
-
-static void
 setup(const char *banks_down)
 {
-	th_publisher(&T, "intake");
-	th_publisher(&T, "verification");
-	th_publisher(&T, "investigation");
-	th_publisher(&T, "approval");
-	th_publisher(&T, "emergency");
-	th_publisher(&T, "disbursement");
-	TH_CHECK(&T, sn_auth_open(&AUTH, KEY) == SN_OK, "auth");
-	idnum(APPLICANT, "22010319700102321");
-	idnum(SPOUSE, "22010319720304322");
-	snprintf(
-	    fixture_path, sizeof(fixture_path), "%s/fixture.json", T.run_dir);
+	e2e_setup();
+	e2e_idnum(APPLICANT, "22010319700102321");
+	e2e_idnum(SPOUSE, "22010319720304322");
 	json_t *fx = json_pack("{s:{s:I, s:I}, s:{}}", APPLICANT, "wages_fen",
 	    (json_int_t) 60000, "taxed_income_fen", (json_int_t) 60000,
 	    SPOUSE);
-	TH_CHECK(&T, json_dump_file(fx, fixture_path, 0) == 0, "fixture");
+	e2e_fixture_write(fx);
 	json_decref(fx);
-	start_agency_sim(banks_down);
-	P_INTAKE   = th_free_port();
-	P_VERIF    = th_free_port();
-	P_INVEST   = th_free_port();
-	P_APPROVAL = th_free_port();
-	start_service("intake", P_INTAKE);
-	start_service("verification", P_VERIF);
-	start_service("investigation", P_INVEST);
-	start_service("approval", P_APPROVAL);
+	e2e_start_agency_sim(banks_down);
+	e2e_start_service("intake", P_INTAKE, NULL);
+	e2e_start_service("verification", P_VERIF, NULL);
+	e2e_start_service("investigation", P_INVEST, NULL);
+	e2e_start_service("approval", P_APPROVAL, NULL);
 }
 
 static char *
@@ -250,102 +92,19 @@ application_json(const char *first_id)
 static char *
 submit(void)
 {
-	char   *clerk = token("clerk-1", "clerk", TOWNSHIP, NULL);
+	char   *clerk = e2e_token("clerk-1", "clerk", TOWNSHIP, NULL);
 	char   *body  = application_json(APPLICANT);
 	json_t *out   = NULL;
-	int st = call(P_INTAKE, "POST", "/applications", clerk, body, &out);
+	int     st
+	    = e2e_call(P_INTAKE, "POST", "/applications", clerk, body, &out);
 	TH_CHECK(&T, st == 201, "submission: %d", st);
-	char *id = strdup(jstr(out, "application_id"));
-	snprintf(ACCEPTED, sizeof(ACCEPTED), "%s", jstr(out, "accepted_date"));
+	char *id = strdup(e2e_jstr(out, "application_id"));
+	snprintf(
+	    ACCEPTED, sizeof(ACCEPTED), "%s", e2e_jstr(out, "accepted_date"));
 	json_decref(out);
 	free(body);
 	free(clerk);
 	return id;
-}
-
-/* Polls approval until the case is at stage; returns the case. */
-static json_t *
-wait_stage(const char *id, const char *stage)
-{
-	char   *tok = token("watcher", "district_officer", DISTRICT, NULL);
-	char    path[128];
-	json_t *c = NULL;
-	snprintf(path, sizeof(path), "/cases/%s", id);
-	uint64_t end = th_now_ms() + WAIT_MS;
-	while (th_now_ms() < end) {
-		json_decref(c);
-		c = NULL;
-		if (call(P_APPROVAL, "GET", path, tok, NULL, &c) == 200
-		    && jstr(c, "stage") != NULL
-		    && strcmp(jstr(c, "stage"), stage) == 0)
-			break;
-		th_sleep_ms(50);
-	}
-	free(tok);
-	const char *got = c ? jstr(c, "stage") : NULL;
-	TH_CHECK(&T, got != NULL && strcmp(got, stage) == 0,
-	    "case %s at %s, want %s", id, got ? got : "(none)", stage);
-	return c;
-}
-
-/* The village's investigators report the visit. */
-static void
-investigate(const char *id)
-{
-	char ida[19], idb[19];
-	idnum(ida, "11010519800101001");
-	idnum(idb, "11010519800101002");
-	char *tok = token("inv-a", "investigator", VILLAGE, ida);
-	char  path[128];
-	snprintf(path, sizeof(path), "/tasks?village=%s", VILLAGE);
-	const char *task = NULL;
-	json_t     *out  = NULL;
-	uint64_t    end  = th_now_ms() + WAIT_MS;
-	while (th_now_ms() < end && task == NULL) {
-		json_decref(out);
-		out = NULL;
-		if (call(P_INVEST, "GET", path, tok, NULL, &out) == 200) {
-			size_t  i;
-			json_t *t;
-			json_array_foreach(json_object_get(out, "tasks"), i, t)
-			{
-				if (strcmp(jstr(t, "application_id"), id) == 0)
-					task = jstr(t, "id");
-			}
-		}
-		if (task == NULL)
-			th_sleep_ms(50);
-	}
-	TH_CHECK(&T, task != NULL, "no home-visit task for %s", id);
-	json_t *report = json_pack(
-	    "{s:[{s:s, s:s}, {s:s, s:s}], s:s, s:[{s:s, s:b}, {s:s, s:b}],"
-	    " s:s, s:s, s:[], s:s}",
-	    "investigators", "user_id", "inv-a", "id_number", ida, "user_id",
-	    "inv-b", "id_number", idb, "visit_date", ACCEPTED, "members",
-	    "id_number", APPLICANT, "present", 1, "id_number", SPOUSE,
-	    "present", 1, "living_conditions", "poor", "housing_condition",
-	    "old brick house", "contradictions", "recommendation", "approve");
-	char *body = json_dumps(report, JSON_COMPACT);
-	snprintf(path, sizeof(path), "/tasks/%s/report", task);
-	json_t *ans = NULL;
-	int     st  = call(P_INVEST, "POST", path, tok, body, &ans);
-	char   *why = ans ? json_dumps(ans, 0) : NULL;
-	TH_CHECK(&T, st == 201, "report: %d %s", st, why ? why : "");
-	free(why);
-	json_decref(ans);
-	json_decref(report);
-	free(body);
-	json_decref(out);
-	free(tok);
-}
-
-static int
-step(const char *id, const char *step, const char *tok, const char *body,
-    json_t **out)
-{
-	char path[160];
-	snprintf(path, sizeof(path), "/cases/%s/%s", id, step);
-	return call(P_APPROVAL, "POST", path, tok, body, out);
 }
 
 /* Submission to a filed dibao; returns the application id. */
@@ -353,10 +112,10 @@ static char *
 file_one(void)
 {
 	char *id = submit();
-	investigate(id);
-	json_t *c = wait_stage(id, "VILLAGE_REVIEW");
-	TH_CHECK(&T, strcmp(jstr(c, "category"), "dibao") == 0,
-	    "category %s, want dibao", jstr(c, "category"));
+	e2e_investigate("application_id", id, NULL, ACCEPTED);
+	json_t *c = e2e_wait_stage(id, "VILLAGE_REVIEW");
+	TH_CHECK(&T, strcmp(e2e_jstr(c, "category"), "dibao") == 0,
+	    "category %s, want dibao", e2e_jstr(c, "category"));
 	TH_CHECK(&T,
 	    json_integer_value(json_object_get(c, "monthly_amount_fen"))
 	        == 106000,
@@ -364,42 +123,44 @@ file_one(void)
 	    (long long) json_integer_value(
 	        json_object_get(c, "monthly_amount_fen")));
 	json_decref(c);
-	char *rev = token("reviewer-1", "village_reviewer", VILLAGE, NULL);
-	char *off = token("officer-1", "township_officer", TOWNSHIP, NULL);
-	char *dis = token("district-1", "district_officer", DISTRICT, NULL);
+	char *rev = e2e_token("reviewer-1", "village_reviewer", VILLAGE, NULL);
+	char *off = e2e_token("officer-1", "township_officer", TOWNSHIP, NULL);
+	char *dis
+	    = e2e_token("district-1", "district_officer", DISTRICT, NULL);
 	TH_CHECK(&T,
-	    step(id, "village-review", rev,
+	    e2e_step(id, "village-review", rev,
 	        "{\"decision\":\"pass\",\"reason\":\"confirmed\"}", NULL)
 	        == 200,
 	    "village review");
 	TH_CHECK(&T,
-	    step(id, "township-confirmation", off,
+	    e2e_step(id, "township-confirmation", off,
 	        "{\"decision\":\"approve\",\"reason\":\"under the standard\"}",
 	        NULL)
 	        == 200,
 	    "township confirmation");
 	TH_CHECK(&T,
-	    step(id, "district-filing", dis,
+	    e2e_step(id, "district-filing", dis,
 	        "{\"spot_check\":false,\"note\":\"filed\"}", NULL)
 	        == 200,
 	    "district filing");
-	json_decref(wait_stage(id, "FILED"));
+	json_decref(e2e_wait_stage(id, "FILED"));
 	/* intake learns the decision from approval's stream. */
-	char   *clerk = token("clerk-1", "clerk", TOWNSHIP, NULL);
+	char   *clerk = e2e_token("clerk-1", "clerk", TOWNSHIP, NULL);
 	char    path[128];
 	json_t *app = NULL;
 	snprintf(path, sizeof(path), "/applications/%s", id);
-	uint64_t end = th_now_ms() + WAIT_MS;
+	uint64_t end = th_now_ms() + E2E_WAIT_MS;
 	while (th_now_ms() < end) {
 		json_decref(app);
 		app = NULL;
-		if (call(P_INTAKE, "GET", path, clerk, NULL, &app) == 200
-		    && strcmp(jstr(app, "status"), "decided_approved") == 0)
+		if (e2e_call(P_INTAKE, "GET", path, clerk, NULL, &app) == 200
+		    && strcmp(e2e_jstr(app, "status"), "decided_approved")
+		        == 0)
 			break;
 		th_sleep_ms(50);
 	}
 	TH_CHECK(&T,
-	    app && strcmp(jstr(app, "status"), "decided_approved") == 0,
+	    app && strcmp(e2e_jstr(app, "status"), "decided_approved") == 0,
 	    "intake never saw the decision");
 	json_decref(app);
 	free(rev);
@@ -417,27 +178,11 @@ filed(void)
 	printf("filed: dibao, 1060.00 yuan a month, seen by intake\n");
 }
 
-/* bank-sim's settled credits of the payee's account, in fen. */
-static int64_t
-credited(const char *account)
-{
-	char    path[128];
-	json_t *out = NULL;
-	snprintf(path, sizeof(path), "/accounts/%s/credits", account);
-	int64_t total = -1;
-	if (call(P_BANK, "GET", path, NULL, NULL, &out) == 200)
-		total = json_integer_value(json_object_get(out, "total_fen"));
-	json_decref(out);
-	return total;
-}
-
 static void
 start_payments(void)
 {
-	P_BANK = th_free_port();
-	P_DISB = th_free_port();
-	start_service("bank-sim", P_BANK);
-	start_service("disbursement", P_DISB);
+	e2e_start_service("bank-sim", P_BANK, NULL);
+	e2e_start_service("disbursement", P_DISB, NULL);
 }
 
 static void
@@ -447,10 +192,11 @@ first_payment(void)
 	start_payments();
 	char *id = file_one();
 	/* The benefit starts the month after the decision. */
-	char *fin = token("finance-1", "finance", DISTRICT, NULL);
-	char *apr = token("approver-1", "finance_approver", DISTRICT, NULL);
-	char  month[32];
-	int   y = atoi(ACCEPTED), m = atoi(ACCEPTED + 5) + 1;
+	char *fin = e2e_token("finance-1", "finance", DISTRICT, NULL);
+	char *apr
+	    = e2e_token("approver-1", "finance_approver", DISTRICT, NULL);
+	char month[32];
+	int  y = atoi(ACCEPTED), m = atoi(ACCEPTED + 5) + 1;
 	if (m == 13) {
 		m = 1;
 		y++;
@@ -460,11 +206,11 @@ first_payment(void)
 	snprintf(budget, sizeof(budget),
 	    "{\"fund\":\"dibao\",\"year\":%d,\"amount_fen\":100000000}", y);
 	TH_CHECK(&T,
-	    call(P_DISB, "POST", "/budgets", fin, budget, NULL) == 201,
+	    e2e_call(P_DISB, "POST", "/budgets", fin, budget, NULL) == 201,
 	    "budget");
 	/* disbursement learns the payee from approval's stream: a run
 	 * started before that would pay nobody. */
-	if (!th_wait_int(&T, 1, WAIT_MS,
+	if (!th_wait_int(&T, 1, E2E_WAIT_MS,
 	        "SELECT count(*) FROM %s.bus_cursor WHERE publisher = "
 	        "'approval'"
 	        " AND last_seq >= (SELECT max(seq) FROM %s.outbox)",
@@ -473,17 +219,17 @@ first_payment(void)
 	char run[64];
 	snprintf(run, sizeof(run), "{\"period\":\"%s\"}", month);
 	json_t *r = NULL;
-	TH_CHECK(&T, call(P_DISB, "POST", "/runs", fin, run, &r) == 202,
+	TH_CHECK(&T, e2e_call(P_DISB, "POST", "/runs", fin, run, &r) == 202,
 	    "start the run");
 	char path[128];
-	snprintf(path, sizeof(path), "/runs/%s", jstr(r, "id"));
+	snprintf(path, sizeof(path), "/runs/%s", e2e_jstr(r, "id"));
 	json_decref(r);
-	uint64_t    end = th_now_ms() + WAIT_MS;
+	uint64_t    end = th_now_ms() + E2E_WAIT_MS;
 	const char *st  = NULL;
 	while (th_now_ms() < end) {
 		r = NULL;
-		if (call(P_DISB, "GET", path, fin, NULL, &r) == 200)
-			st = jstr(r, "status");
+		if (e2e_call(P_DISB, "GET", path, fin, NULL, &r) == 200)
+			st = e2e_jstr(r, "status");
 		if (st != NULL && strcmp(st, "awaiting_approval") == 0)
 			break;
 		json_decref(r);
@@ -496,16 +242,17 @@ first_payment(void)
 	char apath[160];
 	snprintf(apath, sizeof(apath), "%s/approval", path);
 	TH_CHECK(&T,
-	    call(
+	    e2e_call(
 	        P_DISB, "POST", apath, apr, "{\"decision\":\"approve\"}", NULL)
 	        == 200,
 	    "approve the run");
-	end = th_now_ms() + WAIT_MS;
-	while (th_now_ms() < end && credited("6217000000000000001") != 106000)
+	end = th_now_ms() + E2E_WAIT_MS;
+	while (
+	    th_now_ms() < end && e2e_credited("6217000000000000001") != 106000)
 		th_sleep_ms(50);
-	TH_CHECK(&T, credited("6217000000000000001") == 106000,
+	TH_CHECK(&T, e2e_credited("6217000000000000001") == 106000,
 	    "the payee's account holds %lld fen, want 106000",
-	    (long long) credited("6217000000000000001"));
+	    (long long) e2e_credited("6217000000000000001"));
 	printf("first_payment: 1060.00 yuan settled in the payee's account "
 	       "for %s\n",
 	    month);
@@ -519,14 +266,15 @@ emergency_paid(void)
 {
 	setup(NULL);
 	start_payments();
-	P_EMERG = th_free_port();
-	start_service("emergency", P_EMERG);
-	char *fin = token("finance-1", "finance", DISTRICT, NULL);
-	char *off = token("officer-e", "emergency_officer", TOWNSHIP, NULL);
-	char  path[96];
+	e2e_start_service("emergency", P_EMERG, NULL);
+	char *fin = e2e_token("finance-1", "finance", DISTRICT, NULL);
+	char *off
+	    = e2e_token("officer-e", "emergency_officer", TOWNSHIP, NULL);
+	char path[96];
 	snprintf(path, sizeof(path), "/funds/%s/allocations", TOWNSHIP);
 	TH_CHECK(&T,
-	    call(P_EMERG, "POST", path, fin, "{\"amount_fen\":1000000}", NULL)
+	    e2e_call(
+	        P_EMERG, "POST", path, fin, "{\"amount_fen\":1000000}", NULL)
 	        == 201,
 	    "allocation");
 	char body[600];
@@ -539,24 +287,26 @@ emergency_paid(void)
 	    "\"6217000000000000009\",\"account_name\":\"Zhang San\"}}",
 	    TOWNSHIP, VILLAGE, APPLICANT);
 	json_t *g = NULL;
-	TH_CHECK(&T, call(P_EMERG, "POST", "/grants", off, body, &g) == 201,
+	TH_CHECK(&T,
+	    e2e_call(P_EMERG, "POST", "/grants", off, body, &g) == 201,
 	    "grant");
 	char gpath[96];
-	snprintf(gpath, sizeof(gpath), "/grants/%s", jstr(g, "id"));
+	snprintf(gpath, sizeof(gpath), "/grants/%s", e2e_jstr(g, "id"));
 	json_decref(g);
-	uint64_t end = th_now_ms() + WAIT_MS;
-	while (th_now_ms() < end && credited("6217000000000000009") != 200000)
+	uint64_t end = th_now_ms() + E2E_WAIT_MS;
+	while (
+	    th_now_ms() < end && e2e_credited("6217000000000000009") != 200000)
 		th_sleep_ms(50);
-	TH_CHECK(&T, credited("6217000000000000009") == 200000,
+	TH_CHECK(&T, e2e_credited("6217000000000000009") == 200000,
 	    "the grant never reached the payee's account");
 	const char *st = NULL;
 	json_t     *gr = NULL;
-	end            = th_now_ms() + WAIT_MS;
+	end            = th_now_ms() + E2E_WAIT_MS;
 	while (th_now_ms() < end) {
 		json_decref(gr);
 		gr = NULL;
-		if (call(P_EMERG, "GET", gpath, off, NULL, &gr) == 200
-		    && (st = jstr(gr, "status")) != NULL
+		if (e2e_call(P_EMERG, "GET", gpath, off, NULL, &gr) == 200
+		    && (st = e2e_jstr(gr, "status")) != NULL
 		    && strcmp(st, "paid") == 0)
 			break;
 		th_sleep_ms(50);
@@ -575,9 +325,9 @@ agency_down(void)
 {
 	setup("SN_AGENCY_SIM_DOWN_BANKS=1");
 	char *id = submit();
-	investigate(id);
-	json_t     *c   = wait_stage(id, "HELD");
-	const char *why = jstr(c, "stage_reason");
+	e2e_investigate("application_id", id, NULL, ACCEPTED);
+	json_t     *c   = e2e_wait_stage(id, "HELD");
+	const char *why = e2e_jstr(c, "stage_reason");
 	TH_CHECK(&T, why != NULL && strstr(why, "bank") != NULL,
 	    "held without naming the banks: %s", why ? why : "(none)");
 	json_decref(c);
@@ -585,10 +335,10 @@ agency_down(void)
 	th_proc *sim = &T.procs[0];
 	th_kill(&T, sim, SIGTERM);
 	TH_CHECK(&T, th_wait_exit(&T, sim, 15000) >= 0, "agency-sim hung");
-	start_agency_sim(NULL);
-	c = wait_stage(id, "VILLAGE_REVIEW");
-	TH_CHECK(&T, strcmp(jstr(c, "category"), "dibao") == 0,
-	    "after the banks came back: %s", jstr(c, "category"));
+	e2e_start_agency_sim(NULL);
+	c = e2e_wait_stage(id, "VILLAGE_REVIEW");
+	TH_CHECK(&T, strcmp(e2e_jstr(c, "category"), "dibao") == 0,
+	    "after the banks came back: %s", e2e_jstr(c, "category"));
 	json_decref(c);
 	printf("agency_down: held naming the banks, then completed\n");
 	free(id);
@@ -599,12 +349,12 @@ expect_refusal(const char *id, const char *stepname, const char *tok,
     const char *body, const char *code)
 {
 	json_t *out = NULL;
-	int     st  = step(id, stepname, tok, body, &out);
+	int     st  = e2e_step(id, stepname, tok, body, &out);
 	json_t *e   = json_object_get(out, "error");
 	TH_CHECK(&T,
-	    st == 403 && e != NULL && strcmp(jstr(e, "code"), code) == 0,
+	    st == 403 && e != NULL && strcmp(e2e_jstr(e, "code"), code) == 0,
 	    "%s: got %d %s, want 403 %s", stepname, st,
-	    e ? jstr(e, "code") : "(no error)", code);
+	    e ? e2e_jstr(e, "code") : "(no error)", code);
 	json_decref(out);
 }
 
@@ -613,29 +363,29 @@ duties(void)
 {
 	setup(NULL);
 	char *id = submit();
-	investigate(id);
-	json_decref(wait_stage(id, "VILLAGE_REVIEW"));
+	e2e_investigate("application_id", id, NULL, ACCEPTED);
+	json_decref(e2e_wait_stage(id, "VILLAGE_REVIEW"));
 	const char *pass = "{\"decision\":\"pass\",\"reason\":\"ok\"}";
 	char        ida[19];
-	idnum(ida, "11010519800101001");
+	e2e_idnum(ida, "11010519800101001");
 	/* The clerk who took it in, now reviewing. */
-	char *t1 = token("clerk-1", "village_reviewer", VILLAGE, NULL);
+	char *t1 = e2e_token("clerk-1", "village_reviewer", VILLAGE, NULL);
 	expect_refusal(id, "village-review", t1, pass, "took_in_application");
 	/* An investigator who visited the home. */
-	char *t2 = token("inv-a", "village_reviewer", VILLAGE, ida);
+	char *t2 = e2e_token("inv-a", "village_reviewer", VILLAGE, ida);
 	expect_refusal(id, "village-review", t2, pass, "visited_home");
 	/* A member of the household. */
-	char *t3 = token("neighbour", "village_reviewer", VILLAGE, SPOUSE);
+	char *t3 = e2e_token("neighbour", "village_reviewer", VILLAGE, SPOUSE);
 	expect_refusal(id, "village-review", t3, pass, "household_member");
 	/* Someone who already acted on the case. */
-	char *t4 = token("reviewer-1", "village_reviewer", VILLAGE, NULL);
-	TH_CHECK(&T, step(id, "village-review", t4, pass, NULL) == 200,
+	char *t4 = e2e_token("reviewer-1", "village_reviewer", VILLAGE, NULL);
+	TH_CHECK(&T, e2e_step(id, "village-review", t4, pass, NULL) == 200,
 	    "village review");
-	char *t5 = token("reviewer-1", "township_officer", TOWNSHIP, NULL);
+	char *t5 = e2e_token("reviewer-1", "township_officer", TOWNSHIP, NULL);
 	expect_refusal(id, "township-confirmation", t5,
 	    "{\"decision\":\"approve\",\"reason\":\"ok\"}", "already_acted");
 	/* Every refusal is on record with the case. */
-	json_t *c = wait_stage(id, "TOWNSHIP_CONFIRM");
+	json_t *c = e2e_wait_stage(id, "TOWNSHIP_CONFIRM");
 	size_t  n = json_array_size(json_object_get(c, "refusals"));
 	TH_CHECK(&T, n == 4, "%zu refusals recorded, want 4", n);
 	json_decref(c);
@@ -652,24 +402,26 @@ static void
 bad_input(void)
 {
 	setup(NULL);
-	char *clerk = token("clerk-1", "clerk", TOWNSHIP, NULL);
+	char *clerk = e2e_token("clerk-1", "clerk", TOWNSHIP, NULL);
 	char  bad[19];
 	memcpy(bad, APPLICANT, 19);
 	bad[17]    = bad[17] == '0' ? '1' : '0'; /* a wrong check character */
 	char *body = application_json(bad);
-	int   st = call(P_INTAKE, "POST", "/applications", clerk, body, NULL);
+	int   st
+	    = e2e_call(P_INTAKE, "POST", "/applications", clerk, body, NULL);
 	TH_CHECK(&T, st == 422 || st == 400, "bad id number: %d", st);
 	free(body);
-	st = call(P_INTAKE, "POST", "/applications", clerk,
+	st = e2e_call(P_INTAKE, "POST", "/applications", clerk,
 	    "{\"household\":{}}", NULL);
 	TH_CHECK(&T, st >= 400 && st < 500, "empty household: %d", st);
-	st = call(P_INTAKE, "POST", "/applications", clerk, "{not json", NULL);
+	st = e2e_call(
+	    P_INTAKE, "POST", "/applications", clerk, "{not json", NULL);
 	TH_CHECK(&T, st == 400, "malformed JSON: %d", st);
 	/* A valid one afterwards proves the stack was listening, and gives
 	 * the refused ones time to have leaked, had they. */
 	char *id = submit();
-	investigate(id);
-	json_decref(wait_stage(id, "VILLAGE_REVIEW"));
+	e2e_investigate("application_id", id, NULL, ACCEPTED);
+	json_decref(e2e_wait_stage(id, "VILLAGE_REVIEW"));
 	static const char *const checks[][2] = {
 		{ "intake", "SELECT count(*) FROM %s.outbox" },
 		{ "verification", "SELECT count(*) FROM %s.outbox" },
@@ -691,12 +443,6 @@ bad_input(void)
 	free(id);
 }
 
-static void
-close_auth(void)
-{
-	sn_auth_close(AUTH);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -709,5 +455,5 @@ main(int argc, char **argv)
 		{ "emergency_paid", emergency_paid },
 	};
 	return th_main(&T, argc, argv, scenarios,
-	    sizeof(scenarios) / sizeof(scenarios[0]), close_auth);
+	    sizeof(scenarios) / sizeof(scenarios[0]), e2e_done);
 }

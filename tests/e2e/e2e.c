@@ -1,0 +1,548 @@
+/*
+ * e2e.c - the end-to-end tests' shared helpers (e2e.h).
+ */
+#include "e2e.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sn/auth.h"
+#include "sn/clock.h"
+#include "sn/date.h"
+#include "sn/idnum.h"
+
+#ifndef BIN_DIR
+#define BIN_DIR "."
+#endif
+
+#define KEY "e2e-application-path-key-0123456789abcdef"
+
+th  T;
+int P_INTAKE, P_VERIF, P_INVEST, P_APPROVAL, P_DISB, P_BANK, P_EMERG;
+
+static sn_auth *auth;
+static int      keyseq;
+static char     fixture[600];
+static bool     test_clock;
+static int64_t  shift_s;
+
+static const char *AGENCIES[] = { "PUBLIC_SECURITY", "HUMAN_RESOURCES",
+	"HOUSING", "VEHICLES", "MARKET", "TAX", "BANKS", "PROVIDENT_FUND" };
+
+/* What e2e_restart needs to start a service again. */
+typedef struct started {
+	char        name[32];
+	int         port; /* 0: agency-sim */
+	const char *extra[8];
+	const char *down;
+	th_proc    *proc;
+} started;
+
+static started running[16];
+static int     nrunning;
+
+void
+e2e_setup(void)
+{
+	static const char *const pubs[] = { "intake", "verification",
+		"investigation", "approval", "emergency", "disbursement" };
+	for (size_t i = 0; i < sizeof(pubs) / sizeof(pubs[0]); i++)
+		th_publisher(&T, pubs[i]);
+	TH_CHECK(&T, sn_auth_open(&auth, KEY) == SN_OK, "auth");
+	snprintf(fixture, sizeof(fixture), "%s/fixture.json", T.run_dir);
+	P_INTAKE     = th_free_port();
+	P_VERIF      = th_free_port();
+	P_INVEST     = th_free_port();
+	P_APPROVAL   = th_free_port();
+	P_DISB       = th_free_port();
+	P_BANK       = th_free_port();
+	P_EMERG      = th_free_port();
+	nrunning     = 0;
+	test_clock   = false;
+	shift_s      = 0;
+	keyseq       = 0;
+	fixture[599] = '\0';
+}
+
+void
+e2e_done(void)
+{
+	sn_auth_close(auth);
+	auth = NULL;
+}
+
+const char *
+e2e_fixture_path(void)
+{
+	return fixture;
+}
+
+void
+e2e_fixture_write(json_t *fx)
+{
+	TH_CHECK(&T, json_dump_file(fx, fixture, 0) == 0, "fixture");
+}
+
+void
+e2e_idnum(char out[19], const char *first17)
+{
+	memcpy(out, first17, 17);
+	out[17] = sn_idnum_check_char(first17);
+	out[18] = '\0';
+}
+
+char *
+e2e_token(
+    const char *user, const char *role, const char *juris, const char *idn)
+{
+	sn_principal p;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.user, sizeof(p.user), "%s", user);
+	snprintf(p.role, sizeof(p.role), "%s", role);
+	snprintf(p.juris, sizeof(p.juris), "%s", juris);
+	if (idn != NULL)
+		snprintf(p.id_number, sizeof(p.id_number), "%s", idn);
+	char *tok = NULL;
+	TH_CHECK(&T, sn_auth_issue(auth, &p, 3600, &tok) == SN_OK,
+	    "cannot issue a token for %s", user);
+	return tok;
+}
+
+int
+e2e_call(int port, const char *method, const char *path, const char *tok,
+    const char *body, json_t **out)
+{
+	char key[32];
+	snprintf(key, sizeof(key), "e2e-%d", ++keyseq);
+	char *resp = NULL;
+	int   st   = th_http(&T, port, method, path, tok,
+            strcmp(method, "GET") == 0 ? NULL : key, body, &resp);
+	if (out != NULL)
+		*out = resp ? json_loads(resp, 0, NULL) : NULL;
+	free(resp);
+	return st;
+}
+
+const char *
+e2e_jstr(json_t *j, const char *key)
+{
+	return json_string_value(json_object_get(j, key));
+}
+
+int64_t
+e2e_jint(json_t *j, const char *key)
+{
+	return (int64_t) json_integer_value(json_object_get(j, key));
+}
+
+/* ---- the clock ---------------------------------------------------------
+ */
+
+void
+e2e_clock_shift(int64_t s)
+{
+	test_clock = true;
+	shift_s    = s;
+	sn_clock_set(SN_CLOCK_DEFAULT_OFFSET_MIN, s);
+}
+
+int64_t
+e2e_shift_to(const char *day)
+{
+	sn_date d;
+	TH_CHECK(&T, sn_date_parse(day, &d) == SN_OK, "bad day %s", day);
+	/* noon in the district is 04:00 UTC */
+	int64_t target = sn_date_to_days(d) * 86400 + 4 * 3600;
+	return target - (int64_t) time(NULL);
+}
+
+const char *
+e2e_today(void)
+{
+	static char buf[SN_DATE_STRLEN];
+	return sn_date_format(sn_clock_today(), buf);
+}
+
+/* ---- processes ---------------------------------------------------------
+ */
+
+/* Appends "SN_AGENCY_<X>_URL=..." for the eight agencies, and the clock
+ * settings, to env (from *n) with their text in buf. */
+static size_t
+common_env(char *buf, size_t cap, const char **env, int *n)
+{
+	size_t used = 0;
+	for (int i = 0; i < 8; i++) {
+		char *slot  = buf + used;
+		int   w     = snprintf(slot, cap - used,
+		          "SN_AGENCY_%s_URL=ipc://%s/agency-%d.rep", AGENCIES[i],
+		          T.run_dir, i);
+		env[(*n)++] = slot;
+		used += (size_t) w + 1;
+	}
+	if (test_clock) {
+		char *slot = buf + used;
+		int   w = snprintf(slot, cap - used, "SN_CLOCK_OFFSET_S=%lld",
+		      (long long) shift_s);
+		env[(*n)++] = "SN_TEST_CLOCK=1";
+		env[(*n)++] = slot;
+		used += (size_t) w + 1;
+	}
+	return used;
+}
+
+static started *
+remember(const char *name)
+{
+	for (int i = 0; i < nrunning; i++)
+		if (strcmp(running[i].name, name) == 0)
+			return &running[i];
+	TH_CHECK(&T, nrunning < 16, "too many services");
+	started *s = &running[nrunning++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->name, sizeof(s->name), "%s", name);
+	return s;
+}
+
+th_proc *
+e2e_start_agency_sim(const char *down)
+{
+	static char buf[16][4096];
+	static int  gen;
+	char       *b = buf[gen++ % 16];
+	const char *env[24];
+	int         n    = 0;
+	size_t      used = common_env(b, 3000, env, &n);
+	char       *fx   = b + used;
+	snprintf(fx, 1000, "SN_AGENCY_SIM_FIXTURE=%s", fixture);
+	env[n++] = fx;
+	env[n++] = "SN_TOKEN_KEY=" KEY;
+	if (down != NULL)
+		env[n++] = down;
+	env[n]             = NULL;
+	const char *argv[] = { BIN_DIR "/agency-sim/agency-sim", NULL };
+	started    *s      = remember("agency-sim");
+	s->down            = down;
+	s->proc            = th_spawn(&T, "agency-sim", argv[0], argv, env);
+	return s->proc;
+}
+
+/* The service answers its part of the contract and names its build. */
+static void
+check_contract(const char *name, int port)
+{
+	char *doc = NULL, title[96];
+	int   st  = th_http(
+	       &T, port, "GET", "/openapi.yaml", NULL, NULL, NULL, &doc);
+	snprintf(title, sizeof(title), "title: safetynet (%s)", name);
+	TH_CHECK(&T,
+	    st == 200 && doc != NULL && strstr(doc, "openapi: 3") != NULL
+	        && strstr(doc, title) != NULL,
+	    "%s: GET /openapi.yaml answered %d without its own part", name,
+	    st);
+	free(doc);
+	char build[128];
+	snprintf(build, sizeof(build),
+	    "sn_build_info{service=\"%s\",version=", name);
+	st = th_http(&T, port, "GET", "/metrics", NULL, NULL, NULL, &doc);
+	TH_CHECK(&T, st == 200 && doc != NULL && strstr(doc, build) != NULL,
+	    "%s: /metrics has no sn_build_info", name);
+	free(doc);
+}
+
+void
+e2e_start_service(const char *name, int port, const char *const *extra)
+{
+	static char bufs[16][4096];
+	static int  gen;
+	char       *b = bufs[gen++ % 16];
+	const char *env[40];
+	int         n    = 0;
+	size_t      used = common_env(b, 3000, env, &n);
+	char       *p    = b + used;
+	snprintf(p, 64, "SN_HTTP_PORT=%d", port);
+	env[n++]   = p;
+	env[n++]   = "SN_TOKEN_KEY=" KEY;
+	env[n++]   = "SN_VERIFICATION_AGENCY_TIMEOUT_MS=300";
+	env[n++]   = "SN_VERIFICATION_AGENCY_RETRIES=1";
+	env[n++]   = "SN_VERIFICATION_AGENCY_BACKOFF_MS=50";
+	env[n++]   = "SN_VERIFICATION_RETRY_MS=500";
+	env[n++]   = "SN_VERIFICATION_SCAN_MS=100";
+	env[n++]   = "SN_BUS_HEARTBEAT_MS=200";
+	char *bank = b + used + 100;
+	snprintf(bank, 600, "SN_BANK_URL=ipc://%s/bank.rep", T.run_dir);
+	env[n++]   = bank;
+	started *s = remember(name);
+	s->port    = port;
+	for (int i = 0; extra != NULL && extra[i] != NULL && i < 7; i++) {
+		s->extra[i] = extra[i];
+		env[n++]    = extra[i];
+	}
+	env[n] = NULL;
+	char bin[512];
+	snprintf(bin, sizeof(bin), "%s/%s/%s", BIN_DIR, name, name);
+	const char *argv[] = { bin, NULL };
+	s->proc            = th_spawn(&T, name, bin, argv, env);
+	TH_CHECK(
+	    &T, th_wait_ready(&T, port, E2E_WAIT_MS), "%s never ready", name);
+	check_contract(name, port);
+}
+
+void
+e2e_restart(const char *const *names)
+{
+	for (int i = 0; names[i] != NULL; i++) {
+		started *s = remember(names[i]);
+		TH_CHECK(
+		    &T, s->proc != NULL, "%s was never started", names[i]);
+		th_stop(&T, s->proc);
+	}
+	for (int i = 0; names[i] != NULL; i++) {
+		started *s = remember(names[i]);
+		if (strcmp(names[i], "agency-sim") == 0) {
+			e2e_start_agency_sim(s->down);
+			continue;
+		}
+		const char *extra[8];
+		memcpy(extra, s->extra, sizeof(extra));
+		e2e_start_service(s->name, s->port, extra);
+	}
+}
+
+/* ---- cases ------------------------------------------------------------- */
+
+json_t *
+e2e_wait_stage(const char *id, const char *stage)
+{
+	char *tok
+	    = e2e_token("watcher", "district_officer", E2E_DISTRICT, NULL);
+	char    path[160];
+	json_t *c = NULL;
+	snprintf(path, sizeof(path), "/cases/%s", id);
+	uint64_t end = th_now_ms() + E2E_WAIT_MS;
+	while (th_now_ms() < end) {
+		json_decref(c);
+		c = NULL;
+		if (e2e_call(P_APPROVAL, "GET", path, tok, NULL, &c) == 200
+		    && e2e_jstr(c, "stage") != NULL
+		    && strcmp(e2e_jstr(c, "stage"), stage) == 0)
+			break;
+		th_sleep_ms(50);
+	}
+	free(tok);
+	const char *got = c ? e2e_jstr(c, "stage") : NULL;
+	TH_CHECK(&T, got != NULL && strcmp(got, stage) == 0,
+	    "case %s at %s, want %s", id, got ? got : "(none)", stage);
+	return c;
+}
+
+int
+e2e_step(const char *id, const char *step, const char *tok, const char *body,
+    json_t **out)
+{
+	char path[200];
+	snprintf(path, sizeof(path), "/cases/%s/%s", id, step);
+	return e2e_call(P_APPROVAL, "POST", path, tok, body, out);
+}
+
+/* The open task whose key is id, polled for; the caller frees it. */
+static json_t *
+find_task(const char *tok, const char *key, const char *id)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/tasks?village=%s", E2E_VILLAGE);
+	json_t  *task = NULL;
+	uint64_t end  = th_now_ms() + E2E_WAIT_MS;
+	while (th_now_ms() < end && task == NULL) {
+		json_t *out = NULL;
+		if (e2e_call(P_INVEST, "GET", path, tok, NULL, &out) == 200) {
+			size_t  i;
+			json_t *t;
+			json_array_foreach(json_object_get(out, "tasks"), i, t)
+			{
+				const char *v = e2e_jstr(t, key);
+				if (v != NULL && strcmp(v, id) == 0)
+					task = json_incref(t);
+			}
+		}
+		json_decref(out);
+		if (task == NULL)
+			th_sleep_ms(50);
+	}
+	TH_CHECK(&T, task != NULL, "no home-visit task with %s %s", key, id);
+	return task;
+}
+
+void
+e2e_investigate(const char *key, const char *id, const char *absent,
+    const char *visit_date)
+{
+	char ida[19], idb[19];
+	e2e_idnum(ida, "11010519800101001");
+	e2e_idnum(idb, "11010519800101002");
+	char   *tok     = e2e_token("inv-a", "investigator", E2E_VILLAGE, ida);
+	json_t *task    = find_task(tok, key, id);
+	json_t *members = json_array();
+	size_t  i;
+	json_t *m;
+	json_array_foreach(json_object_get(task, "members"), i, m)
+	{
+		const char *idn = e2e_jstr(m, "id_number");
+		json_array_append_new(members,
+		    json_pack("{s:s, s:b}", "id_number", idn, "present",
+		        absent == NULL || strcmp(idn, absent) != 0));
+	}
+	json_t *report = json_pack(
+	    "{s:[{s:s, s:s}, {s:s, s:s}], s:s, s:o, s:s, s:s, s:[], s:s}",
+	    "investigators", "user_id", "inv-a", "id_number", ida, "user_id",
+	    "inv-b", "id_number", idb, "visit_date", visit_date, "members",
+	    members, "living_conditions", "poor", "housing_condition",
+	    "old brick house", "contradictions", "recommendation", "approve");
+	char *body = json_dumps(report, JSON_COMPACT);
+	char  path[128];
+	snprintf(path, sizeof(path), "/tasks/%s/report", e2e_jstr(task, "id"));
+	json_t *ans = NULL;
+	int     st  = e2e_call(P_INVEST, "POST", path, tok, body, &ans);
+	char   *why = ans ? json_dumps(ans, 0) : NULL;
+	TH_CHECK(&T, st == 201, "report of %s: %d %s", id, st, why ? why : "");
+	free(why);
+	json_decref(ans);
+	json_decref(report);
+	json_decref(task);
+	free(body);
+	free(tok);
+}
+
+/* ---- payments ---------------------------------------------------------- */
+
+void
+e2e_caught_up(const char *consumer, const char *publisher)
+{
+	if (!th_wait_int(&T, 1, E2E_WAIT_MS,
+	        "SELECT count(*) FROM %s.bus_cursor WHERE publisher = '%s'"
+	        " AND last_seq >= (SELECT coalesce(max(seq), 0) FROM"
+	        " %s.outbox)",
+	        th_schema(&T, consumer), publisher, th_schema(&T, publisher)))
+		th_fail(&T, "%s never caught up with %s", consumer, publisher);
+}
+
+void
+e2e_budget(const char *fund, int year, int64_t amount_fen)
+{
+	char *fin = e2e_token("finance-1", "finance", E2E_DISTRICT, NULL);
+	char  body[160];
+	snprintf(body, sizeof(body),
+	    "{\"fund\":\"%s\",\"year\":%d,\"amount_fen\":%lld}", fund, year,
+	    (long long) amount_fen);
+	int st = e2e_call(P_DISB, "POST", "/budgets", fin, body, NULL);
+	TH_CHECK(&T, st == 201, "budget %s %d: %d", fund, year, st);
+	free(fin);
+}
+
+/* Polls GET path (a run) until its status is want. */
+static void
+wait_run(const char *path, const char *tok, const char *want)
+{
+	const char *st  = NULL;
+	json_t     *r   = NULL;
+	uint64_t    end = th_now_ms() + E2E_WAIT_MS;
+	while (th_now_ms() < end) {
+		json_decref(r);
+		r = NULL;
+		if (e2e_call(P_DISB, "GET", path, tok, NULL, &r) == 200
+		    && (st = e2e_jstr(r, "status")) != NULL
+		    && strcmp(st, want) == 0)
+			break;
+		st = NULL;
+		th_sleep_ms(50);
+	}
+	TH_CHECK(&T, st != NULL, "the run %s never reached %s", path, want);
+	json_decref(r);
+}
+
+char *
+e2e_pay_month(const char *period)
+{
+	e2e_caught_up("disbursement", "approval");
+	char *fin = e2e_token("finance-1", "finance", E2E_DISTRICT, NULL);
+	char *apr
+	    = e2e_token("approver-1", "finance_approver", E2E_DISTRICT, NULL);
+	char    body[64];
+	json_t *r = NULL;
+	snprintf(body, sizeof(body), "{\"period\":\"%s\"}", period);
+	int st = e2e_call(P_DISB, "POST", "/runs", fin, body, &r);
+	TH_CHECK(&T, st == 202 && e2e_jstr(r, "id") != NULL,
+	    "start the run of %s: %d", period, st);
+	char *id = strdup(e2e_jstr(r, "id"));
+	json_decref(r);
+	char path[128], apath[160];
+	snprintf(path, sizeof(path), "/runs/%s", id);
+	wait_run(path, fin, "awaiting_approval");
+	snprintf(apath, sizeof(apath), "%s/approval", path);
+	st = e2e_call(
+	    P_DISB, "POST", apath, apr, "{\"decision\":\"approve\"}", NULL);
+	TH_CHECK(&T, st == 200, "approve the run of %s: %d", period, st);
+	wait_run(path, fin, "completed");
+	free(fin);
+	free(apr);
+	return id;
+}
+
+int64_t
+e2e_credited(const char *account)
+{
+	char    path[128];
+	json_t *out = NULL;
+	snprintf(path, sizeof(path), "/accounts/%s/credits", account);
+	int64_t total = -1;
+	if (e2e_call(P_BANK, "GET", path, NULL, NULL, &out) == 200)
+		total = e2e_jint(out, "total_fen");
+	json_decref(out);
+	return total;
+}
+
+static int
+by_text(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+char *
+e2e_credit_lines(const char *account)
+{
+	char    path[128];
+	json_t *out = NULL;
+	snprintf(path, sizeof(path), "/accounts/%s/credits", account);
+	int st = e2e_call(P_BANK, "GET", path, NULL, NULL, &out);
+	TH_CHECK(&T, st == 200, "bank-sim credits of %s: %d", account, st);
+	json_t *cs    = json_object_get(out, "credits");
+	size_t  n     = json_array_size(cs);
+	char  **lines = calloc(n + 1, sizeof(char *));
+	size_t  len   = 1;
+	for (size_t i = 0; i < n; i++) {
+		json_t     *c        = json_array_get(cs, i);
+		char        fund[32] = "", period[16] = "";
+		const char *info = e2e_jstr(c, "remittance_info");
+		if (info == NULL
+		    || sscanf(info, "%31s %15s", fund, period) != 2)
+			th_fail(
+			    &T, "a credit of %s without remittance", account);
+		lines[i] = malloc(96);
+		snprintf(lines[i], 96, "%s %s %lld", period, fund,
+		    (long long) e2e_jint(c, "amount_fen"));
+		len += strlen(lines[i]) + 2;
+	}
+	qsort(lines, n, sizeof(char *), by_text);
+	char *all = calloc(len, 1);
+	for (size_t i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(all, ", ");
+		strcat(all, lines[i]);
+		free(lines[i]);
+	}
+	free(lines);
+	json_decref(out);
+	return all;
+}

@@ -1,0 +1,128 @@
+/*
+ * e2e.h - what the end-to-end tests share (application_path.c,
+ * lifecycle.c): one harness, the ports of the real services, staff
+ * tokens, JSON calls, starting (and restarting, with the district clock
+ * moved) agency-sim and the service binaries, a home visit reported by
+ * two investigators, a case's steps, a monthly run paid, and what
+ * bank-sim settled into an account.
+ *
+ * Everything runs on the test's one thread. A failed check ends the test
+ * through th_fail (harness.h). Strings returned are malloc'd (the caller
+ * frees them) unless said otherwise; json_t results are the caller's.
+ */
+#ifndef SN_E2E_H
+#define SN_E2E_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "harness.h"
+
+#define E2E_DISTRICT "220103"
+#define E2E_TOWNSHIP "220103001"
+#define E2E_VILLAGE "220103001001"
+#define E2E_WAIT_MS 60000
+
+/* The test's harness (th_main's). */
+extern th T;
+
+/* The services' HTTP ports (0 until e2e_ports_pick). */
+extern int P_INTAKE, P_VERIF, P_INVEST, P_APPROVAL, P_DISB, P_BANK, P_EMERG;
+
+/* Declares the publishers, opens the token signer, picks the ports and
+ * names the agency-sim fixture file (e2e_fixture_path). */
+void e2e_setup(void);
+/* Closes the token signer (th_main's done). */
+void e2e_done(void);
+
+/* <run_dir>/fixture.json: agency-sim's records (static). */
+const char *e2e_fixture_path(void);
+/* Writes fx (borrowed) as the fixture agency-sim reads when it starts. */
+void e2e_fixture_write(json_t *fx);
+
+/* out: first17 with its GB 11643 check character. */
+void e2e_idnum(char out[19], const char *first17);
+
+/* A bearer token for user (role, jurisdiction, identity number or
+ * NULL), valid an hour. */
+char *e2e_token(
+    const char *user, const char *role, const char *juris, const char *idn);
+
+/* One request (an Idempotency-Key unless GET); the answer parsed into
+ * *out when out is not NULL (NULL when not JSON). The status, -1 if
+ * nothing answered. */
+int e2e_call(int port, const char *method, const char *path, const char *tok,
+    const char *body, json_t **out);
+
+/* j[key] as a string, NULL when absent or not a string. */
+const char *e2e_jstr(json_t *j, const char *key);
+/* j[key] as an integer, 0 when absent. */
+int64_t e2e_jint(json_t *j, const char *key);
+
+/*
+ * The district clock of the processes started from now on: SN_TEST_CLOCK
+ * with SN_CLOCK_OFFSET_S = shift_s, and this process's sn_clock too (so
+ * that e2e_today is the services' today). Before the first call the
+ * services run on the real clock.
+ */
+void e2e_clock_shift(int64_t shift_s);
+/* The shift that puts the district's clock at noon of day (YYYY-MM-DD). */
+int64_t e2e_shift_to(const char *day);
+/* The district's today, "YYYY-MM-DD" (static). */
+const char *e2e_today(void);
+
+/* Starts agency-sim with the fixture; down is one more setting
+ * ("SN_AGENCY_SIM_DOWN_BANKS=1") or NULL. */
+th_proc *e2e_start_agency_sim(const char *down);
+
+/*
+ * Starts service name (binary BIN_DIR/name/name) on port with the e2e
+ * settings and extra ones ("KEY=VALUE", NULL-ended, may be NULL), waits
+ * until it is ready and checks that it serves its part of the API
+ * contract and its build. The service is remembered by name for
+ * e2e_restart.
+ */
+void e2e_start_service(const char *name, int port, const char *const *extra);
+
+/* Stops the services named (NULL-ended; "agency-sim" too) with SIGTERM,
+ * each draining and exiting 0, then starts them again on their ports
+ * with the clock of e2e_clock_shift. */
+void e2e_restart(const char *const *names);
+
+/* Polls approval until case id is at stage; returns the case. */
+json_t *e2e_wait_stage(const char *id, const char *stage);
+
+/* POST /cases/{id}/{step} as tok with body. */
+int e2e_step(const char *id, const char *step, const char *tok,
+    const char *body, json_t **out);
+
+/*
+ * The village's two investigators (inv-a, inv-b) report the visit of the
+ * open task whose key ("application_id" or "review_id") is id, on
+ * visit_date: every member of the task present except absent (an
+ * identity number, or NULL), recommendation approve.
+ */
+void e2e_investigate(const char *key, const char *id, const char *absent,
+    const char *visit_date);
+
+/* Waits until consumer has applied every event publisher wrote. */
+void e2e_caught_up(const char *consumer, const char *publisher);
+
+/* POST /budgets: amount_fen for fund in year (finance). */
+void e2e_budget(const char *fund, int year, int64_t amount_fen);
+
+/* Builds the run of period (YYYY-MM) once disbursement has caught up
+ * with approval, approves it as another user and waits until it is
+ * completed; returns the run's id. */
+char *e2e_pay_month(const char *period);
+
+/* bank-sim's settled credits of account, in fen; -1 if it did not
+ * answer. */
+int64_t e2e_credited(const char *account);
+
+/* bank-sim's settled credits of account as "period fund amount" lines
+ * from their remittance information, sorted, joined by ", "; "" when
+ * none. */
+char *e2e_credit_lines(const char *account);
+
+#endif /* SN_E2E_H */
