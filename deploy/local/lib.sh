@@ -42,9 +42,11 @@ SN_DEB_PACKAGES=(
 SN_ROLES=(clerk investigator village_reviewer township_officer
 	emergency_officer district_officer district_admin finance
 	finance_approver)
-# The publishers of design section 1, whose bus addresses every service gets.
+# The publishers of design section 1, whose bus addresses every service
+# gets, and agency-sim, which publishes the agencies' notices (issue 9:
+# agency.notice, followed by intake).
 SN_PUBLISHERS=(intake verification investigation approval emergency
-	disbursement)
+	disbursement agency-sim)
 
 # The agencies verification asks (proto/sn/agency/v1/agency.proto).
 SN_AGENCIES=(PUBLIC_SECURITY HUMAN_RESOURCES HOUSING VEHICLES MARKET TAX

@@ -2,9 +2,12 @@
  * agency-sim: one process that answers as all eight agencies over the
  * agency protocol (sn/agency/v1/agency.proto, NNG req/rep), for the local
  * run and the tests. A real agency adapter replaces it by its URL alone.
- * Runs on sn_service_main (no publishing, no following) for /healthz,
- * /readyz and /metrics; see server.h for the answers and the metrics,
- * records.h for the records.
+ * Runs on sn_service_main for /healthz, /readyz and /metrics and its own
+ * schema (default agency_sim); see server.h for the answers and the
+ * metrics, records.h for the records. It publishes as "agency-sim"
+ * (SN_AGENCY_SIM_PUB_URL, SN_AGENCY_SIM_REPLAY_URL, both required) the
+ * agencies' notices (agency.notice, notices.h: POST /notices) and follows
+ * nobody.
  *
  * Settings: describe_settings below (besides sn/service.h's;
  * `agency-sim --help` prints them all); a bad or missing one exits 2.
@@ -15,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "notices.h"
 #include "records.h"
 #include "server.h"
 #include "sn/config.h"
@@ -24,6 +28,8 @@
 static agency_sim_config   cfg;
 static agency_sim_fixture *fixture;
 static agency_sim_server  *server;
+static agency_sim_overlay *overlay;
+static agency_sim_notices *notices;
 static const char         *fixture_path;
 
 static char *
@@ -80,10 +86,21 @@ setup(sn_service *svc, void *arg)
 		    n, sizeof(n), "%zu", agency_sim_fixture_count(fixture));
 		sn_log(SN_LOG_INFO, "fixture loaded", "records", n, NULL);
 	}
+	overlay = agency_sim_overlay_new();
+	if (overlay == NULL) {
+		agency_sim_fixture_free(fixture);
+		fixture = NULL;
+		return SN_ENOMEM;
+	}
 	cfg.fixture = fixture;
-	sn_err e
-	    = agency_sim_server_open(&server, sn_service_metrics(svc), &cfg);
-	if (e != SN_OK) {
+	cfg.overlay = overlay;
+	sn_err e    = agency_sim_notices_open(&notices, svc, overlay);
+	if (e == SN_OK)
+		e = agency_sim_server_open(
+		    &server, sn_service_metrics(svc), &cfg);
+	if (e == SN_OK)
+		sn_service_set_route_arg(svc, notices);
+	else {
 		agency_sim_fixture_free(fixture);
 		fixture = NULL;
 	}
@@ -99,7 +116,15 @@ teardown(sn_service *svc, void *arg)
 	server = NULL;
 	agency_sim_fixture_free(fixture);
 	fixture = NULL;
+	/* notices and overlay stay until every handle is closed: a
+	 * transaction or a timer may still call them (main frees them). */
 }
+
+static const sn_http_route_def routes[] = {
+	{ "POST", "/notices", SN_HTTP_PUBLIC | SN_HTTP_IDEMPOTENT, NULL,
+	    agency_sim_notices_post },
+	{ "GET", "/notices", SN_HTTP_PUBLIC, NULL, agency_sim_notices_list },
+};
 
 /* The settings for --help: four per agency, then the simulator's own;
  * filled by main before anything reads them. */
@@ -156,9 +181,12 @@ main(int argc, char **argv)
 {
 	static const sn_service_def def = { .openapi = sn_openapi_document,
 		.name                                = "agency-sim",
+		.publishes                           = true,
 		.setup                               = setup,
 		.teardown                            = teardown,
-		.settings                            = settings };
+		.routes                              = routes,
+		.nroutes  = sizeof(routes) / sizeof(routes[0]),
+		.settings = settings };
 	describe_settings();
 	bool own_settings = true;
 	for (int i = 1; i < argc; i++)
@@ -167,5 +195,8 @@ main(int argc, char **argv)
 			    = false; /* --help, --probe: none needed */
 	if (own_settings)
 		read_settings();
-	return sn_service_main(argc, argv, &def);
+	int status = sn_service_main(argc, argv, &def);
+	agency_sim_notices_close(notices);
+	agency_sim_overlay_free(overlay);
+	return status;
 }

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <uv.h>
+
 static const char *const envs[AGENCY_SIM_NAGENCIES]
     = { "PUBLIC_SECURITY", "HUMAN_RESOURCES", "HOUSING", "VEHICLES", "MARKET",
 	      "TAX", "BANKS", "PROVIDENT_FUND" };
@@ -304,4 +306,124 @@ agency_sim_record_get(
 		*out = *r;
 	else
 		agency_sim_record_derive(id, out);
+}
+
+/* ---- the notices' overlay ------------------------------------------- */
+
+struct change {
+	char    id[19];
+	bool    dead;
+	bool    has_wage;
+	int64_t wage_fen;
+};
+
+struct agency_sim_overlay {
+	uv_mutex_t     lock;
+	struct change *list; /* unsorted: notices are few */
+	size_t         n, cap;
+};
+
+agency_sim_overlay *
+agency_sim_overlay_new(void)
+{
+	agency_sim_overlay *o = calloc(1, sizeof(*o));
+	if (o != NULL && uv_mutex_init(&o->lock) != 0) {
+		free(o);
+		return NULL;
+	}
+	return o;
+}
+
+void
+agency_sim_overlay_free(agency_sim_overlay *o)
+{
+	if (o == NULL)
+		return;
+	uv_mutex_destroy(&o->lock);
+	free(o->list);
+	free(o);
+}
+
+/* The entry of id, added if new; NULL without memory. Locked. */
+static struct change *
+entry_of(agency_sim_overlay *o, const char *id)
+{
+	for (size_t i = 0; i < o->n; i++)
+		if (strcmp(o->list[i].id, id) == 0)
+			return &o->list[i];
+	if (o->n == o->cap) {
+		size_t         cap  = o->cap ? o->cap * 2 : 16;
+		struct change *list = realloc(o->list, cap * sizeof(*list));
+		if (list == NULL)
+			return NULL;
+		o->list = list;
+		o->cap  = cap;
+	}
+	struct change *c = &o->list[o->n++];
+	memset(c, 0, sizeof(*c));
+	snprintf(c->id, sizeof(c->id), "%s", id);
+	return c;
+}
+
+static sn_err
+overlay_set(agency_sim_overlay *o, const char *id, bool dead, int64_t wage)
+{
+	if (o == NULL || id == NULL || id[0] == '\0' || strlen(id) > 18)
+		return SN_EINVAL;
+	uv_mutex_lock(&o->lock);
+	struct change *c = entry_of(o, id);
+	if (c != NULL && dead)
+		c->dead = true;
+	else if (c != NULL) {
+		c->has_wage = true;
+		c->wage_fen = wage;
+	}
+	uv_mutex_unlock(&o->lock);
+	return c != NULL ? SN_OK : SN_ENOMEM;
+}
+
+sn_err
+agency_sim_overlay_death(agency_sim_overlay *o, const char *id)
+{
+	return overlay_set(o, id, true, 0);
+}
+
+sn_err
+agency_sim_overlay_wage(
+    agency_sim_overlay *o, const char *id, int64_t wage_fen)
+{
+	if (wage_fen < 0)
+		return SN_EINVAL;
+	return overlay_set(o, id, false, wage_fen);
+}
+
+void
+agency_sim_overlay_apply(
+    agency_sim_overlay *o, const char *id, agency_sim_record *rec)
+{
+	if (o == NULL || id == NULL)
+		return;
+	uv_mutex_lock(&o->lock);
+	for (size_t i = 0; i < o->n; i++) {
+		const struct change *c = &o->list[i];
+		if (strcmp(c->id, id) != 0)
+			continue;
+		if (c->dead)
+			rec->alive = false;
+		if (c->has_wage)
+			rec->wages_fen = c->wage_fen;
+		break;
+	}
+	uv_mutex_unlock(&o->lock);
+}
+
+size_t
+agency_sim_overlay_count(agency_sim_overlay *o)
+{
+	if (o == NULL)
+		return 0;
+	uv_mutex_lock(&o->lock);
+	size_t n = o->n;
+	uv_mutex_unlock(&o->lock);
+	return n;
 }

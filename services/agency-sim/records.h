@@ -84,4 +84,30 @@ void agency_sim_fixture_free(agency_sim_fixture *f);
 void agency_sim_record_get(
     const agency_sim_fixture *f, const char *id, agency_sim_record *out);
 
+/*
+ * What the agencies' own notices (POST /notices, notices.h) changed in
+ * their records since: a death makes the person not alive, a new job
+ * sets the wages to the notice's monthly wage (the latest notice wins).
+ * The loop adds (agency_sim_overlay_death, _wage) once a notice has
+ * committed; NNG's threads read (agency_sim_overlay_apply): every call
+ * takes the overlay's mutex, so any thread may call any of them.
+ */
+typedef struct agency_sim_overlay agency_sim_overlay;
+
+/* A new empty overlay, or NULL without memory. */
+agency_sim_overlay *agency_sim_overlay_new(void);
+/* NULL: no-op. */
+void agency_sim_overlay_free(agency_sim_overlay *o);
+/* id (at most 18 characters) died: SN_OK, SN_EINVAL, SN_ENOMEM. */
+sn_err agency_sim_overlay_death(agency_sim_overlay *o, const char *id);
+/* id has a new job paying wage_fen a month: SN_OK, SN_EINVAL, SN_ENOMEM. */
+sn_err agency_sim_overlay_wage(
+    agency_sim_overlay *o, const char *id, int64_t wage_fen);
+/* Changes *rec, the record of id, by what the notices said (o may be
+ * NULL). */
+void agency_sim_overlay_apply(
+    agency_sim_overlay *o, const char *id, agency_sim_record *rec);
+/* Persons the notices changed. */
+size_t agency_sim_overlay_count(agency_sim_overlay *o);
+
 #endif /* AGENCY_SIM_RECORDS_H */

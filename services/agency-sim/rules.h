@@ -12,6 +12,10 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "sn/date.h"
+#include "sn/problem.h"
 
 /* The most id numbers one request may ask about. */
 #define AGENCY_SIM_MAX_IDS 256
@@ -51,5 +55,41 @@ agency_sim_answer agency_sim_rules_answer(
 
 /* "ok", "error", "no_consent", "dropped", "malformed". */
 const char *agency_sim_outcome_name(agency_sim_outcome o);
+
+/* ---- notices (POST /notices, notices.h) ----------------------------- */
+
+#define AGENCY_SIM_NOTE_MAX 2000
+/* The largest monthly wage a notice may state: 10,000,000 yuan. */
+#define AGENCY_SIM_WAGE_MAX_FEN INT64_C(1000000000)
+
+/* A notice as the request states it (strings borrowed; NULL: absent). */
+typedef struct agency_sim_notice_in {
+	const char *kind;      /* "death" or "new_job" */
+	const char *id_number; /* GB 11643, check character upper-case */
+	sn_date     effective_date;
+	bool        has_wage; /* monthly_wage_fen given */
+	int64_t     monthly_wage_fen;
+} agency_sim_notice_in;
+
+/* What the notice is: protocol values of sn/agency/v1/agency.proto. */
+typedef struct agency_sim_notice_what {
+	int kind;   /* NoticeKind: 1 NOTICE_DEATH, 2 NOTICE_NEW_JOB */
+	int agency; /* Agency: 1 PUBLIC_SECURITY (a death), 2
+	               HUMAN_RESOURCES (a new job) */
+} agency_sim_notice_what;
+
+/*
+ * Checks a notice against the district's today (all 422): kind "death"
+ * or "new_job" (invalid_kind, field kind); id_number a valid identity
+ * number born by today (invalid_id_number); effective_date not after
+ * today (future_date); a new job's monthly_wage_fen present
+ * (missing_field) and 1..AGENCY_SIM_WAGE_MAX_FEN (out_of_range), a
+ * death's absent (not_for_kind). True with *out filled, or false with p.
+ */
+bool agency_sim_rules_notice(const agency_sim_notice_in *in, sn_date today,
+    agency_sim_notice_what *out, sn_problem *p);
+
+/* "death", "new_job" for a NoticeKind value; NULL for another. */
+const char *agency_sim_notice_kind_name(int kind);
 
 #endif /* AGENCY_SIM_RULES_H */

@@ -52,6 +52,7 @@ struct agency {
 struct agency_sim_server {
 	struct agency             agencies[AGENCY_SIM_NAGENCIES];
 	const agency_sim_fixture *fixture;
+	agency_sim_overlay       *overlay;
 	atomic_bool               closing;
 	atomic_long               inflight, max;
 	sn_gauge                 *g_inflight, *g_max;
@@ -173,6 +174,8 @@ records(struct agency *ag, const Sn__Agency__V1__AgencyRequest *rq,
 	for (size_t i = 0; i < rq->n_id_numbers; i++) {
 		agency_sim_record r;
 		agency_sim_record_get(ag->srv->fixture, rq->id_numbers[i], &r);
+		agency_sim_overlay_apply(
+		    ag->srv->overlay, rq->id_numbers[i], &r);
 		sn__agency__v1__person_record__init(&recs[i]);
 		recs[i].id_number = rq->id_numbers[i];
 		fill(ag->index, &r, &recs[i]);
@@ -371,6 +374,7 @@ agency_sim_server_open(
 		return SN_EUV;
 	}
 	s->fixture    = cfg->fixture;
+	s->overlay    = cfg->overlay;
 	s->g_inflight = sn_metrics_gauge(m, "sn_agency_sim_inflight_all",
 	    "Requests in flight over all agencies", NULL);
 	s->g_max      = sn_metrics_gauge(m, "sn_agency_sim_inflight_all_max",

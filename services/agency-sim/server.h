@@ -12,7 +12,9 @@
  * has no consent reference; REPLY_ERROR when the agency is set to fail,
  * when the request names another agency, or when it cannot be decoded;
  * otherwise REPLY_OK with one record per id number asked, holding only
- * this agency's fields. A "down" agency receives and never answers.
+ * this agency's fields, as the fixture or the derivation gives it and
+ * the agencies' notices have changed it since (the overlay). A "down" agency
+ * receives and never answers.
  *
  * Metrics:
  *   sn_agency_sim_requests_total{agency,outcome}  ok, error, no_consent,
@@ -44,6 +46,9 @@ typedef struct agency_sim_config {
 	int                      contexts; /* per agency */
 	/* Borrowed, must outlive the server; NULL for none. */
 	const agency_sim_fixture *fixture;
+	/* The notices' changes over the records (records.h); borrowed,
+	 * must outlive the server; NULL for none. */
+	agency_sim_overlay *overlay;
 } agency_sim_config;
 
 typedef struct agency_sim_server agency_sim_server;

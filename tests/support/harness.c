@@ -165,6 +165,25 @@ overridden(const char *const *extra, const char *key)
 	return false;
 }
 
+/*
+ * Publishers whose addresses every process gets, declared or not, as
+ * deploy/local/lib.sh gives every service every publisher's: agency-sim
+ * publishes its notices (issue 9) and intake follows them, so that every
+ * test starting either needs them, whatever else it is about.
+ */
+static const char *const always_published[] = { "agency-sim" };
+#define NALWAYS                                                               \
+	((int) (sizeof(always_published) / sizeof(always_published[0])))
+
+static bool
+declared(const th *t, const char *name)
+{
+	for (int i = 0; i < t->npublishers; i++)
+		if (strcmp(t->publishers[i], name) == 0)
+			return true;
+	return false;
+}
+
 th_proc *
 th_spawn(th *t, const char *name, const char *bin, const char *const *argv,
     const char *const *extra_env)
@@ -191,15 +210,19 @@ th_spawn(th *t, const char *name, const char *bin, const char *const *argv,
 		env[n++] = envpair("SN_DB_SCHEMA", schema);
 	if (!overridden(extra_env, "SN_HTTP_PORT"))
 		env[n++] = envpair("SN_HTTP_PORT", "0");
-	for (int i = 0; i < t->npublishers; i++) {
-		char key[128], url[512];
-		upper_name(key, sizeof(key), t->publishers[i], "_PUB_URL");
-		snprintf(url, sizeof(url), "ipc://%s/%s.pub", t->run_dir,
-		    t->publishers[i]);
+	for (int i = 0; i < t->npublishers + NALWAYS; i++) {
+		const char *pub = i < t->npublishers
+		    ? t->publishers[i]
+		    : always_published[i - t->npublishers];
+		char        key[128], url[512];
+		if (i >= t->npublishers && declared(t, pub))
+			continue;
+		upper_name(key, sizeof(key), pub, "_PUB_URL");
+		snprintf(url, sizeof(url), "ipc://%s/%s.pub", t->run_dir, pub);
 		env[n++] = envpair(key, url);
-		upper_name(key, sizeof(key), t->publishers[i], "_REPLAY_URL");
-		snprintf(url, sizeof(url), "ipc://%s/%s.replay", t->run_dir,
-		    t->publishers[i]);
+		upper_name(key, sizeof(key), pub, "_REPLAY_URL");
+		snprintf(
+		    url, sizeof(url), "ipc://%s/%s.replay", t->run_dir, pub);
 		env[n++] = envpair(key, url);
 	}
 	int nours = n;

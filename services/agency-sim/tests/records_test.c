@@ -180,6 +180,45 @@ fixture_refused(void **state)
 	}
 }
 
+/* The notices' overlay: a death makes the person not alive, a new job
+ * sets the wages (the latest wins); nobody else changes. */
+static void
+overlay(void **state)
+{
+	(void) state;
+	agency_sim_overlay *o = agency_sim_overlay_new();
+	agency_sim_record   r, base;
+	assert_non_null(o);
+	agency_sim_record_derive("A", &base);
+	assert_true(base.alive); /* so that the death below shows */
+	r = base;
+	agency_sim_overlay_apply(o, "A", &r);
+	assert_memory_equal(&r, &base, sizeof(r));
+	assert_int_equal(agency_sim_overlay_death(o, "A"), SN_OK);
+	assert_int_equal(agency_sim_overlay_wage(o, "B", 100), SN_OK);
+	assert_int_equal(agency_sim_overlay_wage(o, "B", 250), SN_OK);
+	assert_int_equal(agency_sim_overlay_wage(o, "B", -1), SN_EINVAL);
+	assert_int_equal(
+	    agency_sim_overlay_death(o, "1234567890123456789"), SN_EINVAL);
+	assert_int_equal(agency_sim_overlay_count(o), 2);
+	r = base;
+	agency_sim_overlay_apply(o, "A", &r);
+	assert_false(r.alive);
+	assert_int_equal(r.wages_fen, base.wages_fen);
+	agency_sim_record_derive("B", &base);
+	r = base;
+	agency_sim_overlay_apply(o, "B", &r);
+	assert_int_equal(r.wages_fen, 250);
+	assert_int_equal(r.alive, base.alive);
+	agency_sim_record_derive("C", &base);
+	r = base;
+	agency_sim_overlay_apply(o, "C", &r);
+	assert_memory_equal(&r, &base, sizeof(r));
+	agency_sim_overlay_apply(NULL, "C", &r);
+	agency_sim_overlay_free(o);
+	agency_sim_overlay_free(NULL);
+}
+
 int
 main(void)
 {
@@ -188,6 +227,7 @@ main(void)
 		cmocka_unit_test(spread),
 		cmocka_unit_test(fixture_exact),
 		cmocka_unit_test(fixture_refused),
+		cmocka_unit_test(overlay),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

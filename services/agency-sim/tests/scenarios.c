@@ -13,6 +13,14 @@
  *            dated ten years back.
  *   help     `agency-sim --help` needs no settings, exits 0 and lists
  *            every agency's settings one line each.
+ *   notices  POST /notices (issue 9): a bad identity number, an unknown
+ *            kind, a death with a wage, a new job without one, an
+ *            unknown field are 422 and store and publish nothing; a death
+ *            is 201, stored once (a repeated Idempotency-Key replays it)
+ *            and agency.notice arrives on the PUB socket with its fields;
+ *            public security then answers alive = false and, after a new
+ *            job, human resources the new wage, also after a restart;
+ *            GET /notices lists them.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,11 +28,15 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <jansson.h>
 #include <nng/nng.h>
+#include <nng/protocol/pubsub0/sub.h>
 #include <nng/protocol/reqrep0/req.h>
 
 #include "harness.h"
 #include "sn/agency/v1/agency.pb-c.h"
+#include "sn/bus/v1/bus.pb-c.h"
+#include "sn/idnum.h"
 
 #ifndef SN_AGENCY_SIM_BIN
 #define SN_AGENCY_SIM_BIN "agency-sim"
@@ -42,6 +54,8 @@ static const char *url[NAG];
 static char        url_env[NAG][512];
 static char        port_env[32];
 static int         http_port;
+
+static th_proc *sim;
 
 static void
 start_sim(const char *const *extra)
@@ -62,7 +76,7 @@ start_sim(const char *const *extra)
 		env[n++] = extra[i];
 	env[n]             = NULL;
 	const char *argv[] = { SN_AGENCY_SIM_BIN, NULL };
-	th_spawn(&T, "agency-sim", SN_AGENCY_SIM_BIN, argv, env);
+	sim = th_spawn(&T, "agency-sim", SN_AGENCY_SIM_BIN, argv, env);
 	TH_CHECK(&T, th_wait_ready(&T, http_port, 30000),
 	    "agency-sim is not ready");
 }
@@ -227,6 +241,272 @@ help(void)
 	    "--help does not list the fixture and the contexts");
 }
 
+/* ---- notices (issue 9) ---------------------------------------------- */
+
+/* A valid identity number: region, birth date and sequence given. */
+static void
+idnum(char out[19], const char *first17)
+{
+	memcpy(out, first17, 17);
+	out[17] = sn_idnum_check_char(first17);
+	out[18] = '\0';
+}
+
+static int64_t
+notices_stored(void)
+{
+	const char *sc = th_schema(&T, "agency-sim");
+	return th_int(&T,
+	    "SELECT (SELECT count(*) FROM %s.notice)"
+	    " + (SELECT count(*) FROM %s.outbox)",
+	    sc, sc);
+}
+
+/* POSTs body; returns the status and *out the body (free it). */
+static int
+post(const char *key, const char *body, char **out)
+{
+	return th_http(
+	    &T, http_port, "POST", "/notices", NULL, key, body, out);
+}
+
+static void
+refused(const char *body, int status, const char *code, const char *what)
+{
+	static int n;
+	char       key[32], *out = NULL;
+	snprintf(key, sizeof(key), "bad-%d", ++n);
+	int st = post(key, body, &out);
+	TH_CHECK(&T, st == status && out != NULL && strstr(out, code) != NULL,
+	    "%s: status %d, body %s (want %d %s)", what, st,
+	    out ? out : "(none)", status, code);
+	free(out);
+}
+
+/* A SUB socket on agency-sim's PUB URL, once a heartbeat came through. */
+static nng_socket
+subscribe(void)
+{
+	char       pub[512];
+	nng_socket s;
+	snprintf(pub, sizeof(pub), "ipc://%s/agency-sim.pub", T.run_dir);
+	TH_CHECK(&T, nng_sub0_open(&s) == 0, "sub socket");
+	nng_socket_set(s, NNG_OPT_SUB_SUBSCRIBE, "agency.notice", 14);
+	nng_socket_set(s, NNG_OPT_SUB_SUBSCRIBE, "bus.heartbeat", 14);
+	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 10000);
+	TH_CHECK(&T, nng_dial(s, pub, NULL, NNG_FLAG_NONBLOCK) == 0, "dial %s",
+	    pub);
+	nng_msg *m;
+	TH_CHECK(&T, nng_recvmsg(s, &m, 0) == 0, "no heartbeat from %s", pub);
+	nng_msg_free(m);
+	return s;
+}
+
+/* The next agency.notice on s, its envelope in *env (free both). */
+static Sn__Agency__V1__AgencyNotice *
+next_notice(nng_socket s, Sn__Bus__V1__Envelope **env)
+{
+	for (int tries = 0; tries < 50; tries++) {
+		nng_msg *m;
+		TH_CHECK(&T, nng_recvmsg(s, &m, 0) == 0,
+		    "no agency.notice on the bus");
+		const char *b = nng_msg_body(m);
+		size_t      n = nng_msg_len(m);
+		if (n < 14 || memcmp(b, "agency.notice", 14) != 0) {
+			nng_msg_free(m);
+			continue;
+		}
+		*env = sn__bus__v1__envelope__unpack(
+		    NULL, n - 14, (const uint8_t *) b + 14);
+		nng_msg_free(m);
+		TH_CHECK(&T, *env != NULL, "the envelope does not decode");
+		Sn__Agency__V1__AgencyNotice *an
+		    = sn__agency__v1__agency_notice__unpack(
+		        NULL, (*env)->data.len, (*env)->data.data);
+		TH_CHECK(&T, an != NULL, "the notice does not decode");
+		return an;
+	}
+	th_fail(&T, "only heartbeats on the bus");
+}
+
+static void
+notices_refused(const char *id)
+{
+	char body[512];
+	refused("{\"kind\": \"death\", \"id_number\": \"220103195001011230\","
+	        " \"effective_date\": \"2026-01-05\"}",
+	    422, "invalid_id_number", "a bad check character");
+	snprintf(body, sizeof(body),
+	    "{\"kind\": \"divorce\", \"id_number\": \"%s\","
+	    " \"effective_date\": \"2026-01-05\"}",
+	    id);
+	refused(body, 422, "invalid_kind", "an unknown kind");
+	snprintf(body, sizeof(body),
+	    "{\"kind\": \"death\", \"id_number\": \"%s\","
+	    " \"effective_date\": \"2026-01-05\", \"monthly_wage_fen\": 5}",
+	    id);
+	refused(body, 422, "not_for_kind", "a death with a wage");
+	snprintf(body, sizeof(body),
+	    "{\"kind\": \"new_job\", \"id_number\": \"%s\","
+	    " \"effective_date\": \"2026-01-05\"}",
+	    id);
+	refused(body, 422, "missing_field", "a new job without a wage");
+	snprintf(body, sizeof(body),
+	    "{\"kind\": \"death\", \"id_number\": \"%s\","
+	    " \"effective_date\": \"2026-01-05\", \"cause\": \"x\"}",
+	    id);
+	refused(body, 422, "unknown_field", "an unknown field");
+	refused("{\"kind\": \"death\"}", 422, "missing_field", "no person");
+	TH_CHECK(&T, notices_stored() == 0,
+	    "a refused notice stored or published something");
+	printf("ok: refused notices store and publish nothing\n");
+}
+
+/* What agency i (0-based) says of id: alive, or the wages. */
+static Sn__Agency__V1__PersonRecord *
+record_of(int i, char *id, Sn__Agency__V1__AgencyReply **rp)
+{
+	char *ids[] = { id };
+	*rp         = ask(i, i + 1, "C-1", ids, 1);
+	TH_CHECK(&T,
+	    (*rp)->status == SN__AGENCY__V1__REPLY_STATUS__REPLY_OK
+	        && (*rp)->n_records == 1,
+	    "%s did not answer", agencies[i]);
+	return (*rp)->records[0];
+}
+
+static bool
+alive(char *id)
+{
+	Sn__Agency__V1__AgencyReply *rp;
+	bool                         a = record_of(0, id, &rp)->alive;
+	sn__agency__v1__agency_reply__free_unpacked(rp, NULL);
+	return a;
+}
+
+static int64_t
+wages(char *id)
+{
+	Sn__Agency__V1__AgencyReply *rp;
+	int64_t                      w = record_of(1, id, &rp)->wages_fen;
+	sn__agency__v1__agency_reply__free_unpacked(rp, NULL);
+	return w;
+}
+
+/* The death of id: 201, once, on the bus with its fields. */
+static void
+notice_death(char *id, nng_socket sub)
+{
+	char body[512], *out = NULL;
+	snprintf(body, sizeof(body),
+	    "{\"kind\": \"death\", \"id_number\": \"%s\","
+	    " \"effective_date\": \"2026-01-05\", \"note\": \"certificate "
+	    "7\"}",
+	    id);
+	int     st  = post("death-1", body, &out);
+	json_t *ans = out != NULL ? json_loads(out, 0, NULL) : NULL;
+	TH_CHECK(&T, st == 201 && ans != NULL, "death: status %d", st);
+	free(out);
+	const char *nid = json_string_value(json_object_get(ans, "notice_id"));
+	const char *at  = json_string_value(json_object_get(ans, "issued_at"));
+	TH_CHECK(&T, nid != NULL && at != NULL, "no notice_id, issued_at");
+	TH_CHECK(&T,
+	    strcmp(json_string_value(json_object_get(ans, "agency")),
+	        "PUBLIC_SECURITY")
+	        == 0,
+	    "a death's agency is not public security");
+	Sn__Bus__V1__Envelope        *env;
+	Sn__Agency__V1__AgencyNotice *an = next_notice(sub, &env);
+	TH_CHECK(&T,
+	    strcmp(env->source, "agency-sim") == 0 && env->sequence == 1
+	        && strcmp(env->subject, nid) == 0
+	        && strcmp(env->actor, "agency:PUBLIC_SECURITY") == 0,
+	    "the envelope: source %s, sequence %llu, subject %s, actor %s",
+	    env->source, (unsigned long long) env->sequence, env->subject,
+	    env->actor);
+	TH_CHECK(&T,
+	    strcmp(an->notice_id, nid) == 0
+	        && an->agency == SN__AGENCY__V1__AGENCY__AGENCY_PUBLIC_SECURITY
+	        && an->kind == SN__AGENCY__V1__NOTICE_KIND__NOTICE_DEATH
+	        && strcmp(an->id_number, id) == 0
+	        && strcmp(an->effective_date, "2026-01-05") == 0
+	        && an->monthly_wage_fen == 0
+	        && strcmp(an->note, "certificate 7") == 0
+	        && strcmp(an->issued_at, at) == 0,
+	    "the notice on the bus is not the one posted");
+	sn__agency__v1__agency_notice__free_unpacked(an, NULL);
+	sn__bus__v1__envelope__free_unpacked(env, NULL);
+	printf("ok: a death -> 201 and agency.notice on the bus\n");
+
+	out = NULL;
+	st  = post("death-1", body, &out);
+	TH_CHECK(&T, st == 201 && out != NULL && strstr(out, nid) != NULL,
+	    "the repeat: status %d, not the first answer", st);
+	free(out);
+	json_decref(ans);
+	TH_CHECK(&T, notices_stored() == 2,
+	    "the repeat stored or published again (%lld rows)",
+	    (long long) notices_stored());
+	printf("ok: the same Idempotency-Key -> the same answer, once\n");
+}
+
+static void
+notices(void)
+{
+	char id[19], other[19], body[512], *out = NULL;
+	idnum(id, "22010319620304121");
+	idnum(other, "22010319800101331");
+	start_sim(NULL);
+	notices_refused(id);
+	TH_CHECK(&T, alive(id), "the person is dead before the notice");
+	int64_t before = wages(id);
+
+	nng_socket sub = subscribe();
+	notice_death(id, sub);
+	nng_close(sub);
+	TH_CHECK(&T, !alive(id), "public security still says alive");
+	TH_CHECK(&T, alive(other), "another person died too");
+
+	snprintf(body, sizeof(body),
+	    "{\"kind\": \"new_job\", \"id_number\": \"%s\","
+	    " \"effective_date\": \"2026-01-04\", \"monthly_wage_fen\": %lld}",
+	    id, (long long) before + 345600);
+	int st = post("job-1", body, &out);
+	TH_CHECK(&T,
+	    st == 201 && out != NULL && strstr(out, "HUMAN_RESOURCES"),
+	    "new job: status %d", st);
+	free(out);
+	TH_CHECK(&T, wages(id) == before + 345600,
+	    "human resources says %lld, not the new wage",
+	    (long long) wages(id));
+	printf("ok: the agencies answer by the notices\n");
+
+	th_stop(&T, sim);
+	start_sim(NULL);
+	TH_CHECK(&T, !alive(id) && wages(id) == before + 345600,
+	    "after a restart the agencies forgot the notices");
+	printf("ok: and still after a restart\n");
+
+	char path[64];
+	snprintf(path, sizeof(path), "/notices?id_number=%s", id);
+	st = th_http(&T, http_port, "GET", path, NULL, NULL, NULL, &out);
+	json_t *ls  = out != NULL ? json_loads(out, 0, NULL) : NULL;
+	json_t *arr = json_object_get(ls, "notices");
+	TH_CHECK(&T,
+	    st == 200 && json_array_size(arr) == 2
+	        && strcmp(json_string_value(
+	                      json_object_get(json_array_get(arr, 0), "kind")),
+	               "death")
+	            == 0,
+	    "GET /notices: status %d, %s", st, out ? out : "(none)");
+	free(out);
+	json_decref(ls);
+	st = th_http(
+	    &T, http_port, "GET", "/notices?limit=0", NULL, NULL, NULL, NULL);
+	TH_CHECK(&T, st == 400, "GET /notices?limit=0: status %d", st);
+	printf("ok: GET /notices\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -234,6 +514,7 @@ main(int argc, char **argv)
 		{ "answers", answers },
 		{ "clock", clock_shift },
 		{ "help", help },
+		{ "notices", notices },
 	};
 	return th_main(
 	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), NULL);
