@@ -8,7 +8,7 @@
  * its cursors). What was paid is always read from bank-sim's records
  * (GET /accounts/{account}/credits), not from disbursement's tables.
  *
- *   e2e_lifecycle death_stops_payment | half_year
+ *   e2e_lifecycle death_stops_payment | standards_and_prices | half_year
  *
  *   death_stops_payment  a one-member household is filed and paid month
  *       M; in M a clerk reports the death (POST /households/{id}/changes);
@@ -16,13 +16,15 @@
  *       report and the three steps by distinct users; its outcome is an
  *       exit for the death; the run of M + 1 pays it nothing while a
  *       second household is paid as before
- *   half_year  three households decided in January: a new standard from
- *       March (POST /policy) re-rates them all; a CPI of 3.6 % for April
- *       makes a price subsidy line of April's run, 3.4 % for May none;
- *       in July the agencies report higher wages and the periodic reviews
- *       open: at 1.5 x S the household is paid the same for 6 months and
- *       nothing in the seventh, at 2 x S it exits at the end of July;
- *       the third (yearly review) is paid the new standard throughout
+ *   standards_and_prices  two households decided in January; a new
+ *       standard from March (POST /policy) re-rates both from March; a
+ *       CPI of 3.6 % for April makes a price subsidy line of April's run,
+ *       3.4 % for May none
+ *   half_year  three households decided in January; in July the agencies
+ *       report higher wages and the periodic reviews open: at 1.5 x S the
+ *       household is paid the same for 6 months and nothing in the
+ *       seventh, at 2 x S it exits at the end of July; the third (yearly
+ *       review) is paid throughout
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -460,30 +462,19 @@ wait_amount(const hh *h, int64_t fen)
 	free(tok);
 }
 
-static void
-half_year(void)
+/* The year after the district's today: its January 10th. */
+static int
+year_ahead(char jan[SN_DATE_STRLEN])
 {
-	e2e_setup();
-	/* one member each; S is 830 yuan until March, 900 from March */
-	static hh ge = { "22010319850505111", "Sun Qi", "1985-05-05", "full",
-		30000, 0, "6217000000000000201", "", NULL, NULL };
-	static hh ex = { "22010319880808222", "Zhou Ba", "1988-08-08", "full",
-		20000, 0, "6217000000000000202", "", NULL, NULL };
-	static hh rr = { "22010319500303333", "Wu Jiu", "1950-03-03", "none",
-		0, 43000, "6217000000000000203", "", NULL, NULL };
-	hh       *all[] = { &ge, &ex, &rr };
-	write_fixture(all, 3);
-	/* January of the year ahead */
-	sn_date today = sn_clock_today();
-	int     y     = today.year + 1;
-	char    jan[SN_DATE_STRLEN];
+	int y = sn_clock_today().year + 1;
 	sn_date_format((sn_date) { y, 1, 10 }, jan);
-	e2e_clock_shift(e2e_shift_to(jan));
-	start_stack();
-	file(&ge, 53000); /* (830 - 300) */
-	file(&ex, 63000); /* (830 - 200) */
-	file(&rr, 40000); /* (830 - 430); no work, a pension: yearly */
-	/* a new standard from March: 900 urban, 700 rural */
+	return y;
+}
+
+/* POST /policy: urban 900 and rural 700 yuan from March of year y. */
+static void
+march_standard(int y)
+{
 	char *admin
 	    = e2e_token("admin-1", "district_admin", E2E_DISTRICT, NULL);
 	char body[1024];
@@ -496,32 +487,108 @@ half_year(void)
 	    "\"asset_multiple\":24,\"max_homes\":1,"
 	    "\"business_capital_limit_fen\":5000000}",
 	    y, y);
-	int st = e2e_call(P_APPROVAL, "POST", "/policy", admin, body, NULL);
-	TH_CHECK(&T, st == 201, "the March standard: %d", st);
+	json_t *out = NULL;
+	int st = e2e_call(P_APPROVAL, "POST", "/policy", admin, body, &out);
+	TH_CHECK(&T, st == 201 && e2e_jint(out, "ratio_permille") == 1286,
+	    "the March standard: %d, ratio %lld", st,
+	    (long long) e2e_jint(out, "ratio_permille"));
+	json_decref(out);
 	free(admin);
+}
+
+/*
+ * Standards over time and price linkage: two households decided in
+ * January; a standard from March (POST /policy in January) re-rates both
+ * from March once the district's clock is there; a CPI of 3.6 % for
+ * April pays a price subsidy line in April's run, 3.4 % for May none.
+ */
+static void
+standards_and_prices(void)
+{
+	e2e_setup();
+	static hh wg = { "22010319850505111", "Sun Qi", "1985-05-05", "full",
+		30000, 0, "6217000000000000201", "", NULL, NULL };
+	static hh pn = { "22010319500303333", "Wu Jiu", "1950-03-03", "none",
+		0, 43000, "6217000000000000203", "", NULL, NULL };
+	hh       *all[] = { &wg, &pn };
+	write_fixture(all, 2);
+	char jan[SN_DATE_STRLEN], day[SN_DATE_STRLEN];
+	int  y = year_ahead(jan);
+	e2e_clock_shift(e2e_shift_to(jan));
+	start_stack();
+	file(&wg, 53000); /* (830 - 300) */
+	file(&pn, 40000); /* (830 - 430) */
+	march_standard(y);
 	e2e_budget("dibao", y, 100000000);
-	e2e_budget("dibao", y + 1, 100000000);
 	e2e_budget("price_subsidy", y, 10000000);
 	sn_month feb = { y, 2 }, mar = { y, 3 }, apr = { y, 4 },
-	         may = { y, 5 }, jul = { y, 7 }, aug = { y, 8 },
-	         next_jan = { y + 1, 1 }, next_feb = { y + 1, 2 };
+	         may = { y, 5 };
 	free(e2e_pay_month(fmt_month(feb)));
-	/* March: the register is re-rated from the new standard */
-	char day[SN_DATE_STRLEN];
 	sn_date_format((sn_date) { y, 3, 10 }, day);
 	move_clock(day, CLOCKED);
-	wait_amount(&ge, 60000);
-	wait_amount(&ex, 70000);
-	wait_amount(&rr, 47000);
+	wait_amount(&wg, 60000); /* (900 - 300) */
+	wait_amount(&pn, 47000); /* (900 - 430) */
 	int64_t per = price_index(apr, 36, true);
 	price_index(may, 34, false);
-	for (sn_month m = mar; sn_month_cmp(m, jul) < 0;
+	for (sn_month m = mar; sn_month_cmp(m, may) <= 0;
 	     m          = sn_month_add(m, 1))
                 free(e2e_pay_month(fmt_month(m)));
-	/* July: the agencies report 1.5 x S and 2 x S of wages; the
-	 * periodic reviews (six months after the decision) open */
-	ge.wages_fen = 135000;
-	ex.wages_fen = 180000;
+	lines lw = { "" }, lp = { "" };
+	line(&lw, feb, "dibao", 53000);
+	line(&lp, feb, "dibao", 40000);
+	line(&lw, mar, "dibao", 60000);
+	line(&lp, mar, "dibao", 47000);
+	line(&lw, apr, "dibao", 60000);
+	line(&lw, apr, "price_subsidy", per);
+	line(&lp, apr, "dibao", 47000);
+	line(&lp, apr, "price_subsidy", per);
+	line(&lw, may, "dibao", 60000);
+	line(&lp, may, "dibao", 47000);
+	check_paid(&wg, &lw);
+	check_paid(&pn, &lp);
+	printf("standards_and_prices: re-rated from %s, a price subsidy line "
+	       "of %lld fen in %s only\n",
+	    fmt_month(mar), (long long) per, fmt_month(apr));
+}
+
+/*
+ * Reviews over half a year: three households decided in January (S 830
+ * yuan); in July the agencies report wages of 1.5 x S and 2 x S for two
+ * of them and their periodic reviews (six months after the decision)
+ * open; the first is paid the same for six months and nothing in the
+ * seventh, the second exits at the end of July; the third (no work, a
+ * pension: reviewed yearly) is paid throughout.
+ */
+static void
+half_year(void)
+{
+	e2e_setup();
+	static hh ge = { "22010319850505111", "Sun Qi", "1985-05-05", "full",
+		30000, 0, "6217000000000000201", "", NULL, NULL };
+	static hh ex = { "22010319880808222", "Zhou Ba", "1988-08-08", "full",
+		20000, 0, "6217000000000000202", "", NULL, NULL };
+	static hh pn = { "22010319500303333", "Wu Jiu", "1950-03-03", "none",
+		0, 43000, "6217000000000000203", "", NULL, NULL };
+	hh       *all[] = { &ge, &ex, &pn };
+	write_fixture(all, 3);
+	char jan[SN_DATE_STRLEN], day[SN_DATE_STRLEN];
+	int  y = year_ahead(jan);
+	e2e_clock_shift(e2e_shift_to(jan));
+	start_stack();
+	file(&ge, 53000); /* (830 - 300) */
+	file(&ex, 63000); /* (830 - 200) */
+	file(&pn, 40000); /* (830 - 430) */
+	e2e_budget("dibao", y, 100000000);
+	e2e_budget("dibao", y + 1, 100000000);
+	sn_month feb = { y, 2 }, jul = { y, 7 }, aug = { y, 8 },
+	         next_jan = { y + 1, 1 }, next_feb = { y + 1, 2 };
+	for (sn_month m = feb; sn_month_cmp(m, jul) < 0;
+	     m          = sn_month_add(m, 1))
+                free(e2e_pay_month(fmt_month(m)));
+	/* July: 1.5 x 830 and 2 x 830 yuan of wages on the agencies' records
+	 */
+	ge.wages_fen = 124500;
+	ex.wages_fen = 166000;
 	write_fixture(all, 3);
 	static const char *const july[] = { "agency-sim", "intake",
 		"verification", "investigation", "approval", NULL };
@@ -529,39 +596,27 @@ half_year(void)
 	move_clock(day, july);
 	char   *r1  = open_review(&ge, "periodic");
 	char   *r2  = open_review(&ex, "periodic");
-	outcome gre = { "gradual_exit", "review", 60000, 60000, fmt_month(aug),
+	outcome gre = { "gradual_exit", "review", 53000, 53000, fmt_month(aug),
 		fmt_month(next_jan) };
 	decide_review(&ge, r1, NULL, &gre);
 	outcome exe
-	    = { "exit", "exit", 70000, 0, fmt_month(aug), fmt_month(jul) };
+	    = { "exit", "exit", 63000, 0, fmt_month(aug), fmt_month(jul) };
 	decide_review(&ex, r2, NULL, &exe);
 	check_status(&ge, "GRADUAL_EXIT");
 	check_status(&ex, "EXITED");
+	check_status(&pn, "ACTIVE");
 	for (sn_month m = jul; sn_month_cmp(m, next_feb) <= 0;
 	     m          = sn_month_add(m, 1))
                 free(e2e_pay_month(fmt_month(m)));
-	/* what the bank credited, month by month */
-	lines lg = { "" }, lx = { "" }, lr = { "" };
-	line(&lg, feb, "dibao", 53000);
-	line(&lx, feb, "dibao", 63000);
-	line(&lr, feb, "dibao", 40000);
-	line(&lg, mar, "dibao", 60000);
-	line(&lx, mar, "dibao", 70000);
-	line(&lr, mar, "dibao", 47000);
-	line(&lg, apr, "dibao", 60000);
-	line(&lg, apr, "price_subsidy", per);
-	line(&lx, apr, "dibao", 70000);
-	line(&lx, apr, "price_subsidy", per);
-	line(&lr, apr, "dibao", 47000);
-	line(&lr, apr, "price_subsidy", per);
-	months(&lg, may, next_jan, 60000);
-	months(&lx, may, jul, 70000);
-	months(&lr, may, next_feb, 47000);
+	lines lg = { "" }, lx = { "" }, lp = { "" };
+	months(&lg, feb, next_jan, 53000);
+	months(&lx, feb, jul, 63000);
+	months(&lp, feb, next_feb, 40000);
 	check_paid(&ge, &lg);
 	check_paid(&ex, &lx);
-	check_paid(&rr, &lr);
-	printf("half_year: re-rated in March, a price subsidy line in April "
-	       "only, gradual exit paid through %s, exit after %s\n",
+	check_paid(&pn, &lp);
+	printf("half_year: gradual exit paid through %s, exit after %s, the "
+	       "yearly household paid throughout\n",
 	    fmt_month(next_jan), fmt_month(jul));
 	free(r1);
 	free(r2);
@@ -572,6 +627,7 @@ main(int argc, char **argv)
 {
 	static const th_scenario scenarios[] = {
 		{ "death_stops_payment", death_stops_payment },
+		{ "standards_and_prices", standards_and_prices },
 		{ "half_year", half_year },
 	};
 	return th_main(&T, argc, argv, scenarios,
