@@ -175,3 +175,25 @@ client_report_visits(int port, const char *village, int n, int *reported)
 	json_decref(out);
 	return 0;
 }
+
+json_t *
+client_wait_run(
+    int port, const struct staff *s, const char *id, const char *want, int ms)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/runs/%s", id);
+	uint64_t end = th_now_ms() + (uint64_t) ms;
+	json_t  *r   = NULL;
+	while (th_now_ms() < end) {
+		json_decref(r);
+		r = NULL;
+		if (client_call(port, "GET", path, s, NULL, &r) == 200) {
+			const char *st
+			    = json_string_value(json_object_get(r, "status"));
+			if (st != NULL && strcmp(st, want) == 0)
+				return r;
+		}
+		th_sleep_ms(100);
+	}
+	return r;
+}

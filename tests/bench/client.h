@@ -56,4 +56,9 @@ void client_staff_idnum(char out[19], int n);
  */
 int client_report_visits(int port, const char *village, int n, int *reported);
 
+/* Polls GET /runs/{id} on disbursement's port until its status is want
+ * or ms pass; the last answer (NULL if none), the caller's to free. */
+json_t *client_wait_run(
+    int port, const struct staff *s, const char *id, const char *want, int ms);
+
 #endif /* SN_BENCH_CLIENT_H */

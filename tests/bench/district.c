@@ -589,26 +589,6 @@ verification_latency(const char *url)
 }
 
 /* Polls a run until its status is want (or a later one); the run. */
-static json_t *
-wait_run(const struct staff *s, const char *id, const char *want, int ms)
-{
-	char path[96];
-	snprintf(path, sizeof(path), "/runs/%s", id);
-	uint64_t end = th_now_ms() + (uint64_t) ms;
-	json_t  *r   = NULL;
-	while (th_now_ms() < end) {
-		json_decref(r);
-		r = NULL;
-		if (client_call(port_disb, "GET", path, s, NULL, &r) == 200) {
-			const char *st
-			    = json_string_value(json_object_get(r, "status"));
-			if (st != NULL && strcmp(st, want) == 0)
-				return r;
-		}
-		th_sleep_ms(100);
-	}
-	return r;
-}
 
 /*
  * Finance pays the first month of the approved households: budgets for
@@ -653,7 +633,8 @@ pay_first_month(int want)
 		snprintf(id, sizeof(id), "%s",
 		    json_string_value(json_object_get(r, "id")));
 		json_decref(r);
-		run = wait_run(&fin, id, "awaiting_approval", 120000);
+		run = client_wait_run(
+		    port_disb, &fin, id, "awaiting_approval", 120000);
 		json_int_t n
 		    = json_integer_value(json_object_get(run, "payments"));
 		char path[128];
@@ -685,7 +666,7 @@ pay_first_month(int want)
 		    stderr, "sn-district: the payment run was not approved\n");
 		return false;
 	}
-	run         = wait_run(&fin, id, "completed", 300000);
+	run = client_wait_run(port_disb, &fin, id, "completed", 300000);
 	json_t *rec = NULL;
 	snprintf(path, sizeof(path), "/runs/%s/reconciliation", id);
 	client_call(port_disb, "GET", path, &fin, NULL, &rec);

@@ -383,24 +383,6 @@ work_reviews(const struct staff *dist)
 
 /* ---- finance pays next month ------------------------------------------ */
 
-static json_t *
-wait_run(const struct staff *s, const char *id, const char *want)
-{
-	char path[96];
-	snprintf(path, sizeof(path), "/runs/%s", id);
-	uint64_t end = th_now_ms() + 300000;
-	json_t  *r   = NULL;
-	while (th_now_ms() < end) {
-		json_decref(r);
-		r = NULL;
-		if (client_call(port_disb, "GET", path, s, NULL, &r) == 200
-		    && strcmp(str(r, "status"), want) == 0)
-			return r;
-		th_sleep_ms(100);
-	}
-	return r;
-}
-
 /* Pays next month; prints the month's line. */
 static bool
 pay_month(int k, int filed)
@@ -430,13 +412,15 @@ pay_month(int k, int filed)
 	char id[64];
 	copy(id, sizeof(id), str(r, "id"));
 	json_decref(r);
-	json_decref(wait_run(&fin, id, "awaiting_approval"));
+	json_decref(
+	    client_wait_run(port_disb, &fin, id, "awaiting_approval", 300000));
 	snprintf(path, sizeof(path), "/runs/%s/approval", id);
 	if (client_call(port_disb, "POST", path, &apr,
 	        json_pack("{s:s}", "decision", "approve"), NULL)
 	    != 200)
 		return false;
-	json_t *run = wait_run(&fin, id, "completed");
+	json_t *run
+	    = client_wait_run(port_disb, &fin, id, "completed", 300000);
 	json_t *rec = NULL;
 	snprintf(path, sizeof(path), "/runs/%s/reconciliation", id);
 	client_call(port_disb, "GET", path, &fin, NULL, &rec);
