@@ -378,12 +378,14 @@ plan_read(sn_err err, const disbursement_plan *p, void *arg)
 		return;
 	json_t *rows = json_loads(p->rows_doc, 0, NULL);
 	json_t *fix  = json_loads(p->corrections_doc, 0, NULL);
+	json_t *sub  = json_loads(p->subsidy_doc, 0, NULL);
 	sn_http_reply_json(req, 200,
-	    json_pack("{s:o, s:o, s:I, s:I, s:o}", "run", run, "rows",
+	    json_pack("{s:o, s:o, s:I, s:I, s:o, s:o}", "run", run, "rows",
 	        rows != NULL ? rows : json_array(), "payments",
 	        (json_int_t) p->payments, "total_fen",
 	        (json_int_t) p->total_fen, "corrections",
-	        fix != NULL ? fix : json_object()));
+	        fix != NULL ? fix : json_object(), "price_subsidy",
+	        sub != NULL ? sub : json_array()));
 }
 
 static void
@@ -460,16 +462,18 @@ recon_read(sn_err err, const disbursement_recon *r, void *arg)
 		json_array_append_new(fj,
 		    json_pack("{s:s, s:s}", "code", f[i].code, "message",
 		        f[i].message));
-	json_t *j = json_pack("{s:s, s:s, s:b, s:o, s:o, s:{s:I, s:I},"
-	                      " s:{s:I, s:I}, s:o, s:o, s:i}",
-	    "run_id", sn_http_param(req, "id"), "status",
-	    disbursement_rules_run_status_name(r->status), "balanced", nf == 0,
-	    "findings", fj, "instructions", recon_instructions(r, &in), "plan",
-	    "payments", (json_int_t) in.plan_count, "total_fen",
-	    (json_int_t) in.plan_fen, "shortfall", "payees",
-	    (json_int_t) r->short_count, "total_fen",
-	    (json_int_t) r->short_fen, "payments", recon_payments(&in),
-	    "budget", recon_budget(&in), "year", (int) r->year);
+	json_t *sub = json_loads(r->subsidy_doc, 0, NULL);
+	json_t *j   = json_pack("{s:s, s:s, s:b, s:o, s:o, s:{s:I, s:I},"
+	                          " s:{s:I, s:I}, s:o, s:o, s:i, s:o}",
+	      "run_id", sn_http_param(req, "id"), "status",
+	      disbursement_rules_run_status_name(r->status), "balanced", nf == 0,
+	      "findings", fj, "instructions", recon_instructions(r, &in), "plan",
+	      "payments", (json_int_t) in.plan_count, "total_fen",
+	      (json_int_t) in.plan_fen, "shortfall", "payees",
+	      (json_int_t) r->short_count, "total_fen",
+	      (json_int_t) r->short_fen, "payments", recon_payments(&in),
+	      "budget", recon_budget(&in), "year", (int) r->year,
+	      "price_subsidy", sub != NULL ? sub : json_array());
 	if (j == NULL) {
 		sn_http_reply_error(
 		    req, 500, "internal", "cannot render", NULL);
@@ -880,6 +884,7 @@ on_decided(
 		return bad_event(ev, "no application id or effective month");
 	p.application_id = m->application_id;
 	p.beneficiary_id = "";
+	p.category       = (int32_t) m->category;
 	p.monthly_fen    = m->monthly_amount_fen;
 	p.decided_by     = str_or(m->decided_by);
 	p.members        = m->members > 0 ? m->members : 0;
@@ -900,8 +905,12 @@ on_beneficiary(
 	p.has_first = m->first_month[0] != '\0';
 	if (p.has_first && !month_of(m->first_month, &p.first_month))
 		return bad_event(ev, "bad first month");
-	p.fund = disbursement_rules_fund_of_category(m->category);
-	if (p.fund == DISBURSEMENT_FUND_NONE)
+	/* A low-income household is paid the price subsidy alone (fund
+	 * NONE, no benefit); any other category without a fund leaves. */
+	p.fund     = disbursement_rules_fund_of_category(m->category);
+	p.category = (int32_t) m->category;
+	bool only  = disbursement_rules_subsidy_only(m->category);
+	if (p.fund == DISBURSEMENT_FUND_NONE && !only)
 		return disbursement_store_payee_exit(tx, m->application_id,
 		    p.has_first ? &p.first_month : NULL);
 	p.has_until = m->until_month[0] != '\0';
@@ -909,14 +918,16 @@ on_beneficiary(
 	    || (p.has_until && !month_of(m->until_month, &p.until_month))
 	    || m->monthly_amount_fen < 0)
 		return bad_event(ev, "bad months or amount");
-	p.members = m->members > 0 ? m->members : 0;
-	p.cause   = (int32_t) m->cause;
+	/* members (issue 9), else the persons the event names */
+	p.members
+	    = m->members > 0 ? m->members : (int32_t) m->n_member_id_numbers;
+	p.cause = (int32_t) m->cause;
 	p.old_fen
 	    = m->old_monthly_amount_fen > 0 ? m->old_monthly_amount_fen : 0;
 	p.application_id = m->application_id;
 	p.beneficiary_id = str_or(m->beneficiary_id);
 	p.standing       = disbursement_rules_standing_of((int) m->status);
-	p.monthly_fen    = m->monthly_amount_fen;
+	p.monthly_fen    = only ? 0 : m->monthly_amount_fen;
 	p.decided_by     = str_or(m->approved_by);
 	payee_where(&p, m->household, m->payee);
 	return disbursement_store_payee_changed(tx, &p);

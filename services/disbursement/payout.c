@@ -98,8 +98,8 @@ built_cb(
 }
 
 /* The chunk's lines as the rules decide them: each payee's benefit (less
- * what it owes), its price subsidy, its back-payments, a line each, and
- * its recoveries and nettings. */
+ * what it owes), its price subsidy (with its category and persons), its
+ * back-payments, a line each, and its recoveries and nettings. */
 static size_t
 lines_of(const disbursement_payee *p, size_t n, const disbursement_take *take,
     const disbursement_take *sub, const int64_t *netted,
@@ -120,7 +120,9 @@ lines_of(const disbursement_payee *p, size_t n, const disbursement_take *take,
 		if (sub[i] == DISBURSEMENT_PAY)
 			lines[k++] = (disbursement_line) { .payee_id = p[i].id,
 				.fund       = DISBURSEMENT_FUND_PRICE_SUBSIDY,
-				.amount_fen = p[i].subsidy_fen };
+				.amount_fen = p[i].subsidy_fen,
+				.category   = p[i].category,
+				.persons    = p[i].members };
 	}
 	for (size_t j = 0; j < nfix; j++) {
 		const disbursement_fix *f = &fix[j];
@@ -154,7 +156,7 @@ build_lines(build *b, sn_tx *tx, const disbursement_payee *p, size_t n)
 		disbursement_rules_build(p, n, b->period, b->room, take, &c);
 		disbursement_rules_corrections(p, n, take, b->past, b->npast,
 		    b->room, fix, &nfix, netted, &c);
-		disbursement_rules_subsidies(p, n, take,
+		disbursement_rules_subsidies(p, n, b->period,
 		    b->room[DISBURSEMENT_FUND_PRICE_SUBSIDY], sub, &c);
 		size_t k = lines_of(p, n, take, sub, netted, fix, nfix, lines);
 		err      = disbursement_store_fixes(

@@ -74,6 +74,27 @@ disbursement_rules_fund_of_category(int category)
 	}
 }
 
+bool
+disbursement_rules_subsidy_only(int category)
+{
+	return category == 4; /* CATEGORY_LOW_INCOME */
+}
+
+const char *
+disbursement_rules_category_name(int category)
+{
+	switch (category) {
+	case 1:
+		return "tekun";
+	case 2:
+		return "dibao";
+	case 4:
+		return "low_income";
+	default:
+		return NULL;
+	}
+}
+
 disbursement_standing
 disbursement_rules_standing_of(int beneficiary_status)
 {
@@ -240,6 +261,22 @@ disbursement_rules_payment_open(disbursement_payment_status s)
 
 /* ---- building a run ----------------------------------------------------- */
 
+/* On the register for period: neither exited nor suspended, an
+ * account, from_month <= period <= until_month (when set). */
+static bool
+on_register(const disbursement_payee *p, sn_month period)
+{
+	if (p->standing == DISBURSEMENT_EXITED
+	    || p->standing == DISBURSEMENT_SUSPENDED)
+		return false;
+	if (p->account_number == NULL || p->account_number[0] == '\0')
+		return false;
+	if (!sn_month_valid(p->from_month)
+	    || sn_month_cmp(p->from_month, period) > 0)
+		return false;
+	return !p->has_until || sn_month_cmp(p->until_month, period) >= 0;
+}
+
 bool
 disbursement_rules_due(const disbursement_payee *p, sn_month period)
 {
@@ -248,18 +285,8 @@ disbursement_rules_due(const disbursement_payee *p, sn_month period)
 	if (p->fund != DISBURSEMENT_FUND_DIBAO
 	    && p->fund != DISBURSEMENT_FUND_TEKUN)
 		return false;
-	if (p->standing == DISBURSEMENT_EXITED
-	    || p->standing == DISBURSEMENT_SUSPENDED || p->monthly_fen <= 0
-	    || p->already_paid)
-		return false;
-	if (p->account_number == NULL || p->account_number[0] == '\0')
-		return false;
-	if (!sn_month_valid(p->from_month)
-	    || sn_month_cmp(p->from_month, period) > 0)
-		return false;
-	if (p->has_until && sn_month_cmp(p->until_month, period) < 0)
-		return false;
-	return true;
+	return p->monthly_fen > 0 && !p->already_paid
+	    && on_register(p, period);
 }
 
 void
@@ -291,9 +318,17 @@ disbursement_rules_build(const disbursement_payee *payees, size_t n,
 	}
 }
 
+bool
+disbursement_rules_subsidy_due(const disbursement_payee *p, sn_month period)
+{
+	return p != NULL && disbursement_rules_period_ok(period)
+	    && on_register(p, period) && p->subsidy_fen > 0
+	    && !p->subsidy_paid;
+}
+
 void
 disbursement_rules_subsidies(const disbursement_payee *payees, size_t n,
-    const disbursement_take *take, int64_t room, disbursement_take *sub,
+    sn_month period, int64_t room, disbursement_take *sub,
     disbursement_chunk *out)
 {
 	const int f    = DISBURSEMENT_FUND_PRICE_SUBSIDY;
@@ -301,8 +336,7 @@ disbursement_rules_subsidies(const disbursement_payee *payees, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		const disbursement_payee *p = &payees[i];
 		sub[i]                      = DISBURSEMENT_SKIP;
-		if (take[i] == DISBURSEMENT_SKIP || p->subsidy_fen <= 0
-		    || p->subsidy_paid)
+		if (!disbursement_rules_subsidy_due(p, period))
 			continue;
 		if (p->subsidy_fen <= left) {
 			sub[i] = DISBURSEMENT_PAY;

@@ -116,6 +116,16 @@ const char *disbursement_rules_standing_name(disbursement_standing s);
  */
 disbursement_fund disbursement_rules_fund_of_category(int category);
 
+/*
+ * True for a category paid the price subsidy alone, never a benefit
+ * (sn.assist.v1.Category 4, low_income: a payee of the subsidy only).
+ */
+bool disbursement_rules_subsidy_only(int category);
+
+/* The name of a category a price subsidy line is paid for ("tekun",
+ * "dibao", "low_income"); NULL for any other. */
+const char *disbursement_rules_category_name(int category);
+
 /* The standing of a beneficiary from the register's status
  * (sn.assist.v1.BeneficiaryStatus): exited, gradual exit, suspended,
  * else active. */
@@ -206,6 +216,10 @@ typedef struct disbursement_payee {
 	 * whether it has its subsidy line for the period already. */
 	int64_t subsidy_fen;
 	bool    subsidy_paid;
+	/* The month's category (sn.assist.v1.Category) and persons, which
+	 * its subsidy line records. */
+	int32_t category;
+	int32_t members;
 	/* What is still to recover from it (recoveries found in earlier
 	 * runs less what was netted since): netted against this run's
 	 * payment. */
@@ -246,16 +260,24 @@ void disbursement_rules_build(const disbursement_payee *payees, size_t n,
     disbursement_take *take, disbursement_chunk *out);
 
 /*
- * The price subsidy lines of a chunk decided by disbursement_rules_build
- * (take[i] its decision for payee i): a payee due for the period (PAY or
- * SHORT: its benefit's budget does not decide its subsidy) with a
- * subsidy_fen above 0 and no subsidy line yet gets one when it fits in
- * what is left of room (the price subsidy fund's) after the ones before
- * it; otherwise SHORT. Writes sub[i] and adds to out (pay_*, short_*,
+ * True if p is due its price subsidy line for period, whatever its
+ * benefit (a low-income payee has none; a benefit short of budget does
+ * not decide the subsidy): neither exited nor suspended, an account,
+ * from_month <= period <= until_month (when set), a subsidy_fen above 0
+ * and no subsidy line for the period yet.
+ */
+bool disbursement_rules_subsidy_due(
+    const disbursement_payee *p, sn_month period);
+
+/*
+ * The price subsidy lines of a chunk: a payee due its subsidy for period
+ * (disbursement_rules_subsidy_due) gets one when it fits in what is left
+ * of room (the price subsidy fund's) after the ones before it; otherwise
+ * SHORT. Writes sub[i] and adds to out (pay_*, short_*,
  * drawn_fen[PRICE_SUBSIDY]).
  */
 void disbursement_rules_subsidies(const disbursement_payee *payees, size_t n,
-    const disbursement_take *take, int64_t room, disbursement_take *sub,
+    sn_month period, int64_t room, disbursement_take *sub,
     disbursement_chunk *out);
 
 /* ---- corrections (issue 9) ---------------------------------------------- */

@@ -246,7 +246,9 @@ static const char SQL_PAYEE_CHANGED[]
       " ON CONFLICT (application_id) DO UPDATE SET"
       "  beneficiary_id = coalesce(EXCLUDED.beneficiary_id,"
       "   payee.beneficiary_id),"
-      "  status = EXCLUDED.status, fund = EXCLUDED.fund,"
+      "  status = EXCLUDED.status,"
+      "  fund = CASE WHEN EXCLUDED.fund <> '' THEN EXCLUDED.fund"
+      "   ELSE payee.fund END,"
       "  monthly_fen = EXCLUDED.monthly_fen,"
       "  district_code = EXCLUDED.district_code,"
       "  township_code = EXCLUDED.township_code,"
@@ -268,7 +270,8 @@ static const char SQL_PAYEE_EXIT[]
  * rows that go are never the one set (first_month <> $2), so that the
  * delete and the upsert do not touch the same row. A change that is the
  * first the payee's months hear of (no row before first_month) keeps its
- * old amount ($8) from from_month until first_month. */
+ * old amount ($8) from from_month until first_month. $9 is the months'
+ * category (sn.assist.v1.Category). */
 static const char SQL_MONTH_SET[]
     = "WITH pe AS (SELECT id, from_month,"
       "  coalesce(nullif($2, ''), from_month) AS f"
@@ -277,41 +280,53 @@ static const char SQL_MONTH_SET[]
       "  WHERE pm.payee_id = pe.id AND pm.first_month <> pe.f"
       "  AND (pm.first_month > pe.f OR $2 = '')),"
       " s AS (INSERT INTO payee_month (payee_id, first_month, status,"
-      "  monthly_fen, members, cause)"
-      "  SELECT pe.id, pe.from_month, 'active', $8::bigint, $6::int, 1"
+      "  monthly_fen, members, cause, category)"
+      "  SELECT pe.id, pe.from_month, 'active', $8::bigint, $6::int, 1,"
+      "  $9::int"
       "  FROM pe WHERE $2 <> '' AND $8::bigint > 0"
       "  AND pe.from_month < pe.f AND NOT EXISTS (SELECT 1"
       "   FROM payee_month pm WHERE pm.payee_id = pe.id"
       "   AND pm.first_month < pe.f)"
       "  ON CONFLICT DO NOTHING)"
       " INSERT INTO payee_month (payee_id, first_month, status,"
-      "  monthly_fen, until_month, members, cause, noted_at)"
+      "  monthly_fen, until_month, members, cause, noted_at, category)"
       " SELECT pe.id, pe.f, $3, $4::bigint, $5, $6::int, $7::int,"
-      "  CASE WHEN $2 <> '' THEN now() END FROM pe"
+      "  CASE WHEN $2 <> '' THEN now() END, $9::int FROM pe"
       " ON CONFLICT (payee_id, first_month) DO UPDATE SET"
       "  status = EXCLUDED.status, monthly_fen = EXCLUDED.monthly_fen,"
       "  until_month = EXCLUDED.until_month, members = EXCLUDED.members,"
-      "  cause = EXCLUDED.cause, noted_at = EXCLUDED.noted_at";
+      "  cause = EXCLUDED.cause, noted_at = EXCLUDED.noted_at,"
+      "  category = EXCLUDED.category";
 
 static const char SQL_MONTH_DECIDED[]
     = "INSERT INTO payee_month (payee_id, first_month, status,"
-      "  monthly_fen, members, cause)"
-      " SELECT p.id, p.from_month, p.status, p.monthly_fen, $2::int, 1"
+      "  monthly_fen, members, cause, category)"
+      " SELECT p.id, p.from_month, p.status, p.monthly_fen, $2::int, 1,"
+      "  $3::int"
       " FROM payee p WHERE p.application_id = $1"
       "  AND NOT EXISTS (SELECT 1 FROM payee_month pm"
       "   WHERE pm.payee_id = p.id)";
 
+/* What payee_month's rows from a first month on say. */
+typedef struct month_row {
+	const char *standing;
+	int64_t     fen;
+	const char *until; /* NULL: open */
+	int32_t     members, cause, category;
+	int64_t     old_fen;
+} month_row;
+
 static sn_err
-month_set(sn_tx *tx, const char *app, const sn_month *first,
-    const char *standing, int64_t fen, const char *until, int32_t members,
-    int32_t cause, int64_t old_fen)
+month_set(
+    sn_tx *tx, const char *app, const sn_month *first, const month_row *r)
 {
-	char        f[SN_MONTH_STRLEN], a[24], m[24], c[24], o[24];
+	char        f[SN_MONTH_STRLEN], a[24], m[24], c[24], o[24], k[24];
 	const char *v[]
-	    = { app, first != NULL ? sn_month_format(*first, f) : "", standing,
-		      fmt_i64(a, fen), until, fmt_i64(m, members),
-		      fmt_i64(c, cause), fmt_i64(o, old_fen) };
-	return sn_tx_query(tx, SQL_MONTH_SET, 8, v, NULL, NULL);
+	    = { app, first != NULL ? sn_month_format(*first, f) : "",
+		      r->standing, fmt_i64(a, r->fen), r->until,
+		      fmt_i64(m, r->members), fmt_i64(c, r->cause),
+		      fmt_i64(o, r->old_fen), fmt_i64(k, r->category) };
+	return sn_tx_query(tx, SQL_MONTH_SET, 9, v, NULL, NULL);
 }
 
 static sn_err
@@ -319,7 +334,9 @@ payee_upsert(sn_tx *tx, const char *sql, const disbursement_payee_in *p)
 {
 	char        amount[24], from[SN_MONTH_STRLEN], until[SN_MONTH_STRLEN];
 	const char *standing = disbursement_rules_standing_name(p->standing);
-	const char *fund     = disbursement_rules_fund_name(p->fund);
+	const char *fund     = p->fund == DISBURSEMENT_FUND_NONE
+	        ? "" /* the subsidy alone: the fund it had stays */
+	        : disbursement_rules_fund_name(p->fund);
 	if (standing == NULL || fund == NULL)
 		return SN_EINVAL;
 	const char *v[] = { p->application_id, p->beneficiary_id, standing,
@@ -335,26 +352,28 @@ payee_upsert(sn_tx *tx, const char *sql, const disbursement_payee_in *p)
 sn_err
 disbursement_store_payee_decided(sn_tx *tx, const disbursement_payee_in *p)
 {
-	char        m[24];
-	const char *v[] = { p->application_id, fmt_i64(m, p->members) };
+	char        m[24], c[24];
+	const char *v[] = { p->application_id, fmt_i64(m, p->members),
+		fmt_i64(c, p->category) };
 	sn_err      err = payee_upsert(tx, SQL_PAYEE_DECIDED, p);
 	return err != SN_OK
 	    ? err
-	    : sn_tx_query(tx, SQL_MONTH_DECIDED, 2, v, NULL, NULL);
+	    : sn_tx_query(tx, SQL_MONTH_DECIDED, 3, v, NULL, NULL);
 }
 
 sn_err
 disbursement_store_payee_changed(sn_tx *tx, const disbursement_payee_in *p)
 {
-	char   until[SN_MONTH_STRLEN];
-	sn_err err = payee_upsert(tx, SQL_PAYEE_CHANGED, p);
+	char      until[SN_MONTH_STRLEN];
+	sn_err    err = payee_upsert(tx, SQL_PAYEE_CHANGED, p);
+	month_row r   = { disbursement_rules_standing_name(p->standing),
+		  p->monthly_fen,
+                p->has_until ? sn_month_format(p->until_month, until) : NULL,
+		  p->members, p->cause, p->category, p->old_fen };
 	if (err != SN_OK)
 		return err;
-	return month_set(tx, p->application_id,
-	    p->has_first ? &p->first_month : NULL,
-	    disbursement_rules_standing_name(p->standing), p->monthly_fen,
-	    p->has_until ? sn_month_format(p->until_month, until) : NULL,
-	    p->members, p->cause, p->old_fen);
+	return month_set(
+	    tx, p->application_id, p->has_first ? &p->first_month : NULL, &r);
 }
 
 sn_err
@@ -362,10 +381,10 @@ disbursement_store_payee_exit(
     sn_tx *tx, const char *application_id, const sn_month *first)
 {
 	const char *v[] = { application_id };
-	sn_err      err = sn_tx_query(tx, SQL_PAYEE_EXIT, 1, v, NULL, NULL);
-	return err != SN_OK ? err
-	                    : month_set(tx, application_id, first, "exited", 0,
-	                        NULL, 0, 5 /* CHANGE_CAUSE_EXIT */, 0);
+	month_row   r
+	    = { "exited", 0, NULL, 0, 5 /* CHANGE_CAUSE_EXIT */, 0, 0 };
+	sn_err err = sn_tx_query(tx, SQL_PAYEE_EXIT, 1, v, NULL, NULL);
+	return err != SN_OK ? err : month_set(tx, application_id, first, &r);
 }
 
 static const char SQL_PRICE_SUBSIDY[]
@@ -731,8 +750,8 @@ disbursement_store_run_building(
 
 /* ---- building ----------------------------------------------------------- */
 
-/* The category of a payee's fund (sn.assist.v1.Category): tekun 1,
- * dibao 2. */
+/* The price subsidy goes by the month's category (payee_month), so that
+ * a low-income payee (fund '', no benefit) has its line too. */
 static const char SQL_CHUNK[]
     = "SELECT p.id, p.fund, coalesce(r.status, 'exited') AS standing,"
       " coalesce(r.monthly_fen, 0) AS monthly_fen, p.from_month,"
@@ -745,11 +764,12 @@ static const char SQL_CHUNK[]
       "  - coalesce((SELECT sum(t.amount_fen) FROM netting t"
       "   WHERE t.payee_id = p.id AND t.fund = p.fund), 0))::bigint"
       "  AS owed_fen,"
-      " coalesce(CASE WHEN s.applies AND (CASE p.fund WHEN 'tekun' THEN 1"
-      "  WHEN 'dibao' THEN 2 END) = ANY (s.categories)"
+      " coalesce(CASE WHEN s.applies AND r.category = ANY (s.categories)"
       "  THEN s.per_person_fen * r.members END, 0)::bigint AS subsidy_fen,"
       " EXISTS (SELECT 1 FROM payment m WHERE m.payee_id = p.id"
-      "  AND m.fund = 'price_subsidy' AND m.period = $1) AS subsidy_paid"
+      "  AND m.fund = 'price_subsidy' AND m.period = $1) AS subsidy_paid,"
+      " coalesce(r.category, 0) AS category,"
+      " coalesce(r.members, 0) AS members"
       " FROM payee p"
       " LEFT JOIN LATERAL (SELECT pm.* FROM payee_month pm"
       "  WHERE pm.payee_id = p.id AND pm.first_month <= $1"
@@ -770,6 +790,8 @@ static const sn_col payee_cols[] = {
 	SN_COL(disbursement_payee, subsidy_fen, SN_COL_I64),
 	SN_COL(disbursement_payee, subsidy_paid, SN_COL_BOOL),
 	SN_COL(disbursement_payee, owed_fen, SN_COL_I64),
+	SN_COL(disbursement_payee, category, SN_COL_I32),
+	SN_COL(disbursement_payee, members, SN_COL_I32),
 };
 
 static void
@@ -800,7 +822,8 @@ disbursement_store_chunk(sn_tx *tx, sn_month period, int64_t after, int limit,
  * the run is what the run paid, and a payee short of budget in q is not
  * owed a back-payment for it); paid for q: its
  * ordinary payment, what was netted from it, back-payments for it, less
- * recoveries of it. */
+ * recoveries of it. A payee that never had a benefit fund (low-income
+ * only) has nothing to correct: the price subsidy is not corrected. */
 static const char SQL_PAST[]
     = "SELECT pe.id AS payee_id, pe.fund, q.period AS month,"
       " coalesce(r.status, 'exited') AS standing,"
@@ -823,7 +846,7 @@ static const char SQL_PAST[]
       " LEFT JOIN LATERAL (SELECT pm.* FROM payee_month pm"
       "  WHERE pm.payee_id = pe.id AND pm.first_month <= q.period"
       "  ORDER BY pm.first_month DESC LIMIT 1) r ON true"
-      " WHERE EXISTS (SELECT 1 FROM payee_month pm"
+      " WHERE pe.fund <> '' AND EXISTS (SELECT 1 FROM payee_month pm"
       "  WHERE pm.payee_id = pe.id AND pm.first_month <= q.period"
       "  AND pm.noted_at > q.created_at)"
       " ORDER BY pe.id, q.period";
@@ -877,18 +900,22 @@ static const char SQL_NETTINGS[]
       "  AS l(id, fund, corrects, fen)"
       " ON CONFLICT DO NOTHING";
 
-/* The lines of kind among lines as four arrays (payee, fund, corrects,
- * amount): 4 parameters from v[first]. */
+/* The lines of kind among lines as LINE_ARRAYS arrays (payee, fund,
+ * corrects, amount, category, persons): as many parameters from v. */
+#define LINE_ARRAYS 6
+
 static sn_err
 line_arrays(const disbursement_line *lines, size_t n,
-    disbursement_line_kind kind, sn_pgarray arr[4], const char **v)
+    disbursement_line_kind kind, sn_pgarray arr[LINE_ARRAYS], const char **v)
 {
 	char c[SN_MONTH_STRLEN];
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < LINE_ARRAYS; k++)
 		sn_pgarray_init(&arr[k]);
 	for (size_t i = 0; i < n; i++) {
 		const disbursement_line *l = &lines[i];
 		const char *f = disbursement_rules_fund_name(l->fund);
+		const char *cat
+		    = disbursement_rules_category_name(l->category);
 		if (l->kind != kind)
 			continue;
 		sn_pgarray_add_i64(&arr[0], l->payee_id);
@@ -896,17 +923,19 @@ line_arrays(const disbursement_line *lines, size_t n,
 		sn_pgarray_add(&arr[2],
 		    l->has_corrects ? sn_month_format(l->corrects, c) : "");
 		sn_pgarray_add_i64(&arr[3], l->amount_fen);
+		sn_pgarray_add(&arr[4], cat != NULL ? cat : "");
+		sn_pgarray_add_i64(&arr[5], l->persons);
 	}
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < LINE_ARRAYS; k++)
 		if ((v[k] = sn_pgarray_text(&arr[k])) == NULL)
 			return SN_ENOMEM;
 	return SN_OK;
 }
 
 static void
-arrays_fini(sn_pgarray arr[4])
+arrays_fini(sn_pgarray arr[LINE_ARRAYS])
 {
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k < LINE_ARRAYS; k++)
 		sn_pgarray_fini(&arr[k]);
 }
 
@@ -915,9 +944,10 @@ disbursement_store_fixes(sn_tx *tx, const char *run_id, sn_month period,
     const disbursement_line *lines, size_t n)
 {
 	char        p[SN_MONTH_STRLEN];
-	sn_pgarray  arr[4];
-	const char *v[6] = { run_id, sn_month_format(period, p) };
-	sn_err      err
+	sn_pgarray  arr[LINE_ARRAYS];
+	const char *v[2 + LINE_ARRAYS]
+	    = { run_id, sn_month_format(period, p) };
+	sn_err err
 	    = line_arrays(lines, n, DISBURSEMENT_LINE_RECOVERY, arr, v + 2);
 	if (err == SN_OK)
 		err = sn_tx_query(tx, SQL_RECOVERIES, 6, v, NULL, NULL);
@@ -938,14 +968,16 @@ static const char SQL_BUILD[]
     = "WITH ins AS ("
       " INSERT INTO payment (id, payee_id, fund, period, corrects, year,"
       "  run_id, amount_fen, township_code, bank_code, account_number,"
-      "  account_name, e2e_id, status)"
+      "  account_name, e2e_id, status, category, persons)"
       " SELECT q.nid, q.id, q.lfund, $2, q.lcorrects, $3::int, $1::uuid,"
       "  q.lfen, q.township_code, q.bank_code, q.account_number,"
-      "  q.account_name, e2e_of(q.nid, 1), 'planned'"
+      "  q.account_name, e2e_of(q.nid, 1), 'planned', q.lcat, q.lpersons"
       " FROM (SELECT gen_random_uuid() AS nid, l.fund AS lfund,"
-      "  l.corrects AS lcorrects, l.fen AS lfen, p.* FROM payee p"
-      "  JOIN unnest($4::bigint[], $8::text[], $9::text[], $10::bigint[])"
-      "   AS l(id, fund, corrects, fen) ON l.id = p.id"
+      "  l.corrects AS lcorrects, l.fen AS lfen, l.cat AS lcat,"
+      "  l.persons AS lpersons, p.* FROM payee p"
+      "  JOIN unnest($4::bigint[], $8::text[], $9::text[], $10::bigint[],"
+      "   $11::text[], $12::int[])"
+      "   AS l(id, fund, corrects, fen, cat, persons) ON l.id = p.id"
       "  ORDER BY p.id, l.fund, l.corrects) q"
       " ON CONFLICT (payee_id, fund, period, corrects) DO NOTHING"
       " RETURNING *),"
@@ -974,16 +1006,16 @@ disbursement_store_build(sn_tx *tx, const char *run_id, sn_month period,
     int64_t short_count, int64_t short_fen, const disbursement_payments_cb *cb)
 {
 	char        p[SN_MONTH_STRLEN], y[24], u[24], sc[24], sf[24];
-	sn_pgarray  arr[4];
-	const char *a[4];
+	sn_pgarray  arr[LINE_ARRAYS];
+	const char *a[LINE_ARRAYS];
 	sn_err err = line_arrays(lines, n, DISBURSEMENT_LINE_PAYMENT, arr, a);
 	if (err == SN_OK) {
-		const char *v[]
-		    = { run_id, sn_month_format(period, p), fmt_i64(y, year),
-			      a[0], fmt_i64(u, upto), fmt_i64(sc, short_count),
-			      fmt_i64(sf, short_fen), a[1], a[2], a[3] };
-		err = sn_tx_query(
-		    tx, SQL_BUILD, 10, v, payments_done, (void *) cb);
+		const char *v[] = { run_id, sn_month_format(period, p),
+			fmt_i64(y, year), a[0], fmt_i64(u, upto),
+			fmt_i64(sc, short_count), fmt_i64(sf, short_fen), a[1],
+			a[2], a[3], a[4], a[5] };
+		err             = sn_tx_query(
+		                tx, SQL_BUILD, 12, v, payments_done, (void *) cb);
 	}
 	arrays_fini(arr);
 	return err;
@@ -991,13 +1023,14 @@ disbursement_store_build(sn_tx *tx, const char *run_id, sn_month period,
 
 static const char SQL_BUILD_END[]
     = "WITH pl AS ("
-      " INSERT INTO run_plan (run_id, fund, township_code, payments,"
-      "  total_fen, back_payments, back_fen)"
-      " SELECT run_id, fund, township_code, count(*), sum(amount_fen),"
-      "  count(*) FILTER (WHERE corrects <> ''),"
-      "  coalesce(sum(amount_fen) FILTER (WHERE corrects <> ''), 0)"
+      " INSERT INTO run_plan (run_id, fund, township_code, category,"
+      "  payments, total_fen, back_payments, back_fen, persons)"
+      " SELECT run_id, fund, township_code, category, count(*),"
+      "  sum(amount_fen), count(*) FILTER (WHERE corrects <> ''),"
+      "  coalesce(sum(amount_fen) FILTER (WHERE corrects <> ''), 0),"
+      "  sum(persons)"
       " FROM payment WHERE run_id = $1::uuid"
-      " GROUP BY run_id, fund, township_code"
+      " GROUP BY run_id, fund, township_code, category"
       " ON CONFLICT DO NOTHING)"
       " UPDATE run SET status = $3, built_at = now()"
       " WHERE id = $1::uuid AND status = $2"
@@ -1113,8 +1146,15 @@ static const char SQL_PLAN[]
       " coalesce((SELECT json_agg(json_build_object('fund', fund,"
       "  'township_code', township_code, 'payments', payments,"
       "  'total_fen', total_fen, 'back_payments', back_payments,"
-      "  'back_fen', back_fen) ORDER BY fund, township_code)"
+      "  'back_fen', back_fen, 'category', nullif(category, ''),"
+      "  'persons', persons) ORDER BY fund, township_code, category)"
       "  FROM run_plan WHERE run_id = r.id), '[]'::json)::text AS rows_doc,"
+      " coalesce((SELECT json_agg(json_build_object('category', category,"
+      "  'payments', n, 'persons', persons, 'total_fen', fen)"
+      "  ORDER BY category) FROM (SELECT category, sum(payments) AS n,"
+      "  sum(persons) AS persons, sum(total_fen) AS fen FROM run_plan"
+      "  WHERE run_id = r.id AND fund = 'price_subsidy'"
+      "  GROUP BY category) x), '[]'::json)::text AS subsidy_doc,"
       " json_build_object('back_payments', (SELECT coalesce(sum("
       "  back_payments), 0) FROM run_plan WHERE run_id = r.id),"
       "  'back_fen', (SELECT coalesce(sum(back_fen), 0) FROM run_plan"
@@ -1134,6 +1174,7 @@ static const sn_col plan_cols[] = {
 	SN_COL(disbursement_plan, run_doc, SN_COL_TEXT),
 	SN_COL(disbursement_plan, rows_doc, SN_COL_TEXT),
 	SN_COL(disbursement_plan, corrections_doc, SN_COL_TEXT),
+	SN_COL(disbursement_plan, subsidy_doc, SN_COL_TEXT),
 	SN_COL(disbursement_plan, payments, SN_COL_I64),
 	SN_COL(disbursement_plan, total_fen, SN_COL_I64),
 };
@@ -1160,8 +1201,31 @@ disbursement_store_plan(
 	read_start(db, SQL_PLAN, 1, v, plan_read, (void (*)(void)) fn, arg);
 }
 
-#define SUM_FEN(cond)                                                         \
-	"coalesce(sum(amount_fen) FILTER (WHERE " cond "), 0)::bigint"
+/* The price subsidy lines of run $1 per category: planned (the plan)
+ * and settled (the bank credited them), each as payments, persons and
+ * total_fen. */
+#define RECON_SUBSIDY                                                         \
+	"coalesce((SELECT json_agg(json_build_object('category', c.category," \
+	"  'planned', json_build_object('payments', coalesce(pl.n, 0),"       \
+	"   'persons', coalesce(pl.persons, 0), 'total_fen',"                 \
+	"   coalesce(pl.fen, 0)),"                                            \
+	"  'settled', json_build_object('payments', coalesce(st.n, 0),"       \
+	"   'persons', coalesce(st.persons, 0), 'total_fen',"                 \
+	"   coalesce(st.fen, 0))) ORDER BY c.category)"                       \
+	" FROM (SELECT category FROM run_plan WHERE run_id = $1::uuid"        \
+	"   AND fund = 'price_subsidy'"                                       \
+	"  UNION SELECT category FROM payment WHERE run_id = $1::uuid"        \
+	"   AND fund = 'price_subsidy') c"                                    \
+	" LEFT JOIN (SELECT category, sum(payments) AS n,"                    \
+	"  sum(persons) AS persons, sum(total_fen) AS fen FROM run_plan"      \
+	"  WHERE run_id = $1::uuid AND fund = 'price_subsidy'"                \
+	"  GROUP BY category) pl ON pl.category = c.category"                 \
+	" LEFT JOIN (SELECT category, count(*) AS n, sum(persons) AS "        \
+	"persons,"                                                            \
+	"  sum(amount_fen) AS fen FROM payment WHERE run_id = $1::uuid"       \
+	"  AND fund = 'price_subsidy' AND status = 'settled'"                 \
+	"  GROUP BY category) st ON st.category = c.category),"               \
+	" '[]'::json)::text"
 
 static const char SQL_RECON[]
     = "WITH r AS (SELECT * FROM run WHERE id = $1::uuid),"
@@ -1171,55 +1235,49 @@ static const char SQL_RECON[]
       " m AS (SELECT"
       "  count(*) AS n, coalesce(sum(amount_fen), 0)::bigint AS fen,"
       "  count(*) FILTER (WHERE status IN ('planned', 'ready')) AS un,"
-      "  " SUM_FEN(
-          "status IN ('planned', 'ready')") " AS unf,"
-                                            "  count(*) FILTER (WHERE status "
-                                            "IN ('sent', 'accepted')) AS uk,"
-                                            "  " SUM_FEN(
-                                                "status IN ('sent', "
-                                                "'accepted')") " AS ukf,"
-                                                               "  count(*) "
-                                                               "FILTER (WHERE "
-                                                               "status = "
-                                                               "'settled') AS "
-                                                               "st,"
-                                                               "  " SUM_FEN(
-                                                                   "status = "
-                                                                   "'settled'") " AS stf,"
-                                                                                "  count(*) FILTER (WHERE status = 'rejected') AS rj,"
-                                                                                "  " SUM_FEN(
-                                                                                    "status = 'rejected'") " AS rjf"
-                                                                                                           "  FROM payment WHERE run_id = $1::uuid),"
-                                                                                                           " h AS (SELECT count(*) AS n FROM instruction_history h"
-                                                                                                           "  JOIN payment p ON p.id = h.payment_id WHERE p.run_id = $1::uuid)"
-                                                                                                           " SELECT r.status, y.year,"
-                                                                                                           "  coalesce((SELECT sum(payments) FROM run_plan WHERE run_id = r.id),"
-                                                                                                           "   0)::bigint AS plan_count,"
-                                                                                                           "  coalesce((SELECT sum(total_fen) FROM run_plan"
-                                                                                                           "   WHERE run_id = r.id), 0)::bigint AS plan_fen,"
-                                                                                                           "  m.n AS payments_count, m.fen AS payments_fen,"
-                                                                                                           "  m.un AS unsent_count, m.unf AS unsent_fen,"
-                                                                                                           "  m.uk AS unknown_count, m.ukf AS unknown_fen,"
-                                                                                                           "  m.st AS settled_count, m.stf AS settled_fen,"
-                                                                                                           "  m.rj AS rejected_count, m.rjf AS rejected_fen,"
-                                                                                                           "  h.n AS replaced_count, r.total_fen AS run_total_fen,"
-                                                                                                           "  coalesce((SELECT allocated_fen FROM budget WHERE fund = 'dibao'"
-                                                                                                           "   AND year = y.year), 0) AS dibao_allocated,"
-                                                                                                           "  coalesce((SELECT drawn_fen FROM budget WHERE fund = 'dibao'"
-                                                                                                           "   AND year = y.year), 0) AS dibao_drawn,"
-                                                                                                           "  coalesce((SELECT allocated_fen FROM budget WHERE fund = 'tekun'"
-                                                                                                           "   AND year = y.year), 0) AS tekun_allocated,"
-                                                                                                           "  coalesce((SELECT drawn_fen FROM budget WHERE fund = 'tekun'"
-                                                                                                           "   AND year = y.year), 0) AS tekun_drawn,"
-                                                                                                           "  coalesce((SELECT allocated_fen FROM budget"
-                                                                                                           "   WHERE fund = 'price_subsidy' AND year = y.year), 0)"
-                                                                                                           "   AS price_subsidy_allocated,"
-                                                                                                           "  coalesce((SELECT drawn_fen FROM budget"
-                                                                                                           "   WHERE fund = 'price_subsidy' AND year = y.year), 0)"
-                                                                                                           "   AS price_subsidy_drawn,"
-                                                                                                           "  m.uk + m.st + m.rj + h.n AS instructions_sent,"
-                                                                                                           "  r.short_count, r.short_fen"
-                                                                                                           " FROM r, y, m, h";
+      "  coalesce(sum(amount_fen) FILTER (WHERE status IN ('planned',"
+      "   'ready')), 0)::bigint AS unf,"
+      "  count(*) FILTER (WHERE status IN ('sent', 'accepted')) AS uk,"
+      "  coalesce(sum(amount_fen) FILTER (WHERE status IN ('sent',"
+      "   'accepted')), 0)::bigint AS ukf,"
+      "  count(*) FILTER (WHERE status = 'settled') AS st,"
+      "  coalesce(sum(amount_fen) FILTER (WHERE status = 'settled'), 0)"
+      "   ::bigint AS stf,"
+      "  count(*) FILTER (WHERE status = 'rejected') AS rj,"
+      "  coalesce(sum(amount_fen) FILTER (WHERE status = 'rejected'), 0)"
+      "   ::bigint AS rjf"
+      "  FROM payment WHERE run_id = $1::uuid),"
+      " h AS (SELECT count(*) AS n FROM instruction_history h"
+      "  JOIN payment p ON p.id = h.payment_id WHERE p.run_id = $1::uuid)"
+      " SELECT r.status, y.year,"
+      "  coalesce((SELECT sum(payments) FROM run_plan WHERE run_id = r.id),"
+      "   0)::bigint AS plan_count,"
+      "  coalesce((SELECT sum(total_fen) FROM run_plan"
+      "   WHERE run_id = r.id), 0)::bigint AS plan_fen,"
+      "  m.n AS payments_count, m.fen AS payments_fen,"
+      "  m.un AS unsent_count, m.unf AS unsent_fen,"
+      "  m.uk AS unknown_count, m.ukf AS unknown_fen,"
+      "  m.st AS settled_count, m.stf AS settled_fen,"
+      "  m.rj AS rejected_count, m.rjf AS rejected_fen,"
+      "  h.n AS replaced_count, r.total_fen AS run_total_fen,"
+      "  coalesce((SELECT allocated_fen FROM budget WHERE fund = 'dibao'"
+      "   AND year = y.year), 0) AS dibao_allocated,"
+      "  coalesce((SELECT drawn_fen FROM budget WHERE fund = 'dibao'"
+      "   AND year = y.year), 0) AS dibao_drawn,"
+      "  coalesce((SELECT allocated_fen FROM budget WHERE fund = 'tekun'"
+      "   AND year = y.year), 0) AS tekun_allocated,"
+      "  coalesce((SELECT drawn_fen FROM budget WHERE fund = 'tekun'"
+      "   AND year = y.year), 0) AS tekun_drawn,"
+      "  coalesce((SELECT allocated_fen FROM budget"
+      "   WHERE fund = 'price_subsidy' AND year = y.year), 0)"
+      "   AS price_subsidy_allocated,"
+      "  coalesce((SELECT drawn_fen FROM budget"
+      "   WHERE fund = 'price_subsidy' AND year = y.year), 0)"
+      "   AS price_subsidy_drawn,"
+      "  m.uk + m.st + m.rj + h.n AS instructions_sent,"
+      "  r.short_count, r.short_fen,"
+      "  " RECON_SUBSIDY " AS subsidy_doc"
+      " FROM r, y, m, h";
 
 #define RECON_I64(member, name)                                               \
 	SN_COL_AS(disbursement_recon, member, name, SN_COL_I64)
@@ -1255,6 +1313,7 @@ static const sn_col recon_cols[] = {
 	RECON_I64(instructions_sent, "instructions_sent"),
 	RECON_I64(short_count, "short_count"),
 	RECON_I64(short_fen, "short_fen"),
+	SN_COL_AS(disbursement_recon, subsidy_doc, "subsidy_doc", SN_COL_TEXT),
 };
 
 static void

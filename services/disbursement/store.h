@@ -95,9 +95,14 @@ typedef struct disbursement_settlement {
 typedef struct disbursement_plan {
 	const char *run_doc;  /* the run as GET /runs/{id} answers it */
 	const char *rows_doc; /* [{fund, township_code, payments,
-	                       * total_fen, back_payments, back_fen}] */
+	                       * total_fen, back_payments, back_fen,
+	                       * category (price subsidy rows, else null),
+	                       * persons}] */
 	/* {back_payments, back_fen, recoveries, recovery_fen, netted_fen} */
 	const char *corrections_doc;
+	/* The price subsidy lines per category, in category order:
+	 * [{category, payments, persons, total_fen}] */
+	const char *subsidy_doc;
 	int64_t     payments, total_fen;
 } disbursement_plan;
 
@@ -108,6 +113,9 @@ typedef struct disbursement_recon {
 	disbursement_recon_in   in;   /* in.sending is not the store's */
 	int64_t                 instructions_sent;
 	int64_t                 short_count, short_fen;
+	/* The price subsidy per category: [{category, planned: {payments,
+	 * persons, total_fen}, settled: {...}}], in category order. */
+	const char *subsidy_doc;
 } disbursement_recon;
 
 /* One instruction to send, as a claim hands it out. */
@@ -231,14 +239,16 @@ typedef struct disbursement_payee_in {
 	const char           *application_id;
 	const char           *beneficiary_id; /* "" from application.decided */
 	disbursement_standing standing;
-	disbursement_fund     fund; /* dibao or tekun */
-	int64_t               monthly_fen;
-	const char           *district_code, *township_code, *village_code;
-	const char           *bank_code, *account_number, *account_name;
-	sn_month              from_month;
-	bool                  has_until; /* false: open */
-	sn_month              until_month;
-	const char           *decided_by; /* "" keeps the one recorded */
+	/* dibao or tekun; NONE for a low-income household, paid the price
+	 * subsidy alone (the fund it had, if any, stays the payee's) */
+	disbursement_fund fund;
+	int64_t           monthly_fen;
+	const char       *district_code, *township_code, *village_code;
+	const char       *bank_code, *account_number, *account_name;
+	sn_month          from_month;
+	bool              has_until; /* false: open */
+	sn_month          until_month;
+	const char       *decided_by; /* "" keeps the one recorded */
 	/* Issue 9: the first month the change applies to (has_first false:
 	 * an event without one restates the whole history from from_month),
 	 * the persons in the household (0: unknown) and the cause
@@ -248,6 +258,9 @@ typedef struct disbursement_payee_in {
 	int32_t  members;
 	int32_t  cause;
 	int64_t  old_fen; /* the amount before first_month (0: none) */
+	/* The category from first_month on (sn.assist.v1.Category): the
+	 * price subsidy goes by it. */
+	int32_t category;
 } disbursement_payee_in;
 
 /* application.decided: inserts the payee, or only records decided_by
@@ -386,6 +399,10 @@ typedef struct disbursement_line {
 	disbursement_line_kind kind;
 	bool                   has_corrects;
 	sn_month               corrects; /* the month corrected */
+	/* A price subsidy line: the category it pays for
+	 * (sn.assist.v1.Category) and its persons; 0 for other lines. */
+	int32_t category;
+	int32_t persons;
 } disbursement_line;
 
 /*

@@ -183,55 +183,99 @@ test_build(void **state)
 	assert_int_equal(c.pay_count, 0);
 }
 
-/* The price subsidy: a line for every payee due for the month (its
- * benefit paid or short), within the subsidy fund's own room. */
+/* The price subsidy: a line for every payee due for the month, whatever
+ * its benefit (paid, short, or none: a low-income payee), within the
+ * subsidy fund's own room. */
 static void
 test_subsidies(void **state)
 {
 	(void) state;
-	disbursement_payee p[6] = {
+	disbursement_payee p[10] = {
 		payee(1, DISBURSEMENT_FUND_DIBAO, 40000),
 		payee(2, DISBURSEMENT_FUND_DIBAO, 40000),
 		payee(3, DISBURSEMENT_FUND_TEKUN, 30000),
 		payee(4, DISBURSEMENT_FUND_DIBAO, 20000),
 		payee(5, DISBURSEMENT_FUND_TEKUN, 90000),
 		payee(6, DISBURSEMENT_FUND_DIBAO, 10000),
+		payee(7, DISBURSEMENT_FUND_NONE, 0),
+		payee(8, DISBURSEMENT_FUND_NONE, 0),
+		until(payee(9, DISBURSEMENT_FUND_NONE, 0), "2026-02"),
+		payee(10, DISBURSEMENT_FUND_NONE, 0),
 	};
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 10; i++)
 		p[i].subsidy_fen = 3000;
-	p[1].standing     = DISBURSEMENT_SUSPENDED; /* not due: none */
-	p[2].subsidy_fen  = 0;                      /* category not listed */
-	p[3].subsidy_paid = true;                   /* a resumed run */
-	p[5].subsidy_fen  = 4000;                   /* does not fit */
+	p[1].standing       = DISBURSEMENT_SUSPENDED; /* not due: none */
+	p[2].subsidy_fen    = 0;                      /* category not listed */
+	p[3].subsidy_paid   = true;                   /* a resumed run */
+	p[5].subsidy_fen    = 4000;                   /* does not fit */
+	p[7].standing       = DISBURSEMENT_EXITED;    /* low-income, exited */
+	p[9].account_number = "";                     /* no account */
 	int64_t room[DISBURSEMENT_NFUNDS]     = { 0 };
 	room[DISBURSEMENT_FUND_DIBAO]         = 1000000;
 	room[DISBURSEMENT_FUND_TEKUN]         = 0; /* 3 and 5 short */
 	room[DISBURSEMENT_FUND_PRICE_SUBSIDY] = 9000;
-	disbursement_take  take[6], sub[6];
+	disbursement_take  take[10], sub[10];
 	disbursement_chunk c;
-	disbursement_rules_build(p, 6, month("2026-03"), room, take, &c);
+	disbursement_rules_build(p, 10, month("2026-03"), room, take, &c);
 	assert_int_equal(take[4], DISBURSEMENT_SHORT);
-	disbursement_rules_subsidies(
-	    p, 6, take, room[DISBURSEMENT_FUND_PRICE_SUBSIDY], sub, &c);
-	static const disbursement_take want[6] = { DISBURSEMENT_PAY,
+	for (int i = 6; i < 10; i++) /* low-income: never a benefit line */
+		assert_int_equal(take[i], DISBURSEMENT_SKIP);
+	disbursement_rules_subsidies(p, 10, month("2026-03"),
+	    room[DISBURSEMENT_FUND_PRICE_SUBSIDY], sub, &c);
+	static const disbursement_take want[10] = { DISBURSEMENT_PAY,
 		DISBURSEMENT_SKIP, DISBURSEMENT_SKIP, DISBURSEMENT_SKIP,
-		DISBURSEMENT_PAY, DISBURSEMENT_SHORT };
-	for (int i = 0; i < 6; i++)
+		DISBURSEMENT_PAY, DISBURSEMENT_SHORT, DISBURSEMENT_PAY,
+		DISBURSEMENT_SKIP, DISBURSEMENT_SKIP, DISBURSEMENT_SKIP };
+	for (int i = 0; i < 10; i++)
 		if (sub[i] != want[i])
 			fail_msg("payee %d: subsidy %d, want %d", i + 1,
 			    sub[i], want[i]);
-	assert_int_equal(c.drawn_fen[DISBURSEMENT_FUND_PRICE_SUBSIDY], 6000);
-	/* benefits 40000 + 20000 + 10000, subsidies 3000 + 3000 */
-	assert_int_equal(c.pay_count, 5);
-	assert_int_equal(c.pay_fen, 76000);
+	assert_int_equal(c.drawn_fen[DISBURSEMENT_FUND_PRICE_SUBSIDY], 9000);
+	/* benefits 40000 + 20000 + 10000, subsidies 3 x 3000 */
+	assert_int_equal(c.pay_count, 6);
+	assert_int_equal(c.pay_fen, 79000);
 	/* short: benefits of 3 and 5 (no tekun budget), subsidy of 6 */
 	assert_int_equal(c.short_count, 3);
 	assert_int_equal(c.short_fen, 124000);
 	/* No room: every due subsidy short. */
-	disbursement_rules_build(p, 6, month("2026-03"), room, take, &c);
-	disbursement_rules_subsidies(p, 6, take, 0, sub, &c);
+	disbursement_rules_build(p, 10, month("2026-03"), room, take, &c);
+	disbursement_rules_subsidies(p, 10, month("2026-03"), 0, sub, &c);
 	assert_int_equal(c.drawn_fen[DISBURSEMENT_FUND_PRICE_SUBSIDY], 0);
 	assert_int_equal(sub[0], DISBURSEMENT_SHORT);
+	assert_int_equal(sub[6], DISBURSEMENT_SHORT);
+	/* Before its first month a low-income payee is due nothing. */
+	p[6].from_month = month("2026-04");
+	assert_false(disbursement_rules_subsidy_due(&p[6], month("2026-03")));
+	assert_true(disbursement_rules_subsidy_due(&p[6], month("2026-04")));
+}
+
+/* Which categories are paid the subsidy alone, and their names. */
+static void
+test_categories(void **state)
+{
+	static const struct {
+		int         category;
+		bool        subsidy_only;
+		const char *name;
+	} t[] = {
+		{ 0, false, NULL },
+		{ 1, false, "tekun" },
+		{ 2, false, "dibao" },
+		{ 3, false, NULL }, /* expenditure: referred, not paid */
+		{ 4, true, "low_income" },
+		{ 5, false, NULL },
+		{ 6, false, NULL },
+	};
+	(void) state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		const char *n
+		    = disbursement_rules_category_name(t[i].category);
+		if (disbursement_rules_subsidy_only(t[i].category)
+		        != t[i].subsidy_only
+		    || (n == NULL) != (t[i].name == NULL)
+		    || (n != NULL && strcmp(n, t[i].name) != 0))
+			fail_msg("category %d", t[i].category);
+	}
 }
 
 /* An earlier month of payee id as the register now says it. */
@@ -839,6 +883,7 @@ main(void)
 		cmocka_unit_test(test_due),
 		cmocka_unit_test(test_build),
 		cmocka_unit_test(test_subsidies),
+		cmocka_unit_test(test_categories),
 		cmocka_unit_test(test_register_fen),
 		cmocka_unit_test(test_corrections),
 		cmocka_unit_test(test_approval),
