@@ -249,6 +249,8 @@ on_withdrawn(
 	    &withdrawn_req);
 }
 
+static sn_err join_review(sn_tx *tx, const char *review_id);
+
 static sn_err
 on_verification(
     sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
@@ -274,10 +276,15 @@ on_verification(
 		.data       = ev->data,
 		.len        = ev->len,
 		.facts_json = facts };
-	sn_err                err = approval_store_put_verification(tx, &row);
+	/* A review's answer is kept apart: never the application's. */
+	bool   review = nonempty(v->review_id);
+	sn_err err    = review
+	       ? approval_store_put_review_verification(tx, v->review_id, &row)
+	       : approval_store_put_verification(tx, &row);
 	free(facts);
 	if (err == SN_OK)
-		err = join_case(tx, v->application_id);
+		err = review ? join_review(tx, v->review_id)
+		             : join_case(tx, v->application_id);
 	return err;
 }
 
@@ -295,12 +302,18 @@ on_investigation(
 	char *report = approval_views_report(r);
 	if (report == NULL)
 		return SN_ENOMEM;
-	sn_err err = approval_store_put_investigation(tx, r->application_id,
-	    (const char *const *) r->investigators, r->n_investigators,
-	    report);
+	bool   review = nonempty(r->review_id);
+	sn_err err    = review
+	       ? approval_store_put_review_investigation(tx, r->review_id,
+	           r->application_id, (const char *const *) r->investigators,
+	           r->n_investigators, report)
+	       : approval_store_put_investigation(tx, r->application_id,
+	           (const char *const *) r->investigators, r->n_investigators,
+	           report);
 	free(report);
 	if (err == SN_OK)
-		err = join_case(tx, r->application_id);
+		err = review ? join_review(tx, r->review_id)
+		             : join_case(tx, r->application_id);
 	return err;
 }
 
@@ -487,6 +500,261 @@ inputs_got(sn_tx *tx, sn_err err, const approval_inputs *in, void *arg)
 		sn_tx_rollback(tx, err);
 }
 
+/* ---- review cases (issue 9: a review is a case) ---------------------- */
+
+/* A review's household at review and its outcome: the unpacked events
+ * the strings point into (review_facts_fini frees them). */
+typedef struct review_facts {
+	Sn__Assist__V1__ApplicationSubmitted    *s;
+	Sn__Assist__V1__HouseholdChangeReported *c; /* NULL: none */
+	Sn__Assist__V1__VerificationCompleted   *v;
+	approval_member                          members[APPROVAL_MAX_MEMBERS];
+	const char                              *ids[APPROVAL_MAX_MEMBERS];
+	approval_household                       hh;
+	approval_income                          inc;
+	approval_entry                           e;
+	approval_change                          chg;
+} review_facts;
+
+static void
+review_facts_fini(review_facts *f)
+{
+	sn__assist__v1__application_submitted__free_unpacked(f->s, NULL);
+	sn__assist__v1__household_change_reported__free_unpacked(f->c, NULL);
+	sn__assist__v1__verification_completed__free_unpacked(f->v, NULL);
+}
+
+/* The members at review: the change's when it lists them, else the
+ * submission's without the deceased of a death report. */
+static void
+review_members(review_facts *f)
+{
+	const Sn__Assist__V1__HouseholdChangeReported *c = f->c;
+	bool                     listed = c != NULL && c->n_members > 0;
+	size_t                   n  = listed ? c->n_members : f->s->n_members;
+	Sn__Assist__V1__Member **ms = listed ? c->members : f->s->members;
+	bool                     dead = c != NULL && !listed
+	    && c->kind == SN__ASSIST__V1__CHANGE_KIND__CHANGE_KIND_DEATH
+	    && nonempty(c->member_id_number);
+	f->hh.nmembers = 0;
+	for (size_t i = 0; i < n && f->hh.nmembers < APPROVAL_MAX_MEMBERS;
+	     i++) {
+		if (dead && strcmp(ms[i]->id_number, c->member_id_number) == 0)
+			continue;
+		approval_member *m = &f->members[f->hh.nmembers];
+		m->labour          = (approval_labour) ms[i]->labour_capacity;
+		m->self_care       = (approval_self_care) ms[i]->self_care;
+		f->ids[f->hh.nmembers++] = ms[i]->id_number;
+	}
+}
+
+/* The household at review (design section 6): the review's verified
+ * facts, the members (review_members), the registration and supporter
+ * of the household as changed or submitted, the declared figures of the
+ * change, else of the submission. */
+static void
+review_household(review_facts *f)
+{
+	const Sn__Assist__V1__HouseholdChangeReported *c  = f->c;
+	const Sn__Assist__V1__HouseholdFacts          *hf = f->v->facts;
+	const Sn__Assist__V1__Household               *h
+	    = c != NULL && c->household != NULL && c->household->registration
+	    ? c->household
+	    : f->s->household;
+	const Sn__Assist__V1__Income      *in = c != NULL && c->income != NULL
+	         ? c->income
+	         : f->s->declared_income;
+	const Sn__Assist__V1__Expenditure *ex
+	    = c != NULL && c->expenditure != NULL ? c->expenditure
+	                                          : f->s->declared_expenditure;
+	f->hh = (approval_household) { .registration
+		= (approval_registration) h->registration,
+		.has_able_supporter    = h->has_able_supporter,
+		.members               = f->members,
+		.gross_income_fen      = hf->gross_income_fen,
+		.income_per_member_fen = hf->income_per_member_fen,
+		.rigid_expenditure_per_member_fen
+		= hf->rigid_expenditure_per_member_fen,
+		.financial_assets_per_member_fen
+		= hf->financial_assets_per_member_fen,
+		.homes                = hf->homes,
+		.vehicles             = hf->vehicles,
+		.business_capital_fen = hf->business_capital_fen };
+	review_members(f);
+	if (in != NULL) {
+		f->hh.declared_wages_fen = in->wages_fen;
+		f->inc = (approval_income) { in->wages_fen, in->business_fen,
+			in->pensions_fen, in->other_fen };
+	}
+	if (ex != NULL) {
+		f->hh.declared_medical_fen   = ex->medical_fen;
+		f->hh.declared_education_fen = ex->education_fen;
+		f->hh.declared_housing_fen   = ex->housing_fen;
+	}
+}
+
+/* The outcome of review in decided in month decided into f (the caller
+ * runs review_facts_fini whatever this returns). SN_EPROTO for stored
+ * events that do not read; the rules' errors otherwise. */
+static sn_err
+review_compute(
+    const approval_review_inputs *in, sn_month decided, review_facts *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (!in->reg.has_submitted || !in->has_verification || !in->has_policy)
+		return SN_EPROTO;
+	f->s = sn__assist__v1__application_submitted__unpack(
+	    NULL, in->reg.submitted.len, in->reg.submitted.data);
+	f->v = sn__assist__v1__verification_completed__unpack(
+	    NULL, in->verification.len, in->verification.data);
+	if (in->has_change)
+		f->c = sn__assist__v1__household_change_reported__unpack(
+		    NULL, in->change.len, in->change.data);
+	if (f->s == NULL || f->s->household == NULL || f->v == NULL
+	    || f->v->facts == NULL || (in->has_change && f->c == NULL))
+		return SN_EPROTO;
+	review_household(f);
+	f->e = (approval_entry) { .category = in->reg.category,
+		.tier                       = in->reg.tier,
+		.monthly_amount_fen         = in->reg.monthly_amount_fen,
+		.standing                   = in->reg.status,
+		.until_month                = in->reg.until_month };
+	return approval_rules_review_case(&in->policy.policy, &f->hh, &f->e,
+	    decided, f->c == NULL,
+	    f->c != NULL ? (approval_change_kind) f->c->kind
+	                 : APPROVAL_CHANGE_NONE,
+	    &f->chg);
+}
+
+/* The review's outcome (views) as computed in month decided. */
+static char *
+review_outcome_json(
+    const approval_review_inputs *in, const review_facts *f, sn_month decided)
+{
+	return approval_views_review_outcome(&f->chg,
+	    in->policy.policy.version, decided,
+	    approval_review_kind_names[in->kind]);
+}
+
+/* Everything is in: the outcome as of this month is stored as the
+ * case's computation and the case moves to VILLAGE_REVIEW; one the rules
+ * refuse holds it. */
+static sn_err
+review_classify(
+    sn_tx *tx, const approval_review_inputs *in, const approval_inputs *as)
+{
+	review_facts f;
+	sn_month     month = sn_clock_month();
+	sn_err       rerr  = review_compute(in, month, &f);
+	sn_err       err;
+	if (rerr != SN_OK) {
+		char why[96];
+		snprintf(
+		    why, sizeof(why), "cannot review: %s", sn_strerror(rerr));
+		err = hold_once(tx, as, why);
+		review_facts_fini(&f);
+		return err;
+	}
+	approval_result r    = { .category = f.chg.category,
+		   .tier                   = f.chg.tier,
+		   .monthly_amount_fen     = f.chg.amount_fen };
+	char           *comp = review_outcome_json(in, &f, month);
+	review_facts_fini(&f);
+	if (comp == NULL)
+		return SN_ENOMEM;
+	stage_change ch = { .case_id = in->case_id,
+		.from                = in->stage,
+		.to                  = APPROVAL_STAGE_VILLAGE_REVIEW,
+		.actor               = "system",
+		.reason              = "",
+		.township            = in->reg.township_code,
+		.action              = "ready_for_review" };
+	err             = approval_store_set_computed(
+	                tx, in->case_id, in->policy.policy.version, &r, comp);
+	if (err == SN_OK)
+		err = approval_store_timeline(tx, in->case_id, "system",
+		    "computed", APPROVAL_STAGE_UNSPECIFIED,
+		    APPROVAL_STAGE_UNSPECIFIED, "", comp);
+	if (err == SN_OK)
+		err = stage_changed(tx, &ch);
+	if (err == SN_OK)
+		sn_counter_add(A.c_computed, 1);
+	free(comp);
+	return err;
+}
+
+/* The hold of a review: the join's, said of the consent when it had
+ * lapsed by the day the review opened (verification asked nobody). */
+static void
+review_hold_reason(const approval_review_inputs *in, approval_join *j)
+{
+	if (!in->has_verification || in->verification_complete)
+		return;
+	Sn__Assist__V1__ApplicationSubmitted *s         = in->reg.has_submitted
+	            ? sn__assist__v1__application_submitted__unpack(
+	                NULL, in->reg.submitted.len, in->reg.submitted.data)
+	            : NULL;
+	sn_date                               signed_on = { 0, 0, 0 };
+	bool has = s != NULL && s->consent != NULL
+	    && nonempty(s->consent->reference)
+	    && approval_rules_date_parse(s->consent->signed_date, &signed_on);
+	approval_rules_review_hold_reason(
+	    has, signed_on, in->opened_on, in->missing, j->reason);
+	sn__assist__v1__application_submitted__free_unpacked(s, NULL);
+}
+
+static void
+review_inputs_got(
+    sn_tx *tx, sn_err err, const approval_review_inputs *in, void *arg)
+{
+	(void) arg;
+	if (err == SN_ENOTFOUND)
+		return; /* no such review case, or past gathering */
+	approval_join   j  = { APPROVAL_JOIN_WAIT, "" };
+	approval_inputs as = { 0 };
+	if (err == SN_OK) {
+		as = (approval_inputs) { .case_id = in->case_id,
+			.stage                    = in->stage,
+			.stage_reason             = in->stage_reason,
+			.township_code            = in->reg.township_code };
+		approval_join_state st = { .stage = in->stage,
+			.stage_reason             = in->stage_reason,
+			.has_verification         = in->has_verification,
+			.verification_complete    = in->verification_complete,
+			.missing                  = in->missing,
+			.investigation_in         = in->investigation_in,
+			.has_policy               = in->has_policy };
+		approval_rules_join(&st, &j);
+		if (j.action == APPROVAL_JOIN_HOLD)
+			review_hold_reason(in, &j);
+	}
+	if (err == SN_OK && j.action == APPROVAL_JOIN_HOLD)
+		err = hold_once(tx, &as, j.reason);
+	else if (err == SN_OK && j.action == APPROVAL_JOIN_RELEASE)
+		err = release(tx, &as);
+	else if (err == SN_OK && j.action == APPROVAL_JOIN_CLASSIFY)
+		err = review_classify(tx, in, &as);
+	if (err != SN_OK)
+		sn_tx_rollback(tx, err);
+}
+
+static const approval_review_inputs_req review_inputs_req
+    = { review_inputs_got, NULL };
+
+/* After storing a review's answer: lock its case, look at what it has
+ * (nothing for an unknown review or one past gathering). */
+static sn_err
+join_review(sn_tx *tx, const char *review_id)
+{
+	static const approval_stage gathering[]
+	    = { APPROVAL_STAGE_GATHERING, APPROVAL_STAGE_HELD };
+	sn_err err = approval_store_lock_case(tx, review_id);
+	if (err == SN_OK)
+		err = approval_store_review_inputs(tx, review_id, gathering, 2,
+		    sn_clock_today(), &review_inputs_req);
+	return err;
+}
+
 /* ---- HTTP: reads ----------------------------------------------------------
  */
 
@@ -571,6 +839,11 @@ case_filter(sn_http_req *req, approval_case_filter *f, sn_problem *prob)
 		    "overdue is true or false");
 	f->has_overdue = overdue != NULL;
 	f->overdue     = f->has_overdue && strcmp(overdue, "true") == 0;
+	f->kind        = sn_http_query(req, "kind");
+	if (f->kind != NULL && strcmp(f->kind, "application") != 0
+	    && strcmp(f->kind, "review") != 0)
+		return sn_problem_set(prob, 400, "invalid_query", "kind",
+		    "kind is application or review");
 	return true;
 }
 
@@ -1108,9 +1381,10 @@ post_standards_proposal(sn_http_req *req, void *arg)
 
 /* A step across its transaction. */
 typedef struct step_req {
-	sn_http_req          *req;
-	approval_step_request r;
-	approval_case_req     read;
+	sn_http_req               *req;
+	approval_step_request      r;
+	approval_case_req          read;
+	approval_review_inputs_req rread; /* a review's confirmation */
 } step_req;
 
 static void
@@ -1384,6 +1658,197 @@ do_township(step_req *c, sn_tx *tx, const approval_case *k)
 	sn_http_tx_reply(c->req, tx, 200, decision_answer(k, &d, bid));
 }
 
+/* ---- the township's confirmation of a review ------------------------- */
+
+static sn_err append_register_changed(sn_tx *tx,
+    const approval_register_row *r, const approval_register_write *w,
+    const char *by, const char *review_id);
+
+/* The next review date of the household as the outcome leaves it, from
+ * today, by the register figures of the version in force; false when it
+ * has none (an exit). */
+static bool
+review_next_date(const approval_review_inputs *in, const review_facts *f,
+    const approval_entry *after, sn_date *out)
+{
+	return approval_rules_next_review(&in->policy.reg, after, f->members,
+	           f->hh.nmembers, &f->inc, sn_clock_today(), out)
+	    == SN_OK;
+}
+
+/* The outcome applied: the register row, its history row, the review
+ * closed, and beneficiary.changed when the rules say changed. */
+static sn_err
+review_apply(sn_tx *tx, const approval_review_inputs *in,
+    const review_facts *f, const char *by, const char *reason)
+{
+	const approval_change *g     = &f->chg;
+	approval_entry         after = { .category = g->category,
+		        .tier                      = g->tier,
+		        .monthly_amount_fen        = g->amount_fen,
+		        .standing                  = g->standing,
+		        .until_month               = g->until_month };
+	approval_review_apply  a = { .beneficiary_id = in->reg.beneficiary_id,
+		 .review_id                          = in->case_id,
+		 .changed                            = g->changed,
+		 .from                               = in->reg.status,
+		 .to                                 = g->standing,
+		 .cause                              = g->cause,
+		 .category                           = g->category,
+		 .tier                               = g->tier,
+		 .old_amount_fen                     = g->old_amount_fen,
+		 .new_amount_fen                     = g->amount_fen,
+		 .first_month                        = g->first_month,
+		 .has_until      = sn_month_valid(g->until_month),
+		 .until_month    = g->until_month,
+		 .member_ids     = f->ids,
+		 .nmembers       = f->hh.nmembers,
+		 .policy_version = g->changed ? in->policy.policy.version
+		                              : in->reg.policy_version,
+		 .actor          = by,
+		 .reason         = reason };
+	a.has_next = review_next_date(in, f, &after, &a.next_review);
+	sn_err err = approval_store_review_apply(tx, &a);
+	if (err == SN_OK)
+		err = approval_store_review_close(tx, in->case_id,
+		    in->reg.beneficiary_id, reason,
+		    approval_rules_outcome_name(g->outcome), false,
+		    a.next_review);
+	if (err != SN_OK || !g->changed)
+		return err;
+	approval_register_row   now = in->reg;
+	approval_register_write w = { .beneficiary_id = in->reg.beneficiary_id,
+		.from                                 = in->reg.status,
+		.to                                   = g->standing,
+		.cause                                = g->cause,
+		.old_amount_fen                       = g->old_amount_fen,
+		.new_amount_fen                       = g->amount_fen,
+		.first_month                          = g->first_month,
+		.actor                                = by,
+		.reason                               = reason };
+	now.category              = g->category;
+	now.tier                  = g->tier;
+	now.has_until             = a.has_until;
+	now.until_month           = g->until_month;
+	now.policy_version        = a.policy_version;
+	if (f->hh.nmembers > 0) {
+		memcpy(now.member_ids, f->ids,
+		    f->hh.nmembers * sizeof(f->ids[0]));
+		now.nmembers = f->hh.nmembers;
+		now.members  = (int64_t) f->hh.nmembers;
+	}
+	return append_register_changed(tx, &now, &w, by, in->case_id);
+}
+
+/* The confirmation's writes on review in: the step, the decision, the
+ * outcome applied (approve) or the register left (reject), the review
+ * closed either way. */
+static sn_err
+review_decide(step_req *c, sn_tx *tx, const approval_review_inputs *in,
+    const review_facts *f, const char *comp)
+{
+	const char       *by  = sn_http_principal(c->req)->user;
+	const char       *why = nonempty(c->r.reason) ? c->r.reason
+	          : c->r.yes                          ? "review approved"
+	                                              : "review rejected";
+	approval_decision d   = { .approved = c->r.yes,
+		  .to       = approval_rules_next_stage(c->r.step, c->r.yes),
+		  .category = c->r.yes ? f->chg.category : in->reg.category,
+		  .tier     = c->r.yes ? f->chg.tier : in->reg.tier,
+		  .monthly_amount_fen = c->r.yes ? f->chg.amount_fen : 0 };
+	stage_change      ch  = { .case_id = in->case_id,
+		      .from                = in->stage,
+		      .to                  = d.to,
+		      .actor               = by,
+		      .reason              = c->r.reason,
+		      .township            = in->reg.township_code,
+		      .action = approval_rules_step_action(c->r.step, c->r.yes) };
+	sn_err err = approval_store_actor(tx, in->case_id, by, c->r.step);
+	if (err == SN_OK)
+		err = approval_store_decide(
+		    tx, in->case_id, &d, c->r.reason, by);
+	if (err == SN_OK)
+		err = approval_store_review_computed(tx, in->case_id, comp);
+	if (err == SN_OK && c->r.yes)
+		err = review_apply(tx, in, f, by, why);
+	if (err == SN_OK && !c->r.yes) {
+		sn_date        next;
+		approval_entry now = f->e;
+		bool           has = review_next_date(in, f, &now, &next);
+		err = approval_store_review_close(tx, in->case_id,
+		    in->reg.beneficiary_id, why, "", has, next);
+	}
+	if (err == SN_OK)
+		err = stage_changed(tx, &ch);
+	return err;
+}
+
+static json_t *
+review_answer(
+    const approval_review_inputs *in, const step_req *c, const char *comp)
+{
+	json_t *ans = step_answer(
+	    in->case_id, approval_rules_next_stage(c->r.step, c->r.yes));
+	json_object_set_new(ans, "approved", json_boolean(c->r.yes));
+	json_object_set_new(
+	    ans, "beneficiary_id", json_string(in->reg.beneficiary_id));
+	json_object_set_new(ans, "review_outcome", json_loads(comp, 0, NULL));
+	return ans;
+}
+
+/* The case read again with its household (locked): the outcome as of
+ * this month, then the writes. */
+static void
+review_confirm_got(
+    sn_tx *tx, sn_err err, const approval_review_inputs *in, void *arg)
+{
+	step_req    *c = arg;
+	review_facts f;
+	sn_month     month = sn_clock_month();
+	if (err != SN_OK) {
+		step_fail(c, tx);
+		return;
+	}
+	sn_err rerr = review_compute(in, month, &f);
+	char *comp = rerr == SN_OK ? review_outcome_json(in, &f, month) : NULL;
+	if (rerr != SN_OK) {
+		review_facts_fini(&f);
+		sn_http_tx_fail(c->req, tx, 409, "cannot_review",
+		    "the review's outcome cannot be computed from what it has",
+		    NULL);
+		return;
+	}
+	if (comp == NULL || review_decide(c, tx, in, &f, comp) != SN_OK) {
+		free(comp);
+		review_facts_fini(&f);
+		step_fail(c, tx);
+		return;
+	}
+	review_facts_fini(&f);
+	sn_http_tx_reply(c->req, tx, 200, review_answer(in, c, comp));
+	free(comp);
+}
+
+/* A review's confirmation: no category of the township's (a review's
+ * follows the rules); the case and household read again, locked. */
+static void
+do_review_township(step_req *c, sn_tx *tx, const approval_case *k)
+{
+	static const approval_stage confirm[]
+	    = { APPROVAL_STAGE_TOWNSHIP_CONFIRM };
+	if (c->r.category != APPROVAL_CAT_UNSPECIFIED) {
+		sn_http_tx_fail(c->req, tx, 400, "invalid_field",
+		    "a review's category follows the rules: no category",
+		    "category");
+		return;
+	}
+	c->rread = (approval_review_inputs_req) { review_confirm_got, c };
+	if (approval_store_review_inputs(
+	        tx, k->case_id, confirm, 1, sn_clock_today(), &c->rread)
+	    != SN_OK)
+		step_fail(c, tx);
+}
+
 static void
 step_read(sn_tx *tx, sn_err err, const approval_case *k, void *arg)
 {
@@ -1408,7 +1873,9 @@ step_read(sn_tx *tx, sn_err err, const approval_case *k, void *arg)
 			sn_http_tx_problem(c->req, tx, &prob);
 		return;
 	}
-	if (c->r.step == APPROVAL_STEP_TOWNSHIP_CONFIRMATION)
+	if (c->r.step == APPROVAL_STEP_TOWNSHIP_CONFIRMATION && k->is_review)
+		do_review_township(c, tx, k);
+	else if (c->r.step == APPROVAL_STEP_TOWNSHIP_CONFIRMATION)
 		do_township(c, tx, k);
 	else
 		do_simple(c, tx, k);
@@ -1518,11 +1985,12 @@ submitted_of(const approval_register_row *r)
 	    NULL, r->submitted.len, r->submitted.data);
 }
 
-/* beneficiary.changed of household r after change w: the household as
- * submitted (its codes only when the submission is not at hand). */
+/* beneficiary.changed of household r after change w (by review_id, NULL
+ * for none): the household as submitted (its codes only when the
+ * submission is not at hand). */
 static sn_err
 append_register_changed(sn_tx *tx, const approval_register_row *r,
-    const approval_register_write *w, const char *by)
+    const approval_register_write *w, const char *by, const char *review_id)
 {
 	char from[SN_MONTH_STRLEN], until[SN_MONTH_STRLEN];
 	char first[SN_MONTH_STRLEN];
@@ -1557,6 +2025,7 @@ append_register_changed(sn_tx *tx, const approval_register_row *r,
 	m.first_month            = sn_month_format(w->first_month, first);
 	m.policy_version         = (char *) r->policy_version;
 	m.members                = (int32_t) r->members;
+	m.review_id              = (char *) (review_id ? review_id : "");
 	Sn__Assist__V1__ApplicationSubmitted *sub = submitted_of(r);
 	if (sub != NULL && sub->household != NULL)
 		m.household = sub->household;
@@ -1587,7 +2056,7 @@ rerated(sn_tx *tx, const approval_register_row *r,
 	    chg->old_amount_fen, chg->amount_fen, chg->first_month,
 	    v->policy.version);
 	if (err == SN_OK)
-		err = append_register_changed(tx, &now, &w, "system");
+		err = append_register_changed(tx, &now, &w, "system", NULL);
 	return err;
 }
 
@@ -1644,7 +2113,7 @@ register_change(register_req *c, sn_tx *tx, const approval_register_row *r,
 		  .reason         = c->reason };
 	sn_err                  err = approval_store_register_set(tx, &w);
 	if (err == SN_OK)
-		err = append_register_changed(tx, r, &w, by);
+		err = append_register_changed(tx, r, &w, by, NULL);
 	if (err != SN_OK) {
 		sn_http_tx_fail(c->req, tx, 503, "unavailable", "retry", NULL);
 		return;
@@ -1763,6 +2232,7 @@ append_review_requested(sn_tx *tx, const approval_review_opened *r,
 	        NULL, r->submitted.len, r->submitted.data)
 	    : NULL;
 	m.review_id                             = (char *) r->review_id;
+	m.case_id                               = (char *) r->review_id;
 	m.beneficiary_id                        = (char *) r->beneficiary_id;
 	m.application_id                        = (char *) r->application_id;
 	m.kind                                  = kind;
@@ -1771,6 +2241,8 @@ append_review_requested(sn_tx *tx, const approval_review_opened *r,
 	    = sn_date_format(sn_clock_deadline(opened, A.deadline_days), due);
 	m.reason = kind == SN__ASSIST__V1__REVIEW_KIND__REVIEW_KIND_PERIODIC
 	    ? "periodic review"
+	    : kind == SN__ASSIST__V1__REVIEW_KIND__REVIEW_KIND_AGENCY_NOTICE
+	    ? "agency notice"
 	    : "reported change";
 	if (s != NULL) {
 		m.household = s->household;
@@ -1790,13 +2262,35 @@ append_review_requested(sn_tx *tx, const approval_review_opened *r,
 	return err;
 }
 
+/* The review's case (case_id = review_id), opened in GATHERING with the
+ * same 15-day clock as an application. */
+static sn_err
+review_case_opened(sn_tx *tx, const approval_review_opened *r, sn_date on)
+{
+	stage_change ch  = { .case_id = r->review_id,
+		 .to                  = APPROVAL_STAGE_GATHERING,
+		 .actor               = "system",
+		 .reason              = "",
+		 .township            = r->township_code,
+		 .action              = "opened" };
+	sn_err       err = approval_store_review_case_open(tx, r->review_id,
+	          r->beneficiary_id, on, sn_clock_deadline(on, A.deadline_days));
+	if (err == SN_OK)
+		err = stage_changed(tx, &ch);
+	return err;
+}
+
 static sn_err
 periodic_opened(sn_tx *tx, const approval_review_opened *r, void *arg)
 {
 	(void) arg;
-	return append_review_requested(tx, r,
-	    SN__ASSIST__V1__REVIEW_KIND__REVIEW_KIND_PERIODIC,
-	    sn_clock_today(), NULL);
+	sn_date today = sn_clock_today();
+	sn_err  err   = review_case_opened(tx, r, today);
+	if (err == SN_OK)
+		err = append_review_requested(tx, r,
+		    SN__ASSIST__V1__REVIEW_KIND__REVIEW_KIND_PERIODIC, today,
+		    NULL);
+	return err;
 }
 
 static const approval_review_req periodic_req = { periodic_opened, NULL };
@@ -1813,9 +2307,14 @@ change_opened(sn_tx *tx, const approval_review_opened *r, void *arg)
 	    : NULL;
 	if (c == NULL)
 		return SN_EPROTO;
-	sn_err err = append_review_requested(tx, r,
-	    SN__ASSIST__V1__REVIEW_KIND__REVIEW_KIND_CHANGE_REPORT,
-	    sn_clock_today(), c);
+	sn_date today = sn_clock_today();
+	sn_err  err   = review_case_opened(tx, r, today);
+	if (err == SN_OK)
+		err = append_review_requested(tx, r,
+		    nonempty(c->agency)
+		        ? SN__ASSIST__V1__REVIEW_KIND__REVIEW_KIND_AGENCY_NOTICE
+		        : SN__ASSIST__V1__REVIEW_KIND__REVIEW_KIND_CHANGE_REPORT,
+		    today, c);
 	sn__assist__v1__household_change_reported__free_unpacked(c, NULL);
 	return err;
 }
@@ -1834,7 +2333,7 @@ on_change_reported(
 		return SN_EPROTO;
 	sn_date today = sn_clock_today();
 	return approval_store_review_change(tx, c->change_id,
-	    c->beneficiary_id, ev->data, ev->len, today,
+	    c->beneficiary_id, nonempty(c->agency), ev->data, ev->len, today,
 	    sn_clock_deadline(today, A.deadline_days), &change_req);
 }
 
@@ -1977,6 +2476,56 @@ rerating_due(
 
 static const approval_due_req due_req = { rerating_due, NULL };
 
+/* ---- the end of a gradual exit (design section 6: 渐退) ---------------- */
+
+/* A household whose gradual exit ended before this month exits
+ * (approval_rules_gradual_end): its row, history (cause exit) and
+ * beneficiary.changed, from the month after its last month paid. */
+static sn_err
+gradual_one(sn_tx *tx, const approval_register_row *r, void *arg)
+{
+	(void) arg;
+	approval_change chg;
+	approval_entry  e = { .category = r->category,
+		 .tier                  = r->tier,
+		 .monthly_amount_fen    = r->monthly_amount_fen,
+		 .standing              = r->status,
+		 .until_month           = r->until_month };
+	approval_rules_gradual_end(&e, sn_clock_month(), &chg);
+	if (!chg.changed)
+		return SN_OK;
+	approval_review_apply   a   = { .beneficiary_id = r->beneficiary_id,
+		    .changed                            = true,
+		    .from                               = r->status,
+		    .to                                 = chg.standing,
+		    .cause                              = chg.cause,
+		    .category                           = chg.category,
+		    .tier                               = chg.tier,
+		    .old_amount_fen                     = chg.old_amount_fen,
+		    .new_amount_fen                     = chg.amount_fen,
+		    .first_month                        = chg.first_month,
+		    .has_until                          = true,
+		    .until_month                        = chg.until_month,
+		    .policy_version                     = r->policy_version,
+		    .actor                              = "system",
+		    .reason                             = "gradual exit ended" };
+	approval_register_write w   = { .beneficiary_id = r->beneficiary_id,
+		  .from                                 = r->status,
+		  .to                                   = chg.standing,
+		  .cause                                = chg.cause,
+		  .old_amount_fen                       = chg.old_amount_fen,
+		  .new_amount_fen                       = chg.amount_fen,
+		  .first_month                          = chg.first_month,
+		  .actor                                = "system",
+		  .reason                               = a.reason };
+	sn_err                  err = approval_store_review_apply(tx, &a);
+	if (err == SN_OK)
+		err = append_register_changed(tx, r, &w, "system", NULL);
+	return err;
+}
+
+static const approval_gradual_req gradual_req = { gradual_one, NULL };
+
 static void
 tick_begin(sn_tx *tx, void *arg)
 {
@@ -1984,6 +2533,8 @@ tick_begin(sn_tx *tx, void *arg)
 	if (approval_store_mark_overdue(tx, sn_clock_today(), &overdue_req)
 	        != SN_OK
 	    || approval_store_rerating_due(tx, sn_clock_today(), &due_req)
+	        != SN_OK
+	    || approval_store_gradual_due(tx, sn_clock_month(), &gradual_req)
 	        != SN_OK
 	    || approval_store_reviews_due(tx, sn_clock_today(),
 	           sn_clock_deadline(sn_clock_today(), A.deadline_days),

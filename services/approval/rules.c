@@ -1071,3 +1071,73 @@ approval_rules_tier_name(approval_tier t)
 	}
 	return "";
 }
+
+/* ---- a review as a case ------------------------------------------------ */
+
+const char *
+approval_rules_outcome_name(approval_outcome o)
+{
+	switch (o) {
+	case APPROVAL_OUTCOME_UNCHANGED:
+		return "unchanged";
+	case APPROVAL_OUTCOME_STAYS:
+		return "stays";
+	case APPROVAL_OUTCOME_RETURNS:
+		return "returns";
+	case APPROVAL_OUTCOME_GRADUAL:
+		return "gradual_exit";
+	case APPROVAL_OUTCOME_EXIT:
+		return "exit";
+	case APPROVAL_OUTCOME_RERATED:
+		return "rerated";
+	}
+	return "";
+}
+
+sn_err
+approval_rules_review_case(const approval_policy *p,
+    const approval_household *h, const approval_entry *e, sn_month decided,
+    bool scheduled, approval_change_kind kind, approval_change *out)
+{
+	switch (kind) {
+	case APPROVAL_CHANGE_DEATH:
+		return approval_rules_death(p, h, e, decided, out);
+	case APPROVAL_CHANGE_MOVED_OUT:
+		return approval_rules_moved(e, decided, out);
+	case APPROVAL_CHANGE_NONE:
+	case APPROVAL_CHANGE_MEMBERS:
+	case APPROVAL_CHANGE_INCOME:
+	case APPROVAL_CHANGE_EXPENDITURE:
+	case APPROVAL_CHANGE_ADDRESS:
+		break;
+	}
+	return approval_rules_review(p, h, e, decided,
+	    scheduled ? APPROVAL_CAUSE_REVIEW : APPROVAL_CAUSE_CHANGE_REPORT,
+	    out);
+}
+
+void
+approval_rules_review_hold_reason(bool has_signed, sn_date signed_on,
+    sn_date opened, const char *missing, char out[512])
+{
+	char on[SN_DATE_STRLEN];
+	if (!has_signed) {
+		snprintf(out, 512,
+		    "verification incomplete: no consent with a signed date "
+		    "on file, so no agency was asked; a new consent is "
+		    "needed");
+		return;
+	}
+	if (sn_date_cmp(
+	        opened, sn_date_add_months(signed_on, APPROVAL_CONSENT_MONTHS))
+	    > 0) {
+		snprintf(out, 512,
+		    "verification incomplete: the consent on file (signed "
+		    "%s) expired before the review opened, so no agency was "
+		    "asked; a new consent is needed",
+		    sn_date_format(signed_on, on));
+		return;
+	}
+	snprintf(out, 512, "verification incomplete: no answer from %s",
+	    missing != NULL && missing[0] != '\0' ? missing : "any agency");
+}

@@ -320,8 +320,12 @@ typedef struct approval_case {
 	sn_fen            dibao_amount_fen;
 	unsigned          referrals; /* APPROVAL_REF_* bits */
 	const char       *policy_version;
+	/* A review of a household of the register (case_id = review_id)
+	 * rather than an application; both ids "" for an application. */
+	bool        is_review;
+	const char *review_id, *beneficiary_id;
 	/* The application.submitted protobuf as received (the rules do not
-	 * read it). */
+	 * read it); for a review, its household's application's. */
 	const uint8_t *submitted;
 	size_t         submitted_len;
 } approval_case;
@@ -416,11 +420,9 @@ typedef struct approval_policy_field {
 extern const approval_policy_field
     approval_policy_fields[APPROVAL_POLICY_NFIELDS];
 
-/* A version and the day it applies from. */
-typedef struct approval_policy_version {
-	approval_policy policy;
-	sn_date         effective_from;
-} approval_policy_version;
+/* A version and the day it applies from: approval_policy_version, below
+ * (with the register's figures). */
+typedef struct approval_policy_version approval_policy_version;
 
 /* True if a version name is 1 to 31 of A-Z a-z 0-9 . _ - */
 bool approval_rules_version_valid(const char *s);
@@ -600,6 +602,14 @@ typedef struct approval_register_policy {
 
 extern const approval_register_policy approval_register_policy_default;
 
+/* A policy version: its standards, the day it applies from, and its
+ * register figures (review periods, price linkage). */
+struct approval_policy_version {
+	approval_policy          policy;
+	sn_date                  effective_from;
+	approval_register_policy reg;
+};
+
 /* A household's monthly incomes by source, whole household (Income). */
 typedef struct approval_income {
 	sn_fen wages_fen;
@@ -693,6 +703,49 @@ sn_err approval_rules_price_amount(const approval_price_subsidy *s,
  */
 sn_err approval_rules_propose(sn_fen consumption_fen, int64_t share_permille,
     sn_fen cur_urban, sn_fen cur_rural, sn_fen *urban, sn_fen *rural);
+
+/* ---- a review as a case (issue 9) ------------------------------------ */
+
+/* "unchanged", "stays", "returns", "gradual_exit", "exit", "rerated"; ""
+ * out of range: as GET /cases/{id} shows review_outcome.outcome. */
+const char *approval_rules_outcome_name(approval_outcome o);
+
+/* What a reported change was (sn.assist.v1.ChangeKind, same numbers). */
+typedef enum approval_change_kind {
+	APPROVAL_CHANGE_NONE        = 0, /* a periodic review: no change */
+	APPROVAL_CHANGE_MEMBERS     = 1,
+	APPROVAL_CHANGE_INCOME      = 2,
+	APPROVAL_CHANGE_EXPENDITURE = 3,
+	APPROVAL_CHANGE_ADDRESS     = 4,
+	APPROVAL_CHANGE_DEATH       = 5,
+	APPROVAL_CHANGE_MOVED_OUT   = 6,
+} approval_change_kind;
+
+/*
+ * The outcome of a review decided in month decided: a death
+ * (approval_rules_death, h the household without the deceased: no
+ * members when it was the last), a move out of the district
+ * (approval_rules_moved), otherwise approval_rules_review with cause
+ * REVIEW for a periodic review (scheduled true) and CHANGE_REPORT for an
+ * unscheduled one. Errors as those functions.
+ */
+sn_err approval_rules_review_case(const approval_policy *p,
+    const approval_household *h, const approval_entry *e, sn_month decided,
+    bool scheduled, approval_change_kind kind, approval_change *out);
+
+/* The months a signed consent lets verification ask the agencies for a
+ * review (verification's VERIFICATION_CONSENT_MONTHS). */
+#define APPROVAL_CONSENT_MONTHS 12
+
+/*
+ * The reason a review case is held for an incomplete verification:
+ * when the consent on file (signed on signed, has_signed false: none or
+ * no date) had lapsed by the day the review opened, it says so and that
+ * a new consent is needed (verification asked no agency); otherwise the
+ * join's reason (approval_rules_join). out holds 512 bytes.
+ */
+void approval_rules_review_hold_reason(bool has_signed, sn_date signed_on,
+    sn_date opened, const char *missing, char out[512]);
 
 /* ---- dates and names ------------------------------------------------- */
 

@@ -358,11 +358,21 @@ static const char SQL_CASE_STEP[]
       " coalesce(c.tekun_amount_fen, 0) AS tekun_amount_fen,"
       " coalesce(c.dibao_amount_fen, 0) AS dibao_amount_fen,"
       " coalesce(c.policy_version, '') AS policy_version,"
+      " c.kind = 'review' AS is_review,"
+      " coalesce(c.review_id, '') AS review_id,"
+      " coalesce(c.beneficiary_id, '') AS beneficiary_id,"
       " s.data AS submitted, coalesce(l.kind, '') AS kind, l.who"
-      " FROM cases c JOIN submitted s ON s.application_id = c.case_id"
-      " LEFT JOIN investigation i ON i.application_id = c.case_id"
+      " FROM cases c LEFT JOIN beneficiaries b ON c.kind = 'review'"
+      " AND b.beneficiary_id = c.beneficiary_id"
+      " JOIN submitted s"
+      " ON s.application_id = coalesce(b.application_id, c.case_id)"
+      " LEFT JOIN LATERAL (SELECT investigators FROM investigation"
+      "  WHERE c.kind = 'application' AND application_id = c.case_id"
+      "  UNION ALL SELECT investigators FROM review_investigation"
+      "  WHERE c.kind = 'review' AND review_id = c.case_id) i ON true"
       " LEFT JOIN LATERAL ("
-      "  SELECT 'member' AS kind, m AS who FROM unnest(s.member_ids) m"
+      "  SELECT 'member' AS kind, m AS who FROM (SELECT unnest(s.member_ids)"
+      "  UNION SELECT unnest(b.member_ids)) AS mm (m)"
       "  UNION ALL SELECT 'investigator', x FROM unnest(i.investigators) x"
       "  UNION ALL SELECT 'actor', a.user_id FROM case_actors a"
       "   WHERE a.case_id = c.case_id"
@@ -380,6 +390,8 @@ typedef struct step_row {
 	int64_t           monthly_amount_fen, tekun_amount_fen;
 	int64_t           dibao_amount_fen;
 	const char       *policy_version;
+	bool              is_review;
+	const char       *review_id, *beneficiary_id;
 	sn_bytes          submitted;
 } step_row;
 
@@ -395,6 +407,9 @@ static const sn_col step_cols[] = {
 	SN_COL(step_row, tekun_amount_fen, SN_COL_I64),
 	SN_COL(step_row, dibao_amount_fen, SN_COL_I64),
 	SN_COL(step_row, policy_version, SN_COL_TEXT),
+	SN_COL(step_row, is_review, SN_COL_BOOL),
+	SN_COL(step_row, review_id, SN_COL_TEXT),
+	SN_COL(step_row, beneficiary_id, SN_COL_TEXT),
 	SN_COL(step_row, submitted, SN_COL_BYTES),
 };
 
@@ -481,6 +496,9 @@ read_case(const PGresult *res, approval_case *c, sn_rows *rows)
 		.tekun_amount_fen       = r.tekun_amount_fen,
 		.dibao_amount_fen       = r.dibao_amount_fen,
 		.policy_version         = r.policy_version,
+		.is_review              = r.is_review,
+		.review_id              = r.review_id,
+		.beneficiary_id         = r.beneficiary_id,
 		.submitted              = r.submitted.data,
 		.submitted_len          = r.submitted.len };
 	for (int i = 0; err == SN_OK && i < sn_rows_count(&lists); i++) {
@@ -888,19 +906,25 @@ static const char SQL_POLICY_ADD[]
     = "INSERT INTO policy_version (version, effective_from, urban_min_fen,"
       " rural_min_fen, urban_basic_fen, rural_basic_fen, care_able_fen,"
       " care_partially_able_fen, care_unable_fen, low_income_factor_percent,"
-      " asset_multiple, max_homes, business_capital_limit_fen, created_by)"
+      " asset_multiple, max_homes, business_capital_limit_fen, created_by,"
+      " review_months_dibao_stable, review_months_dibao, review_months_tekun,"
+      " review_months_edge, price_subsidy_per_person_fen,"
+      " cpi_threshold_permille, food_cpi_threshold_permille)"
       " VALUES ($1, $2::date, $3::bigint, $4::bigint, $5::bigint, $6::bigint,"
       " $7::bigint, $8::bigint, $9::bigint, $10::bigint, $11::bigint,"
-      " $12::bigint, $13::bigint, $14)";
+      " $12::bigint, $13::bigint, $14, $15::integer, $16::integer,"
+      " $17::integer, $18::integer, $19::bigint, $20::bigint, $21::bigint)";
 
 sn_err
 approval_store_policy_add(
     sn_tx *tx, const approval_policy_version *pv, const char *created_by)
 {
-	const approval_policy *p = &pv->policy;
-	char                   day[SN_DATE_STRLEN];
-	char                   figures[APPROVAL_POLICY_NFIELDS][24];
-	const char            *v[2 + APPROVAL_POLICY_NFIELDS + 1];
+	const approval_policy          *p = &pv->policy;
+	char                            day[SN_DATE_STRLEN];
+	char                            figures[APPROVAL_POLICY_NFIELDS][24];
+	const approval_register_policy *rp = &pv->reg;
+	char                            regs[7][24];
+	const char                     *v[2 + APPROVAL_POLICY_NFIELDS + 1 + 7];
 	v[0] = p->version;
 	v[1] = sn_date_format(pv->effective_from, day);
 	/* approval_policy_fields is in the columns' order above. */
@@ -912,6 +936,14 @@ approval_store_policy_add(
 		v[2 + i] = figures[i];
 	}
 	v[2 + APPROVAL_POLICY_NFIELDS] = created_by;
+	const int64_t reg[7]           = { rp->review_months_dibao_stable,
+		          rp->review_months_dibao, rp->review_months_tekun,
+		          rp->review_months_edge, rp->price_subsidy_per_person_fen,
+		          rp->cpi_threshold_permille, rp->food_cpi_threshold_permille };
+	for (size_t i = 0; i < 7; i++) {
+		i64s(regs[i], reg[i]);
+		v[3 + APPROVAL_POLICY_NFIELDS + i] = regs[i];
+	}
 	return sn_tx_query(tx, SQL_POLICY_ADD, NP(v), v, NULL, NULL);
 }
 
@@ -922,8 +954,29 @@ static const char SQL_POLICY_LIST[]
     = "SELECT version, effective_from, urban_min_fen, rural_min_fen,"
       " urban_basic_fen, rural_basic_fen, care_able_fen,"
       " care_partially_able_fen, care_unable_fen, low_income_factor_percent,"
-      " asset_multiple, max_homes, business_capital_limit_fen"
+      " asset_multiple, max_homes, business_capital_limit_fen,"
+      " review_months_dibao_stable, review_months_dibao, review_months_tekun,"
+      " review_months_edge, price_subsidy_per_person_fen,"
+      " cpi_threshold_permille, food_cpi_threshold_permille"
       " FROM policy_version ORDER BY effective_from";
+
+/* The register figures of a version (migration 006) at member path of
+ * T. */
+#define REGISTER_POLICY_COLS(T, path, has)                                    \
+	COL_AT(T, path.review_months_dibao_stable,                            \
+	    "review_months_dibao_stable", SN_COL_I32, has),                   \
+	    COL_AT(T, path.review_months_dibao, "review_months_dibao",        \
+	        SN_COL_I32, has),                                             \
+	    COL_AT(T, path.review_months_tekun, "review_months_tekun",        \
+	        SN_COL_I32, has),                                             \
+	    COL_AT(T, path.review_months_edge, "review_months_edge",          \
+	        SN_COL_I32, has),                                             \
+	    COL_AT(T, path.price_subsidy_per_person_fen,                      \
+	        "price_subsidy_per_person_fen", SN_COL_I64, has),             \
+	    COL_AT(T, path.cpi_threshold_permille, "cpi_threshold_permille",  \
+	        SN_COL_I64, has),                                             \
+	    COL_AT(T, path.food_cpi_threshold_permille,                       \
+	        "food_cpi_threshold_permille", SN_COL_I64, has)
 
 #define VERSION_COL(m)                                                        \
 	COL_AT(approval_policy_version, policy.m, #m, SN_COL_I64,             \
@@ -944,6 +997,7 @@ static const sn_col version_cols[] = {
 	VERSION_COL(asset_multiple),
 	VERSION_COL(max_homes),
 	VERSION_COL(business_capital_limit_fen),
+	REGISTER_POLICY_COLS(approval_policy_version, reg, SN_COL_NOT_NULL),
 };
 
 /* The callback of a read outside a transaction (sn_db_query always
@@ -1052,7 +1106,13 @@ doc_query(sn_db *db, const char *sql, int n, const char *const *v,
 
 static const char SQL_CASE_GET[]
     = "SELECT json_build_object("
-      " 'case_id', c.case_id, 'application_id', c.case_id,"
+      " 'case_id', c.case_id,"
+      " 'application_id', coalesce(b.application_id, c.case_id),"
+      " 'kind', c.kind, 'review_id', c.review_id,"
+      " 'beneficiary_id', c.beneficiary_id,"
+      " 'review_kind', r.kind, 'review_status', r.status,"
+      " 'review_outcome', CASE WHEN c.kind = 'review'"
+      "  THEN c.computation END,"
       " 'stage', c.stage, 'stage_reason', c.stage_reason,"
       " 'accepted_date', c.accepted_date::text,"
       " 'deadline_date', c.deadline_date::text,"
@@ -1060,7 +1120,7 @@ static const char SQL_CASE_GET[]
       " 'district_code', c.district_code, 'township_code', c.township_code,"
       " 'village_code', c.village_code, 'taken_in_by', s.taken_in_by,"
       " 'application', s.summary,"
-      " 'verification', CASE WHEN v.application_id IS NULL THEN NULL ELSE"
+      " 'verification', CASE WHEN v.complete IS NULL THEN NULL ELSE"
       "  json_build_object('complete', v.complete, 'missing', v.missing,"
       "  'attempt', v.attempt, 'received_at', v.received_at) END,"
       " 'facts', v.facts, 'investigation', i.report,"
@@ -1081,9 +1141,20 @@ static const char SQL_CASE_GET[]
       "  'user', r.user_id, 'role', r.role, 'step', r.step, 'code', r.code)"
       "  ORDER BY r.id) FROM refusals r WHERE r.case_id = c.case_id),"
       "  '[]'::json))::text AS doc"
-      " FROM cases c JOIN submitted s ON s.application_id = c.case_id"
-      " LEFT JOIN verification v ON v.application_id = c.case_id"
-      " LEFT JOIN investigation i ON i.application_id = c.case_id"
+      " FROM cases c LEFT JOIN beneficiaries b ON c.kind = 'review'"
+      " AND b.beneficiary_id = c.beneficiary_id"
+      " LEFT JOIN reviews r ON r.review_id::text = c.review_id"
+      " LEFT JOIN submitted s"
+      " ON s.application_id = coalesce(b.application_id, c.case_id)"
+      " LEFT JOIN LATERAL (SELECT complete, missing, attempt, received_at,"
+      "  facts FROM verification WHERE c.kind = 'application'"
+      "  AND application_id = c.case_id UNION ALL SELECT complete, missing,"
+      "  attempt, received_at, facts FROM review_verification"
+      "  WHERE c.kind = 'review' AND review_id = c.case_id) v ON true"
+      " LEFT JOIN LATERAL (SELECT report FROM investigation"
+      "  WHERE c.kind = 'application' AND application_id = c.case_id"
+      "  UNION ALL SELECT report FROM review_investigation"
+      "  WHERE c.kind = 'review' AND review_id = c.case_id) i ON true"
       " WHERE c.case_id = $1 AND left(c.village_code, length($2)) = $2";
 
 void
@@ -1101,13 +1172,16 @@ static const char SQL_CASE_LIST[]
       " 'village_code', c.village_code, 'category', c.category,"
       " 'tier', c.tier, 'monthly_amount_fen', c.monthly_amount_fen,"
       " 'accepted_date', c.accepted_date::text,"
-      " 'deadline_date', c.deadline_date::text, 'overdue', c.overdue)"
+      " 'deadline_date', c.deadline_date::text, 'overdue', c.overdue,"
+      " 'kind', c.kind, 'review_id', c.review_id,"
+      " 'beneficiary_id', c.beneficiary_id)"
       " ORDER BY c.opened_at, c.case_id), '[]'::json)::text AS doc"
       " FROM (SELECT * FROM cases WHERE left(village_code, length($1)) = $1"
       " AND ($2::text IS NULL OR township_code = $2)"
       " AND ($3::text IS NULL OR stage = $3)"
       " AND ($4::text IS NULL OR category = $4)"
       " AND ($5::boolean IS NULL OR overdue = $5::boolean)"
+      " AND ($6::text IS NULL OR kind = $6)"
       " ORDER BY opened_at, case_id LIMIT 1000) c";
 
 void
@@ -1123,7 +1197,8 @@ approval_store_case_list(sn_db *db, const char *juris,
 		    : NULL,
 		!f->has_overdue  ? NULL
 		    : f->overdue ? "true"
-		                 : "false" };
+		                 : "false",
+		f->kind };
 	doc_query(db, SQL_CASE_LIST, NP(v), v, done, arg);
 }
 
@@ -1244,7 +1319,11 @@ static const char SQL_RERATING_DUE[]
       " due.rural_min_fen, due.urban_basic_fen, due.rural_basic_fen,"
       " due.care_able_fen, due.care_partially_able_fen, due.care_unable_fen,"
       " due.low_income_factor_percent, due.asset_multiple, due.max_homes,"
-      " due.business_capital_limit_fen FROM due JOIN ins USING (version)";
+      " due.business_capital_limit_fen, due.review_months_dibao_stable,"
+      " due.review_months_dibao, due.review_months_tekun,"
+      " due.review_months_edge, due.price_subsidy_per_person_fen,"
+      " due.cpi_threshold_permille, due.food_cpi_threshold_permille"
+      " FROM due JOIN ins USING (version)";
 
 static void
 rerating_due_cb(sn_tx *tx, PGresult *res, void *arg)
@@ -1426,6 +1505,7 @@ static const sn_col review_cols[] = {
 	SN_COL(approval_review_opened, review_id, SN_COL_TEXT),
 	SN_COL(approval_review_opened, beneficiary_id, SN_COL_TEXT),
 	SN_COL(approval_review_opened, application_id, SN_COL_TEXT),
+	SN_COL(approval_review_opened, township_code, SN_COL_TEXT),
 	COL_OPT_AT(approval_review_opened, submitted, "submitted",
 	    SN_COL_BYTES, has_submitted),
 	COL_OPT_AT(approval_review_opened, change, "change", SN_COL_BYTES,
@@ -1454,6 +1534,8 @@ reviews_cb(sn_tx *tx, PGresult *res, void *arg)
 static const char SQL_REVIEWS_DUE[]
     = "WITH due AS (SELECT b.beneficiary_id FROM beneficiaries b"
       " WHERE b.status IN ('ACTIVE', 'GRADUAL_EXIT')"
+      " AND NOT (b.status = 'GRADUAL_EXIT'"
+      "  AND b.until_month < to_char($1::date, 'YYYY-MM'))"
       " AND b.next_review_date <= $1::date AND NOT EXISTS (SELECT 1"
       " FROM reviews r WHERE r.beneficiary_id = b.beneficiary_id"
       " AND r.status = 'open') ORDER BY b.next_review_date, b.seq"
@@ -1463,7 +1545,8 @@ static const char SQL_REVIEWS_DUE[]
       " 'periodic', $1::date, $2::date FROM due ON CONFLICT DO NOTHING"
       " RETURNING review_id, beneficiary_id)"
       " SELECT ins.review_id::text AS review_id, ins.beneficiary_id,"
-      " b.application_id, s.data AS submitted, NULL::bytea AS change"
+      " b.application_id, b.township_code, s.data AS submitted,"
+      " NULL::bytea AS change"
       " FROM ins JOIN beneficiaries b ON b.beneficiary_id = ins.beneficiary_id"
       " LEFT JOIN submitted s ON s.application_id = b.application_id"
       " ORDER BY b.seq";
@@ -1481,17 +1564,19 @@ approval_store_reviews_due(sn_tx *tx, sn_date today, sn_date deadline,
 }
 
 static const char SQL_REVIEW_CHANGE[]
-    = "WITH b AS (SELECT beneficiary_id, application_id FROM beneficiaries"
-      " WHERE beneficiary_id = $2 AND status <> 'EXITED' FOR UPDATE),"
+    = "WITH b AS (SELECT beneficiary_id, application_id, township_code"
+      " FROM beneficiaries WHERE beneficiary_id = $2 AND status <> 'EXITED'"
+      " FOR UPDATE),"
       " ch AS (INSERT INTO review_changes (change_id, beneficiary_id, data)"
       " SELECT $1, beneficiary_id, $5 FROM b ON CONFLICT DO NOTHING"
       " RETURNING beneficiary_id, data),"
       " ins AS (INSERT INTO reviews (review_id, beneficiary_id, kind,"
       " opened_on, deadline_date, change_id) SELECT gen_random_uuid(),"
-      " beneficiary_id, 'change_report', $3::date, $4::date, $1 FROM ch"
+      " beneficiary_id, $6, $3::date, $4::date, $1 FROM ch"
       " ON CONFLICT DO NOTHING RETURNING review_id, beneficiary_id)"
       " SELECT ins.review_id::text AS review_id, ins.beneficiary_id,"
-      " b.application_id, s.data AS submitted, ch.data AS change"
+      " b.application_id, b.township_code, s.data AS submitted,"
+      " ch.data AS change"
       " FROM ins JOIN b ON b.beneficiary_id = ins.beneficiary_id"
       " JOIN ch ON ch.beneficiary_id = ins.beneficiary_id"
       " LEFT JOIN submitted s ON s.application_id = b.application_id";
@@ -1505,15 +1590,18 @@ static const char SQL_REVIEW_CHANGE_LINK[]
 
 sn_err
 approval_store_review_change(sn_tx *tx, const char *change_id,
-    const char *beneficiary_id, const uint8_t *data, size_t len, sn_date today,
-    sn_date deadline, const approval_review_req *req)
+    const char *beneficiary_id, bool agency, const uint8_t *data, size_t len,
+    sn_date today, sn_date deadline, const approval_review_req *req)
 {
 	char        day[SN_DATE_STRLEN], due[SN_DATE_STRLEN];
 	const char *v[]
 	    = { change_id, beneficiary_id, sn_date_format(today, day),
-		      sn_date_format(deadline, due), (const char *) data };
-	int         lengths[5] = { 0, 0, 0, 0, 0 };
-	int         formats[5] = { 0, 0, 0, 0, 1 };
+		      sn_date_format(deadline, due), (const char *) data,
+		      approval_review_kind_names[agency
+		              ? APPROVAL_REVIEW_AGENCY_NOTICE
+		              : APPROVAL_REVIEW_CHANGE_REPORT] };
+	int         lengths[6] = { 0, 0, 0, 0, 0, 0 };
+	int         formats[6] = { 0, 0, 0, 0, 1, 0 };
 	const char *link[]     = { change_id };
 	if (len > INT32_MAX)
 		return SN_EINVAL;
@@ -1535,10 +1623,14 @@ static const char SQL_REVIEW_LIST[]
       " 'changes', coalesce((SELECT json_agg(c.change_id ORDER BY c.at,"
       " c.change_id) FROM review_changes c WHERE c.review_id ="
       " r.review_id), '[]'::json), 'township_code', b.township_code,"
-      " 'village_code', b.village_code) ORDER BY r.at DESC, r.review_id),"
-      " '[]'::json)::text AS doc"
+      " 'village_code', b.village_code, 'case_id', c.case_id,"
+      " 'stage', c.stage, 'stage_reason', c.stage_reason,"
+      " 'overdue', c.overdue, 'outcome', r.outcome,"
+      " 'close_reason', r.close_reason, 'closed_at', r.closed_at)"
+      " ORDER BY r.at DESC, r.review_id), '[]'::json)::text AS doc"
       " FROM reviews r JOIN beneficiaries b"
       " ON b.beneficiary_id = r.beneficiary_id"
+      " LEFT JOIN cases c ON c.case_id = r.review_id::text"
       " WHERE left(b.village_code, length($1)) = $1"
       " AND ($2::text IS NULL OR r.status = $2)"
       " AND ($3::text IS NULL OR b.township_code = $3)";
@@ -1549,4 +1641,351 @@ approval_store_review_list(sn_db *db, const char *juris, const char *status,
 {
 	const char *v[] = { juris, status, township };
 	doc_query(db, SQL_REVIEW_LIST, NP(v), v, done, arg);
+}
+
+/* ---- review cases
+ * --------------------------------------------------------------- */
+
+const char *const approval_review_kind_names[]
+    = { "", "periodic", "change_report", "agency_notice", NULL };
+
+static const char SQL_PUT_REVIEW_VERIFICATION[]
+    = "INSERT INTO review_verification (review_id, application_id, complete,"
+      " missing, attempt, data, facts) VALUES ($1, $2, $3::boolean,"
+      " $4::text[], $5::integer, $6, $7::jsonb)"
+      " ON CONFLICT (review_id) DO UPDATE SET"
+      " application_id = EXCLUDED.application_id,"
+      " complete = EXCLUDED.complete, missing = EXCLUDED.missing,"
+      " attempt = EXCLUDED.attempt, data = EXCLUDED.data,"
+      " facts = EXCLUDED.facts, received_at = now()";
+
+sn_err
+approval_store_put_review_verification(
+    sn_tx *tx, const char *review_id, const approval_verification *x)
+{
+	char        attempt[24];
+	sn_pgarray  missing;
+	const char *mv  = pgarray(&missing, x->missing, x->nmissing);
+	sn_err      err = SN_ENOMEM;
+	i64s(attempt, x->attempt);
+	if (mv != NULL) {
+		const char *v[] = { review_id, x->application_id,
+			x->complete ? "true" : "false", mv, attempt,
+			(const char *) x->data, x->facts_json };
+		err             = query_with_bytes(
+		                tx, SQL_PUT_REVIEW_VERIFICATION, NP(v), v, 5, x->len);
+	}
+	sn_pgarray_fini(&missing);
+	return err;
+}
+
+static const char SQL_PUT_REVIEW_INVESTIGATION[]
+    = "INSERT INTO review_investigation (review_id, application_id,"
+      " investigators, report) VALUES ($1, $2, $3::text[], $4::jsonb)"
+      " ON CONFLICT (review_id) DO UPDATE SET"
+      " application_id = EXCLUDED.application_id,"
+      " investigators = EXCLUDED.investigators, report = EXCLUDED.report,"
+      " received_at = now()";
+
+sn_err
+approval_store_put_review_investigation(sn_tx *tx, const char *review_id,
+    const char *app_id, const char *const *investigators,
+    size_t ninvestigators, const char *report_json)
+{
+	sn_pgarray  inv;
+	const char *iv  = pgarray(&inv, investigators, ninvestigators);
+	sn_err      err = SN_ENOMEM;
+	if (iv != NULL) {
+		const char *v[] = { review_id, app_id, iv, report_json };
+		err             = sn_tx_query(
+		                tx, SQL_PUT_REVIEW_INVESTIGATION, NP(v), v, NULL, NULL);
+	}
+	sn_pgarray_fini(&inv);
+	return err;
+}
+
+static const char SQL_REVIEW_CASE_OPEN[]
+    = "INSERT INTO cases (case_id, kind, review_id, beneficiary_id, stage,"
+      " accepted_date, deadline_date, district_code, township_code,"
+      " village_code) SELECT $1, 'review', $1, b.beneficiary_id,"
+      " 'GATHERING', $3::date, $4::date, b.district_code, b.township_code,"
+      " b.village_code FROM beneficiaries b WHERE b.beneficiary_id = $2"
+      " ON CONFLICT (case_id) DO NOTHING";
+
+sn_err
+approval_store_review_case_open(sn_tx *tx, const char *review_id,
+    const char *bid, sn_date opened, sn_date deadline)
+{
+	char        on[SN_DATE_STRLEN], due[SN_DATE_STRLEN];
+	const char *v[] = { review_id, bid, sn_date_format(opened, on),
+		sn_date_format(deadline, due) };
+	return sn_tx_query(tx, SQL_REVIEW_CASE_OPEN, NP(v), v, NULL, NULL);
+}
+
+static const char SQL_REVIEW_INPUTS[]
+    = "SELECT c.case_id, c.stage, c.stage_reason, r.kind AS review_kind,"
+      " r.status = 'open' AS open, r.opened_on,"
+      " b.beneficiary_id, b.application_id, b.status, b.category,"
+      " b.tier, b.monthly_amount_fen, b.bank_code, b.account_number,"
+      " b.account_name, b.from_month, b.until_month, b.approved_by,"
+      " b.district_code, b.township_code, b.village_code, b.head_id_number,"
+      " b.head_name, array_to_string(b.member_ids, ',') AS member_ids,"
+      " b.members::bigint AS members, b.policy_version,"
+      " coalesce(s.taken_in_by, '') AS taken_in_by, s.data AS submitted,"
+      " NULL::bytea AS verification, ch.data AS change,"
+      " v.complete AS verification_complete,"
+      " v.data AS review_verification,"
+      " array_to_string(v.missing, ',') AS missing,"
+      " (i.review_id IS NOT NULL) AS investigation_in,"
+      " p.version, p.effective_from, p.urban_min_fen, p.rural_min_fen,"
+      " p.urban_basic_fen, p.rural_basic_fen, p.care_able_fen,"
+      " p.care_partially_able_fen, p.care_unable_fen,"
+      " p.low_income_factor_percent, p.asset_multiple, p.max_homes,"
+      " p.business_capital_limit_fen, p.review_months_dibao_stable,"
+      " p.review_months_dibao, p.review_months_tekun, p.review_months_edge,"
+      " p.price_subsidy_per_person_fen, p.cpi_threshold_permille,"
+      " p.food_cpi_threshold_permille"
+      " FROM cases c JOIN reviews r ON r.review_id::text = c.case_id"
+      " JOIN beneficiaries b ON b.beneficiary_id = r.beneficiary_id"
+      " LEFT JOIN submitted s ON s.application_id = b.application_id"
+      " LEFT JOIN LATERAL (SELECT x.data FROM review_changes x"
+      "  WHERE x.review_id = r.review_id ORDER BY x.at DESC, x.change_id DESC"
+      "  LIMIT 1) ch ON true"
+      " LEFT JOIN review_verification v ON v.review_id = c.case_id"
+      " LEFT JOIN review_investigation i ON i.review_id = c.case_id"
+      " LEFT JOIN LATERAL (SELECT * FROM policy_version q"
+      "  WHERE q.effective_from <= $3::date"
+      "  ORDER BY q.effective_from DESC LIMIT 1) p ON true"
+      " WHERE c.case_id = $1 AND c.kind = 'review'"
+      " AND c.stage = ANY ($2::text[]) FOR UPDATE OF c, b";
+
+typedef struct review_cols_row {
+	approval_review_inputs in;
+	const char            *member_text;
+} review_cols_row;
+
+#define RI_REG(m, type)                                                       \
+	COL_AT(review_cols_row, in.reg.m, #m, type, SN_COL_NOT_NULL)
+#define RI_POLICY(m)                                                          \
+	COL_OPT_AT(review_cols_row, in.policy.policy.m, #m, SN_COL_I64,       \
+	    in.has_policy)
+
+static const sn_col review_inputs_cols[] = {
+	COL_AT(review_cols_row, in.case_id, "case_id", SN_COL_TEXT,
+	    SN_COL_NOT_NULL),
+	{ "stage", SN_COL_ENUM, offsetof(review_cols_row, in.stage),
+	    sizeof(approval_stage), SN_COL_NOT_NULL, approval_stage_names },
+	COL_AT(review_cols_row, in.stage_reason, "stage_reason", SN_COL_TEXT,
+	    SN_COL_NOT_NULL),
+	{ "review_kind", SN_COL_ENUM, offsetof(review_cols_row, in.kind),
+	    sizeof(approval_review_kind), SN_COL_NOT_NULL,
+	    approval_review_kind_names },
+	COL_AT(review_cols_row, in.open, "open", SN_COL_BOOL, SN_COL_NOT_NULL),
+	COL_AT(review_cols_row, in.opened_on, "opened_on", SN_COL_DATE,
+	    SN_COL_NOT_NULL),
+	RI_REG(beneficiary_id, SN_COL_TEXT),
+	RI_REG(application_id, SN_COL_TEXT),
+	{ "status", SN_COL_ENUM, offsetof(review_cols_row, in.reg.status),
+	    sizeof(approval_standing), SN_COL_NOT_NULL,
+	    approval_register_status_names },
+	{ "category", SN_COL_ENUM, offsetof(review_cols_row, in.reg.category),
+	    sizeof(approval_category), SN_COL_NOT_NULL,
+	    approval_category_names },
+	{ "tier", SN_COL_ENUM, offsetof(review_cols_row, in.reg.tier),
+	    sizeof(approval_tier), SN_COL_NOT_NULL, tier_names },
+	RI_REG(monthly_amount_fen, SN_COL_I64),
+	RI_REG(bank_code, SN_COL_TEXT),
+	RI_REG(account_number, SN_COL_TEXT),
+	RI_REG(account_name, SN_COL_TEXT),
+	RI_REG(from_month, SN_COL_MONTH),
+	COL_OPT_AT(review_cols_row, in.reg.until_month, "until_month",
+	    SN_COL_MONTH, in.reg.has_until),
+	RI_REG(approved_by, SN_COL_TEXT),
+	RI_REG(district_code, SN_COL_TEXT),
+	RI_REG(township_code, SN_COL_TEXT),
+	RI_REG(village_code, SN_COL_TEXT),
+	RI_REG(head_id_number, SN_COL_TEXT),
+	RI_REG(head_name, SN_COL_TEXT),
+	SN_COL_AS(review_cols_row, member_text, "member_ids", SN_COL_TEXT),
+	RI_REG(members, SN_COL_I64),
+	RI_REG(policy_version, SN_COL_TEXT),
+	RI_REG(taken_in_by, SN_COL_TEXT),
+	COL_OPT_AT(review_cols_row, in.reg.submitted, "submitted",
+	    SN_COL_BYTES, in.reg.has_submitted),
+	COL_OPT_AT(review_cols_row, in.reg.verification, "verification",
+	    SN_COL_BYTES, in.reg.has_verification),
+	COL_OPT_AT(
+	    review_cols_row, in.change, "change", SN_COL_BYTES, in.has_change),
+	COL_OPT_AT(review_cols_row, in.verification_complete,
+	    "verification_complete", SN_COL_BOOL, in.has_verification),
+	COL_OPT_AT(review_cols_row, in.verification, "review_verification",
+	    SN_COL_BYTES, in.has_verification),
+	COL_OPT_AT(review_cols_row, in.missing, "missing", SN_COL_TEXT,
+	    in.has_verification),
+	COL_AT(review_cols_row, in.investigation_in, "investigation_in",
+	    SN_COL_BOOL, SN_COL_NOT_NULL),
+	COL_OPT_AT(review_cols_row, in.policy.policy.version, "version",
+	    SN_COL_CHARS, in.has_policy),
+	COL_OPT_AT(review_cols_row, in.policy.effective_from, "effective_from",
+	    SN_COL_DATE, in.has_policy),
+	RI_POLICY(urban_min_fen),
+	RI_POLICY(rural_min_fen),
+	RI_POLICY(urban_basic_fen),
+	RI_POLICY(rural_basic_fen),
+	RI_POLICY(care_able_fen),
+	RI_POLICY(care_partially_able_fen),
+	RI_POLICY(care_unable_fen),
+	RI_POLICY(low_income_factor_percent),
+	RI_POLICY(asset_multiple),
+	RI_POLICY(max_homes),
+	RI_POLICY(business_capital_limit_fen),
+	REGISTER_POLICY_COLS(review_cols_row, in.policy.reg,
+	    offsetof(review_cols_row, in.has_policy)),
+};
+
+static void
+review_inputs_cb(sn_tx *tx, PGresult *res, void *arg)
+{
+	const approval_review_inputs_req *req = arg;
+	review_cols_row                   x;
+	char                             *buf = NULL;
+	sn_rows                           rows;
+	memset(&x, 0, sizeof(x));
+	sn_err err = sn_rows_open(
+	    &rows, res, review_inputs_cols, SN_NCOLS(review_inputs_cols));
+	if (err == SN_OK && sn_rows_count(&rows) != 1)
+		err = sn_rows_count(&rows) == 0 ? SN_ENOTFOUND : SN_EPROTO;
+	if (err == SN_OK)
+		err = sn_rows_read(&rows, 0, &x);
+	if (err == SN_OK && (buf = strdup(x.member_text)) == NULL)
+		err = SN_ENOMEM;
+	if (err == SN_OK) {
+		register_cols_row r = { .r = x.in.reg };
+		err                 = split_members(&r, buf);
+		x.in.reg            = r.r;
+	}
+	req->cb(tx, err, err == SN_OK ? &x.in : NULL, req->arg);
+	free(buf);
+	sn_rows_close(&rows);
+}
+
+sn_err
+approval_store_review_inputs(sn_tx *tx, const char *case_id,
+    const approval_stage *stages, size_t n, sn_date today,
+    const approval_review_inputs_req *req)
+{
+	char        day[SN_DATE_STRLEN];
+	sn_pgarray  st;
+	const char *names[APPROVAL_NSTAGES];
+	for (size_t i = 0; i < n && i < APPROVAL_NSTAGES; i++)
+		names[i] = approval_rules_stage_name(stages[i]);
+	const char *sv  = pgarray(&st, names, n < APPROVAL_NSTAGES ? n : 0);
+	sn_err      err = SN_ENOMEM;
+	if (sv != NULL) {
+		const char *v[] = { case_id, sv, sn_date_format(today, day) };
+		err             = sn_tx_query(tx, SQL_REVIEW_INPUTS, NP(v), v,
+		                review_inputs_cb, (void *) req);
+	}
+	sn_pgarray_fini(&st);
+	return err;
+}
+
+static const char SQL_REVIEW_APPLY[]
+    = "WITH b AS (UPDATE beneficiaries SET status = $3, category = $5,"
+      " tier = $6, monthly_amount_fen = $8::bigint,"
+      " until_month = NULLIF($10, ''),"
+      " next_review_date = coalesce($11::date, next_review_date),"
+      " member_ids = CASE WHEN cardinality($12::text[]) > 0 THEN $12::text[]"
+      "  ELSE member_ids END,"
+      " members = CASE WHEN cardinality($12::text[]) > 0"
+      "  THEN cardinality($12::text[]) ELSE members END,"
+      " policy_version = $13"
+      " WHERE beneficiary_id = $1 AND status = $2 RETURNING beneficiary_id)"
+      " INSERT INTO beneficiary_history (beneficiary_id, cause, old_status,"
+      " new_status, old_amount_fen, new_amount_fen, first_month, actor,"
+      " review_id, reason) SELECT beneficiary_id, $4, $2, $3, $7::bigint,"
+      " $8::bigint, $9, $14, $16, $15 FROM b WHERE $17::boolean";
+
+sn_err
+approval_store_review_apply(sn_tx *tx, const approval_review_apply *a)
+{
+	char        old[24], amount[24], first[SN_MONTH_STRLEN];
+	char        until[SN_MONTH_STRLEN], next[SN_DATE_STRLEN];
+	sn_pgarray  ids;
+	const char *iv  = pgarray(&ids, a->member_ids, a->nmembers);
+	sn_err      err = SN_ENOMEM;
+	i64s(old, a->old_amount_fen);
+	i64s(amount, a->new_amount_fen);
+	if (iv != NULL) {
+		const char *v[] = { a->beneficiary_id,
+			approval_register_status_name(a->from),
+			approval_register_status_name(a->to),
+			approval_register_cause_name(a->cause),
+			approval_rules_category_name(a->category),
+			approval_rules_tier_name(a->tier), old, amount,
+			sn_month_format(a->first_month, first),
+			a->has_until ? sn_month_format(a->until_month, until)
+			             : "",
+			a->has_next ? sn_date_format(a->next_review, next)
+			            : NULL,
+			iv, a->policy_version, a->actor, a->reason,
+			a->review_id, a->changed ? "true" : "false" };
+		err = sn_tx_query(tx, SQL_REVIEW_APPLY, NP(v), v, NULL, NULL);
+	}
+	sn_pgarray_fini(&ids);
+	return err;
+}
+
+static const char SQL_REVIEW_CLOSE[]
+    = "WITH r AS (UPDATE reviews SET status = 'closed', closed_at = now(),"
+      " close_reason = $3, outcome = $4 WHERE review_id::text = $1"
+      " AND status = 'open' RETURNING beneficiary_id)"
+      " UPDATE beneficiaries b SET next_review_date = $5::date FROM r"
+      " WHERE $5::date IS NOT NULL AND b.beneficiary_id = $2"
+      " AND r.beneficiary_id = b.beneficiary_id";
+
+sn_err
+approval_store_review_close(sn_tx *tx, const char *review_id, const char *bid,
+    const char *reason, const char *outcome, bool has_next, sn_date next)
+{
+	char        day[SN_DATE_STRLEN];
+	const char *v[] = { review_id, bid, reason, outcome,
+		has_next ? sn_date_format(next, day) : NULL };
+	return sn_tx_query(tx, SQL_REVIEW_CLOSE, NP(v), v, NULL, NULL);
+}
+
+static const char SQL_REVIEW_COMPUTED[]
+    = "UPDATE cases SET computation = $2::jsonb, updated_at = now()"
+      " WHERE case_id = $1";
+
+sn_err
+approval_store_review_computed(
+    sn_tx *tx, const char *case_id, const char *computation_json)
+{
+	const char *v[] = { case_id, computation_json };
+	return sn_tx_query(tx, SQL_REVIEW_COMPUTED, NP(v), v, NULL, NULL);
+}
+
+static const char SQL_GRADUAL_DUE[]
+    = "SELECT b.beneficiary_id, b.application_id, b.status, b.category,"
+      " b.tier, b.monthly_amount_fen, b.bank_code, b.account_number,"
+      " b.account_name, b.from_month, b.until_month, b.approved_by,"
+      " b.district_code, b.township_code, b.village_code, b.head_id_number,"
+      " b.head_name, array_to_string(b.member_ids, ',') AS member_ids,"
+      " b.members::bigint AS members, b.policy_version,"
+      " coalesce(s.taken_in_by, '') AS taken_in_by, s.data AS submitted,"
+      " NULL::bytea AS verification"
+      " FROM beneficiaries b"
+      " LEFT JOIN submitted s ON s.application_id = b.application_id"
+      " WHERE b.status = 'GRADUAL_EXIT' AND b.until_month < $1"
+      " ORDER BY b.seq FOR UPDATE OF b";
+
+sn_err
+approval_store_gradual_due(
+    sn_tx *tx, sn_month month, const approval_gradual_req *req)
+{
+	char        m[SN_MONTH_STRLEN];
+	const char *v[] = { sn_month_format(month, m) };
+	return sn_tx_query(
+	    tx, SQL_GRADUAL_DUE, NP(v), v, rerating_rows_cb, (void *) req);
 }

@@ -311,6 +311,7 @@ typedef struct approval_case_filter {
 	approval_category category; /* UNSPECIFIED: any */
 	bool              has_overdue;
 	bool              overdue;
+	const char       *kind; /* "application" or "review" */
 } approval_case_filter;
 
 /* The cases within juris as a JSON array (the first 1000 opened). */
@@ -495,6 +496,7 @@ void approval_store_price_list(sn_db *db, approval_json_fn done, void *arg);
 /* A review just opened: its household and what review.requested needs. */
 typedef struct approval_review_opened {
 	const char *review_id, *beneficiary_id, *application_id;
+	const char *township_code; /* the household's */
 	/* has_submitted false: no application.submitted stored for it. */
 	bool     has_submitted;
 	sn_bytes submitted; /* the application.submitted protobuf */
@@ -514,25 +516,149 @@ typedef struct approval_review_req {
 
 /* Opens a periodic review (opened on today, due by deadline) for at most
  * limit ACTIVE or GRADUAL_EXIT households whose review date is today or
- * before and that have no open review (oldest review date first; rows
- * locked by another transaction are left to the next tick), each to
- * req->cb. */
+ * before and that have no open review (not a gradual exit that has
+ * ended: the same tick exits it, approval_store_gradual_due) (oldest review
+ * date first; rows locked by another transaction are left to the next tick),
+ * each to req->cb. */
 sn_err approval_store_reviews_due(sn_tx *tx, sn_date today, sn_date deadline,
     int64_t limit, const approval_review_req *req);
 
 /* A reported change of a household (its event's protobuf, data, len),
- * once per change_id: it opens a change_report review (opened on today,
+ * once per change_id: it opens a change_report review (agency_notice
+ * when agency is true; opened on today,
  * due by deadline; to req->cb) unless the household has one open, on
  * which it is then recorded; nothing for a household not in the register
  * or exited, or a change_id seen before. */
 sn_err approval_store_review_change(sn_tx *tx, const char *change_id,
-    const char *beneficiary_id, const uint8_t *data, size_t len, sn_date today,
-    sn_date deadline, const approval_review_req *req);
+    const char *beneficiary_id, bool agency, const uint8_t *data, size_t len,
+    sn_date today, sn_date deadline, const approval_review_req *req);
 
 /* The reviews within juris ("open" or "closed" status, township: NULL
  * for any), as a JSON array, newest first. */
 void approval_store_review_list(sn_db *db, const char *juris,
     const char *status, const char *township, approval_json_fn done,
     void *arg);
+
+/* ---- review cases (issue 9: a review is a case) ----------------------
+ */
+
+/* What opened a review (sn.assist.v1.ReviewKind, same numbers). */
+typedef enum approval_review_kind {
+	APPROVAL_REVIEW_UNSPECIFIED   = 0,
+	APPROVAL_REVIEW_PERIODIC      = 1,
+	APPROVAL_REVIEW_CHANGE_REPORT = 2,
+	APPROVAL_REVIEW_AGENCY_NOTICE = 3,
+} approval_review_kind;
+
+/* "", "periodic", "change_report", "agency_notice", NULL: as stored in
+ * reviews.kind, indexed by approval_review_kind. */
+extern const char *const approval_review_kind_names[];
+
+/* A review's verification.completed (v->application_id the household's
+ * application), replacing any earlier one of the review: the
+ * application's own rows are never touched. */
+sn_err approval_store_put_review_verification(
+    sn_tx *tx, const char *review_id, const approval_verification *v);
+
+/* A review's investigation.completed, replacing any earlier one. */
+sn_err approval_store_put_review_investigation(sn_tx *tx,
+    const char *review_id, const char *app_id,
+    const char *const *investigators, size_t ninvestigators,
+    const char *report_json);
+
+/* Opens the case of review review_id of household bid (once): kind
+ * review, GATHERING, accepted on opened, due by deadline, the
+ * household's district, township and village. */
+sn_err approval_store_review_case_open(sn_tx *tx, const char *review_id,
+    const char *bid, sn_date opened, sn_date deadline);
+
+/* What a review case has, with its household as the register holds it. */
+typedef struct approval_review_inputs {
+	const char          *case_id; /* = the review id */
+	approval_stage       stage;
+	const char          *stage_reason;
+	approval_review_kind kind;
+	bool                 open; /* the review is open */
+	sn_date              opened_on;
+	/* The household (reg.verification: none; reg.submitted: its
+	 * application's). */
+	approval_register_row reg;
+	/* has_change: the latest change recorded on the review, its
+	 * household.change_reported protobuf. */
+	bool     has_change;
+	sn_bytes change;
+	/* The review's own verification; has_verification false: none. */
+	bool        has_verification;
+	bool        verification_complete;
+	sn_bytes    verification;
+	const char *missing; /* "a,b" */
+	bool        investigation_in;
+	/* has_policy false: no version in force on the day asked. */
+	bool                    has_policy;
+	approval_policy_version policy;
+} approval_review_inputs;
+
+/* err SN_OK with the row; SN_ENOTFOUND (in NULL) when no review case has
+ * the id at one of the stages asked; SN_EPROTO (in NULL). */
+typedef void (*approval_review_inputs_fn)(
+    sn_tx *tx, sn_err err, const approval_review_inputs *in, void *arg);
+
+typedef struct approval_review_inputs_req {
+	approval_review_inputs_fn cb;
+	void                     *arg;
+} approval_review_inputs_req;
+
+/* Reads review case case_id if at one of the n stages, with the policy
+ * version in force on today, locking the case and its household (FOR
+ * UPDATE) until the transaction ends. */
+sn_err approval_store_review_inputs(sn_tx *tx, const char *case_id,
+    const approval_stage *stages, size_t n, sn_date today,
+    const approval_review_inputs_req *req);
+
+/* A review's outcome applied to the register: the household's row
+ * (standing, category, tier, amount, until month, next review date,
+ * members, the version of its amount) and, when changed, its history
+ * row (cause, review_id, actor, reason). has_next false keeps the next
+ * review date. */
+typedef struct approval_review_apply {
+	const char        *beneficiary_id, *review_id;
+	bool               changed;
+	approval_standing  from, to;
+	approval_cause     cause;
+	approval_category  category;
+	approval_tier      tier;
+	sn_fen             old_amount_fen, new_amount_fen;
+	sn_month           first_month;
+	bool               has_until;
+	sn_month           until_month;
+	bool               has_next;
+	sn_date            next_review;
+	const char *const *member_ids;
+	size_t             nmembers;
+	const char        *policy_version;
+	const char        *actor, *reason;
+} approval_review_apply;
+
+sn_err approval_store_review_apply(sn_tx *tx, const approval_review_apply *a);
+
+/* Closes review review_id with reason and outcome ("" for a rejection);
+ * has_next: the household's next review date moves to next. */
+sn_err approval_store_review_close(sn_tx *tx, const char *review_id,
+    const char *bid, const char *reason, const char *outcome, bool has_next,
+    sn_date next);
+
+/* Stores a review case's outcome (the computation, recomputed at the
+ * confirmation). */
+sn_err approval_store_review_computed(
+    sn_tx *tx, const char *case_id, const char *computation_json);
+
+/* Its callback is called once per household whose gradual exit has
+ * ended (r->verification unset); a non-SN_OK return rolls tx back. */
+typedef approval_rerate_req approval_gradual_req;
+
+/* The GRADUAL_EXIT households whose until month is before month (locked,
+ * in register order), each to req->cb. */
+sn_err approval_store_gradual_due(
+    sn_tx *tx, sn_month month, const approval_gradual_req *req);
 
 #endif /* APPROVAL_STORE_H */

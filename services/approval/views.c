@@ -3,6 +3,8 @@
  */
 #include "views.h"
 
+#include "register_rules.h"
+
 #include <string.h>
 
 #include "sn/assist.h"
@@ -201,6 +203,38 @@ approval_views_computation(const approval_policy *p,
 	    (json_int_t) r->monthly_amount_fen, "tekun_amount_fen",
 	    (json_int_t) r->tekun_amount_fen, "dibao_amount_fen",
 	    (json_int_t) r->dibao_amount_fen, "referrals", refs));
+}
+
+/* "YYYY-MM", or "" for no month. */
+static const char *
+month_or_empty(sn_month m, char buf[SN_MONTH_STRLEN])
+{
+	if (!sn_month_valid(m))
+		return "";
+	return sn_month_format(m, buf);
+}
+
+char *
+approval_views_review_outcome(const approval_change *c, const char *version,
+    sn_month decided, const char *review_kind)
+{
+	char first[SN_MONTH_STRLEN], until[SN_MONTH_STRLEN];
+	char on[SN_MONTH_STRLEN];
+	return dump(json_pack("{s:s,s:s,s:b,s:I,s:I,s:s,s:s,s:s,s:s,s:s,s:I,"
+	                      "s:I,s:s,s:s,s:s}",
+	    "outcome", approval_rules_outcome_name(c->outcome), "cause",
+	    approval_register_cause_name(c->cause), "changed", c->changed,
+	    "old_amount_fen", (json_int_t) c->old_amount_fen, "amount_fen",
+	    (json_int_t) c->amount_fen, "category",
+	    approval_rules_category_name(c->category), "tier",
+	    approval_rules_tier_name(c->tier), "status",
+	    approval_register_status_name(c->standing), "first_month",
+	    month_or_empty(c->first_month, first), "until_month",
+	    month_or_empty(c->until_month, until), "standard_fen",
+	    (json_int_t) c->standard_fen, "net_per_member_fen",
+	    (json_int_t) c->net_per_member_fen, "decided_month",
+	    month_or_empty(decided, on), "policy_version", version,
+	    "review_kind", review_kind));
 }
 
 static json_t *

@@ -32,6 +32,15 @@ char *approval_views_computation(const approval_policy *p,
     const approval_household *h, const approval_result *r);
 
 /*
+ * A review case's outcome (GET /cases/{id} review_outcome): outcome and
+ * cause names, changed, old and new amount, category, tier, status, first
+ * and until month ("" when none), S and C, the decided month and the
+ * policy version, review_kind and change_kind as given.
+ */
+char *approval_views_review_outcome(const approval_change *c,
+    const char *version, sn_month decided, const char *review_kind);
+
+/*
  * GET /policy's answer: {"versions": [...], "in_force": name or null,
  * "urban_rural_ratio": "1.32" or null} for the n versions of v (in
  * effective_from order), in_force the index of the version in force

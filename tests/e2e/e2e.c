@@ -253,7 +253,7 @@ check_contract(const char *name, int port)
 }
 
 void
-e2e_start_service(const char *name, int port, const char *const *extra)
+e2e_spawn_service(const char *name, int port, const char *const *extra)
 {
 	static char bufs[16][4096];
 	static int  gen;
@@ -285,9 +285,23 @@ e2e_start_service(const char *name, int port, const char *const *extra)
 	snprintf(bin, sizeof(bin), "%s/%s/%s", BIN_DIR, name, name);
 	const char *argv[] = { bin, NULL };
 	s->proc            = th_spawn(&T, name, bin, argv, env);
-	TH_CHECK(
-	    &T, th_wait_ready(&T, port, E2E_WAIT_MS), "%s never ready", name);
-	check_contract(name, port);
+}
+
+void
+e2e_ready(const char *name)
+{
+	started *s = remember(name);
+	TH_CHECK(&T, s->proc != NULL && s->port != 0, "%s: no service", name);
+	TH_CHECK(&T, th_wait_ready(&T, s->port, E2E_WAIT_MS), "%s never ready",
+	    name);
+	check_contract(name, s->port);
+}
+
+void
+e2e_start_service(const char *name, int port, const char *const *extra)
+{
+	e2e_spawn_service(name, port, extra);
+	e2e_ready(name);
 }
 
 void
@@ -307,8 +321,11 @@ e2e_restart(const char *const *names)
 		}
 		const char *extra[8];
 		memcpy(extra, s->extra, sizeof(extra));
-		e2e_start_service(s->name, s->port, extra);
+		e2e_spawn_service(s->name, s->port, extra);
 	}
+	for (int i = 0; names[i] != NULL; i++)
+		if (strcmp(names[i], "agency-sim") != 0)
+			e2e_ready(names[i]);
 }
 
 /* ---- cases ------------------------------------------------------------- */

@@ -84,6 +84,12 @@ th_proc *e2e_start_agency_sim(const char *down);
  */
 void e2e_start_service(const char *name, int port, const char *const *extra);
 
+/* e2e_start_service in two halves, so that several services start at
+ * once: the process started, then waiting until it is ready and checking
+ * it. */
+void e2e_spawn_service(const char *name, int port, const char *const *extra);
+void e2e_ready(const char *name);
+
 /* Stops the services named (NULL-ended; "agency-sim" too) with SIGTERM,
  * each draining and exiting 0, then starts them again on their ports
  * with the clock of e2e_clock_shift. */

@@ -76,12 +76,16 @@ start_stack(void)
 	static const char *const bank_env[]
 	    = { "SN_BANK_SIM_OPEN_ALL=1", NULL };
 	e2e_start_agency_sim(NULL);
-	e2e_start_service("intake", P_INTAKE, NULL);
-	e2e_start_service("verification", P_VERIF, NULL);
-	e2e_start_service("investigation", P_INVEST, NULL);
-	e2e_start_service("approval", P_APPROVAL, approval_env);
-	e2e_start_service("bank-sim", P_BANK, bank_env);
-	e2e_start_service("disbursement", P_DISB, NULL);
+	e2e_spawn_service("intake", P_INTAKE, NULL);
+	e2e_spawn_service("verification", P_VERIF, NULL);
+	e2e_spawn_service("investigation", P_INVEST, NULL);
+	e2e_spawn_service("approval", P_APPROVAL, approval_env);
+	e2e_spawn_service("bank-sim", P_BANK, bank_env);
+	e2e_spawn_service("disbursement", P_DISB, NULL);
+	static const char *const all[] = { "intake", "verification",
+		"investigation", "approval", "bank-sim", "disbursement" };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		e2e_ready(all[i]);
 }
 
 /* Moves the district clock of the clock-reading services to noon of
