@@ -1124,6 +1124,7 @@ policy_parse(const json_t *body, policy_req *c, sn_problem *prob)
 {
 	approval_policy_version *v       = &c->v;
 	const char              *version = NULL, *from = NULL;
+	v->reg = approval_register_policy_default;
 	if (!json_is_object(body))
 		return sn_problem_set(prob, 400, "invalid_body", NULL,
 		    "the body is a JSON object");
