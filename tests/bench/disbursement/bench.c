@@ -5,11 +5,15 @@
  *
  * Starts bank-sim (settling at once, no faults) and disbursement against
  * the cluster in SN_TEST_DB_URL, puts N payees into disbursement's payee
- * table directly (one INSERT ... SELECT generate_series: the payees'
- * arrival through approval's events is not what is measured), allocates
- * the budgets, and measures: the time to build the run and its plan
- * (POST /runs until awaiting_approval), and the time from approval until
- * every instruction is settled (the run completed). Beside them, in the
+ * table and their register months (payee_month, issue 9) directly (one
+ * INSERT ... SELECT generate_series each: the payees' arrival through
+ * approval's events is not what is measured): dibao and tekun, every
+ * tenth one low-income (the price subsidy alone), 1 to 4 persons each,
+ * with the month's price subsidy applying to all three categories. It
+ * allocates the budgets and measures: the time to build the run and its
+ * plan (POST /runs until awaiting_approval), and the time from approval
+ * until every instruction is settled (the run completed), per payment
+ * (benefit and subsidy lines: about 1.9 N). Beside them, in the
  * same run, PostgreSQL's COPY rate for N rows shaped like payments into
  * a scratch table (COPY FROM STDIN through libpq). Prints figures.
  */
@@ -130,15 +134,33 @@ one(long n)
 	    " fund, monthly_fen, district_code, township_code, village_code,"
 	    " bank_code, account_number, account_name, from_month, decided_by)"
 	    " SELECT 'app-' || i, 'ben-' || i, 'active',"
-	    " CASE WHEN i %% 2 = 0 THEN 'dibao' ELSE 'tekun' END,"
-	    " 50000 + (i %% 7) * 100, '220103', '22010300' || (1 + i %% 3),"
+	    " CASE WHEN i %% 10 = 0 THEN '' WHEN i %% 2 = 0 THEN 'dibao'"
+	    " ELSE 'tekun' END,"
+	    " CASE WHEN i %% 10 = 0 THEN 0 ELSE 50000 + (i %% 7) * 100 END,"
+	    " '220103', '22010300' || (1 + i %% 3),"
 	    " '22010300' || (1 + i %% 3) || '001', 'ICBC',"
 	    " lpad(i::text, 16, '6'), 'payee ' || i, '2026-01',"
 	    " 'tk-officer-' || (i %% 5) FROM generate_series(1, %ld) i",
 	    s, n);
 	uint64_t t0 = th_now_ms();
 	exec(sql);
+	/* category 4 low_income, 2 dibao, 1 tekun (sn.assist.v1.Category) */
+	snprintf(sql, sizeof(sql),
+	    "INSERT INTO %s.payee_month (payee_id, first_month, status,"
+	    " monthly_fen, members, cause, category)"
+	    " SELECT id, from_month, status, monthly_fen, 1 + id %% 4, 1,"
+	    " CASE fund WHEN '' THEN 4 WHEN 'dibao' THEN 2 ELSE 1 END"
+	    " FROM %s.payee",
+	    s, s);
+	exec(sql);
+	snprintf(sql, sizeof(sql),
+	    "INSERT INTO %s.price_subsidy (month, applies, per_person_fen,"
+	    " categories) VALUES ('2026-03', true, 1500, '{1,2,4}')",
+	    s);
+	exec(sql);
 	snprintf(sql, sizeof(sql), "ANALYZE %s.payee", s);
+	exec(sql);
+	snprintf(sql, sizeof(sql), "ANALYZE %s.payee_month", s);
 	exec(sql);
 	uint64_t seed_ms      = th_now_ms() - t0;
 	char    *fin          = token("fin-1", "finance"),
@@ -146,8 +168,10 @@ one(long n)
 	const char *budgets[] = { "{\"fund\":\"dibao\",\"year\":2026,\"amount_"
 		                  "fen\":100000000000}",
 		"{\"fund\":\"tekun\",\"year\":2026,\"amount_fen\":"
+		"100000000000}",
+		"{\"fund\":\"price_subsidy\",\"year\":2026,\"amount_fen\":"
 		"100000000000}" };
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 3; i++) {
 		char key[32];
 		snprintf(key, sizeof(key), "b%d", i);
 		if (th_http(&T, port, "POST", "/budgets", fin, key, budgets[i],
@@ -185,15 +209,22 @@ one(long n)
 	int64_t  paid    = th_int(&T,
 	        "SELECT count(*) FROM %s.instructions WHERE status = 'settled'",
 	        th_schema(&T, "bank-sim"));
-	double   copy    = copy_rate(n);
-	printf(
-	    "payees %ld: seed %.1f s | build + plan %.2f s (%.0f payments/s)"
-	    " | approve to all settled %.2f s (%.0f payments/s)"
-	    " | total %.2f s | bank settled %lld | COPY %.0f rows/s\n",
-	    n, (double) seed_ms / 1000.0, (double) build_ms / 1000.0,
-	    (double) n * 1000.0 / (double) (build_ms ? build_ms : 1),
+	int64_t  lines   = th_int(&T, "SELECT payments FROM %s.run", s);
+	int64_t  subs    = th_int(&T,
+	        "SELECT count(*) FROM %s.payment WHERE fund = 'price_subsidy'", s);
+	TH_CHECK(&T, paid == lines && lines > n,
+	    "the bank settled %lld of the run's %lld payments for %ld payees",
+	    (long long) paid, (long long) lines, n);
+	double copy = copy_rate(n);
+	printf("payees %ld: seed %.1f s | payments %lld (subsidy %lld)"
+	       " | build + plan %.2f s (%.0f payments/s)"
+	       " | approve to all settled %.2f s (%.0f payments/s)"
+	       " | total %.2f s | bank settled %lld | COPY %.0f rows/s\n",
+	    n, (double) seed_ms / 1000.0, (long long) lines, (long long) subs,
+	    (double) build_ms / 1000.0,
+	    (double) lines * 1000.0 / (double) (build_ms ? build_ms : 1),
 	    (double) send_ms / 1000.0,
-	    (double) n * 1000.0 / (double) (send_ms ? send_ms : 1),
+	    (double) lines * 1000.0 / (double) (send_ms ? send_ms : 1),
 	    (double) (build_ms + send_ms) / 1000.0, (long long) paid, copy);
 	fflush(stdout);
 	free(fin);
