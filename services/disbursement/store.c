@@ -122,7 +122,8 @@ static const sn_col run_cols[] = {
 	".status, 'fund', " p ".fund, 'period', " p ".period, 'run_id', " p   \
 	".run_id,"                                                            \
 	" 'grant_id', " p ".grant_id, 'corrects', nullif(" p                  \
-	".corrects, ''),"                                                     \
+	".corrects, ''), 'category', nullif(" p ".category, ''),"             \
+	" 'persons', " p ".persons,"                                          \
 	" 'amount_fen', " p ".amount_fen,"                                    \
 	" 'township_code', " p ".township_code, 'end_to_end_id', " p          \
 	".e2e_id, 'attempt', " p ".attempt, 'payee', json_build_object("      \

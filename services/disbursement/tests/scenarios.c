@@ -1600,6 +1600,25 @@ low_income(void)
 	    "the price subsidy's budget drew %lld for its lines, not 35000",
 	    (long long) drawn);
 	check_subsidy(feb, "dibao 1 1 2000; low_income 4 8 16000");
+	char *li = th_text(&T,
+	    "SELECT m.id FROM %s.payment m JOIN %s.payee p ON p.id = "
+	    "m.payee_id"
+	    " WHERE p.application_id = 'app-li' AND m.period = '2026-02'",
+	    schema, schema);
+	char  path[128];
+	snprintf(path, sizeof(path), "/payments/%s", li);
+	answer a = call("GET", path, finance, NULL);
+	TH_CHECK(&T,
+	    a.status == 200
+	        && strcmp(jstr(a.body, "fund"), "price_subsidy") == 0
+	        && strcmp(jstr(a.body, "category"), "low_income") == 0
+	        && jint(a.body, "persons") == 3
+	        && jint(a.body, "amount_fen") == 6000,
+	    "the low-income subsidy line as GET /payments/{id} shows it: %d "
+	    "%s",
+	    a.status, json_dumps(a.body, 0));
+	json_decref(a.body);
+	free(li);
 	free(feb);
 	th_kill(&T, p, SIGTERM);
 	th_wait_exit(&T, p, 15000);
