@@ -247,6 +247,15 @@ test_subsidies(void **state)
 	p[6].from_month = month("2026-04");
 	assert_false(disbursement_rules_subsidy_due(&p[6], month("2026-03")));
 	assert_true(disbursement_rules_subsidy_due(&p[6], month("2026-04")));
+	/* In gradual exit: due through its until_month, not after. */
+	disbursement_payee g
+	    = until(payee(11, DISBURSEMENT_FUND_DIBAO, 100), "2026-03");
+	g.standing    = DISBURSEMENT_GRADUAL_EXIT;
+	g.subsidy_fen = 3000;
+	assert_true(disbursement_rules_subsidy_due(&g, month("2026-03")));
+	assert_false(disbursement_rules_subsidy_due(&g, month("2026-04")));
+	/* Not a period: nothing. */
+	assert_false(disbursement_rules_subsidy_due(&g, month("1999-12")));
 }
 
 /* Which categories are paid the subsidy alone, and their names. */
