@@ -62,6 +62,31 @@ details_of(const json_t *body)
 	return s;
 }
 
+sn_err
+intake_changes_record(sn_bus *bus, sn_tx *tx, const intake_change *c,
+    const intake_change_meta *meta, const char *details_json)
+{
+	intake_store_change row = { .change_id = meta->change_id,
+		.beneficiary_id                = meta->beneficiary_id,
+		.application_id                = meta->application_id,
+		.kind             = intake_rules_change_kind_name(c->kind),
+		.member_id_number = c->has_member_id ? c->member_id : NULL,
+		.effective_date   = c->effective_date,
+		.note             = c->note,
+		.details_json     = details_json,
+		.reported_by      = meta->reported_by,
+		.reported_on      = meta->reported_on,
+		.agency           = meta->agency,
+		.notice_id        = meta->notice_id };
+	intake_change_pb    pb;
+	sn_err              err = intake_store_qchange(tx, &row);
+	if (err == SN_OK)
+		err = sn_bus_append_msg(bus, tx, "household.change_reported",
+		    meta->beneficiary_id, meta->reported_by,
+		    intake_codec_change_reported(c, meta, &pb));
+	return err;
+}
+
 /* Stores the change of household h and appends its event; answers. */
 static void
 change_write(change_req *cr, sn_tx *tx, const intake_household *h)
@@ -69,28 +94,13 @@ change_write(change_req *cr, sn_tx *tx, const intake_household *h)
 	const sn_principal *who  = sn_http_principal(cr->req);
 	const char         *bid  = sn_http_param(cr->req, "id");
 	const char         *kind = intake_rules_change_kind_name(cr->c.kind);
-	intake_store_change row  = { .change_id = cr->id,
-		 .beneficiary_id                = bid,
-		 .application_id                = h->application_id,
-		 .kind                          = kind,
-		 .member_id_number
-		 = cr->c.has_member_id ? cr->c.member_id : NULL,
-		 .effective_date = cr->c.effective_date,
-		 .note           = cr->c.note,
-		 .details_json   = cr->details,
-		 .reported_by    = who->user,
-		 .reported_on    = cr->today };
 	intake_change_meta  meta = { .change_id = cr->id,
 		 .beneficiary_id                = bid,
 		 .application_id                = h->application_id,
 		 .reported_by                   = who->user,
 		 .reported_on                   = cr->today };
-	intake_change_pb    pb;
-	sn_err              err = intake_store_qchange(tx, &row);
-	if (err == SN_OK)
-		err = sn_bus_append_msg(sn_service_bus(cr->h->svc), tx,
-		    "household.change_reported", bid, who->user,
-		    intake_codec_change_reported(&cr->c, &meta, &pb));
+	sn_err              err  = intake_changes_record(
+	                  sn_service_bus(cr->h->svc), tx, &cr->c, &meta, cr->details);
 	if (err != SN_OK) {
 		if (!sn_tx_failed(tx))
 			sn_http_tx_fail(cr->req, tx, 503, "unavailable",

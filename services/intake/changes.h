@@ -26,14 +26,32 @@
  *   GET /households/{id}/changes    any staff role within the household's
  *       village (403 outside, 404 unknown, whatever its status): 200
  *       {beneficiary_id, application_id, active, changes: [...]},
- *       oldest first.
+ *       oldest first: the clerks' and the agencies' (agency and
+ *       notice_id set, reported_by "agency:<AGENCY>"; notices.h).
  *
  * Loop thread only; arg is the intake_handlers (handlers.h).
  */
 #ifndef INTAKE_CHANGES_H
 #define INTAKE_CHANGES_H
 
+#include "codec.h"
+#include "rules.h"
+#include "sn/bus.h"
 #include "sn/http.h"
+
+/*
+ * Records change c of a household, whoever reported it (a clerk through
+ * POST /households/{id}/changes, an agency's notice through notices.h):
+ * queues the household_change row (meta's ids, reporter and day; agency
+ * and notice_id when an agency reported it; details_json the figures as
+ * given, a JSON object) and appends household.change_reported (envelope
+ * subject the beneficiary id, actor meta->reported_by) on tx, the
+ * caller's transaction, in which the household is locked. c, meta and
+ * details_json are borrowed for the call. SN_OK, or the failure of a
+ * queue (tx then fails).
+ */
+sn_err intake_changes_record(sn_bus *bus, sn_tx *tx, const intake_change *c,
+    const intake_change_meta *meta, const char *details_json);
 
 void intake_changes_report(sn_http_req *req, void *arg);
 void intake_changes_list(sn_http_req *req, void *arg);

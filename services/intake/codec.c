@@ -503,5 +503,7 @@ intake_codec_change_reported(const intake_change *c,
 	pb->ev.note           = s(c->note);
 	pb->ev.reported_by    = s(meta->reported_by);
 	pb->ev.reported_on    = s(meta->reported_on);
+	pb->ev.agency         = s(meta->agency);
+	pb->ev.notice_id      = s(meta->notice_id);
 	return &pb->ev.base;
 }

@@ -103,8 +103,12 @@ typedef struct intake_change_meta {
 	const char *change_id;
 	const char *beneficiary_id;
 	const char *application_id;
-	const char *reported_by; /* the clerk's user id */
+	const char
+	    *reported_by; /* the clerk's user id, or "agency:<AGENCY>" */
 	const char *reported_on; /* YYYY-MM-DD, the district's day */
+	const char *agency;      /* an agency's notice: "PUBLIC_SECURITY" ...;
+	                            NULL for a clerk's report */
+	const char *notice_id;   /* the notice's id; NULL likewise */
 } intake_change_meta;
 
 /* Storage for a HouseholdChangeReported and the messages inside it. */

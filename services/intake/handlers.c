@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "notices.h"
 #include "rules.h"
 #include "sn/assist.h"
 #include "sn/assist/v1/case.pb-c.h"
@@ -569,6 +570,16 @@ on_referral(
 	return intake_store_qdraft(tx, &d, id);
 }
 
+/* ---- agency-sim's events -------------------------------------------- */
+
+static sn_err
+on_notice(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
+{
+	intake_handlers *h = arg;
+	return intake_notices_apply(tx, ev, msg, h->notices);
+}
+
 /* ---- wiring --------------------------------------------------------- */
 
 static const sn_bus_topic events[] = {
@@ -578,6 +589,8 @@ static const sn_bus_topic events[] = {
 	    &sn__assist__v1__beneficiary_changed__descriptor, on_beneficiary },
 	{ "emergency", "referral.created",
 	    &sn__assist__v1__referral_created__descriptor, on_referral },
+	{ "agency-sim", "agency.notice",
+	    &sn__agency__v1__agency_notice__descriptor, on_notice },
 };
 
 sn_err
@@ -588,6 +601,9 @@ intake_handlers_setup(sn_service *svc, void *arg)
 	h->svc           = svc;
 	h->deadline_days = (int32_t) sn_config_int(
 	    "SN_CASE_DEADLINE_DAYS", SN_CLOCK_CASE_DAYS, 1, 365);
+	h->notices = intake_notices_new(svc);
+	if (h->notices == NULL)
+		return SN_ENOMEM;
 	return sn_bus_on_table(sn_service_bus(svc), events,
 	    sizeof(events) / sizeof(events[0]), h);
 }

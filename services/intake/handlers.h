@@ -82,6 +82,12 @@
  *                         department's and are passed over. A referral
  *                         that breaks intake_rules_referral (rules.h) is
  *                         SN_EPROTO.
+ * Events followed (publisher "agency-sim"):
+ *   agency.notice         an agency's notice of a death or a new job:
+ *                         the change of the beneficiary household the
+ *                         person belongs to, reported as a clerk's is
+ *                         (notices.h), or kept as unmatched.
+ *
  * A payload that does not decode, or names a malformed application id,
  * is SN_EPROTO (logged, counted, skipped).
  *
@@ -105,12 +111,13 @@
  * reads the settings.
  */
 typedef struct intake_handlers {
-	int32_t     deadline_days; /* SN_CASE_DEADLINE_DAYS: accepted + this */
-	sn_service *svc;
+	int32_t                deadline_days; /* SN_CASE_DEADLINE_DAYS */
+	sn_service            *svc;
+	struct intake_notices *notices; /* notices.h; main frees it */
 } intake_handlers;
 
-/* sn_service_def.setup: reads SN_CASE_DEADLINE_DAYS, follows approval's
- * and emergency's events (one table, sn_bus_on_table). */
+/* sn_service_def.setup: reads SN_CASE_DEADLINE_DAYS, follows approval's,
+ * emergency's and agency-sim's events (one table, sn_bus_on_table). */
 sn_err intake_handlers_setup(sn_service *svc, void *arg);
 
 /* The routes' handlers (main.c's route table; arg: intake_handlers). */

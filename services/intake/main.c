@@ -7,12 +7,15 @@
  * (SN_INTAKE_PUB_URL, SN_INTAKE_REPLAY_URL) and follows "approval"
  * (SN_APPROVAL_PUB_URL, SN_APPROVAL_REPLAY_URL) and "emergency"
  * (SN_EMERGENCY_PUB_URL, SN_EMERGENCY_REPLAY_URL: its referral.created
- * opens draft applications); all six are required, as is SN_TOKEN_KEY.
+ * opens draft applications) and "agency-sim" (SN_AGENCY_SIM_PUB_URL,
+ * SN_AGENCY_SIM_REPLAY_URL: the agencies' notices, notices.h); all eight
+ * are required, as is SN_TOKEN_KEY.
  * Dates (acceptance, deadline) are the district's (sn/clock.h,
  * SN_DISTRICT_UTC_OFFSET_MIN).
  */
 #include "changes.h"
 #include "handlers.h"
+#include "notices.h"
 
 static const sn_http_route_def routes[] = {
 	{ "POST", "/applications", SN_HTTP_IDEMPOTENT, "clerk",
@@ -40,18 +43,21 @@ static const sn_setting_doc settings[] = {
 int
 main(int argc, char **argv)
 {
-	static const char *const follows[] = { "approval", "emergency", NULL };
-	static intake_handlers   h;
+	static const char *const follows[]
+	    = { "approval", "emergency", "agency-sim", NULL };
+	static intake_handlers h;
 
-	const sn_service_def def = { .openapi = sn_openapi_document,
-		.name                         = "intake",
-		.publishes                    = true,
-		.needs_auth                   = true,
-		.follows                      = follows,
-		.setup                        = intake_handlers_setup,
-		.arg                          = &h,
-		.routes                       = routes,
-		.nroutes  = sizeof(routes) / sizeof(routes[0]),
-		.settings = settings };
-	return sn_service_main(argc, argv, &def);
+	const sn_service_def def    = { .openapi = sn_openapi_document,
+		   .name                         = "intake",
+		   .publishes                    = true,
+		   .needs_auth                   = true,
+		   .follows                      = follows,
+		   .setup                        = intake_handlers_setup,
+		   .arg                          = &h,
+		   .routes                       = routes,
+		   .nroutes  = sizeof(routes) / sizeof(routes[0]),
+		   .settings = settings };
+	int                  status = sn_service_main(argc, argv, &def);
+	intake_notices_free(h.notices); /* the loop is gone */
+	return status;
 }

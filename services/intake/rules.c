@@ -761,3 +761,69 @@ intake_rules_change_access(const intake_household *h, const intake_change *c,
 		    "the person is not a member of the household");
 	return true;
 }
+
+/* ---- agency notices ------------------------------------------------- */
+
+/* The kind's change, or false for a kind or agency that does not fit. */
+static bool
+notice_kind(const Sn__Agency__V1__AgencyNotice *n, intake_change *c,
+    const char **agency, const char **why)
+{
+	switch (n->kind) {
+	case SN__AGENCY__V1__NOTICE_KIND__NOTICE_DEATH:
+		c->kind = SN__ASSIST__V1__CHANGE_KIND__CHANGE_KIND_DEATH;
+		*agency = "PUBLIC_SECURITY";
+		if (n->agency
+		    != SN__AGENCY__V1__AGENCY__AGENCY_PUBLIC_SECURITY)
+			return (*why = "a death not from public security"),
+			       false;
+		if (n->monthly_wage_fen != 0)
+			return (*why = "a death with a wage"), false;
+		return true;
+	case SN__AGENCY__V1__NOTICE_KIND__NOTICE_NEW_JOB:
+		c->kind = SN__ASSIST__V1__CHANGE_KIND__CHANGE_KIND_INCOME;
+		*agency = "HUMAN_RESOURCES";
+		if (n->agency
+		    != SN__AGENCY__V1__AGENCY__AGENCY_HUMAN_RESOURCES)
+			return (*why = "a new job not from human resources"),
+			       false;
+		if (n->monthly_wage_fen <= 0)
+			return (*why = "a new job without a wage"), false;
+		c->has_income    = true;
+		c->app.wages_fen = n->monthly_wage_fen;
+		return true;
+	default:
+		return (*why = "an unknown kind of notice"), false;
+	}
+}
+
+bool
+intake_rules_notice(const Sn__Agency__V1__AgencyNotice *n, intake_change *c,
+    const char **agency, const char **why)
+{
+	sn_date d;
+
+	memset(c, 0, sizeof(*c));
+	*why = NULL;
+	if (n->notice_id == NULL || n->notice_id[0] == '\0'
+	    || strlen(n->notice_id) > INTAKE_NOTICE_ID_MAX
+	    || !sn_in_text_ok(n->notice_id, false))
+		return (*why = "a malformed notice_id"), false;
+	if (!notice_kind(n, c, agency, why))
+		return false;
+	if (n->id_number == NULL || !sn_idnum_valid(n->id_number))
+		return (*why = "a malformed id_number"), false;
+	if (n->effective_date == NULL
+	    || sn_date_parse(n->effective_date, &d) != SN_OK)
+		return (*why = "a malformed effective_date"), false;
+	if (n->note == NULL || strlen(n->note) > INTAKE_NOTE_MAX
+	    || !sn_in_text_ok(n->note, true))
+		return (*why = "a malformed note"), false;
+	c->kind_name     = intake_rules_change_kind_name(c->kind);
+	c->has_member_id = true;
+	memcpy(c->member_id, n->id_number, 18);
+	c->member_id[18]  = '\0';
+	c->effective_date = n->effective_date;
+	c->note           = n->note[0] != '\0' ? n->note : NULL;
+	return true;
+}

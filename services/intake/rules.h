@@ -42,6 +42,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sn/agency/v1/agency.pb-c.h"
 #include "sn/assist/v1/application.pb-c.h"
 #include "sn/assist/v1/case.pb-c.h"
 #include "sn/assist/v1/emergency.pb-c.h"
@@ -360,5 +361,27 @@ typedef struct intake_household {
 bool intake_rules_change_access(const intake_household *h,
     const intake_change *c, const sn_principal *caller, bool reading,
     sn_problem *p);
+
+/* ---- agency notices (agency.notice, notices.h) ---------------------- */
+
+#define INTAKE_NOTICE_ID_MAX 64
+
+/*
+ * An agency's notice n (agency-sim's agency.notice, or a real agency's
+ * adapter's) as the change it reports, into *c: NOTICE_DEATH is a death
+ * of member id_number; NOTICE_NEW_JOB an income change, the new monthly
+ * wage as the declared wages (income.wages_fen; the other figures 0),
+ * with member_id_number naming who took the job. effective_date and note
+ * are n's (borrowed). *agency is the agency's name ("PUBLIC_SECURITY",
+ * static). False with *why (static) when n is malformed: a notice_id
+ * not of 1..INTAKE_NOTICE_ID_MAX printable characters, an unknown kind,
+ * an agency that does not report that kind (a death comes from public
+ * security, a new job from human resources), an id_number that is not a
+ * valid GB 11643 number, an effective_date that is not a date, a new
+ * job's wage not positive or a death's not 0, a note that is not text
+ * of at most INTAKE_NOTE_MAX bytes.
+ */
+bool intake_rules_notice(const Sn__Agency__V1__AgencyNotice *n,
+    intake_change *c, const char **agency, const char **why);
 
 #endif /* INTAKE_RULES_H */

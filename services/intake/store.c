@@ -708,17 +708,78 @@ intake_store_qhousehold(sn_tx *tx, const char *id, const char *member_id,
 sn_err
 intake_store_qchange(sn_tx *tx, const intake_store_change *c)
 {
-	const char *v[10] = { c->change_id, c->beneficiary_id,
+	const char *v[12] = { c->change_id, c->beneficiary_id,
 		c->application_id, c->kind, c->member_id_number,
 		c->effective_date, c->note != NULL ? c->note : "",
-		c->details_json, c->reported_by, c->reported_on };
+		c->details_json, c->reported_by, c->reported_on, c->agency,
+		c->notice_id };
 	return sn_tx_query(tx,
 	    "INSERT INTO household_change (change_id, beneficiary_id,"
 	    " application_id, kind, member_id_number, effective_date, note,"
-	    " details, reported_by, reported_on)"
+	    " details, reported_by, reported_on, agency, notice_id)"
 	    " VALUES ($1::uuid, $2, $3, $4, $5, $6::date, $7, $8::jsonb, $9,"
-	    " $10::date)",
-	    10, v, NULL, NULL);
+	    " $10::date, $11, $12)",
+	    12, v, NULL, NULL);
+}
+
+static const sn_col match_cols[] = {
+	SN_COL(intake_notice_match, seen, SN_COL_BOOL),
+	SN_COL_OPT(intake_notice_match, beneficiary_id, SN_COL_TEXT, found),
+	SN_COL_OPT(intake_notice_match, application_id, SN_COL_TEXT, found),
+};
+
+static void
+match_read(sn_tx *tx, PGresult *res, void *arg)
+{
+	intake_store_match_slot *slot = arg;
+	intake_notice_match      m;
+	sn_err err = sn_rows_one(res, match_cols, SN_NCOLS(match_cols), &m);
+
+	slot->fn(tx, err, err == SN_OK ? &m : NULL, slot->arg);
+}
+
+sn_err
+intake_store_qnotice_match(sn_tx *tx, const char *notice_id,
+    const char *id_number, intake_store_match_slot *slot)
+{
+	const char *v[2] = { notice_id, id_number };
+	return sn_tx_query(tx,
+	    "SELECT EXISTS (SELECT 1 FROM agency_notice n"
+	    "  WHERE n.notice_id = $1) AS seen,"
+	    " h.beneficiary_id, h.application_id"
+	    " FROM (SELECT 1) one LEFT JOIN LATERAL ("
+	    "  SELECT b.beneficiary_id, b.application_id"
+	    "  FROM beneficiary_household b JOIN beneficiary_member m"
+	    "   ON m.beneficiary_id = b.beneficiary_id"
+	    "  WHERE m.id_number = $2 AND b.status <> 'exited'"
+	    "  ORDER BY b.beneficiary_id LIMIT 1 FOR UPDATE OF b) h ON true",
+	    2, v, match_read, slot);
+}
+
+sn_err
+intake_store_qnotice(sn_tx *tx, const intake_store_notice *n)
+{
+	char        wage[24];
+	const char *v[9];
+	snprintf(wage, sizeof(wage), "%lld", (long long) n->monthly_wage_fen);
+	v[0] = n->notice_id;
+	v[1] = n->agency;
+	v[2] = n->kind;
+	v[3] = n->id_number;
+	v[4] = n->effective_date;
+	v[5] = wage;
+	v[6] = n->beneficiary_id;
+	v[7] = n->change_id;
+	v[8] = n->received_on;
+	return sn_tx_query(tx,
+	    "INSERT INTO agency_notice (notice_id, agency, kind, id_number,"
+	    " effective_date, monthly_wage_fen, outcome, beneficiary_id,"
+	    " change_id, received_on)"
+	    " VALUES ($1, $2, $3, $4, $5::date, $6::bigint,"
+	    " CASE WHEN $8::uuid IS NULL THEN 'unmatched' ELSE 'matched' END,"
+	    " $7, $8::uuid, $9::date)"
+	    " ON CONFLICT (notice_id) DO NOTHING",
+	    9, v, NULL, NULL);
 }
 
 struct changes_call {
@@ -789,6 +850,7 @@ intake_store_changes(
 	    "  'effective_date', to_char(x.effective_date, 'YYYY-MM-DD'),"
 	    "  'note', x.note, 'reported_by', x.reported_by,"
 	    "  'reported_on', to_char(x.reported_on, 'YYYY-MM-DD'),"
+	    "  'agency', x.agency, 'notice_id', x.notice_id,"
 	    "  'created_at', x.created_at) || x.details"
 	    "  ORDER BY x.created_at, x.change_id)"
 	    "  FROM household_change x"

@@ -193,9 +193,52 @@ typedef struct intake_store_change {
 	const char *details_json;     /* {income, expenditure, ...} given */
 	const char *reported_by;
 	const char *reported_on; /* YYYY-MM-DD */
+	const char *agency;      /* an agency's notice: its agency; NULL */
+	const char *notice_id;   /* and its id; NULL for a clerk's report */
 } intake_store_change;
 
 sn_err intake_store_qchange(sn_tx *tx, const intake_store_change *c);
+
+/* ---- agency notices (notices.h) ------------------------------------ */
+
+/* What intake holds of a notice's person. Strings borrowed. */
+typedef struct intake_notice_match {
+	bool        seen;  /* the notice_id was taken already */
+	bool        found; /* a household on the register holds them */
+	const char *beneficiary_id; /* found: the household */
+	const char *application_id;
+} intake_notice_match;
+
+typedef struct intake_store_match_slot {
+	/* m borrowed for the call; err SN_OK or the read's failure. */
+	void (*fn)(
+	    sn_tx *tx, sn_err err, const intake_notice_match *m, void *arg);
+	void *arg;
+} intake_store_match_slot;
+
+/*
+ * Whether notice_id was taken already, and the household on the register
+ * (active, gradual_exit or suspended: not exited) whose members include
+ * id_number, locked (FOR UPDATE) as POST /households/{id}/changes locks
+ * it; the first by beneficiary id should there be two.
+ */
+sn_err intake_store_qnotice_match(sn_tx *tx, const char *notice_id,
+    const char *id_number, intake_store_match_slot *slot);
+
+/* A notice taken; strings borrowed. */
+typedef struct intake_store_notice {
+	const char *notice_id, *agency;
+	const char *kind; /* "death", "new_job" */
+	const char *id_number;
+	const char *effective_date; /* YYYY-MM-DD */
+	int64_t     monthly_wage_fen;
+	const char *beneficiary_id; /* NULL: unmatched */
+	const char *change_id;      /* NULL: unmatched */
+	const char *received_on;    /* YYYY-MM-DD, the district's day */
+} intake_store_notice;
+
+/* Records n (matched when change_id is set); a repeat changes nothing. */
+sn_err intake_store_qnotice(sn_tx *tx, const intake_store_notice *n);
 
 /* A household's changes as GET /households/{id}/changes shows them. */
 typedef struct intake_changes_view {

@@ -1561,6 +1561,118 @@ test_change_access(void **state)
 	assert_true(intake_rules_change_access(&h, NULL, &own, true, &p));
 }
 
+/* ---- agency notices --------------------------------------------------- */
+
+/* A notice that passes and one row per thing broken; the passing ones
+ * become the change the notice reports. */
+static void
+test_notice(void **state)
+{
+	(void) state;
+	char id[19], note[INTAKE_NOTE_MAX + 2], longid[80];
+	make_id(id, 19620304, 21);
+	memset(note, 'n', sizeof(note) - 1);
+	note[sizeof(note) - 1] = '\0';
+	memset(longid, 'a', INTAKE_NOTICE_ID_MAX + 1);
+	longid[INTAKE_NOTICE_ID_MAX + 1] = '\0';
+	enum {
+		PS    = SN__AGENCY__V1__AGENCY__AGENCY_PUBLIC_SECURITY,
+		HR    = SN__AGENCY__V1__AGENCY__AGENCY_HUMAN_RESOURCES,
+		TAX   = SN__AGENCY__V1__AGENCY__AGENCY_TAX,
+		DEATH = SN__AGENCY__V1__NOTICE_KIND__NOTICE_DEATH,
+		JOB   = SN__AGENCY__V1__NOTICE_KIND__NOTICE_NEW_JOB
+	};
+	static const struct {
+		const char *notice_id;
+		int         agency, kind;
+		const char *id; /* NULL: the valid one */
+		const char *date;
+		int64_t     wage;
+		const char *note;
+		const char *why; /* NULL: passes */
+	} cases[] = {
+		{ "N-1", PS, DEATH, NULL, "2026-11-30", 0, "", NULL },
+		{ "N-2", HR, JOB, NULL, "2026-11-30", 350000, "x", NULL },
+		{ "", PS, DEATH, NULL, "2026-11-30", 0, "",
+		    "a malformed notice_id" },
+		{ "N\x01", PS, DEATH, NULL, "2026-11-30", 0, "",
+		    "a malformed notice_id" },
+		{ "N-3", PS, 0, NULL, "2026-11-30", 0, "",
+		    "an unknown kind of notice" },
+		{ "N-3", HR, DEATH, NULL, "2026-11-30", 0, "",
+		    "a death not from public security" },
+		{ "N-3", TAX, JOB, NULL, "2026-11-30", 100, "",
+		    "a new job not from human resources" },
+		{ "N-3", PS, DEATH, NULL, "2026-11-30", 100, "",
+		    "a death with a wage" },
+		{ "N-3", HR, JOB, NULL, "2026-11-30", 0, "",
+		    "a new job without a wage" },
+		{ "N-3", HR, JOB, NULL, "2026-11-30", -5, "",
+		    "a new job without a wage" },
+		{ "N-3", PS, DEATH, "220103196203040000", "2026-11-30", 0, "",
+		    "a malformed id_number" },
+		{ "N-3", PS, DEATH, NULL, "2026-02-30", 0, "",
+		    "a malformed effective_date" },
+		{ "N-3", PS, DEATH, NULL, "2026-11-30", 0, "\x1b[2J",
+		    "a malformed note" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		Sn__Agency__V1__AgencyNotice n
+		    = SN__AGENCY__V1__AGENCY_NOTICE__INIT;
+		n.notice_id      = (char *) cases[i].notice_id;
+		n.agency         = (Sn__Agency__V1__Agency) cases[i].agency;
+		n.kind           = (Sn__Agency__V1__NoticeKind) cases[i].kind;
+		n.id_number      = (char *) (cases[i].id ? cases[i].id : id);
+		n.effective_date = (char *) cases[i].date;
+		n.monthly_wage_fen = cases[i].wage;
+		n.note             = (char *) cases[i].note;
+		intake_change c;
+		const char   *agency = NULL, *why = NULL;
+		bool          ok = intake_rules_notice(&n, &c, &agency, &why);
+		if (cases[i].why != NULL) {
+			assert_false(ok);
+			assert_string_equal(why, cases[i].why);
+			continue;
+		}
+		assert_true(ok);
+		assert_true(c.has_member_id);
+		assert_string_equal(c.member_id, id);
+		assert_string_equal(c.effective_date, "2026-11-30");
+		if (cases[i].kind == DEATH) {
+			assert_int_equal(c.kind,
+			    SN__ASSIST__V1__CHANGE_KIND__CHANGE_KIND_DEATH);
+			assert_string_equal(agency, "PUBLIC_SECURITY");
+			assert_false(c.has_income);
+			assert_null(c.note);
+		} else {
+			assert_int_equal(c.kind,
+			    SN__ASSIST__V1__CHANGE_KIND__CHANGE_KIND_INCOME);
+			assert_string_equal(agency, "HUMAN_RESOURCES");
+			assert_true(c.has_income);
+			assert_int_equal(c.app.wages_fen, cases[i].wage);
+			assert_int_equal(c.app.business_fen, 0);
+			assert_string_equal(c.note, "x");
+		}
+	}
+	/* Lengths: the notice id and the note at their limits and past. */
+	Sn__Agency__V1__AgencyNotice n = SN__AGENCY__V1__AGENCY_NOTICE__INIT;
+	intake_change                c;
+	const char                  *agency, *why;
+	n.agency         = SN__AGENCY__V1__AGENCY__AGENCY_PUBLIC_SECURITY;
+	n.kind           = SN__AGENCY__V1__NOTICE_KIND__NOTICE_DEATH;
+	n.id_number      = id;
+	n.effective_date = "2026-11-30";
+	n.notice_id      = longid;
+	n.note           = note;
+	assert_false(intake_rules_notice(&n, &c, &agency, &why));
+	assert_string_equal(why, "a malformed notice_id");
+	longid[INTAKE_NOTICE_ID_MAX] = '\0';
+	assert_false(intake_rules_notice(&n, &c, &agency, &why));
+	assert_string_equal(why, "a malformed note");
+	note[INTAKE_NOTE_MAX] = '\0';
+	assert_true(intake_rules_notice(&n, &c, &agency, &why));
+}
+
 int
 main(void)
 {
@@ -1590,6 +1702,7 @@ main(void)
 		cmocka_unit_test(test_beneficiary_suspended),
 		cmocka_unit_test(test_change),
 		cmocka_unit_test(test_change_access),
+		cmocka_unit_test(test_notice),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,7 +8,12 @@
  *                    concurrent | withdraw | approval_events | get_access |
  *                    referral_drafts | draft_list | draft_submit |
  *                    draft_bad_submit | accepted_next_day |
- *                    withdraw_unknown_field | control_chars
+ *                    withdraw_unknown_field | control_chars |
+ *                    change_death | change_refused | notice_death |
+ *                    notice_unmatched | notice_kill
+ *
+ * The notice_* scenarios run the real agency-sim binary too: its POST
+ * /notices publishes agency.notice, which intake follows.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -23,6 +28,7 @@
 #include <jansson.h>
 
 #include "harness.h"
+#include "sn/agency/v1/agency.pb-c.h"
 #include "sn/assist/v1/application.pb-c.h"
 #include "sn/assist/v1/case.pb-c.h"
 #include "sn/assist/v1/emergency.pb-c.h"
@@ -35,6 +41,9 @@
 #endif
 #ifndef SN_INJECT_BIN
 #define SN_INJECT_BIN "sn-inject"
+#endif
+#ifndef SN_AGENCY_SIM_BIN
+#define SN_AGENCY_SIM_BIN "agency-sim"
 #endif
 
 #define KEY "intake-scenarios-key-0123456789abcdef"
@@ -254,6 +263,8 @@ rows_everywhere(void)
 	    schema, schema, schema, schema, schema, schema);
 }
 
+static th_proc *intake_proc;
+
 /* Starts intake with extra settings ("KEY=VALUE", NULL-ended, may be
  * NULL) and issues the tokens. */
 static void
@@ -269,7 +280,7 @@ start_intake_env(const char *const *extra)
 	for (size_t i = 0; extra != NULL && extra[i] != NULL && i < 5; i++)
 		env[2 + i] = extra[i];
 	const char *argv[] = { SN_INTAKE_BIN, NULL };
-	th_spawn(&T, "intake", SN_INTAKE_BIN, argv, env);
+	intake_proc        = th_spawn(&T, "intake", SN_INTAKE_BIN, argv, env);
 	if (!th_wait_ready(&T, port, 30000))
 		th_fail(&T, "intake did not get ready");
 	schema     = th_schema(&T, "intake");
@@ -2136,6 +2147,344 @@ change_refused(void)
 	free(app);
 }
 
+/* ---- agency notices (issue 9) ---------------------------------------- */
+
+static int agency_port;
+
+/* The real agency-sim, publishing as "agency-sim" on the harness's
+ * addresses (which intake dials). */
+static void
+start_agency_sim(void)
+{
+	static const char *const names[]
+	    = { "PUBLIC_SECURITY", "HUMAN_RESOURCES", "HOUSING", "VEHICLES",
+		      "MARKET", "TAX", "BANKS", "PROVIDENT_FUND" };
+	static char url_env[8][512], port_env[32];
+	const char *env[12];
+	int         n = 0;
+	for (int i = 0; i < 8; i++) {
+		snprintf(url_env[i], sizeof(url_env[i]),
+		    "SN_AGENCY_%s_URL=ipc://%s/agency-%d.rep", names[i],
+		    T.run_dir, i);
+		env[n++] = url_env[i];
+	}
+	agency_port = th_free_port();
+	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", agency_port);
+	env[n++]           = port_env;
+	env[n]             = NULL;
+	const char *argv[] = { SN_AGENCY_SIM_BIN, NULL };
+	th_spawn(&T, "agency-sim", SN_AGENCY_SIM_BIN, argv, env);
+	if (!th_wait_ready(&T, agency_port, 30000))
+		th_fail(&T, "agency-sim did not get ready");
+}
+
+/* POST /notices to agency-sim; returns the notice id (malloc'd). */
+static char *
+notice(const char *kind, const char *id_number, int64_t wage)
+{
+	static int n;
+	char       key[32], day[11], *out = NULL;
+	snprintf(key, sizeof(key), "notice-%d", ++n);
+	local_date(-2, day);
+	json_t *b
+	    = json_pack("{s:s, s:s, s:s, s:s}", "kind", kind, "id_number",
+	        id_number, "effective_date", day, "note", "from the agency");
+	if (wage > 0)
+		json_object_set_new(b, "monthly_wage_fen", json_integer(wage));
+	char *body = dump(b);
+	int   st   = th_http(
+	        &T, agency_port, "POST", "/notices", NULL, key, body, &out);
+	free(body);
+	json_t     *j  = out != NULL ? json_loads(out, 0, NULL) : NULL;
+	const char *id = json_string_value(json_object_get(j, "notice_id"));
+	if (st != 201 || id == NULL)
+		th_fail(&T, "POST /notices: status %d, %s", st,
+		    out ? out : "(none)");
+	char *r = strdup(id);
+	json_decref(j);
+	free(out);
+	return r;
+}
+
+/* Waits until intake has applied agency-sim's first seq events. */
+static void
+notices_applied(int64_t seq)
+{
+	if (!th_wait_int(&T, seq, 30000,
+	        "SELECT last_seq FROM %s.bus_cursor"
+	        " WHERE publisher = 'agency-sim'",
+	        schema))
+		th_fail(&T, "intake did not apply agency-sim's %lld events",
+		    (long long) seq);
+}
+
+/* household.change_reported rows, and those of one notice. */
+static int64_t
+reported(const char *notice_id)
+{
+	if (notice_id == NULL)
+		return th_int(&T,
+		    "SELECT count(*) FROM %s.outbox"
+		    " WHERE topic = 'household.change_reported'",
+		    schema);
+	return th_int(&T,
+	    "SELECT count(*) FROM %s.household_change WHERE notice_id = '%s'",
+	    schema, notice_id);
+}
+
+/* The change_reported event of notice_id, decoded (free it). */
+static Sn__Assist__V1__HouseholdChangeReported *
+event_of(const char *notice_id, char *actor, size_t cap)
+{
+	char *cid = th_text(&T,
+	    "SELECT change_id::text FROM %s.household_change"
+	    " WHERE notice_id = '%s'",
+	    schema, notice_id);
+	TH_CHECK(&T, cid != NULL, "no change for notice %s", notice_id);
+	size_t                                   len;
+	uint8_t                                 *data = NULL;
+	int                                      rows = th_rows(&T,
+	                                         "SELECT 1 FROM %s.outbox WHERE topic = "
+	                                                                              "'household.change_reported'",
+	                                         schema);
+	Sn__Assist__V1__HouseholdChangeReported *ev   = NULL;
+	for (int i = 0; i < rows && ev == NULL; i++) {
+		data = th_bytes_at(&T, i, &len,
+		    "SELECT data FROM %s.outbox"
+		    " WHERE topic = 'household.change_reported' ORDER BY id",
+		    schema);
+		Sn__Assist__V1__HouseholdChangeReported *e
+		    = sn__assist__v1__household_change_reported__unpack(
+		        NULL, len, data);
+		free(data);
+		TH_CHECK(&T, e != NULL, "an event does not decode");
+		if (strcmp(e->change_id, cid) == 0) {
+			ev      = e;
+			char *a = th_text_at(&T, i, 0,
+			    "SELECT actor FROM %s.outbox"
+			    " WHERE topic = 'household.change_reported'"
+			    " ORDER BY id",
+			    schema);
+			snprintf(actor, cap, "%s", a ? a : "");
+			free(a);
+		} else
+			sn__assist__v1__household_change_reported__free_unpacked(
+			    e, NULL);
+	}
+	free(cid);
+	TH_CHECK(&T, ev != NULL, "no event for notice %s", notice_id);
+	return ev;
+}
+
+/* Starts intake again on its schema and port, after a stop or a kill. */
+static void
+restart_intake(void)
+{
+	static char port_env[32];
+	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
+	const char *env[]  = { "SN_TOKEN_KEY=" KEY, port_env, NULL };
+	const char *argv[] = { SN_INTAKE_BIN, NULL };
+	intake_proc        = th_spawn(&T, "intake", SN_INTAKE_BIN, argv, env);
+	if (!th_wait_ready(&T, port, 30000))
+		th_fail(&T, "intake did not get ready again");
+}
+
+/* The value of series in intake's /metrics; -1 if absent. */
+static int64_t
+metric(const char *series)
+{
+	char *out = NULL;
+	int st = th_http(&T, port, "GET", "/metrics", NULL, NULL, NULL, &out);
+	TH_CHECK(&T, st == 200 && out != NULL, "GET /metrics: %d", st);
+	const char *at = strstr(out, series);
+	int64_t     v  = -1;
+	if (at != NULL && at[strlen(series)] == ' ')
+		v = strtoll(at + strlen(series) + 1, NULL, 10);
+	free(out);
+	return v;
+}
+
+/* A death notice for a member of a beneficiary household: exactly one
+ * household.change_reported with the agency and the notice; GET lists
+ * it; the stream replayed from the start changes nothing. A new job:
+ * an income change with the wage. */
+static void
+notice_death(void)
+{
+	person ps[2] = { new_person(1950), new_person(1952) };
+	char  *app   = beneficiary_ready(ps);
+	char   actor[64], today[11];
+	start_agency_sim();
+	char *nid = notice("death", ps[1].id, 0);
+	notices_applied(1);
+	TH_CHECK(&T, reported(NULL) == 1 && reported(nid) == 1,
+	    "a death notice: %lld events, %lld changes, want 1 and 1",
+	    (long long) reported(NULL), (long long) reported(nid));
+	Sn__Assist__V1__HouseholdChangeReported *ev
+	    = event_of(nid, actor, sizeof(actor));
+	local_date(0, today);
+	TH_CHECK(&T,
+	    strcmp(ev->beneficiary_id, "ben-1") == 0
+	        && strcmp(ev->application_id, app) == 0
+	        && ev->kind == SN__ASSIST__V1__CHANGE_KIND__CHANGE_KIND_DEATH
+	        && strcmp(ev->member_id_number, ps[1].id) == 0
+	        && strcmp(ev->agency, "PUBLIC_SECURITY") == 0
+	        && strcmp(ev->notice_id, nid) == 0
+	        && strcmp(ev->reported_by, "agency:PUBLIC_SECURITY") == 0
+	        && strcmp(ev->reported_on, today) == 0
+	        && strcmp(ev->note, "from the agency") == 0
+	        && ev->income == NULL,
+	    "the death's event: kind %d, agency %s, notice %s, by %s",
+	    ev->kind, ev->agency, ev->notice_id, ev->reported_by);
+	TH_CHECK(&T, strcmp(actor, "agency:PUBLIC_SECURITY") == 0, "actor %s",
+	    actor);
+	sn__assist__v1__household_change_reported__free_unpacked(ev, NULL);
+	printf("ok: a death notice -> one household.change_reported\n");
+
+	answer a
+	    = call("GET", "/households/ben-1/changes", invest_tok, NULL, NULL);
+	json_t *c0 = json_array_get(json_object_get(a.body, "changes"), 0);
+	TH_CHECK(&T,
+	    a.status == 200
+	        && json_array_size(json_object_get(a.body, "changes")) == 1
+	        && strcmp(json_string_value(json_object_get(c0, "agency")),
+	               "PUBLIC_SECURITY")
+	            == 0
+	        && strcmp(json_string_value(json_object_get(c0, "notice_id")),
+	               nid)
+	            == 0,
+	    "GET /households/ben-1/changes: status %d, no agency change",
+	    a.status);
+	json_decref(a.body);
+	printf("ok: GET /households/{id}/changes shows it\n");
+
+	/* The whole stream again: intake's cursor back to 0. */
+	th_stop(&T, intake_proc);
+	th_int(&T,
+	    "UPDATE %s.bus_cursor SET last_seq = 0"
+	    " WHERE publisher = 'agency-sim' RETURNING 0",
+	    schema);
+	restart_intake();
+	char *job = notice("new_job", ps[0].id, 321000);
+	notices_applied(2);
+	TH_CHECK(
+	    &T, reported(nid) == 1, "the replayed notice was reported again");
+	TH_CHECK(&T,
+	    metric("sn_intake_agency_notices_total{outcome=\"repeat\"}") == 1,
+	    "the replayed notice was not seen as a repeat");
+	TH_CHECK(&T, reported(NULL) == 2 && reported(job) == 1,
+	    "%lld events after the new job, want 2",
+	    (long long) reported(NULL));
+	ev = event_of(job, actor, sizeof(actor));
+	TH_CHECK(&T,
+	    ev->kind == SN__ASSIST__V1__CHANGE_KIND__CHANGE_KIND_INCOME
+	        && ev->income != NULL && ev->income->wages_fen == 321000
+	        && ev->income->business_fen == 0
+	        && strcmp(ev->member_id_number, ps[0].id) == 0
+	        && strcmp(ev->agency, "HUMAN_RESOURCES") == 0
+	        && strcmp(ev->reported_by, "agency:HUMAN_RESOURCES") == 0,
+	    "the new job's event: kind %d, agency %s", ev->kind, ev->agency);
+	sn__assist__v1__household_change_reported__free_unpacked(ev, NULL);
+	printf("ok: replayed -> still one; a new job -> an income change\n");
+	free(job);
+	free(nid);
+	free(app);
+}
+
+/* A notice for nobody intake holds, and one for a member of an exited
+ * household: nothing published, kept as unmatched and counted. */
+static void
+notice_unmatched(void)
+{
+	person ps[2]    = { new_person(1940), new_person(1942) };
+	person stranger = new_person(1970);
+	char  *app      = beneficiary_ready(ps);
+	char   l[2048];
+	char  *ids[2] = { ps[0].id, ps[1].id };
+	beneficiary_line(l, sizeof(l), "ben-1", app,
+	    SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_EXITED, ids, 2);
+	th_stop(&T, approval_inj);
+	approval_inj = inject(l);
+	if (!th_wait_int(&T, 3, 30000,
+	        "SELECT last_seq FROM %s.bus_cursor WHERE publisher ="
+	        " 'approval'",
+	        schema))
+		th_fail(&T, "intake did not apply the exit");
+	start_agency_sim();
+	char *n1 = notice("death", stranger.id, 0);
+	char *n2 = notice("new_job", ps[0].id, 250000);
+	notices_applied(2);
+	TH_CHECK(&T, reported(NULL) == 0,
+	    "an unmatched notice published %lld events",
+	    (long long) reported(NULL));
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.household_change", schema)
+	        == 0,
+	    "an unmatched notice stored a change");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.agency_notice"
+	        " WHERE outcome = 'unmatched' AND change_id IS NULL"
+	        " AND notice_id IN ('%s', '%s')",
+	        schema, n1, n2)
+	        == 2,
+	    "the notices are not kept as unmatched");
+	TH_CHECK(&T,
+	    metric("sn_intake_agency_notices_total{outcome=\"unmatched\"}")
+	        == 2,
+	    "the unmatched counter is not 2");
+	printf("ok: unknown person, exited household -> unmatched, nothing "
+	       "published\n");
+	free(n1);
+	free(n2);
+	free(app);
+}
+
+/* intake killed (SIGKILL) between notices and right after a burst:
+ * every notice taken exactly once. */
+static void
+notice_kill(void)
+{
+	person ps[2] = { new_person(1930), new_person(1932) };
+	char  *app   = beneficiary_ready(ps);
+	char  *nid[6];
+	start_agency_sim();
+	nid[0] = notice("death", ps[1].id, 0);
+	notices_applied(1);
+	th_kill(&T, intake_proc, SIGKILL);
+	person stranger[2] = { new_person(1971), new_person(1972) };
+	nid[1]             = notice("new_job", ps[0].id, 200000);
+	nid[2]             = notice("death", stranger[0].id, 0);
+	restart_intake();
+	notices_applied(3);
+	nid[3] = notice("new_job", ps[0].id, 300000);
+	nid[4] = notice("death", stranger[1].id, 0);
+	nid[5] = notice("new_job", ps[0].id, 400000);
+	th_kill(&T, intake_proc, SIGKILL);
+	restart_intake();
+	notices_applied(6);
+	static const bool matched[6]
+	    = { true, true, false, true, false, true };
+	for (int i = 0; i < 6; i++) {
+		TH_CHECK(&T,
+		    th_int(&T,
+		        "SELECT count(*) FROM %s.agency_notice"
+		        " WHERE notice_id = '%s'",
+		        schema, nid[i])
+		        == 1,
+		    "notice %d is not kept once", i);
+		TH_CHECK(&T, reported(nid[i]) == (matched[i] ? 1 : 0),
+		    "notice %d: %lld changes", i,
+		    (long long) reported(nid[i]));
+		free(nid[i]);
+	}
+	TH_CHECK(&T, reported(NULL) == 4,
+	    "%lld household.change_reported events, want 4",
+	    (long long) reported(NULL));
+	printf("ok: killed between notices -> nothing lost, nothing twice\n");
+	free(app);
+}
+
 static void
 free_tokens(void)
 {
@@ -2165,6 +2514,9 @@ main(int argc, char **argv)
 		{ "control_chars", control_chars },
 		{ "change_death", change_death },
 		{ "change_refused", change_refused },
+		{ "notice_death", notice_death },
+		{ "notice_unmatched", notice_unmatched },
+		{ "notice_kill", notice_kill },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), free_tokens);
