@@ -1027,17 +1027,41 @@ typedef struct policy_req {
 	approval_policy_version v;
 	bool                    force;
 	const char             *force_reason; /* in the body; NULL: none */
-	approval_taken_req      taken;
+	bool reg_given[APPROVAL_REGISTER_NFIELDS]; /* in the body */
+	approval_taken_req taken;
 } policy_req;
 
-/* The answer to POST /policy: the body as given and the new ratio. */
+/* The answer to POST /policy: the body as given, the register figures
+ * as stored, and the new ratio. */
 static json_t *
-policy_answer(const json_t *body, int64_t ratio)
+policy_answer(
+    const json_t *body, const approval_register_policy *rp, int64_t ratio)
 {
 	json_t *o = json_deep_copy(body);
-	if (o != NULL)
-		json_object_set_new(o, "ratio_permille", json_integer(ratio));
+	if (o == NULL)
+		return NULL;
+	json_object_set_new(o, "ratio_permille", json_integer(ratio));
+	for (size_t i = 0; i < APPROVAL_REGISTER_NFIELDS; i++)
+		json_object_set_new(o, approval_register_fields[i].name,
+		    json_integer(approval_register_field_get(
+		        rp, &approval_register_fields[i])));
 	return o;
+}
+
+/* The register figures the body did not give: the version in force's
+ * (the compiled defaults when none is in force). */
+static void
+policy_register_defaults(policy_req *c, const approval_policy_taken *t)
+{
+	const approval_register_policy *from = t->has_in_force
+	    ? &t->in_force
+	    : &approval_register_policy_default;
+	for (size_t i = 0; i < APPROVAL_REGISTER_NFIELDS; i++)
+		if (!c->reg_given[i])
+			approval_register_field_set(&c->v.reg,
+			    &approval_register_fields[i],
+			    approval_register_field_get(
+			        from, &approval_register_fields[i]));
 }
 
 static void
@@ -1064,14 +1088,15 @@ policy_taken(sn_tx *tx, sn_err err, const approval_policy_taken *t, void *arg)
 		sn_http_tx_problem(c->req, tx, &prob);
 		return;
 	}
+	policy_register_defaults(c, t);
 	if (approval_store_policy_add(
 	        tx, &c->v, sn_http_principal(c->req)->user)
 	    != SN_OK) {
 		sn_http_tx_fail(c->req, tx, 503, "unavailable", "retry", NULL);
 		return;
 	}
-	sn_http_tx_reply(
-	    c->req, tx, 201, policy_answer(sn_http_json(c->req), ratio));
+	sn_http_tx_reply(c->req, tx, 201,
+	    policy_answer(sn_http_json(c->req), &c->v.reg, ratio));
 }
 
 static void
@@ -1079,8 +1104,8 @@ policy_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
 	policy_req *c = arg;
 	c->taken      = (approval_taken_req) { policy_taken, c };
-	if (approval_store_policy_taken(
-	        tx, c->v.policy.version, c->v.effective_from, &c->taken)
+	if (approval_store_policy_taken(tx, c->v.policy.version,
+	        c->v.effective_from, sn_clock_today(), &c->taken)
 	    != SN_OK)
 		sn_http_tx_fail(req, tx, 503, "unavailable", "retry", NULL);
 }
@@ -1089,7 +1114,11 @@ static const char *const policy_keys[] = { "version", "effective_from",
 	"urban_min_fen", "rural_min_fen", "urban_basic_fen", "rural_basic_fen",
 	"care_able_fen", "care_partially_able_fen", "care_unable_fen",
 	"low_income_factor_percent", "asset_multiple", "max_homes",
-	"business_capital_limit_fen", "force", "force_reason", NULL };
+	"business_capital_limit_fen", "force", "force_reason",
+	"review_months_dibao_stable", "review_months_dibao",
+	"review_months_tekun", "review_months_edge",
+	"price_subsidy_per_person_fen", "cpi_threshold_permille",
+	"food_cpi_threshold_permille", NULL };
 
 /* The figures of POST /policy into v->policy. A figure that is not a
  * whole number is 422 invalid_type (sn/input.h); one absent or below its
@@ -1111,6 +1140,32 @@ policy_figures(
 			    pf->name, "%s is an integer of at least %lld",
 			    pf->name, (long long) pf->min);
 		memcpy((char *) &v->policy + pf->offset, &x, sizeof(x));
+	}
+	return true;
+}
+
+/* The register figures of POST /policy (each optional: absent ones are
+ * the version in force's, policy_register_defaults) into c->v.reg; one
+ * outside its bounds is 400 invalid_field. */
+static bool
+policy_register_figures(const json_t *body, policy_req *c, sn_problem *prob)
+{
+	for (size_t i = 0; i < APPROVAL_REGISTER_NFIELDS; i++) {
+		const approval_register_field *rf
+		    = &approval_register_fields[i];
+		int64_t x = 0;
+		if (!sn_in_i64(
+		        body, rf->name, "", 0, INT64_MIN, INT64_MAX, &x, prob))
+			return false;
+		c->reg_given[i] = json_object_get(body, rf->name) != NULL;
+		if (!c->reg_given[i])
+			continue;
+		if (x < rf->min || x > rf->max)
+			return sn_problem_set(prob, 400, "invalid_field",
+			    rf->name, "%s is an integer from %lld to %lld",
+			    rf->name, (long long) rf->min,
+			    (long long) rf->max);
+		approval_register_field_set(&c->v.reg, rf, x);
 	}
 	return true;
 }
@@ -1142,7 +1197,8 @@ policy_parse(const json_t *body, policy_req *c, sn_problem *prob)
 	if (!approval_rules_date_parse(from, &v->effective_from))
 		return sn_problem_set(prob, 400, "invalid_field",
 		    "effective_from", "effective_from is a date YYYY-MM-DD");
-	return policy_figures(body, v, prob);
+	return policy_figures(body, v, prob)
+	    && policy_register_figures(body, c, prob);
 }
 
 static void
@@ -1185,6 +1241,7 @@ typedef struct price_req {
 	sn_http_req           *req;
 	approval_price_index   p;
 	approval_price_subsidy sub;
+	approval_due_req       policy; /* the version in force */
 	approval_price_req     add;
 } price_req;
 
@@ -1257,12 +1314,36 @@ price_added(sn_tx *tx, sn_err err, const approval_price_stored *st, void *arg)
 	sn_http_tx_reply(c->req, tx, 201, price_answer(c));
 }
 
+/* The linkage under the register figures of the version in force on
+ * the month's first day (the compiled defaults when none is), then the
+ * month stored. */
+static void
+price_policy(
+    sn_tx *tx, sn_err err, const approval_policy_version *v, void *arg)
+{
+	price_req *c = arg;
+	if (err != SN_OK && err != SN_ENOTFOUND) {
+		sn_http_tx_fail(c->req, tx, 503, "unavailable", "retry", NULL);
+		return;
+	}
+	approval_rules_price_linkage(
+	    err == SN_OK ? &v->reg : &approval_register_policy_default,
+	    c->p.cpi_permille, c->p.food_cpi_permille, &c->sub);
+	c->p.applies        = c->sub.applies;
+	c->p.per_person_fen = c->sub.per_person_fen;
+	c->add              = (approval_price_req) { price_added, c };
+	if (approval_store_price_add(tx, &c->p, &c->add) != SN_OK)
+		sn_http_tx_fail(c->req, tx, 503, "unavailable", "retry", NULL);
+}
+
 static void
 price_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
 	price_req *c = arg;
-	c->add       = (approval_price_req) { price_added, c };
-	if (approval_store_price_add(tx, &c->p, &c->add) != SN_OK)
+	c->policy    = (approval_due_req) { price_policy, c };
+	if (approval_store_policy_at(
+	        tx, sn_month_first(c->p.month), &c->policy)
+	    != SN_OK)
 		sn_http_tx_fail(req, tx, 503, "unavailable", "retry", NULL);
 }
 
@@ -1291,12 +1372,8 @@ post_price_indices(sn_http_req *req, void *arg)
 		sn_http_problem(req, &prob);
 		return;
 	}
-	approval_rules_price_linkage(&approval_register_policy_default,
-	    c.p.cpi_permille, c.p.food_cpi_permille, &c.sub);
-	c.p.applies        = c.sub.applies;
-	c.p.per_person_fen = c.sub.per_person_fen;
-	c.p.decided_by     = sn_http_principal(req)->user;
-	price_req *ctx     = malloc(sizeof(*ctx));
+	c.p.decided_by = sn_http_principal(req)->user;
+	price_req *ctx = malloc(sizeof(*ctx));
 	if (ctx == NULL) {
 		reply_unavailable(req);
 		return;
@@ -1490,10 +1567,12 @@ append_decided(sn_tx *tx, const approval_case *k,
 
 /* The next review date of a household entering the register under d
  * (approval_rules_next_review: its category, its members' labour
- * capacity, whether its declared income is stable), from today. */
+ * capacity, whether its declared income is stable), from today, by the
+ * review periods rp of the version in force. */
 static sn_err
 next_review(const Sn__Assist__V1__ApplicationSubmitted *s,
-    const approval_decision *d, sn_date *out)
+    const approval_decision *d, const approval_register_policy *rp,
+    sn_date *out)
 {
 	approval_member members[APPROVAL_MAX_MEMBERS];
 	approval_income inc = { 0, 0, 0, 0 };
@@ -1512,8 +1591,8 @@ next_review(const Sn__Assist__V1__ApplicationSubmitted *s,
 			s->declared_income->business_fen,
 			s->declared_income->pensions_fen,
 			s->declared_income->other_fen };
-	return approval_rules_next_review(&approval_register_policy_default,
-	    &e, members, s->n_members, &inc, sn_clock_today(), out);
+	return approval_rules_next_review(
+	    rp, &e, members, s->n_members, &inc, sn_clock_today(), out);
 }
 
 /* The household enters the register: the row, its history and
@@ -1569,7 +1648,7 @@ register_household(sn_tx *tx, const approval_case *k,
 	m.first_month    = m.from_month;
 	m.policy_version = (char *) k->policy_version;
 	m.members        = (int32_t) s->n_members;
-	sn_err err       = next_review(s, d, &b.next_review);
+	sn_err err       = next_review(s, d, &k->reg, &b.next_review);
 	if (err == SN_OK)
 		err = approval_store_beneficiary_add(tx, &b);
 	if (err == SN_OK)
@@ -1887,7 +1966,8 @@ step_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
 	step_req *c = arg;
 	c->read     = (approval_case_req) { step_read, c };
-	if (approval_store_case_step(tx, sn_http_param(req, "id"), &c->read)
+	if (approval_store_case_step(
+	        tx, sn_http_param(req, "id"), sn_clock_today(), &c->read)
 	    != SN_OK)
 		step_fail(c, tx);
 }

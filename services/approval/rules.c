@@ -774,6 +774,51 @@ approval_rules_gradual_end(
 const approval_register_policy approval_register_policy_default
     = APPROVAL_REGISTER_POLICY_DEFAULT;
 
+#define RF(m, is32, lo, hi)                                                   \
+	{                                                                     \
+#m, offsetof(approval_register_policy, m), is32, lo, hi       \
+	}
+
+const approval_register_field
+    approval_register_fields[APPROVAL_REGISTER_NFIELDS]
+    = {
+	      RF(review_months_dibao_stable, true, 1, 120),
+	      RF(review_months_dibao, true, 1, 120),
+	      RF(review_months_tekun, true, 1, 120),
+	      RF(review_months_edge, true, 1, 120),
+	      RF(price_subsidy_per_person_fen, false, 0, INT64_MAX / 1000),
+	      RF(cpi_threshold_permille, false, 0, 100000),
+	      RF(food_cpi_threshold_permille, false, 0, 100000),
+      };
+
+int64_t
+approval_register_field_get(
+    const approval_register_policy *rp, const approval_register_field *f)
+{
+	const char *p = (const char *) rp + f->offset;
+	if (f->is32) {
+		int32_t x;
+		memcpy(&x, p, sizeof(x));
+		return x;
+	}
+	int64_t x;
+	memcpy(&x, p, sizeof(x));
+	return x;
+}
+
+void
+approval_register_field_set(
+    approval_register_policy *rp, const approval_register_field *f, int64_t v)
+{
+	char *p = (char *) rp + f->offset;
+	if (f->is32) {
+		int32_t x = (int32_t) v;
+		memcpy(p, &x, sizeof(x));
+		return;
+	}
+	memcpy(p, &v, sizeof(v));
+}
+
 bool
 approval_rules_income_stable(const approval_income *inc)
 {

@@ -128,6 +128,31 @@ typedef struct approval_policy {
 	sn_fen  business_capital_limit_fen;
 } approval_policy;
 
+/* The register's policy figures (of a policy version; defaults below). */
+typedef struct approval_register_policy {
+	int32_t review_months_dibao_stable;   /* members cannot work, stable
+	                                       * income: 12 */
+	int32_t review_months_dibao;          /* other dibao: 6 */
+	int32_t review_months_tekun;          /* 12 */
+	int32_t review_months_edge;           /* low_income, expenditure: 12 */
+	int64_t cpi_threshold_permille;       /* 35: CPI >= 3.5 % y/y */
+	int64_t food_cpi_threshold_permille;  /* 60: food CPI >= 6.0 % */
+	sn_fen  price_subsidy_per_person_fen; /* per person per month */
+} approval_register_policy;
+
+/* The defaults of design section 6. The price subsidy per person is not
+ * in the design: 5000 fen (50 yuan) stands until a version sets it. */
+#define APPROVAL_REGISTER_POLICY_DEFAULT                                      \
+	{                                                                     \
+		.review_months_dibao_stable = 12, .review_months_dibao = 6,   \
+		.review_months_tekun = 12, .review_months_edge = 12,          \
+		.cpi_threshold_permille       = 35,                           \
+		.food_cpi_threshold_permille  = 60,                           \
+		.price_subsidy_per_person_fen = 5000                          \
+	}
+
+extern const approval_register_policy approval_register_policy_default;
+
 typedef struct approval_member {
 	approval_labour    labour;
 	approval_self_care self_care;
@@ -324,6 +349,9 @@ typedef struct approval_case {
 	 * rather than an application; both ids "" for an application. */
 	bool        is_review;
 	const char *review_id, *beneficiary_id;
+	/* The register figures of the version in force on the step's day
+	 * (the next review date of a household entering the register). */
+	approval_register_policy reg;
 	/* The application.submitted protobuf as received (the rules do not
 	 * read it); for a review, its household's application's. */
 	const uint8_t *submitted;
@@ -438,6 +466,10 @@ typedef struct approval_policy_taken {
 	bool   has_prev;
 	sn_fen prev_urban_min_fen;
 	sn_fen prev_rural_min_fen;
+	/* The register figures of the version in force today (the defaults
+	 * of a new version's); has_in_force false: none in force. */
+	bool                     has_in_force;
+	approval_register_policy in_force;
 } approval_policy_taken;
 
 /*
@@ -577,30 +609,26 @@ sn_err approval_rules_moved(
 void approval_rules_gradual_end(
     const approval_entry *e, sn_month now, approval_change *out);
 
-/* The register's policy figures (of a policy version; defaults below). */
-typedef struct approval_register_policy {
-	int32_t review_months_dibao_stable;   /* members cannot work, stable
-	                                       * income: 12 */
-	int32_t review_months_dibao;          /* other dibao: 6 */
-	int32_t review_months_tekun;          /* 12 */
-	int32_t review_months_edge;           /* low_income, expenditure: 12 */
-	int64_t cpi_threshold_permille;       /* 35: CPI >= 3.5 % y/y */
-	int64_t food_cpi_threshold_permille;  /* 60: food CPI >= 6.0 % */
-	sn_fen  price_subsidy_per_person_fen; /* per person per month */
-} approval_register_policy;
+/* One register figure of a version (migration 006): its JSON member and
+ * column name, where it is in approval_register_policy (an int32_t when
+ * is32, else an int64_t / sn_fen), and its bounds (the table's CHECKs). */
+typedef struct approval_register_field {
+	const char *name;
+	size_t      offset;
+	bool        is32;
+	int64_t     min, max;
+} approval_register_field;
 
-/* The defaults of design section 6. The price subsidy per person is not
- * in the design: 5000 fen (50 yuan) stands until a version sets it. */
-#define APPROVAL_REGISTER_POLICY_DEFAULT                                      \
-	{                                                                     \
-		.review_months_dibao_stable = 12, .review_months_dibao = 6,   \
-		.review_months_tekun = 12, .review_months_edge = 12,          \
-		.cpi_threshold_permille       = 35,                           \
-		.food_cpi_threshold_permille  = 60,                           \
-		.price_subsidy_per_person_fen = 5000                          \
-	}
+#define APPROVAL_REGISTER_NFIELDS 7
+extern const approval_register_field
+    approval_register_fields[APPROVAL_REGISTER_NFIELDS];
 
-extern const approval_register_policy approval_register_policy_default;
+/* Field f of rp as an integer; sets it (in its bounds, checked by the
+ * caller). */
+int64_t approval_register_field_get(
+    const approval_register_policy *rp, const approval_register_field *f);
+void approval_register_field_set(
+    approval_register_policy *rp, const approval_register_field *f, int64_t v);
 
 /* A policy version: its standards, the day it applies from, and its
  * register figures (review periods, price linkage). */

@@ -26,6 +26,24 @@
 #define COL_OPT_AT(T, path, name, type, hasm)                                 \
 	COL_AT(T, path, name, type, offsetof(T, hasm))
 
+/* The register figures of a version (migration 006) at member path of
+ * T. */
+#define REGISTER_POLICY_COLS(T, path, has)                                    \
+	COL_AT(T, path.review_months_dibao_stable,                            \
+	    "review_months_dibao_stable", SN_COL_I32, has),                   \
+	    COL_AT(T, path.review_months_dibao, "review_months_dibao",        \
+	        SN_COL_I32, has),                                             \
+	    COL_AT(T, path.review_months_tekun, "review_months_tekun",        \
+	        SN_COL_I32, has),                                             \
+	    COL_AT(T, path.review_months_edge, "review_months_edge",          \
+	        SN_COL_I32, has),                                             \
+	    COL_AT(T, path.price_subsidy_per_person_fen,                      \
+	        "price_subsidy_per_person_fen", SN_COL_I64, has),             \
+	    COL_AT(T, path.cpi_threshold_permille, "cpi_threshold_permille",  \
+	        SN_COL_I64, has),                                             \
+	    COL_AT(T, path.food_cpi_threshold_permille,                       \
+	        "food_cpi_threshold_permille", SN_COL_I64, has)
+
 static void
 i64s(char buf[24], int64_t v)
 {
@@ -361,9 +379,17 @@ static const char SQL_CASE_STEP[]
       " c.kind = 'review' AS is_review,"
       " coalesce(c.review_id, '') AS review_id,"
       " coalesce(c.beneficiary_id, '') AS beneficiary_id,"
-      " s.data AS submitted, coalesce(l.kind, '') AS kind, l.who"
+      " s.data AS submitted, coalesce(l.kind, '') AS kind, l.who,"
+      " f.version IS NOT NULL AS has_reg,"
+      " f.review_months_dibao_stable, f.review_months_dibao,"
+      " f.review_months_tekun, f.review_months_edge,"
+      " f.price_subsidy_per_person_fen, f.cpi_threshold_permille,"
+      " f.food_cpi_threshold_permille"
       " FROM cases c LEFT JOIN beneficiaries b ON c.kind = 'review'"
       " AND b.beneficiary_id = c.beneficiary_id"
+      " LEFT JOIN LATERAL (SELECT * FROM policy_version"
+      "  WHERE effective_from <= $2::date ORDER BY effective_from DESC"
+      "  LIMIT 1) f ON true"
       " JOIN submitted s"
       " ON s.application_id = coalesce(b.application_id, c.case_id)"
       " LEFT JOIN LATERAL (SELECT investigators FROM investigation"
@@ -382,17 +408,19 @@ static const char SQL_CASE_STEP[]
 
 /* The case's columns, read from the first row. */
 typedef struct step_row {
-	const char       *case_id;
-	approval_stage    stage;
-	const char       *district_code, *township_code, *village_code;
-	const char       *taken_in_by;
-	approval_category category;
-	int64_t           monthly_amount_fen, tekun_amount_fen;
-	int64_t           dibao_amount_fen;
-	const char       *policy_version;
-	bool              is_review;
-	const char       *review_id, *beneficiary_id;
-	sn_bytes          submitted;
+	const char              *case_id;
+	approval_stage           stage;
+	const char              *district_code, *township_code, *village_code;
+	const char              *taken_in_by;
+	approval_category        category;
+	int64_t                  monthly_amount_fen, tekun_amount_fen;
+	int64_t                  dibao_amount_fen;
+	const char              *policy_version;
+	bool                     is_review;
+	const char              *review_id, *beneficiary_id;
+	sn_bytes                 submitted;
+	bool                     has_reg;
+	approval_register_policy reg;
 } step_row;
 
 static const sn_col step_cols[] = {
@@ -411,6 +439,8 @@ static const sn_col step_cols[] = {
 	SN_COL(step_row, review_id, SN_COL_TEXT),
 	SN_COL(step_row, beneficiary_id, SN_COL_TEXT),
 	SN_COL(step_row, submitted, SN_COL_BYTES),
+	SN_COL(step_row, has_reg, SN_COL_BOOL),
+	REGISTER_POLICY_COLS(step_row, reg, offsetof(step_row, has_reg)),
 };
 
 enum list_kind {
@@ -499,8 +529,9 @@ read_case(const PGresult *res, approval_case *c, sn_rows *rows)
 		.is_review              = r.is_review,
 		.review_id              = r.review_id,
 		.beneficiary_id         = r.beneficiary_id,
-		.submitted              = r.submitted.data,
-		.submitted_len          = r.submitted.len };
+		.reg = r.has_reg ? r.reg : approval_register_policy_default,
+		.submitted     = r.submitted.data,
+		.submitted_len = r.submitted.len };
 	for (int i = 0; err == SN_OK && i < sn_rows_count(&lists); i++) {
 		list_row l;
 		if ((err = sn_rows_read(&lists, i, &l)) == SN_OK)
@@ -522,10 +553,11 @@ case_step_cb(sn_tx *tx, PGresult *res, void *arg)
 }
 
 sn_err
-approval_store_case_step(
-    sn_tx *tx, const char *case_id, const approval_case_req *req)
+approval_store_case_step(sn_tx *tx, const char *case_id, sn_date today,
+    const approval_case_req *req)
 {
-	const char *v[] = { case_id };
+	char        day[SN_DATE_STRLEN];
+	const char *v[] = { case_id, sn_date_format(today, day) };
 	return sn_tx_query(
 	    tx, SQL_CASE_STEP, NP(v), v, case_step_cb, (void *) req);
 }
@@ -869,10 +901,17 @@ static const char SQL_POLICY_TAKEN[]
       "  AS date_taken,"
       " p.version IS NOT NULL AS has_prev,"
       " coalesce(p.urban_min_fen, 0) AS prev_urban_min_fen,"
-      " coalesce(p.rural_min_fen, 0) AS prev_rural_min_fen"
+      " coalesce(p.rural_min_fen, 0) AS prev_rural_min_fen,"
+      " f.version IS NOT NULL AS has_in_force,"
+      " f.review_months_dibao_stable, f.review_months_dibao,"
+      " f.review_months_tekun, f.review_months_edge,"
+      " f.price_subsidy_per_person_fen, f.cpi_threshold_permille,"
+      " f.food_cpi_threshold_permille"
       " FROM (SELECT 1) AS one LEFT JOIN (SELECT version, urban_min_fen,"
       " rural_min_fen FROM policy_version WHERE effective_from < $2::date"
-      " ORDER BY effective_from DESC LIMIT 1) AS p ON true";
+      " ORDER BY effective_from DESC LIMIT 1) AS p ON true"
+      " LEFT JOIN (SELECT * FROM policy_version WHERE effective_from <="
+      " $3::date ORDER BY effective_from DESC LIMIT 1) AS f ON true";
 
 static const sn_col taken_cols[] = {
 	SN_COL(approval_policy_taken, versions, SN_COL_I64),
@@ -881,6 +920,9 @@ static const sn_col taken_cols[] = {
 	SN_COL(approval_policy_taken, has_prev, SN_COL_BOOL),
 	SN_COL(approval_policy_taken, prev_urban_min_fen, SN_COL_I64),
 	SN_COL(approval_policy_taken, prev_rural_min_fen, SN_COL_I64),
+	SN_COL(approval_policy_taken, has_in_force, SN_COL_BOOL),
+	REGISTER_POLICY_COLS(approval_policy_taken, in_force,
+	    offsetof(approval_policy_taken, has_in_force)),
 };
 
 static void
@@ -894,10 +936,11 @@ taken_cb(sn_tx *tx, PGresult *res, void *arg)
 
 sn_err
 approval_store_policy_taken(sn_tx *tx, const char *version, sn_date from,
-    const approval_taken_req *req)
+    sn_date today, const approval_taken_req *req)
 {
-	char        day[SN_DATE_STRLEN];
-	const char *v[] = { version, sn_date_format(from, day) };
+	char        day[SN_DATE_STRLEN], now[SN_DATE_STRLEN];
+	const char *v[] = { version, sn_date_format(from, day),
+		sn_date_format(today, now) };
 	return sn_tx_query(
 	    tx, SQL_POLICY_TAKEN, NP(v), v, taken_cb, (void *) req);
 }
@@ -959,24 +1002,6 @@ static const char SQL_POLICY_LIST[]
       " review_months_edge, price_subsidy_per_person_fen,"
       " cpi_threshold_permille, food_cpi_threshold_permille"
       " FROM policy_version ORDER BY effective_from";
-
-/* The register figures of a version (migration 006) at member path of
- * T. */
-#define REGISTER_POLICY_COLS(T, path, has)                                    \
-	COL_AT(T, path.review_months_dibao_stable,                            \
-	    "review_months_dibao_stable", SN_COL_I32, has),                   \
-	    COL_AT(T, path.review_months_dibao, "review_months_dibao",        \
-	        SN_COL_I32, has),                                             \
-	    COL_AT(T, path.review_months_tekun, "review_months_tekun",        \
-	        SN_COL_I32, has),                                             \
-	    COL_AT(T, path.review_months_edge, "review_months_edge",          \
-	        SN_COL_I32, has),                                             \
-	    COL_AT(T, path.price_subsidy_per_person_fen,                      \
-	        "price_subsidy_per_person_fen", SN_COL_I64, has),             \
-	    COL_AT(T, path.cpi_threshold_permille, "cpi_threshold_permille",  \
-	        SN_COL_I64, has),                                             \
-	    COL_AT(T, path.food_cpi_threshold_permille,                       \
-	        "food_cpi_threshold_permille", SN_COL_I64, has)
 
 #define VERSION_COL(m)                                                        \
 	COL_AT(approval_policy_version, policy.m, #m, SN_COL_I64,             \
@@ -1344,6 +1369,26 @@ approval_store_rerating_due(
 	const char *v[] = { sn_date_format(today, day) };
 	return sn_tx_query(
 	    tx, SQL_RERATING_DUE, NP(v), v, rerating_due_cb, (void *) req);
+}
+
+static const char SQL_POLICY_AT[]
+    = "SELECT version, effective_from, urban_min_fen, rural_min_fen,"
+      " urban_basic_fen, rural_basic_fen, care_able_fen,"
+      " care_partially_able_fen, care_unable_fen, low_income_factor_percent,"
+      " asset_multiple, max_homes, business_capital_limit_fen,"
+      " review_months_dibao_stable, review_months_dibao, review_months_tekun,"
+      " review_months_edge, price_subsidy_per_person_fen,"
+      " cpi_threshold_permille, food_cpi_threshold_permille"
+      " FROM policy_version WHERE effective_from <= $1::date"
+      " ORDER BY effective_from DESC LIMIT 1";
+
+sn_err
+approval_store_policy_at(sn_tx *tx, sn_date day, const approval_due_req *req)
+{
+	char        d[SN_DATE_STRLEN];
+	const char *v[] = { sn_date_format(day, d) };
+	return sn_tx_query(
+	    tx, SQL_POLICY_AT, NP(v), v, rerating_due_cb, (void *) req);
 }
 
 static const char SQL_RERATING_ROWS[]

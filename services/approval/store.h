@@ -174,9 +174,10 @@ typedef struct approval_case_req {
 
 /* Reads a case for a step, locked (FOR UPDATE) until the transaction
  * ends: its stage, codes, the people of its segregation of duties and
- * its computation. */
-sn_err approval_store_case_step(
-    sn_tx *tx, const char *case_id, const approval_case_req *req);
+ * its computation, and the register figures of the version in force on
+ * today (the compiled defaults when none is). */
+sn_err approval_store_case_step(sn_tx *tx, const char *case_id, sn_date today,
+    const approval_case_req *req);
 
 /* Records a refused step with its code (and its timeline entry). */
 sn_err approval_store_refusal(sn_tx *tx, const char *case_id, const char *user,
@@ -277,7 +278,7 @@ typedef struct approval_taken_req {
 
 /* What a version named version starting on from would clash with. */
 sn_err approval_store_policy_taken(sn_tx *tx, const char *version,
-    sn_date from, const approval_taken_req *req);
+    sn_date from, sn_date today, const approval_taken_req *req);
 
 /* Adds v (p->version, its figures, from) created by user. */
 sn_err approval_store_policy_add(
@@ -432,6 +433,11 @@ typedef struct approval_due_req {
  * that it re-rates once. */
 sn_err approval_store_rerating_due(
     sn_tx *tx, sn_date today, const approval_due_req *req);
+
+/* The version in force on day, to req->cb: SN_ENOTFOUND (v NULL) when
+ * none is. */
+sn_err approval_store_policy_at(
+    sn_tx *tx, sn_date day, const approval_due_req *req);
 
 /* Called once per household; a non-SN_OK return rolls tx back. */
 typedef sn_err (*approval_rerate_fn)(

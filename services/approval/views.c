@@ -252,6 +252,10 @@ version_json(const approval_policy_version *pv)
 		json_object_set_new(
 		    v, approval_policy_fields[i].name, json_integer(x));
 	}
+	for (size_t i = 0; v != NULL && i < APPROVAL_REGISTER_NFIELDS; i++)
+		json_object_set_new(v, approval_register_fields[i].name,
+		    json_integer(approval_register_field_get(
+		        &pv->reg, &approval_register_fields[i])));
 	return v;
 }
 

@@ -763,6 +763,87 @@ review_agency(void)
 	       "days\n");
 }
 
+/* Item 5: the register figures of a policy version. A version that says
+ * review_months_dibao 3 (the others taken from the version in force)
+ * gives a household decided under it a review 3 months on, and its price
+ * subsidy per person is what the linkage pays for a month it is in force
+ * from the month's first day; GET /policy shows them. */
+static void
+review_policy_months(void)
+{
+	start("100");
+	char   *admin    = token("admin1", "district_admin", DISTRICT, NULL);
+	char   *tomorrow = today_plus(1);
+	char    body[1024];
+	json_t *j = NULL;
+	snprintf(body, sizeof(body), POLICY_FMT, "v-bad", tomorrow,
+	    ",\"review_months_dibao\":0");
+	TH_CHECK(&T,
+	    api("POST", "/policy", admin, newkey(), body, NULL) == 400,
+	    "a review period of 0 months is not refused");
+	snprintf(body, sizeof(body), POLICY_FMT, "v-rp", tomorrow,
+	    ",\"review_months_dibao\":3,"
+	    "\"price_subsidy_per_person_fen\":8000");
+	TH_CHECK(&T,
+	    api("POST", "/policy", admin, newkey(), body, &j) == 201
+	        && json_integer_value(
+	               json_object_get(j, "review_months_dibao"))
+	            == 3
+	        && json_integer_value(
+	               json_object_get(j, "review_months_tekun"))
+	            == 12
+	        && json_integer_value(
+	               json_object_get(j, "cpi_threshold_permille"))
+	            == 35,
+	    "POST /policy with register figures");
+	json_decref(j);
+	SHIFT = 1;
+	restart_shifted(SHIFT);
+	TH_CHECK(&T,
+	    api("GET", "/policy", admin, NULL, NULL, &j) == 200
+	        && strcmp(jstr(j, "in_force"), "v-rp") == 0,
+	    "GET /policy: v-rp is not in force");
+	json_t *vs = json_object_get(j, "versions");
+	json_t *v0 = json_array_get(vs, 0), *v1 = json_array_get(vs, 1);
+	TH_CHECK(&T,
+	    json_integer_value(json_object_get(v0, "review_months_dibao")) == 6
+	        && json_integer_value(
+	               json_object_get(v0, "price_subsidy_per_person_fen"))
+	            == 5000
+	        && json_integer_value(
+	               json_object_get(v1, "review_months_dibao"))
+	            == 3,
+	    "GET /policy does not show the register figures");
+	json_decref(j);
+	char   *bid = enter_register("app-rp-1");
+	char    next[SN_DATE_STRLEN], month[SN_MONTH_STRLEN];
+	sn_date today = sn_date_add_days(sn_clock_today(), SHIFT);
+	sn_date_format(sn_date_add_months(today, 3), next);
+	TH_CHECK(&T,
+	    ROWS("SELECT count(*) FROM %s.beneficiaries WHERE beneficiary_id"
+	         " = '%s' AND next_review_date = '%s'",
+	        S, bid, next)
+	        == 1,
+	    "the review date is not 3 months on (%s)", next);
+	snprintf(body, sizeof(body),
+	    "{\"month\":\"%s\",\"cpi_permille\":36,"
+	    "\"food_cpi_permille\":10}",
+	    month_str(sn_month_add(svc_month(), 1), month));
+	int st = api("POST", "/price-indices", admin, newkey(), body, &j);
+	TH_CHECK(&T,
+	    st == 201
+	        && json_integer_value(json_object_get(j, "per_person_fen"))
+	            == 8000,
+	    "the price subsidy is not the version's: %d %s", st,
+	    json_dumps(j, 0));
+	json_decref(j);
+	free(bid);
+	free(admin);
+	free(tomorrow);
+	printf("review_policy_months: a 3-month review date, 80 yuan a "
+	       "person\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -776,6 +857,7 @@ main(int argc, char **argv)
 		{ "review_duties", review_duties },
 		{ "review_reject", review_reject },
 		{ "review_agency", review_agency },
+		{ "review_policy_months", review_policy_months },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), close_auth);

@@ -664,15 +664,6 @@ overdue(void)
 	printf("overdue once, published, counted\n");
 }
 
-#define POLICY_FMT                                                            \
-	"{\"version\":\"%s\",\"effective_from\":\"%s\","                      \
-	"\"urban_min_fen\":90000,\"rural_min_fen\":70000,"                    \
-	"\"urban_basic_fen\":150000,\"rural_basic_fen\":110000,"              \
-	"\"care_able_fen\":15000,\"care_partially_able_fen\":50000,"          \
-	"\"care_unable_fen\":120000,\"low_income_factor_percent\":150,"       \
-	"\"asset_multiple\":24,\"max_homes\":1,"                              \
-	"\"business_capital_limit_fen\":5000000%s}"
-
 /* Policy versions: the seeded one, the ratio, adding, immutability, and
  * the version in force on the accepted date. */
 static void
