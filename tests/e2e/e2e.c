@@ -52,18 +52,17 @@ e2e_setup(void)
 		th_publisher(&T, pubs[i]);
 	TH_CHECK(&T, sn_auth_open(&auth, KEY) == SN_OK, "auth");
 	snprintf(fixture, sizeof(fixture), "%s/fixture.json", T.run_dir);
-	P_INTAKE     = th_free_port();
-	P_VERIF      = th_free_port();
-	P_INVEST     = th_free_port();
-	P_APPROVAL   = th_free_port();
-	P_DISB       = th_free_port();
-	P_BANK       = th_free_port();
-	P_EMERG      = th_free_port();
-	nrunning     = 0;
-	test_clock   = false;
-	shift_s      = 0;
-	keyseq       = 0;
-	fixture[599] = '\0';
+	P_INTAKE   = th_free_port();
+	P_VERIF    = th_free_port();
+	P_INVEST   = th_free_port();
+	P_APPROVAL = th_free_port();
+	P_DISB     = th_free_port();
+	P_BANK     = th_free_port();
+	P_EMERG    = th_free_port();
+	nrunning   = 0;
+	test_clock = false;
+	shift_s    = 0;
+	keyseq     = 0;
 }
 
 void
