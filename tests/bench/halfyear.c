@@ -383,6 +383,55 @@ work_reviews(const struct staff *dist)
 
 /* ---- finance pays next month ------------------------------------------ */
 
+/* The run's price subsidy lines by category and its corrections of
+ * earlier months, from GET /runs/{id}/plan. */
+static void
+print_plan(const struct staff *fin, const char *id)
+{
+	char    path[128], yuan[SN_FEN_FMT_MAX];
+	json_t *plan = NULL;
+	snprintf(path, sizeof(path), "/runs/%s/plan", id);
+	if (client_call(port_disb, "GET", path, fin, NULL, &plan) != 200) {
+		json_decref(plan);
+		return;
+	}
+	size_t  i;
+	json_t *c;
+	json_array_foreach(json_object_get(plan, "price_subsidy"), i, c)
+	{
+		sn_fen_format(
+		    json_integer_value(json_object_get(c, "total_fen")), yuan);
+		printf("      price subsidy, %s: %lld households, %lld "
+		       "persons, %s yuan\n",
+		    str(c, "category"),
+		    (long long) json_integer_value(
+		        json_object_get(c, "payments")),
+		    (long long) json_integer_value(
+		        json_object_get(c, "persons")),
+		    yuan);
+	}
+	json_t *cor = json_object_get(plan, "corrections");
+	if (json_integer_value(json_object_get(cor, "back_payments")) > 0
+	    || json_integer_value(json_object_get(cor, "recoveries")) > 0) {
+		char rec[SN_FEN_FMT_MAX];
+		sn_fen_format(
+		    json_integer_value(json_object_get(cor, "back_fen")),
+		    yuan);
+		sn_fen_format(
+		    json_integer_value(json_object_get(cor, "recovery_fen")),
+		    rec);
+		printf("      corrections of earlier months: %lld "
+		       "back-payments, %s yuan; %lld recoveries, %s yuan\n",
+		    (long long) json_integer_value(
+		        json_object_get(cor, "back_payments")),
+		    yuan,
+		    (long long) json_integer_value(
+		        json_object_get(cor, "recoveries")),
+		    rec);
+	}
+	json_decref(plan);
+}
+
 /* Pays next month; prints the month's line. */
 static bool
 pay_month(int k, int filed)
@@ -436,6 +485,7 @@ pay_month(int k, int filed)
 	    filed, period,
 	    (long long) json_integer_value(json_object_get(run, "payments")),
 	    yuan, ok ? "balanced" : "NOT balanced");
+	print_plan(&fin, id);
 	json_decref(rec);
 	json_decref(run);
 	return ok;
@@ -447,8 +497,7 @@ static void
 summary(const struct staff *dist)
 {
 	json_t *out = NULL;
-	client_call(
-	    port_approval, "GET", "/reviews?status=closed", dist, NULL, &out);
+	client_call(port_approval, "GET", "/reviews", dist, NULL, &out);
 	json_t *kinds = json_object(), *outcomes = json_object();
 	size_t  i;
 	json_t *r;
@@ -458,6 +507,8 @@ summary(const struct staff *dist)
 		json_object_set_new(kinds, kind,
 		    json_integer(
 		        json_integer_value(json_object_get(kinds, kind)) + 1));
+		if (strcmp(str(r, "status"), "closed") != 0)
+			continue;
 		char    path[128];
 		json_t *c = NULL;
 		snprintf(path, sizeof(path), "/cases/%s", str(r, "case_id"));
@@ -473,10 +524,10 @@ summary(const struct staff *dist)
 	}
 	const char *key;
 	json_t     *v;
-	printf("\n  reviews closed by kind:");
+	printf("\n  reviews opened by kind:");
 	json_object_foreach(kinds, key, v)
 	    printf(" %s %lld", key, (long long) json_integer_value(v));
-	printf("\n  their outcomes:");
+	printf("\n  outcomes of those closed:");
 	json_object_foreach(outcomes, key, v)
 	    printf(" %s %lld", key, (long long) json_integer_value(v));
 	printf("\n  still open: %d\n", open_reviews(dist));
