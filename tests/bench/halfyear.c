@@ -10,7 +10,7 @@
  * Each month, what a district sees happen: a clerk reports a death in a
  * one-person household; public security's notice of a death in a larger
  * one; human resources' notices of new jobs (one household's income
- * rises to about 1.5 x its standard, another's to twice it); in month 2
+ * rises to about 1.5 x its standard, another's to 2.5 times it); in month 2
  * the price indices rise above the linkage threshold (CPI 3.6 %) for the
  * next month and a new standard is adopted from the month after next; in
  * month 3 the indices fall back (3.4 %). The daily job opens the reviews
@@ -254,9 +254,9 @@ month_events(int k, const struct staff *dist, const struct staff *admin)
 		notice(dist, g, "new_job",
 		    standard_of(g, 83000, 63000) * g->members * 3 / 2);
 	const struct ben *x = pick("dibao", 1, 4, 20 + k);
-	if (x != NULL) /* C = 2 x S: exit at the end of the month */
+	if (x != NULL) /* C >= 2 x S after deductions: exit at the month end */
 		notice(dist, x, "new_job",
-		    standard_of(x, 83000, 63000) * x->members * 2);
+		    standard_of(x, 83000, 63000) * x->members * 5 / 2);
 	sn_month next = sn_month_add(sn_clock_month(), 1);
 	if (k == 2) {
 		price_indices(admin, next, 36, 52);
