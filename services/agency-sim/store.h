@@ -36,7 +36,8 @@ typedef void (*agency_sim_store_notices_fn)(void *arg, sn_err err,
 
 /*
  * The notices, oldest first: those of id_number (NULL: everyone's), at
- * most limit of them (0: all). done runs once, later, on the loop.
+ * most limit of them (0: all). done runs once on the loop: later, or at
+ * once with SN_ENOMEM when the call cannot be queued.
  */
 void agency_sim_store_notices(sn_db *db, const char *id_number, uint32_t limit,
     agency_sim_store_notices_fn done, void *arg);
