@@ -1315,6 +1315,109 @@ test_death_and_move(void **state)
 	    approval_rules_death(&P, NULL, &e, sep, &c), SN_EINVAL);
 }
 
+/* A review case's dispatch (approval_rules_review_case): each kind of
+ * change to the rule it names, a periodic review's cause review and an
+ * unscheduled one's change_report. */
+static void
+test_review_case_table(void **state)
+{
+	(void) state;
+	approval_member    m[8];
+	approval_household h;
+	approval_change    c;
+	approval_entry     e   = E_DIBAO;
+	sn_month           sep = M(2026, 9);
+	struct row         two = { "", BASE }, one = { "", BASE, .n = 1 };
+	static const struct {
+		const char          *name;
+		bool                 scheduled;
+		approval_change_kind kind;
+		bool                 alone; /* the household after: none */
+		approval_outcome     outcome;
+		approval_cause       cause;
+	} t[] = {
+		{ "periodic", true, APPROVAL_CHANGE_NONE, false,
+		    APPROVAL_OUTCOME_STAYS, APPROVAL_CAUSE_REVIEW },
+		{ "income change", false, APPROVAL_CHANGE_INCOME, false,
+		    APPROVAL_OUTCOME_STAYS, APPROVAL_CAUSE_CHANGE_REPORT },
+		{ "address", false, APPROVAL_CHANGE_ADDRESS, false,
+		    APPROVAL_OUTCOME_STAYS, APPROVAL_CAUSE_CHANGE_REPORT },
+		{ "death of one of two", false, APPROVAL_CHANGE_DEATH, false,
+		    APPROVAL_OUTCOME_STAYS, APPROVAL_CAUSE_DEATH },
+		{ "death of the last", false, APPROVAL_CHANGE_DEATH, true,
+		    APPROVAL_OUTCOME_EXIT, APPROVAL_CAUSE_DEATH },
+		{ "moved out", false, APPROVAL_CHANGE_MOVED_OUT, false,
+		    APPROVAL_OUTCOME_EXIT, APPROVAL_CAUSE_MOVED },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		build(t[i].kind == APPROVAL_CHANGE_DEATH ? &one : &two, &h, m);
+		if (t[i].alone)
+			h.nmembers = 0;
+		assert_int_equal(approval_rules_review_case(&P, &h, &e, sep,
+		                     t[i].scheduled, t[i].kind, &c),
+		    SN_OK);
+		if (c.outcome != t[i].outcome || c.cause != t[i].cause)
+			fail_msg("%s: outcome %s cause %d", t[i].name,
+			    approval_rules_outcome_name(c.outcome), c.cause);
+	}
+	assert_string_equal(
+	    approval_rules_outcome_name(APPROVAL_OUTCOME_GRADUAL),
+	    "gradual_exit");
+	assert_string_equal(
+	    approval_rules_outcome_name((approval_outcome) 99), "");
+}
+
+/* A review case's hold: the consent lapsed by the review's opening
+ * (12 months after its signing, that day still valid), none on file, or
+ * the agencies that did not answer. */
+static void
+test_review_hold_reason(void **state)
+{
+	(void) state;
+	char          why[512];
+	const sn_date signed_on = { 2025, 6, 30 };
+	static const struct {
+		const char *name;
+		bool        has;
+		sn_date     opened;
+		const char *starts;
+	} t[] = {
+		{ "within 12 months", true, { 2026, 6, 30 },
+		    "verification incomplete: no answer from tax" },
+		{ "a day past 12 months", true, { 2026, 7, 1 },
+		    "verification incomplete: the consent on file (signed "
+		    "2025-06-30) expired" },
+		{ "no consent", false, { 2026, 1, 1 },
+		    "verification incomplete: no consent with a signed date" },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		approval_rules_review_hold_reason(
+		    t[i].has, signed_on, t[i].opened, "tax", why);
+		if (strncmp(why, t[i].starts, strlen(t[i].starts)) != 0)
+			fail_msg("%s: %s", t[i].name, why);
+	}
+}
+
+/* The register figures' table: each at its member, 32 or 64 bits. */
+static void
+test_register_fields(void **state)
+{
+	(void) state;
+	approval_register_policy rp = APPROVAL_REGISTER_POLICY_DEFAULT;
+	const int64_t            want[APPROVAL_REGISTER_NFIELDS]
+	    = { 12, 6, 12, 12, 5000, 35, 60 };
+	for (size_t i = 0; i < APPROVAL_REGISTER_NFIELDS; i++)
+		assert_int_equal(approval_register_field_get(
+		                     &rp, &approval_register_fields[i]),
+		    want[i]);
+	approval_register_field_set(&rp, &approval_register_fields[1], 3);
+	approval_register_field_set(&rp, &approval_register_fields[4], 8000);
+	assert_int_equal(rp.review_months_dibao, 3);
+	assert_int_equal(rp.price_subsidy_per_person_fen, 8000);
+	assert_int_equal(rp.review_months_dibao_stable, 12);
+	assert_int_equal(rp.cpi_threshold_permille, 35);
+}
+
 static void
 test_gradual_end(void **state)
 {
@@ -1807,6 +1910,9 @@ main(void)
 		cmocka_unit_test(test_review_invalid),
 		cmocka_unit_test(test_death_and_move),
 		cmocka_unit_test(test_gradual_end),
+		cmocka_unit_test(test_review_case_table),
+		cmocka_unit_test(test_review_hold_reason),
+		cmocka_unit_test(test_register_fields),
 		cmocka_unit_test(test_next_review_table),
 		cmocka_unit_test(test_register_policy),
 		cmocka_unit_test(test_rerate_table),
