@@ -165,6 +165,26 @@ overridden(const char *const *extra, const char *key)
 	return false;
 }
 
+/* LSAN_OPTIONS=... for a service under the sanitizers: the caller's
+ * options with the tree's suppressions (tests/support/lsan.supp: defects
+ * of the NNG we build against) added, or NULL to pass the caller's as
+ * they are (they name suppressions already). */
+static char *
+lsan_options(void)
+{
+#ifdef SN_LSAN_SUPP
+	const char *cur = getenv("LSAN_OPTIONS");
+	if (cur != NULL && strstr(cur, "suppressions=") != NULL)
+		return NULL;
+	char val[2048];
+	snprintf(val, sizeof(val), "%s%ssuppressions=%s", cur ? cur : "",
+	    cur != NULL && cur[0] != '\0' ? ":" : "", SN_LSAN_SUPP);
+	return envpair("LSAN_OPTIONS", val);
+#else
+	return NULL;
+#endif
+}
+
 /*
  * Publishers whose addresses every process gets, declared or not, as
  * deploy/local/lib.sh gives every service every publisher's: agency-sim
@@ -199,11 +219,16 @@ th_spawn(th *t, const char *name, const char *bin, const char *const *argv,
 
 	char *env[256];
 	int   n = 0;
+	char *lsan
+	    = overridden(extra_env, "LSAN_OPTIONS") ? NULL : lsan_options();
 	for (char **e = environ; *e != NULL && n < 180; e++)
-		if (strncmp(*e, "SN_", 3) != 0
-		    || strncmp(*e, "SN_TEST_", 8) == 0)
+		if ((strncmp(*e, "SN_", 3) != 0
+		        || strncmp(*e, "SN_TEST_", 8) == 0)
+		    && (lsan == NULL || strncmp(*e, "LSAN_OPTIONS=", 13) != 0))
 			env[n++] = *e;
 	int nherit = n;
+	if (lsan != NULL)
+		env[n++] = lsan;
 	if (!overridden(extra_env, "SN_DB_URL"))
 		env[n++] = envpair("SN_DB_URL", t->db_url);
 	if (!overridden(extra_env, "SN_DB_SCHEMA"))
