@@ -22,6 +22,33 @@
 #define SN_SOURCE_DIR "."
 #endif
 
+/*
+ * The teardown's own deadline. From "drained" on, what is left is closing:
+ * ours takes milliseconds, and NNG's (nng_close, nng_fini) waits for NNG's
+ * reaper thread. nng 1.5.2 (Debian 12's) can wedge that thread for good:
+ * when a pipe is closed while a message is half read, ipc_pipe_recv_cb
+ * (tcp alike before 1.6.0) resubmits the body's read on the rx aio that
+ * ipc_pipe_close has just closed, nni_aio_begin refuses it without a word,
+ * and the protocol's receive aio stays queued in the transport with its
+ * cancel function spent; the reaper's pipe_stop then waits in
+ * nni_aio_stop forever, and every later nng_close and nng_fini with it
+ * (nng issue #1813, fixed in 1.9.0 by aac4dc36: nni_aio_stop aborts a
+ * task that has no cancel function). Any socket whose peer sends as it
+ * closes can do it: a follower's SUB when a publisher's heartbeat comes,
+ * a REQ when a late reply does. The loop's deadline timer cannot help, as
+ * the loop thread is the one waiting; this thread ends the process,
+ * status 0 (everything of ours has drained and closed), if the teardown
+ * has not finished in TEARDOWN_MS.
+ */
+#define TEARDOWN_MS 5000u
+
+typedef struct watchdog {
+	uv_thread_t thread;
+	uv_mutex_t  lock;
+	uv_cond_t   cond;
+	bool        armed, done;
+} watchdog;
+
 /* A periodic job of sn_service_every; freed in its close callback. */
 struct job {
 	uv_timer_t timer;
@@ -47,6 +74,7 @@ struct sn_service {
 	bool                  closed;
 	struct job           *jobs;
 	void                 *route_arg;
+	watchdog              teardown;
 };
 
 void
@@ -280,6 +308,64 @@ close_jobs(sn_service *svc)
 	}
 }
 
+static void
+watchdog_main(void *arg)
+{
+	watchdog *w   = arg;
+	uint64_t  end = uv_hrtime() + (uint64_t) TEARDOWN_MS * 1000000u;
+	uv_mutex_lock(&w->lock);
+	for (uint64_t now = uv_hrtime(); !w->done && now < end;
+	     now          = uv_hrtime())
+                (void) uv_cond_timedwait(&w->cond, &w->lock, end - now);
+	bool done = w->done;
+	uv_mutex_unlock(&w->lock);
+	if (done)
+		return;
+	char ms[16];
+	snprintf(ms, sizeof(ms), "%u", TEARDOWN_MS);
+	sn_log(SN_LOG_WARN,
+	    "teardown did not finish; exiting (NNG stuck closing a pipe: "
+	    "nng 1.5.2, issue #1813)",
+	    "ms", ms, NULL);
+	_exit(0);
+}
+
+static void
+watchdog_arm(watchdog *w)
+{
+	if (w->armed)
+		return;
+	if (uv_mutex_init(&w->lock) != 0)
+		return;
+	if (uv_cond_init(&w->cond) != 0) {
+		uv_mutex_destroy(&w->lock);
+		return;
+	}
+	w->done = false;
+	if (uv_thread_create(&w->thread, watchdog_main, w) != 0) {
+		sn_log(SN_LOG_WARN, "no teardown watchdog", NULL);
+		uv_cond_destroy(&w->cond);
+		uv_mutex_destroy(&w->lock);
+		return;
+	}
+	w->armed = true;
+}
+
+static void
+watchdog_disarm(watchdog *w)
+{
+	if (!w->armed)
+		return;
+	uv_mutex_lock(&w->lock);
+	w->done = true;
+	uv_cond_signal(&w->cond);
+	uv_mutex_unlock(&w->lock);
+	uv_thread_join(&w->thread);
+	uv_cond_destroy(&w->cond);
+	uv_mutex_destroy(&w->lock);
+	w->armed = false;
+}
+
 static bool
 is_ready(void *arg)
 {
@@ -293,6 +379,7 @@ close_all(sn_service *svc)
 	if (svc->closed)
 		return;
 	svc->closed = true;
+	watchdog_arm(&svc->teardown);
 	if (svc->def->teardown != NULL)
 		svc->def->teardown(svc, svc->def->arg);
 	close_jobs(svc);
@@ -565,6 +652,7 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	 * subscriber are freed by its reaper. Wait for it, so that nothing
 	 * is left behind (and LeakSanitizer has nothing to say). */
 	nng_fini();
+	watchdog_disarm(&svc.teardown);
 	sn_log(SN_LOG_INFO, "stopped", NULL);
 	return 0;
 

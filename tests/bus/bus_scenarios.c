@@ -476,6 +476,48 @@ tables(void)
 	    (long long) got);
 }
 
+/* Whether the file at path holds text. */
+static bool
+file_has(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	char line[4096];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, text) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* A service whose teardown never ends (what nng 1.5.2's stuck reaper
+ * does to nng_close and nng_fini) still ends after SIGTERM: its teardown
+ * watchdog exits 0 after 5 s, saying so. */
+static void
+stuck_teardown(void)
+{
+	const char *fp[] = { "SN_FAILPOINT=teardown.hang", NULL };
+	th_publisher(&T, "pub");
+	start_pub("pub", "100", "10", "1", NULL);
+	th_proc *sub = start_sub("sub", "pub", NULL, fp);
+	wait_cursor("sub", "pub", 100, 60000);
+	uint64_t t0 = th_now_ms();
+	th_kill(&T, sub, SIGTERM);
+	int st = th_wait_exit(&T, sub, 11000);
+	TH_CHECK(&T, st >= 0, "sub did not end within 11 s of SIGTERM");
+	TH_CHECK(&T, WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "sub ended with status %d", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	uint64_t ms = th_now_ms() - t0;
+	TH_CHECK(&T, ms >= 4500,
+	    "sub ended after %llu ms, before its watchdog",
+	    (unsigned long long) ms);
+	TH_CHECK(&T, file_has(sub->log, "teardown did not finish"),
+	    "sub's log does not say why it ended");
+	printf("stuck_teardown: ended %llu ms after SIGTERM, status 0\n",
+	    (unsigned long long) ms);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -488,6 +530,7 @@ main(int argc, char **argv)
 		{ "partitions", partitions },
 		{ "replay_prefix", replay_prefix },
 		{ "tables", tables },
+		{ "stuck_teardown", stuck_teardown },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), NULL);
