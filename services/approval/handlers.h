@@ -18,13 +18,31 @@
  *                                         later COMPLETE releases it
  *   investigation investigation.completed the report and investigators
  *   intake        household.change_reported  a change_report review
- *                                         unless one is open (then the
- *                                         change is recorded on it);
+ *                                         (agency_notice when its agency
+ *                                         is set) unless one is open (then
+ *                                         the change is recorded on it);
  *                                         once per change_id
+ * A verification.completed or investigation.completed with a review_id
+ * is a review's answer: stored by review id (never over the
+ * application's rows) and joined on the review's case, below.
  * With the submission, a COMPLETE verification and the investigation in
  * (approval_rules_join), the rules (rules.h) classify the household under
  * the policy version in force on the accepted date; the computation is
  * stored and the case moves to VILLAGE_REVIEW.
+ *
+ * A review is a case (issue 9): each review opened (periodic,
+ * change_report, agency_notice) opens a case with case_id = review_id
+ * (kind review) in GATHERING with the same deadline, joined as an
+ * application's (incomplete verification: HELD, saying so when the
+ * consent on file had lapsed; both answers in: the outcome of
+ * approval_rules_review_case for this month stored as its computation,
+ * VILLAGE_REVIEW). The same three steps; the township's approve
+ * recomputes the outcome for its month and applies it to the register in
+ * its transaction (row, history, next review date by the version in
+ * force, beneficiary.changed when changed), reject leaves the register;
+ * the review closes either way. No application.decided for a review. The
+ * clock also exits the households whose gradual exit ended before this
+ * month (approval_rules_gradual_end).
  *
  * Events published (subject = application id, schema_version 1):
  *   case.stage_changed   every stage change (open, held, computed, steps,
@@ -47,7 +65,8 @@
  *   GET  /policy                           any role: versions, the one in
  *                                          force, urban/rural ratio
  *   POST /policy                           district_admin: add a version
- *   GET  /cases?township=&stage=&category=&overdue=   within jurisdiction
+ *   GET  /cases?township=&stage=&category=&overdue=&kind=
+ *                                          within jurisdiction
  *   GET  /cases/{id}                       404 outside jurisdiction (the
  *                                          caller learns nothing of it)
  *   POST /cases/{id}/village-review        village_reviewer

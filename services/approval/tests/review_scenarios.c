@@ -9,7 +9,7 @@
  *   approval_review_scenarios review_answers_apart | review_stays
  *       | review_gradual | review_exit | review_returns | review_death
  *       | review_duties | review_reject | review_agency
- *       | review_policy_months
+ *       | review_policy_months | review_consent_lapsed
  *
  * The household of kit.h: urban (S = 830 yuan), two members, entered at
  * (830 - 500) x 2 = 660 yuan a month.
@@ -844,6 +844,44 @@ review_policy_months(void)
 	       "person\n");
 }
 
+/* A yearly review opened a day after the consent on file lapsed (12
+ * months from its signing on the accepted date): verification asks no
+ * agency and answers INCOMPLETE, and the review's case is held saying
+ * that a new consent is needed. */
+static void
+review_consent_lapsed(void)
+{
+	start("100");
+	const char *app  = "app-rcl-1";
+	unable_household = true;
+	char *bid        = enter_register(app);
+	unable_household = false;
+	char   *on       = th_text(&T,
+	            "SELECT next_review_date::text FROM %s.beneficiaries WHERE"
+	                    " beneficiary_id = '%s'",
+	            S, bid);
+	sn_date day;
+	TH_CHECK(&T, sn_date_parse(on, &day) == SN_OK, "review date %s", on);
+	SHIFT = sn_date_diff_days(sn_clock_today(), day) + 1;
+	restart_shifted(SHIFT);
+	char *rid = review_opened(app, 0);
+	send_review_verification(app, rid, 0, false, 1);
+	wait_stage(rid, "HELD");
+	char *why = str("SELECT stage_reason FROM %s.cases WHERE case_id ="
+	                " '%s'",
+	    S, rid);
+	TH_CHECK(&T,
+	    strstr(why, "consent on file") != NULL
+	        && strstr(why, "expired") != NULL
+	        && strstr(why, "a new consent is needed") != NULL,
+	    "the hold does not say the consent expired: %s", why);
+	free(why);
+	free(on);
+	free(rid);
+	free(bid);
+	printf("review_consent_lapsed: held for a new consent\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -858,6 +896,7 @@ main(int argc, char **argv)
 		{ "review_reject", review_reject },
 		{ "review_agency", review_agency },
 		{ "review_policy_months", review_policy_months },
+		{ "review_consent_lapsed", review_consent_lapsed },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), close_auth);
