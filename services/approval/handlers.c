@@ -524,10 +524,21 @@ review_facts_fini(review_facts *f)
 	sn__assist__v1__verification_completed__free_unpacked(f->v, NULL);
 }
 
+/* True if id is one of reg's members. */
+static bool
+still_member(const approval_register_row *reg, const char *id)
+{
+	for (size_t i = 0; i < reg->nmembers; i++)
+		if (strcmp(reg->member_ids[i], id) == 0)
+			return true;
+	return false;
+}
+
 /* The members at review: the change's when it lists them, else the
- * submission's without the deceased of a death report. */
+ * submission's still in the register (an earlier review may have taken
+ * one out) without the deceased of a death report. */
 static void
-review_members(review_facts *f)
+review_members(review_facts *f, const approval_register_row *reg)
 {
 	const Sn__Assist__V1__HouseholdChangeReported *c = f->c;
 	bool                     listed = c != NULL && c->n_members > 0;
@@ -541,6 +552,8 @@ review_members(review_facts *f)
 	     i++) {
 		if (dead && strcmp(ms[i]->id_number, c->member_id_number) == 0)
 			continue;
+		if (!listed && !still_member(reg, ms[i]->id_number))
+			continue;
 		approval_member *m = &f->members[f->hh.nmembers];
 		m->labour          = (approval_labour) ms[i]->labour_capacity;
 		m->self_care       = (approval_self_care) ms[i]->self_care;
@@ -553,7 +566,7 @@ review_members(review_facts *f)
  * of the household as changed or submitted, the declared figures of the
  * change, else of the submission. */
 static void
-review_household(review_facts *f)
+review_household(review_facts *f, const approval_register_row *reg)
 {
 	const Sn__Assist__V1__HouseholdChangeReported *c  = f->c;
 	const Sn__Assist__V1__HouseholdFacts          *hf = f->v->facts;
@@ -580,7 +593,7 @@ review_household(review_facts *f)
 		.homes                = hf->homes,
 		.vehicles             = hf->vehicles,
 		.business_capital_fen = hf->business_capital_fen };
-	review_members(f);
+	review_members(f, reg);
 	if (in != NULL) {
 		f->hh.declared_wages_fen = in->wages_fen;
 		f->inc = (approval_income) { in->wages_fen, in->business_fen,
@@ -613,7 +626,7 @@ review_compute(
 	if (f->s == NULL || f->s->household == NULL || f->v == NULL
 	    || f->v->facts == NULL || (in->has_change && f->c == NULL))
 		return SN_EPROTO;
-	review_household(f);
+	review_household(f, &in->reg);
 	f->e = (approval_entry) { .category = in->reg.category,
 		.tier                       = in->reg.tier,
 		.monthly_amount_fen         = in->reg.monthly_amount_fen,

@@ -10,6 +10,7 @@
  *       | review_gradual | review_exit | review_returns | review_death
  *       | review_duties | review_reject | review_agency
  *       | review_policy_months | review_consent_lapsed
+ *       | review_death_of_one
  *
  * The household of kit.h: urban (S = 830 yuan), two members, entered at
  * (830 - 500) x 2 = 660 yuan a month.
@@ -882,6 +883,57 @@ review_consent_lapsed(void)
 	printf("review_consent_lapsed: held for a new consent\n");
 }
 
+/* A reported death of one of two members: the other is re-rated alone
+ * ((830 - 575) x 1 = 255 yuan, cause death) and the register keeps one
+ * member; a later review counts that one member, not the submission's
+ * two. */
+static void
+review_death_of_one(void)
+{
+	start("100");
+	const char *app = "app-rdo-1";
+	struct app  a;
+	char       *today = today_plus(0);
+	app_init(&a, app, today);
+	free(today);
+	char                                   *bid = enter_register(app);
+	Sn__Assist__V1__HouseholdChangeReported c
+	    = SN__ASSIST__V1__HOUSEHOLD_CHANGE_REPORTED__INIT;
+	c.change_id        = "chg-rdo-1";
+	c.beneficiary_id   = bid;
+	c.application_id   = (char *) app;
+	c.kind             = SN__ASSIST__V1__CHANGE_KIND__CHANGE_KIND_DEATH;
+	c.member_id_number = a.ids[1];
+	c.reported_by      = "clerk2";
+	publish(0, "household.change_reported", app, &c.base);
+	char *rid = review_opened(app, 0);
+	answer_review(app, rid, 60000);
+	json_decref(decide_review(rid, "approve"));
+	check_changed(app, 1, rid,
+	    SN__ASSIST__V1__CHANGE_CAUSE__CHANGE_CAUSE_DEATH,
+	    SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE,
+	    ENTERED_FEN, 25500, sn_month_add(svc_month(), 1));
+	TH_CHECK(&T,
+	    ROWS("SELECT count(*) FROM %s.beneficiaries WHERE beneficiary_id"
+	         " = '%s' AND members = 1 AND member_ids = ARRAY['%s']",
+	        S, bid, a.ids[0])
+	        == 1,
+	    "the register does not hold the one member left");
+	char *rid2 = change_review(app, bid, "chg-rdo-2", 1);
+	answer_review(app, rid2, 60000);
+	json_decref(decide_review(rid2, "approve"));
+	char *row = register_row(bid);
+	TH_CHECK(&T,
+	    strcmp(row, "ACTIVE 25500 -") == 0 && changes_published(app) == 2,
+	    "the later review counted the deceased again: %s", row);
+	check_closed(rid2, "stays");
+	free(row);
+	free(rid);
+	free(rid2);
+	free(bid);
+	printf("review_death_of_one: 255 yuan for the one left\n");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -897,6 +949,7 @@ main(int argc, char **argv)
 		{ "review_agency", review_agency },
 		{ "review_policy_months", review_policy_months },
 		{ "review_consent_lapsed", review_consent_lapsed },
+		{ "review_death_of_one", review_death_of_one },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), close_auth);
