@@ -2310,8 +2310,25 @@ post_resumption(sn_http_req *req, void *arg)
 /* The periodic reviews one tick opens at most (the rest on the next). */
 #define REVIEWS_PER_TICK 500
 
-/* review.requested of review r: the household, members and consent of
- * its application as submitted, and, for a change report, the declared
+/* True if id is one of the comma-separated ids of csv (id numbers hold
+ * no comma). */
+static bool
+in_csv(const char *csv, const char *id)
+{
+	size_t n = strlen(id);
+	for (const char *p = csv; p != NULL && *p != '\0';) {
+		const char *end = strchr(p, ',');
+		size_t      len = end != NULL ? (size_t) (end - p) : strlen(p);
+		if (len == n && strncmp(p, id, n) == 0)
+			return true;
+		p = end != NULL ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/* review.requested of review r: the household and consent of its
+ * application as submitted, its members still in the register (a death
+ * reviewed before takes one out), and, for a change report, the declared
  * figures of the change (c, else NULL). */
 static sn_err
 append_review_requested(sn_tx *tx, const approval_review_opened *r,
@@ -2338,10 +2355,15 @@ append_review_requested(sn_tx *tx, const approval_review_opened *r,
 	    : kind == SN__ASSIST__V1__REVIEW_KIND__REVIEW_KIND_AGENCY_NOTICE
 	    ? "agency notice"
 	    : "reported change";
+	Sn__Assist__V1__Member *now[APPROVAL_MAX_MEMBERS];
 	if (s != NULL) {
+		for (size_t i = 0;
+		     i < s->n_members && m.n_members < APPROVAL_MAX_MEMBERS;
+		     i++)
+			if (in_csv(r->member_ids, s->members[i]->id_number))
+				now[m.n_members++] = s->members[i];
 		m.household = s->household;
-		m.n_members = s->n_members;
-		m.members   = s->members;
+		m.members   = now;
 		m.consent   = s->consent;
 	} else
 		sn_log(SN_LOG_WARN, "review without a stored submission",

@@ -1551,6 +1551,7 @@ static const sn_col review_cols[] = {
 	SN_COL(approval_review_opened, beneficiary_id, SN_COL_TEXT),
 	SN_COL(approval_review_opened, application_id, SN_COL_TEXT),
 	SN_COL(approval_review_opened, township_code, SN_COL_TEXT),
+	SN_COL(approval_review_opened, member_ids, SN_COL_TEXT),
 	COL_OPT_AT(approval_review_opened, submitted, "submitted",
 	    SN_COL_BYTES, has_submitted),
 	COL_OPT_AT(approval_review_opened, change, "change", SN_COL_BYTES,
@@ -1590,8 +1591,9 @@ static const char SQL_REVIEWS_DUE[]
       " 'periodic', $1::date, $2::date FROM due ON CONFLICT DO NOTHING"
       " RETURNING review_id, beneficiary_id)"
       " SELECT ins.review_id::text AS review_id, ins.beneficiary_id,"
-      " b.application_id, b.township_code, s.data AS submitted,"
-      " NULL::bytea AS change"
+      " b.application_id, b.township_code,"
+      " array_to_string(b.member_ids, ',') AS member_ids,"
+      " s.data AS submitted, NULL::bytea AS change"
       " FROM ins JOIN beneficiaries b ON b.beneficiary_id = ins.beneficiary_id"
       " LEFT JOIN submitted s ON s.application_id = b.application_id"
       " ORDER BY b.seq";
@@ -1609,9 +1611,9 @@ approval_store_reviews_due(sn_tx *tx, sn_date today, sn_date deadline,
 }
 
 static const char SQL_REVIEW_CHANGE[]
-    = "WITH b AS (SELECT beneficiary_id, application_id, township_code"
-      " FROM beneficiaries WHERE beneficiary_id = $2 AND status <> 'EXITED'"
-      " FOR UPDATE),"
+    = "WITH b AS (SELECT beneficiary_id, application_id, township_code,"
+      " member_ids FROM beneficiaries WHERE beneficiary_id = $2"
+      " AND status <> 'EXITED' FOR UPDATE),"
       " ch AS (INSERT INTO review_changes (change_id, beneficiary_id, data)"
       " SELECT $1, beneficiary_id, $5 FROM b ON CONFLICT DO NOTHING"
       " RETURNING beneficiary_id, data),"
@@ -1620,8 +1622,9 @@ static const char SQL_REVIEW_CHANGE[]
       " beneficiary_id, $6, $3::date, $4::date, $1 FROM ch"
       " ON CONFLICT DO NOTHING RETURNING review_id, beneficiary_id)"
       " SELECT ins.review_id::text AS review_id, ins.beneficiary_id,"
-      " b.application_id, b.township_code, s.data AS submitted,"
-      " ch.data AS change"
+      " b.application_id, b.township_code,"
+      " array_to_string(b.member_ids, ',') AS member_ids,"
+      " s.data AS submitted, ch.data AS change"
       " FROM ins JOIN b ON b.beneficiary_id = ins.beneficiary_id"
       " JOIN ch ON ch.beneficiary_id = ins.beneficiary_id"
       " LEFT JOIN submitted s ON s.application_id = b.application_id";

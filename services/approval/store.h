@@ -503,6 +503,7 @@ void approval_store_price_list(sn_db *db, approval_json_fn done, void *arg);
 typedef struct approval_review_opened {
 	const char *review_id, *beneficiary_id, *application_id;
 	const char *township_code; /* the household's */
+	const char *member_ids;    /* its members now, "a,b" */
 	/* has_submitted false: no application.submitted stored for it. */
 	bool     has_submitted;
 	sn_bytes submitted; /* the application.submitted protobuf */

@@ -885,8 +885,8 @@ review_consent_lapsed(void)
 
 /* A reported death of one of two members: the other is re-rated alone
  * ((830 - 575) x 1 = 255 yuan, cause death) and the register keeps one
- * member; a later review counts that one member, not the submission's
- * two. */
+ * member; a later review asks verification about that one member and
+ * counts only that one, not the submission's two. */
 static void
 review_death_of_one(void)
 {
@@ -920,6 +920,12 @@ review_death_of_one(void)
 	        == 1,
 	    "the register does not hold the one member left");
 	char *rid2 = change_review(app, bid, "chg-rdo-2", 1);
+	Sn__Assist__V1__ReviewRequested *m = review_event(app, 1);
+	TH_CHECK(&T,
+	    m->n_members == 1
+	        && strcmp(m->members[0]->id_number, a.ids[0]) == 0,
+	    "the later review.requested asks about %zu members", m->n_members);
+	sn__assist__v1__review_requested__free_unpacked(m, NULL);
 	answer_review(app, rid2, 60000);
 	json_decref(decide_review(rid2, "approve"));
 	char *row = register_row(bid);
