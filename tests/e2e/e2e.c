@@ -21,6 +21,7 @@
 
 th  T;
 int P_INTAKE, P_VERIF, P_INVEST, P_APPROVAL, P_DISB, P_BANK, P_EMERG;
+int P_AGENCY;
 
 static sn_auth *auth;
 static int      keyseq;
@@ -34,7 +35,7 @@ static const char *AGENCIES[] = { "PUBLIC_SECURITY", "HUMAN_RESOURCES",
 /* What e2e_restart needs to start a service again. */
 typedef struct started {
 	char        name[32];
-	int         port; /* 0: agency-sim */
+	int         port;
 	const char *extra[8];
 	const char *down;
 	th_proc    *proc;
@@ -59,6 +60,7 @@ e2e_setup(void)
 	P_DISB     = th_free_port();
 	P_BANK     = th_free_port();
 	P_EMERG    = th_free_port();
+	P_AGENCY   = th_free_port();
 	nrunning   = 0;
 	test_clock = false;
 	shift_s    = 0;
@@ -220,11 +222,17 @@ e2e_start_agency_sim(const char *down)
 	env[n++] = "SN_TOKEN_KEY=" KEY;
 	if (down != NULL)
 		env[n++] = down;
+	char *port = b + used + 1000;
+	snprintf(port, 64, "SN_HTTP_PORT=%d", P_AGENCY);
+	env[n++]           = port;
 	env[n]             = NULL;
 	const char *argv[] = { BIN_DIR "/agency-sim/agency-sim", NULL };
 	started    *s      = remember("agency-sim");
 	s->down            = down;
 	s->proc            = th_spawn(&T, "agency-sim", argv[0], argv, env);
+	/* ready once its notices are read back (none is a test's own) */
+	TH_CHECK(&T, th_wait_ready(&T, P_AGENCY, E2E_WAIT_MS),
+	    "agency-sim never ready");
 	return s->proc;
 }
 

@@ -26,8 +26,10 @@
 /* The test's harness (th_main's). */
 extern th T;
 
-/* The services' HTTP ports (0 until e2e_ports_pick). */
+/* The services' HTTP ports, picked by e2e_setup. */
 extern int P_INTAKE, P_VERIF, P_INVEST, P_APPROVAL, P_DISB, P_BANK, P_EMERG;
+/* agency-sim's HTTP port (POST /notices, /readyz). */
+extern int P_AGENCY;
 
 /* Declares the publishers, opens the token signer, picks the ports and
  * names the agency-sim fixture file (e2e_fixture_path). */
@@ -71,8 +73,9 @@ int64_t e2e_shift_to(const char *day);
 /* The district's today, "YYYY-MM-DD" (static). */
 const char *e2e_today(void);
 
-/* Starts agency-sim with the fixture; down is one more setting
- * ("SN_AGENCY_SIM_DOWN_BANKS=1") or NULL. */
+/* Starts agency-sim with the fixture on P_AGENCY and waits until it is
+ * ready; down is one more setting ("SN_AGENCY_SIM_DOWN_BANKS=1") or
+ * NULL. */
 th_proc *e2e_start_agency_sim(const char *down);
 
 /*
