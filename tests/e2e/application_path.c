@@ -192,9 +192,6 @@ first_payment(void)
 	start_payments();
 	char *id = file_one();
 	/* The benefit starts the month after the decision. */
-	char *fin = e2e_token("finance-1", "finance", DISTRICT, NULL);
-	char *apr
-	    = e2e_token("approver-1", "finance_approver", DISTRICT, NULL);
 	char month[32];
 	int  y = atoi(ACCEPTED), m = atoi(ACCEPTED + 5) + 1;
 	if (m == 13) {
@@ -202,51 +199,12 @@ first_payment(void)
 		y++;
 	}
 	snprintf(month, sizeof(month), "%04d-%02d", y % 10000, m % 100);
-	char budget[128];
-	snprintf(budget, sizeof(budget),
-	    "{\"fund\":\"dibao\",\"year\":%d,\"amount_fen\":100000000}", y);
-	TH_CHECK(&T,
-	    e2e_call(P_DISB, "POST", "/budgets", fin, budget, NULL) == 201,
-	    "budget");
-	/* disbursement learns the payee from approval's stream: a run
-	 * started before that would pay nobody. */
-	if (!th_wait_int(&T, 1, E2E_WAIT_MS,
-	        "SELECT count(*) FROM %s.bus_cursor WHERE publisher = "
-	        "'approval'"
-	        " AND last_seq >= (SELECT max(seq) FROM %s.outbox)",
-	        th_schema(&T, "disbursement"), th_schema(&T, "approval")))
-		th_fail(&T, "disbursement never caught up with approval");
-	char run[64];
-	snprintf(run, sizeof(run), "{\"period\":\"%s\"}", month);
-	json_t *r = NULL;
-	TH_CHECK(&T, e2e_call(P_DISB, "POST", "/runs", fin, run, &r) == 202,
-	    "start the run");
-	char path[128];
-	snprintf(path, sizeof(path), "/runs/%s", e2e_jstr(r, "id"));
-	json_decref(r);
-	uint64_t    end = th_now_ms() + E2E_WAIT_MS;
-	const char *st  = NULL;
-	while (th_now_ms() < end) {
-		r = NULL;
-		if (e2e_call(P_DISB, "GET", path, fin, NULL, &r) == 200)
-			st = e2e_jstr(r, "status");
-		if (st != NULL && strcmp(st, "awaiting_approval") == 0)
-			break;
-		json_decref(r);
-		r = NULL;
-		th_sleep_ms(50);
-	}
-	TH_CHECK(&T, r != NULL && st && strcmp(st, "awaiting_approval") == 0,
-	    "the run never awaited approval");
-	json_decref(r);
-	char apath[160];
-	snprintf(apath, sizeof(apath), "%s/approval", path);
-	TH_CHECK(&T,
-	    e2e_call(
-	        P_DISB, "POST", apath, apr, "{\"decision\":\"approve\"}", NULL)
-	        == 200,
-	    "approve the run");
-	end = th_now_ms() + E2E_WAIT_MS;
+	e2e_budget("dibao", y, 100000000);
+	/* built once disbursement has learnt the payee from approval's
+	 * stream (a run started before that would pay nobody), approved by
+	 * finance, completed */
+	free(e2e_pay_month(month));
+	uint64_t end = th_now_ms() + E2E_WAIT_MS;
 	while (
 	    th_now_ms() < end && e2e_credited("6217000000000000001") != 106000)
 		th_sleep_ms(50);
@@ -256,8 +214,6 @@ first_payment(void)
 	printf("first_payment: 1060.00 yuan settled in the payee's account "
 	       "for %s\n",
 	    month);
-	free(fin);
-	free(apr);
 	free(id);
 }
 
