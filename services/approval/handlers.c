@@ -402,6 +402,35 @@ household_of(const Sn__Assist__V1__ApplicationSubmitted *s,
 	}
 }
 
+/* Stores computation comp (JSON) and result r under policy version of
+ * case case_id, on its timeline, and moves it from stage from to
+ * VILLAGE_REVIEW: an application's classification and a review's outcome
+ * alike. */
+static sn_err
+ready_for_review(sn_tx *tx, const char *case_id, approval_stage from,
+    const char *township, const char *version, const approval_result *r,
+    const char *comp)
+{
+	stage_change ch = { .case_id = case_id,
+		.from                = from,
+		.to                  = APPROVAL_STAGE_VILLAGE_REVIEW,
+		.actor               = "system",
+		.reason              = "",
+		.township            = township,
+		.action              = "ready_for_review" };
+	sn_err       err
+	    = approval_store_set_computed(tx, case_id, version, r, comp);
+	if (err == SN_OK)
+		err = approval_store_timeline(tx, case_id, "system",
+		    "computed", APPROVAL_STAGE_UNSPECIFIED,
+		    APPROVAL_STAGE_UNSPECIFIED, "", comp);
+	if (err == SN_OK)
+		err = stage_changed(tx, &ch);
+	if (err == SN_OK)
+		sn_counter_add(A.c_computed, 1);
+	return err;
+}
+
 /* Stores the computation and moves the case to VILLAGE_REVIEW. */
 static sn_err
 computed(sn_tx *tx, const approval_inputs *in, const approval_household *hh,
@@ -410,23 +439,8 @@ computed(sn_tx *tx, const approval_inputs *in, const approval_household *hh,
 	char *comp = approval_views_computation(&in->policy, hh, r);
 	if (comp == NULL)
 		return SN_ENOMEM;
-	stage_change ch  = { .case_id = in->case_id,
-		 .from                = in->stage,
-		 .to                  = APPROVAL_STAGE_VILLAGE_REVIEW,
-		 .actor               = "system",
-		 .reason              = "",
-		 .township            = in->township_code,
-		 .action              = "ready_for_review" };
-	sn_err       err = approval_store_set_computed(
-	          tx, in->case_id, in->policy.version, r, comp);
-	if (err == SN_OK)
-		err = approval_store_timeline(tx, in->case_id, "system",
-		    "computed", APPROVAL_STAGE_UNSPECIFIED,
-		    APPROVAL_STAGE_UNSPECIFIED, "", comp);
-	if (err == SN_OK)
-		err = stage_changed(tx, &ch);
-	if (err == SN_OK)
-		sn_counter_add(A.c_computed, 1);
+	sn_err err = ready_for_review(tx, in->case_id, in->stage,
+	    in->township_code, in->policy.version, r, comp);
 	free(comp);
 	return err;
 }
@@ -675,23 +689,8 @@ review_classify(
 	review_facts_fini(&f);
 	if (comp == NULL)
 		return SN_ENOMEM;
-	stage_change ch = { .case_id = in->case_id,
-		.from                = in->stage,
-		.to                  = APPROVAL_STAGE_VILLAGE_REVIEW,
-		.actor               = "system",
-		.reason              = "",
-		.township            = in->reg.township_code,
-		.action              = "ready_for_review" };
-	err             = approval_store_set_computed(
-	                tx, in->case_id, in->policy.policy.version, &r, comp);
-	if (err == SN_OK)
-		err = approval_store_timeline(tx, in->case_id, "system",
-		    "computed", APPROVAL_STAGE_UNSPECIFIED,
-		    APPROVAL_STAGE_UNSPECIFIED, "", comp);
-	if (err == SN_OK)
-		err = stage_changed(tx, &ch);
-	if (err == SN_OK)
-		sn_counter_add(A.c_computed, 1);
+	err = ready_for_review(tx, in->case_id, in->stage,
+	    in->reg.township_code, in->policy.policy.version, &r, comp);
 	free(comp);
 	return err;
 }
