@@ -1,0 +1,57 @@
+/*
+ * sn/page.h - the one way every list endpoint pages (issue 10).
+ *
+ * A list is read in the order of a per-row key that only grows (a bigint
+ * identity column, or the bus's sequence): a page is the first `limit`
+ * rows whose key is above the cursor's. The answer is
+ * {"items": [...], "next": "<cursor>" | null}; null only on the last page,
+ * so nothing is ever cut silently. A row added while a client pages comes
+ * on a later page; none is listed twice.
+ *
+ * Query: limit (1..SN_PAGE_MAX, default SN_PAGE_DEFAULT) and cursor (a
+ * "next" this endpoint gave, opaque to clients). Anything else is 422
+ * invalid_query naming the parameter. Pure; any thread.
+ */
+#ifndef SN_PAGE_H
+#define SN_PAGE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sn/http.h"
+#include "sn/problem.h"
+
+#define SN_PAGE_DEFAULT 100
+#define SN_PAGE_MAX 1000
+/* "p", 16 lower-case hex digits and the NUL. */
+#define SN_PAGE_CURSOR_STRLEN 18
+
+typedef struct sn_page {
+	int64_t limit; /* 1..SN_PAGE_MAX */
+	int64_t after; /* key of the last row already listed; 0: none yet */
+} sn_page;
+
+/*
+ * Parses a page's query parameters (either may be NULL: absent). false
+ * with *prob (422 invalid_query, field "limit" or "cursor"), *out
+ * untouched.
+ */
+bool sn_page_parse(
+    const char *limit, const char *cursor, sn_page *out, sn_problem *prob);
+
+/* The same, from a request's query string. */
+bool sn_page_query(const sn_http_req *req, sn_page *out, sn_problem *prob);
+
+/* The cursor that lists the rows after key (key >= 0); returns buf. */
+char *sn_page_cursor(int64_t key, char buf[SN_PAGE_CURSOR_STRLEN]);
+
+/*
+ * The answer {"items": items, "next": ...}: items is stolen (a JSON array;
+ * NULL gives []). more: a row beyond this page exists (read limit + 1 rows
+ * to know); last: the key of the page's last row. NULL on allocation
+ * failure.
+ */
+json_t *sn_page_answer(json_t *items, bool more, int64_t last);
+
+#endif /* SN_PAGE_H */
