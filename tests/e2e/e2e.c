@@ -3,6 +3,7 @@
  */
 #include "e2e.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,6 +334,25 @@ e2e_restart(const char *const *names)
 	for (int i = 0; names[i] != NULL; i++)
 		if (strcmp(names[i], "agency-sim") != 0)
 			e2e_ready(names[i]);
+}
+
+void
+e2e_kill_restart(const char *name)
+{
+	started *s = remember(name);
+	TH_CHECK(&T, s->proc != NULL && strcmp(name, "agency-sim") != 0,
+	    "%s was never started as a service", name);
+	th_kill(&T, s->proc, SIGKILL);
+	const char *extra[8];
+	memcpy(extra, s->extra, sizeof(extra));
+	e2e_spawn_service(s->name, s->port, extra);
+	e2e_ready(name);
+}
+
+const char *
+e2e_token_key(void)
+{
+	return KEY;
 }
 
 /* ---- cases ------------------------------------------------------------- */

@@ -98,6 +98,13 @@ void e2e_ready(const char *name);
  * with the clock of e2e_clock_shift. */
 void e2e_restart(const char *const *names);
 
+/* SIGKILL to service name (nothing drains), then starts it again on its
+ * port with its settings and waits until it is ready. */
+void e2e_kill_restart(const char *name);
+
+/* The token key every started process has (SN_TOKEN_KEY). */
+const char *e2e_token_key(void);
+
 /* Polls approval until case id is at stage; returns the case. */
 json_t *e2e_wait_stage(const char *id, const char *stage);
 
