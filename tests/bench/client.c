@@ -74,19 +74,54 @@ client_port(const char *var)
 	return atoi(colon + 1);
 }
 
+/* A setting in milliseconds from the environment, or def. */
+static int
+env_ms(const char *var, int def)
+{
+	const char *v = getenv(var);
+	int         n = v != NULL ? atoi(v) : 0;
+	return n > 0 ? n : def;
+}
+
+/* Worth asking again with the same key: no answer (refused, reset, timed
+ * out: the service may be restarting, and whether it did the work is
+ * unknown), the service not ready, or the same key still running. */
+static bool
+transient(int status, const char *resp)
+{
+	return status <= 0 || status == 502 || status == 503 || status == 504
+	    || (status == 409 && resp != NULL
+	        && strstr(resp, "\"idempotency_key_in_progress\"") != NULL);
+}
+
 int
 client_call(int port, const char *method, const char *path,
     const struct staff *s, json_t *body, json_t **out)
 {
 	/* Every request its own key: a counter shared by the worker
-	 * threads. */
+	 * threads. A retry sends the same key, so the service answers it
+	 * with what it did the first time, or does it once. */
 	static _Atomic unsigned long long keyseq;
 	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
 	char  key[64];
 	snprintf(key, sizeof(key), "d%ld-%llu", (long) getpid(), ++keyseq);
-	char *resp   = NULL;
-	int   status = th_http(NULL, port, method, path, s ? s->token : NULL,
-            strcmp(method, "GET") == 0 ? NULL : key, text, &resp);
+	const int timeout_ms = env_ms("SN_HTTP_TIMEOUT_MS", 10000);
+	uint64_t  give_up
+	    = th_now_ms() + (uint64_t) env_ms("SN_HTTP_RETRY_MS", 60000);
+	int   pause = 50, status;
+	char *resp  = NULL;
+	for (;;) {
+		status = th_http_within(NULL, port, method, path,
+		    s ? s->token : NULL,
+		    strcmp(method, "GET") == 0 ? NULL : key, text, &resp,
+		    timeout_ms);
+		if (!transient(status, resp) || th_now_ms() >= give_up)
+			break;
+		free(resp);
+		resp = NULL;
+		th_sleep_ms(pause);
+		pause = pause < 1000 ? pause * 2 : 2000;
+	}
 	free(text);
 	json_decref(body);
 	if (out != NULL)

@@ -32,9 +32,14 @@ void client_issue(struct staff *s, const char *user, const char *role,
  * exits when it is not set. */
 int client_port(const char *var);
 
-/* One request with a JSON body (stolen, may be NULL), with a fresh
+/*
+ * One request with a JSON body (stolen, may be NULL), with a fresh
  * Idempotency-Key unless a GET; the answer parsed into *out when asked.
- * Returns the HTTP status (0: no answer). */
+ * Each attempt waits at most SN_HTTP_TIMEOUT_MS (default 10 s); no answer,
+ * 502/503/504 or 409 idempotency_key_in_progress is asked again with the
+ * same key, backing off to 2 s, for up to SN_HTTP_RETRY_MS (default 60 s).
+ * Returns the HTTP status (-1: no answer in the end).
+ */
 int client_call(int port, const char *method, const char *path,
     const struct staff *s, json_t *body, json_t **out);
 

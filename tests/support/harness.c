@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -598,12 +599,25 @@ int
 th_http(th *t, int port, const char *method, const char *path,
     const char *token, const char *idem_key, const char *json, char **body)
 {
+	return th_http_within(
+	    t, port, method, path, token, idem_key, json, body, 60000);
+}
+
+int
+th_http_within(th *t, int port, const char *method, const char *path,
+    const char *token, const char *idem_key, const char *json, char **body,
+    int timeout_ms)
+{
 	(void) t;
 	if (body != NULL)
 		*body = NULL;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	if (fd < 0)
 		return -1;
+	struct timeval tv = { .tv_sec = timeout_ms / 1000,
+		.tv_usec              = (timeout_ms % 1000) * 1000 };
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	struct sockaddr_in sa
 	    = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -647,7 +661,11 @@ th_http(th *t, int port, const char *method, const char *path,
 		ssize_t r = read(fd, resp + rlen, rcap - rlen - 1);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
+		if (r < 0) { /* timed out or reset: no answer */
+			rlen = 0;
+			break;
+		}
+		if (r == 0)
 			break;
 		rlen += (size_t) r;
 	}

@@ -81,6 +81,12 @@ int th_free_port(void);
 int th_http(th *t, int port, const char *method, const char *path,
     const char *token, const char *idem_key, const char *json, char **body);
 
+/* th_http with a limit: -1 also when sending or any read waits longer
+ * than timeout_ms (th_http's limit is a minute). */
+int th_http_within(th *t, int port, const char *method, const char *path,
+    const char *token, const char *idem_key, const char *json, char **body,
+    int timeout_ms);
+
 /* Polls GET /readyz on port until it answers 200; false after ms. */
 bool th_wait_ready(th *t, int port, int ms);
 
