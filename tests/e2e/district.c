@@ -16,7 +16,6 @@
 
 #include "e2e.h"
 
-
 #define HOUSEHOLDS 160
 
 static void
