@@ -17,6 +17,7 @@
 #include "sn/idnum.h"
 #include "sn/input.h"
 #include "sn/log.h"
+#include "sn/page.h"
 #include "sn/uuid.h"
 #include "store.h"
 
@@ -81,7 +82,8 @@ load_tick(void *arg)
 	if (ns->loaded || ns->loading)
 		return;
 	ns->loading = true;
-	agency_sim_store_notices(sn_service_db(ns->svc), NULL, 0, loaded, ns);
+	agency_sim_store_notices(
+	    sn_service_db(ns->svc), NULL, 0, 0, loaded, ns);
 }
 
 static bool
@@ -276,33 +278,30 @@ listed(void *arg, sn_err err, const agency_sim_notice_row *rows, size_t n,
 	json_t *list = json_array();
 	for (size_t i = 0; list != NULL && i < n; i++)
 		json_array_append_new(list, notice_json(&rows[i]));
-	sn_http_reply_json(req, 200,
-	    json_pack("{s:o, s:b}", "notices", list, "truncated", more));
+	json_t *page
+	    = sn_page_answer(list, more, n > 0 ? rows[n - 1].list_seq : 0);
+	/* "notices": the answer's name before paging, for one release. */
+	json_object_set(page, "notices", json_object_get(page, "items"));
+	sn_http_reply_json(req, 200, page);
 }
 
 void
 agency_sim_notices_list(sn_http_req *req, void *arg)
 {
-	agency_sim_notices *ns    = arg;
-	const char         *id    = sn_http_query(req, "id_number");
-	const char         *limit = sn_http_query(req, "limit");
-	long                lim   = 200;
-	char               *end   = NULL;
+	agency_sim_notices *ns = arg;
+	const char         *id = sn_http_query(req, "id_number");
+	sn_page             page;
+	sn_problem          p = { 0 };
 
-	if (limit != NULL) {
-		lim = strtol(limit, &end, 10);
-		if (limit[0] == '\0' || *end != '\0' || lim < 1
-		    || lim > 1000) {
-			sn_http_reply_error(req, 400, "invalid_value",
-			    "limit is 1 to 1000", "limit");
-			return;
-		}
+	if (!sn_page_query(req, &page, &p)) {
+		sn_http_problem(req, &p);
+		return;
 	}
 	if (id != NULL && !sn_idnum_valid(id)) {
 		sn_http_reply_error(req, 400, "invalid_id_number",
 		    "not a valid resident identity number", "id_number");
 		return;
 	}
-	agency_sim_store_notices(
-	    sn_service_db(ns->svc), id, (uint32_t) lim, listed, req);
+	agency_sim_store_notices(sn_service_db(ns->svc), id, page.after,
+	    (uint32_t) page.limit, listed, req);
 }

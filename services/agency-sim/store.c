@@ -37,6 +37,7 @@ static const sn_col notice_cols[] = {
 	SN_COL(agency_sim_notice_row, monthly_wage_fen, SN_COL_I64),
 	SN_COL(agency_sim_notice_row, note, SN_COL_TEXT),
 	SN_COL(agency_sim_notice_row, issued_at, SN_COL_TEXT),
+	SN_COL(agency_sim_notice_row, list_seq, SN_COL_I64),
 };
 
 struct notices_call {
@@ -83,12 +84,12 @@ notices_read(sn_err err, PGresult *res, void *arg)
 }
 
 void
-agency_sim_store_notices(sn_db *db, const char *id_number, uint32_t limit,
-    agency_sim_store_notices_fn done, void *arg)
+agency_sim_store_notices(sn_db *db, const char *id_number, int64_t after,
+    uint32_t limit, agency_sim_store_notices_fn done, void *arg)
 {
 	struct notices_call *c = malloc(sizeof(*c));
-	char                 lim[16];
-	const char          *v[2];
+	char                 lim[16], aft[24];
+	const char          *v[3];
 
 	if (c == NULL) {
 		done(arg, SN_ENOMEM, NULL, 0, false);
@@ -96,15 +97,19 @@ agency_sim_store_notices(sn_db *db, const char *id_number, uint32_t limit,
 	}
 	*c = (struct notices_call) { done, arg, limit };
 	snprintf(lim, sizeof(lim), "%u", limit + 1);
+	snprintf(aft, sizeof(aft), "%lld", (long long) after);
 	v[0] = id_number;
 	v[1] = limit > 0 ? lim : NULL;
+	v[2] = aft;
 	sn_db_query(db,
 	    "SELECT notice_id, agency, kind, id_number,"
 	    " to_char(effective_date, 'YYYY-MM-DD') AS effective_date,"
 	    " monthly_wage_fen, note,"
 	    " to_char(issued_at AT TIME ZONE 'UTC',"
-	    "  'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS issued_at"
-	    " FROM notice WHERE $1::text IS NULL OR id_number = $1"
-	    " ORDER BY issued_at, notice_id LIMIT $2::bigint",
-	    2, v, notices_read, c);
+	    "  'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS issued_at,"
+	    " list_seq"
+	    " FROM notice WHERE ($1::text IS NULL OR id_number = $1)"
+	    " AND list_seq > $3::bigint"
+	    " ORDER BY list_seq LIMIT $2::bigint",
+	    3, v, notices_read, c);
 }

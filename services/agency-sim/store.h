@@ -25,6 +25,7 @@ typedef struct agency_sim_notice_row {
 	int64_t     monthly_wage_fen; /* 0 for a death */
 	const char *note;             /* "" for none */
 	const char *issued_at;        /* RFC 3339 UTC with milliseconds */
+	int64_t     list_seq;         /* the paging key (sn/page.h) */
 } agency_sim_notice_row;
 
 /* Queues the INSERT of n on tx (no callback: a failure fails tx). */
@@ -35,11 +36,12 @@ typedef void (*agency_sim_store_notices_fn)(void *arg, sn_err err,
     const agency_sim_notice_row *rows, size_t n, bool more);
 
 /*
- * The notices, oldest first: those of id_number (NULL: everyone's), at
- * most limit of them (0: all). done runs once on the loop: later, or at
- * once with SN_ENOMEM when the call cannot be queued.
+ * The notices in the order of issue: those of id_number (NULL:
+ * everyone's) whose list_seq is above after, at most limit of them (0:
+ * all). done runs once on the loop: later, or at once with SN_ENOMEM when
+ * the call cannot be queued.
  */
-void agency_sim_store_notices(sn_db *db, const char *id_number, uint32_t limit,
-    agency_sim_store_notices_fn done, void *arg);
+void agency_sim_store_notices(sn_db *db, const char *id_number, int64_t after,
+    uint32_t limit, agency_sim_store_notices_fn done, void *arg);
 
 #endif /* AGENCY_SIM_STORE_H */

@@ -487,7 +487,7 @@ notices(void)
 	    "after a restart the agencies forgot the notices");
 	printf("ok: and still after a restart\n");
 
-	char path[64];
+	char path[160];
 	snprintf(path, sizeof(path), "/notices?id_number=%s", id);
 	st = th_http(&T, http_port, "GET", path, NULL, NULL, NULL, &out);
 	json_t *ls  = out != NULL ? json_loads(out, 0, NULL) : NULL;
@@ -503,8 +503,40 @@ notices(void)
 	json_decref(ls);
 	st = th_http(
 	    &T, http_port, "GET", "/notices?limit=0", NULL, NULL, NULL, NULL);
-	TH_CHECK(&T, st == 400, "GET /notices?limit=0: status %d", st);
+	TH_CHECK(&T, st == 422, "GET /notices?limit=0: status %d", st);
 	printf("ok: GET /notices\n");
+
+	/* Paged (issue 10): one at a time, the second page ends it. */
+	snprintf(path, sizeof(path), "/notices?id_number=%s&limit=1", id);
+	char *kinds[2] = { NULL, NULL };
+	for (int page = 0; page < 2; page++) {
+		st = th_http(
+		    &T, http_port, "GET", path, NULL, NULL, NULL, &out);
+		ls         = out != NULL ? json_loads(out, 0, NULL) : NULL;
+		arr        = json_object_get(ls, "items");
+		json_t *nx = json_object_get(ls, "next");
+		TH_CHECK(&T, st == 200 && json_array_size(arr) == 1,
+		    "page %d: status %d, %s", page, st, out ? out : "(none)");
+		kinds[page] = strdup(json_string_value(
+		    json_object_get(json_array_get(arr, 0), "kind")));
+		TH_CHECK(&T, page == 0 ? json_is_string(nx) : json_is_null(nx),
+		    "page %d: next is %s", page, out);
+		if (page == 0)
+			snprintf(path, sizeof(path),
+			    "/notices?id_number=%s&limit=1&cursor=%s", id,
+			    json_string_value(nx));
+		free(out);
+		json_decref(ls);
+	}
+	TH_CHECK(&T,
+	    strcmp(kinds[0], "death") == 0 && strcmp(kinds[1], "new_job") == 0,
+	    "pages gave %s then %s", kinds[0], kinds[1]);
+	free(kinds[0]);
+	free(kinds[1]);
+	st = th_http(&T, http_port, "GET", "/notices?cursor=zzz", NULL, NULL,
+	    NULL, NULL);
+	TH_CHECK(&T, st == 422, "GET /notices?cursor=zzz: status %d", st);
+	printf("ok: GET /notices pages\n");
 }
 
 int
