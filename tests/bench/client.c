@@ -130,6 +130,39 @@ client_call(int port, const char *method, const char *path,
 	return status;
 }
 
+int
+client_list(int port, const char *path, const struct staff *s,
+    const char *legacy_key, json_t **items)
+{
+	char        cursor[64] = "", page[1024];
+	const char *sep        = strchr(path, '?') != NULL ? "&" : "?";
+	const char *limit = strstr(path, "limit=") != NULL ? "" : "limit=1000";
+	int         st;
+	*items = json_array();
+	for (;;) {
+		snprintf(page, sizeof(page), "%s%s%s%s%s", path,
+		    limit[0] || cursor[0] ? sep : "", limit,
+		    cursor[0] ? (limit[0] ? "&cursor=" : "cursor=") : "",
+		    cursor);
+		json_t *out = NULL;
+		st          = client_call(port, "GET", page, s, NULL, &out);
+		json_t *got = json_object_get(out, "items");
+		if (got == NULL && legacy_key != NULL)
+			got = json_object_get(out, legacy_key);
+		if (st == 200 && json_is_array(got))
+			json_array_extend(*items, got);
+		const char *next
+		    = json_string_value(json_object_get(out, "next"));
+		if (st != 200 || next == NULL
+		    || strlen(next) >= sizeof(cursor)) {
+			json_decref(out);
+			return st;
+		}
+		snprintf(cursor, sizeof(cursor), "%s", next);
+		json_decref(out);
+	}
+}
+
 void
 client_code(char *out, size_t cap, int t, int v)
 {
@@ -187,15 +220,15 @@ client_report_visits(int port, const char *village, int n, int *reported)
 	client_staff_idnum(idb, n + 1);
 	client_issue(&a, ua, "investigator", village, ida);
 	snprintf(b.user, sizeof(b.user), "%s", ub);
-	snprintf(path, sizeof(path), "/tasks?village=%s&limit=1000", village);
+	snprintf(path, sizeof(path), "/tasks?village=%s", village);
 	json_t *out = NULL;
-	if (client_call(port, "GET", path, &a, NULL, &out) != 200) {
+	if (client_list(port, path, &a, "tasks", &out) != 200) {
 		json_decref(out);
 		return -1;
 	}
 	size_t  i;
 	json_t *task;
-	json_array_foreach(json_object_get(out, "tasks"), i, task)
+	json_array_foreach(out, i, task)
 	{
 		snprintf(path, sizeof(path), "/tasks/%s/report",
 		    json_string_value(json_object_get(task, "id")));

@@ -43,6 +43,16 @@ int client_port(const char *var);
 int client_call(int port, const char *method, const char *path,
     const struct staff *s, json_t *body, json_t **out);
 
+/*
+ * GET path and every page after it (limit=1000 unless path sets a limit,
+ * then each answer's "next" cursor, sn/page.h) into *items, one JSON array
+ * (the caller's). A page's rows are its "items", or legacy_key (the
+ * answer's name before paging) when it has none. Returns the last status:
+ * 200 when every page was read.
+ */
+int client_list(int port, const char *path, const struct staff *s,
+    const char *legacy_key, json_t **items);
+
 /* The generated district's code; townships and villages below it. */
 #define CLIENT_DISTRICT "220103"
 

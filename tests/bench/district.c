@@ -364,7 +364,7 @@ list_cases(const struct staff *s, const char *stage, json_t **out)
 {
 	char path[96];
 	snprintf(path, sizeof(path), "/cases?stage=%s", stage);
-	return client_call(port_approval, "GET", path, s, NULL, out);
+	return client_list(port_approval, path, s, "cases", out);
 }
 
 /* One step on one case from a list; true if it was taken. */
@@ -457,7 +457,7 @@ step_all(
 		json_decref(out);
 		return 0;
 	}
-	json_t *cases = json_object_get(out, "cases");
+	json_t *cases = out;
 	int     nt    = threads;
 	if ((size_t) nt > json_array_size(cases))
 		nt = (int) json_array_size(cases);

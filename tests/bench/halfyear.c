@@ -74,48 +74,36 @@ copy(char *dst, size_t cap, const char *src)
 static bool
 load_register(const struct staff *s)
 {
-	char cursor[64] = "";
-	nbens           = 0;
-	for (;;) {
-		char path[160];
-		snprintf(path, sizeof(path), "/beneficiaries?limit=500%s%s",
-		    cursor[0] ? "&cursor=" : "", cursor);
-		json_t *out = NULL;
-		if (client_call(port_approval, "GET", path, s, NULL, &out)
-		    != 200) {
-			json_decref(out);
-			return false;
-		}
-		size_t  i;
-		json_t *b;
-		json_array_foreach(json_object_get(out, "beneficiaries"), i, b)
-		{
-			if (nbens == MAX_BEN)
-				break;
-			struct ben *x = &bens[nbens++];
-			copy(x->id, sizeof(x->id), str(b, "beneficiary_id"));
-			copy(x->category, sizeof(x->category),
-			    str(b, "category"));
-			copy(x->status, sizeof(x->status), str(b, "status"));
-			copy(x->village, sizeof(x->village),
-			    str(b, "village_code"));
-			copy(x->township, sizeof(x->township),
-			    str(b, "township_code"));
-			copy(x->registration, sizeof(x->registration),
-			    str(json_object_get(b, "household"),
-			        "registration"));
-			x->members = (int) json_integer_value(
-			    json_object_get(b, "members"));
-			x->amount_fen = json_integer_value(
-			    json_object_get(b, "monthly_amount_fen"));
-		}
-		const char *next = str(out, "next_cursor");
-		bool        more = next[0] != '\0';
-		copy(cursor, sizeof(cursor), next);
-		json_decref(out);
-		if (!more)
-			return true;
+	json_t *all = NULL;
+	nbens       = 0;
+	if (client_list(
+	        port_approval, "/beneficiaries", s, "beneficiaries", &all)
+	    != 200) {
+		json_decref(all);
+		return false;
 	}
+	size_t  i;
+	json_t *b;
+	json_array_foreach(all, i, b)
+	{
+		if (nbens == MAX_BEN)
+			break;
+		struct ben *x = &bens[nbens++];
+		copy(x->id, sizeof(x->id), str(b, "beneficiary_id"));
+		copy(x->category, sizeof(x->category), str(b, "category"));
+		copy(x->status, sizeof(x->status), str(b, "status"));
+		copy(x->village, sizeof(x->village), str(b, "village_code"));
+		copy(
+		    x->township, sizeof(x->township), str(b, "township_code"));
+		copy(x->registration, sizeof(x->registration),
+		    str(json_object_get(b, "household"), "registration"));
+		x->members
+		    = (int) json_integer_value(json_object_get(b, "members"));
+		x->amount_fen = json_integer_value(
+		    json_object_get(b, "monthly_amount_fen"));
+	}
+	json_decref(all);
+	return true;
 }
 
 /* The k-th household (from 0) of category cat, on the register and not
@@ -271,13 +259,13 @@ static int
 open_reviews(const struct staff *s)
 {
 	json_t *out = NULL;
-	if (client_call(
-	        port_approval, "GET", "/reviews?status=open", s, NULL, &out)
+	if (client_list(
+	        port_approval, "/reviews?status=open", s, "reviews", &out)
 	    != 200) {
 		json_decref(out);
 		return -1;
 	}
-	int n = (int) json_array_size(json_object_get(out, "reviews"));
+	int n = (int) json_array_size(out);
 	json_decref(out);
 	return n;
 }
@@ -316,10 +304,10 @@ step_reviews(int step, const char *juris, const char *user)
 	    path, sizeof(path), "/cases?kind=review&stage=%s", steps[step][0]);
 	json_t *out = NULL;
 	int     n   = 0;
-	if (client_call(port_approval, "GET", path, &s, NULL, &out) == 200) {
+	if (client_list(port_approval, path, &s, "cases", &out) == 200) {
 		size_t  i;
 		json_t *c;
-		json_array_foreach(json_object_get(out, "cases"), i, c)
+		json_array_foreach(out, i, c)
 		{
 			snprintf(path, sizeof(path), "/cases/%s/%s",
 			    str(c, "case_id"), steps[step][1]);
@@ -497,11 +485,11 @@ static void
 summary(const struct staff *dist)
 {
 	json_t *out = NULL;
-	client_call(port_approval, "GET", "/reviews", dist, NULL, &out);
+	client_list(port_approval, "/reviews", dist, "reviews", &out);
 	json_t *kinds = json_object(), *outcomes = json_object();
 	size_t  i;
 	json_t *r;
-	json_array_foreach(json_object_get(out, "reviews"), i, r)
+	json_array_foreach(out, i, r)
 	{
 		const char *kind = str(r, "kind");
 		json_object_set_new(kinds, kind,

@@ -392,6 +392,13 @@ e2e_step(const char *id, const char *step, const char *tok, const char *body,
 }
 
 /* The open task whose key is id, polled for; the caller frees it. */
+json_t *
+e2e_items(json_t *j, const char *legacy_key)
+{
+	json_t *items = json_object_get(j, "items");
+	return items != NULL ? items : json_object_get(j, legacy_key);
+}
+
 static json_t *
 find_task(const char *tok, const char *key, const char *id)
 {
@@ -404,7 +411,7 @@ find_task(const char *tok, const char *key, const char *id)
 		if (e2e_call(P_INVEST, "GET", path, tok, NULL, &out) == 200) {
 			size_t  i;
 			json_t *t;
-			json_array_foreach(json_object_get(out, "tasks"), i, t)
+			json_array_foreach(e2e_items(out, "tasks"), i, t)
 			{
 				const char *v = e2e_jstr(t, key);
 				if (v != NULL && strcmp(v, id) == 0)
@@ -561,7 +568,7 @@ e2e_credit_lines(const char *account)
 	snprintf(path, sizeof(path), "/accounts/%s/credits", account);
 	int st = e2e_call(P_BANK, "GET", path, NULL, NULL, &out);
 	TH_CHECK(&T, st == 200, "bank-sim credits of %s: %d", account, st);
-	json_t *cs    = json_object_get(out, "credits");
+	json_t *cs    = e2e_items(out, "credits");
 	size_t  n     = json_array_size(cs);
 	char  **lines = calloc(n + 1, sizeof(char *));
 	size_t  len   = 1;

@@ -56,6 +56,10 @@ char *e2e_token(
 int e2e_call(int port, const char *method, const char *path, const char *tok,
     const char *body, json_t **out);
 
+/* The rows of a list answer: its "items" (sn/page.h), or legacy_key (the
+ * name before paging) when it has none; borrowed from j. */
+json_t *e2e_items(json_t *j, const char *legacy_key);
+
 /* j[key] as a string, NULL when absent or not a string. */
 const char *e2e_jstr(json_t *j, const char *key);
 /* j[key] as an integer, 0 when absent. */

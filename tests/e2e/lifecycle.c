@@ -214,8 +214,7 @@ open_review(const hh *h, const char *kind)
 		    == 200) {
 			size_t  i;
 			json_t *r;
-			json_array_foreach(
-			    json_object_get(out, "reviews"), i, r)
+			json_array_foreach(e2e_items(out, "reviews"), i, r)
 			{
 				const char *b = e2e_jstr(r, "beneficiary_id");
 				if (b != NULL && strcmp(b, h->bid) == 0
