@@ -10,7 +10,9 @@
  *                    draft_bad_submit | accepted_next_day |
  *                    withdraw_unknown_field | control_chars |
  *                    change_death | change_refused | notice_death |
- *                    notice_unmatched | notice_kill
+ *                    notice_unmatched | notice_kill |
+ *                    income_sources | edge_household |
+ *                    returned_resubmit | payee_changed | list_paged
  *
  * The notice_* scenarios run the real agency-sim binary too: its POST
  * /notices publishes agency.notice, which intake follows.
@@ -34,6 +36,7 @@
 #include "sn/assist/v1/emergency.pb-c.h"
 #include "sn/auth.h"
 #include "sn/idnum.h"
+#include "sn/pay/v1/payment.pb-c.h"
 #include "sn/uuid.h"
 
 #ifndef SN_INTAKE_BIN
@@ -274,6 +277,7 @@ start_intake_env(const char *const *extra)
 	th_publisher(&T, "intake");
 	th_publisher(&T, "approval");
 	th_publisher(&T, "emergency");
+	th_publisher(&T, "disbursement");
 	port = th_free_port();
 	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
 	const char *env[8] = { "SN_TOKEN_KEY=" KEY, port_env, NULL };
@@ -2485,6 +2489,603 @@ notice_kill(void)
 	free(app);
 }
 
+/* ---- issue 10 ------------------------------------------------------- */
+
+/* Waits until intake has applied publisher pub's events up to seq. */
+static void
+applied(const char *pub, int64_t seq)
+{
+	if (!th_wait_int(&T, seq, 30000,
+	        "SELECT last_seq FROM %s.bus_cursor WHERE publisher = '%s'",
+	        schema, pub))
+		th_fail(&T, "intake did not apply %s's events up to %lld", pub,
+		    (long long) seq);
+}
+
+static int64_t
+jint(json_t *j, const char *obj, const char *key)
+{
+	return json_integer_value(
+	    json_object_get(json_object_get(j, obj), key));
+}
+
+static answer
+get_app(const char *id, const char *tok)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/applications/%s", id);
+	return call("GET", path, tok, NULL, NULL);
+}
+
+/* Declared income from farming and from relatives: accepted (absent is
+ * 0), refused when negative, stored, shown by GET and carried by
+ * application.submitted (revision 1). */
+static void
+income_sources(void)
+{
+	start_intake();
+	person  ps[1] = { new_person(1961) };
+	json_t *in    = app_json(ps, 1);
+	json_t *inc   = json_object_get(in, "declared_income");
+	json_object_set_new(inc, "agricultural_fen", json_integer(-1));
+	char  *body = json_dumps(in, JSON_COMPACT);
+	answer a = call("POST", "/applications", clerk_tok, new_key(), body);
+	free(body);
+	expect_error(a, 422, "invalid_money",
+	    "declared_income.agricultural_fen", "negative agricultural");
+	json_decref(a.body);
+	json_object_set_new(inc, "agricultural_fen", json_integer(123456));
+	json_object_set_new(inc, "support_fen", json_integer(7890));
+	body = json_dumps(in, JSON_COMPACT);
+	a    = call("POST", "/applications", clerk_tok, new_key(), body);
+	free(body);
+	json_decref(in);
+	TH_CHECK(&T, a.status == 201, "income_sources: status %d", a.status);
+	char *id = strdup(jstr(a.body, "application_id"));
+	json_decref(a.body);
+
+	size_t   len;
+	char     actor[64];
+	uint8_t *data = outbox_data(
+	    "application.submitted", id, &len, actor, sizeof(actor));
+	Sn__Assist__V1__ApplicationSubmitted *ev
+	    = sn__assist__v1__application_submitted__unpack(NULL, len, data);
+	TH_CHECK(&T, ev != NULL, "the event does not decode");
+	TH_CHECK(&T,
+	    ev->declared_income->agricultural_fen == 123456
+	        && ev->declared_income->support_fen == 7890
+	        && ev->declared_income->wages_fen == 150000,
+	    "event income: agricultural %lld support %lld",
+	    (long long) ev->declared_income->agricultural_fen,
+	    (long long) ev->declared_income->support_fen);
+	TH_CHECK(&T, ev->revision == 1, "event revision %d", ev->revision);
+	sn__assist__v1__application_submitted__free_unpacked(ev, NULL);
+	free(data);
+
+	answer g = get_app(id, clerk_tok);
+	TH_CHECK(&T,
+	    g.status == 200
+	        && jint(g.body, "declared_income", "agricultural_fen")
+	            == 123456
+	        && jint(g.body, "declared_income", "support_fen") == 7890,
+	    "GET income: %d", g.status);
+	json_decref(g.body);
+
+	/* Absent: 0. */
+	person p2[1] = { new_person(1962) };
+	char  *id2   = submit_ok(p2, 1, "without the new sources");
+	g            = get_app(id2, clerk_tok);
+	json_t *gi   = json_object_get(g.body, "declared_income");
+	TH_CHECK(&T,
+	    json_is_integer(json_object_get(gi, "agricultural_fen"))
+	        && jint(g.body, "declared_income", "agricultural_fen") == 0
+	        && jint(g.body, "declared_income", "support_fen") == 0,
+	    "absent sources are not 0");
+	json_decref(g.body);
+	free(id);
+	free(id2);
+}
+
+static void
+decided_full_line(char *out, size_t cap, const char *app,
+    Sn__Assist__V1__Category cat, Sn__Assist__V1__Tier tier)
+{
+	Sn__Assist__V1__ApplicationDecided d
+	    = SN__ASSIST__V1__APPLICATION_DECIDED__INIT;
+	d.application_id = (char *) app;
+	d.case_id        = (char *) app;
+	d.approved       = true;
+	d.category       = cat;
+	d.tier           = tier;
+	d.decided_by     = "officer-1";
+	line_of(out, cap, "application.decided", app, &d.base);
+}
+
+static void
+register_line(char *out, size_t cap, const char *bid, const char *app,
+    Sn__Assist__V1__BeneficiaryStatus st, Sn__Assist__V1__Category cat,
+    Sn__Assist__V1__Tier tier, Sn__Assist__V1__ChangeCause cause, char **ids,
+    size_t n)
+{
+	Sn__Assist__V1__BeneficiaryChanged b
+	    = SN__ASSIST__V1__BENEFICIARY_CHANGED__INIT;
+	b.beneficiary_id      = (char *) bid;
+	b.application_id      = (char *) app;
+	b.status              = st;
+	b.category            = cat;
+	b.tier                = tier;
+	b.cause               = cause;
+	b.n_member_id_numbers = n;
+	b.member_id_numbers   = ids;
+	line_of(out, cap, "beneficiary.changed", app, &b.base);
+}
+
+/* Members of an edge-tier household (low income, expenditure) may apply
+ * again, whether approval has only decided or the register holds them;
+ * a core household (dibao) still blocks its persons with 409. When the
+ * new decision replaces the edge standing (REPLACED, EXITED), intake's
+ * copy ends it and the new application keeps its persons. */
+static void
+edge_household(void)
+{
+	start_intake();
+	person e1[2] = { new_person(1971), new_person(1972) };
+	person e2[1] = { new_person(1973) };
+	person c1[1] = { new_person(1974) };
+	char  *e1_id = submit_ok(e1, 2, "edge, registered");
+	char  *e2_id = submit_ok(e2, 1, "edge, decided only");
+	char  *c1_id = submit_ok(c1, 1, "core");
+	char   lines[16384], l[2048];
+	char  *ids[2]  = { e1[0].id, e1[1].id };
+	char  *cids[1] = { c1[0].id };
+	lines[0]       = '\0';
+	decided_full_line(l, sizeof(l), e1_id,
+	    SN__ASSIST__V1__CATEGORY__CATEGORY_LOW_INCOME,
+	    SN__ASSIST__V1__TIER__TIER_EDGE);
+	strcat(lines, l);
+	register_line(l, sizeof(l), "ben-e1", e1_id,
+	    SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE,
+	    SN__ASSIST__V1__CATEGORY__CATEGORY_LOW_INCOME,
+	    SN__ASSIST__V1__TIER__TIER_EDGE,
+	    SN__ASSIST__V1__CHANGE_CAUSE__CHANGE_CAUSE_DECISION, ids, 2);
+	strcat(lines, l);
+	decided_full_line(l, sizeof(l), e2_id,
+	    SN__ASSIST__V1__CATEGORY__CATEGORY_EXPENDITURE,
+	    SN__ASSIST__V1__TIER__TIER_EDGE);
+	strcat(lines, l);
+	decided_full_line(l, sizeof(l), c1_id,
+	    SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO,
+	    SN__ASSIST__V1__TIER__TIER_CORE);
+	strcat(lines, l);
+	register_line(l, sizeof(l), "ben-c1", c1_id,
+	    SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE,
+	    SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO,
+	    SN__ASSIST__V1__TIER__TIER_CORE,
+	    SN__ASSIST__V1__CHANGE_CAUSE__CHANGE_CAUSE_DECISION, cids, 1);
+	strcat(lines, l);
+	th_proc *inj = inject(lines);
+	applied("approval", 5);
+
+	/* The core household's person: still 409. */
+	person with_core[2] = { new_person(1940), c1[0] };
+	char  *body         = dump(app_json(with_core, 2));
+	answer a = call("POST", "/applications", clerk_tok, new_key(), body);
+	free(body);
+	expect_error(a, 409, "person_in_beneficiary_household",
+	    "members[1].id_number", "a core household's person");
+	json_decref(a.body);
+
+	/* The edge households' persons apply again. */
+	char *n1 = submit_ok(e1, 2, "an edge household's members again");
+	char *n2 = submit_ok(e2, 1, "an edge decision's member again");
+	/* ... and are held by the new applications now. */
+	body = dump(app_json(e1, 2));
+	a    = call("POST", "/applications", clerk_tok, new_key(), body);
+	free(body);
+	expect_error(a, 409, "person_in_open_application",
+	    "members[0].id_number", "held by the new application");
+	TH_CHECK(&T,
+	    jstr(a.body, "error.application_id") != NULL
+	        && strcmp(jstr(a.body, "error.application_id"), n1) == 0,
+	    "the 409 does not name the new application");
+	json_decref(a.body);
+	th_stop(&T, inj);
+
+	/* approval decides the new one (dibao) and replaces the edge
+	 * standing: the old household exits, the new one holds them. */
+	lines[0] = '\0';
+	register_line(l, sizeof(l), "ben-e1", e1_id,
+	    SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_EXITED,
+	    SN__ASSIST__V1__CATEGORY__CATEGORY_LOW_INCOME,
+	    SN__ASSIST__V1__TIER__TIER_EDGE,
+	    SN__ASSIST__V1__CHANGE_CAUSE__CHANGE_CAUSE_REPLACED, ids, 2);
+	strcat(lines, l);
+	decided_full_line(l, sizeof(l), n1,
+	    SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO,
+	    SN__ASSIST__V1__TIER__TIER_CORE);
+	strcat(lines, l);
+	register_line(l, sizeof(l), "ben-n1", n1,
+	    SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE,
+	    SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO,
+	    SN__ASSIST__V1__TIER__TIER_CORE,
+	    SN__ASSIST__V1__CHANGE_CAUSE__CHANGE_CAUSE_DECISION, ids, 2);
+	strcat(lines, l);
+	inj = inject(lines);
+	applied("approval", 8);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.beneficiary_member"
+	        " WHERE beneficiary_id = 'ben-e1'",
+	        schema)
+	        == 0,
+	    "the replaced household still holds its members");
+	body = dump(app_json(e1, 2));
+	a    = call("POST", "/applications", clerk_tok, new_key(), body);
+	free(body);
+	expect_error(a, 409, "person_in_beneficiary_household",
+	    "members[0].id_number", "now a core household's");
+	TH_CHECK(&T,
+	    jstr(a.body, "error.beneficiary_id") != NULL
+	        && strcmp(jstr(a.body, "error.beneficiary_id"), "ben-n1") == 0,
+	    "the 409 does not name the new household");
+	json_decref(a.body);
+	th_stop(&T, inj);
+	free(e1_id);
+	free(e2_id);
+	free(c1_id);
+	free(n1);
+	free(n2);
+}
+
+static void
+stage_line(char *out, size_t cap, const char *case_id,
+    Sn__Assist__V1__Stage to, const char *actor, const char *reason)
+{
+	Sn__Assist__V1__CaseStageChanged c
+	    = SN__ASSIST__V1__CASE_STAGE_CHANGED__INIT;
+	c.case_id        = (char *) case_id;
+	c.application_id = (char *) case_id;
+	c.from           = SN__ASSIST__V1__STAGE__STAGE_VILLAGE_REVIEW;
+	c.to             = to;
+	c.actor          = (char *) actor;
+	c.reason         = (char *) reason;
+	c.township_code  = "220103001";
+	line_of(out, cap, "case.stage_changed", case_id, &c.base);
+}
+
+static const char *
+status_of(const char *id)
+{
+	static char st[32];
+	char       *s = th_text(&T,
+	          "SELECT status FROM %s.application WHERE id = '%s'", schema, id);
+	snprintf(st, sizeof(st), "%s", s != NULL ? s : "(none)");
+	free(s);
+	return st;
+}
+
+/* The amended body: other income, one member fewer, another payee. */
+static char *
+amended_body(const person *ps)
+{
+	json_t *j = app_json(ps, 1);
+	json_t *i = json_object_get(j, "declared_income");
+	json_object_set_new(i, "wages_fen", json_integer(99000));
+	json_object_set_new(i, "support_fen", json_integer(5000));
+	json_object_set_new(json_object_get(j, "payee"), "account_number",
+	    json_string("6222020200999988887"));
+	return dump(j);
+}
+
+/* A returned case comes back: approval's case.stage_changed RETURNED
+ * marks the application returned (a review's case is ignored); PUT
+ * amends it only while returned (409 otherwise, 422 as at intake,
+ * nothing changed); resubmit needs an amendment, publishes
+ * application.resubmitted (revision 2, the amended household, the first
+ * dates) once, status open again; GET shows the history. */
+static void
+returned_resubmit(void)
+{
+	start_intake();
+	person ps[2] = { new_person(1955), new_person(1956) };
+	char  *id    = submit_ok(ps, 2, "to be returned");
+	char   path[160], rpath[160];
+	snprintf(path, sizeof(path), "/applications/%s", id);
+	snprintf(rpath, sizeof(rpath), "/applications/%s/resubmit", id);
+	char *body = amended_body(ps);
+
+	/* Not returned yet: 409, nothing changed. */
+	answer a = call("PUT", path, clerk_tok, new_key(), body);
+	expect_error(a, 409, "not_returned", NULL, "amend an open one");
+	json_decref(a.body);
+	a = call("POST", rpath, clerk_tok, new_key(),
+	    "{\"amendment\":\"nothing\"}");
+	expect_error(a, 409, "not_returned", NULL, "resubmit an open one");
+	json_decref(a.body);
+
+	char    lines[8192], l[2048], review[SN_UUID_STRLEN];
+	sn_uuid u;
+	sn_uuid_v4(&u);
+	sn_uuid_format(&u, review);
+	lines[0] = '\0';
+	stage_line(l, sizeof(l), review, SN__ASSIST__V1__STAGE__STAGE_RETURNED,
+	    "village-9", "a review's case");
+	strcat(lines, l);
+	stage_line(l, sizeof(l), id, SN__ASSIST__V1__STAGE__STAGE_RETURNED,
+	    "village-1", "income proof missing");
+	strcat(lines, l);
+	stage_line(l, sizeof(l), id, SN__ASSIST__V1__STAGE__STAGE_RETURNED,
+	    "village-1", "income proof missing");
+	strcat(lines, l);
+	th_proc *inj = inject(lines);
+	applied("approval", 3);
+	TH_CHECK(&T, strcmp(status_of(id), "returned") == 0,
+	    "status %s, want returned", status_of(id));
+	answer g = get_app(id, clerk_tok);
+	TH_CHECK(&T,
+	    g.status == 200 && strcmp(jstr(g.body, "status"), "returned") == 0
+	        && jstr(g.body, "returned.reason") != NULL
+	        && strcmp(
+	               jstr(g.body, "returned.reason"), "income proof missing")
+	            == 0
+	        && strcmp(jstr(g.body, "returned.returned_by"), "village-1")
+	            == 0,
+	    "GET of a returned application");
+	TH_CHECK(&T, json_array_size(json_object_get(g.body, "history")) == 1,
+	    "history after a repeated return: %zu",
+	    json_array_size(json_object_get(g.body, "history")));
+	json_decref(g.body);
+
+	/* Bad amendments change nothing. */
+	char   *before = app_snapshot(id);
+	json_t *bad    = app_json(ps, 2);
+	json_object_set_new(json_object_get(bad, "declared_income"),
+	    "support_fen", json_integer(-5));
+	char *bad_s = dump(bad);
+	a           = call("PUT", path, clerk_tok, new_key(), bad_s);
+	expect_error(a, 422, "invalid_money", "declared_income.support_fen",
+	    "a negative amendment");
+	json_decref(a.body);
+	free(bad_s);
+	a = call("PUT", path, other_tok, new_key(), body);
+	TH_CHECK(
+	    &T, a.status == 403, "another township amended: %d", a.status);
+	json_decref(a.body);
+	char *after = app_snapshot(id);
+	TH_CHECK(&T, strcmp(before, after) == 0, "a refused PUT changed it");
+	free(before);
+	free(after);
+
+	/* The amendment. */
+	a = call("PUT", path, clerk_tok, new_key(), body);
+	TH_CHECK(&T, a.status == 200, "amend: status %d", a.status);
+	json_decref(a.body);
+	/* The dropped member is free again. */
+	person again[1] = { ps[1] };
+	char  *other    = submit_ok(again, 1, "the dropped member");
+
+	a = call("POST", rpath, clerk_tok, new_key(), "{\"amendment\":\"\"}");
+	expect_error(a, 422, "invalid_field", "amendment", "empty amendment");
+	json_decref(a.body);
+	const char *k = new_key();
+	char        key[64];
+	snprintf(key, sizeof(key), "%s", k);
+	const char *rbody = "{\"amendment\":\"wages corrected, payee fixed\"}";
+	a                 = call("POST", rpath, clerk_tok, key, rbody);
+	TH_CHECK(&T,
+	    a.status == 200 && jstr(a.body, "status") != NULL
+	        && strcmp(jstr(a.body, "status"), "open") == 0
+	        && json_integer_value(json_object_get(a.body, "revision"))
+	            == 2,
+	    "resubmit: status %d", a.status);
+	json_decref(a.body);
+	a = call("POST", rpath, clerk_tok, key, rbody);
+	TH_CHECK(&T, a.status == 200, "resubmit replay: %d", a.status);
+	json_decref(a.body);
+	a = call("POST", rpath, clerk_tok, new_key(), rbody);
+	expect_error(a, 409, "not_returned", NULL, "resubmitted twice");
+	json_decref(a.body);
+
+	size_t   len;
+	char     actor[64];
+	uint8_t *data = outbox_data(
+	    "application.resubmitted", id, &len, actor, sizeof(actor));
+	Sn__Assist__V1__ApplicationSubmitted *ev
+	    = sn__assist__v1__application_submitted__unpack(NULL, len, data);
+	char today[11];
+	local_date(0, today);
+	TH_CHECK(&T,
+	    ev != NULL && ev->revision == 2
+	        && strcmp(ev->resubmitted_by, "clerk-a") == 0
+	        && strcmp(ev->amendment, "wages corrected, payee fixed") == 0
+	        && strcmp(ev->taken_in_by, "clerk-a") == 0
+	        && strcmp(ev->accepted_date, today) == 0 && ev->n_members == 1
+	        && ev->declared_income->wages_fen == 99000
+	        && ev->declared_income->support_fen == 5000
+	        && strcmp(ev->payee->account_number, "6222020200999988887")
+	            == 0,
+	    "application.resubmitted differs");
+	sn__assist__v1__application_submitted__free_unpacked(ev, NULL);
+	free(data);
+	TH_CHECK(&T, strcmp(status_of(id), "open") == 0, "status %s after",
+	    status_of(id));
+	g         = get_app(id, clerk_tok);
+	json_t *h = json_object_get(g.body, "history");
+	TH_CHECK(&T,
+	    json_integer_value(json_object_get(g.body, "revision")) == 2
+	        && json_array_size(h) == 3
+	        && strcmp(jstr(json_array_get(h, 0), "kind"), "returned") == 0
+	        && strcmp(jstr(json_array_get(h, 1), "kind"), "amended") == 0
+	        && strcmp(jstr(json_array_get(h, 2), "kind"), "resubmitted")
+	            == 0
+	        && strcmp(jstr(json_array_get(h, 2), "note"),
+	               "wages corrected, payee fixed")
+	            == 0
+	        && strcmp(jstr(json_array_get(h, 2), "actor"), "clerk-a") == 0,
+	    "the history of the revisions");
+	json_decref(g.body);
+	th_stop(&T, inj);
+	free(body);
+	free(other);
+	free(id);
+}
+
+static void
+payee_line(char *out, size_t cap, const char *app, const char *grant,
+    const char *account)
+{
+	Sn__Pay__V1__PayeeChanged c = SN__PAY__V1__PAYEE_CHANGED__INIT;
+	c.application_id            = (char *) app;
+	c.beneficiary_id            = app[0] != '\0' ? "ben-p" : "";
+	c.grant_id                  = (char *) grant;
+	c.bank_code                 = "BOC";
+	c.account_number            = (char *) account;
+	c.account_name              = "Member Name";
+	c.requested_by              = "fin-1";
+	c.confirmed_by              = "fin-2";
+	out[0]                      = '\0';
+	th_inject_line(out, cap, "payee.changed", app[0] != '\0' ? app : grant,
+	    "fin-2", &c.base);
+}
+
+/* disbursement's payee.changed updates the application's payee, the old
+ * one kept in its history; a repeat changes nothing more; a grant's or
+ * an unknown application's is passed over. */
+static void
+payee_changed(void)
+{
+	start_intake();
+	person  ps[1] = { new_person(1966) };
+	char   *id    = submit_ok(ps, 1, "payee to change");
+	char    unknown[SN_UUID_STRLEN], lines[8192], l[2048];
+	sn_uuid u;
+	sn_uuid_v4(&u);
+	sn_uuid_format(&u, unknown);
+	lines[0] = '\0';
+	payee_line(l, sizeof(l), "", "grant-1", "6222000011112222");
+	strcat(lines, l);
+	payee_line(l, sizeof(l), unknown, "", "6222000011113333");
+	strcat(lines, l);
+	payee_line(l, sizeof(l), id, "", "6222000011114444");
+	strcat(lines, l);
+	payee_line(l, sizeof(l), id, "", "6222000011114444");
+	strcat(lines, l);
+	th_proc *inj = inject_as("disbursement", lines);
+	applied("disbursement", 4);
+	answer g = get_app(id, clerk_tok);
+	TH_CHECK(&T,
+	    g.status == 200
+	        && strcmp(jstr(g.body, "payee.account_number"),
+	               "6222000011114444")
+	            == 0
+	        && strcmp(jstr(g.body, "payee.bank_code"), "BOC") == 0,
+	    "GET payee: %s", jstr(g.body, "payee.account_number"));
+	json_t *h = json_object_get(g.body, "history");
+	TH_CHECK(&T,
+	    json_array_size(h) == 1
+	        && strcmp(jstr(json_array_get(h, 0), "kind"), "payee_changed")
+	            == 0
+	        && strcmp(
+	               jstr(json_array_get(h, 0), "old_payee.account_number"),
+	               "6222020200112233445")
+	            == 0,
+	    "history: %zu entries", json_array_size(h));
+	json_decref(g.body);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.application WHERE id = '%s'",
+	        schema, unknown)
+	        == 0,
+	    "an unknown application appeared");
+	th_stop(&T, inj);
+	free(id);
+}
+
+static size_t
+items_size(answer a)
+{
+	return json_array_size(json_object_get(a.body, "items"));
+}
+
+/* GET /applications pages (limit, cursor, {items, next}); a clerk lists
+ * the applications they took in (taken_in_by=me) with their status; an
+ * officer may name a clerk, a clerk only themselves. */
+static void
+list_paged(void)
+{
+	start_intake();
+	char *mine[3];
+	for (int i = 0; i < 3; i++) {
+		person ps[1] = { new_person(1990 + i) };
+		mine[i]      = submit_ok(ps, 1, "mine");
+	}
+	char  *clerk_c = token("clerk-c", "clerk", "220103001");
+	person op[1]   = { new_person(1999) };
+	char  *body    = dump(app_json(op, 1));
+	answer a = call("POST", "/applications", clerk_c, new_key(), body);
+	free(body);
+	TH_CHECK(&T, a.status == 201, "clerk-c's: %d", a.status);
+	json_decref(a.body);
+	char lines[4096], l[2048];
+	lines[0] = '\0';
+	stage_line(l, sizeof(l), mine[1],
+	    SN__ASSIST__V1__STAGE__STAGE_RETURNED, "village-1", "why");
+	strcat(lines, l);
+	th_proc *inj = inject(lines);
+	applied("approval", 1);
+
+	a = call("GET", "/applications?taken_in_by=me&limit=2", clerk_tok,
+	    NULL, NULL);
+	const char *next = jstr(a.body, "next");
+	TH_CHECK(&T, a.status == 200 && items_size(a) == 2 && next != NULL,
+	    "page 1: %d, %zu items", a.status, items_size(a));
+	char q[256];
+	snprintf(q, sizeof(q),
+	    "/applications?taken_in_by=me&limit=2&cursor=%s",
+	    next != NULL ? next : "");
+	json_t *items1 = json_incref(json_object_get(a.body, "items"));
+	json_decref(a.body);
+	a = call("GET", q, clerk_tok, NULL, NULL);
+	TH_CHECK(&T,
+	    a.status == 200 && items_size(a) == 1
+	        && json_is_null(json_object_get(a.body, "next")),
+	    "page 2: %d, %zu items", a.status, items_size(a));
+	json_t *last = json_array_get(json_object_get(a.body, "items"), 0);
+	TH_CHECK(&T, strcmp(jstr(last, "application_id"), mine[2]) == 0,
+	    "page 2 is not the third");
+	TH_CHECK(&T,
+	    strcmp(jstr(json_array_get(items1, 1), "status"), "returned") == 0
+	        && strcmp(jstr(json_array_get(items1, 0), "status"), "open")
+	            == 0,
+	    "the statuses listed");
+	json_decref(items1);
+	json_decref(a.body);
+
+	char *officer = token("off-1", "township_officer", "220103001");
+	a             = call(
+	                "GET", "/applications?taken_in_by=clerk-a", officer, NULL, NULL);
+	TH_CHECK(&T, a.status == 200 && items_size(a) == 3,
+	    "officer's list: %d, %zu", a.status, items_size(a));
+	json_decref(a.body);
+	a = call(
+	    "GET", "/applications?taken_in_by=clerk-c", clerk_tok, NULL, NULL);
+	TH_CHECK(
+	    &T, a.status == 403, "a clerk listed another's: %d", a.status);
+	json_decref(a.body);
+	a = call("GET", "/applications?taken_in_by=me&limit=1001", clerk_tok,
+	    NULL, NULL);
+	expect_error(a, 422, "invalid_query", "limit", "limit 1001");
+	json_decref(a.body);
+	a = call("GET", "/applications?taken_in_by=me&cursor=zz", clerk_tok,
+	    NULL, NULL);
+	expect_error(a, 422, "invalid_query", "cursor", "a bad cursor");
+	json_decref(a.body);
+	th_stop(&T, inj);
+	free(officer);
+	free(clerk_c);
+	for (int i = 0; i < 3; i++)
+		free(mine[i]);
+}
+
 static void
 free_tokens(void)
 {
@@ -2517,6 +3118,11 @@ main(int argc, char **argv)
 		{ "notice_death", notice_death },
 		{ "notice_unmatched", notice_unmatched },
 		{ "notice_kill", notice_kill },
+		{ "income_sources", income_sources },
+		{ "edge_household", edge_household },
+		{ "returned_resubmit", returned_resubmit },
+		{ "payee_changed", payee_changed },
+		{ "list_paged", list_paged },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), free_tokens);
