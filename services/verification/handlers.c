@@ -19,6 +19,7 @@
 #include "sn/date.h"
 #include "sn/idnum.h"
 #include "sn/log.h"
+#include "sn/page.h"
 #include "store.h"
 
 #define APP_ID_MAX VERIFICATION_ID_MAX
@@ -60,13 +61,14 @@ struct round {
 	int                      attempt; /* this round's number */
 	int                      pending; /* agencies still being asked */
 	struct slot              slots[VERIFICATION_NAGENCIES];
+	verification_state_req   state;
 	verification_replies_req replies;
 };
 
 static void   scan_kick(verification *v);
 static sn_err publish_completed(verification *v, sn_tx *tx,
     const char *application_id, const char *review_id, int attempt,
-    const verification_result *res);
+    int revision, const verification_result *res);
 
 /* ---- events in ---------------------------------------------------------- */
 
@@ -111,8 +113,8 @@ record_check(verification *v, sn_tx *tx, verification_check_new *c,
 	memset(&none, 0, sizeof(none));
 	for (int i = 0; i < VERIFICATION_NAGENCIES; i++)
 		none.missing[none.nmissing++] = i;
-	return publish_completed(
-	    v, tx, c->application_id, c->review_id, adm.attempt, &none);
+	return publish_completed(v, tx, c->application_id, c->review_id,
+	    adm.attempt, c->revision, &none);
 }
 
 /*
@@ -152,10 +154,12 @@ declared_from_event(verification_declared *d,
 {
 	memset(d, 0, sizeof(*d));
 	if (inc != NULL) {
-		d->wages_fen    = inc->wages_fen;
-		d->business_fen = inc->business_fen;
-		d->pensions_fen = inc->pensions_fen;
-		d->other_fen    = inc->other_fen;
+		d->wages_fen        = inc->wages_fen;
+		d->business_fen     = inc->business_fen;
+		d->pensions_fen     = inc->pensions_fen;
+		d->other_fen        = inc->other_fen;
+		d->agricultural_fen = inc->agricultural_fen;
+		d->support_fen      = inc->support_fen;
 	}
 	if (exp != NULL) {
 		d->medical_fen    = exp->medical_fen;
@@ -165,33 +169,85 @@ declared_from_event(verification_declared *d,
 	}
 }
 
+/*
+ * An application's check (application.submitted, or .resubmitted with
+ * resubmission set): recorded as the rules admit it; a resubmission
+ * cancels what is still pending of the older revisions.
+ */
 static sn_err
-on_submitted(
-    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
+on_application(verification *v, sn_tx *tx, const sn_event *ev,
+    const Sn__Assist__V1__ApplicationSubmitted *a, bool resubmission)
 {
-	verification                               *v = arg;
-	const Sn__Assist__V1__ApplicationSubmitted *a
-	    = (const Sn__Assist__V1__ApplicationSubmitted *) msg;
 	sn_err                 err = SN_EPROTO;
 	const char            *ids[VERIFICATION_MAX_MEMBERS];
 	verification_check_new c = { .source_event = ev->id,
 		.kind            = VERIFICATION_KIND_APPLICATION,
 		.review_id       = "",
 		.has_declaration = true,
-		.has_expenditure = true };
+		.has_expenditure = true,
+		.revision        = verification_rules_revision(a->revision),
+		.accepted_date   = a->accepted_date,
+		.deadline_date   = a->deadline_date };
 	declared_from_event(
 	    &c.declared, a->declared_income, a->declared_expenditure);
 	/* The rules refuse what no household declares; refuse it here,
 	 * where it can be skipped, rather than in every round. */
 	if (check_from_event(&c, a->application_id, a->consent, a->household,
 	        a->members, a->n_members, ids)
-	    && verification_rules_declared_valid(&c.declared))
-		err = record_check(
-		    v, tx, &c, verification_rules_admit(c.consent_reference));
+	    && verification_rules_declared_valid(&c.declared)
+	    && (!resubmission
+	        || verification_rules_resubmission_valid(a->revision))) {
+		err = SN_OK;
+		if (resubmission) {
+			char why[64];
+			snprintf(why, sizeof(why), "superseded by revision %d",
+			    c.revision);
+			err = verification_store_checks_cancel(
+			    tx, a->application_id, c.revision, why);
+		}
+		if (err == SN_OK)
+			err = record_check(v, tx, &c,
+			    verification_rules_admit(c.consent_reference));
+	}
 	if (err == SN_EPROTO)
-		sn_log(SN_LOG_WARN, "malformed application.submitted skipped",
-		    "event_id", ev->id, NULL);
+		sn_log(SN_LOG_WARN, "malformed application event skipped",
+		    "event_id", ev->id, "type", ev->type, NULL);
 	return err;
+}
+
+static sn_err
+on_submitted(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
+{
+	return on_application(arg, tx, ev,
+	    (const Sn__Assist__V1__ApplicationSubmitted *) msg, false);
+}
+
+static sn_err
+on_resubmitted(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
+{
+	return on_application(arg, tx, ev,
+	    (const Sn__Assist__V1__ApplicationSubmitted *) msg, true);
+}
+
+/* A withdrawal cancels every pending round and retry of the
+ * application: no agency is asked for it again. */
+static sn_err
+on_withdrawn(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
+{
+	(void) arg;
+	const Sn__Assist__V1__ApplicationWithdrawn *w
+	    = (const Sn__Assist__V1__ApplicationWithdrawn *) msg;
+	if (w->application_id[0] == '\0'
+	    || strlen(w->application_id) > VERIFICATION_ID_MAX) {
+		sn_log(SN_LOG_WARN, "malformed application.withdrawn skipped",
+		    "event_id", ev->id, NULL);
+		return SN_EPROTO;
+	}
+	return verification_store_checks_cancel(
+	    tx, w->application_id, 0, "withdrawn");
 }
 
 static sn_err
@@ -208,7 +264,10 @@ on_review(
 		        .kind                              = VERIFICATION_KIND_REVIEW,
 		        .review_id                         = a->review_id,
 		        .has_declaration = a->declared_income != NULL,
-		        .has_expenditure = a->declared_expenditure != NULL };
+		        .has_expenditure = a->declared_expenditure != NULL,
+		        .revision        = 1,
+		        .accepted_date   = "",
+		        .deadline_date   = a->deadline_date };
 	/* A change report's review carries the figures as reported. */
 	declared_from_event(
 	    &c.declared, a->declared_income, a->declared_expenditure);
@@ -443,10 +502,12 @@ facts_proto(Sn__Assist__V1__HouseholdFacts *hf, const verification_facts *f)
 	hf->all_registered       = f->all_registered;
 }
 
-/* Appends verification.completed for round attempt of application_id. */
+/* Appends verification.completed for round attempt of application_id's
+ * revision. */
 static sn_err
 publish_completed(verification *v, sn_tx *tx, const char *application_id,
-    const char *review_id, int attempt, const verification_result *res)
+    const char *review_id, int attempt, int revision,
+    const verification_result *res)
 {
 	Sn__Assist__V1__VerificationCompleted vc
 	    = SN__ASSIST__V1__VERIFICATION_COMPLETED__INIT;
@@ -465,6 +526,7 @@ publish_completed(verification *v, sn_tx *tx, const char *application_id,
 	vc.missing_agencies   = names;
 	vc.attempt            = attempt;
 	vc.review_id          = (char *) review_id; /* "" for applications */
+	vc.revision           = revision;
 	if (res->complete) {
 		facts_proto(&hf, &res->facts);
 		vc.facts = &hf;
@@ -521,12 +583,13 @@ on_ok_replies(sn_tx *tx, sn_err err, const verification_ok_reply *rows,
 	err = verification_rules_evaluate(&in, &result);
 	if (err == SN_OK) {
 		next = verification_rules_round_next(result.complete,
-		    r->attempt, r->v->cfg.max_attempts, r->v->cfg.retry_ms);
+		    r->attempt, r->v->cfg.max_attempts, r->v->cfg.retry_ms,
+		    r->due.requested);
 		err  = record_outcome(r, tx, &result, &next);
 	}
 	if (err == SN_OK && next.publish)
 		err = publish_completed(r->v, tx, r->due.application_id,
-		    r->due.review_id, r->attempt, &result);
+		    r->due.review_id, r->attempt, r->due.revision, &result);
 	if (err != SN_OK) {
 		sn_tx_rollback(tx, err);
 		return;
@@ -535,10 +598,22 @@ on_ok_replies(sn_tx *tx, sn_err err, const verification_ok_reply *rows,
 	sn_tx_commit(tx);
 }
 
+/* The check, locked: a round of a check cancelled (withdrawn, or a
+ * newer revision) or moved on meanwhile is not recorded. */
 static void
-finish_begin(sn_tx *tx, void *arg)
+on_check_state(
+    sn_tx *tx, sn_err err, const verification_check_state *st, void *arg)
 {
 	round *r = arg;
+	if (err == SN_OK
+	    && ((st->status != VERIFICATION_PENDING
+	            && st->status != VERIFICATION_INCOMPLETE)
+	        || st->attempt != r->due.attempt))
+		err = SN_ECONFLICT;
+	if (err != SN_OK) {
+		sn_tx_rollback(tx, err);
+		return;
+	}
 	for (int a = 0; a < VERIFICATION_NAGENCIES; a++) {
 		struct slot *s = &r->slots[a];
 		if (!s->asked)
@@ -563,6 +638,17 @@ finish_begin(sn_tx *tx, void *arg)
 	r->replies.cb  = on_ok_replies;
 	r->replies.arg = r;
 	if (verification_store_ok_replies(tx, r->due.check_id, &r->replies)
+	    != SN_OK)
+		sn_tx_rollback(tx, SN_EDB);
+}
+
+static void
+finish_begin(sn_tx *tx, void *arg)
+{
+	round *r     = arg;
+	r->state.cb  = on_check_state;
+	r->state.arg = r;
+	if (verification_store_check_state(tx, r->due.check_id, &r->state)
 	    != SN_OK)
 		sn_tx_rollback(tx, SN_EDB);
 }
@@ -700,6 +786,18 @@ on_scan_timer(uv_timer_t *t)
 
 /* ---- HTTP --------------------------------------------------------------- */
 
+typedef struct list_req {
+	sn_http_req *req;
+	sn_page      page;
+} list_req;
+
+typedef struct retry_req {
+	verification          *v;
+	sn_http_req           *req;
+	char                   id[APP_ID_MAX + 1];
+	verification_retry_req get;
+} retry_req;
+
 static void
 on_view(sn_err err, const verification_check_doc *doc, void *arg)
 {
@@ -741,11 +839,153 @@ get_check(sn_http_req *req, void *arg)
 	verification_store_view(v->db, id, on_view, req);
 }
 
+/* GET /checks: a page of the checks within the caller's jurisdiction,
+ * ?held=true for the held ones, ?township= to narrow. */
+static void
+on_list(sn_err err, const verification_list_row *rows, size_t n, void *arg)
+{
+	list_req *l = arg;
+	if (err != SN_OK) {
+		sn_http_reply_error(l->req, 503, "unavailable",
+		    "the database did not answer", NULL);
+		free(l);
+		return;
+	}
+	json_t *items = json_array();
+	size_t shown = n > (size_t) l->page.limit ? (size_t) l->page.limit : n;
+	for (size_t i = 0; i < shown; i++) {
+		json_t *o = json_loads(rows[i].doc, 0, NULL);
+		if (o != NULL)
+			json_array_append_new(items, o);
+	}
+	int64_t last   = shown > 0 ? rows[shown - 1].check_id : 0;
+	json_t *answer = sn_page_answer(items, n > shown, last);
+	if (answer == NULL)
+		abort();
+	sn_http_reply_json(l->req, 200, answer);
+	free(l);
+}
+
+static void
+get_checks(sn_http_req *req, void *arg)
+{
+	verification *v = arg;
+	sn_problem    prob;
+	sn_page       page;
+	if (!sn_page_query(req, &page, &prob)) {
+		sn_http_problem(req, &prob);
+		return;
+	}
+	const char *held     = sn_http_query(req, "held");
+	const char *township = sn_http_query(req, "township");
+	if (held != NULL && strcmp(held, "true") != 0
+	    && strcmp(held, "false") != 0) {
+		sn_http_reply_error(req, 422, "invalid_query",
+		    "held is true or false", "held");
+		return;
+	}
+	if (township != NULL
+	    && (strlen(township) != 9 || !sn_auth_juris_valid(township))) {
+		sn_http_reply_error(req, 422, "invalid_query",
+		    "township is a 9-digit township code", "township");
+		return;
+	}
+	list_req *l = calloc(1, sizeof(*l));
+	if (l == NULL)
+		abort();
+	l->req                    = req;
+	l->page                   = page;
+	verification_list_query q = { .juris = sn_http_principal(req)->juris,
+		.township = township != NULL ? township : "",
+		.held     = held != NULL && strcmp(held, "true") == 0,
+		.after    = page.after,
+		.limit    = page.limit };
+	verification_store_list(v->db, &q, on_list, l);
+}
+
+/* POST /checks/{application_id}/retry: a held check's missing agencies
+ * are asked again at once; the round is published whatever it finds. */
+static void
+on_retry_row(
+    sn_tx *tx, sn_err err, const verification_retry_row *row, void *arg)
+{
+	retry_req   *q   = arg;
+	sn_http_req *req = q->req;
+	if (err != SN_OK) {
+		sn_http_tx_fail(req, tx, 503, "unavailable",
+		    "the database did not answer", NULL);
+		return;
+	}
+	if (row == NULL
+	    || !sn_auth_within(sn_http_principal(req), row->village_code)) {
+		sn_http_tx_fail(req, tx, 404, "not_found",
+		    "no check for this application", "application_id");
+		return;
+	}
+	if (!verification_rules_held(
+	        row->status, row->scheduled, row->asked)) {
+		sn_http_tx_fail(req, tx, 409, "check_not_held",
+		    "only a check still incomplete after its last automatic "
+		    "round can be asked again",
+		    "application_id");
+		return;
+	}
+	if (verification_store_retry_mark(
+	        tx, row->check_id, sn_http_principal(req)->user)
+	        != SN_OK
+	    || sn_tx_on_commit(tx, on_commit_kick, q->v) != SN_OK) {
+		sn_http_tx_fail(req, tx, 503, "unavailable",
+		    "the database did not answer", NULL);
+		return;
+	}
+	json_t *body = json_pack("{s:s, s:I, s:s, s:i, s:b}", "application_id",
+	    row->application_id, "check_id", (json_int_t) row->check_id,
+	    "status", "pending", "attempts", row->attempt, "retry_requested",
+	    1);
+	sn_http_tx_reply(req, tx, 202, body);
+}
+
+static void
+retry_begin(sn_http_req *req, sn_tx *tx, void *arg)
+{
+	retry_req *q = arg;
+	q->get.cb    = on_retry_row;
+	q->get.arg   = q;
+	if (verification_store_retry_get(tx, q->id, &q->get) != SN_OK)
+		sn_http_tx_fail(req, tx, 503, "unavailable",
+		    "the database did not answer", NULL);
+}
+
+static void
+post_retry(sn_http_req *req, void *arg)
+{
+	const char *id = sn_http_param(req, "application_id");
+	if (id == NULL || id[0] == '\0' || strlen(id) > APP_ID_MAX) {
+		sn_http_reply_error(req, 400, "invalid_application_id",
+		    "an application id of 1 to 127 characters",
+		    "application_id");
+		return;
+	}
+	retry_req *q = calloc(1, sizeof(*q));
+	if (q == NULL)
+		abort();
+	q->v   = arg;
+	q->req = req;
+	snprintf(q->id, sizeof(q->id), "%s", id);
+	sn_http_tx_with_end(req, retry_begin, free, q);
+}
+
 const sn_http_route_def verification_routes[VERIFICATION_NROUTES] = {
 	{ "GET", "/checks/{application_id}", 0,
 	    "village_reviewer,township_officer,district_officer,"
 	    "district_admin",
 	    get_check },
+	{ "GET", "/checks", 0,
+	    "village_reviewer,township_officer,district_officer,"
+	    "district_admin",
+	    get_checks },
+	{ "POST", "/checks/{application_id}/retry", SN_HTTP_IDEMPOTENT,
+	    "township_officer", post_retry },
 };
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -753,6 +993,11 @@ const sn_http_route_def verification_routes[VERIFICATION_NROUTES] = {
 static const sn_bus_topic events[] = {
 	{ "intake", "application.submitted",
 	    &sn__assist__v1__application_submitted__descriptor, on_submitted },
+	{ "intake", "application.resubmitted",
+	    &sn__assist__v1__application_submitted__descriptor,
+	    on_resubmitted },
+	{ "intake", "application.withdrawn",
+	    &sn__assist__v1__application_withdrawn__descriptor, on_withdrawn },
 	{ "approval", "review.requested",
 	    &sn__assist__v1__review_requested__descriptor, on_review },
 };

@@ -4,8 +4,22 @@
  * they start, and its HTTP API.
  *
  * Events in (one table, sn_bus_on_table; the bus decodes them):
- *   intake   "application.submitted" (ApplicationSubmitted)
- *   approval "review.requested"      (ReviewRequested)
+ *   intake   "application.submitted"   (ApplicationSubmitted)
+ *   intake   "application.resubmitted" (ApplicationSubmitted, revision
+ *            >= 2; issue 10): a new check of that revision for the
+ *            amended household (members, declaration), in the same
+ *            transaction as the cancellation of whatever is still pending
+ *            or incomplete of older revisions (reason "superseded by
+ *            revision N"); a second event of the same revision records
+ *            nothing (one application check per revision)
+ *   intake   "application.withdrawn"   (ApplicationWithdrawn; issue 10):
+ *            every pending or incomplete check of the application is
+ *            cancelled (reason "withdrawn"): the scan never picks it
+ *            again, and a round already asking when it comes is not
+ *            recorded (its transaction finds the check cancelled and
+ *            rolls back), so nothing more is published. Tries already
+ *            sent finish (at most the agency deadline times the tries)
+ *   approval "review.requested"        (ReviewRequested)
  * Each records a check in the handler's transaction (members' identity
  * numbers, consent reference, declaration, household codes). A check
  * without a consent reference is never asked: it is recorded INCOMPLETE
@@ -39,11 +53,28 @@
  * most SN_VERIFICATION_MAX_ATTEMPTS rounds in all. The outcome row's
  * (check, attempt) key makes a round that lost a race roll back.
  *
- * HTTP: GET /checks/{application_id} (village_reviewer, township_officer,
- * district_officer, district_admin; only within the caller's
- * jurisdiction, by the household's village code, else 404): the latest
- * check of the application with its status, attempts, facts,
- * discrepancies, rounds and every agency answer.
+ * verification.completed carries the check's revision (1 for
+ * application.submitted, whose revision 0 reads as 1; 1 for a review).
+ *
+ * Held checks (issue 10): a check still INCOMPLETE after its last
+ * automatic round (SN_VERIFICATION_MAX_ATTEMPTS) that did ask the agencies
+ * (verification_rules_held). POST /checks/{id}/retry turns it pending with
+ * retry_requested set: the next scan starts a round for its missing
+ * agencies, whose outcome is published whatever it is
+ * (verification_rules_round_next's requested), then the flag is cleared.
+ *
+ * HTTP (village_reviewer, township_officer, district_officer,
+ * district_admin; only within the caller's jurisdiction, by the
+ * household's village code, else 404):
+ *   GET  /checks/{application_id}  the latest check of the application
+ *        with its status, revision, attempts, facts, discrepancies,
+ *        rounds and every agency answer
+ *   GET  /checks[?held=true][&township=CODE]  a page of checks (sn/page.h,
+ *        keyed by check_id), each with its missing agencies, attempts,
+ *        last round's time and the application's deadline
+ *   POST /checks/{application_id}/retry  (township_officer; Idempotency-
+ *        Key) {application_id} an application or review id: a held check
+ *        is asked again now, 202; 409 check_not_held otherwise
  *
  * Metrics (besides agencies.h's): sn_verification_rounds_total{status},
  * sn_verification_rounds_inflight, sn_verification_published_total{status}.
@@ -71,7 +102,7 @@ typedef struct verification verification;
 
 /* The HTTP routes (above), for sn_service_def.routes; each handler's arg
  * is the verification (sn_service_set_route_arg). */
-#define VERIFICATION_NROUTES 1
+#define VERIFICATION_NROUTES 3
 extern const sn_http_route_def verification_routes[VERIFICATION_NROUTES];
 
 /*

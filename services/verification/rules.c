@@ -5,6 +5,7 @@
  */
 #include "rules.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "sn/auth.h"
@@ -86,6 +87,7 @@ declared_ok(const verification_declared *d)
 {
 	return fen_ok(d->wages_fen) && fen_ok(d->business_fen)
 	    && fen_ok(d->pensions_fen) && fen_ok(d->other_fen)
+	    && fen_ok(d->agricultural_fen) && fen_ok(d->support_fen)
 	    && fen_ok(d->medical_fen) && fen_ok(d->education_fen)
 	    && fen_ok(d->housing_fen) && fen_ok(d->employment_fen);
 }
@@ -176,16 +178,35 @@ verification_rules_admit_review(
 }
 
 verification_round_next
-verification_rules_round_next(
-    bool complete, int attempt, int max_attempts, int64_t retry_ms)
+verification_rules_round_next(bool complete, int attempt, int max_attempts,
+    int64_t retry_ms, bool requested)
 {
 	verification_round_next n = { .status
 		= complete ? VERIFICATION_COMPLETE : VERIFICATION_INCOMPLETE,
-		.publish  = complete || attempt == 1,
+		.publish  = complete || attempt == 1 || requested,
 		.retry_ms = -1 };
 	if (!complete && attempt < max_attempts)
 		n.retry_ms = retry_ms;
 	return n;
+}
+
+bool
+verification_rules_held(
+    verification_status status, bool round_scheduled, bool asked)
+{
+	return status == VERIFICATION_INCOMPLETE && !round_scheduled && asked;
+}
+
+int
+verification_rules_revision(int32_t revision)
+{
+	return revision < 1 ? 1 : revision;
+}
+
+bool
+verification_rules_resubmission_valid(int32_t revision)
+{
+	return revision >= 2;
 }
 
 static void
@@ -236,6 +257,87 @@ compare(const verification_input *in, verification_result *r)
 		    capital_sum, VERIFICATION_MARKET);
 }
 
+/*
+ * Income by source (rules.h): what the household declares against what
+ * the agencies report, each source counted at the larger of the two.
+ * reported NULL: no agency sees the source, so it counts as declared;
+ * declared -1: nothing is declared for it (unemployment benefit counts as
+ * reported). tax_group: tax's taxed income covers these together
+ * (income_gross). This table is also the one in proto/openapi.yaml's
+ * description of GET /checks/{application_id}.
+ */
+typedef struct income_source {
+	const char *field;
+	ptrdiff_t   declared; /* offset in verification_declared, or -1 */
+	int64_t (*reported)(const verification_person *p);
+	const char *agencies;
+	bool        tax_group;
+} income_source;
+
+static int64_t
+rep_wages(const verification_person *p)
+{
+	return p->wages_fen;
+}
+
+static int64_t
+rep_pension(const verification_person *p)
+{
+	return p->pension_fen;
+}
+
+static int64_t
+rep_unemployment(const verification_person *p)
+{
+	return p->unemployment_fen;
+}
+
+#define DECL(f) ((ptrdiff_t) offsetof(verification_declared, f))
+
+static const income_source sources[] = {
+	{ "wages_fen", DECL(wages_fen), rep_wages, "human_resources, tax",
+	    true },
+	{ "pensions_fen", DECL(pensions_fen), rep_pension, "human_resources",
+	    true },
+	{ "business_fen", DECL(business_fen), NULL, "tax (market: capital)",
+	    true },
+	{ "unemployment_benefit_fen", -1, rep_unemployment, "human_resources",
+	    false },
+	{ "other_fen", DECL(other_fen), NULL, "none", false },
+	{ "agricultural_fen", DECL(agricultural_fen), NULL, "none", false },
+	{ "support_fen", DECL(support_fen), NULL, "none", false },
+};
+
+/* The gross income of the household: sources[] counted, and tax's
+ * taxed income where it exceeds wages, pensions and business. */
+static int64_t
+income_gross(const verification_input *in, const verification_declared *d)
+{
+	int64_t group = 0, taxed = 0, gross = 0;
+	for (size_t s = 0; s < sizeof(sources) / sizeof(sources[0]); s++) {
+		const income_source *src = &sources[s];
+		int64_t              dec = 0, rep = 0;
+		if (src->declared >= 0)
+			dec = *(
+			    const int64_t *) (const void *) ((const char *) d
+			    + src->declared);
+		for (int m = 0; src->reported != NULL && m < in->members; m++)
+			rep += src->reported(&in->persons[m]);
+		int64_t counted = dec > rep ? dec : rep;
+		if (src->tax_group)
+			group += counted;
+		else
+			gross += counted;
+	}
+	/* Per member, tax sees at least what human resources does. */
+	for (int m = 0; m < in->members; m++) {
+		const verification_person *p  = &in->persons[m];
+		int64_t                    hr = p->wages_fen + p->pension_fen;
+		taxed += p->taxed_income_fen > hr ? p->taxed_income_fen : hr;
+	}
+	return gross + (taxed > group ? taxed : group);
+}
+
 /* The facts, when every agency answered. */
 static void
 facts(const verification_input *in, verification_facts *f)
@@ -244,15 +346,13 @@ facts(const verification_input *in, verification_facts *f)
 	const verification_declared       *d
 	    = in->has_declaration || in->has_expenditure ? &in->declared
 	                                                 : &none;
-	int64_t gross = 0, financial = 0;
+	const verification_declared *inc
+	    = in->has_declaration ? &in->declared : &none;
+	int64_t financial = 0;
 	f->members        = in->members;
 	f->all_registered = true;
 	for (int m = 0; m < in->members; m++) {
-		const verification_person *p  = &in->persons[m];
-		int64_t                    hr = p->wages_fen + p->pension_fen;
-		int64_t                    emp
-		    = p->taxed_income_fen > hr ? p->taxed_income_fen : hr;
-		gross += emp + p->unemployment_fen;
+		const verification_person *p = &in->persons[m];
 		financial += p->deposits_fen + p->financial_fen;
 		f->homes += p->homes;
 		f->vehicles += p->vehicles;
@@ -264,8 +364,9 @@ facts(const verification_input *in, verification_facts *f)
 		if (!p->registered)
 			f->all_registered = false;
 	}
-	int64_t n   = in->members;
-	int64_t exp = d->medical_fen + d->education_fen + d->housing_fen
+	int64_t gross = income_gross(in, inc);
+	int64_t n     = in->members;
+	int64_t exp   = d->medical_fen + d->education_fen + d->housing_fen
 	    + d->employment_fen;
 	/* Every operand is non-negative: '/' is the floor. */
 	f->gross_income_fen                 = gross;

@@ -6,15 +6,33 @@
  * callable from any thread.
  *
  * The facts, per household and per month, in fen:
- *   gross income  the sum over members of what the agencies report:
- *                 max(wages + pension [human resources],
- *                     taxed income [tax]) + unemployment benefit
- *                 [human resources]. Tax's figure replaces wages+pension
- *                 only when it is larger (income that human resources
- *                 does not see). The provident fund's monthly deposit
- *                 is not income. Declared business and other income
- *                 are not added: G is what the agencies report; the
- *                 declaration shows up in the discrepancies instead.
+ *   gross income  per source, the larger of what the household declares
+ *                 and what the agencies report (design section 6; issue
+ *                 10). The sources and who sees them (the table `sources`
+ *                 in rules.c):
+ *
+ *     source            declared field    reported by
+ *     wages             wages_fen         human resources (wages), tax
+ *     pensions          pensions_fen      human resources (pension)
+ *     business income   business_fen      tax (taxed income); market
+ *                                         reports capital, not income
+ *     unemployment      (none)            human resources, as reported
+ *     other income      other_fen         nobody: as declared
+ *     agricultural      agricultural_fen  nobody: as declared
+ *     relatives' support support_fen      nobody: as declared
+ *
+ *                 wages W = max(declared, sum of HR wages); pensions
+ *                 P = max(declared, sum of HR pensions); business B =
+ *                 declared. Tax's taxed income covers wages, pensions
+ *                 and business together: the employment income is
+ *                 max(W + P + B, sum over members of max(taxed income,
+ *                 wages + pension)), so income tax sees and the
+ *                 declaration omits still counts. Then unemployment
+ *                 benefit as reported, and other, agricultural and
+ *                 support income as declared. The provident fund's
+ *                 monthly deposit is not income. A review without a
+ *                 declaration (has_declaration false) counts what the
+ *                 agencies report.
  *   G             floor(gross / members)
  *   D             floor(declared medical + education + housing +
  *                 employment costs / members): agencies report no
@@ -74,6 +92,7 @@ typedef enum verification_status {
 	VERIFICATION_PENDING = 0, /* a round is due */
 	VERIFICATION_COMPLETE,    /* every agency answered */
 	VERIFICATION_INCOMPLETE,  /* some agency did not: never zeros */
+	VERIFICATION_CANCELLED,   /* withdrawn, or a newer revision came */
 } verification_status;
 
 /* Largest household handled (members per application). */
@@ -112,6 +131,7 @@ typedef struct verification_person {
 /* The household's declaration (monthly, whole household, fen). */
 typedef struct verification_declared {
 	int64_t wages_fen, business_fen, pensions_fen, other_fen;
+	int64_t agricultural_fen, support_fen; /* issue 10: nobody reports */
 	int64_t medical_fen, education_fen, housing_fen, employment_fen;
 } verification_declared;
 
@@ -150,7 +170,7 @@ typedef struct verification_discrepancy {
 	int         agency; /* verification_agency */
 } verification_discrepancy;
 
-#define VERIFICATION_MAX_DISCREPANCIES 4
+#define VERIFICATION_MAX_DISCREPANCIES 8
 
 typedef struct verification_result {
 	bool                     complete;
@@ -232,11 +252,33 @@ typedef struct verification_round_next {
 /*
  * Round attempt (1 for the first) ended complete or not. Round 1 is
  * always published; a later round only when it completes (an incomplete
- * retry is recorded, not published again). An incomplete check is asked
- * again after retry_ms while attempt < max_attempts.
+ * retry is recorded, not published again), or when an officer asked for
+ * it (requested: POST /checks/{id}/retry), whose answer is published
+ * either way. An incomplete check is asked again after retry_ms while
+ * attempt < max_attempts.
  */
-verification_round_next verification_rules_round_next(
-    bool complete, int attempt, int max_attempts, int64_t retry_ms);
+verification_round_next verification_rules_round_next(bool complete,
+    int attempt, int max_attempts, int64_t retry_ms, bool requested);
+
+/*
+ * A check is held when it is INCOMPLETE after its last automatic round
+ * (no round scheduled) and it did ask the agencies (asked: a check
+ * recorded unasked, for want of a consent, is not held: asking again
+ * cannot help). Held checks are listed by GET /checks?held=true and may
+ * be asked again by POST /checks/{id}/retry.
+ */
+bool verification_rules_held(
+    verification_status status, bool round_scheduled, bool asked);
+
+/* The revision an application event carries: 0 (an event written before
+ * issue 10) reads as 1. */
+int verification_rules_revision(int32_t revision);
+
+/*
+ * True if an application.resubmitted event's revision may open a check:
+ * 2 or more (a resubmission is never the first revision).
+ */
+bool verification_rules_resubmission_valid(int32_t revision);
 
 /*
  * True if p holds only figures an agency can honestly report: money in

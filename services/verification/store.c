@@ -17,10 +17,12 @@ static const char SQL_CHECK_INSERT[]
       " declared_other_fen, declared_medical_fen, declared_education_fen,"
       " declared_housing_fen, declared_employment_costs_fen,"
       " district_code, township_code, village_code, status, attempt, reason,"
-      " has_expenditure)"
+      " has_expenditure, declared_agricultural_fen, declared_support_fen,"
+      " revision, accepted_date, deadline_date)"
       " VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, $10, $11, $12,"
-      " $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)"
-      " ON CONFLICT (source_event) DO NOTHING";
+      " $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,"
+      " $26, $27, $28)"
+      " ON CONFLICT DO NOTHING";
 
 static const char SQL_OUTCOME_UNASKED[]
     = "INSERT INTO outcomes (check_id, attempt, status, missing_agencies,"
@@ -37,7 +39,9 @@ static const char SQL_SCAN[]
       " c.declared_business_fen,"
       " c.declared_pensions_fen, c.declared_other_fen,"
       " c.declared_medical_fen, c.declared_education_fen,"
-      " c.declared_housing_fen, c.declared_employment_costs_fen, c.attempt,"
+      " c.declared_housing_fen, c.declared_employment_costs_fen,"
+      " c.declared_agricultural_fen, c.declared_support_fen, c.attempt,"
+      " c.revision, c.retry_requested,"
       " COALESCE((SELECT string_agg(DISTINCT a.agency, ',') FROM answers a"
       "  WHERE a.check_id = c.check_id AND a.outcome = 'ok'), '')"
       "  AS answered"
@@ -66,7 +70,57 @@ static const char SQL_CHECK_FINISH[]
     = "UPDATE checks SET status = $2, attempt = $3, updated_at = now(),"
       " next_round_at = CASE WHEN $5::bigint >= 0"
       "  THEN now() + $5::bigint * interval '1 millisecond' END"
-      " WHERE check_id = $1 AND attempt = $4 AND status <> 'complete'";
+      " , retry_requested = false"
+      " WHERE check_id = $1 AND attempt = $4"
+      "  AND status NOT IN ('complete', 'cancelled')";
+
+static const char SQL_CHECKS_CANCEL[]
+    = "UPDATE checks SET status = 'cancelled', next_round_at = NULL,"
+      " retry_requested = false, cancelled_at = now(), updated_at = now(),"
+      " reason = $3"
+      " WHERE application_id = $1 AND status IN ('pending', 'incomplete')"
+      "  AND ($2::int = 0 OR (kind = 'application' AND revision < $2::int))";
+
+static const char SQL_CHECK_STATE[]
+    = "SELECT status, attempt FROM checks WHERE check_id = $1 FOR UPDATE";
+
+/* The latest outcome's missing agencies and time, the deadline, and
+ * whether the check is held, per check (GET /checks). */
+static const char SQL_LIST[]
+    = "SELECT c.check_id, json_build_object("
+      " 'application_id', c.application_id, 'check_id', c.check_id,"
+      " 'kind', c.kind, 'review_id', c.review_id, 'revision', c.revision,"
+      " 'status', c.status, 'attempts', c.attempt,"
+      " 'held', c.status = 'incomplete' AND c.next_round_at IS NULL"
+      "  AND c.reason = '',"
+      " 'missing_agencies', COALESCE(o.missing_agencies, '{}'),"
+      " 'last_round_at', o.decided_at,"
+      " 'next_round_at', c.next_round_at,"
+      " 'accepted_date', NULLIF(c.accepted_date, ''),"
+      " 'deadline_date', NULLIF(c.deadline_date, ''),"
+      " 'reason', c.reason, 'retried_by', NULLIF(c.retried_by, ''),"
+      " 'household', json_build_object('district_code', c.district_code,"
+      "  'township_code', c.township_code, 'village_code', c.village_code)"
+      ")::text AS doc"
+      " FROM checks c LEFT JOIN LATERAL (SELECT * FROM outcomes x"
+      "  WHERE x.check_id = c.check_id ORDER BY x.attempt DESC LIMIT 1) o"
+      "  ON true"
+      " WHERE c.check_id > $1 AND c.village_code LIKE $2 || '%'"
+      "  AND ($3 = '' OR c.township_code = $3)"
+      "  AND (NOT $4::boolean OR (c.status = 'incomplete'"
+      "   AND c.next_round_at IS NULL AND c.reason = ''))"
+      " ORDER BY c.check_id LIMIT $5";
+
+static const char SQL_RETRY_GET[]
+    = "SELECT check_id, status, next_round_at IS NOT NULL AS scheduled,"
+      " reason = '' AS asked, attempt, village_code, application_id"
+      " FROM checks WHERE application_id = $1 OR review_id = $1"
+      " ORDER BY check_id DESC LIMIT 1 FOR UPDATE";
+
+static const char SQL_RETRY_MARK[]
+    = "UPDATE checks SET status = 'pending', retry_requested = true,"
+      " retried_by = $2, next_round_at = NULL, updated_at = now()"
+      " WHERE check_id = $1";
 
 static const char SQL_OUTCOME_PUT[]
     = "INSERT INTO outcomes (check_id, attempt, status, missing_agencies,"
@@ -77,6 +131,13 @@ static const char SQL_VIEW[]
     = "SELECT json_build_object("
       " 'application_id', c.application_id, 'check_id', c.check_id,"
       " 'kind', c.kind, 'review_id', c.review_id, 'status', c.status,"
+      " 'revision', c.revision,"
+      " 'held', c.status = 'incomplete' AND c.next_round_at IS NULL"
+      "  AND c.reason = '',"
+      " 'accepted_date', NULLIF(c.accepted_date, ''),"
+      " 'deadline_date', NULLIF(c.deadline_date, ''),"
+      " 'retried_by', NULLIF(c.retried_by, ''),"
+      " 'cancelled_at', c.cancelled_at,"
       " 'attempts', c.attempt, 'reason', c.reason,"
       " 'created_at', c.created_at, 'updated_at', c.updated_at,"
       " 'next_round_at', c.next_round_at, 'members', c.members,"
@@ -106,7 +167,7 @@ static const char SQL_VIEW[]
 /* checks.kind and checks.status, by enum value. */
 static const char *const kind_names[] = { "application", "review" };
 static const char *const status_names[]
-    = { "pending", "complete", "incomplete" };
+    = { "pending", "complete", "incomplete", "cancelled" };
 
 #define I64(buf, v) snprintf((buf), sizeof(buf), "%" PRId64, (int64_t) (v))
 
@@ -131,7 +192,7 @@ verification_store_check_insert(sn_tx *tx, const verification_check_new *c)
 	sn_pgarray_init(&ids);
 	for (int i = 0; i < c->members; i++)
 		sn_pgarray_add(&ids, c->ids[i]);
-	char m[16], dec[8][24], att[16];
+	char m[16], dec[10][24], att[16], rev[16];
 	I64(m, c->members);
 	I64(dec[0], c->declared.wages_fen);
 	I64(dec[1], c->declared.business_fen);
@@ -141,17 +202,22 @@ verification_store_check_insert(sn_tx *tx, const verification_check_new *c)
 	I64(dec[5], c->declared.education_fen);
 	I64(dec[6], c->declared.housing_fen);
 	I64(dec[7], c->declared.employment_fen);
+	I64(dec[8], c->declared.agricultural_fen);
+	I64(dec[9], c->declared.support_fen);
 	I64(att, c->attempt);
-	const char *v[23] = { c->source_event, kind_names[c->kind],
+	I64(rev, c->revision < 1 ? 1 : c->revision);
+	const char *v[28] = { c->source_event, kind_names[c->kind],
 		c->application_id, c->review_id, c->consent_reference,
 		sn_pgarray_text(&ids), m,
 		c->has_declaration ? "true" : "false", dec[0], dec[1], dec[2],
 		dec[3], dec[4], dec[5], dec[6], dec[7], c->district_code,
 		c->township_code, c->village_code, status_names[c->status],
-		att, c->reason, c->has_expenditure ? "true" : "false" };
+		att, c->reason, c->has_expenditure ? "true" : "false", dec[8],
+		dec[9], rev, c->accepted_date ? c->accepted_date : "",
+		c->deadline_date ? c->deadline_date : "" };
 	sn_err      err   = v[5] == NULL
 	           ? SN_ENOMEM
-	           : sn_tx_query(tx, SQL_CHECK_INSERT, 23, v, NULL, NULL);
+	           : sn_tx_query(tx, SQL_CHECK_INSERT, 28, v, NULL, NULL);
 	sn_pgarray_fini(&ids);
 	return err;
 }
@@ -178,8 +244,9 @@ typedef struct scan_row {
 	char        id_numbers[VERIFICATION_MAX_MEMBERS * 20];
 	int32_t     members;
 	bool        has_declaration, has_expenditure;
-	int64_t     declared[8];
-	int32_t     attempt;
+	int64_t     declared[10];
+	int32_t     attempt, revision;
+	bool        retry_requested;
 	const char *answered; /* agency names, comma-separated */
 } scan_row;
 
@@ -207,7 +274,11 @@ static const sn_col scan_cols[] = {
 	DECLARED(5, "declared_education_fen"),
 	DECLARED(6, "declared_housing_fen"),
 	DECLARED(7, "declared_employment_costs_fen"),
+	DECLARED(8, "declared_agricultural_fen"),
+	DECLARED(9, "declared_support_fen"),
 	SN_COL(scan_row, attempt, SN_COL_I32),
+	SN_COL(scan_row, revision, SN_COL_I32),
+	SN_COL(scan_row, retry_requested, SN_COL_BOOL),
 	SN_COL(scan_row, answered, SN_COL_TEXT),
 };
 
@@ -231,13 +302,16 @@ due_from_row(const scan_row *s, verification_due *d)
 	}
 	d->has_declaration = s->has_declaration;
 	d->has_expenditure = s->has_expenditure;
-	int64_t *dst[8] = { &d->declared.wages_fen, &d->declared.business_fen,
+	int64_t *dst[10] = { &d->declared.wages_fen, &d->declared.business_fen,
 		&d->declared.pensions_fen, &d->declared.other_fen,
 		&d->declared.medical_fen, &d->declared.education_fen,
-		&d->declared.housing_fen, &d->declared.employment_fen };
-	for (int i = 0; i < 8; i++)
+		&d->declared.housing_fen, &d->declared.employment_fen,
+		&d->declared.agricultural_fen, &d->declared.support_fen };
+	for (int i = 0; i < 10; i++)
 		*dst[i] = s->declared[i];
-	d->attempt = s->attempt;
+	d->attempt   = s->attempt;
+	d->revision  = s->revision;
+	d->requested = s->retry_requested;
 	char agencies[256];
 	snprintf(agencies, sizeof(agencies), "%s", s->answered);
 	for (char *p = agencies, *tok; p != NULL && *p; p = tok) {
@@ -451,4 +525,179 @@ verification_store_view(sn_db *db, const char *application_id,
 	s->arg           = arg;
 	const char *v[1] = { application_id };
 	sn_db_query(db, SQL_VIEW, 1, v, view_done, s);
+}
+
+sn_err
+verification_store_checks_cancel(sn_tx *tx, const char *application_id,
+    int below_revision, const char *reason)
+{
+	char rev[16];
+	I64(rev, below_revision);
+	const char *v[3] = { application_id, rev, reason };
+	return sn_tx_query(tx, SQL_CHECKS_CANCEL, 3, v, NULL, NULL);
+}
+
+typedef struct state_row {
+	char    status[16];
+	int32_t attempt;
+} state_row;
+
+static const sn_col state_cols[] = {
+	SN_COL(state_row, status, SN_COL_CHARS),
+	SN_COL(state_row, attempt, SN_COL_I32),
+};
+
+static int
+status_from_name(const char *name)
+{
+	for (size_t i = 0; i < sizeof(status_names) / sizeof(status_names[0]);
+	     i++)
+		if (strcmp(status_names[i], name) == 0)
+			return (int) i;
+	return -1;
+}
+
+static void
+on_state(sn_tx *tx, PGresult *res, void *arg)
+{
+	verification_state_req *q = arg;
+	state_row               r;
+	sn_err err = sn_rows_one(res, state_cols, SN_NCOLS(state_cols), &r);
+	int    st  = err == SN_OK ? status_from_name(r.status) : -1;
+	if (err == SN_OK && st < 0)
+		err = SN_EPROTO;
+	verification_check_state out
+	    = { .status        = (verification_status) (st < 0 ? 0 : st),
+		      .attempt = r.attempt };
+	q->cb(tx, err, err == SN_OK ? &out : NULL, q->arg);
+}
+
+sn_err
+verification_store_check_state(
+    sn_tx *tx, int64_t check_id, verification_state_req *req)
+{
+	char id[24];
+	I64(id, check_id);
+	const char *v[1] = { id };
+	return sn_tx_query(tx, SQL_CHECK_STATE, 1, v, on_state, req);
+}
+
+static const sn_col list_cols[] = {
+	SN_COL(verification_list_row, check_id, SN_COL_I64),
+	SN_COL(verification_list_row, doc, SN_COL_TEXT),
+};
+
+struct list_ctx {
+	verification_list_fn done;
+	void                *arg;
+};
+
+static void
+list_done(sn_err err, PGresult *res, void *arg)
+{
+	struct list_ctx *s = arg;
+	sn_rows          rows;
+	if (err == SN_OK && res == NULL)
+		err = SN_EDB;
+	if (err == SN_OK)
+		err = sn_rows_open(&rows, res, list_cols, SN_NCOLS(list_cols));
+	if (err != SN_OK) {
+		s->done(err, NULL, 0, s->arg);
+		free(s);
+		return;
+	}
+	int                    n = sn_rows_count(&rows);
+	verification_list_row *out
+	    = calloc(n > 0 ? (size_t) n : 1, sizeof(*out));
+	if (out == NULL)
+		abort();
+	for (int i = 0; i < n && err == SN_OK; i++)
+		err = sn_rows_read(&rows, i, &out[i]);
+	s->done(err, err == SN_OK ? out : NULL, err == SN_OK ? (size_t) n : 0,
+	    s->arg);
+	sn_rows_close(&rows);
+	free(out);
+	free(s);
+}
+
+void
+verification_store_list(sn_db *db, const verification_list_query *q,
+    verification_list_fn done, void *arg)
+{
+	struct list_ctx *s = malloc(sizeof(*s));
+	if (s == NULL)
+		abort();
+	s->done = done;
+	s->arg  = arg;
+	char after[24], lim[24];
+	I64(after, q->after);
+	I64(lim, q->limit + 1);
+	const char *v[5] = { after, q->juris, q->township,
+		q->held ? "true" : "false", lim };
+	sn_db_query(db, SQL_LIST, 5, v, list_done, s);
+}
+
+typedef struct retry_scan {
+	int64_t check_id;
+	char    status[16];
+	bool    scheduled, asked;
+	int32_t attempt;
+	char    village_code[16];
+	char    application_id[128];
+} retry_scan;
+
+static const sn_col retry_cols[] = {
+	SN_COL(retry_scan, check_id, SN_COL_I64),
+	SN_COL(retry_scan, status, SN_COL_CHARS),
+	SN_COL(retry_scan, scheduled, SN_COL_BOOL),
+	SN_COL(retry_scan, asked, SN_COL_BOOL),
+	SN_COL(retry_scan, attempt, SN_COL_I32),
+	SN_COL(retry_scan, village_code, SN_COL_CHARS),
+	SN_COL(retry_scan, application_id, SN_COL_CHARS),
+};
+
+static void
+on_retry_row(sn_tx *tx, PGresult *res, void *arg)
+{
+	verification_retry_req *q = arg;
+	retry_scan              r;
+	sn_err err = sn_rows_one(res, retry_cols, SN_NCOLS(retry_cols), &r);
+	if (err == SN_ENOTFOUND) {
+		q->cb(tx, SN_OK, NULL, q->arg);
+		return;
+	}
+	int st = err == SN_OK ? status_from_name(r.status) : -1;
+	if (err == SN_OK && st < 0)
+		err = SN_EPROTO;
+	if (err != SN_OK) {
+		q->cb(tx, err, NULL, q->arg);
+		return;
+	}
+	verification_retry_row out = { .check_id = r.check_id,
+		.status                          = (verification_status) st,
+		.scheduled                       = r.scheduled,
+		.asked                           = r.asked,
+		.attempt                         = r.attempt };
+	snprintf(
+	    out.village_code, sizeof(out.village_code), "%s", r.village_code);
+	snprintf(out.application_id, sizeof(out.application_id), "%s",
+	    r.application_id);
+	q->cb(tx, SN_OK, &out, q->arg);
+}
+
+sn_err
+verification_store_retry_get(
+    sn_tx *tx, const char *id, verification_retry_req *req)
+{
+	const char *v[1] = { id };
+	return sn_tx_query(tx, SQL_RETRY_GET, 1, v, on_retry_row, req);
+}
+
+sn_err
+verification_store_retry_mark(sn_tx *tx, int64_t check_id, const char *user)
+{
+	char id[24];
+	I64(id, check_id);
+	const char *v[2] = { id, user };
+	return sn_tx_query(tx, SQL_RETRY_MARK, 2, v, NULL, NULL);
 }

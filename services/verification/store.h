@@ -45,9 +45,13 @@ typedef struct verification_check_new {
 	verification_status status;
 	int                 attempt;
 	const char         *reason;
+	int                 revision; /* 1.., the application's (issue 10) */
+	/* YYYY-MM-DD from the event, "" when it has none */
+	const char *accepted_date, *deadline_date;
 } verification_check_new;
 
-/* Queues the INSERT (a repeat of the same source event does nothing). */
+/* Queues the INSERT (a repeat of the same source event, or a second
+ * application check of the same revision, does nothing). */
 sn_err verification_store_check_insert(
     sn_tx *tx, const verification_check_new *c);
 
@@ -66,7 +70,9 @@ typedef struct verification_due {
 	char                 *ids[VERIFICATION_MAX_MEMBERS];
 	bool                  has_declaration, has_expenditure;
 	verification_declared declared;
-	int                   attempt;         /* rounds finished */
+	int                   attempt;  /* rounds finished */
+	int                   revision; /* the application's */
+	bool requested; /* an officer asked (retry_requested) */
 	bool answered[VERIFICATION_NAGENCIES]; /* an OK answer stored */
 	char idbuf[VERIFICATION_MAX_MEMBERS * 20];
 } verification_due;
@@ -127,10 +133,42 @@ sn_err verification_store_ok_replies(
     sn_tx *tx, int64_t check_id, verification_replies_req *req);
 
 /*
+ * Queues the cancellation of application_id's checks that are still
+ * pending or incomplete (no round is started for them again and nothing
+ * more is published): all of them when below_revision is 0 (a
+ * withdrawal), else its application checks of a revision below it (a
+ * resubmission). reason is stored on the check.
+ */
+sn_err verification_store_checks_cancel(sn_tx *tx, const char *application_id,
+    int below_revision, const char *reason);
+
+/* Where a check stands when its round is about to be recorded. */
+typedef struct verification_check_state {
+	verification_status status;
+	int                 attempt;
+} verification_check_state;
+
+/*
+ * Queues the read of check_id's status and attempt, locking the row until
+ * the transaction ends. req->cb runs with the state, or with
+ * SN_ENOTFOUND / SN_EPROTO and NULL. req is the caller's (as
+ * verification_replies_req).
+ */
+typedef void (*verification_state_fn)(
+    sn_tx *tx, sn_err err, const verification_check_state *st, void *arg);
+typedef struct verification_state_req {
+	verification_state_fn cb;
+	void                 *arg;
+} verification_state_req;
+sn_err verification_store_check_state(
+    sn_tx *tx, int64_t check_id, verification_state_req *req);
+
+/*
  * Queues the move of check_id from prev_attempt to attempt with status
  * (COMPLETE or INCOMPLETE); retry_ms >= 0 sets next_round_at to now +
- * retry_ms, -1 clears it. A check that another round completed first is
- * left as it is.
+ * retry_ms, -1 clears it; an officer's request (retry_requested) is
+ * cleared. A check that another round completed first, or that was
+ * cancelled, is left as it is.
  */
 sn_err verification_store_check_finish(sn_tx *tx, int64_t check_id,
     verification_status status, int attempt, int prev_attempt,
@@ -157,5 +195,59 @@ typedef void (*verification_view_fn)(
     sn_err err, const verification_check_doc *doc, void *arg);
 void verification_store_view(sn_db *db, const char *application_id,
     verification_view_fn done, void *arg);
+
+/* A page of checks for GET /checks. */
+typedef struct verification_list_query {
+	const char *juris;    /* the caller's jurisdiction code */
+	const char *township; /* "" for any within juris */
+	bool        held;     /* held checks only */
+	int64_t     after;    /* check_id of the last listed; 0 none */
+	int64_t     limit;    /* 1..SN_PAGE_MAX */
+} verification_list_query;
+
+/* One listed check: its key and its JSON (openapi CheckSummary). */
+typedef struct verification_list_row {
+	int64_t     check_id;
+	const char *doc;
+} verification_list_row;
+
+/*
+ * Reads up to limit + 1 checks after q->after, by check_id: done gets
+ * them (n, borrowed during the call) or an error and none.
+ */
+typedef void (*verification_list_fn)(
+    sn_err err, const verification_list_row *rows, size_t n, void *arg);
+void verification_store_list(sn_db *db, const verification_list_query *q,
+    verification_list_fn done, void *arg);
+
+/* The latest check of an application or review, as a retry reads it. */
+typedef struct verification_retry_row {
+	int64_t             check_id;
+	verification_status status;
+	bool                scheduled; /* an automatic round is due */
+	bool                asked;     /* recorded asking the agencies */
+	int                 attempt;
+	char                village_code[16];
+	char                application_id[128];
+} verification_retry_row;
+
+/*
+ * Queues the read of the latest check whose application id or review id
+ * is id, locking it. req->cb gets the row, or NULL when there is none
+ * (SN_OK), or an error and NULL.
+ */
+typedef void (*verification_retry_fn)(
+    sn_tx *tx, sn_err err, const verification_retry_row *row, void *arg);
+typedef struct verification_retry_req {
+	verification_retry_fn cb;
+	void                 *arg;
+} verification_retry_req;
+sn_err verification_store_retry_get(
+    sn_tx *tx, const char *id, verification_retry_req *req);
+
+/* Queues: check_id is pending again at once, its round requested by
+ * user (published whatever it finds). */
+sn_err verification_store_retry_mark(
+    sn_tx *tx, int64_t check_id, const char *user);
 
 #endif /* VERIFICATION_STORE_H */

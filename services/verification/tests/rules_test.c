@@ -87,7 +87,11 @@ tax_larger_or_not(void **state)
 		{ 0, 0, 0, 0 },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		verification_input in       = household();
+		verification_input in = household();
+		/* Nothing declared for member 0's earnings: the agencies'
+		 * figures alone (declared income is declared_income_counts')
+		 */
+		in.declared.wages_fen       = 0;
 		persons[0].wages_fen        = rows[i].wages;
 		persons[0].pension_fen      = rows[i].pension;
 		persons[0].taxed_income_fen = rows[i].taxed;
@@ -95,6 +99,89 @@ tax_larger_or_not(void **state)
 		assert_int_equal(r.facts.gross_income_fen,
 		    rows[i].want_gross_member0 + 250000);
 	}
+}
+
+/*
+ * Issue 10: per source the larger of declared and reported; sources no
+ * agency sees count as declared. Base: member 0 wages 3,000 yuan (HR and
+ * tax), member 1 pension 1,500 and unemployment 1,000 yuan, all declared
+ * alike (gross 5,500 yuan).
+ */
+static void
+declared_income_counts(void **state)
+{
+	(void) state;
+	static const struct {
+		const char *what;
+		int64_t     wages, pensions, business, other, agri, support;
+		int64_t     hr_wages, taxed;
+		int64_t     want_gross;
+	} rows[] = {
+		{ "as declared", 300000, 150000, 0, 0, 0, 0, 300000, 300000,
+		    550000 },
+		{ "other income no agency sees", 300000, 150000, 0, 400000, 0,
+		    0, 300000, 300000, 950000 },
+		{ "agricultural income", 300000, 150000, 0, 0, 80000, 0,
+		    300000, 300000, 630000 },
+		{ "relatives' support", 300000, 150000, 0, 0, 0, 50000, 300000,
+		    300000, 600000 },
+		{ "wages declared above HR's", 350000, 150000, 0, 0, 0, 0,
+		    300000, 300000, 600000 },
+		{ "wages declared below HR's", 200000, 150000, 0, 0, 0, 0,
+		    300000, 300000, 550000 },
+		{ "pensions declared above HR's", 300000, 200000, 0, 0, 0, 0,
+		    300000, 300000, 600000 },
+		{ "business declared, tax sees it", 300000, 150000, 100000, 0,
+		    0, 0, 300000, 400000, 650000 },
+		{ "business declared, tax sees less", 300000, 150000, 100000,
+		    0, 0, 0, 300000, 300000, 650000 },
+		{ "tax sees more than declared", 300000, 150000, 0, 0, 0, 0,
+		    300000, 500000, 750000 },
+		{ "nothing reported, all declared", 300000, 150000, 20000,
+		    10000, 20000, 30000, 0, 0, 630000 },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		verification_input in        = household();
+		in.declared.wages_fen        = rows[i].wages;
+		in.declared.pensions_fen     = rows[i].pensions;
+		in.declared.business_fen     = rows[i].business;
+		in.declared.other_fen        = rows[i].other;
+		in.declared.agricultural_fen = rows[i].agri;
+		in.declared.support_fen      = rows[i].support;
+		persons[0].wages_fen         = rows[i].hr_wages;
+		persons[0].taxed_income_fen  = rows[i].taxed;
+		verification_result r        = eval(&in);
+		if (r.facts.gross_income_fen != rows[i].want_gross)
+			fail_msg("%s: gross %lld, want %lld", rows[i].what,
+			    (long long) r.facts.gross_income_fen,
+			    (long long) rows[i].want_gross);
+		assert_int_equal(
+		    r.facts.income_per_member_fen, rows[i].want_gross / 2);
+	}
+	/* The 4,000-yuan household: nothing reported, 4,000 yuan declared
+	 * as other income. G is 2,000 yuan a member, not 0; gross is not 0
+	 * (tekun's "no income" fails). */
+	verification_input in = household();
+	memset(&in.declared, 0, sizeof(in.declared));
+	memset(persons, 0, 2 * sizeof(persons[0]));
+	persons[0].registered = persons[0].alive = true;
+	persons[1].registered = persons[1].alive = true;
+	in.declared.other_fen                    = 400000;
+	verification_result r                    = eval(&in);
+	assert_int_equal(r.facts.gross_income_fen, 400000);
+	assert_int_equal(r.facts.income_per_member_fen, 200000);
+	assert_int_equal(r.ndiscrepancies, 0); /* no agency sees it */
+	/* A review without a declaration counts the agencies alone. */
+	in.has_declaration = false;
+	r                  = eval(&in);
+	assert_int_equal(r.facts.gross_income_fen, 0);
+	/* Declared agricultural and support income are bounded. */
+	in                           = household();
+	in.declared.agricultural_fen = -1;
+	assert_int_equal(verification_rules_evaluate(&in, &r), SN_EINVAL);
+	in                      = household();
+	in.declared.support_fen = VERIFICATION_MAX_FEN + 1;
+	assert_false(verification_rules_declared_valid(&in.declared));
 }
 
 /* The provident fund's monthly deposit is not income, and its balance
@@ -522,26 +609,84 @@ round_next(void **state)
 	const struct {
 		bool                complete;
 		int                 attempt, max;
+		bool                requested;
 		verification_status status;
 		bool                publish;
 		int64_t             retry;
 	} rows[] = {
-		{ true, 1, 10, VERIFICATION_COMPLETE, true, -1 },
-		{ false, 1, 10, VERIFICATION_INCOMPLETE, true, 60000 },
-		{ false, 2, 10, VERIFICATION_INCOMPLETE, false, 60000 },
-		{ true, 2, 10, VERIFICATION_COMPLETE, true, -1 },
-		{ false, 9, 10, VERIFICATION_INCOMPLETE, false, 60000 },
-		{ false, 10, 10, VERIFICATION_INCOMPLETE, false, -1 },
-		{ true, 10, 10, VERIFICATION_COMPLETE, true, -1 },
-		{ false, 1, 1, VERIFICATION_INCOMPLETE, true, -1 },
+		{ true, 1, 10, false, VERIFICATION_COMPLETE, true, -1 },
+		{ false, 1, 10, false, VERIFICATION_INCOMPLETE, true, 60000 },
+		{ false, 2, 10, false, VERIFICATION_INCOMPLETE, false, 60000 },
+		{ true, 2, 10, false, VERIFICATION_COMPLETE, true, -1 },
+		{ false, 9, 10, false, VERIFICATION_INCOMPLETE, false, 60000 },
+		{ false, 10, 10, false, VERIFICATION_INCOMPLETE, false, -1 },
+		{ true, 10, 10, false, VERIFICATION_COMPLETE, true, -1 },
+		{ false, 1, 1, false, VERIFICATION_INCOMPLETE, true, -1 },
+		/* An officer's retry of a held check: published either way,
+		 * and held again (no automatic round) when still missing. */
+		{ false, 11, 10, true, VERIFICATION_INCOMPLETE, true, -1 },
+		{ true, 11, 10, true, VERIFICATION_COMPLETE, true, -1 },
+		{ false, 3, 3, true, VERIFICATION_INCOMPLETE, true, -1 },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		verification_round_next n = verification_rules_round_next(
-		    rows[i].complete, rows[i].attempt, rows[i].max, 60000);
+		    rows[i].complete, rows[i].attempt, rows[i].max, 60000,
+		    rows[i].requested);
 		if (n.status != rows[i].status || n.publish != rows[i].publish
 		    || n.retry_ms != rows[i].retry)
 			fail_msg("row %zu: status %d publish %d retry %lld", i,
 			    (int) n.status, n.publish, (long long) n.retry_ms);
+	}
+}
+
+/* Held: incomplete, no automatic round left, and the agencies were
+ * asked. */
+static void
+held(void **state)
+{
+	(void) state;
+	const struct {
+		verification_status status;
+		bool                scheduled, asked, held;
+	} rows[] = {
+		{ VERIFICATION_INCOMPLETE, false, true, true },
+		{ VERIFICATION_INCOMPLETE, true, true,
+		    false }, /* a retry due */
+		{ VERIFICATION_INCOMPLETE, false, false,
+		    false }, /* no consent */
+		{ VERIFICATION_COMPLETE, false, true, false },
+		{ VERIFICATION_PENDING, false, true, false },
+		{ VERIFICATION_CANCELLED, false, true, false },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		if (verification_rules_held(
+		        rows[i].status, rows[i].scheduled, rows[i].asked)
+		    != rows[i].held)
+			fail_msg("row %zu", i);
+}
+
+/* Revisions: 0 (before issue 10) reads as 1; a resubmission is 2+. */
+static void
+revisions(void **state)
+{
+	(void) state;
+	const struct {
+		int32_t in;
+		int     reads;
+		bool    resubmission;
+	} rows[] = {
+		{ 0, 1, false },
+		{ 1, 1, false },
+		{ 2, 2, true },
+		{ 7, 7, true },
+		{ -3, 1, false },
+	};
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		assert_int_equal(
+		    verification_rules_revision(rows[i].in), rows[i].reads);
+		assert_int_equal(
+		    verification_rules_resubmission_valid(rows[i].in),
+		    rows[i].resubmission);
 	}
 }
 
@@ -551,6 +696,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(baseline_facts),
 		cmocka_unit_test(tax_larger_or_not),
+		cmocka_unit_test(declared_income_counts),
 		cmocka_unit_test(provident_fund_not_counted),
 		cmocka_unit_test(floors),
 		cmocka_unit_test(net_negative),
@@ -565,6 +711,8 @@ main(void)
 		cmocka_unit_test(admission),
 		cmocka_unit_test(admission_review),
 		cmocka_unit_test(round_next),
+		cmocka_unit_test(held),
+		cmocka_unit_test(revisions),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,6 +25,20 @@
  *                 once, every agency missing, no facts, the review named,
  *                 the reason shown by GET /checks, and agency-sim asked
  *                 nothing at all.
+ *   declared_income  (issue 10) 4,000 yuan of other income declared, no
+ *                 agency reporting anything: gross 400,000 fen, G 200,000.
+ *   resubmitted   (issue 10) application.resubmitted revision 2 with one
+ *                 member: checked again as amended (revision 2 on the
+ *                 event), revision 1's pending retry cancelled, a repeat
+ *                 of the event changes nothing.
+ *   withdrawn     (issue 10) application.withdrawn while a check retries:
+ *                 cancelled, agency-sim asked nothing over four retry
+ *                 intervals, nothing more published.
+ *   held          (issue 10) checks incomplete after the last automatic
+ *                 round: GET /checks?held=true (paged, by jurisdiction),
+ *                 POST /checks/{id}/retry publishes INCOMPLETE then
+ *                 COMPLETE, a repeated key does nothing, 409 when not
+ *                 held.
  */
 #include <jansson.h>
 #include <signal.h>
@@ -130,9 +144,18 @@ idnum(char out[19], int app, int member)
 	out[18] = '\0';
 }
 
+/* How write_app varies an application (NULL: application.submitted of
+ * revision 0, two members, 2,500 yuan wages and 1,000 yuan pensions). */
+typedef struct app_opts {
+	const char                   *topic; /* NULL: application.submitted */
+	int                           revision; /* as the event carries it */
+	int                           members;  /* 0: 2 */
+	const Sn__Assist__V1__Income *income;   /* NULL: the default */
+} app_opts;
+
 /* Appends application app's ApplicationSubmitted to the events file. */
 static void
-write_application(FILE *f, int app)
+write_app(FILE *f, int app, const app_opts *o)
 {
 	char                        ids[2][19], appid[32], consent[32];
 	Sn__Assist__V1__Member      m[2], *mp[2];
@@ -152,28 +175,62 @@ write_application(FILE *f, int app)
 		m[i].relation  = (char *) (i == 0 ? "self" : "spouse");
 		mp[i]          = &m[i];
 	}
-	h.registration    = SN__ASSIST__V1__REGISTRATION__REGISTRATION_URBAN;
-	h.district_code   = (char *) "110101";
-	h.township_code   = (char *) "110101001";
-	h.village_code    = (char *) "110101001001";
-	inc.wages_fen     = 250000;
-	inc.pensions_fen  = 100000;
-	exp.medical_fen   = 30000;
-	exp.housing_fen   = 10001;
-	c.reference       = consent;
-	c.signed_date     = (char *) "2024-03-01";
-	a.application_id  = appid;
-	a.accepted_date   = (char *) "2024-03-01";
-	a.household       = &h;
-	a.n_members       = 2;
-	a.members         = mp;
-	a.declared_income = &inc;
+	h.registration   = SN__ASSIST__V1__REGISTRATION__REGISTRATION_URBAN;
+	h.district_code  = (char *) "110101";
+	h.township_code  = (char *) "110101001";
+	h.village_code   = (char *) "110101001001";
+	inc.wages_fen    = 250000;
+	inc.pensions_fen = 100000;
+	exp.medical_fen  = 30000;
+	exp.housing_fen  = 10001;
+	c.reference      = consent;
+	c.signed_date    = (char *) "2024-03-01";
+	a.application_id = appid;
+	a.accepted_date  = (char *) "2024-03-01";
+	a.deadline_date  = (char *) "2024-03-16";
+	a.household      = &h;
+	a.n_members = o != NULL && o->members > 0 ? (size_t) o->members : 2;
+	a.members   = mp;
+	a.declared_income      = o != NULL && o->income != NULL
+	         ? (Sn__Assist__V1__Income *) o->income
+	         : &inc;
 	a.declared_expenditure = &exp;
 	a.consent              = &c;
+	a.revision             = o != NULL ? o->revision : 0;
 	char line[1 << 14]     = "";
-	th_inject_line(line, sizeof(line), "application.submitted", appid,
-	    "clerk-1", &a.base);
+	th_inject_line(line, sizeof(line),
+	    o != NULL && o->topic != NULL ? o->topic : "application.submitted",
+	    appid, "clerk-1", &a.base);
 	fputs(line, f);
+}
+
+static void
+write_application(FILE *f, int app)
+{
+	write_app(f, app, NULL);
+}
+
+static th_proc *intake_proc;
+static int      intake_files;
+
+/* Publishes what write writes (arg its argument) as intake: stops the
+ * intake instance running, if any, and starts one with a new file (the
+ * stream continues). */
+static void
+intake_publish(void (*write)(FILE *, const void *), const void *arg)
+{
+	char path[400];
+	snprintf(
+	    path, sizeof(path), "%s/intake%d.txt", T.run_dir, intake_files++);
+	FILE *f = fopen(path, "w");
+	TH_CHECK(&T, f != NULL, "cannot write %s", path);
+	write(f, arg);
+	fclose(f);
+	if (intake_proc != NULL)
+		th_stop(&T, intake_proc);
+	const char *argv[]
+	    = { SN_INJECT_BIN, "--name", "intake", "--events", path, NULL };
+	intake_proc = th_spawn(&T, "intake", SN_INJECT_BIN, argv, NULL);
 }
 
 static void
@@ -777,13 +834,498 @@ review_expired(void)
 	       "asked\n");
 }
 
+/* ---- issue 10 ------------------------------------------------------------
+ */
+
+/* A fixture under which the agencies report nothing for application
+ * app's two members (registered, alive, every figure 0). */
+static const char *
+empty_fixture_env(int app)
+{
+	static char env[500];
+	char        path[400], a[19], b[19];
+	idnum(a, app, 0);
+	idnum(b, app, 1);
+	snprintf(path, sizeof(path), "%s/empty%d.json", T.run_dir, app);
+	FILE *f = fopen(path, "w");
+	TH_CHECK(&T, f != NULL, "cannot write the fixture");
+	fprintf(f, "{\"%s\": {}, \"%s\": {}}", a, b);
+	fclose(f);
+	snprintf(env, sizeof(env), "SN_AGENCY_SIM_FIXTURE=%s", path);
+	return env;
+}
+
+static void
+write_declared(FILE *f, const void *arg)
+{
+	(void) arg;
+	Sn__Assist__V1__Income inc = SN__ASSIST__V1__INCOME__INIT;
+	inc.other_fen              = 400000;
+	app_opts o                 = { .income = &inc };
+	write_app(f, 1, &o);
+}
+
+/* Item 1: 4,000 yuan a month of other income, which no agency sees,
+ * counts as declared: gross 400,000 fen, G 200,000 (before: 0 and 0). */
+static void
+declared_income(void)
+{
+	const char *simenv[] = { empty_fixture_env(1), NULL };
+	start_sim(simenv);
+	start_verification(NULL);
+	intake_publish(write_declared, NULL);
+	wait_events("app-1", 1, 60000);
+	Sn__Assist__V1__VerificationCompleted *ev[4];
+	TH_CHECK(&T, events("app-1", ev, 4) == 1, "not one event");
+	Sn__Assist__V1__VerificationCompleted *e = ev[0];
+	TH_CHECK(&T,
+	    e->status
+	            == SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_COMPLETE
+	        && e->facts != NULL,
+	    "status %d", e->status);
+	TH_CHECK(&T,
+	    e->facts->gross_income_fen == 400000
+	        && e->facts->income_per_member_fen == 200000,
+	    "declared other income not counted: gross %lld G %lld",
+	    (long long) e->facts->gross_income_fen,
+	    (long long) e->facts->income_per_member_fen);
+	/* No agency sees other income: nothing to disagree about. */
+	TH_CHECK(&T, e->n_discrepancies == 0, "%zu discrepancies",
+	    e->n_discrepancies);
+	/* The event carried no revision (0): it reads as 1. */
+	TH_CHECK(&T, e->revision == 1, "revision %d", e->revision);
+	sn__assist__v1__verification_completed__free_unpacked(e, NULL);
+	printf("ok: 4,000 yuan declared other income -> gross 400000, G "
+	       "200000\n");
+}
+
+static const char *const slow_retry[]
+    = { "SN_VERIFICATION_AGENCY_TIMEOUT_MS=300",
+	      "SN_VERIFICATION_AGENCY_RETRIES=1",
+	      "SN_VERIFICATION_AGENCY_BACKOFF_MS=50",
+	      "SN_VERIFICATION_RETRY_MS=600000", NULL };
+
+static void
+write_first(FILE *f, const void *arg)
+{
+	(void) arg;
+	app_opts o = { .revision = 1 };
+	write_app(f, 1, &o);
+}
+
+/* Revision 2: the spouse left; 1,000 yuan of other income declared. */
+static void
+write_resubmission(FILE *f, const void *arg)
+{
+	(void) arg;
+	Sn__Assist__V1__Income inc = SN__ASSIST__V1__INCOME__INIT;
+	inc.other_fen              = 100000;
+	app_opts o                 = { .topic = "application.resubmitted",
+		                .revision     = 2,
+		                .members      = 1,
+		                .income       = &inc };
+	write_app(f, 1, &o);
+}
+
+static void
+wait_applied(const char *publisher, int n)
+{
+	if (!th_wait_int(&T, n, 30000,
+	        "SELECT coalesce(max(last_seq), 0) FROM %s.bus_cursor"
+	        " WHERE publisher = '%s'",
+	        th_schema(&T, "verification"), publisher))
+		th_fail(&T, "verification did not apply %s's %d events",
+		    publisher, n);
+}
+
+/* Item 3 (issue 10): a resubmission is checked again as amended, the
+ * older revision's pending retry is cancelled, and a repeat changes
+ * nothing. */
+static void
+resubmitted(void)
+{
+	const char *down[] = { "SN_AGENCY_SIM_DOWN_BANKS=1", NULL };
+	th_proc    *sim    = start_sim(down);
+	start_verification(slow_retry);
+	intake_publish(write_first, NULL);
+	wait_events("app-1", 1, 60000);
+	Sn__Assist__V1__VerificationCompleted *ev[4];
+	TH_CHECK(&T, events("app-1", ev, 4) == 1, "not one event");
+	TH_CHECK(&T,
+	    ev[0]->status
+	            == SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_INCOMPLETE
+	        && ev[0]->revision == 1,
+	    "revision 1: status %d revision %d", ev[0]->status,
+	    ev[0]->revision);
+	sn__assist__v1__verification_completed__free_unpacked(ev[0], NULL);
+
+	th_stop(&T, sim);
+	const char *simenv[] = { empty_fixture_env(1), NULL };
+	start_sim(simenv);
+	intake_publish(write_resubmission, NULL);
+	wait_events("app-1", 2, 60000);
+	TH_CHECK(&T, events("app-1", ev, 4) == 2, "not two events");
+	Sn__Assist__V1__VerificationCompleted *e = ev[1];
+	TH_CHECK(&T,
+	    e->status
+	            == SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_COMPLETE
+	        && e->revision == 2 && e->attempt == 1 && e->facts != NULL
+	        && e->facts->members == 1
+	        && e->facts->gross_income_fen == 100000,
+	    "revision 2: status %d revision %d attempt %d members %d",
+	    e->status, e->revision, e->attempt,
+	    e->facts != NULL ? e->facts->members : -1);
+	sn__assist__v1__verification_completed__free_unpacked(ev[0], NULL);
+	sn__assist__v1__verification_completed__free_unpacked(e, NULL);
+	const char *vs = th_schema(&T, "verification");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.checks WHERE application_id = 'app-1'"
+	        " AND revision = 1 AND status = 'cancelled'"
+	        " AND next_round_at IS NULL"
+	        " AND reason = 'superseded by revision 2'",
+	        vs)
+	        == 1,
+	    "revision 1's pending retry is not cancelled");
+	/* The amended household: only the applicant was asked. */
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.answers a JOIN %s.checks c"
+	        " USING (check_id) WHERE c.revision = 2"
+	        " AND jsonb_array_length(a.records) = 1 AND a.outcome = 'ok'",
+	        vs, vs)
+	        == 8,
+	    "revision 2 did not ask the agencies for the amended members");
+
+	/* The same resubmission again: no second check, no second event. */
+	intake_publish(write_resubmission, NULL);
+	wait_applied("intake", 3);
+	th_sleep_ms(500);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.checks WHERE application_id = "
+	        "'app-1'",
+	        vs)
+	        == 2,
+	    "a repeated resubmission opened another check");
+	TH_CHECK(&T, events("app-1", ev, 4) == 2,
+	    "a repeated resubmission published again");
+	for (int i = 0; i < 2; i++)
+		sn__assist__v1__verification_completed__free_unpacked(
+		    ev[i], NULL);
+	char *tok  = token("township_officer", "110101001");
+	char *body = NULL;
+	int   st   = th_http(
+	        &T, http_port, "GET", "/checks/app-1", tok, NULL, NULL, &body);
+	json_t *j = body != NULL ? json_loads(body, 0, NULL) : NULL;
+	TH_CHECK(&T,
+	    st == 200
+	        && json_integer_value(json_object_get(j, "revision")) == 2
+	        && strcmp(json_string_value(json_object_get(j, "status")),
+	               "complete")
+	            == 0,
+	    "GET /checks/app-1: %d %s", st, body);
+	json_decref(j);
+	free(body);
+	free(tok);
+	printf("ok: revision 2 checked as amended, revision 1 cancelled\n");
+}
+
+static void
+write_withdrawal(FILE *f, const void *arg)
+{
+	(void) arg;
+	Sn__Assist__V1__ApplicationWithdrawn w
+	    = SN__ASSIST__V1__APPLICATION_WITHDRAWN__INIT;
+	w.application_id   = (char *) "app-1";
+	w.reason           = (char *) "moved away";
+	w.withdrawn_by     = (char *) "clerk-1";
+	char line[1 << 12] = "";
+	th_inject_line(line, sizeof(line), "application.withdrawn", "app-1",
+	    "clerk-1", &w.base);
+	fputs(line, f);
+}
+
+/* Every request agency-sim received, all agencies and outcomes. */
+static long long
+sim_requests(void)
+{
+	char *body = NULL;
+	int   st   = th_http(
+	        &T, sim_port, "GET", "/metrics", NULL, NULL, NULL, &body);
+	TH_CHECK(&T, st == 200, "agency-sim /metrics: %d", st);
+	static const char series[] = "sn_agency_sim_requests_total{";
+	long long         sum      = 0;
+	for (char *line = body; line != NULL && *line;) {
+		char *nl = strchr(line, '\n');
+		if (strncmp(line, series, sizeof(series) - 1) == 0) {
+			char *sp = strchr(line, ' ');
+			if (sp != NULL)
+				sum += strtoll(sp + 1, NULL, 10);
+		}
+		line = nl != NULL ? nl + 1 : NULL;
+	}
+	free(body);
+	return sum;
+}
+
+/* Item 4 (issue 10): a withdrawal cancels the check; no agency is asked
+ * again (before: banks were asked again at every retry). */
+static void
+withdrawn(void)
+{
+	const char *down[] = { "SN_AGENCY_SIM_DOWN_BANKS=1", NULL };
+	start_sim(down);
+	start_verification(fast_retry); /* a retry every 1.5 s */
+	intake_publish(write_first, NULL);
+	wait_events("app-1", 1, 60000);
+	const char *vs = th_schema(&T, "verification");
+	/* Retries are running: a second round was recorded. */
+	if (!th_wait_int(&T, 1, 30000,
+	        "SELECT count(*) FROM %s.outcomes WHERE attempt = 2", vs))
+		th_fail(&T, "no retry ran before the withdrawal");
+	intake_publish(write_withdrawal, NULL);
+	if (!th_wait_int(&T, 1, 30000,
+	        "SELECT count(*) FROM %s.checks WHERE application_id = 'app-1'"
+	        " AND status = 'cancelled' AND next_round_at IS NULL",
+	        vs))
+		th_fail(
+		    &T, "the withdrawn application's check is not cancelled");
+	/* A round already asking when the withdrawal came ends (its tries
+	 * take at most 0.7 s here) and is not recorded. */
+	th_sleep_ms(1000);
+	long long asked  = sim_requests();
+	int64_t outcomes = th_int(&T, "SELECT count(*) FROM %s.outcomes", vs);
+	th_sleep_ms(4 * 1500);
+	long long later = sim_requests();
+	TH_CHECK(&T, later == asked,
+	    "agencies asked %lld times after the withdrawal", later - asked);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.outcomes", vs) == outcomes,
+	    "a round was recorded after the withdrawal");
+	Sn__Assist__V1__VerificationCompleted *ev[4];
+	int                                    n = events("app-1", ev, 4);
+	for (int i = 0; i < n; i++)
+		sn__assist__v1__verification_completed__free_unpacked(
+		    ev[i], NULL);
+	TH_CHECK(&T, n == 1, "%d events after the withdrawal", n);
+	char *tok  = token("township_officer", "110101001");
+	char *body = NULL;
+	int   st   = th_http(
+	        &T, http_port, "GET", "/checks/app-1", tok, NULL, NULL, &body);
+	json_t *j = body != NULL ? json_loads(body, 0, NULL) : NULL;
+	TH_CHECK(&T,
+	    st == 200
+	        && strcmp(json_string_value(json_object_get(j, "status")),
+	               "cancelled")
+	            == 0
+	        && strcmp(json_string_value(json_object_get(j, "reason")),
+	               "withdrawn")
+	            == 0,
+	    "GET /checks/app-1: %d %s", st, body);
+	json_decref(j);
+	free(body);
+	free(tok);
+	printf("ok: withdrawn -> cancelled, agency-sim asked nothing more "
+	       "(%lld requests before)\n",
+	    asked);
+}
+
+static const char *const held_retry[]
+    = { "SN_VERIFICATION_AGENCY_TIMEOUT_MS=300",
+	      "SN_VERIFICATION_AGENCY_RETRIES=1",
+	      "SN_VERIFICATION_AGENCY_BACKOFF_MS=50",
+	      "SN_VERIFICATION_RETRY_MS=300", "SN_VERIFICATION_MAX_ATTEMPTS=2",
+	      NULL };
+
+static void
+write_three(FILE *f, const void *arg)
+{
+	(void) arg;
+	for (int i = 1; i <= 3; i++)
+		write_app(f, i, NULL);
+}
+
+/* GET path with tok; the body as JSON (the status in *st). */
+static json_t *
+get_json(const char *path, const char *tok, int *st)
+{
+	char *body = NULL;
+	*st = th_http(&T, http_port, "GET", path, tok, NULL, NULL, &body);
+	json_t *j = body != NULL ? json_loads(body, 0, NULL) : NULL;
+	if (j == NULL)
+		printf("GET %s: %d %s\n", path, *st, body ? body : "");
+	free(body);
+	return j;
+}
+
+static int
+post_retry(const char *app, const char *tok, const char *key, char **body)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/checks/%s/retry", app);
+	return th_http(&T, http_port, "POST", path, tok, key, NULL, body);
+}
+
+/* The held list: the three held checks, in pages, within jurisdiction. */
+static void
+held_list(void)
+{
+	char   *off = token("township_officer", "110101001");
+	int     st;
+	json_t *j     = get_json("/checks?held=true", off, &st);
+	json_t *items = json_object_get(j, "items");
+	TH_CHECK(&T, st == 200 && json_array_size(items) == 3,
+	    "GET /checks?held=true: %d, %zu items", st,
+	    json_array_size(items));
+	json_t *c = json_array_get(items, 0);
+	json_t *m = json_object_get(c, "missing_agencies");
+	TH_CHECK(&T,
+	    strcmp(json_string_value(json_object_get(c, "application_id")),
+	        "app-1")
+	            == 0
+	        && json_is_true(json_object_get(c, "held"))
+	        && json_integer_value(json_object_get(c, "attempts")) == 2
+	        && json_array_size(m) == 1
+	        && strcmp(json_string_value(json_array_get(m, 0)), "banks")
+	            == 0
+	        && json_is_string(json_object_get(c, "last_round_at"))
+	        && strcmp(
+	               json_string_value(json_object_get(c, "deadline_date")),
+	               "2024-03-16")
+	            == 0
+	        && json_is_null(json_object_get(j, "next")),
+	    "the held check is not as expected");
+	json_decref(j);
+	free(off);
+	char *dist       = token("district_officer", "110101");
+	j                = get_json("/checks?held=true&limit=2", dist, &st);
+	const char *next = json_string_value(json_object_get(j, "next"));
+	TH_CHECK(&T,
+	    st == 200 && json_array_size(json_object_get(j, "items")) == 2
+	        && next != NULL,
+	    "first page: %d", st);
+	char path[128];
+	snprintf(
+	    path, sizeof(path), "/checks?held=true&limit=2&cursor=%s", next);
+	json_decref(j);
+	j = get_json(path, dist, &st);
+	TH_CHECK(&T,
+	    st == 200 && json_array_size(json_object_get(j, "items")) == 1
+	        && json_is_null(json_object_get(j, "next"))
+	        && strcmp(json_string_value(json_object_get(
+	                      json_array_get(json_object_get(j, "items"), 0),
+	                      "application_id")),
+	               "app-3")
+	            == 0,
+	    "second page: %d", st);
+	json_decref(j);
+	j = get_json("/checks?held=true&limit=0", dist, &st);
+	TH_CHECK(&T, st == 422, "limit=0: %d", st);
+	json_decref(j);
+	j = get_json("/checks?held=maybe", dist, &st);
+	TH_CHECK(&T, st == 422, "held=maybe: %d", st);
+	json_decref(j);
+	free(dist);
+	char *other = token("township_officer", "110101002");
+	j           = get_json("/checks?held=true", other, &st);
+	TH_CHECK(&T,
+	    st == 200 && json_array_size(json_object_get(j, "items")) == 0,
+	    "another township sees held checks: %d", st);
+	json_decref(j);
+	free(other);
+}
+
+/* Item 5 (issue 10): held checks are listed and asked again on demand. */
+static void
+held(void)
+{
+	const char *down[] = { "SN_AGENCY_SIM_DOWN_BANKS=1", NULL };
+	th_proc    *sim    = start_sim(down);
+	start_verification(held_retry);
+	intake_publish(write_three, NULL);
+	const char *vs = th_schema(&T, "verification");
+	if (!th_wait_int(&T, 3, 60000,
+	        "SELECT count(*) FROM %s.checks WHERE status = 'incomplete'"
+	        " AND next_round_at IS NULL AND attempt = 2",
+	        vs))
+		th_fail(&T, "the checks were not held after round 2");
+	held_list();
+
+	char *off = token("township_officer", "110101001"), *body = NULL;
+	char *rev = token("village_reviewer", "110101001001");
+	char *oth = token("township_officer", "110101002");
+	TH_CHECK(&T, post_retry("app-1", rev, "k0", NULL) == 403,
+	    "a village reviewer asked again");
+	TH_CHECK(&T, post_retry("app-1", oth, "k0", NULL) == 404,
+	    "another township asked again");
+	int st = post_retry("app-1", off, "k1", &body);
+	TH_CHECK(&T, st == 202, "retry: %d %s", st, body);
+	char *first = body;
+	body        = NULL;
+	/* Banks still down: INCOMPLETE again, published, attempt 3. */
+	wait_events("app-1", 2, 60000);
+	Sn__Assist__V1__VerificationCompleted *ev[4];
+	TH_CHECK(&T, events("app-1", ev, 4) == 2, "events");
+	TH_CHECK(&T,
+	    ev[1]->status
+	            == SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_INCOMPLETE
+	        && ev[1]->attempt == 3 && ev[1]->n_missing_agencies == 1,
+	    "retry: status %d attempt %d", ev[1]->status, ev[1]->attempt);
+	for (int i = 0; i < 2; i++)
+		sn__assist__v1__verification_completed__free_unpacked(
+		    ev[i], NULL);
+	/* The same key again: the first answer, and no new round. */
+	st = post_retry("app-1", off, "k1", &body);
+	TH_CHECK(&T, st == 202 && strcmp(body, first) == 0, "repeat: %d %s",
+	    st, body);
+	free(body);
+	free(first);
+	th_sleep_ms(1000);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT attempt FROM %s.checks WHERE application_id = 'app-1'",
+	        vs)
+	        == 3,
+	    "a repeated key asked again");
+	/* Banks answer again: COMPLETE, attempt 4. */
+	th_stop(&T, sim);
+	start_sim(NULL);
+	TH_CHECK(&T, post_retry("app-1", off, "k2", NULL) == 202, "retry 2");
+	wait_events("app-1", 3, 60000);
+	TH_CHECK(&T, events("app-1", ev, 4) == 3, "events");
+	TH_CHECK(&T,
+	    ev[2]->status
+	            == SN__ASSIST__V1__VERIFICATION_STATUS__VERIFICATION_COMPLETE
+	        && ev[2]->attempt == 4 && ev[2]->facts != NULL,
+	    "retry 2: status %d attempt %d", ev[2]->status, ev[2]->attempt);
+	for (int i = 0; i < 3; i++)
+		sn__assist__v1__verification_completed__free_unpacked(
+		    ev[i], NULL);
+	body = NULL;
+	st   = post_retry("app-1", off, "k3", &body);
+	TH_CHECK(&T, st == 409 && strstr(body, "check_not_held") != NULL,
+	    "retry of a complete check: %d %s", st, body);
+	free(body);
+	json_t *j = get_json("/checks?held=true", off, &st);
+	TH_CHECK(&T,
+	    st == 200 && json_array_size(json_object_get(j, "items")) == 2,
+	    "app-1 is still held");
+	json_decref(j);
+	free(off);
+	free(rev);
+	free(oth);
+	printf("ok: held checks listed, paged, asked again on demand\n");
+}
+
 int
 main(int argc, char **argv)
 {
 	if (argc != 2) {
 		fprintf(stderr,
 		    "usage: %s all_up|agency_down|agency_error|"
-		    "many_at_once|review|review_expired\n",
+		    "many_at_once|review|review_expired|declared_income|"
+		    "resubmitted|withdrawn|held\n",
 		    argv[0]);
 		return 2;
 	}
@@ -801,6 +1343,14 @@ main(int argc, char **argv)
 		review();
 	else if (strcmp(argv[1], "review_expired") == 0)
 		review_expired();
+	else if (strcmp(argv[1], "declared_income") == 0)
+		declared_income();
+	else if (strcmp(argv[1], "resubmitted") == 0)
+		resubmitted();
+	else if (strcmp(argv[1], "withdrawn") == 0)
+		withdrawn();
+	else if (strcmp(argv[1], "held") == 0)
+		held();
 	else
 		th_fail(&T, "unknown scenario %s", argv[1]);
 	th_fini(&T);
