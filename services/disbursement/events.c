@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 
+#include "sn/clock.h"
 #include "sn/pay/v1/payment.pb-c.h"
 
 /* One payment's message, built in place (ref is pointed to from it). */
@@ -36,6 +37,7 @@ ref_of(const disbursement_payment *p, Sn__Pay__V1__PaymentRef *ref)
 	ref->beneficiary_id          = str(p->beneficiary_id);
 	ref->period                  = str(p->period);
 	ref->payment_run_id          = str(p->run_id);
+	ref->instalment              = p->instalment;
 }
 
 static const ProtobufCMessage *
@@ -174,4 +176,27 @@ disbursement_events_run_changed(
 	m.actor          = str(actor);
 	return sn_bus_append_msg(
 	    bus, tx, "payment_run.changed", run->id, actor, &m.base);
+}
+
+sn_err
+disbursement_events_payee_changed(
+    sn_bus *bus, sn_tx *tx, const disbursement_payee_change *c)
+{
+	char                      at[SN_CLOCK_STAMPLEN];
+	Sn__Pay__V1__PayeeChanged m = SN__PAY__V1__PAYEE_CHANGED__INIT;
+	m.beneficiary_id            = str(c->beneficiary_id);
+	m.application_id            = str(c->application_id);
+	m.grant_id                  = str(c->grant_id);
+	m.bank_code                 = str(c->bank_code);
+	m.account_number            = str(c->account_number);
+	m.account_name              = str(c->account_name);
+	m.payment_id                = str(c->payment_id);
+	m.requested_by              = str(c->requested_by);
+	m.confirmed_by              = str(c->confirmed_by);
+	m.changed_at                = sn_clock_stamp(at);
+	const char *subject         = m.beneficiary_id[0] ? m.beneficiary_id
+	            : m.grant_id[0]                       ? m.grant_id
+	                                                  : m.application_id;
+	return sn_bus_append_msg(
+	    bus, tx, "payee.changed", subject, m.confirmed_by, &m.base);
 }

@@ -31,6 +31,7 @@
 #define OFFICER "township_officer"
 #define READERS "finance,finance_approver"
 #define PAYMENT_READERS "finance,finance_approver,township_officer"
+#define CHECKERS "township_officer,finance"
 
 /* Longest reason of a decision and account field, in bytes. */
 #define REASON_MAX 500
@@ -261,15 +262,26 @@ run_parse(sn_http_req *req, run_req *in, sn_problem *why)
 	    || !disbursement_rules_period_ok(in->period))
 		return sn_problem_set(why, 422, "invalid_period", "period",
 		    "the body is {period: \"YYYY-MM\"}");
-	return true;
+	/* a completed run of the previous month is found in the
+	 * transaction (exists_done) */
+	return disbursement_rules_run_period(
+	    in->period, sn_clock_month(), false, why);
 }
 
 static void
 exists_done(sn_tx *tx, sn_err err, const disbursement_run *run, void *arg)
 {
-	run_req *r = arg;
+	run_req   *r = arg;
+	sn_problem why;
 	if (err != SN_OK) {
 		fail_err(r->req, tx, err);
+		return;
+	}
+	sn_problem_clear(&why);
+	if (run != NULL && run->status == DISBURSEMENT_RUN_COMPLETED
+	    && !disbursement_rules_run_period(
+	        r->period, sn_clock_month(), true, &why)) {
+		sn_http_tx_problem(r->req, tx, &why);
 		return;
 	}
 	json_t *e = json_pack("{s:{s:s, s:s, s:s, s:s?}}", "error", "code",
@@ -712,14 +724,33 @@ on_payments(sn_http_req *req, void *arg)
 	    sn_service_db(d->svc), s, prefix, 1000, payments_read, req);
 }
 
-/* ---- PUT /payments/{id}/account ----------------------------------------- */
+/* ---- account changes (maker-checker, issue 10) ----------------------------
+ *
+ * PUT /payments/{id}/account proposes (pending, the payment stays held);
+ * POST .../account/confirmation by another user applies it (the payment
+ * goes out again under its next end-to-end id, payee.changed, the
+ * payee's account for later runs); POST .../account/rejection by
+ * another user discards it. All three lock the payment first.
+ */
 
-typedef struct correct_req {
+/* Household names read from a change's JSON array, at most this many. */
+#define NAMES_MAX 64
+#define ID_MAX 128
+
+typedef struct change_req {
 	disbursement           *d;
 	sn_http_req            *req;
-	disbursement_account_in acct;
-	disbursement_payment_cb lock_cb, correct_cb;
-} correct_req;
+	bool                    confirming; /* else rejecting (POST only) */
+	const char             *reason;     /* of a rejection; NULL: none */
+	disbursement_account_in acct; /* PUT: the body's; POST: the pending */
+	int64_t                 proposal_id;
+	char bank[ACCOUNT_FIELD_MAX + 1], number[ACCOUNT_FIELD_MAX + 1];
+	char name[ACCOUNT_FIELD_MAX + 1], maker[ID_MAX];
+	char app[ID_MAX], ben[ID_MAX];
+	disbursement_change_cb  target_cb;
+	disbursement_doc_cb     doc_cb;
+	disbursement_payment_cb correct_cb;
+} change_req;
 
 static bool
 account_parse(sn_http_req *req, disbursement_account_in *in, sn_problem *why)
@@ -746,18 +777,147 @@ account_parse(sn_http_req *req, disbursement_account_in *in, sn_problem *why)
 	return true;
 }
 
-static void
-correct_done(sn_tx *tx, sn_err err, const disbursement_payment *p, void *arg)
+static disbursement_payment_view
+view_of(const disbursement_change *c)
 {
-	correct_req *c = arg;
+	disbursement_payment_view v = { .found = c != NULL };
+	if (c != NULL)
+		v = (disbursement_payment_view) { .found = true,
+			.status                          = c->status,
+			.township_code                   = c->township_code,
+			.is_grant                        = c->has_grant_id,
+			.attempt                         = c->attempt };
+	return v;
+}
+
+/* May the PUT's holder be proposed? The household's names are borrowed
+ * from members (a JSON array) for the rule's call only. */
+static bool
+proposal_ok(const change_req *c, const disbursement_change *t, sn_problem *why)
+{
+	const char               *names[NAMES_MAX];
+	size_t                    n    = 0;
+	disbursement_payment_view v    = view_of(t);
+	json_t                   *list = t != NULL && t->members != NULL
+	                      ? json_loads(t->members, 0, NULL)
+	                      : NULL;
+	for (size_t i = 0; i < json_array_size(list) && n < NAMES_MAX; i++)
+		if (json_is_string(json_array_get(list, i)))
+			names[n++]
+			    = json_string_value(json_array_get(list, i));
+	bool ok = disbursement_rules_proposal(sn_http_principal(c->req), &v,
+	    c->acct.account_name, names, n, why);
+	json_decref(list);
+	return ok;
+}
+
+static void
+change_doc_done(sn_tx *tx, sn_err err, const char *doc, void *arg)
+{
+	change_req *c = arg;
+	json_t     *j;
+	if (err == SN_OK && doc == NULL) {
+		sn_http_tx_fail(c->req, tx, 409, "nothing_pending",
+		    "no account change is pending on this payment", NULL);
+		return;
+	}
+	if (err != SN_OK || (j = json_loads(doc, 0, NULL)) == NULL) {
+		fail_err(c->req, tx, err != SN_OK ? err : SN_EPROTO);
+		return;
+	}
+	/* a proposal is accepted for a second user to confirm: 202 */
+	sn_http_tx_reply(c->req, tx,
+	    strcmp(sn_http_method(c->req), "PUT") == 0 ? 202 : 200, j);
+}
+
+static void
+propose_target(sn_tx *tx, sn_err err, const disbursement_change *t, void *arg)
+{
+	change_req *c = arg;
+	sn_problem  why;
+	if (err != SN_OK) {
+		fail_err(c->req, tx, err);
+		return;
+	}
+	sn_problem_clear(&why);
+	if (!proposal_ok(c, t, &why)) {
+		sn_http_tx_problem(c->req, tx, &why);
+		return;
+	}
+	if (disbursement_store_propose(
+	        tx, t->payment_id, &c->acct, user_of(c->req), &c->doc_cb)
+	    != SN_OK)
+		fail_unavailable(c->req, tx);
+}
+
+static void
+change_begin(sn_http_req *req, sn_tx *tx, void *arg)
+{
+	change_req *c = arg;
+	if (disbursement_store_change_target(
+	        tx, sn_http_param(req, "id"), &c->target_cb)
+	    != SN_OK)
+		fail_unavailable(req, tx);
+}
+
+static change_req *
+change_new(sn_http_req *req, void *arg)
+{
+	change_req *c;
+	if (!id_ok(req, "no such payment"))
+		return NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		sn_http_reply_error(
+		    req, 503, "unavailable", "try again", NULL);
+		return NULL;
+	}
+	c->d      = arg;
+	c->req    = req;
+	c->doc_cb = (disbursement_doc_cb) { change_doc_done, c };
+	return c;
+}
+
+static void
+on_propose(sn_http_req *req, void *arg)
+{
+	sn_problem  why;
+	change_req *c = change_new(req, arg);
+	if (c == NULL)
+		return;
+	if (!account_parse(req, &c->acct, &why)) {
+		free(c);
+		sn_http_problem(req, &why);
+		return;
+	}
+	c->target_cb = (disbursement_change_cb) { propose_target, c };
+	sn_http_tx_with_end(req, change_begin, free, c);
+}
+
+/* The confirmed change is applied: its events, the answer. */
+static void
+confirm_done(sn_tx *tx, sn_err err, const disbursement_payment *p, void *arg)
+{
+	change_req *c = arg;
 	if (err == SN_OK && p == NULL) {
 		sn_http_tx_fail(c->req, tx, 409, "not_rejected",
 		    "only a rejected payment is corrected", NULL);
 		return;
 	}
+	disbursement_payee_change pc = { .beneficiary_id = c->ben,
+		.application_id                          = c->app,
+		.grant_id       = err == SN_OK ? p->grant_id : NULL,
+		.bank_code      = c->bank,
+		.account_number = c->number,
+		.account_name   = c->name,
+		.payment_id     = err == SN_OK ? p->id : NULL,
+		.requested_by   = c->maker,
+		.confirmed_by   = user_of(c->req) };
 	if (err == SN_OK)
 		err = disbursement_events_scheduled(
 		    sn_service_bus(c->d->svc), tx, p, 1, user_of(c->req));
+	if (err == SN_OK)
+		err = disbursement_events_payee_changed(
+		    sn_service_bus(c->d->svc), tx, &pc);
 	if (err != SN_OK) {
 		fail_err(c->req, tx, err);
 		return;
@@ -766,68 +926,102 @@ correct_done(sn_tx *tx, sn_err err, const disbursement_payment *p, void *arg)
 	sn_http_tx_reply(c->req, tx, 200, json_loads(p->doc, 0, NULL));
 }
 
+/* The pending change's account and people, kept for the statements and
+ * the event after this callback. */
 static void
-payment_lock_done(
-    sn_tx *tx, sn_err err, const disbursement_payment *p, void *arg)
+keep_pending(change_req *c, const disbursement_change *t)
 {
-	correct_req            *c = arg;
+	snprintf(c->bank, sizeof(c->bank), "%s", t->bank_code);
+	snprintf(c->number, sizeof(c->number), "%s", t->account_number);
+	snprintf(c->name, sizeof(c->name), "%s", t->account_name);
+	snprintf(c->maker, sizeof(c->maker), "%s", t->requested_by);
+	snprintf(c->app, sizeof(c->app), "%s",
+	    t->application_id ? t->application_id : "");
+	snprintf(c->ben, sizeof(c->ben), "%s",
+	    t->beneficiary_id ? t->beneficiary_id : "");
+	c->acct = (disbursement_account_in) { c->bank, c->number, c->name };
+	c->proposal_id = t->proposal_id;
+}
+
+static void
+decide_target(sn_tx *tx, sn_err err, const disbursement_change *t, void *arg)
+{
+	change_req             *c = arg;
 	disbursement_correction next;
 	sn_problem              why;
 	if (err != SN_OK) {
 		fail_err(c->req, tx, err);
 		return;
 	}
-	disbursement_payment_view v = { .found = p != NULL };
-	if (p != NULL)
-		v = (disbursement_payment_view) { .found = true,
-			.status                          = p->status,
-			.township_code                   = p->township_code,
-			.is_grant                        = p->grant_id != NULL,
-			.attempt                         = p->attempt };
+	disbursement_payment_view v = view_of(t);
+	disbursement_change_view  w = { .pending = t != NULL && t->has_pending,
+		 .requested_by = t != NULL ? t->requested_by : NULL };
 	sn_problem_clear(&why);
-	if (!disbursement_rules_correction(
-	        sn_http_principal(c->req), &v, &next, &why)) {
+	if (!disbursement_rules_checker(sn_http_principal(c->req), &v, &w,
+	        c->confirming, &next, &why)) {
 		sn_http_tx_problem(c->req, tx, &why);
 		return;
 	}
-	if (disbursement_store_correct(tx, sn_http_param(c->req, "id"), &next,
-	        &c->acct, user_of(c->req), &c->correct_cb)
-	    != SN_OK)
+	keep_pending(c, t);
+	if (!c->confirming)
+		err = disbursement_store_proposal_decide(tx, c->proposal_id,
+		    false, user_of(c->req), c->reason, &c->doc_cb);
+	else if ((err = disbursement_store_proposal_decide(
+	              tx, c->proposal_id, true, user_of(c->req), NULL, NULL))
+	    == SN_OK)
+		err = disbursement_store_correct(tx, t->payment_id, &next,
+		    &c->acct, user_of(c->req), &c->correct_cb);
+	if (err != SN_OK)
 		fail_unavailable(c->req, tx);
 }
 
-static void
-correct_begin(sn_http_req *req, sn_tx *tx, void *arg)
+/* A decision's body: none, or {} to confirm, {reason?} to reject. */
+static bool
+decision_parse(sn_http_req *req, change_req *c, sn_problem *why)
 {
-	correct_req *c = arg;
-	if (disbursement_store_payment_lock(
-	        tx, sn_http_param(req, "id"), &c->lock_cb)
-	    != SN_OK)
-		fail_unavailable(req, tx);
+	static const char *const keys[] = { "reason", NULL };
+	const json_t            *b      = sn_http_json(req);
+	sn_problem_clear(why);
+	if (b == NULL)
+		return true;
+	if (!sn_in_only(b, c->confirming ? keys + 1 : keys, "", why)
+	    || !sn_in_str(
+	        b, "reason", "", SN_IN_MULTILINE, 0, &c->reason, why))
+		return false;
+	if (c->reason != NULL && strlen(c->reason) > REASON_MAX)
+		return sn_problem_set(why, 422, "invalid_reason", "reason",
+		    "reason is at most %d bytes", REASON_MAX);
+	return true;
 }
 
 static void
-on_correct(sn_http_req *req, void *arg)
+on_change_decision(sn_http_req *req, void *arg, bool confirming)
 {
-	sn_problem   why;
-	correct_req *c;
-	if (!id_ok(req, "no such payment"))
+	sn_problem  why;
+	change_req *c = change_new(req, arg);
+	if (c == NULL)
 		return;
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		sn_http_reply_error(
-		    req, 503, "unavailable", "try again", NULL);
-		return;
-	}
-	if (!account_parse(req, &c->acct, &why)) {
+	c->confirming = confirming;
+	if (!decision_parse(req, c, &why)) {
 		free(c);
 		sn_http_problem(req, &why);
 		return;
 	}
-	c->d          = arg;
-	c->req        = req;
-	c->lock_cb    = (disbursement_payment_cb) { payment_lock_done, c };
-	c->correct_cb = (disbursement_payment_cb) { correct_done, c };
-	sn_http_tx_with_end(req, correct_begin, free, c);
+	c->target_cb  = (disbursement_change_cb) { decide_target, c };
+	c->correct_cb = (disbursement_payment_cb) { confirm_done, c };
+	sn_http_tx_with_end(req, change_begin, free, c);
+}
+
+static void
+on_change_confirm(sn_http_req *req, void *arg)
+{
+	on_change_decision(req, arg, true);
+}
+
+static void
+on_change_reject(sn_http_req *req, void *arg)
+{
+	on_change_decision(req, arg, false);
 }
 
 /* ---- events in ---------------------------------------------------------- */
@@ -892,6 +1086,40 @@ on_decided(
 	return disbursement_store_payee_decided(tx, &p);
 }
 
+/* Issue 10: an edge household's standing replaced by a new decision
+ * (EXITED, CHANGE_CAUSE_REPLACED) ends from the month after its
+ * until_month, whatever first month the event names: the months it was
+ * paid stay as they were, and the new decision's payee starts. */
+static void
+replaced_from(
+    const Sn__Assist__V1__BeneficiaryChanged *m, disbursement_payee_in *p)
+{
+	if (m->cause == SN__ASSIST__V1__CHANGE_CAUSE__CHANGE_CAUSE_REPLACED
+	    && p->standing == DISBURSEMENT_EXITED && p->has_until) {
+		p->has_first   = true;
+		p->first_month = sn_month_add(p->until_month, 1);
+	}
+}
+
+/* The payee with its household's member names (beneficiary.changed
+ * member_names, issue 10), kept for an account change's holder. */
+static sn_err
+payee_changed_named(sn_tx *tx, const Sn__Assist__V1__BeneficiaryChanged *m,
+    disbursement_payee_in *p)
+{
+	sn_pgarray names;
+	sn_pgarray_init(&names);
+	for (size_t i = 0; i < m->n_member_names; i++)
+		sn_pgarray_add(&names, str_or(m->member_names[i]));
+	p->member_names
+	    = m->n_member_names > 0 ? sn_pgarray_text(&names) : NULL;
+	sn_err err = m->n_member_names > 0 && p->member_names == NULL
+	    ? SN_ENOMEM
+	    : disbursement_store_payee_changed(tx, p);
+	sn_pgarray_fini(&names);
+	return err;
+}
+
 static sn_err
 on_beneficiary(
     sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
@@ -910,9 +1138,13 @@ on_beneficiary(
 	p.fund     = disbursement_rules_fund_of_category(m->category);
 	p.category = (int32_t) m->category;
 	bool only  = disbursement_rules_subsidy_only(m->category);
-	if (p.fund == DISBURSEMENT_FUND_NONE && !only)
+	if (p.fund == DISBURSEMENT_FUND_NONE && !only) {
+		p.standing  = disbursement_rules_standing_of((int) m->status);
+		p.has_until = month_of(m->until_month, &p.until_month);
+		replaced_from(m, &p);
 		return disbursement_store_payee_exit(tx, m->application_id,
 		    p.has_first ? &p.first_month : NULL);
+	}
 	p.has_until = m->until_month[0] != '\0';
 	if (!month_of(m->from_month, &p.from_month)
 	    || (p.has_until && !month_of(m->until_month, &p.until_month))
@@ -930,7 +1162,8 @@ on_beneficiary(
 	p.monthly_fen    = only ? 0 : m->monthly_amount_fen;
 	p.decided_by     = str_or(m->approved_by);
 	payee_where(&p, m->household, m->payee);
-	return disbursement_store_payee_changed(tx, &p);
+	replaced_from(m, &p);
+	return payee_changed_named(tx, m, &p);
 }
 
 static sn_err
@@ -987,7 +1220,10 @@ on_granted(
 	    || !disbursement_rules_year_parse(
 	        memcpy(y, m->granted_at, 4), &year))
 		year = sn_clock_today().year;
+	if (!disbursement_rules_instalment_ok(m->instalment, m->instalments))
+		return bad_event(ev, "bad instalment");
 	disbursement_grant_in g = { .grant_id = m->grant_id,
+		.instalment                   = m->instalment,
 		.amount_fen                   = m->amount_fen,
 		.township_code                = m->township_code,
 		.bank_code                    = m->payee->bank_code,
@@ -1026,7 +1262,11 @@ const sn_http_route_def disbursement_routes[DISBURSEMENT_NROUTES] = {
 	{ "GET", "/payments", 0, PAYMENT_READERS, on_payments },
 	{ "GET", "/payments/{id}", 0, PAYMENT_READERS, on_payment_get },
 	{ "PUT", "/payments/{id}/account", SN_HTTP_IDEMPOTENT, OFFICER,
-	    on_correct },
+	    on_propose },
+	{ "POST", "/payments/{id}/account/confirmation", SN_HTTP_IDEMPOTENT,
+	    CHECKERS, on_change_confirm },
+	{ "POST", "/payments/{id}/account/rejection", SN_HTTP_IDEMPOTENT,
+	    CHECKERS, on_change_reject },
 };
 
 static sn_err

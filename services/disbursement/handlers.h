@@ -23,7 +23,11 @@
  *   POST /runs   finance (district). {period: "YYYY-MM"} → 202 {id,
  *        period, status "building"}; the run is built in the background
  *        (payout.h) and then awaits approval. 409 "run_exists" (with
- *        error.run_id) when the period has a live run.
+ *        error.run_id) when the period has a live run. 422
+ *        "invalid_period" for a period more than one month ahead of the
+ *        district's month (sn/clock.h) or closed: a month before the
+ *        previous one, or the previous one once its run completed
+ *        (rules.h disbursement_rules_run_period); nothing is made.
  *   GET  /runs/{id}, GET /runs/{id}/plan (用款计划: {run, rows: [{fund,
  *        township_code, payments, total_fen, back_payments, back_fen}],
  *        payments, total_fen, corrections: {back_payments, back_fen,
@@ -48,12 +52,29 @@
  *   GET  /payments?status=rejected&township=T   the same roles; a
  *        township officer sees only his township.
  *   PUT  /payments/{id}/account   township_officer within the payment's
- *        township. {bank_code, account_number, account_name} → 200 the
+ *        township. {bank_code, account_number, account_name} → 202 the
+ *        proposal {id, payment_id, status "pending", the account,
+ *        requested_by, requested_at}: the payment stays rejected (held)
+ *        until a second user confirms. A new proposal, by the same user
+ *        or another, replaces the pending one (status "replaced"); its
+ *        maker is then the one who may not confirm. 422
+ *        "name_not_member" when account_name is not exactly one of the
+ *        household's members' names (beneficiary.changed member_names;
+ *        none known refuses too); 409 "not_rejected"; 409
+ *        "not_correctable" for an emergency payment (emergency has
+ *        credited its fund back and grants again).
+ *   POST /payments/{id}/account/confirmation   township_officer within
+ *        the payment's township, or finance; body none or {}. → 200 the
  *        payment, "ready" under a new end-to-end id (attempt + 1): it
- *        goes out at once, still the same payment (one per payee, fund
- *        and period). 409 "not_rejected"; 409 "not_correctable" for an
- *        emergency payment (emergency has credited its fund back and
- *        grants again).
+ *        goes out at once to the proposed account, still the same
+ *        payment; the payee's account changes for later runs, and
+ *        payee.changed is published in the same transaction. 403
+ *        "same_user" for the proposal's maker; 409 "nothing_pending".
+ *   POST /payments/{id}/account/rejection   the same checkers; {reason?}
+ *        → 200 the proposal, "rejected": discarded. 403 "same_user",
+ *        409 "nothing_pending".
+ *   A payment's document (GET /payments/{id}) shows the pending
+ *   proposal as account_change (null when none).
  *
  * Events followed (applied once, in order, in the bus's transaction):
  *   approval application.decided   an approved tekun/dibao decision with
@@ -63,13 +84,21 @@
  *        amount, fund, account and months, and what the register says
  *        from first_month on (payee_month; a run for P pays the row in
  *        force for P: active or gradual exit until until_month, nothing
- *        suspended or exited).
+ *        suspended or exited). Its member_names are kept with the
+ *        payee (an account change's holder must be one of them). An
+ *        EXITED with cause REPLACED (an edge household's standing
+ *        replaced by a new decision) ends from the month after its
+ *        until_month, whatever first month it names: the months paid
+ *        stay paid; the new decision is a payee of its own.
  *   approval price_subsidy.decided the month's price subsidy: the run
  *        of that month pays per_person_fen × members to every payee of
  *        a listed category as a line of its own (fund price_subsidy);
  *        applies=false, or no event, pays none.
  *   emergency emergency.granted    a payment "ready" at once from the
- *        emergency fund, with ref.grant_id; once per grant. It draws on
+ *        emergency fund, with ref.grant_id; once per grant, or for
+ *        transitional aid once per instalment (instalment k of n, its
+ *        own payment and end-to-end id, ref.instalment k in its
+ *        events); a repeat pays nothing. It draws on
  *        the budget of granted_at's year, or of the district's year
  *        (sn/clock.h) when the grant carries no date.
  * Events published: events.h.
@@ -88,7 +117,7 @@
 
 /* The HTTP API above as one table, for sn_service_def.routes; the
  * handlers take the disbursement (sn_service_set_route_arg). */
-#define DISBURSEMENT_NROUTES 10
+#define DISBURSEMENT_NROUTES 12
 extern const sn_http_route_def disbursement_routes[DISBURSEMENT_NROUTES];
 
 /*

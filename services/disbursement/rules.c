@@ -551,6 +551,82 @@ disbursement_rules_correction(const sn_principal *p,
 }
 
 bool
+disbursement_rules_holder_member(
+    const char *holder, const char *const *names, size_t n)
+{
+	for (size_t i = 0; holder != NULL && i < n; i++)
+		if (names[i] != NULL && strcmp(holder, names[i]) == 0)
+			return true;
+	return false;
+}
+
+bool
+disbursement_rules_proposal(const sn_principal *p,
+    const disbursement_payment_view *v, const char *holder,
+    const char *const *names, size_t n, sn_problem *why)
+{
+	disbursement_correction next;
+	if (!disbursement_rules_correction(p, v, &next, why))
+		return false;
+	if (!disbursement_rules_holder_member(holder, names, n))
+		return sn_problem_set(why, 422, "name_not_member",
+		    "account_name",
+		    "the account holder is not a member of the household");
+	return true;
+}
+
+bool
+disbursement_rules_checker(const sn_principal *p,
+    const disbursement_payment_view *v, const disbursement_change_view *c,
+    bool confirming, disbursement_correction *out, sn_problem *why)
+{
+	disbursement_correction next;
+	if (p == NULL || v == NULL || c == NULL || !v->found
+	    || v->township_code == NULL
+	    || !disbursement_rules_payment_visible(p, v->township_code))
+		return sn_problem_set(
+		    why, 404, "not_found", "id", "no such payment");
+	if (!c->pending)
+		return sn_problem_set(why, 409, "nothing_pending", NULL,
+		    "no account change is pending on this payment");
+	if (c->requested_by == NULL || strcmp(c->requested_by, p->user) == 0)
+		return sn_problem_set(why, 403, "same_user", NULL,
+		    "the account change needs a second user: you proposed it");
+	if (!confirming)
+		return true;
+	if (!disbursement_rules_correction(p, v, &next, why))
+		return false;
+	if (out != NULL)
+		*out = next;
+	return true;
+}
+
+bool
+disbursement_rules_run_period(
+    sn_month period, sn_month current, bool completed, sn_problem *why)
+{
+	sn_month previous = sn_month_add(current, -1);
+	if (sn_month_cmp(period, sn_month_add(current, 1)) > 0)
+		return sn_problem_set(why, 422, "invalid_period", "period",
+		    "a run may be made at most one month ahead");
+	if (sn_month_cmp(period, previous) < 0
+	    || (sn_month_cmp(period, previous) == 0 && completed))
+		return sn_problem_set(why, 422, "invalid_period", "period",
+		    "the period is closed: a month before the previous one, "
+		    "or "
+		    "the previous one once its run completed");
+	return true;
+}
+
+bool
+disbursement_rules_instalment_ok(int32_t k, int32_t n)
+{
+	if (k == 0 && n == 0)
+		return true;
+	return k >= 1 && k <= n && n <= DISBURSEMENT_INSTALMENTS_MAX;
+}
+
+bool
 disbursement_rules_payments_scope(const sn_principal *p, const char *township,
     const char **prefix, sn_problem *why)
 {

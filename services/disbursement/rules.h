@@ -394,6 +394,65 @@ bool disbursement_rules_correction(const sn_principal *p,
     const disbursement_payment_view *v, disbursement_correction *out,
     sn_problem *why);
 
+/* ---- account changes take two people (issue 10) --------------------------
+ */
+
+/* Is holder exactly one of the n names of the household's members?
+ * False when none is known (n 0) or holder is NULL. */
+bool disbursement_rules_holder_member(
+    const char *holder, const char *const *names, size_t n);
+
+/*
+ * May p propose a new account, held by holder, for payment v whose
+ * household's members are names (n)? As disbursement_rules_correction
+ * (404 "not_found", 409 "not_correctable", "not_rejected",
+ * "too_many_attempts"); then the holder is a member (422
+ * "name_not_member", field account_name), checked before anything
+ * reaches the bank.
+ */
+bool disbursement_rules_proposal(const sn_principal *p,
+    const disbursement_payment_view *v, const char *holder,
+    const char *const *names, size_t n, sn_problem *why);
+
+/* The account change pending on a payment, as its checker sees it. */
+typedef struct disbursement_change_view {
+	bool        pending;      /* false: none */
+	const char *requested_by; /* its maker */
+} disbursement_change_view;
+
+/*
+ * May p (a township officer within the payment's township, or finance)
+ * confirm (confirming) or reject the change c pending on payment v? The
+ * payment visible to p (404 "not_found"); a change pending (409
+ * "nothing_pending"); p not its maker (403 "same_user"). Confirming
+ * also needs what disbursement_rules_correction needs (409
+ * "not_correctable", "not_rejected", "too_many_attempts") and fills out
+ * (may be NULL when rejecting).
+ */
+bool disbursement_rules_checker(const sn_principal *p,
+    const disbursement_payment_view *v, const disbursement_change_view *c,
+    bool confirming, disbursement_correction *out, sn_problem *why);
+
+/* ---- runs only for sensible periods (issue 10) -------------------------- */
+
+/*
+ * May a run be made for period when the district's month is current?
+ * Not more than one month ahead of current, and not for a closed
+ * period: a month before the previous one, or the previous one when a
+ * run of it completed (completed). 422 "invalid_period" otherwise.
+ */
+bool disbursement_rules_run_period(
+    sn_month period, sn_month current, bool completed, sn_problem *why);
+
+/* ---- transitional aid (issue 10) ---------------------------------------- */
+
+/* Most instalments of one grant. */
+#define DISBURSEMENT_INSTALMENTS_MAX 99
+
+/* emergency.granted's instalment k of n: 0 of 0 (a grant paid at once)
+ * or 1 <= k <= n <= DISBURSEMENT_INSTALMENTS_MAX. */
+bool disbursement_rules_instalment_ok(int32_t k, int32_t n);
+
 /*
  * Which payments p may list: *prefix is the division prefix of the
  * payments' township ("" for all). A township officer sees his

@@ -111,28 +111,45 @@ static const sn_col run_cols[] = {
 	  ".attempt, " p ".township_code, " p ".bank_code, " p                \
 	  ".account_number, " p ".account_name, " p ".grant_id, " ben         \
 	  " AS beneficiary_id, " p ".period, " p ".run_id, " p                \
-	  ".reason_code, " p ".reason, " p ".settled_at"
+	  ".reason_code, " p ".reason, " p ".settled_at, " p ".instalment"
 
 #define BENEFICIARY_OF(p)                                                     \
 	"(SELECT pe.beneficiary_id FROM payee pe WHERE pe.id = " p ".payee_"  \
 	"id)"
 
+/* An account change (maker-checker) as JSON. */
+#define PROPOSAL_JSON(a)                                                      \
+	"json_build_object('id', " a ".id, 'payment_id', " a ".payment_id,"   \
+	" 'status', " a ".status, 'bank_code', " a ".bank_code,"              \
+	" 'account_number', " a ".account_number, 'account_name', " a         \
+	".account_name, 'requested_by', " a ".requested_by,"                  \
+	" 'requested_at', ts_json(" a ".requested_at), 'decided_by', " a      \
+	".decided_by, 'decided_at', ts_json(" a ".decided_at), 'reason', " a  \
+	".reason)"
+
 #define PAYMENT_JSON(p)                                                       \
 	"json_build_object('id', " p ".id, 'status', " p                      \
 	".status, 'fund', " p ".fund, 'period', " p ".period, 'run_id', " p   \
 	".run_id,"                                                            \
-	" 'grant_id', " p ".grant_id, 'corrects', nullif(" p                  \
-	".corrects, ''), 'category', nullif(" p ".category, ''),"             \
-	" 'persons', " p ".persons,"                                          \
-	" 'amount_fen', " p ".amount_fen,"                                    \
-	" 'township_code', " p ".township_code, 'end_to_end_id', " p          \
-	".e2e_id, 'attempt', " p ".attempt, 'payee', json_build_object("      \
-	"'bank_code', " p ".bank_code, 'account_number', " p                  \
-	".account_number, 'account_name', " p ".account_name),"               \
-	" 'reason_code', " p ".reason_code, 'reason', " p ".reason,"          \
-	" 'settled_at', " p ".settled_at, 'created_at', ts_json(" p           \
-	".created_at), 'sent_at', ts_json(" p ".sent_at), 'finished_at',"     \
-	" ts_json(" p ".finished_at))"
+	" 'grant_id', " p ".grant_id, 'instalment', nullif(" p                \
+	".instalment, 0), 'account_change', (SELECT " PROPOSAL_JSON(          \
+	    "ap") " FROM account_proposal ap WHERE ap.payment_id = " p ".id"  \
+	          " AND ap.status = 'pending'), 'corrects', nullif(" p        \
+	          ".corrects, ''), 'category', nullif(" p ".category, ''),"   \
+	          " 'persons', " p ".persons,"                                \
+	          " 'amount_fen', " p ".amount_fen,"                          \
+	          " 'township_code', " p                                      \
+	          ".township_code, 'end_to_end_id', " p                       \
+	          ".e2e_id, 'attempt', " p                                    \
+	          ".attempt, 'payee', json_build_object("                     \
+	          "'bank_code', " p ".bank_code, 'account_number', " p        \
+	          ".account_number, 'account_name', " p ".account_name),"     \
+	          " 'reason_code', " p ".reason_code, 'reason', " p           \
+	          ".reason,"                                                  \
+	          " 'settled_at', " p ".settled_at, 'created_at', ts_json(" p \
+	          ".created_at), 'sent_at', ts_json(" p                       \
+	          ".sent_at), 'finished_at',"                                 \
+	          " ts_json(" p ".finished_at))"
 
 #define PAYMENT_COL_LIST                                                      \
 	SN_COL(disbursement_payment, id, SN_COL_TEXT),                        \
@@ -160,7 +177,8 @@ static const sn_col run_cols[] = {
 	    SN_COL_OPT(                                                       \
 	        disbursement_payment, reason, SN_COL_TEXT, has_reason),       \
 	    SN_COL_OPT(disbursement_payment, settled_at, SN_COL_TEXT,         \
-	        has_settled_at)
+	        has_settled_at),                                              \
+	    SN_COL(disbursement_payment, instalment, SN_COL_I32)
 
 static const sn_col payment_cols[] = { PAYMENT_COL_LIST };
 static const sn_col payment_doc_cols[]
@@ -230,9 +248,10 @@ payments_done(sn_tx *tx, PGresult *res, void *arg)
 static const char SQL_PAYEE_DECIDED[]
     = "INSERT INTO payee (application_id, beneficiary_id, status, fund,"
       " monthly_fen, district_code, township_code, village_code, bank_code,"
-      " account_number, account_name, from_month, until_month, decided_by)"
+      " account_number, account_name, from_month, until_month, decided_by,"
+      " member_names)"
       " VALUES ($1, nullif($2, ''), $3, $4, $5::bigint, $6, $7, $8, $9, $10,"
-      " $11, $12, $13, $14)"
+      " $11, $12, $13, $14, coalesce($15::text[], '{}'))"
       " ON CONFLICT (application_id) DO UPDATE SET"
       "  decided_by = CASE WHEN EXCLUDED.decided_by <> ''"
       "   THEN EXCLUDED.decided_by ELSE payee.decided_by END,"
@@ -241,9 +260,10 @@ static const char SQL_PAYEE_DECIDED[]
 static const char SQL_PAYEE_CHANGED[]
     = "INSERT INTO payee (application_id, beneficiary_id, status, fund,"
       " monthly_fen, district_code, township_code, village_code, bank_code,"
-      " account_number, account_name, from_month, until_month, decided_by)"
+      " account_number, account_name, from_month, until_month, decided_by,"
+      " member_names)"
       " VALUES ($1, nullif($2, ''), $3, $4, $5::bigint, $6, $7, $8, $9, $10,"
-      " $11, $12, $13, $14)"
+      " $11, $12, $13, $14, coalesce($15::text[], '{}'))"
       " ON CONFLICT (application_id) DO UPDATE SET"
       "  beneficiary_id = coalesce(EXCLUDED.beneficiary_id,"
       "   payee.beneficiary_id),"
@@ -259,6 +279,8 @@ static const char SQL_PAYEE_CHANGED[]
       "  account_name = EXCLUDED.account_name,"
       "  from_month = EXCLUDED.from_month,"
       "  until_month = EXCLUDED.until_month,"
+      "  member_names = CASE WHEN cardinality(EXCLUDED.member_names) > 0"
+      "   THEN EXCLUDED.member_names ELSE payee.member_names END,"
       "  decided_by = CASE WHEN EXCLUDED.decided_by <> ''"
       "   THEN EXCLUDED.decided_by ELSE payee.decided_by END,"
       "  updated_at = now()";
@@ -346,8 +368,8 @@ payee_upsert(sn_tx *tx, const char *sql, const disbursement_payee_in *p)
 		p->account_number, p->account_name,
 		sn_month_format(p->from_month, from),
 		p->has_until ? sn_month_format(p->until_month, until) : NULL,
-		p->decided_by };
-	return sn_tx_query(tx, sql, 14, v, NULL, NULL);
+		p->decided_by, p->member_names };
+	return sn_tx_query(tx, sql, 15, v, NULL, NULL);
 }
 
 sn_err
@@ -428,11 +450,11 @@ static const char SQL_GRANT_PAYMENT[]
     = "WITH ins AS ("
       " INSERT INTO payment (id, grant_id, fund, year, amount_fen,"
       "  township_code, bank_code, account_number, account_name, e2e_id,"
-      "  status)"
+      "  status, instalment)"
       " SELECT x.id, $1, 'emergency', $7::int, $2::bigint, $3, $4, $5, $6,"
-      "  e2e_of(x.id, 1), 'ready'"
+      "  e2e_of(x.id, 1), 'ready', $8::int"
       " FROM (SELECT gen_random_uuid() AS id) x"
-      " ON CONFLICT (grant_id) DO NOTHING"
+      " ON CONFLICT (grant_id, instalment) DO NOTHING"
       " RETURNING *),"
       " b AS ("
       " INSERT INTO budget (fund, year, drawn_fen)"
@@ -446,12 +468,13 @@ sn_err
 disbursement_store_grant_payment(sn_tx *tx, const disbursement_grant_in *g,
     const disbursement_payment_cb *cb)
 {
-	char        amount[24], year[24];
-	const char *v[] = { g->grant_id, fmt_i64(amount, g->amount_fen),
-		g->township_code, g->bank_code, g->account_number,
-		g->account_name, fmt_i64(year, g->year) };
+	char        amount[24], year[24], inst[24];
+	const char *v[]
+	    = { g->grant_id, fmt_i64(amount, g->amount_fen), g->township_code,
+		      g->bank_code, g->account_number, g->account_name,
+		      fmt_i64(year, g->year), fmt_i64(inst, g->instalment) };
 	return sn_tx_query(
-	    tx, SQL_GRANT_PAYMENT, 7, v, payment_done, (void *) cb);
+	    tx, SQL_GRANT_PAYMENT, 8, v, payment_done, (void *) cb);
 }
 
 /* ---- budgets ------------------------------------------------------------ */
@@ -1664,4 +1687,117 @@ disbursement_store_payments(sn_db *db, disbursement_payment_status status,
 	const char *s   = disbursement_rules_payment_status_name(status);
 	const char *v[] = { s != NULL ? s : "", prefix, fmt_i64(l, limit) };
 	read_start(db, SQL_PAYMENTS, 3, v, doc_read, (void (*)(void)) fn, arg);
+}
+
+/* ---- account changes (maker-checker, issue 10) -------------------------- */
+
+static const char SQL_CHANGE_TARGET[]
+    = "SELECT p.id AS payment_id, p.status, p.township_code, p.grant_id,"
+      " p.attempt,"
+      " coalesce((SELECT to_json(pe.member_names) FROM payee pe"
+      "  WHERE pe.id = p.payee_id), '[]'::json)::text AS members,"
+      " (SELECT pe.application_id FROM payee pe WHERE pe.id = p.payee_id)"
+      "  AS application_id,"
+      " (SELECT pe.beneficiary_id FROM payee pe WHERE pe.id = p.payee_id)"
+      "  AS beneficiary_id,"
+      " a.id AS proposal_id, a.bank_code, a.account_number,"
+      " a.account_name, a.requested_by"
+      " FROM payment p LEFT JOIN account_proposal a"
+      "  ON a.payment_id = p.id AND a.status = 'pending'"
+      " WHERE p.id = $1::uuid FOR UPDATE OF p";
+
+static const sn_col change_cols[] = {
+	SN_COL(disbursement_change, payment_id, SN_COL_TEXT),
+	SN_COL_ENUMOF(
+	    disbursement_change, status, disbursement_payment_status_names),
+	SN_COL(disbursement_change, township_code, SN_COL_TEXT),
+	SN_COL_OPT(disbursement_change, grant_id, SN_COL_TEXT, has_grant_id),
+	SN_COL(disbursement_change, attempt, SN_COL_I32),
+	SN_COL(disbursement_change, members, SN_COL_TEXT),
+	SN_COL_OPT(disbursement_change, application_id, SN_COL_TEXT,
+	    has_application_id),
+	SN_COL_OPT(disbursement_change, beneficiary_id, SN_COL_TEXT,
+	    has_beneficiary_id),
+	SN_COL_OPT(disbursement_change, proposal_id, SN_COL_I64, has_pending),
+	SN_COL_OPT(disbursement_change, bank_code, SN_COL_TEXT, has_bank_code),
+	SN_COL_OPT(disbursement_change, account_number, SN_COL_TEXT,
+	    has_account_number),
+	SN_COL_OPT(
+	    disbursement_change, account_name, SN_COL_TEXT, has_account_name),
+	SN_COL_OPT(
+	    disbursement_change, requested_by, SN_COL_TEXT, has_requested_by),
+};
+
+static void
+change_done(sn_tx *tx, PGresult *res, void *arg)
+{
+	const disbursement_change_cb *cb = arg;
+	disbursement_change           c;
+	bool                          found;
+	sn_err                        err
+	    = sn_rows_opt(res, change_cols, SN_NCOLS(change_cols), &c, &found);
+	cb->fn(tx, err, err == SN_OK && found ? &c : NULL, cb->arg);
+}
+
+sn_err
+disbursement_store_change_target(
+    sn_tx *tx, const char *id, const disbursement_change_cb *cb)
+{
+	const char *v[] = { id };
+	return sn_tx_query(
+	    tx, SQL_CHANGE_TARGET, 1, v, change_done, (void *) cb);
+}
+
+static const char SQL_PROPOSAL_REPLACE[]
+    = "UPDATE account_proposal SET status = 'replaced', decided_by = $2,"
+      " decided_at = now()"
+      " WHERE payment_id = $1::uuid AND status = 'pending'";
+
+static const char SQL_PROPOSE[]
+    = "INSERT INTO account_proposal AS a (payment_id, bank_code,"
+      " account_number, account_name, status, requested_by)"
+      " VALUES ($1::uuid, $2, $3, $4, 'pending', $5)"
+      " RETURNING " PROPOSAL_JSON("a") "::text AS doc";
+
+static const char SQL_PROPOSAL_DECIDE[]
+    = "UPDATE account_proposal AS a SET status = $2, decided_by = $3,"
+      " decided_at = now(), reason = $4"
+      " WHERE a.id = $1::bigint AND a.status = 'pending'"
+      " RETURNING " PROPOSAL_JSON("a") "::text AS doc";
+
+static void
+tx_doc_done(sn_tx *tx, PGresult *res, void *arg)
+{
+	const disbursement_doc_cb *cb = arg;
+	doc_row                    d;
+	bool                       found;
+	sn_err                     err
+	    = sn_rows_opt(res, doc_cols, SN_NCOLS(doc_cols), &d, &found);
+	cb->fn(tx, err, err == SN_OK && found ? d.doc : NULL, cb->arg);
+}
+
+sn_err
+disbursement_store_propose(sn_tx *tx, const char *payment_id,
+    const disbursement_account_in *acct, const char *actor,
+    const disbursement_doc_cb *cb)
+{
+	const char *r[] = { payment_id, actor };
+	const char *v[] = { payment_id, acct->bank_code, acct->account_number,
+		acct->account_name, actor };
+	sn_err err = sn_tx_query(tx, SQL_PROPOSAL_REPLACE, 2, r, NULL, NULL);
+	return err != SN_OK
+	    ? err
+	    : sn_tx_query(tx, SQL_PROPOSE, 5, v, tx_doc_done, (void *) cb);
+}
+
+sn_err
+disbursement_store_proposal_decide(sn_tx *tx, int64_t proposal_id,
+    bool confirmed, const char *actor, const char *reason,
+    const disbursement_doc_cb *cb)
+{
+	char        id[24];
+	const char *v[] = { fmt_i64(id, proposal_id),
+		confirmed ? "confirmed" : "rejected", actor, reason };
+	return sn_tx_query(tx, SQL_PROPOSAL_DECIDE, 4, v,
+	    cb != NULL ? tx_doc_done : NULL, (void *) cb);
 }

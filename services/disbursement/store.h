@@ -68,7 +68,8 @@ typedef struct disbursement_payment {
 	const char *township_code, *bank_code, *account_number, *account_name;
 	const char *grant_id, *beneficiary_id, *period, *run_id;
 	const char *reason_code, *reason, *settled_at;
-	const char *doc; /* the payment as JSON (GET /payments/{id}) */
+	const char *doc;        /* the payment as JSON (GET /payments/{id}) */
+	int32_t     instalment; /* of transitional aid; 0 otherwise */
 	/* Whether each nullable column was not NULL (sn_rows fills them;
 	 * the strings above are NULL when these are false). */
 	bool has_grant_id, has_beneficiary_id, has_period, has_run_id;
@@ -261,6 +262,9 @@ typedef struct disbursement_payee_in {
 	/* The category from first_month on (sn.assist.v1.Category): the
 	 * price subsidy goes by it. */
 	int32_t category;
+	/* Issue 10: the household's members' names, a PostgreSQL text[]
+	 * literal (sn_pgarray); NULL or "{}" keeps the names recorded. */
+	const char *member_names;
 } disbursement_payee_in;
 
 /* application.decided: inserts the payee, or only records decided_by
@@ -301,13 +305,15 @@ typedef struct disbursement_grant_in {
 	int64_t     amount_fen;
 	const char *township_code;
 	const char *bank_code, *account_number, *account_name;
-	int32_t     year; /* of the grant (the budget year drawn on) */
+	int32_t     year;       /* of the grant (the budget year drawn on) */
+	int32_t     instalment; /* 1..n of transitional aid; 0: paid at once */
 } disbursement_grant_in;
 
 /*
  * emergency.granted: a payment "ready" at once from the emergency fund
- * and its draw on the emergency budget; nothing for a grant already
- * paid (UNIQUE grant_id). cb: the new payment, or NULL.
+ * and its draw on the emergency budget; nothing for a grant (and
+ * instalment) already paid (UNIQUE grant_id, instalment). cb: the new
+ * payment, or NULL.
  */
 sn_err disbursement_store_grant_payment(sn_tx *tx,
     const disbursement_grant_in *g, const disbursement_payment_cb *cb);
@@ -515,6 +521,65 @@ typedef struct disbursement_account_in {
 sn_err disbursement_store_correct(sn_tx *tx, const char *id,
     const disbursement_correction *c, const disbursement_account_in *acct,
     const char *actor, const disbursement_payment_cb *cb);
+
+/* ---- account changes (maker-checker, issue 10) -------------------------- */
+
+/*
+ * A payment as an account change sees it, locked (FOR UPDATE), with its
+ * payee's household and the change pending on it, if any. NULL strings
+ * where the has_ flag is false.
+ */
+typedef struct disbursement_change {
+	const char                 *payment_id;
+	disbursement_payment_status status;
+	const char                 *township_code;
+	const char                 *grant_id;
+	int32_t                     attempt;
+	/* The household's members' names as a JSON array of strings ("[]":
+	 * none known, or an emergency payment). */
+	const char *members;
+	const char *application_id, *beneficiary_id;
+	/* The pending change. */
+	int64_t     proposal_id;
+	const char *bank_code, *account_number, *account_name, *requested_by;
+	bool        has_grant_id, has_application_id, has_beneficiary_id;
+	bool        has_pending, has_bank_code, has_account_number;
+	bool        has_account_name, has_requested_by;
+} disbursement_change;
+
+/* c NULL: no such payment. */
+typedef void (*disbursement_change_fn)(
+    sn_tx *tx, sn_err err, const disbursement_change *c, void *arg);
+typedef struct disbursement_change_cb {
+	disbursement_change_fn fn;
+	void                  *arg;
+} disbursement_change_cb;
+
+/* doc NULL: no row. */
+typedef void (*disbursement_doc_fn)(
+    sn_tx *tx, sn_err err, const char *doc, void *arg);
+typedef struct disbursement_doc_cb {
+	disbursement_doc_fn fn;
+	void               *arg;
+} disbursement_doc_cb;
+
+/* Locks payment id (a canonical uuid). cb: it as a change sees it. */
+sn_err disbursement_store_change_target(
+    sn_tx *tx, const char *id, const disbursement_change_cb *cb);
+
+/* A new pending account for payment_id proposed by actor; the pending
+ * one, if any, is replaced (status "replaced", decided_by actor). cb:
+ * the new proposal as JSON. */
+sn_err disbursement_store_propose(sn_tx *tx, const char *payment_id,
+    const disbursement_account_in *acct, const char *actor,
+    const disbursement_doc_cb *cb);
+
+/* The pending proposal_id confirmed or rejected by actor (reason NULL:
+ * none). cb (may be NULL): the proposal as JSON, NULL when it was no
+ * longer pending. */
+sn_err disbursement_store_proposal_decide(sn_tx *tx, int64_t proposal_id,
+    bool confirmed, const char *actor, const char *reason,
+    const disbursement_doc_cb *cb);
 
 /* A payment with its doc (NULL: no such payment). */
 void disbursement_store_payment_doc(

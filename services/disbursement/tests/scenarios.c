@@ -8,7 +8,8 @@
  *
  *   disbursement_scenarios emergency_paid | run_10k | sigkill | duties |
  *       correction | validation | district_clock | reads |
- *       register_months | back_payment | low_income | exits
+ *       register_months | back_payment | low_income | exits |
+ *       periods | instalments | edge_replaced
  */
 #include <signal.h>
 #include <stdio.h>
@@ -129,6 +130,13 @@ start_bank(const char *drop, const char *timeout)
 /* Two more settings for disbursement (NULL: none), e.g. the test clock. */
 static const char *extra_env[2];
 
+/* The district's month of disbursement's test clock (issue 10: a run is
+ * made only for a sensible period): the 15th of clock_month, set by
+ * at_month; "" leaves the clock alone. */
+static char     clock_month[8];
+static char     clock_env[64];
+static th_proc *disb;
+
 static th_proc *
 start_disbursement(void)
 {
@@ -137,19 +145,47 @@ start_disbursement(void)
 		port = th_free_port();
 	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
 	snprintf(url_env, sizeof(url_env), "SN_BANK_URL=%s", bank_url);
-	const char *env[]  = { "SN_TOKEN_KEY=" KEY, port_env, url_env,
-		 "SN_DISBURSEMENT_BANK_TIMEOUT_MS=600",
-		 "SN_DISBURSEMENT_POLL_MS=100",
-		 "SN_DISBURSEMENT_BUILD_CHUNK=2000",
-		 "SN_DISBURSEMENT_BATCH=100", extra_env[0], extra_env[1],
-		 NULL };
+	const char *env[12] = { "SN_TOKEN_KEY=" KEY, port_env, url_env,
+		"SN_DISBURSEMENT_BANK_TIMEOUT_MS=600",
+		"SN_DISBURSEMENT_POLL_MS=100",
+		"SN_DISBURSEMENT_BUILD_CHUNK=2000",
+		"SN_DISBURSEMENT_BATCH=100", NULL };
+	int         n       = 7;
+	for (int i = 0; i < 2 && extra_env[i] != NULL; i++)
+		env[n++] = extra_env[i];
+	if (extra_env[0] == NULL && clock_env[0] != '\0') {
+		env[n++] = "SN_TEST_CLOCK=1";
+		env[n++] = clock_env;
+	}
+	env[n]             = NULL;
 	const char *argv[] = { SN_DISBURSEMENT_BIN, NULL };
 	th_proc    *p
 	    = th_spawn(&T, "disbursement", SN_DISBURSEMENT_BIN, argv, env);
 	if (!th_wait_ready(&T, port, 30000))
 		th_fail(&T, "disbursement did not get ready");
 	schema = th_schema(&T, "disbursement");
+	disb   = p;
 	return p;
+}
+
+/* Moves disbursement's district clock to the 15th of period ("YYYY-MM"),
+ * restarting it when it runs on another month. */
+static void
+at_month(const char *period)
+{
+	if (strcmp(clock_month, period) == 0)
+		return;
+	snprintf(clock_month, sizeof(clock_month), "%s", period);
+	snprintf(clock_env, sizeof(clock_env), "SN_CLOCK_OFFSET_S=%lld",
+	    (long long) th_int(&T,
+	        "SELECT extract(epoch FROM ('%s-15 04:00:00+00'::timestamptz"
+	        " - now()))::bigint",
+	        period));
+	if (disb == NULL)
+		return;
+	th_kill(&T, disb, SIGTERM);
+	th_wait_exit(&T, disb, 15000);
+	start_disbursement();
 }
 
 static void
@@ -159,6 +195,8 @@ start(const char *drop, const char *timeout)
 	th_publisher(&T, "approval");
 	th_publisher(&T, "emergency");
 	start_bank(drop, timeout);
+	if (clock_month[0] == '\0')
+		at_month(PERIOD);
 	start_disbursement();
 	finance          = token("fin-1", "finance", DISTRICT);
 	finance_b        = token("fin-2", "finance", DISTRICT);
@@ -267,9 +305,15 @@ inject_payees(int n)
 			m.from_month         = "2026-01";
 			m.approved_by        = by;
 			m.household          = &h;
-			topics[k]            = strdup("beneficiary.changed");
-			subjects[k]          = strdup(app);
-			hexes[k]             = th_hex(&m.base);
+			/* issue 10: the household's names, holder first */
+			char  spouse[32];
+			char *names[2] = { name, spouse };
+			snprintf(spouse, sizeof(spouse), "spouse %d", i + 1);
+			m.n_member_names = 2;
+			m.member_names   = names;
+			topics[k]        = strdup("beneficiary.changed");
+			subjects[k]      = strdup(app);
+			hexes[k]         = th_hex(&m.base);
 		}
 		outbox_put("approval", topics, subjects, hexes, k);
 		for (int i = 0; i < k; i++) {
@@ -651,6 +695,63 @@ duties(void)
 	free(id);
 }
 
+/* One request that must be refused with status, code and (unless NULL)
+ * field. */
+static void
+expect(const char *what, const char *method, const char *path, char *tok,
+    const char *body, int status, const char *code, const char *field)
+{
+	answer      a = call(method, path, tok, body);
+	const char *f = json_string_value(
+	    json_object_get(json_object_get(a.body, "error"), "field"));
+	TH_CHECK(&T,
+	    a.status == status && strcmp(jerr(a.body), code) == 0
+	        && (field == NULL || (f != NULL && strcmp(f, field) == 0)),
+	    "%s: %d %s (field %s), want %d %s (field %s)", what, a.status,
+	    jerr(a.body), f != NULL ? f : "null", status, code,
+	    field != NULL ? field : "any");
+	json_decref(a.body);
+}
+
+/* One payee.changed for payment pid: payee 1's new account, proposed by
+ * tk-2 and confirmed by finance; the payee's account for later runs. */
+static void
+check_payee_changed(const char *pid)
+{
+	size_t                     len;
+	uint8_t                   *data = th_bytes_at(&T, 0, &len,
+	                      "SELECT data FROM %s.outbox WHERE topic = 'payee.changed'",
+	                      schema);
+	Sn__Pay__V1__PayeeChanged *m    = data != NULL
+	       ? sn__pay__v1__payee_changed__unpack(NULL, len, data)
+	       : NULL;
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.outbox WHERE topic = 'payee.changed'",
+	        schema)
+	            == 1
+	        && m != NULL && strcmp(m->beneficiary_id, "ben-000001") == 0
+	        && strcmp(m->application_id, "app-000001") == 0
+	        && strcmp(m->account_number, "6222020000099999") == 0
+	        && strcmp(m->account_name, "spouse 1") == 0
+	        && strcmp(m->bank_code, "ICBC") == 0
+	        && strcmp(m->payment_id, pid) == 0
+	        && strcmp(m->requested_by, "tk-2") == 0
+	        && strcmp(m->confirmed_by, "fin-1") == 0
+	        && m->changed_at[0] != '\0' && m->grant_id[0] == '\0',
+	    "payee.changed does not describe the confirmed change");
+	sn__pay__v1__payee_changed__free_unpacked(m, NULL);
+	free(data);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.payee WHERE application_id ="
+	        " 'app-000001' AND account_number = '6222020000099999'"
+	        " AND account_name = 'spouse 1'",
+	        schema)
+	        == 1,
+	    "the payee's account was not changed for later runs");
+}
+
 /* A payment rejected for a closed account is held (payment.failed with
  * the reason), corrected by the township, and paid under a new e2e id:
  * still one payment, paid once; the old id stays rejected at the bank. */
@@ -706,26 +807,108 @@ correction(void)
 	snprintf(old_e2e, sizeof(old_e2e), "%s", e);
 	free(v);
 	free(e);
-	char upath[128];
+	char upath[128], cpath[160], rpath[160];
 	snprintf(upath, sizeof(upath), "/payments/%s/account", pid);
+	snprintf(cpath, sizeof(cpath), "%s/confirmation", upath);
+	snprintf(rpath, sizeof(rpath), "%s/rejection", upath);
 	const char *acct
 	    = "{\"bank_code\": \"ICBC\", \"account_number\":"
-	      " \"6222020000099999\", \"account_name\": \"payee 1\"}";
+	      " \"6222020000099999\", \"account_name\": \"spouse 1\"}";
+	const char *acct_a
+	    = "{\"bank_code\": \"ICBC\", \"account_number\":"
+	      " \"6222020000088888\", \"account_name\": \"payee 1\"}";
 	/* Another township's officer does not see it. */
 	char  *other = token("tk-9", "township_officer", "220103002");
 	answer a     = call("PUT", upath, other, acct);
 	TH_CHECK(
 	    &T, a.status == 404, "another township corrected: %d", a.status);
 	json_decref(a.body);
-	free(other);
 	char *mine = token("tk-2", "township_officer", "220103001");
-	a          = call("PUT", upath, mine, acct);
+	char *peer = token("tk-3", "township_officer", "220103001");
+	/* The holder must be a member of the household (issue 10). */
+	expect("a holder outside the household", "PUT", upath, mine,
+	    "{\"bank_code\": \"ICBC\", \"account_number\":"
+	    " \"6222020000077777\", \"account_name\": \"a stranger\"}",
+	    422, "name_not_member", "account_name");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.account_proposal", schema)
+	        == 0,
+	    "a refused proposal was stored");
+	/* One user proposes: pending, the payment still held. */
+	a = call("PUT", upath, mine, acct_a);
+	TH_CHECK(&T,
+	    a.status == 202 && strcmp(jstr(a.body, "status"), "pending") == 0
+	        && strcmp(jstr(a.body, "requested_by"), "tk-2") == 0,
+	    "a proposal: %d %s", a.status, jerr(a.body));
+	json_decref(a.body);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.payment WHERE id = '%s'"
+	        " AND status = 'rejected' AND attempt = 1"
+	        " AND e2e_id = '%s'",
+	        schema, pid, old_e2e)
+	        == 1,
+	    "a proposal alone changed the payment");
+	/* A second proposal by the same user replaces the pending one. */
+	a = call("PUT", upath, mine, acct);
+	TH_CHECK(&T, a.status == 202, "a second proposal: %d %s", a.status,
+	    jerr(a.body));
+	json_decref(a.body);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.account_proposal"
+	        " WHERE status = 'pending'"
+	        " AND account_number = '6222020000099999'",
+	        schema)
+	            == 1
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.account_proposal"
+	               " WHERE status = 'replaced'",
+	               schema)
+	            == 1,
+	    "the second proposal did not replace the first");
+	/* The maker cannot confirm it; another officer rejects it. */
+	expect("the maker confirms", "POST", cpath, mine, NULL, 403,
+	    "same_user", NULL);
+	a = call("POST", rpath, peer, "{\"reason\": \"wrong branch\"}");
+	TH_CHECK(&T,
+	    a.status == 200 && strcmp(jstr(a.body, "status"), "rejected") == 0
+	        && strcmp(jstr(a.body, "decided_by"), "tk-3") == 0,
+	    "the checker's rejection: %d %s", a.status, jerr(a.body));
+	json_decref(a.body);
+	expect("a confirmation with nothing pending", "POST", cpath, peer,
+	    NULL, 409, "nothing_pending", NULL);
+	/* A new proposal by another user replaces one pending: its maker
+	 * is the one who may not confirm. */
+	a = call("PUT", upath, peer, acct_a);
+	json_decref(a.body);
+	a = call("PUT", upath, mine, acct);
+	TH_CHECK(&T, a.status == 202, "a third proposal: %d", a.status);
+	json_decref(a.body);
+	char gpath[128];
+	snprintf(gpath, sizeof(gpath), "/payments/%s", pid);
+	a          = call("GET", gpath, peer, NULL);
+	json_t *ch = json_object_get(a.body, "account_change");
+	TH_CHECK(&T,
+	    a.status == 200 && strcmp(jstr(ch, "requested_by"), "tk-2") == 0
+	        && strcmp(jstr(ch, "account_name"), "spouse 1") == 0
+	        && strcmp(jstr(a.body, "status"), "rejected") == 0,
+	    "GET /payments/{id} with a change pending: %d %s", a.status,
+	    json_dumps(a.body, 0));
+	json_decref(a.body);
+	expect("the new maker confirms", "POST", cpath, mine, "{}", 403,
+	    "same_user", NULL);
+	expect("another township confirms", "POST", cpath, other, NULL, 404,
+	    "not_found", NULL);
+	/* finance confirms: out again under a new end-to-end id */
+	a = call("POST", cpath, finance, NULL);
 	TH_CHECK(&T,
 	    a.status == 200 && strcmp(jstr(a.body, "status"), "ready") == 0
 	        && strcmp(jstr(a.body, "end_to_end_id"), old_e2e) != 0
 	        && strlen(jstr(a.body, "end_to_end_id")) <= 35,
-	    "correction: %d %s", a.status, jerr(a.body));
+	    "confirmation: %d %s", a.status, jerr(a.body));
 	json_decref(a.body);
+	free(other);
 	if (!th_wait_int(&T, 1, 30000,
 	        "SELECT count(*) FROM %s.payment WHERE id = '%s'"
 	        " AND status = 'settled'",
@@ -738,6 +921,8 @@ correction(void)
 	    jerr(a.body));
 	json_decref(a.body);
 	free(mine);
+	free(peer);
+	check_payee_changed(pid);
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.instructions"
@@ -754,24 +939,6 @@ correction(void)
 	check_bank(3);
 	check_reconciled_corrected(id);
 	free(id);
-}
-
-/* One request that must be refused with status, code and (unless NULL)
- * field. */
-static void
-expect(const char *what, const char *method, const char *path, char *tok,
-    const char *body, int status, const char *code, const char *field)
-{
-	answer      a = call(method, path, tok, body);
-	const char *f = json_string_value(
-	    json_object_get(json_object_get(a.body, "error"), "field"));
-	TH_CHECK(&T,
-	    a.status == status && strcmp(jerr(a.body), code) == 0
-	        && (field == NULL || (f != NULL && strcmp(f, field) == 0)),
-	    "%s: %d %s (field %s), want %d %s (field %s)", what, a.status,
-	    jerr(a.body), f != NULL ? f : "null", status, code,
-	    field != NULL ? field : "any");
-	json_decref(a.body);
 }
 
 /* Every endpoint with a body refuses an unknown member, a null where a
@@ -1184,8 +1351,18 @@ put_events(char **topics, char **hexes, int n)
 /* Builds the run of period, approves it and waits until it is completed
  * (every payment settled at the bank); its id. */
 /* Builds the run of period and waits until it awaits approval; its id. */
+static char *build_month_now(const char *period);
+
 static char *
 build_month(const char *period)
+{
+	at_month(period);
+	return build_month_now(period);
+}
+
+/* The same, the clock where it is. */
+static char *
+build_month_now(const char *period)
 {
 	char body[64];
 	snprintf(body, sizeof(body), "{\"period\": \"%s\"}", period);
@@ -1701,6 +1878,242 @@ exits(void)
 	th_wait_exit(&T, p, 15000);
 }
 
+/*
+ * Issue 10, item 10: runs only for sensible periods. With the district
+ * in March, a run for May (two months ahead) or for January (before the
+ * previous month) is refused 422 invalid_period and makes nothing;
+ * February (the previous month), March and April are made; February
+ * again, once its run completed, is closed (422, not 409). In
+ * February's run payee 2's account is held under another name at the
+ * bank: bank-sim refuses it (name_mismatch), and payment.failed says so.
+ */
+static void
+periods(void)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/accounts.json", T.run_dir);
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		th_fail(&T, "cannot write %s", path);
+	fprintf(f, "{\"6222020000000002\": {\"name\": \"somebody else\"}}\n");
+	fclose(f);
+	snprintf(
+	    fixture_env, sizeof(fixture_env), "SN_BANK_SIM_FIXTURE=%s", path);
+	start("0", "0"); /* the district's clock in PERIOD, March */
+	inject_payees(2);
+	allocate("dibao", 1000000000LL);
+	allocate("tekun", 1000000000LL);
+	expect("a run two months ahead", "POST", "/runs", finance,
+	    "{\"period\": \"2026-05\"}", 422, "invalid_period", "period");
+	expect("a run before the previous month", "POST", "/runs", finance,
+	    "{\"period\": \"2026-01\"}", 422, "invalid_period", "period");
+	expect("a run of last year", "POST", "/runs", finance,
+	    "{\"period\": \"2025-03\"}", 422, "invalid_period", "period");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.run", schema) == 0
+	        && th_int(&T, "SELECT count(*) FROM %s.payment", schema) == 0,
+	    "a refused run made something");
+	char *feb = build_month_now("2026-02");
+	pay_run(feb);
+	expect("the previous month once its run completed", "POST", "/runs",
+	    finance, "{\"period\": \"2026-02\"}", 422, "invalid_period",
+	    "period");
+	free(build_month_now("2026-03"));
+	expect("the current month again", "POST", "/runs", finance,
+	    "{\"period\": \"2026-03\"}", 409, "run_exists", "period");
+	free(build_month_now("2026-04"));
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.run", schema) == 3,
+	    "want the runs of February, March and April only");
+	/* bank-sim refuses a name that does not match the account */
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.instructions"
+	        " WHERE account_number = '6222020000000002'"
+	        " AND status = 'rejected' AND reason_code = 'name_mismatch'",
+	        bschema)
+	        == 1,
+	    "bank-sim did not refuse the name that does not match");
+	size_t                      len;
+	uint8_t                    *data = th_bytes_at(&T, 0, &len,
+	                       "SELECT data FROM %s.outbox WHERE topic = 'payment.failed'",
+	                       schema);
+	Sn__Pay__V1__PaymentFailed *m    = data != NULL
+	       ? sn__pay__v1__payment_failed__unpack(NULL, len, data)
+	       : NULL;
+	TH_CHECK(&T,
+	    m != NULL && strcmp(m->reason_code, "name_mismatch") == 0
+	        && m->ref != NULL && strcmp(m->ref->period, "2026-02") == 0
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.payment WHERE status ="
+	               " 'rejected' AND reason_code = 'name_mismatch'",
+	               schema)
+	            == 1,
+	    "payment.failed does not say name_mismatch");
+	sn__pay__v1__payment_failed__free_unpacked(m, NULL);
+	free(data);
+	free(feb);
+}
+
+/* emergency.granted of instalment k of n of grant id (0 of 0: at once). */
+static char *
+instalment_hex(const char *id, int k, int n, int64_t fen, int64_t total)
+{
+	Sn__Assist__V1__PayeeAccount pa = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
+	pa.bank_code                    = "ICBC";
+	pa.account_number               = "6222029999000003";
+	pa.account_name                 = "钱七";
+	Sn__Assist__V1__EmergencyGranted m
+	    = SN__ASSIST__V1__EMERGENCY_GRANTED__INIT;
+	m.grant_id      = (char *) id;
+	m.township_code = "220103001";
+	m.name          = "钱七";
+	m.amount_fen    = fen;
+	m.payee         = &pa;
+	m.granted_at    = "2026-03-04T05:06:07Z";
+	m.instalment    = k;
+	m.instalments   = n;
+	m.total_fen     = total;
+	return th_hex(&m.base);
+}
+
+/*
+ * Issue 10, item 6: transitional aid in instalments. emergency.granted
+ * comes once per instalment (1 of 3, 2 of 3, and 2 of 3 again): each
+ * instalment is a payment of its own under its own end-to-end id, paid
+ * once however often its event comes, and its payment.settled carries
+ * ref.instalment.
+ */
+static void
+instalments(void)
+{
+	start("0", "0");
+	th_proc    *p         = injector("emergency");
+	const char *id        = "8d1f6c1e-0000-4000-8000-000000000010";
+	char       *topics[3] = { "emergency.granted", "emergency.granted",
+		      "emergency.granted" };
+	char       *subj[3]   = { (char *) id, (char *) id, (char *) id };
+	char       *hexes[3]  = { instalment_hex(id, 1, 3, 50000, 150000),
+		       instalment_hex(id, 2, 3, 50000, 150000),
+		       instalment_hex(id, 2, 3, 50000, 150000) };
+	outbox_put("emergency", topics, subj, hexes, 3);
+	for (int i = 0; i < 3; i++)
+		free(hexes[i]);
+	if (!th_wait_int(&T, 2, 30000,
+	        "SELECT count(*) FROM %s.payment WHERE grant_id = '%s'"
+	        " AND status = 'settled'",
+	        schema, id))
+		th_fail(&T, "the instalments were not paid");
+	if (!th_wait_int(&T, 1, 30000,
+	        "SELECT count(*) FROM %s.bus_cursor WHERE publisher ="
+	        " 'emergency' AND last_seq >= (SELECT count(*) FROM "
+	        "%s.outbox)",
+	        schema, th_schema(&T, "emergency")))
+		th_fail(&T, "disbursement did not apply the repeat");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.payment WHERE grant_id = '%s'",
+	        schema,
+	        id) == 2
+	        && th_int(&T,
+	               "SELECT count(DISTINCT e2e_id) FROM %s.payment"
+	               " WHERE grant_id = '%s' AND instalment IN (1, 2)",
+	               schema, id)
+	            == 2
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.instructions"
+	               " WHERE account_number = '6222029999000003'"
+	               " AND status = 'settled'",
+	               bschema)
+	            == 2,
+	    "want instalments 1 and 2 paid once each");
+	int seen = 0;
+	for (int i = 0; i < 2; i++) {
+		size_t                       len;
+		uint8_t                     *data = th_bytes_at(&T, i, &len,
+		                        "SELECT data FROM %s.outbox WHERE topic = "
+		                                            "'payment.settled'"
+		                                            " ORDER BY seq",
+		                        schema);
+		Sn__Pay__V1__PaymentSettled *s    = data != NULL
+		       ? sn__pay__v1__payment_settled__unpack(NULL, len, data)
+		       : NULL;
+		if (s != NULL && s->ref != NULL
+		    && strcmp(s->ref->grant_id, id) == 0
+		    && s->amount_fen == 50000 && s->ref->instalment >= 1
+		    && s->ref->instalment <= 2)
+			seen |= 1 << s->ref->instalment;
+		sn__pay__v1__payment_settled__free_unpacked(s, NULL);
+		free(data);
+	}
+	TH_CHECK(&T, seen == 6,
+	    "payment.settled does not carry instalments 1 and 2");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT drawn_fen FROM %s.budget WHERE fund = 'emergency'"
+	        " AND year = 2026",
+	        schema)
+	        == 100000,
+	    "the emergency budget did not draw the two instalments once");
+	th_kill(&T, p, SIGTERM);
+	th_wait_exit(&T, p, 15000);
+}
+
+/*
+ * Issue 10, item 2: an edge household's standing replaced by a new
+ * decision. A low-income household (the price subsidy only) is paid
+ * February's subsidy; approval then publishes it EXITED with cause
+ * REPLACED until February (no first month) and the new decision's dibao
+ * entry from March: the old payee ends from March, February stays paid
+ * (nothing recovered), and March pays the new decision.
+ */
+static void
+edge_replaced(void)
+{
+	start("0", "0");
+	th_proc *p = injector("approval");
+	enum { A = 1, E = 3, DB = 2, LI = 4, REPLACED = 9 };
+	ben old = { "app-edge", "6222020000000031", A, 0, 0, "2026-01", NULL,
+		2, 1, LI };
+	Sn__Assist__V1__Category all[3]
+	    = { SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO,
+		      SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN,
+		      SN__ASSIST__V1__CATEGORY__CATEGORY_LOW_INCOME };
+	char *topics[4] = { "beneficiary.changed", "price_subsidy.decided",
+		"price_subsidy.decided", "beneficiary.changed" };
+	char *hexes[4];
+	hexes[0] = ben_hex(&old);
+	hexes[1] = subsidy_cats_hex("2026-02", true, 1000, all, 3);
+	hexes[2] = subsidy_cats_hex("2026-03", true, 1000, all, 3);
+	put_events(topics, hexes, 3);
+	allocate_funds();
+	free(run_month("2026-02"));
+	ben gone = { "app-edge", "6222020000000031", E, 0, 0, "", "2026-02", 2,
+		REPLACED, LI };
+	ben next = { "app-dibao", "6222020000000031", A, 40000, 0, "2026-03",
+		NULL, 2, 1, DB };
+	hexes[0] = ben_hex(&gone);
+	hexes[1] = ben_hex(&next);
+	topics[1] = "beneficiary.changed";
+	put_events(topics, hexes, 2);
+	free(run_month("2026-03"));
+	check_lines("6222020000000031",
+	    "2026-02 price_subsidy 2000, 2026-03 dibao 40000, 2026-03 "
+	    "price_subsidy 2000");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.recovery", schema) == 0
+	        && th_int(&T, "SELECT count(*) FROM %s.netting", schema) == 0,
+	    "the replaced household's paid months were recovered");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.payee_month pm JOIN %s.payee p"
+	        " ON p.id = pm.payee_id WHERE p.application_id = 'app-edge'"
+	        " AND pm.status = 'exited' AND pm.first_month = '2026-03'",
+	        schema, schema)
+	        == 1,
+	    "the old payee does not end from the month after until_month");
+	th_kill(&T, p, SIGTERM);
+	th_wait_exit(&T, p, 15000);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1717,6 +2130,9 @@ main(int argc, char **argv)
 		{ "back_payment", back_payment },
 		{ "low_income", low_income },
 		{ "exits", exits },
+		{ "periods", periods },
+		{ "instalments", instalments },
+		{ "edge_replaced", edge_replaced },
 	};
 	return th_main(
 	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), done);
