@@ -99,8 +99,8 @@ emergency_events_reserve(
 }
 
 sn_err
-emergency_events_granted(
-    sn_bus *bus, sn_tx *tx, const emergency_grant *g, const char *actor)
+emergency_events_granted(sn_bus *bus, sn_tx *tx, const emergency_grant *g,
+    int32_t k, const char *actor)
 {
 	Sn__Assist__V1__EmergencyGranted m
 	    = SN__ASSIST__V1__EMERGENCY_GRANTED__INIT;
@@ -114,13 +114,19 @@ emergency_events_granted(
 	m.description                   = str(g->description);
 	m.household_size                = g->household_size;
 	m.amount_fen                    = g->amount_fen;
-	pa.bank_code                    = str(g->bank_code);
-	pa.account_number               = str(g->account_number);
-	pa.account_name                 = str(g->account_name);
-	m.payee                         = &pa;
-	m.granted_by                    = str(g->granted_by);
-	m.approved_by = str(g->has_approved_by ? g->approved_by : NULL);
-	m.granted_at  = str(g->has_granted_at ? g->granted_at : NULL);
+	m.total_fen                     = g->amount_fen;
+	if (k > 0) {
+		m.amount_fen  = g->has_monthly ? g->monthly_fen : 0;
+		m.instalment  = k;
+		m.instalments = g->instalments;
+	}
+	pa.bank_code      = str(g->bank_code);
+	pa.account_number = str(g->account_number);
+	pa.account_name   = str(g->account_name);
+	m.payee           = &pa;
+	m.granted_by      = str(g->granted_by);
+	m.approved_by     = str(g->has_approved_by ? g->approved_by : NULL);
+	m.granted_at      = str(g->has_granted_at ? g->granted_at : NULL);
 	return sn_bus_append_msg(
 	    bus, tx, "emergency.granted", g->id, actor, &m.base);
 }
@@ -285,6 +291,26 @@ payment_begin(emergency *em, sn_tx *tx, const sn_event *ev,
 	    tx, grant_id, &em->pay.lock_call, payment_locked, em);
 }
 
+/* A payment of instalment k of transitional aid: the instalment moves
+ * (no grant lock needed: each statement moves only a published one). */
+static sn_err
+instalment_outcome(emergency *em, sn_tx *tx, const sn_event *ev,
+    emergency_payment_event kind, const void *msg, const char *id, int32_t k)
+{
+	const Sn__Pay__V1__PaymentSettled *s = msg;
+	const Sn__Pay__V1__PaymentFailed  *f = msg;
+	if (kind == EMERGENCY_PAYMENT_SETTLED) {
+		sn_counter_add(em->payments[EMERGENCY_PAYMENTS_PAID], 1);
+		return emergency_store_instalment_paid(
+		    tx, id, k, s->payment_id, nonempty(s->settled_at));
+	}
+	snprintf(em->pay.actor, sizeof(em->pay.actor), "%s",
+	    nonempty(ev->actor) != NULL ? ev->actor : "system");
+	return emergency_store_instalment_reverse(tx, id, k, f->payment_id,
+	    f->reason_code, f->reason, em->pay.actor, &em->pay.reverse_call,
+	    reversed, em);
+}
+
 static sn_err
 on_settled(
     sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
@@ -295,6 +321,9 @@ on_settled(
 	sn_err      err = payment_grant(ev, m->ref, &id);
 	if (err != SN_OK || id == NULL)
 		return err;
+	if (m->ref->instalment > 0)
+		return instalment_outcome(arg, tx, ev,
+		    EMERGENCY_PAYMENT_SETTLED, m, id, m->ref->instalment);
 	return payment_begin(arg, tx, ev, EMERGENCY_PAYMENT_SETTLED, m, id);
 }
 
@@ -308,6 +337,9 @@ on_failed(
 	sn_err      err = payment_grant(ev, m->ref, &id);
 	if (err != SN_OK || id == NULL)
 		return err;
+	if (m->ref->instalment > 0)
+		return instalment_outcome(arg, tx, ev,
+		    EMERGENCY_PAYMENT_FAILED, m, id, m->ref->instalment);
 	return payment_begin(arg, tx, ev, EMERGENCY_PAYMENT_FAILED, m, id);
 }
 

@@ -43,9 +43,14 @@ typedef struct emergency_reserve_change {
 sn_err emergency_events_reserve(
     sn_bus *bus, sn_tx *tx, const emergency_reserve_change *c);
 
-/* emergency.granted for grant g (just debited), subject its id. */
-sn_err emergency_events_granted(
-    sn_bus *bus, sn_tx *tx, const emergency_grant *g, const char *actor);
+/*
+ * emergency.granted for grant g (just debited), subject its id. k 0: a
+ * grant paid at once (amount_fen and total_fen its amount); k 1..n:
+ * instalment k of transitional aid (amount_fen the monthly amount,
+ * total_fen the whole grant, instalments n).
+ */
+sn_err emergency_events_granted(sn_bus *bus, sn_tx *tx,
+    const emergency_grant *g, int32_t k, const char *actor);
 
 /* A referral of a grant, for referral.created. */
 typedef struct emergency_referral_event {

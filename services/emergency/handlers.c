@@ -19,6 +19,7 @@
 #include "sn/idnum.h"
 #include "sn/input.h"
 #include "sn/log.h"
+#include "sn/page.h"
 #include "sn/uuid.h"
 #include "store.h"
 
@@ -27,8 +28,10 @@
 #define APPROVER "district_officer"
 #define READERS "emergency_officer,district_officer,district_admin,finance"
 #define CHAIN_READERS "emergency_officer,district_officer,district_admin"
-#define LIST_LIMIT_DEFAULT 200
-#define LIST_LIMIT_MAX 1000
+/* Due instalments published per transaction of the instalment tick. */
+#define DUE_PER_TICK 100
+/* A text[] literal of at most EMERGENCY_HOUSEHOLD_MAX id numbers. */
+#define PEOPLE_STRLEN (EMERGENCY_HOUSEHOLD_MAX * 20 + 4)
 
 /*
  * What a POST's transaction needs, from the handler to the answer: one
@@ -40,6 +43,13 @@ typedef struct req_ctx {
 	emergency     *em;
 	sn_http_req   *req;
 	emergency_call call;
+	/* A transitional grant's answer, kept while its document is read
+	 * again (granted_transitional). */
+	struct {
+		unsigned status;
+		int64_t  balance;
+		char     ledger_id[40];
+	} ans;
 	union {
 		struct {
 			const char *township;
@@ -49,6 +59,14 @@ typedef struct req_ctx {
 		struct {
 			emergency_grant_req r;
 			emergency_class     cls;
+			emergency_kind      kind;
+			int32_t             instalments;
+			int64_t             monthly;
+			char                people[PEOPLE_STRLEN];
+			char                household[PEOPLE_STRLEN];
+			bool                has_window;
+			int64_t             window_sum;
+			char               *window_grants; /* malloc'd */
 		} grant;
 		struct {
 			const char *id;
@@ -174,9 +192,57 @@ fail_insufficient(req_ctx *c, sn_tx *tx, const sn_problem *why,
 	sn_http_tx_fail_json(c->req, tx, 409, body);
 }
 
+/* Answers status with doc, the balance and the ledger row. */
+static void
+reply_granted(req_ctx *c, sn_tx *tx, json_t *doc, unsigned status,
+    int64_t balance, const char *ledger_id)
+{
+	json_object_set_new(doc, "balance_fen", json_integer(balance));
+	json_object_set_new(doc, "ledger_entry_id", json_string(ledger_id));
+	sn_http_tx_reply(c->req, tx, status, doc);
+}
+
+/* A transitional grant's document, read after its schedule was written:
+ * the answer. */
+static void
+schedule_read(sn_tx *tx, void *arg, sn_err err, const char *json)
+{
+	req_ctx *c = arg;
+	json_t  *doc
+	    = err == SN_OK && json != NULL ? json_loads(json, 0, NULL) : NULL;
+	if (doc == NULL) {
+		fail_internal(c, tx);
+		return;
+	}
+	reply_granted(
+	    c, tx, doc, c->ans.status, c->ans.balance, c->ans.ledger_id);
+}
+
 /*
- * A debit went through: publishes emergency.granted and reserve.changed
- * and answers status with the grant, its balance and ledger row.
+ * Transitional aid just debited: the schedule from this month (the
+ * district's), instalment 1 published now; the answer (status) follows
+ * once the document is read again.
+ */
+static sn_err
+granted_transitional(req_ctx *c, sn_tx *tx, const emergency_grant *g,
+    const emergency_movement *m, unsigned status)
+{
+	char month[SN_MONTH_STRLEN];
+	c->ans.status  = status;
+	c->ans.balance = m->balance_after_fen;
+	snprintf(c->ans.ledger_id, sizeof(c->ans.ledger_id), "%s",
+	    m->ledger_entry_id);
+	sn_month_format(sn_clock_month(), month);
+	if (emergency_store_schedule(tx, g->id, month) != SN_OK)
+		return SN_EDB;
+	return emergency_store_grant_doc_tx(
+	    tx, g->id, &c->call, schedule_read, c);
+}
+
+/*
+ * A debit went through: publishes emergency.granted (instalment 1 of
+ * transitional aid) and reserve.changed (the whole amount) and answers
+ * status with the grant, its balance and ledger row.
  */
 static void
 granted(req_ctx *c, sn_tx *tx, const emergency_grant *g,
@@ -196,19 +262,22 @@ granted(req_ctx *c, sn_tx *tx, const emergency_grant *g,
 		.ledger_entry_id                       = m->ledger_entry_id,
 		.grant_id                              = g->id,
 		.actor                                 = actor };
-	if (emergency_events_granted(bus, tx, g, actor) != SN_OK
-	    || emergency_events_reserve(bus, tx, &rc) != SN_OK) {
+	int32_t                  k  = g->instalments > 0 ? 1 : 0;
+	if (emergency_events_granted(bus, tx, g, k, actor) != SN_OK
+	    || emergency_events_reserve(bus, tx, &rc) != SN_OK
+	    || (k == 1
+	        && granted_transitional(c, tx, g, m, status) != SN_OK)) {
 		json_decref(doc);
 		fail_unavailable(
 		    c, tx, "the grant could not be stored; retry");
 		return;
 	}
 	on_commit_count(c, tx, o);
-	json_object_set_new(
-	    doc, "balance_fen", json_integer(m->balance_after_fen));
-	json_object_set_new(
-	    doc, "ledger_entry_id", json_string(m->ledger_entry_id));
-	sn_http_tx_reply(c->req, tx, status, doc);
+	if (k == 1)
+		json_decref(doc); /* schedule_read answers */
+	else
+		reply_granted(c, tx, doc, status, m->balance_after_fen,
+		    m->ledger_entry_id);
 }
 
 /* ---- POST /funds/{township}/allocations --------------------------------- */
@@ -284,12 +353,58 @@ on_allocate(sn_http_req *req, void *arg)
 
 /* ---- POST /grants ------------------------------------------------------- */
 
+/* household_id_numbers: an optional array of strings, kept in r and as
+ * a text[] literal (the rules check each one). */
+static bool
+household_input(req_ctx *c, const json_t *b, sn_problem *why)
+{
+	const json_t        *arr = NULL;
+	emergency_grant_req *r   = &c->u.grant.r;
+	if (!sn_in_array(b, "household_id_numbers", "", 0, &arr, why))
+		return false;
+	if (arr != NULL && json_array_size(arr) >= EMERGENCY_HOUSEHOLD_MAX)
+		return sn_problem_set(why, 422, "invalid_household",
+		    "household_id_numbers",
+		    "household_id_numbers lists at most 19 members");
+	for (size_t i = 0; arr != NULL && i < json_array_size(arr); i++) {
+		const char *m = json_string_value(json_array_get(arr, i));
+		if (m == NULL || !sn_idnum_valid(m))
+			return sn_problem_set(why, 422, "invalid_id_number",
+			    "household_id_numbers",
+			    "household_id_numbers[%zu] is not a valid "
+			    "resident identity number",
+			    i);
+		r->household[r->nhousehold++] = m;
+	}
+	return true;
+}
+
+/* kind, instalments, monthly_amount_fen and amount_fen: the whole
+ * amount into r->amount_fen (rules.h, emergency_rules_kind). */
+static bool
+kind_input(req_ctx *c, const json_t *b, sn_problem *why)
+{
+	emergency_kind_req k = { 0 };
+	k.has_instalments    = json_object_get(b, "instalments") != NULL;
+	k.has_monthly = json_object_get(b, "monthly_amount_fen") != NULL;
+	k.has_amount  = json_object_get(b, "amount_fen") != NULL;
+	return in_str(b, "kind", "", 0, &k.kind, why)
+	    && in_i64(b, "instalments", &k.instalments, why)
+	    && in_i64(b, "monthly_amount_fen", &k.monthly_fen, why)
+	    && in_i64(b, "amount_fen", &k.amount_fen, why)
+	    && emergency_rules_kind(&k, c->em->cfg.instalments_max,
+	        &c->u.grant.kind, &c->u.grant.instalments,
+	        &c->u.grant.r.amount_fen, why)
+	    && (c->u.grant.monthly = k.has_monthly ? k.monthly_fen : 0, true);
+}
+
 static bool
 grant_input(req_ctx *c, sn_problem *why)
 {
 	static const char *const keys[]  = { "township_code", "village_code",
 		 "person", "cause", "description", "household_size",
-		 "amount_fen", "payee", NULL };
+		 "amount_fen", "payee", "household_id_numbers", "kind",
+		 "instalments", "monthly_amount_fen", NULL };
 	static const char *const pkeys[] = { "id_number", "name", NULL };
 	static const char *const ykeys[]
 	    = { "bank_code", "account_number", "account_name", NULL };
@@ -308,12 +423,33 @@ grant_input(req_ctx *c, sn_problem *why)
 	    && in_str(
 	        b, "description", "", SN_IN_MULTILINE, &r->description, why)
 	    && in_i64(b, "household_size", &r->household_size, why)
-	    && in_i64(b, "amount_fen", &r->amount_fen, why)
+	    && kind_input(c, b, why) && household_input(c, b, why)
 	    && in_str(payee, "bank_code", "payee.", 0, &r->bank_code, why)
 	    && in_str(
 	        payee, "account_number", "payee.", 0, &r->account_number, why)
 	    && in_str(
 	        payee, "account_name", "payee.", 0, &r->account_name, why);
+}
+
+/* The text[] literals of the members, and of the person and members
+ * (id numbers are digits and X: nothing to quote). */
+static void
+people_literals(req_ctx *c)
+{
+	const emergency_grant_req *r = &c->u.grant.r;
+	size_t                     n = 0, m = 0;
+	char                      *p = c->u.grant.people;
+	char                      *h = c->u.grant.household;
+	n += (size_t) snprintf(p + n, PEOPLE_STRLEN - n, "{%s", r->id_number);
+	m += (size_t) snprintf(h + m, PEOPLE_STRLEN - m, "{");
+	for (size_t i = 0; i < r->nhousehold; i++) {
+		n += (size_t) snprintf(
+		    p + n, PEOPLE_STRLEN - n, ",%s", r->household[i]);
+		m += (size_t) snprintf(h + m, PEOPLE_STRLEN - m, "%s%s",
+		    i > 0 ? "," : "", r->household[i]);
+	}
+	snprintf(p + n, PEOPLE_STRLEN - n, "}");
+	snprintf(h + m, PEOPLE_STRLEN - m, "}");
 }
 
 static void
@@ -333,7 +469,14 @@ new_grant(const req_ctx *c, emergency_new_grant *g)
 		.bank_code                          = r->bank_code,
 		.account_number                     = r->account_number,
 		.account_name                       = r->account_name,
-		.granted_by = sn_http_principal(c->req)->user };
+		.granted_by     = sn_http_principal(c->req)->user,
+		.household      = c->u.grant.household,
+		.kind           = c->u.grant.kind,
+		.instalments    = c->u.grant.instalments,
+		.monthly_fen    = c->u.grant.monthly,
+		.has_window     = c->u.grant.has_window,
+		.window_sum_fen = c->u.grant.window_sum,
+		.window_grants  = c->u.grant.window_grants };
 }
 
 static void
@@ -390,13 +533,38 @@ grant_waiting(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g)
 	sn_http_tx_reply(c->req, tx, 202, doc);
 }
 
+/*
+ * The window read (the people locked): a grant within the per-grant
+ * limit that takes the window's sum above it waits too, keeping the sum
+ * and the grants counted; otherwise as the limit said.
+ */
 static void
-grant_begin(sn_http_req *req, sn_tx *tx, void *arg)
+grant_window_read(sn_tx *tx, void *arg, sn_err err, const emergency_window *w)
 {
 	req_ctx            *c = arg;
 	emergency_new_grant g;
-	sn_err              err;
-	(void) req;
+	if (err != SN_OK) {
+		fail_internal(c, tx);
+		return;
+	}
+	int64_t limit         = c->em->cfg.grant_limit_fen;
+	int64_t amount        = c->u.grant.r.amount_fen;
+	bool    within        = amount <= limit; /* what classify said */
+	c->u.grant.has_window = within
+	    && emergency_rules_window(limit, w->sum_fen, amount)
+	        == EMERGENCY_NEEDS_APPROVAL;
+	c->u.grant.cls = within && !c->u.grant.has_window
+	    ? EMERGENCY_AT_ONCE
+	    : EMERGENCY_NEEDS_APPROVAL;
+	if (c->u.grant.has_window) {
+		c->u.grant.window_sum = w->sum_fen + amount;
+		free(c->u.grant.window_grants);
+		c->u.grant.window_grants = strdup(w->grants);
+		if (c->u.grant.window_grants == NULL) {
+			fail_unavailable(c, tx, "out of memory; retry");
+			return;
+		}
+	}
 	if (c->u.grant.cls == EMERGENCY_AT_ONCE) {
 		err = emergency_store_lock_fund(tx, c->u.grant.r.township_code,
 		    &c->call, grant_fund_locked, c);
@@ -408,6 +576,27 @@ grant_begin(sn_http_req *req, sn_tx *tx, void *arg)
 	if (err != SN_OK)
 		fail_unavailable(
 		    c, tx, "the grant could not be stored; retry");
+}
+
+static void
+grant_begin(sn_http_req *req, sn_tx *tx, void *arg)
+{
+	req_ctx *c = arg;
+	(void) req;
+	if (emergency_store_lock_people(tx, c->u.grant.people) != SN_OK
+	    || emergency_store_window(tx, c->u.grant.people,
+	           c->em->cfg.window_days, &c->call, grant_window_read, c)
+	        != SN_OK)
+		fail_unavailable(
+		    c, tx, "the grant could not be stored; retry");
+}
+
+static void
+grant_ctx_free(void *arg)
+{
+	req_ctx *c = arg;
+	free(c->u.grant.window_grants);
+	free(c);
 }
 
 static void
@@ -424,7 +613,8 @@ on_grant(sn_http_req *req, void *arg)
 		refuse(c, &why);
 		return;
 	}
-	run_tx(c, grant_begin);
+	people_literals(c);
+	sn_http_tx_with_end(c->req, grant_begin, grant_ctx_free, c);
 }
 
 /* ---- POST /grants/{id}/approval ----------------------------------------- */
@@ -843,31 +1033,32 @@ scope(sn_http_req *req, const char *param)
 	return code;
 }
 
+/* A page the store read: {items, next} (sn/page.h). */
 static void
-list_done(void *arg, sn_err err, const emergency_grant_page *p)
+page_done(void *arg, sn_err err, const emergency_grant_page *p)
 {
 	sn_http_req *req = arg;
-	json_t      *j   = doc_or_fail(req, err, p != NULL ? p->grants : NULL);
-	if (j != NULL)
-		sn_http_reply_json(req, 200,
-		    json_pack(
-		        "{s:o, s:b}", "grants", j, "truncated", p->truncated));
+	json_t      *j   = doc_or_fail(req, err, p != NULL ? p->items : NULL);
+	if (j == NULL)
+		return;
+	json_t *ans = sn_page_answer(j, p->more, p->last);
+	if (ans == NULL) {
+		sn_http_reply_error(
+		    req, 503, "unavailable", "out of memory; retry", NULL);
+		return;
+	}
+	sn_http_reply_json(req, 200, ans);
 }
 
-/* ?limit=: 1..LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT when absent. */
+/* ?limit= and ?cursor=; false after answering 422. */
 static bool
-list_limit(const char *s, int *limit)
+page_of(sn_http_req *req, sn_page *pg)
 {
-	char *end;
-	if (s == NULL) {
-		*limit = LIST_LIMIT_DEFAULT;
+	sn_problem why = { 0 };
+	if (sn_page_query(req, pg, &why))
 		return true;
-	}
-	long v = strtol(s, &end, 10);
-	if (s[0] == '\0' || *end != '\0' || v < 1 || v > LIST_LIMIT_MAX)
-		return false;
-	*limit = (int) v;
-	return true;
+	sn_http_problem(req, &why);
+	return false;
 }
 
 static void
@@ -877,7 +1068,7 @@ on_list(sn_http_req *req, void *arg)
 	const char *status = sn_http_query(req, "status");
 	bool        all    = status == NULL || strcmp(status, "all") == 0;
 	emergency_grant_status st = EMERGENCY_GRANT_AWAITING;
-	int                    limit;
+	sn_page                pg;
 	if (!all && !emergency_rules_status_parse(status, &st)) {
 		sn_http_reply_error(req, 422, "invalid_status",
 		    "status is awaiting_approval, granted, rejected, paid, "
@@ -885,15 +1076,48 @@ on_list(sn_http_req *req, void *arg)
 		    "status");
 		return;
 	}
-	if (!list_limit(sn_http_query(req, "limit"), &limit)) {
-		sn_http_reply_error(req, 422, "invalid_limit",
-		    "limit is a whole number from 1 to 1000", "limit");
+	if (!page_of(req, &pg))
 		return;
-	}
 	const char *prefix = scope(req, "township");
 	if (prefix != NULL)
 		emergency_store_list_grants(sn_service_db(em->svc), all, st,
-		    prefix, limit, list_done, req);
+		    prefix, pg.limit, pg.after, page_done, req);
+}
+
+/* GET /funds/{township}/ledger: the fund's movements, paged. */
+static void
+on_ledger(sn_http_req *req, void *arg)
+{
+	emergency  *em = arg;
+	const char *t  = sn_http_param(req, "township");
+	sn_page     pg;
+	if (!emergency_rules_township_valid(t)) {
+		sn_http_reply_error(req, 422, "invalid_code",
+		    "the township is a 9-digit division code", "township");
+		return;
+	}
+	if (!sn_auth_within(sn_http_principal(req), t)) {
+		sn_http_reply_error(req, 403, "outside_jurisdiction",
+		    "the township is outside your jurisdiction", "township");
+		return;
+	}
+	if (page_of(req, &pg))
+		emergency_store_ledger(sn_service_db(em->svc), t, pg.limit,
+		    pg.after, page_done, req);
+}
+
+/* GET /referrals?township=T: referrals of grants in the scope, paged. */
+static void
+on_referrals(sn_http_req *req, void *arg)
+{
+	emergency *em = arg;
+	sn_page    pg;
+	if (!page_of(req, &pg))
+		return;
+	const char *prefix = scope(req, "township");
+	if (prefix != NULL)
+		emergency_store_referrals(sn_service_db(em->svc), prefix,
+		    pg.limit, pg.after, page_done, req);
 }
 
 static void
@@ -931,22 +1155,17 @@ on_get(sn_http_req *req, void *arg)
 }
 
 static void
-funds_done(void *arg, sn_err err, const char *json)
-{
-	sn_http_req *req = arg;
-	json_t      *j   = doc_or_fail(req, err, json);
-	if (j != NULL)
-		sn_http_reply_json(req, 200, json_pack("{s:o}", "funds", j));
-}
-
-static void
 on_funds(sn_http_req *req, void *arg)
 {
-	emergency  *em     = arg;
+	emergency *em = arg;
+	sn_page    pg;
+	if (!page_of(req, &pg))
+		return;
 	const char *prefix = scope(req, "township");
 	if (prefix != NULL)
 		emergency_store_funds(sn_service_db(em->svc), prefix,
-		    em->cfg.grant_limit_fen, funds_done, req);
+		    em->cfg.grant_limit_fen, em->cfg.window_days, pg.limit,
+		    pg.after, page_done, req);
 }
 
 static void
@@ -1009,6 +1228,8 @@ const sn_http_route_def emergency_routes[] = {
 	{ "POST", "/funds/{township}/settlement", SN_HTTP_IDEMPOTENT, FINANCE,
 	    on_settle },
 	{ "GET", "/funds", 0, READERS, on_funds },
+	{ "GET", "/funds/{township}/ledger", 0, READERS, on_ledger },
+	{ "GET", "/referrals", 0, READERS, on_referrals },
 	{ "POST", "/grants", SN_HTTP_IDEMPOTENT, OFFICER, on_grant },
 	{ "GET", "/grants", 0, READERS, on_list },
 	{ "GET", "/grants/{id}", 0, READERS, on_get },
@@ -1128,6 +1349,79 @@ metrics_init(emergency *em)
 	return SN_OK;
 }
 
+/* ---- the instalment tick -------------------------------------------------
+ * Transitional aid's instalments fall due on the first district day of
+ * their month: each tick publishes those due (marked published and their
+ * emergency.granted appended in one transaction: once ever, even across
+ * a SIGKILL), a batch at a time, until none is left. */
+
+static void
+due_read(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g,
+    const emergency_due *d, size_t n)
+{
+	emergency *em = arg;
+	if (err != SN_OK) {
+		sn_tx_rollback(tx, err);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if ((err = emergency_events_granted(sn_service_bus(em->svc),
+		         tx, &g[i], d[i].instalment, "emergency"))
+		    != SN_OK) {
+			sn_tx_rollback(tx, err);
+			return;
+		}
+	em->due_more = n == DUE_PER_TICK;
+	em->due_published += n;
+	sn_tx_commit(tx);
+}
+
+static void
+due_begin(sn_tx *tx, void *arg)
+{
+	emergency *em = arg;
+	char       month[SN_MONTH_STRLEN];
+	sn_month_format(sn_clock_month(), month);
+	em->due_more      = false;
+	em->due_published = 0;
+	if (emergency_store_due(
+	        tx, month, DUE_PER_TICK, &em->due_call, due_read, em)
+	    != SN_OK)
+		sn_tx_rollback(tx, SN_EDB);
+}
+
+static void
+due_done(sn_err err, void *arg)
+{
+	emergency *em   = arg;
+	em->due_running = false;
+	if (err != SN_OK) {
+		if (err != SN_ECLOSED)
+			sn_log(SN_LOG_WARN,
+			    "instalments could not be published; next tick "
+			    "retries",
+			    "error", sn_strerror(err), NULL);
+		return;
+	}
+	if (em->due_published > 0)
+		sn_log(SN_LOG_INFO, "instalments published", NULL);
+	if (em->due_more && !sn_loop_stopping(sn_service_loop(em->svc))) {
+		em->due_running = true;
+		sn_db_tx(sn_service_db(em->svc), due_begin, due_done, em);
+	}
+}
+
+static void
+on_due_tick(void *arg)
+{
+	emergency *em = arg;
+	if (em->due_running || !sn_db_ready(sn_service_db(em->svc))
+	    || sn_loop_stopping(sn_service_loop(em->svc)))
+		return;
+	em->due_running = true;
+	sn_db_tx(sn_service_db(em->svc), due_begin, due_done, em);
+}
+
 /* ---- wiring ------------------------------------------------------------- */
 
 sn_err
@@ -1141,5 +1435,9 @@ emergency_init(emergency *em, sn_service *svc, const emergency_config *cfg)
 	    || (err = emergency_events_follow(em)) != SN_OK)
 		return err;
 	sn_service_set_route_arg(svc, em);
-	return sn_service_every(svc, 0, em->cfg.metrics_ms, on_tick, em);
+	if ((err = sn_service_every(svc, 0, em->cfg.metrics_ms, on_tick, em))
+	    != SN_OK)
+		return err;
+	return sn_service_every(
+	    svc, 1000, em->cfg.instalment_ms, on_due_tick, em);
 }

@@ -115,7 +115,10 @@
 /* Settings, read by main.c (SN_EMERGENCY_*). */
 typedef struct emergency_config {
 	int64_t  grant_limit_fen; /* per-grant limit of every fund */
+	int32_t  window_days;     /* grants add up within these days */
+	int64_t  instalments_max; /* transitional aid's most instalments */
 	uint32_t metrics_ms;      /* gauge refresh period */
+	uint32_t instalment_ms;   /* how often due instalments are sought */
 } emergency_config;
 
 #define EMERGENCY_MAX_FUND_GAUGES 1024
@@ -171,6 +174,11 @@ typedef struct emergency {
 		const char             *grant_id;
 		char                    actor[128];
 	} pay;
+	/* The instalment tick (one transaction at a time). */
+	emergency_call due_call;
+	bool           due_running;
+	bool           due_more; /* a full batch: look again at once */
+	size_t         due_published;
 } emergency;
 
 /* The HTTP API as one table, for sn_service_def.routes; the handlers get

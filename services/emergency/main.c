@@ -18,6 +18,15 @@ static const sn_setting_doc settings[] = {
 	{ "SN_EMERGENCY_GRANT_LIMIT_FEN",
 	    "per-grant limit of every township's fund, fen: grants above it "
 	    "wait for a district approver (default 300000; 1..100000000)" },
+	{ "SN_EMERGENCY_WINDOW_DAYS",
+	    "rolling window, days, in which grants to one person or household "
+	    "add up against the per-grant limit (default 30; 1..366)" },
+	{ "SN_EMERGENCY_INSTALMENTS_MAX",
+	    "most monthly instalments of transitional aid (default 6; "
+	    "2..24)" },
+	{ "SN_EMERGENCY_INSTALMENT_MS",
+	    "how often instalments that fell due are published, ms (default "
+	    "60000; 100..3600000)" },
 	{ "SN_EMERGENCY_METRICS_MS",
 	    "how often the balance and status gauges are read from the "
 	    "database, ms (default 5000; 100..600000)" },
@@ -32,8 +41,14 @@ setup(sn_service *svc, void *arg)
 	emergency_config cfg;
 	cfg.grant_limit_fen = sn_config_int("SN_EMERGENCY_GRANT_LIMIT_FEN",
 	    EMERGENCY_GRANT_LIMIT_DEFAULT, 1, EMERGENCY_AMOUNT_MAX);
+	cfg.window_days = (int32_t) sn_config_int("SN_EMERGENCY_WINDOW_DAYS",
+	    EMERGENCY_WINDOW_DAYS_DEFAULT, 1, EMERGENCY_WINDOW_DAYS_MAX);
+	cfg.instalments_max = sn_config_int("SN_EMERGENCY_INSTALMENTS_MAX",
+	    EMERGENCY_INSTALMENTS_DEFAULT, 2, EMERGENCY_INSTALMENTS_LIMIT);
 	cfg.metrics_ms      = (uint32_t) sn_config_int(
 	         "SN_EMERGENCY_METRICS_MS", 5000, 100, 600000);
+	cfg.instalment_ms = (uint32_t) sn_config_int(
+	    "SN_EMERGENCY_INSTALMENT_MS", 60000, 100, 3600000);
 	return emergency_init(arg, svc, &cfg);
 }
 

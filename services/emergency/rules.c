@@ -13,6 +13,8 @@ const char *const emergency_cause_names[]
 const char *const emergency_referral_names[] = { "", "medical", "housing",
 	"education", "employment", "dibao", "tekun", NULL };
 
+const char *const emergency_kind_names[] = { "single", "transitional", NULL };
+
 const char *const emergency_status_names[] = { "awaiting_approval", "granted",
 	"rejected", "paid", "payment_failed", NULL };
 
@@ -215,10 +217,114 @@ emergency_class
 emergency_rules_classify(const emergency_grant_req *r, const sn_principal *p,
     sn_fen limit, sn_problem *why)
 {
-	if (!grant_place(r, p, why) || !grant_details(r, why))
+	if (!grant_place(r, p, why) || !grant_details(r, why)
+	    || !emergency_rules_household_check(r, why))
 		return EMERGENCY_INVALID;
 	return r->amount_fen <= limit ? EMERGENCY_AT_ONCE
 	                              : EMERGENCY_NEEDS_APPROVAL;
+}
+
+bool
+emergency_rules_household_check(const emergency_grant_req *r, sn_problem *why)
+{
+	if ((int64_t) r->nhousehold > r->household_size - 1)
+		return sn_problem_set(why, 422, "invalid_household",
+		    "household_id_numbers",
+		    "household_id_numbers names the other members: at most "
+		    "household_size - 1 of them");
+	for (size_t i = 0; i < r->nhousehold; i++) {
+		const char *m = r->household[i];
+		if (m == NULL || !sn_idnum_valid(m))
+			return sn_problem_set(why, 422, "invalid_id_number",
+			    "household_id_numbers",
+			    "household_id_numbers[%zu] is not a valid "
+			    "resident identity number",
+			    i);
+		if (r->id_number != NULL && strcmp(m, r->id_number) == 0)
+			return sn_problem_set(why, 422, "invalid_household",
+			    "household_id_numbers",
+			    "household_id_numbers lists the other members, "
+			    "not the person");
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(r->household[j], m) == 0)
+				return sn_problem_set(why, 422,
+				    "invalid_household",
+				    "household_id_numbers",
+				    "household_id_numbers[%zu] is listed "
+				    "twice",
+				    i);
+	}
+	return true;
+}
+
+static bool
+single_kind(const emergency_kind_req *k, sn_fen *total, sn_problem *why)
+{
+	if (k->has_instalments || k->has_monthly)
+		return sn_problem_set(why, 422, "invalid_instalments",
+		    k->has_instalments ? "instalments" : "monthly_amount_fen",
+		    "instalments and monthly_amount_fen are for "
+		    "\"kind\": \"transitional\" only");
+	*total = k->has_amount ? k->amount_fen : 0;
+	return true;
+}
+
+static bool
+transitional_kind(const emergency_kind_req *k, int64_t max,
+    int32_t *instalments, sn_fen *total, sn_problem *why)
+{
+	if (!k->has_instalments || k->instalments < 2 || k->instalments > max)
+		return sn_problem_set(why, 422, "invalid_instalments",
+		    "instalments",
+		    "transitional aid is paid in 2 to %lld monthly "
+		    "instalments",
+		    (long long) max);
+	if (!k->has_monthly || k->monthly_fen <= 0
+	    || k->monthly_fen > EMERGENCY_AMOUNT_MAX)
+		return sn_problem_set(why, 422, "invalid_amount",
+		    "monthly_amount_fen",
+		    "monthly_amount_fen is a whole number of fen from 1 to "
+		    "100000000");
+	if (k->monthly_fen > EMERGENCY_AMOUNT_MAX / k->instalments)
+		return sn_problem_set(why, 422, "invalid_amount",
+		    "monthly_amount_fen",
+		    "instalments x monthly_amount_fen is at most 100000000 "
+		    "fen");
+	sn_fen t = k->monthly_fen * k->instalments;
+	if (k->has_amount && k->amount_fen != t)
+		return sn_problem_set(why, 422, "invalid_amount", "amount_fen",
+		    "amount_fen, when given, is instalments x "
+		    "monthly_amount_fen (%lld)",
+		    (long long) t);
+	*instalments = (int32_t) k->instalments;
+	*total       = t;
+	return true;
+}
+
+bool
+emergency_rules_kind(const emergency_kind_req *k, int64_t max_instalments,
+    emergency_kind *kind, int32_t *instalments, sn_fen *total, sn_problem *why)
+{
+	*instalments = 0;
+	if (k->kind == NULL || strcmp(k->kind, "single") == 0) {
+		*kind = EMERGENCY_KIND_SINGLE;
+		return single_kind(k, total, why);
+	}
+	if (strcmp(k->kind, "transitional") != 0)
+		return sn_problem_set(why, 422, "invalid_kind", "kind",
+		    "kind is single or transitional");
+	*kind = EMERGENCY_KIND_TRANSITIONAL;
+	return transitional_kind(k, max_instalments, instalments, total, why);
+}
+
+emergency_class
+emergency_rules_window(sn_fen limit, sn_fen prior, sn_fen amount)
+{
+	sn_fen sum;
+	if (prior < 0 || amount < 0
+	    || sn_fen_add(prior, amount, &sum) != SN_OK)
+		return EMERGENCY_NEEDS_APPROVAL;
+	return sum <= limit ? EMERGENCY_AT_ONCE : EMERGENCY_NEEDS_APPROVAL;
 }
 
 emergency_debit

@@ -32,6 +32,13 @@
 /* Largest single allocation into a fund: 10,000,000,000 yuan. */
 #define EMERGENCY_ALLOCATION_MAX 1000000000000
 #define EMERGENCY_HOUSEHOLD_MAX 20
+/* The rolling window grants add up in, days (SN_EMERGENCY_WINDOW_DAYS). */
+#define EMERGENCY_WINDOW_DAYS_DEFAULT 30
+#define EMERGENCY_WINDOW_DAYS_MAX 366
+/* Transitional aid's most instalments (SN_EMERGENCY_INSTALMENTS_MAX),
+ * and the bound of that setting. */
+#define EMERGENCY_INSTALMENTS_DEFAULT 6
+#define EMERGENCY_INSTALMENTS_LIMIT 24
 #define EMERGENCY_NAME_MAX 64
 #define EMERGENCY_DESCRIPTION_MAX 500
 #define EMERGENCY_NOTE_MAX 500
@@ -124,6 +131,9 @@ typedef struct emergency_grant_req {
 	const char *bank_code;
 	const char *account_number;
 	const char *account_name;
+	/* Issue 10: the other members' id numbers (may be none). */
+	const char *household[EMERGENCY_HOUSEHOLD_MAX];
+	size_t      nhousehold;
 } emergency_grant_req;
 
 typedef enum emergency_class {
@@ -142,6 +152,61 @@ typedef enum emergency_class {
  */
 emergency_class emergency_rules_classify(const emergency_grant_req *r,
     const sn_principal *p, sn_fen limit, sn_problem *why);
+
+/*
+ * Issue 10: the household a request names besides the person. Every id
+ * number valid (422 "invalid_id_number", field
+ * "household_id_numbers"), none the person's nor repeated (422
+ * "invalid_household"), and at most household_size - 1 of them (422
+ * "invalid_household"). Called by emergency_rules_classify.
+ */
+bool emergency_rules_household_check(
+    const emergency_grant_req *r, sn_problem *why);
+
+/* A grant's kind: paid at once, or transitional aid (过渡性生活救助) in
+ * monthly instalments. */
+typedef enum emergency_kind {
+	EMERGENCY_KIND_SINGLE = 0,
+	EMERGENCY_KIND_TRANSITIONAL,
+} emergency_kind;
+
+/* "single", "transitional", NULL. */
+extern const char *const emergency_kind_names[];
+
+/* A grant request's kind as the API takes it; has_ false: absent. */
+typedef struct emergency_kind_req {
+	const char *kind; /* NULL: "single" */
+	bool        has_instalments;
+	int64_t     instalments;
+	bool        has_monthly;
+	sn_fen      monthly_fen;
+	bool        has_amount;
+	sn_fen      amount_fen;
+} emergency_kind_req;
+
+/*
+ * The kind of a request and the whole amount it asks, *total, which is
+ * what the limit, the window and the fund see. single: amount_fen
+ * required, no instalments nor monthly_amount_fen (422
+ * "invalid_instalments"). transitional: instalments 2..max_instalments
+ * (422 "invalid_instalments"), monthly_amount_fen 1..EMERGENCY_AMOUNT_MAX
+ * (422 "invalid_amount"), total = instalments x monthly, at most
+ * EMERGENCY_AMOUNT_MAX (422 "invalid_amount"); amount_fen optional and, if
+ * given, that total (422 "invalid_amount"). Anything else: 422
+ * "invalid_kind".
+ */
+bool emergency_rules_kind(const emergency_kind_req *k, int64_t max_instalments,
+    emergency_kind *kind, int32_t *instalments, sn_fen *total,
+    sn_problem *why);
+
+/*
+ * Issue 10, grant splitting: the grants to the same person or household
+ * in the rolling window, earlier (not rejected, less what was credited
+ * back) sum to prior; the request asks amount. AT_ONCE when prior +
+ * amount <= limit, NEEDS_APPROVAL above it (or on overflow).
+ */
+emergency_class emergency_rules_window(
+    sn_fen limit, sn_fen prior, sn_fen amount);
 
 /* ---- the fund ----------------------------------------------------------- */
 

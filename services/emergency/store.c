@@ -21,7 +21,7 @@
 	".description, " g ".household_size, " g ".amount_fen, " g            \
 	".bank_code, " g ".account_number, " g ".account_name, " g            \
 	".granted_by, " g ".approved_by, ts_json(" g                          \
-	".granted_at) AS granted_at"
+	".granted_at) AS granted_at, " g ".instalments, " g ".monthly_fen"
 
 static const sn_col grant_cols[] = {
 	SN_COL(emergency_grant, id, SN_COL_TEXT),
@@ -41,6 +41,17 @@ static const sn_col grant_cols[] = {
 	SN_COL_OPT(emergency_grant, approved_by, SN_COL_TEXT, has_approved_by),
 	SN_COL_OPT(emergency_grant, granted_at, SN_COL_TEXT, has_granted_at),
 	SN_COL(emergency_grant, doc, SN_COL_TEXT),
+	SN_COL(emergency_grant, instalments, SN_COL_I32),
+	SN_COL_OPT(emergency_grant, monthly_fen, SN_COL_I64, has_monthly),
+};
+
+static const sn_col window_cols[] = {
+	SN_COL(emergency_window, sum_fen, SN_COL_I64),
+	SN_COL(emergency_window, grants, SN_COL_TEXT),
+};
+
+static const sn_col due_cols[] = {
+	SN_COL(emergency_due, instalment, SN_COL_I32),
 };
 
 static const sn_col movement_cols[] = {
@@ -79,8 +90,9 @@ static const sn_col grant_doc_cols[] = {
 };
 
 static const sn_col grant_page_cols[] = {
-	SN_COL(emergency_grant_page, grants, SN_COL_TEXT),
-	SN_COL(emergency_grant_page, truncated, SN_COL_BOOL),
+	SN_COL(emergency_grant_page, items, SN_COL_TEXT),
+	SN_COL(emergency_grant_page, more, SN_COL_BOOL),
+	SN_COL(emergency_grant_page, last, SN_COL_I64),
 };
 
 static const sn_col figures_cols[] = {
@@ -142,9 +154,12 @@ static const char SQL_GRANT_NOW[]
       " g AS ("
       " INSERT INTO grants (status, township_code, village_code, id_number,"
       "  name, cause, description, household_size, amount_fen, bank_code,"
-      "  account_number, account_name, granted_by, granted_at)"
+      "  account_number, account_name, granted_by, granted_at,"
+      "  household_id_numbers, kind, instalments, monthly_fen,"
+      "  window_sum_fen, window_grants)"
       " SELECT 'granted', $1, $2, $3, $4, $5, $6, $7::int, $9::bigint, $10,"
-      "  $11, $12, $8, now() FROM d"
+      "  $11, $12, $8, now(), $13::text[], $14, $15::int, $16::bigint,"
+      "  $17::bigint, $18::uuid[] FROM d"
       " RETURNING *),"
       " l AS ("
       " INSERT INTO ledger (township_code, movement, amount_fen,"
@@ -161,9 +176,12 @@ static const char SQL_GRANT_NOW[]
 static const char SQL_GRANT_AWAITING[]
     = "INSERT INTO grants AS g (status, township_code, village_code,"
       " id_number, name, cause, description, household_size, amount_fen,"
-      " bank_code, account_number, account_name, granted_by)"
+      " bank_code, account_number, account_name, granted_by,"
+      " household_id_numbers, kind, instalments, monthly_fen,"
+      " window_sum_fen, window_grants)"
       " VALUES ('awaiting_approval', $1, $2, $3, $4, $5, $6, $7::int,"
-      " $9::bigint, $10, $11, $12, $8)"
+      " $9::bigint, $10, $11, $12, $8, $13::text[], $14, $15::int,"
+      " $16::bigint, $17::bigint, $18::uuid[])"
       " RETURNING" GRANT_COLS("g") ", grant_json(g)::text AS doc";
 
 static const char SQL_LOCK_GRANT[] = "SELECT" GRANT_COLS(
@@ -214,13 +232,14 @@ static const char SQL_REFERRAL[]
 static const char SQL_PAID[]
     = "UPDATE grants SET status = 'paid', payment_id = $2,"
       " paid_at = now(), settled_at = $3"
-      " WHERE id = $1::uuid AND status = 'granted'";
+      " WHERE id = $1::uuid AND status = 'granted' AND kind = 'single'";
 
 static const char SQL_REVERSE[]
     = "WITH g AS ("
       " UPDATE grants SET status = 'payment_failed', payment_id = $2,"
-      "  failed_at = now(), failure_code = $3, failure_reason = $4"
-      " WHERE id = $1::uuid AND status = 'granted'"
+      "  failed_at = now(), failure_code = $3, failure_reason = $4,"
+      "  reversed_fen = amount_fen"
+      " WHERE id = $1::uuid AND status = 'granted' AND kind = 'single'"
       " RETURNING id, township_code, amount_fen),"
       " f AS ("
       " UPDATE fund SET balance_fen = fund.balance_fen + g.amount_fen,"
@@ -320,33 +339,64 @@ static const char SQL_GRANT_DOC[]
     = "SELECT grant_json(g)::text AS doc, g.township_code FROM grants g"
       " WHERE id = $1::uuid";
 
-static const char SQL_LIST_GRANTS[]
-    = "SELECT coalesce(json_agg(grant_json(s.g) ORDER BY s.rn)"
-      "  FILTER (WHERE s.rn <= $3::int), '[]')::text AS grants,"
-      "  count(*) > $3::int AS truncated"
-      " FROM (SELECT g, row_number() OVER (ORDER BY g.created_at, g.id) AS rn"
-      "  FROM grants g WHERE ($1 = 'all' OR g.status = $1)"
-      "  AND g.township_code LIKE $2 || '%'"
-      "  ORDER BY g.created_at, g.id LIMIT $3::int + 1) s";
+/* A page: the first $lim rows after key $after of a keyed subquery s
+ * (its columns k, the key, and doc, a row's JSON), and whether more
+ * follow. */
+#define PAGE_OF(sub, lim, after)                                              \
+	"SELECT coalesce(json_agg(p.doc ORDER BY p.k)"                        \
+	"  FILTER (WHERE p.rn <= " lim "::int), '[]')::text AS items,"        \
+	"  count(*) > " lim "::int AS more,"                                  \
+	"  coalesce(max(p.k) FILTER (WHERE p.rn <= " lim "::int), 0)::bigint" \
+	"  AS last"                                                           \
+	" FROM (SELECT s.k, s.doc, row_number() OVER (ORDER BY s.k) AS rn"    \
+	"  FROM (" sub ") s WHERE s.k > " after "::bigint"                    \
+	"  ORDER BY s.k LIMIT " lim "::int + 1) p"
 
-static const char SQL_FUNDS[]
-    = "SELECT coalesce(json_agg(json_build_object("
-      "  'township_code', f.township_code, 'balance_fen', f.balance_fen,"
-      "  'grant_limit_fen', $2::bigint,"
-      "  'allocated_fen', (SELECT coalesce(sum(amount_fen), 0) FROM ledger l"
-      "   WHERE l.township_code = f.township_code"
-      "   AND l.movement = 'allocation'),"
-      "  'granted_fen', (SELECT coalesce(-sum(amount_fen), 0) FROM ledger l"
-      "   WHERE l.township_code = f.township_code AND l.movement = 'grant'),"
-      "  'reversed_fen', (SELECT coalesce(sum(amount_fen), 0) FROM ledger l"
-      "   WHERE l.township_code = f.township_code"
-      "   AND l.movement = 'reversal'),"
-      "  'awaiting_approval', (SELECT count(*) FROM grants g"
-      "   WHERE g.township_code = f.township_code"
-      "   AND g.status = 'awaiting_approval'),"
-      "  'updated_at', ts_json(f.updated_at))"
-      "  ORDER BY f.township_code), '[]')::text AS json"
-      " FROM fund f WHERE f.township_code LIKE $1 || '%'";
+static const char SQL_LIST_GRANTS[]
+    = PAGE_OF("SELECT g.list_seq AS k, grant_json(g) AS doc FROM grants g"
+              " WHERE ($1 = 'all' OR g.status = $1)"
+              " AND g.township_code LIKE $2 || '%'",
+        "$3", "$4");
+
+static const char SQL_LEDGER[] = PAGE_OF(
+    "SELECT l.seq AS k, json_build_object('ledger_entry_id', l.id,"
+    " 'seq', l.seq, 'township_code', l.township_code,"
+    " 'movement', l.movement, 'amount_fen', l.amount_fen,"
+    " 'balance_after_fen', l.balance_after_fen, 'grant_id', l.grant_id,"
+    " 'instalment', nullif(l.instalment, 0),"
+    " 'settlement_year', l.settlement_year, 'note', l.note,"
+    " 'actor', l.actor, 'created_at', ts_json(l.created_at)) AS doc"
+    " FROM ledger l WHERE l.township_code = $1",
+    "$2", "$3");
+
+static const char SQL_REFERRALS[]
+    = PAGE_OF("SELECT r.list_seq AS k, json_build_object('id', r.id,"
+              " 'grant_id', r.grant_id, 'township_code', g.township_code,"
+              " 'kind', r.kind, 'department', r.department, 'note', r.note,"
+              " 'created_by', r.created_by,"
+              " 'created_at', ts_json(r.created_at)) AS doc"
+              " FROM referral r JOIN grants g ON g.id = r.grant_id"
+              " WHERE g.township_code LIKE $1 || '%'",
+        "$2", "$3");
+
+static const char SQL_FUNDS[] = PAGE_OF(
+    "SELECT f.list_seq AS k, json_build_object("
+    "  'township_code', f.township_code, 'balance_fen', f.balance_fen,"
+    "  'grant_limit_fen', $2::bigint, 'window_days', $3::int,"
+    "  'allocated_fen', (SELECT coalesce(sum(amount_fen), 0) FROM ledger l"
+    "   WHERE l.township_code = f.township_code"
+    "   AND l.movement = 'allocation'),"
+    "  'granted_fen', (SELECT coalesce(-sum(amount_fen), 0) FROM ledger l"
+    "   WHERE l.township_code = f.township_code AND l.movement = 'grant'),"
+    "  'reversed_fen', (SELECT coalesce(sum(amount_fen), 0) FROM ledger l"
+    "   WHERE l.township_code = f.township_code"
+    "   AND l.movement = 'reversal'),"
+    "  'awaiting_approval', (SELECT count(*) FROM grants g"
+    "   WHERE g.township_code = f.township_code"
+    "   AND g.status = 'awaiting_approval'),"
+    "  'updated_at', ts_json(f.updated_at)) AS doc"
+    " FROM fund f WHERE f.township_code LIKE $1 || '%'",
+    "$4", "$5");
 
 /* $2 the months' names ("YYYY-MM"), [$3, $4) their instants (Unix
  * seconds), from the district's midnights: a grant falls in the month of
@@ -404,6 +454,91 @@ static const char SQL_BALANCES[]
 
 static const char SQL_STATUS_COUNTS[]
     = "SELECT status, count(*) AS n FROM grants GROUP BY status";
+
+/* Advisory locks per id number, taken in one order (of their hashes) so
+ * that two grants naming the same people cannot deadlock. */
+static const char SQL_LOCK_PEOPLE[]
+    = "SELECT count(pg_advisory_xact_lock(4010, s.k)) AS n"
+      " FROM (SELECT DISTINCT hashtext(x) AS k"
+      "  FROM unnest($1::text[]) AS x ORDER BY k) s";
+
+static const char SQL_WINDOW[]
+    = "SELECT coalesce(sum(g.amount_fen - g.reversed_fen), 0)::bigint"
+      "  AS sum_fen,"
+      "  coalesce(array_agg(g.id ORDER BY g.created_at, g.id), '{}')::text"
+      "  AS grants"
+      " FROM grants g WHERE g.people && $1::text[]"
+      " AND g.status <> 'rejected' AND g.amount_fen > g.reversed_fen"
+      " AND g.created_at > now() - make_interval(days => $2::int)";
+
+static const char SQL_SCHEDULE[]
+    = "INSERT INTO instalment (grant_id, instalment, month, amount_fen,"
+      " status, published_at)"
+      " SELECT g.id, k, to_char(to_date($2 || '-01', 'YYYY-MM-DD')"
+      "  + make_interval(months => k - 1), 'YYYY-MM'), g.monthly_fen,"
+      "  CASE WHEN k = 1 THEN 'published' ELSE 'scheduled' END,"
+      "  CASE WHEN k = 1 THEN now() END"
+      " FROM grants g, generate_series(1, g.instalments) AS k"
+      " WHERE g.id = $1::uuid AND g.kind = 'transitional'"
+      " ON CONFLICT DO NOTHING";
+
+static const char SQL_GRANT_DOC_TX[]
+    = "SELECT grant_json(g)::text AS json FROM grants g"
+      " WHERE g.id = $1::uuid";
+
+/* Due instalments, locked and marked published; a grant rejected or not
+ * granted has none (its schedule is written at the debit). */
+static const char SQL_DUE[]
+    = "WITH d AS ("
+      " SELECT i.grant_id, i.instalment FROM instalment i"
+      " WHERE i.status = 'scheduled' AND i.month <= $1"
+      " ORDER BY i.month, i.grant_id, i.instalment LIMIT $2::int"
+      " FOR UPDATE SKIP LOCKED),"
+      " u AS ("
+      " UPDATE instalment i SET status = 'published', published_at = now()"
+      " FROM d WHERE i.grant_id = d.grant_id"
+      "  AND i.instalment = d.instalment AND i.status = 'scheduled'"
+      " RETURNING i.grant_id, i.instalment)"
+      " SELECT" GRANT_COLS("g") ", ''::text AS doc, u.instalment"
+                                " FROM u JOIN grants g ON g.id = u.grant_id"
+                                " ORDER BY u.grant_id, u.instalment";
+
+static const char SQL_INSTALMENT_PAID[]
+    = "WITH i AS ("
+      " UPDATE instalment SET status = 'paid', payment_id = $3,"
+      "  paid_at = now(), settled_at = $4"
+      " WHERE grant_id = $1::uuid AND instalment = $2::int"
+      "  AND status = 'published'"
+      " RETURNING grant_id)"
+      " UPDATE grants g SET status = 'paid', paid_at = now()"
+      " FROM i WHERE g.id = i.grant_id AND g.status = 'granted'"
+      " AND NOT EXISTS (SELECT 1 FROM instalment x WHERE x.grant_id = g.id"
+      "  AND x.instalment <> $2::int AND x.status <> 'paid')";
+
+static const char SQL_INSTALMENT_REVERSE[]
+    = "WITH i AS ("
+      " UPDATE instalment SET status = 'failed', payment_id = $3,"
+      "  failed_at = now(), failure_code = $4, failure_reason = $5"
+      " WHERE grant_id = $1::uuid AND instalment = $2::int"
+      "  AND status = 'published'"
+      " RETURNING grant_id, instalment, amount_fen),"
+      " g AS ("
+      " UPDATE grants SET reversed_fen = grants.reversed_fen + i.amount_fen"
+      " FROM i WHERE grants.id = i.grant_id"
+      " RETURNING grants.id, grants.township_code, i.amount_fen,"
+      "  i.instalment),"
+      " f AS ("
+      " UPDATE fund SET balance_fen = fund.balance_fen + g.amount_fen,"
+      "  updated_at = now()"
+      " FROM g WHERE fund.township_code = g.township_code"
+      " RETURNING fund.township_code, fund.balance_fen, g.amount_fen,"
+      "  g.id AS grant_id, g.instalment)"
+      " INSERT INTO ledger (township_code, movement, amount_fen,"
+      "  balance_after_fen, grant_id, instalment, actor)"
+      " SELECT township_code, 'reversal', amount_fen, balance_fen, grant_id,"
+      "  instalment, $6 FROM f"
+      " RETURNING id AS ledger_entry_id, township_code, amount_fen,"
+      "  balance_after_fen, grant_id, actor";
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -535,48 +670,205 @@ emergency_store_lock_fund(sn_tx *tx, const char *township,
 	return sn_tx_query(tx, SQL_LOCK_FUND, 1, v, fund_answer, call);
 }
 
+/* The parameters of an emergency_new_grant ($1..$18); buffers for the
+ * numbers. */
+typedef struct grant_params {
+	const char *v[18];
+	char        hh[24], amt[24], n[16], monthly[24], wsum[24];
+} grant_params;
+
 static void
-grant_values(
-    const emergency_new_grant *g, const char *v[12], char hh[24], char amt[24])
+grant_values(const emergency_new_grant *g, grant_params *p)
 {
-	snprintf(hh, 24, "%" PRId64, g->household_size);
-	snprintf(amt, 24, "%" PRId64, g->amount_fen);
-	v[0]  = g->township_code;
-	v[1]  = g->village_code;
-	v[2]  = g->id_number;
-	v[3]  = g->name;
-	v[4]  = emergency_rules_cause_name(g->cause);
-	v[5]  = g->description;
-	v[6]  = hh;
-	v[7]  = g->granted_by;
-	v[8]  = amt;
-	v[9]  = g->bank_code;
-	v[10] = g->account_number;
-	v[11] = g->account_name;
+	snprintf(p->hh, sizeof(p->hh), "%" PRId64, g->household_size);
+	snprintf(p->amt, sizeof(p->amt), "%" PRId64, g->amount_fen);
+	snprintf(p->n, sizeof(p->n), "%" PRId32, g->instalments);
+	snprintf(p->monthly, sizeof(p->monthly), "%" PRId64, g->monthly_fen);
+	snprintf(p->wsum, sizeof(p->wsum), "%" PRId64, g->window_sum_fen);
+	p->v[0]  = g->township_code;
+	p->v[1]  = g->village_code;
+	p->v[2]  = g->id_number;
+	p->v[3]  = g->name;
+	p->v[4]  = emergency_rules_cause_name(g->cause);
+	p->v[5]  = g->description;
+	p->v[6]  = p->hh;
+	p->v[7]  = g->granted_by;
+	p->v[8]  = p->amt;
+	p->v[9]  = g->bank_code;
+	p->v[10] = g->account_number;
+	p->v[11] = g->account_name;
+	p->v[12] = g->household != NULL ? g->household : "{}";
+	p->v[13] = emergency_kind_names[g->kind];
+	p->v[14] = p->n;
+	p->v[15] = g->kind == EMERGENCY_KIND_TRANSITIONAL ? p->monthly : NULL;
+	p->v[16] = g->has_window ? p->wsum : NULL;
+	p->v[17] = g->has_window ? g->window_grants : NULL;
 }
 
 sn_err
 emergency_store_grant_now(sn_tx *tx, const emergency_new_grant *g,
     emergency_call *call, emergency_debit_fn done, void *arg)
 {
-	char        hh[24], amt[24];
-	const char *v[12];
-	grant_values(g, v, hh, amt);
+	grant_params p;
+	grant_values(g, &p);
 	call->fn.debit = done;
 	call->arg      = arg;
-	return sn_tx_query(tx, SQL_GRANT_NOW, 12, v, debit_answer, call);
+	return sn_tx_query(tx, SQL_GRANT_NOW, 18, p.v, debit_answer, call);
 }
 
 sn_err
 emergency_store_grant_awaiting(sn_tx *tx, const emergency_new_grant *g,
     emergency_call *call, emergency_grant_fn done, void *arg)
 {
-	char        hh[24], amt[24];
-	const char *v[12];
-	grant_values(g, v, hh, amt);
+	grant_params p;
+	grant_values(g, &p);
 	call->fn.grant = done;
 	call->arg      = arg;
-	return sn_tx_query(tx, SQL_GRANT_AWAITING, 12, v, grant_answer, call);
+	return sn_tx_query(
+	    tx, SQL_GRANT_AWAITING, 18, p.v, grant_answer, call);
+}
+
+sn_err
+emergency_store_lock_people(sn_tx *tx, const char *people)
+{
+	const char *v[1] = { people };
+	return sn_tx_query(tx, SQL_LOCK_PEOPLE, 1, v, NULL, NULL);
+}
+
+static void
+window_answer(sn_tx *tx, PGresult *res, void *arg)
+{
+	emergency_call     *c    = arg;
+	emergency_window_fn done = c->fn.window;
+	emergency_window    w;
+	bool                found;
+	sn_err              err
+	    = sn_rows_opt(res, window_cols, SN_NCOLS(window_cols), &w, &found);
+	if (err == SN_OK && !found)
+		err = SN_EPROTO; /* an aggregate always has its row */
+	done(tx, c->arg, err, err == SN_OK ? &w : NULL);
+}
+
+sn_err
+emergency_store_window(sn_tx *tx, const char *people, int32_t days,
+    emergency_call *call, emergency_window_fn done, void *arg)
+{
+	char        d[16];
+	const char *v[2] = { people, d };
+	snprintf(d, sizeof(d), "%" PRId32, days);
+	call->fn.window = done;
+	call->arg       = arg;
+	return sn_tx_query(tx, SQL_WINDOW, 2, v, window_answer, call);
+}
+
+sn_err
+emergency_store_schedule(
+    sn_tx *tx, const char *grant_id, const char *first_month)
+{
+	const char *v[2] = { grant_id, first_month };
+	return sn_tx_query(tx, SQL_SCHEDULE, 2, v, NULL, NULL);
+}
+
+static void
+doc_answer(sn_tx *tx, PGresult *res, void *arg)
+{
+	emergency_call  *c    = arg;
+	emergency_doc_fn done = c->fn.doc;
+	json_doc         d;
+	bool             found;
+	sn_err           err
+	    = sn_rows_opt(res, json_cols, SN_NCOLS(json_cols), &d, &found);
+	done(tx, c->arg, err, err == SN_OK && found ? d.json : NULL);
+}
+
+sn_err
+emergency_store_grant_doc_tx(sn_tx *tx, const char *id, emergency_call *call,
+    emergency_doc_fn done, void *arg)
+{
+	const char *v[1] = { id };
+	call->fn.doc     = done;
+	call->arg        = arg;
+	return sn_tx_query(tx, SQL_GRANT_DOC_TX, 1, v, doc_answer, call);
+}
+
+static sn_err
+due_rows(PGresult *res, emergency_grant **gs, emergency_due **ds, size_t *n)
+{
+	sn_rows rg, rd;
+	sn_err  err;
+	memset(&rg, 0, sizeof(rg));
+	memset(&rd, 0, sizeof(rd));
+	if ((err = sn_rows_open(&rg, res, grant_cols, SN_NCOLS(grant_cols)))
+	        == SN_OK
+	    && (err = sn_rows_open(&rd, res, due_cols, SN_NCOLS(due_cols)))
+	        == SN_OK
+	    && sn_rows_count(&rg) > 0) {
+		size_t k = (size_t) sn_rows_count(&rg);
+		*gs      = calloc(k, sizeof(**gs));
+		*ds      = calloc(k, sizeof(**ds));
+		if (*gs == NULL || *ds == NULL)
+			err = SN_ENOMEM;
+		for (int i = 0; err == SN_OK && i < (int) k; i++)
+			if ((err = sn_rows_read(&rg, i, &(*gs)[i])) == SN_OK
+			    && (err = sn_rows_read(&rd, i, &(*ds)[i]))
+			        == SN_OK)
+				(*n)++;
+	}
+	sn_rows_close(&rg);
+	sn_rows_close(&rd);
+	return err;
+}
+
+static void
+due_answer(sn_tx *tx, PGresult *res, void *arg)
+{
+	emergency_call  *c    = arg;
+	emergency_due_fn done = c->fn.due;
+	emergency_grant *gs   = NULL;
+	emergency_due   *ds   = NULL;
+	size_t           n    = 0;
+	sn_err           err  = due_rows(res, &gs, &ds, &n);
+	done(tx, c->arg, err, err == SN_OK ? gs : NULL,
+	    err == SN_OK ? ds : NULL, err == SN_OK ? n : 0);
+	free(gs);
+	free(ds);
+}
+
+sn_err
+emergency_store_due(sn_tx *tx, const char *month, int max,
+    emergency_call *call, emergency_due_fn done, void *arg)
+{
+	char        m[16];
+	const char *v[2] = { month, m };
+	snprintf(m, sizeof(m), "%d", max);
+	call->fn.due = done;
+	call->arg    = arg;
+	return sn_tx_query(tx, SQL_DUE, 2, v, due_answer, call);
+}
+
+sn_err
+emergency_store_instalment_paid(sn_tx *tx, const char *id, int32_t k,
+    const char *payment_id, const char *settled_at)
+{
+	char        n[16];
+	const char *v[4] = { id, n, payment_id, settled_at };
+	snprintf(n, sizeof(n), "%" PRId32, k);
+	return sn_tx_query(tx, SQL_INSTALMENT_PAID, 4, v, NULL, NULL);
+}
+
+sn_err
+emergency_store_instalment_reverse(sn_tx *tx, const char *id, int32_t k,
+    const char *payment_id, const char *reason_code, const char *reason,
+    const char *actor, emergency_call *call, emergency_reversal_fn done,
+    void *arg)
+{
+	char        n[16];
+	const char *v[6] = { id, n, payment_id, reason_code, reason, actor };
+	snprintf(n, sizeof(n), "%" PRId32, k);
+	call->fn.reversal = done;
+	call->arg         = arg;
+	return sn_tx_query(
+	    tx, SQL_INSTALMENT_REVERSE, 6, v, reversal_answer, call);
 }
 
 sn_err
@@ -789,23 +1081,59 @@ page_read(sn_err err, PGresult *res, void *arg)
 	free(r);
 }
 
-void
-emergency_store_list_grants(sn_db *db, bool all, emergency_grant_status status,
-    const char *prefix, int limit,
+/* Runs a page's query with values v (its limit and cursor last). */
+static void
+page_query(sn_db *db, const char *sql, int n, const char *const *v,
     void (*done)(void *arg, sn_err err, const emergency_grant_page *p),
     void *arg)
 {
-	char        lim[16];
-	const char *st   = all ? "all" : emergency_rules_status_name(status);
-	const char *v[3] = { st != NULL ? st : "all", prefix, lim };
-	read_ctx   *r    = read_new(arg);
+	read_ctx *r = read_new(arg);
 	if (r == NULL) {
 		done(arg, SN_ENOMEM, NULL);
 		return;
 	}
-	snprintf(lim, sizeof(lim), "%d", limit);
 	r->fn.page = done;
-	sn_db_query(db, SQL_LIST_GRANTS, 3, v, page_read, r);
+	sn_db_query(db, sql, n, v, page_read, r);
+}
+
+void
+emergency_store_list_grants(sn_db *db, bool all, emergency_grant_status status,
+    const char *prefix, int64_t limit, int64_t after,
+    void (*done)(void *arg, sn_err err, const emergency_grant_page *p),
+    void *arg)
+{
+	char        lim[24], aft[24];
+	const char *st   = all ? "all" : emergency_rules_status_name(status);
+	const char *v[4] = { st != NULL ? st : "all", prefix, lim, aft };
+	snprintf(lim, sizeof(lim), "%" PRId64, limit);
+	snprintf(aft, sizeof(aft), "%" PRId64, after);
+	page_query(db, SQL_LIST_GRANTS, 4, v, done, arg);
+}
+
+void
+emergency_store_ledger(sn_db *db, const char *township, int64_t limit,
+    int64_t after,
+    void (*done)(void *arg, sn_err err, const emergency_grant_page *p),
+    void *arg)
+{
+	char        lim[24], aft[24];
+	const char *v[3] = { township, lim, aft };
+	snprintf(lim, sizeof(lim), "%" PRId64, limit);
+	snprintf(aft, sizeof(aft), "%" PRId64, after);
+	page_query(db, SQL_LEDGER, 3, v, done, arg);
+}
+
+void
+emergency_store_referrals(sn_db *db, const char *prefix, int64_t limit,
+    int64_t after,
+    void (*done)(void *arg, sn_err err, const emergency_grant_page *p),
+    void *arg)
+{
+	char        lim[24], aft[24];
+	const char *v[3] = { prefix, lim, aft };
+	snprintf(lim, sizeof(lim), "%" PRId64, limit);
+	snprintf(aft, sizeof(aft), "%" PRId64, after);
+	page_query(db, SQL_REFERRALS, 3, v, done, arg);
 }
 
 static void
@@ -824,18 +1152,17 @@ json_read(sn_err err, PGresult *res, void *arg)
 
 void
 emergency_store_funds(sn_db *db, const char *prefix, int64_t grant_limit,
-    emergency_json_fn done, void *arg)
+    int32_t window_days, int64_t limit, int64_t after,
+    void (*done)(void *arg, sn_err err, const emergency_grant_page *p),
+    void *arg)
 {
-	char        lim[24];
-	const char *v[2] = { prefix, lim };
-	read_ctx   *r    = read_new(arg);
-	if (r == NULL) {
-		done(arg, SN_ENOMEM, NULL);
-		return;
-	}
-	snprintf(lim, sizeof(lim), "%" PRId64, grant_limit);
-	r->fn.json = done;
-	sn_db_query(db, SQL_FUNDS, 2, v, json_read, r);
+	char        gl[24], wd[16], lim[24], aft[24];
+	const char *v[5] = { prefix, gl, wd, lim, aft };
+	snprintf(gl, sizeof(gl), "%" PRId64, grant_limit);
+	snprintf(wd, sizeof(wd), "%" PRId32, window_days);
+	snprintf(lim, sizeof(lim), "%" PRId64, limit);
+	snprintf(aft, sizeof(aft), "%" PRId64, after);
+	page_query(db, SQL_FUNDS, 5, v, done, arg);
 }
 
 void

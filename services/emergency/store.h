@@ -62,7 +62,21 @@ typedef struct emergency_grant {
 	bool                   has_granted_at; /* false: not debited */
 	const char            *granted_at;     /* RFC 3339 UTC, ms */
 	const char            *doc; /* the grant as the API shows it (JSON) */
+	int32_t                instalments; /* 0: paid at once */
+	bool                   has_monthly; /* false: paid at once */
+	int64_t                monthly_fen; /* each instalment */
 } emergency_grant;
+
+/* Issue 10: the grants to the same person or household in the window. */
+typedef struct emergency_window {
+	int64_t     sum_fen; /* less what was credited back */
+	const char *grants;  /* their ids, a PostgreSQL uuid[] literal */
+} emergency_window;
+
+/* A due instalment of a transitional grant, just marked published. */
+typedef struct emergency_due {
+	int32_t instalment;
+} emergency_due;
 
 /* A fund's ledger row just written. */
 typedef struct emergency_movement {
@@ -116,6 +130,13 @@ typedef void (*emergency_reversal_fn)(
     sn_tx *tx, void *arg, sn_err err, const emergency_reversal *r);
 typedef void (*emergency_settlement_fn)(
     sn_tx *tx, void *arg, sn_err err, const emergency_settlement *s);
+typedef void (*emergency_window_fn)(
+    sn_tx *tx, void *arg, sn_err err, const emergency_window *w);
+/* The due instalments, n of them, each with its grant; n = 0: none. */
+typedef void (*emergency_due_fn)(sn_tx *tx, void *arg, sn_err err,
+    const emergency_grant *g, const emergency_due *d, size_t n);
+typedef void (*emergency_doc_fn)(
+    sn_tx *tx, void *arg, sn_err err, const char *doc);
 
 /* Where an answer goes; the caller's storage, filled by the store. */
 typedef struct emergency_call {
@@ -127,6 +148,9 @@ typedef struct emergency_call {
 		emergency_referral_fn   referral;
 		emergency_reversal_fn   reversal;
 		emergency_settlement_fn settlement;
+		emergency_window_fn     window;
+		emergency_due_fn        due;
+		emergency_doc_fn        doc;
 	} fn;
 	void *arg;
 } emergency_call;
@@ -159,7 +183,67 @@ typedef struct emergency_new_grant {
 	const char     *account_number;
 	const char     *account_name;
 	const char     *granted_by;
+	const char     *household; /* the members, a text[] literal */
+	emergency_kind  kind;
+	int32_t         instalments; /* 0 for a single grant */
+	int64_t         monthly_fen; /* 0 for a single grant */
+	bool            has_window;  /* waits because of the window */
+	int64_t         window_sum_fen;
+	const char     *window_grants; /* a uuid[] literal */
 } emergency_new_grant;
+
+/*
+ * Issue 10: serialises grants to any of people (a text[] literal of id
+ * numbers: the person and the members) until the transaction ends, so
+ * that two grants racing for one person or household read each other's
+ * window. No answer.
+ */
+sn_err emergency_store_lock_people(sn_tx *tx, const char *people);
+
+/*
+ * The grants whose person or members overlap people, asked within the
+ * last days days (the database's clock), not rejected, each counted less
+ * what was credited back. done: the window (always a row).
+ */
+sn_err emergency_store_window(sn_tx *tx, const char *people, int32_t days,
+    emergency_call *call, emergency_window_fn done, void *arg);
+
+/*
+ * A transitional grant just debited: writes its schedule, instalment 1
+ * in first_month ("YYYY-MM") marked published (its event goes with it),
+ * the next ones in the following months. No answer.
+ */
+sn_err emergency_store_schedule(
+    sn_tx *tx, const char *grant_id, const char *first_month);
+
+/* Grant id's document, read inside the transaction (after what it
+ * wrote). done: the document, or NULL when there is no such grant. */
+sn_err emergency_store_grant_doc_tx(sn_tx *tx, const char *id,
+    emergency_call *call, emergency_doc_fn done, void *arg);
+
+/*
+ * The instalments due by month ("YYYY-MM": theirs is not later), at most
+ * max, marked published in this transaction (the caller appends their
+ * emergency.granted in it: once per instalment ever). done: them.
+ */
+sn_err emergency_store_due(sn_tx *tx, const char *month, int max,
+    emergency_call *call, emergency_due_fn done, void *arg);
+
+/* payment.settled of instalment k of grant id: published → paid, and the
+ * grant "paid" once every instalment is. No answer. */
+sn_err emergency_store_instalment_paid(sn_tx *tx, const char *id, int32_t k,
+    const char *payment_id, const char *settled_at);
+
+/*
+ * payment.failed of instalment k of grant id: published → failed, its
+ * amount credited back to the fund (a reversal ledger row) and added to
+ * the grant's reversed_fen, in one statement. done: the reversal, or no
+ * row when nothing was reversed (a repeat, or not published).
+ */
+sn_err emergency_store_instalment_reverse(sn_tx *tx, const char *id, int32_t k,
+    const char *payment_id, const char *reason_code, const char *reason,
+    const char *actor, emergency_call *call, emergency_reversal_fn done,
+    void *arg);
 
 /*
  * A grant made at once, the fund locked and found to cover it
@@ -276,18 +360,21 @@ void emergency_store_grant_doc(sn_db *db, const char *id,
     void (*done)(void *arg, sn_err err, const emergency_grant_doc *d),
     void *arg);
 
-/* A page of grants. */
+/* A page of a list (sn/page.h). */
 typedef struct emergency_grant_page {
-	const char *grants;    /* JSON array of grant documents */
-	bool        truncated; /* more matched than the page holds */
+	const char *items; /* JSON array of the page's documents */
+	bool        more;  /* a row beyond the page exists */
+	int64_t     last;  /* the key of the page's last row (0: none) */
 } emergency_grant_page;
 
 /*
  * Grants of status (all: any) whose township code starts with prefix,
- * oldest first, at most limit. done: the page.
+ * in the order they were asked (list_seq), those after key after, at
+ * most limit. done: the page.
  */
 void emergency_store_list_grants(sn_db *db, bool all,
-    emergency_grant_status status, const char *prefix, int limit,
+    emergency_grant_status status, const char *prefix, int64_t limit,
+    int64_t after,
     void (*done)(void *arg, sn_err err, const emergency_grant_page *p),
     void *arg);
 
@@ -295,13 +382,29 @@ void emergency_store_list_grants(sn_db *db, bool all,
 typedef void (*emergency_json_fn)(void *arg, sn_err err, const char *json);
 
 /*
- * Funds whose township starts with prefix, with their movements so far
- * and grant_limit. done: a JSON array of {township_code, balance_fen,
- * grant_limit_fen, allocated_fen, granted_fen, reversed_fen,
- * awaiting_approval, updated_at}.
+ * A page of the funds whose township starts with prefix (in the order
+ * they were created), with their movements so far, grant_limit and
+ * window_days. done: a page of {township_code, balance_fen,
+ * grant_limit_fen, window_days, allocated_fen, granted_fen,
+ * reversed_fen, awaiting_approval, updated_at}.
  */
 void emergency_store_funds(sn_db *db, const char *prefix, int64_t grant_limit,
-    emergency_json_fn done, void *arg);
+    int32_t window_days, int64_t limit, int64_t after,
+    void (*done)(void *arg, sn_err err, const emergency_grant_page *p),
+    void *arg);
+
+/* A page of township's ledger rows (by seq). done: the page. */
+void emergency_store_ledger(sn_db *db, const char *township, int64_t limit,
+    int64_t after,
+    void (*done)(void *arg, sn_err err, const emergency_grant_page *p),
+    void *arg);
+
+/* A page of the referrals of grants in townships starting with prefix
+ * (by list_seq). done: the page. */
+void emergency_store_referrals(sn_db *db, const char *prefix, int64_t limit,
+    int64_t after,
+    void (*done)(void *arg, sn_err err, const emergency_grant_page *p),
+    void *arg);
 
 /* The year's figures. */
 typedef struct emergency_figures {

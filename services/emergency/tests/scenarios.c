@@ -432,6 +432,57 @@ failed_line(char *buf, size_t cap, const char *grant_id, const char *pid)
 	line_of(buf, cap, "payment.failed", pid, &m.base);
 }
 
+/* A grant body for idn with a household and extra members (a JSON
+ * object's inside, e.g. "\"kind\": \"transitional\"", or NULL). */
+static answer
+grant_with(const char *idn, const char *const *members, long long amount,
+    const char *extra)
+{
+	json_t *j = json_pack("{s:s, s:s, s:{s:s, s:s}, s:s, s:s, s:i,"
+	                      " s:{s:s, s:s, s:s}}",
+	    "township_code", TOWNSHIP, "village_code", VILLAGE, "person",
+	    "id_number", idn, "name", "Wang Fang", "cause", "fire",
+	    "description", "house burnt down at night", "household_size", 4,
+	    "payee", "bank_code", "ICBC", "account_number",
+	    "6222020200112233445", "account_name", "Wang Fang");
+	if (amount > 0)
+		json_object_set_new(
+		    j, "amount_fen", json_integer((json_int_t) amount));
+	if (members != NULL) {
+		json_t *arr = json_array();
+		for (size_t i = 0; members[i] != NULL; i++)
+			json_array_append_new(arr, json_string(members[i]));
+		json_object_set_new(j, "household_id_numbers", arr);
+	}
+	if (extra != NULL) {
+		char    buf[512];
+		json_t *e;
+		snprintf(buf, sizeof(buf), "{%s}", extra);
+		e = json_loads(buf, 0, NULL);
+		if (e == NULL)
+			th_fail(&T, "bad extra JSON %s", buf);
+		json_object_update(j, e);
+		json_decref(e);
+	}
+	char *b = json_dumps(j, JSON_COMPACT);
+	json_decref(j);
+	answer a = call("POST", "/grants", officer, new_key(), b);
+	free(b);
+	return a;
+}
+
+/* Expects status from a grant; returns its id (malloc'd). */
+static char *
+grant_expect(answer a, int status, const char *what)
+{
+	TH_CHECK(&T, a.status == status, "%s: status %d, want %d (%s: %s)",
+	    what, a.status, status, jstr(a.body, "error.code"),
+	    jstr(a.body, "error.message"));
+	char *id = strdup(jstr(a.body, "id"));
+	json_decref(a.body);
+	return id;
+}
+
 /* ---- scenarios ------------------------------------------------------ */
 
 /* Allocations credit the fund, each a ledger row and a reserve.changed;
@@ -507,14 +558,14 @@ allocate_scenario(void)
 
 	a = call("GET", "/funds", admin, NULL, NULL);
 	TH_CHECK(&T,
-	    a.status == 200 && jint(a.body, "funds.0.balance_fen") == 1000500
-	        && jint(a.body, "funds.0.grant_limit_fen") == LIMIT
-	        && jint(a.body, "funds.0.allocated_fen") == 1000500,
+	    a.status == 200 && jint(a.body, "items.0.balance_fen") == 1000500
+	        && jint(a.body, "items.0.grant_limit_fen") == LIMIT
+	        && jint(a.body, "items.0.allocated_fen") == 1000500,
 	    "GET /funds: %d", a.status);
 	json_decref(a.body);
 	a = call("GET", "/funds", officer_b, NULL, NULL);
 	TH_CHECK(&T,
-	    a.status == 200 && json_array_size(jget(a.body, "funds")) == 0,
+	    a.status == 200 && json_array_size(jget(a.body, "items")) == 0,
 	    "another township's officer sees the fund");
 	json_decref(a.body);
 }
@@ -585,7 +636,9 @@ grant_now(void)
 	json_decref(a.body);
 	expect_err(call("GET", path, officer_b, NULL, NULL), 403,
 	    "outside_jurisdiction", "id", "another township reads the grant");
-	/* Exactly the limit is still made at once. */
+	/* Exactly the limit is still made at once (another person: idn's
+	 * window holds the first grant). */
+	new_person(idn);
 	free(grant_ok(idn, "accident", LIMIT));
 	TH_CHECK(&T, balance() == 450000, "balance after the limit grant");
 	ledger_consistent("two grants");
@@ -617,7 +670,7 @@ above_limit(void)
 	a = call(
 	    "GET", "/grants?status=awaiting_approval", approver, NULL, NULL);
 	TH_CHECK(&T,
-	    a.status == 200 && json_array_size(jget(a.body, "grants")) == 2,
+	    a.status == 200 && json_array_size(jget(a.body, "items")) == 2,
 	    "GET /grants?status=awaiting_approval: %d", a.status);
 	json_decref(a.body);
 
@@ -1063,7 +1116,9 @@ strict_input(void)
 	        == 0,
 	    "a name with U+0001 was stored");
 
-	/* Line breaks and tabs in free text are still free text. */
+	/* Line breaks and tabs in free text are still free text (another
+	 * person: idn's window is full). */
+	new_person(idn);
 	char  *b = grant_body_with(idn, "description",
 	     "\"the house burnt down\\nat night;\\tall lost\"");
 	answer a = call("POST", "/grants", officer, new_key(), b);
@@ -1152,17 +1207,17 @@ payment(void)
 	answer r = call(
 	    "GET", "/grants?status=payment_failed", officer, NULL, NULL);
 	TH_CHECK(&T,
-	    r.status == 200 && json_array_size(jget(r.body, "grants")) == 1
-	        && strcmp(jstr(r.body, "grants.0.id"), b) == 0
-	        && strcmp(jstr(r.body, "grants.0.payment.failure_code"),
+	    r.status == 200 && json_array_size(jget(r.body, "items")) == 1
+	        && strcmp(jstr(r.body, "items.0.id"), b) == 0
+	        && strcmp(jstr(r.body, "items.0.payment.failure_code"),
 	               "closed_account")
 	            == 0,
 	    "GET /grants?status=payment_failed: %d", r.status);
 	json_decref(r.body);
 	r = call("GET", "/grants?status=paid", officer, NULL, NULL);
 	TH_CHECK(&T,
-	    json_array_size(jget(r.body, "grants")) == 1
-	        && strcmp(jstr(r.body, "grants.0.payment.payment_id"), "pay-a")
+	    json_array_size(jget(r.body, "items")) == 1
+	        && strcmp(jstr(r.body, "items.0.payment.payment_id"), "pay-a")
 	            == 0,
 	    "GET /grants?status=paid");
 	json_decref(r.body);
@@ -1649,6 +1704,198 @@ concurrent(void)
 	TH_CHECK(&T, seen, "metrics lack \"%s\"", series);
 }
 
+/* Moves grant id's request days into the past. */
+static void
+backdate(const char *id, int days)
+{
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "WITH u AS (UPDATE %s.grants SET created_at = now()"
+	        " - make_interval(days => %d) WHERE id = '%s' RETURNING 1)"
+	        " SELECT count(*) FROM u",
+	        schema, days, id)
+	        == 1,
+	    "grant %s not backdated", id);
+}
+
+/*
+ * Issue 10, item 6: grants to one person, or to one household, within the
+ * rolling window add up against the per-grant limit. Today three grants
+ * of 3,000 yuan to one person the same day are all made at once.
+ */
+static void
+window(void)
+{
+	start();
+	allocate_ok(10000000);
+	char p[19], q[19], r[19], s[19], t[19], u[19], v[19];
+	new_person(p);
+	new_person(q);
+	new_person(r);
+	new_person(s);
+	new_person(t);
+	new_person(u);
+	new_person(v);
+
+	/* One person: the second and third 3,000 yuan wait, saying why. */
+	char *g1 = grant_expect(
+	    grant_with(p, NULL, LIMIT, NULL), 201, "first 3,000 yuan");
+	answer a = grant_with(p, NULL, LIMIT, NULL);
+	TH_CHECK(&T,
+	    a.status == 202
+	        && strcmp(jstr(a.body, "status"), "awaiting_approval") == 0,
+	    "second 3,000 yuan the same day: %d %s", a.status,
+	    jstr(a.body, "status"));
+	TH_CHECK(&T,
+	    jint(a.body, "window.sum_fen") == 2 * LIMIT
+	        && json_array_size(jget(a.body, "window.grants")) == 1
+	        && strcmp(jstr(a.body, "window.grants.0"), g1) == 0,
+	    "second grant's window: sum %lld, grants %s",
+	    jint(a.body, "window.sum_fen"), jstr(a.body, "window.grants.0"));
+	char *g2 = strdup(jstr(a.body, "id"));
+	json_decref(a.body);
+	a = grant_with(p, NULL, LIMIT, NULL);
+	TH_CHECK(&T,
+	    a.status == 202 && jint(a.body, "window.sum_fen") == 3 * LIMIT
+	        && json_array_size(jget(a.body, "window.grants")) == 2,
+	    "third 3,000 yuan: %d, window %lld", a.status,
+	    jint(a.body, "window.sum_fen"));
+	json_decref(a.body);
+	TH_CHECK(&T, balance() == 10000000 - LIMIT,
+	    "waiting grants debited the fund");
+	TH_CHECK(&T, outbox_count("emergency.granted") == 1,
+	    "a waiting grant was published");
+	/* The district approves the second: the existing path. */
+	char path[96];
+	snprintf(path, sizeof(path), "/grants/%s/approval", g2);
+	a = call("POST", path, approver, new_key(),
+	    "{\"decision\": \"approve\", \"reason\": \"second fire\"}");
+	TH_CHECK(&T,
+	    a.status == 200 && strcmp(jstr(a.body, "status"), "granted") == 0,
+	    "approving the split grant: %d", a.status);
+	json_decref(a.body);
+
+	/* One household: q names r; r's own grant, and s naming q, count
+	 * q's. */
+	const char *q_members[] = { r, NULL };
+	const char *s_members[] = { q, NULL };
+	free(grant_expect(grant_with(q, q_members, 200000, NULL), 201,
+	    "q's grant naming r"));
+	a = grant_with(r, NULL, 150000, NULL);
+	TH_CHECK(&T,
+	    a.status == 202 && jint(a.body, "window.sum_fen") == 350000,
+	    "r, a member of q's household: %d, window %lld", a.status,
+	    jint(a.body, "window.sum_fen"));
+	json_decref(a.body);
+	/* s naming q overlaps q's grant (not r's: r named nobody). */
+	a = grant_with(s, s_members, 150000, NULL);
+	TH_CHECK(&T,
+	    a.status == 202 && jint(a.body, "window.sum_fen") == 350000,
+	    "s naming q: %d, window %lld", a.status,
+	    jint(a.body, "window.sum_fen"));
+	json_decref(a.body);
+
+	/* A rejected grant does not count. */
+	free(grant_expect(grant_with(t, NULL, 200000, NULL), 201, "t first"));
+	char *tw = grant_expect(
+	    grant_with(t, NULL, 200000, NULL), 202, "t second, waiting");
+	snprintf(path, sizeof(path), "/grants/%s/approval", tw);
+	a = call("POST", path, approver, new_key(),
+	    "{\"decision\": \"reject\", \"reason\": \"already helped\"}");
+	TH_CHECK(&T, a.status == 200, "rejecting t's second: %d", a.status);
+	json_decref(a.body);
+	free(grant_expect(grant_with(t, NULL, 100000, NULL), 201,
+	    "t third, the rejected one not counted"));
+
+	/* A reversed grant (payment failed, credited back) does not count. */
+	char *ug = grant_expect(grant_with(u, NULL, LIMIT, NULL), 201, "u");
+	char  lines[1024];
+	failed_line(lines, sizeof(lines), ug, "pay-window-u");
+	inject("disbursement", lines);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.grants WHERE id = '%s'"
+	        " AND status = 'payment_failed'",
+	        schema, ug)
+	        == 1,
+	    "u's grant was not reversed");
+	free(grant_expect(grant_with(u, NULL, LIMIT, NULL), 201,
+	    "u again after the reversal"));
+
+	/* The window rolls: 29 days back counts, 31 days back does not. */
+	char *vg = grant_expect(grant_with(v, NULL, LIMIT, NULL), 201, "v");
+	backdate(vg, 29);
+	free(grant_expect(
+	    grant_with(v, NULL, 100, NULL), 202, "v 29 days later"));
+	backdate(vg, 31);
+	free(grant_expect(
+	    grant_with(v, NULL, 100, NULL), 201, "v 31 days later"));
+
+	/* Each member's id number is checked like the person's. */
+	const char *bad[] = { "220103199001011234", NULL };
+	expect_err(grant_with(v, bad, 100, NULL), 422, "invalid_id_number",
+	    "household_id_numbers", "a bad member id number");
+	const char *self[] = { v, NULL };
+	expect_err(grant_with(v, self, 100, NULL), 422, "invalid_household",
+	    "household_id_numbers", "the person listed as a member");
+	ledger_consistent("window");
+	free(vg);
+	free(ug);
+	free(tw);
+	free(g2);
+	free(g1);
+}
+
+struct wracer {
+	const char *idn;
+	int         n;
+	int         status;
+};
+
+static void *
+wracer_run(void *arg)
+{
+	struct wracer *o = arg;
+	char           key[64];
+	snprintf(key, sizeof(key), "window-race-%d-%d", (int) getpid(), o->n);
+	char *body = grant_body(o->idn, "disaster", 200000);
+	char *raw  = NULL;
+	o->status
+	    = th_http(&T, port, "POST", "/grants", officer, key, body, &raw);
+	free(raw);
+	free(body);
+	return NULL;
+}
+
+/* Ten grants of 2,000 yuan for one person at once: one is made, nine
+ * wait (without serialising, several read an empty window). */
+static void
+window_race(void)
+{
+	enum { N = 10 };
+	start();
+	allocate_ok(10000000);
+	char idn[19];
+	new_person(idn);
+	struct wracer o[N];
+	pthread_t     tid[N];
+	for (int i = 0; i < N; i++) {
+		o[i] = (struct wracer) { .idn = idn, .n = i };
+		pthread_create(&tid[i], NULL, wracer_run, &o[i]);
+	}
+	int made = 0, waiting = 0;
+	for (int i = 0; i < N; i++) {
+		pthread_join(tid[i], NULL);
+		made += o[i].status == 201;
+		waiting += o[i].status == 202;
+	}
+	TH_CHECK(&T, made == 1 && waiting == N - 1,
+	    "%d made at once and %d waiting, want 1 and %d", made, waiting,
+	    N - 1);
+	TH_CHECK(&T, balance() == 10000000 - 200000, "balance %lld",
+	    (long long) balance());
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1667,6 +1914,8 @@ main(int argc, char **argv)
 		{ "concurrent", concurrent },
 		{ "intake_draft", intake_draft },
 		{ "district_clock", district_clock },
+		{ "window", window },
+		{ "window_race", window_race },
 	};
 	return th_main(
 	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), done);
