@@ -3,7 +3,9 @@
  * handlers.h.
  */
 #include "handlers.h"
+
 #include "sn/assist.h"
+#include "sn/page.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,9 +278,10 @@ on_list_done(sn_err err, const investigation_task_page *page, void *arg)
 		    req, 500, "internal", "bad task list", NULL);
 		return;
 	}
-	sn_http_reply_json(req, 200,
-	    json_pack(
-	        "{s:o, s:b}", "tasks", tasks, "truncated", page->truncated));
+	json_t *answer = sn_page_answer(tasks, page->more, page->last);
+	if (answer == NULL)
+		abort();
+	sn_http_reply_json(req, 200, answer);
 }
 
 static void
@@ -290,8 +293,8 @@ on_list(sn_http_req *req, void *arg)
 	/* Query parameters live only while the connection does: read now. */
 	if (!investigation_rules_list_query(sn_http_query(req, "village"),
 	        sn_http_query(req, "township"), sn_http_query(req, "status"),
-	        sn_http_query(req, "limit"), sn_http_principal(req), &q,
-	        &why)) {
+	        sn_http_query(req, "limit"), sn_http_query(req, "cursor"),
+	        sn_http_principal(req), &q, &why)) {
 		sn_http_problem(req, &why);
 		return;
 	}

@@ -10,7 +10,12 @@
  *             not nest, no members, a bad or repeated identity number,
  *             more than INVESTIGATION_MAX_MEMBERS members) is SN_EPROTO
  *   intake:   application.withdrawn → cancels that application's task if
- *             it is still open
+ *             it is still open (it leaves GET /tasks's open list, GET
+ *             /tasks/{id} shows it cancelled, a report is 409
+ *             task_cancelled)
+ *   intake:   application.resubmitted (issue 10) is not followed: the
+ *             visit stands, no task is opened or changed (the bus skips
+ *             the topic and advances its cursor)
  *   approval: review.requested → opens a task of kind "review" for the
  *             beneficiary household, at most one per review id
  * Event published: investigation.completed (sn.assist.v1
@@ -20,8 +25,9 @@
  * HTTP API (role investigator; a task is visible and reportable only when
  * its village code lies within the token's jurisdiction):
  *   GET  /tasks?village=CODE | ?township=CODE [&status=open|closed|
- *        cancelled|all] [&limit=N]   tasks of one village or township
- *        (default status open, limit 200, at most 1000), oldest first;
+ *        cancelled|all] [&limit=N] [&cursor=C]   a page (sn/page.h) of
+ *        the tasks of one village or township (default status open),
+ *        in the order they were opened (task.list_seq): {items, next};
  *        a code outside the caller's jurisdiction is 403
  *   GET  /tasks/{id}                 one task, with its report if closed
  *   POST /tasks/{id}/report          (Idempotency-Key) the visit's report,

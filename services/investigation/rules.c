@@ -378,30 +378,14 @@ list_status(const char *s, investigation_list_status *out)
 	return false;
 }
 
-/* The ?limit= of a list: a whole number 1..INVESTIGATION_LIST_LIMIT_MAX. */
-static bool
-list_limit(const char *s, int *out)
-{
-	char *end;
-	if (s == NULL)
-		return true;
-	long v = strtol(s, &end, 10);
-	if (s[0] == '\0' || *end != '\0' || v < 1
-	    || v > INVESTIGATION_LIST_LIMIT_MAX)
-		return false;
-	*out = (int) v;
-	return true;
-}
-
 bool
 investigation_rules_list_query(const char *village, const char *township,
-    const char *status, const char *limit, const sn_principal *who,
-    investigation_list_query *out, sn_problem *why)
+    const char *status, const char *limit, const char *cursor,
+    const sn_principal *who, investigation_list_query *out, sn_problem *why)
 {
 	investigation_list_query q = { .by_village = village != NULL,
 		.code   = village != NULL ? village : township,
-		.status = INVESTIGATION_LIST_OPEN,
-		.limit  = INVESTIGATION_LIST_LIMIT_DEFAULT };
+		.status = INVESTIGATION_LIST_OPEN };
 	const char *field          = village != NULL ? "village" : "township";
 	sn_problem_clear(why);
 	if ((village == NULL) == (township == NULL))
@@ -417,9 +401,8 @@ investigation_rules_list_query(const char *village, const char *township,
 	if (!list_status(status, &q.status))
 		return sn_problem_set(why, 400, "invalid_status", "status",
 		    "status is open, closed, cancelled or all");
-	if (!list_limit(limit, &q.limit))
-		return sn_problem_set(why, 400, "invalid_limit", "limit",
-		    "limit is a whole number from 1 to 1000");
+	if (!sn_page_parse(limit, cursor, &q.page, why))
+		return false;
 	*out = q;
 	return true;
 }

@@ -38,6 +38,7 @@
 
 #include "sn/auth.h"
 #include "sn/date.h"
+#include "sn/page.h"
 #include "sn/problem.h"
 
 /* Largest household a task holds (events with more are refused). */
@@ -129,24 +130,22 @@ typedef struct investigation_list_query {
 	bool                      by_village; /* else by township */
 	const char               *code;       /* borrowed */
 	investigation_list_status status;
-	int                       limit;
+	sn_page                   page; /* limit and cursor (sn/page.h) */
 } investigation_list_query;
-
-#define INVESTIGATION_LIST_LIMIT_DEFAULT 200
-#define INVESTIGATION_LIST_LIMIT_MAX 1000
 
 /*
  * GET /tasks's query parameters (each NULL when absent) for caller who:
  * exactly one of village (12 digits) or township (9 digits) within the
  * caller's jurisdiction, status open (the default), closed, cancelled or
- * all, limit 1..INVESTIGATION_LIST_LIMIT_MAX (default
- * INVESTIGATION_LIST_LIMIT_DEFAULT). Otherwise false with *why, checked
- * in this order: 400 code_required, 400 invalid_code, 403
- * outside_jurisdiction, 400 invalid_status, 400 invalid_limit.
+ * all, and a page (sn/page.h: limit 1..SN_PAGE_MAX, default
+ * SN_PAGE_DEFAULT; cursor a "next" GET /tasks gave). Otherwise false with
+ * *why, checked in this order: 400 code_required, 400 invalid_code, 403
+ * outside_jurisdiction, 400 invalid_status, 422 invalid_query (limit or
+ * cursor).
  */
 bool investigation_rules_list_query(const char *village, const char *township,
-    const char *status, const char *limit, const sn_principal *who,
-    investigation_list_query *out, sn_problem *why);
+    const char *status, const char *limit, const char *cursor,
+    const sn_principal *who, investigation_list_query *out, sn_problem *why);
 
 /* The recommendation named by s; INVESTIGATION_REC_NONE for anything
  * else (NULL included). */

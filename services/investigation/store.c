@@ -64,24 +64,28 @@ static const char SQL_TASK_DOC[]
     = "SELECT doc::text AS doc FROM task_doc WHERE id = $1::uuid";
 
 static const char SQL_LIST_VILLAGE[]
-    = "SELECT coalesce(json_agg(doc ORDER BY created_at, id)"
-      "  FILTER (WHERE rn <= $3::int), '[]')::text AS tasks,"
-      " count(*) > $3::int AS truncated"
-      " FROM (SELECT doc, created_at, id,"
-      "  row_number() OVER (ORDER BY created_at, id) AS rn"
-      "  FROM task_doc WHERE village_code = $1"
-      "  AND ($2 = 'all' OR status = $2)"
-      "  ORDER BY created_at, id LIMIT $3::int + 1) s";
+    = "SELECT coalesce(json_agg(doc ORDER BY list_seq)"
+      "  FILTER (WHERE rn <= $4::int), '[]')::text AS tasks,"
+      " count(*) > $4::int AS more,"
+      " coalesce(max(list_seq) FILTER (WHERE rn <= $4::int), 0) AS last"
+      " FROM (SELECT d.doc, t.list_seq,"
+      "  row_number() OVER (ORDER BY t.list_seq) AS rn"
+      "  FROM task t JOIN task_doc d ON d.id = t.id"
+      "  WHERE t.village_code = $1 AND ($2 = 'all' OR t.status = $2)"
+      "  AND t.list_seq > $3::bigint"
+      "  ORDER BY t.list_seq LIMIT $4::int + 1) s";
 
 static const char SQL_LIST_TOWNSHIP[]
-    = "SELECT coalesce(json_agg(doc ORDER BY created_at, id)"
-      "  FILTER (WHERE rn <= $3::int), '[]')::text AS tasks,"
-      " count(*) > $3::int AS truncated"
-      " FROM (SELECT doc, created_at, id,"
-      "  row_number() OVER (ORDER BY created_at, id) AS rn"
-      "  FROM task_doc WHERE township_code = $1"
-      "  AND ($2 = 'all' OR status = $2)"
-      "  ORDER BY created_at, id LIMIT $3::int + 1) s";
+    = "SELECT coalesce(json_agg(doc ORDER BY list_seq)"
+      "  FILTER (WHERE rn <= $4::int), '[]')::text AS tasks,"
+      " count(*) > $4::int AS more,"
+      " coalesce(max(list_seq) FILTER (WHERE rn <= $4::int), 0) AS last"
+      " FROM (SELECT d.doc, t.list_seq,"
+      "  row_number() OVER (ORDER BY t.list_seq) AS rn"
+      "  FROM task t JOIN task_doc d ON d.id = t.id"
+      "  WHERE t.township_code = $1 AND ($2 = 'all' OR t.status = $2)"
+      "  AND t.list_seq > $3::bigint"
+      "  ORDER BY t.list_seq LIMIT $4::int + 1) s";
 
 static const char SQL_OPEN_COUNTS[]
     = "SELECT township_code, count(*) AS open_tasks FROM task"
@@ -328,7 +332,8 @@ investigation_store_task_doc(
 
 static const sn_col page_cols[] = {
 	SN_COL_AS(investigation_task_page, tasks_json, "tasks", SN_COL_TEXT),
-	SN_COL(investigation_task_page, truncated, SN_COL_BOOL),
+	SN_COL(investigation_task_page, more, SN_COL_BOOL),
+	SN_COL(investigation_task_page, last, SN_COL_I64),
 };
 
 static void
@@ -349,12 +354,13 @@ investigation_store_list(sn_db *db, const investigation_list_query *q,
     investigation_page_fn done, void *arg)
 {
 	struct read_ctx *c = read_ctx_new(arg);
-	char             lim[16];
-	const char      *v[3] = { q->code, list_names[q->status], lim };
+	char             lim[24], after[24];
+	const char      *v[4] = { q->code, list_names[q->status], after, lim };
 	c->done.page          = done;
-	snprintf(lim, sizeof(lim), "%d", q->limit);
+	snprintf(lim, sizeof(lim), "%" PRId64, q->page.limit);
+	snprintf(after, sizeof(after), "%" PRId64, q->page.after);
 	sn_db_query(db, q->by_village ? SQL_LIST_VILLAGE : SQL_LIST_TOWNSHIP,
-	    3, v, on_page, c);
+	    4, v, on_page, c);
 }
 
 static const sn_col count_cols[] = {

@@ -149,11 +149,14 @@ typedef void (*investigation_doc_fn)(sn_err err, const char *doc, void *arg);
 void investigation_store_task_doc(
     sn_db *db, const char *id, investigation_doc_fn done, void *arg);
 
-/* A page of tasks: a JSON array of task documents, oldest first, and
- * whether more tasks matched than the limit. */
+/* A page of tasks (sn/page.h): a JSON array of at most q->page.limit task
+ * documents in the order they were opened (task.list_seq) after the
+ * cursor's, whether more follow, and the list_seq of the page's last
+ * task (0 when the page is empty). */
 typedef struct investigation_task_page {
 	const char *tasks_json;
-	bool        truncated;
+	bool        more;
+	int64_t     last;
 } investigation_task_page;
 
 /* Lists the tasks q asks for (investigation_rules_list_query). */

@@ -436,8 +436,7 @@ list_query(void **state)
 		int                       lim;
 	} rows[] = {
 		{ "220103001002", NULL, NULL, NULL, 0, NULL, NULL, true,
-		    INVESTIGATION_LIST_OPEN,
-		    INVESTIGATION_LIST_LIMIT_DEFAULT },
+		    INVESTIGATION_LIST_OPEN, SN_PAGE_DEFAULT },
 		{ NULL, "220103001", "all", "1000", 0, NULL, NULL, false,
 		    INVESTIGATION_LIST_ALL, 1000 },
 		{ "220103001002", NULL, "cancelled", "7", 0, NULL, NULL, true,
@@ -458,13 +457,13 @@ list_query(void **state)
 		    "township", false, INVESTIGATION_LIST_OPEN, 0 },
 		{ "220103001002", NULL, "bogus", NULL, 400, "invalid_status",
 		    "status", false, INVESTIGATION_LIST_OPEN, 0 },
-		{ "220103001002", NULL, NULL, "0", 400, "invalid_limit",
+		{ "220103001002", NULL, NULL, "0", 422, "invalid_query",
 		    "limit", false, INVESTIGATION_LIST_OPEN, 0 },
-		{ "220103001002", NULL, NULL, "1001", 400, "invalid_limit",
+		{ "220103001002", NULL, NULL, "1001", 422, "invalid_query",
 		    "limit", false, INVESTIGATION_LIST_OPEN, 0 },
-		{ "220103001002", NULL, NULL, "5x", 400, "invalid_limit",
+		{ "220103001002", NULL, NULL, "5x", 422, "invalid_query",
 		    "limit", false, INVESTIGATION_LIST_OPEN, 0 },
-		{ "220103001002", NULL, NULL, "", 400, "invalid_limit",
+		{ "220103001002", NULL, NULL, "", 422, "invalid_query",
 		    "limit", false, INVESTIGATION_LIST_OPEN, 0 },
 	};
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -472,8 +471,8 @@ list_query(void **state)
 		sn_problem               p;
 		memset(&p, 0, sizeof(p));
 		bool ok = investigation_rules_list_query(rows[i].village,
-		    rows[i].township, rows[i].status, rows[i].limit, &who, &q,
-		    &p);
+		    rows[i].township, rows[i].status, rows[i].limit, NULL,
+		    &who, &q, &p);
 		if (ok != (rows[i].http == 0) || p.status != rows[i].http)
 			fail_msg("row %zu: ok %d status %u", i, ok, p.status);
 		if (!ok) {
@@ -483,10 +482,24 @@ list_query(void **state)
 		}
 		assert_int_equal(q.by_village, rows[i].by_village);
 		assert_int_equal(q.status, rows[i].st);
-		assert_int_equal(q.limit, rows[i].lim);
+		assert_int_equal(q.page.limit, rows[i].lim);
+		assert_int_equal(q.page.after, 0);
 		assert_string_equal(q.code,
 		    rows[i].village ? rows[i].village : rows[i].township);
 	}
+	/* The cursor (issue 10): a "next" given reads back; anything else
+	 * is 422 invalid_query naming cursor. */
+	investigation_list_query q;
+	sn_problem               p;
+	assert_true(investigation_rules_list_query("220103001002", NULL, NULL,
+	    "2", "p000000000000002a", &who, &q, &p));
+	assert_int_equal(q.page.after, 42);
+	assert_int_equal(q.page.limit, 2);
+	assert_false(investigation_rules_list_query(
+	    "220103001002", NULL, NULL, NULL, "42", &who, &q, &p));
+	assert_int_equal(p.status, 422);
+	assert_string_equal(p.code, "invalid_query");
+	assert_string_equal(p.field, "cursor");
 }
 
 int

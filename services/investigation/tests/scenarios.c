@@ -156,14 +156,62 @@ list(const char *query, const char *tok, int *status)
 	return call("GET", path, tok, NULL, NULL, status);
 }
 
-/* The tasks array of a 200 list answer (borrowed from j). */
+/* The items of a 200 list answer (borrowed from j): a page (sn/page.h),
+ * {items, next}. */
 static json_t *
 tasks_of(json_t *j, int status, const char *what)
 {
-	json_t *a = json_object_get(j, "tasks");
-	TH_CHECK(&T, status == 200 && json_is_array(a),
-	    "%s: status %d, no task list", what, status);
+	json_t *a = json_object_get(j, "items");
+	TH_CHECK(&T,
+	    status == 200 && json_is_array(a)
+	        && json_object_get(j, "next") != NULL,
+	    "%s: status %d, no page of tasks", what, status);
 	return a;
+}
+
+/* The application id of the i-th task of a page. */
+static const char *
+app_at(json_t *a, size_t i)
+{
+	return json_string_value(
+	    json_object_get(json_array_get(a, i), "application_id"));
+}
+
+/* Issue 10: GET /tasks pages (limit, cursor, {items, next}); nothing is
+ * cut silently. */
+static void
+tasks_paged(const char *tw)
+{
+	int         st;
+	json_t     *j    = list("township=" TOWNSHIP "&limit=1", tw, &st);
+	json_t     *a    = tasks_of(j, st, "first page");
+	const char *next = json_string_value(json_object_get(j, "next"));
+	TH_CHECK(&T,
+	    json_array_size(a) == 1 && strcmp(app_at(a, 0), "A1") == 0
+	        && next != NULL,
+	    "first page of one: %zu tasks, next %s", json_array_size(a),
+	    next ? next : "null");
+	char q[128];
+	snprintf(
+	    q, sizeof(q), "township=" TOWNSHIP "&limit=1&cursor=%s", next);
+	json_decref(j);
+	j = list(q, tw, &st);
+	a = tasks_of(j, st, "second page");
+	TH_CHECK(&T,
+	    json_array_size(a) == 1 && strcmp(app_at(a, 0), "A2") == 0
+	        && json_is_null(json_object_get(j, "next")),
+	    "second page: %zu tasks", json_array_size(a));
+	json_decref(j);
+	j = list("township=" TOWNSHIP "&limit=0", tw, &st);
+	expect_error(j, st, 422, "invalid_query", "limit", "limit=0");
+	json_decref(j);
+	j = list("township=" TOWNSHIP "&limit=1001", tw, &st);
+	expect_error(j, st, 422, "invalid_query", "limit", "limit=1001");
+	json_decref(j);
+	j = list("township=" TOWNSHIP "&cursor=bogus", tw, &st);
+	expect_error(j, st, 422, "invalid_query", "cursor", "a bad cursor");
+	json_decref(j);
+	printf("ok: GET /tasks pages with limit and cursor\n");
 }
 
 /* ---- events ---------------------------------------------------------------
@@ -476,6 +524,7 @@ tasks(void)
 	    json_array_size(a));
 	json_decref(j);
 	printf("ok: the township's investigator sees both\n");
+	tasks_paged(tw);
 
 	j = list("village=" VILLAGE2, v2, &st);
 	a = tasks_of(j, st, "village 2 list");
@@ -1035,6 +1084,44 @@ withdrawn(void)
 	a = tasks_of(j, st, "cancelled list");
 	TH_CHECK(&T, json_array_size(a) == 1, "no cancelled task listed");
 	json_decref(j);
+	char path[96];
+	snprintf(path, sizeof(path), "/tasks/%s", id);
+	j = call("GET", path, ta, NULL, NULL, &st);
+	TH_CHECK(&T,
+	    st == 200
+	        && strcmp(json_string_value(json_object_get(j, "status")),
+	               "cancelled")
+	            == 0
+	        && json_is_string(json_object_get(j, "cancelled_at"))
+	        && strcmp(
+	               json_string_value(json_object_get(j, "cancel_reason")),
+	               "moved away")
+	            == 0,
+	    "GET /tasks/{id} of the withdrawn task: %d", st);
+	json_decref(j);
+
+	/* Issue 10: a resubmission (revision 2) opens no new task: the
+	 * visit stands. */
+	Sn__Assist__V1__ApplicationSubmitted r = submitted("A2", VILLAGE1);
+	r.revision                             = 2;
+	r.resubmitted_by                       = (char *) "clerk.1";
+	r.n_members                            = 2;
+	const char             *rtypes[1]      = { "application.resubmitted" };
+	const char             *rsubj[1]       = { "A2" };
+	const ProtobufCMessage *rmsgs[1]       = { &r.base };
+	publish(0, 1, rtypes, rsubj, rmsgs);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.task WHERE application_id = 'A2'",
+	        inv_schema)
+	            == 1
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.task_member m JOIN %s.task t"
+	               " ON t.id = m.task_id WHERE t.application_id = 'A2'",
+	               inv_schema, inv_schema)
+	            == 3,
+	    "a resubmission changed the tasks");
+	printf("ok: a resubmission opens no new task\n");
 
 	day(today, 0);
 	char *b = report_json(NULL, today);
