@@ -1809,7 +1809,7 @@ window(void)
 
 	/* A reversed grant (payment failed, credited back) does not count. */
 	char *ug = grant_expect(grant_with(u, NULL, LIMIT, NULL), 201, "u");
-	char  lines[1024];
+	char  lines[1024] = "";
 	failed_line(lines, sizeof(lines), ug, "pay-window-u");
 	inject("disbursement", lines);
 	TH_CHECK(&T,
@@ -1896,6 +1896,284 @@ window_race(void)
 	    (long long) balance());
 }
 
+/* Starts (again) the service on port with the test clock at the
+ * district's month m's first day, 00:05, and the instalment tick at
+ * 200 ms. Returns it. */
+static th_proc *
+spawn_at(sn_month m)
+{
+	static char port_env[32], shift[64];
+	int64_t     at = sn_date_to_days(sn_month_first(m)) * 86400
+	    - (int64_t) SN_CLOCK_DEFAULT_OFFSET_MIN * 60 + 300;
+	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
+	snprintf(shift, sizeof(shift), "SN_CLOCK_OFFSET_S=%lld",
+	    (long long) (at - (int64_t) time(NULL)));
+	const char *env[]
+	    = { "SN_TOKEN_KEY=" KEY, port_env, "SN_EMERGENCY_METRICS_MS=200",
+		      "SN_EMERGENCY_INSTALMENT_MS=200", "SN_TEST_CLOCK=1",
+		      shift, NULL };
+	const char *argv[] = { SN_EMERGENCY_BIN, NULL };
+	th_proc    *p = th_spawn(&T, "emergency", SN_EMERGENCY_BIN, argv, env);
+	if (!th_wait_ready(&T, port, 30000))
+		th_fail(&T, "emergency did not get ready");
+	return p;
+}
+
+/* The emergency.granted events of grant id, decoded, in order; returns
+ * how many (at most 8). */
+static int
+granted_events(const char *id, Sn__Assist__V1__EmergencyGranted *out[8])
+{
+	uint8_t *d[8];
+	size_t   l[8];
+	int      n = outbox_rows("emergency.granted", id, d, l, 8);
+	for (int i = 0; i < n; i++) {
+		out[i] = sn__assist__v1__emergency_granted__unpack(
+		    NULL, l[i], d[i]);
+		free(d[i]);
+		if (out[i] == NULL)
+			th_fail(&T, "emergency.granted does not decode");
+	}
+	return n;
+}
+
+static void
+free_events(Sn__Assist__V1__EmergencyGranted *ev[8], int n)
+{
+	for (int i = 0; i < n; i++)
+		sn__assist__v1__emergency_granted__free_unpacked(ev[i], NULL);
+}
+
+/* Instalment k of grant id: its event is the k-th, for the monthly
+ * amount, with the schedule's size and the whole. */
+static void
+expect_instalment(const char *id, int k, long long monthly, int n)
+{
+	Sn__Assist__V1__EmergencyGranted *ev[8];
+	int                               got = granted_events(id, ev);
+	TH_CHECK(&T, got == k, "%d emergency.granted for the grant, want %d",
+	    got, k);
+	if (got >= k)
+		TH_CHECK(&T,
+		    ev[k - 1]->instalment == k && ev[k - 1]->instalments == n
+		        && ev[k - 1]->amount_fen == monthly
+		        && ev[k - 1]->total_fen == monthly * n,
+		    "instalment %d's event: %d of %d, %lld of %lld", k,
+		    ev[k - 1]->instalment, ev[k - 1]->instalments,
+		    (long long) ev[k - 1]->amount_fen,
+		    (long long) ev[k - 1]->total_fen);
+	free_events(ev, got);
+}
+
+static void
+instalment_line(char *buf, size_t cap, bool ok, const char *grant_id, int k,
+    const char *pid)
+{
+	Sn__Pay__V1__PaymentRef ref = SN__PAY__V1__PAYMENT_REF__INIT;
+	ref.grant_id                = (char *) grant_id;
+	ref.instalment              = k;
+	if (ok) {
+		Sn__Pay__V1__PaymentSettled m
+		    = SN__PAY__V1__PAYMENT_SETTLED__INIT;
+		m.payment_id    = (char *) pid;
+		m.end_to_end_id = (char *) pid;
+		m.fund          = SN__PAY__V1__FUND__FUND_EMERGENCY;
+		m.ref           = &ref;
+		m.settled_at    = "2026-01-02T03:04:05Z";
+		line_of(buf, cap, "payment.settled", pid, &m.base);
+		return;
+	}
+	Sn__Pay__V1__PaymentFailed m = SN__PAY__V1__PAYMENT_FAILED__INIT;
+	m.payment_id                 = (char *) pid;
+	m.end_to_end_id              = (char *) pid;
+	m.fund                       = SN__PAY__V1__FUND__FUND_EMERGENCY;
+	m.ref                        = &ref;
+	m.reason_code                = "closed_account";
+	m.reason                     = "the account is closed";
+	line_of(buf, cap, "payment.failed", pid, &m.base);
+}
+
+/* Kills the service with SIGKILL and starts it in month m. */
+static th_proc *
+kill_and_move(th_proc *p, sn_month m)
+{
+	th_kill(&T, p, SIGKILL);
+	return spawn_at(m);
+}
+
+/* The grant's schedule as GET /grants/{id} shows it. */
+static json_t *
+schedule_of(const char *id)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/grants/%s", id);
+	answer a = call("GET", path, officer, NULL, NULL);
+	TH_CHECK(&T, a.status == 200, "GET %s: %d", path, a.status);
+	return a.body;
+}
+
+/* Transitional aid's input: instalments 2..max, the monthly amount, the
+ * whole amount consistent. */
+static void
+transitional_input(void)
+{
+	char p[19];
+	new_person(p);
+	expect_err(grant_with(p, NULL, 0,
+	               "\"kind\": \"transitional\", \"instalments\": 7,"
+	               " \"monthly_amount_fen\": 1000"),
+	    422, "invalid_instalments", "instalments", "7 instalments");
+	expect_err(grant_with(p, NULL, 0,
+	               "\"kind\": \"transitional\", \"instalments\": 1,"
+	               " \"monthly_amount_fen\": 1000"),
+	    422, "invalid_instalments", "instalments", "1 instalment");
+	expect_err(grant_with(p, NULL, 5000,
+	               "\"kind\": \"transitional\", \"instalments\": 2,"
+	               " \"monthly_amount_fen\": 1000"),
+	    422, "invalid_amount", "amount_fen", "amount not n x monthly");
+	expect_err(grant_with(p, NULL, 0, "\"kind\": \"transitional\""), 422,
+	    "invalid_instalments", "instalments", "no instalments");
+	expect_err(grant_with(p, NULL, 1000, "\"instalments\": 2"), 422,
+	    "invalid_instalments", "instalments", "single with instalments");
+	expect_err(grant_with(p, NULL, 1000, "\"kind\": \"monthly\""), 422,
+	    "invalid_kind", "kind", "unknown kind");
+}
+
+/*
+ * Issue 10, item 6: transitional aid (过渡性生活救助). The whole is
+ * debited at the grant and counts in the window; emergency.granted goes
+ * out once per instalment: the first at the grant, the next on the first
+ * district day of each following month (the tick, idempotent across
+ * SIGKILLs); a failed instalment is credited back alone; GET
+ * /grants/{id} shows the schedule. Three months on the test clock.
+ */
+static void
+transitional(void)
+{
+	th_publisher(&T, "emergency");
+	th_publisher(&T, "disbursement");
+	th_publisher(&T, "intake");
+	th_publisher(&T, "approval");
+	port         = th_free_port();
+	sn_month m   = sn_clock_month();
+	m            = (sn_month) { .year = m.year + 1, .month = 3 };
+	th_proc *svc = spawn_at(m);
+	schema       = th_schema(&T, "emergency");
+	officer      = token("officer-1", "emergency_officer", TOWNSHIP);
+	finance      = token("fin-1", "finance", "220103");
+	approver     = token("dist-1", "district_officer", "220103");
+	allocate_ok(10000000);
+	transitional_input();
+
+	char p[19], q[19];
+	new_person(p);
+	new_person(q);
+	answer a = grant_with(p, NULL, 0,
+	    "\"kind\": \"transitional\", \"instalments\": 3,"
+	    " \"monthly_amount_fen\": 80000");
+	TH_CHECK(&T,
+	    a.status == 201 && jint(a.body, "amount_fen") == 240000
+	        && jint(a.body, "balance_fen") == 10000000 - 240000
+	        && strcmp(jstr(a.body, "kind"), "transitional") == 0,
+	    "transitional grant: %d (%s) amount %lld", a.status,
+	    jstr(a.body, "error.code"), jint(a.body, "amount_fen"));
+	char months[3][SN_MONTH_STRLEN];
+	for (int i = 0; i < 3; i++)
+		sn_month_format(sn_month_add(m, i), months[i]);
+	TH_CHECK(&T,
+	    json_array_size(jget(a.body, "schedule")) == 3
+	        && strcmp(jstr(a.body, "schedule.0.month"), months[0]) == 0
+	        && strcmp(jstr(a.body, "schedule.2.month"), months[2]) == 0
+	        && strcmp(jstr(a.body, "schedule.0.status"), "published") == 0
+	        && strcmp(jstr(a.body, "schedule.1.status"), "scheduled") == 0
+	        && jint(a.body, "schedule.1.amount_fen") == 80000,
+	    "the schedule: %zu instalments, first %s %s",
+	    json_array_size(jget(a.body, "schedule")),
+	    jstr(a.body, "schedule.0.month"),
+	    jstr(a.body, "schedule.0.status"));
+	char *id = strdup(jstr(a.body, "id"));
+	json_decref(a.body);
+	TH_CHECK(&T, balance() == 10000000 - 240000, "the whole not debited");
+	Sn__Assist__V1__ReserveChanged *rc = last_reserve();
+	TH_CHECK(&T, rc->amount_fen == -240000, "reserve.changed %lld",
+	    (long long) rc->amount_fen);
+	sn__assist__v1__reserve_changed__free_unpacked(rc, NULL);
+	expect_instalment(id, 1, 80000, 3);
+	/* The whole counts in the window: 80,000 more for p waits. */
+	free(grant_expect(grant_with(p, NULL, 80000, NULL), 202,
+	    "p within the limit, the window full"));
+	th_sleep_ms(800); /* ticks in the same month publish nothing */
+	expect_instalment(id, 1, 80000, 3);
+
+	/* Month 2: instalment 2, once, across a SIGKILL. */
+	svc = kill_and_move(svc, sn_month_add(m, 1));
+	if (!th_wait_int(&T, 2, 10000,
+	        "SELECT count(*) FROM %s.outbox WHERE topic ="
+	        " 'emergency.granted' AND subject = '%s'",
+	        schema, id))
+		th_fail(&T, "instalment 2 was not published in month 2");
+	svc = kill_and_move(svc, sn_month_add(m, 1));
+	th_sleep_ms(800);
+	expect_instalment(id, 2, 80000, 3);
+	char lines[2048] = "";
+	instalment_line(lines, sizeof(lines), true, id, 1, "pay-t-1");
+	instalment_line(lines, sizeof(lines), false, id, 2, "pay-t-2");
+	instalment_line(lines, sizeof(lines), false, id, 2, "pay-t-2b");
+	inject("disbursement", lines);
+	TH_CHECK(&T, balance() == 10000000 - 240000 + 80000,
+	    "instalment 2's failure credited back %lld",
+	    (long long) (balance() - (10000000 - 240000)));
+	ledger_consistent("an instalment reversed");
+
+	/* Month 3: instalment 3; the schedule says what happened. */
+	svc = kill_and_move(svc, sn_month_add(m, 2));
+	if (!th_wait_int(&T, 3, 10000,
+	        "SELECT count(*) FROM %s.outbox WHERE topic ="
+	        " 'emergency.granted' AND subject = '%s'",
+	        schema, id))
+		th_fail(&T, "instalment 3 was not published in month 3");
+	expect_instalment(id, 3, 80000, 3);
+	json_t *g = schedule_of(id);
+	TH_CHECK(&T,
+	    strcmp(jstr(g, "schedule.0.status"), "paid") == 0
+	        && strcmp(jstr(g, "schedule.1.status"), "failed") == 0
+	        && strcmp(jstr(g, "schedule.2.status"), "published") == 0
+	        && strcmp(jstr(g, "schedule.2.month"), months[2]) == 0
+	        && jint(g, "reversed_fen") == 80000
+	        && strcmp(jstr(g, "status"), "granted") == 0,
+	    "the schedule after three months: %s %s %s, reversed %lld",
+	    jstr(g, "schedule.0.status"), jstr(g, "schedule.1.status"),
+	    jstr(g, "schedule.2.status"), jint(g, "reversed_fen"));
+	json_decref(g);
+
+	/* Above the limit: waits; the approval debits the whole and
+	 * publishes instalment 1 in the month of the approval. */
+	a = grant_with(q, NULL, 0,
+	    "\"kind\": \"transitional\", \"instalments\": 6,"
+	    " \"monthly_amount_fen\": 60000");
+	TH_CHECK(&T, a.status == 202 && jint(a.body, "amount_fen") == 360000,
+	    "transitional above the limit: %d", a.status);
+	char *qid = strdup(jstr(a.body, "id"));
+	json_decref(a.body);
+	char path[96];
+	snprintf(path, sizeof(path), "/grants/%s/approval", qid);
+	a = call("POST", path, approver, new_key(),
+	    "{\"decision\": \"approve\", \"reason\": \"house lost\"}");
+	TH_CHECK(&T,
+	    a.status == 200 && json_array_size(jget(a.body, "schedule")) == 6
+	        && strcmp(jstr(a.body, "schedule.0.month"), months[2]) == 0
+	        && strlen(jstr(a.body, "ledger_entry_id")) == 36,
+	    "approved transitional aid: %d, schedule of %zu from %s", a.status,
+	    json_array_size(jget(a.body, "schedule")),
+	    jstr(a.body, "schedule.0.month"));
+	json_decref(a.body);
+	expect_instalment(qid, 1, 60000, 6);
+	ledger_consistent("transitional");
+	th_kill(&T, svc, SIGKILL);
+	free(qid);
+	free(id);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1916,6 +2194,7 @@ main(int argc, char **argv)
 		{ "district_clock", district_clock },
 		{ "window", window },
 		{ "window_race", window_race },
+		{ "transitional", transitional },
 	};
 	return th_main(
 	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), done);
