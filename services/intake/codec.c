@@ -169,23 +169,41 @@ decode_members(const json_t *body, intake_app *a, sn_problem *p)
 	return true;
 }
 
+/* A figure that may be absent (0), issue 10's agricultural and
+ * relatives' support; present, it is read as the others are. */
 static bool
-decode_money(const json_t *body, intake_app *a, sn_problem *p)
+get_fen_opt(const json_t *obj, const char *key, const char *prefix,
+    int64_t *out, sn_problem *p)
 {
-	static const char *const in_keys[]  = { "wages_fen", "business_fen",
-		 "pensions_fen", "other_fen", NULL };
-	static const char *const out_keys[] = { "medical_fen", "education_fen",
-		"housing_fen", "employment_costs_fen", NULL };
-	const json_t            *in = NULL, *out = NULL;
-	const char              *pi = "declared_income.";
-	const char              *po = "declared_expenditure.";
+	*out = 0;
+	return json_object_get(obj, key) == NULL
+	    || get_fen(obj, key, prefix, out, p);
+}
 
-	return get_object(body, "declared_income", "", &in, p)
-	    && sn_in_only(in, in_keys, pi, p)
+/* The declared income's six figures (intake_income_keys), the last two
+ * optional. */
+static bool
+decode_income(const json_t *in, const char *pi, intake_app *a, sn_problem *p)
+{
+	return sn_in_only(in, intake_income_keys, pi, p)
 	    && get_fen(in, "wages_fen", pi, &a->wages_fen, p)
 	    && get_fen(in, "business_fen", pi, &a->business_fen, p)
 	    && get_fen(in, "pensions_fen", pi, &a->pensions_fen, p)
 	    && get_fen(in, "other_fen", pi, &a->other_fen, p)
+	    && get_fen_opt(in, "agricultural_fen", pi, &a->agricultural_fen, p)
+	    && get_fen_opt(in, "support_fen", pi, &a->support_fen, p);
+}
+
+static bool
+decode_money(const json_t *body, intake_app *a, sn_problem *p)
+{
+	static const char *const out_keys[] = { "medical_fen", "education_fen",
+		"housing_fen", "employment_costs_fen", NULL };
+	const json_t            *in = NULL, *out = NULL;
+	const char              *po = "declared_expenditure.";
+
+	return get_object(body, "declared_income", "", &in, p)
+	    && decode_income(in, "declared_income.", a, p)
 	    && get_object(body, "declared_expenditure", "", &out, p)
 	    && sn_in_only(out, out_keys, po, p)
 	    && get_fen(out, "medical_fen", po, &a->medical_fen, p)
@@ -285,6 +303,33 @@ intake_codec_withdrawal(const json_t *body, const char **reason, sn_problem *p)
 	return true;
 }
 
+bool
+intake_codec_resubmission(
+    const json_t *body, const char **amendment, sn_problem *p)
+{
+	static const char *const keys[] = { "amendment", NULL };
+	static const char        bad[]  = "an amendment of 1 to 2000 bytes, "
+	                                  "what changed, is required";
+
+	sn_problem_clear(p);
+	*amendment = NULL;
+	if (!json_is_object(body))
+		return sn_problem_set(
+		    p, 422, "invalid_field", "amendment", bad);
+	if (!sn_in_only(body, keys, "", p))
+		return false;
+	if (!shaped(json_object_get(body, "amendment"), JSON_STRING))
+		return sn_problem_set(
+		    p, 422, "invalid_field", "amendment", bad);
+	if (!sn_in_str(body, "amendment", "", SN_IN_REQUIRED | SN_IN_MULTILINE,
+	        0, amendment, p))
+		return false;
+	if (!intake_rules_amendment_valid(*amendment))
+		return sn_problem_set(
+		    p, 422, "invalid_field", "amendment", bad);
+	return true;
+}
+
 /* ---- POST /households/{id}/changes ---------------------------------- */
 
 /* income or expenditure: the four figures of keys into v, when present. */
@@ -309,18 +354,21 @@ decode_figures(const json_t *body, const char *key, const char *const *keys,
 static bool
 decode_change_money(const json_t *body, intake_change *c, sn_problem *p)
 {
-	static const char *const in_keys[]  = { "wages_fen", "business_fen",
-		 "pensions_fen", "other_fen", NULL };
 	static const char *const out_keys[] = { "medical_fen", "education_fen",
 		"housing_fen", "employment_costs_fen", NULL };
 	intake_app              *a          = &c->app;
-	int64_t *const           in[4]  = { &a->wages_fen, &a->business_fen,
-		           &a->pensions_fen, &a->other_fen };
 	int64_t *const           out[4] = { &a->medical_fen, &a->education_fen,
 		          &a->housing_fen, &a->employment_costs_fen };
-	return decode_figures(body, "income", in_keys, in, &c->has_income, p)
-	    && decode_figures(
-	        body, "expenditure", out_keys, out, &c->has_expenditure, p);
+	const json_t            *in     = NULL;
+
+	if (json_object_get(body, "income") != NULL) {
+		if (!get_object(body, "income", "", &in, p)
+		    || !decode_income(in, "income.", a, p))
+			return false;
+		c->has_income = true;
+	}
+	return decode_figures(
+	    body, "expenditure", out_keys, out, &c->has_expenditure, p);
 }
 
 static bool
@@ -433,6 +481,8 @@ intake_codec_submitted(const intake_app *a, const intake_submitted_meta *meta,
 	in->business_fen         = a->business_fen;
 	in->pensions_fen         = a->pensions_fen;
 	in->other_fen            = a->other_fen;
+	in->agricultural_fen     = a->agricultural_fen;
+	in->support_fen          = a->support_fen;
 	*ex                      = ex0;
 	ex->medical_fen          = a->medical_fen;
 	ex->education_fen        = a->education_fen;
@@ -460,6 +510,9 @@ intake_codec_submitted(const intake_app *a, const intake_submitted_meta *meta,
 	pb->ev.requested_category   = a->requested_category;
 	pb->ev.taken_in_by          = s(meta->taken_in_by);
 	pb->ev.referral_id          = s(meta->referral_id);
+	pb->ev.revision             = meta->revision > 0 ? meta->revision : 1;
+	pb->ev.resubmitted_by       = s(meta->resubmitted_by);
+	pb->ev.amendment            = s(meta->amendment);
 	return &pb->ev.base;
 }
 

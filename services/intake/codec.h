@@ -53,13 +53,26 @@ bool intake_codec_decode(const json_t *body, intake_app *app, sn_problem *p);
 bool intake_codec_withdrawal(
     const json_t *body, const char **reason, sn_problem *p);
 
+/*
+ * The body of POST /applications/{id}/resubmit, {"amendment"}: what the
+ * clerk changed, 1..INTAKE_NOTE_MAX bytes of free text (TAB, LF, CR
+ * allowed). Returns true, or false with p filled (invalid_field when
+ * absent, empty or too long; unknown_field, invalid_type,
+ * invalid_characters as above).
+ */
+bool intake_codec_resubmission(
+    const json_t *body, const char **amendment, sn_problem *p);
+
 /* What the event carries beyond the application itself. */
 typedef struct intake_submitted_meta {
 	const char *application_id;
-	const char *accepted_date; /* YYYY-MM-DD */
-	const char *deadline_date; /* YYYY-MM-DD */
-	const char *taken_in_by;   /* the clerk's user id */
-	const char *referral_id;   /* NULL or "" when none */
+	const char *accepted_date;  /* YYYY-MM-DD */
+	const char *deadline_date;  /* YYYY-MM-DD */
+	const char *taken_in_by;    /* the clerk's user id */
+	const char *referral_id;    /* NULL or "" when none */
+	int32_t     revision;       /* 1 the first time; 0 reads as 1 */
+	const char *resubmitted_by; /* revision >= 2: the clerk; else NULL */
+	const char *amendment;      /* revision >= 2: what changed; NULL */
 } intake_submitted_meta;
 
 /* Storage for an ApplicationSubmitted and the messages inside it. */

@@ -100,6 +100,11 @@
 
 #include "sn/service.h"
 
+/* Roles allowed to list applications (a clerk only their own or their
+ * township's). */
+#define INTAKE_LIST_ROLES                                                     \
+	"clerk,township_officer,district_officer,district_admin"
+
 /* Roles allowed to read an application. */
 #define INTAKE_STAFF_ROLES                                                    \
 	"clerk,investigator,village_reviewer,township_officer,"               \
@@ -126,5 +131,7 @@ void intake_handlers_list(sn_http_req *req, void *arg);
 void intake_handlers_submit_draft(sn_http_req *req, void *arg);
 void intake_handlers_withdraw(sn_http_req *req, void *arg);
 void intake_handlers_get(sn_http_req *req, void *arg);
+void intake_handlers_amend(sn_http_req *req, void *arg);
+void intake_handlers_resubmit(sn_http_req *req, void *arg);
 
 #endif /* INTAKE_HANDLERS_H */

@@ -8,8 +8,9 @@
  * (SN_APPROVAL_PUB_URL, SN_APPROVAL_REPLAY_URL) and "emergency"
  * (SN_EMERGENCY_PUB_URL, SN_EMERGENCY_REPLAY_URL: its referral.created
  * opens draft applications) and "agency-sim" (SN_AGENCY_SIM_PUB_URL,
- * SN_AGENCY_SIM_REPLAY_URL: the agencies' notices, notices.h); all eight
- * are required, as is SN_TOKEN_KEY.
+ * SN_AGENCY_SIM_REPLAY_URL: the agencies' notices, notices.h) and
+ * "disbursement" (SN_DISBURSEMENT_PUB_URL, SN_DISBURSEMENT_REPLAY_URL:
+ * payee.changed, issue 10); all ten are required, as is SN_TOKEN_KEY.
  * Dates (acceptance, deadline) are the district's (sn/clock.h,
  * SN_DISTRICT_UTC_OFFSET_MIN).
  */
@@ -20,13 +21,17 @@
 static const sn_http_route_def routes[] = {
 	{ "POST", "/applications", SN_HTTP_IDEMPOTENT, "clerk",
 	    intake_handlers_submit },
-	{ "GET", "/applications", 0, "clerk", intake_handlers_list },
+	{ "GET", "/applications", 0, INTAKE_LIST_ROLES, intake_handlers_list },
 	{ "POST", "/applications/{id}/submit", SN_HTTP_IDEMPOTENT, "clerk",
 	    intake_handlers_submit_draft },
 	{ "POST", "/applications/{id}/withdraw", SN_HTTP_IDEMPOTENT, "clerk",
 	    intake_handlers_withdraw },
 	{ "GET", "/applications/{id}", 0, INTAKE_STAFF_ROLES,
 	    intake_handlers_get },
+	{ "PUT", "/applications/{id}", SN_HTTP_IDEMPOTENT, "clerk",
+	    intake_handlers_amend },
+	{ "POST", "/applications/{id}/resubmit", SN_HTTP_IDEMPOTENT, "clerk",
+	    intake_handlers_resubmit },
 	{ "POST", "/households/{id}/changes", SN_HTTP_IDEMPOTENT, "clerk",
 	    intake_changes_report },
 	{ "GET", "/households/{id}/changes", 0, INTAKE_STAFF_ROLES,
@@ -44,7 +49,7 @@ int
 main(int argc, char **argv)
 {
 	static const char *const follows[]
-	    = { "approval", "emergency", "agency-sim", NULL };
+	    = { "approval", "emergency", "agency-sim", "disbursement", NULL };
 	static intake_handlers h;
 
 	const sn_service_def def    = { .openapi = sn_openapi_document,

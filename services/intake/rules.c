@@ -9,6 +9,7 @@
 #include "sn/idnum.h"
 #include "sn/input.h"
 #include "sn/money.h"
+#include "sn/page.h"
 #include "sn/uuid.h"
 
 /* Records a problem whose field is a printf format; returns false. */
@@ -47,8 +48,11 @@ past_date(const char *s, sn_date today, sn_date *out)
 
 /* ---- enums ---------------------------------------------------------- */
 
+const char *const intake_income_keys[] = { "wages_fen", "business_fen",
+	"pensions_fen", "other_fen", "agricultural_fen", "support_fen", NULL };
+
 const char *const intake_status_names[] = { "draft", "open", "withdrawn",
-	"decided_approved", "decided_rejected", NULL };
+	"decided_approved", "decided_rejected", "returned", NULL };
 
 /* The value whose sn/assist.h name is s (names run from 1 to a NULL). */
 static bool
@@ -197,11 +201,11 @@ check_member(const intake_app *a, size_t i, sn_date today, sn_problem *p)
 }
 
 static bool
-money(sn_problem *p, const int64_t *v, const char *const *names,
+money(sn_problem *p, const int64_t *v, const char *const *names, int n,
     const char *object)
 {
 	sn_fen sum = 0;
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < n; i++) {
 		if (v[i] < 0)
 			return refuse(p, 422, "invalid_money",
 			    "amounts are non-negative integer fen", "%s.%s",
@@ -264,8 +268,6 @@ bool
 intake_rules_validate(const intake_app *a, sn_date today,
     const sn_principal *caller, sn_problem *p)
 {
-	static const char *const income[]
-	    = { "wages_fen", "business_fen", "pensions_fen", "other_fen" };
 	static const char *const spend[] = { "medical_fen", "education_fen",
 		"housing_fen", "employment_costs_fen" };
 
@@ -282,14 +284,21 @@ intake_rules_validate(const intake_app *a, sn_date today,
 	for (size_t i = 0; i < a->nmembers; i++)
 		if (!check_member(a, i, today, p))
 			return false;
-	const int64_t in[4]
-	    = { a->wages_fen, a->business_fen, a->pensions_fen, a->other_fen };
+	const int64_t in[6] = { a->wages_fen, a->business_fen, a->pensions_fen,
+		a->other_fen, a->agricultural_fen, a->support_fen };
 	const int64_t out[4] = { a->medical_fen, a->education_fen,
 		a->housing_fen, a->employment_costs_fen };
-	if (!money(p, in, income, "declared_income")
-	    || !money(p, out, spend, "declared_expenditure"))
+	if (!money(p, in, intake_income_keys, 6, "declared_income")
+	    || !money(p, out, spend, 4, "declared_expenditure"))
 		return false;
 	return check_consent(a, today, p) && check_payee(a, p);
+}
+
+bool
+intake_rules_payee(const intake_app *app, sn_problem *p)
+{
+	sn_problem_clear(p);
+	return check_payee(app, p);
 }
 
 bool
@@ -374,30 +383,94 @@ intake_rules_withdraw(
 }
 
 bool
-intake_rules_list_query(const char *status, const char *township,
-    const char *limit_s, const sn_principal *who, int *limit, sn_problem *p)
+intake_rules_amend(
+    const intake_current *c, const sn_principal *who, sn_problem *p)
 {
 	sn_problem_clear(p);
-	if (status == NULL || strcmp(status, "draft") != 0)
-		return sn_problem_set(p, 422, "invalid_value", "status",
-		    "status=draft is required: only drafts are listed");
-	if (township == NULL || strlen(township) != 9 || !digits(township, 9))
+	if (outside(c, who, p))
+		return false;
+	if (c->status != INTAKE_STATUS_RETURNED)
+		return sn_problem_set(p, 409, "not_returned", NULL,
+		    "the application is %s: only a returned one may be "
+		    "amended or resubmitted",
+		    intake_status_names[c->status]);
+	return true;
+}
+
+bool
+intake_rules_amendment_valid(const char *amendment)
+{
+	return amendment != NULL && amendment[0] != '\0'
+	    && strlen(amendment) <= INTAKE_NOTE_MAX;
+}
+
+/* The list's status filter: an intake_status word, or "decided" for
+ * both decided ones. */
+static bool
+list_status(const char *s, intake_list_query *q, sn_problem *p)
+{
+	q->status = NULL;
+	if (s == NULL)
+		return true;
+	for (int i = 0; intake_status_names[i] != NULL; i++)
+		if (strcmp(s, intake_status_names[i]) == 0) {
+			q->status = intake_status_names[i];
+			return true;
+		}
+	if (strcmp(s, "decided") == 0) {
+		q->status = "decided";
+		return true;
+	}
+	return sn_problem_set(p, 422, "invalid_value", "status",
+	    "status is draft, open, returned, withdrawn, decided, "
+	    "decided_approved or decided_rejected");
+}
+
+bool
+intake_rules_list_query(const intake_list_params *in, const sn_principal *who,
+    intake_list_query *q, sn_problem *p)
+{
+	sn_problem_clear(p);
+	memset(q, 0, sizeof(*q));
+	if (!list_status(in->status, q, p))
+		return false;
+	if (in->township != NULL
+	    && (strlen(in->township) != 9 || !digits(in->township, 9)))
 		return sn_problem_set(p, 422, "invalid_code", "township",
 		    "township is a 9-digit division code");
-	long v = INTAKE_LIST_LIMIT_DEFAULT;
-	if (limit_s != NULL) {
-		char *end = NULL;
-		v         = strtol(limit_s, &end, 10);
-		if (limit_s[0] == '\0' || *end != '\0' || v < 1
-		    || v > INTAKE_LIST_LIMIT_MAX)
-			return sn_problem_set(p, 422, "invalid_value", "limit",
-			    "limit is 1 to %d", INTAKE_LIST_LIMIT_MAX);
-	}
-	if (!sn_auth_within(who, township))
+	if (in->taken_in_by != NULL
+	    && (in->taken_in_by[0] == '\0' || strlen(in->taken_in_by) > 64))
+		return sn_problem_set(p, 422, "invalid_value", "taken_in_by",
+		    "taken_in_by is \"me\" or a user id");
+	if (!sn_page_parse(in->limit, in->cursor, &q->page, p))
+		return false;
+	if (in->township != NULL && !sn_auth_within(who, in->township))
 		return sn_problem_set(p, 403, "outside_jurisdiction",
 		    "township", "the township is outside your jurisdiction");
-	*limit = (int) v;
+	q->township    = in->township;
+	q->taken_in_by = in->taken_in_by;
+	if (q->taken_in_by != NULL && strcmp(q->taken_in_by, "me") == 0)
+		q->taken_in_by = who->user;
+	/* A clerk lists what they took in; officers may name a clerk. */
+	if (q->taken_in_by != NULL && strcmp(who->role, "clerk") == 0
+	    && strcmp(q->taken_in_by, who->user) != 0)
+		return sn_problem_set(p, 403, "forbidden", "taken_in_by",
+		    "a clerk lists only the applications they took in");
+	if (q->taken_in_by == NULL && q->township == NULL && q->status == NULL)
+		return sn_problem_set(p, 422, "invalid_query", "taken_in_by",
+		    "name taken_in_by, township or status");
 	return true;
+}
+
+bool
+intake_rules_edge(Sn__Assist__V1__Category category, Sn__Assist__V1__Tier tier)
+{
+	if (tier == SN__ASSIST__V1__TIER__TIER_EDGE)
+		return true;
+	if (tier != SN__ASSIST__V1__TIER__TIER_UNSPECIFIED)
+		return false;
+	return category == SN__ASSIST__V1__CATEGORY__CATEGORY_LOW_INCOME
+	    || category == SN__ASSIST__V1__CATEGORY__CATEGORY_EXPENDITURE;
 }
 
 bool
@@ -683,8 +756,6 @@ static bool
 change_content(const intake_change *c, sn_date today,
     const sn_principal *caller, sn_problem *p)
 {
-	static const char *const income[]
-	    = { "wages_fen", "business_fen", "pensions_fen", "other_fen" };
 	static const char *const spend[] = { "medical_fen", "education_fen",
 		"housing_fen", "employment_costs_fen" };
 	const intake_app        *a       = &c->app;
@@ -710,12 +781,13 @@ change_content(const intake_change *c, sn_date today,
 	for (size_t i = 0; c->has_members && i < a->nmembers; i++)
 		if (!check_member(a, i, today, p))
 			return false;
-	const int64_t in[4]
-	    = { a->wages_fen, a->business_fen, a->pensions_fen, a->other_fen };
+	const int64_t in[6] = { a->wages_fen, a->business_fen, a->pensions_fen,
+		a->other_fen, a->agricultural_fen, a->support_fen };
 	const int64_t out[4] = { a->medical_fen, a->education_fen,
 		a->housing_fen, a->employment_costs_fen };
-	return (!c->has_income || money(p, in, income, "income"))
-	    && (!c->has_expenditure || money(p, out, spend, "expenditure"));
+	return (!c->has_income
+	           || money(p, in, intake_income_keys, 6, "income"))
+	    && (!c->has_expenditure || money(p, out, spend, 4, "expenditure"));
 }
 
 bool

@@ -49,6 +49,7 @@
 #include "sn/assist/v1/household.pb-c.h"
 #include "sn/auth.h"
 #include "sn/date.h"
+#include "sn/page.h"
 #include "sn/problem.h"
 
 /* Most members one application may name. */
@@ -83,6 +84,7 @@ typedef struct intake_app {
 	intake_member                members[INTAKE_MEMBERS_MAX];
 	size_t                       nmembers;
 	int64_t wages_fen, business_fen, pensions_fen, other_fen;
+	int64_t agricultural_fen, support_fen; /* issue 10; absent: 0 */
 	int64_t medical_fen, education_fen, housing_fen, employment_costs_fen;
 	bool    has_consent; /* a consent object was sent */
 	const char              *consent_reference;
@@ -104,6 +106,12 @@ typedef struct intake_app {
 bool intake_rules_validate(const intake_app *app, sn_date today,
     const sn_principal *caller, sn_problem *p);
 
+/*
+ * The payee of app (bank_code, account_number, account_name) alone, as
+ * intake_rules_validate checks it (payee.changed, issue 10).
+ */
+bool intake_rules_payee(const intake_app *app, sn_problem *p);
+
 /* ---- what the store reads ------------------------------------------- */
 
 /* An application's status (the column application.status). */
@@ -113,10 +121,15 @@ typedef enum intake_status {
 	INTAKE_STATUS_WITHDRAWN,
 	INTAKE_STATUS_DECIDED_APPROVED,
 	INTAKE_STATUS_DECIDED_REJECTED,
+	INTAKE_STATUS_RETURNED, /* approval returned it: amend, resubmit */
 } intake_status;
 
 /* The statuses' words, indexed by intake_status, NULL-ended. */
 extern const char *const intake_status_names[];
+
+/* The declared income's keys in the API, in Income's field order (wages,
+ * business, pensions, other, agricultural, support), NULL-ended. */
+extern const char *const intake_income_keys[];
 
 /*
  * An application as a change to it sees it, locked (intake/store.h reads
@@ -183,19 +196,50 @@ bool intake_rules_draft_submit(const intake_current *draft,
 bool intake_rules_withdraw(
     const intake_current *c, const sn_principal *who, sn_problem *p);
 
-/* The list of drafts: the query's parameters as sent (NULL: absent). */
-#define INTAKE_LIST_LIMIT_DEFAULT 200
-#define INTAKE_LIST_LIMIT_MAX 1000
+/*
+ * May who amend (PUT /applications/{id}) or resubmit c? 403
+ * outside_jurisdiction, 409 not_returned (any status but returned).
+ */
+bool intake_rules_amend(
+    const intake_current *c, const sn_principal *who, sn_problem *p);
+
+/* A resubmission's amendment: 1..INTAKE_NOTE_MAX bytes. */
+bool intake_rules_amendment_valid(const char *amendment);
+
+/* GET /applications: the query's parameters as sent (NULL: absent). */
+typedef struct intake_list_params {
+	const char *status, *township, *taken_in_by, *limit, *cursor;
+} intake_list_params;
+
+/* What to list. Strings borrowed from the params or the principal. */
+typedef struct intake_list_query {
+	const char *status;      /* a status word, "decided"; NULL: any */
+	const char *township;    /* NULL: the caller's jurisdiction */
+	const char *taken_in_by; /* a user id ("me" resolved); NULL: any */
+	sn_page     page;
+} intake_list_query;
 
 /*
- * GET /applications?status=draft&township=CODE[&limit=N]: status must be
- * "draft" (422 invalid_value), township 9 digits (422 invalid_code),
- * limit 1..INTAKE_LIST_LIMIT_MAX (422 invalid_value; absent: the
- * default), the township within who's jurisdiction (403
- * outside_jurisdiction). On true, *limit is the limit.
+ * GET /applications?[status=][&township=][&taken_in_by=][&limit=]
+ * [&cursor=]: status a status word or "decided" (422 invalid_value);
+ * township 9 digits (422 invalid_code) within who's jurisdiction (403
+ * outside_jurisdiction); taken_in_by "me" (who) or a user id, another's
+ * only for roles other than clerk (403 forbidden); limit and cursor as
+ * sn/page.h (422 invalid_query); none of status, township, taken_in_by
+ * given is 422 invalid_query (field taken_in_by). The rows are always
+ * those within who's jurisdiction.
  */
-bool intake_rules_list_query(const char *status, const char *township,
-    const char *limit_s, const sn_principal *who, int *limit, sn_problem *p);
+bool intake_rules_list_query(const intake_list_params *in,
+    const sn_principal *who, intake_list_query *q, sn_problem *p);
+
+/*
+ * Whether a household of category and tier (application.decided,
+ * beneficiary.changed) is of the edge tier, whose persons may apply again
+ * at any time: tier EDGE, or, the tier unsaid, category low_income or
+ * expenditure. Core households (tekun, dibao) hold their persons.
+ */
+bool intake_rules_edge(
+    Sn__Assist__V1__Category category, Sn__Assist__V1__Tier tier);
 
 /*
  * What beneficiary.changed b means for the register: false when it is
@@ -298,7 +342,8 @@ bool intake_rules_category_parse(const char *s, Sn__Assist__V1__Category *out);
  *   members      members (the household's members now; the head first,
  *                relation "self"), member_id_number optional (who joined
  *                or left)
- *   income       income {wages_fen, business_fen, pensions_fen, other_fen}
+ *   income       income {wages_fen, business_fen, pensions_fen, other_fen,
+ *                agricultural_fen, support_fen: the last two optional}
  *   expenditure  expenditure {medical_fen, education_fen, housing_fen,
  *                employment_costs_fen}
  *   address      household (as POST /applications': the new address and

@@ -38,21 +38,29 @@ member_ids(const intake_app *app, sn_pgarray *a)
 
 /* ---- holders -------------------------------------------------------- */
 
+/* Whether application row a was approved as an edge-tier household
+ * (issue 10): its persons are held by nobody against a new application. */
+#define EDGE_DECIDED(a)                                                       \
+	"(" a ".status = 'decided_approved' AND " a ".decided_tier = 'edge')"
+
 /* Who holds any person of $1 other than application $2 (NULL: anyone):
  * the first such person in the request's order. */
 #define HOLDERS_OF(excluded)                                                  \
 	"SELECT array_position($1::text[], x.id_number) AS pos,"              \
 	"  x.application_id, x.kind, x.beneficiary_id FROM ("                 \
 	" SELECT c.id_number, c.application_id::text AS application_id,"      \
-	"  CASE WHEN h.status = 'open' THEN 'open' ELSE 'beneficiary' END"    \
-	"  AS kind, '' AS beneficiary_id"                                     \
+	"  CASE WHEN h.status IN ('open', 'returned') THEN 'open'"            \
+	"  ELSE 'beneficiary' END AS kind, '' AS beneficiary_id"              \
 	"  FROM claim c JOIN application h ON h.id = c.application_id"        \
 	"  WHERE c.id_number = ANY ($1::text[])"                              \
-	"  AND c.application_id IS DISTINCT FROM " excluded " UNION ALL"      \
-	" SELECT b.id_number, b.application_id, 'beneficiary',"               \
-	"  b.beneficiary_id FROM beneficiary_member b"                        \
-	"  WHERE b.id_number = ANY ($1::text[])"                              \
-	") x ORDER BY 1, 2 LIMIT 1"
+	"  AND NOT " EDGE_DECIDED(                                            \
+	    "h") ""                                                           \
+	         "  AND c.application_id IS DISTINCT FROM " excluded          \
+	         " UNION ALL"                                                 \
+	         " SELECT b.id_number, b.application_id, 'beneficiary',"      \
+	         "  b.beneficiary_id FROM beneficiary_member b"               \
+	         "  WHERE b.id_number = ANY ($1::text[]) AND NOT b.edge"      \
+	         ") x ORDER BY 1, 2 LIMIT 1"
 
 static const sn_col holder_cols[] = {
 	SN_COL(intake_holder, pos, SN_COL_I32),
@@ -208,44 +216,52 @@ static const char SQL_INSERT_APP[]
       " has_able_supporter, wages_fen, business_fen, pensions_fen, other_fen,"
       " medical_fen, education_fen, housing_fen, employment_costs_fen,"
       " consent_reference, consent_signed_date, payee_bank_code,"
-      " payee_account_number, payee_account_name, requested_category)"
+      " payee_account_number, payee_account_name, requested_category,"
+      " agricultural_fen, support_fen)"
       " VALUES ($1::uuid, $2::date, $3::date, $4, $5, $6, $7, $8, $9,"
       " $10::boolean, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::date,"
-      " $21, $22, $23, $24)";
+      " $21, $22, $23, $24, $25, $26)";
 
 static const char SQL_INSERT_MEMBER[]
     = "INSERT INTO member (application_id, position, id_number, name,"
       " relation, birth_date, labour_capacity, disability_grade, self_care)"
       " VALUES ($1::uuid, $2, $3, $4, $5, $6::date, $7, $8, $9)";
 
+/* Parameters of an application row. */
+#define APP_NPARAMS 26
+
 /* Text storage for the parameters of an application row. */
 struct app_text {
-	char        fen[8][24];
+	char        fen[10][24];
 	char        accepted[SN_DATE_STRLEN], deadline[SN_DATE_STRLEN];
-	const char *v[24];
+	const char *v[APP_NPARAMS];
 };
 
-/* The 24 parameters of SQL_INSERT_APP and SQL_COMPLETE_APP into t. */
+/* The parameters of SQL_INSERT_APP, SQL_COMPLETE_APP and SQL_AMEND_APP
+ * into t. */
 static void
 app_params(const intake_app *a, const char *id, sn_date accepted,
     sn_date deadline, const char *taken_in_by, struct app_text *t)
 {
-	const int64_t v8[8] = { a->wages_fen, a->business_fen, a->pensions_fen,
-		a->other_fen, a->medical_fen, a->education_fen, a->housing_fen,
-		a->employment_costs_fen };
-	for (int i = 0; i < 8; i++)
+	const int64_t v8[10] = { a->wages_fen, a->business_fen,
+		a->pensions_fen, a->other_fen, a->medical_fen,
+		a->education_fen, a->housing_fen, a->employment_costs_fen,
+		a->agricultural_fen, a->support_fen };
+	for (int i = 0; i < 10; i++)
 		snprintf(
 		    t->fen[i], sizeof(t->fen[i]), "%lld", (long long) v8[i]);
-	const char *p[24] = { id, sn_date_format(accepted, t->accepted),
-		sn_date_format(deadline, t->deadline), taken_in_by,
-		sn_assist_registration_name((int) a->registration),
-		a->district_code, a->township_code, a->village_code,
-		a->address, a->has_able_supporter ? "true" : "false",
-		t->fen[0], t->fen[1], t->fen[2], t->fen[3], t->fen[4],
-		t->fen[5], t->fen[6], t->fen[7], a->consent_reference,
-		a->consent_signed_date, a->bank_code, a->account_number,
-		a->account_name,
-		sn_assist_category_name((int) a->requested_category) };
+	const char *p[APP_NPARAMS]
+	    = { id, sn_date_format(accepted, t->accepted),
+		      sn_date_format(deadline, t->deadline), taken_in_by,
+		      sn_assist_registration_name((int) a->registration),
+		      a->district_code, a->township_code, a->village_code,
+		      a->address, a->has_able_supporter ? "true" : "false",
+		      t->fen[0], t->fen[1], t->fen[2], t->fen[3], t->fen[4],
+		      t->fen[5], t->fen[6], t->fen[7], a->consent_reference,
+		      a->consent_signed_date, a->bank_code, a->account_number,
+		      a->account_name,
+		      sn_assist_category_name((int) a->requested_category),
+		      t->fen[8], t->fen[9] };
 	memcpy(t->v, p, sizeof(p));
 }
 
@@ -274,7 +290,8 @@ intake_store_qinsert(sn_tx *tx, const intake_app *a, const char *id,
 {
 	struct app_text t;
 	app_params(a, id, accepted, deadline, taken_in_by, &t);
-	sn_err err = sn_tx_query(tx, SQL_INSERT_APP, 24, t.v, NULL, NULL);
+	sn_err err
+	    = sn_tx_query(tx, SQL_INSERT_APP, APP_NPARAMS, t.v, NULL, NULL);
 	return err == SN_OK ? insert_members(tx, a, id) : err;
 }
 
@@ -288,7 +305,8 @@ static const char SQL_COMPLETE_APP[]
       " employment_costs_fen = $18, consent_reference = $19,"
       " consent_signed_date = $20::date, payee_bank_code = $21,"
       " payee_account_number = $22, payee_account_name = $23,"
-      " requested_category = coalesce($24, requested_category)"
+      " requested_category = coalesce($24, requested_category),"
+      " agricultural_fen = $25, support_fen = $26"
       " WHERE id = $1::uuid AND status = 'draft'";
 
 sn_err
@@ -304,7 +322,8 @@ intake_store_qcomplete(sn_tx *tx, const intake_app *a, const char *id,
 	    "  AND status = 'draft')",
 	    1, t.v, NULL, NULL);
 	if (err == SN_OK)
-		err = sn_tx_query(tx, SQL_COMPLETE_APP, 24, t.v, NULL, NULL);
+		err = sn_tx_query(
+		    tx, SQL_COMPLETE_APP, APP_NPARAMS, t.v, NULL, NULL);
 	return err == SN_OK ? insert_members(tx, a, id) : err;
 }
 
@@ -349,9 +368,18 @@ intake_store_qclaim(sn_tx *tx, const intake_app *app, const char *id)
 	const char *v[2] = { member_ids(app, &ids), id };
 	sn_err      err  = SN_ENOMEM;
 
+	/* An edge household's persons apply again (issue 10): the claims
+	 * its approved application kept pass to the new one. */
+	if (v[0] != NULL)
+		err = sn_tx_query(tx,
+		    "DELETE FROM claim c USING application h"
+		    " WHERE c.id_number = ANY ($1::text[])"
+		    " AND h.id = c.application_id AND h.id <> $2::uuid"
+		    " AND " EDGE_DECIDED("h"),
+		    2, v, NULL, NULL);
 	/* In a fixed order, so that two submissions sharing several persons
 	 * wait for each other instead of deadlocking. */
-	if (v[0] != NULL)
+	if (err == SN_OK)
 		err = sn_tx_query(tx,
 		    "INSERT INTO claim (id_number, application_id)"
 		    " SELECT p, $2::uuid FROM unnest($1::text[]) AS p"
@@ -381,19 +409,25 @@ intake_store_qwithdraw(
 }
 
 sn_err
-intake_store_qdecided(sn_tx *tx, const char *id, bool approved,
-    const char *case_id, const char *by)
+intake_store_qdecided(sn_tx *tx, const intake_store_decision *d)
 {
-	const char *v[4] = { id,
-		intake_status_names[approved ? INTAKE_STATUS_DECIDED_APPROVED
-		                             : INTAKE_STATUS_DECIDED_REJECTED],
-		case_id, by };
-	sn_err      err  = sn_tx_query(tx,
-	          "UPDATE application SET status = $2, decided_case_id = $3,"
-	                " decided_by = $4, decided_at = now()"
-	                " WHERE id = $1::uuid AND status = 'open'",
-	          4, v, NULL, NULL);
-	if (err != SN_OK || approved)
+	const char *v[6] = { d->application_id,
+		intake_status_names[d->approved
+		        ? INTAKE_STATUS_DECIDED_APPROVED
+		        : INTAKE_STATUS_DECIDED_REJECTED],
+		d->case_id, d->decided_by,
+		d->category != NULL && d->category[0] != '\0' ? d->category
+		                                              : NULL,
+		d->edge ? "edge" : "core" };
+	/* A returned application may be decided too: approval's word wins
+	 * over a return it took back. */
+	sn_err err = sn_tx_query(tx,
+	    "UPDATE application SET status = $2, decided_case_id = $3,"
+	    " decided_by = $4, decided_at = now(), decided_category = $5,"
+	    " decided_tier = $6"
+	    " WHERE id = $1::uuid AND status IN ('open', 'returned')",
+	    6, v, NULL, NULL);
+	if (err != SN_OK || d->approved)
 		return err;
 	/* Only if the rejection took: a withdrawn application freed its
 	 * members already, and an approved one keeps them. */
@@ -423,8 +457,8 @@ hold_name(intake_hold hold)
 
 sn_err
 intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
-    const char *application_id, intake_hold hold, const char *const *ids,
-    size_t n, const char *head)
+    const char *application_id, intake_hold hold, bool edge,
+    const char *const *ids, size_t n, const char *head)
 {
 	sn_pgarray a;
 	sn_pgarray_init(&a);
@@ -433,9 +467,9 @@ intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
 	if (head != NULL)
 		sn_pgarray_add(&a, head);
 	const char *list = a.n > 0 ? sn_pgarray_text(&a) : NULL;
-	const char *v[4]
-	    = { beneficiary_id, application_id, hold_name(hold), list };
-	sn_err err = a.n > 0 && list == NULL ? SN_ENOMEM : SN_OK;
+	const char *v[5] = { beneficiary_id, application_id, hold_name(hold),
+		list, edge ? "true" : "false" };
+	sn_err      err  = a.n > 0 && list == NULL ? SN_ENOMEM : SN_OK;
 
 	if (err == SN_OK)
 		err = sn_tx_query(tx,
@@ -444,18 +478,20 @@ intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
 	if (err == SN_OK && v[2] != NULL && list != NULL)
 		err = sn_tx_query(tx,
 		    "INSERT INTO beneficiary_member"
-		    " (beneficiary_id, id_number, application_id, status)"
-		    " SELECT $1, p, $2, $3 FROM unnest($4::text[]) AS p"
-		    " ON CONFLICT DO NOTHING",
-		    4, v, NULL, NULL);
+		    " (beneficiary_id, id_number, application_id, status, "
+		    "edge)"
+		    " SELECT $1, p, $2, $3, $5::boolean"
+		    " FROM unnest($4::text[]) AS p ON CONFLICT DO NOTHING",
+		    5, v, NULL, NULL);
 	else if (err == SN_OK && v[2] != NULL && application_id[0] != '\0')
 		err = sn_tx_query(tx,
-		    "INSERT INTO beneficiary_member"
-		    " (beneficiary_id, id_number, application_id, status)"
-		    " SELECT $1, m.id_number, $2, $3 FROM member m"
-		    " WHERE m.application_id = $2::uuid ON CONFLICT DO "
-		    "NOTHING",
-		    3, v, NULL, NULL);
+		    "INSERT INTO beneficiary_member (beneficiary_id,"
+		    " id_number, application_id, status, edge)"
+		    " SELECT $1, m.id_number, $2, $3, $5::boolean FROM member "
+		    "m"
+		    " WHERE m.application_id = $2::uuid"
+		    " AND $4::text IS NULL ON CONFLICT DO NOTHING",
+		    5, v, NULL, NULL);
 	/* The register now holds them (or nobody does): the application's
 	 * own claims end. */
 	if (err == SN_OK && application_id[0] != '\0')
@@ -468,23 +504,9 @@ intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
 
 /* ---- reads for GET -------------------------------------------------- */
 
-/* One application a as the JSON of GET /applications/{id}. */
-#define APP_JSON                                                              \
-	"json_build_object("                                                  \
-	" 'application_id', a.id,"                                            \
-	" 'status', a.status,"                                                \
-	" 'referral_id', a.referral_id,"                                      \
-	" 'referral', CASE WHEN a.referral_id IS NOT NULL THEN "              \
-	"json_build_object("                                                  \
-	"   'referral_id', a.referral_id, 'grant_id', a.referral_grant_id,"   \
-	"   'household_size', a.referral_household_size,"                     \
-	"   'note', a.referral_note, 'created_by', a.referral_created_by) "   \
-	"END,"                                                                \
-	" 'note', a.note,"                                                    \
-	" 'created_at', a.created_at,"                                        \
-	" 'accepted_date', to_char(a.accepted_date, 'YYYY-MM-DD'),"           \
-	" 'deadline_date', to_char(a.deadline_date, 'YYYY-MM-DD'),"           \
-	" 'taken_in_by', a.taken_in_by,"                                      \
+/* Application a as the body of POST /applications (what PUT takes and
+ * application.resubmitted carries): the keys of intake_codec_decode. */
+#define BODY_KEYS                                                             \
 	" 'household', json_build_object('registration', a.registration,"     \
 	"   'district_code', a.district_code, 'township_code', "              \
 	"a.township_code,"                                                    \
@@ -501,7 +523,9 @@ intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
 	"a.id),"                                                              \
 	" 'declared_income', json_build_object('wages_fen', a.wages_fen,"     \
 	"   'business_fen', a.business_fen, 'pensions_fen', a.pensions_fen,"  \
-	"   'other_fen', a.other_fen),"                                       \
+	"   'other_fen', a.other_fen, 'agricultural_fen', "                   \
+	"a.agricultural_fen,"                                                 \
+	"   'support_fen', a.support_fen),"                                   \
 	" 'declared_expenditure', json_build_object("                         \
 	"   'medical_fen', a.medical_fen, 'education_fen', a.education_fen,"  \
 	"   'housing_fen', a.housing_fen,"                                    \
@@ -511,15 +535,45 @@ intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
 	" 'payee', json_build_object('bank_code', a.payee_bank_code,"         \
 	"   'account_number', a.payee_account_number,"                        \
 	"   'account_name', a.payee_account_name),"                           \
-	" 'requested_category', a.requested_category,"                        \
+	" 'requested_category', a.requested_category"
+
+/* One application a as the JSON of GET /applications/{id}. */
+#define APP_JSON                                                              \
+	"json_build_object("                                                  \
+	" 'application_id', a.id,"                                            \
+	" 'status', a.status,"                                                \
+	" 'revision', a.revision,"                                            \
+	" 'referral_id', a.referral_id,"                                      \
+	" 'referral', CASE WHEN a.referral_id IS NOT NULL THEN "              \
+	"json_build_object("                                                  \
+	"   'referral_id', a.referral_id, 'grant_id', a.referral_grant_id,"   \
+	"   'household_size', a.referral_household_size,"                     \
+	"   'note', a.referral_note, 'created_by', a.referral_created_by) "   \
+	"END,"                                                                \
+	" 'note', a.note,"                                                    \
+	" 'created_at', a.created_at,"                                        \
+	" 'accepted_date', to_char(a.accepted_date, 'YYYY-MM-DD'),"           \
+	" 'deadline_date', to_char(a.deadline_date, 'YYYY-MM-DD'),"           \
+	" 'taken_in_by', a.taken_in_by," BODY_KEYS ","                        \
 	" 'withdrawal', CASE WHEN a.status = 'withdrawn' THEN "               \
 	"json_build_object("                                                  \
 	"   'reason', a.withdrawn_reason, 'withdrawn_by', a.withdrawn_by,"    \
 	"   'withdrawn_at', a.withdrawn_at) END,"                             \
+	" 'returned', CASE WHEN a.status = 'returned' THEN "                  \
+	"json_build_object("                                                  \
+	"   'reason', a.returned_reason, 'returned_by', a.returned_by,"       \
+	"   'returned_at', a.returned_at) END,"                               \
 	" 'decision', CASE WHEN a.status LIKE 'decided_%' THEN "              \
 	"json_build_object("                                                  \
+	"   'approved', a.status = 'decided_approved',"                       \
+	"   'category', a.decided_category, 'tier', a.decided_tier,"          \
 	"   'case_id', a.decided_case_id, 'decided_by', a.decided_by,"        \
-	"   'decided_at', a.decided_at) END"                                  \
+	"   'decided_at', a.decided_at) END,"                                 \
+	" 'history', COALESCE((SELECT json_agg(json_build_object("            \
+	"   'kind', x.kind, 'revision', x.revision, 'actor', x.actor,"        \
+	"   'note', x.note, 'at', x.at)::jsonb || x.details ORDER BY x.seq)"  \
+	"   FROM application_history x WHERE x.application_id = a.id),"       \
+	"   '[]')"                                                            \
 	")"
 
 static const sn_col view_cols[] = {
@@ -565,59 +619,55 @@ intake_store_get(
 	    1, v, view_read, c);
 }
 
-struct drafts_call {
-	intake_store_drafts_fn done;
-	void                  *arg;
-	int                    limit;
+struct list_call {
+	intake_store_list_fn done;
+	void                *arg;
+	int64_t              limit;
 };
 
-typedef struct draft_doc {
-	const char *doc;
-} draft_doc;
-
-static const sn_col draft_cols[] = {
-	SN_COL(draft_doc, doc, SN_COL_TEXT),
+static const sn_col list_cols[] = {
+	SN_COL(intake_list_row, key, SN_COL_I64),
+	SN_COL(intake_list_row, doc, SN_COL_TEXT),
 };
 
 static void
-drafts_read(sn_err err, PGresult *res, void *arg)
+list_read(sn_err err, PGresult *res, void *arg)
 {
-	struct drafts_call c    = *(struct drafts_call *) arg;
-	const char       **docs = NULL;
-	sn_rows            rows;
-	int                n = 0;
+	struct list_call c    = *(struct list_call *) arg;
+	intake_list_row *rows = NULL;
+	sn_rows          r;
+	int              n = 0;
 
 	free(arg);
 	if (err == SN_OK)
-		err = res != NULL ? sn_rows_open(
-		          &rows, res, draft_cols, SN_NCOLS(draft_cols))
-		                  : SN_EDB;
+		err = res != NULL
+		    ? sn_rows_open(&r, res, list_cols, SN_NCOLS(list_cols))
+		    : SN_EDB;
 	if (err == SN_OK) {
-		n    = sn_rows_count(&rows);
-		docs = calloc((size_t) n + 1, sizeof(*docs));
-		err  = docs != NULL ? SN_OK : SN_ENOMEM;
-		for (int i = 0; i < n && err == SN_OK; i++) {
-			draft_doc d;
-			err     = sn_rows_read(&rows, i, &d);
-			docs[i] = d.doc;
-		}
-		sn_rows_close(&rows);
+		n    = sn_rows_count(&r);
+		rows = calloc((size_t) n + 1, sizeof(*rows));
+		err  = rows != NULL ? SN_OK : SN_ENOMEM;
+		for (int i = 0; i < n && err == SN_OK; i++)
+			err = sn_rows_read(&r, i, &rows[i]);
+		if (err == SN_OK)
+			c.done(c.arg, SN_OK, rows,
+			    n > c.limit ? (size_t) c.limit : (size_t) n,
+			    n > c.limit);
+		sn_rows_close(&r);
 	}
-	if (err == SN_OK)
-		c.done(c.arg, SN_OK, docs,
-		    n > c.limit ? (size_t) c.limit : (size_t) n, n > c.limit);
-	else
+	if (err != SN_OK)
 		c.done(c.arg, err, NULL, 0, false);
-	free(docs);
+	free(rows);
 }
 
 void
-intake_store_drafts(sn_db *db, const char *township, int limit,
-    intake_store_drafts_fn done, void *arg)
+intake_store_list(sn_db *db, const intake_list_query *q, const char *juris,
+    intake_store_list_fn done, void *arg)
 {
-	struct drafts_call *c = malloc(sizeof(*c));
-	char                lim[16];
-	const char         *v[2] = { township, lim };
+	struct list_call *c = malloc(sizeof(*c));
+	char              after[24], lim[24];
+	const char       *v[6]
+	    = { after, q->status, q->township, q->taken_in_by, juris, lim };
 
 	if (c == NULL) {
 		done(arg, SN_ENOMEM, NULL, 0, false);
@@ -625,13 +675,167 @@ intake_store_drafts(sn_db *db, const char *township, int limit,
 	}
 	c->done  = done;
 	c->arg   = arg;
-	c->limit = limit;
-	snprintf(lim, sizeof(lim), "%d", limit);
+	c->limit = q->page.limit;
+	snprintf(after, sizeof(after), "%lld", (long long) q->page.after);
+	snprintf(lim, sizeof(lim), "%lld", (long long) q->page.limit + 1);
 	sn_db_query(db,
-	    "SELECT " APP_JSON "::text AS doc FROM application a"
-	    " WHERE a.status = 'draft' AND a.township_code = $1"
-	    " ORDER BY a.created_at, a.id LIMIT $2::integer + 1",
-	    2, v, drafts_read, c);
+	    "SELECT a.list_seq AS key, " APP_JSON "::text AS doc"
+	    " FROM application a WHERE a.list_seq > $1::bigint"
+	    " AND ($2::text IS NULL OR a.status = $2"
+	    "  OR ($2 = 'decided' AND a.status LIKE 'decided_%'))"
+	    " AND ($3::text IS NULL OR a.township_code = $3)"
+	    " AND ($4::text IS NULL OR a.taken_in_by = $4)"
+	    " AND left(a.village_code, length($5)) = $5"
+	    " ORDER BY a.list_seq LIMIT $6::bigint",
+	    6, v, list_read, c);
+}
+
+/* ---- issue 10: returned, amended, resubmitted, payee changed ------- */
+
+sn_err
+intake_store_qreturned(
+    sn_tx *tx, const char *id, const char *by, const char *reason)
+{
+	const char *v[3] = { id, by, reason };
+	/* Only an open application: a repeat, or a case already decided
+	 * or withdrawn, changes nothing. */
+	return sn_tx_query(tx,
+	    "WITH r AS (UPDATE application SET status = 'returned',"
+	    "  returned_reason = $3, returned_by = $2, returned_at = now()"
+	    "  WHERE id = $1::uuid AND status = 'open'"
+	    "  RETURNING id, revision)"
+	    " INSERT INTO application_history (application_id, kind,"
+	    "  revision, actor, note)"
+	    " SELECT id, 'returned', revision, $2, $3 FROM r",
+	    3, v, NULL, NULL);
+}
+
+static const char SQL_AMEND_APP[]
+    = "UPDATE application SET registration = $5,"
+      " district_code = $6, township_code = $7, village_code = $8,"
+      " address = $9, has_able_supporter = $10::boolean, wages_fen = $11,"
+      " business_fen = $12, pensions_fen = $13, other_fen = $14,"
+      " medical_fen = $15, education_fen = $16, housing_fen = $17,"
+      " employment_costs_fen = $18, consent_reference = $19,"
+      " consent_signed_date = $20::date, payee_bank_code = $21,"
+      " payee_account_number = $22, payee_account_name = $23,"
+      " requested_category = coalesce($24, requested_category),"
+      " agricultural_fen = $25, support_fen = $26"
+      " WHERE id = $1::uuid AND status = 'returned'"
+      /* $2..$4 (the dates, the clerk) stay as first set: named only
+       * so that the statement takes app_params' parameters. */
+      " AND num_nulls($2::date, $3::date, $4::text) >= 0";
+
+sn_err
+intake_store_qamend(
+    sn_tx *tx, const intake_app *a, const char *id, const char *by)
+{
+	struct app_text t;
+	const sn_date   unused = { 2000, 1, 1 }; /* $2, $3: not changed */
+	app_params(a, id, unused, unused, by, &t);
+	sn_err err = sn_tx_query(tx,
+	    "DELETE FROM member WHERE application_id = $1::uuid AND EXISTS"
+	    " (SELECT 1 FROM application WHERE id = $1::uuid"
+	    "  AND status = 'returned')",
+	    1, t.v, NULL, NULL);
+	if (err == SN_OK)
+		err = sn_tx_query(tx,
+		    "DELETE FROM claim WHERE application_id = $1::uuid", 1,
+		    t.v, NULL, NULL);
+	if (err == SN_OK)
+		err = sn_tx_query(
+		    tx, SQL_AMEND_APP, APP_NPARAMS, t.v, NULL, NULL);
+	if (err == SN_OK)
+		err = insert_members(tx, a, id);
+	const char *h[2] = { id, by };
+	if (err == SN_OK)
+		err = sn_tx_query(tx,
+		    "INSERT INTO application_history (application_id, kind,"
+		    " revision, actor)"
+		    " SELECT id, 'amended', revision, $2 FROM application"
+		    " WHERE id = $1::uuid",
+		    2, h, NULL, NULL);
+	return err;
+}
+
+sn_err
+intake_store_qresubmit(
+    sn_tx *tx, const char *id, const char *by, const char *amendment)
+{
+	const char *v[3] = { id, by, amendment };
+	return sn_tx_query(tx,
+	    "WITH r AS (UPDATE application SET status = 'open',"
+	    "  revision = revision + 1"
+	    "  WHERE id = $1::uuid AND status = 'returned'"
+	    "  RETURNING id, revision)"
+	    " INSERT INTO application_history (application_id, kind,"
+	    "  revision, actor, note)"
+	    " SELECT id, 'resubmitted', revision, $2, $3 FROM r",
+	    3, v, NULL, NULL);
+}
+
+static const sn_col body_cols[] = {
+	SN_COL(intake_stored, body, SN_COL_TEXT),
+	SN_COL(intake_stored, accepted_date, SN_COL_TEXT),
+	SN_COL(intake_stored, deadline_date, SN_COL_TEXT),
+	SN_COL(intake_stored, taken_in_by, SN_COL_TEXT),
+	SN_COL(intake_stored, referral_id, SN_COL_TEXT),
+	SN_COL(intake_stored, revision, SN_COL_I32),
+};
+
+static void
+body_read(sn_tx *tx, PGresult *res, void *arg)
+{
+	intake_store_stored_slot *slot = arg;
+	intake_stored             b;
+	sn_err err = sn_rows_one(res, body_cols, SN_NCOLS(body_cols), &b);
+
+	slot->fn(tx, err, err == SN_OK ? &b : NULL, slot->arg);
+}
+
+sn_err
+intake_store_qstored(sn_tx *tx, const char *id, intake_store_stored_slot *slot)
+{
+	const char *v[1] = { id };
+	return sn_tx_query(tx,
+	    "SELECT json_build_object(" BODY_KEYS ")::text AS body,"
+	    " to_char(a.accepted_date, 'YYYY-MM-DD') AS accepted_date,"
+	    " to_char(a.deadline_date, 'YYYY-MM-DD') AS deadline_date,"
+	    " a.taken_in_by, COALESCE(a.referral_id, '') AS referral_id,"
+	    " a.revision FROM application a WHERE a.id = $1::uuid",
+	    1, v, body_read, slot);
+}
+
+sn_err
+intake_store_qpayee(sn_tx *tx, const intake_store_payee *py)
+{
+	const char *v[6]
+	    = { py->application_id, py->bank_code, py->account_number,
+		      py->account_name, py->actor, py->details_json };
+	/* The old payee into the history first, and only when it differs:
+	 * a repeat of the same correction changes nothing. */
+	sn_err err = sn_tx_query(tx,
+	    "INSERT INTO application_history (application_id, kind,"
+	    " revision, actor, details)"
+	    " SELECT a.id, 'payee_changed', a.revision, $5,"
+	    "  $6::jsonb || jsonb_build_object('old_payee',"
+	    "  jsonb_build_object('bank_code', a.payee_bank_code,"
+	    "  'account_number', a.payee_account_number,"
+	    "  'account_name', a.payee_account_name),"
+	    "  'new_payee', jsonb_build_object('bank_code', $2::text,"
+	    "  'account_number', $3::text, 'account_name', $4::text))"
+	    " FROM application a WHERE a.id = $1::uuid"
+	    " AND a.status <> 'draft'"
+	    " AND (a.payee_bank_code, a.payee_account_number,"
+	    "  a.payee_account_name) IS DISTINCT FROM ($2, $3, $4)",
+	    6, v, NULL, NULL);
+	if (err != SN_OK)
+		return err;
+	return sn_tx_query(tx,
+	    "UPDATE application SET payee_bank_code = $2,"
+	    " payee_account_number = $3, payee_account_name = $4"
+	    " WHERE id = $1::uuid AND status <> 'draft'",
+	    4, v, NULL, NULL);
 }
 
 /* ---- beneficiary households and their changes ----------------------- */
@@ -639,22 +843,24 @@ intake_store_drafts(sn_db *db, const char *township, int limit,
 sn_err
 intake_store_qbeneficiary_household(sn_tx *tx, const char *beneficiary_id,
     const char *application_id, intake_hold hold, const char *district,
-    const char *township, const char *village)
+    const char *township, const char *village, const char *category, bool edge)
 {
 	static const char *const holds[]
 	    = { "active", "gradual_exit", "exited", "suspended" };
-	const char *v[6] = { beneficiary_id, application_id, holds[hold],
+	const char *v[8] = { beneficiary_id, application_id, holds[hold],
 		district != NULL ? district : "",
 		township != NULL ? township : "",
-		village != NULL ? village : "" };
+		village != NULL ? village : "",
+		category != NULL && category[0] != '\0' ? category : NULL,
+		edge ? "edge" : "core" };
 	return sn_tx_query(tx,
 	    "INSERT INTO beneficiary_household AS h (beneficiary_id,"
 	    "  application_id, status, district_code, township_code,"
-	    "  village_code)"
+	    "  village_code, category, tier)"
 	    " SELECT $1, COALESCE(NULLIF($2, ''), ''), $3,"
 	    "  COALESCE(NULLIF($4, ''), a.district_code),"
 	    "  COALESCE(NULLIF($5, ''), a.township_code),"
-	    "  COALESCE(NULLIF($6, ''), a.village_code)"
+	    "  COALESCE(NULLIF($6, ''), a.village_code), $7, $8"
 	    " FROM (SELECT 1) one LEFT JOIN application a"
 	    "  ON a.id::text = $2"
 	    " WHERE COALESCE(NULLIF($5, ''), a.township_code) IS NOT NULL"
@@ -666,8 +872,10 @@ intake_store_qbeneficiary_household(sn_tx *tx, const char *beneficiary_id,
 	    "  status = EXCLUDED.status,"
 	    "  district_code = EXCLUDED.district_code,"
 	    "  township_code = EXCLUDED.township_code,"
-	    "  village_code = EXCLUDED.village_code, updated_at = now()",
-	    6, v, NULL, NULL);
+	    "  village_code = EXCLUDED.village_code,"
+	    "  category = COALESCE(EXCLUDED.category, h.category),"
+	    "  tier = EXCLUDED.tier, updated_at = now()",
+	    8, v, NULL, NULL);
 }
 
 static const sn_col household_cols[] = {

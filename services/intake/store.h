@@ -58,15 +58,23 @@ typedef void (*intake_store_view_fn)(
 void intake_store_get(
     sn_db *db, const char *id, intake_store_view_fn done, void *arg);
 
+/* One application listed: its key (sn/page.h) and its document as GET
+ * /applications/{id} shows it (text). */
+typedef struct intake_list_row {
+	int64_t     key;
+	const char *doc;
+} intake_list_row;
+
 /*
- * The drafts of township (9 digits), oldest first: docs are at most limit
- * documents as GET /applications/{id} shows them (text), and more says
- * whether there are others after them. docs is NULL when err is not SN_OK.
+ * The applications q names (intake_rules_list_query) within jurisdiction
+ * juris (a division code prefix), in the order of their key, after
+ * q->page.after: at most q->page.limit rows, and more says whether there
+ * are others after them. rows is NULL when err is not SN_OK.
  */
-typedef void (*intake_store_drafts_fn)(
-    void *arg, sn_err err, const char *const *docs, size_t n, bool more);
-void intake_store_drafts(sn_db *db, const char *township, int limit,
-    intake_store_drafts_fn done, void *arg);
+typedef void (*intake_store_list_fn)(
+    void *arg, sn_err err, const intake_list_row *rows, size_t n, bool more);
+void intake_store_list(sn_db *db, const intake_list_query *q,
+    const char *juris, intake_store_list_fn done, void *arg);
 
 /* ---- reads on a transaction ----------------------------------------- */
 
@@ -101,6 +109,25 @@ typedef struct intake_store_current_slot {
  * is none. */
 sn_err intake_store_qlock(
     sn_tx *tx, const char *id, intake_store_current_slot *slot);
+
+/* An application as stored, for application.resubmitted: body is the
+ * JSON of POST /applications (intake_codec_decode reads it). */
+typedef struct intake_stored {
+	const char *body;
+	const char *accepted_date, *deadline_date; /* YYYY-MM-DD */
+	const char *taken_in_by;
+	const char *referral_id; /* "" when none */
+	int32_t     revision;
+} intake_stored;
+
+typedef struct intake_store_stored_slot {
+	void (*fn)(sn_tx *tx, sn_err err, const intake_stored *a, void *arg);
+	void *arg;
+} intake_store_stored_slot;
+
+/* Application id as stored; SN_ENOTFOUND when there is none. */
+sn_err intake_store_qstored(
+    sn_tx *tx, const char *id, intake_store_stored_slot *slot);
 
 /* ---- writes --------------------------------------------------------- */
 
@@ -137,25 +164,69 @@ sn_err intake_store_qcomplete(sn_tx *tx, const intake_app *app, const char *id,
 sn_err intake_store_qwithdraw(
     sn_tx *tx, const char *id, const char *reason, const char *by);
 
+/* approval's decision, as application.decided says it. */
+typedef struct intake_store_decision {
+	const char *application_id, *case_id, *decided_by;
+	bool        approved;
+	const char *category; /* sn/assist.h's word; NULL or "": none */
+	bool        edge;     /* intake_rules_edge */
+} intake_store_decision;
+
 /*
- * Records approval's decision on an open application; when rejected,
- * frees its members (an approved one keeps them until the beneficiary
- * register takes over).
+ * Records approval's decision on an open (or returned) application;
+ * when rejected, frees its members (an approved one keeps them until
+ * the beneficiary register takes over; an edge-tier one holds them
+ * against no new application, whose claims take them over).
  */
-sn_err intake_store_qdecided(sn_tx *tx, const char *id, bool approved,
-    const char *case_id, const char *by);
+sn_err intake_store_qdecided(sn_tx *tx, const intake_store_decision *d);
+
+/* approval returned application id (case.stage_changed to RETURNED): an
+ * open application becomes returned, by and reason kept, with an entry
+ * in its history; anything else (a repeat too) changes nothing. */
+sn_err intake_store_qreturned(
+    sn_tx *tx, const char *id, const char *by, const char *reason);
+
+/*
+ * Amends returned application id to app: its columns but the dates and
+ * the clerk who took it in, and its members, are replaced; its claims
+ * end (the caller claims app's persons again, intake_store_qclaim); an
+ * "amended" entry by by goes into its history. Changes nothing unless
+ * the application is returned (the caller has locked and checked it).
+ */
+sn_err intake_store_qamend(
+    sn_tx *tx, const intake_app *app, const char *id, const char *by);
+
+/* Resubmits returned application id: status open, revision + 1, a
+ * "resubmitted" entry with by and amendment. Nothing unless returned. */
+sn_err intake_store_qresubmit(
+    sn_tx *tx, const char *id, const char *by, const char *amendment);
+
+/* A payee corrected (disbursement's payee.changed). Strings borrowed. */
+typedef struct intake_store_payee {
+	const char *application_id;
+	const char *bank_code, *account_number, *account_name;
+	const char *actor;        /* the checker who confirmed it */
+	const char *details_json; /* {payment_id, requested_by, ...} */
+} intake_store_payee;
+
+/* Makes py the payee of its application (not a draft), the old payee
+ * kept in the history; the same payee again, or an application intake
+ * does not have, changes nothing. */
+sn_err intake_store_qpayee(sn_tx *tx, const intake_store_payee *py);
 
 /*
  * A beneficiary household's members as of beneficiary.changed. hold
  * ACTIVE or GRADUAL_EXIT replaces the household's held members with the n
  * ids and head (NULL: none), or, when there are none of those, with the
  * members of application_id as intake took them in; either way the
- * application's own claims end. EXITED frees them all. application_id may
+ * application's own claims end. EXITED frees them all. edge: the
+ * household is of the edge tier (intake_rules_edge): its persons are
+ * held against no new application. application_id may
  * be "" (no application of ours).
  */
 sn_err intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
-    const char *application_id, intake_hold hold, const char *const *ids,
-    size_t n, const char *head);
+    const char *application_id, intake_hold hold, bool edge,
+    const char *const *ids, size_t n, const char *head);
 
 /* ---- beneficiary households and their changes (issue 9) ----------- */
 
@@ -163,11 +234,13 @@ sn_err intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
  * Records what beneficiary.changed says of the household: its status
  * (hold), application, and division codes (NULL or "": the application's,
  * when intake has it; a household whose township is known from neither
- * is not recorded, and reads as unknown).
+ * is not recorded, and reads as unknown), its category (NULL: as before)
+ * and tier.
  */
 sn_err intake_store_qbeneficiary_household(sn_tx *tx,
     const char *beneficiary_id, const char *application_id, intake_hold hold,
-    const char *district, const char *township, const char *village);
+    const char *district, const char *township, const char *village,
+    const char *category, bool edge);
 
 typedef struct intake_store_household_slot {
 	/* h NULL with SN_ENOTFOUND when intake does not know the household;

@@ -1192,53 +1192,70 @@ test_holder(void **state)
 	    "0f8fad5b-d9cb-469f-a165-70867728950e");
 }
 
-/* GET /applications?status=draft&township=...&limit=... */
+/* GET /applications?status=&township=&taken_in_by=&limit=&cursor= */
 static void
 test_list_query(void **state)
 {
 	(void) state;
 	static const struct {
-		const char *status, *township, *limit, *juris;
-		int         want; /* the limit, when accepted */
-		unsigned    st;   /* 0: accepted */
+		const char *status, *township, *taken, *limit, *cursor;
+		const char *role, *juris;
+		int64_t     want_limit, want_after; /* when accepted */
+		const char *want_taken;
+		unsigned    st; /* 0: accepted */
 		const char *code, *field;
 	} t[] = {
-		{ "draft", "220103001", NULL, "220103001", 200, 0, NULL,
-		    NULL },
-		{ "draft", "220103001", "1", "220103", 1, 0, NULL, NULL },
-		{ "draft", "220103001", "1000", "220103001", 1000, 0, NULL,
-		    NULL },
-		{ NULL, "220103001", NULL, "220103001", 0, 422,
-		    "invalid_value", "status" },
-		{ "open", "220103001", NULL, "220103001", 0, 422,
-		    "invalid_value", "status" },
-		{ "draft", NULL, NULL, "220103001", 0, 422, "invalid_code",
-		    "township" },
-		{ "draft", "22010300a", NULL, "220103001", 0, 422,
-		    "invalid_code", "township" },
-		{ "draft", "2201030011", NULL, "220103001", 0, 422,
-		    "invalid_code", "township" },
-		{ "draft", "220103001", "0", "220103001", 0, 422,
-		    "invalid_value", "limit" },
-		{ "draft", "220103001", "1001", "220103001", 0, 422,
-		    "invalid_value", "limit" },
-		{ "draft", "220103001", "x", "220103001", 0, 422,
-		    "invalid_value", "limit" },
-		{ "draft", "220103001", "", "220103001", 0, 422,
-		    "invalid_value", "limit" },
-		{ "draft", "220103001", NULL, "220103002", 0, 403,
-		    "outside_jurisdiction", "township" },
+		{ "draft", "220103001", NULL, NULL, NULL, "clerk", "220103001",
+		    100, 0, NULL, 0, NULL, NULL },
+		{ "draft", NULL, NULL, "1000", NULL, "clerk", "220103", 1000,
+		    0, NULL, 0, NULL, NULL },
+		{ NULL, NULL, "me", "2", "p000000000000000a", "clerk",
+		    "220103001", 2, 10, "clerk1", 0, NULL, NULL },
+		{ NULL, NULL, "clerk1", NULL, NULL, "clerk", "220103001", 100,
+		    0, "clerk1", 0, NULL, NULL },
+		{ "returned", NULL, "clerk-b", NULL, NULL, "township_officer",
+		    "220103001", 100, 0, "clerk-b", 0, NULL, NULL },
+		{ "decided", "220103001", NULL, NULL, NULL, "clerk", "220103",
+		    100, 0, NULL, 0, NULL, NULL },
+		{ NULL, NULL, "clerk-b", NULL, NULL, "clerk", "220103001", 0,
+		    0, NULL, 403, "forbidden", "taken_in_by" },
+		{ NULL, NULL, NULL, NULL, NULL, "clerk", "220103001", 0, 0,
+		    NULL, 422, "invalid_query", "taken_in_by" },
+		{ "opened", NULL, "me", NULL, NULL, "clerk", "220103001", 0, 0,
+		    NULL, 422, "invalid_value", "status" },
+		{ NULL, "22010300a", "me", NULL, NULL, "clerk", "220103001", 0,
+		    0, NULL, 422, "invalid_code", "township" },
+		{ NULL, "2201030011", NULL, NULL, NULL, "clerk", "220103001",
+		    0, 0, NULL, 422, "invalid_code", "township" },
+		{ NULL, NULL, "me", "0", NULL, "clerk", "220103001", 0, 0,
+		    NULL, 422, "invalid_query", "limit" },
+		{ NULL, NULL, "me", "1001", NULL, "clerk", "220103001", 0, 0,
+		    NULL, 422, "invalid_query", "limit" },
+		{ NULL, NULL, "me", NULL, "zz", "clerk", "220103001", 0, 0,
+		    NULL, 422, "invalid_query", "cursor" },
+		{ NULL, NULL, "", NULL, NULL, "clerk", "220103001", 0, 0, NULL,
+		    422, "invalid_value", "taken_in_by" },
+		{ "draft", "220103001", NULL, NULL, NULL, "clerk", "220103002",
+		    0, 0, NULL, 403, "outside_jurisdiction", "township" },
 	};
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		sn_principal p = clerk(t[i].juris);
-		sn_problem   pb;
-		int          limit = -1;
-		bool         ok    = intake_rules_list_query(
-		               t[i].status, t[i].township, t[i].limit, &p, &limit, &pb);
+		snprintf(p.role, sizeof(p.role), "%s", t[i].role);
+		const intake_list_params in = { t[i].status, t[i].township,
+			t[i].taken, t[i].limit, t[i].cursor };
+		intake_list_query        q;
+		sn_problem               pb;
+		bool ok = intake_rules_list_query(&in, &p, &q, &pb);
 		if (t[i].st == 0) {
 			if (!ok)
 				fail_msg("case %zu refused: %s", i, pb.code);
-			assert_int_equal(limit, t[i].want);
+			assert_int_equal(q.page.limit, t[i].want_limit);
+			assert_int_equal(q.page.after, t[i].want_after);
+			if (t[i].want_taken == NULL)
+				assert_null(q.taken_in_by);
+			else
+				assert_string_equal(
+				    q.taken_in_by, t[i].want_taken);
 			continue;
 		}
 		if (ok)
@@ -1247,6 +1264,179 @@ test_list_query(void **state)
 		assert_string_equal(pb.code, t[i].code);
 		assert_string_equal(pb.field, t[i].field);
 	}
+}
+
+/* Which households are of the edge tier (issue 10): their persons may
+ * apply again. */
+static void
+test_edge(void **state)
+{
+	(void) state;
+	static const struct {
+		Sn__Assist__V1__Category c;
+		Sn__Assist__V1__Tier     t;
+		bool                     edge;
+	} t[] = {
+		{ SN__ASSIST__V1__CATEGORY__CATEGORY_LOW_INCOME,
+		    SN__ASSIST__V1__TIER__TIER_EDGE, true },
+		{ SN__ASSIST__V1__CATEGORY__CATEGORY_EXPENDITURE,
+		    SN__ASSIST__V1__TIER__TIER_EDGE, true },
+		{ SN__ASSIST__V1__CATEGORY__CATEGORY_LOW_INCOME,
+		    SN__ASSIST__V1__TIER__TIER_UNSPECIFIED, true },
+		{ SN__ASSIST__V1__CATEGORY__CATEGORY_EXPENDITURE,
+		    SN__ASSIST__V1__TIER__TIER_UNSPECIFIED, true },
+		{ SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO,
+		    SN__ASSIST__V1__TIER__TIER_CORE, false },
+		{ SN__ASSIST__V1__CATEGORY__CATEGORY_TEKUN,
+		    SN__ASSIST__V1__TIER__TIER_CORE, false },
+		{ SN__ASSIST__V1__CATEGORY__CATEGORY_DIBAO,
+		    SN__ASSIST__V1__TIER__TIER_UNSPECIFIED, false },
+		{ SN__ASSIST__V1__CATEGORY__CATEGORY_UNSPECIFIED,
+		    SN__ASSIST__V1__TIER__TIER_UNSPECIFIED, false },
+		{ SN__ASSIST__V1__CATEGORY__CATEGORY_LOW_INCOME,
+		    SN__ASSIST__V1__TIER__TIER_CORE, false },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		if (intake_rules_edge(t[i].c, t[i].t) != t[i].edge)
+			fail_msg("case %zu: want %s", i,
+			    t[i].edge ? "edge" : "core");
+}
+
+/* Amend and resubmit (issue 10): only a returned application, within
+ * the clerk's jurisdiction; the amendment is required. */
+static void
+test_amend(void **state)
+{
+	(void) state;
+	static const struct {
+		intake_status st;
+		const char   *juris;
+		unsigned      want; /* 0: may */
+		const char   *code;
+	} t[] = {
+		{ INTAKE_STATUS_RETURNED, "220103001", 0, NULL },
+		{ INTAKE_STATUS_RETURNED, "220103", 0, NULL },
+		{ INTAKE_STATUS_OPEN, "220103001", 409, "not_returned" },
+		{ INTAKE_STATUS_DRAFT, "220103001", 409, "not_returned" },
+		{ INTAKE_STATUS_WITHDRAWN, "220103001", 409, "not_returned" },
+		{ INTAKE_STATUS_DECIDED_APPROVED, "220103001", 409,
+		    "not_returned" },
+		{ INTAKE_STATUS_RETURNED, "220103002", 403,
+		    "outside_jurisdiction" },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		intake_current c
+		    = { .status = t[i].st, .village_code = "220103001002" };
+		sn_principal p = clerk(t[i].juris);
+		sn_problem   pb;
+		bool         ok = intake_rules_amend(&c, &p, &pb);
+		if (t[i].want == 0) {
+			if (!ok)
+				fail_msg("case %zu refused: %s", i, pb.code);
+			continue;
+		}
+		if (ok)
+			fail_msg("case %zu accepted", i);
+		assert_int_equal(pb.status, t[i].want);
+		assert_string_equal(pb.code, t[i].code);
+	}
+	static const struct {
+		const char *body;
+		const char *code; /* NULL: accepted */
+	} b[] = {
+		{ "{\"amendment\":\"wages corrected\\nnew payee\"}", NULL },
+		{ "{\"amendment\":\"\"}", "invalid_field" },
+		{ "{}", "invalid_field" },
+		{ "{\"amendment\":null}", "invalid_type" },
+		{ "{\"amendment\":3}", "invalid_field" },
+		{ "{\"amendment\":\"x\",\"why\":\"y\"}", "unknown_field" },
+		{ "{\"amendment\":\"a\\u0001b\"}", "invalid_characters" },
+	};
+	for (size_t i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
+		json_t     *j = json_loads(b[i].body, 0, NULL);
+		const char *a;
+		sn_problem  pb;
+		assert_non_null(j);
+		bool ok = intake_codec_resubmission(j, &a, &pb);
+		if (b[i].code == NULL && !ok)
+			fail_msg("body %zu refused: %s", i, pb.code);
+		if (b[i].code != NULL) {
+			if (ok)
+				fail_msg("body %zu accepted", i);
+			assert_string_equal(pb.code, b[i].code);
+		}
+		json_decref(j);
+	}
+	char long_s[INTAKE_NOTE_MAX + 2];
+	memset(long_s, 'a', sizeof(long_s) - 1);
+	long_s[sizeof(long_s) - 1] = '\0';
+	assert_false(intake_rules_amendment_valid(long_s));
+	long_s[INTAKE_NOTE_MAX] = '\0';
+	assert_true(intake_rules_amendment_valid(long_s));
+}
+
+/* Declared income from farming and relatives (issue 10): optional (0),
+ * integer fen, never negative, in applications and in change reports,
+ * and carried by the events. */
+static void
+test_income_sources(void **state)
+{
+	(void) state;
+	json_t    *j  = fixture();
+	json_t    *in = json_object_get(j, "declared_income");
+	intake_app a;
+	sn_problem p;
+	sn_date    today = { 2026, 6, 1 };
+	assert_true(intake_codec_decode(j, &a, &p));
+	assert_int_equal(a.agricultural_fen, 0);
+	assert_int_equal(a.support_fen, 0);
+	json_object_set_new(in, "agricultural_fen", json_integer(120000));
+	json_object_set_new(in, "support_fen", json_integer(30000));
+	assert_true(intake_codec_decode(j, &a, &p));
+	assert_int_equal(a.agricultural_fen, 120000);
+	assert_int_equal(a.support_fen, 30000);
+	json_object_set_new(in, "support_fen", json_real(1.5));
+	assert_false(intake_codec_decode(j, &a, &p));
+	assert_string_equal(p.code, "invalid_money");
+	assert_string_equal(p.field, "declared_income.support_fen");
+	sn_principal who = clerk("220103");
+	json_object_set_new(in, "support_fen", json_integer(0));
+	assert_true(check(j, &who, &p, &a));
+	json_object_set_new(in, "support_fen", json_integer(-1));
+	assert_false(check(j, &who, &p, &a));
+	assert_string_equal(p.code, "invalid_money");
+	assert_string_equal(p.field, "declared_income.support_fen");
+	json_object_set_new(in, "support_fen", json_integer(INT64_MAX));
+	assert_false(check(j, &who, &p, &a));
+	assert_string_equal(p.code, "invalid_money");
+	json_decref(j);
+
+	/* A change of income carries them too. */
+	json_t       *c = json_loads("{\"kind\":\"income\",\"effective_date\":"
+	                                   "\"2026-05-01\",\"income\":{\"wages_fen\":1,"
+	                                   "\"business_fen\":2,\"pensions_fen\":3,"
+	                                   "\"other_fen\":4,\"agricultural_fen\":5,"
+	                                   "\"support_fen\":6}}",
+	          0, NULL);
+	intake_change ch;
+	assert_true(intake_codec_change(c, &ch, &p));
+	assert_true(ch.has_income);
+	assert_int_equal(ch.app.agricultural_fen, 5);
+	assert_int_equal(ch.app.support_fen, 6);
+	intake_change_meta meta = { .change_id = "c", .reported_by = "u" };
+	intake_change_pb   pb;
+	const Sn__Assist__V1__HouseholdChangeReported *ev
+	    = (const Sn__Assist__V1__HouseholdChangeReported *)
+	        intake_codec_change_reported(&ch, &meta, &pb);
+	assert_int_equal(ev->income->agricultural_fen, 5);
+	assert_int_equal(ev->income->support_fen, 6);
+	json_object_set_new(json_object_get(c, "income"), "agricultural_fen",
+	    json_integer(-5));
+	assert_true(intake_codec_change(c, &ch, &p));
+	assert_false(intake_rules_change(&ch, today, &who, &p));
+	assert_string_equal(p.code, "invalid_money");
+	assert_string_equal(p.field, "income.agricultural_fen");
+	json_decref(c);
 }
 
 /* beneficiary.changed: which state the members are in, who is held. */
@@ -1698,6 +1888,9 @@ main(void)
 		cmocka_unit_test(test_withdraw),
 		cmocka_unit_test(test_holder),
 		cmocka_unit_test(test_list_query),
+		cmocka_unit_test(test_edge),
+		cmocka_unit_test(test_amend),
+		cmocka_unit_test(test_income_sources),
 		cmocka_unit_test(test_beneficiary),
 		cmocka_unit_test(test_beneficiary_suspended),
 		cmocka_unit_test(test_change),
