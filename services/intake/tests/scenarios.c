@@ -1998,7 +1998,7 @@ change_death(void)
 	printf("ok: the same Idempotency-Key -> the same answer, once\n");
 
 	a = call("GET", "/households/ben-1/changes", invest_tok, NULL, NULL);
-	json_t *list = json_object_get(a.body, "changes");
+	json_t *list = json_object_get(a.body, "items");
 	TH_CHECK(&T,
 	    a.status == 200 && json_array_size(list) == 1
 	        && strcmp(json_string_value(json_object_get(
@@ -2042,6 +2042,43 @@ change_death(void)
 	    a.status);
 	json_decref(a.body);
 	printf("ok: a suspended household still takes changes\n");
+
+	/* The changes page (issue 10): one at a time, the death first. */
+	a = call("GET", "/households/ben-1/changes?limit=1", invest_tok, NULL,
+	    NULL);
+	const char *next = jstr(a.body, "next");
+	TH_CHECK(&T,
+	    a.status == 200
+	        && json_array_size(json_object_get(a.body, "items")) == 1
+	        && next != NULL
+	        && strcmp(jstr(json_array_get(
+	                           json_object_get(a.body, "items"), 0),
+	                      "kind"),
+	               "death")
+	            == 0
+	        && json_is_true(json_object_get(a.body, "active")),
+	    "changes page 1: %d", a.status);
+	char q[128];
+	snprintf(q, sizeof(q), "/households/ben-1/changes?limit=1&cursor=%s",
+	    next != NULL ? next : "");
+	json_decref(a.body);
+	a = call("GET", q, invest_tok, NULL, NULL);
+	TH_CHECK(&T,
+	    a.status == 200
+	        && json_array_size(json_object_get(a.body, "items")) == 1
+	        && json_is_null(json_object_get(a.body, "next"))
+	        && strcmp(jstr(json_array_get(
+	                           json_object_get(a.body, "items"), 0),
+	                      "kind"),
+	               "moved_out")
+	            == 0,
+	    "changes page 2: %d", a.status);
+	json_decref(a.body);
+	a = call("GET", "/households/ben-1/changes?limit=0", invest_tok, NULL,
+	    NULL);
+	expect_error(a, 422, "invalid_query", "limit", "changes limit=0");
+	json_decref(a.body);
+	printf("ok: the changes are paged\n");
 	free(body);
 	free(app);
 }
@@ -2345,10 +2382,10 @@ notice_death(void)
 
 	answer a
 	    = call("GET", "/households/ben-1/changes", invest_tok, NULL, NULL);
-	json_t *c0 = json_array_get(json_object_get(a.body, "changes"), 0);
+	json_t *c0 = json_array_get(json_object_get(a.body, "items"), 0);
 	TH_CHECK(&T,
 	    a.status == 200
-	        && json_array_size(json_object_get(a.body, "changes")) == 1
+	        && json_array_size(json_object_get(a.body, "items")) == 1
 	        && strcmp(json_string_value(json_object_get(c0, "agency")),
 	               "PUBLIC_SECURITY")
 	            == 0
