@@ -21,9 +21,8 @@
 #include "server.h"
 #include "sn/bank/v1/bank.pb-c.h"
 #include "sn/log.h"
+#include "sn/page.h"
 #include "store.h"
-
-#define CREDITS_LIMIT 10000
 
 enum { K_BATCH, K_QUERY, K_MALFORMED, NKIND };
 enum { B_STORED, B_REPEATED, B_REFUSED, B_FAILED, NBATCH };
@@ -544,12 +543,31 @@ json_doc(sn_http_req *req, sn_err err, const char *doc)
 	return j;
 }
 
+/* A page of credits (sn/page.h): {items, next} with the account's
+ * number, count and total. */
 static void
 credits_done(sn_err err, const char *doc, void *arg)
 {
 	json_t *j = json_doc(arg, err, doc);
-	if (j != NULL)
-		sn_http_reply_json(arg, 200, j);
+	if (j == NULL)
+		return;
+	json_t *items = json_incref(json_object_get(j, "items"));
+	json_t *page
+	    = sn_page_answer(items, json_is_true(json_object_get(j, "more")),
+	        (int64_t) json_integer_value(json_object_get(j, "last")));
+	if (page != NULL) {
+		json_object_set(page, "account_number",
+		    json_object_get(j, "account_number"));
+		json_object_set(page, "count", json_object_get(j, "count"));
+		json_object_set(
+		    page, "total_fen", json_object_get(j, "total_fen"));
+	}
+	json_decref(j);
+	if (page == NULL)
+		sn_http_reply_error(
+		    arg, 503, "unavailable", "out of memory", NULL);
+	else
+		sn_http_reply_json(arg, 200, page);
 }
 
 void
@@ -557,6 +575,8 @@ bank_sim_http_credits(sn_http_req *req, void *arg)
 {
 	bank_sim   *b    = arg;
 	const char *acct = sn_http_param(req, "account_number");
+	sn_page     page;
+	sn_problem  why;
 	if (acct == NULL || strlen(acct) > BANK_SIM_TEXT_MAX
 	    || !bank_sim_rules_utf8(acct, strlen(acct))) {
 		sn_http_reply_error(req, 422, "invalid_account_number",
@@ -564,8 +584,12 @@ bank_sim_http_credits(sn_http_req *req, void *arg)
 		    "account_number");
 		return;
 	}
-	if (bank_sim_store_credits(
-	        b->db, acct, CREDITS_LIMIT, credits_done, req)
+	sn_problem_clear(&why);
+	if (!sn_page_query(req, &page, &why)) {
+		sn_http_problem(req, &why);
+		return;
+	}
+	if (bank_sim_store_credits(b->db, acct, &page, credits_done, req)
 	    != SN_OK)
 		sn_http_reply_error(
 		    req, 503, "unavailable", "out of memory", NULL);

@@ -37,8 +37,11 @@
  * started, before replying (repeats do not count).
  *
  * HTTP (public, no token; a simulator):
- *   GET /accounts/{account_number}/credits  the settled credits of the
- *       account, oldest first (at most 10,000, "truncated" says more)
+ *   GET /accounts/{account_number}/credits?limit=&cursor=  the settled
+ *       credits of the account in the order they settled, paged
+ *       (sn/page.h, issue 10): {items, next, account_number, count,
+ *       total_fen}, count and total_fen over every credit; limit
+ *       1..1000 (default 100), else 422 invalid_query
  *   GET /stats  counts by status, settled/accepted/rejected fen,
  *       rejections by reason, batches, duplicate instructions and
  *       repeated batches (kept in the database), and this process's

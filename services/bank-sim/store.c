@@ -386,38 +386,41 @@ json_done(sn_err err, PGresult *res, void *arg)
 }
 
 sn_err
-bank_sim_store_credits(sn_db *db, const char *account_number, int limit,
-    bank_sim_json_fn done, void *arg)
+bank_sim_store_credits(sn_db *db, const char *account_number,
+    const sn_page *page, bank_sim_json_fn done, void *arg)
 {
 	pending *p = pending_new((void (*)(void)) done, arg);
 	if (p == NULL)
 		return SN_ENOMEM;
-	char l[16];
-	snprintf(l, sizeof(l), "%d", limit);
-	const char *v[] = { account_number, l };
+	char after[24], l[24];
+	snprintf(after, sizeof(after), "%" PRId64, page->after);
+	snprintf(l, sizeof(l), "%" PRId64, page->limit);
+	const char *v[] = { account_number, after, l };
 	sn_db_query(db,
-	    "WITH c AS (SELECT end_to_end_id, amount_fen, account_name,"
-	    " remittance_info, batch_id,"
+	    "WITH r AS (SELECT credit_seq AS k, end_to_end_id, amount_fen,"
+	    " account_name, remittance_info, batch_id,"
 	    " to_char(received_at AT TIME ZONE 'UTC',"
 	    " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS received_at,"
 	    " to_char(settled_at AT TIME ZONE 'UTC',"
-	    " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS settled_at,"
-	    " settled_at AS t FROM instructions"
-	    " WHERE account_number = $1 AND status = 'settled'),"
-	    " page AS (SELECT * FROM c ORDER BY t, end_to_end_id"
-	    " LIMIT $2::integer)"
+	    " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS settled_at"
+	    " FROM instructions WHERE account_number = $1"
+	    " AND status = 'settled' AND credit_seq > $2::bigint"
+	    " ORDER BY credit_seq LIMIT $3::integer + 1),"
+	    " pg AS (SELECT * FROM r ORDER BY k LIMIT $3::integer),"
+	    " c AS (SELECT count(*) AS n, coalesce(sum(amount_fen), 0) AS fen"
+	    " FROM instructions WHERE account_number = $1"
+	    " AND status = 'settled')"
 	    " SELECT json_build_object('account_number', $1::text,"
-	    " 'count', (SELECT count(*) FROM c),"
-	    " 'total_fen', (SELECT coalesce(sum(amount_fen), 0) FROM c),"
-	    " 'credits', (SELECT coalesce(json_agg(json_build_object("
+	    " 'count', (SELECT n FROM c), 'total_fen', (SELECT fen FROM c),"
+	    " 'items', (SELECT coalesce(json_agg(json_build_object("
 	    "'end_to_end_id', end_to_end_id, 'amount_fen', amount_fen,"
 	    " 'account_name', account_name, 'remittance_info',"
 	    " remittance_info, 'batch_id', batch_id, 'received_at',"
-	    " received_at, 'settled_at', settled_at)"
-	    " ORDER BY t, end_to_end_id), '[]'::json) FROM page),"
-	    " 'truncated', (SELECT count(*) FROM c) > $2::integer)::text"
-	    " AS doc",
-	    2, v, json_done, p);
+	    " received_at, 'settled_at', settled_at) ORDER BY k),"
+	    " '[]'::json) FROM pg),"
+	    " 'more', (SELECT count(*) FROM r) > $3::integer,"
+	    " 'last', (SELECT coalesce(max(k), 0) FROM pg))::text AS doc",
+	    3, v, json_done, p);
 	return SN_OK;
 }
 

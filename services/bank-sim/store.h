@@ -27,6 +27,7 @@
 #include "rules.h"
 #include "sn/db.h"
 #include "sn/err.h"
+#include "sn/page.h"
 
 /* A batch as stored: what its first sender declared. */
 typedef struct bank_sim_batch_row {
@@ -130,11 +131,12 @@ sn_err bank_sim_store_statuses(sn_db *db, const char *const *ids, size_t n,
 sn_err bank_sim_store_settle_due(
     sn_db *db, bank_sim_settled_fn done, void *arg);
 
-/* The settled credits of account_number, at most limit of them, oldest
- * first: {"account_number", "count", "total_fen", "credits": [...],
- * "truncated"}. */
-sn_err bank_sim_store_credits(sn_db *db, const char *account_number, int limit,
-    bank_sim_json_fn done, void *arg);
+/* A page of the settled credits of account_number, in the order they
+ * settled (credit_seq, sn/page.h): {"account_number", "count" and
+ * "total_fen" (of every credit), "items": [...], "more" (credits
+ * follow), "last" (the page's last key)}. */
+sn_err bank_sim_store_credits(sn_db *db, const char *account_number,
+    const sn_page *page, bank_sim_json_fn done, void *arg);
 
 /* The bank's figures: {"instructions", "by_status": {...},
  * "settled_fen", "accepted_fen", "rejected_fen", "rejected_by_reason":

@@ -23,6 +23,7 @@
 #include "sn/clock.h"
 #include "sn/input.h"
 #include "sn/log.h"
+#include "sn/page.h"
 #include "sn/uuid.h"
 #include "store.h"
 
@@ -685,17 +686,24 @@ on_payment_get(sn_http_req *req, void *arg)
 		    sn_http_param(req, "id"), payment_doc_read, req);
 }
 
+/* A page read: {items, next} (sn/page.h). */
 static void
-payments_read(sn_err err, const char *doc, void *arg)
+page_done(sn_err err, const disbursement_page *pg, void *arg)
 {
 	sn_http_req *req = arg;
-	if (err != SN_OK || doc == NULL) {
+	json_t      *items, *j;
+	if (err != SN_OK || pg == NULL) {
 		read_failed(req, err != SN_OK ? err : SN_EPROTO);
 		return;
 	}
-	json_t *j = json_loads(doc, 0, NULL);
-	sn_http_reply_json(req, 200,
-	    json_pack("{s:o}", "payments", j != NULL ? j : json_array()));
+	if ((items = doc_json(req, pg->items)) == NULL)
+		return;
+	if ((j = sn_page_answer(items, pg->more, pg->last)) == NULL) {
+		sn_http_reply_error(
+		    req, 503, "unavailable", "try again", NULL);
+		return;
+	}
+	sn_http_reply_json(req, 200, j);
 }
 
 static void
@@ -706,6 +714,7 @@ on_payments(sn_http_req *req, void *arg)
 	const char                 *township = sn_http_query(req, "township");
 	const char                 *prefix;
 	sn_problem                  why;
+	sn_page                     page;
 	disbursement_payment_status s = status == NULL
 	    ? DISBURSEMENT_PAYMENT_REJECTED
 	    : disbursement_rules_payment_status_parse(status);
@@ -715,13 +724,45 @@ on_payments(sn_http_req *req, void *arg)
 		return;
 	}
 	sn_problem_clear(&why);
-	if (!disbursement_rules_payments_scope(
+	if (!sn_page_query(req, &page, &why)
+	    || !disbursement_rules_payments_scope(
 	        sn_http_principal(req), township, &prefix, &why)) {
 		sn_http_problem(req, &why);
 		return;
 	}
 	disbursement_store_payments(
-	    sn_service_db(d->svc), s, prefix, 1000, payments_read, req);
+	    sn_service_db(d->svc), s, prefix, &page, page_done, req);
+}
+
+/* ---- GET /runs, GET /budgets -------------------------------------------- */
+
+static void
+on_runs(sn_http_req *req, void *arg)
+{
+	disbursement *d = arg;
+	sn_problem    why;
+	sn_page       page;
+	sn_problem_clear(&why);
+	if (!sn_page_query(req, &page, &why)) {
+		sn_http_problem(req, &why);
+		return;
+	}
+	disbursement_store_runs(sn_service_db(d->svc), &page, page_done, req);
+}
+
+static void
+on_budgets(sn_http_req *req, void *arg)
+{
+	disbursement *d = arg;
+	sn_problem    why;
+	sn_page       page;
+	sn_problem_clear(&why);
+	if (!sn_page_query(req, &page, &why)) {
+		sn_http_problem(req, &why);
+		return;
+	}
+	disbursement_store_budgets(
+	    sn_service_db(d->svc), &page, page_done, req);
 }
 
 /* ---- account changes (maker-checker, issue 10) ----------------------------
@@ -1251,9 +1292,11 @@ static const sn_bus_topic topics[] = {
 
 const sn_http_route_def disbursement_routes[DISBURSEMENT_NROUTES] = {
 	{ "POST", "/budgets", SN_HTTP_IDEMPOTENT, FINANCE, on_budget },
+	{ "GET", "/budgets", 0, READERS, on_budgets },
 	{ "GET", "/budgets/{fund}/{year}/settlement", 0, READERS,
 	    on_settlement },
 	{ "POST", "/runs", SN_HTTP_IDEMPOTENT, FINANCE, on_run_create },
+	{ "GET", "/runs", 0, READERS, on_runs },
 	{ "GET", "/runs/{id}", 0, READERS, on_run_get },
 	{ "GET", "/runs/{id}/plan", 0, READERS, on_plan },
 	{ "GET", "/runs/{id}/reconciliation", 0, READERS, on_recon },

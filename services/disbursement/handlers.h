@@ -49,8 +49,16 @@
  *        back; the period can then be run again.
  *   GET  /payments/{id}   finance, finance_approver, township_officer
  *        (within the payment's township).
- *   GET  /payments?status=rejected&township=T   the same roles; a
- *        township officer sees only his township.
+ *   GET  /payments?status=rejected&township=T&limit=&cursor=   the same
+ *        roles; a township officer sees only his township. Paged
+ *        (sn/page.h): {items, next}, oldest first.
+ *   GET  /runs?limit=&cursor=   finance, finance_approver: every run as
+ *        GET /runs/{id} shows it, oldest first; {items, next}.
+ *   GET  /budgets?limit=&cursor=   finance, finance_approver: {fund,
+ *        year, allocated_fen, drawn_fen, left_fen, updated_at} per fund
+ *        and year, in the order first allocated; {items, next}.
+ *   Every list takes limit (1..1000, default 100) and cursor (a "next"
+ *   it gave); anything else is 422 invalid_query.
  *   PUT  /payments/{id}/account   township_officer within the payment's
  *        township. {bank_code, account_number, account_name} → 202 the
  *        proposal {id, payment_id, status "pending", the account,
@@ -117,7 +125,7 @@
 
 /* The HTTP API above as one table, for sn_service_def.routes; the
  * handlers take the disbursement (sn_service_set_route_arg). */
-#define DISBURSEMENT_NROUTES 12
+#define DISBURSEMENT_NROUTES 14
 extern const sn_http_route_def disbursement_routes[DISBURSEMENT_NROUTES];
 
 /*

@@ -1621,15 +1621,6 @@ static const char SQL_PAYMENT_DOC[] = "SELECT " PAYMENT_COLS(
                            "p") "::text AS doc"
                                 " FROM payment p WHERE p.id = $1::uuid";
 
-static const char SQL_PAYMENTS[]
-    = "SELECT coalesce(json_agg(j ORDER BY created_at DESC), '[]')::text"
-      "  AS doc"
-      " FROM (SELECT " PAYMENT_JSON(
-          "p") " AS j, p.created_at"
-               "  FROM payment p WHERE p.status = $1"
-               "  AND p.township_code LIKE $2 || '%'"
-               "  ORDER BY p.created_at DESC LIMIT $3::int) x";
-
 sn_err
 disbursement_store_payment_lock(
     sn_tx *tx, const char *id, const disbursement_payment_cb *cb)
@@ -1677,16 +1668,6 @@ disbursement_store_payment_doc(
 	const char *v[] = { id };
 	read_start(
 	    db, SQL_PAYMENT_DOC, 1, v, payment_read, (void (*)(void)) fn, arg);
-}
-
-void
-disbursement_store_payments(sn_db *db, disbursement_payment_status status,
-    const char *prefix, int limit, disbursement_doc_read_fn fn, void *arg)
-{
-	char        l[24];
-	const char *s   = disbursement_rules_payment_status_name(status);
-	const char *v[] = { s != NULL ? s : "", prefix, fmt_i64(l, limit) };
-	read_start(db, SQL_PAYMENTS, 3, v, doc_read, (void (*)(void)) fn, arg);
 }
 
 /* ---- account changes (maker-checker, issue 10) -------------------------- */
@@ -1800,4 +1781,88 @@ disbursement_store_proposal_decide(sn_tx *tx, int64_t proposal_id,
 		confirmed ? "confirmed" : "rejected", actor, reason };
 	return sn_tx_query(tx, SQL_PROPOSAL_DECIDE, 4, v,
 	    cb != NULL ? tx_doc_done : NULL, (void *) cb);
+}
+
+/* ---- paged lists (sn/page.h, issue 10) ---------------------------------- */
+
+/* A page of rows r(k, j) (at most $N + 1 of them, the limit being
+ * parameter lim) as {items, more, last}. */
+#define PAGE_OF(rows, lim)                                                    \
+	"WITH r AS (" rows "), pg AS (SELECT * FROM r ORDER BY k LIMIT " lim  \
+	"::int)"                                                              \
+	" SELECT coalesce((SELECT json_agg(j ORDER BY k) FROM pg),"           \
+	" '[]'::json)::text AS items,"                                        \
+	" (SELECT count(*) FROM r) > " lim "::int AS more,"                   \
+	" coalesce((SELECT max(k) FROM pg), 0)::bigint AS last"
+
+static const char SQL_PAYMENTS_PAGE[] = PAGE_OF(
+    "SELECT p.list_seq AS k, " PAYMENT_JSON(
+        "p") " AS j FROM payment p"
+             " WHERE p.status = $1 AND p.township_code LIKE $2 || '%'"
+             " AND p.list_seq > $3::bigint ORDER BY p.list_seq LIMIT $4::int "
+             "+ 1",
+    "$4");
+
+static const char SQL_RUNS_PAGE[] = PAGE_OF(
+    "SELECT r.list_seq AS k, " RUN_JSON " AS j FROM run r"
+    " WHERE r.list_seq > $1::bigint ORDER BY r.list_seq LIMIT $2::int + 1",
+    "$2");
+
+static const char SQL_BUDGETS_PAGE[] = PAGE_OF(
+    "SELECT b.list_seq AS k, json_build_object('fund', b.fund, 'year',"
+    " b.year, 'allocated_fen', b.allocated_fen, 'drawn_fen', b.drawn_fen,"
+    " 'left_fen', b.allocated_fen - b.drawn_fen, 'updated_at',"
+    " ts_json(b.updated_at)) AS j FROM budget b"
+    " WHERE b.list_seq > $1::bigint ORDER BY b.list_seq LIMIT $2::int + 1",
+    "$2");
+
+static const sn_col page_cols[] = {
+	SN_COL(disbursement_page, items, SN_COL_TEXT),
+	SN_COL(disbursement_page, more, SN_COL_BOOL),
+	SN_COL(disbursement_page, last, SN_COL_I64),
+};
+
+static void
+page_read(sn_err err, PGresult *res, void *arg)
+{
+	read_ctx         *c = arg;
+	disbursement_page pg;
+	if (err == SN_OK)
+		err = sn_rows_one(res, page_cols, SN_NCOLS(page_cols), &pg);
+	((disbursement_page_read_fn) c->fn)(
+	    err, err == SN_OK ? &pg : NULL, c->arg);
+	read_end(c);
+}
+
+void
+disbursement_store_payments(sn_db *db, disbursement_payment_status status,
+    const char *prefix, const sn_page *page, disbursement_page_read_fn fn,
+    void *arg)
+{
+	char        a[24], l[24];
+	const char *s   = disbursement_rules_payment_status_name(status);
+	const char *v[] = { s != NULL ? s : "", prefix,
+		fmt_i64(a, page->after), fmt_i64(l, page->limit) };
+	read_start(
+	    db, SQL_PAYMENTS_PAGE, 4, v, page_read, (void (*)(void)) fn, arg);
+}
+
+void
+disbursement_store_runs(
+    sn_db *db, const sn_page *page, disbursement_page_read_fn fn, void *arg)
+{
+	char        a[24], l[24];
+	const char *v[] = { fmt_i64(a, page->after), fmt_i64(l, page->limit) };
+	read_start(
+	    db, SQL_RUNS_PAGE, 2, v, page_read, (void (*)(void)) fn, arg);
+}
+
+void
+disbursement_store_budgets(
+    sn_db *db, const sn_page *page, disbursement_page_read_fn fn, void *arg)
+{
+	char        a[24], l[24];
+	const char *v[] = { fmt_i64(a, page->after), fmt_i64(l, page->limit) };
+	read_start(
+	    db, SQL_BUDGETS_PAGE, 2, v, page_read, (void (*)(void)) fn, arg);
 }

@@ -38,6 +38,7 @@
 #include "sn/date.h"
 #include "sn/db.h"
 #include "sn/err.h"
+#include "sn/page.h"
 
 /* ---- rows --------------------------------------------------------------- */
 
@@ -585,9 +586,32 @@ sn_err disbursement_store_proposal_decide(sn_tx *tx, int64_t proposal_id,
 void disbursement_store_payment_doc(
     sn_db *db, const char *id, disbursement_payment_read_fn fn, void *arg);
 
-/* Payments of status within the division prefix (newest first, at most
- * limit), as a JSON array. */
+/* ---- paged lists (sn/page.h, issue 10) ---------------------------------- */
+
+/* A page of a list: its items as a JSON array, whether rows follow, and
+ * the key of its last item (0: none). */
+typedef struct disbursement_page {
+	const char *items;
+	bool        more;
+	int64_t     last;
+} disbursement_page;
+
+typedef void (*disbursement_page_read_fn)(
+    sn_err err, const disbursement_page *pg, void *arg);
+
+/* Payments of status within the division prefix, as GET /payments/{id}
+ * shows each, oldest first (by payment.list_seq). */
 void disbursement_store_payments(sn_db *db, disbursement_payment_status status,
-    const char *prefix, int limit, disbursement_doc_read_fn fn, void *arg);
+    const char *prefix, const sn_page *page, disbursement_page_read_fn fn,
+    void *arg);
+
+/* Runs as GET /runs/{id} shows each, oldest first (run.list_seq). */
+void disbursement_store_runs(
+    sn_db *db, const sn_page *page, disbursement_page_read_fn fn, void *arg);
+
+/* Budgets {fund, year, allocated_fen, drawn_fen, left_fen, updated_at},
+ * in the order they were first allocated (budget.list_seq). */
+void disbursement_store_budgets(
+    sn_db *db, const sn_page *page, disbursement_page_read_fn fn, void *arg);
 
 #endif /* DISBURSEMENT_STORE_H */

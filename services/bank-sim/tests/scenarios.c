@@ -332,6 +332,43 @@ write_fixture(void)
 
 /* ---- scenarios ---------------------------------------------------------- */
 
+/* Issue 10: the credits are paged (sn/page.h): one at a time, the
+ * first page's next leads to the second and last, nothing twice. */
+static void
+credit_pages(const char *first)
+{
+	json_t     *c = get_json("/accounts/6222000000000101/credits?limit=1");
+	json_t     *l = json_object_get(c, "items");
+	const char *next = json_string_value(json_object_get(c, "next"));
+	TH_CHECK(&T,
+	    json_array_size(l) == 1 && next != NULL
+	        && strcmp(json_string_value(json_object_get(
+	                      json_array_get(l, 0), "end_to_end_id")),
+	               first)
+	            == 0
+	        && jint(c, "count", NULL) == 2
+	        && jint(c, "total_fen", NULL) == 100000,
+	    "the first page of one credit");
+	char path[160];
+	snprintf(path, sizeof(path),
+	    "/accounts/6222000000000101/credits?limit=1&cursor=%s",
+	    next != NULL ? next : "");
+	json_t *d     = get_json(path);
+	l             = json_object_get(d, "items");
+	const char *e = json_string_value(
+	    json_object_get(json_array_get(l, 0), "end_to_end_id"));
+	TH_CHECK(&T,
+	    json_array_size(l) == 1 && e != NULL && strcmp(e, first) != 0
+	        && json_is_null(json_object_get(d, "next")),
+	    "the second and last page of one credit");
+	json_decref(d);
+	json_decref(c);
+	int st = th_http(&T, http_port, "GET",
+	    "/accounts/6222000000000101/credits?limit=0", NULL, NULL, NULL,
+	    NULL);
+	TH_CHECK(&T, st == 422, "a limit of 0: %d", st);
+}
+
 static void
 settle(void)
 {
@@ -378,11 +415,15 @@ settle(void)
 	    jint(c, "count", NULL) == 2
 	        && jint(c, "total_fen", NULL) == 100000,
 	    "credits of 101");
-	json_t *list = json_object_get(c, "credits");
-	TH_CHECK(&T, json_array_size(list) == 2, "two credits");
+	json_t *list = json_object_get(c, "items");
+	TH_CHECK(&T,
+	    json_array_size(list) == 2
+	        && json_is_null(json_object_get(c, "next")),
+	    "two credits on one page");
 	json_t *e2e
 	    = json_object_get(json_array_get(list, 0), "end_to_end_id");
 	TH_CHECK(&T, json_is_string(e2e), "credit without id");
+	credit_pages(json_string_value(e2e));
 	json_decref(c);
 }
 
@@ -967,8 +1008,8 @@ http(void)
 	json_t *c = get_json("/accounts/nobody/credits");
 	TH_CHECK(&T,
 	    jint(c, "count", NULL) == 0
-	        && json_array_size(json_object_get(c, "credits")) == 0
-	        && json_is_false(json_object_get(c, "truncated")),
+	        && json_array_size(json_object_get(c, "items")) == 0
+	        && json_is_null(json_object_get(c, "next")),
 	    "credits of nobody");
 	json_decref(c);
 	int st

@@ -1122,6 +1122,63 @@ jint(json_t *j, const char *k)
 	return (int64_t) json_integer_value(json_object_get(j, k));
 }
 
+/* Issue 10, item 9: the lists are paged (sn/page.h): limit, cursor,
+ * {items, next}; the two settled payments one page at a time, nothing
+ * listed twice; the runs and the budgets. */
+static void
+check_pages(const char *run_id)
+{
+	answer a
+	    = call("GET", "/payments?status=settled&limit=1", finance, NULL);
+	json_t *items = json_object_get(a.body, "items");
+	char    first[64], next[64];
+	snprintf(
+	    first, sizeof(first), "%s", jstr(json_array_get(items, 0), "id"));
+	snprintf(next, sizeof(next), "%s", jstr(a.body, "next"));
+	TH_CHECK(&T,
+	    a.status == 200 && json_array_size(items) == 1
+	        && strcmp(next, "(none)") != 0,
+	    "the first page of one settled payment: %d %s", a.status,
+	    json_dumps(a.body, 0));
+	json_decref(a.body);
+	char path[160];
+	snprintf(path, sizeof(path),
+	    "/payments?status=settled&limit=1&cursor=%s", next);
+	a     = call("GET", path, finance, NULL);
+	items = json_object_get(a.body, "items");
+	TH_CHECK(&T,
+	    a.status == 200 && json_array_size(items) == 1
+	        && strcmp(jstr(json_array_get(items, 0), "id"), first) != 0
+	        && json_is_null(json_object_get(a.body, "next")),
+	    "the second and last page: %d %s", a.status,
+	    json_dumps(a.body, 0));
+	json_decref(a.body);
+	expect("a limit of 0", "GET", "/payments?limit=0", finance, NULL, 422,
+	    "invalid_query", "limit");
+	expect("a limit of 1001", "GET", "/runs?limit=1001", finance, NULL,
+	    422, "invalid_query", "limit");
+	expect("a cursor not given", "GET", "/budgets?cursor=abc", finance,
+	    NULL, 422, "invalid_query", "cursor");
+	a     = call("GET", "/runs", approver, NULL);
+	items = json_object_get(a.body, "items");
+	TH_CHECK(&T,
+	    a.status == 200 && json_array_size(items) == 1
+	        && strcmp(jstr(json_array_get(items, 0), "id"), run_id) == 0
+	        && json_is_null(json_object_get(a.body, "next")),
+	    "GET /runs: %d %s", a.status, json_dumps(a.body, 0));
+	json_decref(a.body);
+	a     = call("GET", "/budgets?limit=1", finance, NULL);
+	items = json_object_get(a.body, "items");
+	TH_CHECK(&T,
+	    a.status == 200 && json_array_size(items) == 1
+	        && strcmp(jstr(json_array_get(items, 0), "fund"), "dibao") == 0
+	        && jint(json_array_get(items, 0), "allocated_fen")
+	            == 1000000000LL
+	        && json_is_string(json_object_get(a.body, "next")),
+	    "GET /budgets?limit=1: %d %s", a.status, json_dumps(a.body, 0));
+	json_decref(a.body);
+}
+
 /* The read endpoints after a run with one payment rejected (payee 1's
  * closed account): the run, the payments by status and township, one
  * payment, the year-end settlement. */
@@ -1167,7 +1224,7 @@ reads(void)
 	json_decref(a.body);
 
 	a          = call("GET", "/payments?status=rejected", finance, NULL);
-	json_t *ps = json_object_get(a.body, "payments");
+	json_t *ps = json_object_get(a.body, "items");
 	TH_CHECK(&T,
 	    a.status == 200 && json_array_size(ps) == 1
 	        && strcmp(jstr(json_array_get(ps, 0), "township_code"),
@@ -1177,7 +1234,7 @@ reads(void)
 	char *pid = strdup(jstr(json_array_get(ps, 0), "id"));
 	json_decref(a.body);
 	a  = call("GET", "/payments?status=settled", finance, NULL);
-	ps = json_object_get(a.body, "payments");
+	ps = json_object_get(a.body, "items");
 	TH_CHECK(&T, a.status == 200 && json_array_size(ps) == 2,
 	    "finance's settled payments: %d", a.status);
 	json_decref(a.body);
@@ -1186,13 +1243,13 @@ reads(void)
 	a           = call("GET", "/payments", mine, NULL);
 	TH_CHECK(&T,
 	    a.status == 200
-	        && json_array_size(json_object_get(a.body, "payments")) == 1,
+	        && json_array_size(json_object_get(a.body, "items")) == 1,
 	    "an officer's rejected payments: %d", a.status);
 	json_decref(a.body);
 	a = call("GET", "/payments", other, NULL);
 	TH_CHECK(&T,
 	    a.status == 200
-	        && json_array_size(json_object_get(a.body, "payments")) == 0,
+	        && json_array_size(json_object_get(a.body, "items")) == 0,
 	    "another township's rejected payments: %d", a.status);
 	json_decref(a.body);
 	a = call("GET", "/payments?township=220103002", mine, NULL);
@@ -1226,6 +1283,7 @@ reads(void)
 	free(mine);
 	free(other);
 
+	check_pages(id);
 	a = call("GET", "/budgets/dibao/2026/settlement", approver, NULL);
 	TH_CHECK(&T,
 	    a.status == 200 && jint(a.body, "year") == 2026
