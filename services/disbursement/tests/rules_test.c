@@ -770,6 +770,163 @@ test_correction(void **state)
 	}
 }
 
+/* Issue 10: an account change's holder is a member; the checker is not
+ * the maker. */
+static void
+test_account_change(void **state)
+{
+	(void) state;
+	enum { R = DISBURSEMENT_PAYMENT_REJECTED };
+	static const char *const names[] = { "张三", "李四" };
+	static const struct {
+		const char *name, *user, *role, *juris, *holder, *maker;
+		size_t      nnames;
+		bool        pending, confirming, grant;
+		int         status;
+		const char *code; /* NULL: allowed */
+	} cases[] = {
+		{ "a member proposed", "tk-2", "township_officer", "220103001",
+		    "李四", NULL, 2, false, false, false, R, NULL },
+		{ "a stranger proposed", "tk-2", "township_officer",
+		    "220103001", "王五", NULL, 2, false, false, false, R,
+		    "name_not_member" },
+		{ "no names known", "tk-2", "township_officer", "220103001",
+		    "张三", NULL, 0, false, false, false, R,
+		    "name_not_member" },
+		{ "a name differing by a space", "tk-2", "township_officer",
+		    "220103001", "张三 ", NULL, 2, false, false, false, R,
+		    "name_not_member" },
+		{ "proposed for a settled payment", "tk-2", "township_officer",
+		    "220103001", "张三", NULL, 2, false, false, false,
+		    DISBURSEMENT_PAYMENT_SETTLED, "not_rejected" },
+		{ "proposed in another township", "tk-2", "township_officer",
+		    "220103002", "张三", NULL, 2, false, false, false, R,
+		    "not_found" },
+		{ "confirmed by another officer", "tk-3", "township_officer",
+		    "220103001", NULL, "tk-2", 2, true, true, false, R, NULL },
+		{ "confirmed by finance", "fin-1", "finance", "220103", NULL,
+		    "tk-2", 2, true, true, false, R, NULL },
+		{ "confirmed by its maker", "tk-2", "township_officer",
+		    "220103001", NULL, "tk-2", 2, true, true, false, R,
+		    "same_user" },
+		{ "rejected by its maker", "tk-2", "township_officer",
+		    "220103001", NULL, "tk-2", 2, true, false, false, R,
+		    "same_user" },
+		{ "rejected by another officer", "tk-3", "township_officer",
+		    "220103001", NULL, "tk-2", 2, true, false, false, R,
+		    NULL },
+		{ "confirmed with nothing pending", "tk-3", "township_officer",
+		    "220103001", NULL, NULL, 2, false, true, false, R,
+		    "nothing_pending" },
+		{ "confirmed in another township", "tk-3", "township_officer",
+		    "220103002", NULL, "tk-2", 2, true, true, false, R,
+		    "not_found" },
+		{ "confirmed once settled", "tk-3", "township_officer",
+		    "220103001", NULL, "tk-2", 2, true, true, false,
+		    DISBURSEMENT_PAYMENT_SETTLED, "not_rejected" },
+		{ "an emergency payment confirmed", "tk-3", "township_officer",
+		    "220103001", NULL, "tk-2", 2, true, true, true, R,
+		    "not_correctable" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sn_principal p
+		    = who(cases[i].user, cases[i].role, cases[i].juris);
+		disbursement_payment_view v = { .found = true,
+			.status
+			= (disbursement_payment_status) cases[i].status,
+			.township_code = "220103001",
+			.is_grant      = cases[i].grant,
+			.attempt       = 1 };
+		disbursement_change_view  c
+		    = { cases[i].pending, cases[i].maker };
+		disbursement_correction next = { DISBURSEMENT_PAYMENT_NONE,
+			DISBURSEMENT_PAYMENT_NONE, 0 };
+		sn_problem              why;
+		bool                    ok;
+		sn_problem_clear(&why);
+		if (cases[i].holder != NULL)
+			ok = disbursement_rules_proposal(&p, &v,
+			    cases[i].holder, names, cases[i].nnames, &why);
+		else
+			ok = disbursement_rules_checker(
+			    &p, &v, &c, cases[i].confirming, &next, &why);
+		if (ok != (cases[i].code == NULL)
+		    || (!ok && strcmp(why.code, cases[i].code) != 0))
+			fail_msg("%s: ok %d code %s", cases[i].name, ok,
+			    ok ? "-" : why.code);
+		if (ok && cases[i].confirming)
+			assert_int_equal(next.attempt, 2);
+	}
+}
+
+/* Issue 10: runs only for sensible periods (the district in March). */
+static void
+test_run_period(void **state)
+{
+	(void) state;
+	static const struct {
+		const char *period;
+		bool        completed; /* a run of it completed */
+		bool        ok;
+	} cases[] = {
+		{ "2026-03", false, true },  /* the current month */
+		{ "2026-04", false, true },  /* one month ahead */
+		{ "2026-05", false, false }, /* two ahead */
+		{ "2027-03", false, false },
+		{ "2026-02", false, true }, /* the previous, still open */
+		{ "2026-02", true,
+		    false }, /* the previous, its run completed */
+		{ "2026-01", false, false }, /* before the previous */
+		{ "2025-12", false, false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sn_problem why;
+		sn_problem_clear(&why);
+		bool ok = disbursement_rules_run_period(month(cases[i].period),
+		    month("2026-03"), cases[i].completed, &why);
+		if (ok != cases[i].ok
+		    || (!ok && strcmp(why.code, "invalid_period") != 0))
+			fail_msg("%s (completed %d): ok %d", cases[i].period,
+			    cases[i].completed, ok);
+	}
+	/* across a year's end: in January, December is the previous month */
+	sn_problem why;
+	sn_problem_clear(&why);
+	assert_true(disbursement_rules_run_period(
+	    month("2026-12"), month("2027-01"), false, &why));
+	assert_false(disbursement_rules_run_period(
+	    month("2026-11"), month("2027-01"), false, &why));
+	assert_true(disbursement_rules_run_period(
+	    month("2027-01"), month("2026-12"), false, &why));
+}
+
+/* Issue 10: an instalment k of n. */
+static void
+test_instalments(void **state)
+{
+	(void) state;
+	static const struct {
+		int32_t k, n;
+		bool    ok;
+	} cases[] = {
+		{ 0, 0, true }, /* paid at once */
+		{ 1, 1, true },
+		{ 1, 3, true },
+		{ 3, 3, true },
+		{ 99, 99, true },
+		{ 0, 3, false },
+		{ 4, 3, false },
+		{ 1, 0, false },
+		{ -1, 3, false },
+		{ 100, 100, false },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		if (disbursement_rules_instalment_ok(cases[i].k, cases[i].n)
+		    != cases[i].ok)
+			fail_msg(
+			    "instalment %d of %d", cases[i].k, cases[i].n);
+}
+
 static void
 test_scope(void **state)
 {
@@ -902,6 +1059,9 @@ main(void)
 		cmocka_unit_test(test_run_next),
 		cmocka_unit_test(test_payment_next),
 		cmocka_unit_test(test_correction),
+		cmocka_unit_test(test_account_change),
+		cmocka_unit_test(test_run_period),
+		cmocka_unit_test(test_instalments),
 		cmocka_unit_test(test_scope),
 		cmocka_unit_test(test_parsing),
 	};
