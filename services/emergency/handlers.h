@@ -21,12 +21,25 @@
  *   POST /grants   emergency_officer within the township. {township_code,
  *        village_code, person {id_number, name}, cause, description,
  *        household_size, amount_fen, payee {bank_code, account_number,
- *        account_name}} (rules.h). Within the limit: 201, the grant
+ *        account_name}, household_id_numbers?, kind?, instalments?,
+ *        monthly_amount_fen?} (rules.h). Within the limit: 201, the grant
  *        "granted" with balance_fen and ledger_entry_id, fund debited,
  *        emergency.granted and reserve.changed published. Above it: 202,
  *        "awaiting_approval", nothing debited or published. Over the
  *        balance (or no fund): 409 "insufficient_funds" whose error also
  *        carries balance_fen (0 without a fund) and amount_fen.
+ *        Issue 10, the window: the person's and household's grants
+ *        (people overlapping) asked in the last cfg.window_days, not
+ *        rejected, less what was credited back, add up with this one; a
+ *        grant within the limit that takes that sum above it waits too
+ *        (202) with window {sum_fen, grants}. The people's advisory locks
+ *        (store.h) serialise the read and the insert. Transitional aid
+ *        (kind "transitional", 2..cfg.instalments_max instalments of
+ *        monthly_amount_fen): the whole counts and is debited; its
+ *        schedule is written at the debit, instalment 1 published at once,
+ *        the next by the instalment tick on the first district day of
+ *        their month (once each: marked and published in one
+ *        transaction).
  *   POST /grants/{id}/approval   district_officer of the district
  *        covering the township, not the officer who asked (403
  *        "same_user"). {decision: approve|reject, reason}. Approve
@@ -45,13 +58,17 @@
  *        ledger row (amount 0: the balance carries over) and
  *        reserve.changed. Once per fund and year (409 "already_settled",
  *        the stored report in error.settlement); 404 "no_fund".
- *   GET  /grants?status=S&township=T&limit=N   (S one of the statuses or
- *        "all", the default; T narrows the caller's jurisdiction; limit
- *        1..1000, default 200) → {grants: [...], truncated}.
+ *   GET  /grants?status=S&township=T&limit=N&cursor=C   (S one of the
+ *        statuses or "all", the default; T narrows the caller's
+ *        jurisdiction) → one page {items, next} (sn/page.h), in the order
+ *        asked.
+ *   GET  /funds/{township}/ledger?limit&cursor   the fund's ledger rows,
+ *        paged. GET /referrals?township&limit&cursor   referrals, paged.
  *   GET  /grants/{id}   one grant within the caller's jurisdiction.
- *   GET  /funds?township=T   {funds: [{township_code, balance_fen,
- *        grant_limit_fen, allocated_fen, granted_fen, reversed_fen,
- *        awaiting_approval, updated_at}]}.
+ *   GET  /funds?township=T&limit&cursor   one page {items: [{township_code,
+ *        balance_fen, grant_limit_fen, window_days, allocated_fen,
+ *        granted_fen, reversed_fen, awaiting_approval, updated_at}],
+ *        next}.
  *   GET  /figures?year=YYYY   grants made that year (the district's
  *        calendar, sn/clock.h) by township, cause and month: {year, rows:
  * [{township_code, cause, month, person_times, persons, amount_fen,
@@ -71,6 +88,11 @@
  *   referral.created   ReferralCreated; subject the grant id
  * Events followed (applied once, in order, in the bus's transaction):
  *   disbursement payment.settled  ref.grant_id's grant "granted" → "paid"
+ *   disbursement payment.settled/failed with ref.instalment k > 0: that
+ *                      instalment of transitional aid published → paid
+ *                      (the grant "paid" once all are) or failed (that
+ *                      instalment credited back: a reversal ledger row of
+ *                      its own, reserve.changed); repeats move nothing.
  *   disbursement payment.failed   ref.grant_id's grant "granted" →
  *                      "payment_failed", reversal ledger row crediting
  *                      the fund back, reserve.changed; a repeat (any event

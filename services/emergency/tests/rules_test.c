@@ -768,6 +768,219 @@ test_status_names(void **state)
 	    emergency_referral_names[EMERGENCY_REFERRAL_TEKUN], "tekun");
 }
 
+/* ---- issue 10: the window, the household, the kind ------------------------
+ */
+
+/* The window's sum (earlier grants) with the request against the limit. */
+static void
+test_window_table(void **state)
+{
+	(void) state;
+	const struct {
+		const char     *what;
+		int64_t         prior, amount;
+		emergency_class want;
+	} cases[] = {
+		{ "nothing before, within", 0, LIMIT, EMERGENCY_AT_ONCE },
+		{ "three 3,000 yuan: the second", LIMIT, LIMIT,
+		    EMERGENCY_NEEDS_APPROVAL },
+		{ "up to the limit exactly", LIMIT - 1, 1, EMERGENCY_AT_ONCE },
+		{ "one fen over", LIMIT - 1, 2, EMERGENCY_NEEDS_APPROVAL },
+		{ "the earlier ones already over", LIMIT + 5, 1,
+		    EMERGENCY_NEEDS_APPROVAL },
+		{ "overflow waits", INT64_MAX - 1, 10,
+		    EMERGENCY_NEEDS_APPROVAL },
+		{ "a negative sum (cannot be) waits", -LIMIT, LIMIT,
+		    EMERGENCY_NEEDS_APPROVAL },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		emergency_class got = emergency_rules_window(
+		    LIMIT, cases[i].prior, cases[i].amount);
+		if (got != cases[i].want)
+			fail_msg("%s: class %d, want %d", cases[i].what, got,
+			    cases[i].want);
+	}
+}
+
+/* household_id_numbers through classify: each checked like the
+ * person's; not the person, not twice, at most household_size - 1. */
+static void
+test_household_table(void **state)
+{
+	(void) state;
+	char a[19], b[19];
+	idn(a, "22010319900202002");
+	idn(b, "22010320000303003");
+	sn_principal p = principal(
+	    "officer-1", "emergency_officer", "220103001", officer_id);
+	const struct {
+		const char     *what;
+		const char     *m[3];
+		size_t          n;
+		int64_t         size;
+		emergency_class want;
+		const char     *code;
+	} cases[] = {
+		{ "none", { NULL }, 0, 3, EMERGENCY_AT_ONCE, NULL },
+		{ "two members of three", { a, b }, 2, 3, EMERGENCY_AT_ONCE,
+		    NULL },
+		{ "more members than the household", { a, b }, 2, 2,
+		    EMERGENCY_INVALID, "invalid_household" },
+		{ "a bad check digit", { bad_check }, 1, 3, EMERGENCY_INVALID,
+		    "invalid_id_number" },
+		{ "not an id number", { "12345" }, 1, 3, EMERGENCY_INVALID,
+		    "invalid_id_number" },
+		{ "the person again", { person_id }, 1, 3, EMERGENCY_INVALID,
+		    "invalid_household" },
+		{ "a member twice", { a, a }, 2, 3, EMERGENCY_INVALID,
+		    "invalid_household" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		emergency_grant_req r   = good();
+		sn_problem          why = { 0 };
+		r.household_size        = cases[i].size;
+		r.nhousehold            = cases[i].n;
+		for (size_t k = 0; k < cases[i].n; k++)
+			r.household[k] = cases[i].m[k];
+		emergency_class got
+		    = emergency_rules_classify(&r, &p, LIMIT, &why);
+		if (got != cases[i].want
+		    || (cases[i].code != NULL
+		        && (why.code == NULL
+		            || strcmp(why.code, cases[i].code) != 0
+		            || strcmp(why.field, "household_id_numbers")
+		                != 0)))
+			fail_msg("%s: class %d code %s field %s",
+			    cases[i].what, got, why.code ? why.code : "-",
+			    why.field);
+	}
+}
+
+/* A request's kind and the whole amount it asks. */
+static void
+test_kind_table(void **state)
+{
+	(void) state;
+	const struct {
+		const char        *what;
+		emergency_kind_req k;
+		bool               ok;
+		emergency_kind     kind;
+		int32_t            n;
+		int64_t            total;
+		const char        *code, *field;
+	} cases[] = {
+		{ "single, kind absent",
+		    { .has_amount = true, .amount_fen = 500 }, true,
+		    EMERGENCY_KIND_SINGLE, 0, 500, NULL, NULL },
+		{ "single by name",
+		    { .kind = "single", .has_amount = true, .amount_fen = 7 },
+		    true, EMERGENCY_KIND_SINGLE, 0, 7, NULL, NULL },
+		{ "single with instalments",
+		    { .has_amount        = true,
+		        .amount_fen      = 7,
+		        .has_instalments = true,
+		        .instalments     = 2 },
+		    false, 0, 0, 0, "invalid_instalments", "instalments" },
+		{ "single with a monthly amount",
+		    { .has_amount    = true,
+		        .amount_fen  = 7,
+		        .has_monthly = true,
+		        .monthly_fen = 7 },
+		    false, 0, 0, 0, "invalid_instalments",
+		    "monthly_amount_fen" },
+		{ "transitional 3 x 800 yuan",
+		    { .kind              = "transitional",
+		        .has_instalments = true,
+		        .instalments     = 3,
+		        .has_monthly     = true,
+		        .monthly_fen     = 80000 },
+		    true, EMERGENCY_KIND_TRANSITIONAL, 3, 240000, NULL, NULL },
+		{ "transitional with its product",
+		    { .kind              = "transitional",
+		        .has_instalments = true,
+		        .instalments     = 2,
+		        .has_monthly     = true,
+		        .monthly_fen     = 100,
+		        .has_amount      = true,
+		        .amount_fen      = 200 },
+		    true, EMERGENCY_KIND_TRANSITIONAL, 2, 200, NULL, NULL },
+		{ "transitional, amount not the product",
+		    { .kind              = "transitional",
+		        .has_instalments = true,
+		        .instalments     = 2,
+		        .has_monthly     = true,
+		        .monthly_fen     = 100,
+		        .has_amount      = true,
+		        .amount_fen      = 201 },
+		    false, 0, 0, 0, "invalid_amount", "amount_fen" },
+		{ "transitional, the most instalments",
+		    { .kind              = "transitional",
+		        .has_instalments = true,
+		        .instalments     = 6,
+		        .has_monthly     = true,
+		        .monthly_fen     = 1 },
+		    true, EMERGENCY_KIND_TRANSITIONAL, 6, 6, NULL, NULL },
+		{ "transitional, one too many",
+		    { .kind              = "transitional",
+		        .has_instalments = true,
+		        .instalments     = 7,
+		        .has_monthly     = true,
+		        .monthly_fen     = 1 },
+		    false, 0, 0, 0, "invalid_instalments", "instalments" },
+		{ "transitional, one instalment",
+		    { .kind              = "transitional",
+		        .has_instalments = true,
+		        .instalments     = 1,
+		        .has_monthly     = true,
+		        .monthly_fen     = 1 },
+		    false, 0, 0, 0, "invalid_instalments", "instalments" },
+		{ "transitional without instalments",
+		    { .kind          = "transitional",
+		        .has_monthly = true,
+		        .monthly_fen = 1 },
+		    false, 0, 0, 0, "invalid_instalments", "instalments" },
+		{ "transitional without a monthly amount",
+		    { .kind              = "transitional",
+		        .has_instalments = true,
+		        .instalments     = 2 },
+		    false, 0, 0, 0, "invalid_amount", "monthly_amount_fen" },
+		{ "transitional, the whole above the largest grant",
+		    { .kind              = "transitional",
+		        .has_instalments = true,
+		        .instalments     = 6,
+		        .has_monthly     = true,
+		        .monthly_fen     = EMERGENCY_AMOUNT_MAX / 6 + 1 },
+		    false, 0, 0, 0, "invalid_amount", "monthly_amount_fen" },
+		{ "an unknown kind", { .kind = "monthly" }, false, 0, 0, 0,
+		    "invalid_kind", "kind" },
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		emergency_kind kind  = EMERGENCY_KIND_SINGLE;
+		int32_t        n     = -1;
+		sn_fen         total = -1;
+		sn_problem     why   = { 0 };
+		bool           ok    = emergency_rules_kind(&cases[i].k,
+		                 EMERGENCY_INSTALMENTS_DEFAULT, &kind, &n, &total, &why);
+		if (ok != cases[i].ok)
+			fail_msg("%s: %s (%s)", cases[i].what,
+			    ok ? "accepted" : "refused",
+			    why.code ? why.code : "-");
+		if (ok
+		    && (kind != cases[i].kind || n != cases[i].n
+		        || total != cases[i].total))
+			fail_msg("%s: kind %d, %d instalments, total %lld",
+			    cases[i].what, kind, n, (long long) total);
+		if (!ok
+		    && (why.code == NULL
+		        || strcmp(why.code, cases[i].code) != 0
+		        || strcmp(why.field, cases[i].field) != 0))
+			fail_msg("%s: code %s field %s, want %s %s",
+			    cases[i].what, why.code ? why.code : "-",
+			    why.field, cases[i].code, cases[i].field);
+	}
+}
+
 int
 main(void)
 {
@@ -787,6 +1000,9 @@ main(void)
 		cmocka_unit_test(test_referral_allowed_table),
 		cmocka_unit_test(test_payment_table),
 		cmocka_unit_test(test_status_names),
+		cmocka_unit_test(test_window_table),
+		cmocka_unit_test(test_household_table),
+		cmocka_unit_test(test_kind_table),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
