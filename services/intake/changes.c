@@ -16,6 +16,7 @@
 #include "sn/clock.h"
 #include "sn/input.h"
 #include "sn/log.h"
+#include "sn/page.h"
 #include "sn/uuid.h"
 #include "store.h"
 
@@ -205,16 +206,19 @@ changes_read(void *arg, sn_err err, const intake_changes_view *v)
 		return;
 	}
 	json_t *list = json_loads(v->json, 0, NULL);
-	if (list == NULL) {
+	json_t *body
+	    = list != NULL ? sn_page_answer(list, v->more, v->last) : NULL;
+	if (body == NULL) {
 		sn_http_reply_error(req, 500, "internal",
 		    "the changes could not be read", NULL);
 		return;
 	}
-	sn_http_reply_json(req, 200,
-	    json_pack("{s:s, s:s, s:b, s:o}", "beneficiary_id",
-	        sn_http_param(req, "id"), "application_id",
-	        v->household.application_id, "active", v->household.active,
-	        "changes", list));
+	json_object_set_new(
+	    body, "beneficiary_id", json_string(sn_http_param(req, "id")));
+	json_object_set_new(
+	    body, "application_id", json_string(v->household.application_id));
+	json_object_set_new(body, "active", json_boolean(v->household.active));
+	sn_http_reply_json(req, 200, body);
 }
 
 void
@@ -222,11 +226,19 @@ intake_changes_list(sn_http_req *req, void *arg)
 {
 	intake_handlers *h  = arg;
 	const char      *id = sn_http_param(req, "id");
+	sn_page          page;
+	sn_problem       p;
 
 	if (!beneficiary_id_ok(id)) {
 		sn_http_reply_error(req, 404, "not_found",
 		    "no such beneficiary household", NULL);
 		return;
 	}
-	intake_store_changes(sn_service_db(h->svc), id, changes_read, req);
+	sn_problem_clear(&p);
+	if (!sn_page_query(req, &page, &p)) {
+		sn_http_problem(req, &p);
+		return;
+	}
+	intake_store_changes(
+	    sn_service_db(h->svc), id, &page, changes_read, req);
 }

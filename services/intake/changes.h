@@ -25,8 +25,9 @@
  *       answer and publishes nothing more.
  *   GET /households/{id}/changes    any staff role within the household's
  *       village (403 outside, 404 unknown, whatever its status): 200
- *       {beneficiary_id, application_id, active, changes: [...]},
- *       oldest first: the clerks' and the agencies' (agency and
+ *       {beneficiary_id, application_id, active, items: [...], next}:
+ *       one page (sn/page.h: limit, cursor; 422 invalid_query), oldest
+ *       first: the clerks' and the agencies' (agency and
  *       notice_id set, reported_by "agency:<AGENCY>"; notices.h).
  *
  * Loop thread only; arg is the intake_handlers (handlers.h).

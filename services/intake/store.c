@@ -1002,6 +1002,8 @@ typedef struct changes_row {
 	const char *village_code;
 	const char *application_id;
 	const char *json;
+	bool        more;
+	int64_t     last;
 } changes_row;
 
 static const sn_col changes_cols[] = {
@@ -1010,6 +1012,8 @@ static const sn_col changes_cols[] = {
 	SN_COL(changes_row, village_code, SN_COL_TEXT),
 	SN_COL(changes_row, application_id, SN_COL_TEXT),
 	SN_COL(changes_row, json, SN_COL_TEXT),
+	SN_COL(changes_row, more, SN_COL_BOOL),
+	SN_COL(changes_row, last, SN_COL_I64),
 };
 
 static void
@@ -1031,16 +1035,19 @@ changes_read(sn_err err, PGresult *res, void *arg)
 		v.household.village_code   = r.village_code;
 		v.household.application_id = r.application_id;
 		v.json                     = r.json;
+		v.more                     = r.more;
+		v.last                     = r.last;
 	}
 	c.done(c.arg, err, err == SN_OK ? &v : NULL);
 }
 
 void
-intake_store_changes(
-    sn_db *db, const char *id, intake_store_changes_fn done, void *arg)
+intake_store_changes(sn_db *db, const char *id, const sn_page *page,
+    intake_store_changes_fn done, void *arg)
 {
-	struct changes_call *c    = malloc(sizeof(*c));
-	const char          *v[1] = { id };
+	struct changes_call *c = malloc(sizeof(*c));
+	char                 after[24], lim[24];
+	const char          *v[3] = { id, after, lim };
 
 	if (c == NULL) {
 		done(arg, SN_ENOMEM, NULL);
@@ -1048,10 +1055,21 @@ intake_store_changes(
 	}
 	c->done = done;
 	c->arg  = arg;
+	snprintf(after, sizeof(after), "%lld", (long long) page->after);
+	snprintf(lim, sizeof(lim), "%lld", (long long) page->limit);
+	/* limit + 1 rows read: the one beyond says there is more. */
 	sn_db_query(db,
 	    "SELECT h.status <> 'exited' AS active,"
 	    " h.township_code, h.village_code, h.application_id,"
-	    " COALESCE((SELECT jsonb_agg(jsonb_build_object("
+	    " p.json, p.more, p.last"
+	    " FROM beneficiary_household h LEFT JOIN LATERAL (SELECT"
+	    "  COALESCE(jsonb_agg(q.doc ORDER BY q.k)"
+	    "   FILTER (WHERE q.rn <= $3::bigint), '[]')::text AS json,"
+	    "  count(*) > $3::bigint AS more,"
+	    "  COALESCE(max(q.k) FILTER (WHERE q.rn <= $3::bigint), 0)"
+	    "   AS last FROM (SELECT x.list_seq AS k,"
+	    "   row_number() OVER (ORDER BY x.list_seq) AS rn,"
+	    "   jsonb_build_object("
 	    "  'change_id', x.change_id, 'beneficiary_id', x.beneficiary_id,"
 	    "  'application_id', x.application_id, 'kind', x.kind,"
 	    "  'member_id_number', x.member_id_number,"
@@ -1059,11 +1077,11 @@ intake_store_changes(
 	    "  'note', x.note, 'reported_by', x.reported_by,"
 	    "  'reported_on', to_char(x.reported_on, 'YYYY-MM-DD'),"
 	    "  'agency', x.agency, 'notice_id', x.notice_id,"
-	    "  'created_at', x.created_at) || x.details"
-	    "  ORDER BY x.created_at, x.change_id)"
+	    "  'created_at', x.created_at) || x.details AS doc"
 	    "  FROM household_change x"
-	    "  WHERE x.beneficiary_id = h.beneficiary_id), '[]')::text"
-	    "  AS json"
-	    " FROM beneficiary_household h WHERE h.beneficiary_id = $1",
-	    1, v, changes_read, c);
+	    "  WHERE x.beneficiary_id = h.beneficiary_id"
+	    "  AND x.list_seq > $2::bigint"
+	    "  ORDER BY x.list_seq LIMIT $3::bigint + 1) q) p ON true"
+	    " WHERE h.beneficiary_id = $1",
+	    3, v, changes_read, c);
 }

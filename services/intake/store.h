@@ -30,6 +30,7 @@
 #include "sn/date.h"
 #include "sn/db.h"
 #include "sn/err.h"
+#include "sn/page.h"
 
 /* ---- reads outside a transaction ------------------------------------ */
 
@@ -316,13 +317,16 @@ sn_err intake_store_qnotice(sn_tx *tx, const intake_store_notice *n);
 /* A household's changes as GET /households/{id}/changes shows them. */
 typedef struct intake_changes_view {
 	intake_household household;
-	const char      *json; /* [change, ...], oldest first */
+	const char      *json; /* [change, ...]: one page, oldest first */
+	bool             more; /* changes after this page exist */
+	int64_t          last; /* the page's last key (0: empty page) */
 } intake_changes_view;
 
 typedef void (*intake_store_changes_fn)(
     void *arg, sn_err err, const intake_changes_view *v);
-/* Household id's changes; SN_ENOTFOUND when intake does not know it. */
-void intake_store_changes(
-    sn_db *db, const char *id, intake_store_changes_fn done, void *arg);
+/* One page of household id's changes (sn/page.h: after page->after, at
+ * most page->limit); SN_ENOTFOUND when intake does not know it. */
+void intake_store_changes(sn_db *db, const char *id, const sn_page *page,
+    intake_store_changes_fn done, void *arg);
 
 #endif /* INTAKE_STORE_H */
