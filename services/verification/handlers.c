@@ -872,6 +872,8 @@ get_checks(sn_http_req *req, void *arg)
 	verification *v = arg;
 	sn_problem    prob;
 	sn_page       page;
+	/* sn_problem_set keeps the first problem: start from none. */
+	sn_problem_clear(&prob);
 	if (!sn_page_query(req, &page, &prob)) {
 		sn_http_problem(req, &prob);
 		return;
