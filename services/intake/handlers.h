@@ -19,8 +19,10 @@
  *       under a unique key, so two concurrent submissions sharing a person
  *       cannot both succeed; the one that loses such a race gets the same
  *       409 with the holder's "application_id" (intake_rules_holder).
- *       Publishes application.submitted (ApplicationSubmitted) in the same
- *       transaction; envelope subject the application id, actor the clerk.
+ *       Publishes application.submitted (ApplicationSubmitted, revision 1)
+ *       in the same transaction; envelope subject the application id,
+ *       actor the clerk. The declared income takes agricultural_fen and
+ *       support_fen too (issue 10; absent: 0).
  *   POST /applications/{id}/withdraw   role clerk, idempotent, body
  *       {"reason"} and nothing else (intake_codec_withdrawal: 422
  *       unknown_field, invalid_type, invalid_characters, invalid_field):
@@ -28,17 +30,37 @@
  *       outside_jurisdiction, 409 not_open (intake_rules_withdraw). Frees
  *       the members; publishes application.withdrawn.
  *   GET /applications/{id}             any staff role, within its
- *       jurisdiction: the application with its status ("draft", "open",
- *       "withdrawn", "decided_approved", "decided_rejected"), its
+ *       jurisdiction: the application with its status ("draft", "open"
+ *       (submitted or resubmitted), "returned", "withdrawn",
+ *       "decided_approved", "decided_rejected"), its revision, returned
+ *       (who returned it and why, while returned), decision (approved,
+ *       category, tier, case, who), history (returned, amended,
+ *       resubmitted, payee_changed with the old payee; oldest first), its
  *       referral_id and referral (null unless it came from an emergency
  *       referral) and note. A draft's fields not yet filled in are null.
  *       Identity numbers are shown in full (only logs mask them).
- *   GET /applications?status=draft&township=CODE[&limit=N]   role clerk,
- *       the township (9 digits) within the clerk's jurisdiction (403
- *       outside_jurisdiction): 200 {applications: [as GET /{id}],
- *       truncated}, the township's drafts oldest first, at most limit
- *       (1-1000, default 200); truncated says there are more. Only drafts
- *       are listed: another status is 422 invalid_value.
+ *   GET /applications?[status=][&township=][&taken_in_by=][&limit=]
+ *       [&cursor=]   roles INTAKE_LIST_ROLES: one page (sn/page.h) of the
+ *       applications within the caller's jurisdiction that the filters
+ *       name, in the order taken in, each as GET /{id} shows it:
+ *       {items, next}. taken_in_by=me lists the caller's own; a clerk may
+ *       name no one else (403 forbidden). intake_rules_list_query gives
+ *       the 4xx.
+ *   PUT /applications/{id}             role clerk, idempotent (issue 10):
+ *       amends a returned application with the full body of POST
+ *       /applications (the same decoding, rules, 4xx and 409 for a
+ *       person held elsewhere, before any transaction), keeping its dates
+ *       and taker; 200 {application_id, accepted_date, deadline_date,
+ *       status: "returned"}. 404 not_found, 403 outside_jurisdiction, 409
+ *       not_returned (intake_rules_amend). Publishes nothing.
+ *   POST /applications/{id}/resubmit   role clerk, idempotent (issue 10),
+ *       body {"amendment"} (intake_codec_resubmission): a returned
+ *       application goes back to "open" with revision + 1, and
+ *       application.resubmitted (ApplicationSubmitted: the stored
+ *       household, members, figures and payee, the first dates, revision,
+ *       resubmitted_by, amendment) in the same transaction; 200
+ *       {application_id, status: "open", revision}; 404, 403, 409
+ *       not_returned as PUT.
  *   POST /applications/{id}/submit     role clerk, idempotent: completes a
  *       draft with the full application body of POST /applications (the
  *       same decoding, rules and 4xx before any transaction, and the same
@@ -55,8 +77,17 @@
  *       referral -> application -> decision holds for them).
  *
  * Events followed (publisher "approval"):
- *   application.decided   marks an open application decided; a rejection
- *                         frees its members, an approval keeps them held.
+ *   application.decided   marks an open (or returned) application
+ *                         decided, with its category and tier; a
+ *                         rejection frees its members, an approval keeps
+ *                         them held, except an edge-tier one
+ *                         (intake_rules_edge), whose persons a new
+ *                         application may claim.
+ *   case.stage_changed    to RETURNED, for an application's case (case_id
+ *                         == application_id, one of intake's): an open
+ *                         application becomes "returned" with the actor
+ *                         and reason (a repeat changes nothing); other
+ *                         stages and reviews' cases are passed over.
  *   beneficiary.changed   ACTIVE, GRADUAL_EXIT or SUSPENDED: the
  *                         household's members (member_id_numbers and
  *                         head_id_number, or when both are empty the
@@ -64,7 +95,10 @@
  *                         register; EXITED frees them. The household's
  *                         status and division codes (the event's, or its
  *                         application's) are kept for its changes of
- *                         circumstances (changes.h).
+ *                         circumstances (changes.h). An edge-tier
+ *                         household's members hold nobody against a new
+ *                         application; REPLACED arrives as EXITED and
+ *                         ends the old standing like any exit.
  *
  * Events followed (publisher "emergency"):
  *   referral.created      kind DIBAO or TEKUN: opens a draft application
@@ -87,6 +121,14 @@
  *                         the change of the beneficiary household the
  *                         person belongs to, reported as a clerk's is
  *                         (notices.h), or kept as unmatched.
+ *
+ * Events followed (publisher "disbursement"):
+ *   payee.changed         a corrected payee: the application named
+ *                         (application_id) gets it, the old payee kept in
+ *                         its history; the same payee again, a grant's
+ *                         (no application id) or an application intake
+ *                         does not have changes nothing. A malformed
+ *                         account is SN_EPROTO.
  *
  * A payload that does not decode, or names a malformed application id,
  * is SN_EPROTO (logged, counted, skipped).
