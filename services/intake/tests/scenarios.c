@@ -2659,7 +2659,8 @@ register_line(char *out, size_t cap, const char *bid, const char *app,
  * again, whether approval has only decided or the register holds them;
  * a core household (dibao) still blocks its persons with 409. When the
  * new decision replaces the edge standing (REPLACED, EXITED), intake's
- * copy ends it and the new application keeps its persons. */
+ * copy ends it and the new application keeps its persons. An event that
+ * does not restate the tier keeps the one intake knows. */
 static void
 edge_household(void)
 {
@@ -2698,8 +2699,16 @@ edge_household(void)
 	    SN__ASSIST__V1__TIER__TIER_CORE,
 	    SN__ASSIST__V1__CHANGE_CAUSE__CHANGE_CAUSE_DECISION, cids, 1);
 	strcat(lines, l);
+	/* A later change that does not restate the tier (a re-rating)
+	 * leaves the household edge. */
+	register_line(l, sizeof(l), "ben-e1", e1_id,
+	    SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE,
+	    SN__ASSIST__V1__CATEGORY__CATEGORY_UNSPECIFIED,
+	    SN__ASSIST__V1__TIER__TIER_UNSPECIFIED,
+	    SN__ASSIST__V1__CHANGE_CAUSE__CHANGE_CAUSE_RERATING, ids, 2);
+	strcat(lines, l);
 	th_proc *inj = inject(lines);
-	applied("approval", 5);
+	applied("approval", 6);
 
 	/* The core household's person: still 409. */
 	person with_core[2] = { new_person(1940), c1[0] };
@@ -2746,7 +2755,7 @@ edge_household(void)
 	    SN__ASSIST__V1__CHANGE_CAUSE__CHANGE_CAUSE_DECISION, ids, 2);
 	strcat(lines, l);
 	inj = inject(lines);
-	applied("approval", 8);
+	applied("approval", 9);
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.beneficiary_member"
