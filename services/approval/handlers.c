@@ -22,6 +22,11 @@
 
 #include <jansson.h>
 
+#include "discrepancies.h"
+#include "edge.h"
+#include "held.h"
+#include "overrides.h"
+#include "payee.h"
 #include "register_rules.h"
 #include "rules.h"
 #include "sn/assist.h"
@@ -31,6 +36,8 @@
 #include "sn/clock.h"
 #include "sn/input.h"
 #include "sn/log.h"
+#include "sn/page.h"
+#include "sn/pay/v1/payment.pb-c.h"
 #include "sn/uuid.h"
 #include "store.h"
 #include "views.h"
@@ -81,6 +88,7 @@ CAUSE_IS(EXIT);
 CAUSE_IS(DEATH);
 CAUSE_IS(MOVED);
 CAUSE_IS(SUSPENSION);
+CAUSE_IS(REPLACED);
 
 static struct approval {
 	sn_service *svc;
@@ -94,6 +102,7 @@ static struct approval {
 	sn_counter *c_refusals;
 	sn_counter *c_overdue;
 	sn_counter *c_computed;
+	sn_counter *c_resubmit_ignored;
 } A;
 
 static bool
@@ -249,6 +258,71 @@ on_withdrawn(
 	    &withdrawn_req);
 }
 
+/* Issue 10: application.resubmitted (approval_store_resubmit). */
+static void
+resubmitted_got(
+    sn_tx *tx, sn_err err, const approval_resubmitted *r, void *arg)
+{
+	(void) arg;
+	if (err == SN_OK && r->outcome == APPROVAL_RESUBMIT_IGNORED) {
+		sn_counter_add(A.c_resubmit_ignored, 1);
+		sn_log(SN_LOG_WARN, "resubmission ignored", "case", r->case_id,
+		    "why", r->reason, NULL);
+		return;
+	}
+	if (err == SN_OK && r->outcome == APPROVAL_RESUBMIT_REPEAT)
+		return;
+	if (err == SN_OK) {
+		stage_change ch = { .case_id = r->case_id,
+			.from                = r->from,
+			.to                  = APPROVAL_STAGE_GATHERING,
+			.actor               = r->actor,
+			.reason              = r->amendment,
+			.township            = r->township_code,
+			.action              = "resubmitted" };
+		err             = stage_changed(tx, &ch);
+	}
+	if (err == SN_OK)
+		err = join_case(tx, r->case_id);
+	if (err != SN_OK)
+		sn_tx_rollback(tx, err);
+}
+
+static const approval_resubmit_req resubmit_req = { resubmitted_got, NULL };
+
+static sn_err
+on_resubmitted(
+    sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
+{
+	(void) arg;
+	const Sn__Assist__V1__ApplicationSubmitted *s = (const void *) msg;
+	sn_date                                     accepted;
+	if (!submitted_valid(s, &accepted)
+	    || !approval_edge_resubmission_valid(
+	        s->revision, s->resubmitted_by))
+		return SN_EPROTO;
+	const char *ids[APPROVAL_MAX_MEMBERS];
+	for (size_t i = 0; i < s->n_members; i++)
+		ids[i] = s->members[i]->id_number;
+	char *sum = approval_views_submitted(s);
+	if (sum == NULL)
+		return SN_ENOMEM;
+	approval_resubmission row = { .application_id = s->application_id,
+		.revision                             = s->revision,
+		.data                                 = ev->data,
+		.len                                  = ev->len,
+		.summary_json                         = sum,
+		.member_ids                           = ids,
+		.nmembers                             = s->n_members,
+		.resubmitted_by                       = s->resubmitted_by,
+		.amendment = s->amendment ? s->amendment : "" };
+	sn_err err = approval_store_lock_case(tx, s->application_id);
+	if (err == SN_OK)
+		err = approval_store_resubmit(tx, &row, &resubmit_req);
+	free(sum);
+	return err;
+}
+
 static sn_err join_review(sn_tx *tx, const char *review_id);
 
 static sn_err
@@ -275,13 +349,22 @@ on_verification(
 		.attempt    = v->attempt,
 		.data       = ev->data,
 		.len        = ev->len,
-		.facts_json = facts };
+		.facts_json = facts,
+		.revision   = v->revision };
 	/* A review's answer is kept apart: never the application's. */
 	bool   review = nonempty(v->review_id);
 	sn_err err    = review
 	       ? approval_store_put_review_verification(tx, v->review_id, &row)
 	       : approval_store_put_verification(tx, &row);
 	free(facts);
+	/* Issue 10: its discrepancies, on the row it was stored in. */
+	char *disc = approval_discrepancies_json(v);
+	if (err == SN_OK)
+		err = disc == NULL
+		    ? SN_ENOMEM
+		    : approval_store_put_discrepancies(tx, v->application_id,
+		        review ? v->review_id : NULL, ev->data, ev->len, disc);
+	free(disc);
 	if (err == SN_OK)
 		err = review ? join_review(tx, v->review_id)
 		             : join_case(tx, v->application_id);
@@ -441,6 +524,9 @@ computed(sn_tx *tx, const approval_inputs *in, const approval_household *hh,
 		return SN_ENOMEM;
 	sn_err err = ready_for_review(tx, in->case_id, in->stage,
 	    in->township_code, in->policy.version, r, comp);
+	if (err == SN_OK) /* issue 10: why no category, "" for one */
+		err = approval_store_rule_reason(tx, in->case_id,
+		    approval_edge_rule_reason(&in->policy, r));
 	free(comp);
 	return err;
 }
@@ -804,7 +890,11 @@ reply_doc(sn_http_req *req, sn_err err, const char *doc, const char *key)
 static void
 case_got(void *arg, sn_err err, const char *doc)
 {
-	reply_doc(arg, err, doc, NULL);
+	/* Issue 10: with its clock (held.h). */
+	char *d = err == SN_OK ? approval_held_clock_doc(doc, sn_clock_today())
+	                       : NULL;
+	reply_doc(arg, err, d != NULL ? d : doc, NULL);
+	free(d);
 }
 
 static void
@@ -816,10 +906,52 @@ get_case(sn_http_req *req, void *arg)
 	    A.db, sn_http_param(req, "id"), p->juris, case_got, req);
 }
 
+/* Answers a page (sn/page.h): {items, next} and, for one release, the
+ * items again under alias, the list's name before paging (NULL: none). */
 static void
-cases_listed(void *arg, sn_err err, const char *doc)
+reply_page(
+    sn_http_req *req, sn_err err, const approval_page *p, const char *alias)
 {
-	reply_doc(arg, err, doc, "cases");
+	if (err != SN_OK) {
+		reply_unavailable(req);
+		return;
+	}
+	json_t *items = json_loads(p->items_json, 0, NULL);
+	if (items == NULL) {
+		sn_http_reply_error(
+		    req, 500, "internal", "bad stored JSON", NULL);
+		return;
+	}
+	json_t *ans = sn_page_answer(items, p->more, p->last);
+	if (ans != NULL && alias != NULL)
+		json_object_set(ans, alias, items);
+	sn_http_reply_json(req, 200, ans);
+}
+
+static void
+cases_paged(void *arg, sn_err err, const approval_page *p)
+{
+	/* Issue 10: each case with its clock (held.h). */
+	approval_page q;
+	char         *d = err == SN_OK
+	            ? approval_held_clock_doc(p->items_json, sn_clock_today())
+	            : NULL;
+	if (d != NULL) {
+		q            = *p;
+		q.items_json = d;
+		p            = &q;
+	}
+	reply_page(arg, err, p, "cases");
+	free(d);
+}
+
+/* A boolean query parameter (absent: *has false). */
+static bool
+query_bool(const char *v, bool *has, bool *out)
+{
+	*has = v != NULL;
+	*out = v != NULL && strcmp(v, "true") == 0;
+	return v == NULL || strcmp(v, "true") == 0 || strcmp(v, "false") == 0;
 }
 
 /* The query of GET /cases; false with *prob (400 invalid_query). */
@@ -856,6 +988,18 @@ case_filter(sn_http_req *req, approval_case_filter *f, sn_problem *prob)
 	    && strcmp(f->kind, "review") != 0)
 		return sn_problem_set(prob, 400, "invalid_query", "kind",
 		    "kind is application or review");
+	if (!query_bool(sn_http_query(req, "override"), &f->has_override,
+	        &f->override))
+		return sn_problem_set(prob, 422, "invalid_query", "override",
+		    "override is true or false");
+	/* Issue 10 (approval-A): held=true, the HELD cases. */
+	const char *held = sn_http_query(req, "held");
+	f->held          = held != NULL;
+	if (held != NULL
+	    && (strcmp(held, "true") != 0
+	        || (stage != NULL && f->stage != APPROVAL_STAGE_HELD)))
+		return sn_problem_set(prob, 422, "invalid_query", "held",
+		    "held is true (the HELD cases; stage, if given, HELD)");
 	return true;
 }
 
@@ -864,23 +1008,24 @@ list_cases(sn_http_req *req, void *arg)
 {
 	(void) arg;
 	approval_case_filter f;
+	sn_page              pg;
 	sn_problem           prob;
 	sn_problem_clear(&prob);
-	if (!case_filter(req, &f, &prob)) {
+	if (!case_filter(req, &f, &prob) || !sn_page_query(req, &pg, &prob)) {
 		sn_http_problem(req, &prob);
 		return;
 	}
-	approval_store_case_list(
-	    A.db, sn_http_principal(req)->juris, &f, cases_listed, req);
+	approval_store_case_page(A.db, sn_http_principal(req)->juris, &f,
+	    pg.after, pg.limit, cases_paged, req);
 }
 
-/* The page's answer: {items, next_cursor} and, as before paging,
- * beneficiaries (the same items). */
+/* The page's answer (sn/page.h): {items, next} and, deprecated for one
+ * release, beneficiaries (the same items) and next_cursor (= next). */
 static void
 beneficiaries_paged(void *arg, sn_err err, const approval_beneficiary_page *p)
 {
 	sn_http_req *req = arg;
-	char         cur[APPROVAL_CURSOR_STRLEN];
+	char         cur[SN_PAGE_CURSOR_STRLEN];
 	if (err != SN_OK) {
 		reply_unavailable(req);
 		return;
@@ -891,30 +1036,11 @@ beneficiaries_paged(void *arg, sn_err err, const approval_beneficiary_page *p)
 		    req, 500, "internal", "bad stored JSON", NULL);
 		return;
 	}
-	json_t *next = p->more
-	    ? json_string(approval_register_cursor_format(p->last, cur))
-	    : json_null();
+	json_t *next = p->more ? json_string(sn_page_cursor(p->last, cur))
+	                       : json_null();
 	sn_http_reply_json(req, 200,
-	    json_pack("{s:O,s:o,s:o}", "items", items, "beneficiaries", items,
-	        "next_cursor", next));
-}
-
-/* A decimal whole number (at most 6 digits) within [lo, hi]. */
-static bool
-query_int(const char *s, int64_t lo, int64_t hi, int64_t *out)
-{
-	int64_t v = 0;
-	if (s == NULL || s[0] == '\0' || strlen(s) > 6)
-		return false;
-	for (const char *c = s; *c != '\0'; c++) {
-		if (*c < '0' || *c > '9')
-			return false;
-		v = v * 10 + (*c - '0');
-	}
-	if (v < lo || v > hi)
-		return false;
-	*out = v;
-	return true;
+	    json_pack("{s:O,s:o,s:O,s:o}", "items", items, "beneficiaries",
+	        items, "next", next, "next_cursor", json_incref(next)));
 }
 
 static bool
@@ -927,17 +1053,12 @@ bad_query(sn_problem *prob, const char *field, const char *what)
 static bool
 page_query(sn_http_req *req, approval_beneficiary_filter *f, sn_problem *prob)
 {
-	const char *limit  = sn_http_query(req, "limit");
-	const char *cursor = sn_http_query(req, "cursor");
-	const char *due    = sn_http_query(req, "review_due");
-	f->limit           = APPROVAL_PAGE_DEFAULT;
-	if (limit != NULL
-	    && !query_int(limit, 1, APPROVAL_PAGE_MAX, &f->limit))
-		return bad_query(prob, "limit", "limit is 1 to 500");
-	if (cursor != NULL
-	    && !approval_register_cursor_parse(cursor, &f->after))
-		return bad_query(prob, "cursor",
-		    "cursor is a next_cursor this endpoint gave");
+	const char *due = sn_http_query(req, "review_due");
+	sn_page     pg;
+	if (!sn_page_query(req, &pg, prob))
+		return false;
+	f->limit          = pg.limit;
+	f->after          = pg.after;
 	f->has_review_due = due != NULL;
 	if (due != NULL && !approval_rules_date_parse(due, &f->review_due))
 		return bad_query(
@@ -1013,24 +1134,68 @@ get_beneficiary(sn_http_req *req, void *arg)
 /* ---- HTTP: policy
  * ------------------------------------------------------------ */
 
+/* A GET /policy between its two reads. */
+typedef struct policy_get {
+	sn_http_req *req;
+	json_t      *reasons; /* {version: [{code, label}]} */
+} policy_get;
+
+/* Issue 10: each version's override reasons, and the ones in force. */
+static void
+with_reasons(json_t *ans, json_t *reasons)
+{
+	json_t *v;
+	size_t  i;
+	json_array_foreach(json_object_get(ans, "versions"), i, v)
+	{
+		json_t *r = json_object_get(
+		    reasons, json_string_value(json_object_get(v, "version")));
+		json_object_set(v, "override_reasons", r ? r : json_null());
+	}
+	const char *now = json_string_value(json_object_get(ans, "in_force"));
+	json_t     *r   = now != NULL ? json_object_get(reasons, now) : NULL;
+	json_object_set(ans, "override_reasons", r ? r : json_null());
+}
+
 static void
 policy_listed(
     void *arg, sn_err err, const approval_policy_version *v, size_t n)
 {
-	sn_http_req *req = arg;
+	policy_get   g   = *(policy_get *) arg;
+	sn_http_req *req = g.req;
+	free(arg);
 	if (err != SN_OK) {
+		json_decref(g.reasons);
 		reply_unavailable(req);
 		return;
 	}
 	ptrdiff_t now = approval_rules_in_force(v, n, sn_clock_today());
-	sn_http_reply_json(req, 200, approval_views_policies(v, n, now));
+	json_t   *ans = approval_views_policies(v, n, now);
+	with_reasons(ans, g.reasons);
+	json_decref(g.reasons);
+	sn_http_reply_json(req, 200, ans);
+}
+
+static void
+reasons_got(void *arg, sn_err err, const char *doc)
+{
+	sn_http_req *req = arg;
+	json_t      *r   = err == SN_OK ? json_loads(doc, 0, NULL) : NULL;
+	policy_get  *g   = r != NULL ? malloc(sizeof(*g)) : NULL;
+	if (g == NULL) {
+		json_decref(r);
+		reply_unavailable(req);
+		return;
+	}
+	*g = (policy_get) { req, r };
+	approval_store_policy_list(A.db, policy_listed, g);
 }
 
 static void
 get_policy(sn_http_req *req, void *arg)
 {
 	(void) arg;
-	approval_store_policy_list(A.db, policy_listed, req);
+	approval_store_override_reasons(A.db, reasons_got, req);
 }
 
 /* A POST /policy across its transaction. */
@@ -1101,9 +1266,17 @@ policy_taken(sn_tx *tx, sn_err err, const approval_policy_taken *t, void *arg)
 		return;
 	}
 	policy_register_defaults(c, t);
-	if (approval_store_policy_add(
-	        tx, &c->v, sn_http_principal(c->req)->user)
-	    != SN_OK) {
+	const json_t *reasons
+	    = json_object_get(sn_http_json(c->req), "override_reasons");
+	char *rj = reasons != NULL ? json_dumps(reasons, JSON_COMPACT) : NULL;
+	c->v.override_reasons_json = rj;
+	err                        = reasons != NULL && rj == NULL
+	                           ? SN_ENOMEM
+	                           : approval_store_policy_add(
+	                               tx, &c->v, sn_http_principal(c->req)->user);
+	c->v.override_reasons_json = NULL;
+	free(rj);
+	if (err != SN_OK) {
 		sn_http_tx_fail(c->req, tx, 503, "unavailable", "retry", NULL);
 		return;
 	}
@@ -1130,7 +1303,7 @@ static const char *const policy_keys[] = { "version", "effective_from",
 	"review_months_dibao_stable", "review_months_dibao",
 	"review_months_tekun", "review_months_edge",
 	"price_subsidy_per_person_fen", "cpi_threshold_permille",
-	"food_cpi_threshold_permille", NULL };
+	"food_cpi_threshold_permille", "override_reasons", NULL };
 
 /* The figures of POST /policy into v->policy. A figure that is not a
  * whole number is 422 invalid_type (sn/input.h); one absent or below its
@@ -1209,6 +1382,10 @@ policy_parse(const json_t *body, policy_req *c, sn_problem *prob)
 	if (!approval_rules_date_parse(from, &v->effective_from))
 		return sn_problem_set(prob, 400, "invalid_field",
 		    "effective_from", "effective_from is a date YYYY-MM-DD");
+	const json_t *reasons = json_object_get(body, "override_reasons");
+	if (reasons != NULL
+	    && !approval_overrides_reasons_valid(reasons, prob))
+		return false;
 	return policy_figures(body, v, prob)
 	    && policy_register_figures(body, c, prob);
 }
@@ -1236,16 +1413,23 @@ post_policy(sn_http_req *req, void *arg)
 /* ---- HTTP: price linkage and standards proposals ---------------------- */
 
 static void
-prices_listed(void *arg, sn_err err, const char *doc)
+prices_paged(void *arg, sn_err err, const approval_page *p)
 {
-	reply_doc(arg, err, doc, "months");
+	reply_page(arg, err, p, "months");
 }
 
 static void
 get_price_indices(sn_http_req *req, void *arg)
 {
 	(void) arg;
-	approval_store_price_list(A.db, prices_listed, req);
+	sn_page    pg;
+	sn_problem prob;
+	sn_problem_clear(&prob);
+	if (!sn_page_query(req, &pg, &prob)) {
+		sn_http_problem(req, &prob);
+		return;
+	}
+	approval_store_price_page(A.db, pg.after, pg.limit, prices_paged, req);
 }
 
 /* A POST /price-indices across its transaction. */
@@ -1469,13 +1653,43 @@ post_standards_proposal(sn_http_req *req, void *arg)
 /* ---- HTTP: the three steps
  * -------------------------------------------------- */
 
+/* Issue 10: what approval_store_casework read of the case (copies). */
+typedef struct casework_copy {
+	bool    in; /* read */
+	int64_t discrepancies;
+	bool    district_review;
+	char   *code, *note, *decided_by;
+	json_t *reasons; /* the override reasons in force */
+} casework_copy;
+
 /* A step across its transaction. */
 typedef struct step_req {
 	sn_http_req               *req;
 	approval_step_request      r;
+	approval_override_request  o; /* issue 10's members of the body */
 	approval_case_req          read;
 	approval_review_inputs_req rread; /* a review's confirmation */
+	approval_casework_req      cwread;
+	casework_copy              cw;
+	/* Issue 10 (approval-A): an approval first ends the edge standing
+	 * of the household's members (edge), then reads the case again
+	 * (eread) and decides; edge_from: the decision's first month. */
+	approval_rerate_req edge;
+	approval_case_req   eread;
+	bool                edge_done;
+	sn_month            edge_from;
 } step_req;
+
+static void
+step_end(void *arg)
+{
+	step_req *c = arg;
+	free(c->cw.code);
+	free(c->cw.note);
+	free(c->cw.decided_by);
+	json_decref(c->cw.reasons);
+	free(c);
+}
 
 static void
 step_fail(step_req *c, sn_tx *tx)
@@ -1517,12 +1731,12 @@ do_simple(step_req *c, sn_tx *tx, const approval_case *k)
 	const bool          dd = c->r.step == APPROVAL_STEP_DISTRICT_FILING;
 	stage_change        ch = { .case_id = k->case_id,
 		       .from                = k->stage,
-		       .to    = approval_rules_next_stage(c->r.step, c->r.yes),
-		       .actor = p->user,
+		       .to         = approval_rules_request_stage(&c->r),
+		       .actor      = p->user,
 		       .reason     = dd ? c->r.note : c->r.reason,
 		       .township   = k->township_code,
 		       .spot_check = dd && c->r.spot_check,
-		       .action = approval_rules_step_action(c->r.step, c->r.yes) };
+		       .action     = approval_rules_request_action(&c->r) };
 	sn_err err = approval_store_actor(tx, k->case_id, p->user, c->r.step);
 	if (err == SN_OK)
 		err = dd ? approval_store_file(
@@ -1542,11 +1756,17 @@ do_simple(step_req *c, sn_tx *tx, const approval_case *k)
 	sn_http_tx_reply(c->req, tx, 200, out);
 }
 
-/* application.decided of a decision on c. */
+/* Issue 10: what application.decided says of an override. */
+typedef struct decided_override {
+	const char *code, *note, *reviewed_by;
+} decided_override;
+
+/* application.decided of a decision on c (ov: an override the district
+ * reviewed; NULL for none). */
 static sn_err
 append_decided(sn_tx *tx, const approval_case *k,
     const Sn__Assist__V1__ApplicationSubmitted *s, const approval_decision *d,
-    const char *by, const char *reason)
+    const char *by, const char *reason, const decided_override *ov)
 {
 	char                     month[SN_MONTH_STRLEN];
 	Sn__Assist__V1__Referral refs[32];
@@ -1573,6 +1793,13 @@ append_decided(sn_tx *tx, const approval_case *k,
 	m.members            = (int32_t) s->n_members;
 	m.head_id_number     = s->members[0]->id_number;
 	m.head_name          = s->members[0]->name;
+	m.revision           = k->revision; /* issue 10 */
+	m.rule_reason        = (char *) (k->rule_reason ? k->rule_reason : "");
+	if (ov != NULL) {
+		m.override_reason_code = (char *) ov->code;
+		m.override_note        = (char *) ov->note;
+		m.district_reviewed_by = (char *) ov->reviewed_by;
+	}
 	return sn_bus_append_msg(
 	    A.bus, tx, "application.decided", k->case_id, by, &m.base);
 }
@@ -1619,9 +1846,11 @@ register_household(sn_tx *tx, const approval_case *k,
 	const Sn__Assist__V1__PayeeAccount *pay
 	    = s->payee != NULL ? s->payee : &nopayee;
 	char  month[SN_MONTH_STRLEN];
-	char *ids[APPROVAL_MAX_MEMBERS];
-	for (size_t i = 0; i < s->n_members; i++)
-		ids[i] = s->members[i]->id_number;
+	char *ids[APPROVAL_MAX_MEMBERS], *names[APPROVAL_MAX_MEMBERS];
+	for (size_t i = 0; i < s->n_members; i++) {
+		ids[i]   = s->members[i]->id_number;
+		names[i] = s->members[i]->name;
+	}
 	approval_beneficiary               b = { .beneficiary_id = bid,
 		              .application_id                    = k->case_id,
 		              .category                          = d->category,
@@ -1656,6 +1885,8 @@ register_household(sn_tx *tx, const approval_case *k,
 	m.head_name           = s->members[0]->name;
 	m.n_member_id_numbers = s->n_members;
 	m.member_id_numbers   = ids;
+	m.n_member_names      = s->n_members; /* issue 10 */
+	m.member_names        = names;
 	m.cause          = SN__ASSIST__V1__CHANGE_CAUSE__CHANGE_CAUSE_DECISION;
 	m.first_month    = m.from_month;
 	m.policy_version = (char *) k->policy_version;
@@ -1688,7 +1919,7 @@ decide(step_req *c, sn_tx *tx, const approval_case *k,
 		err = approval_store_decide(
 		    tx, k->case_id, d, c->r.reason, by);
 	if (err == SN_OK)
-		err = append_decided(tx, k, s, d, by, c->r.reason);
+		err = append_decided(tx, k, s, d, by, c->r.reason, NULL);
 	if (err == SN_OK)
 		err = stage_changed(tx, &ch);
 	if (err == SN_OK && d->approved)
@@ -1716,6 +1947,74 @@ decision_answer(
 	return ans;
 }
 
+/* ---- issue 10 (approval-A): a new decision replaces an edge standing */
+
+static sn_err append_register_changed(sn_tx *tx,
+    const approval_register_row *r, const approval_register_write *w,
+    const char *by, const char *review_id);
+static void   do_township(step_req *c, sn_tx *tx, const approval_case *k);
+
+/* One edge household of a member of the case being approved: EXITED
+ * (cause REPLACED, amount 0) until the month before the decision's. */
+static sn_err
+replace_edge(sn_tx *tx, const approval_register_row *r, void *arg)
+{
+	step_req   *c  = arg;
+	const char *by = sn_http_principal(c->req)->user;
+	char        why[160];
+	snprintf(why, sizeof(why),
+	    "replaced by the decision on application %s",
+	    sn_http_param(c->req, "id"));
+	approval_register_write w   = { .beneficiary_id = r->beneficiary_id,
+		  .from                                 = r->status,
+		  .to             = APPROVAL_STANDING_EXITED,
+		  .cause          = APPROVAL_CAUSE_REPLACED,
+		  .old_amount_fen = r->monthly_amount_fen,
+		  .new_amount_fen = 0,
+		  .first_month    = c->edge_from,
+		  .actor          = by,
+		  .reason         = why };
+	approval_register_row   now = *r;
+	now.has_until               = true;
+	now.until_month             = sn_month_add(c->edge_from, -1);
+	sn_err err = approval_store_register_end(tx, &w, now.until_month);
+	if (err == SN_OK)
+		err = append_register_changed(tx, &now, &w, by, NULL);
+	return err;
+}
+
+/* The case read again after the edge households ended: decide. */
+static void
+edge_reread(sn_tx *tx, sn_err err, const approval_case *k, void *arg)
+{
+	step_req *c = arg;
+	if (err != SN_OK) {
+		step_fail(c, tx);
+		return;
+	}
+	do_township(c, tx, k);
+}
+
+/* Before an application's approval: the edge households of its members
+ * end (their beneficiary.changed first), then the case is read again
+ * (still locked by this transaction) and decided by edge_reread. */
+static void
+edge_first(
+    step_req *c, sn_tx *tx, const approval_case *k, const approval_decision *d)
+{
+	c->edge_done = true;
+	c->edge_from = d->effective_month;
+	c->edge      = (approval_rerate_req) { replace_edge, c };
+	c->eread     = (approval_case_req) { edge_reread, c };
+	if (approval_store_edge_rows(
+	        tx, k->member_ids, k->nmembers, k->case_id, &c->edge)
+	        != SN_OK
+	    || approval_store_case_step(
+	           tx, k->case_id, sn_clock_today(), &c->eread)
+	        != SN_OK)
+		step_fail(c, tx);
+}
+
 static void
 do_township(step_req *c, sn_tx *tx, const approval_case *k)
 {
@@ -1724,6 +2023,10 @@ do_township(step_req *c, sn_tx *tx, const approval_case *k)
 	sn_problem_clear(&prob);
 	if (!approval_rules_township(&c->r, k, sn_clock_today(), &d, &prob)) {
 		sn_http_tx_problem(c->req, tx, &prob);
+		return;
+	}
+	if (d.approved && !k->is_review && !c->edge_done) {
+		edge_first(c, tx, k, &d);
 		return;
 	}
 	Sn__Assist__V1__ApplicationSubmitted *s
@@ -1748,6 +2051,225 @@ do_township(step_req *c, sn_tx *tx, const approval_case *k)
 		return;
 	}
 	sn_http_tx_reply(c->req, tx, 200, decision_answer(k, &d, bid));
+}
+
+/* ---- issue 10 (approval-B): discrepancies seen, overrides ------------ */
+
+static void
+casework_read(sn_tx *tx, sn_err err, const approval_casework *w, void *arg)
+{
+	step_req *c = arg;
+	(void) tx;
+	if (err != SN_OK)
+		return; /* the case's own read answers (404, 503) */
+	c->cw.discrepancies   = w->discrepancies;
+	c->cw.district_review = w->district_review;
+	c->cw.code            = strdup(w->override_reason_code);
+	c->cw.note            = strdup(w->override_note);
+	c->cw.decided_by      = strdup(w->decided_by);
+	c->cw.reasons         = json_loads(w->override_reasons, 0, NULL);
+	c->cw.in              = c->cw.code != NULL && c->cw.note != NULL
+	    && c->cw.decided_by != NULL && c->cw.reasons != NULL;
+}
+
+/* The application.submitted of k, unpacked (free with
+ * sn__assist__v1__application_submitted__free_unpacked); NULL when it
+ * does not read or its members are out of bounds. */
+static Sn__Assist__V1__ApplicationSubmitted *
+case_submitted(const approval_case *k)
+{
+	Sn__Assist__V1__ApplicationSubmitted *s
+	    = sn__assist__v1__application_submitted__unpack(
+	        NULL, k->submitted_len, k->submitted);
+	if (s != NULL
+	    && (s->n_members < 1 || s->n_members > APPROVAL_MAX_MEMBERS)) {
+		sn__assist__v1__application_submitted__free_unpacked(s, NULL);
+		s = NULL;
+	}
+	return s;
+}
+
+/* The township's approval of a household the rules put in no category:
+ * decided, marked for the district's review, at DISTRICT_FILING; no
+ * application.decided until the district files it. */
+static void
+do_override_township(step_req *c, sn_tx *tx, const approval_case *k)
+{
+	approval_decision     d;
+	approval_step_request r = c->r;
+	sn_problem            prob;
+	sn_problem_clear(&prob);
+	if (r.reason == NULL || r.reason[0] == '\0')
+		r.reason = c->o.override_note;
+	if (!approval_rules_township(&r, k, sn_clock_today(), &d, &prob)) {
+		sn_http_tx_problem(c->req, tx, &prob);
+		return;
+	}
+	const char *by = sn_http_principal(c->req)->user;
+	json_t     *detail
+	    = json_pack("{s:s,s:s,s:s}", "code", c->o.override_reason_code,
+	        "category", approval_rules_category_name(d.category), "note",
+	        c->o.override_note);
+	char        *dj  = detail != NULL ? json_dumps(detail, 0) : NULL;
+	stage_change ch  = { .case_id = k->case_id,
+		 .from                = k->stage,
+		 .to                  = d.to,
+		 .actor               = by,
+		 .reason              = r.reason,
+		 .township            = k->township_code,
+		 .action              = "township_approved" };
+	sn_err       err = dj == NULL
+	          ? SN_ENOMEM
+	          : approval_store_actor(tx, k->case_id, by, c->r.step);
+	if (err == SN_OK)
+		err = approval_store_decide(tx, k->case_id, &d, r.reason, by);
+	if (err == SN_OK)
+		err = approval_store_override(tx, k->case_id,
+		    c->o.override_reason_code, c->o.override_note);
+	if (err == SN_OK)
+		err = approval_store_timeline(tx, k->case_id, by,
+		    "township_override", APPROVAL_STAGE_UNSPECIFIED,
+		    APPROVAL_STAGE_UNSPECIFIED, c->o.override_note, dj);
+	if (err == SN_OK)
+		err = stage_changed(tx, &ch);
+	json_decref(detail);
+	free(dj);
+	if (err != SN_OK) {
+		step_fail(c, tx);
+		return;
+	}
+	json_t *ans = decision_answer(k, &d, "");
+	json_object_del(ans, "beneficiary_id");
+	json_object_set_new(ans, "district_review", json_true());
+	json_object_set_new(ans, "override_reason_code",
+	    json_string(c->o.override_reason_code));
+	sn_http_tx_reply(c->req, tx, 200, ans);
+}
+
+/* Checks the township's confirmation against the discrepancies and the
+ * override rules; records that the officer saw the discrepancies. True:
+ * the ordinary confirmation goes on; false: answered here. */
+static bool
+township_controls(step_req *c, sn_tx *tx, const approval_case *k)
+{
+	const char             *codes[APPROVAL_OVERRIDE_MAX];
+	approval_township_check chk      = { .approve = c->r.yes,
+		     .computed                        = k->category,
+		     .chosen
+		     = k->is_review ? APPROVAL_CAT_UNSPECIFIED : c->r.category,
+		     .discrepancies = c->cw.discrepancies,
+		     .codes         = codes,
+		     .ncodes        = approval_overrides_codes(
+		                c->cw.reasons, codes, APPROVAL_OVERRIDE_MAX) };
+	bool                    override = false;
+	sn_problem              prob;
+	sn_problem_clear(&prob);
+	if (!approval_overrides_township(&chk, &c->o, &override, &prob)) {
+		sn_http_tx_problem(c->req, tx, &prob);
+		return false;
+	}
+	if (c->cw.discrepancies > 0) {
+		char detail[64];
+		snprintf(detail, sizeof(detail), "{\"discrepancies\":%lld}",
+		    (long long) c->cw.discrepancies);
+		if (approval_store_timeline(tx, k->case_id,
+		        sn_http_principal(c->req)->user, "discrepancies_seen",
+		        APPROVAL_STAGE_UNSPECIFIED, APPROVAL_STAGE_UNSPECIFIED,
+		        "", detail)
+		    != SN_OK) {
+			step_fail(c, tx);
+			return false;
+		}
+	}
+	if (!override)
+		return true;
+	do_override_township(c, tx, k);
+	return false;
+}
+
+/* The district's filing or rejection of an override: application.decided
+ * (with the township's reason code and note, reviewed by the district)
+ * and, when filed, the household into the register; bid gets its id. */
+static sn_err
+district_decided(step_req *c, sn_tx *tx, const approval_case *k,
+    approval_stage to, char bid[SN_UUID_STRLEN])
+{
+	bool              file = c->o.filing == APPROVAL_FILING_FILE;
+	approval_decision d    = { .approved = file,
+		   .to                       = to,
+		   .category                 = k->category,
+		   .tier                     = approval_rules_tier(k->category),
+		   .monthly_amount_fen       = file ? k->monthly_amount_fen : 0,
+		   .referrals                = file ? k->referrals : 0,
+		   .effective_month
+		   = approval_rules_effective_month(sn_clock_today()) };
+	decided_override  ov
+	    = { c->cw.code, c->cw.note, sn_http_principal(c->req)->user };
+	sn_uuid                               id;
+	Sn__Assist__V1__ApplicationSubmitted *s = case_submitted(k);
+	if (s == NULL)
+		return SN_EPROTO;
+	sn_err err = append_decided(tx, k, s, &d, c->cw.decided_by,
+	    file ? c->cw.note : c->r.reason, &ov);
+	if (err == SN_OK && file && (err = sn_uuid_v4(&id)) == SN_OK)
+		err = register_household(
+		    tx, k, s, &d, c->cw.decided_by, sn_uuid_format(&id, bid));
+	sn__assist__v1__application_submitted__free_unpacked(s, NULL);
+	return err;
+}
+
+static const char *const district_actions[]
+    = { "district_filed", "district_returned", "district_rejected" };
+
+/* The district's filing: an override under review is filed, returned or
+ * rejected; any other case only filed (do_simple). */
+static void
+do_district(step_req *c, sn_tx *tx, const approval_case *k)
+{
+	approval_stage to;
+	sn_problem     prob;
+	sn_problem_clear(&prob);
+	if (!approval_overrides_filing(
+	        c->cw.district_review, c->o.filing, c->r.reason, &to, &prob)) {
+		sn_http_tx_problem(c->req, tx, &prob);
+		return;
+	}
+	if (!c->cw.district_review) {
+		do_simple(c, tx, k);
+		return;
+	}
+	const char *by = sn_http_principal(c->req)->user;
+	const char *why
+	    = c->o.filing == APPROVAL_FILING_FILE ? c->r.note : c->r.reason;
+	char         bid[SN_UUID_STRLEN] = "";
+	stage_change ch                  = { .case_id = k->case_id,
+		                 .from                = k->stage,
+		                 .to                  = to,
+		                 .actor               = by,
+		                 .reason              = why,
+		                 .township            = k->township_code,
+		                 .spot_check          = c->r.spot_check,
+		                 .action              = district_actions[c->o.filing] };
+	sn_err       err = approval_store_actor(tx, k->case_id, by, c->r.step);
+	if (err == SN_OK)
+		err = approval_store_district_review(tx, k->case_id,
+		    approval_overrides_filing_name(c->o.filing), to, why, by,
+		    c->r.spot_check);
+	if (err == SN_OK)
+		err = stage_changed(tx, &ch);
+	if (err == SN_OK && c->o.filing != APPROVAL_FILING_RETURN)
+		err = district_decided(c, tx, k, to, bid);
+	if (err != SN_OK) {
+		step_fail(c, tx);
+		return;
+	}
+	json_t *ans = step_answer(k->case_id, to);
+	json_object_set_new(ans, "district_outcome",
+	    json_string(approval_overrides_filing_name(c->o.filing)));
+	json_object_set_new(ans, "spot_check", json_boolean(c->r.spot_check));
+	if (bid[0] != '\0')
+		json_object_set_new(ans, "beneficiary_id", json_string(bid));
+	sn_http_tx_reply(c->req, tx, 200, ans);
 }
 
 /* ---- the township's confirmation of a review ------------------------- */
@@ -1965,10 +2487,26 @@ step_read(sn_tx *tx, sn_err err, const approval_case *k, void *arg)
 			sn_http_tx_problem(c->req, tx, &prob);
 		return;
 	}
-	if (c->r.step == APPROVAL_STEP_TOWNSHIP_CONFIRMATION && k->is_review)
+	if (!c->cw.in) {
+		step_fail(c, tx);
+		return;
+	}
+	if (c->r.step == APPROVAL_STEP_TOWNSHIP_CONFIRMATION
+	    && !township_controls(c, tx, k))
+		return;
+	if (c->r.returned && k->is_review) /* issue 10: applications only */
+		sn_http_tx_fail(c->req, tx, 400, "invalid_field",
+		    "a review case is approved or rejected, not returned",
+		    "decision");
+	else if (c->r.returned) /* issue 10: the township returns it */
+		do_simple(c, tx, k);
+	else if (c->r.step == APPROVAL_STEP_TOWNSHIP_CONFIRMATION
+	    && k->is_review)
 		do_review_township(c, tx, k);
 	else if (c->r.step == APPROVAL_STEP_TOWNSHIP_CONFIRMATION)
 		do_township(c, tx, k);
+	else if (c->r.step == APPROVAL_STEP_DISTRICT_FILING)
+		do_district(c, tx, k);
 	else
 		do_simple(c, tx, k);
 }
@@ -1978,26 +2516,52 @@ step_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
 	step_req *c = arg;
 	c->read     = (approval_case_req) { step_read, c };
-	if (approval_store_case_step(
-	        tx, sn_http_param(req, "id"), sn_clock_today(), &c->read)
-	    != SN_OK)
+	c->cwread   = (approval_casework_req) { casework_read, c };
+	/* The casework first: its callback has run when step_read runs. */
+	if (approval_store_casework(
+	        tx, sn_http_param(req, "id"), sn_clock_today(), &c->cwread)
+	        != SN_OK
+	    || approval_store_case_step(
+	           tx, sn_http_param(req, "id"), sn_clock_today(), &c->read)
+	        != SN_OK)
 		step_fail(c, tx);
 }
 
 /* The members each step's body may have. */
-static const char *const step_keys[][4] = {
+static const char *const step_keys[][7] = {
 	[APPROVAL_STEP_VILLAGE_REVIEW] = { "decision", "reason", NULL },
 	[APPROVAL_STEP_TOWNSHIP_CONFIRMATION]
-	= { "decision", "reason", "category", NULL },
-	[APPROVAL_STEP_DISTRICT_FILING] = { "spot_check", "note", NULL },
+	= { "decision", "reason", "category", "discrepancies_seen",
+	    "override_reason_code", "override_note", NULL },
+	[APPROVAL_STEP_DISTRICT_FILING]
+	= { "spot_check", "note", "decision", "reason", NULL },
 };
+
+/* Issue 10's members of a step's body into *o; false with *prob. */
+static bool
+step_parse_b(const json_t *body, approval_step step, const char *decision,
+    approval_override_request *o, sn_problem *prob)
+{
+	o->override_reason_code = "";
+	o->override_note        = "";
+	if (!sn_in_bool(body, "discrepancies_seen", "", 0,
+	        &o->discrepancies_seen, prob)
+	    || !sn_in_str(body, "override_reason_code", "", 0, 64,
+	        &o->override_reason_code, prob)
+	    || !sn_in_str(body, "override_note", "", SN_IN_MULTILINE, 2000,
+	        &o->override_note, prob))
+		return false;
+	o->filing = APPROVAL_FILING_FILE;
+	return step != APPROVAL_STEP_DISTRICT_FILING
+	    || approval_overrides_filing_parse(decision, &o->filing, prob);
+}
 
 /* The body of a step into *r; false with *prob. Unknown members, nulls,
  * other JSON types and control characters are 422 (sn/input.h); what
  * the step refuses of well-typed values, approval_rules_step_request. */
 static bool
 step_parse(const json_t *body, approval_step step, approval_step_request *r,
-    sn_problem *prob)
+    approval_override_request *o, sn_problem *prob)
 {
 	const char *decision = "", *category = "";
 	r->reason = "";
@@ -2011,9 +2575,13 @@ step_parse(const json_t *body, approval_step step, approval_step_request *r,
 	        body, "reason", "", SN_IN_MULTILINE, 0, &r->reason, prob)
 	    || !sn_in_str(body, "category", "", 0, 0, &category, prob)
 	    || !sn_in_str(body, "note", "", SN_IN_MULTILINE, 0, &r->note, prob)
-	    || !sn_in_bool(body, "spot_check", "", 0, &r->spot_check, prob))
+	    || !sn_in_bool(body, "spot_check", "", 0, &r->spot_check, prob)
+	    || !step_parse_b(body, step, decision, o, prob))
 		return false;
-	return approval_rules_step_request(step, decision, category, r, prob);
+	/* The filing's decision is issue 10's (step_parse_b). */
+	return approval_rules_step_request(step,
+	    step == APPROVAL_STEP_DISTRICT_FILING ? "" : decision, category, r,
+	    prob);
 }
 
 static void
@@ -2022,7 +2590,7 @@ post_step(sn_http_req *req, approval_step step)
 	step_req   c = { .req = req };
 	sn_problem prob;
 	sn_problem_clear(&prob);
-	if (!step_parse(sn_http_json(req), step, &c.r, &prob)) {
+	if (!step_parse(sn_http_json(req), step, &c.r, &c.o, &prob)) {
 		sn_http_problem(req, &prob);
 		return;
 	}
@@ -2032,7 +2600,7 @@ post_step(sn_http_req *req, approval_step step)
 		return;
 	}
 	*ctx = c;
-	sn_http_tx_with_end(req, step_begin, free, ctx);
+	sn_http_tx_with_end(req, step_begin, step_end, ctx);
 }
 
 static void
@@ -2076,6 +2644,22 @@ submitted_of(const approval_register_row *r)
 		return NULL;
 	return sn__assist__v1__application_submitted__unpack(
 	    NULL, r->submitted.len, r->submitted.data);
+}
+
+/* Issue 10: the names of r's members (in its order) as its submission
+ * gives them; "" for one it does not name. */
+static void
+member_names(const Sn__Assist__V1__ApplicationSubmitted *sub,
+    const approval_register_row *r, char **names)
+{
+	for (size_t i = 0; i < r->nmembers; i++) {
+		names[i] = "";
+		for (size_t j = 0; sub != NULL && j < sub->n_members; j++)
+			if (strcmp(
+			        sub->members[j]->id_number, r->member_ids[i])
+			    == 0)
+				names[i] = sub->members[j]->name;
+	}
 }
 
 /* beneficiary.changed of household r after change w (by review_id, NULL
@@ -2122,8 +2706,12 @@ append_register_changed(sn_tx *tx, const approval_register_row *r,
 	Sn__Assist__V1__ApplicationSubmitted *sub = submitted_of(r);
 	if (sub != NULL && sub->household != NULL)
 		m.household = sub->household;
-	sn_err err = sn_bus_append_msg(
-	    A.bus, tx, "beneficiary.changed", r->application_id, by, &m.base);
+	char *names[APPROVAL_MAX_MEMBERS]; /* issue 10 */
+	member_names(sub, r, names);
+	m.n_member_names = r->nmembers;
+	m.member_names   = names;
+	sn_err err       = sn_bus_append_msg(
+	          A.bus, tx, "beneficiary.changed", r->application_id, by, &m.base);
 	sn__assist__v1__application_submitted__free_unpacked(sub, NULL);
 	return err;
 }
@@ -2453,9 +3041,9 @@ on_change_reported(
 }
 
 static void
-reviews_listed(void *arg, sn_err err, const char *doc)
+reviews_paged(void *arg, sn_err err, const approval_page *p)
 {
-	reply_doc(arg, err, doc, "reviews");
+	reply_page(arg, err, p, "reviews");
 }
 
 /* GET /reviews?status=open|closed&township=: within jurisdiction. */
@@ -2466,7 +3054,12 @@ list_reviews(sn_http_req *req, void *arg)
 	const char *status   = sn_http_query(req, "status");
 	const char *township = sn_http_query(req, "township");
 	sn_problem  prob;
+	sn_page     pg;
 	sn_problem_clear(&prob);
+	if (!sn_page_query(req, &pg, &prob)) {
+		sn_http_problem(req, &prob);
+		return;
+	}
 	if (status != NULL && strcmp(status, "open") != 0
 	    && strcmp(status, "closed") != 0) {
 		bad_query(&prob, "status", "status is open or closed");
@@ -2479,8 +3072,8 @@ list_reviews(sn_http_req *req, void *arg)
 		sn_http_problem(req, &prob);
 		return;
 	}
-	approval_store_review_list(A.db, sn_http_principal(req)->juris, status,
-	    township, reviews_listed, req);
+	approval_store_review_page(A.db, sn_http_principal(req)->juris, status,
+	    township, pg.after, pg.limit, reviews_paged, req);
 }
 
 /* ---- the clock
@@ -2522,6 +3115,30 @@ counted(sn_tx *tx, sn_err err, const approval_counts *c, void *arg)
 
 static const approval_overdue_req overdue_req = { overdue_marked, NULL };
 static const approval_counts_req  counts_req  = { counted, NULL };
+
+/* Issue 10: approval_overrides{reason="..."}, the township's overrides
+ * so far by reason code (a series per code, made on first sight). */
+static void
+overrides_counted(sn_tx *tx, sn_err err, const approval_override_count *v,
+    size_t n, void *arg)
+{
+	(void) tx;
+	(void) arg;
+	for (size_t i = 0; err == SN_OK && i < n; i++) {
+		char labels[96];
+		snprintf(labels, sizeof(labels), "reason=\"%s\"", v[i].code);
+		sn_gauge *g = sn_metrics_gauge(sn_service_metrics(A.svc),
+		    "approval_overrides",
+		    "Approvals of households the rules put in no category, "
+		    "by override reason code",
+		    labels);
+		if (g != NULL)
+			sn_gauge_set(g, v[i].n);
+	}
+}
+
+static const approval_override_counts_req override_counts_req
+    = { overrides_counted, NULL };
 
 /* ---- re-rating (design section 6: a new standard re-rates the register)
  */
@@ -2655,7 +3272,9 @@ tick_begin(sn_tx *tx, void *arg)
 	           sn_clock_deadline(sn_clock_today(), A.deadline_days),
 	           REVIEWS_PER_TICK, &periodic_req)
 	        != SN_OK
-	    || approval_store_counts(tx, &counts_req) != SN_OK) {
+	    || approval_store_counts(tx, &counts_req) != SN_OK
+	    || approval_store_override_counts(tx, &override_counts_req)
+	        != SN_OK) {
 		sn_tx_rollback(tx, SN_EDB);
 		return;
 	}
@@ -2719,6 +3338,15 @@ static const sn_bus_topic topics[] = {
 	    &sn__assist__v1__application_submitted__descriptor, on_submitted },
 	{ "intake", "application.withdrawn",
 	    &sn__assist__v1__application_withdrawn__descriptor, on_withdrawn },
+	{ "intake", "application.resubmitted",
+	    &sn__assist__v1__application_submitted__descriptor,
+	    on_resubmitted },
+	{ "disbursement", "payment.failed",
+	    &sn__pay__v1__payment_failed__descriptor,
+	    approval_payee_on_failed },
+	{ "disbursement", "payee.changed",
+	    &sn__pay__v1__payee_changed__descriptor,
+	    approval_payee_on_changed },
 	{ "verification", "verification.completed",
 	    &sn__assist__v1__verification_completed__descriptor,
 	    on_verification },
@@ -2750,6 +3378,11 @@ metrics_setup(sn_metrics *m)
 	     "Cases marked overdue by the clock", NULL);
 	A.c_computed = sn_metrics_counter(
 	    m, "approval_computed_total", "Cases classified", NULL);
+	A.c_resubmit_ignored = sn_metrics_counter(m,
+	    "approval_resubmissions_ignored_total",
+	    "application.resubmitted of a case not RETURNED (recorded)", NULL);
+	if (A.c_resubmit_ignored == NULL)
+		return SN_ENOMEM;
 	if (A.g_overdue == NULL || A.c_refusals == NULL || A.c_overdue == NULL
 	    || A.c_computed == NULL)
 		return SN_ENOMEM;

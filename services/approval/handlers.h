@@ -22,6 +22,23 @@
  *                                         is set) unless one is open (then
  *                                         the change is recorded on it);
  *                                         once per change_id
+ *   intake        application.resubmitted (issue 10) a returned case
+ *                                         comes back: RETURNED -> GATHERING
+ *                                         at the event's revision (2, 3,
+ *                                         ...), the amended submission
+ *                                         replacing the stored one (kept in
+ *                                         submitted_history), the older
+ *                                         revision's verification dropped,
+ *                                         the investigation kept, the
+ *                                         deadline kept, the earlier
+ *                                         round's actors set aside (the
+ *                                         resubmitting clerk is an actor);
+ *                                         a case not RETURNED: recorded
+ *                                         (resubmissions, ignored), logged,
+ *                                         counted; once per revision
+ *   disbursement  payment.failed, payee.changed (issue 10): payee.h
+ * An application's verification.completed counts only when its revision
+ * (0 read as 1) is the case's; an older one is never stored over a newer.
  * A verification.completed or investigation.completed with a review_id
  * is a review's answer: stored by review id (never over the
  * application's rows) and joined on the review's case, below.
@@ -47,12 +64,20 @@
  * Events published (subject = application id, schema_version 1):
  *   case.stage_changed   every stage change (open, held, computed, steps,
  *                        withdrawal)
- *   application.decided  at the township's confirmation
+ *   application.decided  at the township's confirmation (issue 10: with
+ *                        the case's revision, and rule_reason when the
+ *                        rules put it in no category, edge.h)
  *   beneficiary.changed  ACTIVE, when the confirmation approves (cause
  *                        DECISION, old amount 0, first_month = from_month,
  *                        members, policy_version); SUSPENDED (amount 0,
  *                        cause SUSPENSION) and back (cause REVIEW) by the
- *                        routes below, first_month the month after today
+ *                        routes below, first_month the month after today;
+ *                        EXITED (cause REPLACED, amount 0, until the
+ *                        month before the decision's) for every edge
+ *                        household of a member of an application the
+ *                        township approves, in its transaction and
+ *                        before the new entry's (issue 10); every one
+ *                        with member_names beside member_id_numbers
  *   case.overdue         once per case, by the clock
  *   review.requested     a review opened: periodic (the clock, when an
  *                        ACTIVE or GRADUAL_EXIT household's review date
@@ -69,8 +94,13 @@
  *                                          within jurisdiction
  *   GET  /cases/{id}                       404 outside jurisdiction (the
  *                                          caller learns nothing of it)
+ *   Issue 10: GET /cases?held=true lists the HELD cases with their
+ *   missing agencies; every case answer carries its clock (held.h:
+ *   days_left, clock_running).
  *   POST /cases/{id}/village-review        village_reviewer
- *   POST /cases/{id}/township-confirmation township_officer
+ *   POST /cases/{id}/township-confirmation township_officer (issue 10:
+ *                                          "return" with a reason:
+ *                                          RETURNED, as the village's)
  *   POST /cases/{id}/district-filing       district_officer
  *   GET  /beneficiaries?township=&village=&category=&status=&review_due=
  *        &limit=&cursor=                   within jurisdiction, paged by an

@@ -37,7 +37,8 @@ int
 main(int argc, char **argv)
 {
 	static const char *const follows[]
-	    = { "intake", "verification", "investigation", NULL };
+	    = { "intake", "verification", "investigation", "disbursement",
+		      NULL }; /* disbursement: issue 10, payments seen */
 	sn_service_def def = { .openapi = sn_openapi_document,
 		.name                   = "approval",
 		.publishes              = true,

@@ -11,8 +11,9 @@
 const char *const approval_register_status_names[]
     = { "", "ACTIVE", "GRADUAL_EXIT", "EXITED", "SUSPENDED", NULL };
 
-static const char *const cause_names[] = { "", "decision", "review",
-	"change_report", "rerating", "exit", "death", "moved", "suspension" };
+static const char *const cause_names[]
+    = { "", "decision", "review", "change_report", "rerating", "exit", "death",
+	      "moved", "suspension", "replaced" };
 
 const char *
 approval_register_status_name(approval_standing s)
@@ -36,7 +37,7 @@ approval_register_status_parse(const char *s)
 const char *
 approval_register_cause_name(approval_cause c)
 {
-	if ((int) c < 1 || (int) c > (int) APPROVAL_CAUSE_SUSPENSION)
+	if ((int) c < 1 || (int) c > (int) APPROVAL_CAUSE_REPLACED)
 		return "";
 	return cause_names[c];
 }

@@ -31,7 +31,8 @@ const char *approval_register_status_name(approval_standing s);
 approval_standing approval_register_status_parse(const char *s);
 
 /* "decision", "review", "change_report", "rerating", "exit", "death",
- * "moved", "suspension" as stored in beneficiary_history; "" for
+ * "moved", "suspension", "replaced" (issue 10) as stored in
+ * beneficiary_history; "" for
  * UNSPECIFIED or out of range. */
 const char *approval_register_cause_name(approval_cause c);
 

@@ -342,6 +342,22 @@ approval_rules_step_action(approval_step step, bool yes)
 	return yes ? step_table[step].yes_action : step_table[step].no_action;
 }
 
+approval_stage
+approval_rules_request_stage(const approval_step_request *r)
+{
+	if (r->returned && r->step == APPROVAL_STEP_TOWNSHIP_CONFIRMATION)
+		return APPROVAL_STAGE_RETURNED;
+	return approval_rules_next_stage(r->step, r->yes);
+}
+
+const char *
+approval_rules_request_action(const approval_step_request *r)
+{
+	if (r->returned && r->step == APPROVAL_STEP_TOWNSHIP_CONFIRMATION)
+		return "township_returned";
+	return approval_rules_step_action(r->step, r->yes);
+}
+
 /* The division code a step's actor must reach: each level acts on its
  * own level's code. */
 static const char *
@@ -406,6 +422,7 @@ approval_rules_step_request(approval_step step, const char *decision,
 	r->step            = step;
 	r->yes             = true;
 	r->category        = APPROVAL_CAT_UNSPECIFIED;
+	r->returned        = false;
 	switch (step) {
 	case APPROVAL_STEP_VILLAGE_REVIEW:
 		if (strcmp(dec, "pass") != 0 && strcmp(dec, "return") != 0)
@@ -417,14 +434,19 @@ approval_rules_step_request(approval_step step, const char *decision,
 			    "reason", "a return needs a reason");
 		return true;
 	case APPROVAL_STEP_TOWNSHIP_CONFIRMATION: {
-		if (strcmp(dec, "approve") != 0 && strcmp(dec, "reject") != 0)
+		if (strcmp(dec, "approve") != 0 && strcmp(dec, "reject") != 0
+		    && strcmp(dec, "return") != 0)
 			return sn_problem_set(prob, 400, "invalid_field",
 			    "decision",
-			    "decision is \"approve\" or \"reject\"");
-		r->yes = strcmp(dec, "approve") == 0;
+			    "decision is \"approve\", \"reject\" or "
+			    "\"return\"");
+		r->yes      = strcmp(dec, "approve") == 0;
+		r->returned = strcmp(dec, "return") == 0;
 		if (!r->yes && reason[0] == '\0')
 			return sn_problem_set(prob, 422, "reason_required",
-			    "reason", "a rejection needs a reason");
+			    "reason",
+			    r->returned ? "a return needs a reason"
+			                : "a rejection needs a reason");
 		const char *cat = category != NULL ? category : "";
 		r->category     = approval_rules_category_parse(cat);
 		if (cat[0] != '\0'

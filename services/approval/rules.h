@@ -356,6 +356,11 @@ typedef struct approval_case {
 	 * read it); for a review, its household's application's. */
 	const uint8_t *submitted;
 	size_t         submitted_len;
+	/* Issue 10: the application's revision (1, then 2, ... after each
+	 * resubmission) and why the rules put it in no category ("" when
+	 * they did; approval_edge_rule_reason). */
+	int32_t     revision;
+	const char *rule_reason;
 } approval_case;
 
 /*
@@ -380,6 +385,9 @@ typedef struct approval_step_request {
 	                             * computed category */
 	bool        spot_check;     /* district filing */
 	const char *note;           /* district filing; "" when none */
+	/* Issue 10: the township returns the case (decision "return",
+	 * yes false): RETURNED, to be amended and resubmitted. */
+	bool returned;
 } approval_step_request;
 
 /*
@@ -405,6 +413,12 @@ approval_stage approval_rules_next_stage(approval_step step, bool yes);
 /* The timeline's action for it: "village_passed", "village_returned",
  * "township_approved", "township_rejected", "district_filed". */
 const char *approval_rules_step_action(approval_step step, bool yes);
+
+/* Issue 10: the stage and the timeline's action of what r asks: those of
+ * approval_rules_next_stage and approval_rules_step_action, but RETURNED
+ * and "township_returned" for a township's return (r->returned). */
+approval_stage approval_rules_request_stage(const approval_step_request *r);
+const char    *approval_rules_request_action(const approval_step_request *r);
 
 /* The township's decision. */
 typedef struct approval_decision {
@@ -510,6 +524,8 @@ typedef enum approval_cause {
 	APPROVAL_CAUSE_DEATH         = 6,
 	APPROVAL_CAUSE_MOVED         = 7, /* moved out of the district */
 	APPROVAL_CAUSE_SUSPENSION    = 8,
+	APPROVAL_CAUSE_REPLACED      = 9, /* issue 10: a new decision on an
+	                                   * edge household replaced it */
 } approval_cause;
 
 /* A household's entry in the register, as the rules read it. */
@@ -636,6 +652,10 @@ struct approval_policy_version {
 	approval_policy          policy;
 	sn_date                  effective_from;
 	approval_register_policy reg;
+	/* Issue 10: the override reasons a version is added with (a JSON
+	 * array [{code, label}], borrowed; NULL: the previous version's).
+	 * Only adding reads it: reads leave it NULL. */
+	const char *override_reasons_json;
 };
 
 /* A household's monthly incomes by source, whole household (Income). */

@@ -146,27 +146,30 @@ approval_store_withdraw(sn_tx *tx, const char *case_id, const char *reason,
 
 static const char SQL_PUT_VERIFICATION[]
     = "INSERT INTO verification (application_id, complete, missing, attempt,"
-      " data, facts) VALUES ($1, $2::boolean, $3::text[], $4::integer, $5,"
-      " $6::jsonb)"
+      " data, facts, revision) VALUES ($1, $2::boolean, $3::text[],"
+      " $4::integer, $5, $6::jsonb, $7::integer)"
       " ON CONFLICT (application_id) DO UPDATE SET"
       " complete = EXCLUDED.complete, missing = EXCLUDED.missing,"
       " attempt = EXCLUDED.attempt, data = EXCLUDED.data,"
-      " facts = EXCLUDED.facts, received_at = now()";
+      " facts = EXCLUDED.facts, revision = EXCLUDED.revision,"
+      " received_at = now()"
+      " WHERE verification.revision <= EXCLUDED.revision";
 
 sn_err
 approval_store_put_verification(sn_tx *tx, const approval_verification *x)
 {
-	char        attempt[24];
+	char        attempt[24], revision[24];
 	sn_pgarray  missing;
 	const char *mv  = pgarray(&missing, x->missing, x->nmissing);
 	sn_err      err = SN_ENOMEM;
 	i64s(attempt, x->attempt);
+	i64s(revision, x->revision > 1 ? x->revision : 1);
 	if (mv != NULL) {
-		const char *v[]
-		    = { x->application_id, x->complete ? "true" : "false", mv,
-			      attempt, (const char *) x->data, x->facts_json };
-		err = query_with_bytes(
-		    tx, SQL_PUT_VERIFICATION, NP(v), v, 4, x->len);
+		const char *v[] = { x->application_id,
+			x->complete ? "true" : "false", mv, attempt,
+			(const char *) x->data, x->facts_json, revision };
+		err             = query_with_bytes(
+		                tx, SQL_PUT_VERIFICATION, NP(v), v, 4, x->len);
 	}
 	sn_pgarray_fini(&missing);
 	return err;
@@ -221,6 +224,7 @@ static const char SQL_INPUTS[]
       " p.max_homes, p.business_capital_limit_fen"
       " FROM cases c JOIN submitted s ON s.application_id = c.case_id"
       " LEFT JOIN verification v ON v.application_id = c.case_id"
+      " AND v.revision = c.revision"
       " LEFT JOIN investigation i ON i.application_id = c.case_id"
       " LEFT JOIN LATERAL (SELECT * FROM policy_version q"
       "  WHERE q.effective_from <= s.accepted_date"
@@ -377,6 +381,7 @@ static const char SQL_CASE_STEP[]
       " coalesce(c.dibao_amount_fen, 0) AS dibao_amount_fen,"
       " coalesce(c.policy_version, '') AS policy_version,"
       " c.kind = 'review' AS is_review,"
+      " c.revision, c.rule_reason,"
       " coalesce(c.review_id, '') AS review_id,"
       " coalesce(c.beneficiary_id, '') AS beneficiary_id,"
       " s.data AS submitted, coalesce(l.kind, '') AS kind, l.who,"
@@ -421,6 +426,8 @@ typedef struct step_row {
 	sn_bytes                 submitted;
 	bool                     has_reg;
 	approval_register_policy reg;
+	int32_t                  revision;
+	const char              *rule_reason;
 } step_row;
 
 static const sn_col step_cols[] = {
@@ -441,6 +448,8 @@ static const sn_col step_cols[] = {
 	SN_COL(step_row, submitted, SN_COL_BYTES),
 	SN_COL(step_row, has_reg, SN_COL_BOOL),
 	REGISTER_POLICY_COLS(step_row, reg, offsetof(step_row, has_reg)),
+	SN_COL(step_row, revision, SN_COL_I32),
+	SN_COL(step_row, rule_reason, SN_COL_TEXT),
 };
 
 enum list_kind {
@@ -531,7 +540,9 @@ read_case(const PGresult *res, approval_case *c, sn_rows *rows)
 		.beneficiary_id         = r.beneficiary_id,
 		.reg = r.has_reg ? r.reg : approval_register_policy_default,
 		.submitted     = r.submitted.data,
-		.submitted_len = r.submitted.len };
+		.submitted_len = r.submitted.len,
+		.revision      = r.revision,
+		.rule_reason   = r.rule_reason };
 	for (int i = 0; err == SN_OK && i < sn_rows_count(&lists); i++) {
 		list_row l;
 		if ((err = sn_rows_read(&lists, i, &l)) == SN_OK)
@@ -952,11 +963,16 @@ static const char SQL_POLICY_ADD[]
       " asset_multiple, max_homes, business_capital_limit_fen, created_by,"
       " review_months_dibao_stable, review_months_dibao, review_months_tekun,"
       " review_months_edge, price_subsidy_per_person_fen,"
-      " cpi_threshold_permille, food_cpi_threshold_permille)"
+      " cpi_threshold_permille, food_cpi_threshold_permille,"
+      " override_reasons)"
       " VALUES ($1, $2::date, $3::bigint, $4::bigint, $5::bigint, $6::bigint,"
       " $7::bigint, $8::bigint, $9::bigint, $10::bigint, $11::bigint,"
       " $12::bigint, $13::bigint, $14, $15::integer, $16::integer,"
-      " $17::integer, $18::integer, $19::bigint, $20::bigint, $21::bigint)";
+      " $17::integer, $18::integer, $19::bigint, $20::bigint, $21::bigint,"
+      " coalesce($22::jsonb, (SELECT p.override_reasons FROM policy_version p"
+      "  WHERE p.effective_from < $2::date ORDER BY p.effective_from DESC"
+      "  LIMIT 1), (SELECT p.override_reasons FROM policy_version p"
+      "  ORDER BY p.effective_from LIMIT 1)))";
 
 sn_err
 approval_store_policy_add(
@@ -967,7 +983,7 @@ approval_store_policy_add(
 	char                            figures[APPROVAL_POLICY_NFIELDS][24];
 	const approval_register_policy *rp = &pv->reg;
 	char                            regs[7][24];
-	const char                     *v[2 + APPROVAL_POLICY_NFIELDS + 1 + 7];
+	const char *v[2 + APPROVAL_POLICY_NFIELDS + 1 + 7 + 1];
 	v[0] = p->version;
 	v[1] = sn_date_format(pv->effective_from, day);
 	/* approval_policy_fields is in the columns' order above. */
@@ -987,6 +1003,7 @@ approval_store_policy_add(
 		i64s(regs[i], reg[i]);
 		v[3 + APPROVAL_POLICY_NFIELDS + i] = regs[i];
 	}
+	v[3 + APPROVAL_POLICY_NFIELDS + 7] = pv->override_reasons_json;
 	return sn_tx_query(tx, SQL_POLICY_ADD, NP(v), v, NULL, NULL);
 }
 
@@ -1129,6 +1146,15 @@ doc_query(sn_db *db, const char *sql, int n, const char *const *v,
 	sn_db_query(db, sql, n, v, doc_cb, c);
 }
 
+/* The discrepancies of a case c's current verification (an
+ * application's only when of the case's revision), as a jsonb array. */
+#define CASE_DISCREPANCIES                                                    \
+	"coalesce((SELECT v.discrepancies FROM verification v"                \
+	" WHERE c.kind = 'application' AND v.application_id = c.case_id"      \
+	" AND v.revision = c.revision UNION ALL SELECT r.discrepancies"       \
+	" FROM review_verification r WHERE c.kind = 'review'"                 \
+	" AND r.review_id = c.case_id LIMIT 1), '[]'::jsonb)"
+
 static const char SQL_CASE_GET[]
     = "SELECT json_build_object("
       " 'case_id', c.case_id,"
@@ -1142,6 +1168,19 @@ static const char SQL_CASE_GET[]
       " 'accepted_date', c.accepted_date::text,"
       " 'deadline_date', c.deadline_date::text,"
       " 'overdue', c.overdue, 'overdue_at', c.overdue_at,"
+      " 'revision', c.revision, 'rule_reason', c.rule_reason,"
+      " 'missing_agencies', CASE WHEN c.stage = 'HELD' THEN v.missing END,"
+      " 'earlier_applications', coalesce((SELECT json_agg(json_build_object("
+      "  'revision', e.revision, 'application', e.summary,"
+      "  'replaced_at', e.replaced_at) ORDER BY e.revision)"
+      "  FROM submitted_history e WHERE e.application_id = c.case_id),"
+      "  '[]'::json),"
+      " 'resubmissions', coalesce((SELECT json_agg(json_build_object("
+      "  'revision', x.revision, 'resubmitted_by', x.resubmitted_by,"
+      "  'amendment', x.amendment, 'outcome', x.outcome,"
+      "  'reason', x.reason, 'at', x.at) ORDER BY x.at, x.revision)"
+      "  FROM resubmissions x WHERE x.application_id = c.case_id),"
+      "  '[]'::json),"
       " 'district_code', c.district_code, 'township_code', c.township_code,"
       " 'village_code', c.village_code, 'taken_in_by', s.taken_in_by,"
       " 'application', s.summary,"
@@ -1157,6 +1196,12 @@ static const char SQL_CASE_GET[]
       "  'category', c.decided_category, 'decided_by', c.decided_by,"
       "  'decided_at', c.decided_at) END,"
       " 'spot_check', c.spot_check,"
+      " 'discrepancies', " CASE_DISCREPANCIES ","
+      " 'override', CASE WHEN c.override_reason_code IS NULL THEN NULL"
+      "  ELSE json_build_object('reason_code', c.override_reason_code,"
+      "  'note', c.override_note, 'district_review', c.district_review,"
+      "  'district_reviewed_by', c.district_reviewed_by,"
+      "  'district_outcome', c.district_outcome) END,"
       " 'timeline', coalesce((SELECT json_agg(json_build_object('at', t.at,"
       "  'actor', t.actor, 'action', t.action, 'from', t.from_stage,"
       "  'to', t.to_stage, 'reason', t.reason, 'detail', t.detail)"
@@ -1188,43 +1233,6 @@ approval_store_case_get(sn_db *db, const char *case_id, const char *juris,
 {
 	const char *v[] = { case_id, juris };
 	doc_query(db, SQL_CASE_GET, NP(v), v, done, arg);
-}
-
-static const char SQL_CASE_LIST[]
-    = "SELECT coalesce(json_agg(json_build_object('case_id', c.case_id,"
-      " 'stage', c.stage, 'stage_reason', c.stage_reason,"
-      " 'district_code', c.district_code, 'township_code', c.township_code,"
-      " 'village_code', c.village_code, 'category', c.category,"
-      " 'tier', c.tier, 'monthly_amount_fen', c.monthly_amount_fen,"
-      " 'accepted_date', c.accepted_date::text,"
-      " 'deadline_date', c.deadline_date::text, 'overdue', c.overdue,"
-      " 'kind', c.kind, 'review_id', c.review_id,"
-      " 'beneficiary_id', c.beneficiary_id)"
-      " ORDER BY c.opened_at, c.case_id), '[]'::json)::text AS doc"
-      " FROM (SELECT * FROM cases WHERE left(village_code, length($1)) = $1"
-      " AND ($2::text IS NULL OR township_code = $2)"
-      " AND ($3::text IS NULL OR stage = $3)"
-      " AND ($4::text IS NULL OR category = $4)"
-      " AND ($5::boolean IS NULL OR overdue = $5::boolean)"
-      " AND ($6::text IS NULL OR kind = $6)"
-      " ORDER BY opened_at, case_id LIMIT 1000) c";
-
-void
-approval_store_case_list(sn_db *db, const char *juris,
-    const approval_case_filter *f, approval_json_fn done, void *arg)
-{
-	const char *v[] = { juris, f->township,
-		f->stage != APPROVAL_STAGE_UNSPECIFIED
-		    ? approval_rules_stage_name(f->stage)
-		    : NULL,
-		f->category != APPROVAL_CAT_UNSPECIFIED
-		    ? approval_rules_category_name(f->category)
-		    : NULL,
-		!f->has_overdue  ? NULL
-		    : f->overdue ? "true"
-		                 : "false",
-		f->kind };
-	doc_query(db, SQL_CASE_LIST, NP(v), v, done, arg);
 }
 
 /* One household of the register as JSON: today's fields of GET
@@ -1318,7 +1326,11 @@ static const char SQL_BENEFICIARY_GET[]
       "  'new_amount_fen', h.new_amount_fen, 'first_month', h.first_month,"
       "  'actor', h.actor, 'review_id', h.review_id, 'reason', h.reason)"
       "  ORDER BY h.id) FROM beneficiary_history h"
-      "  WHERE h.beneficiary_id = b.beneficiary_id), '[]'::jsonb)))::text"
+      "  WHERE h.beneficiary_id = b.beneficiary_id), '[]'::jsonb),"
+      " 'last_payment_failure', (SELECT jsonb_build_object('payment_id',"
+      "  f.payment_id, 'period', f.period, 'reason_code', f.reason_code,"
+      "  'reason', f.reason, 'failed_at', f.failed_at)"
+      "  FROM payment_failures f WHERE f.payment_id = b.last_failure)))::text"
       " AS doc FROM beneficiaries b WHERE b.beneficiary_id = $1"
       " AND left(b.village_code, length($2)) = $2";
 
@@ -1529,20 +1541,6 @@ approval_store_price_add(
 	    tx, SQL_PRICE_ADD, NP(v), v, price_add_cb, (void *) req);
 }
 
-static const char SQL_PRICE_LIST[]
-    = "SELECT coalesce(json_agg(json_build_object('month', month,"
-      " 'cpi_permille', cpi_permille, 'food_cpi_permille',"
-      " food_cpi_permille, 'applies', applies, 'per_person_fen',"
-      " per_person_fen, 'policy_version', policy_version, 'decided_by',"
-      " decided_by, 'at', at) ORDER BY month), '[]'::json)::text AS doc"
-      " FROM price_index";
-
-void
-approval_store_price_list(sn_db *db, approval_json_fn done, void *arg)
-{
-	doc_query(db, SQL_PRICE_LIST, 0, NULL, done, arg);
-}
-
 /* ---- reviews
  * ------------------------------------------------------------------- */
 
@@ -1660,35 +1658,6 @@ approval_store_review_change(sn_tx *tx, const char *change_id,
 		err = sn_tx_query(
 		    tx, SQL_REVIEW_CHANGE_LINK, NP(link), link, NULL, NULL);
 	return err;
-}
-
-static const char SQL_REVIEW_LIST[]
-    = "SELECT coalesce(json_agg(json_build_object('review_id', r.review_id,"
-      " 'beneficiary_id', r.beneficiary_id, 'application_id',"
-      " b.application_id, 'kind', r.kind, 'status', r.status,"
-      " 'opened_on', r.opened_on::text, 'deadline_date',"
-      " r.deadline_date::text, 'change_id', r.change_id,"
-      " 'changes', coalesce((SELECT json_agg(c.change_id ORDER BY c.at,"
-      " c.change_id) FROM review_changes c WHERE c.review_id ="
-      " r.review_id), '[]'::json), 'township_code', b.township_code,"
-      " 'village_code', b.village_code, 'case_id', c.case_id,"
-      " 'stage', c.stage, 'stage_reason', c.stage_reason,"
-      " 'overdue', c.overdue, 'outcome', r.outcome,"
-      " 'close_reason', r.close_reason, 'closed_at', r.closed_at)"
-      " ORDER BY r.at DESC, r.review_id), '[]'::json)::text AS doc"
-      " FROM reviews r JOIN beneficiaries b"
-      " ON b.beneficiary_id = r.beneficiary_id"
-      " LEFT JOIN cases c ON c.case_id = r.review_id::text"
-      " WHERE left(b.village_code, length($1)) = $1"
-      " AND ($2::text IS NULL OR r.status = $2)"
-      " AND ($3::text IS NULL OR b.township_code = $3)";
-
-void
-approval_store_review_list(sn_db *db, const char *juris, const char *status,
-    const char *township, approval_json_fn done, void *arg)
-{
-	const char *v[] = { juris, status, township };
-	doc_query(db, SQL_REVIEW_LIST, NP(v), v, done, arg);
 }
 
 /* ---- review cases
@@ -2036,4 +2005,556 @@ approval_store_gradual_due(
 	const char *v[] = { sn_month_format(month, m) };
 	return sn_tx_query(
 	    tx, SQL_GRADUAL_DUE, NP(v), v, rerating_rows_cb, (void *) req);
+}
+
+/* ---- issue 10 (approval-B): discrepancies, overrides, paging ----------- */
+
+static const char SQL_PUT_DISCREPANCIES[]
+    = "UPDATE verification SET discrepancies = $3::jsonb"
+      " WHERE application_id = $1 AND data = $2";
+
+static const char SQL_PUT_REVIEW_DISCREPANCIES[]
+    = "UPDATE review_verification SET discrepancies = $3::jsonb"
+      " WHERE review_id = $1 AND data = $2";
+
+sn_err
+approval_store_put_discrepancies(sn_tx *tx, const char *application_id,
+    const char *review_id, const uint8_t *data, size_t len, const char *json)
+{
+	const char *v[] = { review_id != NULL ? review_id : application_id,
+		(const char *) data, json };
+	return query_with_bytes(tx,
+	    review_id != NULL ? SQL_PUT_REVIEW_DISCREPANCIES
+	                      : SQL_PUT_DISCREPANCIES,
+	    NP(v), v, 1, len);
+}
+
+static const char SQL_CASEWORK[]
+    = "SELECT jsonb_array_length(" CASE_DISCREPANCIES ") AS discrepancies,"
+      " c.district_review,"
+      " coalesce(c.override_reason_code, '') AS override_reason_code,"
+      " coalesce(c.override_note, '') AS override_note,"
+      " coalesce(c.decided_by, '') AS decided_by,"
+      " coalesce((SELECT p.override_reasons FROM policy_version p"
+      "  WHERE p.effective_from <= $2::date"
+      "  ORDER BY p.effective_from DESC LIMIT 1), '[]'::jsonb)::text"
+      " AS override_reasons"
+      " FROM cases c WHERE c.case_id = $1 FOR UPDATE OF c";
+
+static const sn_col casework_cols[] = {
+	SN_COL(approval_casework, discrepancies, SN_COL_I64),
+	SN_COL(approval_casework, district_review, SN_COL_BOOL),
+	SN_COL(approval_casework, override_reason_code, SN_COL_TEXT),
+	SN_COL(approval_casework, override_note, SN_COL_TEXT),
+	SN_COL(approval_casework, decided_by, SN_COL_TEXT),
+	SN_COL(approval_casework, override_reasons, SN_COL_TEXT),
+};
+
+static void
+casework_cb(sn_tx *tx, PGresult *res, void *arg)
+{
+	const approval_casework_req *req = arg;
+	approval_casework            w;
+	sn_rows                      rows;
+	sn_err                       err
+	    = sn_rows_open(&rows, res, casework_cols, SN_NCOLS(casework_cols));
+	if (err == SN_OK && sn_rows_count(&rows) == 0)
+		err = SN_ENOTFOUND;
+	if (err == SN_OK)
+		err = sn_rows_read(&rows, 0, &w);
+	req->cb(tx, err, err == SN_OK ? &w : NULL, req->arg);
+	sn_rows_close(&rows);
+}
+
+sn_err
+approval_store_casework(sn_tx *tx, const char *case_id, sn_date today,
+    const approval_casework_req *req)
+{
+	char        day[SN_DATE_STRLEN];
+	const char *v[] = { case_id, sn_date_format(today, day) };
+	return sn_tx_query(
+	    tx, SQL_CASEWORK, NP(v), v, casework_cb, (void *) req);
+}
+
+static const char SQL_OVERRIDE[]
+    = "UPDATE cases SET override_reason_code = $2, override_note = $3,"
+      " district_review = true, district_reviewed_by = NULL,"
+      " district_outcome = NULL, updated_at = now() WHERE case_id = $1";
+
+sn_err
+approval_store_override(
+    sn_tx *tx, const char *case_id, const char *code, const char *note)
+{
+	const char *v[] = { case_id, code, note };
+	return sn_tx_query(tx, SQL_OVERRIDE, NP(v), v, NULL, NULL);
+}
+
+static const char SQL_DISTRICT_REVIEW[]
+    = "UPDATE cases SET stage = $3, stage_reason = $4,"
+      " district_review = false, district_reviewed_by = $5,"
+      " district_outcome = $2, spot_check = $6::boolean,"
+      " decided_approved = CASE WHEN $2 = 'reject' THEN false"
+      "  ELSE decided_approved END,"
+      " override_reason_code = CASE WHEN $2 = 'return' THEN NULL"
+      "  ELSE override_reason_code END,"
+      " override_note = CASE WHEN $2 = 'return' THEN NULL"
+      "  ELSE override_note END,"
+      " updated_at = now() WHERE case_id = $1";
+
+sn_err
+approval_store_district_review(sn_tx *tx, const char *case_id,
+    const char *outcome, approval_stage to, const char *reason, const char *by,
+    bool spot_check)
+{
+	const char *v[] = { case_id, outcome, approval_rules_stage_name(to),
+		reason, by, spot_check ? "true" : "false" };
+	return sn_tx_query(tx, SQL_DISTRICT_REVIEW, NP(v), v, NULL, NULL);
+}
+
+static const char *
+i64str(char buf[24], int64_t v)
+{
+	i64s(buf, v);
+	return buf;
+}
+
+/* A page's query: $after and $limit are its last two parameters. */
+static void
+page_query(sn_db *db, const char *sql, int n, const char *const *v,
+    approval_page_fn done, void *arg)
+{
+	page_ctx *c = malloc(sizeof(*c));
+	if (c == NULL) {
+		done(arg, SN_ENOMEM, NULL);
+		return;
+	}
+	*c = (page_ctx) { done, arg };
+	sn_db_query(db, sql, n, v, page_cb, c);
+}
+
+/* The page of rows "page" (already LIMIT $lim + 1, in key order k): the
+ * items (json_build_object ITEM over shown rows r), more and last. */
+#define PAGE_ANSWER(ITEM, k, lim)                                             \
+	" shown AS (SELECT * FROM page ORDER BY " k " LIMIT " lim ")"         \
+	" SELECT coalesce((SELECT json_agg(" ITEM " ORDER BY r." k ")"        \
+	" FROM shown r), '[]'::json)::text AS items_json,"                    \
+	" (SELECT count(*) FROM page) > " lim " AS more,"                     \
+	" coalesce((SELECT max(" k ") FROM shown), 0) AS last"
+
+static const char SQL_CASE_PAGE[]
+    = "WITH page AS (SELECT c.*,"
+      " jsonb_array_length(" CASE_DISCREPANCIES ") AS ndiscrepancies"
+      " FROM cases c WHERE left(c.village_code, length($1)) = $1"
+      " AND ($2::text IS NULL OR c.township_code = $2)"
+      " AND ($3::text IS NULL OR c.stage = $3)"
+      " AND ($4::text IS NULL OR c.category = $4)"
+      " AND ($5::boolean IS NULL OR c.overdue = $5::boolean)"
+      " AND ($6::text IS NULL OR c.kind = $6)"
+      " AND ($7::boolean IS NULL"
+      "  OR (c.override_reason_code IS NOT NULL) = $7::boolean)"
+      " AND (NOT $8::boolean OR c.stage = 'HELD')"
+      " AND c.list_seq > $9::bigint ORDER BY c.list_seq"
+      " LIMIT $10::bigint + 1)," PAGE_ANSWER(
+          "json_build_object('case_id', r.case_id,"
+          " 'stage', r.stage, 'stage_reason', r.stage_reason,"
+          " 'district_code', r.district_code,"
+          " 'township_code', r.township_code,"
+          " 'village_code', r.village_code, 'category', r.category,"
+          " 'tier', r.tier, 'monthly_amount_fen', r.monthly_amount_fen,"
+          " 'accepted_date', r.accepted_date::text,"
+          " 'deadline_date', r.deadline_date::text, 'overdue', r.overdue,"
+          " 'kind', r.kind, 'review_id', r.review_id,"
+          " 'beneficiary_id', r.beneficiary_id,"
+          " 'discrepancy_count', r.ndiscrepancies,"
+          " 'override_reason_code', r.override_reason_code,"
+          " 'district_review', r.district_review,"
+          " 'revision', r.revision, 'missing_agencies', CASE"
+          " WHEN r.stage = 'HELD' THEN (SELECT m.missing FROM verification m"
+          " WHERE r.kind = 'application' AND m.application_id = r.case_id"
+          " UNION ALL SELECT m.missing FROM review_verification m"
+          " WHERE r.kind = 'review' AND m.review_id = r.case_id LIMIT 1)"
+          " END)",
+          "list_seq", "$10::bigint");
+
+void
+approval_store_case_page(sn_db *db, const char *juris,
+    const approval_case_filter *f, int64_t after, int64_t limit,
+    approval_page_fn done, void *arg)
+{
+	char        a[24], l[24];
+	const char *v[] = { juris, f->township,
+		f->stage != APPROVAL_STAGE_UNSPECIFIED
+		    ? approval_rules_stage_name(f->stage)
+		    : NULL,
+		f->category != APPROVAL_CAT_UNSPECIFIED
+		    ? approval_rules_category_name(f->category)
+		    : NULL,
+		!f->has_overdue  ? NULL
+		    : f->overdue ? "true"
+		                 : "false",
+		f->kind,
+		!f->has_override  ? NULL
+		    : f->override ? "true"
+		                  : "false",
+		f->held ? "true" : "false", i64str(a, after),
+		i64str(l, limit) };
+	page_query(db, SQL_CASE_PAGE, NP(v), v, done, arg);
+}
+
+static const char SQL_REVIEW_PAGE[]
+    = "WITH page AS (SELECT r.*, b.application_id, b.township_code,"
+      " b.village_code, c.case_id, c.stage, c.stage_reason, c.overdue"
+      " FROM reviews r JOIN beneficiaries b"
+      " ON b.beneficiary_id = r.beneficiary_id"
+      " LEFT JOIN cases c ON c.case_id = r.review_id::text"
+      " WHERE left(b.village_code, length($1)) = $1"
+      " AND ($2::text IS NULL OR r.status = $2)"
+      " AND ($3::text IS NULL OR b.township_code = $3)"
+      " AND r.list_seq > $4::bigint ORDER BY r.list_seq"
+      " LIMIT $5::bigint + 1)," PAGE_ANSWER(
+          "json_build_object('review_id', r.review_id,"
+          " 'beneficiary_id', r.beneficiary_id, 'application_id',"
+          " r.application_id, 'kind', r.kind, 'status', r.status,"
+          " 'opened_on', r.opened_on::text, 'deadline_date',"
+          " r.deadline_date::text, 'change_id', r.change_id,"
+          " 'changes', coalesce((SELECT json_agg(x.change_id ORDER BY x.at,"
+          " x.change_id) FROM review_changes x WHERE x.review_id ="
+          " r.review_id), '[]'::json), 'township_code', r.township_code,"
+          " 'village_code', r.village_code, 'case_id', r.case_id,"
+          " 'stage', r.stage, 'stage_reason', r.stage_reason,"
+          " 'overdue', r.overdue, 'outcome', r.outcome,"
+          " 'close_reason', r.close_reason, 'closed_at', r.closed_at)",
+          "list_seq", "$5::bigint");
+
+void
+approval_store_review_page(sn_db *db, const char *juris, const char *status,
+    const char *township, int64_t after, int64_t limit, approval_page_fn done,
+    void *arg)
+{
+	char        a[24], l[24];
+	const char *v[]
+	    = { juris, status, township, i64str(a, after), i64str(l, limit) };
+	page_query(db, SQL_REVIEW_PAGE, NP(v), v, done, arg);
+}
+
+static const char SQL_PRICE_PAGE[]
+    = "WITH page AS (SELECT * FROM price_index WHERE list_seq > $1::bigint"
+      " ORDER BY list_seq LIMIT $2::bigint + 1)," PAGE_ANSWER(
+          "json_build_object('month', r.month,"
+          " 'cpi_permille', r.cpi_permille, 'food_cpi_permille',"
+          " r.food_cpi_permille, 'applies', r.applies, 'per_person_fen',"
+          " r.per_person_fen, 'policy_version', r.policy_version,"
+          " 'decided_by', r.decided_by, 'at', r.at)",
+          "list_seq", "$2::bigint");
+
+void
+approval_store_price_page(
+    sn_db *db, int64_t after, int64_t limit, approval_page_fn done, void *arg)
+{
+	char        a[24], l[24];
+	const char *v[] = { i64str(a, after), i64str(l, limit) };
+	page_query(db, SQL_PRICE_PAGE, NP(v), v, done, arg);
+}
+
+static const char SQL_OVERRIDE_COUNTS[]
+    = "SELECT detail->>'code' AS code, count(*) AS n FROM case_timeline"
+      " WHERE action = 'township_override' AND detail ? 'code'"
+      " GROUP BY 1 ORDER BY 1";
+
+typedef struct override_row {
+	const char *code;
+	int64_t     n;
+} override_row;
+
+static const sn_col override_cols[] = {
+	SN_COL(override_row, code, SN_COL_TEXT),
+	SN_COL(override_row, n, SN_COL_I64),
+};
+
+static void
+override_counts_cb(sn_tx *tx, PGresult *res, void *arg)
+{
+	const approval_override_counts_req *req = arg;
+	approval_override_count             v[APPROVAL_OVERRIDE_COUNTS];
+	size_t                              n = 0;
+	sn_rows                             rows;
+	sn_err                              err
+	    = sn_rows_open(&rows, res, override_cols, SN_NCOLS(override_cols));
+	for (int i = 0; err == SN_OK && i < sn_rows_count(&rows)
+	     && n < APPROVAL_OVERRIDE_COUNTS;
+	     i++) {
+		override_row r;
+		if ((err = sn_rows_read(&rows, i, &r)) == SN_OK)
+			v[n++] = (approval_override_count) { r.code, r.n };
+	}
+	req->cb(tx, err, err == SN_OK ? v : NULL, n, req->arg);
+	sn_rows_close(&rows);
+}
+
+sn_err
+approval_store_override_counts(
+    sn_tx *tx, const approval_override_counts_req *req)
+{
+	return sn_tx_query(tx, SQL_OVERRIDE_COUNTS, 0, NULL,
+	    override_counts_cb, (void *) req);
+}
+
+/* ---- issue 10, approval-A: resubmission, edge households, payments ---
+ */
+
+/* One statement: the data-modifying CTEs all run, each seeing the rows
+ * as they were before it (the history takes the submission being
+ * replaced); ok is the case when the resubmission applies. */
+static const char SQL_RESUBMIT[]
+    = "WITH c AS (SELECT case_id, stage, revision, township_code FROM cases"
+      " WHERE case_id = $1 AND kind = 'application' FOR UPDATE),"
+      " seen AS (SELECT 1 FROM resubmissions WHERE application_id = $1"
+      " AND revision = $2::integer),"
+      " ok AS (SELECT * FROM c WHERE stage = 'RETURNED'"
+      " AND revision < $2::integer AND NOT EXISTS (SELECT 1 FROM seen)),"
+      " hist AS (INSERT INTO submitted_history (application_id, revision,"
+      " data, summary, member_ids, taken_in_by) SELECT s.application_id,"
+      " ok.revision, s.data, s.summary, s.member_ids, s.taken_in_by"
+      " FROM submitted s JOIN ok ON s.application_id = ok.case_id"
+      " ON CONFLICT DO NOTHING RETURNING 1),"
+      " sub AS (UPDATE submitted s SET data = $3, summary = $4::jsonb,"
+      " member_ids = $5::text[] FROM ok WHERE s.application_id = ok.case_id"
+      " RETURNING 1),"
+      " cs AS (UPDATE cases k SET stage = 'GATHERING', stage_reason = '',"
+      " revision = $2::integer, updated_at = now() FROM ok"
+      " WHERE k.case_id = ok.case_id RETURNING 1),"
+      " ver AS (DELETE FROM verification v USING ok"
+      " WHERE v.application_id = ok.case_id AND v.revision < $2::integer"
+      " RETURNING 1),"
+      " was AS (INSERT INTO case_actors_earlier (case_id, user_id, step, at,"
+      " revision) SELECT a.case_id, a.user_id, a.step, a.at, ok.revision"
+      " FROM case_actors a JOIN ok ON a.case_id = ok.case_id RETURNING 1),"
+      " gone AS (DELETE FROM case_actors a USING ok"
+      " WHERE a.case_id = ok.case_id RETURNING 1),"
+      " rec AS (INSERT INTO resubmissions (application_id, revision,"
+      " resubmitted_by, amendment, outcome, reason)"
+      " SELECT $1, $2::integer, $6, $7,"
+      " CASE WHEN EXISTS (SELECT 1 FROM ok) THEN 'applied' ELSE 'ignored'"
+      " END,"
+      " CASE WHEN EXISTS (SELECT 1 FROM ok) THEN ''"
+      " WHEN NOT EXISTS (SELECT 1 FROM c) THEN 'no such case'"
+      " WHEN (SELECT stage FROM c) <> 'RETURNED'"
+      " THEN 'the case is at stage ' || (SELECT stage FROM c)"
+      " ELSE 'the case is at revision ' || (SELECT revision FROM c)::text"
+      " END WHERE NOT EXISTS (SELECT 1 FROM seen)"
+      " RETURNING outcome, reason)"
+      " SELECT $1::text AS case_id,"
+      " coalesce((SELECT outcome FROM rec), 'repeat') AS outcome,"
+      " coalesce((SELECT reason FROM rec), '') AS reason,"
+      " (SELECT stage FROM c) AS from_stage,"
+      " coalesce((SELECT township_code FROM c), '') AS township_code,"
+      " $6::text AS actor, $7::text AS amendment";
+
+/* After SQL_RESUBMIT, in the same transaction: the clerk who
+ * resubmitted is an actor of the new round. */
+static const char SQL_RESUBMIT_ACTOR[]
+    = "INSERT INTO case_actors (case_id, user_id, step)"
+      " SELECT $1, $2, 'resubmission' FROM resubmissions"
+      " WHERE application_id = $1 AND revision = $3::integer"
+      " AND outcome = 'applied' AND resubmitted_by = $2"
+      " ON CONFLICT DO NOTHING";
+
+static const char *const resubmit_outcome_names[]
+    = { "", "applied", "ignored", "repeat", NULL };
+
+typedef struct resubmit_row {
+	approval_resubmitted r;
+	bool                 has_from;
+} resubmit_row;
+
+static const sn_col resubmit_cols[] = {
+	COL_AT(
+	    resubmit_row, r.case_id, "case_id", SN_COL_TEXT, SN_COL_NOT_NULL),
+	{ "outcome", SN_COL_ENUM, offsetof(resubmit_row, r.outcome),
+	    sizeof(approval_resubmit_outcome), SN_COL_NOT_NULL,
+	    resubmit_outcome_names },
+	COL_AT(resubmit_row, r.reason, "reason", SN_COL_TEXT, SN_COL_NOT_NULL),
+	{ "from_stage", SN_COL_ENUM, offsetof(resubmit_row, r.from),
+	    sizeof(approval_stage), offsetof(resubmit_row, has_from),
+	    approval_stage_names },
+	COL_AT(resubmit_row, r.township_code, "township_code", SN_COL_TEXT,
+	    SN_COL_NOT_NULL),
+	COL_AT(resubmit_row, r.actor, "actor", SN_COL_TEXT, SN_COL_NOT_NULL),
+	COL_AT(resubmit_row, r.amendment, "amendment", SN_COL_TEXT,
+	    SN_COL_NOT_NULL),
+};
+
+static void
+resubmit_cb(sn_tx *tx, PGresult *res, void *arg)
+{
+	const approval_resubmit_req *req = arg;
+	resubmit_row                 x;
+	memset(&x, 0, sizeof(x));
+	sn_err err
+	    = sn_rows_one(res, resubmit_cols, SN_NCOLS(resubmit_cols), &x);
+	req->cb(tx, err, err == SN_OK ? &x.r : NULL, req->arg);
+}
+
+sn_err
+approval_store_resubmit(sn_tx *tx, const approval_resubmission *r,
+    const approval_resubmit_req *req)
+{
+	char        rev[24];
+	sn_pgarray  ids;
+	const char *idv = pgarray(&ids, r->member_ids, r->nmembers);
+	sn_err      err = SN_ENOMEM;
+	i64s(rev, r->revision);
+	if (idv != NULL) {
+		const char *v[]            = { r->application_id, rev,
+			           (const char *) r->data, r->summary_json, idv,
+			           r->resubmitted_by, r->amendment };
+		int         lengths[NP(v)] = { 0 }, formats[NP(v)] = { 0 };
+		lengths[2] = (int) r->len;
+		formats[2] = 1;
+		err        = r->len > INT32_MAX
+		           ? SN_EINVAL
+		           : sn_tx_query_bin(tx, SQL_RESUBMIT, NP(v), v, lengths,
+		               formats, 0, resubmit_cb, (void *) req);
+	}
+	sn_pgarray_fini(&ids);
+	if (err == SN_OK) {
+		const char *a[]
+		    = { r->application_id, r->resubmitted_by, rev };
+		err = sn_tx_query(
+		    tx, SQL_RESUBMIT_ACTOR, NP(a), a, NULL, NULL);
+	}
+	return err;
+}
+
+static const char SQL_RULE_REASON[]
+    = "UPDATE cases SET rule_reason = $2,"
+      " computation = CASE WHEN computation IS NULL THEN NULL"
+      " ELSE computation || jsonb_build_object('rule_reason', $2::text) END"
+      " WHERE case_id = $1";
+
+sn_err
+approval_store_rule_reason(
+    sn_tx *tx, const char *case_id, const char *rule_reason)
+{
+	const char *v[] = { case_id, rule_reason };
+	return sn_tx_query(tx, SQL_RULE_REASON, NP(v), v, NULL, NULL);
+}
+
+static const char SQL_EDGE_ROWS[]
+    = "SELECT b.beneficiary_id, b.application_id, b.status, b.category,"
+      " b.tier, b.monthly_amount_fen, b.bank_code, b.account_number,"
+      " b.account_name, b.from_month, b.until_month, b.approved_by,"
+      " b.district_code, b.township_code, b.village_code, b.head_id_number,"
+      " b.head_name, array_to_string(b.member_ids, ',') AS member_ids,"
+      " b.members::bigint AS members, b.policy_version,"
+      " coalesce(s.taken_in_by, '') AS taken_in_by, s.data AS submitted,"
+      " NULL::bytea AS verification"
+      " FROM beneficiaries b"
+      " LEFT JOIN submitted s ON s.application_id = b.application_id"
+      " WHERE b.tier = 'edge'"
+      " AND b.status IN ('ACTIVE', 'GRADUAL_EXIT', 'SUSPENDED')"
+      " AND b.member_ids && $1::text[] AND b.application_id <> $2"
+      " ORDER BY b.seq FOR UPDATE OF b";
+
+sn_err
+approval_store_edge_rows(sn_tx *tx, const char *const *member_ids, size_t n,
+    const char *case_id, const approval_rerate_req *req)
+{
+	sn_pgarray  ids;
+	const char *idv = pgarray(&ids, member_ids, n);
+	sn_err      err = SN_ENOMEM;
+	if (idv != NULL) {
+		const char *v[] = { idv, case_id };
+		err             = sn_tx_query(tx, SQL_EDGE_ROWS, NP(v), v,
+		                rerating_rows_cb, (void *) req);
+	}
+	sn_pgarray_fini(&ids);
+	return err;
+}
+
+static const char SQL_REGISTER_END[]
+    = "WITH b AS (UPDATE beneficiaries SET status = $3, until_month = $10"
+      " WHERE beneficiary_id = $1 AND status = $2 RETURNING beneficiary_id)"
+      " INSERT INTO beneficiary_history (beneficiary_id, cause, old_status,"
+      " new_status, old_amount_fen, new_amount_fen, first_month, actor,"
+      " reason) SELECT beneficiary_id, $4, $2, $3, $5::bigint, $6::bigint,"
+      " $7, $8, $9 FROM b";
+
+sn_err
+approval_store_register_end(
+    sn_tx *tx, const approval_register_write *w, sn_month until_month)
+{
+	char        old[24], amount[24], month[SN_MONTH_STRLEN];
+	char        until[SN_MONTH_STRLEN];
+	const char *v[]
+	    = { w->beneficiary_id, approval_register_status_name(w->from),
+		      approval_register_status_name(w->to),
+		      approval_register_cause_name(w->cause), old, amount,
+		      sn_month_format(w->first_month, month), w->actor,
+		      w->reason, sn_month_format(until_month, until) };
+	i64s(old, w->old_amount_fen);
+	i64s(amount, w->new_amount_fen);
+	return sn_tx_query(tx, SQL_REGISTER_END, NP(v), v, NULL, NULL);
+}
+
+static const char SQL_PAYMENT_FAILED[]
+    = "WITH b AS (SELECT beneficiary_id FROM beneficiaries"
+      " WHERE beneficiary_id = $2),"
+      " f AS (INSERT INTO payment_failures (payment_id, beneficiary_id,"
+      " period, reason_code, reason, failed_at) SELECT $1, $2, $3, $4, $5,"
+      " $6 FROM b ON CONFLICT (payment_id) DO UPDATE SET"
+      " period = EXCLUDED.period, reason_code = EXCLUDED.reason_code,"
+      " reason = EXCLUDED.reason, failed_at = EXCLUDED.failed_at, at = now()"
+      " RETURNING payment_id)"
+      " UPDATE beneficiaries SET last_failure = f.payment_id FROM f"
+      " WHERE beneficiary_id = $2";
+
+sn_err
+approval_store_payment_failed(sn_tx *tx, const approval_payment_failure *f)
+{
+	const char *v[] = { f->payment_id, f->beneficiary_id, f->period,
+		f->reason_code, f->reason, f->failed_at };
+	return sn_tx_query(tx, SQL_PAYMENT_FAILED, NP(v), v, NULL, NULL);
+}
+
+static const char SQL_PAYEE_CHANGED[]
+    = "WITH pc AS (INSERT INTO payee_changes (beneficiary_id, changed_at,"
+      " payment_id, requested_by, confirmed_by) SELECT $1, $2, $3, $7, $8"
+      " FROM beneficiaries WHERE beneficiary_id = $1"
+      " ON CONFLICT DO NOTHING RETURNING beneficiary_id),"
+      " b AS (UPDATE beneficiaries x SET bank_code = $4, account_number = $5,"
+      " account_name = $6, last_failure = NULL FROM pc"
+      " WHERE x.beneficiary_id = pc.beneficiary_id"
+      " RETURNING x.beneficiary_id, x.status, x.monthly_amount_fen)"
+      " INSERT INTO beneficiary_history (beneficiary_id, cause, old_status,"
+      " new_status, old_amount_fen, new_amount_fen, first_month, actor,"
+      " reason) SELECT beneficiary_id, 'payee', status, status,"
+      " monthly_amount_fen, monthly_amount_fen, $9, $8,"
+      " 'payee account corrected: requested by ' || $7"
+      " || ', confirmed by ' || $8"
+      " || CASE WHEN $3 = '' THEN '' ELSE ' (payment ' || $3 || ')' END"
+      " FROM b";
+
+sn_err
+approval_store_payee_changed(sn_tx *tx, const approval_payee_change *p)
+{
+	/* first_month: the month of the change, as its RFC 3339 time says
+	 * (the history's month column is never empty). */
+	char month[8] = "";
+	if (p->changed_at != NULL && strlen(p->changed_at) >= 7)
+		memcpy(month, p->changed_at, 7);
+	const char *v[] = { p->beneficiary_id, p->changed_at, p->payment_id,
+		p->bank_code, p->account_number, p->account_name,
+		p->requested_by, p->confirmed_by, month };
+	return sn_tx_query(tx, SQL_PAYEE_CHANGED, NP(v), v, NULL, NULL);
+}
+
+static const char SQL_OVERRIDE_REASONS[]
+    = "SELECT coalesce(json_object_agg(version, override_reasons),"
+      " '{}'::json)::text AS doc FROM policy_version";
+
+void
+approval_store_override_reasons(sn_db *db, approval_json_fn done, void *arg)
+{
+	doc_query(db, SQL_OVERRIDE_REASONS, 0, NULL, done, arg);
 }

@@ -80,7 +80,8 @@ sn_err approval_store_withdraw(sn_tx *tx, const char *case_id,
     const char *reason, const char *actor, const approval_withdrawn_req *req);
 
 /* A verification.completed, replacing any earlier one (the latest
- * counts). */
+ * counts) of the same or an older revision (issue 10: an answer of an
+ * older revision than the one stored is dropped). */
 typedef struct approval_verification {
 	const char        *application_id;
 	bool               complete;
@@ -90,6 +91,8 @@ typedef struct approval_verification {
 	const uint8_t     *data; /* the event's protobuf */
 	size_t             len;
 	const char        *facts_json;
+	int32_t            revision; /* issue 10: of the application; 0
+	                              * reads as 1 (a review's: ignored) */
 } approval_verification;
 
 sn_err approval_store_put_verification(
@@ -313,11 +316,11 @@ typedef struct approval_case_filter {
 	bool              has_overdue;
 	bool              overdue;
 	const char       *kind; /* "application" or "review" */
+	bool              held; /* issue 10: only HELD cases (stage is
+	                         * then HELD or UNSPECIFIED) */
+	bool has_override;      /* issue 10: override= given */
+	bool override;          /* true: only overrides; false: none */
 } approval_case_filter;
-
-/* The cases within juris as a JSON array (the first 1000 opened). */
-void approval_store_case_list(sn_db *db, const char *juris,
-    const approval_case_filter *f, approval_json_fn done, void *arg);
 
 /* Filters of GET /beneficiaries; NULL, UNSPECIFIED and false: any. */
 typedef struct approval_beneficiary_filter {
@@ -493,9 +496,6 @@ typedef struct approval_price_req {
 sn_err approval_store_price_add(
     sn_tx *tx, const approval_price_index *p, const approval_price_req *req);
 
-/* Every month's indices as a JSON array, in month order. */
-void approval_store_price_list(sn_db *db, approval_json_fn done, void *arg);
-
 /* ---- reviews (issue 9: the periodic review, a reported change) ---------
  */
 
@@ -539,12 +539,6 @@ sn_err approval_store_reviews_due(sn_tx *tx, sn_date today, sn_date deadline,
 sn_err approval_store_review_change(sn_tx *tx, const char *change_id,
     const char *beneficiary_id, bool agency, const uint8_t *data, size_t len,
     sn_date today, sn_date deadline, const approval_review_req *req);
-
-/* The reviews within juris ("open" or "closed" status, township: NULL
- * for any), as a JSON array, newest first. */
-void approval_store_review_list(sn_db *db, const char *juris,
-    const char *status, const char *township, approval_json_fn done,
-    void *arg);
 
 /* ---- review cases (issue 9: a review is a case) ----------------------
  */
@@ -667,5 +661,203 @@ typedef approval_rerate_req approval_gradual_req;
  * in register order), each to req->cb. */
 sn_err approval_store_gradual_due(
     sn_tx *tx, sn_month month, const approval_gradual_req *req);
+
+/* ---- issue 10, approval-A: resubmission, edge households, payments --- */
+
+/* An application.resubmitted to apply to its case. */
+typedef struct approval_resubmission {
+	const char        *application_id;
+	int32_t            revision; /* >= 2 */
+	const uint8_t     *data;     /* the event's protobuf */
+	size_t             len;
+	const char        *summary_json; /* approval_views_submitted */
+	const char *const *member_ids;
+	size_t             nmembers;
+	const char        *resubmitted_by, *amendment;
+} approval_resubmission;
+
+/* What approval_store_resubmit did. */
+typedef enum approval_resubmit_outcome {
+	APPROVAL_RESUBMIT_APPLIED = 1, /* RETURNED -> GATHERING */
+	APPROVAL_RESUBMIT_IGNORED = 2, /* recorded; the case was not
+	                                * RETURNED (or no such case, or an
+	                                * older revision) */
+	APPROVAL_RESUBMIT_REPEAT = 3,  /* this revision was seen before */
+} approval_resubmit_outcome;
+
+typedef struct approval_resubmitted {
+	const char               *case_id;
+	approval_resubmit_outcome outcome;
+	const char               *reason;        /* IGNORED: why */
+	approval_stage            from;          /* the case's stage before */
+	const char               *township_code; /* "" for no case */
+	const char               *actor, *amendment; /* as given */
+} approval_resubmitted;
+
+/* err SN_OK with the row, or SN_EPROTO (r NULL). */
+typedef void (*approval_resubmitted_fn)(
+    sn_tx *tx, sn_err err, const approval_resubmitted *r, void *arg);
+
+typedef struct approval_resubmit_req {
+	approval_resubmitted_fn cb;
+	void                   *arg;
+} approval_resubmit_req;
+
+/*
+ * Applies a resubmission once per (application, revision), recorded in
+ * table resubmissions either way. A case (kind application) in RETURNED
+ * at an older revision: its current submission moves to
+ * submitted_history, the amended one (data, summary, members) replaces
+ * it, the case goes to GATHERING at the new revision (deadline kept),
+ * the verification of an older revision is dropped, the earlier round's
+ * actors move to case_actors_earlier and resubmitted_by becomes an actor
+ * of the new round (step 'resubmission'). Otherwise nothing but the
+ * record (IGNORED). Then req->cb.
+ */
+sn_err approval_store_resubmit(sn_tx *tx, const approval_resubmission *r,
+    const approval_resubmit_req *req);
+
+/* Why the rules put the case in no category ("" when they did), kept
+ * on the case and in its computation (member rule_reason). */
+sn_err approval_store_rule_reason(
+    sn_tx *tx, const char *case_id, const char *rule_reason);
+
+/* The households of tier edge in the register (ACTIVE, GRADUAL_EXIT or
+ * SUSPENDED) of which one of the n member_ids is a member, but for the
+ * household of application case_id (locked, in register order), each to
+ * req->cb (r->verification unset). */
+sn_err approval_store_edge_rows(sn_tx *tx, const char *const *member_ids,
+    size_t n, const char *case_id, const approval_rerate_req *req);
+
+/* Ends household w->beneficiary_id as w says (its standing, history
+ * row) with until_month: the last month it is valid for. */
+sn_err approval_store_register_end(
+    sn_tx *tx, const approval_register_write *w, sn_month until_month);
+
+/* A payment.failed of a household's payment (once per payment id: a
+ * repeat replaces the row): becomes the household's last failure. A
+ * household not in the register: nothing. */
+typedef struct approval_payment_failure {
+	const char *payment_id, *beneficiary_id, *period;
+	const char *reason_code, *reason;
+	const char *failed_at; /* the event's time, RFC 3339 */
+} approval_payment_failure;
+
+sn_err approval_store_payment_failed(
+    sn_tx *tx, const approval_payment_failure *f);
+
+/* A payee.changed (once per beneficiary and changed_at): the register's
+ * payee replaced, a history row (cause 'payee', standing and amount
+ * unchanged, actor confirmed_by, reason naming requested_by), the last
+ * failure cleared. A household not in the register: nothing. */
+typedef struct approval_payee_change {
+	const char *beneficiary_id, *changed_at, *payment_id;
+	const char *bank_code, *account_number, *account_name;
+	const char *requested_by, *confirmed_by;
+} approval_payee_change;
+
+sn_err approval_store_payee_changed(sn_tx *tx, const approval_payee_change *p);
+
+/* ---- issue 10 (approval-B): discrepancies, overrides, paging -------- */
+
+/* The discrepancies (json, a JSON array of {field, declared_fen,
+ * reported_fen, agency}) of the verification.completed whose protobuf is
+ * data: set on the row of the application (review_id NULL) or of the
+ * review only if that row holds this very answer, so that an answer the
+ * store did not keep (an older revision's) leaves the row as it is. */
+sn_err approval_store_put_discrepancies(sn_tx *tx, const char *application_id,
+    const char *review_id, const uint8_t *data, size_t len, const char *json);
+
+/* What the township's confirmation and the district's filing check,
+ * beside approval_case. Strings borrowed from the result. */
+typedef struct approval_casework {
+	int64_t     discrepancies;   /* of the case's current verification */
+	bool        district_review; /* an override awaiting the district */
+	const char *override_reason_code; /* "" when none */
+	const char *override_note;        /* "" when none */
+	const char *decided_by; /* the township's decider; "" when none */
+	/* The override reasons of the version in force on the day asked, a
+	 * JSON array [{code, label}] ("[]" when none is in force). */
+	const char *override_reasons;
+} approval_casework;
+
+/* err SN_OK with the row; SN_ENOTFOUND (w NULL) for no such case;
+ * SN_EPROTO (w NULL). */
+typedef void (*approval_casework_fn)(
+    sn_tx *tx, sn_err err, const approval_casework *w, void *arg);
+
+typedef struct approval_casework_req {
+	approval_casework_fn cb;
+	void                *arg;
+} approval_casework_req;
+
+/* Reads what a step checks of case_id, locking the case (FOR UPDATE)
+ * until the transaction ends, with the override reasons in force on
+ * today. */
+sn_err approval_store_casework(sn_tx *tx, const char *case_id, sn_date today,
+    const approval_casework_req *req);
+
+/* The township approved case_id as an override: its reason code and
+ * note, and the mark that the district reviews it at filing. */
+sn_err approval_store_override(
+    sn_tx *tx, const char *case_id, const char *code, const char *note);
+
+/* The district's review of an override at filing: stage to (FILED,
+ * RETURNED or REJECTED) with reason, the outcome ("file", "return",
+ * "reject") and who reviewed; the mark is cleared. A return also clears
+ * the override (a resubmitted case is confirmed anew); a rejection
+ * records decided_approved false. */
+sn_err approval_store_district_review(sn_tx *tx, const char *case_id,
+    const char *outcome, approval_stage to, const char *reason, const char *by,
+    bool spot_check);
+
+/* One page of a list (sn/page.h): the JSON array of its items in key
+ * order, whether rows past the last exist, the last item's key (0: no
+ * item). The type of approval_beneficiary_page, for every list. */
+typedef approval_beneficiary_page approval_page;
+
+/* The cases within juris as f filters them (override: has_override),
+ * at most limit past key after, in list_seq (opening) order; each item
+ * counts its discrepancies. */
+void approval_store_case_page(sn_db *db, const char *juris,
+    const approval_case_filter *f, int64_t after, int64_t limit,
+    approval_page_fn done, void *arg);
+
+/* The reviews within juris (status "open"/"closed", township: NULL for
+ * any), at most limit past key after, in list_seq (opening) order. */
+void approval_store_review_page(sn_db *db, const char *juris,
+    const char *status, const char *township, int64_t after, int64_t limit,
+    approval_page_fn done, void *arg);
+
+/* The months' price indices, at most limit past key after, in the order
+ * they were stored. */
+void approval_store_price_page(
+    sn_db *db, int64_t after, int64_t limit, approval_page_fn done, void *arg);
+
+/* Overrides so far by reason code (the township's overrides, whatever
+ * the district did with them), for the metrics. */
+typedef struct approval_override_count {
+	const char *code;
+	int64_t     n;
+} approval_override_count;
+
+/* err SN_OK with n rows (n may be 0; at most APPROVAL_OVERRIDE_COUNTS
+ * codes, the first in code order), or SN_EPROTO (v NULL). */
+#define APPROVAL_OVERRIDE_COUNTS 64
+typedef void (*approval_override_counts_fn)(sn_tx *tx, sn_err err,
+    const approval_override_count *v, size_t n, void *arg);
+
+typedef struct approval_override_counts_req {
+	approval_override_counts_fn cb;
+	void                       *arg;
+} approval_override_counts_req;
+
+sn_err approval_store_override_counts(
+    sn_tx *tx, const approval_override_counts_req *req);
+
+/* Every version's override reasons: a JSON object {version: [{code,
+ * label}]}. */
+void approval_store_override_reasons(
+    sn_db *db, approval_json_fn done, void *arg);
 
 #endif /* APPROVAL_STORE_H */

@@ -23,11 +23,12 @@ th                T;
 const char        KEY[] = "approval-scenarios-key-0123456789abcdef";
 sn_auth          *AUTH;
 int               PORT; /* approval's HTTP port */
-int               PUBPORT[3];
-const char *const PUBS[3] = { "intake", "verification", "investigation" };
-const char       *S;        /* approval's schema */
-th_proc          *APPROVAL; /* the approval process */
-int               keyseq;
+int               PUBPORT[NPUBS];
+const char *const PUBS[NPUBS]
+    = { "intake", "verification", "investigation", "disbursement" };
+const char *S;        /* approval's schema */
+th_proc    *APPROVAL; /* the approval process */
+int         keyseq;
 
 /* ---- helpers -------------------------------------------------------------
  */
@@ -68,7 +69,7 @@ idnum(char out[19], const char *region, const char *birth, int seq)
 }
 
 /* Posts one event to publisher pub (0 intake, 1 verification, 2
- * investigation). */
+ * investigation, 3 disbursement). */
 void
 publish(
     int pub, const char *type, const char *subject, const ProtobufCMessage *m)
@@ -326,7 +327,7 @@ outbox_event(const char *topic, const char *subject, int nth, size_t *len)
 /* ---- the stack ------------------------------------------------------------
  */
 
-/* Starts the three publishers and approval, whose environment also gets
+/* Starts the four publishers and approval, whose environment also gets
  * the NULL-ended "KEY=VALUE" settings of extra (may be NULL). */
 void
 start_env(const char *overdue_ms, const char *const *extra)
@@ -335,15 +336,15 @@ start_env(const char *overdue_ms, const char *const *extra)
 		th_fail(&T, "sn_auth_open");
 	if (sn_clock_setup() != SN_OK)
 		th_fail(&T, "sn_clock_setup");
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < NPUBS; i++)
 		th_publisher(&T, PUBS[i]);
 	th_publisher(&T, "approval");
-	static char ports[4][32];
+	static char ports[NPUBS + 1][32];
 	static char keyenv[128], overdue[64];
 	snprintf(keyenv, sizeof(keyenv), "SN_TOKEN_KEY=%s", KEY);
 	snprintf(overdue, sizeof(overdue), "SN_APPROVAL_OVERDUE_CHECK_MS=%s",
 	    overdue_ms);
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < NPUBS; i++) {
 		PUBPORT[i] = th_free_port();
 		snprintf(
 		    ports[i], sizeof(ports[i]), "SN_HTTP_PORT=%d", PUBPORT[i]);
@@ -354,15 +355,15 @@ start_env(const char *overdue_ms, const char *const *extra)
 		th_spawn(&T, PUBS[i], APPROVAL_TESTPUB, argv, env);
 	}
 	PORT = th_free_port();
-	snprintf(ports[3], sizeof(ports[3]), "SN_HTTP_PORT=%d", PORT);
-	const char *env[8]
-	    = { ports[3], keyenv, overdue, "SN_BUS_HEARTBEAT_MS=200", NULL };
+	snprintf(ports[NPUBS], sizeof(ports[NPUBS]), "SN_HTTP_PORT=%d", PORT);
+	const char *env[8] = { ports[NPUBS], keyenv, overdue,
+		"SN_BUS_HEARTBEAT_MS=200", NULL };
 	for (int i = 0, n = 4; extra != NULL && extra[i] != NULL && n < 7; i++)
 		env[n++] = extra[i];
 	const char *argv[] = { APPROVAL_BIN, NULL };
 	APPROVAL           = th_spawn(&T, "approval", APPROVAL_BIN, argv, env);
 	S                  = th_schema(&T, "approval");
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < NPUBS; i++)
 		TH_CHECK(&T, th_wait_ready(&T, PUBPORT[i], WAIT_MS),
 		    "%s is not ready", PUBS[i]);
 	TH_CHECK(

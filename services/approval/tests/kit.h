@@ -48,12 +48,15 @@
 	"\"asset_multiple\":24,\"max_homes\":1,"                              \
 	"\"business_capital_limit_fen\":5000000%s}"
 
-extern th                T;
-extern const char        KEY[];
-extern sn_auth          *AUTH;
-extern int               PORT; /* approval's HTTP port */
-extern int               PUBPORT[3];
-extern const char *const PUBS[3];
+extern th         T;
+extern const char KEY[];
+extern sn_auth   *AUTH;
+extern int        PORT; /* approval's HTTP port */
+/* The publishers approval follows, injected by sn-inject: intake,
+ * verification, investigation and (issue 10) disbursement. */
+#define NPUBS 4
+extern int               PUBPORT[NPUBS];
+extern const char *const PUBS[NPUBS];
 extern const char       *S;        /* approval's schema */
 extern th_proc          *APPROVAL; /* the approval process */
 extern int               keyseq;

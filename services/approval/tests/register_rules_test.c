@@ -139,7 +139,9 @@ test_names(void **state)
 	    approval_register_cause_name(APPROVAL_CAUSE_SUSPENSION),
 	    "suspension");
 	assert_string_equal(approval_register_cause_name(0), "");
-	assert_string_equal(approval_register_cause_name(9), "");
+	assert_string_equal(
+	    approval_register_cause_name(APPROVAL_CAUSE_REPLACED), "replaced");
+	assert_string_equal(approval_register_cause_name(10), "");
 	assert_string_equal(
 	    approval_register_action_name(APPROVAL_REGISTER_DO_RESUME),
 	    "resumption");

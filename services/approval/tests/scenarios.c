@@ -837,8 +837,11 @@ validation(void)
 		    "{\"decision\":\"reject\",\"reason\":\"\\u0001\"}",
 		    "invalid_characters", "reason" },
 		{ 3, "/cases/app-strict/district-filing",
-		    "{\"spot_check\":true,\"decision\":\"pass\"}",
-		    "unknown_field", "decision" },
+		    "{\"spot_check\":true,\"category\":\"dibao\"}",
+		    "unknown_field", "category" },
+		/* issue 10: decision is file, return or reject */
+		{ 3, "/cases/app-strict/district-filing", "{\"decision\":7}",
+		    "invalid_type", "decision" },
 		{ 3, "/cases/app-strict/district-filing",
 		    "{\"note\":\"filed\\u0001\"}", "invalid_characters",
 		    "note" },
@@ -1111,6 +1114,10 @@ read_all(const char *tok, const char *query, json_t *seen, int add_between)
 		    next != NULL
 		        || json_is_null(json_object_get(j, "next_cursor")),
 		    "next_cursor is neither a string nor null");
+		TH_CHECK(&T,
+		    json_equal(json_object_get(j, "next"),
+		        json_object_get(j, "next_cursor")),
+		    "next_cursor is not next (issue 10)");
 		snprintf(cursor, sizeof(cursor), "%s", next ? next : "");
 		json_decref(j);
 		if (add_between > 0 && cursor[0] != '\0') {
@@ -1222,11 +1229,13 @@ register_paging(void)
 		const char *query, *field;
 	} bad[] = {
 		{ "limit=0", "limit" },
-		{ "limit=501", "limit" },
+		{ "limit=1001", "limit" },
 		{ "limit=ten", "limit" },
 		{ "limit=-1", "limit" },
 		{ "cursor=abc", "cursor" },
 		{ "cursor=r00000000000000zz", "cursor" },
+		/* issue 10: a next_cursor made before sn/page.h */
+		{ "cursor=r0000000000000001", "cursor" },
 		{ "status=gone", "status" },
 		{ "category=rich", "category" },
 		{ "review_due=2026-02-30", "review_due" },
