@@ -27,6 +27,7 @@ typedef struct call call;
 struct verification_agencies {
 	sn_reqc      *reqc[VERIFICATION_NAGENCIES];
 	size_t        nlive;
+	call         *calls; /* live calls, for verification_agencies_cancel */
 	bool          closing;
 	sn_reqc_retry policy;
 	sn_counter   *requests[VERIFICATION_NAGENCIES][VERIFICATION_NOUTCOMES];
@@ -35,6 +36,8 @@ struct verification_agencies {
 
 struct call {
 	verification_agencies *owner;
+	call                  *prev, *next;
+	bool                   cancelled; /* no further try */
 	int                    agency;
 	uint32_t               tries;      /* of the last try judged */
 	uint64_t               latency_us; /* of the last try */
@@ -68,6 +71,12 @@ verification_outcome_name(int outcome)
 static void
 call_free(call *c)
 {
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		c->owner->calls = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
 	c->owner->nlive--;
 	for (size_t i = 0; i < c->nids; i++)
 		free(c->ids[i]);
@@ -182,15 +191,17 @@ on_try(const sn_reqc_try *t, void *arg)
 	}
 	c->tries      = t->tries;
 	c->latency_us = t->latency_us;
+	/* A cancelled call's try is its last: a failure is not retried. */
+	bool final = t->final || c->cancelled;
 	switch (t->err) {
 	case SN_OK:
-		return on_reply(c, t->final, t->reply, t->len);
+		return on_reply(c, final, t->reply, t->len);
 	case SN_ETIMEDOUT:
-		return try_failed(c, t->final, VERIFICATION_OUTCOME_TIMEOUT,
+		return try_failed(c, final, VERIFICATION_OUTCOME_TIMEOUT,
 		    sn_strerror(t->err));
 	default:
-		return try_failed(c, t->final,
-		    VERIFICATION_OUTCOME_UNREACHABLE, sn_strerror(t->err));
+		return try_failed(c, final, VERIFICATION_OUTCOME_UNREACHABLE,
+		    sn_strerror(t->err));
 	}
 }
 
@@ -261,6 +272,10 @@ verification_agencies_ask(verification_agencies *a, int agency,
 	c->agency = agency;
 	c->fn     = fn;
 	c->arg    = arg;
+	c->next   = a->calls;
+	if (a->calls != NULL)
+		a->calls->prev = c;
+	a->calls = c;
 	a->nlive++;
 	snprintf(c->request_id, sizeof(c->request_id), "%s", request_id);
 	sn_err err = SN_ENOMEM;
@@ -302,6 +317,18 @@ size_t
 verification_agencies_inflight(const verification_agencies *a)
 {
 	return a->nlive;
+}
+
+size_t
+verification_agencies_cancel(verification_agencies *a, const void *arg)
+{
+	size_t n = 0;
+	for (call *c = a != NULL ? a->calls : NULL; c != NULL; c = c->next)
+		if (c->arg == arg && !c->cancelled) {
+			c->cancelled = true;
+			n++;
+		}
+	return n;
 }
 
 /* Copies agency's own fields of one record into p. */

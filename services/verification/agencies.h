@@ -95,6 +95,16 @@ sn_err verification_agencies_ask(verification_agencies *a, int agency,
 size_t verification_agencies_inflight(const verification_agencies *a);
 
 /*
+ * Marks every call in flight whose arg is arg as cancelled (issue 10: a
+ * withdrawn application, a superseded revision): its try under way ends
+ * as usual, but a failed try is final instead of retried, so no further
+ * try is sent once the current one (or a retry already waiting out its
+ * backoff) ends. fn still runs once per call. Returns how many were
+ * marked. NULL a: 0.
+ */
+size_t verification_agencies_cancel(verification_agencies *a, const void *arg);
+
+/*
  * Decodes a stored OK reply of agency for ids into persons (nids
  * entries, in the order of ids). SN_EPROTO if it is not a valid OK reply
  * for them. Pure apart from protobuf-c's allocation.

@@ -65,7 +65,9 @@ struct round {
 	verification_replies_req replies;
 };
 
-static void   scan_kick(verification *v);
+static void scan_kick(verification *v);
+static void rounds_cancel(
+    verification *v, const char *application_id, int below_revision);
 static sn_err publish_completed(verification *v, sn_tx *tx,
     const char *application_id, const char *review_id, int attempt,
     int revision, const verification_result *res);
@@ -202,6 +204,7 @@ on_application(verification *v, sn_tx *tx, const sn_event *ev,
 			char why[64];
 			snprintf(why, sizeof(why), "superseded by revision %d",
 			    c.revision);
+			rounds_cancel(v, a->application_id, c.revision);
 			err = verification_store_checks_cancel(
 			    tx, a->application_id, c.revision, why);
 		}
@@ -231,13 +234,30 @@ on_resubmitted(
 	    (const Sn__Assist__V1__ApplicationSubmitted *) msg, true);
 }
 
+/*
+ * Stops the tries of the rounds asking for application_id now (all of
+ * them, or an application's of a revision below below_revision): their
+ * failed tries are not retried. Done before the cancellation commits: if
+ * it rolls back, such a round merely ends early, incomplete, and its
+ * check is asked again as any other.
+ */
+static void
+rounds_cancel(verification *v, const char *application_id, int below_revision)
+{
+	for (round *r = v->rounds; r != NULL; r = r->next)
+		if (strcmp(r->due.application_id, application_id) == 0
+		    && (below_revision == 0
+		        || (r->due.review_id[0] == '\0'
+		            && r->due.revision < below_revision)))
+			verification_agencies_cancel(v->agencies, r);
+}
+
 /* A withdrawal cancels every pending round and retry of the
  * application: no agency is asked for it again. */
 static sn_err
 on_withdrawn(
     sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
 {
-	(void) arg;
 	const Sn__Assist__V1__ApplicationWithdrawn *w
 	    = (const Sn__Assist__V1__ApplicationWithdrawn *) msg;
 	if (w->application_id[0] == '\0'
@@ -246,6 +266,7 @@ on_withdrawn(
 		    "event_id", ev->id, NULL);
 		return SN_EPROTO;
 	}
+	rounds_cancel(arg, w->application_id, 0);
 	return verification_store_checks_cancel(
 	    tx, w->application_id, 0, "withdrawn");
 }

@@ -17,8 +17,10 @@
  *            cancelled (reason "withdrawn"): the scan never picks it
  *            again, and a round already asking when it comes is not
  *            recorded (its transaction finds the check cancelled and
- *            rolls back), so nothing more is published. Tries already
- *            sent finish (at most the agency deadline times the tries)
+ *            rolls back), so nothing more is published; its calls are
+ *            cancelled (verification_agencies_cancel): the try under way
+ *            ends and a failed one is not retried. A resubmission does
+ *            the same to the rounds of older revisions
  *   approval "review.requested"        (ReviewRequested)
  * Each records a check in the handler's transaction (members' identity
  * numbers, consent reference, declaration, household codes). A check

@@ -34,6 +34,10 @@
  *   withdrawn     (issue 10) application.withdrawn while a check retries:
  *                 cancelled, agency-sim asked nothing over four retry
  *                 intervals, nothing more published.
+ *   withdrawn_in_flight  (issue 10) the withdrawal comes while a round
+ *                 tries banks (down; six tries a second apart): no try
+ *                 after the one under way, the round neither recorded
+ *                 nor published.
  *   held          (issue 10) checks incomplete after the last automatic
  *                 round: GET /checks?held=true (paged, by jurisdiction),
  *                 POST /checks/{id}/retry publishes INCOMPLETE then
@@ -1131,6 +1135,78 @@ withdrawn(void)
 	    asked);
 }
 
+/* sn_agency_sim_requests_total of one agency, all outcomes. */
+static long long
+sim_requests_of(const char *agency)
+{
+	char *body = NULL;
+	int   st   = th_http(
+	        &T, sim_port, "GET", "/metrics", NULL, NULL, NULL, &body);
+	TH_CHECK(&T, st == 200, "agency-sim /metrics: %d", st);
+	char prefix[128];
+	snprintf(prefix, sizeof(prefix),
+	    "sn_agency_sim_requests_total{agency=\"%s\",", agency);
+	long long sum = 0;
+	for (char *line = body; line != NULL && *line;) {
+		char *nl = strchr(line, '\n');
+		if (strncmp(line, prefix, strlen(prefix)) == 0) {
+			char *sp = strchr(line, ' ');
+			if (sp != NULL)
+				sum += strtoll(sp + 1, NULL, 10);
+		}
+		line = nl != NULL ? nl + 1 : NULL;
+	}
+	free(body);
+	return sum;
+}
+
+/* Issue 10: a withdrawal during a round stops its tries: banks, down,
+ * would be tried six times a second apart; after the withdrawal at most
+ * the try under way ends, and nothing of the round is recorded. */
+static void
+withdrawn_in_flight(void)
+{
+	const char *down[] = { "SN_AGENCY_SIM_DOWN_BANKS=1", NULL };
+	const char *slow[] = { "SN_VERIFICATION_AGENCY_TIMEOUT_MS=1000",
+		"SN_VERIFICATION_AGENCY_RETRIES=5",
+		"SN_VERIFICATION_AGENCY_BACKOFF_MS=10", NULL };
+	start_sim(down);
+	start_verification(slow);
+	intake_publish(write_first, NULL);
+	uint64_t end = th_now_ms() + 30000;
+	while (sim_requests_of("banks") < 1 && th_now_ms() < end)
+		th_sleep_ms(20);
+	TH_CHECK(&T, sim_requests_of("banks") >= 1, "banks never asked");
+	intake_publish(write_withdrawal, NULL);
+	const char *vs = th_schema(&T, "verification");
+	if (!th_wait_int(&T, 1, 30000,
+	        "SELECT count(*) FROM %s.checks WHERE status = 'cancelled'",
+	        vs))
+		th_fail(&T, "the check is not cancelled");
+	/* The try under way (1 s) ends; no further one starts. */
+	th_sleep_ms(1300);
+	long long asked = sim_requests_of("banks");
+	th_sleep_ms(3000);
+	long long later = sim_requests_of("banks");
+	TH_CHECK(&T, later == asked,
+	    "banks tried %lld more times after the withdrawal", later - asked);
+	TH_CHECK(&T, asked < 6, "banks tried %lld times: all six", asked);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.outcomes", vs) == 0
+	        && th_int(&T, "SELECT count(*) FROM %s.answers", vs) == 0,
+	    "the withdrawn round was recorded");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.outbox"
+	        " WHERE topic = 'verification.completed'",
+	        vs)
+	        == 0,
+	    "the withdrawn round was published");
+	printf("ok: a withdrawal stops a round's tries (banks asked %lld "
+	       "times)\n",
+	    asked);
+}
+
 static const char *const held_retry[]
     = { "SN_VERIFICATION_AGENCY_TIMEOUT_MS=300",
 	      "SN_VERIFICATION_AGENCY_RETRIES=1",
@@ -1325,7 +1401,7 @@ main(int argc, char **argv)
 		fprintf(stderr,
 		    "usage: %s all_up|agency_down|agency_error|"
 		    "many_at_once|review|review_expired|declared_income|"
-		    "resubmitted|withdrawn|held\n",
+		    "resubmitted|withdrawn|withdrawn_in_flight|held\n",
 		    argv[0]);
 		return 2;
 	}
@@ -1349,6 +1425,8 @@ main(int argc, char **argv)
 		resubmitted();
 	else if (strcmp(argv[1], "withdrawn") == 0)
 		withdrawn();
+	else if (strcmp(argv[1], "withdrawn_in_flight") == 0)
+		withdrawn_in_flight();
 	else if (strcmp(argv[1], "held") == 0)
 		held();
 	else
