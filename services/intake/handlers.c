@@ -726,13 +726,14 @@ on_beneficiary(
 		return SN_EPROTO;
 	/* REPLACED comes as EXITED (issue 10): the old standing ends like
 	 * any exit. */
-	bool edge = intake_rules_edge(b->category, b->tier);
+	static const char *const tiers[] = { "unsaid", "core", "edge" };
+	intake_tier tier = intake_rules_tier(b->category, b->tier);
 	sn_log(SN_LOG_INFO, "beneficiary household changed", "beneficiary_id",
 	    b->beneficiary_id, "application_id", b->application_id, "status",
-	    holds[hold], "tier", edge ? "edge" : "core", NULL);
+	    holds[hold], "tier", tiers[tier], NULL);
 	const Sn__Assist__V1__Household *hh = b->household;
 	sn_err err = intake_store_qbeneficiary(tx, b->beneficiary_id,
-	    b->application_id, hold, edge,
+	    b->application_id, hold, tier,
 	    (const char *const *) b->member_id_numbers, b->n_member_id_numbers,
 	    head);
 	if (err == SN_OK)
@@ -741,7 +742,7 @@ on_beneficiary(
 		    hh != NULL ? hh->district_code : NULL,
 		    hh != NULL ? hh->township_code : NULL,
 		    hh != NULL ? hh->village_code : NULL,
-		    sn_assist_category_name((int) b->category), edge);
+		    sn_assist_category_name((int) b->category), tier);
 	return err;
 }
 

@@ -462,6 +462,16 @@ intake_rules_list_query(const intake_list_params *in, const sn_principal *who,
 	return true;
 }
 
+intake_tier
+intake_rules_tier(Sn__Assist__V1__Category category, Sn__Assist__V1__Tier tier)
+{
+	if (category == SN__ASSIST__V1__CATEGORY__CATEGORY_UNSPECIFIED
+	    && tier == SN__ASSIST__V1__TIER__TIER_UNSPECIFIED)
+		return INTAKE_TIER_UNSAID;
+	return intake_rules_edge(category, tier) ? INTAKE_TIER_EDGE
+	                                         : INTAKE_TIER_CORE;
+}
+
 bool
 intake_rules_edge(Sn__Assist__V1__Category category, Sn__Assist__V1__Tier tier)
 {

@@ -241,6 +241,18 @@ bool intake_rules_list_query(const intake_list_params *in,
 bool intake_rules_edge(
     Sn__Assist__V1__Category category, Sn__Assist__V1__Tier tier);
 
+/* What an event says of a household's tier. */
+typedef enum intake_tier {
+	INTAKE_TIER_UNSAID, /* neither category nor tier said: as before */
+	INTAKE_TIER_CORE,
+	INTAKE_TIER_EDGE,
+} intake_tier;
+
+/* The tier category and tier say (intake_rules_edge), or UNSAID when
+ * both are UNSPECIFIED (an event that does not restate them). */
+intake_tier intake_rules_tier(
+    Sn__Assist__V1__Category category, Sn__Assist__V1__Tier tier);
+
 /*
  * What beneficiary.changed b means for the register: false when it is
  * malformed (an unknown status, an empty or over-long beneficiary id, a

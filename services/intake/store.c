@@ -438,6 +438,28 @@ intake_store_qdecided(sn_tx *tx, const intake_store_decision *d)
 	    1, v, NULL, NULL);
 }
 
+/* The tier's word in beneficiary_household.tier; NULL: unsaid. */
+static const char *
+tier_name(intake_tier tier)
+{
+	switch (tier) {
+	case INTAKE_TIER_CORE:
+		return "core";
+	case INTAKE_TIER_EDGE:
+		return "edge";
+	case INTAKE_TIER_UNSAID:
+		break;
+	}
+	return NULL;
+}
+
+/* Whether beneficiary $1's persons are an edge household's: the tier
+ * named by parameter p, or when it is NULL the one recorded (read before
+ * intake_store_qbeneficiary_household updates it). */
+#define EDGE_OF(p)                                                            \
+	"COALESCE(" p "::text, (SELECT h.tier FROM beneficiary_household h"   \
+	" WHERE h.beneficiary_id = $1), 'core') = 'edge'"
+
 /* The register's words for a household's members. */
 static const char *
 hold_name(intake_hold hold)
@@ -457,7 +479,7 @@ hold_name(intake_hold hold)
 
 sn_err
 intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
-    const char *application_id, intake_hold hold, bool edge,
+    const char *application_id, intake_hold hold, intake_tier tier,
     const char *const *ids, size_t n, const char *head)
 {
 	sn_pgarray a;
@@ -468,7 +490,7 @@ intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
 		sn_pgarray_add(&a, head);
 	const char *list = a.n > 0 ? sn_pgarray_text(&a) : NULL;
 	const char *v[5] = { beneficiary_id, application_id, hold_name(hold),
-		list, edge ? "true" : "false" };
+		list, tier_name(tier) };
 	sn_err      err  = a.n > 0 && list == NULL ? SN_ENOMEM : SN_OK;
 
 	if (err == SN_OK)
@@ -480,8 +502,10 @@ intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
 		    "INSERT INTO beneficiary_member"
 		    " (beneficiary_id, id_number, application_id, status, "
 		    "edge)"
-		    " SELECT $1, p, $2, $3, $5::boolean"
-		    " FROM unnest($4::text[]) AS p ON CONFLICT DO NOTHING",
+		    " SELECT $1, p, $2, $3, " EDGE_OF(
+		        "$5") ""
+		              " FROM unnest($4::text[]) AS p ON CONFLICT DO "
+		              "NOTHING",
 		    5, v, NULL, NULL);
 	else if (err == SN_OK && v[2] != NULL && application_id[0] != '\0')
 		err = sn_tx_query(tx,
@@ -843,7 +867,8 @@ intake_store_qpayee(sn_tx *tx, const intake_store_payee *py)
 sn_err
 intake_store_qbeneficiary_household(sn_tx *tx, const char *beneficiary_id,
     const char *application_id, intake_hold hold, const char *district,
-    const char *township, const char *village, const char *category, bool edge)
+    const char *township, const char *village, const char *category,
+    intake_tier tier)
 {
 	static const char *const holds[]
 	    = { "active", "gradual_exit", "exited", "suspended" };
@@ -852,7 +877,7 @@ intake_store_qbeneficiary_household(sn_tx *tx, const char *beneficiary_id,
 		township != NULL ? township : "",
 		village != NULL ? village : "",
 		category != NULL && category[0] != '\0' ? category : NULL,
-		edge ? "edge" : "core" };
+		tier_name(tier) };
 	return sn_tx_query(tx,
 	    "INSERT INTO beneficiary_household AS h (beneficiary_id,"
 	    "  application_id, status, district_code, township_code,"
@@ -874,7 +899,7 @@ intake_store_qbeneficiary_household(sn_tx *tx, const char *beneficiary_id,
 	    "  township_code = EXCLUDED.township_code,"
 	    "  village_code = EXCLUDED.village_code,"
 	    "  category = COALESCE(EXCLUDED.category, h.category),"
-	    "  tier = EXCLUDED.tier, updated_at = now()",
+	    "  tier = COALESCE(EXCLUDED.tier, h.tier), updated_at = now()",
 	    8, v, NULL, NULL);
 }
 

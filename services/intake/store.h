@@ -220,13 +220,13 @@ sn_err intake_store_qpayee(sn_tx *tx, const intake_store_payee *py);
  * ACTIVE or GRADUAL_EXIT replaces the household's held members with the n
  * ids and head (NULL: none), or, when there are none of those, with the
  * members of application_id as intake took them in; either way the
- * application's own claims end. EXITED frees them all. edge: the
- * household is of the edge tier (intake_rules_edge): its persons are
- * held against no new application. application_id may
+ * application's own claims end. EXITED frees them all. tier EDGE: the
+ * household's persons are held against no new application; UNSAID: the
+ * tier intake last recorded for the household (else core). application_id may
  * be "" (no application of ours).
  */
 sn_err intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
-    const char *application_id, intake_hold hold, bool edge,
+    const char *application_id, intake_hold hold, intake_tier tier,
     const char *const *ids, size_t n, const char *head);
 
 /* ---- beneficiary households and their changes (issue 9) ----------- */
@@ -236,12 +236,12 @@ sn_err intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
  * (hold), application, and division codes (NULL or "": the application's,
  * when intake has it; a household whose township is known from neither
  * is not recorded, and reads as unknown), its category (NULL: as before)
- * and tier.
+ * and tier (UNSAID: as before).
  */
 sn_err intake_store_qbeneficiary_household(sn_tx *tx,
     const char *beneficiary_id, const char *application_id, intake_hold hold,
     const char *district, const char *township, const char *village,
-    const char *category, bool edge);
+    const char *category, intake_tier tier);
 
 typedef struct intake_store_household_slot {
 	/* h NULL with SN_ENOTFOUND when intake does not know the household;

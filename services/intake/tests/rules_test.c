@@ -1300,6 +1300,20 @@ test_edge(void **state)
 		if (intake_rules_edge(t[i].c, t[i].t) != t[i].edge)
 			fail_msg("case %zu: want %s", i,
 			    t[i].edge ? "edge" : "core");
+	/* An event that says neither keeps what intake knows. */
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		intake_tier want
+		    = t[i].c == SN__ASSIST__V1__CATEGORY__CATEGORY_UNSPECIFIED
+		        && t[i].t == SN__ASSIST__V1__TIER__TIER_UNSPECIFIED
+		    ? INTAKE_TIER_UNSAID
+		    : t[i].edge ? INTAKE_TIER_EDGE
+		                : INTAKE_TIER_CORE;
+		assert_int_equal(intake_rules_tier(t[i].c, t[i].t), want);
+	}
+	assert_int_equal(
+	    intake_rules_tier(SN__ASSIST__V1__CATEGORY__CATEGORY_UNSPECIFIED,
+	        SN__ASSIST__V1__TIER__TIER_UNSPECIFIED),
+	    INTAKE_TIER_UNSAID);
 }
 
 /* Amend and resubmit (issue 10): only a returned application, within
