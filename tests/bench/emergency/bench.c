@@ -55,7 +55,6 @@ static atomic_long next_grant;
 static int64_t    *lat_us; /* per grant, -1 when it failed */
 static char       *tokens[MAX_TOWNSHIPS];
 static int         ntownships = 1;
-static char        person[19];
 static atomic_long failures;
 static atomic_long fail_by[7]; /* no answer, then by status / 100 (1..5) */
 
@@ -104,27 +103,48 @@ struct officer {
 	int idx;
 };
 
+/* The identity number of grant i's person: born on a day and with a
+ * sequence number of its own, 336,000 people before one repeats. */
+static void
+person_of(long i, char out[19])
+{
+	char first[32];
+	snprintf(first, sizeof(first), "220103%04ld%02ld%02ld%03ld",
+	    1950 + (i / 336000) % 50, 1 + (i / 28000) % 12,
+	    1 + (i / 1000) % 28, i % 1000);
+	memcpy(out, first, 17);
+	out[17] = sn_idnum_check_char(first);
+	out[18] = '\0';
+}
+
 static long think_ms;
 
 static void *
 officer_run(void *arg)
 {
 	struct officer *o = arg;
-	char            town[10], body[512], key[64];
+	char            town[10], body[512], key[64], who[19];
 	int             t = o->idx % ntownships;
 	township_code(t, town);
-	snprintf(body, sizeof(body),
-	    "{\"township_code\":\"%s\",\"village_code\":\"%s001\","
-	    "\"person\":{\"id_number\":\"%s\",\"name\":\"Bench Person\"},"
-	    "\"cause\":\"accident\",\"description\":\"benchmark grant\","
-	    "\"household_size\":2,\"amount_fen\":%d,\"payee\":{\"bank_code\":"
-	    "\"ICBC\",\"account_number\":\"6222020200112233445\","
-	    "\"account_name\":\"Bench Person\"}}",
-	    town, town, person, AMOUNT);
 	for (;;) {
 		long i = atomic_fetch_add(&next_grant, 1);
 		if (i >= total)
 			break;
+		/* Each grant its own person: grants to one person add up
+		 * within the window (issue 10) and would wait for the
+		 * district. */
+		person_of(i, who);
+		snprintf(body, sizeof(body),
+		    "{\"township_code\":\"%s\",\"village_code\":\"%s001\","
+		    "\"person\":{\"id_number\":\"%s\",\"name\":\"Bench "
+		    "Person\"},"
+		    "\"cause\":\"accident\",\"description\":\"benchmark "
+		    "grant\","
+		    "\"household_size\":2,\"amount_fen\":%d,\"payee\":{"
+		    "\"bank_code\":"
+		    "\"ICBC\",\"account_number\":\"6222020200112233445\","
+		    "\"account_name\":\"Bench Person\"}}",
+		    town, town, who, AMOUNT);
 		if (think_ms > 0) {
 			/* The pause comes before each request, the first
 			 * included: officers do not all start at once. */
@@ -264,9 +284,7 @@ main(int argc, char **argv)
 		schema = th_schema(&T, "emergency");
 	}
 
-	memcpy(person, "22010319800101001", 17);
-	person[17] = sn_idnum_check_char(person);
-	char *fin  = token(key, "bench-finance", "finance", "220103");
+	char *fin = token(key, "bench-finance", "finance", "220103");
 	for (int t = 0; t < ntownships; t++) {
 		char town[10], path[64], body[64], k[64];
 		township_code(t, town);
