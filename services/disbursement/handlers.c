@@ -788,10 +788,20 @@ typedef struct change_req {
 	char bank[ACCOUNT_FIELD_MAX + 1], number[ACCOUNT_FIELD_MAX + 1];
 	char name[ACCOUNT_FIELD_MAX + 1], maker[ID_MAX];
 	char app[ID_MAX], ben[ID_MAX];
-	disbursement_change_cb  target_cb;
-	disbursement_doc_cb     doc_cb;
-	disbursement_payment_cb correct_cb;
+	disbursement_change_cb   target_cb;
+	disbursement_doc_cb      doc_cb;
+	disbursement_payment_cb  correct_cb;
+	disbursement_payments_cb held_cb;
+	json_t                  *answer; /* the confirmed payment */
 } change_req;
+
+static void
+change_free(void *arg)
+{
+	change_req *c = arg;
+	json_decref(c->answer);
+	free(c);
+}
 
 static bool
 account_parse(sn_http_req *req, disbursement_account_in *in, sn_problem *why)
@@ -934,7 +944,8 @@ on_propose(sn_http_req *req, void *arg)
 	sn_http_tx_with_end(req, change_begin, free, c);
 }
 
-/* The confirmed change is applied: its events, the answer. */
+/* The confirmed change is applied: its events; the answer is kept for
+ * held_done. */
 static void
 confirm_done(sn_tx *tx, sn_err err, const disbursement_payment *p, void *arg)
 {
@@ -959,12 +970,31 @@ confirm_done(sn_tx *tx, sn_err err, const disbursement_payment *p, void *arg)
 	if (err == SN_OK)
 		err = disbursement_events_payee_changed(
 		    sn_service_bus(c->d->svc), tx, &pc);
-	if (err != SN_OK) {
+	if (err == SN_OK && (c->answer = json_loads(p->doc, 0, NULL)) == NULL)
+		err = SN_ENOMEM;
+	if (err != SN_OK)
 		fail_err(c->req, tx, err);
+}
+
+/* The payee's other held payments went out again too (their
+ * payment.scheduled); the answer is the confirmed payment. */
+static void
+held_done(
+    sn_tx *tx, sn_err err, const disbursement_payment *ps, size_t n, void *arg)
+{
+	change_req *c = arg;
+	if (sn_tx_failed(tx))
+		return; /* confirm_done has answered */
+	if (err == SN_OK)
+		err = disbursement_events_scheduled(
+		    sn_service_bus(c->d->svc), tx, ps, n, user_of(c->req));
+	if (err != SN_OK || c->answer == NULL) {
+		fail_err(c->req, tx, err != SN_OK ? err : SN_EPROTO);
 		return;
 	}
 	(void) sn_tx_on_commit(tx, kick, c->d);
-	sn_http_tx_reply(c->req, tx, 200, json_loads(p->doc, 0, NULL));
+	sn_http_tx_reply(c->req, tx, 200, c->answer);
+	c->answer = NULL;
 }
 
 /* The pending change's account and people, kept for the statements and
@@ -1009,9 +1039,12 @@ decide_target(sn_tx *tx, sn_err err, const disbursement_change *t, void *arg)
 		    false, user_of(c->req), c->reason, &c->doc_cb);
 	else if ((err = disbursement_store_proposal_decide(
 	              tx, c->proposal_id, true, user_of(c->req), NULL, NULL))
-	    == SN_OK)
-		err = disbursement_store_correct(tx, t->payment_id, &next,
-		    &c->acct, user_of(c->req), &c->correct_cb);
+	        == SN_OK
+	    && (err = disbursement_store_correct(tx, t->payment_id, &next,
+	            &c->acct, user_of(c->req), &c->correct_cb))
+	        == SN_OK)
+		err = disbursement_store_correct_held(tx, t->payment_id, &next,
+		    &c->acct, user_of(c->req), &c->held_cb);
 	if (err != SN_OK)
 		fail_unavailable(c->req, tx);
 }
@@ -1050,7 +1083,8 @@ on_change_decision(sn_http_req *req, void *arg, bool confirming)
 	}
 	c->target_cb  = (disbursement_change_cb) { decide_target, c };
 	c->correct_cb = (disbursement_payment_cb) { confirm_done, c };
-	sn_http_tx_with_end(req, change_begin, free, c);
+	c->held_cb    = (disbursement_payments_cb) { held_done, c };
+	sn_http_tx_with_end(req, change_begin, change_free, c);
 }
 
 static void

@@ -1615,6 +1615,53 @@ static const char SQL_CORRECT[]
                                                       "u") "::text AS doc"
                                                            " FROM u";
 
+/* Issue 10: the payee's other payments follow a confirmed account:
+ * its other held (rejected) ones go out again under their next
+ * end-to-end id, and its planned or ready ones (never at the bank yet)
+ * take the account in place. $5 from, $6 to (the rules' statuses), $7
+ * the most attempts. */
+static const char SQL_CORRECT_HELD[]
+    = "WITH tgt AS (SELECT payee_id FROM payment WHERE id = $1::uuid"
+      "  AND payee_id IS NOT NULL),"
+      " old AS (SELECT p.* FROM payment p JOIN tgt"
+      "  ON p.payee_id = tgt.payee_id WHERE p.id <> $1::uuid"
+      "  AND p.status = $5 AND p.attempt < $7::int FOR UPDATE OF p),"
+      " h AS ("
+      " INSERT INTO instruction_history (e2e_id, payment_id, amount_fen,"
+      "  status, reason_code, account_number, replaced_by, actor)"
+      " SELECT e2e_id, id, amount_fen, status, reason_code, account_number,"
+      "  e2e_of(id, attempt + 1), $8 FROM old),"
+      " q AS (UPDATE payment p SET bank_code = $2, account_number = $3,"
+      "  account_name = $4 FROM tgt WHERE p.payee_id = tgt.payee_id"
+      "  AND p.id <> $1::uuid AND p.status IN ('planned', 'ready')),"
+      " u AS ("
+      " UPDATE payment p SET attempt = old.attempt + 1,"
+      "  e2e_id = e2e_of(p.id, old.attempt + 1), status = $6,"
+      "  bank_code = $2, account_number = $3, account_name = $4,"
+      "  reason_code = NULL, reason = NULL, settled_at = NULL,"
+      "  batch_id = NULL, sender = NULL, sent_at = NULL, checked_at = NULL,"
+      "  finished_at = NULL"
+      " FROM old WHERE p.id = old.id"
+      " RETURNING p.*)"
+      " SELECT " PAYMENT_COLS("u", BENEFICIARY_OF("u")) " FROM u";
+
+sn_err
+disbursement_store_correct_held(sn_tx *tx, const char *id,
+    const disbursement_correction *c, const disbursement_account_in *acct,
+    const char *actor, const disbursement_payments_cb *cb)
+{
+	char        most[24];
+	const char *from = disbursement_rules_payment_status_name(c->from);
+	const char *to   = disbursement_rules_payment_status_name(c->to);
+	if (from == NULL || to == NULL)
+		return SN_EINVAL;
+	const char *v[] = { id, acct->bank_code, acct->account_number,
+		acct->account_name, from, to,
+		fmt_i64(most, DISBURSEMENT_ATTEMPT_MAX), actor };
+	return sn_tx_query(
+	    tx, SQL_CORRECT_HELD, 8, v, payments_done, (void *) cb);
+}
+
 static const char SQL_PAYMENT_DOC[] = "SELECT " PAYMENT_COLS(
     "p", "NULL::text") ","
                        " " PAYMENT_JSON(

@@ -582,6 +582,16 @@ sn_err disbursement_store_proposal_decide(sn_tx *tx, int64_t proposal_id,
     bool confirmed, const char *actor, const char *reason,
     const disbursement_doc_cb *cb);
 
+/*
+ * After disbursement_store_correct of payment id (a confirmed account
+ * change, issue 10): the same payee's other payments in status c->from
+ * (held) move to c->to under their next attempt with acct, and its
+ * planned or ready ones take acct in place. cb: the held ones moved.
+ */
+sn_err disbursement_store_correct_held(sn_tx *tx, const char *id,
+    const disbursement_correction *c, const disbursement_account_in *acct,
+    const char *actor, const disbursement_payments_cb *cb);
+
 /* A payment with its doc (NULL: no such payment). */
 void disbursement_store_payment_doc(
     sn_db *db, const char *id, disbursement_payment_read_fn fn, void *arg);

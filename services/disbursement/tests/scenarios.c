@@ -9,7 +9,7 @@
  *   disbursement_scenarios emergency_paid | run_10k | sigkill | duties |
  *       correction | validation | district_clock | reads |
  *       register_months | back_payment | low_income | exits |
- *       periods | instalments | edge_replaced
+ *       periods | instalments | edge_replaced | held_payments
  */
 #include <signal.h>
 #include <stdio.h>
@@ -2172,6 +2172,95 @@ edge_replaced(void)
 	th_wait_exit(&T, p, 15000);
 }
 
+/*
+ * Issue 10, item 8: one confirmed account change serves the payee's
+ * every held payment. Payee 1's account is closed: March's and April's
+ * payments are rejected and May's run is built (planned) with the old
+ * account. One change proposed on March's payment and confirmed: March
+ * and April go out again under new end-to-end ids, May's planned
+ * payment takes the new account, and the bank pays all three there.
+ */
+static void
+held_payments(void)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/accounts.json", T.run_dir);
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		th_fail(&T, "cannot write %s", path);
+	fprintf(f,
+	    "{\"6222020000000001\": {\"name\": \"payee 1\","
+	    " \"closed\": true}}\n");
+	fclose(f);
+	snprintf(
+	    fixture_env, sizeof(fixture_env), "SN_BANK_SIM_FIXTURE=%s", path);
+	start("0", "0");
+	inject_payees(3);
+	allocate("dibao", 1000000000LL);
+	allocate("tekun", 1000000000LL);
+	free(run_month("2026-03"));
+	free(run_month("2026-04"));
+	char *may = build_month("2026-05");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.payment p JOIN %s.payee pe"
+	        " ON pe.id = p.payee_id WHERE pe.application_id ="
+	        " 'app-000001' AND p.status = 'rejected'",
+	        schema, schema)
+	        == 2,
+	    "want March's and April's payments of payee 1 held");
+	char *pid = th_text(&T,
+	    "SELECT p.id FROM %s.payment p JOIN %s.payee pe"
+	    " ON pe.id = p.payee_id WHERE pe.application_id = 'app-000001'"
+	    " AND p.period = '2026-03'",
+	    schema, schema);
+	char  upath[128], cpath[160];
+	snprintf(upath, sizeof(upath), "/payments/%s/account", pid);
+	snprintf(cpath, sizeof(cpath), "%s/confirmation", upath);
+	char  *mine = token("tk-2", "township_officer", "220103001");
+	answer a    = call("PUT", upath, mine,
+	       "{\"bank_code\": \"ICBC\", \"account_number\":"
+	          " \"6222020000099999\", \"account_name\": \"spouse 1\"}");
+	TH_CHECK(&T, a.status == 202, "the proposal: %d %s", a.status,
+	    jerr(a.body));
+	json_decref(a.body);
+	a = call("POST", cpath, finance, NULL);
+	TH_CHECK(&T, a.status == 200, "the confirmation: %d %s", a.status,
+	    jerr(a.body));
+	json_decref(a.body);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.payment p JOIN %s.payee pe"
+	        " ON pe.id = p.payee_id WHERE pe.application_id ="
+	        " 'app-000001' AND p.account_number = '6222020000099999'"
+	        " AND ((p.period IN ('2026-03', '2026-04') AND p.attempt = 2)"
+	        "  OR (p.period = '2026-05' AND p.status = 'planned'"
+	        "   AND p.attempt = 1))",
+	        schema, schema)
+	        == 3,
+	    "the change did not reach every payment of the payee");
+	pay_run(may);
+	if (!th_wait_int(&T, 3, 30000,
+	        "SELECT count(*) FROM %s.instructions"
+	        " WHERE account_number = '6222020000099999'"
+	        " AND status = 'settled'",
+	        bschema))
+		th_fail(&T,
+		    "the bank did not pay March, April and May to the "
+		    "new account");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.instruction_history h JOIN %s.payment"
+	        " p ON p.id = h.payment_id WHERE p.period IN ('2026-03',"
+	        " '2026-04') AND h.replaced_by = p.e2e_id",
+	        schema, schema)
+	        == 2,
+	    "the old instructions are not in the history");
+	free(mine);
+	free(pid);
+	free(may);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2191,6 +2280,7 @@ main(int argc, char **argv)
 		{ "periods", periods },
 		{ "instalments", instalments },
 		{ "edge_replaced", edge_replaced },
+		{ "held_payments", held_payments },
 	};
 	return th_main(
 	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), done);
