@@ -75,7 +75,9 @@
  *        the payment's township, or finance; body none or {}. → 200 the
  *        payment, "ready" under a new end-to-end id (attempt + 1): it
  *        goes out at once to the proposed account, still the same
- *        payment; the payee's account changes for later runs, and
+ *        payment; the payee's other held payments go out again the
+ *        same way and its planned or ready ones take the account; the
+ *        payee's account changes for later runs, and
  *        payee.changed is published in the same transaction. 403
  *        "same_user" for the proposal's maker; 409 "nothing_pending".
  *   POST /payments/{id}/account/rejection   the same checkers; {reason?}
