@@ -88,10 +88,18 @@
  * HTTP (approval_routes; bearer token required on all; POSTs need an
  * Idempotency-Key):
  *   GET  /policy                           any role: versions, the one in
- *                                          force, urban/rural ratio
+ *                                          force, urban/rural ratio (issue
+ *                                          10: each version's override
+ *                                          reasons, and those in force)
  *   POST /policy                           district_admin: add a version
- *   GET  /cases?township=&stage=&category=&overdue=&kind=
- *                                          within jurisdiction
+ *                                          (issue 10: override_reasons,
+ *                                          absent: the previous version's)
+ *   GET  /cases?township=&stage=&category=&overdue=&kind=&override=
+ *        &held=&limit=&cursor=             within jurisdiction, paged
+ *                                          (sn/page.h) in opening order:
+ *                                          {items, next, cases (= items,
+ *                                          deprecated)}; each item counts
+ *                                          its discrepancies
  *   GET  /cases/{id}                       404 outside jurisdiction (the
  *                                          caller learns nothing of it)
  *   Issue 10: GET /cases?held=true lists the HELD cases with their
@@ -103,14 +111,36 @@
  *                                          RETURNED, as the village's)
  *   POST /cases/{id}/district-filing       district_officer
  *   GET  /beneficiaries?township=&village=&category=&status=&review_due=
- *        &limit=&cursor=                   within jurisdiction, paged by an
- *                                          opaque keyset cursor (limit
- *                                          1-500, default 100): {items,
- *                                          next_cursor, beneficiaries (=
- *                                          items, the answer before
- *                                          paging)}; 422 invalid_query
- *   GET  /reviews?status=&township=        within jurisdiction, newest
- *                                          first; 422 invalid_query
+ *        &limit=&cursor=                   within jurisdiction, paged
+ *                                          (sn/page.h, in register order):
+ *                                          {items, next} and, deprecated
+ *                                          for one release, next_cursor
+ *                                          (= next) and beneficiaries (=
+ *                                          items); 422 invalid_query
+ *   GET  /reviews?status=&township=&limit=&cursor=
+ *                                          within jurisdiction, paged in
+ *                                          opening order: {items, next,
+ *                                          reviews (deprecated)}
+ *   GET  /price-indices?limit=&cursor=     paged in recording order:
+ *                                          {items, next, months
+ *                                          (deprecated)}
+ * Issue 10, approval-B (overrides.h, discrepancies.h):
+ *   - verification.completed's discrepancies are kept on the row of the
+ *     answer they came with (a later round or revision replaces them) and
+ *     shown by GET /cases/{id} ("discrepancies"); a township confirmation
+ *     of a case with any needs "discrepancies_seen": true (else 422
+ *     discrepancies_not_seen), recorded on the timeline.
+ *   - An approval of a case computed NONE into a category is an override:
+ *     a reason code of the policy in force and a note (422
+ *     invalid_override_reason, override_note_required); it goes to
+ *     DISTRICT_FILING marked for the district's review, with no
+ *     application.decided. The district's filing body takes decision
+ *     file (agree: application.decided with override_reason_code, note,
+ *     district_reviewed_by; the household enters the register), return
+ *     (RETURNED) or reject (REJECTED, application.decided not approved),
+ *     the last two with a reason; an ordinary case only files (422
+ *     not_under_review). Each tick sets approval_overrides{reason} (the
+ *     township's overrides so far, by code).
  *   GET  /beneficiaries/{id}               with its history (oldest first);
  *                                          404 outside jurisdiction
  *   POST /beneficiaries/{id}/suspension    township_officer, {reason}

@@ -3,9 +3,6 @@
  */
 #include "register_rules.h"
 
-#include <inttypes.h>
-#include <stdio.h>
-#include <string.h>
 #include <strings.h>
 
 const char *const approval_register_status_names[]
@@ -40,35 +37,6 @@ approval_register_cause_name(approval_cause c)
 	if ((int) c < 1 || (int) c > (int) APPROVAL_CAUSE_REPLACED)
 		return "";
 	return cause_names[c];
-}
-
-char *
-approval_register_cursor_format(int64_t seq, char buf[APPROVAL_CURSOR_STRLEN])
-{
-	snprintf(buf, APPROVAL_CURSOR_STRLEN, "r%016" PRIx64, (uint64_t) seq);
-	return buf;
-}
-
-bool
-approval_register_cursor_parse(const char *s, int64_t *out)
-{
-	uint64_t v = 0;
-	if (s == NULL || strlen(s) != APPROVAL_CURSOR_STRLEN - 1
-	    || s[0] != 'r')
-		return false;
-	for (size_t i = 1; i < APPROVAL_CURSOR_STRLEN - 1; i++) {
-		char c = s[i];
-		int  d = c >= '0' && c <= '9' ? c - '0'
-		     : c >= 'a' && c <= 'f'   ? c - 'a' + 10
-		                              : -1;
-		if (d < 0)
-			return false;
-		v = v << 4 | (uint64_t) d;
-	}
-	if (v > (uint64_t) INT64_MAX)
-		return false;
-	*out = (int64_t) v;
-	return true;
 }
 
 static bool

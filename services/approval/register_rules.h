@@ -36,21 +36,6 @@ approval_standing approval_register_status_parse(const char *s);
  * UNSPECIFIED or out of range. */
 const char *approval_register_cause_name(approval_cause c);
 
-/* ---- GET /beneficiaries' cursor ----------------------------------------- */
-
-/* "r" and 16 lower-case hex digits, and its NUL. */
-#define APPROVAL_CURSOR_STRLEN 18
-
-/* The cursor after the row of keyset position seq (>= 0). */
-char *approval_register_cursor_format(
-    int64_t seq, char buf[APPROVAL_CURSOR_STRLEN]);
-/* The position of a cursor; false (out untouched) for anything that
- * approval_register_cursor_format did not make. */
-bool approval_register_cursor_parse(const char *s, int64_t *out);
-
-#define APPROVAL_PAGE_DEFAULT 100
-#define APPROVAL_PAGE_MAX 500
-
 /* ---- suspension and resumption ----------------------------------------- */
 
 typedef enum approval_register_action {

@@ -331,7 +331,7 @@ typedef struct approval_beneficiary_filter {
 	bool              has_review_due;
 	sn_date           review_due; /* next review on or before */
 	int64_t           after;      /* keyset: rows past this seq */
-	int64_t           limit;      /* 1..APPROVAL_PAGE_MAX */
+	int64_t           limit;      /* 1..SN_PAGE_MAX (sn/page.h) */
 } approval_beneficiary_filter;
 
 /* One page of the register. */
