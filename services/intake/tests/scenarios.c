@@ -2967,6 +2967,15 @@ returned_resubmit(void)
 	            == 0
 	        && strcmp(jstr(json_array_get(h, 2), "actor"), "clerk-a") == 0,
 	    "the history of the revisions");
+	/* What the amendment replaced is kept. */
+	json_t *was = json_object_get(json_array_get(h, 1), "before");
+	TH_CHECK(&T,
+	    jint(was, "declared_income", "wages_fen") == 150000
+	        && json_array_size(json_object_get(was, "members")) == 2
+	        && strcmp(jstr(was, "payee.account_number"),
+	               "6222020200112233445")
+	            == 0,
+	    "the amended entry does not keep what it replaced");
 	json_decref(g.body);
 	th_stop(&T, inj);
 	free(body);
