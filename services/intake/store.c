@@ -756,30 +756,35 @@ intake_store_qamend(
 {
 	struct app_text t;
 	const sn_date   unused = { 2000, 1, 1 }; /* $2, $3: not changed */
+	const char     *h[2]   = { id, by };
 	app_params(a, id, unused, unused, by, &t);
+	/* First the entry, with what the amendment replaces. */
 	sn_err err = sn_tx_query(tx,
-	    "DELETE FROM member WHERE application_id = $1::uuid AND EXISTS"
-	    " (SELECT 1 FROM application WHERE id = $1::uuid"
-	    "  AND status = 'returned')",
-	    1, t.v, NULL, NULL);
+	    "INSERT INTO application_history (application_id, kind,"
+	    " revision, actor, details)"
+	    " SELECT a.id, 'amended', a.revision, $2,"
+	    "  jsonb_build_object('before', json_build_object(" BODY_KEYS "))"
+	    " FROM application a WHERE a.id = $1::uuid"
+	    " AND a.status = 'returned'",
+	    2, h, NULL, NULL);
 	if (err == SN_OK)
 		err = sn_tx_query(tx,
-		    "DELETE FROM claim WHERE application_id = $1::uuid", 1,
-		    t.v, NULL, NULL);
+		    "DELETE FROM member WHERE application_id = $1::uuid"
+		    " AND EXISTS (SELECT 1 FROM application WHERE id = "
+		    "$1::uuid"
+		    "  AND status = 'returned')",
+		    1, t.v, NULL, NULL);
+	if (err == SN_OK)
+		err = sn_tx_query(tx,
+		    "DELETE FROM claim WHERE application_id = $1::uuid"
+		    " AND EXISTS (SELECT 1 FROM application WHERE id = "
+		    "$1::uuid"
+		    "  AND status = 'returned')",
+		    1, t.v, NULL, NULL);
 	if (err == SN_OK)
 		err = sn_tx_query(
 		    tx, SQL_AMEND_APP, APP_NPARAMS, t.v, NULL, NULL);
-	if (err == SN_OK)
-		err = insert_members(tx, a, id);
-	const char *h[2] = { id, by };
-	if (err == SN_OK)
-		err = sn_tx_query(tx,
-		    "INSERT INTO application_history (application_id, kind,"
-		    " revision, actor)"
-		    " SELECT id, 'amended', revision, $2 FROM application"
-		    " WHERE id = $1::uuid",
-		    2, h, NULL, NULL);
-	return err;
+	return err == SN_OK ? insert_members(tx, a, id) : err;
 }
 
 sn_err
