@@ -966,6 +966,9 @@ resubmitted(void)
 	th_stop(&T, sim);
 	const char *simenv[] = { empty_fixture_env(1), NULL };
 	start_sim(simenv);
+	/* verification's agency sockets redial at most a second apart
+	 * (sn/reqc.h): let them reach the new agency-sim first. */
+	th_sleep_ms(1500);
 	intake_publish(write_resubmission, NULL);
 	wait_events("app-1", 2, 60000);
 	TH_CHECK(&T, events("app-1", ev, 4) == 2, "not two events");
