@@ -1040,7 +1040,7 @@ beneficiaries_paged(void *arg, sn_err err, const approval_beneficiary_page *p)
 	                       : json_null();
 	sn_http_reply_json(req, 200,
 	    json_pack("{s:O,s:o,s:O,s:o}", "items", items, "beneficiaries",
-	        items, "next", next, "next_cursor", json_incref(next)));
+	        items, "next", next, "next_cursor", next));
 }
 
 static bool

@@ -293,13 +293,11 @@ overrides(void)
 	to_township(&b, "app-ov-return", 200000, 0);
 	to_township(&c, "app-ov-reject", 200000, 0);
 	to_township(&n, "app-ov-normal", 50000, 0);
-	TH_CHECK(&T,
-	    strcmp(str("SELECT category FROM %s.cases WHERE case_id ="
-	               " 'app-ov-file'",
-	               S),
-	        "none")
-	        == 0,
-	    "the test household is not in category none");
+	char *cat = str(
+	    "SELECT category FROM %s.cases WHERE case_id = 'app-ov-file'", S);
+	bool none = strcmp(cat, "none") == 0;
+	free(cat);
+	TH_CHECK(&T, none, "the test household is not in category none");
 	override_township("app-ov-file", to);
 	override_township("app-ov-return", to);
 	override_township("app-ov-reject", to);
