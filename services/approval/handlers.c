@@ -2221,6 +2221,43 @@ district_decided(step_req *c, sn_tx *tx, const approval_case *k,
 static const char *const district_actions[]
     = { "district_filed", "district_returned", "district_rejected" };
 
+static void do_district(step_req *c, sn_tx *tx, const approval_case *k);
+
+/* The case read again after the edge households ended: file. */
+static void
+district_reread(sn_tx *tx, sn_err err, const approval_case *k, void *arg)
+{
+	step_req *c = arg;
+	if (err != SN_OK) {
+		step_fail(c, tx);
+		return;
+	}
+	do_district(c, tx, k);
+}
+
+/* Before the district files an override (the decision): the edge
+ * households of its members end first, as at an ordinary confirmation
+ * (replace_edge), then the case is read again and filed. False: nothing
+ * to do first (done, or no filing). */
+static bool
+district_edge_first(step_req *c, sn_tx *tx, const approval_case *k)
+{
+	if (c->o.filing != APPROVAL_FILING_FILE || c->edge_done)
+		return false;
+	c->edge_done = true;
+	c->edge_from = approval_rules_effective_month(sn_clock_today());
+	c->edge      = (approval_rerate_req) { replace_edge, c };
+	c->eread     = (approval_case_req) { district_reread, c };
+	if (approval_store_edge_rows(
+	        tx, k->member_ids, k->nmembers, k->case_id, &c->edge)
+	        != SN_OK
+	    || approval_store_case_step(
+	           tx, k->case_id, sn_clock_today(), &c->eread)
+	        != SN_OK)
+		step_fail(c, tx);
+	return true;
+}
+
 /* The district's filing: an override under review is filed, returned or
  * rejected; any other case only filed (do_simple). */
 static void
@@ -2238,6 +2275,8 @@ do_district(step_req *c, sn_tx *tx, const approval_case *k)
 		do_simple(c, tx, k);
 		return;
 	}
+	if (district_edge_first(c, tx, k))
+		return;
 	const char *by = sn_http_principal(c->req)->user;
 	const char *why
 	    = c->o.filing == APPROVAL_FILING_FILE ? c->r.note : c->r.reason;

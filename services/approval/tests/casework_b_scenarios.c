@@ -236,6 +236,28 @@ override_metric(const char *reason)
 	return v;
 }
 
+/* An edge household (low income) of the register with member idn. */
+static void
+edge_household(const char *bid, const char *idn)
+{
+	char sql[2048];
+	snprintf(sql, sizeof(sql),
+	    "INSERT INTO %s.beneficiaries (beneficiary_id, application_id,"
+	    " status, category, tier, monthly_amount_fen, bank_code,"
+	    " account_number, account_name, from_month, approved_by,"
+	    " district_code, township_code, village_code, head_id_number,"
+	    " head_name, member_ids, members, next_review_date,"
+	    " policy_version) VALUES ('%s', 'app-%s', 'ACTIVE', 'low_income',"
+	    " 'edge', 0, 'ICBC', '1', 'x', '2026-01', 'to2', '" DISTRICT "',"
+	    " '" TOWNSHIP "', '" VILLAGE "', '%s', 'h', ARRAY['%s'], 1,"
+	    " date '2027-01-01', '2026-01')",
+	    S, bid, bid, idn, idn);
+	PGresult *r = PQexec(T.pg, sql);
+	TH_CHECK(&T, PQresultStatus(r) == PGRES_COMMAND_OK,
+	    "adding an edge household: %s", PQerrorMessage(T.pg));
+	PQclear(r);
+}
+
 #define OVERRIDE_BODY(code, note)                                             \
 	"{\"decision\":\"approve\",\"category\":\"dibao\","                   \
 	"\"discrepancies_seen\":true,\"override_reason_code\":\"" code "\","  \
@@ -348,7 +370,9 @@ overrides(void)
 	            == 400,
 	    "a return without a reason was not refused");
 
-	/* file: decided now, with the code, note and reviewer */
+	/* file: decided now, with the code, note and reviewer; an edge
+	 * household of a member ends as at an ordinary approval */
+	edge_household("edge-ov", a.ids[0]);
 	TH_CHECK(&T,
 	    post("/cases/app-ov-file/district-filing", dof,
 	        "{\"decision\":\"file\",\"note\":\"agreed\"}",
@@ -382,6 +406,15 @@ overrides(void)
 	        S)
 	        == 1,
 	    "the filed override is not in the register");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.beneficiaries b JOIN"
+	        " %s.beneficiary_history h USING (beneficiary_id)"
+	        " WHERE b.beneficiary_id = 'edge-ov' AND b.status = 'EXITED'"
+	        " AND h.cause = 'replaced'",
+	        S, S)
+	        == 1,
+	    "the filed override left its member's edge household standing");
 
 	/* return: RETURNED, nothing decided */
 	TH_CHECK(&T,
