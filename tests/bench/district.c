@@ -377,13 +377,19 @@ step_one(const struct staff *s, json_t *c, const char *step)
 	if (strcmp(step, "village-review") == 0)
 		body = json_pack("{s:s, s:s}", "decision", "pass", "reason",
 		    "the visit confirms the declaration");
-	else if (strcmp(step, "township-confirmation") == 0)
+	else if (strcmp(step, "township-confirmation") == 0) {
 		body = cat != NULL && strcmp(cat, "none") != 0
 		    ? json_pack("{s:s, s:s}", "decision", "approve", "reason",
 		        "meets the standard")
 		    : json_pack("{s:s, s:s}", "decision", "reject", "reason",
 		        "above every threshold");
-	else
+		/* The officer has the declared-against-reported differences
+		 * in the queue (issue 10) and confirms having read them. */
+		if (json_integer_value(json_object_get(c, "discrepancy_count"))
+		    > 0)
+			json_object_set_new(
+			    body, "discrepancies_seen", json_true());
+	} else
 		body = json_pack(
 		    "{s:b, s:s}", "spot_check", 0, "note", "filed");
 	char path[128];

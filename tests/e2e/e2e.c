@@ -40,6 +40,10 @@ typedef struct started {
 	const char *extra[8];
 	const char *down;
 	th_proc    *proc;
+	/* The clock shift it was last started with; own_clock: that shift
+	 * is its own (pay_clock), not the test's. */
+	int64_t shift;
+	bool    own_clock;
 } started;
 
 static started running[16];
@@ -173,7 +177,7 @@ e2e_today(void)
 /* Appends "SN_AGENCY_<X>_URL=..." for the eight agencies, and the clock
  * settings, to env (from *n) with their text in buf. */
 static size_t
-common_env(char *buf, size_t cap, const char **env, int *n)
+common_env(char *buf, size_t cap, const char **env, int *n, int64_t shift)
 {
 	size_t used = 0;
 	for (int i = 0; i < 8; i++) {
@@ -184,10 +188,10 @@ common_env(char *buf, size_t cap, const char **env, int *n)
 		env[(*n)++] = slot;
 		used += (size_t) w + 1;
 	}
-	if (test_clock) {
+	if (test_clock || shift != 0) {
 		char *slot = buf + used;
 		int   w = snprintf(slot, cap - used, "SN_CLOCK_OFFSET_S=%lld",
-		      (long long) shift_s);
+		      (long long) shift);
 		env[(*n)++] = "SN_TEST_CLOCK=1";
 		env[(*n)++] = slot;
 		used += (size_t) w + 1;
@@ -216,7 +220,7 @@ e2e_start_agency_sim(const char *down)
 	char       *b = buf[gen++ % 16];
 	const char *env[24];
 	int         n    = 0;
-	size_t      used = common_env(b, 3000, env, &n);
+	size_t      used = common_env(b, 3000, env, &n, shift_s);
 	char       *fx   = b + used;
 	snprintf(fx, 1000, "SN_AGENCY_SIM_FIXTURE=%s", fixture);
 	env[n++] = fx;
@@ -267,9 +271,12 @@ e2e_spawn_service(const char *name, int port, const char *const *extra)
 	static int  gen;
 	char       *b = bufs[gen++ % 16];
 	const char *env[40];
-	int         n    = 0;
-	size_t      used = common_env(b, 3000, env, &n);
-	char       *p    = b + used;
+	int         n = 0;
+	started    *s = remember(name);
+	if (!s->own_clock)
+		s->shift = test_clock ? shift_s : 0;
+	size_t used = common_env(b, 3000, env, &n, s->shift);
+	char  *p    = b + used;
 	snprintf(p, 64, "SN_HTTP_PORT=%d", port);
 	env[n++]   = p;
 	env[n++]   = "SN_TOKEN_KEY=" KEY;
@@ -281,9 +288,8 @@ e2e_spawn_service(const char *name, int port, const char *const *extra)
 	env[n++]   = "SN_BUS_HEARTBEAT_MS=200";
 	char *bank = b + used + 100;
 	snprintf(bank, 600, "SN_BANK_URL=ipc://%s/bank.rep", T.run_dir);
-	env[n++]   = bank;
-	started *s = remember(name);
-	s->port    = port;
+	env[n++] = bank;
+	s->port  = port;
 	for (int i = 0; extra != NULL && extra[i] != NULL && i < 7; i++) {
 		s->extra[i] = extra[i];
 		env[n++]    = extra[i];
@@ -329,11 +335,50 @@ e2e_restart(const char *const *names)
 		}
 		const char *extra[8];
 		memcpy(extra, s->extra, sizeof(extra));
+		s->own_clock = false; /* the test's clock again */
 		e2e_spawn_service(s->name, s->port, extra);
 	}
 	for (int i = 0; names[i] != NULL; i++)
 		if (strcmp(names[i], "agency-sim") != 0)
 			e2e_ready(names[i]);
+}
+
+/* The district's month of a process whose clock is shifted by shift. */
+static sn_month
+month_at(int64_t shift)
+{
+	int64_t now = (int64_t) time(NULL) + shift
+	    + (int64_t) SN_CLOCK_DEFAULT_OFFSET_MIN * 60;
+	return sn_date_month(sn_date_from_days(now / 86400));
+}
+
+/*
+ * disbursement takes a run for its current or next month only (issue 10):
+ * a test paying months ahead of its clock moves disbursement's clock
+ * alone to the 10th of the month before the period (restarting it), and
+ * leaves every other service's, and the test's, as they are. Forward
+ * only: a period within reach changes nothing.
+ */
+static void
+pay_clock(const char *period)
+{
+	started *s = remember("disbursement");
+	sn_month p;
+	TH_CHECK(&T, sn_month_parse(period, &p) == SN_OK, "period %s", period);
+	sn_month now = month_at(s->shift); /* the clock it was started with */
+	if (sn_month_diff(now, p) <= 1)    /* p - now */
+		return;
+	char    day[SN_DATE_STRLEN];
+	sn_date d = sn_month_first(sn_month_add(p, -1));
+	d.day     = 10;
+	sn_date_format(d, day);
+	th_stop(&T, s->proc);
+	s->own_clock = true;
+	s->shift     = e2e_shift_to(day);
+	const char *extra[8];
+	memcpy(extra, s->extra, sizeof(extra));
+	e2e_spawn_service(s->name, s->port, extra);
+	e2e_ready(s->name);
 }
 
 void
@@ -516,6 +561,7 @@ wait_run(const char *path, const char *tok, const char *want)
 char *
 e2e_pay_month(const char *period)
 {
+	pay_clock(period);
 	e2e_caught_up("disbursement", "approval");
 	char *fin = e2e_token("finance-1", "finance", E2E_DISTRICT, NULL);
 	char *apr
@@ -524,8 +570,11 @@ e2e_pay_month(const char *period)
 	json_t *r = NULL;
 	snprintf(body, sizeof(body), "{\"period\":\"%s\"}", period);
 	int st = e2e_call(P_DISB, "POST", "/runs", fin, body, &r);
-	TH_CHECK(&T, st == 202 && e2e_jstr(r, "id") != NULL,
-	    "start the run of %s: %d", period, st);
+	if (st != 202 || e2e_jstr(r, "id") == NULL) {
+		char *why = r != NULL ? json_dumps(r, JSON_COMPACT) : NULL;
+		th_fail(&T, "start the run of %s: %d %s", period, st,
+		    why != NULL ? why : "");
+	}
 	char *id = strdup(e2e_jstr(r, "id"));
 	json_decref(r);
 	char path[128], apath[160];
@@ -565,9 +614,13 @@ e2e_credit_lines(const char *account)
 {
 	char    path[128];
 	json_t *out = NULL;
-	snprintf(path, sizeof(path), "/accounts/%s/credits", account);
+	/* one page: a test's account has far fewer credits than 1,000 */
+	snprintf(
+	    path, sizeof(path), "/accounts/%s/credits?limit=1000", account);
 	int st = e2e_call(P_BANK, "GET", path, NULL, NULL, &out);
 	TH_CHECK(&T, st == 200, "bank-sim credits of %s: %d", account, st);
+	TH_CHECK(&T, json_is_null(json_object_get(out, "next")),
+	    "more than 1,000 credits to %s", account);
 	json_t *cs    = e2e_items(out, "credits");
 	size_t  n     = json_array_size(cs);
 	char  **lines = calloc(n + 1, sizeof(char *));
