@@ -20,11 +20,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
 #include "harness.h"
 #include "sn/auth.h"
+#include "sn/date.h"
 
 #ifndef SN_DISBURSEMENT_BIN
 #define SN_DISBURSEMENT_BIN "disbursement"
@@ -121,8 +123,16 @@ one(long n)
 	int port = th_free_port();
 	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
 	snprintf(durl, sizeof(durl), "SN_BANK_URL=%s", bank_url);
+	/* The run is of 2026-03: disbursement takes runs for its current
+	 * or next month only, so its clock is put at noon of 2026-03-10. */
+	static char clock_env[64];
+	sn_date     tenth = { 2026, 3, 10 };
+	snprintf(clock_env, sizeof(clock_env), "SN_CLOCK_OFFSET_S=%lld",
+	    (long long) (sn_date_to_days(tenth) * 86400 + 4 * 3600
+	        - (int64_t) time(NULL)));
 	const char *denv[]  = { "SN_TOKEN_KEY=" KEY, port_env, durl,
-		 "SN_DISBURSEMENT_POLL_MS=50", NULL };
+		 "SN_DISBURSEMENT_POLL_MS=50", "SN_TEST_CLOCK=1", clock_env,
+		 NULL };
 	const char *dargv[] = { SN_DISBURSEMENT_BIN, NULL };
 	th_spawn(&T, "disbursement", SN_DISBURSEMENT_BIN, dargv, denv);
 	if (!th_wait_ready(&T, port, 60000))
