@@ -1678,6 +1678,8 @@ typedef struct step_req {
 	approval_case_req   eread;
 	bool                edge_done;
 	sn_month            edge_from;
+	/* what edge_first goes on with once the edge households ended */
+	void (*edge_then)(struct step_req *, sn_tx *, const approval_case *);
 } step_req;
 
 static void
@@ -1983,7 +1985,7 @@ replace_edge(sn_tx *tx, const approval_register_row *r, void *arg)
 	return err;
 }
 
-/* The case read again after the edge households ended: decide. */
+/* The case read again after the edge households ended: go on. */
 static void
 edge_reread(sn_tx *tx, sn_err err, const approval_case *k, void *arg)
 {
@@ -1992,18 +1994,21 @@ edge_reread(sn_tx *tx, sn_err err, const approval_case *k, void *arg)
 		step_fail(c, tx);
 		return;
 	}
-	do_township(c, tx, k);
+	c->edge_then(c, tx, k);
 }
 
-/* Before an application's approval: the edge households of its members
- * end (their beneficiary.changed first), then the case is read again
- * (still locked by this transaction) and decided by edge_reread. */
+/* Before a decision that enters the register from month from (the
+ * township's approval, or the district's filing of an override): the
+ * edge households of its members end (their beneficiary.changed first),
+ * then the case is read again (still locked by this transaction) and then
+ * goes on. */
 static void
-edge_first(
-    step_req *c, sn_tx *tx, const approval_case *k, const approval_decision *d)
+edge_first(step_req *c, sn_tx *tx, const approval_case *k, sn_month from,
+    void (*then)(step_req *, sn_tx *, const approval_case *))
 {
 	c->edge_done = true;
-	c->edge_from = d->effective_month;
+	c->edge_from = from;
+	c->edge_then = then;
 	c->edge      = (approval_rerate_req) { replace_edge, c };
 	c->eread     = (approval_case_req) { edge_reread, c };
 	if (approval_store_edge_rows(
@@ -2026,7 +2031,7 @@ do_township(step_req *c, sn_tx *tx, const approval_case *k)
 		return;
 	}
 	if (d.approved && !k->is_review && !c->edge_done) {
-		edge_first(c, tx, k, &d);
+		edge_first(c, tx, k, d.effective_month, do_township);
 		return;
 	}
 	Sn__Assist__V1__ApplicationSubmitted *s
@@ -2223,38 +2228,17 @@ static const char *const district_actions[]
 
 static void do_district(step_req *c, sn_tx *tx, const approval_case *k);
 
-/* The case read again after the edge households ended: file. */
-static void
-district_reread(sn_tx *tx, sn_err err, const approval_case *k, void *arg)
-{
-	step_req *c = arg;
-	if (err != SN_OK) {
-		step_fail(c, tx);
-		return;
-	}
-	do_district(c, tx, k);
-}
-
 /* Before the district files an override (the decision): the edge
  * households of its members end first, as at an ordinary confirmation
- * (replace_edge), then the case is read again and filed. False: nothing
+ * (edge_first), then the case is read again and filed. False: nothing
  * to do first (done, or no filing). */
 static bool
 district_edge_first(step_req *c, sn_tx *tx, const approval_case *k)
 {
 	if (c->o.filing != APPROVAL_FILING_FILE || c->edge_done)
 		return false;
-	c->edge_done = true;
-	c->edge_from = approval_rules_effective_month(sn_clock_today());
-	c->edge      = (approval_rerate_req) { replace_edge, c };
-	c->eread     = (approval_case_req) { district_reread, c };
-	if (approval_store_edge_rows(
-	        tx, k->member_ids, k->nmembers, k->case_id, &c->edge)
-	        != SN_OK
-	    || approval_store_case_step(
-	           tx, k->case_id, sn_clock_today(), &c->eread)
-	        != SN_OK)
-		step_fail(c, tx);
+	edge_first(c, tx, k, approval_rules_effective_month(sn_clock_today()),
+	    do_district);
 	return true;
 }
 

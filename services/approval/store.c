@@ -675,20 +675,25 @@ approval_store_beneficiary_add(sn_tx *tx, const approval_beneficiary *b)
 
 /* The columns of a household of the register for a change to it; the
  * member ids as one text ("a,b": id numbers hold no comma). */
-static const char SQL_REGISTER_LOCK[]
-    = "SELECT b.beneficiary_id, b.application_id, b.status, b.category,"
-      " b.tier, b.monthly_amount_fen, b.bank_code, b.account_number,"
-      " b.account_name, b.from_month, b.until_month, b.approved_by,"
-      " b.district_code, b.township_code, b.village_code, b.head_id_number,"
-      " b.head_name, array_to_string(b.member_ids, ',') AS member_ids,"
-      " b.members::bigint AS members, b.policy_version,"
-      " coalesce(s.taken_in_by, '') AS taken_in_by, s.data AS submitted,"
-      " v.data AS verification"
-      " FROM beneficiaries b"
-      " LEFT JOIN submitted s ON s.application_id = b.application_id"
-      " LEFT JOIN verification v ON v.application_id = b.application_id"
-      " WHERE b.beneficiary_id = $1"
-      " AND left(b.village_code, length($2)) = $2 FOR UPDATE OF b";
+/* The columns of a register row (register_cols), the household's
+ * submission joined as s; the query adds its verification column. */
+#define REGISTER_ROW_SELECT                                                   \
+	"SELECT b.beneficiary_id, b.application_id, b.status, b.category,"    \
+	" b.tier, b.monthly_amount_fen, b.bank_code, b.account_number,"       \
+	" b.account_name, b.from_month, b.until_month, b.approved_by,"        \
+	" b.district_code, b.township_code, b.village_code,"                  \
+	" b.head_id_number, b.head_name,"                                     \
+	" array_to_string(b.member_ids, ',') AS member_ids,"                  \
+	" b.members::bigint AS members, b.policy_version,"                    \
+	" coalesce(s.taken_in_by, '') AS taken_in_by, s.data AS submitted,"
+
+static const char SQL_REGISTER_LOCK[] = REGISTER_ROW_SELECT
+    " v.data AS verification"
+    " FROM beneficiaries b"
+    " LEFT JOIN submitted s ON s.application_id = b.application_id"
+    " LEFT JOIN verification v ON v.application_id = b.application_id"
+    " WHERE b.beneficiary_id = $1"
+    " AND left(b.village_code, length($2)) = $2 FOR UPDATE OF b";
 
 static const char *const tier_names[]
     = { "", "core", "edge", "universal", NULL };
@@ -1403,21 +1408,14 @@ approval_store_policy_at(sn_tx *tx, sn_date day, const approval_due_req *req)
 	    tx, SQL_POLICY_AT, NP(v), v, rerating_due_cb, (void *) req);
 }
 
-static const char SQL_RERATING_ROWS[]
-    = "SELECT b.beneficiary_id, b.application_id, b.status, b.category,"
-      " b.tier, b.monthly_amount_fen, b.bank_code, b.account_number,"
-      " b.account_name, b.from_month, b.until_month, b.approved_by,"
-      " b.district_code, b.township_code, b.village_code, b.head_id_number,"
-      " b.head_name, array_to_string(b.member_ids, ',') AS member_ids,"
-      " b.members::bigint AS members, b.policy_version,"
-      " coalesce(s.taken_in_by, '') AS taken_in_by, s.data AS submitted,"
-      " v.data AS verification"
-      " FROM beneficiaries b"
-      " JOIN policy_version p ON p.version = b.policy_version"
-      " LEFT JOIN submitted s ON s.application_id = b.application_id"
-      " LEFT JOIN verification v ON v.application_id = b.application_id"
-      " WHERE b.status = 'ACTIVE' AND p.effective_from < $1::date"
-      " ORDER BY b.seq FOR UPDATE OF b";
+static const char SQL_RERATING_ROWS[] = REGISTER_ROW_SELECT
+    " v.data AS verification"
+    " FROM beneficiaries b"
+    " JOIN policy_version p ON p.version = b.policy_version"
+    " LEFT JOIN submitted s ON s.application_id = b.application_id"
+    " LEFT JOIN verification v ON v.application_id = b.application_id"
+    " WHERE b.status = 'ACTIVE' AND p.effective_from < $1::date"
+    " ORDER BY b.seq FOR UPDATE OF b";
 
 /* One row of the re-rating into x (members split into buf, freed by
  * the caller). */
@@ -1983,19 +1981,12 @@ approval_store_review_computed(
 	return sn_tx_query(tx, SQL_REVIEW_COMPUTED, NP(v), v, NULL, NULL);
 }
 
-static const char SQL_GRADUAL_DUE[]
-    = "SELECT b.beneficiary_id, b.application_id, b.status, b.category,"
-      " b.tier, b.monthly_amount_fen, b.bank_code, b.account_number,"
-      " b.account_name, b.from_month, b.until_month, b.approved_by,"
-      " b.district_code, b.township_code, b.village_code, b.head_id_number,"
-      " b.head_name, array_to_string(b.member_ids, ',') AS member_ids,"
-      " b.members::bigint AS members, b.policy_version,"
-      " coalesce(s.taken_in_by, '') AS taken_in_by, s.data AS submitted,"
-      " NULL::bytea AS verification"
-      " FROM beneficiaries b"
-      " LEFT JOIN submitted s ON s.application_id = b.application_id"
-      " WHERE b.status = 'GRADUAL_EXIT' AND b.until_month < $1"
-      " ORDER BY b.seq FOR UPDATE OF b";
+static const char SQL_GRADUAL_DUE[] = REGISTER_ROW_SELECT
+    " NULL::bytea AS verification"
+    " FROM beneficiaries b"
+    " LEFT JOIN submitted s ON s.application_id = b.application_id"
+    " WHERE b.status = 'GRADUAL_EXIT' AND b.until_month < $1"
+    " ORDER BY b.seq FOR UPDATE OF b";
 
 sn_err
 approval_store_gradual_due(
@@ -2440,21 +2431,14 @@ approval_store_rule_reason(
 	return sn_tx_query(tx, SQL_RULE_REASON, NP(v), v, NULL, NULL);
 }
 
-static const char SQL_EDGE_ROWS[]
-    = "SELECT b.beneficiary_id, b.application_id, b.status, b.category,"
-      " b.tier, b.monthly_amount_fen, b.bank_code, b.account_number,"
-      " b.account_name, b.from_month, b.until_month, b.approved_by,"
-      " b.district_code, b.township_code, b.village_code, b.head_id_number,"
-      " b.head_name, array_to_string(b.member_ids, ',') AS member_ids,"
-      " b.members::bigint AS members, b.policy_version,"
-      " coalesce(s.taken_in_by, '') AS taken_in_by, s.data AS submitted,"
-      " NULL::bytea AS verification"
-      " FROM beneficiaries b"
-      " LEFT JOIN submitted s ON s.application_id = b.application_id"
-      " WHERE b.tier = 'edge'"
-      " AND b.status IN ('ACTIVE', 'GRADUAL_EXIT', 'SUSPENDED')"
-      " AND b.member_ids && $1::text[] AND b.application_id <> $2"
-      " ORDER BY b.seq FOR UPDATE OF b";
+static const char SQL_EDGE_ROWS[] = REGISTER_ROW_SELECT
+    " NULL::bytea AS verification"
+    " FROM beneficiaries b"
+    " LEFT JOIN submitted s ON s.application_id = b.application_id"
+    " WHERE b.tier = 'edge'"
+    " AND b.status IN ('ACTIVE', 'GRADUAL_EXIT', 'SUSPENDED')"
+    " AND b.member_ids && $1::text[] AND b.application_id <> $2"
+    " ORDER BY b.seq FOR UPDATE OF b";
 
 sn_err
 approval_store_edge_rows(sn_tx *tx, const char *const *member_ids, size_t n,
