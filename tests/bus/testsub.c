@@ -79,7 +79,13 @@ on_heartbeat(
 static sn_err
 setup(sn_service *svc, void *arg)
 {
-	struct sub *s = arg;
+	struct sub *s  = arg;
+	const char *fp = getenv("SN_FAILPOINT");
+	if (fp != NULL && strcmp(fp, "setup.fail") == 0) {
+		/* The streams are open and their cursors being read. */
+		sn_log(SN_LOG_WARN, "failpoint setup.fail: failing", NULL);
+		return SN_EINVAL;
+	}
 	for (int i = 0; s->decoded && s->follow[i] != NULL; i++) {
 		sn_bus_topic t = { s->follow[i], "test.event",
 			&sn__bus__v1__heartbeat__descriptor, on_heartbeat };
