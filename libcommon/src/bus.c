@@ -176,12 +176,15 @@ struct stream {
 	size_t       qlen;
 	uint32_t     backoff_ms;
 	/* the batch being applied */
-	sn_tx          *tx;
-	struct qev     *cur;
-	size_t          batch_n;
-	uint64_t        batch_last;
-	bool            lost_logged;
-	int             open; /* timers not yet closed, once closing */
+	sn_tx      *tx;
+	struct qev *cur;
+	size_t      batch_n;
+	uint64_t    batch_last;
+	bool        lost_logged;
+	/* What still refers to the stream: its two timers until closed, and
+	 * its cursor read while in flight. Each holds one of the bus's
+	 * open_handles too; the last one frees the stream (stream_unref). */
+	int             open;
 	struct handler *handlers;
 	struct decoded *decoded; /* of the batch being applied */
 	sn_counter     *c_consumed, *c_replayed, *c_skipped, *c_gaps;
@@ -273,14 +276,23 @@ handle_closed(uv_handle_t *h)
 }
 
 static void
-stream_timer_closed(uv_handle_t *h)
+stream_unref(struct stream *st)
 {
-	struct stream *st  = h->data;
-	sn_bus        *bus = st->bus;
-	if (--st->open == 0)
+	sn_bus *bus = st->bus;
+	if (--st->open == 0) {
+		free(st->name);
+		free(st->pub_url);
+		free(st->replay_url);
 		free(st);
+	}
 	if (--bus->open_handles == 0)
 		free(bus);
+}
+
+static void
+stream_timer_closed(uv_handle_t *h)
+{
+	stream_unref(h->data);
 }
 
 /* A row of SQL_ASSIGN or SQL_REPLAY (binary results). */
@@ -1271,6 +1283,11 @@ cursor_loaded(sn_err err, PGresult *res, void *arg)
 {
 	struct stream *st = arg;
 	st->loading       = false;
+	if (st->bus->closing) { /* closed while it was read */
+		stream_unref(st);
+		return;
+	}
+	stream_unref(st); /* the timers still hold it */
 	if (err != SN_OK || res == NULL) {
 		/* The database is not there yet; the retry timer reads the
 		 * cursor again (until it does, nothing of the stream is
@@ -1298,7 +1315,9 @@ stream_load(struct stream *st)
 {
 	if (st->loading || st->bus->closing)
 		return;
-	st->loading      = true;
+	st->loading = true;
+	st->open++;
+	st->bus->open_handles++;
 	const char *v[2] = { st->name, st->bus->part };
 	sn_db_query(st->bus->db, SQL_CURSOR_GET, 2, v, cursor_loaded, st);
 }
@@ -1497,6 +1516,7 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 	uv_timer_init(sn_loop_uv(bus->loop), &st->timer);
 	uv_timer_init(sn_loop_uv(bus->loop), &st->rtimer);
 	st->timer.data = st->rtimer.data = st;
+	st->open                         = 2;
 	bus->open_handles += 2;
 	st->next     = bus->streams;
 	bus->streams = st;
@@ -1647,11 +1667,8 @@ sn_bus_close(sn_bus *bus)
 			free(h->topic);
 			free(h);
 		}
-		free(st->name);
-		free(st->pub_url);
-		free(st->replay_url);
-		/* st goes with its timers, in stream_timer_closed. */
-		st->open = 2;
+		/* st goes with its timers and its cursor read, if one is
+		 * still in flight (stream_unref). */
 		uv_close((uv_handle_t *) &st->timer, stream_timer_closed);
 		uv_close((uv_handle_t *) &st->rtimer, stream_timer_closed);
 	}
