@@ -375,7 +375,9 @@ intake_rules_withdraw(
 	sn_problem_clear(p);
 	if (outside(c, who, p))
 		return false;
-	if (c->status != INTAKE_STATUS_OPEN)
+	/* open, or returned and not yet amended back (issue 10) */
+	if (c->status != INTAKE_STATUS_OPEN
+	    && c->status != INTAKE_STATUS_RETURNED)
 		return sn_problem_set(p, 409, "not_open", NULL,
 		    "the application is %s, not open",
 		    intake_status_names[c->status]);

@@ -399,7 +399,7 @@ intake_store_qwithdraw(
 	sn_err      err  = sn_tx_query(tx,
 	          "UPDATE application SET status = 'withdrawn',"
 	                " withdrawn_reason = $2, withdrawn_by = $3, withdrawn_at = now()"
-	                " WHERE id = $1::uuid AND status = 'open'",
+	                " WHERE id = $1::uuid AND status IN ('open', 'returned')",
 	          3, v, NULL, NULL);
 	if (err != SN_OK)
 		return err;

@@ -1135,6 +1135,7 @@ test_withdraw(void **state)
 	} t[] = {
 		{ INTAKE_STATUS_OPEN, "220103001", 0, NULL, NULL },
 		{ INTAKE_STATUS_OPEN, "220103", 0, NULL, NULL },
+		{ INTAKE_STATUS_RETURNED, "220103001", 0, NULL, NULL },
 		{ INTAKE_STATUS_OPEN, "220103002", 403, "outside_jurisdiction",
 		    NULL },
 		{ INTAKE_STATUS_WITHDRAWN, "220103002", 403,

@@ -12,7 +12,8 @@
  *                    change_death | change_refused | notice_death |
  *                    notice_unmatched | notice_kill |
  *                    income_sources | edge_household |
- *                    returned_resubmit | payee_changed | list_paged
+ *                    returned_resubmit | returned_withdrawn |
+ *                    payee_changed | list_paged
  *
  * The notice_* scenarios run the real agency-sim binary too: its POST
  * /notices publishes agency.notice, which intake follows.
@@ -2983,6 +2984,42 @@ returned_resubmit(void)
 	free(id);
 }
 
+/* A returned application may be withdrawn instead of amended (issue 10):
+ * application.withdrawn as for an open one (approval closes the returned
+ * case). */
+static void
+returned_withdrawn(void)
+{
+	start_intake();
+	person ps[1] = { new_person(1957) };
+	char  *id    = submit_ok(ps, 1, "returned, then withdrawn");
+	char   lines[4096], path[160];
+	stage_line(lines, sizeof(lines), id,
+	    SN__ASSIST__V1__STAGE__STAGE_RETURNED, "village-1",
+	    "income proof missing");
+	th_proc *inj = inject(lines);
+	applied("approval", 1);
+	TH_CHECK(&T, strcmp(status_of(id), "returned") == 0,
+	    "status %s, want returned", status_of(id));
+	snprintf(path, sizeof(path), "/applications/%s/withdraw", id);
+	answer w = call("POST", path, clerk_tok, new_key(),
+	    "{\"reason\":\"no longer needed\"}");
+	TH_CHECK(&T, w.status == 200, "withdraw a returned one: %d", w.status);
+	json_decref(w.body);
+	TH_CHECK(&T, strcmp(status_of(id), "withdrawn") == 0,
+	    "status %s, want withdrawn", status_of(id));
+	size_t   len;
+	char     actor[64];
+	uint8_t *data = outbox_data(
+	    "application.withdrawn", id, &len, actor, sizeof(actor));
+	TH_CHECK(&T, data != NULL, "no application.withdrawn");
+	free(data);
+	/* Its member is free for a new application. */
+	free(submit_ok(ps, 1, "after the withdrawal"));
+	th_stop(&T, inj);
+	free(id);
+}
+
 static void
 payee_line(char *out, size_t cap, const char *app, const char *grant,
     const char *account)
@@ -3174,6 +3211,7 @@ main(int argc, char **argv)
 		{ "income_sources", income_sources },
 		{ "edge_household", edge_household },
 		{ "returned_resubmit", returned_resubmit },
+		{ "returned_withdrawn", returned_withdrawn },
 		{ "payee_changed", payee_changed },
 		{ "list_paged", list_paged },
 	};
