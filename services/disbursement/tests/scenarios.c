@@ -230,7 +230,8 @@ injector(const char *publisher)
 	const char *argv[]
 	    = { SN_INJECT_BIN, "--name", publisher, "--events", path, NULL };
 	th_proc *p = th_spawn(&T, publisher, SN_INJECT_BIN, argv, NULL);
-	if (!th_wait_int(&T, 1, 30000, "SELECT count(seq) FROM %s.outbox",
+	if (!th_wait_int(&T, 1, 30000,
+	        "SELECT (count(seq) >= 1)::int FROM %s.outbox",
 	        th_schema(&T, publisher)))
 		th_fail(&T, "sn-inject did not start");
 	return p;
@@ -263,8 +264,20 @@ outbox_put(
 
 /* n beneficiary.changed events, payees 1..n: dibao for odd, tekun for
  * even, township 2201030010xx by i % 3, decided by tk-officer-(i % 5). */
+static void inject_payees_then(int n, bool wait_new);
+
+/* n payees (app-000001 ...) entered by beneficiary.changed; waits until
+ * disbursement holds n payees. */
 static void
 inject_payees(int n)
+{
+	inject_payees_then(n, true);
+}
+
+/* The same events again (wait_new false: waits until disbursement
+ * applied them, the payees being there already). */
+static void
+inject_payees_then(int n, bool wait_new)
 {
 	th_proc *p = injector("approval");
 	enum { CHUNK = 500 };
@@ -322,9 +335,18 @@ inject_payees(int n)
 			free(hexes[i]);
 		}
 	}
-	if (!th_wait_int(
+	if (wait_new
+	    && !th_wait_int(
 	        &T, n, 120000, "SELECT count(*) FROM %s.payee", schema))
 		th_fail(&T, "disbursement did not take the payees in");
+	if (!wait_new
+	    && !th_wait_int(&T, 1, 60000,
+	        "SELECT (o.n = o.numbered AND c.last_seq >= o.last)::int"
+	        " FROM %s.bus_cursor c, (SELECT count(*) AS n, count(seq)"
+	        "  AS numbered, max(seq) AS last FROM %s.outbox) o"
+	        " WHERE c.publisher = 'approval'",
+	        schema, th_schema(&T, "approval")))
+		th_fail(&T, "disbursement did not apply the events again");
 	th_kill(&T, p, SIGTERM);
 	th_wait_exit(&T, p, 15000);
 }
@@ -2239,6 +2261,18 @@ held_payments(void)
 	        schema, schema)
 	        == 3,
 	    "the change did not reach every payment of the payee");
+	/* A beneficiary.changed that approval published before it applied
+	 * payee.changed carries the account that bounced: the confirmed one
+	 * stays. */
+	inject_payees_then(1, false);
+	char *acct = th_text(&T,
+	    "SELECT account_number FROM %s.payee WHERE application_id ="
+	    " 'app-000001'",
+	    schema);
+	TH_CHECK(&T, acct != NULL && strcmp(acct, "6222020000099999") == 0,
+	    "a late beneficiary.changed put back the bounced account (%s)",
+	    acct != NULL ? acct : "none");
+	free(acct);
 	pay_run(may);
 	if (!th_wait_int(&T, 3, 30000,
 	        "SELECT count(*) FROM %s.instructions"
