@@ -863,9 +863,11 @@ reply_unavailable(sn_http_req *req)
 	    "the database did not answer; retry", NULL);
 }
 
-/* Answers a stored JSON document, under key unless NULL. */
+/* Answers a stored JSON document, under key unless NULL; clock: each
+ * case in it with its clock (held.h). */
 static void
-reply_doc(sn_http_req *req, sn_err err, const char *doc, const char *key)
+reply_doc(
+    sn_http_req *req, sn_err err, const char *doc, const char *key, bool clock)
 {
 	if (err == SN_ENOTFOUND) {
 		sn_http_reply_error(
@@ -882,6 +884,8 @@ reply_doc(sn_http_req *req, sn_err err, const char *doc, const char *key)
 		    req, 500, "internal", "bad stored JSON", NULL);
 		return;
 	}
+	if (clock)
+		approval_held_clocks(j, sn_clock_today());
 	if (key != NULL)
 		j = json_pack("{s:o}", key, j);
 	sn_http_reply_json(req, 200, j);
@@ -890,11 +894,7 @@ reply_doc(sn_http_req *req, sn_err err, const char *doc, const char *key)
 static void
 case_got(void *arg, sn_err err, const char *doc)
 {
-	/* Issue 10: with its clock (held.h). */
-	char *d = err == SN_OK ? approval_held_clock_doc(doc, sn_clock_today())
-	                       : NULL;
-	reply_doc(arg, err, d != NULL ? d : doc, NULL);
-	free(d);
+	reply_doc(arg, err, doc, NULL, true); /* issue 10: with its clock */
 }
 
 static void
@@ -906,43 +906,45 @@ get_case(sn_http_req *req, void *arg)
 	    A.db, sn_http_param(req, "id"), p->juris, case_got, req);
 }
 
-/* Answers a page (sn/page.h): {items, next} and, for one release, the
- * items again under alias, the list's name before paging (NULL: none). */
-static void
-reply_page(
-    sn_http_req *req, sn_err err, const approval_page *p, const char *alias)
+/* A page's answer (sn/page.h): {items, next} and, for one release, the
+ * items again under alias, the list's name before paging (NULL: none);
+ * clock: each case with its clock (held.h). NULL when it was answered
+ * already (an error). */
+static json_t *
+page_doc(sn_http_req *req, sn_err err, const approval_page *p,
+    const char *alias, bool clock)
 {
 	if (err != SN_OK) {
 		reply_unavailable(req);
-		return;
+		return NULL;
 	}
 	json_t *items = json_loads(p->items_json, 0, NULL);
 	if (items == NULL) {
 		sn_http_reply_error(
 		    req, 500, "internal", "bad stored JSON", NULL);
-		return;
+		return NULL;
 	}
+	if (clock)
+		approval_held_clocks(items, sn_clock_today());
 	json_t *ans = sn_page_answer(items, p->more, p->last);
 	if (ans != NULL && alias != NULL)
 		json_object_set(ans, alias, items);
-	sn_http_reply_json(req, 200, ans);
+	return ans;
+}
+
+static void
+reply_page(sn_http_req *req, sn_err err, const approval_page *p,
+    const char *alias, bool clock)
+{
+	json_t *ans = page_doc(req, err, p, alias, clock);
+	if (ans != NULL)
+		sn_http_reply_json(req, 200, ans);
 }
 
 static void
 cases_paged(void *arg, sn_err err, const approval_page *p)
 {
-	/* Issue 10: each case with its clock (held.h). */
-	approval_page q;
-	char         *d = err == SN_OK
-	            ? approval_held_clock_doc(p->items_json, sn_clock_today())
-	            : NULL;
-	if (d != NULL) {
-		q            = *p;
-		q.items_json = d;
-		p            = &q;
-	}
-	reply_page(arg, err, p, "cases");
-	free(d);
+	reply_page(arg, err, p, "cases", true); /* issue 10: with clocks */
 }
 
 /* A boolean query parameter (absent: *has false). */
@@ -1024,23 +1026,12 @@ list_cases(sn_http_req *req, void *arg)
 static void
 beneficiaries_paged(void *arg, sn_err err, const approval_beneficiary_page *p)
 {
-	sn_http_req *req = arg;
-	char         cur[SN_PAGE_CURSOR_STRLEN];
-	if (err != SN_OK) {
-		reply_unavailable(req);
+	json_t *ans = page_doc(arg, err, p, "beneficiaries", false);
+	if (ans == NULL)
 		return;
-	}
-	json_t *items = json_loads(p->items_json, 0, NULL);
-	if (items == NULL) {
-		sn_http_reply_error(
-		    req, 500, "internal", "bad stored JSON", NULL);
-		return;
-	}
-	json_t *next = p->more ? json_string(sn_page_cursor(p->last, cur))
-	                       : json_null();
-	sn_http_reply_json(req, 200,
-	    json_pack("{s:O,s:o,s:O,s:o}", "items", items, "beneficiaries",
-	        items, "next", next, "next_cursor", next));
+	/* next_cursor: the name of next before sn/page.h, for one release */
+	json_object_set(ans, "next_cursor", json_object_get(ans, "next"));
+	sn_http_reply_json(arg, 200, ans);
 }
 
 static bool
@@ -1120,7 +1111,7 @@ beneficiary_got(void *arg, sn_err err, const char *doc)
 		    req, 404, "not_found", "no such beneficiary", NULL);
 		return;
 	}
-	reply_doc(req, err, doc, NULL);
+	reply_doc(req, err, doc, NULL, false);
 }
 
 static void
@@ -1415,7 +1406,7 @@ post_policy(sn_http_req *req, void *arg)
 static void
 prices_paged(void *arg, sn_err err, const approval_page *p)
 {
-	reply_page(arg, err, p, "months");
+	reply_page(arg, err, p, "months", false);
 }
 
 static void
@@ -3066,7 +3057,7 @@ on_change_reported(
 static void
 reviews_paged(void *arg, sn_err err, const approval_page *p)
 {
-	reply_page(arg, err, p, "reviews");
+	reply_page(arg, err, p, "reviews", false);
 }
 
 /* GET /reviews?status=open|closed&township=: within jurisdiction. */

@@ -43,20 +43,14 @@ approval_held_clock(json_t *c, sn_date today)
 	         : json_null());
 }
 
-char *
-approval_held_clock_doc(const char *doc, sn_date today)
+void
+approval_held_clocks(json_t *j, sn_date today)
 {
-	json_t *j = json_loads(doc, 0, NULL);
-	if (j == NULL)
-		return NULL;
-	if (json_is_array(j)) {
-		size_t  i;
-		json_t *c;
-		json_array_foreach(j, i, c) approval_held_clock(c, today);
-	} else {
+	if (!json_is_array(j)) {
 		approval_held_clock(j, today);
+		return;
 	}
-	char *out = json_dumps(j, JSON_COMPACT);
-	json_decref(j);
-	return out;
+	size_t  i;
+	json_t *c;
+	json_array_foreach(j, i, c) approval_held_clock(c, today);
 }

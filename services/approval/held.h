@@ -28,9 +28,7 @@
  * leaves c as it is when it has no deadline_date. */
 void approval_held_clock(json_t *c, sn_date today);
 
-/* The same JSON text doc (one case object, or an array of them) with
- * every case's clock: malloc'd (free it), or NULL when doc does not
- * parse or memory runs out. */
-char *approval_held_clock_doc(const char *doc, sn_date today);
+/* approval_held_clock on j, one case object or an array of them. */
+void approval_held_clocks(json_t *j, sn_date today);
 
 #endif /* APPROVAL_HELD_H */

@@ -2046,15 +2046,9 @@ casework_cb(sn_tx *tx, PGresult *res, void *arg)
 {
 	const approval_casework_req *req = arg;
 	approval_casework            w;
-	sn_rows                      rows;
 	sn_err                       err
-	    = sn_rows_open(&rows, res, casework_cols, SN_NCOLS(casework_cols));
-	if (err == SN_OK && sn_rows_count(&rows) == 0)
-		err = SN_ENOTFOUND;
-	if (err == SN_OK)
-		err = sn_rows_read(&rows, 0, &w);
+	    = sn_rows_one(res, casework_cols, SN_NCOLS(casework_cols), &w);
 	req->cb(tx, err, err == SN_OK ? &w : NULL, req->arg);
-	sn_rows_close(&rows);
 }
 
 sn_err
