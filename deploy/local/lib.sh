@@ -31,7 +31,8 @@ SN_DEB_PACKAGES=(
 	build-essential cmake pkg-config
 	libnng-dev libprotobuf-c-dev protobuf-c-compiler
 	libpq-dev libuv1-dev libmicrohttpd-dev libjansson-dev
-	libcmocka-dev libjwt-dev libssl-dev
+	libcmocka-dev libjwt-dev libssl-dev libsodium-dev openssl
+	clang-14 libclang-rt-14-dev
 	postgresql-15 postgresql-client-15
 	docker-compose procps psmisc
 	clang-format gdb

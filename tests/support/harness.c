@@ -251,6 +251,13 @@ th_spawn(th *t, const char *name, const char *bin, const char *const *argv,
 		    url, sizeof(url), "ipc://%s/%s.replay", t->run_dir, pub);
 		env[n++] = envpair(key, url);
 	}
+	for (const char *const *d = th_default_env; *d != NULL; d++) {
+		const char *eq = strchr(*d, '=');
+		char        k[128];
+		snprintf(k, sizeof(k), "%.*s", (int) (eq - *d), *d);
+		if (!overridden(extra_env, k))
+			env[n++] = strdup(*d);
+	}
 	int nours = n;
 	for (int i = 0; extra_env != NULL && extra_env[i] != NULL; i++)
 		env[n++] = (char *) extra_env[i];

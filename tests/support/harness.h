@@ -69,6 +69,18 @@ void th_publisher(th *t, const char *name);
 th_proc *th_spawn(th *t, const char *name, const char *bin,
     const char *const *argv, const char *const *extra_env);
 
+/*
+ * The settings every spawned service gets unless extra_env overrides
+ * them (tests/support/defaults.c): the test-only keys and certificates.
+ * "KEY=VALUE" strings, NULL-ended.
+ */
+extern const char *const th_default_env[];
+
+/* The tests' token key pair (PEM): the private half signs test tokens
+ * (sn_auth_open on it can issue), the public half verifies. */
+extern const char th_token_private_pem[];
+extern const char th_token_public_pem[];
+
 /* A TCP port on 127.0.0.1 that nothing listens on right now. */
 int th_free_port(void);
 

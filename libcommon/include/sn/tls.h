@@ -1,0 +1,35 @@
+/*
+ * sn/tls.h - mutual TLS on every NNG link (design section 2 item 7,
+ * issue 11): pub/sub, replay, the agencies and the bank.
+ *
+ * The process's certificate, key and CA come from SN_TLS_CERT_FILE,
+ * SN_TLS_KEY_FILE and SN_TLS_CA_FILE (PEM files), read once, on the first
+ * listen or dial of a tls+tcp:// URL. A listener demands a client
+ * certificate of that CA; a dialler checks that the listener's
+ * certificate is of that CA and, when peer_name is given, that it names
+ * peer_name (its common name or a DNS subject alternative name): a
+ * follower dials publisher "intake" with peer_name "intake", so a
+ * certificate of another service cannot pose as the publisher.
+ *
+ * Any other scheme (ipc://, tcp://, inproc://) is passed to NNG as it
+ * is. A tls+tcp:// URL without the three files configured is refused
+ * (NNG_EINVAL, with an error log line naming the missing setting).
+ */
+#ifndef SN_TLS_H
+#define SN_TLS_H
+
+#include <nng/nng.h>
+
+/* nng_listen(s, url) with this process's TLS settings applied to a
+ * tls+tcp:// url. Returns 0 or an NNG error code. */
+int sn_nng_listen(nng_socket s, const char *url);
+
+/* nng_dial(s, url, flags) likewise; peer_name may be NULL (any
+ * certificate of our CA). Returns 0 or an NNG error code. */
+int sn_nng_dial(
+    nng_socket s, const char *url, const char *peer_name, int flags);
+
+/* Releases the process's TLS configuration (at exit; for leak checks). */
+void sn_tls_shutdown(void);
+
+#endif /* SN_TLS_H */
