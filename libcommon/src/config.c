@@ -70,13 +70,78 @@ sn_config_fail(const char *name, const char *expected, const char *got)
 	exit(2);
 }
 
-/* NULL when the variable is unset or empty: both mean "use the default". */
+/* Largest secret file read for a <NAME>_FILE setting. */
+#define FILE_MAX (64 << 10)
+
+/* The values read from <NAME>_FILE settings, kept for the process's
+ * life: the getters hand out pointers into them, as getenv does. */
+static struct file_value {
+	struct file_value *next;
+	char               name[64];
+	char              *value;
+} * file_values;
+
+/* The contents of path, one trailing newline (or CRLF) removed; exits
+ * through sn_config_fail when it cannot be read or is too large. */
+static char *
+read_setting_file(const char *name, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		sn_config_fail(name, "a readable file", path);
+	char  *buf = malloc(FILE_MAX + 1);
+	size_t n   = buf != NULL ? fread(buf, 1, FILE_MAX + 1, f) : 0;
+	int    bad = buf == NULL || ferror(f) || n > FILE_MAX;
+	fclose(f);
+	if (bad) {
+		free(buf);
+		sn_config_fail(
+		    name, "a readable file of at most 64 KiB", path);
+	}
+	if (n > 0 && buf[n - 1] == '\n')
+		n--;
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	if (memchr(buf, '\0', n) != NULL) {
+		free(buf);
+		sn_config_fail(name, "a text file without NUL bytes", path);
+	}
+	return buf;
+}
+
+/*
+ * NULL when the variable is unset or empty: both mean "use the default".
+ * Every setting may instead be given as <NAME>_FILE, the path of a file
+ * holding the value (a secret mounted by the orchestrator, say); setting
+ * both is an error, as the two could disagree.
+ */
 static const char *
 lookup(const char *name)
 {
 	const char *v = getenv(name);
+	char        fname[80];
 
-	return v != NULL && v[0] != '\0' ? v : NULL;
+	if ((size_t) snprintf(fname, sizeof(fname), "%s_FILE", name)
+	    >= sizeof(fname))
+		return v != NULL && v[0] != '\0' ? v : NULL;
+	const char *path = getenv(fname);
+	if (path == NULL || path[0] == '\0')
+		return v != NULL && v[0] != '\0' ? v : NULL;
+	if (v != NULL && v[0] != '\0')
+		sn_config_fail(name, "either the value or a _FILE, not both",
+		    "(both set)");
+	for (struct file_value *f = file_values; f != NULL; f = f->next)
+		if (strcmp(f->name, name) == 0)
+			return f->value[0] != '\0' ? f->value : NULL;
+	struct file_value *f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		sn_config_fail(name, "memory to read the file", path);
+	snprintf(f->name, sizeof(f->name), "%s", name);
+	f->value    = read_setting_file(fname, path);
+	f->next     = file_values;
+	file_values = f;
+	return f->value[0] != '\0' ? f->value : NULL;
 }
 
 const char *

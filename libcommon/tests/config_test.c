@@ -405,6 +405,43 @@ test_good_values_do_not_exit(void **state)
 	    run_child(G_PART, "SN_T_X", NULL, err, sizeof(err)), 0);
 }
 
+/* A setting given as <NAME>_FILE: the file's text without its trailing
+ * newline; an unreadable file, or both forms at once, exit 2. */
+static void
+test_file_settings(void **state)
+{
+	char  path[] = "/tmp/sn-config-test-XXXXXX";
+	int   fd     = mkstemp(path);
+	FILE *f      = fdopen(fd, "w");
+
+	(void) state;
+	assert_non_null(f);
+	fputs("s3cret value\n", f);
+	fclose(f);
+	unsetenv("SN_T_SECRET");
+	setenv("SN_T_SECRET_FILE", path, 1);
+	assert_string_equal(
+	    sn_config_str("SN_T_SECRET", NULL), "s3cret value");
+	/* read once: the same pointer the second time */
+	assert_ptr_equal(sn_config_str("SN_T_SECRET", NULL),
+	    sn_config_str("SN_T_SECRET", NULL));
+	unlink(path);
+	unsetenv("SN_T_SECRET_FILE");
+
+	char err[512];
+	setenv("SN_T_X_FILE", "/nonexistent/sn-secret", 1);
+	assert_int_equal(
+	    run_child(G_STR, "SN_T_X", NULL, err, sizeof(err)), 2);
+	assert_string_equal(err,
+	    "safetynet: SN_T_X_FILE: expected a readable file, got "
+	    "\"/nonexistent/sn-secret\"\n");
+	assert_int_equal(run_child(G_STR, "SN_T_X", "v", err, sizeof(err)), 2);
+	assert_string_equal(err,
+	    "safetynet: SN_T_X: expected either the value or a _FILE, not "
+	    "both, got \"(both set)\"\n");
+	unsetenv("SN_T_X_FILE");
+}
+
 static void
 test_long_value_stays_one_line(void **state)
 {
@@ -433,6 +470,7 @@ main(void)
 		cmocka_unit_test(test_bad_values_exit_2),
 		cmocka_unit_test(test_good_values_do_not_exit),
 		cmocka_unit_test(test_long_value_stays_one_line),
+		cmocka_unit_test(test_file_settings),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,6 +8,11 @@
  * and exit status 2. Call these at start-up, from main, never later: a
  * running service does not exit over configuration.
  *
+ * Every setting NAME may instead be given as NAME_FILE, the path of a
+ * file that holds its value (one trailing newline is dropped): secrets
+ * come from files, never from the environment or a compose file. Setting
+ * both, or naming a file that cannot be read, stops the program as above.
+ *
  * The sn_config_parse_* functions are the same checks without the exit,
  * for tests and for values that do not come from the environment.
  */
