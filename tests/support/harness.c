@@ -602,6 +602,12 @@ write_all(int fd, const char *p, size_t n)
 	return true;
 }
 
+static bool
+send_all(int fd, th_tls *tls, const char *p, size_t n)
+{
+	return tls != NULL ? th_tls_write(tls, p, n) : write_all(fd, p, n);
+}
+
 int
 th_http(th *t, int port, const char *method, const char *path,
     const char *token, const char *idem_key, const char *json, char **body)
@@ -628,7 +634,10 @@ th_http_within(th *t, int port, const char *method, const char *path,
 	struct sockaddr_in sa
 	    = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) != 0) {
+	th_tls *tls        = NULL;
+	if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) != 0
+	    || (th_client_ca() != NULL
+	        && (tls = th_tls_client(fd, th_client_ca())) == NULL)) {
 		close(fd);
 		return -1;
 	}
@@ -651,10 +660,11 @@ th_http_within(th *t, int port, const char *method, const char *path,
 		    "%zu\r\n",
 		    blen);
 	n += snprintf(req + n, cap - (size_t) n, "\r\n");
-	bool ok = write_all(fd, req, (size_t) n)
-	    && (json == NULL || write_all(fd, json, blen));
+	bool ok = send_all(fd, tls, req, (size_t) n)
+	    && (json == NULL || send_all(fd, tls, json, blen));
 	free(req);
 	if (!ok) {
+		th_tls_close(tls);
 		close(fd);
 		return -1;
 	}
@@ -665,8 +675,10 @@ th_http_within(th *t, int port, const char *method, const char *path,
 			rcap *= 2;
 			resp = realloc(resp, rcap);
 		}
-		ssize_t r = read(fd, resp + rlen, rcap - rlen - 1);
-		if (r < 0 && errno == EINTR)
+		ssize_t r = tls != NULL
+		    ? th_tls_read(tls, resp + rlen, rcap - rlen - 1)
+		    : read(fd, resp + rlen, rcap - rlen - 1);
+		if (r < 0 && tls == NULL && errno == EINTR)
 			continue;
 		if (r < 0) { /* timed out or reset: no answer */
 			rlen = 0;
@@ -676,6 +688,7 @@ th_http_within(th *t, int port, const char *method, const char *path,
 			break;
 		rlen += (size_t) r;
 	}
+	th_tls_close(tls);
 	close(fd);
 	resp[rlen] = '\0';
 	int status = -1;

@@ -99,6 +99,37 @@ int th_http_within(th *t, int port, const char *method, const char *path,
     const char *token, const char *idem_key, const char *json, char **body,
     int timeout_ms);
 
+/*
+ * HTTPS (tests/support/tls.c). When SN_CLIENT_CA_FILE names a PEM file,
+ * th_http and th_http_within speak TLS to 127.0.0.1:port and verify the
+ * server's certificate against that CA (the host name is not checked:
+ * loopback); otherwise they speak plain HTTP. th_client_ca() is that
+ * file, or NULL.
+ */
+const char *th_client_ca(void);
+
+/* One TLS client connection over the connected socket fd (which the
+ * caller still owns and closes): NULL if the handshake or the server's
+ * certificate check fails. Thread-safe. */
+typedef struct th_tls th_tls;
+th_tls               *th_tls_client(int fd, const char *ca_file);
+bool                  th_tls_write(th_tls *s, const void *p, size_t n);
+/* Bytes read, 0 at the end of the stream, -1 on an error or timeout. */
+long th_tls_read(th_tls *s, void *p, size_t n);
+/* Accepts NULL. */
+void th_tls_close(th_tls *s);
+
+/*
+ * Certificates for one test, made with the openssl command in the run
+ * folder (P-256 keys, valid two days). th_tls_make_ca makes CA `ca`:
+ * <ca>-ca.pem and <ca>-ca.key. th_tls_make_cert makes <file>.pem and
+ * <file>.key, a certificate with common name and DNS subject alternative
+ * name `name`, signed by CA `ca`. The test fails if openssl does.
+ */
+void th_tls_make_ca(th *t, const char *ca);
+void th_tls_make_cert(
+    th *t, const char *ca, const char *name, const char *file);
+
 /* Polls GET /readyz on port until it answers 200; false after ms. */
 bool th_wait_ready(th *t, int port, int ms);
 
