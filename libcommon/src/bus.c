@@ -22,6 +22,7 @@
 
 #include "sn/bus/v1/bus.pb-c.h"
 #include "sn/log.h"
+#include "sn/tls.h"
 
 #define HEARTBEAT_TOPIC "bus.heartbeat"
 #define REPLAY_MAX 1000u
@@ -1390,7 +1391,7 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 		}
 		if (sn_nng_setup(bus->pub, 1 << 16, 8192) != SN_OK)
 			goto fail_pub;
-		if ((rv = nng_listen(bus->pub, cfg->pub_url, NULL, 0)) != 0) {
+		if ((rv = sn_nng_listen(bus->pub, cfg->pub_url)) != 0) {
 			sn_log(SN_LOG_ERROR, "cannot listen", "url",
 			    cfg->pub_url, "error", nng_strerror(rv), NULL);
 			goto fail_pub;
@@ -1401,8 +1402,7 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 		}
 		if (sn_nng_setup(bus->rep, 1 << 16, 0) != SN_OK)
 			goto fail_rep;
-		if ((rv = nng_listen(bus->rep, cfg->replay_url, NULL, 0))
-		    != 0) {
+		if ((rv = sn_nng_listen(bus->rep, cfg->replay_url)) != 0) {
 			sn_log(SN_LOG_ERROR, "cannot listen", "url",
 			    cfg->replay_url, "error", nng_strerror(rv), NULL);
 			goto fail_rep;
@@ -1472,7 +1472,8 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 	    || sn_nng_setup(st->sub, MSG_MAX, 0) != SN_OK
 	    || nng_socket_set_int(st->sub, NNG_OPT_RECVBUF, 1024) != 0)
 		goto fail_sub;
-	if ((rv = nng_dial(st->sub, pub_url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+	if ((rv = sn_nng_dial(st->sub, pub_url, publisher, NNG_FLAG_NONBLOCK))
+	    != 0) {
 		sn_log(SN_LOG_ERROR, "cannot dial", "url", pub_url, "error",
 		    nng_strerror(rv), NULL);
 		goto fail_sub;
@@ -1486,7 +1487,8 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 	           st->req, NNG_OPT_REQ_RESENDTIME, REPLAY_TIMEOUT_MS)
 	        != 0)
 		goto fail_req;
-	if ((rv = nng_dial(st->req, replay_url, NULL, NNG_FLAG_NONBLOCK))
+	if ((rv = sn_nng_dial(
+	         st->req, replay_url, publisher, NNG_FLAG_NONBLOCK))
 	    != 0) {
 		sn_log(SN_LOG_ERROR, "cannot dial", "url", replay_url, "error",
 		    nng_strerror(rv), NULL);
