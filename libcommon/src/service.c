@@ -17,6 +17,7 @@
 #include "sn/clock.h"
 #include "sn/config.h"
 #include "sn/log.h"
+#include "sn/seal.h"
 
 #ifndef SN_SOURCE_DIR
 #define SN_SOURCE_DIR "."
@@ -65,6 +66,7 @@ struct sn_service {
 	sn_http              *http;
 	sn_metrics           *metrics;
 	sn_auth              *auth;
+	sn_seal              *seal; /* SN_SEAL_KEYS, SN_BLIND_KEY; or NULL */
 	uv_timer_t            drain_timer;
 	uv_timer_t            purge_timer;
 	uint32_t              idem_days; /* SN_IDEMPOTENCY_DAYS */
@@ -96,6 +98,10 @@ static const sn_setting_doc common_settings[] = {
 	{ "SN_IDEMPOTENCY_DAYS",
 	    "days a stored idempotent answer is kept, 1-3650 (default 30)" },
 	{ "SN_TOKEN_KEY", "HS256 key for bearer tokens, at least 32 bytes" },
+	{ "SN_SEAL_KEYS",
+	    "sealing keyring, lines <kid>:<64 hex>, the first seals "
+	    "(required where personal data is stored)" },
+	{ "SN_BLIND_KEY", "blind-index key, 64 hex (with SN_SEAL_KEYS)" },
 	{ "SN_<NAME>_PUB_URL", "NNG URL of publisher NAME's PUB socket" },
 	{ "SN_<NAME>_REPLAY_URL",
 	    "NNG URL of publisher NAME's replay endpoint" },
@@ -455,6 +461,31 @@ on_stop(void *arg)
 	uv_timer_start(&svc->drain_timer, on_drain_tick, 0, 10);
 }
 
+/*
+ * The sealer from SN_SEAL_KEYS and SN_BLIND_KEY (sn/seal.h), or NULL when
+ * neither is set and the service stores no personal data. Exits 2 naming
+ * the setting that is missing or malformed (never printing a key).
+ */
+static sn_seal *
+open_sealer(const sn_service_def *def)
+{
+	const char *opt   = def->needs_seal ? NULL : "";
+	const char *ring  = sn_config_str("SN_SEAL_KEYS", opt);
+	const char *blind = sn_config_str("SN_BLIND_KEY", opt);
+	sn_seal    *s     = NULL;
+
+	if (ring[0] == '\0' && blind[0] == '\0')
+		return NULL;
+	if (strlen(blind) != 64
+	    || strspn(blind, "0123456789abcdefABCDEF") != 64)
+		sn_config_fail(
+		    "SN_BLIND_KEY", "64 hex characters", "(hidden)");
+	if (sn_seal_open(&s, ring, blind) != SN_OK)
+		sn_config_fail("SN_SEAL_KEYS",
+		    "lines <kid>:<64 hex>, kid 1-16 of a-z 0-9 -", "(hidden)");
+	return s;
+}
+
 static char *
 default_schema(const char *name)
 {
@@ -573,6 +604,8 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	sn_service svc    = { .def = def,
 		   .idem_days      = (uint32_t) idem_days,
 		   .route_arg      = def->arg };
+	svc.seal          = open_sealer(def);
+	sn_seal_set_default(svc.seal);
 	if (migrate(def, conninfo, schema, dir[0] ? dir : NULL) != SN_OK) {
 		sn_log(SN_LOG_ERROR, "migrations failed; exiting", NULL);
 		goto out;
@@ -647,6 +680,7 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	sn_loop_close(svc.loop);
 	sn_metrics_free(svc.metrics);
 	sn_auth_close(svc.auth);
+	sn_seal_close(svc.seal);
 	free(schema_default);
 	/* Sockets close asynchronously in NNG: messages still queued to a
 	 * subscriber are freed by its reaper. Wait for it, so that nothing
@@ -671,6 +705,7 @@ out_metrics:
 	sn_metrics_free(svc.metrics);
 out:
 	sn_auth_close(svc.auth);
+	sn_seal_close(svc.seal);
 	free(schema_default);
 	return status;
 }

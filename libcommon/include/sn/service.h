@@ -48,6 +48,9 @@
  *                        (default 30); older ones are purged hourly
  *   SN_TOKEN_KEY         HS256 key for bearer tokens, >= 32 bytes
  *                        (required when def->needs_auth)
+ *   SN_SEAL_KEYS, SN_BLIND_KEY  the sealing keyring and the blind-index
+ *                        key (sn/seal.h); required when def->needs_seal,
+ *                        else optional; the sealer is sn_seal_default()
  *   SN_<NAME>_PUB_URL    where publisher NAME's PUB socket is (listened on
  *                        by NAME itself, dialled by its followers)
  *   SN_<NAME>_REPLAY_URL where publisher NAME answers replay requests
@@ -97,10 +100,11 @@ extern const char sn_version[];
 extern const char sn_openapi_document[];
 
 typedef struct sn_service_def {
-	const char        *name;       /* e.g. "intake"; also the publisher */
-	bool               publishes;  /* has an outbox and a PUB socket */
-	bool               needs_auth; /* SN_TOKEN_KEY required */
-	const char *const *follows;    /* publishers followed, NULL-ended */
+	const char *name;           /* e.g. "intake"; also the publisher */
+	bool        publishes;      /* has an outbox and a PUB socket */
+	bool        needs_auth;     /* SN_TOKEN_KEY required */
+	bool        needs_seal;     /* SN_SEAL_KEYS, SN_BLIND_KEY required */
+	const char *const *follows; /* publishers followed, NULL-ended */
 	const char        *schema_dir; /* default for SN_SCHEMA_DIR */
 	/* Adds routes and handlers; runs once, before the loop. A failure
 	 * stops the program with exit status 1. */
