@@ -21,6 +21,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "sn/log.h"
+#include "sn/tls.h"
 
 #define RECONN_MIN_MS 50
 #define RECONN_MAX_MS 1000
@@ -237,7 +238,9 @@ sn_reqc_open(sn_reqc **out, sn_loop *loop, const char *url, size_t recvmaxsz)
 	    r->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 	nng_socket_set_ms(r->sock, NNG_OPT_RECONNMINT, RECONN_MIN_MS);
 	nng_socket_set_ms(r->sock, NNG_OPT_RECONNMAXT, RECONN_MAX_MS);
-	if ((rv = nng_dial(r->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
+	/* Any certificate of our CA on a tls+tcp:// url (sn/tls.h): the
+	 * agencies and the bank are partners, not one of our publishers. */
+	if ((rv = sn_nng_dial(r->sock, url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
 		sn_log(SN_LOG_ERROR, "request dial failed", "url", url,
 		    "error", nng_strerror(rv), NULL);
 		err = SN_ENNG;
