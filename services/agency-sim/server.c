@@ -17,6 +17,7 @@
 #include "sn/clock.h"
 #include "sn/log.h"
 #include "sn/loop.h"
+#include "sn/tls.h"
 
 #define MAX_IDS AGENCY_SIM_MAX_IDS
 #define REQUEST_MAX (1u << 20)
@@ -203,6 +204,13 @@ answer(struct agency *ag, nng_msg *req)
 	nng_msg *msg = NULL;
 	if (a.outcome == AGENCY_SIM_OUT_DROPPED)
 		goto out;
+	if (a.outcome == AGENCY_SIM_OUT_MALFORMED) {
+		char len[24];
+		snprintf(len, sizeof(len), "%zu", nng_msg_len(req));
+		sn_log(SN_LOG_WARN, "malformed request; answered REPLY_ERROR",
+		    "agency", agency_sim_agency_name(ag->index), "bytes", len,
+		    NULL);
+	}
 	stamp_seconds(when);
 	rp.agency      = (Sn__Agency__V1__Agency) (ag->index + 1);
 	rp.answered_at = when;
@@ -337,7 +345,7 @@ agency_open(struct agency *ag, sn_metrics *m, int contexts)
 	ag->open = true;
 	if (sn_nng_setup(ag->sock, REQUEST_MAX, 0) != SN_OK)
 		return SN_ENNG;
-	if ((rv = nng_listen(ag->sock, ag->cfg.url, NULL, 0)) != 0)
+	if ((rv = sn_nng_listen(ag->sock, ag->cfg.url)) != 0)
 		goto fail_nng;
 	ag->workers = calloc((size_t) contexts, sizeof(worker));
 	if (ag->workers == NULL)

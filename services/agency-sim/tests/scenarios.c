@@ -7,7 +7,9 @@
  *            its request_id echoed and answered_at now (RFC 3339 UTC,
  *            whole seconds); no consent reference is REPLY_NO_CONSENT,
  *            a request naming another agency is REPLY_ERROR, and bytes
- *            that do not decode are REPLY_ERROR "malformed request".
+ *            that do not decode or a request of more than 256 id
+ *            numbers are REPLY_ERROR "malformed request", each with a
+ *            warning log line naming the agency.
  *   clock    answered_at comes from the district clock: with
  *            SN_TEST_CLOCK=1 and SN_CLOCK_OFFSET_S ten years back, it is
  *            dated ten years back.
@@ -126,6 +128,21 @@ ask(int i, int names, const char *consent, char **ids, size_t n)
 	return rp;
 }
 
+/* Whether a line of the file at path holds both a and b. */
+static bool
+log_has(const char *path, const char *a, const char *b)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	char line[8192];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, a) != NULL && strstr(line, b) != NULL;
+	fclose(f);
+	return found;
+}
+
 /* YYYY-MM-DD of now + shift_s, UTC. */
 static void
 utc_day(char out[11], long long shift_s)
@@ -194,6 +211,25 @@ answers(void)
 	    "malformed: status %d (%s)", rp->status, rp->error);
 	check_stamp(rp->answered_at, 0);
 	sn__agency__v1__agency_reply__free_unpacked(rp, NULL);
+	TH_CHECK(&T,
+	    log_has(sim->log, "\"malformed request; answered REPLY_ERROR\"",
+	        "\"agency\":\"tax\""),
+	    "no warning logged for the malformed request to TAX");
+	/* out of range: more id numbers than an agency takes at once */
+	char *many[257];
+	for (size_t i = 0; i < 257; i++)
+		many[i] = ids[0];
+	rp = ask(1, 2, "C-1", many, 257);
+	TH_CHECK(&T,
+	    rp->status == SN__AGENCY__V1__REPLY_STATUS__REPLY_ERROR
+	        && strcmp(rp->error, "malformed request") == 0
+	        && rp->n_records == 0,
+	    "257 ids: status %d (%s)", rp->status, rp->error);
+	sn__agency__v1__agency_reply__free_unpacked(rp, NULL);
+	TH_CHECK(&T,
+	    log_has(sim->log, "\"malformed request; answered REPLY_ERROR\"",
+	        "\"agency\":\"human_resources\""),
+	    "no warning logged for the request of 257 ids");
 }
 
 static void
