@@ -18,6 +18,7 @@
 #include "sn/config.h"
 #include "sn/log.h"
 #include "sn/seal.h"
+#include "sn/sealdb.h"
 
 #ifndef SN_SOURCE_DIR
 #define SN_SOURCE_DIR "."
@@ -469,7 +470,8 @@ on_stop(void *arg)
 static sn_seal *
 open_sealer(const sn_service_def *def)
 {
-	const char *opt   = def->needs_seal ? NULL : "";
+	bool        need  = def->needs_seal || def->nseal_columns > 0;
+	const char *opt   = need ? NULL : "";
 	const char *ring  = sn_config_str("SN_SEAL_KEYS", opt);
 	const char *blind = sn_config_str("SN_BLIND_KEY", opt);
 	sn_seal    *s     = NULL;
@@ -608,6 +610,14 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	sn_seal_set_default(svc.seal);
 	if (migrate(def, conninfo, schema, dir[0] ? dir : NULL) != SN_OK) {
 		sn_log(SN_LOG_ERROR, "migrations failed; exiting", NULL);
+		goto out;
+	}
+	if (def->nseal_columns > 0
+	    && sn_sealdb_run(conninfo, schema, svc.seal, def->seal_columns,
+	           def->nseal_columns, NULL)
+	        != SN_OK) {
+		sn_log(SN_LOG_ERROR, "sealing rows in clear failed; exiting",
+		    NULL);
 		goto out;
 	}
 	if (key[0] != '\0' && sn_auth_open(&svc.auth, key) != SN_OK)

@@ -13,9 +13,11 @@
  *
  * sn_service_main reads the settings below, applies the migrations (the
  * bus's and the idempotency store's built-in ones, then the service's own
- * from SN_SCHEMA_DIR), opens the loop, the pool, the metrics, the token
- * check, the HTTP server with /healthz, /readyz and /metrics, and the
- * bus (publishing if def says so, following def->follows), calls setup to
+ * from SN_SCHEMA_DIR), seals what an older version left in clear
+ * (def->seal_columns, sn/sealdb.h), opens the loop, the pool, the
+ * metrics, the token check, the HTTP server with /healthz, /readyz and
+ * /metrics, and the bus (publishing if def says so, following
+ * def->follows), calls setup to
  * add routes and handlers, and runs until SIGTERM or SIGINT, purging the
  * stored Idempotency-Key answers older than SN_IDEMPOTENCY_DAYS
  * (sn_http_purge) a minute after start and then hourly. Then it
@@ -83,6 +85,7 @@
 #include "sn/http.h"
 #include "sn/loop.h"
 #include "sn/metrics.h"
+#include "sn/sealdb.h"
 
 typedef struct sn_service sn_service;
 
@@ -120,6 +123,11 @@ typedef struct sn_service_def {
 	const sn_setting_doc *settings;
 	/* Served at GET /openapi.yaml; NULL: 404. */
 	const char *openapi;
+	/* Columns an older version wrote in clear, sealed after the
+	 * migrations and before anything else starts (sn/sealdb.h); any
+	 * makes SN_SEAL_KEYS and SN_BLIND_KEY required, as needs_seal. */
+	const sn_sealdb_column *seal_columns;
+	size_t                  nseal_columns;
 } sn_service_def;
 
 /* The arg the route table's handlers get; call from setup. */

@@ -1,0 +1,48 @@
+/*
+ * sn/sealdb.h - sealing at start-up the rows an older version wrote in
+ * clear (issue 11, item 5).
+ *
+ * A migration cannot seal (it has no key): it adds the sealed column and
+ * the blind-index column and makes the clear column nullable. At start-up,
+ * before the service reports ready, sn_sealdb_run seals every row whose
+ * clear column is not NULL: in transactions of SN_SEALDB_BATCH rows, each
+ * row locked (FOR UPDATE SKIP LOCKED, so that two instances share the
+ * work), its value sealed into the sealed column (sn_seal_text with the
+ * column's associated data), its blind index written, and the clear
+ * column set NULL. New rows never write the clear column, so a second
+ * start finds nothing to do.
+ *
+ * A service lists its columns in its definition (sn_service_def's
+ * seal_columns); sn_service_main runs this after the migrations. The
+ * names come from the program, never from input; they are quoted anyway.
+ */
+#ifndef SN_SEALDB_H
+#define SN_SEALDB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sn/err.h"
+#include "sn/seal.h"
+
+#define SN_SEALDB_BATCH 500
+
+typedef struct sn_sealdb_column {
+	const char *table;  /* "member", in the service's schema */
+	const char *clear;  /* "id_number": nullable, NULL once sealed */
+	const char *sealed; /* "id_number_sealed": the sn1. text */
+	const char *index;  /* "id_number_index", or NULL for none */
+	const char *ad;     /* associated data: "intake.member.id_number" */
+} sn_sealdb_column;
+
+/*
+ * Seals the clear values of cols[0..n) in schema (NULL: the connection's
+ * search_path) over a connection of its own to conninfo. *sealed (may be
+ * NULL) counts the rows sealed. Logs each table's count, never a value.
+ * SN_EDB when the database fails (what was committed stays sealed),
+ * SN_EINVAL for a NULL sealer.
+ */
+sn_err sn_sealdb_run(const char *conninfo, const char *schema,
+    const sn_seal *s, const sn_sealdb_column *cols, size_t n, int64_t *sealed);
+
+#endif /* SN_SEALDB_H */

@@ -1,0 +1,226 @@
+/*
+ * sealdb.c - sealing at start-up what an older version wrote in clear
+ * (sn/sealdb.h). Synchronous, over a connection of its own, as the
+ * migrations are: it runs before the loop, before the service is ready.
+ */
+#include "sn/sealdb.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+
+#include "sn/db.h"
+#include "sn/log.h"
+
+typedef struct clear_row {
+	const char *tid;
+	const char *clear;
+} clear_row;
+
+static const sn_col clear_cols[] = {
+	SN_COL(clear_row, tid, SN_COL_TEXT),
+	SN_COL(clear_row, clear, SN_COL_TEXT),
+};
+
+/* The SQL of one column: select a batch, write it back. */
+typedef struct col_sql {
+	char select[512];
+	char update[768];
+} col_sql;
+
+static bool
+quote(PGconn *pg, const char *name, char *out, size_t cap)
+{
+	char *q = PQescapeIdentifier(pg, name, strlen(name));
+	bool  ok;
+
+	if (q == NULL)
+		return false;
+	ok = (size_t) snprintf(out, cap, "%s", q) < cap;
+	PQfreemem(q);
+	return ok;
+}
+
+static bool
+build_sql(PGconn *pg, const sn_sealdb_column *c, col_sql *sql)
+{
+	char t[128], cl[128], se[128], ix[128] = "";
+	int  n;
+
+	if (!quote(pg, c->table, t, sizeof(t))
+	    || !quote(pg, c->clear, cl, sizeof(cl))
+	    || !quote(pg, c->sealed, se, sizeof(se))
+	    || (c->index != NULL && !quote(pg, c->index, ix, sizeof(ix))))
+		return false;
+	n = snprintf(sql->select, sizeof(sql->select),
+	    "SELECT ctid::text AS tid, %s AS clear FROM %s"
+	    " WHERE %s IS NOT NULL LIMIT %d FOR UPDATE SKIP LOCKED",
+	    cl, t, cl, SN_SEALDB_BATCH);
+	if (n < 0 || (size_t) n >= sizeof(sql->select))
+		return false;
+	/* ctid = ANY: a TID scan, whatever the table's size */
+	n = snprintf(sql->update, sizeof(sql->update),
+	    "UPDATE %s AS t SET %s = u.s%s%s%s, %s = NULL"
+	    " FROM unnest($1::tid[], $2::text[], $3::text[]) AS u(c, s, i)"
+	    " WHERE t.ctid = ANY($1::tid[]) AND t.ctid = u.c",
+	    t, se, ix[0] ? ", " : "", ix, ix[0] ? " = u.i" : "", cl);
+	return n >= 0 && (size_t) n < sizeof(sql->update);
+}
+
+static bool
+exec_ok(PGconn *pg, const char *sql)
+{
+	PGresult *r  = PQexec(pg, sql);
+	bool      ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+
+	if (!ok)
+		sn_log(SN_LOG_ERROR, "sealing: statement failed", "error",
+		    PQresultErrorMessage(r), NULL);
+	PQclear(r);
+	return ok;
+}
+
+/* Seals the rows of res into three arrays. */
+static sn_err
+seal_rows(const sn_seal *s, const sn_sealdb_column *c, const PGresult *res,
+    sn_pgarray *tids, sn_pgarray *sealed, sn_pgarray *index)
+{
+	sn_rows rows;
+	sn_err  err
+	    = sn_rows_open(&rows, res, clear_cols, SN_NCOLS(clear_cols));
+
+	for (int i = 0; err == SN_OK && i < sn_rows_count(&rows); i++) {
+		clear_row r;
+		char     *text = NULL;
+		char      ix[SN_SEAL_INDEX_HEX + 1];
+
+		if ((err = sn_rows_read(&rows, i, &r)) != SN_OK
+		    || (err = sn_seal_text(s, c->ad, r.clear, &text)) != SN_OK)
+			break;
+		sn_seal_index(s, c->ad, r.clear, ix);
+		sn_pgarray_add(tids, r.tid);
+		sn_pgarray_add(sealed, text);
+		sn_pgarray_add(index, ix);
+		free(text);
+	}
+	sn_rows_close(&rows);
+	return err;
+}
+
+/* One batch in one transaction; *done counts its rows (0: none left). */
+static sn_err
+one_batch(PGconn *pg, const sn_seal *s, const sn_sealdb_column *c,
+    const col_sql *sql, int *done)
+{
+	sn_pgarray tids, sealed, index;
+	PGresult  *r;
+	sn_err     err = SN_EDB;
+
+	*done = 0;
+	if (!exec_ok(pg, "BEGIN"))
+		return SN_EDB;
+	sn_pgarray_init(&tids);
+	sn_pgarray_init(&sealed);
+	sn_pgarray_init(&index);
+	r = PQexec(pg, sql->select);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+		sn_log(SN_LOG_ERROR, "sealing: select failed", "table",
+		    c->table, "error", PQresultErrorMessage(r), NULL);
+		goto out;
+	}
+	err = seal_rows(s, c, r, &tids, &sealed, &index);
+	if (err != SN_OK || tids.n == 0)
+		goto out;
+	PQclear(r);
+	const char *v[3] = { sn_pgarray_text(&tids), sn_pgarray_text(&sealed),
+		sn_pgarray_text(&index) };
+	err              = v[0] && v[1] && v[2] ? SN_EDB : SN_ENOMEM;
+	r                = err == SN_ENOMEM
+	                   ? NULL
+	                   : PQexecParams(pg, sql->update, 3, NULL, v, NULL, NULL, 0);
+	if (r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK
+	    && sn_rows_affected(r) == (int64_t) tids.n) {
+		err   = SN_OK;
+		*done = (int) tids.n;
+	} else if (r != NULL)
+		sn_log(SN_LOG_ERROR, "sealing: update failed", "table",
+		    c->table, "error", PQresultErrorMessage(r), NULL);
+out:
+	PQclear(r);
+	sn_pgarray_fini(&tids);
+	sn_pgarray_fini(&sealed);
+	sn_pgarray_fini(&index);
+	if (!exec_ok(pg, err == SN_OK ? "COMMIT" : "ROLLBACK") && err == SN_OK)
+		err = SN_EDB;
+	return err;
+}
+
+static sn_err
+seal_column(
+    PGconn *pg, const sn_seal *s, const sn_sealdb_column *c, int64_t *count)
+{
+	col_sql sql;
+	int     done = 0;
+	sn_err  err;
+	char    buf[24];
+
+	*count = 0;
+	if (!build_sql(pg, c, &sql))
+		return SN_EINVAL;
+	do {
+		err = one_batch(pg, s, c, &sql, &done);
+		*count += done;
+	} while (err == SN_OK && done > 0);
+	if (*count > 0) {
+		snprintf(buf, sizeof(buf), "%" PRId64, *count);
+		sn_log(SN_LOG_INFO, "sealed rows written in clear", "table",
+		    c->table, "column", c->clear, "rows", buf, NULL);
+	}
+	return err;
+}
+
+sn_err
+sn_sealdb_run(const char *conninfo, const char *schema, const sn_seal *s,
+    const sn_sealdb_column *cols, size_t n, int64_t *sealed)
+{
+	PGconn *pg;
+	sn_err  err   = SN_OK;
+	int64_t total = 0;
+
+	if (sealed != NULL)
+		*sealed = 0;
+	if (s == NULL || (n > 0 && cols == NULL))
+		return SN_EINVAL;
+	if (n == 0)
+		return SN_OK;
+	pg = PQconnectdb(conninfo);
+	if (PQstatus(pg) != CONNECTION_OK) {
+		sn_log(SN_LOG_ERROR, "sealing: cannot connect", "error",
+		    PQerrorMessage(pg), NULL);
+		PQfinish(pg);
+		return SN_EDB;
+	}
+	if (schema != NULL) {
+		const char *v[1] = { schema };
+		PGresult   *r    = PQexecParams(pg,
+		         "SELECT set_config('search_path', $1, false)", 1, NULL, v,
+		         NULL, NULL, 0);
+		if (PQresultStatus(r) != PGRES_TUPLES_OK)
+			err = SN_EDB;
+		PQclear(r);
+	}
+	for (size_t i = 0; i < n && err == SN_OK; i++) {
+		int64_t count = 0;
+
+		err = seal_column(pg, s, &cols[i], &count);
+		total += count;
+	}
+	PQfinish(pg);
+	if (sealed != NULL)
+		*sealed = total;
+	return err;
+}
