@@ -2,8 +2,15 @@
 #include "sn/idnum.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <jwt.h>
 #include <limits.h>
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -11,11 +18,14 @@
 
 #include "sn/log.h"
 
-#define TTL_MAX (366 * 24 * 3600)
+/* An ES256 signature: R || S, 32 bytes each, in base64url unpadded. */
+#define SIG_B64_LEN 86
 
 struct sn_auth {
-	size_t        keylen;
-	unsigned char key[];
+	char *priv_pem; /* PKCS#8, NULL for a verifier only; wiped at close */
+	char *pub_pem;  /* SubjectPublicKeyInfo */
+	char  kid[17];
+	char  jwk[256];
 };
 
 static bool
@@ -89,35 +99,247 @@ sn_auth_principal_valid(const sn_principal *p)
 	    && (p->id_number[0] == '\0' || sn_idnum_valid(p->id_number));
 }
 
-sn_err
-sn_auth_open(sn_auth **out, const char *key)
+static void
+b64url_encode(const unsigned char *in, size_t n, char *out)
 {
-	sn_auth *a;
-	size_t   n;
+	static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
+	                          "qrstuvwxyz0123456789-_";
+	size_t            o     = 0, i;
+
+	for (i = 0; i + 2 < n; i += 3) {
+		unsigned long v = (unsigned long) in[i] << 16
+		    | (unsigned long) in[i + 1] << 8 | in[i + 2];
+		out[o++] = tbl[v >> 18 & 63];
+		out[o++] = tbl[v >> 12 & 63];
+		out[o++] = tbl[v >> 6 & 63];
+		out[o++] = tbl[v & 63];
+	}
+	if (n - i >= 1) {
+		unsigned long v = (unsigned long) in[i] << 16
+		    | (n - i == 2 ? (unsigned long) in[i + 1] << 8 : 0);
+		out[o++] = tbl[v >> 18 & 63];
+		out[o++] = tbl[v >> 12 & 63];
+		if (n - i == 2)
+			out[o++] = tbl[v >> 6 & 63];
+	}
+	out[o] = '\0';
+}
+
+/* Decodes unpadded base64url; -1 on a bad character or length, else the
+ * number of bytes written (at most cap). */
+static long
+b64url_decode(const char *in, size_t n, unsigned char *out, size_t cap)
+{
+	unsigned long v    = 0;
+	int           bits = 0;
+	size_t        o    = 0;
+
+	if (n % 4 == 1)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char c = in[i];
+		int  d;
+
+		if (c >= 'A' && c <= 'Z')
+			d = c - 'A';
+		else if (c >= 'a' && c <= 'z')
+			d = c - 'a' + 26;
+		else if (c >= '0' && c <= '9')
+			d = c - '0' + 52;
+		else if (c == '-')
+			d = 62;
+		else if (c == '_')
+			d = 63;
+		else
+			return -1;
+		v = (v << 6 | (unsigned long) d) & 0xffffff;
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			if (o >= cap)
+				return -1;
+			out[o++] = (unsigned char) (v >> bits);
+		}
+	}
+	return (long) o;
+}
+
+static int
+no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void) buf, (void) size, (void) rwflag, (void) u;
+	return -1; /* an encrypted key is refused, never prompted for */
+}
+
+/* Reads one private or public key from pem; NULL if it is neither. */
+static EVP_PKEY *
+read_key(const char *pem, bool *private)
+{
+	BIO      *bio;
+	EVP_PKEY *k;
+
+	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL)
+		return NULL;
+	k        = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
+	*private = k != NULL;
+	if (k == NULL) {
+		(void) BIO_reset(bio);
+		k = PEM_read_bio_PUBKEY(bio, NULL, no_passphrase, NULL);
+	}
+	BIO_free(bio);
+	return k;
+}
+
+static bool
+is_p256(EVP_PKEY *k)
+{
+	char   group[64];
+	size_t n = 0;
+
+	return EVP_PKEY_get_base_id(k) == EVP_PKEY_EC
+	    && EVP_PKEY_get_utf8_string_param(
+	           k, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), &n)
+	    == 1
+	    && strcmp(group, "prime256v1") == 0;
+}
+
+/* The PEM text a BIO holds, as a malloc'd string. */
+static char *
+bio_string(BIO *bio)
+{
+	char *data, *s;
+	long  n = BIO_get_mem_data(bio, &data);
+
+	if (n <= 0 || (s = malloc((size_t) n + 1)) == NULL)
+		return NULL;
+	memcpy(s, data, (size_t) n);
+	s[n] = '\0';
+	return s;
+}
+
+static char *
+pem_of(EVP_PKEY *k, bool private)
+{
+	BIO  *bio = BIO_new(BIO_s_mem());
+	char *s   = NULL;
+	int   ok;
+
+	if (bio == NULL)
+		return NULL;
+	ok = private
+	    ? PEM_write_bio_PKCS8PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL)
+	    : PEM_write_bio_PUBKEY(bio, k);
+	if (ok == 1)
+		s = bio_string(bio);
+	if (private) {
+		/* The memory BIO held the private key too. */
+		char *data;
+		long  n = BIO_get_mem_data(bio, &data);
+		if (n > 0)
+			OPENSSL_cleanse(data, (size_t) n);
+	}
+	BIO_free(bio);
+	return s;
+}
+
+/* kid and jwk from the public key. */
+static bool
+describe(sn_auth *a, EVP_PKEY *k)
+{
+	unsigned char *der = NULL, digest[SHA256_DIGEST_LENGTH], xy[2][32];
+	char           b64[2][48];
+	int            n;
+	BIGNUM        *x = NULL, *y = NULL;
+	bool           ok = false;
+
+	if ((n = i2d_PUBKEY(k, &der)) <= 0)
+		return false;
+	SHA256(der, (size_t) n, digest);
+	OPENSSL_free(der);
+	for (int i = 0; i < 8; i++)
+		snprintf(a->kid + 2 * i, 3, "%02x", digest[i]);
+	if (EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_EC_PUB_X, &x) == 1
+	    && EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_EC_PUB_Y, &y) == 1
+	    && BN_bn2binpad(x, xy[0], 32) == 32
+	    && BN_bn2binpad(y, xy[1], 32) == 32) {
+		b64url_encode(xy[0], 32, b64[0]);
+		b64url_encode(xy[1], 32, b64[1]);
+		n  = snprintf(a->jwk, sizeof(a->jwk),
+		     "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"%s\","
+		      "\"y\":\"%s\",\"kid\":\"%s\",\"alg\":\"ES256\","
+		      "\"use\":\"sig\"}",
+		     b64[0], b64[1], a->kid);
+		ok = n > 0 && (size_t) n < sizeof(a->jwk);
+	}
+	BN_free(x);
+	BN_free(y);
+	return ok;
+}
+
+sn_err
+sn_auth_open(sn_auth **out, const char *pem)
+{
+	sn_auth  *a;
+	EVP_PKEY *k;
+	bool private;
+	sn_err err = SN_ENOMEM;
 
 	*out = NULL;
-	if (key == NULL || (n = strlen(key)) < SN_AUTH_KEY_MIN || n > INT_MAX)
+	if (pem == NULL || strnlen(pem, SN_AUTH_PEM_MAX + 1) > SN_AUTH_PEM_MAX)
 		return SN_EINVAL;
-	if ((a = malloc(sizeof(*a) + n)) == NULL)
-		return SN_ENOMEM;
-	a->keylen = n;
-	memcpy(a->key, key, n);
+	if ((k = read_key(pem, &private)) == NULL || !is_p256(k)) {
+		EVP_PKEY_free(k);
+		return SN_EINVAL;
+	}
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		goto out;
+	if ((a->pub_pem = pem_of(k, false)) == NULL
+	    || (private && (a->priv_pem = pem_of(k, true)) == NULL)
+	    || !describe(a, k)) {
+		sn_auth_close(a);
+		goto out;
+	}
 	*out = a;
-	return SN_OK;
+	err  = SN_OK;
+out:
+	EVP_PKEY_free(k);
+	return err;
 }
 
 void
 sn_auth_close(sn_auth *auth)
 {
-	volatile unsigned char *k;
-
 	if (auth == NULL)
 		return;
-	/* volatile so that the wipe is not optimised away before free. */
-	k = auth->key;
-	for (size_t i = 0; i < auth->keylen; i++)
-		k[i] = 0;
+	if (auth->priv_pem != NULL) {
+		OPENSSL_cleanse(auth->priv_pem, strlen(auth->priv_pem));
+		free(auth->priv_pem);
+	}
+	free(auth->pub_pem);
 	free(auth);
+}
+
+bool
+sn_auth_can_issue(const sn_auth *auth)
+{
+	return auth != NULL && auth->priv_pem != NULL;
+}
+
+const char *
+sn_auth_kid(const sn_auth *auth)
+{
+	return auth->kid;
+}
+
+const char *
+sn_auth_jwk(const sn_auth *auth)
+{
+	return auth->jwk;
+}
+
+const char *
+sn_auth_public_pem(const sn_auth *auth)
+{
+	return auth->pub_pem;
 }
 
 static sn_err
@@ -155,17 +377,89 @@ copy_claim(char *dst, size_t cap, const char *src)
 	return true;
 }
 
+/*
+ * The header, read before libjwt sees the token: libjwt takes the
+ * algorithm from it and would check an HS256 "signature" keyed with our
+ * public key's PEM text. NULL if acceptable, else the reason.
+ */
+static const char *
+header_refusal(const sn_auth *auth, const char *t, size_t n)
+{
+	unsigned char buf[1024];
+	const char   *dot = memchr(t, '.', n), *sig = strrchr(t, '.');
+	json_t       *h, *v;
+	const char   *why = NULL;
+	long          len;
+
+	if (dot == NULL
+	    || (len = b64url_decode(t, (size_t) (dot - t), buf, sizeof(buf)))
+	        < 0)
+		return "malformed header";
+	if (strlen(sig + 1) != SIG_B64_LEN)
+		return "signature is not 64 bytes";
+	h = json_loadb(
+	    (const char *) buf, (size_t) len, JSON_REJECT_DUPLICATES, NULL);
+	if (!json_is_object(h))
+		why = "malformed header";
+	else if (!json_is_string(v = json_object_get(h, "alg"))
+	    || strcmp(json_string_value(v), "ES256") != 0)
+		why = "algorithm is not ES256";
+	else if ((v = json_object_get(h, "typ")) != NULL
+	    && (!json_is_string(v)
+	        || strcasecmp(json_string_value(v), "JWT") != 0))
+		why = "typ is not JWT";
+	else if ((v = json_object_get(h, "kid")) != NULL
+	    && (!json_is_string(v)
+	        || strcmp(json_string_value(v), auth->kid) != 0))
+		why = "another key's kid";
+	else if (json_object_get(h, "crit") != NULL)
+		why = "crit header";
+	json_decref(h);
+	return why;
+}
+
+/* The principal and times of a verified token; NULL or the reason. */
+static const char *
+claims_refusal(jwt_t *jwt, sn_principal *out)
+{
+	long         exp, nbf;
+	long long    now = (long long) time(NULL);
+	sn_principal p;
+
+	errno = 0;
+	exp   = jwt_get_grant_int(jwt, "exp");
+	if (errno != 0)
+		return "no exp";
+	if ((long long) exp <= now)
+		return "expired";
+	if ((long long) exp > now + SN_AUTH_TTL_MAX)
+		return "exp too far ahead";
+	errno = 0;
+	nbf   = jwt_get_grant_int(jwt, "nbf");
+	if (errno == 0 && (long long) nbf > now)
+		return "not yet valid";
+	memset(&p, 0, sizeof(p));
+	if (!copy_claim(p.user, sizeof(p.user), jwt_get_grant(jwt, "sub"))
+	    || !copy_claim(p.role, sizeof(p.role), jwt_get_grant(jwt, "role"))
+	    || !copy_claim(
+	        p.juris, sizeof(p.juris), jwt_get_grant(jwt, "juris"))
+	    || (jwt_get_grant(jwt, "idn") != NULL
+	        && !copy_claim(p.id_number, sizeof(p.id_number),
+	            jwt_get_grant(jwt, "idn")))
+	    || !sn_auth_principal_valid(&p))
+		return "bad claims";
+	*out = p;
+	return NULL;
+}
+
 sn_err
 sn_auth_verify(
     const sn_auth *auth, const char *authorization, sn_principal *out)
 {
-	const char  *t;
-	size_t       n;
-	jwt_t       *jwt = NULL;
-	sn_principal p;
-	long         exp, nbf;
-	time_t       now = time(NULL);
-	sn_err       err;
+	const char *t, *why;
+	size_t      n;
+	jwt_t      *jwt = NULL;
+	char        copy[SN_AUTH_TOKEN_MAX + 1];
 
 	if (auth == NULL || authorization == NULL)
 		return refuse("no authorization");
@@ -179,55 +473,23 @@ sn_auth_verify(
 		n--;
 	if (!token_shape(t, n))
 		return refuse("malformed token");
-	/* Trailing spaces were stripped above, so t[n] may be a space: give
-	 * libjwt its own copy ending at the token. */
-	{
-		char copy[SN_AUTH_TOKEN_MAX + 1];
-
-		memcpy(copy, t, n);
-		copy[n] = '\0';
-		if (jwt_decode(&jwt, copy, auth->key, (int) auth->keylen) != 0)
-			return refuse("bad token or signature");
-	}
-	/* libjwt takes the algorithm from the token's own header: only the
-	 * one we sign with is acceptable, whatever libjwt verified. */
-	if (jwt_get_alg(jwt) != JWT_ALG_HS256) {
-		err = refuse("algorithm is not HS256");
-		goto out;
-	}
-	errno = 0;
-	exp   = jwt_get_grant_int(jwt, "exp");
-	if (errno != 0) {
-		err = refuse("no exp");
-		goto out;
-	}
-	if ((long long) exp <= (long long) now) {
-		err = refuse("expired");
-		goto out;
-	}
-	errno = 0;
-	nbf   = jwt_get_grant_int(jwt, "nbf");
-	if (errno == 0 && (long long) nbf > (long long) now) {
-		err = refuse("not yet valid");
-		goto out;
-	}
-	memset(&p, 0, sizeof(p));
-	if (!copy_claim(p.user, sizeof(p.user), jwt_get_grant(jwt, "sub"))
-	    || !copy_claim(p.role, sizeof(p.role), jwt_get_grant(jwt, "role"))
-	    || !copy_claim(
-	        p.juris, sizeof(p.juris), jwt_get_grant(jwt, "juris"))
-	    || (jwt_get_grant(jwt, "idn") != NULL
-	        && !copy_claim(p.id_number, sizeof(p.id_number),
-	            jwt_get_grant(jwt, "idn")))
-	    || !sn_auth_principal_valid(&p)) {
-		err = refuse("bad claims");
-		goto out;
-	}
-	*out = p;
-	err  = SN_OK;
-out:
+	/* Trailing spaces were stripped above, so t[n] may be a space: work
+	 * on a copy ending at the token. */
+	memcpy(copy, t, n);
+	copy[n] = '\0';
+	if ((why = header_refusal(auth, copy, n)) != NULL)
+		return refuse(why);
+	if (jwt_decode(&jwt, copy, (const unsigned char *) auth->pub_pem,
+	        (int) strlen(auth->pub_pem))
+	    != 0)
+		return refuse("bad token or signature");
+	/* Checked above already; libjwt must agree. */
+	if (jwt_get_alg(jwt) != JWT_ALG_ES256)
+		why = "algorithm is not ES256";
+	else
+		why = claims_refusal(jwt, out);
 	jwt_free(jwt);
-	return err;
+	return why != NULL ? refuse(why) : SN_OK;
 }
 
 sn_err
@@ -241,11 +503,17 @@ sn_auth_issue(
 
 	*token = NULL;
 	if (auth == NULL || !sn_auth_principal_valid(p) || ttl_s < 1
-	    || ttl_s > TTL_MAX)
+	    || ttl_s > SN_AUTH_TTL_MAX)
 		return SN_EINVAL;
+	if (auth->priv_pem == NULL)
+		return SN_EDENIED;
 	if (jwt_new(&jwt) != 0)
 		return SN_ENOMEM;
-	if (jwt_set_alg(jwt, JWT_ALG_HS256, auth->key, (int) auth->keylen) != 0
+	if (jwt_set_alg(jwt, JWT_ALG_ES256,
+	        (const unsigned char *) auth->priv_pem,
+	        (int) strlen(auth->priv_pem))
+	        != 0
+	    || jwt_add_header(jwt, "kid", auth->kid) != 0
 	    || jwt_add_grant(jwt, "sub", p->user) != 0
 	    || jwt_add_grant(jwt, "role", p->role) != 0
 	    || jwt_add_grant(jwt, "juris", p->juris) != 0

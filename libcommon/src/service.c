@@ -19,6 +19,7 @@
 #include "sn/log.h"
 #include "sn/seal.h"
 #include "sn/sealdb.h"
+#include "sn/tls.h"
 
 #ifndef SN_SOURCE_DIR
 #define SN_SOURCE_DIR "."
@@ -98,7 +99,8 @@ static const sn_setting_doc common_settings[] = {
 	    "largest request body in bytes (default 1048576)" },
 	{ "SN_IDEMPOTENCY_DAYS",
 	    "days a stored idempotent answer is kept, 1-3650 (default 30)" },
-	{ "SN_TOKEN_KEY", "HS256 key for bearer tokens, at least 32 bytes" },
+	{ "SN_TOKEN_PUBLIC_KEY",
+	    "PEM public key (P-256) verifying bearer tokens (ES256)" },
 	{ "SN_SEAL_KEYS",
 	    "sealing keyring, lines <kid>:<64 hex>, the first seals "
 	    "(required where personal data is stored)" },
@@ -568,8 +570,9 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	const char *dir_def = default_schema_dir(def, dirbuf, sizeof(dirbuf));
 	const char *dir
 	    = sn_config_str("SN_SCHEMA_DIR", dir_def != NULL ? dir_def : "");
-	const char *key = def->needs_auth ? sn_config_str("SN_TOKEN_KEY", NULL)
-	                                  : sn_config_str("SN_TOKEN_KEY", "");
+	const char *key = def->needs_auth
+	    ? sn_config_str("SN_TOKEN_PUBLIC_KEY", NULL)
+	    : sn_config_str("SN_TOKEN_PUBLIC_KEY", "");
 	int64_t     shutdown_ms
 	    = sn_config_int("SN_SHUTDOWN_MS", 10000, 100, 600000);
 	int64_t idem_days = sn_config_int("SN_IDEMPOTENCY_DAYS", 30, 1, 3650);
@@ -621,8 +624,12 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 		goto out;
 	}
 	if (key[0] != '\0' && sn_auth_open(&svc.auth, key) != SN_OK)
-		sn_config_fail(
-		    "SN_TOKEN_KEY", "a key of at least 32 bytes", "(hidden)");
+		sn_config_fail("SN_TOKEN_PUBLIC_KEY",
+		    "a P-256 public key in PEM", "(hidden)");
+	/* A service verifies; only identity signs, and never with this. */
+	if (sn_auth_can_issue(svc.auth))
+		sn_config_fail("SN_TOKEN_PUBLIC_KEY",
+		    "a public key, never a private (signing) key", "(hidden)");
 	if ((svc.metrics = sn_metrics_new()) == NULL)
 		goto out;
 	{
@@ -653,7 +660,15 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 		.auth               = svc.auth,
 		.metrics            = svc.metrics,
 		.db                 = svc.db };
-	if (sn_http_open(&svc.http, svc.loop, &hc) != SN_OK)
+	/* HTTPS with the service's certificate (sn/tls.h); http copies. */
+	char *tls_cert, *tls_key;
+	sn_tls_http_pems(&tls_cert, &tls_key);
+	hc.tls_cert_pem = tls_cert;
+	hc.tls_key_pem  = tls_key;
+	sn_err herr     = sn_http_open(&svc.http, svc.loop, &hc);
+	free(tls_cert);
+	free(tls_key);
+	if (herr != SN_OK)
 		goto out_db;
 	sn_http_set_ready(svc.http, is_ready, &svc);
 	if (sn_bus_open(&svc.bus, svc.loop, svc.db, svc.metrics, &bc) != SN_OK)
@@ -695,6 +710,7 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	/* Sockets close asynchronously in NNG: messages still queued to a
 	 * subscriber are freed by its reaper. Wait for it, so that nothing
 	 * is left behind (and LeakSanitizer has nothing to say). */
+	sn_tls_shutdown();
 	nng_fini();
 	watchdog_disarm(&svc.teardown);
 	sn_log(SN_LOG_INFO, "stopped", NULL);

@@ -28,7 +28,7 @@
 #include "sn/loop.h"
 #include "sn/metrics.h"
 
-#define KEY "0123456789abcdef0123456789abcdef-http-test"
+#include "keys.h" /* KEY signs, KEY2 is another key */
 #define MAX_BODY 1024
 
 struct server {
@@ -733,8 +733,7 @@ test_auth(void **state)
 		sn_principal p;
 		char        *t, line[1024];
 
-		assert_int_equal(
-		    sn_auth_open(&other, KEY "-but-not-the-same"), SN_OK);
+		assert_int_equal(sn_auth_open(&other, KEY2), SN_OK);
 		memset(&p, 0, sizeof(p));
 		strcpy(p.user, "x");
 		strcpy(p.role, "district");

@@ -29,7 +29,7 @@
 #include "sn/log.h"
 #include "sn/loop.h"
 
-#define KEY "0123456789abcdef0123456789abcdef-idem-test"
+#include "keys.h" /* KEY signs, KEY2 is another key */
 #define NCONC 20
 
 struct server {

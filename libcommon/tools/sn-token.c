@@ -4,8 +4,11 @@
  *   sn-token --user U --role R --juris CODE [--ttl SECONDS]
  *            [--id-number IDN]
  *
- * Signs with SN_TOKEN_KEY (required, at least 32 bytes). The default ttl
- * is one hour. A bad argument or setting prints one line on stderr and
+ * For tests and local runs only: signs ES256 with SN_TOKEN_SIGNING_KEY
+ * (or SN_TOKEN_SIGNING_KEY_FILE), a P-256 private key in PEM whose public
+ * half the services hold as SN_TOKEN_PUBLIC_KEY. Real users get their
+ * tokens from the identity service (POST /login). The default ttl is one
+ * hour. A bad argument or setting prints one line on stderr and
  * exits 2, like the services' own configuration checks.
  */
 #include <stdio.h>
@@ -106,14 +109,14 @@ main(int argc, char **argv)
 	    && sn_config_parse_int(ttl, 1, 366 * 24 * 3600, &ttl_s) != SN_OK)
 		sn_config_fail("--ttl", "seconds from 1 to 31622400", ttl);
 
-	key = sn_config_str("SN_TOKEN_KEY", NULL);
-	if (strlen(key) < SN_AUTH_KEY_MIN) {
-		/* Never echo a secret, even a bad one: only its length. */
-		snprintf(got, sizeof(got), "%zu bytes", strlen(key));
-		sn_config_fail(
-		    "SN_TOKEN_KEY", "a key of at least 32 bytes", got);
-	}
-	if ((err = sn_auth_open(&auth, key)) != SN_OK) {
+	key = sn_config_str("SN_TOKEN_SIGNING_KEY", NULL);
+	/* Never echo a secret, even a bad one: only its length. */
+	snprintf(got, sizeof(got), "%zu bytes", strlen(key));
+	if ((err = sn_auth_open(&auth, key)) == SN_EINVAL
+	    || (err == SN_OK && !sn_auth_can_issue(auth)))
+		sn_config_fail("SN_TOKEN_SIGNING_KEY",
+		    "a P-256 private key in PEM (PKCS#8 or SEC1)", got);
+	if (err != SN_OK) {
 		fprintf(stderr, "sn-token: %s\n", sn_strerror(err));
 		return 1;
 	}

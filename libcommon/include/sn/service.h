@@ -48,8 +48,9 @@
  *   SN_HTTP_MAX_BODY     largest request body in bytes (default 1048576)
  *   SN_IDEMPOTENCY_DAYS  days a stored idempotent answer is kept, 1-3650
  *                        (default 30); older ones are purged hourly
- *   SN_TOKEN_KEY         HS256 key for bearer tokens, >= 32 bytes
- *                        (required when def->needs_auth)
+ *   SN_TOKEN_PUBLIC_KEY  PEM public key (P-256) verifying ES256 bearer
+ *                        tokens (sn/auth.h; required when def->needs_auth);
+ *                        a private key there is refused (exit 2)
  *   SN_SEAL_KEYS, SN_BLIND_KEY  the sealing keyring and the blind-index
  *                        key (sn/seal.h); required when def->needs_seal,
  *                        else optional; the sealer is sn_seal_default()
@@ -105,7 +106,7 @@ extern const char sn_openapi_document[];
 typedef struct sn_service_def {
 	const char *name;           /* e.g. "intake"; also the publisher */
 	bool        publishes;      /* has an outbox and a PUB socket */
-	bool        needs_auth;     /* SN_TOKEN_KEY required */
+	bool        needs_auth;     /* SN_TOKEN_PUBLIC_KEY required */
 	bool        needs_seal;     /* SN_SEAL_KEYS, SN_BLIND_KEY required */
 	const char *const *follows; /* publishers followed, NULL-ended */
 	const char        *schema_dir; /* default for SN_SCHEMA_DIR */
