@@ -94,6 +94,7 @@ struct sn_http {
 	bool               in_run;
 	bool               stop_pending;
 	bool               kick;
+	char              *tls_cert, *tls_key; /* HTTPS; MHD borrows them */
 };
 
 enum tx_stage {
@@ -308,6 +309,8 @@ http_maybe_free(sn_http *h)
 		free(h->routes[i].roles);
 	}
 	free(h->routes);
+	free(h->tls_cert);
+	free(h->tls_key);
 	free(h);
 }
 
@@ -1587,6 +1590,29 @@ on_metrics(sn_http_req *req, void *arg)
 
 /* ---- the server ----------------------------------------------------- */
 
+/* HTTPS when the config gives a certificate: copies it and the key into
+ * h (libmicrohttpd keeps pointers to them) and adds MHD_USE_TLS. */
+static sn_err
+tls_options(sn_http *h, const sn_http_config *cfg, unsigned int *flags)
+{
+	if (cfg->tls_cert_pem == NULL && cfg->tls_key_pem == NULL)
+		return SN_OK;
+	if (cfg->tls_cert_pem == NULL || cfg->tls_key_pem == NULL) {
+		sn_log(SN_LOG_ERROR,
+		    "http: HTTPS needs a certificate and a key", NULL);
+		return SN_EINVAL;
+	}
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		sn_log(SN_LOG_ERROR, "http: libmicrohttpd has no TLS", NULL);
+		return SN_EINVAL;
+	}
+	if ((h->tls_cert = strdup(cfg->tls_cert_pem)) == NULL
+	    || (h->tls_key = strdup(cfg->tls_key_pem)) == NULL)
+		return SN_ENOMEM;
+	*flags |= MHD_USE_TLS;
+	return SN_OK;
+}
+
 sn_err
 sn_http_open(sn_http **out, sn_loop *loop, const sn_http_config *cfg)
 {
@@ -1633,14 +1659,18 @@ sn_http_open(sn_http **out, sn_loop *loop, const sn_http_config *cfg)
 		    "route=\"unmatched\"", sn_metrics_latency_bounds,
 		    sn_metrics_latency_nbounds);
 
+	if ((err = tls_options(h, cfg, &flags)) != SN_OK)
+		goto fail_free;
 	/* The logger goes first, or messages about the options before it
-	 * reach stderr as plain text. */
+	 * reach stderr as plain text. Without TLS the key options end the
+	 * list (MHD_OPTION_END in their place). */
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_SOCK_ADDR,
 	    (struct sockaddr *) &ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
 	    h, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned int) (cfg->timeout_s ? cfg->timeout_s : TIMEOUT_DEFAULT),
-	    MHD_OPTION_END);
+	    h->tls_cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+	    h->tls_cert, MHD_OPTION_HTTPS_MEM_KEY, h->tls_key, MHD_OPTION_END);
 	if (h->mhd == NULL) {
 		snprintf(port, sizeof(port), "%u", (unsigned) cfg->port);
 		sn_log(SN_LOG_ERROR, "http: cannot start the server", "addr",
@@ -1691,14 +1721,16 @@ sn_http_open(sn_http **out, sn_loop *loop, const sn_http_config *cfg)
 	 * poll; the first timeout is set here. */
 	kick(h);
 	snprintf(port, sizeof(port), "%u", (unsigned) h->port);
-	sn_log(
-	    SN_LOG_INFO, "http listening", "addr", addr, "port", port, NULL);
+	sn_log(SN_LOG_INFO, "http listening", "addr", addr, "port", port,
+	    "tls", h->tls_cert != NULL ? "on" : "off", NULL);
 	*out = h;
 	return SN_OK;
 
 fail_stop:
 	MHD_stop_daemon(h->mhd);
 fail_free:
+	free(h->tls_cert);
+	free(h->tls_key);
 	free(h);
 	return err;
 }

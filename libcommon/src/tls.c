@@ -83,6 +83,23 @@ read_pem(const char *setting)
 	return buf;
 }
 
+void
+sn_tls_http_pems(char **cert, char **key)
+{
+	*cert = *key      = NULL;
+	const char *cpath = sn_config_str("SN_TLS_CERT_FILE", "");
+	const char *kpath = sn_config_str("SN_TLS_KEY_FILE", "");
+	if (!sn_config_bool("SN_HTTP_TLS", true) || cpath[0] == '\0'
+	    || kpath[0] == '\0')
+		return;
+	if ((*cert = read_pem("SN_TLS_CERT_FILE")) == NULL)
+		sn_config_fail(
+		    "SN_TLS_CERT_FILE", "a readable PEM file", cpath);
+	if ((*key = read_pem("SN_TLS_KEY_FILE")) == NULL)
+		sn_config_fail(
+		    "SN_TLS_KEY_FILE", "a readable PEM file", kpath);
+}
+
 /* Reads the three files once (lock held); false while any is missing. */
 static bool
 load_files(void)

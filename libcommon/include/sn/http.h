@@ -114,6 +114,10 @@ typedef struct sn_http_config {
 	/* Borrowed, must outlive the server; required by SN_HTTP_IDEMPOTENT
 	 * routes and sn_http_tx. */
 	sn_db *db;
+	/* HTTPS: the server's certificate (chain) and private key, PEM
+	 * text, copied; both NULL serve plain HTTP (sn_tls_http_pems). */
+	const char *tls_cert_pem;
+	const char *tls_key_pem;
 } sn_http_config;
 
 /* Route flags. */

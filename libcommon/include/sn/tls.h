@@ -29,6 +29,16 @@ int sn_nng_listen(nng_socket s, const char *url);
 int sn_nng_dial(
     nng_socket s, const char *url, const char *peer_name, int flags);
 
+/*
+ * HTTPS (design section 5): the HTTP server's certificate and key, PEM
+ * text malloc'd for the caller (free both), when SN_TLS_CERT_FILE and
+ * SN_TLS_KEY_FILE are set and SN_HTTP_TLS is not off; both NULL (plain
+ * HTTP) otherwise. Client certificates are not asked for on HTTP (staff
+ * and partners carry tokens). Start-up only: an unreadable or empty file
+ * stops the program with status 2, as a bad setting does (sn/config.h).
+ */
+void sn_tls_http_pems(char **cert, char **key);
+
 /* Releases the process's TLS configuration (at exit; for leak checks). */
 void sn_tls_shutdown(void);
 
