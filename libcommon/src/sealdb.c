@@ -13,6 +13,8 @@
 
 #include <libpq-fe.h>
 
+#include <jansson.h>
+
 #include "sn/db.h"
 #include "sn/log.h"
 
@@ -48,14 +50,19 @@ quote(PGconn *pg, const char *name, char *out, size_t cap)
 static bool
 build_sql(PGconn *pg, const sn_sealdb_column *c, col_sql *sql)
 {
-	char t[128], cl[128], se[128], ix[128] = "";
+	char t[128], cl[128], se[128] = "", ix[128] = "";
 	int  n;
+
+	char set[400];
 
 	if (!quote(pg, c->table, t, sizeof(t))
 	    || !quote(pg, c->clear, cl, sizeof(cl))
-	    || !quote(pg, c->sealed, se, sizeof(se))
+	    || (c->sealed != NULL && !quote(pg, c->sealed, se, sizeof(se)))
 	    || (c->index != NULL && !quote(pg, c->index, ix, sizeof(ix))))
 		return false;
+	snprintf(set, sizeof(set), "%s%s%s%s%s%s", c->sealed ? se : "",
+	    c->sealed ? " = u.s, " : "", c->index ? ix : "",
+	    c->index ? " = u.i, " : "", cl, " = NULL");
 	n = snprintf(sql->select, sizeof(sql->select),
 	    "SELECT ctid::text AS tid, %s AS clear FROM %s"
 	    " WHERE %s IS NOT NULL LIMIT %d FOR UPDATE SKIP LOCKED",
@@ -64,10 +71,10 @@ build_sql(PGconn *pg, const sn_sealdb_column *c, col_sql *sql)
 		return false;
 	/* ctid = ANY: a TID scan, whatever the table's size */
 	n = snprintf(sql->update, sizeof(sql->update),
-	    "UPDATE %s AS t SET %s = u.s%s%s%s, %s = NULL"
+	    "UPDATE %s AS t SET %s"
 	    " FROM unnest($1::tid[], $2::text[], $3::text[]) AS u(c, s, i)"
 	    " WHERE t.ctid = ANY($1::tid[]) AND t.ctid = u.c",
-	    t, se, ix[0] ? ", " : "", ix, ix[0] ? " = u.i" : "", cl);
+	    t, set);
 	return n >= 0 && (size_t) n < sizeof(sql->update);
 }
 
@@ -101,7 +108,8 @@ seal_rows(const sn_seal *s, const sn_sealdb_column *c, const PGresult *res,
 		if ((err = sn_rows_read(&rows, i, &r)) != SN_OK
 		    || (err = sn_seal_text(s, c->ad, r.clear, &text)) != SN_OK)
 			break;
-		sn_seal_index(s, c->ad, r.clear, ix);
+		sn_seal_index(
+		    s, c->index_ad != NULL ? c->index_ad : c->ad, r.clear, ix);
 		sn_pgarray_add(tids, r.tid);
 		sn_pgarray_add(sealed, text);
 		sn_pgarray_add(index, ix);
@@ -222,5 +230,88 @@ sn_sealdb_run(const char *conninfo, const char *schema, const sn_seal *s,
 	PQfinish(pg);
 	if (sealed != NULL)
 		*sealed = total;
+	return err;
+}
+
+/* ---- documents built in SQL ------------------------------------------ */
+
+static sn_err open_value(
+    const sn_seal *s, json_t *v, const sn_sealdb_key *keys, size_t n);
+
+static sn_err
+open_member(const sn_seal *s, json_t *obj, const char *key, json_t *v,
+    const sn_sealdb_key *keys, size_t n)
+{
+	for (size_t i = 0; i < n && json_is_string(v); i++) {
+		const char *text  = json_string_value(v);
+		char       *plain = NULL;
+		sn_err      err;
+
+		if (strcmp(keys[i].key, key) != 0
+		    || strncmp(text, "sn1.", 4) != 0)
+			continue;
+		err = sn_seal_open_text(s, keys[i].ad, text, &plain);
+		if (err != SN_OK) {
+			sn_log(SN_LOG_ERROR, "a sealed value does not open",
+			    "key", key, NULL);
+			return err;
+		}
+		err = json_object_set_new(obj, key, json_string(plain)) == 0
+		    ? SN_OK
+		    : SN_ENOMEM;
+		free(plain);
+		return err;
+	}
+	return open_value(s, v, keys, n);
+}
+
+static sn_err
+open_value(const sn_seal *s, json_t *v, const sn_sealdb_key *keys, size_t n)
+{
+	sn_err err = SN_OK;
+
+	if (json_is_object(v)) {
+		const char *key;
+		json_t     *m;
+		void       *tmp;
+
+		json_object_foreach_safe(v, tmp, key, m)
+		{
+			if ((err = open_member(s, v, key, m, keys, n))
+			    != SN_OK)
+				break;
+		}
+	} else if (json_is_array(v)) {
+		size_t  i;
+		json_t *m;
+
+		json_array_foreach(v, i, m)
+		{
+			if ((err = open_value(s, m, keys, n)) != SN_OK)
+				break;
+		}
+	}
+	return err;
+}
+
+sn_err
+sn_sealdb_open_json(const sn_seal *s, const char *json,
+    const sn_sealdb_key *keys, size_t n, char **out)
+{
+	json_t *doc;
+	sn_err  err;
+
+	*out = NULL;
+	if (s == NULL || json == NULL)
+		return SN_EINVAL;
+	doc = json_loads(json, JSON_DECODE_ANY, NULL);
+	if (doc == NULL)
+		return SN_EPROTO;
+	err = open_value(s, doc, keys, n);
+	if (err == SN_OK) {
+		*out = json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY);
+		err  = *out != NULL ? SN_OK : SN_ENOMEM;
+	}
+	json_decref(doc);
 	return err;
 }

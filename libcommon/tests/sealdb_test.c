@@ -31,8 +31,12 @@ static sn_seal    *seal;
 
 static const sn_sealdb_column cols[] = {
 	{ "person", "id_number", "id_number_sealed", "id_number_index",
-	    "test.person.id_number" },
-	{ "person", "account", "account_sealed", NULL, "test.person.account" },
+	    "test.person.id_number", NULL },
+	{ "person", "account", "account_sealed", NULL, "test.person.account",
+	    NULL },
+	/* a lookup table: the index alone, under the shared index name */
+	{ "claim", "id_number", NULL, "id_number_index",
+	    "test.claim.id_number", "test.id_number" },
 };
 
 static void
@@ -95,6 +99,31 @@ check_sealed(const person *p)
 	}
 }
 
+typedef struct claim_row {
+	bool        has_id_number;
+	const char *id_number, *id_number_index;
+} claim_row;
+
+static const sn_col claim_cols[] = {
+	SN_COL_OPT(claim_row, id_number, SN_COL_TEXT, has_id_number),
+	SN_COL(claim_row, id_number_index, SN_COL_TEXT),
+};
+
+static void
+check_claim(void)
+{
+	PGresult *r = PQexec(pg, "SELECT * FROM sealdb_test.claim");
+	claim_row c;
+	char      ix[SN_SEAL_INDEX_HEX + 1];
+
+	assert_int_equal(
+	    sn_rows_one(r, claim_cols, SN_NCOLS(claim_cols), &c), SN_OK);
+	assert_false(c.has_id_number);
+	sn_seal_index(seal, "test.id_number", "ID000007", ix);
+	assert_string_equal(c.id_number_index, ix);
+	PQclear(r);
+}
+
 static void
 test_seals_clear_rows(void **state)
 {
@@ -108,13 +137,17 @@ test_seals_clear_rows(void **state)
 	exec_ok("CREATE TABLE sealdb_test.person (id bigint PRIMARY KEY,"
 	        " id_number text, id_number_sealed text, id_number_index text"
 	        " UNIQUE, account text, account_sealed text)");
+	exec_ok("CREATE TABLE sealdb_test.claim (id_number text,"
+	        " id_number_index text UNIQUE)");
+	exec_ok("INSERT INTO sealdb_test.claim VALUES ('ID000007', NULL)");
 	exec_ok("INSERT INTO sealdb_test.person (id, id_number, account)"
 	        " SELECT g, 'ID' || lpad(g::text, 6, '0'),"
 	        " CASE WHEN g % 2 = 0 THEN '6222' || lpad(g::text, 6, '0') END"
 	        " FROM generate_series(1, 1203) g");
 	assert_int_equal(
-	    sn_sealdb_run(url, "sealdb_test", seal, cols, 2, &n), SN_OK);
-	assert_int_equal(n, NROWS + NROWS / 2);
+	    sn_sealdb_run(url, "sealdb_test", seal, cols, 3, &n), SN_OK);
+	assert_int_equal(n, NROWS + NROWS / 2 + 1);
+	check_claim();
 	r = PQexec(pg, "SELECT * FROM sealdb_test.person ORDER BY id");
 	assert_int_equal(
 	    sn_rows_open(&rows, r, person_cols, SN_NCOLS(person_cols)), SN_OK);
@@ -167,6 +200,52 @@ test_refusals(void **state)
 	    SN_EDB);
 }
 
+static void
+test_open_json(void **state)
+{
+	static const sn_sealdb_key keys[] = {
+		{ "id_number", "test.person.id_number" },
+		{ "account_number", "test.person.account" },
+	};
+	char *a = NULL, *b = NULL, *doc, *out = NULL;
+	int   len;
+
+	(void) state;
+	assert_int_equal(
+	    sn_seal_text(seal, "test.person.id_number", "ID1", &a), SN_OK);
+	assert_int_equal(
+	    sn_seal_text(seal, "test.person.account", "6222", &b), SN_OK);
+	len = snprintf(NULL, 0,
+	    "{\"members\": [{\"id_number\": \"%s\"}, {\"id_number\": "
+	    "\"OLD\"}], \"payee\": {\"account_number\": \"%s\"}, "
+	    "\"n\": 1}",
+	    a, b);
+	doc = malloc((size_t) len + 1);
+	snprintf(doc, (size_t) len + 1,
+	    "{\"members\": [{\"id_number\": \"%s\"}, {\"id_number\": "
+	    "\"OLD\"}], \"payee\": {\"account_number\": \"%s\"}, "
+	    "\"n\": 1}",
+	    a, b);
+	assert_int_equal(sn_sealdb_open_json(seal, doc, keys, 2, &out), SN_OK);
+	assert_string_equal(out,
+	    "{\"members\":[{\"id_number\":\"ID1\"},{\"id_number\":"
+	    "\"OLD\"}],\"payee\":{\"account_number\":\"6222\"},\"n\":1}");
+	free(out);
+	/* under the wrong key's name: does not open, refused */
+	free(doc);
+	len = snprintf(NULL, 0, "{\"account_number\": \"%s\"}", a);
+	doc = malloc((size_t) len + 1);
+	snprintf(doc, (size_t) len + 1, "{\"account_number\": \"%s\"}", a);
+	assert_int_equal(
+	    sn_sealdb_open_json(seal, doc, keys, 2, &out), SN_EINVAL);
+	assert_null(out);
+	assert_int_equal(
+	    sn_sealdb_open_json(seal, "{nope", keys, 2, &out), SN_EPROTO);
+	free(doc);
+	free(a);
+	free(b);
+}
+
 static int
 setup(void **state)
 {
@@ -198,6 +277,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_seals_clear_rows),
 		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_open_json),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

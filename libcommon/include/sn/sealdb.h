@@ -30,9 +30,15 @@
 typedef struct sn_sealdb_column {
 	const char *table;  /* "member", in the service's schema */
 	const char *clear;  /* "id_number": nullable, NULL once sealed */
-	const char *sealed; /* "id_number_sealed": the sn1. text */
+	const char *sealed; /* "id_number_sealed": the sn1. text, or NULL
+	                     * where only the index is kept (a lookup
+	                     * table whose value is never read back) */
 	const char *index;  /* "id_number_index", or NULL for none */
 	const char *ad;     /* associated data: "intake.member.id_number" */
+	/* The index's column argument (sn_seal_index) when it is not ad: a
+	 * service whose tables are joined by the value indexes them all
+	 * under one name ("intake.id_number"). */
+	const char *index_ad;
 } sn_sealdb_column;
 
 /*
@@ -44,5 +50,23 @@ typedef struct sn_sealdb_column {
  */
 sn_err sn_sealdb_run(const char *conninfo, const char *schema,
     const sn_seal *s, const sn_sealdb_column *cols, size_t n, int64_t *sealed);
+
+/* A JSON key whose string values are sealed under ad. */
+typedef struct sn_sealdb_key {
+	const char *key; /* "id_number" */
+	const char *ad;  /* "intake.member.id_number" */
+} sn_sealdb_key;
+
+/*
+ * For documents built inside SQL from sealed columns: parses json and
+ * replaces, at any depth, every string value of a key of keys that is
+ * sealed text ("sn1." ...) with the value opened under that key's ad;
+ * other values (clear text an older version stored, numbers, nulls) stay
+ * as they are. *out is the document again (malloc'd, compact; free()).
+ * SN_EPROTO for text that is not JSON, SN_EINVAL for a sealed value that
+ * does not open (logged with the key, never the value), SN_ENOMEM.
+ */
+sn_err sn_sealdb_open_json(const sn_seal *s, const char *json,
+    const sn_sealdb_key *keys, size_t n, char **out);
 
 #endif /* SN_SEALDB_H */
