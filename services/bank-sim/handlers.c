@@ -233,9 +233,12 @@ on_query(bank_sim *b, bank_sim_request *req, Sn__Bank__V1__BankRequest *rq)
 	q->b   = b;
 	q->req = req;
 	q->rq  = rq;
-	/* An empty query gets no reply, as it always has (logged). */
+	/* An empty query is answered with no statuses (one per id asked),
+	 * and logged: it asks nothing. */
 	if (rq->query->n_end_to_end_ids == 0) {
-		query_done(SN_EINVAL, NULL, 0, q);
+		sn_log(
+		    SN_LOG_WARN, "empty status query; answered empty", NULL);
+		query_done(SN_OK, NULL, 0, q);
 		return;
 	}
 	if (bank_sim_store_statuses(b->db,

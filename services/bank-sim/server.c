@@ -17,6 +17,7 @@
 #include <nng/protocol/reqrep0/rep.h>
 
 #include "sn/log.h"
+#include "sn/tls.h"
 
 enum wstate { W_IDLE, W_RECV, W_QUEUED, W_LOOP, W_WAIT, W_SEND };
 
@@ -301,7 +302,7 @@ bank_sim_server_open(bank_sim_server **out, sn_loop *loop, const char *url,
 		}
 		s->nworkers++;
 	}
-	if ((rv = nng_listen(s->sock, url, NULL, 0)) != 0)
+	if ((rv = sn_nng_listen(s->sock, url)) != 0)
 		goto fail_nng;
 	for (int i = 0; i < s->nworkers; i++)
 		start_recv(&s->workers[i]);

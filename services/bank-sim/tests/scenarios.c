@@ -21,6 +21,11 @@
  *                 then SETTLED after the delay (not before).
  *   unknown       StatusQuery answers UNKNOWN for an id never sent, in
  *                 order beside known ones.
+ *   garbage       bytes that do not decode and a request with no body
+ *                 are refused "malformed request" (BatchReply, nothing
+ *                 stored) with a warning line each; an empty status
+ *                 query is answered with no statuses (it was dropped),
+ *                 with a warning.
  *   drop          DROP_PERCENT=100: no reply, the instructions stored.
  *   crash_restart CRASH_AFTER=1: the process exits 1 after storing the
  *                 batch and before replying; restarted, it holds the
@@ -690,6 +695,77 @@ unknown(void)
 	    "a query stored something");
 }
 
+/* Sends len raw bytes and returns the reply (free it); fails on none. */
+static Sn__Bank__V1__BankReply *
+call_raw(const void *body, size_t len)
+{
+	client();
+	nng_socket_set_ms(cli, NNG_OPT_RECVTIMEO, 10000);
+	nng_msg *m;
+	TH_CHECK(&T, nng_msg_alloc(&m, len) == 0, "msg");
+	if (len > 0)
+		memcpy(nng_msg_body(m), body, len);
+	TH_CHECK(&T, nng_sendmsg(cli, m, 0) == 0, "send");
+	int rv = nng_recvmsg(cli, &m, 0);
+	TH_CHECK(&T, rv == 0, "no reply to %zu raw bytes: %s", len,
+	    nng_strerror(rv));
+	Sn__Bank__V1__BankReply *r = sn__bank__v1__bank_reply__unpack(
+	    NULL, nng_msg_len(m), nng_msg_body(m));
+	nng_msg_free(m);
+	TH_CHECK(&T, r != NULL, "the reply does not decode");
+	return r;
+}
+
+/* Lines of the file at path that hold text. */
+static int
+log_count(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	char line[8192];
+	int  n = 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, text) != NULL;
+	fclose(f);
+	return n;
+}
+
+static void
+garbage(void)
+{
+	setup();
+	th_proc *p = start_bank(NULL);
+	/* bytes that do not decode, and a request with neither body */
+	static const struct {
+		const char *bytes;
+		size_t      len;
+	} bad[] = { { "\xff\xff\xff", 3 }, { "", 0 } };
+	for (size_t i = 0; i < 2; i++) {
+		Sn__Bank__V1__BankReply *w
+		    = call_raw(bad[i].bytes, bad[i].len);
+		TH_CHECK(&T,
+		    w->body_case == SN__BANK__V1__BANK_REPLY__BODY_BATCH
+		        && !w->batch->accepted
+		        && strcmp(w->batch->error, "malformed request") == 0
+		        && w->batch->n_statuses == 0,
+		    "garbage %zu: not refused as a malformed request", i);
+		sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	}
+	TH_CHECK(&T, log_count(p->log, "\"malformed request\"") == 2,
+	    "a malformed request without its warning line");
+	/* out of range: a status query of no id is answered, empty */
+	Sn__Bank__V1__BankReply *w = query(NULL, 0);
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	TH_CHECK(&T, log_count(p->log, "empty status query") == 1,
+	    "the empty status query was not logged");
+	TH_CHECK(&T, instructions("true") == 0, "garbage stored something");
+	json_t *st = get_json("/stats");
+	TH_CHECK(&T, jint(st, "process", "malformed_requests") == 2,
+	    "malformed requests counted");
+	json_decref(st);
+}
+
 static void
 drop(void)
 {
@@ -1067,6 +1143,7 @@ main(int argc, char **argv)
 		{ "refused", refused },
 		{ "settle_later", settle_later },
 		{ "unknown", unknown },
+		{ "garbage", garbage },
 		{ "drop", drop },
 		{ "crash_restart", crash_restart },
 		{ "timeout_reply", timeout_reply },
