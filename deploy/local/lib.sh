@@ -244,8 +244,13 @@ sn_run_dir_init() {
 
 # sn_pg_start: initdb a private cluster in a temporary folder, listening on
 # 127.0.0.1 at a free port (from 55432 up, or SN_PG_PORT_BASE) and on a
-# unix socket in that folder, with trust authentication (loopback only).
-# Creates database safetynet. Exports SN_PG_DIR, SN_PG_PORT, SN_TEST_DB_URL.
+# unix socket in that folder. Every connection, the socket's too, must
+# prove a password (scram-sha-256; pg_hba.conf has no trust line): the
+# superuser's is random, in $SN_PG_DIR/superuser.password (mode 600), and
+# in $SN_PG_DIR/pgpass, the libpq password file that PGPASSFILE and
+# SN_TEST_DB_URL's passfile= name. Checks that a connection without a
+# password is refused. Creates database safetynet. Exports SN_PG_DIR,
+# SN_PG_PORT, SN_TEST_DB_URL, PGPASSFILE.
 sn_pg_start() {
 	if [[ -n ${SN_PG_DIR:-} ]]; then
 		sn_say "PostgreSQL already started in $SN_PG_DIR"
@@ -259,7 +264,7 @@ sn_pg_start() {
 		sn_say "running as root but there is no user 'postgres' to own the cluster"
 		return 1
 	fi
-	local dir port tries=0 taken=()
+	local dir port tries=0 taken=() url
 	dir=$(mktemp -d "$(_sn_tmpbase)/safetynet-pg.XXXXXX") || {
 		sn_say "cannot create a folder under $(_sn_tmpbase)"
 		return 1
@@ -276,24 +281,28 @@ sn_pg_start() {
 	SN_PG_DIR=$dir
 	export SN_PG_DIR
 
-	if ! _sn_as_pg initdb -D "$dir/data" -U postgres -A trust -E UTF8 \
-		--locale=C >"$dir/initdb.log" 2>&1; then
+	_sn_pg_superuser_files "$dir" || return 1
+	if ! _sn_as_pg initdb -D "$dir/data" -U postgres -E UTF8 --locale=C \
+		-A scram-sha-256 --pwfile="$dir/superuser.password" \
+		>"$dir/initdb.log" 2>&1; then
 		sn_say "initdb failed; see $dir/initdb.log:"
 		tail -n 20 "$dir/initdb.log" >&2
 		return 1
 	fi
+	_sn_pg_hba "$dir/data/pg_hba.conf" || return 1
 	# Appended, so these win over initdb's defaults. fsync and synchronous
 	# commit stay on: the benchmark measures durable commits.
-	cat >>"$dir/data/postgresql.conf" <<EOF
+	cat >>"$dir/data/postgresql.conf" <<PGCONF
 
 # safetynet private cluster (deploy/local/lib.sh)
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
+password_encryption = 'scram-sha-256'
 fsync = on
 synchronous_commit = on
 max_connections = 200
 shared_buffers = 256MB
-EOF
+PGCONF
 
 	port=${SN_PG_PORT_BASE:-55432}
 	while :; do
@@ -314,21 +323,77 @@ EOF
 		return 1
 	done
 	SN_PG_PORT=$port
-	export SN_PG_PORT
+	PGPASSFILE="$dir/pgpass"
+	export SN_PG_PORT PGPASSFILE
 
 	if ! "$SN_PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres \
 		-d postgres -t 30; then
 		sn_say "PostgreSQL on 127.0.0.1:$port is not ready; log $dir/postgres.log"
 		return 1
 	fi
-	SN_TEST_DB_URL="host=127.0.0.1 port=$port user=postgres dbname=postgres"
+	_sn_pg_refuses_no_password "$dir" "$port" || return 1
+	url="host=127.0.0.1 port=$port user=postgres passfile=$dir/pgpass"
+	SN_TEST_DB_URL="$url dbname=postgres"
 	if ! _sn_psql -c 'CREATE DATABASE safetynet'; then
 		sn_say "cannot create database safetynet"
 		return 1
 	fi
-	SN_TEST_DB_URL="host=127.0.0.1 port=$port user=postgres dbname=safetynet"
+	SN_TEST_DB_URL="$url dbname=safetynet"
 	export SN_TEST_DB_URL
-	sn_say "PostgreSQL on 127.0.0.1:$port (folder $dir)"
+	sn_say "PostgreSQL on 127.0.0.1:$port (folder $dir, scram-sha-256)"
+}
+
+# _sn_pg_superuser_files DIR: a random superuser password in
+# DIR/superuser.password (initdb --pwfile) and the same as a libpq
+# password file DIR/pgpass; both mode 600, owned by the cluster's owner.
+_sn_pg_superuser_files() {
+	local dir=$1 pw
+	pw=$(_sn_hex_key) || return 1
+	if ! (
+		umask 077
+		printf '%s\n' "$pw" >"$dir/superuser.password"
+		printf '*:*:*:postgres:%s\n' "$pw" >"$dir/pgpass"
+	); then
+		sn_say "cannot write the superuser's password files in $dir"
+		return 1
+	fi
+	if ((EUID == 0)); then
+		chown postgres: "$dir/superuser.password" "$dir/pgpass"
+	fi
+}
+
+# _sn_pg_hba FILE: a password (scram-sha-256) for every connection, the
+# unix socket's included; nothing else is accepted.
+_sn_pg_hba() {
+	if ! printf '%s\n' \
+		'# safetynet private cluster (deploy/local/lib.sh): a password for' \
+		'# every connection (scram-sha-256), never trust; loopback and the' \
+		'# socket only.' \
+		'# TYPE  DATABASE  USER  ADDRESS       METHOD' \
+		'local   all       all                 scram-sha-256' \
+		'host    all       all   127.0.0.1/32  scram-sha-256' \
+		'host    all       all   ::1/128       scram-sha-256' >"$1"; then
+		sn_say "cannot write $1"
+		return 1
+	fi
+}
+
+# _sn_pg_refuses_no_password DIR PORT: fails unless the cluster refuses
+# the superuser without a password, on loopback TCP and on its socket.
+_sn_pg_refuses_no_password() {
+	local dir=$1 port=$2 host out
+	for host in 127.0.0.1 "$dir"; do
+		if out=$(env -u PGPASSWORD -u PGPASSFILE "$SN_PG_BIN/psql" -X -w \
+			-d "host=$host port=$port user=postgres dbname=postgres passfile=$dir/none" \
+			-c 'SELECT 1' 2>&1); then
+			sn_say "PostgreSQL accepted a connection without a password on $host (pg_hba.conf must refuse trust)"
+			return 1
+		fi
+		if [[ $out != *"no password supplied"* && $out != *"password authentication failed"* ]]; then
+			sn_say "PostgreSQL on $host: unexpected answer without a password: $out"
+			return 1
+		fi
+	done
 }
 
 # sn_pg_stop [STATUS]: stop the cluster and delete its folder. Its log is
@@ -359,7 +424,7 @@ sn_pg_stop() {
 	else
 		rm -rf "$dir"
 	fi
-	unset SN_PG_DIR SN_PG_PORT SN_TEST_DB_URL
+	unset SN_PG_DIR SN_PG_PORT SN_TEST_DB_URL PGPASSFILE
 }
 
 # --- services ----------------------------------------------------------------
