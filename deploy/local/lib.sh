@@ -440,37 +440,70 @@ sn_services() {
 	done
 }
 
+# sn_secrets_dir: the run folder's secrets/ (mode 700), made on first use;
+# prints its path. Every secret a service gets is a file in there, named
+# by a *_FILE setting; nothing secret goes through the environment.
+sn_secrets_dir() {
+	sn_run_dir_init || return 1
+	local d="$SN_RUN_DIR/secrets"
+	if [[ ! -d $d ]] && ! (umask 077 && mkdir -p "$d"); then
+		sn_say "cannot create $d"
+		return 1
+	fi
+	printf '%s' "$d"
+}
+
+# _sn_secret_file PATH VALUE: writes VALUE and a newline to PATH, mode 600.
+_sn_secret_file() {
+	if ! (umask 077 && printf '%s\n' "$2" >"$1"); then
+		sn_say "cannot write $1"
+		return 1
+	fi
+	chmod 600 "$1"
+}
+
 # sn_db_roles [EXTRA NAMES...]: for every service (and each extra name) a
 # login role and a schema of the same name ('-' → '_') owned by it, with no
-# rights for anyone else; schema public is closed to PUBLIC. Exports
-# SN_<NAME>_DB_URL, the libpq string the service connects with.
+# rights for anyone else; schema public is closed to PUBLIC. Each role gets
+# a random password (a new one at each call; stored by the server as a
+# scram-sha-256 verifier), written to the libpq password file
+# $SN_RUN_DIR/secrets/db-NAME.pgpass (mode 600). Exports SN_<NAME>_DB_URL,
+# the libpq string the service connects with (passfile= names that file).
 sn_db_roles() {
-	local names=() n id key sql
+	local names=() n id key sql pw dir pass
 	if [[ -z ${SN_TEST_DB_URL:-} || -z ${SN_PG_PORT:-} ]]; then
 		sn_say "sn_db_roles: PostgreSQL is not started (sn_pg_start)"
 		return 1
 	fi
+	dir=$(sn_secrets_dir) || return 1
 	mapfile -t names < <(sn_services)
 	names+=("$@")
 	sql='SET client_min_messages = warning;'$'\n'
 	sql+='REVOKE ALL ON SCHEMA public FROM PUBLIC;'$'\n'
 	for n in "${names[@]}"; do
 		id=$(_sn_ident "$n") || return 1
+		pw=$(_sn_hex_key) || return 1
+		pass="$dir/db-$n.pgpass"
+		_sn_secret_file "$pass" "127.0.0.1:$SN_PG_PORT:safetynet:$id:$pw" ||
+			return 1
 		sql+="SELECT format('CREATE ROLE %I LOGIN', '$id')
 	WHERE NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '$id') \\gexec
+ALTER ROLE \"$id\" WITH LOGIN PASSWORD '$pw';
 CREATE SCHEMA IF NOT EXISTS \"$id\" AUTHORIZATION \"$id\";
 REVOKE ALL ON SCHEMA \"$id\" FROM PUBLIC;
 ALTER ROLE \"$id\" SET search_path = \"$id\";
 "
 		key=$(_sn_envkey "$n")
-		export "SN_${key}_DB_URL=host=127.0.0.1 port=$SN_PG_PORT user=$id dbname=safetynet"
+		export "SN_${key}_DB_URL=host=127.0.0.1 port=$SN_PG_PORT user=$id dbname=safetynet passfile=$pass"
 	done
+	# The passwords go to our own cluster on loopback, on stdin (never
+	# on a command line); the server keeps only their scram verifiers.
 	if ! _sn_psql <<<"$sql"; then
 		sn_say "creating roles and schemas failed"
 		return 1
 	fi
 	if ((${#names[@]})); then
-		sn_say "roles and schemas: ${names[*]}"
+		sn_say "roles (scram-sha-256, passfiles in $dir) and schemas: ${names[*]}"
 	fi
 }
 
