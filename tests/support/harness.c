@@ -243,13 +243,16 @@ th_spawn(th *t, const char *name, const char *bin, const char *const *argv,
 		char        key[128], url[512];
 		if (i >= t->npublishers && declared(t, pub))
 			continue;
+		/* extra_env may name other URLs (tls+tcp:// in tests/tls) */
 		upper_name(key, sizeof(key), pub, "_PUB_URL");
 		snprintf(url, sizeof(url), "ipc://%s/%s.pub", t->run_dir, pub);
-		env[n++] = envpair(key, url);
+		if (!overridden(extra_env, key))
+			env[n++] = envpair(key, url);
 		upper_name(key, sizeof(key), pub, "_REPLAY_URL");
 		snprintf(
 		    url, sizeof(url), "ipc://%s/%s.replay", t->run_dir, pub);
-		env[n++] = envpair(key, url);
+		if (!overridden(extra_env, key))
+			env[n++] = envpair(key, url);
 	}
 	for (const char *const *d = th_default_env; *d != NULL; d++) {
 		const char *eq = strchr(*d, '=');
