@@ -3,6 +3,8 @@
  */
 #include "client.h"
 
+#include <pthread.h>
+#include <sodium.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,20 +15,243 @@
 #include "harness.h"
 #include "sn/auth.h"
 #include "sn/clock.h"
+#include "sn/config.h"
 #include "sn/date.h"
 #include "sn/idnum.h"
+
+/* Worth asking again with the same key: no answer (refused, reset, timed
+ * out: the service may be restarting, and whether it did the work is
+ * unknown), the service not ready, or the same key still running. */
+static bool
+transient(int status, const char *resp)
+{
+	return status <= 0 || status == 502 || status == 503 || status == 504
+	    || (status == 409 && resp != NULL
+	        && strstr(resp, "\"idempotency_key_in_progress\"") != NULL);
+}
 
 static sn_auth    *auth;
 static const char *progname = "client";
 
+/*
+ * With SN_IDENTITY_HTTP_URL the staff log in to identity: one session per
+ * user name (its password, a random one this process set, and its access
+ * and refresh tokens), shared by the worker threads under lock.
+ */
+struct session {
+	char     user[64], role[32], juris[16], idn[19];
+	char     password[40];
+	char     access[2048], refresh[128];
+	uint64_t refresh_at_ms; /* when to refresh the access token */
+};
+
+static struct {
+	bool            on;
+	int             port;
+	pthread_mutex_t mu;
+	struct session *s;
+	size_t          n, cap;
+	struct session  admin;
+} idp = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static _Noreturn void
+id_fail(const char *what, const char *user, int status, const char *resp)
+{
+	fprintf(stderr, "%s: identity: %s for %s answered %d: %.300s\n",
+	    progname, what, user, status, resp != NULL ? resp : "");
+	exit(1);
+}
+
+/* One JSON call to identity; the answer text in *resp (caller frees). */
+static int
+id_call(const char *method, const char *path, const char *token, json_t *body,
+    char **resp)
+{
+	static _Atomic unsigned long long seq;
+	char     key[64], *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	int      status, pause  = 50;
+	uint64_t give_up = th_now_ms() + 30000;
+
+	/* The admin API is idempotent by key; login and refresh take none
+	 * (a replayed answer would hand out the same tokens). */
+	bool keyed
+	    = (strcmp(method, "POST") == 0 && strcmp(path, "/users") == 0)
+	    || strcmp(method, "PATCH") == 0;
+	snprintf(key, sizeof(key), "id%ld-%llu", (long) getpid(), ++seq);
+	for (;;) {
+		*resp  = NULL;
+		status = th_http_within(NULL, idp.port, method, path, token,
+		    keyed ? key : NULL, text, resp, 10000);
+		if (!transient(status, *resp) || th_now_ms() >= give_up)
+			break;
+		free(*resp);
+		th_sleep_ms(pause);
+		pause = pause < 1000 ? pause * 2 : 2000;
+	}
+	free(text);
+	json_decref(body);
+	return status;
+}
+
+/* Keeps a login or refresh answer's tokens in se; false if malformed. */
+static bool
+keep_tokens(struct session *se, const char *resp)
+{
+	json_t     *j = resp ? json_loads(resp, 0, NULL) : NULL;
+	const char *a = json_string_value(json_object_get(j, "access_token"));
+	const char *r = json_string_value(json_object_get(j, "refresh_token"));
+	json_int_t  ttl = json_integer_value(json_object_get(j, "expires_in"));
+	bool        ok  = a != NULL && r != NULL && ttl > 0
+	    && strlen(a) < sizeof(se->access)
+	    && strlen(r) < sizeof(se->refresh);
+	if (ok) {
+		snprintf(se->access, sizeof(se->access), "%s", a);
+		snprintf(se->refresh, sizeof(se->refresh), "%s", r);
+		/* Refresh with a quarter of its life left (at most 60 s). */
+		int64_t margin = ttl / 4 < 60 ? ttl / 4 : 60;
+		se->refresh_at_ms
+		    = th_now_ms() + (uint64_t) (ttl - margin) * 1000;
+	}
+	json_decref(j);
+	return ok;
+}
+
+static void
+id_login(struct session *se)
+{
+	char *resp;
+	int   st = id_call("POST", "/login", NULL,
+	      json_pack(
+	          "{s:s, s:s}", "username", se->user, "password", se->password),
+	      &resp);
+	if (st != 200 || !keep_tokens(se, resp))
+		id_fail("POST /login", se->user, st, resp);
+	free(resp);
+}
+
+/* A new access token by the refresh token, or by logging in again when
+ * identity refuses it (expired, or the user was changed). */
+static void
+id_refresh(struct session *se)
+{
+	char *resp;
+	int   st = id_call("POST", "/token/refresh", NULL,
+	      json_pack("{s:s}", "refresh_token", se->refresh), &resp);
+	if (st != 200 || !keep_tokens(se, resp))
+		id_login(se);
+	free(resp);
+}
+
+static const char *
+admin_token(void)
+{
+	if (th_now_ms() >= idp.admin.refresh_at_ms)
+		id_refresh(&idp.admin);
+	return idp.admin.access;
+}
+
+static void
+random_password(char out[40])
+{
+	unsigned char raw[18];
+	FILE         *f = fopen("/dev/urandom", "rb");
+	if (f == NULL || fread(raw, 1, sizeof(raw), f) != sizeof(raw)) {
+		fprintf(stderr, "%s: cannot read /dev/urandom\n", progname);
+		exit(1);
+	}
+	fclose(f);
+	sodium_bin2base64(out, 40, raw, sizeof(raw),
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+}
+
+/* Creates se's user with a fresh random password, or, when it exists
+ * already (an earlier run), sets its password, role and jurisdiction. */
+static void
+id_provision(struct session *se)
+{
+	char   *resp, path[160];
+	json_t *u;
+	int     st;
+
+	random_password(se->password);
+	u = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "username", se->user,
+	    "display_name", se->user, "kind", "staff", "role", se->role,
+	    "jurisdiction", se->juris, "password", se->password);
+	if (se->idn[0] != '\0')
+		json_object_set_new(u, "id_number", json_string(se->idn));
+	st = id_call("POST", "/users", admin_token(), u, &resp);
+	if (st == 201) {
+		free(resp);
+		return;
+	}
+	if (st != 409)
+		id_fail("POST /users", se->user, st, resp);
+	free(resp);
+	snprintf(path, sizeof(path), "/users?username=%s", se->user);
+	st             = id_call("GET", path, admin_token(), NULL, &resp);
+	json_t     *j  = resp ? json_loads(resp, 0, NULL) : NULL;
+	const char *id = json_string_value(json_object_get(
+	    json_array_get(json_object_get(j, "items"), 0), "id"));
+	if (st != 200 || id == NULL)
+		id_fail("GET /users?username", se->user, st, resp);
+	snprintf(path, sizeof(path), "/users/%s", id);
+	json_decref(j);
+	free(resp);
+	st = id_call("PATCH", path, admin_token(),
+	    json_pack("{s:s, s:s, s:s, s:b, s:b}", "password", se->password,
+	        "role", se->role, "jurisdiction", se->juris, "disabled", 0,
+	        "unlock", 1),
+	    &resp);
+	if (st != 200)
+		id_fail("PATCH /users/{id}", se->user, st, resp);
+	free(resp);
+}
+
+static struct session *
+id_find(const char *user)
+{
+	for (size_t i = 0; i < idp.n; i++)
+		if (strcmp(idp.s[i].user, user) == 0)
+			return &idp.s[i];
+	return NULL;
+}
+
+static void
+id_open(void)
+{
+	struct session *a = &idp.admin;
+	const char *user  = sn_config_str("SN_IDENTITY_ADMIN_USER", "admin");
+	const char *pw    = sn_config_str("SN_IDENTITY_ADMIN_PASSWORD", NULL);
+
+	idp.on   = true;
+	idp.port = client_port("SN_IDENTITY_HTTP_URL");
+	snprintf(a->user, sizeof(a->user), "%s", user);
+	if (strlen(pw) >= sizeof(a->password)) {
+		fprintf(stderr,
+		    "%s: SN_IDENTITY_ADMIN_PASSWORD is longer "
+		    "than %zu bytes\n",
+		    progname, sizeof(a->password) - 1);
+		exit(2);
+	}
+	snprintf(a->password, sizeof(a->password), "%s", pw);
+	id_login(a);
+}
+
 bool
 client_open(const char *prog)
 {
-	progname        = prog;
-	const char *key = getenv("SN_TOKEN_KEY");
-	if (key == NULL || sn_auth_open(&auth, key) != SN_OK) {
-		fprintf(
-		    stderr, "%s: SN_TOKEN_KEY is missing or short\n", prog);
+	progname = prog;
+	if (getenv("SN_IDENTITY_HTTP_URL") != NULL
+	    || getenv("SN_IDENTITY_HTTP_URL_FILE") != NULL) {
+		id_open();
+		return true;
+	}
+	const char *key = sn_config_str("SN_TOKEN_SIGNING_KEY", "");
+	if (sn_auth_open(&auth, key) != SN_OK || !sn_auth_can_issue(auth)) {
+		fprintf(stderr,
+		    "%s: set SN_IDENTITY_HTTP_URL (log in to identity) or "
+		    "SN_TOKEN_SIGNING_KEY (a P-256 private key in PEM)\n",
+		    prog);
 		return false;
 	}
 	return true;
@@ -37,12 +262,75 @@ client_close(void)
 {
 	sn_auth_close(auth);
 	auth = NULL;
+	pthread_mutex_lock(&idp.mu);
+	free(idp.s);
+	idp.s = NULL;
+	idp.n = idp.cap = 0;
+	pthread_mutex_unlock(&idp.mu);
+}
+
+/* The staff member's session, provisioned and logged in at first use. */
+static void
+id_issue(struct staff *s, const char *user, const char *role,
+    const char *juris, const char *idn)
+{
+	pthread_mutex_lock(&idp.mu);
+	struct session *se = id_find(user);
+	if (se == NULL) {
+		if (idp.n == idp.cap) {
+			size_t          cap = idp.cap ? idp.cap * 2 : 64;
+			struct session *ns = realloc(idp.s, cap * sizeof(*ns));
+			if (ns == NULL) {
+				fprintf(
+				    stderr, "%s: out of memory\n", progname);
+				exit(1);
+			}
+			idp.s   = ns;
+			idp.cap = cap;
+		}
+		se = &idp.s[idp.n++];
+		memset(se, 0, sizeof(*se));
+		snprintf(se->user, sizeof(se->user), "%s", user);
+	}
+	if (se->access[0] == '\0' || strcmp(se->role, role) != 0
+	    || strcmp(se->juris, juris) != 0
+	    || strcmp(se->idn, idn != NULL ? idn : "") != 0) {
+		snprintf(se->role, sizeof(se->role), "%s", role);
+		snprintf(se->juris, sizeof(se->juris), "%s", juris);
+		snprintf(
+		    se->idn, sizeof(se->idn), "%s", idn != NULL ? idn : "");
+		id_provision(se);
+		id_login(se);
+	}
+	snprintf(s->user, sizeof(s->user), "%s", user);
+	snprintf(s->token, sizeof(s->token), "%s", se->access);
+	pthread_mutex_unlock(&idp.mu);
+}
+
+/* The token to send for s: its session's, refreshed when near expiry. */
+static void
+current_token(const struct staff *s, char *out, size_t cap)
+{
+	if (!idp.on) {
+		snprintf(out, cap, "%s", s->token);
+		return;
+	}
+	pthread_mutex_lock(&idp.mu);
+	struct session *se = id_find(s->user);
+	if (se != NULL && th_now_ms() >= se->refresh_at_ms)
+		id_refresh(se);
+	snprintf(out, cap, "%s", se != NULL ? se->access : s->token);
+	pthread_mutex_unlock(&idp.mu);
 }
 
 void
 client_issue(struct staff *s, const char *user, const char *role,
     const char *juris, const char *idn)
 {
+	if (idp.on) {
+		id_issue(s, user, role, juris, idn);
+		return;
+	}
 	sn_principal p;
 	memset(&p, 0, sizeof(p));
 	snprintf(p.user, sizeof(p.user), "%s", user);
@@ -83,17 +371,6 @@ env_ms(const char *var, int def)
 	return n > 0 ? n : def;
 }
 
-/* Worth asking again with the same key: no answer (refused, reset, timed
- * out: the service may be restarting, and whether it did the work is
- * unknown), the service not ready, or the same key still running. */
-static bool
-transient(int status, const char *resp)
-{
-	return status <= 0 || status == 502 || status == 503 || status == 504
-	    || (status == 409 && resp != NULL
-	        && strstr(resp, "\"idempotency_key_in_progress\"") != NULL);
-}
-
 int
 client_call(int port, const char *method, const char *path,
     const struct staff *s, json_t *body, json_t **out)
@@ -111,10 +388,12 @@ client_call(int port, const char *method, const char *path,
 	int   pause = 50, status;
 	char *resp  = NULL;
 	for (;;) {
+		char token[2048];
+		if (s != NULL)
+			current_token(s, token, sizeof(token));
 		status = th_http_within(NULL, port, method, path,
-		    s ? s->token : NULL,
-		    strcmp(method, "GET") == 0 ? NULL : key, text, &resp,
-		    timeout_ms);
+		    s ? token : NULL, strcmp(method, "GET") == 0 ? NULL : key,
+		    text, &resp, timeout_ms);
 		if (!transient(status, resp) || th_now_ms() >= give_up)
 			break;
 		free(resp);

@@ -18,13 +18,28 @@ struct staff {
 	char token[2048];
 };
 
-/* Opens the token key from SN_TOKEN_KEY; false (with a message naming
- * prog) when it is missing or short. */
+/*
+ * Where the staff's tokens come from. With SN_IDENTITY_HTTP_URL set
+ * (deploy/local/run), from the identity service: logs in as the district
+ * administrator (SN_IDENTITY_ADMIN_USER, default "admin", and
+ * SN_IDENTITY_ADMIN_PASSWORD or _FILE; exits 1 if that login fails).
+ * Without it (the e2e tests), tokens are minted locally with
+ * SN_TOKEN_SIGNING_KEY (or _FILE, a P-256 private key in PEM); false
+ * (with a message naming prog) when that is missing or not one.
+ */
 bool client_open(const char *prog);
 void client_close(void);
 
-/* A token for user as role in juris (with identity number idn, or NULL);
- * exits on failure. */
+/*
+ * A token for user as role in juris (with identity number idn, or NULL);
+ * exits on failure. With identity: at its first use in this process the
+ * user is created through identity's admin API (POST /users, a random
+ * password this process keeps) or, when it exists already, given a new
+ * random password, the role and jurisdiction (PATCH /users/{id}); then it
+ * logs in (POST /login). client_call refreshes the access token
+ * (POST /token/refresh) when it has a quarter of its life left, at most
+ * 60 s, and logs in again if identity refuses the refresh.
+ */
 void client_issue(struct staff *s, const char *user, const char *role,
     const char *juris, const char *idn);
 

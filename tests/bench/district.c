@@ -24,7 +24,9 @@
  * (SN_AGENCY_SIM_FIXTURE), so that what the agencies report matches each
  * household's circumstances: deploy/local/run does that first.
  *
- * Settings: SN_TOKEN_KEY (to issue the staff's tokens), and
+ * Settings: SN_IDENTITY_HTTP_URL with SN_IDENTITY_ADMIN_USER and
+ * SN_IDENTITY_ADMIN_PASSWORD(_FILE) (the staff log in to identity), or
+ * else SN_TOKEN_SIGNING_KEY(_FILE) (to mint their tokens: tests), and
  * SN_INTAKE_HTTP_URL, SN_INVESTIGATION_HTTP_URL, SN_APPROVAL_HTTP_URL
  * ("http://127.0.0.1:PORT", as deploy/local/run exports them).
  */

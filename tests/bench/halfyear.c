@@ -21,7 +21,9 @@
  * households and totals, the subsidy lines. --summary prints the reviews
  * opened by kind, their outcomes, and the register by status.
  *
- * Settings: SN_TOKEN_KEY and SN_<SERVICE>_HTTP_URL of intake,
+ * Settings: SN_IDENTITY_HTTP_URL with SN_IDENTITY_ADMIN_USER and
+ * SN_IDENTITY_ADMIN_PASSWORD(_FILE), or else SN_TOKEN_SIGNING_KEY(_FILE)
+ * (see client.h), and SN_<SERVICE>_HTTP_URL of intake,
  * investigation, approval, disbursement and agency-sim, as
  * deploy/local/run exports them.
  */

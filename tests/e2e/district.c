@@ -40,8 +40,9 @@ district_restart(void)
 	e2e_start_service("investigation", P_INVEST, NULL);
 	e2e_start_service("approval", P_APPROVAL, NULL);
 
-	char env[5][128];
-	snprintf(env[0], sizeof(env[0]), "SN_TOKEN_KEY=%s", e2e_token_key());
+	char env[5][512];
+	snprintf(env[0], sizeof(env[0]), "SN_TOKEN_SIGNING_KEY=%s",
+	    e2e_token_key());
 	snprintf(env[1], sizeof(env[1]),
 	    "SN_INTAKE_HTTP_URL=http://127.0.0.1:%d", P_INTAKE);
 	snprintf(env[2], sizeof(env[2]),

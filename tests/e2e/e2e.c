@@ -18,8 +18,6 @@
 #define BIN_DIR "."
 #endif
 
-#define KEY "e2e-application-path-key-0123456789abcdef"
-
 th  T;
 int P_INTAKE, P_VERIF, P_INVEST, P_APPROVAL, P_DISB, P_BANK, P_EMERG;
 int P_AGENCY;
@@ -56,7 +54,8 @@ e2e_setup(void)
 		"investigation", "approval", "emergency", "disbursement" };
 	for (size_t i = 0; i < sizeof(pubs) / sizeof(pubs[0]); i++)
 		th_publisher(&T, pubs[i]);
-	TH_CHECK(&T, sn_auth_open(&auth, KEY) == SN_OK, "auth");
+	TH_CHECK(
+	    &T, sn_auth_open(&auth, th_token_private_pem) == SN_OK, "auth");
 	snprintf(fixture, sizeof(fixture), "%s/fixture.json", T.run_dir);
 	P_INTAKE   = th_free_port();
 	P_VERIF    = th_free_port();
@@ -224,7 +223,6 @@ e2e_start_agency_sim(const char *down)
 	char       *fx   = b + used;
 	snprintf(fx, 1000, "SN_AGENCY_SIM_FIXTURE=%s", fixture);
 	env[n++] = fx;
-	env[n++] = "SN_TOKEN_KEY=" KEY;
 	if (down != NULL)
 		env[n++] = down;
 	char *port = b + used + 1000;
@@ -279,7 +277,6 @@ e2e_spawn_service(const char *name, int port, const char *const *extra)
 	char  *p    = b + used;
 	snprintf(p, 64, "SN_HTTP_PORT=%d", port);
 	env[n++]   = p;
-	env[n++]   = "SN_TOKEN_KEY=" KEY;
 	env[n++]   = "SN_VERIFICATION_AGENCY_TIMEOUT_MS=300";
 	env[n++]   = "SN_VERIFICATION_AGENCY_RETRIES=1";
 	env[n++]   = "SN_VERIFICATION_AGENCY_BACKOFF_MS=50";
@@ -402,7 +399,7 @@ e2e_kill_restart(const char *name)
 const char *
 e2e_token_key(void)
 {
-	return KEY;
+	return th_token_private_pem;
 }
 
 /* ---- cases ------------------------------------------------------------- */

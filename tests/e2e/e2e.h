@@ -106,7 +106,9 @@ void e2e_restart(const char *const *names);
  * port with its settings and waits until it is ready. */
 void e2e_kill_restart(const char *name);
 
-/* The token key every started process has (SN_TOKEN_KEY). */
+/* The tests' token signing key (PEM, th_token_private_pem): a driver
+ * that mints tokens gets it as SN_TOKEN_SIGNING_KEY; the services hold
+ * only the public half (SN_TOKEN_PUBLIC_KEY, th_default_env). */
 const char *e2e_token_key(void);
 
 /* Polls approval until case id is at stage; returns the case. */

@@ -9,8 +9,8 @@
 #include "harness.h"
 
 /* The token signing key pair of the tests (ES256, P-256): the private
- * half signs test tokens (th_token_key), the public half is what every
- * service verifies with. */
+ * half signs test tokens (sn_auth_open on th_token_private_pem), the
+ * public half is what every service verifies with. */
 #define TH_TOKEN_PUBLIC_PEM                                                   \
 	"-----BEGIN PUBLIC KEY-----\n"                                        \
 	"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE2iRts67cnKPzt+Y2krPWdR8zMvqR\n"  \
@@ -27,6 +27,9 @@ const char th_token_private_pem[]
 const char th_token_public_pem[] = TH_TOKEN_PUBLIC_PEM;
 
 const char *const th_default_env[] = {
+	/* bearer tokens (sn/auth.h): every service verifies with the public
+	 * half; tests mint with th_token_private_pem */
+	"SN_TOKEN_PUBLIC_KEY=" TH_TOKEN_PUBLIC_PEM,
 	/* personal data sealing (sn/seal.h): two keys, so rotation is
 	 * exercised: "t2" seals, "t1" still opens */
 	"SN_SEAL_KEYS=t2:"

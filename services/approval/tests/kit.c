@@ -20,7 +20,6 @@
 #include "sn/idnum.h"
 
 th                T;
-const char        KEY[] = "approval-scenarios-key-0123456789abcdef";
 sn_auth          *AUTH;
 int               PORT; /* approval's HTTP port */
 int               PUBPORT[NPUBS];
@@ -332,7 +331,7 @@ outbox_event(const char *topic, const char *subject, int nth, size_t *len)
 void
 start_env(const char *overdue_ms, const char *const *extra)
 {
-	if (sn_auth_open(&AUTH, KEY) != SN_OK)
+	if (sn_auth_open(&AUTH, th_token_private_pem) != SN_OK)
 		th_fail(&T, "sn_auth_open");
 	if (sn_clock_setup() != SN_OK)
 		th_fail(&T, "sn_clock_setup");
@@ -340,8 +339,7 @@ start_env(const char *overdue_ms, const char *const *extra)
 		th_publisher(&T, PUBS[i]);
 	th_publisher(&T, "approval");
 	static char ports[NPUBS + 1][32];
-	static char keyenv[128], overdue[64];
-	snprintf(keyenv, sizeof(keyenv), "SN_TOKEN_KEY=%s", KEY);
+	static char overdue[64];
 	snprintf(overdue, sizeof(overdue), "SN_APPROVAL_OVERDUE_CHECK_MS=%s",
 	    overdue_ms);
 	for (int i = 0; i < NPUBS; i++) {
@@ -356,9 +354,9 @@ start_env(const char *overdue_ms, const char *const *extra)
 	}
 	PORT = th_free_port();
 	snprintf(ports[NPUBS], sizeof(ports[NPUBS]), "SN_HTTP_PORT=%d", PORT);
-	const char *env[8] = { ports[NPUBS], keyenv, overdue,
-		"SN_BUS_HEARTBEAT_MS=200", NULL };
-	for (int i = 0, n = 4; extra != NULL && extra[i] != NULL && n < 7; i++)
+	const char *env[8]
+	    = { ports[NPUBS], overdue, "SN_BUS_HEARTBEAT_MS=200", NULL };
+	for (int i = 0, n = 3; extra != NULL && extra[i] != NULL && n < 7; i++)
 		env[n++] = extra[i];
 	const char *argv[] = { APPROVAL_BIN, NULL };
 	APPROVAL           = th_spawn(&T, "approval", APPROVAL_BIN, argv, env);
@@ -466,12 +464,11 @@ void
 restart_shifted(int64_t days)
 {
 	th_stop(&T, APPROVAL);
-	char port[32], key[128], offset[64];
+	char port[32], offset[64];
 	snprintf(port, sizeof(port), "SN_HTTP_PORT=%d", PORT);
-	snprintf(key, sizeof(key), "SN_TOKEN_KEY=%s", KEY);
 	snprintf(offset, sizeof(offset), "SN_CLOCK_OFFSET_S=%lld",
 	    (long long) (days * 86400));
-	const char *env[]  = { port, key, "SN_APPROVAL_OVERDUE_CHECK_MS=100",
+	const char *env[]  = { port, "SN_APPROVAL_OVERDUE_CHECK_MS=100",
 		 "SN_BUS_HEARTBEAT_MS=200", "SN_TEST_CLOCK=1", offset, NULL };
 	const char *argv[] = { APPROVAL_BIN, NULL };
 	APPROVAL           = th_spawn(&T, "approval", APPROVAL_BIN, argv, env);

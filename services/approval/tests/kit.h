@@ -48,10 +48,9 @@
 	"\"asset_multiple\":24,\"max_homes\":1,"                              \
 	"\"business_capital_limit_fen\":5000000%s}"
 
-extern th         T;
-extern const char KEY[];
-extern sn_auth   *AUTH;
-extern int        PORT; /* approval's HTTP port */
+extern th       T;
+extern sn_auth *AUTH;
+extern int      PORT; /* approval's HTTP port */
 /* The publishers approval follows, injected by sn-inject: intake,
  * verification, investigation and (issue 10) disbursement. */
 #define NPUBS 4

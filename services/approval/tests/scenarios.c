@@ -1501,10 +1501,9 @@ register_backfill(void)
 	    PQerrorMessage(T.pg));
 	PQclear(r);
 	th_stop(&T, APPROVAL);
-	static char port[32], keyenv[128];
+	static char port[32];
 	snprintf(port, sizeof(port), "SN_HTTP_PORT=%d", PORT);
-	snprintf(keyenv, sizeof(keyenv), "SN_TOKEN_KEY=%s", KEY);
-	const char *env[]  = { port, keyenv, "SN_BUS_HEARTBEAT_MS=200", NULL };
+	const char *env[]  = { port, "SN_BUS_HEARTBEAT_MS=200", NULL };
 	const char *argv[] = { APPROVAL_BIN, NULL };
 	APPROVAL           = th_spawn(&T, "approval", APPROVAL_BIN, argv, env);
 	TH_CHECK(&T, th_wait_ready(&T, PORT, WAIT_MS),

@@ -36,7 +36,6 @@
 #define SN_INJECT_BIN "sn-inject"
 #endif
 
-#define KEY "disbursement-scenarios-key-0123456789abcdef"
 #define DISTRICT "220103"
 #define PERIOD "2026-03"
 #define MONTHLY 50000
@@ -60,7 +59,7 @@ token(const char *user, const char *role, const char *juris)
 	snprintf(p.user, sizeof(p.user), "%s", user);
 	snprintf(p.role, sizeof(p.role), "%s", role);
 	snprintf(p.juris, sizeof(p.juris), "%s", juris);
-	if (sn_auth_open(&auth, KEY) != SN_OK
+	if (sn_auth_open(&auth, th_token_private_pem) != SN_OK
 	    || sn_auth_issue(auth, &p, 3600, &tok) != SN_OK)
 		th_fail(&T, "cannot issue a token");
 	sn_auth_close(auth);
@@ -145,12 +144,12 @@ start_disbursement(void)
 		port = th_free_port();
 	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
 	snprintf(url_env, sizeof(url_env), "SN_BANK_URL=%s", bank_url);
-	const char *env[12] = { "SN_TOKEN_KEY=" KEY, port_env, url_env,
-		"SN_DISBURSEMENT_BANK_TIMEOUT_MS=600",
-		"SN_DISBURSEMENT_POLL_MS=100",
-		"SN_DISBURSEMENT_BUILD_CHUNK=2000",
-		"SN_DISBURSEMENT_BATCH=100", NULL };
-	int         n       = 7;
+	const char *env[12]
+	    = { port_env, url_env, "SN_DISBURSEMENT_BANK_TIMEOUT_MS=600",
+		      "SN_DISBURSEMENT_POLL_MS=100",
+		      "SN_DISBURSEMENT_BUILD_CHUNK=2000",
+		      "SN_DISBURSEMENT_BATCH=100", NULL };
+	int n = 6;
 	for (int i = 0; i < 2 && extra_env[i] != NULL; i++)
 		env[n++] = extra_env[i];
 	if (extra_env[0] == NULL && clock_env[0] != '\0') {

@@ -39,7 +39,6 @@
 #define SN_INJECT_BIN "sn-inject"
 #endif
 
-#define KEY "emergency-scenarios-key-0123456789abcdef"
 #define TOWNSHIP "220103001"
 #define VILLAGE "220103001002"
 #define LIMIT 300000
@@ -68,7 +67,7 @@ token(const char *user, const char *role, const char *juris)
 	snprintf(p.user, sizeof(p.user), "%s", user);
 	snprintf(p.role, sizeof(p.role), "%s", role);
 	snprintf(p.juris, sizeof(p.juris), "%s", juris);
-	if (sn_auth_open(&auth, KEY) != SN_OK
+	if (sn_auth_open(&auth, th_token_private_pem) != SN_OK
 	    || sn_auth_issue(auth, &p, 3600, &tok) != SN_OK)
 		th_fail(&T, "cannot issue a token");
 	sn_auth_close(auth);
@@ -181,9 +180,8 @@ start_with(const char *const *extra)
 	th_publisher(&T, "approval");
 	port = th_free_port();
 	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
-	const char *env[8] = { "SN_TOKEN_KEY=" KEY, port_env,
-		"SN_EMERGENCY_METRICS_MS=200", NULL };
-	for (size_t i = 0, n = 3; extra != NULL && extra[i] != NULL && n < 7;
+	const char *env[8] = { port_env, "SN_EMERGENCY_METRICS_MS=200", NULL };
+	for (size_t i = 0, n = 2; extra != NULL && extra[i] != NULL && n < 7;
 	     i++)
 		env[n++] = extra[i];
 	const char *argv[] = { SN_EMERGENCY_BIN, NULL };
@@ -1567,7 +1565,7 @@ intake_draft(void)
 	static char intake_port[32];
 	snprintf(intake_port, sizeof(intake_port), "SN_HTTP_PORT=%d",
 	    th_free_port());
-	const char *env[]  = { "SN_TOKEN_KEY=" KEY, intake_port, NULL };
+	const char *env[]  = { intake_port, NULL };
 	const char *argv[] = { SN_INTAKE_BIN, NULL };
 	th_spawn(&T, "intake", SN_INTAKE_BIN, argv, env);
 	const char *is = th_schema(&T, "intake");
@@ -1908,10 +1906,9 @@ spawn_at(sn_month m)
 	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
 	snprintf(shift, sizeof(shift), "SN_CLOCK_OFFSET_S=%lld",
 	    (long long) (at - (int64_t) time(NULL)));
-	const char *env[]
-	    = { "SN_TOKEN_KEY=" KEY, port_env, "SN_EMERGENCY_METRICS_MS=200",
-		      "SN_EMERGENCY_INSTALMENT_MS=200", "SN_TEST_CLOCK=1",
-		      shift, NULL };
+	const char *env[]  = { port_env, "SN_EMERGENCY_METRICS_MS=200",
+		 "SN_EMERGENCY_INSTALMENT_MS=200", "SN_TEST_CLOCK=1", shift,
+		 NULL };
 	const char *argv[] = { SN_EMERGENCY_BIN, NULL };
 	th_proc    *p = th_spawn(&T, "emergency", SN_EMERGENCY_BIN, argv, env);
 	if (!th_wait_ready(&T, port, 30000))

@@ -50,7 +50,6 @@
 #define SN_AGENCY_SIM_BIN "agency-sim"
 #endif
 
-#define KEY "intake-scenarios-key-0123456789abcdef"
 #define VILLAGE "220103001002"
 
 static th          T;
@@ -73,7 +72,7 @@ token(const char *user, const char *role, const char *juris)
 	snprintf(p.user, sizeof(p.user), "%s", user);
 	snprintf(p.role, sizeof(p.role), "%s", role);
 	snprintf(p.juris, sizeof(p.juris), "%s", juris);
-	if (sn_auth_open(&auth, KEY) != SN_OK
+	if (sn_auth_open(&auth, th_token_private_pem) != SN_OK
 	    || sn_auth_issue(auth, &p, 3 * 86400, &tok) != SN_OK)
 		th_fail(&T, "cannot issue a token");
 	sn_auth_close(auth);
@@ -281,9 +280,9 @@ start_intake_env(const char *const *extra)
 	th_publisher(&T, "disbursement");
 	port = th_free_port();
 	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
-	const char *env[8] = { "SN_TOKEN_KEY=" KEY, port_env, NULL };
+	const char *env[8] = { port_env, NULL };
 	for (size_t i = 0; extra != NULL && extra[i] != NULL && i < 5; i++)
-		env[2 + i] = extra[i];
+		env[1 + i] = extra[i];
 	const char *argv[] = { SN_INTAKE_BIN, NULL };
 	intake_proc        = th_spawn(&T, "intake", SN_INTAKE_BIN, argv, env);
 	if (!th_wait_ready(&T, port, 30000))
@@ -2322,7 +2321,7 @@ restart_intake(void)
 {
 	static char port_env[32];
 	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
-	const char *env[]  = { "SN_TOKEN_KEY=" KEY, port_env, NULL };
+	const char *env[]  = { port_env, NULL };
 	const char *argv[] = { SN_INTAKE_BIN, NULL };
 	intake_proc        = th_spawn(&T, "intake", SN_INTAKE_BIN, argv, env);
 	if (!th_wait_ready(&T, port, 30000))

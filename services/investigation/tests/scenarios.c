@@ -47,7 +47,6 @@
 static th          T;
 static int         port;
 static sn_auth    *auth;
-static char        key[80];
 static int         nevents[2]; /* published so far: intake, approval */
 static int         nfiles;
 static const char *inv_schema;
@@ -222,14 +221,12 @@ static void
 start_service(const char *const *extra)
 {
 	char        p[32];
-	char        kv[128];
 	const char *argv[] = { INVESTIGATION_BIN, NULL };
 	port               = th_free_port();
 	snprintf(p, sizeof(p), "SN_HTTP_PORT=%d", port);
-	snprintf(kv, sizeof(kv), "SN_TOKEN_KEY=%s", key);
-	const char *env[16] = { p, kv, "SN_BUS_HEARTBEAT_MS=100",
+	const char *env[16] = { p, "SN_BUS_HEARTBEAT_MS=100",
 		"SN_INVESTIGATION_METRICS_MS=100", NULL };
-	for (int i = 0, n = 4; extra != NULL && extra[i] != NULL && n < 15;
+	for (int i = 0, n = 3; extra != NULL && extra[i] != NULL && n < 15;
 	     i++)
 		env[n++] = extra[i];
 	th_spawn(&T, "investigation", INVESTIGATION_BIN, argv, env);
@@ -1354,10 +1351,8 @@ main(int argc, char **argv)
 	const char *s = argv[1];
 	th_init(&T, s);
 	people();
-	snprintf(key, sizeof(key), "k%08x%08x%016llx-investigation-test",
-	    (unsigned) getpid(), (unsigned) time(NULL),
-	    (unsigned long long) th_now_ms());
-	TH_CHECK(&T, sn_auth_open(&auth, key) == SN_OK, "sn_auth_open");
+	TH_CHECK(&T, sn_auth_open(&auth, th_token_private_pem) == SN_OK,
+	    "sn_auth_open");
 	th_publisher(&T, "intake");
 	th_publisher(&T, "approval");
 	th_publisher(&T, "investigation");

@@ -67,8 +67,6 @@
 #define SN_INJECT_BIN "sn-inject"
 #endif
 
-#define KEY "verification-scenarios-key-0123456789abcdef"
-
 static th T;
 
 static const char *const agencies[8] = { "PUBLIC_SECURITY", "HUMAN_RESOURCES",
@@ -123,7 +121,6 @@ start_verification(const char *const *extra)
 	for (int i = 0; i < 8; i++)
 		env[n++] = agency_env[i];
 	env[n++] = port_env;
-	env[n++] = "SN_TOKEN_KEY=" KEY;
 	env[n++] = "SN_VERIFICATION_SCAN_MS=100";
 	for (int i = 0; extra != NULL && extra[i] != NULL; i++)
 		env[n++] = extra[i];
@@ -384,7 +381,7 @@ static char *
 token(const char *role, const char *juris)
 {
 	sn_auth *a;
-	TH_CHECK(&T, sn_auth_open(&a, KEY) == SN_OK, "auth");
+	TH_CHECK(&T, sn_auth_open(&a, th_token_private_pem) == SN_OK, "auth");
 	sn_principal p = { 0 };
 	snprintf(p.user, sizeof(p.user), "u-%s", role);
 	snprintf(p.role, sizeof(p.role), "%s", role);

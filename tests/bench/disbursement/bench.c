@@ -35,8 +35,6 @@
 #define SN_BANK_SIM_BIN "bank-sim"
 #endif
 
-#define KEY "disbursement-bench-key-0123456789abcdef0123"
-
 static th T;
 
 static char *
@@ -49,7 +47,7 @@ token(const char *user, const char *role)
 	snprintf(p.user, sizeof(p.user), "%s", user);
 	snprintf(p.role, sizeof(p.role), "%s", role);
 	snprintf(p.juris, sizeof(p.juris), "220103");
-	if (sn_auth_open(&auth, KEY) != SN_OK
+	if (sn_auth_open(&auth, th_token_private_pem) != SN_OK
 	    || sn_auth_issue(auth, &p, 3600, &tok) != SN_OK)
 		th_fail(&T, "cannot issue a token");
 	sn_auth_close(auth);
@@ -130,9 +128,8 @@ one(long n)
 	snprintf(clock_env, sizeof(clock_env), "SN_CLOCK_OFFSET_S=%lld",
 	    (long long) (sn_date_to_days(tenth) * 86400 + 4 * 3600
 	        - (int64_t) time(NULL)));
-	const char *denv[]  = { "SN_TOKEN_KEY=" KEY, port_env, durl,
-		 "SN_DISBURSEMENT_POLL_MS=50", "SN_TEST_CLOCK=1", clock_env,
-		 NULL };
+	const char *denv[]  = { port_env, durl, "SN_DISBURSEMENT_POLL_MS=50",
+		 "SN_TEST_CLOCK=1", clock_env, NULL };
 	const char *dargv[] = { SN_DISBURSEMENT_BIN, NULL };
 	th_spawn(&T, "disbursement", SN_DISBURSEMENT_BIN, dargv, denv);
 	if (!th_wait_ready(&T, port, 60000))

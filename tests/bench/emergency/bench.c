@@ -9,7 +9,8 @@
  * Starts the emergency binary through the test harness (SN_TEST_DB_URL, a
  * superuser connection string, is required), or, when
  * SN_EMERGENCY_HTTP_URL is set (http://127.0.0.1:PORT; loopback only),
- * drives a running one whose SN_TOKEN_KEY is given in the environment.
+ * drives a running one, signing its tokens with SN_TOKEN_SIGNING_KEY (or
+ * _FILE: the private half of the service's SN_TOKEN_PUBLIC_KEY).
  * District finance allocates each township's fund enough for all grants;
  * then N officers (threads, default 200), spread round-robin over the
  * townships (default 1: every grant debits the same fund row), make
@@ -35,6 +36,7 @@
 
 #include "harness.h"
 #include "sn/auth.h"
+#include "sn/config.h"
 #include "sn/idnum.h"
 
 #ifndef SN_EMERGENCY_BIN
@@ -87,8 +89,8 @@ token(const char *key, const char *user, const char *role, const char *juris)
 	snprintf(p.juris, sizeof(p.juris), "%s", juris);
 	if (sn_auth_open(&auth, key) != SN_OK
 	    || sn_auth_issue(auth, &p, 3600, &tok) != SN_OK)
-		die("cannot issue a token (SN_TOKEN_KEY of at least 32 "
-		    "bytes?)");
+		die("cannot issue a token (SN_TOKEN_SIGNING_KEY a P-256 "
+		    "private key in PEM?)");
 	sn_auth_close(auth);
 	return tok;
 }
@@ -245,17 +247,17 @@ main(int argc, char **argv)
 	}
 
 	const char *url    = getenv("SN_EMERGENCY_HTTP_URL");
-	const char *key    = "emergency-bench-key-0123456789abcdefghij";
+	const char *key    = th_token_private_pem;
 	const char *schema = NULL;
 	if (url != NULL && url[0] != '\0') {
 		const char *colon = strrchr(url, ':');
 		port              = colon ? atoi(colon + 1) : 0;
-		key               = getenv("SN_TOKEN_KEY");
-		if (port <= 0 || key == NULL
+		key               = sn_config_str("SN_TOKEN_SIGNING_KEY", "");
+		if (port <= 0 || key[0] == '\0'
 		    || strncmp(url, "http://127.0.0.1:", 17) != 0)
 			die("SN_EMERGENCY_HTTP_URL is http://127.0.0.1:PORT "
 			    "and "
-			    "needs SN_TOKEN_KEY");
+			    "needs SN_TOKEN_SIGNING_KEY");
 		pgbench = pgbench && getenv("SN_TEST_DB_URL") != NULL;
 		if (pgbench) {
 			th_init(&T, "emergency-bench");
@@ -263,7 +265,7 @@ main(int argc, char **argv)
 			schema  = th_schema(&T, "pgbench");
 		}
 	} else {
-		static char port_env[32], key_env[96], pool_env[32];
+		static char port_env[32], pool_env[32];
 		th_init(&T, "emergency-bench");
 		have_th = true;
 		th_publisher(&T, "emergency");
@@ -272,11 +274,10 @@ main(int argc, char **argv)
 		th_publisher(&T, "approval");
 		port = th_free_port();
 		snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
-		snprintf(key_env, sizeof(key_env), "SN_TOKEN_KEY=%s", key);
 		snprintf(pool_env, sizeof(pool_env), "SN_DB_POOL=%ld",
 		    pool > 0 ? pool : 4);
-		const char *env[]   = { key_env, port_env, pool_env,
-			  "SN_LOG_LEVEL=warn", NULL };
+		const char *env[]
+		    = { port_env, pool_env, "SN_LOG_LEVEL=warn", NULL };
 		const char *sargv[] = { SN_EMERGENCY_BIN, NULL };
 		th_spawn(&T, "emergency", SN_EMERGENCY_BIN, sargv, env);
 		if (!th_wait_ready(&T, port, 30000))
