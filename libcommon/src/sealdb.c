@@ -66,7 +66,8 @@ build_sql(PGconn *pg, const sn_sealdb_column *c, col_sql *sql)
 	n = snprintf(sql->select, sizeof(sql->select),
 	    "SELECT ctid::text AS tid, %s AS clear FROM %s"
 	    " WHERE %s IS NOT NULL LIMIT %d FOR UPDATE SKIP LOCKED",
-	    cl, t, cl, SN_SEALDB_BATCH);
+	    c->clear_text != NULL ? c->clear_text : cl, t, cl,
+	    SN_SEALDB_BATCH);
 	if (n < 0 || (size_t) n >= sizeof(sql->select))
 		return false;
 	/* ctid = ANY: a TID scan, whatever the table's size */

@@ -30,13 +30,27 @@ static const char *url;
 static sn_seal    *seal;
 
 static const sn_sealdb_column cols[] = {
-	{ "person", "id_number", "id_number_sealed", "id_number_index",
-	    "test.person.id_number", NULL },
-	{ "person", "account", "account_sealed", NULL, "test.person.account",
-	    NULL },
+	{ .table    = "person",
+	    .clear  = "id_number",
+	    .sealed = "id_number_sealed",
+	    .index  = "id_number_index",
+	    .ad     = "test.person.id_number" },
+	{ .table    = "person",
+	    .clear  = "account",
+	    .sealed = "account_sealed",
+	    .ad     = "test.person.account" },
 	/* a lookup table: the index alone, under the shared index name */
-	{ "claim", "id_number", NULL, "id_number_index",
-	    "test.claim.id_number", "test.id_number" },
+	{ .table      = "claim",
+	    .clear    = "id_number",
+	    .index    = "id_number_index",
+	    .ad       = "test.claim.id_number",
+	    .index_ad = "test.id_number" },
+	/* a text[] sealed as its comma-separated text */
+	{ .table        = "checks",
+	    .clear      = "ids",
+	    .sealed     = "ids_sealed",
+	    .ad         = "test.checks.ids",
+	    .clear_text = "array_to_string(ids, ',')" },
 };
 
 static void
@@ -124,6 +138,34 @@ check_claim(void)
 	PQclear(r);
 }
 
+typedef struct checks_row {
+	bool        has_ids;
+	const char *ids, *ids_sealed;
+} checks_row;
+
+static const sn_col checks_cols[] = {
+	SN_COL_OPT(checks_row, ids, SN_COL_TEXT, has_ids),
+	SN_COL(checks_row, ids_sealed, SN_COL_TEXT),
+};
+
+static void
+check_ids(void)
+{
+	PGresult  *r = PQexec(pg, "SELECT * FROM sealdb_test.checks");
+	checks_row c;
+	char      *plain = NULL;
+
+	assert_int_equal(
+	    sn_rows_one(r, checks_cols, SN_NCOLS(checks_cols), &c), SN_OK);
+	assert_false(c.has_ids);
+	assert_int_equal(
+	    sn_seal_open_text(seal, "test.checks.ids", c.ids_sealed, &plain),
+	    SN_OK);
+	assert_string_equal(plain, "ID1,ID2");
+	free(plain);
+	PQclear(r);
+}
+
 static void
 test_seals_clear_rows(void **state)
 {
@@ -140,14 +182,18 @@ test_seals_clear_rows(void **state)
 	exec_ok("CREATE TABLE sealdb_test.claim (id_number text,"
 	        " id_number_index text UNIQUE)");
 	exec_ok("INSERT INTO sealdb_test.claim VALUES ('ID000007', NULL)");
+	exec_ok(
+	    "CREATE TABLE sealdb_test.checks (ids text[], ids_sealed text)");
+	exec_ok("INSERT INTO sealdb_test.checks VALUES ('{ID1,ID2}', NULL)");
 	exec_ok("INSERT INTO sealdb_test.person (id, id_number, account)"
 	        " SELECT g, 'ID' || lpad(g::text, 6, '0'),"
 	        " CASE WHEN g % 2 = 0 THEN '6222' || lpad(g::text, 6, '0') END"
 	        " FROM generate_series(1, 1203) g");
 	assert_int_equal(
-	    sn_sealdb_run(url, "sealdb_test", seal, cols, 3, &n), SN_OK);
-	assert_int_equal(n, NROWS + NROWS / 2 + 1);
+	    sn_sealdb_run(url, "sealdb_test", seal, cols, 4, &n), SN_OK);
+	assert_int_equal(n, NROWS + NROWS / 2 + 2);
 	check_claim();
+	check_ids();
 	r = PQexec(pg, "SELECT * FROM sealdb_test.person ORDER BY id");
 	assert_int_equal(
 	    sn_rows_open(&rows, r, person_cols, SN_NCOLS(person_cols)), SN_OK);

@@ -39,6 +39,10 @@ typedef struct sn_sealdb_column {
 	 * service whose tables are joined by the value indexes them all
 	 * under one name ("intake.id_number"). */
 	const char *index_ad;
+	/* The clear value as text when the column is not text, an SQL
+	 * expression over the row (a text[]: "array_to_string(ids, ',')");
+	 * NULL: the column itself. */
+	const char *clear_text;
 } sn_sealdb_column;
 
 /*
