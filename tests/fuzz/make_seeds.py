@@ -127,6 +127,63 @@ def agency():
     write("agency", "notice_new_job", b"\x02" + notice)
 
 
+W = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+
+
+def idnum(first17):
+    return first17 + "10X98765432"[sum(int(a) * b
+                                       for a, b in zip(first17, W)) % 11]
+
+
+def intake():
+    import json
+    a = idnum("22010319800512011")
+    b = idnum("22010319820301022")
+    c = idnum("22010320100720033")
+    hh = {"registration": "rural", "district_code": "220103",
+          "township_code": "220103001", "village_code": "220103001002",
+          "address": "No. 3, East Lane", "has_able_supporter": False}
+
+    def member(i, name, rel, born, lab, grade, care):
+        return {"id_number": i, "name": name, "relation": rel,
+                "birth_date": born, "labour_capacity": lab,
+                "disability_grade": grade, "self_care": care}
+    members = [member(a, "Wang Fang", "self", "1980-05-12", "partial", 0,
+                      "able"),
+               member(b, "Li Ming", "spouse", "1982-03-01", "none", 2,
+                      "partially_able"),
+               member(c, "Wang Xiao", "child", "2010-07-20", "none", 0,
+                      "able")]
+    app = {"household": hh, "members": members,
+           "declared_income": {"wages_fen": 120000, "business_fen": 0,
+                               "pensions_fen": 0, "other_fen": 5000},
+           "declared_expenditure": {"medical_fen": 30000,
+                                    "education_fen": 8000,
+                                    "housing_fen": 0,
+                                    "employment_costs_fen": 0},
+           "consent": {"reference": "CONSENT-2025-0001",
+                       "signed_date": "2025-06-01"},
+           "payee": {"bank_code": "RCC", "account_number": "6230520000123456",
+                     "account_name": "Wang Fang"},
+           "requested_category": "dibao"}
+
+    def w(name, kind, body):
+        write("intake", name, bytes([kind]) + json.dumps(body,
+              ensure_ascii=False).encode())
+    w("application", 0, app)
+    w("withdraw", 1, {"reason": "moved to the city\tfor work"})
+    w("resubmit", 2, {"amendment": "wages corrected\nper payslip"})
+    w("change_death", 3, {"kind": "death", "member_id_number": b,
+                          "effective_date": "2026-11-30",
+                          "note": "per the village"})
+    w("change_income", 3, {"kind": "income",
+                           "declared_income": app["declared_income"],
+                           "effective_date": "2026-12-01"})
+    w("change_members", 3, {"kind": "members", "members": members,
+                            "effective_date": "2026-12-01"})
+
+
 bus()
 bank()
 agency()
+intake()
