@@ -264,6 +264,12 @@ probe(void)
 	static const char req[]
 	    = "GET /readyz HTTP/1.0\r\nHost: localhost\r\n\r\n";
 	char buf[64] = { 0 };
+	if (sn_tls_http_on()) { /* our HTTP serves HTTPS (sn/tls.h) */
+		long n
+		    = sn_tls_probe(fd, req, sizeof(req) - 1, buf, sizeof(buf));
+		close(fd);
+		return n > 12 && strncmp(buf + 8, " 200", 4) == 0 ? 0 : 1;
+	}
 	if (write(fd, req, sizeof(req) - 1) != (ssize_t) (sizeof(req) - 1)) {
 		close(fd);
 		return 1;

@@ -27,6 +27,8 @@
 #include <string.h>
 
 #include <nng/supplemental/tls/tls.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 
 #include "sn/config.h"
 #include "sn/log.h"
@@ -83,15 +85,54 @@ read_pem(const char *setting)
 	return buf;
 }
 
+bool
+sn_tls_http_on(void)
+{
+	return sn_config_bool("SN_HTTP_TLS", true)
+	    && sn_config_str("SN_TLS_CERT_FILE", "")[0] != '\0'
+	    && sn_config_str("SN_TLS_KEY_FILE", "")[0] != '\0';
+}
+
+long
+sn_tls_probe(int fd, const char *req, size_t len, char *buf, size_t cap)
+{
+	const char *ca  = sn_config_str("SN_TLS_CA_FILE", "");
+	long        got = -1;
+	SSL_CTX    *ctx = SSL_CTX_new(TLS_client_method());
+	SSL        *ssl = NULL;
+	if (ctx == NULL || cap == 0)
+		goto out;
+	if (ca[0] != '\0') {
+		if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1)
+			goto out;
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	}
+	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1
+	    || SSL_connect(ssl) != 1
+	    || SSL_write(ssl, req, (int) len) != (int) len)
+		goto out;
+	size_t n = 0;
+	int    r;
+	while (n < cap - 1
+	    && (r = SSL_read(ssl, buf + n, (int) (cap - 1 - n))) > 0)
+		n += (size_t) r;
+	buf[n] = '\0';
+	got    = (long) n;
+out:
+	SSL_free(ssl);
+	SSL_CTX_free(ctx);
+	ERR_clear_error();
+	return got;
+}
+
 void
 sn_tls_http_pems(char **cert, char **key)
 {
-	*cert = *key      = NULL;
+	*cert = *key = NULL;
+	if (!sn_tls_http_on())
+		return;
 	const char *cpath = sn_config_str("SN_TLS_CERT_FILE", "");
 	const char *kpath = sn_config_str("SN_TLS_KEY_FILE", "");
-	if (!sn_config_bool("SN_HTTP_TLS", true) || cpath[0] == '\0'
-	    || kpath[0] == '\0')
-		return;
 	if ((*cert = read_pem("SN_TLS_CERT_FILE")) == NULL)
 		sn_config_fail(
 		    "SN_TLS_CERT_FILE", "a readable PEM file", cpath);

@@ -20,7 +20,9 @@
  *              stream flows, every event applied once.
  *   https      agency-sim's API answers over TLS with our CA (/healthz,
  *              /readyz), not to a client trusting the rogue CA nor to
- *              plain HTTP; SN_HTTP_TLS=off serves plain HTTP (bank-sim).
+ *              plain HTTP; `--probe` speaks HTTPS to it (exit 0; a
+ *              plain probe, SN_HTTP_TLS=off, exits 1); SN_HTTP_TLS=off
+ *              serves plain HTTP (bank-sim).
  *   agencies   verification asks agency-sim over tls+tcp:// for an
  *              application sn-inject publishes as intake: one
  *              verification.completed, COMPLETE, no agency missing.
@@ -29,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/pubsub0/sub.h>
@@ -432,6 +435,22 @@ impostor(void)
 	    (long long) want);
 }
 
+/* The exit status of `agency-sim --probe` of port with agency-sim's
+ * certificate settings and extra (may be NULL); -1 if it did not exit. */
+static int
+probe(int port, const char *extra)
+{
+	const char *env[8];
+	int         n      = tls_env(env, 0, "agency-sim");
+	env[n++]           = keep("SN_HTTP_PORT=%d", port);
+	env[n++]           = extra;
+	env[n]             = NULL;
+	const char *argv[] = { SN_AGENCY_SIM_BIN, "--probe", NULL };
+	th_proc    *p = th_spawn(&T, "probe", SN_AGENCY_SIM_BIN, argv, env);
+	int         w = th_wait_exit(&T, p, 10000);
+	return w >= 0 && WIFEXITED(w) ? WEXITSTATUS(w) : -1;
+}
+
 static void
 https(void)
 {
@@ -460,6 +479,10 @@ https(void)
 	printf("https: /healthz 200 over TLS with our CA; rogue CA -1; plain "
 	       "HTTP %d\n",
 	    st);
+	TH_CHECK(&T, probe(port, NULL) == 0,
+	    "agency-sim --probe over HTTPS did not exit 0");
+	TH_CHECK(&T, probe(port, "SN_HTTP_TLS=off") == 1,
+	    "a plain HTTP --probe of the HTTPS port did not exit 1");
 
 	/* SN_HTTP_TLS=off: plain HTTP though a certificate is set */
 	const char *benv[8];

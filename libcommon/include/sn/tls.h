@@ -18,6 +18,9 @@
 #ifndef SN_TLS_H
 #define SN_TLS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include <nng/nng.h>
 
 /* nng_listen(s, url) with this process's TLS settings applied to a
@@ -38,6 +41,19 @@ int sn_nng_dial(
  * stops the program with status 2, as a bad setting does (sn/config.h).
  */
 void sn_tls_http_pems(char **cert, char **key);
+
+/* Whether the HTTP server serves HTTPS: SN_TLS_CERT_FILE and
+ * SN_TLS_KEY_FILE set, SN_HTTP_TLS not off. Start-up only. */
+bool sn_tls_http_on(void);
+
+/*
+ * `--probe` over HTTPS: sends the len bytes of req through TLS on the
+ * connected socket fd and reads the answer's first bytes into buf (at
+ * most cap - 1, NUL-terminated). The server's certificate is checked
+ * against SN_TLS_CA_FILE when set; its name is not (the probe asks its
+ * own port). Returns the bytes read, or -1.
+ */
+long sn_tls_probe(int fd, const char *req, size_t len, char *buf, size_t cap);
 
 /* Releases the process's TLS configuration (at exit; for leak checks). */
 void sn_tls_shutdown(void);
