@@ -68,10 +68,15 @@ identity_users_publish(identity *id, sn_tx *tx, const char *uid,
 /* ---- documents
  * ---------------------------------------------------------------- */
 
-/* Replaces the sealed identity number of a user document by its value
- * (null when it does not open: logged, never shown sealed). */
+/*
+ * Replaces the sealed identity number of a user document by its value,
+ * or, with masked, by its masked form (sn_log_mask_idnum): the answers
+ * of POST and PATCH are stored for Idempotency-Key replays, and a stored
+ * answer must not hold the number in clear. null when it does not open
+ * (logged; never shown sealed).
+ */
 static void
-doc_open(json_t *doc)
+doc_open(json_t *doc, bool masked)
 {
 	const char *sealed
 	    = json_string_value(json_object_get(doc, "id_number"));
@@ -86,7 +91,9 @@ doc_open(json_t *doc)
 		json_object_set_new(doc, "id_number", json_null());
 		return;
 	}
-	json_object_set_new(doc, "id_number", json_string(plain));
+	char mask[SN_LOG_MASK_MAX];
+	json_object_set_new(doc, "id_number",
+	    json_string(masked ? sn_log_mask_idnum(plain, mask) : plain));
 	sodium_memzero(plain, strlen(plain));
 	free(plain);
 }
@@ -94,11 +101,11 @@ doc_open(json_t *doc)
 /* The document text as the answer's JSON, opened; NULL if it does not
  * parse. */
 static json_t *
-doc_json(const char *text)
+doc_json(const char *text, bool masked)
 {
 	json_t *doc = json_loads(text, 0, NULL);
 	if (doc != NULL)
-		doc_open(doc);
+		doc_open(doc, masked);
 	return doc;
 }
 
@@ -156,8 +163,9 @@ user_req_new(sn_http_req *req, identity *id)
 static void
 on_doc_answer(sn_tx *tx, sn_err err, const char *text, void *arg)
 {
-	user_req *ur  = arg;
-	json_t   *doc = err == SN_OK && text != NULL ? doc_json(text) : NULL;
+	user_req *ur = arg;
+	json_t   *doc
+	    = err == SN_OK && text != NULL ? doc_json(text, true) : NULL;
 	if (doc == NULL) {
 		sn_http_tx_fail(ur->req, tx, 500, "internal",
 		    "the user could not be read back", NULL);
@@ -493,7 +501,7 @@ on_users_page(sn_err err, const identity_page *page, void *arg)
 	}
 	size_t  i;
 	json_t *doc;
-	json_array_foreach(items, i, doc) doc_open(doc);
+	json_array_foreach(items, i, doc) doc_open(doc, false);
 	json_t *answer = sn_page_answer(items, page->more, page->last);
 	if (answer == NULL)
 		abort();
@@ -525,7 +533,8 @@ static void
 on_get_doc(sn_err err, const char *text, void *arg)
 {
 	sn_http_req *req = arg;
-	json_t *doc = err == SN_OK && text != NULL ? doc_json(text) : NULL;
+	json_t      *doc
+	    = err == SN_OK && text != NULL ? doc_json(text, false) : NULL;
 	if (err != SN_OK) {
 		sn_http_reply_error(req, 503, "unavailable",
 		    "the user could not be read; retry", NULL);
