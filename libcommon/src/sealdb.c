@@ -236,38 +236,51 @@ sn_sealdb_run(const char *conninfo, const char *schema, const sn_seal *s,
 
 /* ---- documents built in SQL ------------------------------------------ */
 
-static sn_err open_value(
-    const sn_seal *s, json_t *v, const sn_sealdb_key *keys, size_t n);
+static sn_err open_value(const sn_seal *s, json_t *v,
+    const sn_sealdb_key *keys, size_t n, bool seal);
 
+/* Opens (or, sealing, seals) the member key of obj if keys name it. A
+ * key may be listed with several ads: opening, the first that opens wins
+ * (one key name, several columns); sealing, the first is used. */
 static sn_err
 open_member(const sn_seal *s, json_t *obj, const char *key, json_t *v,
-    const sn_sealdb_key *keys, size_t n)
+    const sn_sealdb_key *keys, size_t n, bool seal)
 {
-	for (size_t i = 0; i < n && json_is_string(v); i++) {
-		const char *text  = json_string_value(v);
-		char       *plain = NULL;
-		sn_err      err;
+	const char *text  = json_string_value(v);
+	bool        named = false;
+	char       *out   = NULL;
+	sn_err      err   = SN_EINVAL;
 
-		if (strcmp(keys[i].key, key) != 0
-		    || strncmp(text, "sn1.", 4) != 0)
+	for (size_t i = 0; i < n && text != NULL && out == NULL; i++) {
+		if (strcmp(keys[i].key, key) != 0)
 			continue;
-		err = sn_seal_open_text(s, keys[i].ad, text, &plain);
-		if (err != SN_OK) {
-			sn_log(SN_LOG_ERROR, "a sealed value does not open",
-			    "key", key, NULL);
-			return err;
-		}
-		err = json_object_set_new(obj, key, json_string(plain)) == 0
-		    ? SN_OK
-		    : SN_ENOMEM;
-		free(plain);
+		named = true;
+		if (seal)
+			err = sn_seal_text(s, keys[i].ad, text, &out);
+		else if (strncmp(text, "sn1.", 4) != 0)
+			return SN_OK; /* clear, as an older version wrote it */
+		else if (sn_seal_open_text(s, keys[i].ad, text, &out) == SN_OK)
+			err = SN_OK;
+	}
+	if (!named)
+		return open_value(s, v, keys, n, seal);
+	if (out == NULL && text != NULL) {
+		sn_log(SN_LOG_ERROR,
+		    seal ? "a value cannot be sealed"
+		         : "a sealed value does not open",
+		    "key", key, NULL);
 		return err;
 	}
-	return open_value(s, v, keys, n);
+	if (out != NULL
+	    && json_object_set_new(obj, key, json_string(out)) != 0)
+		err = SN_ENOMEM;
+	free(out);
+	return text == NULL ? SN_OK : err;
 }
 
 static sn_err
-open_value(const sn_seal *s, json_t *v, const sn_sealdb_key *keys, size_t n)
+open_value(const sn_seal *s, json_t *v, const sn_sealdb_key *keys, size_t n,
+    bool seal)
 {
 	sn_err err = SN_OK;
 
@@ -278,7 +291,7 @@ open_value(const sn_seal *s, json_t *v, const sn_sealdb_key *keys, size_t n)
 
 		json_object_foreach_safe(v, tmp, key, m)
 		{
-			if ((err = open_member(s, v, key, m, keys, n))
+			if ((err = open_member(s, v, key, m, keys, n, seal))
 			    != SN_OK)
 				break;
 		}
@@ -288,16 +301,16 @@ open_value(const sn_seal *s, json_t *v, const sn_sealdb_key *keys, size_t n)
 
 		json_array_foreach(v, i, m)
 		{
-			if ((err = open_value(s, m, keys, n)) != SN_OK)
+			if ((err = open_value(s, m, keys, n, seal)) != SN_OK)
 				break;
 		}
 	}
 	return err;
 }
 
-sn_err
-sn_sealdb_open_json(const sn_seal *s, const char *json,
-    const sn_sealdb_key *keys, size_t n, char **out)
+static sn_err
+walk_json(const sn_seal *s, const char *json, const sn_sealdb_key *keys,
+    size_t n, bool seal, char **out)
 {
 	json_t *doc;
 	sn_err  err;
@@ -308,11 +321,25 @@ sn_sealdb_open_json(const sn_seal *s, const char *json,
 	doc = json_loads(json, JSON_DECODE_ANY, NULL);
 	if (doc == NULL)
 		return SN_EPROTO;
-	err = open_value(s, doc, keys, n);
+	err = open_value(s, doc, keys, n, seal);
 	if (err == SN_OK) {
 		*out = json_dumps(doc, JSON_COMPACT | JSON_ENCODE_ANY);
 		err  = *out != NULL ? SN_OK : SN_ENOMEM;
 	}
 	json_decref(doc);
 	return err;
+}
+
+sn_err
+sn_sealdb_open_json(const sn_seal *s, const char *json,
+    const sn_sealdb_key *keys, size_t n, char **out)
+{
+	return walk_json(s, json, keys, n, false, out);
+}
+
+sn_err
+sn_sealdb_seal_json(const sn_seal *s, const char *json,
+    const sn_sealdb_key *keys, size_t n, char **out)
+{
+	return walk_json(s, json, keys, n, true, out);
 }

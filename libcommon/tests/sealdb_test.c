@@ -287,6 +287,34 @@ test_open_json(void **state)
 	assert_null(out);
 	assert_int_equal(
 	    sn_sealdb_open_json(seal, "{nope", keys, 2, &out), SN_EPROTO);
+	/* sealing a stored document, one key from two places: the first ad
+	 * seals, and either opens */
+	{
+		static const sn_sealdb_key two[] = {
+			{ "id_number", "test.report.members" },
+			{ "id_number", "test.person.id_number" },
+		};
+		char *sealed = NULL;
+
+		assert_int_equal(
+		    sn_sealdb_seal_json(seal,
+		        "[{\"id_number\":\"ID9\",\"present\":true}]", two, 2,
+		        &sealed),
+		    SN_OK);
+		assert_null(strstr(sealed, "ID9"));
+		assert_non_null(strstr(sealed, "\"sn1.t2."));
+		assert_int_equal(
+		    sn_sealdb_open_json(seal, sealed, two, 2, &out), SN_OK);
+		assert_string_equal(
+		    out, "[{\"id_number\":\"ID9\",\"present\":true}]");
+		free(out);
+		/* only the first ad seals: opened under the second alone, no
+		 */
+		assert_int_equal(
+		    sn_sealdb_open_json(seal, sealed, &two[1], 1, &out),
+		    SN_EINVAL);
+		free(sealed);
+	}
 	free(doc);
 	free(a);
 	free(b);

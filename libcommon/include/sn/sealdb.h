@@ -73,4 +73,14 @@ typedef struct sn_sealdb_key {
 sn_err sn_sealdb_open_json(const sn_seal *s, const char *json,
     const sn_sealdb_key *keys, size_t n, char **out);
 
+/*
+ * The other way, for a JSON document stored as it is (a jsonb column):
+ * every string value of a key of keys, at any depth, sealed under the
+ * first ad listed for it. A key may be listed more than once, with the
+ * ads of the several places it comes from; sn_sealdb_open_json tries
+ * them in order.
+ */
+sn_err sn_sealdb_seal_json(const sn_seal *s, const char *json,
+    const sn_sealdb_key *keys, size_t n, char **out);
+
 #endif /* SN_SEALDB_H */
