@@ -14,6 +14,7 @@
 
 #include "events.h"
 #include "rules.h"
+#include "sealed.h"
 #include "sn/auth.h"
 #include "sn/clock.h"
 #include "sn/idnum.h"
@@ -30,8 +31,10 @@
 #define CHAIN_READERS "emergency_officer,district_officer,district_admin"
 /* Due instalments published per transaction of the instalment tick. */
 #define DUE_PER_TICK 100
-/* A text[] literal of at most EMERGENCY_HOUSEHOLD_MAX id numbers. */
-#define PEOPLE_STRLEN (EMERGENCY_HOUSEHOLD_MAX * 20 + 4)
+/* A text[] literal of the blind indexes of a person and at most
+ * EMERGENCY_HOUSEHOLD_MAX members. */
+#define PEOPLE_STRLEN                                                         \
+	((EMERGENCY_HOUSEHOLD_MAX + 1) * (SN_SEAL_INDEX_HEX + 3) + 4)
 
 /*
  * What a POST's transaction needs, from the handler to the answer: one
@@ -63,7 +66,6 @@ typedef struct req_ctx {
 			int32_t             instalments;
 			int64_t             monthly;
 			char                people[PEOPLE_STRLEN];
-			char                household[PEOPLE_STRLEN];
 			bool                has_window;
 			int64_t             window_sum;
 			char               *window_grants; /* malloc'd */
@@ -431,25 +433,25 @@ grant_input(req_ctx *c, sn_problem *why)
 	        payee, "account_name", "payee.", 0, &r->account_name, why);
 }
 
-/* The text[] literals of the members, and of the person and members
- * (id numbers are digits and X: nothing to quote). */
-static void
-people_literals(req_ctx *c)
+/* The text[] literal of the blind indexes of the person and members
+ * (sealed.h): what the window and its locks look people up by. */
+static sn_err
+people_literal(req_ctx *c)
 {
 	const emergency_grant_req *r = &c->u.grant.r;
-	size_t                     n = 0, m = 0;
-	char                      *p = c->u.grant.people;
-	char                      *h = c->u.grant.household;
-	n += (size_t) snprintf(p + n, PEOPLE_STRLEN - n, "{%s", r->id_number);
-	m += (size_t) snprintf(h + m, PEOPLE_STRLEN - m, "{");
-	for (size_t i = 0; i < r->nhousehold; i++) {
-		n += (size_t) snprintf(
-		    p + n, PEOPLE_STRLEN - n, ",%s", r->household[i]);
-		m += (size_t) snprintf(h + m, PEOPLE_STRLEN - m, "%s%s",
-		    i > 0 ? "," : "", r->household[i]);
-	}
-	snprintf(p + n, PEOPLE_STRLEN - n, "}");
-	snprintf(h + m, PEOPLE_STRLEN - m, "}");
+	sn_pgarray                 a;
+	sn_err                     err;
+	const char                *t;
+	sn_pgarray_init(&a);
+	err = emergency_sealed_people(
+	    r->id_number, r->household, r->nhousehold, &a, NULL);
+	if (err == SN_OK && (t = sn_pgarray_text(&a)) != NULL
+	    && strlen(t) < sizeof(c->u.grant.people))
+		memcpy(c->u.grant.people, t, strlen(t) + 1);
+	else if (err == SN_OK)
+		err = SN_ENOMEM;
+	sn_pgarray_fini(&a);
+	return err;
 }
 
 static void
@@ -470,7 +472,8 @@ new_grant(const req_ctx *c, emergency_new_grant *g)
 		.account_number                     = r->account_number,
 		.account_name                       = r->account_name,
 		.granted_by     = sn_http_principal(c->req)->user,
-		.household      = c->u.grant.household,
+		.household      = r->household,
+		.nhousehold     = r->nhousehold,
 		.kind           = c->u.grant.kind,
 		.instalments    = c->u.grant.instalments,
 		.monthly_fen    = c->u.grant.monthly,
@@ -613,7 +616,12 @@ on_grant(sn_http_req *req, void *arg)
 		refuse(c, &why);
 		return;
 	}
-	people_literals(c);
+	if (people_literal(c) != SN_OK) {
+		sn_http_reply_error(c->req, 503, "unavailable",
+		    "the grant could not be stored; retry", NULL);
+		grant_ctx_free(c);
+		return;
+	}
 	sn_http_tx_with_end(c->req, grant_begin, grant_ctx_free, c);
 }
 

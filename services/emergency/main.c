@@ -10,6 +10,7 @@
  */
 #include "handlers.h"
 #include "rules.h"
+#include "sealed.h"
 #include "sn/config.h"
 
 static emergency em;
@@ -61,6 +62,9 @@ main(int argc, char **argv)
 		.name                         = "emergency",
 		.publishes                    = true,
 		.needs_auth                   = true,
+		.needs_seal                   = true,
+		.seal_columns                 = emergency_sealed_columns,
+		.nseal_columns                = emergency_sealed_ncolumns,
 		.follows                      = follows,
 		.setup                        = setup,
 		.arg                          = &em,

@@ -12,14 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sealed.h"
 #include "sn/clock.h"
 
 /* The columns of an emergency_grant, from grants row g. */
 #define GRANT_COLS(g)                                                         \
 	" " g ".id, " g ".status, " g ".township_code, " g                    \
-	".village_code, " g ".id_number, " g ".name, " g ".cause, " g         \
+	".village_code, coalesce(" g ".id_number_sealed, " g                  \
+	".id_number) AS id_number, " g ".name, " g ".cause, " g               \
 	".description, " g ".household_size, " g ".amount_fen, " g            \
-	".bank_code, " g ".account_number, " g ".account_name, " g            \
+	".bank_code, coalesce(" g ".account_number_sealed, " g                \
+	".account_number) AS account_number, " g ".account_name, " g          \
 	".granted_by, " g ".approved_by, ts_json(" g                          \
 	".granted_at) AS granted_at, " g ".instalments, " g ".monthly_fen"
 
@@ -152,15 +155,18 @@ static const char SQL_GRANT_NOW[]
       " WHERE township_code = $1 AND balance_fen >= $9::bigint"
       " RETURNING balance_fen),"
       " g AS ("
-      " INSERT INTO grants (status, township_code, village_code, id_number,"
-      "  name, cause, description, household_size, amount_fen, bank_code,"
-      "  account_number, account_name, granted_by, granted_at,"
-      "  household_id_numbers, kind, instalments, monthly_fen,"
-      "  window_sum_fen, window_grants)"
+      " INSERT INTO grants (status, township_code, village_code,"
+      "  id_number_sealed, name, cause, description, household_size,"
+      "  amount_fen, bank_code, account_number_sealed, account_name,"
+      "  granted_by, granted_at, household_sealed, kind, instalments,"
+      "  monthly_fen, window_sum_fen, window_grants, id_number_index)"
       " SELECT 'granted', $1, $2, $3, $4, $5, $6, $7::int, $9::bigint, $10,"
-      "  $11, $12, $8, now(), $13::text[], $14, $15::int, $16::bigint,"
-      "  $17::bigint, $18::uuid[] FROM d"
+      "  $11, $12, $8, now(), $13, $14, $15::int, $16::bigint,"
+      "  $17::bigint, $18::uuid[], $19 FROM d"
       " RETURNING *),"
+      " p AS ("
+      " INSERT INTO grant_person (grant_id, person_index)"
+      " SELECT g.id, unnest($20::text[]) FROM g),"
       " l AS ("
       " INSERT INTO ledger (township_code, movement, amount_fen,"
       "  balance_after_fen, grant_id, actor)"
@@ -174,15 +180,22 @@ static const char SQL_GRANT_NOW[]
                " FROM d, g, l";
 
 static const char SQL_GRANT_AWAITING[]
-    = "INSERT INTO grants AS g (status, township_code, village_code,"
-      " id_number, name, cause, description, household_size, amount_fen,"
-      " bank_code, account_number, account_name, granted_by,"
-      " household_id_numbers, kind, instalments, monthly_fen,"
-      " window_sum_fen, window_grants)"
+    = "WITH g AS ("
+      " INSERT INTO grants (status, township_code, village_code,"
+      " id_number_sealed, name, cause, description, household_size,"
+      " amount_fen, bank_code, account_number_sealed, account_name,"
+      " granted_by, household_sealed, kind, instalments, monthly_fen,"
+      " window_sum_fen, window_grants, id_number_index)"
       " VALUES ('awaiting_approval', $1, $2, $3, $4, $5, $6, $7::int,"
-      " $9::bigint, $10, $11, $12, $8, $13::text[], $14, $15::int,"
-      " $16::bigint, $17::bigint, $18::uuid[])"
-      " RETURNING" GRANT_COLS("g") ", grant_json(g)::text AS doc";
+      " $9::bigint, $10, $11, $12, $8, $13, $14, $15::int,"
+      " $16::bigint, $17::bigint, $18::uuid[], $19)"
+      " RETURNING *),"
+      " p AS ("
+      " INSERT INTO grant_person (grant_id, person_index)"
+      " SELECT g.id, unnest($20::text[]) FROM g)"
+      " SELECT" GRANT_COLS(
+          "g") ","
+               "  grant_json(ROW(g.*)::grants)::text AS doc FROM g";
 
 static const char SQL_LOCK_GRANT[] = "SELECT" GRANT_COLS(
     "g") ", grant_json(g)::text AS doc"
@@ -409,7 +422,8 @@ static const char SQL_FIGURES[]
       "  coalesce(sum(n), 0)::bigint AS person_times,"
       "  coalesce(sum(a), 0)::bigint AS amount_fen"
       " FROM (SELECT g.township_code AS t, g.cause AS c, mo.label AS m,"
-      "  count(*) AS n, count(DISTINCT g.id_number) AS p,"
+      "  count(*) AS n,"
+      "  count(DISTINCT coalesce(g.id_number_index, g.id_number)) AS p,"
       "  sum(g.amount_fen) AS a,"
       "  coalesce(sum(g.amount_fen) FILTER"
       "   (WHERE g.status = 'payment_failed'), 0) AS r"
@@ -446,8 +460,8 @@ static const char SQL_CHAIN[]
       "    ORDER BY r.created_at, r.id), '[]')"
       "   FROM referral r WHERE r.grant_id = g.id))"
       "  ORDER BY g.created_at, g.id), '[]')::text AS json"
-      " FROM grants g WHERE g.id_number = $1 AND g.township_code LIKE $2 || "
-      "'%'";
+      " FROM grants g WHERE g.id_number_index = $1"
+      " AND g.township_code LIKE $2 || '%'";
 
 static const char SQL_BALANCES[]
     = "SELECT township_code, balance_fen FROM fund";
@@ -455,8 +469,9 @@ static const char SQL_BALANCES[]
 static const char SQL_STATUS_COUNTS[]
     = "SELECT status, count(*) AS n FROM grants GROUP BY status";
 
-/* Advisory locks per id number, taken in one order (of their hashes) so
- * that two grants naming the same people cannot deadlock. */
+/* Advisory locks per person (their blind indexes), taken in one order
+ * (of their hashes) so that two grants naming the same people cannot
+ * deadlock. */
 static const char SQL_LOCK_PEOPLE[]
     = "SELECT count(pg_advisory_xact_lock(4010, s.k)) AS n"
       " FROM (SELECT DISTINCT hashtext(x) AS k"
@@ -467,7 +482,8 @@ static const char SQL_WINDOW[]
       "  AS sum_fen,"
       "  coalesce(array_agg(g.id ORDER BY g.created_at, g.id), '{}')::text"
       "  AS grants"
-      " FROM grants g WHERE g.people && $1::text[]"
+      " FROM grants g WHERE g.id IN (SELECT p.grant_id FROM grant_person p"
+      "  WHERE p.person_index = ANY($1::text[]))"
       " AND g.status <> 'rejected' AND g.amount_fen > g.reversed_fen"
       " AND g.created_at > now() - make_interval(days => $2::int)";
 
@@ -550,6 +566,46 @@ day_start_s(sn_date d)
 	    - (int64_t) sn_clock_offset_min() * 60;
 }
 
+/* ---- sealed values ------------------------------------------------------ */
+
+/* What a grant read holds opened (grant_open), freed with opened_fini. */
+typedef struct opened {
+	char *id_number, *account_number, *doc;
+} opened;
+
+static void
+opened_fini(opened *o)
+{
+	free(o->id_number);
+	free(o->account_number);
+	free(o->doc);
+	memset(o, 0, sizeof(*o));
+}
+
+/* g's sealed values opened in place: g points into o afterwards. */
+static sn_err
+grant_open(emergency_grant *g, opened *o)
+{
+	sn_err err;
+	memset(o, 0, sizeof(*o));
+	if ((err = emergency_sealed_open(
+	         EMERGENCY_SEALED_ID, g->id_number, &o->id_number))
+	        != SN_OK
+	    || (err = emergency_sealed_open(EMERGENCY_SEALED_ACCOUNT,
+	            g->account_number, &o->account_number))
+	        != SN_OK
+	    || (g->doc[0] != '\0'
+	        && (err = emergency_sealed_doc(g->doc, &o->doc)) != SN_OK)) {
+		opened_fini(o);
+		return err;
+	}
+	g->id_number      = o->id_number;
+	g->account_number = o->account_number;
+	if (o->doc != NULL)
+		g->doc = o->doc;
+	return SN_OK;
+}
+
 /* ---- answers in a transaction: the callbacks of sn_tx_query --------------
  * Each reads its row, then hands it on with the call's function and
  * argument, read first: the callback may use the call again. */
@@ -560,10 +616,14 @@ grant_answer(sn_tx *tx, PGresult *res, void *arg)
 	emergency_call    *c    = arg;
 	emergency_grant_fn done = c->fn.grant;
 	emergency_grant    g;
+	opened             o = { 0 };
 	bool               found;
 	sn_err             err
 	    = sn_rows_opt(res, grant_cols, SN_NCOLS(grant_cols), &g, &found);
-	done(tx, c->arg, err, found ? &g : NULL);
+	if (err == SN_OK && found)
+		err = grant_open(&g, &o);
+	done(tx, c->arg, err, err == SN_OK && found ? &g : NULL);
+	opened_fini(&o);
 }
 
 static void
@@ -573,14 +633,18 @@ debit_answer(sn_tx *tx, PGresult *res, void *arg)
 	emergency_debit_fn done = c->fn.debit;
 	emergency_grant    g;
 	emergency_movement m;
+	opened             o = { 0 };
 	bool               found, found_m = false;
 	sn_err             err
 	    = sn_rows_opt(res, grant_cols, SN_NCOLS(grant_cols), &g, &found);
 	if (err == SN_OK && found)
 		err = sn_rows_opt(
 		    res, movement_cols, SN_NCOLS(movement_cols), &m, &found_m);
-	done(tx, c->arg, err, found && found_m ? &g : NULL,
-	    found && found_m ? &m : NULL);
+	if (err == SN_OK && found && found_m)
+		err = grant_open(&g, &o);
+	found = err == SN_OK && found && found_m;
+	done(tx, c->arg, err, found ? &g : NULL, found ? &m : NULL);
+	opened_fini(&o);
 }
 
 static void
@@ -670,16 +734,56 @@ emergency_store_lock_fund(sn_tx *tx, const char *township,
 	return sn_tx_query(tx, SQL_LOCK_FUND, 1, v, fund_answer, call);
 }
 
-/* The parameters of an emergency_new_grant ($1..$18); buffers for the
- * numbers. */
+/* The parameters of an emergency_new_grant ($1..$20); buffers for the
+ * numbers, the sealed values and the indexes (grant_params_fini). */
 typedef struct grant_params {
-	const char *v[18];
+	const char *v[20];
 	char        hh[24], amt[24], n[16], monthly[24], wsum[24];
+	char        person[SN_SEAL_INDEX_HEX + 1];
+	char       *id_sealed, *account_sealed, *household_sealed;
+	sn_pgarray  people;
 } grant_params;
 
 static void
+grant_params_fini(grant_params *p)
+{
+	free(p->id_sealed);
+	free(p->account_sealed);
+	free(p->household_sealed);
+	sn_pgarray_fini(&p->people);
+}
+
+/* g's id numbers and account sealed, and its indexes, into p. */
+static sn_err
+grant_seal(const emergency_new_grant *g, grant_params *p)
+{
+	sn_err err;
+	memset(p, 0, sizeof(*p));
+	sn_pgarray_init(&p->people);
+	if ((err = emergency_sealed_seal(
+	         EMERGENCY_SEALED_ID, g->id_number, &p->id_sealed))
+	        != SN_OK
+	    || (err = emergency_sealed_seal(EMERGENCY_SEALED_ACCOUNT,
+	            g->account_number, &p->account_sealed))
+	        != SN_OK
+	    || (err = emergency_sealed_person_index(g->id_number, p->person))
+	        != SN_OK
+	    || (err = emergency_sealed_people(g->id_number, g->household,
+	            g->nhousehold, &p->people, &p->household_sealed))
+	        != SN_OK)
+		return err;
+	p->v[12] = p->household_sealed;
+	p->v[18] = p->person;
+	p->v[19] = sn_pgarray_text(&p->people);
+	return p->v[19] != NULL ? SN_OK : SN_ENOMEM;
+}
+
+static sn_err
 grant_values(const emergency_new_grant *g, grant_params *p)
 {
+	sn_err err = grant_seal(g, p);
+	if (err != SN_OK)
+		return err;
 	snprintf(p->hh, sizeof(p->hh), "%" PRId64, g->household_size);
 	snprintf(p->amt, sizeof(p->amt), "%" PRId64, g->amount_fen);
 	snprintf(p->n, sizeof(p->n), "%" PRId32, g->instalments);
@@ -687,7 +791,7 @@ grant_values(const emergency_new_grant *g, grant_params *p)
 	snprintf(p->wsum, sizeof(p->wsum), "%" PRId64, g->window_sum_fen);
 	p->v[0]  = g->township_code;
 	p->v[1]  = g->village_code;
-	p->v[2]  = g->id_number;
+	p->v[2]  = p->id_sealed;
 	p->v[3]  = g->name;
 	p->v[4]  = emergency_rules_cause_name(g->cause);
 	p->v[5]  = g->description;
@@ -695,14 +799,14 @@ grant_values(const emergency_new_grant *g, grant_params *p)
 	p->v[7]  = g->granted_by;
 	p->v[8]  = p->amt;
 	p->v[9]  = g->bank_code;
-	p->v[10] = g->account_number;
+	p->v[10] = p->account_sealed;
 	p->v[11] = g->account_name;
-	p->v[12] = g->household != NULL ? g->household : "{}";
 	p->v[13] = emergency_kind_names[g->kind];
 	p->v[14] = p->n;
 	p->v[15] = g->kind == EMERGENCY_KIND_TRANSITIONAL ? p->monthly : NULL;
 	p->v[16] = g->has_window ? p->wsum : NULL;
 	p->v[17] = g->has_window ? g->window_grants : NULL;
+	return SN_OK;
 }
 
 sn_err
@@ -710,10 +814,14 @@ emergency_store_grant_now(sn_tx *tx, const emergency_new_grant *g,
     emergency_call *call, emergency_debit_fn done, void *arg)
 {
 	grant_params p;
-	grant_values(g, &p);
-	call->fn.debit = done;
-	call->arg      = arg;
-	return sn_tx_query(tx, SQL_GRANT_NOW, 18, p.v, debit_answer, call);
+	sn_err       err = grant_values(g, &p);
+	call->fn.debit   = done;
+	call->arg        = arg;
+	if (err == SN_OK)
+		err = sn_tx_query(
+		    tx, SQL_GRANT_NOW, 20, p.v, debit_answer, call);
+	grant_params_fini(&p);
+	return err;
 }
 
 sn_err
@@ -721,11 +829,14 @@ emergency_store_grant_awaiting(sn_tx *tx, const emergency_new_grant *g,
     emergency_call *call, emergency_grant_fn done, void *arg)
 {
 	grant_params p;
-	grant_values(g, &p);
-	call->fn.grant = done;
-	call->arg      = arg;
-	return sn_tx_query(
-	    tx, SQL_GRANT_AWAITING, 18, p.v, grant_answer, call);
+	sn_err       err = grant_values(g, &p);
+	call->fn.grant   = done;
+	call->arg        = arg;
+	if (err == SN_OK)
+		err = sn_tx_query(
+		    tx, SQL_GRANT_AWAITING, 20, p.v, grant_answer, call);
+	grant_params_fini(&p);
+	return err;
 }
 
 sn_err
@@ -775,10 +886,14 @@ doc_answer(sn_tx *tx, PGresult *res, void *arg)
 	emergency_call  *c    = arg;
 	emergency_doc_fn done = c->fn.doc;
 	json_doc         d;
+	char            *doc = NULL;
 	bool             found;
 	sn_err           err
 	    = sn_rows_opt(res, json_cols, SN_NCOLS(json_cols), &d, &found);
-	done(tx, c->arg, err, err == SN_OK && found ? d.json : NULL);
+	if (err == SN_OK && found)
+		err = emergency_sealed_doc(d.json, &doc);
+	done(tx, c->arg, err, err == SN_OK && found ? doc : NULL);
+	free(doc);
 }
 
 sn_err
@@ -826,10 +941,18 @@ due_answer(sn_tx *tx, PGresult *res, void *arg)
 	emergency_due_fn done = c->fn.due;
 	emergency_grant *gs   = NULL;
 	emergency_due   *ds   = NULL;
-	size_t           n    = 0;
-	sn_err           err  = due_rows(res, &gs, &ds, &n);
+	opened          *os   = NULL;
+	size_t           n = 0, k = 0;
+	sn_err           err = due_rows(res, &gs, &ds, &n);
+	if (err == SN_OK && n > 0 && (os = calloc(n, sizeof(*os))) == NULL)
+		err = SN_ENOMEM;
+	for (; err == SN_OK && k < n; k++)
+		err = grant_open(&gs[k], &os[k]);
 	done(tx, c->arg, err, err == SN_OK ? gs : NULL,
 	    err == SN_OK ? ds : NULL, err == SN_OK ? n : 0);
+	while (k > 0)
+		opened_fini(&os[--k]);
+	free(os);
 	free(gs);
 	free(ds);
 }
@@ -1016,6 +1139,7 @@ typedef struct read_ctx {
 	} fn;
 	void *arg;
 	int   year;
+	bool  sealed; /* a page of grants: open their sealed values */
 } read_ctx;
 
 static read_ctx *
@@ -1045,10 +1169,15 @@ grant_doc_read(sn_err err, PGresult *res, void *arg)
 {
 	read_ctx           *r = arg;
 	emergency_grant_doc d;
+	char               *doc = NULL;
 	bool                found;
 	err = read_result(
 	    err, res, grant_doc_cols, SN_NCOLS(grant_doc_cols), &d, &found);
-	r->fn.grant_doc(r->arg, err, found ? &d : NULL);
+	if (err == SN_OK && found
+	    && (err = emergency_sealed_doc(d.doc, &doc)) == SN_OK)
+		d.doc = doc;
+	r->fn.grant_doc(r->arg, err, err == SN_OK && found ? &d : NULL);
+	free(doc);
 	free(r);
 }
 
@@ -1072,12 +1201,17 @@ page_read(sn_err err, PGresult *res, void *arg)
 {
 	read_ctx            *r = arg;
 	emergency_grant_page p;
+	char                *items = NULL;
 	bool                 found;
 	err = read_result(
 	    err, res, grant_page_cols, SN_NCOLS(grant_page_cols), &p, &found);
 	if (err == SN_OK && !found)
 		err = SN_EPROTO; /* an aggregate always has its row */
+	if (err == SN_OK && r->sealed
+	    && (err = emergency_sealed_doc(p.items, &items)) == SN_OK)
+		p.items = items;
 	r->fn.page(r->arg, err, err == SN_OK ? &p : NULL);
+	free(items);
 	free(r);
 }
 
@@ -1093,6 +1227,7 @@ page_query(sn_db *db, const char *sql, int n, const char *const *v,
 		return;
 	}
 	r->fn.page = done;
+	r->sealed  = sql == SQL_LIST_GRANTS;
 	sn_db_query(db, sql, n, v, page_read, r);
 }
 
@@ -1141,12 +1276,16 @@ json_read(sn_err err, PGresult *res, void *arg)
 {
 	read_ctx *r = arg;
 	json_doc  d;
+	char     *doc = NULL;
 	bool      found;
 	err = read_result(
 	    err, res, json_cols, SN_NCOLS(json_cols), &d, &found);
 	if (err == SN_OK && !found)
 		err = SN_EPROTO;
-	r->fn.json(r->arg, err, err == SN_OK ? d.json : NULL);
+	if (err == SN_OK)
+		err = emergency_sealed_doc(d.json, &doc);
+	r->fn.json(r->arg, err, err == SN_OK ? doc : NULL);
+	free(doc);
 	free(r);
 }
 
@@ -1169,9 +1308,14 @@ void
 emergency_store_chain(sn_db *db, const char *id_number, const char *prefix,
     emergency_json_fn done, void *arg)
 {
-	const char *v[2] = { id_number, prefix };
-	read_ctx   *r    = read_new(arg);
-	if (r == NULL) {
+	char        idx[SN_SEAL_INDEX_HEX + 1];
+	const char *v[2] = { idx, prefix };
+	read_ctx   *r;
+	if (emergency_sealed_person_index(id_number, idx) != SN_OK) {
+		done(arg, SN_EINVAL, NULL);
+		return;
+	}
+	if ((r = read_new(arg)) == NULL) {
 		done(arg, SN_ENOMEM, NULL);
 		return;
 	}

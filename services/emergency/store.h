@@ -169,32 +169,35 @@ sn_err emergency_store_allocate(sn_tx *tx, const char *township,
 sn_err emergency_store_lock_fund(sn_tx *tx, const char *township,
     emergency_call *call, emergency_fund_fn done, void *arg);
 
-/* A grant to store; strings borrowed. */
+/* A grant to store; strings borrowed. The store seals the id numbers and
+ * the account (sealed.h): rows read back hold them opened. */
 typedef struct emergency_new_grant {
-	const char     *township_code;
-	const char     *village_code;
-	const char     *id_number;
-	const char     *name;
-	emergency_cause cause;
-	const char     *description;
-	int64_t         household_size;
-	int64_t         amount_fen;
-	const char     *bank_code;
-	const char     *account_number;
-	const char     *account_name;
-	const char     *granted_by;
-	const char     *household; /* the members, a text[] literal */
-	emergency_kind  kind;
-	int32_t         instalments; /* 0 for a single grant */
-	int64_t         monthly_fen; /* 0 for a single grant */
-	bool            has_window;  /* waits because of the window */
-	int64_t         window_sum_fen;
-	const char     *window_grants; /* a uuid[] literal */
+	const char        *township_code;
+	const char        *village_code;
+	const char        *id_number;
+	const char        *name;
+	emergency_cause    cause;
+	const char        *description;
+	int64_t            household_size;
+	int64_t            amount_fen;
+	const char        *bank_code;
+	const char        *account_number;
+	const char        *account_name;
+	const char        *granted_by;
+	const char *const *household; /* the members' id numbers */
+	size_t             nhousehold;
+	emergency_kind     kind;
+	int32_t            instalments; /* 0 for a single grant */
+	int64_t            monthly_fen; /* 0 for a single grant */
+	bool               has_window;  /* waits because of the window */
+	int64_t            window_sum_fen;
+	const char        *window_grants; /* a uuid[] literal */
 } emergency_new_grant;
 
 /*
- * Issue 10: serialises grants to any of people (a text[] literal of id
- * numbers: the person and the members) until the transaction ends, so
+ * Issue 10: serialises grants to any of people (a text[] literal of the
+ * people's blind indexes, emergency_sealed_people: the person and the
+ * members) until the transaction ends, so
  * that two grants racing for one person or household read each other's
  * window. No answer.
  */

@@ -170,7 +170,7 @@ new_key(void)
 }
 
 /* Starts the service with extra settings (NULL or NULL-ended). */
-static void
+static th_proc *
 start_with(const char *const *extra)
 {
 	static char port_env[32];
@@ -185,7 +185,7 @@ start_with(const char *const *extra)
 	     i++)
 		env[n++] = extra[i];
 	const char *argv[] = { SN_EMERGENCY_BIN, NULL };
-	th_spawn(&T, "emergency", SN_EMERGENCY_BIN, argv, env);
+	th_proc    *p = th_spawn(&T, "emergency", SN_EMERGENCY_BIN, argv, env);
 	if (!th_wait_ready(&T, port, 30000))
 		th_fail(&T, "emergency did not get ready");
 	schema        = th_schema(&T, "emergency");
@@ -196,12 +196,13 @@ start_with(const char *const *extra)
 	approver      = token("dist-1", "district_officer", "220103");
 	approver_same = token("officer-1", "district_officer", "220103");
 	admin         = token("admin-1", "district_admin", "220103");
+	return p;
 }
 
 static void
 start(void)
 {
-	start_with(NULL);
+	(void) start_with(NULL);
 }
 
 static void
@@ -2270,6 +2271,144 @@ paging(void)
 	    "another township's ledger");
 }
 
+/* Grant id's row in the database sealed: "sn1." text and no clear value
+ * (none of the values anywhere in the row's text), each of its people
+ * with an index and no clear id number. */
+static void
+expect_sealed_row(const char *id, const char *const *values, int people)
+{
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.grants WHERE id = '%s'"
+	        " AND id_number IS NULL AND account_number IS NULL"
+	        " AND household_id_numbers IS NULL"
+	        " AND id_number_sealed LIKE 'sn1.%%'"
+	        " AND account_number_sealed LIKE 'sn1.%%'"
+	        " AND household_sealed LIKE 'sn1.%%'"
+	        " AND id_number_index ~ '^[0-9a-f]{64}$'",
+	        schema, id)
+	        == 1,
+	    "grant %s is not sealed in the database", id);
+	for (size_t i = 0; values[i] != NULL; i++)
+		TH_CHECK(&T,
+		    th_int(&T,
+		        "SELECT count(*) FROM %s.grants g WHERE g.id = '%s'"
+		        " AND strpos(g::text, '%s') > 0",
+		        schema, id, values[i])
+		        == 0,
+		    "grant %s's row holds value %d in clear", id, (int) i);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.grant_person WHERE grant_id = '%s'"
+	        " AND id_number IS NULL AND person_index ~ '^[0-9a-f]{64}$'",
+	        schema, id)
+	        == people,
+	    "grant %s: its %d people are not indexed", id, people);
+}
+
+/* Grant id as the API answers it: the clear values. */
+static void
+expect_opened(
+    const char *id, const char *idn, const char *member, const char *account)
+{
+	char path[96];
+	snprintf(path, sizeof(path), "/grants/%s", id);
+	answer a = call("GET", path, officer, NULL, NULL);
+	TH_CHECK(&T,
+	    a.status == 200
+	        && strcmp(jstr(a.body, "person.id_number"), idn) == 0
+	        && strcmp(jstr(a.body, "payee.account_number"), account) == 0
+	        && json_array_size(jget(a.body, "household_id_numbers")) == 1
+	        && strcmp(jstr(a.body, "household_id_numbers.0"), member) == 0,
+	    "GET %s: %d, the values are not answered opened (%s)", path,
+	    a.status, jstr(a.body, "person.id_number"));
+	json_decref(a.body);
+	snprintf(path, sizeof(path), "/people/%s/chain", idn);
+	a = call("GET", path, officer, NULL, NULL);
+	TH_CHECK(&T,
+	    a.status == 200 && json_array_size(jget(a.body, "grants")) == 1
+	        && strcmp(jstr(a.body, "grants.0.grant.id"), id) == 0
+	        && strcmp(jstr(a.body, "grants.0.grant.person.id_number"), idn)
+	            == 0,
+	    "the chain of the person, looked up by index, lacks grant %s (%d)",
+	    id, a.status);
+	json_decref(a.body);
+}
+
+/*
+ * Issue 11, item 5: identity and account numbers sealed at rest. A grant
+ * is stored sealed (its row holds "sn1." text and no clear value) and
+ * answered in clear; the chain finds the person through the blind index.
+ * A grant an older version wrote in clear (and its people, as migration
+ * 003 copies them) is sealed at the next start, answered in clear, found
+ * by its person, and counts in the window of a member of its household.
+ */
+static void
+sealed(void)
+{
+	const char *acct     = "6222020200112233445",
+	           *old_acct = "6217000077778888";
+	char p[19], m[19], q[19], n[19];
+	new_person(p);
+	new_person(m);
+	new_person(q);
+	new_person(n);
+	th_proc *proc = start_with(NULL);
+	allocate_ok(10000000);
+	const char *members[] = { m, NULL };
+	char       *g1 = grant_expect(grant_with(p, members, 1000, NULL), 201,
+	          "a grant with a household");
+	const char *v1[] = { p, m, acct, NULL };
+	expect_sealed_row(g1, v1, 2);
+	expect_opened(g1, p, m, acct);
+	answer a = call("GET", "/grants", officer, NULL, NULL);
+	TH_CHECK(&T,
+	    strcmp(jstr(a.body, "items.0.person.id_number"), p) == 0
+	        && strcmp(jstr(a.body, "items.0.payee.account_number"), acct)
+	            == 0,
+	    "GET /grants does not answer the values opened");
+	json_decref(a.body);
+
+	th_stop(&T, proc);
+	char *g0 = th_text(&T,
+	    "WITH g AS (INSERT INTO %s.grants (status, township_code,"
+	    " village_code, id_number, name, cause, description,"
+	    " household_size, amount_fen, bank_code, account_number,"
+	    " account_name, granted_by, granted_at, household_id_numbers)"
+	    " VALUES ('granted', '" TOWNSHIP "', '" VILLAGE
+	    "', '%s', 'Li Lei',"
+	    " 'fire', 'an older version''s grant', 2, 1000, 'ICBC', '%s',"
+	    " 'Li Lei', 'officer-1', now(), ARRAY['%s']) RETURNING id),"
+	    " p AS (INSERT INTO %s.grant_person (grant_id, id_number)"
+	    " SELECT g.id, x FROM g, unnest(ARRAY['%s', '%s']) AS x)"
+	    " SELECT id::text FROM g",
+	    schema, q, old_acct, n, schema, q, n);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.grants WHERE"
+	        " id_number IS NOT NULL",
+	        schema)
+	        == 1,
+	    "the clear row was not written");
+	done(); /* the tokens, made again */
+	start();
+	const char *v0[] = { q, n, old_acct, NULL };
+	expect_sealed_row(g0, v0, 2);
+	expect_opened(g0, q, n, old_acct);
+	/* The member of the old grant's household: 3,000 yuan on top of it
+	 * exceed the limit within the window, found by the index. */
+	a = grant_with(n, NULL, LIMIT, NULL);
+	TH_CHECK(&T,
+	    a.status == 202
+	        && json_array_size(jget(a.body, "window.grants")) == 1
+	        && strcmp(jstr(a.body, "window.grants.0"), g0) == 0,
+	    "a grant to the old grant's member: %d, window %s", a.status,
+	    jstr(a.body, "window.grants.0"));
+	json_decref(a.body);
+	free(g0);
+	free(g1);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2292,6 +2431,7 @@ main(int argc, char **argv)
 		{ "window_race", window_race },
 		{ "transitional", transitional },
 		{ "paging", paging },
+		{ "sealed", sealed },
 	};
 	return th_main(
 	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), done);
