@@ -192,9 +192,9 @@ notice_begin(sn_http_req *req, sn_tx *tx, void *arg)
 }
 
 /* The body into in; false with p set. */
-static bool
-notice_parse(const json_t *body, agency_sim_notice_in *in, const char **note,
-    sn_problem *p)
+bool
+agency_sim_notice_parse(const json_t *body, agency_sim_notice_in *in,
+    const char **note, sn_problem *p)
 {
 	static const char *const keys[] = { "kind", "id_number",
 		"effective_date", "monthly_wage_fen", "note", NULL };
@@ -249,7 +249,7 @@ agency_sim_notices_post(sn_http_req *req, void *arg)
 		return;
 	}
 	sn_problem_clear(&p);
-	if (notice_parse(sn_http_json(req), &in, &note, &p))
+	if (agency_sim_notice_parse(sn_http_json(req), &in, &note, &p))
 		agency_sim_rules_notice(&in, sn_clock_today(), &nr->what, &p);
 	if (p.status != 0) {
 		free(nr);

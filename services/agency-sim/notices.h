@@ -34,7 +34,11 @@
 #ifndef AGENCY_SIM_NOTICES_H
 #define AGENCY_SIM_NOTICES_H
 
+#include <jansson.h>
+
 #include "records.h"
+#include "rules.h"
+#include "sn/problem.h"
 #include "sn/service.h"
 
 typedef struct agency_sim_notices agency_sim_notices;
@@ -53,5 +57,10 @@ void agency_sim_notices_close(agency_sim_notices *n);
 
 void agency_sim_notices_post(sn_http_req *req, void *arg);
 void agency_sim_notices_list(sn_http_req *req, void *arg);
+
+/* The body of POST /notices into *in and *note (strings borrowed from
+ * body); false with *p. Public for tests/fuzz. */
+bool agency_sim_notice_parse(const json_t *body, agency_sim_notice_in *in,
+    const char **note, sn_problem *p);
 
 #endif /* AGENCY_SIM_NOTICES_H */

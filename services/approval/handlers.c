@@ -2573,9 +2573,9 @@ step_parse_b(const json_t *body, approval_step step, const char *decision,
 /* The body of a step into *r; false with *prob. Unknown members, nulls,
  * other JSON types and control characters are 422 (sn/input.h); what
  * the step refuses of well-typed values, approval_rules_step_request. */
-static bool
-step_parse(const json_t *body, approval_step step, approval_step_request *r,
-    approval_override_request *o, sn_problem *prob)
+bool
+approval_step_parse(const json_t *body, approval_step step,
+    approval_step_request *r, approval_override_request *o, sn_problem *prob)
 {
 	const char *decision = "", *category = "";
 	r->reason = "";
@@ -2604,7 +2604,7 @@ post_step(sn_http_req *req, approval_step step)
 	step_req   c = { .req = req };
 	sn_problem prob;
 	sn_problem_clear(&prob);
-	if (!step_parse(sn_http_json(req), step, &c.r, &c.o, &prob)) {
+	if (!approval_step_parse(sn_http_json(req), step, &c.r, &c.o, &prob)) {
 		sn_http_problem(req, &prob);
 		return;
 	}

@@ -179,7 +179,12 @@
 
 #include <stdint.h>
 
+#include <jansson.h>
+
+#include "overrides.h"
+#include "rules.h"
 #include "sn/err.h"
+#include "sn/problem.h"
 #include "sn/service.h"
 
 typedef struct approval_config {
@@ -195,5 +200,10 @@ sn_err approval_setup(sn_service *svc, void *arg);
  * their arg). */
 extern const sn_http_route_def approval_routes[];
 extern const size_t            approval_nroutes;
+
+/* The body of a step (POST /cases/{id}/...) into *r and *o; false with
+ * *prob. Public for tests/fuzz. */
+bool approval_step_parse(const json_t *body, approval_step step,
+    approval_step_request *r, approval_override_request *o, sn_problem *prob);
 
 #endif /* APPROVAL_HANDLERS_H */

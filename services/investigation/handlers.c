@@ -458,8 +458,9 @@ decode_contradictions(
  * nulls, control characters). Checks only the shape; rules.h checks the
  * content.
  */
-static bool
-decode_report(const json_t *body, investigation_report *r, sn_problem *why)
+bool
+investigation_decode_report(
+    const json_t *body, investigation_report *r, sn_problem *why)
 {
 	static const char *const keys[] = { "investigators", "visit_date",
 		"members", "living_conditions", "housing_condition",
@@ -709,7 +710,7 @@ on_report(sn_http_req *req, void *arg)
 	}
 	/* The shape first, so that a malformed report never reaches the
 	 * database; the content is checked against the locked task. */
-	if (!decode_report(sn_http_json(req), &rr->r, &why)) {
+	if (!investigation_decode_report(sn_http_json(req), &rr->r, &why)) {
 		free(rr);
 		sn_http_problem(req, &why);
 		return;

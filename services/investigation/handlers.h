@@ -50,6 +50,9 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include <jansson.h>
+
+#include "rules.h"
 #include "sn/metrics.h"
 #include "sn/service.h"
 
@@ -91,5 +94,13 @@ extern const sn_http_route_def investigation_routes[INVESTIGATION_NROUTES];
  */
 sn_err investigation_init(
     investigation *inv, sn_service *svc, const investigation_config *cfg);
+
+/*
+ * The body of POST /tasks/{id}/report as a report, strings borrowed from
+ * body: its shape only (sn/input.h's refusals, 422), the content is
+ * investigation_rules_check_report's. Public for tests/fuzz.
+ */
+bool investigation_decode_report(
+    const json_t *body, investigation_report *r, sn_problem *why);
 
 #endif /* INVESTIGATION_HANDLERS_H */

@@ -183,7 +183,51 @@ def intake():
                             "effective_date": "2026-12-01"})
 
 
+
+def services():
+    import json
+
+    def w(harness, name, body, kind=None):
+        text = json.dumps(body, ensure_ascii=False).encode()
+        write(harness, name, (bytes([kind]) if kind is not None else b"")
+              + text)
+    m = [idnum("22010319800512011"), idnum("22010319820301022"),
+         idnum("22010320100720033")]
+    inv = [idnum("22010319750101045"), idnum("22010319760202056")]
+    w("investigation", "report", {
+        "investigators": [{"user_id": "inv1", "id_number": inv[0]},
+                          {"user_id": "inv2", "id_number": inv[1]}],
+        "visit_date": "2026-11-20",
+        "members": [{"id_number": m[0], "present": True},
+                    {"id_number": m[1], "present": True},
+                    {"id_number": m[2], "present": False}],
+        "living_conditions": "two rooms,\nlittle furniture",
+        "housing_condition": "old brick house, leaking roof",
+        "contradictions": ["a new car in the yard"],
+        "recommendation": "approve"})
+    w("approval", "village_pass", {"decision": "pass"}, 0)
+    w("approval", "village_return", {"decision": "return",
+                                      "reason": "documents missing"}, 0)
+    w("approval", "township_approve", {"decision": "approve",
+                                       "category": "tekun",
+                                       "discrepancies_seen": True,
+                                       "override_reason_code": "R1",
+                                       "override_note": "seen\tand checked"},
+      1)
+    w("approval", "township_reject", {"decision": "reject",
+                                      "reason": "hidden income"}, 1)
+    w("approval", "district_file", {"decision": "file", "spot_check": True,
+                                    "note": "ok"}, 2)
+    w("notices", "death", {"kind": "death", "id_number": m[0],
+                           "effective_date": "2026-11-30"})
+    w("notices", "new_job", {"kind": "new_job", "id_number": m[1],
+                             "effective_date": "2026-12-01",
+                             "monthly_wage_fen": 420000,
+                             "note": "payroll"})
+
+
 bus()
 bank()
 agency()
 intake()
+services()
