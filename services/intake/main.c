@@ -17,6 +17,7 @@
 #include "changes.h"
 #include "handlers.h"
 #include "notices.h"
+#include "store.h"
 
 static const sn_http_route_def routes[] = {
 	{ "POST", "/applications", SN_HTTP_IDEMPOTENT, "clerk",
@@ -56,12 +57,15 @@ main(int argc, char **argv)
 		   .name                         = "intake",
 		   .publishes                    = true,
 		   .needs_auth                   = true,
+		   .needs_seal                   = true,
 		   .follows                      = follows,
 		   .setup                        = intake_handlers_setup,
 		   .arg                          = &h,
 		   .routes                       = routes,
-		   .nroutes  = sizeof(routes) / sizeof(routes[0]),
-		   .settings = settings };
+		   .nroutes       = sizeof(routes) / sizeof(routes[0]),
+		   .settings      = settings,
+		   .seal_columns  = intake_store_seal_columns,
+		   .nseal_columns = intake_store_nseal_columns };
 	int                  status = sn_service_main(argc, argv, &def);
 	intake_notices_free(h.notices); /* the loop is gone */
 	return status;

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "sn/assist.h"
+#include "sn/seal.h"
+#include "sn/sealdb.h"
 
 /* A nullable column whose presence flag another column shares, or whose
  * name differs from its member's. */
@@ -25,14 +27,60 @@ static const char *const holder_kinds[] = { "open", "beneficiary", NULL };
 static const char *const categories[]
     = { "", "tekun", "dibao", "expenditure", "low_income", NULL };
 
-/* The members' id numbers as one text[] parameter; NULL without memory
- * (a fini'd a needs no more). */
+/* ---- sealed columns (issue 11, schema/007_sealed.sql) -------------- */
+
+/* plain sealed under ad into *out (malloc'd; NULL for a NULL plain);
+ * false when it cannot be (no memory). */
+static bool
+seal_opt(const char *ad, const char *plain, char **out)
+{
+	*out = NULL;
+	return plain == NULL
+	    || sn_seal_text(sn_seal_default(), ad, plain, out) == SN_OK;
+}
+
+/* The blind index of plain under ix in buf; NULL for a NULL plain. */
+static const char *
+index_of(const char *ix, const char *plain, char buf[SN_SEAL_INDEX_HEX + 1])
+{
+	if (plain == NULL)
+		return NULL;
+	sn_seal_index(sn_seal_default(), ix, plain, buf);
+	return buf;
+}
+
+/* The keys of the documents built below whose values are sealed. */
+static const intake_sealed_key doc_keys[] = {
+	{ "id_number", INTAKE_AD_MEMBER },
+	{ "account_number", INTAKE_AD_ACCOUNT },
+	{ "member_id_number", INTAKE_AD_CHANGE },
+};
+
+/* A document read from SQL with its sealed values opened (malloc'd), or
+ * NULL when one does not open (logged). */
+static char *
+open_doc(const char *json)
+{
+	char *out = NULL;
+
+	if (sn_sealdb_open_json(
+	        sn_seal_default(), json, doc_keys, SN_NCOLS(doc_keys), &out)
+	    != SN_OK)
+		return NULL;
+	return out;
+}
+
+/* The members' blind indexes as one text[] parameter; NULL without
+ * memory (a fini'd a needs no more). */
 static const char *
 member_ids(const intake_app *app, sn_pgarray *a)
 {
+	char ix[SN_SEAL_INDEX_HEX + 1];
+
 	sn_pgarray_init(a);
 	for (size_t i = 0; i < app->nmembers; i++)
-		sn_pgarray_add(a, app->members[i].id_number);
+		sn_pgarray_add(
+		    a, index_of(INTAKE_IX_ID, app->members[i].id_number, ix));
 	return sn_pgarray_text(a);
 }
 
@@ -46,20 +94,23 @@ member_ids(const intake_app *app, sn_pgarray *a)
 /* Who holds any person of $1 other than application $2 (NULL: anyone):
  * the first such person in the request's order. */
 #define HOLDERS_OF(excluded)                                                  \
-	"SELECT array_position($1::text[], x.id_number) AS pos,"              \
+	"SELECT array_position($1::text[], x.ix) AS pos,"                     \
 	"  x.application_id, x.kind, x.beneficiary_id FROM ("                 \
-	" SELECT c.id_number, c.application_id::text AS application_id,"      \
+	" SELECT c.id_number_index AS ix,"                                    \
+	"  c.application_id::text AS application_id,"                         \
 	"  CASE WHEN h.status IN ('open', 'returned') THEN 'open'"            \
 	"  ELSE 'beneficiary' END AS kind, '' AS beneficiary_id"              \
 	"  FROM claim c JOIN application h ON h.id = c.application_id"        \
-	"  WHERE c.id_number = ANY ($1::text[])"                              \
+	"  WHERE c.id_number_index = ANY ($1::text[])"                        \
 	"  AND NOT " EDGE_DECIDED(                                            \
 	    "h") ""                                                           \
 	         "  AND c.application_id IS DISTINCT FROM " excluded          \
 	         " UNION ALL"                                                 \
-	         " SELECT b.id_number, b.application_id, 'beneficiary',"      \
+	         " SELECT b.id_number_index, b.application_id, "              \
+	         "'beneficiary',"                                             \
 	         "  b.beneficiary_id FROM beneficiary_member b"               \
-	         "  WHERE b.id_number = ANY ($1::text[]) AND NOT b.edge"      \
+	         "  WHERE b.id_number_index = ANY ($1::text[]) AND NOT "      \
+	         "b.edge"                                                     \
 	         ") x ORDER BY 1, 2 LIMIT 1"
 
 static const sn_col holder_cols[] = {
@@ -189,10 +240,17 @@ current_read(sn_tx *tx, PGresult *res, void *arg)
 {
 	intake_store_current_slot *slot = arg;
 	intake_current             c;
+	char                      *applicant = NULL;
 	sn_err                     err
 	    = sn_rows_one(res, current_cols, SN_NCOLS(current_cols), &c);
 
+	if (err == SN_OK && c.has_applicant) {
+		err = sn_seal_open_text(sn_seal_default(), INTAKE_AD_MEMBER,
+		    c.applicant_id_number, &applicant);
+		c.applicant_id_number = applicant;
+	}
 	slot->fn(tx, err, err == SN_OK ? &c : NULL, slot->arg);
+	free(applicant);
 }
 
 sn_err
@@ -201,7 +259,8 @@ intake_store_qlock(sn_tx *tx, const char *id, intake_store_current_slot *slot)
 	const char *v[1] = { id };
 	return sn_tx_query(tx,
 	    "SELECT a.status, a.village_code, a.referral_id,"
-	    " (SELECT m.id_number FROM member m WHERE m.application_id = a.id"
+	    " (SELECT m.id_number_sealed FROM member m"
+	    "  WHERE m.application_id = a.id"
 	    "  AND m.position = 0) AS applicant_id_number,"
 	    " a.requested_category"
 	    " FROM application a WHERE a.id = $1::uuid FOR UPDATE",
@@ -216,30 +275,40 @@ static const char SQL_INSERT_APP[]
       " has_able_supporter, wages_fen, business_fen, pensions_fen, other_fen,"
       " medical_fen, education_fen, housing_fen, employment_costs_fen,"
       " consent_reference, consent_signed_date, payee_bank_code,"
-      " payee_account_number, payee_account_name, requested_category,"
-      " agricultural_fen, support_fen)"
+      " payee_account_number_sealed, payee_account_name, requested_category,"
+      " agricultural_fen, support_fen, payee_account_number_index)"
       " VALUES ($1::uuid, $2::date, $3::date, $4, $5, $6, $7, $8, $9,"
       " $10::boolean, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::date,"
-      " $21, $22, $23, $24, $25, $26)";
+      " $21, $22, $23, $24, $25, $26, $27)";
 
 static const char SQL_INSERT_MEMBER[]
-    = "INSERT INTO member (application_id, position, id_number, name,"
-      " relation, birth_date, labour_capacity, disability_grade, self_care)"
-      " VALUES ($1::uuid, $2, $3, $4, $5, $6::date, $7, $8, $9)";
+    = "INSERT INTO member (application_id, position, id_number_sealed, name,"
+      " relation, birth_date, labour_capacity, disability_grade, self_care,"
+      " id_number_index)"
+      " VALUES ($1::uuid, $2, $3, $4, $5, $6::date, $7, $8, $9, $10)";
 
 /* Parameters of an application row. */
-#define APP_NPARAMS 26
+#define APP_NPARAMS 27
 
-/* Text storage for the parameters of an application row. */
+/* Text storage for the parameters of an application row; app_text_fini
+ * frees the sealed account. */
 struct app_text {
 	char        fen[10][24];
 	char        accepted[SN_DATE_STRLEN], deadline[SN_DATE_STRLEN];
+	char       *account; /* sealed */
+	char        account_ix[SN_SEAL_INDEX_HEX + 1];
 	const char *v[APP_NPARAMS];
 };
 
-/* The parameters of SQL_INSERT_APP, SQL_COMPLETE_APP and SQL_AMEND_APP
- * into t. */
 static void
+app_text_fini(struct app_text *t)
+{
+	free(t->account);
+}
+
+/* The parameters of SQL_INSERT_APP, SQL_COMPLETE_APP and SQL_AMEND_APP
+ * into t; false without memory (t is to be fini'd either way). */
+static bool
 app_params(const intake_app *a, const char *id, sn_date accepted,
     sn_date deadline, const char *taken_in_by, struct app_text *t)
 {
@@ -250,19 +319,24 @@ app_params(const intake_app *a, const char *id, sn_date accepted,
 	for (int i = 0; i < 10; i++)
 		snprintf(
 		    t->fen[i], sizeof(t->fen[i]), "%lld", (long long) v8[i]);
-	const char *p[APP_NPARAMS]
-	    = { id, sn_date_format(accepted, t->accepted),
-		      sn_date_format(deadline, t->deadline), taken_in_by,
-		      sn_assist_registration_name((int) a->registration),
-		      a->district_code, a->township_code, a->village_code,
-		      a->address, a->has_able_supporter ? "true" : "false",
-		      t->fen[0], t->fen[1], t->fen[2], t->fen[3], t->fen[4],
-		      t->fen[5], t->fen[6], t->fen[7], a->consent_reference,
-		      a->consent_signed_date, a->bank_code, a->account_number,
-		      a->account_name,
-		      sn_assist_category_name((int) a->requested_category),
-		      t->fen[8], t->fen[9] };
+	if (!seal_opt(INTAKE_AD_ACCOUNT, a->account_number, &t->account))
+		return false;
+	const char *p[APP_NPARAMS] = {
+		id, sn_date_format(accepted, t->accepted),
+		sn_date_format(deadline, t->deadline), taken_in_by,
+		sn_assist_registration_name((int) a->registration),
+		a->district_code, a->township_code, a->village_code,
+		a->address, a->has_able_supporter ? "true" : "false",
+		t->fen[0], t->fen[1], t->fen[2], t->fen[3], t->fen[4],
+		t->fen[5], t->fen[6], t->fen[7], a->consent_reference,
+		a->consent_signed_date, a->bank_code, t->account,
+		a->account_name,
+		sn_assist_category_name((int) a->requested_category),
+		t->fen[8], t->fen[9],
+		index_of(INTAKE_IX_ACCOUNT, a->account_number, t->account_ix)
+	};
 	memcpy(t->v, p, sizeof(p));
+	return true;
 }
 
 static sn_err
@@ -272,14 +346,20 @@ insert_members(sn_tx *tx, const intake_app *a, const char *id)
 	for (size_t i = 0; i < a->nmembers && err == SN_OK; i++) {
 		const intake_member *m = &a->members[i];
 		char                 pos[24], grade[24];
+		char                 ix[SN_SEAL_INDEX_HEX + 1];
+		char                *sealed = NULL;
 		snprintf(pos, sizeof(pos), "%zu", i);
 		snprintf(grade, sizeof(grade), "%lld",
 		    (long long) m->disability_grade);
-		const char *mv[9] = { id, pos, m->id_number, m->name,
-			m->relation, m->birth_date,
+		if (!seal_opt(INTAKE_AD_MEMBER, m->id_number, &sealed))
+			return SN_ENOMEM;
+		const char *mv[10] = { id, pos, sealed, m->name, m->relation,
+			m->birth_date,
 			sn_assist_labour_name((int) m->labour_capacity), grade,
-			sn_assist_self_care_name((int) m->self_care) };
-		err = sn_tx_query(tx, SQL_INSERT_MEMBER, 9, mv, NULL, NULL);
+			sn_assist_self_care_name((int) m->self_care),
+			index_of(INTAKE_IX_ID, m->id_number, ix) };
+		err = sn_tx_query(tx, SQL_INSERT_MEMBER, 10, mv, NULL, NULL);
+		free(sealed);
 	}
 	return err;
 }
@@ -288,10 +368,11 @@ sn_err
 intake_store_qinsert(sn_tx *tx, const intake_app *a, const char *id,
     sn_date accepted, sn_date deadline, const char *taken_in_by)
 {
-	struct app_text t;
-	app_params(a, id, accepted, deadline, taken_in_by, &t);
-	sn_err err
-	    = sn_tx_query(tx, SQL_INSERT_APP, APP_NPARAMS, t.v, NULL, NULL);
+	struct app_text t = { .account = NULL };
+	sn_err err = app_params(a, id, accepted, deadline, taken_in_by, &t)
+	    ? sn_tx_query(tx, SQL_INSERT_APP, APP_NPARAMS, t.v, NULL, NULL)
+	    : SN_ENOMEM;
+	app_text_fini(&t);
 	return err == SN_OK ? insert_members(tx, a, id) : err;
 }
 
@@ -304,17 +385,21 @@ static const char SQL_COMPLETE_APP[]
       " medical_fen = $15, education_fen = $16, housing_fen = $17,"
       " employment_costs_fen = $18, consent_reference = $19,"
       " consent_signed_date = $20::date, payee_bank_code = $21,"
-      " payee_account_number = $22, payee_account_name = $23,"
+      " payee_account_number_sealed = $22, payee_account_name = $23,"
       " requested_category = coalesce($24, requested_category),"
-      " agricultural_fen = $25, support_fen = $26"
+      " agricultural_fen = $25, support_fen = $26,"
+      " payee_account_number_index = $27, payee_account_number = NULL"
       " WHERE id = $1::uuid AND status = 'draft'";
 
 sn_err
 intake_store_qcomplete(sn_tx *tx, const intake_app *a, const char *id,
     sn_date accepted, sn_date deadline, const char *taken_in_by)
 {
-	struct app_text t;
-	app_params(a, id, accepted, deadline, taken_in_by, &t);
+	struct app_text t = { .account = NULL };
+	if (!app_params(a, id, accepted, deadline, taken_in_by, &t)) {
+		app_text_fini(&t);
+		return SN_ENOMEM;
+	}
 	/* The draft's members go first, while it is still a draft. */
 	sn_err err = sn_tx_query(tx,
 	    "DELETE FROM member WHERE application_id = $1::uuid AND EXISTS"
@@ -324,41 +409,56 @@ intake_store_qcomplete(sn_tx *tx, const intake_app *a, const char *id,
 	if (err == SN_OK)
 		err = sn_tx_query(
 		    tx, SQL_COMPLETE_APP, APP_NPARAMS, t.v, NULL, NULL);
+	app_text_fini(&t);
 	return err == SN_OK ? insert_members(tx, a, id) : err;
 }
 
 sn_err
 intake_store_qdraft(sn_tx *tx, const intake_draft *d, const char *id)
 {
-	char size[16];
+	char size[16], acct_ix[SN_SEAL_INDEX_HEX + 1],
+	    ix[SN_SEAL_INDEX_HEX + 1];
+	char *acct = NULL, *idn = NULL;
 	if (d->household_size > 0)
 		snprintf(size, sizeof(size), "%d", (int) d->household_size);
+	if (!seal_opt(INTAKE_AD_ACCOUNT, d->account_number, &acct)
+	    || !seal_opt(INTAKE_AD_MEMBER, d->id_number, &idn)) {
+		free(acct);
+		return SN_ENOMEM;
+	}
 	const char *v[15] = { id, d->district_code, d->township_code,
-		d->village_code, d->bank_code, d->account_number,
-		d->account_name, sn_assist_category_name((int) d->category),
-		d->referral_id, d->grant_id,
-		d->household_size > 0 ? size : NULL, d->referral_note,
-		d->created_by, d->note[0] != '\0' ? d->note : NULL, NULL };
+		d->village_code, d->bank_code, acct, d->account_name,
+		sn_assist_category_name((int) d->category), d->referral_id,
+		d->grant_id, d->household_size > 0 ? size : NULL,
+		d->referral_note, d->created_by,
+		d->note[0] != '\0' ? d->note : NULL,
+		index_of(INTAKE_IX_ACCOUNT, d->account_number, acct_ix) };
 	sn_err      err   = sn_tx_query(tx,
 	           "INSERT INTO application (id, status, district_code,"
 	                  " township_code, village_code, payee_bank_code,"
-	                  " payee_account_number, payee_account_name, requested_category,"
-	                  " referral_id, referral_grant_id, referral_household_size,"
-	                  " referral_note, referral_created_by, note)"
+	                  " payee_account_number_sealed, payee_account_name,"
+	                  " requested_category, referral_id, referral_grant_id,"
+	                  " referral_household_size, referral_note,"
+	                  " referral_created_by, note, payee_account_number_index)"
 	                  " VALUES ($1::uuid, 'draft', $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-	                  " $11::integer, $12, $13, $14)"
+	                  " $11::integer, $12, $13, $14, $15)"
 	                  " ON CONFLICT (referral_id) DO NOTHING",
-	           14, v, NULL, NULL);
-	if (err != SN_OK)
-		return err;
-	const char *m[4] = { id, d->id_number, d->name, d->birth_date };
+	           15, v, NULL, NULL);
+	const char *m[5]  = { id, idn, d->name, d->birth_date,
+		 index_of(INTAKE_IX_ID, d->id_number, ix) };
 	/* Only if the draft above was opened (id is new each time). */
-	return sn_tx_query(tx,
-	    "INSERT INTO member (application_id, position, id_number, name,"
-	    " relation, birth_date)"
-	    " SELECT $1::uuid, 0, $2, $3, 'self', $4::date"
-	    " WHERE EXISTS (SELECT 1 FROM application WHERE id = $1::uuid)",
-	    4, m, NULL, NULL);
+	if (err == SN_OK)
+		err = sn_tx_query(tx,
+		    "INSERT INTO member (application_id, position,"
+		    " id_number_sealed, name, relation, birth_date,"
+		    " id_number_index)"
+		    " SELECT $1::uuid, 0, $2, $3, 'self', $4::date, $5"
+		    " WHERE EXISTS (SELECT 1 FROM application WHERE id = "
+		    "$1::uuid)",
+		    5, m, NULL, NULL);
+	free(acct);
+	free(idn);
+	return err;
 }
 
 sn_err
@@ -373,7 +473,7 @@ intake_store_qclaim(sn_tx *tx, const intake_app *app, const char *id)
 	if (v[0] != NULL)
 		err = sn_tx_query(tx,
 		    "DELETE FROM claim c USING application h"
-		    " WHERE c.id_number = ANY ($1::text[])"
+		    " WHERE c.id_number_index = ANY ($1::text[])"
 		    " AND h.id = c.application_id AND h.id <> $2::uuid"
 		    " AND " EDGE_DECIDED("h"),
 		    2, v, NULL, NULL);
@@ -381,9 +481,9 @@ intake_store_qclaim(sn_tx *tx, const intake_app *app, const char *id)
 	 * wait for each other instead of deadlocking. */
 	if (err == SN_OK)
 		err = sn_tx_query(tx,
-		    "INSERT INTO claim (id_number, application_id)"
+		    "INSERT INTO claim (id_number_index, application_id)"
 		    " SELECT p, $2::uuid FROM unnest($1::text[]) AS p"
-		    " ORDER BY p ON CONFLICT (id_number) DO NOTHING",
+		    " ORDER BY p ON CONFLICT (id_number_index) DO NOTHING",
 		    2, v, NULL, NULL);
 	sn_pgarray_fini(&ids);
 	return err;
@@ -483,11 +583,12 @@ intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
     const char *const *ids, size_t n, const char *head)
 {
 	sn_pgarray a;
+	char       ix[SN_SEAL_INDEX_HEX + 1];
 	sn_pgarray_init(&a);
 	for (size_t i = 0; i < n; i++)
-		sn_pgarray_add(&a, ids[i]);
+		sn_pgarray_add(&a, index_of(INTAKE_IX_ID, ids[i], ix));
 	if (head != NULL)
-		sn_pgarray_add(&a, head);
+		sn_pgarray_add(&a, index_of(INTAKE_IX_ID, head, ix));
 	const char *list = a.n > 0 ? sn_pgarray_text(&a) : NULL;
 	const char *v[5] = { beneficiary_id, application_id, hold_name(hold),
 		list, tier_name(tier) };
@@ -500,7 +601,8 @@ intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
 	if (err == SN_OK && v[2] != NULL && list != NULL)
 		err = sn_tx_query(tx,
 		    "INSERT INTO beneficiary_member"
-		    " (beneficiary_id, id_number, application_id, status, "
+		    " (beneficiary_id, id_number_index, application_id, "
+		    "status, "
 		    "edge)"
 		    " SELECT $1, p, $2, $3, " EDGE_OF(
 		        "$5") ""
@@ -510,8 +612,9 @@ intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
 	else if (err == SN_OK && v[2] != NULL && application_id[0] != '\0')
 		err = sn_tx_query(tx,
 		    "INSERT INTO beneficiary_member (beneficiary_id,"
-		    " id_number, application_id, status, edge)"
-		    " SELECT $1, m.id_number, $2, $3, $5::boolean FROM member "
+		    " id_number_index, application_id, status, edge)"
+		    " SELECT $1, m.id_number_index, $2, $3, $5::boolean FROM "
+		    "member "
 		    "m"
 		    " WHERE m.application_id = $2::uuid"
 		    " AND $4::text IS NULL ON CONFLICT DO NOTHING",
@@ -537,7 +640,7 @@ intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
 	"   'village_code', a.village_code, 'address', a.address,"            \
 	"   'has_able_supporter', a.has_able_supporter),"                     \
 	" 'members', (SELECT json_agg(json_build_object("                     \
-	"   'id_number', m.id_number, 'name', m.name, 'relation', "           \
+	"   'id_number', m.id_number_sealed, 'name', m.name, 'relation', "    \
 	"m.relation,"                                                         \
 	"   'birth_date', to_char(m.birth_date, 'YYYY-MM-DD'),"               \
 	"   'labour_capacity', m.labour_capacity,"                            \
@@ -557,7 +660,7 @@ intake_store_qbeneficiary(sn_tx *tx, const char *beneficiary_id,
 	" 'consent', json_build_object('reference', a.consent_reference,"     \
 	"   'signed_date', to_char(a.consent_signed_date, 'YYYY-MM-DD')),"    \
 	" 'payee', json_build_object('bank_code', a.payee_bank_code,"         \
-	"   'account_number', a.payee_account_number,"                        \
+	"   'account_number', a.payee_account_number_sealed,"                 \
 	"   'account_name', a.payee_account_name),"                           \
 	" 'requested_category', a.requested_category"
 
@@ -615,13 +718,18 @@ view_read(sn_err err, PGresult *res, void *arg)
 {
 	struct view_call c = *(struct view_call *) arg;
 	intake_view      v;
+	char            *doc = NULL;
 
 	free(arg);
 	if (err == SN_OK)
 		err = res != NULL
 		    ? sn_rows_one(res, view_cols, SN_NCOLS(view_cols), &v)
 		    : SN_EDB;
+	if (err == SN_OK && (doc = open_doc(v.json)) == NULL)
+		err = SN_EPROTO;
+	v.json = doc;
 	c.done(c.arg, err, err == SN_OK ? &v : NULL);
+	free(doc);
 }
 
 void
@@ -671,8 +779,13 @@ list_read(sn_err err, PGresult *res, void *arg)
 		n    = sn_rows_count(&r);
 		rows = calloc((size_t) n + 1, sizeof(*rows));
 		err  = rows != NULL ? SN_OK : SN_ENOMEM;
-		for (int i = 0; i < n && err == SN_OK; i++)
+		for (int i = 0; i < n && err == SN_OK; i++) {
 			err = sn_rows_read(&r, i, &rows[i]);
+			/* the opened document replaces the borrowed one */
+			if (err == SN_OK
+			    && (rows[i].doc = open_doc(rows[i].doc)) == NULL)
+				err = SN_EPROTO;
+		}
 		if (err == SN_OK)
 			c.done(c.arg, SN_OK, rows,
 			    n > c.limit ? (size_t) c.limit : (size_t) n,
@@ -681,6 +794,8 @@ list_read(sn_err err, PGresult *res, void *arg)
 	}
 	if (err != SN_OK)
 		c.done(c.arg, err, NULL, 0, false);
+	for (int i = 0; rows != NULL && i < n; i++)
+		free((char *) rows[i].doc);
 	free(rows);
 }
 
@@ -742,9 +857,10 @@ static const char SQL_AMEND_APP[]
       " medical_fen = $15, education_fen = $16, housing_fen = $17,"
       " employment_costs_fen = $18, consent_reference = $19,"
       " consent_signed_date = $20::date, payee_bank_code = $21,"
-      " payee_account_number = $22, payee_account_name = $23,"
+      " payee_account_number_sealed = $22, payee_account_name = $23,"
       " requested_category = coalesce($24, requested_category),"
-      " agricultural_fen = $25, support_fen = $26"
+      " agricultural_fen = $25, support_fen = $26,"
+      " payee_account_number_index = $27, payee_account_number = NULL"
       " WHERE id = $1::uuid AND status = 'returned'"
       /* $2..$4 (the dates, the clerk) stay as first set: named only
        * so that the statement takes app_params' parameters. */
@@ -754,10 +870,13 @@ sn_err
 intake_store_qamend(
     sn_tx *tx, const intake_app *a, const char *id, const char *by)
 {
-	struct app_text t;
+	struct app_text t      = { .account = NULL };
 	const sn_date   unused = { 2000, 1, 1 }; /* $2, $3: not changed */
 	const char     *h[2]   = { id, by };
-	app_params(a, id, unused, unused, by, &t);
+	if (!app_params(a, id, unused, unused, by, &t)) {
+		app_text_fini(&t);
+		return SN_ENOMEM;
+	}
 	/* First the entry, with what the amendment replaces. */
 	sn_err err = sn_tx_query(tx,
 	    "INSERT INTO application_history (application_id, kind,"
@@ -784,6 +903,7 @@ intake_store_qamend(
 	if (err == SN_OK)
 		err = sn_tx_query(
 		    tx, SQL_AMEND_APP, APP_NPARAMS, t.v, NULL, NULL);
+	app_text_fini(&t);
 	return err == SN_OK ? insert_members(tx, a, id) : err;
 }
 
@@ -817,9 +937,14 @@ body_read(sn_tx *tx, PGresult *res, void *arg)
 {
 	intake_store_stored_slot *slot = arg;
 	intake_stored             b;
+	char                     *body = NULL;
 	sn_err err = sn_rows_one(res, body_cols, SN_NCOLS(body_cols), &b);
 
+	if (err == SN_OK && (body = open_doc(b.body)) == NULL)
+		err = SN_EPROTO;
+	b.body = body;
 	slot->fn(tx, err, err == SN_OK ? &b : NULL, slot->arg);
+	free(body);
 }
 
 sn_err
@@ -838,33 +963,41 @@ intake_store_qstored(sn_tx *tx, const char *id, intake_store_stored_slot *slot)
 sn_err
 intake_store_qpayee(sn_tx *tx, const intake_store_payee *py)
 {
-	const char *v[6]
-	    = { py->application_id, py->bank_code, py->account_number,
-		      py->account_name, py->actor, py->details_json };
-	/* The old payee into the history first, and only when it differs:
-	 * a repeat of the same correction changes nothing. */
+	char  ix[SN_SEAL_INDEX_HEX + 1];
+	char *acct = NULL;
+	if (!seal_opt(INTAKE_AD_ACCOUNT, py->account_number, &acct))
+		return SN_ENOMEM;
+	const char *v[7] = { py->application_id, py->bank_code, acct,
+		py->account_name, py->actor, py->details_json,
+		index_of(INTAKE_IX_ACCOUNT, py->account_number, ix) };
+	const char *u[5] = { v[0], v[1], v[2], v[3], v[6] };
+	/* The old payee into the history first, and only when it differs
+	 * (by the account's index): a repeat of the same correction changes
+	 * nothing. Both accounts are kept sealed there. */
 	sn_err err = sn_tx_query(tx,
 	    "INSERT INTO application_history (application_id, kind,"
 	    " revision, actor, details)"
 	    " SELECT a.id, 'payee_changed', a.revision, $5,"
 	    "  $6::jsonb || jsonb_build_object('old_payee',"
 	    "  jsonb_build_object('bank_code', a.payee_bank_code,"
-	    "  'account_number', a.payee_account_number,"
+	    "  'account_number', a.payee_account_number_sealed,"
 	    "  'account_name', a.payee_account_name),"
 	    "  'new_payee', jsonb_build_object('bank_code', $2::text,"
 	    "  'account_number', $3::text, 'account_name', $4::text))"
 	    " FROM application a WHERE a.id = $1::uuid"
 	    " AND a.status <> 'draft'"
-	    " AND (a.payee_bank_code, a.payee_account_number,"
-	    "  a.payee_account_name) IS DISTINCT FROM ($2, $3, $4)",
-	    6, v, NULL, NULL);
-	if (err != SN_OK)
-		return err;
-	return sn_tx_query(tx,
-	    "UPDATE application SET payee_bank_code = $2,"
-	    " payee_account_number = $3, payee_account_name = $4"
-	    " WHERE id = $1::uuid AND status <> 'draft'",
-	    4, v, NULL, NULL);
+	    " AND (a.payee_bank_code, a.payee_account_number_index,"
+	    "  a.payee_account_name) IS DISTINCT FROM ($2, $7, $4)",
+	    7, v, NULL, NULL);
+	if (err == SN_OK)
+		err = sn_tx_query(tx,
+		    "UPDATE application SET payee_bank_code = $2,"
+		    " payee_account_number_sealed = $3,"
+		    " payee_account_name = $4, payee_account_number_index = $5"
+		    " WHERE id = $1::uuid AND status <> 'draft'",
+		    5, u, NULL, NULL);
+	free(acct);
+	return err;
 }
 
 /* ---- beneficiary households and their changes ----------------------- */
@@ -931,13 +1064,16 @@ sn_err
 intake_store_qhousehold(sn_tx *tx, const char *id, const char *member_id,
     intake_store_household_slot *slot)
 {
-	const char *v[2] = { id, member_id != NULL ? member_id : "" };
+	char        ix[SN_SEAL_INDEX_HEX + 1];
+	const char *v[2] = { id,
+		member_id != NULL ? index_of(INTAKE_IX_ID, member_id, ix)
+		                  : "" };
 	return sn_tx_query(tx,
 	    "SELECT h.status <> 'exited' AS active,"
 	    " h.township_code, h.village_code, h.application_id,"
 	    " EXISTS (SELECT 1 FROM beneficiary_member m"
 	    "  WHERE m.beneficiary_id = h.beneficiary_id"
-	    "  AND m.id_number = $2) AS member_known"
+	    "  AND m.id_number_index = $2) AS member_known"
 	    " FROM beneficiary_household h WHERE h.beneficiary_id = $1"
 	    " FOR UPDATE",
 	    2, v, household_read, slot);
@@ -946,18 +1082,23 @@ intake_store_qhousehold(sn_tx *tx, const char *id, const char *member_id,
 sn_err
 intake_store_qchange(sn_tx *tx, const intake_store_change *c)
 {
+	char *member = NULL;
+	if (!seal_opt(INTAKE_AD_CHANGE, c->member_id_number, &member))
+		return SN_ENOMEM;
 	const char *v[12] = { c->change_id, c->beneficiary_id,
-		c->application_id, c->kind, c->member_id_number,
-		c->effective_date, c->note != NULL ? c->note : "",
-		c->details_json, c->reported_by, c->reported_on, c->agency,
-		c->notice_id };
-	return sn_tx_query(tx,
-	    "INSERT INTO household_change (change_id, beneficiary_id,"
-	    " application_id, kind, member_id_number, effective_date, note,"
-	    " details, reported_by, reported_on, agency, notice_id)"
-	    " VALUES ($1::uuid, $2, $3, $4, $5, $6::date, $7, $8::jsonb, $9,"
-	    " $10::date, $11, $12)",
-	    12, v, NULL, NULL);
+		c->application_id, c->kind, member, c->effective_date,
+		c->note != NULL ? c->note : "", c->details_json,
+		c->reported_by, c->reported_on, c->agency, c->notice_id };
+	sn_err      err   = sn_tx_query(tx,
+	           "INSERT INTO household_change (change_id, beneficiary_id,"
+	                  " application_id, kind, member_id_number_sealed,"
+	                  " effective_date, note, details, reported_by, reported_on,"
+	                  " agency, notice_id)"
+	                  " VALUES ($1::uuid, $2, $3, $4, $5, $6::date, $7, $8::jsonb, $9,"
+	                  " $10::date, $11, $12)",
+	           12, v, NULL, NULL);
+	free(member);
+	return err;
 }
 
 static const sn_col match_cols[] = {
@@ -980,7 +1121,9 @@ sn_err
 intake_store_qnotice_match(sn_tx *tx, const char *notice_id,
     const char *id_number, intake_store_match_slot *slot)
 {
-	const char *v[2] = { notice_id, id_number };
+	char        ix[SN_SEAL_INDEX_HEX + 1];
+	const char *v[2]
+	    = { notice_id, index_of(INTAKE_IX_ID, id_number, ix) };
 	return sn_tx_query(tx,
 	    "SELECT EXISTS (SELECT 1 FROM agency_notice n"
 	    "  WHERE n.notice_id = $1) AS seen,"
@@ -989,7 +1132,7 @@ intake_store_qnotice_match(sn_tx *tx, const char *notice_id,
 	    "  SELECT b.beneficiary_id, b.application_id"
 	    "  FROM beneficiary_household b JOIN beneficiary_member m"
 	    "   ON m.beneficiary_id = b.beneficiary_id"
-	    "  WHERE m.id_number = $2 AND b.status <> 'exited'"
+	    "  WHERE m.id_number_index = $2 AND b.status <> 'exited'"
 	    "  ORDER BY b.beneficiary_id LIMIT 1 FOR UPDATE OF b) h ON true",
 	    2, v, match_read, slot);
 }
@@ -998,26 +1141,32 @@ sn_err
 intake_store_qnotice(sn_tx *tx, const intake_store_notice *n)
 {
 	char        wage[24];
+	char       *sealed = NULL;
 	const char *v[9];
+	sn_err      err;
+	if (!seal_opt(INTAKE_AD_NOTICE, n->id_number, &sealed))
+		return SN_ENOMEM;
 	snprintf(wage, sizeof(wage), "%lld", (long long) n->monthly_wage_fen);
 	v[0] = n->notice_id;
 	v[1] = n->agency;
 	v[2] = n->kind;
-	v[3] = n->id_number;
+	v[3] = sealed;
 	v[4] = n->effective_date;
 	v[5] = wage;
 	v[6] = n->beneficiary_id;
 	v[7] = n->change_id;
 	v[8] = n->received_on;
-	return sn_tx_query(tx,
-	    "INSERT INTO agency_notice (notice_id, agency, kind, id_number,"
-	    " effective_date, monthly_wage_fen, outcome, beneficiary_id,"
-	    " change_id, received_on)"
-	    " VALUES ($1, $2, $3, $4, $5::date, $6::bigint,"
-	    " CASE WHEN $8::uuid IS NULL THEN 'unmatched' ELSE 'matched' END,"
-	    " $7, $8::uuid, $9::date)"
-	    " ON CONFLICT (notice_id) DO NOTHING",
-	    9, v, NULL, NULL);
+	err  = sn_tx_query(tx,
+	     "INSERT INTO agency_notice (notice_id, agency, kind,"
+	      " id_number_sealed, effective_date, monthly_wage_fen, outcome,"
+	      " beneficiary_id, change_id, received_on)"
+	      " VALUES ($1, $2, $3, $4, $5::date, $6::bigint,"
+	      " CASE WHEN $8::uuid IS NULL THEN 'unmatched' ELSE 'matched' END,"
+	      " $7, $8::uuid, $9::date)"
+	      " ON CONFLICT (notice_id) DO NOTHING",
+	     9, v, NULL, NULL);
+	free(sealed);
+	return err;
 }
 
 struct changes_call {
@@ -1052,13 +1201,17 @@ changes_read(sn_err err, PGresult *res, void *arg)
 	struct changes_call c = *(struct changes_call *) arg;
 	changes_row         r;
 	intake_changes_view v;
+	char               *doc = NULL;
 
 	free(arg);
 	if (err == SN_OK)
 		err = res != NULL ? sn_rows_one(
 		          res, changes_cols, SN_NCOLS(changes_cols), &r)
 		                  : SN_EDB;
+	if (err == SN_OK && (doc = open_doc(r.json)) == NULL)
+		err = SN_EPROTO;
 	if (err == SN_OK) {
+		r.json = doc;
 		memset(&v, 0, sizeof(v));
 		v.household.active         = r.active;
 		v.household.township_code  = r.township_code;
@@ -1069,6 +1222,7 @@ changes_read(sn_err err, PGresult *res, void *arg)
 		v.last                     = r.last;
 	}
 	c.done(c.arg, err, err == SN_OK ? &v : NULL);
+	free(doc);
 }
 
 void
@@ -1102,7 +1256,7 @@ intake_store_changes(sn_db *db, const char *id, const sn_page *page,
 	    "   jsonb_build_object("
 	    "  'change_id', x.change_id, 'beneficiary_id', x.beneficiary_id,"
 	    "  'application_id', x.application_id, 'kind', x.kind,"
-	    "  'member_id_number', x.member_id_number,"
+	    "  'member_id_number', x.member_id_number_sealed,"
 	    "  'effective_date', to_char(x.effective_date, 'YYYY-MM-DD'),"
 	    "  'note', x.note, 'reported_by', x.reported_by,"
 	    "  'reported_on', to_char(x.reported_on, 'YYYY-MM-DD'),"
@@ -1115,3 +1269,40 @@ intake_store_changes(sn_db *db, const char *id, const sn_page *page,
 	    " WHERE h.beneficiary_id = $1",
 	    3, v, changes_read, c);
 }
+
+/* ---- sealing at start-up -------------------------------------------- */
+
+const sn_sealdb_column intake_store_seal_columns[] = {
+	{ .table      = "member",
+	    .clear    = "id_number",
+	    .sealed   = "id_number_sealed",
+	    .index    = "id_number_index",
+	    .ad       = INTAKE_AD_MEMBER,
+	    .index_ad = INTAKE_IX_ID },
+	/* looked up, never read back: the index alone */
+	{ .table      = "claim",
+	    .clear    = "id_number",
+	    .index    = "id_number_index",
+	    .ad       = "intake.claim.id_number",
+	    .index_ad = INTAKE_IX_ID },
+	{ .table      = "beneficiary_member",
+	    .clear    = "id_number",
+	    .index    = "id_number_index",
+	    .ad       = "intake.beneficiary_member.id_number",
+	    .index_ad = INTAKE_IX_ID },
+	{ .table      = "application",
+	    .clear    = "payee_account_number",
+	    .sealed   = "payee_account_number_sealed",
+	    .index    = "payee_account_number_index",
+	    .ad       = INTAKE_AD_ACCOUNT,
+	    .index_ad = INTAKE_IX_ACCOUNT },
+	{ .table    = "household_change",
+	    .clear  = "member_id_number",
+	    .sealed = "member_id_number_sealed",
+	    .ad     = INTAKE_AD_CHANGE },
+	{ .table    = "agency_notice",
+	    .clear  = "id_number",
+	    .sealed = "id_number_sealed",
+	    .ad     = INTAKE_AD_NOTICE },
+};
+const size_t intake_store_nseal_columns = SN_NCOLS(intake_store_seal_columns);

@@ -31,6 +31,27 @@
 #include "sn/db.h"
 #include "sn/err.h"
 #include "sn/page.h"
+#include "sn/sealdb.h"
+
+/*
+ * Sealed columns (issue 11, schema/007_sealed.sql): the associated data
+ * each is sealed under, and the names the blind indexes are taken under
+ * (one per kind of value, so that the tables join by it). Every read of
+ * a document built in SQL opens its sealed values before it is handed
+ * on; lists of persons go to SQL as their indexes.
+ */
+#define INTAKE_AD_MEMBER "intake.member.id_number"
+#define INTAKE_AD_ACCOUNT "intake.application.payee_account_number"
+#define INTAKE_AD_CHANGE "intake.household_change.member_id_number"
+#define INTAKE_AD_NOTICE "intake.agency_notice.id_number"
+#define INTAKE_IX_ID "intake.id_number"
+#define INTAKE_IX_ACCOUNT "intake.account_number"
+
+typedef sn_sealdb_key intake_sealed_key;
+
+/* What an older version left in clear, sealed at start-up (main.c). */
+extern const sn_sealdb_column intake_store_seal_columns[];
+extern const size_t           intake_store_nseal_columns;
 
 /* ---- reads outside a transaction ------------------------------------ */
 

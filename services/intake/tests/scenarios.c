@@ -13,7 +13,7 @@
  *                    notice_unmatched | notice_kill |
  *                    income_sources | edge_household |
  *                    returned_resubmit | returned_withdrawn |
- *                    payee_changed | list_paged
+ *                    payee_changed | list_paged | sealed
  *
  * The notice_* scenarios run the real agency-sim binary too: its POST
  * /notices publishes agency.notice, which intake follows.
@@ -38,6 +38,7 @@
 #include "sn/auth.h"
 #include "sn/idnum.h"
 #include "sn/pay/v1/payment.pb-c.h"
+#include "sn/seal.h"
 #include "sn/uuid.h"
 
 #ifndef SN_INTAKE_BIN
@@ -77,6 +78,41 @@ token(const char *user, const char *role, const char *juris)
 		th_fail(&T, "cannot issue a token");
 	sn_auth_close(auth);
 	return tok;
+}
+
+/* The tests' sealer, from the keys every spawned service gets
+ * (th_default_env): what intake seals, the tests can open and index. */
+static sn_seal *test_seal;
+
+static const sn_seal *
+test_sealer(void)
+{
+	const char *ring = NULL, *blind = NULL;
+
+	for (const char *const *e = th_default_env; *e != NULL; e++) {
+		if (strncmp(*e, "SN_SEAL_KEYS=", 13) == 0)
+			ring = *e + 13;
+		if (strncmp(*e, "SN_BLIND_KEY=", 13) == 0)
+			blind = *e + 13;
+	}
+	if (test_seal == NULL
+	    && (ring == NULL || blind == NULL
+	        || sn_seal_open(&test_seal, ring, blind) != SN_OK))
+		th_fail(&T, "cannot open the tests' sealer");
+	return test_seal;
+}
+
+/* The blind index intake looks a person up by (schema/007_sealed.sql);
+ * four buffers in turn, so that a statement may name several. */
+static const char *
+id_index(const char *id_number)
+{
+	static char buf[4][SN_SEAL_INDEX_HEX + 1];
+	static int  next;
+	char       *out = buf[next++ % 4];
+
+	sn_seal_index(test_sealer(), "intake.id_number", id_number, out);
+	return out;
 }
 
 /* A new person: a valid identity number and its birth date. */
@@ -780,9 +816,9 @@ concurrent(void)
 	    "more than one application stored");
 	TH_CHECK(&T,
 	    th_int(&T,
-	        "SELECT count(*) FROM %s.claim WHERE id_number = '%s'"
+	        "SELECT count(*) FROM %s.claim WHERE id_number_index = '%s'"
 	        " AND application_id = '%s'",
-	        schema, shared.id, winner)
+	        schema, id_index(shared.id), winner)
 	        == 1,
 	    "the shared person is not claimed by the winner");
 	for (int i = 0; i < N; i++) {
@@ -1140,9 +1176,9 @@ referral_drafts(void)
 	        schema)
 	            == 0
 	        && th_int(&T,
-	               "SELECT count(*) FROM %s.member WHERE id_number"
+	               "SELECT count(*) FROM %s.member WHERE id_number_index"
 	               " IN ('%s', '%s')",
-	               schema, pm.id, broken.id)
+	               schema, id_index(pm.id), id_index(broken.id))
 	            == 0,
 	    "a medical or malformed referral opened a draft");
 	TH_CHECK(&T,
@@ -1373,9 +1409,9 @@ draft_submit(void)
 	        id) == 2
 	        && th_int(&T,
 	               "SELECT count(*) FROM %s.member WHERE application_id ="
-	               " '%s' AND position = 1 AND id_number = '%s'"
+	               " '%s' AND position = 1 AND id_number_index = '%s'"
 	               " AND labour_capacity = 'none'",
-	               schema, id, q.id)
+	               schema, id, id_index(q.id))
 	            == 1
 	        && th_int(&T,
 	               "SELECT count(*) FROM %s.claim WHERE application_id ="
@@ -3175,12 +3211,200 @@ list_paged(void)
 		free(mine[i]);
 }
 
+/* ---- issue 11: sealed at rest ---------------------------------------- */
+
+#define OLD_ACCOUNT "6222020200199887766"
+
+/* The sealed value of sql (one text cell) opened under column, compared
+ * with want. */
+static bool
+opens_to(const char *column, const char *want, const char *fmt, const char *a,
+    const char *b)
+{
+	char *sealed = th_text(&T, fmt, a, b);
+	char *plain  = NULL;
+	bool  ok     = sealed != NULL && strncmp(sealed, "sn1.", 4) == 0
+	    && strstr(sealed, want) == NULL
+	    && sn_seal_open_text(test_sealer(), column, sealed, &plain)
+	        == SN_OK
+	    && strcmp(plain, want) == 0;
+
+	free(sealed);
+	free(plain);
+	return ok;
+}
+
+/* GET /applications/{id} answers the member's id number and the payee's
+ * account in clear. */
+static void
+answered_clear(const char *id, const char *id_number, const char *account)
+{
+	char   path[128];
+	answer g;
+
+	snprintf(path, sizeof(path), "/applications/%s", id);
+	g             = call("GET", path, clerk_tok, NULL, NULL);
+	json_t     *m = json_array_get(json_object_get(g.body, "members"), 0);
+	const char *got = json_string_value(json_object_get(m, "id_number"));
+	TH_CHECK(&T,
+	    g.status == 200 && got != NULL && strcmp(got, id_number) == 0,
+	    "GET %s: status %d, id_number %s (want it in clear)", id, g.status,
+	    got != NULL ? got : "(none)");
+	got = jstr(g.body, "payee.account_number");
+	TH_CHECK(&T, got != NULL && strcmp(got, account) == 0,
+	    "GET %s: account_number %s (want it in clear)", id,
+	    got != NULL ? got : "(none)");
+	json_decref(g.body);
+}
+
+/* Writes, as a version before issue 11 did, an application of person p
+ * in clear (its member, claim and account), copied from application src;
+ * returns the new application's id (static). */
+static const char *
+old_clear_row(const char *src, const person *p)
+{
+	static char id[37];
+	sn_uuid     u;
+
+	sn_uuid_v4(&u);
+	sn_uuid_format(&u, id);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "WITH a AS (INSERT INTO %s.application (id, accepted_date,"
+	        " deadline_date, taken_in_by, registration, district_code,"
+	        " township_code, village_code, address, has_able_supporter,"
+	        " wages_fen, business_fen, pensions_fen, other_fen, "
+	        "medical_fen,"
+	        " education_fen, housing_fen, employment_costs_fen,"
+	        " consent_reference, consent_signed_date, payee_bank_code,"
+	        " payee_account_number, payee_account_name, agricultural_fen,"
+	        " support_fen) SELECT '%s', accepted_date, deadline_date,"
+	        " taken_in_by, registration, district_code, township_code,"
+	        " village_code, address, has_able_supporter, wages_fen,"
+	        " business_fen, pensions_fen, other_fen, medical_fen,"
+	        " education_fen, housing_fen, employment_costs_fen,"
+	        " consent_reference, consent_signed_date, payee_bank_code,"
+	        " '" OLD_ACCOUNT "', payee_account_name, agricultural_fen,"
+	        " support_fen FROM %s.application WHERE id = '%s'"
+	        " RETURNING id),"
+	        " m AS (INSERT INTO %s.member (application_id, position,"
+	        " id_number, name, relation, birth_date, labour_capacity,"
+	        " disability_grade, self_care) SELECT id, 0, '%s', 'Old Row',"
+	        " 'self', '%s', 'none', 0, 'able' FROM a RETURNING 1),"
+	        " c AS (INSERT INTO %s.claim (id_number, application_id)"
+	        " SELECT '%s', id FROM a RETURNING 1)"
+	        " SELECT (SELECT count(*) FROM m) + (SELECT count(*) FROM c)",
+	        schema, id, schema, src, schema, p->id, p->birth, schema,
+	        p->id)
+	        == 2,
+	    "cannot write a row in clear as an older version did");
+	return id;
+}
+
+/* Issue 11: an application submitted now is stored sealed (no clear
+ * value; "sn1." text that the tests' keys open under the column's name
+ * only) with blind indexes, answered in clear, and found by the index (a
+ * second application naming the person is refused); rows an older
+ * version wrote in clear are sealed at the next start, before intake is
+ * ready, and answered and found alike. */
+static void
+sealed(void)
+{
+	person a = new_person(1961), b = new_person(1971);
+	start_intake();
+	char *id = submit_ok(&a, 1, "a sealed application");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.member WHERE application_id = '%s'"
+	        " AND id_number IS NULL AND id_number_index = '%s'",
+	        schema, id, id_index(a.id))
+	            == 1
+	        && opens_to("intake.member.id_number", a.id,
+	            "SELECT id_number_sealed FROM %s.member"
+	            " WHERE application_id = '%s'",
+	            schema, id)
+	        && !opens_to("intake.claim.id_number", a.id,
+	            "SELECT id_number_sealed FROM %s.member"
+	            " WHERE application_id = '%s'",
+	            schema, id),
+	    "the member's id number is not sealed under its column");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.application WHERE id = '%s'"
+	        " AND payee_account_number IS NULL",
+	        schema,
+	        id) == 1
+	        && opens_to("intake.application.payee_account_number",
+	            "6222020200112233445",
+	            "SELECT payee_account_number_sealed FROM %s.application"
+	            " WHERE id = '%s'",
+	            schema, id),
+	    "the payee's account is not sealed");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.claim WHERE id_number IS NULL"
+	        " AND id_number_index = '%s' AND application_id = '%s'",
+	        schema, id_index(a.id), id)
+	        == 1,
+	    "the claim is not kept by the index alone");
+	answered_clear(id, a.id, "6222020200112233445");
+	char  *body = dump(app_json(&a, 1));
+	answer r = call("POST", "/applications", clerk_tok, new_key(), body);
+	expect_error(r, 409, "person_in_open_application",
+	    "members[0].id_number", "the same person, found by the index");
+	json_decref(r.body);
+	free(body);
+
+	/* An older version's row, written while intake is down. */
+	th_stop(&T, intake_proc);
+	const char *old = old_clear_row(id, &b);
+	restart_intake();
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT (SELECT count(*) FROM %s.member WHERE id_number IS NOT"
+	        " NULL) + (SELECT count(*) FROM %s.claim WHERE id_number IS"
+	        " NOT NULL) + (SELECT count(*) FROM %s.application WHERE"
+	        " payee_account_number IS NOT NULL)",
+	        schema, schema, schema)
+	        == 0,
+	    "a value written in clear is still in clear after the start");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.member WHERE application_id = '%s'"
+	        " AND id_number_index = '%s'",
+	        schema, old, id_index(b.id))
+	            == 1
+	        && opens_to("intake.member.id_number", b.id,
+	            "SELECT id_number_sealed FROM %s.member"
+	            " WHERE application_id = '%s'",
+	            schema, old)
+	        && opens_to("intake.application.payee_account_number",
+	            OLD_ACCOUNT,
+	            "SELECT payee_account_number_sealed FROM %s.application"
+	            " WHERE id = '%s'",
+	            schema, old),
+	    "the row written in clear was not sealed at start-up");
+	answered_clear(old, b.id, OLD_ACCOUNT);
+	body = dump(app_json(&b, 1));
+	r    = call("POST", "/applications", clerk_tok, new_key(), body);
+	expect_error(r, 409, "person_in_open_application",
+	    "members[0].id_number", "the old row's person, by the index");
+	TH_CHECK(&T,
+	    jstr(r.body, "error.application_id") != NULL
+	        && strcmp(jstr(r.body, "error.application_id"), old) == 0,
+	    "the 409 does not name the old row's application");
+	json_decref(r.body);
+	free(body);
+	free(id);
+}
+
 static void
 free_tokens(void)
 {
 	free(clerk_tok);
 	free(other_tok);
 	free(invest_tok);
+	sn_seal_close(test_seal);
 }
 
 int
@@ -3213,6 +3437,7 @@ main(int argc, char **argv)
 		{ "returned_withdrawn", returned_withdrawn },
 		{ "payee_changed", payee_changed },
 		{ "list_paged", list_paged },
+		{ "sealed", sealed },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), free_tokens);
