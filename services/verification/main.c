@@ -10,6 +10,7 @@
 #include "handlers.h"
 #include "sn/config.h"
 #include "sn/service.h"
+#include "store.h"
 
 static const sn_setting_doc settings[] = {
 	{ "SN_AGENCY_PUBLIC_SECURITY_URL",
@@ -111,11 +112,14 @@ main(int argc, char **argv)
 		.name                                = "verification",
 		.publishes                           = true,
 		.needs_auth                          = true,
+		.needs_seal                          = true,
 		.follows                             = follows,
 		.setup                               = setup,
 		.teardown                            = teardown,
 		.routes                              = verification_routes,
 		.nroutes                             = VERIFICATION_NROUTES,
-		.settings                            = settings };
+		.settings                            = settings,
+		.seal_columns  = verification_store_seal_columns,
+		.nseal_columns = VERIFICATION_NSEAL_COLUMNS };
 	return sn_service_main(argc, argv, &def);
 }

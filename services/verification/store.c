@@ -9,17 +9,17 @@
 #include <string.h>
 
 #include "sn/log.h"
-
+#include "sn/seal.h"
 static const char SQL_CHECK_INSERT[]
     = "INSERT INTO checks (source_event, kind, application_id, review_id,"
-      " consent_reference, id_numbers, members, has_declaration,"
+      " consent_reference, id_numbers_sealed, members, has_declaration,"
       " declared_wages_fen, declared_business_fen, declared_pensions_fen,"
       " declared_other_fen, declared_medical_fen, declared_education_fen,"
       " declared_housing_fen, declared_employment_costs_fen,"
       " district_code, township_code, village_code, status, attempt, reason,"
       " has_expenditure, declared_agricultural_fen, declared_support_fen,"
       " revision, accepted_date, deadline_date)"
-      " VALUES ($1, $2, $3, $4, $5, $6::text[], $7, $8, $9, $10, $11, $12,"
+      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
       " $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,"
       " $26, $27, $28)"
       " ON CONFLICT DO NOTHING";
@@ -34,7 +34,7 @@ static const char SQL_OUTCOME_UNASKED[]
 static const char SQL_SCAN[]
     = "SELECT c.check_id, c.application_id, c.review_id,"
       " c.consent_reference,"
-      " array_to_string(c.id_numbers, ',') AS id_numbers, c.members,"
+      " c.id_numbers_sealed, c.members,"
       " c.has_declaration, c.has_expenditure, c.declared_wages_fen,"
       " c.declared_business_fen,"
       " c.declared_pensions_fen, c.declared_other_fen,"
@@ -188,10 +188,16 @@ verification_store_check_insert(sn_tx *tx, const verification_check_new *c)
 {
 	if (c->members < 1 || c->members > VERIFICATION_MAX_MEMBERS)
 		return SN_ERANGE;
-	sn_pgarray ids;
-	sn_pgarray_init(&ids);
+	/* The persons as one sealed value: their comma-separated list. */
+	char  list[VERIFICATION_MAX_MEMBERS * 20];
+	char *ids = NULL;
+	list[0]   = '\0';
 	for (int i = 0; i < c->members; i++)
-		sn_pgarray_add(&ids, c->ids[i]);
+		snprintf(list + strlen(list), sizeof(list) - strlen(list),
+		    "%s%s", i > 0 ? "," : "", c->ids[i]);
+	if (sn_seal_text(sn_seal_default(), VERIFICATION_AD_IDS, list, &ids)
+	    != SN_OK)
+		return SN_ENOMEM;
 	char m[16], dec[10][24], att[16], rev[16];
 	I64(m, c->members);
 	I64(dec[0], c->declared.wages_fen);
@@ -207,18 +213,15 @@ verification_store_check_insert(sn_tx *tx, const verification_check_new *c)
 	I64(att, c->attempt);
 	I64(rev, c->revision < 1 ? 1 : c->revision);
 	const char *v[28] = { c->source_event, kind_names[c->kind],
-		c->application_id, c->review_id, c->consent_reference,
-		sn_pgarray_text(&ids), m,
+		c->application_id, c->review_id, c->consent_reference, ids, m,
 		c->has_declaration ? "true" : "false", dec[0], dec[1], dec[2],
 		dec[3], dec[4], dec[5], dec[6], dec[7], c->district_code,
 		c->township_code, c->village_code, status_names[c->status],
 		att, c->reason, c->has_expenditure ? "true" : "false", dec[8],
 		dec[9], rev, c->accepted_date ? c->accepted_date : "",
 		c->deadline_date ? c->deadline_date : "" };
-	sn_err      err   = v[5] == NULL
-	           ? SN_ENOMEM
-	           : sn_tx_query(tx, SQL_CHECK_INSERT, 28, v, NULL, NULL);
-	sn_pgarray_fini(&ids);
+	sn_err      err = sn_tx_query(tx, SQL_CHECK_INSERT, 28, v, NULL, NULL);
+	free(ids);
 	return err;
 }
 
@@ -241,7 +244,7 @@ typedef struct scan_row {
 	char        application_id[128];
 	char        review_id[128];
 	char        consent_reference[128];
-	char        id_numbers[VERIFICATION_MAX_MEMBERS * 20];
+	const char *id_numbers_sealed;
 	int32_t     members;
 	bool        has_declaration, has_expenditure;
 	int64_t     declared[10];
@@ -262,7 +265,7 @@ static const sn_col scan_cols[] = {
 	SN_COL(scan_row, application_id, SN_COL_CHARS),
 	SN_COL(scan_row, review_id, SN_COL_CHARS),
 	SN_COL(scan_row, consent_reference, SN_COL_CHARS),
-	SN_COL(scan_row, id_numbers, SN_COL_CHARS),
+	SN_COL(scan_row, id_numbers_sealed, SN_COL_TEXT),
 	SN_COL(scan_row, members, SN_COL_I32),
 	SN_COL(scan_row, has_declaration, SN_COL_BOOL),
 	SN_COL(scan_row, has_expenditure, SN_COL_BOOL),
@@ -292,7 +295,16 @@ due_from_row(const scan_row *s, verification_due *d)
 	    s->application_id);
 	snprintf(d->review_id, sizeof(d->review_id), "%s", s->review_id);
 	snprintf(d->consent, sizeof(d->consent), "%s", s->consent_reference);
-	snprintf(d->idbuf, sizeof(d->idbuf), "%s", s->id_numbers);
+	char *ids = NULL;
+	if (sn_seal_open_text(sn_seal_default(), VERIFICATION_AD_IDS,
+	        s->id_numbers_sealed, &ids)
+	    != SN_OK) {
+		sn_log(SN_LOG_ERROR, "a check's sealed persons do not open",
+		    "application_id", s->application_id, NULL);
+		return false;
+	}
+	snprintf(d->idbuf, sizeof(d->idbuf), "%s", ids);
+	free(ids);
 	for (char *p = d->idbuf, *tok; p != NULL; p = tok) {
 		tok = strchr(p, ',');
 		if (tok != NULL)
@@ -384,6 +396,11 @@ verification_store_scan(
 	sn_db_query(db, SQL_SCAN, 1, v, scan_done, s);
 }
 
+/* The key of an answer's records whose values are sealed. */
+static const sn_sealdb_key record_keys[] = {
+	{ "id_number", VERIFICATION_AD_RECORDS },
+};
+
 sn_err
 verification_store_answer_put(sn_tx *tx, const verification_answer_row *a)
 {
@@ -392,16 +409,25 @@ verification_store_answer_put(sn_tx *tx, const verification_answer_row *a)
 	I64(att, a->attempt);
 	I64(tries, a->tries);
 	I64(lat, a->latency_ms);
-	const char *v[10] = { id, verification_agency_name(a->agency), att,
-		verification_outcome_name(a->outcome), tries, lat,
-		a->agency_answered_at, a->error, (const char *) a->reply,
-		a->records_json };
-	int lengths[10]   = { 0, 0, 0, 0, 0, 0, 0, 0, (int) a->reply_len, 0 };
-	int formats[10]   = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
-	if (v[1] == NULL || v[3] == NULL)
-		return SN_EINVAL;
-	return sn_tx_query_bin(
-	    tx, SQL_ANSWER_PUT, 10, v, lengths, formats, 0, NULL, NULL);
+	/* The records' persons sealed (their figures stay as they are). */
+	char *records = NULL;
+	if (a->records_json != NULL
+	    && sn_sealdb_seal_json(sn_seal_default(), a->records_json,
+	           record_keys, 1, &records)
+	        != SN_OK)
+		return SN_ENOMEM;
+	const char *v[10]  = { id, verification_agency_name(a->agency), att,
+		 verification_outcome_name(a->outcome), tries, lat,
+		 a->agency_answered_at, a->error, (const char *) a->reply,
+		 records };
+	int    lengths[10] = { 0, 0, 0, 0, 0, 0, 0, 0, (int) a->reply_len, 0 };
+	int    formats[10] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
+	sn_err err         = v[1] == NULL || v[3] == NULL
+	            ? SN_EINVAL
+	            : sn_tx_query_bin(
+	                tx, SQL_ANSWER_PUT, 10, v, lengths, formats, 0, NULL, NULL);
+	free(records);
+	return err;
 }
 
 /* A row of SQL_OK_REPLIES (binary results). */
@@ -503,14 +529,23 @@ view_done(sn_err err, PGresult *res, void *arg)
 {
 	struct view_ctx       *s = arg;
 	verification_check_doc d;
+	char                  *doc = NULL;
 	if (err == SN_OK && res == NULL)
 		err = SN_EDB;
 	if (err == SN_OK)
 		err = sn_rows_one(res, doc_cols, SN_NCOLS(doc_cols), &d);
+	/* the answers' records carry sealed persons: opened for the API */
+	if (err == SN_OK
+	    && sn_sealdb_open_json(
+	           sn_seal_default(), d.doc, record_keys, 1, &doc)
+	        != SN_OK)
+		err = SN_EPROTO;
+	d.doc = doc;
 	if (err == SN_ENOTFOUND)
 		s->done(SN_OK, NULL, s->arg);
 	else
 		s->done(err, err == SN_OK ? &d : NULL, s->arg);
+	free(doc);
 	free(s);
 }
 
@@ -701,3 +736,14 @@ verification_store_retry_mark(sn_tx *tx, int64_t check_id, const char *user)
 	const char *v[2] = { id, user };
 	return sn_tx_query(tx, SQL_RETRY_MARK, 2, v, NULL, NULL);
 }
+
+/* What an older version left in clear, sealed at start-up (main.c). */
+const sn_sealdb_column
+    verification_store_seal_columns[VERIFICATION_NSEAL_COLUMNS]
+    = {
+	      { .table        = "checks",
+	          .clear      = "id_numbers",
+	          .sealed     = "id_numbers_sealed",
+	          .ad         = VERIFICATION_AD_IDS,
+	          .clear_text = "array_to_string(id_numbers, ',')" },
+      };

@@ -20,6 +20,19 @@
 #include "rules.h"
 #include "sn/db.h"
 #include "sn/err.h"
+#include "sn/sealdb.h"
+
+/* A check's persons are stored sealed (issue 11, schema/005_sealed.sql):
+ * their comma-separated list under this associated data. */
+#define VERIFICATION_AD_IDS "verification.checks.id_numbers"
+/* Each person an agency's records name (answers.records, jsonb) is
+ * sealed under this; GET /checks opens them. */
+#define VERIFICATION_AD_RECORDS "verification.answers.records.id_number"
+
+/* What an older version left in clear, sealed at start-up (main.c). */
+#define VERIFICATION_NSEAL_COLUMNS 1
+extern const sn_sealdb_column
+    verification_store_seal_columns[VERIFICATION_NSEAL_COLUMNS];
 
 /* What caused a check (checks.kind). */
 typedef enum verification_check_kind {

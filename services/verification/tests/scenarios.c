@@ -56,7 +56,7 @@
 #include "sn/assist/v1/case.pb-c.h"
 #include "sn/auth.h"
 #include "sn/idnum.h"
-
+#include "sn/seal.h"
 #ifndef SN_VERIFICATION_BIN
 #define SN_VERIFICATION_BIN "verification"
 #endif
@@ -1449,6 +1449,122 @@ held(void)
 	printf("ok: held checks listed, paged, asked again on demand\n");
 }
 
+/* ---- issue 11: sealed at rest ---------------------------------------- */
+
+/* sealed (sn1. text) opened under column with the tests' keys (every
+ * spawned service gets them: th_default_env), compared with want. */
+static bool
+opens_to(const char *column, const char *sealed, const char *want)
+{
+	const char *ring = NULL, *blind = NULL;
+	sn_seal    *s     = NULL;
+	char       *plain = NULL;
+	bool        ok;
+
+	for (const char *const *e = th_default_env; *e != NULL; e++) {
+		if (strncmp(*e, "SN_SEAL_KEYS=", 13) == 0)
+			ring = *e + 13;
+		if (strncmp(*e, "SN_BLIND_KEY=", 13) == 0)
+			blind = *e + 13;
+	}
+	ok = ring != NULL && blind != NULL && sealed != NULL
+	    && strncmp(sealed, "sn1.", 4) == 0
+	    && sn_seal_open(&s, ring, blind) == SN_OK
+	    && sn_seal_open_text(s, column, sealed, &plain) == SN_OK
+	    && strcmp(plain, want) == 0;
+	free(plain);
+	sn_seal_close(s);
+	return ok;
+}
+
+/* Issue 11: a check's persons are stored sealed (no clear list: sn1. text
+ * that opens under its column to the comma-separated id numbers), and so
+ * are the persons the agencies' records name; the agencies are still
+ * asked about them, and GET /checks answers them in clear. A check an
+ * older version wrote in clear, while verification was down, is sealed
+ * at the next start and then run. */
+static void
+sealed(void)
+{
+	const char *fix = write_fixture();
+	char        fixenv[500], ids[40], id0[19], id1[19];
+	snprintf(fixenv, sizeof(fixenv), "SN_AGENCY_SIM_FIXTURE=%s", fix);
+	const char *simenv[] = { fixenv, NULL };
+	idnum(id0, 1, 0);
+	idnum(id1, 1, 1);
+	snprintf(ids, sizeof(ids), "%s,%s", id0, id1);
+	start_sim(simenv);
+	th_proc *v = start_verification(NULL);
+	inject(1);
+	wait_events("app-1", 1, 60000);
+	const char *vs     = th_schema(&T, "verification");
+	char       *sealed = th_text(&T,
+	          "SELECT id_numbers_sealed FROM %s.checks WHERE application_id ="
+	                " 'app-1' AND id_numbers IS NULL",
+	          vs);
+	TH_CHECK(&T,
+	    opens_to("verification.checks.id_numbers", sealed, ids)
+	        && strstr(sealed, id0) == NULL
+	        && !opens_to("verification.checks.other", sealed, ids),
+	    "the check's persons are not sealed under their column");
+	free(sealed);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.answers WHERE strpos(records::text,"
+	        " '%s') > 0 OR strpos(records::text, '%s') > 0",
+	        vs, id0,
+	        id1) == 0
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.answers"
+	               " WHERE strpos(records::text, '\"sn1.') > 0",
+	               vs)
+	            > 0,
+	    "an agency's records hold a person in clear");
+	char *tok  = token("township_officer", "110101001");
+	char *body = NULL;
+	int   st   = th_http(
+	        &T, http_port, "GET", "/checks/app-1", tok, NULL, NULL, &body);
+	TH_CHECK(&T,
+	    st == 200 && body != NULL && strstr(body, id0) != NULL
+	        && strstr(body, "sn1.") == NULL,
+	    "GET /checks/app-1 does not answer the persons in clear: %d", st);
+	free(body);
+	free(tok);
+
+	/* An older version's check, in clear, of the same persons. */
+	th_stop(&T, v);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "WITH c AS (INSERT INTO %s.checks (source_event, kind,"
+	        " application_id, review_id, consent_reference, id_numbers,"
+	        " members, has_declaration, district_code, township_code,"
+	        " village_code) SELECT 'old-event', kind, 'app-old', "
+	        "review_id,"
+	        " consent_reference, ARRAY['%s', '%s'], members,"
+	        " has_declaration, district_code, township_code, village_code"
+	        " FROM %s.checks WHERE application_id = 'app-1' RETURNING 1)"
+	        " SELECT count(*) FROM c",
+	        vs, id0, id1, vs)
+	        == 1,
+	    "cannot write a check in clear");
+	start_verification(NULL);
+	wait_events("app-old", 1, 60000);
+	sealed = th_text(&T,
+	    "SELECT id_numbers_sealed FROM %s.checks WHERE application_id ="
+	    " 'app-old' AND id_numbers IS NULL",
+	    vs);
+	TH_CHECK(&T, opens_to("verification.checks.id_numbers", sealed, ids),
+	    "the check written in clear was not sealed at start-up");
+	free(sealed);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.checks WHERE id_numbers IS NOT"
+	        " NULL",
+	        vs)
+	        == 0,
+	    "a check's persons are still in clear");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1456,7 +1572,7 @@ main(int argc, char **argv)
 		fprintf(stderr,
 		    "usage: %s all_up|agency_down|agency_error|"
 		    "many_at_once|review|review_expired|declared_income|"
-		    "resubmitted|withdrawn|withdrawn_in_flight|held\n",
+		    "resubmitted|withdrawn|withdrawn_in_flight|held|sealed\n",
 		    argv[0]);
 		return 2;
 	}
@@ -1484,6 +1600,8 @@ main(int argc, char **argv)
 		withdrawn_in_flight();
 	else if (strcmp(argv[1], "held") == 0)
 		held();
+	else if (strcmp(argv[1], "sealed") == 0)
+		sealed();
 	else
 		th_fail(&T, "unknown scenario %s", argv[1]);
 	th_fini(&T);
