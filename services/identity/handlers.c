@@ -120,7 +120,7 @@ refresh_hash(const char *token, char hex[2 * crypto_hash_sha256_BYTES + 1])
 /* ---- POST /login ----------------------------------------------------------
  */
 
-/* One login: made by on_login, freed by login_end (or by the step that
+/* One login: made by on_login, freed by login_free (or by the step that
  * fails before the transaction). */
 typedef struct login_req {
 	sn_http_req     *req;
@@ -295,6 +295,17 @@ on_login(sn_http_req *req, void *arg)
 			sn_problem_set(&why, 422, "invalid_type", "password",
 			    "the password is a string");
 		sn_http_problem(req, &why);
+		return;
+	}
+	if (!((identity *) arg)->bootstrapped) {
+		/* Ready means the database answers; the administrator's
+		 * transaction follows within a second of that. */
+		free(lr);
+		sn_http_reply_error(req, 503, "starting",
+		    "identity is creating its district administrator; retry "
+		    "in "
+		    "a second",
+		    NULL);
 		return;
 	}
 	lr->req      = req;

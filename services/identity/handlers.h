@@ -16,6 +16,8 @@
  *        lock_s; while locked every attempt is 423 account_locked, the
  *        right password too. A disabled account with the right password
  *        is 403 account_disabled. Every attempt is a row of login_events.
+ *        503 starting until the bootstrap administrator is in (at the
+ *        first start, within a second of the database being up).
  *   POST /token/refresh {refresh_token} -> 200, a new pair. Each refresh
  *        token is used once; one presented again (used or revoked)
  *        revokes its family (every token descending from that login):
