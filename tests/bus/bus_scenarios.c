@@ -19,7 +19,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
 #include <nng/nng.h>
+#include <nng/protocol/pubsub0/pub.h>
 #include <nng/protocol/reqrep0/req.h>
 
 #include "harness.h"
@@ -30,6 +32,9 @@
 #endif
 #ifndef SN_TESTSUB
 #define SN_TESTSUB "sn-testsub"
+#endif
+#ifndef SN_BUS_TOOL
+#define SN_BUS_TOOL "sn-bus"
 #endif
 
 static th T;
@@ -412,15 +417,15 @@ replay_prefix(void)
 
 /* Events appended in batches (sn_bus_append_batch, one statement per
  * transaction) keep their order and density; a follower with an event
- * table gets each one decoded, and one that does not decode is passed
- * over without its handler and without stopping the stream. */
+ * table gets each one decoded. (One that does not decode halts the
+ * stream: see undecodable and forged_envelope.) */
 static void
 tables(void)
 {
 	th_proc    *pub, *sub;
 	const char *argv[]  = { SN_TESTPUB, "--name", "bpub", "--events",
 		 "3000", "--batch", "500", "--parallel", "2", "--other-every",
-		 "7", "--proto-batch", "--bad-every", "10", NULL };
+		 "7", "--proto-batch", NULL };
 	const char *extra[] = { "--decoded", NULL };
 	th_publisher(&T, "bpub");
 	pub = th_spawn(&T, "bpub", SN_TESTPUB, argv, NULL);
@@ -448,9 +453,7 @@ tables(void)
 	        == 0,
 	    "a batch's events are out of order");
 	int64_t want = th_int(&T,
-	    "SELECT count(*) FROM %s.outbox WHERE topic = 'test.event'"
-	    " AND substr(subject, 2)::int %% 10 <> 0",
-	    ps);
+	    "SELECT count(*) FROM %s.outbox WHERE topic = 'test.event'", ps);
 	int64_t got  = th_int(&T, "SELECT count(*) FROM %s.effects", ss);
 	TH_CHECK(&T, got == want, "applied %lld decoded events, want %lld",
 	    (long long) got, (long long) want);
@@ -462,17 +465,9 @@ tables(void)
 	        ss, ps)
 	        == 0,
 	    "a handler saw a message other than its event's");
-	TH_CHECK(&T,
-	    th_int(&T,
-	        "SELECT count(*) FROM %s.effects e JOIN %s.outbox o"
-	        " ON o.seq = e.seq WHERE substr(o.subject, 2)::int %% 10 = 0",
-	        ss, ps)
-	        == 0,
-	    "an event that does not decode reached its handler");
 	th_stop(&T, sub);
 	th_stop(&T, pub);
-	printf("tables: 3000 events in batches, %lld decoded and applied, "
-	       "the undecodable passed over\n",
+	printf("tables: 3000 events in batches, %lld decoded and applied\n",
 	    (long long) got);
 }
 
@@ -541,6 +536,565 @@ setup_fails(void)
 	printf("setup_fails: status 1, nothing used after close\n");
 }
 
+/* ---- issue 11: authentic streams ------------------------------------- */
+
+/* The follower's bus_cursor row, column col, as text (malloc'd; NULL
+ * when NULL or while the column does not exist: today's tree). */
+static char *
+cursor_text(const char *sub, const char *pub, const char *col)
+{
+	const char *ss = th_schema(&T, sub);
+	if (th_int_maybe(&T,
+	        "SELECT count(*) FROM information_schema.columns"
+	        " WHERE table_schema = '%s' AND table_name = 'bus_cursor'"
+	        " AND column_name = '%s'",
+	        ss, col)
+	    != 1)
+		return NULL;
+	return th_text(&T,
+	    "SELECT %s::text FROM %s.bus_cursor WHERE publisher = '%s'", col,
+	    ss, pub);
+}
+
+static int64_t
+cursor_of(const char *sub, const char *pub)
+{
+	return th_int(&T,
+	    "SELECT last_seq FROM %s.bus_cursor WHERE publisher = '%s'",
+	    th_schema(&T, sub), pub);
+}
+
+/* Waits up to ms for the stream to be halted; its reason (malloc'd). */
+static char *
+wait_halted(const char *sub, const char *pub, int ms)
+{
+	uint64_t end = th_now_ms() + (uint64_t) ms;
+	for (;;) {
+		char *why = cursor_text(sub, pub, "halted_reason");
+		if (why != NULL)
+			return why;
+		if (th_now_ms() > end)
+			th_fail(&T,
+			    "%s's stream of %s did not halt within %d ms"
+			    " (cursor %lld)",
+			    sub, pub, ms, (long long) cursor_of(sub, pub));
+		th_sleep_ms(50);
+	}
+}
+
+/* /readyz's status and, when want_body, its body in *body. */
+static int
+readyz(int port, char **body)
+{
+	return th_http_within(
+	    &T, port, "GET", "/readyz", NULL, NULL, NULL, body, 5000);
+}
+
+static bool
+metrics_have(int port, const char *line)
+{
+	char *m  = NULL;
+	int   st = th_http_within(
+	      &T, port, "GET", "/metrics", NULL, NULL, NULL, &m, 5000);
+	bool ok = st == 200 && m != NULL && strstr(m, line) != NULL;
+	free(m);
+	return ok;
+}
+
+static int64_t
+metric_of(int port, const char *series)
+{
+	char *m  = NULL;
+	int   st = th_http_within(
+	      &T, port, "GET", "/metrics", NULL, NULL, NULL, &m, 5000);
+	int64_t v = -1;
+	char    line[256];
+	snprintf(line, sizeof(line), "\n%s ", series);
+	char *p = st == 200 && m != NULL ? strstr(m, line) : NULL;
+	if (p != NULL)
+		v = strtoll(p + strlen(line), NULL, 10);
+	free(m);
+	return v;
+}
+
+static nng_socket
+replay_socket(const char *pub)
+{
+	nng_socket req;
+	char       url[512];
+	snprintf(url, sizeof(url), "ipc://%s/%s.replay", T.run_dir, pub);
+	TH_CHECK(&T, nng_req0_open(&req) == 0, "req open");
+	nng_socket_set_ms(req, NNG_OPT_RECVTIMEO, 5000);
+	nng_socket_set_ms(req, NNG_OPT_SENDTIMEO, 5000);
+	nng_socket_set_size(req, NNG_OPT_RECVMAXSZ, 16u << 20);
+	TH_CHECK(&T, nng_dial(req, url, NULL, 0) == 0, "dial %s", url);
+	return req;
+}
+
+/* The publisher's epoch, as its replay endpoint says (malloc'd). */
+static char *
+epoch_of(const char *pub)
+{
+	nng_socket                req = replay_socket(pub);
+	Sn__Bus__V1__ReplayReply *r   = ask_replay(req, 1, 1, "");
+	char                     *e = strdup(r->epoch != NULL ? r->epoch : "");
+	sn__bus__v1__replay_reply__free_unpacked(r, NULL);
+	nng_close(req);
+	return e;
+}
+
+/* An attacker's PUB socket, listening where the follower will dial. */
+static nng_socket
+evil_pub(char *url, size_t cap)
+{
+	nng_socket pub;
+	snprintf(url, cap, "ipc://%s/evil.pub", T.run_dir);
+	TH_CHECK(&T, nng_pub0_open(&pub) == 0, "pub open");
+	TH_CHECK(&T, nng_listen(pub, url, NULL, 0) == 0, "listen %s", url);
+	return pub;
+}
+
+static void
+evil_send(nng_socket pub, const char *topic, Sn__Bus__V1__Envelope *env)
+{
+	size_t   tlen = strlen(topic) + 1;
+	size_t   plen = sn__bus__v1__envelope__get_packed_size(env);
+	uint8_t *buf  = malloc(tlen + plen);
+	memcpy(buf, topic, tlen);
+	sn__bus__v1__envelope__pack(env, buf + tlen);
+	TH_CHECK(&T, nng_send(pub, buf, tlen + plen, 0) == 0, "evil send");
+	free(buf);
+}
+
+static int
+run_tool(const char *args)
+{
+	char cmd[2048];
+	snprintf(cmd, sizeof(cmd), "%s --db '%s' %s > %s/sn-bus.out 2>&1",
+	    SN_BUS_TOOL, T.db_url, args, T.run_dir);
+	int  st = system(cmd);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/sn-bus.out", T.run_dir);
+	FILE *f = fopen(path, "r");
+	char  line[1024];
+	while (f != NULL && fgets(line, sizeof(line), f) != NULL)
+		printf("  sn-bus: %s", line);
+	if (f != NULL)
+		fclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int pub_port; /* the decoded publisher's HTTP port */
+
+static th_proc *
+start_decoded_pub(const char *events)
+{
+	const char *argv[] = { SN_TESTPUB, "--name", "pub", "--events", events,
+		"--batch", "100", "--proto-batch", NULL };
+	char        portenv[32];
+	if (pub_port == 0)
+		pub_port = th_free_port();
+	snprintf(portenv, sizeof(portenv), "SN_HTTP_PORT=%d", pub_port);
+	const char *env[] = { portenv, NULL };
+	return th_spawn(&T, "pub", SN_TESTPUB, argv, env);
+}
+
+/* The attacks' stage: "pub" has published 5 events; "sub" (an event
+ * table follower, --decoded) has applied them, and dials the PUB socket
+ * at pub_url (the attacker's, or NULL for the real one). */
+static th_proc *
+attack_stage(th_proc **pubp, const char *pub_url, int port)
+{
+	char portenv[32], urlenv[600];
+	snprintf(portenv, sizeof(portenv), "SN_HTTP_PORT=%d", port);
+	snprintf(urlenv, sizeof(urlenv), "SN_PUB_PUB_URL=%s",
+	    pub_url ? pub_url : "");
+	const char *env[]   = { portenv, "SN_BUS_HEARTBEAT_MS=200",
+                pub_url ? urlenv : NULL, NULL };
+	const char *extra[] = { "--decoded", NULL };
+	th_publisher(&T, "pub");
+	*pubp = start_decoded_pub("5");
+	if (!th_wait_int(&T, 5, 30000, "SELECT count(seq) FROM %s.outbox",
+	        th_schema(&T, "pub")))
+		th_fail(&T, "the publisher did not publish 5 events");
+	th_proc *sub = start_sub("sub", "pub", extra, env);
+	wait_cursor("sub", "pub", 5, 30000);
+	TH_CHECK(&T, th_wait_ready(&T, port, 10000), "sub never ready");
+	return sub;
+}
+
+/* A forged envelope with the next sequence, the publisher's epoch and a
+ * body that does not decode halts the stream (cursor unmoved, /readyz
+ * 503 with the reason, the metric, an error line); the real event of
+ * that sequence, once published, is applied after `sn-bus resync`:
+ * nothing lost or doubled. (Today the forged event is passed over and
+ * the real one skipped as a repeat.) */
+static void
+forged_envelope(void)
+{
+	char                  url[512];
+	nng_socket            evil = evil_pub(url, sizeof(url));
+	int                   port = th_free_port();
+	th_proc              *pub;
+	th_proc              *sub    = attack_stage(&pub, url, port);
+	char                 *epoch  = epoch_of("pub");
+	Sn__Bus__V1__Envelope env    = SN__BUS__V1__ENVELOPE__INIT;
+	uint8_t               bad[1] = { 0x08 };
+	env.source                   = (char *) "pub";
+	env.epoch                    = epoch;
+	env.sequence                 = 6;
+	env.id                       = (char *) "forged";
+	env.type                     = (char *) "test.event";
+	env.subject                  = (char *) "forged";
+	env.data.data                = bad;
+	env.data.len                 = 1;
+	char    *why                 = NULL;
+	uint64_t end                 = th_now_ms() + 10000;
+	while (
+	    why == NULL && cursor_of("sub", "pub") == 5 && th_now_ms() < end) {
+		evil_send(evil, "test.event", &env);
+		th_sleep_ms(100);
+		why = cursor_text("sub", "pub", "halted_reason");
+	}
+	TH_CHECK(&T, cursor_of("sub", "pub") == 5,
+	    "the forged event moved the cursor to %lld",
+	    (long long) cursor_of("sub", "pub"));
+	if (why == NULL)
+		why = wait_halted("sub", "pub", 5000);
+	TH_CHECK(&T, strstr(why, "does not decode") != NULL, "halted for '%s'",
+	    why);
+	char *body = NULL;
+	int   st   = readyz(port, &body);
+	TH_CHECK(&T, st == 503, "/readyz answers %d while halted", st);
+	printf("forged_envelope: halted (%s); /readyz %d %s\n", why, st,
+	    body ? body : "");
+	fflush(stdout); /* before the next fork */
+	free(body);
+	TH_CHECK(&T,
+	    metrics_have(port, "sn_bus_stream_halted{publisher=\"pub\"} 1"),
+	    "no sn_bus_stream_halted 1 in /metrics");
+	TH_CHECK(&T, file_has(sub->log, "bus stream halted"),
+	    "no error line in sub's log");
+	free(why);
+
+	/* The real publisher now gives sequence 6 to a real event. */
+	th_stop(&T, pub);
+	pub = start_decoded_pub("1");
+	if (!th_wait_int(&T, 6, 30000, "SELECT max(seq) FROM %s.outbox",
+	        th_schema(&T, "pub")))
+		th_fail(&T, "the publisher did not publish event 6");
+	th_sleep_ms(500);
+	TH_CHECK(&T, cursor_of("sub", "pub") == 5,
+	    "a halted stream moved on to %lld",
+	    (long long) cursor_of("sub", "pub"));
+	char args[512];
+	snprintf(
+	    args, sizeof(args), "--schema %s streams", th_schema(&T, "sub"));
+	TH_CHECK(&T, run_tool(args) == 0, "sn-bus streams failed");
+	snprintf(args, sizeof(args), "--schema %s resync pub --from 6",
+	    th_schema(&T, "sub"));
+	TH_CHECK(&T, run_tool(args) == 0, "sn-bus resync failed");
+	wait_cursor("sub", "pub", 6, 15000);
+	const char *ss = th_schema(&T, "sub");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT (count(*) = 6 AND count(DISTINCT seq) = 6)::int"
+	        " FROM %s.effects",
+	        ss)
+	        == 1,
+	    "sub did not apply 1..6 once each (%lld rows)",
+	    (long long) th_int(&T, "SELECT count(*) FROM %s.effects", ss));
+	char *subj
+	    = th_text(&T, "SELECT subject FROM %s.effects WHERE seq = 6", ss);
+	TH_CHECK(&T, subj != NULL && strcmp(subj, "hb1") == 0,
+	    "event 6 applied is '%s', not the real one", subj ? subj : "");
+	free(subj);
+	TH_CHECK(&T, cursor_text("sub", "pub", "halted_reason") == NULL,
+	    "the halt is still recorded");
+	TH_CHECK(&T, th_wait_ready(&T, port, 5000), "/readyz not 200 again");
+	free(epoch);
+	th_stop(&T, sub);
+	th_stop(&T, pub);
+	nng_close(evil);
+	printf(
+	    "forged_envelope: after resync the real event 6 applied once\n");
+}
+
+/* A forged heartbeat announcing 10^12 (repeated, 10 a second for 4 s)
+ * costs the publisher a few replay requests, not a loop; the follower
+ * trusts replay, warns and backs off, and stays up. */
+static void
+forged_heartbeat(void)
+{
+	char                   url[512];
+	nng_socket             evil = evil_pub(url, sizeof(url));
+	int                    port = th_free_port();
+	th_proc               *pub;
+	th_proc               *sub   = attack_stage(&pub, url, port);
+	char                  *epoch = epoch_of("pub");
+	Sn__Bus__V1__Heartbeat hb    = SN__BUS__V1__HEARTBEAT__INIT;
+	hb.latest_sequence           = 1000000000000ull;
+	uint8_t               hbuf[32];
+	size_t                hlen = sn__bus__v1__heartbeat__pack(&hb, hbuf);
+	Sn__Bus__V1__Envelope env  = SN__BUS__V1__ENVELOPE__INIT;
+	env.source                 = (char *) "pub";
+	env.epoch                  = epoch;
+	env.type                   = (char *) "bus.heartbeat";
+	env.data.data              = hbuf;
+	env.data.len               = hlen;
+	int64_t  before            = th_int(&T,
+	                "SELECT xact_commit FROM pg_stat_database"
+	                            " WHERE datname = current_database()");
+	int64_t  served = metric_of(pub_port, "sn_bus_replay_requests_total");
+	uint64_t t0     = th_now_ms();
+	while (th_now_ms() - t0 < 4000) {
+		evil_send(evil, "bus.heartbeat", &env);
+		th_sleep_ms(100);
+	}
+	th_sleep_ms(600); /* the statistics collector's delay */
+	int64_t commits = th_int(&T,
+	                      "SELECT xact_commit FROM pg_stat_database"
+	                      " WHERE datname = current_database()")
+	    - before;
+	int64_t asked = metric_of(
+	    port, "sn_bus_claims_unconfirmed_total{publisher=\"pub\"}");
+	/* Replay requests the publisher served: each unconfirmed claim is
+	 * one; a loop would be thousands (1,498 commits/s in issue 11). */
+	TH_CHECK(&T, commits < 2000,
+	    "%lld commits in the database in 4.6 s: a replay loop",
+	    (long long) commits);
+	served = metric_of(pub_port, "sn_bus_replay_requests_total") - served;
+	TH_CHECK(&T, served >= 1 && served <= 8,
+	    "the publisher served %lld replay requests in 4 s (1..8 wanted)",
+	    (long long) served);
+	TH_CHECK(&T, file_has(sub->log, "not confirmed by replay"),
+	    "no warning about the unconfirmed heartbeat in sub's log");
+	TH_CHECK(&T, asked >= 1 && asked <= 6,
+	    "%lld unconfirmed claims counted in 4 s (want 1..6: a backoff)",
+	    (long long) asked);
+	TH_CHECK(&T, readyz(port, NULL) == 200,
+	    "a forged heartbeat made the follower unready");
+	TH_CHECK(&T, cursor_of("sub", "pub") == 5, "the cursor moved");
+	free(epoch);
+	th_stop(&T, sub);
+	th_stop(&T, pub);
+	nng_close(evil);
+	printf("forged_heartbeat: 40 forged heartbeats in 4 s: %lld replay"
+	       " requests served, %lld claims not confirmed (%lld commits in"
+	       " the whole cluster)\n",
+	    (long long) served, (long long) asked, (long long) commits);
+}
+
+/* The publisher's outbox restored from a backup behind the follower's
+ * cursor (rows deleted, last_seq lowered) and restarted: the follower
+ * halts, saying why. (Today it waits and would skip the new events 6..10
+ * as repeats.) */
+static void
+restored_backup(void)
+{
+	int  port = th_free_port();
+	char portenv[32];
+	snprintf(portenv, sizeof(portenv), "SN_HTTP_PORT=%d", port);
+	const char *env[] = { portenv, "SN_BUS_HEARTBEAT_MS=200", NULL };
+	th_publisher(&T, "pub");
+	th_proc *pub = start_pub("pub", "10", "10", "1", env + 1);
+	th_proc *sub = start_sub("sub", "pub", NULL, env);
+	wait_cursor("sub", "pub", 10, 30000);
+	th_stop(&T, pub);
+	const char *ps = th_schema(&T, "pub");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "WITH d AS (DELETE FROM %s.outbox WHERE seq > 5 RETURNING 1),"
+	        " u AS (UPDATE %s.bus_publisher SET last_seq = 5 RETURNING 1)"
+	        " SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM u)",
+	        ps, ps)
+	        == 6,
+	    "the backup was not restored");
+	pub       = start_pub("pub", "0", "10", "1", env + 1);
+	char *why = wait_halted("sub", "pub", 15000);
+	TH_CHECK(&T, strstr(why, "below our cursor") != NULL,
+	    "halted for '%s'", why);
+	TH_CHECK(&T, cursor_of("sub", "pub") == 10, "the cursor moved");
+	TH_CHECK(&T, readyz(port, NULL) == 503, "/readyz not 503");
+	printf("restored_backup: halted: %s\n", why);
+	free(why);
+	th_stop(&T, sub);
+	th_stop(&T, pub);
+}
+
+static void
+exec_sql(const char *sql)
+{
+	PGresult *r  = PQexec((PGconn *) T.pg, sql);
+	bool      ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+	PQclear(r);
+	TH_CHECK(&T, ok, "%s: %s", sql, PQerrorMessage((PGconn *) T.pg));
+}
+
+/* The publisher recreated (its schema dropped and made again: a new
+ * epoch) and publishing sequences 1..7 again: the follower halts on the
+ * other epoch, and stays halted across its own restart. */
+static void
+recreated_publisher(void)
+{
+	int  port = th_free_port();
+	char portenv[32];
+	snprintf(portenv, sizeof(portenv), "SN_HTTP_PORT=%d", port);
+	const char *env[] = { portenv, "SN_BUS_HEARTBEAT_MS=200", NULL };
+	th_publisher(&T, "pub");
+	th_proc *pub = start_pub("pub", "5", "5", "1", env + 1);
+	th_proc *sub = start_sub("sub", "pub", NULL, env);
+	wait_cursor("sub", "pub", 5, 30000);
+	char *old = cursor_text("sub", "pub", "epoch");
+	TH_CHECK(&T, old != NULL, "the follower recorded no epoch");
+	th_stop(&T, pub);
+	const char *ps = th_schema(&T, "pub");
+	char        sql[256];
+	snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", ps);
+	exec_sql(sql);
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", ps);
+	exec_sql(sql);
+	pub       = start_pub("pub", "7", "7", "1", env + 1);
+	char *why = wait_halted("sub", "pub", 15000);
+	TH_CHECK(&T, strstr(why, "epoch") != NULL, "halted for '%s'", why);
+	TH_CHECK(&T, cursor_of("sub", "pub") == 5, "the cursor moved");
+	TH_CHECK(&T, readyz(port, NULL) == 503, "/readyz not 503");
+	/* A restart does not silently resume. */
+	th_kill(&T, sub, SIGKILL);
+	sub = start_sub("sub", "pub", NULL, env);
+	th_sleep_ms(1500);
+	TH_CHECK(
+	    &T, readyz(port, NULL) == 503, "/readyz not 503 after a restart");
+	TH_CHECK(&T, cursor_of("sub", "pub") == 5, "the cursor moved");
+	char *still = cursor_text("sub", "pub", "halted_reason");
+	TH_CHECK(&T, still != NULL, "the halt was forgotten at a restart");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.effects", th_schema(&T, "sub"))
+	        == 5,
+	    "the new publisher's events were applied");
+	printf(
+	    "recreated_publisher: halted: %s (kept across a restart)\n", why);
+	free(why);
+	free(still);
+	free(old);
+	th_stop(&T, sub);
+	th_stop(&T, pub);
+}
+
+/* The replay endpoint answers every request: an undecodable one, from 0
+ * and from 2^64-1 each get an error reply (and a warning line), and it
+ * still serves a good one after them. */
+static void
+garbage_replay(void)
+{
+	th_publisher(&T, "pub");
+	th_proc *pub = start_pub("pub", "3", "3", "1", NULL);
+	if (!th_wait_int(&T, 3, 30000, "SELECT count(seq) FROM %s.outbox",
+	        th_schema(&T, "pub")))
+		th_fail(&T, "the publisher did not publish 3 events");
+	nng_socket    req     = replay_socket("pub");
+	const uint8_t junk[3] = { 0xff, 0xff, 0xff };
+	TH_CHECK(&T, nng_send(req, (void *) junk, 3, 0) == 0, "send");
+	void  *reply;
+	size_t rlen;
+	TH_CHECK(&T, nng_recv(req, &reply, &rlen, NNG_FLAG_ALLOC) == 0,
+	    "no answer to an undecodable request");
+	Sn__Bus__V1__ReplayReply *r
+	    = sn__bus__v1__replay_reply__unpack(NULL, rlen, reply);
+	nng_free(reply, rlen);
+	TH_CHECK(&T,
+	    r != NULL && r->error != NULL
+	        && strcmp(r->error, "malformed request") == 0,
+	    "undecodable request: error '%s'", r && r->error ? r->error : "");
+	sn__bus__v1__replay_reply__free_unpacked(r, NULL);
+	uint64_t bad[2] = { 0, UINT64_MAX };
+	for (int i = 0; i < 2; i++) {
+		r = ask_replay(req, bad[i], 10, "");
+		TH_CHECK(&T,
+		    r->error != NULL
+		        && strcmp(r->error, "from_sequence out of range") == 0
+		        && r->n_events == 0,
+		    "from %llu: error '%s', %zu events",
+		    (unsigned long long) bad[i], r->error ? r->error : "",
+		    r->n_events);
+		sn__bus__v1__replay_reply__free_unpacked(r, NULL);
+	}
+	r = ask_replay(req, 1, 10, "");
+	TH_CHECK(&T,
+	    r->n_events == 3 && (r->error == NULL || !r->error[0])
+	        && r->epoch != NULL && strlen(r->epoch) == 36
+	        && strcmp(r->events[0]->epoch, r->epoch) == 0,
+	    "a good request after them: %zu events, error '%s'", r->n_events,
+	    r->error ? r->error : "");
+	sn__bus__v1__replay_reply__free_unpacked(r, NULL);
+	nng_close(req);
+	TH_CHECK(&T, file_has(pub->log, "replay request refused"),
+	    "no warning line for the refused requests");
+	th_stop(&T, pub);
+	printf("garbage_replay: three error replies, then a good answer\n");
+}
+
+/* A follower SIGKILLed and started again 20 times while its publisher
+ * keeps writing (20 events/s): each restart applies the publisher's
+ * next event, and catches up, within a generous 30 s; the worst
+ * catch-up is printed in heartbeats (1 s). Nothing lost or doubled. */
+static void
+restarts(void)
+{
+	th_publisher(&T, "pub");
+	const char *argv[] = { SN_TESTPUB, "--name", "pub", "--events",
+		"1000000", "--batch", "1", "--rate", "20", NULL };
+	th_proc    *pub    = th_spawn(&T, "pub", SN_TESTPUB, argv, NULL);
+	th_proc    *sub    = start_sub("sub", "pub", NULL, NULL);
+	const char *ps     = th_schema(&T, "pub");
+	if (!th_wait_int(&T, 1, 30000,
+	        "SELECT (last_seq >= 10)::int FROM %s.bus_cursor"
+	        " WHERE publisher = 'pub'",
+	        th_schema(&T, "sub")))
+		th_fail(&T, "sub did not apply 10 events");
+	uint64_t worst = 0, total = 0;
+	for (int i = 0; i < 20; i++) {
+		th_sleep_ms(200 + 97 * (i % 7));
+		th_kill(&T, sub, SIGKILL);
+		int64_t head = th_int(
+		    &T, "SELECT coalesce(max(seq), 0) FROM %s.outbox", ps);
+		uint64_t t0 = th_now_ms();
+		sub         = start_sub("sub", "pub", NULL, NULL);
+		if (!th_wait_int(&T, 1, 30000,
+		        "SELECT (last_seq > %lld)::int FROM %s.bus_cursor"
+		        " WHERE publisher = 'pub'",
+		        (long long) head, th_schema(&T, "sub")))
+			th_fail(&T,
+			    "restart %d: no event past %lld within 30 s",
+			    i + 1, (long long) head);
+		uint64_t ms = th_now_ms() - t0;
+		total += ms;
+		if (ms > worst)
+			worst = ms;
+	}
+	th_stop(&T, sub);
+	th_stop(&T, pub);
+	const char *ss = th_schema(&T, "sub");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT (count(*) = count(DISTINCT seq))::int FROM %s.effects",
+	        ss)
+	        == 1,
+	    "an event was applied twice");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.outbox o WHERE o.seq <= (SELECT"
+	        " last_seq FROM %s.bus_cursor) AND NOT EXISTS (SELECT 1 FROM"
+	        " %s.effects e WHERE e.seq = o.seq)",
+	        ps, ss, ss)
+	        == 0,
+	    "an event behind the cursor was never applied");
+	printf("restarts: 20 SIGKILLs; catch-up to the next event: worst %llu"
+	       " ms (%.1f heartbeats), mean %llu ms\n",
+	    (unsigned long long) worst, (double) worst / 1000.0,
+	    (unsigned long long) (total / 20));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -555,6 +1109,12 @@ main(int argc, char **argv)
 		{ "tables", tables },
 		{ "stuck_teardown", stuck_teardown },
 		{ "setup_fails", setup_fails },
+		{ "forged_envelope", forged_envelope },
+		{ "forged_heartbeat", forged_heartbeat },
+		{ "restored_backup", restored_backup },
+		{ "recreated_publisher", recreated_publisher },
+		{ "garbage_replay", garbage_replay },
+		{ "restarts", restarts },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), NULL);
