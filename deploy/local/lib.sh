@@ -10,7 +10,11 @@
 #   sn_run_dir_init             a private run folder (ipc sockets, logs)
 #   sn_pg_start / sn_pg_stop    a private PostgreSQL cluster on loopback
 #   sn_services                 the service names (services/*/CMakeLists.txt)
-#   sn_db_roles [NAMES...]      one role and one schema per service
+#   sn_db_roles [NAMES...]      one role (password in a passfile) and one
+#                               schema per service
+#   sn_secrets_init             the local CA, a certificate per service,
+#                               the run's keys and passwords (files)
+#   sn_tls_make DIR NAMES...    a CA and certificates (deploy/compose too)
 #   sn_services_start [VARIANT] start every service, wait for /readyz
 #   sn_services_stop            stop them (PostgreSQL keeps running)
 #   sn_traps / sn_stop_all      stop everything this shell started
@@ -34,7 +38,7 @@ SN_DEB_PACKAGES=(
 	libcmocka-dev libjwt-dev libssl-dev libsodium-dev openssl
 	clang-14 libclang-rt-14-dev
 	postgresql-15 postgresql-client-15
-	docker-compose procps psmisc
+	docker-compose procps psmisc iproute2 curl
 	clang-format gdb
 )
 
@@ -44,10 +48,10 @@ SN_ROLES=(clerk investigator village_reviewer township_officer
 	emergency_officer district_officer district_admin finance
 	finance_approver)
 # The publishers of design section 1, whose bus addresses every service
-# gets, and agency-sim, which publishes the agencies' notices (issue 9:
-# agency.notice, followed by intake).
+# gets, agency-sim, which publishes the agencies' notices (issue 9:
+# agency.notice, followed by intake), and identity (user.changed).
 SN_PUBLISHERS=(intake verification investigation approval emergency
-	disbursement agency-sim)
+	disbursement agency-sim identity)
 
 # The agencies verification asks (proto/sn/agency/v1/agency.proto).
 SN_AGENCIES=(PUBLIC_SECURITY HUMAN_RESOURCES HOUSING VEHICLES MARKET TAX
@@ -146,8 +150,9 @@ _sn_envkey() {
 	printf '%s' "${n^^}"
 }
 
+# _sn_hex_key [BYTES]: BYTES (32) random bytes in hex.
 _sn_hex_key() {
-	od -An -tx1 -N32 /dev/urandom | tr -d ' \n'
+	od -An -tx1 -N"${1:-32}" /dev/urandom | tr -d ' \n'
 }
 
 # True if something accepts TCP connections on 127.0.0.1:PORT (or any
@@ -205,10 +210,16 @@ _sn_psql() {
 	"$SN_PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -d "$SN_TEST_DB_URL" "$@"
 }
 
-# HTTP status of GET PATH on 127.0.0.1:PORT, or nothing. Plain bash, so it
-# needs no curl.
+# HTTP status of GET PATH on 127.0.0.1:PORT, or nothing. Over HTTPS
+# (curl, checking the server's certificate against SN_CLIENT_CA_FILE) when
+# the local run uses TLS; plain bash otherwise, so it needs no curl.
 sn_http_status() {
 	local port=$1 path=${2:-/readyz} line code fd
+	if _sn_tls_on && [[ -n ${SN_CLIENT_CA_FILE:-} ]]; then
+		curl -sS -o /dev/null -w '%{http_code}' --max-time 3 \
+			--cacert "$SN_CLIENT_CA_FILE" "https://127.0.0.1:$port$path"
+		return
+	fi
 	exec {fd}<>"/dev/tcp/127.0.0.1/$port" || return 1
 	printf 'GET %s HTTP/1.0\r\nHost: 127.0.0.1:%s\r\n\r\n' "$path" "$port" >&"$fd"
 	line=
@@ -507,46 +518,301 @@ ALTER ROLE \"$id\" SET search_path = \"$id\";
 	fi
 }
 
+# --- the local CA and the secrets -------------------------------------------
+
+# Whether the local run uses TLS: SN_LOCAL_TLS=0 puts the NNG links back
+# on ipc:// and the HTTP APIs on plain HTTP (for comparing or debugging).
+_sn_tls_on() { [[ ${SN_LOCAL_TLS:-1} != 0 ]]; }
+
+# sn_tls_make DIR NAME...: a local CA in DIR (ca.key, ca.pem; made once,
+# kept when there) and for each NAME a P-256 key DIR/NAME.key and a
+# certificate DIR/NAME.pem signed by that CA: CN and DNS subject
+# alternative name NAME, plus DNS:localhost, IP:127.0.0.1 and IP:::1, for
+# server and client use (a service both listens and dials). Keys mode 600.
+# Valid for SN_TLS_DAYS (90) days.
+sn_tls_make() {
+	local dir=${1:?sn_tls_make: folder} n days=${SN_TLS_DAYS:-90}
+	shift
+	if ! command -v openssl >/dev/null 2>&1; then
+		sn_say "openssl is missing (Debian package openssl)"
+		return 1
+	fi
+	(umask 077 && mkdir -p "$dir") || {
+		sn_say "cannot create $dir"
+		return 1
+	}
+	if [[ ! -f $dir/ca.pem || ! -f $dir/ca.key ]]; then
+		_sn_tls_key "$dir/ca.key" || return 1
+		printf '%s\n' '[req]' 'distinguished_name = dn' 'prompt = no' \
+			'x509_extensions = ext' '[dn]' 'CN = safetynet local CA' \
+			'[ext]' 'basicConstraints = critical, CA:TRUE, pathlen:0' \
+			'keyUsage = critical, keyCertSign, cRLSign' \
+			'subjectKeyIdentifier = hash' >"$dir/ca.cnf"
+		if ! openssl req -x509 -new -sha256 -days "$days" -key "$dir/ca.key" \
+			-config "$dir/ca.cnf" -set_serial "0x$(_sn_serial)" \
+			-out "$dir/ca.pem" 2>"$dir/openssl.log"; then
+			sn_say "openssl could not make the CA; see $dir/openssl.log"
+			return 1
+		fi
+	fi
+	for n in "$@"; do
+		_sn_tls_leaf "$dir" "$n" "$days" || return 1
+	done
+}
+
+# _sn_tls_key FILE: a new P-256 private key (PKCS#8 PEM), mode 600.
+_sn_tls_key() {
+	if ! (umask 077 && openssl genpkey -algorithm EC \
+		-pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null); then
+		sn_say "openssl could not make the key $1"
+		return 1
+	fi
+	chmod 600 "$1"
+}
+
+# 16 random bytes in hex: a certificate serial number.
+_sn_serial() { od -An -tx1 -N16 /dev/urandom | tr -d ' \n' | sed 's/^./7/'; }
+
+# _sn_tls_leaf DIR NAME DAYS: NAME.key and NAME.pem signed by DIR's CA.
+_sn_tls_leaf() {
+	local dir=$1 n=$2 days=$3
+	if [[ ! $n =~ ^[a-z0-9][a-z0-9-]*$ ]]; then
+		sn_say "bad certificate name '$n'"
+		return 1
+	fi
+	_sn_tls_key "$dir/$n.key" || return 1
+	printf '%s\n' 'basicConstraints = critical, CA:FALSE' \
+		'keyUsage = critical, digitalSignature' \
+		'extendedKeyUsage = serverAuth, clientAuth' \
+		"subjectAltName = DNS:$n, DNS:localhost, IP:127.0.0.1, IP:::1" \
+		'subjectKeyIdentifier = hash' \
+		'authorityKeyIdentifier = keyid' >"$dir/$n.ext"
+	if ! openssl req -new -key "$dir/$n.key" -subj "/CN=$n" \
+		-out "$dir/$n.csr" 2>>"$dir/openssl.log" ||
+		! openssl x509 -req -sha256 -days "$days" -in "$dir/$n.csr" \
+			-CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+			-set_serial "0x$(_sn_serial)" -extfile "$dir/$n.ext" \
+			-out "$dir/$n.pem" 2>>"$dir/openssl.log"; then
+		sn_say "openssl could not make the certificate of $n; see $dir/openssl.log"
+		return 1
+	fi
+	rm -f "$dir/$n.csr" "$dir/$n.ext"
+}
+
+# The names that get a certificate: every service, the simulators and
+# identity (whether or not they are built yet), and "operator", the
+# client certificate of the main job and of the operators' tools.
+_sn_cert_names() {
+	local seen=" " x
+	for x in $(sn_services) agency-sim bank-sim identity operator; do
+		[[ $seen == *" $x "* ]] && continue
+		seen+="$x "
+		printf '%s\n' "$x"
+	done
+}
+
+# sn_secrets_init: once per run folder, everything secret a run needs, as
+# files in $SN_RUN_DIR/secrets (mode 700; files mode 600):
+#   tls/               the local CA and a certificate per service (sn_tls_make)
+#   seal.keys          SN_SEAL_KEYS: one line "k1:<64 hex>"
+#   blind.key          SN_BLIND_KEY: 64 hex
+#   token-signing.pem  identity's ES256 private key (PKCS#8)
+#   token-public.pem   its public half, for every service (not secret)
+#   identity-admin.password  the district administrator's password
+#   db-NAME.pgpass     each role's password (sn_db_roles)
+# Services get them as NAME_FILE settings, never as values. Exports, for
+# the main job in this shell: SN_CLIENT_CA_FILE (HTTPS to the services),
+# SN_IDENTITY_ADMIN_USER and SN_IDENTITY_ADMIN_PASSWORD_FILE (it logs in
+# as the administrator and creates its staff), SN_SECRETS_DIR.
+sn_secrets_init() {
+	local d
+	d=$(sn_secrets_dir) || return 1
+	SN_SECRETS_DIR=$d
+	export SN_SECRETS_DIR
+	if [[ ! -f $d/done ]]; then
+		mapfile -t _sn_certs < <(_sn_cert_names)
+		sn_tls_make "$d/tls" "${_sn_certs[@]}" || return 1
+		_sn_secret_file "$d/seal.keys" "k1:$(_sn_hex_key)" || return 1
+		_sn_secret_file "$d/blind.key" "$(_sn_hex_key)" || return 1
+		_sn_tls_key "$d/token-signing.pem" || return 1
+		if ! openssl pkey -in "$d/token-signing.pem" -pubout \
+			-out "$d/token-public.pem" 2>/dev/null; then
+			sn_say "openssl could not write the token public key"
+			return 1
+		fi
+		# 128 bits; the drivers take at most 39 bytes.
+		_sn_secret_file "$d/identity-admin.password" "$(_sn_hex_key 16)" ||
+			return 1
+		touch "$d/done"
+		sn_say "local CA, certificates and keys in $d"
+	fi
+	SN_IDENTITY_ADMIN_USER=${SN_IDENTITY_ADMIN_USER:-admin}
+	SN_IDENTITY_ADMIN_PASSWORD_FILE="$d/identity-admin.password"
+	export SN_IDENTITY_ADMIN_USER SN_IDENTITY_ADMIN_PASSWORD_FILE
+	if _sn_tls_on; then
+		SN_CLIENT_CA_FILE="$d/tls/ca.pem"
+		export SN_CLIENT_CA_FILE
+	else
+		unset SN_CLIENT_CA_FILE
+	fi
+}
+
+# _sn_service_secrets NAME: the secret settings service NAME gets (one
+# KEY=VALUE per line), each naming a file of sn_secrets_init.
+_sn_service_secrets() {
+	local n=$1 d=$SN_SECRETS_DIR
+	printf '%s\n' "SN_TOKEN_PUBLIC_KEY_FILE=$d/token-public.pem" \
+		"SN_SEAL_KEYS_FILE=$d/seal.keys" "SN_BLIND_KEY_FILE=$d/blind.key"
+	if _sn_tls_on; then
+		printf '%s\n' "SN_TLS_CERT_FILE=$d/tls/$n.pem" \
+			"SN_TLS_KEY_FILE=$d/tls/$n.key" "SN_TLS_CA_FILE=$d/tls/ca.pem"
+	fi
+	if [[ $n == identity ]]; then
+		printf '%s\n' "SN_IDENTITY_SIGNING_KEY_FILE=$d/token-signing.pem" \
+			"SN_IDENTITY_ADMIN_USER=$SN_IDENTITY_ADMIN_USER" \
+			"SN_IDENTITY_ADMIN_PASSWORD_FILE=$d/identity-admin.password"
+	fi
+}
+
+# --- ports ---------------------------------------------------------------------
+
+# _sn_pick_ports COUNT BASE: COUNT distinct ports from BASE up, none
+# listening now (one look at `ss`, or a connect per port without it) and
+# none in _SN_PORTS_AVOID; into the array _SN_PICKED.
+_sn_pick_ports() {
+	local count=$1 port=$2 busy=" " p
+	_SN_PICKED=()
+	if command -v ss >/dev/null 2>&1; then
+		for p in $(ss -Hltn 2>/dev/null | awk '{ n = split($4, a, ":"); print a[n] }'); do
+			busy+="$p "
+		done
+	fi
+	for p in "${_SN_PORTS_AVOID[@]}" "${_SN_LINK_PORTS[@]}"; do
+		busy+="$p "
+	done
+	while ((${#_SN_PICKED[@]} < count)); do
+		if ((port >= 65535)); then
+			sn_say "no free port found"
+			return 1
+		fi
+		if [[ $busy != *" $port "* ]] && ! _sn_port_busy "$port"; then
+			_SN_PICKED+=("$port")
+		fi
+		port=$((port + 1))
+	done
+}
+_SN_PORTS_AVOID=()
+
+# --- starting the services -------------------------------------------------------
+
 # sn_services_start [VARIANT]: start build/VARIANT/services/NAME/NAME for
-# every service, each with its own role, schema, HTTP port (from 18080 up,
-# or SN_HTTP_PORT_BASE) and log ($SN_LOG_DIR/NAME.log), and wait up to 30 s
-# (SN_READY_TIMEOUT) for each to answer GET /readyz with 200. With
+# every service, each with its own role, schema, secrets (sn_secrets_init:
+# certificate, keys, as *_FILE settings), HTTP port and log
+# ($SN_LOG_DIR/NAME.log), and wait up to 30 s (SN_READY_TIMEOUT) for each
+# to answer GET /readyz with 200. With TLS (the default; SN_LOCAL_TLS=0
+# for ipc:// and HTTP) every NNG link is tls+tcp://127.0.0.1:PORT with
+# mutual TLS and every API is HTTPS. Ports are picked free from
+# SN_HTTP_PORT_BASE (18080) up; when one was taken between the pick and
+# the bind (a service's log says "Address in use"), everything started is
+# stopped and started again on other ports, up to 5 times. With
 # SN_DETACH=1 the services get their own session (deploy/local/up).
 sn_services_start() {
-	local variant=${1:-release} names=() n x key bin log pid port i
-	local envs=() own=() clean=() deadline code v
+	local variant=${1:-release} names=() try mark
 	mapfile -t names < <(sn_services)
 	if ((${#names[@]} == 0)); then
 		sn_say "no services yet (no services/*/CMakeLists.txt): none started"
 		return 0
 	fi
 	sn_run_dir_init || return 1
-	if [[ -z ${SN_TOKEN_KEY:-} ]]; then
-		SN_TOKEN_KEY=$(_sn_hex_key)
-	fi
-	export SN_TOKEN_KEY
-	# Every service learns every publisher's addresses: those of the
-	# services here, and of the publishers the design names, so that a
-	# follower starts (and catches up later) before its publisher exists.
-	local pubs=() seen=" "
-	for x in "${names[@]}" "${SN_PUBLISHERS[@]}"; do
+	sn_secrets_init || return 1
+	for try in 1 2 3 4 5; do
+		mark=$(_sn_log_marks "${names[@]}")
+		if _sn_services_start_once "$variant" "${names[@]}"; then
+			return 0
+		fi
+		if ! _sn_bind_failed "$mark"; then
+			return 1
+		fi
+		sn_say "a port was taken before a service bound it: starting again on other ports (try $((try + 1)))"
+		_SN_PORTS_AVOID+=("${_SN_SVC_PORTS[@]}" "${_SN_LINK_PORTS[@]}")
+		sn_services_stop
+	done
+	sn_say "the services did not start: ports kept being taken"
+	return 1
+}
+
+# _sn_log_marks NAME...: "NAME:SIZE" of each service log now, so that
+# _sn_bind_failed reads only what this attempt wrote.
+_sn_log_marks() {
+	local n size
+	for n in "$@"; do
+		size=$(stat -c %s "$SN_LOG_DIR/$n.log" 2>/dev/null || echo 0)
+		printf '%s:%s ' "$n" "$size"
+	done
+}
+
+# _sn_bind_failed MARKS: whether a log says, after its mark, that a port
+# could not be bound (NNG's "Address in use", libmicrohttpd's bind error).
+_sn_bind_failed() {
+	local m n size
+	for m in $1; do
+		n=${m%%:*}
+		size=${m##*:}
+		if tail -c +"$((size + 1))" "$SN_LOG_DIR/$n.log" 2>/dev/null |
+			grep -qi 'address in use\|address already in use\|failed to bind'; then
+			return 0
+		fi
+	done
+	return 1
+}
+
+# _sn_link_envs NAME...: the NNG addresses every service gets, as KEY=URL
+# in the array _SN_LINK_ENVS, on new ports (_SN_LINK_PORTS) with TLS or as
+# ipc:// sockets in the run folder without. Every service learns every
+# publisher's addresses: those of the services here and of the
+# publishers the design names, so that a follower starts (and catches up
+# later) before its publisher exists. The agencies' endpoints: agency-sim
+# listens there, verification dials them (a real agency replaces the URL,
+# nothing else). The bank adapter's endpoint: bank-sim listens there,
+# disbursement dials it.
+_sn_link_envs() {
+	local seen=" " x links=() keys=() i
+	for x in "$@" "${SN_PUBLISHERS[@]}"; do
 		[[ $seen == *" $x "* ]] && continue
 		seen+="$x "
-		pubs+=("$x")
+		links+=("$x.pub" "$x.replay")
+		keys+=("SN_$(_sn_envkey "$x")_PUB_URL" "SN_$(_sn_envkey "$x")_REPLAY_URL")
 	done
-	for x in "${pubs[@]}"; do
-		key=$(_sn_envkey "$x")
-		envs+=("SN_${key}_PUB_URL=ipc://$SN_RUN_DIR/$x.pub"
-			"SN_${key}_REPLAY_URL=ipc://$SN_RUN_DIR/$x.replay")
-	done
-	# The agencies' endpoints: agency-sim listens there, verification
-	# dials them (a real agency replaces the URL, nothing else).
 	for x in "${SN_AGENCIES[@]}"; do
-		envs+=("SN_AGENCY_${x}_URL=ipc://$SN_RUN_DIR/agency-${x,,}.rep")
+		links+=("agency-${x,,}.rep")
+		keys+=("SN_AGENCY_${x}_URL")
 	done
-	# The bank adapter's endpoint: bank-sim listens there, disbursement
-	# dials it.
-	envs+=("SN_BANK_URL=ipc://$SN_RUN_DIR/bank.rep")
+	links+=("bank.rep")
+	keys+=("SN_BANK_URL")
+	_SN_LINK_ENVS=()
+	_SN_LINK_PORTS=()
+	if _sn_tls_on; then
+		_sn_pick_ports "${#links[@]}" \
+			"$((${SN_HTTP_PORT_BASE:-18080} + 100))" || return 1
+		_SN_LINK_PORTS=("${_SN_PICKED[@]}")
+	fi
+	for i in "${!links[@]}"; do
+		if _sn_tls_on; then
+			_SN_LINK_ENVS+=("${keys[$i]}=tls+tcp://127.0.0.1:${_SN_LINK_PORTS[$i]}")
+		else
+			_SN_LINK_ENVS+=("${keys[$i]}=ipc://$SN_RUN_DIR/${links[$i]}")
+		fi
+	done
+}
+_SN_LINK_PORTS=()
+_SN_LINK_ENVS=()
+
+# _sn_services_start_once VARIANT NAME...: one attempt of sn_services_start.
+_sn_services_start_once() {
+	local variant=$1 n key bin log pid i envs=() own=() clean=() v
+	shift
+	_sn_link_envs "$@" || return 1
+	envs=("${_SN_LINK_ENVS[@]}")
 	# agency-sim's fixture of exact records, when the caller made one.
 	if [[ -n ${SN_AGENCY_SIM_FIXTURE:-} ]]; then
 		envs+=("SN_AGENCY_SIM_FIXTURE=$SN_AGENCY_SIM_FIXTURE")
@@ -557,14 +823,17 @@ sn_services_start() {
 		envs+=("SN_TEST_CLOCK=1" "SN_CLOCK_OFFSET_S=$SN_SIM_CLOCK_OFFSET_S")
 	fi
 	# A service sees only its own settings: none of this shell's SN_*
-	# (the superuser's SN_TEST_DB_URL, the other roles' URLs).
+	# (the superuser's SN_TEST_DB_URL, the other roles' URLs), nor the
+	# superuser's password file.
 	for v in $(compgen -e); do
-		if [[ $v == SN_* ]]; then
+		if [[ $v == SN_* || $v == PGPASSFILE ]]; then
 			clean+=(-u "$v")
 		fi
 	done
-	port=$((${SN_HTTP_PORT_BASE:-18080} - 1))
-	for n in "${names[@]}"; do
+	_sn_pick_ports "$#" "${SN_HTTP_PORT_BASE:-18080}" || return 1
+	local ports=("${_SN_PICKED[@]}")
+	i=0
+	for n in "$@"; do
 		key=$(_sn_envkey "$n")
 		bin="$SN_ROOT/build/$variant/services/$n/$n"
 		log="$SN_LOG_DIR/$n.log"
@@ -577,7 +846,6 @@ sn_services_start() {
 			sn_say "no database role for $n (call sn_db_roles first)"
 			return 1
 		fi
-		port=$(_sn_free_port $((port + 1)) "${_SN_SVC_PORTS[@]}") || return 1
 		# A service without migrations of its own (a simulator) gets
 		# an empty SN_SCHEMA_DIR: only the built-in tables.
 		local schema_dir="$SN_ROOT/services/$n/schema"
@@ -585,10 +853,10 @@ sn_services_start() {
 		own=("SN_DB_URL=${!url_var}"
 			"SN_DB_SCHEMA=$(_sn_ident "$n")"
 			"SN_HTTP_ADDR=127.0.0.1"
-			"SN_HTTP_PORT=$port"
-			"SN_TOKEN_KEY=$SN_TOKEN_KEY"
+			"SN_HTTP_PORT=${ports[$i]}"
 			"SN_LOG_LEVEL=${SN_LOG_LEVEL:-info}"
 			"SN_SCHEMA_DIR=$schema_dir")
+		mapfile -t -O "${#own[@]}" own < <(_sn_service_secrets "$n")
 		# Appended: a service started again keeps its earlier lines.
 		if [[ ${SN_DETACH:-0} == 1 ]]; then
 			setsid env "${clean[@]}" "${envs[@]}" "${own[@]}" "$bin" </dev/null >>"$log" 2>&1 &
@@ -598,12 +866,29 @@ sn_services_start() {
 		pid=$!
 		_SN_SVC_PIDS+=("$pid")
 		_SN_SVC_NAMES+=("$n")
-		_SN_SVC_PORTS+=("$port")
+		_SN_SVC_PORTS+=("${ports[$i]}")
+		i=$((i + 1))
 	done
 	for i in "${!_SN_SVC_NAMES[@]}"; do
 		key=$(_sn_envkey "${_SN_SVC_NAMES[$i]}")
-		export "SN_${key}_HTTP_URL=http://127.0.0.1:${_SN_SVC_PORTS[$i]}"
+		export "SN_${key}_HTTP_URL=$(sn_http_scheme)://127.0.0.1:${_SN_SVC_PORTS[$i]}"
 	done
+	_sn_services_wait_ready
+}
+
+# sn_http_scheme: https when the local run uses TLS, http otherwise.
+sn_http_scheme() {
+	if _sn_tls_on; then
+		printf https
+	else
+		printf http
+	fi
+}
+
+# _sn_services_wait_ready: each started service answers GET /readyz with
+# 200 within SN_READY_TIMEOUT (30) seconds, or the start fails.
+_sn_services_wait_ready() {
+	local i n pid port log deadline code
 	for i in "${!_SN_SVC_NAMES[@]}"; do
 		n=${_SN_SVC_NAMES[$i]}
 		pid=${_SN_SVC_PIDS[$i]}
@@ -627,7 +912,7 @@ sn_services_start() {
 			fi
 			sleep 0.2
 		done
-		sn_say "service $n ready at http://127.0.0.1:$port (pid $pid)"
+		sn_say "service $n ready at $(sn_http_scheme)://127.0.0.1:$port (pid $pid)"
 	done
 }
 
