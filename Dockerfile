@@ -4,6 +4,12 @@
 #
 # The build stage compiles the whole tree once, before SERVICE is used, so
 # every image shares that layer from the cache.
+#
+# No secret is built in: certificates, keys and passwords arrive at run
+# time as compose secrets under /run/secrets (deploy/compose/secrets.sh),
+# named by <NAME>_FILE settings. The program runs as the unprivileged user
+# safetynet, which must be able to read them (secrets.sh makes the files
+# mode 644 in a mode-700 folder).
 
 FROM debian:bookworm AS build
 RUN apt-get update \
@@ -11,7 +17,7 @@ RUN apt-get update \
 		build-essential cmake pkg-config \
 		libnng-dev libprotobuf-c-dev protobuf-c-compiler \
 		libpq-dev libuv1-dev libmicrohttpd-dev libjansson-dev \
-		libcmocka-dev libjwt-dev libssl-dev \
+		libcmocka-dev libjwt-dev libssl-dev libsodium-dev \
 	&& rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only the sources: no build/, .run/ or .git from the working tree.
@@ -44,6 +50,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		libnng1 libprotobuf-c1 libpq5 libuv1 libmicrohttpd12 libjansson4 libjwt0 \
+		libsodium23 libssl3 \
 	&& rm -rf /var/lib/apt/lists/* \
 	&& useradd --system --no-create-home --shell /usr/sbin/nologin safetynet
 ARG SERVICE

@@ -4,7 +4,8 @@
 # service's role logs in with its own passfile only.
 #
 # Starts its own cluster (a free port of its own), so it runs beside the
-# suite's; stops it on exit.
+# suite's; stops it on exit. Runs tests/deploy/compose_db.sh (the compose
+# file's roles and passwords) on the same cluster first.
 set -euo pipefail
 root=${1:?usage: pg_auth.sh SOURCE_DIR}
 # Not the suite's cluster: a new one.
@@ -15,6 +16,10 @@ export SN_KEEP_RUN_DIR=0
 . "$root/deploy/local/lib.sh"
 sn_traps
 SN_PG_PORT_BASE=${SN_PG_PORT_BASE:-56432} sn_pg_start
+# First the compose deployment's roles, on this cluster (one start, not
+# two; its init.sql creates the roles), then the local run's, which take
+# new passwords.
+SN_DEPLOY_PG=shared bash "$root/tests/deploy/compose_db.sh" "$root"
 sn_db_roles
 
 fails=0
