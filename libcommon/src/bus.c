@@ -31,11 +31,18 @@
 #define MSG_MAX (64u << 20)
 #define BACKOFF_MIN_MS 100u
 #define BACKOFF_MAX_MS 5000u
+#define HALT_POLL_MS 1500u
+#define DISTRUST_MIN_MS 1000u
+#define DISTRUST_MAX_MS 60000u
+#define RECONN_MIN_MS 100
+#define RECONN_MAX_MS 1000
 
 extern const char sn_bus_sql_001[];
+extern const char sn_bus_sql_002[];
 
 const sn_migration sn_bus_migrations[] = {
 	{ "bus/001_outbox", sn_bus_sql_001 },
+	{ "bus/002_epoch", sn_bus_sql_002 },
 };
 const size_t sn_bus_nmigrations
     = sizeof(sn_bus_migrations) / sizeof(sn_bus_migrations[0]);
@@ -53,23 +60,40 @@ static const char SQL_ASSIGN[]
       "  SELECT $1, count(*) FROM batch HAVING count(*) > 0"
       "  ON CONFLICT (name) DO UPDATE SET last_seq = p.last_seq + "
       "EXCLUDED.last_seq"
-      "  RETURNING p.last_seq - (SELECT count(*) FROM batch) AS base)"
+      "  RETURNING p.last_seq - (SELECT count(*) FROM batch) AS base,"
+      "  p.epoch)"
       " UPDATE outbox o SET seq = bump.base + batch.rn, published_at = now()"
       " FROM batch, bump WHERE o.id = batch.id"
       " RETURNING o.seq, o.event_id::text, o.topic, o.subject, o.actor,"
       " o.schema_version, o.data,"
-      " (extract(epoch FROM o.created_at) * 1000000)::int8 AS created_us";
+      " (extract(epoch FROM o.created_at) * 1000000)::int8 AS created_us,"
+      " bump.epoch::text AS epoch";
 
 static const char SQL_REPLAY[]
     = "SELECT seq, event_id::text, topic, subject, actor, schema_version,"
-      " data, (extract(epoch FROM created_at) * 1000000)::int8 AS created_us"
+      " data, (extract(epoch FROM created_at) * 1000000)::int8 AS created_us,"
+      " (SELECT epoch::text FROM bus_publisher WHERE name = $4) AS epoch"
       " FROM outbox WHERE seq >= $1 AND ($3 = '' OR starts_with(topic, $3))"
       " ORDER BY seq LIMIT $2";
 
+/* The head, and the epoch: the publisher's row is made here if it has
+ * none yet (its epoch with it), so that a heartbeat or a replay answer
+ * never goes out without one. (The SELECT does not see the INSERT's row:
+ * exactly one of the two gives it.) */
 static const char SQL_HEAD[]
-    = "SELECT coalesce((SELECT last_seq FROM bus_publisher WHERE name = $1),"
-      " 0)::int8 AS latest, coalesce((SELECT min(seq) FROM outbox"
-      " WHERE seq IS NOT NULL), 0)::int8 AS oldest";
+    = "WITH ins AS (INSERT INTO bus_publisher (name) VALUES ($1)"
+      "  ON CONFLICT (name) DO NOTHING RETURNING last_seq, epoch)"
+      " SELECT h.last_seq::int8 AS latest, h.epoch::text AS epoch,"
+      " coalesce((SELECT min(seq) FROM outbox WHERE seq IS NOT NULL),"
+      " 0)::int8 AS oldest FROM (SELECT last_seq, epoch FROM ins UNION ALL"
+      " SELECT last_seq, epoch FROM bus_publisher WHERE name = $1) h";
+
+/* The publisher's row, if it has none, in a statement of its own: a
+ * row a concurrent relay inserts is then committed before SQL_HEAD's
+ * snapshot (read committed), which therefore always finds one. */
+static const char SQL_PUB_ENSURE[]
+    = "INSERT INTO bus_publisher (name) VALUES ($1)"
+      " ON CONFLICT (name) DO NOTHING";
 
 static const char SQL_APPEND[]
     = "INSERT INTO outbox (topic, subject, actor, schema_version, data)"
@@ -84,18 +108,40 @@ static const char SQL_APPEND_MANY[]
       " $4::int[], $5::bytea[])";
 
 static const char SQL_CURSOR_GET[]
-    = "SELECT last_seq FROM bus_cursor WHERE publisher = $1 AND part = $2";
+    = "SELECT last_seq, epoch::text AS epoch, halted_reason,"
+      " to_char(halted_at AT TIME ZONE 'UTC',"
+      " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') AS halted_at"
+      " FROM bus_cursor WHERE publisher = $1 AND part = $2";
+
+/* The epoch of the stream, adopted from its first replay answer and
+ * kept: never replaced once set (sn-bus resync clears it). */
+static const char SQL_EPOCH_ADOPT[]
+    = "INSERT INTO bus_cursor AS c (publisher, part, last_seq, epoch)"
+      " VALUES ($1, $2, $3, $4::uuid)"
+      " ON CONFLICT (publisher, part) DO UPDATE SET epoch = EXCLUDED.epoch,"
+      " updated_at = now() WHERE c.epoch IS NULL";
+
+/* Records a halt, so that a restart does not silently resume. */
+static const char SQL_HALT[]
+    = "INSERT INTO bus_cursor AS c (publisher, part, last_seq, epoch,"
+      " halted_reason, halted_at)"
+      " VALUES ($1, $2, $3, NULLIF($4, '')::uuid, $5, now())"
+      " ON CONFLICT (publisher, part) DO UPDATE"
+      " SET halted_reason = EXCLUDED.halted_reason, halted_at = now(),"
+      " updated_at = now() WHERE c.halted_reason IS NULL";
 
 /* Moves the cursor from exactly where we think it is; no row back means
  * another instance moved it, and the batch must not commit. */
 static const char SQL_CURSOR_SET[]
-    = "INSERT INTO bus_cursor AS c (publisher, part, last_seq)"
-      " SELECT $1, $2, $3 WHERE $4::int8 = 0"
+    = "INSERT INTO bus_cursor AS c (publisher, part, last_seq, epoch)"
+      " SELECT $1, $2, $3, $5::uuid WHERE $4::int8 = 0"
       "   OR EXISTS (SELECT 1 FROM bus_cursor"
       "              WHERE publisher = $1 AND part = $2)"
       " ON CONFLICT (publisher, part) DO UPDATE"
-      "   SET last_seq = EXCLUDED.last_seq, updated_at = now()"
-      "   WHERE c.last_seq = $4::int8"
+      "   SET last_seq = EXCLUDED.last_seq, epoch = EXCLUDED.epoch,"
+      "   updated_at = now()"
+      "   WHERE c.last_seq = $4::int8 AND c.halted_reason IS NULL"
+      "   AND (c.epoch IS NULL OR c.epoch = EXCLUDED.epoch)"
       " RETURNING 1";
 
 static const char SQL_RETENTION[]
@@ -113,11 +159,13 @@ typedef struct lock_row {
 static const sn_col lock_cols[] = { SN_COL(lock_row, locked, SN_COL_BOOL) };
 
 typedef struct head_row {
-	int64_t latest, oldest;
+	int64_t     latest, oldest;
+	const char *epoch;
 } head_row;
 static const sn_col head_cols[] = {
 	SN_COL(head_row, latest, SN_COL_I64),
 	SN_COL(head_row, oldest, SN_COL_I64),
+	SN_COL(head_row, epoch, SN_COL_TEXT),
 };
 
 typedef struct count_row {
@@ -126,10 +174,15 @@ typedef struct count_row {
 static const sn_col count_cols[] = { SN_COL(count_row, n, SN_COL_I64) };
 
 typedef struct cursor_row {
-	int64_t last_seq;
+	int64_t     last_seq;
+	const char *epoch, *halted_reason, *halted_at;
+	bool        has_epoch, has_halt, has_at;
 } cursor_row;
 static const sn_col cursor_cols[] = {
 	SN_COL(cursor_row, last_seq, SN_COL_I64),
+	SN_COL_OPT(cursor_row, epoch, SN_COL_TEXT, has_epoch),
+	SN_COL_OPT(cursor_row, halted_reason, SN_COL_TEXT, has_halt),
+	SN_COL_OPT(cursor_row, halted_at, SN_COL_TEXT, has_at),
 };
 
 struct qev {
@@ -182,6 +235,25 @@ struct stream {
 	size_t      batch_n;
 	uint64_t    batch_last;
 	bool        lost_logged;
+	/* Authenticity (design section 2 item 7). epoch is the stream's
+	 * ("" until the first replay answer gives it); a halted stream
+	 * applies and asks for nothing until an operator clears the halt
+	 * in its cursor row, which is re-read every HALT_POLL_MS. */
+	char     epoch[40];
+	bool     halted;
+	bool     halt_recorded;
+	char     halt_reason[256];
+	uint64_t stop_before; /* an event that could not be applied */
+	char     stop_reason[256];
+	bool     undecodable; /* set by apply_decoded */
+	/* Claims of the stream's head (heartbeats, live sequences) not yet
+	 * confirmed by replay; distrusted for a growing time after replay
+	 * contradicted one. */
+	uint64_t claim, claim_sent;
+	bool     behind, behind_sent;
+	bool     suspect, suspect_sent; /* a heartbeat of another epoch */
+	uint64_t distrust_until;
+	uint32_t distrust_ms;
 	/* What still refers to the stream: its two timers until closed, and
 	 * its cursor read while in flight. Each holds one of the bus's
 	 * open_handles too; the last one frees the stream (stream_unref). */
@@ -189,6 +261,8 @@ struct stream {
 	struct handler *handlers;
 	struct decoded *decoded; /* of the batch being applied */
 	sn_counter     *c_consumed, *c_replayed, *c_skipped, *c_gaps;
+	sn_counter     *c_alarms, *c_unconfirmed, *c_foreign_hb;
+	sn_gauge       *g_halted;
 	struct stream  *next;
 };
 
@@ -229,10 +303,12 @@ struct sn_bus {
 	nng_msg                    *rep_req;
 	Sn__Bus__V1__ReplayRequest *rreq;
 	uint64_t                    rep_latest, rep_oldest;
-	uint32_t                    hb_ticks;
-	struct stream              *streams;
-	sn_counter *c_published, *c_malformed, *c_replay_served;
-	sn_gauge   *g_backlog;
+	char     epoch[40]; /* this publisher's, once its head is loaded */
+	uint32_t hb_ticks;
+	struct stream *streams;
+	sn_counter    *c_published, *c_malformed, *c_replay_served;
+	sn_counter    *c_replay_requests;
+	sn_gauge      *g_backlog;
 };
 
 static void stream_maybe_apply(struct stream *st);
@@ -303,6 +379,7 @@ typedef struct outbox_row {
 	int32_t     schema_version;
 	sn_bytes    data;
 	int64_t     created_us;
+	const char *epoch;
 } outbox_row;
 
 static const sn_col outbox_cols[] = {
@@ -314,6 +391,7 @@ static const sn_col outbox_cols[] = {
 	SN_COL(outbox_row, schema_version, SN_COL_I32),
 	SN_COL(outbox_row, data, SN_COL_BYTES),
 	SN_COL(outbox_row, created_us, SN_COL_I64),
+	SN_COL(outbox_row, epoch, SN_COL_TEXT),
 };
 
 /* Fills an Envelope from row i of rows (SQL_ASSIGN or SQL_REPLAY).
@@ -337,6 +415,7 @@ row_envelope(sn_rows *rows, int i, const char *source,
 	env->data.data      = (uint8_t *) r.data.data;
 	env->data.len       = r.data.len;
 	env->time_unix_us   = r.created_us;
+	env->epoch          = (char *) r.epoch;
 	format_time(env->time_unix_us, timebuf);
 	env->time = timebuf;
 	return SN_OK;
@@ -655,6 +734,7 @@ head_loaded(sn_err err, PGresult *res, void *arg)
 	uint64_t last = (uint64_t) h.latest;
 	if (last > bus->published)
 		bus->published = last;
+	snprintf(bus->epoch, sizeof(bus->epoch), "%s", h.epoch);
 	bus->head_loaded = true;
 }
 
@@ -689,6 +769,7 @@ on_heartbeat(uv_timer_t *t)
 	Sn__Bus__V1__Envelope env  = SN__BUS__V1__ENVELOPE__INIT;
 	char                  tb[40];
 	env.source       = bus->publisher;
+	env.epoch        = bus->epoch;
 	env.type         = (char *) HEARTBEAT_TOPIC;
 	env.actor        = (char *) "system";
 	env.time_unix_us = sn_wall_us();
@@ -786,6 +867,7 @@ replay_rows(sn_tx *tx, PGresult *res, void *arg)
 	reply.events          = ptrs;
 	reply.latest_sequence = bus->rep_latest;
 	reply.oldest_sequence = bus->rep_oldest;
+	reply.epoch           = bus->epoch;
 	if (kept > 0 && (uint32_t) kept == bus->rreq->max_count)
 		reply.scanned_to = envs[kept - 1].sequence;
 	else if (kept > 0 && kept < n)
@@ -810,6 +892,7 @@ replay_head(sn_tx *tx, PGresult *res, void *arg)
 	}
 	bus->rep_latest = (uint64_t) h.latest;
 	bus->rep_oldest = (uint64_t) h.oldest;
+	snprintf(bus->epoch, sizeof(bus->epoch), "%s", h.epoch);
 	if (bus->rep_latest > bus->published)
 		bus->published = bus->rep_latest;
 }
@@ -827,12 +910,14 @@ replay_begin(sn_tx *tx, void *arg)
 	    (unsigned long long) bus->rreq->from_sequence);
 	snprintf(max, sizeof(max), "%u", m);
 	const char *hv[1] = { bus->publisher };
-	const char *rv[3] = { from, max,
-		bus->rreq->topic_prefix ? bus->rreq->topic_prefix : "" };
+	const char *rv[4] = { from, max,
+		bus->rreq->topic_prefix ? bus->rreq->topic_prefix : "",
+		bus->publisher };
 	/* Head first, so that latest_sequence is never below the events. */
-	if (sn_tx_query(tx, SQL_HEAD, 1, hv, replay_head, bus) != SN_OK
+	if (sn_tx_query(tx, SQL_PUB_ENSURE, 1, hv, NULL, NULL) != SN_OK
+	    || sn_tx_query(tx, SQL_HEAD, 1, hv, replay_head, bus) != SN_OK
 	    || sn_tx_query_bin(
-	           tx, SQL_REPLAY, 3, rv, NULL, NULL, 1, replay_rows, bus)
+	           tx, SQL_REPLAY, 4, rv, NULL, NULL, 1, replay_rows, bus)
 	        != SN_OK) {
 		sn_tx_rollback(tx, SN_EDB);
 		return;
@@ -851,6 +936,27 @@ replay_done(sn_err err, void *arg)
 	rep_send(bus, &reply);
 }
 
+/* Answers the request msg (ours) at once with error why: REP must
+ * answer every request, or the REQ peer waits for its resend time. */
+static void
+rep_refuse(sn_bus *bus, nng_msg *msg, const char *why)
+{
+	Sn__Bus__V1__ReplayReply reply = SN__BUS__V1__REPLAY_REPLY__INIT;
+	reply.error                    = (char *) why;
+	reply.epoch                    = bus->epoch;
+	sn_log(SN_LOG_WARN, "replay request refused", "publisher",
+	    bus->publisher, "error", why, NULL);
+	sn_counter_add(bus->c_malformed, 1);
+	size_t len = sn__bus__v1__replay_reply__get_packed_size(&reply);
+	nng_msg_clear(msg);
+	if (nng_msg_realloc(msg, len) == 0) {
+		sn__bus__v1__replay_reply__pack(&reply, nng_msg_body(msg));
+		if (nng_sendmsg(bus->rep, msg, NNG_FLAG_NONBLOCK) == 0)
+			return;
+	}
+	nng_msg_free(msg);
+}
+
 static void
 rep_ready(nng_socket sock, void *arg)
 {
@@ -860,15 +966,18 @@ rep_ready(nng_socket sock, void *arg)
 		int      rv = nng_recvmsg(sock, &msg, NNG_FLAG_NONBLOCK);
 		if (rv != 0)
 			return;
+		sn_counter_add(bus->c_replay_requests, 1);
 		Sn__Bus__V1__ReplayRequest *rq
 		    = sn__bus__v1__replay_request__unpack(
 		        NULL, nng_msg_len(msg), nng_msg_body(msg));
-		if (rq == NULL || rq->from_sequence == 0) {
-			sn_counter_add(bus->c_malformed, 1);
+		if (rq == NULL || rq->from_sequence == 0
+		    || rq->from_sequence > (uint64_t) INT64_MAX) {
+			rep_refuse(bus, msg,
+			    rq == NULL ? "malformed request"
+			               : "from_sequence out of range");
 			if (rq != NULL)
 				sn__bus__v1__replay_request__free_unpacked(
 				    rq, NULL);
-			nng_msg_free(msg); /* REP drops the request */
 			continue;
 		}
 		/* A REP socket serves one request at a time: hold further
@@ -878,6 +987,207 @@ rep_ready(nng_socket sock, void *arg)
 		sn_nngwatch_pause(bus->wrep);
 		sn_db_tx(bus->db, replay_begin, replay_done, bus);
 	}
+}
+
+/* ---- following: halts and claims --------------------------------------
+ */
+
+static void queue_clear(struct stream *st);
+static void on_apply_retry(uv_timer_t *t);
+
+static void
+halt_recorded(sn_err err, PGresult *res, void *arg)
+{
+	struct stream *st = arg;
+	(void) res;
+	if (st->bus->closing) {
+		stream_unref(st);
+		return;
+	}
+	stream_unref(st); /* the timers still hold it */
+	if (err != SN_OK)
+		sn_log(SN_LOG_WARN, "cannot record the halt; will retry",
+		    "publisher", st->name, "error", sn_strerror(err), NULL);
+	else
+		st->halt_recorded = true;
+	uv_timer_start(
+	    &st->timer, on_apply_retry, err == SN_OK ? HALT_POLL_MS : 1000, 0);
+}
+
+static void
+halt_record(struct stream *st)
+{
+	char seq[24];
+	snprintf(seq, sizeof(seq), "%llu", (unsigned long long) st->committed);
+	const char *v[5]
+	    = { st->name, st->bus->part, seq, st->epoch, st->halt_reason };
+	st->open++;
+	st->bus->open_handles++;
+	sn_db_query(st->bus->db, SQL_HALT, 5, v, halt_recorded, st);
+}
+
+/* What a halt does once no batch is in flight: drop what is queued (it
+ * is asked for again after a resync) and record why. */
+static void
+halt_settle(struct stream *st)
+{
+	queue_clear(st);
+	st->queued_to   = st->committed;
+	st->stop_before = 0;
+	uv_timer_stop(&st->rtimer);
+	st->replay_inflight = false;
+	halt_record(st);
+}
+
+/* Stops the stream with an alarm: an error line, sn_bus_stream_halted 1
+ * and sn_bus_alarms_total, /readyz degraded (sn_bus_healthy), and the
+ * reason in the cursor row. Nothing more is applied or asked for. */
+static void
+stream_halt(struct stream *st, const char *reason)
+{
+	if (st->halted)
+		return;
+	char cur[24];
+	snprintf(cur, sizeof(cur), "%llu", (unsigned long long) st->committed);
+	st->halted        = true;
+	st->halt_recorded = false;
+	snprintf(st->halt_reason, sizeof(st->halt_reason), "%s", reason);
+	sn_log(SN_LOG_ERROR, "bus stream halted; resolve with sn-bus",
+	    "publisher", st->name, "reason", reason, "cursor", cur, NULL);
+	sn_gauge_set(st->g_halted, 1);
+	sn_counter_add(st->c_alarms, 1);
+	if (!st->applying)
+		halt_settle(st);
+}
+
+/* A heartbeat or a live event says the stream's head is at seq (or, when
+ * behind, that the publisher is below our cursor): worth a replay
+ * request, unless replay lately contradicted such a claim. */
+static void
+stream_claim(struct stream *st, uint64_t seq)
+{
+	if (sn_now_ms() < st->distrust_until)
+		return;
+	if (seq < st->committed) {
+		st->behind = true;
+		st->probe  = true;
+		return;
+	}
+	if (seq > st->claim)
+		st->claim = seq;
+	if (seq > st->known_head)
+		st->known_head = seq;
+}
+
+/* Replay answered that the head is latest: a claim made before the
+ * request went out must be at most that (the publisher had published it
+ * before it answered), and a publisher said to be behind must be. */
+static void
+claims_check(struct stream *st, uint64_t latest)
+{
+	bool bad = st->claim_sent > latest || st->suspect_sent
+	    || (st->behind_sent && latest >= st->committed);
+	if (bad) {
+		char c[24], l[24];
+		snprintf(c, sizeof(c), "%llu",
+		    (unsigned long long) (st->behind_sent ? 0
+		                                          : st->claim_sent));
+		snprintf(l, sizeof(l), "%llu", (unsigned long long) latest);
+		st->distrust_ms    = st->distrust_ms
+		       ? (st->distrust_ms * 2 > DISTRUST_MAX_MS
+		               ? DISTRUST_MAX_MS
+		               : st->distrust_ms * 2)
+		       : DISTRUST_MIN_MS;
+		st->distrust_until = sn_now_ms() + st->distrust_ms;
+		sn_log(SN_LOG_WARN,
+		    "a heartbeat or live sequence was not confirmed by replay;"
+		    " trusting replay and backing off",
+		    "publisher", st->name, "claimed", c, "latest", l, NULL);
+		sn_counter_add(st->c_unconfirmed, 1);
+	} else if (st->claim_sent > 0 && sn_now_ms() >= st->distrust_until) {
+		st->distrust_ms = 0;
+	}
+	st->claim_sent   = 0;
+	st->behind_sent  = false;
+	st->suspect_sent = false;
+	st->known_head   = latest > st->claim ? latest : st->claim;
+}
+
+/* Whether env belongs to the stream: its source and epoch. Halts the
+ * stream (and says false) when it does not. */
+static bool
+stream_authentic(struct stream *st, const Sn__Bus__V1__Envelope *env)
+{
+	char why[256];
+	if (env->source == NULL || strcmp(env->source, st->name) != 0)
+		snprintf(why, sizeof(why), "an event of source \"%.60s\"",
+		    env->source ? env->source : "");
+	else if (env->epoch == NULL || strcmp(env->epoch, st->epoch) != 0)
+		snprintf(why, sizeof(why),
+		    "an event of another epoch (%.40s, the stream's is %s):"
+		    " publisher recreated?",
+		    env->epoch ? env->epoch : "", st->epoch);
+	else
+		return true;
+	stream_halt(st, why);
+	return false;
+}
+
+static void
+epoch_adopted(sn_err err, PGresult *res, void *arg)
+{
+	struct stream *st = arg;
+	(void) res;
+	if (!st->bus->closing && err != SN_OK)
+		sn_log(SN_LOG_WARN, "cannot record the stream's epoch",
+		    "publisher", st->name, "error", sn_strerror(err), NULL);
+	stream_unref(st);
+}
+
+/* The first replay answer gives the stream its epoch. */
+static void
+epoch_adopt(struct stream *st, const char *epoch)
+{
+	char seq[24];
+	snprintf(st->epoch, sizeof(st->epoch), "%s", epoch);
+	snprintf(seq, sizeof(seq), "%llu", (unsigned long long) st->committed);
+	sn_log(SN_LOG_INFO, "stream epoch adopted", "publisher", st->name,
+	    "epoch", st->epoch, NULL);
+	const char *v[4] = { st->name, st->bus->part, seq, st->epoch };
+	st->open++;
+	st->bus->open_handles++;
+	sn_db_query(st->bus->db, SQL_EPOCH_ADOPT, 4, v, epoch_adopted, st);
+}
+
+/* Checks a replay answer's epoch and head; false when the stream halts. */
+static bool
+reply_authentic(struct stream *st, const Sn__Bus__V1__ReplayReply *r)
+{
+	char why[256];
+	if (r->epoch == NULL || r->epoch[0] == '\0') {
+		stream_halt(st, "a replay answer without an epoch");
+		return false;
+	}
+	if (st->epoch[0] == '\0')
+		epoch_adopt(st, r->epoch);
+	else if (strcmp(r->epoch, st->epoch) != 0) {
+		snprintf(why, sizeof(why),
+		    "replay answers with another epoch (%.40s, the stream's "
+		    "is %s): publisher recreated?",
+		    r->epoch, st->epoch);
+		stream_halt(st, why);
+		return false;
+	}
+	if (r->latest_sequence < st->committed) {
+		snprintf(why, sizeof(why),
+		    "the publisher's latest sequence %llu is below our cursor "
+		    "%llu: restored from a backup?",
+		    (unsigned long long) r->latest_sequence,
+		    (unsigned long long) st->committed);
+		stream_halt(st, why);
+		return false;
+	}
+	return true;
 }
 
 /* ---- following ------------------------------------------------------------
@@ -924,9 +1234,9 @@ qev_new(const Sn__Bus__V1__Envelope *env)
 static bool
 stream_offer(struct stream *st, const Sn__Bus__V1__Envelope *env)
 {
-	if (env->sequence > st->known_head)
-		st->known_head = env->sequence;
-	if (!st->loaded)
+	if (!st->loaded || st->halted || st->epoch[0] == '\0')
+		return false;
+	if (!stream_authentic(st, env))
 		return false;
 	if (env->sequence <= st->queued_to) {
 		sn_counter_add(st->c_skipped, 1);
@@ -948,6 +1258,40 @@ stream_offer(struct stream *st, const Sn__Bus__V1__Envelope *env)
 	return true;
 }
 
+/* A heartbeat counts only from the stream's source and epoch. */
+static void
+stream_heartbeat(struct stream *st, const Sn__Bus__V1__Envelope *env)
+{
+	if (!st->loaded || st->halted)
+		return;
+	if (st->epoch[0] == '\0') {
+		/* Replay has not answered yet: it will give the epoch. */
+		st->probe = true;
+		return;
+	}
+	if (env->source == NULL || strcmp(env->source, st->name) != 0
+	    || env->epoch == NULL || strcmp(env->epoch, st->epoch) != 0) {
+		/* Dropped; but a recreated publisher says so only this way
+		 * when its events were missed: replay will tell. */
+		sn_counter_add(st->c_foreign_hb, 1);
+		if (sn_now_ms() >= st->distrust_until) {
+			st->suspect = true;
+			st->probe   = true;
+		}
+		return;
+	}
+	Sn__Bus__V1__Heartbeat *hb = sn__bus__v1__heartbeat__unpack(
+	    NULL, env->data.len, env->data.data);
+	if (hb == NULL) {
+		sn_counter_add(st->bus->c_malformed, 1);
+		return;
+	}
+	if (hb->latest_sequence > st->queued_to
+	    || hb->latest_sequence < st->committed)
+		stream_claim(st, hb->latest_sequence);
+	sn__bus__v1__heartbeat__free_unpacked(hb, NULL);
+}
+
 static void
 sub_ready(nng_socket sock, void *arg)
 {
@@ -967,22 +1311,19 @@ sub_ready(nng_socket sock, void *arg)
 		if (env == NULL) {
 			sn_counter_add(bus->c_malformed, 1);
 			nng_msg_free(msg);
+			if (st->loaded && st->epoch[0] != '\0')
+				stream_halt(st,
+				    "a message on the stream does not decode");
 			continue;
 		}
 		if (strcmp((const char *) body, HEARTBEAT_TOPIC) == 0) {
-			Sn__Bus__V1__Heartbeat *hb
-			    = sn__bus__v1__heartbeat__unpack(
-			        NULL, env->data.len, env->data.data);
-			if (hb != NULL) {
-				if (hb->latest_sequence > st->known_head)
-					st->known_head = hb->latest_sequence;
-				sn__bus__v1__heartbeat__free_unpacked(
-				    hb, NULL);
-			}
+			stream_heartbeat(st, env);
 		} else if (env->sequence > st->queued_to + 1 && st->loaded
+		    && !st->halted && st->epoch[0] != '\0'
 		    && st->qlen < bus->cfg.queue_max) {
 			sn_counter_add(st->c_gaps, 1);
-			stream_offer(st, env);
+			if (stream_authentic(st, env))
+				stream_claim(st, env->sequence);
 		} else {
 			stream_offer(st, env);
 		}
@@ -1007,7 +1348,7 @@ static void
 stream_maybe_replay(struct stream *st)
 {
 	sn_bus *bus = st->bus;
-	if (!st->loaded || st->replay_inflight || bus->closing
+	if (!st->loaded || st->halted || st->replay_inflight || bus->closing
 	    || bus->draining)
 		return;
 	if (!st->probe && st->known_head <= st->queued_to)
@@ -1033,6 +1374,12 @@ stream_maybe_replay(struct stream *st)
 	}
 	st->probe           = false;
 	st->replay_inflight = true;
+	st->claim_sent      = st->claim;
+	st->behind_sent     = st->behind;
+	st->claim           = 0;
+	st->behind          = false;
+	st->suspect_sent    = st->suspect;
+	st->suspect         = false;
 	uv_timer_start(&st->rtimer, on_replay_timer, REPLAY_TIMEOUT_MS, 0);
 }
 
@@ -1048,36 +1395,46 @@ req_ready(nng_socket sock, void *arg)
 		    = sn__bus__v1__replay_reply__unpack(
 		        NULL, nng_msg_len(msg), nng_msg_body(msg));
 		nng_msg_free(msg);
+		if (!st->loaded || st->halted) {
+			/* An answer to a request of before the halt or a
+			 * reload: the stream asks again when it resumes. */
+			if (r != NULL)
+				sn__bus__v1__replay_reply__free_unpacked(
+				    r, NULL);
+			continue;
+		}
 		uv_timer_stop(&st->rtimer);
 		st->replay_inflight = false;
 		if (r == NULL) {
 			sn_counter_add(st->bus->c_malformed, 1);
 			continue;
 		}
-		if (r->latest_sequence > st->known_head)
-			st->known_head = r->latest_sequence;
+		if (r->error != NULL && r->error[0] != '\0') {
+			sn_log(SN_LOG_WARN, "replay refused", "publisher",
+			    st->name, "error", r->error, NULL);
+			st->probe           = true; /* ask again */
+			st->replay_inflight = true;
+			uv_timer_start(&st->rtimer, on_replay_timer, 1000, 0);
+			sn__bus__v1__replay_reply__free_unpacked(r, NULL);
+			continue;
+		}
+		if (!reply_authentic(st, r)) {
+			sn__bus__v1__replay_reply__free_unpacked(r, NULL);
+			continue;
+		}
+		claims_check(st, r->latest_sequence);
 		size_t got = 0;
-		for (size_t i = 0; i < r->n_events; i++) {
+		for (size_t i = 0; i < r->n_events && !st->halted; i++) {
 			if (stream_offer(st, r->events[i]))
 				got++;
 		}
 		sn_counter_add(st->c_replayed, got);
-		if (r->error != NULL && r->error[0] != '\0') {
-			sn_log(SN_LOG_WARN, "replay refused", "publisher",
-			    st->name, "error", r->error, NULL);
-			st->replay_inflight = true;
-			uv_timer_start(&st->rtimer, on_replay_timer, 1000, 0);
-		} else if (r->n_events == 0 && st->known_head > st->queued_to
-		    && r->oldest_sequence > st->queued_to + 1) {
-			if (!st->lost_logged)
-				sn_log(SN_LOG_ERROR,
-				    "events needed are past the publisher's "
-				    "retention; stream stopped",
-				    "publisher", st->name, NULL);
-			st->lost_logged     = true;
-			st->replay_inflight = true;
-			uv_timer_start(&st->rtimer, on_replay_timer, 5000, 0);
-		}
+		if (!st->halted && r->n_events == 0
+		    && st->known_head > st->queued_to
+		    && r->oldest_sequence > st->queued_to + 1)
+			stream_halt(st,
+			    "events needed are past the publisher's "
+			    "retention");
 		sn__bus__v1__replay_reply__free_unpacked(r, NULL);
 	}
 	stream_maybe_replay(st);
@@ -1121,6 +1478,7 @@ apply_decoded(
 	d->msg = protobuf_c_message_unpack(h->desc, NULL, ev->len, ev->data);
 	if (d->msg == NULL) {
 		free(d);
+		st->undecodable = true;
 		return SN_EPROTO;
 	}
 	d->next     = st->decoded;
@@ -1148,7 +1506,9 @@ apply_next(sn_tx *tx, void *arg)
 	sn_bus        *bus = st->bus;
 	while (st->cur != NULL && st->batch_n < bus->cfg.apply_batch) {
 		struct qev *q = st->cur;
-		st->cur       = q->next;
+		if (st->stop_before != 0 && q->ev.sequence >= st->stop_before)
+			break;
+		st->cur = q->next;
 		st->batch_n++;
 		st->batch_last = q->ev.sequence;
 		if (bus->cfg.part_count > 1
@@ -1158,16 +1518,21 @@ apply_next(sn_tx *tx, void *arg)
 		struct handler *h = find_handler(st, q->ev.type);
 		if (h == NULL)
 			continue;
+		st->undecodable = false;
 		sn_err err = h->desc != NULL ? apply_decoded(st, tx, h, &q->ev)
 		                             : h->fn(tx, &q->ev, h->arg);
 		if (err == SN_EPROTO) {
-			char seq[24];
-			snprintf(seq, sizeof(seq), "%llu",
-			    (unsigned long long) q->ev.sequence);
-			sn_log(SN_LOG_ERROR, "malformed event passed over",
-			    "publisher", st->name, "type", q->ev.type,
-			    "sequence", seq, NULL);
+			/* Never passed over: the batch is applied again up
+			 * to this event, and then the stream halts. */
+			snprintf(st->stop_reason, sizeof(st->stop_reason),
+			    "event %llu (%.80s) %s",
+			    (unsigned long long) q->ev.sequence, q->ev.type,
+			    st->undecodable ? "does not decode"
+			                    : "was refused as malformed");
+			st->stop_before = q->ev.sequence;
 			sn_counter_add(bus->c_malformed, 1);
+			sn_tx_rollback(tx, SN_EPROTO);
+			return;
 		} else if (err != SN_OK) {
 			sn_tx_rollback(tx, err);
 			return;
@@ -1186,8 +1551,8 @@ apply_next(sn_tx *tx, void *arg)
 	    last, sizeof(last), "%llu", (unsigned long long) st->batch_last);
 	snprintf(
 	    prev, sizeof(prev), "%llu", (unsigned long long) st->committed);
-	const char *v[4] = { st->name, bus->part, last, prev };
-	if (sn_tx_query(tx, SQL_CURSOR_SET, 4, v, cursor_checked, st) != SN_OK)
+	const char *v[5] = { st->name, bus->part, last, prev, st->epoch };
+	if (sn_tx_query(tx, SQL_CURSOR_SET, 5, v, cursor_checked, st) != SN_OK)
 		sn_tx_rollback(tx, SN_EDB);
 }
 
@@ -1210,6 +1575,16 @@ static void
 on_apply_retry(uv_timer_t *t)
 {
 	struct stream *st = t->data;
+	if (st->halted && !st->halt_recorded) {
+		halt_record(st);
+		return;
+	}
+	if (st->halted) {
+		/* Has an operator cleared the halt? */
+		st->loaded = false;
+		stream_load(st);
+		return;
+	}
 	if (!st->loaded)
 		stream_load(st);
 	else
@@ -1248,13 +1623,19 @@ apply_done(sn_err err, void *arg)
 		st->committed = st->batch_last;
 		sn_counter_add(st->c_consumed, st->batch_n);
 		st->backoff_ms = 0;
+	}
+	if (bus->closing) {
+		/* nothing more */
+	} else if (st->halted) {
+		halt_settle(st);
+	} else if (err == SN_OK || err == SN_EPROTO) {
 		stream_maybe_replay(st);
 		stream_maybe_apply(st);
-	} else if (err == SN_ECONFLICT && !bus->closing) {
+	} else if (err == SN_ECONFLICT) {
 		queue_clear(st);
 		st->loaded = false;
 		stream_load(st);
-	} else if (!bus->closing) {
+	} else {
 		st->backoff_ms
 		    = st->backoff_ms ? st->backoff_ms * 2 : BACKOFF_MIN_MS;
 		if (st->backoff_ms > BACKOFF_MAX_MS)
@@ -1272,9 +1653,14 @@ static void
 stream_maybe_apply(struct stream *st)
 {
 	sn_bus *bus = st->bus;
-	if (st->applying || st->qlen == 0 || bus->closing || bus->draining
-	    || uv_is_active((uv_handle_t *) &st->timer))
+	if (st->applying || st->halted || st->qlen == 0 || bus->closing
+	    || bus->draining || uv_is_active((uv_handle_t *) &st->timer))
 		return;
+	if (st->stop_before != 0
+	    && st->qhead->ev.sequence >= st->stop_before) {
+		stream_halt(st, st->stop_reason);
+		return;
+	}
 	st->applying = true;
 	sn_db_tx(bus->db, apply_begin, apply_done, st);
 }
@@ -1298,16 +1684,50 @@ cursor_loaded(sn_err err, PGresult *res, void *arg)
 		uv_timer_start(&st->timer, on_apply_retry, 500, 0);
 		return;
 	}
-	cursor_row c;
+	cursor_row c = { 0 };
 	sn_err rerr = sn_rows_one(res, cursor_cols, SN_NCOLS(cursor_cols), &c);
 	if (rerr != SN_OK && rerr != SN_ENOTFOUND) {
 		uv_timer_start(&st->timer, on_apply_retry, 500, 0);
 		return;
 	}
+	st->loaded = true;
+	if (c.has_halt) {
+		/* Halted, by us or before a restart: wait for the operator. */
+		if (!st->halted)
+			sn_log(SN_LOG_ERROR,
+			    "bus stream halted; resolve with sn-bus",
+			    "publisher", st->name, "reason", c.halted_reason,
+			    "since", c.has_at ? c.halted_at : "", NULL);
+		if (!st->halted)
+			sn_counter_add(st->c_alarms, 1);
+		st->halted        = true;
+		st->halt_recorded = true;
+		snprintf(st->halt_reason, sizeof(st->halt_reason), "%s",
+		    c.halted_reason);
+		sn_gauge_set(st->g_halted, 1);
+		uv_timer_start(&st->timer, on_apply_retry, HALT_POLL_MS, 0);
+		return;
+	}
+	if (st->halted)
+		sn_log(SN_LOG_INFO, "bus stream resumed", "publisher",
+		    st->name, NULL);
+	st->halted    = false;
 	st->committed = rerr == SN_OK ? (uint64_t) c.last_seq : 0;
 	st->queued_to = st->committed;
-	st->loaded    = true;
-	st->probe     = true;
+	snprintf(
+	    st->epoch, sizeof(st->epoch), "%s", c.has_epoch ? c.epoch : "");
+	st->stop_before = 0;
+	st->claim = st->claim_sent = 0;
+	st->behind = st->behind_sent = false;
+	st->suspect = st->suspect_sent = false;
+	st->known_head                 = st->committed;
+	st->distrust_until             = 0;
+	st->distrust_ms                = 0;
+	sn_gauge_set(st->g_halted, 0);
+	st->probe = true;
+	/* A request of before the reload is abandoned by the next one. */
+	st->replay_inflight = false;
+	uv_timer_stop(&st->rtimer);
 	stream_maybe_replay(st);
 }
 
@@ -1370,9 +1790,13 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 	bus->c_replay_served = sn_metrics_counter(m,
 	    "sn_bus_replay_served_total",
 	    "Events this service sent in answer to replay requests.", NULL);
-	bus->g_backlog       = sn_metrics_gauge(m, "sn_bus_outbox_backlog",
-	          "Outbox rows still waiting for a sequence.", NULL);
-	bus->open_handles    = 1; /* the bus itself, dropped by close */
+	bus->c_replay_requests
+	    = sn_metrics_counter(m, "sn_bus_replay_requests_total",
+	        "Replay requests this service received (answered or refused).",
+	        NULL);
+	bus->g_backlog    = sn_metrics_gauge(m, "sn_bus_outbox_backlog",
+	       "Outbox rows still waiting for a sequence.", NULL);
+	bus->open_handles = 1; /* the bus itself, dropped by close */
 	uv_timer_init(sn_loop_uv(loop), &bus->heartbeat);
 	uv_timer_init(sn_loop_uv(loop), &bus->relay_timer);
 	uv_timer_init(sn_loop_uv(loop), &bus->retention);
@@ -1446,6 +1870,18 @@ stream_find(const sn_bus *bus, const char *publisher)
 	return NULL;
 }
 
+/* NNG doubles a dialer's reconnect delay without limit by default
+ * (RECONNMAXT 0): a follower that dialled a publisher which was down for
+ * a while would then wait minutes before it looked again. */
+static int
+reconnect_setup(nng_socket s)
+{
+	int rv = nng_socket_set_ms(s, NNG_OPT_RECONNMINT, RECONN_MIN_MS);
+	if (rv == 0)
+		rv = nng_socket_set_ms(s, NNG_OPT_RECONNMAXT, RECONN_MAX_MS);
+	return rv;
+}
+
 sn_err
 sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
     const char *replay_url)
@@ -1470,7 +1906,8 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 	 * topic at the socket would look like loss. */
 	if (nng_socket_set(st->sub, NNG_OPT_SUB_SUBSCRIBE, "", 0) != 0
 	    || sn_nng_setup(st->sub, MSG_MAX, 0) != SN_OK
-	    || nng_socket_set_int(st->sub, NNG_OPT_RECVBUF, 1024) != 0)
+	    || nng_socket_set_int(st->sub, NNG_OPT_RECVBUF, 1024) != 0
+	    || reconnect_setup(st->sub) != 0)
 		goto fail_sub;
 	if ((rv = sn_nng_dial(st->sub, pub_url, publisher, NNG_FLAG_NONBLOCK))
 	    != 0) {
@@ -1485,7 +1922,8 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 	if (sn_nng_setup(st->req, MSG_MAX, 0) != SN_OK
 	    || nng_socket_set_ms(
 	           st->req, NNG_OPT_REQ_RESENDTIME, REPLAY_TIMEOUT_MS)
-	        != 0)
+	        != 0
+	    || reconnect_setup(st->req) != 0)
 		goto fail_req;
 	if ((rv = sn_nng_dial(
 	         st->req, replay_url, publisher, NNG_FLAG_NONBLOCK))
@@ -1515,6 +1953,21 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 	     labels);
 	st->c_gaps     = sn_metrics_counter(m, "sn_bus_gaps_total",
 	        "Gaps seen in a live stream, by publisher.", labels);
+	st->c_alarms   = sn_metrics_counter(m, "sn_bus_alarms_total",
+	      "Streams halted (another epoch, a publisher behind our cursor,"
+	        " an event that cannot be applied), by publisher.",
+	      labels);
+	st->c_unconfirmed
+	    = sn_metrics_counter(m, "sn_bus_claims_unconfirmed_total",
+	        "Heartbeats or live sequences that replay contradicted, by "
+	        "publisher.",
+	        labels);
+	st->c_foreign_hb = sn_metrics_counter(m,
+	    "sn_bus_heartbeats_foreign_total",
+	    "Heartbeats of another source or epoch, dropped, by publisher.",
+	    labels);
+	st->g_halted     = sn_metrics_gauge(m, "sn_bus_stream_halted",
+	        "1 while the stream is halted (sn-bus streams says why).", labels);
 	uv_timer_init(sn_loop_uv(bus->loop), &st->timer);
 	uv_timer_init(sn_loop_uv(bus->loop), &st->rtimer);
 	st->timer.data = st->rtimer.data = st;
@@ -1588,6 +2041,21 @@ uint64_t
 sn_bus_published(const sn_bus *bus)
 {
 	return bus->published;
+}
+
+bool
+sn_bus_healthy(const sn_bus *bus, char *why, size_t cap)
+{
+	if (bus == NULL)
+		return true;
+	for (const struct stream *st = bus->streams; st != NULL; st = st->next)
+		if (st->halted) {
+			if (why != NULL && cap > 0)
+				snprintf(why, cap, "bus stream %s halted: %s",
+				    st->name, st->halt_reason);
+			return false;
+		}
+	return true;
 }
 
 uint64_t

@@ -381,11 +381,14 @@ watchdog_disarm(watchdog *w)
 	w->armed = false;
 }
 
+/* Ready while the database answers and no bus stream is halted (a halted
+ * stream waits for an operator: sn-bus; its reason is logged). */
 static bool
 is_ready(void *arg)
 {
 	sn_service *svc = arg;
-	return !svc->stopping && sn_db_ready(svc->db);
+	return !svc->stopping && sn_db_ready(svc->db)
+	    && sn_bus_healthy(svc->bus, NULL, 0);
 }
 
 static void
@@ -615,7 +618,15 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	sn_service svc    = { .def = def,
 		   .idem_days      = (uint32_t) idem_days,
 		   .route_arg      = def->arg };
-	svc.seal          = open_sealer(def);
+	/* The token key is checked before the database is touched. A
+	 * service verifies; only identity signs, and never with this. */
+	if (key[0] != '\0' && sn_auth_open(&svc.auth, key) != SN_OK)
+		sn_config_fail("SN_TOKEN_PUBLIC_KEY",
+		    "a P-256 public key in PEM", "(hidden)");
+	if (sn_auth_can_issue(svc.auth))
+		sn_config_fail("SN_TOKEN_PUBLIC_KEY",
+		    "a public key, never a private (signing) key", "(hidden)");
+	svc.seal = open_sealer(def);
 	sn_seal_set_default(svc.seal);
 	if (migrate(def, conninfo, schema, dir[0] ? dir : NULL) != SN_OK) {
 		sn_log(SN_LOG_ERROR, "migrations failed; exiting", NULL);
@@ -629,13 +640,6 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 		    NULL);
 		goto out;
 	}
-	if (key[0] != '\0' && sn_auth_open(&svc.auth, key) != SN_OK)
-		sn_config_fail("SN_TOKEN_PUBLIC_KEY",
-		    "a P-256 public key in PEM", "(hidden)");
-	/* A service verifies; only identity signs, and never with this. */
-	if (sn_auth_can_issue(svc.auth))
-		sn_config_fail("SN_TOKEN_PUBLIC_KEY",
-		    "a public key, never a private (signing) key", "(hidden)");
 	if ((svc.metrics = sn_metrics_new()) == NULL)
 		goto out;
 	{

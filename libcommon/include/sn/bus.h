@@ -26,9 +26,40 @@
  * Handlers queue their SQL on the transaction they are given and return
  * SN_OK; a handler that must read before it writes queues a query with a
  * callback, and the next event waits for that callback. SN_EPROTO means
- * the event is malformed: it is logged, counted and passed over (the
- * cursor still moves). Any other error, or a failed transaction, rolls
- * the batch back and retries it after a backoff.
+ * the event is malformed: the events before it are applied, and then the
+ * stream halts (below); it is never passed over. Any other error, or a
+ * failed transaction, rolls the batch back and retries it after a
+ * backoff.
+ *
+ * Authenticity (design section 2 item 7). Each publisher has an epoch, a
+ * random uuid made with its bus_publisher row, carried in every envelope,
+ * heartbeat and replay answer. A stream adopts its publisher's epoch from
+ * the first replay answer (asked at start-up) and records it in its
+ * cursor row. An event is applied only if its source and epoch are the
+ * stream's and it decodes. Anything else halts the stream: an event or
+ * replay answer of another epoch (a recreated publisher), a replay answer
+ * whose latest sequence is below the cursor (a publisher restored from a
+ * backup), a message that does not decode, an event its table handler
+ * cannot decode or its handler refuses with SN_EPROTO, events needed that
+ * fell out of the publisher's retention. A halt logs an error, sets
+ * sn_bus_stream_halted{publisher} to 1, counts sn_bus_alarms_total, makes
+ * sn_bus_healthy (so /readyz) false, and is recorded in the cursor row
+ * (halted_reason, halted_at), so that a restart does not resume; the
+ * cursor never moves past an event that was not applied. The operator's
+ * `sn-bus resync` clears the halt and sets the cursor; a halted stream
+ * re-reads its row every 1.5 s and, once cleared, replays from there.
+ *
+ * Heartbeats and live sequences are claims: a heartbeat of another source
+ * or epoch is dropped and counted (and makes the stream ask replay, which
+ * tells a recreated publisher from a forgery); a claim ahead of the
+ * stream (or behind its cursor) is checked by a replay request. When
+ * replay's latest sequence contradicts a claim made before the request,
+ * replay is trusted, a warning logged and sn_bus_claims_unconfirmed_total
+ * counted, and claims are ignored for a growing time (1 s doubling to
+ * 60 s), so a forged heartbeat costs a few requests, not a loop.
+ *
+ * The replay endpoint answers every request: an undecodable one, or one
+ * from sequence 0 or beyond 2^63-1, gets `error` set and a warning line.
  *
  * With SN_PARTITION=i/N, only events whose subject hashes to i are handed
  * to handlers; the others just move the cursor.
@@ -38,6 +69,7 @@
 #ifndef SN_BUS_H
 #define SN_BUS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -142,7 +174,7 @@ typedef struct sn_bus_topic {
 /*
  * Hands the events of every row of table (n rows) to its fn, decoded, with
  * arg. An event whose body does not decode with the row's descriptor is
- * malformed (as SN_EPROTO from a handler: logged, counted, passed over)
+ * malformed (as SN_EPROTO from a handler: the stream halts before it)
  * and fn is not called. The publishers must be followed already.
  */
 sn_err sn_bus_on_table(
@@ -181,6 +213,13 @@ void sn_bus_close(sn_bus *bus);
 
 /* The highest sequence this publisher has published (for tests, metrics). */
 uint64_t sn_bus_published(const sn_bus *bus);
+
+/*
+ * Whether every followed stream is running: false when one is halted,
+ * with "bus stream P halted: REASON" in why (cap bytes, NUL-terminated;
+ * why may be NULL). For /readyz. NULL bus: true. Loop thread.
+ */
+bool sn_bus_healthy(const sn_bus *bus, char *why, size_t cap);
 
 /* The committed cursor of a followed stream; 0 if unknown. */
 uint64_t sn_bus_cursor(const sn_bus *bus, const char *publisher);
