@@ -474,6 +474,37 @@ lockout_scenario(void)
 	free(admin);
 }
 
+/* The settings: 2 failures lock for 2 s; then the right password works. */
+static void
+lock_expiry_scenario(void)
+{
+	static const char *const short_lock[]
+	    = { "SN_IDENTITY_LOCKOUT_FAILURES=2", "SN_IDENTITY_LOCKOUT_S=2",
+		      NULL };
+	int st;
+	start_identity(short_lock, true);
+	json_t *pair = login("admin", ADMIN_PW, &st);
+	TH_CHECK(&T, st == 200, "login: %d", st);
+	json_t *j = login("admin", "a wrong password", &st);
+	expect(j, st, 401, "invalid_credentials", "the first failure");
+	j = login("admin", "a wrong password", &st);
+	expect(j, st, 423, "account_locked", "the second failure (of 2)");
+	j = login("admin", ADMIN_PW, &st);
+	expect(j, st, 423, "account_locked", "the right password, locked");
+	/* a refresh of a locked user is refused too, without revoking */
+	char body[256];
+	snprintf(body, sizeof(body), "{\"refresh_token\":\"%s\"}",
+	    str(pair, "refresh_token"));
+	j = call("POST", "/token/refresh", NULL, NULL, body, &st);
+	expect(j, st, 423, "account_locked", "a locked user's refresh");
+	th_sleep_ms(2600);
+	free(access_token("admin", ADMIN_PW));
+	j = call("POST", "/token/refresh", NULL, NULL, body, &st);
+	TH_CHECK(&T, st == 200, "the refresh after the lock ran out: %d", st);
+	json_decref(j);
+	json_decref(pair);
+}
+
 /* Another service (investigation) takes identity's tokens while they
  * live, and refuses them expired or forged. */
 static void
@@ -750,6 +781,33 @@ admin_scenario(void)
 
 	admin_changes(admin, uid);
 
+	/* a township's administrator reaches only its township */
+	char *tuid
+	    = create_staff(admin, "t.admin", "district_admin", "220103002", 5);
+	char *tadm = access_token("t.admin", STAFF_PW);
+	char  tpath[128];
+	snprintf(tpath, sizeof(tpath), "/users/%s", uid); /* in 220103002 */
+	j = call("GET", tpath, tadm, NULL, NULL, &st);
+	TH_CHECK(&T, st == 200, "a township admin, own township: %d", st);
+	json_decref(j);
+	j = call(
+	    "PATCH", tpath, tadm, key(), "{\"jurisdiction\":\"220103\"}", &st);
+	expect(j, st, 403, "outside_jurisdiction", "moving a user above");
+	j = call("GET", "/users?username=partner1", tadm, NULL, NULL, &st);
+	TH_CHECK(&T,
+	    st == 200 && json_array_size(json_object_get(j, "items")) == 0,
+	    "a township admin lists a district-level user");
+	json_decref(j);
+	j = call("GET", "/users?username=admin", admin, NULL, NULL, &st);
+	snprintf(tpath, sizeof(tpath), "/users/%s/changes",
+	    str(json_array_get(json_object_get(j, "items"), 0), "id"));
+	json_decref(j);
+	j = call("GET", tpath, tadm, NULL, NULL, &st);
+	expect(j, st, 403, "outside_jurisdiction",
+	    "the district admin's changes");
+	free(tadm);
+	free(tuid);
+
 	/* an administrator cannot change their own role nor disable
 	 * themselves */
 	j = call("GET", "/users?username=admin", admin, NULL, NULL, &st);
@@ -840,6 +898,7 @@ main(int argc, char **argv)
 	static const th_scenario list[] = {
 		{ "login", login_scenario },
 		{ "lockout", lockout_scenario },
+		{ "lock_expiry", lock_expiry_scenario },
 		{ "tokens", tokens_scenario },
 		{ "refresh", refresh_scenario },
 		{ "admin", admin_scenario },
