@@ -8,6 +8,7 @@
  */
 #include "handlers.h"
 #include "sn/config.h"
+#include "store.h"
 
 static const sn_setting_doc settings[] = {
 	{ "SN_INVESTIGATION_METRICS_MS",
@@ -36,10 +37,13 @@ main(int argc, char **argv)
 		.name                                = "investigation",
 		.publishes                           = true,
 		.needs_auth                          = true,
+		.needs_seal                          = true,
 		.follows                             = follows,
 		.setup                               = setup,
 		.routes                              = investigation_routes,
 		.nroutes                             = INVESTIGATION_NROUTES,
-		.settings                            = settings };
+		.settings                            = settings,
+		.seal_columns  = investigation_store_seal_columns,
+		.nseal_columns = INVESTIGATION_NSEAL_COLUMNS };
 	return sn_service_main(argc, argv, &def);
 }

@@ -29,6 +29,26 @@
 #include "sn/date.h"
 #include "sn/db.h"
 #include "sn/err.h"
+#include "sn/sealdb.h"
+
+/*
+ * Sealed id numbers (issue 11, schema/003_sealed.sql): the associated
+ * data of each place one is stored, and the one name their blind indexes
+ * are taken under. Task documents show the sealed values; every read here
+ * opens them before handing a document on.
+ */
+#define INVESTIGATION_AD_APPLICANT "investigation.task.applicant_id_number"
+#define INVESTIGATION_AD_MEMBER "investigation.task_member.id_number"
+#define INVESTIGATION_AD_INVESTIGATOR1 "investigation.report.investigator1_idn"
+#define INVESTIGATION_AD_INVESTIGATOR2 "investigation.report.investigator2_idn"
+#define INVESTIGATION_AD_REPORT_MEMBERS                                       \
+	"investigation.report.members.id_number"
+#define INVESTIGATION_IX_ID "investigation.id_number"
+
+/* What an older version left in clear, sealed at start-up (main.c). */
+#define INVESTIGATION_NSEAL_COLUMNS 4
+extern const sn_sealdb_column
+    investigation_store_seal_columns[INVESTIGATION_NSEAL_COLUMNS];
 
 /* What a task is for (task.kind). */
 typedef enum investigation_task_kind {

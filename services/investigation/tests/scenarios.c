@@ -31,7 +31,7 @@
 #include "sn/assist/v1/case.pb-c.h"
 #include "sn/auth.h"
 #include "sn/idnum.h"
-
+#include "sn/seal.h"
 #ifndef INVESTIGATION_BIN
 #define INVESTIGATION_BIN "investigation"
 #endif
@@ -50,6 +50,7 @@ static sn_auth    *auth;
 static int         nevents[2]; /* published so far: intake, approval */
 static int         nfiles;
 static const char *inv_schema;
+static th_proc    *svc; /* the investigation process */
 
 /* ---- people ------------------------------------------------------------- */
 
@@ -229,7 +230,7 @@ start_service(const char *const *extra)
 	for (int i = 0, n = 3; extra != NULL && extra[i] != NULL && n < 15;
 	     i++)
 		env[n++] = extra[i];
-	th_spawn(&T, "investigation", INVESTIGATION_BIN, argv, env);
+	svc = th_spawn(&T, "investigation", INVESTIGATION_BIN, argv, env);
 	TH_CHECK(&T, th_wait_ready(&T, port, 30000),
 	    "investigation did not become ready");
 	inv_schema = th_schema(&T, "investigation");
@@ -1341,6 +1342,144 @@ clock_west(void)
 	district_clock(-720);
 }
 
+/* ---- issue 11: sealed at rest -------------------------------------------
+ */
+
+/* The sealed value of sql (one text cell), opened under column with the
+ * tests' keys (th_default_env), is want. */
+static bool
+opens_to(
+    const char *column, const char *want, const char *fmt, const char *arg)
+{
+	const char *ring = NULL, *blind = NULL;
+	sn_seal    *sl     = NULL;
+	char       *sealed = th_text(&T, fmt, inv_schema, arg);
+	char       *plain  = NULL;
+	bool        ok;
+
+	for (const char *const *e = th_default_env; *e != NULL; e++) {
+		if (strncmp(*e, "SN_SEAL_KEYS=", 13) == 0)
+			ring = *e + 13;
+		if (strncmp(*e, "SN_BLIND_KEY=", 13) == 0)
+			blind = *e + 13;
+	}
+	ok = ring != NULL && blind != NULL && sealed != NULL
+	    && strncmp(sealed, "sn1.", 4) == 0 && strstr(sealed, want) == NULL
+	    && sn_seal_open(&sl, ring, blind) == SN_OK
+	    && sn_seal_open_text(sl, column, sealed, &plain) == SN_OK
+	    && strcmp(plain, want) == 0;
+	free(sealed);
+	free(plain);
+	sn_seal_close(sl);
+	return ok;
+}
+
+/* GET /tasks/{id} answers every id number in clear, none sealed. */
+static void
+answered_clear(const char *id, bool with_report)
+{
+	char  path[128];
+	char *tok  = token("inv.a", "investigator", VILLAGE1, staff_ids[0]);
+	char *body = NULL;
+	snprintf(path, sizeof(path), "/tasks/%s", id);
+	int st = th_http(&T, port, "GET", path, tok, NULL, NULL, &body);
+	TH_CHECK(&T,
+	    st == 200 && body != NULL && strstr(body, hh_ids[0]) != NULL
+	        && strstr(body, hh_ids[2]) != NULL
+	        && (!with_report || strstr(body, staff_ids[1]) != NULL)
+	        && strstr(body, "sn1.") == NULL,
+	    "GET %s does not answer the id numbers in clear: %d %s", path, st,
+	    body != NULL ? body : "");
+	free(body);
+	free(tok);
+}
+
+/* Issue 11: a task's applicant and members, a report's investigators and
+ * the members it names are stored sealed (no clear value: sn1. text that
+ * opens under its column), answered in clear; a task an older version
+ * wrote in clear while investigation was down is sealed at the next
+ * start and answered alike. */
+static void
+sealed(void)
+{
+	char  id[40], today[11];
+	int   st;
+	char *ta = token("inv.a", "investigator", VILLAGE1, staff_ids[0]);
+
+	submit("S1", VILLAGE1);
+	task_id_of("S1", id);
+	TH_CHECK(&T,
+	    count("task WHERE applicant_id_number IS NOT NULL") == 0
+	        && count("task_member WHERE id_number IS NOT NULL") == 0
+	        && count("task_member WHERE id_number_index IS NOT NULL") == 3
+	        && opens_to("investigation.task.applicant_id_number",
+	            hh_ids[0],
+	            "SELECT applicant_id_number_sealed FROM %s.task"
+	            " WHERE application_id = '%s'",
+	            "S1")
+	        && opens_to("investigation.task_member.id_number", hh_ids[2],
+	            "SELECT m.id_number_sealed FROM %s.task_member m"
+	            " WHERE m.ord = 3 AND m.task_id = '%s'",
+	            id),
+	    "the task's id numbers are not sealed under their columns");
+	day(today, 0);
+	char   *body = report_json(NULL, today);
+	json_t *j    = post_report(id, ta, "k-sealed-1", body, &st);
+	TH_CHECK(&T, st == 201, "the report got %d", st);
+	json_decref(j);
+	free(body);
+	TH_CHECK(&T,
+	    count("report WHERE investigator1_idn IS NOT NULL OR"
+	          " investigator2_idn IS NOT NULL")
+	            == 0
+	        && opens_to("investigation.report.investigator2_idn",
+	            staff_ids[1],
+	            "SELECT investigator2_idn_sealed FROM %s.report"
+	            " WHERE task_id = '%s'",
+	            id)
+	        && opens_to("investigation.report.members.id_number",
+	            hh_ids[1],
+	            "SELECT members->1->>'id_number' FROM %s.report"
+	            " WHERE task_id = '%s'",
+	            id),
+	    "the report's id numbers are not sealed");
+	answered_clear(id, true);
+
+	/* A task an older version wrote in clear. */
+	th_stop(&T, svc);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "WITH t AS (INSERT INTO %s.task (kind, origin_id,"
+	        " application_id, registration, district_code, township_code,"
+	        " village_code, address, has_able_supporter,"
+	        " applicant_id_number, not_before) SELECT kind, 'S-old',"
+	        " 'S-old', registration, district_code, township_code,"
+	        " village_code, address, has_able_supporter, '%s', not_before"
+	        " FROM %s.task WHERE application_id = 'S1' RETURNING id),"
+	        " m AS (INSERT INTO %s.task_member (task_id, ord, id_number,"
+	        " name, relation, birth_date, labour_capacity,"
+	        " disability_grade, self_care) SELECT t.id, x.ord, x.idn,"
+	        " 'Old', 'self', '1980-01-01', 'none', 0, 'able' FROM t,"
+	        " (VALUES (1, '%s'), (2, '%s'), (3, '%s')) AS x(ord, idn)"
+	        " RETURNING 1) SELECT count(*) FROM m",
+	        inv_schema, hh_ids[0], inv_schema, inv_schema, hh_ids[0],
+	        hh_ids[1], hh_ids[2])
+	        == 3,
+	    "cannot write a task in clear");
+	start_service(NULL);
+	task_id_of("S-old", id);
+	TH_CHECK(&T,
+	    count("task WHERE applicant_id_number IS NOT NULL") == 0
+	        && count("task_member WHERE id_number IS NOT NULL") == 0
+	        && opens_to("investigation.task_member.id_number", hh_ids[1],
+	            "SELECT m.id_number_sealed FROM %s.task_member m"
+	            " WHERE m.ord = 2 AND m.task_id = '%s'",
+	            id),
+	    "the task written in clear was not sealed at start-up");
+	answered_clear(id, false);
+	free(ta);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1377,6 +1516,8 @@ main(int argc, char **argv)
 		clock_east();
 	else if (strcmp(s, "clock_west") == 0)
 		clock_west();
+	else if (strcmp(s, "sealed") == 0)
+		sealed();
 	else
 		th_fail(&T, "unknown scenario %s", s);
 
