@@ -705,8 +705,9 @@ _SN_PORTS_AVOID=()
 
 # --- starting the services -------------------------------------------------------
 
-# sn_services_start [VARIANT]: start build/VARIANT/services/NAME/NAME for
-# every service, each with its own role, schema, secrets (sn_secrets_init:
+# sn_services_start [VARIANT]: start build/VARIANT/services/NAME/NAME (or
+# VARIANT/services/NAME/NAME when VARIANT is an absolute path) for every
+# service, each with its own role, schema, secrets (sn_secrets_init:
 # certificate, keys, as *_FILE settings), HTTP port and log
 # ($SN_LOG_DIR/NAME.log), and wait up to 30 s (SN_READY_TIMEOUT) for each
 # to answer GET /readyz with 200. With TLS (the default; SN_LOCAL_TLS=0
@@ -809,8 +810,11 @@ _SN_LINK_ENVS=()
 
 # _sn_services_start_once VARIANT NAME...: one attempt of sn_services_start.
 _sn_services_start_once() {
-	local variant=$1 n key bin log pid i envs=() own=() clean=() v
+	local variant=$1 n key bin log pid i envs=() own=() clean=() v bdir
 	shift
+	# A variant is build/VARIANT; an absolute path is a build folder.
+	bdir="$SN_ROOT/build/$variant"
+	[[ $variant == /* ]] && bdir=$variant
 	_sn_link_envs "$@" || return 1
 	envs=("${_SN_LINK_ENVS[@]}")
 	# agency-sim's fixture of exact records, when the caller made one.
@@ -835,7 +839,7 @@ _sn_services_start_once() {
 	i=0
 	for n in "$@"; do
 		key=$(_sn_envkey "$n")
-		bin="$SN_ROOT/build/$variant/services/$n/$n"
+		bin="$bdir/services/$n/$n"
 		log="$SN_LOG_DIR/$n.log"
 		if [[ ! -x $bin ]]; then
 			sn_say "service binary missing: $bin (did the $variant build succeed?)"
