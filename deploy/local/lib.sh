@@ -923,8 +923,8 @@ _sn_services_wait_ready() {
 # --- stopping -----------------------------------------------------------------
 
 # sn_stop_all [STATUS]: SIGTERM every started service, SIGKILL what is left
-# after 12 s, stop PostgreSQL, remove the run folder's sockets and say where
-# the logs are. Idempotent; meant as the EXIT/INT/TERM handler (sn_traps).
+# after 12 s, stop PostgreSQL, remove the run folder's sockets and secrets
+# and say where the logs are. Idempotent; meant as the EXIT/INT/TERM handler (sn_traps).
 # Stops every service sn_services_start started (SIGTERM, then SIGKILL
 # after 12 s), and forgets them; PostgreSQL keeps running.
 sn_services_stop() {
@@ -976,6 +976,8 @@ sn_stop_all() {
 	sn_pg_stop "$status" || true
 	if [[ -n ${SN_RUN_DIR:-} && -d $SN_RUN_DIR ]]; then
 		find "$SN_RUN_DIR" -maxdepth 1 -type s -delete 2>/dev/null || true
+		# The run's keys and passwords go with the cluster they open.
+		rm -rf "$SN_RUN_DIR/secrets"
 		if [[ -n ${SN_LOG_DIR:-} ]] && [[ -n $(ls -A "$SN_LOG_DIR" 2>/dev/null) ]]; then
 			sn_say "logs: $SN_LOG_DIR"
 		elif [[ ${SN_KEEP_RUN_DIR:-0} != 1 ]]; then
