@@ -34,8 +34,6 @@
 #define HALT_POLL_MS 1500u
 #define DISTRUST_MIN_MS 1000u
 #define DISTRUST_MAX_MS 60000u
-#define RECONN_MIN_MS 100
-#define RECONN_MAX_MS 1000
 
 extern const char sn_bus_sql_001[];
 extern const char sn_bus_sql_002[];
@@ -1870,18 +1868,6 @@ stream_find(const sn_bus *bus, const char *publisher)
 	return NULL;
 }
 
-/* NNG doubles a dialer's reconnect delay without limit by default
- * (RECONNMAXT 0): a follower that dialled a publisher which was down for
- * a while would then wait minutes before it looked again. */
-static int
-reconnect_setup(nng_socket s)
-{
-	int rv = nng_socket_set_ms(s, NNG_OPT_RECONNMINT, RECONN_MIN_MS);
-	if (rv == 0)
-		rv = nng_socket_set_ms(s, NNG_OPT_RECONNMAXT, RECONN_MAX_MS);
-	return rv;
-}
-
 sn_err
 sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
     const char *replay_url)
@@ -1906,8 +1892,7 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 	 * topic at the socket would look like loss. */
 	if (nng_socket_set(st->sub, NNG_OPT_SUB_SUBSCRIBE, "", 0) != 0
 	    || sn_nng_setup(st->sub, MSG_MAX, 0) != SN_OK
-	    || nng_socket_set_int(st->sub, NNG_OPT_RECVBUF, 1024) != 0
-	    || reconnect_setup(st->sub) != 0)
+	    || nng_socket_set_int(st->sub, NNG_OPT_RECVBUF, 1024) != 0)
 		goto fail_sub;
 	if ((rv = sn_nng_dial(st->sub, pub_url, publisher, NNG_FLAG_NONBLOCK))
 	    != 0) {
@@ -1922,8 +1907,7 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 	if (sn_nng_setup(st->req, MSG_MAX, 0) != SN_OK
 	    || nng_socket_set_ms(
 	           st->req, NNG_OPT_REQ_RESENDTIME, REPLAY_TIMEOUT_MS)
-	        != 0
-	    || reconnect_setup(st->req) != 0)
+	        != 0)
 		goto fail_req;
 	if ((rv = sn_nng_dial(
 	         st->req, replay_url, publisher, NNG_FLAG_NONBLOCK))

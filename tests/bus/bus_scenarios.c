@@ -1035,7 +1035,8 @@ garbage_replay(void)
 }
 
 /* A follower SIGKILLed and started again 20 times while its publisher
- * keeps writing (20 events/s): each restart applies the publisher's
+ * keeps writing (50 events/s, 5 a transaction), so that every restart
+ * begins behind and asks replay: each restart applies the publisher's
  * next event, and catches up, within a generous 30 s; the worst
  * catch-up is printed in heartbeats (1 s). Nothing lost or doubled. */
 static void
@@ -1043,7 +1044,7 @@ restarts(void)
 {
 	th_publisher(&T, "pub");
 	const char *argv[] = { SN_TESTPUB, "--name", "pub", "--events",
-		"1000000", "--batch", "1", "--rate", "20", NULL };
+		"1000000", "--batch", "5", "--rate", "50", NULL };
 	th_proc    *pub    = th_spawn(&T, "pub", SN_TESTPUB, argv, NULL);
 	th_proc    *sub    = start_sub("sub", "pub", NULL, NULL);
 	const char *ps     = th_schema(&T, "pub");
