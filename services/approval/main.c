@@ -6,6 +6,7 @@
  */
 #include "handlers.h"
 #include "sn/config.h"
+#include "store.h"
 
 static const sn_setting_doc settings[] = {
 	{ "SN_CASE_DEADLINE_DAYS",
@@ -43,6 +44,9 @@ main(int argc, char **argv)
 		.name                   = "approval",
 		.publishes              = true,
 		.needs_auth             = true,
+		.needs_seal             = true,
+		.seal_columns           = approval_sealed_columns,
+		.nseal_columns          = approval_sealed_ncolumns,
 		.follows                = follows,
 		.setup                  = setup,
 		.routes                 = approval_routes,

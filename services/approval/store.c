@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "sn/assist.h"
+#include "sn/seal.h"
+#include "sn/sealdb.h"
 
 #define NP(a) ((int) (sizeof(a) / sizeof((a)[0])))
 
@@ -58,6 +60,84 @@ pgarray(sn_pgarray *a, const char *const *v, size_t n)
 	for (size_t i = 0; i < n; i++)
 		sn_pgarray_add(a, v[i]);
 	return sn_pgarray_text(a);
+}
+
+/* ---- sealed columns ------------------------------------------------------
+ */
+
+const sn_sealdb_column approval_sealed_columns[] = {
+	{ .table    = "beneficiaries",
+	    .clear  = "head_id_number",
+	    .sealed = "head_id_number_sealed",
+	    .ad     = APPROVAL_SEALED_HEAD },
+	{ .table    = "beneficiaries",
+	    .clear  = "account_number",
+	    .sealed = "account_number_sealed",
+	    .ad     = APPROVAL_SEALED_ACCOUNT },
+};
+const size_t approval_sealed_ncolumns
+    = sizeof(approval_sealed_columns) / sizeof(approval_sealed_columns[0]);
+
+/* The keys of the register's documents that hold sealed values. */
+static const sn_sealdb_key sealed_keys[] = {
+	{ "head_id_number", APPROVAL_SEALED_HEAD },
+	{ "account_number", APPROVAL_SEALED_ACCOUNT },
+};
+
+/* plain sealed for column ad (*out malloc'd). */
+static sn_err
+seal(const char *ad, const char *plain, char **out)
+{
+	const sn_seal *s = sn_seal_default();
+	*out             = NULL;
+	if (s == NULL || plain == NULL)
+		return SN_EINVAL;
+	return sn_seal_text(s, ad, plain, out);
+}
+
+/* v opened for column ad: sealed text opened, a clear value (a row not
+ * sealed yet) copied. *out malloc'd. */
+static sn_err
+unseal(const char *ad, const char *v, char **out)
+{
+	const sn_seal *s = sn_seal_default();
+	*out             = NULL;
+	if (v == NULL)
+		return SN_EINVAL;
+	if (strncmp(v, "sn1.", 4) != 0) {
+		*out = strdup(v);
+		return *out != NULL ? SN_OK : SN_ENOMEM;
+	}
+	return s != NULL ? sn_seal_open_text(s, ad, v, out) : SN_EINVAL;
+}
+
+/* r's sealed values opened in place: r points into opened[0..1], which
+ * the caller frees. */
+static sn_err
+register_open(approval_register_row *r, char *opened[2])
+{
+	sn_err err
+	    = unseal(APPROVAL_SEALED_ACCOUNT, r->account_number, &opened[0]);
+	if (err == SN_OK)
+		err = unseal(
+		    APPROVAL_SEALED_HEAD, r->head_id_number, &opened[1]);
+	if (err == SN_OK) {
+		r->account_number = opened[0];
+		r->head_id_number = opened[1];
+	}
+	return err;
+}
+
+/* A register document with its sealed values opened (*out malloc'd). */
+static sn_err
+open_doc(const char *json, char **out)
+{
+	const sn_seal *s = sn_seal_default();
+	*out             = NULL;
+	if (s == NULL)
+		return SN_EINVAL;
+	return sn_sealdb_open_json(
+	    s, json, sealed_keys, SN_NCOLS(sealed_keys), out);
 }
 
 /* Queues sql with text parameters but for one binary (bytea), v[bin],
@@ -636,9 +716,10 @@ approval_store_file(
 
 static const char SQL_BENEFICIARY[]
     = "WITH b AS (INSERT INTO beneficiaries (beneficiary_id, application_id,"
-      " status, category, tier, monthly_amount_fen, bank_code, account_number,"
-      " account_name, from_month, approved_by, district_code, township_code,"
-      " village_code, head_id_number, head_name, member_ids, members,"
+      " status, category, tier, monthly_amount_fen, bank_code,"
+      " account_number_sealed, account_name, from_month, approved_by,"
+      " district_code, township_code, village_code, head_id_number_sealed,"
+      " head_name, member_ids, members,"
       " next_review_date, policy_version)"
       " VALUES ($1, $2, 'ACTIVE', $3, $4, $5::bigint, $6, $7, $8, $9, $10,"
       " $11, $12, $13, $14, $15, $16::text[], cardinality($16::text[]),"
@@ -653,25 +734,42 @@ sn_err
 approval_store_beneficiary_add(sn_tx *tx, const approval_beneficiary *b)
 {
 	char        amount[24], month[SN_MONTH_STRLEN], review[SN_DATE_STRLEN];
+	char       *acct = NULL, *head = NULL;
 	sn_pgarray  ids;
 	const char *iv  = pgarray(&ids, b->member_ids, b->nmembers);
-	sn_err      err = SN_ENOMEM;
+	sn_err      err = iv != NULL ? SN_OK : SN_ENOMEM;
 	i64s(amount, b->monthly_amount_fen);
-	if (iv != NULL) {
+	if (err == SN_OK
+	    && (err = seal(APPROVAL_SEALED_ACCOUNT, b->account_number, &acct))
+	        == SN_OK
+	    && (err = seal(APPROVAL_SEALED_HEAD, b->head_id_number, &head))
+	        == SN_OK) {
 		const char *v[] = { b->beneficiary_id, b->application_id,
 			approval_rules_category_name(b->category),
 			approval_rules_tier_name(b->tier), amount,
-			b->bank_code, b->account_number, b->account_name,
+			b->bank_code, acct, b->account_name,
 			sn_month_format(b->from_month, month), b->approved_by,
 			b->district_code, b->township_code, b->village_code,
-			b->head_id_number, b->head_name, iv,
+			head, b->head_name, iv,
 			sn_date_format(b->next_review, review),
 			b->policy_version };
 		err = sn_tx_query(tx, SQL_BENEFICIARY, NP(v), v, NULL, NULL);
 	}
+	free(acct);
+	free(head);
 	sn_pgarray_fini(&ids);
 	return err;
 }
+
+/* The register's sealed columns as read (a row an older version wrote in
+ * clear and not sealed yet reads its clear value), opened by
+ * register_open. */
+#define SEALED_ACCOUNT_COL                                                    \
+	" coalesce(b.account_number_sealed, b.account_number)"                \
+	" AS account_number,"
+#define SEALED_HEAD_COL                                                       \
+	" coalesce(b.head_id_number_sealed, b.head_id_number)"                \
+	" AS head_id_number,"
 
 /* The columns of a household of the register for a change to it; the
  * member ids as one text ("a,b": id numbers hold no comma). */
@@ -679,10 +777,10 @@ approval_store_beneficiary_add(sn_tx *tx, const approval_beneficiary *b)
  * submission joined as s; the query adds its verification column. */
 #define REGISTER_ROW_SELECT                                                   \
 	"SELECT b.beneficiary_id, b.application_id, b.status, b.category,"    \
-	" b.tier, b.monthly_amount_fen, b.bank_code, b.account_number,"       \
+	" b.tier, b.monthly_amount_fen, b.bank_code," SEALED_ACCOUNT_COL      \
 	" b.account_name, b.from_month, b.until_month, b.approved_by,"        \
-	" b.district_code, b.township_code, b.village_code,"                  \
-	" b.head_id_number, b.head_name,"                                     \
+	" b.district_code, b.township_code, b.village_code," SEALED_HEAD_COL  \
+	" b.head_name,"                                                       \
 	" array_to_string(b.member_ids, ',') AS member_ids,"                  \
 	" b.members::bigint AS members, b.policy_version,"                    \
 	" coalesce(s.taken_in_by, '') AS taken_in_by, s.data AS submitted,"
@@ -761,7 +859,7 @@ register_lock_cb(sn_tx *tx, PGresult *res, void *arg)
 {
 	const approval_register_req *req = arg;
 	register_cols_row            x;
-	char                        *buf = NULL;
+	char                        *buf = NULL, *opened[2] = { NULL, NULL };
 	sn_rows                      rows;
 	memset(&x, 0, sizeof(x));
 	sn_err err
@@ -774,8 +872,12 @@ register_lock_cb(sn_tx *tx, PGresult *res, void *arg)
 		err = SN_ENOMEM;
 	if (err == SN_OK)
 		err = split_members(&x, buf);
+	if (err == SN_OK)
+		err = register_open(&x.r, opened);
 	req->cb(tx, err, err == SN_OK ? &x.r : NULL, req->arg);
 	free(buf);
+	free(opened[0]);
+	free(opened[1]);
 	sn_rows_close(&rows);
 }
 
@@ -1138,6 +1240,24 @@ doc_cb(sn_err err, PGresult *res, void *arg)
 	c.done.json(c.arg, err, err == SN_OK ? d.doc : NULL);
 }
 
+/* doc_cb for a register document: its sealed values opened. */
+static void
+sealed_doc_cb(sn_err err, PGresult *res, void *arg)
+{
+	db_ctx  c      = *(db_ctx *) arg;
+	doc_row d      = { NULL };
+	char   *opened = NULL;
+	free(arg);
+	if (err == SN_OK)
+		err = res != NULL
+		    ? sn_rows_one(res, doc_cols, SN_NCOLS(doc_cols), &d)
+		    : SN_EDB;
+	if (err == SN_OK && d.doc != NULL)
+		err = open_doc(d.doc, &opened);
+	c.done.json(c.arg, err, err == SN_OK ? opened : NULL);
+	free(opened);
+}
+
 static void
 doc_query(sn_db *db, const char *sql, int n, const char *const *v,
     approval_json_fn done, void *arg)
@@ -1248,7 +1368,8 @@ approval_store_case_get(sn_db *db, const char *case_id, const char *juris,
 	" 'category', b.category, 'tier', b.tier,"                            \
 	" 'monthly_amount_fen', b.monthly_amount_fen,"                        \
 	" 'payee', json_build_object('bank_code', b.bank_code,"               \
-	"  'account_number', b.account_number,"                               \
+	"  'account_number', coalesce(b.account_number_sealed,"               \
+	"  b.account_number),"                                                \
 	"  'account_name', b.account_name),"                                  \
 	" 'from_month', b.from_month,"                                        \
 	" 'until_month', coalesce(b.until_month, ''),"                        \
@@ -1287,14 +1408,18 @@ typedef struct page_ctx {
 static void
 page_cb(sn_err err, PGresult *res, void *arg)
 {
-	page_ctx                  c = *(page_ctx *) arg;
-	approval_beneficiary_page p = { NULL, false, 0 };
+	page_ctx                  c     = *(page_ctx *) arg;
+	approval_beneficiary_page p     = { NULL, false, 0 };
+	char                     *items = NULL;
 	free(arg);
 	if (err == SN_OK)
 		err = res != NULL
 		    ? sn_rows_one(res, page_cols, SN_NCOLS(page_cols), &p)
 		    : SN_EDB;
+	if (err == SN_OK && (err = open_doc(p.items_json, &items)) == SN_OK)
+		p.items_json = items;
 	c.done(c.arg, err, err == SN_OK ? &p : NULL);
+	free(items);
 }
 
 void
@@ -1324,7 +1449,8 @@ approval_store_beneficiary_page(sn_db *db, const char *juris,
 
 static const char SQL_BENEFICIARY_GET[]
     = "SELECT (" BENEFICIARY_JSON
-      "::jsonb || jsonb_build_object('head_id_number', b.head_id_number,"
+      "::jsonb || jsonb_build_object('head_id_number',"
+      " coalesce(b.head_id_number_sealed, b.head_id_number),"
       " 'history', coalesce((SELECT jsonb_agg(jsonb_build_object("
       "  'at', h.at, 'cause', h.cause, 'old_status', h.old_status,"
       "  'new_status', h.new_status, 'old_amount_fen', h.old_amount_fen,"
@@ -1344,7 +1470,13 @@ approval_store_beneficiary_get(sn_db *db, const char *id, const char *juris,
     approval_json_fn done, void *arg)
 {
 	const char *v[] = { id, juris };
-	doc_query(db, SQL_BENEFICIARY_GET, NP(v), v, done, arg);
+	db_ctx     *c   = db_ctx_new(arg);
+	if (c == NULL) {
+		done(arg, SN_ENOMEM, NULL);
+		return;
+	}
+	c->done.json = done;
+	sn_db_query(db, SQL_BENEFICIARY_GET, NP(v), v, sealed_doc_cb, c);
 }
 
 /* ---- re-rating
@@ -1417,10 +1549,11 @@ static const char SQL_RERATING_ROWS[] = REGISTER_ROW_SELECT
     " WHERE b.status = 'ACTIVE' AND p.effective_from < $1::date"
     " ORDER BY b.seq FOR UPDATE OF b";
 
-/* One row of the re-rating into x (members split into buf, freed by
- * the caller). */
+/* One row of the re-rating into x (members split into buf, the sealed
+ * values opened into opened[2], freed by the caller). */
 static sn_err
-rerating_row(sn_rows *rows, int i, register_cols_row *x, char **buf)
+rerating_row(
+    sn_rows *rows, int i, register_cols_row *x, char **buf, char *opened[2])
 {
 	memset(x, 0, sizeof(*x));
 	*buf       = NULL;
@@ -1429,6 +1562,8 @@ rerating_row(sn_rows *rows, int i, register_cols_row *x, char **buf)
 		err = SN_ENOMEM;
 	if (err == SN_OK)
 		err = split_members(x, *buf);
+	if (err == SN_OK)
+		err = register_open(&x->r, opened);
 	return err;
 }
 
@@ -1441,11 +1576,13 @@ rerating_rows_cb(sn_tx *tx, PGresult *res, void *arg)
 	    = sn_rows_open(&rows, res, register_cols, SN_NCOLS(register_cols));
 	for (int i = 0; err == SN_OK && i < sn_rows_count(&rows); i++) {
 		register_cols_row x;
-		char             *buf = NULL;
-		err                   = rerating_row(&rows, i, &x, &buf);
+		char             *buf = NULL, *opened[2] = { NULL, NULL };
+		err = rerating_row(&rows, i, &x, &buf, opened);
 		if (err == SN_OK)
 			err = req->cb(tx, &x.r, req->arg);
 		free(buf);
+		free(opened[0]);
+		free(opened[1]);
 	}
 	sn_rows_close(&rows);
 	if (err != SN_OK)
@@ -1741,9 +1878,9 @@ static const char SQL_REVIEW_INPUTS[]
     = "SELECT c.case_id, c.stage, c.stage_reason, r.kind AS review_kind,"
       " r.status = 'open' AS open, r.opened_on,"
       " b.beneficiary_id, b.application_id, b.status, b.category,"
-      " b.tier, b.monthly_amount_fen, b.bank_code, b.account_number,"
+      " b.tier, b.monthly_amount_fen, b.bank_code," SEALED_ACCOUNT_COL
       " b.account_name, b.from_month, b.until_month, b.approved_by,"
-      " b.district_code, b.township_code, b.village_code, b.head_id_number,"
+      " b.district_code, b.township_code, b.village_code," SEALED_HEAD_COL
       " b.head_name, array_to_string(b.member_ids, ',') AS member_ids,"
       " b.members::bigint AS members, b.policy_version,"
       " coalesce(s.taken_in_by, '') AS taken_in_by, s.data AS submitted,"
@@ -1863,8 +2000,8 @@ review_inputs_cb(sn_tx *tx, PGresult *res, void *arg)
 {
 	const approval_review_inputs_req *req = arg;
 	review_cols_row                   x;
-	char                             *buf = NULL;
-	sn_rows                           rows;
+	char   *buf = NULL, *opened[2] = { NULL, NULL };
+	sn_rows rows;
 	memset(&x, 0, sizeof(x));
 	sn_err err = sn_rows_open(
 	    &rows, res, review_inputs_cols, SN_NCOLS(review_inputs_cols));
@@ -1879,8 +2016,12 @@ review_inputs_cb(sn_tx *tx, PGresult *res, void *arg)
 		err                 = split_members(&r, buf);
 		x.in.reg            = r.r;
 	}
+	if (err == SN_OK)
+		err = register_open(&x.in.reg, opened);
 	req->cb(tx, err, err == SN_OK ? &x.in : NULL, req->arg);
 	free(buf);
+	free(opened[0]);
+	free(opened[1]);
 	sn_rows_close(&rows);
 }
 
@@ -2500,7 +2641,8 @@ static const char SQL_PAYEE_CHANGED[]
       " payment_id, requested_by, confirmed_by) SELECT $1, $2, $3, $7, $8"
       " FROM beneficiaries WHERE beneficiary_id = $1"
       " ON CONFLICT DO NOTHING RETURNING beneficiary_id),"
-      " b AS (UPDATE beneficiaries x SET bank_code = $4, account_number = $5,"
+      " b AS (UPDATE beneficiaries x SET bank_code = $4,"
+      " account_number = NULL, account_number_sealed = $5,"
       " account_name = $6, last_failure = NULL FROM pc"
       " WHERE x.beneficiary_id = pc.beneficiary_id"
       " RETURNING x.beneficiary_id, x.status, x.monthly_amount_fen)"
@@ -2521,10 +2663,16 @@ approval_store_payee_changed(sn_tx *tx, const approval_payee_change *p)
 	char month[8] = "";
 	if (p->changed_at != NULL && strlen(p->changed_at) >= 7)
 		memcpy(month, p->changed_at, 7);
-	const char *v[] = { p->beneficiary_id, p->changed_at, p->payment_id,
-		p->bank_code, p->account_number, p->account_name,
-		p->requested_by, p->confirmed_by, month };
-	return sn_tx_query(tx, SQL_PAYEE_CHANGED, NP(v), v, NULL, NULL);
+	char  *acct = NULL;
+	sn_err err  = seal(APPROVAL_SEALED_ACCOUNT, p->account_number, &acct);
+	if (err == SN_OK) {
+		const char *v[] = { p->beneficiary_id, p->changed_at,
+			p->payment_id, p->bank_code, acct, p->account_name,
+			p->requested_by, p->confirmed_by, month };
+		err = sn_tx_query(tx, SQL_PAYEE_CHANGED, NP(v), v, NULL, NULL);
+	}
+	free(acct);
+	return err;
 }
 
 static const char SQL_OVERRIDE_REASONS[]

@@ -34,6 +34,20 @@
 #include "sn/date.h"
 #include "sn/db.h"
 #include "sn/err.h"
+#include "sn/sealdb.h"
+
+/* ---- sealed columns (issue 11) ----------------------------------------- */
+
+/* The register's head_id_number and account_number are stored sealed
+ * under the service's sealer (sn_seal_default()), these names their
+ * associated data; the store seals what it writes and opens what it reads
+ * (rows and documents alike): callers see clear values. Rows an older
+ * version wrote in clear are sealed at start-up from
+ * approval_sealed_columns (sn_service_def's seal_columns). */
+#define APPROVAL_SEALED_HEAD "approval.beneficiaries.head_id_number"
+#define APPROVAL_SEALED_ACCOUNT "approval.beneficiaries.account_number"
+extern const sn_sealdb_column approval_sealed_columns[];
+extern const size_t           approval_sealed_ncolumns;
 
 /* ---- the three upstream streams ---------------------------------------- */
 

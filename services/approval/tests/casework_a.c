@@ -524,9 +524,12 @@ payments(void)
 
 	send_payee(bid, "pay-1");
 	send_payee(bid, "pay-1"); /* a repeat */
+	/* the new account stored sealed (issue 11), answered opened */
 	wait_count(1, "the payee changed",
 	    "SELECT count(*) FROM %s.beneficiaries WHERE beneficiary_id ="
-	    " '%s' AND account_number = '6216610200012345678'",
+	    " '%s' AND bank_code = 'BOC' AND account_number IS NULL"
+	    " AND account_number_sealed LIKE 'sn1.%%'"
+	    " AND strpos(account_number_sealed, '6216610200012345678') = 0",
 	    S, bid);
 	wait_count(4, "the four disbursement events applied",
 	    "SELECT coalesce(max(last_seq), 0) FROM %s.bus_cursor WHERE"
@@ -536,7 +539,10 @@ payments(void)
 	TH_CHECK(&T,
 	    json_is_null(json_object_get(j, "last_payment_failure"))
 	        && strcmp(jstr(j, "payee.account_name"), "Spouse") == 0
-	        && strcmp(jstr(j, "payee.bank_code"), "BOC") == 0,
+	        && strcmp(jstr(j, "payee.bank_code"), "BOC") == 0
+	        && strcmp(
+	               jstr(j, "payee.account_number"), "6216610200012345678")
+	            == 0,
 	    "the payee was not replaced, or the failure still shows");
 	json_decref(j);
 	TH_CHECK(&T,

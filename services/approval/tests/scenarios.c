@@ -1032,6 +1032,36 @@ register_entry(void)
 	               json_object_get(json_array_get(h, 0), "new_amount_fen"))
 	            == 66000,
 	    "GET /beneficiaries/{id} is wrong");
+	/* Issue 11: the head's id number and the account are stored sealed
+	 * (the account nowhere in the row in clear; member_ids stays in clear,
+	 * the README says so) and answered opened. */
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.beneficiaries b WHERE beneficiary_id "
+	        "="
+	        " '%s' AND head_id_number IS NULL AND account_number IS NULL"
+	        " AND head_id_number_sealed LIKE 'sn1.%%'"
+	        " AND account_number_sealed LIKE 'sn1.%%'"
+	        " AND strpos(b::text, '6222020200112233445') = 0"
+	        " AND strpos(b.head_id_number_sealed, '%s') = 0",
+	        S, bid, jstr(j, "head_id_number"))
+	        == 1,
+	    "the register's row is not sealed");
+	TH_CHECK(&T,
+	    strcmp(jstr(j, "payee.account_number"), "6222020200112233445") == 0
+	        && strlen(jstr(j, "head_id_number")) == 18
+	        && sn_idnum_valid(jstr(j, "head_id_number")),
+	    "GET /beneficiaries/{id} does not answer the values opened (%s)",
+	    jstr(j, "head_id_number"));
+	json_decref(j);
+	TH_CHECK(&T,
+	    api("GET", "/beneficiaries?township=" TOWNSHIP, to, NULL, NULL, &j)
+	            == 200
+	        && strcmp(jstr(json_array_get(json_object_get(j, "items"), 0),
+	                      "payee.account_number"),
+	               "6222020200112233445")
+	            == 0,
+	    "GET /beneficiaries does not answer the account opened");
 	json_decref(j);
 	TH_CHECK(&T, api("GET", path, ot, NULL, NULL, &j) == 404,
 	    "a household outside the jurisdiction was shown");
@@ -1547,6 +1577,22 @@ register_backfill(void)
 	        && strcmp(jstr(j, "until_month"), "") == 0
 	        && json_array_size(json_object_get(j, "history")) == 1,
 	    "GET /beneficiaries/{id} of a carried-over row");
+	/* Issue 11: the rows written in clear were sealed at the start
+	 * (clear values NULL) and are answered opened. */
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.beneficiaries WHERE"
+	        " head_id_number IS NULL AND account_number IS NULL"
+	        " AND head_id_number_sealed LIKE 'sn1.%%'"
+	        " AND account_number_sealed LIKE 'sn1.%%'",
+	        S)
+	        == 2,
+	    "the rows written in clear were not sealed at the start");
+	TH_CHECK(&T,
+	    strcmp(jstr(j, "head_id_number"), "id1") == 0
+	        && strcmp(jstr(j, "payee.account_number"), "1") == 0,
+	    "a sealed carried-over row is not answered opened: %s %s",
+	    jstr(j, "head_id_number"), jstr(j, "payee.account_number"));
 	json_decref(j);
 	free(t);
 	unlink(link);
