@@ -54,6 +54,13 @@ static const intake_sealed_key doc_keys[] = {
 	{ "id_number", INTAKE_AD_MEMBER },
 	{ "account_number", INTAKE_AD_ACCOUNT },
 	{ "member_id_number", INTAKE_AD_CHANGE },
+	/* the members a reported change names (household_change.details) */
+	{ "id_number", INTAKE_AD_CHANGE_DETAILS },
+};
+
+/* The members of a reported change's details sealed as stored. */
+static const intake_sealed_key details_keys[] = {
+	{ "id_number", INTAKE_AD_CHANGE_DETAILS },
 };
 
 /* A document read from SQL with its sealed values opened (malloc'd), or
@@ -1082,13 +1089,19 @@ intake_store_qhousehold(sn_tx *tx, const char *id, const char *member_id,
 sn_err
 intake_store_qchange(sn_tx *tx, const intake_store_change *c)
 {
-	char *member = NULL;
-	if (!seal_opt(INTAKE_AD_CHANGE, c->member_id_number, &member))
+	char *member = NULL, *details = NULL;
+	if (!seal_opt(INTAKE_AD_CHANGE, c->member_id_number, &member)
+	    || (c->details_json != NULL
+	        && sn_sealdb_seal_json(sn_seal_default(), c->details_json,
+	               details_keys, 1, &details)
+	            != SN_OK)) {
+		free(member);
 		return SN_ENOMEM;
+	}
 	const char *v[12] = { c->change_id, c->beneficiary_id,
 		c->application_id, c->kind, member, c->effective_date,
-		c->note != NULL ? c->note : "", c->details_json,
-		c->reported_by, c->reported_on, c->agency, c->notice_id };
+		c->note != NULL ? c->note : "", details, c->reported_by,
+		c->reported_on, c->agency, c->notice_id };
 	sn_err      err   = sn_tx_query(tx,
 	           "INSERT INTO household_change (change_id, beneficiary_id,"
 	                  " application_id, kind, member_id_number_sealed,"
@@ -1098,6 +1111,7 @@ intake_store_qchange(sn_tx *tx, const intake_store_change *c)
 	                  " $10::date, $11, $12)",
 	           12, v, NULL, NULL);
 	free(member);
+	free(details);
 	return err;
 }
 

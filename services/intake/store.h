@@ -44,6 +44,7 @@
 #define INTAKE_AD_ACCOUNT "intake.application.payee_account_number"
 #define INTAKE_AD_CHANGE "intake.household_change.member_id_number"
 #define INTAKE_AD_NOTICE "intake.agency_notice.id_number"
+#define INTAKE_AD_CHANGE_DETAILS "intake.household_change.details.id_number"
 #define INTAKE_IX_ID "intake.id_number"
 #define INTAKE_IX_ACCOUNT "intake.account_number"
 

@@ -13,7 +13,8 @@
  *                    notice_unmatched | notice_kill |
  *                    income_sources | edge_household |
  *                    returned_resubmit | returned_withdrawn |
- *                    payee_changed | list_paged | sealed
+ *                    payee_changed | list_paged | sealed |
+ *                    sealed_changes
  *
  * The notice_* scenarios run the real agency-sim binary too: its POST
  * /notices publishes agency.notice, which intake follows.
@@ -3398,6 +3399,66 @@ sealed(void)
 	free(id);
 }
 
+/* Issue 11, reported changes: the member a change names and the members
+ * it lists (details) are stored sealed, and GET /households/{id}/changes
+ * answers them in clear. */
+static void
+sealed_changes(void)
+{
+	person ps[2] = { new_person(1954), new_person(1956) };
+	char  *app   = beneficiary_ready(ps);
+	char  *body  = death_body(ps[1].id, -1);
+	char   day[11];
+	answer a = call(
+	    "POST", "/households/ben-1/changes", clerk_tok, new_key(), body);
+	TH_CHECK(&T, a.status == 201, "death: status %d", a.status);
+	json_decref(a.body);
+	free(body);
+	json_t *j = app_json(ps, 2);
+	local_date(-1, day);
+	body = dump(json_pack("{s:s, s:O, s:s, s:s}", "kind", "members",
+	    "members", json_object_get(j, "members"), "effective_date", day,
+	    "note", "a new member"));
+	json_decref(j);
+	a = call(
+	    "POST", "/households/ben-1/changes", clerk_tok, new_key(), body);
+	TH_CHECK(&T, a.status == 201, "members: status %d", a.status);
+	json_decref(a.body);
+	free(body);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.household_change WHERE"
+	        " member_id_number IS NOT NULL OR strpos(details::text, '%s') "
+	        "> 0"
+	        " OR strpos(details::text, '%s') > 0",
+	        schema, ps[0].id, ps[1].id)
+	            == 0
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.household_change WHERE"
+	               " kind = 'members' AND strpos(details::text, '\"sn1.') "
+	               "> 0",
+	               schema)
+	            == 1
+	        && opens_to("intake.household_change.member_id_number",
+	            ps[1].id,
+	            "SELECT member_id_number_sealed FROM %s.household_change"
+	            " WHERE kind = 'death' AND %s",
+	            schema, "true"),
+	    "a reported change holds an id number in clear");
+	char *raw = NULL;
+	int   st  = th_http(&T, port, "GET", "/households/ben-1/changes",
+	       clerk_tok, NULL, NULL, &raw);
+	TH_CHECK(&T,
+	    st == 200 && raw != NULL && strstr(raw, ps[0].id) != NULL
+	        && strstr(raw, ps[1].id) != NULL
+	        && strstr(raw, "sn1.") == NULL,
+	    "GET changes does not answer the id numbers in clear: %d %s", st,
+	    raw != NULL ? raw : "");
+	free(raw);
+	free(app);
+	th_stop(&T, approval_inj);
+}
+
 static void
 free_tokens(void)
 {
@@ -3438,6 +3499,7 @@ main(int argc, char **argv)
 		{ "payee_changed", payee_changed },
 		{ "list_paged", list_paged },
 		{ "sealed", sealed },
+		{ "sealed_changes", sealed_changes },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), free_tokens);
