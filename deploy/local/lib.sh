@@ -430,7 +430,7 @@ sn_pg_stop() {
 		cp "$dir/postgres.log" "$SN_LOG_DIR/postgres.log" 2>/dev/null || true
 		rm -rf "$dir"
 	elif [[ $status != 0 ]]; then
-		rm -rf "$dir/data"
+		rm -rf "$dir/data" "$dir/pgpass" "$dir/superuser.password"
 		sn_say "PostgreSQL logs kept in $dir"
 	else
 		rm -rf "$dir"
