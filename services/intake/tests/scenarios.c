@@ -14,7 +14,7 @@
  *                    income_sources | edge_household |
  *                    returned_resubmit | returned_withdrawn |
  *                    payee_changed | list_paged | sealed |
- *                    sealed_changes
+ *                    sealed_changes | keys_required
  *
  * The notice_* scenarios run the real agency-sim binary too: its POST
  * /notices publishes agency.notice, which intake follows.
@@ -3459,6 +3459,56 @@ sealed_changes(void)
 	th_stop(&T, approval_inj);
 }
 
+/* Whether the log of the n-th process of the run holds text. */
+static bool
+log_has(int n, const char *name, const char *text)
+{
+	char  path[600], line[4096];
+	bool  found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s.%d.log", T.run_dir, name, n);
+	f = fopen(path, "r");
+	while (f != NULL && !found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, text) != NULL;
+	if (f != NULL)
+		fclose(f);
+	return found;
+}
+
+/* Issue 11: intake stores personal data, so it refuses to start without
+ * its sealing keys, or with a malformed one, naming the setting and
+ * never printing a key (exit status 2). */
+static void
+keys_required(void)
+{
+	static const char *const cases[][2] = {
+		{ "SN_SEAL_KEYS=", "SN_SEAL_KEYS" },
+		{ "SN_BLIND_KEY=", "SN_BLIND_KEY" },
+		{ "SN_SEAL_KEYS=k1:00112233", "SN_SEAL_KEYS" },
+	};
+	const char *argv[] = { SN_INTAKE_BIN, NULL };
+
+	th_publisher(&T, "intake");
+	th_publisher(&T, "approval");
+	th_publisher(&T, "emergency");
+	th_publisher(&T, "disbursement");
+	for (int i = 0; i < 3; i++) {
+		const char *env[] = { cases[i][0], NULL };
+		th_proc *p  = th_spawn(&T, "intake", SN_INTAKE_BIN, argv, env);
+		int      st = th_wait_exit(&T, p, 10000);
+		TH_CHECK(&T, st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 2,
+		    "%s: intake did not exit 2 (wait status %d)", cases[i][0],
+		    st);
+		TH_CHECK(&T,
+		    log_has(i, "intake", cases[i][1])
+		        && !log_has(i, "intake", "00112233")
+		        && !log_has(i, "intake", "cb3316d0a1fba3ef"),
+		    "%s: the refusal does not name %s, or shows a key",
+		    cases[i][0], cases[i][1]);
+	}
+}
+
 static void
 free_tokens(void)
 {
@@ -3500,6 +3550,7 @@ main(int argc, char **argv)
 		{ "list_paged", list_paged },
 		{ "sealed", sealed },
 		{ "sealed_changes", sealed_changes },
+		{ "keys_required", keys_required },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), free_tokens);
