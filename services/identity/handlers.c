@@ -619,7 +619,7 @@ identity_init(identity *id, sn_service *svc, const identity_config *cfg)
 	id->bootstrapped = cfg->admin_hash == NULL;
 	if (id->bootstrapped)
 		return SN_OK;
-	return sn_service_every(svc, 0, 1000, boot_tick, id);
+	return sn_service_every(svc, 0, 200, boot_tick, id);
 }
 
 void

@@ -94,7 +94,7 @@ extern const sn_http_route_def identity_routes[IDENTITY_NROUTES];
 /*
  * Opens the signer on cfg->signing_pem and the JWKS, the metrics, makes
  * id the routes' arg and, when cfg->admin_hash is set, starts the
- * bootstrap (retried every second until the administrator is in). Call
+ * bootstrap (tried every 200 ms until the administrator is in). Call
  * from the service's setup. SN_EINVAL for a key that is not a P-256
  * private key; SN_ENOMEM.
  */
