@@ -102,6 +102,8 @@ sn_tls_probe(int fd, const char *req, size_t len, char *buf, size_t cap)
 	SSL        *ssl = NULL;
 	if (ctx == NULL || cap == 0)
 		goto out;
+	/* an answer ended without close_notify is still an answer */
+	SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
 	if (ca[0] != '\0') {
 		if (SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1)
 			goto out;

@@ -47,8 +47,10 @@ client_ctx(const char *ca_file)
 			SSL_CTX_free(c);
 			return NULL;
 		}
-		if (c != NULL)
+		if (c != NULL) {
 			SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
+			SSL_CTX_set_options(c, SSL_OP_IGNORE_UNEXPECTED_EOF);
+		}
 		return c;
 	}
 	if (ctx_cached == NULL) {
@@ -56,6 +58,7 @@ client_ctx(const char *ca_file)
 		if (c != NULL
 		    && SSL_CTX_load_verify_locations(c, ca_file, NULL) == 1) {
 			SSL_CTX_set_verify(c, SSL_VERIFY_PEER, NULL);
+			SSL_CTX_set_options(c, SSL_OP_IGNORE_UNEXPECTED_EOF);
 			ctx_cached = c;
 			snprintf(ctx_ca, sizeof(ctx_ca), "%s", ca_file);
 		} else {
@@ -113,9 +116,9 @@ th_tls_read(th_tls *s, void *p, size_t n)
 		return r;
 	int e = SSL_get_error(s->ssl, r);
 	ERR_clear_error();
-	/* a server that closes without close_notify (microhttpd after
-	 * Connection: close) has still answered: end of stream */
-	return e == SSL_ERROR_ZERO_RETURN || e == SSL_ERROR_SYSCALL ? 0 : -1;
+	/* the end of the stream, with or without close_notify (the
+	 * contexts ignore an unexpected EOF); a reset or a timeout is -1 */
+	return e == SSL_ERROR_ZERO_RETURN ? 0 : -1;
 }
 
 void
