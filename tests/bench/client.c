@@ -164,39 +164,92 @@ random_password(char out[40])
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
 }
 
-/* Creates se's user with a fresh random password, or, when it exists
- * already (an earlier run), sets its password, role and jurisdiction. */
+/* The id of user name user in identity, or false if there is none. */
+static bool
+id_lookup(const char *user, char id[64])
+{
+	char    path[160], *resp;
+	int     st;
+	json_t *j;
+
+	snprintf(path, sizeof(path), "/users?username=%s", user);
+	st = id_call("GET", path, admin_token(), NULL, &resp);
+	if (st != 200)
+		id_fail("GET /users?username", user, st, resp);
+	j                 = resp ? json_loads(resp, 0, NULL) : NULL;
+	const char *v     = json_string_value(json_object_get(
+	        json_array_get(json_object_get(j, "items"), 0), "id"));
+	bool        found = v != NULL && strlen(v) < 64;
+	if (found)
+		snprintf(id, 64, "%s", v);
+	json_decref(j);
+	free(resp);
+	return found;
+}
+
+/*
+ * Identity wants a staff member's own identity number, unique per user.
+ * For staff the driver gives none, one made from the user name (FNV-1a):
+ * region 110106, which neither the generated residents (the district's)
+ * nor client_staff_idnum (110105) use; bump moves to another on a clash.
+ */
+static void
+made_idn(const char *user, unsigned bump, char out[19])
+{
+	uint32_t h = 2166136261u;
+	char     first[32];
+
+	for (const char *c = user; *c != '\0'; c++)
+		h = (h ^ (unsigned char) *c) * 16777619u;
+	h += bump * 7919u;
+	snprintf(first, sizeof(first), "110106%04u%02u%02u%03u", 1960 + h % 40,
+	    1 + h / 40 % 12, 1 + h / 480 % 28, h / 13440 % 1000);
+	memcpy(out, first, 17);
+	out[17] = sn_idnum_check_char(first);
+	out[18] = '\0';
+}
+
+/*
+ * Creates se's user with a fresh random password, or, when it exists
+ * already (an earlier run), sets its password, role and jurisdiction
+ * (its identity number stays what it was).
+ */
 static void
 id_provision(struct session *se)
 {
-	char   *resp, path[160];
-	json_t *u;
-	int     st;
+	char    *resp, id[64], path[96], idn[19];
+	int      st = 0;
+	unsigned bump;
 
 	random_password(se->password);
-	u = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "username", se->user,
-	    "display_name", se->user, "kind", "staff", "role", se->role,
-	    "jurisdiction", se->juris, "password", se->password);
-	if (se->idn[0] != '\0')
-		json_object_set_new(u, "id_number", json_string(se->idn));
-	st = id_call("POST", "/users", admin_token(), u, &resp);
-	if (st == 201) {
+	for (bump = 0; bump < 8; bump++) {
+		if (se->idn[0] != '\0')
+			snprintf(idn, sizeof(idn), "%s", se->idn);
+		else
+			made_idn(se->user, bump, idn);
+		st = id_call("POST", "/users", admin_token(),
+		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+		        "username", se->user, "display_name", se->user, "kind",
+		        "staff", "role", se->role, "jurisdiction", se->juris,
+		        "id_number", idn, "password", se->password),
+		    &resp);
+		if (st == 201) {
+			free(resp);
+			return;
+		}
+		if (st != 409)
+			id_fail("POST /users", se->user, st, resp);
 		free(resp);
-		return;
+		if (id_lookup(se->user, id))
+			break;
+		/* Not the name: the number is another user's. */
+		if (se->idn[0] != '\0')
+			id_fail("POST /users (its id_number is taken)",
+			    se->user, st, NULL);
 	}
-	if (st != 409)
-		id_fail("POST /users", se->user, st, resp);
-	free(resp);
-	snprintf(path, sizeof(path), "/users?username=%s", se->user);
-	st             = id_call("GET", path, admin_token(), NULL, &resp);
-	json_t     *j  = resp ? json_loads(resp, 0, NULL) : NULL;
-	const char *id = json_string_value(json_object_get(
-	    json_array_get(json_object_get(j, "items"), 0), "id"));
-	if (st != 200 || id == NULL)
-		id_fail("GET /users?username", se->user, st, resp);
+	if (bump == 8)
+		id_fail("POST /users (no free id_number)", se->user, st, NULL);
 	snprintf(path, sizeof(path), "/users/%s", id);
-	json_decref(j);
-	free(resp);
 	st = id_call("PATCH", path, admin_token(),
 	    json_pack("{s:s, s:s, s:s, s:b, s:b}", "password", se->password,
 	        "role", se->role, "jurisdiction", se->juris, "disabled", 0,
