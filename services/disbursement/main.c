@@ -11,6 +11,7 @@
  */
 #include "handlers.h"
 #include "sn/config.h"
+#include "store.h"
 
 static disbursement        dis;
 static disbursement_config cfg;
@@ -64,12 +65,15 @@ main(int argc, char **argv)
 		   .name                                = "disbursement",
 		   .publishes                           = true,
 		   .needs_auth                          = true,
-		   .follows                             = follows,
-		   .setup                               = setup,
-		   .teardown                            = teardown,
-		   .routes                              = disbursement_routes,
-		   .nroutes                             = DISBURSEMENT_NROUTES,
-		   .settings                            = settings };
+		   .needs_seal                          = true,
+		   .seal_columns  = disbursement_sealed_columns,
+		   .nseal_columns = DISBURSEMENT_SEALED_NCOLUMNS,
+		   .follows       = follows,
+		   .setup         = setup,
+		   .teardown      = teardown,
+		   .routes        = disbursement_routes,
+		   .nroutes       = DISBURSEMENT_NROUTES,
+		   .settings      = settings };
 
 	for (int i = 1; i < argc; i++)
 		if (argv[i][0] == '-' && argv[i][1] == '-')

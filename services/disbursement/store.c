@@ -12,6 +12,115 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sn/seal.h"
+
+/* ---- sealed account numbers (issue 11) ---------------------------------- */
+
+const sn_sealdb_column disbursement_sealed_columns[] = {
+	{ .table    = "payee",
+	    .clear  = "account_number",
+	    .sealed = "account_number_sealed",
+	    .index  = "account_number_index",
+	    .ad     = DISBURSEMENT_SEALED_ACCOUNT },
+	{ .table   = "payee",
+	    .clear = "superseded_account",
+	    .index = "superseded_account_index",
+	    .ad    = DISBURSEMENT_SEALED_ACCOUNT },
+	{ .table    = "payment",
+	    .clear  = "account_number",
+	    .sealed = "account_number_sealed",
+	    .index  = "account_number_index",
+	    .ad     = DISBURSEMENT_SEALED_ACCOUNT },
+	{ .table    = "instruction_history",
+	    .clear  = "account_number",
+	    .sealed = "account_number_sealed",
+	    .ad     = DISBURSEMENT_SEALED_ACCOUNT },
+	{ .table    = "account_proposal",
+	    .clear  = "account_number",
+	    .sealed = "account_number_sealed",
+	    .index  = "account_number_index",
+	    .ad     = DISBURSEMENT_SEALED_ACCOUNT },
+};
+_Static_assert(
+    SN_NCOLS(disbursement_sealed_columns) == DISBURSEMENT_SEALED_NCOLUMNS,
+    "DISBURSEMENT_SEALED_NCOLUMNS counts the sealed columns");
+
+static const sn_sealdb_key sealed_keys[] = {
+	{ "account_number", DISBURSEMENT_SEALED_ACCOUNT },
+};
+
+/* An account as stored: sealed (*sealed malloc'd) with its blind index
+ * in index; an empty or NULL account is NULL (nothing sealed, index ""). */
+static sn_err
+account_seal(
+    const char *plain, char **sealed, char index[SN_SEAL_INDEX_HEX + 1])
+{
+	const sn_seal *s = sn_seal_default();
+	*sealed          = NULL;
+	index[0]         = '\0';
+	if (plain == NULL || plain[0] == '\0')
+		return SN_OK;
+	if (s == NULL)
+		return SN_EINVAL;
+	sn_seal_index(s, DISBURSEMENT_SEALED_ACCOUNT, plain, index);
+	return sn_seal_text(s, DISBURSEMENT_SEALED_ACCOUNT, plain, sealed);
+}
+
+/* v as read (sealed, or the clear value of a row not sealed yet) opened
+ * into *out (malloc'd). */
+static sn_err
+account_open(const char *v, char **out)
+{
+	const sn_seal *s = sn_seal_default();
+	*out             = NULL;
+	if (v == NULL || strncmp(v, "sn1.", 4) != 0) {
+		*out = strdup(v != NULL ? v : "");
+		return *out != NULL ? SN_OK : SN_ENOMEM;
+	}
+	if (s == NULL)
+		return SN_EINVAL;
+	return sn_seal_open_text(s, DISBURSEMENT_SEALED_ACCOUNT, v, out);
+}
+
+/* A document built in SQL with its account numbers opened (*out
+ * malloc'd). */
+static sn_err
+doc_open(const char *json, char **out)
+{
+	const sn_seal *s = sn_seal_default();
+	*out             = NULL;
+	if (s == NULL)
+		return SN_EINVAL;
+	return sn_sealdb_open_json(
+	    s, json, sealed_keys, SN_NCOLS(sealed_keys), out);
+}
+
+/* The accounts of rows[0..n) (structs of size bytes, the account at
+ * offset at) opened in place; *keep holds them (keep_free). */
+static sn_err
+accounts_open(void *rows, size_t n, size_t size, size_t at, char ***keep)
+{
+	sn_err err = SN_OK;
+	*keep      = n > 0 ? calloc(n, sizeof(**keep)) : NULL;
+	if (n > 0 && *keep == NULL)
+		return SN_ENOMEM;
+	for (size_t i = 0; i < n && err == SN_OK; i++) {
+		const char **a
+		    = (const char **) ((char *) rows + i * size + at);
+		if ((err = account_open(*a, &(*keep)[i])) == SN_OK)
+			*a = (*keep)[i];
+	}
+	return err;
+}
+
+static void
+keep_free(char **keep, size_t n)
+{
+	for (size_t i = 0; keep != NULL && i < n; i++)
+		free(keep[i]);
+	free(keep);
+}
+
 /* ---- reading results ---------------------------------------------------- */
 
 /*
@@ -108,8 +217,9 @@ static const sn_col run_cols[] = {
 /* ben: the expression of the payee's beneficiary_id. */
 #define PAYMENT_COLS(p, ben)                                                  \
 	p ".id, " p ".e2e_id, " p ".status, " p ".fund, " p ".amount_fen, " p \
-	  ".attempt, " p ".township_code, " p ".bank_code, " p                \
-	  ".account_number, " p ".account_name, " p ".grant_id, " ben         \
+	  ".attempt, " p ".township_code, " p ".bank_code, coalesce(" p       \
+	  ".account_number_sealed, " p ".account_number, '') AS"              \
+	  " account_number, " p ".account_name, " p ".grant_id, " ben         \
 	  " AS beneficiary_id, " p ".period, " p ".run_id, " p                \
 	  ".reason_code, " p ".reason, " p ".settled_at, " p ".instalment"
 
@@ -121,7 +231,8 @@ static const sn_col run_cols[] = {
 #define PROPOSAL_JSON(a)                                                      \
 	"json_build_object('id', " a ".id, 'payment_id', " a ".payment_id,"   \
 	" 'status', " a ".status, 'bank_code', " a ".bank_code,"              \
-	" 'account_number', " a ".account_number, 'account_name', " a         \
+	" 'account_number', coalesce(" a ".account_number_sealed, " a         \
+	".account_number), 'account_name', " a                                \
 	".account_name, 'requested_by', " a ".requested_by,"                  \
 	" 'requested_at', ts_json(" a ".requested_at), 'decided_by', " a      \
 	".decided_by, 'decided_at', ts_json(" a ".decided_at), 'reason', " a  \
@@ -142,8 +253,10 @@ static const sn_col run_cols[] = {
 	          ".township_code, 'end_to_end_id', " p                       \
 	          ".e2e_id, 'attempt', " p                                    \
 	          ".attempt, 'payee', json_build_object("                     \
-	          "'bank_code', " p ".bank_code, 'account_number', " p        \
-	          ".account_number, 'account_name', " p ".account_name),"     \
+	          "'bank_code', " p ".bank_code, 'account_number',"           \
+	          " coalesce(" p ".account_number_sealed, " p                 \
+	          ".account_number, ''), 'account_name', " p                  \
+	          ".account_name),"                                           \
 	          " 'reason_code', " p ".reason_code, 'reason', " p           \
 	          ".reason,"                                                  \
 	          " 'settled_at', " p ".settled_at, 'created_at', ts_json(" p \
@@ -186,6 +299,18 @@ static const sn_col payment_doc_cols[]
 
 /* ---- callbacks of statements on a transaction --------------------------- */
 
+/* p's account and document opened in place (*acct, *doc malloc'd). */
+static sn_err
+payment_open(disbursement_payment *p, char **acct, char **doc)
+{
+	sn_err err = account_open(p->account_number, acct);
+	if (err == SN_OK)
+		p->account_number = *acct;
+	if (err == SN_OK && (err = doc_open(p->doc, doc)) == SN_OK)
+		p->doc = *doc;
+	return err;
+}
+
 static void
 run_done(sn_tx *tx, PGresult *res, void *arg)
 {
@@ -214,10 +339,15 @@ payment_done(sn_tx *tx, PGresult *res, void *arg)
 {
 	const disbursement_payment_cb *cb = arg;
 	disbursement_payment           p;
+	char                          *acct = NULL;
 	bool                           found;
 	sn_err                         err = sn_rows_opt(
 	                            res, payment_cols, SN_NCOLS(payment_cols), &p, &found);
+	if (err == SN_OK && found
+	    && (err = account_open(p.account_number, &acct)) == SN_OK)
+		p.account_number = acct;
 	cb->fn(tx, err, err == SN_OK && found ? &p : NULL, cb->arg);
+	free(acct);
 }
 
 static void
@@ -225,10 +355,15 @@ payment_doc_done(sn_tx *tx, PGresult *res, void *arg)
 {
 	const disbursement_payment_cb *cb = arg;
 	disbursement_payment           p;
+	char                          *acct = NULL, *doc = NULL;
 	bool                           found;
 	sn_err                         err = sn_rows_opt(
 	                            res, payment_doc_cols, SN_NCOLS(payment_doc_cols), &p, &found);
+	if (err == SN_OK && found)
+		err = payment_open(&p, &acct, &doc);
 	cb->fn(tx, err, err == SN_OK && found ? &p : NULL, cb->arg);
+	free(acct);
+	free(doc);
 }
 
 static void
@@ -236,10 +371,16 @@ payments_done(sn_tx *tx, PGresult *res, void *arg)
 {
 	const disbursement_payments_cb *cb = arg;
 	void                           *rows;
+	char                          **keep = NULL;
 	size_t                          n;
 	sn_err err = read_rows(res, payment_cols, SN_NCOLS(payment_cols),
 	    sizeof(disbursement_payment), &rows, &n);
-	cb->fn(tx, err, rows, n, cb->arg);
+	if (err == SN_OK)
+		err = accounts_open(rows, n, sizeof(disbursement_payment),
+		    offsetof(disbursement_payment, account_number), &keep);
+	cb->fn(tx, err, err == SN_OK ? rows : NULL, err == SN_OK ? n : 0,
+	    cb->arg);
+	keep_free(keep, n);
 	free(rows);
 }
 
@@ -248,22 +389,29 @@ payments_done(sn_tx *tx, PGresult *res, void *arg)
 static const char SQL_PAYEE_DECIDED[]
     = "INSERT INTO payee (application_id, beneficiary_id, status, fund,"
       " monthly_fen, district_code, township_code, village_code, bank_code,"
-      " account_number, account_name, from_month, until_month, decided_by,"
-      " member_names)"
+      " account_number_sealed, account_name, from_month, until_month,"
+      " decided_by, member_names, account_number_index)"
       " VALUES ($1, nullif($2, ''), $3, $4, $5::bigint, $6, $7, $8, $9, $10,"
-      " $11, $12, $13, $14, coalesce($15::text[], '{}'))"
+      " $11, $12, $13, $14, coalesce($15::text[], '{}'), nullif($16, ''))"
       " ON CONFLICT (application_id) DO UPDATE SET"
       "  decided_by = CASE WHEN EXCLUDED.decided_by <> ''"
       "   THEN EXCLUDED.decided_by ELSE payee.decided_by END,"
       "  updated_at = now()";
 
+/* The event's account is the one a confirmed change replaced (by their
+ * blind indexes; an empty account has none). */
+#define SUPERSEDED                                                            \
+	"(EXCLUDED.account_number_index IS NOT NULL"                          \
+	" AND EXCLUDED.account_number_index = "                               \
+	"payee.superseded_account_index)"
+
 static const char SQL_PAYEE_CHANGED[]
     = "INSERT INTO payee (application_id, beneficiary_id, status, fund,"
       " monthly_fen, district_code, township_code, village_code, bank_code,"
-      " account_number, account_name, from_month, until_month, decided_by,"
-      " member_names)"
+      " account_number_sealed, account_name, from_month, until_month,"
+      " decided_by, member_names, account_number_index)"
       " VALUES ($1, nullif($2, ''), $3, $4, $5::bigint, $6, $7, $8, $9, $10,"
-      " $11, $12, $13, $14, coalesce($15::text[], '{}'))"
+      " $11, $12, $13, $14, coalesce($15::text[], '{}'), nullif($16, ''))"
       " ON CONFLICT (application_id) DO UPDATE SET"
       "  beneficiary_id = coalesce(EXCLUDED.beneficiary_id,"
       "   payee.beneficiary_id),"
@@ -276,14 +424,15 @@ static const char SQL_PAYEE_CHANGED[]
       "  village_code = EXCLUDED.village_code,"
       /* the account a confirmed change replaced never comes back
        * (superseded_account, 007) */
-      "  bank_code = CASE WHEN EXCLUDED.account_number"
-      "   IS NOT DISTINCT FROM payee.superseded_account THEN payee.bank_code"
+      "  bank_code = CASE WHEN " SUPERSEDED " THEN payee.bank_code"
       "   ELSE EXCLUDED.bank_code END,"
-      "  account_number = CASE WHEN EXCLUDED.account_number"
-      "   IS NOT DISTINCT FROM payee.superseded_account"
-      "   THEN payee.account_number ELSE EXCLUDED.account_number END,"
-      "  account_name = CASE WHEN EXCLUDED.account_number"
-      "   IS NOT DISTINCT FROM payee.superseded_account"
+      "  account_number_sealed = CASE WHEN " SUPERSEDED
+      "   THEN payee.account_number_sealed"
+      "   ELSE EXCLUDED.account_number_sealed END,"
+      "  account_number_index = CASE WHEN " SUPERSEDED
+      "   THEN payee.account_number_index"
+      "   ELSE EXCLUDED.account_number_index END,"
+      "  account_name = CASE WHEN " SUPERSEDED
       "   THEN payee.account_name ELSE EXCLUDED.account_name END,"
       "  from_month = EXCLUDED.from_month,"
       "  until_month = EXCLUDED.until_month,"
@@ -368,16 +517,21 @@ payee_upsert(sn_tx *tx, const char *sql, const disbursement_payee_in *p)
 	const char *fund     = p->fund == DISBURSEMENT_FUND_NONE
 	        ? "" /* the subsidy alone: the fund it had stays */
 	        : disbursement_rules_fund_name(p->fund);
+	char       *acct     = NULL, idx[SN_SEAL_INDEX_HEX + 1];
+	sn_err      err;
 	if (standing == NULL || fund == NULL)
 		return SN_EINVAL;
+	if ((err = account_seal(p->account_number, &acct, idx)) != SN_OK)
+		return err;
 	const char *v[] = { p->application_id, p->beneficiary_id, standing,
 		fund, fmt_i64(amount, p->monthly_fen), p->district_code,
-		p->township_code, p->village_code, p->bank_code,
-		p->account_number, p->account_name,
-		sn_month_format(p->from_month, from),
+		p->township_code, p->village_code, p->bank_code, acct,
+		p->account_name, sn_month_format(p->from_month, from),
 		p->has_until ? sn_month_format(p->until_month, until) : NULL,
-		p->decided_by, p->member_names };
-	return sn_tx_query(tx, sql, 15, v, NULL, NULL);
+		p->decided_by, p->member_names, idx };
+	err             = sn_tx_query(tx, sql, 16, v, NULL, NULL);
+	free(acct);
+	return err;
 }
 
 sn_err
@@ -457,10 +611,10 @@ disbursement_store_price_subsidy(sn_tx *tx, const disbursement_subsidy_in *s)
 static const char SQL_GRANT_PAYMENT[]
     = "WITH ins AS ("
       " INSERT INTO payment (id, grant_id, fund, year, amount_fen,"
-      "  township_code, bank_code, account_number, account_name, e2e_id,"
-      "  status, instalment)"
+      "  township_code, bank_code, account_number_sealed, account_name,"
+      "  e2e_id, status, instalment, account_number_index)"
       " SELECT x.id, $1, 'emergency', $7::int, $2::bigint, $3, $4, $5, $6,"
-      "  e2e_of(x.id, 1), 'ready', $8::int"
+      "  e2e_of(x.id, 1), 'ready', $8::int, nullif($9, '')"
       " FROM (SELECT gen_random_uuid() AS id) x"
       " ON CONFLICT (grant_id, instalment) DO NOTHING"
       " RETURNING *),"
@@ -477,12 +631,16 @@ disbursement_store_grant_payment(sn_tx *tx, const disbursement_grant_in *g,
     const disbursement_payment_cb *cb)
 {
 	char        amount[24], year[24], inst[24];
-	const char *v[]
-	    = { g->grant_id, fmt_i64(amount, g->amount_fen), g->township_code,
-		      g->bank_code, g->account_number, g->account_name,
-		      fmt_i64(year, g->year), fmt_i64(inst, g->instalment) };
-	return sn_tx_query(
-	    tx, SQL_GRANT_PAYMENT, 8, v, payment_done, (void *) cb);
+	char       *acct = NULL, idx[SN_SEAL_INDEX_HEX + 1];
+	sn_err      err  = account_seal(g->account_number, &acct, idx);
+	const char *v[]  = { g->grant_id, fmt_i64(amount, g->amount_fen),
+		 g->township_code, g->bank_code, acct, g->account_name,
+		 fmt_i64(year, g->year), fmt_i64(inst, g->instalment), idx };
+	if (err == SN_OK)
+		err = sn_tx_query(
+		    tx, SQL_GRANT_PAYMENT, 9, v, payment_done, (void *) cb);
+	free(acct);
+	return err;
 }
 
 /* ---- budgets ------------------------------------------------------------ */
@@ -787,7 +945,9 @@ disbursement_store_run_building(
 static const char SQL_CHUNK[]
     = "SELECT p.id, p.fund, coalesce(r.status, 'exited') AS standing,"
       " coalesce(r.monthly_fen, 0) AS monthly_fen, p.from_month,"
-      " r.until_month, p.account_number,"
+      " r.until_month, CASE WHEN p.account_number_sealed IS NOT NULL"
+      "  OR coalesce(p.account_number, '') <> '' THEN '-' ELSE ''"
+      "  END AS account_number,"
       " EXISTS (SELECT 1 FROM payment m WHERE m.payee_id = p.id"
       "  AND m.fund = p.fund AND m.period = $1 AND m.corrects = '')"
       "  AS already_paid,"
@@ -1000,10 +1160,13 @@ static const char SQL_BUILD[]
     = "WITH ins AS ("
       " INSERT INTO payment (id, payee_id, fund, period, corrects, year,"
       "  run_id, amount_fen, township_code, bank_code, account_number,"
-      "  account_name, e2e_id, status, category, persons)"
+      "  account_number_sealed, account_number_index, account_name, e2e_id,"
+      "  status, category, persons)"
       " SELECT q.nid, q.id, q.lfund, $2, q.lcorrects, $3::int, $1::uuid,"
       "  q.lfen, q.township_code, q.bank_code, q.account_number,"
-      "  q.account_name, e2e_of(q.nid, 1), 'planned', q.lcat, q.lpersons"
+      "  q.account_number_sealed, q.account_number_index, q.account_name,"
+      "  e2e_of(q.nid, 1),"
+      "  'planned', q.lcat, q.lpersons"
       " FROM (SELECT gen_random_uuid() AS nid, l.fund AS lfund,"
       "  l.corrects AS lcorrects, l.fen AS lfen, l.cat AS lcat,"
       "  l.persons AS lpersons, p.* FROM payee p"
@@ -1386,7 +1549,8 @@ static const char SQL_CLAIM[]
       " sent_at = now(), checked_at = now()"
       " FROM c WHERE payment.id = c.id"
       " RETURNING payment.e2e_id, payment.amount_fen, payment.bank_code,"
-      "  payment.account_number, payment.account_name, payment.period";
+      "  coalesce(payment.account_number_sealed, payment.account_number,"
+      "  '') AS account_number, payment.account_name, payment.period";
 
 static const sn_col instruction_cols[] = {
 	SN_COL(disbursement_instruction, e2e_id, SN_COL_TEXT),
@@ -1402,11 +1566,17 @@ instructions_done(sn_tx *tx, PGresult *res, void *arg)
 {
 	const disbursement_instructions_cb *cb = arg;
 	void                               *rows;
+	char                              **keep = NULL;
 	size_t                              n;
 	sn_err                              err
 	    = read_rows(res, instruction_cols, SN_NCOLS(instruction_cols),
 	        sizeof(disbursement_instruction), &rows, &n);
-	cb->fn(tx, err, rows, n, cb->arg);
+	if (err == SN_OK)
+		err = accounts_open(rows, n, sizeof(disbursement_instruction),
+		    offsetof(disbursement_instruction, account_number), &keep);
+	cb->fn(tx, err, err == SN_OK ? rows : NULL, err == SN_OK ? n : 0,
+	    cb->arg);
+	keep_free(keep, n);
 	free(rows);
 }
 
@@ -1601,23 +1771,30 @@ static const char SQL_CORRECT[]
       "  AND status = $7),"
       " h AS ("
       " INSERT INTO instruction_history (e2e_id, payment_id, amount_fen,"
-      "  status, reason_code, account_number, replaced_by, actor)"
+      "  status, reason_code, account_number, account_number_sealed,"
+      "  replaced_by, actor)"
       " SELECT e2e_id, id, amount_fen, status, reason_code, account_number,"
+      "  account_number_sealed,"
       "  e2e_of(id, $6::int), $5 FROM old),"
       " u AS ("
       " UPDATE payment p SET attempt = $6::int,"
       "  e2e_id = e2e_of(p.id, $6::int), status = $8,"
-      "  bank_code = $2, account_number = $3, account_name = $4,"
+      "  bank_code = $2, account_number = NULL,"
+      "  account_number_sealed = $3, account_number_index = $9,"
+      "  account_name = $4,"
       "  reason_code = NULL, reason = NULL, settled_at = NULL,"
       "  batch_id = NULL, sender = NULL, sent_at = NULL, checked_at = NULL,"
       "  finished_at = NULL"
       " FROM old WHERE p.id = old.id"
       " RETURNING p.*),"
       " pe AS ("
-      " UPDATE payee SET bank_code = $2, account_number = $3,"
+      " UPDATE payee SET bank_code = $2, account_number = NULL,"
+      "  account_number_sealed = $3, account_number_index = $9,"
       "  account_name = $4, updated_at = now(),"
-      "  superseded_account = CASE WHEN payee.account_number <> $3"
-      "   THEN payee.account_number ELSE payee.superseded_account END"
+      "  superseded_account_index = CASE"
+      "   WHEN payee.account_number_index <> $9"
+      "   THEN payee.account_number_index"
+      "   ELSE payee.superseded_account_index END"
       " FROM u WHERE payee.id = u.payee_id RETURNING payee.beneficiary_id)"
       " SELECT " PAYMENT_COLS(
           "u", "(SELECT beneficiary_id FROM pe)") ","
@@ -1638,16 +1815,21 @@ static const char SQL_CORRECT_HELD[]
       "  AND p.status = $5 AND p.attempt < $7::int FOR UPDATE OF p),"
       " h AS ("
       " INSERT INTO instruction_history (e2e_id, payment_id, amount_fen,"
-      "  status, reason_code, account_number, replaced_by, actor)"
+      "  status, reason_code, account_number, account_number_sealed,"
+      "  replaced_by, actor)"
       " SELECT e2e_id, id, amount_fen, status, reason_code, account_number,"
+      "  account_number_sealed,"
       "  e2e_of(id, attempt + 1), $8 FROM old),"
-      " q AS (UPDATE payment p SET bank_code = $2, account_number = $3,"
+      " q AS (UPDATE payment p SET bank_code = $2, account_number = NULL,"
+      "  account_number_sealed = $3, account_number_index = $9,"
       "  account_name = $4 FROM tgt WHERE p.payee_id = tgt.payee_id"
       "  AND p.id <> $1::uuid AND p.status IN ('planned', 'ready')),"
       " u AS ("
       " UPDATE payment p SET attempt = old.attempt + 1,"
       "  e2e_id = e2e_of(p.id, old.attempt + 1), status = $6,"
-      "  bank_code = $2, account_number = $3, account_name = $4,"
+      "  bank_code = $2, account_number = NULL,"
+      "  account_number_sealed = $3, account_number_index = $9,"
+      "  account_name = $4,"
       "  reason_code = NULL, reason = NULL, settled_at = NULL,"
       "  batch_id = NULL, sender = NULL, sent_at = NULL, checked_at = NULL,"
       "  finished_at = NULL"
@@ -1665,11 +1847,16 @@ disbursement_store_correct_held(sn_tx *tx, const char *id,
 	const char *to   = disbursement_rules_payment_status_name(c->to);
 	if (from == NULL || to == NULL)
 		return SN_EINVAL;
-	const char *v[] = { id, acct->bank_code, acct->account_number,
-		acct->account_name, from, to,
-		fmt_i64(most, DISBURSEMENT_ATTEMPT_MAX), actor };
-	return sn_tx_query(
-	    tx, SQL_CORRECT_HELD, 8, v, payments_done, (void *) cb);
+	char       *sealed = NULL, idx[SN_SEAL_INDEX_HEX + 1];
+	sn_err      err    = account_seal(acct->account_number, &sealed, idx);
+	const char *v[]    = { id, acct->bank_code, sealed, acct->account_name,
+		   from, to, fmt_i64(most, DISBURSEMENT_ATTEMPT_MAX), actor,
+                idx[0] != '\0' ? idx : NULL };
+	if (err == SN_OK)
+		err = sn_tx_query(
+		    tx, SQL_CORRECT_HELD, 9, v, payments_done, (void *) cb);
+	free(sealed);
+	return err;
 }
 
 static const char SQL_PAYMENT_DOC[] = "SELECT " PAYMENT_COLS(
@@ -1697,11 +1884,16 @@ disbursement_store_correct(sn_tx *tx, const char *id,
 	const char *to   = disbursement_rules_payment_status_name(c->to);
 	if (from == NULL || to == NULL)
 		return SN_EINVAL;
-	const char *v[]
-	    = { id, acct->bank_code, acct->account_number, acct->account_name,
-		      actor, fmt_i64(attempt, c->attempt), from, to };
-	return sn_tx_query(
-	    tx, SQL_CORRECT, 8, v, payment_doc_done, (void *) cb);
+	char       *sealed = NULL, idx[SN_SEAL_INDEX_HEX + 1];
+	sn_err      err    = account_seal(acct->account_number, &sealed, idx);
+	const char *v[]    = { id, acct->bank_code, sealed, acct->account_name,
+		   actor, fmt_i64(attempt, c->attempt), from, to,
+                idx[0] != '\0' ? idx : NULL };
+	if (err == SN_OK)
+		err = sn_tx_query(
+		    tx, SQL_CORRECT, 9, v, payment_doc_done, (void *) cb);
+	free(sealed);
+	return err;
 }
 
 static void
@@ -1709,12 +1901,17 @@ payment_read(sn_err err, PGresult *res, void *arg)
 {
 	read_ctx            *c = arg;
 	disbursement_payment p;
+	char                *acct = NULL, *doc = NULL;
 	bool                 found = false;
 	if (err == SN_OK)
 		err = sn_rows_opt(res, payment_doc_cols,
 		    SN_NCOLS(payment_doc_cols), &p, &found);
+	if (err == SN_OK && found)
+		err = payment_open(&p, &acct, &doc);
 	((disbursement_payment_read_fn) c->fn)(
 	    err, err == SN_OK && found ? &p : NULL, c->arg);
+	free(acct);
+	free(doc);
 	read_end(c);
 }
 
@@ -1738,7 +1935,9 @@ static const char SQL_CHANGE_TARGET[]
       "  AS application_id,"
       " (SELECT pe.beneficiary_id FROM payee pe WHERE pe.id = p.payee_id)"
       "  AS beneficiary_id,"
-      " a.id AS proposal_id, a.bank_code, a.account_number,"
+      " a.id AS proposal_id, a.bank_code,"
+      " coalesce(a.account_number_sealed, a.account_number)"
+      "  AS account_number,"
       " a.account_name, a.requested_by"
       " FROM payment p LEFT JOIN account_proposal a"
       "  ON a.payment_id = p.id AND a.status = 'pending'"
@@ -1771,10 +1970,15 @@ change_done(sn_tx *tx, PGresult *res, void *arg)
 {
 	const disbursement_change_cb *cb = arg;
 	disbursement_change           c;
+	char                         *acct = NULL;
 	bool                          found;
 	sn_err                        err
 	    = sn_rows_opt(res, change_cols, SN_NCOLS(change_cols), &c, &found);
+	if (err == SN_OK && found && c.has_account_number
+	    && (err = account_open(c.account_number, &acct)) == SN_OK)
+		c.account_number = acct;
 	cb->fn(tx, err, err == SN_OK && found ? &c : NULL, cb->arg);
+	free(acct);
 }
 
 sn_err
@@ -1793,8 +1997,9 @@ static const char SQL_PROPOSAL_REPLACE[]
 
 static const char SQL_PROPOSE[]
     = "INSERT INTO account_proposal AS a (payment_id, bank_code,"
-      " account_number, account_name, status, requested_by)"
-      " VALUES ($1::uuid, $2, $3, $4, 'pending', $5)"
+      " account_number_sealed, account_name, status, requested_by,"
+      " account_number_index)"
+      " VALUES ($1::uuid, $2, $3, $4, 'pending', $5, nullif($6, ''))"
       " RETURNING " PROPOSAL_JSON("a") "::text AS doc";
 
 static const char SQL_PROPOSAL_DECIDE[]
@@ -1808,10 +2013,14 @@ tx_doc_done(sn_tx *tx, PGresult *res, void *arg)
 {
 	const disbursement_doc_cb *cb = arg;
 	doc_row                    d;
+	char                      *doc = NULL;
 	bool                       found;
 	sn_err                     err
 	    = sn_rows_opt(res, doc_cols, SN_NCOLS(doc_cols), &d, &found);
-	cb->fn(tx, err, err == SN_OK && found ? d.doc : NULL, cb->arg);
+	if (err == SN_OK && found)
+		err = doc_open(d.doc, &doc);
+	cb->fn(tx, err, err == SN_OK && found ? doc : NULL, cb->arg);
+	free(doc);
 }
 
 sn_err
@@ -1819,13 +2028,18 @@ disbursement_store_propose(sn_tx *tx, const char *payment_id,
     const disbursement_account_in *acct, const char *actor,
     const disbursement_doc_cb *cb)
 {
-	const char *r[] = { payment_id, actor };
-	const char *v[] = { payment_id, acct->bank_code, acct->account_number,
-		acct->account_name, actor };
-	sn_err err = sn_tx_query(tx, SQL_PROPOSAL_REPLACE, 2, r, NULL, NULL);
-	return err != SN_OK
-	    ? err
-	    : sn_tx_query(tx, SQL_PROPOSE, 5, v, tx_doc_done, (void *) cb);
+	const char *r[]    = { payment_id, actor };
+	char       *sealed = NULL, idx[SN_SEAL_INDEX_HEX + 1];
+	sn_err      err    = account_seal(acct->account_number, &sealed, idx);
+	const char *v[]    = { payment_id, acct->bank_code, sealed,
+		   acct->account_name, actor, idx };
+	if (err == SN_OK)
+		err = sn_tx_query(tx, SQL_PROPOSAL_REPLACE, 2, r, NULL, NULL);
+	if (err == SN_OK)
+		err = sn_tx_query(
+		    tx, SQL_PROPOSE, 6, v, tx_doc_done, (void *) cb);
+	free(sealed);
+	return err;
 }
 
 sn_err
@@ -1884,10 +2098,14 @@ page_read(sn_err err, PGresult *res, void *arg)
 {
 	read_ctx         *c = arg;
 	disbursement_page pg;
+	char             *items = NULL;
 	if (err == SN_OK)
 		err = sn_rows_one(res, page_cols, SN_NCOLS(page_cols), &pg);
+	if (err == SN_OK && (err = doc_open(pg.items, &items)) == SN_OK)
+		pg.items = items;
 	((disbursement_page_read_fn) c->fn)(
 	    err, err == SN_OK ? &pg : NULL, c->arg);
+	free(items);
 	read_end(c);
 }
 

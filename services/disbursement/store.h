@@ -39,6 +39,20 @@
 #include "sn/db.h"
 #include "sn/err.h"
 #include "sn/page.h"
+#include "sn/sealdb.h"
+
+/* ---- sealed account numbers (issue 11) ------------------------------- */
+
+/* Every account number the service keeps is stored sealed under the
+ * service's sealer (sn_seal_default()) with this associated data (one for
+ * every table: SQL copies accounts between them), the payee's with a
+ * blind index; the store seals what it writes and opens what it reads
+ * (rows and documents alike): callers see clear values. Rows an older
+ * version wrote in clear are sealed at start-up from
+ * disbursement_sealed_columns (sn_service_def's seal_columns). */
+#define DISBURSEMENT_SEALED_ACCOUNT "disbursement.account_number"
+extern const sn_sealdb_column disbursement_sealed_columns[];
+#define DISBURSEMENT_SEALED_NCOLUMNS 5
 
 /* ---- rows --------------------------------------------------------------- */
 
@@ -372,7 +386,10 @@ void disbursement_store_run_building(
 /* Up to limit payees after payee id `after`, in id order, as the
  * register says for period (payee_month's row in force: standing,
  * amount, until_month; no row yet: exited), with whether each has a
- * payment for period, and its price subsidy for period. */
+ * payment for period, and its price subsidy for period. A payee's
+ * account_number is "-" when it has one and "" when not: the rules ask
+ * only that, and the build copies the sealed account in SQL, so a chunk
+ * opens none. */
 sn_err disbursement_store_chunk(sn_tx *tx, sn_month period, int64_t after,
     int limit, const disbursement_payees_cb *cb);
 
