@@ -5,7 +5,7 @@
  * payout.h for what it does on its own.
  *
  * Settings: those of sn/service.h (it publishes as "disbursement" and
- * follows "approval" and "emergency"; SN_TOKEN_KEY is required; the
+ * follows "approval" and "emergency"; SN_TOKEN_PUBLIC_KEY is required; the
  * district's day and year come from SN_DISTRICT_UTC_OFFSET_MIN through
  * sn/clock.h), and its own in `settings` below (`disbursement --help`).
  */

@@ -4,7 +4,7 @@
  * the API and the events.
  *
  * Settings: those of sn/service.h (it publishes as "emergency" and
- * follows "disbursement", "intake" and "approval"; SN_TOKEN_KEY is
+ * follows "disbursement", "intake" and "approval"; SN_TOKEN_PUBLIC_KEY is
  * required; the district's days, months and years come from
  * SN_DISTRICT_UTC_OFFSET_MIN through sn/clock.h), and the two below.
  */

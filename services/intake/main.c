@@ -10,7 +10,7 @@
  * opens draft applications) and "agency-sim" (SN_AGENCY_SIM_PUB_URL,
  * SN_AGENCY_SIM_REPLAY_URL: the agencies' notices, notices.h) and
  * "disbursement" (SN_DISBURSEMENT_PUB_URL, SN_DISBURSEMENT_REPLAY_URL:
- * payee.changed, issue 10); all ten are required, as is SN_TOKEN_KEY.
+ * payee.changed, issue 10); all ten are required, as is SN_TOKEN_PUBLIC_KEY.
  * Dates (acceptance, deadline) are the district's (sn/clock.h,
  * SN_DISTRICT_UTC_OFFSET_MIN).
  */

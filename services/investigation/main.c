@@ -3,7 +3,7 @@
  * for the events and the API. Wiring only.
  *
  * Settings: those of sn/service.h (it follows intake and approval and
- * publishes as "investigation"; SN_TOKEN_KEY is required; its dates are
+ * publishes as "investigation"; SN_TOKEN_PUBLIC_KEY is required; its dates are
  * the district clock's, SN_DISTRICT_UTC_OFFSET_MIN), and the table below.
  */
 #include "handlers.h"

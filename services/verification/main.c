@@ -3,7 +3,7 @@
  * Wiring only; see handlers.h for what it does and the settings below.
  * Follows intake and approval (SN_INTAKE_*_URL, SN_APPROVAL_*_URL);
  * publishes as "verification" (SN_VERIFICATION_*_URL); needs
- * SN_TOKEN_KEY for its API. A bad or missing setting exits 2.
+ * SN_TOKEN_PUBLIC_KEY for its API. A bad or missing setting exits 2.
  */
 #include <stdio.h>
 
