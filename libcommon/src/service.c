@@ -105,6 +105,14 @@ static const sn_setting_doc common_settings[] = {
 	    "sealing keyring, lines <kid>:<64 hex>, the first seals "
 	    "(required where personal data is stored)" },
 	{ "SN_BLIND_KEY", "blind-index key, 64 hex (with SN_SEAL_KEYS)" },
+	{ "SN_TLS_CERT_FILE",
+	    "PEM certificate of this service: tls+tcp:// links, and HTTPS "
+	    "unless SN_HTTP_TLS=off" },
+	{ "SN_TLS_KEY_FILE", "PEM private key of SN_TLS_CERT_FILE" },
+	{ "SN_TLS_CA_FILE",
+	    "PEM CA every tls+tcp:// peer's certificate must chain to" },
+	{ "SN_HTTP_TLS",
+	    "off: plain HTTP even with a certificate (default on)" },
 	{ "SN_<NAME>_PUB_URL", "NNG URL of publisher NAME's PUB socket" },
 	{ "SN_<NAME>_REPLAY_URL",
 	    "NNG URL of publisher NAME's replay endpoint" },
