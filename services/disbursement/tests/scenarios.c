@@ -2337,6 +2337,71 @@ held_payments(void)
 	free(may);
 }
 
+/*
+ * Issue 11, item 5: rows an older version wrote in clear (a payee with
+ * the account a confirmed change replaced, an emergency payment) are
+ * sealed at the next start, before it is ready: no clear account left,
+ * sealed text, the blind indexes of the accounts; the payment is
+ * answered with its account opened.
+ */
+static void
+sealed(void)
+{
+	start("0", "0");
+	th_kill(&T, disb, SIGTERM);
+	TH_CHECK(&T, th_wait_exit(&T, disb, 15000) == 0,
+	    "disbursement did not stop");
+	char *pid = th_text(&T,
+	    "WITH pe AS (INSERT INTO %s.payee (application_id, status, fund,"
+	    " monthly_fen, township_code, bank_code, account_number,"
+	    " account_name, from_month, superseded_account) VALUES"
+	    " ('app-old', 'active', 'dibao', 50000, '220103001', 'ICBC',"
+	    " '6222000011110001', 'old payee', '2026-01', '6222000011110000'))"
+	    " INSERT INTO %s.payment (grant_id, fund, year, amount_fen,"
+	    " township_code, bank_code, account_number, account_name, e2e_id,"
+	    " status) VALUES ('grant-old', 'emergency', 2026, 1000,"
+	    " '220103001', 'ICBC', '6222000011110002', 'old grantee',"
+	    " 'old-e2e-1', 'settled') RETURNING id::text",
+	    schema, schema);
+	TH_CHECK(&T, pid != NULL, "the clear rows were not written");
+	start_disbursement();
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.payee WHERE application_id = "
+	        "'app-old'"
+	        " AND account_number IS NULL AND superseded_account IS NULL"
+	        " AND account_number_sealed LIKE 'sn1.%%'"
+	        " AND strpos(account_number_sealed, '6222000011110001') = 0"
+	        " AND account_number_index = '%s'"
+	        " AND superseded_account_index = '%s'",
+	        schema, acct_index("6222000011110001"),
+	        acct_index("6222000011110000"))
+	        == 1,
+	    "the payee written in clear was not sealed at the start");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.payment WHERE id = '%s'"
+	        " AND account_number IS NULL"
+	        " AND account_number_sealed LIKE 'sn1.%%'"
+	        " AND account_number_index = '%s'",
+	        schema, pid, acct_index("6222000011110002"))
+	        == 1,
+	    "the payment written in clear was not sealed at the start");
+	char path[128];
+	snprintf(path, sizeof(path), "/payments/%s", pid);
+	answer a = call("GET", path, finance, NULL);
+	TH_CHECK(&T,
+	    a.status == 200
+	        && strcmp(jstr(json_object_get(a.body, "payee"),
+	                      "account_number"),
+	               "6222000011110002")
+	            == 0,
+	    "GET %s: %d, the sealed account is not answered opened", path,
+	    a.status);
+	json_decref(a.body);
+	free(pid);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2357,6 +2422,7 @@ main(int argc, char **argv)
 		{ "instalments", instalments },
 		{ "edge_replaced", edge_replaced },
 		{ "held_payments", held_payments },
+		{ "sealed", sealed },
 	};
 	return th_main(
 	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), done);
