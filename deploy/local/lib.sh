@@ -452,7 +452,8 @@ sn_services() {
 }
 
 # sn_secrets_dir: the run folder's secrets/ (mode 700), made on first use;
-# prints its path. Every secret a service gets is a file in there, named
+# prints its path. Call sn_run_dir_init first in the calling shell: a run
+# folder made inside $(...) would be forgotten. Every secret a service gets is a file in there, named
 # by a *_FILE setting; nothing secret goes through the environment.
 sn_secrets_dir() {
 	sn_run_dir_init || return 1
@@ -486,6 +487,8 @@ sn_db_roles() {
 		sn_say "sn_db_roles: PostgreSQL is not started (sn_pg_start)"
 		return 1
 	fi
+	# In this shell, not in $(...): the run folder must outlive the call.
+	sn_run_dir_init || return 1
 	dir=$(sn_secrets_dir) || return 1
 	mapfile -t names < <(sn_services)
 	names+=("$@")
@@ -626,6 +629,7 @@ _sn_cert_names() {
 # as the administrator and creates its staff), SN_SECRETS_DIR.
 sn_secrets_init() {
 	local d
+	sn_run_dir_init || return 1
 	d=$(sn_secrets_dir) || return 1
 	SN_SECRETS_DIR=$d
 	export SN_SECRETS_DIR
