@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
-# tests/deploy/port_race.sh SOURCE_DIR BUILD_DIR: a port taken between
-# sn_services_start's pick and a service's bind (the flake of issue 10's
-# runs) makes the start try again on other ports instead of failing.
+# tests/deploy/local_stack.sh SOURCE_DIR BUILD_DIR: the local stack of
+# deploy/local/lib.sh, started from BUILD_DIR's services on a cluster of
+# its own.
 #
-# The race is made certain: the first pick of HTTP ports is handed the
-# port PostgreSQL already listens on, so the first service cannot bind
-# it. The start must still succeed, every service answering over HTTPS on
-# a port other than that one, and the first service's log must show the
-# failed bind.
+# 1. A port taken between sn_services_start's pick and a service's bind
+#    (the flake of issue 10's runs) makes the start try again on other
+#    ports instead of failing. The race is made certain: the first pick of
+#    HTTP ports is handed the port PostgreSQL already listens on, so the
+#    first service cannot bind it. The start must still succeed, every
+#    service answering over HTTPS (checked against the run's CA) on
+#    another port, and the first service's log must show the failed bind.
+# 2. The links are mutual TLS with the run's certificates: intake's PUB
+#    socket completes a handshake with the operator's certificate and
+#    presents a certificate that verifies for the name "intake"; it
+#    refuses a client with no certificate or with one of another CA, and
+#    does not verify as "approval". The followers adopt their publishers'
+#    epochs over the replay links (the streams flow over TLS).
 set -euo pipefail
-root=${1:?usage: port_race.sh SOURCE_DIR BUILD_DIR}
-build=${2:?usage: port_race.sh SOURCE_DIR BUILD_DIR}
+root=${1:?usage: local_stack.sh SOURCE_DIR BUILD_DIR}
+build=${2:?usage: local_stack.sh SOURCE_DIR BUILD_DIR}
 unset SN_PG_DIR SN_PG_PORT SN_TEST_DB_URL PGPASSFILE PGPASSWORD SN_RUN_DIR \
 	SN_LOG_DIR
 # shellcheck source=deploy/local/lib.sh
@@ -55,8 +63,54 @@ for i in "${!_SN_SVC_NAMES[@]}"; do
 		fails=1
 	fi
 done
+
+# 2. TLS on intake's PUB socket, with openssl s_client as the peer.
+tls="$SN_SECRETS_DIR/tls"
+for e in "${_SN_LINK_ENVS[@]}"; do
+	[[ $e == SN_INTAKE_PUB_URL=* ]] && pub=${e##*:}
+done
+sn_tls_make "$SN_RUN_DIR/rogue" operator # another CA, same name
+# probe NAME EXPECT [s_client args...]: EXPECT ok or refused.
+probe() {
+	local name=$1 expect=$2 got=refused
+	shift 2
+	if timeout 10 openssl s_client -connect "127.0.0.1:$pub" \
+		-CAfile "$tls/ca.pem" -verify_return_error -brief "$@" \
+		</dev/null >"$SN_RUN_DIR/probe.out" 2>&1 &&
+		grep -q '^Verification: OK' "$SN_RUN_DIR/probe.out"; then
+		got=ok
+	fi
+	if [[ $got != "$expect" ]]; then
+		echo "FAIL: TLS to intake's PUB $name: $got, expected $expect:"
+		sed 's/^/    /' "$SN_RUN_DIR/probe.out" | head -n 8
+		fails=1
+	else
+		echo "TLS to intake's PUB $name: $got"
+	fi
+}
+probe "with the operator's certificate" ok \
+	-cert "$tls/operator.pem" -key "$tls/operator.key" -verify_hostname intake
+probe "without a certificate" refused -verify_hostname intake
+probe "with a certificate of another CA" refused \
+	-cert "$SN_RUN_DIR/rogue/operator.pem" \
+	-key "$SN_RUN_DIR/rogue/operator.key" -verify_hostname intake
+probe "expecting it to be approval" refused \
+	-cert "$tls/operator.pem" -key "$tls/operator.key" -verify_hostname approval
+# The followers' replay over TLS: each adopts its publishers' epochs.
+deadline=$((SECONDS + 30))
+while :; do
+	n=$(cat "$SN_LOG_DIR"/*.log | grep -c '"stream epoch adopted"' || true)
+	((n >= 5 || SECONDS >= deadline)) && break
+	sleep 1
+done
+if ((n < 5)); then
+	echo "FAIL: only $n streams adopted an epoch over the TLS links in 30 s"
+	fails=1
+fi
 ((fails == 0)) || exit 1
 run=$SN_RUN_DIR
+taken=$SN_PG_PORT
+started=${#_SN_SVC_NAMES[@]}
 sn_stop_all 0 2>/dev/null
 rm -rf "$run"
-echo "ok: the raced port ($SN_PG_PORT) was given up; ${#_SN_SVC_NAMES[@]} services ready on the second try"
+echo "ok: the raced port ($taken) was given up; $started services ready on the second try; $n streams adopted their epochs over mutual TLS"
