@@ -558,6 +558,27 @@ boot_tick(void *arg)
 	sn_db_tx(sn_service_db(id->svc), boot_begin, boot_done, b);
 }
 
+/* ---- housekeeping ---- */
+
+static void
+purged(sn_err err, void *arg)
+{
+	identity *id = arg;
+	(void) err; /* logged by the store; the next hour tries again */
+	id->purging = false;
+}
+
+static void
+purge_tick(void *arg)
+{
+	identity *id = arg;
+	if (id->purging || !sn_db_ready(sn_service_db(id->svc)))
+		return;
+	id->purging = true;
+	identity_store_purge(
+	    sn_service_db(id->svc), id->cfg.audit_days, purged, id);
+}
+
 /* ---- wiring
  * ----------------------------------------------------------------- */
 
@@ -616,6 +637,10 @@ identity_init(identity *id, sn_service *svc, const identity_config *cfg)
 	if (err != SN_OK)
 		return err;
 	sn_service_set_route_arg(svc, id);
+	if ((err = sn_service_every(
+	         svc, cfg->purge_ms, cfg->purge_ms, purge_tick, id))
+	    != SN_OK)
+		return err;
 	id->bootstrapped = cfg->admin_hash == NULL;
 	if (id->bootstrapped)
 		return SN_OK;

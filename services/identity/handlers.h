@@ -62,6 +62,8 @@ typedef struct identity_config {
 	identity_lockout lockout;
 	int64_t          token_ttl_s;   /* access tokens */
 	int64_t          refresh_ttl_s; /* refresh tokens */
+	int64_t          audit_days;    /* login_events kept this long */
+	uint64_t         purge_ms;      /* the purge's period */
 	const char      *signing_pem;   /* the ES256 private key */
 	/* The bootstrap administrator, created when the table is empty;
 	 * admin_hash NULL: there are users already. */
@@ -84,6 +86,7 @@ typedef struct identity {
 	sn_counter     *refresh[3];   /* ok, reused, refused */
 	bool            bootstrapped; /* the administrator exists */
 	bool            booting;      /* its transaction is running */
+	bool            purging;      /* the hourly purge is running */
 } identity;
 
 /* The HTTP API above as a route table, for sn_service_def.routes; the
@@ -94,7 +97,9 @@ extern const sn_http_route_def identity_routes[IDENTITY_NROUTES];
 /*
  * Opens the signer on cfg->signing_pem and the JWKS, the metrics, makes
  * id the routes' arg and, when cfg->admin_hash is set, starts the
- * bootstrap (tried every 200 ms until the administrator is in). Call
+ * bootstrap (tried every 200 ms until the administrator is in), and
+ * the hourly purge of expired refresh tokens and of login_events older
+ * than cfg->audit_days (every cfg->purge_ms). Call
  * from the service's setup. SN_EINVAL for a key that is not a P-256
  * private key; SN_ENOMEM.
  */

@@ -29,6 +29,12 @@ static const sn_setting_doc settings[] = {
 	    "access token lifetime in seconds, 1-86400 (default 900)" },
 	{ "SN_IDENTITY_REFRESH_TTL_S",
 	    "refresh token lifetime in seconds, 60-2592000 (default 28800)" },
+	{ "SN_IDENTITY_AUDIT_DAYS",
+	    "days login_events (every login and refresh attempt) are kept, "
+	    "1-3650 (default 365); refresh tokens go a day after expiry" },
+	{ "SN_IDENTITY_PURGE_MS",
+	    "how often expired refresh tokens and old login_events are "
+	    "deleted, 100-86400000 ms (default 3600000)" },
 	{ "SN_IDENTITY_LOCKOUT_FAILURES",
 	    "failed logins in a row that lock an account, 1-100 (default 5)" },
 	{ "SN_IDENTITY_LOCKOUT_S",
@@ -107,6 +113,9 @@ setup(sn_service *svc, void *arg)
 	    = sn_config_int("SN_IDENTITY_TOKEN_TTL_S", 900, 1, 86400);
 	cfg.refresh_ttl_s
 	    = sn_config_int("SN_IDENTITY_REFRESH_TTL_S", 28800, 60, 2592000);
+	cfg.audit_days = sn_config_int("SN_IDENTITY_AUDIT_DAYS", 365, 1, 3650);
+	cfg.purge_ms   = (uint64_t) sn_config_int(
+	      "SN_IDENTITY_PURGE_MS", 3600000, 100, 86400000);
 	cfg.lockout.max_failures = (int32_t) sn_config_int(
 	    "SN_IDENTITY_LOCKOUT_FAILURES", 5, 1, 100);
 	cfg.lockout.lock_s

@@ -121,6 +121,13 @@ static const char SQL_CHANGES[]
       "  FROM user_changes c WHERE c.user_id = $1::uuid"
       "  AND c.seq > $2::bigint ORDER BY c.seq LIMIT $3::int + 1) s";
 
+static const char SQL_PURGE[]
+    = "WITH t AS (DELETE FROM refresh_tokens"
+      "  WHERE expires_at < now() - interval '1 day' RETURNING 1),"
+      " e AS (DELETE FROM login_events"
+      "  WHERE at < now() - make_interval(days => $1::int) RETURNING 1)"
+      " SELECT (SELECT count(*) FROM t) + (SELECT count(*) FROM e) AS n";
+
 /* ---- start-up ------------------------------------------------------------
  */
 
@@ -193,9 +200,10 @@ user_read(const PGresult *res, identity_user_row *u, bool *found)
 
 struct read_ctx {
 	union {
-		identity_user_fn user;
-		identity_doc_fn  doc;
-		identity_page_fn page;
+		identity_purge_fn purge;
+		identity_user_fn  user;
+		identity_doc_fn   doc;
+		identity_page_fn  page;
 	} done;
 	void *arg;
 };
@@ -530,4 +538,36 @@ identity_store_changes(sn_db *db, const char *id, const sn_page *pg,
 	snprintf(lim, sizeof(lim), "%" PRId64, pg->limit);
 	snprintf(after, sizeof(after), "%" PRId64, pg->after);
 	sn_db_query(db, SQL_CHANGES, 3, v, on_page, c);
+}
+
+static void
+on_purge(sn_err err, PGresult *res, void *arg)
+{
+	struct read_ctx *c = arg;
+	count_row        row;
+	if (err == SN_OK)
+		err = res != NULL
+		    ? sn_rows_one(res, count_cols, SN_NCOLS(count_cols), &row)
+		    : SN_EDB;
+	if (err == SN_OK && row.n > 0) {
+		char n[24];
+		snprintf(n, sizeof(n), "%" PRId64, row.n);
+		sn_log(SN_LOG_INFO,
+		    "purged old refresh tokens and login events", "rows", n,
+		    NULL);
+	}
+	c->done.purge(err, c->arg);
+	free(c);
+}
+
+void
+identity_store_purge(
+    sn_db *db, int64_t days, identity_purge_fn done, void *arg)
+{
+	struct read_ctx *c = read_ctx_new(arg);
+	char             d[24];
+	const char      *v[1] = { d };
+	c->done.purge         = done;
+	snprintf(d, sizeof(d), "%" PRId64, days);
+	sn_db_query(db, SQL_PURGE, 1, v, on_purge, c);
 }

@@ -194,4 +194,16 @@ void identity_store_users(sn_db *db, const char *juris, const char *username,
 void identity_store_changes(sn_db *db, const char *id, const sn_page *pg,
     identity_page_fn done, void *arg);
 
+/* ---- housekeeping ----------------------------------------------------------
+ */
+
+/*
+ * Deletes refresh tokens a day past their expiry (refused anyway) and
+ * login_events older than days, in one statement of its own; done gets
+ * the outcome (SN_OK or the error, logged by sn/db.h).
+ */
+typedef void (*identity_purge_fn)(sn_err err, void *arg);
+void identity_store_purge(
+    sn_db *db, int64_t days, identity_purge_fn done, void *arg);
+
 #endif /* IDENTITY_STORE_H */

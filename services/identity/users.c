@@ -296,8 +296,9 @@ create_begin(sn_http_req *req, sn_tx *tx, void *arg)
 }
 
 /* The body of POST /users into ur->u; false with *why. */
-static bool
-decode_new(const json_t *b, identity_new_user *u, sn_problem *why)
+bool
+identity_users_decode_new(
+    const json_t *b, identity_new_user *u, sn_problem *why)
 {
 	static const char *const keys[] = { "username", "display_name", "kind",
 		"role", "jurisdiction", "id_number", "password", NULL };
@@ -333,7 +334,7 @@ identity_users_create(sn_http_req *req, void *arg)
 	user_req  *ur = user_req_new(req, arg);
 	sn_problem why;
 	sn_problem_clear(&why);
-	if (!decode_new(sn_http_json(req), &ur->u, &why)
+	if (!identity_users_decode_new(sn_http_json(req), &ur->u, &why)
 	    || !identity_rules_new_user(&ur->u, sn_http_principal(req),
 	        sn_date_yyyymmdd(sn_clock_today()), &why)) {
 		user_req_end(ur);
@@ -436,8 +437,9 @@ pending_begin(const user_req *ur)
 	return ur->uid != NULL ? patch_begin : create_begin;
 }
 
-static bool
-decode_patch(const json_t *b, identity_patch *p, sn_problem *why)
+bool
+identity_users_decode_patch(
+    const json_t *b, identity_patch *p, sn_problem *why)
 {
 	static const char *const keys[] = { "display_name", "role",
 		"jurisdiction", "disabled", "password", "unlock", NULL };
@@ -476,7 +478,7 @@ identity_users_patch(sn_http_req *req, void *arg)
 		    req, 404, "not_found", "no such user", "id");
 		return;
 	}
-	if (!decode_patch(sn_http_json(req), &ur->p, &why)) {
+	if (!identity_users_decode_patch(sn_http_json(req), &ur->p, &why)) {
 		user_req_end(ur);
 		sn_http_problem(req, &why);
 		return;

@@ -34,4 +34,11 @@ sn_err identity_users_publish(identity *id, sn_tx *tx, const char *uid,
     const char *actor, bool created, const identity_user_view *after,
     const identity_change *ch, size_t n);
 
+/* The bodies of POST /users and PATCH /users/{id} (strings borrowed from
+ * b); false with *why. Public for tests/fuzz. */
+bool identity_users_decode_new(
+    const json_t *b, identity_new_user *u, sn_problem *why);
+bool identity_users_decode_patch(
+    const json_t *b, identity_patch *p, sn_problem *why);
+
 #endif /* IDENTITY_USERS_H */

@@ -635,8 +635,10 @@ refresh(const char *rt, int *st)
 static void
 refresh_scenario(void)
 {
+	static const char *const purge[]
+	    = { "SN_IDENTITY_PURGE_MS=300", NULL };
 	int st;
-	start_identity(NULL, true);
+	start_identity(purge, true);
 	json_t *first = login("admin", ADMIN_PW, &st);
 	TH_CHECK(&T,
 	    st == 200 && !strcmp(str(first, "token_type"), "Bearer")
@@ -682,6 +684,34 @@ refresh_scenario(void)
 	        schema)
 	        == 0,
 	    "tokens survive reuse and logout");
+	/* the purge (every 300 ms here): a refresh token two days past its
+	 * expiry and a login attempt older than SN_IDENTITY_AUDIT_DAYS (365)
+	 * go; the rest stays */
+	th_int(&T,
+	    "WITH a AS (INSERT INTO %s.refresh_tokens (token_hash, family,"
+	    " user_id, issued_at, expires_at) SELECT 'old', gen_random_uuid(),"
+	    " id, now() - interval '3 days', now() - interval '2 days'"
+	    " FROM %s.users LIMIT 1 RETURNING 1),"
+	    " b AS (INSERT INTO %s.login_events (at, outcome)"
+	    " VALUES (now() - interval '400 days', 'ok') RETURNING 1)"
+	    " SELECT (SELECT count(*) FROM a) + (SELECT count(*) FROM b)",
+	    schema, schema, schema);
+	int64_t kept
+	    = th_int(&T, "SELECT count(*) FROM %s.login_events", schema);
+	TH_CHECK(&T,
+	    th_wait_int(&T, 0, 20000,
+	        "SELECT count(*) FROM %s.refresh_tokens"
+	        " WHERE token_hash = 'old'",
+	        schema)
+	        && th_wait_int(&T, 0, 5000,
+	            "SELECT count(*) FROM %s.login_events WHERE at < now() -"
+	            " interval '365 days'",
+	            schema),
+	    "the expired refresh token or the old login event was not purged");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.login_events", schema)
+	        == kept - 1,
+	    "the purge took more than the old login event");
 	json_decref(first);
 	json_decref(second);
 	json_decref(third);
