@@ -30,7 +30,7 @@ static const sn_col clear_cols[] = {
 
 /* The SQL of one column: select a batch, write it back. */
 typedef struct col_sql {
-	char select[512];
+	char select[2048];
 	char update[768];
 } col_sql;
 
@@ -255,6 +255,8 @@ open_member(const sn_seal *s, json_t *obj, const char *key, json_t *v,
 		if (strcmp(keys[i].key, key) != 0)
 			continue;
 		named = true;
+		if (seal && strncmp(text, "sn1.", 4) == 0)
+			return SN_OK; /* sealed already */
 		if (seal)
 			err = sn_seal_text(s, keys[i].ad, text, &out);
 		else if (strncmp(text, "sn1.", 4) != 0)
@@ -342,4 +344,172 @@ sn_sealdb_seal_json(const sn_seal *s, const char *json,
     const sn_sealdb_key *keys, size_t n, char **out)
 {
 	return walk_json(s, json, keys, n, true, out);
+}
+
+/* ---- documents in clear at start-up ---------------------------------- */
+
+/* The connection sealing runs on, its search_path set; NULL (logged) on
+ * failure. */
+static PGconn *
+connect_to(const char *conninfo, const char *schema)
+{
+	PGconn *pg = PQconnectdb(conninfo);
+
+	if (PQstatus(pg) != CONNECTION_OK) {
+		sn_log(SN_LOG_ERROR, "sealing: cannot connect", "error",
+		    PQerrorMessage(pg), NULL);
+		PQfinish(pg);
+		return NULL;
+	}
+	if (schema != NULL) {
+		const char *v[1] = { schema };
+		PGresult   *r    = PQexecParams(pg,
+		         "SELECT set_config('search_path', $1, false)", 1, NULL, v,
+		         NULL, NULL, 0);
+		bool        ok   = PQresultStatus(r) == PGRES_TUPLES_OK;
+		PQclear(r);
+		if (!ok) {
+			PQfinish(pg);
+			return NULL;
+		}
+	}
+	return pg;
+}
+
+/* The statements of one document column: select a batch of documents
+ * that still hold a clear value of a key, write them back. */
+static bool
+doc_sql(PGconn *pg, const sn_sealdb_document *d, col_sql *sql)
+{
+	char   t[128], c[128], cond[1024] = "";
+	size_t len = 0;
+
+	if (!quote(pg, d->table, t, sizeof(t))
+	    || !quote(pg, d->column, c, sizeof(c)) || d->nkeys == 0)
+		return false;
+	for (size_t i = 0; i < d->nkeys; i++) {
+		/* key names are the program's, [a-z_]: safe in a jsonpath */
+		if (strspn(d->keys[i].key, "abcdefghijklmnopqrstuvwxyz_")
+		    != strlen(d->keys[i].key))
+			return false;
+		len += (size_t) snprintf(cond + len, sizeof(cond) - len,
+		    "%sjsonb_path_exists(%s, 'lax $.**.%s ? (@.type() =="
+		    " \"string\" && !(@ starts with \"sn1.\"))')",
+		    i > 0 ? " OR " : "", c, d->keys[i].key);
+		if (len >= sizeof(cond))
+			return false;
+	}
+	return (size_t) snprintf(sql->select, sizeof(sql->select),
+	           "SELECT ctid::text AS tid, %s::text AS clear FROM %s"
+	           " WHERE %s LIMIT %d FOR UPDATE SKIP LOCKED",
+	           c, t, cond, SN_SEALDB_BATCH)
+	    < sizeof(sql->select)
+	    && (size_t) snprintf(sql->update, sizeof(sql->update),
+	           "UPDATE %s AS t SET %s = u.s::jsonb"
+	           " FROM unnest($1::tid[], $2::text[]) AS u(c, s)"
+	           " WHERE t.ctid = ANY($1::tid[]) AND t.ctid = u.c",
+	           t, c)
+	    < sizeof(sql->update);
+}
+
+/* One batch of documents in one transaction; *done counts them. */
+static sn_err
+doc_batch(PGconn *pg, const sn_seal *s, const sn_sealdb_document *d,
+    const col_sql *sql, int *done)
+{
+	sn_pgarray tids, docs;
+	sn_rows    rows;
+	PGresult  *r;
+	sn_err     err;
+
+	*done = 0;
+	if (!exec_ok(pg, "BEGIN"))
+		return SN_EDB;
+	sn_pgarray_init(&tids);
+	sn_pgarray_init(&docs);
+	r   = PQexec(pg, sql->select);
+	err = PQresultStatus(r) == PGRES_TUPLES_OK
+	    ? sn_rows_open(&rows, r, clear_cols, SN_NCOLS(clear_cols))
+	    : SN_EDB;
+	for (int i = 0; err == SN_OK && i < sn_rows_count(&rows); i++) {
+		clear_row row;
+		char     *out = NULL;
+
+		if ((err = sn_rows_read(&rows, i, &row)) == SN_OK
+		    && (err = sn_sealdb_seal_json(
+		            s, row.clear, d->keys, d->nkeys, &out))
+		        == SN_OK) {
+			sn_pgarray_add(&tids, row.tid);
+			sn_pgarray_add(&docs, out);
+		}
+		free(out);
+	}
+	if (err != SN_EDB)
+		sn_rows_close(&rows);
+	else
+		sn_log(SN_LOG_ERROR, "sealing: select failed", "table",
+		    d->table, "error", PQresultErrorMessage(r), NULL);
+	PQclear(r);
+	if (err == SN_OK && tids.n > 0) {
+		const char *v[2]
+		    = { sn_pgarray_text(&tids), sn_pgarray_text(&docs) };
+		r   = PQexecParams(pg, sql->update, 2, NULL, v, NULL, NULL, 0);
+		err = PQresultStatus(r) == PGRES_COMMAND_OK ? SN_OK : SN_EDB;
+		if (err != SN_OK)
+			sn_log(SN_LOG_ERROR, "sealing: update failed", "table",
+			    d->table, "error", PQresultErrorMessage(r), NULL);
+		PQclear(r);
+		*done = err == SN_OK ? (int) tids.n : 0;
+	}
+	sn_pgarray_fini(&tids);
+	sn_pgarray_fini(&docs);
+	if (!exec_ok(pg, err == SN_OK ? "COMMIT" : "ROLLBACK") && err == SN_OK)
+		err = SN_EDB;
+	return err;
+}
+
+sn_err
+sn_sealdb_run_documents(const char *conninfo, const char *schema,
+    const sn_seal *s, const sn_sealdb_document *docs, size_t n,
+    int64_t *sealed)
+{
+	PGconn *pg;
+	sn_err  err   = SN_OK;
+	int64_t total = 0;
+
+	if (sealed != NULL)
+		*sealed = 0;
+	if (s == NULL || (n > 0 && docs == NULL))
+		return SN_EINVAL;
+	if (n == 0)
+		return SN_OK;
+	if ((pg = connect_to(conninfo, schema)) == NULL)
+		return SN_EDB;
+	for (size_t i = 0; i < n && err == SN_OK; i++) {
+		col_sql sql;
+		int     done  = 0;
+		int64_t count = 0;
+		char    buf[24];
+
+		if (!doc_sql(pg, &docs[i], &sql)) {
+			err = SN_EINVAL;
+			break;
+		}
+		do {
+			err = doc_batch(pg, s, &docs[i], &sql, &done);
+			count += done;
+		} while (err == SN_OK && done > 0);
+		if (count > 0) {
+			snprintf(buf, sizeof(buf), "%" PRId64, count);
+			sn_log(SN_LOG_INFO,
+			    "sealed documents written in clear", "table",
+			    docs[i].table, "column", docs[i].column, "rows",
+			    buf, NULL);
+		}
+		total += count;
+	}
+	PQfinish(pg);
+	if (sealed != NULL)
+		*sealed = total;
+	return err;
 }

@@ -489,7 +489,8 @@ on_stop(void *arg)
 static sn_seal *
 open_sealer(const sn_service_def *def)
 {
-	bool        need  = def->needs_seal || def->nseal_columns > 0;
+	bool need = def->needs_seal || def->nseal_columns > 0
+	    || def->nseal_documents > 0;
 	const char *opt   = need ? NULL : "";
 	const char *ring  = sn_config_str("SN_SEAL_KEYS", opt);
 	const char *blind = sn_config_str("SN_BLIND_KEY", opt);
@@ -640,10 +641,14 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 		sn_log(SN_LOG_ERROR, "migrations failed; exiting", NULL);
 		goto out;
 	}
-	if (def->nseal_columns > 0
-	    && sn_sealdb_run(conninfo, schema, svc.seal, def->seal_columns,
-	           def->nseal_columns, NULL)
-	        != SN_OK) {
+	if ((def->nseal_columns > 0
+	        && sn_sealdb_run(conninfo, schema, svc.seal, def->seal_columns,
+	               def->nseal_columns, NULL)
+	            != SN_OK)
+	    || (def->nseal_documents > 0
+	        && sn_sealdb_run_documents(conninfo, schema, svc.seal,
+	               def->seal_documents, def->nseal_documents, NULL)
+	            != SN_OK)) {
 		sn_log(SN_LOG_ERROR, "sealing rows in clear failed; exiting",
 		    NULL);
 		goto out;

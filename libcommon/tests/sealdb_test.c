@@ -320,6 +320,76 @@ test_open_json(void **state)
 	free(b);
 }
 
+typedef struct doc_row {
+	const char *d;
+} doc_row;
+
+static const sn_col doc_cols[] = {
+	SN_COL(doc_row, d, SN_COL_TEXT),
+};
+
+static void
+test_documents(void **state)
+{
+	static const sn_sealdb_key keys[] = {
+		{ "id_number", "test.report.members" },
+	};
+	static const sn_sealdb_document docs[] = {
+		{ .table    = "report",
+		    .column = "members",
+		    .keys   = keys,
+		    .nkeys  = 1 },
+	};
+	int64_t   n = -1;
+	PGresult *r;
+	doc_row   row;
+	char     *opened = NULL;
+
+	(void) state;
+	exec_ok("DROP SCHEMA IF EXISTS sealdb_docs CASCADE");
+	exec_ok("CREATE SCHEMA sealdb_docs");
+	exec_ok("CREATE TABLE sealdb_docs.report (id int, members jsonb)");
+	exec_ok("INSERT INTO sealdb_docs.report VALUES"
+	        " (1, '[{\"id_number\": \"ID1\", \"present\": true},"
+	        "  {\"id_number\": \"ID2\", \"present\": false}]'),"
+	        " (2, '[{\"id_number\": \"sn1.t2.x\"}]'),"
+	        " (3, '{\"other\": \"ID3\"}')");
+	assert_int_equal(
+	    sn_sealdb_run_documents(url, "sealdb_docs", seal, docs, 1, &n),
+	    SN_OK);
+	assert_int_equal(n, 1);
+	r = PQexec(pg,
+	    "SELECT members::text AS d FROM sealdb_docs.report"
+	    " ORDER BY id");
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	{
+		sn_rows rows;
+		assert_int_equal(
+		    sn_rows_open(&rows, r, doc_cols, SN_NCOLS(doc_cols)),
+		    SN_OK);
+		assert_int_equal(sn_rows_read(&rows, 0, &row), SN_OK);
+		assert_null(strstr(row.d, "ID1"));
+		assert_null(strstr(row.d, "ID2"));
+		assert_int_equal(
+		    sn_sealdb_open_json(seal, row.d, keys, 1, &opened), SN_OK);
+		assert_non_null(strstr(opened, "\"ID1\""));
+		assert_non_null(strstr(opened, "\"ID2\""));
+		free(opened);
+		/* sealed already, and no such key: untouched */
+		assert_int_equal(sn_rows_read(&rows, 1, &row), SN_OK);
+		assert_string_equal(row.d, "[{\"id_number\": \"sn1.t2.x\"}]");
+		assert_int_equal(sn_rows_read(&rows, 2, &row), SN_OK);
+		assert_string_equal(row.d, "{\"other\": \"ID3\"}");
+		sn_rows_close(&rows);
+	}
+	PQclear(r);
+	assert_int_equal(
+	    sn_sealdb_run_documents(url, "sealdb_docs", seal, docs, 1, &n),
+	    SN_OK);
+	assert_int_equal(n, 0);
+	exec_ok("DROP SCHEMA sealdb_docs CASCADE");
+}
+
 static int
 setup(void **state)
 {
@@ -352,6 +422,7 @@ main(void)
 		cmocka_unit_test(test_seals_clear_rows),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_open_json),
+		cmocka_unit_test(test_documents),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -76,11 +76,31 @@ sn_err sn_sealdb_open_json(const sn_seal *s, const char *json,
 /*
  * The other way, for a JSON document stored as it is (a jsonb column):
  * every string value of a key of keys, at any depth, sealed under the
- * first ad listed for it. A key may be listed more than once, with the
+ * first ad listed for it (a value that is sealed already, "sn1." text,
+ * is left as it is). A key may be listed more than once, with the
  * ads of the several places it comes from; sn_sealdb_open_json tries
  * them in order.
  */
 sn_err sn_sealdb_seal_json(const sn_seal *s, const char *json,
     const sn_sealdb_key *keys, size_t n, char **out);
+
+/*
+ * A JSON document column (jsonb) holding values of named keys that are
+ * sealed inside it (sn_sealdb_seal_json): the documents an older version
+ * stored with those values in clear are sealed at start-up as columns
+ * are, in batches, each clear value sealed under its key's first ad
+ * (values already sealed, "sn1." text, are left as they are).
+ */
+typedef struct sn_sealdb_document {
+	const char          *table;  /* "report" */
+	const char          *column; /* "members", jsonb */
+	const sn_sealdb_key *keys;   /* as for sn_sealdb_seal_json */
+	size_t               nkeys;
+} sn_sealdb_document;
+
+/* sn_sealdb_run for documents; *sealed (may be NULL) counts the rows. */
+sn_err sn_sealdb_run_documents(const char *conninfo, const char *schema,
+    const sn_seal *s, const sn_sealdb_document *docs, size_t n,
+    int64_t *sealed);
 
 #endif /* SN_SEALDB_H */

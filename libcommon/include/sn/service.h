@@ -129,6 +129,9 @@ typedef struct sn_service_def {
 	 * makes SN_SEAL_KEYS and SN_BLIND_KEY required, as needs_seal. */
 	const sn_sealdb_column *seal_columns;
 	size_t                  nseal_columns;
+	/* The same for values sealed inside JSON documents (jsonb). */
+	const sn_sealdb_document *seal_documents;
+	size_t                    nseal_documents;
 } sn_service_def;
 
 /* The arg the route table's handlers get; call from setup. */
