@@ -20,11 +20,14 @@
  */
 #include "sn/tls.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <nng/supplemental/tls/tls.h>
 #include <openssl/err.h>
@@ -109,6 +112,8 @@ sn_tls_probe(int fd, const char *req, size_t len, char *buf, size_t cap)
 			goto out;
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	}
+	int one = 1; /* the request right after the handshake: no Nagle */
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if ((ssl = SSL_new(ctx)) == NULL || SSL_set_fd(ssl, fd) != 1
 	    || SSL_connect(ssl) != 1
 	    || SSL_write(ssl, req, (int) len) != (int) len)
