@@ -62,10 +62,12 @@ main(int argc, char **argv)
 		   .setup                        = intake_handlers_setup,
 		   .arg                          = &h,
 		   .routes                       = routes,
-		   .nroutes       = sizeof(routes) / sizeof(routes[0]),
-		   .settings      = settings,
-		   .seal_columns  = intake_store_seal_columns,
-		   .nseal_columns = intake_store_nseal_columns };
+		   .nroutes         = sizeof(routes) / sizeof(routes[0]),
+		   .settings        = settings,
+		   .seal_columns    = intake_store_seal_columns,
+		   .nseal_columns   = intake_store_nseal_columns,
+		   .seal_documents  = intake_store_seal_documents,
+		   .nseal_documents = intake_store_nseal_documents };
 	int                  status = sn_service_main(argc, argv, &def);
 	intake_notices_free(h.notices); /* the loop is gone */
 	return status;

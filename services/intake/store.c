@@ -1320,3 +1320,24 @@ const sn_sealdb_column intake_store_seal_columns[] = {
 	    .ad     = INTAKE_AD_NOTICE },
 };
 const size_t intake_store_nseal_columns = SN_NCOLS(intake_store_seal_columns);
+
+/* Documents whose persons and accounts are sealed inside: the history's
+ * (an amendment's "before", a payee change's payees) and a reported
+ * change's details. */
+static const intake_sealed_key history_keys[] = {
+	{ "id_number", INTAKE_AD_MEMBER },
+	{ "account_number", INTAKE_AD_ACCOUNT },
+};
+
+const sn_sealdb_document intake_store_seal_documents[] = {
+	{ .table    = "application_history",
+	    .column = "details",
+	    .keys   = history_keys,
+	    .nkeys  = 2 },
+	{ .table    = "household_change",
+	    .column = "details",
+	    .keys   = details_keys,
+	    .nkeys  = 1 },
+};
+const size_t intake_store_nseal_documents
+    = SN_NCOLS(intake_store_seal_documents);

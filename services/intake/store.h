@@ -51,8 +51,10 @@
 typedef sn_sealdb_key intake_sealed_key;
 
 /* What an older version left in clear, sealed at start-up (main.c). */
-extern const sn_sealdb_column intake_store_seal_columns[];
-extern const size_t           intake_store_nseal_columns;
+extern const sn_sealdb_column   intake_store_seal_columns[];
+extern const size_t             intake_store_nseal_columns;
+extern const sn_sealdb_document intake_store_seal_documents[];
+extern const size_t             intake_store_nseal_documents;
 
 /* ---- reads outside a transaction ------------------------------------ */
 

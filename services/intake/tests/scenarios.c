@@ -3215,6 +3215,7 @@ list_paged(void)
 /* ---- issue 11: sealed at rest ---------------------------------------- */
 
 #define OLD_ACCOUNT "6222020200199887766"
+#define HIST_ACCOUNT "6222020200155443322"
 
 /* The sealed value of sql (one text cell) opened under column, compared
  * with want. */
@@ -3359,6 +3360,19 @@ sealed(void)
 	/* An older version's row, written while intake is down. */
 	th_stop(&T, intake_proc);
 	const char *old = old_clear_row(id, &b);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "WITH h AS (INSERT INTO %s.application_history "
+	        "(application_id,"
+	        " kind, revision, actor, details) VALUES ('%s', "
+	        "'payee_changed',"
+	        " 1, 'old-version', '{\"old_payee\": {\"bank_code\": \"ICBC\","
+	        " \"account_number\": \"" HIST_ACCOUNT "\","
+	        " \"account_name\": \"Old\"}}') RETURNING 1)"
+	        " SELECT count(*) FROM h",
+	        schema, old)
+	        == 1,
+	    "cannot write a history entry in clear");
 	restart_intake();
 	TH_CHECK(&T,
 	    th_int(&T,
@@ -3386,6 +3400,30 @@ sealed(void)
 	            schema, old),
 	    "the row written in clear was not sealed at start-up");
 	answered_clear(old, b.id, OLD_ACCOUNT);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.application_history WHERE"
+	        " strpos(details::text, '" HIST_ACCOUNT "') > 0",
+	        schema)
+	            == 0
+	        && opens_to("intake.application.payee_account_number",
+	            HIST_ACCOUNT,
+	            "SELECT details->'old_payee'->>'account_number' FROM"
+	            " %s.application_history WHERE application_id = '%s'",
+	            schema, old),
+	    "the history written in clear was not sealed at start-up");
+	{
+		char path[128], *raw = NULL;
+		snprintf(path, sizeof(path), "/applications/%s", old);
+		int st = th_http(
+		    &T, port, "GET", path, clerk_tok, NULL, NULL, &raw);
+		TH_CHECK(&T,
+		    st == 200 && raw != NULL
+		        && strstr(raw, HIST_ACCOUNT) != NULL
+		        && strstr(raw, "sn1.") == NULL,
+		    "GET does not answer the history's account in clear");
+		free(raw);
+	}
 	body = dump(app_json(&b, 1));
 	r    = call("POST", "/applications", clerk_tok, new_key(), body);
 	expect_error(r, 409, "person_in_open_application",
