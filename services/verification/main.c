@@ -119,7 +119,9 @@ main(int argc, char **argv)
 		.routes                              = verification_routes,
 		.nroutes                             = VERIFICATION_NROUTES,
 		.settings                            = settings,
-		.seal_columns  = verification_store_seal_columns,
-		.nseal_columns = VERIFICATION_NSEAL_COLUMNS };
+		.seal_columns    = verification_store_seal_columns,
+		.nseal_columns   = VERIFICATION_NSEAL_COLUMNS,
+		.seal_documents  = verification_store_seal_documents,
+		.nseal_documents = VERIFICATION_NSEAL_DOCUMENTS };
 	return sn_service_main(argc, argv, &def);
 }

@@ -747,3 +747,13 @@ const sn_sealdb_column
 	          .ad         = VERIFICATION_AD_IDS,
 	          .clear_text = "array_to_string(id_numbers, ',')" },
       };
+
+/* The persons an agency's records name, inside answers.records. */
+const sn_sealdb_document
+    verification_store_seal_documents[VERIFICATION_NSEAL_DOCUMENTS]
+    = {
+	      { .table    = "answers",
+	          .column = "records",
+	          .keys   = record_keys,
+	          .nkeys  = 1 },
+      };

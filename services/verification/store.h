@@ -33,6 +33,9 @@
 #define VERIFICATION_NSEAL_COLUMNS 1
 extern const sn_sealdb_column
     verification_store_seal_columns[VERIFICATION_NSEAL_COLUMNS];
+#define VERIFICATION_NSEAL_DOCUMENTS 1
+extern const sn_sealdb_document
+    verification_store_seal_documents[VERIFICATION_NSEAL_DOCUMENTS];
 
 /* What caused a check (checks.kind). */
 typedef enum verification_check_kind {

@@ -1547,7 +1547,7 @@ sealed(void)
 	        vs, id0, id1, vs)
 	        == 1,
 	    "cannot write a check in clear");
-	start_verification(NULL);
+	th_proc *v2 = start_verification(NULL);
 	wait_events("app-old", 1, 60000);
 	sealed = th_text(&T,
 	    "SELECT id_numbers_sealed FROM %s.checks WHERE application_id ="
@@ -1563,6 +1563,27 @@ sealed(void)
 	        vs)
 	        == 0,
 	    "a check's persons are still in clear");
+
+	/* Records an older version stored in clear. */
+	th_stop(&T, v2);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "WITH a AS (UPDATE %s.answers SET records ="
+	        " '[{\"id_number\": \"%s\", \"registered\": true}]'"
+	        " WHERE check_id = (SELECT check_id FROM %s.checks WHERE"
+	        " application_id = 'app-old') AND agency = 'public_security'"
+	        " RETURNING 1) SELECT count(*) FROM a",
+	        vs, id0, vs)
+	        == 1,
+	    "cannot write records in clear");
+	start_verification(NULL);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.answers WHERE strpos(records::text,"
+	        " '%s') > 0",
+	        vs, id0)
+	        == 0,
+	    "the records written in clear were not sealed at start-up");
 }
 
 int
