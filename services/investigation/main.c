@@ -43,7 +43,9 @@ main(int argc, char **argv)
 		.routes                              = investigation_routes,
 		.nroutes                             = INVESTIGATION_NROUTES,
 		.settings                            = settings,
-		.seal_columns  = investigation_store_seal_columns,
-		.nseal_columns = INVESTIGATION_NSEAL_COLUMNS };
+		.seal_columns    = investigation_store_seal_columns,
+		.nseal_columns   = INVESTIGATION_NSEAL_COLUMNS,
+		.seal_documents  = investigation_store_seal_documents,
+		.nseal_documents = INVESTIGATION_NSEAL_DOCUMENTS };
 	return sn_service_main(argc, argv, &def);
 }

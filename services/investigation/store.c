@@ -577,3 +577,13 @@ const sn_sealdb_column
 	          .ad       = INVESTIGATION_AD_INVESTIGATOR2,
 	          .index_ad = INVESTIGATION_IX_ID },
       };
+
+/* The persons a report's members name, inside report.members. */
+const sn_sealdb_document
+    investigation_store_seal_documents[INVESTIGATION_NSEAL_DOCUMENTS]
+    = {
+	      { .table    = "report",
+	          .column = "members",
+	          .keys   = doc_keys,
+	          .nkeys  = 1 },
+      };

@@ -49,6 +49,9 @@
 #define INVESTIGATION_NSEAL_COLUMNS 4
 extern const sn_sealdb_column
     investigation_store_seal_columns[INVESTIGATION_NSEAL_COLUMNS];
+#define INVESTIGATION_NSEAL_DOCUMENTS 1
+extern const sn_sealdb_document
+    investigation_store_seal_documents[INVESTIGATION_NSEAL_DOCUMENTS];
 
 /* What a task is for (task.kind). */
 typedef enum investigation_task_kind {

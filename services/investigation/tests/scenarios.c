@@ -1466,6 +1466,20 @@ sealed(void)
 	        hh_ids[1], hh_ids[2])
 	        == 3,
 	    "cannot write a task in clear");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "WITH r AS (INSERT INTO %s.report (task_id, submitted_by,"
+	        " investigator1, investigator1_idn, investigator2,"
+	        " investigator2_idn, visit_date, members, living_conditions,"
+	        " housing_condition, contradictions, recommendation)"
+	        " SELECT id, 'inv.a', 'inv.a', '%s', 'inv.b', '%s', "
+	        "not_before,"
+	        " '[{\"id_number\": \"%s\", \"present\": true}]', 'x', 'y',"
+	        " '[]', 'approve' FROM %s.task WHERE application_id = 'S-old'"
+	        " RETURNING 1) SELECT count(*) FROM r",
+	        inv_schema, staff_ids[0], staff_ids[1], hh_ids[0], inv_schema)
+	        == 1,
+	    "cannot write a report in clear");
 	start_service(NULL);
 	task_id_of("S-old", id);
 	TH_CHECK(&T,
@@ -1474,9 +1488,21 @@ sealed(void)
 	        && opens_to("investigation.task_member.id_number", hh_ids[1],
 	            "SELECT m.id_number_sealed FROM %s.task_member m"
 	            " WHERE m.ord = 2 AND m.task_id = '%s'",
+	            id)
+	        && count("report WHERE investigator1_idn IS NOT NULL") == 0
+	        && opens_to("investigation.report.investigator1_idn",
+	            staff_ids[0],
+	            "SELECT investigator1_idn_sealed FROM %s.report"
+	            " WHERE task_id = '%s'",
+	            id)
+	        && opens_to("investigation.report.members.id_number",
+	            hh_ids[0],
+	            "SELECT members->0->>'id_number' FROM %s.report"
+	            " WHERE task_id = '%s'",
 	            id),
-	    "the task written in clear was not sealed at start-up");
-	answered_clear(id, false);
+	    "the task and report written in clear were not sealed at "
+	    "start-up");
+	answered_clear(id, true);
 	free(ta);
 }
 
