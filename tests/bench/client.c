@@ -221,18 +221,24 @@ id_provision(struct session *se)
 	int      st = 0;
 	unsigned bump;
 
+	/* Partners and departments are service accounts, without an
+	 * identity number; everyone else is staff. */
+	bool service = strcmp(se->role, "partner") == 0
+	    || strcmp(se->role, "department") == 0;
+
 	random_password(se->password);
 	for (bump = 0; bump < 8; bump++) {
 		if (se->idn[0] != '\0')
 			snprintf(idn, sizeof(idn), "%s", se->idn);
 		else
 			made_idn(se->user, bump, idn);
-		st = id_call("POST", "/users", admin_token(),
-		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-		        "username", se->user, "display_name", se->user, "kind",
-		        "staff", "role", se->role, "jurisdiction", se->juris,
-		        "id_number", idn, "password", se->password),
-		    &resp);
+		json_t *u = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}",
+		    "username", se->user, "display_name", se->user, "kind",
+		    service ? "service" : "staff", "role", se->role,
+		    "jurisdiction", se->juris, "password", se->password);
+		if (!service)
+			json_object_set_new(u, "id_number", json_string(idn));
+		st = id_call("POST", "/users", admin_token(), u, &resp);
 		if (st == 201) {
 			free(resp);
 			return;
@@ -243,7 +249,7 @@ id_provision(struct session *se)
 		if (id_lookup(se->user, id))
 			break;
 		/* Not the name: the number is another user's. */
-		if (se->idn[0] != '\0')
+		if (se->idn[0] != '\0' || service)
 			id_fail("POST /users (its id_number is taken)",
 			    se->user, st, NULL);
 	}

@@ -174,8 +174,10 @@ notice(const struct staff *dist, const struct ben *b, const char *kind,
 	struct staff op;
 	if (b == NULL || port_agency <= 0 || !head_of(dist, b, idn))
 		return;
+	/* A department's service account (agency-sim's routes are public;
+	 * identity knows no role "agency_operator"). */
 	client_issue(
-	    &op, "agency-operator", "agency_operator", CLIENT_DISTRICT, NULL);
+	    &op, "agency-operator", "department", CLIENT_DISTRICT, NULL);
 	sn_date_format(sn_date_add_days(sn_clock_today(), -1), date);
 	json_t *body = json_pack("{s:s, s:s, s:s}", "kind", kind, "id_number",
 	    idn, "effective_date", date);
