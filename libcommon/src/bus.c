@@ -240,6 +240,7 @@ struct stream {
 	char     epoch[40];
 	bool     halted;
 	bool     halt_recorded;
+	bool     ever_loaded; /* its cursor row was read once */
 	char     halt_reason[256];
 	uint64_t stop_before; /* an event that could not be applied */
 	char     stop_reason[256];
@@ -1688,7 +1689,8 @@ cursor_loaded(sn_err err, PGresult *res, void *arg)
 		uv_timer_start(&st->timer, on_apply_retry, 500, 0);
 		return;
 	}
-	st->loaded = true;
+	st->loaded      = true;
+	st->ever_loaded = true;
 	if (c.has_halt) {
 		/* Halted, by us or before a restart: wait for the operator. */
 		if (!st->halted)
@@ -2033,10 +2035,14 @@ sn_bus_healthy(const sn_bus *bus, char *why, size_t cap)
 	if (bus == NULL)
 		return true;
 	for (const struct stream *st = bus->streams; st != NULL; st = st->next)
-		if (st->halted) {
+		if (st->halted || !st->ever_loaded) {
+			/* Until its cursor row is read, a stream may be one
+			 * halted before a restart. */
 			if (why != NULL && cap > 0)
-				snprintf(why, cap, "bus stream %s halted: %s",
-				    st->name, st->halt_reason);
+				snprintf(why, cap, "bus stream %s %s%s",
+				    st->name,
+				    st->halted ? "halted: " : "not loaded yet",
+				    st->halted ? st->halt_reason : "");
 			return false;
 		}
 	return true;

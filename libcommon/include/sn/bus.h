@@ -217,7 +217,9 @@ uint64_t sn_bus_published(const sn_bus *bus);
 /*
  * Whether every followed stream is running: false when one is halted,
  * with "bus stream P halted: REASON" in why (cap bytes, NUL-terminated;
- * why may be NULL). For /readyz. NULL bus: true. Loop thread.
+ * why may be NULL), and before a stream's cursor row was first read (it
+ * may hold a halt from before a restart). For /readyz. NULL bus: true.
+ * Loop thread.
  */
 bool sn_bus_healthy(const sn_bus *bus, char *why, size_t cap);
 
