@@ -547,6 +547,25 @@ visit_report(const json_t *task, const struct staff *a, const char *ida,
 	    "approve");
 }
 
+/* A string claim of a JWT's payload into out (unchanged without it). */
+static void
+token_claim(const char *token, const char *claim, char *out, size_t cap)
+{
+	const char *p = strchr(token, '.'), *e = p ? strchr(p + 1, '.') : NULL;
+	unsigned char buf[2048];
+	size_t        n = 0;
+	if (e == NULL
+	    || sodium_base642bin(buf, sizeof(buf), p + 1, (size_t) (e - p - 1),
+	           NULL, &n, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING)
+	        != 0)
+		return;
+	json_t     *j = json_loadb((const char *) buf, n, 0, NULL);
+	const char *v = json_string_value(json_object_get(j, claim));
+	if (v != NULL && strlen(v) < cap)
+		snprintf(out, cap, "%s", v);
+	json_decref(j);
+}
+
 int
 client_report_visits(int port, const char *village, int n, int *reported)
 {
@@ -557,6 +576,12 @@ client_report_visits(int port, const char *village, int n, int *reported)
 	client_staff_idnum(ida, n);
 	client_staff_idnum(idb, n + 1);
 	client_issue(&a, ua, "investigator", village, ida);
+	/* The number the token carries is the one that counts: identity
+	 * keeps the one an investigator was created with (an earlier
+	 * program may have used another n). b is only named, never logs in. */
+	token_claim(a.token, "idn", ida, sizeof(ida));
+	if (strcmp(ida, idb) == 0)
+		client_staff_idnum(idb, n + 3);
 	snprintf(b.user, sizeof(b.user), "%s", ub);
 	snprintf(path, sizeof(path), "/tasks?village=%s", village);
 	json_t *out = NULL;
