@@ -116,6 +116,17 @@ id_index(const char *id_number)
 	return out;
 }
 
+/* The blind index of a payee's account (schema/007_sealed.sql). */
+static const char *
+account_index(const char *account_number)
+{
+	static char buf[SN_SEAL_INDEX_HEX + 1];
+
+	sn_seal_index(
+	    test_sealer(), "intake.account_number", account_number, buf);
+	return buf;
+}
+
 /* A new person: a valid identity number and its birth date. */
 typedef struct person {
 	char id[19];
@@ -894,7 +905,8 @@ withdraw(void)
 
 /* approval's events: a rejection frees the members, an approval keeps
  * them, an ACTIVE beneficiary household blocks its persons (even one who
- * never applied here), EXITED frees them; a malformed event is skipped. */
+ * never applied here), EXITED frees them; an event that does not decode
+ * is never passed over: the stream halts before it, with the reason. */
 static void
 approval_events(void)
 {
@@ -907,21 +919,18 @@ approval_events(void)
 
 	char  lines[8192], l[2048];
 	char *ids[2] = { c_ps[0].id, newcomer.id };
-	snprintf(lines, sizeof(lines),
-	    "application.decided %s approval-test 0aff\n", a_id);
-	decided_line(l, sizeof(l), a_id, false);
-	strcat(lines, l);
+	decided_line(lines, sizeof(lines), a_id, false);
 	decided_line(l, sizeof(l), c_id, true);
 	strcat(lines, l);
 	beneficiary_line(l, sizeof(l), "ben-1", c_id,
 	    SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_ACTIVE, ids, 2);
 	strcat(lines, l);
 	th_proc *inj = inject(lines);
-	if (!th_wait_int(&T, 4, 30000,
+	if (!th_wait_int(&T, 3, 30000,
 	        "SELECT last_seq FROM %s.bus_cursor WHERE publisher ="
 	        " 'approval'",
 	        schema))
-		th_fail(&T, "intake did not apply approval's 4 events");
+		th_fail(&T, "intake did not apply approval's 3 events");
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.application WHERE id = '%s'"
@@ -960,7 +969,7 @@ approval_events(void)
 	beneficiary_line(l, sizeof(l), "ben-1", c_id,
 	    SN__ASSIST__V1__BENEFICIARY_STATUS__BENEFICIARY_EXITED, NULL, 0);
 	inj = inject(l);
-	if (!th_wait_int(&T, 5, 30000,
+	if (!th_wait_int(&T, 4, 30000,
 	        "SELECT last_seq FROM %s.bus_cursor WHERE publisher ="
 	        " 'approval'",
 	        schema))
@@ -968,6 +977,30 @@ approval_events(void)
 	person again[2] = { newcomer, c_ps[0] };
 	char  *d_id     = submit_ok(again, 2, "after the exit");
 	th_stop(&T, inj);
+
+	/* Event 5 does not decode: the stream halts before it and says
+	 * why; the cursor stays at 4 and intake still takes applications. */
+	snprintf(lines, sizeof(lines),
+	    "application.decided %s approval-test 0aff\n", d_id);
+	inj = inject(lines);
+	if (!th_wait_int(&T, 1, 30000,
+	        "SELECT count(*) FROM %s.bus_cursor WHERE publisher ="
+	        " 'approval' AND halted_reason ="
+	        " 'event 5 (application.decided) does not decode'",
+	        schema))
+		th_fail(
+		    &T, "intake did not halt approval's stream at event 5");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT last_seq FROM %s.bus_cursor WHERE publisher ="
+	        " 'approval'",
+	        schema)
+	        == 4,
+	    "the cursor moved past the event that does not decode");
+	person later[1] = { new_person(1984) };
+	char  *e_id     = submit_ok(later, 1, "with approval's stream halted");
+	th_stop(&T, inj);
+	free(e_id);
 	free(a_id);
 	free(b_id);
 	free(c_id);
@@ -1078,9 +1111,11 @@ draft_of(const char *rid)
 
 /* referral.created of kinds dibao and tekun opens one draft each,
  * prefilled from the referral; medical is another department's and opens
- * nothing; a malformed referral is skipped; the same referral again (in
- * the same batch, and later in a new run of the stream) opens nothing
- * more. Drafts claim nobody and publish nothing. */
+ * nothing; the same referral again (in the same batch, and later in a
+ * new run of the stream) opens nothing more. Drafts claim nobody and
+ * publish nothing. A referral intake's rules refuse (an identity number
+ * that fails its check digit) is never passed over: the stream halts
+ * before it with the reason, and opens no draft. */
 static void
 referral_drafts(void)
 {
@@ -1106,12 +1141,7 @@ referral_drafts(void)
 	    SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO, &pd,
 	    "220103001", VILLAGE, 4);
 	strcat(lines, l);
-	referral_line(l, sizeof(l), "ref-broken",
-	    SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO, &broken,
-	    "220103001", VILLAGE, 2);
-	strcat(lines, l);
-	strcat(lines, "referral.created g-junk emergency-test 0aff\n");
-	th_proc *inj = referrals(lines, 6);
+	th_proc *inj = referrals(lines, 4);
 
 	TH_CHECK(&T,
 	    th_int(&T, "SELECT count(*) FROM %s.application", schema) == 2
@@ -1137,21 +1167,23 @@ referral_drafts(void)
 	        " AND referral_note = 'house fire; family staying with"
 	        " neighbours'"
 	        " AND payee_bank_code = 'ICBC'"
-	        " AND payee_account_number = '6222020200998877665'"
+	        " AND payee_account_number IS NULL"
+	        " AND payee_account_number_sealed LIKE 'sn1.%%'"
+	        " AND payee_account_number_index = '%s'"
 	        " AND payee_account_name = '" NAME_UTF8 "'"
 	        " AND taken_in_by IS NULL AND accepted_date IS NULL"
 	        " AND consent_reference IS NULL",
-	        schema, VILLAGE)
+	        schema, VILLAGE, account_index("6222020200998877665"))
 	        == 1,
 	    "the dibao draft is not prefilled from its referral");
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.member m JOIN %s.application a"
 	        " ON a.id = m.application_id WHERE a.referral_id = 'ref-dibao'"
-	        " AND m.position = 0 AND m.id_number = '%s'"
+	        " AND m.position = 0 AND m.id_number_index = '%s'"
 	        " AND m.name = '" NAME_UTF8 "' AND m.relation = 'self'"
 	        " AND m.birth_date = '%s'",
-	        schema, schema, pd.id, pd.birth)
+	        schema, schema, id_index(pd.id), pd.birth)
 	            == 1
 	        && th_int(&T,
 	               "SELECT count(*) FROM %s.member m JOIN %s.application a"
@@ -1165,9 +1197,10 @@ referral_drafts(void)
 	        "SELECT count(*) FROM %s.application a JOIN %s.member m"
 	        " ON m.application_id = a.id WHERE a.referral_id = 'ref-tekun'"
 	        " AND a.requested_category = 'tekun'"
-	        " AND a.note = 'household size: 1' AND m.id_number = '%s'"
+	        " AND a.note = 'household size: 1'"
+	        " AND m.id_number_index = '%s'"
 	        " AND m.relation = 'self' AND m.birth_date = '%s'",
-	        schema, schema, pt.id, pt.birth)
+	        schema, schema, id_index(pt.id), pt.birth)
 	        == 1,
 	    "the tekun draft is not prefilled from its referral");
 	TH_CHECK(&T,
@@ -1216,13 +1249,44 @@ referral_drafts(void)
 	referral_line(l, sizeof(l), "ref-dibao",
 	    SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO, &pd,
 	    "220103001", VILLAGE, 4);
-	inj = referrals(l, 7);
+	inj = referrals(l, 5);
 	TH_CHECK(&T,
 	    th_int(&T, "SELECT count(*) FROM %s.application", schema) == 2
 	        && th_int(&T, "SELECT count(*) FROM %s.member", schema) == 2,
 	    "the repeated referral opened another draft");
 	char *again = draft_of("ref-dibao");
 	TH_CHECK(&T, strcmp(again, id) == 0, "the draft changed its id");
+	th_stop(&T, inj);
+
+	/* A referral with a wrong check digit halts the stream at event 6. */
+	referral_line(l, sizeof(l), "ref-broken",
+	    SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO, &broken,
+	    "220103001", VILLAGE, 2);
+	inj = inject_as("emergency", l);
+	if (!th_wait_int(&T, 1, 30000,
+	        "SELECT count(*) FROM %s.bus_cursor WHERE publisher ="
+	        " 'emergency' AND halted_reason ="
+	        " 'event 6 (referral.created) was refused as malformed'",
+	        schema))
+		th_fail(
+		    &T, "intake did not halt emergency's stream at event 6");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT last_seq FROM %s.bus_cursor WHERE publisher ="
+	        " 'emergency'",
+	        schema)
+	            == 5
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.application WHERE"
+	               " referral_id = 'ref-broken'",
+	               schema)
+	            == 0
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.member WHERE id_number_index"
+	               " = '%s'",
+	               schema, id_index(broken.id))
+	            == 0,
+	    "the refused referral moved the cursor or opened a draft");
 	th_stop(&T, inj);
 
 	/* Holding no claim, the referred person may still apply anew. */
