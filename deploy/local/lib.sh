@@ -75,7 +75,9 @@ _sn_tmpbase() {
 	printf '%s' "${base%/}"
 }
 
-sn_say() { printf 'safetynet: %s\n' "$*" >&2; }
+# Each line carries the seconds since the script started: CI's log then
+# shows where the time went.
+sn_say() { printf 'safetynet: [%4ss] %s\n' "$SECONDS" "$*" >&2; }
 sn_die() { sn_say "error: $*"; exit 1; }
 
 # --- packages -------------------------------------------------------------
