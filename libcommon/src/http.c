@@ -1561,14 +1561,17 @@ on_readyz(sn_http_req *req, void *arg)
 	sn_http *h = arg;
 
 	bool ready;
+	char why[512] = "";
 
 	if (h->ready != NULL)
-		ready = h->ready(h->ready_arg);
+		ready = h->ready(h->ready_arg, why, sizeof(why));
 	else
 		ready = h->db == NULL || sn_db_ready(h->db);
 	if (h->closing || !ready)
-		sn_http_reply_error(
-		    req, 503, "not_ready", "the service is not ready", NULL);
+		sn_http_reply_error(req, 503, "not_ready",
+		    !h->closing && why[0] != '\0' ? why
+		                                  : "the service is not ready",
+		    NULL);
 	else
 		sn_http_reply_json(
 		    req, 200, json_pack("{s:s}", "status", "ready"));

@@ -390,13 +390,19 @@ watchdog_disarm(watchdog *w)
 }
 
 /* Ready while the database answers and no bus stream is halted (a halted
- * stream waits for an operator: sn-bus; its reason is logged). */
+ * stream waits for an operator: sn-bus; its reason is logged and is the
+ * 503's message). */
 static bool
-is_ready(void *arg)
+is_ready(void *arg, char *why, size_t cap)
 {
 	sn_service *svc = arg;
-	return !svc->stopping && sn_db_ready(svc->db)
-	    && sn_bus_healthy(svc->bus, NULL, 0);
+	if (svc->stopping)
+		return false;
+	if (!sn_db_ready(svc->db)) {
+		snprintf(why, cap, "the database does not answer");
+		return false;
+	}
+	return sn_bus_healthy(svc->bus, why, cap);
 }
 
 static void

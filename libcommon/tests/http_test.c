@@ -161,10 +161,13 @@ on_hang(sn_http_req *req, void *arg)
 }
 
 static bool
-is_ready(void *arg)
+is_ready(void *arg, char *why, size_t cap)
 {
 	(void) arg;
-	return !atomic_load(&not_ready);
+	if (!atomic_load(&not_ready))
+		return true;
+	snprintf(why, cap, "bus stream intake halted: a test's reason");
+	return false;
 }
 
 static void
@@ -421,6 +424,11 @@ test_healthz_readyz(void **state)
 	atomic_store(&not_ready, true);
 	request("GET", "/readyz", NULL, NULL, &r);
 	assert_error(&r, 503, "not_ready");
+	j = body_json(&r);
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_object_get(j, "error"), "message")),
+	    "bus stream intake halted: a test's reason");
+	json_decref(j);
 	atomic_store(&not_ready, false);
 	request("GET", "/readyz", NULL, NULL, &r);
 	assert_int_equal(r.status, 200);

@@ -87,9 +87,11 @@ load_tick(void *arg)
 }
 
 static bool
-is_ready(void *arg)
+is_ready(void *arg, char *why, size_t cap)
 {
 	agency_sim_notices *ns = arg;
+	(void) why;
+	(void) cap;
 	return ns->loaded && sn_db_ready(sn_service_db(ns->svc));
 }
 

@@ -120,7 +120,7 @@ setup(sn_service *svc, void *arg)
 	    "SN_IDENTITY_LOCKOUT_FAILURES", 5, 1, 100);
 	cfg.lockout.lock_s
 	    = sn_config_int("SN_IDENTITY_LOCKOUT_S", 900, 1, 604800);
-	if (identity_pwhash_init() != SN_OK
+	if (identity_pwhash_init(sn_service_metrics(svc)) != SN_OK
 	    || (err = bootstrap_settings()) != SN_OK)
 		return SN_ENOMEM;
 	err = identity_init(&ident, svc, &cfg);

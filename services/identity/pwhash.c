@@ -13,6 +13,10 @@
 
 static char dummy_hash[crypto_pwhash_STRBYTES];
 
+/* Loop thread only, like the module. */
+static sn_gauge   *running;
+static sn_counter *checks[2]; /* against a user's hash, the dummy */
+
 /* One job on the pool: owned by the module from the call to after_work. */
 typedef struct job {
 	uv_work_t            work;
@@ -35,12 +39,22 @@ make_hash(char out[crypto_pwhash_STRBYTES], const char *pw)
 }
 
 sn_err
-identity_pwhash_init(void)
+identity_pwhash_init(sn_metrics *m)
 {
 	unsigned char raw[24];
 	char          pw[64];
 	if (sodium_init() < 0)
 		return SN_EINVAL;
+	running   = sn_metrics_gauge(m, "sn_identity_pwhash_running",
+	      "argon2id hashes running on the thread pool now", NULL);
+	checks[0] = sn_metrics_counter(m, "sn_identity_password_checks_total",
+	    "Passwords checked with argon2id, by the hash checked against",
+	    "against=\"user\"");
+	checks[1] = sn_metrics_counter(m, "sn_identity_password_checks_total",
+	    "Passwords checked with argon2id, by the hash checked against",
+	    "against=\"dummy\"");
+	if (running == NULL || checks[0] == NULL || checks[1] == NULL)
+		return SN_ENOMEM;
 	randombytes_buf(raw, sizeof(raw));
 	sodium_bin2hex(pw, sizeof(pw), raw, sizeof(raw));
 	bool ok = make_hash(dummy_hash, pw);
@@ -78,6 +92,9 @@ after_work(uv_work_t *w, int status)
 {
 	job *j = w->data;
 	(void) status;
+	sn_gauge_add(running, -1);
+	if (j->verify)
+		sn_counter_add(checks[j->dummy], 1);
 	sodium_memzero(j->password, strlen(j->password));
 	free(j->password);
 	if (j->verify)
@@ -104,6 +121,7 @@ queue(uv_loop_t *loop, job *j, const char *password)
 		free(j);
 		return SN_EUV;
 	}
+	sn_gauge_add(running, 1);
 	return SN_OK;
 }
 

@@ -15,14 +15,18 @@
 #include <uv.h>
 
 #include "sn/err.h"
+#include "sn/metrics.h"
 
 /*
  * Prepares the module: sodium_init and the dummy hash an unknown user is
  * checked against, so that a login for a name that does not exist costs
- * the same as one for a name that does (no user enumeration by timing).
+ * the same as one for a name that does (no user enumeration by timing),
+ * and its metrics in m: sn_identity_pwhash_running (hashes on the thread
+ * pool now; a /metrics answer that sees it above 0 was given while a hash
+ * ran) and sn_identity_password_checks_total{against="user"|"dummy"}.
  * Blocks for one hash; call once from setup. SN_ENOMEM or SN_EINVAL.
  */
-sn_err identity_pwhash_init(void);
+sn_err identity_pwhash_init(sn_metrics *m);
 
 /* Longest hash text, with its NUL (crypto_pwhash_STRBYTES). */
 #define IDENTITY_PWHASH_MAX 128

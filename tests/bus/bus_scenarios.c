@@ -766,6 +766,10 @@ forged_envelope(void)
 	char *body = NULL;
 	int   st   = readyz(port, &body);
 	TH_CHECK(&T, st == 503, "/readyz answers %d while halted", st);
+	TH_CHECK(&T,
+	    body != NULL && strstr(body, "bus stream pub halted: ") != NULL
+	        && strstr(body, why) != NULL,
+	    "/readyz does not give the reason: %s", body ? body : "(none)");
 	printf("forged_envelope: halted (%s); /readyz %d %s\n", why, st,
 	    body ? body : "");
 	fflush(stdout); /* before the next fork */

@@ -65,7 +65,7 @@
 #endif
 
 #define NAG 8
-#define NOTHING_MS 2000 /* how long "gets nothing" waits */
+#define NOTHING_MS 1000 /* how long "gets nothing" waits */
 
 static th T;
 

@@ -127,8 +127,11 @@ typedef struct sn_http_config {
 /* Runs on the loop thread with a request the handler now borrows. */
 typedef void (*sn_http_handler)(sn_http_req *req, void *arg);
 
-/* Answers /readyz: true for ready. Loop thread; must not block. */
-typedef bool (*sn_http_ready_fn)(void *arg);
+/* Answers /readyz: true for ready. When not, it may say why in why (cap
+ * bytes, NUL-terminated; left empty, the answer says only "the service
+ * is not ready"): the 503's error.message, so that an operator reading
+ * the probe sees a halted stream's reason. Loop thread; must not block. */
+typedef bool (*sn_http_ready_fn)(void *arg, char *why, size_t cap);
 
 /*
  * Binds the address and starts serving (requests are read as the loop

@@ -51,6 +51,15 @@
  *   SN_TOKEN_PUBLIC_KEY  PEM public key (P-256) verifying ES256 bearer
  *                        tokens (sn/auth.h; required when def->needs_auth);
  *                        a private key there is refused (exit 2)
+ *   SN_TLS_CERT_FILE, SN_TLS_KEY_FILE, SN_TLS_CA_FILE  this service's
+ *                        certificate and key and the CA its peers'
+ *                        certificates must be of (sn/tls.h): every
+ *                        tls+tcp:// NNG link is mutual TLS with them, and
+ *                        the HTTP API serves HTTPS with the same
+ *                        certificate unless SN_HTTP_TLS=off
+ *   SN_HTTP_TLS          on (default when a certificate is set) or off
+ *                        (a follower dials publisher NAME and accepts only
+ *                        a certificate naming NAME)
  *   SN_SEAL_KEYS, SN_BLIND_KEY  the sealing keyring and the blind-index
  *                        key (sn/seal.h); required when def->needs_seal,
  *                        else optional; the sealer is sn_seal_default()
@@ -71,7 +80,9 @@
  *   SN_TEST_CLOCK, SN_CLOCK_OFFSET_S  tests only: shifts the clock
  *   SN_LOG_LEVEL         debug, info, warn or error (default info)
  *   SN_SHUTDOWN_MS       hard deadline for draining (default 10000)
- * NAME is the service's name upper-cased, '-' becoming '_'.
+ * NAME is the service's name upper-cased, '-' becoming '_'. Every
+ * setting may instead be given as <SETTING>_FILE, naming a file that
+ * holds it (secrets mounted as files); both set is an error.
  */
 #ifndef SN_SERVICE_H
 #define SN_SERVICE_H
