@@ -997,6 +997,17 @@ approval_events(void)
 	        schema)
 	        == 4,
 	    "the cursor moved past the event that does not decode");
+	answer r = call("GET", "/readyz", NULL, NULL, NULL);
+	TH_CHECK(&T,
+	    r.status == 503 && jstr(r.body, "error.message") != NULL
+	        && strcmp(jstr(r.body, "error.message"),
+	               "bus stream approval halted: event 5"
+	               " (application.decided) does not decode")
+	            == 0,
+	    "/readyz does not say why: %d %s", r.status,
+	    jstr(r.body, "error.message") ? jstr(r.body, "error.message")
+	                                  : "(none)");
+	json_decref(r.body);
 	person later[1] = { new_person(1984) };
 	char  *e_id     = submit_ok(later, 1, "with approval's stream halted");
 	th_stop(&T, inj);
