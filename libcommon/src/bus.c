@@ -807,6 +807,29 @@ on_retention(uv_timer_t *t)
 
 static void rep_ready(nng_socket sock, void *arg);
 
+/* How long sending an answer may wait for the requester's pipe. */
+#define REP_SEND_MS 100
+
+/*
+ * Sends the answer in msg (ours). Not NNG_FLAG_NONBLOCK: REP refuses a
+ * non-blocking send while the pipe's previous send has not completed in
+ * NNG's thread, and a requester that got that answer may already have
+ * asked again (seen under load: the answer to the next request was
+ * dropped, and the requester waited for its resend time). The wait is
+ * for NNG's own completion, at most REP_SEND_MS (the socket's send
+ * timeout).
+ */
+static void
+rep_put(sn_bus *bus, nng_msg *msg)
+{
+	int rv = nng_sendmsg(bus->rep, msg, 0);
+	if (rv != 0) {
+		sn_log(SN_LOG_WARN, "replay answer not sent", "publisher",
+		    bus->publisher, "error", nng_strerror(rv), NULL);
+		nng_msg_free(msg);
+	}
+}
+
 static void
 rep_send(sn_bus *bus, Sn__Bus__V1__ReplayReply *reply)
 {
@@ -816,8 +839,7 @@ rep_send(sn_bus *bus, Sn__Bus__V1__ReplayReply *reply)
 	nng_msg_clear(msg);
 	if (nng_msg_realloc(msg, len) == 0) {
 		sn__bus__v1__replay_reply__pack(reply, nng_msg_body(msg));
-		if (nng_sendmsg(bus->rep, msg, NNG_FLAG_NONBLOCK) != 0)
-			nng_msg_free(msg);
+		rep_put(bus, msg);
 	} else {
 		nng_msg_free(msg);
 	}
@@ -950,8 +972,8 @@ rep_refuse(sn_bus *bus, nng_msg *msg, const char *why)
 	nng_msg_clear(msg);
 	if (nng_msg_realloc(msg, len) == 0) {
 		sn__bus__v1__replay_reply__pack(&reply, nng_msg_body(msg));
-		if (nng_sendmsg(bus->rep, msg, NNG_FLAG_NONBLOCK) == 0)
-			return;
+		rep_put(bus, msg);
+		return;
 	}
 	nng_msg_free(msg);
 }
@@ -1824,7 +1846,10 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 			nng_fail("rep open", rv);
 			goto fail_pub;
 		}
-		if (sn_nng_setup(bus->rep, 1 << 16, 0) != SN_OK)
+		if (sn_nng_setup(bus->rep, 1 << 16, 0) != SN_OK
+		    || nng_socket_set_ms(
+		           bus->rep, NNG_OPT_SENDTIMEO, REP_SEND_MS)
+		        != 0)
 			goto fail_rep;
 		if ((rv = sn_nng_listen(bus->rep, cfg->replay_url)) != 0) {
 			sn_log(SN_LOG_ERROR, "cannot listen", "url",
