@@ -358,10 +358,10 @@ on_allocate(sn_http_req *req, void *arg)
 /* household_id_numbers: an optional array of strings, kept in r and as
  * a text[] literal (the rules check each one). */
 static bool
-household_input(req_ctx *c, const json_t *b, sn_problem *why)
+household_input(emergency_grant_body *g, const json_t *b, sn_problem *why)
 {
 	const json_t        *arr = NULL;
-	emergency_grant_req *r   = &c->u.grant.r;
+	emergency_grant_req *r   = &g->r;
 	if (!sn_in_array(b, "household_id_numbers", "", 0, &arr, why))
 		return false;
 	if (arr != NULL && json_array_size(arr) >= EMERGENCY_HOUSEHOLD_MAX)
@@ -384,7 +384,8 @@ household_input(req_ctx *c, const json_t *b, sn_problem *why)
 /* kind, instalments, monthly_amount_fen and amount_fen: the whole
  * amount into r->amount_fen (rules.h, emergency_rules_kind). */
 static bool
-kind_input(req_ctx *c, const json_t *b, sn_problem *why)
+kind_input(emergency_grant_body *g, const json_t *b, int64_t instalments_max,
+    sn_problem *why)
 {
 	emergency_kind_req k = { 0 };
 	k.has_instalments    = json_object_get(b, "instalments") != NULL;
@@ -394,14 +395,14 @@ kind_input(req_ctx *c, const json_t *b, sn_problem *why)
 	    && in_i64(b, "instalments", &k.instalments, why)
 	    && in_i64(b, "monthly_amount_fen", &k.monthly_fen, why)
 	    && in_i64(b, "amount_fen", &k.amount_fen, why)
-	    && emergency_rules_kind(&k, c->em->cfg.instalments_max,
-	        &c->u.grant.kind, &c->u.grant.instalments,
-	        &c->u.grant.r.amount_fen, why)
-	    && (c->u.grant.monthly = k.has_monthly ? k.monthly_fen : 0, true);
+	    && emergency_rules_kind(&k, instalments_max, &g->kind,
+	        &g->instalments, &g->r.amount_fen, why)
+	    && (g->monthly = k.has_monthly ? k.monthly_fen : 0, true);
 }
 
-static bool
-grant_input(req_ctx *c, sn_problem *why)
+bool
+emergency_decode_grant(const json_t *b, int64_t instalments_max,
+    emergency_grant_body *g, sn_problem *why)
 {
 	static const char *const keys[]  = { "township_code", "village_code",
 		 "person", "cause", "description", "household_size",
@@ -410,8 +411,9 @@ grant_input(req_ctx *c, sn_problem *why)
 	static const char *const pkeys[] = { "id_number", "name", NULL };
 	static const char *const ykeys[]
 	    = { "bank_code", "account_number", "account_name", NULL };
-	const json_t *b = sn_http_json(c->req), *person = NULL, *payee = NULL;
-	emergency_grant_req *r = &c->u.grant.r;
+	const json_t        *person = NULL, *payee = NULL;
+	emergency_grant_req *r = &g->r;
+	memset(g, 0, sizeof(*g));
 	return sn_in_only(b, keys, "", why)
 	    && sn_in_object(b, "person", "", 0, &person, why)
 	    && sn_in_object(b, "payee", "", 0, &payee, why)
@@ -425,12 +427,27 @@ grant_input(req_ctx *c, sn_problem *why)
 	    && in_str(
 	        b, "description", "", SN_IN_MULTILINE, &r->description, why)
 	    && in_i64(b, "household_size", &r->household_size, why)
-	    && kind_input(c, b, why) && household_input(c, b, why)
+	    && kind_input(g, b, instalments_max, why)
+	    && household_input(g, b, why)
 	    && in_str(payee, "bank_code", "payee.", 0, &r->bank_code, why)
 	    && in_str(
 	        payee, "account_number", "payee.", 0, &r->account_number, why)
 	    && in_str(
 	        payee, "account_name", "payee.", 0, &r->account_name, why);
+}
+
+static bool
+grant_input(req_ctx *c, sn_problem *why)
+{
+	emergency_grant_body g;
+	if (!emergency_decode_grant(
+	        sn_http_json(c->req), c->em->cfg.instalments_max, &g, why))
+		return false;
+	c->u.grant.r           = g.r;
+	c->u.grant.kind        = g.kind;
+	c->u.grant.instalments = g.instalments;
+	c->u.grant.monthly     = g.monthly;
+	return true;
 }
 
 /* The text[] literal of the blind indexes of the person and members

@@ -145,6 +145,25 @@ typedef struct emergency_config {
 
 #define EMERGENCY_MAX_FUND_GAUGES 1024
 
+/* The body of POST /grants, decoded: strings borrowed from the body. */
+typedef struct emergency_grant_body {
+	emergency_grant_req r; /* amount_fen: the whole amount */
+	emergency_kind      kind;
+	int32_t             instalments; /* transitional: 2..max */
+	int64_t             monthly;     /* transitional: each instalment */
+} emergency_grant_body;
+
+/*
+ * Decodes the body of POST /grants as the handler does before its rules
+ * (sn/input.h: unknown members, nulls and control characters refused;
+ * household_id_numbers each a valid identity number, at most 19; the kind
+ * and amounts through emergency_rules_kind with instalments_max). false
+ * with why filled (a 422) when it does not decode. The fuzz harness calls
+ * it too.
+ */
+bool emergency_decode_grant(const json_t *body, int64_t instalments_max,
+    emergency_grant_body *out, sn_problem *why);
+
 enum emergency_outcome {
 	EMERGENCY_OUT_GRANTED = 0,
 	EMERGENCY_OUT_AWAITING,

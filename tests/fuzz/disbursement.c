@@ -22,12 +22,6 @@ static const sn_principal APPROVER
     = { "fin2", "finance_approver", "220103", "" };
 
 static void
-refused(const sn_problem *p)
-{
-	FUZZ_CHECK(p->status >= 400 && p->status < 500 && p->code != NULL);
-}
-
-static void
 budget(const json_t *b)
 {
 	static const char *const keys[]
@@ -44,7 +38,7 @@ budget(const json_t *b)
 	            &amount, &why)
 	        && disbursement_rules_allocation(
 	            &FINANCE, fund, year, amount, &why))) {
-		refused(&why);
+		FUZZ_REFUSED(&why);
 		return;
 	}
 	FUZZ_CHECK(
@@ -64,14 +58,14 @@ run(const json_t *b)
 	if (!(disbursement_rules_run_create(&FINANCE, &why)
 	        && sn_in_only(b, keys, "", &why)
 	        && sn_in_str(b, "period", "", 0, 0, &period, &why))) {
-		refused(&why);
+		FUZZ_REFUSED(&why);
 		return;
 	}
 	if (period == NULL || sn_month_parse(period, &m) != SN_OK
 	    || !disbursement_rules_period_ok(m))
 		return; /* 422 invalid_period */
 	if (!disbursement_rules_run_period(m, current, false, &why)) {
-		refused(&why);
+		FUZZ_REFUSED(&why);
 		return;
 	}
 	int32_t ahead = sn_month_diff(current, m);
@@ -96,7 +90,7 @@ decision(const json_t *b)
 	            b, "reason", "", SN_IN_MULTILINE, 0, &reason, &why)
 	        && disbursement_rules_approval(
 	            &APPROVER, &v, d, &step, &why))) {
-		refused(&why);
+		FUZZ_REFUSED(&why);
 		return;
 	}
 	FUZZ_CHECK(d != NULL);

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sn/problem.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FUZZ_CHECK(cond)                                                      \
@@ -27,6 +29,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 			abort();                                              \
 		}                                                             \
 	} while (0)
+
+/* A decoder's or a rule's refusal: a 4xx with a code, never anything
+ * else. */
+#define FUZZ_REFUSED(p)                                                       \
+	FUZZ_CHECK(                                                           \
+	    (p)->status >= 400 && (p)->status < 500 && (p)->code != NULL)
 
 /* data[0..size) as a NUL-terminated heap string (free it); aborts when
  * out of memory. Embedded NULs stay: C string functions stop at the

@@ -15,12 +15,6 @@
 
 static const sn_principal ADMIN = { "admin", "district_admin", "220103", "" };
 
-static void
-refused(const sn_problem *p)
-{
-	FUZZ_CHECK(p->status >= 400 && p->status < 500 && p->code != NULL);
-}
-
 /* The password taken is the one sent: no byte after a "\u0000" lost. */
 static void
 whole_password(const json_t *b, const char *pw)
@@ -37,7 +31,7 @@ create(const json_t *b)
 	sn_problem_clear(&why);
 	if (!identity_users_decode_new(b, &u, &why)
 	    || !identity_rules_new_user(&u, &ADMIN, 20261203, &why)) {
-		refused(&why);
+		FUZZ_REFUSED(&why);
 		return;
 	}
 	FUZZ_CHECK(identity_rules_username_valid(u.username));
@@ -67,7 +61,7 @@ patch(const json_t *b)
 	sn_problem_clear(&why);
 	if (!identity_users_decode_patch(b, &p, &why)
 	    || !identity_rules_patch(&cur, &p, &ADMIN, out, &n, &why)) {
-		refused(&why);
+		FUZZ_REFUSED(&why);
 		return;
 	}
 	FUZZ_CHECK(n <= IDENTITY_MAX_CHANGES);

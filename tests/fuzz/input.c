@@ -50,12 +50,6 @@ code_points(const char *s)
 }
 
 static void
-refused(const sn_problem *p)
-{
-	FUZZ_CHECK(p->status >= 400 && p->status < 500 && p->code != NULL);
-}
-
-static void
 member(const json_t *o, const char *key, const json_t *v)
 {
 	unsigned   flags = (unsigned) key[0] & 0xf;
@@ -78,7 +72,7 @@ member(const json_t *o, const char *key, const json_t *v)
 			    json_is_null(v) && (flags & SN_IN_NULLABLE));
 		}
 	} else {
-		refused(&p);
+		FUZZ_REFUSED(&p);
 		FUZZ_CHECK(s == untouched);
 	}
 	int64_t n = -7;
@@ -88,7 +82,7 @@ member(const json_t *o, const char *key, const json_t *v)
 		    || (json_is_integer(v) && n == json_integer_value(v)
 		        && n >= -1000 && n <= 1000000));
 	} else {
-		refused(&p);
+		FUZZ_REFUSED(&p);
 		FUZZ_CHECK(n == -7);
 	}
 	sn_date d = { 7, 7, 7 };
@@ -120,7 +114,7 @@ member(const json_t *o, const char *key, const json_t *v)
 	bool b = false;
 	memset(&p, 0, sizeof(p));
 	if (!sn_in_bool(o, key, "", flags, &b, &p))
-		refused(&p);
+		FUZZ_REFUSED(&p);
 	const json_t *j = NULL;
 	memset(&p, 0, sizeof(p));
 	if (sn_in_object(o, key, "", flags, &j, &p) && j != NULL)

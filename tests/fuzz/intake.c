@@ -28,12 +28,6 @@ today(void)
 }
 
 static void
-refused(const sn_problem *p)
-{
-	FUZZ_CHECK(p->status >= 400 && p->status < 500 && p->code != NULL);
-}
-
-static void
 same_members(const intake_app *app, Sn__Assist__V1__Member *const *m, size_t n)
 {
 	FUZZ_CHECK(n == app->nmembers);
@@ -54,15 +48,15 @@ application(const json_t *body)
 	memset(&app, 0, sizeof(app));
 	memset(&p, 0, sizeof(p));
 	if (!intake_codec_decode(body, &app, &p)) {
-		refused(&p);
+		FUZZ_REFUSED(&p);
 		return;
 	}
 	if (!intake_rules_validate(&app, today(), &CLERK, &p)) {
-		refused(&p);
+		FUZZ_REFUSED(&p);
 		return;
 	}
 	if (!intake_rules_payee(&app, &p)) {
-		refused(&p);
+		FUZZ_REFUSED(&p);
 		return;
 	}
 	intake_submitted_meta      meta = { .application_id = "A-1",
@@ -94,7 +88,7 @@ withdrawal(const json_t *body)
 	sn_problem  p;
 	memset(&p, 0, sizeof(p));
 	if (!intake_codec_withdrawal(body, &reason, &p)) {
-		refused(&p);
+		FUZZ_REFUSED(&p);
 		return;
 	}
 	FUZZ_CHECK(reason != NULL && reason[0] != '\0');
@@ -119,7 +113,7 @@ resubmission(const json_t *body)
 	sn_problem  p;
 	memset(&p, 0, sizeof(p));
 	if (!intake_codec_resubmission(body, &amendment, &p)) {
-		refused(&p);
+		FUZZ_REFUSED(&p);
 		return;
 	}
 	FUZZ_CHECK(amendment != NULL && amendment[0] != '\0');
@@ -133,11 +127,11 @@ change(const json_t *body)
 	memset(&c, 0, sizeof(c));
 	memset(&p, 0, sizeof(p));
 	if (!intake_codec_change(body, &c, &p)) {
-		refused(&p);
+		FUZZ_REFUSED(&p);
 		return;
 	}
 	if (!intake_rules_change(&c, today(), &CLERK, &p)) {
-		refused(&p);
+		FUZZ_REFUSED(&p);
 		return;
 	}
 	intake_change_meta      meta = { .change_id = "C-1",

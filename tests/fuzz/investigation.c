@@ -14,12 +14,6 @@
 #include "investigation/rules.h"
 #include "sn/date.h"
 
-static void
-refused(const sn_problem *p)
-{
-	FUZZ_CHECK(p->status >= 400 && p->status < 500 && p->code != NULL);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -32,7 +26,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sn_problem                  p;
 	memset(&p, 0, sizeof(p));
 	if (!investigation_decode_report(body, &r, &p)) {
-		refused(&p);
+		FUZZ_REFUSED(&p);
 		json_decref(body);
 		return 0;
 	}
@@ -46,7 +40,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx.caller_user      = "inv1";
 	ctx.caller_id_number = "";
 	if (!investigation_rules_check_report(&r, &ctx, &p)) {
-		refused(&p);
+		FUZZ_REFUSED(&p);
 		json_decref(body);
 		return 0;
 	}
