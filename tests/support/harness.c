@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <protobuf-c/protobuf-c.h>
@@ -574,20 +575,101 @@ th_fini(th *t)
 	rm_rf(t->run_dir);
 }
 
+/* Test ports (th_free_port): below the ephemeral range (32768-60999). */
+#define PORT_MIN 20000
+#define PORT_MAX 32767
+#define PORT_DIR "/tmp/sn-ports"
+
+static int   claimed[256];
+static int   nclaimed;
+static pid_t claimer; /* a forked child's exit releases nothing */
+
+static void
+ports_release(void)
+{
+	char path[64];
+	if (getpid() != claimer)
+		return;
+	for (int i = 0; i < nclaimed; i++) {
+		snprintf(path, sizeof(path), PORT_DIR "/%d", claimed[i]);
+		(void) unlink(path);
+	}
+	nclaimed = 0;
+}
+
+/* Claims port for this process: a new file, or one whose process is
+ * gone. The claim lasts until this process exits. */
+static bool
+port_claim(int port)
+{
+	char path[64], text[32];
+	snprintf(path, sizeof(path), PORT_DIR "/%d", port);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+	if (fd < 0 && errno == EEXIST) {
+		FILE *f     = fopen(path, "r");
+		long  owner = 0;
+		if (f != NULL) {
+			if (fscanf(f, "%ld", &owner) != 1)
+				owner = 0;
+			fclose(f);
+		}
+		/* A claim of a dead process (or one half written) is
+		 * stale: take it over. */
+		if (owner <= 0
+		    || (kill((pid_t) owner, 0) != 0 && errno == ESRCH)) {
+			(void) unlink(path);
+			fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+		}
+	}
+	if (fd < 0)
+		return false;
+	int  n  = snprintf(text, sizeof(text), "%ld\n", (long) getpid());
+	bool ok = write(fd, text, (size_t) n) == n;
+	close(fd);
+	if (!ok || nclaimed == (int) (sizeof(claimed) / sizeof(claimed[0]))) {
+		(void) unlink(path);
+		return false;
+	}
+	if (claimer == 0) {
+		claimer = getpid();
+		atexit(ports_release);
+	}
+	claimed[nclaimed++] = port;
+	return true;
+}
+
+/* Whether nothing listens on port now. */
+static bool
+port_bindable(int port)
+{
+	int                fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa
+	    = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	bool ok
+	    = fd >= 0 && bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
 int
 th_free_port(void)
 {
-	int                fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	sa.sin_addr.s_addr    = htonl(INADDR_LOOPBACK);
-	socklen_t len         = sizeof(sa);
-	int       port        = -1;
-	if (fd >= 0 && bind(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0
-	    && getsockname(fd, (struct sockaddr *) &sa, &len) == 0)
-		port = ntohs(sa.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
+	static uint32_t seed;
+	if (seed == 0)
+		seed = (uint32_t) getpid() * 2654435761u
+		    ^ (uint32_t) time(NULL);
+	(void) mkdir(PORT_DIR, 0777);
+	for (int tries = 0; tries < 1000; tries++) {
+		seed ^= seed << 13;
+		seed ^= seed >> 17;
+		seed ^= seed << 5;
+		int port = PORT_MIN + (int) (seed % (PORT_MAX - PORT_MIN + 1));
+		if (port_claim(port) && port_bindable(port))
+			return port;
+	}
+	return -1;
 }
 
 static bool

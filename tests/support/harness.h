@@ -81,7 +81,16 @@ extern const char *const th_default_env[];
 extern const char th_token_private_pem[];
 extern const char th_token_public_pem[];
 
-/* A TCP port on 127.0.0.1 that nothing listens on right now. */
+/*
+ * A TCP port on 127.0.0.1 that nothing listens on now, and that no other
+ * test process is given until this one exits: ports come from 20000-32767,
+ * below the kernel's ephemeral range (so no outgoing connection takes
+ * one), each claimed by a file /tmp/sn-ports/<port> holding the claiming
+ * process's pid (removed at exit; a dead pid's claim is taken over). A
+ * port picked by bind(0) was in the ephemeral range and only free at that
+ * moment: another test's service could take it while ours applied its
+ * migrations, and our readiness checks were answered by it.
+ */
 int th_free_port(void);
 
 /*
