@@ -811,18 +811,24 @@ static void rep_ready(nng_socket sock, void *arg);
 #define REP_SEND_MS 100
 
 /*
- * Sends the answer in msg (ours). Not NNG_FLAG_NONBLOCK: REP refuses a
- * non-blocking send while the pipe's previous send has not completed in
- * NNG's thread, and a requester that got that answer may already have
- * asked again (seen under load: the answer to the next request was
- * dropped, and the requester waited for its resend time). The wait is
- * for NNG's own completion, at most REP_SEND_MS (the socket's send
- * timeout).
+ * Answers the request msg (ours, reused for the answer) with reply. Not
+ * NNG_FLAG_NONBLOCK: REP refuses a non-blocking send while the pipe's
+ * previous send has not completed in NNG's thread, and a requester that
+ * got that answer may already have asked again (seen under load: the
+ * answer to the next request was dropped, and the requester waited for
+ * its resend time). The wait is for NNG's own completion, at most
+ * REP_SEND_MS (the socket's send timeout).
  */
 static void
-rep_put(sn_bus *bus, nng_msg *msg)
+rep_put(sn_bus *bus, nng_msg *msg, const Sn__Bus__V1__ReplayReply *reply)
 {
-	int rv = nng_sendmsg(bus->rep, msg, 0);
+	size_t len = sn__bus__v1__replay_reply__get_packed_size(reply);
+	int    rv;
+	nng_msg_clear(msg);
+	if ((rv = nng_msg_realloc(msg, len)) == 0) {
+		sn__bus__v1__replay_reply__pack(reply, nng_msg_body(msg));
+		rv = nng_sendmsg(bus->rep, msg, 0);
+	}
 	if (rv != 0) {
 		sn_log(SN_LOG_WARN, "replay answer not sent", "publisher",
 		    bus->publisher, "error", nng_strerror(rv), NULL);
@@ -833,16 +839,9 @@ rep_put(sn_bus *bus, nng_msg *msg)
 static void
 rep_send(sn_bus *bus, Sn__Bus__V1__ReplayReply *reply)
 {
-	size_t   len = sn__bus__v1__replay_reply__get_packed_size(reply);
 	nng_msg *msg = bus->rep_req;
 	bus->rep_req = NULL;
-	nng_msg_clear(msg);
-	if (nng_msg_realloc(msg, len) == 0) {
-		sn__bus__v1__replay_reply__pack(reply, nng_msg_body(msg));
-		rep_put(bus, msg);
-	} else {
-		nng_msg_free(msg);
-	}
+	rep_put(bus, msg, reply);
 	if (bus->rreq != NULL) {
 		sn__bus__v1__replay_request__free_unpacked(bus->rreq, NULL);
 		bus->rreq = NULL;
@@ -968,14 +967,7 @@ rep_refuse(sn_bus *bus, nng_msg *msg, const char *why)
 	sn_log(SN_LOG_WARN, "replay request refused", "publisher",
 	    bus->publisher, "error", why, NULL);
 	sn_counter_add(bus->c_malformed, 1);
-	size_t len = sn__bus__v1__replay_reply__get_packed_size(&reply);
-	nng_msg_clear(msg);
-	if (nng_msg_realloc(msg, len) == 0) {
-		sn__bus__v1__replay_reply__pack(&reply, nng_msg_body(msg));
-		rep_put(bus, msg);
-		return;
-	}
-	nng_msg_free(msg);
+	rep_put(bus, msg, &reply);
 }
 
 static void

@@ -1168,8 +1168,7 @@ dispatch(sn_http_req *req)
 	if (req->bodylen > 0) {
 		json_error_t jerr;
 
-		req->json = json_loadb(
-		    req->body, req->bodylen, JSON_REJECT_DUPLICATES, &jerr);
+		req->json = sn_http_body_json(req->body, req->bodylen, &jerr);
 		if (req->json == NULL) {
 			char msg[256];
 
@@ -1553,6 +1552,12 @@ on_healthz(sn_http_req *req, void *arg)
 {
 	(void) arg;
 	sn_http_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
+}
+
+json_t *
+sn_http_body_json(const char *body, size_t len, json_error_t *err)
+{
+	return json_loadb(body, len, JSON_REJECT_DUPLICATES, err);
 }
 
 static void

@@ -60,15 +60,12 @@ typedef struct req_ctx {
 			const char *note;
 		} alloc;
 		struct {
-			emergency_grant_req r;
-			emergency_class     cls;
-			emergency_kind      kind;
-			int32_t             instalments;
-			int64_t             monthly;
-			char                people[PEOPLE_STRLEN];
-			bool                has_window;
-			int64_t             window_sum;
-			char               *window_grants; /* malloc'd */
+			emergency_grant_body b; /* the request, decoded */
+			emergency_class      cls;
+			char                 people[PEOPLE_STRLEN];
+			bool                 has_window;
+			int64_t              window_sum;
+			char                *window_grants; /* malloc'd */
 		} grant;
 		struct {
 			const char *id;
@@ -436,26 +433,12 @@ emergency_decode_grant(const json_t *b, int64_t instalments_max,
 	        payee, "account_name", "payee.", 0, &r->account_name, why);
 }
 
-static bool
-grant_input(req_ctx *c, sn_problem *why)
-{
-	emergency_grant_body g;
-	if (!emergency_decode_grant(
-	        sn_http_json(c->req), c->em->cfg.instalments_max, &g, why))
-		return false;
-	c->u.grant.r           = g.r;
-	c->u.grant.kind        = g.kind;
-	c->u.grant.instalments = g.instalments;
-	c->u.grant.monthly     = g.monthly;
-	return true;
-}
-
 /* The text[] literal of the blind indexes of the person and members
  * (sealed.h): what the window and its locks look people up by. */
 static sn_err
 people_literal(req_ctx *c)
 {
-	const emergency_grant_req *r = &c->u.grant.r;
+	const emergency_grant_req *r = &c->u.grant.b.r;
 	sn_pgarray                 a;
 	sn_err                     err;
 	const char                *t;
@@ -474,7 +457,7 @@ people_literal(req_ctx *c)
 static void
 new_grant(const req_ctx *c, emergency_new_grant *g)
 {
-	const emergency_grant_req *r     = &c->u.grant.r;
+	const emergency_grant_req *r     = &c->u.grant.b.r;
 	emergency_cause            cause = EMERGENCY_CAUSE_NONE;
 	(void) emergency_rules_cause_parse(r->cause, &cause);
 	*g = (emergency_new_grant) { .township_code = r->township_code,
@@ -491,9 +474,9 @@ new_grant(const req_ctx *c, emergency_new_grant *g)
 		.granted_by     = sn_http_principal(c->req)->user,
 		.household      = r->household,
 		.nhousehold     = r->nhousehold,
-		.kind           = c->u.grant.kind,
-		.instalments    = c->u.grant.instalments,
-		.monthly_fen    = c->u.grant.monthly,
+		.kind           = c->u.grant.b.kind,
+		.instalments    = c->u.grant.b.instalments,
+		.monthly_fen    = c->u.grant.b.monthly,
 		.has_window     = c->u.grant.has_window,
 		.window_sum_fen = c->u.grant.window_sum,
 		.window_grants  = c->u.grant.window_grants };
@@ -525,7 +508,7 @@ grant_fund_locked(sn_tx *tx, void *arg, sn_err err, const emergency_fund *f)
 		return;
 	}
 	int64_t balance = f != NULL ? f->balance_fen : 0;
-	int64_t amount  = c->u.grant.r.amount_fen;
+	int64_t amount  = c->u.grant.b.r.amount_fen;
 	if (emergency_rules_debit_check(
 	        f != NULL, balance, amount, "amount_fen", &after, &why)
 	    != EMERGENCY_DEBIT_OK) {
@@ -568,7 +551,7 @@ grant_window_read(sn_tx *tx, void *arg, sn_err err, const emergency_window *w)
 		return;
 	}
 	int64_t limit         = c->em->cfg.grant_limit_fen;
-	int64_t amount        = c->u.grant.r.amount_fen;
+	int64_t amount        = c->u.grant.b.r.amount_fen;
 	bool    within        = amount <= limit; /* what classify said */
 	c->u.grant.has_window = within
 	    && emergency_rules_window(limit, w->sum_fen, amount)
@@ -586,8 +569,9 @@ grant_window_read(sn_tx *tx, void *arg, sn_err err, const emergency_window *w)
 		}
 	}
 	if (c->u.grant.cls == EMERGENCY_AT_ONCE) {
-		err = emergency_store_lock_fund(tx, c->u.grant.r.township_code,
-		    &c->call, grant_fund_locked, c);
+		err = emergency_store_lock_fund(tx,
+		    c->u.grant.b.r.township_code, &c->call, grant_fund_locked,
+		    c);
 	} else {
 		new_grant(c, &g);
 		err = emergency_store_grant_awaiting(
@@ -626,8 +610,9 @@ on_grant(sn_http_req *req, void *arg)
 	req_ctx   *c   = ctx_new(arg, req);
 	if (c == NULL)
 		return;
-	if (grant_input(c, &why))
-		c->u.grant.cls = emergency_rules_classify(&c->u.grant.r,
+	if (emergency_decode_grant(sn_http_json(c->req),
+	        c->em->cfg.instalments_max, &c->u.grant.b, &why))
+		c->u.grant.cls = emergency_rules_classify(&c->u.grant.b.r,
 		    sn_http_principal(req), c->em->cfg.grant_limit_fen, &why);
 	if (c->u.grant.cls == EMERGENCY_INVALID) {
 		refuse(c, &why);

@@ -566,16 +566,24 @@ token_claim(const char *token, const char *claim, char *out, size_t cap)
 	json_decref(j);
 }
 
+void
+client_issue_investigator(
+    struct staff *s, const char *village, int n, char idn[19])
+{
+	char user[48];
+	snprintf(user, sizeof(user), "inv-%s-a", village);
+	client_staff_idnum(idn, n);
+	client_issue(s, user, "investigator", village, idn);
+}
+
 int
 client_report_visits(int port, const char *village, int n, int *reported)
 {
-	char         ua[48], ub[48], ida[19], idb[19], path[96];
+	char         ub[48], ida[19], idb[19], path[96];
 	struct staff a, b;
-	snprintf(ua, sizeof(ua), "inv-%s-a", village);
 	snprintf(ub, sizeof(ub), "inv-%s-b", village);
-	client_staff_idnum(ida, n);
+	client_issue_investigator(&a, village, n, ida);
 	client_staff_idnum(idb, n + 1);
-	client_issue(&a, ua, "investigator", village, ida);
 	/* The number the token carries is the one that counts: identity
 	 * keeps the one an investigator was created with (an earlier
 	 * program may have used another n). b is only named, never logs in. */

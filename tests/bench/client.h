@@ -86,6 +86,12 @@ void client_staff_idnum(char out[19], int n);
  */
 int client_report_visits(int port, const char *village, int n, int *reported);
 
+/* The investigator of village who logs in for client_report_visits
+ * (staff number n), issued as client_issue does; idn is the number
+ * asked for (identity keeps the one a user was created with). */
+void client_issue_investigator(
+    struct staff *s, const char *village, int n, char idn[19]);
+
 /* Polls GET /runs/{id} on disbursement's port until its status is want
  * or ms pass; the last answer (NULL if none), the caller's to free. */
 json_t *client_wait_run(

@@ -312,39 +312,73 @@ struct worker {
 	pthread_t tid;
 };
 
+/* ---- the staff: one name per role and place ---------------------------- */
+
+/* Township t's clerk and officer, village (t, v)'s reviewer and
+ * investigator, the district's officer, finance and approver. */
+static void
+issue_township(struct staff *s, const char *role, const char *prefix, int t)
+{
+	char code[32], user[32];
+	client_code(code, sizeof(code), t, -1);
+	snprintf(user, sizeof(user), "%s-%d", prefix, t + 1);
+	client_issue(s, user, role, code, NULL);
+}
+
+static void
+issue_reviewer(struct staff *s, int t, int v)
+{
+	char village[32], user[48];
+	client_code(village, sizeof(village), t, v);
+	snprintf(user, sizeof(user), "reviewer-%s", village);
+	client_issue(s, user, "village_reviewer", village, NULL);
+}
+
+/* The staff number of village (t, v)'s investigators. */
+static int
+investigator_no(int t, int v)
+{
+	return t * 200 + v * 2;
+}
+
+static void
+issue_district(struct staff *district, struct staff *fin, struct staff *apr)
+{
+	if (district != NULL)
+		client_issue(district, "district-1", "district_officer",
+		    DISTRICT, NULL);
+	if (fin != NULL)
+		client_issue(fin, "finance-1", "finance", DISTRICT, NULL);
+	if (apr != NULL)
+		client_issue(
+		    apr, "approver-1", "finance_approver", DISTRICT, NULL);
+}
+
 /*
  * Every member of staff the run will need, issued (with identity: created
  * and logged in) before the clock starts. Each login is an argon2id hash
  * or two on identity, and the client holds its session lock while it
  * logs in: done in the middle of the run, the logins took a third of the
  * machine and held every worker thread (the cases took 20 s to a decision
- * instead of 8). Later client_issue calls find the sessions made here.
+ * instead of 8). Later issues of the same staff find the sessions made
+ * here.
  */
 static void
 staff_log_in(void)
 {
-	struct staff s;
-	char         code[32], user[48], idn[19];
+	struct staff s, f, a;
+	char         village[32], idn[19];
 	for (int t = 0; t < ntownships; t++) {
-		client_code(code, sizeof(code), t, -1);
-		snprintf(user, sizeof(user), "clerk-%d", t + 1);
-		client_issue(&s, user, "clerk", code, NULL);
-		snprintf(user, sizeof(user), "officer-%d", t + 1);
-		client_issue(&s, user, "township_officer", code, NULL);
+		issue_township(&s, "clerk", "clerk", t);
+		issue_township(&s, "township_officer", "officer", t);
 		for (int v = 0; v < nvillages; v++) {
-			/* as client_report_visits and village_worker name them
-			 */
-			client_code(code, sizeof(code), t, v);
-			snprintf(user, sizeof(user), "inv-%s-a", code);
-			client_staff_idnum(idn, t * 200 + v * 2);
-			client_issue(&s, user, "investigator", code, idn);
-			snprintf(user, sizeof(user), "reviewer-%s", code);
-			client_issue(&s, user, "village_reviewer", code, NULL);
+			client_code(village, sizeof(village), t, v);
+			client_issue_investigator(
+			    &s, village, investigator_no(t, v), idn);
+			issue_reviewer(&s, t, v);
 		}
 	}
-	client_issue(&s, "district-1", "district_officer", DISTRICT, NULL);
-	client_issue(&s, "finance-1", "finance", DISTRICT, NULL);
-	client_issue(&s, "approver-1", "finance_approver", DISTRICT, NULL);
+	issue_district(&s, &f, &a);
 }
 
 static void *
@@ -352,12 +386,8 @@ submit_worker(void *arg)
 {
 	struct worker *w = arg;
 	struct staff   clerk[MAX_TOWNSHIPS];
-	for (int t = 0; t < ntownships; t++) {
-		char code[32], user[32];
-		client_code(code, sizeof(code), t, -1);
-		snprintf(user, sizeof(user), "clerk-%d", t + 1);
-		client_issue(&clerk[t], user, "clerk", code, NULL);
-	}
+	for (int t = 0; t < ntownships; t++)
+		issue_township(&clerk[t], "clerk", "clerk", t);
 	for (int h = w->id; h < nhouseholds; h += w->nworkers) {
 		struct app *a   = &apps[h];
 		json_t     *out = NULL;
@@ -391,7 +421,7 @@ report_village(int t, int v, int *reported)
 	char village[32];
 	client_code(village, sizeof(village), t, v);
 	return client_report_visits(
-	    port_invest, village, t * 200 + v * 2, reported);
+	    port_invest, village, investigator_no(t, v), reported);
 }
 
 /* ---- phase 3: the three approval steps -------------------------------- */
@@ -543,11 +573,8 @@ village_worker(void *arg)
 			return NULL;
 		int rep = 0, rev = 0;
 		report_village(jobs[j].t, jobs[j].v, &rep);
-		char village[32], user[48];
-		client_code(village, sizeof(village), jobs[j].t, jobs[j].v);
-		snprintf(user, sizeof(user), "reviewer-%s", village);
 		struct staff r;
-		client_issue(&r, user, "village_reviewer", village, NULL);
+		issue_reviewer(&r, jobs[j].t, jobs[j].v);
 		rev = step_all(&r, "VILLAGE_REVIEW", "village-review", 1);
 		pthread_mutex_lock(&apps_mu);
 		phase_reported += rep;
@@ -644,8 +671,7 @@ static bool
 pay_first_month(int want)
 {
 	struct staff fin, apr;
-	client_issue(&fin, "finance-1", "finance", DISTRICT, NULL);
-	client_issue(&apr, "approver-1", "finance_approver", DISTRICT, NULL);
+	issue_district(NULL, &fin, &apr);
 	/* Next month in the district, as disbursement counts periods. */
 	char     period[SN_MONTH_STRLEN], body[128];
 	sn_month next = sn_month_add(sn_clock_month(), 1);
@@ -847,15 +873,9 @@ main(int argc, char **argv)
 	 * township officers and the district officer on their lists, until
 	 * every case is decided or the deadline passes. */
 	struct staff officer[MAX_TOWNSHIPS], district;
-	for (int t = 0; t < ntownships; t++) {
-		char code[32], user[32];
-		client_code(code, sizeof(code), t, -1);
-		snprintf(user, sizeof(user), "officer-%d", t + 1);
-		client_issue(
-		    &officer[t], user, "township_officer", code, NULL);
-	}
-	client_issue(
-	    &district, "district-1", "district_officer", DISTRICT, NULL);
+	for (int t = 0; t < ntownships; t++)
+		issue_township(&officer[t], "township_officer", "officer", t);
+	issue_district(&district, NULL, NULL);
 	njobs = 0;
 	for (int t = 0; t < ntownships; t++)
 		for (int v = 0; v < nvillages; v++)

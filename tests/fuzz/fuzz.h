@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sn/http.h"
 #include "sn/problem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -29,6 +30,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 			abort();                                              \
 		}                                                             \
 	} while (0)
+
+/* data[0..size) as a request body, read as the server reads one
+ * (sn_http_body_json); NULL when it is not JSON. */
+static inline json_t *
+fuzz_body(const uint8_t *data, size_t size)
+{
+	json_error_t err;
+	return sn_http_body_json((const char *) data, size, &err);
+}
 
 /* A decoder's or a rule's refusal: a 4xx with a code, never anything
  * else. */

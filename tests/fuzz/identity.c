@@ -75,9 +75,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
-	json_error_t jerr;
-	json_t      *b = json_loadb(
-	         (const char *) data + 1, size - 1, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *b = fuzz_body(data + 1, size - 1);
 	if (b == NULL)
 		return 0;
 	if (data[0] % 2 == 0)

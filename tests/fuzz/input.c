@@ -136,9 +136,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(q, data + i, size - i < 4 ? size - i : 4);
 		FUZZ_CHECK(sn_utf8_seq(q) == utf8_reference(q));
 	}
-	json_error_t jerr;
-	json_t      *o = json_loadb(
-	         (const char *) data, size, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *o = fuzz_body(data, size);
 	if (o == NULL)
 		return 0;
 	static const char *const none[] = { NULL };

@@ -159,9 +159,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
 		return 0;
-	json_error_t jerr;
-	json_t      *body = json_loadb(
-	         (const char *) data + 1, size - 1, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *body = fuzz_body(data + 1, size - 1);
 	if (body == NULL)
 		return 0;
 	switch (data[0] % 4) {

@@ -17,9 +17,7 @@
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	json_error_t jerr;
-	json_t      *body = json_loadb(
-	         (const char *) data, size, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *body = fuzz_body(data, size);
 	if (body == NULL)
 		return 0;
 	agency_sim_notice_in   in;

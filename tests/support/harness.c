@@ -497,6 +497,21 @@ th_wait_int(th *t, int64_t want, int ms, const char *fmt, ...)
 	}
 }
 
+/* The sample of the line of Prometheus text that starts with series and
+ * a space; -1 if none. */
+static int64_t
+metric_in(const char *text, const char *series)
+{
+	size_t n = strlen(series);
+	for (const char *l = text; l != NULL && *l != '\0';) {
+		if (strncmp(l, series, n) == 0 && l[n] == ' ')
+			return strtoll(l + n + 1, NULL, 10);
+		l = strchr(l, '\n');
+		l = l != NULL ? l + 1 : NULL;
+	}
+	return -1;
+}
+
 int64_t
 th_metric(const char *path, const char *series)
 {
@@ -504,15 +519,22 @@ th_metric(const char *path, const char *series)
 	if (f == NULL)
 		return -1;
 	char    line[1024];
-	size_t  n = strlen(series);
 	int64_t v = -1;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, series, n) == 0 && line[n] == ' ') {
-			v = strtoll(line + n + 1, NULL, 10);
-			break;
-		}
-	}
+	while (v < 0 && fgets(line, sizeof(line), f) != NULL)
+		v = metric_in(line, series);
 	fclose(f);
+	return v;
+}
+
+int64_t
+th_metric_http(th *t, int port, const char *series)
+{
+	char   *text = NULL;
+	int64_t v    = -1;
+	if (th_http(t, port, "GET", "/metrics", NULL, NULL, NULL, &text) == 200
+	    && text != NULL)
+		v = metric_in(text, series);
+	free(text);
 	return v;
 }
 
@@ -595,17 +617,47 @@ ports_release(void)
 		(void) unlink(path);
 	}
 	nclaimed = 0;
+	snprintf(path, sizeof(path), PORT_DIR "/.%ld", (long) getpid());
+	(void) unlink(path);
 }
 
-/* Claims port for this process: a new file, or one whose process is
- * gone. The claim lasts until this process exits. */
+/* This process's claim, PORT_DIR/.<pid> holding its pid, written once:
+ * every port it claims is a hard link to it, so a claim never exists
+ * half written. */
+static const char *
+claim_file(void)
+{
+	static char path[64];
+	static bool made;
+	if (!made) {
+		char text[32];
+		snprintf(
+		    path, sizeof(path), PORT_DIR "/.%ld", (long) getpid());
+		int n = snprintf(text, sizeof(text), "%ld\n", (long) getpid());
+		int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+		if (fd < 0)
+			return NULL;
+		made = write(fd, text, (size_t) n) == n;
+		close(fd);
+		if (!made)
+			return NULL;
+	}
+	return path;
+}
+
+/* Claims port for this process: a new link, or the place of one whose
+ * process is gone. The claim lasts until this process exits. */
 static bool
 port_claim(int port)
 {
-	char path[64], text[32];
+	char        path[64];
+	const char *mine = claim_file();
+	if (mine == NULL
+	    || nclaimed == (int) (sizeof(claimed) / sizeof(claimed[0])))
+		return false;
 	snprintf(path, sizeof(path), PORT_DIR "/%d", port);
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
-	if (fd < 0 && errno == EEXIST) {
+	int rv = link(mine, path);
+	if (rv != 0 && errno == EEXIST) {
 		FILE *f     = fopen(path, "r");
 		long  owner = 0;
 		if (f != NULL) {
@@ -613,23 +665,14 @@ port_claim(int port)
 				owner = 0;
 			fclose(f);
 		}
-		/* A claim of a dead process (or one half written) is
-		 * stale: take it over. */
-		if (owner <= 0
-		    || (kill((pid_t) owner, 0) != 0 && errno == ESRCH)) {
-			(void) unlink(path);
-			fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0666);
+		if (owner > 0 && kill((pid_t) owner, 0) != 0
+		    && errno == ESRCH) {
+			(void) unlink(path); /* a dead process's: stale */
+			rv = link(mine, path);
 		}
 	}
-	if (fd < 0)
+	if (rv != 0)
 		return false;
-	int  n  = snprintf(text, sizeof(text), "%ld\n", (long) getpid());
-	bool ok = write(fd, text, (size_t) n) == n;
-	close(fd);
-	if (!ok || nclaimed == (int) (sizeof(claimed) / sizeof(claimed[0]))) {
-		(void) unlink(path);
-		return false;
-	}
 	if (claimer == 0) {
 		claimer = getpid();
 		atexit(ports_release);

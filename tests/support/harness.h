@@ -199,6 +199,10 @@ uint64_t th_now_ms(void);
  * whose line starts with series (name and labels); -1 if absent. */
 int64_t th_metric(const char *path, const char *series);
 
+/* The same from GET /metrics of the service on port; -1 if absent or if
+ * nothing answered 200. */
+int64_t th_metric_http(th *t, int port, const char *series);
+
 /* One scenario of a test program: its name on the command line. */
 typedef struct th_scenario {
 	const char *name;

@@ -204,6 +204,11 @@ const char *sn_http_query(const sn_http_req *req, const char *name);
 const char *sn_http_header(const sn_http_req *req, const char *name);
 /* The parsed body, borrowed; NULL when the request had no body. */
 json_t *sn_http_json(const sn_http_req *req);
+
+/* A request body read as the server reads one before a handler sees it
+ * (duplicate members refused); NULL with err filled when it is not JSON.
+ * The fuzz harnesses read bodies with it too. */
+json_t *sn_http_body_json(const char *body, size_t len, json_error_t *err);
 /* The caller; NULL on public routes. */
 const sn_principal *sn_http_principal(const sn_http_req *req);
 /* The Idempotency-Key; NULL on routes without SN_HTTP_IDEMPOTENT. */

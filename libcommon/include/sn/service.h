@@ -54,12 +54,12 @@
  *   SN_TLS_CERT_FILE, SN_TLS_KEY_FILE, SN_TLS_CA_FILE  this service's
  *                        certificate and key and the CA its peers'
  *                        certificates must be of (sn/tls.h): every
- *                        tls+tcp:// NNG link is mutual TLS with them, and
- *                        the HTTP API serves HTTPS with the same
- *                        certificate unless SN_HTTP_TLS=off
+ *                        tls+tcp:// NNG link is mutual TLS with them (a
+ *                        follower dials publisher NAME and accepts only a
+ *                        certificate naming NAME), and the HTTP API serves
+ *                        HTTPS with the same certificate unless
+ *                        SN_HTTP_TLS=off
  *   SN_HTTP_TLS          on (default when a certificate is set) or off
- *                        (a follower dials publisher NAME and accepts only
- *                        a certificate naming NAME)
  *   SN_SEAL_KEYS, SN_BLIND_KEY  the sealing keyring and the blind-index
  *                        key (sn/seal.h); required when def->needs_seal,
  *                        else optional; the sealer is sn_seal_default()

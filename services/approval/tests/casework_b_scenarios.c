@@ -223,17 +223,10 @@ discrepancies(void)
 static int64_t
 override_metric(const char *reason)
 {
-	char *body = NULL;
-	char  series[128];
-	snprintf(series, sizeof(series), "approval_overrides{reason=\"%s\"} ",
+	char series[128];
+	snprintf(series, sizeof(series), "approval_overrides{reason=\"%s\"}",
 	    reason);
-	int st = th_http(&T, PORT, "GET", "/metrics", NULL, NULL, NULL, &body);
-	int64_t v  = -1;
-	char   *at = st == 200 && body != NULL ? strstr(body, series) : NULL;
-	if (at != NULL)
-		v = strtoll(at + strlen(series), NULL, 10);
-	free(body);
-	return v;
+	return th_metric_http(&T, PORT, series);
 }
 
 /* An edge household (low income) of the register with member idn. */

@@ -299,27 +299,6 @@ claims(const char *tok)
 /* ---- scenarios
  * ------------------------------------------------------------------ */
 
-/* The value of the metric line that starts with name_labels (the name
- * and its labels, as /metrics writes them), or -1. */
-static long long
-metric(const char *name_labels)
-{
-	char     *text = NULL;
-	long long v    = -1;
-	if (th_http(&T, port, "GET", "/metrics", NULL, NULL, NULL, &text)
-	    == 200) {
-		size_t n = strlen(name_labels);
-		for (const char *l = text; l != NULL && *l != '\0';) {
-			if (strncmp(l, name_labels, n) == 0 && l[n] == ' ')
-				v = strtoll(l + n + 1, NULL, 10);
-			l = strchr(l, '\n');
-			l = l != NULL ? l + 1 : NULL;
-		}
-	}
-	free(text);
-	return v;
-}
-
 #define CHECKS_USER "sn_identity_password_checks_total{against=\"user\"}"
 #define CHECKS_DUMMY "sn_identity_password_checks_total{against=\"dummy\"}"
 
@@ -388,8 +367,9 @@ login_scenario(void)
 	 * the time and tell that the name does not exist), counted apart;
 	 * 1 + 3 wrong passwords stay below the lockout's 5. The times are
 	 * printed, not judged. */
-	long long user0 = metric(CHECKS_USER), dummy0 = metric(CHECKS_DUMMY);
-	uint64_t  known = 0, unknown = 0;
+	int64_t user0  = th_metric_http(&T, port, CHECKS_USER),
+	        dummy0 = th_metric_http(&T, port, CHECKS_DUMMY);
+	uint64_t known = 0, unknown = 0;
 	for (int i = 0; i < 3; i++) {
 		uint64_t t0 = th_now_ms();
 		json_decref(login("admin", "not the password!", &st));
@@ -400,13 +380,14 @@ login_scenario(void)
 	}
 	printf("login: 3 wrong passwords %llu ms, 3 unknown users %llu ms\n",
 	    (unsigned long long) known, (unsigned long long) unknown);
-	long long user1 = metric(CHECKS_USER), dummy1 = metric(CHECKS_DUMMY);
+	int64_t user1  = th_metric_http(&T, port, CHECKS_USER),
+	        dummy1 = th_metric_http(&T, port, CHECKS_DUMMY);
 	TH_CHECK(&T,
 	    user0 >= 0 && dummy0 >= 0 && user1 - user0 == 3
 	        && dummy1 - dummy0 == 3,
 	    "3 wrong passwords and 3 unknown users made %lld argon2id checks"
 	    " against users' hashes and %lld against the dummy; want 3 and 3",
-	    user1 - user0, dummy1 - dummy0);
+	    (long long) (user1 - user0), (long long) (dummy1 - dummy0));
 	j = call("POST", "/login", NULL, NULL,
 	    "{\"username\":\"admin\",\"password\":\"x\",\"otp\":1}", &st);
 	expect(j, st, 422, "unknown_field", "an unknown member");
@@ -550,7 +531,7 @@ no_stall_scenario(void)
 		             &T, port, "GET", "/healthz", NULL, NULL, NULL, NULL);
 		ms[i] = th_now_ms() - t0;
 		TH_CHECK(&T, st == 200, "/healthz: %d", st);
-		if (metric("sn_identity_pwhash_running") > 0)
+		if (th_metric_http(&T, port, "sn_identity_pwhash_running") > 0)
 			during++;
 		th_sleep_ms(50);
 	}

@@ -103,28 +103,32 @@ test_sealer(void)
 	return test_seal;
 }
 
-/* The blind index intake looks a person up by (schema/007_sealed.sql);
- * four buffers in turn, so that a statement may name several. */
+/* The blind index of value under name, as intake takes it
+ * (schema/007_sealed.sql); four buffers in turn, so that a statement may
+ * name several. */
 static const char *
-id_index(const char *id_number)
+blind_index(const char *name, const char *value)
 {
 	static char buf[4][SN_SEAL_INDEX_HEX + 1];
 	static int  next;
 	char       *out = buf[next++ % 4];
 
-	sn_seal_index(test_sealer(), "intake.id_number", id_number, out);
+	sn_seal_index(test_sealer(), name, value, out);
 	return out;
 }
 
-/* The blind index of a payee's account (schema/007_sealed.sql). */
+/* The index intake looks a person up by. */
+static const char *
+id_index(const char *id_number)
+{
+	return blind_index("intake.id_number", id_number);
+}
+
+/* The index of a payee's account. */
 static const char *
 account_index(const char *account_number)
 {
-	static char buf[SN_SEAL_INDEX_HEX + 1];
-
-	sn_seal_index(
-	    test_sealer(), "intake.account_number", account_number, buf);
-	return buf;
+	return blind_index("intake.account_number", account_number);
 }
 
 /* A new person: a valid identity number and its birth date. */
@@ -2444,15 +2448,7 @@ restart_intake(void)
 static int64_t
 metric(const char *series)
 {
-	char *out = NULL;
-	int st = th_http(&T, port, "GET", "/metrics", NULL, NULL, NULL, &out);
-	TH_CHECK(&T, st == 200 && out != NULL, "GET /metrics: %d", st);
-	const char *at = strstr(out, series);
-	int64_t     v  = -1;
-	if (at != NULL && at[strlen(series)] == ' ')
-		v = strtoll(at + strlen(series) + 1, NULL, 10);
-	free(out);
-	return v;
+	return th_metric_http(&T, port, series);
 }
 
 /* A death notice for a member of a beneficiary household: exactly one
