@@ -223,10 +223,14 @@ struct stream {
 	bool         probe; /* ask once to learn the head */
 	uint64_t     committed;
 	uint64_t     queued_to;
-	uint64_t     known_head;
-	struct qev  *qhead, *qtail;
-	size_t       qlen;
-	uint32_t     backoff_ms;
+	/* queued_to when the replay request in flight was sent: every
+	 * event up to it was committed by the publisher before that request
+	 * reached it, so an honest answer's head is never below it. */
+	uint64_t    asked_at;
+	uint64_t    known_head;
+	struct qev *qhead, *qtail;
+	size_t      qlen;
+	uint32_t    backoff_ms;
 	/* the batch being applied */
 	sn_tx      *tx;
 	struct qev *cur;
@@ -1191,12 +1195,16 @@ reply_authentic(struct stream *st, const Sn__Bus__V1__ReplayReply *r)
 		stream_halt(st, why);
 		return false;
 	}
-	if (r->latest_sequence < st->committed) {
+	/* Against what we had when we asked, not the cursor now: live
+	 * events committed after the answer's snapshot may have moved the
+	 * cursor past its head in the meantime (seen in e2e.half_year: a
+	 * restarted publisher's first events overtook its answer). */
+	if (r->latest_sequence < st->asked_at) {
 		snprintf(why, sizeof(why),
 		    "the publisher's latest sequence %llu is below our cursor "
 		    "%llu: restored from a backup?",
 		    (unsigned long long) r->latest_sequence,
-		    (unsigned long long) st->committed);
+		    (unsigned long long) st->asked_at);
 		stream_halt(st, why);
 		return false;
 	}
@@ -1387,6 +1395,7 @@ stream_maybe_replay(struct stream *st)
 	}
 	st->probe           = false;
 	st->replay_inflight = true;
+	st->asked_at        = st->queued_to;
 	st->claim_sent      = st->claim;
 	st->behind_sent     = st->behind;
 	st->claim           = 0;
