@@ -46,7 +46,7 @@ SN_DEB_PACKAGES=(
 # works in (district, township or village code).
 SN_ROLES=(clerk investigator village_reviewer township_officer
 	emergency_officer district_officer district_admin finance
-	finance_approver)
+	finance_approver supervisor inspector)
 # The publishers of design section 1, whose bus addresses every service
 # gets, agency-sim, which publishes the agencies' notices (issue 9:
 # agency.notice, followed by intake), and identity (user.changed).

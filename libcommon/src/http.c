@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <assert.h>
+#include <ctype.h>
 #include <inttypes.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -13,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "sn/log.h"
+#include "sn/uuid.h"
 
 #define MAX_BODY_DEFAULT (1024 * 1024)
 #define TIMEOUT_DEFAULT 30
@@ -95,6 +97,9 @@ struct sn_http {
 	bool               stop_pending;
 	bool               kick;
 	char              *tls_cert, *tls_key; /* HTTPS; MHD borrows them */
+	sn_http_audit_fn   audit;
+	void              *audit_arg;
+	sn_counter        *audit_lost;
 };
 
 enum tx_stage {
@@ -141,10 +146,16 @@ struct sn_http_req {
 	bool                   has_idem;
 	char                   hash[65];
 	uint64_t               start_ns;
+	char                   request_id[65];
 
 	/* Lifetime: freed when both refs are gone. */
-	bool mhd_ref; /* until libmicrohttpd's completion callback */
-	bool app_ref; /* from dispatch until the answer */
+	bool mhd_ref;   /* until libmicrohttpd's completion callback */
+	bool app_ref;   /* from dispatch until the answer */
+	bool audit_ref; /* while the audit transaction of a refusal runs */
+
+	bool          audited;       /* its record is written (or queued) */
+	bool          audit_pending; /* the answer waits for its record */
+	struct answer pending;
 
 	bool          dispatched;
 	bool          in_ahc;
@@ -393,10 +404,11 @@ req_maybe_free(sn_http_req *req)
 {
 	sn_http *h = req->h;
 
-	if (req->mhd_ref || req->app_ref)
+	if (req->mhd_ref || req->app_ref || req->audit_ref)
 		return;
 	answer_fini(&req->ans);
 	answer_fini(&req->stash);
+	answer_fini(&req->pending);
 	json_decref(req->json);
 	free(req->body);
 	free(req->segbuf);
@@ -427,12 +439,16 @@ unlink_suspended(sn_http_req *req)
 /* The one way an answer leaves: sets it, gives the req back, and gets it
  * onto the wire (queued by the access handler, which runs again after a
  * resume), or discards it when the connection is gone. */
+static bool audit_defer(sn_http_req *req, struct answer *a);
+
 static void
 answer_set(sn_http_req *req, struct answer *a)
 {
 	sn_http *h = req->h;
 
 	assert(!req->answered);
+	if (audit_defer(req, a))
+		return;
 	req->answered = true;
 	req->ans      = *a;
 	memset(a, 0, sizeof(*a));
@@ -584,6 +600,8 @@ queue(sn_http_req *req)
 	if (a->challenge)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (req->request_id[0] != '\0')
+		MHD_add_response_header(resp, "X-Request-Id", req->request_id);
 	r = MHD_queue_response(req->conn, a->status, resp);
 	MHD_destroy_response(resp);
 	if (r != MHD_YES) {
@@ -840,6 +858,12 @@ sn_http_principal(const sn_http_req *req)
 }
 
 const char *
+sn_http_request_id(const sn_http_req *req)
+{
+	return req->request_id;
+}
+
+const char *
 sn_http_idempotency_key(const sn_http_req *req)
 {
 	return req->has_idem ? req->idem_key : NULL;
@@ -891,6 +915,27 @@ answer_405(sn_http_req *req)
 	answer_set(req, &a);
 }
 
+/* The caller's X-Request-Id if it is sane, else a new UUID. */
+static void
+set_request_id(sn_http_req *req)
+{
+	const char *v = MHD_lookup_connection_value(
+	    req->conn, MHD_HEADER_KIND, "X-Request-Id");
+	size_t  n = 0;
+	sn_uuid u;
+
+	while (v != NULL && n <= 64
+	    && (isalnum((unsigned char) v[n]) || v[n] == '.' || v[n] == '_'
+	        || v[n] == '-'))
+		n++;
+	if (v != NULL && n >= 1 && n <= 64 && v[n] == '\0') {
+		memcpy(req->request_id, v, n + 1);
+		return;
+	}
+	if (sn_uuid_v4(&u) == SN_OK)
+		sn_uuid_format(&u, req->request_id);
+}
+
 static void
 admit(sn_http_req *req)
 {
@@ -899,6 +944,7 @@ admit(sn_http_req *req)
 	bool          path_found = false;
 	const char   *v;
 
+	set_request_id(req);
 	if (!split_path(req)) {
 		answer_error(req, 500, "internal", "out of memory", NULL);
 		return;
@@ -1223,6 +1269,23 @@ req_new(sn_http *h, struct MHD_Connection *conn, const char *method,
 	return req;
 }
 
+/* Parks the connection until the answer resumes it (answer_set). */
+static void
+suspend(sn_http_req *req)
+{
+	sn_http *h = req->h;
+
+	if (req->suspended)
+		return;
+	MHD_suspend_connection(req->conn);
+	req->suspended = true;
+	req->prev      = NULL;
+	req->next      = h->suspended;
+	if (h->suspended != NULL)
+		h->suspended->prev = req;
+	h->suspended = req;
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -1249,6 +1312,18 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		goto out;
 	}
+	if (req->audit_pending) {
+		/* A refusal waits for its audit record: drop the body, and
+		 * wait suspended once it is all in (the record's end
+		 * resumes us). */
+		bool last = *upload_data_size == 0;
+
+		*upload_data_size = 0;
+		req->in_ahc       = false;
+		if (last)
+			suspend(req);
+		return MHD_YES;
+	}
 	if (*upload_data_size > 0) {
 		take_body(req, upload_data, *upload_data_size);
 		*upload_data_size = 0;
@@ -1262,13 +1337,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	dispatch(req);
 	if (!req->answered) {
 		req->in_ahc = false;
-		MHD_suspend_connection(conn);
-		req->suspended = true;
-		req->prev      = NULL;
-		req->next      = h->suspended;
-		if (h->suspended != NULL)
-			h->suspended->prev = req;
-		h->suspended = req;
+		suspend(req);
 		return MHD_YES;
 	}
 out:
@@ -1321,7 +1390,7 @@ record(sn_http_req *req)
 	sn_log(status >= 500 || status == 0 ? SN_LOG_WARN : SN_LOG_INFO,
 	    "http request", "method", method, "route", route, "status", st,
 	    "ms", ms, "user", req->has_principal ? req->principal.user : NULL,
-	    NULL);
+	    "request_id", req->request_id[0] ? req->request_id : NULL, NULL);
 }
 
 static void
@@ -1359,6 +1428,116 @@ on_mhd_log(void *cls, const char *fmt, va_list ap)
 	sn_log(SN_LOG_WARN, "libmicrohttpd", "detail", line, NULL);
 }
 #pragma GCC diagnostic pop
+
+/* ---- the audit of staff actions (issue 12) ----------------------- */
+
+static bool
+mutating(const char *m)
+{
+	return strcmp(m, "POST") == 0 || strcmp(m, "PUT") == 0
+	    || strcmp(m, "PATCH") == 0 || strcmp(m, "DELETE") == 0;
+}
+
+static bool
+audit_wanted(const sn_http_req *req, const struct answer *a)
+{
+	const sn_http *h = req->h;
+
+	return h->audit != NULL && h->db != NULL && !req->audited
+	    && req->has_principal && req->route != NULL
+	    && mutating(req->method) && !a->replay && a->status < 500
+	    && a->status != 401;
+}
+
+/* The answer's body as JSON, or NULL. */
+static json_t *
+answer_json(const struct answer *a)
+{
+	if (a->body == NULL || a->len == 0)
+		return NULL;
+	return json_loadb(a->body, a->len, 0, NULL);
+}
+
+/* Queues req's record for answer a on tx. */
+static sn_err
+audit_append(sn_http_req *req, sn_tx *tx, const struct answer *a)
+{
+	static const char *const keys[] = { "id", "application_id", "case_id",
+		"grant_id", "run_id", "household_id" };
+	json_t                  *body   = answer_json(a);
+	sn_http_audit            rec    = { 0 };
+	sn_err                   err;
+
+	rec.who             = &req->principal;
+	rec.method          = req->method;
+	rec.route           = req->route->pattern;
+	rec.request_id      = req->request_id;
+	rec.idempotency_key = req->has_idem ? req->idem_key : "";
+	rec.status          = a->status;
+	rec.subject         = req->nparams > 0 ? req->pvals[0] : NULL;
+	rec.code            = "";
+	for (size_t i = 0; rec.subject == NULL && json_is_object(body)
+	     && i < sizeof(keys) / sizeof(keys[0]);
+	     i++)
+		rec.subject
+		    = json_string_value(json_object_get(body, keys[i]));
+	if (rec.subject == NULL)
+		rec.subject = "";
+	if (a->status >= 400) {
+		const char *c = json_string_value(
+		    json_object_get(json_object_get(body, "error"), "code"));
+		rec.code = c != NULL ? c : "error";
+	}
+	err = req->h->audit(tx, &rec, req->h->audit_arg);
+	json_decref(body);
+	req->audited = true;
+	return err;
+}
+
+static void
+audit_begin(sn_tx *tx, void *arg)
+{
+	sn_http_req *req = arg;
+	sn_err       err = audit_append(req, tx, &req->pending);
+
+	if (err != SN_OK)
+		sn_tx_rollback(tx, err);
+	else
+		sn_tx_commit(tx);
+}
+
+static void
+audit_done(sn_err err, void *arg)
+{
+	sn_http_req *req = arg;
+
+	if (err != SN_OK) {
+		sn_log(SN_LOG_ERROR,
+		    "http: the audit record of an answer is lost", "route",
+		    req->route->pattern, "request_id", req->request_id, NULL);
+		if (req->h->audit_lost != NULL)
+			sn_counter_add(req->h->audit_lost, 1);
+	}
+	req->audited       = true;
+	req->audit_pending = false;
+	req->audit_ref     = false;
+	answer_set(req, &req->pending);
+}
+
+/* An answer that needs its record first waits for it: true when a was
+ * taken (into req->pending) and the audit transaction started. */
+static bool
+audit_defer(sn_http_req *req, struct answer *a)
+{
+	if (!audit_wanted(req, a))
+		return false;
+	req->pending = *a;
+	memset(a, 0, sizeof(*a));
+	req->audit_pending = true;
+	req->audit_ref     = true;
+	sn_db_tx(req->h->db, audit_begin, audit_done, req);
+	return true;
+}
 
 /* ---- transactions --------------------------------------------------- */
 
@@ -1494,6 +1673,14 @@ sn_http_tx_reply(sn_http_req *req, sn_tx *tx, unsigned status, json_t *body)
 	}
 	if (sn_tx_failed(tx))
 		return; /* done follows with the error */
+	if (audit_wanted(req, &req->stash)) {
+		sn_err err = audit_append(req, tx, &req->stash);
+
+		if (err != SN_OK) {
+			sn_tx_rollback(tx, err);
+			return;
+		}
+	}
 	if (req->has_idem) {
 		char        st[16];
 		const char *values[4];
@@ -1655,11 +1842,19 @@ sn_http_open(sn_http **out, sn_loop *loop, const sn_http_config *cfg)
 	}
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return SN_ENOMEM;
-	h->loop     = loop;
-	h->max_body = cfg->max_body ? cfg->max_body : MAX_BODY_DEFAULT;
-	h->auth     = cfg->auth;
-	h->metrics  = cfg->metrics;
-	h->db       = cfg->db;
+	h->loop      = loop;
+	h->max_body  = cfg->max_body ? cfg->max_body : MAX_BODY_DEFAULT;
+	h->auth      = cfg->auth;
+	h->metrics   = cfg->metrics;
+	h->db        = cfg->db;
+	h->audit     = cfg->audit;
+	h->audit_arg = cfg->audit_arg;
+	if (h->metrics != NULL && h->audit != NULL)
+		h->audit_lost = sn_metrics_counter(h->metrics,
+		    "sn_http_audit_lost_total",
+		    "Answers sent without their audit record (the database "
+		    "failed).",
+		    NULL);
 	if (h->metrics != NULL)
 		h->unmatched_hist = sn_metrics_histogram(h->metrics,
 		    "sn_http_request_duration_seconds",

@@ -19,6 +19,7 @@
 #include "sn/log.h"
 #include "sn/seal.h"
 #include "sn/sealdb.h"
+#include "sn/supervision/v1/supervision.pb-c.h"
 #include "sn/tls.h"
 
 #ifndef SN_SOURCE_DIR
@@ -392,6 +393,34 @@ watchdog_disarm(watchdog *w)
 /* Ready while the database answers and no bus stream is halted (a halted
  * stream waits for an operator: sn-bus; its reason is logged and is the
  * 503's message). */
+/* Every state-changing staff request becomes a "staff.acted" event in
+ * this service's own stream (sn/http.h's audit; issue 12). */
+static sn_err
+audit_append(sn_tx *tx, const sn_http_audit *r, void *arg)
+{
+	sn_service                     *svc = arg;
+	char                            at[SN_CLOCK_STAMPLEN];
+	Sn__Supervision__V1__StaffActed m
+	    = SN__SUPERVISION__V1__STAFF_ACTED__INIT;
+
+	sn_clock_stamp(at);
+	m.service         = (char *) svc->def->name;
+	m.user_id         = (char *) r->who->user;
+	m.role            = (char *) r->who->role;
+	m.jurisdiction    = (char *) r->who->juris;
+	m.actor_id_number = (char *) r->who->id_number;
+	m.method          = (char *) r->method;
+	m.route           = (char *) r->route;
+	m.subject         = (char *) r->subject;
+	m.request_id      = (char *) r->request_id;
+	m.idempotency_key = (char *) r->idempotency_key;
+	m.status          = r->status;
+	m.outcome_code    = (char *) r->code;
+	m.at              = at;
+	return sn_bus_append_msg(
+	    svc->bus, tx, "staff.acted", r->subject, r->who->user, &m.base);
+}
+
 static bool
 is_ready(void *arg, char *why, size_t cap)
 {
@@ -689,6 +718,10 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 		.auth               = svc.auth,
 		.metrics            = svc.metrics,
 		.db                 = svc.db };
+	if (def->publishes) {
+		hc.audit     = audit_append;
+		hc.audit_arg = &svc;
+	}
 	/* HTTPS with the service's certificate (sn/tls.h); http copies. */
 	char *tls_cert, *tls_key;
 	sn_tls_http_pems(&tls_cert, &tls_key);

@@ -12,8 +12,10 @@
 static const char *const staff_roles[]
     = { "clerk", "investigator", "village_reviewer", "township_officer",
 	      "emergency_officer", "district_officer", "district_admin",
-	      "finance", "finance_approver", NULL };
-static const char *const service_roles[] = { "partner", "department", NULL };
+	      "finance", "finance_approver", "supervisor", "inspector", NULL };
+/* Issue 12: "hub" is a municipal hub reading supervision's feed. */
+static const char *const service_roles[]
+    = { "partner", "department", "hub", NULL };
 
 bool
 identity_rules_kind_parse(const char *s, identity_kind *out)

@@ -70,6 +70,11 @@
  * ready callback says so or the server is closing), GET /metrics
  * (Prometheus text 0.0.4, when a registry is given).
  *
+ * Request ids. Every request has one: the caller's X-Request-Id header
+ * when it is 1 to 64 of A-Z a-z 0-9 . _ -, else a random UUID. It is
+ * answered in the X-Request-Id header, logged in the access line and
+ * carried by the audit record (sn_http_request_id).
+ *
  * Per request, when it ends: the counter
  * sn_http_requests_total{route,method,status}, the histogram
  * sn_http_request_duration_seconds{route} and one access log line (method,
@@ -96,6 +101,41 @@
 typedef struct sn_http     sn_http;
 typedef struct sn_http_req sn_http_req;
 
+/*
+ * The audit record of one state-changing request of a member of staff
+ * (issue 12): a POST, PUT, PATCH or DELETE with a valid bearer token that
+ * was answered with a status below 500, 401 excepted (no one to name) and
+ * replayed Idempotency-Key answers excepted (the first was recorded).
+ * Borrowed for the audit callback's call only.
+ */
+typedef struct sn_http_audit {
+	const sn_principal *who;
+	const char         *method;     /* "POST" */
+	const char         *route;      /* the pattern: "/cases/{id}/decide" */
+	const char         *subject;    /* see below; "" when none */
+	const char         *request_id; /* see X-Request-Id below */
+	const char         *idempotency_key; /* "" on routes without one */
+	unsigned            status;
+	const char         *code; /* a refusal's error code; "" on success */
+} sn_http_audit;
+
+/*
+ * Queues the record on tx (the service's outbox, sn/service.h). A change
+ * answered through sn_http_tx_reply is recorded inside its own
+ * transaction, before COMMIT: the two commit together or not at all. Any
+ * other answer (a refusal, a change made without sn_http_tx) is recorded
+ * in a transaction of its own that commits before the answer is sent; if
+ * that fails the answer goes out anyway, with an error log line and
+ * sn_http_audit_lost_total counted. An error from the callback fails the
+ * transaction it was given.
+ *
+ * The subject is the route's first path parameter, or else the answer's
+ * top-level "id", "application_id", "case_id", "grant_id", "run_id" or
+ * "household_id" (the first present as a string).
+ */
+typedef sn_err (*sn_http_audit_fn)(
+    sn_tx *tx, const sn_http_audit *rec, void *arg);
+
 typedef struct sn_http_config {
 	/* Address to bind: an IPv4 or IPv6 literal; NULL is "127.0.0.1". */
 	const char *addr;
@@ -118,6 +158,10 @@ typedef struct sn_http_config {
 	 * text, copied; both NULL serve plain HTTP (sn_tls_http_pems). */
 	const char *tls_cert_pem;
 	const char *tls_key_pem;
+	/* Audit of staff actions (see sn_http_audit_fn); NULL: none. Needs
+	 * db. */
+	sn_http_audit_fn audit;
+	void            *audit_arg;
 } sn_http_config;
 
 /* Route flags. */
@@ -211,6 +255,9 @@ json_t *sn_http_json(const sn_http_req *req);
 json_t *sn_http_body_json(const char *body, size_t len, json_error_t *err);
 /* The caller; NULL on public routes. */
 const sn_principal *sn_http_principal(const sn_http_req *req);
+/* The request id (see "Request ids" above); never NULL. */
+const char *sn_http_request_id(const sn_http_req *req);
+
 /* The Idempotency-Key; NULL on routes without SN_HTTP_IDEMPOTENT. */
 const char *sn_http_idempotency_key(const sn_http_req *req);
 

@@ -1,0 +1,86 @@
+/*
+ * supervision - the cross-programme view (issue 12): it follows every
+ * stream and keeps the event log, the audit hash chain, grievances, the
+ * 12388 link, anomaly alerts, statistics, the household chain and the hub
+ * feed; see supervision.h. Wiring only.
+ *
+ * Settings: those of sn/service.h (it publishes as "supervision" and
+ * follows every publisher, itself included, so SN_<NAME>_PUB_URL and
+ * SN_<NAME>_REPLAY_URL of each are required; SN_SEAL_KEYS and
+ * SN_BLIND_KEY are required: identity and account numbers are sealed at
+ * rest), and the table below.
+ */
+#include <stdlib.h>
+
+#include "events.h"
+#include "sn/config.h"
+#include "sn/log.h"
+#include "supervision.h"
+
+static const sn_setting_doc settings[] = {
+	{ NULL, NULL },
+};
+
+static supervision sup;
+
+/* Readers: supervisors and the discipline-inspection commission's
+ * inspectors; nobody writes supervision's record but the service. */
+#define READERS "supervisor,inspector"
+
+static const sn_http_route_def routes[] = {
+	{ NULL, NULL, 0, NULL, NULL },
+};
+
+static sn_err
+setup(sn_service *svc, void *arg)
+{
+	sn_err err;
+
+	(void) arg;
+	sup.svc     = svc;
+	sup.db      = sn_service_db(svc);
+	sup.bus     = sn_service_bus(svc);
+	sup.http    = sn_service_http(svc);
+	sup.metrics = sn_service_metrics(svc);
+	sup.seal    = sn_seal_default();
+	sn_service_set_route_arg(svc, &sup);
+	if ((err = supervision_events_follow(&sup)) != SN_OK)
+		return err;
+	for (size_t i = 0; i < supervision_nmodules; i++)
+		if (supervision_modules[i].setup != NULL
+		    && (err = supervision_modules[i].setup(&sup)) != SN_OK) {
+			sn_log(SN_LOG_ERROR, "supervision: a module failed",
+			    "module", supervision_modules[i].name, NULL);
+			return err;
+		}
+	return SN_OK;
+}
+
+static void
+teardown(sn_service *svc, void *arg)
+{
+	(void) svc;
+	(void) arg;
+	for (size_t i = supervision_nmodules; i-- > 0;)
+		if (supervision_modules[i].teardown != NULL)
+			supervision_modules[i].teardown(&sup);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const sn_service_def def = { .openapi = sn_openapi_document,
+		.name                                = "supervision",
+		.publishes                           = true,
+		.needs_auth                          = true,
+		.needs_seal                          = true,
+		.follows                             = supervision_publishers,
+		.setup                               = setup,
+		.teardown                            = teardown,
+		.routes                              = routes,
+		.nroutes  = sizeof(routes) / sizeof(routes[0]) - 1,
+		.settings = settings };
+
+	(void) READERS;
+	return sn_service_main(argc, argv, &def);
+}
