@@ -17,7 +17,7 @@ RUN apt-get update \
 		build-essential cmake pkg-config \
 		libnng-dev libprotobuf-c-dev protobuf-c-compiler \
 		libpq-dev libuv1-dev libmicrohttpd-dev libjansson-dev \
-		libcmocka-dev libjwt-dev libssl-dev libsodium-dev \
+		libcmocka-dev libjwt-dev libssl-dev libsodium-dev libcurl4-openssl-dev \
 	&& rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only the sources: no build/, .run/ or .git from the working tree.
@@ -50,7 +50,7 @@ FROM debian:bookworm-slim
 RUN apt-get update \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		libnng1 libprotobuf-c1 libpq5 libuv1 libmicrohttpd12 libjansson4 libjwt0 \
-		libsodium23 libssl3 \
+		libsodium23 libssl3 libcurl4 \
 	&& rm -rf /var/lib/apt/lists/* \
 	&& useradd --system --no-create-home --shell /usr/sbin/nologin safetynet
 ARG SERVICE

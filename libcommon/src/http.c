@@ -96,6 +96,7 @@ struct sn_http {
 	bool               in_run;
 	bool               stop_pending;
 	bool               kick;
+	unsigned           zeros; /* runs in a row told "again at once" */
 	char              *tls_cert, *tls_key; /* HTTPS; MHD borrows them */
 	sn_http_audit_fn   audit;
 	void              *audit_arg;
@@ -383,9 +384,19 @@ run(sn_http *h)
 	if (h->kick)
 		to = 0;
 	else if (MHD_get_timeout(h->mhd, &to) != MHD_YES) {
+		h->zeros = 0;
 		uv_timer_stop(&h->timer);
 		return;
 	}
+	/* libuv 1.44 runs a timer re-armed at 0 from its own callback again
+	 * at once, before any I/O; libmicrohttpd answers 0 all the while a
+	 * TLS handshake waits for its client's hello, so one silent client
+	 * held the whole loop (bus, database, other clients) until its
+	 * connection timed out. After 8 immediate runs in a row, 1 ms. */
+	if (to > 0)
+		h->zeros = 0;
+	else if (++h->zeros > 8)
+		to = 1;
 	uv_timer_start(&h->timer, on_timer, (uint64_t) to, 0);
 }
 
