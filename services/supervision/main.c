@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "events.h"
+#include "households.h"
 #include "sn/config.h"
 #include "sn/log.h"
 #include "supervision.h"
@@ -28,6 +29,8 @@ static supervision sup;
 #define READERS "supervisor,inspector"
 
 static const sn_http_route_def routes[] = {
+	{ "GET", "/households/{id}/chain", 0, READERS,
+	    supervision_households_chain },
 	{ NULL, NULL, 0, NULL, NULL },
 };
 
@@ -81,6 +84,5 @@ main(int argc, char **argv)
 		.nroutes  = sizeof(routes) / sizeof(routes[0]) - 1,
 		.settings = settings };
 
-	(void) READERS;
 	return sn_service_main(argc, argv, &def);
 }

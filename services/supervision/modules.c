@@ -1,9 +1,10 @@
 /* Every module of supervision (supervision.h), in the order their
  * on_event hooks run for each event. */
+#include "households.h"
 #include "supervision.h"
 
 const supervision_module supervision_modules[] = {
-	{ "events", NULL, NULL, NULL },
+	{ "households", NULL, supervision_households_on_event, NULL },
 };
 const size_t supervision_nmodules
     = sizeof(supervision_modules) / sizeof(supervision_modules[0]);

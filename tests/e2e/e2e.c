@@ -21,6 +21,7 @@
 th  T;
 int P_INTAKE, P_VERIF, P_INVEST, P_APPROVAL, P_DISB, P_BANK, P_EMERG;
 int P_AGENCY;
+int P_SUPER;
 
 static sn_auth *auth;
 static int      keyseq;
@@ -51,7 +52,8 @@ void
 e2e_setup(void)
 {
 	static const char *const pubs[] = { "intake", "verification",
-		"investigation", "approval", "emergency", "disbursement" };
+		"investigation", "approval", "emergency", "disbursement",
+		"identity", "supervision" };
 	for (size_t i = 0; i < sizeof(pubs) / sizeof(pubs[0]); i++)
 		th_publisher(&T, pubs[i]);
 	TH_CHECK(
@@ -65,6 +67,7 @@ e2e_setup(void)
 	P_BANK     = th_free_port();
 	P_EMERG    = th_free_port();
 	P_AGENCY   = th_free_port();
+	P_SUPER    = th_free_port();
 	nrunning   = 0;
 	test_clock = false;
 	shift_s    = 0;

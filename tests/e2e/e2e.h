@@ -30,6 +30,8 @@ extern th T;
 extern int P_INTAKE, P_VERIF, P_INVEST, P_APPROVAL, P_DISB, P_BANK, P_EMERG;
 /* agency-sim's HTTP port (POST /notices, /readyz). */
 extern int P_AGENCY;
+/* supervision's HTTP port (issue 12). */
+extern int P_SUPER;
 
 /* Declares the publishers, opens the token signer, picks the ports and
  * names the agency-sim fixture file (e2e_fixture_path). */

@@ -35,7 +35,7 @@ typedef struct th {
 	int         nschemas;
 	th_proc     procs[TH_MAX_PROCS];
 	int         nprocs;
-	char        publishers[8][64];
+	char        publishers[16][64];
 	int         npublishers;
 } th;
 
