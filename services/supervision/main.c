@@ -12,13 +12,16 @@
  */
 #include <stdlib.h>
 
+#include "audit.h"
 #include "events.h"
-#include "households.h"
 #include "sn/config.h"
 #include "sn/log.h"
 #include "supervision.h"
 
 static const sn_setting_doc settings[] = {
+	{ "SN_SUPERVISION_ANCHOR_CHECK_MS",
+	    "how often the audit chain's daily anchor is checked for, ms, "
+	    "50-86400000 (default 60000)" },
 	{ NULL, NULL },
 };
 
@@ -29,8 +32,10 @@ static supervision sup;
 #define READERS "supervisor,inspector"
 
 static const sn_http_route_def routes[] = {
-	{ "GET", "/households/{id}/chain", 0, READERS,
-	    supervision_households_chain },
+	{ "GET", "/audit", 0, READERS, supervision_audit_search },
+	{ "GET", "/audit/verify", 0, READERS, supervision_audit_verify },
+	{ "POST", "/audit/anchor", SN_HTTP_IDEMPOTENT, "supervisor",
+	    supervision_audit_anchor },
 	{ NULL, NULL, 0, NULL, NULL },
 };
 
@@ -84,5 +89,6 @@ main(int argc, char **argv)
 		.nroutes  = sizeof(routes) / sizeof(routes[0]) - 1,
 		.settings = settings };
 
+	(void) READERS;
 	return sn_service_main(argc, argv, &def);
 }

@@ -1,10 +1,11 @@
 /* Every module of supervision (supervision.h), in the order their
  * on_event hooks run for each event. */
-#include "households.h"
+#include "audit.h"
 #include "supervision.h"
 
 const supervision_module supervision_modules[] = {
-	{ "households", NULL, supervision_households_on_event, NULL },
+	{ "events", NULL, NULL, NULL },
+	{ "audit", supervision_audit_setup, supervision_audit_on_event, NULL },
 };
 const size_t supervision_nmodules
     = sizeof(supervision_modules) / sizeof(supervision_modules[0]);
