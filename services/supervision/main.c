@@ -14,6 +14,7 @@
 
 #include "audit.h"
 #include "events.h"
+#include "households.h"
 #include "sn/config.h"
 #include "sn/log.h"
 #include "supervision.h"
@@ -32,6 +33,8 @@ static supervision sup;
 #define READERS "supervisor,inspector"
 
 static const sn_http_route_def routes[] = {
+	{ "GET", "/households/{id}/chain", 0, READERS,
+	    supervision_households_chain },
 	{ "GET", "/audit", 0, READERS, supervision_audit_search },
 	{ "GET", "/audit/verify", 0, READERS, supervision_audit_verify },
 	{ "POST", "/audit/anchor", SN_HTTP_IDEMPOTENT, "supervisor",
@@ -89,6 +92,5 @@ main(int argc, char **argv)
 		.nroutes  = sizeof(routes) / sizeof(routes[0]) - 1,
 		.settings = settings };
 
-	(void) READERS;
 	return sn_service_main(argc, argv, &def);
 }
