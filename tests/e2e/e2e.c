@@ -51,9 +51,9 @@ static int     nrunning;
 void
 e2e_setup(void)
 {
-	static const char *const pubs[] = { "intake", "verification",
-		"investigation", "approval", "emergency", "disbursement",
-		"identity", "supervision" };
+	static const char *const pubs[]
+	    = { "intake", "verification", "investigation", "approval",
+		      "emergency", "disbursement", "identity", "supervision" };
 	for (size_t i = 0; i < sizeof(pubs) / sizeof(pubs[0]); i++)
 		th_publisher(&T, pubs[i]);
 	TH_CHECK(
