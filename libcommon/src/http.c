@@ -862,6 +862,13 @@ sn_http_json(const sn_http_req *req)
 	return req->json;
 }
 
+const char *
+sn_http_body(const sn_http_req *req, size_t *len)
+{
+	*len = req->bodylen;
+	return req->bodylen > 0 ? req->body : NULL;
+}
+
 const sn_principal *
 sn_http_principal(const sn_http_req *req)
 {

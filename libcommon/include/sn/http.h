@@ -249,6 +249,11 @@ const char *sn_http_header(const sn_http_req *req, const char *name);
 /* The parsed body, borrowed; NULL when the request had no body. */
 json_t *sn_http_json(const sn_http_req *req);
 
+/* The body's bytes as they were received (*len of them), borrowed like
+ * the parsed body; NULL with *len 0 when the request had none. For a
+ * signature over the exact bytes (a partner's signed requests). */
+const char *sn_http_body(const sn_http_req *req, size_t *len);
+
 /* A request body read as the server reads one before a handler sees it
  * (duplicate members refused); NULL with err filled when it is not JSON.
  * The fuzz harnesses read bodies with it too. */
