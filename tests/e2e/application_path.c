@@ -16,6 +16,7 @@
  *                services: took in the application, visited the home,
  *                household member, acted already; each a recorded 403
  *   bad_input    refused submissions leave nothing behind in any service
+ *                but their own staff.acted records in intake's stream
  *   first_payment  (with disbursement and bank-sim too) the filed dibao's
  *                first monthly payment, run and approved by finance,
  *                settled in the payee's account at bank-sim
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acted.h"
 #include "e2e.h"
 
 #define DISTRICT E2E_DISTRICT
@@ -363,32 +365,55 @@ bad_input(void)
 	memcpy(bad, APPLICANT, 19);
 	bad[17]    = bad[17] == '0' ? '1' : '0'; /* a wrong check character */
 	char *body = application_json(bad);
-	int   st
-	    = e2e_call(P_INTAKE, "POST", "/applications", clerk, body, NULL);
-	TH_CHECK(&T, st == 422 || st == 400, "bad id number: %d", st);
+	int   st[3];
+	st[0] = e2e_call(P_INTAKE, "POST", "/applications", clerk, body, NULL);
+	TH_CHECK(&T, st[0] == 422 || st[0] == 400, "bad id number: %d", st[0]);
 	free(body);
-	st = e2e_call(P_INTAKE, "POST", "/applications", clerk,
+	st[1] = e2e_call(P_INTAKE, "POST", "/applications", clerk,
 	    "{\"household\":{}}", NULL);
-	TH_CHECK(&T, st >= 400 && st < 500, "empty household: %d", st);
-	st = e2e_call(
+	TH_CHECK(
+	    &T, st[1] >= 400 && st[1] < 500, "empty household: %d", st[1]);
+	st[2] = e2e_call(
 	    P_INTAKE, "POST", "/applications", clerk, "{not json", NULL);
-	TH_CHECK(&T, st == 400, "malformed JSON: %d", st);
+	TH_CHECK(&T, st[2] == 400, "malformed JSON: %d", st[2]);
 	/* A valid one afterwards proves the stack was listening, and gives
 	 * the refused ones time to have leaked, had they. */
 	char *id = submit();
 	e2e_investigate("application_id", id, NULL, ACCEPTED);
 	json_decref(e2e_wait_stage(id, "VILLAGE_REVIEW"));
-	static const char *const checks[][2] = {
-		{ "intake", "SELECT count(*) FROM %s.outbox" },
-		{ "verification", "SELECT count(*) FROM %s.outbox" },
-		{ "investigation", "SELECT count(*) FROM %s.outbox" },
-	};
+	/* One domain event each (a refusal's staff.acted record is not
+	 * one: see below). */
+	static const char *const checks[]
+	    = { "intake", "verification", "investigation" };
 	for (size_t i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
-		int64_t n
-		    = th_int(&T, checks[i][1], th_schema(&T, checks[i][0]));
+		int64_t n = th_events(&T, th_schema(&T, checks[i]));
 		TH_CHECK(&T, n == 1, "%s published %lld events, want 1",
-		    checks[i][0], (long long) n);
+		    checks[i], (long long) n);
 	}
+	/* intake recorded the clerk's three refusals, then the submission
+	 * with its event. */
+	const char *is = th_schema(&T, "intake");
+	th_acted    rec[5];
+	int         n = th_acted_after(&T, is, 0, rec, 5);
+	TH_CHECK(&T, n == 4, "intake recorded %d staff actions, want 4", n);
+	for (int i = 0; i < 3; i++)
+		TH_CHECK(&T,
+		    rec[i].status == (unsigned) st[i]
+		        && rec[i].outcome_code[0] != '\0'
+		        && strcmp(rec[i].user_id, "clerk-1") == 0
+		        && strcmp(rec[i].route, "/applications") == 0,
+		    "refusal %d (%d) recorded as %u %s by %s", i, st[i],
+		    rec[i].status, rec[i].outcome_code, rec[i].user_id);
+	th_acted_is(&T, &rec[2], "malformed JSON",
+	    (th_acted_want) { .outcome_code = "invalid_json", .status = 400 });
+	th_acted_is(&T, &rec[3], "the submission",
+	    (th_acted_want) { .service = "intake",
+	        .user_id               = "clerk-1",
+	        .route                 = "/applications",
+	        .subject               = id,
+	        .outcome_code          = "",
+	        .status                = 201 });
+	th_acted_with(&T, is, &rec[3], "application.submitted", id);
 	TH_CHECK(&T,
 	    th_int(&T, "SELECT count(*) FROM %s.http_idempotency",
 	        th_schema(&T, "intake"))

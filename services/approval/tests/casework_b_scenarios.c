@@ -12,6 +12,7 @@
 
 #include <libpq-fe.h>
 
+#include "acted.h"
 #include "kit.h"
 
 /* verification.completed of a: G per member g (D 25 yuan), with n
@@ -162,7 +163,7 @@ discrepancies(void)
 	TH_CHECK(&T, seen == 2, "the list does not count discrepancies");
 	json_decref(j);
 
-	int64_t events = th_int(&T, "SELECT count(*) FROM %s.outbox", S);
+	int64_t events = th_events(&T, S);
 	TH_CHECK(&T,
 	    post_code("/cases/app-disc/township-confirmation", to,
 	        "{\"decision\":\"approve\"}", "discrepancies_not_seen")
@@ -175,7 +176,7 @@ discrepancies(void)
 	    "a confirmation without discrepancies_seen was not refused");
 	TH_CHECK(&T,
 	    strcmp(stage_of("app-disc"), "TOWNSHIP_CONFIRM") == 0
-	        && th_int(&T, "SELECT count(*) FROM %s.outbox", S) == events
+	        && th_events(&T, S) == events
 	        && th_int(&T,
 	               "SELECT count(*) FROM %s.case_timeline WHERE case_id"
 	               " = 'app-disc' AND action = 'discrepancies_seen'",

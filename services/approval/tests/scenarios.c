@@ -23,6 +23,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "acted.h"
 #include "kit.h"
 #include "sn/clock.h"
 #include "sn/date.h"
@@ -306,7 +307,8 @@ steps(void)
 	    "district filing failed");
 	wait_stage(a.id, "FILED");
 	int64_t events = th_int(&T, "SELECT count(*) FROM %s.outbox", S);
-	/* the same request again: the same answer, nothing new */
+	/* the same request again: the same answer, nothing new (a replay is
+	 * not recorded as a staff action either: no staff.acted) */
 	TH_CHECK(&T,
 	    th_http(&T, PORT, "POST", "/cases/app-steps/district-filing", dof,
 	        fk, "{\"spot_check\":true,\"note\":\"filed\"}", &body2)
@@ -795,7 +797,9 @@ policy_with(const char *key, json_t *v)
 /* Issue 8: every endpoint with a body refuses a member it does not know
  * (422 unknown_field), null where a string, number or boolean is
  * expected (422 invalid_type) and control characters in names and free
- * text (422 invalid_characters), naming the field; nothing changes. */
+ * text (422 invalid_characters), naming the field; nothing changes but
+ * the refusal's own staff.acted record (one each). A reason with a line
+ * break is accepted, recorded with its change. */
 static void
 validation(void)
 {
@@ -850,13 +854,15 @@ validation(void)
 		{ 3, "/cases/app-strict/district-filing",
 		    "{\"spot_check\":null}", "invalid_type", "spot_check" },
 	};
-	int64_t events = th_int(&T, "SELECT count(*) FROM %s.outbox", S);
-	int64_t timeline
+	static const char *const users[4] = { "admin1", "vr1", "to1", "do1" };
+	int64_t                  events   = th_events(&T, S);
+	int64_t                  timeline
 	    = th_int(&T, "SELECT count(*) FROM %s.case_timeline", S);
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		json_t *j;
-		int     st = api(
-		        "POST", t[i].path, tok[t[i].who], newkey(), t[i].body, &j);
+		int64_t mark = th_outbox_mark(&T, S);
+		int     st   = api(
+		          "POST", t[i].path, tok[t[i].who], newkey(), t[i].body, &j);
 		TH_CHECK(&T,
 		    st == 422 && strcmp(jstr(j, "error.code"), t[i].code) == 0
 		        && strcmp(jstr(j, "error.field"), t[i].field) == 0,
@@ -864,6 +870,24 @@ validation(void)
 		    t[i].body, t[i].code, t[i].field, st,
 		    jstr(j, "error.code"), jstr(j, "error.field"));
 		json_decref(j);
+		/* The route's pattern: "/cases/{id}/<step>" for a case. */
+		bool     is_case = strncmp(t[i].path, "/cases/", 7) == 0;
+		char     route[96];
+		th_acted rec[2];
+		snprintf(route, sizeof(route), "%s%s",
+		    is_case ? "/cases/{id}" : "",
+		    is_case ? strrchr(t[i].path, '/') : t[i].path);
+		TH_CHECK(&T, th_acted_after(&T, S, mark, rec, 2) == 1,
+		    "%s %s: want one staff.acted record", t[i].path,
+		    t[i].body);
+		th_acted_is(&T, &rec[0], t[i].path,
+		    (th_acted_want) { .service = "approval",
+		        .user_id               = users[t[i].who],
+		        .method                = "POST",
+		        .route                 = route,
+		        .subject               = is_case ? "app-strict" : "",
+		        .outcome_code          = t[i].code,
+		        .status                = 422 });
 	}
 	TH_CHECK(&T,
 	    strcmp(stage_of(a.id), "VILLAGE_REVIEW") == 0
@@ -872,10 +896,12 @@ validation(void)
 	        && th_int(&T, "SELECT count(*) FROM %s.policy_version", S) == 1
 	        && th_int(&T, "SELECT count(*) FROM %s.case_timeline", S)
 	            == timeline
-	        && th_int(&T, "SELECT count(*) FROM %s.outbox", S) == events,
+	        && th_events(&T, S) == events,
 	    "a refused body changed something");
 	/* Free text may hold line breaks. */
-	json_t *j;
+	json_t  *j;
+	int64_t  mark = th_outbox_mark(&T, S);
+	th_acted rec[2];
 	TH_CHECK(&T,
 	    api("POST", "/cases/app-strict/village-review", tok[1], newkey(),
 	        "{\"decision\":\"pass\",\"reason\":\"checked\\nby phone\"}",
@@ -883,6 +909,15 @@ validation(void)
 	        && strcmp(jstr(j, "stage"), "TOWNSHIP_CONFIRM") == 0,
 	    "a reason with a line break was refused");
 	json_decref(j);
+	TH_CHECK(&T, th_acted_after(&T, S, mark, rec, 2) == 1,
+	    "the village review: want one staff.acted record");
+	th_acted_is(&T, &rec[0], "the village review",
+	    (th_acted_want) { .user_id = "vr1",
+	        .route                 = "/cases/{id}/village-review",
+	        .subject               = "app-strict",
+	        .outcome_code          = "",
+	        .status                = 200 });
+	th_acted_with(&T, S, &rec[0], "case.stage_changed", "app-strict");
 	free(p_null);
 	free(p_ctrl);
 	free(p_numnull);
@@ -1292,14 +1327,16 @@ register_paging(void)
 	    pages);
 }
 
-/* The counts a refused change must leave as they were. */
+/* The counts a refused change must leave as they were (the outbox's
+ * domain events: a refusal's own staff.acted record is not counted). */
 static char *
 register_state(void)
 {
 	return str("SELECT (SELECT string_agg(beneficiary_id || status, ','"
 	           " ORDER BY seq) FROM %s.beneficiaries) || '/' ||"
 	           " (SELECT count(*) FROM %s.beneficiary_history) || '/' ||"
-	           " (SELECT count(*) FROM %s.outbox)",
+	           " (SELECT count(*) FROM %s.outbox WHERE " TH_DOMAIN_EVENT
+	           ")",
 	    S, S, S);
 }
 

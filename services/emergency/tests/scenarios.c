@@ -20,6 +20,7 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "acted.h"
 #include "harness.h"
 #include "sn/assist/v1/application.pb-c.h"
 #include "sn/assist/v1/case.pb-c.h"
@@ -749,8 +750,9 @@ above_limit(void)
 	free(id);
 }
 
-/* Over the balance: 409 with the balance, and nothing changes anywhere;
- * exactly the balance goes through; one fen more does not. */
+/* Over the balance: 409 with the balance, and nothing changes anywhere
+ * but the refusal's own staff.acted record; exactly the balance goes
+ * through, recorded with its grant; one fen more does not. */
 static void
 insufficient(void)
 {
@@ -761,13 +763,16 @@ insufficient(void)
 	expect_error(a, 409, "insufficient_funds", "amount_fen", "no fund");
 	json_decref(a.body);
 	allocate_ok(10000);
+	/* The outbox's domain events: not the refusal's own record. */
 	const char *tables[]
-	    = { "grants", "ledger", "outbox", "http_idempotency", "referral" };
+	    = { "grants", "ledger", "outbox WHERE " TH_DOMAIN_EVENT,
+		      "http_idempotency", "referral" };
 	int64_t before[5];
 	for (int i = 0; i < 5; i++)
 		before[i] = th_int(
 		    &T, "SELECT count(*) FROM %s.%s", schema, tables[i]);
-	a = grant(idn, "fire", 10001, officer, NULL);
+	int64_t mark = th_outbox_mark(&T, schema);
+	a            = grant(idn, "fire", 10001, officer, NULL);
 	expect_error(a, 409, "insufficient_funds", "amount_fen",
 	    "one fen over the balance");
 	TH_CHECK(&T,
@@ -783,9 +788,31 @@ insufficient(void)
 		        == before[i],
 		    "a refused grant changed %s", tables[i]);
 	TH_CHECK(&T, balance() == 10000, "a refused grant moved money");
+	th_acted rec[2];
+	TH_CHECK(&T, th_acted_after(&T, schema, mark, rec, 2) == 1,
+	    "the refused grant: want one staff.acted record");
+	th_acted_is(&T, &rec[0], "the refused grant",
+	    (th_acted_want) { .service = "emergency",
+	        .user_id               = "officer-1",
+	        .method                = "POST",
+	        .route                 = "/grants",
+	        .subject               = "",
+	        .outcome_code          = "insufficient_funds",
+	        .status                = 409 });
+	mark     = th_outbox_mark(&T, schema);
 	char *id = grant_ok(idn, "fire", 10000);
 	TH_CHECK(&T, balance() == 0, "exactly the balance left %lld",
 	    (long long) balance());
+	TH_CHECK(&T, th_acted_after(&T, schema, mark, rec, 2) == 1,
+	    "the grant: want one staff.acted record");
+	th_acted_is(&T, &rec[0], "the grant",
+	    (th_acted_want) { .service = "emergency",
+	        .user_id               = "officer-1",
+	        .route                 = "/grants",
+	        .subject               = id,
+	        .outcome_code          = "",
+	        .status                = 201 });
+	th_acted_with(&T, schema, &rec[0], "emergency.granted", id);
 	a = grant(idn, "fire", 1, officer, NULL);
 	expect_error(a, 409, "insufficient_funds", "amount_fen", "empty fund");
 	TH_CHECK(&T, jint(a.body, "error.balance_fen") == 0, "balance not 0");
@@ -962,7 +989,7 @@ bad_input(void)
 	    th_int(&T,
 	        "SELECT (SELECT count(*) FROM %s.grants)"
 	        " + (SELECT count(*) FROM %s.ledger)"
-	        " + (SELECT count(*) FROM %s.outbox)"
+	        " + (SELECT count(*) FROM %s.outbox WHERE " TH_DOMAIN_EVENT ")"
 	        " + (SELECT count(*) FROM %s.http_idempotency)",
 	        schema, schema, schema, schema)
 	        == 3,
@@ -970,14 +997,15 @@ bad_input(void)
 	TH_CHECK(&T, balance() == 1000000, "refused input moved money");
 }
 
-/* Rows of every table a refused request must leave alone, summed. */
+/* Rows of every table a refused request must leave alone, summed (the
+ * outbox's domain events: a refusal's staff.acted record is not). */
 static int64_t
 rows_everywhere(void)
 {
 	return th_int(&T,
 	    "SELECT (SELECT count(*) FROM %s.grants)"
 	    " + (SELECT count(*) FROM %s.ledger)"
-	    " + (SELECT count(*) FROM %s.outbox)"
+	    " + (SELECT count(*) FROM %s.outbox WHERE " TH_DOMAIN_EVENT ")"
 	    " + (SELECT count(*) FROM %s.http_idempotency)"
 	    " + (SELECT count(*) FROM %s.referral)"
 	    " + (SELECT count(*) FROM %s.settlement)",

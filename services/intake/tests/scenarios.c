@@ -31,6 +31,7 @@
 
 #include <jansson.h>
 
+#include "acted.h"
 #include "harness.h"
 #include "sn/agency/v1/agency.pb-c.h"
 #include "sn/assist/v1/application.pb-c.h"
@@ -305,6 +306,8 @@ submit_ok(const person *ps, size_t n, const char *what)
 	return r;
 }
 
+/* The rows of intake's tables and its domain events: a refusal's audit
+ * record (staff.acted, acted.h) is not counted. */
 static int64_t
 rows_everywhere(void)
 {
@@ -314,7 +317,7 @@ rows_everywhere(void)
 	    " + (SELECT count(*) FROM %s.claim)"
 	    " + (SELECT count(*) FROM %s.beneficiary_member)"
 	    " + (SELECT count(*) FROM %s.http_idempotency)"
-	    " + (SELECT count(*) FROM %s.outbox)",
+	    " + (SELECT count(*) FROM %s.outbox WHERE " TH_DOMAIN_EVENT ")",
 	    schema, schema, schema, schema, schema, schema);
 }
 
@@ -444,7 +447,8 @@ beneficiary_line(char *out, size_t cap, const char *bid, const char *app,
 
 /* A submission answers 201 with the id and dates, stores the application,
  * and writes exactly one application.submitted whose protobuf matches the
- * input; the relay gives it a sequence. */
+ * input, and in the same transaction the clerk's staff.acted record; the
+ * relay gives both a sequence. */
 static void
 submit(void)
 {
@@ -453,7 +457,9 @@ submit(void)
 	    = { new_person(1970), new_person(1972), new_person(2005) };
 	json_t *in   = app_json(ps, 3);
 	char   *body = json_dumps(in, JSON_COMPACT);
-	answer  a = call("POST", "/applications", clerk_tok, new_key(), body);
+	char    key[64];
+	snprintf(key, sizeof(key), "%s", new_key());
+	answer a = call("POST", "/applications", clerk_tok, key, body);
 	free(body);
 	TH_CHECK(&T, a.status == 201, "submit: status %d", a.status);
 	const char *id = jstr(a.body, "application_id");
@@ -467,8 +473,20 @@ submit(void)
 	    "deadline_date %s, want %s", jstr(a.body, "deadline_date"),
 	    deadline);
 
-	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 1,
-	    "want exactly one outbox row");
+	TH_CHECK(&T, th_events(&T, schema) == 1, "want exactly one event");
+	th_acted rec[2];
+	TH_CHECK(&T, th_acted_after(&T, schema, 0, rec, 2) == 1,
+	    "want exactly one staff.acted record");
+	th_acted_is(&T, &rec[0], "the submission",
+	    (th_acted_want) { .service = "intake",
+	        .user_id               = "clerk-a",
+	        .method                = "POST",
+	        .route                 = "/applications",
+	        .subject               = id,
+	        .idempotency_key       = key,
+	        .outcome_code          = "",
+	        .status                = 201 });
+	th_acted_with(&T, schema, &rec[0], "application.submitted", id);
 	size_t   len;
 	char     actor[64];
 	uint8_t *data = outbox_data(
@@ -539,9 +557,11 @@ submit(void)
 	    "event consent, payee or category differ");
 	sn__assist__v1__application_submitted__free_unpacked(ev, NULL);
 	free(data);
-	if (!th_wait_int(&T, 1, 10000,
-	        "SELECT count(*) FROM %s.outbox WHERE seq = 1", schema))
-		th_fail(&T, "the relay did not give the event sequence 1");
+	if (!th_wait_int(&T, 2, 10000,
+	        "SELECT count(*) FROM %s.outbox WHERE seq IN (1, 2)", schema))
+		th_fail(&T,
+		    "the relay did not number the event and its record"
+		    " 1 and 2");
 
 	/* GET shows it, id numbers in full, status open. */
 	char path[128];
@@ -578,7 +598,8 @@ race(void *arg)
 
 /* The same Idempotency-Key twice: one application, the same answer; the
  * key with another body: 422; the same request sent 8 times at once with
- * one key: one application, and every answer is its 201. */
+ * one key: one application, and every answer is its 201. Each first
+ * answer and the 422 are recorded as staff actions, no replay is. */
 static void
 idempotent(void)
 {
@@ -598,8 +619,9 @@ idempotent(void)
 	TH_CHECK(&T,
 	    th_int(&T, "SELECT count(*) FROM %s.application", schema) == 1,
 	    "want one application");
-	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 1,
-	    "want one event");
+	TH_CHECK(&T, th_events(&T, schema) == 1, "want one event");
+	char first[64];
+	snprintf(first, sizeof(first), "%s", jstr(a.body, "application_id"));
 	person other[1] = { new_person(1962) };
 	char  *body2    = dump(app_json(other, 1));
 	answer c        = call("POST", "/applications", clerk_tok, key, body2);
@@ -641,6 +663,29 @@ idempotent(void)
 	TH_CHECK(&T,
 	    th_int(&T, "SELECT count(*) FROM %s.application", schema) == 2,
 	    "concurrent repeats stored more than one application");
+	th_acted rec[4];
+	int      n = th_acted_after(&T, schema, 0, rec, 4);
+	TH_CHECK(&T, n == 3, "%d staff.acted records, want 3 (no replay)", n);
+	th_acted_is(&T, &rec[0], "the first submission",
+	    (th_acted_want) { .user_id = "clerk-a",
+	        .route                 = "/applications",
+	        .subject               = first,
+	        .idempotency_key       = key,
+	        .outcome_code          = "",
+	        .status                = 201 });
+	th_acted_is(&T, &rec[1], "the reused key",
+	    (th_acted_want) { .user_id = "clerk-a",
+	        .route                 = "/applications",
+	        .idempotency_key       = key,
+	        .outcome_code          = "idempotency_key_reused",
+	        .status                = 422 });
+	th_acted_is(&T, &rec[2], "the concurrent repeats",
+	    (th_acted_want) { .user_id = "clerk-a",
+	        .route                 = "/applications",
+	        .subject               = jstr(r[0].a.body, "application_id"),
+	        .idempotency_key       = "same-key-2",
+	        .outcome_code          = "",
+	        .status                = 201 });
 	for (int i = 0; i < N; i++)
 		json_decref(r[i].a.body);
 	free(same);
@@ -682,7 +727,9 @@ set_member(json_t *root, const char *path, const char *value)
 }
 
 /* Bad input: a 4xx naming the field, and nothing in any intake table,
- * the outbox and the idempotency store included. */
+ * the outbox's events and the idempotency store included; each refusal
+ * but the 401 (no one to name) is recorded as one staff.acted with its
+ * status and code. */
 static void
 bad_input(void)
 {
@@ -744,6 +791,36 @@ bad_input(void)
 	free(body);
 	TH_CHECK(&T, rows_everywhere() == 0, "bad input left %lld rows behind",
 	    (long long) rows_everywhere());
+
+	enum { NCASES = sizeof(cases) / sizeof(cases[0]) };
+	th_acted rec[NCASES + 4];
+	int      n = th_acted_after(&T, schema, 0, rec, NCASES + 4);
+	TH_CHECK(&T, n == NCASES + 3, "%d staff.acted records, want %d", n,
+	    NCASES + 3);
+	for (int i = 0; i < NCASES; i++)
+		th_acted_is(&T, &rec[i], cases[i].what,
+		    (th_acted_want) { .service = "intake",
+		        .user_id               = "clerk-a",
+		        .method                = "POST",
+		        .route                 = "/applications",
+		        .subject               = "",
+		        .outcome_code          = cases[i].code,
+		        .status                = (unsigned) cases[i].status });
+	th_acted_is(&T, &rec[NCASES], "outside jurisdiction",
+	    (th_acted_want) { .user_id = "clerk-b",
+	        .route                 = "/applications",
+	        .outcome_code          = "outside_jurisdiction",
+	        .status                = 403 });
+	th_acted_is(&T, &rec[NCASES + 1], "the investigator",
+	    (th_acted_want) { .user_id = "inv-1",
+	        .route                 = "/applications",
+	        .outcome_code          = "forbidden",
+	        .status                = 403 });
+	th_acted_is(&T, &rec[NCASES + 2], "bad JSON",
+	    (th_acted_want) { .user_id = "clerk-a",
+	        .route                 = "/applications",
+	        .outcome_code          = "invalid_json",
+	        .status                = 400 });
 }
 
 /* A person already in an open application: 409 with its id, naming the
@@ -766,7 +843,7 @@ person_twice(void)
 	    "the 409 does not name the first application");
 	TH_CHECK(&T,
 	    th_int(&T, "SELECT count(*) FROM %s.application", schema) == 1
-	        && th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 1
+	        && th_events(&T, schema) == 1
 	        && th_int(&T, "SELECT count(*) FROM %s.member", schema) == 2,
 	    "the refused application left rows");
 	json_decref(a.body);
@@ -828,8 +905,22 @@ concurrent(void)
 	    N - 1);
 	TH_CHECK(&T,
 	    th_int(&T, "SELECT count(*) FROM %s.application", schema) == 1
-	        && th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 1,
+	        && th_events(&T, schema) == 1,
 	    "more than one application stored");
+	/* Every submission recorded once: the winner's 201, 19 409s. */
+	th_acted rec[N + 1];
+	int      n = th_acted_after(&T, schema, 0, rec, N + 1), won = 0;
+	TH_CHECK(&T, n == N, "%d staff.acted records, want %d", n, N);
+	for (int i = 0; i < n; i++) {
+		bool w = rec[i].status == 201;
+		won += w;
+		th_acted_is(&T, &rec[i], w ? "the winner" : "a loser",
+		    (th_acted_want) { .route = "/applications",
+		        .subject             = w ? winner : "",
+		        .outcome_code = w ? "" : "person_in_open_application",
+		        .status       = w ? 201 : 409 });
+	}
+	TH_CHECK(&T, won == 1, "%d records of a 201, want 1", won);
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.claim WHERE id_number_index = '%s'"
@@ -885,7 +976,7 @@ withdraw(void)
 	w = call("POST", path, clerk_tok, new_key(), "{\"reason\":\"again\"}");
 	expect_error(w, 409, "not_open", NULL, "second withdrawal");
 	json_decref(w.body);
-	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 2,
+	TH_CHECK(&T, th_events(&T, schema) == 2,
 	    "the refused withdrawal wrote an event");
 	snprintf(path, sizeof(path),
 	    "/applications/00000000-0000-4000-8000-000000000000/withdraw");
@@ -1440,9 +1531,10 @@ draft_list(void)
 /* A clerk completes and submits a draft: 200 with the same id and the
  * referral id; the application is open, claims its persons, keeps the
  * referral (and the draft's category when the body names none), and
- * application.submitted carries referral_id. The same key replays; a new
- * key is 409 not_draft; submitting what never was a draft is 409, an
- * unknown id 404. */
+ * application.submitted carries referral_id, its staff.acted record
+ * written with it. The same key replays (not recorded again); a new key
+ * is 409 not_draft; submitting what never was a draft is 409, an unknown
+ * id 404. */
 static void
 draft_submit(void)
 {
@@ -1538,8 +1630,24 @@ draft_submit(void)
 	b = call("POST", path, clerk_tok, new_key(), body);
 	expect_error(b, 409, "not_draft", NULL, "second submission");
 	json_decref(b.body);
-	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.outbox", schema) == 1,
-	    "the repeats published again");
+	TH_CHECK(
+	    &T, th_events(&T, schema) == 1, "the repeats published again");
+	th_acted rec[3];
+	int      n = th_acted_after(&T, schema, 0, rec, 3);
+	TH_CHECK(&T, n == 2, "%d staff.acted records, want 2 (no replay)", n);
+	th_acted_is(&T, &rec[0], "the draft's submission",
+	    (th_acted_want) { .user_id = "clerk-a",
+	        .route                 = "/applications/{id}/submit",
+	        .subject               = id,
+	        .idempotency_key       = "draft-key-1",
+	        .outcome_code          = "",
+	        .status                = 200 });
+	th_acted_with(&T, schema, &rec[0], "application.submitted", id);
+	th_acted_is(&T, &rec[1], "the second submission",
+	    (th_acted_want) { .route = "/applications/{id}/submit",
+	        .subject             = id,
+	        .outcome_code        = "not_draft",
+	        .status              = 409 });
 
 	/* It holds its persons like any open application. */
 	person q2[2] = { new_person(1949), q };
@@ -1606,8 +1714,9 @@ draft_snapshot(const char *id)
 }
 
 /* Bad submissions of a draft: each a 4xx naming the problem, and the
- * draft, the claims, the outbox and the idempotency store unchanged; a
- * key used by a refused attempt still works for the corrected one. */
+ * draft, the claims, the outbox's events and the idempotency store
+ * unchanged, the refusal recorded as one staff.acted; a key used by a
+ * refused attempt still works for the corrected one. */
 static void
 draft_bad_submit(void)
 {
@@ -1663,12 +1772,13 @@ draft_bad_submit(void)
 	json_object_set_new(hh, "township_code", json_string(TOWNSHIP2));
 	json_object_set_new(hh, "village_code", json_string(VILLAGE2));
 
-	int64_t outbox = th_int(&T, "SELECT count(*) FROM %s.outbox", schema);
+	int64_t events = th_events(&T, schema);
 	int64_t idem
 	    = th_int(&T, "SELECT count(*) FROM %s.http_idempotency", schema);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char  *b = dump(cases[i].body);
-		answer a = call("POST", path, cases[i].tok, "bad-key", b);
+		char   *b    = dump(cases[i].body);
+		int64_t mark = th_outbox_mark(&T, schema);
+		answer  a    = call("POST", path, cases[i].tok, "bad-key", b);
 		expect_error(a, cases[i].status, cases[i].code, cases[i].field,
 		    cases[i].what);
 		if (cases[i].code != NULL
@@ -1687,8 +1797,7 @@ draft_bad_submit(void)
 		    now);
 		free(now);
 		TH_CHECK(&T,
-		    th_int(&T, "SELECT count(*) FROM %s.outbox", schema)
-		            == outbox
+		    th_events(&T, schema) == events
 		        && th_int(&T,
 		               "SELECT count(*) FROM %s.http_idempotency",
 		               schema)
@@ -1700,6 +1809,22 @@ draft_bad_submit(void)
 		            == 0,
 		    "%s left an event, a stored answer or a claim",
 		    cases[i].what);
+		/* Recorded; a role refused before its key is read has
+		 * none in its record. */
+		bool        inv  = cases[i].tok == invest_tok;
+		const char *user = cases[i].tok == other_tok ? "clerk-b"
+		    : inv                                    ? "inv-1"
+		                                             : "clerk-a";
+		th_acted    rec[2];
+		TH_CHECK(&T, th_acted_after(&T, schema, mark, rec, 2) == 1,
+		    "%s: want one staff.acted record", cases[i].what);
+		th_acted_is(&T, &rec[0], cases[i].what,
+		    (th_acted_want) { .user_id = user,
+		        .route                 = "/applications/{id}/submit",
+		        .subject               = id,
+		        .idempotency_key       = inv ? NULL : "bad-key",
+		        .outcome_code          = cases[i].code,
+		        .status                = (unsigned) cases[i].status });
 	}
 	answer a = call("POST", path, clerk_tok, "bad-key", "{\"a\":");
 	TH_CHECK(&T, a.status == 400, "bad JSON: %d", a.status);
@@ -1837,8 +1962,9 @@ accepted_next_day(void)
 	th_stop(&T, inj);
 }
 
-/* The application's row, its members and claims, the outbox and the
- * stored answers as one text: what "nothing changed" compares. */
+/* The application's row, its members and claims, the domain events of
+ * the outbox and the stored answers as one text: what "nothing changed"
+ * compares (a refusal's own staff.acted record is not counted). */
 static char *
 app_snapshot(const char *id)
 {
@@ -1848,7 +1974,8 @@ app_snapshot(const char *id)
 	    " || (SELECT coalesce(json_agg(m ORDER BY m.position)::text, '')"
 	    "  FROM %s.member m WHERE m.application_id = '%s')"
 	    " || (SELECT count(*) FROM %s.claim)::text || '/'"
-	    " || (SELECT count(*) FROM %s.outbox)::text || '/'"
+	    " || (SELECT count(*) FROM %s.outbox"
+	    "     WHERE " TH_DOMAIN_EVENT ")::text || '/'"
 	    " || (SELECT count(*) FROM %s.http_idempotency)::text",
 	    schema, id, schema, id, schema, schema, schema);
 	TH_CHECK(&T, s != NULL, "no application %s", id);

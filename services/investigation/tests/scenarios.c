@@ -26,6 +26,7 @@
 
 #include <jansson.h>
 
+#include "acted.h"
 #include "harness.h"
 #include "sn/assist/v1/application.pb-c.h"
 #include "sn/assist/v1/case.pb-c.h"
@@ -883,6 +884,30 @@ e_missing_recommendation(json_t *r)
 	json_object_del(r, "recommendation");
 }
 
+/* The staff.acted records bad_reports expects, in order. */
+static th_acted_want refused[40];
+static int           nrefused;
+
+static void
+refused_as(const char *user, const char *task, const char *key,
+    unsigned status, const char *code)
+{
+	if (nrefused == (int) (sizeof(refused) / sizeof(refused[0])))
+		th_fail(&T, "too many refusals to expect");
+	refused[nrefused++] = (th_acted_want) { .service = "investigation",
+		.user_id                                 = user,
+		.method                                  = "POST",
+		.route           = "/tasks/{id}/report",
+		.subject         = task,
+		.idempotency_key = key,
+		.outcome_code    = code,
+		.status          = status };
+}
+
+/* Every refused report is answered with its code and changes nothing but
+ * its own staff.acted record (one each: who, which task, the key, the
+ * status and code); the corrected report, under a key a refused one
+ * used, goes through, recorded with its event. */
 static void
 bad_reports(void)
 {
@@ -900,6 +925,8 @@ bad_reports(void)
 	day(today, 0);
 	day(tomorrow, 1);
 	day(before, -4); /* the application was accepted 3 days ago */
+	int64_t     mark = th_outbox_mark(&T, inv_schema);
+	static char keys[32][32];
 
 	static const struct {
 		void (*edit)(json_t *);
@@ -954,17 +981,19 @@ bad_reports(void)
 	};
 	int nkey = 0;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		char k[32];
+		char *k        = keys[i];
 		edit_member_id = cases[i].member == NULL        ? NULL
 		    : strcmp(cases[i].member, "applicant") == 0 ? hh_ids[0]
 		                                                : hh_ids[2];
 		b              = report_json(cases[i].edit, today);
-		snprintf(k, sizeof(k), "k-bad-%d", nkey++);
+		snprintf(k, sizeof(keys[i]), "k-bad-%d", nkey++);
 		j = post_report(id, ta, k, b, &st);
 		expect_error(j, st, cases[i].status, cases[i].code,
 		    cases[i].field, cases[i].what);
 		json_decref(j);
 		free(b);
+		refused_as(
+		    "inv.a", id, k, (unsigned) cases[i].status, cases[i].code);
 	}
 
 	b = report_json(NULL, tomorrow);
@@ -973,37 +1002,49 @@ bad_reports(void)
 	    "a visit tomorrow");
 	json_decref(j);
 	free(b);
+	refused_as("inv.a", id, "k-bad-future", 422, "visit_date_in_future");
 	b = report_json(NULL, before);
 	j = post_report(id, ta, "k-bad-before", b, &st);
 	expect_error(j, st, 422, "visit_date_before_application", "visit_date",
 	    "a visit before the application");
 	json_decref(j);
 	free(b);
+	refused_as(
+	    "inv.a", id, "k-bad-before", 422, "visit_date_before_application");
 
 	b = report_json(NULL, today);
 	j = post_report(id, tc, "k-bad-caller", b, &st);
 	expect_error(j, st, 422, "caller_not_investigator", "investigators",
 	    "a caller who is not one of the two");
 	json_decref(j);
+	refused_as(
+	    "inv.c", id, "k-bad-caller", 422, "caller_not_investigator");
 	j = post_report(id, tv2, "k-bad-juris", b, &st);
 	expect_error(j, st, 403, "outside_jurisdiction", "id",
 	    "an investigator of another village");
 	json_decref(j);
+	refused_as("inv.a", id, "k-bad-juris", 403, "outside_jurisdiction");
 	j = post_report(id, clk, "k-bad-role", b, &st);
 	expect_error(j, st, 403, "forbidden", NULL, "a clerk");
 	json_decref(j);
+	/* a role refused before its key is read: no key in the record */
+	refused_as("clerk.1", id, NULL, 403, "forbidden");
 	j = post_report(id, ta, NULL, b, &st);
 	expect_error(j, st, 400, "idempotency_key_required", NULL,
 	    "no Idempotency-Key");
 	json_decref(j);
+	refused_as("inv.a", id, "", 400, "idempotency_key_required");
 	j = post_report(
 	    "00000000-0000-4000-8000-000000000000", ta, "k-bad-404", b, &st);
 	expect_error(
 	    j, st, 404, "not_found", "id", "a task that is not there");
 	json_decref(j);
+	refused_as("inv.a", "00000000-0000-4000-8000-000000000000",
+	    "k-bad-404", 404, "not_found");
 	j = post_report("not-a-task", ta, "k-bad-id", b, &st);
 	expect_error(j, st, 404, "not_found", "id", "a malformed task id");
 	json_decref(j);
+	refused_as("inv.a", "not-a-task", "k-bad-id", 404, "not_found");
 
 	TH_CHECK(&T,
 	    th_int(&T, "SELECT count(*) FROM %s.task WHERE status = 'open'",
@@ -1011,16 +1052,36 @@ bad_reports(void)
 	        == 1,
 	    "a refused report changed the task");
 	TH_CHECK(&T, count("report") == 0, "a refused report was stored");
-	TH_CHECK(&T, count("outbox") == 0, "a refused report made an event");
+	TH_CHECK(&T, count("outbox WHERE " TH_DOMAIN_EVENT) == 0,
+	    "a refused report made an event");
 	TH_CHECK(&T, count("http_idempotency") == 0,
 	    "a refused report's answer was stored under its key");
 	printf("ok: nothing changed\n");
+	th_acted rec[41];
+	int      n = th_acted_after(&T, inv_schema, mark, rec, 41);
+	TH_CHECK(
+	    &T, n == nrefused, "%d staff.acted records, want %d", n, nrefused);
+	for (int i = 0; i < n; i++)
+		th_acted_is(&T, &rec[i], "a refused report", refused[i]);
+	printf("ok: each refusal recorded once\n");
 
 	/* The corrected report under a key a refused one used. */
-	j = post_report(id, ta, "k-bad-0", b, &st);
+	mark = th_outbox_mark(&T, inv_schema);
+	j    = post_report(id, ta, "k-bad-0", b, &st);
 	TH_CHECK(&T, st == 201, "the corrected report got %d", st);
 	json_decref(j);
-	TH_CHECK(&T, count("outbox") == 1, "the corrected report's event");
+	TH_CHECK(&T, count("outbox WHERE " TH_DOMAIN_EVENT) == 1,
+	    "the corrected report's event");
+	TH_CHECK(&T, th_acted_after(&T, inv_schema, mark, rec, 2) == 1,
+	    "the corrected report: want one staff.acted record");
+	th_acted_is(&T, &rec[0], "the corrected report",
+	    (th_acted_want) { .user_id = "inv.a",
+	        .subject               = id,
+	        .idempotency_key       = "k-bad-0",
+	        .outcome_code          = "",
+	        .status                = 201 });
+	th_acted_with(
+	    &T, inv_schema, &rec[0], "investigation.completed", "A1");
 	printf("ok: a corrected report under a refused key goes through\n");
 	free(b);
 	free(ta);
@@ -1127,7 +1188,9 @@ withdrawn(void)
 	expect_error(j, st, 409, "task_cancelled", "id",
 	    "a report for a withdrawn application");
 	json_decref(j);
-	TH_CHECK(&T, count("outbox") == 0 && count("report") == 0,
+	TH_CHECK(&T,
+	    count("outbox WHERE " TH_DOMAIN_EVENT) == 0
+	        && count("report") == 0,
 	    "the refused report changed something");
 	free(b);
 	free(ta);
