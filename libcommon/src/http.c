@@ -1491,9 +1491,23 @@ audit_append(sn_http_req *req, sn_tx *tx, const struct answer *a)
 	rec.route           = req->route->pattern;
 	rec.request_id      = req->request_id;
 	rec.idempotency_key = req->has_idem ? req->idem_key : "";
-	rec.status          = a->status;
-	rec.subject         = req->nparams > 0 ? req->pvals[0] : NULL;
-	rec.code            = "";
+	if (!req->has_idem && req->conn != NULL
+	    && (req->route->flags & SN_HTTP_IDEMPOTENT)) {
+		/* Refused before the key was read (the role check): the
+		 * record still names the key the caller sent, if sane. */
+		const char *k = MHD_lookup_connection_value(
+		    req->conn, MHD_HEADER_KIND, "Idempotency-Key");
+		size_t n = 0;
+
+		while (k != NULL && n <= IDEM_KEY_MAX && k[n] >= 0x21
+		    && k[n] <= 0x7e)
+			n++;
+		if (k != NULL && n >= 1 && n <= IDEM_KEY_MAX && k[n] == '\0')
+			rec.idempotency_key = k;
+	}
+	rec.status  = a->status;
+	rec.subject = req->nparams > 0 ? req->pvals[0] : NULL;
+	rec.code    = "";
 	for (size_t i = 0; rec.subject == NULL && json_is_object(body)
 	     && i < sizeof(keys) / sizeof(keys[0]);
 	     i++)

@@ -1809,8 +1809,8 @@ draft_bad_submit(void)
 		            == 0,
 		    "%s left an event, a stored answer or a claim",
 		    cases[i].what);
-		/* Recorded; a role refused before its key is read has
-		 * none in its record. */
+		/* Recorded, with the key sent, a role refused before
+		 * its key is checked too. */
 		bool        inv  = cases[i].tok == invest_tok;
 		const char *user = cases[i].tok == other_tok ? "clerk-b"
 		    : inv                                    ? "inv-1"
@@ -1822,7 +1822,7 @@ draft_bad_submit(void)
 		    (th_acted_want) { .user_id = user,
 		        .route                 = "/applications/{id}/submit",
 		        .subject               = id,
-		        .idempotency_key       = inv ? NULL : "bad-key",
+		        .idempotency_key       = "bad-key",
 		        .outcome_code          = cases[i].code,
 		        .status                = (unsigned) cases[i].status });
 	}

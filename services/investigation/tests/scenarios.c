@@ -1027,8 +1027,9 @@ bad_reports(void)
 	j = post_report(id, clk, "k-bad-role", b, &st);
 	expect_error(j, st, 403, "forbidden", NULL, "a clerk");
 	json_decref(j);
-	/* a role refused before its key is read: no key in the record */
-	refused_as("clerk.1", id, NULL, 403, "forbidden");
+	/* a role refused before its key is checked: the record still
+	 * names the key sent */
+	refused_as("clerk.1", id, "k-bad-role", 403, "forbidden");
 	j = post_report(id, ta, NULL, b, &st);
 	expect_error(j, st, 400, "idempotency_key_required", NULL,
 	    "no Idempotency-Key");
