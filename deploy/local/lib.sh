@@ -633,6 +633,10 @@ _sn_cert_names() {
 #   token-public.pem   its public half, for every service (not secret)
 #   identity-admin.password  the district administrator's password
 #   db-NAME.pgpass     each role's password (sn_db_roles)
+#   inspection.key     SN_INSPECTION_KEY: 64 hex, the key supervision signs
+#                      its requests to the 12388 platform (inspection-sim)
+#                      with, for both (made also in an older run folder,
+#                      with inspection-sim's certificate)
 # Services get them as NAME_FILE settings, never as values. Exports, for
 # the main job in this shell: SN_CLIENT_CA_FILE (HTTPS to the services),
 # SN_IDENTITY_ADMIN_USER and SN_IDENTITY_ADMIN_PASSWORD_FILE (it logs in
@@ -663,6 +667,13 @@ sn_secrets_init() {
 	SN_IDENTITY_ADMIN_USER=${SN_IDENTITY_ADMIN_USER:-admin}
 	SN_IDENTITY_ADMIN_PASSWORD_FILE="$d/identity-admin.password"
 	export SN_IDENTITY_ADMIN_USER SN_IDENTITY_ADMIN_PASSWORD_FILE
+	if [[ ! -f $d/inspection.key ]]; then
+		_sn_secret_file "$d/inspection.key" "$(_sn_hex_key)" || return 1
+	fi
+	if [[ -f $d/tls/ca.key && ! -f $d/tls/inspection-sim.pem ]]; then
+		_sn_tls_leaf "$d/tls" inspection-sim "${SN_TLS_DAYS:-90}" ||
+			return 1
+	fi
 	if _sn_tls_on; then
 		SN_CLIENT_CA_FILE="$d/tls/ca.pem"
 		export SN_CLIENT_CA_FILE
@@ -680,6 +691,11 @@ _sn_service_secrets() {
 	if _sn_tls_on; then
 		printf '%s\n' "SN_TLS_CERT_FILE=$d/tls/$n.pem" \
 			"SN_TLS_KEY_FILE=$d/tls/$n.key" "SN_TLS_CA_FILE=$d/tls/ca.pem"
+	fi
+	# The 12388 link's shared key: supervision signs, inspection-sim checks.
+	if [[ $n == supervision || $n == inspection-sim ]]; then
+		printf '%s\n' "SN_INSPECTION_KEY_FILE=$d/inspection.key" \
+			"SN_INSPECTION_KEY_ID=supervision"
 	fi
 	if [[ $n == identity ]]; then
 		printf '%s\n' "SN_IDENTITY_SIGNING_KEY_FILE=$d/token-signing.pem" \
@@ -850,6 +866,15 @@ _sn_services_start_once() {
 	done
 	_sn_pick_ports "$#" "${SN_HTTP_PORT_BASE:-18080}" || return 1
 	local ports=("${_SN_PICKED[@]}")
+	# supervision's 12388 link goes to inspection-sim's API when it runs
+	# (a real platform replaces SN_INSPECTION_URL, nothing else).
+	local inspection_url="" j=0 x
+	for x in "$@"; do
+		if [[ $x == inspection-sim ]]; then
+			inspection_url="$(sn_http_scheme)://127.0.0.1:${ports[$j]}"
+		fi
+		j=$((j + 1))
+	done
 	i=0
 	for n in "$@"; do
 		key=$(_sn_envkey "$n")
@@ -875,6 +900,9 @@ _sn_services_start_once() {
 			"SN_LOG_LEVEL=${SN_LOG_LEVEL:-info}"
 			"SN_SCHEMA_DIR=$schema_dir")
 		mapfile -t -O "${#own[@]}" own < <(_sn_service_secrets "$n")
+		if [[ $n == supervision && -n $inspection_url ]]; then
+			own+=("SN_INSPECTION_URL=$inspection_url")
+		fi
 		# Appended: a service started again keeps its earlier lines.
 		if [[ ${SN_DETACH:-0} == 1 ]]; then
 			setsid env "${clean[@]}" "${envs[@]}" "${own[@]}" "$bin" </dev/null >>"$log" 2>&1 &

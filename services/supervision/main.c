@@ -14,6 +14,7 @@
 
 #include "audit.h"
 #include "events.h"
+#include "grievances.h"
 #include "households.h"
 #include "sn/config.h"
 #include "sn/log.h"
@@ -23,6 +24,29 @@ static const sn_setting_doc settings[] = {
 	{ "SN_SUPERVISION_ANCHOR_CHECK_MS",
 	    "how often the audit chain's daily anchor is checked for, ms, "
 	    "50-86400000 (default 60000)" },
+	{ "SN_SUPERVISION_GRIEVANCE_DAYS",
+	    "days from a grievance's receipt to its deadline, 1-365 (default "
+	    "15)" },
+	{ "SN_SUPERVISION_GRIEVANCE_SCAN_MS",
+	    "how often overdue grievances are counted, ms, 50-86400000 "
+	    "(default 60000)" },
+	{ "SN_INSPECTION_URL",
+	    "the 12388 platform's base URL (https://...); unset: the link is "
+	    "off" },
+	{ "SN_INSPECTION_KEY",
+	    "the key requests to the 12388 platform are signed with, 64 hex "
+	    "(required with SN_INSPECTION_URL; give it as "
+	    "SN_INSPECTION_KEY_FILE)" },
+	{ "SN_INSPECTION_KEY_ID", "that key's id (default k1)" },
+	{ "SN_SUPERVISION_LINK_POLL_MS",
+	    "how often the 12388 link delivers and reads tips, ms, 20-3600000 "
+	    "(default 1000)" },
+	{ "SN_SUPERVISION_LINK_RETRY_MAX_MS",
+	    "longest wait before a failed delivery is retried, ms, "
+	    "20-86400000 (default 60000; it doubles from the poll period)" },
+	{ "SN_SUPERVISION_LINK_TIMEOUT_MS",
+	    "one request to the 12388 platform, ms, 100-600000 (default "
+	    "10000)" },
 	{ NULL, NULL },
 };
 
@@ -39,6 +63,18 @@ static const sn_http_route_def routes[] = {
 	{ "GET", "/audit/verify", 0, READERS, supervision_audit_verify },
 	{ "POST", "/audit/anchor", SN_HTTP_IDEMPOTENT, "supervisor",
 	    supervision_audit_anchor },
+	{ "POST", "/grievances", SN_HTTP_IDEMPOTENT, "clerk,supervisor",
+	    supervision_grievances_post },
+	{ "GET", "/grievances", 0, READERS ",clerk",
+	    supervision_grievances_list },
+	{ "GET", "/grievances/{id}", 0, READERS ",clerk",
+	    supervision_grievances_get },
+	{ "POST", "/grievances/{id}/assign", SN_HTTP_IDEMPOTENT, "supervisor",
+	    supervision_grievances_assign },
+	{ "POST", "/grievances/{id}/resolve", SN_HTTP_IDEMPOTENT,
+	    "supervisor", supervision_grievances_resolve },
+	{ "POST", "/grievances/{id}/appeal", SN_HTTP_IDEMPOTENT,
+	    "clerk,supervisor", supervision_grievances_appeal },
 	{ NULL, NULL, 0, NULL, NULL },
 };
 

@@ -1,12 +1,17 @@
 /* Every module of supervision (supervision.h), in the order their
  * on_event hooks run for each event. */
 #include "audit.h"
+#include "grievances.h"
 #include "households.h"
+#include "link.h"
 #include "supervision.h"
 
 const supervision_module supervision_modules[] = {
 	{ "households", NULL, supervision_households_on_event, NULL },
 	{ "audit", supervision_audit_setup, supervision_audit_on_event, NULL },
+	{ "grievances", supervision_grievances_setup, NULL, NULL },
+	{ "link", supervision_link_setup, supervision_link_on_event,
+	    supervision_link_teardown },
 };
 const size_t supervision_nmodules
     = sizeof(supervision_modules) / sizeof(supervision_modules[0]);
