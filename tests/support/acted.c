@@ -8,6 +8,8 @@
 
 #include <libpq-fe.h>
 
+#include "sn/db.h"
+
 #include "sn/supervision/v1/supervision.pb-c.h"
 
 int64_t
@@ -29,68 +31,88 @@ copy(char *dst, size_t cap, const char *src)
 	snprintf(dst, cap, "%s", src != NULL ? src : "");
 }
 
+/* One staff.acted row as sn_rows reads it (the typed reading of
+ * sn/db.h: no positional reads outside the stores and the harness). */
+typedef struct acted_row {
+	int64_t     id;
+	const char *created_at, *subject, *actor;
+	sn_bytes    data;
+} acted_row;
+
+static const sn_col acted_cols[] = {
+	SN_COL(acted_row, id, SN_COL_I64),
+	SN_COL(acted_row, created_at, SN_COL_TEXT),
+	SN_COL(acted_row, subject, SN_COL_TEXT),
+	SN_COL(acted_row, actor, SN_COL_TEXT),
+	SN_COL(acted_row, data, SN_COL_BYTES),
+};
+
+/* Fills a from row (the record decoded); false when it does not decode
+ * or its envelope and record disagree or lack a request id or time. */
+static bool
+acted_fill(th_acted *a, const acted_row *row)
+{
+	Sn__Supervision__V1__StaffActed *m
+	    = sn__supervision__v1__staff_acted__unpack(
+	        NULL, row->data.len, row->data.data);
+	if (m == NULL)
+		return false;
+	memset(a, 0, sizeof(*a));
+	a->id = row->id;
+	copy(a->created_at, sizeof(a->created_at), row->created_at);
+	copy(a->service, sizeof(a->service), m->service);
+	copy(a->user_id, sizeof(a->user_id), m->user_id);
+	copy(a->role, sizeof(a->role), m->role);
+	copy(a->method, sizeof(a->method), m->method);
+	copy(a->route, sizeof(a->route), m->route);
+	copy(a->subject, sizeof(a->subject), m->subject);
+	copy(a->request_id, sizeof(a->request_id), m->request_id);
+	copy(a->idempotency_key, sizeof(a->idempotency_key),
+	    m->idempotency_key);
+	copy(a->outcome_code, sizeof(a->outcome_code), m->outcome_code);
+	copy(a->at, sizeof(a->at), m->at);
+	a->status = m->status;
+	bool ok   = strcmp(row->subject, a->subject) == 0
+	    && strcmp(row->actor, a->user_id) == 0 && a->request_id[0] != '\0'
+	    && a->at[0] != '\0';
+	sn__supervision__v1__staff_acted__free_unpacked(m, NULL);
+	return ok;
+}
+
 int
 th_acted_after(th *t, const char *schema, int64_t mark, th_acted *out, int cap)
 {
-	char sql[512];
+	char      sql[512];
+	sn_rows   rows;
+	acted_row row;
 
 	snprintf(sql, sizeof(sql),
-	    "SELECT id, created_at::text, subject, actor, data"
+	    "SELECT id, created_at::text AS created_at, subject, actor, data"
 	    " FROM %s.outbox WHERE topic = 'staff.acted' AND id > %" PRId64
 	    " ORDER BY id",
 	    schema, mark);
 	PGresult *r = PQexec(t->pg, sql);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+	if (PQresultStatus(r) != PGRES_TUPLES_OK
+	    || sn_rows_open(&rows, r, acted_cols, SN_NCOLS(acted_cols))
+	        != SN_OK) {
 		char msg[256];
 		copy(msg, sizeof(msg), PQresultErrorMessage(r));
 		PQclear(r);
 		th_fail(t, "reading staff.acted of %s: %s", schema, msg);
 	}
-	int n = PQntuples(r);
+	int n = sn_rows_count(&rows);
 	for (int i = 0; i < n && i < cap; i++) {
-		th_acted      *a = &out[i];
-		size_t         len;
-		unsigned char *b = PQunescapeBytea(
-		    (const unsigned char *) PQgetvalue(r, i, 4), &len);
-		if (b == NULL)
-			abort();
-		Sn__Supervision__V1__StaffActed *m
-		    = sn__supervision__v1__staff_acted__unpack(NULL, len, b);
-		PQfreemem(b);
-		if (m == NULL) {
-			PQclear(r);
-			th_fail(t, "a staff.acted row of %s does not decode",
-			    schema);
-		}
-		memset(a, 0, sizeof(*a));
-		a->id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-		copy(
-		    a->created_at, sizeof(a->created_at), PQgetvalue(r, i, 1));
-		copy(a->service, sizeof(a->service), m->service);
-		copy(a->user_id, sizeof(a->user_id), m->user_id);
-		copy(a->role, sizeof(a->role), m->role);
-		copy(a->method, sizeof(a->method), m->method);
-		copy(a->route, sizeof(a->route), m->route);
-		copy(a->subject, sizeof(a->subject), m->subject);
-		copy(a->request_id, sizeof(a->request_id), m->request_id);
-		copy(a->idempotency_key, sizeof(a->idempotency_key),
-		    m->idempotency_key);
-		copy(
-		    a->outcome_code, sizeof(a->outcome_code), m->outcome_code);
-		copy(a->at, sizeof(a->at), m->at);
-		a->status        = m->status;
-		bool envelope_ok = strcmp(PQgetvalue(r, i, 2), a->subject) == 0
-		    && strcmp(PQgetvalue(r, i, 3), a->user_id) == 0;
-		sn__supervision__v1__staff_acted__free_unpacked(m, NULL);
-		if (!envelope_ok || a->request_id[0] == '\0'
-		    || a->at[0] == '\0') {
+		if (sn_rows_read(&rows, i, &row) != SN_OK
+		    || !acted_fill(&out[i], &row)) {
+			sn_rows_close(&rows);
 			PQclear(r);
 			th_fail(t,
-			    "staff.acted row %" PRId64 " of %s: envelope or"
-			    " record incomplete (route %s)",
-			    a->id, schema, a->route);
+			    "staff.acted row %d of %s does not decode, or its"
+			    " envelope or record is incomplete",
+			    i, schema);
 		}
 	}
+	sn_rows_close(&rows);
 	PQclear(r);
 	return n;
 }
