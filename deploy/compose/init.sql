@@ -15,7 +15,7 @@ DECLARE
 BEGIN
 	FOREACH svc IN ARRAY ARRAY['identity', 'agency_sim', 'intake',
 	    'verification', 'investigation', 'approval', 'emergency',
-	    'bank_sim', 'disbursement']
+	    'bank_sim', 'disbursement', 'supervision', 'inspection_sim']
 	LOOP
 		EXECUTE format('CREATE ROLE %I LOGIN', svc);
 		EXECUTE format('CREATE SCHEMA %I AUTHORIZATION %I', svc, svc);

@@ -27,7 +27,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out=${1:-$ROOT/deploy/compose/secrets}
 # Every service of docker-compose.yml (the compose service names).
 services=(identity agency-sim intake verification investigation approval
-	emergency bank-sim disbursement)
+	emergency bank-sim disbursement supervision inspection-sim)
 
 if [[ -e $out ]]; then
 	sn_die "$out exists; remove it (and the database volume: docker-compose down -v) to make new secrets"
@@ -43,6 +43,8 @@ _sn_secret_file "$out/seal-keys" "k1:$(_sn_hex_key)"
 _sn_secret_file "$out/blind-key" "$(_sn_hex_key)"
 _sn_secret_file "$out/identity-admin-password" "$(_sn_hex_key 16)"
 _sn_secret_file "$out/postgres-password" "$(_sn_hex_key)"
+_sn_secret_file "$out/feed-key" "$(_sn_hex_key)"
+_sn_secret_file "$out/inspection-key" "$(_sn_hex_key)"
 for svc in "${services[@]}"; do
 	pw=$(_sn_hex_key)
 	_sn_secret_file "$out/db-$svc-password" "$pw"

@@ -11,7 +11,8 @@ secret value or a link that is not TLS:
     SECRET, TOKEN) given as a value instead of a NAME_FILE under
     /run/secrets/;
   - an NNG URL setting (SN_*_URL but not the database's) that is not
-    tls+tcp://, or a service without its own certificate, key and the CA;
+    tls+tcp://, an HTTP peer's (HTTP_URLS) that is not https://, or a
+    service without its own certificate, key and the CA;
   - a secret file outside deploy/compose/secrets/.
 Without RENDERED_FILE the services are read from RAW_FILE itself (YAML
 merge keys resolved by PyYAML), with no variable substituted.
@@ -32,6 +33,8 @@ LOOKS_SECRET = [
     (re.compile(r"password\s*=", re.I), "password= in a connection string"),
     (re.compile(r"\btrust\b"), "trust authentication"),
 ]
+# Settings naming an HTTP peer (the 12388 platform): HTTPS, not NNG.
+HTTP_URLS = ("SN_INSPECTION_URL",)
 SECRET_NAME = re.compile(r"(KEY|PASSWORD|SECRET|TOKEN)", re.I)
 findings = []
 
@@ -47,13 +50,18 @@ def scan_text(where, text):
 def check_env(svc, env):
     for k, v in env.items():
         v = "" if v is None else str(v)
+        # A key's name (SN_INSPECTION_KEY_ID) is not the key.
         if SECRET_NAME.search(k) and not k.endswith("_FILE") \
+                and not k.endswith("_KEY_ID") \
                 and k not in ("POSTGRES_HOST_AUTH_METHOD",):
             findings.append(f"{svc}: {k} is given as a value, not {k}_FILE")
         if k.endswith("_FILE") and SECRET_NAME.search(k) \
                 and not v.startswith("/run/secrets/"):
             findings.append(f"{svc}: {k}={v} is not a compose secret")
-        if re.fullmatch(r"SN_[A-Z0-9_]+_URL", k) and k != "SN_DB_URL":
+        if k in HTTP_URLS:
+            if not v.startswith("https://"):
+                findings.append(f"{svc}: {k}={v} is not https://")
+        elif re.fullmatch(r"SN_[A-Z0-9_]+_URL", k) and k != "SN_DB_URL":
             if not v.startswith("tls+tcp://"):
                 findings.append(f"{svc}: {k}={v} is not tls+tcp://")
     if "SN_DB_URL" in env:
