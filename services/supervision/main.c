@@ -18,6 +18,7 @@
 #include "households.h"
 #include "sn/config.h"
 #include "sn/log.h"
+#include "stats.h"
 #include "supervision.h"
 
 static const sn_setting_doc settings[] = {
@@ -61,6 +62,10 @@ static const sn_http_route_def routes[] = {
 	    supervision_households_chain },
 	{ "GET", "/audit", 0, READERS, supervision_audit_search },
 	{ "GET", "/audit/verify", 0, READERS, supervision_audit_verify },
+	{ "GET", "/statistics", 0, READERS, supervision_stats_get },
+	{ "GET", "/statistics.csv", 0, READERS, supervision_stats_csv },
+	{ "GET", "/statistics/district", 0, READERS,
+	    supervision_stats_district },
 	{ "POST", "/audit/anchor", SN_HTTP_IDEMPOTENT, "supervisor",
 	    supervision_audit_anchor },
 	{ "POST", "/grievances", SN_HTTP_IDEMPOTENT, "clerk,supervisor",

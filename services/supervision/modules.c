@@ -3,12 +3,14 @@
 #include "audit.h"
 #include "grievances.h"
 #include "households.h"
+#include "stats.h"
 #include "link.h"
 #include "supervision.h"
 
 const supervision_module supervision_modules[] = {
 	{ "households", NULL, supervision_households_on_event, NULL },
 	{ "audit", supervision_audit_setup, supervision_audit_on_event, NULL },
+	{ "stats", NULL, supervision_stats_on_event, NULL },
 	{ "grievances", supervision_grievances_setup, NULL, NULL },
 	{ "link", supervision_link_setup, supervision_link_on_event,
 	    supervision_link_teardown },

@@ -12,6 +12,9 @@
  *          every step in order (application, checks, visit, stages,
  *          decision, register, payment, grant, staff actions with the
  *          refusal), identity and account numbers masked.
+ *
+ *   statistics  supervision_stats.c: the figures across programmes
+ *          against disbursement's and emergency's own sums.
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -19,6 +22,7 @@
 #include <string.h>
 
 #include "e2e.h"
+#include "supervision_stats.h"
 
 #define DISTRICT E2E_DISTRICT
 #define TOWNSHIP E2E_TOWNSHIP
@@ -315,6 +319,7 @@ main(int argc, char **argv)
 {
 	static const th_scenario scenarios[] = {
 		{ "chain", chain },
+		{ "statistics", e2e_supervision_statistics },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), e2e_done);
