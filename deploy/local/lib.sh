@@ -632,6 +632,9 @@ _sn_cert_names() {
 #   token-signing.pem  identity's ES256 private key (PKCS#8)
 #   token-public.pem   its public half, for every service (not secret)
 #   identity-admin.password  the district administrator's password
+#   feed.key           SN_SUPERVISION_FEED_KEY: 64 hex, the master key of
+#                      the hub feed's pseudonyms (made also in a run folder
+#                      made before it existed)
 #   db-NAME.pgpass     each role's password (sn_db_roles)
 #   inspection.key     SN_INSPECTION_KEY: 64 hex, the key supervision signs
 #                      its requests to the 12388 platform (inspection-sim)
@@ -663,6 +666,9 @@ sn_secrets_init() {
 			return 1
 		touch "$d/done"
 		sn_say "local CA, certificates and keys in $d"
+	fi
+	if [[ ! -f $d/feed.key ]]; then
+		_sn_secret_file "$d/feed.key" "$(_sn_hex_key)" || return 1
 	fi
 	SN_IDENTITY_ADMIN_USER=${SN_IDENTITY_ADMIN_USER:-admin}
 	SN_IDENTITY_ADMIN_PASSWORD_FILE="$d/identity-admin.password"
@@ -701,6 +707,9 @@ _sn_service_secrets() {
 		printf '%s\n' "SN_IDENTITY_SIGNING_KEY_FILE=$d/token-signing.pem" \
 			"SN_IDENTITY_ADMIN_USER=$SN_IDENTITY_ADMIN_USER" \
 			"SN_IDENTITY_ADMIN_PASSWORD_FILE=$d/identity-admin.password"
+	fi
+	if [[ $n == supervision ]]; then
+		printf '%s\n' "SN_SUPERVISION_FEED_KEY_FILE=$d/feed.key"
 	fi
 }
 

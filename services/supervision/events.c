@@ -73,6 +73,12 @@ supervision_events_descriptor(const char *topic)
 	return NULL;
 }
 
+const char *
+supervision_events_topic(size_t i)
+{
+	return i < NTYPES ? types[i].topic : NULL;
+}
+
 /* The position comes from the one counter row, bumped in the applying
  * transaction: the row lock orders the streams' transactions, so
  * positions are dense and in commit order. */

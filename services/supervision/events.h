@@ -31,6 +31,10 @@ extern const char *const supervision_publishers[];
 const ProtobufCMessageDescriptor *supervision_events_descriptor(
     const char *topic);
 
+/* The i-th topic this version knows (0, 1, ...), NULL past the last:
+ * for the hub feed's JSON Schemas (feedschema.h). */
+const char *supervision_events_topic(size_t i);
+
 /* Adds the handlers of every followed stream. From the service's setup. */
 sn_err supervision_events_follow(supervision *s);
 

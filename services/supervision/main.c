@@ -11,9 +11,13 @@
  * rest), and the table below.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "audit.h"
 #include "events.h"
+#include "feed.h"
+#include "feedpush.h"
+#include "feedschema.h"
 #include "grievances.h"
 #include "households.h"
 #include "sn/config.h"
@@ -48,6 +52,25 @@ static const sn_setting_doc settings[] = {
 	{ "SN_SUPERVISION_LINK_TIMEOUT_MS",
 	    "one request to the 12388 platform, ms, 100-600000 (default "
 	    "10000)" },
+	{ "SN_SUPERVISION_FEED_KEY",
+	    "the hub feed's master key of pseudonyms, 64 hex (required; give "
+	    "it as SN_SUPERVISION_FEED_KEY_FILE)" },
+	{ "SN_SUPERVISION_FEED_RETENTION_DAYS",
+	    "days the feed serves an event after it was taken in, 1-36500 "
+	    "(default 400)" },
+	{ "SN_SUPERVISION_FEED_HORIZON_MS",
+	    "how often the feed's retention horizon moves, ms, 100-86400000 "
+	    "(default 3600000)" },
+	{ "SN_SUPERVISION_FEED_PUSH_BATCH",
+	    "events per webhook POST to a hub, 1-1000 (default 100)" },
+	{ "SN_SUPERVISION_FEED_PUSH_TIMEOUT_MS",
+	    "a webhook POST's time limit, ms, 100-120000 (default 10000)" },
+	{ "SN_SUPERVISION_FEED_RETRY_MIN_MS",
+	    "first wait before a failed webhook POST is retried, ms, "
+	    "10-3600000 (default 1000; it doubles)" },
+	{ "SN_SUPERVISION_FEED_RETRY_MAX_MS",
+	    "longest wait between webhook retries, ms, 10-86400000 (default "
+	    "300000)" },
 	{ NULL, NULL },
 };
 
@@ -80,6 +103,11 @@ static const sn_http_route_def routes[] = {
 	    supervision_grievances_resolve },
 	{ "POST", "/grievances/{id}/appeal", SN_HTTP_IDEMPOTENT,
 	    "clerk,supervisor", supervision_grievances_appeal },
+	{ "GET", "/feed", 0, "hub,supervisor", supervision_feed_get },
+	{ "GET", "/hubs", 0, "district_admin,supervisor",
+	    supervision_feedpush_list },
+	{ "PUT", "/hubs/{name}", SN_HTTP_IDEMPOTENT, "district_admin",
+	    supervision_feedpush_put },
 	{ NULL, NULL, 0, NULL, NULL },
 };
 
@@ -133,5 +161,8 @@ main(int argc, char **argv)
 		.nroutes  = sizeof(routes) / sizeof(routes[0]) - 1,
 		.settings = settings };
 
+	/* The hub feed's JSON Schemas (feedschema.h), for docs/feed/. */
+	if (argc == 3 && strcmp(argv[1], "--feed-schemas") == 0)
+		return supervision_feedschema_write(argv[2]);
 	return sn_service_main(argc, argv, &def);
 }

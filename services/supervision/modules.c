@@ -1,6 +1,8 @@
 /* Every module of supervision (supervision.h), in the order their
  * on_event hooks run for each event. */
 #include "audit.h"
+#include "feed.h"
+#include "feedpush.h"
 #include "grievances.h"
 #include "households.h"
 #include "stats.h"
@@ -14,6 +16,10 @@ const supervision_module supervision_modules[] = {
 	{ "grievances", supervision_grievances_setup, NULL, NULL },
 	{ "link", supervision_link_setup, supervision_link_on_event,
 	    supervision_link_teardown },
+	{ "feed", supervision_feed_setup, supervision_feed_on_event,
+	    supervision_feed_teardown },
+	{ "feedpush", supervision_feedpush_setup, NULL,
+	    supervision_feedpush_teardown },
 };
 const size_t supervision_nmodules
     = sizeof(supervision_modules) / sizeof(supervision_modules[0]);

@@ -37,5 +37,8 @@ const char *const th_default_env[] = {
 	"t1:7a84fd2636dfde32de199e2fa68637e23614f448e2cd3c1e7730585fa8069043",
 	"SN_BLIND_KEY="
 	"5f1c0e9a3b7d2468ace0f1357924680bdf13579bace02468fdb97531eca86420",
+	/* supervision's hub feed: the master key of the hubs' pseudonyms */
+	"SN_SUPERVISION_FEED_KEY="
+	"9e3779b97f4a7c15f39cc0605cedc8341082276bf3a27251f86c6a11d0c18e95",
 	NULL,
 };
