@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anomaly.h"
 #include "audit.h"
 #include "events.h"
 #include "feed.h"
@@ -71,6 +72,49 @@ static const sn_setting_doc settings[] = {
 	{ "SN_SUPERVISION_FEED_RETRY_MAX_MS",
 	    "longest wait between webhook retries, ms, 10-86400000 (default "
 	    "300000)" },
+	{ "SN_SUPERVISION_ANOMALY_SCAN_MS",
+	    "how often anomaly checks waiting for a household link and "
+	    "overdue referrals are looked at, ms, 50-86400000 (default 60000)" },
+	{ "SN_SUPERVISION_ANOMALY_WAIT_DAYS",
+	    "days an anomaly check waits for its household link before it "
+	    "is dropped, 1-3650 (default 30)" },
+	{ "SN_SUPERVISION_GRANT_LIMIT_FEN",
+	    "emergency's per-grant limit (its SN_EMERGENCY_GRANT_LIMIT_FEN), "
+	    "fen, 1-100000000 (default 300000)" },
+	{ "SN_SUPERVISION_UNDER_LIMIT_PERCENT",
+	    "a grant is just under the limit from this % of it, 1-100 "
+	    "(default 90)" },
+	{ "SN_SUPERVISION_UNDER_LIMIT_GRANTS",
+	    "grants just under the limit, by one officer or to one person, "
+	    "that raise an alert, 2-1000 (default 3)" },
+	{ "SN_SUPERVISION_UNDER_LIMIT_DAYS",
+	    "... within this many days, 1-3660 (default 90)" },
+	{ "SN_SUPERVISION_FAST_DECISION_MINUTES",
+	    "a township decision sooner than this after the case entered "
+	    "village review raises an alert, 0 (off)-525600 (default 60)" },
+	{ "SN_SUPERVISION_FAST_STEPS_MINUTES",
+	    "village review to district filing sooner than this raises an "
+	    "alert, 0 (off)-525600 (default 30)" },
+	{ "SN_SUPERVISION_ODD_HOURS_FROM",
+	    "a staff step of a case from this district hour on is at an odd "
+	    "hour, 0-23 (default 22)" },
+	{ "SN_SUPERVISION_ODD_HOURS_TO",
+	    "... until this district hour, 0-23 (default 6; equal to FROM: "
+	    "off)" },
+	{ "SN_SUPERVISION_OUTLIER_SCAN_MS",
+	    "how often townships' approval and override rates are compared, "
+	    "ms, 50-86400000 (default 3600000)" },
+	{ "SN_SUPERVISION_OUTLIER_DAYS",
+	    "the decisions compared are those of the last this many days, "
+	    "1-3660 (default 365)" },
+	{ "SN_SUPERVISION_OUTLIER_MIN_CASES",
+	    "cases a township and the rest of its district each need to be "
+	    "compared, 1-1000000 (default 20)" },
+	{ "SN_SUPERVISION_OUTLIER_Z_TENTHS",
+	    "a township stands out from this many tenths of a standard error, "
+	    "1-1000 (default 20)" },
+	{ "SN_SUPERVISION_REFERRAL_DAYS",
+	    "days a referral may wait for its answer, 1-366 (default 15)" },
 	{ NULL, NULL },
 };
 
@@ -108,6 +152,12 @@ static const sn_http_route_def routes[] = {
 	    supervision_feedpush_list },
 	{ "PUT", "/hubs/{name}", SN_HTTP_IDEMPOTENT, "district_admin",
 	    supervision_feedpush_put },
+	{ "GET", "/alerts", 0, READERS, supervision_anomaly_list },
+	{ "GET", "/alerts/{id}", 0, READERS, supervision_anomaly_get },
+	{ "POST", "/alerts/{id}/assignment", SN_HTTP_IDEMPOTENT, "supervisor",
+	    supervision_anomaly_assign },
+	{ "POST", "/alerts/{id}/closure", SN_HTTP_IDEMPOTENT, READERS,
+	    supervision_anomaly_close },
 	{ NULL, NULL, 0, NULL, NULL },
 };
 

@@ -1,5 +1,6 @@
 /* Every module of supervision (supervision.h), in the order their
  * on_event hooks run for each event. */
+#include "anomaly.h"
 #include "audit.h"
 #include "feed.h"
 #include "feedpush.h"
@@ -16,6 +17,8 @@ const supervision_module supervision_modules[] = {
 	{ "grievances", supervision_grievances_setup, NULL, NULL },
 	{ "link", supervision_link_setup, supervision_link_on_event,
 	    supervision_link_teardown },
+	{ "anomaly", supervision_anomaly_setup, supervision_anomaly_on_event,
+	    NULL },
 	{ "feed", supervision_feed_setup, supervision_feed_on_event,
 	    supervision_feed_teardown },
 	{ "feedpush", supervision_feedpush_setup, NULL,
