@@ -74,7 +74,8 @@ static const sn_setting_doc settings[] = {
 	    "300000)" },
 	{ "SN_SUPERVISION_ANOMALY_SCAN_MS",
 	    "how often anomaly checks waiting for a household link and "
-	    "overdue referrals are looked at, ms, 50-86400000 (default 60000)" },
+	    "overdue referrals are looked at, ms, 50-86400000 (default "
+	    "60000)" },
 	{ "SN_SUPERVISION_ANOMALY_WAIT_DAYS",
 	    "days an anomaly check waits for its household link before it "
 	    "is dropped, 1-3650 (default 30)" },
