@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "e2e.h"
+#include "supervision_anomaly.h"
 #include "supervision_stats.h"
 
 #define DISTRICT E2E_DISTRICT
@@ -320,6 +321,7 @@ main(int argc, char **argv)
 	static const th_scenario scenarios[] = {
 		{ "chain", chain },
 		{ "statistics", e2e_supervision_statistics },
+		{ "anomaly", e2e_supervision_anomaly },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), e2e_done);
