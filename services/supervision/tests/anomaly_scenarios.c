@@ -13,9 +13,10 @@
  *   month after the only member's death, scheduled then settled: one
  *   alert; the month of death, a survivor's household: none; a payment
  *   seen before its household was linked: raised once the link comes; a
- *   grant to a person reported dead). Supervision is SIGKILLed while it
- *   applies more events that trigger the same alerts, and after the
- *   restart every alert is there once, published once. The API: lists,
+ *   grant to a person reported dead). Supervision is SIGKILLed as more
+ *   events that would raise the same alerts arrive (wherever it then is
+ *   in applying them), and after the restart every alert is there once,
+ *   published once. The API: lists,
  *   filters, pages, one alert, assignment (supervisor only, to a
  *   supervisor or inspector identity knows, Idempotency-Key replayed),
  *   closure (a note required; not twice), each change published.
