@@ -744,20 +744,29 @@ static const char SQL_ACT_ADD[]
       "SELECT e.pos, $2, $3, $4, $5, $6, $7, $8::int, $9 FROM events e "
       "WHERE e.event_id = $1::uuid ON CONFLICT DO NOTHING";
 
+/* The action and what is known of the households: the subject's (a
+ * home-visit task's, /tasks/{id}/report, through its
+ * investigation.completed: households.h does not link task ids) and the
+ * actor's own. */
 static const char SQL_ACT_FACTS[]
-    = "SELECT $1::text AS key, a.user_id, a.role, a.service, a.route, "
-      "a.subject, a.status, a.outcome_code, e.household_id, "
+    = "WITH a AS (SELECT x.*, e.time, coalesce(e.household_id, "
+      "CASE WHEN x.route LIKE '/tasks/%' THEN (SELECT t.household_id "
+      "FROM events t WHERE t.type = 'investigation.completed' "
+      "AND t.data ->> 'task_id' = x.subject AND t.household_id IS NOT NULL "
+      "ORDER BY t.pos LIMIT 1) END) AS hh "
+      "FROM events e JOIN anomaly_acts x ON x.pos = e.pos "
+      "WHERE e.event_id = $1::uuid) "
+      "SELECT $1::text AS key, a.user_id, a.role, a.service, a.route, "
+      "a.subject, a.status, a.outcome_code, a.hh AS household_id, "
       "coalesce(h.address, '') AS address, "
       "coalesce(h.township_code, '') AS township, "
       "k.household_id AS actor_household, "
       "coalesce(h2.address, '') AS actor_address, "
-      "to_char(e.time AT TIME ZONE 'UTC', " UTC_FORMAT ") AS at "
-      "FROM events e JOIN anomaly_acts a ON a.pos = e.pos "
-      "LEFT JOIN households h ON h.household_id = e.household_id "
+      "to_char(a.time AT TIME ZONE 'UTC', " UTC_FORMAT ") AS at "
+      "FROM a LEFT JOIN households h ON h.household_id = a.hh "
       "LEFT JOIN household_keys k ON k.key IN ('person:' || a.actor_index, "
       "'person:\"' || a.actor_index || '\"') "
-      "LEFT JOIN households h2 ON h2.household_id = k.household_id "
-      "WHERE e.event_id = $1::uuid";
+      "LEFT JOIN households h2 ON h2.household_id = k.household_id";
 
 typedef struct act_row {
 	const char *key, *user_id, *role, *service, *route, *subject;

@@ -20,9 +20,11 @@
  *                      number by its blind index) on a subject whose
  *                      household the actor is a member of, or whose
  *                      registered address is that of the actor's own
- *                      household. A refused action (approval's 403
- *                      household_member, say) is raised too, as an
- *                      attempt, medium instead of high. Subject the
+ *                      household (a home-visit task, /tasks/{id}/report,
+ *                      is the household of its investigation.completed).
+ *                      A refused action (approval's 403 household_member,
+ *                      say) is raised too, as an attempt, medium instead
+ *                      of high. Subject the
  *                      action's subject, period the user (":attempt"
  *                      appended for a refusal).
  *   grants_under_limit at least SN_SUPERVISION_UNDER_LIMIT_GRANTS grants

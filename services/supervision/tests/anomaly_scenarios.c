@@ -22,7 +22,8 @@
  *   closure (a note required; not twice), each change published.
  * staff: relative_conflict (a member refused by approval: an attempt,
  *   medium; a member of another household at the same address acting:
- *   high; someone unrelated: none; an action seen before the case's
+ *   high; a member reporting the home visit of their own household's
+ *   task: high; someone unrelated: none; an action seen before the case's
  *   household, and one before the actor's own household: raised when the
  *   link comes) and fast_or_odd_hours (three steps within six minutes:
  *   a fast decision and fast steps; a decision at 23:30 district time a
@@ -159,8 +160,8 @@ publishers(void)
 }
 
 /* The publishers the test plays. */
-static const char *const PLAYED[]
-    = { "intake", "approval", "emergency", "disbursement", "identity" };
+static const char *const PLAYED[] = { "intake", "investigation", "approval",
+	"emergency", "disbursement", "identity" };
 #define NPLAYED (sizeof(PLAYED) / sizeof(PLAYED[0]))
 
 /* Starts sn-inject as publisher with one harmless event, so that its
@@ -970,13 +971,30 @@ staff(void)
 	    200, "");
 	acted("approval", "off-z", Z1, "/cases/{id}/village-review", "app-K",
 	    200, "");
+	/* H2 reports the home visit of H's own task (the task is H's by
+	 * its investigation.completed) */
+	Sn__Assist__V1__InvestigationCompleted ic
+	    = SN__ASSIST__V1__INVESTIGATION_COMPLETED__INIT;
+	char *inv[]        = { "inv-h2", "inv-x" };
+	ic.application_id  = "app-H";
+	ic.task_id         = "task-H";
+	ic.n_investigators = 2;
+	ic.investigators   = inv;
+	ic.visit_date      = "2026-06-01";
+	ic.recommendation
+	    = SN__ASSIST__V1__RECOMMENDATION__RECOMMENDATION_APPROVE;
+	ic.submitted_by = "inv-h2";
+	acted("investigation", "inv-h2", H2, "/tasks/{id}/report", "task-H",
+	    201, "");
+	put("investigation", "investigation.completed", "app-H", &ic.base,
+	    NULL);
 	/* L1 acts before L's application is seen; M1 acts on H's case
 	 * before M1's own household (at H's address) is seen */
 	acted("intake", "clerk-l", L1, "/applications", "app-L", 201, "");
 	acted("approval", "off-m", M1, "/cases/{id}/district-filing", "app-H",
 	    200, "");
 	wait_applied("the actions");
-	wait_scans(1, "the actions");
+	wait_scans(2, "the actions");
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.anomaly_todo WHERE rule = "
@@ -1020,6 +1038,7 @@ staff(void)
 	wait_alert("relative_conflict", "app-H", "off-k1");
 	wait_alert("relative_conflict", "app-L", "clerk-l");
 	wait_alert("relative_conflict", "app-H", "off-m");
+	wait_alert("relative_conflict", "task-H", "inv-h2");
 	json_t *al = alert_of("relative_conflict", "app-H", "off-h1:attempt");
 	json_t *ev = evidence(al);
 	TH_CHECK(&T,
@@ -1052,6 +1071,13 @@ staff(void)
 	    strcmp(jstr(evidence(al), "relation"), "same_address") == 0,
 	    "M1's action, its household seen later");
 	json_decref(al);
+	al = alert_of("relative_conflict", "task-H", "inv-h2");
+	TH_CHECK(&T,
+	    strcmp(jstr(evidence(al), "relation"), "member") == 0
+	        && strcmp(jstr(al, "household_id"), "app-H") == 0
+	        && strcmp(jstr(al, "severity"), "high") == 0,
+	    "H2's report of the visit to H's own home");
+	json_decref(al);
 
 	wait_alert("fast_or_odd_hours", "app-H", "fast_decision");
 	wait_alert("fast_or_odd_hours", "app-H", "fast_steps");
@@ -1083,7 +1109,7 @@ staff(void)
 	json_decref(al);
 
 	wait_scans(2, "the staff rules");
-	TH_CHECK(&T, alerts("relative_conflict") == 4,
+	TH_CHECK(&T, alerts("relative_conflict") == 5,
 	    "relative_conflict alerts: %lld (off-z is nobody's relative)",
 	    (long long) alerts("relative_conflict"));
 	TH_CHECK(&T, alerts("fast_or_odd_hours") == 3,
@@ -1103,7 +1129,7 @@ staff(void)
 	wait_applied("after the restart");
 	wait_scans(2, "after the restart");
 	TH_CHECK(&T,
-	    alerts("relative_conflict") == 4
+	    alerts("relative_conflict") == 5
 	        && alerts("fast_or_odd_hours") == 3 && published() == raised,
 	    "after the restart: %lld, %lld alerts, %lld published",
 	    (long long) alerts("relative_conflict"),
