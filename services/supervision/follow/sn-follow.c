@@ -382,14 +382,82 @@ parse(int argc, char **argv, struct opts *o)
 		usage();
 }
 
+/* Writes the page's items after cursor as lines, in one write, makes
+ * them durable, then moves the cursor file; returns the new cursor. */
+static int64_t
+take_page(json_t *events, int fd, const struct opts *o, int64_t cursor,
+    const char *epoch)
+{
+	char   *out  = NULL;
+	size_t  len  = 0;
+	FILE   *mem  = open_memstream(&out, &len);
+	int64_t last = cursor;
+	size_t  i;
+	json_t *ev;
+
+	if (mem == NULL) {
+		say("%s", "out of memory");
+		exit(1);
+	}
+	json_array_foreach(events, i, ev)
+	{
+		const char *p
+		    = json_string_value(json_object_get(ev, "snpos"));
+		int64_t pos = p != NULL ? strtoll(p, NULL, 10) : 0;
+
+		/* The feed answers only positions above the cursor, in
+		 * order: anything else is not this contract. */
+		if (pos <= last) {
+			say("item %s out of order after %lld",
+			    p != NULL ? p : "(none)", (long long) last);
+			exit(1);
+		}
+		if (json_dumpf(ev, mem, JSON_COMPACT) != 0
+		    || fputc('\n', mem) == EOF) {
+			say("%s", "out of memory");
+			exit(1);
+		}
+		last = pos;
+	}
+	fclose(mem);
+	if (!output_put(fd, out, len)) {
+		say("cannot write %s", o->output ? o->output : "stdout");
+		exit(1);
+	}
+	free(out);
+	cursor_write(o->cursor_file, last, epoch);
+	return last;
+}
+
+/* The output's descriptor; with a file, *cursor becomes the last line's
+ * position when that is beyond it (written, not yet in the cursor). */
+static int
+output_open(const struct opts *o, int64_t *cursor)
+{
+	int     fd;
+	int64_t written;
+
+	if (o->output == NULL)
+		return STDOUT_FILENO;
+	fd = open(o->output, O_RDWR | O_CREAT | O_APPEND, 0644);
+	if (fd < 0) {
+		say("cannot open %s", o->output);
+		exit(1);
+	}
+	written = output_recover(fd, o->output);
+	if (written > *cursor)
+		*cursor = written;
+	return fd;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct opts      o;
 	struct sigaction sa;
-	int64_t          cursor, written;
+	int64_t          cursor;
 	char             epoch[64];
-	int              fd      = STDOUT_FILENO;
+	int              fd;
 	int64_t          backoff = 1000;
 	CURL            *c;
 
@@ -399,16 +467,7 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	cursor_read(o.cursor_file, &cursor, epoch);
-	if (o.output != NULL) {
-		fd = open(o.output, O_RDWR | O_CREAT | O_APPEND, 0644);
-		if (fd < 0) {
-			say("cannot open %s", o.output);
-			return 1;
-		}
-		written = output_recover(fd, o.output);
-		if (written > cursor)
-			cursor = written; /* written, not yet in the cursor */
-	}
+	fd = output_open(&o, &cursor);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0
 	    || (c = curl_easy_init()) == NULL) {
 		say("%s", "libcurl does not start");
@@ -425,83 +484,32 @@ main(int argc, char **argv)
 		    = json_string_value(json_object_get(page, "feed_epoch"));
 
 		if (status == 410 || status == 409) {
-			fprintf(stderr,
-			    "sn-follow: the feed answered %ld: %s\n", status,
+			say("the feed answered %ld: %s", status,
 			    a.body != NULL ? a.body : "");
-			free(a.body);
 			return status == 410 ? 3 : 4;
 		}
+		free(a.body);
 		if (status != 200 || !json_is_array(events) || ep == NULL) {
-			fprintf(stderr,
-			    "sn-follow: GET /feed answered %ld; again in %lld "
-			    "ms\n",
-			    status, (long long) backoff);
+			say("GET /feed answered %ld; again in %lld ms", status,
+			    (long long) backoff);
 			json_decref(page);
-			free(a.body);
 			nap(backoff);
 			backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
 			continue;
 		}
-		free(a.body);
 		backoff = 1000;
 		if (epoch[0] != '\0' && strcmp(epoch, ep) != 0) {
-			fprintf(stderr,
-			    "sn-follow: the feed's epoch is %s, the cursor's "
-			    "%s: "
-			    "another feed\n",
+			say("the feed's epoch is %s, the cursor's %s: another "
+			    "feed",
 			    ep, epoch);
 			return 4;
 		}
 		snprintf(epoch, sizeof(epoch), "%s", ep);
-		if (json_array_size(events) == 0) {
-			json_decref(page);
-			if (o.once)
-				break;
-			continue;
-		}
-
-		/* Every new line of the page in one buffer, one write. */
-		char   *out  = NULL;
-		size_t  len  = 0;
-		FILE   *mem  = open_memstream(&out, &len);
-		int64_t last = cursor;
-		size_t  i;
-		json_t *ev;
-
-		if (mem == NULL) {
-			say("%s", "out of memory");
-			return 1;
-		}
-		json_array_foreach(events, i, ev)
-		{
-			const char *p
-			    = json_string_value(json_object_get(ev, "snpos"));
-			int64_t pos = p != NULL ? strtoll(p, NULL, 10) : 0;
-
-			if (pos <= last) {
-				fprintf(stderr,
-				    "sn-follow: item %s out of order after "
-				    "%lld\n",
-				    p != NULL ? p : "(none)",
-				    (long long) last);
-				return 1;
-			}
-			if (json_dumpf(ev, mem, JSON_COMPACT) != 0
-			    || fputc('\n', mem) == EOF) {
-				say("%s", "out of memory");
-				return 1;
-			}
-			last = pos;
-		}
-		fclose(mem);
+		if (json_array_size(events) > 0)
+			cursor = take_page(events, fd, &o, cursor, epoch);
+		else if (o.once)
+			stop = 1;
 		json_decref(page);
-		if (!output_put(fd, out, len)) {
-			say("cannot write %s", o.output ? o.output : "stdout");
-			return 1;
-		}
-		free(out);
-		cursor = last;
-		cursor_write(o.cursor_file, cursor, epoch);
 	}
 	curl_easy_cleanup(c);
 	curl_global_cleanup();

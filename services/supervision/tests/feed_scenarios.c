@@ -863,6 +863,31 @@ s_expired(void)
 	TH_CHECK(&T,
 	    th_metric_http(&T, port, "sn_supervision_feed_expired_total") == 3,
 	    "sn_supervision_feed_expired_total is not 3");
+
+	/* sn-follow with an expired cursor stops with status 3, writing
+	 * nothing: the gap is an operator's decision. */
+	char url[64], cur[512], out[512], tokf[512];
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
+	snprintf(cur, sizeof(cur), "%s/cursor", T.run_dir);
+	snprintf(out, sizeof(out), "%s/out.jsonl", T.run_dir);
+	snprintf(tokf, sizeof(tokf), "%s/hub.token", T.run_dir);
+	FILE *f = fopen(cur, "w");
+	TH_CHECK(&T, f != NULL, "cannot write %s", cur);
+	fputs("1\n", f);
+	fclose(f);
+	f = fopen(tokf, "w");
+	TH_CHECK(&T, f != NULL, "cannot write %s", tokf);
+	fprintf(f, "%s\n", hub_a);
+	fclose(f);
+	const char *argv[] = { SN_FOLLOW_BIN, "--url", url, "--cursor-file",
+		cur, "--output", out, "--token-file", tokf, "--once", NULL };
+	th_proc    *p      = th_spawn(&T, "follow", SN_FOLLOW_BIN, argv, NULL);
+	int         st     = th_wait_exit(&T, p, 30000);
+	struct stat sb;
+	TH_CHECK(&T, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 3,
+	    "sn-follow on an expired cursor: status %d, want exit 3", st);
+	TH_CHECK(&T, stat(out, &sb) == 0 && sb.st_size == 0,
+	    "sn-follow wrote something past an expired cursor");
 }
 
 /* ---- pseudonyms
