@@ -573,9 +573,14 @@ supervision_stats_on_event(
 /*
  * Every fact in the range as (programme, category, tier, township, month,
  * household, persons, amount), grouped by the dimensions asked for ($5 to
- * $9) and in total (the row where total is 1). $1, $2: the range's days
+ * $9) and in total (the row where total is true), without a total row
+ * when nothing counted. $1, $2: the range's days
  * (NULL: open); $3, $4: the first and the last month of coverage (the
- * 1st of each; $3 NULL: from the register's first).
+ * 1st of each; $3 NULL: from the register's first). A payment's
+ * household is its own event's, else its beneficiary's register event's
+ * (a payment waits for its beneficiary's id to be linked, which a
+ * register event applied before its application never adds), else the
+ * beneficiary id itself.
  */
 static const char SQL_FIGURES[]
     = "WITH pay AS ("
@@ -586,7 +591,7 @@ static const char SQL_FIGURES[]
       "  THEN coalesce(v.tier, '') ELSE 'core' END AS tier,"
       "  p.township_code,"
       "  date_trunc('month', p.day::timestamp)::date AS month,"
-      "  coalesce(e.household_id, 'beneficiary:' ||"
+      "  coalesce(e.household_id, ev.household_id, 'beneficiary:' ||"
       "  nullif(p.beneficiary_id, ''), 'payment:' || p.payment_id)"
       "  AS household,"
       "  CASE WHEN p.first_of_period THEN coalesce(v.members, 0)"
@@ -595,10 +600,11 @@ static const char SQL_FIGURES[]
       " FROM stats_payment p"
       " LEFT JOIN events e ON e.pos = coalesce(p.scheduled_pos,"
       "  p.settled_pos)"
-      " LEFT JOIN LATERAL (SELECT r.category, r.tier, r.members"
+      " LEFT JOIN LATERAL (SELECT r.category, r.tier, r.members, r.pos"
       "  FROM stats_register r WHERE r.beneficiary_id = p.beneficiary_id"
       "  ORDER BY (r.first_month <= coalesce(p.period, 'infinity'::date))"
       "  DESC, r.pos DESC LIMIT 1) v ON p.beneficiary_id <> ''"
+      " LEFT JOIN events ev ON ev.pos = v.pos"
       " WHERE p.settled_pos IS NOT NULL"
       "  AND p.day >= coalesce($1::date, '-infinity'::date)"
       "  AND p.day <= coalesce($2::date, 'infinity'::date)),"
@@ -643,16 +649,25 @@ static const char SQL_FIGURES[]
       "  CASE WHEN $9::boolean THEN to_char(month, 'YYYY-MM') END"
       "  AS d_month, household, persons, amount_fen"
       " FROM (SELECT * FROM pay UNION ALL SELECT * FROM cover"
-      "  UNION ALL SELECT * FROM fact) a)"
+      "  UNION ALL SELECT * FROM fact) a),"
+      /* Each household's net in each row, and in total (g = 1): a
+       * household counts where it has a person or money net of
+       * reversals. */
+      " h AS ("
+      " SELECT GROUPING(d_programme) AS g, d_programme, d_category,"
+      "  d_tier, d_township, d_month, household, sum(persons) AS persons,"
+      "  sum(amount_fen) AS amount_fen"
+      " FROM d GROUP BY GROUPING SETS ((d_programme, d_category, d_tier,"
+      "  d_township, d_month, household), (household)))"
       " SELECT d_programme AS programme, d_category AS category,"
       "  d_tier AS tier, d_township AS township, d_month AS month,"
-      "  count(DISTINCT household) FILTER (WHERE persons > 0"
-      "  OR amount_fen > 0) AS households,"
+      "  count(*) FILTER (WHERE persons > 0 OR amount_fen > 0)"
+      "  AS households,"
       "  coalesce(sum(persons), 0)::bigint AS person_times,"
       "  coalesce(sum(amount_fen), 0)::bigint AS amount_fen,"
-      "  GROUPING(d_programme) = 1 AS total"
-      " FROM d GROUP BY GROUPING SETS ((d_programme, d_category, d_tier,"
-      "  d_township, d_month), ())"
+      "  g = 1 AS total"
+      " FROM h GROUP BY g, d_programme, d_category, d_tier, d_township,"
+      "  d_month"
       " ORDER BY total, array_position(ARRAY['dibao', 'tekun',"
       "  'low_income', 'expenditure', 'emergency', 'price_subsidy',"
       "  'special_assistance', 'service_projects'], d_programme),"

@@ -1,0 +1,547 @@
+/*
+ * supervision's statistics (stats.h; issue 12 item 6) with the real
+ * binary, a real PostgreSQL and real NNG sockets: the publishers are
+ * played by sn-inject, whose outboxes the test writes as the superuser
+ * (their created_at is the envelope's time), and only supervision runs.
+ * The end-to-end cross-check against disbursement's and emergency's sums
+ * is e2e.supervision_statistics; this one feeds what the real services
+ * seldom show in a short run:
+ *
+ *   stats_scenarios late | dating
+ *
+ * late: streams out of order. A household's payments arrive before the
+ *   register knows its beneficiary (counted by money and as one household,
+ *   no person yet; a back-payment for the month paid and a payment never
+ *   settled add no person), then its register entry before its
+ *   application (the persons come, the price subsidy gets its category),
+ *   then a grant to a member, whose household takes in the waiting entry
+ *   through the member, and with it the payments (which never name an id
+ *   supervision links), and last the application: one household.
+ * dating: a grant on its day, a transitional grant's second instalment
+ *   published after midnight district time (UTC+8) on the first of the
+ *   next month (its month, no person), the reversal of that instalment
+ *   counted on its day (so the month nets to 0); a low-income household
+ *   covered for a month active and a month in gradual exit, not after its
+ *   exit; ranges that take a month of coverage by its first day only.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <libpq-fe.h>
+
+#include "harness.h"
+#include "sn/assist/v1/application.pb-c.h"
+#include "sn/assist/v1/case.pb-c.h"
+#include "sn/assist/v1/emergency.pb-c.h"
+#include "sn/auth.h"
+#include "sn/clock.h"
+#include "sn/date.h"
+#include "sn/idnum.h"
+#include "sn/pay/v1/payment.pb-c.h"
+
+#ifndef SN_SUPERVISION_BIN
+#define SN_SUPERVISION_BIN "supervision"
+#endif
+#ifndef SN_INJECT_BIN
+#define SN_INJECT_BIN "sn-inject"
+#endif
+
+#define DISTRICT "220103"
+#define T1 "220103001"
+#define V1 "220103001001"
+
+static th          T;
+static int         sup_port;
+static const char *S; /* supervision's schema */
+static char       *supervisor;
+
+/* The publishers the test plays. */
+static const char *const PLAYED[]
+    = { "intake", "approval", "emergency", "disbursement" };
+#define NPLAYED (sizeof(PLAYED) / sizeof(PLAYED[0]))
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static char *
+token(const char *user, const char *role, const char *juris)
+{
+	sn_auth     *auth;
+	sn_principal p;
+	char        *tok = NULL;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.user, sizeof(p.user), "%s", user);
+	snprintf(p.role, sizeof(p.role), "%s", role);
+	snprintf(p.juris, sizeof(p.juris), "%s", juris);
+	if (sn_auth_open(&auth, th_token_private_pem) != SN_OK
+	    || sn_auth_issue(auth, &p, 3600, &tok) != SN_OK)
+		th_fail(&T, "cannot issue a token");
+	sn_auth_close(auth);
+	return tok;
+}
+
+/* A valid resident identity number born 1980-01-01 with sequence seq. */
+static char *
+idn(char buf[19], int seq)
+{
+	snprintf(buf, 19, "22010319800101%03d", seq);
+	buf[17] = sn_idnum_check_char(buf);
+	buf[18] = '\0';
+	return buf;
+}
+
+/* Starts sn-inject as publisher with one harmless event, so that its
+ * schema, outbox and relay exist. */
+static void
+injector(const char *publisher)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.txt", T.run_dir, publisher);
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		th_fail(&T, "cannot write %s", path);
+	fprintf(f, "test.nothing x test -\n");
+	fclose(f);
+	const char *argv[]
+	    = { SN_INJECT_BIN, "--name", publisher, "--events", path, NULL };
+	th_spawn(&T, publisher, SN_INJECT_BIN, argv, NULL);
+	if (!th_wait_int(&T, 1, 30000,
+	        "SELECT (count(seq) >= 1)::int FROM %s.outbox",
+	        th_schema(&T, publisher)))
+		th_fail(&T, "sn-inject as %s did not start", publisher);
+}
+
+static void
+start(void)
+{
+	static const char *const all[]
+	    = { "intake", "verification", "investigation", "approval",
+		      "emergency", "disbursement", "identity", "supervision" };
+	static char port_env[32];
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		th_publisher(&T, all[i]);
+	for (size_t i = 0; i < NPLAYED; i++)
+		injector(PLAYED[i]);
+	sup_port = th_free_port();
+	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", sup_port);
+	const char *env[]  = { port_env, NULL };
+	const char *argv[] = { SN_SUPERVISION_BIN, NULL };
+	th_spawn(&T, "supervision", SN_SUPERVISION_BIN, argv, env);
+	if (!th_wait_ready(&T, sup_port, 30000))
+		th_fail(&T, "supervision did not get ready");
+	S          = th_schema(&T, "supervision");
+	supervisor = token("sup-1", "supervisor", DISTRICT);
+}
+
+static void
+done(void)
+{
+	free(supervisor);
+}
+
+/* One event of topic into publisher's outbox, at the time at (an SQL
+ * timestamptz literal; NULL: now()). */
+static void
+put(const char *publisher, const char *topic, const void *msg, const char *at)
+{
+	char  *hex = th_hex(msg);
+	size_t cap = strlen(hex) + 1024;
+	char  *sql = malloc(cap);
+	snprintf(sql, cap,
+	    "INSERT INTO %s.outbox (topic, subject, actor, data, created_at) "
+	    "VALUES ('%s', 'stats', 'test', '\\x%s'::bytea, %s%s%s)",
+	    th_schema(&T, publisher), topic, hex, at != NULL ? "'" : "",
+	    at != NULL ? at : "now()", at != NULL ? "'" : "");
+	PGresult *r = PQexec((PGconn *) T.pg, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		th_fail(&T, "outbox insert: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	free(sql);
+	free(hex);
+}
+
+/* Waits until supervision has applied every event of every played
+ * publisher. */
+static void
+wait_applied(const char *what)
+{
+	for (size_t i = 0; i < NPLAYED; i++)
+		if (!th_wait_int(&T, 1, 60000,
+		        "SELECT ((SELECT count(*) FROM %s.events WHERE source"
+		        " = '%s') = (SELECT count(*) FROM %s.outbox))::int",
+		        S, PLAYED[i], th_schema(&T, PLAYED[i])))
+			th_fail(&T,
+			    "%s: supervision did not apply %s's events", what,
+			    PLAYED[i]);
+}
+
+/* GET /statistics<query>: the answer (the caller's). */
+static json_t *
+stats(const char *query)
+{
+	char path[256], *raw = NULL;
+	snprintf(path, sizeof(path), "/statistics%s", query);
+	int st
+	    = th_http(&T, sup_port, "GET", path, supervisor, NULL, NULL, &raw);
+	json_t *j = raw != NULL ? json_loads(raw, 0, NULL) : NULL;
+	TH_CHECK(&T, st == 200 && j != NULL, "GET %s: %d %s", path, st,
+	    raw != NULL ? raw : "");
+	free(raw);
+	return j;
+}
+
+/* The row of j whose dimensions are as given ("programme", "dibao", ...,
+ * NULL-ended), as "households person_times amount_fen"; "none" when no
+ * row matches. */
+static const char *
+row(json_t *j, ...)
+{
+	static char out[96];
+	va_list     ap;
+	size_t      i;
+	json_t     *r;
+	json_array_foreach(json_object_get(j, "rows"), i, r)
+	{
+		bool        match = true;
+		const char *dim;
+		va_start(ap, j);
+		while (match && (dim = va_arg(ap, const char *)) != NULL) {
+			const char *want = va_arg(ap, const char *);
+			const char *got
+			    = json_string_value(json_object_get(r, dim));
+			match = got != NULL && strcmp(got, want) == 0;
+		}
+		va_end(ap);
+		if (match) {
+			snprintf(out, sizeof(out), "%lld %lld %lld",
+			    (long long) json_integer_value(
+			        json_object_get(r, "households")),
+			    (long long) json_integer_value(
+			        json_object_get(r, "person_times")),
+			    (long long) json_integer_value(
+			        json_object_get(r, "amount_fen")));
+			return out;
+		}
+	}
+	return "none";
+}
+
+static const char *
+total(json_t *j)
+{
+	static char out[96];
+	json_t     *t = json_object_get(j, "total");
+	snprintf(out, sizeof(out), "%lld %lld %lld",
+	    (long long) json_integer_value(json_object_get(t, "households")),
+	    (long long) json_integer_value(json_object_get(t, "person_times")),
+	    (long long) json_integer_value(json_object_get(t, "amount_fen")));
+	return out;
+}
+
+#define EXPECT(got, want, what)                                               \
+	do {                                                                  \
+		const char *g_ = (got);                                       \
+		TH_CHECK(&T, strcmp(g_, (want)) == 0,                         \
+		    "%s: households, person-times, fen %s, want %s", (what),  \
+		    g_, (want));                                              \
+	} while (0)
+
+/* ---- the events ------------------------------------------------------- */
+
+static void
+payment(const char *id, int fund, int64_t fen, const char *ben,
+    const char *period, bool settled)
+{
+	Sn__Pay__V1__PaymentRef       ref = SN__PAY__V1__PAYMENT_REF__INIT;
+	Sn__Pay__V1__PaymentScheduled s = SN__PAY__V1__PAYMENT_SCHEDULED__INIT;
+	ref.beneficiary_id              = (char *) ben;
+	ref.period                      = (char *) period;
+	s.payment_id                    = (char *) id;
+	s.end_to_end_id                 = (char *) id;
+	s.fund                          = (Sn__Pay__V1__Fund) fund;
+	s.amount_fen                    = fen;
+	s.ref                           = &ref;
+	s.township_code                 = T1;
+	put("disbursement", "payment.scheduled", &s, NULL);
+	if (!settled)
+		return;
+	Sn__Pay__V1__PaymentSettled d = SN__PAY__V1__PAYMENT_SETTLED__INIT;
+	d.payment_id                  = (char *) id;
+	d.end_to_end_id               = (char *) id;
+	d.fund                        = (Sn__Pay__V1__Fund) fund;
+	d.amount_fen                  = fen;
+	d.ref                         = &ref;
+	d.settled_at                  = "2027-01-03T02:00:00Z";
+	put("disbursement", "payment.settled", &d, NULL);
+}
+
+/* beneficiary.changed: ben (of application app) in category and tier,
+ * status, from first_month, with n members (ids), until (or NULL). */
+static void
+register_entry(const char *ben, const char *app, int category, int tier,
+    int status, const char *first, const char *until, char **ids, int n)
+{
+	Sn__Assist__V1__Household h = SN__ASSIST__V1__HOUSEHOLD__INIT;
+	h.district_code             = DISTRICT;
+	h.township_code             = T1;
+	h.village_code              = V1;
+	h.registration = SN__ASSIST__V1__REGISTRATION__REGISTRATION_RURAL;
+	Sn__Assist__V1__BeneficiaryChanged b
+	    = SN__ASSIST__V1__BENEFICIARY_CHANGED__INIT;
+	b.beneficiary_id      = (char *) ben;
+	b.application_id      = (char *) app;
+	b.status              = (Sn__Assist__V1__BeneficiaryStatus) status;
+	b.category            = (Sn__Assist__V1__Category) category;
+	b.tier                = (Sn__Assist__V1__Tier) tier;
+	b.monthly_amount_fen  = category == 2 ? 189000 : 0;
+	b.household           = &h;
+	b.from_month          = (char *) first;
+	b.first_month         = (char *) first;
+	b.until_month         = (char *) (until != NULL ? until : "");
+	b.head_id_number      = ids[0];
+	b.n_member_id_numbers = (size_t) n;
+	b.member_id_numbers   = ids;
+	b.members             = n;
+	put("approval", "beneficiary.changed", &b, NULL);
+}
+
+static void
+application(const char *app, char **ids, int n)
+{
+	Sn__Assist__V1__Household h = SN__ASSIST__V1__HOUSEHOLD__INIT;
+	h.district_code             = DISTRICT;
+	h.township_code             = T1;
+	h.village_code              = V1;
+	h.address                   = "No. 5, the first village";
+	h.registration = SN__ASSIST__V1__REGISTRATION__REGISTRATION_RURAL;
+	Sn__Assist__V1__Member  m[3];
+	Sn__Assist__V1__Member *mp[3];
+	for (int i = 0; i < n; i++) {
+		Sn__Assist__V1__Member init = SN__ASSIST__V1__MEMBER__INIT;
+		m[i]                        = init;
+		m[i].id_number              = ids[i];
+		m[i].name                   = "Member";
+		m[i].relation               = i == 0 ? "self" : "child";
+		m[i].birth_date             = "1980-01-01";
+		mp[i]                       = &m[i];
+	}
+	Sn__Assist__V1__ApplicationSubmitted a
+	    = SN__ASSIST__V1__APPLICATION_SUBMITTED__INIT;
+	a.application_id = (char *) app;
+	a.accepted_date  = "2026-12-01";
+	a.household      = &h;
+	a.n_members      = (size_t) n;
+	a.members        = mp;
+	put("intake", "application.submitted", &a, NULL);
+}
+
+/* emergency.granted: instalment k of n (0 of 0: paid at once). */
+static void
+grant(const char *id, const char *person, int64_t fen, int k, int n,
+    const char *granted_at, const char *at)
+{
+	Sn__Assist__V1__EmergencyGranted g
+	    = SN__ASSIST__V1__EMERGENCY_GRANTED__INIT;
+	g.grant_id      = (char *) id;
+	g.township_code = T1;
+	g.village_code  = V1;
+	g.id_number     = (char *) person;
+	g.name          = "Person";
+	g.cause = SN__ASSIST__V1__EMERGENCY_CAUSE__EMERGENCY_CAUSE_FIRE;
+	g.household_size = 1;
+	g.amount_fen     = fen;
+	g.granted_at     = (char *) granted_at;
+	g.instalment     = k;
+	g.instalments    = n;
+	g.total_fen      = n > 0 ? fen * n : fen;
+	put("emergency", "emergency.granted", &g, at);
+}
+
+static void
+reversal(const char *ledger, const char *grant_id, int64_t fen, const char *at)
+{
+	Sn__Assist__V1__ReserveChanged r
+	    = SN__ASSIST__V1__RESERVE_CHANGED__INIT;
+	r.township_code = T1;
+	r.movement
+	    = SN__ASSIST__V1__RESERVE_MOVEMENT__RESERVE_MOVEMENT_REVERSAL;
+	r.amount_fen      = fen;
+	r.balance_fen     = 1000000;
+	r.ledger_entry_id = (char *) ledger;
+	r.grant_id        = (char *) grant_id;
+	put("emergency", "reserve.changed", &r, at);
+}
+
+enum { DIBAO = 2, LOW_INCOME = 4, CORE = 1, EDGE = 2 };
+enum { ACTIVE = 1, GRADUAL_EXIT = 2, EXITED = 3 };
+enum { FUND_DIBAO = 1, FUND_PRICE = 4 };
+
+/* ---- late ------------------------------------------------------------- */
+
+static void
+late(void)
+{
+	char  a[19], b[19], c[19];
+	char *ids[] = { idn(a, 101), idn(b, 102), idn(c, 103) };
+	start();
+
+	/* Payments first: the register does not know B-1 yet. */
+	payment("pay-1", FUND_DIBAO, 189000, "B-1", "2027-01", true);
+	payment("pay-2", FUND_DIBAO, 5000, "B-1", "2027-01", true);
+	payment("pay-3", FUND_PRICE, 15000, "B-1", "2027-01", true);
+	payment("pay-4", FUND_DIBAO, 189000, "B-1", "2027-02", false);
+	wait_applied("payments");
+	json_t *j = stats("?by=programme");
+	EXPECT(row(j, "programme", "dibao", NULL), "1 0 194000",
+	    "dibao before the register");
+	EXPECT(total(j), "1 0 209000", "the total before the register");
+	json_decref(j);
+
+	/* The register entry before its application: persons now. */
+	register_entry(
+	    "B-1", "A-1", DIBAO, CORE, ACTIVE, "2027-01", NULL, ids, 3);
+	wait_applied("the register");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.events WHERE type ="
+	        " 'beneficiary.changed' AND household_id IS NULL",
+	        S)
+	        == 1,
+	    "the register entry is not waiting for its application");
+	j = stats("?by=programme,category");
+	EXPECT(row(j, "programme", "dibao", NULL), "1 3 194000",
+	    "dibao: the month's 3 persons once, with its back-payment");
+	EXPECT(row(j, "programme", "price_subsidy", "category", "dibao", NULL),
+	    "1 3 15000", "the price subsidy, in the register's category");
+	json_decref(j);
+
+	/* A grant to a member: its household, whose member it names, takes
+	 * in the waiting register entry, and the payments with it. */
+	grant("G-1", ids[1], 100000, 0, 0, "2027-01-20T03:00:00Z", NULL);
+	wait_applied("the grant");
+	TH_CHECK(&T,
+	    th_wait_int(&T, 1, 30000,
+	        "SELECT (count(household_id) = 2 AND"
+	        " count(DISTINCT household_id) = 1)::int FROM %s.events"
+	        " WHERE type IN ('beneficiary.changed', 'emergency.granted')",
+	        S),
+	    "the grant's household did not take in the register entry");
+	j = stats("?by=programme");
+	EXPECT(total(j), "1 7 309000", "one household through the member");
+	json_decref(j);
+
+	/* The application: one household, every fact in it. */
+	application("A-1", ids, 3);
+	wait_applied("the application");
+	TH_CHECK(&T,
+	    th_wait_int(&T, 1, 30000,
+	        "SELECT (count(*) = 3 AND count(household_id) = 3 AND"
+	        " count(DISTINCT household_id) = 1)::int FROM %s.events"
+	        " WHERE type IN ('application.submitted',"
+	        " 'beneficiary.changed', 'emergency.granted')",
+	        S),
+	    "the application, the register entry and the grant are not "
+	    "linked to one household");
+	j = stats("?by=programme");
+	EXPECT(total(j), "1 7 309000", "one household once linked");
+	EXPECT(
+	    row(j, "programme", "emergency", NULL), "1 1 100000", "the grant");
+	json_decref(j);
+	j = stats("?by=tier");
+	EXPECT(row(j, "tier", "core", NULL), "1 6 209000", "core");
+	EXPECT(row(j, "tier", "universal", NULL), "1 1 100000", "universal");
+	json_decref(j);
+	printf("late: payments before the register, the register before the "
+	       "application, a grant to a member: one household, 7 "
+	       "person-times, 3,090.00 yuan\n");
+}
+
+/* ---- dating ----------------------------------------------------------- */
+
+static void
+dating(void)
+{
+	char  a[19], b[19], p[19], q[19];
+	char *ids[] = { idn(a, 201), idn(b, 202) };
+	start();
+
+	/* A grant on 2030-01-20, a transitional one on 2030-01-25 whose
+	 * second instalment is published at 01:00 on 2030-02-01 district
+	 * time (17:00 UTC the day before) and fails. (In 2030, away from
+	 * the coverage months below, which end this month.) */
+	grant("G-2", idn(p, 211), 100000, 0, 0, "2030-01-20T03:00:00Z",
+	    "2030-01-20 03:00:00+00");
+	grant("G-3", idn(q, 212), 30000, 1, 3, "2030-01-25T03:00:00Z",
+	    "2030-01-25 03:00:00+00");
+	grant("G-3", q, 30000, 2, 3, "2030-01-25T03:00:00Z",
+	    "2030-01-31 17:00:00+00");
+	reversal("L-1", "G-3", 30000, "2030-02-03 03:00:00+00");
+
+	/* A low-income household of two: active three months ago, in
+	 * gradual exit two months ago, exited from last month. */
+	sn_month now = sn_clock_month();
+	char     m3[SN_MONTH_STRLEN], m2[SN_MONTH_STRLEN], m1[SN_MONTH_STRLEN];
+	sn_month_format(sn_month_add(now, -3), m3);
+	sn_month_format(sn_month_add(now, -2), m2);
+	sn_month_format(sn_month_add(now, -1), m1);
+	register_entry(
+	    "B-2", "A-2", LOW_INCOME, EDGE, ACTIVE, m3, NULL, ids, 2);
+	register_entry(
+	    "B-2", "A-2", LOW_INCOME, EDGE, GRADUAL_EXIT, m2, m2, ids, 2);
+	register_entry(
+	    "B-2", "A-2", LOW_INCOME, EDGE, EXITED, m1, NULL, ids, 2);
+	application("A-2", ids, 2);
+	wait_applied("the events");
+
+	json_t *j = stats("?by=programme,month");
+	EXPECT(row(j, "programme", "emergency", "month", "2030-01", NULL),
+	    "2 2 130000", "January's grants");
+	EXPECT(row(j, "programme", "emergency", "month", "2030-02", NULL),
+	    "0 0 0", "February: the instalment and its reversal");
+	EXPECT(row(j, "programme", "low_income", "month", m3, NULL), "1 2 0",
+	    "the first month of coverage");
+	EXPECT(row(j, "programme", "low_income", "month", m2, NULL), "1 2 0",
+	    "the month in gradual exit");
+	EXPECT(row(j, "programme", "low_income", "month", m1, NULL), "none",
+	    "after the exit");
+	json_decref(j);
+
+	/* Ranges: a grant's day; a month of coverage by its first day. */
+	j = stats("?from=2030-01-21&to=2030-01-31");
+	EXPECT(total(j), "1 1 30000", "from the 21st to the 31st of January");
+	json_decref(j);
+	j = stats("?from=2030-02-01&to=2030-02-01");
+	EXPECT(total(j), "0 0 0", "the 1st of February");
+	json_decref(j);
+	char     q1[96], first2[SN_DATE_STRLEN], second2[SN_DATE_STRLEN];
+	sn_month mm2 = sn_month_add(now, -2);
+	sn_date  d   = sn_month_first(mm2);
+	sn_date_format(d, first2);
+	sn_date_format(sn_date_add_days(d, 1), second2);
+	snprintf(q1, sizeof(q1), "?from=%s", first2);
+	j = stats(q1);
+	EXPECT(row(j, "programme", "low_income", NULL), "1 2 0",
+	    "from the first of the gradual exit's month");
+	json_decref(j);
+	snprintf(q1, sizeof(q1), "?from=%s", second2);
+	j = stats(q1);
+	EXPECT(row(j, "programme", "low_income", NULL), "0 0 0",
+	    "from its second day");
+	json_decref(j);
+	printf("dating: grants and instalments on their district days, a "
+	       "reversal on its instalment's, coverage by months' first days "
+	       "(%s, %s; none after the exit)\n",
+	    m3, m2);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const th_scenario scenarios[] = {
+		{ "late", late },
+		{ "dating", dating },
+	};
+	return th_main(&T, argc, argv, scenarios,
+	    sizeof(scenarios) / sizeof(scenarios[0]), done);
+}
