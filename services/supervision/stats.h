@@ -43,7 +43,8 @@
  *
  *   Households: distinct households (households.h: supervision's own id;
  *   an event not linked yet counts by its beneficiary or grant id) with a
- *   fact of a person or of money in the group. Person-times add up across
+ *   person or money in the group, net of reversals (an instalment credited
+ *   back in the range counts no household). Person-times add up across
  *   programmes: a dibao household paid a price subsidy the same month
  *   counts in both (人次 counts assistance given, not people).
  *
