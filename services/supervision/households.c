@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sn/config.h"
 #include "sn/log.h"
 #include "sn/problem.h"
 
@@ -30,8 +31,8 @@ static const struct rule {
 	    { "change_id" }, NULL, false },
 	{ "verification.completed", { "application_id" }, { NULL }, NULL,
 	    false },
-	{ "investigation.completed", { "application_id" }, { NULL }, NULL,
-	    false },
+	{ "investigation.completed", { "review_id", "application_id" },
+	    { "task_id" }, NULL, false },
 	{ "case.stage_changed", { "case_id", "application_id" }, { NULL },
 	    NULL, false },
 	{ "case.overdue", { "case_id", "application_id" }, { NULL }, NULL,
@@ -57,7 +58,7 @@ static const struct rule {
 	{ "staff.acted", { "subject" }, { NULL }, NULL, false },
 	{ "grievance.changed", { "household_id", "subject_id" },
 	    { "grievance_id" }, NULL, false },
-	{ "alert.raised", { "subject" }, { "alert_id" }, NULL, false },
+	{ "alert.raised", { "household_id" }, { "alert_id" }, NULL, false },
 };
 
 const char *
@@ -114,7 +115,8 @@ add_fields(
 	}
 }
 
-/* "{a,b}" (sn_pgarray's literal) as person keys: person:a, person:b. */
+/* "{a,b}" or "{\"a\",\"b\"}" (sn_pgarray's literal of blind indexes,
+ * hex: nothing to unescape) as person keys: person:a, person:b. */
 static void
 add_persons(sn_pgarray *a, const char *literal)
 {
@@ -122,11 +124,16 @@ add_persons(sn_pgarray *a, const char *literal)
 
 	while (*p != '\0' && *p != '}') {
 		const char *end = p + strcspn(p, ",}");
+		const char *b = p, *e = end;
 		char        key[160];
 
-		if (end - p > 0 && (size_t) (end - p) < sizeof(key) - 8) {
-			snprintf(key, sizeof(key), "person:%.*s",
-			    (int) (end - p), p);
+		if (e > b && *b == '"')
+			b++;
+		if (e > b && e[-1] == '"')
+			e--;
+		if (e > b && (size_t) (e - b) < sizeof(key) - 8) {
+			snprintf(
+			    key, sizeof(key), "person:%.*s", (int) (e - b), b);
 			sn_pgarray_add(a, key);
 		}
 		p = *end == ',' ? end + 1 : end;
@@ -212,6 +219,46 @@ supervision_households_on_event(
 	sn_pgarray_fini(&lookup);
 	sn_pgarray_fini(&add);
 	return err;
+}
+
+/* ---- events that never find their household ------------------------ */
+
+/* An event whose ids stay unknown (a staff action on a payment run, a
+ * user) would wait for ever: after SN_SUPERVISION_PENDING_DAYS it stops
+ * waiting (it stays in the log, linked to no household). */
+static const char SQL_PENDING_PURGE[]
+    = "DELETE FROM household_pending "
+      "WHERE created_at < now() - make_interval(days => $1::int)";
+
+static char pending_days[16];
+
+static void
+purged(sn_err err, PGresult *res, void *arg)
+{
+	(void) res;
+	(void) arg;
+	if (err != SN_OK)
+		sn_log(SN_LOG_WARN,
+		    "supervision: purging stale household_pending failed",
+		    NULL);
+}
+
+static void
+purge_tick(void *arg)
+{
+	supervision *s    = arg;
+	const char  *v[1] = { pending_days };
+
+	sn_db_query(s->db, SQL_PENDING_PURGE, 1, v, purged, NULL);
+}
+
+sn_err
+supervision_households_setup(supervision *s)
+{
+	snprintf(pending_days, sizeof(pending_days), "%lld",
+	    (long long) sn_config_int(
+	        "SN_SUPERVISION_PENDING_DAYS", 30, 1, 3650));
+	return sn_service_every(s->svc, 60000, 3600000, purge_tick, s);
 }
 
 /* ---- GET /households/{id}/chain -------------------------------------- */

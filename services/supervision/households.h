@@ -29,6 +29,10 @@
 #include "sn/http.h"
 #include "supervision.h"
 
+/* The module's setup: the hourly purge of events that waited
+ * SN_SUPERVISION_PENDING_DAYS (default 30) for a household in vain. */
+sn_err supervision_households_setup(supervision *s);
+
 /* The on_event hook (supervision.h). */
 sn_err supervision_households_on_event(
     supervision *s, sn_tx *tx, const supervision_event *e);

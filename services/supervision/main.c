@@ -27,6 +27,9 @@
 #include "supervision.h"
 
 static const sn_setting_doc settings[] = {
+	{ "SN_SUPERVISION_PENDING_DAYS",
+	    "days an event whose household is not known waits to be linked, "
+	    "1-3650 (default 30)" },
 	{ "SN_SUPERVISION_ANCHOR_CHECK_MS",
 	    "how often the audit chain's daily anchor is checked for, ms, "
 	    "50-86400000 (default 60000)" },

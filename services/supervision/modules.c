@@ -11,7 +11,8 @@
 #include "supervision.h"
 
 const supervision_module supervision_modules[] = {
-	{ "households", NULL, supervision_households_on_event, NULL },
+	{ "households", supervision_households_setup,
+	    supervision_households_on_event, NULL },
 	{ "audit", supervision_audit_setup, supervision_audit_on_event, NULL },
 	{ "stats", NULL, supervision_stats_on_event, NULL },
 	{ "grievances", supervision_grievances_setup, NULL, NULL },

@@ -14,7 +14,8 @@ CREATE INDEX household_keys_household ON household_keys (household_id);
 CREATE TABLE household_pending (
 	key      text NOT NULL,
 	pos      bigint NOT NULL REFERENCES events (pos),
-	add_keys text[] NOT NULL,
+	add_keys text[] NOT NULL, -- its own ids, linked with it
+	created_at timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (key, pos)
 );
 
@@ -79,7 +80,8 @@ BEGIN
 	END IF;
 	IF hh IS NULL THEN
 		INSERT INTO household_pending (key, pos, add_keys)
-		SELECT DISTINCT k, v_pos, p_add FROM unnest(p_lookup) k WHERE k <> ''
+		SELECT DISTINCT k, v_pos, p_add || p_lookup FROM unnest(p_lookup) k
+		WHERE k <> ''
 		ON CONFLICT DO NOTHING;
 		RETURN NULL;
 	END IF;
