@@ -459,6 +459,7 @@ main(int argc, char **argv)
 	char             epoch[64];
 	int              fd;
 	int64_t          backoff = 1000;
+	int              rc      = 0;
 	CURL            *c;
 
 	parse(argc, argv, &o);
@@ -486,9 +487,13 @@ main(int argc, char **argv)
 		if (status == 410 || status == 409) {
 			say("the feed answered %ld: %s", status,
 			    a.body != NULL ? a.body : "");
-			return status == 410 ? 3 : 4;
+			rc = status == 410 ? 3 : 4;
 		}
 		free(a.body);
+		if (rc != 0) {
+			json_decref(page);
+			break;
+		}
 		if (status != 200 || !json_is_array(events) || ep == NULL) {
 			say("GET /feed answered %ld; again in %lld ms", status,
 			    (long long) backoff);
@@ -502,7 +507,9 @@ main(int argc, char **argv)
 			say("the feed's epoch is %s, the cursor's %s: another "
 			    "feed",
 			    ep, epoch);
-			return 4;
+			json_decref(page);
+			rc = 4;
+			break;
 		}
 		snprintf(epoch, sizeof(epoch), "%s", ep);
 		if (json_array_size(events) > 0)
@@ -515,5 +522,5 @@ main(int argc, char **argv)
 	curl_global_cleanup();
 	if (fd != STDOUT_FILENO)
 		close(fd);
-	return 0;
+	return rc;
 }
