@@ -6,8 +6,8 @@
 #include "feedpush.h"
 #include "grievances.h"
 #include "households.h"
-#include "stats.h"
 #include "link.h"
+#include "stats.h"
 #include "supervision.h"
 
 const supervision_module supervision_modules[] = {
