@@ -49,6 +49,7 @@
 #include <libpq-fe.h>
 
 #include "harness.h"
+#include "kit.h"
 #include "sn/assist/v1/application.pb-c.h"
 #include "sn/assist/v1/case.pb-c.h"
 #include "sn/assist/v1/emergency.pb-c.h"
@@ -71,142 +72,27 @@
 #define T3 "220103003"
 #define T4 "220103004"
 
-static th          T;
-static int         sup_port;
-static const char *S; /* supervision's schema */
-static th_proc    *sup;
-static char       *supervisor, *inspector;
+th              T;
+static th_proc *sup;
+static char    *supervisor, *inspector;
 /* The scans' periods supervision is started with. */
 static const char *scan_env    = "SN_SUPERVISION_ANOMALY_SCAN_MS=200";
 static const char *outlier_env = "SN_SUPERVISION_OUTLIER_SCAN_MS=300";
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static char *
-token(const char *user, const char *role, const char *juris)
-{
-	sn_auth     *auth;
-	sn_principal p;
-	char        *tok = NULL;
-	memset(&p, 0, sizeof(p));
-	snprintf(p.user, sizeof(p.user), "%s", user);
-	snprintf(p.role, sizeof(p.role), "%s", role);
-	snprintf(p.juris, sizeof(p.juris), "%s", juris);
-	if (sn_auth_open(&auth, th_token_private_pem) != SN_OK
-	    || sn_auth_issue(auth, &p, 3600, &tok) != SN_OK)
-		th_fail(&T, "cannot issue a token");
-	sn_auth_close(auth);
-	return tok;
-}
-
-typedef struct answer {
-	int     status;
-	json_t *body;
-} answer;
-
-static answer
-call(const char *method, const char *path, const char *tok, const char *key,
-    const char *json)
-{
-	char  *raw = NULL;
-	answer a   = { .status
-		  = th_http(&T, sup_port, method, path, tok, key, json, &raw) };
-	a.body
-	    = raw != NULL && raw[0] != '\0' ? json_loads(raw, 0, NULL) : NULL;
-	free(raw);
-	return a;
-}
-
-static const char *
-jstr(const json_t *j, const char *key)
-{
-	const char *s = json_string_value(json_object_get(j, key));
-	return s != NULL ? s : "(none)";
-}
-
-static const char *
-err_code(const answer *a)
-{
-	return jstr(json_object_get(a->body, "error"), "code");
-}
-
-static const char *
-new_key(void)
-{
-	static char buf[64];
-	static int  n;
-	snprintf(buf, sizeof(buf), "anomaly-%d-%d", (int) getpid(), ++n);
-	return buf;
-}
-
-/* A valid resident identity number born 1980-01-01 with sequence seq. */
-static char *
-idn(char buf[19], int seq)
-{
-	snprintf(buf, 19, "22010319800101%03d", seq);
-	buf[17] = sn_idnum_check_char(buf);
-	buf[18] = '\0';
-	return buf;
-}
-
-static void
-publishers(void)
-{
-	static const char *const all[]
-	    = { "intake", "verification", "investigation", "approval",
-		      "emergency", "disbursement", "identity", "supervision" };
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		th_publisher(&T, all[i]);
-}
-
 /* The publishers the test plays. */
 static const char *const PLAYED[] = { "intake", "investigation", "approval",
 	"emergency", "disbursement", "identity" };
 #define NPLAYED (sizeof(PLAYED) / sizeof(PLAYED[0]))
 
-/* Starts sn-inject as publisher with one harmless event, so that its
- * schema, outbox and relay exist. */
-static void
-injector(const char *publisher)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s.txt", T.run_dir, publisher);
-	FILE *f = fopen(path, "w");
-	if (f == NULL)
-		th_fail(&T, "cannot write %s", path);
-	fprintf(f, "test.nothing x test -\n");
-	fclose(f);
-	const char *argv[]
-	    = { SN_INJECT_BIN, "--name", publisher, "--events", path, NULL };
-	th_spawn(&T, publisher, SN_INJECT_BIN, argv, NULL);
-	if (!th_wait_int(&T, 1, 30000,
-	        "SELECT (count(seq) >= 1)::int FROM %s.outbox",
-	        th_schema(&T, publisher)))
-		th_fail(&T, "sn-inject as %s did not start", publisher);
-}
-
 /* Starts supervision (again: the same schema) with the test's settings
  * and extra ones (NULL-ended, may be NULL). */
 static void
-start_supervision(const char *const *extra)
+start_anomaly_supervision(const char *const *extra)
 {
-	static char port_env[32];
-	const char *env[16];
-	int         n = 0;
-	if (sup_port == 0)
-		sup_port = th_free_port();
-	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", sup_port);
-	env[n++] = port_env;
-	env[n++] = scan_env;
-	env[n++] = outlier_env;
-	for (int i = 0; extra != NULL && extra[i] != NULL && n < 15; i++)
-		env[n++] = extra[i];
-	env[n]             = NULL;
-	const char *argv[] = { SN_SUPERVISION_BIN, NULL };
-	sup = th_spawn(&T, "supervision", SN_SUPERVISION_BIN, argv, env);
-	if (!th_wait_ready(&T, sup_port, 30000))
-		th_fail(&T, "supervision did not get ready");
-	S = th_schema(&T, "supervision");
+	const char *const scan[] = { scan_env, outlier_env, NULL };
+	sup                      = start_supervision(scan, extra);
 }
 
 static void
@@ -215,7 +101,7 @@ start(const char *const *extra)
 	publishers();
 	for (size_t i = 0; i < NPLAYED; i++)
 		injector(PLAYED[i]);
-	start_supervision(extra);
+	start_anomaly_supervision(extra);
 	supervisor = token("sup-1", "supervisor", DISTRICT);
 	inspector  = token("insp-1", "inspector", DISTRICT);
 }
@@ -225,44 +111,6 @@ done(void)
 {
 	free(supervisor);
 	free(inspector);
-}
-
-/* One event of topic into publisher's outbox, at the time at (an SQL
- * timestamptz expression; NULL: now()). */
-static void
-put(const char *publisher, const char *topic, const char *subject,
-    const void *msg, const char *at)
-{
-	char  *hex = th_hex(msg);
-	size_t cap = strlen(hex) + 1024;
-	char  *sql = malloc(cap);
-	snprintf(sql, cap,
-	    "INSERT INTO %s.outbox (topic, subject, actor, data, created_at) "
-	    "VALUES ('%s', '%s', 'test', '\\x%s'::bytea, %s)",
-	    th_schema(&T, publisher), topic, subject, hex,
-	    at != NULL ? at : "now()");
-	PGresult *r = PQexec((PGconn *) T.pg, sql);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		th_fail(&T, "outbox insert: %s", PQresultErrorMessage(r));
-	PQclear(r);
-	free(sql);
-	free(hex);
-}
-
-/* Waits until supervision has applied every event of every played
- * publisher. */
-static void
-wait_applied(const char *what)
-{
-	for (size_t i = 0; i < NPLAYED; i++)
-		if (!th_wait_int(&T, 1, 60000,
-		        "SELECT ((SELECT count(*) FROM %s.events WHERE source "
-		        "= "
-		        "'%s') = (SELECT count(*) FROM %s.outbox))::int",
-		        S, PLAYED[i], th_schema(&T, PLAYED[i])))
-			th_fail(&T,
-			    "%s: supervision did not apply %s's events", what,
-			    PLAYED[i]);
 }
 
 static int64_t
@@ -322,7 +170,7 @@ alert_of(const char *rule, const char *subject, const char *period)
 	if (id == NULL)
 		th_fail(&T, "no %s alert for %s (%s)", rule, subject, period);
 	snprintf(path, sizeof(path), "/alerts/%s", id);
-	answer a = call("GET", path, inspector, NULL, NULL);
+	answer a = call(sup_port, "GET", path, inspector, NULL, NULL);
 	TH_CHECK(&T, a.status == 200, "GET %s: %d", path, a.status);
 	TH_CHECK(&T, strcmp(jstr(a.body, "id"), id) == 0, "the id");
 	free(id);
@@ -353,7 +201,7 @@ static void
 sigkill_restart(const char *const *extra)
 {
 	th_kill(&T, sup, SIGKILL);
-	start_supervision(extra);
+	start_anomaly_supervision(extra);
 }
 
 /* ---- the events ------------------------------------------------------- */
@@ -623,35 +471,35 @@ check_api(void)
 	answer a;
 
 	/* lists: all, by rule, by state, by township, paged */
-	a = call("GET", "/alerts", inspector, NULL, NULL);
+	a = call(sup_port, "GET", "/alerts", inspector, NULL, NULL);
 	TH_CHECK(&T, a.status == 200, "GET /alerts: %d", a.status);
 	size_t all = json_array_size(json_object_get(a.body, "items"));
 	TH_CHECK(&T,
 	    all == (size_t) th_int(&T, "SELECT count(*) FROM %s.alerts", S),
 	    "GET /alerts lists %zu", all);
 	json_decref(a.body);
-	a = call(
-	    "GET", "/alerts?rule=paid_after_death", supervisor, NULL, NULL);
+	a = call(sup_port, "GET", "/alerts?rule=paid_after_death", supervisor,
+	    NULL, NULL);
 	TH_CHECK(&T,
 	    a.status == 200
 	        && json_array_size(json_object_get(a.body, "items")) == 3,
 	    "paid_after_death alerts listed: %d", a.status);
 	json_decref(a.body);
-	a = call("GET", "/alerts?rule=shared_account&township=" T1, inspector,
-	    NULL, NULL);
+	a = call(sup_port, "GET", "/alerts?rule=shared_account&township=" T1,
+	    inspector, NULL, NULL);
 	TH_CHECK(&T,
 	    a.status == 200
 	        && json_array_size(json_object_get(a.body, "items")) == 1,
 	    "shared_account in " T1);
 	json_decref(a.body);
-	a = call("GET", "/alerts?limit=1", inspector, NULL, NULL);
+	a = call(sup_port, "GET", "/alerts?limit=1", inspector, NULL, NULL);
 	const char *next = json_string_value(json_object_get(a.body, "next"));
 	TH_CHECK(&T, a.status == 200 && next != NULL, "a first page of one");
 	snprintf(path, sizeof(path), "/alerts?limit=1&cursor=%s", next);
 	json_t *first
 	    = json_incref(json_array_get(json_object_get(a.body, "items"), 0));
 	json_decref(a.body);
-	a = call("GET", path, inspector, NULL, NULL);
+	a = call(sup_port, "GET", path, inspector, NULL, NULL);
 	TH_CHECK(&T,
 	    a.status == 200
 	        && strcmp(jstr(json_array_get(
@@ -662,20 +510,21 @@ check_api(void)
 	    "the second page is another alert");
 	json_decref(a.body);
 	json_decref(first);
-	a = call("GET", "/alerts?rule=bogus", inspector, NULL, NULL);
+	a = call(sup_port, "GET", "/alerts?rule=bogus", inspector, NULL, NULL);
 	TH_CHECK(&T,
 	    a.status == 422 && strcmp(err_code(&a), "invalid_query") == 0,
 	    "an unknown rule: %d", a.status);
 	json_decref(a.body);
-	a = call("GET", "/alerts?state=done", inspector, NULL, NULL);
+	a = call(sup_port, "GET", "/alerts?state=done", inspector, NULL, NULL);
 	TH_CHECK(&T, a.status == 422, "an unknown state: %d", a.status);
 	json_decref(a.body);
-	a = call("GET", "/alerts/6b0e3c1a-0000-4000-8000-000000000000",
-	    inspector, NULL, NULL);
+	a = call(sup_port, "GET",
+	    "/alerts/6b0e3c1a-0000-4000-8000-000000000000", inspector, NULL,
+	    NULL);
 	TH_CHECK(&T, a.status == 404, "an unknown alert: %d", a.status);
 	json_decref(a.body);
 	char *clerk = token("clerk-1", "clerk", T1);
-	a           = call("GET", "/alerts", clerk, NULL, NULL);
+	a           = call(sup_port, "GET", "/alerts", clerk, NULL, NULL);
 	TH_CHECK(&T, a.status == 403, "a clerk reads alerts: %d", a.status);
 	json_decref(a.body);
 	free(clerk);
@@ -686,23 +535,24 @@ check_api(void)
 	snprintf(path, sizeof(path), "/alerts/%s/assignment", id);
 	user_changed("sup-2", "supervisor", "staff");
 	user_changed("clerk-9", "clerk", "staff");
-	wait_applied("users");
-	a = call("POST", path, supervisor, NULL, "{\"assignee\":\"sup-2\"}");
+	wait_applied(PLAYED, NPLAYED, "users");
+	a = call(sup_port, "POST", path, supervisor, NULL,
+	    "{\"assignee\":\"sup-2\"}");
 	TH_CHECK(
 	    &T, a.status == 400, "an assignment without a key: %d", a.status);
 	json_decref(a.body);
-	a = call(
-	    "POST", path, inspector, new_key(), "{\"assignee\":\"sup-2\"}");
+	a = call(sup_port, "POST", path, inspector, new_key(),
+	    "{\"assignee\":\"sup-2\"}");
 	TH_CHECK(&T, a.status == 403, "an inspector assigns: %d", a.status);
 	json_decref(a.body);
-	a = call(
-	    "POST", path, supervisor, new_key(), "{\"assignee\":\"nobody\"}");
+	a = call(sup_port, "POST", path, supervisor, new_key(),
+	    "{\"assignee\":\"nobody\"}");
 	TH_CHECK(&T,
 	    a.status == 422 && strcmp(err_code(&a), "unknown_assignee") == 0,
 	    "an unknown assignee: %d %s", a.status, err_code(&a));
 	json_decref(a.body);
-	a = call(
-	    "POST", path, supervisor, new_key(), "{\"assignee\":\"clerk-9\"}");
+	a = call(sup_port, "POST", path, supervisor, new_key(),
+	    "{\"assignee\":\"clerk-9\"}");
 	TH_CHECK(&T,
 	    a.status == 422 && strcmp(err_code(&a), "unknown_assignee") == 0,
 	    "a clerk as assignee: %d", a.status);
@@ -711,13 +561,15 @@ check_api(void)
 	const char *key    = new_key();
 	char        k[64];
 	snprintf(k, sizeof(k), "%s", key);
-	a = call("POST", path, supervisor, k, "{\"assignee\":\"sup-2\"}");
+	a = call(
+	    sup_port, "POST", path, supervisor, k, "{\"assignee\":\"sup-2\"}");
 	TH_CHECK(&T,
 	    a.status == 200 && strcmp(jstr(a.body, "state"), "assigned") == 0
 	        && strcmp(jstr(a.body, "assignee"), "sup-2") == 0,
 	    "assigned: %d %s", a.status, jstr(a.body, "state"));
 	json_decref(a.body);
-	a = call("POST", path, supervisor, k, "{\"assignee\":\"sup-2\"}");
+	a = call(
+	    sup_port, "POST", path, supervisor, k, "{\"assignee\":\"sup-2\"}");
 	TH_CHECK(&T, a.status == 200, "the assignment replayed: %d", a.status);
 	json_decref(a.body);
 	TH_CHECK(&T, published() == before + 1,
@@ -733,12 +585,13 @@ check_api(void)
 
 	/* closure */
 	snprintf(path, sizeof(path), "/alerts/%s/closure", id);
-	a = call("POST", path, inspector, new_key(), "{}");
+	a = call(sup_port, "POST", path, inspector, new_key(), "{}");
 	TH_CHECK(&T,
 	    a.status == 422 && strcmp(err_code(&a), "note_required") == 0,
 	    "closed without a note: %d %s", a.status, err_code(&a));
 	json_decref(a.body);
-	a = call("POST", path, inspector, new_key(), "{\"note\":\"  \"}");
+	a = call(
+	    sup_port, "POST", path, inspector, new_key(), "{\"note\":\"  \"}");
 	TH_CHECK(&T,
 	    a.status == 422 && strcmp(err_code(&a), "note_required") == 0,
 	    "closed with a blank note: %d", a.status);
@@ -753,27 +606,28 @@ check_api(void)
 	snprintf(body, sizeof(body),
 	    "{\"note\":\"the account is the grandson's; both households "
 	    "visited\"}");
-	a = call("POST", path, inspector, new_key(), body);
+	a = call(sup_port, "POST", path, inspector, new_key(), body);
 	TH_CHECK(&T,
 	    a.status == 200 && strcmp(jstr(a.body, "state"), "closed") == 0
 	        && strncmp(jstr(a.body, "note"), "the account", 11) == 0
 	        && strcmp(jstr(a.body, "closed_by"), "insp-1") == 0,
 	    "closed: %d", a.status);
 	json_decref(a.body);
-	a = call("POST", path, supervisor, new_key(), body);
+	a = call(sup_port, "POST", path, supervisor, new_key(), body);
 	TH_CHECK(&T,
 	    a.status == 409 && strcmp(err_code(&a), "alert_closed") == 0,
 	    "closed twice: %d", a.status);
 	json_decref(a.body);
 	snprintf(path, sizeof(path), "/alerts/%s/assignment", id);
-	a = call(
-	    "POST", path, supervisor, new_key(), "{\"assignee\":\"sup-2\"}");
+	a = call(sup_port, "POST", path, supervisor, new_key(),
+	    "{\"assignee\":\"sup-2\"}");
 	TH_CHECK(&T, a.status == 409, "a closed alert assigned: %d", a.status);
 	json_decref(a.body);
 	TH_CHECK(&T, published() == before + 2,
 	    "the closure published once (%lld in all)",
 	    (long long) (published() - before));
-	a = call("GET", "/alerts?state=closed", inspector, NULL, NULL);
+	a = call(
+	    sup_port, "GET", "/alerts?state=closed", inspector, NULL, NULL);
 	TH_CHECK(&T,
 	    a.status == 200
 	        && json_array_size(json_object_get(a.body, "items")) == 1
@@ -817,7 +671,7 @@ payments(void)
 	idn(E2, 20);
 	idn(F1, 21);
 	payments_events();
-	wait_applied("the payments");
+	wait_applied(PLAYED, NPLAYED, "the payments");
 	if (!th_wait_int(&T, 1, 30000,
 	        "SELECT count(*) FROM %s.anomaly_todo t JOIN %s.events e ON "
 	        "e.event_id::text = t.key WHERE t.rule = 'paid_after_death' "
@@ -828,7 +682,7 @@ payments(void)
 	TH_CHECK(&T, alerts("paid_after_death") <= 2,
 	    "F's payment raised before its household was known");
 	beneficiary("ben-F", "app-F", "6217000000000000106", false, NULL);
-	wait_applied("F's beneficiary");
+	wait_applied(PLAYED, NPLAYED, "F's beneficiary");
 
 	/* shared_account: X by A and B */
 	if (!th_wait_int(&T, 1, 30000,
@@ -924,7 +778,7 @@ payments(void)
 	submitted("app-A", T1, "No. 1, East Street", a2, 1, ACCT_X);
 	th_sleep_ms(30); /* pacing only: the kill may come at any point */
 	sigkill_restart(NULL);
-	wait_applied("after the restart");
+	wait_applied(PLAYED, NPLAYED, "after the restart");
 	wait_scans(2, "after the restart");
 	TH_CHECK(&T,
 	    alerts("paid_after_death") == 3 && alerts("shared_account") == 1,
@@ -962,7 +816,7 @@ staff(void)
 	submitted("app-H", T1, ELM, h, 2, "6217000000000000201");
 	submitted(
 	    "app-K", T1, " no. 9,  elm lane", k, 1, "6217000000000000202");
-	wait_applied("the households");
+	wait_applied(PLAYED, NPLAYED, "the households");
 	/* H1 is refused on H's case (approval's segregation of duties); K1,
 	 * at the same address, acts; Z1 is nobody's relative */
 	acted("approval", "off-h1", H1, "/cases/{id}/township-confirmation",
@@ -993,7 +847,7 @@ staff(void)
 	acted("intake", "clerk-l", L1, "/applications", "app-L", 201, "");
 	acted("approval", "off-m", M1, "/cases/{id}/district-filing", "app-H",
 	    200, "");
-	wait_applied("the actions");
+	wait_applied(PLAYED, NPLAYED, "the actions");
 	wait_scans(2, "the actions");
 	TH_CHECK(&T,
 	    th_int(&T,
@@ -1032,7 +886,7 @@ staff(void)
 	stage("app-K", SN__ASSIST__V1__STAGE__STAGE_DISTRICT_FILING,
 	    SN__ASSIST__V1__STAGE__STAGE_FILED, "dist-1", T1,
 	    UTC_AT("1", "3 hours"));
-	wait_applied("the cases");
+	wait_applied(PLAYED, NPLAYED, "the cases");
 
 	wait_alert("relative_conflict", "app-H", "off-h1:attempt");
 	wait_alert("relative_conflict", "app-H", "off-k1");
@@ -1126,7 +980,7 @@ staff(void)
 	    SN__ASSIST__V1__STAGE__STAGE_REJECTED, "off-1", T1,
 	    UTC_AT("1", "15 hours"));
 	sigkill_restart(NULL);
-	wait_applied("after the restart");
+	wait_applied(PLAYED, NPLAYED, "after the restart");
 	wait_scans(2, "after the restart");
 	TH_CHECK(&T,
 	    alerts("relative_conflict") == 5
@@ -1170,7 +1024,7 @@ grants(void)
 	    "now() - interval '4 days'");
 	granted("g-10", "off-n", P[7], 290000, NULL, "6217000000000000308",
 	    "now() - interval '3 days'");
-	wait_applied("the grants");
+	wait_applied(PLAYED, NPLAYED, "the grants");
 	wait_alert("grants_under_limit", "off-g", "g-1");
 	wait_alert("grants_under_limit", "g-4", "g-4");
 	json_t *al = alert_of("grants_under_limit", "off-g", "g-1");
@@ -1204,7 +1058,7 @@ grants(void)
 	granted(
 	    "g-11", "off-g", P[5], 295000, NULL, "6217000000000000306", NULL);
 	sigkill_restart(NULL);
-	wait_applied("after the restart");
+	wait_applied(PLAYED, NPLAYED, "after the restart");
 	TH_CHECK(&T,
 	    alerts("grants_under_limit") == 2 && published() == raised,
 	    "after the restart and a fourth grant: %lld alerts",
@@ -1214,7 +1068,7 @@ grants(void)
 	    "g-12", "off-g", P[6], 299999, NULL, "6217000000000000307", NULL);
 	granted(
 	    "g-13", "off-g", P[7], 271000, NULL, "6217000000000000308", NULL);
-	wait_applied("three more");
+	wait_applied(PLAYED, NPLAYED, "three more");
 	wait_alert("grants_under_limit", "off-g", "g-11");
 	TH_CHECK(&T, alerts("grants_under_limit") == 3,
 	    "grants_under_limit alerts: %lld",
@@ -1304,14 +1158,14 @@ scans_scenario(void)
 	    = SN__ASSIST__V1__APPLICATION_WITHDRAWN__INIT;
 	any.application_id = "x";
 	put("emergency", "referral.answered", "ref-3", &any.base, NULL);
-	wait_applied("the decisions");
+	wait_applied(PLAYED, NPLAYED, "the decisions");
 	/* Scanned only once everything is in: a scan of half the
 	 * decisions, or of a referral whose answer is not in yet, would
 	 * find what is not there. */
 	scan_env    = "SN_SUPERVISION_ANOMALY_SCAN_MS=200";
 	outlier_env = "SN_SUPERVISION_OUTLIER_SCAN_MS=300";
 	th_stop(&T, sup);
-	start_supervision(extra);
+	start_anomaly_supervision(extra);
 
 	char *month = th_text(&T,
 	    "SELECT to_char((now() AT TIME ZONE 'UTC') + interval '8 hours', "
@@ -1387,7 +1241,7 @@ scans_scenario(void)
 	TH_CHECK(&T, raised == 4, "alert.raised published %lld times",
 	    (long long) raised);
 	sigkill_restart(extra);
-	wait_applied("after the restart");
+	wait_applied(PLAYED, NPLAYED, "after the restart");
 	wait_scans(3, "after the restart");
 	TH_CHECK(&T,
 	    alerts("township_outlier") == 2 && alerts("overdue") == 2

@@ -29,6 +29,7 @@
 #include <sodium.h>
 
 #include "harness.h"
+#include "kit.h"
 #include "sn/auth.h"
 #include "sn/clock.h"
 #include "sn/date.h"
@@ -50,76 +51,15 @@
 #define ZERO_HASH                                                             \
 	"0000000000000000000000000000000000000000000000000000000000000000"
 
-static th          T;
-static int         sup_port;
-static const char *S; /* supervision's schema */
+th T;
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static char *
-token(const char *user, const char *role, const char *juris, const char *idn)
-{
-	sn_auth     *auth;
-	sn_principal p;
-	char        *tok = NULL;
-	memset(&p, 0, sizeof(p));
-	snprintf(p.user, sizeof(p.user), "%s", user);
-	snprintf(p.role, sizeof(p.role), "%s", role);
-	snprintf(p.juris, sizeof(p.juris), "%s", juris);
-	if (idn != NULL)
-		snprintf(p.id_number, sizeof(p.id_number), "%s", idn);
-	if (sn_auth_open(&auth, th_token_private_pem) != SN_OK
-	    || sn_auth_issue(auth, &p, 3600, &tok) != SN_OK)
-		th_fail(&T, "cannot issue a token");
-	sn_auth_close(auth);
-	return tok;
-}
-
-typedef struct answer {
-	int     status;
-	json_t *body;
-} answer;
-
-static answer
-call(int port, const char *method, const char *path, const char *tok,
-    const char *key, const char *json)
-{
-	char  *raw = NULL;
-	answer a   = { .status
-		  = th_http(&T, port, method, path, tok, key, json, &raw) };
-	a.body
-	    = raw != NULL && raw[0] != '\0' ? json_loads(raw, 0, NULL) : NULL;
-	free(raw);
-	return a;
-}
-
-static const char *
-jstr(const json_t *j, const char *key)
-{
-	const char *s = json_string_value(json_object_get(j, key));
-	return s != NULL ? s : "(none)";
-}
 
 static long long
 jint(const json_t *j, const char *key)
 {
 	json_t *v = json_object_get(j, key);
 	return json_is_integer(v) ? (long long) json_integer_value(v) : -1;
-}
-
-static const char *
-err_code(const answer *a)
-{
-	return jstr(json_object_get(a->body, "error"), "code");
-}
-
-static const char *
-new_key(void)
-{
-	static char buf[64];
-	static int  n;
-	snprintf(buf, sizeof(buf), "key-%d-%d", (int) getpid(), ++n);
-	return buf;
 }
 
 /* The value of "NAME=" in th_default_env. */
@@ -131,39 +71,6 @@ default_env(const char *name)
 		if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
 			return *e + n + 1;
 	th_fail(&T, "%s is not in th_default_env", name);
-}
-
-static void
-publishers(void)
-{
-	static const char *const all[]
-	    = { "intake", "verification", "investigation", "approval",
-		      "emergency", "disbursement", "identity", "supervision" };
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		th_publisher(&T, all[i]);
-}
-
-/* Starts supervision (again: same schema) with extra settings. */
-static th_proc *
-start_supervision(const char *const *extra)
-{
-	static char port_env[32];
-	const char *env[8];
-	int         n = 0;
-	if (sup_port == 0)
-		sup_port = th_free_port();
-	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", sup_port);
-	env[n++] = port_env;
-	for (int i = 0; extra != NULL && extra[i] != NULL && n < 7; i++)
-		env[n++] = extra[i];
-	env[n]             = NULL;
-	const char *argv[] = { SN_SUPERVISION_BIN, NULL };
-	th_proc    *p
-	    = th_spawn(&T, "supervision", SN_SUPERVISION_BIN, argv, env);
-	if (!th_wait_ready(&T, sup_port, 30000))
-		th_fail(&T, "supervision did not get ready");
-	S = th_schema(&T, "supervision");
-	return p;
 }
 
 static int64_t
@@ -398,15 +305,15 @@ scenario_staff_actions(void)
 	const char *env[]  = { em_env, NULL };
 	const char *argv[] = { SN_EMERGENCY_BIN, NULL };
 	th_spawn(&T, "emergency", SN_EMERGENCY_BIN, argv, env);
-	start_supervision(NULL);
+	start_supervision(NULL, NULL);
 	if (!th_wait_ready(&T, em_port, 30000))
 		th_fail(&T, "emergency did not get ready");
 
-	char *finance = token("fin-1", "finance", "220103", idn);
+	char *finance = token_idn("fin-1", "finance", "220103", idn);
 	char *officer
-	    = token("officer-1", "emergency_officer", TOWNSHIP, NULL);
-	char *sup  = token("sup-1", "supervisor", "220103", NULL);
-	char *insp = token("insp-1", "inspector", "220103", NULL);
+	    = token_idn("officer-1", "emergency_officer", TOWNSHIP, NULL);
+	char *sup  = token_idn("sup-1", "supervisor", "220103", NULL);
+	char *insp = token_idn("insp-1", "inspector", "220103", NULL);
 
 	/* emergency: done, refused by role, refused by validation */
 	const char *path = "/funds/" TOWNSHIP "/allocations";
@@ -697,8 +604,8 @@ scenario_tamper(void)
 	const char *argv[]
 	    = { SN_INJECT_BIN, "--name", "intake", "--events", path, NULL };
 	th_spawn(&T, "intake", SN_INJECT_BIN, argv, env);
-	start_supervision(NULL);
-	char *insp = token("insp-1", "inspector", "220103", NULL);
+	start_supervision(NULL, NULL);
+	char *insp = token_idn("insp-1", "inspector", "220103", NULL);
 
 	wait_chain(TAMPER_RECORDS, "the injected actions");
 	expect_intact(insp, TAMPER_RECORDS, "the injected chain");
@@ -863,9 +770,9 @@ scenario_anchor(void)
 	sn_date_format(sn_date_add_days(sn_clock_today(), 1), tomorrow);
 
 	publishers();
-	th_proc *p    = start_supervision(fast);
-	char    *sup  = token("sup-1", "supervisor", "220103", NULL);
-	char    *insp = token("insp-1", "inspector", "220103", NULL);
+	th_proc *p    = start_supervision(NULL, fast);
+	char    *sup  = token_idn("sup-1", "supervisor", "220103", NULL);
+	char    *insp = token_idn("insp-1", "inspector", "220103", NULL);
 
 	/* The day's anchor, of the empty chain, in the outbox and (its own
 	 * stream followed) in the event log. */
@@ -931,7 +838,7 @@ scenario_anchor(void)
 
 	/* A restart the same day: no second daily anchor. */
 	th_stop(&T, p);
-	p = start_supervision(fast);
+	p = start_supervision(NULL, fast);
 	wait_checks(3);
 	TH_CHECK(&T, daily_anchors() == 1 && anchored_events() == 2,
 	    "after a restart the day has %lld daily anchors (%lld events)",
@@ -939,7 +846,7 @@ scenario_anchor(void)
 
 	/* The next day (the clock a day on): one more, of the chain now. */
 	th_stop(&T, p);
-	p = start_supervision(next_day);
+	p = start_supervision(NULL, next_day);
 	TH_CHECK(&T,
 	    th_wait_int(&T, 2, 20000,
 	        "SELECT count(*) FROM %s.audit_anchors WHERE daily", S),

@@ -28,6 +28,7 @@
 
 #include "events.h"
 #include "harness.h"
+#include "kit.h"
 #include "pbjson.h"
 #include "sn/assist/v1/application.pb-c.h"
 #include "sn/assist/v1/case.pb-c.h"
@@ -52,7 +53,7 @@
 #define FEED_KEY_HEX                                                          \
 	"9e3779b97f4a7c15f39cc0605cedc8341082276bf3a27251f86c6a11d0c18e95"
 
-static th          T;
+th                 T;
 static int         port;        /* supervision */
 static int         inject_port; /* sn-inject as intake */
 static const char *schema;      /* supervision's */
@@ -61,82 +62,14 @@ static th_proc    *sup_proc;
 
 /* ---- helpers -------------------------------------------------------- */
 
-static char *
-token(const char *user, const char *role, const char *juris)
-{
-	sn_auth     *auth;
-	sn_principal p;
-	char        *tok = NULL;
-
-	memset(&p, 0, sizeof(p));
-	snprintf(p.user, sizeof(p.user), "%s", user);
-	snprintf(p.role, sizeof(p.role), "%s", role);
-	snprintf(p.juris, sizeof(p.juris), "%s", juris);
-	if (sn_auth_open(&auth, th_token_private_pem) != SN_OK
-	    || sn_auth_issue(auth, &p, 3600, &tok) != SN_OK)
-		th_fail(&T, "cannot issue a token");
-	sn_auth_close(auth);
-	return tok;
-}
-
-typedef struct answer {
-	int     status;
-	char   *raw;
-	json_t *body;
-} answer;
-
-static answer
-call(const char *method, const char *path, const char *tok, const char *key,
-    const char *json)
-{
-	answer a = { 0 };
-
-	a.status = th_http(&T, port, method, path, tok, key, json, &a.raw);
-	a.body = a.raw != NULL && a.raw[0] != '\0' ? json_loads(a.raw, 0, NULL)
-	                                           : NULL;
-	return a;
-}
-
-static void
-answer_free(answer *a)
-{
-	free(a->raw);
-	json_decref(a->body);
-	a->raw  = NULL;
-	a->body = NULL;
-}
-
-static const char *
-jstr(json_t *j, const char *key)
-{
-	const char *s = json_string_value(json_object_get(j, key));
-	return s != NULL ? s : "(none)";
-}
-
-static const char *
-err_code(json_t *j)
-{
-	return jstr(json_object_get(j, "error"), "code");
-}
-
 static void
 expect_status(answer a, int status, const char *code, const char *what)
 {
 	TH_CHECK(&T, a.status == status, "%s: status %d, want %d (%s)", what,
 	    a.status, status, a.raw != NULL ? a.raw : "");
 	if (code != NULL)
-		TH_CHECK(&T, strcmp(err_code(a.body), code) == 0,
-		    "%s: code %s, want %s", what, err_code(a.body), code);
-}
-
-static const char *
-new_key(void)
-{
-	static char buf[64];
-	static int  n;
-
-	snprintf(buf, sizeof(buf), "key-%d-%d", (int) getpid(), ++n);
-	return buf;
+		TH_CHECK(&T, strcmp(err_code(&a), code) == 0,
+		    "%s: code %s, want %s", what, err_code(&a), code);
 }
 
 /* Starts sn-inject as intake and supervision (extra: more settings,
@@ -144,15 +77,9 @@ new_key(void)
 static void
 start(const char *const *extra)
 {
-	static const char *pubs[]
-	    = { "intake", "verification", "investigation", "approval",
-		      "emergency", "disbursement", "identity", "supervision" };
-	static char inj_env[32], sup_env[32];
-	const char *env[16];
-	size_t      n = 0;
+	static char inj_env[32];
 
-	for (size_t i = 0; i < sizeof(pubs) / sizeof(pubs[0]); i++)
-		th_publisher(&T, pubs[i]);
+	publishers();
 	inject_port = th_free_port();
 	snprintf(inj_env, sizeof(inj_env), "SN_HTTP_PORT=%d", inject_port);
 	const char *inj_argv[] = { SN_INJECT_BIN, "--name", "intake", NULL };
@@ -161,18 +88,9 @@ start(const char *const *extra)
 	TH_CHECK(&T, th_wait_ready(&T, inject_port, 30000),
 	    "sn-inject did not get ready");
 
-	port = th_free_port();
-	snprintf(sup_env, sizeof(sup_env), "SN_HTTP_PORT=%d", port);
-	env[n++] = sup_env;
-	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 15; i++)
-		env[n++] = extra[i];
-	env[n]                 = NULL;
-	const char *sup_argv[] = { SN_SUPERVISION_BIN, NULL };
-	sup_proc
-	    = th_spawn(&T, "supervision", SN_SUPERVISION_BIN, sup_argv, env);
-	TH_CHECK(&T, th_wait_ready(&T, port, 30000),
-	    "supervision did not get ready");
-	schema     = th_schema(&T, "supervision");
+	sup_proc   = start_supervision(NULL, extra);
+	port       = sup_port;
+	schema     = S;
 	hub_a      = token("hub-a", "hub", "220103");
 	hub_b      = token("hub-b", "hub", "220103");
 	supervisor = token("sup-1", "supervisor", "220103");
@@ -527,7 +445,7 @@ feed_all(const char *tok, const char *extra, int64_t after, int limit)
 	for (;;) {
 		snprintf(path, sizeof(path), "/feed?after=%lld&limit=%d%s",
 		    (long long) after, limit, extra != NULL ? extra : "");
-		answer a = call("GET", path, tok, NULL, NULL);
+		answer a = call_raw(port, "GET", path, tok, NULL, NULL);
 		expect_status(a, 200, NULL, path);
 		json_t *ev = json_object_get(a.body, "events");
 		TH_CHECK(&T, json_is_array(ev), "%s: no events", path);
@@ -643,7 +561,7 @@ s_pages(void)
 	json_decref(all);
 
 	/* From the middle: the same items. */
-	a = call("GET", "/feed?after=10&limit=3", hub_a, NULL, NULL);
+	a = call_raw(port, "GET", "/feed?after=10&limit=3", hub_a, NULL, NULL);
 	expect_status(a, 200, NULL, "after=10&limit=3");
 	json_t *ev = json_object_get(a.body, "events");
 	TH_CHECK(&T,
@@ -657,7 +575,7 @@ s_pages(void)
 	answer_free(&a);
 
 	/* The default page is 100: all 25. */
-	a = call("GET", "/feed", hub_a, NULL, NULL);
+	a = call_raw(port, "GET", "/feed", hub_a, NULL, NULL);
 	expect_status(a, 200, NULL, "no parameters");
 	TH_CHECK(&T, json_array_size(json_object_get(a.body, "events")) == 25,
 	    "the default page holds %zu",
@@ -674,22 +592,22 @@ s_pages(void)
 		{ "/feed?hub=a%20b", "invalid_query", "hub with a space" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		a = call("GET", bad[i][0], hub_a, NULL, NULL);
+		a = call_raw(port, "GET", bad[i][0], hub_a, NULL, NULL);
 		expect_status(a, 422, bad[i][1], bad[i][2]);
 		answer_free(&a);
 	}
-	a = call("GET", "/feed?after=26", hub_a, NULL, NULL);
+	a = call_raw(port, "GET", "/feed?after=26", hub_a, NULL, NULL);
 	expect_status(a, 409, "cursor_ahead", "a cursor beyond the head");
 	TH_CHECK(&T, strcmp(jstr(a.body, "head_cursor"), "25") == 0,
 	    "head_cursor %s", jstr(a.body, "head_cursor"));
 	answer_free(&a);
-	a = call("GET", "/feed", inspector, NULL, NULL);
+	a = call_raw(port, "GET", "/feed", inspector, NULL, NULL);
 	expect_status(a, 403, "forbidden", "an inspector");
 	answer_free(&a);
-	a = call("GET", "/feed", NULL, NULL, NULL);
+	a = call_raw(port, "GET", "/feed", NULL, NULL, NULL);
 	expect_status(a, 401, NULL, "no token");
 	answer_free(&a);
-	a = call("GET", "/feed?hub=hub-b", hub_a, NULL, NULL);
+	a = call_raw(port, "GET", "/feed?hub=hub-b", hub_a, NULL, NULL);
 	expect_status(a, 403, "forbidden", "a hub asking as another");
 	answer_free(&a);
 }
@@ -759,7 +677,7 @@ s_long_poll(void)
 	wait_held(0);
 
 	/* A wait that runs out: an empty page at the same cursor. */
-	a = call("GET", "/feed?after=4&wait=1", hub_a, NULL, NULL);
+	a = call_raw(port, "GET", "/feed?after=4&wait=1", hub_a, NULL, NULL);
 	expect_status(a, 200, NULL, "a wait that runs out");
 	TH_CHECK(&T,
 	    json_array_size(json_object_get(a.body, "events")) == 0
@@ -824,7 +742,7 @@ s_expired(void)
 	for (int i = 0; i < 5; i++)
 		publish_filled(topics_mixed[i]);
 	wait_events(5);
-	a = call("GET", "/feed?after=0", hub_a, NULL, NULL);
+	a = call_raw(port, "GET", "/feed?after=0", hub_a, NULL, NULL);
 	expect_status(a, 200, NULL, "before anything expired");
 	answer_free(&a);
 
@@ -841,7 +759,7 @@ s_expired(void)
 	static const char *const gone[]
 	    = { "/feed?after=0", "/feed?after=2", "/feed?after=1&wait=5" };
 	for (size_t i = 0; i < 3; i++) {
-		a = call("GET", gone[i], hub_a, NULL, NULL);
+		a = call_raw(port, "GET", gone[i], hub_a, NULL, NULL);
 		expect_status(a, 410, "cursor_expired", gone[i]);
 		TH_CHECK(&T, strcmp(jstr(a.body, "oldest_cursor"), "3") == 0,
 		    "%s: oldest_cursor %s, want 3", gone[i],
@@ -851,7 +769,7 @@ s_expired(void)
 		answer_free(&a);
 	}
 	/* From the oldest cursor on, nothing is skipped. */
-	a = call("GET", "/feed?after=3", hub_a, NULL, NULL);
+	a = call_raw(port, "GET", "/feed?after=3", hub_a, NULL, NULL);
 	expect_status(a, 200, NULL, "from the oldest cursor");
 	json_t *ev = json_object_get(a.body, "events");
 	TH_CHECK(&T,
@@ -1321,17 +1239,17 @@ s_webhook(void)
 	/* Registration: district_admin only, a valid URL. */
 	snprintf(body, sizeof(body), "{\"url\":\"http://127.0.0.1:%d/hook\"}",
 	    H.port);
-	a = call("PUT", "/hubs/hub-a", supervisor, new_key(), body);
+	a = call_raw(port, "PUT", "/hubs/hub-a", supervisor, new_key(), body);
 	expect_status(a, 403, "forbidden", "a supervisor registering");
 	answer_free(&a);
-	a = call(
-	    "PUT", "/hubs/hub-a", admin, new_key(), "{\"url\":\"ftp://x\"}");
+	a = call_raw(port, "PUT", "/hubs/hub-a", admin, new_key(),
+	    "{\"url\":\"ftp://x\"}");
 	expect_status(a, 422, "invalid_url", "an ftp URL");
 	answer_free(&a);
-	a = call("PUT", "/hubs/hub-a", admin, NULL, body);
+	a = call_raw(port, "PUT", "/hubs/hub-a", admin, NULL, body);
 	expect_status(a, 400, "idempotency_key_required", "no key");
 	answer_free(&a);
-	a = call("PUT", "/hubs/hub-a", admin, new_key(), body);
+	a = call_raw(port, "PUT", "/hubs/hub-a", admin, new_key(), body);
 	expect_status(a, 201, NULL, "registering hub-a");
 	char secret[128];
 	snprintf(secret, sizeof(secret), "%s", jstr(a.body, "signing_secret"));
@@ -1352,7 +1270,7 @@ s_webhook(void)
 	if (!th_wait_int(&T, total, 30000,
 	        "SELECT cursor FROM %s.feed_hubs WHERE name = 'hub-a'",
 	        schema)) {
-		a = call("GET", "/hubs", supervisor, NULL, NULL);
+		a = call_raw(port, "GET", "/hubs", supervisor, NULL, NULL);
 		th_fail(&T,
 		    "hub-a's cursor did not reach %lld after %d POSTs: %s",
 		    (long long) total, H.n, a.raw);
@@ -1450,7 +1368,7 @@ s_webhook(void)
 	json_decref(pulled);
 	json_decref(acked);
 
-	a = call("GET", "/hubs", supervisor, NULL, NULL);
+	a = call_raw(port, "GET", "/hubs", supervisor, NULL, NULL);
 	expect_status(a, 200, NULL, "GET /hubs");
 	json_t *h = json_array_get(json_object_get(a.body, "items"), 0);
 	char    want[24];

@@ -42,6 +42,7 @@
 #include <signal.h>
 
 #include "harness.h"
+#include "kit.h"
 #include "sn/assist/v1/case.pb-c.h"
 #include "sn/auth.h"
 #include "sn/clock.h"
@@ -65,70 +66,12 @@
 #define TOWN1 "220103001"
 #define TOWN2 "220103002"
 
-static th          T;
-static int         sup_port, sim_port;
-static const char *S;   /* supervision's schema */
+th                 T;
+static int         sim_port;
 static const char *SIM; /* inspection-sim's */
 static th_proc    *sup, *sim;
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static char *
-token(const char *user, const char *role, const char *juris)
-{
-	sn_auth     *auth;
-	sn_principal p;
-	char        *tok = NULL;
-	memset(&p, 0, sizeof(p));
-	snprintf(p.user, sizeof(p.user), "%s", user);
-	snprintf(p.role, sizeof(p.role), "%s", role);
-	snprintf(p.juris, sizeof(p.juris), "%s", juris);
-	if (sn_auth_open(&auth, th_token_private_pem) != SN_OK
-	    || sn_auth_issue(auth, &p, 3600, &tok) != SN_OK)
-		th_fail(&T, "cannot issue a token");
-	sn_auth_close(auth);
-	return tok;
-}
-
-typedef struct answer {
-	int     status;
-	json_t *body;
-} answer;
-
-static const char *
-new_key(void)
-{
-	static char buf[64];
-	static int  n;
-	snprintf(buf, sizeof(buf), "key-%d-%d", (int) getpid(), ++n);
-	return buf;
-}
-
-static answer
-call(int port, const char *method, const char *path, const char *tok,
-    const char *key, const char *json)
-{
-	char  *raw = NULL;
-	answer a   = { .status
-		  = th_http(&T, port, method, path, tok, key, json, &raw) };
-	a.body
-	    = raw != NULL && raw[0] != '\0' ? json_loads(raw, 0, NULL) : NULL;
-	free(raw);
-	return a;
-}
-
-static const char *
-jstr(const json_t *j, const char *key)
-{
-	const char *s = json_string_value(json_object_get(j, key));
-	return s != NULL ? s : "(none)";
-}
-
-static const char *
-err_code(const answer *a)
-{
-	return jstr(json_object_get(a->body, "error"), "code");
-}
 
 /* A call that must answer want (and, for an error, code). */
 static json_t *
@@ -145,42 +88,20 @@ must(int want, const char *code, const char *method, const char *path,
 	return a.body;
 }
 
+/* Starts supervision with the grievance scan's period and, with link,
+ * the 12388 link's settings (inspection-sim at sim_port). */
 static void
-publishers(void)
+start_link_supervision(bool link)
 {
-	static const char *const all[]
-	    = { "intake", "verification", "investigation", "approval",
-		      "emergency", "disbursement", "identity", "supervision" };
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		th_publisher(&T, all[i]);
-}
-
-static void
-start_supervision(bool link)
-{
-	static char port_env[32], url_env[64];
-	const char *env[12];
-	int         n = 0;
-	if (sup_port == 0)
-		sup_port = th_free_port();
-	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", sup_port);
-	env[n++] = port_env;
-	env[n++] = "SN_SUPERVISION_GRIEVANCE_SCAN_MS=100";
-	if (link) {
-		snprintf(url_env, sizeof(url_env),
-		    "SN_INSPECTION_URL=http://127.0.0.1:%d", sim_port);
-		env[n++] = url_env;
-		env[n++] = "SN_INSPECTION_KEY=" KEYHEX;
-		env[n++] = "SN_INSPECTION_KEY_ID=supervision";
-		env[n++] = "SN_SUPERVISION_LINK_POLL_MS=50";
-		env[n++] = "SN_SUPERVISION_LINK_RETRY_MAX_MS=300";
-	}
-	env[n]             = NULL;
-	const char *argv[] = { SN_SUPERVISION_BIN, NULL };
-	sup = th_spawn(&T, "supervision", SN_SUPERVISION_BIN, argv, env);
-	if (!th_wait_ready(&T, sup_port, 30000))
-		th_fail(&T, "supervision did not get ready");
-	S = th_schema(&T, "supervision");
+	static char url_env[64];
+	const char *base[] = { "SN_SUPERVISION_GRIEVANCE_SCAN_MS=100", NULL };
+	snprintf(url_env, sizeof(url_env),
+	    "SN_INSPECTION_URL=http://127.0.0.1:%d", sim_port);
+	const char *linked[] = { url_env, "SN_INSPECTION_KEY=" KEYHEX,
+		"SN_INSPECTION_KEY_ID=supervision",
+		"SN_SUPERVISION_LINK_POLL_MS=50",
+		"SN_SUPERVISION_LINK_RETRY_MAX_MS=300", NULL };
+	sup                  = start_supervision(base, link ? linked : NULL);
 }
 
 static void
@@ -372,7 +293,7 @@ grievances(void)
 	c.application_id = "case-1";
 	c.township_code  = TOWN2;
 	inject("approval", "case.stage_changed", "case-1", &c);
-	start_supervision(false);
+	start_link_supervision(false);
 	TH_CHECK(&T,
 	    th_wait_int(&T, 2, 20000,
 	        "SELECT count(*) FROM %s.events WHERE type IN"
@@ -616,7 +537,7 @@ sim_down(void)
 
 	publishers();
 	start_sim();
-	start_supervision(true);
+	start_link_supervision(true);
 	for (int i = 0; i < 3; i++)
 		file_tip("staff", "staff-x", "conduct");
 	expect_tips_taken(3);
@@ -671,7 +592,7 @@ supervision_down(void)
 
 	publishers();
 	start_sim();
-	start_supervision(true);
+	start_link_supervision(true);
 	/* a backlog while the platform is off */
 	sim_switch(true);
 	for (int i = 0; i < 40; i++) {
@@ -707,7 +628,7 @@ supervision_down(void)
 	    "killed with %lld of %lld delivered, %lld tips taken\n",
 	    (long long) done, (long long) total,
 	    (long long) th_int(&T, "SELECT after FROM %s.link_tips", S));
-	start_supervision(true);
+	start_link_supervision(true);
 	expect_tips_taken(15);
 	expect_exactly_once(40 + 15);
 	free(clerk);

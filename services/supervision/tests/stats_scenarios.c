@@ -32,6 +32,7 @@
 #include <libpq-fe.h>
 
 #include "harness.h"
+#include "kit.h"
 #include "sn/assist/v1/application.pb-c.h"
 #include "sn/assist/v1/case.pb-c.h"
 #include "sn/assist/v1/emergency.pb-c.h"
@@ -52,10 +53,8 @@
 #define T1 "220103001"
 #define V1 "220103001001"
 
-static th          T;
-static int         sup_port;
-static const char *S; /* supervision's schema */
-static char       *supervisor;
+th           T;
+static char *supervisor;
 
 /* The publishers the test plays. */
 static const char *const PLAYED[]
@@ -64,73 +63,13 @@ static const char *const PLAYED[]
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static char *
-token(const char *user, const char *role, const char *juris)
-{
-	sn_auth     *auth;
-	sn_principal p;
-	char        *tok = NULL;
-	memset(&p, 0, sizeof(p));
-	snprintf(p.user, sizeof(p.user), "%s", user);
-	snprintf(p.role, sizeof(p.role), "%s", role);
-	snprintf(p.juris, sizeof(p.juris), "%s", juris);
-	if (sn_auth_open(&auth, th_token_private_pem) != SN_OK
-	    || sn_auth_issue(auth, &p, 3600, &tok) != SN_OK)
-		th_fail(&T, "cannot issue a token");
-	sn_auth_close(auth);
-	return tok;
-}
-
-/* A valid resident identity number born 1980-01-01 with sequence seq. */
-static char *
-idn(char buf[19], int seq)
-{
-	snprintf(buf, 19, "22010319800101%03d", seq);
-	buf[17] = sn_idnum_check_char(buf);
-	buf[18] = '\0';
-	return buf;
-}
-
-/* Starts sn-inject as publisher with one harmless event, so that its
- * schema, outbox and relay exist. */
-static void
-injector(const char *publisher)
-{
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s.txt", T.run_dir, publisher);
-	FILE *f = fopen(path, "w");
-	if (f == NULL)
-		th_fail(&T, "cannot write %s", path);
-	fprintf(f, "test.nothing x test -\n");
-	fclose(f);
-	const char *argv[]
-	    = { SN_INJECT_BIN, "--name", publisher, "--events", path, NULL };
-	th_spawn(&T, publisher, SN_INJECT_BIN, argv, NULL);
-	if (!th_wait_int(&T, 1, 30000,
-	        "SELECT (count(seq) >= 1)::int FROM %s.outbox",
-	        th_schema(&T, publisher)))
-		th_fail(&T, "sn-inject as %s did not start", publisher);
-}
-
 static void
 start(void)
 {
-	static const char *const all[]
-	    = { "intake", "verification", "investigation", "approval",
-		      "emergency", "disbursement", "identity", "supervision" };
-	static char port_env[32];
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		th_publisher(&T, all[i]);
+	publishers();
 	for (size_t i = 0; i < NPLAYED; i++)
 		injector(PLAYED[i]);
-	sup_port = th_free_port();
-	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", sup_port);
-	const char *env[]  = { port_env, NULL };
-	const char *argv[] = { SN_SUPERVISION_BIN, NULL };
-	th_spawn(&T, "supervision", SN_SUPERVISION_BIN, argv, env);
-	if (!th_wait_ready(&T, sup_port, 30000))
-		th_fail(&T, "supervision did not get ready");
-	S          = th_schema(&T, "supervision");
+	start_supervision(NULL, NULL);
 	supervisor = token("sup-1", "supervisor", DISTRICT);
 }
 
@@ -140,40 +79,16 @@ done(void)
 	free(supervisor);
 }
 
-/* One event of topic into publisher's outbox, at the time at (an SQL
+/* One event of topic into publisher's outbox, at the time at (a
  * timestamptz literal; NULL: now()). */
 static void
-put(const char *publisher, const char *topic, const void *msg, const char *at)
+put_stats(
+    const char *publisher, const char *topic, const void *msg, const char *at)
 {
-	char  *hex = th_hex(msg);
-	size_t cap = strlen(hex) + 1024;
-	char  *sql = malloc(cap);
-	snprintf(sql, cap,
-	    "INSERT INTO %s.outbox (topic, subject, actor, data, created_at) "
-	    "VALUES ('%s', 'stats', 'test', '\\x%s'::bytea, %s%s%s)",
-	    th_schema(&T, publisher), topic, hex, at != NULL ? "'" : "",
-	    at != NULL ? at : "now()", at != NULL ? "'" : "");
-	PGresult *r = PQexec((PGconn *) T.pg, sql);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		th_fail(&T, "outbox insert: %s", PQresultErrorMessage(r));
-	PQclear(r);
-	free(sql);
-	free(hex);
-}
-
-/* Waits until supervision has applied every event of every played
- * publisher. */
-static void
-wait_applied(const char *what)
-{
-	for (size_t i = 0; i < NPLAYED; i++)
-		if (!th_wait_int(&T, 1, 60000,
-		        "SELECT ((SELECT count(*) FROM %s.events WHERE source"
-		        " = '%s') = (SELECT count(*) FROM %s.outbox))::int",
-		        S, PLAYED[i], th_schema(&T, PLAYED[i])))
-			th_fail(&T,
-			    "%s: supervision did not apply %s's events", what,
-			    PLAYED[i]);
+	char lit[128];
+	if (at != NULL)
+		snprintf(lit, sizeof(lit), "'%s'", at);
+	put(publisher, topic, "stats", msg, at != NULL ? lit : NULL);
 }
 
 /* GET /statistics<query>: the answer (the caller's). */
@@ -263,7 +178,7 @@ payment(const char *id, int fund, int64_t fen, const char *ben,
 	s.amount_fen                    = fen;
 	s.ref                           = &ref;
 	s.township_code                 = T1;
-	put("disbursement", "payment.scheduled", &s, NULL);
+	put_stats("disbursement", "payment.scheduled", &s, NULL);
 	if (!settled)
 		return;
 	Sn__Pay__V1__PaymentSettled d = SN__PAY__V1__PAYMENT_SETTLED__INIT;
@@ -273,7 +188,7 @@ payment(const char *id, int fund, int64_t fen, const char *ben,
 	d.amount_fen                  = fen;
 	d.ref                         = &ref;
 	d.settled_at                  = "2027-01-03T02:00:00Z";
-	put("disbursement", "payment.settled", &d, NULL);
+	put_stats("disbursement", "payment.settled", &d, NULL);
 }
 
 /* beneficiary.changed: ben (of application app) in category and tier,
@@ -303,7 +218,7 @@ register_entry(const char *ben, const char *app, int category, int tier,
 	b.n_member_id_numbers = (size_t) n;
 	b.member_id_numbers   = ids;
 	b.members             = n;
-	put("approval", "beneficiary.changed", &b, NULL);
+	put_stats("approval", "beneficiary.changed", &b, NULL);
 }
 
 static void
@@ -333,7 +248,7 @@ application(const char *app, char **ids, int n)
 	a.household      = &h;
 	a.n_members      = (size_t) n;
 	a.members        = mp;
-	put("intake", "application.submitted", &a, NULL);
+	put_stats("intake", "application.submitted", &a, NULL);
 }
 
 /* emergency.granted: instalment k of n (0 of 0: paid at once). */
@@ -355,7 +270,7 @@ grant(const char *id, const char *person, int64_t fen, int k, int n,
 	g.instalment     = k;
 	g.instalments    = n;
 	g.total_fen      = n > 0 ? fen * n : fen;
-	put("emergency", "emergency.granted", &g, at);
+	put_stats("emergency", "emergency.granted", &g, at);
 }
 
 static void
@@ -370,7 +285,7 @@ reversal(const char *ledger, const char *grant_id, int64_t fen, const char *at)
 	r.balance_fen     = 1000000;
 	r.ledger_entry_id = (char *) ledger;
 	r.grant_id        = (char *) grant_id;
-	put("emergency", "reserve.changed", &r, at);
+	put_stats("emergency", "reserve.changed", &r, at);
 }
 
 enum { DIBAO = 2, LOW_INCOME = 4, CORE = 1, EDGE = 2 };
@@ -391,7 +306,7 @@ late(void)
 	payment("pay-2", FUND_DIBAO, 5000, "B-1", "2027-01", true);
 	payment("pay-3", FUND_PRICE, 15000, "B-1", "2027-01", true);
 	payment("pay-4", FUND_DIBAO, 189000, "B-1", "2027-02", false);
-	wait_applied("payments");
+	wait_applied(PLAYED, NPLAYED, "payments");
 	json_t *j = stats("?by=programme");
 	EXPECT(row(j, "programme", "dibao", NULL), "1 0 194000",
 	    "dibao before the register");
@@ -401,7 +316,7 @@ late(void)
 	/* The register entry before its application: persons now. */
 	register_entry(
 	    "B-1", "A-1", DIBAO, CORE, ACTIVE, "2027-01", NULL, ids, 3);
-	wait_applied("the register");
+	wait_applied(PLAYED, NPLAYED, "the register");
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.events WHERE type ="
@@ -419,7 +334,7 @@ late(void)
 	/* A grant to a member: its household, whose member it names, takes
 	 * in the waiting register entry, and the payments with it. */
 	grant("G-1", ids[1], 100000, 0, 0, "2027-01-20T03:00:00Z", NULL);
-	wait_applied("the grant");
+	wait_applied(PLAYED, NPLAYED, "the grant");
 	TH_CHECK(&T,
 	    th_wait_int(&T, 1, 30000,
 	        "SELECT (count(household_id) = 2 AND"
@@ -433,7 +348,7 @@ late(void)
 
 	/* The application: one household, every fact in it. */
 	application("A-1", ids, 3);
-	wait_applied("the application");
+	wait_applied(PLAYED, NPLAYED, "the application");
 	TH_CHECK(&T,
 	    th_wait_int(&T, 1, 30000,
 	        "SELECT (count(*) = 3 AND count(household_id) = 3 AND"
@@ -492,7 +407,7 @@ dating(void)
 	register_entry(
 	    "B-2", "A-2", LOW_INCOME, EDGE, EXITED, m1, NULL, ids, 2);
 	application("A-2", ids, 2);
-	wait_applied("the events");
+	wait_applied(PLAYED, NPLAYED, "the events");
 
 	json_t *j = stats("?by=programme,month");
 	EXPECT(row(j, "programme", "emergency", "month", "2030-01", NULL),
