@@ -135,8 +135,8 @@ value(const conv *c, const ProtobufCFieldDescriptor *f, const void *p)
 	return NULL;
 }
 
-static size_t
-elem_size(ProtobufCType t)
+size_t
+supervision_pbjson_elem_size(ProtobufCType t)
 {
 	switch (t) {
 	case PROTOBUF_C_TYPE_INT32:
@@ -182,7 +182,7 @@ message(const conv *c, const ProtobufCMessage *m)
 			size_t      n     = *(const size_t *) ((const char *) m
                             + f->quantifier_offset);
 			const char *items = *(char *const *) base;
-			size_t      sz    = elem_size(f->type);
+			size_t      sz = supervision_pbjson_elem_size(f->type);
 
 			v = json_array();
 			for (size_t k = 0; v != NULL && k < n; k++) {

@@ -47,4 +47,8 @@ supervision_pbjson_class supervision_pbjson_kind(const char *field);
 sn_err supervision_pbjson(const ProtobufCMessage *m, const sn_seal *seal,
     sn_pgarray *persons, json_t **out);
 
+/* The size of one element of a repeated field of type t (the array
+ * protobuf-c keeps for it); 0 for an unknown type. */
+size_t supervision_pbjson_elem_size(ProtobufCType t);
+
 #endif /* SUPERVISION_PBJSON_H */

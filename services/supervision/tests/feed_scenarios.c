@@ -269,36 +269,6 @@ string_for(const char *field)
 	return sdup(buf);
 }
 
-static size_t
-elem_size(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-	case PROTOBUF_C_TYPE_FLOAT:
-	case PROTOBUF_C_TYPE_ENUM:
-		return 4;
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	}
-	return 0;
-}
-
 static void fill_message(ProtobufCMessage *m, int depth);
 
 static void
@@ -375,7 +345,7 @@ fill_message(ProtobufCMessage *m, int depth)
 		char                           *base = (char *) m + f->offset;
 
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t sz  = elem_size(f->type);
+			size_t sz  = supervision_pbjson_elem_size(f->type);
 			char  *arr = alloc(2 * sz);
 
 			fill_value(f, arr, depth);
