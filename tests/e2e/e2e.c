@@ -476,6 +476,53 @@ find_task(const char *tok, const char *key, const char *id)
 	return task;
 }
 
+char *
+e2e_take_in(const char *clerk_user, const e2e_household *h, char accepted[16])
+{
+	char   *clerk   = e2e_token(clerk_user, "clerk", E2E_TOWNSHIP, NULL);
+	json_t *members = json_array();
+	for (size_t i = 0; i < h->n; i++) {
+		const e2e_member *m = &h->members[i];
+		json_array_append_new(members,
+		    json_pack("{s:s, s:s, s:s, s:s, s:s, s:i, s:s}",
+		        "id_number", m->id_number, "name", m->name, "relation",
+		        m->relation, "birth_date", m->birth_date,
+		        "labour_capacity", m->labour_capacity,
+		        "disability_grade", m->disability_grade, "self_care",
+		        "able"));
+	}
+	json_t *a = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:b}, s:o,"
+	                      " s:{s:I, s:I, s:I, s:I},"
+	                      " s:{s:I, s:I, s:I, s:I}, s:{s:s, s:s},"
+	                      " s:{s:s, s:s, s:s}}",
+	    "household", "registration", "rural", "district_code",
+	    E2E_DISTRICT, "township_code", E2E_TOWNSHIP, "village_code",
+	    E2E_VILLAGE, "address", h->address, "has_able_supporter", 0,
+	    "members", members, "declared_income", "wages_fen", (json_int_t) 0,
+	    "business_fen", (json_int_t) 0, "pensions_fen", (json_int_t) 0,
+	    "other_fen", (json_int_t) 0, "declared_expenditure", "medical_fen",
+	    (json_int_t) 0, "education_fen", (json_int_t) 0, "housing_fen",
+	    (json_int_t) 0, "employment_costs_fen", (json_int_t) 0, "consent",
+	    "reference", h->consent, "signed_date", "2026-11-01", "payee",
+	    "bank_code", "RCB", "account_number", h->account, "account_name",
+	    h->account_name);
+	if (a == NULL)
+		th_fail(&T, "the application of %s does not pack", h->address);
+	char   *body = json_dumps(a, JSON_COMPACT);
+	json_t *out  = NULL;
+	int     st
+	    = e2e_call(P_INTAKE, "POST", "/applications", clerk, body, &out);
+	TH_CHECK(&T, st == 201, "submission: %d %s", st,
+	    e2e_jstr(json_object_get(out, "error"), "message"));
+	char *id = strdup(e2e_jstr(out, "application_id"));
+	snprintf(accepted, 16, "%s", e2e_jstr(out, "accepted_date"));
+	json_decref(out);
+	json_decref(a);
+	free(body);
+	free(clerk);
+	return id;
+}
+
 void
 e2e_investigate(const char *key, const char *id, const char *absent,
     const char *visit_date)

@@ -116,6 +116,28 @@ const char *e2e_token_key(void);
 /* Polls approval until case id is at stage; returns the case. */
 json_t *e2e_wait_stage(const char *id, const char *stage);
 
+/* One member of a household taken in: self-caring. */
+typedef struct e2e_member {
+	const char *id_number, *name, *relation, *birth_date, *labour_capacity;
+	int         disability_grade;
+} e2e_member;
+
+/* A rural household of the village with no able supporter and nothing
+ * declared (income and expenditure 0), consent signed 2026-11-01, paid
+ * to account (RCB) in account_name. */
+typedef struct e2e_household {
+	const char       *address;
+	const e2e_member *members;
+	size_t            n;
+	const char       *consent, *account, *account_name;
+} e2e_household;
+
+/* POST /applications of h at intake as the township's clerk clerk_user
+ * (201 or th_fail); returns the application id (malloc'd) and its
+ * accepted date. */
+char *e2e_take_in(
+    const char *clerk_user, const e2e_household *h, char accepted[16]);
+
 /* POST /cases/{id}/{step} as tok with body. */
 int e2e_step(const char *id, const char *step, const char *tok,
     const char *body, json_t **out);

@@ -51,43 +51,13 @@ start(void)
 static char *
 take_in(char accepted[16])
 {
-	char   *clerk = e2e_token("clerk-a", "clerk", TOWNSHIP, NULL);
-	json_t *a     = json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:b},"
-	                              " s:[{s:s, s:s, s:s, s:s, s:s, s:i, s:s},"
-	                              "    {s:s, s:s, s:s, s:s, s:s, s:i, s:s}],"
-	                              " s:{s:I, s:I, s:I, s:I},"
-	                              " s:{s:I, s:I, s:I, s:I}, s:{s:s, s:s},"
-	                              " s:{s:s, s:s, s:s}}",
-	        "household", "registration", "rural", "district_code", DISTRICT,
-	        "township_code", TOWNSHIP, "village_code", VILLAGE, "address",
-	        "No. 12, the first village", "has_able_supporter", 0, "members",
-	        "id_number", HUSBAND, "name", "Li Si", "relation", "self",
-	        "birth_date", "1970-03-04", "labour_capacity", "none",
-	        "disability_grade", 2, "self_care", "able", "id_number", WIFE,
-	        "name", "Sun Mei", "relation", "spouse", "birth_date",
-	        "1972-05-06", "labour_capacity", "none", "disability_grade", 0,
-	        "self_care", "able", "declared_income", "wages_fen",
-	        (json_int_t) 0, "business_fen", (json_int_t) 0, "pensions_fen",
-	        (json_int_t) 0, "other_fen", (json_int_t) 0,
-	        "declared_expenditure", "medical_fen", (json_int_t) 0,
-	        "education_fen", (json_int_t) 0, "housing_fen", (json_int_t) 0,
-	        "employment_costs_fen", (json_int_t) 0, "consent", "reference",
-	        "CONSENT-ANOM-1", "signed_date", "2026-11-01", "payee",
-	        "bank_code", "RCB", "account_number", "6217000000000000412",
-	        "account_name", "Li Si");
-	char   *body  = json_dumps(a, JSON_COMPACT);
-	json_t *out   = NULL;
-	int     st
-	    = e2e_call(P_INTAKE, "POST", "/applications", clerk, body, &out);
-	TH_CHECK(&T, st == 201, "submission: %d %s", st,
-	    e2e_jstr(json_object_get(out, "error"), "message"));
-	char *id = strdup(e2e_jstr(out, "application_id"));
-	snprintf(accepted, 16, "%s", e2e_jstr(out, "accepted_date"));
-	json_decref(out);
-	json_decref(a);
-	free(body);
-	free(clerk);
-	return id;
+	const e2e_member m[] = {
+		{ HUSBAND, "Li Si", "self", "1970-03-04", "none", 2 },
+		{ WIFE, "Sun Mei", "spouse", "1972-05-06", "none", 0 },
+	};
+	const e2e_household h = { "No. 12, the first village", m, 2,
+		"CONSENT-ANOM-1", "6217000000000000412", "Li Si" };
+	return e2e_take_in("clerk-a", &h, accepted);
 }
 
 /* The one alert of rule for subject with period, once supervision has
