@@ -312,6 +312,17 @@ e2e_ready(const char *name)
 }
 
 void
+e2e_start_services(const char *const *names, const int *ports, size_t n,
+    const char *const *const *extra)
+{
+	for (size_t i = 0; i < n; i++)
+		e2e_spawn_service(
+		    names[i], ports[i], extra != NULL ? extra[i] : NULL);
+	for (size_t i = 0; i < n; i++)
+		e2e_ready(names[i]);
+}
+
+void
 e2e_start_service(const char *name, int port, const char *const *extra)
 {
 	e2e_spawn_service(name, port, extra);

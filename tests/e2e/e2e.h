@@ -99,6 +99,12 @@ void e2e_start_service(const char *name, int port, const char *const *extra);
 void e2e_spawn_service(const char *name, int port, const char *const *extra);
 void e2e_ready(const char *name);
 
+/* Starts the n services names (on ports) at once, then waits until each
+ * is ready; extra (NULL, or n entries, each NULL-ended or NULL) are their
+ * extra settings. */
+void e2e_start_services(const char *const *names, const int *ports, size_t n,
+    const char *const *const *extra);
+
 /* Stops the services named (NULL-ended; "agency-sim" too) with SIGTERM,
  * each draining and exiting 0, then starts them again on their ports
  * with the clock of e2e_clock_shift. */

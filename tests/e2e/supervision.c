@@ -49,10 +49,8 @@ start_all(void)
 	e2e_fixture_write(fx);
 	json_decref(fx);
 	e2e_start_agency_sim(NULL);
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		e2e_spawn_service(order[i], ports[i], NULL);
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		e2e_ready(order[i]);
+	e2e_start_services(
+	    order, ports, sizeof(order) / sizeof(order[0]), NULL);
 }
 
 static char *

@@ -130,11 +130,10 @@ start(void)
 	const char *const bank_env[] = { bank_fixture, NULL };
 
 	e2e_start_agency_sim(NULL);
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		e2e_spawn_service(order[i], ports[i],
-		    strcmp(order[i], "bank-sim") == 0 ? bank_env : NULL);
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++)
-		e2e_ready(order[i]);
+	const char *const *const extra[]
+	    = { NULL, NULL, NULL, NULL, bank_env, NULL, NULL, NULL };
+	e2e_start_services(
+	    order, ports, sizeof(order) / sizeof(order[0]), extra);
 }
 
 /* ---- the application path, in any village -------------------------- */
