@@ -954,6 +954,33 @@ set_request_id(sn_http_req *req)
 		sn_uuid_format(&u, req->request_id);
 }
 
+enum key_state { KEY_NONE, KEY_OK, KEY_MISSING, KEY_INVALID };
+
+/* The Idempotency-Key of a route that takes one, read before any other
+ * check so that every refusal's audit record names the key sent; a
+ * missing or bad one is answered only after the token and role checks. */
+static enum key_state
+take_key(sn_http_req *req, const struct route *r)
+{
+	const char *v;
+	size_t      n;
+
+	if (!(r->flags & SN_HTTP_IDEMPOTENT))
+		return KEY_NONE;
+	v = MHD_lookup_connection_value(
+	    req->conn, MHD_HEADER_KIND, "Idempotency-Key");
+	if (v == NULL || v[0] == '\0')
+		return KEY_MISSING;
+	for (n = 0; v[n] != '\0' && n <= IDEM_KEY_MAX; n++)
+		if (v[n] < 0x21 || v[n] > 0x7e)
+			break;
+	if (n > IDEM_KEY_MAX || v[n] != '\0')
+		return KEY_INVALID;
+	memcpy(req->idem_key, v, n + 1);
+	req->has_idem = true;
+	return KEY_OK;
+}
+
 static void
 admit(sn_http_req *req)
 {
@@ -988,6 +1015,7 @@ admit(sn_http_req *req)
 	}
 	req->route = best;
 	match(req, best->pattern, true);
+	enum key_state key = take_key(req, best);
 
 	if (!(best->flags & SN_HTTP_PUBLIC)) {
 		struct answer a;
@@ -1042,30 +1070,15 @@ admit(sn_http_req *req)
 		return;
 	}
 
-	if (best->flags & SN_HTTP_IDEMPOTENT) {
-		size_t n;
-
-		v = MHD_lookup_connection_value(
-		    req->conn, MHD_HEADER_KIND, "Idempotency-Key");
-		if (v == NULL || v[0] == '\0') {
-			answer_error(req, 400, "idempotency_key_required",
-			    "this call needs an Idempotency-Key header",
-			    "Idempotency-Key");
-			return;
-		}
-		for (n = 0; v[n] != '\0' && n <= IDEM_KEY_MAX; n++)
-			if (v[n] < 0x21 || v[n] > 0x7e)
-				break;
-		if (n > IDEM_KEY_MAX || v[n] != '\0') {
-			answer_error(req, 400, "idempotency_key_invalid",
-			    "an Idempotency-Key is 1 to 128 printable ASCII "
-			    "characters",
-			    "Idempotency-Key");
-			return;
-		}
-		memcpy(req->idem_key, v, n + 1);
-		req->has_idem = true;
-	}
+	if (key == KEY_MISSING)
+		answer_error(req, 400, "idempotency_key_required",
+		    "this call needs an Idempotency-Key header",
+		    "Idempotency-Key");
+	else if (key == KEY_INVALID)
+		answer_error(req, 400, "idempotency_key_invalid",
+		    "an Idempotency-Key is 1 to 128 printable ASCII "
+		    "characters",
+		    "Idempotency-Key");
 }
 
 /* ---- the body and dispatch ------------------------------------------ */
@@ -1491,23 +1504,9 @@ audit_append(sn_http_req *req, sn_tx *tx, const struct answer *a)
 	rec.route           = req->route->pattern;
 	rec.request_id      = req->request_id;
 	rec.idempotency_key = req->has_idem ? req->idem_key : "";
-	if (!req->has_idem && req->conn != NULL
-	    && (req->route->flags & SN_HTTP_IDEMPOTENT)) {
-		/* Refused before the key was read (the role check): the
-		 * record still names the key the caller sent, if sane. */
-		const char *k = MHD_lookup_connection_value(
-		    req->conn, MHD_HEADER_KIND, "Idempotency-Key");
-		size_t n = 0;
-
-		while (k != NULL && n <= IDEM_KEY_MAX && k[n] >= 0x21
-		    && k[n] <= 0x7e)
-			n++;
-		if (k != NULL && n >= 1 && n <= IDEM_KEY_MAX && k[n] == '\0')
-			rec.idempotency_key = k;
-	}
-	rec.status  = a->status;
-	rec.subject = req->nparams > 0 ? req->pvals[0] : NULL;
-	rec.code    = "";
+	rec.status          = a->status;
+	rec.subject         = req->nparams > 0 ? req->pvals[0] : NULL;
+	rec.code            = "";
 	for (size_t i = 0; rec.subject == NULL && json_is_object(body)
 	     && i < sizeof(keys) / sizeof(keys[0]);
 	     i++)

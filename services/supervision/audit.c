@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "query.h"
 #include "sn/clock.h"
 #include "sn/config.h"
 #include "sn/date.h"
@@ -1017,41 +1018,22 @@ text_query(
 	return true;
 }
 
-static bool
-day_query(const sn_http_req *req, const char *name, bool *has, sn_date *d,
-    sn_problem *p)
-{
-	const char *s = sn_http_query(req, name);
-	*has          = s != NULL;
-	if (s != NULL && sn_date_parse(s, d) != SN_OK)
-		return sn_problem_set(p, 422, "invalid_query", name,
-		    "%s is a district day YYYY-MM-DD", name);
-	return true;
-}
-
 void
 supervision_audit_search(sn_http_req *req, void *arg)
 {
-	const char *subject, *user;
-	bool        has_from, has_to;
-	sn_date     from, to;
-	sn_page     pg;
-	sn_problem  p;
-	char        f[32], t[32], after[24], lim[24];
+	const char      *subject, *user;
+	supervision_days d;
+	sn_page          pg;
+	sn_problem       p;
+	char             f[32], t[32], after[24], lim[24];
 
 	(void) arg;
 	sn_problem_clear(&p);
 	if (!text_query(req, "subject", &subject, &p)
 	    || !text_query(req, "user", &user, &p)
-	    || !day_query(req, "from", &has_from, &from, &p)
-	    || !day_query(req, "to", &has_to, &to, &p)
+	    || !supervision_query_days(req, &d, &p)
 	    || !sn_page_query(req, &pg, &p)) {
 		sn_http_problem(req, &p);
-		return;
-	}
-	if (has_from && has_to && sn_date_cmp(from, to) > 0) {
-		sn_http_reply_error(
-		    req, 422, "invalid_query", "from is after to", "from");
 		return;
 	}
 	search_ctx *c = calloc(1, sizeof(*c));
@@ -1062,12 +1044,12 @@ supervision_audit_search(sn_http_req *req, void *arg)
 	}
 	c->req   = req;
 	c->limit = pg.limit;
-	if (has_from)
-		day_start(from, false, f);
-	if (has_to)
-		day_start(to, true, t);
+	if (d.has_from)
+		day_start(d.from, false, f);
+	if (d.has_to)
+		day_start(d.to, true, t);
 	const char *v[]
-	    = { subject, user, has_from ? f : NULL, has_to ? t : NULL,
+	    = { subject, user, d.has_from ? f : NULL, d.has_to ? t : NULL,
 		      i64(after, pg.after), i64(lim, pg.limit + 1) };
 	sn_db_query(A.s->db, SQL_SEARCH, 6, v, searched, c);
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pbjson.h"
 #include "sn/config.h"
 #include "sn/log.h"
 #include "sn/problem.h"
@@ -211,7 +212,11 @@ supervision_households_on_event(
 	if (err == SN_OK) {
 		const char *v[1] = { e->ev->id };
 
-		err = sn_tx_query(tx, SQL_PLACE, 1, v, NULL, NULL);
+		/* Only a type with a registration to take it from. */
+		if (protobuf_c_message_descriptor_get_field_by_name(
+		        e->msg->descriptor, "household")
+		    != NULL)
+			err = sn_tx_query(tx, SQL_PLACE, 1, v, NULL, NULL);
 		if (err == SN_OK
 		    && strcmp(e->ev->type, "beneficiary.changed") == 0)
 			err = sn_tx_query(tx, SQL_REGISTER, 1, v, NULL, NULL);
@@ -263,58 +268,56 @@ supervision_households_setup(supervision *s)
 
 /* ---- GET /households/{id}/chain -------------------------------------- */
 
-/* Sealed identity and account numbers (pbjson.h) become masked text. */
+/* The masked text of value t sealed under kind's column (pbjson.h). */
+static json_t *
+masked(const sn_seal *seal, supervision_pbjson_class kind, const char *t)
+{
+	bool  person = kind == SUPERVISION_PBJSON_PERSON;
+	char *open = NULL, m[SN_LOG_MASK_MAX] = "(sealed)";
+
+	if (t[0] == '\0')
+		return json_string("");
+	if (sn_seal_open_text(seal,
+	        person ? SUPERVISION_PERSON_COLUMN
+	               : SUPERVISION_ACCOUNT_COLUMN,
+	        t, &open)
+	    == SN_OK) {
+		if (person)
+			sn_log_mask_idnum(open, m);
+		else
+			sn_log_mask_account(open, m);
+	}
+	free(open);
+	return json_string(m);
+}
+
+/* Sealed identity and account numbers become masked text: the fields
+ * pbjson.h seals, found by the same rule (supervision_pbjson_kind). */
 static void
 mask(const sn_seal *seal, json_t *j)
 {
-	if (json_is_object(j)) {
-		const char *k;
-		json_t     *v;
+	const char *k;
+	json_t     *v, *e;
+	size_t      i;
 
-		json_object_foreach(j, k, v)
-		{
-			const char *t    = json_string_value(v);
-			char       *open = NULL, m[SN_LOG_MASK_MAX];
+	if (json_is_array(j)) {
+		json_array_foreach(j, i, e) mask(seal, e);
+		return;
+	}
+	json_object_foreach(j, k, v)
+	{
+		supervision_pbjson_class kind = supervision_pbjson_kind(k);
 
-			if (t == NULL || strncmp(t, "sn1.", 4) != 0) {
-				mask(seal, v);
-				continue;
-			}
-			if (sn_seal_open_text(
-			        seal, SUPERVISION_PERSON_COLUMN, t, &open)
-			    == SN_OK)
-				sn_log_mask_idnum(open, m);
-			else if (sn_seal_open_text(seal,
-			             SUPERVISION_ACCOUNT_COLUMN, t, &open)
-			    == SN_OK)
-				sn_log_mask_account(open, m);
-			else
-				snprintf(m, sizeof(m), "(sealed)");
-			free(open);
-			json_object_set_new(j, k, json_string(m));
-		}
-	} else if (json_is_array(j)) {
-		size_t  i;
-		json_t *v;
-
-		json_array_foreach(j, i, v)
-		{
-			const char *t    = json_string_value(v);
-			char       *open = NULL, m[SN_LOG_MASK_MAX];
-
-			if (t == NULL || strncmp(t, "sn1.", 4) != 0) {
-				mask(seal, v);
-				continue;
-			}
-			if (sn_seal_open_text(
-			        seal, SUPERVISION_PERSON_COLUMN, t, &open)
-			    == SN_OK)
-				sn_log_mask_idnum(open, m);
-			else
-				snprintf(m, sizeof(m), "(sealed)");
-			free(open);
-			json_array_set_new(j, i, json_string(m));
-		}
+		if (kind != SUPERVISION_PBJSON_PERSON
+		    && kind != SUPERVISION_PBJSON_ACCOUNT)
+			mask(seal, v);
+		else if (json_is_string(v))
+			json_object_set_new(
+			    j, k, masked(seal, kind, json_string_value(v)));
+		else if (json_is_array(v))
+			json_array_foreach(v, i, e) if (json_is_string(e))
+			    json_array_set_new(v, i,
+			        masked(seal, kind, json_string_value(e)));
 	}
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "query.h"
 #include "sn/assist/v1/case.pb-c.h"
 #include "sn/assist/v1/emergency.pb-c.h"
 #include "sn/clock.h"
@@ -998,32 +999,17 @@ figures_done(sn_err err, PGresult *res, void *arg)
 	free(c);
 }
 
-static bool
-day_query(const sn_http_req *req, const char *name, bool *has, sn_date *d,
-    sn_problem *p)
-{
-	const char *s = sn_http_query(req, name);
-
-	*has = s != NULL;
-	if (s != NULL && sn_date_parse(s, d) != SN_OK)
-		return sn_problem_set(p, 422, "invalid_query", name,
-		    "%s is a district day YYYY-MM-DD", name);
-	return true;
-}
-
 static void
 figures(sn_http_req *req, supervision *s, int kind)
 {
-	sn_problem  p;
-	sn_date     from = { 0, 0, 0 }, to = { 0, 0, 0 };
-	bool        has_from, has_to;
-	unsigned    by = SUPERVISION_STATS_BY_PROGRAMME;
-	const char *bys
+	sn_problem       p;
+	supervision_days d;
+	unsigned         by = SUPERVISION_STATS_BY_PROGRAMME;
+	const char      *bys
 	    = kind == FIG_DISTRICT ? NULL : sn_http_query(req, "by");
 
 	sn_problem_clear(&p);
-	if (!day_query(req, "from", &has_from, &from, &p)
-	    || !day_query(req, "to", &has_to, &to, &p)) {
+	if (!supervision_query_days(req, &d, &p)) {
 		sn_http_problem(req, &p);
 		return;
 	}
@@ -1037,11 +1023,6 @@ figures(sn_http_req *req, supervision *s, int kind)
 		    "by");
 		return;
 	}
-	if (has_from && has_to && sn_date_cmp(from, to) > 0) {
-		sn_http_reply_error(
-		    req, 422, "invalid_query", "from is after to", "from");
-		return;
-	}
 	fig_req *c = calloc(1, sizeof(*c));
 	if (c == NULL) {
 		sn_http_reply_error(
@@ -1051,26 +1032,26 @@ figures(sn_http_req *req, supervision *s, int kind)
 	c->req      = req;
 	c->kind     = kind;
 	c->by       = by;
-	c->has_from = has_from;
-	c->has_to   = has_to;
-	if (has_from)
-		sn_date_format(from, c->from);
-	if (has_to)
-		sn_date_format(to, c->to);
+	c->has_from = d.has_from;
+	c->has_to   = d.has_to;
+	if (d.has_from)
+		sn_date_format(d.from, c->from);
+	if (d.has_to)
+		sn_date_format(d.to, c->to);
 	/* Coverage months: from the first whose 1st is within the range, to
 	 * the month of its end or of today, whichever is earlier. */
 	char    lo[SN_DATE_STRLEN], hi[SN_DATE_STRLEN];
 	sn_date today = sn_clock_today(), end;
 
-	end = has_to && sn_date_cmp(to, today) < 0 ? to : today;
+	end = d.has_to && sn_date_cmp(d.to, today) < 0 ? d.to : today;
 	sn_date_format(sn_date_month_start(end), hi);
-	if (has_from)
-		sn_date_format(from.day == 1
-		        ? from
-		        : sn_month_first(sn_month_add(sn_date_month(from), 1)),
+	if (d.has_from)
+		sn_date_format(d.from.day == 1 ? d.from
+		                               : sn_month_first(sn_month_add(
+		                                   sn_date_month(d.from), 1)),
 		    lo);
-	const char *v[9] = { has_from ? c->from : NULL, has_to ? c->to : NULL,
-		has_from ? lo : NULL, hi,
+	const char *v[9] = { d.has_from ? c->from : NULL,
+		d.has_to ? c->to : NULL, d.has_from ? lo : NULL, hi,
 		(by & SUPERVISION_STATS_BY_PROGRAMME) ? "t" : "f",
 		(by & SUPERVISION_STATS_BY_CATEGORY) ? "t" : "f",
 		(by & SUPERVISION_STATS_BY_TIER) ? "t" : "f",
