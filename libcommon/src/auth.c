@@ -70,6 +70,23 @@ valid_role(const char *s)
 }
 
 bool
+sn_auth_unit_valid(const char *s)
+{
+	size_t n;
+
+	if (s == NULL)
+		return false;
+	for (n = 0; s[n] != '\0'; n++) {
+		if (n >= sizeof(((sn_principal *) 0)->unit) - 1)
+			return false;
+		if (!is_digit(s[n]) && !(s[n] >= 'a' && s[n] <= 'z')
+		    && s[n] != '_' && s[n] != '-')
+			return false;
+	}
+	return n > 0;
+}
+
+bool
 sn_auth_juris_valid(const char *code)
 {
 	size_t n;
@@ -92,11 +109,13 @@ sn_auth_principal_valid(const sn_principal *p)
 	    || memchr(p->role, '\0', sizeof(p->role)) == NULL
 	    || memchr(p->juris, '\0', sizeof(p->juris)) == NULL)
 		return false;
-	if (memchr(p->id_number, '\0', sizeof(p->id_number)) == NULL)
+	if (memchr(p->id_number, '\0', sizeof(p->id_number)) == NULL
+	    || memchr(p->unit, '\0', sizeof(p->unit)) == NULL)
 		return false;
 	return valid_user(p->user) && valid_role(p->role)
 	    && sn_auth_juris_valid(p->juris)
-	    && (p->id_number[0] == '\0' || sn_idnum_valid(p->id_number));
+	    && (p->id_number[0] == '\0' || sn_idnum_valid(p->id_number))
+	    && (p->unit[0] == '\0' || sn_auth_unit_valid(p->unit));
 }
 
 static void
@@ -446,6 +465,9 @@ claims_refusal(jwt_t *jwt, sn_principal *out)
 	    || (jwt_get_grant(jwt, "idn") != NULL
 	        && !copy_claim(p.id_number, sizeof(p.id_number),
 	            jwt_get_grant(jwt, "idn")))
+	    || (jwt_get_grant(jwt, "unit") != NULL
+	        && !copy_claim(
+	            p.unit, sizeof(p.unit), jwt_get_grant(jwt, "unit")))
 	    || !sn_auth_principal_valid(&p))
 		return "bad claims";
 	*out = p;
@@ -519,6 +541,7 @@ sn_auth_issue(
 	    || jwt_add_grant(jwt, "juris", p->juris) != 0
 	    || (p->id_number[0] != '\0'
 	        && jwt_add_grant(jwt, "idn", p->id_number) != 0)
+	    || (p->unit[0] != '\0' && jwt_add_grant(jwt, "unit", p->unit) != 0)
 	    || jwt_add_grant_int(jwt, "iat", now) != 0
 	    || jwt_add_grant_int(jwt, "exp", now + (long) ttl_s) != 0) {
 		sn_log(SN_LOG_ERROR, "libjwt could not build a token", NULL);

@@ -272,6 +272,44 @@ test_id_number(void **state)
 	sn_auth_close(a);
 }
 
+/* The optional unit (issue 13) travels and is checked like the rest. */
+static void
+test_unit(void **state)
+{
+	static const char *bad[] = { "Health", "health dept", "健康",
+		"0123456789012345678901234567890123456789abcdefgh" };
+	sn_auth           *a;
+	sn_principal       p = fixture(), got;
+	char              *token;
+
+	(void) state;
+	assert_int_equal(sn_auth_open(&a, KEY), SN_OK);
+	assert_int_equal(sn_auth_issue(a, &p, 600, &token), SN_OK);
+	assert_int_equal(verify_token(a, token, &got), SN_OK);
+	assert_string_equal(got.unit, ""); /* none given, none read */
+	free(token);
+
+	snprintf(p.unit, sizeof(p.unit), "%s", "medical_security");
+	assert_int_equal(sn_auth_issue(a, &p, 600, &token), SN_OK);
+	assert_int_equal(verify_token(a, token, &got), SN_OK);
+	assert_string_equal(got.unit, "medical_security");
+	free(token);
+
+	assert_false(sn_auth_unit_valid(NULL));
+	assert_false(sn_auth_unit_valid(""));
+	assert_true(sn_auth_unit_valid("p-first-street_2"));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_false(sn_auth_unit_valid(bad[i]));
+		snprintf(p.unit, sizeof(p.unit), "%s", bad[i]);
+		if (strlen(bad[i]) < sizeof(p.unit)) {
+			assert_int_equal(
+			    sn_auth_issue(a, &p, 600, &token), SN_EINVAL);
+			assert_null(token);
+		}
+	}
+	sn_auth_close(a);
+}
+
 static void
 test_open_close(void **state)
 {
@@ -783,6 +821,7 @@ main(void)
 		cmocka_unit_test(test_header_rules),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_id_number),
+		cmocka_unit_test(test_unit),
 		cmocka_unit_test(test_malformed),
 		cmocka_unit_test(test_tamper),
 		cmocka_unit_test(test_expired),

@@ -23,7 +23,7 @@ static _Noreturn void
 usage(void)
 {
 	fputs("usage: sn-token --user U --role R --juris CODE "
-	      "[--ttl SECONDS] [--id-number IDN]\n",
+	      "[--ttl SECONDS] [--id-number IDN] [--unit UNIT]\n",
 	    stderr);
 	exit(2);
 }
@@ -44,7 +44,7 @@ main(int argc, char **argv)
 	sn_auth     *auth;
 	const char  *key;
 	const char  *user = NULL, *role = NULL, *juris = NULL, *ttl = NULL;
-	const char  *idn   = NULL;
+	const char  *idn = NULL, *unit = NULL;
 	int64_t      ttl_s = 3600;
 	char        *token;
 	char         got[32];
@@ -63,6 +63,8 @@ main(int argc, char **argv)
 			slot = &ttl;
 		else if (strcmp(argv[i], "--id-number") == 0)
 			slot = &idn;
+		else if (strcmp(argv[i], "--unit") == 0)
+			slot = &unit;
 		else
 			usage();
 		if (i + 1 >= argc)
@@ -104,6 +106,13 @@ main(int argc, char **argv)
 			sn_config_fail("--id-number",
 			    "a valid 18-character resident identity number",
 			    idn);
+	}
+	if (unit != NULL) {
+		copy_arg(p.unit, sizeof(p.unit), "--unit", unit,
+		    "1 to 47 of a-z 0-9 _ -");
+		if (!sn_auth_unit_valid(p.unit))
+			sn_config_fail(
+			    "--unit", "1 to 47 of a-z 0-9 _ -", unit);
 	}
 	if (ttl != NULL
 	    && sn_config_parse_int(ttl, 1, 366 * 24 * 3600, &ttl_s) != SN_OK)

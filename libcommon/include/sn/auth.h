@@ -17,6 +17,11 @@
  *   "role"  the role: 1..31 of A-Z a-z 0-9 _ -
  *   "juris" the jurisdiction, an administrative division code of digits
  *           only: 6 digits a district, 9 a township, 12 a village
+ *   "unit"  optional (issue 13): the organisation the user works for when
+ *           it is not the district's own administration - a member
+ *           department ("health") or a service-project partner
+ *           ("p-first-street-elderly"): 1..47 of a-z 0-9 _ -; a role such
+ *           as "department" or "partner" acts only for its unit
  *   "idn"   optional: the staff member's own resident identity number, so
  *           that a service can refuse a case in which the caller is a
  *           household member (design section 6); valid by sn/idnum.h
@@ -69,6 +74,7 @@ typedef struct sn_principal {
 	char role[32];
 	char juris[16];
 	char id_number[19]; /* "" when the token carries none */
+	char unit[48];      /* "" when the token carries none */
 } sn_principal;
 
 /*
@@ -132,6 +138,9 @@ sn_err sn_auth_issue(
 
 /* True if p's fields follow the rules above. NULL is false. */
 bool sn_auth_principal_valid(const sn_principal *p);
+
+/* True if s is a unit: 1..47 of a-z 0-9 _ -. NULL is false. */
+bool sn_auth_unit_valid(const char *s);
 
 /* True if code is a division code: digits only, 6, 9 or 12 of them. */
 bool sn_auth_juris_valid(const char *code);
