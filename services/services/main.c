@@ -1,0 +1,77 @@
+/*
+ * services - special-assistance referrals to the leading group's member
+ * departments and the catalogue of service projects ("资源+服务", issue
+ * 13); see services.h. Wiring only.
+ *
+ * Settings: those of sn/service.h (it publishes as "services" and follows
+ * "intake", "approval" and "emergency"; SN_TOKEN_PUBLIC_KEY is required;
+ * the district's days come from SN_DISTRICT_UTC_OFFSET_MIN through
+ * sn/clock.h), and the table below.
+ */
+#include <string.h>
+
+#include "services.h"
+#include "sn/config.h"
+#include "sn/log.h"
+
+#ifndef SERVICES_SEED_DIR
+#define SERVICES_SEED_DIR "seed"
+#endif
+
+static const sn_setting_doc settings[] = {
+	{ "SN_SERVICES_SEED_DIR",
+	    "folder of departments.json and projects.json, the registry and "
+	    "catalogue loaded at start (default: the source tree's "
+	    "services/services/seed)" },
+	{ "SN_SERVICES_REFER_CATEGORIES",
+	    "categories whose decisions are referred to special assistance "
+	    "automatically, comma-separated (default expenditure,low_income: "
+	    "the edge tier)" },
+	{ "SN_SERVICES_OVERDUE_SCAN_MS",
+	    "how often referrals past their deadline are looked for, ms, "
+	    "50-86400000 (default 60000)" },
+	{ NULL, NULL },
+};
+
+static services srv;
+
+static const sn_http_route_def routes[] = {
+	{ NULL, NULL, 0, NULL, NULL },
+};
+
+static sn_err
+setup(sn_service *svc, void *arg)
+{
+	(void) arg;
+	srv.svc     = svc;
+	srv.db      = sn_service_db(svc);
+	srv.bus     = sn_service_bus(svc);
+	srv.http    = sn_service_http(svc);
+	srv.metrics = sn_service_metrics(svc);
+	srv.cfg.seed_dir
+	    = sn_config_str("SN_SERVICES_SEED_DIR", SERVICES_SEED_DIR);
+	srv.cfg.refer_categories = sn_config_str(
+	    "SN_SERVICES_REFER_CATEGORIES", "expenditure,low_income");
+	srv.cfg.overdue_scan_ms = (uint32_t) sn_config_int(
+	    "SN_SERVICES_OVERDUE_SCAN_MS", 60000, 50, 86400000);
+	sn_service_set_route_arg(svc, &srv);
+	return SN_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const char *const follows[]
+	    = { "intake", "approval", "emergency", NULL };
+	const sn_service_def def = { .openapi = sn_openapi_document,
+		.name                         = "services",
+		.publishes                    = true,
+		.needs_auth                   = true,
+		.follows                      = follows,
+		.setup                        = setup,
+		.arg                          = &srv,
+		.routes                       = routes,
+		.nroutes  = sizeof(routes) / sizeof(routes[0]) - 1,
+		.settings = settings };
+	return sn_service_main(argc, argv, &def);
+}
