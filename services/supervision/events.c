@@ -11,11 +11,12 @@
 #include "sn/identity/v1/identity.pb-c.h"
 #include "sn/log.h"
 #include "sn/pay/v1/payment.pb-c.h"
+#include "sn/services/v1/services.pb-c.h"
 #include "sn/supervision/v1/supervision.pb-c.h"
 
 const char *const supervision_publishers[]
     = { "intake", "verification", "investigation", "approval", "emergency",
-	      "disbursement", "identity", "supervision", NULL };
+	      "disbursement", "identity", "supervision", "services", NULL };
 
 /* Every topic of every publisher (design section 1 and proto/). A topic
  * belongs to one publisher, except staff.acted, which every one sends. */
@@ -61,6 +62,14 @@ static const struct {
 	{ "alert.raised", &sn__supervision__v1__alert_raised__descriptor },
 	{ "grievance.changed",
 	    &sn__supervision__v1__grievance_changed__descriptor },
+	{ "referral.routed", &sn__services__v1__referral_routed__descriptor },
+	{ "referral.answered",
+	    &sn__services__v1__referral_answered__descriptor },
+	{ "referral.overdue",
+	    &sn__services__v1__referral_overdue__descriptor },
+	{ "enrolment.changed",
+	    &sn__services__v1__enrolment_changed__descriptor },
+	{ "project.changed", &sn__services__v1__project_changed__descriptor },
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
 

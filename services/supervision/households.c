@@ -60,6 +60,22 @@ static const struct rule {
 	{ "grievance.changed", { "household_id", "subject_id" },
 	    { "grievance_id" }, NULL, false },
 	{ "alert.raised", { "household_id" }, { "alert_id" }, NULL, false },
+	/* services (issue 13): its household_id is the application's id or
+	 * an emergency referral's, both keys here already; a referral
+	 * routed from an emergency names that referral and its grant. */
+	{ "referral.routed",
+	    { "referral_id", "application_id", "emergency_referral_id",
+	        "grant_id" },
+	    { NULL }, NULL, false },
+	{ "referral.answered",
+	    { "referral_id", "application_id", "household_id" }, { NULL },
+	    NULL, false },
+	{ "referral.overdue",
+	    { "referral_id", "application_id", "household_id" }, { NULL },
+	    NULL, false },
+	{ "enrolment.changed",
+	    { "enrolment_id", "application_id", "household_id" }, { NULL },
+	    NULL, false },
 };
 
 const char *

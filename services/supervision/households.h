@@ -6,7 +6,8 @@
  * application it saw for it, or, for a person helped in an emergency who
  * is in no known household, the grant's id. Every id the household is
  * known by (applications, cases, reviews, beneficiaries, grants,
- * referrals, payments) and the blind index of each member's identity
+ * referrals, payments, and services' referrals and enrolments) and the
+ * blind index of each member's identity
  * number ("person:<index>") is a key in household_keys, pointing at it;
  * an event is linked through the first of its ids that is known (the
  * rules are a table in households.c, by event type and field name), and
@@ -15,6 +16,12 @@
  * application) waits in household_pending and is linked the moment one of
  * its ids is. A re-application by the same people, and a grant to a
  * member, join the household through the members' blind indexes.
+ * services' events (issue 13) name no person: a referral joins through
+ * the application, emergency referral or grant it names, its answer,
+ * overdue flag and an enrolment's changes through their own id (the
+ * referral's, the enrolment's) or services' household_id (an
+ * application's id or an emergency referral's), so the chain shows
+ * every referral, answer, overdue flag, place and session.
  *
  * households holds each household's latest facts (where it lives, how
  * many members, its register status, category, tier and amount), for the

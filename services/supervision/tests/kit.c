@@ -113,9 +113,9 @@ idn(char buf[19], int seq)
 void
 publishers(void)
 {
-	static const char *const all[]
-	    = { "intake", "verification", "investigation", "approval",
-		      "emergency", "disbursement", "identity", "supervision" };
+	static const char *const all[] = { "intake", "verification",
+		"investigation", "approval", "emergency", "disbursement",
+		"identity", "supervision", "services" };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		th_publisher(&T, all[i]);
 }
