@@ -38,13 +38,15 @@ RUN set -eu; \
 	if [ -z "$bin" ]; then \
 		echo "no executable named $SERVICE in the build" >&2; exit 1; \
 	fi; \
-	mkdir -p /out/bin /out/schema; \
+	mkdir -p /out/bin /out/schema /out/seed; \
 	cp "$bin" /out/bin/; \
 	case "$SERVICE" in \
 	sn-testpub|sn-testsub) schema=/src/tests/bus/schema ;; \
 	*) schema="/src/services/$SERVICE/schema" ;; \
 	esac; \
-	if [ -d "$schema" ]; then cp -R "$schema/." /out/schema/; fi
+	if [ -d "$schema" ]; then cp -R "$schema/." /out/schema/; fi; \
+	seed="/src/services/$SERVICE/seed"; \
+	if [ -d "$seed" ]; then cp -R "$seed/." /out/seed/; fi
 
 FROM debian:bookworm-slim
 RUN apt-get update \
@@ -56,6 +58,10 @@ RUN apt-get update \
 ARG SERVICE
 COPY --from=build /out/bin/ /usr/local/bin/
 COPY --from=build /out/schema/ /usr/share/safetynet/${SERVICE}/schema/
+# Data files a service loads at start (services/NAME/seed: the services
+# service's departments and projects; docker-compose.yml names the folder
+# in SN_<NAME>_SEED_DIR). Empty for the others.
+COPY --from=build /out/seed/ /usr/share/safetynet/${SERVICE}/seed/
 # A fixed name for the exec-form ENTRYPOINT and HEALTHCHECK, which cannot
 # expand ARG or ENV.
 RUN ln -s "/usr/local/bin/${SERVICE}" /usr/local/bin/sn-service

@@ -15,7 +15,8 @@ DECLARE
 BEGIN
 	FOREACH svc IN ARRAY ARRAY['identity', 'agency_sim', 'intake',
 	    'verification', 'investigation', 'approval', 'emergency',
-	    'bank_sim', 'disbursement', 'supervision', 'inspection_sim']
+	    'bank_sim', 'disbursement', 'supervision', 'inspection_sim',
+	    'services']
 	LOOP
 		EXECUTE format('CREATE ROLE %I LOGIN', svc);
 		EXECUTE format('CREATE SCHEMA %I AUTHORIZATION %I', svc, svc);

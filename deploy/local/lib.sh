@@ -50,9 +50,10 @@ SN_ROLES=(clerk investigator village_reviewer township_officer
 	finance_approver supervisor inspector)
 # The publishers of design section 1, whose bus addresses every service
 # gets, agency-sim, which publishes the agencies' notices (issue 9:
-# agency.notice, followed by intake), and identity (user.changed).
+# agency.notice, followed by intake), identity (user.changed) and
+# services (issue 13: referral.routed, referral.answered, ...).
 SN_PUBLISHERS=(intake verification investigation approval emergency
-	disbursement agency-sim identity)
+	disbursement agency-sim identity services)
 
 # The agencies verification asks (proto/sn/agency/v1/agency.proto).
 SN_AGENCIES=(PUBLIC_SECURITY HUMAN_RESOURCES HOUSING VEHICLES MARKET TAX
@@ -747,7 +748,8 @@ _SN_PORTS_AVOID=()
 # sn_services_start [VARIANT]: start build/VARIANT/services/NAME/NAME (or
 # VARIANT/services/NAME/NAME when VARIANT is an absolute path) for every
 # service, each with its own role, schema, secrets (sn_secrets_init:
-# certificate, keys, as *_FILE settings), HTTP port and log
+# certificate, keys, as *_FILE settings), data files (SN_<NAME>_SEED_DIR
+# when services/NAME/seed exists), HTTP port and log
 # ($SN_LOG_DIR/NAME.log), and wait up to 30 s (SN_READY_TIMEOUT) for each
 # to answer GET /readyz with 200. With TLS (the default; SN_LOCAL_TLS=0
 # for ipc:// and HTTP) every NNG link is tls+tcp://127.0.0.1:PORT with
@@ -908,6 +910,11 @@ _sn_services_start_once() {
 			"SN_HTTP_PORT=${ports[$i]}"
 			"SN_LOG_LEVEL=${SN_LOG_LEVEL:-info}"
 			"SN_SCHEMA_DIR=$schema_dir")
+		# A service with data files loaded at start (services/NAME/seed:
+		# services' departments and projects) reads them from the tree.
+		if [[ -d $SN_ROOT/services/$n/seed ]]; then
+			own+=("SN_${key}_SEED_DIR=$SN_ROOT/services/$n/seed")
+		fi
 		mapfile -t -O "${#own[@]}" own < <(_sn_service_secrets "$n")
 		if [[ $n == supervision && -n $inspection_url ]]; then
 			own+=("SN_INSPECTION_URL=$inspection_url")

@@ -2,7 +2,8 @@
  * The application path end to end (issue 3): the real intake,
  * verification, investigation and approval binaries and agency-sim, a
  * real PostgreSQL, real NNG sockets; every step through the HTTP APIs
- * with distinct staff users.
+ * with distinct staff users. services (issue 13) runs beside them,
+ * following intake's, approval's and emergency's real streams.
  *
  *   e2e_application_path filed | agency_down | duties | bad_input
  *
@@ -59,6 +60,7 @@ setup(const char *banks_down)
 	e2e_start_service("verification", P_VERIF, NULL);
 	e2e_start_service("investigation", P_INVEST, NULL);
 	e2e_start_service("approval", P_APPROVAL, NULL);
+	e2e_start_service("services", P_SERVICES, NULL);
 }
 
 static char *

@@ -22,6 +22,7 @@ th  T;
 int P_INTAKE, P_VERIF, P_INVEST, P_APPROVAL, P_DISB, P_BANK, P_EMERG;
 int P_AGENCY;
 int P_SUPER;
+int P_SERVICES;
 
 static sn_auth *auth;
 static int      keyseq;
@@ -51,9 +52,9 @@ static int     nrunning;
 void
 e2e_setup(void)
 {
-	static const char *const pubs[]
-	    = { "intake", "verification", "investigation", "approval",
-		      "emergency", "disbursement", "identity", "supervision" };
+	static const char *const pubs[] = { "intake", "verification",
+		"investigation", "approval", "emergency", "disbursement",
+		"identity", "supervision", "services" };
 	for (size_t i = 0; i < sizeof(pubs) / sizeof(pubs[0]); i++)
 		th_publisher(&T, pubs[i]);
 	TH_CHECK(
@@ -68,6 +69,7 @@ e2e_setup(void)
 	P_EMERG    = th_free_port();
 	P_AGENCY   = th_free_port();
 	P_SUPER    = th_free_port();
+	P_SERVICES = th_free_port();
 	nrunning   = 0;
 	test_clock = false;
 	shift_s    = 0;

@@ -32,6 +32,8 @@ extern int P_INTAKE, P_VERIF, P_INVEST, P_APPROVAL, P_DISB, P_BANK, P_EMERG;
 extern int P_AGENCY;
 /* supervision's HTTP port (issue 12). */
 extern int P_SUPER;
+/* services' HTTP port (issue 13: referrals, service projects). */
+extern int P_SERVICES;
 
 /* Declares the publishers, opens the token signer, picks the ports and
  * names the agency-sim fixture file (e2e_fixture_path). */
