@@ -15,6 +15,7 @@
 #include "sn/log.h"
 #include "sn/page.h"
 #include "sn/pay/v1/payment.pb-c.h"
+#include "sn/services/v1/services.pb-c.h"
 #include "sn/supervision/v1/supervision.pb-c.h"
 #include "sn/uuid.h"
 
@@ -1452,6 +1453,44 @@ referral_answer(sn_tx *tx, const supervision_event *e, const char *referral)
 	return sn_tx_query(tx, SQL_ANSWER_ADD, 2, v, NULL, NULL);
 }
 
+/* services routed an emergency referral to a department: it is taken
+ * up, and from here services' deadline (referral.overdue) is the one
+ * that counts. */
+static sn_err
+on_routed(sn_tx *tx, const supervision_event *e)
+{
+	const Sn__Services__V1__ReferralRouted *m
+	    = (const Sn__Services__V1__ReferralRouted *) e->msg;
+
+	return referral_answer(tx, e, m->emergency_referral_id);
+}
+
+/* services' own word that a department let a referral pass its kind's
+ * deadline unanswered: raised as it comes (services publishes it once;
+ * an answer in time means none). A late answer leaves the alert: the
+ * delay is the finding, and the answer is on the household's chain. */
+static sn_err
+on_referral_overdue(sn_tx *tx, const supervision_event *e)
+{
+	const Sn__Services__V1__ReferralOverdue *m
+	    = (const Sn__Services__V1__ReferralOverdue *) e->msg;
+	char summary[200];
+
+	if (empty(m->referral_id))
+		return SN_OK;
+	snprintf(summary, sizeof(summary),
+	    "the referral (%s) to %s had no answer by %s", m->kind,
+	    m->department, m->deadline_date);
+	json_t   *ev = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	      "referral_id", m->referral_id, "household_id", m->household_id,
+	      "application_id", m->application_id, "department", m->department,
+	      "kind", m->kind, "deadline_date", m->deadline_date, "event_id",
+	      e->ev->id);
+	alert_new a  = { ANOMALY_OVERDUE, m->referral_id, "referral",
+		 m->township_code, "", e->ev->id, ANOMALY_MEDIUM, summary, ev };
+	return ev != NULL ? raise_alert(tx, &a) : SN_ENOMEM;
+}
+
 static void
 referrals_due(sn_tx *tx, PGresult *res, void *arg)
 {
@@ -1792,6 +1831,8 @@ static const struct {
 	{ "case.stage_changed", on_stage },
 	{ "case.overdue", on_overdue },
 	{ "staff.acted", on_acted },
+	{ "referral.routed", on_routed },
+	{ "referral.overdue", on_referral_overdue },
 };
 
 sn_err
@@ -1801,15 +1842,8 @@ supervision_anomaly_on_event(
 	const char *type = e->ev->type;
 
 	(void) s;
-	if (e->msg == NULL) {
-		/* The answer to a referral of a service this version does
-		 * not know yet (design section 1, `services`): its subject
-		 * is the referral. */
-		if (is(type, "referral.answered")
-		    || is(type, "referral.routed"))
-			return referral_answer(tx, e, e->ev->subject);
+	if (e->msg == NULL)
 		return SN_OK;
-	}
 	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
 		if (is(handlers[i].type, type))
 			return handlers[i].fn(tx, e);

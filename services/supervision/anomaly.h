@@ -57,11 +57,19 @@
  *                      period "<metric>:<district month>".
  *   overdue            a case past its deadline (approval's case.overdue,
  *                      held cases included: their clock runs on; period
- *                      "case"), and a referral (referral.created) with no
- *                      answer SN_SUPERVISION_REFERRAL_DAYS days after it
- *                      (the answer: an application submitted from it, or
- *                      an event referral.answered or referral.routed
- *                      whose subject is it; period "referral").
+ *                      "case"); an emergency referral (referral.created)
+ *                      not taken up SN_SUPERVISION_REFERRAL_DAYS days
+ *                      after it (taken up: an application submitted from
+ *                      it, or services routing it to a department,
+ *                      referral.routed naming it as its
+ *                      emergency_referral_id); and a referral services
+ *                      routed that its department left unanswered past
+ *                      the kind's deadline (services' referral.overdue,
+ *                      authoritative for services' referrals: one
+ *                      answered in time, referral.answered, has none; a
+ *                      late answer leaves the alert open). Subject the
+ *                      referral (emergency's or services' id), period
+ *                      "referral".
  *
  * Each rule gathers its facts in SQL and decides in anomaly_rules.h.
  * Facts are recorded by the on_event hook (tables anomaly_*), which runs

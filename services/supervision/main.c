@@ -118,7 +118,10 @@ static const sn_setting_doc settings[] = {
 	    "a township stands out from this many tenths of a standard error, "
 	    "1-1000 (default 20)" },
 	{ "SN_SUPERVISION_REFERRAL_DAYS",
-	    "days a referral may wait for its answer, 1-366 (default 15)" },
+	    "days an emergency referral may wait to be taken up (an "
+	    "application from it, or services routing it; services' own "
+	    "referral.overdue judges departments' answers), 1-366 (default "
+	    "15)" },
 	{ NULL, NULL },
 };
 

@@ -35,9 +35,11 @@
  *   not raise again); SIGKILL and restart: still once.
  * scans: township_outlier (of four townships, the one approving far more
  *   and the one overriding the rules far more; the others not) and
- *   overdue (approval's case.overdue of a held case; a referral with no
- *   answer past its days; not one answered by an application or by a
- *   referral.answered event); SIGKILL and restart: still once.
+ *   overdue (approval's case.overdue of a held case; an emergency
+ *   referral nothing took up past its days; not one taken up by an
+ *   application or routed by services; services' referral.overdue, on
+ *   the household, and left open by a late answer; none for a referral
+ *   answered in time); SIGKILL and restart: still once.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -57,6 +59,7 @@
 #include "sn/identity/v1/identity.pb-c.h"
 #include "sn/idnum.h"
 #include "sn/pay/v1/payment.pb-c.h"
+#include "sn/services/v1/services.pb-c.h"
 #include "sn/supervision/v1/supervision.pb-c.h"
 
 #ifndef SN_SUPERVISION_BIN
@@ -83,7 +86,7 @@ static const char *outlier_env = "SN_SUPERVISION_OUTLIER_SCAN_MS=300";
 
 /* The publishers the test plays. */
 static const char *const PLAYED[] = { "intake", "investigation", "approval",
-	"emergency", "disbursement", "identity" };
+	"emergency", "disbursement", "identity", "services" };
 #define NPLAYED (sizeof(PLAYED) / sizeof(PLAYED[0]))
 
 /* Starts supervision (again: the same schema) with the test's settings
@@ -1118,6 +1121,86 @@ referral(const char *id, Sn__Assist__V1__ReferralKind kind, const char *at)
 	put("emergency", "referral.created", id, &m.base, at);
 }
 
+/* services' referral.routed of referral id to medical_insurance: for
+ * application app, or from the emergency referral emergency (both may be
+ * ""). */
+static void
+routed(const char *id, const char *app, const char *emergency)
+{
+	Sn__Services__V1__ReferralRouted m
+	    = SN__SERVICES__V1__REFERRAL_ROUTED__INIT;
+	m.referral_id           = (char *) id;
+	m.household_id          = (char *) (app[0] != '\0' ? app : emergency);
+	m.application_id        = (char *) app;
+	m.emergency_referral_id = (char *) emergency;
+	m.grant_id              = (char *) (emergency[0] != '\0' ? "g-r" : "");
+	m.source                = emergency[0] != '\0'
+	                   ? SN__SERVICES__V1__REFERRAL_SOURCE__REFERRAL_SOURCE_EMERGENCY
+	                   : SN__SERVICES__V1__REFERRAL_SOURCE__REFERRAL_SOURCE_DECISION;
+	m.type       = SN__SERVICES__V1__ASSISTANCE_TYPE__ASSISTANCE_MEDICAL;
+	m.department = "medical_insurance";
+	m.kind       = "medical_assistance";
+	m.member     = 1;
+	m.deadline_date = "2026-11-20";
+	m.district_code = DISTRICT;
+	m.township_code = T2;
+	m.routed_by     = "off-s";
+	put("services", "referral.routed", id, &m.base, NULL);
+}
+
+static void
+referral_overdue(const char *id, const char *app)
+{
+	Sn__Services__V1__ReferralOverdue m
+	    = SN__SERVICES__V1__REFERRAL_OVERDUE__INIT;
+	m.referral_id    = (char *) id;
+	m.household_id   = (char *) app;
+	m.application_id = (char *) app;
+	m.department     = "medical_insurance";
+	m.kind           = "medical_assistance";
+	m.deadline_date  = "2026-11-20";
+	m.township_code  = T2;
+	put("services", "referral.overdue", id, &m.base, NULL);
+}
+
+static void
+answered(const char *id, const char *app, bool late)
+{
+	Sn__Services__V1__ReferralAnswered m
+	    = SN__SERVICES__V1__REFERRAL_ANSWERED__INIT;
+	m.referral_id    = (char *) id;
+	m.household_id   = (char *) app;
+	m.application_id = (char *) app;
+	m.department     = "medical_insurance";
+	m.kind           = "medical_assistance";
+	m.outcome     = SN__SERVICES__V1__REFERRAL_OUTCOME__REFERRAL_ACCEPTED;
+	m.grant       = "hospital costs above the insurance's";
+	m.from_date   = "2026-11-01";
+	m.answered_by = "med-1";
+	m.late        = late;
+	m.township_code = T2;
+	put("services", "referral.answered", id, &m.base, NULL);
+}
+
+/* services' referrals: S-1 overdue (for app-S, applied first), S-2
+ * answered in time, S-3 overdue and answered late; and the emergency
+ * referral ref-3 routed by services. */
+static void
+services_referrals(void)
+{
+	char s1[19];
+	submitted_from_referral("app-S", idn(s1, 72), "");
+	wait_applied(PLAYED, NPLAYED, "app-S");
+	routed("svc-1", "app-S", "");
+	referral_overdue("svc-1", "app-S");
+	routed("svc-2", "app-S", "");
+	answered("svc-2", "app-S", false);
+	routed("svc-3", "app-S", "");
+	referral_overdue("svc-3", "app-S");
+	answered("svc-3", "app-S", true);
+	routed("svc-4", "", "ref-3");
+}
+
 static void
 scans_scenario(void)
 {
@@ -1142,9 +1225,9 @@ scans_scenario(void)
 	o.deadline_date               = "2026-11-20";
 	o.township_code               = T2;
 	put("approval", "case.overdue", "app-O", &o.base, NULL);
-	/* three referrals made 3 days ago (1 day allowed): R1 unanswered,
-	 * R2 answered by an application, R3 by a referral.answered event
-	 * (a type this version does not know) */
+	/* three emergency referrals made 3 days ago (1 day allowed): R1
+	 * not taken up, R2 taken up by an application, R3 routed by
+	 * services to a department */
 	referral("ref-1", SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_MEDICAL,
 	    "now() - interval '3 days'");
 	referral("ref-2", SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_DIBAO,
@@ -1154,10 +1237,7 @@ scans_scenario(void)
 	referral("ref-4", SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_MEDICAL,
 	    NULL);
 	submitted_from_referral("app-R2", idn(r2, 71), "ref-2");
-	Sn__Assist__V1__ApplicationWithdrawn any
-	    = SN__ASSIST__V1__APPLICATION_WITHDRAWN__INIT;
-	any.application_id = "x";
-	put("emergency", "referral.answered", "ref-3", &any.base, NULL);
+	services_referrals();
 	wait_applied(PLAYED, NPLAYED, "the decisions");
 	/* Scanned only once everything is in: a scan of half the
 	 * decisions, or of a referral whose answer is not in yet, would
@@ -1178,14 +1258,16 @@ scans_scenario(void)
 	wait_alert("township_outlier", T4, override);
 	wait_alert("overdue", "app-O", "case");
 	wait_alert("overdue", "ref-1", "referral");
+	wait_alert("overdue", "svc-1", "referral");
+	wait_alert("overdue", "svc-3", "referral");
 	wait_scans(3, "the scans");
 	TH_CHECK(&T, alerts("township_outlier") == 2,
 	    "township_outlier alerts: %lld (only T1's approvals and T4's "
 	    "overrides stand out)",
 	    (long long) alerts("township_outlier"));
-	TH_CHECK(&T, alerts("overdue") == 2,
-	    "overdue alerts: %lld (not the answered referrals, not the new "
-	    "one)",
+	TH_CHECK(&T, alerts("overdue") == 4,
+	    "overdue alerts: %lld (the case, ref-1, svc-1 and svc-3: not the "
+	    "referrals taken up or answered in time, not the new one)",
 	    (long long) alerts("overdue"));
 
 	json_t *al = alert_of("township_outlier", T1, approval);
@@ -1236,15 +1318,34 @@ scans_scenario(void)
 	    jstr(ev, "created_on"));
 	free(made);
 	json_decref(al);
+	/* services' word: on the household, named by its department, kind
+	 * and deadline; open though answered late */
+	al = alert_of("overdue", "svc-1", "referral");
+	ev = evidence(al);
+	TH_CHECK(&T,
+	    strcmp(jstr(ev, "department"), "medical_insurance") == 0
+	        && strcmp(jstr(ev, "kind"), "medical_assistance") == 0
+	        && strcmp(jstr(ev, "deadline_date"), "2026-11-20") == 0
+	        && strcmp(jstr(al, "household_id"), "app-S") == 0
+	        && strcmp(jstr(al, "township_code"), T2) == 0
+	        && strcmp(jstr(al, "severity"), "medium") == 0,
+	    "services' overdue referral: %s, %s, household %s",
+	    jstr(ev, "department"), jstr(ev, "deadline_date"),
+	    jstr(al, "household_id"));
+	json_decref(al);
+	al = alert_of("overdue", "svc-3", "referral");
+	TH_CHECK(&T, strcmp(jstr(al, "state"), "open") == 0,
+	    "the referral answered late: its alert is %s", jstr(al, "state"));
+	json_decref(al);
 
 	int64_t raised = published();
-	TH_CHECK(&T, raised == 4, "alert.raised published %lld times",
+	TH_CHECK(&T, raised == 6, "alert.raised published %lld times",
 	    (long long) raised);
 	sigkill_restart(extra);
 	wait_applied(PLAYED, NPLAYED, "after the restart");
 	wait_scans(3, "after the restart");
 	TH_CHECK(&T,
-	    alerts("township_outlier") == 2 && alerts("overdue") == 2
+	    alerts("township_outlier") == 2 && alerts("overdue") == 4
 	        && published() == raised,
 	    "after the restart: %lld outliers, %lld overdue, %lld published",
 	    (long long) alerts("township_outlier"),
