@@ -56,6 +56,9 @@ principal_of(const identity_user_row *u, sn_principal *p)
 	snprintf(p->user, sizeof(p->user), "%s", u->username);
 	snprintf(p->role, sizeof(p->role), "%s", u->role);
 	snprintf(p->juris, sizeof(p->juris), "%s", u->jurisdiction);
+	/* Claim "unit" (issue 13): sn_auth_issue writes it when set. */
+	if (u->unit != NULL)
+		snprintf(p->unit, sizeof(p->unit), "%s", u->unit);
 	if (u->id_number_sealed == NULL)
 		return true;
 	char *idn = NULL;
@@ -500,8 +503,8 @@ boot_inserted(sn_tx *tx, bool inserted, void *arg)
 	        || identity_users_publish(id, tx, b->uid, "system", true,
 	               &(identity_user_view) { id->cfg.admin_user,
 	                   id->cfg.admin_user, IDENTITY_KIND_STAFF,
-	                   "district_admin", id->cfg.admin_juris, false, 0,
-	                   NULL },
+	                   "district_admin", id->cfg.admin_juris, NULL, false,
+	                   0, NULL },
 	               ch, 4)
 	            != SN_OK))
 		return;

@@ -16,6 +16,8 @@ static const char *const staff_roles[]
 /* Issue 12: "hub" is a municipal hub reading supervision's feed. */
 static const char *const service_roles[]
     = { "partner", "department", "hub", NULL };
+/* Issue 13: these act only for their unit (sn/auth.h, claim "unit"). */
+static const char *const unit_roles[] = { "department", "partner", NULL };
 
 bool
 identity_rules_kind_parse(const char *s, identity_kind *out)
@@ -53,17 +55,42 @@ identity_rules_username_valid(const char *s)
 	return n >= 1;
 }
 
+static bool
+in_list(const char *const *list, const char *s)
+{
+	if (s == NULL)
+		return false;
+	for (size_t i = 0; list[i] != NULL; i++)
+		if (strcmp(list[i], s) == 0)
+			return true;
+	return false;
+}
+
 bool
 identity_rules_role_valid(identity_kind kind, const char *role)
 {
-	const char *const *list
-	    = kind == IDENTITY_KIND_SERVICE ? service_roles : staff_roles;
-	if (role == NULL)
-		return false;
-	for (size_t i = 0; list[i] != NULL; i++)
-		if (strcmp(list[i], role) == 0)
-			return true;
-	return false;
+	return in_list(
+	    kind == IDENTITY_KIND_SERVICE ? service_roles : staff_roles, role);
+}
+
+bool
+identity_rules_role_needs_unit(const char *role)
+{
+	return in_list(unit_roles, role);
+}
+
+bool
+identity_rules_unit_ok(const char *role, const char *unit, sn_problem *why)
+{
+	if (unit != NULL && !sn_auth_unit_valid(unit))
+		return sn_problem_set(why, 422, "invalid_unit", "unit",
+		    "a unit is 1 to 47 of a-z 0-9 _ -");
+	if (unit == NULL && identity_rules_role_needs_unit(role))
+		return sn_problem_set(why, 422, "unit_required", "unit",
+		    "a %s account acts only for its unit: give the code of "
+		    "its department or partner",
+		    role);
+	return true;
 }
 
 static bool
@@ -205,7 +232,8 @@ identity_rules_new_user(const identity_new_user *u, const sn_principal *admin,
 		return sn_problem_set(why, 422, "invalid_role", "role",
 		    "not a role of a %s account",
 		    identity_rules_kind_name(u->kind));
-	if (!juris_ok(u->jurisdiction, admin, why))
+	if (!juris_ok(u->jurisdiction, admin, why)
+	    || !identity_rules_unit_ok(u->role, u->unit, why))
 		return false;
 	if (u->kind == IDENTITY_KIND_SERVICE && u->id_number != NULL)
 		return sn_problem_set(why, 422, "unexpected_id_number",
@@ -241,7 +269,7 @@ patch_allowed(const identity_user_view *cur, const identity_patch *p,
 {
 	bool self = strcmp(cur->username, admin->user) == 0;
 	if (p->display_name == NULL && p->role == NULL
-	    && p->jurisdiction == NULL && !p->has_disabled
+	    && p->jurisdiction == NULL && !p->has_unit && !p->has_disabled
 	    && p->password == NULL && !p->unlock)
 		return sn_problem_set(
 		    why, 422, "empty_patch", NULL, "nothing to change");
@@ -250,6 +278,12 @@ patch_allowed(const identity_user_view *cur, const identity_patch *p,
 		    "not a role of a %s account",
 		    identity_rules_kind_name(cur->kind));
 	if (p->jurisdiction != NULL && !juris_ok(p->jurisdiction, admin, why))
+		return false;
+	/* The role and the unit as the patch leaves them, checked when it
+	 * gives either (see rules.h for accounts older than units). */
+	if ((p->role != NULL || p->has_unit)
+	    && !identity_rules_unit_ok(p->role != NULL ? p->role : cur->role,
+	        p->has_unit ? p->unit : cur->unit, why))
 		return false;
 	if (p->password != NULL
 	    && !identity_rules_password_ok(p->password, cur->username, why))
@@ -279,6 +313,10 @@ identity_rules_patch(const identity_user_view *cur, const identity_patch *p,
 	if (changes(cur->jurisdiction, p->jurisdiction))
 		add_change(out, n, "jurisdiction", cur->jurisdiction,
 		    p->jurisdiction);
+	const char *unit_was = cur->unit != NULL ? cur->unit : "";
+	const char *unit_now = p->unit != NULL ? p->unit : "";
+	if (p->has_unit && strcmp(unit_was, unit_now) != 0)
+		add_change(out, n, "unit", unit_was, unit_now);
 	if (p->has_disabled && p->disabled != cur->disabled)
 		add_change(out, n, "disabled",
 		    cur->disabled ? "true" : "false",

@@ -45,6 +45,22 @@ bool identity_rules_username_valid(const char *s);
 bool identity_rules_role_valid(identity_kind kind, const char *role);
 
 /*
+ * True if role acts only for a unit and so requires one (issue 13):
+ * department (a member department's account) and partner (a service
+ * project partner's). NULL is false.
+ */
+bool identity_rules_role_needs_unit(const char *role);
+
+/*
+ * Whether a user of role may have unit (NULL: none): a unit is
+ * 1..47 of a-z 0-9 _ - (sn_auth_unit_valid; 422 invalid_unit, "" too),
+ * optional for every role and required for the roles that need one
+ * (422 unit_required). Field "unit" either way.
+ */
+bool identity_rules_unit_ok(
+    const char *role, const char *unit, sn_problem *why);
+
+/*
  * The password policy: IDENTITY_PASSWORD_MIN..MAX bytes of valid UTF-8
  * without control characters, not the user name (case-insensitive), not
  * one character repeated. false with *why (422 weak_password or
@@ -135,13 +151,15 @@ typedef struct identity_new_user {
 	identity_kind kind;
 	const char   *role;
 	const char   *jurisdiction;
+	const char   *unit;      /* NULL: none (identity_rules_unit_ok) */
 	const char   *id_number; /* staff: required; service: must be NULL */
 	const char   *password;
 } identity_new_user;
 
 /*
  * Whether admin may create u: user name, role for the kind, division
- * code within admin's jurisdiction (403 outside_jurisdiction), identity
+ * code within admin's jurisdiction (403 outside_jurisdiction), the unit
+ * for the role (identity_rules_unit_ok), identity
  * number (staff only; sn/idnum.h with today_yyyymmdd), password policy.
  */
 bool identity_rules_new_user(const identity_new_user *u,
@@ -154,6 +172,7 @@ typedef struct identity_user_view {
 	identity_kind kind;
 	const char   *role;
 	const char   *jurisdiction;
+	const char   *unit; /* NULL when none */
 	bool          disabled;
 	int32_t       failed_logins;
 	const char   *locked_until; /* RFC 3339, or NULL when not set */
@@ -164,6 +183,8 @@ typedef struct identity_patch {
 	const char *display_name;
 	const char *role;
 	const char *jurisdiction;
+	bool        has_unit; /* unit given: a code, or NULL to clear it */
+	const char *unit;
 	bool        has_disabled;
 	bool        disabled;
 	const char *password; /* a reset */
@@ -183,7 +204,11 @@ typedef struct identity_change {
  * (*n of them, possibly none) in out. Refused: an empty patch (422
  * empty_patch), a role the kind does not take (422 invalid_role), a bad
  * division code (422 invalid_jurisdiction) or one outside admin's (403
- * outside_jurisdiction), a weak password, changing one's own role (403
+ * outside_jurisdiction), a malformed unit or, when the patch gives a
+ * role or a unit, a user left without the unit its role requires
+ * (identity_rules_unit_ok; an account of such a role made before units
+ * existed can still be disabled, renamed, reset or unlocked without
+ * one), a weak password, changing one's own role (403
  * cannot_change_own_role) or disabling oneself (403 cannot_disable_self).
  * cur must be within admin's jurisdiction (the caller checks: 403).
  */

@@ -12,7 +12,7 @@
 
 #define USER_COLS                                                             \
 	" u.id, u.username, u.display_name, u.kind, u.role,"                  \
-	" u.jurisdiction, u.id_number_sealed, u.password_hash,"               \
+	" u.jurisdiction, u.unit, u.id_number_sealed, u.password_hash,"       \
 	" u.failed_logins, extract(epoch FROM u.locked_until)::bigint"        \
 	"  AS locked_until_s, utc_text(u.locked_until) AS locked_until,"      \
 	" u.disabled"
@@ -67,8 +67,8 @@ static const char SQL_USER_TOKENS_REVOKE[]
 static const char SQL_USER_INSERT[]
     = "INSERT INTO users (id, username, display_name, kind, role,"
       " jurisdiction, id_number_sealed, id_number_index, password_hash,"
-      " created_by)"
-      " SELECT $1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10"
+      " created_by, unit)"
+      " SELECT $1::uuid, $2, $3, $4, $5, $6, $7, $8, $9, $10, $12"
       " WHERE NOT $11::boolean OR NOT EXISTS (SELECT 1 FROM users)"
       " ON CONFLICT DO NOTHING RETURNING id";
 
@@ -76,6 +76,7 @@ static const char SQL_USER_UPDATE[]
     = "UPDATE users SET display_name = coalesce($2, display_name),"
       " role = coalesce($3, role),"
       " jurisdiction = coalesce($4, jurisdiction),"
+      " unit = CASE WHEN $8::boolean THEN $9 ELSE unit END,"
       " disabled = coalesce($5::boolean, disabled),"
       " password_hash = coalesce($6, password_hash),"
       " failed_logins = CASE WHEN $7::boolean THEN 0"
@@ -179,6 +180,7 @@ static const sn_col user_cols[] = {
 	SN_COL(identity_user_row, kind, SN_COL_TEXT),
 	SN_COL(identity_user_row, role, SN_COL_TEXT),
 	SN_COL(identity_user_row, jurisdiction, SN_COL_TEXT),
+	SN_COL_OPT(identity_user_row, unit, SN_COL_TEXT, has_unit),
 	SN_COL_OPT(identity_user_row, id_number_sealed, SN_COL_TEXT,
 	    has_id_number_sealed),
 	SN_COL(identity_user_row, password_hash, SN_COL_TEXT),
@@ -385,21 +387,22 @@ sn_err
 identity_store_user_insert(
     sn_tx *tx, const identity_user_new *u, identity_insert_op *op)
 {
-	const char *v[11] = { u->id, u->username, u->display_name, u->kind,
+	const char *v[12] = { u->id, u->username, u->display_name, u->kind,
 		u->role, u->jurisdiction, u->id_number_sealed,
 		u->id_number_index, u->password_hash, u->created_by,
-		u->only_if_none ? "true" : "false" };
-	return sn_tx_query(tx, SQL_USER_INSERT, 11, v, on_insert, op);
+		u->only_if_none ? "true" : "false", u->unit };
+	return sn_tx_query(tx, SQL_USER_INSERT, 12, v, on_insert, op);
 }
 
 sn_err
 identity_store_user_update(
     sn_tx *tx, const char *id, const identity_patch *p, const char *new_hash)
 {
-	const char *v[7] = { id, p->display_name, p->role, p->jurisdiction,
+	const char *v[9] = { id, p->display_name, p->role, p->jurisdiction,
 		p->has_disabled ? (p->disabled ? "true" : "false") : NULL,
-		new_hash, p->unlock ? "true" : "false" };
-	return sn_tx_query(tx, SQL_USER_UPDATE, 7, v, NULL, NULL);
+		new_hash, p->unlock ? "true" : "false",
+		p->has_unit ? "true" : "false", p->unit };
+	return sn_tx_query(tx, SQL_USER_UPDATE, 9, v, NULL, NULL);
 }
 
 sn_err

@@ -1,7 +1,7 @@
 /*
  * store.h - every SQL statement of identity, and its rows turned into
- * structs (schema/001_init.sql holds the tables and the user_doc view
- * that renders a user as the API shows it).
+ * structs (schema/001_init.sql holds the tables, 002_unit.sql the unit
+ * and the user_doc view that renders a user as the API shows it).
  *
  * Functions taking an sn_tx queue their statement on it (sn/db.h: sent at
  * once, results in order); those taking an sn_db run a read of their
@@ -41,6 +41,8 @@ typedef struct identity_user_row {
 	const char *kind;
 	const char *role;
 	const char *jurisdiction;
+	const char *unit; /* NULL when none */
+	bool        has_unit;
 	const char *id_number_sealed; /* NULL for service accounts */
 	bool        has_id_number_sealed;
 	const char *password_hash;
@@ -132,6 +134,7 @@ typedef struct identity_user_new {
 	const char *kind;
 	const char *role;
 	const char *jurisdiction;
+	const char *unit;             /* NULL: none */
 	const char *id_number_sealed; /* NULL: none */
 	const char *id_number_index;  /* NULL: none */
 	const char *password_hash;
@@ -149,8 +152,8 @@ typedef struct identity_insert_op {
 sn_err identity_store_user_insert(
     sn_tx *tx, const identity_user_new *u, identity_insert_op *op);
 
-/* Applies a checked patch to user id (NULL members unchanged; unlock
- * clears the failure count and the lock). */
+/* Applies a checked patch to user id (NULL members unchanged; the unit
+ * as has_unit says; unlock clears the failure count and the lock). */
 sn_err identity_store_user_update(
     sn_tx *tx, const char *id, const identity_patch *p, const char *new_hash);
 

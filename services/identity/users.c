@@ -55,6 +55,7 @@ identity_users_publish(identity *id, sn_tx *tx, const char *uid,
 	ev.kind         = (char *) identity_rules_kind_name(after->kind);
 	ev.role         = (char *) after->role;
 	ev.jurisdiction = (char *) after->jurisdiction;
+	ev.unit         = (char *) (after->unit != NULL ? after->unit : "");
 	ev.disabled     = after->disabled;
 	ev.created      = created;
 	ev.n_changes    = n;
@@ -240,13 +241,15 @@ on_created(sn_tx *tx, bool inserted, void *arg)
 	identity_change    ch[]  = { { "username", "", u->username },
 		    { "display_name", "", u->display_name }, { "kind", "", kind },
 		    { "role", "", u->role },
-		    { "jurisdiction", "", u->jurisdiction } };
+		    { "jurisdiction", "", u->jurisdiction },
+		    { "unit", "", u->unit } };
+	size_t             n     = u->unit != NULL ? 6 : 5;
 	identity_user_view after = { u->username, u->display_name, u->kind,
-		u->role, u->jurisdiction, false, 0, NULL };
-	if (identity_store_changes_insert(tx, ur->new_id, p->user, ch, 5)
+		u->role, u->jurisdiction, u->unit, false, 0, NULL };
+	if (identity_store_changes_insert(tx, ur->new_id, p->user, ch, n)
 	        != SN_OK
 	    || identity_users_publish(
-	           ur->id, tx, ur->new_id, p->user, true, &after, ch, 5)
+	           ur->id, tx, ur->new_id, p->user, true, &after, ch, n)
 	        != SN_OK) {
 		if (!sn_tx_failed(tx))
 			sn_http_tx_fail(ur->req, tx, 503, "unavailable",
@@ -283,6 +286,7 @@ create_begin(sn_http_req *req, sn_tx *tx, void *arg)
 		.kind                = identity_rules_kind_name(ur->u.kind),
 		.role                = ur->u.role,
 		.jurisdiction        = ur->u.jurisdiction,
+		.unit                = ur->u.unit,
 		.id_number_sealed    = sealed,
 		.id_number_index     = sealed != NULL ? index : NULL,
 		.password_hash       = ur->hash,
@@ -300,10 +304,11 @@ bool
 identity_users_decode_new(
     const json_t *b, identity_new_user *u, sn_problem *why)
 {
-	static const char *const keys[] = { "username", "display_name", "kind",
-		"role", "jurisdiction", "id_number", "password", NULL };
-	const unsigned           req    = SN_IN_REQUIRED | SN_IN_NONEMPTY;
-	const char              *kind   = NULL;
+	static const char *const keys[]
+	    = { "username", "display_name", "kind", "role", "jurisdiction",
+		      "unit", "id_number", "password", NULL };
+	const unsigned req  = SN_IN_REQUIRED | SN_IN_NONEMPTY;
+	const char    *kind = NULL;
 	memset(u, 0, sizeof(*u));
 	if (!sn_in_only(b, keys, "", why)
 	    || !sn_in_str(b, "username", "", req, 64, &u->username, why)
@@ -313,6 +318,7 @@ identity_users_decode_new(
 	    || !sn_in_str(b, "role", "", req, 32, &u->role, why)
 	    || !sn_in_str(
 	        b, "jurisdiction", "", req, 16, &u->jurisdiction, why)
+	    || !sn_in_str(b, "unit", "", SN_IN_NULLABLE, 47, &u->unit, why)
 	    || !sn_in_str(
 	        b, "id_number", "", SN_IN_NULLABLE, 18, &u->id_number, why))
 		return false;
@@ -361,6 +367,7 @@ write_patch(user_req *ur, sn_tx *tx, const identity_user_row *u,
 		kind,
 		p->role != NULL ? p->role : u->role,
 		p->jurisdiction != NULL ? p->jurisdiction : u->jurisdiction,
+		p->has_unit ? p->unit : u->unit,
 		p->has_disabled ? p->disabled : u->disabled,
 		0,
 		NULL,
@@ -405,8 +412,8 @@ on_patch_row(sn_tx *tx, sn_err err, const identity_user_row *u, void *arg)
 		return;
 	}
 	identity_user_view cur = { u->username, u->display_name,
-		IDENTITY_KIND_STAFF, u->role, u->jurisdiction, u->disabled,
-		u->failed_logins, u->locked_until };
+		IDENTITY_KIND_STAFF, u->role, u->jurisdiction, u->unit,
+		u->disabled, u->failed_logins, u->locked_until };
 	(void) identity_rules_kind_parse(u->kind, &cur.kind);
 	sn_problem_clear(&why);
 	if (!identity_rules_patch(&cur, &ur->p, p, ch, &n, &why)) {
@@ -441,16 +448,19 @@ bool
 identity_users_decode_patch(
     const json_t *b, identity_patch *p, sn_problem *why)
 {
-	static const char *const keys[] = { "display_name", "role",
-		"jurisdiction", "disabled", "password", "unlock", NULL };
-	const unsigned           ne     = SN_IN_NONEMPTY;
+	static const char *const keys[]
+	    = { "display_name", "role", "jurisdiction", "unit", "disabled",
+		      "password", "unlock", NULL };
+	const unsigned ne = SN_IN_NONEMPTY;
 	memset(p, 0, sizeof(*p));
 	p->has_disabled = json_object_get(b, "disabled") != NULL;
+	p->has_unit     = json_object_get(b, "unit") != NULL; /* null clears */
 	if (!sn_in_only(b, keys, "", why)
 	    || !sn_in_str(b, "display_name", "", ne, IDENTITY_DISPLAY_NAME_MAX,
 	        &p->display_name, why)
 	    || !sn_in_str(b, "role", "", ne, 32, &p->role, why)
 	    || !sn_in_str(b, "jurisdiction", "", ne, 16, &p->jurisdiction, why)
+	    || !sn_in_str(b, "unit", "", SN_IN_NULLABLE, 47, &p->unit, why)
 	    || !sn_in_bool(b, "disabled", "", 0, &p->disabled, why)
 	    || !sn_in_bool(b, "unlock", "", 0, &p->unlock, why))
 		return false;

@@ -222,9 +222,13 @@ id_provision(struct session *se)
 	unsigned bump;
 
 	/* Partners and departments are service accounts, without an
-	 * identity number; everyone else is staff. */
+	 * identity number; everyone else is staff. They act only for their
+	 * unit, which identity requires of them (issue 13): the driver's
+	 * accounts (dept-1, agency-operator) are units of their own name. */
 	bool service = strcmp(se->role, "partner") == 0
 	    || strcmp(se->role, "department") == 0;
+	const char *unit
+	    = service && sn_auth_unit_valid(se->user) ? se->user : NULL;
 
 	random_password(se->password);
 	for (bump = 0; bump < 8; bump++) {
@@ -238,6 +242,8 @@ id_provision(struct session *se)
 		    "jurisdiction", se->juris, "password", se->password);
 		if (!service)
 			json_object_set_new(u, "id_number", json_string(idn));
+		if (unit != NULL)
+			json_object_set_new(u, "unit", json_string(unit));
 		st = id_call("POST", "/users", admin_token(), u, &resp);
 		if (st == 201) {
 			free(resp);
@@ -256,11 +262,12 @@ id_provision(struct session *se)
 	if (bump == 8)
 		id_fail("POST /users (no free id_number)", se->user, st, NULL);
 	snprintf(path, sizeof(path), "/users/%s", id);
-	st = id_call("PATCH", path, admin_token(),
-	    json_pack("{s:s, s:s, s:s, s:b, s:b}", "password", se->password,
-	        "role", se->role, "jurisdiction", se->juris, "disabled", 0,
-	        "unlock", 1),
-	    &resp);
+	json_t *patch = json_pack("{s:s, s:s, s:s, s:b, s:b}", "password",
+	    se->password, "role", se->role, "jurisdiction", se->juris,
+	    "disabled", 0, "unlock", 1);
+	if (unit != NULL) /* also for an account made before units */
+		json_object_set_new(patch, "unit", json_string(unit));
+	st = id_call("PATCH", path, admin_token(), patch, &resp);
 	if (st != 200)
 		id_fail("PATCH /users/{id}", se->user, st, resp);
 	free(resp);

@@ -1,7 +1,8 @@
 /*
  * The pure rules of identity, as tables: user names, the password
  * policy, roles per kind, the lockout arithmetic of a login, the refresh
- * decision, and an administrator's creation and change of a user.
+ * decision, the unit a role requires, and an administrator's creation
+ * and change of a user.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -113,6 +114,61 @@ roles(void **state)
 	assert_true(identity_rules_kind_parse("service", &k));
 	assert_int_equal(k, IDENTITY_KIND_SERVICE);
 	assert_false(identity_rules_kind_parse("robot", &k));
+}
+
+/* Issue 13: department and partner act only for their unit; every other
+ * role may have one or none. */
+static void
+units(void **state)
+{
+	static const struct {
+		const char *role;
+		const char *unit;
+		const char *code; /* NULL: accepted */
+	} cases[] = {
+		{ "department", "medical_insurance", NULL },
+		{ "department", "human_resources", NULL },
+		{ "partner", "first-street-social-work-station", NULL },
+		{ "department", NULL, "unit_required" },
+		{ "partner", NULL, "unit_required" },
+		{ "hub", NULL, NULL },
+		{ "hub", "city-hub", NULL },
+		{ "clerk", NULL, NULL },
+		{ "district_admin", NULL, NULL },
+		{ "clerk", "education", NULL },
+		{ "department", "", "invalid_unit" },
+		{ "department", "Health", "invalid_unit" },
+		{ "partner", "first street", "invalid_unit" },
+		{ "clerk", "civil.affairs", "invalid_unit" },
+		{ "department",
+		    "x2345678901234567890123456789012345678901234567",
+		    NULL }, /* 47 */
+		{ "department",
+		    "x23456789012345678901234567890123456789012345678",
+		    "invalid_unit" }, /* 48 */
+		{ "department", "\xe5\x8c\xbb\xe4\xbf\x9d", "invalid_unit" },
+	};
+	(void) state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		sn_problem why;
+		sn_problem_clear(&why);
+		bool ok = identity_rules_unit_ok(
+		    cases[i].role, cases[i].unit, &why);
+		if (ok != (cases[i].code == NULL))
+			fail_msg("unit case %zu (%s, %s): ok=%d", i,
+			    cases[i].role, cases[i].unit ? cases[i].unit : "-",
+			    ok);
+		if (!ok) {
+			assert_string_equal(why.code, cases[i].code);
+			assert_string_equal(why.field, "unit");
+			assert_int_equal(why.status, 422);
+		}
+	}
+	assert_true(identity_rules_role_needs_unit("department"));
+	assert_true(identity_rules_role_needs_unit("partner"));
+	assert_false(identity_rules_role_needs_unit("hub"));
+	assert_false(identity_rules_role_needs_unit("clerk"));
+	assert_false(identity_rules_role_needs_unit(NULL));
 }
 
 /* The lockout arithmetic: max 5 failures, 900 s. */
@@ -271,7 +327,7 @@ new_users(void **state)
 	idn[18]                       = '\0';
 	sn_principal            admin = admin_of("admin", "220103");
 	const identity_new_user ok = { "li.wei", "Li Wei", IDENTITY_KIND_STAFF,
-		"clerk", "220103001", idn, "a long enough secret" };
+		"clerk", "220103001", NULL, idn, "a long enough secret" };
 	static const struct {
 		int         what; /* which member breaks */
 		const char *code;
@@ -287,6 +343,10 @@ new_users(void **state)
 		{ 7, "unexpected_id_number", 422 },
 		{ 8, "weak_password", 422 },
 		{ 9, NULL, 0 },
+		{ 10, "unit_required", 422 },
+		{ 11, "unit_required", 422 },
+		{ 12, NULL, 0 },
+		{ 13, "invalid_unit", 422 },
 	};
 	(void) state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -315,6 +375,7 @@ new_users(void **state)
 		case 7:
 			u.kind = IDENTITY_KIND_SERVICE;
 			u.role = "partner";
+			u.unit = "first-street-social-work-station";
 			break;
 		case 8:
 			u.password = "short";
@@ -322,7 +383,24 @@ new_users(void **state)
 		case 9:
 			u.kind      = IDENTITY_KIND_SERVICE;
 			u.role      = "department";
+			u.unit      = "medical_insurance";
 			u.id_number = NULL;
+			break;
+		case 10: /* a department without its unit */
+			u.kind      = IDENTITY_KIND_SERVICE;
+			u.role      = "department";
+			u.id_number = NULL;
+			break;
+		case 11: /* a partner without its unit */
+			u.kind      = IDENTITY_KIND_SERVICE;
+			u.role      = "partner";
+			u.id_number = NULL;
+			break;
+		case 12: /* staff may have a unit */
+			u.unit = "education";
+			break;
+		case 13:
+			u.unit = "Education";
 			break;
 		default:
 			break;
@@ -341,11 +419,12 @@ static void
 patches(void **state)
 {
 	sn_principal             admin = admin_of("admin", "220103");
-	const identity_user_view cur   = { "li.wei", "Li Wei",
-		  IDENTITY_KIND_STAFF, "clerk", "220103001", false, 2, NULL };
+	const identity_user_view cur
+	    = { "li.wei", "Li Wei", IDENTITY_KIND_STAFF, "clerk", "220103001",
+		      NULL, false, 2, NULL };
 	const identity_user_view self
 	    = { "admin", "Admin", IDENTITY_KIND_STAFF, "district_admin",
-		      "220103", false, 0, NULL };
+		      "220103", NULL, false, 0, NULL };
 	identity_change ch[IDENTITY_MAX_CHANGES];
 	size_t          n;
 	sn_problem      why;
@@ -408,6 +487,97 @@ patches(void **state)
 	assert_int_equal(n, 1);
 }
 
+/* Issue 13: a patch that gives a role or a unit leaves the user with the
+ * unit its role requires; the unit's changes are recorded. */
+static void
+unit_patches(void **state)
+{
+	sn_principal             admin = admin_of("admin", "220103");
+	const identity_user_view clerk
+	    = { "li.wei", "Li Wei", IDENTITY_KIND_STAFF, "clerk", "220103001",
+		      NULL, false, 0, NULL };
+	const identity_user_view dept
+	    = { "yibao", "Medical insurance", IDENTITY_KIND_SERVICE,
+		      "department", "220103", "health", false, 0, NULL };
+	/* made before units existed */
+	const identity_user_view old
+	    = { "old.partner", "Old partner", IDENTITY_KIND_SERVICE, "partner",
+		      "220103", NULL, false, 3, NULL };
+	static const struct {
+		const char    *what;
+		int            user; /* 0 clerk, 1 dept, 2 old */
+		identity_patch p;
+		const char    *code; /* NULL: accepted */
+		size_t         n;
+		const char    *was, *now; /* the unit's change, if any */
+	} cases[] = {
+		{ "department: another unit", 1,
+		    { .has_unit = true, .unit = "medical_insurance" }, NULL, 1,
+		    "health", "medical_insurance" },
+		{ "department: the same unit", 1,
+		    { .has_unit = true, .unit = "health" }, NULL, 0, NULL,
+		    NULL },
+		{ "department: unit cleared", 1, { .has_unit = true },
+		    "unit_required", 0, NULL, NULL },
+		{ "department: malformed unit", 1,
+		    { .has_unit = true, .unit = "Health" }, "invalid_unit", 0,
+		    NULL, NULL },
+		{ "department becomes partner, keeps its unit", 1,
+		    { .role = "partner" }, NULL, 1, NULL, NULL },
+		{ "department becomes hub, unit cleared", 1,
+		    { .role = "hub", .has_unit = true }, NULL, 2, "health",
+		    "" },
+		{ "clerk: a unit given", 0,
+		    { .has_unit = true, .unit = "education" }, NULL, 1, "",
+		    "education" },
+		{ "clerk: no unit, cleared again", 0, { .has_unit = true },
+		    NULL, 0, NULL, NULL },
+		{ "old partner: a role without a unit", 2,
+		    { .role = "partner" }, "unit_required", 0, NULL, NULL },
+		{ "old partner: its unit given", 2,
+		    { .has_unit = true,
+		        .unit   = "first-street-social-work-station" },
+		    NULL, 1, "", "first-street-social-work-station" },
+		{ "old partner: disabled without a unit", 2,
+		    { .has_disabled = true, .disabled = true }, NULL, 1, NULL,
+		    NULL },
+		{ "old partner: unlocked without a unit", 2,
+		    { .unlock = true }, NULL, 1, NULL, NULL },
+	};
+	(void) state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const identity_user_view *u = cases[i].user == 0 ? &clerk
+		    : cases[i].user == 1                         ? &dept
+		                                                 : &old;
+		identity_change           ch[IDENTITY_MAX_CHANGES];
+		size_t                    n = 99;
+		sn_problem                why;
+		sn_problem_clear(&why);
+		bool ok = identity_rules_patch(
+		    u, &cases[i].p, &admin, ch, &n, &why);
+		if (ok != (cases[i].code == NULL))
+			fail_msg("'%s': ok=%d %s", cases[i].what, ok,
+			    ok ? "" : why.code);
+		if (!ok) {
+			assert_string_equal(why.code, cases[i].code);
+			assert_string_equal(why.field, "unit");
+			assert_int_equal(why.status, 422);
+			continue;
+		}
+		if (n != cases[i].n)
+			fail_msg("'%s': %zu changes", cases[i].what, n);
+		const identity_change *unit = NULL;
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(ch[k].field, "unit") == 0)
+				unit = &ch[k];
+		if ((unit != NULL) != (cases[i].now != NULL)
+		    || (unit != NULL
+		        && (strcmp(unit->old_value, cases[i].was) != 0
+		            || strcmp(unit->new_value, cases[i].now) != 0)))
+			fail_msg("'%s': the unit's change", cases[i].what);
+	}
+}
+
 int
 main(void)
 {
@@ -415,11 +585,13 @@ main(void)
 		cmocka_unit_test(usernames),
 		cmocka_unit_test(passwords),
 		cmocka_unit_test(roles),
+		cmocka_unit_test(units),
 		cmocka_unit_test(login_table),
 		cmocka_unit_test(login_sequence),
 		cmocka_unit_test(refresh_table),
 		cmocka_unit_test(new_users),
 		cmocka_unit_test(patches),
+		cmocka_unit_test(unit_patches),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

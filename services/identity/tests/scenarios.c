@@ -6,7 +6,7 @@
  * tokens. Each scenario is one ctest:
  *
  *   identity_scenarios login | lockout | tokens | refresh | admin |
- *                      bootstrap
+ *                      units | bootstrap
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -853,7 +853,8 @@ admin_scenario(void)
 	snprintf(body, sizeof(body),
 	    "{\"username\":\"partner1\",\"display_name\":\"A partner\","
 	    "\"kind\":\"service\",\"role\":\"partner\",\"jurisdiction\":"
-	    "\"220103\",\"password\":\"service secret 1\"}");
+	    "\"220103\",\"unit\":\"first-street-social-work-station\","
+	    "\"password\":\"service secret 1\"}");
 	json_t *j = call("POST", "/users", admin, "svc-1", body, &st);
 	TH_CHECK(&T, st == 201, "service account: %d", st);
 	json_decref(j);
@@ -872,7 +873,8 @@ admin_scenario(void)
 	json_t *c   = claims(svc);
 	TH_CHECK(&T,
 	    !strcmp(str(c, "role"), "partner")
-	        && json_object_get(c, "idn") == NULL,
+	        && json_object_get(c, "idn") == NULL && str(c, "unit")
+	        && !strcmp(str(c, "unit"), "first-street-social-work-station"),
 	    "the service account's token");
 	json_decref(c);
 
@@ -964,6 +966,216 @@ admin_scenario(void)
 	free(admin);
 }
 
+/* ---- units (issue 13)
+ * ------------------------------------------------------------ */
+
+/* POST /users of a service account of role, with unit unless NULL. */
+static json_t *
+create_service(const char *admin, const char *user, const char *role,
+    const char *unit, int *st)
+{
+	char body[512], u[96] = "";
+	if (unit != NULL)
+		snprintf(u, sizeof(u), "\"unit\":\"%s\",", unit);
+	snprintf(body, sizeof(body),
+	    "{\"username\":\"%s\",\"display_name\":\"Account %s\","
+	    "\"kind\":\"service\",\"role\":\"%s\",\"jurisdiction\":"
+	    "\"220103\",%s\"password\":\"%s\"}",
+	    user, user, role, u, STAFF_PW);
+	return call("POST", "/users", admin, key(), body, st);
+}
+
+/* The principal of an access token, as every other service reads it
+ * (sn_auth_verify with the public key). */
+static sn_principal
+verified(const char *tok)
+{
+	sn_auth     *pub = NULL;
+	sn_principal p;
+	char         bearer[4200];
+	snprintf(bearer, sizeof(bearer), "Bearer %s", tok);
+	TH_CHECK(&T,
+	    sn_auth_open(&pub, th_token_public_pem) == SN_OK
+	        && sn_auth_verify(pub, bearer, &p) == SN_OK,
+	    "the access token does not verify");
+	sn_auth_close(pub);
+	return p;
+}
+
+/* What a refused creation may not leave: the user, its changes, an
+ * event. */
+static void
+nothing_of(const char *user, int64_t events, const char *what)
+{
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.users WHERE username = '%s'",
+	        schema, user)
+	            == 0
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.user_changes c JOIN"
+	               " %s.users u ON u.id = c.user_id"
+	               " WHERE u.username = '%s'",
+	               schema, schema, user)
+	            == 0
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.outbox"
+	               " WHERE topic = 'user.changed'",
+	               schema)
+	            == events,
+	    "%s: something was written", what);
+}
+
+/* A department account without its unit is refused; with it, its tokens
+ * (login and refresh) carry the unit; a change of unit is recorded and
+ * published; staff may have none. */
+static void
+units_scenario(void)
+{
+	int st;
+	start_identity(NULL, true);
+	char   *admin = access_token("admin", ADMIN_PW);
+	int64_t ev    = th_int(&T,
+	       "SELECT count(*) FROM %s.outbox WHERE topic = 'user.changed'",
+	       schema);
+	json_t *j = create_service(admin, "yibao", "department", NULL, &st);
+	TH_CHECK(&T,
+	    st == 422 && !strcmp(err_code(j), "unit_required")
+	        && !strcmp(str(json_object_get(j, "error"), "field"), "unit"),
+	    "a department without a unit: %d %s", st,
+	    err_code(j) ? err_code(j) : "");
+	json_decref(j);
+	nothing_of("yibao", ev, "a department without a unit");
+	j = create_service(admin, "jiedao", "partner", NULL, &st);
+	expect(j, st, 422, "unit_required", "a partner without a unit");
+	j = create_service(
+	    admin, "yibao", "department", "Medical Insurance", &st);
+	expect(j, st, 422, "invalid_unit", "a malformed unit");
+	nothing_of("yibao", ev, "a malformed unit");
+
+	j = create_service(
+	    admin, "yibao", "department", "medical_insurance", &st);
+	TH_CHECK(&T,
+	    st == 201 && str(j, "unit")
+	        && !strcmp(str(j, "unit"), "medical_insurance"),
+	    "a department with its unit: %d", st);
+	char path[128];
+	snprintf(path, sizeof(path), "/users/%s", str(j, "id"));
+	char *uid = strdup(str(j, "id"));
+	json_decref(j);
+	j = call("GET", path, admin, NULL, NULL, &st);
+	TH_CHECK(&T, st == 200 && !strcmp(str(j, "unit"), "medical_insurance"),
+	    "GET /users/{id} does not show the unit");
+	json_decref(j);
+	Sn__Identity__V1__UserChanged *m = outbox_event((int) ev);
+	TH_CHECK(&T,
+	    m->created && !strcmp(m->unit, "medical_insurance")
+	        && m->n_changes == 6 && !strcmp(m->changes[5]->field, "unit")
+	        && !strcmp(m->changes[5]->new_value, "medical_insurance"),
+	    "user.changed of the department's creation");
+	sn__identity__v1__user_changed__free_unpacked(m, NULL);
+
+	/* its tokens carry the unit, after a login and after a refresh */
+	json_t      *pair = login("yibao", STAFF_PW, &st);
+	sn_principal p    = verified(str(pair, "access_token"));
+	TH_CHECK(&T,
+	    st == 200 && !strcmp(p.role, "department")
+	        && !strcmp(p.unit, "medical_insurance"),
+	    "the department's login token: role %s unit '%s'", p.role, p.unit);
+	json_t *again = refresh(str(pair, "refresh_token"), &st);
+	TH_CHECK(&T, st == 200, "refresh: %d", st);
+	p = verified(str(again, "access_token"));
+	TH_CHECK(&T, !strcmp(p.unit, "medical_insurance"),
+	    "the refreshed token's unit '%s'", p.unit);
+	json_decref(again);
+	json_decref(pair);
+
+	/* a change of unit: recorded, published, in the next token; a unit
+	 * cleared is refused, nothing changed */
+	j = call("PATCH", path, admin, key(), "{\"unit\":\"health\"}", &st);
+	TH_CHECK(&T, st == 200 && !strcmp(str(j, "unit"), "health"),
+	    "PATCH unit: %d", st);
+	json_decref(j);
+	m = outbox_event((int) ev + 1);
+	TH_CHECK(&T,
+	    !m->created && !strcmp(m->unit, "health") && m->n_changes == 1
+	        && !strcmp(m->changes[0]->field, "unit")
+	        && !strcmp(m->changes[0]->old_value, "medical_insurance")
+	        && !strcmp(m->changes[0]->new_value, "health"),
+	    "user.changed of the change of unit");
+	sn__identity__v1__user_changed__free_unpacked(m, NULL);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.user_changes WHERE user_id = '%s'"
+	        " AND field = 'unit' AND old_value = 'medical_insurance'"
+	        " AND new_value = 'health' AND changed_by = 'admin'",
+	        schema, uid)
+	        == 1,
+	    "the change of unit is not recorded");
+	char *tok = access_token("yibao", STAFF_PW);
+	p         = verified(tok);
+	TH_CHECK(&T, !strcmp(p.unit, "health"), "after the change: unit '%s'",
+	    p.unit);
+	free(tok);
+	int64_t changes
+	    = th_int(&T, "SELECT count(*) FROM %s.user_changes", schema);
+	j = call("PATCH", path, admin, key(), "{\"unit\":null}", &st);
+	expect(j, st, 422, "unit_required", "a department's unit cleared");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.user_changes", schema)
+	            == changes
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.users WHERE id = '%s'"
+	               " AND unit = 'health'",
+	               schema, uid)
+	            == 1
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.outbox"
+	               " WHERE topic = 'user.changed'",
+	               schema)
+	            == ev + 2,
+	    "the refused PATCH changed something");
+
+	/* staff may have none: no claim "unit" in their tokens */
+	free(create_staff(admin, "zhao.clerk", "clerk", "220103001", 7));
+	j = call("GET", "/users?username=zhao.clerk", admin, NULL, NULL, &st);
+	TH_CHECK(&T,
+	    st == 200
+	        && json_is_null(json_object_get(
+	            json_array_get(json_object_get(j, "items"), 0), "unit")),
+	    "a staff member without a unit does not show unit null");
+	json_decref(j);
+	tok       = access_token("zhao.clerk", STAFF_PW);
+	p         = verified(tok);
+	json_t *c = claims(tok);
+	TH_CHECK(&T,
+	    !strcmp(p.role, "clerk") && p.unit[0] == '\0'
+	        && json_object_get(c, "unit") == NULL,
+	    "a staff token without a unit has a unit claim");
+	json_decref(c);
+	free(tok);
+
+	/* an account of the role made before units still logs in (no
+	 * claim), and is given its unit */
+	th_int(&T,
+	    "WITH u AS (UPDATE %s.users SET unit = NULL WHERE id = '%s'"
+	    " RETURNING 1) SELECT count(*) FROM u",
+	    schema, uid);
+	tok = access_token("yibao", STAFF_PW);
+	TH_CHECK(&T, verified(tok).unit[0] == '\0',
+	    "an account without a unit: its token has one");
+	free(tok);
+	j = call(
+	    "PATCH", path, admin, key(), "{\"role\":\"department\"}", &st);
+	expect(j, st, 422, "unit_required", "the role confirmed, no unit");
+	j = call("PATCH", path, admin, key(),
+	    "{\"unit\":\"medical_insurance\"}", &st);
+	TH_CHECK(&T, st == 200 && !strcmp(str(j, "unit"), "medical_insurance"),
+	    "an old account given its unit: %d", st);
+	json_decref(j);
+	free(uid);
+	free(admin);
+}
+
 static void
 bootstrap_scenario(void)
 {
@@ -1029,6 +1241,7 @@ main(int argc, char **argv)
 		{ "tokens", tokens_scenario },
 		{ "refresh", refresh_scenario },
 		{ "admin", admin_scenario },
+		{ "units", units_scenario },
 		{ "bootstrap", bootstrap_scenario },
 	};
 	return th_main(
