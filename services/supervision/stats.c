@@ -14,25 +14,22 @@
 #include "sn/log.h"
 #include "sn/pay/v1/payment.pb-c.h"
 #include "sn/problem.h"
+#include "sn/services/v1/services.pb-c.h"
 
 const char *const supervision_stats_programmes[] = { "dibao", "tekun",
 	"low_income", "expenditure", "emergency", "price_subsidy",
 	"special_assistance", "service_projects", NULL };
 
-const char *const supervision_stats_dims[]
-    = { "programme", "category", "tier", "township", "month" };
+const char *const supervision_stats_dims[] = { "programme", "category", "tier",
+	"township", "month", "service", "outcome" };
 
-/* Programmes no event feeds yet: answered as 0 with this note. */
+/* Programmes no event feeds yet, answered as 0 with a note why (none
+ * since issue 13's services publishes special assistance and service
+ * projects), NULL-ended. */
 static const struct {
 	const char *programme, *note;
 } notes[] = {
-	{ "special_assistance",
-	    "no events yet: special assistance by the member departments "
-	    "(referrals answered) comes with issue 13; counted here once "
-	    "published" },
-	{ "service_projects",
-	    "no events yet: enrolments in the district's service projects "
-	    "come with issue 13; counted here once published" },
+	{ NULL, NULL },
 };
 
 /* ---- pure functions --------------------------------------------------- */
@@ -302,12 +299,19 @@ static const char SQL_SETTLED[]
  * the grant it credits back (its latest instalment), when known. */
 static const char SQL_FACT[]
     = "INSERT INTO stats_fact (fact_id, programme, category, tier, "
-      "township_code, day, pos, hh_key, persons, amount_fen) "
+      "township_code, day, pos, hh_key, persons, amount_fen, service, "
+      "outcome) "
       "SELECT $1, $2, $3, $4, $5, coalesce((SELECT max(g.day) FROM "
       "stats_fact g WHERE $11::text IS NOT NULL AND g.hh_key = $11 "
       "AND g.fact_id LIKE 'grant:%'), $6::date), e.pos, $7, $8::int, "
-      "$9::bigint FROM events e WHERE e.event_id = $10::uuid "
+      "$9::bigint, $12, $13 FROM events e WHERE e.event_id = $10::uuid "
       "ON CONFLICT (fact_id) DO NOTHING";
+
+/* A referral's or a place's state now; $3, if not NULL, the only state
+ * it moves from (overdue only while unanswered). */
+static const char SQL_OUTCOME[]
+    = "UPDATE stats_fact SET outcome = $2 WHERE fact_id = $1 "
+      "AND ($3::text IS NULL OR outcome = $3)";
 
 static const char *
 category_name(int c)
@@ -482,21 +486,57 @@ on_settled(sn_tx *tx, const sn_event *ev, const Sn__Pay__V1__PaymentSettled *m)
 	return sn_tx_query(tx, SQL_SETTLED, 7, v, NULL, NULL);
 }
 
-/* An emergency fact: a grant's (reversal NULL) dated by time, or a
- * reversal of the grant whose key is reversal. */
+/* One row of stats_fact, as the hook makes it. */
+typedef struct fact_in {
+	const char *id, *programme, *category, *tier, *township, *hh_key;
+	const char *service, *outcome; /* NULL: "" */
+	int         persons;
+	int64_t     fen;
+	const char *time;     /* dated by it (event_day) */
+	const char *reversal; /* a reversal's grant key, else NULL */
+	const char *day;      /* else a district day given, YYYY-MM-DD */
+} fact_in;
+
+static const char *
+or_empty(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
 static sn_err
-fact(sn_tx *tx, const sn_event *ev, const char *id, const char *township,
-    const char *hh_key, int persons, int64_t fen, const char *time,
-    const char *reversal)
+fact(sn_tx *tx, const sn_event *ev, const fact_in *f)
 {
 	char day[SN_DATE_STRLEN], p[16], amount[24];
 
-	snprintf(p, sizeof(p), "%d", persons);
-	snprintf(amount, sizeof(amount), "%" PRId64, fen);
-	const char *v[11] = { id, "emergency", "emergency", "universal",
-		township != NULL ? township : "", event_day(ev, time, day),
-		hh_key, p, amount, ev->id, reversal };
-	return sn_tx_query(tx, SQL_FACT, 11, v, NULL, NULL);
+	snprintf(p, sizeof(p), "%d", f->persons);
+	snprintf(amount, sizeof(amount), "%" PRId64, f->fen);
+	const char *v[13] = { f->id, f->programme, or_empty(f->category),
+		or_empty(f->tier), or_empty(f->township),
+		f->day != NULL ? f->day : event_day(ev, f->time, day),
+		f->hh_key, p, amount, ev->id, f->reversal,
+		or_empty(f->service), or_empty(f->outcome) };
+	return sn_tx_query(tx, SQL_FACT, 13, v, NULL, NULL);
+}
+
+/* An emergency fact: a grant's (reversal NULL) dated by time, or a
+ * reversal of the grant whose key is reversal. */
+static sn_err
+emergency_fact(sn_tx *tx, const sn_event *ev, const char *id,
+    const char *township, const char *hh_key, int persons, int64_t fen,
+    const char *time, const char *reversal)
+{
+	fact_in f = { .id  = id,
+		.programme = "emergency",
+		.category  = "emergency",
+		.tier      = "universal",
+		.township  = township,
+		.hh_key    = hh_key,
+		.persons   = persons,
+		.fen       = fen,
+		.time      = time,
+		.reversal  = reversal };
+
+	return fact(tx, ev, &f);
 }
 
 static sn_err
@@ -512,7 +552,7 @@ on_granted(
 	snprintf(key, sizeof(key), "grant:%s", m->grant_id);
 	/* One person-time per grant, at its first (or only) instalment,
 	 * dated by the grant; a later instalment by its publication. */
-	return fact(tx, ev, id, m->township_code, key,
+	return emergency_fact(tx, ev, id, m->township_code, key,
 	    m->instalment <= 1 ? 1 : 0, m->amount_fen,
 	    m->instalment <= 1 ? m->granted_at : NULL, NULL);
 }
@@ -532,8 +572,149 @@ on_reserve(
 	snprintf(id, sizeof(id), "reversal:%s", m->ledger_entry_id);
 	snprintf(key, sizeof(key), "grant:%s", m->grant_id);
 	/* Credited back to the fund: + in the ledger, - granted here. */
-	return fact(tx, ev, id, m->township_code, key, 0,
+	return emergency_fact(tx, ev, id, m->township_code, key, 0,
 	    m->amount_fen < 0 ? m->amount_fen : -m->amount_fen, NULL, key);
+}
+
+/* ---- services' facts (issue 13) --------------------------------------- */
+
+/* "<prefix>:<id>" into buf; false when id is empty or too long. */
+static bool
+fact_id(char *buf, size_t cap, const char *prefix, const char *id)
+{
+	if (id == NULL || id[0] == '\0' || strlen(id) > 64)
+		return false;
+	snprintf(buf, cap, "%s:%s", prefix, id);
+	return true;
+}
+
+static sn_err
+set_outcome(sn_tx *tx, const char *id, const char *to, const char *from)
+{
+	const char *v[3] = { id, to, from };
+
+	return sn_tx_query(tx, SQL_OUTCOME, 3, v, NULL, NULL);
+}
+
+/* The household a fact counts as while its event is not linked:
+ * services' own (an application's id or an emergency referral's, as
+ * supervision names households), else the fact itself. */
+static const char *
+services_household(const char *household_id, const char *own)
+{
+	return household_id != NULL && household_id[0] != '\0' ? household_id
+	                                                       : own;
+}
+
+static sn_err
+on_routed(
+    sn_tx *tx, const sn_event *ev, const Sn__Services__V1__ReferralRouted *m)
+{
+	char id[96];
+
+	if (!fact_id(id, sizeof(id), "referral", m->referral_id))
+		return SN_OK;
+	fact_in f = { .id  = id,
+		.programme = "special_assistance",
+		.category  = category_name((int) m->category),
+		.tier      = tier_name((int) m->tier),
+		.township  = m->township_code,
+		.hh_key    = services_household(m->household_id, id),
+		.service   = m->department,
+		.outcome   = "routed",
+		.persons   = 1,
+		.time      = m->routed_at };
+	return fact(tx, ev, &f);
+}
+
+static sn_err
+on_answered(sn_tx *tx, const Sn__Services__V1__ReferralAnswered *m)
+{
+	char        id[96];
+	const char *to = NULL;
+
+	if (m->outcome
+	    == SN__SERVICES__V1__REFERRAL_OUTCOME__REFERRAL_ACCEPTED)
+		to = "accepted";
+	else if (m->outcome
+	    == SN__SERVICES__V1__REFERRAL_OUTCOME__REFERRAL_DECLINED)
+		to = "declined";
+	if (to == NULL || !fact_id(id, sizeof(id), "referral", m->referral_id))
+		return SN_OK;
+	return set_outcome(tx, id, to, NULL);
+}
+
+static sn_err
+on_referral_overdue(sn_tx *tx, const Sn__Services__V1__ReferralOverdue *m)
+{
+	char id[96];
+
+	if (!fact_id(id, sizeof(id), "referral", m->referral_id))
+		return SN_OK;
+	return set_outcome(tx, id, "overdue", "routed");
+}
+
+/* A place given (a fact), a session delivered (a fact, dated by its
+ * day; one per count of sessions so far, so that a repeat adds nothing)
+ * or a place ended (its state). */
+static sn_err
+on_enrolment(
+    sn_tx *tx, const sn_event *ev, const Sn__Services__V1__EnrolmentChanged *m)
+{
+	char    place[96], id[128], day[SN_DATE_STRLEN];
+	sn_date d;
+
+	if (!fact_id(place, sizeof(place), "enrolment", m->enrolment_id))
+		return SN_OK;
+	fact_in f = { .id  = place,
+		.programme = "service_projects",
+		.township  = m->township_code,
+		.hh_key    = services_household(m->household_id, place),
+		.service   = m->domain,
+		.outcome   = "enrolled",
+		.persons   = 1,
+		.time      = m->at };
+	switch (m->change) {
+	case SN__SERVICES__V1__ENROLMENT_CHANGE__ENROLMENT_ENROLLED:
+		return fact(tx, ev, &f);
+	case SN__SERVICES__V1__ENROLMENT_CHANGE__ENROLMENT_SESSION:
+		if (m->sessions > 0)
+			snprintf(id, sizeof(id), "session:%s:%d",
+			    m->enrolment_id, (int) m->sessions);
+		else /* no count given: the event is the session */
+			snprintf(id, sizeof(id), "session:%s", ev->id);
+		f.id      = id;
+		f.outcome = "session";
+		if (m->session_date != NULL
+		    && sn_date_parse(m->session_date, &d) == SN_OK)
+			f.day = sn_date_format(d, day);
+		return fact(tx, ev, &f);
+	case SN__SERVICES__V1__ENROLMENT_CHANGE__ENROLMENT_ENDED:
+		return set_outcome(tx, place, "ended", NULL);
+	default:
+		return SN_OK;
+	}
+}
+
+/* services' events: the publisher that owns these topics only. */
+static sn_err
+services_event(sn_tx *tx, const supervision_event *e)
+{
+	const char *type = e->ev->type;
+
+	if (strcmp(type, "referral.routed") == 0)
+		return on_routed(tx, e->ev,
+		    (const Sn__Services__V1__ReferralRouted *) e->msg);
+	if (strcmp(type, "referral.answered") == 0)
+		return on_answered(
+		    tx, (const Sn__Services__V1__ReferralAnswered *) e->msg);
+	if (strcmp(type, "referral.overdue") == 0)
+		return on_referral_overdue(
+		    tx, (const Sn__Services__V1__ReferralOverdue *) e->msg);
+	if (strcmp(type, "enrolment.changed") == 0)
+		return on_enrolment(tx, e->ev,
+		    (const Sn__Services__V1__EnrolmentChanged *) e->msg);
+	return SN_OK;
 }
 
 sn_err
@@ -566,6 +747,8 @@ supervision_stats_on_event(
 	    && strcmp(type, "reserve.changed") == 0)
 		return on_reserve(tx, e->ev,
 		    (const Sn__Assist__V1__ReserveChanged *) e->msg);
+	if (strcmp(src, "services") == 0)
+		return services_event(tx, e);
 	return SN_OK;
 }
 
@@ -573,17 +756,16 @@ supervision_stats_on_event(
 
 /*
  * Every fact in the range as (programme, category, tier, township, month,
- * household, persons, amount), grouped by the dimensions asked for ($5 to
- * $9) and in total (the row where total is true), without a total row
- * when nothing counted. $1, $2: the range's days
- * (NULL: open); $3, $4: the first and the last month of coverage (the
- * 1st of each; $3 NULL: from the register's first). A payment's
- * household is its own event's, else its beneficiary's register event's
- * (a payment waits for its beneficiary's id to be linked, which a
- * register event applied before its application never adds), else the
- * beneficiary id itself.
+ * service, outcome, household, persons, amount), grouped by the
+ * dimensions asked for ($5 to $11) and in total (the row where total is true),
+ * without a total row when nothing counted. $1, $2: the range's days (NULL:
+ * open); $3, $4: the first and the last month of coverage (the 1st of each; $3
+ * NULL: from the register's first). A payment's household is its own event's,
+ * else its beneficiary's register event's (a payment waits for its
+ * beneficiary's id to be linked, which a register event applied before its
+ * application never adds), else the beneficiary id itself.
  */
-static const char SQL_FIGURES[]
+static const char SQL_FIGURES_FACTS[]
     = "WITH pay AS ("
       " SELECT p.programme,"
       "  CASE WHEN p.programme = 'price_subsidy'"
@@ -597,7 +779,7 @@ static const char SQL_FIGURES[]
       "  AS household,"
       "  CASE WHEN p.first_of_period THEN coalesce(v.members, 0)"
       "  ELSE 0 END AS persons,"
-      "  p.amount_fen"
+      "  p.amount_fen, '' AS service, '' AS outcome"
       " FROM stats_payment p"
       " LEFT JOIN events e ON e.pos = coalesce(p.scheduled_pos,"
       "  p.settled_pos)"
@@ -621,7 +803,8 @@ static const char SQL_FIGURES[]
       " SELECT v.category AS programme, v.category, v.tier,"
       "  v.township_code, m.month::date AS month,"
       "  coalesce(e.household_id, 'beneficiary:' || b.beneficiary_id)"
-      "  AS household, v.members AS persons, 0::bigint AS amount_fen"
+      "  AS household, v.members AS persons, 0::bigint AS amount_fen,"
+      "  '' AS service, '' AS outcome"
       " FROM span b"
       " CROSS JOIN LATERAL generate_series(b.lo::timestamp,"
       "  $4::date::timestamp, interval '1 month') m(month)"
@@ -638,17 +821,23 @@ static const char SQL_FIGURES[]
       " SELECT f.programme, f.category, f.tier, f.township_code,"
       "  date_trunc('month', f.day::timestamp)::date AS month,"
       "  coalesce(e.household_id, f.hh_key) AS household, f.persons,"
-      "  f.amount_fen"
+      "  f.amount_fen, f.service, f.outcome"
       " FROM stats_fact f LEFT JOIN events e ON e.pos = f.pos"
       " WHERE f.day >= coalesce($1::date, '-infinity'::date)"
-      "  AND f.day <= coalesce($2::date, 'infinity'::date)),"
-      " d AS ("
+      "  AND f.day <= coalesce($2::date, 'infinity'::date)),";
+
+/* The query's second half: the groups (ISO C's limit on a literal's
+ * length parts them; figures() joins them once). */
+static const char SQL_FIGURES_GROUPS[]
+    = " d AS ("
       " SELECT CASE WHEN $5::boolean THEN programme END AS d_programme,"
       "  CASE WHEN $6::boolean THEN category END AS d_category,"
       "  CASE WHEN $7::boolean THEN tier END AS d_tier,"
       "  CASE WHEN $8::boolean THEN township_code END AS d_township,"
       "  CASE WHEN $9::boolean THEN to_char(month, 'YYYY-MM') END"
-      "  AS d_month, household, persons, amount_fen"
+      "  AS d_month, CASE WHEN $10::boolean THEN service END AS d_service,"
+      "  CASE WHEN $11::boolean THEN outcome END AS d_outcome,"
+      "  household, persons, amount_fen"
       " FROM (SELECT * FROM pay UNION ALL SELECT * FROM cover"
       "  UNION ALL SELECT * FROM fact) a),"
       /* Each household's net in each row, and in total (g = 1): a
@@ -656,26 +845,43 @@ static const char SQL_FIGURES[]
        * reversals. */
       " h AS ("
       " SELECT GROUPING(d_programme) AS g, d_programme, d_category,"
-      "  d_tier, d_township, d_month, household, sum(persons) AS persons,"
-      "  sum(amount_fen) AS amount_fen"
+      "  d_tier, d_township, d_month, d_service, d_outcome, household,"
+      "  sum(persons) AS persons, sum(amount_fen) AS amount_fen"
       " FROM d GROUP BY GROUPING SETS ((d_programme, d_category, d_tier,"
-      "  d_township, d_month, household), (household)))"
+      "  d_township, d_month, d_service, d_outcome, household),"
+      "  (household)))"
       " SELECT d_programme AS programme, d_category AS category,"
       "  d_tier AS tier, d_township AS township, d_month AS month,"
+      "  d_service AS service, d_outcome AS outcome,"
       "  count(*) FILTER (WHERE persons > 0 OR amount_fen > 0)"
       "  AS households,"
       "  coalesce(sum(persons), 0)::bigint AS person_times,"
       "  coalesce(sum(amount_fen), 0)::bigint AS amount_fen,"
       "  g = 1 AS total"
       " FROM h GROUP BY g, d_programme, d_category, d_tier, d_township,"
-      "  d_month"
+      "  d_month, d_service, d_outcome"
       " ORDER BY total, array_position(ARRAY['dibao', 'tekun',"
       "  'low_income', 'expenditure', 'emergency', 'price_subsidy',"
       "  'special_assistance', 'service_projects'], d_programme),"
       "  array_position(ARRAY['tekun', 'dibao', 'expenditure',"
       "  'low_income', 'emergency', 'none', ''], d_category),"
       "  array_position(ARRAY['core', 'edge', 'universal', ''], d_tier),"
-      "  d_programme, d_category, d_tier, d_township, d_month";
+      "  d_programme, d_category, d_tier, d_township, d_month, d_service,"
+      "  array_position(ARRAY['routed', 'overdue', 'accepted',"
+      "  'declined', 'enrolled', 'ended', 'session'], d_outcome),"
+      "  d_outcome";
+
+static const char *
+sql_figures(void)
+{
+	static char
+	    sql[sizeof(SQL_FIGURES_FACTS) + sizeof(SQL_FIGURES_GROUPS)];
+
+	if (sql[0] == '\0')
+		snprintf(sql, sizeof(sql), "%s%s", SQL_FIGURES_FACTS,
+		    SQL_FIGURES_GROUPS);
+	return sql;
+}
 
 typedef struct fig_row {
 	const char *dim[SUPERVISION_STATS_NDIMS];
@@ -699,6 +905,8 @@ static const sn_col fig_cols[] = {
 	DIM_COL(2, "tier"),
 	DIM_COL(3, "township"),
 	DIM_COL(4, "month"),
+	DIM_COL(5, "service"),
+	DIM_COL(6, "outcome"),
 	SN_COL(fig_row, households, SN_COL_I64),
 	SN_COL(fig_row, person_times, SN_COL_I64),
 	SN_COL(fig_row, amount_fen, SN_COL_I64),
@@ -731,7 +939,7 @@ notes_json(void)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < sizeof(notes) / sizeof(notes[0]); i++)
+	for (size_t i = 0; notes[i].programme != NULL; i++)
 		json_array_append_new(a,
 		    json_pack("{s:s, s:s}", "programme", notes[i].programme,
 		        "note", notes[i].note));
@@ -741,7 +949,7 @@ notes_json(void)
 static const char *
 note_of(const char *programme)
 {
-	for (size_t i = 0; i < sizeof(notes) / sizeof(notes[0]); i++)
+	for (size_t i = 0; notes[i].programme != NULL; i++)
 		if (strcmp(notes[i].programme, programme) == 0)
 			return notes[i].note;
 	return NULL;
@@ -1018,8 +1226,8 @@ figures(sn_http_req *req, supervision *s, int kind)
 	        || supervision_stats_parse_by(bys, &by) != SN_OK)) {
 		sn_http_reply_error(req, 422, "invalid_query",
 		    "by is a comma-separated list of programme, category, "
-		    "tier, "
-		    "township and month, each at most once",
+		    "tier, township, month, service and outcome, each at "
+		    "most once",
 		    "by");
 		return;
 	}
@@ -1050,14 +1258,16 @@ figures(sn_http_req *req, supervision *s, int kind)
 		                               : sn_month_first(sn_month_add(
 		                                   sn_date_month(d.from), 1)),
 		    lo);
-	const char *v[9] = { d.has_from ? c->from : NULL,
+	const char *v[11] = { d.has_from ? c->from : NULL,
 		d.has_to ? c->to : NULL, d.has_from ? lo : NULL, hi,
 		(by & SUPERVISION_STATS_BY_PROGRAMME) ? "t" : "f",
 		(by & SUPERVISION_STATS_BY_CATEGORY) ? "t" : "f",
 		(by & SUPERVISION_STATS_BY_TIER) ? "t" : "f",
 		(by & SUPERVISION_STATS_BY_TOWNSHIP) ? "t" : "f",
-		(by & SUPERVISION_STATS_BY_MONTH) ? "t" : "f" };
-	sn_db_query(s->db, SQL_FIGURES, 9, v, figures_done, c);
+		(by & SUPERVISION_STATS_BY_MONTH) ? "t" : "f",
+		(by & SUPERVISION_STATS_BY_SERVICE) ? "t" : "f",
+		(by & SUPERVISION_STATS_BY_OUTCOME) ? "t" : "f" };
+	sn_db_query(s->db, sql_figures(), 11, v, figures_done, c);
 }
 
 void

@@ -1,8 +1,9 @@
 /*
  * stats.h - statistics across programmes (issue 12 item 6): households,
- * person-times (人次) and money by programme, category, tier, township and
- * month, for any range of district days, and the district's figures in
- * the seed's form ("救助 N户、M人次，发放 X元"; "临时救助 K人次，Y元").
+ * person-times (人次) and money by programme, category, tier, township,
+ * month, service and outcome, for any range of district days, and the
+ * district's figures in the seed's form ("救助 N户、M人次，发放 X元";
+ * "临时救助 K人次，Y元").
  *
  * What counts (the one definition; the API's description repeats it):
  *
@@ -37,9 +38,22 @@
  *     person-times: 1 per grant (the person helped, at the first
  *     instalment). disbursement's payments of grants are not counted
  *     again.
- *   - special_assistance, service_projects: no events yet (issue 13 adds
- *     them); rows of 0 with a note. Their facts will be rows of the same
- *     table as grants' (stats_fact), so the same queries count them.
+ *   - special_assistance (issue 13, services): every referral to a
+ *     member department (referral.routed), counted on the day it was
+ *     routed: one person-time (the member referred), money 0 (what a
+ *     department grants is its own budget's, in amounts per month, term
+ *     or once that do not add up; it is on the household's chain).
+ *     Category and tier: the household's when routed; service: the
+ *     department; outcome: the referral's state now, "routed" (no
+ *     answer yet), "overdue" (services' referral.overdue, still no
+ *     answer), "accepted" or "declined" (referral.answered).
+ *   - service_projects (issue 13, services): every place given in a
+ *     service project (enrolment.changed, enrolled), on its day, and
+ *     every session delivered (session), on the session's day: one
+ *     person-time each (服务人次). Service: the project's domain;
+ *     outcome: "enrolled" or "ended" for a place (its state now),
+ *     "session" for a session. Category and tier: none ("").
+ *   The other programmes have service and outcome "".
  *
  *   Households: distinct households (households.h: supervision's own id;
  *   an event not linked yet counts by its beneficiary or grant id) with a
@@ -55,8 +69,10 @@
  * is 1,493 emergency grants of 1,715,500 yuan net of reversals.
  *
  * The facts are kept by the on_event hook in indexed tables
- * (schema/008_stats.sql), one row per payment, grant, reversal and
- * register version; a query sums rows, joining the household links and
+ * (schema/008_stats.sql, 009_services_stats.sql), one row per payment,
+ * grant, reversal, register version, referral, place and session (a
+ * referral's and a place's outcome updated as their answer or end
+ * comes); a query sums rows, joining the household links and
  * the register at query time, since the streams are not ordered against
  * each other (a payment may be applied before its beneficiary is).
  *
@@ -88,9 +104,12 @@ enum {
 	SUPERVISION_STATS_BY_TIER      = 1u << 2,
 	SUPERVISION_STATS_BY_TOWNSHIP  = 1u << 3,
 	SUPERVISION_STATS_BY_MONTH     = 1u << 4,
+	SUPERVISION_STATS_BY_SERVICE   = 1u << 5,
+	SUPERVISION_STATS_BY_OUTCOME   = 1u << 6,
 };
-#define SUPERVISION_STATS_NDIMS 5
-/* Their names, in column order ("programme", ..., "month"). */
+#define SUPERVISION_STATS_NDIMS 7
+/* Their names, in column order ("programme", ..., "month", "service",
+ * "outcome"). */
 extern const char *const supervision_stats_dims[SUPERVISION_STATS_NDIMS];
 
 /*

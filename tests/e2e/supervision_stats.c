@@ -722,8 +722,11 @@ e2e_supervision_statistics(void)
 		        && fig(r, "amount_fen") == 0,
 		    "%s is not 0", none[i]);
 	}
-	TH_CHECK(&T, json_array_size(json_object_get(bp, "notes")) == 2,
-	    "the notes of the programmes without events");
+	/* services (issue 13, not run here) publishes the last two: no
+	 * programme is without events, so no note */
+	TH_CHECK(&T, json_array_size(json_object_get(bp, "notes")) == 0,
+	    "notes of programmes without events: %zu",
+	    json_array_size(json_object_get(bp, "notes")));
 	json_t *total = json_object_get(bp, "total");
 	int64_t all   = paid(NULL, NULL, NULL) + granted(NULL);
 	TH_CHECK(&T,

@@ -23,6 +23,14 @@
  *   counted on its day (so the month nets to 0); a low-income household
  *   covered for a month active and a month in gradual exit, not after its
  *   exit; ranges that take a month of coverage by its first day only.
+ * services: services' events (issue 13) before the application they
+ *   name: referrals routed to four departments (accepted, declined,
+ *   overdue, overdue then answered late) and places in two service
+ *   projects with two sessions, one place ended; a referral of an
+ *   emergency-only household (household_id its emergency referral). The
+ *   figures by programme, service (department, domain), outcome and
+ *   month, /statistics/district, and the household chain of each
+ *   household once the application links the waiting events.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +49,7 @@
 #include "sn/date.h"
 #include "sn/idnum.h"
 #include "sn/pay/v1/payment.pb-c.h"
+#include "sn/services/v1/services.pb-c.h"
 
 #ifndef SN_SUPERVISION_BIN
 #define SN_SUPERVISION_BIN "supervision"
@@ -58,7 +67,7 @@ static char *supervisor;
 
 /* The publishers the test plays. */
 static const char *const PLAYED[]
-    = { "intake", "approval", "emergency", "disbursement" };
+    = { "intake", "approval", "emergency", "disbursement", "services" };
 #define NPLAYED (sizeof(PLAYED) / sizeof(PLAYED[0]))
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -450,12 +459,348 @@ dating(void)
 	    m3, m2);
 }
 
+/* ---- services --------------------------------------------------------- */
+
+/* referral.routed of referral id for household hh (application app, or
+ * "" with the emergency referral em and its grant) to department. */
+static void
+routed(const char *id, const char *hh, const char *app, const char *em,
+    const char *department, int category, int tier, const char *at)
+{
+	Sn__Services__V1__ReferralRouted m
+	    = SN__SERVICES__V1__REFERRAL_ROUTED__INIT;
+	m.referral_id           = (char *) id;
+	m.household_id          = (char *) hh;
+	m.application_id        = (char *) app;
+	m.emergency_referral_id = (char *) em;
+	m.grant_id              = (char *) (em[0] != '\0' ? "G-5" : "");
+	m.source                = em[0] != '\0'
+	                   ? SN__SERVICES__V1__REFERRAL_SOURCE__REFERRAL_SOURCE_EMERGENCY
+	                   : SN__SERVICES__V1__REFERRAL_SOURCE__REFERRAL_SOURCE_DECISION;
+	m.type          = SN__SERVICES__V1__ASSISTANCE_TYPE__ASSISTANCE_OTHER;
+	m.department    = (char *) department;
+	m.kind          = "assistance";
+	m.member        = 1;
+	m.deadline_date = "2031-03-20";
+	m.district_code = DISTRICT;
+	m.township_code = T1;
+	m.village_code  = V1;
+	m.category      = (Sn__Assist__V1__Category) category;
+	m.tier          = (Sn__Assist__V1__Tier) tier;
+	m.routed_by     = "off-1";
+	m.routed_at     = (char *) at;
+	put("services", "referral.routed", id, &m.base, NULL);
+}
+
+static void
+answered(const char *id, const char *hh, const char *department, bool accepted,
+    bool late)
+{
+	Sn__Services__V1__ReferralAnswered m
+	    = SN__SERVICES__V1__REFERRAL_ANSWERED__INIT;
+	m.referral_id    = (char *) id;
+	m.household_id   = (char *) hh;
+	m.application_id = (char *) hh;
+	m.department     = (char *) department;
+	m.kind           = "assistance";
+	m.outcome        = accepted
+	           ? SN__SERVICES__V1__REFERRAL_OUTCOME__REFERRAL_ACCEPTED
+	           : SN__SERVICES__V1__REFERRAL_OUTCOME__REFERRAL_DECLINED;
+	m.grant          = accepted ? "a monthly allowance" : "";
+	m.amount_fen     = accepted ? 30000 : 0;
+	m.amount_per     = accepted ? "month" : "";
+	m.reason_code    = accepted ? "" : "not_eligible";
+	m.answered_by    = "dept-1";
+	m.answered_at    = "2031-03-10T02:00:00Z";
+	m.late           = late;
+	put("services", "referral.answered", id, &m.base, NULL);
+}
+
+static void
+overdue(const char *id, const char *hh, const char *department)
+{
+	Sn__Services__V1__ReferralOverdue m
+	    = SN__SERVICES__V1__REFERRAL_OVERDUE__INIT;
+	m.referral_id    = (char *) id;
+	m.household_id   = (char *) hh;
+	m.application_id = (char *) hh;
+	m.department     = (char *) department;
+	m.kind           = "assistance";
+	m.deadline_date  = "2031-03-20";
+	m.township_code  = T1;
+	put("services", "referral.overdue", id, &m.base, NULL);
+}
+
+/* enrolment.changed of place id in a project of domain for household hh:
+ * change 1 enrolled, 2 a session (sessions so far, on day), 3 ended. */
+static void
+enrolment(const char *id, const char *hh, const char *domain, int change,
+    int sessions, const char *day, const char *at)
+{
+	Sn__Services__V1__EnrolmentChanged m
+	    = SN__SERVICES__V1__ENROLMENT_CHANGED__INIT;
+	m.enrolment_id   = (char *) id;
+	m.project_code   = "P-1";
+	m.domain         = (char *) domain;
+	m.partner        = "station-1";
+	m.household_id   = (char *) hh;
+	m.application_id = (char *) hh;
+	m.member         = 2;
+	m.change         = (Sn__Services__V1__EnrolmentChange) change;
+	m.sessions       = sessions;
+	m.session_date   = (char *) day;
+	m.outcome        = change == 3 ? "completed" : "";
+	m.township_code  = T1;
+	m.actor          = "partner-1";
+	m.at             = (char *) at;
+	put("services", "enrolment.changed", id, &m.base, NULL);
+}
+
+/* The chain of id: its household and the count of each type listed
+ * ("type", n, ..., NULL), checked. */
+static void
+expect_chain(const char *id, const char *household, ...)
+{
+	char path[128], *raw = NULL;
+	snprintf(path, sizeof(path), "/households/%s/chain", id);
+	int st
+	    = th_http(&T, sup_port, "GET", path, supervisor, NULL, NULL, &raw);
+	json_t *j = raw != NULL ? json_loads(raw, 0, NULL) : NULL;
+	TH_CHECK(&T, st == 200 && j != NULL, "GET %s: %d %s", path, st,
+	    raw != NULL ? raw : "");
+	TH_CHECK(&T, strcmp(jstr(j, "household_id"), household) == 0,
+	    "the chain of %s is household %s, want %s", id,
+	    jstr(j, "household_id"), household);
+	va_list     ap;
+	const char *type;
+	va_start(ap, household);
+	while ((type = va_arg(ap, const char *)) != NULL) {
+		int     want = va_arg(ap, int), got = 0;
+		size_t  i;
+		json_t *e;
+		json_array_foreach(json_object_get(j, "events"), i, e) got
+		    += strcmp(jstr(e, "type"), type) == 0;
+		TH_CHECK(&T, got == want, "the chain of %s: %d %s, want %d",
+		    id, got, type, want);
+	}
+	va_end(ap);
+	json_decref(j);
+	free(raw);
+}
+
+enum { EXPENDITURE = 3, EMERGENCY = 5, UNIVERSAL = 3 };
+
+static void
+services_events(void)
+{
+	/* A-3's referrals: accepted, declined, overdue, overdue then
+	 * answered late. */
+	routed("R-1", "A-3", "A-3", "", "medical_insurance", EXPENDITURE, EDGE,
+	    "2031-03-02T02:00:00Z");
+	routed("R-2", "A-3", "A-3", "", "education", EXPENDITURE, EDGE,
+	    "2031-03-02T02:00:00Z");
+	routed("R-3", "A-3", "A-3", "", "housing", EXPENDITURE, EDGE,
+	    "2031-03-02T02:00:00Z");
+	routed("R-4", "A-3", "A-3", "", "human_resources", EXPENDITURE, EDGE,
+	    "2031-03-02T02:00:00Z");
+	answered("R-1", "A-3", "medical_insurance", true, false);
+	answered("R-2", "A-3", "education", false, false);
+	overdue("R-3", "A-3", "housing");
+	overdue("R-4", "A-3", "human_resources");
+	answered("R-4", "A-3", "human_resources", true, true);
+	/* places: employment (two sessions, March and April, then ended)
+	 * and mental care */
+	enrolment(
+	    "E-1", "A-3", "employment", 1, 0, "", "2031-03-05T02:00:00Z");
+	enrolment(
+	    "E-2", "A-3", "mental_care", 1, 0, "", "2031-03-05T02:00:00Z");
+	enrolment("E-1", "A-3", "employment", 2, 1, "2031-03-06",
+	    "2031-03-06T09:00:00Z");
+	enrolment("E-1", "A-3", "employment", 2, 2, "2031-04-02",
+	    "2031-04-02T09:00:00Z");
+	enrolment(
+	    "E-1", "A-3", "employment", 3, 2, "", "2031-04-03T09:00:00Z");
+	/* a project of the catalogue: in the log, on no household */
+	Sn__Services__V1__ProjectChanged pc
+	    = SN__SERVICES__V1__PROJECT_CHANGED__INIT;
+	pc.code     = "P-1";
+	pc.name_zh  = "就业帮扶";
+	pc.name_en  = "Employment support";
+	pc.domain   = "employment";
+	pc.capacity = 100;
+	pc.version  = 1;
+	put("services", "project.changed", "P-1", &pc.base, NULL);
+}
+
+/* An emergency-only household: grant G-5, its referral ER-1, routed by
+ * services as R-5 (household_id ER-1). */
+static void
+emergency_household(const char *person)
+{
+	grant("G-5", person, 100000, 0, 0, "2031-03-01T02:00:00Z", NULL);
+	Sn__Assist__V1__ReferralCreated rc
+	    = SN__ASSIST__V1__REFERRAL_CREATED__INIT;
+	rc.referral_id = "ER-1";
+	rc.grant_id    = "G-5";
+	rc.kind        = SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_MEDICAL;
+	rc.department  = "medical_insurance";
+	rc.id_number   = (char *) person;
+	rc.district_code = DISTRICT;
+	rc.township_code = T1;
+	put_stats("emergency", "referral.created", &rc, NULL);
+	routed("R-5", "ER-1", "", "ER-1", "medical_insurance", EMERGENCY,
+	    UNIVERSAL, "2031-03-02T02:00:00Z");
+}
+
+static void
+check_services_figures(void)
+{
+	json_t *j = stats("?by=programme");
+	EXPECT(row(j, "programme", "special_assistance", NULL), "2 5 0",
+	    "special assistance: five referrals of two households");
+	EXPECT(row(j, "programme", "service_projects", NULL), "1 4 0",
+	    "service projects: two places and two sessions");
+	EXPECT(total(j), "2 10 100000", "the total with the grant");
+	TH_CHECK(&T, json_array_size(json_object_get(j, "notes")) == 0,
+	    "notes remain: %s",
+	    json_dumps(json_object_get(j, "notes"), JSON_COMPACT));
+	json_decref(j);
+	j = stats("?by=programme,service,outcome");
+	static const char *const want[][4] = {
+		{ "special_assistance", "medical_insurance", "accepted",
+		    "1 1 0" },
+		{ "special_assistance", "medical_insurance", "routed",
+		    "1 1 0" },
+		{ "special_assistance", "education", "declined", "1 1 0" },
+		{ "special_assistance", "housing", "overdue", "1 1 0" },
+		{ "special_assistance", "human_resources", "accepted",
+		    "1 1 0" },
+		{ "service_projects", "employment", "ended", "1 1 0" },
+		{ "service_projects", "employment", "session", "1 2 0" },
+		{ "service_projects", "mental_care", "enrolled", "1 1 0" },
+		{ "emergency", "", "", "1 1 100000" },
+	};
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		EXPECT(row(j, "programme", want[i][0], "service", want[i][1],
+		           "outcome", want[i][2], NULL),
+		    want[i][3], want[i][1]);
+	TH_CHECK(&T, json_array_size(json_object_get(j, "rows")) == 9,
+	    "%zu rows by programme, service and outcome, want 9",
+	    json_array_size(json_object_get(j, "rows")));
+	json_decref(j);
+	j = stats("?by=programme,category,month");
+	EXPECT(row(j, "programme", "special_assistance", "category",
+	           "expenditure", "month", "2031-03", NULL),
+	    "1 4 0", "A-3's referrals in its category, in March");
+	EXPECT(
+	    row(j, "programme", "service_projects", "month", "2031-03", NULL),
+	    "1 3 0", "March: two places and a session");
+	EXPECT(
+	    row(j, "programme", "service_projects", "month", "2031-04", NULL),
+	    "1 1 0", "April: the second session on its day");
+	json_decref(j);
+	j = stats("?from=2031-04-01&by=programme,township");
+	EXPECT(row(j, "programme", "service_projects", "township", T1, NULL),
+	    "1 1 0", "from April, by township");
+	EXPECT(total(j), "1 1 0", "from April: the session only");
+	json_decref(j);
+}
+
+static void
+check_district(void)
+{
+	char   *raw = NULL;
+	int     st  = th_http(&T, sup_port, "GET", "/statistics/district",
+	         supervisor, NULL, NULL, &raw);
+	json_t *j   = raw != NULL ? json_loads(raw, 0, NULL) : NULL;
+	TH_CHECK(
+	    &T, st == 200 && j != NULL, "GET /statistics/district: %d", st);
+	TH_CHECK(&T,
+	    strcmp(jstr(j, "sentence"), "救助2户、10人次，发放1000元") == 0,
+	    "the district's sentence: %s", jstr(j, "sentence"));
+	size_t  i;
+	json_t *p;
+	int     seen = 0;
+	json_array_foreach(json_object_get(j, "programmes"), i, p)
+	{
+		const char *name = jstr(p, "programme");
+		json_int_t  n
+		    = json_integer_value(json_object_get(p, "person_times"));
+		if (strcmp(name, "special_assistance") == 0)
+			seen += n == 5 && json_object_get(p, "note") == NULL;
+		if (strcmp(name, "service_projects") == 0)
+			seen += n == 4 && json_object_get(p, "note") == NULL;
+	}
+	TH_CHECK(&T, seen == 2,
+	    "the district's programmes: special assistance 5, service "
+	    "projects 4, no note: %s",
+	    raw);
+	json_decref(j);
+	free(raw);
+}
+
+static void
+services(void)
+{
+	char  a[19], b[19], p[19];
+	char *ids[] = { idn(a, 301), idn(b, 302) };
+	start();
+
+	/* services' events before the application they name: they wait
+	 * for it, counted meanwhile under services' household id */
+	services_events();
+	emergency_household(idn(p, 311));
+	wait_applied(PLAYED, NPLAYED, "services' events");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.events WHERE source = 'services'"
+	        " AND household_id IS NULL AND type <> 'test.nothing'"
+	        " AND type <> 'project.changed'",
+	        S)
+	        == 14,
+	    "A-3's 14 services events wait for its application");
+	check_services_figures();
+
+	application("A-3", ids, 2);
+	wait_applied(PLAYED, NPLAYED, "the application");
+	TH_CHECK(&T,
+	    th_wait_int(&T, 0, 30000,
+	        "SELECT count(*) FROM %s.events WHERE source = 'services'"
+	        " AND household_id IS NULL AND type <> 'test.nothing'"
+	        " AND type <> 'project.changed'",
+	        S),
+	    "services' events did not join the application's household");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.events WHERE type = 'project.changed'"
+	        " AND household_id IS NULL",
+	        S)
+	        == 1,
+	    "the project is in the log, on no household");
+	check_services_figures();
+	check_district();
+
+	/* the chain, by the household's id and by a referral's and a
+	 * place's; the emergency-only household by its referral */
+	expect_chain("A-3", "A-3", "application.submitted", 1,
+	    "referral.routed", 4, "referral.answered", 3, "referral.overdue",
+	    2, "enrolment.changed", 5, NULL);
+	expect_chain("R-2", "A-3", "referral.routed", 4, NULL);
+	expect_chain("E-2", "A-3", "enrolment.changed", 5, NULL);
+	expect_chain("ER-1", "G-5", "emergency.granted", 1, "referral.created",
+	    1, "referral.routed", 1, NULL);
+	printf("services: five referrals (accepted, declined, overdue, late, "
+	       "routed) and four service-project person-times, in the "
+	       "figures and on the chains of A-3 and G-5\n");
+}
+
 int
 main(int argc, char **argv)
 {
 	static const th_scenario scenarios[] = {
 		{ "late", late },
 		{ "dating", dating },
+		{ "services", services },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), done);

@@ -191,6 +191,18 @@ test_parse_by(void **state)
 	                     "programme,category,tier,township,month", &by),
 	    SN_OK);
 	assert_int_equal(by, 31u);
+	assert_int_equal(
+	    supervision_stats_parse_by("outcome,service,programme", &by),
+	    SN_OK);
+	assert_int_equal(by,
+	    SUPERVISION_STATS_BY_PROGRAMME | SUPERVISION_STATS_BY_SERVICE
+	        | SUPERVISION_STATS_BY_OUTCOME);
+	assert_int_equal(supervision_stats_parse_by("programme,category,tier,"
+	                                            "township,month,service,"
+	                                            "outcome",
+	                     &by),
+	    SN_OK);
+	assert_int_equal(by, 127u);
 	by = 99;
 	assert_int_equal(
 	    supervision_stats_parse_by("month,month", &by), SN_EINVAL);
@@ -198,6 +210,8 @@ test_parse_by(void **state)
 	assert_int_equal(supervision_stats_parse_by(",month", &by), SN_EINVAL);
 	assert_int_equal(supervision_stats_parse_by("months", &by), SN_EINVAL);
 	assert_int_equal(supervision_stats_parse_by("Month", &by), SN_EINVAL);
+	assert_int_equal(
+	    supervision_stats_parse_by("service,services", &by), SN_EINVAL);
 	assert_int_equal(by, 99u);
 }
 
