@@ -10,6 +10,8 @@
  */
 #include <string.h>
 
+#include "catalogue.h"
+#include "enrol.h"
 #include "services.h"
 #include "sn/config.h"
 #include "sn/log.h"
@@ -35,13 +37,44 @@ static const sn_setting_doc settings[] = {
 
 static services srv;
 
+/* Staff who change the catalogue, who enrol, who read households and
+ * enrolments. */
+#define CATALOGUE_EDITORS "district_officer,district_admin"
+#define ENROLERS "clerk,township_officer,district_officer"
+#define HOUSEHOLD_READERS ENROLERS ",district_admin"
+#define ENROLMENT_READERS HOUSEHOLD_READERS ",supervisor"
+
 static const sn_http_route_def routes[] = {
+	{ "POST", "/projects", SN_HTTP_IDEMPOTENT, CATALOGUE_EDITORS,
+	    services_catalogue_post },
+	{ "GET", "/projects", 0, NULL, services_catalogue_list },
+	{ "GET", "/projects/{code}", 0, NULL, services_catalogue_get },
+	{ "PUT", "/projects/{code}", SN_HTTP_IDEMPOTENT, CATALOGUE_EDITORS,
+	    services_catalogue_put },
+	{ "POST", "/projects/{code}/closure", SN_HTTP_IDEMPOTENT,
+	    CATALOGUE_EDITORS, services_catalogue_close },
+	{ "GET", "/households/{id}/matches", 0, HOUSEHOLD_READERS,
+	    services_enrol_matches },
+	{ "POST", "/enrolments", SN_HTTP_IDEMPOTENT, ENROLERS,
+	    services_enrol_post },
+	{ "GET", "/enrolments", 0, ENROLMENT_READERS ",partner",
+	    services_enrol_list },
+	{ "GET", "/enrolments/{id}", 0, ENROLMENT_READERS ",partner",
+	    services_enrol_get },
+	{ "POST", "/enrolments/{id}/sessions", SN_HTTP_IDEMPOTENT, "partner",
+	    services_enrol_session },
+	{ "POST", "/enrolments/{id}/end", SN_HTTP_IDEMPOTENT,
+	    ENROLERS ",partner", services_enrol_end },
+	{ "GET", "/statistics/enrolments", 0, ENROLMENT_READERS,
+	    services_enrol_figures },
 	{ NULL, NULL, 0, NULL, NULL },
 };
 
 static sn_err
 setup(sn_service *svc, void *arg)
 {
+	sn_err err;
+
 	(void) arg;
 	srv.svc     = svc;
 	srv.db      = sn_service_db(svc);
@@ -55,7 +88,17 @@ setup(sn_service *svc, void *arg)
 	srv.cfg.overdue_scan_ms = (uint32_t) sn_config_int(
 	    "SN_SERVICES_OVERDUE_SCAN_MS", 60000, 50, 86400000);
 	sn_service_set_route_arg(svc, &srv);
+	if ((err = services_catalogue_setup(&srv)) != SN_OK)
+		return err;
 	return SN_OK;
+}
+
+static void
+teardown(sn_service *svc, void *arg)
+{
+	(void) svc;
+	(void) arg;
+	services_catalogue_teardown(&srv);
 }
 
 int
@@ -69,6 +112,7 @@ main(int argc, char **argv)
 		.needs_auth                   = true,
 		.follows                      = follows,
 		.setup                        = setup,
+		.teardown                     = teardown,
 		.arg                          = &srv,
 		.routes                       = routes,
 		.nroutes  = sizeof(routes) / sizeof(routes[0]) - 1,
