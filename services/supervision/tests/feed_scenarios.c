@@ -2,7 +2,9 @@
  * The hub feed's integration tests (feed.h, feedpush.h, docs/feed.md):
  * the real supervision binary, a real PostgreSQL (SN_TEST_DB_URL), real
  * NNG sockets, through tests/support/harness.h. Events come from
- * sn-inject running as intake (POST /publish), with protobuf bodies
+ * sn-inject running as intake (POST /publish; in validate, services'
+ * types from sn-inject running as services, with an identity number in
+ * a referral's note that the feed must pseudonymise), with protobuf bodies
  * whose every field is filled by reflection (fill_message), so that
  * every field of every type travels through the feed.
  *
@@ -34,6 +36,7 @@
 #include "sn/assist/v1/case.pb-c.h"
 #include "sn/auth.h"
 #include "sn/idnum.h"
+#include "sn/services/v1/services.pb-c.h"
 
 #ifndef SN_SUPERVISION_BIN
 #define SN_SUPERVISION_BIN "supervision"
@@ -98,21 +101,47 @@ start(const char *const *extra)
 	admin      = token("admin-1", "district_admin", "220103");
 }
 
-/* Publishes m as an event of topic through sn-inject (intake's stream). */
+/* sn-inject as services (feed_validate only; 0 when not started): its
+ * types come from their own publisher there. */
+static int services_port;
+
 static void
-publish(const char *topic, const char *subject, const ProtobufCMessage *m)
+start_services_injector(void)
+{
+	static char env[32];
+
+	services_port = th_free_port();
+	snprintf(env, sizeof(env), "SN_HTTP_PORT=%d", services_port);
+	const char *argv[] = { SN_INJECT_BIN, "--name", "services", NULL };
+	const char *envp[] = { env, NULL };
+	th_spawn(&T, "services", SN_INJECT_BIN, argv, envp);
+	TH_CHECK(&T, th_wait_ready(&T, services_port, 30000),
+	    "sn-inject as services did not get ready");
+}
+
+/* Publishes m as an event of topic through sn-inject on port. */
+static void
+publish_to(
+    int to, const char *topic, const char *subject, const ProtobufCMessage *m)
 {
 	char   *hex = th_hex(m);
 	json_t *b = json_pack("{s:s, s:s, s:s, s:s}", "type", topic, "subject",
 	    subject, "actor", "test", "data_hex", hex);
 	char   *txt = json_dumps(b, JSON_COMPACT);
-	int     st  = th_http(
-	         &T, inject_port, "POST", "/publish", NULL, new_key(), txt, NULL);
+	int     st
+	    = th_http(&T, to, "POST", "/publish", NULL, new_key(), txt, NULL);
 
 	TH_CHECK(&T, st == 201, "POST /publish %s answered %d", topic, st);
 	free(txt);
 	json_decref(b);
 	free(hex);
+}
+
+/* Publishes m as an event of topic through sn-inject (intake's stream). */
+static void
+publish(const char *topic, const char *subject, const ProtobufCMessage *m)
+{
+	publish_to(inject_port, topic, subject, m);
 }
 
 static int64_t
@@ -387,7 +416,12 @@ publish_filled(const char *topic)
 	protobuf_c_message_init(d, m);
 	fill_message(m, 0);
 	snprintf(subject, sizeof(subject), "subject-%d", ++seed);
-	publish(topic, subject, m);
+	/* services' types from services, when it runs */
+	publish_to(services_port != 0
+	            && strcmp(d->package_name, "sn.services.v1") == 0
+	        ? services_port
+	        : inject_port,
+	    topic, subject, m);
 	arena_free();
 }
 
@@ -961,6 +995,33 @@ validate(const char *file, const char *out)
 	return run(cmd);
 }
 
+/* services' five types came from services, and the identity number in
+ * a referral's note (id) is a pseudonym there. */
+static void
+check_services_items(json_t *all, const char *id)
+{
+	size_t  i, n = 0;
+	json_t *ev;
+
+	json_array_foreach(all, i, ev)
+	{
+		if (strcmp(jstr(ev, "source"), "/safetynet/services") != 0)
+			continue;
+		if (strncmp(jstr(ev, "type"), "cn.safetynet.test.", 18) == 0)
+			continue;
+		n++;
+		if (strcmp(jstr(ev, "subject"), "ref-note") != 0)
+			continue;
+		const char *note = jstr(json_object_get(ev, "data"), "note");
+		TH_CHECK(&T,
+		    strstr(note, id) == NULL
+		        && strncmp(note, "for hmac-sha256:", 16) == 0,
+		    "the referral's note in the feed: %s", note);
+	}
+	TH_CHECK(&T, n == 6,
+	    "%zu items from services, want its five types and the note", n);
+}
+
 static void
 s_validate(void)
 {
@@ -976,11 +1037,25 @@ s_validate(void)
 	    "Ajv is not installed: run npm ci in tools/api "
 	    "(deploy/local/contract does)");
 	start(NULL);
+	start_services_injector();
 	/* One event of every type this version knows, every field set. */
 	for (size_t i = 0; (topic = supervision_events_topic(i)) != NULL;
 	     i++) {
 		publish_filled(topic);
 		ntopics++;
+	}
+	/* services' free text is scrubbed like any other's */
+	char id[19], note[96];
+	{
+		Sn__Services__V1__ReferralRouted r
+		    = SN__SERVICES__V1__REFERRAL_ROUTED__INIT;
+		r.referral_id = "ref-note";
+		r.department  = "medical_insurance";
+		snprintf(
+		    note, sizeof(note), "for %s, in hospital", idn(id, 7));
+		r.note = note;
+		publish_to(
+		    services_port, "referral.routed", "ref-note", &r.base);
 	}
 	/* And a type it does not know: an item without data. */
 	{
@@ -997,8 +1072,14 @@ s_validate(void)
 	        "SELECT count(*) FROM %s.events WHERE type = 'thing.happened'",
 	        schema),
 	    "the last event published did not arrive");
+	TH_CHECK(&T,
+	    th_wait_int(&T, 1, 30000,
+	        "SELECT count(*) FROM %s.events WHERE subject = 'ref-note'",
+	        schema),
+	    "services' last event did not arrive");
 	json_t *all = feed_all(hub_a, NULL, 0, 10);
 	check_against_table(all, "every type");
+	check_services_items(all, id);
 	json_t *unknown = NULL;
 	for (size_t i = 0; i < json_array_size(all); i++)
 		if (strcmp(jstr(json_array_get(all, i), "type"),
