@@ -12,6 +12,9 @@
 
 #include "catalogue.h"
 #include "enrol.h"
+#include "households.h"
+#include "referrals.h"
+#include "registry.h"
 #include "services.h"
 #include "sn/config.h"
 #include "sn/log.h"
@@ -44,6 +47,13 @@ static services srv;
 #define HOUSEHOLD_READERS ENROLERS ",district_admin"
 #define ENROLMENT_READERS HOUSEHOLD_READERS ",supervisor"
 
+/* Who reads referrals and households (staff within their jurisdiction,
+ * department users their own department's), who refers, who notes
+ * needs. */
+#define REFERRAL_READERS SERVICES_STAFF_ROLES ",department"
+#define REFERRERS "clerk,township_officer,emergency_officer,district_officer"
+#define NEED_NOTERS "clerk,investigator,township_officer"
+
 static const sn_http_route_def routes[] = {
 	{ "POST", "/projects", SN_HTTP_IDEMPOTENT, CATALOGUE_EDITORS,
 	    services_catalogue_post },
@@ -67,6 +77,24 @@ static const sn_http_route_def routes[] = {
 	    ENROLERS ",partner", services_enrol_end },
 	{ "GET", "/statistics/enrolments", 0, ENROLMENT_READERS,
 	    services_enrol_figures },
+	/* Referrals (referrals.h, households.h). */
+	{ "GET", "/departments", 0, NULL, services_registry_get },
+	{ "GET", "/department-referrals", 0, REFERRAL_READERS,
+	    services_referrals_list },
+	{ "POST", "/department-referrals", SN_HTTP_IDEMPOTENT, REFERRERS,
+	    services_referrals_post },
+	{ "GET", "/department-referrals/{id}", 0, REFERRAL_READERS,
+	    services_referrals_get },
+	{ "POST", "/department-referrals/{id}/answer", SN_HTTP_IDEMPOTENT,
+	    "department", services_referrals_answer },
+	{ "GET", "/statistics/referrals", 0, REFERRAL_READERS,
+	    services_referrals_statistics },
+	{ "GET", "/households/{id}", 0, REFERRAL_READERS,
+	    services_households_get },
+	{ "POST", "/households/{id}/needs", SN_HTTP_IDEMPOTENT, NEED_NOTERS,
+	    services_households_need_post },
+	{ "DELETE", "/households/{id}/needs/{need}", SN_HTTP_IDEMPOTENT,
+	    NEED_NOTERS, services_households_need_delete },
 	{ NULL, NULL, 0, NULL, NULL },
 };
 
@@ -88,6 +116,8 @@ setup(sn_service *svc, void *arg)
 	srv.cfg.overdue_scan_ms = (uint32_t) sn_config_int(
 	    "SN_SERVICES_OVERDUE_SCAN_MS", 60000, 50, 86400000);
 	sn_service_set_route_arg(svc, &srv);
+	if ((err = services_referrals_setup(&srv)) != SN_OK)
+		return err;
 	if ((err = services_catalogue_setup(&srv)) != SN_OK)
 		return err;
 	return SN_OK;
