@@ -1,0 +1,230 @@
+/*
+ * kit.c - see kit.h.
+ */
+#include "kit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+#include <protobuf-c/protobuf-c.h>
+
+#include "sn/auth.h"
+#include "sn/clock.h"
+#include "sn/date.h"
+#include "sn/uuid.h"
+
+#ifndef SN_SERVICES_BIN
+#define SN_SERVICES_BIN "services"
+#endif
+#ifndef SN_INJECT_BIN
+#define SN_INJECT_BIN "sn-inject"
+#endif
+
+int         svc_port;
+const char *S;
+
+char *
+token_unit(
+    const char *user, const char *role, const char *juris, const char *unit)
+{
+	sn_auth     *auth;
+	sn_principal p;
+	char        *tok = NULL;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.user, sizeof(p.user), "%s", user);
+	snprintf(p.role, sizeof(p.role), "%s", role);
+	snprintf(p.juris, sizeof(p.juris), "%s", juris);
+	if (unit != NULL)
+		snprintf(p.unit, sizeof(p.unit), "%s", unit);
+	if (sn_auth_open(&auth, th_token_private_pem) != SN_OK
+	    || sn_auth_issue(auth, &p, 3600, &tok) != SN_OK)
+		th_fail(&T, "cannot issue a token");
+	sn_auth_close(auth);
+	return tok;
+}
+
+char *
+token(const char *user, const char *role, const char *juris)
+{
+	return token_unit(user, role, juris, NULL);
+}
+
+answer
+call(const char *method, const char *path, const char *tok, const char *key,
+    const char *json)
+{
+	answer a   = { 0, NULL };
+	char  *raw = NULL;
+	bool   mut = strcmp(method, "GET") != 0;
+	a.status   = th_http(&T, svc_port, method, path, tok,
+            key != NULL ? key : (mut ? new_key() : NULL), json, &raw);
+	a.body
+	    = raw != NULL && raw[0] != '\0' ? json_loads(raw, 0, NULL) : NULL;
+	free(raw);
+	return a;
+}
+
+void
+answer_free(answer *a)
+{
+	json_decref(a->body);
+	a->body = NULL;
+}
+
+const char *
+jstr(const json_t *j, const char *key)
+{
+	const char *s = json_string_value(json_object_get(j, key));
+	return s != NULL ? s : "(none)";
+}
+
+const char *
+err_code(const answer *a)
+{
+	return jstr(json_object_get(a->body, "error"), "code");
+}
+
+const char *
+new_key(void)
+{
+	static char buf[64];
+	static int  n;
+	snprintf(buf, sizeof(buf), "key-%d-%d", (int) getpid(), ++n);
+	return buf;
+}
+
+const char *
+new_uuid(void)
+{
+	static char slots[16][SN_UUID_STRLEN];
+	static int  n;
+	sn_uuid     u;
+	char       *buf = slots[n++ % 16];
+	if (sn_uuid_v4(&u) != SN_OK)
+		th_fail(&T, "no random uuid");
+	return sn_uuid_format(&u, buf);
+}
+
+void
+publishers(void)
+{
+	static const char *const all[]
+	    = { "intake", "approval", "emergency", "services" };
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+		th_publisher(&T, all[i]);
+}
+
+void
+injector(const char *publisher)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.txt", T.run_dir, publisher);
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		th_fail(&T, "cannot write %s", path);
+	fprintf(f, "test.nothing x test -\n");
+	fclose(f);
+	const char *argv[]
+	    = { SN_INJECT_BIN, "--name", publisher, "--events", path, NULL };
+	th_spawn(&T, publisher, SN_INJECT_BIN, argv, NULL);
+	if (!th_wait_int(&T, 1, 30000,
+	        "SELECT (count(seq) >= 1)::int FROM %s.outbox",
+	        th_schema(&T, publisher)))
+		th_fail(&T, "sn-inject as %s did not start", publisher);
+}
+
+th_proc *
+start_services(const char *const *extra)
+{
+	static char port_env[32];
+	const char *env[32];
+	int         n = 0;
+	if (svc_port == 0)
+		svc_port = th_free_port();
+	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", svc_port);
+	env[n++] = port_env;
+	for (int i = 0; extra != NULL && extra[i] != NULL; i++) {
+		if (n >= 31)
+			th_fail(&T, "too many settings for services");
+		env[n++] = extra[i];
+	}
+	env[n]             = NULL;
+	const char *argv[] = { SN_SERVICES_BIN, NULL };
+	th_proc    *p = th_spawn(&T, "services", SN_SERVICES_BIN, argv, env);
+	if (!th_wait_ready(&T, svc_port, 30000))
+		th_fail(&T, "services did not get ready");
+	S = th_schema(&T, "services");
+	if (!th_wait_int(
+	        &T, 1, 30000, "SELECT (count(*) > 0)::int FROM %s.kind", S))
+		th_fail(&T, "services did not store its registry");
+	return p;
+}
+
+void
+put(const char *publisher, const char *topic, const char *subject,
+    const void *m)
+{
+	char  *hex = th_hex(m);
+	size_t cap = strlen(hex) + 1024;
+	char  *sql = malloc(cap);
+	if (sql == NULL)
+		th_fail(&T, "out of memory");
+	snprintf(sql, cap,
+	    "INSERT INTO %s.outbox (topic, subject, actor, data) "
+	    "VALUES ('%s', '%s', 'test', '\\x%s'::bytea)",
+	    th_schema(&T, publisher), topic, subject, hex);
+	PGresult *r = PQexec((PGconn *) T.pg, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		th_fail(&T, "outbox insert: %s", PQresultErrorMessage(r));
+	PQclear(r);
+	free(sql);
+	free(hex);
+}
+
+void
+wait_applied(const char *publisher, const char *what)
+{
+	const char *ps = th_schema(&T, publisher);
+	if (!th_wait_int(&T, 1, 60000,
+	        "SELECT ((SELECT coalesce(max(last_seq), 0) FROM %s.bus_cursor"
+	        " WHERE publisher = '%s') = (SELECT count(*) FROM %s.outbox)"
+	        " AND (SELECT count(*) FROM %s.outbox WHERE seq IS NULL) = 0"
+	        ")::int",
+	        S, publisher, ps, ps))
+		th_fail(&T, "%s: services did not apply %s's events", what,
+		    publisher);
+}
+
+int64_t
+published(const char *topic)
+{
+	if (topic == NULL)
+		return th_int(&T, "SELECT count(*) FROM %s.outbox", S);
+	return th_int(
+	    &T, "SELECT count(*) FROM %s.outbox WHERE topic = '%s'", S, topic);
+}
+
+void *
+published_msg(const char *topic, int i, const void *desc)
+{
+	size_t   len = 0;
+	uint8_t *d   = th_bytes_at(&T, i, &len,
+	      "SELECT data FROM %s.outbox WHERE topic = '%s' ORDER BY id", S,
+	      topic);
+	if (d == NULL)
+		th_fail(&T, "no %s number %d in services' outbox", topic, i);
+	ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, len, d);
+	free(d);
+	if (m == NULL)
+		th_fail(&T, "%s number %d does not decode", topic, i);
+	return m;
+}
+
+char *
+day_from_today(int64_t days, char buf[11])
+{
+	return sn_date_format(sn_date_add_days(sn_clock_today(), days), buf);
+}
