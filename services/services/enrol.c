@@ -73,7 +73,9 @@ static const sn_col hh_cols[] = {
 
 static const char hh_sql[]
     = "SELECT id::text AS id, coalesce(application_id::text, '')"
-      " AS application_id, category, township_code,"
+      " AS application_id, CASE WHEN standing = 'exited'"
+      " OR approved IS FALSE THEN '' ELSE category END AS category,"
+      " township_code,"
       " CASE WHEN village_code <> '' THEN village_code"
       " WHEN township_code <> '' THEN township_code ELSE district_code END"
       " AS place, " NEEDS_OF("0") " FROM household WHERE id = " HH_ID;

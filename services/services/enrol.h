@@ -6,7 +6,10 @@
  * A household is what schema 001 holds (its category, township, members
  * with birth dates, needs per member and for the household as a whole,
  * member 0); match.h decides eligibility and order on the district's
- * day (sn/clock.h).
+ * day (sn/clock.h). A household whose application was refused, or that
+ * has left the register (standing exited), is in no category: eligible
+ * for nothing. A household is named by its id, or its application's or
+ * emergency referral's id.
  *
  * Staff see a household within their jurisdiction: its village, else
  * township, else district code lies within the caller's (sn_auth_within);

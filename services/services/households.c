@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "enrol.h"
 #include "referrals.h"
 #include "registry.h"
 #include "rules.h"
@@ -891,6 +892,7 @@ static const services_household_section sections[] = {
 	{ "members", members_json_sql, 2 },
 	{ "needs", needs_json_sql, 1 },
 	{ "referrals", services_referrals_household_sql, 3 },
+	{ "enrolments", services_enrol_household_sql, 1 },
 };
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
 
