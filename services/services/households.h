@@ -36,6 +36,11 @@
  * Until the registry is in the tables every handler answers SN_EBUSY
  * (the bus retries the batch).
  *
+ * One instance: a household is joined across streams whose subjects
+ * differ (an application id, a grant id), so SN_PARTITION would send
+ * the parts of one household to different instances; it is not
+ * supported.
+ *
  * The per-stream work (reads, then writes) keeps its state in one
  * context per followed publisher: the bus applies a stream's events one
  * after the other, so a context is never shared by two events at once.
