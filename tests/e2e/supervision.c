@@ -200,18 +200,35 @@ chain(void)
 	json_t     *events = json_object_get(c, "events");
 	TH_CHECK(&T, hh != NULL && strcmp(hh, id) == 0,
 	    "household %s, want the first application's id", hh ? hh : "-");
-	/* Every programme's steps, the application first, in order. */
+	/* Every programme's steps, the application first. The chain is in
+	 * supervision's order of applying (pos); streams of different
+	 * publishers are not ordered against each other (DESIGN section 2),
+	 * so a visit's report may be applied before intake's application
+	 * when intake's stream lags: first by the time each event was made,
+	 * which is causal here (one machine's clock), staff records aside. */
 	static const char *const want[] = { "application.submitted",
 		"verification.completed", "investigation.completed",
 		"case.stage_changed", "application.decided",
 		"beneficiary.changed", "payment.scheduled", "payment.settled",
 		"emergency.granted" };
+	const char              *first = NULL, *first_time = NULL;
+	size_t                   k;
+	json_t                  *ev;
+	json_array_foreach(events, k, ev)
+	{
+		const char *t = e2e_jstr(ev, "time");
+		/* the clerk's record of taking it in commits with it */
+		if (strcmp(e2e_jstr(ev, "type"), "staff.acted") == 0)
+			continue;
+		if (t != NULL
+		    && (first_time == NULL || strcmp(t, first_time) < 0)) {
+			first_time = t;
+			first      = e2e_jstr(ev, "type");
+		}
+	}
 	TH_CHECK(&T,
-	    strcmp(e2e_jstr(json_array_get(events, 0), "type"),
-	        "application.submitted")
-	        == 0,
-	    "the chain starts with %s",
-	    e2e_jstr(json_array_get(events, 0), "type"));
+	    first != NULL && strcmp(first, "application.submitted") == 0,
+	    "the chain's earliest event is %s", first ? first : "-");
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		TH_CHECK(&T, count_type(events, want[i]) >= 1,
 		    "the chain has no %s", want[i]);
