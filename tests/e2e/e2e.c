@@ -103,9 +103,9 @@ e2e_idnum(char out[19], const char *first17)
 	out[18] = '\0';
 }
 
-char *
-e2e_token(
-    const char *user, const char *role, const char *juris, const char *idn)
+static char *
+issue(const char *user, const char *role, const char *juris, const char *idn,
+    const char *unit)
 {
 	sn_principal p;
 	memset(&p, 0, sizeof(p));
@@ -114,10 +114,26 @@ e2e_token(
 	snprintf(p.juris, sizeof(p.juris), "%s", juris);
 	if (idn != NULL)
 		snprintf(p.id_number, sizeof(p.id_number), "%s", idn);
+	if (unit != NULL)
+		snprintf(p.unit, sizeof(p.unit), "%s", unit);
 	char *tok = NULL;
 	TH_CHECK(&T, sn_auth_issue(auth, &p, 3600, &tok) == SN_OK,
 	    "cannot issue a token for %s", user);
 	return tok;
+}
+
+char *
+e2e_token(
+    const char *user, const char *role, const char *juris, const char *idn)
+{
+	return issue(user, role, juris, idn, NULL);
+}
+
+char *
+e2e_token_unit(
+    const char *user, const char *role, const char *juris, const char *unit)
+{
+	return issue(user, role, juris, NULL, unit);
 }
 
 int

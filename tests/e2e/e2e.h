@@ -53,6 +53,10 @@ void e2e_idnum(char out[19], const char *first17);
  * NULL), valid an hour. */
 char *e2e_token(
     const char *user, const char *role, const char *juris, const char *idn);
+/* The same with the claim "unit" (a department or partner code: roles
+ * department and partner act only for their unit; NULL for none). */
+char *e2e_token_unit(
+    const char *user, const char *role, const char *juris, const char *unit);
 
 /* One request (an Idempotency-Key unless GET); the answer parsed into
  * *out when out is not NULL (NULL when not JSON). The status, -1 if
