@@ -40,16 +40,30 @@ typedef enum refresh_mode {
 	MODE_EMERGENCY, /* an emergency referral: route its kind */
 } refresh_mode;
 
-/* One followed stream's work in progress (households.h). */
-typedef struct refresh {
-	services                *s;
+/* What a refresh is for: the event's trigger and who caused it. */
+typedef struct refresh_why {
 	refresh_mode             mode;
-	char                     id[SN_UUID_STRLEN];
 	char                     trigger[96];
 	const char              *actor; /* borrowed from the event's msg */
 	const char              *note;
 	const services_kind_def *kind; /* MODE_EMERGENCY */
-	bool                     found, bad;
+} refresh_why;
+
+/*
+ * One followed stream's work in progress (households.h). The bus calls
+ * the stream's next handler as soon as the statement this event's
+ * handler queued has answered, while the refresh that answer starts is
+ * still reading: a handler sets next (prepare) and the refresh takes it
+ * into why when it starts (refresh_start), so that the next event's
+ * handler cannot change what this refresh routes for. The next refresh
+ * starts only after this one has queued its writes.
+ */
+typedef struct refresh {
+	services   *s;
+	refresh_why next; /* the handler's, until a refresh starts */
+	refresh_why why;  /* the running refresh's */
+	char        id[SN_UUID_STRLEN];
+	bool        found, bad;
 	/* The household as read. */
 	bool           known, approved, due;
 	int32_t        decision_revision;
@@ -346,7 +360,7 @@ static size_t
 emergency_route(refresh *r)
 {
 	const char *need = services_rules_cause_need(r->facts.cause);
-	r->routes[0]     = (services_route) { .kind = r->kind, .member = 0 };
+	r->routes[0] = (services_route) { .kind = r->why.kind, .member = 0 };
 	if (need != NULL) {
 		r->routes[0].needs[0] = need;
 		r->routes[0].nneeds   = 1;
@@ -361,17 +375,18 @@ plan(refresh *r, sn_date today, services_routing *g)
 	services_route_in in = route_input(r);
 	memset(g, 0, sizeof(*g));
 	g->household_id = r->id;
-	g->trigger      = r->trigger;
+	g->trigger      = r->why.trigger;
 	g->category     = r->category;
 	g->tier         = r->tier;
 	g->today        = today;
 	g->routes       = r->routes;
 	g->note         = "";
-	g->routed_by = r->actor != NULL && r->actor[0] ? r->actor : "system";
-	switch (r->mode) {
+	g->routed_by = r->why.actor != NULL && r->why.actor[0] ? r->why.actor
+	                                                       : "system";
+	switch (r->why.mode) {
 	case MODE_EMERGENCY:
 		g->source  = "emergency";
-		g->note    = text_or(r->note);
+		g->note    = text_or(r->why.note);
 		g->nroutes = emergency_route(r);
 		if (r->category[0] == '\0') {
 			g->category = "emergency";
@@ -389,7 +404,7 @@ plan(refresh *r, sn_date today, services_routing *g)
 	}
 	if (!r->due)
 		return false;
-	snprintf(r->trigger, sizeof(r->trigger), "decision:%d",
+	snprintf(r->why.trigger, sizeof(r->why.trigger), "decision:%d",
 	    (int) r->decision_revision);
 	in.labels    = r->labels;
 	g->source    = "decision";
@@ -420,24 +435,17 @@ refreshed(sn_tx *tx, void *arg)
 		fail(tx, err);
 }
 
-/* Reads household id and goes on in refreshed. r's mode, trigger,
- * actor, note and kind are set by the caller. */
+/* Reads household id and goes on in refreshed, for what r->next says
+ * (set by the caller). */
 static void
 refresh_start(refresh *r, sn_tx *tx, const char *id)
 {
-	refresh_mode             mode  = r->mode;
-	const char              *actor = r->actor, *note = r->note;
-	const services_kind_def *kind = r->kind;
-	char                     trigger[sizeof(r->trigger)];
-	memcpy(trigger, r->trigger, sizeof(trigger));
-	services *s = r->s;
+	services   *s    = r->s;
+	refresh_why next = r->next;
 	memset(r, 0, sizeof(*r));
-	r->s     = s;
-	r->mode  = mode;
-	r->actor = actor;
-	r->note  = note;
-	r->kind  = kind;
-	memcpy(r->trigger, trigger, sizeof(trigger));
+	r->s    = s;
+	r->next = next;
+	r->why  = next;
 	snprintf(r->id, sizeof(r->id), "%s", id);
 	const char *vals[] = { r->id };
 	if (sn_tx_query(tx, house_sql, 1, vals, got_house, r) != SN_OK
@@ -447,16 +455,17 @@ refresh_start(refresh *r, sn_tx *tx, const char *id)
 		fail(tx, SN_ECLOSED);
 }
 
-/* Sets what the refresh is for. */
+/* Sets what the refresh an event's statement may start is for. */
 static void
 prepare(refresh *r, refresh_mode mode, const char *trigger, const char *actor,
     const char *note, const services_kind_def *kind)
 {
-	r->mode  = mode;
-	r->actor = actor;
-	r->note  = note;
-	r->kind  = kind;
-	snprintf(r->trigger, sizeof(r->trigger), "%s", text_or(trigger));
+	r->next.mode  = mode;
+	r->next.actor = actor;
+	r->next.note  = note;
+	r->next.kind  = kind;
+	snprintf(
+	    r->next.trigger, sizeof(r->next.trigger), "%s", text_or(trigger));
 }
 
 typedef struct id_row {
@@ -801,7 +810,7 @@ on_referral(
 	    m->household_size > 0 ? (int) m->household_size : 0);
 	prepare(r, MODE_EMERGENCY, trigger, text_or(m->created_by),
 	    text_or(m->note), services_registry_kind_for(x->registry, dep, t));
-	if (r->kind == NULL)
+	if (r->next.kind == NULL)
 		return bad_event(ev, "no kind of that type in the registry");
 	const char *vals[] = { m->referral_id, uuid_or_null(m->grant_id),
 		text_or(m->district_code), text_or(m->township_code),

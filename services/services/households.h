@@ -42,8 +42,12 @@
  * supported.
  *
  * The per-stream work (reads, then writes) keeps its state in one
- * context per followed publisher: the bus applies a stream's events one
- * after the other, so a context is never shared by two events at once.
+ * context per followed publisher. The bus calls a stream's next handler
+ * once the statement the previous handler queued has answered, while
+ * the refresh that answer started may still be reading: what a handler
+ * sets for its refresh is taken by the refresh when it starts, so that
+ * events applied in one transaction are each routed for their own
+ * trigger (households.c).
  *
  * Routes (main.c; arg the services):
  *   GET /households/{id}  staff (within their jurisdiction) and

@@ -39,6 +39,9 @@
  *   new need, a declined kind), once.
  * kill: 100 decisions, services SIGKILLed mid-stream and restarted:
  *   every referral routed once, with one event each.
+ * batch: events applied in one transaction (two emergency referrals; a
+ *   decision and another household's review) each routed for its own
+ *   trigger.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -1048,6 +1051,61 @@ review(void)
 /* ---- kill -----------------------------------------------------------------
  */
 
+/* ---- one apply transaction, several events ----------------------------
+ */
+
+/* Events of one stream that services applies in one transaction (they
+ * wait in the outbox while it is stopped) are each routed for their own
+ * trigger: two emergency referrals each get their own kind, and a
+ * decision followed by another household's review routes the decision
+ * as a decision. */
+static void
+batch(void)
+{
+	const char *a = new_uuid(), *b = new_uuid();
+	char        x[SN_UUID_STRLEN], y[SN_UUID_STRLEN];
+	start();
+	th_proc *p = start_services(NULL);
+	snprintf(x, sizeof(x), "%s", new_uuid());
+	snprintf(y, sizeof(y), "%s", new_uuid());
+	submit_family(x, NULL);
+	submit_family(y, NULL);
+	applied("submitted");
+	th_stop(&T, p);
+
+	referred(a, "", SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_MEDICAL,
+	    "medical_insurance");
+	referred(
+	    b, "", SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_HOUSING, "");
+	decide(x, EXPENDITURE, EDGE, true);
+	registered(y, SN__ASSIST__V1__CHANGE_CAUSE__CHANGE_CAUSE_REVIEW,
+	    EXPENDITURE, new_uuid());
+	p = start_services(NULL);
+	applied("in one batch");
+	expect_kinds(
+	    a, "medical_assistance:0", "the first emergency referral");
+	expect_kinds(b, "rent_subsidy:0", "the second emergency referral");
+	expect_kinds(x, FAMILY_KINDS, "the decision");
+	expect_kinds(y, FAMILY_KINDS, "the review");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.referral WHERE household_id = '%s'"
+	        " AND source = 'decision' AND trigger = 'decision:1'",
+	        S, x)
+	        == 4,
+	    "the decision's referrals are not the decision's");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.referral WHERE household_id = '%s'"
+	        " AND source = 'review'",
+	        S, y)
+	        == 4,
+	    "the review's referrals are not the review's");
+	th_stop(&T, p);
+	printf("batch: each event of one apply transaction routed for its "
+	       "own trigger\n");
+}
+
 #define KILL_HOUSEHOLDS 100
 
 static void
@@ -1113,6 +1171,7 @@ main(int argc, char **argv)
 		{ "overdue", overdue },
 		{ "review", review },
 		{ "kill", kill_mid_stream },
+		{ "batch", batch },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), NULL);
