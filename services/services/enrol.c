@@ -895,7 +895,10 @@ act_start(sn_http_req *req, services *s, bool end)
 	const char *id = sn_http_param(req, "id");
 	act_ctx     c  = { .s = s, .req = req, .end = end };
 	act_ctx    *h;
+	const char *unit;
+	sn_problem  p;
 
+	sn_problem_clear(&p);
 	if (id == NULL || !sn_uuid_valid(id)) {
 		sn_http_reply_error(
 		    req, 404, "not_found", "no such enrolment", "id");
@@ -903,6 +906,10 @@ act_start(sn_http_req *req, services *s, bool end)
 	}
 	snprintf(c.id, sizeof(c.id), "%s", id);
 	c.who = *sn_http_principal(req);
+	if (!services_unit(&c.who, "partner", &unit, &p)) {
+		sn_http_problem(req, &p);
+		return;
+	}
 	if (!act_body(req, &c))
 		return;
 	if ((h = malloc(sizeof(*h))) == NULL) {
@@ -945,12 +952,22 @@ services_enrol_end(sn_http_req *req, void *arg)
 	"(" A "::text IS NULL OR p.partner_code = " A ") AND (" B             \
 	"::text IS NULL OR starts_with(e.township_code, " B "))"
 
-static void
-visibility(const sn_principal *who, const char **unit, const char **juris)
+/* The parameters of VISIBLE for who; false (answered 403 no_unit) for a
+ * partner whose token names no unit. */
+static bool
+visibility(sn_http_req *req, const char **unit, const char **juris)
 {
-	bool partner = strcmp(who->role, "partner") == 0;
-	*unit        = partner ? who->unit : NULL;
-	*juris       = partner ? NULL : who->juris;
+	const sn_principal *who = sn_http_principal(req);
+	sn_problem          p;
+	sn_problem_clear(&p);
+	if (!services_unit(who, "partner", unit, &p)) {
+		sn_http_problem(req, &p);
+		return false;
+	}
+	if ((*unit)[0] == '\0')
+		*unit = NULL;
+	*juris = *unit != NULL ? NULL : who->juris;
+	return true;
 }
 
 static const char     list_sql[]
@@ -1042,7 +1059,7 @@ services_enrol_list(sn_http_req *req, void *arg)
 		sn_http_problem(req, &p);
 		return;
 	}
-	if (!list_filters(req, f))
+	if (!visibility(req, &unit, &juris) || !list_filters(req, f))
 		return;
 	if ((c = malloc(sizeof(*c))) == NULL) {
 		sn_http_reply_error(
@@ -1051,7 +1068,6 @@ services_enrol_list(sn_http_req *req, void *arg)
 	}
 	c->req   = req;
 	c->limit = page.limit;
-	visibility(sn_http_principal(req), &unit, &juris);
 	snprintf(after, sizeof(after), "%" PRId64, page.after);
 	snprintf(limit, sizeof(limit), "%" PRId64, page.limit);
 	const char *v[] = { after, limit, unit, juris, f[0], f[1], f[2] };
@@ -1124,7 +1140,8 @@ services_enrol_get(sn_http_req *req, void *arg)
 		    req, 404, "not_found", "no such enrolment", "id");
 		return;
 	}
-	visibility(sn_http_principal(req), &unit, &juris);
+	if (!visibility(req, &unit, &juris))
+		return;
 	const char *v[] = { id, unit, juris };
 	sn_db_query(s->db, get_sql, 3, v, got, req);
 }

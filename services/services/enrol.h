@@ -46,6 +46,8 @@
  *   GET  /enrolments (filters project, household, status; paged) and GET
  *        /enrolments/{id} (with its sessions): staff within
  *        jurisdiction; a partner only its projects' enrolments.
+ * A partner token naming no unit is refused on every route (403
+ * no_unit, services_unit).
  *   GET  /statistics/enrolments?from=&to= (staff; default the year to
  *        today): within the caller's jurisdiction, enrolments given
  *        (enrolled in the days), ended (in the days) and active (at the

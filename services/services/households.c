@@ -1037,7 +1037,7 @@ services_households_get(sn_http_req *req, void *arg)
 	c->s   = arg;
 	c->req = req;
 	c->who = *sn_http_principal(req);
-	if (!services_referrals_viewer(&c->who, &c->unit, &p)) {
+	if (!services_unit(&c->who, "department", &c->unit, &p)) {
 		free(c);
 		sn_http_problem(req, &p);
 		return;

@@ -51,20 +51,6 @@ today_text(char buf[SN_DATE_STRLEN])
 	sn_date_format(sn_clock_today(), buf);
 }
 
-bool
-services_referrals_viewer(
-    const sn_principal *who, const char **unit, sn_problem *p)
-{
-	*unit = "";
-	if (strcmp(who->role, "department") != 0)
-		return true;
-	if (who->unit[0] == '\0')
-		return sn_problem_set(p, 403, "no_unit", NULL,
-		    "a department user's token names its department (unit)");
-	*unit = who->unit;
-	return true;
-}
-
 /* ---- referral.routed ---------------------------------------------------- */
 
 typedef struct routed_row {
@@ -479,7 +465,7 @@ typedef struct answer_ctx {
 } answer_ctx;
 
 typedef struct lock_row {
-	const char *department, *status;
+	const char *department, *status, *place;
 	sn_date     deadline_date;
 } lock_row;
 
@@ -487,6 +473,7 @@ static const sn_col lock_cols[] = {
 	SN_COL(lock_row, department, SN_COL_TEXT),
 	SN_COL(lock_row, status, SN_COL_TEXT),
 	SN_COL(lock_row, deadline_date, SN_COL_DATE),
+	SN_COL(lock_row, place, SN_COL_TEXT),
 };
 
 typedef struct answered_row {
@@ -524,9 +511,11 @@ static const sn_col answered_cols[] = {
 	SN_COL(answered_row, late, SN_COL_BOOL),
 };
 
-static const char lock_sql[]
-    = "SELECT department, status, deadline_date::text AS deadline_date"
-      " FROM referral WHERE id = $1::uuid FOR UPDATE";
+static const char lock_sql[] = "SELECT r.department, r.status,"
+                               " r.deadline_date::text AS deadline_date,"
+                               " household_place(h) AS place FROM referral r"
+                               " JOIN household h ON h.id = r.household_id"
+                               " WHERE r.id = $1::uuid FOR UPDATE OF r";
 
 static const char answer_sql[]
     = "WITH u AS (UPDATE referral SET status = $2, granted = $3,"
@@ -607,9 +596,9 @@ answer_locked(sn_tx *tx, PGresult *res, void *arg)
 		    "the referral could not be read", NULL);
 		return;
 	}
-	if (!found) {
-		sn_http_tx_fail(
-		    c->req, tx, 404, "not_found", "no such referral", "id");
+	if (!found || !sn_auth_within(&c->who, l.place)) {
+		sn_http_tx_fail(c->req, tx, 404, "not_found",
+		    "no such referral in your view", "id");
 		return;
 	}
 	if (!services_rules_may_answer(
@@ -784,7 +773,7 @@ services_referrals_list(sn_http_req *req, void *arg)
 	sn_problem          p;
 	char                after[24], limit[24], today[SN_DATE_STRLEN];
 	sn_problem_clear(&p);
-	if (!services_referrals_viewer(who, &unit, &p)
+	if (!services_unit(who, "department", &unit, &p)
 	    || !sn_page_query(req, &page, &p) || !list_filters(req, f, &p)) {
 		sn_http_problem(req, &p);
 		return;
@@ -860,7 +849,8 @@ services_referrals_get(sn_http_req *req, void *arg)
 		    req, 404, "not_found", "no such referral", "id");
 		return;
 	}
-	if (!services_referrals_viewer(sn_http_principal(req), &c.unit, &p)) {
+	if (!services_unit(
+	        sn_http_principal(req), "department", &c.unit, &p)) {
 		sn_http_problem(req, &p);
 		return;
 	}
@@ -991,7 +981,7 @@ services_referrals_statistics(sn_http_req *req, void *arg)
 	char                fb[SN_DATE_STRLEN], tb[SN_DATE_STRLEN];
 	sn_problem          p;
 	sn_problem_clear(&p);
-	if (!services_referrals_viewer(who, &unit, &p)
+	if (!services_unit(who, "department", &unit, &p)
 	    || !day_param(req, "from", fb, &from, &p)
 	    || !day_param(req, "to", tb, &to, &p)) {
 		sn_http_problem(req, &p);

@@ -22,7 +22,10 @@
  * Who sees what. Staff see the referrals of households within their
  * jurisdiction (the household's village, township or district code
  * starts with it); a department user (role department) only its own
- * department's (its token's unit), and answers only those.
+ * department's (its token's unit) within its jurisdiction, and answers
+ * only those (another department's: 403 not_your_department; outside
+ * the jurisdiction: 404 as when reading it). A department token naming
+ * no unit is refused (403 no_unit, services_unit).
  *
  * Routes (main.c; arg the services): GET /departments (registry.h), GET
  * and POST /department-referrals, GET /department-referrals/{id}, POST
@@ -113,13 +116,5 @@ void services_referrals_get(sn_http_req *req, void *arg);
 void services_referrals_post(sn_http_req *req, void *arg);
 void services_referrals_answer(sn_http_req *req, void *arg);
 void services_referrals_statistics(sn_http_req *req, void *arg);
-
-/*
- * The caller's department for a read: "" for staff; the unit for a
- * department user. false (with 403 no_unit in p) for a department user
- * whose token names none.
- */
-bool services_referrals_viewer(
-    const sn_principal *who, const char **unit, sn_problem *p);
 
 #endif /* SERVICES_REFERRALS_H */

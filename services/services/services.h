@@ -37,11 +37,16 @@
 #ifndef SERVICES_H
 #define SERVICES_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sn/auth.h"
 #include "sn/bus.h"
 #include "sn/db.h"
 #include "sn/err.h"
 #include "sn/http.h"
 #include "sn/metrics.h"
+#include "sn/problem.h"
 #include "sn/service.h"
 
 typedef struct services_config {
@@ -64,5 +69,16 @@ typedef struct services {
 	struct services_referrals *referrals;
 	struct services_catalogue *catalogue;
 } services;
+
+/*
+ * The unit a user of role acts for ("department", "partner": roles that
+ * act only for their unit): *unit is the token's unit for such a user,
+ * "" for any other role. false, with 403 no_unit in p, for such a user
+ * whose token names no unit (identity allows accounts made before units
+ * were; they are refused here, never shown everything or nothing).
+ * *unit borrows from who.
+ */
+bool services_unit(const sn_principal *who, const char *role,
+    const char **unit, sn_problem *p);
 
 #endif /* SERVICES_H */

@@ -1075,6 +1075,19 @@ sessions(void)
 	    "the partner's list");
 	json_decref(a.body);
 
+	/* A partner's token without a unit (an account from before units)
+	 * is refused, not shown nothing. */
+	char *nounit = token("meal-0", "partner", "220103");
+	expect(call("GET", "/enrolments", nounit, NULL, NULL), 403, "no_unit",
+	    "a partner without a unit lists");
+	expect(call("GET", path, nounit, NULL, NULL), 403, "no_unit",
+	    "a partner without a unit reads");
+	expect(session(id, nounit, "{\"date\": \"2027-03-15\"}"), 403,
+	    "no_unit", "a partner without a unit records a session");
+	expect(end(id, nounit, "{\"outcome\": \"completed\"}"), 403, "no_unit",
+	    "a partner without a unit ends");
+	free(nounit);
+
 	/* The end: once, by the partner; the place is freed. */
 	int64_t before = taken_of("liv-001");
 	expect(end(id, other, "{\"outcome\": \"completed\"}"), 403,

@@ -670,8 +670,9 @@ department_answers(const char *app)
 	char *health
 	    = token_unit("mi-1", "department", DISTRICT, "medical_insurance");
 	char *housing = token_unit("hs-1", "department", DISTRICT, "housing");
-	char *edu   = token_unit("ed-1", "department", DISTRICT, "education");
-	char *med   = referral_of(app, "medical_assistance");
+	char *edu = token_unit("ed-1", "department", DISTRICT, "education");
+	char *far = token_unit("mi-2", "department", T2, "medical_insurance");
+	char *med = referral_of(app, "medical_assistance");
 	char *grant = referral_of(app, "student_grant_compulsory");
 	char  body[256], today[SN_DATE_STRLEN];
 
@@ -682,6 +683,8 @@ department_answers(const char *app)
 	    day_from_today(0, today));
 	expect(answer_as(housing, med, body), 403, "not_your_department",
 	    "another department");
+	expect(answer_as(far, med, body), 404, "not_found",
+	    "the department's user of another township");
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.referral WHERE id = '%s'"
@@ -689,7 +692,7 @@ department_answers(const char *app)
 	        S,
 	        med) == 1
 	        && published("referral.answered") == 0,
-	    "the refusal changed nothing");
+	    "the refusals changed nothing");
 	expect(answer_as(health, med,
 	           "{\"outcome\":\"accepted\",\"grant\":"
 	           "\"x\",\"amount_fen\":-1,\"from_date\":"
@@ -727,6 +730,7 @@ department_answers(const char *app)
 	free(health);
 	free(housing);
 	free(edu);
+	free(far);
 	free(med);
 	free(grant);
 }
