@@ -39,7 +39,7 @@ static const char *progname = "client";
  * and refresh tokens), shared by the worker threads under lock.
  */
 struct session {
-	char     user[64], role[32], juris[16], idn[19];
+	char     user[64], role[32], juris[16], idn[19], unit[48];
 	char     password[40];
 	char     access[2048], refresh[128];
 	uint64_t refresh_at_ms; /* when to refresh the access token */
@@ -223,12 +223,14 @@ id_provision(struct session *se)
 
 	/* Partners and departments are service accounts, without an
 	 * identity number; everyone else is staff. They act only for their
-	 * unit, which identity requires of them (issue 13): the driver's
-	 * accounts (dept-1, agency-operator) are units of their own name. */
+	 * unit, which identity requires of them (issue 13): the one given
+	 * (client_issue_unit), else the user name (the driver's accounts
+	 * dept-1 and agency-operator are units of their own name). */
 	bool service = strcmp(se->role, "partner") == 0
 	    || strcmp(se->role, "department") == 0;
-	const char *unit
-	    = service && sn_auth_unit_valid(se->user) ? se->user : NULL;
+	const char *unit = se->unit[0] != '\0'        ? se->unit
+	    : service && sn_auth_unit_valid(se->user) ? se->user
+	                                              : NULL;
 
 	random_password(se->password);
 	for (bump = 0; bump < 8; bump++) {
@@ -338,7 +340,7 @@ client_close(void)
 /* The staff member's session, provisioned and logged in at first use. */
 static void
 id_issue(struct staff *s, const char *user, const char *role,
-    const char *juris, const char *idn)
+    const char *juris, const char *idn, const char *unit)
 {
 	pthread_mutex_lock(&idp.mu);
 	struct session *se = id_find(user);
@@ -360,11 +362,14 @@ id_issue(struct staff *s, const char *user, const char *role,
 	}
 	if (se->access[0] == '\0' || strcmp(se->role, role) != 0
 	    || strcmp(se->juris, juris) != 0
-	    || strcmp(se->idn, idn != NULL ? idn : "") != 0) {
+	    || strcmp(se->idn, idn != NULL ? idn : "") != 0
+	    || strcmp(se->unit, unit != NULL ? unit : "") != 0) {
 		snprintf(se->role, sizeof(se->role), "%s", role);
 		snprintf(se->juris, sizeof(se->juris), "%s", juris);
 		snprintf(
 		    se->idn, sizeof(se->idn), "%s", idn != NULL ? idn : "");
+		snprintf(se->unit, sizeof(se->unit), "%s",
+		    unit != NULL ? unit : "");
 		id_provision(se);
 		id_login(se);
 	}
@@ -389,12 +394,14 @@ current_token(const struct staff *s, char *out, size_t cap)
 	pthread_mutex_unlock(&idp.mu);
 }
 
-void
-client_issue(struct staff *s, const char *user, const char *role,
-    const char *juris, const char *idn)
+/* A token for user (its identity number idn, or its unit, each NULL
+ * when none): client_issue and client_issue_unit. */
+static void
+issue(struct staff *s, const char *user, const char *role, const char *juris,
+    const char *idn, const char *unit)
 {
 	if (idp.on) {
-		id_issue(s, user, role, juris, idn);
+		id_issue(s, user, role, juris, idn, unit);
 		return;
 	}
 	sn_principal p;
@@ -404,6 +411,8 @@ client_issue(struct staff *s, const char *user, const char *role,
 	snprintf(p.juris, sizeof(p.juris), "%s", juris);
 	if (idn != NULL)
 		snprintf(p.id_number, sizeof(p.id_number), "%s", idn);
+	if (unit != NULL)
+		snprintf(p.unit, sizeof(p.unit), "%s", unit);
 	char *tok;
 	if (sn_auth_issue(auth, &p, 24 * 3600, &tok) != SN_OK) {
 		fprintf(stderr, "%s: cannot issue a token for %s\n", progname,
@@ -413,6 +422,20 @@ client_issue(struct staff *s, const char *user, const char *role,
 	snprintf(s->user, sizeof(s->user), "%s", user);
 	snprintf(s->token, sizeof(s->token), "%s", tok);
 	free(tok);
+}
+
+void
+client_issue(struct staff *s, const char *user, const char *role,
+    const char *juris, const char *idn)
+{
+	issue(s, user, role, juris, idn, NULL);
+}
+
+void
+client_issue_unit(struct staff *s, const char *user, const char *role,
+    const char *juris, const char *unit)
+{
+	issue(s, user, role, juris, NULL, unit);
 }
 
 int

@@ -43,6 +43,12 @@ void client_close(void);
 void client_issue(struct staff *s, const char *user, const char *role,
     const char *juris, const char *idn);
 
+/* The same for a service account (role department or partner) acting for
+ * unit, the department's or partner's code (identity's "unit"; issue
+ * 13). client_issue gives such an account the unit of its own name. */
+void client_issue_unit(struct staff *s, const char *user, const char *role,
+    const char *juris, const char *unit);
+
 /* The port of an "http://127.0.0.1:PORT" URL in environment variable var;
  * exits when it is not set. */
 int client_port(const char *var);

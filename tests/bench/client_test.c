@@ -6,7 +6,9 @@
  * client_call refreshes it (identity's login_events count the refreshes).
  * Without the refresh every call after 4 s would be 401. Then a second
  * client (a later run of the driver) finds the users already there and
- * gives them new passwords (PATCH) to log in with.
+ * gives them new passwords (PATCH) to log in with. A service account
+ * issued with a unit (client_issue_unit) is created with it, carries it
+ * in its token, and is moved to another unit by the later run.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,10 +16,27 @@
 
 #include "client.h"
 #include "harness.h"
+#include "sn/auth.h"
 
 #define ADMIN_PW "client-test-admin-password"
 
 static th T;
+
+/* The unit claim of s's token (verified with the test key). */
+static const char *
+token_unit(const struct staff *s)
+{
+	static sn_principal p;
+	sn_auth            *auth = NULL;
+	char                bearer[2100];
+	snprintf(bearer, sizeof(bearer), "Bearer %s", s->token);
+	TH_CHECK(&T, sn_auth_open(&auth, th_token_public_pem) == SN_OK,
+	    "the test key");
+	TH_CHECK(&T, sn_auth_verify(auth, bearer, &p) == SN_OK,
+	    "%s's token does not verify", s->user);
+	sn_auth_close(auth);
+	return p.unit;
+}
 
 int
 main(void)
@@ -44,11 +63,17 @@ main(void)
 	unsetenv("SN_TOKEN_SIGNING_KEY");
 	TH_CHECK(&T, client_open("client_test"), "client_open");
 
-	struct staff ops, dept;
+	struct staff ops, dept, med;
 	client_issue(&ops, "ops-1", "district_admin", CLIENT_DISTRICT, NULL);
 	client_issue(&dept, "dept-1", "department", CLIENT_DISTRICT, NULL);
+	client_issue_unit(&med, "dept-medical", "department", CLIENT_DISTRICT,
+	    "medical_insurance");
 	TH_CHECK(&T, strlen(ops.token) > 100 && strlen(dept.token) > 100,
 	    "no access tokens");
+	TH_CHECK(&T, strcmp(token_unit(&dept), "dept-1") == 0,
+	    "dept-1's unit is %s", token_unit(&dept));
+	TH_CHECK(&T, strcmp(token_unit(&med), "medical_insurance") == 0,
+	    "dept-medical's unit is %s", token_unit(&med));
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.users WHERE (username, kind) IN "
@@ -82,10 +107,21 @@ main(void)
 	TH_CHECK(&T, client_open("client_test"), "client_open again");
 	client_issue(&ops, "ops-1", "district_admin", CLIENT_DISTRICT, NULL);
 	client_issue(&dept, "dept-1", "department", CLIENT_DISTRICT, NULL);
+	client_issue_unit(
+	    &med, "dept-medical", "department", CLIENT_DISTRICT, "health");
 	TH_CHECK(&T,
 	    client_call(port, "GET", "/users?limit=1", &ops, NULL, NULL)
 	        == 200,
 	    "ops-1 after its password was reset");
+	TH_CHECK(&T, strcmp(token_unit(&med), "health") == 0,
+	    "dept-medical's unit after the move is %s", token_unit(&med));
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.users WHERE username = "
+	        "'dept-medical' AND unit = 'health'",
+	        schema)
+	        == 1,
+	    "dept-medical was not moved to unit health");
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.login_events WHERE username IN "
