@@ -84,3 +84,29 @@ sn_page_answer(json_t *items, bool more, int64_t last)
 	    = more ? json_string(sn_page_cursor(last, cur)) : json_null();
 	return json_pack("{s:o,s:o}", "items", items, "next", next);
 }
+
+json_t *
+sn_page_rows(const PGresult *res, const sn_col *cols, size_t ncols, void *row,
+    int64_t limit, sn_page_item_fn item, void *arg)
+{
+	sn_rows rows;
+	json_t *items = json_array();
+	int64_t last  = 0;
+	bool    more  = false;
+
+	if (items == NULL || sn_rows_open(&rows, res, cols, ncols) != SN_OK) {
+		json_decref(items);
+		return NULL;
+	}
+	for (int i = 0; i < sn_rows_count(&rows); i++) {
+		if (i == limit) {
+			more = true;
+			break;
+		}
+		if (sn_rows_read(&rows, i, row) != SN_OK)
+			continue;
+		json_array_append_new(items, item(row, &last, arg));
+	}
+	sn_rows_close(&rows);
+	return sn_page_answer(items, more, last);
+}

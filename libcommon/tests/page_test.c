@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -92,6 +93,128 @@ answer_shape(void **state)
 	json_decref(a);
 }
 
+/* A result as a list query gives it: rows (no, name) in key order. */
+static PGresult *
+rows_result(int n, const char *bad_no)
+{
+	PGresAttDesc attrs[] = {
+		{ .name        = "no",
+		    .format    = 0,
+		    .typid     = 20,
+		    .typlen    = 8,
+		    .atttypmod = -1 },
+		{ .name        = "name",
+		    .format    = 0,
+		    .typid     = 25,
+		    .typlen    = -1,
+		    .atttypmod = -1 },
+	};
+	PGresult *res = PQmakeEmptyPGresult(NULL, PGRES_TUPLES_OK);
+	assert_non_null(res);
+	assert_int_equal(PQsetResultAttrs(res, 2, attrs), 1);
+	for (int i = 0; i < n; i++) {
+		char no[16], name[16];
+		snprintf(no, sizeof(no), "%d", 10 * (i + 1));
+		snprintf(name, sizeof(name), "row-%d", i + 1);
+		const char *v = i == 1 && bad_no != NULL ? bad_no : no;
+		assert_int_equal(
+		    PQsetvalue(res, i, 0, (char *) v, (int) strlen(v)), 1);
+		assert_int_equal(
+		    PQsetvalue(res, i, 1, name, (int) strlen(name)), 1);
+	}
+	return res;
+}
+
+typedef struct named_row {
+	int64_t     no;
+	const char *name;
+} named_row;
+
+static const sn_col named_cols[] = {
+	SN_COL(named_row, no, SN_COL_I64),
+	SN_COL(named_row, name, SN_COL_TEXT),
+};
+
+static json_t *
+named_item(const void *row, int64_t *key, void *arg)
+{
+	const named_row *r = row;
+	(*(int *) arg)++;
+	*key = r->no;
+	return json_string(r->name);
+}
+
+static void
+rows_paged(void **state)
+{
+	(void) state;
+	named_row r;
+	int       calls = 0;
+	char      want[SN_PAGE_CURSOR_STRLEN];
+
+	/* limit + 1 rows: limit items, next the last listed key. */
+	PGresult *res = rows_result(4, NULL);
+	json_t   *a   = sn_page_rows(
+	        res, named_cols, SN_NCOLS(named_cols), &r, 3, named_item, &calls);
+	assert_non_null(a);
+	assert_int_equal(calls, 3);
+	assert_int_equal(json_array_size(json_object_get(a, "items")), 3);
+	assert_string_equal(
+	    json_string_value(json_array_get(json_object_get(a, "items"), 2)),
+	    "row-3");
+	assert_string_equal(json_string_value(json_object_get(a, "next")),
+	    sn_page_cursor(30, want));
+	json_decref(a);
+
+	/* The last page: every row, next null. */
+	calls = 0;
+	a     = sn_page_rows(
+	        res, named_cols, SN_NCOLS(named_cols), &r, 4, named_item, &calls);
+	assert_int_equal(calls, 4);
+	assert_int_equal(json_array_size(json_object_get(a, "items")), 4);
+	assert_true(json_is_null(json_object_get(a, "next")));
+	json_decref(a);
+	PQclear(res);
+
+	/* A row that does not read is skipped. */
+	res = rows_result(3, "ten");
+	a   = sn_page_rows(
+	      res, named_cols, SN_NCOLS(named_cols), &r, 2, named_item, &calls);
+	assert_int_equal(json_array_size(json_object_get(a, "items")), 1);
+	assert_string_equal(json_string_value(json_object_get(a, "next")),
+	    sn_page_cursor(10, want));
+	json_decref(a);
+	PQclear(res);
+
+	/* No rows: an empty last page. */
+	res = rows_result(0, NULL);
+	a   = sn_page_rows(
+	      res, named_cols, SN_NCOLS(named_cols), &r, 5, named_item, &calls);
+	assert_int_equal(json_array_size(json_object_get(a, "items")), 0);
+	assert_true(json_is_null(json_object_get(a, "next")));
+	json_decref(a);
+	PQclear(res);
+}
+
+static void
+rows_not_fitting(void **state)
+{
+	(void) state;
+	typedef struct other_row {
+		const char *missing;
+	} other_row;
+	static const sn_col other_cols[] = {
+		SN_COL(other_row, missing, SN_COL_TEXT),
+	};
+	other_row r;
+	int       calls = 0;
+	PGresult *res   = rows_result(2, NULL);
+	assert_null(sn_page_rows(
+	    res, other_cols, SN_NCOLS(other_cols), &r, 5, named_item, &calls));
+	assert_int_equal(calls, 0);
+	PQclear(res);
+}
+
 int
 main(void)
 {
@@ -99,6 +222,8 @@ main(void)
 		cmocka_unit_test(parse_table),
 		cmocka_unit_test(cursor_round_trip),
 		cmocka_unit_test(answer_shape),
+		cmocka_unit_test(rows_paged),
+		cmocka_unit_test(rows_not_fitting),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sn/db.h"
 #include "sn/http.h"
 #include "sn/problem.h"
 
@@ -53,5 +54,23 @@ char *sn_page_cursor(int64_t key, char buf[SN_PAGE_CURSOR_STRLEN]);
  * failure.
  */
 json_t *sn_page_answer(json_t *items, bool more, int64_t last);
+
+/*
+ * One row of a page as an item: row is the struct sn_page_rows read (its
+ * cols' shape); the item (NULL: the row is left out of the items) and, in
+ * *key, the row's paging key. arg is sn_page_rows'.
+ */
+typedef json_t *(*sn_page_item_fn)(const void *row, int64_t *key, void *arg);
+
+/*
+ * The answer (sn_page_answer) of a list query that read limit + 1 rows in
+ * the order of their key: each of the first limit rows is read with cols
+ * into row (the caller's scratch struct) and made an item by item; a row
+ * that does not read is skipped; a row beyond limit makes "next" the key
+ * of the last row listed. NULL when res does not fit cols (logged by
+ * sn_rows) or on allocation failure. Any thread.
+ */
+json_t *sn_page_rows(const PGresult *res, const sn_col *cols, size_t ncols,
+    void *row, int64_t limit, sn_page_item_fn item, void *arg);
 
 #endif /* SN_PAGE_H */
