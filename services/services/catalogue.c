@@ -688,6 +688,13 @@ services_catalogue_setup(services *s)
 	return sn_service_every(s->svc, 0, SEED_RETRY_MS, seed_tick, c);
 }
 
+bool
+services_catalogue_need_known(const services *s, const char *need)
+{
+	const services_vocab *v = &s->catalogue->vocab;
+	return one_of(need, v->needs, v->nneeds);
+}
+
 void
 services_catalogue_teardown(services *s)
 {
@@ -851,19 +858,6 @@ op_begin(sn_http_req *req, sn_tx *tx, void *arg)
 		    c->req, tx, 503, "unavailable", "out of memory", NULL);
 }
 
-static void
-op_run(sn_http_req *req, const op_ctx *c)
-{
-	op_ctx *h = malloc(sizeof(*h));
-	if (h == NULL) {
-		sn_http_reply_error(
-		    req, 503, "unavailable", "out of memory", NULL);
-		return;
-	}
-	*h = *c;
-	sn_http_tx_with_end(req, op_begin, free, h);
-}
-
 /* The body as a project; false when answered. */
 static bool
 op_body(sn_http_req *req, op_ctx *c, services_project_form form)
@@ -892,7 +886,7 @@ services_catalogue_post(sn_http_req *req, void *arg)
 	if (!op_body(req, &c, SERVICES_PROJECT_ADD))
 		return;
 	snprintf(c.code, sizeof(c.code), "%s", c.in.code);
-	op_run(req, &c);
+	services_tx_copy(req, op_begin, &c, sizeof(c));
 }
 
 /* The path's code into c; false when answered (404). */
@@ -922,8 +916,7 @@ services_catalogue_put(sn_http_req *req, void *arg)
 		    "code");
 		return;
 	}
-	c.in.code = c.code;
-	op_run(req, &c);
+	services_tx_copy(req, op_begin, &c, sizeof(c));
 }
 
 void
@@ -945,7 +938,7 @@ services_catalogue_close(sn_http_req *req, void *arg)
 		sn_http_problem(req, &p);
 		return;
 	}
-	op_run(req, &c);
+	services_tx_copy(req, op_begin, &c, sizeof(c));
 }
 
 /* ---- reading -------------------------------------------------------------
@@ -1009,42 +1002,28 @@ typedef struct list_ctx {
 	int64_t      limit;
 } list_ctx;
 
+static json_t *
+project_item(const void *row, int64_t *key, void *arg)
+{
+	const services_project_row *r = row;
+	*key                          = r->no;
+	return services_project_json(r, *(const sn_date *) arg);
+}
+
 static void
 listed(sn_err err, PGresult *res, void *arg)
 {
-	list_ctx *c = arg;
-	sn_rows   rows;
-	json_t   *items = json_array();
-	int64_t   last  = 0;
-	bool      more  = false;
-	sn_date   today = sn_clock_today();
-
-	if (err != SN_OK || items == NULL
-	    || sn_rows_open(
-	           &rows, res, services_project_cols, services_project_ncols)
-	        != SN_OK) {
-		json_decref(items);
+	list_ctx            *c = arg;
+	services_project_row r;
+	json_t              *page  = NULL;
+	sn_date              today = sn_clock_today();
+	if (err == SN_OK)
+		page = sn_page_rows(res, services_project_cols,
+		    services_project_ncols, &r, c->limit, project_item,
+		    &today);
+	if (page == NULL)
 		sn_http_reply_error(c->req, 503, "unavailable",
 		    "the projects cannot be read now", NULL);
-		free(c);
-		return;
-	}
-	for (int i = 0; i < sn_rows_count(&rows); i++) {
-		services_project_row r;
-		if (i == c->limit) {
-			more = true;
-			break;
-		}
-		if (sn_rows_read(&rows, i, &r) != SN_OK)
-			continue;
-		json_array_append_new(items, services_project_json(&r, today));
-		last = r.no;
-	}
-	sn_rows_close(&rows);
-	json_t *page = sn_page_answer(items, more, last);
-	if (page == NULL)
-		sn_http_reply_error(
-		    c->req, 503, "unavailable", "out of memory", NULL);
 	else
 		sn_http_reply_json(c->req, 200, page);
 	free(c);

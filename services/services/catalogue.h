@@ -185,6 +185,10 @@ sn_err services_vocab_read(const json_t *doc, services_vocab *v);
 
 /* ---- the module --------------------------------------------------------- */
 
+/* True if need is one of the seed's needs (projects.json's vocabulary,
+ * which staff-noted needs are checked against too). After setup. */
+bool services_catalogue_need_known(const services *s, const char *need);
+
 /* Reads and checks the seed, starts its load; from the service's setup. */
 sn_err services_catalogue_setup(services *s);
 /* Frees what setup kept; from the service's teardown. NULL-safe. */

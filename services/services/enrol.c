@@ -982,39 +982,27 @@ typedef struct list_ctx {
 	int64_t      limit;
 } list_ctx;
 
+static json_t *
+erow_item(const void *row, int64_t *key, void *arg)
+{
+	const erow *r = row;
+	(void) arg;
+	*key = r->no;
+	return erow_json(r);
+}
+
 static void
 listed(sn_err err, PGresult *res, void *arg)
 {
 	list_ctx *c = arg;
-	sn_rows   rows;
-	json_t   *items = json_array();
-	int64_t   last  = 0;
-	bool      more  = false;
-
-	if (err != SN_OK || items == NULL
-	    || sn_rows_open(&rows, res, ecols, SN_NCOLS(ecols)) != SN_OK) {
-		json_decref(items);
+	erow      r;
+	json_t   *page = NULL;
+	if (err == SN_OK)
+		page = sn_page_rows(res, ecols, SN_NCOLS(ecols), &r, c->limit,
+		    erow_item, NULL);
+	if (page == NULL)
 		sn_http_reply_error(c->req, 503, "unavailable",
 		    "the enrolments cannot be read now", NULL);
-		free(c);
-		return;
-	}
-	for (int i = 0; i < sn_rows_count(&rows); i++) {
-		erow r;
-		if (i == c->limit) {
-			more = true;
-			break;
-		}
-		if (sn_rows_read(&rows, i, &r) != SN_OK)
-			continue;
-		json_array_append_new(items, erow_json(&r));
-		last = r.no;
-	}
-	sn_rows_close(&rows);
-	json_t *page = sn_page_answer(items, more, last);
-	if (page == NULL)
-		sn_http_reply_error(
-		    c->req, 503, "unavailable", "out of memory", NULL);
 	else
 		sn_http_reply_json(c->req, 200, page);
 	free(c);

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalogue.h"
 #include "enrol.h"
 #include "referrals.h"
 #include "registry.h"
@@ -102,6 +103,46 @@ bad_event(const sn_event *ev, const char *why)
 	sn_log(SN_LOG_WARN, "services: malformed event", "type", ev->type,
 	    "subject", ev->subject, "why", why, NULL);
 	return SN_EPROTO;
+}
+
+/* Whether an event may be taken now: SN_OK; SN_EBUSY (the bus retries)
+ * until the registry is in the tables; SN_EPROTO (logged) when id, the
+ * event's field named what, is not a uuid. */
+static sn_err
+takeable(
+    const refresh *r, const sn_event *ev, const char *id, const char *what)
+{
+	char why[64];
+	if (!r->s->referrals->stored)
+		return SN_EBUSY;
+	if (!sn_uuid_valid(id)) {
+		snprintf(why, sizeof(why), "%s is not a uuid", what);
+		return bad_event(ev, why);
+	}
+	return SN_OK;
+}
+
+/* An event's revision as text (1 when it names none). */
+static const char *
+revision_text(int32_t revision, char buf[16])
+{
+	snprintf(buf, 16, "%d", revision > 0 ? (int) revision : 1);
+	return buf;
+}
+
+/* The division codes of an event's household ("" without one). */
+typedef struct division {
+	const char *district, *township, *village;
+} division;
+
+static division
+division_of(const Sn__Assist__V1__Household *h)
+{
+	division d = { "", "", "" };
+	if (h != NULL)
+		d = (division) { text_or(h->district_code),
+			text_or(h->township_code), text_or(h->village_code) };
+	return d;
 }
 
 static void
@@ -586,34 +627,31 @@ on_submitted(
 	    = (const Sn__Assist__V1__ApplicationSubmitted *) msg;
 	refresh                         *r = arg;
 	const Sn__Assist__V1__Household *h = m->household;
+	division                         d = division_of(h);
 	member_arrays                    a;
 	money_text                       t;
 	char                             rev[16];
-	sn_err                           err = SN_ENOMEM;
-	if (!r->s->referrals->stored)
-		return SN_EBUSY;
-	if (!sn_uuid_valid(m->application_id))
-		return bad_event(ev, "application_id is not a uuid");
+	sn_err                           err;
+	if ((err = takeable(r, ev, m->application_id, "application_id"))
+	    != SN_OK)
+		return err;
+	err = SN_ENOMEM;
 	arrays_init(&a);
 	if (!member_arrays_fill(&a, m)) {
 		arrays_fini(&a);
 		return bad_event(ev, "a member's name is not clean text");
 	}
 	money_fill(&t, m);
-	snprintf(
-	    rev, sizeof(rev), "%d", m->revision > 0 ? (int) m->revision : 1);
-	const char *vals[]
-	    = { m->application_id, uuid_or_null(m->referral_id), rev,
-		      sn_assist_or(sn_assist_registration_name(
-		                       h != NULL ? (int) h->registration : 0),
-		          ""),
-		      h != NULL ? text_or(h->district_code) : "",
-		      h != NULL ? text_or(h->township_code) : "",
-		      h != NULL ? text_or(h->village_code) : "", t.v[0],
-		      t.v[1], t.v[2], t.v[3], t.v[4], t.v[5],
-		      sn_pgarray_text(&a.names), sn_pgarray_text(&a.relations),
-		      sn_pgarray_text(&a.births), sn_pgarray_text(&a.labours),
-		      sn_pgarray_text(&a.grades), sn_pgarray_text(&a.cares) };
+	const char *vals[] = { m->application_id, uuid_or_null(m->referral_id),
+		revision_text(m->revision, rev),
+		sn_assist_or(sn_assist_registration_name(
+		                 h != NULL ? (int) h->registration : 0),
+		    ""),
+		d.district, d.township, d.village, t.v[0], t.v[1], t.v[2],
+		t.v[3], t.v[4], t.v[5], sn_pgarray_text(&a.names),
+		sn_pgarray_text(&a.relations), sn_pgarray_text(&a.births),
+		sn_pgarray_text(&a.labours), sn_pgarray_text(&a.grades),
+		sn_pgarray_text(&a.cares) };
 	prepare(r, MODE_FACTS, NULL, NULL, NULL, NULL);
 	bool ok = true;
 	for (size_t i = 13; i < 19; i++)
@@ -652,13 +690,14 @@ on_decided(
 	    = (const Sn__Assist__V1__ApplicationDecided *) msg;
 	refresh                         *r = arg;
 	const Sn__Assist__V1__Household *h = m->household;
+	division                         d = division_of(h);
 	sn_pgarray                       labels;
 	char                             rev[16];
-	sn_err                           err = SN_ENOMEM;
-	if (!r->s->referrals->stored)
-		return SN_EBUSY;
-	if (!sn_uuid_valid(m->application_id))
-		return bad_event(ev, "application_id is not a uuid");
+	sn_err                           err;
+	if ((err = takeable(r, ev, m->application_id, "application_id"))
+	    != SN_OK)
+		return err;
+	err = SN_ENOMEM;
 	if (!sn_in_text_ok(text_or(m->decided_by), false))
 		return bad_event(ev, "decided_by is not clean text");
 	sn_pgarray_init(&labels);
@@ -668,16 +707,12 @@ on_decided(
 		if (t != SERVICES_TYPE_NONE)
 			sn_pgarray_add(&labels, services_rules_type_name(t));
 	}
-	snprintf(
-	    rev, sizeof(rev), "%d", m->revision > 0 ? (int) m->revision : 1);
 	const char *vals[] = { m->application_id,
 		m->approved ? "true" : "false",
 		sn_assist_or(sn_assist_category_name((int) m->category), ""),
 		sn_assist_or(sn_assist_tier_name((int) m->tier), ""),
-		text_or(m->decided_by), rev, sn_pgarray_text(&labels),
-		h != NULL ? text_or(h->district_code) : "",
-		h != NULL ? text_or(h->township_code) : "",
-		h != NULL ? text_or(h->village_code) : "" };
+		text_or(m->decided_by), revision_text(m->revision, rev),
+		sn_pgarray_text(&labels), d.district, d.township, d.village };
 	prepare(r, MODE_FACTS, NULL, NULL, NULL, NULL);
 	if (vals[6] != NULL
 	    && (err = sn_tx_query(tx, household_sql, 1, vals, NULL, NULL))
@@ -725,10 +760,10 @@ on_beneficiary(
 	    = (const Sn__Assist__V1__BeneficiaryChanged *) msg;
 	refresh *r = arg;
 	char     trigger[96];
-	if (!r->s->referrals->stored)
-		return SN_EBUSY;
-	if (!sn_uuid_valid(m->application_id))
-		return bad_event(ev, "application_id is not a uuid");
+	sn_err   err;
+	if ((err = takeable(r, ev, m->application_id, "application_id"))
+	    != SN_OK)
+		return err;
 	const char *app[] = { m->application_id };
 	if (sn_tx_query(tx, household_sql, 1, app, NULL, NULL) != SN_OK)
 		return SN_ECLOSED;
@@ -766,10 +801,9 @@ on_granted(
 	const Sn__Assist__V1__EmergencyGranted *m
 	    = (const Sn__Assist__V1__EmergencyGranted *) msg;
 	refresh *r = arg;
-	if (!r->s->referrals->stored)
-		return SN_EBUSY;
-	if (!sn_uuid_valid(m->grant_id))
-		return bad_event(ev, "grant_id is not a uuid");
+	sn_err   err;
+	if ((err = takeable(r, ev, m->grant_id, "grant_id")) != SN_OK)
+		return err;
 	const char *vals[] = { m->grant_id,
 		services_rules_cause_name((services_cause) m->cause),
 		text_or(m->township_code), text_or(m->village_code) };
@@ -791,12 +825,11 @@ on_referral(
 	const struct services_referrals *x = r->s->referrals;
 	services_type t = services_rules_type_of_emergency((int) m->kind);
 	char          trigger[96], size[16];
+	sn_err        err;
 	if (t == SERVICES_TYPE_NONE)
 		return SN_OK; /* dibao and tekun: intake's */
-	if (!x->stored)
-		return SN_EBUSY;
-	if (!sn_uuid_valid(m->referral_id))
-		return bad_event(ev, "referral_id is not a uuid");
+	if ((err = takeable(r, ev, m->referral_id, "referral_id")) != SN_OK)
+		return err;
 	if (!sn_in_text_ok(text_or(m->name), false)
 	    || !sn_in_text_ok(text_or(m->created_by), false)
 	    || !sn_in_text_ok(text_or(m->note), true))
@@ -1171,36 +1204,6 @@ need_begin(sn_http_req *req, sn_tx *tx, void *arg)
 	sn_tx_query(tx, services_households_find_sql, 1, vals, need_found, c);
 }
 
-/* True if need is in seed/projects.json's vocabulary. */
-static bool
-vocabulary_has(const services *s, const char *need)
-{
-	size_t  i;
-	json_t *n;
-	json_array_foreach(
-	    json_object_get(s->referrals->projects, "needs"), i, n)
-	{
-		const char *code
-		    = json_string_value(json_object_get(n, "code"));
-		if (code != NULL && strcmp(code, need) == 0)
-			return true;
-	}
-	return false;
-}
-
-static void
-need_start(sn_http_req *req, need_ctx *c)
-{
-	need_ctx *h = malloc(sizeof(*h));
-	if (h == NULL) {
-		sn_http_reply_error(
-		    req, 503, "unavailable", "out of memory", NULL);
-		return;
-	}
-	*h = *c;
-	sn_http_tx_with_end(req, need_begin, free, h);
-}
-
 void
 services_households_need_post(sn_http_req *req, void *arg)
 {
@@ -1224,7 +1227,7 @@ services_households_need_post(sn_http_req *req, void *arg)
 		sn_http_problem(req, &p);
 		return;
 	}
-	if (!vocabulary_has(c.s, need)) {
+	if (!services_catalogue_need_known(c.s, need)) {
 		sn_http_reply_error(req, 422, "unknown_need",
 		    "not a need of the vocabulary (seed/projects.json)",
 		    "need");
@@ -1233,7 +1236,7 @@ services_households_need_post(sn_http_req *req, void *arg)
 	snprintf(c.id, sizeof(c.id), "%s", id);
 	snprintf(c.need, sizeof(c.need), "%s", need);
 	c.who = *sn_http_principal(req);
-	need_start(req, &c);
+	services_tx_copy(req, need_begin, &c, sizeof(c));
 }
 
 void
@@ -1263,5 +1266,5 @@ services_households_need_delete(sn_http_req *req, void *arg)
 	snprintf(c.id, sizeof(c.id), "%s", id);
 	snprintf(c.need, sizeof(c.need), "%s", need);
 	c.who = *sn_http_principal(req);
-	need_start(req, &c);
+	services_tx_copy(req, need_begin, &c, sizeof(c));
 }

@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "households.h"
-#include "seed.h"
 #include "sn/assist.h"
 #include "sn/clock.h"
 #include "sn/config.h"
@@ -443,14 +442,7 @@ services_referrals_post(sn_http_req *req, void *arg)
 	sn_date_format(
 	    sn_clock_deadline(sn_clock_today(), c.kind->deadline_days),
 	    c.deadline);
-	post_ctx *h = malloc(sizeof(*h));
-	if (h == NULL) {
-		sn_http_reply_error(
-		    req, 503, "unavailable", "out of memory", NULL);
-		return;
-	}
-	*h = c;
-	sn_http_tx_with_end(req, post_begin, free, h);
+	services_tx_copy(req, post_begin, &c, sizeof(c));
 }
 
 /* ---- POST /department-referrals/{id}/answer ---------------------------- */
@@ -646,14 +638,7 @@ services_referrals_answer(sn_http_req *req, void *arg)
 	snprintf(c.id, sizeof(c.id), "%s", id);
 	c.who = *sn_http_principal(req);
 	today_text(c.today);
-	answer_ctx *h = malloc(sizeof(*h));
-	if (h == NULL) {
-		sn_http_reply_error(
-		    req, 503, "unavailable", "out of memory", NULL);
-		return;
-	}
-	*h = c;
-	sn_http_tx_with_end(req, answer_begin, free, h);
+	services_tx_copy(req, answer_begin, &c, sizeof(c));
 }
 
 /* ---- reading ------------------------------------------------------------ */
@@ -698,39 +683,27 @@ typedef struct list_ctx {
 	int64_t      limit;
 } list_ctx;
 
+static json_t *
+referral_item(const void *row, int64_t *key, void *arg)
+{
+	const item_row *r = row;
+	(void) arg;
+	*key = r->no;
+	return json_loads(r->json, 0, NULL);
+}
+
 static void
 listed(sn_err err, PGresult *res, void *arg)
 {
 	list_ctx *c = arg;
-	sn_rows   rows;
-	json_t   *items = json_array();
-	int64_t   last  = 0;
-	bool      more  = false;
-	if (err != SN_OK || items == NULL
-	    || sn_rows_open(&rows, res, item_cols, SN_NCOLS(item_cols))
-	        != SN_OK) {
-		json_decref(items);
+	item_row  r;
+	json_t   *page = NULL;
+	if (err == SN_OK)
+		page = sn_page_rows(res, item_cols, SN_NCOLS(item_cols), &r,
+		    c->limit, referral_item, NULL);
+	if (page == NULL)
 		sn_http_reply_error(c->req, 503, "unavailable",
 		    "the referrals cannot be read now", NULL);
-		free(c);
-		return;
-	}
-	for (int i = 0; i < sn_rows_count(&rows); i++) {
-		item_row r;
-		if (i == c->limit) {
-			more = true;
-			break;
-		}
-		if (sn_rows_read(&rows, i, &r) != SN_OK)
-			continue;
-		json_array_append_new(items, json_loads(r.json, 0, NULL));
-		last = r.no;
-	}
-	sn_rows_close(&rows);
-	json_t *page = sn_page_answer(items, more, last);
-	if (page == NULL)
-		sn_http_reply_error(
-		    c->req, 503, "unavailable", "out of memory", NULL);
 	else
 		sn_http_reply_json(c->req, 200, page);
 	free(c);
@@ -1197,9 +1170,6 @@ services_referrals_setup(services *s)
 		return SN_ENOMEM;
 	if ((err = services_registry_load(
 	         s->cfg.seed_dir, &s->referrals->registry))
-	        != SN_OK
-	    || (err = services_seed_read(
-	            s->cfg.seed_dir, "projects.json", &s->referrals->projects))
 	        != SN_OK
 	    || (err = refer_categories(s->referrals, s->cfg.refer_categories))
 	        != SN_OK

@@ -38,7 +38,6 @@
 #ifndef SERVICES_REFERRALS_H
 #define SERVICES_REFERRALS_H
 
-#include <jansson.h>
 #include <stdbool.h>
 
 #include "registry.h"
@@ -57,8 +56,6 @@ struct services_referrals {
 	const char *refer[SERVICES_REFER_MAX];
 	size_t      nrefer;
 	char        refer_buf[256];
-	/* The staff needs' vocabulary: seed/projects.json's needs. */
-	json_t     *projects;
 	bool        stored;   /* the registry is in the tables */
 	bool        storing;  /* ... being written */
 	bool        scanning; /* the overdue scan is running */
@@ -72,13 +69,12 @@ struct services_referrals {
 	"inspector"
 
 /*
- * Loads the registry and the needs' vocabulary (SN_EINVAL for a bad
- * seed), splits cfg.refer_categories (SN_EINVAL for a name that is not a
- * category), registers the metrics, the registry's copy into the tables
- * (retried every 5 s until done) and the overdue scan, and the bus
- * handlers (services_households_setup). From the service's setup. What
- * it makes lives as long as the process (callbacks may run until the
- * very end of draining).
+ * Loads the registry (SN_EINVAL for a bad seed), splits cfg.refer_categories
+ * (SN_EINVAL for a name that is not a category), registers the metrics, the
+ * registry's copy into the tables (retried every 5 s until done) and the
+ * overdue scan, and the bus handlers (services_households_setup). From the
+ * service's setup. What it makes lives as long as the process (callbacks may
+ * run until the very end of draining).
  */
 sn_err services_referrals_setup(services *s);
 

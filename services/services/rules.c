@@ -56,10 +56,20 @@ index_of(const char *s, const char *const *names)
 	return 0;
 }
 
+/* names[i], "" when i is past the NULL-ended table's end. */
+static const char *
+name_at(const char *const *names, unsigned i)
+{
+	for (unsigned k = 0; names[k] != NULL; k++)
+		if (k == i)
+			return names[k];
+	return "";
+}
+
 const char *
 services_rules_labour_name(services_labour l)
 {
-	return (unsigned) l <= SERVICES_LABOUR_NONE ? labour_names[l] : "";
+	return name_at(labour_names, (unsigned) l);
 }
 
 services_labour
@@ -71,7 +81,7 @@ services_rules_labour_parse(const char *s)
 const char *
 services_rules_care_name(services_care c)
 {
-	return (unsigned) c <= SERVICES_CARE_UNABLE ? care_names[c] : "";
+	return name_at(care_names, (unsigned) c);
 }
 
 services_care
@@ -83,7 +93,7 @@ services_rules_care_parse(const char *s)
 const char *
 services_rules_cause_name(services_cause c)
 {
-	return (unsigned) c <= SERVICES_CAUSE_OTHER ? cause_names[c] : "";
+	return name_at(cause_names, (unsigned) c);
 }
 
 services_cause

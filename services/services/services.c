@@ -3,6 +3,7 @@
  */
 #include "services.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 bool
@@ -19,4 +20,18 @@ services_unit(const sn_principal *who, const char *role, const char **unit,
 		                                    : "organisation");
 	*unit = who->unit;
 	return true;
+}
+
+void
+services_tx_copy(
+    sn_http_req *req, sn_http_tx_fn begin, const void *ctx, size_t size)
+{
+	void *h = malloc(size);
+	if (h == NULL) {
+		sn_http_reply_error(
+		    req, 503, "unavailable", "out of memory", NULL);
+		return;
+	}
+	memcpy(h, ctx, size);
+	sn_http_tx_with_end(req, begin, free, h);
 }

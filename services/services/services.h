@@ -81,4 +81,13 @@ typedef struct services {
 bool services_unit(const sn_principal *who, const char *role,
     const char **unit, sn_problem *p);
 
+/*
+ * Runs begin in the request's transaction (sn_http_tx_with_end) with a
+ * heap copy of the size bytes at ctx, freed when the transaction ends
+ * (so ctx may live on the caller's stack, and must hold no pointer into
+ * itself); answers 503 when out of memory.
+ */
+void services_tx_copy(
+    sn_http_req *req, sn_http_tx_fn begin, const void *ctx, size_t size);
+
 #endif /* SERVICES_H */

@@ -537,6 +537,50 @@ test_may_answer(void **state)
 	assert_true(services_rules_late(day("2026-06-11"), day("2026-06-10")));
 }
 
+/* The names the tables hold (schema 001's CHECKs), both ways; a value
+ * past a table's end is "" and "" is the unspecified value. */
+static void
+test_names(void **state)
+{
+	static const struct {
+		int         v;
+		const char *labour, *care, *cause;
+	} rows[] = {
+		{ 0, "", "", "" },
+		{ 1, "full", "able", "accident" },
+		{ 2, "partial", "partially_able", "major_illness" },
+		{ 3, "none", "unable", "disaster" },
+		{ 4, "", "", "fire" },
+		{ 5, "", "", "other" },
+		{ 6, "", "", "" },
+		{ -1, "", "", "" },
+	};
+	(void) state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int v = rows[i].v;
+		assert_string_equal(
+		    services_rules_labour_name((services_labour) v),
+		    rows[i].labour);
+		assert_string_equal(
+		    services_rules_care_name((services_care) v), rows[i].care);
+		assert_string_equal(
+		    services_rules_cause_name((services_cause) v),
+		    rows[i].cause);
+		if (rows[i].labour[0] != '\0')
+			assert_int_equal(
+			    services_rules_labour_parse(rows[i].labour), v);
+		if (rows[i].care[0] != '\0')
+			assert_int_equal(
+			    services_rules_care_parse(rows[i].care), v);
+		if (rows[i].cause[0] != '\0')
+			assert_int_equal(
+			    services_rules_cause_parse(rows[i].cause), v);
+	}
+	assert_int_equal(services_rules_labour_parse("some"), 0);
+	assert_int_equal(services_rules_care_parse(NULL), 0);
+	assert_int_equal(services_rules_cause_parse(""), 0);
+}
+
 int
 main(void)
 {
@@ -549,6 +593,7 @@ main(void)
 		cmocka_unit_test(test_seed),
 		cmocka_unit_test(test_answer),
 		cmocka_unit_test(test_may_answer),
+		cmocka_unit_test(test_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
