@@ -13,124 +13,24 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
 #include "harness.h"
+#include "kit.h"
 #include "sn/assist/v1/application.pb-c.h"
 #include "sn/assist/v1/case.pb-c.h"
-#include "sn/auth.h"
 #include "sn/date.h"
 #include "sn/idnum.h"
-
-#ifndef SN_SERVICES_BIN
-#define SN_SERVICES_BIN "services"
-#endif
 
 #define T1 "220103001"
 #define T2 "220103002"
 #define MEAL_PARTNER "first-street-home-based-elderly-care-centre"
 
-static th          T;
-static int         port;
-static const char *S; /* services' schema */
-static char       *officer, *admin, *clerk, *clerk2, *outsider;
+th           T;
+static char *officer, *admin, *clerk, *clerk2, *outsider;
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static char *
-token_unit(
-    const char *user, const char *role, const char *juris, const char *unit)
-{
-	sn_auth     *auth;
-	sn_principal p;
-	char        *tok = NULL;
-	memset(&p, 0, sizeof(p));
-	snprintf(p.user, sizeof(p.user), "%s", user);
-	snprintf(p.role, sizeof(p.role), "%s", role);
-	snprintf(p.juris, sizeof(p.juris), "%s", juris);
-	if (unit != NULL)
-		snprintf(p.unit, sizeof(p.unit), "%s", unit);
-	if (sn_auth_open(&auth, th_token_private_pem) != SN_OK
-	    || sn_auth_issue(auth, &p, 3600, &tok) != SN_OK)
-		th_fail(&T, "cannot issue a token");
-	sn_auth_close(auth);
-	return tok;
-}
-
-static char *
-token(const char *user, const char *role, const char *juris)
-{
-	return token_unit(user, role, juris, NULL);
-}
-
-typedef struct answer {
-	int     status;
-	json_t *body;
-} answer;
-
-static answer
-call(const char *method, const char *path, const char *tok, const char *key,
-    const char *json)
-{
-	char  *raw = NULL;
-	answer a   = { .status
-		  = th_http(&T, port, method, path, tok, key, json, &raw) };
-	a.body
-	    = raw != NULL && raw[0] != '\0' ? json_loads(raw, 0, NULL) : NULL;
-	free(raw);
-	return a;
-}
-
-static json_t *
-jget(json_t *j, const char *path)
-{
-	char buf[160], *save;
-	snprintf(buf, sizeof(buf), "%s", path);
-	json_t *cur = j;
-	for (char *s = strtok_r(buf, ".", &save); s != NULL && cur != NULL;
-	     s       = strtok_r(NULL, ".", &save))
-                cur = json_is_array(cur)
-		          ? json_array_get(cur, (size_t) atoi(s))
-		          : json_object_get(cur, s);
-	return cur;
-}
-
-static const char *
-jstr(json_t *j, const char *path)
-{
-	const char *s = json_string_value(jget(j, path));
-	return s != NULL ? s : "(none)";
-}
-
-static long long
-jint(json_t *j, const char *path)
-{
-	json_t *v = jget(j, path);
-	return json_is_integer(v) ? (long long) json_integer_value(v) : -1;
-}
-
-static const char *
-new_key(void)
-{
-	static char buf[64];
-	static int  n;
-	snprintf(buf, sizeof(buf), "key-%d-%d", (int) getpid(), ++n);
-	return buf;
-}
-
-/* Expects status and (for an error) code; frees the answer. */
-static void
-expect(answer a, int status, const char *code, const char *what)
-{
-	const char *got = jstr(a.body, "error.code");
-	TH_CHECK(&T, a.status == status, "%s: status %d (%s), want %d", what,
-	    a.status, got, status);
-	TH_CHECK(&T, code == NULL || strcmp(got, code) == 0,
-	    "%s: code %s, want %s", what, got, code);
-	json_decref(a.body);
-}
 
 /* Seconds from now to 2027-03-15 12:00 in the district (04:00 UTC). */
 static long long
@@ -144,27 +44,23 @@ shift_to_2027(void)
 static void done(void);
 
 /* Starts (or restarts) services on the same port with one more setting
- * (or NULL); waits for the seed. */
+ * (or NULL); waits for the seed. The first start also starts intake and
+ * approval (sn-inject), whose events make the households. */
 static th_proc *
 start_with(const char *extra)
 {
-	static char port_env[32], shift[64];
-	th_publisher(&T, "services");
-	th_publisher(&T, "intake");
-	th_publisher(&T, "approval");
-	th_publisher(&T, "emergency");
-	if (port == 0)
-		port = th_free_port();
-	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
+	static bool injectors;
+	static char shift[64];
+	publishers();
+	if (!injectors) {
+		injector("intake");
+		injector("approval");
+		injectors = true;
+	}
 	snprintf(
 	    shift, sizeof(shift), "SN_CLOCK_OFFSET_S=%lld", shift_to_2027());
-	const char *env[]
-	    = { port_env, "SN_TEST_CLOCK=1", shift, extra, NULL };
-	const char *argv[] = { SN_SERVICES_BIN, NULL };
-	th_proc    *p = th_spawn(&T, "services", SN_SERVICES_BIN, argv, env);
-	if (!th_wait_ready(&T, port, 30000))
-		th_fail(&T, "services did not get ready");
-	S = th_schema(&T, "services");
+	const char *env[] = { "SN_TEST_CLOCK=1", shift, extra, NULL };
+	th_proc    *p     = start_services(env);
 	if (!th_wait_int(&T, 1, 30000,
 	        "SELECT (count(*) >= 100)::int FROM %s.project", S))
 		th_fail(&T, "the seed catalogue did not load");
@@ -184,13 +80,6 @@ start(void)
 }
 
 static int64_t
-events(const char *topic)
-{
-	return th_int(
-	    &T, "SELECT count(*) FROM %s.outbox WHERE topic = '%s'", S, topic);
-}
-
-static int64_t
 projects(void)
 {
 	return th_int(&T, "SELECT count(*) FROM %s.project", S);
@@ -198,35 +87,7 @@ projects(void)
 
 /* ---- households, from intake's and approval's events ------------------ */
 
-/* Lines for sn-inject waiting to be published, per publisher. */
-typedef struct pending {
-	char  *buf;
-	size_t cap;
-	int    n;
-} pending;
-
-static pending intake_lines, approval_lines;
-static int     hh_seq, person_seq;
-
-static void
-pend(pending *p, const char *topic, const char *subject, const void *m)
-{
-	char  *hex  = th_hex(m);
-	size_t len  = p->buf != NULL ? strlen(p->buf) : 0;
-	size_t need = len + strlen(hex) + 256;
-	if (need > p->cap) {
-		char *nb = realloc(p->buf, need * 2);
-		if (nb == NULL)
-			th_fail(&T, "out of memory");
-		if (len == 0)
-			nb[0] = '\0';
-		p->buf = nb;
-		p->cap = need * 2;
-	}
-	free(hex);
-	th_inject_line(p->buf, p->cap, topic, subject, "test-actor", m);
-	p->n++;
-}
+static int hh_seq, person_seq;
 
 /* A valid identity number of someone born on birth (YYYY-MM-DD). */
 static void
@@ -256,7 +117,7 @@ category_of(const char *c)
  * A household of category in township whose members are born on the
  * given days ("1950-06-01,2018-04-01": the applicant first, who works;
  * no income): intake's application.submitted and approval's
- * application.decided, pending until settle(). services derives its needs
+ * application.decided, applied by settle(). services derives its needs
  * from the facts (an older person alone: elderly_alone; a child of 6 to
  * 18: school_age_child). Returns its id (static buffer: copy it).
  */
@@ -299,7 +160,7 @@ household(const char *category, const char *township, const char *births)
 	a.members        = mp;
 	a.taken_in_by    = "clerk-1";
 	a.revision       = 1;
-	pend(&intake_lines, "application.submitted", id, &a.base);
+	put("intake", "application.submitted", id, &a.base);
 	d.application_id = id;
 	d.case_id        = id;
 	d.approved       = 1;
@@ -309,52 +170,16 @@ household(const char *category, const char *township, const char *births)
 	d.household      = &h;
 	d.members        = (int32_t) n;
 	d.revision       = 1;
-	pend(&approval_lines, "application.decided", id, &d.base);
+	put("approval", "application.decided", id, &d.base);
 	return id;
-}
-
-/* Publishes p's lines as publisher through sn-inject and waits until
- * services applied them (its cursor on the stream is at the end). */
-static void
-inject(const char *publisher, pending *p)
-{
-	static int n;
-	char       path[512];
-	if (p->n == 0)
-		return;
-	snprintf(path, sizeof(path), "%s/inject%d.txt", T.run_dir, ++n);
-	FILE *f = fopen(path, "w");
-	if (f == NULL)
-		th_fail(&T, "cannot write %s", path);
-	fputs(p->buf, f);
-	fclose(f);
-	const char *ps = th_schema(&T, publisher);
-	int64_t     before
-	    = th_int_maybe(&T, "SELECT count(*) FROM %s.outbox", ps);
-	int64_t     want = (before < 0 ? 0 : before) + p->n;
-	const char *argv[]
-	    = { SN_INJECT_BIN, "--name", publisher, "--events", path, NULL };
-	th_proc *proc = th_spawn(&T, publisher, SN_INJECT_BIN, argv, NULL);
-	if (!th_wait_int(
-	        &T, want, 30000, "SELECT count(seq) FROM %s.outbox", ps))
-		th_fail(
-		    &T, "sn-inject did not publish %s's events", publisher);
-	if (!th_wait_int(&T, want, 60000,
-	        "SELECT coalesce(max(last_seq), 0) FROM %s.bus_cursor"
-	        " WHERE publisher = '%s'",
-	        S, publisher))
-		th_fail(&T, "services did not apply %s's events", publisher);
-	th_stop(&T, proc);
-	p->buf[0] = '\0';
-	p->n      = 0;
 }
 
 /* The households made since the last settle, as services knows them. */
 static void
 settle(void)
 {
-	inject("intake", &intake_lines);
-	inject("approval", &approval_lines);
+	wait_applied("intake", "settle");
+	wait_applied("approval", "settle");
 }
 
 /* ---- projects -------------------------------------------------------- */
@@ -500,9 +325,9 @@ seed(void)
 	    "the restart lost the edit");
 	TH_CHECK(&T, projects() == n, "the restart added projects");
 	th_sleep_ms(500); /* a second load, were there one, would show */
-	TH_CHECK(&T, events("project.changed") == n + 1,
+	TH_CHECK(&T, published("project.changed") == n + 1,
 	    "%lld project.changed after the restart, want %lld",
-	    (long long) events("project.changed"), (long long) n + 1);
+	    (long long) published("project.changed"), (long long) n + 1);
 	th_stop(&T, p);
 }
 
@@ -562,7 +387,7 @@ static const bad_case bad_cases[] = {
 static void
 bad_input(void)
 {
-	int64_t before = projects(), ev = events("project.changed");
+	int64_t before = projects(), ev = published("project.changed");
 	for (size_t i = 0; i < sizeof(bad_cases) / sizeof(bad_cases[0]); i++) {
 		const bad_case *c = &bad_cases[i];
 		char           *good
@@ -580,7 +405,8 @@ bad_input(void)
 		    c->status, c->code, c->what);
 		free(body);
 	}
-	TH_CHECK(&T, projects() == before && events("project.changed") == ev,
+	TH_CHECK(&T,
+	    projects() == before && published("project.changed") == ev,
 	    "bad input changed something");
 }
 
@@ -594,7 +420,7 @@ projects_scenario(void)
 	th_wait_int(&T, n, 30000,
 	    "SELECT count(*) FROM %s.outbox WHERE topic = 'project.changed'",
 	    S);
-	int64_t     ev  = events("project.changed");
+	int64_t     ev  = published("project.changed");
 	char       *j   = project_json("tst-001", 10, "\"" T1 "\"", "60", "");
 	const char *key = new_key();
 	answer      a   = call("POST", "/projects", officer, key, j);
@@ -611,7 +437,7 @@ projects_scenario(void)
 	    "replay: %d", a.status);
 	json_decref(a.body);
 	TH_CHECK(&T,
-	    projects() == n + 1 && events("project.changed") == ev + 1,
+	    projects() == n + 1 && published("project.changed") == ev + 1,
 	    "the add is not one row and one event");
 	expect(call("POST", "/projects", officer, new_key(), j), 409,
 	    "project_exists", "the same code again");
@@ -619,7 +445,7 @@ projects_scenario(void)
 	    "forbidden", "a clerk adds");
 	expect(call("POST", "/projects", NULL, new_key(), j), 401, NULL,
 	    "no token");
-	expect(call("POST", "/projects", officer, NULL, j), 400,
+	expect(call_keyless("POST", "/projects", officer, j), 400,
 	    "idempotency_key_required", "no key");
 	bad_input();
 
@@ -651,7 +477,7 @@ projects_scenario(void)
 	free(nocode);
 	expect(call("PUT", "/projects/tst-001", outsider, new_key(), e), 403,
 	    "outside_jurisdiction", "another district's officer");
-	TH_CHECK(&T, events("project.changed") == ev + 2,
+	TH_CHECK(&T, published("project.changed") == ev + 2,
 	    "refused edits published");
 
 	/* Close: version 3; closing again, editing a closed one: 409. */
@@ -672,8 +498,8 @@ projects_scenario(void)
 	expect(call("POST", "/projects/tst-001/closure", officer, new_key(),
 	           "{}"),
 	    422, "missing_field", "a closure without a reason");
-	TH_CHECK(&T, events("project.changed") == ev + 3,
-	    "%lld events, want %lld", (long long) events("project.changed"),
+	TH_CHECK(&T, published("project.changed") == ev + 3,
+	    "%lld events, want %lld", (long long) published("project.changed"),
 	    (long long) ev + 3);
 	TH_CHECK(&T,
 	    th_int(&T,
@@ -879,7 +705,7 @@ race(void *arg)
 	if (r->go != NULL)
 		pthread_barrier_wait(r->go);
 	r->status = th_http(
-	    &T, port, "POST", "/enrolments", officer, r->key, j, &raw);
+	    &T, svc_port, "POST", "/enrolments", officer, r->key, j, &raw);
 	json_t *b = raw != NULL ? json_loads(raw, 0, NULL) : NULL;
 	snprintf(r->code, sizeof(r->code), "%s", jstr(b, "error.code"));
 	snprintf(r->id, sizeof(r->id), "%s", jstr(b, "id"));
@@ -927,7 +753,7 @@ capacity(void)
 	char       **ids = households(RACERS);
 	static racer r[RACERS];
 	add_project("cap-100", PLACES);
-	int64_t ev = events("enrolment.changed");
+	int64_t ev = published("enrolment.changed");
 	for (int i = 0; i < RACERS; i++) {
 		r[i].hid = ids[i];
 		snprintf(r[i].key, sizeof(r[i].key), "race-%d", i);
@@ -958,9 +784,9 @@ capacity(void)
 	        S)
 	        == PLACES,
 	    "active enrolments are not %d", PLACES);
-	TH_CHECK(&T, events("enrolment.changed") - ev == PLACES,
+	TH_CHECK(&T, published("enrolment.changed") - ev == PLACES,
 	    "%lld enrolment.changed, want %d",
-	    (long long) (events("enrolment.changed") - ev), PLACES);
+	    (long long) (published("enrolment.changed") - ev), PLACES);
 
 	/* Retries with the same keys: the same answers. */
 	static racer again[RACERS];
@@ -974,7 +800,7 @@ capacity(void)
 		    "retry %d answered %d %s %s, first %d %s %s", i,
 		    again[i].status, again[i].code, again[i].id, r[i].status,
 		    r[i].code, r[i].id);
-	TH_CHECK(&T, events("enrolment.changed") - ev == PLACES,
+	TH_CHECK(&T, published("enrolment.changed") - ev == PLACES,
 	    "retries published");
 	for (int i = 0; i < RACERS; i++)
 		free(ids[i]);
@@ -1021,7 +847,7 @@ sessions(void)
 	    older, sizeof(older), "%s", household("tekun", T1, "1948-02-02"));
 	settle();
 	char   *id = enrol_ok(older, 1, "liv-001");
-	int64_t ev = events("enrolment.changed");
+	int64_t ev = published("enrolment.changed");
 
 	answer a = session(id, partner,
 	    "{\"date\": \"2027-03-15\", \"outcome\": \"delivered\","
@@ -1047,9 +873,9 @@ sessions(void)
 	    "invalid_date", "a session before the enrolment");
 	expect(session(id, partner, "{}"), 422, "missing_field",
 	    "a session without a day");
-	TH_CHECK(&T, events("enrolment.changed") == ev + 2,
+	TH_CHECK(&T, published("enrolment.changed") == ev + 2,
 	    "sessions: %lld events, want 2",
-	    (long long) (events("enrolment.changed") - ev));
+	    (long long) (published("enrolment.changed") - ev));
 
 	/* Reading: the partner sees its own, another partner nothing. */
 	char path[160];
@@ -1106,7 +932,7 @@ sessions(void)
 	    "enrolment_ended", "ended twice");
 	expect(session(id, partner, "{\"date\": \"2027-03-15\"}"), 409,
 	    "enrolment_ended", "a session after the end");
-	TH_CHECK(&T, events("enrolment.changed") == ev + 3,
+	TH_CHECK(&T, published("enrolment.changed") == ev + 3,
 	    "the end is not one event");
 	/* The household's own answer lists it, as it stands. */
 	snprintf(path, sizeof(path), "/households/%s", older);
@@ -1345,7 +1171,7 @@ kill_burst(void)
 	TH_CHECK(&T, th_int(&T, same, S, S) == 1,
 	    "after the kill taken is not the active enrolments");
 	TH_CHECK(&T,
-	    events("enrolment.changed")
+	    published("enrolment.changed")
 	        == th_int(&T, "SELECT count(*) FROM %s.enrolment", S),
 	    "after the kill events and enrolments differ");
 
@@ -1368,7 +1194,7 @@ kill_burst(void)
 	TH_CHECK(&T, th_int(&T, same, S, S) == 1 && taken_of("cap-100") == 60,
 	    "taken is not 60");
 	TH_CHECK(&T,
-	    events("enrolment.changed")
+	    published("enrolment.changed")
 	        == th_int(&T, "SELECT count(*) FROM %s.enrolment", S),
 	    "events and enrolments differ");
 	for (int i = 0; i < BURST; i++)
@@ -1388,14 +1214,6 @@ done(void)
 	officer = admin = clerk = clerk2 = outsider = NULL;
 }
 
-static void
-finish(void)
-{
-	done();
-	free(intake_lines.buf);
-	free(approval_lines.buf);
-}
-
 int
 main(int argc, char **argv)
 {
@@ -1409,5 +1227,5 @@ main(int argc, char **argv)
 		{ "kill", kill_burst },
 	};
 	return th_main(
-	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), finish);
+	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), done);
 }

@@ -52,19 +52,34 @@ token(const char *user, const char *role, const char *juris)
 	return token_unit(user, role, juris, NULL);
 }
 
-answer
-call(const char *method, const char *path, const char *tok, const char *key,
-    const char *json)
+/* method path with exactly key (NULL: none). */
+static answer
+call_with(const char *method, const char *path, const char *tok,
+    const char *key, const char *json)
 {
 	answer a   = { 0, NULL };
 	char  *raw = NULL;
-	bool   mut = strcmp(method, "GET") != 0;
-	a.status   = th_http(&T, svc_port, method, path, tok,
-            key != NULL ? key : (mut ? new_key() : NULL), json, &raw);
+	a.status   = th_http(&T, svc_port, method, path, tok, key, json, &raw);
 	a.body
 	    = raw != NULL && raw[0] != '\0' ? json_loads(raw, 0, NULL) : NULL;
 	free(raw);
 	return a;
+}
+
+answer
+call(const char *method, const char *path, const char *tok, const char *key,
+    const char *json)
+{
+	bool mut = strcmp(method, "GET") != 0;
+	return call_with(method, path, tok,
+	    key != NULL ? key : (mut ? new_key() : NULL), json);
+}
+
+answer
+call_keyless(
+    const char *method, const char *path, const char *tok, const char *json)
+{
+	return call_with(method, path, tok, NULL, json);
 }
 
 void
@@ -74,17 +89,49 @@ answer_free(answer *a)
 	a->body = NULL;
 }
 
-const char *
-jstr(const json_t *j, const char *key)
+void
+expect(answer a, int status, const char *code, const char *what)
 {
-	const char *s = json_string_value(json_object_get(j, key));
+	TH_CHECK(&T,
+	    a.status == status
+	        && (code == NULL || strcmp(err_code(&a), code) == 0),
+	    "%s: %d %s, want %d %s", what, a.status, err_code(&a), status,
+	    code != NULL ? code : "");
+	answer_free(&a);
+}
+
+json_t *
+jget(const json_t *j, const char *path)
+{
+	char          buf[160], *save = NULL;
+	const json_t *cur = j;
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *s = strtok_r(buf, ".", &save); s != NULL && cur != NULL;
+	     s       = strtok_r(NULL, ".", &save))
+                cur = json_is_array(cur)
+		          ? json_array_get(cur, (size_t) atoi(s))
+		          : json_object_get(cur, s);
+	return (json_t *) cur;
+}
+
+const char *
+jstr(const json_t *j, const char *path)
+{
+	const char *s = json_string_value(jget(j, path));
 	return s != NULL ? s : "(none)";
+}
+
+long long
+jint(const json_t *j, const char *path)
+{
+	json_t *v = jget(j, path);
+	return json_is_integer(v) ? (long long) json_integer_value(v) : -1;
 }
 
 const char *
 err_code(const answer *a)
 {
-	return jstr(json_object_get(a->body, "error"), "code");
+	return jstr(a->body, "error.code");
 }
 
 const char *

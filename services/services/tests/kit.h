@@ -6,6 +6,7 @@
  * outbox read back.
  *
  * Each program defines the harness T; the kit defines svc_port and S.
+ * Used by referral_scenarios.c and catalogue_scenarios.c.
  */
 #ifndef SERVICES_TESTS_KIT_H
 #define SERVICES_TESTS_KIT_H
@@ -41,10 +42,22 @@ typedef struct answer {
  * text json (NULL: no body). */
 answer call(const char *method, const char *path, const char *tok,
     const char *key, const char *json);
-void   answer_free(answer *a);
+/* The same without any Idempotency-Key (for the 400 it gets). */
+answer call_keyless(
+    const char *method, const char *path, const char *tok, const char *json);
+void answer_free(answer *a);
 
-/* j's string key, "(none)" when absent; an error answer's code. */
-const char *jstr(const json_t *j, const char *key);
+/* Expects status and, when code is not NULL, that error code (what names
+ * the step in the failure); frees the answer. */
+void expect(answer a, int status, const char *code, const char *what);
+
+/* The member of j at path: keys and array indices joined by '.'
+ * ("items.0.why.members.1"); NULL when absent. */
+json_t *jget(const json_t *j, const char *path);
+/* jget's string, "(none)" when absent; its integer, -1 when absent. */
+const char *jstr(const json_t *j, const char *path);
+long long   jint(const json_t *j, const char *path);
+/* An error answer's code. */
 const char *err_code(const answer *a);
 
 /* A new idempotency key (static buffer). */
@@ -61,8 +74,8 @@ void publishers(void);
 void injector(const char *publisher);
 
 /* Starts services (again: the same schema and port) with the extra
- * settings (NULL-ended, or NULL); waits until it is ready and has its
- * registry in the tables, and sets S. */
+ * settings (NULL-ended, or NULL; at most 31); waits until it is ready
+ * and has its registry in the tables, and sets S. */
 th_proc *start_services(const char *const *extra);
 
 /* One event of topic into publisher's outbox (m a ProtobufCMessage). */

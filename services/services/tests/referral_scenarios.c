@@ -641,17 +641,6 @@ answer_as(const char *tok, const char *id, const char *body)
 	return call("POST", path, tok, NULL, body);
 }
 
-static void
-expect(answer a, int status, const char *code, const char *what)
-{
-	TH_CHECK(&T,
-	    a.status == status
-	        && (code == NULL || strcmp(err_code(&a), code) == 0),
-	    "%s: %d %s, want %d %s", what, a.status, err_code(&a), status,
-	    code != NULL ? code : "");
-	answer_free(&a);
-}
-
 static size_t
 items(const char *tok, const char *query)
 {
