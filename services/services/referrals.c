@@ -362,8 +362,8 @@ post_begin(sn_http_req *req, sn_tx *tx, void *arg)
 	    tx, services_households_find_sql, 1, vals, post_household, c);
 }
 
-/* The kind a clerk's body names: kind (of department, if named), or
- * department and type, or type alone (its default). */
+/* The kind a clerk's body names: kind (of department and of type, if
+ * named), or department and type, or type alone (its default). */
 static bool
 post_kind(const services_registry *g, const char *dep, const char *kind,
     const char *type, const services_kind_def **out, sn_problem *p)
@@ -383,6 +383,10 @@ post_kind(const services_registry *g, const char *dep, const char *kind,
 		if (dep != NULL && strcmp((*out)->department, dep) != 0)
 			return sn_problem_set(p, 422, "kind_not_of_department",
 			    "kind", "%s is %s's", kind, (*out)->department);
+		if (type != NULL && (*out)->type != t)
+			return sn_problem_set(p, 422, "kind_not_of_type",
+			    "type", "%s is of type %s", kind,
+			    services_rules_type_name((*out)->type));
 		return true;
 	}
 	if (t == SERVICES_TYPE_NONE)

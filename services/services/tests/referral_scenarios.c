@@ -788,6 +788,12 @@ clerk_refers(const char *app)
 	expect(call("POST", "/department-referrals", clerk, NULL, body), 422,
 	    "kind_not_of_department", "a kind of another department");
 	snprintf(body, sizeof(body),
+	    "{\"household_id\":\"%s\",\"type\":\"housing\","
+	    "\"kind\":\"family_doctor_contract\"}",
+	    app);
+	expect(call("POST", "/department-referrals", clerk, NULL, body), 422,
+	    "kind_not_of_type", "a kind of another type");
+	snprintf(body, sizeof(body),
 	    "{\"household_id\":\"%s\",\"kind\":\"legal_aid\"}", new_uuid());
 	expect(call("POST", "/department-referrals", clerk, NULL, body), 404,
 	    "household_not_found", "an unknown household");
