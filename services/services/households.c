@@ -371,7 +371,7 @@ derive(refresh *r, sn_date today)
 		    = (services_need) { r->staff_member[i], r->staff[i] };
 	for (size_t i = 0; i < r->facts.nmembers; i++)
 		r->ages[i] = r->facts.members[i].has_birth
-		    ? services_rules_age(r->facts.members[i].birth, today)
+		    ? services_match_age(r->facts.members[i].birth, today)
 		    : -1;
 }
 

@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "match.h"
 #include "sn/input.h"
 
 /* ---- names -------------------------------------------------------------- */
@@ -117,16 +118,6 @@ services_rules_code_valid(const char *s)
 
 /* ---- needs -------------------------------------------------------------- */
 
-int32_t
-services_rules_age(sn_date birth, sn_date asof)
-{
-	int32_t years = asof.year - birth.year;
-	if (asof.month < birth.month
-	    || (asof.month == birth.month && asof.day < birth.day))
-		years--;
-	return years < 0 ? -1 : years;
-}
-
 const char *
 services_rules_cause_need(services_cause c)
 {
@@ -152,7 +143,7 @@ add(needs_out *o, int32_t member, const char *need)
 static int32_t
 age_of(const services_member_facts *m, sn_date asof)
 {
-	return m->has_birth ? services_rules_age(m->birth, asof) : -1;
+	return m->has_birth ? services_match_age(m->birth, asof) : -1;
 }
 
 /* Ages counted: adults (18+), children (under 18), elderly (60+), and

@@ -6,8 +6,9 @@
  * by tables, tests/rules_test.c). Any thread.
  *
  * Needs (the vocabulary of seed/projects.json plus the costs), as of a
- * day, ages in whole years from the members' birth dates (a member
- * without one takes part in no need that asks an age):
+ * day, ages in whole years from the members' birth dates as the
+ * catalogue counts them (services_match_age, match.h; a member without
+ * one takes part in no need that asks an age):
  *   of the household (member 0)
  *     medical_costs, housing_costs, education_costs  the declared monthly
  *                          expenditure of that kind is above 0
@@ -139,9 +140,6 @@ typedef struct services_need {
 	int32_t     member;
 	const char *need;
 } services_need;
-
-/* Whole years from birth to asof; -1 when asof is before birth. */
-int32_t services_rules_age(sn_date birth, sn_date asof);
 
 /* The needs f shows on asof, into out (at most cap; the household's
  * first, then each member's in place order); returns how many. */

@@ -187,20 +187,6 @@ test_needs(void **state)
 	}
 }
 
-static void
-test_age(void **state)
-{
-	(void) state;
-	assert_int_equal(
-	    services_rules_age(day("2016-06-15"), day("2026-06-15")), 10);
-	assert_int_equal(
-	    services_rules_age(day("2016-06-16"), day("2026-06-15")), 9);
-	assert_int_equal(
-	    services_rules_age(day("2016-02-29"), day("2026-02-28")), 9);
-	assert_int_equal(
-	    services_rules_age(day("2027-01-01"), day("2026-06-15")), -1);
-}
-
 /* ---- routing ------------------------------------------------------------ */
 
 static const char *const edge[]       = { "expenditure", "low_income" };
@@ -586,7 +572,6 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_needs),
-		cmocka_unit_test(test_age),
 		cmocka_unit_test(test_route),
 		cmocka_unit_test(test_refer_categories),
 		cmocka_unit_test(test_labels),
