@@ -47,7 +47,12 @@ SN_DEB_PACKAGES=(
 # works in (district, township or village code).
 SN_ROLES=(clerk investigator village_reviewer township_officer
 	emergency_officer district_officer district_admin finance
-	finance_approver supervisor inspector)
+	finance_approver supervisor inspector department partner)
+# The unit deploy/local/up's token of a role acting for an organisation
+# carries (issue 13): a member department and a service-project partner
+# of the seed (services/services/seed).
+declare -A SN_ROLE_UNITS=([department]=medical_insurance
+	[partner]=first-street-social-work-station)
 # The publishers of design section 1, whose bus addresses every service
 # gets, agency-sim, which publishes the agencies' notices (issue 9:
 # agency.notice, followed by intake), identity (user.changed) and
