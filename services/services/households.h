@@ -13,7 +13,11 @@
  *             revision (a lower revision than stored changes nothing).
  *             A household is named by the application id, or, when the
  *             application names an emergency referral whose household
- *             exists (an emergency-only one), joins that household.
+ *             exists (an emergency-only one), joins that household;
+ *             a household a decision made first for the application
+ *             is merged into it (merge_household, schema 004: its
+ *             referrals and staff-noted needs move, a referral open
+ *             on both marked duplicate_of the one kept, referrals.h).
  *   approval  application.decided: approved, category, tier, decided_by,
  *             the revision decided and its referral label;
  *             beneficiary.changed: standing, category, tier,

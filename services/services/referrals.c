@@ -163,6 +163,12 @@ publish_routed(services *s, sn_tx *tx, const routed_row *r)
 
 /* ---- routing ------------------------------------------------------------ */
 
+/* The unique index referral_open (schema 004): one referral of a kind
+ * routed or accepted per household member, duplicates apart. */
+#define REFERRAL_OPEN                                                         \
+	"(household_id, member, kind) WHERE status IN ('routed', 'accepted')" \
+	" AND duplicate_of IS NULL"
+
 static const char route_sql[]
     = "WITH m AS (INSERT INTO routing (household_id, trigger, referrals)"
       " VALUES ($1::uuid, $2, cardinality($3::text[]))"
@@ -177,8 +183,7 @@ static const char route_sql[]
       " $4::int[], $5::text[], $6::date[]) WITH ORDINALITY"
       " AS x(kind, member, needs, deadline, ord)"
       " JOIN kind k ON k.code = x.kind ORDER BY x.ord"
-      " ON CONFLICT (household_id, member, kind)"
-      " WHERE status IN ('routed', 'accepted') DO NOTHING RETURNING *)"
+      " ON CONFLICT " REFERRAL_OPEN " DO NOTHING RETURNING *)"
       " SELECT " ROUTED_COLS("$9") " FROM ins r"
                                    " JOIN household h ON h.id = "
                                    "r.household_id ORDER BY r.no";
@@ -283,8 +288,7 @@ static const char post_sql[]
       " AND (k.route->'needs') ? n.need ORDER BY 1), h.category, h.tier,"
       " $3, $4, $5::date, $6::date FROM household h, kind k"
       " WHERE h.id = $1::uuid AND k.code = $7 AND NOT k.retired"
-      " ON CONFLICT (household_id, member, kind)"
-      " WHERE status IN ('routed', 'accepted') DO NOTHING RETURNING *)"
+      " ON CONFLICT " REFERRAL_OPEN " DO NOTHING RETURNING *)"
       " SELECT " ROUTED_COLS("$5") " FROM ins r"
                                    " JOIN household h ON h.id = "
                                    "r.household_id";

@@ -12,7 +12,11 @@
  * answers through the API: accepted, with what it grants and from when,
  * or declined with a reason; once. One household member has at most one
  * referral of a kind routed or accepted (a unique index): a second is
- * not made (409 for a clerk, skipped by routing). Its deadline is the
+ * not made (409 for a clerk, skipped by routing). When an application
+ * joins two households that each hold one (households.h), both are kept
+ * and one is marked duplicate_of the other (schema 004): a duplicate is
+ * still in the department's queue, answered like any other, and shown
+ * with duplicate_of; the index ignores it. Its deadline is the
  * district day it was routed plus the kind's deadline_days; a scan every
  * SN_SERVICES_OVERDUE_SCAN_MS flags each one still routed after that day,
  * once (overdue_at, referral.overdue). Every change is one transaction

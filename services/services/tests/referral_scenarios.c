@@ -4,7 +4,7 @@
  * plays intake, approval and emergency, whose outboxes the test writes:
  *
  *   referral_scenarios decided | decided_first | repeat | dibao |
- *       emergency | answers | overdue | review | kill
+ *       emergency | answers | overdue | review | kill | batch | merge
  *
  * decided: an expenditure household (medical costs, a 10-year-old,
  *   housing costs, an adult able to work without wages) is submitted,
@@ -42,6 +42,11 @@
  * batch: events applied in one transaction (two emergency referrals; a
  *   decision and another household's review) each routed for its own
  *   trigger.
+ * merge: an application joins its emergency-only household while its
+ *   decision-first household exists, both holding a medical-assistance
+ *   referral of the household: both kept, the moved one marked
+ *   duplicate_of the other (in the queue, shown, answerable), and the
+ *   intake stream goes on.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -1105,6 +1110,192 @@ batch(void)
 	       "own trigger\n");
 }
 
+/* ---- merge: two households of one application, both referred ------ */
+
+/* The referral of household of kind whose duplicate_of is (not) set. */
+static char *
+referral_marked(const char *household, const char *kind, bool duplicate)
+{
+	char *id = th_text(&T,
+	    "SELECT id FROM %s.referral WHERE household_id = '%s'"
+	    " AND kind = '%s' AND duplicate_of IS %s NULL",
+	    S, household, kind, duplicate ? "NOT" : "");
+	TH_CHECK(&T, id != NULL, "no %s referral %s a duplicate", kind,
+	    duplicate ? "marked" : "not marked");
+	return id;
+}
+
+/* The household view's referrals of kind: how many, and how many name
+ * kept as the one they duplicate. */
+static void
+view_duplicates(const char *household, const char *kind, const char *kept)
+{
+	char   *clerk = token("clerk-1", "clerk", T1);
+	char    path[128];
+	size_t  i, n = 0, marked = 0;
+	json_t *r;
+	snprintf(path, sizeof(path), "/households/%s", household);
+	answer a = call("GET", path, clerk, NULL, NULL);
+	TH_CHECK(&T, a.status == 200, "GET household: %d", a.status);
+	json_array_foreach(json_object_get(a.body, "referrals"), i, r)
+	{
+		if (strcmp(jstr(r, "kind"), kind) != 0)
+			continue;
+		n++;
+		if (strcmp(jstr(r, "duplicate_of"), kept) == 0)
+			marked++;
+		else
+			TH_CHECK(&T, json_is_null(jget(r, "duplicate_of")),
+			    "the kept referral names no duplicate_of");
+	}
+	TH_CHECK(&T, n == 2 && marked == 1,
+	    "the household shows %zu %s referrals, %zu marked", n, kind,
+	    marked);
+	answer_free(&a);
+	free(clerk);
+}
+
+/*
+ * A decision that came first made the application's own household and a
+ * clerk referred it to medical assistance; an emergency referral of the
+ * same person made an emergency-only household with a medical-assistance
+ * referral too. The application naming that emergency referral joins the
+ * two households (merge_household): both referrals are kept, the moved
+ * one marked duplicate_of the other, in the department's queue and
+ * answerable; of a pair of which only the moved one was accepted (rent
+ * subsidy), the routed one is marked; the staff-noted need goes along;
+ * the intake stream goes on (a later household's submission is
+ * applied).
+ */
+static void
+merge(void)
+{
+	const char *ref = new_uuid(), *grant = new_uuid(), *app = new_uuid();
+	const char *ref2 = new_uuid();
+	char        later[SN_UUID_STRLEN], body[256], path[160];
+	snprintf(later, sizeof(later), "%s", new_uuid());
+	start();
+	start_services(NULL);
+	granted(grant,
+	    SN__ASSIST__V1__EMERGENCY_CAUSE__EMERGENCY_CAUSE_MAJOR_ILLNESS);
+	referred(ref, grant,
+	    SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_MEDICAL,
+	    "medical_insurance");
+	referred(ref2, grant,
+	    SN__ASSIST__V1__REFERRAL_KIND__REFERRAL_KIND_HOUSING, "housing");
+	decide(app, EXPENDITURE, EDGE, true);
+	applied("referred, and decided before the facts");
+	expect_kinds(ref, "medical_assistance:0 rent_subsidy:0",
+	    "the emergency-only one");
+	expect_kinds(app, "", "the decision-first one");
+
+	/* medical assistance routed on both; rent subsidy routed on the
+	 * emergency-only one and accepted on the decision-first one */
+	char *clerk   = token("clerk-1", "clerk", T1);
+	char *housing = token_unit("hs-1", "department", DISTRICT, "housing");
+	snprintf(body, sizeof(body),
+	    "{\"household_id\":\"%s\",\"kind\":\"medical_assistance\"}", app);
+	expect(call("POST", "/department-referrals", clerk, NULL, body), 201,
+	    NULL, "a clerk refers the decision-first household");
+	snprintf(body, sizeof(body),
+	    "{\"household_id\":\"%s\",\"kind\":\"rent_subsidy\"}", app);
+	expect(call("POST", "/department-referrals", clerk, NULL, body), 201,
+	    NULL, "a clerk refers it to the rent subsidy");
+	char *rent = referral_of(app, "rent_subsidy");
+	expect(answer_as(housing, rent,
+	           "{\"outcome\":\"accepted\",\"grant\":\"rent\","
+	           "\"amount_fen\":50000,\"amount_per\":\"month\","
+	           "\"from_date\":\"2026-01-01\"}"),
+	    200, NULL, "the rent subsidy accepted before the join");
+	snprintf(path, sizeof(path), "/households/%s/needs", app);
+	expect(
+	    call("POST", path, clerk, NULL, "{\"need\":\"chronic_illness\"}"),
+	    201, NULL, "a need noted on the decision-first household");
+
+	submit_family(app, ref);
+	submit_family(later, NULL);
+	applied("joined, and a later household");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.household WHERE id = '%s'"
+	        " AND has_facts",
+	        S, later)
+	        == 1,
+	    "the later household's submission was not applied");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.household WHERE id = '%s'"
+	        " AND application_id = '%s' AND has_facts",
+	        S, ref,
+	        app) == 1
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.household WHERE id = '%s'", S,
+	               app)
+	            == 0,
+	    "the application joined the emergency household");
+	expect_kinds(ref,
+	    "employment_assistance:1 medical_assistance:0 "
+	    "medical_assistance:0 rent_subsidy:0 rent_subsidy:0 "
+	    "serious_illness_treatment:0 student_grant_compulsory:3",
+	    "joined and decided");
+	TH_CHECK(&T, published("referral.routed") == 7,
+	    "seven referral.routed, not %lld",
+	    (long long) published("referral.routed"));
+	char *kept = referral_marked(ref, "medical_assistance", false);
+	char *dup  = referral_marked(ref, "medical_assistance", true);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.referral WHERE id = '%s'"
+	        " AND duplicate_of = '%s' AND source = 'clerk'"
+	        " AND status = 'routed'",
+	        S, dup, kept)
+	        == 1,
+	    "the clerk's referral is the duplicate of the emergency one");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.referral WHERE household_id = '%s'"
+	        " AND kind = 'rent_subsidy' AND source = 'emergency'"
+	        " AND status = 'routed' AND duplicate_of = '%s'",
+	        S, ref, rent)
+	        == 1,
+	    "the routed rent subsidy is the duplicate of the accepted one");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.need WHERE household_id = '%s'"
+	        " AND member = 0 AND need = 'chronic_illness'"
+	        " AND source = 'staff'",
+	        S, ref)
+	        == 1,
+	    "the staff-noted need went along");
+	view_duplicates(ref, "medical_assistance", kept);
+
+	/* In the department's queue, shown with what it duplicates, and
+	 * answerable. */
+	char *health
+	    = token_unit("mi-1", "department", DISTRICT, "medical_insurance");
+	TH_CHECK(&T, items(health, "?status=routed") == 2,
+	    "both in the department's queue");
+	snprintf(path, sizeof(path), "/department-referrals/%s", dup);
+	answer a = call("GET", path, health, NULL, NULL);
+	TH_CHECK(&T,
+	    a.status == 200 && strcmp(jstr(a.body, "duplicate_of"), kept) == 0,
+	    "GET the duplicate: %d %s", a.status,
+	    jstr(a.body, "duplicate_of"));
+	answer_free(&a);
+	expect(answer_as(health, dup,
+	           "{\"outcome\":\"declined\",\"reason_code\":"
+	           "\"duplicate\",\"reason\":\"the same as the other\"}"),
+	    200, NULL, "the duplicate answered");
+	free(clerk);
+	free(housing);
+	free(health);
+	free(rent);
+	free(kept);
+	free(dup);
+	printf("merge: both referrals kept, one marked duplicate_of the "
+	       "other; the stream went on\n");
+}
+
 #define KILL_HOUSEHOLDS 100
 
 static void
@@ -1171,6 +1362,7 @@ main(int argc, char **argv)
 		{ "review", review },
 		{ "kill", kill_mid_stream },
 		{ "batch", batch },
+		{ "merge", merge },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), NULL);
