@@ -75,10 +75,8 @@ static const char hh_sql[]
     = "SELECT id::text AS id, coalesce(application_id::text, '')"
       " AS application_id, CASE WHEN standing = 'exited'"
       " OR approved IS FALSE THEN '' ELSE category END AS category,"
-      " township_code,"
-      " CASE WHEN village_code <> '' THEN village_code"
-      " WHEN township_code <> '' THEN township_code ELSE district_code END"
-      " AS place, " NEEDS_OF("0") " FROM household WHERE id = " HH_ID;
+      " township_code, household_place(household) AS place,"
+      " " NEEDS_OF("0") " FROM household WHERE id = " HH_ID;
 
 typedef struct member_row {
 	int32_t     member;
@@ -182,7 +180,8 @@ hh_load(sn_tx *tx, const char *id, hh *h)
 	" p.name_en AS project_name_en, p.domain, p.partner_code AS partner," \
 	" e.household_id::text AS household_id,"                              \
 	" coalesce(h.application_id::text, '') AS application_id, e.member,"  \
-	" e.status, e.township_code, e.sessions,"                             \
+	" e.status, e.township_code, household_place(h) AS place,"            \
+	" e.sessions,"                                                        \
 	" e.last_session::text AS last_session, e.outcome, e.end_note,"       \
 	" e.enrolled_by, e.enrolled_on::text AS enrolled_on,"                 \
 	" " STAMP("e.enrolled_at") " AS enrolled_at, e.ended_by,"             \
@@ -199,6 +198,7 @@ typedef struct erow {
 	const char *domain, *partner, *household_id, *application_id;
 	int32_t     member;
 	const char *status, *township_code;
+	const char *place; /* the household's (household_place, schema 002) */
 	int32_t     sessions;
 	bool        has_last_session;
 	sn_date     last_session;
@@ -223,6 +223,7 @@ static const sn_col ecols[] = {
 	SN_COL(erow, member, SN_COL_I32),
 	SN_COL(erow, status, SN_COL_TEXT),
 	SN_COL(erow, township_code, SN_COL_TEXT),
+	SN_COL(erow, place, SN_COL_TEXT),
 	SN_COL(erow, sessions, SN_COL_I32),
 	SN_COL_OPT(erow, last_session, SN_COL_DATE, has_last_session),
 	SN_COL(erow, outcome, SN_COL_TEXT),
@@ -758,7 +759,7 @@ may_act(const act_ctx *c, const erow *r, sn_problem *p)
 		if (strcmp(c->who.unit, r->partner) != 0)
 			return sn_problem_set(p, 403, "not_your_project", NULL,
 			    "the enrolment is in another partner's project");
-	} else if (!sn_auth_within(&c->who, r->township_code))
+	} else if (!sn_auth_within(&c->who, r->place))
 		return sn_problem_set(p, 404, "not_found", "id",
 		    "no such enrolment in your jurisdiction");
 	if (strcmp(r->status, "active") != 0)
@@ -947,10 +948,12 @@ services_enrol_end(sn_http_req *req, void *arg)
  */
 
 /* Who sees what: a partner its projects' enrolments ($A the unit), staff
- * those of their jurisdiction ($B the code); the other is NULL. */
+ * those of households within their jurisdiction ($B the code; the
+ * household's village, else township, else district code, as for acting
+ * on one and as POST /enrolments admits it); the other is NULL. */
 #define VISIBLE(A, B)                                                         \
 	"(" A "::text IS NULL OR p.partner_code = " A ") AND (" B             \
-	"::text IS NULL OR starts_with(e.township_code, " B "))"
+	"::text IS NULL OR starts_with(household_place(h), " B "))"
 
 /* The parameters of VISIBLE for who; false (answered 403 no_unit) for a
  * partner whose token names no unit. */
@@ -1137,9 +1140,10 @@ services_enrol_get(sn_http_req *req, void *arg)
 /* ---- GET /statistics/enrolments -------------------------------------------
  */
 
-/* Per enrolment, what it counts in the days $1..$2 (given, active at the
- * end, ended), and per session held in them; grouped four ways (level:
- * GROUPING's bits, 0 domain and township, 1 domain, 2 township, 3 all). */
+/* Per enrolment of a household within $3 (as VISIBLE), what it counts in
+ * the days $1..$2 (given, active at the end, ended), and per session held
+ * in them; grouped four ways (level: GROUPING's bits, 0 domain and
+ * township, 1 domain, 2 township, 3 all). */
 static const char figures_sql[]
     = "WITH x AS ("
       " SELECT p.domain, e.township_code,"
@@ -1149,13 +1153,15 @@ static const char figures_sql[]
       "  coalesce(e.ended_on BETWEEN $1::date AND $2::date, false)::int"
       "   AS ended, 0 AS sessions"
       " FROM enrolment e JOIN project p ON p.code = e.project_code"
-      " WHERE starts_with(e.township_code, $3)"
+      " JOIN household h ON h.id = e.household_id"
+      " WHERE starts_with(household_place(h), $3)"
       " UNION ALL"
       " SELECT p.domain, e.township_code, 0, 0, 0, 1"
       " FROM session s JOIN enrolment e ON e.id = s.enrolment_id"
       " JOIN project p ON p.code = e.project_code"
+      " JOIN household h ON h.id = e.household_id"
       " WHERE s.held_on BETWEEN $1::date AND $2::date"
-      " AND starts_with(e.township_code, $3))"
+      " AND starts_with(household_place(h), $3))"
       " SELECT GROUPING(domain, township_code) AS level,"
       " coalesce(domain, '') AS domain,"
       " coalesce(township_code, '') AS township_code,"

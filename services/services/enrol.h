@@ -13,7 +13,10 @@
  *
  * Staff see a household within their jurisdiction: its village, else
  * township, else district code lies within the caller's (sn_auth_within);
- * any other household answers 404 like an unknown one.
+ * any other household answers 404 like an unknown one. The same judges
+ * its enrolments: staff who may enrol a member of a household list,
+ * read, end and count its enrolments (a village's clerk those of the
+ * village's households, a township's or the district's every one below).
  *
  * Routes (main.c), arg the services:
  *   GET  /households/{id}/matches  (clerk, township_officer,

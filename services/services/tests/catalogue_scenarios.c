@@ -5,7 +5,7 @@
  * clock is moved into the seed's year (2027-03-15) with SN_TEST_CLOCK.
  *
  *   services_catalogue_scenarios seed | projects | matches | capacity |
- *       sessions | figures | kill
+ *       sessions | figures | village | kill
  */
 #include <pthread.h>
 #include <signal.h>
@@ -1021,6 +1021,97 @@ sessions(void)
 	th_stop(&T, p);
 }
 
+/* ---- a village's clerk ------------------------------------------------ */
+
+/* GET /enrolments as tok: how many items, and whether id is one. */
+static size_t
+listed_as(const char *tok, const char *id, bool *has)
+{
+	answer a = call("GET", "/enrolments", tok, NULL, NULL);
+	size_t n = json_array_size(jget(a.body, "items"));
+	TH_CHECK(&T, a.status == 200, "GET /enrolments: %d", a.status);
+	*has = false;
+	for (size_t i = 0; i < n; i++)
+		*has = *has
+		    || strcmp(jstr(json_array_get(jget(a.body, "items"), i),
+		                  "id"),
+		           id)
+		        == 0;
+	json_decref(a.body);
+	return n;
+}
+
+static long long
+given_as(const char *tok)
+{
+	answer a = call("GET",
+	    "/statistics/enrolments?from=2027-01-01&to=2027-12-31", tok, NULL,
+	    NULL);
+	TH_CHECK(&T, a.status == 200, "figures: %d", a.status);
+	long long n = jint(a.body, "totals.given");
+	json_decref(a.body);
+	return n;
+}
+
+/* Staff see and act on the enrolments of households within their
+ * jurisdiction, judged on the household's village: a village's clerk
+ * enrols a household of the village, lists, reads, counts and ends the
+ * enrolment; another village's clerk neither enrols, sees, counts nor
+ * ends it; the township's clerk still sees it. */
+static void
+village(void)
+{
+	th_proc *p      = start();
+	char    *mine   = token("clerk-v2", "clerk", T1 "002");
+	char    *theirs = token("clerk-v3", "clerk", T1 "003");
+	char     hid[40], path[160];
+	bool     has;
+	snprintf(hid, sizeof(hid), "%s", household("tekun", T1, "1948-02-02"));
+	settle();
+	char *j = enrol_body(hid, 1, "liv-001");
+	expect(call("POST", "/enrolments", theirs, new_key(), j), 404,
+	    "not_found", "another village's clerk enrols");
+	answer a = call("POST", "/enrolments", mine, new_key(), j);
+	TH_CHECK(&T, a.status == 201, "the village's clerk enrols: %d (%s)",
+	    a.status, jstr(a.body, "error.code"));
+	char *id = strdup(jstr(a.body, "id"));
+	json_decref(a.body);
+
+	TH_CHECK(&T, listed_as(mine, id, &has) == 1 && has,
+	    "the village's clerk lists the enrolment");
+	TH_CHECK(&T, listed_as(theirs, id, &has) == 0,
+	    "another village's clerk lists it");
+	TH_CHECK(&T, listed_as(clerk, id, &has) == 1 && has,
+	    "the township's clerk lists it");
+	snprintf(path, sizeof(path), "/enrolments/%s", id);
+	a = call("GET", path, mine, NULL, NULL);
+	TH_CHECK(&T, a.status == 200 && strcmp(jstr(a.body, "id"), id) == 0,
+	    "the village's clerk reads it: %d", a.status);
+	json_decref(a.body);
+	expect(call("GET", path, theirs, NULL, NULL), 404, "not_found",
+	    "another village's clerk reads it");
+	TH_CHECK(&T, given_as(mine) == 1, "the village's clerk counts it");
+	TH_CHECK(
+	    &T, given_as(theirs) == 0, "another village's clerk counts it");
+
+	int64_t ev = published("enrolment.changed");
+	expect(end(id, theirs, "{\"outcome\": \"moved\"}"), 404, "not_found",
+	    "another village's clerk ends it");
+	TH_CHECK(&T, published("enrolment.changed") == ev,
+	    "the refused end published");
+	a = end(id, mine, "{\"outcome\": \"moved\"}");
+	TH_CHECK(&T,
+	    a.status == 200 && strcmp(jstr(a.body, "status"), "ended") == 0,
+	    "the village's clerk ends it: %d (%s)", a.status,
+	    jstr(a.body, "error.code"));
+	json_decref(a.body);
+	free(j);
+	free(id);
+	free(mine);
+	free(theirs);
+	th_stop(&T, p);
+}
+
 /* ---- figures ------------------------------------------------------------ */
 
 static json_t *
@@ -1224,6 +1315,7 @@ main(int argc, char **argv)
 		{ "capacity", capacity },
 		{ "sessions", sessions },
 		{ "figures", figures },
+		{ "village", village },
 		{ "kill", kill_burst },
 	};
 	return th_main(
