@@ -1654,9 +1654,28 @@ apply_done(sn_err err, void *arg)
 		stream_maybe_replay(st);
 		stream_maybe_apply(st);
 	} else if (err == SN_ECONFLICT) {
+		/* Another instance moved the cursor (cursor_checked said so),
+		 * or a handler's statement met a unique key (SQLSTATE 23505,
+		 * which db.c logs only at debug): read the cursor again and
+		 * apply from there, backing off as below, so that a conflict
+		 * that repeats on every attempt is said and is not a busy
+		 * loop against the database. */
 		queue_clear(st);
-		st->loaded = false;
-		stream_load(st);
+		st->loaded     = false;
+		st->backoff_ms = st->backoff_ms ? st->backoff_ms * 2 : 0;
+		if (st->backoff_ms > BACKOFF_MAX_MS)
+			st->backoff_ms = BACKOFF_MAX_MS;
+		if (st->backoff_ms == 0) {
+			st->backoff_ms = BACKOFF_MIN_MS;
+			stream_load(st);
+		} else {
+			sn_log(SN_LOG_WARN,
+			    "applying events met a conflict again; reloading "
+			    "the cursor after a pause",
+			    "publisher", st->name, NULL);
+			uv_timer_start(
+			    &st->timer, on_apply_retry, st->backoff_ms, 0);
+		}
 	} else {
 		st->backoff_ms
 		    = st->backoff_ms ? st->backoff_ms * 2 : BACKOFF_MIN_MS;
