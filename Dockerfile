@@ -18,6 +18,7 @@ RUN apt-get update \
 		libnng-dev libprotobuf-c-dev protobuf-c-compiler \
 		libpq-dev libuv1-dev libmicrohttpd-dev libjansson-dev \
 		libcmocka-dev libjwt-dev libssl-dev libsodium-dev libcurl4-openssl-dev \
+		libxml2-dev \
 	&& rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only the sources: no build/, .run/ or .git from the working tree.

@@ -36,7 +36,7 @@ SN_DEB_PACKAGES=(
 	libnng-dev libprotobuf-c-dev protobuf-c-compiler
 	libpq-dev libuv1-dev libmicrohttpd-dev libjansson-dev
 	libcmocka-dev libjwt-dev libssl-dev libsodium-dev openssl
-	libcurl4-openssl-dev
+	libcurl4-openssl-dev libxml2-dev
 	clang-14 libclang-rt-14-dev
 	postgresql-15 postgresql-client-15
 	docker-compose procps psmisc iproute2 curl
