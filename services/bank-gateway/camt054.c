@@ -69,16 +69,16 @@ read_entry(xmlNodePtr ntfctn, xmlNodePtr ntry, bank_gateway_camt054_entry *e,
 	        != SN_OK
 	    || (err = isoxml_text(ntry, "CdtDbtInd", ind, sizeof ind, why))
 	        != SN_OK
-	    || (err = isoxml_text(ntry, "RvslInd", rvsl, sizeof rvsl, why))
+	    || (err = isoxml_token(ntry, "RvslInd", rvsl, sizeof rvsl, why))
 	        != SN_OK
 	    || (err = isoxml_text(
 	            ntry, "Sts/Cd", e->status, sizeof e->status, why))
 	        != SN_OK
-	    || (err = isoxml_text(ntry, "BookgDt/Dt", e->booking_date,
+	    || (err = isoxml_token(ntry, "BookgDt/Dt", e->booking_date,
 	            sizeof e->booking_date, why))
 	        != SN_OK
 	    || (e->booking_date[0] == '\0'
-	        && (err = isoxml_text(ntry, "BookgDt/DtTm", e->booking_date,
+	        && (err = isoxml_token(ntry, "BookgDt/DtTm", e->booking_date,
 	                sizeof e->booking_date, why))
 	            != SN_OK)) {
 		return err;
@@ -146,7 +146,7 @@ read_notification(xmlNodePtr root, bank_gateway_camt054 *r, char *why)
 	if ((err = isoxml_text(
 	         root, "GrpHdr/MsgId", r->msg_id, sizeof r->msg_id, why))
 	        != SN_OK
-	    || (err = isoxml_text(root, "GrpHdr/CreDtTm", r->created,
+	    || (err = isoxml_token(root, "GrpHdr/CreDtTm", r->created,
 	            sizeof r->created, why))
 	        != SN_OK) {
 		return err;

@@ -496,6 +496,26 @@ isoxml_text(xmlNodePtr n, const char *path, char *buf, size_t len, char *why)
 }
 
 sn_err
+isoxml_token(xmlNodePtr n, const char *path, char *buf, size_t len, char *why)
+{
+	size_t a = 0, b;
+	sn_err err;
+
+	if ((err = isoxml_text(n, path, buf, len, why)) != SN_OK) {
+		return err;
+	}
+	b = strlen(buf);
+	while (b > 0 && xml_space(buf[b - 1])) {
+		buf[--b] = '\0';
+	}
+	while (xml_space(buf[a])) {
+		a++;
+	}
+	memmove(buf, buf + a, b - a + 1);
+	return SN_OK;
+}
+
+sn_err
 isoxml_amount(xmlNodePtr n, const char *path, sn_fen *fen, char *why)
 {
 	char   text[64];

@@ -50,6 +50,11 @@ xmlNodePtr isoxml_path(xmlNodePtr n, const char *path);
 sn_err isoxml_text(
     xmlNodePtr n, const char *path, char *buf, size_t len, char *why);
 
+/* isoxml_text with the XML whitespace around the value removed: for the
+ * XSD types whose whitespace is collapsed (dates, times, booleans). */
+sn_err isoxml_token(
+    xmlNodePtr n, const char *path, char *buf, size_t len, char *why);
+
 /* The amount at path under n, in fen (bank_gateway_iso_amount_parse);
  * SN_EPROTO, with the path in why, when it is missing or not exact. */
 sn_err isoxml_amount(xmlNodePtr n, const char *path, sn_fen *fen, char *why);

@@ -106,7 +106,7 @@ read_report(xmlNodePtr rpt, bank_gateway_pain002 *r, char *why)
 	if ((err = isoxml_text(
 	         rpt, "GrpHdr/MsgId", r->msg_id, sizeof r->msg_id, why))
 	        != SN_OK
-	    || (err = isoxml_text(
+	    || (err = isoxml_token(
 	            rpt, "GrpHdr/CreDtTm", r->created, sizeof r->created, why))
 	        != SN_OK
 	    || (err = isoxml_text(grp, "OrgnlMsgId", r->orgnl_msg_id,
