@@ -79,6 +79,13 @@ extern const char *const th_default_env[];
 /* The tests' token key pair (PEM): the private half signs test tokens
  * (sn_auth_open on it can issue), the public half verifies. */
 extern const char th_token_private_pem[];
+
+/* A bearer token signed with th_token_private_pem for user as role in
+ * juris, with the staff member's identity number idn and the unit it acts
+ * for (each NULL: none), valid an hour; malloc'd. A principal the token
+ * rules refuse fails the test (th_fail). */
+char *th_token(th *t, const char *user, const char *role, const char *juris,
+    const char *idn, const char *unit);
 extern const char th_token_public_pem[];
 
 /*

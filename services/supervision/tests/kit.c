@@ -27,20 +27,7 @@ char *
 token_idn(
     const char *user, const char *role, const char *juris, const char *idn)
 {
-	sn_auth     *auth;
-	sn_principal p;
-	char        *tok = NULL;
-	memset(&p, 0, sizeof(p));
-	snprintf(p.user, sizeof(p.user), "%s", user);
-	snprintf(p.role, sizeof(p.role), "%s", role);
-	snprintf(p.juris, sizeof(p.juris), "%s", juris);
-	if (idn != NULL)
-		snprintf(p.id_number, sizeof(p.id_number), "%s", idn);
-	if (sn_auth_open(&auth, th_token_private_pem) != SN_OK
-	    || sn_auth_issue(auth, &p, 3600, &tok) != SN_OK)
-		th_fail(&T, "cannot issue a token");
-	sn_auth_close(auth);
-	return tok;
+	return th_token(&T, user, role, juris, idn, NULL);
 }
 
 char *
