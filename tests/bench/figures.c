@@ -89,10 +89,8 @@ main(int argc, char **argv)
 	    "person-times", "yuan");
 	size_t  i;
 	json_t *p;
-	json_array_foreach(json_object_get(d, "programmes"), i, p) line(
-	    str(p, "programme"), p,
-	    json_object_get(p, "note") != NULL ? "(no events yet: issue 13)"
-	                                       : "");
+	json_array_foreach(json_object_get(d, "programmes"), i, p)
+	    line(str(p, "programme"), p, str(p, "note"));
 	line("district", d, "(households counted once)");
 	printf("\n  %s\n  %s\n", str(d, "sentence"),
 	    str(json_object_get(d, "emergency"), "sentence"));
