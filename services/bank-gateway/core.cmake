@@ -14,7 +14,8 @@ pkg_check_modules(XML2 REQUIRED IMPORTED_TARGET libxml-2.0)
 # validated against the official XSDs in xsd/; the reason code table;
 # the reconciliation of settled payments with camt.054 entries.
 add_library(bank_gateway_core STATIC ${BG}/iso20022.c ${BG}/pain001.c
-	${BG}/pain002.c ${BG}/camt054.c ${BG}/reasons.c ${BG}/recon.c)
+	${BG}/pain002.c ${BG}/camt054.c ${BG}/reasons.c ${BG}/recon.c
+	${BG}/bankside.c)
 target_include_directories(bank_gateway_core PUBLIC ${BG})
 target_link_libraries(bank_gateway_core PUBLIC libcommon PkgConfig::XML2
 	PRIVATE sn_warnings)
@@ -40,3 +41,4 @@ bank_gateway_unit(camt054 tests/camt054_test.c)
 bank_gateway_unit(reasons tests/reasons_test.c)
 bank_gateway_unit(hostile tests/hostile_test.c)
 bank_gateway_unit(recon tests/recon_test.c)
+bank_gateway_unit(bankside tests/bankside_test.c)
