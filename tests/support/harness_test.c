@@ -1,0 +1,63 @@
+/*
+ * harness_test.c - the harness's reading of a LeakSanitizer report
+ * (th_leak_is_nng_lost_pipe): the one NNG defect th_stop tolerates is
+ * recognised, and a report with a leak of ours, or without the listener
+ * the lost pipe holds, is not.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "harness.h"
+
+#ifndef TH_DATA_DIR
+#error "TH_DATA_DIR names tests/support/data"
+#endif
+
+static void
+nng_lost_pipe_is_recognised(void **state)
+{
+	(void) state;
+	assert_true(
+	    th_leak_is_nng_lost_pipe(TH_DATA_DIR "/lsan_nng_lost_pipe.log"));
+}
+
+static void
+a_frame_of_ours_is_a_leak(void **state)
+{
+	(void) state;
+	assert_false(th_leak_is_nng_lost_pipe(
+	    TH_DATA_DIR "/lsan_ours_on_nng_thread.log"));
+}
+
+static void
+no_listener_held_is_a_leak(void **state)
+{
+	(void) state;
+	assert_false(
+	    th_leak_is_nng_lost_pipe(TH_DATA_DIR "/lsan_no_listener.log"));
+}
+
+static void
+no_report_or_no_file(void **state)
+{
+	(void) state;
+	/* A source file is a log with no report in it. */
+	assert_false(th_leak_is_nng_lost_pipe(TH_DATA_DIR "/../harness.h"));
+	assert_false(th_leak_is_nng_lost_pipe(TH_DATA_DIR "/no-such.log"));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(nng_lost_pipe_is_recognised),
+		cmocka_unit_test(a_frame_of_ours_is_a_leak),
+		cmocka_unit_test(no_listener_held_is_a_leak),
+		cmocka_unit_test(no_report_or_no_file),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
