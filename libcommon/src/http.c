@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <ctype.h>
+#include <gnutls/gnutls.h>
+#include <gnutls/x509.h>
 #include <inttypes.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -98,6 +100,7 @@ struct sn_http {
 	bool               kick;
 	unsigned           zeros; /* runs in a row told "again at once" */
 	char              *tls_cert, *tls_key; /* HTTPS; MHD borrows them */
+	char              *tls_client_ca; /* HTTPS client CA; MHD borrows */
 	sn_http_audit_fn   audit;
 	void              *audit_arg;
 	sn_counter        *audit_lost;
@@ -323,6 +326,7 @@ http_maybe_free(sn_http *h)
 	free(h->routes);
 	free(h->tls_cert);
 	free(h->tls_key);
+	free(h->tls_client_ca);
 	free(h);
 }
 
@@ -743,7 +747,8 @@ sn_http_route(sn_http *h, const char *method, const char *pattern,
 	if (h == NULL || method == NULL || fn == NULL
 	    || !pattern_valid(pattern, &r.literals)
 	    || (mlen = strlen(method)) == 0 || mlen > 16
-	    || ((flags & SN_HTTP_IDEMPOTENT) && h->db == NULL))
+	    || ((flags & SN_HTTP_IDEMPOTENT) && h->db == NULL)
+	    || ((flags & SN_HTTP_PUBLIC) && (flags & SN_HTTP_CLIENT_CERT)))
 		return SN_EINVAL;
 	for (size_t i = 0; i < mlen; i++)
 		if (method[i] < 'A' || method[i] > 'Z')
@@ -761,16 +766,16 @@ sn_http_route(sn_http *h, const char *method, const char *pattern,
 		h->routes    = n;
 		h->caproutes = cap;
 	}
-	r.flags   = flags;
-	r.fn      = fn;
-	r.arg     = arg;
-	r.method  = strdup(method);
-	r.pattern = strdup(pattern);
-	r.roles   = roles != NULL && !(flags & SN_HTTP_PUBLIC) ? strdup(roles)
-	                                                       : NULL;
+	r.flags         = flags;
+	r.fn            = fn;
+	r.arg           = arg;
+	r.method        = strdup(method);
+	r.pattern       = strdup(pattern);
+	bool with_roles = roles != NULL
+	    && !(flags & (SN_HTTP_PUBLIC | SN_HTTP_CLIENT_CERT));
+	r.roles = with_roles ? strdup(roles) : NULL;
 	if (r.method == NULL || r.pattern == NULL
-	    || (roles != NULL && !(flags & SN_HTTP_PUBLIC)
-	        && r.roles == NULL)) {
+	    || (with_roles && r.roles == NULL)) {
 		free(r.method);
 		free(r.pattern);
 		free(r.roles);
@@ -786,6 +791,12 @@ sn_http_route(sn_http *h, const char *method, const char *pattern,
 		    sn_metrics_latency_bounds, sn_metrics_latency_nbounds);
 	}
 	h->routes[h->nroutes++] = r;
+	if ((flags & SN_HTTP_CLIENT_CERT) && h->tls_client_ca == NULL)
+		sn_log(SN_LOG_WARN,
+		    "http: this route refuses every request: it needs a "
+		    "client certificate and the server has no client CA "
+		    "(SN_HTTP_CLIENT_CA_FILE, over HTTPS)",
+		    "method", method, "route", pattern, NULL);
 	return SN_OK;
 }
 
@@ -981,6 +992,40 @@ take_key(sn_http_req *req, const struct route *r)
 	return KEY_OK;
 }
 
+/* Whether the client presented a certificate that verifies against the
+ * server's client CA (MHD gave GnuTLS that CA as its trust list) for TLS
+ * client use; false on a server without one. */
+static bool
+client_cert_ok(sn_http_req *req, const char **why)
+{
+	const union MHD_ConnectionInfo *ci;
+	gnutls_session_t                s;
+	unsigned                        n = 0, status = 0;
+	gnutls_typed_vdata_st           purpose = { GNUTLS_DT_KEY_PURPOSE_OID,
+		          (unsigned char *) GNUTLS_KP_TLS_WWW_CLIENT, 0 };
+
+	*why = "a client certificate of the trusted CA is required";
+	if (req->h->tls_client_ca == NULL) {
+		*why = "this server takes no client certificates";
+		return false;
+	}
+	ci = MHD_get_connection_info(
+	    req->conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+	if (ci == NULL || ci->tls_session == NULL)
+		return false;
+	s = (gnutls_session_t) ci->tls_session;
+	if (gnutls_certificate_type_get(s) != GNUTLS_CRT_X509
+	    || gnutls_certificate_get_peers(s, &n) == NULL || n == 0)
+		return false;
+	if (gnutls_certificate_verify_peers(s, &purpose, 1, &status)
+	        != GNUTLS_E_SUCCESS
+	    || status != 0) {
+		*why = "the client certificate is not of the trusted CA";
+		return false;
+	}
+	return true;
+}
+
 static void
 admit(sn_http_req *req)
 {
@@ -1017,7 +1062,15 @@ admit(sn_http_req *req)
 	match(req, best->pattern, true);
 	enum key_state key = take_key(req, best);
 
-	if (!(best->flags & SN_HTTP_PUBLIC)) {
+	if (best->flags & SN_HTTP_CLIENT_CERT) {
+		const char *why;
+
+		if (!client_cert_ok(req, &why)) {
+			answer_error(req, 403, "client_certificate_required",
+			    why, NULL);
+			return;
+		}
+	} else if (!(best->flags & SN_HTTP_PUBLIC)) {
 		struct answer a;
 
 		v = MHD_lookup_connection_value(
@@ -1816,8 +1869,9 @@ on_metrics(sn_http_req *req, void *arg)
 
 /* ---- the server ----------------------------------------------------- */
 
-/* HTTPS when the config gives a certificate: copies it and the key into
- * h (libmicrohttpd keeps pointers to them) and adds MHD_USE_TLS. */
+/* HTTPS when the config gives a certificate: copies it, the key and the
+ * client CA into h (libmicrohttpd keeps pointers to them) and adds
+ * MHD_USE_TLS. */
 static sn_err
 tls_options(sn_http *h, const sn_http_config *cfg, unsigned int *flags)
 {
@@ -1833,7 +1887,10 @@ tls_options(sn_http *h, const sn_http_config *cfg, unsigned int *flags)
 		return SN_EINVAL;
 	}
 	if ((h->tls_cert = strdup(cfg->tls_cert_pem)) == NULL
-	    || (h->tls_key = strdup(cfg->tls_key_pem)) == NULL)
+	    || (h->tls_key = strdup(cfg->tls_key_pem)) == NULL
+	    || (cfg->tls_client_ca_pem != NULL
+	        && (h->tls_client_ca = strdup(cfg->tls_client_ca_pem))
+	            == NULL))
 		return SN_ENOMEM;
 	*flags |= MHD_USE_TLS;
 	return SN_OK;
@@ -1897,14 +1954,21 @@ sn_http_open(sn_http **out, sn_loop *loop, const sn_http_config *cfg)
 		goto fail_free;
 	/* The logger goes first, or messages about the options before it
 	 * reach stderr as plain text. Without TLS the key options end the
-	 * list (MHD_OPTION_END in their place). */
+	 * list (MHD_OPTION_END in their place), and without a client CA
+	 * the trust option does. With MHD_OPTION_HTTPS_MEM_TRUST,
+	 * libmicrohttpd has GnuTLS ask every client for a certificate
+	 * (GNUTLS_CERT_REQUEST: optional) and verifies nothing itself:
+	 * client_cert_ok does, per route. */
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_SOCK_ADDR,
 	    (struct sockaddr *) &ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
 	    h, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned int) (cfg->timeout_s ? cfg->timeout_s : TIMEOUT_DEFAULT),
 	    h->tls_cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
-	    h->tls_cert, MHD_OPTION_HTTPS_MEM_KEY, h->tls_key, MHD_OPTION_END);
+	    h->tls_cert, MHD_OPTION_HTTPS_MEM_KEY, h->tls_key,
+	    h->tls_client_ca != NULL ? MHD_OPTION_HTTPS_MEM_TRUST
+	                             : MHD_OPTION_END,
+	    h->tls_client_ca, MHD_OPTION_END);
 	if (h->mhd == NULL) {
 		snprintf(port, sizeof(port), "%u", (unsigned) cfg->port);
 		sn_log(SN_LOG_ERROR, "http: cannot start the server", "addr",
@@ -1956,7 +2020,8 @@ sn_http_open(sn_http **out, sn_loop *loop, const sn_http_config *cfg)
 	kick(h);
 	snprintf(port, sizeof(port), "%u", (unsigned) h->port);
 	sn_log(SN_LOG_INFO, "http listening", "addr", addr, "port", port,
-	    "tls", h->tls_cert != NULL ? "on" : "off", NULL);
+	    "tls", h->tls_cert != NULL ? "on" : "off", "client_certs",
+	    h->tls_client_ca != NULL ? "asked" : "off", NULL);
 	*out = h;
 	return SN_OK;
 
@@ -1965,6 +2030,7 @@ fail_stop:
 fail_free:
 	free(h->tls_cert);
 	free(h->tls_key);
+	free(h->tls_client_ca);
 	free(h);
 	return err;
 }

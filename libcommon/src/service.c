@@ -114,6 +114,9 @@ static const sn_setting_doc common_settings[] = {
 	    "PEM CA every tls+tcp:// peer's certificate must chain to" },
 	{ "SN_HTTP_TLS",
 	    "off: plain HTTP even with a certificate (default on)" },
+	{ "SN_HTTP_CLIENT_CA_FILE",
+	    "PEM CA of HTTPS client certificates: client-certificate "
+	    "routes need one of it (unset: they refuse every request)" },
 	{ "SN_<NAME>_PUB_URL", "NNG URL of publisher NAME's PUB socket" },
 	{ "SN_<NAME>_REPLAY_URL",
 	    "NNG URL of publisher NAME's replay endpoint" },
@@ -722,14 +725,18 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 		hc.audit     = audit_append;
 		hc.audit_arg = &svc;
 	}
-	/* HTTPS with the service's certificate (sn/tls.h); http copies. */
+	/* HTTPS with the service's certificate, and the CA of client
+	 * certificates (sn/tls.h); http copies. */
 	char *tls_cert, *tls_key;
 	sn_tls_http_pems(&tls_cert, &tls_key);
-	hc.tls_cert_pem = tls_cert;
-	hc.tls_key_pem  = tls_key;
-	sn_err herr     = sn_http_open(&svc.http, svc.loop, &hc);
+	char *client_ca      = sn_tls_http_client_ca();
+	hc.tls_cert_pem      = tls_cert;
+	hc.tls_key_pem       = tls_key;
+	hc.tls_client_ca_pem = client_ca;
+	sn_err herr          = sn_http_open(&svc.http, svc.loop, &hc);
 	free(tls_cert);
 	free(tls_key);
+	free(client_ca);
 	if (herr != SN_OK)
 		goto out_db;
 	sn_http_set_ready(svc.http, is_ready, &svc);

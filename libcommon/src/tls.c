@@ -148,6 +148,26 @@ sn_tls_http_pems(char **cert, char **key)
 		    "SN_TLS_KEY_FILE", "a readable PEM file", kpath);
 }
 
+char *
+sn_tls_http_client_ca(void)
+{
+	const char *path = sn_config_str("SN_HTTP_CLIENT_CA_FILE", "");
+	char       *ca;
+	if (path[0] == '\0')
+		return NULL;
+	if (!sn_tls_http_on()) {
+		sn_log(SN_LOG_WARN,
+		    "SN_HTTP_CLIENT_CA_FILE is ignored: the API serves plain "
+		    "HTTP (client-certificate routes refuse every request)",
+		    NULL);
+		return NULL;
+	}
+	if ((ca = read_pem("SN_HTTP_CLIENT_CA_FILE")) == NULL)
+		sn_config_fail(
+		    "SN_HTTP_CLIENT_CA_FILE", "a readable PEM file", path);
+	return ca;
+}
+
 /* Reads the three files once (lock held); false while any is missing. */
 static bool
 load_files(void)

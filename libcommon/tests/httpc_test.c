@@ -12,7 +12,12 @@
  * answer than max_answer is SN_EPROTO; closing with requests in flight
  * ends each once with SN_ECLOSED and the loop closes with no handle
  * left; the client certificate is presented (s_server with -Verify
- * answers us, and refuses a client without one).
+ * answers us, and refuses a client without one). And sn_http's
+ * client-certificate routes (SN_HTTP_CLIENT_CERT) as sn_httpc meets
+ * them: with a client CA, the certificate of that CA is answered 200,
+ * none and one of another CA 403 client_certificate_required, while a
+ * public route answers all three and a token route still wants its
+ * token; without a client CA the route refuses even that certificate.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -42,6 +47,7 @@ static char dir[] = "/tmp/sn-httpc-test-XXXXXX";
 
 static sn_loop     *loop;
 static sn_http     *http;
+static sn_http     *cert_http; /* test_http_client_cert_routes's */
 static uint16_t     port;
 static sn_http_req *hung[16]; /* unanswered; answered at teardown */
 static int          nhung;
@@ -180,6 +186,7 @@ teardown(void **state)
 {
 	(void) state;
 	sn_http_close(http);
+	sn_http_close(cert_http); /* still open when its test failed */
 	answer_hung();
 	sn_loop_run(loop);
 	/* sn_loop_close asserts nothing; every handle of ours is closed */
@@ -503,6 +510,112 @@ test_client_cert(void **state)
 	waitpid(pid, NULL, 0);
 }
 
+static void
+on_bank(sn_http_req *req, void *arg)
+{
+	(void) arg;
+	assert_null(sn_http_principal(req));
+	sn_http_reply_json(req, 200, json_pack("{s:s}", "bank", "ok"));
+}
+
+/* One request to path on sport by a client trusting ca.pem, presenting
+ * cert (NULL: none); the status, or -1 when no HTTP answer came. The
+ * error code of a refusal in code (cap 64). */
+static long
+cert_get(unsigned sport, const char *path_, const char *cert, char *code)
+{
+	char       url[128];
+	struct got g;
+	sn_httpc  *c = client("ca.pem", cert);
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u%s", sport, path_);
+	get(c, url, "sim", 5000, &g);
+	close_client(c);
+	code[0] = '\0';
+	if (g.err != SN_OK)
+		return -1;
+	json_error_t je;
+	json_t      *j = json_loads(g.body, 0, &je);
+	const char  *v = json_string_value(
+	     json_object_get(json_object_get(j, "error"), "code"));
+	snprintf(code, 64, "%s", v != NULL ? v : "");
+	json_decref(j);
+	return g.status;
+}
+
+/* A server of sim's certificate with the client CA ca (NULL: none) and
+ * the routes /bank (client certificate), /open (public), /staff (a
+ * token); its port. */
+static sn_http *
+cert_server(const char *ca, unsigned *sport)
+{
+	char          *cert = slurp("sim.pem"), *key = slurp("sim.key");
+	char          *ca_pem = ca != NULL ? slurp(ca) : NULL;
+	sn_http       *h;
+	sn_http_config cfg = { .tls_cert_pem = cert,
+		.tls_key_pem                 = key,
+		.tls_client_ca_pem           = ca_pem };
+	assert_int_equal(sn_http_open(&h, loop, &cfg), SN_OK);
+	cert_http = h;
+	free(cert);
+	free(key);
+	free(ca_pem);
+	assert_int_equal(sn_http_route(h, "GET", "/bank", SN_HTTP_CLIENT_CERT,
+	                     NULL, on_bank, NULL),
+	    SN_OK);
+	assert_int_equal(sn_http_route(h, "GET", "/open", SN_HTTP_PUBLIC, NULL,
+	                     on_bank, NULL),
+	    SN_OK);
+	assert_int_equal(
+	    sn_http_route(h, "GET", "/staff", 0, NULL, on_bank, NULL), SN_OK);
+	/* an access level is one: public and client certificate is not */
+	assert_int_equal(
+	    sn_http_route(h, "GET", "/both",
+	        SN_HTTP_PUBLIC | SN_HTTP_CLIENT_CERT, NULL, on_bank, NULL),
+	    SN_EINVAL);
+	*sport = sn_http_port(h);
+	return h;
+}
+
+static void
+close_server(sn_http *h)
+{
+	sn_http_close(h);
+	cert_http = NULL;
+	for (int i = 0; i < 4; i++)
+		uv_run(sn_loop_uv(loop), UV_RUN_NOWAIT);
+}
+
+static void
+test_http_client_cert_routes(void **state)
+{
+	(void) state;
+	unsigned sport;
+	char     code[64];
+	sn_http *h = cert_server("ca.pem", &sport);
+
+	assert_int_equal(cert_get(sport, "/bank", "client.pem", code), 200);
+	assert_int_equal(cert_get(sport, "/bank", NULL, code), 403);
+	assert_string_equal(code, "client_certificate_required");
+	/* of the rogue CA: the handshake passes (the certificate is asked
+	 * for, not required), the route refuses it */
+	assert_int_equal(cert_get(sport, "/bank", "impostor.pem", code), 403);
+	assert_string_equal(code, "client_certificate_required");
+	/* public routes ask nothing of a certificate */
+	assert_int_equal(cert_get(sport, "/open", NULL, code), 200);
+	assert_int_equal(cert_get(sport, "/open", "impostor.pem", code), 200);
+	assert_int_equal(cert_get(sport, "/healthz", NULL, code), 200);
+	/* and a certificate is no token */
+	assert_int_equal(cert_get(sport, "/staff", "client.pem", code), 401);
+	close_server(h);
+
+	/* no client CA: fail closed, even for our CA's certificate */
+	h = cert_server(NULL, &sport);
+	assert_int_equal(cert_get(sport, "/bank", "client.pem", code), 403);
+	assert_string_equal(code, "client_certificate_required");
+	assert_int_equal(cert_get(sport, "/open", NULL, code), 200);
+	close_server(h);
+}
+
 int
 main(void)
 {
@@ -512,6 +625,7 @@ main(void)
 		cmocka_unit_test(test_failures),
 		cmocka_unit_test(test_close_in_flight),
 		cmocka_unit_test(test_client_cert),
+		cmocka_unit_test(test_http_client_cert_routes),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	sn_log_init("httpc_test", SN_LOG_ERROR);

@@ -26,7 +26,21 @@
  *   agencies   verification asks agency-sim over tls+tcp:// for an
  *              application sn-inject publishes as intake: one
  *              verification.completed, COMPLETE, no agency missing.
+ *   client_cert  HTTPS client certificates (sn/http.h,
+ *              SN_HTTP_CLIENT_CERT; issue 14: the bank's interface):
+ *              sn-testcert with SN_HTTP_CLIENT_CA_FILE naming a third CA
+ *              ("partner", the bank's clients) answers its client-
+ *              certificate route 200 to libcurl presenting a certificate
+ *              of that CA, and 403 client_certificate_required to a
+ *              client with none, one of our CA (the service's own
+ *              SN_TLS_CA_FILE, which is not the client CA) and one of
+ *              the rogue CA; /healthz, /readyz and /metrics answer 200
+ *              without a certificate, and a certificate is no bearer
+ *              token (401). Restarted without SN_HTTP_CLIENT_CA_FILE it
+ *              logs at start that the route refuses every request, and
+ *              refuses the partner's certificate too (fail closed).
  */
+#include <curl/curl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +76,9 @@
 #endif
 #ifndef SN_INJECT_BIN
 #define SN_INJECT_BIN "sn-inject"
+#endif
+#ifndef SN_TESTCERT_BIN
+#define SN_TESTCERT_BIN "sn-testcert"
 #endif
 
 #define NAG 8
@@ -615,6 +632,155 @@ agencies_tls(void)
 	    NAG);
 }
 
+/* ---- client certificates on HTTPS ------------------------------------- */
+
+/* What one libcurl request got: the status (-1: no HTTP answer) and the
+ * body. */
+typedef struct got {
+	long status;
+	char body[2048];
+} got;
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	got   *g    = arg;
+	size_t have = strlen(g->body);
+	size_t take = size * n;
+	if (take > sizeof(g->body) - 1 - have)
+		take = sizeof(g->body) - 1 - have;
+	memcpy(g->body + have, p, take);
+	g->body[have + take] = '\0';
+	return size * n;
+}
+
+/*
+ * GET path from sn-testcert on port with libcurl, trusting our CA and
+ * checking the server's name ("testcert", resolved to 127.0.0.1),
+ * presenting the certificate file cert (NULL: none) with its key.
+ */
+static got
+curl_get(int port, const char *path, const char *cert)
+{
+	got                g = { .status = -1 };
+	char               url[256], resolve[64], file[512], key[512];
+	struct curl_slist *rs;
+	CURL              *c = curl_easy_init();
+	TH_CHECK(&T, c != NULL, "curl_easy_init");
+	snprintf(url, sizeof(url), "https://testcert:%d%s", port, path);
+	snprintf(resolve, sizeof(resolve), "testcert:%d:127.0.0.1", port);
+	rs = curl_slist_append(NULL, resolve);
+	snprintf(file, sizeof(file), "%s/our-ca.pem", T.run_dir);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_RESOLVE, rs);
+	curl_easy_setopt(c, CURLOPT_CAINFO, file);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 20000L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &g);
+	if (cert != NULL) {
+		snprintf(file, sizeof(file), "%s/%s.pem", T.run_dir, cert);
+		snprintf(key, sizeof(key), "%s/%s.key", T.run_dir, cert);
+		curl_easy_setopt(c, CURLOPT_SSLCERT, file);
+		curl_easy_setopt(c, CURLOPT_SSLKEY, key);
+	}
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &g.status);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(rs);
+	return g;
+}
+
+/* sn-testcert over HTTPS with testcert's certificate and, when client_ca
+ * is given, SN_HTTP_CLIENT_CA_FILE=<run_dir>/<client_ca>-ca.pem; waits
+ * until it is ready and returns it, its port in *port. */
+static th_proc *
+start_testcert(const char *client_ca, int *port)
+{
+	const char *env[16];
+	int         n = tls_env(env, 0, "testcert");
+	*port         = th_free_port();
+	env[n++]      = keep("SN_HTTP_PORT=%d", *port);
+	if (client_ca != NULL)
+		env[n++] = keep("SN_HTTP_CLIENT_CA_FILE=%s/%s-ca.pem",
+		    T.run_dir, client_ca);
+	env[n]             = NULL;
+	const char *argv[] = { SN_TESTCERT_BIN, NULL };
+	th_proc    *p = th_spawn(&T, "testcert", SN_TESTCERT_BIN, argv, env);
+	TH_CHECK(&T, th_wait_ready(&T, *port, 30000),
+	    "sn-testcert is not ready over HTTPS");
+	return p;
+}
+
+static bool
+log_has(const th_proc *p, const char *text)
+{
+	FILE *f = fopen(p->log, "r");
+	if (f == NULL)
+		return false;
+	char line[4096];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, text) != NULL;
+	fclose(f);
+	return found;
+}
+
+/* The route answers the client with the certificate cert (NULL: none)
+ * status want; a 403 must be client_certificate_required. */
+static void
+expect(int port, const char *path, const char *cert, long want)
+{
+	got g = curl_get(port, path, cert);
+	TH_CHECK(&T, g.status == want, "GET %s with %s: %ld, not %ld: %s",
+	    path, cert ? cert : "no certificate", g.status, want, g.body);
+	if (want == 403)
+		TH_CHECK(&T,
+		    strstr(g.body, "\"client_certificate_required\"") != NULL,
+		    "GET %s with %s: 403 without client_certificate_required: "
+		    "%s",
+		    path, cert ? cert : "no certificate", g.body);
+	printf("client_cert: GET %s with %s: %ld\n", path,
+	    cert ? cert : "no certificate", g.status);
+	fflush(stdout); /* not again from a child th_spawn forks */
+}
+
+static void
+client_cert(void)
+{
+	static const char *const names[] = { "testcert", NULL };
+	make_certs(names);
+	th_tls_make_ca(&T, "partner");
+	th_tls_make_cert(&T, "partner", "bank-gateway", "gateway");
+	th_tls_make_cert(&T, "our", "bank-gateway", "our-gateway");
+	TH_CHECK(&T, curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK,
+	    "curl_global_init");
+
+	int      port;
+	th_proc *p = start_testcert("partner", &port);
+	expect(port, "/bank/ping", "gateway", 200);
+	expect(port, "/bank/ping", NULL, 403);
+	expect(port, "/bank/ping", "our-gateway", 403);
+	expect(port, "/bank/ping", "rogue-verification", 403);
+	expect(port, "/healthz", NULL, 200);
+	expect(port, "/readyz", NULL, 200);
+	expect(port, "/metrics", NULL, 200);
+	expect(port, "/healthz", "rogue-verification", 200);
+	expect(port, "/staff/ping", "gateway", 401);
+	TH_CHECK(&T, !log_has(p, "refuses every request"),
+	    "sn-testcert with a client CA logged that its route refuses "
+	    "every request");
+	th_stop(&T, p);
+
+	p = start_testcert(NULL, &port);
+	TH_CHECK(&T, log_has(p, "refuses every request"),
+	    "sn-testcert without SN_HTTP_CLIENT_CA_FILE did not log that "
+	    "/bank/ping refuses every request");
+	expect(port, "/bank/ping", "gateway", 403);
+	expect(port, "/bank/ping", NULL, 403);
+	expect(port, "/healthz", NULL, 200);
+	curl_global_cleanup();
+}
+
 static void
 done(void)
 {
@@ -629,6 +795,7 @@ main(int argc, char **argv)
 		{ "impostor", impostor },
 		{ "https", https },
 		{ "agencies", agencies_tls },
+		{ "client_cert", client_cert },
 	};
 	return th_main(
 	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), done);

@@ -16,6 +16,9 @@
  *   - on authenticated routes, checked the bearer token (401
  *     "unauthorized" when missing or bad) and the role list (403
  *     "forbidden");
+ *   - on SN_HTTP_CLIENT_CERT routes, checked the TLS client certificate
+ *     (see "Client certificates" below; 403
+ *     "client_certificate_required");
  *   - for a request with a body: required Content-Type application/json
  *     (415 "unsupported_media_type"), at most max_body bytes (413
  *     "body_too_large", refused from Content-Length before any of it is
@@ -64,6 +67,21 @@
  * retry with the same key goes through. Rows are deleted only by
  * sn_http_purge, by age (created_at); sn_service_main runs it hourly for
  * every service (SN_IDEMPOTENCY_DAYS, sn/service.h).
+ *
+ * Client certificates (issue 14: a bank's interface called by another
+ * organisation's program, which carries no token). When the config
+ * gives tls_client_ca_pem on an HTTPS server, every TLS handshake asks
+ * the client for a certificate, without requiring one: routes of the
+ * other access levels answer as before with or without one. A route
+ * flagged SN_HTTP_CLIENT_CERT takes no bearer token (the principal is
+ * NULL, as on a public route, and idempotency keys are scoped to "");
+ * instead, where a token would be checked, the certificate the client
+ * presented must verify against that CA (gnutls: the chain, its dates
+ * and signatures, and the purpose TLS client when the certificate names
+ * purposes; its names are not checked). No certificate, one that does
+ * not verify, or a server without a client CA (plain HTTP, or no
+ * tls_client_ca_pem: such a route is fail-closed, logged when it is
+ * added) is answered 403 "client_certificate_required".
  *
  * Built-in public routes: GET /healthz (200 {"status":"ok"} while the loop
  * runs), GET /readyz (200 {"status":"ready"}, or 503 "not_ready" when the
@@ -158,6 +176,12 @@ typedef struct sn_http_config {
 	 * text, copied; both NULL serve plain HTTP (sn_tls_http_pems). */
 	const char *tls_cert_pem;
 	const char *tls_key_pem;
+	/* HTTPS only: the CA (PEM text, copied) a client certificate must
+	 * verify against on SN_HTTP_CLIENT_CERT routes; when given, every
+	 * handshake asks for one (optional). NULL: none asked for, and
+	 * SN_HTTP_CLIENT_CERT routes refuse every request
+	 * (sn_tls_http_client_ca). Ignored on plain HTTP. */
+	const char *tls_client_ca_pem;
 	/* Audit of staff actions (see sn_http_audit_fn); NULL: none. Needs
 	 * db. */
 	sn_http_audit_fn audit;
@@ -167,6 +191,9 @@ typedef struct sn_http_config {
 /* Route flags. */
 #define SN_HTTP_PUBLIC 0x1u     /* no token needed; the principal is NULL */
 #define SN_HTTP_IDEMPOTENT 0x2u /* mutating: Idempotency-Key required */
+/* No token: a TLS client certificate of the config's client CA instead
+ * (see "Client certificates" above); not with SN_HTTP_PUBLIC. */
+#define SN_HTTP_CLIENT_CERT 0x4u
 
 /* Runs on the loop thread with a request the handler now borrows. */
 typedef void (*sn_http_handler)(sn_http_req *req, void *arg);
@@ -203,9 +230,12 @@ size_t sn_http_busy(const sn_http *h);
  * Adds a route. method is upper-case ("GET", "POST", ...); pattern starts
  * with '/' and holds literals of A-Z a-z 0-9 - . _ ~ and {name} segments;
  * roles is a comma-separated list (sn_auth_has_role) or NULL for any
- * valid token, ignored on public routes. pattern and roles are copied.
- * SN_EINVAL for a bad pattern, a duplicate route, or SN_HTTP_IDEMPOTENT
- * without a db; SN_ENOMEM.
+ * valid token, ignored on public and client-certificate routes. pattern
+ * and roles are copied. SN_EINVAL for a bad pattern, a duplicate route,
+ * SN_HTTP_IDEMPOTENT without a db, or SN_HTTP_PUBLIC with
+ * SN_HTTP_CLIENT_CERT; SN_ENOMEM. An SN_HTTP_CLIENT_CERT route on a
+ * server without a client CA is added, logged as refusing every
+ * request.
  */
 sn_err sn_http_route(sn_http *h, const char *method, const char *pattern,
     unsigned flags, const char *roles, sn_http_handler fn, void *arg);
@@ -217,10 +247,11 @@ sn_err sn_http_route(sn_http *h, const char *method, const char *pattern,
  * (sn_service_def.routes, `<binary> --routes`).
  */
 typedef struct sn_http_route_def {
-	const char     *method;  /* "GET", "POST", ... */
-	const char     *pattern; /* "/cases/{id}/steps" */
-	unsigned        flags;   /* SN_HTTP_PUBLIC, SN_HTTP_IDEMPOTENT */
-	const char     *roles;   /* comma-separated; NULL: any valid token */
+	const char *method;    /* "GET", "POST", ... */
+	const char *pattern;   /* "/cases/{id}/steps" */
+	unsigned    flags;     /* SN_HTTP_PUBLIC, SN_HTTP_CLIENT_CERT,
+	                          SN_HTTP_IDEMPOTENT */
+	const char     *roles; /* comma-separated; NULL: any valid token */
 	sn_http_handler fn;
 } sn_http_route_def;
 
@@ -258,7 +289,7 @@ const char *sn_http_body(const sn_http_req *req, size_t *len);
  * (duplicate members refused); NULL with err filled when it is not JSON.
  * The fuzz harnesses read bodies with it too. */
 json_t *sn_http_body_json(const char *body, size_t len, json_error_t *err);
-/* The caller; NULL on public routes. */
+/* The caller; NULL on public and client-certificate routes. */
 const sn_principal *sn_http_principal(const sn_http_req *req);
 /* The request id (see "Request ids" above); never NULL. */
 const char *sn_http_request_id(const sn_http_req *req);

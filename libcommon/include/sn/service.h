@@ -60,6 +60,15 @@
  *                        HTTPS with the same certificate unless
  *                        SN_HTTP_TLS=off
  *   SN_HTTP_TLS          on (default when a certificate is set) or off
+ *   SN_HTTP_CLIENT_CA_FILE  PEM CA of HTTPS client certificates
+ *                        (sn/http.h, sn/tls.h): when set on an HTTPS
+ *                        server, every handshake asks for a certificate
+ *                        (optional) and SN_HTTP_CLIENT_CERT routes answer
+ *                        only a client whose certificate verifies against
+ *                        it (else 403 client_certificate_required); unset
+ *                        or on plain HTTP, those routes refuse every
+ *                        request (logged at start). Other routes do not
+ *                        look at certificates.
  *   SN_SEAL_KEYS, SN_BLIND_KEY  the sealing keyring and the blind-index
  *                        key (sn/seal.h); required when def->needs_seal,
  *                        else optional; the sealer is sn_seal_default()

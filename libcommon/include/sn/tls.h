@@ -36,11 +36,21 @@ int sn_nng_dial(
  * HTTPS (design section 5): the HTTP server's certificate and key, PEM
  * text malloc'd for the caller (free both), when SN_TLS_CERT_FILE and
  * SN_TLS_KEY_FILE are set and SN_HTTP_TLS is not off; both NULL (plain
- * HTTP) otherwise. Client certificates are not asked for on HTTP (staff
- * and partners carry tokens). Start-up only: an unreadable or empty file
- * stops the program with status 2, as a bad setting does (sn/config.h).
+ * HTTP) otherwise. Start-up only: an unreadable or empty file stops the
+ * program with status 2, as a bad setting does (sn/config.h).
  */
 void sn_tls_http_pems(char **cert, char **key);
+
+/*
+ * The CA of HTTPS client certificates (sn/http.h, SN_HTTP_CLIENT_CERT
+ * routes: a bank's interface; staff and partners carry tokens), PEM text
+ * malloc'd for the caller (free it), from SN_HTTP_CLIENT_CA_FILE when it
+ * is set and the server serves HTTPS (sn_tls_http_on); NULL otherwise,
+ * with a warning when the setting is given to a plain HTTP server.
+ * Start-up only: an unreadable or empty file exits 2, like
+ * sn_tls_http_pems.
+ */
+char *sn_tls_http_client_ca(void);
 
 /* Whether the HTTP server serves HTTPS: SN_TLS_CERT_FILE and
  * SN_TLS_KEY_FILE set, SN_HTTP_TLS not off. Start-up only. */
