@@ -40,12 +40,56 @@ bank_sim_accounts_free(bank_sim_accounts *a)
 	free(a);
 }
 
+/* The state named by state (a string or NULL) and closed (a boolean or
+ * NULL); false if they are not, or disagree. */
+static bool
+read_state(json_t *state, json_t *closed, bank_sim_account_state *out)
+{
+	static const char *const names[]
+	    = { "open", "closed", "blocked", "deceased" };
+	bool found = state == NULL;
+	*out       = closed != NULL && json_is_true(closed) ? BANK_SIM_CLOSED
+	                                                    : BANK_SIM_OPEN;
+	if (closed != NULL && !json_is_boolean(closed))
+		return false;
+	for (size_t i = 0; state != NULL && i < 4; i++)
+		if (json_is_string(state)
+		    && strcmp(json_string_value(state), names[i]) == 0) {
+			found = closed == NULL
+			    || json_is_true(closed) == (i == BANK_SIM_CLOSED);
+			*out = (bank_sim_account_state) i;
+		}
+	return found;
+}
+
+/* Refuses a key of val other than the fixture's. */
+static bool
+keys_known(json_t *val, const char **bad)
+{
+	static const char *const known[]
+	    = { "name", "closed", "state", "balance_fen" };
+	const char *k;
+	json_t     *v;
+	json_object_foreach(val, k, v)
+	{
+		bool ok = false;
+		for (size_t i = 0; i < 4; i++)
+			ok = ok || strcmp(k, known[i]) == 0;
+		if (!ok) {
+			*bad = k;
+			return false;
+		}
+	}
+	return true;
+}
+
 /* Adds the account key -> val to a (room for it is there). SN_EINVAL
  * with why in err, or SN_ENOMEM. */
 static sn_err
 entry_add(
     bank_sim_accounts *a, const char *key, json_t *val, char *err, size_t cap)
 {
+	const char *bad = NULL;
 	if (key[0] == '\0' || strlen(key) > BANK_SIM_TEXT_MAX) {
 		snprintf(err, cap, "an account number is empty or too long");
 		return SN_EINVAL;
@@ -54,33 +98,43 @@ entry_add(
 		snprintf(err, cap, "%s: not an object", key);
 		return SN_EINVAL;
 	}
-	const char *k2;
-	json_t     *v2;
-	json_object_foreach(val, k2, v2)
-	{
-		if (strcmp(k2, "name") != 0 && strcmp(k2, "closed") != 0) {
-			snprintf(err, cap, "%s: unknown key %s", key, k2);
-			return SN_EINVAL;
-		}
+	if (!keys_known(val, &bad)) {
+		snprintf(err, cap, "%s: unknown key %s", key, bad);
+		return SN_EINVAL;
 	}
-	json_t *name   = json_object_get(val, "name");
-	json_t *closed = json_object_get(val, "closed");
-	if (!json_is_string(name)) {
+	json_t *name    = json_object_get(val, "name");
+	json_t *balance = json_object_get(val, "balance_fen");
+	if (balance != NULL
+	    && (!json_is_integer(balance)
+	        || json_integer_value(balance) < 0)) {
+		snprintf(
+		    err, cap, "%s: balance_fen is not an integer >= 0", key);
+		return SN_EINVAL;
+	}
+	if (!json_is_string(name) && (name != NULL || balance == NULL)) {
 		snprintf(err, cap, "%s: name is not a string", key);
 		return SN_EINVAL;
 	}
-	if (closed != NULL && !json_is_boolean(closed)) {
-		snprintf(err, cap, "%s: closed is not a boolean", key);
+	bank_sim_account_state state;
+	if (!read_state(json_object_get(val, "state"),
+	        json_object_get(val, "closed"), &state)) {
+		snprintf(err, cap,
+		    "%s: state is not open, closed, blocked or deceased, or "
+		    "closed is not a boolean agreeing with it",
+		    key);
 		return SN_EINVAL;
 	}
 	struct entry *en = &a->v[a->n];
 	en->number       = strdup(key);
-	en->name         = strdup(json_string_value(name));
+	en->name = name != NULL ? strdup(json_string_value(name)) : NULL;
 	a->n++;
-	if (en->number == NULL || en->name == NULL)
+	if (en->number == NULL || (name != NULL && en->name == NULL))
 		return SN_ENOMEM;
-	en->rec.name   = en->name;
-	en->rec.closed = closed != NULL && json_is_true(closed);
+	en->rec.name        = en->name;
+	en->rec.state       = state;
+	en->rec.has_balance = balance != NULL;
+	en->rec.balance_fen
+	    = balance != NULL ? (int64_t) json_integer_value(balance) : 0;
 	return SN_OK;
 }
 

@@ -2,12 +2,21 @@
  * bank-sim/accounts.h - the accounts the simulated bank holds by name:
  * the fixture file SN_BANK_SIM_FIXTURE, a JSON object
  *
- *     {"6222020000000001": {"name": "张三", "closed": false}, ...}
+ *     {"6222020000000001": {"name": "张三", "state": "blocked"},
+ *      "6222020000000002": {"name": "李四", "closed": true},
+ *      "110000000000000000001": {"name": "某某区民政局",
+ *                                "balance_fen": 100000000}, ...}
  *
  * whose keys are account numbers and whose values hold the holder's
- * exact name (required) and whether the account is closed (optional,
- * false). Any other key or type is refused. Accounts the fixture does not
- * name exist or not according to SN_BANK_SIM_OPEN_ALL (see rules.h).
+ * exact name, the account's state ("open" (the default), "closed",
+ * "blocked" or "deceased"; "closed": true is the older spelling of
+ * "closed" and may not contradict a state given too) and, for a debtor
+ * (fund) account, "balance_fen", its opening balance (an integer >= 0;
+ * the payments it makes are taken from it: AM04 when short). The name
+ * is required unless a balance is given. Any other key or type is
+ * refused. Accounts the fixture does not name exist or not according to
+ * SN_BANK_SIM_OPEN_ALL (see rules.h); a debtor account it does not give
+ * a balance has no limit.
  *
  * A bank_sim_accounts is read-only once loaded and may be searched from
  * any thread; it owns its strings.

@@ -17,9 +17,12 @@
 #include <unistd.h>
 
 #include "accounts.h"
+#include "faults.h"
+#include "iso.h"
 #include "rules.h"
 #include "server.h"
 #include "sn/bank/v1/bank.pb-c.h"
+#include "sn/clock.h"
 #include "sn/log.h"
 #include "sn/page.h"
 #include "store.h"
@@ -39,8 +42,9 @@ struct bank_sim {
 	bool               timer_open;
 	bool               settling;
 	bool               stopping;
-	uint64_t           rng;
-	uint32_t           stored_batches; /* new ones, since start */
+	bank_sim_faults    faults;
+	char               seed[24]; /* cfg.seed as text */
+	bank_sim_iso      *iso;
 	/* This process's figures, for /stats. */
 	uint64_t    n_kind[NKIND], n_batch[NBATCH], n_reply[NREPLY];
 	sn_counter *c_kind[NKIND], *c_batch[NBATCH], *c_instr[NINSTR];
@@ -87,8 +91,7 @@ inflight(bank_sim *b)
 static void
 respond(bank_sim *b, bank_sim_request *req, const uint8_t *buf, size_t len)
 {
-	bank_sim_act act = bank_sim_rules_act(bank_sim_rules_random(&b->rng),
-	    b->cfg.drop_pct, b->cfg.timeout_pct);
+	bank_sim_act act = bank_sim_faults_act(&b->faults);
 	switch (act) {
 	case BANK_SIM_ACT_DROP:
 		b->n_reply[R_DROPPED]++;
@@ -328,12 +331,21 @@ inserted(sn_tx *tx, int64_t n, void *arg)
 	c->inserted = n;
 }
 
+/* The book's terms now. */
+static bank_sim_terms
+terms(const bank_sim *b)
+{
+	return (bank_sim_terms) { sn_clock_now_ms(), b->cfg.settle_ms, b->seed,
+		b->cfg.omit_pct };
+}
+
 static void
 store_rest(sn_tx *tx, batch_ctx *c)
 {
-	sn_err err = bank_sim_store_instructions(tx, c->batch->batch_id,
-	    c->ins, c->dec, c->n, c->b->cfg.settle_ms, &c->slot_write,
-	    inserted, c);
+	bank_sim_terms t = terms(c->b);
+	sn_err err       = bank_sim_store_instructions(tx, c->batch->batch_id,
+	          c->batch->debtor_account, c->ins, c->dec, c->n, &t, &c->slot_write,
+	          inserted, c);
 	if (err == SN_OK)
 		err = bank_sim_store_statuses_tx(
 		    tx, c->ins, c->n, &c->slot_read, read_back, c);
@@ -415,13 +427,8 @@ batch_done(sn_err err, void *arg)
 	sn_counter_add(b->c_instr[I_STORED], (uint64_t) c->inserted);
 	sn_counter_add(b->c_instr[I_DUPLICATE],
 	    (uint64_t) ((int64_t) c->n - c->inserted));
-	if (c->is_new && b->cfg.crash_after > 0
-	    && ++b->stored_batches == b->cfg.crash_after) {
-		sn_log(SN_LOG_WARN,
-		    "crashing as told (SN_BANK_SIM_CRASH_AFTER)", "batch_id",
-		    c->batch->batch_id, NULL);
-		_exit(1);
-	}
+	if (c->is_new)
+		bank_sim_faults_stored(&b->faults, c->batch->batch_id);
 	respond(b, c->req, c->reply, c->reply_len);
 	batch_free(c);
 }
@@ -528,8 +535,10 @@ on_settle_tick(uv_timer_t *t)
 	bank_sim *b = t->data;
 	if (b->settling || b->stopping || !sn_db_ready(b->db))
 		return;
+	bank_sim_terms terms_now = terms(b);
 	b->settling
-	    = bank_sim_store_settle_due(b->db, settle_done, b) == SN_OK;
+	    = bank_sim_store_settle_due(b->db, &terms_now, settle_done, b)
+	    == SN_OK;
 }
 
 /* ---- HTTP --------------------------------------------------------------- */
@@ -622,6 +631,7 @@ stats_done(sn_err err, const char *doc, void *arg)
 		        (json_int_t) b->n_reply[R_SENT], "replies_dropped",
 		        (json_int_t) b->n_reply[R_DROPPED], "replies_delayed",
 		        (json_int_t) b->n_reply[R_DELAYED]));
+		bank_sim_iso_stats(b->iso, json_object_get(j, "process"));
 		sn_http_reply_json(s->req, 200, j);
 	}
 	free(s);
@@ -643,6 +653,30 @@ bank_sim_http_stats(sn_http_req *req, void *arg)
 		sn_http_reply_error(
 		    req, 503, "unavailable", "out of memory", NULL);
 	}
+}
+
+void
+bank_sim_http_pain001(sn_http_req *req, void *arg)
+{
+	bank_sim_iso_pain001(((bank_sim *) arg)->iso, req);
+}
+
+void
+bank_sim_http_pain002(sn_http_req *req, void *arg)
+{
+	bank_sim_iso_pain002(((bank_sim *) arg)->iso, req);
+}
+
+void
+bank_sim_http_camt054(sn_http_req *req, void *arg)
+{
+	bank_sim_iso_camt054(((bank_sim *) arg)->iso, req);
+}
+
+void
+bank_sim_http_entries(sn_http_req *req, void *arg)
+{
+	bank_sim_iso_entries(((bank_sim *) arg)->iso, req);
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -703,9 +737,14 @@ bank_sim_open(bank_sim **out, sn_service *svc, const bank_sim_config *cfg)
 	b->svc         = svc;
 	b->db          = sn_service_db(svc);
 	b->cfg         = *cfg;
-	b->rng         = cfg->seed;
+	b->faults      = (bank_sim_faults) { .rng = cfg->seed,
+		     .drop_pct                    = cfg->drop_pct,
+		     .timeout_pct                 = cfg->timeout_pct,
+		     .crash_after                 = cfg->crash_after };
 	b->cfg.url     = NULL;
 	b->cfg.fixture = NULL;
+	b->cfg.xsd_dir = NULL;
+	snprintf(b->seed, sizeof(b->seed), "%" PRIu64, cfg->seed);
 	sn_err err;
 	if ((err = metrics(b, sn_service_metrics(svc))) != SN_OK)
 		goto fail;
@@ -725,6 +764,11 @@ bank_sim_open(bank_sim **out, sn_service *svc, const bank_sim_config *cfg)
 	snprintf(seed, sizeof(seed), "%" PRIu64, cfg->seed);
 	sn_log(SN_LOG_INFO, "accounts loaded", "fixture_accounts", nacc,
 	    "open_all", cfg->open_all ? "true" : "false", "seed", seed, NULL);
+	bank_sim_iso_env env
+	    = { sn_service_loop(svc), b->db, sn_service_metrics(svc), cfg,
+		      b->accounts, &b->faults, b->seed };
+	if ((err = bank_sim_iso_open(&b->iso, &env)) != SN_OK)
+		goto fail;
 	uv_loop_t *uv = sn_loop_uv(sn_service_loop(svc));
 	if (uv_timer_init(uv, &b->settle_timer) != 0) {
 		err = SN_EUV;
@@ -752,6 +796,7 @@ bank_sim_stop(bank_sim *b)
 		return;
 	b->stopping = true;
 	bank_sim_server_stop(b->server);
+	bank_sim_iso_stop(b->iso);
 	if (b->timer_open)
 		uv_timer_stop(&b->settle_timer);
 }
@@ -772,6 +817,8 @@ bank_sim_close(bank_sim *b)
 	b->stopping = true;
 	bank_sim_server_close(b->server);
 	b->server = NULL;
+	bank_sim_iso_close(b->iso);
+	b->iso = NULL;
 	if (b->timer_open) {
 		uv_close((uv_handle_t *) &b->settle_timer, on_timer_closed);
 		return;

@@ -29,24 +29,37 @@
  * (database down, ...) gets no reply: the client times out and asks
  * again.
  *
- * Misbehaviour for the tests, drawn per request from a splitmix64
- * generator seeded by SN_BANK_SIM_SEED: the reply is withheld
- * (DROP_PERCENT) or sent TIMEOUT_MS late (TIMEOUT_PERCENT), after the
- * work is committed; with CRASH_AFTER = N the process _exits with status
- * 1 right after committing the N-th new batch it stored since it
+ * Misbehaviour for the tests (faults.h, shared with the ISO 20022 side):
+ * drawn per request from a splitmix64 generator seeded by
+ * SN_BANK_SIM_SEED, the reply is withheld (DROP_PERCENT) or sent
+ * TIMEOUT_MS late (TIMEOUT_PERCENT), after the work is committed; with
+ * CRASH_AFTER = N the process _exits with status 1 right after
+ * committing the N-th new batch or ISO message it stored since it
  * started, before replying (repeats do not count).
+ *
+ * The book is shared with the ISO 20022 interface (iso.h): one row per
+ * end-to-end id whichever protocol brought it, stored with the batch's
+ * debtor_account, the ISO reason code beside the protocol's, and
+ * settled on the district's clock (sn/clock.h), each settled row drawn
+ * once into or out of the statements (SN_BANK_SIM_STATEMENT_OMIT_PERCENT).
+ * The fixture's account states (accounts.h) reject with closed_account,
+ * blocked_account, holder_deceased; its debtor balances apply to ISO
+ * messages only (the bank protocol's debtor_account is not a fixture
+ * account).
  *
  * HTTP (public, no token; a simulator):
  *   GET /accounts/{account_number}/credits?limit=&cursor=  the settled
  *       credits of the account in the order they settled, paged
  *       (sn/page.h, issue 10): {items, next, account_number, count,
- *       total_fen}, count and total_fen over every credit; limit
+ *       total_fen}, count and total_fen over every credit, each item
+ *       saying whether the statements show it (in_statement); limit
  *       1..1000 (default 100), else 422 invalid_query
  *   GET /stats  counts by status, settled/accepted/rejected fen,
  *       rejections by reason, batches, duplicate instructions and
- *       repeated batches (kept in the database), and this process's
- *       "process" counters (refused batches, dropped and delayed
- *       replies, malformed requests, failed transactions)
+ *       repeated batches (kept in the database), ISO messages and
+ *       foreign entries, and this process's "process" counters (refused
+ *       batches, dropped and delayed replies, malformed requests, failed
+ *       transactions, and the ISO side's: iso.h)
  *
  * Metrics (besides sn/service.h's):
  *   sn_bank_sim_requests_total{kind}       batch, query, malformed
@@ -81,6 +94,10 @@ typedef struct bank_sim_config {
 	uint32_t    timeout_ms;  /* the delay */
 	uint32_t    crash_after; /* 0: never */
 	uint64_t    seed;        /* of the misbehaviour generator */
+	/* ISO 20022 (iso.h): */
+	uint32_t    omit_pct;     /* settled rows left out of statements */
+	uint32_t    drop_hold_ms; /* how long a withheld HTTP answer is held */
+	const char *xsd_dir;      /* the XSDs, borrowed during open */
 } bank_sim_config;
 
 typedef struct bank_sim bank_sim;
@@ -91,9 +108,16 @@ sn_err bank_sim_open(
     bank_sim **out, sn_service *svc, const bank_sim_config *cfg);
 
 /* The HTTP routes' handlers (main.c's route table), arg the bank_sim:
- * GET /accounts/{account_number}/credits and GET /stats. */
+ * GET /accounts/{account_number}/credits and GET /stats, and the ISO
+ * 20022 ones (iso.h): POST /iso20022/pain.001, GET
+ * /iso20022/pain.002/{msg_id}, GET /iso20022/camt.054 and POST
+ * /accounts/{account}/entries. */
 void bank_sim_http_credits(sn_http_req *req, void *arg);
 void bank_sim_http_stats(sn_http_req *req, void *arg);
+void bank_sim_http_pain001(sn_http_req *req, void *arg);
+void bank_sim_http_pain002(sn_http_req *req, void *arg);
+void bank_sim_http_camt054(sn_http_req *req, void *arg);
+void bank_sim_http_entries(sn_http_req *req, void *arg);
 
 /* Takes no new requests and stops the timer (shutdown has begun). */
 void bank_sim_stop(bank_sim *b);

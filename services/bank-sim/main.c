@@ -2,7 +2,9 @@
  * bank-sim: the simulator of the bank that holds the recipients'
  * one-card accounts (issue 5), for the local run and the tests. It
  * speaks the bank protocol (sn/bank/v1/bank.proto, NNG req/rep) and is
- * replaced by a real bank adapter through SN_BANK_URL alone. Runs on
+ * replaced by a real bank adapter through SN_BANK_URL alone; and, on its
+ * HTTP(S) port, ISO 20022 (issue 14, iso.h) as a bank does to
+ * bank-gateway, on the same book. Runs on
  * sn_service_main (no publishing, no following) for /healthz, /readyz,
  * /metrics and its own schema (default bank_sim). Wiring only; see
  * handlers.h for what it does.
@@ -10,6 +12,7 @@
  * Settings: the table below (besides sn/service.h's; `bank-sim --help`
  * prints them all); a bad or missing one exits 2.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -20,10 +23,35 @@
 #include "sn/loop.h"
 #include "sn/service.h"
 
+/*
+ * sn_http takes JSON bodies only unless a route says otherwise: the
+ * pain.001 route needs SN_HTTP_RAW_BODY (its body is XML). Until
+ * libcommon has it, the route is built without it and answers 415.
+ */
+#ifndef SN_HTTP_RAW_BODY
+#define SN_HTTP_RAW_BODY 0u
+#endif
+
+/* The ISO 20022 routes: a client certificate once sn_http checks one
+ * (SN_HTTP_CLIENT_CERT, SN_HTTP_CLIENT_CA_FILE), public until then. */
+#ifdef SN_HTTP_CLIENT_CERT
+#define ISO_ACCESS SN_HTTP_CLIENT_CERT
+#else
+#define ISO_ACCESS SN_HTTP_PUBLIC
+#endif
+
 static const sn_http_route_def routes[] = {
 	{ "GET", "/accounts/{account_number}/credits", SN_HTTP_PUBLIC, NULL,
 	    bank_sim_http_credits },
+	{ "POST", "/accounts/{account}/entries", SN_HTTP_PUBLIC, NULL,
+	    bank_sim_http_entries },
 	{ "GET", "/stats", SN_HTTP_PUBLIC, NULL, bank_sim_http_stats },
+	{ "POST", "/iso20022/pain.001", ISO_ACCESS | SN_HTTP_RAW_BODY, NULL,
+	    bank_sim_http_pain001 },
+	{ "GET", "/iso20022/pain.002/{msg_id}", ISO_ACCESS, NULL,
+	    bank_sim_http_pain002 },
+	{ "GET", "/iso20022/camt.054", ISO_ACCESS, NULL,
+	    bank_sim_http_camt054 },
 };
 
 static const sn_setting_doc settings[] = {
@@ -52,8 +80,18 @@ static const sn_setting_doc settings[] = {
 	    "requests served at once, 1-4096 (default "
 	    "256)" },
 	{ "SN_BANK_SIM_MAX_REQUEST_BYTES",
-	    "largest request, bytes (default "
-	    "67108864)" },
+	    "largest request (NNG message or HTTP body), bytes (default "
+	    "67108864; sets SN_HTTP_MAX_BODY, up to its 64 MiB, unless that "
+	    "is set)" },
+	{ "SN_BANK_SIM_STATEMENT_OMIT_PERCENT",
+	    "settled payments left out of the camt.054 statements, 0-100, "
+	    "drawn once per payment (default 0)" },
+	{ "SN_BANK_SIM_DROP_HOLD_MS",
+	    "how long a withheld HTTP answer is held before a 503, "
+	    "1-86400000 (default 600000: longer than clients wait)" },
+	{ "SN_BANK_SIM_XSD_DIR",
+	    "folder of the ISO 20022 XSDs (default the tree's "
+	    "services/bank-gateway/xsd)" },
 	{ NULL, NULL },
 };
 
@@ -118,6 +156,21 @@ read_settings(void)
 	    = (int) sn_config_int("SN_BANK_SIM_CONTEXTS", 256, 1, 4096);
 	cfg.max_request = (size_t) sn_config_int(
 	    "SN_BANK_SIM_MAX_REQUEST_BYTES", 64 << 20, 1024, 1 << 30);
+	cfg.omit_pct = (uint32_t) sn_config_int(
+	    "SN_BANK_SIM_STATEMENT_OMIT_PERCENT", 0, 0, 100);
+	cfg.drop_hold_ms = (uint32_t) sn_config_int(
+	    "SN_BANK_SIM_DROP_HOLD_MS", 600000, 1, 86400000);
+	cfg.xsd_dir = sn_config_str("SN_BANK_SIM_XSD_DIR", BANK_SIM_XSD_DIR);
+	/* An HTTP body as large as an NNG message, within sn_http's range,
+	 * unless the service setting says otherwise. */
+	if (getenv("SN_HTTP_MAX_BODY") == NULL
+	    && getenv("SN_HTTP_MAX_BODY_FILE") == NULL) {
+		char max[24];
+		snprintf(max, sizeof(max), "%zu",
+		    cfg.max_request < (64u << 20) ? cfg.max_request
+		                                  : (size_t) 64 << 20);
+		setenv("SN_HTTP_MAX_BODY", max, 1);
+	}
 }
 
 int

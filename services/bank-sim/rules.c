@@ -4,6 +4,7 @@
 #include "rules.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static bool
@@ -122,34 +123,187 @@ bank_sim_rules_same_batch(int64_t stored_count, int64_t stored_sum_fen,
 	return stored_count == count && stored_sum_fen == control_sum_fen;
 }
 
+/* The rejections: protocol code, sentence, ISO code. */
+static const struct {
+	const char *code, *reason, *iso;
+} rejections[] = {
+	{ "invalid_amount", "the amount is not positive", "AM12" },
+	{ "no_such_account", "the bank holds no such account", "AC01" },
+	{ "closed_account", "the account is closed", "AC04" },
+	{ "blocked_account", "the account is blocked", "AC06" },
+	{ "holder_deceased", "the account holder is deceased", "MD07" },
+	{ "name_mismatch", "the account name does not match the bank's record",
+	    "BE01" },
+	{ "insufficient_funds", "the fund account's balance is short",
+	    "AM04" },
+};
+
+#define NREJ (sizeof(rejections) / sizeof(rejections[0]))
+
+static bank_sim_decision
+rejected(const char *code)
+{
+	bank_sim_decision d = { BANK_SIM_REJECTED, "", "", "" };
+	for (size_t i = 0; i < NREJ; i++)
+		if (strcmp(rejections[i].code, code) == 0) {
+			d.reason_code = rejections[i].code;
+			d.reason      = rejections[i].reason;
+			d.iso_code    = rejections[i].iso;
+		}
+	return d;
+}
+
+const char *
+bank_sim_rules_iso_code(const char *reason_code)
+{
+	for (size_t i = 0; reason_code != NULL && i < NREJ; i++)
+		if (strcmp(rejections[i].code, reason_code) == 0)
+			return rejections[i].iso;
+	return "";
+}
+
+bank_sim_decision
+bank_sim_rules_short(void)
+{
+	return rejected("insufficient_funds");
+}
+
 bank_sim_decision
 bank_sim_rules_decide(const bank_sim_instr *in,
     const bank_sim_account *account, bool open_all, bool settle_later)
 {
-	bank_sim_decision d = { BANK_SIM_REJECTED, "", "" };
-	if (in->amount_fen <= 0) {
-		d.reason_code = "invalid_amount";
-		d.reason      = "the amount is not positive";
-		return d;
-	}
-	if (account == NULL && !open_all) {
-		d.reason_code = "no_such_account";
-		d.reason      = "the bank holds no such account";
-		return d;
-	}
-	if (account != NULL && account->closed) {
-		d.reason_code = "closed_account";
-		d.reason      = "the account is closed";
-		return d;
-	}
-	if (account != NULL && strcmp(account->name, in->account_name) != 0) {
-		d.reason_code = "name_mismatch";
-		d.reason      = "the account name does not match the bank's "
-		                "record";
-		return d;
+	bank_sim_decision d = { BANK_SIM_REJECTED, "", "", "" };
+	if (in->amount_fen <= 0)
+		return rejected("invalid_amount");
+	if (account == NULL && !open_all)
+		return rejected("no_such_account");
+	if (account != NULL) {
+		switch (account->state) {
+		case BANK_SIM_CLOSED:
+			return rejected("closed_account");
+		case BANK_SIM_BLOCKED:
+			return rejected("blocked_account");
+		case BANK_SIM_DECEASED:
+			return rejected("holder_deceased");
+		case BANK_SIM_OPEN:
+			break;
+		}
+		if (account->name != NULL
+		    && strcmp(account->name, in->account_name) != 0)
+			return rejected("name_mismatch");
 	}
 	d.status = settle_later ? BANK_SIM_ACCEPTED : BANK_SIM_SETTLED;
 	return d;
+}
+
+static int
+cmp_key(const void *a, const void *b)
+{
+	const bank_sim_iso_key *x = a, *y = b;
+	int                     c = strcmp(x->e2e, y->e2e);
+	return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Whether keys[k] repeats the id of keys[k - 1] (sorted). */
+static bool
+repeat(const bank_sim_iso_key *keys, size_t k)
+{
+	return k > 0 && strcmp(keys[k - 1].e2e, keys[k].e2e) == 0;
+}
+
+/* The first decision of each transaction: booked or a duplicate. */
+static void
+judge_each(const bank_sim_iso_tx *txs, size_t n, bool open_all,
+    bool settle_later, const bank_sim_iso_key *keys, bank_sim_iso_verdict *out)
+{
+	for (size_t k = 0; k < n; k++) {
+		size_t                 i = keys[k].i;
+		const bank_sim_iso_tx *t = &txs[i];
+		if (repeat(keys, k) || t->stored == BANK_SIM_ACCEPTED
+		    || t->stored == BANK_SIM_SETTLED) {
+			out[i].book = false;
+			out[i].d
+			    = (bank_sim_decision) { t->stored, "", "", "" };
+			continue;
+		}
+		out[i].book = true;
+		out[i].d    = t->amount_ok ? bank_sim_rules_decide(
+		                  &t->in, t->account, open_all, settle_later)
+		                           : rejected("invalid_amount");
+	}
+}
+
+/* Whether block b's debtor has what the block books; lowers it if so. */
+static bool
+covered(const bank_sim_iso_tx *txs, size_t n, size_t b,
+    bank_sim_iso_block *block, const bank_sim_iso_verdict *out)
+{
+	int64_t sum = 0;
+	if (block->available == NULL)
+		return true;
+	for (size_t i = 0; i < n; i++) {
+		if (txs[i].block != b || !out[i].book
+		    || out[i].d.status == BANK_SIM_REJECTED)
+			continue;
+		if (sum > INT64_MAX - txs[i].in.amount_fen)
+			return false;
+		sum += txs[i].in.amount_fen;
+	}
+	if (sum > *block->available)
+		return false;
+	*block->available -= sum;
+	return true;
+}
+
+void
+bank_sim_rules_judge(const bank_sim_iso_tx *txs, size_t n,
+    bank_sim_iso_block *blocks, size_t nblocks, bool open_all,
+    bool settle_later, bank_sim_iso_key *keys, bank_sim_iso_verdict *out)
+{
+	for (size_t i = 0; i < n; i++)
+		keys[i] = (bank_sim_iso_key) { txs[i].in.end_to_end_id, i };
+	qsort(keys, n, sizeof(*keys), cmp_key);
+	judge_each(txs, n, open_all, settle_later, keys, out);
+	for (size_t b = 0; b < nblocks; b++) {
+		blocks[b].is_short = !covered(txs, n, b, &blocks[b], out);
+		for (size_t i = 0; blocks[b].is_short && i < n; i++)
+			if (txs[i].block == b && out[i].book)
+				out[i].d = bank_sim_rules_short();
+	}
+	/* A repeat within the message reports its first's decision. */
+	for (size_t k = 1; k < n; k++)
+		if (repeat(keys, k) && !out[keys[k].i].book) {
+			size_t first = k;
+			while (repeat(keys, first))
+				first--;
+			out[keys[k].i].d = out[keys[first].i].d;
+		}
+}
+
+const char *
+bank_sim_rules_level_status(size_t settled, size_t accepted, size_t rejected)
+{
+	if (rejected > 0)
+		return settled + accepted > 0 ? "PART" : "RJCT";
+	if (accepted > 0)
+		return "ACCP";
+	return settled > 0 ? "ACSC" : "RJCT";
+}
+
+const char *
+bank_sim_rules_tx_status(bank_sim_status s)
+{
+	switch (s) {
+	case BANK_SIM_ACCEPTED:
+		return "ACCP";
+	case BANK_SIM_SETTLED:
+		return "ACSC";
+	case BANK_SIM_REJECTED:
+		return "RJCT";
+	case BANK_SIM_UNKNOWN:
+		break;
+	}
+	return NULL;
 }
 
 const char *

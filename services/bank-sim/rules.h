@@ -78,10 +78,22 @@ bool bank_sim_rules_take(const char *batch_id, const char *debtor_account,
 bool bank_sim_rules_same_batch(int64_t stored_count, int64_t stored_sum_fen,
     int64_t count, int64_t control_sum_fen);
 
+/* The state of an account the bank holds. */
+typedef enum bank_sim_account_state {
+	BANK_SIM_OPEN = 0,
+	BANK_SIM_CLOSED,   /* rejected: closed_account, AC04 */
+	BANK_SIM_BLOCKED,  /* rejected: blocked_account, AC06 */
+	BANK_SIM_DECEASED, /* rejected: holder_deceased, MD07 */
+} bank_sim_account_state;
+
 /* What the bank holds on an account (the fixture's record). */
 typedef struct bank_sim_account {
-	const char *name; /* the holder's name, exact */
-	bool        closed;
+	const char *name; /* the holder's name, exact; NULL for a
+	                     debtor account named without one
+	                     (then any name matches) */
+	bank_sim_account_state state;
+	bool    has_balance; /* a debtor (fund) account with a balance */
+	int64_t balance_fen; /* its opening balance, when has_balance */
 } bank_sim_account;
 
 /* An instruction's status, as stored ("accepted", "settled",
@@ -93,13 +105,18 @@ typedef enum bank_sim_status {
 	BANK_SIM_REJECTED,    /* see the reason code */
 } bank_sim_status;
 
-/* A new instruction's fate. reason_code and reason are "" unless
+/* A new instruction's fate. The codes and reason are "" unless
  * rejected. */
 typedef struct bank_sim_decision {
 	bank_sim_status status;
-	const char     *reason_code; /* "invalid_amount", "no_such_account",
-	                                "closed_account", "name_mismatch" */
-	const char *reason;          /* one sentence */
+	/* The bank protocol's code: "invalid_amount", "no_such_account",
+	 * "closed_account", "blocked_account", "holder_deceased",
+	 * "name_mismatch", "insufficient_funds" (ISO 20022 only). */
+	const char *reason_code;
+	const char *reason;   /* one sentence */
+	const char *iso_code; /* the ISO 20022 external reason code of the
+	                         same: AM12, AC01, AC04, AC06, MD07, BE01,
+	                         AM04 */
 } bank_sim_decision;
 
 /*
@@ -107,10 +124,87 @@ typedef struct bank_sim_decision {
  * the bank's record of its account number (NULL when the bank has none);
  * open_all makes an account without a record exist, under any name;
  * settle_later answers ACCEPTED instead of SETTLED. Checked in order: the
- * amount (> 0), the account (exists, open), the name (exact).
+ * amount (> 0), the account (exists, then open: closed, blocked,
+ * deceased), the name (exact, when the record has one).
  */
 bank_sim_decision bank_sim_rules_decide(const bank_sim_instr *in,
     const bank_sim_account *account, bool open_all, bool settle_later);
+
+/* The rejection of an instruction whose debtor (fund) account is short:
+ * insufficient_funds, AM04. */
+bank_sim_decision bank_sim_rules_short(void);
+
+/* "invalid_amount" -> "AM12", ...: the ISO code of a protocol code; ""
+ * for anything else. */
+const char *bank_sim_rules_iso_code(const char *reason_code);
+
+/*
+ * One transaction of a pain.001 as the rules judge it (an ISO 20022
+ * message, issue 14). Strings borrowed.
+ */
+typedef struct bank_sim_iso_tx {
+	bank_sim_instr in;
+	bool           amount_ok;        /* InstdAmt exact in fen and in
+	                                    CNY (else AM12) */
+	const bank_sim_account *account; /* the record of
+	                                    in.account_number, or NULL */
+	bank_sim_status stored; /* the book's status of its end-to-end id
+	                           (from any earlier message or batch);
+	                           UNKNOWN when it holds none */
+	size_t block;           /* its PmtInf, an index in the blocks */
+} bank_sim_iso_tx;
+
+/* One PmtInf. available points at what its debtor account has left,
+ * shared by the blocks of one account and lowered by what each books;
+ * NULL: a debtor account without a balance (unlimited). */
+typedef struct bank_sim_iso_block {
+	int64_t *available;
+	bool     is_short; /* out: the account was short: every transaction
+	                      the block books is rejected AM04 */
+} bank_sim_iso_block;
+
+/* What becomes of one transaction. */
+typedef struct bank_sim_iso_verdict {
+	bool book;           /* judged now and written to the book: a new
+	                        end-to-end id, or one the book holds as
+	                        rejected (a retry); false: a duplicate, never
+	                        booked again (the first of a repeated id in
+	                        the message is the one judged) */
+	bank_sim_decision d; /* booked: the decision; a duplicate: its
+	                        stored status (d.reason_code "") */
+} bank_sim_iso_verdict;
+
+/* Scratch room of bank_sim_rules_judge, one per transaction. */
+typedef struct bank_sim_iso_key {
+	const char *e2e;
+	size_t      i;
+} bank_sim_iso_key;
+
+/*
+ * Judges the n transactions of a message, in document order: for each
+ * booked one bank_sim_rules_decide (AM12 when !amount_ok), then per
+ * block, when its debtor account has a balance and the block's amounts
+ * not rejected exceed what is available, every booked transaction of the
+ * block rejected AM04 (bank_sim_rules_short) and the block is_short;
+ * else available lowered by them. A repeat of an id within the message
+ * gets its first's decision, unbooked. keys is scratch room for n.
+ * out[i] for txs[i].
+ */
+void bank_sim_rules_judge(const bank_sim_iso_tx *txs, size_t n,
+    bank_sim_iso_block *blocks, size_t nblocks, bool open_all,
+    bool settle_later, bank_sim_iso_key *keys, bank_sim_iso_verdict *out);
+
+/*
+ * The ISO 20022 status of a level (a group or a PmtInf) of settled,
+ * accepted and rejected transactions: "ACSC" all settled, "ACCP" none
+ * rejected, "RJCT" all rejected, "PART" some rejected; "RJCT" for none.
+ */
+const char *bank_sim_rules_level_status(
+    size_t settled, size_t accepted, size_t rejected);
+
+/* The ISO 20022 status of a transaction: "ACCP", "ACSC", "RJCT"; NULL
+ * for BANK_SIM_UNKNOWN. */
+const char *bank_sim_rules_tx_status(bank_sim_status s);
 
 /* "accepted", "settled", "rejected"; "unknown" for BANK_SIM_UNKNOWN. */
 const char *bank_sim_status_name(bank_sim_status s);

@@ -191,15 +191,41 @@ bank_sim_store_batch(sn_tx *tx, const char *batch_id,
 	    1, v, batch_read, slot);
 }
 
+/* terms->now_ms and settle_ms as text, for the SQL's $now and $ms. */
+typedef struct terms_text {
+	char now[24], ms[16], pct[16];
+} terms_text;
+
+static void
+terms_text_of(const bank_sim_terms *terms, terms_text *t)
+{
+	snprintf(t->now, sizeof(t->now), "%" PRId64, terms->now_ms);
+	snprintf(t->ms, sizeof(t->ms), "%" PRIu32, terms->settle_ms);
+	snprintf(t->pct, sizeof(t->pct), "%" PRIu32, terms->omit_pct);
+}
+
 sn_err
 bank_sim_store_instructions(sn_tx *tx, const char *batch_id,
-    const bank_sim_instr *ins, const bank_sim_decision *dec, size_t n,
-    uint32_t settle_ms, bank_sim_store_slot *slot, bank_sim_inserted_fn fn,
-    void *arg)
+    const char *debtor_account, const bank_sim_instr *ins,
+    const bank_sim_decision *dec, size_t n, const bank_sim_terms *terms,
+    bank_sim_store_slot *slot, bank_sim_inserted_fn fn, void *arg)
 {
-	enum { E2E, AMT, BANK, ACCT, NAME, REMIT, STATUS, CODE, WHY, NCOL };
+	enum {
+		E2E,
+		AMT,
+		BANK,
+		ACCT,
+		NAME,
+		REMIT,
+		STATUS,
+		CODE,
+		WHY,
+		ISO,
+		NCOL
+	};
 	sn_pgarray  a[NCOL];
-	const char *v[NCOL + 2];
+	const char *v[NCOL + 6];
+	terms_text  tt;
 	for (int k = 0; k < NCOL; k++)
 		sn_pgarray_init(&a[k]);
 	for (size_t i = 0; i < n; i++) {
@@ -214,39 +240,51 @@ bank_sim_store_instructions(sn_tx *tx, const char *batch_id,
 		    &a[STATUS], bank_sim_status_name(dec[i].status));
 		sn_pgarray_add(&a[CODE], rej ? dec[i].reason_code : NULL);
 		sn_pgarray_add(&a[WHY], rej ? dec[i].reason : NULL);
+		sn_pgarray_add(&a[ISO], rej ? dec[i].iso_code : NULL);
 	}
 	bool oom = false;
 	for (int k = 0; k < NCOL; k++)
 		if ((v[k + 1] = sn_pgarray_text(&a[k])) == NULL)
 			oom = true;
 	sn_err err = SN_ENOMEM;
-	char   ms[16];
-	snprintf(ms, sizeof(ms), "%" PRIu32, settle_ms);
+	terms_text_of(terms, &tt);
 	v[0]        = batch_id;
-	v[NCOL + 1] = ms;
+	v[NCOL + 1] = tt.ms;
+	v[NCOL + 2] = debtor_account;
+	v[NCOL + 3] = tt.now;
+	v[NCOL + 4] = terms->seed;
+	v[NCOL + 5] = tt.pct;
 	slot_set(slot, (void (*)(void)) fn, arg);
 	if (!oom)
 		err = sn_tx_query(tx,
 		    "WITH r AS (SELECT * FROM unnest($2::text[],"
 		    " $3::bigint[], $4::text[], $5::text[], $6::text[],"
-		    " $7::text[], $8::text[], $9::text[], $10::text[])"
-		    " WITH ORDINALITY AS r(e2e, amount, bank_code, account,"
-		    " name, remit, status, reason_code, reason, pos)),"
+		    " $7::text[], $8::text[], $9::text[], $10::text[],"
+		    " $11::text[]) WITH ORDINALITY AS r(e2e, amount, "
+		    "bank_code,"
+		    " account, name, remit, status, reason_code, reason,"
+		    " iso_reason, pos)),"
 		    " firsts AS (SELECT DISTINCT ON (e2e) * FROM r"
 		    " ORDER BY e2e, pos),"
 		    " ins AS (INSERT INTO instructions (end_to_end_id,"
 		    " batch_id, position, amount_fen, bank_code,"
 		    " account_number, account_name, remittance_info, status,"
-		    " reason_code, reason, settle_due_at, settled_at)"
+		    " reason_code, reason, iso_reason, debtor_account,"
+		    " settle_due_at, settled_at, in_statement)"
 		    " SELECT e2e, $1, pos::integer, amount, bank_code,"
 		    " account, name, remit, status, reason_code, reason,"
-		    " CASE WHEN status = 'accepted' THEN now() +"
-		    " $11::bigint * interval '1 millisecond' END,"
-		    " CASE WHEN status = 'settled' THEN now() END"
+		    " iso_reason, $13,"
+		    " CASE WHEN status = 'accepted' THEN to_timestamp("
+		    "$14::bigint / 1000.0) + $12::bigint * interval"
+		    " '1 millisecond' END,"
+		    " CASE WHEN status = 'settled' THEN to_timestamp("
+		    "$14::bigint / 1000.0) END,"
+		    " CASE WHEN status = 'settled' THEN bank_sim_in_statement("
+		    "e2e, $15, $16::integer) END"
 		    " FROM firsts ORDER BY e2e"
 		    " ON CONFLICT (end_to_end_id) DO NOTHING RETURNING 1)"
 		    " SELECT count(*) AS n FROM ins",
-		    NCOL + 2, v, inserted, slot);
+		    NCOL + 6, v, inserted, slot);
 	for (int k = 0; k < NCOL; k++)
 		sn_pgarray_fini(&a[k]);
 	return err;
@@ -358,17 +396,24 @@ settled_done(sn_err err, PGresult *res, void *arg)
 }
 
 sn_err
-bank_sim_store_settle_due(sn_db *db, bank_sim_settled_fn done, void *arg)
+bank_sim_store_settle_due(sn_db *db, const bank_sim_terms *terms,
+    bank_sim_settled_fn done, void *arg)
 {
-	pending *p = pending_new((void (*)(void)) done, arg);
+	pending   *p = pending_new((void (*)(void)) done, arg);
+	terms_text tt;
 	if (p == NULL)
 		return SN_ENOMEM;
+	terms_text_of(terms, &tt);
+	const char *v[] = { tt.now, terms->seed, tt.pct };
 	sn_db_query(db,
 	    "WITH u AS (UPDATE instructions SET status = 'settled',"
-	    " settled_at = now() WHERE status = 'accepted'"
-	    " AND settle_due_at <= now() RETURNING 1)"
+	    " settled_at = to_timestamp($1::bigint / 1000.0),"
+	    " in_statement = bank_sim_in_statement(end_to_end_id, $2,"
+	    " $3::integer) WHERE status = 'accepted'"
+	    " AND settle_due_at <= to_timestamp($1::bigint / 1000.0)"
+	    " RETURNING 1)"
 	    " SELECT count(*) AS n FROM u",
-	    0, NULL, settled_done, p);
+	    3, v, settled_done, p);
 	return SN_OK;
 }
 
@@ -398,7 +443,7 @@ bank_sim_store_credits(sn_db *db, const char *account_number,
 	const char *v[] = { account_number, after, l };
 	sn_db_query(db,
 	    "WITH r AS (SELECT credit_seq AS k, end_to_end_id, amount_fen,"
-	    " account_name, remittance_info, batch_id,"
+	    " account_name, remittance_info, batch_id, in_statement,"
 	    " to_char(received_at AT TIME ZONE 'UTC',"
 	    " 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') AS received_at,"
 	    " to_char(settled_at AT TIME ZONE 'UTC',"
@@ -416,7 +461,8 @@ bank_sim_store_credits(sn_db *db, const char *account_number,
 	    "'end_to_end_id', end_to_end_id, 'amount_fen', amount_fen,"
 	    " 'account_name', account_name, 'remittance_info',"
 	    " remittance_info, 'batch_id', batch_id, 'received_at',"
-	    " received_at, 'settled_at', settled_at) ORDER BY k),"
+	    " received_at, 'settled_at', settled_at, 'in_statement',"
+	    " in_statement) ORDER BY k),"
 	    " '[]'::json) FROM pg),"
 	    " 'more', (SELECT count(*) FROM r) > $3::integer,"
 	    " 'last', (SELECT coalesce(max(k), 0) FROM pg))::text AS doc",

@@ -71,6 +71,21 @@ typedef struct bank_sim_store_slot {
 	void *arg;
 } bank_sim_store_slot;
 
+/*
+ * The book's terms for the rows a statement settles: the time it is
+ * (sn_clock_now_ms: settled_at and settle_due_at follow the district's
+ * clock, so that a test clock moves the statements' booking days), the
+ * delay before an accepted row falls due, and the draw of the rows left
+ * out of statements (bank_sim_in_statement in the schema: omit_pct of
+ * the ids, by the seed). Strings borrowed for the call.
+ */
+typedef struct bank_sim_terms {
+	int64_t     now_ms;
+	uint32_t    settle_ms;
+	const char *seed;     /* SN_BANK_SIM_SEED as text */
+	uint32_t    omit_pct; /* SN_BANK_SIM_STATEMENT_OMIT_PERCENT */
+} bank_sim_terms;
+
 /* Claims batch_id for a new batch (nothing written if it was taken
  * before). */
 sn_err bank_sim_store_claim_batch(sn_tx *tx, const char *batch_id,
@@ -82,17 +97,17 @@ sn_err bank_sim_store_batch(sn_tx *tx, const char *batch_id,
     bank_sim_store_slot *slot, bank_sim_batch_fn fn, void *arg);
 
 /*
- * Stores the n instructions of batch batch_id with their decisions
- * (dec[i] for ins[i]), each unless its end-to-end id is stored already
- * (INSERT ... ON CONFLICT DO NOTHING; within the batch the first
- * occurrence wins). ACCEPTED ones fall due settle_ms after now; SETTLED
- * ones are settled now. SN_ENOMEM if the arrays cannot be built (nothing
- * queued).
+ * Stores the n instructions of batch batch_id, paid from debtor_account,
+ * with their decisions (dec[i] for ins[i]), each unless its end-to-end
+ * id is stored already (INSERT ... ON CONFLICT DO NOTHING; within the
+ * batch the first occurrence wins). ACCEPTED ones fall due
+ * terms->settle_ms after terms->now_ms; SETTLED ones are settled then.
+ * SN_ENOMEM if the arrays cannot be built (nothing queued).
  */
 sn_err bank_sim_store_instructions(sn_tx *tx, const char *batch_id,
-    const bank_sim_instr *ins, const bank_sim_decision *dec, size_t n,
-    uint32_t settle_ms, bank_sim_store_slot *slot, bank_sim_inserted_fn fn,
-    void *arg);
+    const char *debtor_account, const bank_sim_instr *ins,
+    const bank_sim_decision *dec, size_t n, const bank_sim_terms *terms,
+    bank_sim_store_slot *slot, bank_sim_inserted_fn fn, void *arg);
 
 /* The stored statuses of the n end-to-end ids ins[i].end_to_end_id,
  * seeing the transaction's own writes. */
@@ -126,15 +141,17 @@ typedef void (*bank_sim_json_fn)(sn_err err, const char *json, void *arg);
 sn_err bank_sim_store_statuses(sn_db *db, const char *const *ids, size_t n,
     bank_sim_statuses_done_fn done, void *arg);
 
-/* Settles every ACCEPTED instruction that has fallen due; done gets how
- * many. */
-sn_err bank_sim_store_settle_due(
-    sn_db *db, bank_sim_settled_fn done, void *arg);
+/* Settles every ACCEPTED instruction that has fallen due by
+ * terms->now_ms, drawing whether each is in the statements; done gets
+ * how many. */
+sn_err bank_sim_store_settle_due(sn_db *db, const bank_sim_terms *terms,
+    bank_sim_settled_fn done, void *arg);
 
 /* A page of the settled credits of account_number, in the order they
  * settled (credit_seq, sn/page.h): {"account_number", "count" and
- * "total_fen" (of every credit), "items": [...], "more" (credits
- * follow), "last" (the page's last key)}. */
+ * "total_fen" (of every credit), "items": [...] (each with
+ * "in_statement": whether the debtor's statements show it), "more"
+ * (credits follow), "last" (the page's last key)}. */
 sn_err bank_sim_store_credits(sn_db *db, const char *account_number,
     const sn_page *page, bank_sim_json_fn done, void *arg);
 

@@ -175,8 +175,8 @@ batch_empty(void **state)
 	    BANK_SIM_BATCH_EMPTY);
 }
 
-static const bank_sim_account zhang  = { "张三", false };
-static const bank_sim_account closed = { "张三", true };
+static const bank_sim_account zhang  = { "张三", BANK_SIM_OPEN, false, 0 };
+static const bank_sim_account closed = { "张三", BANK_SIM_CLOSED, false, 0 };
 
 /* The refusal texts of the BatchReply, whole. */
 static void
@@ -413,10 +413,10 @@ fixture_parses(void **state)
 	const bank_sim_account *r = bank_sim_accounts_find(a, "622-1");
 	assert_non_null(r);
 	assert_string_equal(r->name, "张三");
-	assert_false(r->closed);
+	assert_int_equal(r->state, BANK_SIM_OPEN);
 	r = bank_sim_accounts_find(a, "622-2");
 	assert_non_null(r);
-	assert_true(r->closed);
+	assert_int_equal(r->state, BANK_SIM_CLOSED);
 	assert_null(bank_sim_accounts_find(a, "622-3"));
 	assert_null(bank_sim_accounts_find(NULL, "622-1"));
 	bank_sim_accounts_free(a);

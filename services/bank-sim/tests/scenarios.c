@@ -42,7 +42,8 @@
  *   http          /stats counts (by status, fen, reasons, duplicates,
  *                 process counters) and credits of an unknown account.
  *   help          `bank-sim --help` needs no settings, exits 0 and lists
- *                 every setting of its own; `--routes` lists the routes.
+ *                 every setting of its own; `--routes` lists the routes
+ *                 (the ISO 20022 ones too: iso_scenarios.c).
  */
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -1113,13 +1114,15 @@ run_bare(const char *arg, char *out, size_t cap)
 static void
 help(void)
 {
-	static const char *const own[] = { "SN_BANK_URL",
-		"SN_BANK_SIM_FIXTURE", "SN_BANK_SIM_OPEN_ALL",
-		"SN_BANK_SIM_SETTLE_MS", "SN_BANK_SIM_DROP_PERCENT",
-		"SN_BANK_SIM_TIMEOUT_PERCENT", "SN_BANK_SIM_TIMEOUT_MS",
-		"SN_BANK_SIM_CRASH_AFTER", "SN_BANK_SIM_SEED",
-		"SN_BANK_SIM_CONTEXTS", "SN_BANK_SIM_MAX_REQUEST_BYTES" };
-	char                     out[16384], want[64];
+	static const char *const own[]
+	    = { "SN_BANK_URL", "SN_BANK_SIM_FIXTURE", "SN_BANK_SIM_OPEN_ALL",
+		      "SN_BANK_SIM_SETTLE_MS", "SN_BANK_SIM_DROP_PERCENT",
+		      "SN_BANK_SIM_TIMEOUT_PERCENT", "SN_BANK_SIM_TIMEOUT_MS",
+		      "SN_BANK_SIM_CRASH_AFTER", "SN_BANK_SIM_SEED",
+		      "SN_BANK_SIM_CONTEXTS", "SN_BANK_SIM_MAX_REQUEST_BYTES",
+		      "SN_BANK_SIM_STATEMENT_OMIT_PERCENT",
+		      "SN_BANK_SIM_DROP_HOLD_MS", "SN_BANK_SIM_XSD_DIR" };
+	char out[16384], want[64];
 	run_bare("--help", out, sizeof(out));
 	for (size_t i = 0; i < sizeof(own) / sizeof(own[0]); i++) {
 		snprintf(want, sizeof(want), "  %s ", own[i]);
@@ -1128,7 +1131,13 @@ help(void)
 	}
 	run_bare("--routes", out, sizeof(out));
 	TH_CHECK(&T,
-	    strcmp(out, "GET /accounts/{account_number}/credits\nGET /stats\n")
+	    strcmp(out,
+	        "GET /accounts/{account_number}/credits\n"
+	        "POST /accounts/{account}/entries\n"
+	        "GET /stats\n"
+	        "POST /iso20022/pain.001\n"
+	        "GET /iso20022/pain.002/{msg_id}\n"
+	        "GET /iso20022/camt.054\n")
 	        == 0,
 	    "--routes: %s", out);
 }

@@ -1,0 +1,569 @@
+/*
+ * bank-sim/store_iso.c - see store_iso.h.
+ *
+ * A message is a few statements whatever its size: the transactions
+ * travel as arrays and are written with INSERT ... SELECT FROM unnest,
+ * the book's rows in end-to-end id order (as store.c does) so that two
+ * transactions over the same ids wait for each other instead of
+ * deadlocking. Every result is read through sn_rows, by column name.
+ */
+#include "store_iso.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- results ------------------------------------------------------------ */
+
+typedef struct sha_row {
+	const char *sha256;
+} sha_row;
+
+static const sn_col sha_cols[] = {
+	SN_COL(sha_row, sha256, SN_COL_TEXT),
+};
+
+typedef struct used_row {
+	int64_t used;
+} used_row;
+
+static const sn_col used_cols[] = {
+	SN_COL(used_row, used, SN_COL_I64),
+};
+
+typedef struct count_row {
+	int64_t n;
+} count_row;
+
+static const sn_col count_cols[] = {
+	SN_COL(count_row, n, SN_COL_I64),
+};
+
+/* As store.c's: "unknown" first (never stored, never answered). */
+static const char *const status_names[]
+    = { "unknown", "accepted", "settled", "rejected", NULL };
+
+static const sn_col report_cols[] = {
+	SN_COL(bank_sim_report_row, block, SN_COL_I64),
+	SN_COL(bank_sim_report_row, pmt_inf_id, SN_COL_TEXT),
+	SN_COL(bank_sim_report_row, block_status, SN_COL_TEXT),
+	SN_COL(bank_sim_report_row, block_reason, SN_COL_TEXT),
+	SN_COL(bank_sim_report_row, instr_id, SN_COL_TEXT),
+	SN_COL(bank_sim_report_row, end_to_end_id, SN_COL_TEXT),
+	SN_COL_ENUMOF(bank_sim_report_row, status, status_names),
+	SN_COL(bank_sim_report_row, iso_reason, SN_COL_TEXT),
+	SN_COL(bank_sim_report_row, bank_ref, SN_COL_TEXT),
+	SN_COL(bank_sim_report_row, nb_of_txs, SN_COL_I64),
+	SN_COL(bank_sim_report_row, control_sum_fen, SN_COL_I64),
+};
+
+static const sn_col entry_cols[] = {
+	SN_COL(bank_sim_entry_row, payment, SN_COL_BOOL),
+	SN_COL(bank_sim_entry_row, bank_ref, SN_COL_TEXT),
+	SN_COL(bank_sim_entry_row, amount_fen, SN_COL_I64),
+	SN_COL(bank_sim_entry_row, msg_id, SN_COL_TEXT),
+	SN_COL(bank_sim_entry_row, pmt_inf_id, SN_COL_TEXT),
+	SN_COL(bank_sim_entry_row, instr_id, SN_COL_TEXT),
+	SN_COL(bank_sim_entry_row, end_to_end_id, SN_COL_TEXT),
+};
+
+static const sn_col foreign_cols[] = {
+	SN_COL(bank_sim_foreign_row, amount_fen, SN_COL_I64),
+	SN_COL(bank_sim_foreign_row, date, SN_COL_TEXT),
+	SN_COL(bank_sim_foreign_row, bank_ref, SN_COL_TEXT),
+	SN_COL(bank_sim_foreign_row, is_new, SN_COL_BOOL),
+};
+
+/*
+ * The rows of res as structs of size bytes (cols) into a new array
+ * (*out, free it; NULL when there are none). SN_EPROTO for a result of
+ * the wrong shape, SN_ENOMEM.
+ */
+static sn_err
+read_all(const PGresult *res, const sn_col *cols, size_t ncols, size_t size,
+    void **out, size_t *n)
+{
+	sn_rows rows;
+	sn_err  err = sn_rows_open(&rows, res, cols, ncols);
+	*out        = NULL;
+	*n          = 0;
+	if (err != SN_OK)
+		return err;
+	int   k = sn_rows_count(&rows);
+	char *r = k > 0 ? calloc((size_t) k, size) : NULL;
+	if (k > 0 && r == NULL)
+		err = SN_ENOMEM;
+	for (int i = 0; err == SN_OK && i < k; i++)
+		err = sn_rows_read(&rows, i, r + (size_t) i * size);
+	sn_rows_close(&rows);
+	if (err != SN_OK) {
+		free(r);
+		return err;
+	}
+	*out = r;
+	*n   = (size_t) k;
+	return SN_OK;
+}
+
+/* ---- the tx forms ------------------------------------------------------- */
+
+static void
+slot_set(bank_sim_store_slot *slot, void (*fn)(void), void *arg)
+{
+	slot->fn  = fn;
+	slot->arg = arg;
+}
+
+static void
+message_read(sn_tx *tx, PGresult *res, void *arg)
+{
+	bank_sim_store_slot *s = arg;
+	sha_row              r = { NULL };
+	sn_err err = sn_rows_one(res, sha_cols, SN_NCOLS(sha_cols), &r);
+	if (err != SN_OK && err != SN_ENOTFOUND) {
+		sn_tx_rollback(tx, SN_EPROTO);
+		return;
+	}
+	bank_sim_iso_message_fn fn = (bank_sim_iso_message_fn) s->fn;
+	fn(tx, err == SN_OK ? r.sha256 : NULL, s->arg);
+}
+
+sn_err
+bank_sim_store_iso_message(sn_tx *tx, const char *msg_id,
+    bank_sim_store_slot *slot, bank_sim_iso_message_fn fn, void *arg)
+{
+	const char *v[] = { msg_id };
+	slot_set(slot, (void (*)(void)) fn, arg);
+	return sn_tx_query(tx,
+	    "SELECT sha256 FROM iso_messages WHERE msg_id = $1", 1, v,
+	    message_read, slot);
+}
+
+/* The n strings as an array literal (*a to be finished by the caller);
+ * NULL when out of memory. */
+static const char *
+text_array(sn_pgarray *a, const char *const *s, size_t n)
+{
+	sn_pgarray_init(a);
+	for (size_t i = 0; i < n; i++)
+		sn_pgarray_add(a, s[i]);
+	return sn_pgarray_text(a);
+}
+
+sn_err
+bank_sim_store_iso_lock(sn_tx *tx, const char *const *debtors, size_t n)
+{
+	sn_pgarray  a;
+	const char *v[] = { text_array(&a, debtors, n) };
+	sn_err      err = SN_ENOMEM;
+	if (v[0] != NULL)
+		err = sn_tx_query(tx,
+		    "SELECT count(pg_advisory_xact_lock(hashtextextended("
+		    "'bank-sim debtor ' || d, 0))) AS n FROM (SELECT DISTINCT "
+		    "d"
+		    " FROM unnest($1::text[]) AS u(d) ORDER BY d) s",
+		    1, v, NULL, NULL);
+	sn_pgarray_fini(&a);
+	return err;
+}
+
+static void
+used_read(sn_tx *tx, PGresult *res, void *arg)
+{
+	bank_sim_store_slot *s = arg;
+	used_row            *rows;
+	size_t               n;
+	sn_err err = read_all(res, used_cols, SN_NCOLS(used_cols),
+	    sizeof(*rows), (void **) &rows, &n);
+	if (err != SN_OK) {
+		sn_tx_rollback(tx, err);
+		return;
+	}
+	int64_t *used = calloc(n ? n : 1, sizeof(*used));
+	if (used == NULL) {
+		free(rows);
+		sn_tx_rollback(tx, SN_ENOMEM);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		used[i] = rows[i].used;
+	free(rows);
+	bank_sim_iso_used_fn fn = (bank_sim_iso_used_fn) s->fn;
+	fn(tx, used, n, s->arg);
+	free(used);
+}
+
+sn_err
+bank_sim_store_iso_used(sn_tx *tx, const char *const *debtors, size_t n,
+    bank_sim_store_slot *slot, bank_sim_iso_used_fn fn, void *arg)
+{
+	sn_pgarray  a;
+	const char *v[] = { text_array(&a, debtors, n) };
+	sn_err      err = SN_ENOMEM;
+	slot_set(slot, (void (*)(void)) fn, arg);
+	if (v[0] != NULL)
+		err = sn_tx_query(tx,
+		    "SELECT coalesce((SELECT sum(amount_fen) FROM instructions"
+		    " WHERE debtor_account = u.d AND status <> 'rejected'), 0)"
+		    " + coalesce((SELECT sum(amount_fen) FROM foreign_entries"
+		    " WHERE account = u.d), 0) AS used"
+		    " FROM unnest($1::text[]) WITH ORDINALITY AS u(d, pos)"
+		    " ORDER BY u.pos",
+		    1, v, used_read, slot);
+	sn_pgarray_fini(&a);
+	return err;
+}
+
+static void
+written(sn_tx *tx, PGresult *res, void *arg)
+{
+	bank_sim_store_slot *s = arg;
+	count_row            c;
+	if (sn_rows_one(res, count_cols, SN_NCOLS(count_cols), &c) != SN_OK) {
+		sn_tx_rollback(tx, SN_EPROTO);
+		return;
+	}
+	bank_sim_inserted_fn fn = (bank_sim_inserted_fn) s->fn;
+	fn(tx, c.n, s->arg);
+}
+
+/* The message row and its blocks. */
+static sn_err
+write_message(sn_tx *tx, const bank_sim_iso_record *r)
+{
+	sn_pgarray ids, debtors, st, why;
+	char       nb[24];
+	snprintf(nb, sizeof(nb), "%zu", r->n);
+	sn_pgarray_init(&st);
+	sn_pgarray_init(&why);
+	for (size_t b = 0; b < r->nblocks; b++) {
+		sn_pgarray_add(&st, r->blocks[b].is_short ? "RJCT" : NULL);
+		sn_pgarray_add(&why, r->blocks[b].is_short ? "AM04" : NULL);
+	}
+	const char *m[] = { r->msg_id, r->sha256, r->created, nb };
+	const char *v[]
+	    = { r->msg_id, text_array(&ids, r->pmt_inf_ids, r->nblocks),
+		      text_array(&debtors, r->debtors, r->nblocks),
+		      sn_pgarray_text(&st), sn_pgarray_text(&why) };
+	sn_err err = SN_ENOMEM;
+	if (v[1] != NULL && v[2] != NULL && v[3] != NULL && v[4] != NULL
+	    && (err = sn_tx_query(tx,
+	            "INSERT INTO iso_messages (msg_id, sha256, created,"
+	            " nb_of_txs) VALUES ($1, $2, $3, $4::integer)",
+	            4, m, NULL, NULL))
+	        == SN_OK)
+		err = sn_tx_query(tx,
+		    "INSERT INTO iso_pmtinfs (msg_id, position, pmt_inf_id,"
+		    " debtor_account, status, iso_reason) SELECT $1, pos, id,"
+		    " d, s, w FROM unnest($2::text[], $3::text[], $4::text[],"
+		    " $5::text[]) WITH ORDINALITY AS u(id, d, s, w, pos)",
+		    5, v, NULL, NULL);
+	sn_pgarray_fini(&ids);
+	sn_pgarray_fini(&debtors);
+	sn_pgarray_fini(&st);
+	sn_pgarray_fini(&why);
+	return err;
+}
+
+enum {
+	C_BLOCK,
+	C_INSTR,
+	C_E2E,
+	C_AMT,
+	C_ACCT,
+	C_NAME,
+	C_REMIT,
+	C_BOOK,
+	C_STATUS,
+	C_CODE,
+	C_WHY,
+	C_ISO,
+	C_DEBTOR,
+	C_PMTINF,
+	NCOL
+};
+
+/* The transactions' columns as arrays a[NCOL]. */
+static void
+tx_arrays(const bank_sim_iso_record *r, sn_pgarray *a)
+{
+	for (int k = 0; k < NCOL; k++)
+		sn_pgarray_init(&a[k]);
+	for (size_t i = 0; i < r->n; i++) {
+		const bank_sim_iso_tx   *t   = &r->txs[i];
+		const bank_sim_decision *d   = &r->verdicts[i].d;
+		bool                     rej = d->status == BANK_SIM_REJECTED;
+		sn_pgarray_add_i64(&a[C_BLOCK], (int64_t) t->block + 1);
+		sn_pgarray_add(&a[C_INSTR], r->instr_ids[i]);
+		sn_pgarray_add(&a[C_E2E], t->in.end_to_end_id);
+		sn_pgarray_add_i64(
+		    &a[C_AMT], t->amount_ok ? t->in.amount_fen : 0);
+		sn_pgarray_add(&a[C_ACCT], t->in.account_number);
+		sn_pgarray_add(&a[C_NAME], t->in.account_name);
+		sn_pgarray_add(&a[C_REMIT], t->in.remittance_info);
+		sn_pgarray_add(&a[C_BOOK], r->verdicts[i].book ? "t" : "f");
+		sn_pgarray_add(&a[C_STATUS], bank_sim_status_name(d->status));
+		sn_pgarray_add(&a[C_CODE], rej ? d->reason_code : NULL);
+		sn_pgarray_add(&a[C_WHY], rej ? d->reason : NULL);
+		sn_pgarray_add(&a[C_ISO], rej ? d->iso_code : NULL);
+		sn_pgarray_add(&a[C_DEBTOR], r->debtors[t->block]);
+		sn_pgarray_add(&a[C_PMTINF], r->pmt_inf_ids[t->block]);
+	}
+}
+
+/* The book's rows and the message's transactions: $1 msg_id, $2..$15
+ * the arrays, $16 settle ms, $17 now ms, $18 seed, $19 omit percent. */
+#define WRITE_SQL                                                             \
+	"WITH r AS (SELECT * FROM unnest($2::integer[], $3::text[],"          \
+	" $4::text[], $5::bigint[], $6::text[], $7::text[], $8::text[],"      \
+	" $9::boolean[], $10::text[], $11::text[], $12::text[], $13::text[]," \
+	" $14::text[], $15::text[]) WITH ORDINALITY AS r(block, instr, e2e,"  \
+	" amount, account, name, remit, book, status, reason_code, reason,"   \
+	" iso_reason, debtor, pmtinf, pos)),"                                 \
+	" due AS (SELECT to_timestamp($17::bigint / 1000.0) AS now),"         \
+	" up AS (INSERT INTO instructions AS i (end_to_end_id, batch_id,"     \
+	" position, amount_fen, bank_code, account_number, account_name,"     \
+	" remittance_info, status, reason_code, reason, iso_reason,"          \
+	" debtor_account, pmt_inf_id, instr_id, settle_due_at, settled_at,"   \
+	" in_statement)"                                                      \
+	" SELECT e2e, $1, pos::integer, amount, '', account, name, remit,"    \
+	" status, reason_code, reason, iso_reason, debtor, pmtinf, instr,"    \
+	" CASE WHEN status = 'accepted' THEN (SELECT now FROM due)"           \
+	" + $16::bigint * interval '1 millisecond' END,"                      \
+	" CASE WHEN status = 'settled' THEN (SELECT now FROM due) END,"       \
+	" CASE WHEN status = 'settled' THEN bank_sim_in_statement(e2e, $18,"  \
+	" $19::integer) END FROM r WHERE book ORDER BY e2e"                   \
+	" ON CONFLICT (end_to_end_id) DO UPDATE SET"                          \
+	" batch_id = excluded.batch_id, position = excluded.position,"        \
+	" amount_fen = excluded.amount_fen, bank_code = excluded.bank_code,"  \
+	" account_number = excluded.account_number,"                          \
+	" account_name = excluded.account_name,"                              \
+	" remittance_info = excluded.remittance_info,"                        \
+	" status = excluded.status, reason_code = excluded.reason_code,"      \
+	" reason = excluded.reason, iso_reason = excluded.iso_reason,"        \
+	" debtor_account = excluded.debtor_account,"                          \
+	" pmt_inf_id = excluded.pmt_inf_id, instr_id = excluded.instr_id,"    \
+	" settle_due_at = excluded.settle_due_at,"                            \
+	" settled_at = excluded.settled_at,"                                  \
+	" in_statement = excluded.in_statement, received_at = now()"          \
+	" WHERE i.status = 'rejected' RETURNING end_to_end_id),"              \
+	" t AS (INSERT INTO iso_txs (msg_id, position, block, instr_id,"      \
+	" end_to_end_id, amount_fen, booked, status, iso_reason)"             \
+	" SELECT $1, pos::integer, block, instr, e2e, amount,"                \
+	" book AND e2e IN (SELECT end_to_end_id FROM up), status, iso_reason" \
+	" FROM r RETURNING 1)"                                                \
+	" SELECT (SELECT count(*) FROM up) AS n, (SELECT count(*) FROM t)"    \
+	" AS k"
+
+sn_err
+bank_sim_store_iso_write(sn_tx *tx, const bank_sim_iso_record *r,
+    const bank_sim_terms *terms, bank_sim_store_slot *slot,
+    bank_sim_inserted_fn fn, void *arg)
+{
+	sn_pgarray  a[NCOL];
+	const char *v[NCOL + 5];
+	char        ms[16], now[24], pct[16];
+	sn_err      err;
+	if ((err = write_message(tx, r)) != SN_OK)
+		return err;
+	tx_arrays(r, a);
+	snprintf(ms, sizeof(ms), "%" PRIu32, terms->settle_ms);
+	snprintf(now, sizeof(now), "%" PRId64, terms->now_ms);
+	snprintf(pct, sizeof(pct), "%" PRIu32, terms->omit_pct);
+	v[0]     = r->msg_id;
+	bool oom = false;
+	for (int k = 0; k < NCOL; k++)
+		if ((v[k + 1] = sn_pgarray_text(&a[k])) == NULL)
+			oom = true;
+	v[NCOL + 1] = ms;
+	v[NCOL + 2] = now;
+	v[NCOL + 3] = terms->seed;
+	v[NCOL + 4] = pct;
+	slot_set(slot, (void (*)(void)) fn, arg);
+	err = oom ? SN_ENOMEM
+	          : sn_tx_query(tx, WRITE_SQL, NCOL + 5, v, written, slot);
+	for (int k = 0; k < NCOL; k++)
+		sn_pgarray_fini(&a[k]);
+	return err;
+}
+
+/* A transaction's status: the book's while its row is still this
+ * transaction's (or it is a duplicate), else its own. */
+#define REPORT_SQL                                                            \
+	"SELECT p.position AS block, p.pmt_inf_id,"                           \
+	" coalesce(p.status, '') AS block_status,"                            \
+	" coalesce(p.iso_reason, '') AS block_reason, t.instr_id,"            \
+	" t.end_to_end_id, CASE WHEN o.own THEN i.status ELSE t.status END"   \
+	" AS status, coalesce(CASE WHEN o.own THEN i.iso_reason"              \
+	" ELSE t.iso_reason END, '') AS iso_reason,"                          \
+	" CASE WHEN o.own AND i.status = 'settled' THEN 'BS' ||"              \
+	" lpad(i.credit_seq::text, 12, '0') ELSE '' END AS bank_ref,"         \
+	" m.nb_of_txs, b.control_sum_fen"                                     \
+	" FROM iso_txs t JOIN iso_pmtinfs p ON p.msg_id = t.msg_id"           \
+	" AND p.position = t.block JOIN iso_messages m ON m.msg_id = "        \
+	"t.msg_id"                                                            \
+	" JOIN batches b ON b.batch_id = t.msg_id"                            \
+	" LEFT JOIN instructions i ON i.end_to_end_id = t.end_to_end_id"      \
+	" CROSS JOIN LATERAL (SELECT i.end_to_end_id IS NOT NULL AND"         \
+	" (NOT t.booked OR (i.batch_id = t.msg_id AND i.position ="           \
+	" t.position)) AS own) o"                                             \
+	" WHERE t.msg_id = $1 ORDER BY t.position"
+
+static void
+report_read(sn_tx *tx, PGresult *res, void *arg)
+{
+	bank_sim_store_slot *s = arg;
+	bank_sim_report_row *rows;
+	size_t               n;
+	sn_err err = read_all(res, report_cols, SN_NCOLS(report_cols),
+	    sizeof(*rows), (void **) &rows, &n);
+	if (err != SN_OK) {
+		sn_tx_rollback(tx, err);
+		return;
+	}
+	bank_sim_report_fn fn = (bank_sim_report_fn) s->fn;
+	fn(tx, rows, n, s->arg);
+	free(rows);
+}
+
+sn_err
+bank_sim_store_iso_report_tx(sn_tx *tx, const char *msg_id,
+    bank_sim_store_slot *slot, bank_sim_report_fn fn, void *arg)
+{
+	const char *v[] = { msg_id };
+	slot_set(slot, (void (*)(void)) fn, arg);
+	return sn_tx_query(tx, REPORT_SQL, 1, v, report_read, slot);
+}
+
+/* ---- the db forms ------------------------------------------------------- */
+
+typedef struct pending {
+	void (*fn)(void);
+	void *arg;
+} pending;
+
+static pending *
+pending_new(void (*fn)(void), void *arg)
+{
+	pending *p = malloc(sizeof(*p));
+	if (p != NULL) {
+		p->fn  = fn;
+		p->arg = arg;
+	}
+	return p;
+}
+
+static void
+report_done(sn_err err, PGresult *res, void *arg)
+{
+	pending             *p    = arg;
+	bank_sim_report_row *rows = NULL;
+	size_t               n    = 0;
+	if (err == SN_OK)
+		err = res != NULL
+		    ? read_all(res, report_cols, SN_NCOLS(report_cols),
+		        sizeof(*rows), (void **) &rows, &n)
+		    : SN_EDB;
+	((bank_sim_report_done_fn) p->fn)(err, rows, n, p->arg);
+	free(rows);
+	free(p);
+}
+
+sn_err
+bank_sim_store_iso_report(
+    sn_db *db, const char *msg_id, bank_sim_report_done_fn done, void *arg)
+{
+	pending *p = pending_new((void (*)(void)) done, arg);
+	if (p == NULL)
+		return SN_ENOMEM;
+	const char *v[] = { msg_id };
+	sn_db_query(db, REPORT_SQL, 1, v, report_done, p);
+	return SN_OK;
+}
+
+static void
+entries_done(sn_err err, PGresult *res, void *arg)
+{
+	pending            *p    = arg;
+	bank_sim_entry_row *rows = NULL;
+	size_t              n    = 0;
+	if (err == SN_OK)
+		err = res != NULL
+		    ? read_all(res, entry_cols, SN_NCOLS(entry_cols),
+		        sizeof(*rows), (void **) &rows, &n)
+		    : SN_EDB;
+	((bank_sim_entries_fn) p->fn)(err, rows, n, p->arg);
+	free(rows);
+	free(p);
+}
+
+sn_err
+bank_sim_store_iso_entries(sn_db *db, const char *account, const char *date,
+    bank_sim_entries_fn done, void *arg)
+{
+	pending *p = pending_new((void (*)(void)) done, arg);
+	if (p == NULL)
+		return SN_ENOMEM;
+	const char *v[] = { account, date };
+	sn_db_query(db,
+	    "SELECT payment, bank_ref, amount_fen, msg_id, pmt_inf_id,"
+	    " instr_id, end_to_end_id FROM ("
+	    "SELECT true AS payment, 'BS' || lpad(credit_seq::text, 12, '0')"
+	    " AS bank_ref, amount_fen, batch_id AS msg_id,"
+	    " coalesce(pmt_inf_id, '') AS pmt_inf_id,"
+	    " coalesce(instr_id, '') AS instr_id, end_to_end_id,"
+	    " settled_at AS at, credit_seq AS k FROM instructions"
+	    " WHERE debtor_account = $1 AND status = 'settled' AND "
+	    "in_statement"
+	    " AND settled_at >= ($2::date::timestamp - interval '8 hours')"
+	    " AT TIME ZONE 'UTC'"
+	    " AND settled_at < ($2::date::timestamp + interval '16 hours')"
+	    " AT TIME ZONE 'UTC'"
+	    " UNION ALL SELECT false, 'BSF' || lpad(id::text, 12, '0'),"
+	    " amount_fen, '', '', '', end_to_end_id, created_at, id"
+	    " FROM foreign_entries WHERE account = $1"
+	    " AND booking_date = $2::date) e ORDER BY at, k",
+	    2, v, entries_done, p);
+	return SN_OK;
+}
+
+static void
+foreign_done(sn_err err, PGresult *res, void *arg)
+{
+	pending             *p = arg;
+	bank_sim_foreign_row r;
+	if (err == SN_OK)
+		err = res != NULL ? sn_rows_one(
+		          res, foreign_cols, SN_NCOLS(foreign_cols), &r)
+		                  : SN_EDB;
+	((bank_sim_foreign_fn) p->fn)(err, err == SN_OK ? &r : NULL, p->arg);
+	free(p);
+}
+
+sn_err
+bank_sim_store_foreign_add(sn_db *db, const char *account,
+    const char *end_to_end_id, int64_t amount_fen, const char *date,
+    bank_sim_foreign_fn done, void *arg)
+{
+	pending *p = pending_new((void (*)(void)) done, arg);
+	char     amt[24];
+	if (p == NULL)
+		return SN_ENOMEM;
+	snprintf(amt, sizeof(amt), "%" PRId64, amount_fen);
+	const char *v[] = { account, end_to_end_id, amt, date };
+	sn_db_query(db,
+	    "WITH ins AS (INSERT INTO foreign_entries (account, end_to_end_id,"
+	    " amount_fen, booking_date) VALUES ($1, $2, $3::bigint, $4::date)"
+	    " ON CONFLICT (account, end_to_end_id) DO NOTHING"
+	    " RETURNING id, amount_fen, booking_date)"
+	    " SELECT amount_fen, to_char(booking_date, 'YYYY-MM-DD') AS date,"
+	    " 'BSF' || lpad(id::text, 12, '0') AS bank_ref, true AS is_new"
+	    " FROM ins UNION ALL SELECT amount_fen,"
+	    " to_char(booking_date, 'YYYY-MM-DD'),"
+	    " 'BSF' || lpad(id::text, 12, '0'), false FROM foreign_entries"
+	    " WHERE account = $1 AND end_to_end_id = $2"
+	    " AND NOT EXISTS (SELECT 1 FROM ins)",
+	    4, v, foreign_done, p);
+	return SN_OK;
+}
