@@ -506,15 +506,19 @@ typedef struct batch {
 	size_t                       n;
 	Sn__Bank__V1__Instruction   *instr;
 	Sn__Bank__V1__Instruction  **ptrs;
-	char                       **strs; /* 5 per instruction, owned */
+	char                       **strs; /* NSTRS per instruction, owned */
 	disbursement_instructions_cb claim_cb;
 } batch;
+
+/* The strings of one instruction: e2e id, bank code, account number,
+ * account name, remittance, period, run id. */
+#define NSTRS 7
 
 static void
 batch_free(batch *b)
 {
 	if (b->strs != NULL)
-		for (size_t i = 0; i < 5 * b->n; i++)
+		for (size_t i = 0; i < NSTRS * b->n; i++)
 			free(b->strs[i]);
 	free(b->strs);
 	free(b->instr);
@@ -534,14 +538,17 @@ claim_cb(sn_tx *tx, sn_err err, const disbursement_instruction *in, size_t n,
 	}
 	b->instr = calloc(n, sizeof(*b->instr));
 	b->ptrs  = calloc(n, sizeof(*b->ptrs));
-	b->strs  = calloc(n * 5, sizeof(char *));
+	b->strs  = calloc(n * NSTRS, sizeof(char *));
 	if (b->instr == NULL || b->ptrs == NULL || b->strs == NULL) {
 		sn_tx_rollback(tx, SN_ENOMEM);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		char   info[64];
-		char **s = &b->strs[5 * i];
+		char **s = &b->strs[NSTRS * i];
+		/* The remittance as the bank protocol before issue 14 had it
+		 * ("dibao 2026-03"): bank-gateway writes its own from fund and
+		 * period; bank-sim's NNG side still records this one. */
 		snprintf(info, sizeof(info), "%s %s",
 		    disbursement_rules_fund_name(b->fund),
 		    in[i].period != NULL ? in[i].period : "grant");
@@ -550,11 +557,14 @@ claim_cb(sn_tx *tx, sn_err err, const disbursement_instruction *in, size_t n,
 		s[2] = strdup(in[i].account_number);
 		s[3] = strdup(in[i].account_name);
 		s[4] = strdup(info);
+		s[5] = strdup(in[i].period != NULL ? in[i].period : "");
+		s[6] = strdup(in[i].run_id != NULL ? in[i].run_id : "");
 		b->n++;
-		if (!s[0] || !s[1] || !s[2] || !s[3] || !s[4]) {
-			sn_tx_rollback(tx, SN_ENOMEM);
-			return;
-		}
+		for (int k = 0; k < NSTRS; k++)
+			if (s[k] == NULL) {
+				sn_tx_rollback(tx, SN_ENOMEM);
+				return;
+			}
 		Sn__Bank__V1__Instruction init
 		    = SN__BANK__V1__INSTRUCTION__INIT;
 		b->instr[i]                 = init;
@@ -564,6 +574,8 @@ claim_cb(sn_tx *tx, sn_err err, const disbursement_instruction *in, size_t n,
 		b->instr[i].account_number  = s[2];
 		b->instr[i].account_name    = s[3];
 		b->instr[i].remittance_info = s[4];
+		b->instr[i].period          = s[5];
+		b->instr[i].run_id          = s[6];
 		b->ptrs[i]                  = &b->instr[i];
 	}
 }
@@ -627,16 +639,15 @@ batch_send(disbursement *d, batch *b)
 		amounts[i] = b->instr[i].amount_fen;
 	bool ok = disbursement_rules_control_sum(amounts, b->n, &sum);
 	free(amounts);
-	char debtor[48];
-	snprintf(debtor, sizeof(debtor), "sn-fund-%s",
-	    disbursement_rules_fund_name(b->fund));
+	/* The fund names the paying account: bank-gateway's configuration
+	 * holds its number (debtor_account is left empty). */
 	Sn__Bank__V1__BatchRequest br = SN__BANK__V1__BATCH_REQUEST__INIT;
 	br.batch_id                   = b->batch_id;
-	br.debtor_account             = debtor;
-	br.count                      = (int32_t) b->n;
-	br.control_sum_fen            = sum;
-	br.n_instructions             = b->n;
-	br.instructions               = b->ptrs;
+	br.fund            = (char *) disbursement_rules_fund_name(b->fund);
+	br.count           = (int32_t) b->n;
+	br.control_sum_fen = sum;
+	br.n_instructions  = b->n;
+	br.instructions    = b->ptrs;
 	Sn__Bank__V1__BankRequest req = SN__BANK__V1__BANK_REQUEST__INIT;
 	req.body_case                 = SN__BANK__V1__BANK_REQUEST__BODY_BATCH;
 	req.batch                     = &br;

@@ -20,7 +20,8 @@
  * one fund ("ready" first: emergency and corrected payments; then
  * "planned" of sending runs), marks them "sent" under a new batch id and
  * this process's name, and commits before anything goes out; then the
- * batch (count, control sum, each instruction's stored e2e id) goes to
+ * batch (its fund, which names the paying account at bank-gateway; count,
+ * control sum; each instruction's stored e2e id, period and run) goes to
  * the bank, retried with the same bytes on a timeout or lost answer
  * (bank.h). The answer is applied in one statement (store.h). When every
  * try failed, the batch's payments stay "sent" with no sender.

@@ -1550,7 +1550,8 @@ static const char SQL_CLAIM[]
       " FROM c WHERE payment.id = c.id"
       " RETURNING payment.e2e_id, payment.amount_fen, payment.bank_code,"
       "  coalesce(payment.account_number_sealed, payment.account_number,"
-      "  '') AS account_number, payment.account_name, payment.period";
+      "  '') AS account_number, payment.account_name, payment.period,"
+      "  payment.run_id::text AS run_id";
 
 static const sn_col instruction_cols[] = {
 	SN_COL(disbursement_instruction, e2e_id, SN_COL_TEXT),
@@ -1559,6 +1560,7 @@ static const sn_col instruction_cols[] = {
 	SN_COL(disbursement_instruction, account_number, SN_COL_TEXT),
 	SN_COL(disbursement_instruction, account_name, SN_COL_TEXT),
 	SN_COL_OPT(disbursement_instruction, period, SN_COL_TEXT, has_period),
+	SN_COL_OPT(disbursement_instruction, run_id, SN_COL_TEXT, has_run_id),
 };
 
 static void

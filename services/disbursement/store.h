@@ -140,7 +140,8 @@ typedef struct disbursement_instruction {
 	int64_t     amount_fen;
 	const char *bank_code, *account_number, *account_name;
 	const char *period; /* NULL: an emergency payment */
-	bool        has_period;
+	const char *run_id; /* NULL: an emergency payment (no run) */
+	bool        has_period, has_run_id;
 } disbursement_instruction;
 
 /* Where a payment the bank answered for stands: its index among the
