@@ -1115,7 +1115,7 @@ admit(sn_http_req *req)
 	        req->conn, MHD_HEADER_KIND, "Transfer-Encoding")
 	    != NULL)
 		req->has_body = true;
-	if (req->has_body
+	if (req->has_body && !(best->flags & SN_HTTP_RAW_BODY)
 	    && !content_type_json(MHD_lookup_connection_value(
 	        req->conn, MHD_HEADER_KIND, "Content-Type"))) {
 		answer_error(req, 415, "unsupported_media_type",
@@ -1295,7 +1295,10 @@ dispatch(sn_http_req *req)
 		answer_error(req, 413, "body_too_large", msg, NULL);
 		return;
 	}
-	if (req->bodylen > 0) {
+	if (req->route->flags & SN_HTTP_RAW_BODY) {
+		/* The handler reads the bytes (sn_http_body) and judges them.
+		 */
+	} else if (req->bodylen > 0) {
 		json_error_t jerr;
 
 		req->json = sn_http_body_json(req->body, req->bodylen, &jerr);

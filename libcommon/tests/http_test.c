@@ -86,6 +86,20 @@ on_problem(sn_http_req *req, void *arg)
 	sn_http_problem(req, &p);
 }
 
+/* POST /raw (SN_HTTP_RAW_BODY): the bytes back, with their length and
+ * whether a parsed body was made (never). */
+static void
+on_raw(sn_http_req *req, void *arg)
+{
+	size_t      len;
+	const char *b = sn_http_body(req, &len);
+
+	(void) arg;
+	sn_http_reply_json(req, 200,
+	    json_pack("{s:s%, s:I, s:b}", "got", b != NULL ? b : "", len,
+	        "len", (json_int_t) len, "json", sn_http_json(req) != NULL));
+}
+
 /* GET /yaml: a text answer of another content type. */
 static void
 on_yaml(sn_http_req *req, void *arg)
@@ -213,6 +227,9 @@ setup(void **state)
 	        != SN_OK
 	    || sn_http_route(srv.http, "PATCH", "/echo", SN_HTTP_PUBLIC, NULL,
 	           on_echo, NULL)
+	        != SN_OK
+	    || sn_http_route(srv.http, "POST", "/raw",
+	           SN_HTTP_PUBLIC | SN_HTTP_RAW_BODY, NULL, on_raw, NULL)
 	        != SN_OK
 	    || sn_http_route(srv.http, "GET", "/cases/{id}/steps/{step}",
 	           SN_HTTP_PUBLIC, NULL, on_steps, NULL)
@@ -627,6 +644,26 @@ test_json_body(void **state)
 	request(
 	    "POST", "/echo", "Content-Type: application/jsonx\r\n", "{}", &r);
 	assert_error(&r, 415, "unsupported_media_type");
+
+	/* A raw route takes any type and leaves the bytes unparsed. */
+	{
+		static const char xml[]
+		    = "<?xml "
+		      "version=\"1.0\"?><Document>\xe5\x85\x83</Document>";
+
+		request("POST", "/raw", "Content-Type: application/xml\r\n",
+		    xml, &r);
+		assert_int_equal(r.status, 200);
+		j = body_json(&r);
+		assert_string_equal(
+		    json_string_value(json_object_get(j, "got")), xml);
+		assert_int_equal(json_integer_value(json_object_get(j, "len")),
+		    (json_int_t) (sizeof(xml) - 1));
+		assert_true(json_is_false(json_object_get(j, "json")));
+		json_decref(j);
+		request("POST", "/raw", NULL, "{not json", &r);
+		assert_int_equal(r.status, 200);
+	}
 
 	/* Exactly at the limit passes. */
 	memset(big, ' ', MAX_BODY);

@@ -19,11 +19,12 @@
  *   - on SN_HTTP_CLIENT_CERT routes, checked the TLS client certificate
  *     (see "Client certificates" below; 403
  *     "client_certificate_required");
- *   - for a request with a body: required Content-Type application/json
- *     (415 "unsupported_media_type"), at most max_body bytes (413
+ *   - for a request with a body: at most max_body bytes (413
  *     "body_too_large", refused from Content-Length before any of it is
- *     read), one JSON object or array without duplicate keys or trailing
- *     data (400 "invalid_json", naming the problem and where);
+ *     read); unless the route is SN_HTTP_RAW_BODY, required Content-Type
+ *     application/json (415 "unsupported_media_type") and one JSON
+ *     object or array without duplicate keys or trailing data (400
+ *     "invalid_json", naming the problem and where);
  *   - on SN_HTTP_IDEMPOTENT routes, required the Idempotency-Key header
  *     and answered a repeat (see below).
  * Error bodies are {"error": {"code", "message", "field"}} (section 5).
@@ -194,6 +195,10 @@ typedef struct sn_http_config {
 /* No token: a TLS client certificate of the config's client CA instead
  * (see "Client certificates" above); not with SN_HTTP_PUBLIC. */
 #define SN_HTTP_CLIENT_CERT 0x4u
+/* The body is bytes of any Content-Type (an ISO 20022 XML document), not
+ * parsed: the handler reads it with sn_http_body and judges it;
+ * sn_http_json is NULL. max_body still applies. */
+#define SN_HTTP_RAW_BODY 0x8u
 
 /* Runs on the loop thread with a request the handler now borrows. */
 typedef void (*sn_http_handler)(sn_http_req *req, void *arg);
