@@ -846,16 +846,45 @@ bank_sim_iso_camt054(bank_sim_iso *iso, sn_http_req *req)
 /* ---- foreign entries ---------------------------------------------------- */
 
 typedef struct entry_ctx {
-	get_ctx g;
-	char    e2e[BANK_GATEWAY_ISO_ID_MAX];
-	int64_t amount_fen;
+	get_ctx              g;
+	char                 e2e[BANK_GATEWAY_ISO_ID_MAX];
+	int64_t              amount_fen;
+	bank_sim_store_slot  slot;
+	bool                 found;
+	bank_sim_foreign_row row; /* its strings copied below */
+	char                 date[SN_DATE_STRLEN], ref[40];
 } entry_ctx;
 
 static void
-entry_done(sn_err err, const bank_sim_foreign_row *row, void *arg)
+entry_row(sn_tx *tx, const bank_sim_foreign_row *row, void *arg)
 {
 	entry_ctx *c = arg;
-	if (err != SN_OK || row == NULL)
+	c->found     = true;
+	c->row       = *row;
+	snprintf(c->date, sizeof(c->date), "%s", row->date);
+	snprintf(c->ref, sizeof(c->ref), "%s", row->bank_ref);
+	c->row.date     = c->date;
+	c->row.bank_ref = c->ref;
+	sn_tx_commit(tx);
+}
+
+static void
+entry_begin(sn_tx *tx, void *arg)
+{
+	entry_ctx *c = arg;
+	if (bank_sim_store_foreign_add(tx, c->g.account, c->e2e, c->amount_fen,
+	        c->g.date, &c->slot, entry_row, c)
+	    != SN_OK)
+		sn_tx_rollback(tx, SN_ENOMEM);
+}
+
+/* Committed (or not): the answer. */
+static void
+entry_done(sn_err err, void *arg)
+{
+	entry_ctx                  *c   = arg;
+	const bank_sim_foreign_row *row = &c->row;
+	if (err != SN_OK || !c->found)
 		sn_http_reply_error(c->g.req, 503, "unavailable",
 		    "the bank's records cannot be written now", NULL);
 	else if (!row->is_new
@@ -929,13 +958,7 @@ bank_sim_iso_entries(bank_sim_iso *iso, sn_http_req *req)
 	snprintf(c->e2e, sizeof(c->e2e), "%s", e2e);
 	sn_date_format(d, c->g.date);
 	c->amount_fen = amount;
-	if (bank_sim_store_foreign_add(iso->db, c->g.account, c->e2e, amount,
-	        c->g.date, entry_done, c)
-	    != SN_OK) {
-		sn_http_reply_error(
-		    req, 503, "unavailable", "out of memory", NULL);
-		get_free(&c->g);
-	}
+	sn_db_tx(iso->db, entry_begin, entry_done, c);
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */

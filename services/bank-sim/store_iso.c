@@ -204,10 +204,11 @@ bank_sim_store_iso_used(sn_tx *tx, const char *const *debtors, size_t n,
 	slot_set(slot, (void (*)(void)) fn, arg);
 	if (v[0] != NULL)
 		err = sn_tx_query(tx,
-		    "SELECT coalesce((SELECT sum(amount_fen) FROM instructions"
-		    " WHERE debtor_account = u.d AND status <> 'rejected'), 0)"
+		    "SELECT (coalesce((SELECT sum(amount_fen) FROM"
+		    " instructions WHERE debtor_account = u.d"
+		    " AND status <> 'rejected'), 0)"
 		    " + coalesce((SELECT sum(amount_fen) FROM foreign_entries"
-		    " WHERE account = u.d), 0) AS used"
+		    " WHERE account = u.d), 0))::bigint AS used"
 		    " FROM unnest($1::text[]) WITH ORDINALITY AS u(d, pos)"
 		    " ORDER BY u.pos",
 		    1, v, used_read, slot);
@@ -529,41 +530,39 @@ bank_sim_store_iso_entries(sn_db *db, const char *account, const char *date,
 }
 
 static void
-foreign_done(sn_err err, PGresult *res, void *arg)
+foreign_read(sn_tx *tx, PGresult *res, void *arg)
 {
-	pending             *p = arg;
+	bank_sim_store_slot *s = arg;
 	bank_sim_foreign_row r;
-	if (err == SN_OK)
-		err = res != NULL ? sn_rows_one(
-		          res, foreign_cols, SN_NCOLS(foreign_cols), &r)
-		                  : SN_EDB;
-	((bank_sim_foreign_fn) p->fn)(err, err == SN_OK ? &r : NULL, p->arg);
-	free(p);
+	if (sn_rows_one(res, foreign_cols, SN_NCOLS(foreign_cols), &r)
+	    != SN_OK) {
+		sn_tx_rollback(tx, SN_EPROTO);
+		return;
+	}
+	bank_sim_foreign_fn fn = (bank_sim_foreign_fn) s->fn;
+	fn(tx, &r, s->arg);
 }
 
 sn_err
-bank_sim_store_foreign_add(sn_db *db, const char *account,
+bank_sim_store_foreign_add(sn_tx *tx, const char *account,
     const char *end_to_end_id, int64_t amount_fen, const char *date,
-    bank_sim_foreign_fn done, void *arg)
+    bank_sim_store_slot *slot, bank_sim_foreign_fn fn, void *arg)
 {
-	pending *p = pending_new((void (*)(void)) done, arg);
-	char     amt[24];
-	if (p == NULL)
-		return SN_ENOMEM;
+	char amt[24];
 	snprintf(amt, sizeof(amt), "%" PRId64, amount_fen);
 	const char *v[] = { account, end_to_end_id, amt, date };
-	sn_db_query(db,
-	    "WITH ins AS (INSERT INTO foreign_entries (account, end_to_end_id,"
+	slot_set(slot, (void (*)(void)) fn, arg);
+	/* DO UPDATE (of nothing) rather than DO NOTHING: the row is locked
+	 * and returned whether it is new or was there, even one committed
+	 * by a concurrent statement after this one's snapshot. xmax is 0
+	 * only on a row this statement inserted. */
+	return sn_tx_query(tx,
+	    "INSERT INTO foreign_entries AS f (account, end_to_end_id,"
 	    " amount_fen, booking_date) VALUES ($1, $2, $3::bigint, $4::date)"
-	    " ON CONFLICT (account, end_to_end_id) DO NOTHING"
-	    " RETURNING id, amount_fen, booking_date)"
-	    " SELECT amount_fen, to_char(booking_date, 'YYYY-MM-DD') AS date,"
-	    " 'BSF' || lpad(id::text, 12, '0') AS bank_ref, true AS is_new"
-	    " FROM ins UNION ALL SELECT amount_fen,"
-	    " to_char(booking_date, 'YYYY-MM-DD'),"
-	    " 'BSF' || lpad(id::text, 12, '0'), false FROM foreign_entries"
-	    " WHERE account = $1 AND end_to_end_id = $2"
-	    " AND NOT EXISTS (SELECT 1 FROM ins)",
-	    4, v, foreign_done, p);
-	return SN_OK;
+	    " ON CONFLICT (account, end_to_end_id) DO UPDATE"
+	    " SET account = f.account"
+	    " RETURNING f.amount_fen, to_char(f.booking_date, 'YYYY-MM-DD')"
+	    " AS date, 'BSF' || lpad(f.id::text, 12, '0') AS bank_ref,"
+	    " f.xmax = 0 AS is_new",
+	    4, v, foreign_read, slot);
 }

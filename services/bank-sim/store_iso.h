@@ -143,16 +143,16 @@ typedef struct bank_sim_foreign_row {
 	bool        is_new;   /* stored by this call */
 } bank_sim_foreign_row;
 
-/* row: NULL on an error. */
 typedef void (*bank_sim_foreign_fn)(
-    sn_err err, const bank_sim_foreign_row *row, void *arg);
+    sn_tx *tx, const bank_sim_foreign_row *row, void *arg);
 
 /*
  * Books a foreign debit entry on account, unless one with that
- * end-to-end id is there (then row is that one, is_new false).
+ * end-to-end id is there (then row is that one, is_new false; a
+ * concurrent booking of the same id is waited for and found).
  */
-sn_err bank_sim_store_foreign_add(sn_db *db, const char *account,
+sn_err bank_sim_store_foreign_add(sn_tx *tx, const char *account,
     const char *end_to_end_id, int64_t amount_fen, const char *date,
-    bank_sim_foreign_fn done, void *arg);
+    bank_sim_store_slot *slot, bank_sim_foreign_fn fn, void *arg);
 
 #endif /* BANK_SIM_STORE_ISO_H */

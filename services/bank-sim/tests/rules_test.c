@@ -336,6 +336,197 @@ decide_table(void **state)
 	}
 }
 
+static const bank_sim_account blocked = { "张三", BANK_SIM_BLOCKED, false, 0 };
+static const bank_sim_account deceased
+    = { "张三", BANK_SIM_DECEASED, false, 0 };
+static const bank_sim_account fund = { NULL, BANK_SIM_OPEN, true, 1000 };
+
+/* The new states, and a record without a name (a fund account named by
+ * its balance only) taking any name; the ISO codes beside. */
+static void
+decide_states(void **state)
+{
+	(void) state;
+	bank_sim_instr    in = { .end_to_end_id = "E",
+		   .amount_fen                  = 100,
+		   .bank_code                   = "",
+		   .account_number              = "1",
+		   .account_name                = "张三",
+		   .remittance_info             = "" };
+	bank_sim_decision d
+	    = bank_sim_rules_decide(&in, &blocked, true, false);
+	assert_string_equal(d.reason_code, "blocked_account");
+	assert_string_equal(d.iso_code, "AC06");
+	d = bank_sim_rules_decide(&in, &deceased, true, false);
+	assert_string_equal(d.reason_code, "holder_deceased");
+	assert_string_equal(d.iso_code, "MD07");
+	d = bank_sim_rules_decide(&in, &fund, false, false);
+	assert_int_equal(d.status, BANK_SIM_SETTLED);
+	assert_string_equal(d.iso_code, "");
+	d = bank_sim_rules_decide(&in, &closed, true, false);
+	assert_string_equal(d.iso_code, "AC04");
+	d = bank_sim_rules_decide(&in, NULL, false, false);
+	assert_string_equal(d.iso_code, "AC01");
+	in.account_name = "李四";
+	d               = bank_sim_rules_decide(&in, &zhang, true, false);
+	assert_string_equal(d.iso_code, "BE01");
+	in.amount_fen = 0;
+	d             = bank_sim_rules_decide(&in, &zhang, true, false);
+	assert_string_equal(d.iso_code, "AM12");
+	d = bank_sim_rules_short();
+	assert_int_equal(d.status, BANK_SIM_REJECTED);
+	assert_string_equal(d.reason_code, "insufficient_funds");
+	assert_string_equal(d.iso_code, "AM04");
+	assert_string_equal(bank_sim_rules_iso_code("closed_account"), "AC04");
+	assert_string_equal(bank_sim_rules_iso_code("nonsense"), "");
+	assert_string_equal(bank_sim_rules_iso_code(NULL), "");
+}
+
+static bank_sim_iso_tx
+iso_tx(const char *e2e, int64_t amount, bank_sim_status stored, size_t block)
+{
+	bank_sim_iso_tx t = { .in = { .end_to_end_id = e2e,
+		                  .amount_fen        = amount,
+		                  .bank_code         = "",
+		                  .account_number    = "1",
+		                  .account_name      = "张三",
+		                  .remittance_info   = "" },
+		.amount_ok        = true,
+		.account          = &zhang,
+		.stored           = stored,
+		.block            = block };
+	return t;
+}
+
+/* New, duplicate, retry, repeat within the message, AM12, AM04 for a
+ * short block only, the balance shared by two blocks of one account. */
+static void
+judge_table(void **state)
+{
+	(void) state;
+	bank_sim_iso_tx txs[] = {
+		iso_tx("N-1", 300, BANK_SIM_UNKNOWN, 0),
+		iso_tx("D-1", 900, BANK_SIM_SETTLED, 0),  /* duplicate */
+		iso_tx("R-1", 200, BANK_SIM_REJECTED, 0), /* retry */
+		iso_tx("N-1", 300, BANK_SIM_UNKNOWN, 0),  /* repeat */
+		iso_tx("A-1", 100, BANK_SIM_UNKNOWN, 0),
+		iso_tx("S-1", 400, BANK_SIM_UNKNOWN, 1), /* 500 + 400 > 900 */
+		iso_tx("S-2", 100, BANK_SIM_UNKNOWN, 1),
+		iso_tx("U-1", 5000, BANK_SIM_UNKNOWN, 2), /* no limit */
+	};
+	size_t             n     = sizeof(txs) / sizeof(txs[0]);
+	int64_t            avail = 900;
+	bank_sim_iso_block blocks[]
+	    = { { &avail, false }, { &avail, false }, { NULL, false } };
+	bank_sim_iso_key     keys[8];
+	bank_sim_iso_verdict v[8];
+	txs[4].amount_ok = false;
+	bank_sim_rules_judge(txs, n, blocks, 3, true, false, keys, v);
+	assert_true(v[0].book);
+	assert_int_equal(v[0].d.status, BANK_SIM_SETTLED);
+	assert_false(v[1].book);
+	assert_int_equal(v[1].d.status, BANK_SIM_SETTLED);
+	assert_true(v[2].book);
+	assert_int_equal(v[2].d.status, BANK_SIM_SETTLED);
+	assert_false(v[3].book);
+	assert_int_equal(v[3].d.status, BANK_SIM_SETTLED);
+	assert_true(v[4].book);
+	assert_string_equal(v[4].d.iso_code, "AM12");
+	/* Block 0 books 500 of 900 (the rejected and unbooked not counted),
+	 * block 1 wants 500 of the 400 left: short. */
+	assert_false(blocks[0].is_short);
+	assert_true(blocks[1].is_short);
+	assert_false(blocks[2].is_short);
+	assert_int_equal(avail, 400);
+	assert_string_equal(v[5].d.iso_code, "AM04");
+	assert_string_equal(v[6].d.iso_code, "AM04");
+	assert_int_equal(v[7].d.status, BANK_SIM_SETTLED);
+	/* Settling later: accepted; a block exactly covered is not short. */
+	avail = 500;
+	bank_sim_rules_judge(txs, 5, blocks, 1, true, true, keys, v);
+	assert_false(blocks[0].is_short);
+	assert_int_equal(avail, 0);
+	assert_int_equal(v[0].d.status, BANK_SIM_ACCEPTED);
+	assert_int_equal(v[3].d.status, BANK_SIM_ACCEPTED);
+	/* A short block whose repeat reports the first's rejection. */
+	avail = 100;
+	bank_sim_rules_judge(txs, 4, blocks, 1, true, false, keys, v);
+	assert_true(blocks[0].is_short);
+	assert_string_equal(v[0].d.iso_code, "AM04");
+	assert_false(v[3].book);
+	assert_int_equal(v[3].d.status, BANK_SIM_REJECTED);
+	assert_int_equal(v[1].d.status, BANK_SIM_SETTLED); /* duplicate */
+}
+
+static void
+level_status_table(void **state)
+{
+	(void) state;
+	assert_string_equal(bank_sim_rules_level_status(3, 0, 0), "ACSC");
+	assert_string_equal(bank_sim_rules_level_status(2, 1, 0), "ACCP");
+	assert_string_equal(bank_sim_rules_level_status(0, 1, 0), "ACCP");
+	assert_string_equal(bank_sim_rules_level_status(1, 0, 1), "PART");
+	assert_string_equal(bank_sim_rules_level_status(0, 1, 2), "PART");
+	assert_string_equal(bank_sim_rules_level_status(0, 0, 2), "RJCT");
+	assert_string_equal(bank_sim_rules_level_status(0, 0, 0), "RJCT");
+	assert_string_equal(
+	    bank_sim_rules_tx_status(BANK_SIM_SETTLED), "ACSC");
+	assert_string_equal(
+	    bank_sim_rules_tx_status(BANK_SIM_ACCEPTED), "ACCP");
+	assert_string_equal(
+	    bank_sim_rules_tx_status(BANK_SIM_REJECTED), "RJCT");
+	assert_null(bank_sim_rules_tx_status(BANK_SIM_UNKNOWN));
+}
+
+static void
+fixture_states(void **state)
+{
+	(void) state;
+	bank_sim_accounts *a;
+	char               err[160];
+	assert_int_equal(
+	    bank_sim_accounts_parse(
+	        "{\"1\": {\"name\": \"a\", \"state\": \"blocked\"},"
+	        " \"2\": {\"name\": \"b\", \"state\": \"deceased\"},"
+	        " \"3\": {\"name\": \"c\", \"state\": \"closed\","
+	        " \"closed\": true},"
+	        " \"4\": {\"balance_fen\": 100000},"
+	        " \"5\": {\"name\": \"d\", \"balance_fen\": 0}}",
+	        &a, err, sizeof(err)),
+	    SN_OK);
+	assert_int_equal(
+	    bank_sim_accounts_find(a, "1")->state, BANK_SIM_BLOCKED);
+	assert_int_equal(
+	    bank_sim_accounts_find(a, "2")->state, BANK_SIM_DECEASED);
+	assert_int_equal(
+	    bank_sim_accounts_find(a, "3")->state, BANK_SIM_CLOSED);
+	const bank_sim_account *f = bank_sim_accounts_find(a, "4");
+	assert_null(f->name);
+	assert_true(f->has_balance);
+	assert_int_equal(f->balance_fen, 100000);
+	assert_true(bank_sim_accounts_find(a, "5")->has_balance);
+	assert_false(bank_sim_accounts_find(a, "1")->has_balance);
+	bank_sim_accounts_free(a);
+	static const char *const bad[] = {
+		"{\"1\": {\"name\": \"a\", \"state\": \"frozen\"}}",
+		"{\"1\": {\"name\": \"a\", \"state\": 1}}",
+		"{\"1\": {\"name\": \"a\", \"state\": \"open\", \"closed\": "
+		"true}}",
+		"{\"1\": {\"name\": \"a\", \"state\": \"closed\", \"closed\": "
+		"false}}",
+		"{\"1\": {\"name\": \"a\", \"balance_fen\": -1}}",
+		"{\"1\": {\"name\": \"a\", \"balance_fen\": 1.5}}",
+		"{\"1\": {\"state\": \"open\"}}",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		a = NULL;
+		assert_int_equal(
+		    bank_sim_accounts_parse(bad[i], &a, err, sizeof(err)),
+		    SN_EINVAL);
+		assert_null(a);
+	}
+}
+
 static void
 status_names(void **state)
 {
@@ -469,6 +660,10 @@ main(void)
 		cmocka_unit_test(same_batch_table),
 		cmocka_unit_test(settle_tick_table),
 		cmocka_unit_test(decide_table),
+		cmocka_unit_test(decide_states),
+		cmocka_unit_test(judge_table),
+		cmocka_unit_test(level_status_table),
+		cmocka_unit_test(fixture_states),
 		cmocka_unit_test(status_names),
 		cmocka_unit_test(utf8),
 		cmocka_unit_test(dice),
