@@ -1,0 +1,1481 @@
+/*
+ * bank-gateway's integration scenarios: the real bank-gateway binary, the
+ * real bank-sim binary as the bank (ISO 20022 over HTTPS, the gateway
+ * presenting a client certificate of the test's CA, which bank-sim's
+ * ISO 20022 routes demand), PostgreSQL (both services' records read
+ * from their schemas), and a small blocking NNG REQ client in the test
+ * playing disbursement (sn/bank/v1/bank.proto). One ctest each:
+ *
+ *   settle          three payments settle: SETTLED with settled_at and
+ *                   ACSC; the pain.001 stored before sending is the one
+ *                   the bank holds (same SHA-256), with the fund's debtor
+ *                   account, the district day, batch booking, InstrId per
+ *                   payment and "2027年1月 最低生活保障金"; FundQuery.
+ *   rejected        closed (AC04), blocked (AC06), deceased (MD07), name
+ *                   mismatch (BE01) and no such account (AC01) are
+ *                   REJECTED with the ISO code, iso_status RJCT and the
+ *                   Chinese and English texts; the one good payment
+ *                   settles; nothing else is credited.
+ *   retry           the tekun account short of money: every payment RETRY
+ *                   AM04; sent again under the same end-to-end ids in a
+ *                   new batch once the account has money: SETTLED, paid
+ *                   once; a StatusQuery follows the latest message.
+ *   unconfigured    a batch for a fund without an account is refused
+ *                   "fund tekun has no account configured", recorded, and
+ *                   nothing reaches the bank; FundQuery says configured
+ *                   false.
+ *   repeat          the same batch again is sent again with the very same
+ *                   bytes (the bank's SHA-256 of both is the gateway's)
+ *                   and paid once; the batch_id with another content is
+ *                   refused and sends nothing.
+ *   answer_lost     the bank keeps its answer (DROP 100 %): no reply;
+ *                   the StatusQuery then fetches the bank's pain.002 and
+ *                   answers SETTLED; an id never sent is UNKNOWN; a
+ *                   message the bank never got (it was down) is UNKNOWN
+ *                   (404), then sent again and settled.
+ *   sigkill         the gateway SIGKILLed while the bank holds its answer
+ *                   (stored at the bank), restarted: the same batch again
+ *                   gets SETTLED from the same document, paid once.
+ *   drop_folder     SN_BANK_DROP_DIR: the pain.001 is written to out/
+ *                   (valid against the XSD, the stored bytes), answered
+ *                   ACCEPTED; a pain.002 left in in/ makes the statuses
+ *                   SETTLED and REJECTED; a camt.054 left there is
+ *                   reconciled balanced; a file that is neither goes to
+ *                   in/bad/.
+ *   reconcile_balanced  settled payments of two runs, the bank's
+ *                   statements: balanced, per run, items; a second run
+ *                   replaces the entries (not doubled); the roles, 404,
+ *                   422.
+ *   reconcile_missing   SN_BANK_SIM_STATEMENT_OMIT_PERCENT=100: every
+ *                   payment is a missing_entry.
+ *   reconcile_unmatched a debit the bank booked with no payment behind it
+ *                   (POST /accounts/{a}/entries) is an unmatched_entry.
+ *   xsd_invalid     an EndToEndId of 36 characters: the document fails
+ *                   our XSD validation and is never sent; accepted =
+ *                   false with the reason; counted and recorded; the
+ *                   corrected batch under the same batch_id then goes.
+ *   help            --help lists the settings without any; --routes; a
+ *                   bad fund file and both transports exit 2 naming
+ *                   the setting.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "bankside.h"
+#include "harness.h"
+#include "iso20022.h"
+#include "pain002.h"
+#include "sn/bank/v1/bank.pb-c.h"
+#include "sn/clock.h"
+
+#ifndef SN_BANK_GATEWAY_BIN
+#define SN_BANK_GATEWAY_BIN "bank-gateway"
+#endif
+#ifndef SN_BANK_SIM_BIN
+#define SN_BANK_SIM_BIN "bank-sim"
+#endif
+
+#define MAXI 16
+/* The seed's fund accounts (seed/funds.json). */
+#define DIBAO_ACCT "1202020109900012345"
+#define TEKUN_ACCT "1202020109900012353"
+
+static th         T;
+static int        bank_port, gw_port;
+static char       gw_url[360], bank_nng[360];
+static char       ca[400], bank_cert[400], bank_key[400];
+static char       gw_cert[400], gw_key[400];
+static char       drop_dir[400];
+static nng_socket cli;
+static bool       cli_open;
+static th_proc   *gw_proc, *bank_proc;
+static char      *finance, *approver, *officer;
+
+#define SETTLED SN__BANK__V1__INSTRUCTION_STATUS__INSTRUCTION_SETTLED
+#define ACCEPTED SN__BANK__V1__INSTRUCTION_STATUS__INSTRUCTION_ACCEPTED
+#define REJECTED SN__BANK__V1__INSTRUCTION_STATUS__INSTRUCTION_REJECTED
+#define UNKNOWN SN__BANK__V1__INSTRUCTION_STATUS__INSTRUCTION_UNKNOWN
+#define RETRY SN__BANK__V1__INSTRUCTION_STATUS__INSTRUCTION_RETRY
+
+/* ---- the processes -------------------------------------------------------
+ */
+
+static const char *
+G(void)
+{
+	return th_schema(&T, "bank-gateway");
+}
+
+static const char *
+B(void)
+{
+	return th_schema(&T, "bank-sim");
+}
+
+/* Certificates, ports and URLs; HTTPS towards both services. */
+static void
+setup(void)
+{
+	th_tls_make_ca(&T, "bank");
+	th_tls_make_cert(&T, "bank", "bank-sim", "bank-sim");
+	th_tls_make_cert(&T, "bank", "bank-gateway", "gw");
+	snprintf(ca, sizeof ca, "%s/bank-ca.pem", T.run_dir);
+	snprintf(bank_cert, sizeof bank_cert, "%s/bank-sim.pem", T.run_dir);
+	snprintf(bank_key, sizeof bank_key, "%s/bank-sim.key", T.run_dir);
+	snprintf(gw_cert, sizeof gw_cert, "%s/gw.pem", T.run_dir);
+	snprintf(gw_key, sizeof gw_key, "%s/gw.key", T.run_dir);
+	setenv("SN_CLIENT_CA_FILE", ca, 1);
+	bank_port = th_free_port();
+	gw_port   = th_free_port();
+	snprintf(gw_url, sizeof gw_url, "ipc://%s/gw.ipc", T.run_dir);
+	snprintf(bank_nng, sizeof bank_nng, "ipc://%s/bank.ipc", T.run_dir);
+	snprintf(drop_dir, sizeof drop_dir, "%s/drop", T.run_dir);
+	sn_clock_set(SN_CLOCK_DEFAULT_OFFSET_MIN, 0);
+	finance = th_token(&T, "fin-1", "finance", "220103", NULL, NULL);
+	approver
+	    = th_token(&T, "fin-2", "finance_approver", "220103", NULL, NULL);
+	officer = th_token(
+	    &T, "off-1", "township_officer", "220103001", NULL, NULL);
+}
+
+/* Adds "KEY=VALUE" (copied) to env at *n. */
+static void env_add(const char **env, int *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+env_add(const char **env, int *n, const char *fmt, ...)
+{
+	char   *s = malloc(512);
+	va_list ap;
+	TH_CHECK(&T, s != NULL, "out of memory");
+	va_start(ap, fmt);
+	vsnprintf(s, 512, fmt, ap);
+	va_end(ap);
+	env[(*n)++] = s;
+}
+
+static th_proc *
+start_bank(const char *const *extra)
+{
+	const char *env[32];
+	int         n = 0;
+	env_add(env, &n, "SN_HTTP_PORT=%d", bank_port);
+	env_add(env, &n, "SN_BANK_URL=%s", bank_nng);
+	env_add(env, &n, "SN_TLS_CERT_FILE=%s", bank_cert);
+	env_add(env, &n, "SN_TLS_KEY_FILE=%s", bank_key);
+	env_add(env, &n, "SN_TLS_CA_FILE=%s", ca);
+	env_add(env, &n, "SN_HTTP_CLIENT_CA_FILE=%s", ca);
+	for (int i = 0; extra != NULL && extra[i] != NULL; i++)
+		env[n++] = extra[i];
+	env[n]             = NULL;
+	const char *argv[] = { SN_BANK_SIM_BIN, NULL };
+	bank_proc = th_spawn(&T, "bank-sim", SN_BANK_SIM_BIN, argv, env);
+	TH_CHECK(
+	    &T, th_wait_ready(&T, bank_port, 30000), "bank-sim is not ready");
+	return bank_proc;
+}
+
+/* The gateway over HTTPS to bank-sim, or (drop) the drop folder. */
+static th_proc *
+start_gw(bool drop, const char *const *extra)
+{
+	const char *env[32];
+	int         n = 0;
+	env_add(env, &n, "SN_HTTP_PORT=%d", gw_port);
+	env_add(env, &n, "SN_BANK_URL=%s", gw_url);
+	env_add(env, &n, "SN_TLS_CERT_FILE=%s", gw_cert);
+	env_add(env, &n, "SN_TLS_KEY_FILE=%s", gw_key);
+	env_add(env, &n, "SN_TLS_CA_FILE=%s", ca);
+	env_add(env, &n, "SN_BANK_GATEWAY_BANK_TIMEOUT_MS=%d", 2000);
+	env_add(env, &n, "SN_BANK_GATEWAY_DROP_POLL_MS=%d", 50);
+	env_add(env, &n, "SN_BANK_GATEWAY_RECON_MS=0");
+	if (drop)
+		env_add(env, &n, "SN_BANK_DROP_DIR=%s", drop_dir);
+	else {
+		env_add(env, &n,
+		    "SN_BANK_ISO_URL=https://127.0.0.1:%d/iso20022",
+		    bank_port);
+		env_add(env, &n, "SN_BANK_ISO_PEER_NAME=bank-sim");
+	}
+	for (int i = 0; extra != NULL && extra[i] != NULL; i++)
+		env[n++] = extra[i];
+	env[n]             = NULL;
+	const char *argv[] = { SN_BANK_GATEWAY_BIN, NULL };
+	gw_proc = th_spawn(&T, "bank-gateway", SN_BANK_GATEWAY_BIN, argv, env);
+	TH_CHECK(&T, th_wait_ready(&T, gw_port, 30000),
+	    "bank-gateway is not ready");
+	return gw_proc;
+}
+
+/* A fixture of bank-sim's accounts (accounts.h) in the run folder. */
+static const char *
+fixture(const char *json)
+{
+	static char path[400];
+	snprintf(path, sizeof path, "%s/accounts.json", T.run_dir);
+	FILE *f = fopen(path, "w");
+	TH_CHECK(&T, f != NULL, "cannot write the fixture");
+	fputs(json, f);
+	fclose(f);
+	return path;
+}
+
+/* ---- the client: disbursement --------------------------------------------
+ */
+
+static void
+client(void)
+{
+	if (cli_open)
+		return;
+	TH_CHECK(&T, nng_req0_open(&cli) == 0, "req socket");
+	cli_open = true;
+	nng_socket_set_size(cli, NNG_OPT_RECVMAXSZ, 64u << 20);
+	nng_socket_set_ms(cli, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	nng_socket_set_ms(cli, NNG_OPT_RECONNMINT, 20);
+	nng_socket_set_ms(cli, NNG_OPT_RECONNMAXT, 200);
+	nng_socket_set_ms(cli, NNG_OPT_SENDTIMEO, 10000);
+	TH_CHECK(&T, nng_dial(cli, gw_url, NULL, NNG_FLAG_NONBLOCK) == 0,
+	    "dial %s", gw_url);
+}
+
+static void
+client_close(void)
+{
+	if (cli_open)
+		nng_close(cli);
+	cli_open = false;
+}
+
+/* Sends rq and waits up to timeout_ms: 0 and *out, or the NNG error. */
+static int
+call(const Sn__Bank__V1__BankRequest *rq, int timeout_ms,
+    Sn__Bank__V1__BankReply **out)
+{
+	client();
+	*out = NULL;
+	nng_socket_set_ms(cli, NNG_OPT_RECVTIMEO, timeout_ms);
+	size_t   len = sn__bank__v1__bank_request__get_packed_size(rq);
+	nng_msg *m;
+	TH_CHECK(&T, nng_msg_alloc(&m, len) == 0, "msg");
+	sn__bank__v1__bank_request__pack(rq, nng_msg_body(m));
+	int rv = nng_sendmsg(cli, m, 0);
+	if (rv != 0) {
+		nng_msg_free(m);
+		return rv;
+	}
+	if ((rv = nng_recvmsg(cli, &m, 0)) != 0)
+		return rv;
+	*out = sn__bank__v1__bank_reply__unpack(
+	    NULL, nng_msg_len(m), nng_msg_body(m));
+	nng_msg_free(m);
+	TH_CHECK(&T, *out != NULL, "the reply does not decode");
+	return 0;
+}
+
+typedef struct tb {
+	char                       id[64], fund[32];
+	Sn__Bank__V1__BatchRequest br;
+	Sn__Bank__V1__Instruction  ins[MAXI];
+	Sn__Bank__V1__Instruction *p[MAXI];
+	char e2e[MAXI][48], acct[MAXI][40], name[MAXI][40], run[MAXI][40];
+} tb;
+
+static void
+tb_init(tb *b, const char *id, const char *fund)
+{
+	memset(b, 0, sizeof(*b));
+	sn__bank__v1__batch_request__init(&b->br);
+	snprintf(b->id, sizeof b->id, "%s", id);
+	snprintf(b->fund, sizeof b->fund, "%s", fund);
+	b->br.batch_id       = b->id;
+	b->br.fund           = b->fund;
+	b->br.debtor_account = (char *) "ignored";
+	b->br.instructions   = b->p;
+}
+
+static void
+tb_add(tb *b, const char *e2e, int64_t amount, const char *acct,
+    const char *name, const char *run)
+{
+	size_t i = b->br.n_instructions++;
+	TH_CHECK(&T, i < MAXI, "batch too big");
+	snprintf(b->e2e[i], sizeof b->e2e[i], "%s", e2e);
+	snprintf(b->acct[i], sizeof b->acct[i], "%s", acct);
+	snprintf(b->name[i], sizeof b->name[i], "%s", name);
+	snprintf(b->run[i], sizeof b->run[i], "%s", run);
+	sn__bank__v1__instruction__init(&b->ins[i]);
+	b->ins[i].end_to_end_id  = b->e2e[i];
+	b->ins[i].amount_fen     = amount;
+	b->ins[i].bank_code      = (char *) "ICBC";
+	b->ins[i].account_number = b->acct[i];
+	b->ins[i].account_name   = b->name[i];
+	b->ins[i].period         = (char *) "2027-01";
+	b->ins[i].run_id         = b->run[i];
+	b->p[i]                  = &b->ins[i];
+	b->br.count++;
+	b->br.control_sum_fen += amount;
+}
+
+static int
+send_batch(tb *b, int timeout_ms, Sn__Bank__V1__BankReply **whole)
+{
+	Sn__Bank__V1__BankRequest rq = SN__BANK__V1__BANK_REQUEST__INIT;
+	rq.body_case                 = SN__BANK__V1__BANK_REQUEST__BODY_BATCH;
+	rq.batch                     = &b->br;
+	int rv                       = call(&rq, timeout_ms, whole);
+	if (rv != 0)
+		return rv;
+	TH_CHECK(&T,
+	    (*whole)->body_case == SN__BANK__V1__BANK_REPLY__BODY_BATCH,
+	    "a batch answered with another kind of reply");
+	TH_CHECK(&T, strcmp((*whole)->batch->batch_id, b->id) == 0,
+	    "batch_id %s", (*whole)->batch->batch_id);
+	return 0;
+}
+
+/* Sends b, which must be taken, and returns the reply. */
+static Sn__Bank__V1__BankReply *
+batch_ok(tb *b)
+{
+	Sn__Bank__V1__BankReply *w;
+	int                      rv = send_batch(b, 15000, &w);
+	TH_CHECK(&T, rv == 0, "batch %s: %s", b->id, nng_strerror(rv));
+	Sn__Bank__V1__BatchReply *r = w->batch;
+	TH_CHECK(&T, r->accepted, "batch %s refused: %s", b->id, r->error);
+	TH_CHECK(&T, r->n_statuses == b->br.n_instructions,
+	    "%zu statuses for %zu instructions", r->n_statuses,
+	    b->br.n_instructions);
+	for (size_t i = 0; i < r->n_statuses; i++)
+		TH_CHECK(&T,
+		    strcmp(r->statuses[i]->end_to_end_id, b->e2e[i]) == 0,
+		    "status %zu is for %s", i, r->statuses[i]->end_to_end_id);
+	return w;
+}
+
+/* Sends b, which must be refused with an error holding has. */
+static void
+batch_refused(tb *b, const char *has)
+{
+	Sn__Bank__V1__BankReply *w;
+	int                      rv = send_batch(b, 15000, &w);
+	TH_CHECK(&T, rv == 0, "batch %s: %s", b->id, nng_strerror(rv));
+	TH_CHECK(&T, !w->batch->accepted && w->batch->n_statuses == 0,
+	    "batch %s was taken", b->id);
+	TH_CHECK(&T, strstr(w->batch->error, has) != NULL,
+	    "batch %s: error \"%s\" does not say \"%s\"", b->id,
+	    w->batch->error, has);
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+}
+
+static void
+expect(const Sn__Bank__V1__StatusReport *r, Sn__Bank__V1__InstructionStatus st,
+    const char *code, const char *iso)
+{
+	TH_CHECK(&T, r->status == st, "%s: status %d, want %d",
+	    r->end_to_end_id, r->status, st);
+	TH_CHECK(&T, strcmp(r->reason_code, code) == 0,
+	    "%s: reason %s, want %s", r->end_to_end_id, r->reason_code, code);
+	TH_CHECK(&T, strcmp(r->iso_status, iso) == 0,
+	    "%s: iso_status %s, want %s", r->end_to_end_id, r->iso_status,
+	    iso);
+	bool settled = st == SETTLED;
+	TH_CHECK(&T,
+	    settled
+	        == (strlen(r->settled_at) >= 20
+	            && r->settled_at[strlen(r->settled_at) - 1] == 'Z'),
+	    "%s: settled_at \"%s\"", r->end_to_end_id, r->settled_at);
+	bool texts = st == REJECTED || st == RETRY;
+	TH_CHECK(&T,
+	    texts == (r->reason[0] != '\0' && r->reason_en[0] != '\0'),
+	    "%s: reason texts \"%s\" / \"%s\"", r->end_to_end_id, r->reason,
+	    r->reason_en);
+}
+
+/* The statuses of ids (n) by StatusQuery. */
+static Sn__Bank__V1__BankReply *
+query(const char *const *ids, size_t n)
+{
+	Sn__Bank__V1__BankRequest rq = SN__BANK__V1__BANK_REQUEST__INIT;
+	Sn__Bank__V1__StatusQuery q  = SN__BANK__V1__STATUS_QUERY__INIT;
+	q.n_end_to_end_ids           = n;
+	q.end_to_end_ids             = (char **) ids;
+	rq.body_case                 = SN__BANK__V1__BANK_REQUEST__BODY_QUERY;
+	rq.query                     = &q;
+	Sn__Bank__V1__BankReply *r;
+	int                      rv = call(&rq, 15000, &r);
+	TH_CHECK(&T, rv == 0, "status query: %s", nng_strerror(rv));
+	TH_CHECK(&T,
+	    r->body_case == SN__BANK__V1__BANK_REPLY__BODY_STATUS
+	        && r->status->n_statuses == n,
+	    "status reply");
+	for (size_t i = 0; i < n; i++)
+		TH_CHECK(&T,
+		    strcmp(r->status->statuses[i]->end_to_end_id, ids[i]) == 0,
+		    "status %zu is for %s", i,
+		    r->status->statuses[i]->end_to_end_id);
+	return r;
+}
+
+/* A FundQuery for funds (n). */
+static Sn__Bank__V1__BankReply *
+funds_query(const char *const *funds, size_t n)
+{
+	Sn__Bank__V1__BankRequest rq = SN__BANK__V1__BANK_REQUEST__INIT;
+	Sn__Bank__V1__FundQuery   q  = SN__BANK__V1__FUND_QUERY__INIT;
+	q.n_funds                    = n;
+	q.funds                      = (char **) funds;
+	rq.body_case                 = SN__BANK__V1__BANK_REQUEST__BODY_FUNDS;
+	rq.funds                     = &q;
+	Sn__Bank__V1__BankReply *r;
+	int                      rv = call(&rq, 15000, &r);
+	TH_CHECK(&T, rv == 0, "fund query: %s", nng_strerror(rv));
+	TH_CHECK(&T,
+	    r->body_case == SN__BANK__V1__BANK_REPLY__BODY_FUNDS
+	        && r->funds->n_funds == n,
+	    "fund reply");
+	return r;
+}
+
+/* ---- reading -------------------------------------------------------------
+ */
+
+static json_t *
+get_json(int port, const char *path, const char *token, int want)
+{
+	char *body = NULL;
+	int   st   = th_http(&T, port, "GET", path, token, NULL, NULL, &body);
+	TH_CHECK(&T, st == want, "GET %s: %d %s", path, st, body);
+	json_t *j = json_loads(body != NULL ? body : "", 0, NULL);
+	TH_CHECK(&T, j != NULL, "GET %s: not JSON: %s", path, body);
+	free(body);
+	return j;
+}
+
+static int64_t
+jint(json_t *j, const char *path)
+{
+	char    buf[128];
+	json_t *v = j;
+	snprintf(buf, sizeof buf, "%s", path);
+	for (char *s = strtok(buf, "."); s != NULL; s = strtok(NULL, "."))
+		v = json_object_get(v, s);
+	TH_CHECK(&T, json_is_integer(v), "%s is not an integer", path);
+	return (int64_t) json_integer_value(v);
+}
+
+static const char *
+today(void)
+{
+	static char d[SN_DATE_STRLEN];
+	return sn_date_format(sn_clock_today(), d);
+}
+
+/* The bank-sim credits of account: the count and the total. */
+static void
+credits(const char *acct, int64_t count, int64_t total)
+{
+	char path[128];
+	snprintf(path, sizeof path, "/accounts/%s/credits", acct);
+	json_t *c = get_json(bank_port, path, NULL, 200);
+	TH_CHECK(&T,
+	    jint(c, "count") == count && jint(c, "total_fen") == total,
+	    "account %s credited %lld times, %lld fen (want %lld, %lld)", acct,
+	    (long long) jint(c, "count"), (long long) jint(c, "total_fen"),
+	    (long long) count, (long long) total);
+	json_decref(c);
+}
+
+static int64_t
+bank_messages(void)
+{
+	return th_int_maybe(&T, "SELECT count(*) FROM %s.iso_messages", B());
+}
+
+static int64_t
+metric(const char *series)
+{
+	return th_metric_http(&T, gw_port, series);
+}
+
+/* POST /reconciliations for day as finance; the answer's body. */
+static json_t *
+reconcile(const char *day, const char *key, int want)
+{
+	char body[64], *out = NULL;
+	snprintf(body, sizeof body, "{\"date\": \"%s\"}", day);
+	int st = th_http(
+	    &T, gw_port, "POST", "/reconciliations", finance, key, body, &out);
+	TH_CHECK(
+	    &T, st == want, "POST /reconciliations %s: %d %s", day, st, out);
+	json_t *j = json_loads(out != NULL ? out : "", 0, NULL);
+	TH_CHECK(&T, j != NULL, "not JSON: %s", out);
+	free(out);
+	return j;
+}
+
+/* ---- scenarios -----------------------------------------------------------
+ */
+
+static const char *const accounts_json
+    = "{\"6222020000000001\": {\"name\": \"张三\"},"
+      " \"6222020000000002\": {\"name\": \"李四\", \"state\": \"closed\"},"
+      " \"6222020000000003\": {\"name\": \"王五\", \"state\": \"blocked\"},"
+      " \"6222020000000004\": {\"name\": \"赵六\", \"state\": \"deceased\"},"
+      " \"6222020000000005\": {\"name\": \"钱七\"},"
+      " \"6222020000000006\": {\"name\": \"孙八\"}}";
+
+static void
+settle(void)
+{
+	setup();
+	start_bank(NULL);
+	start_gw(false, NULL);
+	tb b;
+	tb_init(&b, "B0000000000000001", "dibao");
+	tb_add(&b, "E2E-S-1", 83000, "6222020000000001", "张三", "run-1");
+	tb_add(&b, "E2E-S-2", 63000, "6222020000000005", "钱七", "run-1");
+	tb_add(&b, "E2E-S-3", 17000, "6222020000000001", "张三", "run-1");
+	Sn__Bank__V1__BankReply *w = batch_ok(&b);
+	for (int i = 0; i < 3; i++)
+		expect(w->batch->statuses[i], SETTLED, "", "ACSC");
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	credits("6222020000000001", 2, 100000);
+	credits("6222020000000005", 1, 63000);
+
+	/* What was sent is what was stored before, and what the bank
+	 * holds. */
+	char *doc = th_text(&T,
+	    "SELECT convert_from(document, 'UTF8') FROM %s.messages"
+	    " WHERE msg_id = '%s'",
+	    G(), b.id);
+	TH_CHECK(&T, doc != NULL, "no stored document");
+	char                     want[256];
+	static const char *const has[] = { "<MsgId>B0000000000000001</MsgId>",
+		"<NbOfTxs>3</NbOfTxs>", "<CtrlSum>1630.00</CtrlSum>",
+		"<Nm>某某区民政局</Nm>", "<BtchBookg>true</BtchBookg>",
+		"<Cd>SSBE</Cd>", "<Id>" DIBAO_ACCT "</Id>",
+		"<Nm>某某区民政局最低生活保障资金专户</Nm>",
+		"<MmbId>102100099996</MmbId>",
+		"<InstrId>B0000000000000001-2</InstrId>",
+		"<EndToEndId>E2E-S-2</EndToEndId>",
+		"<InstdAmt Ccy=\"CNY\">630.00</InstdAmt>",
+		"<Ustrd>2027年1月 最低生活保障金</Ustrd>" };
+	for (size_t i = 0; i < sizeof has / sizeof has[0]; i++)
+		TH_CHECK(&T, strstr(doc, has[i]) != NULL,
+		    "the pain.001 lacks %s", has[i]);
+	snprintf(want, sizeof want, "<Dt>%s</Dt>", today());
+	TH_CHECK(&T, strstr(doc, want) != NULL, "execution date: %s", want);
+	free(doc);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.messages g, %s.iso_messages b"
+	        " WHERE g.msg_id = b.msg_id"
+	        " AND encode(g.document_sha256, 'hex') = b.sha256"
+	        " AND g.state = 'sent' AND g.sends = 1",
+	        G(), B())
+	        == 1,
+	    "the bank holds another document than the one stored");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.settlements WHERE run_id = 'run-1'"
+	        " AND settled_day = '%s'",
+	        G(), today())
+	        == 3,
+	    "settlements");
+	TH_CHECK(&T,
+	    metric("sn_bank_gateway_statuses_total{state=\"paid\"}") == 3,
+	    "paid statuses counted");
+
+	/* FundQuery: the configuration. */
+	static const char *const f[] = { "dibao", "housing" };
+	w                            = funds_query(f, 2);
+	Sn__Bank__V1__FundAccount *a = w->funds->funds[0];
+	TH_CHECK(&T,
+	    a->configured && strcmp(a->fund, "dibao") == 0
+	        && strcmp(a->account, DIBAO_ACCT) == 0
+	        && strcmp(a->agent, "102100099996") == 0
+	        && strcmp(a->currency, "CNY") == 0
+	        && strcmp(a->purpose, "最低生活保障金") == 0
+	        && strstr(a->account_name, "最低生活保障资金专户") != NULL,
+	    "dibao's account");
+	a = w->funds->funds[1];
+	TH_CHECK(&T,
+	    !a->configured && strcmp(a->fund, "housing") == 0
+	        && a->account[0] == '\0',
+	    "housing is not configured");
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+}
+
+static void
+rejected(void)
+{
+	setup();
+	char fix[500];
+	snprintf(
+	    fix, sizeof fix, "SN_BANK_SIM_FIXTURE=%s", fixture(accounts_json));
+	const char *env[] = { fix, "SN_BANK_SIM_OPEN_ALL=0", NULL };
+	start_bank(env);
+	start_gw(false, NULL);
+	tb b;
+	tb_init(&b, "B0000000000000002", "dibao");
+	tb_add(&b, "E2E-R-1", 83000, "6222020000000001", "张三", "run-1");
+	tb_add(&b, "E2E-R-2", 10000, "6222020000000002", "李四", "run-1");
+	tb_add(&b, "E2E-R-3", 10000, "6222020000000003", "王五", "run-1");
+	tb_add(&b, "E2E-R-4", 10000, "6222020000000004", "赵六", "run-1");
+	tb_add(&b, "E2E-R-5", 10000, "6222020000000005", "钱八", "run-1");
+	tb_add(&b, "E2E-R-6", 10000, "6222020000009999", "周九", "run-1");
+	Sn__Bank__V1__BankReply  *w = batch_ok(&b);
+	Sn__Bank__V1__BatchReply *r = w->batch;
+	static const char *const  codes[]
+	    = { "AC04", "AC06", "MD07", "BE01", "AC01" };
+	static const char *const zh[]
+	    = { "已销户", "冻结", "死亡", "户名与账号不符", "账号有误" };
+	expect(r->statuses[0], SETTLED, "", "ACSC");
+	for (int i = 0; i < 5; i++) {
+		expect(r->statuses[i + 1], REJECTED, codes[i], "RJCT");
+		TH_CHECK(&T, strstr(r->statuses[i + 1]->reason, zh[i]) != NULL,
+		    "%s: reason %s", codes[i], r->statuses[i + 1]->reason);
+	}
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	credits("6222020000000001", 1, 83000);
+	credits("6222020000000002", 0, 0);
+	credits("6222020000000005", 0, 0);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.transactions WHERE state = 'rejected'"
+	        " AND iso_status = 'RJCT' AND reason_code <> ''",
+	        G())
+	        == 5,
+	    "rejections stored");
+	TH_CHECK(&T,
+	    metric("sn_bank_gateway_statuses_total{state=\"rejected\"}") == 5,
+	    "rejections counted");
+	/* Asked again: the stored statuses, the bank not asked (final). */
+	const char *ids[] = { "E2E-R-2", "E2E-R-1" };
+	w                 = query(ids, 2);
+	expect(w->status->statuses[0], REJECTED, "AC04", "RJCT");
+	expect(w->status->statuses[1], SETTLED, "", "ACSC");
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	TH_CHECK(&T,
+	    metric("sn_bank_gateway_bank_requests_total{call=\"pain.002\","
+	           "result=\"ok\"}")
+	        == 0,
+	    "final statuses were fetched again");
+}
+
+static void
+retry(void)
+{
+	setup();
+	char fix[500], json[600];
+	snprintf(json, sizeof json,
+	    "{\"6222020000000001\": {\"name\": \"张三\"},"
+	    " \"" TEKUN_ACCT "\": {\"balance_fen\": %d}}",
+	    100000);
+	snprintf(fix, sizeof fix, "SN_BANK_SIM_FIXTURE=%s", fixture(json));
+	const char *env[] = { fix, NULL };
+	start_bank(env);
+	start_gw(false, NULL);
+	tb b;
+	tb_init(&b, "B0000000000000003", "tekun");
+	tb_add(&b, "E2E-T-1", 90000, "6222020000000001", "张三", "run-1");
+	tb_add(&b, "E2E-T-2", 60000, "6222020000000006", "孙八", "run-1");
+	Sn__Bank__V1__BankReply *w = batch_ok(&b);
+	for (int i = 0; i < 2; i++) {
+		expect(w->batch->statuses[i], RETRY, "AM04", "RJCT");
+		TH_CHECK(&T,
+		    strstr(w->batch->statuses[i]->reason, "余额不足") != NULL,
+		    "AM04's reason: %s", w->batch->statuses[i]->reason);
+	}
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	credits("6222020000000001", 0, 0);
+
+	/* The fund topped up; disbursement sends them again, same ids. */
+	th_stop(&T, bank_proc);
+	snprintf(json, sizeof json,
+	    "{\"6222020000000001\": {\"name\": \"张三\"},"
+	    " \"" TEKUN_ACCT "\": {\"balance_fen\": %d}}",
+	    100000000);
+	fixture(json);
+	start_bank(env);
+	tb c;
+	tb_init(&c, "B0000000000000004", "tekun");
+	tb_add(&c, "E2E-T-1", 90000, "6222020000000001", "张三", "run-1");
+	tb_add(&c, "E2E-T-2", 60000, "6222020000000006", "孙八", "run-1");
+	w = batch_ok(&c);
+	for (int i = 0; i < 2; i++)
+		expect(w->batch->statuses[i], SETTLED, "", "ACSC");
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	credits("6222020000000001", 1, 90000);
+	credits("6222020000000006", 1, 60000);
+	const char *ids[] = { "E2E-T-1" };
+	w                 = query(ids, 1);
+	expect(w->status->statuses[0], SETTLED, "", "ACSC");
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.transactions"
+	        " WHERE end_to_end_id = 'E2E-T-1'",
+	        G())
+	        == 2,
+	    "the retried id in both messages");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.settlements", G()) == 2,
+	    "settled once each");
+}
+
+static void
+unconfigured(void)
+{
+	setup();
+	char funds[400], env_funds[500];
+	snprintf(funds, sizeof funds, "%s/funds.json", T.run_dir);
+	FILE *f = fopen(funds, "w");
+	TH_CHECK(&T, f != NULL, "cannot write the funds");
+	fputs("{\"initiator\": \"某某区民政局\", \"funds\": [{\"fund\":"
+	      " \"dibao\", \"account\": \"" DIBAO_ACCT "\", \"account_name\":"
+	      " \"某某区民政局最低生活保障资金专户\", \"agent\":"
+	      " \"102100099996\", \"currency\": \"CNY\", \"purpose\":"
+	      " \"最低生活保障金\"}]}",
+	    f);
+	fclose(f);
+	snprintf(
+	    env_funds, sizeof env_funds, "SN_BANK_GATEWAY_FUNDS=%s", funds);
+	const char *env[] = { env_funds, NULL };
+	start_bank(NULL);
+	start_gw(false, env);
+	tb b;
+	tb_init(&b, "B0000000000000005", "tekun");
+	tb_add(&b, "E2E-U-1", 90000, "6222020000000001", "张三", "run-1");
+	batch_refused(&b, "fund tekun has no account configured");
+	TH_CHECK(&T, bank_messages() == 0, "the bank got a message");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.instructions", B()) == 0,
+	    "the bank booked something");
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.messages", G()) == 0,
+	    "a message was stored");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.refusals WHERE kind = 'unconfigured'"
+	        " AND fund = 'tekun' AND msg_id = '%s'",
+	        G(), b.id)
+	        == 1,
+	    "the refusal is not recorded");
+	TH_CHECK(&T,
+	    metric("sn_bank_gateway_batches_total{outcome=\"unconfigured\"}")
+	        == 1,
+	    "not counted");
+	static const char *const q[] = { "tekun", "dibao" };
+	Sn__Bank__V1__BankReply *w   = funds_query(q, 2);
+	TH_CHECK(&T,
+	    !w->funds->funds[0]->configured && w->funds->funds[1]->configured,
+	    "configured: tekun %d, dibao %d", w->funds->funds[0]->configured,
+	    w->funds->funds[1]->configured);
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	/* No fund at all is the same. */
+	tb_init(&b, "B0000000000000006", "");
+	tb_add(&b, "E2E-U-2", 90000, "6222020000000001", "张三", "run-1");
+	batch_refused(&b, "has no account configured");
+	TH_CHECK(&T, bank_messages() == 0, "the bank got a message");
+}
+
+static void
+repeat(void)
+{
+	setup();
+	start_bank(NULL);
+	start_gw(false, NULL);
+	tb b;
+	tb_init(&b, "B0000000000000007", "dibao");
+	tb_add(&b, "E2E-P-1", 83000, "6222020000000001", "张三", "run-1");
+	tb_add(&b, "E2E-P-2", 63000, "6222020000000005", "钱七", "run-1");
+	Sn__Bank__V1__BankReply *w = batch_ok(&b);
+	char                     settled_at[64];
+	snprintf(settled_at, sizeof settled_at, "%s",
+	    w->batch->statuses[0]->settled_at);
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	char *first = th_text(
+	    &T, "SELECT encode(document, 'hex') FROM %s.messages", G());
+	w = batch_ok(&b);
+	for (int i = 0; i < 2; i++)
+		expect(w->batch->statuses[i], SETTLED, "", "ACSC");
+	TH_CHECK(&T,
+	    strcmp(w->batch->statuses[0]->settled_at, settled_at) == 0,
+	    "settled again: %s, first %s", w->batch->statuses[0]->settled_at,
+	    settled_at);
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	char *again = th_text(
+	    &T, "SELECT encode(document, 'hex') FROM %s.messages", G());
+	TH_CHECK(&T, strcmp(first, again) == 0, "the stored document moved");
+	free(first);
+	free(again);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.messages g, %s.iso_messages b"
+	        " WHERE g.msg_id = b.msg_id AND g.sends = 2"
+	        " AND encode(g.document_sha256, 'hex') = b.sha256",
+	        G(), B())
+	        == 1,
+	    "sent twice with the same bytes");
+	json_t *st = get_json(bank_port, "/stats", NULL, 200);
+	TH_CHECK(&T, jint(st, "repeated_batches") == 1,
+	    "the bank saw %lld repeats",
+	    (long long) jint(st, "repeated_batches"));
+	json_decref(st);
+	credits("6222020000000001", 1, 83000);
+	TH_CHECK(&T,
+	    th_int(
+	        &T, "SELECT count(*) FROM %s.reports WHERE via = 'post'", G())
+	        == 2,
+	    "both answers stored");
+	TH_CHECK(&T,
+	    metric("sn_bank_gateway_batches_total{outcome=\"repeated\"}") == 1,
+	    "the repeat is not counted");
+
+	/* The batch_id for another batch: refused, nothing sent. */
+	b.ins[1].amount_fen = 64000;
+	b.br.control_sum_fen += 1000;
+	batch_refused(&b, "was used for another batch");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT sends FROM %s.messages", G()) == 2
+	        && bank_messages() == 1,
+	    "the other batch was sent");
+}
+
+static void
+answer_lost(void)
+{
+	setup();
+	const char *drop[] = { "SN_BANK_SIM_DROP_PERCENT=100", NULL };
+	start_bank(drop);
+	start_gw(false, NULL);
+	tb b;
+	tb_init(&b, "B0000000000000008", "dibao");
+	tb_add(&b, "E2E-L-1", 83000, "6222020000000001", "张三", "run-1");
+	Sn__Bank__V1__BankReply *w  = NULL;
+	int                      rv = send_batch(&b, 5000, &w);
+	TH_CHECK(&T, rv == NNG_ETIMEDOUT, "a reply came: %d", rv);
+	TH_CHECK(&T,
+	    th_wait_int(&T, 1, 10000,
+	        "SELECT count(*) FROM %s.messages WHERE sends = 1"
+	        " AND state = 'stored' AND last_error <> ''",
+	        G()),
+	    "the unanswered try is not recorded");
+	TH_CHECK(&T, bank_messages() == 1, "the bank did not store it");
+	TH_CHECK(&T,
+	    metric("sn_bank_gateway_batches_total{outcome=\"unanswered\"}")
+	        == 1,
+	    "not counted");
+	/* The bank answers again: the query fetches its report. */
+	th_stop(&T, bank_proc);
+	start_bank(NULL);
+	const char *ids[] = { "E2E-L-1", "E2E-NEVER" };
+	w                 = query(ids, 2);
+	expect(w->status->statuses[0], SETTLED, "", "ACSC");
+	expect(w->status->statuses[1], UNKNOWN, "", "");
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.reports WHERE via = 'get'"
+	        " AND msg_id = '%s'",
+	        G(), b.id)
+	        == 1,
+	    "the fetched report is not stored");
+	credits("6222020000000001", 1, 83000);
+
+	/* The bank down while a batch goes: no reply; asked, the bank
+	 * (up again) never had it: UNKNOWN; sent again, it settles. */
+	th_stop(&T, bank_proc);
+	tb c;
+	tb_init(&c, "B0000000000000009", "dibao");
+	tb_add(&c, "E2E-L-2", 50000, "6222020000000005", "钱七", "run-1");
+	rv = send_batch(&c, 5000, &w);
+	TH_CHECK(&T, rv == NNG_ETIMEDOUT, "a reply came: %d", rv);
+	start_bank(NULL);
+	const char *id2[] = { "E2E-L-2" };
+	w                 = query(id2, 1);
+	expect(w->status->statuses[0], UNKNOWN, "", "");
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	w = batch_ok(&c);
+	expect(w->batch->statuses[0], SETTLED, "", "ACSC");
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	credits("6222020000000005", 1, 50000);
+}
+
+static void
+sigkill(void)
+{
+	setup();
+	const char *slow[] = { "SN_BANK_SIM_TIMEOUT_PERCENT=100",
+		"SN_BANK_SIM_TIMEOUT_MS=1500", NULL };
+	const char *patient[]
+	    = { "SN_BANK_GATEWAY_BANK_TIMEOUT_MS=10000", NULL };
+	start_bank(slow);
+	start_gw(false, patient);
+	tb b;
+	tb_init(&b, "B0000000000000010", "dibao");
+	tb_add(&b, "E2E-K-1", 83000, "6222020000000001", "张三", "run-1");
+	tb_add(&b, "E2E-K-2", 63000, "6222020000000005", "钱七", "run-1");
+	Sn__Bank__V1__BankReply *w;
+	int                      rv = send_batch(&b, 300, &w);
+	TH_CHECK(&T, rv == NNG_ETIMEDOUT, "a reply came: %d", rv);
+	TH_CHECK(&T,
+	    th_wait_int(
+	        &T, 1, 10000, "SELECT count(*) FROM %s.iso_messages", B()),
+	    "the bank never stored the message");
+	/* Killed while the bank holds its answer. */
+	th_kill(&T, gw_proc, SIGKILL);
+	client_close();
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.messages WHERE state = 'stored'"
+	        " AND sends = 0",
+	        G())
+	        == 1,
+	    "the message's state");
+	start_gw(false, patient);
+	w = batch_ok(&b);
+	for (int i = 0; i < 2; i++)
+		expect(w->batch->statuses[i], SETTLED, "", "ACSC");
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	credits("6222020000000001", 1, 83000);
+	credits("6222020000000005", 1, 63000);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.messages g, %s.iso_messages b"
+	        " WHERE g.msg_id = b.msg_id AND g.sends = 1"
+	        " AND encode(g.document_sha256, 'hex') = b.sha256",
+	        G(), B())
+	        == 1,
+	    "another document went after the restart");
+}
+
+/* Writes xml (len) into the drop folder's in/ as name, atomically. */
+static void
+drop_in(const char *name, const char *xml, size_t len)
+{
+	char tmp[600], path[600];
+	snprintf(tmp, sizeof tmp, "%s/in/.%s", drop_dir, name);
+	snprintf(path, sizeof path, "%s/in/%s", drop_dir, name);
+	FILE *f = fopen(tmp, "wb");
+	TH_CHECK(&T, f != NULL && fwrite(xml, 1, len, f) == len,
+	    "cannot write %s", tmp);
+	fclose(f);
+	TH_CHECK(&T, rename(tmp, path) == 0, "cannot rename %s", tmp);
+}
+
+/* Whether the drop folder holds dir/name. */
+static bool
+exists(const char *dir, const char *name)
+{
+	char        path[600];
+	struct stat st;
+	snprintf(path, sizeof path, "%s/%s/%s", drop_dir, dir, name);
+	return stat(path, &st) == 0;
+}
+
+static void
+wait_file(const char *dir, const char *name)
+{
+	uint64_t end = th_now_ms() + 10000;
+	while (!exists(dir, name) && th_now_ms() < end)
+		th_sleep_ms(20);
+	TH_CHECK(&T, exists(dir, name), "no file %s/%s", dir, name);
+}
+
+/* Reads the whole file path; *len its size. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	TH_CHECK(&T, f != NULL, "cannot open %s", path);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc((size_t) n + 1);
+	TH_CHECK(&T, buf != NULL && fread(buf, 1, (size_t) n, f) == (size_t) n,
+	    "cannot read %s", path);
+	fclose(f);
+	buf[n] = '\0';
+	*len   = (size_t) n;
+	return buf;
+}
+
+static bank_gateway_iso_schema *
+schema(bank_gateway_iso_msg m)
+{
+	bank_gateway_iso_schema *s = NULL;
+	char                     why[BANK_GATEWAY_ISO_WHY_MAX];
+	bank_gateway_iso_init();
+	TH_CHECK(&T,
+	    bank_gateway_iso_schema_open(BG_XSD_DIR, m, &s, why) == SN_OK,
+	    "schema: %s", why);
+	return s;
+}
+
+/* The bank's pain.002 for the document xml: the first transaction
+ * settled, the second rejected AC04. */
+static char *
+bank_report(const char *xml, size_t len, size_t *out_len)
+{
+	bank_gateway_iso_schema       *s001 = schema(BANK_GATEWAY_PAIN001);
+	bank_gateway_iso_schema       *s002 = schema(BANK_GATEWAY_PAIN002);
+	bank_gateway_bankside_pain001 *d    = NULL;
+	char                           why[BANK_GATEWAY_ISO_WHY_MAX];
+	char                           id[BANK_GATEWAY_ISO_ID_MAX];
+	TH_CHECK(&T,
+	    bank_gateway_bankside_pain001_read(s001, xml, len, &d, id, why)
+	        == SN_OK,
+	    "the dropped pain.001 does not read: %s", why);
+	TH_CHECK(&T, d->n_txs == 2 && strcmp(d->totals_code, "") == 0,
+	    "the dropped pain.001: %zu transactions", d->n_txs);
+	TH_CHECK(&T,
+	    strcmp(d->pmtinfs[0].debtor_account, DIBAO_ACCT) == 0
+	        && strcmp(d->pmtinfs[0].execution_date, today()) == 0
+	        && strcmp(d->txs[0].remittance, "2027年1月 最低生活保障金")
+	            == 0,
+	    "the dropped pain.001's fields");
+	bank_gateway_bankside_report_tx txs[2] = {
+		{ d->txs[0].instr_id, d->txs[0].end_to_end_id,
+		    { "ACSC", NULL, NULL }, "REF-1" },
+		{ d->txs[1].instr_id, d->txs[1].end_to_end_id,
+		    { "RJCT", "AC04", "account closed" }, NULL },
+	};
+	bank_gateway_bankside_report_pmtinf p
+	    = { d->pmtinfs[0].pmt_inf_id, { "PART", NULL, NULL }, txs, 2 };
+	bank_gateway_bankside_report r = {
+		.msg_id          = "STS-1",
+		.created         = sn_clock_now_s(),
+		.orgnl_msg_id    = d->msg_id,
+		.orgnl_nb_of_txs = 2,
+		.group           = { "PART", NULL, NULL },
+		.pmtinfs         = &p,
+		.n_pmtinfs       = 1,
+	};
+	char *out = NULL;
+	TH_CHECK(&T,
+	    bank_gateway_bankside_pain002_write(s002, &r, &out, out_len, why)
+	        == SN_OK,
+	    "pain.002: %s", why);
+	bank_gateway_bankside_pain001_free(d);
+	bank_gateway_iso_schema_close(s001);
+	bank_gateway_iso_schema_close(s002);
+	return out;
+}
+
+static void
+drop_folder(void)
+{
+	setup();
+	start_gw(true, NULL);
+	tb b;
+	tb_init(&b, "B0000000000000011", "dibao");
+	tb_add(&b, "E2E-D-1", 83000, "6222020000000001", "张三", "run-1");
+	tb_add(&b, "E2E-D-2", 63000, "6222020000000002", "李四", "run-1");
+	Sn__Bank__V1__BankReply *w = batch_ok(&b);
+	for (int i = 0; i < 2; i++)
+		expect(w->batch->statuses[i], ACCEPTED, "", "");
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+
+	/* The file: whole, valid, the stored bytes. */
+	char path[600];
+	snprintf(path, sizeof path, "%s/out/%s.xml", drop_dir, b.id);
+	size_t   len;
+	char    *xml = slurp(path, &len);
+	size_t   slen;
+	uint8_t *stored = th_bytes_at(
+	    &T, 0, &slen, "SELECT document FROM %s.messages", G());
+	TH_CHECK(&T,
+	    stored != NULL && slen == len && memcmp(stored, xml, len) == 0,
+	    "the dropped file is not the stored document");
+	free(stored);
+	bank_gateway_iso_schema *s001 = schema(BANK_GATEWAY_PAIN001);
+	char                     why[BANK_GATEWAY_ISO_WHY_MAX];
+	TH_CHECK(&T, bank_gateway_iso_validate(s001, xml, len, why) == SN_OK,
+	    "the dropped file does not validate: %s", why);
+	bank_gateway_iso_schema_close(s001);
+	const char *ids[] = { "E2E-D-1", "E2E-D-2", "E2E-D-3" };
+	w                 = query(ids, 3);
+	expect(w->status->statuses[0], ACCEPTED, "", "");
+	expect(w->status->statuses[2], UNKNOWN, "", "");
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+
+	/* Something that is neither report nor statement: in/bad/. */
+	drop_in("a-junk.xml", "<x/>", 4);
+	wait_file("in/bad", "a-junk.xml");
+
+	/* The bank's report comes back as a file. */
+	size_t rlen;
+	char  *rep = bank_report(xml, len, &rlen);
+	drop_in("b-report.xml", rep, rlen);
+	wait_file("in/done", "b-report.xml");
+	free(rep);
+	free(xml);
+	w = query(ids, 2);
+	expect(w->status->statuses[0], SETTLED, "", "ACSC");
+	expect(w->status->statuses[1], REJECTED, "AC04", "RJCT");
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	/* The batch again: answered from the store, not written again. */
+	w = batch_ok(&b);
+	expect(w->batch->statuses[0], SETTLED, "", "ACSC");
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT sends FROM %s.messages", G()) == 1
+	        && metric("sn_bank_gateway_drop_files_total{kind=\"bad\"}")
+	            == 1,
+	    "written again, or the bad file not counted");
+
+	/* The statement as a file: reconciled balanced. */
+	bank_gateway_iso_schema           *s054 = schema(BANK_GATEWAY_CAMT054);
+	bank_gateway_bankside_entry        e    = { .entry_ref = "N1",
+		          .bank_ref                            = "REF-1",
+		          .amount                              = 83000,
+		          .booking_date                        = today(),
+		          .msg_id                              = b.id,
+		          .end_to_end_id                       = "E2E-D-1" };
+	bank_gateway_bankside_notification n    = { .msg_id = "CAMT-1",
+		   .created                                 = sn_clock_now_s(),
+		   .ntfctn_id                               = "NTF-1",
+		   .account                                 = DIBAO_ACCT,
+		   .currency                                = "CNY",
+		   .entries                                 = &e,
+		   .n_entries                               = 1 };
+	char                              *camt = NULL;
+	TH_CHECK(&T,
+	    bank_gateway_bankside_camt054_write(s054, &n, &camt, &rlen, why)
+	        == SN_OK,
+	    "camt.054: %s", why);
+	bank_gateway_iso_schema_close(s054);
+	drop_in("c-camt.xml", camt, rlen);
+	wait_file("in/done", "c-camt.xml");
+	free(camt);
+	json_t *r = reconcile(today(), "k1", 200);
+	TH_CHECK(&T,
+	    json_is_true(json_object_get(r, "balanced"))
+	        && jint(r, "kinds.matched.count") == 1
+	        && jint(r, "payments") == 1,
+	    "the drop folder's day is not balanced");
+	json_decref(r);
+}
+
+/* Three payments of two runs, settled. */
+static void
+three_settled(const char *id)
+{
+	tb b;
+	tb_init(&b, id, "dibao");
+	tb_add(&b, "E2E-C-1", 83000, "6222020000000001", "张三", "run-1");
+	tb_add(&b, "E2E-C-2", 63000, "6222020000000005", "钱七", "run-1");
+	tb_add(&b, "E2E-C-3", 17000, "6222020000000006", "孙八", "run-2");
+	Sn__Bank__V1__BankReply *w = batch_ok(&b);
+	for (int i = 0; i < 3; i++)
+		expect(w->batch->statuses[i], SETTLED, "", "ACSC");
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+}
+
+static void
+reconcile_balanced(void)
+{
+	setup();
+	start_bank(NULL);
+	start_gw(false, NULL);
+	three_settled("B0000000000000012");
+	json_t *r = reconcile(today(), "k1", 200);
+	TH_CHECK(
+	    &T, json_is_true(json_object_get(r, "balanced")), "not balanced");
+	TH_CHECK(&T,
+	    jint(r, "payments") == 3 && jint(r, "entries") == 3
+	        && jint(r, "kinds.matched.count") == 3
+	        && jint(r, "kinds.matched.expected_fen") == 163000
+	        && jint(r, "kinds.matched.booked_fen") == 163000
+	        && jint(r, "kinds.missing_entry.count") == 0
+	        && jint(r, "difference_fen") == 0,
+	    "the totals");
+	json_t *runs = json_object_get(r, "runs");
+	TH_CHECK(&T,
+	    json_array_size(runs) == 2
+	        && strcmp(json_string_value(json_object_get(
+	                      json_array_get(runs, 0), "run_id")),
+	               "run-1")
+	            == 0
+	        && jint(json_array_get(runs, 0), "expected_fen") == 146000
+	        && json_is_true(
+	            json_object_get(json_array_get(runs, 1), "balanced")),
+	    "per run");
+	TH_CHECK(&T, json_array_size(json_object_get(r, "accounts")) == 4,
+	    "a statement per fund account");
+	json_decref(r);
+
+	/* Read back, by either finance role; the items. */
+	char path[160];
+	snprintf(path, sizeof path, "/reconciliations?date=%s", today());
+	r = get_json(gw_port, path, approver, 200);
+	TH_CHECK(&T,
+	    json_is_true(json_object_get(r, "balanced"))
+	        && jint(r, "kinds.matched.count") == 3,
+	    "GET /reconciliations");
+	json_decref(r);
+	snprintf(path, sizeof path,
+	    "/reconciliations/%s/items?kind=matched&limit=2", today());
+	r = get_json(gw_port, path, finance, 200);
+	TH_CHECK(&T,
+	    json_array_size(json_object_get(r, "items")) == 2
+	        && json_is_string(json_object_get(r, "next")),
+	    "the first page of items");
+	json_t *it = json_array_get(json_object_get(r, "items"), 0);
+	TH_CHECK(&T,
+	    strcmp(json_string_value(json_object_get(it, "end_to_end_id")),
+	        "E2E-C-1")
+	            == 0
+	        && jint(it, "expected_fen") == 83000
+	        && jint(it, "booked_fen") == 83000,
+	    "the first item");
+	json_decref(r);
+
+	/* Again: the statements replaced, not doubled. */
+	r = reconcile(today(), "k2", 200);
+	TH_CHECK(&T,
+	    json_is_true(json_object_get(r, "balanced"))
+	        && jint(r, "entries") == 3,
+	    "reconciled again");
+	json_decref(r);
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.entries", G()) == 3,
+	    "entries doubled");
+	TH_CHECK(&T,
+	    metric(
+	        "sn_bank_gateway_reconciliations_total{result=\"balanced\"}")
+	        == 2,
+	    "runs counted");
+
+	/* Who may, and what is refused. */
+	int st = th_http(&T, gw_port, "GET", path, officer, NULL, NULL, NULL);
+	TH_CHECK(&T, st == 403, "a township officer: %d", st);
+	st = th_http(&T, gw_port, "GET", path, NULL, NULL, NULL, NULL);
+	TH_CHECK(&T, st == 401, "no token: %d", st);
+	st = th_http(&T, gw_port, "POST", "/reconciliations", approver, "k3",
+	    "{\"date\": \"2027-01-01\"}", NULL);
+	TH_CHECK(&T, st == 403, "an approver runs it: %d", st);
+	st = th_http(&T, gw_port, "GET", "/reconciliations?date=2020-01-01",
+	    finance, NULL, NULL, NULL);
+	TH_CHECK(&T, st == 404, "a day never reconciled: %d", st);
+	st = th_http(&T, gw_port, "GET", "/reconciliations?date=2020-02-30",
+	    finance, NULL, NULL, NULL);
+	TH_CHECK(&T, st == 422, "a bad date: %d", st);
+	snprintf(
+	    path, sizeof path, "/reconciliations/%s/items?kind=odd", today());
+	st = th_http(&T, gw_port, "GET", path, finance, NULL, NULL, NULL);
+	TH_CHECK(&T, st == 422, "a bad kind: %d", st);
+	json_decref(reconcile("9999-01-01", "k4", 422));
+}
+
+static void
+reconcile_missing(void)
+{
+	setup();
+	const char *omit[]
+	    = { "SN_BANK_SIM_STATEMENT_OMIT_PERCENT=100", NULL };
+	start_bank(omit);
+	start_gw(false, NULL);
+	three_settled("B0000000000000013");
+	json_t *r = reconcile(today(), "k1", 200);
+	TH_CHECK(&T,
+	    json_is_false(json_object_get(r, "balanced"))
+	        && jint(r, "kinds.missing_entry.count") == 3
+	        && jint(r, "kinds.missing_entry.expected_fen") == 163000
+	        && jint(r, "kinds.matched.count") == 0
+	        && jint(r, "difference_fen") == -163000,
+	    "payments without entries");
+	json_decref(r);
+	char path[160];
+	snprintf(path, sizeof path,
+	    "/reconciliations/%s/items?kind=missing_entry", today());
+	r = get_json(gw_port, path, finance, 200);
+	TH_CHECK(&T, json_array_size(json_object_get(r, "items")) == 3,
+	    "the missing entries listed");
+	json_decref(r);
+}
+
+static void
+reconcile_unmatched(void)
+{
+	setup();
+	start_bank(NULL);
+	start_gw(false, NULL);
+	three_settled("B0000000000000014");
+	char body[200], *out = NULL;
+	snprintf(body, sizeof body,
+	    "{\"end_to_end_id\": \"FEE-1\", \"amount_fen\": 500,"
+	    " \"date\": \"%s\"}",
+	    today());
+	int st = th_http(&T, bank_port, "POST",
+	    "/accounts/" DIBAO_ACCT "/entries", NULL, NULL, body, &out);
+	TH_CHECK(&T, st == 201, "the bank's own entry: %d %s", st, out);
+	free(out);
+	json_t *r = reconcile(today(), "k1", 200);
+	TH_CHECK(&T,
+	    json_is_false(json_object_get(r, "balanced"))
+	        && jint(r, "kinds.unmatched_entry.count") == 1
+	        && jint(r, "kinds.unmatched_entry.booked_fen") == 500
+	        && jint(r, "kinds.matched.count") == 3
+	        && jint(r, "difference_fen") == 500,
+	    "an entry without a payment");
+	json_decref(r);
+	char path[160];
+	snprintf(path, sizeof path,
+	    "/reconciliations/%s/items?kind=unmatched_entry", today());
+	r          = get_json(gw_port, path, finance, 200);
+	json_t *it = json_array_get(json_object_get(r, "items"), 0);
+	TH_CHECK(&T,
+	    json_array_size(json_object_get(r, "items")) == 1
+	        && strcmp(
+	               json_string_value(json_object_get(it, "end_to_end_id")),
+	               "FEE-1")
+	            == 0
+	        && strcmp(json_string_value(json_object_get(it, "account")),
+	               DIBAO_ACCT)
+	            == 0,
+	    "the entry listed");
+	json_decref(r);
+}
+
+static void
+xsd_invalid(void)
+{
+	setup();
+	start_bank(NULL);
+	start_gw(false, NULL);
+	tb b;
+	tb_init(&b, "B0000000000000015", "dibao");
+	tb_add(&b, "E2E-X-1", 83000, "6222020000000001", "张三", "run-1");
+	tb_add(&b, "E2E-X-123456789012345678901234567890", 63000,
+	    "6222020000000005", "钱七", "run-1");
+	batch_refused(&b, "failed validation");
+	TH_CHECK(&T, bank_messages() == 0, "the bank got the document");
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.messages", G()) == 0,
+	    "the document was stored as a message");
+	char *why = th_text(&T,
+	    "SELECT reason FROM %s.refusals WHERE kind = 'invalid'"
+	    " AND msg_id = '%s'",
+	    G(), b.id);
+	TH_CHECK(&T, why != NULL && strstr(why, "EndToEndId") != NULL,
+	    "the recorded reason: %s", why);
+	free(why);
+	TH_CHECK(&T,
+	    metric("sn_bank_gateway_batches_total{outcome=\"invalid\"}") == 1,
+	    "not counted");
+	/* Corrected, under the same batch_id: sent and settled. */
+	snprintf(b.e2e[1], sizeof b.e2e[1], "E2E-X-2");
+	Sn__Bank__V1__BankReply *w = batch_ok(&b);
+	expect(w->batch->statuses[1], SETTLED, "", "ACSC");
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	TH_CHECK(&T, bank_messages() == 1, "the corrected batch");
+}
+
+/* The output and exit status of `env -i ENV bank-gateway ARG`. */
+static int
+run_bare(const char *env, const char *arg, char *out, size_t cap)
+{
+	char cmd[2400];
+	snprintf(cmd, sizeof cmd, "env -i %s %s %s 2>&1", env,
+	    SN_BANK_GATEWAY_BIN, arg);
+	FILE *f = popen(cmd, "r");
+	TH_CHECK(&T, f != NULL, "cannot run %s", cmd);
+	size_t len = fread(out, 1, cap - 1, f);
+	out[len]   = '\0';
+	int st     = pclose(f);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static void
+help(void)
+{
+	static const char *const own[] = { "SN_BANK_URL", "SN_BANK_ISO_URL",
+		"SN_BANK_ISO_PEER_NAME", "SN_BANK_DROP_DIR",
+		"SN_BANK_GATEWAY_FUNDS", "SN_BANK_GATEWAY_SEED_DIR",
+		"SN_BANK_GATEWAY_XSD_DIR", "SN_BANK_GATEWAY_BANK_TIMEOUT_MS",
+		"SN_BANK_GATEWAY_RECON_MS", "SN_BANK_GATEWAY_DROP_POLL_MS",
+		"SN_BANK_GATEWAY_CONTEXTS",
+		"SN_BANK_GATEWAY_MAX_REQUEST_BYTES" };
+	char                     out[16384], want[64], env[1200];
+	TH_CHECK(&T, run_bare("", "--help", out, sizeof out) == 0, "--help");
+	for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) {
+		snprintf(want, sizeof want, "  %s ", own[i]);
+		TH_CHECK(&T, strstr(out, want) != NULL,
+		    "--help does not list %s", own[i]);
+	}
+	TH_CHECK(
+	    &T, run_bare("", "--routes", out, sizeof out) == 0, "--routes");
+	TH_CHECK(&T,
+	    strcmp(out,
+	        "POST /reconciliations\n"
+	        "GET /reconciliations\n"
+	        "GET /reconciliations/{date}/items\n")
+	        == 0,
+	    "--routes: %s", out);
+
+	/* A fund file that does not read: exit 2, naming the setting and
+	 * the member. */
+	char path[400];
+	snprintf(path, sizeof path, "%s/bad-funds.json", T.run_dir);
+	FILE *f = fopen(path, "w");
+	TH_CHECK(&T, f != NULL, "cannot write");
+	fputs("{\"initiator\": \"x\", \"funds\": [{\"fund\": \"dibao\"}]}", f);
+	fclose(f);
+	snprintf(env, sizeof env,
+	    "SN_BANK_URL=ipc:///tmp/x.ipc SN_BANK_DROP_DIR=%s/d"
+	    " SN_BANK_GATEWAY_FUNDS=%s",
+	    T.run_dir, path);
+	TH_CHECK(&T, run_bare(env, "", out, sizeof out) == 2,
+	    "a bad fund file: %s", out);
+	TH_CHECK(&T,
+	    strstr(out, "SN_BANK_GATEWAY_FUNDS") != NULL
+	        && strstr(out, "funds[0].account") != NULL,
+	    "the message: %s", out);
+	snprintf(env, sizeof env,
+	    "SN_BANK_URL=ipc:///tmp/x.ipc SN_BANK_DROP_DIR=%s/d"
+	    " SN_BANK_ISO_URL=https://127.0.0.1:1/iso20022",
+	    T.run_dir);
+	TH_CHECK(&T, run_bare(env, "", out, sizeof out) == 2,
+	    "both transports: %s", out);
+	TH_CHECK(&T, strstr(out, "SN_BANK_ISO_URL") != NULL, "the message: %s",
+	    out);
+	TH_CHECK(&T,
+	    run_bare("SN_BANK_URL=ipc:///tmp/x.ipc", "", out, sizeof out) == 2
+	        && strstr(out, "SN_BANK_ISO_URL") != NULL,
+	    "no transport: %s", out);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const th_scenario list[] = {
+		{ "settle", settle },
+		{ "rejected", rejected },
+		{ "retry", retry },
+		{ "unconfigured", unconfigured },
+		{ "repeat", repeat },
+		{ "answer_lost", answer_lost },
+		{ "sigkill", sigkill },
+		{ "drop_folder", drop_folder },
+		{ "reconcile_balanced", reconcile_balanced },
+		{ "reconcile_missing", reconcile_missing },
+		{ "reconcile_unmatched", reconcile_unmatched },
+		{ "xsd_invalid", xsd_invalid },
+		{ "help", help },
+	};
+	return th_main(&T, argc, argv, list, sizeof(list) / sizeof(list[0]),
+	    client_close);
+}
