@@ -39,7 +39,7 @@ RUN set -eu; \
 	if [ -z "$bin" ]; then \
 		echo "no executable named $SERVICE in the build" >&2; exit 1; \
 	fi; \
-	mkdir -p /out/bin /out/schema /out/seed; \
+	mkdir -p /out/bin /out/schema /out/seed /out/xsd; \
 	cp "$bin" /out/bin/; \
 	case "$SERVICE" in \
 	sn-testpub|sn-testsub) schema=/src/tests/bus/schema ;; \
@@ -47,13 +47,16 @@ RUN set -eu; \
 	esac; \
 	if [ -d "$schema" ]; then cp -R "$schema/." /out/schema/; fi; \
 	seed="/src/services/$SERVICE/seed"; \
-	if [ -d "$seed" ]; then cp -R "$seed/." /out/seed/; fi
+	if [ -d "$seed" ]; then cp -R "$seed/." /out/seed/; fi; \
+	case "$SERVICE" in \
+	bank-gateway|bank-sim) cp -R /src/services/bank-gateway/xsd/. /out/xsd/ ;; \
+	esac
 
 FROM debian:bookworm-slim
 RUN apt-get update \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		libnng1 libprotobuf-c1 libpq5 libuv1 libmicrohttpd12 libjansson4 libjwt0 \
-		libsodium23 libssl3 libcurl4 \
+		libsodium23 libssl3 libcurl4 libxml2 \
 	&& rm -rf /var/lib/apt/lists/* \
 	&& useradd --system --no-create-home --shell /usr/sbin/nologin safetynet
 ARG SERVICE
@@ -63,6 +66,9 @@ COPY --from=build /out/schema/ /usr/share/safetynet/${SERVICE}/schema/
 # service's departments and projects; docker-compose.yml names the folder
 # in SN_<NAME>_SEED_DIR). Empty for the others.
 COPY --from=build /out/seed/ /usr/share/safetynet/${SERVICE}/seed/
+# The official ISO 20022 XSDs (issue 14) for bank-gateway and bank-sim
+# (SN_BANK_GATEWAY_XSD_DIR, SN_BANK_SIM_XSD_DIR); empty for the others.
+COPY --from=build /out/xsd/ /usr/share/safetynet/${SERVICE}/xsd/
 # A fixed name for the exec-form ENTRYPOINT and HEALTHCHECK, which cannot
 # expand ARG or ENV.
 RUN ln -s "/usr/local/bin/${SERVICE}" /usr/local/bin/sn-service

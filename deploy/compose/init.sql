@@ -15,7 +15,8 @@ DECLARE
 BEGIN
 	FOREACH svc IN ARRAY ARRAY['identity', 'agency_sim', 'intake',
 	    'verification', 'investigation', 'approval', 'emergency',
-	    'bank_sim', 'disbursement', 'supervision', 'inspection_sim',
+	    'bank_sim', 'bank_gateway', 'disbursement', 'supervision',
+	    'inspection_sim',
 	    'services']
 	LOOP
 		EXECUTE format('CREATE ROLE %I LOGIN', svc);

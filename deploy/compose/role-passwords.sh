@@ -9,7 +9,8 @@
 # on a command line; the server stores the scram-sha-256 verifier.
 set -euo pipefail
 for svc in identity agency-sim intake verification investigation approval \
-	emergency bank-sim disbursement supervision inspection-sim services; do
+	emergency bank-sim bank-gateway disbursement supervision inspection-sim \
+	services; do
 	role=${svc//-/_}
 	file=${SN_COMPOSE_SECRETS:-/run/secrets}/db-$svc-password
 	if [[ ! -r $file ]]; then

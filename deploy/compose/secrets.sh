@@ -27,7 +27,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 out=${1:-$ROOT/deploy/compose/secrets}
 # Every service of docker-compose.yml (the compose service names).
 services=(identity agency-sim intake verification investigation approval
-	emergency bank-sim disbursement supervision inspection-sim services)
+	emergency bank-sim bank-gateway disbursement supervision inspection-sim
+	services)
 
 if [[ -e $out ]]; then
 	sn_die "$out exists; remove it (and the database volume: docker-compose down -v) to make new secrets"

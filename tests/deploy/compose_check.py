@@ -33,8 +33,9 @@ LOOKS_SECRET = [
     (re.compile(r"password\s*=", re.I), "password= in a connection string"),
     (re.compile(r"\btrust\b"), "trust authentication"),
 ]
-# Settings naming an HTTP peer (the 12388 platform): HTTPS, not NNG.
-HTTP_URLS = ("SN_INSPECTION_URL",)
+# Settings naming an HTTP peer (the 12388 platform, the bank's ISO 20022
+# interface): HTTPS, not NNG.
+HTTP_URLS = ("SN_INSPECTION_URL", "SN_BANK_ISO_URL")
 SECRET_NAME = re.compile(r"(KEY|PASSWORD|SECRET|TOKEN)", re.I)
 findings = []
 
