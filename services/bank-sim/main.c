@@ -23,22 +23,11 @@
 #include "sn/loop.h"
 #include "sn/service.h"
 
-/*
- * sn_http takes JSON bodies only unless a route says otherwise: the
- * pain.001 route needs SN_HTTP_RAW_BODY (its body is XML). Until
- * libcommon has it, the route is built without it and answers 415.
- */
-#ifndef SN_HTTP_RAW_BODY
-#define SN_HTTP_RAW_BODY 0u
-#endif
-
-/* The ISO 20022 routes: a client certificate once sn_http checks one
- * (SN_HTTP_CLIENT_CERT, SN_HTTP_CLIENT_CA_FILE), public until then. */
-#ifdef SN_HTTP_CLIENT_CERT
+/* The ISO 20022 routes are bank-gateway's: a client certificate of
+ * SN_HTTP_CLIENT_CA_FILE, no token (sn/http.h); they refuse every request
+ * without that setting on HTTPS. The pain.001 body is XML, taken as bytes
+ * (SN_HTTP_RAW_BODY). The rest is the simulator's own, public. */
 #define ISO_ACCESS SN_HTTP_CLIENT_CERT
-#else
-#define ISO_ACCESS SN_HTTP_PUBLIC
-#endif
 
 static const sn_http_route_def routes[] = {
 	{ "GET", "/accounts/{account_number}/credits", SN_HTTP_PUBLIC, NULL,

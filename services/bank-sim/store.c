@@ -500,7 +500,10 @@ bank_sim_store_stats(sn_db *db, bank_sim_json_fn done, void *arg)
 	    " 'duplicate_instructions', (SELECT value FROM counters"
 	    " WHERE name = 'duplicate_instructions'),"
 	    " 'repeated_batches', (SELECT value FROM counters"
-	    " WHERE name = 'repeated_batches'))::text AS doc FROM s",
+	    " WHERE name = 'repeated_batches'),"
+	    " 'iso_messages', (SELECT count(*) FROM iso_messages),"
+	    " 'foreign_entries', (SELECT count(*) FROM foreign_entries))::text"
+	    " AS doc FROM s",
 	    0, NULL, json_done, p);
 	return SN_OK;
 }

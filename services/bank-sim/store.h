@@ -157,7 +157,8 @@ sn_err bank_sim_store_credits(sn_db *db, const char *account_number,
 
 /* The bank's figures: {"instructions", "by_status": {...},
  * "settled_fen", "accepted_fen", "rejected_fen", "rejected_by_reason":
- * {...}, "batches", "duplicate_instructions", "repeated_batches"}. */
+ * {...}, "batches", "duplicate_instructions", "repeated_batches",
+ * "iso_messages", "foreign_entries"}. */
 sn_err bank_sim_store_stats(sn_db *db, bank_sim_json_fn done, void *arg);
 
 #endif /* BANK_SIM_STORE_H */

@@ -1,7 +1,7 @@
 /*
  * bank-sim's ISO 20022 scenarios (issue 14): the real bank-sim binary,
  * PostgreSQL (its book read straight from its schema), and a blocking
- * HTTP client posting pain.001 documents written by bank-gateway's own
+ * HTTPS client posting pain.001 documents written by bank-gateway's own
  * writer (pain001.c) and reading the answers with its readers (pain002.c,
  * camt054.c), so that what bank-sim says is what the gateway will read.
  * One ctest each (bank-sim.iso_<name>):
@@ -55,17 +55,22 @@
  *   large         a 2,000-payee message (over sn_http's default body
  *                 limit) is taken whole; with MAX_REQUEST_BYTES below its
  *                 size, 413 and nothing stored.
+ *   client_cert   the ISO routes answer only the gateway's client
+ *                 certificate (SN_HTTP_CLIENT_CA_FILE): none, or one of
+ *                 another CA, is 403 client_certificate_required with
+ *                 nothing stored; the simulator's own routes take none.
+ *
+ * Every scenario runs bank-sim over HTTPS with its certificate and
+ * SN_HTTP_CLIENT_CA_FILE, and calls the ISO routes as bank-gateway does,
+ * with libcurl and the gateway's client certificate.
  */
+#include <curl/curl.h>
 #include <jansson.h>
 #include <libpq-fe.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include "camt054.h"
 #include "harness.h"
@@ -82,9 +87,13 @@
 #define FUND "110000000000000000001"
 #define FUND2 "110000000000000000002"
 
+/* The client certificate bank-sim asks of the ISO routes' caller. */
+#define GATEWAY "gateway"
+
 static th                       T;
 static int                      http_port;
 static char                     port_env[32], url_env[400];
+static char                     tls_env[4][600];
 static bank_gateway_iso_schema *s001, *s002, *s054;
 
 /* ---- the process -------------------------------------------------------- */
@@ -96,6 +105,8 @@ start_bank(const char *const *extra)
 	int         n = 0;
 	env[n++]      = port_env;
 	env[n++]      = url_env;
+	for (int i = 0; i < 4; i++)
+		env[n++] = tls_env[i];
 	for (int i = 0; extra != NULL && extra[i] != NULL; i++)
 		env[n++] = extra[i];
 	env[n]             = NULL;
@@ -130,6 +141,34 @@ schemas(void)
 	    "schemas: %s", why);
 }
 
+/*
+ * HTTPS as bank-gateway calls it: bank-sim's certificate of the bank's
+ * CA ("bank-sim", which the test's calls trust: SN_CLIENT_CA_FILE), and
+ * the ISO routes answering only a client certificate of the gateway's CA
+ * (SN_HTTP_CLIENT_CA_FILE): "gateway"; "rogue-gateway" is of another CA.
+ */
+static void
+certificates(void)
+{
+	static char ca[400];
+	th_tls_make_ca(&T, "bank");
+	th_tls_make_ca(&T, "gw");
+	th_tls_make_ca(&T, "rogue");
+	th_tls_make_cert(&T, "bank", "bank-sim", "bank-sim");
+	th_tls_make_cert(&T, "gw", "bank-gateway", GATEWAY);
+	th_tls_make_cert(&T, "rogue", "bank-gateway", "rogue-gateway");
+	snprintf(tls_env[0], sizeof(tls_env[0]),
+	    "SN_TLS_CERT_FILE=%s/bank-sim.pem", T.run_dir);
+	snprintf(tls_env[1], sizeof(tls_env[1]),
+	    "SN_TLS_KEY_FILE=%s/bank-sim.key", T.run_dir);
+	snprintf(tls_env[2], sizeof(tls_env[2]),
+	    "SN_TLS_CA_FILE=%s/bank-ca.pem", T.run_dir);
+	snprintf(tls_env[3], sizeof(tls_env[3]),
+	    "SN_HTTP_CLIENT_CA_FILE=%s/gw-ca.pem", T.run_dir);
+	snprintf(ca, sizeof(ca), "%s/bank-ca.pem", T.run_dir);
+	setenv("SN_CLIENT_CA_FILE", ca, 1);
+}
+
 static void
 setup(void)
 {
@@ -137,6 +176,9 @@ setup(void)
 	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", http_port);
 	snprintf(url_env, sizeof(url_env), "SN_BANK_URL=ipc://%s/bank.ipc",
 	    T.run_dir);
+	TH_CHECK(&T, curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK,
+	    "curl_global_init");
+	certificates();
 	schemas();
 }
 
@@ -146,6 +188,7 @@ done(void)
 	bank_gateway_iso_schema_close(s001);
 	bank_gateway_iso_schema_close(s002);
 	bank_gateway_iso_schema_close(s054);
+	curl_global_cleanup();
 }
 
 static const char *
@@ -172,87 +215,98 @@ write_fixture(void)
 
 /* ---- HTTP --------------------------------------------------------------- */
 
+/* A response body as it arrives. */
+typedef struct buf {
+	char  *p;
+	size_t len, cap;
+} buf;
+
+static size_t
+on_body(char *p, size_t size, size_t n, void *arg)
+{
+	buf   *b    = arg;
+	size_t take = size * n;
+	if (b->len + take + 1 > b->cap) {
+		b->cap = (b->len + take + 1) * 2;
+		b->p   = realloc(b->p, b->cap);
+		TH_CHECK(&T, b->p != NULL, "out of memory");
+	}
+	memcpy(b->p + b->len, p, take);
+	b->len += take;
+	b->p[b->len] = '\0';
+	return take;
+}
+
 /*
- * One request to bank-sim (Connection: close) with a body of ctype (NULL
- * with body NULL: none). Returns the status, or -1 when nothing answered
- * within timeout_ms; *out (may be NULL) the body, malloc'd.
+ * One HTTPS request to bank-sim with libcurl, as bank-gateway makes it:
+ * trusting the bank's CA and checking its name, presenting the client
+ * certificate cert (NULL: none) with its key, with a body of ctype (NULL:
+ * none). Returns the status, or -1 when nothing answered within
+ * timeout_ms; *out (may be NULL) the body, malloc'd.
  */
+static int
+https(const char *cert, const char *method, const char *path,
+    const char *ctype, const char *body, size_t blen, char **out, size_t *olen,
+    int timeout_ms)
+{
+	char               url[512], resolve[64], ca[512], crt[512], key[512];
+	char               ct[128];
+	buf                b  = { NULL, 0, 0 };
+	long               st = -1;
+	struct curl_slist *rs, *hs = NULL;
+	CURL              *c = curl_easy_init();
+	TH_CHECK(&T, c != NULL, "curl_easy_init");
+	snprintf(url, sizeof(url), "https://bank-sim:%d%s", http_port, path);
+	snprintf(resolve, sizeof(resolve), "bank-sim:%d:127.0.0.1", http_port);
+	snprintf(ca, sizeof(ca), "%s/bank-ca.pem", T.run_dir);
+	rs = curl_slist_append(NULL, resolve);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_RESOLVE, rs);
+	curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long) timeout_ms);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	if (cert != NULL) {
+		snprintf(crt, sizeof(crt), "%s/%s.pem", T.run_dir, cert);
+		snprintf(key, sizeof(key), "%s/%s.key", T.run_dir, cert);
+		curl_easy_setopt(c, CURLOPT_SSLCERT, crt);
+		curl_easy_setopt(c, CURLOPT_SSLKEY, key);
+	}
+	if (ctype != NULL) {
+		snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);
+		hs = curl_slist_append(hs, ct);
+		hs = curl_slist_append(hs, "Expect:");
+		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+		curl_easy_setopt(
+		    c, CURLOPT_POSTFIELDS, body != NULL ? body : "");
+		curl_easy_setopt(
+		    c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) blen);
+	}
+	/* A status read before a failure counts: a 413 sent from the
+	 * Content-Length closes the connection while the body goes out. */
+	curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+	st = st > 0 ? st : -1;
+	curl_easy_cleanup(c);
+	curl_slist_free_all(rs);
+	curl_slist_free_all(hs);
+	if (out != NULL) {
+		*out = b.p != NULL ? b.p : strdup("");
+		if (olen != NULL)
+			*olen = b.len;
+	} else
+		free(b.p);
+	return (int) st;
+}
+
+/* https as bank-gateway: with its certificate. */
 static int
 http(const char *method, const char *path, const char *ctype, const char *body,
     size_t blen, char **out, size_t *olen, int timeout_ms)
 {
-	struct timeval     tv  = { .tv_sec = timeout_ms / 1000,
-		     .tv_usec              = (timeout_ms % 1000) * 1000 };
-	int                fd  = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in sa  = { .sin_family = AF_INET,
-		 .sin_port                     = htons((uint16_t) http_port) };
-	th_tls            *tls = NULL;
-	if (out != NULL)
-		*out = NULL;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (fd < 0 || connect(fd, (struct sockaddr *) &sa, sizeof(sa)) != 0
-	    || (th_client_ca() != NULL
-	        && (tls = th_tls_client(fd, th_client_ca())) == NULL)) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	size_t cap = 512 + strlen(path) + blen;
-	char  *req = malloc(cap);
-	int    n   = snprintf(req, cap,
-	         "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
-	         method, path);
-	if (ctype != NULL)
-		n += snprintf(req + n, cap - (size_t) n,
-		    "Content-Type: %s\r\nContent-Length: %zu\r\n", ctype,
-		    blen);
-	n += snprintf(req + n, cap - (size_t) n, "\r\n");
-	if (blen > 0)
-		memcpy(req + n, body, blen);
-	size_t total = (size_t) n + blen, sent = 0;
-	bool   ok = true;
-	while (ok && sent < total) {
-		ssize_t w = tls != NULL
-		    ? (th_tls_write(tls, req + sent, total - sent)
-		            ? (ssize_t) (total - sent)
-		            : -1)
-		    : write(fd, req + sent, total - sent);
-		ok        = w > 0;
-		sent += ok ? (size_t) w : 0;
-	}
-	free(req);
-	size_t rcap = 65536, rlen = 0;
-	char  *resp = malloc(rcap);
-	for (;;) {
-		if (rcap - rlen < 4096)
-			resp = realloc(resp, rcap *= 2);
-		ssize_t r = tls != NULL
-		    ? th_tls_read(tls, resp + rlen, rcap - rlen - 1)
-		    : read(fd, resp + rlen, rcap - rlen - 1);
-		if (r < 0) {
-			rlen = 0;
-			break;
-		}
-		if (r == 0)
-			break;
-		rlen += (size_t) r;
-	}
-	th_tls_close(tls);
-	close(fd);
-	resp[rlen]         = '\0';
-	int         status = rlen > 12 && strncmp(resp, "HTTP/1.", 7) == 0
-	            ? atoi(resp + 9)
-	            : -1;
-	const char *b      = strstr(resp, "\r\n\r\n");
-	if (out != NULL) {
-		*out = strdup(b != NULL ? b + 4 : "");
-		if (olen != NULL)
-			*olen = strlen(*out);
-	}
-	free(resp);
-	return status;
+	return https(
+	    GATEWAY, method, path, ctype, body, blen, out, olen, timeout_ms);
 }
 
 /* POSTs xml as a pain.001: the status; *out the body. */
@@ -1240,6 +1294,59 @@ large(void)
 	free(m);
 }
 
+/* cert's request answered 403 client_certificate_required. */
+static void
+refused_cert(const char *cert, const char *method, const char *path,
+    const char *xml, size_t len)
+{
+	char *body = NULL;
+	int   st = https(cert, method, path, xml != NULL ? XML_CT : NULL, xml,
+	      len, &body, NULL, 30000);
+	TH_CHECK(&T,
+	    st == 403 && strstr(body, "client_certificate_required") != NULL,
+	    "%s %s with %s: %d %s", method, path,
+	    cert ? cert : "no certificate", st, body);
+	free(body);
+}
+
+static void
+client_cert(void)
+{
+	setup();
+	start_bank(NULL);
+	msg *m = msg_new("M-CERT");
+	msg_fund(m, FUND);
+	msg_tx(m, "K-1", 1000, "6222000000000101", "甲");
+	size_t len;
+	char  *xml = msg_xml(m, &len);
+	refused_cert(NULL, "POST", "/iso20022/pain.001", xml, len);
+	refused_cert("rogue-gateway", "POST", "/iso20022/pain.001", xml, len);
+	refused_cert(NULL, "GET", "/iso20022/pain.002/M-CERT", NULL, 0);
+	refused_cert(NULL, "GET",
+	    "/iso20022/camt.054?account=" FUND "&date=2027-01-05", NULL, 0);
+	TH_CHECK(&T, stored_messages() == 0, "stored without a certificate");
+	bank_gateway_pain002 *r = post_doc(xml, len);
+	expect_group(r, "M-CERT", "ACSC", "");
+	bank_gateway_pain002_free(r);
+	r = get_report("M-CERT");
+	expect_tx(r, "K-1", "ACSC", "");
+	bank_gateway_pain002_free(r);
+	/* The simulator's own routes take none. */
+	int st
+	    = https(NULL, "GET", "/stats", NULL, NULL, 0, NULL, NULL, 30000);
+	TH_CHECK(&T, st == 200, "GET /stats without a certificate: %d", st);
+	st = https(NULL, "POST", "/accounts/" FUND "/entries",
+	    "application/json",
+	    "{\"end_to_end_id\": \"K-FEE\", \"amount_fen\": 1,"
+	    " \"date\": \"2027-01-05\"}",
+	    strlen("{\"end_to_end_id\": \"K-FEE\", \"amount_fen\": 1,"
+	           " \"date\": \"2027-01-05\"}"),
+	    NULL, NULL, 30000);
+	TH_CHECK(&T, st == 201, "POST entries without a certificate: %d", st);
+	free(xml);
+	free(m);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1257,6 +1364,7 @@ main(int argc, char **argv)
 		{ "camt054", camt054 },
 		{ "omit", omit },
 		{ "large", large },
+		{ "client_cert", client_cert },
 	};
 	return th_main(
 	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), done);
