@@ -154,12 +154,17 @@ setup(void)
 static void env_add(const char **env, int *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* The strings env_add made, freed at the end (done). */
+static char  *pool[512];
+static size_t npool;
+
 static void
 env_add(const char **env, int *n, const char *fmt, ...)
 {
 	char   *s = malloc(512);
 	va_list ap;
-	TH_CHECK(&T, s != NULL, "out of memory");
+	TH_CHECK(&T, s != NULL && npool < 512, "out of memory");
+	pool[npool++] = s;
 	va_start(ap, fmt);
 	vsnprintf(s, 512, fmt, ap);
 	va_end(ap);
@@ -257,6 +262,20 @@ client_close(void)
 	if (cli_open)
 		nng_close(cli);
 	cli_open = false;
+}
+
+/* The end of a scenario: the client and what the test allocated. */
+static void
+done(void)
+{
+	client_close();
+	for (size_t i = 0; i < npool; i++)
+		free(pool[i]);
+	npool = 0;
+	free(finance);
+	free(approver);
+	free(officer);
+	finance = approver = officer = NULL;
 }
 
 /* Sends rq and waits up to timeout_ms: 0 and *out, or the NNG error. */
@@ -1476,6 +1495,6 @@ main(int argc, char **argv)
 		{ "xsd_invalid", xsd_invalid },
 		{ "help", help },
 	};
-	return th_main(&T, argc, argv, list, sizeof(list) / sizeof(list[0]),
-	    client_close);
+	return th_main(
+	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), done);
 }
