@@ -24,13 +24,16 @@
 #define REPLY_MAX (64u << 20)
 
 enum outcome { OUT_OK = 0, OUT_TIMEOUT, OUT_MALFORMED, OUT_UNREACHABLE, NOUT };
-enum kind { KIND_BATCH = 0, KIND_QUERY, NKIND };
+enum kind { KIND_BATCH = 0, KIND_QUERY, KIND_FUNDS, NKIND };
+
+/* A FundQuery is asked while someone waits for the answer. */
+#define FUNDS_RETRIES 1u
 
 struct disbursement_bank {
 	sn_reqc      *reqc;
 	size_t        nlive;
 	bool          closing;
-	sn_reqc_retry policy;
+	sn_reqc_retry policy, funds_policy;
 	sn_counter   *requests[NKIND][NOUT];
 };
 
@@ -45,7 +48,7 @@ typedef struct call {
 
 static const char *const outcome_names[NOUT]
     = { "ok", "timeout", "malformed", "unreachable" };
-static const char *const kind_names[NKIND] = { "batch", "query" };
+static const char *const kind_names[NKIND] = { "batch", "query", "funds" };
 
 static void
 call_free(call *c)
@@ -63,17 +66,36 @@ finish(call *c, sn_err err, const Sn__Bank__V1__BankReply *reply)
 	return SN_REQC_DONE;
 }
 
+/* Whether r answers this call's kind of request. A FundQuery is also
+ * answered by the refusal of an adapter that does not know it. */
+static bool
+answers(const call *c, const Sn__Bank__V1__BankReply *r)
+{
+	switch (c->kind) {
+	case KIND_BATCH:
+		return r->body_case == SN__BANK__V1__BANK_REPLY__BODY_BATCH
+		    && r->batch != NULL;
+	case KIND_QUERY:
+		return r->body_case == SN__BANK__V1__BANK_REPLY__BODY_STATUS
+		    && r->status != NULL;
+	case KIND_FUNDS:
+		return (r->body_case == SN__BANK__V1__BANK_REPLY__BODY_FUNDS
+		           && r->funds != NULL)
+		    || (r->body_case == SN__BANK__V1__BANK_REPLY__BODY_BATCH
+		        && r->batch != NULL && !r->batch->accepted);
+	case NKIND:
+		break;
+	}
+	return false;
+}
+
 /* The reply decoded, if it answers this call's kind of request. */
 static Sn__Bank__V1__BankReply *
 decode(const call *c, const uint8_t *buf, size_t len)
 {
 	Sn__Bank__V1__BankReply *r
 	    = sn__bank__v1__bank_reply__unpack(NULL, len, buf);
-	bool ok = r != NULL
-	    && ((c->kind == KIND_BATCH
-	            && r->body_case == SN__BANK__V1__BANK_REPLY__BODY_BATCH)
-	        || (c->kind == KIND_QUERY
-	            && r->body_case == SN__BANK__V1__BANK_REPLY__BODY_STATUS));
+	bool ok = r != NULL && answers(c, r);
 	if (!ok && r != NULL) {
 		sn__bank__v1__bank_reply__free_unpacked(r, NULL);
 		r = NULL;
@@ -125,10 +147,13 @@ disbursement_bank_open(disbursement_bank **out, sn_loop *loop, sn_metrics *m,
 	disbursement_bank *b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return SN_ENOMEM;
-	b->policy = (sn_reqc_retry) { .timeout_ms = cfg->timeout_ms,
-		.retries                          = cfg->retries,
-		.backoff_ms                       = cfg->backoff_ms,
-		.backoff_max_ms                   = BACKOFF_MAX_MS };
+	b->policy       = (sn_reqc_retry) { .timeout_ms = cfg->timeout_ms,
+		      .retries                          = cfg->retries,
+		      .backoff_ms                       = cfg->backoff_ms,
+		      .backoff_max_ms                   = BACKOFF_MAX_MS };
+	b->funds_policy = b->policy;
+	b->funds_policy.retries
+	    = cfg->retries < FUNDS_RETRIES ? cfg->retries : FUNDS_RETRIES;
 	for (int k = 0; k < NKIND; k++)
 		for (int o = 0; o < NOUT; o++) {
 			char labels[96];
@@ -161,17 +186,27 @@ disbursement_bank_call(disbursement_bank *b,
 {
 	if (b->closing)
 		return SN_ECLOSED;
-	if (fn == NULL
-	    || (req->body_case != SN__BANK__V1__BANK_REQUEST__BODY_BATCH
-	        && req->body_case != SN__BANK__V1__BANK_REQUEST__BODY_QUERY))
+	enum kind kind;
+	switch (req->body_case) {
+	case SN__BANK__V1__BANK_REQUEST__BODY_BATCH:
+		kind = KIND_BATCH;
+		break;
+	case SN__BANK__V1__BANK_REQUEST__BODY_QUERY:
+		kind = KIND_QUERY;
+		break;
+	case SN__BANK__V1__BANK_REQUEST__BODY_FUNDS:
+		kind = KIND_FUNDS;
+		break;
+	default:
+		return SN_EINVAL;
+	}
+	if (fn == NULL)
 		return SN_EINVAL;
 	call *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return SN_ENOMEM;
 	c->owner = b;
-	c->kind  = req->body_case == SN__BANK__V1__BANK_REQUEST__BODY_BATCH
-	     ? KIND_BATCH
-	     : KIND_QUERY;
+	c->kind  = kind;
 	c->fn    = fn;
 	c->arg   = arg;
 	b->nlive++;
@@ -181,8 +216,9 @@ disbursement_bank_call(disbursement_bank *b,
 	if (buf != NULL) {
 		sn__bank__v1__bank_request__pack(req, buf);
 		/* sn_reqc copies the bytes: every try sends these. */
-		err = sn_reqc_call_retry(
-		    b->reqc, buf, len, &b->policy, on_try, c);
+		err = sn_reqc_call_retry(b->reqc, buf, len,
+		    kind == KIND_FUNDS ? &b->funds_policy : &b->policy, on_try,
+		    c);
 		free(buf);
 	}
 	if (err != SN_OK)

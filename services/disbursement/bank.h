@@ -18,8 +18,16 @@
  * status and never pays twice. The REQ protocol's own resend is off, so
  * only these tries go out.
  *
+ * A FundQuery (issue 14: which funds have an account at bank-gateway,
+ * asked while a finance approver waits) has a short policy of its own:
+ * one retry, no more. The bank protocol before issue 14 (bank-sim's NNG
+ * side) does not know it and answers with a BatchReply refusing a
+ * "malformed request": that reply is handed to the caller as it is (see
+ * disbursement_bank_fn), not retried.
+ *
  * Every try counts in sn_disbursement_bank_requests_total{kind,outcome}
- * (kind batch or query; outcome ok, timeout, malformed, unreachable).
+ * (kind batch, query or funds; outcome ok, timeout, malformed,
+ * unreachable).
  *
  * Threads: every function here is for the loop thread only.
  */
@@ -46,9 +54,11 @@ typedef struct disbursement_bank_config {
 /*
  * The end of a call, on the loop thread, exactly once. SN_ECLOSED (reply
  * NULL) when the client closes first: free what arg holds, start
- * nothing. SN_OK with the decoded reply, borrowed
- * for the callback only; SN_ETIMEDOUT or SN_ENNG (reply NULL) when every
- * try failed: what became of the request is then unknown, and the caller
+ * nothing. SN_OK with the decoded reply, borrowed for the callback only:
+ * a BatchReply to a batch, a StatusReply to a query, and to a FundQuery
+ * a FundReply or, from a bank adapter that does not know FundQuery, a
+ * BatchReply with accepted false; SN_ETIMEDOUT or SN_ENNG (reply NULL) when
+ * every try failed: what became of the request is then unknown, and the caller
  * must ask with a StatusQuery before anything goes out under a new id.
  */
 typedef void (*disbursement_bank_fn)(
@@ -60,9 +70,10 @@ sn_err disbursement_bank_open(disbursement_bank **out, sn_loop *loop,
     sn_metrics *m, const disbursement_bank_config *cfg);
 
 /*
- * Sends req (packed here, once; req is not kept) and calls fn with the
- * answer. SN_ECLOSED once closing, SN_EINVAL for a request without a
- * body, SN_ENOMEM.
+ * Sends req (a batch, a status query or a FundQuery; packed here, once;
+ * req is not kept) and calls fn with the answer. SN_ECLOSED once
+ * closing, SN_EINVAL for a request without one of those bodies,
+ * SN_ENOMEM.
  */
 sn_err disbursement_bank_call(disbursement_bank *b,
     const Sn__Bank__V1__BankRequest *req, disbursement_bank_fn fn, void *arg);

@@ -28,6 +28,8 @@ typedef struct disbursement_config {
 	int         inflight;        /* batches in flight at once */
 	uint32_t    poll_ms;         /* sender and status-query period */
 	int         build_chunk;     /* payees per build transaction */
+	uint64_t    retry_ms;        /* first wait after a RETRY */
+	uint64_t    retry_max_ms;    /* longest wait after a RETRY */
 } disbursement_config;
 
 typedef struct disbursement {
@@ -44,7 +46,8 @@ typedef struct disbursement {
 	bool                querying;  /* a status query is running */
 	bool                building;  /* a build transaction is running */
 	bool                housekeeping;
-	sn_counter *instr[4]; /* settled, rejected, accepted, unknown */
+	sn_counter         *instr[5]; /* settled, rejected, accepted, unknown,
+	                               * retry */
 	sn_counter *runs_built;
 	/* emergency.granted's payment in the bus's apply transaction: the
 	 * bus applies one event at a time and waits for the statements an

@@ -516,6 +516,10 @@ typedef struct approval_req {
 	bool                    decided;
 	disbursement_run_cb     lock_cb, decide_cb;
 	disbursement_flag_cb    decided_cb;
+	/* The funds the run pays, asked of bank-gateway before approving */
+	char   funds[DISBURSEMENT_NFUNDS][16];
+	char  *fund_ptrs[DISBURSEMENT_NFUNDS];
+	size_t nfunds;
 } approval_req;
 
 static bool
@@ -633,6 +637,116 @@ approval_begin(sn_http_req *req, sn_tx *tx, void *arg)
 		fail_unavailable(req, tx);
 }
 
+/* ---- the run's funds at bank-gateway (issue 14) ------------------------- */
+
+/* The approval goes on: its transaction decides. */
+static void
+approval_go_on(approval_req *c)
+{
+	sn_http_tx_with_end(c->req, approval_begin, free, c);
+}
+
+/* 503 naming the funds that could not be checked; frees c. */
+static void
+funds_unavailable(approval_req *c, const char *why)
+{
+	char   msg[160];
+	size_t len = (size_t) snprintf(
+	    msg, sizeof(msg), "%s: the accounts of the run's funds (", why);
+	for (size_t i = 0; i < c->nfunds && len < sizeof(msg); i++)
+		len += (size_t) snprintf(msg + len, sizeof(msg) - len, "%s%s",
+		    i ? ", " : "", c->funds[i]);
+	if (len < sizeof(msg))
+		snprintf(msg + len, sizeof(msg) - len, ") are not checked");
+	json_t *names = json_array();
+	for (size_t i = 0; i < c->nfunds; i++)
+		json_array_append_new(names, json_string(c->funds[i]));
+	sn_http_reply_json(c->req, 503,
+	    json_pack("{s:{s:s, s:s, s:n, s:o}}", "error", "code",
+	        "bank_unavailable", "message", msg, "field", "funds", names));
+	free(c);
+}
+
+static void
+funds_answered(sn_err err, const Sn__Bank__V1__BankReply *reply, void *arg)
+{
+	approval_req *c = arg;
+	if (err != SN_OK) {
+		funds_unavailable(c,
+		    err == SN_ECLOSED ? "the service is stopping"
+		                      : "bank-gateway did not answer");
+		return;
+	}
+	if (reply->body_case == SN__BANK__V1__BANK_REPLY__BODY_BATCH) {
+		/* The bank protocol before issue 14 (bank-sim's NNG side):
+		 * no fund accounts to check. */
+		sn_log(SN_LOG_WARN,
+		    "the bank adapter does not answer FundQuery; the run's "
+		    "funds are not checked",
+		    "run_id", sn_http_param(c->req, "id"), NULL);
+		approval_go_on(c);
+		return;
+	}
+	const Sn__Bank__V1__FundReply *fr = reply->funds;
+	disbursement_fund_account     *have
+	    = calloc(fr->n_funds + 1, sizeof(*have));
+	if (have == NULL) {
+		funds_unavailable(c, "out of memory");
+		return;
+	}
+	for (size_t i = 0; i < fr->n_funds; i++)
+		have[i]
+		    = (disbursement_fund_account) { .fund = fr->funds[i]->fund,
+			      .configured = fr->funds[i]->configured };
+	const char *missing = NULL;
+	sn_problem  why;
+	sn_problem_clear(&why);
+	bool ok = disbursement_rules_funds_configured(
+	    (const char *const *) c->fund_ptrs, c->nfunds, have, fr->n_funds,
+	    &missing, &why);
+	free(have);
+	if (ok) {
+		approval_go_on(c);
+		return;
+	}
+	json_t *body = sn_problem_json(&why);
+	json_object_set_new(
+	    json_object_get(body, "error"), "fund", json_string(missing));
+	sn_http_reply_json(c->req, why.status, body);
+	free(c);
+}
+
+/* The funds the run pays: asked of bank-gateway (none: on at once). */
+static void
+funds_read(sn_err err, const char *const *names, size_t n, void *arg)
+{
+	approval_req *c = arg;
+	if (err != SN_OK) {
+		read_failed(c->req, err);
+		free(c);
+		return;
+	}
+	for (size_t i = 0; i < n && c->nfunds < DISBURSEMENT_NFUNDS; i++) {
+		snprintf(
+		    c->funds[c->nfunds], sizeof(c->funds[0]), "%s", names[i]);
+		c->fund_ptrs[c->nfunds] = c->funds[c->nfunds];
+		c->nfunds++;
+	}
+	if (c->nfunds == 0) {
+		approval_go_on(c);
+		return;
+	}
+	Sn__Bank__V1__FundQuery   fq  = SN__BANK__V1__FUND_QUERY__INIT;
+	Sn__Bank__V1__BankRequest req = SN__BANK__V1__BANK_REQUEST__INIT;
+	fq.n_funds                    = c->nfunds;
+	fq.funds                      = c->fund_ptrs;
+	req.body_case                 = SN__BANK__V1__BANK_REQUEST__BODY_FUNDS;
+	req.funds                     = &fq;
+	err = disbursement_bank_call(c->d->bank, &req, funds_answered, c);
+	if (err != SN_OK)
+		funds_unavailable(c, "bank-gateway cannot be asked");
+}
+
 static void
 on_approval(sn_http_req *req, void *arg)
 {
@@ -655,7 +769,13 @@ on_approval(sn_http_req *req, void *arg)
 	c->lock_cb    = (disbursement_run_cb) { approval_lock_done, c };
 	c->decide_cb  = (disbursement_run_cb) { decision_done, c };
 	c->decided_cb = (disbursement_flag_cb) { decided_done, c };
-	sn_http_tx_with_end(req, approval_begin, free, c);
+	/* Approving starts the sending: first the funds' accounts (issue
+	 * 14). Rejecting sends nothing. */
+	if (strcmp(c->decision, "approve") == 0)
+		disbursement_store_run_funds(sn_service_db(c->d->svc),
+		    sn_http_param(req, "id"), funds_read, c);
+	else
+		approval_go_on(c);
 }
 
 /* ---- GET /payments/{id}, GET /payments -----------------------------------
@@ -1349,9 +1469,9 @@ const sn_http_route_def disbursement_routes[DISBURSEMENT_NROUTES] = {
 static sn_err
 metrics_init(disbursement *d, sn_metrics *m)
 {
-	static const char *const instr[4]
-	    = { "settled", "rejected", "accepted", "unknown" };
-	for (int i = 0; i < 4; i++) {
+	static const char *const instr[5]
+	    = { "settled", "rejected", "accepted", "unknown", "retry" };
+	for (int i = 0; i < 5; i++) {
 		char labels[48];
 		snprintf(labels, sizeof(labels), "status=\"%s\"", instr[i]);
 		d->instr[i] = sn_metrics_counter(m,

@@ -46,7 +46,15 @@
  *        creator), 403 "approved_a_case" (approving a run that pays a
  *        case the approver decided), 409 "not_awaiting_approval".
  *        Rejecting deletes the run's payments and gives their budget
- *        back; the period can then be run again.
+ *        back; the period can then be run again. Approving starts the
+ *        sending, so first (issue 14) bank-gateway is asked with a
+ *        FundQuery whether every fund the run pays has an account: 409
+ *        "fund_not_configured" (error.fund names it) or 503
+ *        "bank_unavailable" (error.funds: those not checked) when the
+ *        gateway does not answer, and nothing changes; these come before
+ *        the run's own checks. A bank adapter that does not know
+ *        FundQuery (bank-sim's NNG side) answers with a refusal: the
+ *        funds are then not checked (a warning is logged).
  *   GET  /payments/{id}   finance, finance_approver, township_officer
  *        (within the payment's township).
  *   GET  /payments?status=rejected&township=T&limit=&cursor=   the same

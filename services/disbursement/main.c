@@ -39,6 +39,13 @@ static const sn_setting_doc settings[] = {
 	{ "SN_DISBURSEMENT_BUILD_CHUNK",
 	    "payees per build transaction "
 	    "(default 50000; 100..1000000)" },
+	{ "SN_DISBURSEMENT_RETRY_MS",
+	    "wait before a payment the bank told to retry (RETRY: the "
+	    "fund's account short) goes out again under the same id, "
+	    "doubling per retry; also after a batch refused whole (default "
+	    "60000; 10..86400000)" },
+	{ "SN_DISBURSEMENT_RETRY_MAX_MS",
+	    "longest of those waits (default 3600000; 10..86400000)" },
 	{ NULL, NULL },
 };
 
@@ -92,5 +99,9 @@ main(int argc, char **argv)
 	    "SN_DISBURSEMENT_POLL_MS", 200, 10, 60000);
 	cfg.build_chunk = (int) sn_config_int(
 	    "SN_DISBURSEMENT_BUILD_CHUNK", 50000, 100, 1000000);
+	cfg.retry_ms = (uint64_t) sn_config_int(
+	    "SN_DISBURSEMENT_RETRY_MS", 60000, 10, 86400000);
+	cfg.retry_max_ms = (uint64_t) sn_config_int(
+	    "SN_DISBURSEMENT_RETRY_MAX_MS", 3600000, 10, 86400000);
 	return sn_service_main(argc, argv, &def);
 }

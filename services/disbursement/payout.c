@@ -317,11 +317,11 @@ typedef struct answer {
 	bool          is_batch; /* from a batch (else a status query) */
 	char          batch_id[40];
 	enum { ANS_APPLY, ANS_UNCLAIM, ANS_ORPHAN } what;
-	size_t                  n;
-	char                  **e2e, **code, **reason, **settled_at;
+	size_t n;
+	char **e2e, **code, **reason, **reason_en, **settled_at;
 	disbursement_bank_word *said;
-	int64_t                 counts[4]; /* settled, rejected, accepted,
-	                                    * unknown */
+	int64_t                 counts[5]; /* settled, rejected, accepted,
+	                                    * unknown, retry */
 	disbursement_answered_cb answered_cb;
 	disbursement_payments_cb applied_cb;
 } answer;
@@ -333,11 +333,13 @@ answer_free(answer *a)
 		free(a->e2e[i]);
 		free(a->code[i]);
 		free(a->reason[i]);
+		free(a->reason_en[i]);
 		free(a->settled_at[i]);
 	}
 	free(a->e2e);
 	free(a->code);
 	free(a->reason);
+	free(a->reason_en);
 	free(a->settled_at);
 	free(a->said);
 	free(a);
@@ -360,10 +362,12 @@ answer_new(disbursement *d, size_t n)
 	a->e2e         = calloc(n + 1, sizeof(char *));
 	a->code        = calloc(n + 1, sizeof(char *));
 	a->reason      = calloc(n + 1, sizeof(char *));
+	a->reason_en   = calloc(n + 1, sizeof(char *));
 	a->settled_at  = calloc(n + 1, sizeof(char *));
 	a->said        = calloc(n + 1, sizeof(*a->said));
 	if (a->e2e == NULL || a->code == NULL || a->reason == NULL
-	    || a->settled_at == NULL || a->said == NULL) {
+	    || a->reason_en == NULL || a->settled_at == NULL
+	    || a->said == NULL) {
 		answer_free(a);
 		return NULL;
 	}
@@ -383,10 +387,11 @@ answer_add(answer *a, const Sn__Bank__V1__StatusReport *r)
 	a->e2e[i]        = strdup(r->end_to_end_id);
 	a->code[i]       = strdup(r->reason_code ? r->reason_code : "");
 	a->reason[i]     = strdup(r->reason ? r->reason : "");
+	a->reason_en[i]  = strdup(r->reason_en ? r->reason_en : "");
 	a->settled_at[i] = strdup(r->settled_at ? r->settled_at : "");
 	a->n++;
 	return a->e2e[i] != NULL && a->code[i] != NULL && a->reason[i] != NULL
-	    && a->settled_at[i] != NULL;
+	    && a->reason_en[i] != NULL && a->settled_at[i] != NULL;
 }
 
 /* The metrics' order of the bank's words. */
@@ -400,6 +405,8 @@ count_slot(disbursement_bank_word w)
 		return 1;
 	case DISBURSEMENT_BANK_ACCEPTED:
 		return 2;
+	case DISBURSEMENT_BANK_RETRY:
+		return 4;
 	default:
 		return 3;
 	}
@@ -424,11 +431,18 @@ answered_cb(
 		        r[i].status, DISBURSEMENT_PAY_ANSWERED, a->said[j]);
 		if (to == DISBURSEMENT_PAYMENT_NONE)
 			continue;
-		todo[k++] = (disbursement_answer) { .e2e_id = a->e2e[j],
-			.to                                 = to,
-			.reason_code                        = a->code[j],
-			.reason                             = a->reason[j],
-			.settled_at = a->settled_at[j] };
+		bool retry = a->said[j] == DISBURSEMENT_BANK_RETRY;
+		todo[k++]  = (disbursement_answer) { .e2e_id = a->e2e[j],
+			 .to                                 = to,
+			 .reason_code                        = a->code[j],
+			 .reason                             = a->reason[j],
+			 .reason_en                          = a->reason_en[j],
+			 .settled_at                         = a->settled_at[j],
+			 .retry                              = retry,
+			 .delay_ms                           = retry
+			                               ? disbursement_rules_retry_delay_ms(r[i].retries,
+			                                   a->d->cfg.retry_ms, a->d->cfg.retry_max_ms)
+			                               : 0 };
 		a->counts[count_slot(a->said[j])]++;
 	}
 	if (err == SN_OK && k > 0)
@@ -461,7 +475,8 @@ apply_begin(sn_tx *tx, void *arg)
 			    &a->answered_cb);
 		break;
 	case ANS_UNCLAIM:
-		err = disbursement_store_unclaim(tx, a->batch_id);
+		err = disbursement_store_unclaim(
+		    tx, a->batch_id, a->d->cfg.retry_ms);
 		break;
 	case ANS_ORPHAN:
 		err = disbursement_store_orphan(tx, a->batch_id);
@@ -484,7 +499,7 @@ apply_done(sn_err err, void *arg)
 		sn_log(SN_LOG_WARN, "bank answer not applied", "batch_id",
 		    a->batch_id, "error", sn_strerror(err), NULL);
 	else
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < 5; i++)
 			sn_counter_add(d->instr[i], (uint64_t) a->counts[i]);
 	if (a->is_batch)
 		d->inflight--;

@@ -213,6 +213,9 @@ answered(disbursement_payment_status from, disbursement_bank_word said)
 		return from == DISBURSEMENT_PAYMENT_SENT
 		    ? DISBURSEMENT_PAYMENT_READY
 		    : DISBURSEMENT_PAYMENT_NONE;
+	case DISBURSEMENT_BANK_RETRY:
+		/* Not the payee's problem: the same id goes out again. */
+		return DISBURSEMENT_PAYMENT_READY;
 	case DISBURSEMENT_BANK_NONE:
 		break;
 	}
@@ -712,7 +715,7 @@ disbursement_bank_word
 disbursement_rules_bank_word(int status)
 {
 	return status >= DISBURSEMENT_BANK_ACCEPTED
-	        && status <= DISBURSEMENT_BANK_UNKNOWN
+	        && status <= DISBURSEMENT_BANK_RETRY
 	    ? (disbursement_bank_word) status
 	    : DISBURSEMENT_BANK_NONE;
 }
@@ -721,8 +724,18 @@ const char *
 disbursement_rules_bank_status(int status)
 {
 	static const char *const names[]
-	    = { NULL, "accepted", "settled", "rejected", "unknown" };
+	    = { NULL, "accepted", "settled", "rejected", "unknown", "retry" };
 	return names[disbursement_rules_bank_word(status)];
+}
+
+uint64_t
+disbursement_rules_retry_delay_ms(
+    int32_t retries, uint64_t base_ms, uint64_t max_ms)
+{
+	uint64_t d = base_ms;
+	for (int32_t i = 0; i < retries && d < max_ms; i++)
+		d = d > UINT64_MAX / 2 ? UINT64_MAX : 2 * d;
+	return d < max_ms ? d : max_ms;
 }
 
 bool
@@ -735,5 +748,28 @@ disbursement_rules_control_sum(const int64_t *amounts, size_t n, int64_t *sum)
 		s += amounts[i];
 	}
 	*sum = s;
+	return true;
+}
+
+bool
+disbursement_rules_funds_configured(const char *const *asked, size_t n,
+    const disbursement_fund_account *have, size_t nhave, const char **missing,
+    sn_problem *why)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool ok = false;
+		for (size_t k = 0; k < nhave && !ok; k++)
+			ok = have[k].fund != NULL
+			    && strcmp(have[k].fund, asked[i]) == 0
+			    && have[k].configured;
+		if (ok)
+			continue;
+		if (missing != NULL)
+			*missing = asked[i];
+		return sn_problem_set(why, 409, "fund_not_configured", NULL,
+		    "fund %s has no account at the bank gateway: the run "
+		    "cannot start sending",
+		    asked[i]);
+	}
 	return true;
 }

@@ -80,6 +80,10 @@ typedef enum disbursement_bank_word {
 	DISBURSEMENT_BANK_SETTLED  = 2,
 	DISBURSEMENT_BANK_REJECTED = 3,
 	DISBURSEMENT_BANK_UNKNOWN  = 4, /* the bank never had the id */
+	/* Refused for a reason that is not the payee's (issue 14: the
+	 * fund's account short of money, AM04): sent again later under the
+	 * same end-to-end id. */
+	DISBURSEMENT_BANK_RETRY = 5,
 } disbursement_bank_word;
 
 /*
@@ -184,6 +188,8 @@ typedef enum disbursement_payment_step {
  *   sent, accepted -- accepted / settled / rejected -> that status
  *   sent -- unknown -> ready (the same id: the bank never had it)
  *   accepted -- unknown -> no change (the bank's error: never re-sent)
+ *   sent, accepted -- retry -> ready (the same id, later: see
+ *       disbursement_rules_retry_delay_ms)
  *   rejected -- corrected -> ready (under the next end-to-end id)
  * settled is final; nothing else moves.
  */
@@ -366,6 +372,27 @@ bool disbursement_rules_approval(const sn_principal *p,
     const disbursement_run_view *r, const char *decision,
     disbursement_run_step *step, sn_problem *why);
 
+/*
+ * Issue 14: a run starts sending only when every fund it pays has an
+ * account at bank-gateway. A fund as the gateway's FundReply describes
+ * it (strings borrowed).
+ */
+typedef struct disbursement_fund_account {
+	const char *fund;
+	bool        configured;
+} disbursement_fund_account;
+
+/*
+ * Do the accounts the gateway described (nhave of them, in any order)
+ * cover every fund the run pays (asked, n names)? A fund the reply does
+ * not name, or names as not configured, is 409 "fund_not_configured"
+ * naming it (the first such in asked's order; *missing points at it
+ * when missing is not NULL). True when all are configured (or n is 0).
+ */
+bool disbursement_rules_funds_configured(const char *const *asked, size_t n,
+    const disbursement_fund_account *have, size_t nhave, const char **missing,
+    sn_problem *why);
+
 /* A payment as a correction sees it. */
 typedef struct disbursement_payment_view {
 	bool                        found;
@@ -513,8 +540,17 @@ size_t disbursement_rules_reconcile(const disbursement_recon_in *in,
 disbursement_bank_word disbursement_rules_bank_word(int status);
 
 /* The bank's word (sn.bank.v1.InstructionStatus) as a name: "accepted",
- * "settled", "rejected", "unknown"; NULL otherwise. */
+ * "settled", "rejected", "unknown", "retry"; NULL otherwise. */
 const char *disbursement_rules_bank_status(int status);
+
+/*
+ * How long a payment the bank told to retry (RETRY) waits before it is
+ * claimed again, when the bank has said so `retries` times before: base_ms
+ * doubled per earlier retry, at most max_ms (and never below base_ms nor
+ * above max_ms when they are the wrong way round: max_ms wins).
+ */
+uint64_t disbursement_rules_retry_delay_ms(
+    int32_t retries, uint64_t base_ms, uint64_t max_ms);
 
 /*
  * A batch's count and control sum over n amounts; false if an amount is

@@ -258,7 +258,8 @@ static const sn_col run_cols[] = {
 	          ".account_number, ''), 'account_name', " p                  \
 	          ".account_name),"                                           \
 	          " 'reason_code', " p ".reason_code, 'reason', " p           \
-	          ".reason,"                                                  \
+	          ".reason, 'reason_en', " p ".reason_en, 'retries', " p      \
+	          ".retries, 'not_before', ts_json(" p ".not_before),"        \
 	          " 'settled_at', " p ".settled_at, 'created_at', ts_json(" p \
 	          ".created_at), 'sent_at', ts_json(" p                       \
 	          ".sent_at), 'finished_at',"                                 \
@@ -1539,7 +1540,8 @@ disbursement_store_reconciliation(
 /* Two candidate sets, each locked, then at most limit of them. */
 static const char SQL_CLAIM[]
     = "WITH r AS (SELECT id FROM payment WHERE status = 'ready'"
-      "  AND fund = $1 ORDER BY created_at LIMIT $2::int"
+      "  AND fund = $1 AND (not_before IS NULL OR not_before <= now())"
+      "  ORDER BY created_at LIMIT $2::int"
       "  FOR UPDATE SKIP LOCKED),"
       " p AS (SELECT id FROM payment WHERE status = 'planned' AND fund = $1"
       "  AND run_id IN (SELECT id FROM run WHERE status = 'sending')"
@@ -1599,7 +1601,7 @@ disbursement_store_claim(sn_tx *tx, disbursement_fund fund, int limit,
 /* Locked in id order, as every other statement locking payments in bulk
  * does, so that two of them never wait on each other. */
 static const char SQL_ANSWERED[]
-    = "SELECT a.i - 1 AS idx, p.status"
+    = "SELECT a.i - 1 AS idx, p.status, p.retries"
       " FROM unnest($1::text[]) WITH ORDINALITY AS a(e2e, i)"
       " JOIN payment p ON p.e2e_id = a.e2e"
       " ORDER BY p.id FOR UPDATE OF p";
@@ -1608,6 +1610,7 @@ static const sn_col answered_cols[] = {
 	SN_COL(disbursement_answered, idx, SN_COL_I64),
 	SN_COL_ENUMOF(
 	    disbursement_answered, status, disbursement_payment_status_names),
+	SN_COL(disbursement_answered, retries, SN_COL_I32),
 };
 
 static void
@@ -1643,30 +1646,39 @@ disbursement_store_answered(sn_tx *tx, const char *const *e2e, size_t n,
 
 static const char SQL_APPLY[]
     = "WITH a AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
-      "  $4::text[], $5::text[], $6::bool[], $7::bool[])"
-      "  AS a(e2e, st, code, reason, settled_at, fin, again)),"
+      "  $4::text[], $5::text[], $6::bool[], $7::bool[], $8::text[],"
+      "  $9::bool[], $10::bigint[])"
+      "  AS a(e2e, st, code, reason, settled_at, fin, again, reason_en,"
+      "  retry, delay_ms)),"
       " u AS ("
       " UPDATE payment p SET status = a.st,"
       "  reason_code = nullif(a.code, ''), reason = nullif(a.reason, ''),"
+      "  reason_en = nullif(a.reason_en, ''),"
       "  settled_at = nullif(a.settled_at, ''),"
       "  batch_id = CASE WHEN a.again THEN NULL ELSE p.batch_id END,"
       "  sender = CASE WHEN a.again THEN NULL ELSE p.sender END,"
+      "  retries = p.retries + CASE WHEN a.retry THEN 1 ELSE 0 END,"
+      "  not_before = CASE WHEN a.retry"
+      "   THEN now() + a.delay_ms * interval '1 millisecond' END,"
       "  checked_at = now(),"
       "  finished_at = CASE WHEN a.fin THEN now() END"
       " FROM a WHERE p.e2e_id = a.e2e"
       " RETURNING p.*)"
       " SELECT " PAYMENT_COLS("u", BENEFICIARY_OF("u")) " FROM u";
 
+#define NAPPLY 10
+
 sn_err
 disbursement_store_apply(sn_tx *tx, const disbursement_answer *a, size_t n,
     const disbursement_payments_cb *cb)
 {
-	sn_pgarray arr[7];
-	for (int k = 0; k < 7; k++)
+	sn_pgarray arr[NAPPLY];
+	for (int k = 0; k < NAPPLY; k++)
 		sn_pgarray_init(&arr[k]);
 	for (size_t i = 0; i < n; i++) {
 		const char *st
 		    = disbursement_rules_payment_status_name(a[i].to);
+		char delay[24];
 		sn_pgarray_add(&arr[0], a[i].e2e_id);
 		sn_pgarray_add(&arr[1], st != NULL ? st : "");
 		sn_pgarray_add(&arr[2], a[i].reason_code);
@@ -1676,22 +1688,31 @@ disbursement_store_apply(sn_tx *tx, const disbursement_answer *a, size_t n,
 		    disbursement_rules_payment_final(a[i].to) ? "t" : "f");
 		sn_pgarray_add(&arr[6],
 		    a[i].to == DISBURSEMENT_PAYMENT_READY ? "t" : "f");
+		sn_pgarray_add(
+		    &arr[7], a[i].reason_en != NULL ? a[i].reason_en : "");
+		sn_pgarray_add(&arr[8], a[i].retry ? "t" : "f");
+		snprintf(delay, sizeof(delay), "%llu",
+		    (unsigned long long) (a[i].delay_ms > INT64_MAX
+		            ? INT64_MAX
+		            : a[i].delay_ms));
+		sn_pgarray_add(&arr[9], delay);
 	}
-	const char *v[7];
+	const char *v[NAPPLY];
 	sn_err      err = SN_OK;
-	for (int k = 0; k < 7 && err == SN_OK; k++)
+	for (int k = 0; k < NAPPLY && err == SN_OK; k++)
 		if ((v[k] = sn_pgarray_text(&arr[k])) == NULL)
 			err = SN_ENOMEM;
 	if (err == SN_OK)
 		err = sn_tx_query(
-		    tx, SQL_APPLY, 7, v, payments_done, (void *) cb);
-	for (int k = 0; k < 7; k++)
+		    tx, SQL_APPLY, NAPPLY, v, payments_done, (void *) cb);
+	for (int k = 0; k < NAPPLY; k++)
 		sn_pgarray_fini(&arr[k]);
 	return err;
 }
 
 static const char SQL_UNCLAIM[]
-    = "UPDATE payment SET status = 'ready', batch_id = NULL, sender = NULL"
+    = "UPDATE payment SET status = 'ready', batch_id = NULL, sender = NULL,"
+      " not_before = now() + $2::bigint * interval '1 millisecond'"
       " WHERE batch_id = $1 AND status = 'sent'";
 
 static const char SQL_ORPHAN[]
@@ -1699,10 +1720,13 @@ static const char SQL_ORPHAN[]
       " WHERE batch_id = $1 AND status = 'sent'";
 
 sn_err
-disbursement_store_unclaim(sn_tx *tx, const char *batch_id)
+disbursement_store_unclaim(sn_tx *tx, const char *batch_id, uint64_t delay_ms)
 {
-	const char *v[] = { batch_id };
-	return sn_tx_query(tx, SQL_UNCLAIM, 1, v, NULL, NULL);
+	char        d[24];
+	const char *v[] = { batch_id,
+		fmt_i64(d,
+		    delay_ms > INT64_MAX ? INT64_MAX : (int64_t) delay_ms) };
+	return sn_tx_query(tx, SQL_UNCLAIM, 2, v, NULL, NULL);
 }
 
 sn_err
@@ -1713,7 +1737,7 @@ disbursement_store_orphan(sn_tx *tx, const char *batch_id)
 }
 
 static const char SQL_TO_QUERY[]
-    = "SELECT e2e_id FROM payment"
+    = "SELECT e2e_id AS value FROM payment"
       " WHERE status IN ('sent', 'accepted')"
       "  AND (status = 'accepted' OR sender IS DISTINCT FROM $1"
       "   OR sent_at < now() - $4::int * interval '1 millisecond')"
@@ -1721,12 +1745,13 @@ static const char SQL_TO_QUERY[]
       "   OR checked_at < now() - $3::int * interval '1 millisecond')"
       " ORDER BY checked_at NULLS FIRST LIMIT $2::int";
 
+/* A list of strings: a statement answering one text column "value". */
 typedef struct id_row {
-	const char *e2e_id;
+	const char *value;
 } id_row;
 
 static const sn_col id_cols[] = {
-	SN_COL(id_row, e2e_id, SN_COL_TEXT),
+	SN_COL(id_row, value, SN_COL_TEXT),
 };
 
 static void
@@ -1742,7 +1767,7 @@ ids_read(sn_err err, PGresult *res, void *arg)
 	if (err == SN_OK && n > 0 && (ids = calloc(n, sizeof(*ids))) == NULL)
 		err = SN_ENOMEM;
 	for (size_t i = 0; err == SN_OK && i < n; i++)
-		ids[i] = ((const id_row *) rows)[i].e2e_id;
+		ids[i] = ((const id_row *) rows)[i].value;
 	((disbursement_ids_read_fn) c->fn)(
 	    err, err == SN_OK ? ids : NULL, err == SN_OK ? n : 0, c->arg);
 	free(ids);
@@ -1759,6 +1784,19 @@ disbursement_store_to_query(sn_db *db, const char *sender, int limit,
 	const char *v[] = { sender, fmt_i64(l, limit), fmt_i64(a, min_age_ms),
 		fmt_i64(st, stale_ms) };
 	read_start(db, SQL_TO_QUERY, 4, v, ids_read, (void (*)(void)) fn, arg);
+}
+
+static const char SQL_RUN_FUNDS[]
+    = "SELECT DISTINCT fund AS value FROM payment WHERE run_id = $1::uuid"
+      " ORDER BY 1";
+
+void
+disbursement_store_run_funds(
+    sn_db *db, const char *id, disbursement_ids_read_fn fn, void *arg)
+{
+	const char *v[] = { id };
+	read_start(
+	    db, SQL_RUN_FUNDS, 1, v, ids_read, (void (*)(void)) fn, arg);
 }
 
 /* ---- corrections and payments ------------------------------------------- */

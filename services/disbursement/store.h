@@ -145,17 +145,23 @@ typedef struct disbursement_instruction {
 } disbursement_instruction;
 
 /* Where a payment the bank answered for stands: its index among the
- * ids given (0-based) and its status. */
+ * ids given (0-based), its status and how often the bank said RETRY. */
 typedef struct disbursement_answered {
 	int64_t                     idx;
 	disbursement_payment_status status;
+	int32_t                     retries;
 } disbursement_answered;
 
 /* The bank's word on one instruction, to apply (strings "" for none). */
 typedef struct disbursement_answer {
 	const char                 *e2e_id;
 	disbursement_payment_status to; /* from disbursement_rules_... */
-	const char                 *reason_code, *reason, *settled_at;
+	/* reason_code: the ISO 20022 code; reason: Chinese; reason_en */
+	const char *reason_code, *reason, *reason_en, *settled_at;
+	/* The bank said RETRY: retries goes up by one and the payment is
+	 * not claimed again for delay_ms. */
+	bool     retry;
+	uint64_t delay_ms;
 } disbursement_answer;
 
 /* ---- callbacks ---------------------------------------------------------- */
@@ -483,8 +489,9 @@ void disbursement_store_reconciliation(
 
 /*
  * Claims up to limit payments of fund to send as batch batch_id by this
- * process (sender): "ready" ones first, then "planned" ones of sending
- * runs; they become "sent" (disbursement_rules_payment_next, CLAIMED).
+ * process (sender): "ready" ones first (those whose not_before has
+ * passed), then "planned" ones of sending runs; they become "sent"
+ * (disbursement_rules_payment_next, CLAIMED).
  */
 sn_err disbursement_store_claim(sn_tx *tx, disbursement_fund fund, int limit,
     const char *batch_id, const char *sender,
@@ -498,16 +505,20 @@ sn_err disbursement_store_answered(sn_tx *tx, const char *const *e2e, size_t n,
 /*
  * Applies the bank's word on n instructions locked by
  * disbursement_store_answered: each payment moves to its answer's `to`
- * with the reason and settlement time; a final status stamps
- * finished_at, and "ready" (the bank never had it) drops the batch and
- * sender, to be sent again under the same id. cb: the payments changed.
+ * with the reasons and settlement time; a final status stamps
+ * finished_at, and "ready" (the bank never had it, or said RETRY) drops
+ * the batch and sender, to be sent again under the same id (after a
+ * RETRY: retries + 1, not before delay_ms from now). cb: the payments
+ * changed.
  */
 sn_err disbursement_store_apply(sn_tx *tx, const disbursement_answer *a,
     size_t n, const disbursement_payments_cb *cb);
 
 /* A batch the bank refused whole: its sent payments go back to "ready"
- * under the same ids. */
-sn_err disbursement_store_unclaim(sn_tx *tx, const char *batch_id);
+ * under the same ids, not claimed again for delay_ms (a fund without an
+ * account at bank-gateway is refused each time: not at every poll). */
+sn_err disbursement_store_unclaim(
+    sn_tx *tx, const char *batch_id, uint64_t delay_ms);
 
 /* A batch whose every try failed: its payments stay "sent" with no
  * sender, so that a status query finds out what became of them. */
@@ -519,6 +530,11 @@ sn_err disbursement_store_orphan(sn_tx *tx, const char *batch_id);
 void disbursement_store_to_query(sn_db *db, const char *sender, int limit,
     uint32_t min_age_ms, uint32_t stale_ms, disbursement_ids_read_fn fn,
     void *arg);
+
+/* The funds run id (a canonical uuid) pays, by name, in name order
+ * (none for an unknown run). */
+void disbursement_store_run_funds(
+    sn_db *db, const char *id, disbursement_ids_read_fn fn, void *arg);
 
 /* ---- corrections and payments ------------------------------------------- */
 

@@ -669,12 +669,12 @@ test_payment_next(void **state)
 	enum { NS = DISBURSEMENT_NPAYMENT_STATUSES };
 #define P(x) DISBURSEMENT_PAYMENT_##x
 	/* The bank's word on a payment in each status: none, accepted,
-	 * settled, rejected, unknown. */
-	static const disbursement_payment_status answered[NS][5] = {
-		[P(SENT)]
-		= { P(NONE), P(ACCEPTED), P(SETTLED), P(REJECTED), P(READY) },
-		[P(ACCEPTED)]
-		= { P(NONE), P(ACCEPTED), P(SETTLED), P(REJECTED), P(NONE) },
+	 * settled, rejected, unknown, retry. */
+	static const disbursement_payment_status answered[NS][6] = {
+		[P(SENT)] = { P(NONE), P(ACCEPTED), P(SETTLED), P(REJECTED),
+		    P(READY), P(READY) },
+		[P(ACCEPTED)] = { P(NONE), P(ACCEPTED), P(SETTLED),
+		    P(REJECTED), P(NONE), P(READY) },
 	};
 	static const disbursement_payment_status claimed[NS]
 	    = { [P(PLANNED)] = P(SENT), [P(READY)] = P(SENT) };
@@ -686,7 +686,7 @@ test_payment_next(void **state)
 		disbursement_payment_status from
 		    = (disbursement_payment_status) f;
 		const char *name = disbursement_payment_status_names[f];
-		for (int w = 0; w < 5; w++)
+		for (int w = 0; w < 6; w++)
 			if (disbursement_rules_payment_next(from,
 			        DISBURSEMENT_PAY_ANSWERED,
 			        (disbursement_bank_word) w)
@@ -711,6 +711,72 @@ test_payment_next(void **state)
 		        || from == P(ACCEPTED));
 	}
 #undef P
+}
+
+/* A run starts sending only with every fund it pays configured at the
+ * gateway: a passing case, then each way of missing one. */
+static void
+test_funds_configured(void **state)
+{
+	(void) state;
+	const char *const               asked[] = { "dibao", "price_subsidy" };
+	const disbursement_fund_account all[]   = { { "tekun", false },
+		  { "price_subsidy", true }, { "dibao", true } };
+	const char                     *missing = NULL;
+	sn_problem                      why;
+	sn_problem_clear(&why);
+	assert_true(disbursement_rules_funds_configured(
+	    asked, 2, all, 3, &missing, &why));
+	assert_null(missing);
+	assert_false(sn_problem_is_set(&why));
+	assert_true(disbursement_rules_funds_configured(
+	    NULL, 0, NULL, 0, &missing, &why));
+
+	/* said not configured */
+	const disbursement_fund_account off[]
+	    = { { "dibao", true }, { "price_subsidy", false } };
+	assert_false(disbursement_rules_funds_configured(
+	    asked, 2, off, 2, &missing, &why));
+	assert_int_equal(why.status, 409);
+	assert_string_equal(why.code, "fund_not_configured");
+	assert_string_equal(missing, "price_subsidy");
+	assert_non_null(strstr(why.message, "price_subsidy"));
+
+	/* not in the reply at all: the first asked that is missing */
+	sn_problem_clear(&why);
+	const disbursement_fund_account none[] = { { "tekun", true } };
+	assert_false(disbursement_rules_funds_configured(
+	    asked, 2, none, 1, &missing, &why));
+	assert_string_equal(missing, "dibao");
+	assert_string_equal(why.code, "fund_not_configured");
+}
+
+/* RETRY's wait: the base, doubled per earlier retry, capped. */
+static void
+test_retry_delay(void **state)
+{
+	(void) state;
+	static const struct {
+		int32_t  retries;
+		uint64_t base, max, want;
+	} t[] = {
+		{ 0, 60000, 3600000, 60000 },
+		{ 1, 60000, 3600000, 120000 },
+		{ 5, 60000, 3600000, 1920000 },
+		{ 6, 60000, 3600000, 3600000 },
+		{ 1000000, 60000, 3600000, 3600000 },
+		{ 70, UINT64_MAX / 4, UINT64_MAX, UINT64_MAX },
+		{ 0, 500, 100, 100 },
+		{ -3, 500, 100000, 500 },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		uint64_t got = disbursement_rules_retry_delay_ms(
+		    t[i].retries, t[i].base, t[i].max);
+		if (got != t[i].want)
+			fail_msg("retries %d: %llu, want %llu",
+			    (int) t[i].retries, (unsigned long long) got,
+			    (unsigned long long) t[i].want);
+	}
 }
 
 static void
@@ -1015,7 +1081,10 @@ test_parsing(void **state)
 	assert_int_equal(
 	    disbursement_rules_bank_word(4), DISBURSEMENT_BANK_UNKNOWN);
 	assert_int_equal(
-	    disbursement_rules_bank_word(5), DISBURSEMENT_BANK_NONE);
+	    disbursement_rules_bank_word(5), DISBURSEMENT_BANK_RETRY);
+	assert_string_equal(disbursement_rules_bank_status(5), "retry");
+	assert_int_equal(
+	    disbursement_rules_bank_word(6), DISBURSEMENT_BANK_NONE);
 	assert_int_equal(
 	    disbursement_rules_bank_word(-1), DISBURSEMENT_BANK_NONE);
 	assert_true(disbursement_rules_period_ok(month("2000-01")));
@@ -1058,6 +1127,8 @@ main(void)
 		cmocka_unit_test(test_misc),
 		cmocka_unit_test(test_run_next),
 		cmocka_unit_test(test_payment_next),
+		cmocka_unit_test(test_retry_delay),
+		cmocka_unit_test(test_funds_configured),
 		cmocka_unit_test(test_correction),
 		cmocka_unit_test(test_account_change),
 		cmocka_unit_test(test_run_period),
