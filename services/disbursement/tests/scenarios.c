@@ -9,9 +9,15 @@
  *   disbursement_scenarios emergency_paid | run_10k | sigkill | duties |
  *       correction | validation | district_clock | reads |
  *       register_months | back_payment | low_income | exits |
- *       periods | instalments | edge_replaced | held_payments
+ *       periods | instalments | edge_replaced | held_payments |
+ *       sealed | gateway_paid | gateway_retry | gateway_funds
+ *
+ * The gateway_* scenarios (issue 14) put bank-gateway between
+ * disbursement and bank-sim, which then speaks ISO 20022 over HTTPS;
+ * CMake registers them only when the tree builds bank-gateway.
  */
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +135,9 @@ start_bank(const char *drop, const char *timeout)
 
 /* Two more settings for disbursement (NULL: none), e.g. the test clock. */
 static const char *extra_env[2];
+/* And more, NULL-ended: the certificates and retry waits of the
+ * scenarios through bank-gateway. */
+static const char *more_env[8];
 
 /* The district's month of disbursement's test clock (issue 10: a run is
  * made only for a sensible period): the 15th of clock_month, set by
@@ -145,7 +154,7 @@ start_disbursement(void)
 		port = th_free_port();
 	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
 	snprintf(url_env, sizeof(url_env), "SN_BANK_URL=%s", bank_url);
-	const char *env[12]
+	const char *env[20]
 	    = { port_env, url_env, "SN_DISBURSEMENT_BANK_TIMEOUT_MS=600",
 		      "SN_DISBURSEMENT_POLL_MS=100",
 		      "SN_DISBURSEMENT_BUILD_CHUNK=2000",
@@ -153,6 +162,8 @@ start_disbursement(void)
 	int n = 6;
 	for (int i = 0; i < 2 && extra_env[i] != NULL; i++)
 		env[n++] = extra_env[i];
+	for (int i = 0; i < 7 && more_env[i] != NULL; i++)
+		env[n++] = more_env[i];
 	if (extra_env[0] == NULL && clock_env[0] != '\0') {
 		env[n++] = "SN_TEST_CLOCK=1";
 		env[n++] = clock_env;
@@ -2402,6 +2413,525 @@ sealed(void)
 	free(pid);
 }
 
+/* ---- through bank-gateway (issue 14) ------------------------------------ */
+
+/*
+ * disbursement → bank-gateway (NNG, the bank protocol, on disbursement's
+ * SN_BANK_URL) → bank-sim (ISO 20022 over HTTPS; its /iso20022 routes want
+ * the gateway's client certificate, SN_HTTP_CLIENT_CA_FILE). Every process
+ * has a certificate of one CA made as deploy/local/lib.sh makes them
+ * (sn_tls_make: the name, localhost and 127.0.0.1), so every API is HTTPS
+ * and the test's own calls trust that CA (SN_CLIENT_CA_FILE).
+ */
+#ifndef SN_BANK_GATEWAY_BIN
+#define SN_BANK_GATEWAY_BIN ""
+#endif
+#ifndef SN_SOURCE_DIR
+#define SN_SOURCE_DIR "."
+#endif
+
+/* The seed's fund accounts (services/bank-gateway/seed/funds.json). */
+#define ACCT_DIBAO "1202020109900012345"
+#define ACCT_TEKUN "1202020109900012353"
+
+static char     tls_dir[400];
+static int      bank_http_port, gw_port;
+static th_proc *gw_proc, *bank_proc;
+
+/* "KEY=VALUE" strings kept for the run. */
+static const char *kept(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static const char *
+kept(const char *fmt, ...)
+{
+	static char pool[48][600];
+	static int  npool;
+	va_list     ap;
+	TH_CHECK(&T, npool < 48, "too many settings");
+	va_start(ap, fmt);
+	vsnprintf(pool[npool], sizeof(pool[0]), fmt, ap);
+	va_end(ap);
+	return pool[npool++];
+}
+
+static const char *
+kept_int(const char *key, int v)
+{
+	return kept("%s=%d", key, v);
+}
+
+static void
+make_certs(void)
+{
+	char cmd[2048];
+	snprintf(tls_dir, sizeof(tls_dir), "%s/tls", T.run_dir);
+	snprintf(cmd, sizeof(cmd),
+	    "bash -c '. \"%s/deploy/local/lib.sh\" && sn_tls_make \"%s\""
+	    " bank-sim bank-gateway disbursement' >>\"%s/tls.log\" 2>&1",
+	    SN_SOURCE_DIR, tls_dir, T.run_dir);
+	TH_CHECK(&T, system(cmd) == 0, "sn_tls_make failed; see %s/tls.log",
+	    T.run_dir);
+	setenv("SN_CLIENT_CA_FILE", kept("%s/ca.pem", tls_dir), 1);
+}
+
+/* Appends name's certificate settings to env at n; the new n. */
+static int
+tls_env(const char **env, int n, const char *name)
+{
+	env[n++] = kept("SN_TLS_CERT_FILE=%s/%s.pem", tls_dir, name);
+	env[n++] = kept("SN_TLS_KEY_FILE=%s/%s.key", tls_dir, name);
+	env[n++] = kept("SN_TLS_CA_FILE=%s/ca.pem", tls_dir);
+	return n;
+}
+
+/* bank-sim speaking ISO 20022 on HTTPS port bank_http_port (kept across
+ * restarts), the fixture fixture_env, everything settled at once. */
+static void
+start_bank_iso(void)
+{
+	const char *env[16];
+	int         n = tls_env(env, 0, "bank-sim");
+	if (bank_http_port == 0)
+		bank_http_port = th_free_port();
+	env[n++] = kept_int("SN_HTTP_PORT", bank_http_port);
+	env[n++] = kept("SN_HTTP_CLIENT_CA_FILE=%s/ca.pem", tls_dir);
+	/* its own NNG side, which nobody dials here */
+	env[n++] = kept("SN_BANK_URL=ipc://%s/bank-sim.ipc", T.run_dir);
+	env[n++] = "SN_BANK_SIM_OPEN_ALL=1";
+	env[n++] = "SN_BANK_SIM_SETTLE_MS=0";
+	env[n++] = fixture_env;
+	env[n]   = NULL;
+	const char *argv[] = { SN_BANK_SIM_BIN, NULL };
+	bank_proc = th_spawn(&T, "bank-sim", SN_BANK_SIM_BIN, argv, env);
+	bschema   = th_schema(&T, "bank-sim");
+	TH_CHECK(&T, th_wait_ready(&T, bank_http_port, 30000),
+	    "bank-sim is not ready over HTTPS");
+}
+
+/* bank-gateway listening where disbursement dials (bank_url), calling
+ * bank-sim with its client certificate; funds: SN_BANK_GATEWAY_FUNDS
+ * (NULL: the seed's four funds). */
+static void
+start_gateway(const char *funds)
+{
+	const char *env[16];
+	int         n = tls_env(env, 0, "bank-gateway");
+	if (gw_port == 0)
+		gw_port = th_free_port();
+	env[n++] = kept_int("SN_HTTP_PORT", gw_port);
+	env[n++] = kept("SN_BANK_URL=%s", bank_url);
+	env[n++] = kept(
+	    "SN_BANK_ISO_URL=https://127.0.0.1:%d/iso20022", bank_http_port);
+	env[n++] = "SN_BANK_GATEWAY_RECON_MS=0";
+	env[n++] = "SN_BANK_GATEWAY_BANK_TIMEOUT_MS=5000";
+	if (funds != NULL)
+		env[n++] = kept("SN_BANK_GATEWAY_FUNDS=%s", funds);
+	env[n]             = NULL;
+	const char *argv[] = { SN_BANK_GATEWAY_BIN, NULL };
+	TH_CHECK(&T, SN_BANK_GATEWAY_BIN[0] != '\0',
+	    "this test program was built without bank-gateway");
+	gw_proc = th_spawn(&T, "bank-gateway", SN_BANK_GATEWAY_BIN, argv, env);
+	TH_CHECK(&T, th_wait_ready(&T, gw_port, 30000),
+	    "bank-gateway is not ready over HTTPS");
+}
+
+/* The three processes, bank-sim first; disbursement with retry waits of
+ * retry_ms doubling up to 4 × retry_ms. */
+static void
+start_iso(const char *funds, int retry_ms)
+{
+	th_publisher(&T, "disbursement");
+	th_publisher(&T, "approval");
+	th_publisher(&T, "emergency");
+	make_certs();
+	snprintf(bank_url, sizeof(bank_url), "ipc://%s/bank.ipc", T.run_dir);
+	start_bank_iso();
+	start_gateway(funds);
+	int n         = tls_env(more_env, 0, "disbursement");
+	more_env[n++] = kept_int("SN_DISBURSEMENT_RETRY_MS", retry_ms);
+	more_env[n++] = kept_int("SN_DISBURSEMENT_RETRY_MAX_MS", 4 * retry_ms);
+	more_env[n]   = NULL;
+	if (clock_month[0] == '\0')
+		at_month(PERIOD);
+	start_disbursement();
+	finance          = token("fin-1", "finance", DISTRICT);
+	finance_b        = token("fin-2", "finance", DISTRICT);
+	approver         = token("fa-1", "finance_approver", DISTRICT);
+	approver_decider = token("tk-officer-0", "finance_approver", DISTRICT);
+	officer = token("tk-officer-0", "township_officer", "220103001");
+}
+
+/* Writes text to <run_dir>/name; its path (static, one at a time). */
+static const char *
+write_file(const char *name, const char *text)
+{
+	static char path[512];
+	snprintf(path, sizeof(path), "%s/%s", T.run_dir, name);
+	FILE *f = fopen(path, "w");
+	TH_CHECK(&T, f != NULL, "cannot write %s", path);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* Waits until run id is completed. */
+static void
+wait_completed(const char *id, const char *what)
+{
+	if (!th_wait_int(&T, 1, 90000,
+	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
+	        " AND status = 'completed'",
+	        schema, id))
+		th_fail(&T, "the run did not complete (%s)", what);
+}
+
+/* The payment of payee app (the ordinary one of PERIOD): column col. */
+static char *
+payment_of(const char *app, const char *col)
+{
+	return th_text(&T,
+	    "SELECT p.%s::text FROM %s.payment p JOIN %s.payee e"
+	    " ON e.id = p.payee_id WHERE e.application_id = '%s'"
+	    " AND p.period = '" PERIOD "'",
+	    col, schema, schema, app);
+}
+
+/*
+ * Items 1 and 3 of issue 14 through the gateway: a run of four payees, two
+ * of whose accounts the bank refuses (payee 1's is closed: AC04; payee
+ * 3's holder has another name: BE01). The refused ones are held with the
+ * ISO code, the Chinese reason and the English one, and payment.failed
+ * carries the code and the Chinese text; the bank booked every
+ * instruction on the fund's own account (the gateway's configuration,
+ * never "sn-fund-..."), with the remittance the gateway writes from the
+ * fund and the period, and the gateway holds each one's period and run.
+ */
+static void
+gateway_paid(void)
+{
+	snprintf(fixture_env, sizeof(fixture_env), "SN_BANK_SIM_FIXTURE=%s",
+	    write_file("accounts.json",
+	        "{\"6222020000000001\": {\"name\": \"payee 1\","
+	        " \"state\": \"closed\"},"
+	        " \"6222020000000003\": {\"name\": \"someone else\"}}\n"));
+	start_iso(NULL, 1000);
+	inject_payees(4);
+	allocate("dibao", 1000000000LL);
+	allocate("tekun", 1000000000LL);
+	char *id = build_run();
+	approve(id, approver);
+	wait_completed(id, "through bank-gateway");
+
+	static const struct {
+		const char *app, *code;
+	} refused[] = { { "app-000001", "AC04" }, { "app-000003", "BE01" } };
+	for (int i = 0; i < 2; i++) {
+		const char *app = refused[i].app;
+		char       *st  = payment_of(app, "status");
+		char       *rc  = payment_of(app, "reason_code");
+		TH_CHECK(&T,
+		    st != NULL && strcmp(st, "rejected") == 0 && rc != NULL
+		        && strcmp(rc, refused[i].code) == 0,
+		    "%s: %s %s, want rejected %s", app, st ? st : "(none)",
+		    rc ? rc : "(none)", refused[i].code);
+		free(st);
+		free(rc);
+		/* Chinese: bytes outside ASCII; English: some text */
+		TH_CHECK(&T,
+		    th_int(&T,
+		        "SELECT count(*) FROM %s.payment p JOIN %s.payee e"
+		        " ON e.id = p.payee_id WHERE e.application_id = '%s'"
+		        " AND octet_length(p.reason) > length(p.reason)"
+		        " AND length(p.reason_en) > 0"
+		        " AND octet_length(p.reason_en) = length(p.reason_en)",
+		        schema, schema, app)
+		        == 1,
+		    "%s: no Chinese reason and English reason_en stored", app);
+		char *pid = payment_of(app, "id");
+		char  path[128];
+		snprintf(path, sizeof(path), "/payments/%s", pid);
+		answer a = call("GET", path, finance, NULL);
+		TH_CHECK(&T,
+		    a.status == 200
+		        && strcmp(jstr(a.body, "reason_code"), refused[i].code)
+		            == 0
+		        && json_is_string(json_object_get(a.body, "reason_en"))
+		        && json_integer_value(
+		               json_object_get(a.body, "retries"))
+		            == 0,
+		    "GET %s: %d, not the ISO code and reason_en", path,
+		    a.status);
+		json_decref(a.body);
+		free(pid);
+	}
+
+	/* payment.failed: the ISO code and the Chinese text stored */
+	int nf = th_rows(&T,
+	    "SELECT data FROM %s.outbox WHERE topic = 'payment.failed'",
+	    schema);
+	TH_CHECK(&T, nf == 2, "want two payment.failed, got %d", nf);
+	for (int i = 0; i < nf; i++) {
+		size_t                      len;
+		uint8_t                    *data = th_bytes_at(&T, i, &len,
+		                       "SELECT data FROM %s.outbox WHERE topic = 'payment.failed'"
+		                                          " ORDER BY seq",
+		                       schema);
+		Sn__Pay__V1__PaymentFailed *m    = data != NULL
+		       ? sn__pay__v1__payment_failed__unpack(NULL, len, data)
+		       : NULL;
+		TH_CHECK(&T, m != NULL, "payment.failed does not decode");
+		char *reason = th_text(&T,
+		    "SELECT reason FROM %s.payment WHERE id = '%s'", schema,
+		    m->payment_id);
+		TH_CHECK(&T,
+		    (strcmp(m->reason_code, "AC04") == 0
+		        || strcmp(m->reason_code, "BE01") == 0)
+		        && reason != NULL && strcmp(m->reason, reason) == 0,
+		    "payment.failed: %s \"%s\", not the ISO code and the "
+		    "stored Chinese reason",
+		    m->reason_code, m->reason);
+		free(reason);
+		sn__pay__v1__payment_failed__free_unpacked(m, NULL);
+		free(data);
+	}
+
+	/* The bank booked each on its fund's account, with the gateway's
+	 * remittance (period and the fund's purpose). */
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.payment p JOIN %s.instructions i"
+	        " ON i.end_to_end_id = p.e2e_id WHERE"
+	        " (p.fund = 'dibao' AND i.debtor_account = '" ACCT_DIBAO "'"
+	        "  AND i.remittance_info = '2026年3月 最低生活保障金')"
+	        " OR (p.fund = 'tekun' AND i.debtor_account = '" ACCT_TEKUN
+	        "'  AND i.remittance_info = '2026年3月 特困人员救助供养金')",
+	        schema, bschema)
+	        == 4,
+	    "the bank did not book the four instructions on the funds'"
+	    " accounts with the remittance of their period");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.instructions WHERE status = "
+	        "'settled'",
+	        bschema)
+	            == 2
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.payment WHERE status ="
+	               " 'settled'",
+	               schema)
+	            == 2,
+	    "want payees 2 and 4 settled, once each");
+	/* the gateway holds each instruction's period and run */
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(DISTINCT p.id) FROM %s.payment p"
+	        " JOIN %s.transactions t ON t.end_to_end_id = p.e2e_id"
+	        " WHERE t.period = p.period AND t.run_id = p.run_id::text",
+	        schema, th_schema(&T, "bank-gateway"))
+	        == 4,
+	    "the gateway did not get each instruction's period and run");
+	printf("gateway_paid: AC04 and BE01 held with their reasons, two "
+	       "settled, booked on the funds' accounts\n");
+	free(id);
+}
+
+/*
+ * Item 2: the dibao fund's account is short (bank-sim: AM04, the gateway:
+ * RETRY). Its payments go back to ready under the same end-to-end ids,
+ * nothing published as failed, and go out again after the wait, which
+ * doubles; once finance has topped the account up (bank-sim restarted
+ * without the limit) they are paid, each once, under the ids they always
+ * had, and the run completes.
+ */
+static void
+gateway_retry(void)
+{
+	const char *fixture = write_file("accounts.json",
+	    "{\"" ACCT_DIBAO "\": {\"balance_fen\": 1000}}\n");
+	snprintf(fixture_env, sizeof(fixture_env), "SN_BANK_SIM_FIXTURE=%s",
+	    fixture);
+	start_iso(NULL, 800);
+	inject_payees(4);
+	allocate("dibao", 1000000000LL);
+	allocate("tekun", 1000000000LL);
+	char *id = build_run();
+	char *e1 = payment_of("app-000001", "e2e_id");
+	char *e3 = payment_of("app-000003", "e2e_id");
+	approve(id, approver);
+	/* told to retry, sent again, told again */
+	if (!th_wait_int(&T, 2, 60000,
+	        "SELECT count(*) FROM %s.payment"
+	        " WHERE fund = 'dibao' AND retries >= 2",
+	        schema))
+		th_fail(&T, "the dibao payments were not retried twice");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.payment WHERE fund = 'dibao'"
+	        " AND attempt = 1 AND e2e_id IN ('%s', '%s')"
+	        " AND status IN ('ready', 'sent') AND reason_code = 'AM04'",
+	        schema, e1, e3)
+	        == 2,
+	    "a retried payment changed its end-to-end id or was held");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.outbox WHERE topic = "
+	        "'payment.failed'",
+	        schema)
+	        == 0,
+	    "a RETRY was published as failed");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(DISTINCT msg_id) FROM %s.iso_txs"
+	        " WHERE end_to_end_id = '%s'",
+	        bschema, e1)
+	        >= 2,
+	    "the bank did not get %s again in a new message", e1);
+	int64_t retried = th_metric_http(
+	    &T, port, "sn_disbursement_instructions_total{status=\"retry\"}");
+	TH_CHECK(&T, retried >= 4, "retries counted: %lld, want >= 4",
+	    (long long) retried);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.payment WHERE fund = 'tekun'"
+	        " AND status = 'settled'",
+	        schema)
+	            == 2
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.run WHERE id = '%s'"
+	               " AND status = 'sending'",
+	               schema, id)
+	            == 1,
+	    "want tekun paid and the run still sending");
+
+	/* finance tops the account up: no limit any more */
+	th_stop(&T, bank_proc);
+	write_file("accounts.json", "{}\n");
+	start_bank_iso();
+	wait_completed(id, "after the top-up");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.payment WHERE fund = 'dibao'"
+	        " AND status = 'settled' AND attempt = 1"
+	        " AND e2e_id IN ('%s', '%s')",
+	        schema, e1,
+	        e3) == 2
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.instructions"
+	               " WHERE end_to_end_id IN ('%s', '%s')"
+	               " AND status = 'settled'",
+	               bschema, e1, e3)
+	            == 2
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.outbox"
+	               " WHERE topic = 'payment.settled'",
+	               schema)
+	            == 4
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.outbox"
+	               " WHERE topic = 'payment.failed'",
+	               schema)
+	            == 0,
+	    "after the top-up the dibao payments were not paid once each "
+	    "under their first ids");
+	printf("gateway_retry: AM04 retried under the same ids (%lld "
+	       "retries counted), paid once after the top-up\n",
+	    (long long) retried);
+	free(e1);
+	free(e3);
+	free(id);
+}
+
+/* The seed's funds without tekun. */
+static const char funds_no_tekun[]
+    = "{\"initiator\": \"某某区民政局\", \"funds\": ["
+      "{\"fund\": \"dibao\", \"account\": \"" ACCT_DIBAO "\","
+      " \"account_name\": \"某某区民政局最低生活保障资金专户\","
+      " \"agent\": \"102100099996\", \"currency\": \"CNY\","
+      " \"purpose\": \"最低生活保障金\", \"category_purpose\": \"SSBE\"},"
+      "{\"fund\": \"emergency\", \"account\": \"1202020109900012361\","
+      " \"account_name\": \"某某区民政局临时救助资金专户\","
+      " \"agent\": \"102100099996\", \"currency\": \"CNY\","
+      " \"purpose\": \"临时救助金\", \"category_purpose\": \"SSBE\"}]}\n";
+
+/* The run's state that a refused approval must leave alone. */
+static int64_t
+run_fingerprint(const char *id)
+{
+	return th_int(&T,
+	           "SELECT count(*) FROM %s.run WHERE id = '%s' AND status"
+	           " = 'awaiting_approval' AND decided_by IS NULL",
+	           schema, id)
+	    * 1000000
+	    + th_int(&T,
+	          "SELECT count(*) FROM %s.payment WHERE run_id = '%s'"
+	          " AND status = 'planned'",
+	          schema, id)
+	    * 1000
+	    + th_int(&T,
+	        "SELECT count(*) FROM %s.outbox"
+	        " WHERE topic = 'payment_run.changed'",
+	        schema);
+}
+
+/*
+ * Item 4: a run paying dibao and tekun is not approved while the gateway
+ * has no account for tekun (409 fund_not_configured naming it) nor while
+ * the gateway does not answer (503 bank_unavailable), and neither changes
+ * anything; with the seed's funds it is approved and paid.
+ */
+static void
+gateway_funds(void)
+{
+	snprintf(fixture_env, sizeof(fixture_env), "SN_BANK_SIM_FIXTURE=");
+	char funds[512];
+	snprintf(funds, sizeof(funds), "%s",
+	    write_file("funds.json", funds_no_tekun));
+	start_iso(funds, 1000);
+	inject_payees(4);
+	allocate("dibao", 1000000000LL);
+	allocate("tekun", 1000000000LL);
+	char   *id = build_run();
+	char    path[128];
+	int64_t before = run_fingerprint(id);
+	snprintf(path, sizeof(path), "/runs/%s/approval", id);
+	answer a = call("POST", path, approver, "{\"decision\": \"approve\"}");
+	json_t *e = json_object_get(a.body, "error");
+	TH_CHECK(&T,
+	    a.status == 409 && strcmp(jerr(a.body), "fund_not_configured") == 0
+	        && strcmp(jstr(e, "fund"), "tekun") == 0,
+	    "approving without tekun's account: %d %s (fund %s)", a.status,
+	    jerr(a.body), jstr(e, "fund"));
+	json_decref(a.body);
+	TH_CHECK(&T, run_fingerprint(id) == before,
+	    "a refused approval changed the run");
+
+	th_stop(&T, gw_proc);
+	a = call("POST", path, approver, "{\"decision\": \"approve\"}");
+	e = json_object_get(a.body, "error");
+	TH_CHECK(&T,
+	    a.status == 503 && strcmp(jerr(a.body), "bank_unavailable") == 0
+	        && json_array_size(json_object_get(e, "funds")) == 2,
+	    "approving with the gateway down: %d %s", a.status, jerr(a.body));
+	json_decref(a.body);
+	TH_CHECK(&T, run_fingerprint(id) == before,
+	    "an approval the gateway did not answer changed the run");
+
+	start_gateway(NULL);
+	approve(id, approver);
+	wait_completed(id, "with the seed's funds");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.payment WHERE run_id = '%s'"
+	        " AND status = 'settled'",
+	        schema, id)
+	        == 4,
+	    "want the run's four payments settled");
+	printf("gateway_funds: 409 fund_not_configured (tekun), 503 with "
+	       "the gateway down, both changing nothing; then paid\n");
+	free(id);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2423,6 +2953,9 @@ main(int argc, char **argv)
 		{ "edge_replaced", edge_replaced },
 		{ "held_payments", held_payments },
 		{ "sealed", sealed },
+		{ "gateway_paid", gateway_paid },
+		{ "gateway_retry", gateway_retry },
+		{ "gateway_funds", gateway_funds },
 	};
 	return th_main(
 	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), done);
