@@ -130,7 +130,8 @@ read_settings(void)
 	cfg.peer_name = opt("SN_BANK_ISO_PEER_NAME");
 	if ((cfg.iso_url == NULL) == (cfg.drop_dir == NULL))
 		sn_config_fail("SN_BANK_ISO_URL",
-		    "exactly one of SN_BANK_ISO_URL and SN_BANK_DROP_DIR",
+		    "exactly one of SN_BANK_ISO_URL (an https:// URL) and "
+		    "SN_BANK_DROP_DIR",
 		    cfg.iso_url != NULL ? "both" : "neither");
 	if (cfg.iso_url != NULL && strncmp(cfg.iso_url, "https://", 8) != 0
 	    && strncmp(cfg.iso_url, "http://", 7) != 0)

@@ -49,7 +49,13 @@ for _ in $(seq 40); do
 	rc=$?
 	url=$(grep -oE '^safetynet: SN_[A-Z0-9_]+_URL:' <<<"$got" | sed 's/^safetynet: //; s/:$//')
 	[[ -n $url ]] || break
-	envs+=("$url=ipc://$tmp/${url,,}")
+	# An HTTP peer's URL (bank-gateway's SN_BANK_ISO_URL) where the
+	# message asks for one, an NNG URL otherwise.
+	if [[ $got == *"https://"* ]]; then
+		envs+=("$url=https://127.0.0.1:1/${url,,}")
+	else
+		envs+=("$url=ipc://$tmp/${url,,}")
+	fi
 done
 [[ $rc == 2 && $got == *"SN_TOKEN_PUBLIC_KEY: expected a public key"* ]] ||
 	fail "a private key in SN_TOKEN_PUBLIC_KEY: exit $rc, '$got'"
