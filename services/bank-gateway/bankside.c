@@ -45,6 +45,37 @@ utf8_chars(const char *s)
 	return n;
 }
 
+/* Whether s holds a control character (XML allows tab, line feed and
+ * carriage return, and DEL, in any Max35Text or Max140Text; the bank
+ * echoes identifiers back and cannot write those, so it refuses them). */
+static bool
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if ((unsigned char) *s < 0x20 || *s == 0x7f) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* isoxml_text, refusing a control character (SN_EPROTO naming the
+ * element and its line). */
+static sn_err
+text_of(xmlNodePtr n, const char *path, char *buf, size_t len, char *why)
+{
+	sn_err err = isoxml_text(n, path, buf, len, why);
+
+	if (err == SN_OK && has_control(buf)) {
+		isoxml_why(why,
+		    "line %ld: %s holds a control character, which the bank "
+		    "does not take",
+		    xmlGetLineNo(isoxml_path(n, path)), path);
+		return SN_EPROTO;
+	}
+	return err;
+}
+
 /* Set by refuse_dtd through the parser context's _private. */
 typedef struct peek_state {
 	bool dtd;
@@ -98,7 +129,7 @@ peek_msg_id(const char *xml, size_t len, char msg_id[BANK_GATEWAY_ISO_ID_MAX])
 	hdr  = root != NULL && xmlStrEqual(root->name, BAD_CAST "Document")
 	     ? isoxml_path(root, "CstmrCdtTrfInitn/GrpHdr")
 	     : NULL;
-	if (isoxml_text(hdr, "MsgId", msg_id, BANK_GATEWAY_ISO_ID_MAX, NULL)
+	if (text_of(hdr, "MsgId", msg_id, BANK_GATEWAY_ISO_ID_MAX, NULL)
 	        != SN_OK
 	    || utf8_chars(msg_id) > 35) {
 		msg_id[0] = '\0';
@@ -176,10 +207,10 @@ dec_units(const char *text, int64_t *out)
 static sn_err
 read_account(xmlNodePtr acct, char *buf, size_t len, char *why)
 {
-	sn_err err = isoxml_text(acct, "Id/Othr/Id", buf, len, why);
+	sn_err err = text_of(acct, "Id/Othr/Id", buf, len, why);
 
 	if (err == SN_OK && buf[0] == '\0') {
-		err = isoxml_text(acct, "Id/IBAN", buf, len, why);
+		err = text_of(acct, "Id/IBAN", buf, len, why);
 	}
 	return err;
 }
@@ -227,19 +258,19 @@ read_tx(xmlNodePtr n, size_t pmtinf, bank_gateway_bankside_tx *t,
 	sn_err err;
 
 	t->pmtinf = pmtinf;
-	if ((err = isoxml_text(
+	if ((err = text_of(
 	         n, "PmtId/InstrId", t->instr_id, sizeof t->instr_id, why))
 	        != SN_OK
-	    || (err = isoxml_text(n, "PmtId/EndToEndId", t->end_to_end_id,
+	    || (err = text_of(n, "PmtId/EndToEndId", t->end_to_end_id,
 	            sizeof t->end_to_end_id, why))
 	        != SN_OK
-	    || (err = isoxml_text(n, "Cdtr/Nm", t->creditor_name,
+	    || (err = text_of(n, "Cdtr/Nm", t->creditor_name,
 	            sizeof t->creditor_name, why))
 	        != SN_OK
 	    || (err = read_account(isoxml_child(n, "CdtrAcct"),
 	            t->creditor_account, sizeof t->creditor_account, why))
 	        != SN_OK
-	    || (err = isoxml_text(n, "RmtInf/Ustrd", t->remittance,
+	    || (err = text_of(n, "RmtInf/Ustrd", t->remittance,
 	            sizeof t->remittance, why))
 	        != SN_OK) {
 		return err;
@@ -321,16 +352,16 @@ read_pmtinf(xmlNodePtr n, bank_gateway_bankside_pain001 *d, char *why)
 	char                          where[BANK_GATEWAY_ISO_ID_MAX + 16];
 	sn_err                        err;
 
-	if ((err = isoxml_text(
+	if ((err = text_of(
 	         n, "PmtInfId", p->pmt_inf_id, sizeof p->pmt_inf_id, why))
 	        != SN_OK
-	    || (err = isoxml_text(
+	    || (err = text_of(
 	            n, "Dbtr/Nm", p->debtor_name, sizeof p->debtor_name, why))
 	        != SN_OK
 	    || (err = read_account(isoxml_child(n, "DbtrAcct"),
 	            p->debtor_account, sizeof p->debtor_account, why))
 	        != SN_OK
-	    || (err = isoxml_text(
+	    || (err = text_of(
 	            n, "DbtrAcct/Ccy", p->currency, sizeof p->currency, why))
 	        != SN_OK
 	    || (err = isoxml_token(n, "ReqdExctnDt/Dt", p->execution_date,
@@ -372,12 +403,12 @@ read_document(xmlNodePtr root, bank_gateway_bankside_pain001 *d, char *why)
 	size_t     n_txs = 0;
 	sn_err     err;
 
-	if ((err = isoxml_text(hdr, "MsgId", d->msg_id, sizeof d->msg_id, why))
+	if ((err = text_of(hdr, "MsgId", d->msg_id, sizeof d->msg_id, why))
 	        != SN_OK
 	    || (err = isoxml_token(
 	            hdr, "CreDtTm", d->created, sizeof d->created, why))
 	        != SN_OK
-	    || (err = isoxml_text(hdr, "InitgPty/Nm", d->initiator,
+	    || (err = text_of(hdr, "InitgPty/Nm", d->initiator,
 	            sizeof d->initiator, why))
 	        != SN_OK) {
 		return err;
@@ -442,12 +473,15 @@ bank_gateway_bankside_pain001_read(const bank_gateway_iso_schema *s,
 	    isoxml_child(xmlDocGetRootElement(doc), "CstmrCdtTrfInitn"), d,
 	    why);
 	xmlFreeDoc(doc);
-	if (msg_id != NULL) {
-		memcpy(msg_id, d->msg_id, sizeof d->msg_id);
-	}
 	if (err != SN_OK) {
 		bank_gateway_bankside_pain001_free(d);
+		if (msg_id != NULL && err == SN_EPROTO) {
+			peek_msg_id(xml, len, msg_id);
+		}
 		return err;
+	}
+	if (msg_id != NULL) {
+		memcpy(msg_id, d->msg_id, sizeof d->msg_id);
 	}
 	*out = d;
 	return SN_OK;
@@ -473,48 +507,66 @@ given(const char *s)
 }
 
 /*
+ * The UTF-8 sequence at p: its length (1 to 4) when it is a character
+ * XML allows (Char: not above U+10FFFF, no surrogate, no U+FFFE or
+ * U+FFFF; no overlong form), else 0. A control character counts as
+ * allowed here (the caller replaces it).
+ */
+static size_t
+xml_char(const unsigned char *p)
+{
+	unsigned cp, min;
+	size_t   k, i;
+
+	if (p[0] < 0x80) {
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		k = 2, cp = p[0] & 0x1fu, min = 0x80;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		k = 3, cp = p[0] & 0x0fu, min = 0x800;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		k = 4, cp = p[0] & 0x07u, min = 0x10000;
+	} else {
+		return 0;
+	}
+	for (i = 1; i < k; i++) {
+		if ((p[i] & 0xc0) != 0x80) {
+			return 0;
+		}
+		cp = (cp << 6) | (p[i] & 0x3fu);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)
+	    || cp == 0xfffe || cp == 0xffff) {
+		return 0;
+	}
+	return k;
+}
+
+/*
  * info as an AddtlInf: its first 105 characters, each control character
- * a space and each byte of a broken UTF-8 sequence '?', so that a
- * reason from anywhere (libxml2's message about a hostile document) can
- * always be written.
+ * a space and each byte that does not start a character XML allows '?',
+ * so that a reason from anywhere (libxml2's message quoting a hostile
+ * document's bytes) can always be written, and read back.
  */
 static void
 clean_info(const char *info, char out[BANK_GATEWAY_BANKSIDE_INFO_MAX])
 {
 	const unsigned char *p = (const unsigned char *) info;
-	size_t               o = 0, chars = 0;
+	size_t               o = 0, chars = 0, k;
 
 	while (*p != '\0' && chars < 105) {
-		size_t k = *p < 0x80                    ? 0
-		    : (*p & 0xe0) == 0xc0 && *p >= 0xc2 ? 1
-		    : (*p & 0xf0) == 0xe0               ? 2
-		    : (*p & 0xf8) == 0xf0 && *p <= 0xf4 ? 3
-		                                        : 4;
-		size_t j;
-
-		for (j = 1; k < 4 && j <= k; j++) {
-			if ((p[j] & 0xc0) != 0x80) {
-				k = 4;
-			}
-		}
-		if (k < 4) {
-			char tmp[5] = { 0 };
-
-			memcpy(tmp, p, k + 1);
-			if (!xmlCheckUTF8(BAD_CAST tmp)) {
-				k = 4;
-			}
-		}
-		if (k == 4) {
+		k = xml_char(p);
+		if (k == 0) {
 			out[o++] = '?';
 			p++;
-		} else if (k == 0) {
+		} else if (k == 1) {
 			out[o++] = *p < 0x20 || *p == 0x7f ? ' ' : (char) *p;
 			p++;
 		} else {
-			memcpy(out + o, p, k + 1);
-			o += k + 1;
-			p += k + 1;
+			memcpy(out + o, p, k);
+			o += k;
+			p += k;
 		}
 		chars++;
 	}

@@ -90,14 +90,16 @@ typedef struct bank_gateway_bankside_pain001 {
 /*
  * Reads xml (len bytes) against s (a BANK_GATEWAY_PAIN001 schema). On
  * SN_OK *out is the caller's (bank_gateway_bankside_pain001_free).
- * SN_EPROTO: not well-formed, a DTD, not valid, or a field over its room
- * (why says which: libxml2's message). SN_ENOMEM; SN_EINVAL for another
- * schema.
+ * SN_EPROTO: not well-formed, a DTD, not valid, a field over its room,
+ * or a text field (an id, a name, an account, the remittance) holding a
+ * control character, which the XSD allows (tab, line feed, DEL) but the
+ * bank could not echo in its report (why says which: libxml2's message
+ * or the field and line). SN_ENOMEM; SN_EINVAL for another schema.
  *
  * msg_id (may be NULL) is set in every case: the document's GrpHdr/MsgId
  * when a refused document is still well-formed without a DTD and holds
- * one of 1 to 35 characters, else "" (the status report then names the
- * original message "NOTPROVIDED").
+ * one of 1 to 35 characters without a control character, else "" (the
+ * status report then names the original message "NOTPROVIDED").
  */
 sn_err bank_gateway_bankside_pain001_read(const bank_gateway_iso_schema *s,
     const char *xml, size_t len, bank_gateway_bankside_pain001 **out,

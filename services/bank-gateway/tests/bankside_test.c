@@ -293,6 +293,20 @@ refuses_bad_documents(void **state)
 	    "<!DOCTYPE Document [<!ENTITY e \"RUN-9\">]>\n<Document", &n);
 	refused(s, bad, "");
 	free(bad);
+	/* Control characters the XSD allows in a Max35Text: refused (the
+	 * report could not echo them), the MsgId named when it is clean. */
+	bad = replaced(xml, "<EndToEndId>E2E-000002</EndToEndId>",
+	    "<EndToEndId>E2E&#9;000002</EndToEndId>", &n);
+	refused(s, bad, "RUN-1");
+	free(bad);
+	bad = replaced(xml, "<Nm>王五 &amp; 赵六 &lt;户&gt;</Nm>",
+	    "<Nm>王五\x7f</Nm>", &n);
+	refused(s, bad, "RUN-1");
+	free(bad);
+	bad = replaced(
+	    xml, "<MsgId>RUN-1</MsgId>", "<MsgId>RUN\r1</MsgId>", &n);
+	refused(s, bad, "");
+	free(bad);
 	refused(s, "", "");
 	refused(s, "<a>not a payment</a>", "");
 	free(xml);
@@ -309,12 +323,14 @@ pain002_round_trip(void **state)
 		{ "RUN-1-000002", "E2E-000002",
 		    { "RJCT", "AC04", "账户已销户 closed" }, NULL },
 	};
+	char                                  badinfo[64];
 	const bank_gateway_bankside_report_tx txs2[] = {
 		{ NULL, "E2E-000003", { "RJCT", "AM04", longinfo }, NULL },
+		{ NULL, "E2E-000004", { "RJCT", "FF01", badinfo }, NULL },
 	};
 	const bank_gateway_bankside_report_pmtinf p[] = {
 		{ "RUN-1-dibao", { "PART", NULL, NULL }, txs1, 2 },
-		{ "RUN-1-tekun", { "RJCT", "AM04", "fund short" }, txs2, 1 },
+		{ "RUN-1-tekun", { "RJCT", "AM04", "fund short" }, txs2, 2 },
 	};
 	bank_gateway_bankside_report r   = { "STS-1", 1798767000, "RUN-1", 3,
 		  true, 239789, { "PART", NULL, NULL }, p, 2 };
@@ -327,6 +343,13 @@ pain002_round_trip(void **state)
 	for (int i = 0; i < 120; i++) {
 		strcat(longinfo, i == 3 ? "\n" : i == 5 ? "\xff" : "资");
 	}
+	/* Above U+10FFFF (F4 B7 ..), U+FFFF, a surrogate: one '?' per
+	 * byte, none of them a character XML allows. */
+	strcpy(badinfo,
+	    "a\xf4\xb7\xb7\xb7"
+	    "b\xef\xbf\xbf"
+	    "c\xed\xa0\x80"
+	    "d");
 	assert_int_equal(bank_gateway_bankside_pain002_write(
 	                     s->pain002, &r, &xml, &len, why),
 	    SN_OK);
@@ -341,7 +364,8 @@ pain002_round_trip(void **state)
 	assert_string_equal(rd->pmtinfs[1].pmt_inf_id, "RUN-1-tekun");
 	assert_string_equal(rd->pmtinfs[1].status, "RJCT");
 	assert_string_equal(rd->pmtinfs[1].reason.code, "AM04");
-	assert_int_equal(rd->n_txs, 3);
+	assert_int_equal(rd->n_txs, 4);
+	assert_string_equal(rd->txs[3].reason.info, "a????b???c???d");
 	assert_string_equal(rd->txs[0].end_to_end_id, "E2E-000001");
 	assert_string_equal(rd->txs[0].instr_id, "RUN-1-000001");
 	assert_string_equal(rd->txs[0].status, "ACSC");
