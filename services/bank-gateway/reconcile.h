@@ -11,11 +11,16 @@
  *      are those the bank left in in/ (bank_gateway_reconciler_take).
  *   2. In one transaction: the fetched statements stored (a fetch again
  *      replaces that account-day's entries: idempotent); the payments
- *      settled on D (the settlements table: each end-to-end id once,
- *      on the district day the gateway learned it settled) and every
- *      entry stored for D read; bank_gateway_recon_run (recon.h)
- *      matches them by EndToEndId; the day's report replaces the last:
- *      the summary, every item, and the totals per run.
+ *      of D and every entry stored for D read; bank_gateway_recon_run
+ *      (recon.h) matches them by EndToEndId; the day's report replaces
+ *      the last: the summary, every item, and the totals per run.
+ *      The payments of D (the settlements table: each end-to-end id
+ *      once) are those the bank booked on D by its statement, and those
+ *      the gateway learned settled on D (the district's day) that no
+ *      other day's stored statement books: a payment settled at the
+ *      bank just before midnight and learned of after it is reconciled
+ *      on the bank's day, not reported missing on one day and
+ *      unmatched on the other.
  * Runs come from a timer (every period_ms, for yesterday and then
  * today, the district's days; none when 0) and from POST
  * /reconciliations. One run at a time: a request while one runs waits

@@ -537,9 +537,15 @@ bank_gateway_store_settled(sn_tx *tx, sn_date day,
 	const char *v[] = { sn_date_format(day, d) };
 	slot_set(slot, (void (*)(void)) fn, arg);
 	return sn_tx_query(tx,
-	    "SELECT end_to_end_id, amount_fen, run_id, fund, settled_day"
-	    " FROM settlements WHERE settled_day = $1::date"
-	    " ORDER BY end_to_end_id",
+	    "SELECT s.end_to_end_id, s.amount_fen, s.run_id, s.fund,"
+	    " s.settled_day FROM settlements s"
+	    " WHERE EXISTS (SELECT 1 FROM entries e"
+	    " WHERE e.end_to_end_id = s.end_to_end_id AND e.status = 'BOOK'"
+	    " AND e.day = $1::date)"
+	    " OR (s.settled_day = $1::date AND NOT EXISTS (SELECT 1"
+	    " FROM entries e WHERE e.end_to_end_id = s.end_to_end_id"
+	    " AND e.status = 'BOOK' AND e.day <> $1::date))"
+	    " ORDER BY s.end_to_end_id",
 	    1, v, settled_read, slot);
 }
 

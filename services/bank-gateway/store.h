@@ -186,7 +186,14 @@ typedef struct bank_gateway_settled_row {
 typedef void (*bank_gateway_settled_fn)(
     sn_tx *tx, const bank_gateway_settled_row *rows, size_t n, void *arg);
 
-/* The payments settled on day, by end-to-end id. */
+/*
+ * The payments of day's reconciliation, by end-to-end id: each settled
+ * payment whose id a booked entry stored for day names, and each one
+ * settled on day (as the gateway learned it) whose id no booked entry
+ * of another stored day names. So a payment the bank booked on one day
+ * and the gateway learned of the next is reconciled on the bank's day,
+ * once its statement is stored.
+ */
 sn_err bank_gateway_store_settled(sn_tx *tx, sn_date day,
     bank_gateway_store_slot *slot, bank_gateway_settled_fn fn, void *arg);
 

@@ -50,6 +50,11 @@
  *                   payment is a missing_entry.
  *   reconcile_unmatched a debit the bank booked with no payment behind it
  *                   (POST /accounts/{a}/entries) is an unmatched_entry.
+ *   reconcile_days  the gateway's clock a day ahead of the bank's: the
+ *                   payments are reconciled on the bank's booking day, not
+ *                   missing on one day and unmatched on the other.
+ *   repeat_in_flight the same batch again while the bank holds the first
+ *                   try's answer: one document sent, both answered.
  *   xsd_invalid     an EndToEndId of 36 characters: the document fails
  *                   our XSD validation and is never sent; accepted =
  *                   false with the reason; counted and recorded; the
@@ -1370,6 +1375,111 @@ reconcile_unmatched(void)
 	json_decref(r);
 }
 
+/* The gateway's clock a day ahead of the bank's: it learns on its day D+1
+ * of payments the bank booked on D. D is reconciled balanced with them,
+ * D+1 without them (not missing there, not unmatched on D). */
+static void
+reconcile_days(void)
+{
+	setup();
+	const char *ahead[]
+	    = { "SN_TEST_CLOCK=1", "SN_CLOCK_OFFSET_S=86400", NULL };
+	start_bank(NULL);
+	start_gw(false, ahead);
+	three_settled("B0000000000000016");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.settlements"
+	        " WHERE settled_day = '%s'::date + 1",
+	        G(), today())
+	        == 3,
+	    "the gateway's day is not the bank's next");
+	json_t *r = reconcile(today(), "k1", 200);
+	TH_CHECK(&T,
+	    json_is_true(json_object_get(r, "balanced"))
+	        && jint(r, "payments") == 3
+	        && jint(r, "kinds.matched.count") == 3,
+	    "the bank's day: %lld payments, %lld matched",
+	    (long long) jint(r, "payments"),
+	    (long long) jint(r, "kinds.matched.count"));
+	json_decref(r);
+	char next[SN_DATE_STRLEN];
+	sn_date_format(sn_date_add_days(sn_clock_today(), 1), next);
+	r = reconcile(next, "k2", 200);
+	TH_CHECK(&T,
+	    json_is_true(json_object_get(r, "balanced"))
+	        && jint(r, "payments") == 0
+	        && jint(r, "kinds.missing_entry.count") == 0,
+	    "the gateway's day: %lld payments, %lld missing",
+	    (long long) jint(r, "payments"),
+	    (long long) jint(r, "kinds.missing_entry.count"));
+	json_decref(r);
+}
+
+/* Two tries of one batch while the bank holds its answer: one document
+ * sent, both answered. */
+static void
+repeat_in_flight(void)
+{
+	setup();
+	const char *slow[] = { "SN_BANK_SIM_TIMEOUT_PERCENT=100",
+		"SN_BANK_SIM_TIMEOUT_MS=1500", NULL };
+	start_bank(slow);
+	start_gw(false,
+	    (const char *const[]) {
+	        "SN_BANK_GATEWAY_BANK_TIMEOUT_MS=10000", NULL });
+	tb b;
+	tb_init(&b, "B0000000000000017", "dibao");
+	tb_add(&b, "E2E-F-1", 83000, "6222020000000001", "张三", "run-1");
+	Sn__Bank__V1__BankRequest rq = SN__BANK__V1__BANK_REQUEST__INIT;
+	rq.body_case                 = SN__BANK__V1__BANK_REQUEST__BODY_BATCH;
+	rq.batch                     = &b.br;
+	size_t     len = sn__bank__v1__bank_request__get_packed_size(&rq);
+	nng_socket s[2];
+	for (int i = 0; i < 2; i++) {
+		TH_CHECK(&T, nng_req0_open(&s[i]) == 0, "req socket");
+		nng_socket_set_ms(
+		    s[i], NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+		nng_socket_set_ms(s[i], NNG_OPT_RECVTIMEO, 15000);
+		TH_CHECK(&T, nng_dial(s[i], gw_url, NULL, 0) == 0, "dial");
+		nng_msg *m;
+		TH_CHECK(&T, nng_msg_alloc(&m, len) == 0, "msg");
+		sn__bank__v1__bank_request__pack(&rq, nng_msg_body(m));
+		TH_CHECK(&T, nng_sendmsg(s[i], m, 0) == 0, "send %d", i);
+		/* The second goes once the first is with the bank. */
+		if (i == 0)
+			TH_CHECK(&T,
+			    th_wait_int(&T, 1, 10000,
+			        "SELECT count(*) FROM %s.iso_messages", B()),
+			    "the bank never got the first");
+	}
+	for (int i = 0; i < 2; i++) {
+		nng_msg *m;
+		TH_CHECK(
+		    &T, nng_recvmsg(s[i], &m, 0) == 0, "no answer to %d", i);
+		Sn__Bank__V1__BankReply *w = sn__bank__v1__bank_reply__unpack(
+		    NULL, nng_msg_len(m), nng_msg_body(m));
+		nng_msg_free(m);
+		TH_CHECK(&T,
+		    w != NULL && w->batch != NULL && w->batch->accepted,
+		    "answer %d", i);
+		expect(w->batch->statuses[0], SETTLED, "", "ACSC");
+		sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+		nng_close(s[i]);
+	}
+	json_t *st = get_json(bank_port, "/stats", NULL, 200);
+	TH_CHECK(&T, jint(st, "repeated_batches") == 0,
+	    "the document went twice (%lld repeats at the bank)",
+	    (long long) jint(st, "repeated_batches"));
+	json_decref(st);
+	TH_CHECK(&T, th_int(&T, "SELECT sends FROM %s.messages", G()) == 1,
+	    "sent more than once");
+	TH_CHECK(&T,
+	    metric("sn_bank_gateway_batches_total{outcome=\"repeated\"}") == 1,
+	    "the joined repeat is not counted");
+	credits("6222020000000001", 1, 83000);
+}
+
 static void
 xsd_invalid(void)
 {
@@ -1492,6 +1602,8 @@ main(int argc, char **argv)
 		{ "reconcile_balanced", reconcile_balanced },
 		{ "reconcile_missing", reconcile_missing },
 		{ "reconcile_unmatched", reconcile_unmatched },
+		{ "reconcile_days", reconcile_days },
+		{ "repeat_in_flight", repeat_in_flight },
 		{ "xsd_invalid", xsd_invalid },
 		{ "help", help },
 	};
