@@ -53,6 +53,8 @@
  *   reconcile_days  the gateway's clock a day ahead of the bank's: the
  *                   payments are reconciled on the bank's booking day, not
  *                   missing on one day and unmatched on the other.
+ *   reconcile_timer SN_BANK_GATEWAY_RECON_MS: today (balanced) and
+ *                   yesterday reconciled with no request.
  *   repeat_in_flight the same batch again while the bank holds the first
  *                   try's answer: one document sent, both answered.
  *   xsd_invalid     an EndToEndId of 36 characters: the document fails
@@ -197,7 +199,18 @@ start_bank(const char *const *extra)
 	return bank_proc;
 }
 
-/* The gateway over HTTPS to bank-sim, or (drop) the drop folder. */
+/* Whether extra (NULL-ended, may be NULL) sets key ("NAME="). */
+static bool
+sets(const char *const *extra, const char *key)
+{
+	for (int i = 0; extra != NULL && extra[i] != NULL; i++)
+		if (strncmp(extra[i], key, strlen(key)) == 0)
+			return true;
+	return false;
+}
+
+/* The gateway over HTTPS to bank-sim, or (drop) the drop folder; extra
+ * settings override these. */
 static th_proc *
 start_gw(bool drop, const char *const *extra)
 {
@@ -208,9 +221,11 @@ start_gw(bool drop, const char *const *extra)
 	env_add(env, &n, "SN_TLS_CERT_FILE=%s", gw_cert);
 	env_add(env, &n, "SN_TLS_KEY_FILE=%s", gw_key);
 	env_add(env, &n, "SN_TLS_CA_FILE=%s", ca);
-	env_add(env, &n, "SN_BANK_GATEWAY_BANK_TIMEOUT_MS=%d", 2000);
+	if (!sets(extra, "SN_BANK_GATEWAY_BANK_TIMEOUT_MS="))
+		env_add(env, &n, "SN_BANK_GATEWAY_BANK_TIMEOUT_MS=%d", 2000);
 	env_add(env, &n, "SN_BANK_GATEWAY_DROP_POLL_MS=%d", 50);
-	env_add(env, &n, "SN_BANK_GATEWAY_RECON_MS=0");
+	if (!sets(extra, "SN_BANK_GATEWAY_RECON_MS="))
+		env_add(env, &n, "SN_BANK_GATEWAY_RECON_MS=0");
 	if (drop)
 		env_add(env, &n, "SN_BANK_DROP_DIR=%s", drop_dir);
 	else {
@@ -1416,6 +1431,33 @@ reconcile_days(void)
 	json_decref(r);
 }
 
+/* SN_BANK_GATEWAY_RECON_MS: today and yesterday reconciled on their own. */
+static void
+reconcile_timer(void)
+{
+	setup();
+	start_bank(NULL);
+	start_gw(false,
+	    (const char *const[]) { "SN_BANK_GATEWAY_RECON_MS=100", NULL });
+	three_settled("B0000000000000018");
+	TH_CHECK(&T,
+	    th_wait_int(&T, 1, 20000,
+	        "SELECT count(*) FROM %s.reconciliations WHERE day = '%s'"
+	        " AND balanced AND (summary->>'payments')::int = 3",
+	        G(), today()),
+	    "today was not reconciled by the timer");
+	TH_CHECK(&T,
+	    th_wait_int(&T, 1, 20000,
+	        "SELECT count(*) FROM %s.reconciliations"
+	        " WHERE day = '%s'::date - 1",
+	        G(), today()),
+	    "yesterday was not reconciled by the timer");
+	TH_CHECK(&T,
+	    metric("sn_bank_gateway_reconciliations_total{result=\"failed\"}")
+	        == 0,
+	    "a timer run failed");
+}
+
 /* Two tries of one batch while the bank holds its answer: one document
  * sent, both answered. */
 static void
@@ -1603,6 +1645,7 @@ main(int argc, char **argv)
 		{ "reconcile_missing", reconcile_missing },
 		{ "reconcile_unmatched", reconcile_unmatched },
 		{ "reconcile_days", reconcile_days },
+		{ "reconcile_timer", reconcile_timer },
 		{ "repeat_in_flight", repeat_in_flight },
 		{ "xsd_invalid", xsd_invalid },
 		{ "help", help },
