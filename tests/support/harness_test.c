@@ -22,7 +22,7 @@ nng_lost_pipe_is_recognised(void **state)
 {
 	(void) state;
 	assert_true(
-	    th_leak_is_nng_lost_pipe(TH_DATA_DIR "/lsan_nng_lost_pipe.log"));
+	    th_leak_is_nng_lost_pipe(TH_DATA_DIR "/lsan_nng_lost_pipe.txt"));
 }
 
 static void
@@ -30,7 +30,7 @@ a_frame_of_ours_is_a_leak(void **state)
 {
 	(void) state;
 	assert_false(th_leak_is_nng_lost_pipe(
-	    TH_DATA_DIR "/lsan_ours_on_nng_thread.log"));
+	    TH_DATA_DIR "/lsan_ours_on_nng_thread.txt"));
 }
 
 static void
@@ -38,7 +38,7 @@ no_listener_held_is_a_leak(void **state)
 {
 	(void) state;
 	assert_false(
-	    th_leak_is_nng_lost_pipe(TH_DATA_DIR "/lsan_no_listener.log"));
+	    th_leak_is_nng_lost_pipe(TH_DATA_DIR "/lsan_no_listener.txt"));
 }
 
 static void
@@ -47,7 +47,7 @@ no_report_or_no_file(void **state)
 	(void) state;
 	/* A source file is a log with no report in it. */
 	assert_false(th_leak_is_nng_lost_pipe(TH_DATA_DIR "/../harness.h"));
-	assert_false(th_leak_is_nng_lost_pipe(TH_DATA_DIR "/no-such.log"));
+	assert_false(th_leak_is_nng_lost_pipe(TH_DATA_DIR "/no-such.txt"));
 }
 
 int
