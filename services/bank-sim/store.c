@@ -40,13 +40,12 @@ static const sn_col count_cols[] = {
 	SN_COL(count_row, n, SN_COL_I64),
 };
 
-/* The statuses' names by bank_sim_status, "unknown" first: the SQL
- * answers 'unknown' for an id never received. */
-static const char *const status_names[]
+const char *const bank_sim_store_status_names[]
     = { "unknown", "accepted", "settled", "rejected", NULL };
 
 static const sn_col status_cols[] = {
-	SN_COL_ENUMOF(bank_sim_status_row, status, status_names),
+	SN_COL_ENUMOF(
+	    bank_sim_status_row, status, bank_sim_store_status_names),
 	SN_COL(bank_sim_status_row, reason_code, SN_COL_TEXT),
 	SN_COL(bank_sim_status_row, reason, SN_COL_TEXT),
 	SN_COL(bank_sim_status_row, settled_at, SN_COL_TEXT),
@@ -60,26 +59,22 @@ static const sn_col json_cols[] = {
 	SN_COL(json_row, doc, SN_COL_TEXT),
 };
 
-/*
- * The rows of res into a new array (*out, free it; NULL when there are
- * none). SN_EPROTO for a result of the wrong shape, SN_ENOMEM.
- */
-static sn_err
-read_statuses(const PGresult *res, bank_sim_status_row **out, size_t *n)
+sn_err
+bank_sim_store_rows(const PGresult *res, const sn_col *cols, size_t ncols,
+    size_t size, void **out, size_t *n)
 {
 	sn_rows rows;
-	sn_err  err
-	    = sn_rows_open(&rows, res, status_cols, SN_NCOLS(status_cols));
-	*out = NULL;
-	*n   = 0;
+	sn_err  err = sn_rows_open(&rows, res, cols, ncols);
+	*out        = NULL;
+	*n          = 0;
 	if (err != SN_OK)
 		return err;
-	int                  k = sn_rows_count(&rows);
-	bank_sim_status_row *r = k > 0 ? calloc((size_t) k, sizeof(*r)) : NULL;
+	int   k = sn_rows_count(&rows);
+	char *r = k > 0 ? calloc((size_t) k, size) : NULL;
 	if (k > 0 && r == NULL)
 		err = SN_ENOMEM;
 	for (int i = 0; err == SN_OK && i < k; i++)
-		err = sn_rows_read(&rows, i, &r[i]);
+		err = sn_rows_read(&rows, i, r + (size_t) i * size);
 	sn_rows_close(&rows);
 	if (err != SN_OK) {
 		free(r);
@@ -90,10 +85,18 @@ read_statuses(const PGresult *res, bank_sim_status_row **out, size_t *n)
 	return SN_OK;
 }
 
+/* The statuses of res into a new array (bank_sim_store_rows). */
+static sn_err
+read_statuses(const PGresult *res, bank_sim_status_row **out, size_t *n)
+{
+	return bank_sim_store_rows(res, status_cols, SN_NCOLS(status_cols),
+	    sizeof(**out), (void **) out, n);
+}
+
 /* ---- the tx forms' callbacks -------------------------------------------- */
 
-static void
-slot_set(bank_sim_store_slot *slot, void (*fn)(void), void *arg)
+void
+bank_sim_store_slot_set(bank_sim_store_slot *slot, void (*fn)(void), void *arg)
 {
 	slot->fn  = fn;
 	slot->arg = arg;
@@ -132,8 +135,8 @@ batch_read(sn_tx *tx, PGresult *res, void *arg)
 	fn(tx, err == SN_OK ? &b : NULL, s->arg);
 }
 
-static void
-inserted(sn_tx *tx, PGresult *res, void *arg)
+void
+bank_sim_store_count_read(sn_tx *tx, PGresult *res, void *arg)
 {
 	bank_sim_store_slot *s = arg;
 	count_row            c;
@@ -172,7 +175,7 @@ bank_sim_store_claim_batch(sn_tx *tx, const char *batch_id,
 	snprintf(c, sizeof(c), "%" PRId64, count);
 	snprintf(s, sizeof(s), "%" PRId64, control_sum_fen);
 	const char *v[] = { batch_id, debtor_account, c, s };
-	slot_set(slot, (void (*)(void)) fn, arg);
+	bank_sim_store_slot_set(slot, (void (*)(void)) fn, arg);
 	return sn_tx_query(tx,
 	    "INSERT INTO batches (batch_id, debtor_account, count,"
 	    " control_sum_fen) VALUES ($1, $2, $3, $4)"
@@ -185,19 +188,14 @@ bank_sim_store_batch(sn_tx *tx, const char *batch_id,
     bank_sim_store_slot *slot, bank_sim_batch_fn fn, void *arg)
 {
 	const char *v[] = { batch_id };
-	slot_set(slot, (void (*)(void)) fn, arg);
+	bank_sim_store_slot_set(slot, (void (*)(void)) fn, arg);
 	return sn_tx_query(tx,
 	    "SELECT count, control_sum_fen FROM batches WHERE batch_id = $1",
 	    1, v, batch_read, slot);
 }
 
-/* terms->now_ms and settle_ms as text, for the SQL's $now and $ms. */
-typedef struct terms_text {
-	char now[24], ms[16], pct[16];
-} terms_text;
-
-static void
-terms_text_of(const bank_sim_terms *terms, terms_text *t)
+void
+bank_sim_terms_text_of(const bank_sim_terms *terms, bank_sim_terms_text *t)
 {
 	snprintf(t->now, sizeof(t->now), "%" PRId64, terms->now_ms);
 	snprintf(t->ms, sizeof(t->ms), "%" PRIu32, terms->settle_ms);
@@ -223,9 +221,9 @@ bank_sim_store_instructions(sn_tx *tx, const char *batch_id,
 		ISO,
 		NCOL
 	};
-	sn_pgarray  a[NCOL];
-	const char *v[NCOL + 6];
-	terms_text  tt;
+	sn_pgarray          a[NCOL];
+	const char         *v[NCOL + 6];
+	bank_sim_terms_text tt;
 	for (int k = 0; k < NCOL; k++)
 		sn_pgarray_init(&a[k]);
 	for (size_t i = 0; i < n; i++) {
@@ -247,14 +245,14 @@ bank_sim_store_instructions(sn_tx *tx, const char *batch_id,
 		if ((v[k + 1] = sn_pgarray_text(&a[k])) == NULL)
 			oom = true;
 	sn_err err = SN_ENOMEM;
-	terms_text_of(terms, &tt);
+	bank_sim_terms_text_of(terms, &tt);
 	v[0]        = batch_id;
 	v[NCOL + 1] = tt.ms;
 	v[NCOL + 2] = debtor_account;
 	v[NCOL + 3] = tt.now;
 	v[NCOL + 4] = terms->seed;
 	v[NCOL + 5] = tt.pct;
-	slot_set(slot, (void (*)(void)) fn, arg);
+	bank_sim_store_slot_set(slot, (void (*)(void)) fn, arg);
 	if (!oom)
 		err = sn_tx_query(tx,
 		    "WITH r AS (SELECT * FROM unnest($2::text[],"
@@ -284,7 +282,7 @@ bank_sim_store_instructions(sn_tx *tx, const char *batch_id,
 		    " FROM firsts ORDER BY e2e"
 		    " ON CONFLICT (end_to_end_id) DO NOTHING RETURNING 1)"
 		    " SELECT count(*) AS n FROM ins",
-		    NCOL + 6, v, inserted, slot);
+		    NCOL + 6, v, bank_sim_store_count_read, slot);
 	for (int k = 0; k < NCOL; k++)
 		sn_pgarray_fini(&a[k]);
 	return err;
@@ -310,7 +308,7 @@ bank_sim_store_statuses_tx(sn_tx *tx, const bank_sim_instr *ins, size_t n,
 		sn_pgarray_add(&ids, ins[i].end_to_end_id);
 	const char *v[] = { sn_pgarray_text(&ids) };
 	sn_err      err = SN_ENOMEM;
-	slot_set(slot, (void (*)(void)) fn, arg);
+	bank_sim_store_slot_set(slot, (void (*)(void)) fn, arg);
 	if (v[0] != NULL)
 		err = sn_tx_query(tx, STATUSES_SQL, 1, v, statuses_read, slot);
 	sn_pgarray_fini(&ids);
@@ -333,17 +331,10 @@ bank_sim_store_count(sn_tx *tx, bank_sim_counter which, int64_t n)
 
 /* ---- the db forms ------------------------------------------------------- */
 
-/* A db form's callback, until its result arrives (sn_db_query's done
- * always runs, so this is freed there). */
-typedef struct pending {
-	void (*fn)(void);
-	void *arg;
-} pending;
-
-static pending *
-pending_new(void (*fn)(void), void *arg)
+bank_sim_store_pending *
+bank_sim_store_pending_new(void (*fn)(void), void *arg)
 {
-	pending *p = malloc(sizeof(*p));
+	bank_sim_store_pending *p = malloc(sizeof(*p));
 	if (p != NULL) {
 		p->fn  = fn;
 		p->arg = arg;
@@ -354,7 +345,7 @@ pending_new(void (*fn)(void), void *arg)
 static void
 statuses_done(sn_err err, PGresult *res, void *arg)
 {
-	pending                  *p    = arg;
+	bank_sim_store_pending   *p    = arg;
 	bank_sim_statuses_done_fn fn   = (bank_sim_statuses_done_fn) p->fn;
 	bank_sim_status_row      *rows = NULL;
 	size_t                    n    = 0;
@@ -373,9 +364,10 @@ bank_sim_store_statuses(sn_db *db, const char *const *ids, size_t n,
 	sn_pgarray_init(&a);
 	for (size_t i = 0; i < n; i++)
 		sn_pgarray_add(&a, ids[i]);
-	const char *v[] = { sn_pgarray_text(&a) };
-	pending    *p
-	    = v[0] != NULL ? pending_new((void (*)(void)) done, arg) : NULL;
+	const char             *v[] = { sn_pgarray_text(&a) };
+	bank_sim_store_pending *p   = v[0] != NULL
+	      ? bank_sim_store_pending_new((void (*)(void)) done, arg)
+	      : NULL;
 	if (p != NULL)
 		sn_db_query(db, STATUSES_SQL, 1, v, statuses_done, p);
 	sn_pgarray_fini(&a);
@@ -385,8 +377,8 @@ bank_sim_store_statuses(sn_db *db, const char *const *ids, size_t n,
 static void
 settled_done(sn_err err, PGresult *res, void *arg)
 {
-	pending  *p = arg;
-	count_row c = { 0 };
+	bank_sim_store_pending *p = arg;
+	count_row               c = { 0 };
 	if (err == SN_OK)
 		err = res != NULL
 		    ? sn_rows_one(res, count_cols, SN_NCOLS(count_cols), &c)
@@ -399,11 +391,12 @@ sn_err
 bank_sim_store_settle_due(sn_db *db, const bank_sim_terms *terms,
     bank_sim_settled_fn done, void *arg)
 {
-	pending   *p = pending_new((void (*)(void)) done, arg);
-	terms_text tt;
+	bank_sim_store_pending *p
+	    = bank_sim_store_pending_new((void (*)(void)) done, arg);
+	bank_sim_terms_text tt;
 	if (p == NULL)
 		return SN_ENOMEM;
-	terms_text_of(terms, &tt);
+	bank_sim_terms_text_of(terms, &tt);
 	const char *v[] = { tt.now, terms->seed, tt.pct };
 	sn_db_query(db,
 	    "WITH u AS (UPDATE instructions SET status = 'settled',"
@@ -420,8 +413,8 @@ bank_sim_store_settle_due(sn_db *db, const bank_sim_terms *terms,
 static void
 json_done(sn_err err, PGresult *res, void *arg)
 {
-	pending *p = arg;
-	json_row j = { NULL };
+	bank_sim_store_pending *p = arg;
+	json_row                j = { NULL };
 	if (err == SN_OK)
 		err = res != NULL
 		    ? sn_rows_one(res, json_cols, SN_NCOLS(json_cols), &j)
@@ -434,7 +427,8 @@ sn_err
 bank_sim_store_credits(sn_db *db, const char *account_number,
     const sn_page *page, bank_sim_json_fn done, void *arg)
 {
-	pending *p = pending_new((void (*)(void)) done, arg);
+	bank_sim_store_pending *p
+	    = bank_sim_store_pending_new((void (*)(void)) done, arg);
 	if (p == NULL)
 		return SN_ENOMEM;
 	char after[24], l[24];
@@ -473,7 +467,8 @@ bank_sim_store_credits(sn_db *db, const char *account_number,
 sn_err
 bank_sim_store_stats(sn_db *db, bank_sim_json_fn done, void *arg)
 {
-	pending *p = pending_new((void (*)(void)) done, arg);
+	bank_sim_store_pending *p
+	    = bank_sim_store_pending_new((void (*)(void)) done, arg);
 	if (p == NULL)
 		return SN_ENOMEM;
 	sn_db_query(db,

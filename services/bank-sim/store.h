@@ -86,6 +86,55 @@ typedef struct bank_sim_terms {
 	uint32_t    omit_pct; /* SN_BANK_SIM_STATEMENT_OMIT_PERCENT */
 } bank_sim_terms;
 
+/* ---- the plumbing store_iso.c shares ------------------------------------ */
+
+/* The statuses' names by bank_sim_status, "unknown" first (the SQL
+ * answers 'unknown' for an id never received), NULL-ended: the table of
+ * SN_COL_ENUMOF for a status column. */
+extern const char *const bank_sim_store_status_names[];
+
+/* Keeps fn (one of the callback types above) and arg in slot. */
+void bank_sim_store_slot_set(
+    bank_sim_store_slot *slot, void (*fn)(void), void *arg);
+
+/* The sn_query_fn of a tx form whose SQL answers one row with an
+ * integer column "n": passes n to the bank_sim_inserted_fn kept in the
+ * slot arg; rolls the transaction back (SN_EPROTO) on another shape. */
+void bank_sim_store_count_read(sn_tx *tx, PGresult *res, void *arg);
+
+/*
+ * The rows of res as structs of size bytes, read by cols, into a new
+ * array (*out, free it; NULL when there are none), their strings
+ * borrowed from res. SN_EPROTO for a result of the wrong shape,
+ * SN_ENOMEM.
+ */
+sn_err bank_sim_store_rows(const PGresult *res, const sn_col *cols,
+    size_t ncols, size_t size, void **out, size_t *n);
+
+/* A db form's callback (one of the *_done types) until its result
+ * arrives: sn_db_query's done always runs, and frees it there. */
+typedef struct bank_sim_store_pending {
+	void (*fn)(void);
+	void *arg;
+} bank_sim_store_pending;
+
+/* A new one holding fn and arg; NULL when out of memory. */
+bank_sim_store_pending *bank_sim_store_pending_new(
+    void (*fn)(void), void *arg);
+
+/* terms's numbers as text, for a statement's parameters. */
+typedef struct bank_sim_terms_text {
+	char now[24]; /* now_ms */
+	char ms[16];  /* settle_ms */
+	char pct[16]; /* omit_pct */
+} bank_sim_terms_text;
+
+void bank_sim_terms_text_of(
+    const bank_sim_terms *terms, bank_sim_terms_text *t);
+
+/* ---- the book ------------------------------------------------------------
+ */
+
 /* Claims batch_id for a new batch (nothing written if it was taken
  * before). */
 sn_err bank_sim_store_claim_batch(sn_tx *tx, const char *batch_id,

@@ -32,18 +32,6 @@ static const sn_col used_cols[] = {
 	SN_COL(used_row, used, SN_COL_I64),
 };
 
-typedef struct count_row {
-	int64_t n;
-} count_row;
-
-static const sn_col count_cols[] = {
-	SN_COL(count_row, n, SN_COL_I64),
-};
-
-/* As store.c's: "unknown" first (never stored, never answered). */
-static const char *const status_names[]
-    = { "unknown", "accepted", "settled", "rejected", NULL };
-
 static const sn_col report_cols[] = {
 	SN_COL(bank_sim_report_row, block, SN_COL_I64),
 	SN_COL(bank_sim_report_row, pmt_inf_id, SN_COL_TEXT),
@@ -51,7 +39,8 @@ static const sn_col report_cols[] = {
 	SN_COL(bank_sim_report_row, block_reason, SN_COL_TEXT),
 	SN_COL(bank_sim_report_row, instr_id, SN_COL_TEXT),
 	SN_COL(bank_sim_report_row, end_to_end_id, SN_COL_TEXT),
-	SN_COL_ENUMOF(bank_sim_report_row, status, status_names),
+	SN_COL_ENUMOF(
+	    bank_sim_report_row, status, bank_sim_store_status_names),
 	SN_COL(bank_sim_report_row, iso_reason, SN_COL_TEXT),
 	SN_COL(bank_sim_report_row, bank_ref, SN_COL_TEXT),
 	SN_COL(bank_sim_report_row, nb_of_txs, SN_COL_I64),
@@ -75,45 +64,7 @@ static const sn_col foreign_cols[] = {
 	SN_COL(bank_sim_foreign_row, is_new, SN_COL_BOOL),
 };
 
-/*
- * The rows of res as structs of size bytes (cols) into a new array
- * (*out, free it; NULL when there are none). SN_EPROTO for a result of
- * the wrong shape, SN_ENOMEM.
- */
-static sn_err
-read_all(const PGresult *res, const sn_col *cols, size_t ncols, size_t size,
-    void **out, size_t *n)
-{
-	sn_rows rows;
-	sn_err  err = sn_rows_open(&rows, res, cols, ncols);
-	*out        = NULL;
-	*n          = 0;
-	if (err != SN_OK)
-		return err;
-	int   k = sn_rows_count(&rows);
-	char *r = k > 0 ? calloc((size_t) k, size) : NULL;
-	if (k > 0 && r == NULL)
-		err = SN_ENOMEM;
-	for (int i = 0; err == SN_OK && i < k; i++)
-		err = sn_rows_read(&rows, i, r + (size_t) i * size);
-	sn_rows_close(&rows);
-	if (err != SN_OK) {
-		free(r);
-		return err;
-	}
-	*out = r;
-	*n   = (size_t) k;
-	return SN_OK;
-}
-
 /* ---- the tx forms ------------------------------------------------------- */
-
-static void
-slot_set(bank_sim_store_slot *slot, void (*fn)(void), void *arg)
-{
-	slot->fn  = fn;
-	slot->arg = arg;
-}
 
 static void
 message_read(sn_tx *tx, PGresult *res, void *arg)
@@ -134,7 +85,7 @@ bank_sim_store_iso_message(sn_tx *tx, const char *msg_id,
     bank_sim_store_slot *slot, bank_sim_iso_message_fn fn, void *arg)
 {
 	const char *v[] = { msg_id };
-	slot_set(slot, (void (*)(void)) fn, arg);
+	bank_sim_store_slot_set(slot, (void (*)(void)) fn, arg);
 	return sn_tx_query(tx,
 	    "SELECT sha256 FROM iso_messages WHERE msg_id = $1", 1, v,
 	    message_read, slot);
@@ -174,7 +125,7 @@ used_read(sn_tx *tx, PGresult *res, void *arg)
 	bank_sim_store_slot *s = arg;
 	used_row            *rows;
 	size_t               n;
-	sn_err err = read_all(res, used_cols, SN_NCOLS(used_cols),
+	sn_err err = bank_sim_store_rows(res, used_cols, SN_NCOLS(used_cols),
 	    sizeof(*rows), (void **) &rows, &n);
 	if (err != SN_OK) {
 		sn_tx_rollback(tx, err);
@@ -201,7 +152,7 @@ bank_sim_store_iso_used(sn_tx *tx, const char *const *debtors, size_t n,
 	sn_pgarray  a;
 	const char *v[] = { text_array(&a, debtors, n) };
 	sn_err      err = SN_ENOMEM;
-	slot_set(slot, (void (*)(void)) fn, arg);
+	bank_sim_store_slot_set(slot, (void (*)(void)) fn, arg);
 	if (v[0] != NULL)
 		err = sn_tx_query(tx,
 		    "SELECT (coalesce((SELECT sum(amount_fen) FROM"
@@ -214,19 +165,6 @@ bank_sim_store_iso_used(sn_tx *tx, const char *const *debtors, size_t n,
 		    1, v, used_read, slot);
 	sn_pgarray_fini(&a);
 	return err;
-}
-
-static void
-written(sn_tx *tx, PGresult *res, void *arg)
-{
-	bank_sim_store_slot *s = arg;
-	count_row            c;
-	if (sn_rows_one(res, count_cols, SN_NCOLS(count_cols), &c) != SN_OK) {
-		sn_tx_rollback(tx, SN_EPROTO);
-		return;
-	}
-	bank_sim_inserted_fn fn = (bank_sim_inserted_fn) s->fn;
-	fn(tx, c.n, s->arg);
 }
 
 /* The message row and its blocks. */
@@ -362,28 +300,27 @@ bank_sim_store_iso_write(sn_tx *tx, const bank_sim_iso_record *r,
     const bank_sim_terms *terms, bank_sim_store_slot *slot,
     bank_sim_inserted_fn fn, void *arg)
 {
-	sn_pgarray  a[NCOL];
-	const char *v[NCOL + 5];
-	char        ms[16], now[24], pct[16];
-	sn_err      err;
+	sn_pgarray          a[NCOL];
+	const char         *v[NCOL + 5];
+	bank_sim_terms_text tt;
+	sn_err              err;
 	if ((err = write_message(tx, r)) != SN_OK)
 		return err;
 	tx_arrays(r, a);
-	snprintf(ms, sizeof(ms), "%" PRIu32, terms->settle_ms);
-	snprintf(now, sizeof(now), "%" PRId64, terms->now_ms);
-	snprintf(pct, sizeof(pct), "%" PRIu32, terms->omit_pct);
+	bank_sim_terms_text_of(terms, &tt);
 	v[0]     = r->msg_id;
 	bool oom = false;
 	for (int k = 0; k < NCOL; k++)
 		if ((v[k + 1] = sn_pgarray_text(&a[k])) == NULL)
 			oom = true;
-	v[NCOL + 1] = ms;
-	v[NCOL + 2] = now;
+	v[NCOL + 1] = tt.ms;
+	v[NCOL + 2] = tt.now;
 	v[NCOL + 3] = terms->seed;
-	v[NCOL + 4] = pct;
-	slot_set(slot, (void (*)(void)) fn, arg);
+	v[NCOL + 4] = tt.pct;
+	bank_sim_store_slot_set(slot, (void (*)(void)) fn, arg);
 	err = oom ? SN_ENOMEM
-	          : sn_tx_query(tx, WRITE_SQL, NCOL + 5, v, written, slot);
+	          : sn_tx_query(tx, WRITE_SQL, NCOL + 5, v,
+	              bank_sim_store_count_read, slot);
 	for (int k = 0; k < NCOL; k++)
 		sn_pgarray_fini(&a[k]);
 	return err;
@@ -417,8 +354,8 @@ report_read(sn_tx *tx, PGresult *res, void *arg)
 	bank_sim_store_slot *s = arg;
 	bank_sim_report_row *rows;
 	size_t               n;
-	sn_err err = read_all(res, report_cols, SN_NCOLS(report_cols),
-	    sizeof(*rows), (void **) &rows, &n);
+	sn_err               err = bank_sim_store_rows(res, report_cols,
+	                  SN_NCOLS(report_cols), sizeof(*rows), (void **) &rows, &n);
 	if (err != SN_OK) {
 		sn_tx_rollback(tx, err);
 		return;
@@ -433,39 +370,23 @@ bank_sim_store_iso_report_tx(sn_tx *tx, const char *msg_id,
     bank_sim_store_slot *slot, bank_sim_report_fn fn, void *arg)
 {
 	const char *v[] = { msg_id };
-	slot_set(slot, (void (*)(void)) fn, arg);
+	bank_sim_store_slot_set(slot, (void (*)(void)) fn, arg);
 	return sn_tx_query(tx, REPORT_SQL, 1, v, report_read, slot);
 }
 
 /* ---- the db forms ------------------------------------------------------- */
 
-typedef struct pending {
-	void (*fn)(void);
-	void *arg;
-} pending;
-
-static pending *
-pending_new(void (*fn)(void), void *arg)
-{
-	pending *p = malloc(sizeof(*p));
-	if (p != NULL) {
-		p->fn  = fn;
-		p->arg = arg;
-	}
-	return p;
-}
-
 static void
 report_done(sn_err err, PGresult *res, void *arg)
 {
-	pending             *p    = arg;
-	bank_sim_report_row *rows = NULL;
-	size_t               n    = 0;
+	bank_sim_store_pending *p    = arg;
+	bank_sim_report_row    *rows = NULL;
+	size_t                  n    = 0;
 	if (err == SN_OK)
-		err = res != NULL
-		    ? read_all(res, report_cols, SN_NCOLS(report_cols),
-		        sizeof(*rows), (void **) &rows, &n)
-		    : SN_EDB;
+		err = res != NULL ? bank_sim_store_rows(res, report_cols,
+		          SN_NCOLS(report_cols), sizeof(*rows),
+		          (void **) &rows, &n)
+		                  : SN_EDB;
 	((bank_sim_report_done_fn) p->fn)(err, rows, n, p->arg);
 	free(rows);
 	free(p);
@@ -475,7 +396,8 @@ sn_err
 bank_sim_store_iso_report(
     sn_db *db, const char *msg_id, bank_sim_report_done_fn done, void *arg)
 {
-	pending *p = pending_new((void (*)(void)) done, arg);
+	bank_sim_store_pending *p
+	    = bank_sim_store_pending_new((void (*)(void)) done, arg);
 	if (p == NULL)
 		return SN_ENOMEM;
 	const char *v[] = { msg_id };
@@ -486,14 +408,14 @@ bank_sim_store_iso_report(
 static void
 entries_done(sn_err err, PGresult *res, void *arg)
 {
-	pending            *p    = arg;
-	bank_sim_entry_row *rows = NULL;
-	size_t              n    = 0;
+	bank_sim_store_pending *p    = arg;
+	bank_sim_entry_row     *rows = NULL;
+	size_t                  n    = 0;
 	if (err == SN_OK)
-		err = res != NULL
-		    ? read_all(res, entry_cols, SN_NCOLS(entry_cols),
-		        sizeof(*rows), (void **) &rows, &n)
-		    : SN_EDB;
+		err = res != NULL ? bank_sim_store_rows(res, entry_cols,
+		          SN_NCOLS(entry_cols), sizeof(*rows), (void **) &rows,
+		          &n)
+		                  : SN_EDB;
 	((bank_sim_entries_fn) p->fn)(err, rows, n, p->arg);
 	free(rows);
 	free(p);
@@ -503,7 +425,8 @@ sn_err
 bank_sim_store_iso_entries(sn_db *db, const char *account, const char *date,
     bank_sim_entries_fn done, void *arg)
 {
-	pending *p = pending_new((void (*)(void)) done, arg);
+	bank_sim_store_pending *p
+	    = bank_sim_store_pending_new((void (*)(void)) done, arg);
 	if (p == NULL)
 		return SN_ENOMEM;
 	const char *v[] = { account, date };
@@ -551,7 +474,7 @@ bank_sim_store_foreign_add(sn_tx *tx, const char *account,
 	char amt[24];
 	snprintf(amt, sizeof(amt), "%" PRId64, amount_fen);
 	const char *v[] = { account, end_to_end_id, amt, date };
-	slot_set(slot, (void (*)(void)) fn, arg);
+	bank_sim_store_slot_set(slot, (void (*)(void)) fn, arg);
 	/* DO UPDATE (of nothing) rather than DO NOTHING: the row is locked
 	 * and returned whether it is new or was there, even one committed
 	 * by a concurrent statement after this one's snapshot. xmax is 0
