@@ -1,7 +1,10 @@
 #include "sn/page.h"
 
 #include <inttypes.h>
+#include <stdalign.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A decimal whole number of at most 7 digits, without sign or spaces. */
@@ -109,4 +112,71 @@ sn_page_rows(const PGresult *res, const sn_col *cols, size_t ncols, void *row,
 	}
 	sn_rows_close(&rows);
 	return sn_page_answer(items, more, last);
+}
+
+/* One sn_page_list call: the row scratch and the copy of arg follow it
+ * in the same allocation, each at max_align_t. */
+typedef struct list_call {
+	sn_http_req             *req;
+	const sn_page_list_spec *spec;
+	int64_t                  limit;
+	void                    *row;
+	void                    *arg;
+} list_call;
+
+static size_t
+aligned(size_t n)
+{
+	size_t a = alignof(max_align_t);
+	return (n + a - 1) / a * a;
+}
+
+static void
+list_read(sn_err err, PGresult *res, void *arg)
+{
+	list_call *c    = arg;
+	json_t    *page = NULL;
+	if (err == SN_OK)
+		page = sn_page_rows(res, c->spec->cols, c->spec->ncols, c->row,
+		    c->limit, c->spec->item, c->arg);
+	if (page == NULL)
+		sn_http_reply_error(
+		    c->req, 503, "unavailable", c->spec->unread, NULL);
+	else
+		sn_http_reply_json(c->req, 200, page);
+	free(c);
+}
+
+void
+sn_page_list(sn_http_req *req, sn_db *db, const sn_page *page, const char *sql,
+    int nextra, const char *const *extra, const sn_page_list_spec *spec,
+    const void *arg, size_t arg_size)
+{
+	size_t       head = aligned(sizeof(list_call));
+	size_t       rows = aligned(spec->row_size);
+	list_call   *c    = malloc(head + rows + arg_size);
+	const char **v    = malloc(sizeof(*v) * (size_t) (2 + nextra));
+	char         after[24], limit[24];
+	if (c == NULL || v == NULL) {
+		free(c);
+		free(v);
+		sn_http_reply_error(
+		    req, 503, "unavailable", "out of memory", NULL);
+		return;
+	}
+	c->req   = req;
+	c->spec  = spec;
+	c->limit = page->limit;
+	c->row   = (char *) c + head;
+	c->arg   = arg != NULL ? (char *) c + head + rows : NULL;
+	if (arg != NULL)
+		memcpy(c->arg, arg, arg_size);
+	snprintf(after, sizeof(after), "%" PRId64, page->after);
+	snprintf(limit, sizeof(limit), "%" PRId64, page->limit);
+	v[0] = after;
+	v[1] = limit;
+	for (int i = 0; i < nextra; i++)
+		v[2 + i] = extra[i];
+	sn_db_query(db, sql, 2 + nextra, v, list_read, c);
+	free(v);
 }

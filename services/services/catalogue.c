@@ -997,11 +997,6 @@ static const char list_sql[]
       "  from_date AND to_date) = $6)"
       " ORDER BY no LIMIT $2::bigint + 1";
 
-typedef struct list_ctx {
-	sn_http_req *req;
-	int64_t      limit;
-} list_ctx;
-
 static json_t *
 project_item(const void *row, int64_t *key, void *arg)
 {
@@ -1010,24 +1005,13 @@ project_item(const void *row, int64_t *key, void *arg)
 	return services_project_json(r, *(const sn_date *) arg);
 }
 
-static void
-listed(sn_err err, PGresult *res, void *arg)
-{
-	list_ctx            *c = arg;
-	services_project_row r;
-	json_t              *page  = NULL;
-	sn_date              today = sn_clock_today();
-	if (err == SN_OK)
-		page = sn_page_rows(res, services_project_cols,
-		    services_project_ncols, &r, c->limit, project_item,
-		    &today);
-	if (page == NULL)
-		sn_http_reply_error(c->req, 503, "unavailable",
-		    "the projects cannot be read now", NULL);
-	else
-		sn_http_reply_json(c->req, 200, page);
-	free(c);
-}
+static const sn_page_list_spec list_spec = {
+	.cols     = services_project_cols,
+	.ncols    = SN_NCOLS(services_project_cols),
+	.row_size = sizeof(services_project_row),
+	.item     = project_item,
+	.unread   = "the projects cannot be read now",
+};
 
 /* The list's filters; false when answered (422 invalid_query). */
 static bool
@@ -1062,7 +1046,7 @@ services_catalogue_list(sn_http_req *req, void *arg)
 	sn_page     page;
 	sn_problem  p;
 	const char *f[4];
-	char        after[24], limit[24], today[SN_DATE_STRLEN];
+	char        today[SN_DATE_STRLEN];
 
 	sn_problem_clear(&p);
 	if (!sn_page_query(req, &page, &p)) {
@@ -1071,17 +1055,9 @@ services_catalogue_list(sn_http_req *req, void *arg)
 	}
 	if (!list_filters(req, f))
 		return;
-	list_ctx *c = malloc(sizeof(*c));
-	if (c == NULL) {
-		sn_http_reply_error(
-		    req, 503, "unavailable", "out of memory", NULL);
-		return;
-	}
-	c->req   = req;
-	c->limit = page.limit;
-	snprintf(after, sizeof(after), "%" PRId64, page.after);
-	snprintf(limit, sizeof(limit), "%" PRId64, page.limit);
-	sn_date_format(sn_clock_today(), today);
-	const char *v[] = { after, limit, f[0], f[1], f[2], f[3], today };
-	sn_db_query(s->db, list_sql, 7, v, listed, c);
+	sn_date day = sn_clock_today();
+	sn_date_format(day, today);
+	const char *v[] = { f[0], f[1], f[2], f[3], today };
+	sn_page_list(
+	    req, s->db, &page, list_sql, 5, v, &list_spec, &day, sizeof(day));
 }

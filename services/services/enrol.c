@@ -980,11 +980,6 @@ static const char     list_sql[]
                     " AND ($7::text IS NULL OR e.status = $7)"
                     " ORDER BY e.no LIMIT $2::bigint + 1";
 
-typedef struct list_ctx {
-	sn_http_req *req;
-	int64_t      limit;
-} list_ctx;
-
 static json_t *
 erow_item(const void *row, int64_t *key, void *arg)
 {
@@ -994,22 +989,13 @@ erow_item(const void *row, int64_t *key, void *arg)
 	return erow_json(r);
 }
 
-static void
-listed(sn_err err, PGresult *res, void *arg)
-{
-	list_ctx *c = arg;
-	erow      r;
-	json_t   *page = NULL;
-	if (err == SN_OK)
-		page = sn_page_rows(res, ecols, SN_NCOLS(ecols), &r, c->limit,
-		    erow_item, NULL);
-	if (page == NULL)
-		sn_http_reply_error(c->req, 503, "unavailable",
-		    "the enrolments cannot be read now", NULL);
-	else
-		sn_http_reply_json(c->req, 200, page);
-	free(c);
-}
+static const sn_page_list_spec list_spec = {
+	.cols     = ecols,
+	.ncols    = SN_NCOLS(ecols),
+	.row_size = sizeof(erow),
+	.item     = erow_item,
+	.unread   = "the enrolments cannot be read now",
+};
 
 /* The list's filters; false when answered (422 invalid_query). */
 static bool
@@ -1042,8 +1028,6 @@ services_enrol_list(sn_http_req *req, void *arg)
 	sn_page     page;
 	sn_problem  p;
 	const char *f[3], *unit, *juris;
-	char        after[24], limit[24];
-	list_ctx   *c;
 
 	sn_problem_clear(&p);
 	if (!sn_page_query(req, &page, &p)) {
@@ -1052,17 +1036,8 @@ services_enrol_list(sn_http_req *req, void *arg)
 	}
 	if (!visibility(req, &unit, &juris) || !list_filters(req, f))
 		return;
-	if ((c = malloc(sizeof(*c))) == NULL) {
-		sn_http_reply_error(
-		    req, 503, "unavailable", "out of memory", NULL);
-		return;
-	}
-	c->req   = req;
-	c->limit = page.limit;
-	snprintf(after, sizeof(after), "%" PRId64, page.after);
-	snprintf(limit, sizeof(limit), "%" PRId64, page.limit);
-	const char *v[] = { after, limit, unit, juris, f[0], f[1], f[2] };
-	sn_db_query(s->db, list_sql, 7, v, listed, c);
+	const char *v[] = { unit, juris, f[0], f[1], f[2] };
+	sn_page_list(req, s->db, &page, list_sql, 5, v, &list_spec, NULL, 0);
 }
 
 typedef struct sessions_row {

@@ -686,11 +686,6 @@ static const char list_sql[]
                 " starts_with(household_place(h), $10))"
                 " ORDER BY r.no LIMIT $2::bigint + 1";
 
-typedef struct list_ctx {
-	sn_http_req *req;
-	int64_t      limit;
-} list_ctx;
-
 static json_t *
 referral_item(const void *row, int64_t *key, void *arg)
 {
@@ -700,22 +695,13 @@ referral_item(const void *row, int64_t *key, void *arg)
 	return json_loads(r->json, 0, NULL);
 }
 
-static void
-listed(sn_err err, PGresult *res, void *arg)
-{
-	list_ctx *c = arg;
-	item_row  r;
-	json_t   *page = NULL;
-	if (err == SN_OK)
-		page = sn_page_rows(res, item_cols, SN_NCOLS(item_cols), &r,
-		    c->limit, referral_item, NULL);
-	if (page == NULL)
-		sn_http_reply_error(c->req, 503, "unavailable",
-		    "the referrals cannot be read now", NULL);
-	else
-		sn_http_reply_json(c->req, 200, page);
-	free(c);
-}
+static const sn_page_list_spec list_spec = {
+	.cols     = item_cols,
+	.ncols    = SN_NCOLS(item_cols),
+	.row_size = sizeof(item_row),
+	.item     = referral_item,
+	.unread   = "the referrals cannot be read now",
+};
 
 /* The list's filters: text ones checked, overdue true/false, township a
  * division code within the caller's jurisdiction. */
@@ -752,27 +738,18 @@ services_referrals_list(sn_http_req *req, void *arg)
 	const char         *f[5], *unit;
 	sn_page             page;
 	sn_problem          p;
-	char                after[24], limit[24], today[SN_DATE_STRLEN];
+	char                today[SN_DATE_STRLEN];
 	sn_problem_clear(&p);
 	if (!services_unit(who, "department", &unit, &p)
 	    || !sn_page_query(req, &page, &p) || !list_filters(req, f, &p)) {
 		sn_http_problem(req, &p);
 		return;
 	}
-	list_ctx *c = malloc(sizeof(*c));
-	if (c == NULL) {
-		sn_http_reply_error(
-		    req, 503, "unavailable", "out of memory", NULL);
-		return;
-	}
-	c->req   = req;
-	c->limit = page.limit;
-	snprintf(after, sizeof(after), "%" PRId64, page.after);
-	snprintf(limit, sizeof(limit), "%" PRId64, page.limit);
 	today_text(today);
-	const char *vals[] = { after, limit, today, who->juris, unit, f[0],
-		f[1], f[2], f[3], f[4] };
-	sn_db_query(s->db, list_sql, 10, vals, listed, c);
+	const char *vals[]
+	    = { today, who->juris, unit, f[0], f[1], f[2], f[3], f[4] };
+	sn_page_list(
+	    req, s->db, &page, list_sql, 8, vals, &list_spec, NULL, 0);
 }
 
 typedef struct one_row {

@@ -73,4 +73,34 @@ typedef json_t *(*sn_page_item_fn)(const void *row, int64_t *key, void *arg);
 json_t *sn_page_rows(const PGresult *res, const sn_col *cols, size_t ncols,
     void *row, int64_t limit, sn_page_item_fn item, void *arg);
 
+/*
+ * What a list route reads and how it answers (sn_page_list): the rows'
+ * cols, the size of the struct they are read into, the item of each row
+ * (as sn_page_rows) and the detail of the 503 when the list cannot be
+ * read (e.g. "the projects cannot be read now"). Usually a static const.
+ */
+typedef struct sn_page_list_spec {
+	const sn_col   *cols;
+	size_t          ncols;
+	size_t          row_size;
+	sn_page_item_fn item;
+	const char     *unread;
+} sn_page_list_spec;
+
+/*
+ * A list route's page, read and answered: runs sql on db (sn_db_query)
+ * with $1 page->after, $2 page->limit and the nextra values of extra
+ * (copied; NULL values are SQL NULL) as $3 on; sql reads the rows whose
+ * key is above $1 in the order of their key, limit + 1 of them
+ * ("... LIMIT $2::bigint + 1"). Then answers req: 200 with sn_page_rows'
+ * answer, or 503 unavailable with spec->unread when the query fails or
+ * its rows do not fit the cols. The arg_size bytes at arg are copied
+ * and item is given the copy (arg NULL, arg_size 0: item gets NULL).
+ * sql and spec must outlive the answer (statics). 503 "out of memory" at
+ * once when the call's state cannot be allocated. Loop thread.
+ */
+void sn_page_list(sn_http_req *req, sn_db *db, const sn_page *page,
+    const char *sql, int nextra, const char *const *extra,
+    const sn_page_list_spec *spec, const void *arg, size_t arg_size);
+
 #endif /* SN_PAGE_H */
