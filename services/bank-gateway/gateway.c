@@ -26,11 +26,11 @@
 #include "reasons.h"
 #include "reconcile.h"
 #include "rules.h"
-#include "server.h"
 #include "sn/bank/v1/bank.pb-c.h"
 #include "sn/clock.h"
 #include "sn/input.h"
 #include "sn/log.h"
+#include "sn/reps.h"
 #include "store.h"
 
 enum { K_BATCH, K_QUERY, K_FUNDS, K_MALFORMED, NKIND };
@@ -69,7 +69,7 @@ struct bank_gateway {
 	sn_db                   *db;
 	bank_gateway_config      cfg;
 	bank_gateway_bank       *bank;
-	bank_gateway_server     *server;
+	sn_reps                 *server;
 	bank_gateway_reconciler *recon;
 	batch_ctx               *inflight; /* batches being worked on */
 	uv_timer_t               drop_timer;
@@ -84,8 +84,8 @@ struct bank_gateway {
 
 /* One request waiting for a batch's answer. */
 typedef struct waiter {
-	bank_gateway_request *req;
-	struct waiter        *next;
+	sn_reps_req   *req;
+	struct waiter *next;
 } waiter;
 
 struct batch_ctx {
@@ -159,12 +159,12 @@ pack_reply(const Sn__Bank__V1__BankReply *rp, size_t *len)
 }
 
 static void
-reply_or_drop(bank_gateway_request *req, const uint8_t *buf, size_t len)
+reply_or_drop(sn_reps_req *req, const uint8_t *buf, size_t len)
 {
 	if (buf != NULL)
-		bank_gateway_server_reply(req, buf, len);
+		sn_reps_reply(req, buf, len);
 	else
-		bank_gateway_server_drop(req);
+		sn_reps_drop(req);
 }
 
 static uint8_t *
@@ -182,7 +182,7 @@ pack_refusal(const char *batch_id, const char *error, size_t *len)
 
 /* A BatchReply refusing the batch, sent now. */
 static void
-refuse(bank_gateway_request *req, const char *batch_id, const char *error)
+refuse(sn_reps_req *req, const char *batch_id, const char *error)
 {
 	size_t   len;
 	uint8_t *buf = pack_refusal(batch_id, error, &len);
@@ -912,8 +912,8 @@ batch_ok(const Sn__Bank__V1__BatchRequest *b, const bank_gateway_fund *f,
 }
 
 typedef struct refusal_ctx {
-	bank_gateway_request *req;
-	char                  batch_id[64], fund[64], error[300];
+	sn_reps_req *req;
+	char         batch_id[64], fund[64], error[300];
 } refusal_ctx;
 
 static void
@@ -942,8 +942,8 @@ refusal_done(sn_err err, void *arg)
 /* A batch for a fund without an account: refused, recorded, nothing
  * sent. */
 static void
-unconfigured(bank_gateway *g, bank_gateway_request *req,
-    const Sn__Bank__V1__BatchRequest *b)
+unconfigured(
+    bank_gateway *g, sn_reps_req *req, const Sn__Bank__V1__BatchRequest *b)
 {
 	refusal_ctx *r = calloc(1, sizeof(*r));
 	char         error[300];
@@ -973,8 +973,7 @@ inflight_find(bank_gateway *g, const char *batch_id)
 }
 
 static void
-on_batch(
-    bank_gateway *g, bank_gateway_request *req, Sn__Bank__V1__BankRequest *rq)
+on_batch(bank_gateway *g, sn_reps_req *req, Sn__Bank__V1__BankRequest *rq)
 {
 	const Sn__Bank__V1__BatchRequest *b = rq->batch;
 	char                              why[256];
@@ -997,7 +996,7 @@ on_batch(
 		goto refused;
 	if (!batch_digest(b, digest)) {
 		sn__bank__v1__bank_request__free_unpacked(rq, NULL);
-		bank_gateway_server_drop(req);
+		sn_reps_drop(req);
 		return;
 	}
 	if ((c = inflight_find(g, b->batch_id)) != NULL) {
@@ -1011,7 +1010,7 @@ on_batch(
 		 * it gets that one's answer. */
 		if ((w = calloc(1, sizeof(*w))) == NULL) {
 			sn__bank__v1__bank_request__free_unpacked(rq, NULL);
-			bank_gateway_server_drop(req);
+			sn_reps_drop(req);
 			return;
 		}
 		w->req     = req;
@@ -1025,7 +1024,7 @@ on_batch(
 	    || (w = calloc(1, sizeof(*w))) == NULL) {
 		free(c);
 		sn__bank__v1__bank_request__free_unpacked(rq, NULL);
-		bank_gateway_server_drop(req);
+		sn_reps_drop(req);
 		return;
 	}
 	w->req     = req;
@@ -1054,7 +1053,7 @@ refused:
 
 typedef struct query_ctx {
 	bank_gateway              *g;
-	bank_gateway_request      *req;
+	sn_reps_req               *req;
 	Sn__Bank__V1__BankRequest *rq;
 	char                     **fetch; /* messages whose report is asked */
 	size_t                     n_fetch;
@@ -1133,7 +1132,7 @@ query_reread(query_ctx *q)
 	const Sn__Bank__V1__StatusQuery *sq = q->rq->query;
 	if (q->g->closing) {
 		/* The fetches ended with the link (shutdown): no reply. */
-		bank_gateway_server_drop(q->req);
+		sn_reps_drop(q->req);
 		query_free(q);
 		return;
 	}
@@ -1282,13 +1281,12 @@ query_rows(
 }
 
 static void
-on_query(
-    bank_gateway *g, bank_gateway_request *req, Sn__Bank__V1__BankRequest *rq)
+on_query(bank_gateway *g, sn_reps_req *req, Sn__Bank__V1__BankRequest *rq)
 {
 	query_ctx *q = calloc(1, sizeof(*q));
 	if (q == NULL) {
 		sn__bank__v1__bank_request__free_unpacked(rq, NULL);
-		bank_gateway_server_drop(req);
+		sn_reps_drop(req);
 		return;
 	}
 	q->g   = g;
@@ -1311,8 +1309,7 @@ on_query(
  */
 
 static void
-on_funds(
-    bank_gateway *g, bank_gateway_request *req, Sn__Bank__V1__BankRequest *rq)
+on_funds(bank_gateway *g, sn_reps_req *req, Sn__Bank__V1__BankRequest *rq)
 {
 	const Sn__Bank__V1__FundQuery *fq  = rq->funds;
 	size_t                         n   = fq->n_funds;
@@ -1352,8 +1349,7 @@ on_funds(
 }
 
 static void
-on_request(
-    bank_gateway_request *req, const uint8_t *body, size_t len, void *arg)
+on_request(sn_reps_req *req, const uint8_t *body, size_t len, void *arg)
 {
 	bank_gateway              *g = arg;
 	Sn__Bank__V1__BankRequest *rq
@@ -1621,8 +1617,8 @@ bank_gateway_open(
 		uv_timer_start(&g->drop_timer, on_drop_tick, cfg->drop_poll_ms,
 		    cfg->drop_poll_ms);
 	}
-	if ((err = bank_gateway_server_open(&g->server, sn_service_loop(svc),
-	         cfg->url, cfg->contexts, cfg->max_request, on_request, g))
+	if ((err = sn_reps_open(&g->server, sn_service_loop(svc), cfg->url,
+	         cfg->contexts, cfg->max_request, on_request, g))
 	    != SN_OK)
 		goto fail;
 	sn_log(SN_LOG_INFO, "bank-gateway ready", "transport",
@@ -1648,7 +1644,7 @@ bank_gateway_stop(bank_gateway *g)
 	if (g == NULL)
 		return;
 	g->stopping = true;
-	bank_gateway_server_stop(g->server);
+	sn_reps_stop(g->server);
 	bank_gateway_reconciler_stop(g->recon);
 	if (g->timer_open)
 		uv_timer_stop(&g->drop_timer);
@@ -1675,7 +1671,7 @@ bank_gateway_close(bank_gateway *g)
 	g->recon = NULL;
 	bank_gateway_bank_close(g->bank);
 	g->bank = NULL;
-	bank_gateway_server_close(g->server);
+	sn_reps_close(g->server);
 	g->server = NULL;
 	if (g->timer_open) {
 		uv_close((uv_handle_t *) &g->drop_timer, on_timer_closed);

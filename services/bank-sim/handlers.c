@@ -20,11 +20,11 @@
 #include "faults.h"
 #include "iso.h"
 #include "rules.h"
-#include "server.h"
 #include "sn/bank/v1/bank.pb-c.h"
 #include "sn/clock.h"
 #include "sn/log.h"
 #include "sn/page.h"
+#include "sn/reps.h"
 #include "store.h"
 
 enum { K_BATCH, K_QUERY, K_MALFORMED, NKIND };
@@ -37,7 +37,7 @@ struct bank_sim {
 	sn_db             *db;
 	bank_sim_config    cfg;
 	bank_sim_accounts *accounts;
-	bank_sim_server   *server;
+	sn_reps           *server;
 	uv_timer_t         settle_timer;
 	bool               timer_open;
 	bool               settling;
@@ -55,7 +55,7 @@ struct bank_sim {
 
 typedef struct batch_ctx {
 	bank_sim                         *b;
-	bank_sim_request                 *req;
+	sn_reps_req                      *req;
 	Sn__Bank__V1__BankRequest        *rq;
 	const Sn__Bank__V1__BatchRequest *batch;
 	bank_sim_instr                   *ins;
@@ -70,7 +70,7 @@ typedef struct batch_ctx {
 
 typedef struct query_ctx {
 	bank_sim                  *b;
-	bank_sim_request          *req;
+	sn_reps_req               *req;
 	Sn__Bank__V1__BankRequest *rq;
 } query_ctx;
 
@@ -79,7 +79,7 @@ typedef struct query_ctx {
 static void
 inflight(bank_sim *b)
 {
-	int64_t n = (int64_t) bank_sim_server_busy(b->server);
+	int64_t n = (int64_t) sn_reps_busy(b->server);
 	sn_gauge_set(b->g_inflight, n);
 	if (n > b->inflight_max) {
 		b->inflight_max = n;
@@ -89,37 +89,36 @@ inflight(bank_sim *b)
 
 /* Sends, withholds or delays the packed reply, as the dice say. */
 static void
-respond(bank_sim *b, bank_sim_request *req, const uint8_t *buf, size_t len)
+respond(bank_sim *b, sn_reps_req *req, const uint8_t *buf, size_t len)
 {
 	bank_sim_act act = bank_sim_faults_act(&b->faults);
 	switch (act) {
 	case BANK_SIM_ACT_DROP:
 		b->n_reply[R_DROPPED]++;
 		sn_counter_add(b->c_reply[R_DROPPED], 1);
-		bank_sim_server_drop(req);
+		sn_reps_drop(req);
 		break;
 	case BANK_SIM_ACT_DELAY:
 		b->n_reply[R_DELAYED]++;
 		sn_counter_add(b->c_reply[R_DELAYED], 1);
-		bank_sim_server_reply(req, buf, len, b->cfg.timeout_ms);
+		sn_reps_reply_after(req, buf, len, b->cfg.timeout_ms);
 		break;
 	case BANK_SIM_ACT_REPLY:
 		b->n_reply[R_SENT]++;
 		sn_counter_add(b->c_reply[R_SENT], 1);
-		bank_sim_server_reply(req, buf, len, 0);
+		sn_reps_reply(req, buf, len);
 		break;
 	}
 	inflight(b);
 }
 
 static void
-respond_msg(
-    bank_sim *b, bank_sim_request *req, const Sn__Bank__V1__BankReply *rp)
+respond_msg(bank_sim *b, sn_reps_req *req, const Sn__Bank__V1__BankReply *rp)
 {
 	size_t   len = sn__bank__v1__bank_reply__get_packed_size(rp);
 	uint8_t *buf = malloc(len ? len : 1);
 	if (buf == NULL) {
-		bank_sim_server_drop(req);
+		sn_reps_drop(req);
 		inflight(b);
 		return;
 	}
@@ -130,8 +129,7 @@ respond_msg(
 
 /* A BatchReply refusing the batch: nothing was stored. */
 static void
-refuse(bank_sim *b, bank_sim_request *req, const char *batch_id,
-    const char *error)
+refuse(bank_sim *b, sn_reps_req *req, const char *batch_id, const char *error)
 {
 	Sn__Bank__V1__BankReply  rp = SN__BANK__V1__BANK_REPLY__INIT;
 	Sn__Bank__V1__BatchReply br = SN__BANK__V1__BATCH_REPLY__INIT;
@@ -206,7 +204,7 @@ query_done(
 	    || !reports(rows, nrows, sq->end_to_end_ids, n, reps, ptrs)) {
 		sn_log(SN_LOG_WARN, "status query failed; no reply", "error",
 		    sn_strerror(err), NULL);
-		bank_sim_server_drop(q->req);
+		sn_reps_drop(q->req);
 		inflight(b);
 		goto out;
 	}
@@ -224,12 +222,12 @@ out:
 }
 
 static void
-on_query(bank_sim *b, bank_sim_request *req, Sn__Bank__V1__BankRequest *rq)
+on_query(bank_sim *b, sn_reps_req *req, Sn__Bank__V1__BankRequest *rq)
 {
 	query_ctx *q = calloc(1, sizeof(*q));
 	if (q == NULL) {
 		sn__bank__v1__bank_request__free_unpacked(rq, NULL);
-		bank_sim_server_drop(req);
+		sn_reps_drop(req);
 		inflight(b);
 		return;
 	}
@@ -416,7 +414,7 @@ batch_done(sn_err err, void *arg)
 		sn_counter_add(b->c_batch[B_FAILED], 1);
 		sn_log(SN_LOG_WARN, "batch not stored; no reply", "batch_id",
 		    c->batch->batch_id, "error", sn_strerror(err), NULL);
-		bank_sim_server_drop(c->req);
+		sn_reps_drop(c->req);
 		inflight(b);
 		batch_free(c);
 		return;
@@ -434,7 +432,7 @@ batch_done(sn_err err, void *arg)
 }
 
 static void
-on_batch(bank_sim *b, bank_sim_request *req, Sn__Bank__V1__BankRequest *rq)
+on_batch(bank_sim *b, sn_reps_req *req, Sn__Bank__V1__BankRequest *rq)
 {
 	const Sn__Bank__V1__BatchRequest *br = rq->batch;
 	size_t                            n  = br->n_instructions;
@@ -483,12 +481,12 @@ fail_ctx:
 	free(c);
 fail_oom:
 	sn__bank__v1__bank_request__free_unpacked(rq, NULL);
-	bank_sim_server_drop(req);
+	sn_reps_drop(req);
 	inflight(b);
 }
 
 static void
-on_request(bank_sim_request *req, const uint8_t *body, size_t len, void *arg)
+on_request(sn_reps_req *req, const uint8_t *body, size_t len, void *arg)
 {
 	bank_sim *b = arg;
 	inflight(b);
@@ -778,8 +776,8 @@ bank_sim_open(bank_sim **out, sn_service *svc, const bank_sim_config *cfg)
 	b->timer_open        = true;
 	uint64_t tick        = bank_sim_rules_settle_tick_ms(cfg->settle_ms);
 	uv_timer_start(&b->settle_timer, on_settle_tick, tick, tick);
-	if ((err = bank_sim_server_open(&b->server, sn_service_loop(svc),
-	         cfg->url, cfg->contexts, cfg->max_request, on_request, b))
+	if ((err = sn_reps_open(&b->server, sn_service_loop(svc), cfg->url,
+	         cfg->contexts, cfg->max_request, on_request, b))
 	    != SN_OK)
 		goto fail;
 	*out = b;
@@ -795,7 +793,7 @@ bank_sim_stop(bank_sim *b)
 	if (b == NULL)
 		return;
 	b->stopping = true;
-	bank_sim_server_stop(b->server);
+	sn_reps_stop(b->server);
 	bank_sim_iso_stop(b->iso);
 	if (b->timer_open)
 		uv_timer_stop(&b->settle_timer);
@@ -815,7 +813,7 @@ bank_sim_close(bank_sim *b)
 	if (b == NULL)
 		return;
 	b->stopping = true;
-	bank_sim_server_close(b->server);
+	sn_reps_close(b->server);
 	b->server = NULL;
 	bank_sim_iso_close(b->iso);
 	b->iso = NULL;

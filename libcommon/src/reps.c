@@ -1,10 +1,12 @@
 /*
- * bank-gateway/server.c - see server.h.
+ * reps.c - see sn/reps.h.
  *
  * The loop starts receives (after a drop) and sends; NNG's threads start
- * receives (after a send), never once closing.
+ * receives (after a send) and sends (after a delay), never once closing.
+ * The delay sleeps on an aio of its own: nng 1.5.2 leaves an aio's sleep
+ * state behind (see reqc.c).
  */
-#include "server.h"
+#include "sn/reps.h"
 
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -17,52 +19,64 @@
 #include "sn/log.h"
 #include "sn/tls.h"
 
-enum wstate { W_IDLE, W_RECV, W_QUEUED, W_LOOP, W_SEND };
+enum wstate { W_IDLE, W_RECV, W_QUEUED, W_LOOP, W_WAIT, W_SEND };
 
-struct bank_gateway_request {
-	bank_gateway_server  *srv;
-	nng_ctx               ctx;
-	nng_aio              *aio;
-	enum wstate           state;
-	nng_msg              *req; /* QUEUED and LOOP */
-	bank_gateway_request *qnext;
+struct sn_reps_req {
+	sn_reps     *srv;
+	nng_ctx      ctx;
+	nng_aio     *aio;
+	nng_aio     *sleep_aio;
+	enum wstate  state;
+	nng_msg     *req;   /* QUEUED and LOOP */
+	nng_msg     *reply; /* WAIT */
+	sn_reps_req *qnext;
 };
 
-struct bank_gateway_server {
-	uv_async_t              async;
-	uv_mutex_t              qlock;
-	bank_gateway_request   *qhead, *qtail; /* qlock */
-	atomic_bool             closing, stopping;
-	nng_socket              sock;
-	bool                    open;
-	bank_gateway_request   *workers;
-	int                     nworkers;
-	size_t                  busy;
-	bank_gateway_request_fn fn;
-	void                   *arg;
+struct sn_reps {
+	uv_async_t   async;
+	uv_mutex_t   qlock;
+	sn_reps_req *qhead, *qtail; /* qlock */
+	atomic_bool  closing, stopping;
+	nng_socket   sock;
+	bool         open;
+	sn_reps_req *workers;
+	int          nworkers;
+	size_t       busy;
+	sn_reps_fn   fn;
+	void        *arg;
 };
 
 /* ---- NNG threads -------------------------------------------------------- */
 
 static void
-start_recv(bank_gateway_request *w)
+start_recv(sn_reps_req *w)
 {
 	w->state = W_RECV;
 	nng_ctx_recv(w->ctx, w->aio);
 }
 
 static bool
-may_continue(bank_gateway_server *s)
+may_continue(sn_reps *s)
 {
 	return !atomic_load(&s->closing) && !atomic_load(&s->stopping);
+}
+
+/* The context's request is over without a reply going out: it receives
+ * again unless the server is stopping. */
+static void
+restart(sn_reps_req *w)
+{
+	w->state = W_IDLE;
+	if (may_continue(w->srv))
+		start_recv(w);
 }
 
 static void
 on_aio(void *arg)
 {
-	bank_gateway_request *w  = arg;
-	bank_gateway_server  *s  = w->srv;
-	int                   rv = nng_aio_result(w->aio);
+	sn_reps_req *w  = arg;
+	sn_reps     *s  = w->srv;
+	int          rv = nng_aio_result(w->aio);
 	switch (w->state) {
 	case W_RECV: {
 		if (rv != 0) {
@@ -100,13 +114,28 @@ on_aio(void *arg)
 			if (m != NULL)
 				nng_msg_free(m);
 		}
-		w->state = W_IDLE;
-		if (may_continue(s))
-			start_recv(w);
+		restart(w);
 		return;
 	default:
 		return;
 	}
+}
+
+static void
+on_sleep(void *arg)
+{
+	sn_reps_req *w = arg;
+	if (nng_aio_result(w->sleep_aio) != 0
+	    || atomic_load(&w->srv->closing)) {
+		nng_msg_free(w->reply);
+		w->reply = NULL;
+		restart(w);
+		return;
+	}
+	w->state = W_SEND;
+	nng_aio_set_msg(w->aio, w->reply);
+	w->reply = NULL;
+	nng_ctx_send(w->ctx, w->aio);
 }
 
 /* ---- loop thread -------------------------------------------------------- */
@@ -114,14 +143,14 @@ on_aio(void *arg)
 static void
 on_async(uv_async_t *h)
 {
-	bank_gateway_server *s = h->data;
+	sn_reps *s = h->data;
 	uv_mutex_lock(&s->qlock);
-	bank_gateway_request *w = s->qhead;
+	sn_reps_req *w = s->qhead;
 	s->qhead = s->qtail = NULL;
 	uv_mutex_unlock(&s->qlock);
 	while (w != NULL) {
-		bank_gateway_request *next = w->qnext;
-		w->qnext                   = NULL;
+		sn_reps_req *next = w->qnext;
+		w->qnext          = NULL;
 		if (atomic_load(&s->stopping) || atomic_load(&s->closing)) {
 			nng_msg_free(w->req);
 			w->req   = NULL;
@@ -137,49 +166,56 @@ on_async(uv_async_t *h)
 }
 
 void
-bank_gateway_server_reply(
-    bank_gateway_request *w, const uint8_t *reply, size_t len)
+sn_reps_reply_after(
+    sn_reps_req *w, const uint8_t *reply, size_t len, uint32_t delay_ms)
 {
-	bank_gateway_server *s = w->srv;
-	nng_msg             *m;
+	sn_reps *s = w->srv;
+	nng_msg *m;
 	s->busy--;
 	nng_msg_free(w->req);
 	w->req = NULL;
 	if (atomic_load(&s->closing) || nng_msg_alloc(&m, len) != 0) {
 		/* No reply (the client times out and asks again); the
 		 * context takes the next request. */
-		w->state = W_IDLE;
-		if (may_continue(s))
-			start_recv(w);
+		restart(w);
 		return;
 	}
 	if (len > 0)
 		memcpy(nng_msg_body(m), reply, len);
+	if (delay_ms > 0) {
+		w->state = W_WAIT;
+		w->reply = m;
+		nng_sleep_aio((nng_duration) delay_ms, w->sleep_aio);
+		return;
+	}
 	w->state = W_SEND;
 	nng_aio_set_msg(w->aio, m);
 	nng_ctx_send(w->ctx, w->aio);
 }
 
 void
-bank_gateway_server_drop(bank_gateway_request *w)
+sn_reps_reply(sn_reps_req *w, const uint8_t *reply, size_t len)
 {
-	bank_gateway_server *s = w->srv;
-	s->busy--;
+	sn_reps_reply_after(w, reply, len, 0);
+}
+
+void
+sn_reps_drop(sn_reps_req *w)
+{
+	w->srv->busy--;
 	nng_msg_free(w->req);
-	w->req   = NULL;
-	w->state = W_IDLE;
-	if (may_continue(s))
-		start_recv(w);
+	w->req = NULL;
+	restart(w);
 }
 
 size_t
-bank_gateway_server_busy(const bank_gateway_server *s)
+sn_reps_busy(const sn_reps *s)
 {
 	return s != NULL ? s->busy : 0;
 }
 
 void
-bank_gateway_server_stop(bank_gateway_server *s)
+sn_reps_stop(sn_reps *s)
 {
 	if (s != NULL)
 		atomic_store(&s->stopping, true);
@@ -188,14 +224,14 @@ bank_gateway_server_stop(bank_gateway_server *s)
 static void
 on_closed(uv_handle_t *h)
 {
-	bank_gateway_server *s = h->data;
+	sn_reps *s = h->data;
 	uv_mutex_destroy(&s->qlock);
 	free(s->workers);
 	free(s);
 }
 
 void
-bank_gateway_server_close(bank_gateway_server *s)
+sn_reps_close(sn_reps *s)
 {
 	if (s == NULL)
 		return;
@@ -206,28 +242,32 @@ bank_gateway_server_close(bank_gateway_server *s)
 	if (s->open)
 		nng_close(s->sock);
 	for (int i = 0; i < s->nworkers; i++) {
-		bank_gateway_request *w = &s->workers[i];
+		sn_reps_req *w = &s->workers[i];
 		nng_aio_free(w->aio);
-		w->aio = NULL;
+		nng_aio_free(w->sleep_aio);
+		w->aio = w->sleep_aio = NULL;
 	}
 	uv_mutex_lock(&s->qlock);
 	s->qhead = s->qtail = NULL;
 	uv_mutex_unlock(&s->qlock);
 	for (int i = 0; i < s->nworkers; i++) {
-		bank_gateway_request *w = &s->workers[i];
+		sn_reps_req *w = &s->workers[i];
 		if (w->req != NULL)
 			nng_msg_free(w->req);
-		w->req = NULL;
+		if (w->reply != NULL)
+			nng_msg_free(w->reply);
+		w->req = w->reply = NULL;
 	}
 	uv_close((uv_handle_t *) &s->async, on_closed);
 }
 
 sn_err
-bank_gateway_server_open(bank_gateway_server **out, sn_loop *loop,
-    const char *url, int contexts, size_t max_request,
-    bank_gateway_request_fn fn, void *arg)
+sn_reps_open(sn_reps **out, sn_loop *loop, const char *url, int contexts,
+    size_t max_request, sn_reps_fn fn, void *arg)
 {
-	bank_gateway_server *s = calloc(1, sizeof(*s));
+	if (contexts < 1 || fn == NULL)
+		return SN_EINVAL;
+	sn_reps *s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return SN_ENOMEM;
 	s->fn  = fn;
@@ -251,22 +291,27 @@ bank_gateway_server_open(bank_gateway_server **out, sn_loop *loop,
 		return SN_EUV;
 	}
 	s->async.data = s;
-	/* From here on a failure unwinds through bank_gateway_server_close. */
+	/* From here on a failure unwinds through sn_reps_close. */
 	int rv = nng_rep0_open(&s->sock);
 	if (rv != 0)
 		goto fail_nng;
 	s->open = true;
 	if (sn_nng_setup(s->sock, max_request, 0) != SN_OK) {
-		bank_gateway_server_close(s);
+		sn_reps_close(s);
 		return SN_ENNG;
 	}
 	for (int i = 0; i < contexts; i++) {
-		bank_gateway_request *w = &s->workers[i];
-		w->srv                  = s;
+		sn_reps_req *w = &s->workers[i];
+		w->srv         = s;
 		if ((rv = nng_ctx_open(&w->ctx, s->sock)) != 0)
 			goto fail_nng;
 		if ((rv = nng_aio_alloc(&w->aio, on_aio, w)) != 0)
 			goto fail_nng;
+		if ((rv = nng_aio_alloc(&w->sleep_aio, on_sleep, w)) != 0) {
+			nng_aio_free(w->aio);
+			w->aio = NULL;
+			goto fail_nng;
+		}
 		s->nworkers++;
 	}
 	if ((rv = sn_nng_listen(s->sock, url)) != 0)
@@ -277,8 +322,8 @@ bank_gateway_server_open(bank_gateway_server **out, sn_loop *loop,
 	return SN_OK;
 
 fail_nng:
-	sn_log(SN_LOG_ERROR, "bank socket failed", "url", url, "error",
+	sn_log(SN_LOG_ERROR, "reply socket failed", "url", url, "error",
 	    nng_strerror(rv), NULL);
-	bank_gateway_server_close(s);
+	sn_reps_close(s);
 	return SN_ENNG;
 }
