@@ -153,15 +153,6 @@ rejected(const char *code)
 	return d;
 }
 
-const char *
-bank_sim_rules_iso_code(const char *reason_code)
-{
-	for (size_t i = 0; reason_code != NULL && i < NREJ; i++)
-		if (strcmp(rejections[i].code, reason_code) == 0)
-			return rejections[i].iso;
-	return "";
-}
-
 bank_sim_decision
 bank_sim_rules_short(void)
 {

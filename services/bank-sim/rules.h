@@ -134,10 +134,6 @@ bank_sim_decision bank_sim_rules_decide(const bank_sim_instr *in,
  * insufficient_funds, AM04. */
 bank_sim_decision bank_sim_rules_short(void);
 
-/* "invalid_amount" -> "AM12", ...: the ISO code of a protocol code; ""
- * for anything else. */
-const char *bank_sim_rules_iso_code(const char *reason_code);
-
 /*
  * One transaction of a pain.001 as the rules judge it (an ISO 20022
  * message, issue 14). Strings borrowed.
