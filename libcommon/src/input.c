@@ -79,9 +79,8 @@ sn_in_text_ok(const char *s, bool multiline)
 	return true;
 }
 
-/* Code points of a string already known to be UTF-8. */
-static size_t
-code_points(const char *s)
+size_t
+sn_utf8_chars(const char *s)
 {
 	size_t n = 0;
 
@@ -280,7 +279,7 @@ sn_in_str(const json_t *o, const char *key, const char *prefix, unsigned flags,
 	if (!sn_in_text_ok(s, (flags & SN_IN_MULTILINE) != 0))
 		return fail(p, "invalid_characters", prefix, key,
 		    "must not hold control characters");
-	if (max > 0 && code_points(s) > max)
+	if (max > 0 && sn_utf8_chars(s) > max)
 		return fail(p, "too_long", prefix, key,
 		    "must be at most %zu characters", max);
 	*out = s;
@@ -451,7 +450,7 @@ sn_in_check_text(const char *s, const char *field, unsigned status, size_t max,
 	if (!sn_in_text_ok(s, false))
 		return sn_problem_set(p, status, "invalid_characters", field,
 		    "must not hold control characters");
-	if (max > 0 && code_points(s) > max)
+	if (max > 0 && sn_utf8_chars(s) > max)
 		return sn_problem_set(p, status, "too_long", field,
 		    "must be at most %zu characters", max);
 	return true;

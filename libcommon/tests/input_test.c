@@ -582,6 +582,17 @@ test_check_text(void **state)
 	assert_string_equal(p.field, "");
 }
 
+/* Characters, not bytes: 1-, 2-, 3- and 4-byte sequences count one. */
+static void
+test_utf8_chars(void **state)
+{
+	(void) state;
+	assert_int_equal(sn_utf8_chars(""), 0);
+	assert_int_equal(sn_utf8_chars("abc"), 3);
+	assert_int_equal(sn_utf8_chars("\xe7\x8e\x8b\xe8\x8a\xb3"), 2);
+	assert_int_equal(sn_utf8_chars("a\xc3\xa9\xf0\x9f\x98\x80z"), 4);
+}
+
 int
 main(void)
 {
@@ -600,6 +611,7 @@ main(void)
 		cmocka_unit_test(test_object_array),
 		cmocka_unit_test(test_text_ok),
 		cmocka_unit_test(test_check_text),
+		cmocka_unit_test(test_utf8_chars),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,6 +22,7 @@
 #include "bankside.h"
 #include "sn/clock.h"
 #include "sn/date.h"
+#include "sn/input.h"
 #include "sn/log.h"
 #include "store_iso.h"
 
@@ -707,22 +708,12 @@ get_free(get_ctx *g)
 	maybe_free(iso);
 }
 
-/* Characters (not bytes) of UTF-8 text. */
-static size_t
-chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s != '\0'; s++)
-		n += ((unsigned char) *s & 0xc0) != 0x80;
-	return n;
-}
-
 /* An ISO identifier of at most max characters, valid UTF-8. */
 static bool
 iso_text(const char *s, size_t max)
 {
 	return s != NULL && s[0] != '\0' && strlen(s) < BANK_GATEWAY_ISO_ID_MAX
-	    && bank_sim_rules_utf8(s, strlen(s)) && chars(s) <= max;
+	    && bank_sim_rules_utf8(s, strlen(s)) && sn_utf8_chars(s) <= max;
 }
 
 static void

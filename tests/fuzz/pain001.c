@@ -17,6 +17,7 @@
 #include "bank-gateway/bankside.h"
 #include "bank-gateway/pain002.h"
 #include "fuzz.h"
+#include "sn/input.h"
 
 #ifndef BG_XSD_DIR
 #define BG_XSD_DIR "services/bank-gateway/xsd"
@@ -34,15 +35,6 @@ schema(bank_gateway_iso_msg msg)
 		    == SN_OK);
 	}
 	return s[msg];
-}
-
-static size_t
-chars(const char *s)
-{
-	size_t n = 0;
-	for (; *s != '\0'; s++)
-		n += ((unsigned char) *s & 0xc0) != 0x80;
-	return n;
 }
 
 /* Writes r and reads it back; returns the reading (free it). */
@@ -71,7 +63,7 @@ static void
 refused(const char *msg_id, const char *why)
 {
 	FUZZ_CHECK(why[0] != '\0');
-	FUZZ_CHECK(chars(msg_id) <= 35);
+	FUZZ_CHECK(sn_utf8_chars(msg_id) <= 35);
 	bank_gateway_bankside_report r    = { .msg_id = "STS-FUZZ",
 		   .created                           = 1798767000,
 		   .orgnl_msg_id = msg_id[0] != '\0' ? msg_id : "NOTPROVIDED",
@@ -79,7 +71,7 @@ refused(const char *msg_id, const char *why)
 	bank_gateway_pain002        *back = round_trip(&r);
 	FUZZ_CHECK(strcmp(back->orgnl_msg_id, r.orgnl_msg_id) == 0);
 	FUZZ_CHECK(strcmp(back->group_reason.code, "FF01") == 0);
-	FUZZ_CHECK(chars(back->group_reason.info) <= 105);
+	FUZZ_CHECK(sn_utf8_chars(back->group_reason.info) <= 105);
 	bank_gateway_pain002_free(back);
 }
 

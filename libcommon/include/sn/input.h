@@ -92,6 +92,10 @@ bool sn_in_text_ok(const char *s, bool multiline);
  */
 size_t sn_utf8_seq(const unsigned char *p);
 
+/* The characters (code points) of s, a NUL-ended string known to be
+ * UTF-8: its bytes other than continuation bytes. */
+size_t sn_utf8_chars(const char *s);
+
 /*
  * A string from somewhere other than a JSON member (a path or query
  * parameter, a header): the same control-character and length checks,
