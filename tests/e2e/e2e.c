@@ -524,15 +524,18 @@ e2e_take_in(const char *clerk_user, const e2e_household *h, char accepted[16])
 	                      " s:{s:I, s:I, s:I, s:I},"
 	                      " s:{s:I, s:I, s:I, s:I}, s:{s:s, s:s},"
 	                      " s:{s:s, s:s, s:s}}",
-	    "household", "registration", "rural", "district_code",
-	    E2E_DISTRICT, "township_code", E2E_TOWNSHIP, "village_code",
-	    E2E_VILLAGE, "address", h->address, "has_able_supporter", 0,
-	    "members", members, "declared_income", "wages_fen", (json_int_t) 0,
-	    "business_fen", (json_int_t) 0, "pensions_fen", (json_int_t) 0,
-	    "other_fen", (json_int_t) 0, "declared_expenditure", "medical_fen",
-	    (json_int_t) 0, "education_fen", (json_int_t) 0, "housing_fen",
-	    (json_int_t) 0, "employment_costs_fen", (json_int_t) 0, "consent",
-	    "reference", h->consent, "signed_date", "2026-11-01", "payee",
+	    "household", "registration",
+	    h->registration != NULL ? h->registration : "rural",
+	    "district_code", E2E_DISTRICT, "township_code", E2E_TOWNSHIP,
+	    "village_code", E2E_VILLAGE, "address", h->address,
+	    "has_able_supporter", 0, "members", members, "declared_income",
+	    "wages_fen", (json_int_t) h->wages_fen, "business_fen",
+	    (json_int_t) 0, "pensions_fen", (json_int_t) 0, "other_fen",
+	    (json_int_t) 0, "declared_expenditure", "medical_fen",
+	    (json_int_t) h->medical_fen, "education_fen", (json_int_t) 0,
+	    "housing_fen", (json_int_t) 0, "employment_costs_fen",
+	    (json_int_t) 0, "consent", "reference", h->consent, "signed_date",
+	    h->signed_date != NULL ? h->signed_date : "2026-11-01", "payee",
 	    "bank_code", "RCB", "account_number", h->account, "account_name",
 	    h->account_name);
 	if (a == NULL)
@@ -541,7 +544,8 @@ e2e_take_in(const char *clerk_user, const e2e_household *h, char accepted[16])
 	json_t *out  = NULL;
 	int     st
 	    = e2e_call(P_INTAKE, "POST", "/applications", clerk, body, &out);
-	TH_CHECK(&T, st == 201, "submission: %d %s", st,
+	TH_CHECK(&T, st == 201 && e2e_jstr(out, "application_id") != NULL,
+	    "submission: %d %s", st,
 	    e2e_jstr(json_object_get(out, "error"), "message"));
 	char *id = strdup(e2e_jstr(out, "application_id"));
 	snprintf(accepted, 16, "%s", e2e_jstr(out, "accepted_date"));

@@ -134,14 +134,18 @@ typedef struct e2e_member {
 	int         disability_grade;
 } e2e_member;
 
-/* A rural household of the village with no able supporter and nothing
- * declared (income and expenditure 0), consent signed 2026-11-01, paid
- * to account (RCB) in account_name. */
+/* A household of the village with no able supporter, paid to account
+ * (RCB) in account_name. The fields after account_name may be left out
+ * (zero): registration "rural" or "urban" (NULL: rural), consent signed
+ * on signed_date (NULL: 2026-11-01), and of all income and expenditure
+ * only wages_fen and medical_fen declared (a month; 0: nothing). */
 typedef struct e2e_household {
 	const char       *address;
 	const e2e_member *members;
 	size_t            n;
 	const char       *consent, *account, *account_name;
+	const char       *registration, *signed_date;
+	int64_t           wages_fen, medical_fen;
 } e2e_household;
 
 /* POST /applications of h at intake as the township's clerk clerk_user

@@ -128,59 +128,24 @@ setup(void)
 }
 
 static char *
-application_json(void)
-{
-	json_t *a = json_pack(
-	    "{s:{s:s, s:s, s:s, s:s, s:s, s:b},"
-	    " s:[{s:s, s:s, s:s, s:s, s:s, s:i, s:s},"
-	    "    {s:s, s:s, s:s, s:s, s:s, s:i, s:s},"
-	    "    {s:s, s:s, s:s, s:s, s:s, s:i, s:s}],"
-	    " s:{s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I},"
-	    " s:{s:s, s:s}, s:{s:s, s:s, s:s}}",
-	    "household", "registration", "urban", "district_code", DISTRICT,
-	    "township_code", TOWNSHIP, "village_code", VILLAGE, "address",
-	    "No. 13, the first community", "has_able_supporter", 0, "members",
-	    "id_number", APPLICANT, "name", "Chen Yi", "relation", "self",
-	    "birth_date", "1983-05-06", "labour_capacity", "full",
-	    "disability_grade", 0, "self_care", "able", "id_number", SPOUSE,
-	    "name", "Lin Er", "relation", "spouse", "birth_date", "1985-07-08",
-	    "labour_capacity", "partial", "disability_grade", 0, "self_care",
-	    "able", "id_number", CHILD, "name", "Chen Xiao", "relation",
-	    "child", "birth_date", "2016-09-01", "labour_capacity", "none",
-	    "disability_grade", 0, "self_care", "able", "declared_income",
-	    "wages_fen", (json_int_t) WAGES_FEN, "business_fen",
-	    (json_int_t) 0, "pensions_fen", (json_int_t) 0, "other_fen",
-	    (json_int_t) 0, "declared_expenditure", "medical_fen",
-	    (json_int_t) MEDICAL_FEN, "education_fen", (json_int_t) 0,
-	    "housing_fen", (json_int_t) 0, "employment_costs_fen",
-	    (json_int_t) 0, "consent", "reference", "CONSENT-RES-1",
-	    "signed_date", "2027-03-10", "payee", "bank_code", "RCB",
-	    "account_number", "6217000000000001301", "account_name",
-	    "Chen Yi");
-	TH_CHECK(&T, a != NULL, "the application does not pack");
-	char *s = json_dumps(a, JSON_COMPACT);
-	json_decref(a);
-	return s;
-}
-
-static char *
 take_in(void)
 {
-	char   *clerk = e2e_token("clerk-r", "clerk", TOWNSHIP, NULL);
-	char   *body  = application_json();
-	json_t *out   = NULL;
-	int     st
-	    = e2e_call(P_INTAKE, "POST", "/applications", clerk, body, &out);
-	TH_CHECK(&T, st == 201 && e2e_jstr(out, "application_id") != NULL,
-	    "submission: %d %s", st,
-	    e2e_jstr(json_object_get(out, "error"), "message"));
-	char *id = strdup(e2e_jstr(out, "application_id"));
-	snprintf(
-	    ACCEPTED, sizeof(ACCEPTED), "%s", e2e_jstr(out, "accepted_date"));
-	json_decref(out);
-	free(body);
-	free(clerk);
-	return id;
+	const e2e_member m[] = {
+		{ APPLICANT, "Chen Yi", "self", "1983-05-06", "full", 0 },
+		{ SPOUSE, "Lin Er", "spouse", "1985-07-08", "partial", 0 },
+		{ CHILD, "Chen Xiao", "child", "2016-09-01", "none", 0 },
+	};
+	const e2e_household h = { .address = "No. 13, the first community",
+		.members                   = m,
+		.n                         = 3,
+		.consent                   = "CONSENT-RES-1",
+		.account                   = "6217000000000001301",
+		.account_name              = "Chen Yi",
+		.registration              = "urban",
+		.signed_date               = "2027-03-10",
+		.wages_fen                 = WAGES_FEN,
+		.medical_fen               = MEDICAL_FEN };
+	return e2e_take_in("clerk-r", &h, ACCEPTED);
 }
 
 /* The visit, then the three steps; the rules must find expenditure. */

@@ -61,8 +61,12 @@ take_in(char accepted[16])
 		{ MOTHER, "Zhao Liu", "parent", "1950-07-08", "none", 0 },
 		{ SON, "Wang Xiao", "child", "2015-09-10", "none", 0 },
 	};
-	const e2e_household h = { "No. 7, the first village", m, 3,
-		"CONSENT-SUP-1", "6217000000000000077", "Wang Wu" };
+	const e2e_household h = { .address = "No. 7, the first village",
+		.members                   = m,
+		.n                         = 3,
+		.consent                   = "CONSENT-SUP-1",
+		.account                   = "6217000000000000077",
+		.account_name              = "Wang Wu" };
 	return e2e_take_in("clerk-w", &h, accepted);
 }
 

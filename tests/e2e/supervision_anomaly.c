@@ -53,8 +53,12 @@ take_in(char accepted[16])
 		{ HUSBAND, "Li Si", "self", "1970-03-04", "none", 2 },
 		{ WIFE, "Sun Mei", "spouse", "1972-05-06", "none", 0 },
 	};
-	const e2e_household h = { "No. 12, the first village", m, 2,
-		"CONSENT-ANOM-1", "6217000000000000412", "Li Si" };
+	const e2e_household h = { .address = "No. 12, the first village",
+		.members                   = m,
+		.n                         = 2,
+		.consent                   = "CONSENT-ANOM-1",
+		.account                   = "6217000000000000412",
+		.account_name              = "Li Si" };
 	return e2e_take_in("clerk-a", &h, accepted);
 }
 
