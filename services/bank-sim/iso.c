@@ -340,12 +340,12 @@ typedef struct post_ctx {
 	bank_sim_iso_key              *keys;
 	const char                   **instr_ids;
 	const char                   **pmt_inf_ids, **debtors, **udebtors;
-	int64_t                       *available; /* per udebtors */
-	bank_sim_iso_block            *blocks;
-	bool                           is_new, repeated, conflict;
-	bank_sim_store_slot            s1, s2, s3;
-	char                          *xml;
-	size_t                         len;
+	int64_t *available; /* per udebtors: the balance, then less used */
+	bank_sim_iso_block *blocks;
+	bool                is_new, repeated, conflict;
+	bank_sim_store_slot s1, s2, s3;
+	char               *xml;
+	size_t              len;
 } post_ctx;
 
 static void
@@ -388,7 +388,8 @@ post_alloc(post_ctx *c)
 }
 
 /* The blocks: ids, debtor accounts, and the distinct ones with a
- * balance, whose availability the blocks share. */
+ * balance (available: their fixture's balance, until post_used takes off
+ * what they have paid), whose availability the blocks share. */
 static void
 post_blocks(post_ctx *c, const bank_sim_accounts *accounts)
 {
@@ -403,8 +404,10 @@ post_blocks(post_ctx *c, const bank_sim_accounts *accounts)
 		size_t k = 0;
 		while (k < c->nud && strcmp(c->udebtors[k], d) != 0)
 			k++;
-		if (k == c->nud)
-			c->udebtors[c->nud++] = d;
+		if (k == c->nud) {
+			c->udebtors[c->nud]    = d;
+			c->available[c->nud++] = rec->balance_fen;
+		}
 		c->blocks[b].available = &c->available[k];
 	}
 }
@@ -494,10 +497,7 @@ post_used(sn_tx *tx, const int64_t *used, size_t n, void *arg)
 		return;
 	}
 	for (size_t k = 0; k < n; k++)
-		c->available[k]
-		    = bank_sim_accounts_find(iso->accounts, c->udebtors[k])
-		          ->balance_fen
-		    - used[k];
+		c->available[k] -= used[k];
 	bank_sim_rules_judge(c->txs, c->n, c->blocks, c->nb, iso->cfg.open_all,
 	    iso->cfg.settle_ms > 0, c->keys, c->verdicts);
 	bank_sim_iso_record r = { c->doc->msg_id, c->sha, c->doc->created,
