@@ -982,6 +982,26 @@ th_hex(const void *m)
 	return h;
 }
 
+th_proc *
+th_injector(th *t, const char *bin, const char *publisher)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.txt", t->run_dir, publisher);
+	FILE *f = fopen(path, "w");
+	if (f == NULL)
+		th_fail(t, "cannot write %s", path);
+	fprintf(f, "test.nothing x test -\n");
+	fclose(f);
+	const char *argv[]
+	    = { bin, "--name", publisher, "--events", path, NULL };
+	th_proc *p = th_spawn(t, publisher, bin, argv, NULL);
+	if (!th_wait_int(t, 1, 30000,
+	        "SELECT (count(seq) >= 1)::int FROM %s.outbox",
+	        th_schema(t, publisher)))
+		th_fail(t, "sn-inject as %s did not start", publisher);
+	return p;
+}
+
 void
 th_inject_line(char *buf, size_t cap, const char *topic, const char *subject,
     const char *actor, const void *m)

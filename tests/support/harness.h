@@ -79,6 +79,7 @@ extern const char *const th_default_env[];
 /* The tests' token key pair (PEM): the private half signs test tokens
  * (sn_auth_open on it can issue), the public half verifies. */
 extern const char th_token_private_pem[];
+extern const char th_token_public_pem[];
 
 /* A bearer token signed with th_token_private_pem for user as role in
  * juris, with the staff member's identity number idn and the unit it acts
@@ -86,7 +87,6 @@ extern const char th_token_private_pem[];
  * rules refuse fails the test (th_fail). */
 char *th_token(th *t, const char *user, const char *role, const char *juris,
     const char *idn, const char *unit);
-extern const char th_token_public_pem[];
 
 /*
  * A TCP port on 127.0.0.1 that nothing listens on now, and that no other
@@ -175,6 +175,13 @@ char *th_hex(const void *m);
  */
 void th_inject_line(char *buf, size_t cap, const char *topic,
     const char *subject, const char *actor, const void *m);
+
+/*
+ * Starts sn-inject (its binary bin) as publisher with one harmless event
+ * (test.nothing), so that its schema, outbox and relay exist, and waits
+ * until the event is in its outbox (30 s, else th_fail).
+ */
+th_proc *th_injector(th *t, const char *bin, const char *publisher);
 
 /* Sends sig; with SIGKILL also reaps it. */
 void th_kill(th *t, th_proc *p, int sig);
