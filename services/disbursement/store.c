@@ -1786,8 +1786,10 @@ disbursement_store_to_query(sn_db *db, const char *sender, int limit,
 	read_start(db, SQL_TO_QUERY, 4, v, ids_read, (void (*)(void)) fn, arg);
 }
 
+/* From the run's plan (a few rows per fund and township, written when
+ * the build ends from the payments it made), not from its payments. */
 static const char SQL_RUN_FUNDS[]
-    = "SELECT DISTINCT fund AS value FROM payment WHERE run_id = $1::uuid"
+    = "SELECT DISTINCT fund AS value FROM run_plan WHERE run_id = $1::uuid"
       " ORDER BY 1";
 
 void

@@ -531,8 +531,8 @@ void disbursement_store_to_query(sn_db *db, const char *sender, int limit,
     uint32_t min_age_ms, uint32_t stale_ms, disbursement_ids_read_fn fn,
     void *arg);
 
-/* The funds run id (a canonical uuid) pays, by name, in name order
- * (none for an unknown run). */
+/* The funds run id (a canonical uuid) pays, by name, in name order, as
+ * its plan has them (none for an unknown run or one still building). */
 void disbursement_store_run_funds(
     sn_db *db, const char *id, disbursement_ids_read_fn fn, void *arg);
 
