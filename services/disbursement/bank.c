@@ -120,8 +120,13 @@ on_try(const sn_reqc_try *t, void *arg)
 	if (t->err == SN_OK) {
 		Sn__Bank__V1__BankReply *r = decode(c, t->reply, t->len);
 		if (r != NULL) {
+			/* A FundQuery refused: an adapter not knowing it */
+			bool refused = c->kind == KIND_FUNDS
+			    && r->body_case
+			        == SN__BANK__V1__BANK_REPLY__BODY_BATCH;
 			sn_counter_add(b->requests[c->kind][OUT_OK], 1);
-			finish(c, SN_OK, r);
+			finish(c, refused ? SN_EPROTO : SN_OK,
+			    refused ? NULL : r);
 			sn__bank__v1__bank_reply__free_unpacked(r, NULL);
 			return SN_REQC_DONE;
 		}

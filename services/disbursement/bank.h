@@ -22,7 +22,7 @@
  * asked while a finance approver waits) has a short policy of its own:
  * one retry, no more. The bank protocol before issue 14 (bank-sim's NNG
  * side) does not know it and answers with a BatchReply refusing a
- * "malformed request": that reply is handed to the caller as it is (see
+ * "malformed request": that refusal ends the call with SN_EPROTO (see
  * disbursement_bank_fn), not retried.
  *
  * Every try counts in sn_disbursement_bank_requests_total{kind,outcome}
@@ -55,9 +55,10 @@ typedef struct disbursement_bank_config {
  * The end of a call, on the loop thread, exactly once. SN_ECLOSED (reply
  * NULL) when the client closes first: free what arg holds, start
  * nothing. SN_OK with the decoded reply, borrowed for the callback only:
- * a BatchReply to a batch, a StatusReply to a query, and to a FundQuery
- * a FundReply or, from a bank adapter that does not know FundQuery, a
- * BatchReply with accepted false; SN_ETIMEDOUT or SN_ENNG (reply NULL) when
+ * a BatchReply to a batch, a StatusReply to a query, a FundReply to a
+ * FundQuery; SN_EPROTO (reply NULL) for a FundQuery that a bank adapter
+ * not knowing FundQuery refused (a BatchReply with accepted false);
+ * SN_ETIMEDOUT or SN_ENNG (reply NULL) when
  * every try failed: what became of the request is then unknown, and the caller
  * must ask with a StatusQuery before anything goes out under a new id.
  */

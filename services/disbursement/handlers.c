@@ -671,13 +671,7 @@ static void
 funds_answered(sn_err err, const Sn__Bank__V1__BankReply *reply, void *arg)
 {
 	approval_req *c = arg;
-	if (err != SN_OK) {
-		funds_unavailable(c,
-		    err == SN_ECLOSED ? "the service is stopping"
-		                      : "bank-gateway did not answer");
-		return;
-	}
-	if (reply->body_case == SN__BANK__V1__BANK_REPLY__BODY_BATCH) {
+	if (err == SN_EPROTO) {
 		/* The bank protocol before issue 14 (bank-sim's NNG side):
 		 * no fund accounts to check. */
 		sn_log(SN_LOG_WARN,
@@ -685,6 +679,12 @@ funds_answered(sn_err err, const Sn__Bank__V1__BankReply *reply, void *arg)
 		    "funds are not checked",
 		    "run_id", sn_http_param(c->req, "id"), NULL);
 		approval_go_on(c);
+		return;
+	}
+	if (err != SN_OK) {
+		funds_unavailable(c,
+		    err == SN_ECLOSED ? "the service is stopping"
+		                      : "bank-gateway did not answer");
 		return;
 	}
 	const Sn__Bank__V1__FundReply *fr = reply->funds;
