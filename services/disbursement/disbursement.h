@@ -32,6 +32,10 @@ typedef struct disbursement_config {
 	uint64_t    retry_max_ms;    /* longest wait after a RETRY */
 } disbursement_config;
 
+/* sn_disbursement_instructions_total's statuses, in this order:
+ * settled, rejected, accepted, unknown, retry. */
+#define DISBURSEMENT_NINSTR 5
+
 typedef struct disbursement {
 	sn_service         *svc;
 	disbursement_config cfg;
@@ -46,9 +50,8 @@ typedef struct disbursement {
 	bool                querying;  /* a status query is running */
 	bool                building;  /* a build transaction is running */
 	bool                housekeeping;
-	sn_counter         *instr[5]; /* settled, rejected, accepted, unknown,
-	                               * retry */
-	sn_counter *runs_built;
+	sn_counter         *instr[DISBURSEMENT_NINSTR];
+	sn_counter         *runs_built;
 	/* emergency.granted's payment in the bus's apply transaction: the
 	 * bus applies one event at a time and waits for the statements an
 	 * event handler queues with a callback, so one of each suffices. */

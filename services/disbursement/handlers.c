@@ -1469,9 +1469,9 @@ const sn_http_route_def disbursement_routes[DISBURSEMENT_NROUTES] = {
 static sn_err
 metrics_init(disbursement *d, sn_metrics *m)
 {
-	static const char *const instr[5]
+	static const char *const instr[DISBURSEMENT_NINSTR]
 	    = { "settled", "rejected", "accepted", "unknown", "retry" };
-	for (int i = 0; i < 5; i++) {
+	for (int i = 0; i < DISBURSEMENT_NINSTR; i++) {
 		char labels[48];
 		snprintf(labels, sizeof(labels), "status=\"%s\"", instr[i]);
 		d->instr[i] = sn_metrics_counter(m,

@@ -319,9 +319,8 @@ typedef struct answer {
 	enum { ANS_APPLY, ANS_UNCLAIM, ANS_ORPHAN } what;
 	size_t n;
 	char **e2e, **code, **reason, **reason_en, **settled_at;
-	disbursement_bank_word *said;
-	int64_t                 counts[5]; /* settled, rejected, accepted,
-	                                    * unknown, retry */
+	disbursement_bank_word  *said;
+	int64_t                  counts[DISBURSEMENT_NINSTR]; /* as d->instr */
 	disbursement_answered_cb answered_cb;
 	disbursement_payments_cb applied_cb;
 } answer;
@@ -499,7 +498,7 @@ apply_done(sn_err err, void *arg)
 		sn_log(SN_LOG_WARN, "bank answer not applied", "batch_id",
 		    a->batch_id, "error", sn_strerror(err), NULL);
 	else
-		for (int i = 0; i < 5; i++)
+		for (int i = 0; i < DISBURSEMENT_NINSTR; i++)
 			sn_counter_add(d->instr[i], (uint64_t) a->counts[i]);
 	if (a->is_batch)
 		d->inflight--;
