@@ -29,7 +29,6 @@
 #include "harness.h"
 #include "sn/assist/v1/case.pb-c.h"
 #include "sn/assist/v1/emergency.pb-c.h"
-#include "sn/auth.h"
 #include "sn/pay/v1/payment.pb-c.h"
 #include "sn/seal.h"
 
@@ -56,21 +55,12 @@ static char       *finance, *finance_b, *approver, *approver_decider, *officer;
 
 /* ---- helpers -------------------------------------------------------- */
 
+/* A token for user as role in juris (th_token: no identity number, no
+ * unit). */
 static char *
 token(const char *user, const char *role, const char *juris)
 {
-	sn_auth     *auth;
-	sn_principal p;
-	char        *tok = NULL;
-	memset(&p, 0, sizeof(p));
-	snprintf(p.user, sizeof(p.user), "%s", user);
-	snprintf(p.role, sizeof(p.role), "%s", role);
-	snprintf(p.juris, sizeof(p.juris), "%s", juris);
-	if (sn_auth_open(&auth, th_token_private_pem) != SN_OK
-	    || sn_auth_issue(auth, &p, 3600, &tok) != SN_OK)
-		th_fail(&T, "cannot issue a token");
-	sn_auth_close(auth);
-	return tok;
+	return th_token(&T, user, role, juris, NULL, NULL);
 }
 
 typedef struct answer {
