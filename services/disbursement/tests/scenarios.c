@@ -421,6 +421,26 @@ acct_index(const char *a)
 	return buf[next];
 }
 
+/* Waits up to ms for run id to be completed (every payment settled or
+ * held); fails saying what. */
+static void
+wait_completed(const char *id, int ms, const char *what)
+{
+	if (!th_wait_int(&T, 1, ms,
+	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
+	        " AND status = 'completed'",
+	        schema, id))
+		th_fail(&T, "the run %s did not complete (%s)", id, what);
+}
+
+/* Approves run id and waits until it is completed. */
+static void
+pay_run(const char *id)
+{
+	approve(id, approver);
+	wait_completed(id, 60000, "approved");
+}
+
 /* Every payee paid exactly once, in the bank's own records. */
 static void
 check_bank(int n)
@@ -671,11 +691,7 @@ sigkill(void)
 	               schema)
 	            < N,
 	    "the run was over before the last restart");
-	if (!th_wait_int(&T, 1, 240000,
-	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
-	        " AND status = 'completed'",
-	        schema, id))
-		th_fail(&T, "the run did not complete after the kills");
+	wait_completed(id, 240000, "after the kills");
 	check_bank(N);
 	check_reconciled(id, N);
 	free(id);
@@ -749,12 +765,7 @@ duties(void)
 	allocate("dibao", 1000000000LL);
 	free(id);
 	id = build_run();
-	approve(id, approver);
-	if (!th_wait_int(&T, 1, 60000,
-	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
-	        " AND status = 'completed'",
-	        schema, id))
-		th_fail(&T, "the second run did not complete");
+	pay_run(id);
 	check_bank(50);
 	free(id);
 }
@@ -839,12 +850,7 @@ correction(void)
 	allocate("dibao", 1000000000LL);
 	allocate("tekun", 1000000000LL);
 	char *id = build_run();
-	approve(id, approver);
-	if (!th_wait_int(&T, 1, 60000,
-	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
-	        " AND status = 'completed'",
-	        schema, id))
-		th_fail(&T, "the run did not complete");
+	pay_run(id);
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.payment WHERE status = 'rejected'"
@@ -1078,12 +1084,7 @@ validation(void)
 	        id) == 1
 	        && th_int(&T, "SELECT count(*) FROM %s.payment", schema) == 3,
 	    "a refused decision changed the run");
-	approve(id, approver);
-	if (!th_wait_int(&T, 1, 60000,
-	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
-	        " AND status = 'completed'",
-	        schema, id))
-		th_fail(&T, "the run did not complete");
+	pay_run(id);
 
 	char *pid = th_text(
 	    &T, "SELECT id FROM %s.payment WHERE status = 'rejected'", schema);
@@ -1265,12 +1266,7 @@ reads(void)
 	allocate("dibao", 1000000000LL);
 	allocate("tekun", 1000000000LL);
 	char *id = build_run();
-	approve(id, approver);
-	if (!th_wait_int(&T, 1, 60000,
-	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
-	        " AND status = 'completed'",
-	        schema, id))
-		th_fail(&T, "the run did not complete");
+	pay_run(id);
 
 	snprintf(path, sizeof(path), "/runs/%s", id);
 	answer a = call("GET", path, approver, NULL);
@@ -1499,19 +1495,6 @@ build_month_now(const char *period)
 	        schema, id))
 		th_fail(&T, "the run of %s was not built", period);
 	return id;
-}
-
-/* Approves run id and waits until it is completed (every payment settled
- * at the bank). */
-static void
-pay_run(const char *id)
-{
-	approve(id, approver);
-	if (!th_wait_int(&T, 1, 60000,
-	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
-	        " AND status = 'completed'",
-	        schema, id))
-		th_fail(&T, "the run %s did not complete", id);
 }
 
 /* Builds, approves and pays the run of period; its id. */
@@ -2565,17 +2548,6 @@ write_file(const char *name, const char *text)
 	return path;
 }
 
-/* Waits until run id is completed. */
-static void
-wait_completed(const char *id, const char *what)
-{
-	if (!th_wait_int(&T, 1, 90000,
-	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
-	        " AND status = 'completed'",
-	        schema, id))
-		th_fail(&T, "the run did not complete (%s)", what);
-}
-
 /* The payment of payee app (the ordinary one of PERIOD): column col. */
 static char *
 payment_of(const char *app, const char *col)
@@ -2611,7 +2583,7 @@ gateway_paid(void)
 	allocate("tekun", 1000000000LL);
 	char *id = build_run();
 	approve(id, approver);
-	wait_completed(id, "through bank-gateway");
+	wait_completed(id, 90000, "through bank-gateway");
 
 	static const struct {
 		const char *app, *code;
@@ -2798,7 +2770,7 @@ gateway_retry(void)
 	th_stop(&T, bank_proc);
 	write_file("accounts.json", "{}\n");
 	start_bank_iso();
-	wait_completed(id, "after the top-up");
+	wait_completed(id, 90000, "after the top-up");
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.payment WHERE fund = 'dibao'"
@@ -2909,7 +2881,7 @@ gateway_funds(void)
 
 	start_gateway(NULL);
 	approve(id, approver);
-	wait_completed(id, "with the seed's funds");
+	wait_completed(id, 90000, "with the seed's funds");
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.payment WHERE run_id = '%s'"
