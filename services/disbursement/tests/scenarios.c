@@ -2735,6 +2735,20 @@ gateway_retry(void)
 	        schema, e1, e3)
 	        == 2,
 	    "a retried payment changed its end-to-end id or was held");
+	/* The waits (stamped in one statement with checked_at): after the
+	 * n-th RETRY 800 ms doubled n - 1 times, at most 3200; and a payment
+	 * sent again went out no sooner. */
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.payment WHERE fund = 'dibao'"
+	        " AND retries >= 1 AND ((status = 'ready'"
+	        "  AND not_before - checked_at = least(800::bigint"
+	        "   << (retries - 1), 3200) * interval '1 millisecond')"
+	        " OR (status = 'sent' AND sent_at >= not_before))",
+	        schema)
+	        == 2,
+	    "a retried payment's wait is not the doubled one, or it went "
+	    "out before its wait ended");
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.outbox WHERE topic = "
