@@ -6,30 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <libxml/parser.h>
 
 #include "isoxml.h"
-
-/* China Standard Time has had no daylight saving since 1991. */
-#define CST_OFFSET_S (8 * 3600)
-
-/* "2027-01-05T09:30:00+08:00" */
-static sn_err
-format_cst(int64_t unix_s, char out[BANK_GATEWAY_ISO_DATE_MAX])
-{
-	time_t    t = (time_t) (unix_s + CST_OFFSET_S);
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL
-	    || strftime(out, BANK_GATEWAY_ISO_DATE_MAX,
-	           "%Y-%m-%dT%H:%M:%S+08:00", &tm)
-	        == 0) {
-		return SN_ERANGE;
-	}
-	return SN_OK;
-}
 
 /* --- reading ---------------------------------------------------------- */
 
@@ -332,17 +312,6 @@ check_totals(bank_gateway_bankside_pain001 *d, xmlNodePtr level,
 	}
 }
 
-static size_t
-count(xmlNodePtr first)
-{
-	size_t n = 0;
-
-	for (; first != NULL; first = isoxml_next(first)) {
-		n++;
-	}
-	return n;
-}
-
 static sn_err
 read_pmtinf(xmlNodePtr n, bank_gateway_bankside_pain001 *d, char *why)
 {
@@ -415,9 +384,9 @@ read_document(xmlNodePtr root, bank_gateway_bankside_pain001 *d, char *why)
 	}
 	p = isoxml_child(root, "PmtInf");
 	for (xmlNodePtr q = p; q != NULL; q = isoxml_next(q)) {
-		n_txs += count(isoxml_child(q, "CdtTrfTxInf"));
+		n_txs += isoxml_count(isoxml_child(q, "CdtTrfTxInf"));
 	}
-	d->pmtinfs = calloc(count(p) + 1, sizeof *d->pmtinfs);
+	d->pmtinfs = calloc(isoxml_count(p) + 1, sizeof *d->pmtinfs);
 	d->txs     = calloc(n_txs + 1, sizeof *d->txs);
 	if (d->pmtinfs == NULL || d->txs == NULL) {
 		return SN_ENOMEM;
@@ -639,7 +608,7 @@ bank_gateway_bankside_pain002_write(const bank_gateway_iso_schema *s,
 		isoxml_why(why, "OrgnlCtrlSum is negative");
 		return SN_ERANGE;
 	}
-	if (format_cst(r->created, created) != SN_OK) {
+	if (isoxml_format_cst(r->created, created) != SN_OK) {
 		isoxml_why(why, "CreDtTm: %lld is not a time",
 		    (long long) r->created);
 		return SN_ERANGE;
@@ -767,7 +736,7 @@ bank_gateway_bankside_camt054_write(const bank_gateway_iso_schema *s,
 			return SN_EINVAL;
 		}
 	}
-	if (format_cst(n->created, created) != SN_OK) {
+	if (isoxml_format_cst(n->created, created) != SN_OK) {
 		isoxml_why(why, "CreDtTm: %lld is not a time",
 		    (long long) n->created);
 		return SN_ERANGE;

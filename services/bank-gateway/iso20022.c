@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libxml/parser.h>
 #include <libxml/xmlschemas.h>
@@ -65,6 +66,24 @@ isoxml_why(char *why, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, BANK_GATEWAY_ISO_WHY_MAX, fmt, ap);
 	va_end(ap);
+}
+
+/* China Standard Time has had no daylight saving since 1991. */
+#define CST_OFFSET_S (8 * 3600)
+
+sn_err
+isoxml_format_cst(int64_t unix_s, char out[BANK_GATEWAY_ISO_DATE_MAX])
+{
+	time_t    t = (time_t) (unix_s + CST_OFFSET_S);
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL
+	    || strftime(out, BANK_GATEWAY_ISO_DATE_MAX,
+	           "%Y-%m-%dT%H:%M:%S+08:00", &tm)
+	        == 0) {
+		return SN_ERANGE;
+	}
+	return SN_OK;
 }
 
 /* The same-named element siblings of n before it, and whether any
@@ -446,6 +465,17 @@ isoxml_next(xmlNodePtr n)
 		}
 	}
 	return NULL;
+}
+
+size_t
+isoxml_count(xmlNodePtr first)
+{
+	size_t n = 0;
+
+	for (; first != NULL; first = isoxml_next(first)) {
+		n++;
+	}
+	return n;
 }
 
 xmlNodePtr

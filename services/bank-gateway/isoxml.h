@@ -1,7 +1,7 @@
 /*
  * isoxml.h - libxml2 helpers shared by the message modules (pain001.c,
- * pain002.c, camt054.c); not for callers of the library, which see only
- * iso20022.h and the message headers.
+ * pain002.c, camt054.c, bankside.c, recon.c); not for callers of the
+ * library, which see only iso20022.h and the message headers.
  *
  * Reading: isoxml_read parses safely and validates; the walkers below
  * then rely on the structure the XSD guarantees and look elements up by
@@ -23,6 +23,13 @@
 void isoxml_why(char *why, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/*
+ * Writes unix_s as an ISODateTime in China Standard Time (UTC+8, no
+ * daylight saving since 1991), "2027-01-05T09:30:00+08:00"; SN_ERANGE
+ * when it is not a representable time.
+ */
+sn_err isoxml_format_cst(int64_t unix_s, char out[BANK_GATEWAY_ISO_DATE_MAX]);
+
 /* Validates doc against s; SN_EPROTO with libxml2's first message. */
 sn_err isoxml_validate_doc(
     const bank_gateway_iso_schema *s, xmlDocPtr doc, char *why);
@@ -39,6 +46,8 @@ sn_err isoxml_read(const bank_gateway_iso_schema *s, const char *xml,
 xmlNodePtr isoxml_child(xmlNodePtr n, const char *name);
 /* The next element sibling of n with n's name, or NULL. */
 xmlNodePtr isoxml_next(xmlNodePtr n);
+/* How many elements first and its isoxml_next siblings are (0 for NULL). */
+size_t isoxml_count(xmlNodePtr first);
 /* isoxml_child along a path "A/B/C", or NULL. */
 xmlNodePtr isoxml_path(xmlNodePtr n, const char *path);
 

@@ -5,28 +5,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "isoxml.h"
-
-/* China Standard Time has had no daylight saving since 1991. */
-#define CST_OFFSET_S (8 * 3600)
-
-/* "2027-01-05T09:30:00+08:00" */
-static sn_err
-format_cst(int64_t unix_s, char out[BANK_GATEWAY_ISO_DATE_MAX])
-{
-	time_t    t = (time_t) (unix_s + CST_OFFSET_S);
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL
-	    || strftime(out, BANK_GATEWAY_ISO_DATE_MAX,
-	           "%Y-%m-%dT%H:%M:%S+08:00", &tm)
-	        == 0) {
-		return SN_ERANGE;
-	}
-	return SN_OK;
-}
 
 /* The count and sum of a fund's payments; every amount positive. */
 static sn_err
@@ -221,7 +201,7 @@ bank_gateway_pain001_write(const bank_gateway_iso_schema *s,
 	if ((err = batch_totals(b, &count, &sum, why)) != SN_OK) {
 		return err;
 	}
-	if (format_cst(b->created, created) != SN_OK) {
+	if (isoxml_format_cst(b->created, created) != SN_OK) {
 		isoxml_why(why, "CreDtTm: %lld is not a time",
 		    (long long) b->created);
 		return SN_ERANGE;

@@ -8,17 +8,6 @@
 
 #include "isoxml.h"
 
-static size_t
-count(xmlNodePtr first)
-{
-	size_t n = 0;
-
-	for (; first != NULL; first = isoxml_next(first)) {
-		n++;
-	}
-	return n;
-}
-
 static sn_err
 read_reason(xmlNodePtr level, bank_gateway_pain002_reason *r, char *why)
 {
@@ -123,9 +112,9 @@ read_report(xmlNodePtr rpt, bank_gateway_pain002 *r, char *why)
 	}
 	p = isoxml_child(rpt, "OrgnlPmtInfAndSts");
 	for (xmlNodePtr q = p; q != NULL; q = isoxml_next(q)) {
-		n_txs += count(isoxml_child(q, "TxInfAndSts"));
+		n_txs += isoxml_count(isoxml_child(q, "TxInfAndSts"));
 	}
-	r->pmtinfs = calloc(count(p) + 1, sizeof *r->pmtinfs);
+	r->pmtinfs = calloc(isoxml_count(p) + 1, sizeof *r->pmtinfs);
 	r->txs     = calloc(n_txs + 1, sizeof *r->txs);
 	if (r->pmtinfs == NULL || r->txs == NULL) {
 		return SN_ENOMEM;

@@ -5,11 +5,12 @@
  */
 #include "recon.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "isoxml.h"
 
 const char *
 bank_gateway_recon_kind_name(bank_gateway_recon_kind k)
@@ -31,19 +32,6 @@ bank_gateway_recon_kind_name(bank_gateway_recon_kind k)
 		break;
 	}
 	return "unknown";
-}
-
-static void
-say(char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL) {
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(why, BANK_GATEWAY_ISO_WHY_MAX, fmt, ap);
-	va_end(ap);
 }
 
 typedef const bank_gateway_recon_payment *pay_ptr;
@@ -74,16 +62,16 @@ static sn_err
 check_payment(const bank_gateway_recon_payment *p, size_t i, char *why)
 {
 	if (p->end_to_end_id == NULL || p->end_to_end_id[0] == '\0') {
-		say(why, "payment %zu: no end-to-end id", i);
+		isoxml_why(why, "payment %zu: no end-to-end id", i);
 	} else if (strlen(p->end_to_end_id) >= BANK_GATEWAY_ISO_ID_MAX) {
-		say(why, "payment %zu: end-to-end id too long", i);
+		isoxml_why(why, "payment %zu: end-to-end id too long", i);
 	} else if (p->run_id == NULL || p->run_id[0] == '\0') {
-		say(why, "payment %s: no run id", p->end_to_end_id);
+		isoxml_why(why, "payment %s: no run id", p->end_to_end_id);
 	} else if (p->amount <= 0) {
-		say(why, "payment %s: amount %lld fen is not above 0",
+		isoxml_why(why, "payment %s: amount %lld fen is not above 0",
 		    p->end_to_end_id, (long long) p->amount);
 	} else if (!sn_date_valid(p->day)) {
-		say(why, "payment %s: invalid settlement day",
+		isoxml_why(why, "payment %s: invalid settlement day",
 		    p->end_to_end_id);
 	} else {
 		return SN_OK;
@@ -119,7 +107,8 @@ sort_payments(const bank_gateway_recon_payment *payments, size_t n,
 	for (i = 1; i < n; i++) {
 		if (strcmp(v[i - 1]->end_to_end_id, v[i]->end_to_end_id)
 		    == 0) {
-			say(why, "payment %s: end-to-end id given twice",
+			isoxml_why(why,
+			    "payment %s: end-to-end id given twice",
 			    v[i]->end_to_end_id);
 			free(v);
 			return SN_EINVAL;
@@ -155,7 +144,7 @@ sort_entries(const bank_gateway_camt054_entry *entries, size_t n,
 	*n_out = 0;
 	for (i = 0; i < n; i++) {
 		if (entries[i].amount < 0) {
-			say(why, "entry %zu: negative amount", i);
+			isoxml_why(why, "entry %zu: negative amount", i);
 			return SN_EINVAL;
 		}
 	}
@@ -461,7 +450,8 @@ bank_gateway_recon_run(const bank_gateway_recon_payment *payments,
 	        != SN_OK
 	    || (err = totals(r)) != SN_OK) {
 		if (err == SN_ERANGE) {
-			say(why, "a sum in fen past the range of int64");
+			isoxml_why(
+			    why, "a sum in fen past the range of int64");
 		}
 		goto fail;
 	}
