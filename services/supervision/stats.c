@@ -23,15 +23,6 @@ const char *const supervision_stats_programmes[] = { "dibao", "tekun",
 const char *const supervision_stats_dims[] = { "programme", "category", "tier",
 	"township", "month", "service", "outcome" };
 
-/* Programmes no event feeds yet, answered as 0 with a note why (none
- * since issue 13's services publishes special assistance and service
- * projects), NULL-ended. */
-static const struct {
-	const char *programme, *note;
-} notes[] = {
-	{ NULL, NULL },
-};
-
 /* ---- pure functions --------------------------------------------------- */
 
 sn_err
@@ -934,27 +925,6 @@ figures_json(int64_t households, int64_t person_times, int64_t fen)
 	    supervision_stats_yuan(fen, y, sizeof(y)));
 }
 
-static json_t *
-notes_json(void)
-{
-	json_t *a = json_array();
-
-	for (size_t i = 0; notes[i].programme != NULL; i++)
-		json_array_append_new(a,
-		    json_pack("{s:s, s:s}", "programme", notes[i].programme,
-		        "note", notes[i].note));
-	return a;
-}
-
-static const char *
-note_of(const char *programme)
-{
-	for (size_t i = 0; notes[i].programme != NULL; i++)
-		if (strcmp(notes[i].programme, programme) == 0)
-			return notes[i].note;
-	return NULL;
-}
-
 /* The figures' rows: n read into rows (each a fig_row borrowing res), and
  * the total row into *total. With `by` exactly programme, every
  * programme has a row (0 where nothing counted), in the table's order. */
@@ -1077,7 +1047,7 @@ reply_json(fig_req *c, const fig_set *set)
 	    "total",
 	    figures_json(set->total.households, set->total.person_times,
 	        set->total.amount_fen),
-	    "notes", notes_json());
+	    "notes", json_array());
 	sn_http_reply_json(c->req, 200, body);
 }
 
@@ -1147,11 +1117,8 @@ reply_district(fig_req *c, const fig_set *set)
 		const fig_row *r = &set->rows[i];
 		json_t        *o = figures_json(
 		           r->households, r->person_times, r->amount_fen);
-		const char *note;
 
 		json_object_set_new(o, "programme", json_string(r->dim[0]));
-		if ((note = note_of(r->dim[0])) != NULL)
-			json_object_set_new(o, "note", json_string(note));
 		json_array_append_new(progs, o);
 		if (strcmp(r->dim[0], "emergency") == 0)
 			em = r;
