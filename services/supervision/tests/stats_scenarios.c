@@ -661,7 +661,9 @@ check_services_figures(void)
 	EXPECT(row(j, "programme", "service_projects", NULL), "1 4 0",
 	    "service projects: two places and two sessions");
 	EXPECT(total(j), "2 10 100000", "the total with the grant");
-	TH_CHECK(&T, json_array_size(json_object_get(j, "notes")) == 0,
+	TH_CHECK(&T,
+	    json_is_array(json_object_get(j, "notes"))
+	        && json_array_size(json_object_get(j, "notes")) == 0,
 	    "notes remain: %s",
 	    json_dumps(json_object_get(j, "notes"), JSON_COMPACT));
 	json_decref(j);
