@@ -20,13 +20,6 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	bank_gateway_iso_schema_close(*state);
-	return 0;
-}
-
 static void
 reads_sample(void **state)
 {
@@ -166,5 +159,5 @@ main(void)
 		cmocka_unit_test(reads_batch_entry),
 		cmocka_unit_test(refuses_inexact),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, kit_schema_teardown);
 }

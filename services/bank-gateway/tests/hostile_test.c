@@ -162,13 +162,6 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	bank_gateway_iso_schema_close(*state);
-	return 0;
-}
-
 int
 main(void)
 {
@@ -178,5 +171,5 @@ main(void)
 		cmocka_unit_test(wrong_schema),
 		cmocka_unit_test(missing_schema),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, kit_schema_teardown);
 }

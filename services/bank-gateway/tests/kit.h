@@ -1,7 +1,8 @@
 /*
  * kit.h - what bank-gateway's unit tests share: the tree's schemas
- * (BG_XSD_DIR) and sample documents (BG_DATA_DIR), and reading a value
- * out of a document by XPath. Include after cmocka.h.
+ * (BG_XSD_DIR) and sample documents (BG_DATA_DIR), the teardown of a
+ * one-schema group, and reading a value out of a document by XPath.
+ * Include after cmocka.h.
  */
 #ifndef BANK_GATEWAY_TEST_KIT_H
 #define BANK_GATEWAY_TEST_KIT_H
@@ -52,6 +53,44 @@ kit_sample(const char *name, size_t *len)
 	return buf;
 }
 
+/* The group teardown of a test whose *state is one kit_schema. */
+static inline int
+kit_schema_teardown(void **state)
+{
+	bank_gateway_iso_schema_close(*state);
+	return 0;
+}
+
+/* An XPath evaluated over a parsed document; kit_query_end frees it. */
+typedef struct kit_query {
+	xmlDocPtr          doc;
+	xmlXPathContextPtr x;
+	xmlXPathObjectPtr  o;
+} kit_query;
+
+/* Evaluates expr over xml ("d:" the namespace of msg); returns how many
+ * nodes it selects. */
+static inline int
+kit_query_begin(kit_query *q, const char *xml, size_t len,
+    bank_gateway_iso_msg msg, const char *expr)
+{
+	assert_non_null(q->doc
+	    = xmlReadMemory(xml, (int) len, NULL, NULL, XML_PARSE_NONET));
+	assert_non_null(q->x = xmlXPathNewContext(q->doc));
+	xmlXPathRegisterNs(
+	    q->x, BAD_CAST "d", BAD_CAST bank_gateway_iso_msg_ns(msg));
+	assert_non_null(q->o = xmlXPathEvalExpression(BAD_CAST expr, q->x));
+	return q->o->nodesetval != NULL ? q->o->nodesetval->nodeNr : 0;
+}
+
+static inline void
+kit_query_end(kit_query *q)
+{
+	xmlXPathFreeObject(q->o);
+	xmlXPathFreeContext(q->x);
+	xmlFreeDoc(q->doc);
+}
+
 /*
  * The text of the node expr selects in xml ("d:" the namespace of msg),
  * into buf; fails the test when it selects nothing.
@@ -60,26 +99,16 @@ static inline const char *
 kit_xpath(const char *xml, size_t len, bank_gateway_iso_msg msg,
     const char *expr, char *buf, size_t size)
 {
-	xmlDocPtr          doc;
-	xmlXPathContextPtr x;
-	xmlXPathObjectPtr  o;
-	xmlChar           *t;
+	kit_query q;
+	xmlChar  *t;
 
-	assert_non_null(
-	    doc = xmlReadMemory(xml, (int) len, NULL, NULL, XML_PARSE_NONET));
-	assert_non_null(x = xmlXPathNewContext(doc));
-	xmlXPathRegisterNs(
-	    x, BAD_CAST "d", BAD_CAST bank_gateway_iso_msg_ns(msg));
-	assert_non_null(o = xmlXPathEvalExpression(BAD_CAST expr, x));
-	if (o->nodesetval == NULL || o->nodesetval->nodeNr < 1) {
+	if (kit_query_begin(&q, xml, len, msg, expr) < 1) {
 		fail_msg("nothing at %s", expr);
 	}
-	t = xmlNodeGetContent(o->nodesetval->nodeTab[0]);
+	t = xmlNodeGetContent(q.o->nodesetval->nodeTab[0]);
 	snprintf(buf, size, "%s", (const char *) t);
 	xmlFree(t);
-	xmlXPathFreeObject(o);
-	xmlXPathFreeContext(x);
-	xmlFreeDoc(doc);
+	kit_query_end(&q);
 	return buf;
 }
 
@@ -88,21 +117,10 @@ static inline int
 kit_xpath_count(
     const char *xml, size_t len, bank_gateway_iso_msg msg, const char *expr)
 {
-	xmlDocPtr          doc;
-	xmlXPathContextPtr x;
-	xmlXPathObjectPtr  o;
-	int                n;
+	kit_query q;
+	int       n = kit_query_begin(&q, xml, len, msg, expr);
 
-	assert_non_null(
-	    doc = xmlReadMemory(xml, (int) len, NULL, NULL, XML_PARSE_NONET));
-	assert_non_null(x = xmlXPathNewContext(doc));
-	xmlXPathRegisterNs(
-	    x, BAD_CAST "d", BAD_CAST bank_gateway_iso_msg_ns(msg));
-	assert_non_null(o = xmlXPathEvalExpression(BAD_CAST expr, x));
-	n = o->nodesetval != NULL ? o->nodesetval->nodeNr : 0;
-	xmlXPathFreeObject(o);
-	xmlXPathFreeContext(x);
-	xmlFreeDoc(doc);
+	kit_query_end(&q);
 	return n;
 }
 

@@ -59,13 +59,6 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	bank_gateway_iso_schema_close(*state);
-	return 0;
-}
-
 #define AT(path) kit_xpath(xml, len, BANK_GATEWAY_PAIN001, path, v, sizeof v)
 
 static void
@@ -318,5 +311,5 @@ main(void)
 		cmocka_unit_test(refuses_bad_structs),
 		cmocka_unit_test(sample_and_broken_sample),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, kit_schema_teardown);
 }
