@@ -1239,7 +1239,8 @@ query_fetch(query_ctx *q, const bank_gateway_status_row *rows, size_t n)
 			q->n_fetch++;
 	}
 	if (q->n_fetch == 0) {
-		query_reread(q);
+		/* Nothing to ask the bank: rows are already the answer. */
+		query_answer(SN_OK, rows, n, q);
 		return;
 	}
 	/* One more than the fetches, released below, so that a fetch
