@@ -543,35 +543,57 @@ entry_day(const bank_gateway_camt054_entry *e, sn_date *day)
 	return sn_date_parse(d, day) == SN_OK;
 }
 
+/* An entry with its booking day, and its place in the notification. */
+typedef struct dated {
+	const bank_gateway_camt054_entry *e;
+	sn_date                           day;
+	size_t                            i;
+} dated;
+
+/* By account, then day: the entries of one statement together. */
+static int
+same_statement(const dated *x, const dated *y)
+{
+	int c = strcmp(x->e->account, y->e->account);
+	return c != 0 ? c : sn_date_cmp(x->day, y->day);
+}
+
+/* By statement, and within one in the notification's order. */
+static int
+dated_cmp(const void *a, const void *b)
+{
+	const dated *x = a, *y = b;
+	int          c = same_statement(x, y);
+	return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
+}
+
 static void
 take_begin(sn_tx *tx, void *arg)
 {
-	take_ctx                   *t    = arg;
-	const bank_gateway_camt054 *n    = t->n;
-	size_t                      m    = n->n_entries;
-	bank_gateway_camt054_entry *g    = calloc(m ? m : 1, sizeof(*g));
-	bool                       *done = calloc(m ? m : 1, sizeof(*done));
-	sn_err err = g != NULL && done != NULL ? SN_OK : SN_ENOMEM;
-	/* One statement per account and booking day among the entries. */
-	for (size_t i = 0; err == SN_OK && i < m; i++) {
-		sn_date day, d2;
-		size_t  k = 0;
-		if (done[i] || !entry_day(&n->entries[i], &day))
-			continue;
-		for (size_t j = i; j < m; j++)
-			if (!done[j] && entry_day(&n->entries[j], &d2)
-			    && sn_date_cmp(day, d2) == 0
-			    && strcmp(n->entries[i].account,
-			           n->entries[j].account)
-			        == 0) {
-				g[k++]  = n->entries[j];
-				done[j] = true;
-			}
-		err = bank_gateway_store_statement(tx, n->entries[i].account,
-		    day, n->msg_id, "drop", t->doc, t->len, g, k);
+	take_ctx                   *t = arg;
+	const bank_gateway_camt054 *n = t->n;
+	size_t                      m = n->n_entries, k = 0;
+	dated                      *d = calloc(m ? m : 1, sizeof(*d));
+	bank_gateway_camt054_entry *g = calloc(m ? m : 1, sizeof(*g));
+	sn_err err = d != NULL && g != NULL ? SN_OK : SN_ENOMEM;
+	/* One statement per account and booking day among the entries:
+	 * sorted by both, each statement's entries are one run. */
+	for (size_t i = 0; err == SN_OK && i < m; i++)
+		if (entry_day(&n->entries[i], &d[k].day)) {
+			d[k].e = &n->entries[i];
+			d[k].i = i;
+			k++;
+		}
+	if (err == SN_OK)
+		qsort(d, k, sizeof(*d), dated_cmp);
+	for (size_t i = 0, j; err == SN_OK && i < k; i = j) {
+		for (j = i; j < k && same_statement(&d[i], &d[j]) == 0; j++)
+			g[j - i] = *d[j].e;
+		err = bank_gateway_store_statement(tx, d[i].e->account,
+		    d[i].day, n->msg_id, "drop", t->doc, t->len, g, j - i);
 	}
 	free(g);
-	free(done);
+	free(d);
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
 	else

@@ -1177,21 +1177,39 @@ drop_folder(void)
 	            == 1,
 	    "written again, or the bad file not counted");
 
-	/* The statement as a file: reconciled balanced. */
-	bank_gateway_iso_schema           *s054 = schema(BANK_GATEWAY_CAMT054);
-	bank_gateway_bankside_entry        e    = { .entry_ref = "N1",
-		          .bank_ref                            = "REF-1",
-		          .amount                              = 83000,
-		          .booking_date                        = today(),
-		          .msg_id                              = b.id,
-		          .end_to_end_id                       = "E2E-D-1" };
+	/* The statement as a file: reconciled balanced. Two entries of
+	 * yesterday around today's one: a statement per day, each with its
+	 * entries in the file's order. */
+	bank_gateway_iso_schema *s054 = schema(BANK_GATEWAY_CAMT054);
+	char                     yday[SN_DATE_STRLEN];
+	sn_date_format(sn_date_add_days(sn_clock_today(), -1), yday);
+	bank_gateway_bankside_entry e[] = {
+		{ .entry_ref       = "Y1",
+		    .bank_ref      = "REF-Y1",
+		    .amount        = 100,
+		    .booking_date  = yday,
+		    .msg_id        = "OLD-1",
+		    .end_to_end_id = "E2E-Y-1" },
+		{ .entry_ref       = "N1",
+		    .bank_ref      = "REF-1",
+		    .amount        = 83000,
+		    .booking_date  = today(),
+		    .msg_id        = b.id,
+		    .end_to_end_id = "E2E-D-1" },
+		{ .entry_ref       = "Y2",
+		    .bank_ref      = "REF-Y2",
+		    .amount        = 200,
+		    .booking_date  = yday,
+		    .msg_id        = "OLD-1",
+		    .end_to_end_id = "E2E-Y-2" },
+	};
 	bank_gateway_bankside_notification n    = { .msg_id = "CAMT-1",
 		   .created                                 = sn_clock_now_s(),
 		   .ntfctn_id                               = "NTF-1",
 		   .account                                 = DIBAO_ACCT,
 		   .currency                                = "CNY",
-		   .entries                                 = &e,
-		   .n_entries                               = 1 };
+		   .entries                                 = e,
+		   .n_entries                               = 3 };
 	char                              *camt = NULL;
 	TH_CHECK(&T,
 	    bank_gateway_bankside_camt054_write(s054, &n, &camt, &rlen, why)
@@ -1208,6 +1226,23 @@ drop_folder(void)
 	        && jint(r, "payments") == 1,
 	    "the drop folder's day is not balanced");
 	json_decref(r);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.statements WHERE camt_msg_id ="
+	        " 'CAMT-1'",
+	        G()) == 2
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.entries WHERE day = '%s'", G(),
+	               today())
+	            == 1
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.entries a JOIN %s.entries z"
+	               " USING (account, day) WHERE day = '%s'::date - 1"
+	               " AND a.entry_ref = 'Y1' AND z.entry_ref = 'Y2'"
+	               " AND a.position < z.position",
+	               G(), G(), today())
+	            == 1,
+	    "the file's entries are not one statement per day, in order");
 }
 
 /* Three payments of two runs, settled. */
