@@ -216,26 +216,11 @@ done(void)
 	free(officer);
 }
 
-/* Starts sn-inject as publisher with one harmless event, so that its
- * schema, outbox and relay exist; returns the process. */
+/* sn-inject as publisher (th_injector); returns the process. */
 static th_proc *
 injector(const char *publisher)
 {
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s.txt", T.run_dir, publisher);
-	FILE *f = fopen(path, "w");
-	if (f == NULL)
-		th_fail(&T, "cannot write %s", path);
-	fprintf(f, "test.nothing x test -\n");
-	fclose(f);
-	const char *argv[]
-	    = { SN_INJECT_BIN, "--name", publisher, "--events", path, NULL };
-	th_proc *p = th_spawn(&T, publisher, SN_INJECT_BIN, argv, NULL);
-	if (!th_wait_int(&T, 1, 30000,
-	        "SELECT (count(seq) >= 1)::int FROM %s.outbox",
-	        th_schema(&T, publisher)))
-		th_fail(&T, "sn-inject did not start");
-	return p;
+	return th_injector(&T, SN_INJECT_BIN, publisher);
 }
 
 /* Writes n rows (topic, subject, hex payload) into publisher's outbox in
