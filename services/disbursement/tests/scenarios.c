@@ -2377,22 +2377,19 @@ sealed(void)
  * disbursement → bank-gateway (NNG, the bank protocol, on disbursement's
  * SN_BANK_URL) → bank-sim (ISO 20022 over HTTPS; its /iso20022 routes want
  * the gateway's client certificate, SN_HTTP_CLIENT_CA_FILE). Every process
- * has a certificate of one CA made as deploy/local/lib.sh makes them
- * (sn_tls_make: the name, localhost and 127.0.0.1), so every API is HTTPS
- * and the test's own calls trust that CA (SN_CLIENT_CA_FILE).
+ * has a certificate of one CA, "sn" (th_tls_make_cert: its name as the DNS
+ * name; the gateway checks bank-sim's by it, SN_BANK_ISO_PEER_NAME), so
+ * every API is HTTPS and the test's own calls trust that CA
+ * (SN_CLIENT_CA_FILE).
  */
 #ifndef SN_BANK_GATEWAY_BIN
 #define SN_BANK_GATEWAY_BIN ""
-#endif
-#ifndef SN_SOURCE_DIR
-#define SN_SOURCE_DIR "."
 #endif
 
 /* The seed's fund accounts (services/bank-gateway/seed/funds.json). */
 #define ACCT_DIBAO "1202020109900012345"
 #define ACCT_TEKUN "1202020109900012353"
 
-static char     tls_dir[400];
 static int      bank_http_port, gw_port;
 static th_proc *gw_proc, *bank_proc;
 
@@ -2422,24 +2419,20 @@ kept_int(const char *key, int v)
 static void
 make_certs(void)
 {
-	char cmd[2048];
-	snprintf(tls_dir, sizeof(tls_dir), "%s/tls", T.run_dir);
-	snprintf(cmd, sizeof(cmd),
-	    "bash -c '. \"%s/deploy/local/lib.sh\" && sn_tls_make \"%s\""
-	    " bank-sim bank-gateway disbursement' >>\"%s/tls.log\" 2>&1",
-	    SN_SOURCE_DIR, tls_dir, T.run_dir);
-	TH_CHECK(&T, system(cmd) == 0, "sn_tls_make failed; see %s/tls.log",
-	    T.run_dir);
-	setenv("SN_CLIENT_CA_FILE", kept("%s/ca.pem", tls_dir), 1);
+	th_tls_make_ca(&T, "sn");
+	th_tls_make_cert(&T, "sn", "bank-sim", "bank-sim");
+	th_tls_make_cert(&T, "sn", "bank-gateway", "bank-gateway");
+	th_tls_make_cert(&T, "sn", "disbursement", "disbursement");
+	setenv("SN_CLIENT_CA_FILE", kept("%s/sn-ca.pem", T.run_dir), 1);
 }
 
 /* Appends name's certificate settings to env at n; the new n. */
 static int
 tls_env(const char **env, int n, const char *name)
 {
-	env[n++] = kept("SN_TLS_CERT_FILE=%s/%s.pem", tls_dir, name);
-	env[n++] = kept("SN_TLS_KEY_FILE=%s/%s.key", tls_dir, name);
-	env[n++] = kept("SN_TLS_CA_FILE=%s/ca.pem", tls_dir);
+	env[n++] = kept("SN_TLS_CERT_FILE=%s/%s.pem", T.run_dir, name);
+	env[n++] = kept("SN_TLS_KEY_FILE=%s/%s.key", T.run_dir, name);
+	env[n++] = kept("SN_TLS_CA_FILE=%s/sn-ca.pem", T.run_dir);
 	return n;
 }
 
@@ -2453,7 +2446,7 @@ start_bank_iso(void)
 	if (bank_http_port == 0)
 		bank_http_port = th_free_port();
 	env[n++] = kept_int("SN_HTTP_PORT", bank_http_port);
-	env[n++] = kept("SN_HTTP_CLIENT_CA_FILE=%s/ca.pem", tls_dir);
+	env[n++] = kept("SN_HTTP_CLIENT_CA_FILE=%s/sn-ca.pem", T.run_dir);
 	/* its own NNG side, which nobody dials here */
 	env[n++] = kept("SN_BANK_URL=ipc://%s/bank-sim.ipc", T.run_dir);
 	env[n++] = "SN_BANK_SIM_OPEN_ALL=1";
@@ -2481,6 +2474,7 @@ start_gateway(const char *funds)
 	env[n++] = kept("SN_BANK_URL=%s", bank_url);
 	env[n++] = kept(
 	    "SN_BANK_ISO_URL=https://127.0.0.1:%d/iso20022", bank_http_port);
+	env[n++] = "SN_BANK_ISO_PEER_NAME=bank-sim";
 	env[n++] = "SN_BANK_GATEWAY_RECON_MS=0";
 	env[n++] = "SN_BANK_GATEWAY_BANK_TIMEOUT_MS=5000";
 	if (funds != NULL)
