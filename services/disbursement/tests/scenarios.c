@@ -189,13 +189,21 @@ at_month(const char *period)
 	start_disbursement();
 }
 
+/* The schemas of disbursement and of the publishers it follows: before
+ * any process starts. */
 static void
-start(const char *drop, const char *timeout)
+publishers(void)
 {
 	th_publisher(&T, "disbursement");
 	th_publisher(&T, "approval");
 	th_publisher(&T, "emergency");
-	start_bank(drop, timeout);
+}
+
+/* disbursement (its bank already up; the test clock in PERIOD unless a
+ * scenario set it) and the staff's tokens. */
+static void
+start_disbursement_staff(void)
+{
 	if (clock_month[0] == '\0')
 		at_month(PERIOD);
 	start_disbursement();
@@ -204,6 +212,14 @@ start(const char *drop, const char *timeout)
 	approver         = token("fa-1", "finance_approver", DISTRICT);
 	approver_decider = token("tk-officer-0", "finance_approver", DISTRICT);
 	officer = token("tk-officer-0", "township_officer", "220103001");
+}
+
+static void
+start(const char *drop, const char *timeout)
+{
+	publishers();
+	start_bank(drop, timeout);
+	start_disbursement_staff();
 }
 
 static void
@@ -2493,9 +2509,7 @@ start_gateway(const char *funds)
 static void
 start_iso(const char *funds, int retry_ms)
 {
-	th_publisher(&T, "disbursement");
-	th_publisher(&T, "approval");
-	th_publisher(&T, "emergency");
+	publishers();
 	make_certs();
 	snprintf(bank_url, sizeof(bank_url), "ipc://%s/bank.ipc", T.run_dir);
 	start_bank_iso();
@@ -2504,14 +2518,7 @@ start_iso(const char *funds, int retry_ms)
 	more_env[n++] = kept_int("SN_DISBURSEMENT_RETRY_MS", retry_ms);
 	more_env[n++] = kept_int("SN_DISBURSEMENT_RETRY_MAX_MS", 4 * retry_ms);
 	more_env[n]   = NULL;
-	if (clock_month[0] == '\0')
-		at_month(PERIOD);
-	start_disbursement();
-	finance          = token("fin-1", "finance", DISTRICT);
-	finance_b        = token("fin-2", "finance", DISTRICT);
-	approver         = token("fa-1", "finance_approver", DISTRICT);
-	approver_decider = token("tk-officer-0", "finance_approver", DISTRICT);
-	officer = token("tk-officer-0", "township_officer", "220103001");
+	start_disbursement_staff();
 }
 
 /* Writes text to <run_dir>/name; its path (static, one at a time). */
