@@ -170,18 +170,21 @@ sn_reps_reply_after(
     sn_reps_req *w, const uint8_t *reply, size_t len, uint32_t delay_ms)
 {
 	sn_reps *s = w->srv;
-	nng_msg *m;
+	nng_msg *m = NULL;
+	/* The reply is copied before the request is freed: it may be the
+	 * request's own body, borrowed until now. */
+	bool made = !atomic_load(&s->closing) && nng_msg_alloc(&m, len) == 0;
+	if (made && len > 0)
+		memcpy(nng_msg_body(m), reply, len);
 	s->busy--;
 	nng_msg_free(w->req);
 	w->req = NULL;
-	if (atomic_load(&s->closing) || nng_msg_alloc(&m, len) != 0) {
+	if (!made) {
 		/* No reply (the client times out and asks again); the
 		 * context takes the next request. */
 		restart(w);
 		return;
 	}
-	if (len > 0)
-		memcpy(nng_msg_body(m), reply, len);
 	if (delay_ms > 0) {
 		w->state = W_WAIT;
 		w->reply = m;

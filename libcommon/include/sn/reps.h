@@ -52,7 +52,8 @@ typedef void (*sn_reps_fn)(
 sn_err sn_reps_open(sn_reps **out, sn_loop *loop, const char *url,
     int contexts, size_t max_request, sn_reps_fn fn, void *arg);
 
-/* Ends req with the reply (len bytes, copied), sent at once. */
+/* Ends req with the reply (len bytes, copied; it may lie in the request's
+ * body), sent at once. */
 void sn_reps_reply(sn_reps_req *req, const uint8_t *reply, size_t len);
 
 /* Ends req with the reply (len bytes, copied), sent after delay_ms (0: at
