@@ -111,8 +111,11 @@ statuses(Sn__Bank__V1__StatusReport *const *st, size_t n)
 		FUZZ_CHECK(st[i]->end_to_end_id != NULL
 		    && st[i]->reason_code != NULL && st[i]->reason != NULL
 		    && st[i]->settled_at != NULL);
-		if (s < 1 || s > 4)
+		if (s < DISBURSEMENT_BANK_ACCEPTED
+		    || s > DISBURSEMENT_BANK_RETRY)
 			FUZZ_CHECK(w == DISBURSEMENT_BANK_NONE);
+		else
+			FUZZ_CHECK((int) w == s);
 	}
 }
 
