@@ -1,6 +1,7 @@
 /*
  * bank_gateway.reasons: pain.002 statuses and ISO reason codes to
- * disbursement's outcomes (reasons.h), as a table.
+ * disbursement's outcomes (reasons.h), and group reason codes to what a
+ * refused file means for its batch, as tables.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,6 +48,8 @@ table(void **state)
 		{ "RJCT", "AG01", BANK_GATEWAY_REJECTED, "不能接收",
 		    "may not receive" },
 		{ "RJCT", "AM02", BANK_GATEWAY_REJECTED, "上限", "limit" },
+		{ "RJCT", "AM12", BANK_GATEWAY_REJECTED, "金额无效",
+		    "Invalid amount" },
 		{ "RJCT", "BE01", BANK_GATEWAY_REJECTED, "户名与账号不符",
 		    "Name does not match" },
 		{ "RJCT", "MD07", BANK_GATEWAY_REJECTED, "死亡", "deceased" },
@@ -56,8 +59,15 @@ table(void **state)
 		    "short of money" },
 		{ "RJCT", "TM01", BANK_GATEWAY_RETRY, "截止时间", "cut-off" },
 		{ "RJCT", "FF01", BANK_GATEWAY_RETRY, "格式", "format" },
+		/* a file's faults inherited by its transactions */
+		{ "RJCT", "AM16", BANK_GATEWAY_RETRY, "总金额",
+		    "control sum" },
+		{ "RJCT", "AM18", BANK_GATEWAY_RETRY, "笔数",
+		    "number of transactions" },
 		{ "RJCT", "AM05", BANK_GATEWAY_PENDING, "对账单",
 		    "statement" },
+		{ "RJCT", "DU01", BANK_GATEWAY_PENDING, "同一报文标识",
+		    "already holds" },
 		{ "RJCT", "XX99", BANK_GATEWAY_REJECTED, "不在对照表",
 		    "not in our table" },
 		{ "RJCT", "", BANK_GATEWAY_REJECTED, "不在对照表",
@@ -89,11 +99,46 @@ table(void **state)
 	}
 }
 
+/* A whole file refused (GrpSts RJCT naming no transaction): refused,
+ * but for DU01, with a text for each. */
+static void
+files(void **state)
+{
+	static const struct {
+		const char *reason;
+		bool        refused;
+		const char *zh_has, *en_has;
+	} cases[] = {
+		{ "FF01", true, "格式", "format" },
+		{ "AM16", true, "总金额", "control sum" },
+		{ "AM18", true, "笔数", "number of transactions" },
+		/* the bank holds a file under this MsgId: not refused */
+		{ "DU01", false, "同一报文标识", "already holds" },
+		{ "XX99", true, "不在对照表", "refused the file" },
+		{ "", true, "不在对照表", "refused the file" },
+		{ NULL, true, "不在对照表", "refused the file" },
+		{ "du01", true, "不在对照表", "refused the file" },
+	};
+	size_t i;
+
+	(void) state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		bank_gateway_file_verdict v
+		    = bank_gateway_reasons_file(cases[i].reason);
+
+		print_message("%s\n", cases[i].reason ? cases[i].reason : "-");
+		assert_int_equal(v.refused, cases[i].refused);
+		assert_non_null(strstr(v.zh, cases[i].zh_has));
+		assert_non_null(strstr(v.en, cases[i].en_has));
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(table),
+		cmocka_unit_test(files),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
