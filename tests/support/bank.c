@@ -22,6 +22,7 @@ th_bank_kept(th *t, th_bank *b, const char *fmt, ...)
 void
 th_bank_certs(th *t, const th_bank *b)
 {
+	TH_CHECK(t, b->ca != NULL, "th_bank: the CA is the caller's");
 	th_tls_make_cert(t, b->ca, "bank-sim", "bank-sim");
 	th_tls_make_cert(t, b->ca, "bank-gateway", "bank-gateway");
 }

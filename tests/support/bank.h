@@ -30,8 +30,10 @@ typedef struct th_bank {
 	char     url[320]; /* SN_BANK_URL for disbursement (gateway's) */
 	int      sim_port, gw_port; /* HTTPS API ports */
 	th_proc *sim, *gw;
-	char     pool[24][600]; /* the settings' strings */
-	int      npool;
+	char     pool[64][600]; /* the settings' strings: about six per
+	                         * start, so a test may restart bank-sim
+	                         * or the gateway several times */
+	int npool;
 } th_bank;
 
 /* Certificates "bank-sim" and "bank-gateway" signed by CA b->ca. */
