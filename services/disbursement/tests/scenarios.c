@@ -1,10 +1,11 @@
 /*
- * disbursement's integration tests: the real binary, bank-sim, a real
- * PostgreSQL (SN_TEST_DB_URL) and real NNG sockets through
- * tests/support/harness.h. approval and emergency are played by sn-inject
- * (intake's test publisher); for thousands of payees the test writes the
- * events straight into sn-inject's outbox, which its relay publishes like
- * any row of its own. "Paid" is always checked in bank-sim's own records.
+ * disbursement's integration tests: the real binary, bank-gateway and
+ * bank-sim, a real PostgreSQL (SN_TEST_DB_URL) and real NNG sockets
+ * through tests/support/harness.h. approval and emergency are played by
+ * sn-inject (intake's test publisher); for thousands of payees the test
+ * writes the events straight into sn-inject's outbox, which its relay
+ * publishes like any row of its own. "Paid" is always checked in
+ * bank-sim's own book, the rows a pain.001 booked (book()).
  *
  *   disbursement_scenarios emergency_paid | run_10k | sigkill | duties |
  *       correction | validation | district_clock | reads |
@@ -12,9 +13,13 @@
  *       periods | instalments | edge_replaced | held_payments |
  *       sealed | gateway_paid | gateway_retry | gateway_funds
  *
- * The gateway_* scenarios (issue 14) put bank-gateway between
- * disbursement and bank-sim, which then speaks ISO 20022 over HTTPS;
- * CMake registers them only when the tree builds bank-gateway.
+ * Every scenario pays through bank-gateway (issue 14): disbursement →
+ * bank-gateway (NNG, bank.proto, on disbursement's SN_BANK_URL) → bank-sim
+ * (ISO 20022 over HTTPS; its /iso20022 routes want the gateway's client
+ * certificate), started by tests/support/bank.h (th_bank). Every process
+ * has a certificate of one CA, "sn", so every API is HTTPS and the test's
+ * own calls trust that CA (SN_CLIENT_CA_FILE). No scenario talks to
+ * bank-sim's older NNG protocol.
  */
 #include <signal.h>
 #include <stdarg.h>
@@ -26,9 +31,12 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 
+#include "bank.h"
 #include "harness.h"
 #include "sn/assist/v1/case.pb-c.h"
 #include "sn/assist/v1/emergency.pb-c.h"
+#include "sn/clock.h"
+#include "sn/date.h"
 #include "sn/pay/v1/payment.pb-c.h"
 #include "sn/seal.h"
 
@@ -38,6 +46,9 @@
 #ifndef SN_BANK_SIM_BIN
 #define SN_BANK_SIM_BIN "bank-sim"
 #endif
+#ifndef SN_BANK_GATEWAY_BIN
+#define SN_BANK_GATEWAY_BIN "bank-gateway"
+#endif
 #ifndef SN_INJECT_BIN
 #define SN_INJECT_BIN "sn-inject"
 #endif
@@ -46,11 +57,15 @@
 #define PERIOD "2026-03"
 #define MONTHLY 50000
 
+/* The seed's fund accounts (services/bank-gateway/seed/funds.json). */
+#define ACCT_DIBAO "1202020109900012345"
+#define ACCT_TEKUN "1202020109900012353"
+
 static th          T;
 static int         port;
 static const char *schema;  /* disbursement's */
 static const char *bschema; /* bank-sim's */
-static char        bank_url[300];
+static char        bank_url[320];
 static char       *finance, *finance_b, *approver, *approver_decider, *officer;
 
 /* ---- helpers -------------------------------------------------------- */
@@ -95,38 +110,134 @@ jerr(json_t *j)
 	return jstr(json_object_get(j, "error"), "code");
 }
 
+/* Writes text to <run_dir>/name; its path (static, one at a time). */
+static const char *
+write_file(const char *name, const char *text)
+{
+	static char path[512];
+	snprintf(path, sizeof(path), "%s/%s", T.run_dir, name);
+	FILE *f = fopen(path, "w");
+	TH_CHECK(&T, f != NULL, "cannot write %s", path);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
 static const char *settle_ms        = "0";
 static char        fixture_env[600] = "SN_BANK_SIM_FIXTURE=";
+static th_bank     bank; /* bank-sim and bank-gateway (tests/support/bank.h) */
 
-static void
-start_bank(const char *drop, const char *timeout)
+/* "KEY=VALUE" strings kept for the run. */
+static const char *kept(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+static const char *
+kept(const char *fmt, ...)
 {
-	static char url_env[320], drop_env[64], to_env[64], settle_env[64];
-	snprintf(settle_env, sizeof(settle_env), "SN_BANK_SIM_SETTLE_MS=%s",
-	    settle_ms);
-	snprintf(bank_url, sizeof(bank_url), "ipc://%s/bank.ipc", T.run_dir);
-	snprintf(url_env, sizeof(url_env), "SN_BANK_URL=%s", bank_url);
-	snprintf(
-	    drop_env, sizeof(drop_env), "SN_BANK_SIM_DROP_PERCENT=%s", drop);
-	snprintf(
-	    to_env, sizeof(to_env), "SN_BANK_SIM_TIMEOUT_PERCENT=%s", timeout);
-	const char *env[]  = { url_env, drop_env, to_env,
-		 "SN_BANK_SIM_TIMEOUT_MS=1500", "SN_BANK_SIM_OPEN_ALL=1",
-		 settle_env, fixture_env, NULL };
-	const char *argv[] = { SN_BANK_SIM_BIN, NULL };
-	th_spawn(&T, "bank-sim", SN_BANK_SIM_BIN, argv, env);
+	static char pool[48][600];
+	static int  npool;
+	va_list     ap;
+	TH_CHECK(&T, npool < 48, "too many settings");
+	va_start(ap, fmt);
+	vsnprintf(pool[npool], sizeof(pool[0]), fmt, ap);
+	va_end(ap);
+	return pool[npool++];
+}
+
+static const char *
+kept_int(const char *key, int v)
+{
+	return kept("%s=%d", key, v);
+}
+
+/*
+ * The deadlines of a lost answer, one below the other: bank-sim holds a
+ * withheld answer (SN_BANK_SIM_DROP_PERCENT) for HOLD_MS before its 503
+ * and a delayed one (SN_BANK_SIM_TIMEOUT_PERCENT) for DELAY_MS; the
+ * gateway gives up on the bank after GW_MS and then gives disbursement no
+ * reply, which sends the same batch again after its own deadline
+ * (disb_timeout_ms: above GW_MS where answers are lost, so that the
+ * repeat finds the gateway done with the first).
+ */
+#define HOLD_MS "4500"
+#define DELAY_MS "3000"
+#define GW_MS "2000"
+static int disb_timeout_ms = 600;
+
+/* More bank-sim settings of a scenario (NULL-ended): a seed, a crash. */
+static const char *sim_more[4];
+
+/* bank-sim's settings: every account open unless the fixture says
+ * otherwise, answers withheld (drop) and delayed (timeout) that many
+ * percent of the time, settled after settle_ms, then sim_more. */
+static void
+sim_settings(const char *drop, const char *timeout)
+{
+	int n             = 0;
+	bank.sim_env[n++] = "SN_BANK_SIM_OPEN_ALL=1";
+	bank.sim_env[n++] = kept("SN_BANK_SIM_SETTLE_MS=%s", settle_ms);
+	bank.sim_env[n++] = fixture_env;
+	bank.sim_env[n++] = kept("SN_BANK_SIM_DROP_PERCENT=%s", drop);
+	bank.sim_env[n++] = kept("SN_BANK_SIM_TIMEOUT_PERCENT=%s", timeout);
+	bank.sim_env[n++] = "SN_BANK_SIM_DROP_HOLD_MS=" HOLD_MS;
+	bank.sim_env[n++] = "SN_BANK_SIM_TIMEOUT_MS=" DELAY_MS;
+	for (int i = 0; i < 4 && sim_more[i] != NULL; i++)
+		bank.sim_env[n++] = sim_more[i];
+	bank.sim_env[n] = NULL;
+}
+
+/* The gateway's settings: its deadline, and the fund accounts
+ * SN_BANK_GATEWAY_FUNDS (NULL: the seed's four funds). */
+static void
+gw_settings(const char *funds)
+{
+	int n            = 0;
+	bank.gw_env[n++] = "SN_BANK_GATEWAY_BANK_TIMEOUT_MS=" GW_MS;
+	if (funds != NULL)
+		bank.gw_env[n++] = kept("SN_BANK_GATEWAY_FUNDS=%s", funds);
+	bank.gw_env[n] = NULL;
+}
+
+/* The CA "sn" and the certificates of bank-sim, the gateway and
+ * disbursement; the test's own calls trust the CA. */
+static void
+make_certs(void)
+{
+	th_tls_make_ca(&T, "sn");
+	th_bank_certs(&T, &bank);
+	th_tls_make_cert(&T, "sn", "disbursement", "disbursement");
+	setenv("SN_CLIENT_CA_FILE", kept("%s/sn-ca.pem", T.run_dir), 1);
+}
+
+/* bank-sim (sim_settings(drop, timeout)) and the gateway (funds: see
+ * gw_settings); disbursement dials the gateway (bank_url). */
+static void
+start_bank(const char *funds, const char *drop, const char *timeout)
+{
+	bank.sim_bin = SN_BANK_SIM_BIN;
+	bank.gw_bin  = SN_BANK_GATEWAY_BIN;
+	bank.ca      = "sn";
+	make_certs();
+	sim_settings(drop, timeout);
+	gw_settings(funds);
+	th_bank_start(&T, &bank);
 	bschema = th_schema(&T, "bank-sim");
-	if (!th_wait_int(&T, 1, 30000,
-	        "SELECT count(*) FROM pg_tables WHERE schemaname = '%s'"
-	        " AND tablename = 'instructions'",
-	        bschema))
-		th_fail(&T, "bank-sim did not start");
+	snprintf(bank_url, sizeof(bank_url), "%s", bank.url);
+}
+
+/* bank-sim again on its port (after th_stop, or after it crashed), with
+ * the settings as they are now. */
+static void
+restart_sim(const char *drop, const char *timeout)
+{
+	sim_settings(drop, timeout);
+	th_bank_start_sim(&T, &bank);
 }
 
 /* Two more settings for disbursement (NULL: none), e.g. the test clock. */
 static const char *extra_env[2];
-/* And more, NULL-ended: the certificates and retry waits of the
- * scenarios through bank-gateway. */
+/* And more, NULL-ended: disbursement's certificate and the retry waits
+ * (start). */
 static const char *more_env[8];
 
 /* The district's month of disbursement's test clock (issue 10: a run is
@@ -139,14 +250,15 @@ static th_proc *disb;
 static th_proc *
 start_disbursement(void)
 {
-	static char port_env[32], url_env[320];
+	static char port_env[32], url_env[340], timeout_env[64];
 	if (port == 0)
 		port = th_free_port();
 	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
 	snprintf(url_env, sizeof(url_env), "SN_BANK_URL=%s", bank_url);
+	snprintf(timeout_env, sizeof(timeout_env),
+	    "SN_DISBURSEMENT_BANK_TIMEOUT_MS=%d", disb_timeout_ms);
 	const char *env[20]
-	    = { port_env, url_env, "SN_DISBURSEMENT_BANK_TIMEOUT_MS=600",
-		      "SN_DISBURSEMENT_POLL_MS=100",
+	    = { port_env, url_env, timeout_env, "SN_DISBURSEMENT_POLL_MS=100",
 		      "SN_DISBURSEMENT_BUILD_CHUNK=2000",
 		      "SN_DISBURSEMENT_BATCH=100", NULL };
 	int n = 6;
@@ -214,12 +326,36 @@ start_disbursement_staff(void)
 	officer = token("tk-officer-0", "township_officer", "220103001");
 }
 
+/*
+ * The processes, bank-sim first, then the gateway (funds: see
+ * gw_settings) and disbursement (its certificate; retry_ms > 0: retry
+ * waits of retry_ms doubling up to 4 x retry_ms, the default else);
+ * bank-sim withholding drop and delaying timeout percent of its answers.
+ */
+static void
+start_with(
+    const char *funds, int retry_ms, const char *drop, const char *timeout)
+{
+	publishers();
+	start_bank(funds, drop, timeout);
+	int n = 0;
+	more_env[n++]
+	    = kept("SN_TLS_CERT_FILE=%s/disbursement.pem", T.run_dir);
+	more_env[n++] = kept("SN_TLS_KEY_FILE=%s/disbursement.key", T.run_dir);
+	more_env[n++] = kept("SN_TLS_CA_FILE=%s/sn-ca.pem", T.run_dir);
+	if (retry_ms > 0) {
+		more_env[n++] = kept_int("SN_DISBURSEMENT_RETRY_MS", retry_ms);
+		more_env[n++]
+		    = kept_int("SN_DISBURSEMENT_RETRY_MAX_MS", 4 * retry_ms);
+	}
+	more_env[n] = NULL;
+	start_disbursement_staff();
+}
+
 static void
 start(const char *drop, const char *timeout)
 {
-	publishers();
-	start_bank(drop, timeout);
-	start_disbursement_staff();
+	start_with(NULL, 0, drop, timeout);
 }
 
 static void
@@ -442,17 +578,49 @@ pay_run(const char *id)
 	wait_completed(id, 60000, "approved");
 }
 
+/*
+ * bank-sim's book as the ISO side wrote it, for "FROM %s b": the rows of
+ * its instructions table (one per end-to-end id, ever) that a pain.001
+ * booked, each joined to the transaction of that message that booked it.
+ * Every check of what the bank paid reads this.
+ */
+static const char *
+book(void)
+{
+	static char sql[400];
+	snprintf(sql, sizeof(sql),
+	    "(SELECT i.* FROM %s.instructions i JOIN %s.iso_txs t"
+	    " ON t.msg_id = i.batch_id AND t.end_to_end_id = i.end_to_end_id"
+	    " AND t.instr_id = i.instr_id AND t.booked)",
+	    bschema, bschema);
+	return sql;
+}
+
+/* The bank's book holds nothing that came in another way than a pain.001
+ * (bank-sim's older NNG protocol, say). */
+static void
+check_iso_only(void)
+{
+	int64_t all
+	    = th_int(&T, "SELECT count(*) FROM %s.instructions", bschema);
+	int64_t iso = th_int(&T, "SELECT count(*) FROM %s b", book());
+	TH_CHECK(&T, all == iso,
+	    "the bank booked %lld instructions, %lld of them from a "
+	    "pain.001",
+	    (long long) all, (long long) iso);
+}
+
 /* Every payee paid exactly once, in the bank's own records. */
 static void
 check_bank(int n)
 {
-	int64_t rows     = th_int(&T,
-	        "SELECT count(*) FROM %s.instructions WHERE status = 'settled'",
-	        bschema);
+	check_iso_only();
+	int64_t rows = th_int(
+	    &T, "SELECT count(*) FROM %s b WHERE status = 'settled'", book());
 	int64_t distinct = th_int(&T,
-	    "SELECT count(DISTINCT account_number) FROM %s.instructions"
+	    "SELECT count(DISTINCT account_number) FROM %s b"
 	    " WHERE status = 'settled'",
-	    bschema);
+	    book());
 	TH_CHECK(&T, rows == n && distinct == n,
 	    "the bank settled %lld instructions for %lld accounts, want %d",
 	    (long long) rows, (long long) distinct, n);
@@ -461,11 +629,12 @@ check_bank(int n)
 	char *pairs = th_text(&T,
 	    "SELECT coalesce(string_agg(i.account_number || '='"
 	    " || coalesce(p.account_number_index, ''), ','), '')"
-	    " FROM %s.instructions i JOIN %s.payment p"
+	    " FROM %s i JOIN %s.payment p"
 	    " ON p.e2e_id = i.end_to_end_id"
-	    " WHERE p.amount_fen = i.amount_fen AND p.account_number IS NULL"
+	    " WHERE i.status = 'settled' AND p.amount_fen = i.amount_fen"
+	    " AND p.account_number IS NULL"
 	    " AND p.account_number_sealed LIKE 'sn1.%%'",
-	    bschema, schema);
+	    book(), schema);
 	int   same  = 0;
 	char *save  = NULL;
 	for (char *t      = strtok_r(pairs != NULL ? pairs : "", ",", &save);
@@ -481,8 +650,11 @@ check_bank(int n)
 	    "bank instructions do not match the payments (%d of %d)", same, n);
 }
 
+/* disbursement's reconciliation of run id balances, with settled
+ * instructions settled and rejected rejected (and so as many sent), none
+ * unknown. */
 static void
-check_reconciled(const char *id, int n)
+check_reconciled(const char *id, int settled, int rejected)
 {
 	char path[128];
 	snprintf(path, sizeof(path), "/runs/%s/reconciliation", id);
@@ -493,28 +665,13 @@ check_reconciled(const char *id, int n)
 	    "the run does not balance: %s",
 	    json_dumps(json_object_get(a.body, "findings"), 0));
 	TH_CHECK(&T,
-	    json_integer_value(json_object_get(ins, "settled")) == n
+	    json_integer_value(json_object_get(ins, "settled")) == settled
+	        && json_integer_value(json_object_get(ins, "rejected"))
+	            == rejected
 	        && json_integer_value(json_object_get(ins, "unknown")) == 0
-	        && json_integer_value(json_object_get(ins, "sent")) == n,
+	        && json_integer_value(json_object_get(ins, "sent"))
+	            == settled + rejected,
 	    "reconciliation instructions: %s", json_dumps(ins, 0));
-	json_decref(a.body);
-}
-
-static void
-check_reconciled_corrected(const char *id)
-{
-	char path[128];
-	snprintf(path, sizeof(path), "/runs/%s/reconciliation", id);
-	answer  a   = call("GET", path, finance, NULL);
-	json_t *ins = json_object_get(a.body, "instructions");
-	TH_CHECK(&T,
-	    a.status == 200
-	        && json_is_true(json_object_get(a.body, "balanced"))
-	        && json_integer_value(json_object_get(ins, "sent")) == 4
-	        && json_integer_value(json_object_get(ins, "settled")) == 3
-	        && json_integer_value(json_object_get(ins, "rejected")) == 1,
-	    "reconciliation after a correction: %d %s", a.status,
-	    json_dumps(a.body, 0));
 	json_decref(a.body);
 }
 
@@ -577,11 +734,9 @@ emergency_paid(void)
 	    "payment.settled does not describe the grant's payment");
 	sn__pay__v1__payment_settled__free_unpacked(s, NULL);
 	free(data);
-	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.instructions", bschema) == 1,
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s b", book()) == 1,
 	    "the bank has the grant's instruction %lld times",
-	    (long long) th_int(
-	        &T, "SELECT count(*) FROM %s.instructions", bschema));
+	    (long long) th_int(&T, "SELECT count(*) FROM %s b", book()));
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT drawn_fen FROM %s.budget WHERE fund = 'emergency'"
@@ -593,13 +748,326 @@ emergency_paid(void)
 	th_wait_exit(&T, p, 15000);
 }
 
-/* 10,000 payees, a bank dropping 5% of answers and delaying 5% past our
- * deadline: every payee paid exactly once, the run reconciles. */
+/* ---- issue 14's 10,000 payees ------------------------------------------ */
+
+/* Every 100th payee's account is refused by bank-sim, the k-th (payee
+ * 100 k) for the reason reject_codes[k % 4]: closed, blocked, deceased,
+ * held under another name. */
+static const char *const reject_codes[4] = { "AC04", "AC06", "MD07", "BE01" };
+#define REJECT_CODE_SQL                                                       \
+	"(ARRAY['AC04', 'AC06', 'MD07', 'BE01'])"                             \
+	"[(substr(e.application_id, 5)::int / 100) %% 4 + 1]"
+
+/* bank-sim's fixture for n payees: reject_codes' accounts. */
+static void
+fixture_rejecting(int n)
+{
+	static const char *const states[4] = { "\"state\": \"closed\"",
+		"\"state\": \"blocked\"", "\"state\": \"deceased\"", NULL };
+	size_t                   cap       = (size_t) n + 64;
+	char                    *text      = malloc(cap);
+	size_t                   len       = (size_t) snprintf(text, cap, "{");
+	for (int k = 1; k <= n / 100; k++)
+		len += (size_t) snprintf(text + len, cap - len,
+		    "%s\"62220200%08d\": {\"name\": \"%s%d\"%s%s}",
+		    k > 1 ? ", " : "", 100 * k,
+		    states[k % 4] != NULL ? "payee " : "someone else ",
+		    100 * k, states[k % 4] != NULL ? ", " : "",
+		    states[k % 4] != NULL ? states[k % 4] : "");
+	snprintf(text + len, cap - len, "}\n");
+	TH_CHECK(&T, len + 3 < cap, "the fixture does not fit");
+	snprintf(fixture_env, sizeof(fixture_env), "SN_BANK_SIM_FIXTURE=%s",
+	    write_file("accounts.json", text));
+	free(text);
+}
+
+/* A dotted path's integer in j ("kinds.matched.count"); -1 if none. */
+static int64_t
+jpath(json_t *j, const char *path)
+{
+	char buf[128], *save = NULL;
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *k = strtok_r(buf, ".", &save); k != NULL;
+	     k       = strtok_r(NULL, ".", &save))
+                j = json_object_get(j, k);
+	return json_is_integer(j) ? (int64_t) json_integer_value(j) : -1;
+}
+
+/* One call to the gateway's API as finance; the body (want: the
+ * status). */
+static json_t *
+gw_call(const char *method, const char *path, const char *body, int want)
+{
+	static int n;
+	char       key[64], *out = NULL;
+	snprintf(key, sizeof(key), "gw-%d-%d", (int) getpid(), ++n);
+	int st = th_http(&T, bank.gw_port, method, path, finance,
+	    strcmp(method, "GET") == 0 ? NULL : key, body, &out);
+	TH_CHECK(&T, st == want, "%s %s on the gateway: %d %s", method, path,
+	    st, out != NULL ? out : "");
+	json_t *j = json_loads(out != NULL ? out : "", 0, NULL);
+	TH_CHECK(&T, j != NULL, "%s %s: not JSON: %s", method, path, out);
+	free(out);
+	return j;
+}
+
+/* The gateway's camt.054 reconciliation of day, made now (POST
+ * /reconciliations) and read back (GET /reconciliations?date=); the
+ * stored report. */
+static json_t *
+gw_reconcile(const char *day)
+{
+	char path[96], body[64];
+	snprintf(body, sizeof(body), "{\"date\": \"%s\"}", day);
+	json_decref(gw_call("POST", "/reconciliations", body, 200));
+	snprintf(path, sizeof(path), "/reconciliations?date=%s", day);
+	return gw_call("GET", path, NULL, 200);
+}
+
+/* The end-to-end ids of the items of kind in day's reconciliation,
+ * joined by " " (and the account of each when with_account). */
+static char *
+gw_items(const char *day, const char *kind, bool with_account)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/reconciliations/%s/items?kind=%s", day,
+	    kind);
+	json_t *r        = gw_call("GET", path, NULL, 200);
+	char    buf[512] = "";
+	size_t  len      = 0, i;
+	json_t *it;
+	json_array_foreach(json_object_get(r, "items"), i, it)
+	{
+		len += (size_t) snprintf(buf + len, sizeof(buf) - len,
+		    "%s%s%s%s", i ? " " : "", jstr(it, "end_to_end_id"),
+		    with_account ? "@" : "",
+		    with_account ? jstr(it, "account") : "");
+		if (len >= sizeof(buf))
+			break;
+	}
+	json_decref(r);
+	return strdup(buf);
+}
+
+/* An emergency grant of fen (instalment_hex's payee), paid at once; its
+ * end-to-end id once settled. */
+static char *instalment_hex(
+    const char *id, int k, int n, int64_t fen, int64_t total);
+
+static char *
+pay_grant(const char *grant_id, int64_t fen)
+{
+	th_proc *p       = injector("emergency");
+	char    *h       = instalment_hex(grant_id, 0, 0, fen, 0);
+	char    *topic[] = { "emergency.granted" },
+	     *subj[] = { (char *) grant_id }, *hexes[] = { h };
+	outbox_put("emergency", topic, subj, hexes, 1);
+	free(h);
+	if (!th_wait_int(&T, 1, 60000,
+	        "SELECT count(*) FROM %s.payment WHERE grant_id = '%s'"
+	        " AND status = 'settled'",
+	        schema, grant_id))
+		th_fail(&T, "the grant %s was not paid", grant_id);
+	th_kill(&T, p, SIGTERM);
+	th_wait_exit(&T, p, 15000);
+	return th_text(&T,
+	    "SELECT e2e_id FROM %s.payment WHERE grant_id = '%s'", schema,
+	    grant_id);
+}
+
+/* The district's day now (the gateway's and bank-sim's clocks are not
+ * shifted). */
+static void
+today(char day[SN_DATE_STRLEN])
+{
+	sn_date_format(sn_clock_today(), day);
+}
+
+#define DROPPED "sn_bank_sim_iso_answers_total{act=\"dropped\"}"
+
+/* Approves run id and waits for bank-sim to crash as told, reading its
+ * count of withheld answers until then; restarts it without the crash;
+ * the count read last (a lower bound: the crash may come between two
+ * reads). */
+static int64_t
+crash_and_restart(const char *id, int crash_after)
+{
+	approve(id, approver);
+	int64_t  dropped = 0;
+	uint64_t end     = th_now_ms() + 240000;
+	while (th_alive(bank.sim) && th_now_ms() < end) {
+		int64_t d = th_metric_http(&T, bank.sim_port, DROPPED);
+		if (d > dropped)
+			dropped = d;
+		th_sleep_ms(100);
+	}
+	int st = th_wait_exit(&T, bank.sim, 1000);
+	TH_CHECK(&T, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 1,
+	    "bank-sim did not crash as told (status %d)", st);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.iso_messages", bschema)
+	        >= crash_after,
+	    "bank-sim crashed after %lld messages, before the %d-th",
+	    (long long) th_int(
+	        &T, "SELECT count(*) FROM %s.iso_messages", bschema),
+	    crash_after);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.payment WHERE run_id = '%s'"
+	        " AND status IN ('settled', 'rejected')",
+	        schema, id)
+	        < th_int(&T, "SELECT payments FROM %s.run WHERE id = '%s'",
+	            schema, id),
+	    "the run was over before bank-sim crashed");
+	sim_more[1] = NULL; /* the same seed, no crash */
+	restart_sim("5", "0");
+	return dropped;
+}
+
+/* Every payee of run_10k paid once or refused for its reason, in the
+ * bank's book, in disbursement and in its events. */
+static void
+check_10k_paid(const char *id, int n, int r)
+{
+	check_bank(n - r);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(DISTINCT account_number) FROM %s b"
+	        " WHERE status IN ('settled', 'rejected')",
+	        book())
+	            == n
+	        && th_int(&T, "SELECT count(*) FROM %s b", book()) == n,
+	    "the bank's book does not hold each payee once");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s b JOIN %s.payment p"
+	        " ON p.e2e_id = b.end_to_end_id JOIN %s.payee e"
+	        " ON e.id = p.payee_id WHERE b.status = 'rejected'"
+	        " AND p.status = 'rejected' AND b.iso_reason = p.reason_code"
+	        " AND p.reason_code = " REJECT_CODE_SQL,
+	        book(), schema, schema)
+	        == r,
+	    "the bank did not refuse the %d accounts for their reasons", r);
+	/* held with the ISO code, the Chinese reason and the English one */
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.payment p JOIN %s.payee e"
+	        " ON e.id = p.payee_id WHERE p.run_id = '%s'"
+	        " AND p.status = 'rejected' AND p.reason_code "
+	        "= " REJECT_CODE_SQL
+	        " AND octet_length(p.reason) > length(p.reason)"
+	        " AND length(p.reason_en) > 0",
+	        schema, schema,
+	        id) == r
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.payment WHERE run_id = '%s'"
+	               " AND status = 'settled'",
+	               schema, id)
+	            == n - r,
+	    "disbursement does not hold %d settled and %d refused with "
+	    "their ISO codes and reasons",
+	    n - r, r);
+	int nf = th_rows(&T,
+	    "SELECT data FROM %s.outbox WHERE topic = 'payment.failed'",
+	    schema);
+	TH_CHECK(&T, nf == r, "%d payment.failed, want %d", nf, r);
+	for (int i = 0; i < nf; i++) {
+		size_t                      len;
+		uint8_t                    *data = th_bytes_at(&T, i, &len,
+		                       "SELECT data FROM %s.outbox WHERE topic ="
+		                                          " 'payment.failed' ORDER BY seq",
+		                       schema);
+		Sn__Pay__V1__PaymentFailed *m    = data != NULL
+		       ? sn__pay__v1__payment_failed__unpack(NULL, len, data)
+		       : NULL;
+		TH_CHECK(
+		    &T, m != NULL, "payment.failed %d does not decode", i);
+		char *code = th_text(&T,
+		    "SELECT reason_code FROM %s.payment WHERE id = '%s'",
+		    schema, m->payment_id);
+		char *why  = th_text(&T,
+		     "SELECT reason FROM %s.payment WHERE id = '%s'", schema,
+		     m->payment_id);
+		TH_CHECK(&T,
+		    code != NULL && why != NULL
+		        && strcmp(m->reason_code, code) == 0
+		        && strcmp(m->reason, why) == 0,
+		    "payment.failed %d: %s \"%s\", not its payment's ISO code "
+		    "and reason",
+		    i, m->reason_code, m->reason);
+		free(code);
+		free(why);
+		sn__pay__v1__payment_failed__free_unpacked(m, NULL);
+		free(data);
+	}
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.outbox WHERE topic = "
+	        "'payment.settled'",
+	        schema)
+	        == n - r,
+	    "want one payment.settled per payee paid");
+}
+
+/* The run's day(s) reconciled balanced on camt.054; the payments matched,
+ * in total (a run across the district's midnight has two days). */
+static int64_t
+check_10k_reconciled(const char *id, const char *day0, const char *day1)
+{
+	int64_t matched = 0;
+	for (int d = 0; d < (strcmp(day0, day1) != 0 ? 2 : 1); d++) {
+		json_t *r   = gw_reconcile(d == 0 ? day1 : day0);
+		json_t *run = NULL, *x;
+		size_t  i;
+		json_array_foreach(json_object_get(r, "runs"), i, x)
+		{
+			if (strcmp(jstr(x, "run_id"), id) == 0)
+				run = x;
+		}
+		TH_CHECK(&T,
+		    json_is_true(json_object_get(r, "balanced")) && run != NULL
+		        && json_is_true(json_object_get(run, "balanced"))
+		        && jpath(r, "kinds.missing_entry.count") == 0
+		        && jpath(r, "kinds.unmatched_entry.count") == 0
+		        && jpath(r, "kinds.matched.count")
+		            == jpath(r, "payments"),
+		    "the camt.054 reconciliation does not balance: %s",
+		    json_dumps(r, 0));
+		matched += jpath(r, "kinds.matched.count");
+		json_decref(r);
+	}
+	return matched;
+}
+
+/*
+ * Issue 14's run: 10,000 payees through bank-gateway,
+ * bank-sim refusing 1 % of the accounts by reason code (AC04, AC06,
+ * MD07, BE01: reject_codes), withholding 5 % of its answers (held
+ * HOLD_MS, past the gateway's deadline: the gateway gives no reply and
+ * disbursement sends the same batch, the same ids, again) and crashing
+ * once after its CRASH-th message (SN_BANK_SIM_CRASH_AFTER; restarted
+ * without it on its port). Its dice are seeded (SN_BANK_SIM_SEED=78: the
+ * 3rd and 6th answers of each process are withheld, 5 % in all), so the
+ * faults come every time. Every payee is paid exactly once in the bank's
+ * book or refused there for its reason, which disbursement holds and
+ * payment.failed carries; the faults happened (bank-sim's count of
+ * withheld answers, the gateway's timeouts and repeats, the crash); the
+ * camt.054 reconciliation of the day balances with every payment
+ * matched. Then a fee the bank booked on the dibao account (no payment)
+ * and a grant paid while bank-sim leaves payments out of its statements
+ * (SN_BANK_SIM_STATEMENT_OMIT_PERCENT=100: a payment with no entry) are
+ * both reported by the next reconciliation, by their ids.
+ */
 static void
 run_10k(void)
 {
-	enum { N = 10000 };
-	start("5", "5");
+	enum { N = 10000, R = N / 100, CRASH = N / 250 };
+	uint64_t t0 = th_now_ms();
+	fixture_rejecting(N);
+	disb_timeout_ms = 3000; /* above the gateway's deadline */
+	sim_more[0]     = "SN_BANK_SIM_SEED=78";
+	sim_more[1]     = kept_int("SN_BANK_SIM_CRASH_AFTER", CRASH);
+	start("5", "0");
 	inject_payees(N);
 	allocate("dibao", 1000000000LL);
 	allocate("tekun", 1000000000LL);
@@ -618,33 +1086,103 @@ run_10k(void)
 	        && json_array_size(json_object_get(a.body, "rows")) == 6,
 	    "plan: %d", a.status);
 	json_decref(a.body);
-	approve(id, approver);
-	if (!th_wait_int(&T, 1, 240000,
-	        "SELECT count(*) FROM %s.run WHERE id = '%s'"
-	        " AND status = 'completed'",
-	        schema, id))
-		th_fail(&T, "the run did not complete: %lld settled",
+	char day0[SN_DATE_STRLEN], day1[SN_DATE_STRLEN];
+	today(day0);
+	uint64_t t1             = th_now_ms();
+	int64_t  dropped_before = crash_and_restart(id, CRASH);
+	wait_completed(id, 240000, "after bank-sim's crash");
+	uint64_t t2 = th_now_ms();
+	today(day1);
+	check_10k_paid(id, N, R);
+	check_reconciled(id, N - R, R);
+
+	/* The faults happened: answers withheld (counted by bank-sim before
+	 * its crash and after its restart), the gateway timed out on them and
+	 * was sent the same batches again, and so was bank-sim. */
+	int64_t dropped_after = th_metric_http(&T, bank.sim_port, DROPPED);
+	int64_t sim_repeats   = th_metric_http(&T, bank.sim_port,
+	      "sn_bank_sim_iso_messages_total{outcome=\"repeated\"}");
+	int64_t gw_timeouts   = th_metric_http(&T, bank.gw_port,
+	      "sn_bank_gateway_bank_requests_total{call=\"pain.001\","
+	        "result=\"timeout\"}");
+	int64_t gw_repeats    = th_metric_http(&T, bank.gw_port,
+	       "sn_bank_gateway_batches_total{outcome=\"repeated\"}");
+	int64_t resent        = th_metric_http(&T, port,
+	           "sn_disbursement_bank_requests_total{kind=\"batch\","
+	                  "outcome=\"timeout\"}");
+	TH_CHECK(&T,
+	    dropped_before > 0 && dropped_after > 0
+	        && gw_timeouts >= dropped_after && gw_repeats > 0
+	        && sim_repeats > 0 && resent > 0,
+	    "the faults did not all happen: %lld + %lld answers withheld, "
+	    "%lld gateway timeouts, %lld repeats at the gateway, %lld at "
+	    "bank-sim, %lld batches sent again",
+	    (long long) dropped_before, (long long) dropped_after,
+	    (long long) gw_timeouts, (long long) gw_repeats,
+	    (long long) sim_repeats, (long long) resent);
+
+	/* The camt.054 reconciliation balances, every payment matched. */
+	int64_t matched = check_10k_reconciled(id, day0, day1);
+	TH_CHECK(&T, matched == N - R, "%lld payments matched, want %d",
+	    (long long) matched, N - R);
+
+	/* A payment with no entry (bank-sim omitting every payment from its
+	 * statements from now on) and an entry with no payment (a fee). */
+	th_stop(&T, bank.sim);
+	sim_more[0] = "SN_BANK_SIM_STATEMENT_OMIT_PERCENT=100";
+	restart_sim("0", "0");
+	char *e2e = pay_grant("8d1f6c1e-0000-4000-8000-00000000100a", 70000);
+	char  day[SN_DATE_STRLEN], body[160], *out = NULL;
+	today(day);
+	snprintf(body, sizeof(body),
+	    "{\"end_to_end_id\": \"FEE-10K-1\", \"amount_fen\": 500,"
+	    " \"date\": \"%s\"}",
+	    day);
+	int st = th_http(&T, bank.sim_port, "POST",
+	    "/accounts/" ACCT_DIBAO "/entries", NULL, NULL, body, &out);
+	TH_CHECK(&T, st == 201, "the bank's fee: %d %s", st, out);
+	free(out);
+	json_t *r = gw_reconcile(day);
+	TH_CHECK(&T,
+	    json_is_false(json_object_get(r, "balanced"))
+	        && jpath(r, "kinds.missing_entry.count") == 1
+	        && jpath(r, "kinds.missing_entry.expected_fen") == 70000
+	        && jpath(r, "kinds.unmatched_entry.count") == 1
+	        && jpath(r, "kinds.unmatched_entry.booked_fen") == 500
+	        && jpath(r, "kinds.matched.count")
+	            == (strcmp(day, day1) == 0 ? matched : 0),
+	    "the fee and the grant without an entry: %s", json_dumps(r, 0));
+	json_decref(r);
+	char *missing   = gw_items(day, "missing_entry", false);
+	char *unmatched = gw_items(day, "unmatched_entry", true);
+	TH_CHECK(&T,
+	    e2e != NULL && strcmp(missing, e2e) == 0
+	        && strcmp(unmatched, "FEE-10K-1@" ACCT_DIBAO) == 0,
+	    "reported: missing_entry [%s] (want %s), unmatched_entry [%s]",
+	    missing, e2e != NULL ? e2e : "(none)", unmatched);
+	char   by_code[128] = "";
+	size_t blen         = 0;
+	for (int k = 0; k < 4; k++)
+		blen += (size_t) snprintf(by_code + blen,
+		    sizeof(by_code) - blen, "%s%s %lld", k ? ", " : "",
+		    reject_codes[k],
 		    (long long) th_int(&T,
-		        "SELECT count(*) FROM %s.payment WHERE status = "
-		        "'settled'",
-		        schema));
-	check_bank(N);
-	check_reconciled(id, N);
-	/* The faults happened: answers were lost and batches sent again. */
-	TH_CHECK(&T,
-	    th_int(&T,
-	        "SELECT value FROM %s.counters"
-	        " WHERE name = 'repeated_batches'",
-	        bschema)
-	        > 0,
-	    "the bank never saw a batch again: no fault was exercised");
-	TH_CHECK(&T,
-	    th_int(&T,
-	        "SELECT count(*) FROM %s.outbox"
-	        " WHERE topic = 'payment.settled'",
-	        schema)
-	        == N,
-	    "want one payment.settled per payee");
+		        "SELECT count(*) FROM %s.payment WHERE run_id = '%s'"
+		        " AND reason_code = '%s'",
+		        schema, id, reject_codes[k]));
+	printf("run_10k: %d payees, %d refused (%s), %lld answers withheld "
+	       "(%lld+ before the crash after message %d, %lld after), %lld "
+	       "batches sent again by disbursement, %lld repeats at the "
+	       "gateway, %lld at bank-sim after its restart, %lld matched on "
+	       "camt.054; paid in %.1f s, %.1f s in all\n",
+	    N, R, by_code, (long long) (dropped_before + dropped_after),
+	    (long long) dropped_before, CRASH, (long long) dropped_after,
+	    (long long) resent, (long long) gw_repeats,
+	    (long long) sim_repeats, (long long) matched,
+	    (double) (t2 - t1) / 1000.0, (double) (th_now_ms() - t0) / 1000.0);
+	free(missing);
+	free(unmatched);
+	free(e2e);
 	free(id);
 }
 
@@ -654,16 +1192,15 @@ static void
 sigkill(void)
 {
 	enum { N = 6000 };
-	settle_ms = "400"; /* ACCEPTED first: settled only via queries */
+	settle_ms       = "400"; /* ACCEPTED first: settled only via queries */
+	disb_timeout_ms = 3000;  /* above the gateway's deadline */
 	start("2", "2");
 	inject_payees(N);
 	allocate("dibao", 1000000000LL);
 	allocate("tekun", 1000000000LL);
 	char *id = build_run();
 	approve(id, approver);
-	th_proc *p = &T.procs[1]; /* disbursement: spawned after bank-sim */
-	TH_CHECK(&T, strstr(p->name, "disbursement") != NULL,
-	    "process slot is %s", p->name);
+	th_proc *p = disb;
 	for (int k = 1; k <= 3; k++) {
 		if (!th_wait_int(&T, 1, 120000,
 		        "SELECT (count(*) >= %d)::int FROM %s.payment"
@@ -682,9 +1219,9 @@ sigkill(void)
 	}
 	TH_CHECK(&T,
 	    th_int(&T,
-	        "SELECT count(*) FROM %s.instructions"
+	        "SELECT count(*) FROM %s b"
 	        " WHERE status = 'accepted'",
-	        bschema)
+	        book())
 	            > 0
 	        || th_int(&T,
 	               "SELECT count(*) FROM %s.payment"
@@ -694,7 +1231,7 @@ sigkill(void)
 	    "the run was over before the last restart");
 	wait_completed(id, 240000, "after the kills");
 	check_bank(N);
-	check_reconciled(id, N);
+	check_reconciled(id, N, 0);
 	free(id);
 }
 
@@ -759,8 +1296,7 @@ duties(void)
 	               schema)
 	            == 0,
 	    "the rejected run left payments or budget drawn");
-	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.instructions", bschema) == 0,
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s b", book()) == 0,
 	    "a rejected run sent instructions");
 	/* The period runs again, and an approver who decided none pays it. */
 	allocate("dibao", 1000000000LL);
@@ -855,7 +1391,7 @@ correction(void)
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.payment WHERE status = 'rejected'"
-	        " AND reason_code = 'closed_account'",
+	        " AND reason_code = 'AC04'",
 	        schema)
 	        == 1,
 	    "want the closed account's payment rejected and held");
@@ -996,19 +1532,19 @@ correction(void)
 	check_payee_changed(pid);
 	TH_CHECK(&T,
 	    th_int(&T,
-	        "SELECT count(*) FROM %s.instructions"
+	        "SELECT count(*) FROM %s b"
 	        " WHERE end_to_end_id = '%s' AND status = 'rejected'",
-	        bschema, old_e2e)
+	        book(), old_e2e)
 	            == 1
 	        && th_int(&T,
-	               "SELECT count(*) FROM %s.instructions"
+	               "SELECT count(*) FROM %s b"
 	               " WHERE account_number = '6222020000099999'"
 	               " AND status = 'settled'",
-	               bschema)
+	               book())
 	            == 1,
 	    "the bank's records of the correction are wrong");
 	check_bank(3);
-	check_reconciled_corrected(id);
+	check_reconciled(id, 3, 1);
 	free(id);
 }
 
@@ -1327,7 +1863,7 @@ reads(void)
 	a = call("GET", path, mine, NULL);
 	TH_CHECK(&T,
 	    a.status == 200 && strcmp(jstr(a.body, "status"), "rejected") == 0
-	        && strcmp(jstr(a.body, "reason_code"), "closed_account") == 0
+	        && strcmp(jstr(a.body, "reason_code"), "AC04") == 0
 	        && strcmp(jstr(a.body, "fund"), "dibao") == 0
 	        && strcmp(jstr(a.body, "run_id"), id) == 0
 	        && jint(a.body, "attempt") == 1
@@ -1517,16 +2053,17 @@ bank_lines(const char *acct)
 	    "  || i.amount_fen || CASE WHEN p.corrects <> '' THEN ' '"
 	    "  || p.corrects ELSE '' END, ', '"
 	    "  ORDER BY p.period, p.fund, p.corrects), '')"
-	    " FROM %s.instructions i JOIN %s.payment p"
+	    " FROM %s i JOIN %s.payment p"
 	    "  ON p.e2e_id = i.end_to_end_id"
 	    " WHERE i.account_number = '%s' AND i.status = 'settled'",
-	    bschema, schema, acct);
+	    book(), schema, acct);
 	return t != NULL ? t : strdup("");
 }
 
 static void
 check_lines(const char *acct, const char *want)
 {
+	check_iso_only();
 	char *got = bank_lines(acct);
 	TH_CHECK(&T, strcmp(got, want) == 0,
 	    "the bank paid %s: [%s], want [%s]", acct, got, want);
@@ -1602,8 +2139,7 @@ register_months(void)
 	    "2026-01 dibao 35000, 2026-02 dibao 35000, 2026-02 price_subsidy "
 	    "2000, 2026-03 dibao 45000, 2026-04 dibao 45000, 2026-05 dibao "
 	    "45000");
-	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.instructions", bschema) == 19,
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s b", book()) == 19,
 	    "the bank has other instructions than the 19 lines");
 	TH_CHECK(&T,
 	    th_int(&T,
@@ -1865,13 +2401,11 @@ low_income(void)
 	check_lines("6222020000000025",
 	    "2026-02 price_subsidy 2000, 2026-05 price_subsidy 1000");
 	check_lines("6222020000000026", "");
-	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(*) FROM %s.instructions", bschema) == 19,
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s b", book()) == 19,
 	    "the bank has other instructions than the 19 lines");
 	TH_CHECK(&T,
-	    th_int(&T,
-	        "SELECT count(*) FROM %s.instructions WHERE amount_fen <= 0",
-	        bschema)
+	    th_int(
+	        &T, "SELECT count(*) FROM %s b WHERE amount_fen <= 0", book())
 	        == 0,
 	    "an instruction of no amount went to the bank");
 	/* 12000 + 10000 + 4000 + 6000 + 3000 */
@@ -1991,7 +2525,8 @@ exits(void)
  * February (the previous month), March and April are made; February
  * again, once its run completed, is closed (422, not 409). In
  * February's run payee 2's account is held under another name at the
- * bank: bank-sim refuses it (name_mismatch), and payment.failed says so.
+ * bank: bank-sim refuses it (BE01, name mismatch), and payment.failed
+ * says so.
  */
 static void
 periods(void)
@@ -2033,10 +2568,10 @@ periods(void)
 	/* bank-sim refuses a name that does not match the account */
 	TH_CHECK(&T,
 	    th_int(&T,
-	        "SELECT count(*) FROM %s.instructions"
+	        "SELECT count(*) FROM %s b"
 	        " WHERE account_number = '6222020000000002'"
-	        " AND status = 'rejected' AND reason_code = 'name_mismatch'",
-	        bschema)
+	        " AND status = 'rejected' AND iso_reason = 'BE01'",
+	        book())
 	        == 1,
 	    "bank-sim did not refuse the name that does not match");
 	size_t                      len;
@@ -2047,14 +2582,14 @@ periods(void)
 	       ? sn__pay__v1__payment_failed__unpack(NULL, len, data)
 	       : NULL;
 	TH_CHECK(&T,
-	    m != NULL && strcmp(m->reason_code, "name_mismatch") == 0
-	        && m->ref != NULL && strcmp(m->ref->period, "2026-02") == 0
+	    m != NULL && strcmp(m->reason_code, "BE01") == 0 && m->ref != NULL
+	        && strcmp(m->ref->period, "2026-02") == 0
 	        && th_int(&T,
 	               "SELECT count(*) FROM %s.payment WHERE status ="
-	               " 'rejected' AND reason_code = 'name_mismatch'",
+	               " 'rejected' AND reason_code = 'BE01'",
 	               schema)
 	            == 1,
-	    "payment.failed does not say name_mismatch");
+	    "payment.failed does not say BE01 (name mismatch)");
 	sn__pay__v1__payment_failed__free_unpacked(m, NULL);
 	free(data);
 	free(feb);
@@ -2125,10 +2660,10 @@ instalments(void)
 	               schema, id)
 	            == 2
 	        && th_int(&T,
-	               "SELECT count(*) FROM %s.instructions"
+	               "SELECT count(*) FROM %s b"
 	               " WHERE account_number = '6222029999000003'"
 	               " AND status = 'settled'",
-	               bschema)
+	               book())
 	            == 2,
 	    "want instalments 1 and 2 paid once each");
 	int seen = 0;
@@ -2302,10 +2837,10 @@ held_payments(void)
 	free(acct);
 	pay_run(may);
 	if (!th_wait_int(&T, 3, 30000,
-	        "SELECT count(*) FROM %s.instructions"
+	        "SELECT count(*) FROM %s b"
 	        " WHERE account_number = '6222020000099999'"
 	        " AND status = 'settled'",
-	        bschema))
+	        book()))
 		th_fail(&T,
 		    "the bank did not pay March, April and May to the "
 		    "new account");
@@ -2387,151 +2922,14 @@ sealed(void)
 	free(pid);
 }
 
-/* ---- through bank-gateway (issue 14) ------------------------------------ */
-
-/*
- * disbursement → bank-gateway (NNG, the bank protocol, on disbursement's
- * SN_BANK_URL) → bank-sim (ISO 20022 over HTTPS; its /iso20022 routes want
- * the gateway's client certificate, SN_HTTP_CLIENT_CA_FILE). Every process
- * has a certificate of one CA, "sn" (th_tls_make_cert: its name as the DNS
- * name; the gateway checks bank-sim's by it, SN_BANK_ISO_PEER_NAME), so
- * every API is HTTPS and the test's own calls trust that CA
- * (SN_CLIENT_CA_FILE).
+/* ---- the gateway's own questions (issue 14) ------------------------------
  */
-#ifndef SN_BANK_GATEWAY_BIN
-#define SN_BANK_GATEWAY_BIN ""
-#endif
 
-/* The seed's fund accounts (services/bank-gateway/seed/funds.json). */
-#define ACCT_DIBAO "1202020109900012345"
-#define ACCT_TEKUN "1202020109900012353"
-
-static int      bank_http_port, gw_port;
-static th_proc *gw_proc, *bank_proc;
-
-/* "KEY=VALUE" strings kept for the run. */
-static const char *kept(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-
-static const char *
-kept(const char *fmt, ...)
-{
-	static char pool[48][600];
-	static int  npool;
-	va_list     ap;
-	TH_CHECK(&T, npool < 48, "too many settings");
-	va_start(ap, fmt);
-	vsnprintf(pool[npool], sizeof(pool[0]), fmt, ap);
-	va_end(ap);
-	return pool[npool++];
-}
-
-static const char *
-kept_int(const char *key, int v)
-{
-	return kept("%s=%d", key, v);
-}
-
-static void
-make_certs(void)
-{
-	th_tls_make_ca(&T, "sn");
-	th_tls_make_cert(&T, "sn", "bank-sim", "bank-sim");
-	th_tls_make_cert(&T, "sn", "bank-gateway", "bank-gateway");
-	th_tls_make_cert(&T, "sn", "disbursement", "disbursement");
-	setenv("SN_CLIENT_CA_FILE", kept("%s/sn-ca.pem", T.run_dir), 1);
-}
-
-/* Appends name's certificate settings to env at n; the new n. */
-static int
-tls_env(const char **env, int n, const char *name)
-{
-	env[n++] = kept("SN_TLS_CERT_FILE=%s/%s.pem", T.run_dir, name);
-	env[n++] = kept("SN_TLS_KEY_FILE=%s/%s.key", T.run_dir, name);
-	env[n++] = kept("SN_TLS_CA_FILE=%s/sn-ca.pem", T.run_dir);
-	return n;
-}
-
-/* bank-sim speaking ISO 20022 on HTTPS port bank_http_port (kept across
- * restarts), the fixture fixture_env, everything settled at once. */
-static void
-start_bank_iso(void)
-{
-	const char *env[16];
-	int         n = tls_env(env, 0, "bank-sim");
-	if (bank_http_port == 0)
-		bank_http_port = th_free_port();
-	env[n++] = kept_int("SN_HTTP_PORT", bank_http_port);
-	env[n++] = kept("SN_HTTP_CLIENT_CA_FILE=%s/sn-ca.pem", T.run_dir);
-	/* its own NNG side, which nobody dials here */
-	env[n++] = kept("SN_BANK_URL=ipc://%s/bank-sim.ipc", T.run_dir);
-	env[n++] = "SN_BANK_SIM_OPEN_ALL=1";
-	env[n++] = "SN_BANK_SIM_SETTLE_MS=0";
-	env[n++] = fixture_env;
-	env[n]   = NULL;
-	const char *argv[] = { SN_BANK_SIM_BIN, NULL };
-	bank_proc = th_spawn(&T, "bank-sim", SN_BANK_SIM_BIN, argv, env);
-	bschema   = th_schema(&T, "bank-sim");
-	TH_CHECK(&T, th_wait_ready(&T, bank_http_port, 30000),
-	    "bank-sim is not ready over HTTPS");
-}
-
-/* bank-gateway listening where disbursement dials (bank_url), calling
- * bank-sim with its client certificate; funds: SN_BANK_GATEWAY_FUNDS
- * (NULL: the seed's four funds). */
-static void
-start_gateway(const char *funds)
-{
-	const char *env[16];
-	int         n = tls_env(env, 0, "bank-gateway");
-	if (gw_port == 0)
-		gw_port = th_free_port();
-	env[n++] = kept_int("SN_HTTP_PORT", gw_port);
-	env[n++] = kept("SN_BANK_URL=%s", bank_url);
-	env[n++] = kept(
-	    "SN_BANK_ISO_URL=https://127.0.0.1:%d/iso20022", bank_http_port);
-	env[n++] = "SN_BANK_ISO_PEER_NAME=bank-sim";
-	env[n++] = "SN_BANK_GATEWAY_RECON_MS=0";
-	env[n++] = "SN_BANK_GATEWAY_BANK_TIMEOUT_MS=5000";
-	if (funds != NULL)
-		env[n++] = kept("SN_BANK_GATEWAY_FUNDS=%s", funds);
-	env[n]             = NULL;
-	const char *argv[] = { SN_BANK_GATEWAY_BIN, NULL };
-	TH_CHECK(&T, SN_BANK_GATEWAY_BIN[0] != '\0',
-	    "this test program was built without bank-gateway");
-	gw_proc = th_spawn(&T, "bank-gateway", SN_BANK_GATEWAY_BIN, argv, env);
-	TH_CHECK(&T, th_wait_ready(&T, gw_port, 30000),
-	    "bank-gateway is not ready over HTTPS");
-}
-
-/* The three processes, bank-sim first; disbursement with retry waits of
- * retry_ms doubling up to 4 × retry_ms. */
+/* No faults; funds and retry_ms as start_with says. */
 static void
 start_iso(const char *funds, int retry_ms)
 {
-	publishers();
-	make_certs();
-	snprintf(bank_url, sizeof(bank_url), "ipc://%s/bank.ipc", T.run_dir);
-	start_bank_iso();
-	start_gateway(funds);
-	int n         = tls_env(more_env, 0, "disbursement");
-	more_env[n++] = kept_int("SN_DISBURSEMENT_RETRY_MS", retry_ms);
-	more_env[n++] = kept_int("SN_DISBURSEMENT_RETRY_MAX_MS", 4 * retry_ms);
-	more_env[n]   = NULL;
-	start_disbursement_staff();
-}
-
-/* Writes text to <run_dir>/name; its path (static, one at a time). */
-static const char *
-write_file(const char *name, const char *text)
-{
-	static char path[512];
-	snprintf(path, sizeof(path), "%s/%s", T.run_dir, name);
-	FILE *f = fopen(path, "w");
-	TH_CHECK(&T, f != NULL, "cannot write %s", path);
-	fputs(text, f);
-	fclose(f);
-	return path;
+	start_with(funds, retry_ms, "0", "0");
 }
 
 /* The payment of payee app (the ordinary one of PERIOD): column col. */
@@ -2648,21 +3046,21 @@ gateway_paid(void)
 	 * remittance (period and the fund's purpose). */
 	TH_CHECK(&T,
 	    th_int(&T,
-	        "SELECT count(*) FROM %s.payment p JOIN %s.instructions i"
+	        "SELECT count(*) FROM %s.payment p JOIN %s i"
 	        " ON i.end_to_end_id = p.e2e_id WHERE"
 	        " (p.fund = 'dibao' AND i.debtor_account = '" ACCT_DIBAO "'"
 	        "  AND i.remittance_info = '2026年3月 最低生活保障金')"
 	        " OR (p.fund = 'tekun' AND i.debtor_account = '" ACCT_TEKUN
 	        "'  AND i.remittance_info = '2026年3月 特困人员救助供养金')",
-	        schema, bschema)
+	        schema, book())
 	        == 4,
 	    "the bank did not book the four instructions on the funds'"
 	    " accounts with the remittance of their period");
 	TH_CHECK(&T,
 	    th_int(&T,
-	        "SELECT count(*) FROM %s.instructions WHERE status = "
+	        "SELECT count(*) FROM %s b WHERE status = "
 	        "'settled'",
-	        bschema)
+	        book())
 	            == 2
 	        && th_int(&T,
 	               "SELECT count(*) FROM %s.payment WHERE status ="
@@ -2767,9 +3165,9 @@ gateway_retry(void)
 	    "want tekun paid and the run still sending");
 
 	/* finance tops the account up: no limit any more */
-	th_stop(&T, bank_proc);
+	th_stop(&T, bank.sim);
 	write_file("accounts.json", "{}\n");
-	start_bank_iso();
+	restart_sim("0", "0");
 	wait_completed(id, 90000, "after the top-up");
 	TH_CHECK(&T,
 	    th_int(&T,
@@ -2779,10 +3177,10 @@ gateway_retry(void)
 	        schema, e1,
 	        e3) == 2
 	        && th_int(&T,
-	               "SELECT count(*) FROM %s.instructions"
+	               "SELECT count(*) FROM %s b"
 	               " WHERE end_to_end_id IN ('%s', '%s')"
 	               " AND status = 'settled'",
-	               bschema, e1, e3)
+	               book(), e1, e3)
 	            == 2
 	        && th_int(&T,
 	               "SELECT count(*) FROM %s.outbox"
@@ -2868,7 +3266,7 @@ gateway_funds(void)
 	TH_CHECK(&T, run_fingerprint(id) == before,
 	    "a refused approval changed the run");
 
-	th_stop(&T, gw_proc);
+	th_stop(&T, bank.gw);
 	a = call("POST", path, approver, "{\"decision\": \"approve\"}");
 	e = json_object_get(a.body, "error");
 	TH_CHECK(&T,
@@ -2879,7 +3277,8 @@ gateway_funds(void)
 	TH_CHECK(&T, run_fingerprint(id) == before,
 	    "an approval the gateway did not answer changed the run");
 
-	start_gateway(NULL);
+	gw_settings(NULL);
+	th_bank_start_gateway(&T, &bank);
 	approve(id, approver);
 	wait_completed(id, 90000, "with the seed's funds");
 	TH_CHECK(&T,
