@@ -20,10 +20,10 @@
  *
  * A FundQuery (issue 14: which funds have an account at bank-gateway,
  * asked while a finance approver waits) has a short policy of its own:
- * one retry, no more. The bank protocol before issue 14 (bank-sim's NNG
- * side) does not know it and answers with a BatchReply refusing a
- * "malformed request": that refusal ends the call with SN_EPROTO (see
- * disbursement_bank_fn), not retried.
+ * one retry, no more. An adapter that does not know it answers with a
+ * BatchReply refusing a "malformed request": that refusal ends the call
+ * with SN_EPROTO (see disbursement_bank_fn), not retried, and the
+ * approval waiting for it is refused (handlers.h).
  *
  * Every try counts in sn_disbursement_bank_requests_total{kind,outcome}
  * (kind batch, query or funds; outcome ok, timeout, malformed,

@@ -672,13 +672,14 @@ funds_answered(sn_err err, const Sn__Bank__V1__BankReply *reply, void *arg)
 {
 	approval_req *c = arg;
 	if (err == SN_EPROTO) {
-		/* The bank protocol before issue 14 (bank-sim's NNG side):
-		 * no fund accounts to check. */
+		/* Not bank-gateway (an adapter that does not know
+		 * FundQuery): the accounts cannot be checked, so nothing is
+		 * sent until they can. */
 		sn_log(SN_LOG_WARN,
-		    "the bank adapter does not answer FundQuery; the run's "
-		    "funds are not checked",
+		    "the bank adapter refused FundQuery as malformed; the run "
+		    "is not approved",
 		    "run_id", sn_http_param(c->req, "id"), NULL);
-		approval_go_on(c);
+		funds_unavailable(c, "the bank adapter refused the FundQuery");
 		return;
 	}
 	if (err != SN_OK) {

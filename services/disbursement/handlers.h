@@ -51,10 +51,9 @@
  *        FundQuery whether every fund the run pays has an account: 409
  *        "fund_not_configured" (error.fund names it) or 503
  *        "bank_unavailable" (error.funds: those not checked) when the
- *        gateway does not answer, and nothing changes; these come before
- *        the run's own checks. A bank adapter that does not know
- *        FundQuery (bank-sim's NNG side) answers with a refusal: the
- *        funds are then not checked (a warning is logged).
+ *        gateway does not answer, or when the adapter refuses the
+ *        FundQuery as malformed (one that does not know it), and nothing
+ *        changes; these come before the run's own checks.
  *   GET  /payments/{id}   finance, finance_approver, township_officer
  *        (within the payment's township).
  *   GET  /payments?status=rejected&township=T&limit=&cursor=   the same

@@ -30,11 +30,15 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <pthread.h>
 
 #include "bank.h"
 #include "harness.h"
 #include "sn/assist/v1/case.pb-c.h"
 #include "sn/assist/v1/emergency.pb-c.h"
+#include "sn/bank/v1/bank.pb-c.h"
 #include "sn/clock.h"
 #include "sn/date.h"
 #include "sn/pay/v1/payment.pb-c.h"
@@ -3235,10 +3239,69 @@ run_fingerprint(const char *id)
 }
 
 /*
+ * A bank adapter that does not know FundQuery (as bank-sim's older NNG
+ * side did): a REP socket on disbursement's SN_BANK_URL, served by a
+ * thread, refusing every request as a malformed batch.
+ */
+typedef struct adapter {
+	nng_socket sock;
+	pthread_t  thread;
+	int        refused; /* requests answered; read after the join */
+} adapter;
+
+static void *
+adapter_serve(void *arg)
+{
+	adapter *a = arg;
+	for (;;) {
+		nng_msg *in, *out;
+		if (nng_recvmsg(a->sock, &in, 0) != 0)
+			return NULL;
+		nng_msg_free(in);
+		Sn__Bank__V1__BatchReply br = SN__BANK__V1__BATCH_REPLY__INIT;
+		Sn__Bank__V1__BankReply  r  = SN__BANK__V1__BANK_REPLY__INIT;
+		br.accepted                 = false;
+		br.error                    = "malformed request";
+		r.body_case = SN__BANK__V1__BANK_REPLY__BODY_BATCH;
+		r.batch     = &br;
+		size_t len  = sn__bank__v1__bank_reply__get_packed_size(&r);
+		if (nng_msg_alloc(&out, len) != 0)
+			return NULL;
+		sn__bank__v1__bank_reply__pack(&r, nng_msg_body(out));
+		if (nng_sendmsg(a->sock, out, 0) != 0) {
+			nng_msg_free(out);
+			return NULL;
+		}
+		a->refused++;
+	}
+}
+
+static void
+adapter_start(adapter *a, const char *url)
+{
+	TH_CHECK(&T,
+	    nng_rep0_open(&a->sock) == 0
+	        && nng_listen(a->sock, url, NULL, 0) == 0
+	        && pthread_create(&a->thread, NULL, adapter_serve, a) == 0,
+	    "the adapter does not listen on %s", url);
+}
+
+/* Stops it; the requests it refused. */
+static int
+adapter_stop(adapter *a)
+{
+	nng_close(a->sock); /* its thread's receive fails: it returns */
+	pthread_join(a->thread, NULL);
+	return a->refused;
+}
+
+/*
  * Item 4: a run paying dibao and tekun is not approved while the gateway
- * has no account for tekun (409 fund_not_configured naming it) nor while
- * the gateway does not answer (503 bank_unavailable), and neither changes
- * anything; with the seed's funds it is approved and paid.
+ * has no account for tekun (409 fund_not_configured naming it), nor while
+ * the gateway does not answer, nor while the adapter on SN_BANK_URL
+ * refuses the FundQuery as malformed (one that does not know it: 503
+ * bank_unavailable both), and none of these changes anything; with the
+ * seed's funds it is approved and paid.
  */
 static void
 gateway_funds(void)
@@ -3277,6 +3340,27 @@ gateway_funds(void)
 	TH_CHECK(&T, run_fingerprint(id) == before,
 	    "an approval the gateway did not answer changed the run");
 
+	adapter old = { .refused = 0 };
+	adapter_start(&old, bank.url);
+	a = call("POST", path, approver, "{\"decision\": \"approve\"}");
+	e = json_object_get(a.body, "error");
+	TH_CHECK(&T,
+	    a.status == 503 && strcmp(jerr(a.body), "bank_unavailable") == 0
+	        && json_array_size(json_object_get(e, "funds")) == 2,
+	    "approving with an adapter refusing FundQuery: %d %s", a.status,
+	    jerr(a.body));
+	json_decref(a.body);
+	int refused = adapter_stop(&old);
+	TH_CHECK(&T, refused == 1,
+	    "the adapter was asked %d times, want once (a refusal is not "
+	    "retried)",
+	    refused);
+	TH_CHECK(&T, run_fingerprint(id) == before,
+	    "an approval whose FundQuery was refused changed the run");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.iso_messages", bschema) == 0,
+	    "something went to the bank before the run was approved");
+
 	gw_settings(NULL);
 	th_bank_start_gateway(&T, &bank);
 	approve(id, approver);
@@ -3289,7 +3373,8 @@ gateway_funds(void)
 	        == 4,
 	    "want the run's four payments settled");
 	printf("gateway_funds: 409 fund_not_configured (tekun), 503 with "
-	       "the gateway down, both changing nothing; then paid\n");
+	       "the gateway down and 503 with an adapter refusing FundQuery, "
+	       "none changing anything; then paid\n");
 	free(id);
 }
 
