@@ -10,43 +10,21 @@
 #include <libxml/parser.h>
 
 #include "isoxml.h"
+#include "sn/input.h"
 
 /* --- reading ---------------------------------------------------------- */
 
-/* Characters (not bytes) of UTF-8 text. */
-static size_t
-utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++) {
-		n += ((unsigned char) *s & 0xc0) != 0x80;
-	}
-	return n;
-}
-
-/* Whether s holds a control character (XML allows tab, line feed and
- * carriage return, and DEL, in any Max35Text or Max140Text; the bank
- * echoes identifiers back and cannot write those, so it refuses them). */
-static bool
-has_control(const char *s)
-{
-	for (; *s != '\0'; s++) {
-		if ((unsigned char) *s < 0x20 || *s == 0x7f) {
-			return true;
-		}
-	}
-	return false;
-}
-
-/* isoxml_text, refusing a control character (SN_EPROTO naming the
- * element and its line). */
+/* isoxml_text, refusing what the bank could not write back: a control
+ * character (XML allows tab, line feed, carriage return, DEL and C1 in
+ * any Max35Text or Max140Text; the bank echoes identifiers, and its
+ * writers take none: isoxml_text_ok), SN_EPROTO naming the element and
+ * its line. */
 static sn_err
 text_of(xmlNodePtr n, const char *path, char *buf, size_t len, char *why)
 {
 	sn_err err = isoxml_text(n, path, buf, len, why);
 
-	if (err == SN_OK && has_control(buf)) {
+	if (err == SN_OK && !isoxml_text_ok(buf)) {
 		isoxml_why(why,
 		    "line %ld: %s holds a control character, which the bank "
 		    "does not take",
@@ -111,7 +89,7 @@ peek_msg_id(const char *xml, size_t len, char msg_id[BANK_GATEWAY_ISO_ID_MAX])
 	     : NULL;
 	if (text_of(hdr, "MsgId", msg_id, BANK_GATEWAY_ISO_ID_MAX, NULL)
 	        != SN_OK
-	    || utf8_chars(msg_id) > 35) {
+	    || sn_utf8_chars(msg_id) > 35) {
 		msg_id[0] = '\0';
 	}
 	xmlFreeDoc(d);
@@ -476,47 +454,11 @@ given(const char *s)
 }
 
 /*
- * The UTF-8 sequence at p: its length (1 to 4) when it is a character
- * XML allows (Char: not above U+10FFFF, no surrogate, no U+FFFE or
- * U+FFFF; no overlong form), else 0. A control character counts as
- * allowed here (the caller replaces it).
- */
-static size_t
-xml_char(const unsigned char *p)
-{
-	unsigned cp, min;
-	size_t   k, i;
-
-	if (p[0] < 0x80) {
-		return 1;
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		k = 2, cp = p[0] & 0x1fu, min = 0x80;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		k = 3, cp = p[0] & 0x0fu, min = 0x800;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		k = 4, cp = p[0] & 0x07u, min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (i = 1; i < k; i++) {
-		if ((p[i] & 0xc0) != 0x80) {
-			return 0;
-		}
-		cp = (cp << 6) | (p[i] & 0x3fu);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)
-	    || cp == 0xfffe || cp == 0xffff) {
-		return 0;
-	}
-	return k;
-}
-
-/*
  * info as an AddtlInf: its first 105 characters, each control character
- * a space and each byte that does not start a character XML allows '?',
- * so that a reason from anywhere (libxml2's message quoting a hostile
- * document's bytes) can always be written, and read back.
+ * a space and each byte that does not start a character the writers
+ * take (isoxml_char) '?', so that a reason from anywhere (libxml2's
+ * message quoting a hostile document's bytes) can always be written, and
+ * read back.
  */
 static void
 clean_info(const char *info, char out[BANK_GATEWAY_BANKSIDE_INFO_MAX])
@@ -525,18 +467,16 @@ clean_info(const char *info, char out[BANK_GATEWAY_BANKSIDE_INFO_MAX])
 	size_t               o = 0, chars = 0, k;
 
 	while (*p != '\0' && chars < 105) {
-		k = xml_char(p);
-		if (k == 0) {
-			out[o++] = '?';
-			p++;
-		} else if (k == 1) {
-			out[o++] = *p < 0x20 || *p == 0x7f ? ' ' : (char) *p;
-			p++;
-		} else {
+		if ((k = isoxml_char(p)) != 0) {
 			memcpy(out + o, p, k);
 			o += k;
-			p += k;
+		} else if ((k = isoxml_control(p)) != 0) {
+			out[o++] = ' ';
+		} else {
+			out[o++] = '?';
+			k        = 1;
 		}
+		p += k;
 		chars++;
 	}
 	out[o] = '\0';

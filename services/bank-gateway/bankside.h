@@ -92,9 +92,9 @@ typedef struct bank_gateway_bankside_pain001 {
  * SN_OK *out is the caller's (bank_gateway_bankside_pain001_free).
  * SN_EPROTO: not well-formed, a DTD, not valid, a field over its room,
  * or a text field (an id, a name, an account, the remittance) holding a
- * control character, which the XSD allows (tab, line feed, DEL) but the
- * bank could not echo in its report (why says which: libxml2's message
- * or the field and line). SN_ENOMEM; SN_EINVAL for another schema.
+ * control character, which the XSD allows (tab, line feed, DEL, C1) but
+ * the bank could not echo in its report (isoxml.h's writers take none;
+ * why says which: libxml2's message or the field and line). SN_ENOMEM; SN_EINVAL for another schema.
  *
  * msg_id (may be NULL) is set in every case: the document's GrpHdr/MsgId
  * when a refused document is still well-formed without a DTD and holds

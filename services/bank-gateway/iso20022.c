@@ -16,6 +16,7 @@
 #include <libxml/xmlschemas.h>
 
 #include "isoxml.h"
+#include "sn/input.h"
 
 struct bank_gateway_iso_schema {
 	bank_gateway_iso_msg msg;
@@ -588,19 +589,44 @@ isoxml_begin(
 	return isoxml_add(w, d, root, NULL, root);
 }
 
-/* Valid UTF-8 (libxml2's check) with no control character. */
-static bool
-text_ok(const char *s)
+size_t
+isoxml_control(const unsigned char *p)
 {
-	const unsigned char *p;
-
-	if (!xmlCheckUTF8((const xmlChar *) s)) {
-		return false;
+	if (p[0] < 0x20 || p[0] == 0x7f) {
+		return 1; /* C0, DEL */
 	}
-	for (p = (const unsigned char *) s; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f) {
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+		return 2; /* C1, U+0080..U+009F */
+	}
+	return 0;
+}
+
+size_t
+isoxml_char(const unsigned char *p)
+{
+	/* sn_utf8_seq refuses what is not UTF-8, surrogates and code points
+	 * past U+10FFFF; of XML's Char that leaves U+FFFE and U+FFFF. */
+	size_t k = sn_utf8_seq(p);
+
+	if (k == 0 || isoxml_control(p) != 0
+	    || (k == 3 && p[0] == 0xef && p[1] == 0xbf
+	        && (p[2] == 0xbe || p[2] == 0xbf))) {
+		return 0;
+	}
+	return k;
+}
+
+bool
+isoxml_text_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *) s;
+	size_t               k;
+
+	while (*p != '\0') {
+		if ((k = isoxml_char(p)) == 0) {
 			return false;
 		}
+		p += k;
 	}
 	return true;
 }
@@ -614,11 +640,11 @@ isoxml_add(isoxml_writer *w, xmlNodePtr parent, const char *name,
 	if (parent == NULL || w->err != SN_OK) {
 		return NULL;
 	}
-	if (text != NULL && !text_ok(text)) {
+	if (text != NULL && !isoxml_text_ok(text)) {
 		w->err = SN_EINVAL;
 		isoxml_why(w->why,
-		    "%s is not UTF-8 text without control "
-		    "characters",
+		    "%s is not UTF-8 text of characters XML allows, without "
+		    "control characters",
 		    field);
 		return NULL;
 	}

@@ -68,6 +68,22 @@ sn_err isoxml_token(
  * SN_EPROTO, with the path in why, when it is missing or not exact. */
 sn_err isoxml_amount(xmlNodePtr n, const char *path, sn_fen *fen, char *why);
 
+/*
+ * The text the writers take, one character at a time. isoxml_char: the
+ * length (1 to 4) of the UTF-8 character at p (a NUL-ended string) when
+ * it is one XML 1.0's Char production allows (no surrogate, no U+FFFE or
+ * U+FFFF, nothing past U+10FFFF; no overlong form) and not a control
+ * character, else 0. Control characters (C0, tab, line feed and carriage
+ * return included, DEL and C1) are refused although XML allows some of
+ * them: every text written is an identifier, a name, a code or a short
+ * reason, and a bank echoes identifiers back. isoxml_control: the length
+ * (1 or 2) of the control character at p, else 0. isoxml_text_ok: whether
+ * s is nothing but such characters.
+ */
+size_t isoxml_char(const unsigned char *p);
+size_t isoxml_control(const unsigned char *p);
+bool   isoxml_text_ok(const char *s);
+
 /* A document being built. */
 typedef struct isoxml_writer {
 	xmlDocPtr doc;
@@ -86,9 +102,9 @@ xmlNodePtr isoxml_begin(
 /*
  * Adds <name>text</name> (text escaped by libxml2; NULL text: an empty
  * element for children to come) under parent and returns it. Text must
- * be UTF-8 without control characters; field names the value in the
- * reason otherwise. NULL parent or an earlier failure: returns NULL and
- * does nothing.
+ * pass isoxml_text_ok (SN_EINVAL, field naming the value in the reason,
+ * otherwise). NULL parent or an earlier failure: returns NULL and does
+ * nothing.
  */
 xmlNodePtr isoxml_add(isoxml_writer *w, xmlNodePtr parent, const char *name,
     const char *text, const char *field);

@@ -303,6 +303,11 @@ refuses_bad_documents(void **state)
 	    "<Nm>王五\x7f</Nm>", &n);
 	refused(s, bad, "RUN-1");
 	free(bad);
+	/* NEL, a C1 control character */
+	bad = replaced(xml, "<Nm>王五 &amp; 赵六 &lt;户&gt;</Nm>",
+	    "<Nm>王五\xc2\x85</Nm>", &n);
+	refused(s, bad, "RUN-1");
+	free(bad);
 	bad = replaced(
 	    xml, "<MsgId>RUN-1</MsgId>", "<MsgId>RUN\r1</MsgId>", &n);
 	refused(s, bad, "");
@@ -343,13 +348,16 @@ pain002_round_trip(void **state)
 	for (int i = 0; i < 120; i++) {
 		strcat(longinfo, i == 3 ? "\n" : i == 5 ? "\xff" : "资");
 	}
-	/* Above U+10FFFF (F4 B7 ..), U+FFFF, a surrogate: one '?' per
-	 * byte, none of them a character XML allows. */
+	/* Above U+10FFFF (F4 B7 ..), U+FFFF, a surrogate, U+FFFE: one '?'
+	 * per byte, none of them a character XML allows; NEL (C1) a
+	 * space. */
 	strcpy(badinfo,
 	    "a\xf4\xb7\xb7\xb7"
 	    "b\xef\xbf\xbf"
 	    "c\xed\xa0\x80"
-	    "d");
+	    "d\xc2\x85"
+	    "e\xef\xbf\xbe"
+	    "f");
 	assert_int_equal(bank_gateway_bankside_pain002_write(
 	                     s->pain002, &r, &xml, &len, why),
 	    SN_OK);
@@ -365,7 +373,7 @@ pain002_round_trip(void **state)
 	assert_string_equal(rd->pmtinfs[1].status, "RJCT");
 	assert_string_equal(rd->pmtinfs[1].reason.code, "AM04");
 	assert_int_equal(rd->n_txs, 4);
-	assert_string_equal(rd->txs[3].reason.info, "a????b???c???d");
+	assert_string_equal(rd->txs[3].reason.info, "a????b???c???d e???f");
 	assert_string_equal(rd->txs[0].end_to_end_id, "E2E-000001");
 	assert_string_equal(rd->txs[0].instr_id, "RUN-1-000001");
 	assert_string_equal(rd->txs[0].status, "ACSC");

@@ -206,6 +206,86 @@ names_the_payment(void **state)
 	assert_null(xml);
 }
 
+/*
+ * Text XML 1.0's Char production forbids, and control characters it
+ * allows (tab, line feed, DEL, C1), in every kind of field: refused,
+ * naming the field, nothing written. Characters next to them that are
+ * allowed (U+FFFD, U+E000, U+10000, U+10FFFF) are written.
+ */
+static void
+refuses_text_xml_forbids(void **state)
+{
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+		{ "a\xef\xbf\xbe", "U+FFFE" },
+		{ "a\xef\xbf\xbf", "U+FFFF" },
+		{ "a\xf4\x90\x80\x80", "U+110000" },
+		{ "a\xf7\xbf\xbf\xbf", "U+1FFFFF" },
+		{ "a\xed\xa0\x80", "a surrogate" },
+		{ "a\xc0\xaf", "an overlong /" },
+		{ "a\x01", "U+0001" },
+		{ "a\tb", "a tab" },
+		{ "a\nb", "a line feed" },
+		{ "a\x7f", "DEL" },
+		{ "a\xc2\x85", "NEL (C1)" },
+	};
+	bank_gateway_iso_schema *s = *state;
+	char                     why[BANK_GATEWAY_ISO_WHY_MAX];
+	char                    *xml = NULL;
+	size_t                   len = 0;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		for (int field = 0; field < 4; field++) {
+			bank_gateway_pain001_tx    t = dibao_txs[0];
+			bank_gateway_pain001_fund  f = funds[0];
+			bank_gateway_pain001_batch b = batch();
+
+			f.txs     = &t;
+			f.n_txs   = 1;
+			b.funds   = &f;
+			b.n_funds = 1;
+			switch (field) {
+			case 0:
+				t.creditor_name = bad[i].text;
+				break;
+			case 1:
+				t.remittance = bad[i].text;
+				break;
+			case 2:
+				t.end_to_end_id = bad[i].text;
+				break;
+			default:
+				b.initiator_name = bad[i].text;
+				break;
+			}
+			why[0] = '\0';
+			print_message("%s in field %d\n", bad[i].why, field);
+			assert_int_equal(
+			    bank_gateway_pain001_write(s, &b, &xml, &len, why),
+			    SN_EINVAL);
+			assert_non_null(strstr(why, "XML allows"));
+			assert_null(xml);
+		}
+	}
+	{
+		bank_gateway_pain001_tx    t = dibao_txs[0];
+		bank_gateway_pain001_fund  f = funds[0];
+		bank_gateway_pain001_batch b = batch();
+
+		t.creditor_name = "\xef\xbf\xbd\xee\x80\x80"
+		                  "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf";
+		f.txs           = &t;
+		f.n_txs         = 1;
+		b.funds         = &f;
+		b.n_funds       = 1;
+		assert_int_equal(
+		    bank_gateway_pain001_write(s, &b, &xml, &len, why), SN_OK);
+		assert_non_null(strstr(xml, t.creditor_name));
+		free(xml);
+	}
+}
+
 /* What is wrong before any XML: missing fields, amounts, text. */
 static void
 refuses_bad_structs(void **state)
@@ -308,6 +388,7 @@ main(void)
 		cmocka_unit_test(writes_valid_batch),
 		cmocka_unit_test(refuses_what_the_xsd_refuses),
 		cmocka_unit_test(names_the_payment),
+		cmocka_unit_test(refuses_text_xml_forbids),
 		cmocka_unit_test(refuses_bad_structs),
 		cmocka_unit_test(sample_and_broken_sample),
 	};
