@@ -94,7 +94,8 @@ typedef struct bank_gateway_bankside_pain001 {
  * or a text field (an id, a name, an account, the remittance) holding a
  * control character, which the XSD allows (tab, line feed, DEL, C1) but
  * the bank could not echo in its report (isoxml.h's writers take none;
- * why says which: libxml2's message or the field and line). SN_ENOMEM; SN_EINVAL for another schema.
+ * why says which: libxml2's message or the field and line). SN_ENOMEM;
+ * SN_EINVAL for another schema.
  *
  * msg_id (may be NULL) is set in every case: the document's GrpHdr/MsgId
  * when a refused document is still well-formed without a DTD and holds
