@@ -19,8 +19,8 @@ bank_sim_faults_stored(bank_sim_faults *f, const char *id)
 {
 	if (f->crash_after > 0 && ++f->stored == f->crash_after) {
 		sn_log(SN_LOG_WARN,
-		    "crashing as told (SN_BANK_SIM_CRASH_AFTER)", "batch_id",
-		    id, NULL);
+		    "crashing as told (SN_BANK_SIM_CRASH_AFTER)", "msg_id", id,
+		    NULL);
 		_exit(1);
 	}
 }

@@ -1,12 +1,11 @@
 /*
- * bank-sim/faults.h - the simulated bank's misbehaviour for the tests,
- * shared by both of its protocols (the bank protocol over NNG and ISO
- * 20022 over HTTP): one splitmix64 generator seeded by SN_BANK_SIM_SEED
- * draws, per answer, whether it is withheld (SN_BANK_SIM_DROP_PERCENT),
- * sent late (SN_BANK_SIM_TIMEOUT_PERCENT) or sent; and one count of the
- * new batches and messages stored since start makes the process exit
- * with status 1 right after committing the SN_BANK_SIM_CRASH_AFTER-th,
- * before answering it.
+ * bank-sim/faults.h - the simulated bank's misbehaviour for the tests, on
+ * its ISO 20022 answers (iso.h): one splitmix64 generator seeded by
+ * SN_BANK_SIM_SEED draws, per answer, whether it is withheld
+ * (SN_BANK_SIM_DROP_PERCENT), sent late (SN_BANK_SIM_TIMEOUT_PERCENT) or
+ * sent; and one count of the new messages stored since start makes the
+ * process exit with status 1 right after committing the
+ * SN_BANK_SIM_CRASH_AFTER-th, before answering it.
  *
  * Threads: the loop thread only (the generator's state is plain).
  */
@@ -22,14 +21,14 @@ typedef struct bank_sim_faults {
 	uint32_t drop_pct;    /* answers withheld, percent */
 	uint32_t timeout_pct; /* answers delayed, percent */
 	uint32_t crash_after; /* 0: never */
-	uint32_t stored;      /* new batches and messages since start */
+	uint32_t stored;      /* new messages since start */
 } bank_sim_faults;
 
 /* The act for the next answer (bank_sim_rules_act on the next draw). */
 bank_sim_act bank_sim_faults_act(bank_sim_faults *f);
 
 /*
- * Counts a new batch or message (id, for the log line) whose work has
+ * Counts a new message (id, its MsgId for the log line) whose work has
  * committed; exits the process with status 1 when it is the
  * crash_after-th.
  */

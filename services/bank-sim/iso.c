@@ -57,6 +57,8 @@ struct bank_sim_iso {
 	uint64_t                 seq; /* of report and notification ids */
 	uint64_t                 n_out[NOUT], n_act[NACT];
 	sn_counter              *c_out[NOUT], *c_act[NACT];
+	sn_gauge                *g_busy, *g_busy_max;
+	int64_t                  busy_max;
 };
 
 /* ---- answers ------------------------------------------------------------ */
@@ -70,6 +72,18 @@ maybe_free(bank_sim_iso *iso)
 	bank_gateway_iso_schema_close(iso->pain002);
 	bank_gateway_iso_schema_close(iso->camt054);
 	free(iso);
+}
+
+/* One more (d 1) or one less (d -1) request in flight. */
+static void
+busy_add(bank_sim_iso *iso, int d)
+{
+	iso->busy = d > 0 ? iso->busy + 1 : iso->busy - 1;
+	sn_gauge_set(iso->g_busy, (int64_t) iso->busy);
+	if ((int64_t) iso->busy > iso->busy_max) {
+		iso->busy_max = (int64_t) iso->busy;
+		sn_gauge_set(iso->g_busy_max, iso->busy_max);
+	}
 }
 
 static void
@@ -593,7 +607,7 @@ post_done(sn_err err, void *arg)
 {
 	post_ctx     *c   = arg;
 	bank_sim_iso *iso = c->iso;
-	iso->busy--;
+	busy_add(iso, -1);
 	if (c->conflict) {
 		refuse(iso, c->req, c->doc->msg_id, "DU01",
 		    "MsgId already used for another document", O_DU01);
@@ -670,7 +684,7 @@ bank_sim_iso_pain001(bank_sim_iso *iso, sn_http_req *req)
 		    req, 503, "unavailable", "out of memory", NULL);
 		return;
 	}
-	iso->busy++;
+	busy_add(iso, 1);
 	sn_db_tx(iso->db, post_begin, post_done, c);
 }
 
@@ -695,7 +709,7 @@ get_new(bank_sim_iso *iso, sn_http_req *req)
 	}
 	g->iso = iso;
 	g->req = req;
-	iso->busy++;
+	busy_add(iso, 1);
 	return g;
 }
 
@@ -703,7 +717,7 @@ static void
 get_free(get_ctx *g)
 {
 	bank_sim_iso *iso = g->iso;
-	iso->busy--;
+	busy_add(iso, -1);
 	free(g);
 	maybe_free(iso);
 }
@@ -944,7 +958,7 @@ bank_sim_iso_entries(bank_sim_iso *iso, sn_http_req *req)
 	}
 	c->g.iso = iso;
 	c->g.req = req;
-	iso->busy++;
+	busy_add(iso, 1);
 	snprintf(c->g.account, sizeof(c->g.account), "%s", account);
 	snprintf(c->e2e, sizeof(c->e2e), "%s", e2e);
 	sn_date_format(d, c->g.date);
@@ -993,7 +1007,12 @@ iso_metrics(bank_sim_iso *iso, sn_metrics *m)
 		    == NULL)
 			return SN_ENOMEM;
 	}
-	return SN_OK;
+	iso->g_busy     = sn_metrics_gauge(m, "sn_bank_sim_inflight",
+	        "ISO 20022 requests being worked on (in the database)", NULL);
+	iso->g_busy_max = sn_metrics_gauge(m, "sn_bank_sim_inflight_max",
+	    "Most ISO 20022 requests worked on at once", NULL);
+	return iso->g_busy != NULL && iso->g_busy_max != NULL ? SN_OK
+	                                                      : SN_ENOMEM;
 }
 
 sn_err
@@ -1028,7 +1047,6 @@ bank_sim_iso_open(bank_sim_iso **out, const bank_sim_iso_env *env)
 		return err;
 	}
 	iso->cfg.xsd_dir = NULL;
-	iso->cfg.url     = NULL;
 	iso->cfg.fixture = NULL;
 	*out             = iso;
 	return SN_OK;

@@ -1,8 +1,8 @@
 /*
  * bank-sim/iso.h - the simulated bank's ISO 20022 interface over HTTP(S)
- * (issue 14), on the same book as its bank protocol (handlers.h): the
- * same accounts, the same one row per end-to-end id, the same settlement
- * timer and the same faults. bank-gateway is its client.
+ * (issue 14), the only one it speaks, on its book (handlers.h): the
+ * fixture's accounts, one row per end-to-end id, the settlement timer
+ * and the faults. bank-gateway is its client.
  *
  * Routes (main.c's table; bodies application/xml; charset=utf-8):
  *   POST /iso20022/pain.001  a pain.001.001.09 document; always answered
@@ -35,7 +35,7 @@
  *       SN_BANK_SIM_DROP_HOLD_MS (longer than any client waits) and then
  *       answered 503 "unavailable", never with the report. With
  *       SN_BANK_SIM_CRASH_AFTER = N the process exits 1 right after
- *       committing the N-th new batch or message, before answering.
+ *       committing the N-th new message, before answering.
  *       415 for a body that is not application/xml (or text/xml); 413
  *       over SN_BANK_SIM_MAX_REQUEST_BYTES.
  *   GET /iso20022/pain.002/{msg_id}  the current status report of a
@@ -59,8 +59,11 @@
  * "unavailable" with nothing stored; the client asks again.
  *
  * Metrics: sn_bank_sim_iso_messages_total{outcome} (stored, repeated,
- * refused, duplicate_msg_id, failed) and
- * sn_bank_sim_iso_answers_total{act} (sent, dropped, delayed).
+ * refused, duplicate_msg_id, failed),
+ * sn_bank_sim_iso_answers_total{act} (sent, dropped, delayed), and the
+ * gauges sn_bank_sim_inflight and sn_bank_sim_inflight_max: the requests
+ * being worked on in the database (messages, reports, statements,
+ * entries) now and at most at once.
  *
  * Threads: the loop thread only.
  */

@@ -1,13 +1,11 @@
 /*
  * bank-sim: the simulator of the bank that holds the recipients'
  * one-card accounts (issue 5), for the local run and the tests. It
- * speaks the bank protocol (sn/bank/v1/bank.proto, NNG req/rep) and is
- * replaced by a real bank adapter through SN_BANK_URL alone; and, on its
- * HTTP(S) port, ISO 20022 (issue 14, iso.h) as a bank does to
- * bank-gateway, on the same book. Runs on
- * sn_service_main (no publishing, no following) for /healthz, /readyz,
- * /metrics and its own schema (default bank_sim). Wiring only; see
- * handlers.h for what it does.
+ * speaks ISO 20022 on its HTTP(S) port (issue 14, iso.h) as a bank does
+ * to bank-gateway, which a real bank replaces through the gateway's
+ * SN_BANK_ISO_URL alone. Runs on sn_service_main (no publishing, no
+ * following) for /healthz, /readyz, /metrics and its own schema (default
+ * bank_sim). Wiring only; see handlers.h for what it does.
  *
  * Settings: the table below (besides sn/service.h's; `bank-sim --help`
  * prints them all); a bad or missing one exits 2.
@@ -44,9 +42,6 @@ static const sn_http_route_def routes[] = {
 };
 
 static const sn_setting_doc settings[] = {
-	{ "SN_BANK_URL",
-	    "where the bank listens (required; the URL "
-	    "disbursement dials)" },
 	{ "SN_BANK_SIM_FIXTURE", "JSON file of accounts; unset: none" },
 	{ "SN_BANK_SIM_OPEN_ALL",
 	    "1: an account the fixture does not name "
@@ -54,24 +49,21 @@ static const sn_setting_doc settings[] = {
 	{ "SN_BANK_SIM_SETTLE_MS",
 	    "0: settled at once; > 0: accepted, "
 	    "settled that long after (default 0)" },
-	{ "SN_BANK_SIM_DROP_PERCENT", "replies withheld, 0-100 (default 0)" },
+	{ "SN_BANK_SIM_DROP_PERCENT",
+	    "pain.001 answers withheld, 0-100 (default 0)" },
 	{ "SN_BANK_SIM_TIMEOUT_PERCENT",
-	    "replies delayed, 0-100 minus "
+	    "pain.001 answers delayed, 0-100 minus "
 	    "DROP_PERCENT (default 0)" },
 	{ "SN_BANK_SIM_TIMEOUT_MS", "the delay, 1-600000 (default 5000)" },
 	{ "SN_BANK_SIM_CRASH_AFTER",
 	    "N > 0: exit 1 after committing the N-th "
-	    "new batch (default 0: never)" },
+	    "new pain.001, before answering it (default 0: never)" },
 	{ "SN_BANK_SIM_SEED",
 	    "seed of the drop/delay dice (default 0: from "
 	    "the clock and the pid)" },
-	{ "SN_BANK_SIM_CONTEXTS",
-	    "requests served at once, 1-4096 (default "
-	    "256)" },
 	{ "SN_BANK_SIM_MAX_REQUEST_BYTES",
-	    "largest request (NNG message or HTTP body), bytes (default "
-	    "67108864; sets SN_HTTP_MAX_BODY, up to its 64 MiB, unless that "
-	    "is set)" },
+	    "largest pain.001 body, bytes, 1024-67108864 (default 67108864; "
+	    "sets SN_HTTP_MAX_BODY unless that is set)" },
 	{ "SN_BANK_SIM_STATEMENT_OMIT_PERCENT",
 	    "settled payments left out of the camt.054 statements, 0-100, "
 	    "drawn once per payment (default 0)" },
@@ -117,7 +109,6 @@ teardown(sn_service *svc, void *arg)
 static void
 read_settings(void)
 {
-	cfg.url     = sn_config_url("SN_BANK_URL", NULL);
 	cfg.fixture = sn_config_str("SN_BANK_SIM_FIXTURE", "");
 	if (cfg.fixture[0] == '\0')
 		cfg.fixture = NULL;
@@ -141,23 +132,19 @@ read_settings(void)
 	if (cfg.seed == 0)
 		cfg.seed = (uint64_t) sn_clock_now_ms() * 1000003u
 		    ^ (uint64_t) getpid();
-	cfg.contexts
-	    = (int) sn_config_int("SN_BANK_SIM_CONTEXTS", 256, 1, 4096);
 	cfg.max_request = (size_t) sn_config_int(
-	    "SN_BANK_SIM_MAX_REQUEST_BYTES", 64 << 20, 1024, 1 << 30);
+	    "SN_BANK_SIM_MAX_REQUEST_BYTES", 64 << 20, 1024, 64 << 20);
 	cfg.omit_pct = (uint32_t) sn_config_int(
 	    "SN_BANK_SIM_STATEMENT_OMIT_PERCENT", 0, 0, 100);
 	cfg.drop_hold_ms = (uint32_t) sn_config_int(
 	    "SN_BANK_SIM_DROP_HOLD_MS", 600000, 1, 86400000);
 	cfg.xsd_dir = sn_config_str("SN_BANK_SIM_XSD_DIR", BANK_SIM_XSD_DIR);
-	/* An HTTP body as large as an NNG message, within sn_http's range,
-	 * unless the service setting says otherwise. */
+	/* sn_http takes bodies as large as a pain.001 may be (its default
+	 * is 1 MiB), unless the service setting says otherwise. */
 	if (getenv("SN_HTTP_MAX_BODY") == NULL
 	    && getenv("SN_HTTP_MAX_BODY_FILE") == NULL) {
 		char max[24];
-		snprintf(max, sizeof(max), "%zu",
-		    cfg.max_request < (64u << 20) ? cfg.max_request
-		                                  : (size_t) 64 << 20);
+		snprintf(max, sizeof(max), "%zu", cfg.max_request);
 		setenv("SN_HTTP_MAX_BODY", max, 1);
 	}
 }

@@ -116,13 +116,6 @@ bank_sim_rules_take(const char *batch_id, const char *debtor_account,
 	return false;
 }
 
-bool
-bank_sim_rules_same_batch(int64_t stored_count, int64_t stored_sum_fen,
-    int64_t count, int64_t control_sum_fen)
-{
-	return stored_count == count && stored_sum_fen == control_sum_fen;
-}
-
 /* The rejections: protocol code, sentence, ISO code. */
 static const struct {
 	const char *code, *reason, *iso;

@@ -1,8 +1,9 @@
 /*
- * bank-sim/rules.h - the simulated bank's pure rules: whether a batch is
- * taken at all (count, control sum, ids, text), what becomes of each
- * instruction in it (settled or accepted, or rejected with a reason
- * code), and the pseudo-random choice of misbehaviour for the tests.
+ * bank-sim/rules.h - the simulated bank's pure rules: what becomes of each
+ * transaction of a pain.001 (settled or accepted, or rejected with a
+ * reason code), the statuses of a report's levels, and the pseudo-random
+ * choice of misbehaviour for the tests; and the batch rules of the bank
+ * protocol bank-sim spoke before issue 14 (below).
  *
  * Pure functions: no I/O, no clock, no allocation, no logging; callable
  * from any thread. Strings are borrowed for the call; the strings
@@ -33,8 +34,15 @@ typedef struct bank_sim_instr {
 	const char *remittance_info;
 } bank_sim_instr;
 
-/* Whether a batch is taken. Anything but BANK_SIM_BATCH_OK refuses the
- * whole batch: nothing of it is stored. */
+/*
+ * The bank protocol's batch rules (sn/bank/v1/bank.proto's BatchRequest,
+ * issue 5). bank-sim no longer speaks that protocol (issue 14); they stay
+ * for tests/fuzz/bank.c, whose first mode judges a BatchRequest with
+ * them, and go with that mode.
+ *
+ * Whether a batch is taken. Anything but BANK_SIM_BATCH_OK refuses the
+ * whole batch.
+ */
 typedef enum bank_sim_batch_verdict {
 	BANK_SIM_BATCH_OK = 0,
 	BANK_SIM_BATCH_NO_ID,          /* batch_id empty or too long */
@@ -70,14 +78,6 @@ bool bank_sim_rules_take(const char *batch_id, const char *debtor_account,
     int64_t count, int64_t control_sum_fen, const bank_sim_instr *ins,
     size_t n, char *why, size_t cap);
 
-/*
- * A batch_id received again: true when the new batch declares the stored
- * one's count and control sum (the same batch, answered from the stored
- * rows), false when it is another batch under a taken id (refused).
- */
-bool bank_sim_rules_same_batch(int64_t stored_count, int64_t stored_sum_fen,
-    int64_t count, int64_t control_sum_fen);
-
 /* The state of an account the bank holds. */
 typedef enum bank_sim_account_state {
 	BANK_SIM_OPEN = 0,
@@ -97,7 +97,7 @@ typedef struct bank_sim_account {
 } bank_sim_account;
 
 /* An instruction's status, as stored ("accepted", "settled",
- * "rejected") and as sent (sn.bank.v1.InstructionStatus). */
+ * "rejected"); a pain.002 says it as bank_sim_rules_tx_status does. */
 typedef enum bank_sim_status {
 	BANK_SIM_UNKNOWN = 0, /* never received */
 	BANK_SIM_ACCEPTED,    /* taken, settles after the delay */
@@ -109,9 +109,10 @@ typedef enum bank_sim_status {
  * rejected. */
 typedef struct bank_sim_decision {
 	bank_sim_status status;
-	/* The bank protocol's code: "invalid_amount", "no_such_account",
+	/* bank-sim's own word for it (the book's reason_code, counted by
+	 * GET /stats): "invalid_amount", "no_such_account",
 	 * "closed_account", "blocked_account", "holder_deceased",
-	 * "name_mismatch", "insufficient_funds" (ISO 20022 only). */
+	 * "name_mismatch", "insufficient_funds". */
 	const char *reason_code;
 	const char *reason;   /* one sentence */
 	const char *iso_code; /* the ISO 20022 external reason code of the

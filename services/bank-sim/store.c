@@ -1,11 +1,6 @@
 /*
- * bank-sim/store.c - see store.h.
- *
- * A batch is one INSERT ... SELECT FROM unnest(arrays) rather than one
- * statement per instruction: the simulator must keep up with a run of a
- * million payments. Rows are inserted in end-to-end id order, so two
- * transactions racing over the same ids wait for each other instead of
- * deadlocking.
+ * bank-sim/store.c - see store.h. The book's rows are written by
+ * store_iso.c, a message's whole in one statement.
  *
  * Every result is read through sn_rows, by column name; the names in the
  * tables below are the aliases in the SQL beside them.
@@ -27,11 +22,6 @@ static const sn_col batch_id_cols[] = {
 	SN_COL(batch_id_row, batch_id, SN_COL_TEXT),
 };
 
-static const sn_col batch_cols[] = {
-	SN_COL(bank_sim_batch_row, count, SN_COL_I64),
-	SN_COL(bank_sim_batch_row, control_sum_fen, SN_COL_I64),
-};
-
 typedef struct count_row {
 	int64_t n;
 } count_row;
@@ -46,9 +36,6 @@ const char *const bank_sim_store_status_names[]
 static const sn_col status_cols[] = {
 	SN_COL_ENUMOF(
 	    bank_sim_status_row, status, bank_sim_store_status_names),
-	SN_COL(bank_sim_status_row, reason_code, SN_COL_TEXT),
-	SN_COL(bank_sim_status_row, reason, SN_COL_TEXT),
-	SN_COL(bank_sim_status_row, settled_at, SN_COL_TEXT),
 };
 
 typedef struct json_row {
@@ -85,14 +72,6 @@ bank_sim_store_rows(const PGresult *res, const sn_col *cols, size_t ncols,
 	return SN_OK;
 }
 
-/* The statuses of res into a new array (bank_sim_store_rows). */
-static sn_err
-read_statuses(const PGresult *res, bank_sim_status_row **out, size_t *n)
-{
-	return bank_sim_store_rows(res, status_cols, SN_NCOLS(status_cols),
-	    sizeof(**out), (void **) out, n);
-}
-
 /* ---- the tx forms' callbacks -------------------------------------------- */
 
 void
@@ -121,20 +100,6 @@ claimed(sn_tx *tx, PGresult *res, void *arg)
 	fn(tx, is_new, s->arg);
 }
 
-static void
-batch_read(sn_tx *tx, PGresult *res, void *arg)
-{
-	bank_sim_store_slot *s = arg;
-	bank_sim_batch_row   b;
-	sn_err err = sn_rows_one(res, batch_cols, SN_NCOLS(batch_cols), &b);
-	if (err != SN_OK && err != SN_ENOTFOUND) {
-		sn_tx_rollback(tx, SN_EPROTO);
-		return;
-	}
-	bank_sim_batch_fn fn = (bank_sim_batch_fn) s->fn;
-	fn(tx, err == SN_OK ? &b : NULL, s->arg);
-}
-
 void
 bank_sim_store_count_read(sn_tx *tx, PGresult *res, void *arg)
 {
@@ -154,7 +119,8 @@ statuses_read(sn_tx *tx, PGresult *res, void *arg)
 	bank_sim_store_slot *s = arg;
 	bank_sim_status_row *rows;
 	size_t               n;
-	sn_err               err = read_statuses(res, &rows, &n);
+	sn_err               err = bank_sim_store_rows(res, status_cols,
+	                  SN_NCOLS(status_cols), sizeof(*rows), (void **) &rows, &n);
 	if (err != SN_OK) {
 		sn_tx_rollback(tx, err);
 		return;
@@ -164,7 +130,7 @@ statuses_read(sn_tx *tx, PGresult *res, void *arg)
 	free(rows);
 }
 
-/* ---- batches ------------------------------------------------------------ */
+/* ---- the book ----------------------------------------------------------- */
 
 sn_err
 bank_sim_store_claim_batch(sn_tx *tx, const char *batch_id,
@@ -183,17 +149,6 @@ bank_sim_store_claim_batch(sn_tx *tx, const char *batch_id,
 	    4, v, claimed, slot);
 }
 
-sn_err
-bank_sim_store_batch(sn_tx *tx, const char *batch_id,
-    bank_sim_store_slot *slot, bank_sim_batch_fn fn, void *arg)
-{
-	const char *v[] = { batch_id };
-	bank_sim_store_slot_set(slot, (void (*)(void)) fn, arg);
-	return sn_tx_query(tx,
-	    "SELECT count, control_sum_fen FROM batches WHERE batch_id = $1",
-	    1, v, batch_read, slot);
-}
-
 void
 bank_sim_terms_text_of(const bank_sim_terms *terms, bank_sim_terms_text *t)
 {
@@ -201,102 +156,6 @@ bank_sim_terms_text_of(const bank_sim_terms *terms, bank_sim_terms_text *t)
 	snprintf(t->ms, sizeof(t->ms), "%" PRIu32, terms->settle_ms);
 	snprintf(t->pct, sizeof(t->pct), "%" PRIu32, terms->omit_pct);
 }
-
-sn_err
-bank_sim_store_instructions(sn_tx *tx, const char *batch_id,
-    const char *debtor_account, const bank_sim_instr *ins,
-    const bank_sim_decision *dec, size_t n, const bank_sim_terms *terms,
-    bank_sim_store_slot *slot, bank_sim_inserted_fn fn, void *arg)
-{
-	enum {
-		E2E,
-		AMT,
-		BANK,
-		ACCT,
-		NAME,
-		REMIT,
-		STATUS,
-		CODE,
-		WHY,
-		ISO,
-		NCOL
-	};
-	sn_pgarray          a[NCOL];
-	const char         *v[NCOL + 6];
-	bank_sim_terms_text tt;
-	for (int k = 0; k < NCOL; k++)
-		sn_pgarray_init(&a[k]);
-	for (size_t i = 0; i < n; i++) {
-		bool rej = dec[i].status == BANK_SIM_REJECTED;
-		sn_pgarray_add(&a[E2E], ins[i].end_to_end_id);
-		sn_pgarray_add_i64(&a[AMT], ins[i].amount_fen);
-		sn_pgarray_add(&a[BANK], ins[i].bank_code);
-		sn_pgarray_add(&a[ACCT], ins[i].account_number);
-		sn_pgarray_add(&a[NAME], ins[i].account_name);
-		sn_pgarray_add(&a[REMIT], ins[i].remittance_info);
-		sn_pgarray_add(
-		    &a[STATUS], bank_sim_status_name(dec[i].status));
-		sn_pgarray_add(&a[CODE], rej ? dec[i].reason_code : NULL);
-		sn_pgarray_add(&a[WHY], rej ? dec[i].reason : NULL);
-		sn_pgarray_add(&a[ISO], rej ? dec[i].iso_code : NULL);
-	}
-	bool oom = false;
-	for (int k = 0; k < NCOL; k++)
-		if ((v[k + 1] = sn_pgarray_text(&a[k])) == NULL)
-			oom = true;
-	sn_err err = SN_ENOMEM;
-	bank_sim_terms_text_of(terms, &tt);
-	v[0]        = batch_id;
-	v[NCOL + 1] = tt.ms;
-	v[NCOL + 2] = debtor_account;
-	v[NCOL + 3] = tt.now;
-	v[NCOL + 4] = terms->seed;
-	v[NCOL + 5] = tt.pct;
-	bank_sim_store_slot_set(slot, (void (*)(void)) fn, arg);
-	if (!oom)
-		err = sn_tx_query(tx,
-		    "WITH r AS (SELECT * FROM unnest($2::text[],"
-		    " $3::bigint[], $4::text[], $5::text[], $6::text[],"
-		    " $7::text[], $8::text[], $9::text[], $10::text[],"
-		    " $11::text[]) WITH ORDINALITY AS r(e2e, amount, "
-		    "bank_code,"
-		    " account, name, remit, status, reason_code, reason,"
-		    " iso_reason, pos)),"
-		    " firsts AS (SELECT DISTINCT ON (e2e) * FROM r"
-		    " ORDER BY e2e, pos),"
-		    " ins AS (INSERT INTO instructions (end_to_end_id,"
-		    " batch_id, position, amount_fen, bank_code,"
-		    " account_number, account_name, remittance_info, status,"
-		    " reason_code, reason, iso_reason, debtor_account,"
-		    " settle_due_at, settled_at, in_statement)"
-		    " SELECT e2e, $1, pos::integer, amount, bank_code,"
-		    " account, name, remit, status, reason_code, reason,"
-		    " iso_reason, $13,"
-		    " CASE WHEN status = 'accepted' THEN to_timestamp("
-		    "$14::bigint / 1000.0) + $12::bigint * interval"
-		    " '1 millisecond' END,"
-		    " CASE WHEN status = 'settled' THEN to_timestamp("
-		    "$14::bigint / 1000.0) END,"
-		    " CASE WHEN status = 'settled' THEN bank_sim_in_statement("
-		    "e2e, $15, $16::integer) END"
-		    " FROM firsts ORDER BY e2e"
-		    " ON CONFLICT (end_to_end_id) DO NOTHING RETURNING 1)"
-		    " SELECT count(*) AS n FROM ins",
-		    NCOL + 6, v, bank_sim_store_count_read, slot);
-	for (int k = 0; k < NCOL; k++)
-		sn_pgarray_fini(&a[k]);
-	return err;
-}
-
-#define STATUSES_SQL                                                          \
-	"SELECT coalesce(i.status, 'unknown') AS status,"                     \
-	" coalesce(i.reason_code, '') AS reason_code,"                        \
-	" coalesce(i.reason, '') AS reason,"                                  \
-	" coalesce(to_char(i.settled_at AT TIME ZONE 'UTC',"                  \
-	" 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '') AS settled_at"            \
-	" FROM unnest($1::text[]) WITH ORDINALITY AS r(id, pos)"              \
-	" LEFT JOIN instructions i ON i.end_to_end_id = r.id"                 \
-	" ORDER BY r.pos"
 
 sn_err
 bank_sim_store_statuses_tx(sn_tx *tx, const bank_sim_instr *ins, size_t n,
@@ -310,7 +169,12 @@ bank_sim_store_statuses_tx(sn_tx *tx, const bank_sim_instr *ins, size_t n,
 	sn_err      err = SN_ENOMEM;
 	bank_sim_store_slot_set(slot, (void (*)(void)) fn, arg);
 	if (v[0] != NULL)
-		err = sn_tx_query(tx, STATUSES_SQL, 1, v, statuses_read, slot);
+		err = sn_tx_query(tx,
+		    "SELECT coalesce(i.status, 'unknown') AS status"
+		    " FROM unnest($1::text[]) WITH ORDINALITY AS r(id, pos)"
+		    " LEFT JOIN instructions i ON i.end_to_end_id = r.id"
+		    " ORDER BY r.pos",
+		    1, v, statuses_read, slot);
 	sn_pgarray_fini(&ids);
 	return err;
 }
@@ -340,38 +204,6 @@ bank_sim_store_pending_new(void (*fn)(void), void *arg)
 		p->arg = arg;
 	}
 	return p;
-}
-
-static void
-statuses_done(sn_err err, PGresult *res, void *arg)
-{
-	bank_sim_store_pending   *p    = arg;
-	bank_sim_statuses_done_fn fn   = (bank_sim_statuses_done_fn) p->fn;
-	bank_sim_status_row      *rows = NULL;
-	size_t                    n    = 0;
-	if (err == SN_OK)
-		err = res != NULL ? read_statuses(res, &rows, &n) : SN_EDB;
-	fn(err, rows, n, p->arg);
-	free(rows);
-	free(p);
-}
-
-sn_err
-bank_sim_store_statuses(sn_db *db, const char *const *ids, size_t n,
-    bank_sim_statuses_done_fn done, void *arg)
-{
-	sn_pgarray a;
-	sn_pgarray_init(&a);
-	for (size_t i = 0; i < n; i++)
-		sn_pgarray_add(&a, ids[i]);
-	const char             *v[] = { sn_pgarray_text(&a) };
-	bank_sim_store_pending *p   = v[0] != NULL
-	      ? bank_sim_store_pending_new((void (*)(void)) done, arg)
-	      : NULL;
-	if (p != NULL)
-		sn_db_query(db, STATUSES_SQL, 1, v, statuses_done, p);
-	sn_pgarray_fini(&a);
-	return p != NULL ? SN_OK : SN_ENOMEM;
 }
 
 static void

@@ -1,7 +1,8 @@
 /*
- * bank-sim/store.h - every SQL statement of bank-sim (the tables are in
- * schema/001_init.sql), and the only code that reads their results: the
- * callers get typed rows, never a PGresult.
+ * bank-sim/store.h - the SQL of bank-sim's book (the tables are in
+ * schema/; store_iso.h has the ISO 20022 side's statements), and with
+ * store_iso.c the only code that reads their results: the callers get
+ * typed rows, never a PGresult.
  *
  * Functions taking an sn_tx queue their statement on it (sn/db.h: sent
  * at once in the pipeline, results in order). Their callback, when one
@@ -29,31 +30,15 @@
 #include "sn/err.h"
 #include "sn/page.h"
 
-/* A batch as stored: what its first sender declared. */
-typedef struct bank_sim_batch_row {
-	int64_t count;
-	int64_t control_sum_fen;
-} bank_sim_batch_row;
-
-/*
- * An instruction's stored status, as a reply reports it. The strings are
- * never NULL: "" where the bank holds nothing (reason_code and reason
- * unless REJECTED, settled_at unless SETTLED, and all three for an id
- * never received, whose status is BANK_SIM_UNKNOWN).
- */
+/* An end-to-end id's status in the book: BANK_SIM_UNKNOWN for an id
+ * never received. */
 typedef struct bank_sim_status_row {
 	bank_sim_status status;
-	const char     *reason_code; /* rules.h's reason codes */
-	const char     *reason;      /* one sentence */
-	const char     *settled_at;  /* RFC 3339 UTC with milliseconds */
 } bank_sim_status_row;
 
 /* Callbacks of the tx forms; tx is the transaction, still open. */
 /* is_new: the batch_id was free and is now this batch's. */
 typedef void (*bank_sim_claimed_fn)(sn_tx *tx, bool is_new, void *arg);
-/* b: the stored batch, NULL when there is none. */
-typedef void (*bank_sim_batch_fn)(
-    sn_tx *tx, const bank_sim_batch_row *b, void *arg);
 /* inserted: the rows written. */
 typedef void (*bank_sim_inserted_fn)(sn_tx *tx, int64_t inserted, void *arg);
 /* rows: n of them, one per id asked, in the order asked. */
@@ -135,28 +120,13 @@ void bank_sim_terms_text_of(
 /* ---- the book ------------------------------------------------------------
  */
 
-/* Claims batch_id for a new batch (nothing written if it was taken
- * before). */
+/* Claims batch_id (a pain.001's MsgId: batches holds every MsgId ever
+ * taken) for a new message of count transactions summing to
+ * control_sum_fen, paid from debtor_account (its first block's); nothing
+ * written if it was taken before. */
 sn_err bank_sim_store_claim_batch(sn_tx *tx, const char *batch_id,
     const char *debtor_account, int64_t count, int64_t control_sum_fen,
     bank_sim_store_slot *slot, bank_sim_claimed_fn fn, void *arg);
-
-/* The stored batch batch_id. */
-sn_err bank_sim_store_batch(sn_tx *tx, const char *batch_id,
-    bank_sim_store_slot *slot, bank_sim_batch_fn fn, void *arg);
-
-/*
- * Stores the n instructions of batch batch_id, paid from debtor_account,
- * with their decisions (dec[i] for ins[i]), each unless its end-to-end
- * id is stored already (INSERT ... ON CONFLICT DO NOTHING; within the
- * batch the first occurrence wins). ACCEPTED ones fall due
- * terms->settle_ms after terms->now_ms; SETTLED ones are settled then.
- * SN_ENOMEM if the arrays cannot be built (nothing queued).
- */
-sn_err bank_sim_store_instructions(sn_tx *tx, const char *batch_id,
-    const char *debtor_account, const bank_sim_instr *ins,
-    const bank_sim_decision *dec, size_t n, const bank_sim_terms *terms,
-    bank_sim_store_slot *slot, bank_sim_inserted_fn fn, void *arg);
 
 /* The stored statuses of the n end-to-end ids ins[i].end_to_end_id,
  * seeing the transaction's own writes. */
@@ -165,8 +135,8 @@ sn_err bank_sim_store_statuses_tx(sn_tx *tx, const bank_sim_instr *ins,
 
 /* The counters kept across restarts (table counters). */
 typedef enum bank_sim_counter {
-	BANK_SIM_COUNT_DUPLICATES, /* instructions whose id was stored */
-	BANK_SIM_COUNT_REPEATS,    /* batches whose batch_id was stored */
+	BANK_SIM_COUNT_DUPLICATES, /* transactions whose id was booked */
+	BANK_SIM_COUNT_REPEATS,    /* messages whose MsgId was stored */
 } bank_sim_counter;
 
 /* Adds n to the counter. */
@@ -174,8 +144,6 @@ sn_err bank_sim_store_count(sn_tx *tx, bank_sim_counter which, int64_t n);
 
 /* Callbacks of the db forms: err SN_OK with the result, or the error
  * (and then no result). */
-typedef void (*bank_sim_statuses_done_fn)(
-    sn_err err, const bank_sim_status_row *rows, size_t n, void *arg);
 typedef void (*bank_sim_settled_fn)(sn_err err, int64_t settled, void *arg);
 /* json: a JSON document, borrowed. */
 typedef void (*bank_sim_json_fn)(sn_err err, const char *json, void *arg);
@@ -184,11 +152,6 @@ typedef void (*bank_sim_json_fn)(sn_err err, const char *json, void *arg);
  * The db forms return SN_ENOMEM when the query cannot be started, and
  * then never call done; otherwise done runs exactly once, later.
  */
-
-/* The stored statuses of the n end-to-end ids, in their order: a read of
- * its own. */
-sn_err bank_sim_store_statuses(sn_db *db, const char *const *ids, size_t n,
-    bank_sim_statuses_done_fn done, void *arg);
 
 /* Settles every ACCEPTED instruction that has fallen due by
  * terms->now_ms, drawing whether each is in the statements; done gets

@@ -262,11 +262,11 @@ tx_arrays(const bank_sim_iso_record *r, sn_pgarray *a)
 	" iso_reason, debtor, pmtinf, pos)),"                                 \
 	" due AS (SELECT to_timestamp($17::bigint / 1000.0) AS now),"         \
 	" up AS (INSERT INTO instructions AS i (end_to_end_id, batch_id,"     \
-	" position, amount_fen, bank_code, account_number, account_name,"     \
+	" position, amount_fen, account_number, account_name,"                \
 	" remittance_info, status, reason_code, reason, iso_reason,"          \
 	" debtor_account, pmt_inf_id, instr_id, settle_due_at, settled_at,"   \
 	" in_statement)"                                                      \
-	" SELECT e2e, $1, pos::integer, amount, '', account, name, remit,"    \
+	" SELECT e2e, $1, pos::integer, amount, account, name, remit,"        \
 	" status, reason_code, reason, iso_reason, debtor, pmtinf, instr,"    \
 	" CASE WHEN status = 'accepted' THEN (SELECT now FROM due)"           \
 	" + $16::bigint * interval '1 millisecond' END,"                      \
@@ -275,7 +275,7 @@ tx_arrays(const bank_sim_iso_record *r, sn_pgarray *a)
 	" $19::integer) END FROM r WHERE book ORDER BY e2e"                   \
 	" ON CONFLICT (end_to_end_id) DO UPDATE SET"                          \
 	" batch_id = excluded.batch_id, position = excluded.position,"        \
-	" amount_fen = excluded.amount_fen, bank_code = excluded.bank_code,"  \
+	" amount_fen = excluded.amount_fen,"                                  \
 	" account_number = excluded.account_number,"                          \
 	" account_name = excluded.account_name,"                              \
 	" remittance_info = excluded.remittance_info,"                        \

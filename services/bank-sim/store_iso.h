@@ -1,10 +1,10 @@
 /*
  * bank-sim/store_iso.h - the SQL of bank-sim's ISO 20022 side (issue
- * 14; tables in schema/003_iso20022.sql), on the same book as the bank
- * protocol's (store.h): a pain.001 claims its MsgId in batches, its
- * transactions become rows of instructions, and the document's own
- * blocks and transactions are kept beside them so that its status report
- * can be answered again, now or later.
+ * 14; tables in schema/003_iso20022.sql), on the book (store.h): a
+ * pain.001 claims its MsgId in batches, its transactions become rows of
+ * instructions, and the document's own blocks and transactions are kept
+ * beside them so that its status report can be answered again, now or
+ * later.
  *
  * The conventions are store.h's: tx forms queue on an sn_tx with a
  * callback kept in a bank_sim_store_slot, db forms run a statement of
@@ -25,7 +25,8 @@
 #include "store.h"
 
 /* sha256: the stored document's hash (64 hex), NULL when msg_id is not
- * a stored ISO message (a bank-protocol batch holds it). */
+ * a stored ISO message (a batch of the bank protocol bank-sim spoke
+ * before issue 14 holds it). */
 typedef void (*bank_sim_iso_message_fn)(
     sn_tx *tx, const char *sha256, void *arg);
 
