@@ -83,7 +83,9 @@ th_bank_start_gateway(th *t, th_bank *b)
 	TH_CHECK(t, b->sim_port != 0, "th_bank: start bank-sim first");
 	if (b->gw_port == 0)
 		b->gw_port = th_free_port();
-	snprintf(b->url, sizeof(b->url), "ipc://%s/bank.ipc", t->run_dir);
+	if (b->url[0] == '\0')
+		snprintf(
+		    b->url, sizeof(b->url), "ipc://%s/bank.ipc", t->run_dir);
 	const char *env[48];
 	int         n      = add_extra(env, 0, b->gw_env, 40);
 	n                  = add_tls(t, b, env, n, "bank-gateway");

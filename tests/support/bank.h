@@ -26,9 +26,14 @@ typedef struct th_bank {
 	const char *sim_env[16]; /* more bank-sim settings, NULL-ended:
 	                          * they override the defaults below */
 	const char *gw_env[16];  /* more bank-gateway settings, likewise */
-	/* set by th_bank_start and kept across restarts */
-	char     url[320]; /* SN_BANK_URL for disbursement (gateway's) */
-	int      sim_port, gw_port; /* HTTPS API ports */
+	/* SN_BANK_URL for disbursement: where the gateway listens. The
+	 * caller may set it (a tls+tcp:// URL, or to know it before the
+	 * gateway starts); else th_bank_start_gateway makes it ipc:// in
+	 * the run folder. Kept across restarts. */
+	char url[320];
+	/* HTTPS API ports: the caller's when not 0, else picked once */
+	int sim_port, gw_port;
+	/* set by th_bank_start */
 	th_proc *sim, *gw;
 	char     pool[64][600]; /* the settings' strings: about six per
 	                         * start, so a test may restart bank-sim
@@ -46,7 +51,8 @@ void th_bank_certs(th *t, const th_bank *b);
 void th_bank_start_sim(th *t, th_bank *b);
 
 /*
- * bank-gateway listening on b->url (ipc in the run folder) and calling
+ * bank-gateway listening on b->url (the caller's, or ipc in the run
+ * folder) and calling
  * bank-sim's /iso20022 with its client certificate; no timed
  * reconciliation (SN_BANK_GATEWAY_RECON_MS=0), a bank request timeout of
  * 5 s; then b->gw_env. Waits for /readyz.
