@@ -18,10 +18,11 @@
  *                household member, acted already; each a recorded 403
  *   bad_input    refused submissions leave nothing behind in any service
  *                but their own staff.acted records in intake's stream
- *   first_payment  (with disbursement and bank-sim too) the filed dibao's
- *                first monthly payment, run and approved by finance,
- *                settled in the payee's account at bank-sim
- *   emergency_paid (emergency, disbursement, bank-sim) a grant paid at
+ *   first_payment  (with disbursement and the bank too: bank-gateway,
+ *                bank-sim in ISO 20022) the filed dibao's first monthly
+ *                payment, run and approved by finance, settled in the
+ *                payee's account at bank-sim
+ *   emergency_paid (emergency, disbursement, the bank) a grant paid at
  *                once into the payee's account; emergency sees it paid
  */
 #include <jansson.h>
@@ -185,8 +186,9 @@ filed(void)
 static void
 start_payments(void)
 {
-	e2e_start_service("bank-sim", P_BANK, NULL);
-	e2e_start_service("disbursement", P_DISB, NULL);
+	e2e_spawn_service("disbursement", P_DISB, NULL);
+	e2e_start_bank(NULL);
+	e2e_ready("disbursement");
 }
 
 static void

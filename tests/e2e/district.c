@@ -40,17 +40,21 @@ district_restart(void)
 	e2e_start_service("investigation", P_INVEST, NULL);
 	e2e_start_service("approval", P_APPROVAL, NULL);
 
-	char env[5][512];
+	/* HTTPS, trusting the test's CA as the test's own calls do */
+	char env[6][512];
 	snprintf(env[0], sizeof(env[0]), "SN_TOKEN_SIGNING_KEY=%s",
 	    e2e_token_key());
 	snprintf(env[1], sizeof(env[1]),
-	    "SN_INTAKE_HTTP_URL=http://127.0.0.1:%d", P_INTAKE);
+	    "SN_INTAKE_HTTP_URL=https://127.0.0.1:%d", P_INTAKE);
 	snprintf(env[2], sizeof(env[2]),
-	    "SN_INVESTIGATION_HTTP_URL=http://127.0.0.1:%d", P_INVEST);
+	    "SN_INVESTIGATION_HTTP_URL=https://127.0.0.1:%d", P_INVEST);
 	snprintf(env[3], sizeof(env[3]),
-	    "SN_APPROVAL_HTTP_URL=http://127.0.0.1:%d", P_APPROVAL);
+	    "SN_APPROVAL_HTTP_URL=https://127.0.0.1:%d", P_APPROVAL);
 	snprintf(env[4], sizeof(env[4]), "SN_HTTP_TIMEOUT_MS=%d", 3000);
-	const char *envp[] = { env[0], env[1], env[2], env[3], env[4], NULL };
+	snprintf(
+	    env[5], sizeof(env[5]), "SN_CLIENT_CA_FILE=%s", th_client_ca());
+	const char *envp[]
+	    = { env[0], env[1], env[2], env[3], env[4], env[5], NULL };
 	const char *argv[] = { SN_DISTRICT, "--households", sizes[0],
 		"--townships", sizes[1], "--villages", sizes[2], "--workers",
 		"4", "--deadline", "200", NULL };

@@ -4,11 +4,14 @@
 #include "e2e.h"
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "bank.h"
 #include "sn/auth.h"
 #include "sn/clock.h"
 #include "sn/date.h"
@@ -16,6 +19,9 @@
 
 #ifndef BIN_DIR
 #define BIN_DIR "."
+#endif
+#ifndef SN_FUNDS_JSON
+#define SN_FUNDS_JSON "funds.json"
 #endif
 
 th  T;
@@ -49,6 +55,12 @@ typedef struct started {
 static started running[16];
 static int     nrunning;
 
+/* The bank: bank-sim and bank-gateway (tests/support/bank.h). */
+static th_bank bank;
+
+/* The CA of every certificate of the test (th_tls_make_ca). */
+#define CA "e2e"
+
 void
 e2e_setup(void)
 {
@@ -70,6 +82,19 @@ e2e_setup(void)
 	P_AGENCY   = th_free_port();
 	P_SUPER    = th_free_port();
 	P_SERVICES = th_free_port();
+	/* Every API is HTTPS, as in the local run: a certificate of our
+	 * CA per service (tls_env), and the test's own calls trust it. */
+	th_tls_make_ca(&T, CA);
+	static char ca_file[300];
+	snprintf(ca_file, sizeof(ca_file), "%s/%s-ca.pem", T.run_dir, CA);
+	TH_CHECK(&T, setenv("SN_CLIENT_CA_FILE", ca_file, 1) == 0, "setenv");
+	memset(&bank, 0, sizeof(bank));
+	bank.sim_bin  = BIN_DIR "/bank-sim/bank-sim";
+	bank.gw_bin   = BIN_DIR "/bank-gateway/bank-gateway";
+	bank.ca       = CA;
+	bank.sim_port = P_BANK;
+	/* known before the gateway starts: disbursement may start first */
+	snprintf(bank.url, sizeof(bank.url), "ipc://%s/bank.ipc", T.run_dir);
 	nrunning   = 0;
 	test_clock = false;
 	shift_s    = 0;
@@ -194,29 +219,85 @@ e2e_today(void)
 /* ---- processes ---------------------------------------------------------
  */
 
-/* Appends "SN_AGENCY_<X>_URL=..." for the eight agencies, and the clock
- * settings, to env (from *n) with their text in buf. */
-static size_t
-common_env(char *buf, size_t cap, const char **env, int *n, int64_t shift)
+/* The settings of one process being started: "KEY=VALUE" strings in
+ * buf, pointers in env (NULL-ended by done). */
+typedef struct settings {
+	char       *buf;
+	size_t      cap, used;
+	const char *env[48];
+	int         n;
+} settings;
+
+/* One of 16 buffers taken in turn (a process's settings are copied at
+ * its fork; they need not outlive th_spawn). */
+static settings
+settings_new(void)
 {
-	size_t used = 0;
-	for (int i = 0; i < 8; i++) {
-		char *slot  = buf + used;
-		int   w     = snprintf(slot, cap - used,
-		          "SN_AGENCY_%s_URL=ipc://%s/agency-%d.rep", AGENCIES[i],
-		          T.run_dir, i);
-		env[(*n)++] = slot;
-		used += (size_t) w + 1;
-	}
+	static char bufs[16][8192];
+	static int  gen;
+	settings    e = { .buf = bufs[gen++ % 16], .cap = sizeof(bufs[0]) };
+	return e;
+}
+
+static void add(settings *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+add(settings *e, const char *fmt, ...)
+{
+	TH_CHECK(&T, e->n < 47, "too many settings");
+	va_list ap;
+	va_start(ap, fmt);
+	int w = vsnprintf(e->buf + e->used, e->cap - e->used, fmt, ap);
+	va_end(ap);
+	TH_CHECK(&T, w >= 0 && (size_t) w < e->cap - e->used,
+	    "the settings do not fit");
+	e->env[e->n++] = e->buf + e->used;
+	e->used += (size_t) w + 1;
+}
+
+static const char *const *
+done(settings *e)
+{
+	e->env[e->n] = NULL;
+	return e->env;
+}
+
+/* The certificate of name (made once: CN and DNS name `name`, signed by
+ * our CA), its key and our CA: the service serves HTTPS with them. */
+static void
+tls_env(settings *e, const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s.pem", T.run_dir, name);
+	if (access(path, R_OK) != 0)
+		th_tls_make_cert(&T, CA, name, name);
+	add(e, "SN_TLS_CERT_FILE=%s/%s.pem", T.run_dir, name);
+	add(e, "SN_TLS_KEY_FILE=%s/%s.key", T.run_dir, name);
+	add(e, "SN_TLS_CA_FILE=%s/%s-ca.pem", T.run_dir, CA);
+}
+
+/* The district clock of a process shifted by shift (none before the
+ * first e2e_clock_shift). */
+static void
+clock_env(settings *e, int64_t shift)
+{
 	if (test_clock || shift != 0) {
-		char *slot = buf + used;
-		int   w = snprintf(slot, cap - used, "SN_CLOCK_OFFSET_S=%lld",
-		      (long long) shift);
-		env[(*n)++] = "SN_TEST_CLOCK=1";
-		env[(*n)++] = slot;
-		used += (size_t) w + 1;
+		add(e, "SN_TEST_CLOCK=1");
+		add(e, "SN_CLOCK_OFFSET_S=%lld", (long long) shift);
 	}
-	return used;
+}
+
+/* The eight agencies' endpoints (agency-sim listens, verification dials),
+ * the clock and the certificate of name. */
+static void
+common_env(settings *e, const char *name, int64_t shift)
+{
+	for (int i = 0; i < 8; i++)
+		add(e, "SN_AGENCY_%s_URL=ipc://%s/agency-%d.rep", AGENCIES[i],
+		    T.run_dir, i);
+	clock_env(e, shift);
+	tls_env(e, name);
 }
 
 static started *
@@ -235,25 +316,16 @@ remember(const char *name)
 th_proc *
 e2e_start_agency_sim(const char *down)
 {
-	static char buf[16][4096];
-	static int  gen;
-	char       *b = buf[gen++ % 16];
-	const char *env[24];
-	int         n    = 0;
-	size_t      used = common_env(b, 3000, env, &n, shift_s);
-	char       *fx   = b + used;
-	snprintf(fx, 1000, "SN_AGENCY_SIM_FIXTURE=%s", fixture);
-	env[n++] = fx;
+	settings e = settings_new();
+	common_env(&e, "agency-sim", shift_s);
+	add(&e, "SN_AGENCY_SIM_FIXTURE=%s", fixture);
 	if (down != NULL)
-		env[n++] = down;
-	char *port = b + used + 1000;
-	snprintf(port, 64, "SN_HTTP_PORT=%d", P_AGENCY);
-	env[n++]           = port;
-	env[n]             = NULL;
+		add(&e, "%s", down);
+	add(&e, "SN_HTTP_PORT=%d", P_AGENCY);
 	const char *argv[] = { BIN_DIR "/agency-sim/agency-sim", NULL };
 	started    *s      = remember("agency-sim");
 	s->down            = down;
-	s->proc            = th_spawn(&T, "agency-sim", argv[0], argv, env);
+	s->proc = th_spawn(&T, "agency-sim", argv[0], argv, done(&e));
 	/* ready once its notices are read back (none is a test's own) */
 	TH_CHECK(&T, th_wait_ready(&T, P_AGENCY, E2E_WAIT_MS),
 	    "agency-sim never ready");
@@ -286,37 +358,33 @@ check_contract(const char *name, int port)
 void
 e2e_spawn_service(const char *name, int port, const char *const *extra)
 {
-	static char bufs[16][4096];
-	static int  gen;
-	char       *b = bufs[gen++ % 16];
-	const char *env[40];
-	int         n = 0;
-	started    *s = remember(name);
+	TH_CHECK(&T,
+	    strcmp(name, "bank-sim") != 0 && strcmp(name, "bank-gateway") != 0,
+	    "%s: the bank starts with e2e_start_bank", name);
+	settings e = settings_new();
+	started *s = remember(name);
 	if (!s->own_clock)
 		s->shift = test_clock ? shift_s : 0;
-	size_t used = common_env(b, 3000, env, &n, s->shift);
-	char  *p    = b + used;
-	snprintf(p, 64, "SN_HTTP_PORT=%d", port);
-	env[n++]   = p;
-	env[n++]   = "SN_VERIFICATION_AGENCY_TIMEOUT_MS=300";
-	env[n++]   = "SN_VERIFICATION_AGENCY_RETRIES=1";
-	env[n++]   = "SN_VERIFICATION_AGENCY_BACKOFF_MS=50";
-	env[n++]   = "SN_VERIFICATION_RETRY_MS=500";
-	env[n++]   = "SN_VERIFICATION_SCAN_MS=100";
-	env[n++]   = "SN_BUS_HEARTBEAT_MS=200";
-	char *bank = b + used + 100;
-	snprintf(bank, 600, "SN_BANK_URL=ipc://%s/bank.rep", T.run_dir);
-	env[n++] = bank;
-	s->port  = port;
+	common_env(&e, name, s->shift);
+	add(&e, "SN_HTTP_PORT=%d", port);
+	add(&e, "SN_VERIFICATION_AGENCY_TIMEOUT_MS=300");
+	add(&e, "SN_VERIFICATION_AGENCY_RETRIES=1");
+	add(&e, "SN_VERIFICATION_AGENCY_BACKOFF_MS=50");
+	add(&e, "SN_VERIFICATION_RETRY_MS=500");
+	add(&e, "SN_VERIFICATION_SCAN_MS=100");
+	add(&e, "SN_BUS_HEARTBEAT_MS=200");
+	/* the bank's end for disbursement: bank-gateway (e2e_start_bank) */
+	if (strcmp(name, "disbursement") == 0)
+		add(&e, "SN_BANK_URL=%s", bank.url);
+	s->port = port;
 	for (int i = 0; extra != NULL && extra[i] != NULL && i < 7; i++) {
 		s->extra[i] = extra[i];
-		env[n++]    = extra[i];
+		add(&e, "%s", extra[i]);
 	}
-	env[n] = NULL;
 	char bin[512];
 	snprintf(bin, sizeof(bin), "%s/%s/%s", BIN_DIR, name, name);
 	const char *argv[] = { bin, NULL };
-	s->proc            = th_spawn(&T, name, bin, argv, env);
+	s->proc            = th_spawn(&T, name, bin, argv, done(&e));
 }
 
 void
@@ -327,6 +395,32 @@ e2e_ready(const char *name)
 	TH_CHECK(&T, th_wait_ready(&T, s->port, E2E_WAIT_MS), "%s never ready",
 	    name);
 	check_contract(name, s->port);
+}
+
+void
+e2e_start_bank(const char *const *sim_env)
+{
+	TH_CHECK(&T, bank.sim == NULL, "the bank is started once");
+	th_bank_certs(&T, &bank);
+	int n = 0;
+	for (; sim_env != NULL && sim_env[n] != NULL; n++) {
+		TH_CHECK(&T, n < 12, "too many bank-sim settings");
+		bank.sim_env[n] = sim_env[n];
+	}
+	/* the test's clock now, as the services started with it */
+	int g = 0;
+	if (test_clock) {
+		const char *shift = th_bank_kept(
+		    &T, &bank, "SN_CLOCK_OFFSET_S=%lld", (long long) shift_s);
+		bank.sim_env[n++] = bank.gw_env[g++] = "SN_TEST_CLOCK=1";
+		bank.sim_env[n++] = bank.gw_env[g++] = shift;
+	}
+	/* the funds' accounts that e2e_credit_lines reads back */
+	bank.gw_env[g++] = th_bank_kept(
+	    &T, &bank, "SN_BANK_GATEWAY_FUNDS=%s", SN_FUNDS_JSON);
+	th_bank_start(&T, &bank);
+	check_contract("bank-sim", bank.sim_port);
+	check_contract("bank-gateway", bank.gw_port);
 }
 
 void
@@ -688,6 +782,31 @@ e2e_credited(const char *account)
 	return total;
 }
 
+/* The fund whose purpose text (bank-gateway's SN_BANK_GATEWAY_FUNDS,
+ * the remittance's words after the month) is purpose; the test fails
+ * when none is. Static. */
+static const char *
+fund_of(const char *purpose)
+{
+	static char  fund[32];
+	json_error_t err;
+	json_t      *all = json_load_file(SN_FUNDS_JSON, 0, &err);
+	json_t      *f;
+	size_t       i;
+	TH_CHECK(&T, all != NULL, "%s: %s", SN_FUNDS_JSON, err.text);
+	fund[0] = '\0';
+	json_array_foreach(json_object_get(all, "funds"), i, f)
+	{
+		const char *p = e2e_jstr(f, "purpose");
+		const char *w = e2e_jstr(f, "fund");
+		if (p != NULL && w != NULL && strcmp(p, purpose) == 0)
+			snprintf(fund, sizeof(fund), "%s", w);
+	}
+	json_decref(all);
+	TH_CHECK(&T, fund[0] != '\0', "no fund pays for \"%s\"", purpose);
+	return fund;
+}
+
 static int
 by_text(const void *a, const void *b)
 {
@@ -711,15 +830,20 @@ e2e_credit_lines(const char *account)
 	char  **lines = calloc(n + 1, sizeof(char *));
 	size_t  len   = 1;
 	for (size_t i = 0; i < n; i++) {
-		json_t     *c        = json_array_get(cs, i);
-		char        fund[32] = "", period[16] = "";
+		json_t     *c    = json_array_get(cs, i);
 		const char *info = e2e_jstr(c, "remittance_info");
+		int         y = 0, m = 0, end = 0;
+		/* bank-gateway's RmtInf/Ustrd: "2027年1月 最低生活保障金" */
 		if (info == NULL
-		    || sscanf(info, "%31s %15s", fund, period) != 2)
-			th_fail(
-			    &T, "a credit of %s without remittance", account);
+		    || sscanf(info, "%d年%d月 %n", &y, &m, &end) != 2
+		    || end == 0)
+			th_fail(&T,
+			    "a credit of %s without a month in its "
+			    "remittance: %s",
+			    account, info != NULL ? info : "(none)");
 		lines[i] = malloc(96);
-		snprintf(lines[i], 96, "%s %s %lld", period, fund,
+		snprintf(lines[i], 96, "%04d-%02d %s %lld", y, m,
+		    fund_of(info + end),
 		    (long long) e2e_jint(c, "amount_fen"));
 		len += strlen(lines[i]) + 2;
 	}

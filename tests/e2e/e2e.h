@@ -3,8 +3,14 @@
  * lifecycle.c): one harness, the ports of the real services, staff
  * tokens, JSON calls, starting (and restarting, with the district clock
  * moved) agency-sim and the service binaries, a home visit reported by
- * two investigators, a case's steps, a monthly run paid, and what
- * bank-sim settled into an account.
+ * two investigators, a case's steps, a monthly run paid, the bank
+ * (bank-sim behind bank-gateway, tests/support/bank.h) and what it
+ * settled into an account.
+ *
+ * Every API is HTTPS, as in the local run: e2e_setup makes a CA, each
+ * process started gets a certificate of it (SN_TLS_*_FILE), and the
+ * test's own calls trust it (SN_CLIENT_CA_FILE, harness.h). The NNG
+ * links stay ipc:// in the run folder.
  *
  * Everything runs on the test's one thread. A failed check ends the test
  * through th_fail (harness.h). Strings returned are malloc'd (the caller
@@ -26,7 +32,7 @@
 /* The test's harness (th_main's). */
 extern th T;
 
-/* The services' HTTP ports, picked by e2e_setup. */
+/* The services' HTTPS ports, picked by e2e_setup; P_BANK is bank-sim's. */
 extern int P_INTAKE, P_VERIF, P_INVEST, P_APPROVAL, P_DISB, P_BANK, P_EMERG;
 /* agency-sim's HTTP port (POST /notices, /readyz). */
 extern int P_AGENCY;
@@ -35,8 +41,9 @@ extern int P_SUPER;
 /* services' HTTP port (issue 13: referrals, service projects). */
 extern int P_SERVICES;
 
-/* Declares the publishers, opens the token signer, picks the ports and
- * names the agency-sim fixture file (e2e_fixture_path). */
+/* Declares the publishers, opens the token signer, picks the ports,
+ * makes the CA and names the agency-sim fixture file
+ * (e2e_fixture_path). */
 void e2e_setup(void);
 /* Closes the token signer (th_main's done). */
 void e2e_done(void);
@@ -92,10 +99,11 @@ th_proc *e2e_start_agency_sim(const char *down);
 
 /*
  * Starts service name (binary BIN_DIR/name/name) on port with the e2e
- * settings and extra ones ("KEY=VALUE", NULL-ended, may be NULL), waits
- * until it is ready and checks that it serves its part of the API
- * contract and its build. The service is remembered by name for
- * e2e_restart.
+ * settings (its certificate; disbursement the bank's SN_BANK_URL) and
+ * extra ones ("KEY=VALUE", NULL-ended, may be NULL), waits until it is
+ * ready and checks that it serves its part of the API contract and its
+ * build. The service is remembered by name for e2e_restart. Not for
+ * bank-sim or bank-gateway: e2e_start_bank.
  */
 void e2e_start_service(const char *name, int port, const char *const *extra);
 
@@ -104,6 +112,18 @@ void e2e_start_service(const char *name, int port, const char *const *extra);
  * it. */
 void e2e_spawn_service(const char *name, int port, const char *const *extra);
 void e2e_ready(const char *name);
+
+/*
+ * The bank (tests/support/bank.h): bank-sim on P_BANK playing the bank
+ * in ISO 20022, with sim_env (more settings, NULL-ended, may be NULL),
+ * and bank-gateway, where disbursement's SN_BANK_URL leads, paying each
+ * fund from the account of the tree's
+ * services/bank-gateway/seed/funds.json; both on the test's clock of
+ * now. Waits until both are ready and checks their contract. Once per
+ * test; services started before keep starting meanwhile, and
+ * disbursement may start before it.
+ */
+void e2e_start_bank(const char *const *sim_env);
 
 /* Starts the n services names (on ports) at once, then waits until each
  * is ready; extra (NULL, or n entries, each NULL-ended or NULL) are their
@@ -183,8 +203,9 @@ char *e2e_pay_month(const char *period);
 int64_t e2e_credited(const char *account);
 
 /* bank-sim's settled credits of account as "period fund amount" lines
- * from their remittance information, sorted, joined by ", "; "" when
- * none. */
+ * ("2027-01 dibao 53000") from their remittance information, which
+ * bank-gateway writes as "2027年1月 最低生活保障金" (the fund's purpose
+ * text in funds.json), sorted, joined by ", "; "" when none. */
 char *e2e_credit_lines(const char *account);
 
 #endif /* SN_E2E_H */

@@ -1,7 +1,8 @@
 /*
  * The living register end to end (issue 9, "Tests and evidence"): the
  * real intake, verification, investigation, approval, disbursement,
- * agency-sim and bank-sim binaries, a real PostgreSQL, real NNG sockets;
+ * agency-sim, bank-gateway and bank-sim binaries (the bank in ISO 20022
+ * over HTTPS), a real PostgreSQL, real NNG sockets;
  * every step through the HTTP APIs with distinct staff users; the
  * district's clock moved by restarting the services with a larger
  * SN_CLOCK_OFFSET_S (their state is in PostgreSQL, the bus resumes from
@@ -80,10 +81,10 @@ start_stack(void)
 	e2e_spawn_service("verification", P_VERIF, NULL);
 	e2e_spawn_service("investigation", P_INVEST, NULL);
 	e2e_spawn_service("approval", P_APPROVAL, approval_env);
-	e2e_spawn_service("bank-sim", P_BANK, bank_env);
 	e2e_spawn_service("disbursement", P_DISB, NULL);
+	e2e_start_bank(bank_env);
 	static const char *const all[] = { "intake", "verification",
-		"investigation", "approval", "bank-sim", "disbursement" };
+		"investigation", "approval", "disbursement" };
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		e2e_ready(all[i]);
 }

@@ -1,6 +1,7 @@
 /*
  * Supervision end to end (issue 12): every service binary, agency-sim,
- * bank-sim and supervision over a real PostgreSQL and real NNG sockets.
+ * the bank (bank-gateway and bank-sim in ISO 20022, e2e_start_bank) and
+ * supervision over a real PostgreSQL and real NNG sockets.
  *
  *   e2e_supervision chain
  *
@@ -38,10 +39,10 @@ start_all(void)
 {
 	static const char *const order[]
 	    = { "intake", "verification", "investigation", "approval",
-		      "bank-sim", "disbursement", "emergency", "supervision" };
+		      "disbursement", "emergency", "supervision" };
 	e2e_setup();
-	const int ports[] = { P_INTAKE, P_VERIF, P_INVEST, P_APPROVAL, P_BANK,
-		P_DISB, P_EMERG, P_SUPER };
+	const int ports[] = { P_INTAKE, P_VERIF, P_INVEST, P_APPROVAL, P_DISB,
+		P_EMERG, P_SUPER };
 	e2e_idnum(HEAD, "22010319800506123");
 	e2e_idnum(MOTHER, "22010319500708124");
 	e2e_idnum(SON, "22010320150910125");
@@ -49,6 +50,7 @@ start_all(void)
 	e2e_fixture_write(fx);
 	json_decref(fx);
 	e2e_start_agency_sim(NULL);
+	e2e_start_bank(NULL);
 	e2e_start_services(
 	    order, ports, sizeof(order) / sizeof(order[0]), NULL);
 }

@@ -121,19 +121,18 @@ start(void)
 {
 	static const char *const order[]
 	    = { "intake", "verification", "investigation", "approval",
-		      "bank-sim", "disbursement", "emergency", "supervision" };
+		      "disbursement", "emergency", "supervision" };
 	static char bank_fixture[640];
-	const int ports[] = { P_INTAKE, P_VERIF, P_INVEST, P_APPROVAL, P_BANK,
-		P_DISB, P_EMERG, P_SUPER };
+	const int ports[] = { P_INTAKE, P_VERIF, P_INVEST, P_APPROVAL, P_DISB,
+		P_EMERG, P_SUPER };
 	snprintf(bank_fixture, sizeof(bank_fixture),
 	    "SN_BANK_SIM_FIXTURE=%s/bank.json", T.run_dir);
 	const char *const bank_env[] = { bank_fixture, NULL };
 
 	e2e_start_agency_sim(NULL);
-	const char *const *const extra[]
-	    = { NULL, NULL, NULL, NULL, bank_env, NULL, NULL, NULL };
+	e2e_start_bank(bank_env);
 	e2e_start_services(
-	    order, ports, sizeof(order) / sizeof(order[0]), extra);
+	    order, ports, sizeof(order) / sizeof(order[0]), NULL);
 }
 
 /* ---- the application path, in any village -------------------------- */
