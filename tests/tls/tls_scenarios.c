@@ -10,9 +10,11 @@
  *   no_cert    a client without a certificate, and one with a certificate
  *              of the rogue CA, get nothing from a PUB socket (sn-testpub
  *              as "intake"), its replay endpoint, an agency endpoint
- *              (agency-sim) and the bank endpoint (bank-sim), where a
- *              client with a certificate of our CA gets an answer from
- *              each.
+ *              (agency-sim) and the bank endpoint (bank-gateway's NNG
+ *              side, disbursement's SN_BANK_URL, with bank-sim behind it:
+ *              tests/support/bank.h), where a client with a certificate
+ *              of our CA gets an answer from each (from the gateway, the
+ *              fund account it pays dibao from).
  *   impostor   a follower (sn-testsub) of publisher "intake" refuses a
  *              listener presenting verification's certificate (of our CA,
  *              but not intake's): nothing applied in 3 s while it
@@ -22,7 +24,7 @@
  *              /readyz), not to a client trusting the rogue CA nor to
  *              plain HTTP; `--probe` speaks HTTPS to it (exit 0; a
  *              plain probe, SN_HTTP_TLS=off, exits 1); SN_HTTP_TLS=off
- *              serves plain HTTP (bank-sim).
+ *              serves plain HTTP (bank-sim, as th_bank starts it).
  *   agencies   verification asks agency-sim over tls+tcp:// for an
  *              application sn-inject publishes as intake: one
  *              verification.completed, COMPLETE, no agency missing.
@@ -52,6 +54,7 @@
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
 
+#include "bank.h"
 #include "harness.h"
 #include "sn/agency/v1/agency.pb-c.h"
 #include "sn/assist/v1/application.pb-c.h"
@@ -71,6 +74,9 @@
 #ifndef SN_BANK_SIM_BIN
 #define SN_BANK_SIM_BIN "bank-sim"
 #endif
+#ifndef SN_BANK_GATEWAY_BIN
+#define SN_BANK_GATEWAY_BIN "bank-gateway"
+#endif
 #ifndef SN_VERIFICATION_BIN
 #define SN_VERIFICATION_BIN "verification"
 #endif
@@ -89,6 +95,11 @@ static th T;
 static const char *const agencies[NAG]
     = { "PUBLIC_SECURITY", "HUMAN_RESOURCES", "HOUSING", "VEHICLES", "MARKET",
 	      "TAX", "BANKS", "PROVIDENT_FUND" };
+
+/* The bank (bank.h), its certificates of our CA. */
+static th_bank bank = {
+	.sim_bin = SN_BANK_SIM_BIN, .gw_bin = SN_BANK_GATEWAY_BIN, .ca = "our"
+};
 
 /* ---- certificates and settings ------------------------------------------ */
 
@@ -305,29 +316,36 @@ start_agency_sim(void)
 
 /* ---- scenarios --------------------------------------------------------- */
 
+/* m is the gateway's answer to the FundQuery for dibao: the account it
+ * pays from (its configuration, services/bank-gateway/seed). */
+static void
+check_fund_reply(nng_msg *m)
+{
+	Sn__Bank__V1__BankReply *r = sn__bank__v1__bank_reply__unpack(
+	    NULL, nng_msg_len(m), nng_msg_body(m));
+	TH_CHECK(&T,
+	    r != NULL && r->body_case == SN__BANK__V1__BANK_REPLY__BODY_FUNDS
+	        && r->funds->n_funds == 1 && r->funds->funds[0]->configured
+	        && strcmp(r->funds->funds[0]->fund, "dibao") == 0,
+	    "the bank endpoint's answer is not dibao's fund account");
+	sn__bank__v1__bank_reply__free_unpacked(r, NULL);
+}
+
 static void
 no_cert(void)
 {
 	static const char *const names[]
-	    = { "intake", "agency-sim", "bank-sim", "verification", NULL };
+	    = { "intake", "agency-sim", "verification", NULL };
 	make_certs(names);
 	intake_pub    = tls_url();
 	intake_replay = tls_url();
 	start_intake("intake", "20");
 	start_agency_sim();
-	const char *bank_url  = tls_url();
-	int         bank_port = th_free_port();
-	char        bp[16];
-	snprintf(bp, sizeof(bp), "%d", bank_port);
-	const char *benv[8];
-	int         n       = tls_env(benv, 0, "bank-sim");
-	benv[n++]           = keep("SN_BANK_URL=%s%s", bank_url, "");
-	benv[n++]           = keep("SN_HTTP_PORT=%s%s", bp, "");
-	benv[n]             = NULL;
-	const char *bargv[] = { SN_BANK_SIM_BIN, NULL };
-	th_spawn(&T, "bank-sim", SN_BANK_SIM_BIN, bargv, benv);
-	TH_CHECK(&T, th_wait_ready(&T, bank_port, 30000),
-	    "bank-sim is not ready over HTTPS");
+	/* the gateway's NNG side on tls+tcp, as in the local run */
+	th_bank_certs(&T, &bank);
+	const char *bank_url = tls_url();
+	snprintf(bank.url, sizeof(bank.url), "%s", bank_url);
+	th_bank_start(&T, &bank);
 
 	/* the requests each endpoint answers */
 	Sn__Bus__V1__ReplayRequest rr = SN__BUS__V1__REPLAY_REQUEST__INIT;
@@ -346,13 +364,13 @@ no_cert(void)
 	uint8_t agency_req[256];
 	size_t  agency_len
 	    = sn__agency__v1__agency_request__pack(&aq, agency_req);
-	Sn__Bank__V1__BankRequest bq    = SN__BANK__V1__BANK_REQUEST__INIT;
-	Sn__Bank__V1__StatusQuery sq    = SN__BANK__V1__STATUS_QUERY__INIT;
-	char                     *e2e[] = { (char *) "NEVER-1" };
-	sq.end_to_end_ids               = e2e;
-	sq.n_end_to_end_ids             = 1;
-	bq.body_case = SN__BANK__V1__BANK_REQUEST__BODY_QUERY;
-	bq.query     = &sq;
+	Sn__Bank__V1__BankRequest bq      = SN__BANK__V1__BANK_REQUEST__INIT;
+	Sn__Bank__V1__FundQuery   fq      = SN__BANK__V1__FUND_QUERY__INIT;
+	char                     *funds[] = { (char *) "dibao" };
+	fq.funds                          = funds;
+	fq.n_funds                        = 1;
+	bq.body_case = SN__BANK__V1__BANK_REQUEST__BODY_FUNDS;
+	bq.funds     = &fq;
 	uint8_t bank_req[128];
 	size_t  bank_len = sn__bank__v1__bank_request__pack(&bq, bank_req);
 
@@ -380,6 +398,8 @@ no_cert(void)
 			TH_CHECK(&T, (m != NULL) == w->answered, "%s: %s %s",
 			    w->label, what[k],
 			    w->answered ? "did not answer" : "answered");
+			if (m != NULL && k == 2)
+				check_fund_reply(m);
 			if (m != NULL)
 				nng_msg_free(m);
 		}
@@ -471,7 +491,7 @@ probe(int port, const char *extra)
 static void
 https(void)
 {
-	static const char *const names[] = { "agency-sim", "bank-sim", NULL };
+	static const char *const names[] = { "agency-sim", NULL };
 	make_certs(names);
 	for (int i = 0; i < NAG; i++)
 		agency_url[i]
@@ -496,25 +516,18 @@ https(void)
 	printf("https: /healthz 200 over TLS with our CA; rogue CA -1; plain "
 	       "HTTP %d\n",
 	    st);
+	fflush(stdout); /* not again from a child th_spawn forks */
 	TH_CHECK(&T, probe(port, NULL) == 0,
 	    "agency-sim --probe over HTTPS did not exit 0");
 	TH_CHECK(&T, probe(port, "SN_HTTP_TLS=off") == 1,
 	    "a plain HTTP --probe of the HTTPS port did not exit 1");
 
-	/* SN_HTTP_TLS=off: plain HTTP though a certificate is set */
-	const char *benv[8];
-	int         n  = tls_env(benv, 0, "bank-sim");
-	int         bp = th_free_port();
-	char        p[16];
-	snprintf(p, sizeof(p), "%d", bp);
-	benv[n++] = keep("SN_HTTP_PORT=%s%s", p, "");
-	benv[n++] = keep("SN_BANK_URL=ipc://%s/bank.ipc%s", T.run_dir, "");
-	benv[n++] = "SN_HTTP_TLS=off";
-	benv[n]   = NULL;
-	const char *argv[] = { SN_BANK_SIM_BIN, NULL };
-	th_spawn(&T, "bank-sim", SN_BANK_SIM_BIN, argv, benv);
-	TH_CHECK(&T, th_wait_ready(&T, bp, 30000),
-	    "bank-sim with SN_HTTP_TLS=off does not answer plain HTTP");
+	/* SN_HTTP_TLS=off: plain HTTP though a certificate is set (the
+	 * test's calls are plain HTTP now: no SN_CLIENT_CA_FILE) */
+	th_bank_certs(&T, &bank);
+	bank.sim_env[0] = "SN_HTTP_TLS=off";
+	th_bank_start_sim(&T, &bank);
+	printf("https: bank-sim with SN_HTTP_TLS=off answers plain HTTP\n");
 	setenv("SN_CLIENT_CA_FILE", keep_ours, 1);
 	free(keep_ours);
 }
