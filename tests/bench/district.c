@@ -17,7 +17,8 @@
  * three approval steps. It prints the decisions by category and tier,
  * with the monthly amounts and how long the cases took; then, where
  * disbursement runs, finance pays the first month of the approved
- * households through a payment run and the bank (bank-sim).
+ * households through a payment run and the bank (bank-gateway, and
+ * bank-sim behind it in ISO 20022).
  *
  * `sn-district --fixture FILE` (same sizes and seed) writes instead the
  * agencies' records of every generated person, for agency-sim
@@ -663,9 +664,9 @@ verification_latency(const char *url)
 /*
  * Finance pays the first month of the approved households: budgets for
  * the year, a payment run for next month, approval by someone who decided
- * no case, and the bank (bank-sim) settles. A run started before
- * disbursement has heard of every new beneficiary would miss some: it is
- * then rejected and run again.
+ * no case, and the bank (bank-sim, through bank-gateway) settles. A run
+ * started before disbursement has heard of every new beneficiary would miss
+ * some: it is then rejected and run again.
  */
 static bool
 pay_first_month(int want)

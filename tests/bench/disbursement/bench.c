@@ -3,8 +3,12 @@
  *
  *   SN_TEST_DB_URL=... sn-disbursement-bench [N ...]   (default 100000)
  *
- * Starts bank-sim (settling at once, no faults) and disbursement against
- * the cluster in SN_TEST_DB_URL, puts N payees into disbursement's payee
+ * Starts the bank as every test that pays meets it (tests/support/bank.h:
+ * bank-sim settling at once, no faults, behind bank-gateway, ISO 20022
+ * over HTTPS with the gateway's client certificate) and disbursement
+ * against the cluster in SN_TEST_DB_URL, each serving HTTPS with a
+ * certificate of a CA made for the run; puts N payees into
+ * disbursement's payee
  * table and their register months (payee_month, issue 9) directly (one
  * INSERT ... SELECT generate_series each: the payees' arrival through
  * approval's events is not what is measured): dibao and tekun, every
@@ -24,6 +28,7 @@
 
 #include <libpq-fe.h>
 
+#include "bank.h"
 #include "harness.h"
 #include "sn/auth.h"
 #include "sn/date.h"
@@ -33,6 +38,9 @@
 #endif
 #ifndef SN_BANK_SIM_BIN
 #define SN_BANK_SIM_BIN "bank-sim"
+#endif
+#ifndef SN_BANK_GATEWAY_BIN
+#define SN_BANK_GATEWAY_BIN "bank-gateway"
 #endif
 
 static th T;
@@ -108,19 +116,32 @@ copy_rate(long n)
 static void
 one(long n)
 {
-	static char url_env[320], bank_url[300], port_env[32], durl[320];
+	static char    port_env[32], durl[360], ca_file[300], tls[3][320];
+	static th_bank bank;
 	th_init(&T, "disbursement-bench");
 	th_publisher(&T, "disbursement");
 	th_publisher(&T, "approval");
 	th_publisher(&T, "emergency");
-	snprintf(bank_url, sizeof(bank_url), "ipc://%s/bank.ipc", T.run_dir);
-	snprintf(url_env, sizeof(url_env), "SN_BANK_URL=%s", bank_url);
-	const char *benv[]  = { url_env, "SN_BANK_SIM_OPEN_ALL=1", NULL };
-	const char *bargv[] = { SN_BANK_SIM_BIN, NULL };
-	th_spawn(&T, "bank-sim", SN_BANK_SIM_BIN, bargv, benv);
+	/* HTTPS everywhere, as in the local run: one CA for the run */
+	th_tls_make_ca(&T, "bench");
+	th_tls_make_cert(&T, "bench", "disbursement", "disbursement");
+	snprintf(ca_file, sizeof(ca_file), "%s/bench-ca.pem", T.run_dir);
+	setenv("SN_CLIENT_CA_FILE", ca_file, 1);
+	memset(&bank, 0, sizeof(bank));
+	bank.sim_bin    = SN_BANK_SIM_BIN;
+	bank.gw_bin     = SN_BANK_GATEWAY_BIN;
+	bank.ca         = "bench";
+	bank.sim_env[0] = "SN_BANK_SIM_OPEN_ALL=1";
+	th_bank_certs(&T, &bank);
+	th_bank_start(&T, &bank);
 	int port = th_free_port();
 	snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
-	snprintf(durl, sizeof(durl), "SN_BANK_URL=%s", bank_url);
+	snprintf(durl, sizeof(durl), "SN_BANK_URL=%s", bank.url);
+	snprintf(tls[0], sizeof(tls[0]),
+	    "SN_TLS_CERT_FILE=%s/disbursement.pem", T.run_dir);
+	snprintf(tls[1], sizeof(tls[1]), "SN_TLS_KEY_FILE=%s/disbursement.key",
+	    T.run_dir);
+	snprintf(tls[2], sizeof(tls[2]), "SN_TLS_CA_FILE=%s", ca_file);
 	/* The run is of 2026-03: disbursement takes runs for its current
 	 * or next month only, so its clock is put at noon of 2026-03-10. */
 	static char clock_env[64];
@@ -129,7 +150,7 @@ one(long n)
 	    (long long) (sn_date_to_days(tenth) * 86400 + 4 * 3600
 	        - (int64_t) time(NULL)));
 	const char *denv[]  = { port_env, durl, "SN_DISBURSEMENT_POLL_MS=50",
-		 "SN_TEST_CLOCK=1", clock_env, NULL };
+		 "SN_TEST_CLOCK=1", clock_env, tls[0], tls[1], tls[2], NULL };
 	const char *dargv[] = { SN_DISBURSEMENT_BIN, NULL };
 	th_spawn(&T, "disbursement", SN_DISBURSEMENT_BIN, dargv, denv);
 	if (!th_wait_ready(&T, port, 60000))
