@@ -105,10 +105,15 @@ struct batch_ctx {
 	const char *record_kind;
 	int         outcome; /* B_* once known */
 	/* The bank's answer, copied for the transaction. */
-	char                   *report_doc;
-	size_t                  report_len;
-	bank_gateway_pain002   *report;
-	const char             *via;
+	char                 *report_doc;
+	size_t                report_len;
+	bank_gateway_pain002 *report;
+	const char           *via;
+	/* Its DU01 answer to the POST, when the answer above is the report
+	 * asked for after it (reasons.c: no refusal). */
+	char                   *held_doc;
+	size_t                  held_len;
+	bank_gateway_pain002   *held;
 	char                    send_error[256];
 	bool                    answered; /* the bank answered a try */
 	bank_gateway_store_slot slot;
@@ -292,24 +297,40 @@ judge_report(const bank_gateway_pain002 *r)
 	return s;
 }
 
-/* Whether r refuses the whole file: a group RJCT naming no
+/* Whether r is about the whole file: a group RJCT naming no
  * transaction. */
 static bool
-file_refused(const bank_gateway_pain002 *r)
+whole_file(const bank_gateway_pain002 *r)
 {
 	return r->n_txs == 0 && strcmp(r->group_status, "RJCT") == 0;
 }
 
-/* Queues the report r (doc, len) of msg_id on tx: the statuses, or the
- * refusal of the whole file. */
+/* Whether r refuses the whole file (reasons.h: any code but DU01). */
+static bool
+file_refused(const bank_gateway_pain002 *r)
+{
+	return whole_file(r)
+	    && bank_gateway_reasons_file(r->group_reason.code).refused;
+}
+
+/* Whether r is a DU01: the bank holds a file under this MsgId. */
+static bool
+file_held(const bank_gateway_pain002 *r)
+{
+	return whole_file(r)
+	    && !bank_gateway_reasons_file(r->group_reason.code).refused;
+}
+
+/* Queues the report r (doc, len) of msg_id on tx: the statuses, or, when
+ * refused, the refusal of the whole file. */
 static sn_err
 store_report(bank_gateway *g, sn_tx *tx, const char *msg_id, const char *fund,
     const bank_gateway_pain002 *r, const char *doc, size_t len,
-    const char *via)
+    const char *via, bool refused)
 {
 	char   stamp[SN_CLOCK_STAMPLEN];
 	sn_err err;
-	if (file_refused(r)) {
+	if (refused) {
 		char reason[600];
 		snprintf(reason, sizeof reason, "%s %s", r->group_reason.code,
 		    r->group_reason.info);
@@ -338,12 +359,14 @@ store_report(bank_gateway *g, sn_tx *tx, const char *msg_id, const char *fund,
 	return err;
 }
 
-/* "the bank refused the file: FF01 <its text>" */
+/* "the bank refused the file: FF01 <its text>", or the code's meaning
+ * (reasons.h) when the bank gave no text. */
 static void
 refusal_text(char *buf, size_t cap, const char *code, const char *info)
 {
-	snprintf(buf, cap, "the bank refused the file: %s%s%s", code,
-	    info[0] != '\0' ? " " : "", info);
+	if (info[0] == '\0')
+		info = bank_gateway_reasons_file(code).en;
+	snprintf(buf, cap, "the bank refused the file: %s %s", code, info);
 }
 
 /* ---- batches: the end ----------------------------------------------------
@@ -361,6 +384,8 @@ batch_free(batch_ctx *c)
 	sn__bank__v1__bank_request__free_unpacked(c->rq, NULL);
 	bank_gateway_pain002_free(c->report);
 	free(c->report_doc);
+	bank_gateway_pain002_free(c->held);
+	free(c->held_doc);
 	free(c->doc);
 	free(c->reply);
 	free(c);
@@ -424,13 +449,19 @@ answer_begin(sn_tx *tx, void *arg)
 	const char *id  = c->batch->batch_id;
 	sn_err      err = bank_gateway_store_message_tried(
 	         tx, id, c->answered, c->send_error);
+	/* A DU01 refuses the batch only when the report after it was
+	 * another document's (then that one is not stored). */
+	if (err == SN_OK && c->held != NULL)
+		err = store_report(c->g, tx, id, c->fund->fund, c->held,
+		    c->held_doc, c->held_len, "post",
+		    c->refused && c->report == NULL);
 	if (err == SN_OK && c->report != NULL)
 		err = store_report(c->g, tx, id, c->fund->fund, c->report,
-		    c->report_doc, c->report_len, c->via);
-	if (err == SN_OK && c->refused && c->report == NULL)
+		    c->report_doc, c->report_len, c->via, c->refused);
+	if (err == SN_OK && c->refused && c->report == NULL && c->held == NULL)
 		err = bank_gateway_store_message_refused(
 		    tx, id, "", "HTTP 413", TOO_LARGE);
-	if (err == SN_OK && c->refused && c->report == NULL)
+	if (err == SN_OK && c->refused && c->report == NULL && c->held == NULL)
 		err = bank_gateway_store_refusal(
 		    tx, id, c->fund->fund, "bank", c->error);
 	if (err != SN_OK) {
@@ -479,6 +510,173 @@ unanswered(batch_ctx *c, const char *why)
 	sn_db_tx(c->g->db, answer_begin, answer_done, c);
 }
 
+/* Ends a try with the report in c: refused whole, or judged; stored
+ * either way. */
+static void
+answered(batch_ctx *c)
+{
+	if (file_refused(c->report)) {
+		refusal_text(c->error, sizeof c->error,
+		    c->report->group_reason.code,
+		    c->report->group_reason.info);
+		c->refused = true;
+		c->outcome = B_BANK_REFUSED;
+		sn_log(SN_LOG_ERROR, "the bank refused a file", "batch_id",
+		    c->batch->batch_id, "group_status",
+		    c->report->group_status, "reason",
+		    c->report->group_reason.code, "info",
+		    c->report->group_reason.info, NULL);
+	}
+	sn_db_tx(c->g->db, answer_begin, answer_done, c);
+}
+
+/*
+ * Reads the pain.002 of a's 200 into c (report, report_doc, via); false
+ * when there is none for c's message (c is then ended unanswered).
+ */
+static bool
+read_answer(batch_ctx *c, const bank_gateway_bank_answer *a, const char *via)
+{
+	char why[BANK_GATEWAY_ISO_WHY_MAX];
+	if (a->status != 200) {
+		snprintf(why, sizeof why, "HTTP %ld", a->status);
+		unanswered(c, why);
+		return false;
+	}
+	sn_err err = bank_gateway_pain002_read(
+	    c->g->cfg.pain002, a->body, a->len, &c->report, why);
+	if (err != SN_OK) {
+		char w2[BANK_GATEWAY_ISO_WHY_MAX + 32];
+		snprintf(w2, sizeof w2, "the pain.002 does not read: %s", why);
+		unanswered(c, w2);
+		return false;
+	}
+	if (strcmp(c->report->orgnl_msg_id, c->batch->batch_id) != 0) {
+		snprintf(why, sizeof why, "the pain.002 is for message %s",
+		    c->report->orgnl_msg_id);
+		bank_gateway_pain002_free(c->report);
+		c->report = NULL;
+		unanswered(c, why);
+		return false;
+	}
+	if ((c->report_doc = malloc(a->len + 1)) == NULL) {
+		bank_gateway_pain002_free(c->report);
+		c->report = NULL;
+		unanswered(c, "out of memory");
+		return false;
+	}
+	memcpy(c->report_doc, a->body, a->len);
+	c->report_len = a->len;
+	c->via        = via;
+	c->answered   = true;
+	c->outcome    = B_ANSWERED;
+	return true;
+}
+
+/* Whose file the bank's report c->report is, by the end-to-end ids it
+ * names (rules.h); unclear when out of memory. */
+static bank_gateway_held
+held_whose(const batch_ctx *c)
+{
+	const bank_gateway_pain002       *r = c->report;
+	const Sn__Bank__V1__BatchRequest *b = c->batch;
+	const char      **ours  = calloc(b->n_instructions + 1, sizeof(*ours));
+	const char      **named = calloc(r->n_txs + 1, sizeof(*named));
+	bank_gateway_held h     = BANK_GATEWAY_HELD_UNCLEAR;
+	if (ours != NULL && named != NULL) {
+		for (size_t i = 0; i < b->n_instructions; i++)
+			ours[i] = b->instructions[i]->end_to_end_id;
+		qsort(ours, b->n_instructions, sizeof(*ours),
+		    bank_gateway_rules_id_cmp);
+		for (size_t i = 0; i < r->n_txs; i++)
+			named[i] = r->txs[i].end_to_end_id;
+		h = bank_gateway_rules_held(
+		    ours, b->n_instructions, named, r->n_txs);
+	}
+	free(ours);
+	free(named);
+	return h;
+}
+
+/* The bank's report of the MsgId it answered DU01 for. */
+static void
+on_held_report(const bank_gateway_bank_answer *a, void *arg)
+{
+	batch_ctx *c = arg;
+	char       why[BANK_GATEWAY_ISO_WHY_MAX];
+	count_call(c->g, C_PAIN002, a);
+	if (a->err == SN_ECLOSED) {
+		c->outcome = B_UNANSWERED;
+		batch_finish(c);
+		return;
+	}
+	if (a->err != SN_OK) {
+		snprintf(why, sizeof why,
+		    "DU01, and its report not fetched: %s: %s",
+		    sn_strerror(a->err), a->error);
+		unanswered(c, why);
+		return;
+	}
+	if (!read_answer(c, a, "get"))
+		return;
+	switch (held_whose(c)) {
+	case BANK_GATEWAY_HELD_OURS:
+		answered(c);
+		return;
+	case BANK_GATEWAY_HELD_OTHERS:
+		/* Not stored: another document's report. */
+		bank_gateway_pain002_free(c->report);
+		free(c->report_doc);
+		c->report     = NULL;
+		c->report_doc = NULL;
+		refusal_text(c->error, sizeof c->error,
+		    c->held->group_reason.code, c->held->group_reason.info);
+		c->refused = true;
+		c->outcome = B_BANK_REFUSED;
+		sn_log(SN_LOG_ERROR,
+		    "the bank holds another document under this MsgId; the "
+		    "batch is refused",
+		    "batch_id", c->batch->batch_id, "error", c->error, NULL);
+		sn_db_tx(c->g->db, answer_begin, answer_done, c);
+		return;
+	case BANK_GATEWAY_HELD_UNCLEAR:
+		break;
+	}
+	bank_gateway_pain002_free(c->report);
+	free(c->report_doc);
+	c->report     = NULL;
+	c->report_doc = NULL;
+	unanswered(c,
+	    "DU01, and the bank's report of this MsgId names none or only "
+	    "some of the batch's payments: a person must look");
+}
+
+/*
+ * The bank answered DU01: it holds a file under this MsgId, most likely
+ * our earlier try (reasons.c). No refusal: its report of that MsgId is
+ * asked for and answers the batch when it is ours.
+ */
+static void
+ask_held(batch_ctx *c)
+{
+	c->held       = c->report;
+	c->held_doc   = c->report_doc;
+	c->held_len   = c->report_len;
+	c->report     = NULL;
+	c->report_doc = NULL;
+	c->report_len = 0;
+	c->answered   = false;
+	sn_log(SN_LOG_WARN,
+	    "the bank holds a file under this MsgId (DU01); asking for its "
+	    "report",
+	    "batch_id", c->batch->batch_id, "info", c->held->group_reason.info,
+	    NULL);
+	if (bank_gateway_bank_get_pain002(
+	        c->g->bank, c->batch->batch_id, on_held_report, c)
+	    != SN_OK)
+		unanswered(c, "DU01, and its report could not be asked for");
+}
+
 static void
 on_posted(const bank_gateway_bank_answer *a, void *arg)
 {
@@ -508,49 +706,13 @@ on_posted(const bank_gateway_bank_answer *a, void *arg)
 		sn_db_tx(g->db, answer_begin, answer_done, c);
 		return;
 	}
-	if (a->status != 200) {
-		snprintf(why, sizeof why, "HTTP %ld", a->status);
-		unanswered(c, why);
+	if (!read_answer(c, a, "post"))
+		return;
+	if (file_held(c->report)) {
+		ask_held(c);
 		return;
 	}
-	sn_err err = bank_gateway_pain002_read(
-	    g->cfg.pain002, a->body, a->len, &c->report, why);
-	if (err != SN_OK) {
-		char w2[BANK_GATEWAY_ISO_WHY_MAX + 32];
-		snprintf(w2, sizeof w2, "the pain.002 does not read: %s", why);
-		unanswered(c, w2);
-		return;
-	}
-	if (strcmp(c->report->orgnl_msg_id, c->batch->batch_id) != 0) {
-		snprintf(why, sizeof why, "the pain.002 is for message %s",
-		    c->report->orgnl_msg_id);
-		bank_gateway_pain002_free(c->report);
-		c->report = NULL;
-		unanswered(c, why);
-		return;
-	}
-	if ((c->report_doc = malloc(a->len + 1)) == NULL) {
-		unanswered(c, "out of memory");
-		return;
-	}
-	memcpy(c->report_doc, a->body, a->len);
-	c->report_len = a->len;
-	c->via        = "post";
-	c->answered   = true;
-	c->outcome    = B_ANSWERED;
-	if (file_refused(c->report)) {
-		refusal_text(c->error, sizeof c->error,
-		    c->report->group_reason.code,
-		    c->report->group_reason.info);
-		c->refused = true;
-		c->outcome = B_BANK_REFUSED;
-		sn_log(SN_LOG_ERROR, "the bank refused a file", "batch_id",
-		    c->batch->batch_id, "group_status",
-		    c->report->group_status, "reason",
-		    c->report->group_reason.code, "info",
-		    c->report->group_reason.info, NULL);
-	}
-	sn_db_tx(g->db, answer_begin, answer_done, c);
+	answered(c);
 }
 
 /* ---- batches: the drop folder ------------------------------------------- */
@@ -1165,7 +1327,7 @@ fetched_begin(sn_tx *tx, void *arg)
 {
 	fetch_ctx *f   = arg;
 	sn_err     err = store_report(f->q->g, tx, f->q->fetch[f->i], f->fund,
-	        f->report, f->doc, f->len, "get");
+	        f->report, f->doc, f->len, "get", file_refused(f->report));
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
 	else
@@ -1419,7 +1581,7 @@ drop_report_begin(sn_tx *tx, void *arg)
 {
 	drop_ctx *d   = arg;
 	sn_err    err = store_report(d->g, tx, d->report->orgnl_msg_id, "",
-	       d->report, d->body, d->len, "drop");
+	       d->report, d->body, d->len, "drop", file_refused(d->report));
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
 	else

@@ -37,10 +37,19 @@
  *   reason code, the Chinese text of what to do (reason), its English
  *   (reason_en) and the pain.002 status (iso_status). A pain.002 that
  *   refuses the whole file (GrpSts RJCT with no transaction: FF01, AM18,
- *   AM16, DU01) is stored, logged, counted and answered accepted =
- *   false with "the bank refused the file: <code> <text>"; a repeat of
+ *   AM16, any code but DU01) is stored, logged, counted and answered
+ *   accepted = false with "the bank refused the file: <code> <text>" (the
+ *   code's meaning, reasons.h, when the bank gave no text); a repeat of
  *   that batch gets the same answer without sending again. HTTP 413
  *   (the file is too large for the bank) likewise.
+ *   DU01 (duplicate MsgId) is no refusal: the bank holds a file under
+ *   this MsgId, most likely our earlier try (reasons.c says why). The
+ *   gateway GETs the bank's report of the MsgId and answers from it when
+ *   every end-to-end id it names is the batch's; when it names none of
+ *   them (another document under the same MsgId) the batch is refused
+ *   as above with DU01; otherwise (a mix, no transactions, no report):
+ *   no reply. The DU01 and the report are stored (another document's
+ *   report is not).
  *   No usable answer (no connection, TLS refused, a timeout, a 5xx or
  *   other 4xx, a pain.002 that does not validate or is for another
  *   message): NO REPLY. Why not "ACCEPTED, ask later": the gateway does
@@ -70,10 +79,11 @@
  * "malformed request".
  *
  * The drop folder's in/ is read every drop_poll_ms: a pain.002 is
- * stored as above (then disbursement's StatusQuery sees it), a camt.054
- * goes to reconciliation (reconcile.h); either is then moved to
- * in/done/, anything else (or a report for a message we never sent) to
- * in/bad/ with an error line.
+ * stored as above (then disbursement's StatusQuery sees it; a DU01
+ * there, or fetched by a StatusQuery, refuses nothing and moves
+ * nothing), a camt.054 goes to reconciliation (reconcile.h); either is
+ * then moved to in/done/, anything else (or a report for a message we
+ * never sent) to in/bad/ with an error line.
  *
  * Metrics (besides sn/service.h's):
  *   sn_bank_gateway_requests_total{kind}     batch, query, funds,

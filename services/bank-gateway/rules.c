@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sn/date.h"
@@ -124,4 +125,25 @@ bank_gateway_rules_wire(bank_gateway_state s)
 		break;
 	}
 	return BANK_GATEWAY_WIRE_ACCEPTED;
+}
+
+int
+bank_gateway_rules_id_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+bank_gateway_held
+bank_gateway_rules_held(
+    const char *const *ours, size_t n, const char *const *named, size_t m)
+{
+	size_t mine = 0;
+	for (size_t i = 0; i < m; i++)
+		mine += n > 0
+		    && bsearch(&named[i], ours, n, sizeof(*ours),
+		           bank_gateway_rules_id_cmp)
+		        != NULL;
+	if (m == 0 || (mine > 0 && mine < m))
+		return BANK_GATEWAY_HELD_UNCLEAR;
+	return mine == m ? BANK_GATEWAY_HELD_OURS : BANK_GATEWAY_HELD_OTHERS;
 }

@@ -89,4 +89,28 @@ typedef enum bank_gateway_wire {
  * REJECTED, RETRY RETRY. */
 bank_gateway_wire bank_gateway_rules_wire(bank_gateway_state s);
 
+/* Whose file the bank holds under a MsgId it answered DU01 for. */
+typedef enum bank_gateway_held {
+	BANK_GATEWAY_HELD_OURS = 0, /* our earlier try: its report answers
+	                               the batch */
+	BANK_GATEWAY_HELD_OTHERS,   /* another document under the same
+	                               MsgId: nothing of ours is at the bank
+	                               under it, the batch is refused */
+	BANK_GATEWAY_HELD_UNCLEAR,  /* no reply: a person must look */
+} bank_gateway_held;
+
+/* The order of ids below: qsort an array of const char * with it. */
+int bank_gateway_rules_id_cmp(const void *a, const void *b);
+
+/*
+ * Judged by the end-to-end ids the bank's report of that MsgId names
+ * (named, m; duplicates allowed) against the batch's own (ours, n,
+ * sorted with bank_gateway_rules_id_cmp): ours when every id named is one of
+ * ours, another's when none is, unclear when the report names none at all or
+ * both kinds (part of ours may be at the bank under it: refusing would send
+ * them again).
+ */
+bank_gateway_held bank_gateway_rules_held(
+    const char *const *ours, size_t n, const char *const *named, size_t m);
+
 #endif /* BANK_GATEWAY_RULES_H */

@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -149,6 +150,36 @@ states(void **state)
 	assert_null(bank_gateway_state_names[5]);
 }
 
+/* Whose file a DU01 is about, by the ids its report names. */
+static void
+held(void **state)
+{
+	const char *ours[] = { "E-3", "E-1", "E-2" };
+	static const struct {
+		const char       *named[4];
+		size_t            m;
+		bank_gateway_held want;
+	} c[] = {
+		{ { "E-1", "E-2", "E-3" }, 3, BANK_GATEWAY_HELD_OURS },
+		{ { "E-3", "E-1" }, 2, BANK_GATEWAY_HELD_OURS },
+		{ { "E-2", "E-2" }, 2, BANK_GATEWAY_HELD_OURS },
+		{ { "X-1", "X-2" }, 2, BANK_GATEWAY_HELD_OTHERS },
+		{ { "e-1" }, 1, BANK_GATEWAY_HELD_OTHERS },
+		{ { "E-1", "X-1" }, 2, BANK_GATEWAY_HELD_UNCLEAR },
+		{ { "X-1", "E-3", "X-2" }, 3, BANK_GATEWAY_HELD_UNCLEAR },
+		{ { NULL }, 0, BANK_GATEWAY_HELD_UNCLEAR },
+	};
+	(void) state;
+	qsort(ours, 3, sizeof(*ours), bank_gateway_rules_id_cmp);
+	assert_string_equal(ours[0], "E-1");
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++)
+		if (bank_gateway_rules_held(ours, 3, c[i].named, c[i].m)
+		    != c[i].want)
+			fail_msg("case %zu", i);
+	assert_int_equal(bank_gateway_rules_held(NULL, 0, ours, 1),
+	    BANK_GATEWAY_HELD_OTHERS);
+}
+
 int
 main(void)
 {
@@ -157,6 +188,7 @@ main(void)
 		cmocka_unit_test(remittance),
 		cmocka_unit_test(ids),
 		cmocka_unit_test(states),
+		cmocka_unit_test(held),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

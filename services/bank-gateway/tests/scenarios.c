@@ -61,6 +61,12 @@
  *                   our XSD validation and is never sent; accepted =
  *                   false with the reason; counted and recorded; the
  *                   corrected batch under the same batch_id then goes.
+ *   duplicate_msg_id the gateway's store loses a settled message and
+ *                   the batch is built again (other bytes, same MsgId):
+ *                   the bank's DU01 is no refusal, the batch is answered
+ *                   SETTLED from the bank's report of the MsgId, paid
+ *                   once; another batch under that MsgId is refused with
+ *                   DU01, a repeat unsent.
  *   help            --help lists the settings without any; --routes; a
  *                   bad fund file and both transports exit 2 naming
  *                   the setting.
@@ -1590,6 +1596,113 @@ xsd_invalid(void)
 	TH_CHECK(&T, bank_messages() == 1, "the corrected batch");
 }
 
+/* The gateway's store forgets msg_id, as if restored from a backup
+ * taken before the batch went: the bank still holds the file. */
+static void
+forget(const char *msg_id)
+{
+	const char *g = G();
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "WITH s AS (DELETE FROM %s.settlements WHERE msg_id = '%s'),"
+	        " r AS (DELETE FROM %s.reports WHERE msg_id = '%s'),"
+	        " t AS (DELETE FROM %s.transactions WHERE msg_id = '%s'),"
+	        " m AS (DELETE FROM %s.messages WHERE msg_id = '%s'"
+	        " RETURNING 1) SELECT count(*) FROM m",
+	        g, msg_id, g, msg_id, g, msg_id, g, msg_id)
+	        == 1,
+	    "message %s not forgotten", msg_id);
+}
+
+/* DU01: the bank holds a file under the MsgId. When it is the batch's
+ * earlier try, the batch is answered from the bank's report of it and
+ * paid once; when it is another document, the batch is refused. */
+static void
+duplicate_msg_id(void)
+{
+	setup();
+	start_bank(NULL);
+	start_gw(false, NULL);
+	tb b;
+	tb_init(&b, "B0000000000000020", "dibao");
+	tb_add(&b, "E2E-M-1", 83000, "6222020000000001", "张三", "run-1");
+	tb_add(&b, "E2E-M-2", 63000, "6222020000000005", "钱七", "run-1");
+	Sn__Bank__V1__BankReply *w = batch_ok(&b);
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+
+	/* The store lost it; the same batch is built again a minute later
+	 * (another CreDtTm: other bytes under the same MsgId). */
+	forget(b.id);
+	th_stop(&T, gw_proc);
+	start_gw(false,
+	    (const char *const[]) {
+	        "SN_TEST_CLOCK=1", "SN_CLOCK_OFFSET_S=60", NULL });
+	w = batch_ok(&b);
+	for (int i = 0; i < 2; i++)
+		expect(w->batch->statuses[i], SETTLED, "", "ACSC");
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	TH_CHECK(&T,
+	    th_metric_http(&T, bank_port,
+	        "sn_bank_sim_iso_messages_total{outcome=\"duplicate_msg_id\"}")
+	        == 1,
+	    "the bank did not answer DU01");
+	credits("6222020000000001", 1, 83000);
+	credits("6222020000000005", 1, 63000);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.reports WHERE msg_id = '%s' AND"
+	        " ((via = 'post' AND group_status = 'RJCT') OR via = 'get')",
+	        G(), b.id)
+	            == 2
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.messages WHERE msg_id = '%s'"
+	               " AND state = 'sent'",
+	               G(), b.id)
+	            == 1
+	        && th_int(&T, "SELECT count(*) FROM %s.refusals", G()) == 0,
+	    "the DU01 and the report after it are not stored as such");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.settlements WHERE msg_id = '%s'", G(),
+	        b.id)
+	        == 2,
+	    "the settlements are not recorded again");
+
+	/* Another batch under that MsgId (the store lost again): the bank
+	 * holds another document: refused with DU01, a repeat unsent. */
+	forget(b.id);
+	tb c;
+	tb_init(&c, b.id, "dibao");
+	tb_add(&c, "E2E-M-3", 50000, "6222020000000006", "孙八", "run-2");
+	batch_refused(&c, "the bank refused the file: DU01");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.messages WHERE msg_id = '%s'"
+	        " AND state = 'refused' AND group_reason = 'DU01'",
+	        G(), c.id)
+	            == 1
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.refusals WHERE kind = 'bank'"
+	               " AND msg_id = '%s' AND reason LIKE 'DU01%%'",
+	               G(), c.id)
+	            == 1
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.reports WHERE msg_id = '%s'",
+	               G(), c.id)
+	            == 1,
+	    "the refusal is not recorded, or the other document's report "
+	    "was stored");
+	int64_t posts = metric("sn_bank_gateway_bank_requests_total{call="
+	                       "\"pain.001\",result=\"ok\"}");
+	batch_refused(&c, "DU01");
+	TH_CHECK(&T,
+	    metric("sn_bank_gateway_bank_requests_total{call=\"pain.001\","
+	           "result=\"ok\"}")
+	        == posts,
+	    "the refused batch was sent again");
+	credits("6222020000000006", 0, 0);
+}
+
 /* The output and exit status of `env -i ENV bank-gateway ARG`. */
 static int
 run_bare(const char *env, const char *arg, char *out, size_t cap)
@@ -1683,6 +1796,7 @@ main(int argc, char **argv)
 		{ "reconcile_timer", reconcile_timer },
 		{ "repeat_in_flight", repeat_in_flight },
 		{ "xsd_invalid", xsd_invalid },
+		{ "duplicate_msg_id", duplicate_msg_id },
 		{ "help", help },
 	};
 	return th_main(
