@@ -67,6 +67,10 @@
  *                   SETTLED from the bank's report of the MsgId, paid
  *                   once; another batch under that MsgId is refused with
  *                   DU01, a repeat unsent.
+ *   too_large       the bank answers 413 (bank-sim's limit below the
+ *                   file's size): refused "the bank refused the file:
+ *                   HTTP 413", recorded, counted; a repeat gets the same,
+ *                   unsent; the ids are UNKNOWN and the bank is not asked.
  *   help            --help lists the settings without any; --routes; a
  *                   bad fund file and both transports exit 2 naming
  *                   the setting.
@@ -1596,6 +1600,76 @@ xsd_invalid(void)
 	TH_CHECK(&T, bank_messages() == 1, "the corrected batch");
 }
 
+/* The bank answers 413: it will never take the file. The batch is
+ * refused and recorded; a repeat gets the same without sending; nothing
+ * of it is at the bank. */
+static void
+too_large(void)
+{
+	setup();
+	/* bank-sim reads the whole body (SN_HTTP_MAX_BODY above it) and
+	 * refuses it by its own limit, 1 KiB: 413, nothing stored. */
+	start_bank(
+	    (const char *const[]) { "SN_BANK_SIM_MAX_REQUEST_BYTES=1024",
+	        "SN_HTTP_MAX_BODY=1048576", NULL });
+	start_gw(false, NULL);
+	tb b;
+	tb_init(&b, "B0000000000000019", "dibao");
+	tb_add(&b, "E2E-Z-1", 83000, "6222020000000001", "张三", "run-1");
+	tb_add(&b, "E2E-Z-2", 63000, "6222020000000005", "钱七", "run-1");
+	tb_add(&b, "E2E-Z-3", 17000, "6222020000000006", "孙八", "run-1");
+	batch_refused(&b, "the bank refused the file: HTTP 413");
+	TH_CHECK(&T,
+	    metric("sn_bank_gateway_bank_requests_total{call=\"pain.001\","
+	           "result=\"http_error\"}")
+	        == 1,
+	    "the 413 is not counted as the bank's answer");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.messages WHERE msg_id = '%s'"
+	        " AND state = 'refused' AND sends = 1"
+	        " AND group_reason = 'HTTP 413'",
+	        G(), b.id)
+	        == 1,
+	    "the message is not recorded refused");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.refusals WHERE kind = 'bank'"
+	        " AND msg_id = '%s' AND reason LIKE '%%HTTP 413%%'",
+	        G(), b.id)
+	        == 1,
+	    "the refusal is not recorded");
+	TH_CHECK(&T, bank_messages() == 0, "the bank stored the message");
+	/* Again: the same answer, nothing sent. */
+	batch_refused(&b, "the bank refused the file: HTTP 413");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT sends FROM %s.messages", G()) == 1
+	        && metric("sn_bank_gateway_bank_requests_total{call="
+	                  "\"pain.001\",result=\"http_error\"}")
+	            == 1,
+	    "the refused file was sent again");
+	TH_CHECK(&T,
+	    metric("sn_bank_gateway_batches_total{outcome=\"bank_refused\"}")
+	        == 2,
+	    "the refusals are not counted");
+	/* Nothing of it is at the bank: the ids are unknown, and the bank
+	 * is not asked. */
+	const char              *ids[] = { "E2E-Z-1", "E2E-Z-3" };
+	Sn__Bank__V1__BankReply *w     = query(ids, 2);
+	expect(w->status->statuses[0], UNKNOWN, "", "");
+	expect(w->status->statuses[1], UNKNOWN, "", "");
+	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	TH_CHECK(&T,
+	    metric("sn_bank_gateway_bank_requests_total{call=\"pain.002\","
+	           "result=\"not_found\"}")
+	            == 0
+	        && metric("sn_bank_gateway_bank_requests_total{call="
+	                  "\"pain.002\",result=\"ok\"}")
+	            == 0,
+	    "the bank was asked about a file it refused");
+	credits("6222020000000001", 0, 0);
+}
+
 /* The gateway's store forgets msg_id, as if restored from a backup
  * taken before the batch went: the bank still holds the file. */
 static void
@@ -1796,6 +1870,7 @@ main(int argc, char **argv)
 		{ "reconcile_timer", reconcile_timer },
 		{ "repeat_in_flight", repeat_in_flight },
 		{ "xsd_invalid", xsd_invalid },
+		{ "too_large", too_large },
 		{ "duplicate_msg_id", duplicate_msg_id },
 		{ "help", help },
 	};
