@@ -65,9 +65,6 @@ th_bank_start_sim(th *t, th_bank *b)
 	env[n++]      = th_bank_kept(t, b, "SN_HTTP_PORT=%d", b->sim_port);
 	env[n++]      = th_bank_kept(
 	         t, b, "SN_HTTP_CLIENT_CA_FILE=%s/%s-ca.pem", t->run_dir, b->ca);
-	/* its older NNG side, which nobody dials */
-	env[n++] = th_bank_kept(
-	    t, b, "SN_BANK_URL=ipc://%s/bank-sim.ipc", t->run_dir);
 	env[n]             = NULL;
 	const char *argv[] = { b->sim_bin, NULL };
 	b->sim             = th_spawn(t, "bank-sim", b->sim_bin, argv, env);
