@@ -58,6 +58,8 @@ enum {
 	NRES
 };
 enum { F_PAIN002, F_CAMT054, F_BAD, NFILE };
+/* The outcomes of a judged status (reasons.h), indexing c_status. */
+enum { NOUTCOME = BANK_GATEWAY_RETRY + 1 };
 
 #define RUN_ID_MAX 128
 #define TOO_LARGE "the file is larger than the bank takes"
@@ -77,7 +79,8 @@ struct bank_gateway {
 	bool                     dropping; /* a file of in/ is being read */
 	bool                     stopping;
 	bool                     closing; /* bank_gateway_close has begun */
-	sn_counter              *c_kind[NKIND], *c_batch[NBATCH], *c_state[5];
+	sn_counter              *c_kind[NKIND], *c_batch[NBATCH];
+	sn_counter              *c_status[NOUTCOME]; /* by outcome */
 	sn_counter              *c_call[NCALL][NRES], *c_file[NFILE];
 	sn_histogram            *h_call[NCALL];
 };
@@ -145,10 +148,10 @@ count_call(bank_gateway *g, int call, const bank_gateway_bank_answer *a)
 }
 
 static void
-count_statuses(bank_gateway *g, const bank_gateway_status_in *s, size_t n)
+count_statuses(bank_gateway *g, const size_t by_outcome[NOUTCOME])
 {
-	for (size_t i = 0; i < n; i++)
-		sn_counter_add(g->c_state[s[i].state], 1);
+	for (int o = 0; o < NOUTCOME; o++)
+		sn_counter_add(g->c_status[o], by_outcome[o]);
 }
 
 /* ---- replies ------------------------------------------------------------ */
@@ -271,10 +274,11 @@ out:
 
 /* ---- the report: statuses judged ---------------------------------------- */
 
-/* The statuses of a pain.002's transactions, judged (reasons.h); the
- * strings are borrowed from r. NULL when out of memory. */
+/* The statuses of a pain.002's transactions, judged (reasons.h), and
+ * how many had each outcome; the strings are borrowed from r. NULL when
+ * out of memory. */
 static bank_gateway_status_in *
-judge_report(const bank_gateway_pain002 *r)
+judge_report(const bank_gateway_pain002 *r, size_t by_outcome[NOUTCOME])
 {
 	bank_gateway_status_in *s
 	    = calloc(r->n_txs ? r->n_txs : 1, sizeof(*s));
@@ -284,6 +288,7 @@ judge_report(const bank_gateway_pain002 *r)
 		const bank_gateway_pain002_tx *t = &r->txs[i];
 		bank_gateway_verdict           v
 		    = bank_gateway_reasons_judge(t->status, t->reason.code);
+		by_outcome[v.outcome]++;
 		s[i] = (bank_gateway_status_in) {
 			.end_to_end_id = t->end_to_end_id,
 			.state         = bank_gateway_rules_state(v.outcome),
@@ -347,14 +352,15 @@ store_report(bank_gateway *g, sn_tx *tx, const char *msg_id, const char *fund,
 		    r->group_reason.info, doc, len, NULL, 0,
 		    sn_clock_stamp(stamp), sn_clock_today());
 	}
-	bank_gateway_status_in *s = judge_report(r);
+	size_t                  by_outcome[NOUTCOME] = { 0 };
+	bank_gateway_status_in *s = judge_report(r, by_outcome);
 	if (s == NULL)
 		return SN_ENOMEM;
 	err = bank_gateway_store_report(tx, msg_id, via, r->msg_id,
 	    r->group_status, r->group_reason.code, r->group_reason.info, doc,
 	    len, s, r->n_txs, sn_clock_stamp(stamp), sn_clock_today());
 	if (err == SN_OK)
-		count_statuses(g, s, r->n_txs);
+		count_statuses(g, by_outcome);
 	free(s);
 	return err;
 }
@@ -1707,15 +1713,16 @@ metrics(bank_gateway *g, sn_metrics *m)
 		           "Batches, by outcome", l))
 		    != NULL;
 	}
-	for (int i = 1; i < 5; i++) {
-		snprintf(
-		    l, sizeof l, "state=\"%s\"", bank_gateway_state_names[i]);
-		ok &= (g->c_state[i] = sn_metrics_counter(m,
+	/* Labelled state= (the stored state each outcome leads to has the
+	 * same name: rules.h). */
+	for (int o = 0; o < NOUTCOME; o++) {
+		snprintf(l, sizeof l, "state=\"%s\"",
+		    bank_gateway_outcome_name((bank_gateway_outcome) o));
+		ok &= (g->c_status[o] = sn_metrics_counter(m,
 		           "sn_bank_gateway_statuses_total",
 		           "Transaction statuses from the bank, judged", l))
 		    != NULL;
 	}
-	g->c_state[0] = g->c_state[1];
 	for (int c = 0; c < NCALL; c++) {
 		for (int r = 0; r < NRES; r++) {
 			snprintf(l, sizeof l, "call=\"%s\",result=\"%s\"",

@@ -559,6 +559,26 @@ metric(const char *series)
 	return th_metric_http(&T, gw_port, series);
 }
 
+/* The gateway's count of the bank's statuses by outcome (pending, paid,
+ * rejected, retry: each its own series). */
+static void
+statuses_counted(
+    int64_t pending, int64_t paid, int64_t rejected, int64_t retry)
+{
+	static const char *const names[]
+	    = { "pending", "paid", "rejected", "retry" };
+	const int64_t want[] = { pending, paid, rejected, retry };
+	char          series[96];
+	for (int i = 0; i < 4; i++) {
+		snprintf(series, sizeof series,
+		    "sn_bank_gateway_statuses_total{state=\"%s\"}", names[i]);
+		int64_t got = metric(series);
+		TH_CHECK(&T, got == want[i],
+		    "%s statuses counted: %lld, want %lld", names[i],
+		    (long long) got, (long long) want[i]);
+	}
+}
+
 /* POST /reconciliations for day as finance; the answer's body. */
 static json_t *
 reconcile(const char *day, const char *key, int want)
@@ -644,9 +664,7 @@ settle(void)
 	        G(), today())
 	        == 3,
 	    "settlements");
-	TH_CHECK(&T,
-	    metric("sn_bank_gateway_statuses_total{state=\"paid\"}") == 3,
-	    "paid statuses counted");
+	statuses_counted(0, 3, 0, 0);
 
 	/* FundQuery: the configuration. */
 	static const char *const f[] = { "dibao", "housing" };
@@ -709,9 +727,7 @@ rejected(void)
 	        G())
 	        == 5,
 	    "rejections stored");
-	TH_CHECK(&T,
-	    metric("sn_bank_gateway_statuses_total{state=\"rejected\"}") == 5,
-	    "rejections counted");
+	statuses_counted(0, 1, 5, 0);
 	/* Asked again: the stored statuses, the bank not asked (final). */
 	const char *ids[] = { "E2E-R-2", "E2E-R-1" };
 	w                 = query(ids, 2);
@@ -751,6 +767,7 @@ retry(void)
 	}
 	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
 	credits("6222020000000001", 0, 0);
+	statuses_counted(0, 0, 0, 2);
 
 	/* The fund topped up; disbursement sends them again, same ids. */
 	th_stop(&T, bank_proc);
@@ -770,6 +787,7 @@ retry(void)
 	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
 	credits("6222020000000001", 1, 90000);
 	credits("6222020000000006", 1, 60000);
+	statuses_counted(0, 2, 0, 2);
 	const char *ids[] = { "E2E-T-1" };
 	w                 = query(ids, 1);
 	expect(w->status->statuses[0], SETTLED, "", "ACSC");
@@ -1668,6 +1686,7 @@ too_large(void)
 	            == 0,
 	    "the bank was asked about a file it refused");
 	credits("6222020000000001", 0, 0);
+	statuses_counted(0, 0, 0, 0);
 }
 
 /* The gateway's store forgets msg_id, as if restored from a backup
@@ -1722,6 +1741,7 @@ duplicate_msg_id(void)
 	    "the bank did not answer DU01");
 	credits("6222020000000001", 1, 83000);
 	credits("6222020000000005", 1, 63000);
+	statuses_counted(0, 2, 0, 0); /* since the restart: once each */
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.reports WHERE msg_id = '%s' AND"
