@@ -4,6 +4,7 @@
 #include "bank.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,6 +39,16 @@ add_extra(const char **env, int n, const char *const *extra, int cap)
 		env[n++] = extra[i];
 	}
 	return n;
+}
+
+/* Whether settings (NULL-ended, at most 16) set key ("NAME="). */
+static bool
+sets(const char *const *settings, const char *key)
+{
+	for (int i = 0; i < 16 && settings[i] != NULL; i++)
+		if (strncmp(settings[i], key, strlen(key)) == 0)
+			return true;
+	return false;
 }
 
 static int
@@ -77,20 +88,25 @@ th_bank_start_gateway(th *t, th_bank *b)
 {
 	TH_CHECK(t, b->gw_bin != NULL && b->gw_bin[0] != '\0',
 	    "th_bank: this test was built without bank-gateway");
-	TH_CHECK(t, b->sim_port != 0, "th_bank: start bank-sim first");
+	/* With a drop folder the gateway does not call bank-sim. */
+	bool drop = sets(b->gw_env, "SN_BANK_DROP_DIR=");
+	TH_CHECK(t, drop || b->sim_port != 0, "th_bank: start bank-sim first");
 	if (b->gw_port == 0)
 		b->gw_port = th_free_port();
 	if (b->url[0] == '\0')
 		snprintf(
 		    b->url, sizeof(b->url), "ipc://%s/bank.ipc", t->run_dir);
 	const char *env[48];
-	int         n      = add_extra(env, 0, b->gw_env, 40);
-	n                  = add_tls(t, b, env, n, "bank-gateway");
-	env[n++]           = th_bank_kept(t, b, "SN_HTTP_PORT=%d", b->gw_port);
-	env[n++]           = th_bank_kept(t, b, "SN_BANK_URL=%s", b->url);
-	env[n++]           = th_bank_kept(t, b,
-	              "SN_BANK_ISO_URL=https://127.0.0.1:%d/iso20022", b->sim_port);
-	env[n++]           = "SN_BANK_ISO_PEER_NAME=bank-sim";
+	int         n = add_extra(env, 0, b->gw_env, 40);
+	n             = add_tls(t, b, env, n, "bank-gateway");
+	env[n++]      = th_bank_kept(t, b, "SN_HTTP_PORT=%d", b->gw_port);
+	env[n++]      = th_bank_kept(t, b, "SN_BANK_URL=%s", b->url);
+	if (!drop) {
+		env[n++] = th_bank_kept(t, b,
+		    "SN_BANK_ISO_URL=https://127.0.0.1:%d/iso20022",
+		    b->sim_port);
+		env[n++] = "SN_BANK_ISO_PEER_NAME=bank-sim";
+	}
 	env[n++]           = "SN_BANK_GATEWAY_RECON_MS=0";
 	env[n++]           = "SN_BANK_GATEWAY_BANK_TIMEOUT_MS=5000";
 	env[n]             = NULL;

@@ -55,7 +55,9 @@ void th_bank_start_sim(th *t, th_bank *b);
  * folder) and calling
  * bank-sim's /iso20022 with its client certificate; no timed
  * reconciliation (SN_BANK_GATEWAY_RECON_MS=0), a bank request timeout of
- * 5 s; then b->gw_env. Waits for /readyz.
+ * 5 s; then b->gw_env. Waits for /readyz. When b->gw_env sets
+ * SN_BANK_DROP_DIR, the gateway uses that drop folder instead of
+ * bank-sim (no SN_BANK_ISO_URL; bank-sim need not run).
  */
 void th_bank_start_gateway(th *t, th_bank *b);
 

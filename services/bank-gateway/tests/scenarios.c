@@ -61,16 +61,16 @@
  *                   our XSD validation and is never sent; accepted =
  *                   false with the reason; counted and recorded; the
  *                   corrected batch under the same batch_id then goes.
+ *   too_large       the bank answers 413 (bank-sim's limit below the
+ *                   file's size): refused "the bank refused the file:
+ *                   HTTP 413", recorded, counted; a repeat gets the same,
+ *                   unsent; the ids are UNKNOWN and the bank is not asked.
  *   duplicate_msg_id the gateway's store loses a settled message and
  *                   the batch is built again (other bytes, same MsgId):
  *                   the bank's DU01 is no refusal, the batch is answered
  *                   SETTLED from the bank's report of the MsgId, paid
  *                   once; another batch under that MsgId is refused with
  *                   DU01, a repeat unsent.
- *   too_large       the bank answers 413 (bank-sim's limit below the
- *                   file's size): refused "the bank refused the file:
- *                   HTTP 413", recorded, counted; a repeat gets the same,
- *                   unsent; the ids are UNKNOWN and the bank is not asked.
  *   help            --help lists the settings without any; --routes; a
  *                   bad fund file and both transports exit 2 naming
  *                   the setting.
@@ -79,7 +79,6 @@
 #include <jansson.h>
 #include <libpq-fe.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -90,6 +89,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "bank.h"
 #include "bankside.h"
 #include "harness.h"
 #include "iso20022.h"
@@ -110,14 +110,10 @@
 #define TEKUN_ACCT "1202020109900012353"
 
 static th         T;
-static int        bank_port, gw_port;
-static char       gw_url[360], bank_nng[360];
-static char       ca[400], bank_cert[400], bank_key[400];
-static char       gw_cert[400], gw_key[400];
+static th_bank    bank; /* bank-sim and the gateway (tests/support/bank.h) */
 static char       drop_dir[400];
 static nng_socket cli;
 static bool       cli_open;
-static th_proc   *gw_proc, *bank_proc;
 static char      *finance, *approver, *officer;
 
 #define SETTLED SN__BANK__V1__INSTRUCTION_STATUS__INSTRUCTION_SETTLED
@@ -141,23 +137,20 @@ B(void)
 	return th_schema(&T, "bank-sim");
 }
 
-/* Certificates, ports and URLs; HTTPS towards both services. */
+/* The CA "bank" and th_bank's certificates; the test trusts the CA for
+ * its own calls to both services. */
 static void
 setup(void)
 {
+	char ca[400];
+	memset(&bank, 0, sizeof bank);
+	bank.sim_bin = SN_BANK_SIM_BIN;
+	bank.gw_bin  = SN_BANK_GATEWAY_BIN;
+	bank.ca      = "bank";
 	th_tls_make_ca(&T, "bank");
-	th_tls_make_cert(&T, "bank", "bank-sim", "bank-sim");
-	th_tls_make_cert(&T, "bank", "bank-gateway", "gw");
+	th_bank_certs(&T, &bank);
 	snprintf(ca, sizeof ca, "%s/bank-ca.pem", T.run_dir);
-	snprintf(bank_cert, sizeof bank_cert, "%s/bank-sim.pem", T.run_dir);
-	snprintf(bank_key, sizeof bank_key, "%s/bank-sim.key", T.run_dir);
-	snprintf(gw_cert, sizeof gw_cert, "%s/gw.pem", T.run_dir);
-	snprintf(gw_key, sizeof gw_key, "%s/gw.key", T.run_dir);
 	setenv("SN_CLIENT_CA_FILE", ca, 1);
-	bank_port = th_free_port();
-	gw_port   = th_free_port();
-	snprintf(gw_url, sizeof gw_url, "ipc://%s/gw.ipc", T.run_dir);
-	snprintf(bank_nng, sizeof bank_nng, "ipc://%s/bank.ipc", T.run_dir);
 	snprintf(drop_dir, sizeof drop_dir, "%s/drop", T.run_dir);
 	sn_clock_set(SN_CLOCK_DEFAULT_OFFSET_MIN, 0);
 	finance = th_token(&T, "fin-1", "finance", "220103", NULL, NULL);
@@ -167,56 +160,26 @@ setup(void)
 	    &T, "off-1", "township_officer", "220103001", NULL, NULL);
 }
 
-/* Adds "KEY=VALUE" (copied) to env at *n. */
-static void env_add(const char **env, int *n, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* The strings env_add made, freed at the end (done). */
-static char  *pool[512];
-static size_t npool;
-
+/* Copies the settings extra (NULL-ended, may be NULL) into env (room
+ * for 16 with its NULL) at *n. */
 static void
-env_add(const char **env, int *n, const char *fmt, ...)
+env_copy(const char **env, int *n, const char *const *extra)
 {
-	char   *s = malloc(512);
-	va_list ap;
-	TH_CHECK(&T, s != NULL && npool < 512, "out of memory");
-	pool[npool++] = s;
-	va_start(ap, fmt);
-	vsnprintf(s, 512, fmt, ap);
-	va_end(ap);
-	env[(*n)++] = s;
+	for (int i = 0; extra != NULL && extra[i] != NULL; i++) {
+		TH_CHECK(&T, *n < 15, "too many settings");
+		env[(*n)++] = extra[i];
+	}
+	env[*n] = NULL;
 }
 
+/* bank-sim (again, on the same port) with extra settings. */
 static th_proc *
 start_bank(const char *const *extra)
 {
-	const char *env[32];
-	int         n = 0;
-	env_add(env, &n, "SN_HTTP_PORT=%d", bank_port);
-	env_add(env, &n, "SN_BANK_URL=%s", bank_nng);
-	env_add(env, &n, "SN_TLS_CERT_FILE=%s", bank_cert);
-	env_add(env, &n, "SN_TLS_KEY_FILE=%s", bank_key);
-	env_add(env, &n, "SN_TLS_CA_FILE=%s", ca);
-	env_add(env, &n, "SN_HTTP_CLIENT_CA_FILE=%s", ca);
-	for (int i = 0; extra != NULL && extra[i] != NULL; i++)
-		env[n++] = extra[i];
-	env[n]             = NULL;
-	const char *argv[] = { SN_BANK_SIM_BIN, NULL };
-	bank_proc = th_spawn(&T, "bank-sim", SN_BANK_SIM_BIN, argv, env);
-	TH_CHECK(
-	    &T, th_wait_ready(&T, bank_port, 30000), "bank-sim is not ready");
-	return bank_proc;
-}
-
-/* Whether extra (NULL-ended, may be NULL) sets key ("NAME="). */
-static bool
-sets(const char *const *extra, const char *key)
-{
-	for (int i = 0; extra != NULL && extra[i] != NULL; i++)
-		if (strncmp(extra[i], key, strlen(key)) == 0)
-			return true;
-	return false;
+	int n = 0;
+	env_copy(bank.sim_env, &n, extra);
+	th_bank_start_sim(&T, &bank);
+	return bank.sim;
 }
 
 /* The gateway over HTTPS to bank-sim, or (drop) the drop folder; extra
@@ -224,34 +187,19 @@ sets(const char *const *extra, const char *key)
 static th_proc *
 start_gw(bool drop, const char *const *extra)
 {
-	const char *env[32];
-	int         n = 0;
-	env_add(env, &n, "SN_HTTP_PORT=%d", gw_port);
-	env_add(env, &n, "SN_BANK_URL=%s", gw_url);
-	env_add(env, &n, "SN_TLS_CERT_FILE=%s", gw_cert);
-	env_add(env, &n, "SN_TLS_KEY_FILE=%s", gw_key);
-	env_add(env, &n, "SN_TLS_CA_FILE=%s", ca);
-	if (!sets(extra, "SN_BANK_GATEWAY_BANK_TIMEOUT_MS="))
-		env_add(env, &n, "SN_BANK_GATEWAY_BANK_TIMEOUT_MS=%d", 2000);
-	env_add(env, &n, "SN_BANK_GATEWAY_DROP_POLL_MS=%d", 50);
-	if (!sets(extra, "SN_BANK_GATEWAY_RECON_MS="))
-		env_add(env, &n, "SN_BANK_GATEWAY_RECON_MS=0");
+	int n = 0;
+	env_copy(bank.gw_env, &n, extra);
+	env_copy(bank.gw_env, &n,
+	    (const char *const[]) { "SN_BANK_GATEWAY_BANK_TIMEOUT_MS=2000",
+	        "SN_BANK_GATEWAY_DROP_POLL_MS=50", NULL });
 	if (drop)
-		env_add(env, &n, "SN_BANK_DROP_DIR=%s", drop_dir);
-	else {
-		env_add(env, &n,
-		    "SN_BANK_ISO_URL=https://127.0.0.1:%d/iso20022",
-		    bank_port);
-		env_add(env, &n, "SN_BANK_ISO_PEER_NAME=bank-sim");
-	}
-	for (int i = 0; extra != NULL && extra[i] != NULL; i++)
-		env[n++] = extra[i];
-	env[n]             = NULL;
-	const char *argv[] = { SN_BANK_GATEWAY_BIN, NULL };
-	gw_proc = th_spawn(&T, "bank-gateway", SN_BANK_GATEWAY_BIN, argv, env);
-	TH_CHECK(&T, th_wait_ready(&T, gw_port, 30000),
-	    "bank-gateway is not ready");
-	return gw_proc;
+		env_copy(bank.gw_env, &n,
+		    (const char *const[]) {
+		        th_bank_kept(
+		            &T, &bank, "SN_BANK_DROP_DIR=%s", drop_dir),
+		        NULL });
+	th_bank_start_gateway(&T, &bank);
+	return bank.gw;
 }
 
 /* A fixture of bank-sim's accounts (accounts.h) in the run folder. */
@@ -282,8 +230,8 @@ client(void)
 	nng_socket_set_ms(cli, NNG_OPT_RECONNMINT, 20);
 	nng_socket_set_ms(cli, NNG_OPT_RECONNMAXT, 200);
 	nng_socket_set_ms(cli, NNG_OPT_SENDTIMEO, 10000);
-	TH_CHECK(&T, nng_dial(cli, gw_url, NULL, NNG_FLAG_NONBLOCK) == 0,
-	    "dial %s", gw_url);
+	TH_CHECK(&T, nng_dial(cli, bank.url, NULL, NNG_FLAG_NONBLOCK) == 0,
+	    "dial %s", bank.url);
 }
 
 static void
@@ -299,9 +247,6 @@ static void
 done(void)
 {
 	client_close();
-	for (size_t i = 0; i < npool; i++)
-		free(pool[i]);
-	npool = 0;
 	free(finance);
 	free(approver);
 	free(officer);
@@ -538,7 +483,7 @@ credits(const char *acct, int64_t count, int64_t total)
 {
 	char path[128];
 	snprintf(path, sizeof path, "/accounts/%s/credits", acct);
-	json_t *c = get_json(bank_port, path, NULL, 200);
+	json_t *c = get_json(bank.sim_port, path, NULL, 200);
 	TH_CHECK(&T,
 	    jint(c, "count") == count && jint(c, "total_fen") == total,
 	    "account %s credited %lld times, %lld fen (want %lld, %lld)", acct,
@@ -556,7 +501,7 @@ bank_messages(void)
 static int64_t
 metric(const char *series)
 {
-	return th_metric_http(&T, gw_port, series);
+	return th_metric_http(&T, bank.gw_port, series);
 }
 
 /* The gateway's count of the bank's statuses by outcome (pending, paid,
@@ -585,8 +530,8 @@ reconcile(const char *day, const char *key, int want)
 {
 	char body[64], *out = NULL;
 	snprintf(body, sizeof body, "{\"date\": \"%s\"}", day);
-	int st = th_http(
-	    &T, gw_port, "POST", "/reconciliations", finance, key, body, &out);
+	int st = th_http(&T, bank.gw_port, "POST", "/reconciliations", finance,
+	    key, body, &out);
 	TH_CHECK(
 	    &T, st == want, "POST /reconciliations %s: %d %s", day, st, out);
 	json_t *j = json_loads(out != NULL ? out : "", 0, NULL);
@@ -770,7 +715,7 @@ retry(void)
 	statuses_counted(0, 0, 0, 2);
 
 	/* The fund topped up; disbursement sends them again, same ids. */
-	th_stop(&T, bank_proc);
+	th_stop(&T, bank.sim);
 	snprintf(json, sizeof json,
 	    "{\"6222020000000001\": {\"name\": \"张三\"},"
 	    " \"" TEKUN_ACCT "\": {\"balance_fen\": %d}}",
@@ -897,7 +842,7 @@ repeat(void)
 	        G(), B())
 	        == 1,
 	    "sent twice with the same bytes");
-	json_t *st = get_json(bank_port, "/stats", NULL, 200);
+	json_t *st = get_json(bank.sim_port, "/stats", NULL, 200);
 	TH_CHECK(&T, jint(st, "repeated_batches") == 1,
 	    "the bank saw %lld repeats",
 	    (long long) jint(st, "repeated_batches"));
@@ -947,7 +892,7 @@ answer_lost(void)
 	        == 1,
 	    "not counted");
 	/* The bank answers again: the query fetches its report. */
-	th_stop(&T, bank_proc);
+	th_stop(&T, bank.sim);
 	start_bank(NULL);
 	const char *ids[] = { "E2E-L-1", "E2E-NEVER" };
 	w                 = query(ids, 2);
@@ -965,7 +910,7 @@ answer_lost(void)
 
 	/* The bank down while a batch goes: no reply; asked, the bank
 	 * (up again) never had it: UNKNOWN; sent again, it settles. */
-	th_stop(&T, bank_proc);
+	th_stop(&T, bank.sim);
 	tb c;
 	tb_init(&c, "B0000000000000009", "dibao");
 	tb_add(&c, "E2E-L-2", 50000, "6222020000000005", "钱七", "run-1");
@@ -1004,7 +949,7 @@ sigkill(void)
 	        &T, 1, 10000, "SELECT count(*) FROM %s.iso_messages", B()),
 	    "the bank never stored the message");
 	/* Killed while the bank holds its answer. */
-	th_kill(&T, gw_proc, SIGKILL);
+	th_kill(&T, bank.gw, SIGKILL);
 	client_close();
 	TH_CHECK(&T,
 	    th_int(&T,
@@ -1324,7 +1269,7 @@ reconcile_balanced(void)
 	/* Read back, by either finance role; the items. */
 	char path[160];
 	snprintf(path, sizeof path, "/reconciliations?date=%s", today());
-	r = get_json(gw_port, path, approver, 200);
+	r = get_json(bank.gw_port, path, approver, 200);
 	TH_CHECK(&T,
 	    json_is_true(json_object_get(r, "balanced"))
 	        && jint(r, "kinds.matched.count") == 3,
@@ -1332,7 +1277,7 @@ reconcile_balanced(void)
 	json_decref(r);
 	snprintf(path, sizeof path,
 	    "/reconciliations/%s/items?kind=matched&limit=2", today());
-	r = get_json(gw_port, path, finance, 200);
+	r = get_json(bank.gw_port, path, finance, 200);
 	TH_CHECK(&T,
 	    json_array_size(json_object_get(r, "items")) == 2
 	        && json_is_string(json_object_get(r, "next")),
@@ -1363,22 +1308,23 @@ reconcile_balanced(void)
 	    "runs counted");
 
 	/* Who may, and what is refused. */
-	int st = th_http(&T, gw_port, "GET", path, officer, NULL, NULL, NULL);
+	int st = th_http(
+	    &T, bank.gw_port, "GET", path, officer, NULL, NULL, NULL);
 	TH_CHECK(&T, st == 403, "a township officer: %d", st);
-	st = th_http(&T, gw_port, "GET", path, NULL, NULL, NULL, NULL);
+	st = th_http(&T, bank.gw_port, "GET", path, NULL, NULL, NULL, NULL);
 	TH_CHECK(&T, st == 401, "no token: %d", st);
-	st = th_http(&T, gw_port, "POST", "/reconciliations", approver, "k3",
-	    "{\"date\": \"2027-01-01\"}", NULL);
+	st = th_http(&T, bank.gw_port, "POST", "/reconciliations", approver,
+	    "k3", "{\"date\": \"2027-01-01\"}", NULL);
 	TH_CHECK(&T, st == 403, "an approver runs it: %d", st);
-	st = th_http(&T, gw_port, "GET", "/reconciliations?date=2020-01-01",
-	    finance, NULL, NULL, NULL);
+	st = th_http(&T, bank.gw_port, "GET",
+	    "/reconciliations?date=2020-01-01", finance, NULL, NULL, NULL);
 	TH_CHECK(&T, st == 404, "a day never reconciled: %d", st);
-	st = th_http(&T, gw_port, "GET", "/reconciliations?date=2020-02-30",
-	    finance, NULL, NULL, NULL);
+	st = th_http(&T, bank.gw_port, "GET",
+	    "/reconciliations?date=2020-02-30", finance, NULL, NULL, NULL);
 	TH_CHECK(&T, st == 422, "a bad date: %d", st);
 	snprintf(
 	    path, sizeof path, "/reconciliations/%s/items?kind=odd", today());
-	st = th_http(&T, gw_port, "GET", path, finance, NULL, NULL, NULL);
+	st = th_http(&T, bank.gw_port, "GET", path, finance, NULL, NULL, NULL);
 	TH_CHECK(&T, st == 422, "a bad kind: %d", st);
 	json_decref(reconcile("9999-01-01", "k4", 422));
 }
@@ -1404,7 +1350,7 @@ reconcile_missing(void)
 	char path[160];
 	snprintf(path, sizeof path,
 	    "/reconciliations/%s/items?kind=missing_entry", today());
-	r = get_json(gw_port, path, finance, 200);
+	r = get_json(bank.gw_port, path, finance, 200);
 	TH_CHECK(&T, json_array_size(json_object_get(r, "items")) == 3,
 	    "the missing entries listed");
 	json_decref(r);
@@ -1422,7 +1368,7 @@ reconcile_unmatched(void)
 	    "{\"end_to_end_id\": \"FEE-1\", \"amount_fen\": 500,"
 	    " \"date\": \"%s\"}",
 	    today());
-	int st = th_http(&T, bank_port, "POST",
+	int st = th_http(&T, bank.sim_port, "POST",
 	    "/accounts/" DIBAO_ACCT "/entries", NULL, NULL, body, &out);
 	TH_CHECK(&T, st == 201, "the bank's own entry: %d %s", st, out);
 	free(out);
@@ -1438,7 +1384,7 @@ reconcile_unmatched(void)
 	char path[160];
 	snprintf(path, sizeof path,
 	    "/reconciliations/%s/items?kind=unmatched_entry", today());
-	r          = get_json(gw_port, path, finance, 200);
+	r          = get_json(bank.gw_port, path, finance, 200);
 	json_t *it = json_array_get(json_object_get(r, "items"), 0);
 	TH_CHECK(&T,
 	    json_array_size(json_object_get(r, "items")) == 1
@@ -1546,7 +1492,7 @@ repeat_in_flight(void)
 		nng_socket_set_ms(
 		    s[i], NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 		nng_socket_set_ms(s[i], NNG_OPT_RECVTIMEO, 15000);
-		TH_CHECK(&T, nng_dial(s[i], gw_url, NULL, 0) == 0, "dial");
+		TH_CHECK(&T, nng_dial(s[i], bank.url, NULL, 0) == 0, "dial");
 		nng_msg *m;
 		TH_CHECK(&T, nng_msg_alloc(&m, len) == 0, "msg");
 		sn__bank__v1__bank_request__pack(&rq, nng_msg_body(m));
@@ -1572,7 +1518,7 @@ repeat_in_flight(void)
 		sn__bank__v1__bank_reply__free_unpacked(w, NULL);
 		nng_close(s[i]);
 	}
-	json_t *st = get_json(bank_port, "/stats", NULL, 200);
+	json_t *st = get_json(bank.sim_port, "/stats", NULL, 200);
 	TH_CHECK(&T, jint(st, "repeated_batches") == 0,
 	    "the document went twice (%lld repeats at the bank)",
 	    (long long) jint(st, "repeated_batches"));
@@ -1726,7 +1672,7 @@ duplicate_msg_id(void)
 	/* The store lost it; the same batch is built again a minute later
 	 * (another CreDtTm: other bytes under the same MsgId). */
 	forget(b.id);
-	th_stop(&T, gw_proc);
+	th_stop(&T, bank.gw);
 	start_gw(false,
 	    (const char *const[]) {
 	        "SN_TEST_CLOCK=1", "SN_CLOCK_OFFSET_S=60", NULL });
@@ -1735,7 +1681,7 @@ duplicate_msg_id(void)
 		expect(w->batch->statuses[i], SETTLED, "", "ACSC");
 	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
 	TH_CHECK(&T,
-	    th_metric_http(&T, bank_port,
+	    th_metric_http(&T, bank.sim_port,
 	        "sn_bank_sim_iso_messages_total{outcome=\"duplicate_msg_id\"}")
 	        == 1,
 	    "the bank did not answer DU01");
