@@ -820,10 +820,9 @@ _sn_bind_failed() {
 # publishers the design names, so that a follower starts (and catches up
 # later) before its publisher exists. The agencies' endpoints: agency-sim
 # listens there, verification dials them (a real agency replaces the URL,
-# nothing else). The bank's endpoint: bank-gateway listens there (bank-sim
-# when there is no gateway), disbursement dials it; bank-sim's own bank
-# protocol socket, which the gateway no longer uses, moves aside to
-# SN_BANK_SIM_REP_URL.
+# nothing else). The bank's endpoint: bank-gateway listens there,
+# disbursement dials it; bank-sim, the bank, speaks only ISO 20022 on its
+# HTTPS port (the gateway's SN_BANK_ISO_URL), no NNG.
 _sn_link_envs() {
 	local seen=" " x links=() keys=() i
 	for x in "$@" "${SN_PUBLISHERS[@]}"; do
@@ -836,8 +835,8 @@ _sn_link_envs() {
 		links+=("agency-${x,,}.rep")
 		keys+=("SN_AGENCY_${x}_URL")
 	done
-	links+=("bank.rep" "bank-sim.rep")
-	keys+=("SN_BANK_URL" "SN_BANK_SIM_REP_URL")
+	links+=("bank.rep")
+	keys+=("SN_BANK_URL")
 	_SN_LINK_ENVS=()
 	_SN_LINK_PORTS=()
 	if _sn_tls_on; then
@@ -887,16 +886,13 @@ _sn_services_start_once() {
 	# supervision's 12388 link goes to inspection-sim's API when it runs
 	# (a real platform replaces SN_INSPECTION_URL, nothing else); so does
 	# bank-gateway's ISO 20022 link to bank-sim's (SN_BANK_ISO_URL).
-	local inspection_url="" bank_iso_url="" gateway=0 j=0 x
+	local inspection_url="" bank_iso_url="" j=0 x
 	for x in "$@"; do
 		if [[ $x == inspection-sim ]]; then
 			inspection_url="$(sn_http_scheme)://127.0.0.1:${ports[$j]}"
 		fi
 		if [[ $x == bank-sim ]]; then
 			bank_iso_url="$(sn_http_scheme)://127.0.0.1:${ports[$j]}/iso20022"
-		fi
-		if [[ $x == bank-gateway ]]; then
-			gateway=1
 		fi
 		j=$((j + 1))
 	done
@@ -936,7 +932,7 @@ _sn_services_start_once() {
 		# The gateway answers disbursement on SN_BANK_URL and speaks
 		# ISO 20022 to bank-sim with its client certificate, which
 		# bank-sim's /iso20022/* routes demand (SN_HTTP_CLIENT_CA_FILE:
-		# the local CA). bank-sim's bank protocol socket moves aside.
+		# the local CA).
 		if [[ $n == bank-gateway ]]; then
 			if [[ -z $bank_iso_url ]]; then
 				sn_say "bank-gateway needs bank-sim (its SN_BANK_ISO_URL)"
@@ -944,16 +940,8 @@ _sn_services_start_once() {
 			fi
 			own+=("SN_BANK_ISO_URL=$bank_iso_url")
 		fi
-		if [[ $n == bank-sim && $gateway == 1 ]]; then
-			local v2
-			for v2 in "${envs[@]}"; do
-				if [[ $v2 == SN_BANK_SIM_REP_URL=* ]]; then
-					own+=("SN_BANK_URL=${v2#SN_BANK_SIM_REP_URL=}")
-				fi
-			done
-			if _sn_tls_on; then
-				own+=("SN_HTTP_CLIENT_CA_FILE=$SN_SECRETS_DIR/tls/ca.pem")
-			fi
+		if [[ $n == bank-sim ]] && _sn_tls_on; then
+			own+=("SN_HTTP_CLIENT_CA_FILE=$SN_SECRETS_DIR/tls/ca.pem")
 		fi
 		# Appended: a service started again keeps its earlier lines.
 		if [[ ${SN_DETACH:-0} == 1 ]]; then

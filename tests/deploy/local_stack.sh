@@ -16,6 +16,10 @@
 #    refuses a client with no certificate or with one of another CA, and
 #    does not verify as "approval". The followers adopt their publishers'
 #    epochs over the replay links (the streams flow over TLS).
+# 3. The bank (issue 14): bank-sim has no bank protocol link of its own
+#    (bank-gateway alone is the bank's SN_BANK_URL); its ISO 20022 routes answer bank-gateway's
+#    certificate (the local CA is its SN_HTTP_CLIENT_CA_FILE) and refuse a
+#    caller without one.
 set -euo pipefail
 root=${1:?usage: local_stack.sh SOURCE_DIR BUILD_DIR}
 build=${2:?usage: local_stack.sh SOURCE_DIR BUILD_DIR}
@@ -107,10 +111,37 @@ if ((n < 5)); then
 	echo "FAIL: only $n streams adopted an epoch over the TLS links in 30 s"
 	fails=1
 fi
+
+# 3. The bank.
+for e in "${_SN_LINK_ENVS[@]}"; do
+	if [[ $e == SN_BANK_SIM_REP_URL=* ]]; then
+		echo "FAIL: bank-sim has a bank protocol link: $e"
+		fails=1
+	fi
+done
+for i in "${!_SN_SVC_NAMES[@]}"; do
+	[[ ${_SN_SVC_NAMES[$i]} == bank-sim ]] && bank_port=${_SN_SVC_PORTS[$i]}
+done
+# iso CERT...: the status of GET pain.002 of an unknown MsgId.
+iso() {
+	curl -sS -o /dev/null -w '%{http_code}' --max-time 10 \
+		--cacert "$tls/ca.pem" "$@" \
+		"https://127.0.0.1:${bank_port:-0}/iso20022/pain.002/NO-SUCH-MSG"
+}
+code=$(iso --cert "$tls/bank-gateway.pem" --key "$tls/bank-gateway.key")
+if [[ $code != 404 ]]; then
+	echo "FAIL: bank-sim's ISO route answers bank-gateway's certificate $code, expected 404"
+	fails=1
+fi
+code=$(iso)
+if [[ $code != 403 ]]; then
+	echo "FAIL: bank-sim's ISO route answers no certificate $code, expected 403"
+	fails=1
+fi
 ((fails == 0)) || exit 1
 run=$SN_RUN_DIR
 taken=$SN_PG_PORT
 started=${#_SN_SVC_NAMES[@]}
 sn_stop_all 0 2>/dev/null
 rm -rf "$run"
-echo "ok: the raced port ($taken) was given up; $started services ready on the second try; $n streams adopted their epochs over mutual TLS"
+echo "ok: the raced port ($taken) was given up; $started services ready on the second try; $n streams adopted their epochs over mutual TLS; bank-sim answers bank-gateway's certificate only, on HTTPS"
