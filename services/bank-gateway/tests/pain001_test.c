@@ -206,6 +206,26 @@ names_the_payment(void **state)
 	assert_null(xml);
 }
 
+/* A batch of one block (dibao's) holding one payment (its first), for
+ * a test to break one field of. */
+typedef struct one_tx {
+	bank_gateway_pain001_tx    t;
+	bank_gateway_pain001_fund  f;
+	bank_gateway_pain001_batch b;
+} one_tx;
+
+static void
+one_tx_init(one_tx *o)
+{
+	o->t         = dibao_txs[0];
+	o->f         = funds[0];
+	o->b         = batch();
+	o->f.txs     = &o->t;
+	o->f.n_txs   = 1;
+	o->b.funds   = &o->f;
+	o->b.n_funds = 1;
+}
+
 /*
  * Text XML 1.0's Char production forbids, and control characters it
  * allows (tab, line feed, DEL, C1), in every kind of field: refused,
@@ -237,51 +257,42 @@ refuses_text_xml_forbids(void **state)
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		for (int field = 0; field < 4; field++) {
-			bank_gateway_pain001_tx    t = dibao_txs[0];
-			bank_gateway_pain001_fund  f = funds[0];
-			bank_gateway_pain001_batch b = batch();
+			one_tx o;
 
-			f.txs     = &t;
-			f.n_txs   = 1;
-			b.funds   = &f;
-			b.n_funds = 1;
+			one_tx_init(&o);
 			switch (field) {
 			case 0:
-				t.creditor_name = bad[i].text;
+				o.t.creditor_name = bad[i].text;
 				break;
 			case 1:
-				t.remittance = bad[i].text;
+				o.t.remittance = bad[i].text;
 				break;
 			case 2:
-				t.end_to_end_id = bad[i].text;
+				o.t.end_to_end_id = bad[i].text;
 				break;
 			default:
-				b.initiator_name = bad[i].text;
+				o.b.initiator_name = bad[i].text;
 				break;
 			}
 			why[0] = '\0';
 			print_message("%s in field %d\n", bad[i].why, field);
-			assert_int_equal(
-			    bank_gateway_pain001_write(s, &b, &xml, &len, why),
+			assert_int_equal(bank_gateway_pain001_write(
+			                     s, &o.b, &xml, &len, why),
 			    SN_EINVAL);
 			assert_non_null(strstr(why, "XML allows"));
 			assert_null(xml);
 		}
 	}
 	{
-		bank_gateway_pain001_tx    t = dibao_txs[0];
-		bank_gateway_pain001_fund  f = funds[0];
-		bank_gateway_pain001_batch b = batch();
+		one_tx o;
 
-		t.creditor_name = "\xef\xbf\xbd\xee\x80\x80"
-		                  "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf";
-		f.txs           = &t;
-		f.n_txs         = 1;
-		b.funds         = &f;
-		b.n_funds       = 1;
+		one_tx_init(&o);
+		o.t.creditor_name = "\xef\xbf\xbd\xee\x80\x80"
+		                    "\xf0\x90\x80\x80\xf4\x8f\xbf\xbf";
 		assert_int_equal(
-		    bank_gateway_pain001_write(s, &b, &xml, &len, why), SN_OK);
-		assert_non_null(strstr(xml, t.creditor_name));
+		    bank_gateway_pain001_write(s, &o.b, &xml, &len, why),
+		    SN_OK);
+		assert_non_null(strstr(xml, o.t.creditor_name));
 		free(xml);
 	}
 }
@@ -296,38 +307,33 @@ refuses_bad_structs(void **state)
 	size_t                   len = 0;
 
 	for (int k = 0; k < 6; k++) {
-		bank_gateway_pain001_tx    t    = dibao_txs[0];
-		bank_gateway_pain001_fund  f    = funds[0];
-		bank_gateway_pain001_batch b    = batch();
-		sn_err                     want = SN_EINVAL;
+		one_tx o;
 
-		f.txs     = &t;
-		f.n_txs   = 1;
-		b.funds   = &f;
-		b.n_funds = 1;
+		one_tx_init(&o);
 		switch (k) {
 		case 0:
-			t.amount = 0;
+			o.t.amount = 0;
 			break;
 		case 1:
-			t.amount = -100;
+			o.t.amount = -100;
 			break;
 		case 2:
-			t.end_to_end_id = NULL;
+			o.t.end_to_end_id = NULL;
 			break;
 		case 3:
-			f.debtor_account = NULL;
+			o.f.debtor_account = NULL;
 			break;
 		case 4:
-			t.creditor_name = "张\x01三";
+			o.t.creditor_name = "张\x01三";
 			break;
 		default:
-			t.remittance = "\xff\xfe";
+			o.t.remittance = "\xff\xfe";
 			break;
 		}
 		why[0] = '\0';
 		assert_int_equal(
-		    bank_gateway_pain001_write(s, &b, &xml, &len, why), want);
+		    bank_gateway_pain001_write(s, &o.b, &xml, &len, why),
+		    SN_EINVAL);
 		print_message("%s\n", why);
 		assert_true(why[0] != '\0');
 		assert_null(xml);
