@@ -57,11 +57,11 @@ setup(const char *banks_down)
 	e2e_fixture_write(fx);
 	json_decref(fx);
 	e2e_start_agency_sim(banks_down);
-	e2e_start_service("intake", P_INTAKE, NULL);
-	e2e_start_service("verification", P_VERIF, NULL);
-	e2e_start_service("investigation", P_INVEST, NULL);
-	e2e_start_service("approval", P_APPROVAL, NULL);
-	e2e_start_service("services", P_SERVICES, NULL);
+	static const char *const names[] = { "intake", "verification",
+		"investigation", "approval", "services" };
+	const int                ports[]
+	    = { P_INTAKE, P_VERIF, P_INVEST, P_APPROVAL, P_SERVICES };
+	e2e_start_services(names, ports, 5, NULL);
 }
 
 static char *

@@ -35,10 +35,10 @@ district_restart(void)
 	    SN_DISTRICT, sizes[0], sizes[1], sizes[2], e2e_fixture_path());
 	TH_CHECK(&T, system(cmd) == 0, "sn-district --fixture failed");
 	e2e_start_agency_sim(NULL);
-	e2e_start_service("intake", P_INTAKE, NULL);
-	e2e_start_service("verification", P_VERIF, NULL);
-	e2e_start_service("investigation", P_INVEST, NULL);
-	e2e_start_service("approval", P_APPROVAL, NULL);
+	static const char *const names[]
+	    = { "intake", "verification", "investigation", "approval" };
+	const int ports[] = { P_INTAKE, P_VERIF, P_INVEST, P_APPROVAL };
+	e2e_start_services(names, ports, 4, NULL);
 
 	/* HTTPS, trusting the test's CA as the test's own calls do */
 	char env[6][512];
