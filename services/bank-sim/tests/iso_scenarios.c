@@ -288,10 +288,15 @@ https(const char *cert, const char *method, const char *path,
 		hs = curl_slist_append(hs, ct);
 		/* A large body waits for 100 Continue, so that a refusal
 		 * sent from the headers (413) is read, not lost in a reset;
-		 * a small one goes at once. */
+		 * a small one goes at once. It waits as long as the request
+		 * may take: after libcurl's default of 1 s it would send the
+		 * body anyway, and a 413 slower than that (ASan, a loaded
+		 * machine) would cross it and be lost again. */
 		hs = curl_slist_append(
 		    hs, blen > 65536 ? "Expect: 100-continue" : "Expect:");
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, hs);
+		curl_easy_setopt(
+		    c, CURLOPT_EXPECT_100_TIMEOUT_MS, (long) timeout_ms);
 		curl_easy_setopt(
 		    c, CURLOPT_POSTFIELDS, body != NULL ? body : "");
 		curl_easy_setopt(
