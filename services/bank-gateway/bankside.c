@@ -376,9 +376,12 @@ read_document(xmlNodePtr root, bank_gateway_bankside_pain001 *d, char *why)
 		     t            = isoxml_next(t)) {
 			bank_gateway_bankside_tx scratch = { .pmtinf = 0 };
 			int64_t                  units   = 0;
+			/* Read before it is added: the order in which a
+			 * call's arguments are evaluated is unspecified
+			 * (clang read units before tx_amount set it). */
+			bool ok = tx_amount(t, &scratch, &units);
 
-			totals_add(
-			    &group, units, tx_amount(t, &scratch, &units));
+			totals_add(&group, units, ok);
 		}
 	}
 	check_totals(d, hdr, "GrpHdr", &group);
