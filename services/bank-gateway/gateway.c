@@ -1,9 +1,10 @@
 /*
  * bank-gateway/gateway.c - see gateway.h.
  *
- * A batch's life: on_batch (checks, digest, a repeat in flight joins
- * the first) -> take_begin: the stored message, or a new document built
- * and stored with its transactions -> take_done: commit; then the bank:
+ * A batch's life: on_request (decoded: request.h) -> on_batch (judged:
+ * request.h; digest; a repeat in flight joins the first) -> take_begin:
+ * the stored message, or a new document built (request.h) and stored
+ * with its transactions -> take_done: commit; then the bank:
  * post -> on_posted (judge the answer) -> answer_begin: the report
  * stored, the reply read back from the rows -> answer_done: every
  * waiting request answered, or none. One batch_ctx owns everything on
@@ -25,6 +26,7 @@
 #include "pain002.h"
 #include "reasons.h"
 #include "reconcile.h"
+#include "request.h"
 #include "rules.h"
 #include "sn/bank/v1/bank.pb-c.h"
 #include "sn/clock.h"
@@ -61,7 +63,6 @@ enum { F_PAIN002, F_CAMT054, F_BAD, NFILE };
 /* The outcomes of a judged status (reasons.h), indexing c_status. */
 enum { NOUTCOME = BANK_GATEWAY_RETRY + 1 };
 
-#define RUN_ID_MAX 128
 #define TOO_LARGE "the file is larger than the bank takes"
 
 typedef struct batch_ctx batch_ctx;
@@ -789,72 +790,19 @@ send_to_bank(batch_ctx *c)
 	}
 }
 
-/* The pain.001 of c's batch, built and validated; false with c->error
- * when it does not validate. */
+/* The pain.001 of c's batch, built and validated (request.h); a document
+ * that does not validate refuses the batch (c->error). */
 static sn_err
 build(batch_ctx *c, bank_gateway_tx_in *txs,
-    char (*instr)[BANK_GATEWAY_ISO_ID_MAX], char (*remit)[600])
+    char (*instr)[BANK_GATEWAY_ISO_ID_MAX],
+    char (*remit)[BANK_GATEWAY_REQUEST_REMIT_MAX])
 {
 	const Sn__Bank__V1__BatchRequest *b = c->batch;
-	const bank_gateway_fund          *f = c->fund;
-	size_t                            n = b->n_instructions;
-	char                              pmt[BANK_GATEWAY_ISO_ID_MAX];
-	char                              day[SN_DATE_STRLEN];
 	char                              why[BANK_GATEWAY_ISO_WHY_MAX] = "";
-	bank_gateway_pain001_tx          *p = calloc(n, sizeof(*p));
-	if (p == NULL)
-		return SN_ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		const Sn__Bank__V1__Instruction *in = b->instructions[i];
-		bank_gateway_rules_instr_id(b->batch_id, i + 1, instr[i]);
-		/* Checked in on_batch: it fits. */
-		bank_gateway_rules_remittance(
-		    in->period, f->purpose, remit[i], sizeof remit[i]);
-		p[i] = (bank_gateway_pain001_tx) {
-			.instr_id         = instr[i],
-			.end_to_end_id    = in->end_to_end_id,
-			.amount           = in->amount_fen,
-			.creditor_name    = in->account_name,
-			.creditor_account = in->account_number,
-			.remittance       = remit[i],
-		};
-		txs[i] = (bank_gateway_tx_in) {
-			.end_to_end_id    = in->end_to_end_id,
-			.instr_id         = instr[i],
-			.amount_fen       = in->amount_fen,
-			.creditor_name    = in->account_name,
-			.creditor_account = in->account_number,
-			.bank_code        = in->bank_code,
-			.period           = in->period,
-			.run_id           = in->run_id,
-		};
-	}
-	bank_gateway_rules_pmt_inf_id(b->batch_id, pmt);
-	sn_date_format(sn_clock_today(), day);
-	bank_gateway_pain001_fund fund = {
-		.pmt_inf_id     = pmt,
-		.debtor_name    = f->account_name,
-		.debtor_account = f->account,
-		.debtor_agent   = f->agent,
-		.currency       = f->currency,
-		.category_purpose
-		= f->category_purpose[0] != '\0' ? f->category_purpose : NULL,
-		.execution_date = day,
-		.batch_booking  = true,
-		.txs            = p,
-		.n_txs          = n,
-	};
-	bank_gateway_pain001_batch batch = {
-		.msg_id  = b->batch_id,
-		.created = sn_clock_now_s(),
-		.initiator_name
-		= bank_gateway_funds_initiator(c->g->cfg.funds),
-		.funds   = &fund,
-		.n_funds = 1,
-	};
-	sn_err err = bank_gateway_pain001_write(
-	    c->g->cfg.pain001, &batch, &c->doc, &c->doc_len, why);
-	free(p);
+	sn_err err = bank_gateway_request_pain001(c->g->cfg.pain001, b,
+	    c->fund, bank_gateway_funds_initiator(c->g->cfg.funds),
+	    sn_clock_today(), sn_clock_now_s(), instr, remit, &c->doc,
+	    &c->doc_len, why);
 	if (err == SN_ENOMEM)
 		return err;
 	if (err != SN_OK) {
@@ -864,6 +812,20 @@ build(batch_ctx *c, bank_gateway_tx_in *txs,
 		c->refused     = true;
 		c->record_kind = "invalid";
 		c->outcome     = B_INVALID;
+		return SN_OK;
+	}
+	for (size_t i = 0; i < b->n_instructions; i++) {
+		const Sn__Bank__V1__Instruction *in = b->instructions[i];
+		txs[i]                              = (bank_gateway_tx_in) {
+			                             .end_to_end_id    = in->end_to_end_id,
+			                             .instr_id         = instr[i],
+			                             .amount_fen       = in->amount_fen,
+			                             .creditor_name    = in->account_name,
+			                             .creditor_account = in->account_number,
+			                             .bank_code        = in->bank_code,
+			                             .period           = in->period,
+			                             .run_id           = in->run_id,
+		};
 	}
 	return SN_OK;
 }
@@ -910,7 +872,8 @@ took(sn_tx *tx, const bank_gateway_message_row *m, void *arg)
 	size_t              n                 = b->n_instructions;
 	bank_gateway_tx_in *txs               = calloc(n, sizeof(*txs));
 	char(*instr)[BANK_GATEWAY_ISO_ID_MAX] = calloc(n, sizeof(*instr));
-	char(*remit)[600]                     = calloc(n, sizeof(*remit));
+	char(*remit)[BANK_GATEWAY_REQUEST_REMIT_MAX]
+	    = calloc(n, sizeof(*remit));
 	err = txs != NULL && instr != NULL && remit != NULL
 	    ? build(c, txs, instr, remit)
 	    : SN_ENOMEM;
@@ -1027,58 +990,6 @@ batch_digest(const Sn__Bank__V1__BatchRequest *b, uint8_t out[32])
 	return ok;
 }
 
-static bool
-batch_id_ok(const char *s)
-{
-	size_t n = strlen(s);
-	if (n < 1 || n > 35)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z')
-		        || (s[i] >= 'a' && s[i] <= 'z')
-		        || (s[i] >= '0' && s[i] <= '9') || s[i] == '.'
-		        || s[i] == '_' || s[i] == '-'))
-			return false;
-	return s[0] != '.';
-}
-
-/* Whether the batch may become a message: false with why. */
-static bool
-batch_ok(const Sn__Bank__V1__BatchRequest *b, const bank_gateway_fund *f,
-    char *why, size_t cap)
-{
-	size_t  n = b->n_instructions;
-	sn_fen *a = calloc(n ? n : 1, sizeof(*a));
-	bool    ok;
-	char    remit[600];
-	if (a == NULL) {
-		snprintf(why, cap, "out of memory");
-		return false;
-	}
-	for (size_t i = 0; i < n; i++)
-		a[i] = b->instructions[i]->amount_fen;
-	ok = bank_gateway_rules_totals(
-	    b->count, b->control_sum_fen, a, n, why, cap);
-	free(a);
-	for (size_t i = 0; ok && i < n; i++) {
-		const Sn__Bank__V1__Instruction *in = b->instructions[i];
-		if (bank_gateway_rules_remittance(
-		        in->period, f->purpose, remit, sizeof remit)
-		    != SN_OK) {
-			snprintf(why, cap,
-			    "instruction %zu: period \"%.16s\" is not YYYY-MM",
-			    i + 1, in->period);
-			ok = false;
-		} else if (strlen(in->run_id) > RUN_ID_MAX) {
-			snprintf(why, cap,
-			    "instruction %zu: run_id over %d bytes", i + 1,
-			    RUN_ID_MAX);
-			ok = false;
-		}
-	}
-	return ok;
-}
-
 typedef struct refusal_ctx {
 	sn_reps_req *req;
 	char         batch_id[64], fund[64], error[300];
@@ -1107,16 +1018,13 @@ refusal_done(sn_err err, void *arg)
 	free(r);
 }
 
-/* A batch for a fund without an account: refused, recorded, nothing
- * sent. */
+/* A batch for a fund without an account: refused (error says so),
+ * recorded, nothing sent. */
 static void
-unconfigured(
-    bank_gateway *g, sn_reps_req *req, const Sn__Bank__V1__BatchRequest *b)
+unconfigured(bank_gateway *g, sn_reps_req *req,
+    const Sn__Bank__V1__BatchRequest *b, const char *error)
 {
 	refusal_ctx *r = calloc(1, sizeof(*r));
-	char         error[300];
-	snprintf(error, sizeof error, "fund %s has no account configured",
-	    b->fund[0] != '\0' ? b->fund : "(none)");
 	sn_counter_add(g->c_batch[B_UNCONFIGURED], 1);
 	sn_log(SN_LOG_WARN, "batch refused", "batch_id", b->batch_id, "fund",
 	    b->fund, "error", error, NULL);
@@ -1150,18 +1058,18 @@ on_batch(bank_gateway *g, sn_reps_req *req, Sn__Bank__V1__BankRequest *rq)
 	batch_ctx                        *c;
 	waiter                           *w;
 
-	if (!batch_id_ok(b->batch_id)) {
-		snprintf(why, sizeof why,
-		    "batch_id must be 1 to 35 of A-Z a-z 0-9 . _ -");
-		goto refused;
-	}
-	if ((f = bank_gateway_funds_find(g->cfg.funds, b->fund)) == NULL) {
-		unconfigured(g, req, b);
+	switch (
+	    bank_gateway_request_judge(b, g->cfg.funds, &f, why, sizeof why)) {
+	case BANK_GATEWAY_REQUEST_TAKEN:
+		break;
+	case BANK_GATEWAY_REQUEST_UNCONFIGURED:
+		unconfigured(g, req, b, why);
 		sn__bank__v1__bank_request__free_unpacked(rq, NULL);
 		return;
-	}
-	if (!batch_ok(b, f, why, sizeof why))
+	case BANK_GATEWAY_REQUEST_REFUSED:
+	default:
 		goto refused;
+	}
 	if (!batch_digest(b, digest)) {
 		sn__bank__v1__bank_request__free_unpacked(rq, NULL);
 		sn_reps_drop(req);
@@ -1521,31 +1429,23 @@ static void
 on_request(sn_reps_req *req, const uint8_t *body, size_t len, void *arg)
 {
 	bank_gateway              *g = arg;
-	Sn__Bank__V1__BankRequest *rq
-	    = sn__bank__v1__bank_request__unpack(NULL, len, body);
-	if (rq != NULL
-	    && rq->body_case == SN__BANK__V1__BANK_REQUEST__BODY_BATCH
-	    && rq->batch != NULL) {
+	Sn__Bank__V1__BankRequest *rq;
+	switch (bank_gateway_request_decode(body, len, &rq)) {
+	case BANK_GATEWAY_REQUEST_BATCH:
 		sn_counter_add(g->c_kind[K_BATCH], 1);
 		on_batch(g, req, rq);
 		return;
-	}
-	if (rq != NULL
-	    && rq->body_case == SN__BANK__V1__BANK_REQUEST__BODY_QUERY
-	    && rq->query != NULL) {
+	case BANK_GATEWAY_REQUEST_QUERY:
 		sn_counter_add(g->c_kind[K_QUERY], 1);
 		on_query(g, req, rq);
 		return;
-	}
-	if (rq != NULL
-	    && rq->body_case == SN__BANK__V1__BANK_REQUEST__BODY_FUNDS
-	    && rq->funds != NULL) {
+	case BANK_GATEWAY_REQUEST_FUNDS:
 		sn_counter_add(g->c_kind[K_FUNDS], 1);
 		on_funds(g, req, rq);
 		return;
+	case BANK_GATEWAY_REQUEST_MALFORMED:
+		break;
 	}
-	if (rq != NULL)
-		sn__bank__v1__bank_request__free_unpacked(rq, NULL);
 	sn_counter_add(g->c_kind[K_MALFORMED], 1);
 	sn_log(SN_LOG_WARN, "malformed request", NULL);
 	refuse(req, "", "malformed request");
