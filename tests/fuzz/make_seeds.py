@@ -91,6 +91,37 @@ def bank():
                 f_int(3, 2), f_int(4, 84700), f_bytes(5, ins),
                 f_bytes(5, ins2))
     write("bank", "request_batch", b"\x00" + msg(f_bytes(1, batch)))
+    # As disbursement sends them to bank-gateway (issue 14): a fund the
+    # gateway pays from, the month paid and the run; no debtor account.
+    pay = msg(f_bytes(1, "E2E-G-1"), f_int(2, 83000), f_bytes(3, "ICBC"),
+              f_bytes(4, "6222020000000001"), f_bytes(5, "张三"),
+              f_bytes(7, "2027-01"), f_bytes(8, "run-1"))
+    pay2 = msg(f_bytes(1, "E2E-G-2"), f_int(2, 63000), f_bytes(3, "ICBC"),
+               f_bytes(4, "6222020000000005"), f_bytes(5, "钱七"),
+               f_bytes(7, "2027-01"), f_bytes(8, "run-1"))
+    write("bank", "request_batch_dibao",
+          b"\x00" + msg(f_bytes(1, msg(f_bytes(1, "B0000000000000042"),
+                                      f_int(3, 2), f_int(4, 146000),
+                                      f_bytes(5, pay), f_bytes(5, pay2),
+                                      f_bytes(6, "dibao")))))
+    grant = msg(f_bytes(1, "E2E-G-3"), f_int(2, 70000), f_bytes(3, "ICBC"),
+                f_bytes(4, "6222020000000006"), f_bytes(5, "孙八"))
+    write("bank", "request_batch_tekun",
+          b"\x00" + msg(f_bytes(1, msg(f_bytes(1, "B-tekun.1_x"),
+                                      f_int(3, 1), f_int(4, 70000),
+                                      f_bytes(5, grant),
+                                      f_bytes(6, "tekun")))))
+    bad = msg(f_bytes(1, "E2E-G-4"), f_int(2, 0), f_bytes(3, "ICBC"),
+              f_bytes(4, "6222020000000001"), f_bytes(5, "张三"),
+              f_bytes(7, "2027-01"))
+    write("bank", "request_batch_zero",
+          b"\x00" + msg(f_bytes(1, msg(f_bytes(1, "B0000000000000043"),
+                                      f_int(3, 1), f_int(4, 0),
+                                      f_bytes(5, bad),
+                                      f_bytes(6, "dibao")))))
+    write("bank", "request_funds",
+          b"\x00" + msg(f_bytes(3, msg(f_bytes(1, "dibao"),
+                                      f_bytes(1, "housing")))))
     query = msg(f_bytes(1, "E2E-1"), f_bytes(1, "E2E-2"))
     write("bank", "request_query", b"\x00" + msg(f_bytes(2, query)))
     st = msg(f_bytes(1, "E2E-1"), f_int(2, 2), f_bytes(5, "2026-12-03T08:00:00Z"))
