@@ -2,8 +2,7 @@
  * bank-sim/rules.h - the simulated bank's pure rules: what becomes of each
  * transaction of a pain.001 (settled or accepted, or rejected with a
  * reason code), the statuses of a report's levels, and the pseudo-random
- * choice of misbehaviour for the tests; and the batch rules of the bank
- * protocol bank-sim spoke before issue 14 (below).
+ * choice of misbehaviour for the tests.
  *
  * Pure functions: no I/O, no clock, no allocation, no logging; callable
  * from any thread. Strings are borrowed for the call; the strings
@@ -16,12 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* ISO 20022's Max35Text: an end-to-end id is 1 to 35 bytes. */
-#define BANK_SIM_E2E_MAX 35
-/* A batch id is 1 to 128 bytes. */
-#define BANK_SIM_BATCH_ID_MAX 128
-/* Any other text field (account, name, bank code, remittance): at most
- * this many bytes. */
+/* A text field bank-sim keeps (an account number of the fixture or of a
+ * request to its API): at most this many bytes. */
 #define BANK_SIM_TEXT_MAX 256
 
 /* One instruction as the rules see it; strings borrowed, never NULL. */
@@ -33,50 +28,6 @@ typedef struct bank_sim_instr {
 	const char *account_name;
 	const char *remittance_info;
 } bank_sim_instr;
-
-/*
- * The bank protocol's batch rules (sn/bank/v1/bank.proto's BatchRequest,
- * issue 5). bank-sim no longer speaks that protocol (issue 14); they stay
- * for tests/fuzz/bank.c, whose first mode judges a BatchRequest with
- * them, and go with that mode.
- *
- * Whether a batch is taken. Anything but BANK_SIM_BATCH_OK refuses the
- * whole batch.
- */
-typedef enum bank_sim_batch_verdict {
-	BANK_SIM_BATCH_OK = 0,
-	BANK_SIM_BATCH_NO_ID,          /* batch_id empty or too long */
-	BANK_SIM_BATCH_EMPTY,          /* no instructions */
-	BANK_SIM_BATCH_COUNT_MISMATCH, /* count != number of instructions */
-	BANK_SIM_BATCH_SUM_MISMATCH,   /* control sum != sum of amounts */
-	BANK_SIM_BATCH_SUM_OVERFLOW,   /* the amounts overflow int64 */
-	BANK_SIM_BATCH_BAD_E2E_ID,     /* an id empty or over 35 bytes */
-	BANK_SIM_BATCH_BAD_TEXT,       /* a field too long or not UTF-8 */
-} bank_sim_batch_verdict;
-
-/*
- * Checks a batch: batch_id, the declared count and control sum against
- * the n instructions. On a refusal naming one instruction, *bad (may be
- * NULL) is its index; otherwise n.
- */
-bank_sim_batch_verdict bank_sim_rules_batch(const char *batch_id,
-    int64_t count, int64_t control_sum_fen, const bank_sim_instr *ins,
-    size_t n, size_t *bad);
-
-/* The BatchReply.error of a refusal ("count mismatch: ..." is built by
- * the caller from this); "" for BANK_SIM_BATCH_OK. */
-const char *bank_sim_rules_batch_error(bank_sim_batch_verdict v);
-
-/*
- * Whether a batch as received is taken at all: bank_sim_rules_batch,
- * then the debtor account (UTF-8, any length). On a refusal writes the
- * BatchReply.error into why (cap bytes): the verdict's sentence, with
- * " (instruction K)" (K from 1) when it names one instruction, or
- * "debtor_account is not UTF-8"; and returns false.
- */
-bool bank_sim_rules_take(const char *batch_id, const char *debtor_account,
-    int64_t count, int64_t control_sum_fen, const bank_sim_instr *ins,
-    size_t n, char *why, size_t cap);
 
 /* The state of an account the bank holds. */
 typedef enum bank_sim_account_state {
