@@ -1,9 +1,11 @@
 /*
  * bank.h - the client of the bank adapter (proto/sn/bank/v1/bank.proto):
  * protobuf request and reply over NNG req/rep, without blocking the loop.
+ * The adapter is bank-gateway (issue 14), locally, in the tests and in
+ * production alike; which bank it pays through (bank-sim or a real one)
+ * is the gateway's setting, never SN_BANK_URL's.
  *
- * One REQ socket, dialled at open (NNG reconnects by itself; bank-sim is
- * replaced by the real adapter through SN_BANK_URL alone). Every request
+ * One REQ socket, dialled at open (NNG reconnects by itself). Every request
  * is a call with its own nng_ctx and nng_aio, so several are in flight on
  * the one socket. Completions arrive as aio callbacks on NNG's threads,
  * which only record the result, push the call on a mutex-protected queue

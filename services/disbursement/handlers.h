@@ -51,9 +51,10 @@
  *        FundQuery whether every fund the run pays has an account: 409
  *        "fund_not_configured" (error.fund names it) or 503
  *        "bank_unavailable" (error.funds: those not checked) when the
- *        gateway does not answer, or when the adapter refuses the
- *        FundQuery as malformed (one that does not know it), and nothing
- *        changes; these come before the run's own checks.
+ *        gateway does not answer, or when the adapter on SN_BANK_URL
+ *        refuses the FundQuery as malformed (one that does not know it;
+ *        bank-gateway does), and nothing changes; these come before the
+ *        run's own checks.
  *   GET  /payments/{id}   finance, finance_approver, township_officer
  *        (within the payment's township).
  *   GET  /payments?status=rejected&township=T&limit=&cursor=   the same

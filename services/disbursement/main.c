@@ -18,8 +18,8 @@ static disbursement_config cfg;
 
 static const sn_setting_doc settings[] = {
 	{ "SN_BANK_URL",
-	    "the bank adapter's req/rep URL (required; bank-sim "
-	    "locally)" },
+	    "the bank adapter's req/rep URL (required; bank-gateway's "
+	    "SN_BANK_URL)" },
 	{ "SN_DISBURSEMENT_BATCH",
 	    "instructions per batch (default 500; "
 	    "1..10000)" },

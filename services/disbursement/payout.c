@@ -561,8 +561,9 @@ claim_cb(sn_tx *tx, sn_err err, const disbursement_instruction *in, size_t n,
 		char   info[64];
 		char **s = &b->strs[NSTRS * i];
 		/* The remittance as the bank protocol before issue 14 had it
-		 * ("dibao 2026-03"): bank-gateway writes its own from fund and
-		 * period; bank-sim's NNG side still records this one. */
+		 * ("dibao 2026-03"): bank-gateway ignores it and writes its
+		 * own from fund and period; nothing reads this one since
+		 * bank-sim's NNG side went (issue 14). */
 		snprintf(info, sizeof(info), "%s %s",
 		    disbursement_rules_fund_name(b->fund),
 		    in[i].period != NULL ? in[i].period : "grant");

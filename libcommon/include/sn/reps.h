@@ -1,8 +1,9 @@
 /*
  * sn/reps.h - an NNG REP server on the loop: one REP socket serving many
  * requests at once, with the work done on the loop thread (where the
- * database lives). The server side of sn/reqc.h; bank-sim (issue 5) and
- * bank-gateway (issue 14) serve the bank protocol with it.
+ * database lives). The server side of sn/reqc.h; bank-gateway (issue 14)
+ * serves the bank protocol with it (bank-sim did, issue 5, until its NNG
+ * side went in issue 14).
  *
  * One REP socket listens on the URL with `contexts` nng_ctx contexts,
  * each holding one request at a time. A request's life:
