@@ -148,6 +148,13 @@ count_call(bank_gateway *g, int call, const bank_gateway_bank_answer *a)
 	sn_histogram_observe(g->h_call[call], (double) a->latency_us / 1e6);
 }
 
+/* The reconciler's statement fetches (reconcile.h). */
+static void
+count_camt054(const bank_gateway_bank_answer *a, void *arg)
+{
+	count_call(arg, C_CAMT054, a);
+}
+
 static void
 count_statuses(bank_gateway *g, const size_t by_outcome[NOUTCOME])
 {
@@ -1672,7 +1679,9 @@ bank_gateway_open(
 		goto fail;
 	bank_gateway_reconciler_config rc = { .funds = cfg->funds,
 		.camt054                             = cfg->camt054,
-		.period_ms                           = cfg->recon_ms };
+		.period_ms                           = cfg->recon_ms,
+		.answered                            = count_camt054,
+		.answered_arg                        = g };
 	if ((err = bank_gateway_reconciler_open(&g->recon, svc, g->bank, &rc))
 	    != SN_OK)
 		goto fail;

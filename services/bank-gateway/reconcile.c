@@ -401,6 +401,8 @@ on_camt(const bank_gateway_bank_answer *a, void *arg)
 	const char *acct = c->r->accounts[c->n_stmts];
 	char        why[BANK_GATEWAY_ISO_WHY_MAX + 200];
 	char        inner[BANK_GATEWAY_ISO_WHY_MAX] = "";
+	if (c->r->cfg.answered != NULL)
+		c->r->cfg.answered(a, c->r->cfg.answered_arg);
 	if (a->err != SN_OK || a->status != 200) {
 		if (a->err != SN_OK)
 			snprintf(why, sizeof why,

@@ -76,6 +76,11 @@ typedef struct bank_gateway_reconciler_config {
 	const bank_gateway_funds      *funds;
 	const bank_gateway_iso_schema *camt054;
 	uint32_t                       period_ms; /* 0: no timer */
+	/* Told of every camt.054 answer (or its failure) before it is
+	 * judged, on the loop thread: the gateway counts the call. NULL:
+	 * nobody. */
+	bank_gateway_bank_fn answered;
+	void                *answered_arg;
 } bank_gateway_reconciler_config;
 
 /* Opens it on svc's loop and database, fetching through bank (borrowed,

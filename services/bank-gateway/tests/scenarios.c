@@ -44,8 +44,8 @@
  *                   in/bad/.
  *   reconcile_balanced  settled payments of two runs, the bank's
  *                   statements: balanced, per run, items; a second run
- *                   replaces the entries (not doubled); the roles, 404,
- *                   422.
+ *                   replaces the entries (not doubled); each fetch
+ *                   counted; the roles, 404, 422.
  *   reconcile_missing   SN_BANK_SIM_STATEMENT_OMIT_PERCENT=100: every
  *                   payment is a missing_entry.
  *   reconcile_unmatched a debit the bank booked with no payment behind it
@@ -1306,6 +1306,11 @@ reconcile_balanced(void)
 	        "sn_bank_gateway_reconciliations_total{result=\"balanced\"}")
 	        == 2,
 	    "runs counted");
+	TH_CHECK(&T,
+	    metric("sn_bank_gateway_bank_requests_total{call=\"camt.054\","
+	           "result=\"ok\"}")
+	        == 8,
+	    "the statements fetched (4 accounts, twice) not counted");
 
 	/* Who may, and what is refused. */
 	int st = th_http(
