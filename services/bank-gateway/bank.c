@@ -24,7 +24,7 @@ struct bank_gateway_bank {
 	char     *base;     /* the ISO URL without a trailing '/' */
 	char     *drop_dir; /* the folder */
 	char     *peer_name;
-	uint32_t  timeout_ms;
+	uint32_t  timeout_ms, statement_timeout_ms;
 };
 
 /* One request in flight: the caller's callback. */
@@ -49,9 +49,11 @@ on_answer(const sn_httpc_answer *a, void *arg)
 	free(c);
 }
 
+/* One HTTPS request with deadline timeout_ms. */
 static sn_err
 request(bank_gateway_bank *b, const char *method, const char *url,
-    const char *body, size_t len, bank_gateway_bank_fn fn, void *arg)
+    const char *body, size_t len, uint32_t timeout_ms, bank_gateway_bank_fn fn,
+    void *arg)
 {
 	static const char *const headers[] = { "Accept: " XML_TYPE };
 	if (b->http == NULL)
@@ -69,7 +71,7 @@ request(bank_gateway_bank *b, const char *method, const char *url,
 		.body         = body,
 		.body_len     = len,
 		.content_type = XML_TYPE,
-		.timeout_ms   = b->timeout_ms,
+		.timeout_ms   = timeout_ms,
 		.peer_name    = b->peer_name,
 	};
 	sn_err err = sn_httpc_send(b->http, &req, on_answer, c);
@@ -135,7 +137,7 @@ bank_gateway_bank_post_pain001(bank_gateway_bank *b, const char *xml,
 	const char *const p[] = { "/pain.001", NULL };
 	if (b->http == NULL || !url(b, u, sizeof u, p))
 		return SN_EINVAL;
-	return request(b, "POST", u, xml, len, fn, arg);
+	return request(b, "POST", u, xml, len, b->timeout_ms, fn, arg);
 }
 
 sn_err
@@ -146,7 +148,7 @@ bank_gateway_bank_get_pain002(bank_gateway_bank *b, const char *msg_id,
 	const char *const p[] = { "/pain.002/", msg_id, NULL };
 	if (b->http == NULL || !url(b, u, sizeof u, p))
 		return SN_EINVAL;
-	return request(b, "GET", u, NULL, 0, fn, arg);
+	return request(b, "GET", u, NULL, 0, b->timeout_ms, fn, arg);
 }
 
 sn_err
@@ -158,7 +160,7 @@ bank_gateway_bank_get_camt054(bank_gateway_bank *b, const char *account,
 		"&date=", sn_date_format(day, d), NULL };
 	if (b->http == NULL || !url(b, u, sizeof u, p))
 		return SN_EINVAL;
-	return request(b, "GET", u, NULL, 0, fn, arg);
+	return request(b, "GET", u, NULL, 0, b->statement_timeout_ms, fn, arg);
 }
 
 /* ---- the drop folder -----------------------------------------------------
@@ -359,7 +361,8 @@ bank_gateway_bank_open(bank_gateway_bank **out, sn_loop *loop,
 	bank_gateway_bank *b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return SN_ENOMEM;
-	b->timeout_ms = cfg->timeout_ms;
+	b->timeout_ms           = cfg->timeout_ms;
+	b->statement_timeout_ms = cfg->statement_timeout_ms;
 	if (has_drop) {
 		static const char *const subs[]
 		    = { "", "/out", "/in", "/in/done", "/in/bad" };

@@ -38,11 +38,16 @@
 typedef struct bank_gateway_bank bank_gateway_bank;
 
 typedef struct bank_gateway_bank_config {
-	const char *iso_url;    /* https://host:port/iso20022, or NULL */
-	const char *drop_dir;   /* the folder, or NULL */
-	uint32_t    timeout_ms; /* one HTTPS request, connecting included */
-	const char *peer_name;  /* the name the bank's certificate must
-	                           carry; NULL: the URL's host */
+	const char *iso_url;  /* https://host:port/iso20022, or NULL */
+	const char *drop_dir; /* the folder, or NULL */
+	/* The deadline of one HTTPS request, connecting included: a
+	 * pain.001 POST or a pain.002 GET (timeout_ms); a camt.054 GET
+	 * (statement_timeout_ms: a day's statement of a fund account may
+	 * hold 10,000 entries and take far longer than a status report). */
+	uint32_t    timeout_ms;
+	uint32_t    statement_timeout_ms;
+	const char *peer_name; /* the name the bank's certificate must
+	                          carry; NULL: the URL's host */
 } bank_gateway_bank_config;
 
 /* The end of one HTTPS request, borrowed for the callback only. */
@@ -94,7 +99,8 @@ sn_err bank_gateway_bank_post_pain001(bank_gateway_bank *b, const char *xml,
 sn_err bank_gateway_bank_get_pain002(bank_gateway_bank *b, const char *msg_id,
     bank_gateway_bank_fn fn, void *arg);
 
-/* HTTPS: GETs the camt.054 of account for day. As above. */
+/* HTTPS: GETs the camt.054 of account for day, within the statement
+ * deadline (statement_timeout_ms). As above. */
 sn_err bank_gateway_bank_get_camt054(bank_gateway_bank *b, const char *account,
     sn_date day, bank_gateway_bank_fn fn, void *arg);
 

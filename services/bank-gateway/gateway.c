@@ -1673,6 +1673,7 @@ bank_gateway_open(
 	bank_gateway_bank_config bc = { .iso_url = cfg->iso_url,
 		.drop_dir                        = cfg->drop_dir,
 		.timeout_ms                      = cfg->bank_timeout_ms,
+		.statement_timeout_ms            = cfg->statement_timeout_ms,
 		.peer_name                       = cfg->peer_name };
 	if ((err = bank_gateway_bank_open(&g->bank, sn_service_loop(svc), &bc))
 	    != SN_OK)

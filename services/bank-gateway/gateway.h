@@ -116,15 +116,16 @@
 #include "sn/service.h"
 
 typedef struct bank_gateway_config {
-	const char *url;             /* SN_BANK_URL: the REP socket */
-	const char *iso_url;         /* SN_BANK_ISO_URL, or NULL */
-	const char *drop_dir;        /* SN_BANK_DROP_DIR, or NULL */
-	const char *peer_name;       /* SN_BANK_ISO_PEER_NAME, or NULL */
-	uint32_t    bank_timeout_ms; /* one HTTPS request */
-	uint32_t    drop_poll_ms;    /* reading in/ */
-	uint32_t    recon_ms;        /* reconciliation period; 0: none */
-	int         contexts;        /* requests served at once */
-	size_t      max_request;     /* largest request, bytes */
+	const char *url;                  /* SN_BANK_URL: the REP socket */
+	const char *iso_url;              /* SN_BANK_ISO_URL, or NULL */
+	const char *drop_dir;             /* SN_BANK_DROP_DIR, or NULL */
+	const char *peer_name;            /* SN_BANK_ISO_PEER_NAME, or NULL */
+	uint32_t    bank_timeout_ms;      /* a pain.001 POST, a pain.002 GET */
+	uint32_t    statement_timeout_ms; /* a camt.054 GET (bank.h) */
+	uint32_t    drop_poll_ms;         /* reading in/ */
+	uint32_t    recon_ms;             /* reconciliation period; 0: none */
+	int         contexts;             /* requests served at once */
+	size_t      max_request;          /* largest request, bytes */
 	/* Borrowed; must outlive the gateway. */
 	const bank_gateway_funds      *funds;
 	const bank_gateway_iso_schema *pain001, *pain002, *camt054;

@@ -65,7 +65,11 @@ static const sn_setting_doc settings[] = {
 	{ "SN_BANK_GATEWAY_XSD_DIR",
 	    "folder of the official XSDs (default the tree's xsd/)" },
 	{ "SN_BANK_GATEWAY_BANK_TIMEOUT_MS",
-	    "one HTTPS request to the bank, 100-600000 (default 10000)" },
+	    "deadline of a pain.001 POST or a pain.002 GET to the bank, "
+	    "100-600000 (default 10000)" },
+	{ "SN_BANK_GATEWAY_STATEMENT_TIMEOUT_MS",
+	    "deadline of a camt.054 GET (a day's statement of a fund "
+	    "account), 100-3600000 (default 300000)" },
 	{ "SN_BANK_GATEWAY_RECON_MS",
 	    "period of the reconciliation of yesterday and today, "
 	    "0-86400000, 0 none (default 3600000)" },
@@ -139,6 +143,11 @@ read_settings(void)
 		    cfg.iso_url);
 	cfg.bank_timeout_ms = (uint32_t) sn_config_int(
 	    "SN_BANK_GATEWAY_BANK_TIMEOUT_MS", 10000, 100, 600000);
+	/* A statement of 10,000 entries takes far longer than a pain.001
+	 * answer: its own deadline, so that the one for payments can stay
+	 * short. */
+	cfg.statement_timeout_ms = (uint32_t) sn_config_int(
+	    "SN_BANK_GATEWAY_STATEMENT_TIMEOUT_MS", 300000, 100, 3600000);
 	cfg.recon_ms = (uint32_t) sn_config_int(
 	    "SN_BANK_GATEWAY_RECON_MS", 3600000, 0, 86400000);
 	cfg.drop_poll_ms = (uint32_t) sn_config_int(

@@ -4,11 +4,12 @@
  *
  * A run for day D:
  *   1. HTTPS: for every configured fund account (each account once),
- *      GET <base>/camt.054?account=&date=D, read and validated
- *      (camt054.h). Any account that cannot be fetched or read fails
- *      the whole run: nothing is stored, so no report claims a balance
- *      without every statement. Drop folder: no fetch; the statements
- *      are those the bank left in in/ (bank_gateway_reconciler_take).
+ *      GET <base>/camt.054?account=&date=D within the statement
+ *      deadline (bank.h), read and validated (camt054.h). Any account
+ *      that cannot be fetched or read fails the whole run: nothing is
+ *      stored, so no report claims a balance without every statement.
+ *      Drop folder: no fetch; the statements are those the bank left in
+ *      in/ (bank_gateway_reconciler_take).
  *   2. In one transaction: the fetched statements stored (a fetch again
  *      replaces that account-day's entries: idempotent); the payments
  *      of D and every entry stored for D read; bank_gateway_recon_run

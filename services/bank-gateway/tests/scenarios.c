@@ -71,17 +71,29 @@
  *                   SETTLED from the bank's report of the MsgId, paid
  *                   once; another batch under that MsgId is refused with
  *                   DU01, a repeat unsent.
+ *   statement_deadline  every answer of the bank slower than the pain.001
+ *                   deadline (SN_BANK_GATEWAY_BANK_TIMEOUT_MS=100, a relay
+ *                   holding each chunk bank-sim sends SLOW_MS): the
+ *                   camt.054 statements are still fetched within their
+ *                   own deadline (SN_BANK_GATEWAY_STATEMENT_TIMEOUT_MS)
+ *                   and reconciled balanced, while a pain.001 over the
+ *                   same link times out (no reply, counted).
  *   help            --help lists the settings without any; --routes; a
  *                   bad fund file and both transports exit 2 naming
  *                   the setting.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -1748,6 +1760,189 @@ duplicate_msg_id(void)
 	credits("6222020000000006", 0, 0);
 }
 
+/* ---- a slow link to the bank ---------------------------------------------
+ *
+ * A TCP relay on 127.0.0.1 in front of bank-sim that holds every chunk
+ * bank-sim sends for SLOW_MS before passing it on (what the gateway sends
+ * goes at once): every answer of the bank, its TLS handshake included,
+ * comes at least SLOW_MS late, whatever the call. One thread per
+ * connection; they end with their connections, or with the test.
+ */
+#define SLOW_MS 400
+
+typedef struct slow_pair {
+	int gw, bank;
+} slow_pair;
+
+static bool
+send_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return false;
+		p += w;
+		n -= (size_t) w;
+	}
+	return true;
+}
+
+static void *
+slow_pipe(void *arg)
+{
+	slow_pair    *p   = arg;
+	char         *buf = malloc(65536);
+	struct pollfd fds[2]
+	    = { { p->gw, POLLIN, 0 }, { p->bank, POLLIN, 0 } };
+	while (buf != NULL) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (fds[0].revents != 0) {
+			ssize_t n = recv(p->gw, buf, 65536, 0);
+			if (n <= 0 || !send_all(p->bank, buf, (size_t) n))
+				break;
+		}
+		if (fds[1].revents != 0) {
+			ssize_t n = recv(p->bank, buf, 65536, 0);
+			if (n <= 0)
+				break;
+			th_sleep_ms(SLOW_MS);
+			if (!send_all(p->gw, buf, (size_t) n))
+				break;
+		}
+	}
+	free(buf);
+	close(p->gw);
+	close(p->bank);
+	free(p);
+	return NULL;
+}
+
+static int
+tcp_to(int port)
+{
+	struct sockaddr_in a
+	    = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int fd            = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *) &a, sizeof a) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static int slow_listener, slow_to;
+
+static void *
+slow_accept(void *arg)
+{
+	(void) arg;
+	for (;;) {
+		int c = accept(slow_listener, NULL, NULL);
+		if (c < 0 && errno == EINTR)
+			continue;
+		if (c < 0)
+			return NULL;
+		slow_pair *p = malloc(sizeof(*p));
+		pthread_t  t;
+		if (p == NULL || (p->bank = tcp_to(slow_to)) < 0) {
+			free(p);
+			close(c);
+			continue;
+		}
+		p->gw = c;
+		if (pthread_create(&t, NULL, slow_pipe, p) != 0) {
+			close(p->bank);
+			close(c);
+			free(p);
+			continue;
+		}
+		pthread_detach(t);
+	}
+}
+
+/* The relay to 127.0.0.1:to_port; its port. */
+static int
+slow_link(int to_port)
+{
+	struct sockaddr_in a   = { .sin_family = AF_INET };
+	socklen_t          len = sizeof a;
+	pthread_t          t;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	slow_to           = to_port;
+	slow_listener     = socket(AF_INET, SOCK_STREAM, 0);
+	TH_CHECK(&T,
+	    slow_listener >= 0
+	        && bind(slow_listener, (struct sockaddr *) &a, sizeof a) == 0
+	        && listen(slow_listener, 16) == 0
+	        && getsockname(slow_listener, (struct sockaddr *) &a, &len)
+	            == 0,
+	    "the relay: %s", strerror(errno));
+	TH_CHECK(&T, pthread_create(&t, NULL, slow_accept, NULL) == 0,
+	    "the relay's thread");
+	pthread_detach(t);
+	return ntohs(a.sin_port);
+}
+
+/*
+ * The statements have a deadline of their own: with the bank slower than
+ * the pain.001 deadline, a day's camt.054s are fetched and reconciled,
+ * while a pain.001 over the same link times out.
+ */
+static void
+statement_deadline(void)
+{
+	setup();
+	start_bank(NULL);
+	start_gw(false, NULL);
+	three_settled("B0000000000000020");
+
+	/* The gateway again, to the bank through the relay. */
+	th_stop(&T, bank.gw);
+	int port = slow_link(bank.sim_port);
+	start_gw(false,
+	    (const char *const[]) {
+	        th_bank_kept(&T, &bank,
+	            "SN_BANK_ISO_URL=https://127.0.0.1:%d/iso20022", port),
+	        "SN_BANK_GATEWAY_BANK_TIMEOUT_MS=100",
+	        "SN_BANK_GATEWAY_STATEMENT_TIMEOUT_MS=60000", NULL });
+	json_t *r = reconcile(today(), "k1", 200);
+	TH_CHECK(&T,
+	    json_is_true(json_object_get(r, "balanced"))
+	        && jint(r, "payments") == 3 && jint(r, "entries") == 3
+	        && jint(r, "kinds.matched.count") == 3
+	        && json_array_size(json_object_get(r, "accounts")) == 4,
+	    "not reconciled through the slow link: %s", json_dumps(r, 0));
+	json_decref(r);
+	TH_CHECK(&T,
+	    metric("sn_bank_gateway_bank_requests_total{call=\"camt.054\","
+	           "result=\"ok\"}")
+	            == 4
+	        && metric("sn_bank_gateway_bank_requests_total{call="
+	                  "\"camt.054\",result=\"timeout\"}")
+	            == 0,
+	    "the statements' fetches counted");
+
+	/* The same link is too slow for a pain.001: no reply, a timeout. */
+	tb b;
+	tb_init(&b, "B0000000000000021", "dibao");
+	tb_add(&b, "E2E-D-1", 83000, "6222020000000001", "张三", "run-1");
+	Sn__Bank__V1__BankReply *w  = NULL;
+	int                      rv = send_batch(&b, 3000, &w);
+	TH_CHECK(&T, rv == NNG_ETIMEDOUT, "a reply came: %d", rv);
+	TH_CHECK(&T,
+	    metric("sn_bank_gateway_bank_requests_total{call=\"pain.001\","
+	           "result=\"timeout\"}")
+	        == 1,
+	    "the pain.001 did not time out");
+}
+
 /* The output and exit status of `env -i ENV bank-gateway ARG`. */
 static int
 run_bare(const char *env, const char *arg, char *out, size_t cap)
@@ -1770,6 +1965,7 @@ help(void)
 		"SN_BANK_ISO_PEER_NAME", "SN_BANK_DROP_DIR",
 		"SN_BANK_GATEWAY_FUNDS", "SN_BANK_GATEWAY_SEED_DIR",
 		"SN_BANK_GATEWAY_XSD_DIR", "SN_BANK_GATEWAY_BANK_TIMEOUT_MS",
+		"SN_BANK_GATEWAY_STATEMENT_TIMEOUT_MS",
 		"SN_BANK_GATEWAY_RECON_MS", "SN_BANK_GATEWAY_DROP_POLL_MS",
 		"SN_BANK_GATEWAY_CONTEXTS",
 		"SN_BANK_GATEWAY_MAX_REQUEST_BYTES" };
@@ -1843,6 +2039,7 @@ main(int argc, char **argv)
 		{ "xsd_invalid", xsd_invalid },
 		{ "too_large", too_large },
 		{ "duplicate_msg_id", duplicate_msg_id },
+		{ "statement_deadline", statement_deadline },
 		{ "help", help },
 	};
 	return th_main(
