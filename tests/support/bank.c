@@ -63,6 +63,18 @@ add_tls(th *t, th_bank *b, const char **env, int n, const char *name)
 	return n;
 }
 
+/* Spawns name (bin) with env and waits for its HTTPS /readyz on port. */
+static th_proc *
+spawn_ready(
+    th *t, const char *name, const char *bin, const char **env, int port)
+{
+	const char *argv[] = { bin, NULL };
+	th_proc    *p      = th_spawn(t, name, bin, argv, env);
+	TH_CHECK(t, th_wait_ready(t, port, 30000),
+	    "%s is not ready over HTTPS", name);
+	return p;
+}
+
 void
 th_bank_start_sim(th *t, th_bank *b)
 {
@@ -76,11 +88,8 @@ th_bank_start_sim(th *t, th_bank *b)
 	env[n++]      = th_bank_kept(t, b, "SN_HTTP_PORT=%d", b->sim_port);
 	env[n++]      = th_bank_kept(
 	         t, b, "SN_HTTP_CLIENT_CA_FILE=%s/%s-ca.pem", t->run_dir, b->ca);
-	env[n]             = NULL;
-	const char *argv[] = { b->sim_bin, NULL };
-	b->sim             = th_spawn(t, "bank-sim", b->sim_bin, argv, env);
-	TH_CHECK(t, th_wait_ready(t, b->sim_port, 30000),
-	    "bank-sim is not ready over HTTPS");
+	env[n] = NULL;
+	b->sim = spawn_ready(t, "bank-sim", b->sim_bin, env, b->sim_port);
 }
 
 void
@@ -107,13 +116,10 @@ th_bank_start_gateway(th *t, th_bank *b)
 		    b->sim_port);
 		env[n++] = "SN_BANK_ISO_PEER_NAME=bank-sim";
 	}
-	env[n++]           = "SN_BANK_GATEWAY_RECON_MS=0";
-	env[n++]           = "SN_BANK_GATEWAY_BANK_TIMEOUT_MS=5000";
-	env[n]             = NULL;
-	const char *argv[] = { b->gw_bin, NULL };
-	b->gw              = th_spawn(t, "bank-gateway", b->gw_bin, argv, env);
-	TH_CHECK(t, th_wait_ready(t, b->gw_port, 30000),
-	    "bank-gateway is not ready over HTTPS");
+	env[n++] = "SN_BANK_GATEWAY_RECON_MS=0";
+	env[n++] = "SN_BANK_GATEWAY_BANK_TIMEOUT_MS=5000";
+	env[n]   = NULL;
+	b->gw    = spawn_ready(t, "bank-gateway", b->gw_bin, env, b->gw_port);
 }
 
 void

@@ -715,11 +715,12 @@ th_free_port(void)
 	return -1;
 }
 
-static bool
-write_all(int fd, const char *p, size_t n)
+bool
+th_send_all(int fd, const void *buf, size_t n)
 {
+	const char *p = buf;
 	while (n > 0) {
-		ssize_t w = write(fd, p, n);
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -733,7 +734,7 @@ write_all(int fd, const char *p, size_t n)
 static bool
 send_all(int fd, th_tls *tls, const char *p, size_t n)
 {
-	return tls != NULL ? th_tls_write(tls, p, n) : write_all(fd, p, n);
+	return tls != NULL ? th_tls_write(tls, p, n) : th_send_all(fd, p, n);
 }
 
 int

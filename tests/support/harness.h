@@ -135,6 +135,10 @@ long th_tls_read(th_tls *s, void *p, size_t n);
 /* Accepts NULL. */
 void th_tls_close(th_tls *s);
 
+/* Writes all n bytes to the connected socket fd (no SIGPIPE: a closed
+ * peer is false), retrying interrupted and short sends. */
+bool th_send_all(int fd, const void *buf, size_t n);
+
 /*
  * Certificates for one test, made with the openssl command in the run
  * folder (P-256 keys, valid two days). th_tls_make_ca makes CA `ca`:

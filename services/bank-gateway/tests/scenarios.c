@@ -1774,21 +1774,6 @@ typedef struct slow_pair {
 	int gw, bank;
 } slow_pair;
 
-static bool
-send_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		p += w;
-		n -= (size_t) w;
-	}
-	return true;
-}
-
 static void *
 slow_pipe(void *arg)
 {
@@ -1804,7 +1789,7 @@ slow_pipe(void *arg)
 		}
 		if (fds[0].revents != 0) {
 			ssize_t n = recv(p->gw, buf, 65536, 0);
-			if (n <= 0 || !send_all(p->bank, buf, (size_t) n))
+			if (n <= 0 || !th_send_all(p->bank, buf, (size_t) n))
 				break;
 		}
 		if (fds[1].revents != 0) {
@@ -1812,7 +1797,7 @@ slow_pipe(void *arg)
 			if (n <= 0)
 				break;
 			th_sleep_ms(SLOW_MS);
-			if (!send_all(p->gw, buf, (size_t) n))
+			if (!th_send_all(p->gw, buf, (size_t) n))
 				break;
 		}
 	}
