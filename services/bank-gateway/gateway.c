@@ -472,12 +472,15 @@ answer_begin(sn_tx *tx, void *arg)
 	if (err == SN_OK && c->report != NULL)
 		err = store_report(c->g, tx, id, c->fund->fund, c->report,
 		    c->report_doc, c->report_len, c->via, c->refused);
-	if (err == SN_OK && c->refused && c->report == NULL && c->held == NULL)
+	if (err == SN_OK && c->refused && c->report == NULL
+	    && c->held == NULL) {
+		/* refused with no report: the bank's 413 */
 		err = bank_gateway_store_message_refused(
 		    tx, id, "", "HTTP 413", TOO_LARGE);
-	if (err == SN_OK && c->refused && c->report == NULL && c->held == NULL)
-		err = bank_gateway_store_refusal(
-		    tx, id, c->fund->fund, "bank", c->error);
+		if (err == SN_OK)
+			err = bank_gateway_store_refusal(
+			    tx, id, c->fund->fund, "bank", c->error);
+	}
 	if (err != SN_OK) {
 		sn_tx_rollback(tx, err);
 		return;
