@@ -26,6 +26,8 @@
 
 #define HEARTBEAT_TOPIC "bus.heartbeat"
 #define REPLAY_MAX 1000u
+/* What the reorder buffer of a stream may hold, in bytes of events. */
+#define REORDER_MAX_BYTES (48u << 20)
 #define REPLAY_MAX_BYTES (32u << 20)
 #define REPLAY_TIMEOUT_MS 3000u
 #define MSG_MAX (64u << 20)
@@ -185,6 +187,7 @@ static const sn_col cursor_cols[] = {
 
 struct qev {
 	struct qev *next;
+	size_t      size; /* bytes allocated */
 	sn_event    ev;
 	char        buf[]; /* the strings and data ev points into */
 };
@@ -230,7 +233,13 @@ struct stream {
 	uint64_t    known_head;
 	struct qev *qhead, *qtail;
 	size_t      qlen;
-	uint32_t    backoff_ms;
+	/* The reorder buffer: live events that came after a gap, held while
+	 * replay fills it. held[seq % reorder_max] for queued_to + 1 < seq
+	 * <= queued_to + reorder_max; allocated at the first gap. */
+	struct qev **held;
+	size_t       nheld;
+	size_t       held_bytes;
+	uint32_t     backoff_ms;
 	/* the batch being applied */
 	sn_tx      *tx;
 	struct qev *cur;
@@ -1010,6 +1019,7 @@ rep_ready(nng_socket sock, void *arg)
  */
 
 static void queue_clear(struct stream *st);
+static void held_clear(struct stream *st);
 static void on_apply_retry(uv_timer_t *t);
 
 static void
@@ -1121,6 +1131,7 @@ claims_check(struct stream *st, uint64_t latest)
 		    " trusting replay and backing off",
 		    "publisher", st->name, "claimed", c, "latest", l, NULL);
 		sn_counter_add(st->c_unconfirmed, 1);
+		held_clear(st); /* what the false claims came with */
 	} else if (st->claim_sent > 0 && sn_now_ms() >= st->distrust_until) {
 		st->distrust_ms = 0;
 	}
@@ -1225,6 +1236,7 @@ qev_new(const Sn__Bus__V1__Envelope *env)
 	struct qev *q = malloc(sizeof(*q) + need);
 	if (q == NULL)
 		return NULL;
+	q->size       = sizeof(*q) + need;
 	char       *p = q->buf;
 	const char *out[6];
 	for (int i = 0; i < 6; i++) {
@@ -1251,6 +1263,109 @@ qev_new(const Sn__Bus__V1__Envelope *env)
 	return q;
 }
 
+static void
+held_clear(struct stream *st)
+{
+	if (st->held != NULL) {
+		for (uint32_t i = 0; i < st->bus->cfg.reorder_max; i++)
+			free(st->held[i]);
+		free(st->held);
+		st->held = NULL;
+	}
+	st->nheld      = 0;
+	st->held_bytes = 0;
+}
+
+static struct qev **
+held_slot(struct stream *st, uint64_t seq)
+{
+	return &st->held[seq % st->bus->cfg.reorder_max];
+}
+
+/* Appends q, the next event, to the queue; a copy of it held after a gap
+ * (replay answered first) is dropped. */
+static void
+queue_push(struct stream *st, struct qev *q)
+{
+	if (st->qtail != NULL)
+		st->qtail->next = q;
+	else
+		st->qhead = q;
+	st->qtail = q;
+	st->qlen++;
+	st->queued_to = q->ev.sequence;
+	if (st->nheld > 0) {
+		struct qev **h = held_slot(st, q->ev.sequence);
+		if (*h != NULL) {
+			st->held_bytes -= (*h)->size;
+			free(*h);
+			*h = NULL;
+			st->nheld--;
+		}
+	}
+}
+
+/* Moves the held events that now follow the queue onto it, while the
+ * queue has room. */
+static void
+held_drain(struct stream *st)
+{
+	while (st->nheld > 0 && st->qlen < st->bus->cfg.queue_max) {
+		struct qev **h = held_slot(st, st->queued_to + 1);
+		struct qev  *q = *h;
+		if (q == NULL || q->ev.sequence != st->queued_to + 1)
+			break;
+		*h = NULL;
+		st->nheld--;
+		st->held_bytes -= q->size;
+		queue_push(st, q);
+	}
+	if (st->nheld == 0 && st->held != NULL) {
+		free(st->held); /* allocated again at the next gap */
+		st->held = NULL;
+	}
+}
+
+/* The run of missing sequences after the queue, up to max: what replay
+ * is asked for, so that it does not send again what is held. */
+static uint32_t
+held_gap(struct stream *st, uint32_t max)
+{
+	if (st->nheld == 0)
+		return max;
+	uint32_t n = 0;
+	while (n < max && *held_slot(st, st->queued_to + 1 + n) == NULL)
+		n++;
+	return n;
+}
+
+/* Holds a live event that came after a gap (or while the queue is full)
+ * in the reorder buffer, if it is in its window; says whether it did. */
+static bool
+stream_hold(struct stream *st, const Sn__Bus__V1__Envelope *env)
+{
+	uint32_t win = st->bus->cfg.reorder_max;
+	if (env->sequence <= st->queued_to
+	    || env->sequence - st->queued_to > win
+	    || st->held_bytes >= REORDER_MAX_BYTES)
+		return false;
+	if (st->held == NULL) {
+		st->held = calloc(win, sizeof(*st->held));
+		if (st->held == NULL)
+			return false;
+	}
+	struct qev **h = held_slot(st, env->sequence);
+	if (*h != NULL) {
+		sn_counter_add(st->c_skipped, 1);
+		return false;
+	}
+	if ((*h = qev_new(env)) == NULL)
+		return false;
+	st->nheld++;
+	st->held_bytes += (*h)->size;
+	return true;
+}
+
 /* Queues env if it is the next one; says whether it was. */
 static bool
 stream_offer(struct stream *st, const Sn__Bus__V1__Envelope *env)
@@ -1269,13 +1384,8 @@ stream_offer(struct stream *st, const Sn__Bus__V1__Envelope *env)
 	struct qev *q = qev_new(env);
 	if (q == NULL)
 		return false;
-	if (st->qtail != NULL)
-		st->qtail->next = q;
-	else
-		st->qhead = q;
-	st->qtail = q;
-	st->qlen++;
-	st->queued_to = env->sequence;
+	queue_push(st, q);
+	held_drain(st);
 	return true;
 }
 
@@ -1339,12 +1449,23 @@ sub_ready(nng_socket sock, void *arg)
 		}
 		if (strcmp((const char *) body, HEARTBEAT_TOPIC) == 0) {
 			stream_heartbeat(st, env);
-		} else if (env->sequence > st->queued_to + 1 && st->loaded
+		} else if (env->sequence > st->queued_to && st->loaded
 		    && !st->halted && st->epoch[0] != '\0'
-		    && st->qlen < bus->cfg.queue_max) {
-			sn_counter_add(st->c_gaps, 1);
-			if (stream_authentic(st, env))
+		    && (env->sequence > st->queued_to + 1
+		        || st->qlen >= bus->cfg.queue_max)) {
+			/* After a gap (or with the queue full): held, if the
+			 * reorder buffer's window reaches it, while replay
+			 * fills the gap; the sequence is a claim of the head
+			 * either way. */
+			if (stream_authentic(st, env)) {
+				if (env->sequence > st->queued_to + 1
+				    && (st->nheld == 0
+				        || *held_slot(st, env->sequence - 1)
+				            == NULL))
+					sn_counter_add(st->c_gaps, 1);
 				stream_claim(st, env->sequence);
+				stream_hold(st, env);
+			}
 		} else {
 			stream_offer(st, env);
 		}
@@ -1377,9 +1498,12 @@ stream_maybe_replay(struct stream *st)
 	if (st->qlen >= bus->cfg.queue_max)
 		return;
 	uint32_t room = bus->cfg.queue_max - (uint32_t) st->qlen;
+	uint32_t want = held_gap(st, room < REPLAY_MAX ? room : REPLAY_MAX);
+	if (want == 0)
+		return; /* the next event is held: the queue takes it first */
 	Sn__Bus__V1__ReplayRequest rq = SN__BUS__V1__REPLAY_REQUEST__INIT;
 	rq.from_sequence              = st->queued_to + 1;
-	rq.max_count                  = room < REPLAY_MAX ? room : REPLAY_MAX;
+	rq.max_count                  = want;
 	size_t   len = sn__bus__v1__replay_request__get_packed_size(&rq);
 	nng_msg *msg;
 	if (nng_msg_alloc(&msg, len) != 0)
@@ -1623,6 +1747,7 @@ queue_clear(struct stream *st)
 	}
 	st->qtail = NULL;
 	st->qlen  = 0;
+	held_clear(st);
 }
 
 static void
@@ -1651,6 +1776,7 @@ apply_done(sn_err err, void *arg)
 	} else if (st->halted) {
 		halt_settle(st);
 	} else if (err == SN_OK || err == SN_EPROTO) {
+		held_drain(st);
 		stream_maybe_replay(st);
 		stream_maybe_apply(st);
 	} else if (err == SN_ECONFLICT) {
@@ -1819,6 +1945,8 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 		bus->cfg.apply_batch = 500;
 	if (!bus->cfg.queue_max)
 		bus->cfg.queue_max = 20000;
+	if (!bus->cfg.reorder_max)
+		bus->cfg.reorder_max = 262144;
 	if (!bus->cfg.part_count)
 		bus->cfg.part_count = 1;
 	snprintf(bus->part, sizeof(bus->part), "%u/%u", bus->cfg.part_index,
@@ -1939,7 +2067,7 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 	 * topic at the socket would look like loss. */
 	if (nng_socket_set(st->sub, NNG_OPT_SUB_SUBSCRIBE, "", 0) != 0
 	    || sn_nng_setup(st->sub, MSG_MAX, 0) != SN_OK
-	    || nng_socket_set_int(st->sub, NNG_OPT_RECVBUF, 1024) != 0)
+	    || nng_socket_set_int(st->sub, NNG_OPT_RECVBUF, 8192) != 0)
 		goto fail_sub;
 	if ((rv = sn_nng_dial(st->sub, pub_url, publisher, NNG_FLAG_NONBLOCK))
 	    != 0) {

@@ -18,7 +18,11 @@
  * Events are applied in order, in batches: one transaction runs the
  * handler of every event in the batch and moves the cursor past the last,
  * so an event's effects and its cursor commit together. A repeat is
- * skipped; a gap (or a heartbeat ahead of us) sends a replay request. So
+ * skipped; a gap (or a heartbeat ahead of us) sends a replay request.
+ * Live events after a gap are held in a bounded reorder buffer (the
+ * reorder_max sequences after the queue's last, 48 MiB at most) while
+ * replay fetches only what is missing, and join the queue in order once
+ * it is filled; what falls outside is dropped and replayed later. So
  * every handler sees every event of the streams it follows exactly once
  * and in order, across crashes, restarts and dropped messages; different
  * publishers' streams are not ordered against each other.
@@ -93,8 +97,12 @@ typedef struct sn_bus_config {
 	uint32_t    retention_days; /* 0: 30 */
 	uint32_t    apply_batch;    /* events per apply tx; 0: 500 */
 	uint32_t    queue_max;      /* events queued per stream; 0: 20000 */
-	uint32_t    part_index;     /* SN_PARTITION i */
-	uint32_t    part_count;     /* SN_PARTITION N; 0 means 1 */
+	/* Live events held per stream after a gap while replay fills it
+	 * (the reorder buffer's window, in sequences; at most 48 MiB of
+	 * events are held whatever it is); 0: 262144. */
+	uint32_t reorder_max;
+	uint32_t part_index; /* SN_PARTITION i */
+	uint32_t part_count; /* SN_PARTITION N; 0 means 1 */
 } sn_bus_config;
 
 /* An event as a handler sees it. Borrowed for the handler's call only. */
