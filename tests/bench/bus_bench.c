@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "pgref.h"
 
 #ifndef SN_TESTPUB
 #define SN_TESTPUB "sn-testpub"
@@ -25,61 +26,6 @@
 #ifndef SN_TESTSUB
 #define SN_TESTSUB "sn-testsub"
 #endif
-#ifndef SN_PGBENCH
-#define SN_PGBENCH "/usr/lib/postgresql/15/bin/pgbench"
-#endif
-
-static long
-status_kib(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	long   v = -1;
-	size_t n = strlen(field);
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, field, n) == 0)
-			v = strtol(line + n + 1, NULL, 10);
-	fclose(f);
-	return v;
-}
-
-static double
-pgbench_tps(th *t, const char *schema, int seconds, int clients)
-{
-	char script[512], cmd[2048], sql[256];
-	snprintf(sql, sizeof(sql),
-	    "CREATE TABLE IF NOT EXISTS %s.pgb (id bigserial PRIMARY KEY,"
-	    " v int)",
-	    schema);
-	snprintf(script, sizeof(script), "%s/insert.sql", t->run_dir);
-	FILE *f = fopen(script, "w");
-	if (f == NULL)
-		th_fail(t, "cannot write %s", script);
-	fprintf(f, "INSERT INTO %s.pgb (v) VALUES (1);\n", schema);
-	fclose(f);
-	snprintf(cmd, sizeof(cmd),
-	    "psql -X -q '%s' -c 'SET client_min_messages = warning' -c '%s' "
-	    ">/dev/null && "
-	    "%s -n -c %d -j %d -T %d -f '%s' '%s' 2>&1",
-	    t->db_url, sql, SN_PGBENCH, clients, clients > 1 ? 2 : 1, seconds,
-	    script, t->db_url);
-	FILE *p = popen(cmd, "r");
-	if (p == NULL)
-		th_fail(t, "cannot run pgbench");
-	char   line[512];
-	double tps = -1;
-	while (fgets(line, sizeof(line), p) != NULL) {
-		const char *at = strstr(line, "tps = ");
-		if (at != NULL && tps < 0)
-			tps = strtod(at + 6, NULL);
-	}
-	pclose(p);
-	return tps;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -120,8 +66,8 @@ main(int argc, char **argv)
 	if (!th_wait_int(&t, events, 600000,
 	        "SELECT coalesce(max(last_seq), 0) FROM %s.bus_cursor", ss))
 		th_fail(&t, "the subscriber did not catch up");
-	long    hwm       = status_kib(sub->pid, "VmHWM:");
-	long    rss       = status_kib(sub->pid, "VmRSS:");
+	long    hwm       = pgref_proc_kib(sub->pid, "VmHWM:");
+	long    rss       = pgref_proc_kib(sub->pid, "VmRSS:");
 	int64_t e2e_us    = th_int(&t,
 	       "SELECT (extract(epoch FROM (SELECT max(applied_at) FROM "
 	          "%s.effects)"
@@ -151,16 +97,18 @@ main(int argc, char **argv)
 	    "  subscriber memory    %ld KiB resident now, %ld KiB at most\n",
 	    rss, hwm);
 	if (pgbench) {
-		double one  = pgbench_tps(&t, ps, (int) pg_seconds, 1);
-		double four = pgbench_tps(&t, ps, (int) pg_seconds, 4);
+		double one = pgref_commits(
+		    t.db_url, ps, t.run_dir, (int) pg_seconds, 1);
+		double four = pgref_commits(
+		    t.db_url, ps, t.run_dir, (int) pg_seconds, 4);
 		printf(
-		    "  pgbench              %.0f single-row INSERT commits/s "
-		    "with 1 client, %.0f with 4 (%ld s each)\n",
-		    one, four, pg_seconds);
-		if (one > 0 && four > 0)
-			printf("  ratio                %.1f x pgbench with 1 "
-			       "client, %.1f x with 4\n",
-			    eps / one, eps / four);
+		    "  PostgreSQL reference, same cluster, pgbench single-row "
+		    "INSERT commits, %ld s each:\n",
+		    pg_seconds);
+		pgref_line("bus, end to end", eps, "events/s", one,
+		    "pgbench 1 client");
+		pgref_line("bus, end to end", eps, "events/s", four,
+		    "pgbench 4 clients");
 	}
 	th_fini(&t);
 	return 0;

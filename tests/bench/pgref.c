@@ -1,0 +1,137 @@
+/*
+ * pgref.c - see pgref.h.
+ */
+#include "pgref.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#ifndef SN_PGBENCH
+#define SN_PGBENCH "/usr/lib/postgresql/15/bin/pgbench"
+#endif
+
+double
+pgref_commits(const char *db_url, const char *schema, const char *dir,
+    int seconds, int clients)
+{
+	char script[512], cmd[3072];
+	snprintf(script, sizeof(script), "%s/pgref-insert.sql", dir);
+	FILE *f = fopen(script, "w");
+	if (f == NULL)
+		return -1;
+	fprintf(f, "INSERT INTO %s.pgb (v) VALUES (1);\n", schema);
+	if (fclose(f) != 0)
+		return -1;
+	snprintf(cmd, sizeof(cmd),
+	    "psql -X -q '%s' -c 'SET client_min_messages = warning'"
+	    " -c 'CREATE TABLE IF NOT EXISTS %s.pgb (id bigserial PRIMARY KEY,"
+	    " v int)' >/dev/null && %s -n -c %d -j %d -T %d -f '%s' '%s' 2>&1",
+	    db_url, schema, SN_PGBENCH, clients, clients > 1 ? 2 : 1, seconds,
+	    script, db_url);
+	FILE *p = popen(cmd, "r");
+	if (p == NULL)
+		return -1;
+	char   line[512];
+	double tps = -1;
+	while (fgets(line, sizeof(line), p) != NULL) {
+		const char *at = strstr(line, "tps = ");
+		if (at != NULL && tps < 0)
+			tps = strtod(at + 6, NULL);
+	}
+	if (pclose(p) != 0)
+		return -1;
+	return tps;
+}
+
+static int
+ok(PGconn *pg, PGresult *r, ExecStatusType want, const char *what)
+{
+	int good = PQresultStatus(r) == want;
+	if (!good)
+		fprintf(stderr, "pgref: %s: %s", what,
+		    r != NULL ? PQresultErrorMessage(r) : PQerrorMessage(pg));
+	PQclear(r);
+	return good;
+}
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+double
+pgref_copy(PGconn *pg, const char *schema, long n)
+{
+	char sql[512];
+	snprintf(sql, sizeof(sql),
+	    "CREATE TABLE %s.copy_scratch (id uuid, payee_id bigint,"
+	    " fund text, period text, amount_fen bigint, township_code text,"
+	    " account_number text, account_name text, e2e_id text,"
+	    " status text)",
+	    schema);
+	if (!ok(pg, PQexec(pg, sql), PGRES_COMMAND_OK, "create copy_scratch"))
+		return -1;
+	snprintf(sql, sizeof(sql), "COPY %s.copy_scratch FROM STDIN", schema);
+	double t0 = now_s();
+	if (!ok(pg, PQexec(pg, sql), PGRES_COPY_IN, "COPY"))
+		return -1;
+	char line[512];
+	for (long i = 0; i < n; i++) {
+		int len = snprintf(line, sizeof(line),
+		    "%08lx-0000-4000-8000-%012lx\t%ld\tdibao\t2026-03\t%ld\t"
+		    "22010300%ld\t62220200%08ld\tpayee %ld\t%08lx00004000"
+		    "8000%012lx-1\tplanned\n",
+		    i, i, i + 1, 50000 + i % 700, 1 + i % 3, i + 1, i + 1, i,
+		    i);
+		if (PQputCopyData(pg, line, len) != 1) {
+			fprintf(stderr, "pgref: COPY data: %s",
+			    PQerrorMessage(pg));
+			return -1;
+		}
+	}
+	if (PQputCopyEnd(pg, NULL) != 1) {
+		fprintf(stderr, "pgref: COPY end: %s", PQerrorMessage(pg));
+		return -1;
+	}
+	int       good = ok(pg, PQgetResult(pg), PGRES_COMMAND_OK, "COPY");
+	PGresult *r;
+	while ((r = PQgetResult(pg)) != NULL)
+		PQclear(r);
+	if (!good)
+		return -1;
+	double s = now_s() - t0;
+	return (double) n / (s > 0 ? s : 0.001);
+}
+
+long
+pgref_proc_kib(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	long   v = -1;
+	size_t n = strlen(field);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, field, n) == 0)
+			v = strtol(line + n, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+void
+pgref_line(const char *label, double value, const char *unit, double ref,
+    const char *ref_what)
+{
+	if (ref > 0)
+		printf("  %-22s %10.0f %-14s (%.2f x %s %.0f)\n", label, value,
+		    unit, value / ref, ref_what, ref);
+	else
+		printf("  %-22s %10.0f %s\n", label, value, unit);
+}
