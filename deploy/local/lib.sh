@@ -17,6 +17,7 @@
 #   sn_tls_make DIR NAMES...    a CA and certificates (deploy/compose too)
 #   sn_services_start [VARIANT] start every service, wait for /readyz
 #   sn_services_stop            stop them (PostgreSQL keeps running)
+#   sn_services_memory LABEL    print each service's resident memory (idle, load)
 #   sn_traps / sn_stop_all      stop everything this shell started
 #
 # State lives in shell variables (SN_PG_DIR, SN_RUN_DIR, _SN_SVC_*), so a
@@ -999,6 +1000,33 @@ _sn_services_wait_ready() {
 			sleep 0.2
 		done
 		sn_say "service $n ready at $(sn_http_scheme)://127.0.0.1:$port (pid $pid)"
+	done
+}
+
+# sn_services_memory LABEL: one line per started service with its resident
+# memory now (VmRSS) and the most it has been resident since it started
+# (VmHWM), in MiB, and whether that is within issue 15's bounds: 32 MiB when
+# idle, 128 MiB under load. LABEL says which bound applies ("idle" or
+# anything else for load). Prints; never fails.
+sn_services_memory() {
+	local label=$1 limit i n pid rss hwm within
+	limit=128
+	[[ $label == idle ]] && limit=32
+	sn_say "resident memory of every service ($label; bound $limit MiB):"
+	for i in "${!_SN_SVC_NAMES[@]}"; do
+		n=${_SN_SVC_NAMES[$i]}
+		pid=${_SN_SVC_PIDS[$i]}
+		rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+		hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null || true)
+		if [[ -z $rss || -z $hwm ]]; then
+			printf '  %-16s gone\n' "$n"
+			continue
+		fi
+		within=yes
+		[[ $label == idle ]] && ((rss > limit * 1024)) && within=NO
+		[[ $label != idle ]] && ((hwm > limit * 1024)) && within=NO
+		awk -v n="$n" -v r="$rss" -v h="$hwm" -v l="$limit" -v w="$within" \
+			'BEGIN { printf "  %-16s %6.1f MiB now, %6.1f MiB at most; within %d MiB: %s\n", n, r / 1024, h / 1024, l, w }'
 	done
 }
 
