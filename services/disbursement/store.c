@@ -1546,13 +1546,17 @@ disbursement_store_reconciliation(
 
 /* ---- sending ------------------------------------------------------------ */
 
-/* Two candidate sets, each locked, then at most limit of them. */
+/* Two candidate sets, each locked, then at most limit of them. The
+ * EXISTS is tested once, before any payment is read: while no run is
+ * being sent (a run being built, awaiting approval) the sender's polls
+ * do not walk the planned payments of the run being built. */
 static const char SQL_CLAIM[]
     = "WITH r AS (SELECT id FROM payment WHERE status = 'ready'"
       "  AND fund = $1 AND (not_before IS NULL OR not_before <= now())"
       "  ORDER BY created_at LIMIT $2::int"
       "  FOR UPDATE SKIP LOCKED),"
       " p AS (SELECT id FROM payment WHERE status = 'planned' AND fund = $1"
+      "  AND EXISTS (SELECT 1 FROM run WHERE status = 'sending')"
       "  AND run_id IN (SELECT id FROM run WHERE status = 'sending')"
       "  LIMIT $2::int FOR UPDATE SKIP LOCKED),"
       " c AS (SELECT id FROM r UNION ALL SELECT id FROM p LIMIT $2::int)"
