@@ -617,7 +617,8 @@ static const char SQL_GRANT_PAYMENT[]
       " SELECT x.id, $1, 'emergency', $7::int, $2::bigint, $3, $4, $5, $6,"
       "  e2e_of(x.id, 1), 'ready', $8::int, nullif($9, '')"
       " FROM (SELECT gen_random_uuid() AS id) x"
-      " ON CONFLICT (grant_id, instalment) DO NOTHING"
+      " ON CONFLICT (grant_id, instalment) WHERE grant_id IS NOT NULL"
+      " DO NOTHING"
       " RETURNING *),"
       " b AS ("
       " INSERT INTO budget (fund, year, drawn_fen)"
@@ -1232,6 +1233,8 @@ static const char SQL_BUILD_END[]
       " WHERE id = $1::uuid AND status = $2"
       " RETURNING " RUN_COLS("run");
 
+static const char SQL_ANALYZE_PAYMENT[] = "ANALYZE payment";
+
 sn_err
 disbursement_store_build_end(sn_tx *tx, const char *id,
     disbursement_run_status from, disbursement_run_status to,
@@ -1242,7 +1245,13 @@ disbursement_store_build_end(sn_tx *tx, const char *id,
 	if (f == NULL || t == NULL)
 		return SN_EINVAL;
 	const char *v[] = { id, f, t };
-	return sn_tx_query(tx, SQL_BUILD_END, 3, v, run_done, (void *) cb);
+	sn_err      err
+	    = sn_tx_query(tx, SQL_BUILD_END, 3, v, run_done, (void *) cb);
+	/* The run's payments are now most of the table: without fresh
+	 * statistics the planner takes every claim for one row. */
+	return err == SN_OK
+	    ? sn_tx_query_once(tx, SQL_ANALYZE_PAYMENT, 0, NULL, NULL, NULL)
+	    : err;
 }
 
 static const char SQL_RUNS_START[]
@@ -1537,13 +1546,17 @@ disbursement_store_reconciliation(
 
 /* ---- sending ------------------------------------------------------------ */
 
-/* Two candidate sets, each locked, then at most limit of them. */
+/* Two candidate sets, each locked, then at most limit of them. The
+ * EXISTS is tested once, before any payment is read: while no run is
+ * being sent (a run being built, awaiting approval) the sender's polls
+ * do not walk the planned payments of the run being built. */
 static const char SQL_CLAIM[]
     = "WITH r AS (SELECT id FROM payment WHERE status = 'ready'"
       "  AND fund = $1 AND (not_before IS NULL OR not_before <= now())"
       "  ORDER BY created_at LIMIT $2::int"
       "  FOR UPDATE SKIP LOCKED),"
       " p AS (SELECT id FROM payment WHERE status = 'planned' AND fund = $1"
+      "  AND EXISTS (SELECT 1 FROM run WHERE status = 'sending')"
       "  AND run_id IN (SELECT id FROM run WHERE status = 'sending')"
       "  LIMIT $2::int FOR UPDATE SKIP LOCKED),"
       " c AS (SELECT id FROM r UNION ALL SELECT id FROM p LIMIT $2::int)"

@@ -247,13 +247,18 @@ one(long n)
 	printf("payees %ld: seed %.1f s | payments %lld (subsidy %lld)"
 	       " | build + plan %.2f s (%.0f payments/s)"
 	       " | approve to all settled %.2f s (%.0f payments/s)"
-	       " | total %.2f s | bank settled %lld | COPY %.0f rows/s\n",
+	       " | total %.2f s | bank settled %lld | COPY %.0f rows/s"
+	       " | build %.2f %% and sending %.2f %% of COPY\n",
 	    n, (double) seed_ms / 1000.0, (long long) lines, (long long) subs,
 	    (double) build_ms / 1000.0,
 	    (double) lines * 1000.0 / (double) (build_ms ? build_ms : 1),
 	    (double) send_ms / 1000.0,
 	    (double) lines * 1000.0 / (double) (send_ms ? send_ms : 1),
-	    (double) (build_ms + send_ms) / 1000.0, (long long) paid, copy);
+	    (double) (build_ms + send_ms) / 1000.0, (long long) paid, copy,
+	    100.0 * (double) lines * 1000.0
+	        / (double) (build_ms ? build_ms : 1) / (copy > 0 ? copy : 1),
+	    100.0 * (double) lines * 1000.0 / (double) (send_ms ? send_ms : 1)
+	        / (copy > 0 ? copy : 1));
 	fflush(stdout);
 	free(fin);
 	free(fa);
