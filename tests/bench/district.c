@@ -666,6 +666,12 @@ verification_latency(const char *url)
  * flushed by each backend at most once a second, so the caller waits
  * before the second reading.
  */
+typedef struct xact_row {
+	int64_t n;
+} xact_row;
+
+static const sn_col xact_cols[] = { SN_COL(xact_row, n, SN_COL_I64) };
+
 static int64_t
 xact_commits(const char *url)
 {
@@ -675,10 +681,12 @@ xact_commits(const char *url)
 	int64_t n  = -1;
 	if (PQstatus(pg) == CONNECTION_OK) {
 		PGresult *r = PQexec(pg,
-		    "SELECT xact_commit FROM pg_stat_database"
+		    "SELECT xact_commit AS n FROM pg_stat_database"
 		    " WHERE datname = current_database()");
-		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-			n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+		xact_row  x;
+		if (PQresultStatus(r) == PGRES_TUPLES_OK
+		    && sn_rows_one(r, xact_cols, 1, &x) == SN_OK)
+			n = x.n;
 		PQclear(r);
 	}
 	PQfinish(pg);
