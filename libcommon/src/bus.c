@@ -34,6 +34,12 @@
 #define BACKOFF_MIN_MS 100u
 #define BACKOFF_MAX_MS 5000u
 #define HALT_POLL_MS 1500u
+/* The relay poll backs off to this many times relay_poll_ms while its
+ * passes find nothing (rows of this process wake the relay anyway). */
+#define RELAY_POLL_MAX 16u
+/* A batch of events no handler of this follower takes (they only move
+ * the cursor) waits this many times apply_wait_ms to fill. */
+#define IDLE_WAIT_X 20u
 #define DISTRUST_MIN_MS 1000u
 #define DISTRUST_MAX_MS 60000u
 
@@ -222,6 +228,7 @@ struct stream {
 	bool         loaded;
 	bool         loading;
 	bool         applying;
+	bool         waited; /* the apply_wait_ms of the next batch is over */
 	bool         replay_inflight;
 	bool         probe; /* ask once to learn the head */
 	uint64_t     committed;
@@ -296,6 +303,7 @@ struct sn_bus {
 	sn_nngwatch  *wrep;
 	uv_timer_t    heartbeat;
 	uv_timer_t    relay_timer;
+	uv_timer_t    relay_delay; /* relay_wait_ms after a wake */
 	uv_timer_t    retention;
 	int           open_handles;
 	bool          closing;
@@ -311,6 +319,10 @@ struct sn_bus {
 	size_t        nframes, capframes;
 	uint32_t      relay_backoff_ms;
 	uint64_t      relay_not_before;
+	/* The poll: every relay_poll_ms after the last pass, doubling (up
+	 * to RELAY_POLL_MAX times that) while passes find nothing. */
+	uint32_t poll_ms;
+	uint64_t poll_at;
 	/* replay server */
 	nng_msg                    *rep_req;
 	Sn__Bus__V1__ReplayRequest *rreq;
@@ -479,9 +491,22 @@ bus_pub_handoff(nng_socket pub, const nng_msg *frame)
 /* ---- publishing: append and relay --------------------------------------- */
 
 static void
+on_relay_delay(uv_timer_t *t)
+{
+	relay_kick(t->data);
+}
+
+/* After a commit that appended: a pass, relay_wait_ms later so that the
+ * commits meanwhile are numbered and sent in the same pass. */
+static void
 relay_wake(void *arg)
 {
-	relay_kick(arg);
+	sn_bus *bus = arg;
+	if (bus->cfg.relay_wait_ms == 0 || bus->draining || bus->closing)
+		relay_kick(bus);
+	else if (!uv_is_active((uv_handle_t *) &bus->relay_delay))
+		uv_timer_start(&bus->relay_delay, on_relay_delay,
+		    bus->cfg.relay_wait_ms, 0);
 }
 
 sn_err
@@ -686,6 +711,11 @@ relay_done(sn_err err, void *arg)
 	}
 	bus->relay_backoff_ms = 0;
 	size_t n              = bus->nframes;
+	if (n > 0)
+		bus->poll_ms = bus->cfg.relay_poll_ms;
+	else if (bus->poll_ms < bus->cfg.relay_poll_ms * RELAY_POLL_MAX)
+		bus->poll_ms *= 2;
+	bus->poll_at = sn_now_ms() + bus->poll_ms;
 	if (n > 0 && failpoint("relay.after_commit")) {
 		sn_log(SN_LOG_WARN, "failpoint relay.after_commit: SIGKILL",
 		    NULL);
@@ -727,8 +757,9 @@ relay_kick(sn_bus *bus)
 static void
 on_relay_timer(uv_timer_t *t)
 {
-	sn_bus *bus = t->data;
-	if (sn_now_ms() < bus->relay_not_before)
+	sn_bus  *bus = t->data;
+	uint64_t now = sn_now_ms();
+	if (now < bus->relay_not_before || now < bus->poll_at)
 		return;
 	relay_kick(bus);
 }
@@ -1600,6 +1631,20 @@ find_handler(struct stream *st, const char *type)
 	return any;
 }
 
+/* Whether a handler of this follower would see any queued event. */
+static bool
+queue_handled(struct stream *st)
+{
+	sn_bus *bus = st->bus;
+	for (struct qev *q = st->qhead; q != NULL; q = q->next)
+		if ((bus->cfg.part_count <= 1
+		        || hash32(q->ev.subject) % bus->cfg.part_count
+		            == bus->cfg.part_index)
+		    && find_handler(st, q->ev.type) != NULL)
+			return true;
+	return false;
+}
+
 static void apply_next(sn_tx *tx, void *arg);
 
 static void
@@ -1828,6 +1873,18 @@ stream_maybe_apply(struct stream *st)
 		stream_halt(st, st->stop_reason);
 		return;
 	}
+	if (bus->cfg.apply_wait_ms > 0 && st->qlen < bus->cfg.apply_batch
+	    && !st->waited) {
+		/* Let the batch fill: on_apply_retry applies when it ends. A
+		 * batch that would only move the cursor waits longer. */
+		st->waited = true;
+		uv_timer_start(&st->timer, on_apply_retry,
+		    queue_handled(st) ? bus->cfg.apply_wait_ms
+		                      : bus->cfg.apply_wait_ms * IDLE_WAIT_X,
+		    0);
+		return;
+	}
+	st->waited   = false;
 	st->applying = true;
 	sn_db_tx(bus->db, apply_begin, apply_done, st);
 }
@@ -1969,10 +2026,12 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 	bus->open_handles = 1; /* the bus itself, dropped by close */
 	uv_timer_init(sn_loop_uv(loop), &bus->heartbeat);
 	uv_timer_init(sn_loop_uv(loop), &bus->relay_timer);
+	uv_timer_init(sn_loop_uv(loop), &bus->relay_delay);
+	bus->relay_delay.data = bus;
 	uv_timer_init(sn_loop_uv(loop), &bus->retention);
 	bus->heartbeat.data = bus->relay_timer.data = bus->retention.data
 	    = bus;
-	bus->open_handles += 3;
+	bus->open_handles += 4;
 	if (cfg->publisher != NULL) {
 		int rv;
 		bus->publishes = true;
@@ -2010,6 +2069,7 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 			goto fail_rep;
 		uv_timer_start(
 		    &bus->heartbeat, on_heartbeat, 0, bus->cfg.heartbeat_ms);
+		bus->poll_ms = bus->cfg.relay_poll_ms;
 		uv_timer_start(&bus->relay_timer, on_relay_timer,
 		    bus->cfg.relay_poll_ms, bus->cfg.relay_poll_ms);
 		uv_timer_start(
@@ -2029,6 +2089,7 @@ fail:
 	bus->closing   = true;
 	uv_close((uv_handle_t *) &bus->heartbeat, handle_closed);
 	uv_close((uv_handle_t *) &bus->relay_timer, handle_closed);
+	uv_close((uv_handle_t *) &bus->relay_delay, handle_closed);
 	uv_close((uv_handle_t *) &bus->retention, handle_closed);
 	bus->open_handles--; /* freed by the last close callback */
 	return SN_ENNG;
@@ -2313,6 +2374,7 @@ sn_bus_close(sn_bus *bus)
 	bus->publisher = NULL;
 	uv_close((uv_handle_t *) &bus->heartbeat, handle_closed);
 	uv_close((uv_handle_t *) &bus->relay_timer, handle_closed);
+	uv_close((uv_handle_t *) &bus->relay_delay, handle_closed);
 	uv_close((uv_handle_t *) &bus->retention, handle_closed);
 	if (--bus->open_handles == 0)
 		free(bus);

@@ -126,7 +126,13 @@ static const sn_setting_doc common_settings[] = {
 	    "rows per relay pass, 1-100000 (default 1000)" },
 	{ "SN_BUS_RELAY_POLL_MS",
 	    "relay poll for other processes' rows (default 50)" },
+	{ "SN_BUS_RELAY_WAIT_MS",
+	    "relay pass this long after a commit that appended, 0-1000 ms "
+	    "(default 2; 0: at once)" },
 	{ "SN_BUS_APPLY_BATCH", "events per apply transaction (default 500)" },
+	{ "SN_BUS_APPLY_WAIT_MS",
+	    "wait for a batch to fill before applying it, 0-1000 ms "
+	    "(default 5; 0: at once)" },
 	{ "SN_BUS_QUEUE_MAX",
 	    "events queued per followed stream (default 20000)" },
 	{ "SN_PARTITION", "i/N: this instance's share of followed subjects" },
@@ -642,8 +648,12 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	    = (uint32_t) sn_config_int("SN_BUS_RELAY_BATCH", 1000, 1, 100000);
 	bc.relay_poll_ms
 	    = (uint32_t) sn_config_int("SN_BUS_RELAY_POLL_MS", 50, 1, 60000);
+	bc.relay_wait_ms
+	    = (uint32_t) sn_config_int("SN_BUS_RELAY_WAIT_MS", 2, 0, 1000);
 	bc.apply_batch
 	    = (uint32_t) sn_config_int("SN_BUS_APPLY_BATCH", 500, 1, 100000);
+	bc.apply_wait_ms
+	    = (uint32_t) sn_config_int("SN_BUS_APPLY_WAIT_MS", 5, 0, 1000);
 	bc.queue_max
 	    = (uint32_t) sn_config_int("SN_BUS_QUEUE_MAX", 20000, 1, 10000000);
 	sn_config_partition("SN_PARTITION", &bc.part_index, &bc.part_count);

@@ -635,26 +635,29 @@ on_check_state(
 		sn_tx_rollback(tx, err);
 		return;
 	}
+	verification_answer_row rows[VERIFICATION_NAGENCIES];
+	size_t                  n = 0;
 	for (int a = 0; a < VERIFICATION_NAGENCIES; a++) {
 		struct slot *s = &r->slots[a];
 		if (!s->asked)
 			continue;
-		verification_answer_row row = { .check_id = r->due.check_id,
-			.agency             = (verification_agency) a,
-			.attempt            = r->attempt,
-			.outcome            = s->outcome,
-			.tries              = s->tries,
-			.latency_ms         = s->latency_ms,
-			.agency_answered_at = s->answered_at,
-			.error              = s->error,
-			.reply              = s->reply,
-			.reply_len          = s->reply_len,
-			.records_json
-			= s->records_json ? s->records_json : "[]" };
-		if (verification_store_answer_put(tx, &row) != SN_OK) {
-			sn_tx_rollback(tx, SN_EDB);
-			return;
-		}
+		rows[n++]
+		    = (verification_answer_row) { .check_id = r->due.check_id,
+			      .agency             = (verification_agency) a,
+			      .attempt            = r->attempt,
+			      .outcome            = s->outcome,
+			      .tries              = s->tries,
+			      .latency_ms         = s->latency_ms,
+			      .agency_answered_at = s->answered_at,
+			      .error              = s->error,
+			      .reply              = s->reply,
+			      .reply_len          = s->reply_len,
+			      .records_json
+			      = s->records_json ? s->records_json : "[]" };
+	}
+	if (verification_store_answers_put(tx, rows, n) != SN_OK) {
+		sn_tx_rollback(tx, SN_EDB);
+		return;
 	}
 	r->replies.cb  = on_ok_replies;
 	r->replies.arg = r;

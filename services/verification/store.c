@@ -50,10 +50,15 @@ static const char SQL_SCAN[]
       "  OR (c.status = 'incomplete' AND c.next_round_at <= now())"
       " ORDER BY c.check_id LIMIT $1";
 
-static const char SQL_ANSWER_PUT[]
+/* Every answer of one round in one statement (arrays, sn/db.h). */
+static const char SQL_ANSWERS_PUT[]
     = "INSERT INTO answers (check_id, agency, attempt, outcome, tries,"
       " latency_ms, agency_answered_at, error, reply, records)"
-      " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)"
+      " SELECT $1::int8, a.agency, $2::int, a.outcome, a.tries, a.latency,"
+      " a.at, a.error, a.reply, a.records::jsonb"
+      " FROM unnest($3::text[], $4::text[], $5::int[], $6::int8[],"
+      " $7::text[], $8::text[], $9::bytea[], $10::text[])"
+      " AS a (agency, outcome, tries, latency, at, error, reply, records)"
       " ON CONFLICT (check_id, agency, attempt) DO UPDATE SET"
       " outcome = EXCLUDED.outcome, tries = EXCLUDED.tries,"
       " latency_ms = EXCLUDED.latency_ms, answered_at = now(),"
@@ -402,31 +407,71 @@ static const sn_sealdb_key record_keys[] = {
 };
 
 sn_err
-verification_store_answer_put(sn_tx *tx, const verification_answer_row *a)
+verification_store_answers_put(
+    sn_tx *tx, const verification_answer_row *rows, size_t n)
 {
-	char id[24], att[16], tries[16], lat[24];
-	I64(id, a->check_id);
-	I64(att, a->attempt);
-	I64(tries, a->tries);
-	I64(lat, a->latency_ms);
-	/* The records' persons sealed (their figures stay as they are). */
-	char *records = NULL;
-	if (a->records_json != NULL
-	    && sn_sealdb_seal_json(sn_seal_default(), a->records_json,
-	           record_keys, 1, &records)
-	        != SN_OK)
-		return SN_ENOMEM;
-	const char *v[10]  = { id, verification_agency_name(a->agency), att,
-		 verification_outcome_name(a->outcome), tries, lat,
-		 a->agency_answered_at, a->error, (const char *) a->reply,
-		 records };
-	int    lengths[10] = { 0, 0, 0, 0, 0, 0, 0, 0, (int) a->reply_len, 0 };
-	int    formats[10] = { 0, 0, 0, 0, 0, 0, 0, 0, 1, 0 };
-	sn_err err         = v[1] == NULL || v[3] == NULL
-	            ? SN_EINVAL
-	            : sn_tx_query_bin(
-	                tx, SQL_ANSWER_PUT, 10, v, lengths, formats, 0, NULL, NULL);
-	free(records);
+	if (n == 0)
+		return SN_OK;
+	enum {
+		AGENCY,
+		OUTCOME,
+		TRIES,
+		LATENCY,
+		AT,
+		ERROR,
+		REPLY,
+		RECORDS,
+		NA
+	};
+	sn_pgarray a[NA];
+	for (int k = 0; k < NA; k++)
+		sn_pgarray_init(&a[k]);
+	sn_err err = SN_OK;
+	for (size_t i = 0; i < n && err == SN_OK; i++) {
+		const verification_answer_row *r = &rows[i];
+		const char *agency  = verification_agency_name(r->agency);
+		const char *outcome = verification_outcome_name(r->outcome);
+		if (agency == NULL || outcome == NULL
+		    || r->check_id != rows[0].check_id
+		    || r->attempt != rows[0].attempt) {
+			err = SN_EINVAL;
+			break;
+		}
+		/* The records' persons sealed (their figures stay as they
+		 * are). */
+		char *records = NULL;
+		if (r->records_json != NULL
+		    && sn_sealdb_seal_json(sn_seal_default(), r->records_json,
+		           record_keys, 1, &records)
+		        != SN_OK) {
+			err = SN_ENOMEM;
+			break;
+		}
+		sn_pgarray_add(&a[AGENCY], agency);
+		sn_pgarray_add(&a[OUTCOME], outcome);
+		sn_pgarray_add_i64(&a[TRIES], (int64_t) r->tries);
+		sn_pgarray_add_i64(&a[LATENCY], (int64_t) r->latency_ms);
+		sn_pgarray_add(&a[AT], r->agency_answered_at);
+		sn_pgarray_add(&a[ERROR], r->error);
+		if (r->reply != NULL)
+			sn_pgarray_add_bytes(
+			    &a[REPLY], r->reply, r->reply_len);
+		else
+			sn_pgarray_add(&a[REPLY], NULL);
+		sn_pgarray_add(&a[RECORDS], records);
+		free(records);
+	}
+	char id[24], att[16];
+	I64(id, rows[0].check_id);
+	I64(att, rows[0].attempt);
+	const char *v[2 + NA] = { id, att };
+	for (int k = 0; k < NA && err == SN_OK; k++)
+		if ((v[2 + k] = sn_pgarray_text(&a[k])) == NULL)
+			err = SN_ENOMEM;
+	if (err == SN_OK)
+		err = sn_tx_query(tx, SQL_ANSWERS_PUT, 2 + NA, v, NULL, NULL);
+	for (int k = 0; k < NA; k++)
+		sn_pgarray_fini(&a[k]);
 	return err;
 }
 

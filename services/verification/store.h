@@ -119,8 +119,10 @@ typedef struct verification_answer_row {
 	const char          *records_json;
 } verification_answer_row;
 
-sn_err verification_store_answer_put(
-    sn_tx *tx, const verification_answer_row *a);
+/* The n answers of one round (one check and attempt) in one statement;
+ * SN_EINVAL if the rows name different checks or attempts. */
+sn_err verification_store_answers_put(
+    sn_tx *tx, const verification_answer_row *rows, size_t n);
 
 /* The latest OK reply of one agency: the AgencyReply protobuf as stored,
  * borrowed for the callback. */

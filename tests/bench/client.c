@@ -309,6 +309,11 @@ bool
 client_open(const char *prog)
 {
 	progname = prog;
+	/* One connection per worker thread and service, kept: a TLS
+	 * handshake per request cost both sides more than the request.
+	 * SN_HTTP_KEEP_ALIVE=0: a connection per request, as before. */
+	const char *ka = getenv("SN_HTTP_KEEP_ALIVE");
+	th_http_keep_alive(ka == NULL || strcmp(ka, "0") != 0);
 	if (getenv("SN_IDENTITY_HTTP_URL") != NULL
 	    || getenv("SN_IDENTITY_HTTP_URL_FILE") != NULL) {
 		id_open();

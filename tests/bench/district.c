@@ -659,6 +659,40 @@ verification_latency(const char *url)
 	PQfinish(pg);
 }
 
+/*
+ * Transactions committed in the whole database so far (pg_stat_database's
+ * xact_commit: every service's schema is in it), on a connection of the
+ * superuser's (--db); -1 when it cannot be read. The statistics are
+ * flushed by each backend at most once a second, so the caller waits
+ * before the second reading.
+ */
+typedef struct xact_row {
+	int64_t n;
+} xact_row;
+
+static const sn_col xact_cols[] = { SN_COL(xact_row, n, SN_COL_I64) };
+
+static int64_t
+xact_commits(const char *url)
+{
+	if (url == NULL)
+		return -1;
+	PGconn *pg = PQconnectdb(url);
+	int64_t n  = -1;
+	if (PQstatus(pg) == CONNECTION_OK) {
+		PGresult *r = PQexec(pg,
+		    "SELECT xact_commit AS n FROM pg_stat_database"
+		    " WHERE datname = current_database()");
+		xact_row  x;
+		if (PQresultStatus(r) == PGRES_TUPLES_OK
+		    && sn_rows_one(r, xact_cols, 1, &x) == SN_OK)
+			n = x.n;
+		PQclear(r);
+	}
+	PQfinish(pg);
+	return n;
+}
+
 /* Polls a run until its status is want (or a later one); the run. */
 
 /*
@@ -849,6 +883,7 @@ main(int argc, char **argv)
 	    DISTRICT, ntownships, nvillages, nhouseholds);
 
 	staff_log_in();
+	int64_t        x0 = xact_commits(db_url);
 	uint64_t       t0 = th_now_ms();
 	struct worker *ws = calloc((size_t) nworkers, sizeof(*ws));
 	for (int i = 0; i < nworkers; i++) {
@@ -905,6 +940,11 @@ main(int argc, char **argv)
 		th_sleep_ms(50); /* pacing the staff's rounds, not a wait */
 	}
 	uint64_t t_all = th_now_ms() - t0;
+	int64_t  x1    = -1;
+	if (x0 >= 0) {
+		th_sleep_ms(1500); /* every backend's statistics flushed */
+		x1 = xact_commits(db_url);
+	}
 
 	/* The decisions by category and tier. */
 	static const char *cats[]
@@ -973,6 +1013,11 @@ main(int argc, char **argv)
 			    (double) d[n * 99 / 100] / 1000.0);
 		free(d);
 	}
+	if (x0 >= 0 && x1 >= x0 && submitted > 0)
+		printf(
+		    "  PostgreSQL transactions: %lld committed from the first "
+		    "submission to the last decision, %.1f per application\n",
+		    (long long) (x1 - x0), (double) (x1 - x0) / submitted);
 	if (db_url != NULL)
 		verification_latency(db_url);
 	bool paid = true;

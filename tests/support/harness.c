@@ -1,13 +1,16 @@
 #include "harness.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
 #include <netinet/in.h>
 #include <protobuf-c/protobuf-c.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -745,21 +748,84 @@ th_http(th *t, int port, const char *method, const char *path,
 	    t, port, method, path, token, idem_key, json, body, 60000);
 }
 
-int
-th_http_within(th *t, int port, const char *method, const char *path,
-    const char *token, const char *idem_key, const char *json, char **body,
-    int timeout_ms)
+/* ---- connections: one per request, or kept per thread ---------------- */
+
+struct th_conn {
+	int     port; /* 0: the slot is free */
+	int     fd;
+	th_tls *tls;
+};
+
+#define TH_CONNS 8
+
+static _Atomic bool   keep_alive;
+static pthread_key_t  conns_key;
+static pthread_once_t conns_once = PTHREAD_ONCE_INIT;
+
+static void
+conn_close(struct th_conn *c)
 {
-	(void) t;
-	if (body != NULL)
-		*body = NULL;
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0)
-		return -1;
+	th_tls_close(c->tls);
+	close(c->fd);
+	*c = (struct th_conn) { 0 };
+}
+
+/* A thread's kept connections are closed when it ends. */
+static void
+conns_free(void *p)
+{
+	struct th_conn *cs = p;
+	for (int i = 0; i < TH_CONNS; i++)
+		if (cs[i].port != 0)
+			conn_close(&cs[i]);
+	free(cs);
+}
+
+static void
+conns_key_make(void)
+{
+	(void) pthread_key_create(&conns_key, conns_free);
+}
+
+/* This thread's kept connections (TH_CONNS slots), or NULL. */
+static struct th_conn *
+conns_mine(void)
+{
+	(void) pthread_once(&conns_once, conns_key_make);
+	struct th_conn *cs = pthread_getspecific(conns_key);
+	if (cs == NULL) {
+		cs = calloc(TH_CONNS, sizeof(*cs));
+		if (cs != NULL && pthread_setspecific(conns_key, cs) != 0) {
+			free(cs);
+			cs = NULL;
+		}
+	}
+	return cs;
+}
+
+void
+th_http_keep_alive(bool on)
+{
+	keep_alive = on;
+}
+
+static void
+conn_timeouts(int fd, int timeout_ms)
+{
 	struct timeval tv = { .tv_sec = timeout_ms / 1000,
 		.tv_usec              = (timeout_ms % 1000) * 1000 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+static bool
+conn_open(struct th_conn *c, int port, int timeout_ms)
+{
+	*c     = (struct th_conn) { 0 };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	if (fd < 0)
+		return false;
+	conn_timeouts(fd, timeout_ms);
 	struct sockaddr_in sa
 	    = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -768,15 +834,107 @@ th_http_within(th *t, int port, const char *method, const char *path,
 	    || (th_client_ca() != NULL
 	        && (tls = th_tls_client(fd, th_client_ca())) == NULL)) {
 		close(fd);
-		return -1;
+		return false;
 	}
-	size_t blen = json ? strlen(json) : 0;
-	size_t cap  = 1024 + blen + (token ? strlen(token) : 0)
+	*c = (struct th_conn) { .port = port, .fd = fd, .tls = tls };
+	return true;
+}
+
+/* The value of header name (lower case, with its colon) in the head
+ * [p, p + n), or NULL; names are matched without regard to case. */
+static const char *
+head_value(const char *p, size_t n, const char *name)
+{
+	size_t k = strlen(name);
+	for (const char *l = p; l != NULL && (size_t) (l - p) + k < n;) {
+		size_t i = 0;
+		while (i < k && tolower((unsigned char) l[i]) == name[i])
+			i++;
+		if (i == k) {
+			l += k;
+			while (*l == ' ' || *l == '\t')
+				l++;
+			return l;
+		}
+		l = memchr(l, '\n', n - (size_t) (l - p));
+		if (l != NULL)
+			l++;
+	}
+	return NULL;
+}
+
+/*
+ * Reads one answer into *resp (grown as needed; *rlen bytes): to the end
+ * of its Content-Length when it has one, else to the end of the stream.
+ * *reuse says whether the connection may carry another request. False:
+ * an error or timeout before the answer was complete.
+ */
+static bool
+read_answer(struct th_conn *c, const char *method, char **resp, size_t *rcap,
+    size_t *rlen, bool *reuse)
+{
+	size_t want  = 0; /* the whole answer's length, once known */
+	bool   sized = false;
+	*reuse       = false;
+	for (;;) {
+		if (*rcap - *rlen < 4096) {
+			*rcap *= 2;
+			*resp = realloc(*resp, *rcap);
+		}
+		ssize_t r = c->tls != NULL
+		    ? th_tls_read(c->tls, *resp + *rlen, *rcap - *rlen - 1)
+		    : read(c->fd, *resp + *rlen, *rcap - *rlen - 1);
+		if (r < 0 && c->tls == NULL && errno == EINTR)
+			continue;
+		if (r < 0)
+			return false; /* timed out or reset: no answer */
+		if (r == 0)
+			return !sized; /* the end: complete unless sized */
+		*rlen += (size_t) r;
+		(*resp)[*rlen] = '\0';
+		if (!sized) {
+			const char *e = strstr(*resp, "\r\n\r\n");
+			if (e == NULL)
+				continue;
+			size_t      hl = (size_t) (e - *resp) + 4;
+			const char *cl
+			    = head_value(*resp, hl, "content-length:");
+			const char *cn = head_value(*resp, hl, "connection:");
+			int         st = *rlen > 12 ? atoi(*resp + 9) : 0;
+			if (strcmp(method, "HEAD") == 0 || st == 204
+			    || st == 304 || (st >= 100 && st < 200))
+				cl = "0";
+			if (cl == NULL)
+				continue; /* to the end of the stream */
+			sized  = true;
+			want   = hl + strtoull(cl, NULL, 10);
+			*reuse = cn == NULL
+			    || tolower((unsigned char) *cn) != 'c';
+		}
+		if (*rlen >= want) {
+			*rlen = want;
+			return true;
+		}
+	}
+}
+
+int
+th_http_within(th *t, int port, const char *method, const char *path,
+    const char *token, const char *idem_key, const char *json, char **body,
+    int timeout_ms)
+{
+	(void) t;
+	if (body != NULL)
+		*body = NULL;
+	bool            keep = keep_alive;
+	struct th_conn *cs   = keep ? conns_mine() : NULL;
+	keep                 = cs != NULL;
+	size_t blen          = json ? strlen(json) : 0;
+	size_t cap           = 1024 + blen + (token ? strlen(token) : 0)
 	    + (idem_key ? strlen(idem_key) : 0) + strlen(path);
 	char *req = malloc(cap);
-	int   n   = snprintf(req, cap,
-	        "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
-	        method, path);
+	int   n = snprintf(req, cap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s",
+	      method, path, keep ? "" : "Connection: close\r\n");
 	if (token != NULL)
 		n += snprintf(req + n, cap - (size_t) n,
 		    "Authorization: Bearer %s\r\n", token);
@@ -796,36 +954,47 @@ th_http_within(th *t, int port, const char *method, const char *path,
 		memcpy(req + n, json, blen);
 		n += (int) blen;
 	}
-	bool ok = send_all(fd, tls, req, (size_t) n);
-	free(req);
-	if (!ok) {
-		th_tls_close(tls);
-		close(fd);
-		return -1;
-	}
 	size_t rcap = 8192, rlen = 0;
 	char  *resp = malloc(rcap);
-	for (;;) {
-		if (rcap - rlen < 4096) {
-			rcap *= 2;
-			resp = realloc(resp, rcap);
+	bool   ok   = false;
+	/* A kept connection the server has closed meanwhile answers
+	 * nothing at all: then once more on a new one. */
+	for (int attempt = 0; attempt < 2 && !ok; attempt++) {
+		struct th_conn one = { 0 }, *c = &one;
+		bool           reused = false;
+		if (keep) {
+			int free_slot = -1;
+			for (int i = 0; i < TH_CONNS && c == &one; i++)
+				if (cs[i].port == port)
+					c = &cs[i];
+				else if (cs[i].port == 0 && free_slot < 0)
+					free_slot = i;
+			if (c == &one && free_slot < 0) {
+				conn_close(&cs[0]); /* the oldest kept */
+				free_slot = 0;
+			}
+			if (c == &one)
+				c = &cs[free_slot];
+			else {
+				reused = true;
+				conn_timeouts(c->fd, timeout_ms);
+			}
 		}
-		ssize_t r = tls != NULL
-		    ? th_tls_read(tls, resp + rlen, rcap - rlen - 1)
-		    : read(fd, resp + rlen, rcap - rlen - 1);
-		if (r < 0 && tls == NULL && errno == EINTR)
-			continue;
-		if (r < 0) { /* timed out or reset: no answer */
-			rlen = 0;
+		if (!reused && !conn_open(c, port, timeout_ms))
 			break;
-		}
-		if (r == 0)
-			break;
-		rlen += (size_t) r;
+		rlen       = 0;
+		bool again = false;
+		ok         = send_all(c->fd, c->tls, req, (size_t) n)
+		    && read_answer(c, method, &resp, &rcap, &rlen, &again);
+		if (!ok && !(reused && rlen == 0))
+			attempt = 2; /* no answer */
+		if (!ok || !keep || !again)
+			conn_close(c);
 	}
-	th_tls_close(tls);
-	close(fd);
-	resp[rlen] = '\0';
+	free(req);
+	resp[ok ? rlen : 0] = '\0';
+	if (!ok)
+		rlen = 0;
 	int status = -1;
 	if (rlen > 12 && strncmp(resp, "HTTP/1.", 7) == 0)
 		status = atoi(resp + 9);

@@ -109,6 +109,15 @@ int th_free_port(void);
 int th_http(th *t, int port, const char *method, const char *path,
     const char *token, const char *idem_key, const char *json, char **body);
 
+/*
+ * With on, th_http and th_http_within keep their connections (HTTP/1.1
+ * keep-alive): each thread one per port, up to eight ports, closed when
+ * the thread ends; a kept connection the server closed meanwhile (it
+ * answers nothing) is replaced once. Off (the default), each request has
+ * its own connection. For drivers that make many requests.
+ */
+void th_http_keep_alive(bool on);
+
 /* th_http with a limit: -1 also when sending or any read waits longer
  * than timeout_ms (th_http's limit is a minute). */
 int th_http_within(th *t, int port, const char *method, const char *path,

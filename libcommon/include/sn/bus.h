@@ -89,14 +89,23 @@ typedef struct sn_bus sn_bus;
 typedef struct sn_bus_config {
 	/* This service's publisher name; NULL when it publishes nothing. */
 	const char *publisher;
-	const char *pub_url;        /* where the PUB socket listens */
-	const char *replay_url;     /* where the replay REP socket listens */
-	uint32_t    heartbeat_ms;   /* 0: 1000 */
-	uint32_t    relay_batch;    /* rows per relay pass; 0: 1000 */
-	uint32_t    relay_poll_ms;  /* 0: 50 */
-	uint32_t    retention_days; /* 0: 30 */
-	uint32_t    apply_batch;    /* events per apply tx; 0: 500 */
-	uint32_t    queue_max;      /* events queued per stream; 0: 20000 */
+	const char *pub_url;       /* where the PUB socket listens */
+	const char *replay_url;    /* where the replay REP socket listens */
+	uint32_t    heartbeat_ms;  /* 0: 1000 */
+	uint32_t    relay_batch;   /* rows per relay pass; 0: 1000 */
+	uint32_t    relay_poll_ms; /* 0: 50 */
+	/* A commit that appended starts a relay pass this much later, so
+	 * that the commits meanwhile share it; 0: at once. */
+	uint32_t relay_wait_ms;
+	uint32_t retention_days; /* 0: 30 */
+	uint32_t apply_batch;    /* events per apply tx; 0: 500 */
+	/* When fewer than apply_batch events are queued, wait this long
+	 * for more before applying them (once per batch), so that a batch
+	 * fills while events trickle in; twenty times as long when no
+	 * handler takes any of them (the batch only moves the cursor);
+	 * 0: apply at once. */
+	uint32_t apply_wait_ms;
+	uint32_t queue_max; /* events queued per stream; 0: 20000 */
 	/* Live events held per stream after a gap while replay fills it
 	 * (the reorder buffer's window, in sequences; at most 48 MiB of
 	 * events are held whatever it is); 0: 262144. */
