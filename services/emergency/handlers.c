@@ -66,6 +66,7 @@ typedef struct req_ctx {
 			bool                 has_window;
 			int64_t              window_sum;
 			char                *window_grants; /* malloc'd */
+			bool                 fund_locked;
 		} grant;
 		struct {
 			const char *id;
@@ -482,6 +483,16 @@ new_grant(const req_ctx *c, emergency_new_grant *g)
 		.window_grants  = c->u.grant.window_grants };
 }
 
+static void grant_fund_locked(
+    sn_tx *tx, void *arg, sn_err err, const emergency_fund *f);
+
+/*
+ * The conditional debit's outcome. Tried first without reading the fund
+ * (the fund's row lock is then held from the debit to COMMIT only); when
+ * it matched nothing (no fund, or too little in it), the fund is locked
+ * and read, and grant_fund_locked refuses, or debits again if it was
+ * topped up meanwhile.
+ */
 static void
 grant_debited(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g,
     const emergency_movement *m)
@@ -489,11 +500,18 @@ grant_debited(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g,
 	req_ctx *c = arg;
 	if (err != SN_OK)
 		fail_internal(c, tx);
-	else if (g == NULL) /* the fund moved under its lock: cannot be */
+	else if (g != NULL)
+		granted(c, tx, g, m, 201, EMERGENCY_OUT_GRANTED);
+	else if (c->u.grant.fund_locked) /* moved under its lock: cannot be */
 		fail_unavailable(
 		    c, tx, "the fund could not be debited; retry");
+	else if (emergency_store_lock_fund(tx, c->u.grant.b.r.township_code,
+	             &c->call, grant_fund_locked, c)
+	    != SN_OK)
+		fail_unavailable(
+		    c, tx, "the grant could not be stored; retry");
 	else
-		granted(c, tx, g, m, 201, EMERGENCY_OUT_GRANTED);
+		c->u.grant.fund_locked = true;
 }
 
 static void
@@ -568,15 +586,13 @@ grant_window_read(sn_tx *tx, void *arg, sn_err err, const emergency_window *w)
 			return;
 		}
 	}
-	if (c->u.grant.cls == EMERGENCY_AT_ONCE) {
-		err = emergency_store_lock_fund(tx,
-		    c->u.grant.b.r.township_code, &c->call, grant_fund_locked,
-		    c);
-	} else {
-		new_grant(c, &g);
+	new_grant(c, &g);
+	if (c->u.grant.cls == EMERGENCY_AT_ONCE)
+		err = emergency_store_grant_now(
+		    tx, &g, &c->call, grant_debited, c);
+	else
 		err = emergency_store_grant_awaiting(
 		    tx, &g, &c->call, grant_waiting, c);
-	}
 	if (err != SN_OK)
 		fail_unavailable(
 		    c, tx, "the grant could not be stored; retry");
