@@ -598,15 +598,52 @@ grant_window_read(sn_tx *tx, void *arg, sn_err err, const emergency_window *w)
 		    c, tx, "the grant could not be stored; retry");
 }
 
+/* The window read and judged (grant_window_read). */
+static sn_err
+grant_window(req_ctx *c, sn_tx *tx)
+{
+	return emergency_store_window(tx, c->u.grant.people,
+	    c->em->cfg.window_days, &c->call, grant_window_read, c);
+}
+
+/*
+ * A grant within the limit was tried in one statement, debited only if
+ * the window and the fund allowed it; if it was not, the window is read
+ * and judged as for any grant (it waits for approval, or the fund is
+ * locked to refuse).
+ */
+static void
+grant_within_done(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g,
+    const emergency_movement *m)
+{
+	req_ctx *c = arg;
+	if (err != SN_OK)
+		fail_internal(c, tx);
+	else if (g != NULL)
+		granted(c, tx, g, m, 201, EMERGENCY_OUT_GRANTED);
+	else if (grant_window(c, tx) != SN_OK)
+		fail_unavailable(
+		    c, tx, "the grant could not be stored; retry");
+}
+
+/* The people locked, then a grant within the limit tried at once (one
+ * round trip when nothing stands in its way), or the window read. */
 static void
 grant_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
-	req_ctx *c = arg;
+	req_ctx            *c = arg;
+	emergency_new_grant g;
+	sn_err              err;
 	(void) req;
-	if (emergency_store_lock_people(tx, c->u.grant.people) != SN_OK
-	    || emergency_store_window(tx, c->u.grant.people,
-	           c->em->cfg.window_days, &c->call, grant_window_read, c)
-	        != SN_OK)
+	err = emergency_store_lock_people(tx, c->u.grant.people);
+	if (err == SN_OK && c->u.grant.cls == EMERGENCY_AT_ONCE) {
+		new_grant(c, &g);
+		err = emergency_store_grant_within(tx, &g,
+		    c->em->cfg.window_days, c->em->cfg.grant_limit_fen,
+		    &c->call, grant_within_done, c);
+	} else if (err == SN_OK)
+		err = grant_window(c, tx);
+	if (err != SN_OK)
 		fail_unavailable(
 		    c, tx, "the grant could not be stored; retry");
 }
