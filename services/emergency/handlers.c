@@ -66,6 +66,7 @@ typedef struct req_ctx {
 			bool                 has_window;
 			int64_t              window_sum;
 			char                *window_grants; /* malloc'd */
+			bool                 fund_locked;
 		} grant;
 		struct {
 			const char *id;
@@ -482,6 +483,16 @@ new_grant(const req_ctx *c, emergency_new_grant *g)
 		.window_grants  = c->u.grant.window_grants };
 }
 
+static void grant_fund_locked(
+    sn_tx *tx, void *arg, sn_err err, const emergency_fund *f);
+
+/*
+ * The conditional debit's outcome. Tried first without reading the fund
+ * (the fund's row lock is then held from the debit to COMMIT only); when
+ * it matched nothing (no fund, or too little in it), the fund is locked
+ * and read, and grant_fund_locked refuses, or debits again if it was
+ * topped up meanwhile.
+ */
 static void
 grant_debited(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g,
     const emergency_movement *m)
@@ -489,11 +500,18 @@ grant_debited(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g,
 	req_ctx *c = arg;
 	if (err != SN_OK)
 		fail_internal(c, tx);
-	else if (g == NULL) /* the fund moved under its lock: cannot be */
+	else if (g != NULL)
+		granted(c, tx, g, m, 201, EMERGENCY_OUT_GRANTED);
+	else if (c->u.grant.fund_locked) /* moved under its lock: cannot be */
 		fail_unavailable(
 		    c, tx, "the fund could not be debited; retry");
+	else if (emergency_store_lock_fund(tx, c->u.grant.b.r.township_code,
+	             &c->call, grant_fund_locked, c)
+	    != SN_OK)
+		fail_unavailable(
+		    c, tx, "the grant could not be stored; retry");
 	else
-		granted(c, tx, g, m, 201, EMERGENCY_OUT_GRANTED);
+		c->u.grant.fund_locked = true;
 }
 
 static void
@@ -568,29 +586,64 @@ grant_window_read(sn_tx *tx, void *arg, sn_err err, const emergency_window *w)
 			return;
 		}
 	}
-	if (c->u.grant.cls == EMERGENCY_AT_ONCE) {
-		err = emergency_store_lock_fund(tx,
-		    c->u.grant.b.r.township_code, &c->call, grant_fund_locked,
-		    c);
-	} else {
-		new_grant(c, &g);
+	new_grant(c, &g);
+	if (c->u.grant.cls == EMERGENCY_AT_ONCE)
+		err = emergency_store_grant_now(
+		    tx, &g, &c->call, grant_debited, c);
+	else
 		err = emergency_store_grant_awaiting(
 		    tx, &g, &c->call, grant_waiting, c);
-	}
 	if (err != SN_OK)
 		fail_unavailable(
 		    c, tx, "the grant could not be stored; retry");
 }
 
+/* The window read and judged (grant_window_read). */
+static sn_err
+grant_window(req_ctx *c, sn_tx *tx)
+{
+	return emergency_store_window(tx, c->u.grant.people,
+	    c->em->cfg.window_days, &c->call, grant_window_read, c);
+}
+
+/*
+ * A grant within the limit was tried in one statement, debited only if
+ * the window and the fund allowed it; if it was not, the window is read
+ * and judged as for any grant (it waits for approval, or the fund is
+ * locked to refuse).
+ */
+static void
+grant_within_done(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g,
+    const emergency_movement *m)
+{
+	req_ctx *c = arg;
+	if (err != SN_OK)
+		fail_internal(c, tx);
+	else if (g != NULL)
+		granted(c, tx, g, m, 201, EMERGENCY_OUT_GRANTED);
+	else if (grant_window(c, tx) != SN_OK)
+		fail_unavailable(
+		    c, tx, "the grant could not be stored; retry");
+}
+
+/* The people locked, then a grant within the limit tried at once (one
+ * round trip when nothing stands in its way), or the window read. */
 static void
 grant_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
-	req_ctx *c = arg;
+	req_ctx            *c = arg;
+	emergency_new_grant g;
+	sn_err              err;
 	(void) req;
-	if (emergency_store_lock_people(tx, c->u.grant.people) != SN_OK
-	    || emergency_store_window(tx, c->u.grant.people,
-	           c->em->cfg.window_days, &c->call, grant_window_read, c)
-	        != SN_OK)
+	err = emergency_store_lock_people(tx, c->u.grant.people);
+	if (err == SN_OK && c->u.grant.cls == EMERGENCY_AT_ONCE) {
+		new_grant(c, &g);
+		err = emergency_store_grant_within(tx, &g,
+		    c->em->cfg.window_days, c->em->cfg.grant_limit_fen,
+		    &c->call, grant_within_done, c);
+	} else if (err == SN_OK)
+		err = grant_window(c, tx);
+	if (err != SN_OK)
 		fail_unavailable(
 		    c, tx, "the grant could not be stored; retry");
 }

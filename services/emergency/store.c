@@ -146,38 +146,58 @@ static const char SQL_ALLOCATE[]
 static const char SQL_LOCK_FUND[]
     = "SELECT balance_fen FROM fund WHERE township_code = $1 FOR UPDATE";
 
-/* The debit is the conditional UPDATE; the grant and the ledger row exist
- * only if it matched, so a short fund writes nothing. */
-static const char SQL_GRANT_NOW[]
-    = "WITH d AS ("
-      " UPDATE fund SET balance_fen = balance_fen - $9::bigint,"
-      "  updated_at = now()"
-      " WHERE township_code = $1 AND balance_fen >= $9::bigint"
-      " RETURNING balance_fen),"
-      " g AS ("
-      " INSERT INTO grants (status, township_code, village_code,"
-      "  id_number_sealed, name, cause, description, household_size,"
-      "  amount_fen, bank_code, account_number_sealed, account_name,"
-      "  granted_by, granted_at, household_sealed, kind, instalments,"
-      "  monthly_fen, window_sum_fen, window_grants, id_number_index)"
-      " SELECT 'granted', $1, $2, $3, $4, $5, $6, $7::int, $9::bigint, $10,"
-      "  $11, $12, $8, now(), $13, $14, $15::int, $16::bigint,"
-      "  $17::bigint, $18::uuid[], $19 FROM d"
-      " RETURNING *),"
-      " p AS ("
-      " INSERT INTO grant_person (grant_id, person_index)"
-      " SELECT g.id, unnest($20::text[]) FROM g),"
-      " l AS ("
-      " INSERT INTO ledger (township_code, movement, amount_fen,"
-      "  balance_after_fen, grant_id, actor)"
-      " SELECT $1, 'grant', -$9::bigint, d.balance_fen, g.id, $8 FROM d, g"
-      " RETURNING id, created_at)"
-      " SELECT" GRANT_COLS(
-          "g") ","
-               "  grant_json(ROW(g.*)::grants)::text AS doc,"
-               "  l.id AS ledger_entry_id, d.balance_fen AS balance_after_fen,"
-               "  ts_json(l.created_at) AS created_at"
-               " FROM d, g, l";
+/* The grants of the window: those naming one of the people (a text[] of
+ * blind indexes), not rejected, not wholly reversed, made in the last days
+ * days (an int). Alias w. */
+#define WINDOW_OF(people, days)                                               \
+	" FROM grants w WHERE w.id IN (SELECT p.grant_id FROM grant_person p" \
+	"  WHERE p.person_index = ANY(" people "::text[]))"                   \
+	" AND w.status <> 'rejected' AND w.amount_fen > w.reversed_fen"       \
+	" AND w.created_at > now() - make_interval(days => " days "::int)"
+
+/* The debit is the conditional UPDATE (cond: more conditions on it); the
+ * grant and the ledger row exist only if it matched, so a short fund
+ * writes nothing. */
+#define GRANT_NOW_SQL(cond)                                                   \
+	"WITH d AS ("                                                         \
+	" UPDATE fund SET balance_fen = balance_fen - $9::bigint,"            \
+	"  updated_at = now()"                                                \
+	" WHERE township_code = $1 AND balance_fen >= $9::bigint" cond        \
+	" RETURNING balance_fen),"                                            \
+	" g AS ("                                                             \
+	" INSERT INTO grants (status, township_code, village_code,"           \
+	"  id_number_sealed, name, cause, description, household_size,"       \
+	"  amount_fen, bank_code, account_number_sealed, account_name,"       \
+	"  granted_by, granted_at, household_sealed, kind, instalments,"      \
+	"  monthly_fen, window_sum_fen, window_grants, id_number_index)"      \
+	" SELECT 'granted', $1, $2, $3, $4, $5, $6, $7::int,"                 \
+	"  $9::bigint, $10, $11, $12, $8, now(), $13, $14, $15::int,"         \
+	"  $16::bigint, $17::bigint, $18::uuid[], $19 FROM d"                 \
+	" RETURNING *),"                                                      \
+	" p AS ("                                                             \
+	" INSERT INTO grant_person (grant_id, person_index)"                  \
+	" SELECT g.id, unnest($20::text[]) FROM g),"                          \
+	" l AS ("                                                             \
+	" INSERT INTO ledger (township_code, movement, amount_fen,"           \
+	"  balance_after_fen, grant_id, actor)"                               \
+	" SELECT $1, 'grant', -$9::bigint, d.balance_fen, g.id, $8 FROM d, g" \
+	" RETURNING id, created_at)"                                          \
+	" SELECT" GRANT_COLS(                                                 \
+	    "g") ","                                                          \
+	         "  grant_json(ROW(g.*)::grants)::text AS doc,"               \
+	         "  l.id AS ledger_entry_id,"                                 \
+	         "  d.balance_fen AS balance_after_fen,"                      \
+	         "  ts_json(l.created_at) AS created_at"                      \
+	         " FROM d, g, l"
+
+static const char SQL_GRANT_NOW[] = GRANT_NOW_SQL("");
+
+/* The same, only if the window of the people ($20) over $21 days with
+ * this grant stays within the per-grant limit $22. */
+static const char SQL_GRANT_WITHIN[] = GRANT_NOW_SQL(
+    " AND $22::bigint - $9::bigint >= (SELECT"
+    "  coalesce(sum(w.amount_fen - w.reversed_fen), 0)" WINDOW_OF(
+        "$20", "$21") ")");
 
 static const char SQL_GRANT_AWAITING[]
     = "WITH g AS ("
@@ -478,14 +498,10 @@ static const char SQL_LOCK_PEOPLE[]
       "  FROM unnest($1::text[]) AS x ORDER BY k) s";
 
 static const char SQL_WINDOW[]
-    = "SELECT coalesce(sum(g.amount_fen - g.reversed_fen), 0)::bigint"
+    = "SELECT coalesce(sum(w.amount_fen - w.reversed_fen), 0)::bigint"
       "  AS sum_fen,"
-      "  coalesce(array_agg(g.id ORDER BY g.created_at, g.id), '{}')::text"
-      "  AS grants"
-      " FROM grants g WHERE g.id IN (SELECT p.grant_id FROM grant_person p"
-      "  WHERE p.person_index = ANY($1::text[]))"
-      " AND g.status <> 'rejected' AND g.amount_fen > g.reversed_fen"
-      " AND g.created_at > now() - make_interval(days => $2::int)";
+      "  coalesce(array_agg(w.id ORDER BY w.created_at, w.id), '{}')::text"
+      "  AS grants" WINDOW_OF("$1", "$2");
 
 static const char SQL_SCHEDULE[]
     = "INSERT INTO instalment (grant_id, instalment, month, amount_fen,"
@@ -737,7 +753,7 @@ emergency_store_lock_fund(sn_tx *tx, const char *township,
 /* The parameters of an emergency_new_grant ($1..$20); buffers for the
  * numbers, the sealed values and the indexes (grant_params_fini). */
 typedef struct grant_params {
-	const char *v[20];
+	const char *v[22]; /* [20], [21]: grant_within's */
 	char        hh[24], amt[24], n[16], monthly[24], wsum[24];
 	char        person[SN_SEAL_INDEX_HEX + 1];
 	char       *id_sealed, *account_sealed, *household_sealed;
@@ -820,6 +836,27 @@ emergency_store_grant_now(sn_tx *tx, const emergency_new_grant *g,
 	if (err == SN_OK)
 		err = sn_tx_query(
 		    tx, SQL_GRANT_NOW, 20, p.v, debit_answer, call);
+	grant_params_fini(&p);
+	return err;
+}
+
+sn_err
+emergency_store_grant_within(sn_tx *tx, const emergency_new_grant *g,
+    int32_t window_days, int64_t limit_fen, emergency_call *call,
+    emergency_debit_fn done, void *arg)
+{
+	grant_params p;
+	char         days[16], limit[24];
+	sn_err       err = grant_values(g, &p);
+	snprintf(days, sizeof(days), "%" PRId32, window_days);
+	snprintf(limit, sizeof(limit), "%" PRId64, limit_fen);
+	p.v[20]        = days;
+	p.v[21]        = limit;
+	call->fn.debit = done;
+	call->arg      = arg;
+	if (err == SN_OK)
+		err = sn_tx_query(
+		    tx, SQL_GRANT_WITHIN, 22, p.v, debit_answer, call);
 	grant_params_fini(&p);
 	return err;
 }

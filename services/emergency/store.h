@@ -258,6 +258,18 @@ sn_err emergency_store_instalment_reverse(sn_tx *tx, const char *id, int32_t k,
 sn_err emergency_store_grant_now(sn_tx *tx, const emergency_new_grant *g,
     emergency_call *call, emergency_debit_fn done, void *arg);
 
+/*
+ * emergency_store_grant_now, also only if the people's window
+ * (emergency_store_window, over window_days) with this grant stays within
+ * limit_fen: a grant at once in one statement when nothing stands in its
+ * way. The people must be locked first (emergency_store_lock_people).
+ * done: no row when the fund is missing or short, or the window full
+ * (nothing was written).
+ */
+sn_err emergency_store_grant_within(sn_tx *tx, const emergency_new_grant *g,
+    int32_t window_days, int64_t limit_fen, emergency_call *call,
+    emergency_debit_fn done, void *arg);
+
 /* A grant above the limit, stored "awaiting_approval", nothing debited.
  * done: the grant. */
 sn_err emergency_store_grant_awaiting(sn_tx *tx, const emergency_new_grant *g,

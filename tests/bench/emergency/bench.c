@@ -24,7 +24,9 @@
  * 0 to twice the figure (default 0: every officer asks again at once, so
  * the service runs saturated and the latency is mostly queueing). With a
  * pause, the officers behave like people at a counter and the latency is
- * the service's own at that load.
+ * the service's own at that load. When it starts the binary, it prints the
+ * service's resident memory (/proc/PID/status): VmRSS idle once ready,
+ * VmHWM (the most it held) after the grants, and VmRSS idle again after.
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -172,6 +174,24 @@ officer_run(void *arg)
 	return NULL;
 }
 
+/* A field of /proc/PID/status in KiB; -1 when it cannot be read. */
+static long
+status_kib(pid_t pid, const char *field)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	long   v = -1;
+	size_t n = strlen(field);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (strncmp(line, field, n) == 0)
+			v = strtol(line + n, NULL, 10);
+	fclose(f);
+	return v;
+}
+
 static int
 cmp_i64(const void *a, const void *b)
 {
@@ -246,9 +266,11 @@ main(int argc, char **argv)
 		return 2;
 	}
 
-	const char *url    = getenv("SN_EMERGENCY_HTTP_URL");
-	const char *key    = th_token_private_pem;
-	const char *schema = NULL;
+	const char *url      = getenv("SN_EMERGENCY_HTTP_URL");
+	const char *key      = th_token_private_pem;
+	const char *schema   = NULL;
+	th_proc    *svc      = NULL;
+	long        rss_idle = -1, hwm = -1, rss_after = -1;
 	if (url != NULL && url[0] != '\0') {
 		const char *colon = strrchr(url, ':');
 		port              = colon ? atoi(colon + 1) : 0;
@@ -279,10 +301,12 @@ main(int argc, char **argv)
 		const char *env[]
 		    = { port_env, pool_env, "SN_LOG_LEVEL=warn", NULL };
 		const char *sargv[] = { SN_EMERGENCY_BIN, NULL };
-		th_spawn(&T, "emergency", SN_EMERGENCY_BIN, sargv, env);
+		svc = th_spawn(&T, "emergency", SN_EMERGENCY_BIN, sargv, env);
 		if (!th_wait_ready(&T, port, 30000))
 			die("emergency did not get ready");
-		schema = th_schema(&T, "emergency");
+		th_sleep_ms(1000);
+		rss_idle = status_kib(svc->pid, "VmRSS:");
+		schema   = th_schema(&T, "emergency");
 	}
 
 	char *fin = token(key, "bench-finance", "finance", "220103");
@@ -315,6 +339,11 @@ main(int argc, char **argv)
 	for (long i = 0; i < officers; i++)
 		pthread_join(tid[i], NULL);
 	double secs = (double) (now_us() - start) / 1e6;
+	if (svc != NULL) {
+		hwm = status_kib(svc->pid, "VmHWM:");
+		th_sleep_ms(2000);
+		rss_after = status_kib(svc->pid, "VmRSS:");
+	}
 
 	long ok = 0;
 	for (long i = 0; i < total; i++)
@@ -339,6 +368,13 @@ main(int argc, char **argv)
 	printf("  latency to committed answer  p50 %.1f ms, p90 %.1f ms, p99 "
 	       "%.1f ms, max %.1f ms\n",
 	    PCT(0.50), PCT(0.90), PCT(0.99), PCT(1.0));
+	if (svc != NULL)
+		printf(
+		    "  emergency memory     VmRSS %.1f MiB idle before, VmHWM "
+		    "%.1f MiB (the most, grants included), VmRSS %.1f MiB "
+		    "idle after\n",
+		    (double) rss_idle / 1024.0, (double) hwm / 1024.0,
+		    (double) rss_after / 1024.0);
 	if (have_th && url == NULL) {
 		int64_t bad = th_int(&T,
 		    "SELECT count(*) FROM (SELECT f.township_code FROM "
