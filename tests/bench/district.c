@@ -43,6 +43,7 @@
 
 #include "client.h"
 #include "harness.h"
+#include "pgref.h"
 #include "sn/auth.h"
 #include "sn/clock.h"
 #include "sn/db.h"
@@ -1020,6 +1021,18 @@ main(int argc, char **argv)
 		    (long long) (x1 - x0), (double) (x1 - x0) / submitted);
 	if (db_url != NULL)
 		verification_latency(db_url);
+	if (bench && db_url != NULL && t_all > 0) {
+		/* The same cluster's reference, after the run (not beside it:
+		 * the run would slow pgbench down and pgbench the run). */
+		const char *dir = getenv("TMPDIR");
+		double      one = pgref_commits(
+		         db_url, "public", dir != NULL ? dir : "/tmp", 5, 1);
+		printf("  PostgreSQL reference, same cluster, pgbench "
+		       "single-row INSERT commits, 1 client, 5 s:\n");
+		pgref_line("applications decided",
+		    (double) decided * 1000.0 / (double) t_all,
+		    "applications/s", one, "pgbench 1 client");
+	}
 	bool paid = true;
 	if (port_disb > 0) {
 		int core = 0;

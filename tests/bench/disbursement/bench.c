@@ -30,6 +30,7 @@
 
 #include "bank.h"
 #include "harness.h"
+#include "pgref.h"
 #include "sn/auth.h"
 #include "sn/date.h"
 
@@ -72,47 +73,6 @@ exec(const char *sql)
 	PQclear(r);
 }
 
-static double
-copy_rate(long n)
-{
-	char sql[512];
-	snprintf(sql, sizeof(sql),
-	    "CREATE TABLE %s.copy_scratch (id uuid, payee_id bigint,"
-	    " fund text, period text, amount_fen bigint, township_code text,"
-	    " account_number text, account_name text, e2e_id text,"
-	    " status text)",
-	    th_schema(&T, "disbursement"));
-	exec(sql);
-	snprintf(sql, sizeof(sql), "COPY %s.copy_scratch FROM STDIN",
-	    th_schema(&T, "disbursement"));
-	uint64_t  t0 = th_now_ms();
-	PGresult *r  = PQexec((PGconn *) T.pg, sql);
-	if (PQresultStatus(r) != PGRES_COPY_IN)
-		th_fail(&T, "COPY: %s", PQresultErrorMessage(r));
-	PQclear(r);
-	char line[512];
-	for (long i = 0; i < n; i++) {
-		int len = snprintf(line, sizeof(line),
-		    "%08lx-0000-4000-8000-%012lx\t%ld\tdibao\t2026-03\t%ld\t"
-		    "22010300%ld\t62220200%08ld\tpayee %ld\t%08lx00004000"
-		    "8000%012lx-1\tplanned\n",
-		    i, i, i + 1, 50000 + i % 700, 1 + i % 3, i + 1, i + 1, i,
-		    i);
-		if (PQputCopyData((PGconn *) T.pg, line, len) != 1)
-			th_fail(&T, "COPY data failed");
-	}
-	if (PQputCopyEnd((PGconn *) T.pg, NULL) != 1)
-		th_fail(&T, "COPY end failed");
-	r = PQgetResult((PGconn *) T.pg);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		th_fail(&T, "COPY: %s", PQresultErrorMessage(r));
-	PQclear(r);
-	while ((r = PQgetResult((PGconn *) T.pg)) != NULL)
-		PQclear(r);
-	double s = (double) (th_now_ms() - t0) / 1000.0;
-	return (double) n / (s > 0 ? s : 0.001);
-}
-
 static void
 one(long n)
 {
@@ -152,7 +112,8 @@ one(long n)
 	const char *denv[]  = { port_env, durl, "SN_DISBURSEMENT_POLL_MS=50",
 		 "SN_TEST_CLOCK=1", clock_env, tls[0], tls[1], tls[2], NULL };
 	const char *dargv[] = { SN_DISBURSEMENT_BIN, NULL };
-	th_spawn(&T, "disbursement", SN_DISBURSEMENT_BIN, dargv, denv);
+	th_proc    *disb
+	    = th_spawn(&T, "disbursement", SN_DISBURSEMENT_BIN, dargv, denv);
 	if (!th_wait_ready(&T, port, 60000))
 		th_fail(&T, "disbursement did not get ready");
 	const char *s = th_schema(&T, "disbursement");
@@ -243,7 +204,11 @@ one(long n)
 	TH_CHECK(&T, paid == lines && lines > n,
 	    "the bank settled %lld of the run's %lld payments for %ld payees",
 	    (long long) paid, (long long) lines, n);
-	double copy = copy_rate(n);
+	long   hwm_d = pgref_proc_kib(disb->pid, "VmHWM:");
+	long   hwm_g = pgref_proc_kib(bank.gw->pid, "VmHWM:");
+	long   hwm_s = pgref_proc_kib(bank.sim->pid, "VmHWM:");
+	double copy
+	    = pgref_copy((PGconn *) T.pg, th_schema(&T, "disbursement"), n);
 	printf("payees %ld: seed %.1f s | payments %lld (subsidy %lld)"
 	       " | build + plan %.2f s (%.0f payments/s)"
 	       " | approve to all settled %.2f s (%.0f payments/s)"
@@ -259,6 +224,11 @@ one(long n)
 	        / (double) (build_ms ? build_ms : 1) / (copy > 0 ? copy : 1),
 	    100.0 * (double) lines * 1000.0 / (double) (send_ms ? send_ms : 1)
 	        / (copy > 0 ? copy : 1));
+	printf(
+	    "  resident at most: disbursement %.1f MiB, bank-gateway %.1f MiB,"
+	    " bank-sim %.1f MiB (bound 128 MiB)\n",
+	    (double) hwm_d / 1024.0, (double) hwm_g / 1024.0,
+	    (double) hwm_s / 1024.0);
 	fflush(stdout);
 	free(fin);
 	free(fa);

@@ -37,15 +37,13 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "pgref.h"
 #include "sn/auth.h"
 #include "sn/config.h"
 #include "sn/idnum.h"
 
 #ifndef SN_EMERGENCY_BIN
 #define SN_EMERGENCY_BIN "emergency"
-#endif
-#ifndef SN_PGBENCH
-#define SN_PGBENCH "/usr/lib/postgresql/15/bin/pgbench"
 #endif
 
 #define AMOUNT 3000
@@ -174,58 +172,11 @@ officer_run(void *arg)
 	return NULL;
 }
 
-/* A field of /proc/PID/status in KiB; -1 when it cannot be read. */
-static long
-status_kib(pid_t pid, const char *field)
-{
-	char path[64], line[256];
-	snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	long   v = -1;
-	size_t n = strlen(field);
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (strncmp(line, field, n) == 0)
-			v = strtol(line + n, NULL, 10);
-	fclose(f);
-	return v;
-}
-
 static int
 cmp_i64(const void *a, const void *b)
 {
 	int64_t x = *(const int64_t *) a, y = *(const int64_t *) b;
 	return x < y ? -1 : x > y;
-}
-
-static double
-pgbench_tps(const char *schema, int seconds)
-{
-	char script[512], cmd[2048];
-	snprintf(script, sizeof(script), "%s/insert.sql", T.run_dir);
-	FILE *f = fopen(script, "w");
-	if (f == NULL)
-		die("cannot write the pgbench script");
-	fprintf(f, "INSERT INTO %s.pgb (v) VALUES (1);\n", schema);
-	fclose(f);
-	snprintf(cmd, sizeof(cmd),
-	    "psql -X -q '%s' -c 'SET client_min_messages = warning'"
-	    " -c 'CREATE TABLE IF NOT EXISTS %s.pgb (id bigserial PRIMARY KEY,"
-	    " v int)' >/dev/null && %s -n -c 1 -j 1 -T %d -f '%s' '%s' 2>&1",
-	    T.db_url, schema, SN_PGBENCH, seconds, script, T.db_url);
-	FILE *p = popen(cmd, "r");
-	if (p == NULL)
-		die("cannot run pgbench");
-	char   line[512];
-	double tps = -1;
-	while (fgets(line, sizeof(line), p) != NULL) {
-		const char *at = strstr(line, "tps = ");
-		if (at != NULL && tps < 0)
-			tps = strtod(at + 6, NULL);
-	}
-	pclose(p);
-	return tps;
 }
 
 int
@@ -305,7 +256,7 @@ main(int argc, char **argv)
 		if (!th_wait_ready(&T, port, 30000))
 			die("emergency did not get ready");
 		th_sleep_ms(1000);
-		rss_idle = status_kib(svc->pid, "VmRSS:");
+		rss_idle = pgref_proc_kib(svc->pid, "VmRSS:");
 		schema   = th_schema(&T, "emergency");
 	}
 
@@ -340,9 +291,9 @@ main(int argc, char **argv)
 		pthread_join(tid[i], NULL);
 	double secs = (double) (now_us() - start) / 1e6;
 	if (svc != NULL) {
-		hwm = status_kib(svc->pid, "VmHWM:");
+		hwm = pgref_proc_kib(svc->pid, "VmHWM:");
 		th_sleep_ms(2000);
-		rss_after = status_kib(svc->pid, "VmRSS:");
+		rss_after = pgref_proc_kib(svc->pid, "VmRSS:");
 	}
 
 	long ok = 0;
@@ -391,7 +342,8 @@ main(int argc, char **argv)
 		int64_t fsync = th_int(&T,
 		    "SELECT (current_setting('fsync') = 'on' AND"
 		    " current_setting('synchronous_commit') = 'on')::int");
-		double  one   = pgbench_tps(schema, (int) pg_seconds);
+		double  one   = pgref_commits(
+		       T.db_url, schema, T.run_dir, (int) pg_seconds, 1);
 		printf("  pgbench              %.0f single-row INSERT "
 		       "commits/s, 1 "
 		       "client, %ld s (fsync and synchronous_commit %s)\n",
