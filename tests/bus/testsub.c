@@ -2,7 +2,7 @@
  * sn-testsub: a small follower built on libcommon, for the bus tests, the
  * bus demo and the benchmark.
  *
- *   sn-testsub --name NAME --follow P1[,P2...] [--slow-us N]
+ *   sn-testsub --name NAME --follow P1[,P2...] [--slow-us N] [--stall-ms N]
  *              [--stats-file F] [--decoded]
  *
  * Runs as service NAME and follows the given publishers. Every
@@ -10,7 +10,10 @@
  * sequence, subject), in the transaction that moves its cursor; other
  * types only move the cursor. --slow-us makes it slow on purpose: the
  * loop sleeps that long per event applied, so that NNG drops what it
- * cannot queue. At shutdown the metrics registry is written to the stats
+ * cannot queue. --stall-ms holds the loop that long once, at the first
+ * event applied: a burst then overruns NNG's receive buffer for certain,
+ * whatever the machine's speed, so that there is a gap to recover. At
+ * shutdown the metrics registry is written to the stats
  * file, so that a test can read the replay counters.
  *
  * --decoded takes "test.event" through an event table (sn_bus_on_table)
@@ -38,6 +41,8 @@
 
 struct sub {
 	long        slow_us;
+	long        stall_ms;
+	bool        stalled;
 	const char *stats_file;
 	bool        decoded;
 	char       *follow[17];
@@ -53,6 +58,12 @@ on_event(sn_tx *tx, const sn_event *ev, void *arg)
 	char        seq[24];
 	snprintf(seq, sizeof(seq), "%llu", (unsigned long long) ev->sequence);
 	const char *v[3] = { ev->source, seq, ev->subject };
+	if (s->stall_ms > 0 && !s->stalled) {
+		struct timespec ts = { .tv_sec = s->stall_ms / 1000,
+			.tv_nsec = (s->stall_ms % 1000) * 1000000 };
+		s->stalled         = true;
+		nanosleep(&ts, NULL);
+	}
 	if (s->slow_us > 0) {
 		struct timespec ts = { .tv_sec = s->slow_us / 1000000,
 			.tv_nsec = (s->slow_us % 1000000) * 1000 };
@@ -155,6 +166,8 @@ main(int argc, char **argv)
 			list = strdup(v);
 		else if (strcmp(a, "--slow-us") == 0)
 			s.slow_us = strtol(v, NULL, 10);
+		else if (strcmp(a, "--stall-ms") == 0)
+			s.stall_ms = strtol(v, NULL, 10);
 		else if (strcmp(a, "--stats-file") == 0)
 			s.stats_file = v;
 		else {
