@@ -1631,16 +1631,25 @@ find_handler(struct stream *st, const char *type)
 	return any;
 }
 
+/* The handler a queued event goes to in this instance: NULL when its
+ * subject falls to another partition or no handler takes its type. */
+static struct handler *
+handler_of(struct stream *st, const struct qev *q)
+{
+	const sn_bus *bus = st->bus;
+	if (bus->cfg.part_count > 1
+	    && hash32(q->ev.subject) % bus->cfg.part_count
+	        != bus->cfg.part_index)
+		return NULL;
+	return find_handler(st, q->ev.type);
+}
+
 /* Whether a handler of this follower would see any queued event. */
 static bool
 queue_handled(struct stream *st)
 {
-	sn_bus *bus = st->bus;
 	for (struct qev *q = st->qhead; q != NULL; q = q->next)
-		if ((bus->cfg.part_count <= 1
-		        || hash32(q->ev.subject) % bus->cfg.part_count
-		            == bus->cfg.part_index)
-		    && find_handler(st, q->ev.type) != NULL)
+		if (handler_of(st, q) != NULL)
 			return true;
 	return false;
 }
@@ -1701,12 +1710,8 @@ apply_next(sn_tx *tx, void *arg)
 			break;
 		st->cur = q->next;
 		st->batch_n++;
-		st->batch_last = q->ev.sequence;
-		if (bus->cfg.part_count > 1
-		    && hash32(q->ev.subject) % bus->cfg.part_count
-		        != bus->cfg.part_index)
-			continue;
-		struct handler *h = find_handler(st, q->ev.type);
+		st->batch_last    = q->ev.sequence;
+		struct handler *h = handler_of(st, q);
 		if (h == NULL)
 			continue;
 		st->undecodable = false;
