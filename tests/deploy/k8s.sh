@@ -78,6 +78,8 @@ bad=(
 	"base/verification.yaml|district|s|values: \[approval, intake\]|values: [approval, disbursement, intake]|"
 	"base/bank-sim.yaml|district|s|app.kubernetes.io/name: bank-gateway|app.kubernetes.io/name: disbursement|"
 	"base/kustomization.yaml|district|s|SN_INTAKE_PUB_URL=tls+tcp://|SN_INTAKE_PUB_URL=tcp://|"
+	"base/bank-gateway.yaml|district|/hostname: bank-gateway/d"
+	"base/intake.yaml|district|s|tls+tcp://0.0.0.0:5555|tls+tcp://intake:5555|"
 	"base/kustomization.yaml|city|s|SN_TLS_CERT_FILE=/run/secrets/approval-cert|SN_TLS_CERT_FILE=/run/secrets/intake-cert|"
 	"overlays/city/sizes.yaml|city|0,/replicas: 1/s//replicas: 2/"
 	"overlays/city/sizes.yaml|city|0,/replicas: 1/s//replicas: 2/;0,/INDEX)\/1/s//INDEX)\/2/"

@@ -57,6 +57,15 @@ for (let port = 6001; port <= 6008; port++) LINKS.add(`verification>agency-sim:$
 LINKS.add("disbursement>bank-gateway:7001");
 LINKS.add("bank-gateway>bank-sim:8080");
 LINKS.add("supervision>inspection-sim:8080");
+// What each service listens on (the rest of its URL settings it dials):
+// a publisher its own SN_<NAME>_PUB_URL and _REPLAY_URL, agency-sim every
+// agency's, bank-gateway the bank's.
+function listens(name, key) {
+  const own = `SN_${name.replace(/-/g, "_").toUpperCase()}_`;
+  return (PUBLISHERS.has(name) && (key === `${own}PUB_URL` || key === `${own}REPLAY_URL`))
+    || (name === "agency-sim" && /^SN_AGENCY_[A-Z_]+_URL$/.test(key))
+    || (name === "bank-gateway" && key === "SN_BANK_URL");
+}
 // Settings naming an HTTP peer; every other SN_*_URL but the database's is NNG.
 const HTTP_URLS = new Set(["SN_INSPECTION_URL", "SN_BANK_ISO_URL"]);
 
@@ -260,7 +269,17 @@ function check(file) {
           const want = HTTP_URLS.has(k) ? "https" : "tls+tcp";
           const m = /^([a-z+]+):\/\/([^:/]+):(\d+)/.exec(v);
           if (!m || m[1] !== want) fail(cw, `${k}=${v} is not ${want}://host:port`);
-          else if (m[2] !== "0.0.0.0") {
+          else if (listens(name, k)) {
+            // A listener binds the address its host resolves to in the
+            // pod: every address, or the pod's own through its hostname
+            // (a StatefulSet's pods are named <name>-<i>: only 0.0.0.0).
+            if (m[2] !== "0.0.0.0" && !(w.kind === "Deployment" && pod.hostname === m[2]))
+              fail(cw, `${k}=${v}: it listens there, but ${m[2]} is not this pod's hostname (a Service's address cannot be bound)`);
+            if (!(c.ports ?? []).some((p) => p.containerPort === Number(m[3])))
+              fail(cw, `${k}=${v}: listens on ${m[3]}, which is no port of the container`);
+            if (![...svcPorts(name).values()].includes(Number(m[3])))
+              fail(cw, `${k}=${v}: its Service has no port ${m[3]}`);
+          } else {
             const sp = [...svcPorts(m[2]).values()];
             if (!services.has(m[2])) fail(cw, `${k}=${v}: no Service ${m[2]}`);
             else if (!sp.includes(Number(m[3]))) fail(cw, `${k}=${v}: Service ${m[2]} has no port ${m[3]}`);
