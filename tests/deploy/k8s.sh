@@ -75,6 +75,7 @@ bad=(
 	"base/bank-sim.yaml|district|s|readOnlyRootFilesystem: true|readOnlyRootFilesystem: false|"
 	"base/supervision.yaml|district|/limits:/,/memory: 128Mi/d"
 	"base/agency-sim.yaml|district|s|name: sn-shared|name: sn-common|"
+	"base/agency-sim.yaml|district|s|name: sn-agency-sim$|name: sn-intake|"
 	"base/verification.yaml|district|s|values: \[approval, intake\]|values: [approval, disbursement, intake]|"
 	"base/bank-sim.yaml|district|s|app.kubernetes.io/name: bank-gateway|app.kubernetes.io/name: disbursement|"
 	"base/kustomization.yaml|district|s|SN_INTAKE_PUB_URL=tls+tcp://|SN_INTAKE_PUB_URL=tcp://|"

@@ -173,7 +173,7 @@ function check(file) {
   const isNum = (v) => Number.isInteger(v);
   const SECRETISH = [/-----BEGIN [A-Z ]+-----/, /password\s*=/i, /(?<![0-9A-Fa-f])[0-9A-Fa-f]{32,}(?![0-9A-Fa-f])/];
 
-  function envOf(where, c, pod) {
+  function envOf(where, c) {
     const env = new Map();
     for (const ef of c.envFrom ?? []) {
       if (ef.secretRef) fail(where, `envFrom secretRef ${ef.secretRef.name}: secrets are files, not settings`);
@@ -186,7 +186,6 @@ function check(file) {
       if (e.valueFrom?.secretKeyRef) fail(where, `${e.name} from a Secret: secrets are files, not settings`);
       env.set(e.name, e.valueFrom ? { from: e.valueFrom } : String(e.value ?? ""));
     }
-    void pod;
     return env;
   }
 
@@ -205,7 +204,6 @@ function check(file) {
 
     // The files each pod mounts, by path.
     const files = new Set();
-    const vols = new Map((pod.volumes ?? []).map((v) => [v.name, v]));
     for (const v of pod.volumes ?? []) {
       const srcs = v.secret ? [{ secret: { name: v.secret.secretName, items: v.secret.items } }] : v.projected?.sources ?? [];
       for (const s of srcs) {
@@ -213,6 +211,9 @@ function check(file) {
         const sname = s.secret.name;
         const keys = placeholders.get(sname);
         if (!keys) fail(where, `mounts Secret ${sname}, which sn-secrets does not list`);
+        const owner = /^sn-(.+)$/.exec(sname)?.[1];
+        if (owner !== name && workloads.some((o) => nameOf(o) === owner))
+          fail(where, `mounts ${owner}'s Secret ${sname}`);
         if (!s.secret.items) fail(where, `mounts Secret ${sname} without items (name each key, so that a missing one stops the pod)`);
         for (const it of s.secret.items ?? []) {
           if (keys && !keys.has(it.key)) fail(where, `mounts key ${it.key} of Secret ${sname}, which sn-secrets does not list`);
@@ -255,7 +256,7 @@ function check(file) {
       if (!/^[^:@]+(:[A-Za-z0-9._-]+|@sha256:[0-9a-f]{64})$/.test(c.image ?? "") || /:latest$/.test(c.image))
         fail(cw, `image ${c.image} has no tag or digest (or is :latest)`);
 
-      const env = envOf(cw, c, pod);
+      const env = envOf(cw, c);
       for (const [k, v] of env) {
         if (typeof v !== "string") continue;
         for (const rx of SECRETISH) if (rx.test(v)) fail(cw, `${k} looks like a secret value`);
@@ -304,7 +305,6 @@ function check(file) {
       if (PUBLISHERS.has(name) && replicas > 1)
         fail(cw, `a publisher with ${replicas} pods: the bus does not give its followers a whole live stream from several (README, "Running in production")`);
     }
-    void vols;
     // Its Service and PodDisruptionBudget.
     const sel = w.spec?.selector?.matchLabels ?? {};
     if (sel["app.kubernetes.io/name"] !== name) fail(where, "selector is not app.kubernetes.io/name: its name");
