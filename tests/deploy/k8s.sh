@@ -54,7 +54,7 @@ for overlay in district city; do
 	if ! render "$root/deploy/k8s" "$overlay" "$tmp/$overlay.yaml"; then
 		echo "FAIL: kubectl kustomize deploy/k8s/overlays/$overlay"
 		rc=1
-	elif ! node "$dir/check.mjs" "$tmp/$overlay.yaml"; then
+	elif ! node "$dir/check.mjs" --source "$root" "$tmp/$overlay.yaml"; then
 		echo "FAIL: deploy/k8s/overlays/$overlay"
 		rc=1
 	else

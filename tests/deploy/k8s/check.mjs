@@ -1,4 +1,4 @@
-// tests/deploy/k8s/check.mjs RENDERED.yaml: checks what `kubectl kustomize`
+// tests/deploy/k8s/check.mjs [--source DIR] RENDERED.yaml...: checks what `kubectl kustomize`
 // renders of a deploy/k8s overlay, offline. Exit 1 with one FAIL line per
 // finding, 0 with a summary.
 //
@@ -21,8 +21,9 @@
 // 3. NetworkPolicies: the namespace denies by default, and the links the
 //    policies allow between services are exactly the design's (LINKS
 //    below), allowed on both ends; beyond them only the API port from
-//    api-client pods, PostgreSQL and DNS.
-import { readFileSync } from "node:fs";
+//    api-client pods, PostgreSQL and DNS. With --source, the design's
+//    links are first compared with the services' code.
+import { readdirSync, readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 
 let findings = [];
@@ -405,16 +406,51 @@ function check(file) {
   return { findings, summary: `${docs.length} objects (${workloads.length} workloads, ${pols.length} network policies, ${LINKS.size} links of the design)` };
 }
 
+// --source DIR: FOLLOWS and PUBLISHERS above must be what the services'
+// code says (each services/NAME/main.c's `follows` and `.publishes`,
+// supervision's supervision_publishers), so that the links checked are
+// the ones the programs open.
+function checkSource(root) {
+  const out = [];
+  const found = {};
+  const pubs = new Set();
+  for (const n of readdirSync(`${root}/services`)) {
+    let c;
+    try {
+      c = readFileSync(`${root}/services/${n}/main.c`, "utf8");
+    } catch {
+      continue;
+    }
+    if (/\.publishes\s*=\s*true/.test(c)) pubs.add(n);
+    let m = /follows\[\]\s*=\s*\{([^}]*)\}/.exec(c);
+    if (!m && /\.follows\s*=\s*supervision_publishers/.test(c))
+      m = /supervision_publishers\[\]\s*=\s*\{([^}]*)\}/.exec(readFileSync(`${root}/services/${n}/events.c`, "utf8"));
+    if (m) found[n] = [...m[1].matchAll(/"([^"]+)"/g)].map((x) => x[1]);
+    else if (/\.follows\s*=/.test(c)) out.push(`services/${n}: follows a list this check cannot read`);
+  }
+  const key = (o) => JSON.stringify(Object.keys(o).sort().map((k) => [k, [...o[k]].sort()]));
+  if (key(found) !== key(FOLLOWS))
+    out.push(`FOLLOWS in check.mjs is not the services' code: ${JSON.stringify(found)}`);
+  if (JSON.stringify([...pubs].sort()) !== JSON.stringify([...PUBLISHERS].sort()))
+    out.push(`PUBLISHERS in check.mjs is not the services' code: ${[...pubs].sort()}`);
+  return out;
+}
+
 // --- verdict ---------------------------------------------------------------
 
 // One file: its findings. Several (the test's doctored copies, read in
 // one process): each line starts with the file's name.
-const files = process.argv.slice(2);
+const args = process.argv.slice(2);
+let bad = 0;
+if (args[0] === "--source") {
+  for (const f of checkSource(args[1])) console.log(`FAIL design: ${f}`), bad++;
+  args.splice(0, 2);
+}
+const files = args;
 if (!files.length) {
-  console.error("usage: check.mjs RENDERED.yaml...");
+  console.error("usage: check.mjs [--source DIR] RENDERED.yaml...");
   process.exit(2);
 }
-let bad = 0;
 for (const file of files) {
   const at = files.length > 1 ? `${file}: ` : "";
   const r = check(file);
