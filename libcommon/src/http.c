@@ -1233,19 +1233,62 @@ static const sn_col stored_cols[] = {
 };
 
 /*
- * The key looked up, after a claim lost to a duplicate (TX_CLAIM_LOST) or
- * before an unstored answer goes out (req->held): an answer stored for
- * the same request is replayed, one for another request refused (422);
- * with nothing stored, the held answer goes out as it was.
+ * The answer for a key's row res (SQL_LOOKUP) into a: the stored answer
+ * replayed for the same request, 422 for another; false, with a left
+ * empty, when no row is stored.
+ */
+static bool
+stored_answer(const sn_http_req *req, const PGresult *res, struct answer *a)
+{
+	stored s;
+	sn_err err = sn_rows_one(res, stored_cols, SN_NCOLS(stored_cols), &s);
+
+	memset(a, 0, sizeof(*a));
+	if (err == SN_ENOTFOUND)
+		return false;
+	if (err != SN_OK
+	    || (s.has_status && (s.status < 100 || s.status > 599)))
+		make_error(a, 500, "internal", "bad stored answer", NULL);
+	else if (strcmp(s.request_hash, req->hash) != 0)
+		make_error(a, 422, "idempotency_key_reused",
+		    "this Idempotency-Key was used for a different request",
+		    "Idempotency-Key");
+	else if (!s.has_status)
+		/* Cannot be seen committed (the answer is stored in the
+		 * claiming transaction); kept for safety. */
+		make_error(a, 409, "idempotency_key_in_progress",
+		    "a request with this Idempotency-Key is in progress",
+		    "Idempotency-Key");
+	else {
+		size_t len = s.has_body ? strlen(s.body) : 0;
+
+		a->status = (unsigned) s.status;
+		a->ctype  = CT_JSON;
+		a->replay = true;
+		if (s.has_body) {
+			if ((a->body = malloc(len + 1)) == NULL) {
+				make_error(
+				    a, 500, "internal", "out of memory", NULL);
+				return true;
+			}
+			memcpy(a->body, s.body, len + 1);
+			a->len = len;
+		}
+	}
+	return true;
+}
+
+/*
+ * The key looked up, before an unstored answer goes out (req->held), or
+ * after a claim lost whose transaction could not read the row: a stored
+ * answer is replayed (same request) or refused (422); with nothing
+ * stored, the held answer goes out as it was.
  */
 static void
 lookup_done(sn_err err, PGresult *res, void *arg)
 {
-	sn_http_req *req      = arg;
-	bool         after_tx = req->tx_stage == TX_CLAIM_LOST;
-	char        *copy     = NULL;
-	size_t       len      = 0;
-	stored       s;
+	sn_http_req  *req = arg;
+	struct answer a;
 
 	req->tx_stage   = TX_NONE;
 	req->idem_known = true;
@@ -1256,59 +1299,16 @@ lookup_done(sn_err err, PGresult *res, void *arg)
 		    NULL);
 		return;
 	}
-	err = sn_rows_one(res, stored_cols, SN_NCOLS(stored_cols), &s);
-	if (err == SN_ENOTFOUND) {
-		if (after_tx || req->held.status == 0) {
-			/* Claimed by someone else and gone again (purged):
-			 * let the client retry. */
-			answer_error(req, 503, "unavailable",
-			    "retry with the same key", NULL);
-			return;
-		}
-		answer_set(req, &req->held);
-		return;
-	}
-	answer_fini(&req->held);
-	if (err != SN_OK) {
-		answer_error(req, 500, "internal", "bad stored answer", NULL);
-		return;
-	}
-	if (strcmp(s.request_hash, req->hash) != 0) {
-		answer_error(req, 422, "idempotency_key_reused",
-		    "this Idempotency-Key was used for a different request",
-		    "Idempotency-Key");
-		return;
-	}
-	if (!s.has_status) {
-		/* Cannot be seen committed (the answer is stored in the
-		 * claiming transaction); kept for safety. */
-		answer_error(req, 409, "idempotency_key_in_progress",
-		    "a request with this Idempotency-Key is in progress",
-		    "Idempotency-Key");
-		return;
-	}
-	if (s.status < 100 || s.status > 599) {
-		answer_error(req, 500, "internal", "bad stored answer", NULL);
-		return;
-	}
-	if (s.has_body) {
-		len = strlen(s.body);
-		if ((copy = malloc(len + 1)) == NULL) {
-			answer_error(
-			    req, 500, "internal", "out of memory", NULL);
-			return;
-		}
-		memcpy(copy, s.body, len + 1);
-	}
-	{
-		struct answer a = { 0 };
-
-		a.status = (unsigned) s.status;
-		a.body   = copy;
-		a.len    = len;
-		a.ctype  = CT_JSON;
-		a.replay = true;
+	if (stored_answer(req, res, &a)) {
+		answer_fini(&req->held);
 		answer_set(req, &a);
+	} else if (req->held.status != 0) {
+		answer_set(req, &req->held);
+	} else {
+		/* Claimed by someone else and gone again (purged): let the
+		 * client retry. */
+		answer_error(
+		    req, 503, "unavailable", "retry with the same key", NULL);
 	}
 }
 
@@ -1658,6 +1658,20 @@ audit_defer(sn_http_req *req, struct answer *a)
 
 /* ---- transactions --------------------------------------------------- */
 
+/* The row of a key claimed already, read in the claim's transaction
+ * (its own snapshot: the committed row the claim ran into): the answer
+ * is kept for tx_done, after the rollback. */
+static void
+claimed_read(sn_tx *tx, PGresult *res, void *arg)
+{
+	sn_http_req *req = arg;
+
+	if (!stored_answer(req, res, &req->stash))
+		make_error(&req->stash, 503, "unavailable",
+		    "retry with the same key", NULL);
+	sn_tx_rollback(tx, SN_ECONFLICT);
+}
+
 static void
 claim_done(sn_tx *tx, PGresult *res, void *arg)
 {
@@ -1665,11 +1679,16 @@ claim_done(sn_tx *tx, PGresult *res, void *arg)
 
 	if (sn_rows_affected(res) == 0) {
 		/* A repeat, or a duplicate that committed first. */
+		const char *values[2] = { principal_name(req), req->idem_key };
+
 		sn_log(SN_LOG_DEBUG,
 		    "http: idempotency key claimed already: replaying",
 		    "route", req->route->pattern, NULL);
-		req->tx_stage = TX_CLAIM_LOST;
-		sn_tx_rollback(tx, SN_ECONFLICT);
+		req->tx_stage   = TX_CLAIM_LOST;
+		req->idem_known = true;
+		if (sn_tx_query(tx, SQL_LOOKUP, 2, values, claimed_read, req)
+		    != SN_OK)
+			sn_tx_rollback(tx, SN_ECONFLICT);
 		return;
 	}
 	req->idem_known = true; /* nothing stored before: no look needed */
@@ -1715,8 +1734,14 @@ tx_done(sn_err err, void *arg)
 
 	switch (stage) {
 	case TX_CLAIM_LOST:
-		/* A duplicate committed first: answer as it did. */
-		lookup(req);
+		/* Stored already: answer as the first did, read in the
+		 * transaction (or now, if that read did not happen). */
+		if (req->stash.status != 0) {
+			req->tx_stage = TX_NONE;
+			answer_set(req, &req->stash);
+		} else {
+			lookup(req);
+		}
 		return;
 	case TX_COMMITTING:
 		req->tx_stage = TX_NONE;
