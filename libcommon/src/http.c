@@ -148,9 +148,10 @@ struct sn_http_req {
 	bool                   has_principal;
 	char                   idem_key[IDEM_KEY_MAX + 1];
 	bool                   has_idem;
-	char                   hash[65];
-	uint64_t               start_ns;
-	char                   request_id[65];
+	bool     idem_known; /* claimed by its tx, or looked up */
+	char     hash[65];
+	uint64_t start_ns;
+	char     request_id[65];
 
 	/* Lifetime: freed when both refs are gone. */
 	bool mhd_ref;   /* until libmicrohttpd's completion callback */
@@ -173,6 +174,9 @@ struct sn_http_req {
 	void (*tx_end)(void *arg);
 	void         *tx_arg;
 	struct answer stash;
+	/* An unstored answer on a keyed route, held while the key is looked
+	 * up (see answer_set). */
+	struct answer held;
 
 	sn_http_req *next, *prev; /* h->suspended */
 };
@@ -423,6 +427,7 @@ req_maybe_free(sn_http_req *req)
 		return;
 	answer_fini(&req->ans);
 	answer_fini(&req->stash);
+	answer_fini(&req->held);
 	answer_fini(&req->pending);
 	json_decref(req->json);
 	free(req->body);
@@ -451,13 +456,15 @@ unlink_suspended(sn_http_req *req)
 	req->suspended        = false;
 }
 
-/* The one way an answer leaves: sets it, gives the req back, and gets it
- * onto the wire (queued by the access handler, which runs again after a
- * resume), or discards it when the connection is gone. */
 static bool audit_defer(sn_http_req *req, struct answer *a);
+static void lookup(sn_http_req *req);
 
+/* Sends a: gives the req back and gets it onto the wire (queued by the
+ * access handler, which runs again after a resume), or discards it when
+ * the connection is gone; a staff member's change waits for its audit
+ * record first. */
 static void
-answer_set(sn_http_req *req, struct answer *a)
+answer_send(sn_http_req *req, struct answer *a)
 {
 	sn_http *h = req->h;
 
@@ -482,6 +489,28 @@ answer_set(sn_http_req *req, struct answer *a)
 		MHD_resume_connection(req->conn);
 		kick(h);
 	}
+}
+
+/*
+ * The one way an answer leaves. On a keyed route the handler runs without
+ * a look at the key first: its transaction's claim finds a repeat. An
+ * answer given without that claim (a refusal before or outside
+ * sn_http_tx, an answer not stored) may be the answer to a repeat, so the
+ * key is looked up now, and a stored answer is replayed (or the key's
+ * reuse refused) in its place; see lookup_done.
+ */
+static void
+answer_set(sn_http_req *req, struct answer *a)
+{
+	if (req->has_idem && req->app_ref && !req->idem_known && !a->replay
+	    && req->conn != NULL) {
+		assert(req->held.status == 0);
+		req->held = *a;
+		memset(a, 0, sizeof(*a));
+		lookup(req);
+		return;
+	}
+	answer_send(req, a);
 }
 
 static void
@@ -1188,12 +1217,6 @@ lookup(sn_http_req *req)
 	sn_db_query(req->h->db, SQL_LOOKUP, 2, values, lookup_done, req);
 }
 
-static void
-call_handler(sn_http_req *req)
-{
-	req->route->fn(req, req->route->arg);
-}
-
 /* A stored answer (SQL_LOOKUP). */
 typedef struct stored {
 	const char *request_hash;
@@ -1209,74 +1232,83 @@ static const sn_col stored_cols[] = {
 	SN_COL_OPT(stored, body, SN_COL_TEXT, has_body),
 };
 
+/*
+ * The answer for a key's row res (SQL_LOOKUP) into a: the stored answer
+ * replayed for the same request, 422 for another; false, with a left
+ * empty, when no row is stored.
+ */
+static bool
+stored_answer(const sn_http_req *req, const PGresult *res, struct answer *a)
+{
+	stored s;
+	sn_err err = sn_rows_one(res, stored_cols, SN_NCOLS(stored_cols), &s);
+
+	memset(a, 0, sizeof(*a));
+	if (err == SN_ENOTFOUND)
+		return false;
+	if (err != SN_OK
+	    || (s.has_status && (s.status < 100 || s.status > 599)))
+		make_error(a, 500, "internal", "bad stored answer", NULL);
+	else if (strcmp(s.request_hash, req->hash) != 0)
+		make_error(a, 422, "idempotency_key_reused",
+		    "this Idempotency-Key was used for a different request",
+		    "Idempotency-Key");
+	else if (!s.has_status)
+		/* Cannot be seen committed (the answer is stored in the
+		 * claiming transaction); kept for safety. */
+		make_error(a, 409, "idempotency_key_in_progress",
+		    "a request with this Idempotency-Key is in progress",
+		    "Idempotency-Key");
+	else {
+		size_t len = s.has_body ? strlen(s.body) : 0;
+
+		a->status = (unsigned) s.status;
+		a->ctype  = CT_JSON;
+		a->replay = true;
+		if (s.has_body) {
+			if ((a->body = malloc(len + 1)) == NULL) {
+				make_error(
+				    a, 500, "internal", "out of memory", NULL);
+				return true;
+			}
+			memcpy(a->body, s.body, len + 1);
+			a->len = len;
+		}
+	}
+	return true;
+}
+
+/*
+ * The key looked up, before an unstored answer goes out (req->held), or
+ * after a claim lost whose transaction could not read the row: a stored
+ * answer is replayed (same request) or refused (422); with nothing
+ * stored, the held answer goes out as it was.
+ */
 static void
 lookup_done(sn_err err, PGresult *res, void *arg)
 {
-	sn_http_req *req      = arg;
-	bool         after_tx = req->tx_stage == TX_CLAIM_LOST;
-	char        *copy     = NULL;
-	size_t       len      = 0;
-	stored       s;
+	sn_http_req  *req = arg;
+	struct answer a;
 
-	req->tx_stage = TX_NONE;
+	req->tx_stage   = TX_NONE;
+	req->idem_known = true;
 	if (err != SN_OK || res == NULL) {
+		answer_fini(&req->held);
 		answer_error(req, 503, "unavailable",
 		    "the database is unavailable; retry with the same key",
 		    NULL);
 		return;
 	}
-	err = sn_rows_one(res, stored_cols, SN_NCOLS(stored_cols), &s);
-	if (err == SN_ENOTFOUND) {
-		if (after_tx || req->conn == NULL) {
-			/* Claimed by someone else and gone again, or no one
-			 * left to answer: do nothing. */
-			answer_error(req, 503, "unavailable",
-			    "retry with the same key", NULL);
-			return;
-		}
-		call_handler(req);
-		return;
-	}
-	if (err != SN_OK) {
-		answer_error(req, 500, "internal", "bad stored answer", NULL);
-		return;
-	}
-	if (strcmp(s.request_hash, req->hash) != 0) {
-		answer_error(req, 422, "idempotency_key_reused",
-		    "this Idempotency-Key was used for a different request",
-		    "Idempotency-Key");
-		return;
-	}
-	if (!s.has_status) {
-		/* Cannot be seen committed (the answer is stored in the
-		 * claiming transaction); kept for safety. */
-		answer_error(req, 409, "idempotency_key_in_progress",
-		    "a request with this Idempotency-Key is in progress",
-		    "Idempotency-Key");
-		return;
-	}
-	if (s.status < 100 || s.status > 599) {
-		answer_error(req, 500, "internal", "bad stored answer", NULL);
-		return;
-	}
-	if (s.has_body) {
-		len = strlen(s.body);
-		if ((copy = malloc(len + 1)) == NULL) {
-			answer_error(
-			    req, 500, "internal", "out of memory", NULL);
-			return;
-		}
-		memcpy(copy, s.body, len + 1);
-	}
-	{
-		struct answer a = { 0 };
-
-		a.status = (unsigned) s.status;
-		a.body   = copy;
-		a.len    = len;
-		a.ctype  = CT_JSON;
-		a.replay = true;
+	if (stored_answer(req, res, &a)) {
+		answer_fini(&req->held);
 		answer_set(req, &a);
+	} else if (req->held.status != 0) {
+		answer_set(req, &req->held);
+	} else {
+		/* Claimed by someone else and gone again (purged): let the
+		 * client retry. */
+		answer_error(
+		    req, 503, "unavailable", "retry with the same key", NULL);
 	}
 }
 
@@ -1327,10 +1359,8 @@ dispatch(sn_http_req *req)
 		if (req->bodylen > 0)
 			sha256_update(&s, req->body, req->bodylen);
 		sha256_hex(&s, req->hash);
-		lookup(req);
-		return;
 	}
-	call_handler(req);
+	req->route->fn(req, req->route->arg);
 }
 
 static sn_http_req *
@@ -1608,7 +1638,7 @@ audit_done(sn_err err, void *arg)
 	req->audited       = true;
 	req->audit_pending = false;
 	req->audit_ref     = false;
-	answer_set(req, &req->pending);
+	answer_send(req, &req->pending);
 }
 
 /* An answer that needs its record first waits for it: true when a was
@@ -1628,21 +1658,41 @@ audit_defer(sn_http_req *req, struct answer *a)
 
 /* ---- transactions --------------------------------------------------- */
 
+/* The row of a key claimed already, read in the claim's transaction
+ * (its own snapshot: the committed row the claim ran into): the answer
+ * is kept for tx_done, after the rollback. */
+static void
+claimed_read(sn_tx *tx, PGresult *res, void *arg)
+{
+	sn_http_req *req = arg;
+
+	if (!stored_answer(req, res, &req->stash))
+		make_error(&req->stash, 503, "unavailable",
+		    "retry with the same key", NULL);
+	sn_tx_rollback(tx, SN_ECONFLICT);
+}
+
 static void
 claim_done(sn_tx *tx, PGresult *res, void *arg)
 {
 	sn_http_req *req = arg;
 
 	if (sn_rows_affected(res) == 0) {
+		/* A repeat, or a duplicate that committed first. */
+		const char *values[2] = { principal_name(req), req->idem_key };
+
 		sn_log(SN_LOG_DEBUG,
-		    "http: idempotency key claimed by a "
-		    "concurrent request",
+		    "http: idempotency key claimed already: replaying",
 		    "route", req->route->pattern, NULL);
-		req->tx_stage = TX_CLAIM_LOST;
-		sn_tx_rollback(tx, SN_ECONFLICT);
+		req->tx_stage   = TX_CLAIM_LOST;
+		req->idem_known = true;
+		if (sn_tx_query(tx, SQL_LOOKUP, 2, values, claimed_read, req)
+		    != SN_OK)
+			sn_tx_rollback(tx, SN_ECONFLICT);
 		return;
 	}
-	req->tx_stage = TX_RUNNING;
+	req->idem_known = true; /* nothing stored before: no look needed */
+	req->tx_stage   = TX_RUNNING;
 	req->tx_begin(req, tx, req->tx_arg);
 }
 
@@ -1684,8 +1734,14 @@ tx_done(sn_err err, void *arg)
 
 	switch (stage) {
 	case TX_CLAIM_LOST:
-		/* A duplicate committed first: answer as it did. */
-		lookup(req);
+		/* Stored already: answer as the first did, read in the
+		 * transaction (or now, if that read did not happen). */
+		if (req->stash.status != 0) {
+			req->tx_stage = TX_NONE;
+			answer_set(req, &req->stash);
+		} else {
+			lookup(req);
+		}
 		return;
 	case TX_COMMITTING:
 		req->tx_stage = TX_NONE;

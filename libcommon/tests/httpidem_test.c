@@ -32,18 +32,26 @@
 #include "keys.h" /* KEY signs, KEY2 is another key */
 #define NCONC 20
 
+/* A server under test: its schema, its pool, its port. */
+struct front {
+	sn_db   *db;
+	sn_http *http;
+	uint16_t port;
+	char     schema[64];
+};
+
+/* Two on one loop: main (four pooled connections) and counted, whose
+ * single connection in a schema of its own makes the statistics of its
+ * one backend complete once they show its last statement. */
 struct server {
-	sn_loop   *loop;
-	sn_db     *db;
-	sn_http   *http;
-	sn_auth   *auth;
-	uv_async_t stop;
-	uv_async_t purge; /* runs sn_http_purge on the loop */
-	pthread_t  thread;
-	uint16_t   port;
-	char       schema[64];
-	PGconn    *pg; /* the test's own, blocking */
-	bool       up;
+	sn_loop     *loop;
+	struct front main, counted;
+	sn_auth     *auth;
+	uv_async_t   stop;
+	uv_async_t   purge; /* runs sn_http_purge on the loop */
+	pthread_t    thread;
+	PGconn      *pg; /* the test's own, blocking */
+	bool         up;
 };
 
 /* The single row's integer column name, read as a store reads it. */
@@ -151,6 +159,49 @@ on_grant(sn_http_req *req, void *arg)
 	sn_http_tx_with_end(req, grant_begin, grant_end, c);
 }
 
+/* POST /orders: a grant whose handler first reads the state outside any
+ * transaction and refuses a ref already granted (409, unstored), as a
+ * service refuses a step already taken: the repeat of a request that
+ * succeeded must still get its stored answer. */
+static void
+order_read(sn_err err, PGresult *res, void *arg)
+{
+	sn_http_req *req = arg;
+
+	if (err != SN_OK) {
+		sn_http_reply_error(req, 503, "unavailable", NULL, NULL);
+		return;
+	}
+	if (col_i64(res, "count") > 0) {
+		sn_http_reply_error(req, 409, "ref_taken",
+		    "this ref is granted already", "ref");
+		return;
+	}
+	struct grant_ctx *c = malloc(sizeof(*c));
+	assert_non_null(c);
+	c->magic = 0x6a7;
+	tx_calls++;
+	sn_http_tx_with_end(req, grant_begin, grant_end, c);
+}
+
+static void
+on_order(sn_http_req *req, void *arg)
+{
+	sn_db      *db   = arg;
+	json_t     *body = sn_http_json(req);
+	const char *v[1];
+
+	v[0] = json_string_value(json_object_get(body, "ref"));
+	if (!json_is_integer(json_object_get(body, "amount"))
+	    || v[0] == NULL) {
+		sn_http_reply_error(
+		    req, 400, "invalid", "amount and ref are required", NULL);
+		return;
+	}
+	sn_db_query(db, "SELECT count(*) FROM effects WHERE ref = $1", 1, v,
+	    order_read, req);
+}
+
 static void
 purged(sn_err err, PGresult *res, void *arg)
 {
@@ -172,14 +223,16 @@ on_purge(uv_async_t *a)
 	pthread_mutex_lock(&purge.mu);
 	days = purge.days;
 	pthread_mutex_unlock(&purge.mu);
-	sn_http_purge(srv.db, days, purged, NULL);
+	sn_http_purge(srv.main.db, days, purged, NULL);
 }
 
 static void
 on_stop(uv_async_t *a)
 {
-	sn_http_close(srv.http);
-	sn_db_close(srv.db);
+	sn_http_close(srv.main.http);
+	sn_db_close(srv.main.db);
+	sn_http_close(srv.counted.http);
+	sn_db_close(srv.counted.db);
 	uv_close((uv_handle_t *) &srv.purge, NULL);
 	uv_close((uv_handle_t *) a, NULL);
 }
@@ -205,62 +258,75 @@ exec_ok(const char *sql)
 	return ok;
 }
 
-static int
-setup(void **state)
+/* A schema named name_PID with the http migrations and effects, and a
+ * server on it with pool connections. */
+static bool
+front_open(struct front *f, const char *url, const char *name, int pool)
 {
-	const char    *url = getenv("SN_TEST_DB_URL");
 	sn_migration   migs[8];
 	size_t         n = 0;
 	sn_db_config   dbc;
 	sn_http_config cfg;
 	char           sql[256];
 
-	(void) state;
-	if (url == NULL || url[0] == '\0')
-		return 0; /* every test skips */
 	snprintf(
-	    srv.schema, sizeof(srv.schema), "httpidem_%ld", (long) getpid());
-	srv.pg = PQconnectdb(url);
-	if (PQstatus(srv.pg) != CONNECTION_OK) {
-		fprintf(stderr, "connect: %s", PQerrorMessage(srv.pg));
-		return -1;
-	}
+	    f->schema, sizeof(f->schema), "%s_%ld", name, (long) getpid());
 	snprintf(
-	    sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", srv.schema);
+	    sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", f->schema);
 	if (!exec_ok(sql))
-		return -1;
-	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", srv.schema);
+		return false;
+	snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", f->schema);
 	if (!exec_ok(sql))
-		return -1;
+		return false;
 	for (size_t i = 0; i < sn_http_nmigrations; i++)
 		migs[n++] = sn_http_migrations[i];
 	migs[n++] = (sn_migration) { "test/001_effects",
 		"CREATE TABLE effects (id bigserial PRIMARY KEY, key text,"
 		" amount bigint NOT NULL, ref text UNIQUE)" };
-	if (sn_db_migrate(url, srv.schema, migs, n, NULL) != SN_OK)
-		return -1;
-	snprintf(sql, sizeof(sql), "SET search_path TO %s", srv.schema);
-	if (!exec_ok(sql))
-		return -1;
+	if (sn_db_migrate(url, f->schema, migs, n, NULL) != SN_OK)
+		return false;
+	memset(&dbc, 0, sizeof(dbc));
+	dbc.conninfo = url;
+	dbc.schema   = f->schema;
+	dbc.pool     = pool;
+	if (sn_db_open(&f->db, srv.loop, &dbc) != SN_OK)
+		return false;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.auth = srv.auth;
+	cfg.db   = f->db;
+	if (sn_http_open(&f->http, srv.loop, &cfg) != SN_OK)
+		return false;
+	f->port = sn_http_port(f->http);
+	return sn_http_route(f->http, "POST", "/grants", SN_HTTP_IDEMPOTENT,
+	           "township", on_grant, NULL)
+	    == SN_OK
+	    && sn_http_route(f->http, "POST", "/orders", SN_HTTP_IDEMPOTENT,
+	           "township", on_order, f->db)
+	    == SN_OK;
+}
 
+static int
+setup(void **state)
+{
+	const char *url = getenv("SN_TEST_DB_URL");
+	char        sql[256];
+
+	(void) state;
+	if (url == NULL || url[0] == '\0')
+		return 0; /* every test skips */
+	srv.pg = PQconnectdb(url);
+	if (PQstatus(srv.pg) != CONNECTION_OK) {
+		fprintf(stderr, "connect: %s", PQerrorMessage(srv.pg));
+		return -1;
+	}
 	if (sn_loop_open(&srv.loop, 0) != SN_OK
 	    || sn_auth_open(&srv.auth, KEY) != SN_OK)
 		return -1;
-	memset(&dbc, 0, sizeof(dbc));
-	dbc.conninfo = url;
-	dbc.schema   = srv.schema;
-	dbc.pool     = 4;
-	if (sn_db_open(&srv.db, srv.loop, &dbc) != SN_OK)
+	if (!front_open(&srv.main, url, "httpidem", 4)
+	    || !front_open(&srv.counted, url, "httpidem_counted", 1))
 		return -1;
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.auth = srv.auth;
-	cfg.db   = srv.db;
-	if (sn_http_open(&srv.http, srv.loop, &cfg) != SN_OK)
-		return -1;
-	srv.port = sn_http_port(srv.http);
-	if (sn_http_route(srv.http, "POST", "/grants", SN_HTTP_IDEMPOTENT,
-	        "township", on_grant, NULL)
-	    != SN_OK)
+	snprintf(sql, sizeof(sql), "SET search_path TO %s", srv.main.schema);
+	if (!exec_ok(sql))
 		return -1;
 	uv_async_init(sn_loop_uv(srv.loop), &srv.stop, on_stop);
 	uv_async_init(sn_loop_uv(srv.loop), &srv.purge, on_purge);
@@ -283,9 +349,15 @@ teardown(void **state)
 		sn_auth_close(srv.auth);
 	}
 	if (srv.pg != NULL) {
-		snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE",
-		    srv.schema);
-		exec_ok(sql);
+		const struct front *fs[] = { &srv.main, &srv.counted };
+
+		for (size_t i = 0; i < 2; i++) {
+			if (fs[i]->schema[0] == '\0')
+				continue;
+			snprintf(sql, sizeof(sql),
+			    "DROP SCHEMA IF EXISTS %s CASCADE", fs[i]->schema);
+			exec_ok(sql);
+		}
 		PQfinish(srv.pg);
 	}
 	return 0;
@@ -307,7 +379,7 @@ struct resp {
 };
 
 static int
-dial(void)
+dial(uint16_t port)
 {
 	struct sockaddr_in sa;
 	struct timeval     tv = { 10, 0 };
@@ -316,7 +388,7 @@ dial(void)
 	assert_true(fd >= 0);
 	memset(&sa, 0, sizeof(sa));
 	sa.sin_family      = AF_INET;
-	sa.sin_port        = htons(srv.port);
+	sa.sin_port        = htons(port);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(connect(fd, (struct sockaddr *) &sa, sizeof(sa)), 0);
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -340,20 +412,21 @@ auth_line(const char *user)
 	return line;
 }
 
-/* Sends POST /grants; key NULL sends no Idempotency-Key. */
+/* Sends POST path to f; key NULL sends no Idempotency-Key. */
 static int
-start_grant(const char *user, const char *key, const char *body)
+start_post(const struct front *f, const char *path, const char *user,
+    const char *key, const char *body)
 {
 	char  buf[8192];
 	char *auth = auth_line(user);
-	int   fd   = dial();
+	int   fd   = dial(f->port);
 	int   n;
 
 	n = snprintf(buf, sizeof(buf),
-	    "POST /grants HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+	    "POST %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
 	    "Content-Type: application/json\r\n%s"
 	    "Content-Length: %zu\r\n",
-	    auth, strlen(body));
+	    path, auth, strlen(body));
 	if (key != NULL)
 		n += snprintf(buf + n, sizeof(buf) - (size_t) n,
 		    "Idempotency-Key: %s\r\n", key);
@@ -361,6 +434,12 @@ start_grant(const char *user, const char *key, const char *body)
 	free(auth);
 	assert_int_equal(send(fd, buf, (size_t) n, MSG_NOSIGNAL), n);
 	return fd;
+}
+
+static int
+start_grant(const char *user, const char *key, const char *body)
+{
+	return start_post(&srv.main, "/grants", user, key, body);
 }
 
 static void
@@ -391,6 +470,12 @@ static void
 grant(const char *user, const char *key, const char *body, struct resp *r)
 {
 	read_resp(start_grant(user, key, body), r);
+}
+
+static void
+order(const char *user, const char *key, const char *body, struct resp *r)
+{
+	read_resp(start_post(&srv.main, "/orders", user, key, body), r);
 }
 
 static long
@@ -448,6 +533,56 @@ count_idem(const char *where)
 	return n;
 }
 
+/*
+ * Reads of http_idempotency by the counted server (index and sequential
+ * scans: the look-up reads the key once, the claim's conflict check once,
+ * the stored answer's UPDATE once), as its one backend has reported them
+ * to the statistics (within a second or ten of going idle). They are
+ * complete once they show every answer stored so far (n_tup_upd: one
+ * UPDATE per stored answer), so a count taken after a stored answer
+ * covers all that came before it. The test's own connection never reads
+ * the table.
+ */
+static long counted_stored; /* answers the counted server stored */
+
+static long
+idem_reads(void)
+{
+	const char     *v[1] = { srv.counted.schema };
+	struct timespec ts   = { 0, 100 * 1000 * 1000 };
+	PGresult       *res;
+
+	for (int i = 0; i < 300; i++) {
+		long upd, reads;
+
+		res = PQexecParams(srv.pg,
+		    "SELECT n_tup_upd AS upd,"
+		    " coalesce(idx_scan, 0) + seq_scan AS reads"
+		    " FROM pg_stat_user_tables"
+		    " WHERE schemaname = $1 AND relname = 'http_idempotency'",
+		    1, NULL, v, NULL, NULL, 0);
+		assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+		upd   = (long) col_i64(res, "upd");
+		reads = (long) col_i64(res, "reads");
+		PQclear(res);
+		if (upd == counted_stored)
+			return reads;
+		nanosleep(&ts, NULL);
+	}
+	fail_msg(
+	    "the statistics never showed %ld stored answers", counted_stored);
+	return -1;
+}
+
+static void
+counted_post(
+    const char *path, const char *key, const char *body, struct resp *r)
+{
+	read_resp(start_post(&srv.counted, path, "li", key, body), r);
+	if (r->status < 300 && !r->replay)
+		counted_stored++;
+}
+
 static void
 assert_code(const struct resp *r, int status, const char *code)
 {
@@ -476,6 +611,125 @@ test_repeat_replays(void **state)
 	assert_true(b.replay);
 	assert_string_equal(a.body, b.body);
 	assert_int_equal(count_effects("k-repeat"), 1);
+}
+
+/* A fresh key costs the work's own transaction only: its claim and its
+ * stored answer (one read of the key each), no look at the key before
+ * (today's first read, in a transaction of its own). */
+static void
+test_fresh_key_no_lookup(void **state)
+{
+	enum { N = 10 };
+	struct resp r;
+	long        before, after;
+	char        key[32], body[64];
+
+	(void) state;
+	NEED_DB();
+	counted_post(
+	    "/grants", "k-c-warm", "{\"amount\":1,\"ref\":\"r-w\"}", &r);
+	assert_int_equal(r.status, 201);
+	before = idem_reads();
+	for (int i = 0; i < N; i++) {
+		snprintf(key, sizeof(key), "k-c-fresh-%d", i);
+		snprintf(body, sizeof(body),
+		    "{\"amount\":%d,\"ref\":\"r-c%d\"}", i + 1, i);
+		counted_post("/grants", key, body, &r);
+		assert_int_equal(r.status, 201);
+		assert_false(r.replay);
+	}
+	after = idem_reads();
+	printf("reads of http_idempotency for %d fresh keyed POSTs: %ld "
+	       "(%.1f each; 2 are the claim and the stored answer)\n",
+	    N, after - before, (double) (after - before) / N);
+	assert_int_equal(after - before, 2 * N);
+}
+
+/* The repeat of a request that succeeded, which its handler now refuses
+ * before any transaction (the state it changed is there): the stored
+ * answer, not the refusal, at the cost of one look at the key. */
+static void
+test_refused_repeat_replays(void **state)
+{
+	struct resp a, b;
+	long        reads;
+
+	(void) state;
+	NEED_DB();
+	counted_post(
+	    "/orders", "k-ord", "{\"amount\":5,\"ref\":\"r-ord\"}", &a);
+	assert_int_equal(a.status, 201);
+	assert_false(a.replay);
+	/* The same ref under another key: the handler's own refusal. */
+	counted_post(
+	    "/orders", "k-ord-2", "{\"amount\":5,\"ref\":\"r-ord\"}", &b);
+	assert_code(&b, 409, "ref_taken");
+	assert_false(b.replay);
+	reads = idem_reads();
+	counted_post(
+	    "/orders", "k-ord", "{\"amount\":5,\"ref\":\"r-ord\"}", &b);
+	assert_int_equal(b.status, 201);
+	assert_true(b.replay);
+	assert_string_equal(a.body, b.body);
+	/* The refused key stayed free, and this answer's store marks the
+	 * statistics complete: one look for the refusal before, a claim
+	 * and a store now. */
+	counted_post(
+	    "/orders", "k-ord-2", "{\"amount\":5,\"ref\":\"r-ord-2\"}", &b);
+	assert_int_equal(b.status, 201);
+	assert_false(b.replay);
+	assert_int_equal(idem_reads() - reads, 1 + 2);
+}
+
+/* A key reused for a different request that its handler refuses before
+ * any transaction: 422, from a refusal after a state read and from a
+ * validation error alike. */
+static void
+test_reused_refused_before_tx(void **state)
+{
+	struct resp r;
+
+	(void) state;
+	NEED_DB();
+	order("li", "k-ord-r", "{\"amount\":1,\"ref\":\"r-ord-r\"}", &r);
+	assert_int_equal(r.status, 201);
+	/* Same ref, another amount: the handler would say ref_taken. */
+	order("li", "k-ord-r", "{\"amount\":2,\"ref\":\"r-ord-r\"}", &r);
+	assert_code(&r, 422, "idempotency_key_reused");
+	assert_false(r.replay);
+	/* Invalid body: the handler would say invalid. */
+	order("li", "k-ord-r", "{\"amount\":2}", &r);
+	assert_code(&r, 422, "idempotency_key_reused");
+	assert_int_equal(count_effects("k-ord-r"), 1);
+}
+
+/* Duplicates at once on a route that reads the state first: those that
+ * read before the first committed lose the claim inside the transaction,
+ * those that read after refuse before it; every one answers as the first
+ * did, and one change is made. */
+static void
+test_concurrent_refused(void **state)
+{
+	struct resp r[NCONC];
+	int         fds[NCONC];
+	int         replays = 0;
+
+	(void) state;
+	NEED_DB();
+	for (int i = 0; i < NCONC; i++)
+		fds[i] = start_post(&srv.main, "/orders", "li", "k-ord-conc",
+		    "{\"amount\":9,\"ref\":\"r-ord-conc\"}");
+	for (int i = 0; i < NCONC; i++) {
+		read_resp(fds[i], &r[i]);
+		if (r[i].status != 201)
+			fail_msg(
+			    "request %d: %d %s", i, r[i].status, r[i].body);
+		assert_string_equal(r[i].body, r[0].body);
+		replays += r[i].replay;
+	}
+	assert_int_equal(replays, NCONC - 1);
+	assert_int_equal(count_effects("k-ord-conc"), 1);
+	assert_int_equal(tx_ends, tx_calls);
 }
 
 static void
@@ -648,7 +902,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fresh_key_no_lookup),
 		cmocka_unit_test(test_repeat_replays),
+		cmocka_unit_test(test_refused_repeat_replays),
+		cmocka_unit_test(test_reused_refused_before_tx),
+		cmocka_unit_test(test_concurrent_refused),
 		cmocka_unit_test(test_key_reused),
 		cmocka_unit_test(test_key_required),
 		cmocka_unit_test(test_errors_not_stored),

@@ -26,7 +26,7 @@
  *     object or array without duplicate keys or trailing data (400
  *     "invalid_json", naming the problem and where);
  *   - on SN_HTTP_IDEMPOTENT routes, required the Idempotency-Key header
- *     and answered a repeat (see below).
+ *     (a repeat is answered later, see below).
  * Error bodies are {"error": {"code", "message", "field"}} (section 5).
  *
  * Answering. The handler answers now or later, exactly once, with
@@ -49,23 +49,34 @@
  * "idempotency_key_required" / "idempotency_key_invalid"). Keys are
  * scoped by principal (its user; "" on public routes) and stored in the
  * table http_idempotency of the service's own schema, created by the
- * migrations sn_http_migrations (pass them to sn_db_migrate). Before the
- * handler runs, the key is looked up:
- *   - an answer is stored for the same request (SHA-256 of method, path
- *     and body): that answer is replayed byte for byte, with the same
- *     status, plus the header "Idempotent-Replay: true", and the handler
- *     is not called;
- *   - an answer is stored for a different request: 422
- *     "idempotency_key_reused";
- *   - nothing stored: the handler runs. It does its state change inside
- *     sn_http_tx, whose first statement claims the key in the same
- *     transaction; a concurrent duplicate that committed first makes the
- *     claim fail, the transaction rolls back and the stored answer is
- *     replayed instead. sn_http_tx_reply stores the answer in the same
- *     transaction and sends it only once COMMIT has succeeded.
- * Answers sent with sn_http_reply_* (validation errors before any
- * transaction) are not stored: they changed nothing, and a corrected
- * retry with the same key goes through. Rows are deleted only by
+ * migrations sn_http_migrations (pass them to sn_db_migrate). The handler
+ * runs at once, repeat or not, and does its state change inside
+ * sn_http_tx, whose first statement claims the key in the same
+ * transaction (no transaction of its own, no round trip before it):
+ *   - the key is free: the work runs, and sn_http_tx_reply stores its
+ *     answer in the same transaction and sends it only once COMMIT has
+ *     succeeded;
+ *   - an answer is stored for the key (or a concurrent duplicate that
+ *     committed first stored one): the claim finds it, the transaction
+ *     rolls back without calling begin, and the key is looked up. For
+ *     the same request (SHA-256 of method, path and body) the stored
+ *     answer is replayed byte for byte, with the same status, plus the
+ *     header "Idempotent-Replay: true"; for a different request, 422
+ *     "idempotency_key_reused".
+ * Any other answer is not stored: one sent with sn_http_reply_* or
+ * sn_http_problem (validation, or a refusal after a read outside the
+ * transaction), or by sn_http_tx_fail*, or the module's own 409/503
+ * when the transaction fails. They changed nothing, and a corrected
+ * retry with the same key goes through. But a handler may refuse a
+ * repeat before its transaction (the state it changed is there): so an
+ * unstored answer of a request whose transaction has not claimed the key
+ * waits for the key to be looked up, and goes out only if nothing is
+ * stored for it; else the stored answer is replayed (same request) or
+ * 422 "idempotency_key_reused" sent instead (503 "unavailable" if the
+ * look-up fails). A fresh key thus costs no look-up at all, and a
+ * refusal one. Work a handler does before sn_http_tx runs again on a
+ * repeat: it must change nothing (reads, checks, CPU). Rows are deleted
+ * only by
  * sn_http_purge, by age (created_at); sn_service_main runs it hourly for
  * every service (SN_IDEMPOTENCY_DAYS, sn/service.h).
  *
@@ -304,7 +315,9 @@ const char *sn_http_idempotency_key(const sn_http_req *req);
 
 /*
  * Answers with status and body (stolen; NULL sends no body) as
- * application/json. Gives the req back: do not touch it after.
+ * application/json. Gives the req back: do not touch it after. On an
+ * SN_HTTP_IDEMPOTENT route, this and every other unstored answer first
+ * waits for the key's look-up (see "Idempotency" above).
  */
 void sn_http_reply_json(sn_http_req *req, unsigned status, json_t *body);
 
@@ -328,9 +341,11 @@ void sn_http_problem(sn_http_req *req, const sn_problem *p);
 /*
  * A transaction that ends in the answer. Runs begin(req, tx, arg) on a
  * pooled connection, after claiming the Idempotency-Key inside the same
- * transaction on SN_HTTP_IDEMPOTENT routes (if a concurrent duplicate
- * committed first, begin is never called and the stored answer is
- * replayed). begin and the query callbacks it queues must end the
+ * transaction on SN_HTTP_IDEMPOTENT routes (if an answer is stored for
+ * the key, a repeat's or a concurrent duplicate's that committed first,
+ * begin is never called and the stored answer is replayed, or 422
+ * "idempotency_key_reused" sent). begin and the query callbacks it
+ * queues must end the
  * transaction with exactly one of sn_http_tx_reply or sn_http_tx_fail,
  * and must not call sn_tx_commit or sn_tx_rollback themselves.
  *
