@@ -178,6 +178,13 @@ struct sn_http_req {
 	 * up (see answer_set). */
 	struct answer held;
 
+	/* Group commit (sn_http_group_tx): the group whose transaction it
+	 * is in, the next in a group's queue, its on-commit work. */
+	struct group *group;
+	sn_http_req  *gnext;
+	void (*gcommit)(void *arg);
+	void *gcommit_arg;
+
 	sn_http_req *next, *prev; /* h->suspended */
 };
 
@@ -1672,6 +1679,20 @@ claimed_read(sn_tx *tx, PGresult *res, void *arg)
 	sn_tx_rollback(tx, SN_ECONFLICT);
 }
 
+static void group_kept(sn_http_req *req, sn_tx *tx);
+static void group_undone(sn_http_req *req, sn_tx *tx);
+
+/* Undoes req's change: the whole transaction, or in a group its
+ * savepoint only. */
+static void
+tx_undo(sn_http_req *req, sn_tx *tx, sn_err err)
+{
+	if (req->group != NULL)
+		group_undone(req, tx);
+	else
+		sn_tx_rollback(tx, err);
+}
+
 static void
 claim_done(sn_tx *tx, PGresult *res, void *arg)
 {
@@ -1696,12 +1717,13 @@ claim_done(sn_tx *tx, PGresult *res, void *arg)
 	req->tx_begin(req, tx, req->tx_arg);
 }
 
+/* Claims req's key on tx (claimed: its answer), or begins at once on a
+ * route without one. */
 static void
-tx_begin(sn_tx *tx, void *arg)
+claim_key(sn_http_req *req, sn_tx *tx, sn_query_fn claimed)
 {
-	sn_http_req *req = arg;
-	const char  *values[5];
-	sn_err       err;
+	const char *values[5];
+	sn_err      err;
 
 	if (!req->has_idem) {
 		req->tx_stage = TX_RUNNING;
@@ -1713,9 +1735,15 @@ tx_begin(sn_tx *tx, void *arg)
 	values[2] = req->method;
 	values[3] = req->route->pattern;
 	values[4] = req->hash;
-	err       = sn_tx_query(tx, SQL_CLAIM, 5, values, claim_done, req);
+	err       = sn_tx_query(tx, SQL_CLAIM, 5, values, claimed, req);
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
+}
+
+static void
+tx_begin(sn_tx *tx, void *arg)
+{
+	claim_key(arg, tx, claim_done);
 }
 
 static void
@@ -1811,7 +1839,7 @@ sn_http_tx_reply(sn_http_req *req, sn_tx *tx, unsigned status, json_t *body)
 	if (!make_json(&req->stash, status, body)) {
 		/* Nothing sensible to store: undo the change. */
 		req->tx_stage = TX_FAILING;
-		sn_tx_rollback(tx, SN_ENOMEM);
+		tx_undo(req, tx, SN_ENOMEM);
 		return;
 	}
 	if (sn_tx_failed(tx))
@@ -1836,7 +1864,10 @@ sn_http_tx_reply(sn_http_req *req, sn_tx *tx, unsigned status, json_t *body)
 		if (sn_tx_query(tx, SQL_STORE, 4, values, NULL, NULL) != SN_OK)
 			return;
 	}
-	sn_tx_commit(tx);
+	if (req->group != NULL)
+		group_kept(req, tx);
+	else
+		sn_tx_commit(tx);
 }
 
 void
@@ -1846,7 +1877,7 @@ sn_http_tx_fail(sn_http_req *req, sn_tx *tx, unsigned status, const char *code,
 	assert(req->tx_stage == TX_RUNNING);
 	req->tx_stage = TX_FAILING;
 	make_error(&req->stash, status, code, message, field);
-	sn_tx_rollback(tx, SN_ECLOSED);
+	tx_undo(req, tx, SN_ECLOSED);
 }
 
 void
@@ -1872,7 +1903,356 @@ sn_http_tx_fail_json(
 	assert(req->tx_stage == TX_RUNNING);
 	req->tx_stage = TX_FAILING;
 	make_json(&req->stash, status, body);
-	sn_tx_rollback(tx, SN_ECLOSED);
+	tx_undo(req, tx, SN_ECLOSED);
+}
+
+/* ---- group commit (sn_http_group_tx) -------------------------------- */
+
+/* One savepoint name serves every member: each is released (kept) or
+ * rolled back to and released (undone) before the next is taken. */
+static const char SQL_SAVEPOINT[] = "SAVEPOINT sn_member";
+static const char SQL_RELEASE[]   = "RELEASE SAVEPOINT sn_member";
+static const char SQL_UNDO[]      = "ROLLBACK TO SAVEPOINT sn_member";
+
+/* The requests of one key: the open transaction's members, and those
+ * waiting for the next. Freed once nothing is open or waiting. */
+struct group {
+	sn_http_groups *gs;
+	struct group   *next;
+	char           *key;
+	sn_http_req    *qhead, *qtail;
+	size_t          nwaiting;
+	sn_http_req    *members[SN_HTTP_GROUP_MAX];
+	size_t          n, cur;
+	bool            open;
+	bool            commit_sent;
+};
+
+struct sn_http_groups {
+	sn_db           *db;
+	size_t           max;
+	sn_http_group_fn prelude;
+	void            *prelude_arg;
+	struct group    *groups; /* open ones */
+	bool             freeing;
+	uint64_t         commits, members;
+};
+
+static void group_member(struct group *g, sn_tx *tx);
+
+sn_err
+sn_http_groups_new(sn_http_groups **out, sn_db *db, size_t max,
+    sn_http_group_fn prelude, void *prelude_arg)
+{
+	sn_http_groups *gs;
+
+	*out = NULL;
+	if (db == NULL || max < 1 || max > SN_HTTP_GROUP_MAX)
+		return SN_EINVAL;
+	if ((gs = calloc(1, sizeof(*gs))) == NULL)
+		return SN_ENOMEM;
+	gs->db          = db;
+	gs->max         = max;
+	gs->prelude     = prelude;
+	gs->prelude_arg = prelude_arg;
+	*out            = gs;
+	return SN_OK;
+}
+
+void
+sn_http_groups_free(sn_http_groups *gs)
+{
+	if (gs == NULL)
+		return;
+	gs->freeing = true;
+	if (gs->groups == NULL)
+		free(gs);
+}
+
+void
+sn_http_groups_counts(const sn_http_groups *gs, uint64_t *commits,
+    uint64_t *members, size_t *waiting)
+{
+	*commits = gs->commits;
+	*members = gs->members;
+	*waiting = 0;
+	for (const struct group *g = gs->groups; g != NULL; g = g->next)
+		*waiting += g->nwaiting;
+}
+
+static struct group *
+group_of(sn_http_groups *gs, const char *key)
+{
+	struct group *g;
+
+	for (g = gs->groups; g != NULL; g = g->next)
+		if (strcmp(g->key, key) == 0)
+			return g;
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return NULL;
+	if ((g->key = strdup(key)) == NULL) {
+		free(g);
+		return NULL;
+	}
+	g->gs      = gs;
+	g->next    = gs->groups;
+	gs->groups = g;
+	return g;
+}
+
+/* Nothing open, nothing waiting: g goes, and gs too if it was freed. */
+static void
+group_drop(struct group *g)
+{
+	sn_http_groups *gs = g->gs;
+	struct group  **p  = &gs->groups;
+
+	while (*p != g)
+		p = &(*p)->next;
+	*p = g->next;
+	free(g->key);
+	free(g);
+	if (gs->freeing && gs->groups == NULL)
+		free(gs);
+}
+
+/* The member in hand has ended (kept or undone): the next one. */
+static void
+group_next(sn_http_req *req, sn_tx *tx, bool undo)
+{
+	struct group *g = req->group;
+
+	if ((undo && sn_tx_query(tx, SQL_UNDO, 0, NULL, NULL, NULL) != SN_OK)
+	    || sn_tx_query(tx, SQL_RELEASE, 0, NULL, NULL, NULL) != SN_OK) {
+		sn_tx_rollback(tx, SN_EDB); /* done follows */
+		return;
+	}
+	g->cur++;
+	group_member(g, tx);
+}
+
+static void
+group_kept(sn_http_req *req, sn_tx *tx)
+{
+	group_next(req, tx, false);
+}
+
+static void
+group_undone(sn_http_req *req, sn_tx *tx)
+{
+	group_next(req, tx, true);
+}
+
+static void
+group_claimed(sn_tx *tx, PGresult *res, void *arg)
+{
+	sn_http_req *req = arg;
+
+	if (sn_rows_affected(res) == 0) {
+		/* A duplicate committed first, or an earlier member kept
+		 * the key: replayed after the COMMIT. */
+		req->tx_stage   = TX_CLAIM_LOST;
+		req->idem_known = true;
+		group_next(req, tx, true);
+		return;
+	}
+	req->idem_known = true; /* nothing stored before: no look needed */
+	req->tx_stage   = TX_RUNNING;
+	req->tx_begin(req, tx, req->tx_arg);
+}
+
+/* The savepoint of member g->cur, its claim and its begin; or the
+ * COMMIT once every member has ended. */
+static void
+group_member(struct group *g, sn_tx *tx)
+{
+	sn_http_req *req;
+	sn_err       err;
+
+	if (g->cur == g->n) {
+		g->commit_sent = true;
+		sn_tx_commit(tx);
+		return;
+	}
+	req = g->members[g->cur];
+	if ((err = sn_tx_query(tx, SQL_SAVEPOINT, 0, NULL, NULL, NULL))
+	    != SN_OK) {
+		sn_tx_rollback(tx, err);
+		return;
+	}
+	claim_key(req, tx, group_claimed);
+}
+
+static void
+group_begin(sn_tx *tx, void *arg)
+{
+	struct group   *g  = arg;
+	sn_http_groups *gs = g->gs;
+	void           *args[SN_HTTP_GROUP_MAX];
+	sn_err          err;
+
+	for (size_t i = 0; i < g->n; i++)
+		args[i] = g->members[i]->tx_arg;
+	if (gs->prelude != NULL
+	    && (err = gs->prelude(tx, args, g->n, gs->prelude_arg)) != SN_OK) {
+		sn_tx_rollback(tx, err);
+		return;
+	}
+	group_member(g, tx);
+}
+
+/* A member's answer once the group's transaction is over (err its
+ * outcome). */
+static void
+group_answer(sn_http_req *req, sn_err err)
+{
+	enum tx_stage stage = req->tx_stage;
+	void (*fn)(void *)  = req->gcommit;
+	void *fn_arg        = req->gcommit_arg;
+
+	req->gcommit = NULL;
+	if (err == SN_OK && stage == TX_COMMITTING && fn != NULL)
+		fn(fn_arg);
+	if (req->tx_end != NULL) {
+		void (*end)(void *) = req->tx_end;
+		req->tx_end         = NULL;
+		end(req->tx_arg);
+	}
+	if (stage == TX_CLAIM_LOST) {
+		lookup(req); /* lookup_done: answer as the first did */
+		return;
+	}
+	req->tx_stage = TX_NONE;
+	if (err != SN_OK) {
+		answer_fini(&req->stash);
+		answer_error(req, 503, "unavailable",
+		    "the change could not be committed; retry", NULL);
+		return;
+	}
+	switch (stage) {
+	case TX_COMMITTING:
+	case TX_FAILING:
+		answer_set(req, &req->stash);
+		return;
+	default:
+		sn_log(SN_LOG_ERROR,
+		    "http: a grouped handler ended without an answer", "route",
+		    req->route->pattern, NULL);
+		answer_error(req, 500, "internal", "no answer", NULL);
+		return;
+	}
+}
+
+static void group_done(sn_err err, void *arg);
+
+/* Opens the next transaction of g with what waits. May end it (and free
+ * g) before returning when the pool is closing: nothing may touch g
+ * after. */
+static void
+group_start(struct group *g)
+{
+	g->n           = 0;
+	g->cur         = 0;
+	g->commit_sent = false;
+	while (g->qhead != NULL && g->n < g->gs->max) {
+		sn_http_req *req   = g->qhead;
+		g->qhead           = req->gnext;
+		req->gnext         = NULL;
+		g->members[g->n++] = req;
+		g->nwaiting--;
+	}
+	if (g->qhead == NULL)
+		g->qtail = NULL;
+	g->open = true;
+	sn_db_tx(g->gs->db, group_begin, group_done, g);
+}
+
+static void
+group_done(sn_err err, void *arg)
+{
+	struct group   *g  = arg;
+	sn_http_groups *gs = g->gs;
+	sn_db          *db = gs->db;
+	sn_http_req    *m[SN_HTTP_GROUP_MAX];
+	size_t          n = g->n;
+	/* Failed before its COMMIT: nothing was kept, each runs alone. */
+	bool again = err != SN_OK && !g->commit_sent && err != SN_ECLOSED;
+
+	memcpy(m, g->members, n * sizeof(m[0]));
+	g->n    = 0;
+	g->open = false;
+	if (err == SN_OK) {
+		gs->commits++;
+		gs->members += n;
+	}
+	if (g->nwaiting > 0)
+		group_start(g);
+	else
+		group_drop(g);
+	for (size_t i = 0; i < n; i++) {
+		sn_http_req *req = m[i];
+
+		req->group = NULL;
+		if (again) {
+			answer_fini(&req->stash);
+			req->gcommit  = NULL;
+			req->audited  = false;
+			req->tx_stage = TX_WAIT;
+			sn_db_tx(db, tx_begin, tx_done, req);
+			continue;
+		}
+		group_answer(req, err);
+	}
+}
+
+void
+sn_http_group_tx(sn_http_groups *gs, const char *key, sn_http_req *req,
+    sn_http_tx_fn begin, void (*end)(void *arg), void *arg)
+{
+	struct group *g;
+
+	assert(req->app_ref && !req->answered && req->tx_stage == TX_NONE);
+	if ((g = group_of(gs, key)) == NULL) {
+		if (end != NULL)
+			end(arg);
+		answer_error(
+		    req, 503, "unavailable", "out of memory; retry", NULL);
+		return;
+	}
+	req->tx_stage = TX_WAIT;
+	req->tx_begin = begin;
+	req->tx_end   = end;
+	req->tx_arg   = arg;
+	req->group    = g;
+	req->gnext    = NULL;
+	if (g->qtail != NULL)
+		g->qtail->gnext = req;
+	else
+		g->qhead = req;
+	g->qtail = req;
+	g->nwaiting++;
+	if (!g->open)
+		group_start(g);
+}
+
+bool
+sn_http_tx_grouped(const sn_http_req *req)
+{
+	return req->group != NULL;
+}
+
+sn_err
+sn_http_tx_on_commit(
+    sn_http_req *req, sn_tx *tx, void (*fn)(void *arg), void *arg)
+{
+	if (req->group == NULL)
+		return sn_tx_on_commit(tx, fn, arg);
+	if (req->gcommit != NULL
+	    && (req->gcommit != fn || req->gcommit_arg != arg))
+		return SN_ERANGE;
+	req->gcommit     = fn;
+	req->gcommit_arg = arg;
+	return SN_OK;
 }
 
 /* ---- built-in routes ------------------------------------------------ */

@@ -62,6 +62,7 @@ typedef struct req_ctx {
 		struct {
 			emergency_grant_body b; /* the request, decoded */
 			emergency_class      cls;
+			emergency_class      asked; /* what classify said */
 			char                 people[PEOPLE_STRLEN];
 			bool                 has_window;
 			int64_t              window_sum;
@@ -146,8 +147,10 @@ count_outcome(void *arg)
 static void
 on_commit_count(req_ctx *c, sn_tx *tx, enum emergency_outcome o)
 {
-	/* At most one per transaction here; a failure only loses a count. */
-	(void) sn_tx_on_commit(tx, count_outcome, c->em->outcomes[o]);
+	/* At most one per request here (in a group, counted only if the
+	 * grant's savepoint was kept); a failure only loses a count. */
+	(void) sn_http_tx_on_commit(
+	    c->req, tx, count_outcome, c->em->outcomes[o]);
 }
 
 /* A string member of o, which may itself be absent (NULL). */
@@ -626,16 +629,27 @@ grant_within_done(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g,
 		    c, tx, "the grant could not be stored; retry");
 }
 
-/* The people locked, then a grant within the limit tried at once (one
- * round trip when nothing stands in its way), or the window read. */
+/*
+ * The people locked (by the group's prelude, grant_group_locks, when the
+ * grant is in a group), then a grant within the limit tried at once (one
+ * round trip when nothing stands in its way), or the window read. Starts
+ * from scratch: a group that failed before its COMMIT runs it again
+ * alone.
+ */
 static void
 grant_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {
-	req_ctx            *c = arg;
+	req_ctx            *c   = arg;
+	sn_err              err = SN_OK;
 	emergency_new_grant g;
-	sn_err              err;
-	(void) req;
-	err = emergency_store_lock_people(tx, c->u.grant.people);
+	c->u.grant.cls         = c->u.grant.asked;
+	c->u.grant.has_window  = false;
+	c->u.grant.window_sum  = 0;
+	c->u.grant.fund_locked = false;
+	free(c->u.grant.window_grants);
+	c->u.grant.window_grants = NULL;
+	if (!sn_http_tx_grouped(req))
+		err = emergency_store_lock_people(tx, c->u.grant.people);
 	if (err == SN_OK && c->u.grant.cls == EMERGENCY_AT_ONCE) {
 		new_grant(c, &g);
 		err = emergency_store_grant_within(tx, &g,
@@ -677,7 +691,48 @@ on_grant(sn_http_req *req, void *arg)
 		grant_ctx_free(c);
 		return;
 	}
-	sn_http_tx_with_end(c->req, grant_begin, grant_ctx_free, c);
+	c->u.grant.asked = c->u.grant.cls;
+	/* Group commit: grants to one fund that arrive while a transaction
+	 * on it is open or committing share the next one. */
+	sn_http_group_tx(c->em->groups, c->u.grant.b.r.township_code, req,
+	    grant_begin, grant_ctx_free, c);
+}
+
+/*
+ * The prelude of a group of grants (sn_http_group_tx): the advisory
+ * locks of every member's people, in one statement and so in one order
+ * (their hashes, sorted) before any member's savepoint. One group per
+ * fund at a time, and each transaction taking all its people's locks at
+ * once and before the fund's row, keep two groups (or a group and a
+ * grant alone, which does the same for its own people) from waiting on
+ * each other in a cycle.
+ */
+static sn_err
+grant_group_locks(sn_tx *tx, void *const *args, size_t n, void *arg)
+{
+	size_t cap = n * PEOPLE_STRLEN + 3, len = 1;
+	char  *all = malloc(cap);
+	sn_err err;
+	(void) arg;
+	if (all == NULL)
+		return SN_ENOMEM;
+	all[0] = '{';
+	for (size_t i = 0; i < n; i++) {
+		const req_ctx *c     = args[i];
+		const char    *inner = c->u.grant.people + 1; /* past '{' */
+		size_t         k     = strlen(inner);
+		if (k < 2) /* "}": nobody */
+			continue;
+		if (len > 1)
+			all[len++] = ',';
+		memcpy(all + len, inner, k - 1);
+		len += k - 1;
+	}
+	all[len++] = '}';
+	all[len]   = '\0';
+	err        = emergency_store_lock_people(tx, all);
+	free(all);
+	return err;
 }
 
 /* ---- POST /grants/{id}/approval ----------------------------------------- */
@@ -1362,6 +1417,12 @@ on_tick(void *arg)
 {
 	emergency *em = arg;
 	sn_db     *db = sn_service_db(em->svc);
+	uint64_t   commits, grants;
+	size_t     waiting;
+	sn_http_groups_counts(em->groups, &commits, &grants, &waiting);
+	sn_gauge_set(em->group_commits, (int64_t) commits);
+	sn_gauge_set(em->group_grants, (int64_t) grants);
+	sn_gauge_set(em->group_waiting, (int64_t) waiting);
 	if (!sn_db_ready(db) || sn_loop_stopping(sn_service_loop(em->svc)))
 		return;
 	if (em->refreshing == 0) {
@@ -1409,6 +1470,15 @@ metrics_init(emergency *em)
 		if (em->statuses[i] == NULL)
 			return SN_ENOMEM;
 	}
+	em->group_commits = sn_metrics_gauge(m, "sn_emergency_group_commits",
+	    "Transactions committed by the group commit of grants", NULL);
+	em->group_grants  = sn_metrics_gauge(m, "sn_emergency_group_grants",
+	     "Grants those transactions carried", NULL);
+	em->group_waiting = sn_metrics_gauge(m, "sn_emergency_group_waiting",
+	    "Grants waiting for their fund's next transaction", NULL);
+	if (em->group_commits == NULL || em->group_grants == NULL
+	    || em->group_waiting == NULL)
+		return SN_ENOMEM;
 	return SN_OK;
 }
 
@@ -1494,7 +1564,10 @@ emergency_init(emergency *em, sn_service *svc, const emergency_config *cfg)
 	memset(em, 0, sizeof(*em));
 	em->svc = svc;
 	em->cfg = *cfg;
-	if ((err = metrics_init(em)) != SN_OK
+	if ((err = sn_http_groups_new(&em->groups, sn_service_db(svc),
+	         EMERGENCY_GROUP_MAX, grant_group_locks, em))
+	        != SN_OK
+	    || (err = metrics_init(em)) != SN_OK
 	    || (err = emergency_events_follow(em)) != SN_OK)
 		return err;
 	sn_service_set_route_arg(svc, em);
@@ -1503,4 +1576,11 @@ emergency_init(emergency *em, sn_service *svc, const emergency_config *cfg)
 		return err;
 	return sn_service_every(
 	    svc, 1000, em->cfg.instalment_ms, on_due_tick, em);
+}
+
+void
+emergency_fini(emergency *em)
+{
+	sn_http_groups_free(em->groups);
+	em->groups = NULL;
 }

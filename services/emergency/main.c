@@ -53,6 +53,13 @@ setup(sn_service *svc, void *arg)
 	return emergency_init(arg, svc, &cfg);
 }
 
+static void
+teardown(sn_service *svc, void *arg)
+{
+	(void) svc;
+	emergency_fini(arg);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -67,6 +74,7 @@ main(int argc, char **argv)
 		.nseal_columns                = emergency_sealed_ncolumns,
 		.follows                      = follows,
 		.setup                        = setup,
+		.teardown                     = teardown,
 		.arg                          = &em,
 		.routes                       = emergency_routes,
 		.nroutes                      = emergency_nroutes,

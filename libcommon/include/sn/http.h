@@ -394,6 +394,79 @@ void sn_http_tx_fail_json(
     sn_http_req *req, sn_tx *tx, unsigned status, json_t *body);
 
 /*
+ * Group commit: the transactions of several requests as one, each in a
+ * savepoint of its own, so that one COMMIT (one fsync) carries them all.
+ *
+ * Requests are grouped by a key (the caller's: a fund, an account): per
+ * key at most one transaction is open at a time, and the requests that
+ * arrive while it is open or committing wait and become the next one,
+ * at most max of them (never waiting to fill it: a group is whatever
+ * queued meanwhile). Requests of different keys run in parallel.
+ *
+ * The transaction: prelude(tx, args, n, prelude_arg) first (the members'
+ * begin arguments, in order; it may queue statements that hold for the
+ * whole group, such as locks taken in one order for all of them, and
+ * returns SN_OK or an error that fails the group), then each member in
+ * turn: SAVEPOINT, the Idempotency-Key claimed as in sn_http_tx, begin;
+ * sn_http_tx_reply stores the answer and releases the savepoint;
+ * sn_http_tx_fail* rolls back to it, so that nothing of a refused
+ * member stays (its key is free again); a key already claimed (a
+ * concurrent duplicate, or an earlier member of the same group) rolls the
+ * member back and replays the stored answer after the COMMIT. The next
+ * member starts once the one before has ended, so a member sees what the
+ * ones before it kept. Every answer goes out only after the COMMIT: if
+ * the COMMIT fails, every member gets 503 "unavailable" and nothing is
+ * stored. If the transaction fails before its COMMIT (a statement fails:
+ * a unique violation, a deadlock; the connection is lost), nothing of it
+ * was kept and each member is run again in a transaction of its own, as
+ * sn_http_tx_with_end would (its begin is called again: it must start
+ * from scratch), with the prelude's statements not run: begin must then
+ * do what the prelude did for it.
+ *
+ * Members' on-commit work goes through sn_http_tx_on_commit. The end
+ * callback runs as in sn_http_tx_with_end, once, when the member's
+ * transaction (the group's, or its own) is over.
+ */
+typedef struct sn_http_groups sn_http_groups;
+typedef sn_err (*sn_http_group_fn)(
+    sn_tx *tx, void *const *args, size_t n, void *arg);
+
+/* The most members of one group. */
+#define SN_HTTP_GROUP_MAX 64
+
+/* New groups on db (borrowed; it must outlive them) of at most max
+ * members (1..SN_HTTP_GROUP_MAX); prelude may be NULL. SN_EINVAL,
+ * SN_ENOMEM. */
+sn_err sn_http_groups_new(sn_http_groups **out, sn_db *db, size_t max,
+    sn_http_group_fn prelude, void *prelude_arg);
+
+/* Frees gs now when no group is open, else once the last one ends. NULL
+ * is a no-op. */
+void sn_http_groups_free(sn_http_groups *gs);
+
+/* sn_http_tx_with_end, in the group of key (copied). */
+void sn_http_group_tx(sn_http_groups *gs, const char *key, sn_http_req *req,
+    sn_http_tx_fn begin, void (*end)(void *arg), void *arg);
+
+/* True while req runs inside a group's transaction (its begin is called
+ * with the group's tx), false when alone (sn_http_tx, or run again). */
+bool sn_http_tx_grouped(const sn_http_req *req);
+
+/*
+ * Runs fn(arg) once the change req made in tx is committed: in a group,
+ * after the COMMIT and only if req's savepoint was kept (one per
+ * request); alone, sn_tx_on_commit. SN_ERANGE when full.
+ */
+sn_err sn_http_tx_on_commit(
+    sn_http_req *req, sn_tx *tx, void (*fn)(void *arg), void *arg);
+
+/* Transactions the groups have committed, the members they carried, and
+ * the requests waiting now for their group's next transaction (for
+ * measuring how well grouping works). */
+void sn_http_groups_counts(const sn_http_groups *gs, uint64_t *commits,
+    uint64_t *members, size_t *waiting);
+
+/*
  * Deletes the rows of http_idempotency (in db's schema) created more than
  * days days ago, answered or not, in one transaction on a pooled
  * connection. A key purged is free again: a repeat of its request after

@@ -6,7 +6,9 @@
  *
  *   emergency_scenarios allocate | grant_now | above_limit | insufficient |
  *       idempotent | bad_input | strict_input | payment | referral | chain |
- *       figures_settlement | concurrent | intake_draft | district_clock
+ *       figures_settlement | concurrent | intake_draft | district_clock |
+ *       window | window_race | transitional | paging | sealed |
+ *       group_savepoints | group_sigkill
  */
 #include <pthread.h>
 #include <signal.h>
@@ -2437,6 +2439,334 @@ sealed(void)
 	free(g1);
 }
 
+/* ---- group commit (issue 15) -------------------------------------------- */
+
+/* One grant request sent from a thread of its own. */
+struct gcall {
+	const char *key;
+	char       *body;
+	int         status;
+	json_t     *j;
+	pthread_t   tid;
+};
+
+static void *
+gcall_run(void *arg)
+{
+	struct gcall *g   = arg;
+	char         *raw = NULL;
+	g->status         = th_http(
+	            &T, port, "POST", "/grants", officer, g->key, g->body, &raw);
+	g->j = raw != NULL && raw[0] != '\0' ? json_loads(raw, 0, NULL) : NULL;
+	free(raw);
+	return NULL;
+}
+
+static void
+gcall_start(
+    struct gcall *g, const char *key, const char *idn, long long amount)
+{
+	memset(g, 0, sizeof(*g));
+	g->key  = key;
+	g->body = grant_body(idn, "disaster", amount);
+	pthread_create(&g->tid, NULL, gcall_run, g);
+}
+
+static void
+gcall_join(struct gcall *g)
+{
+	pthread_join(g->tid, NULL);
+	free(g->body);
+	g->body = NULL;
+}
+
+/* Waits (30 s at most) until the gauge series reads want. */
+static void
+wait_gauge(const char *series, int64_t want)
+{
+	uint64_t end = th_now_ms() + 30000;
+	int64_t  v   = -1;
+	while (th_now_ms() < end) {
+		if ((v = th_metric_http(&T, port, series)) == want)
+			return;
+		th_sleep_ms(20);
+	}
+	th_fail(&T, "%s stayed %lld, want %lld", series, (long long) v,
+	    (long long) want);
+}
+
+/* A connection of the test's own holding the fund's row lock: every
+ * debit of the fund waits until hold_release. */
+static PGconn *
+hold_fund(void)
+{
+	PGconn   *c = PQconnectdb(getenv("SN_TEST_DB_URL"));
+	char      sql[256];
+	PGresult *r;
+	if (PQstatus(c) != CONNECTION_OK)
+		th_fail(&T, "cannot connect: %s", PQerrorMessage(c));
+	snprintf(sql, sizeof(sql),
+	    "BEGIN; SELECT 1 FROM %s.fund WHERE township_code = '%s'"
+	    " FOR UPDATE",
+	    schema, TOWNSHIP);
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		th_fail(&T, "cannot lock the fund: %s", PQerrorMessage(c));
+	PQclear(r);
+	return c;
+}
+
+static void
+hold_release(PGconn *c)
+{
+	PQclear(PQexec(c, "COMMIT"));
+	PQfinish(c);
+}
+
+/*
+ * Grants to one fund that arrive while its transaction is open share the
+ * next one, each in its savepoint. The test holds the fund's row so that
+ * grant A's transaction stays open, queues B..G behind it (waiting for
+ * the gauge to count each, so that their order is known), and lets go:
+ * B..G are one group. C asks more than is left after A and B and is
+ * refused alone (its key stays free); D commits after it; E repeats D's
+ * key and body inside the same group and G repeats A's across groups:
+ * both replay, granted once. Two transactions in all.
+ */
+static void
+group_savepoints(void)
+{
+	enum { FUND = 100000 };
+	char pa[19], pb[19], pc[19], pd[19];
+	start();
+	allocate_ok(FUND);
+	new_person(pa);
+	new_person(pb);
+	new_person(pc);
+	new_person(pd);
+	char ka[64], kb[64], kc[64], kd[64];
+	snprintf(ka, sizeof(ka), "group-a-%d", (int) getpid());
+	snprintf(kb, sizeof(kb), "group-b-%d", (int) getpid());
+	snprintf(kc, sizeof(kc), "group-c-%d", (int) getpid());
+	snprintf(kd, sizeof(kd), "group-d-%d", (int) getpid());
+	PGconn      *hold = hold_fund();
+	struct gcall a, b, c, d, e, g;
+	gcall_start(&a, ka, pa, 20000);
+	TH_CHECK(&T,
+	    th_wait_int(&T, 1, 30000,
+	        "SELECT count(*) FROM pg_stat_activity"
+	        " WHERE %d = ANY(pg_blocking_pids(pid))",
+	        PQbackendPID(hold)),
+	    "grant A did not come to wait for the fund");
+	gcall_start(&b, kb, pb, 30000);
+	wait_gauge("sn_emergency_group_waiting", 1);
+	gcall_start(&c, kc, pc, 60000);
+	wait_gauge("sn_emergency_group_waiting", 2);
+	gcall_start(&d, kd, pd, 40000);
+	wait_gauge("sn_emergency_group_waiting", 3);
+	gcall_start(&e, kd, pd, 40000);
+	wait_gauge("sn_emergency_group_waiting", 4);
+	gcall_start(&g, ka, pa, 20000);
+	wait_gauge("sn_emergency_group_waiting", 5);
+	hold_release(hold);
+	gcall_join(&a);
+	gcall_join(&b);
+	gcall_join(&c);
+	gcall_join(&d);
+	gcall_join(&e);
+	gcall_join(&g);
+	TH_CHECK(&T, a.status == 201 && b.status == 201 && d.status == 201,
+	    "A %d, B %d, D %d: want 201 each", a.status, b.status, d.status);
+	TH_CHECK(&T,
+	    c.status == 409
+	        && strcmp(jstr(c.j, "error.code"), "insufficient_funds") == 0
+	        && jint(c.j, "error.balance_fen") == FUND - 50000,
+	    "C: %d %s, balance %lld", c.status, jstr(c.j, "error.code"),
+	    jint(c.j, "error.balance_fen"));
+	TH_CHECK(&T,
+	    e.status == 201 && strcmp(jstr(e.j, "id"), jstr(d.j, "id")) == 0,
+	    "E (D's key, same group): %d, id %s against %s", e.status,
+	    jstr(e.j, "id"), jstr(d.j, "id"));
+	TH_CHECK(&T,
+	    g.status == 201 && strcmp(jstr(g.j, "id"), jstr(a.j, "id")) == 0,
+	    "G (A's key, next group): %d, id %s against %s", g.status,
+	    jstr(g.j, "id"), jstr(a.j, "id"));
+	/* A alone, then B..G together. */
+	wait_gauge("sn_emergency_group_commits", 2);
+	wait_gauge("sn_emergency_group_grants", 6);
+	TH_CHECK(&T, balance() == FUND - 90000, "balance %lld, want %d",
+	    (long long) balance(), FUND - 90000);
+	ledger_consistent("group");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.grants", schema) == 3
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.ledger WHERE movement ="
+	               " 'grant'",
+	               schema)
+	            == 3
+	        && outbox_count("emergency.granted") == 3
+	        && outbox_count("reserve.changed") == 4,
+	    "rows or events do not match the three grants made");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.http_idempotency WHERE key = '%s'",
+	        schema, kc)
+	        == 0,
+	    "the refused grant's key was kept");
+	/* Its key is free: topped up, the same request goes through. */
+	allocate_ok(60000);
+	answer r = grant(pc, "disaster", 60000, officer, kc);
+	TH_CHECK(&T, r.status == 201, "C again after a top-up: %d (%s)",
+	    r.status, jstr(r.body, "error.code"));
+	json_decref(r.body);
+	ledger_consistent("group, after C");
+	json_decref(a.j);
+	json_decref(b.j);
+	json_decref(c.j);
+	json_decref(d.j);
+	json_decref(e.j);
+	json_decref(g.j);
+}
+
+/* Officers sending grants at once, each answer kept (0: none yet). */
+struct burst {
+	int            from, n;
+	char           idn[19];
+	int           *status;
+	char         **ids;
+	volatile bool *stop;
+};
+
+static void *
+burst_run(void *arg)
+{
+	struct burst *o = arg;
+	char          key[64];
+	char         *body = grant_body(o->idn, "disaster", 1000);
+	for (int i = 0; i < o->n && !*o->stop; i++) {
+		char *raw = NULL;
+		snprintf(key, sizeof(key), "burst-%d-%d", (int) getpid(),
+		    o->from + i);
+		int st = th_http(
+		    &T, port, "POST", "/grants", officer, key, body, &raw);
+		json_t *j = raw != NULL ? json_loads(raw, 0, NULL) : NULL;
+		free(raw);
+		o->status[i] = st;
+		if (st == 201 && jstr(j, "id") != NULL)
+			o->ids[i] = strdup(jstr(j, "id"));
+		json_decref(j);
+	}
+	free(body);
+	return NULL;
+}
+
+/*
+ * SIGKILL of emergency in the middle of a burst of grouped grants: every
+ * request is sent again with its key after a restart, and each is
+ * granted exactly once (a request answered before the kill replays the
+ * same grant), no debit without its grant, no grant without its debit,
+ * and the ledger sums to the fund's balance.
+ */
+static void
+group_sigkill(void)
+{
+	enum { THREADS = 8, EACH = 40, AMOUNT = 1000 };
+	enum { FUND = THREADS * EACH * AMOUNT * 2 };
+	th_proc      *p = start_with(NULL);
+	struct burst  o[THREADS];
+	pthread_t     tid[THREADS];
+	volatile bool stop = false;
+	allocate_ok(FUND);
+	memset(o, 0, sizeof(o));
+	for (int i = 0; i < THREADS; i++) {
+		o[i].from   = i * EACH;
+		o[i].n      = EACH;
+		o[i].status = calloc(EACH, sizeof(int));
+		o[i].ids    = calloc(EACH, sizeof(char *));
+		o[i].stop   = &stop;
+		new_person(o[i].idn);
+		pthread_create(&tid[i], NULL, burst_run, &o[i]);
+	}
+	/* Killed once some groups of several have committed. */
+	TH_CHECK(&T,
+	    th_wait_int(&T, 1, 60000,
+	        "SELECT (count(*) >= %d)::int FROM %s.grants", THREADS * 4,
+	        schema),
+	    "the burst did not get going");
+	th_kill(&T, p, SIGKILL);
+	stop = true;
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(tid[i], NULL);
+	int64_t before = th_int(&T, "SELECT count(*) FROM %s.grants", schema);
+	done();
+	start();
+	/* Every request again, with its key and body. */
+	int answered = 0, again = 0;
+	for (int i = 0; i < THREADS; i++) {
+		char *body = grant_body(o[i].idn, "disaster", AMOUNT);
+		for (int k = 0; k < EACH; k++) {
+			char  key[64];
+			char *raw = NULL;
+			snprintf(key, sizeof(key), "burst-%d-%d",
+			    (int) getpid(), o[i].from + k);
+			int st = th_http(&T, port, "POST", "/grants", officer,
+			    key, body, &raw);
+			json_t *j
+			    = raw != NULL ? json_loads(raw, 0, NULL) : NULL;
+			free(raw);
+			TH_CHECK(&T, st == 201 && jstr(j, "id") != NULL,
+			    "%s again: %d (%s)", key, st,
+			    jstr(j, "error.code"));
+			if (o[i].ids[k] != NULL) {
+				answered++;
+				TH_CHECK(&T,
+				    strcmp(o[i].ids[k], jstr(j, "id")) == 0,
+				    "%s answered %s before the kill, %s after",
+				    key, o[i].ids[k], jstr(j, "id"));
+			} else {
+				again++;
+			}
+			json_decref(j);
+			free(o[i].ids[k]);
+		}
+		free(body);
+		free(o[i].ids);
+		free(o[i].status);
+	}
+	printf("%lld grants before the kill, %d answered before it, %d sent "
+	       "again unanswered\n",
+	    (long long) before, answered, again);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.grants", schema)
+	        == THREADS * EACH,
+	    "%lld grants for %d requests",
+	    (long long) th_int(&T, "SELECT count(*) FROM %s.grants", schema),
+	    THREADS * EACH);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.grants g WHERE 1 <> (SELECT count(*)"
+	        " FROM %s.ledger l WHERE l.grant_id = g.id"
+	        " AND l.movement = 'grant')",
+	        schema, schema)
+	        == 0,
+	    "a grant without exactly one debit");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.ledger l WHERE l.movement = 'grant'"
+	        " AND NOT EXISTS (SELECT 1 FROM %s.grants g"
+	        " WHERE g.id = l.grant_id)",
+	        schema, schema)
+	        == 0,
+	    "a debit without its grant");
+	TH_CHECK(&T, balance() == FUND - THREADS * EACH * AMOUNT,
+	    "balance %lld, want %d", (long long) balance(),
+	    FUND - THREADS * EACH * AMOUNT);
+	ledger_consistent("group_sigkill");
+	TH_CHECK(&T, outbox_count("emergency.granted") == THREADS * EACH,
+	    "%lld emergency.granted events for %d grants",
+	    (long long) outbox_count("emergency.granted"), THREADS * EACH);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2460,6 +2790,8 @@ main(int argc, char **argv)
 		{ "transitional", transitional },
 		{ "paging", paging },
 		{ "sealed", sealed },
+		{ "group_savepoints", group_savepoints },
+		{ "group_sigkill", group_sigkill },
 	};
 	return th_main(
 	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), done);

@@ -26,7 +26,9 @@
  * pause, the officers behave like people at a counter and the latency is
  * the service's own at that load. When it starts the binary, it prints the
  * service's resident memory (/proc/PID/status): VmRSS idle once ready,
- * VmHWM (the most it held) after the grants, and VmRSS idle again after.
+ * VmHWM (the most it held) after the grants, and VmRSS idle again after,
+ * and the group commit's figures (sn_emergency_group_commits and _grants:
+ * how many grants each transaction carried).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -249,8 +251,10 @@ main(int argc, char **argv)
 		snprintf(port_env, sizeof(port_env), "SN_HTTP_PORT=%d", port);
 		snprintf(pool_env, sizeof(pool_env), "SN_DB_POOL=%ld",
 		    pool > 0 ? pool : 4);
-		const char *env[]
-		    = { port_env, pool_env, "SN_LOG_LEVEL=warn", NULL };
+		/* The group-commit gauges read every 500 ms, in time for
+		 * the figures after the grants. */
+		const char *env[] = { port_env, pool_env, "SN_LOG_LEVEL=warn",
+			"SN_EMERGENCY_METRICS_MS=500", NULL };
 		const char *sargv[] = { SN_EMERGENCY_BIN, NULL };
 		svc = th_spawn(&T, "emergency", SN_EMERGENCY_BIN, sargv, env);
 		if (!th_wait_ready(&T, port, 30000))
@@ -326,6 +330,19 @@ main(int argc, char **argv)
 		    "idle after\n",
 		    (double) rss_idle / 1024.0, (double) hwm / 1024.0,
 		    (double) rss_after / 1024.0);
+	if (svc != NULL) {
+		/* Group commit (absent before it): the grants' transactions.
+		 */
+		int64_t gc
+		    = th_metric_http(&T, port, "sn_emergency_group_commits");
+		int64_t gg
+		    = th_metric_http(&T, port, "sn_emergency_group_grants");
+		if (gc > 0 && gg >= 0)
+			printf("  group commit         %lld grants in %lld "
+			       "transactions, %.2f a transaction\n",
+			    (long long) gg, (long long) gc,
+			    (double) gg / (double) gc);
+	}
 	if (have_th && url == NULL) {
 		int64_t bad = th_int(&T,
 		    "SELECT count(*) FROM (SELECT f.township_code FROM "
