@@ -1,6 +1,13 @@
 /*
  * payout.h - the work disbursement does on its own, driven by one timer
- * (SN_DISBURSEMENT_POLL_MS) on the loop:
+ * on the loop: a pass every SN_DISBURSEMENT_POLL_MS while passes find
+ * work, the wait doubling up to SN_DISBURSEMENT_IDLE_MS while they find
+ * none; what makes work in this process (a run created or approved, a
+ * grant applied, a bank's answer, a run started) runs a pass at once
+ * (disbursement_payout_kick). The slow pass is what finds another
+ * process's work and a restart's leftovers (at most idle_ms late):
+ * chosen over LISTEN/NOTIFY, which sn_db cannot carry without a
+ * connection of its own outside the pool and its own socket watch.
  *
  * Building. The oldest run "building" is built in chunks of
  * build_chunk payees, one transaction each: lock the run and the benefit
