@@ -42,8 +42,8 @@ static const sn_setting_doc settings[] = {
 	    "what this process starts or hears of (an approval, a grant, a "
 	    "bank's answer) wakes it at once (default 5000; 10..600000)" },
 	{ "SN_DISBURSEMENT_BUILD_CHUNK",
-	    "payees per build transaction "
-	    "(default 50000; 100..1000000)" },
+	    "payees per build transaction (default 10000; 100..1000000): "
+	    "the most disbursement holds while building grows with it" },
 	{ "SN_DISBURSEMENT_RETRY_MS",
 	    "wait before a payment the bank told to retry (RETRY: the "
 	    "fund's account short) goes out again under the same id, "
@@ -105,7 +105,7 @@ main(int argc, char **argv)
 	cfg.idle_ms = (uint32_t) sn_config_int(
 	    "SN_DISBURSEMENT_IDLE_MS", 5000, 10, 600000);
 	cfg.build_chunk = (int) sn_config_int(
-	    "SN_DISBURSEMENT_BUILD_CHUNK", 50000, 100, 1000000);
+	    "SN_DISBURSEMENT_BUILD_CHUNK", 10000, 100, 1000000);
 	cfg.retry_ms = (uint64_t) sn_config_int(
 	    "SN_DISBURSEMENT_RETRY_MS", 60000, 10, 86400000);
 	cfg.retry_max_ms = (uint64_t) sn_config_int(

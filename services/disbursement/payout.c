@@ -8,6 +8,9 @@
 #include "payout.h"
 
 #include <inttypes.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +58,19 @@ fail_tx(sn_tx *tx, sn_err err)
 }
 
 /* ---- building ----------------------------------------------------------- */
+
+/* What a build chunk freed (its payees, payments and events, many small
+ * blocks among the loop's long-lived ones) goes back to the system:
+ * glibc keeps freed heap pages below the top for reuse, and they stayed
+ * resident through the whole sending (malloc_trim from gdb there gave
+ * back 55 MiB at 100,000 payees in chunks of 50,000). */
+static void
+release_freed(void)
+{
+#ifdef __GLIBC__
+	(void) malloc_trim(0);
+#endif
+}
 
 typedef struct build {
 	disbursement            *d;
@@ -256,6 +272,10 @@ static void
 build_begin(sn_tx *tx, void *arg)
 {
 	build *b = arg;
+	/* A chunk sends and reads megabytes (its payees, its payments and
+	 * their events): libpq's buffers would keep that size for the
+	 * connection's life, one set per pooled connection that ran one. */
+	sn_tx_recycle(tx);
 	if (disbursement_store_run_lock(tx, b->run_id, &b->lock_cb) != SN_OK) {
 		sn_tx_rollback(tx, SN_EDB);
 		return;
@@ -282,6 +302,7 @@ build_done(sn_err err, void *arg)
 	bool again = err == SN_OK && b->live && (b->more || b->ended);
 	free(b->past);
 	free(b);
+	release_freed();
 	if (again)
 		disbursement_payout_kick(d);
 }
