@@ -88,7 +88,8 @@ struct conn {
 	uv_timer_t      retry;
 	uint32_t        backoff_ms;
 	bool            broken;
-	bool            dirty; /* sent since the last flush request */
+	bool            recycle; /* replace once idle (sn_tx_recycle) */
+	bool            dirty;   /* sent since the last flush request */
 	bool            in_process;
 	struct ent     *head, *tail;
 	sn_tx          *tx;
@@ -109,6 +110,7 @@ struct sn_tx {
 	bool        committing;
 	bool        failed;
 	bool        recovering;
+	bool        recycle; /* sn_tx_recycle */
 	sn_err      err;
 	struct ent *final_sync;
 	int         non_commit;
@@ -310,6 +312,10 @@ tx_finish(struct conn *c, sn_tx *tx)
 		c->tx = NULL;
 		if (c->state == CONN_BUSY)
 			c->state = CONN_IDLE;
+		if (tx->recycle && c->state == CONN_IDLE) {
+			c->recycle = true;
+			uv_timer_start(&c->db->kick, on_kick, 0, 0);
+		}
 	}
 	tx->db->nbusy--;
 	if (err == SN_OK)
@@ -415,10 +421,11 @@ conn_reset(struct conn *c, const char *why)
 		PQfinish(c->pg);
 		c->pg = NULL;
 	}
-	c->state  = CONN_DOWN;
-	c->broken = false;
-	c->dirty  = false;
-	sn_tx *tx = c->tx;
+	c->state   = CONN_DOWN;
+	c->broken  = false;
+	c->recycle = false;
+	c->dirty   = false;
+	sn_tx *tx  = c->tx;
 	if (tx != NULL) {
 		tx->c      = NULL;
 		tx->failed = true;
@@ -699,13 +706,34 @@ on_poll(uv_poll_t *h, int status, int events)
 
 /* ---- the pool --------------------------------------------------------- */
 
+/* An idle connection closed and a new one started at once, no backoff
+ * and nothing logged: libpq's buffers, grown to the largest statement
+ * sent and result read, go with it (sn_tx_recycle). */
+static void
+conn_recycle(struct conn *c)
+{
+	poll_drop(c);
+	stmts_clear(c);
+	PQfinish(c->pg);
+	c->pg      = NULL;
+	c->state   = CONN_DOWN;
+	c->recycle = false;
+	c->dirty   = false;
+	conn_start(c);
+}
+
 static void
 on_kick(uv_timer_t *t)
 {
 	sn_db *db = t->data;
-	for (int i = 0; i < db->npool; i++)
-		if (db->conns[i].broken && !db->conns[i].in_process)
-			conn_reset(&db->conns[i], "send failed");
+	for (int i = 0; i < db->npool; i++) {
+		struct conn *c = &db->conns[i];
+		if (c->broken && !c->in_process)
+			conn_reset(c, "send failed");
+		else if (c->recycle && c->state == CONN_IDLE && !c->in_process
+		    && c->head == NULL && !db->closing)
+			conn_recycle(c);
+	}
 	dispatch(db);
 }
 
@@ -1002,6 +1030,12 @@ sn_tx_on_commit(sn_tx *tx, void (*fn)(void *arg), void *arg)
 	tx->on_commit_arg[tx->non_commit] = arg;
 	tx->non_commit++;
 	return SN_OK;
+}
+
+void
+sn_tx_recycle(sn_tx *tx)
+{
+	tx->recycle = true;
 }
 
 void

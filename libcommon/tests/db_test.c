@@ -286,6 +286,31 @@ test_reconnect(void **state)
 	assert_true(sn_db_ready(db));
 }
 
+/* --- a recycled connection is replaced once its transaction ends --------- */
+
+static void
+ask_pid_recycle(sn_tx *tx, void *arg)
+{
+	sn_tx_recycle(tx);
+	ask_pid(tx, arg);
+}
+
+static void
+test_recycle(void **state)
+{
+	(void) state;
+	int           before = backend_pid();
+	struct result r      = { 0 };
+	sn_db_tx(db, ask_pid_recycle, on_done, &r);
+	run_until(&r.done);
+	assert_int_equal(r.err, SN_OK);
+	assert_int_equal(r.pid, before); /* it ran on the old connection */
+	int after = backend_pid();
+	assert_int_not_equal(after, before);
+	assert_int_equal(backend_pid(), after); /* replaced once, not again */
+	assert_true(sn_db_ready(db));
+}
+
 /* --- migrations ---------------------------------------------------------- */
 
 static void
@@ -386,6 +411,7 @@ main(void)
 		cmocka_unit_test(test_failure_keeps_connection),
 		cmocka_unit_test(test_rollback),
 		cmocka_unit_test(test_reconnect),
+		cmocka_unit_test(test_recycle),
 		cmocka_unit_test(test_migrations),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -27,6 +27,7 @@ typedef struct disbursement_config {
 	uint32_t    bank_retries;    /* tries after the first */
 	int         inflight;        /* batches in flight at once */
 	uint32_t    poll_ms;         /* sender and status-query period */
+	uint32_t    idle_ms;         /* longest wait while nothing to do */
 	int         build_chunk;     /* payees per build transaction */
 	uint64_t    retry_ms;        /* first wait after a RETRY */
 	uint64_t    retry_max_ms;    /* longest wait after a RETRY */
@@ -50,6 +51,8 @@ typedef struct disbursement {
 	bool                querying;  /* a status query is running */
 	bool                building;  /* a build transaction is running */
 	bool                housekeeping;
+	uint32_t            wait_ms; /* before the next pass (payout.c) */
+	bool                found;   /* work seen since the last pass */
 	sn_counter         *instr[DISBURSEMENT_NINSTR];
 	sn_counter         *runs_built;
 	/* emergency.granted's payment in the bus's apply transaction: the

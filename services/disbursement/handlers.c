@@ -1428,6 +1428,9 @@ on_granted(
 		.year                         = year };
 	snprintf(d->grant_actor, sizeof(d->grant_actor), "%s",
 	    ev->actor != NULL && ev->actor[0] ? ev->actor : "system");
+	/* Its payment goes out once the batch commits, not at the next
+	 * idle pass (a second grant in the batch finds this one queued). */
+	(void) sn_tx_on_commit(tx, kick, d);
 	return disbursement_store_grant_payment(tx, &g, &d->grant_cb);
 }
 

@@ -36,9 +36,14 @@ static const sn_setting_doc settings[] = {
 	    "period of the sender, the status queries "
 	    "and the run status pass (default 200; "
 	    "10..60000)" },
+	{ "SN_DISBURSEMENT_IDLE_MS",
+	    "longest wait between passes while they find nothing to do: "
+	    "the wait doubles from SN_DISBURSEMENT_POLL_MS up to it, and "
+	    "what this process starts or hears of (an approval, a grant, a "
+	    "bank's answer) wakes it at once (default 5000; 10..600000)" },
 	{ "SN_DISBURSEMENT_BUILD_CHUNK",
-	    "payees per build transaction "
-	    "(default 50000; 100..1000000)" },
+	    "payees per build transaction (default 10000; 100..1000000): "
+	    "the most disbursement holds while building grows with it" },
 	{ "SN_DISBURSEMENT_RETRY_MS",
 	    "wait before a payment the bank told to retry (RETRY: the "
 	    "fund's account short) goes out again under the same id, "
@@ -97,8 +102,10 @@ main(int argc, char **argv)
 	    = (int) sn_config_int("SN_DISBURSEMENT_INFLIGHT", 4, 1, 64);
 	cfg.poll_ms = (uint32_t) sn_config_int(
 	    "SN_DISBURSEMENT_POLL_MS", 200, 10, 60000);
+	cfg.idle_ms = (uint32_t) sn_config_int(
+	    "SN_DISBURSEMENT_IDLE_MS", 5000, 10, 600000);
 	cfg.build_chunk = (int) sn_config_int(
-	    "SN_DISBURSEMENT_BUILD_CHUNK", 50000, 100, 1000000);
+	    "SN_DISBURSEMENT_BUILD_CHUNK", 10000, 100, 1000000);
 	cfg.retry_ms = (uint64_t) sn_config_int(
 	    "SN_DISBURSEMENT_RETRY_MS", 60000, 10, 86400000);
 	cfg.retry_max_ms = (uint64_t) sn_config_int(

@@ -1,6 +1,13 @@
 /*
  * payout.h - the work disbursement does on its own, driven by one timer
- * (SN_DISBURSEMENT_POLL_MS) on the loop:
+ * on the loop: a pass every SN_DISBURSEMENT_POLL_MS while passes find
+ * work, the wait doubling up to SN_DISBURSEMENT_IDLE_MS while they find
+ * none; what makes work in this process (a run created or approved, a
+ * grant applied, a bank's answer, a run started) runs a pass at once
+ * (disbursement_payout_kick). The slow pass is what finds another
+ * process's work and a restart's leftovers (at most idle_ms late):
+ * chosen over LISTEN/NOTIFY, which sn_db cannot carry without a
+ * connection of its own outside the pool and its own socket watch.
  *
  * Building. The oldest run "building" is built in chunks of
  * build_chunk payees, one transaction each: lock the run and the benefit
@@ -13,7 +20,11 @@
  * appended with one sn_bus_append_batch, all in that transaction. A crash
  * loses at most the chunk in flight, and the next process resumes from
  * built_upto; a repeat creates nothing. The last chunk writes the plan and
- * moves the run to awaiting_approval.
+ * moves the run to awaiting_approval. A chunk's memory is what it reads
+ * and sends (at 10,000 payees some 19,000 payments, their events as text
+ * arrays, and libpq's copy of that statement): its connection is closed
+ * after it (sn_tx_recycle: libpq's buffers never shrink) and the heap it
+ * freed is handed back (malloc_trim).
  *
  * Sending. Approved runs become "sending". Up to `inflight` batches are
  * with the bank at once: a transaction claims up to `batch` payments of

@@ -738,6 +738,16 @@ disbursement_rules_retry_delay_ms(
 	return d < max_ms ? d : max_ms;
 }
 
+uint32_t
+disbursement_rules_next_wait_ms(
+    bool busy, uint32_t last_ms, uint32_t poll_ms, uint32_t idle_ms)
+{
+	uint32_t most = idle_ms > poll_ms ? idle_ms : poll_ms;
+	if (busy || last_ms < poll_ms)
+		return poll_ms;
+	return last_ms >= most / 2 ? most : 2 * last_ms;
+}
+
 bool
 disbursement_rules_control_sum(const int64_t *amounts, size_t n, int64_t *sum)
 {

@@ -544,6 +544,16 @@ disbursement_bank_word disbursement_rules_bank_word(int status);
 const char *disbursement_rules_bank_status(int status);
 
 /*
+ * The sender's wait before its next pass (payout.h): poll_ms after a pass
+ * that found work, or while batches are with the bank (busy); else twice
+ * the last wait, at most idle_ms and never below poll_ms (idle_ms below
+ * poll_ms: poll_ms). A disbursement with nothing to do asks the database
+ * every idle_ms, not every poll_ms.
+ */
+uint32_t disbursement_rules_next_wait_ms(
+    bool busy, uint32_t last_ms, uint32_t poll_ms, uint32_t idle_ms);
+
+/*
  * How long a payment the bank told to retry (RETRY) waits before it is
  * claimed again, when the bank has said so `retries` times before: base_ms
  * doubled per earlier retry, at most max_ms (and never below base_ms nor

@@ -121,6 +121,14 @@ size_t sn_tx_waiting(const sn_tx *tx);
  */
 sn_err sn_tx_on_commit(sn_tx *tx, void (*fn)(void *arg), void *arg);
 
+/*
+ * Closes the transaction's connection once it ends (committed or not)
+ * and opens a new one in its place at once: for a transaction that sent
+ * or read many megabytes, since libpq's buffers grow to the largest
+ * statement sent and the largest result read and never shrink.
+ */
+void sn_tx_recycle(sn_tx *tx);
+
 /* COMMIT once everything queued has its result. */
 void sn_tx_commit(sn_tx *tx);
 

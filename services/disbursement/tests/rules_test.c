@@ -779,6 +779,31 @@ test_retry_delay(void **state)
 	}
 }
 
+/* The sender's wait: poll_ms while busy, doubling while idle, capped. */
+static void
+test_next_wait(void **state)
+{
+	(void) state;
+	static const struct {
+		bool     busy;
+		uint32_t last, poll, idle, want;
+	} t[] = {
+		{ true, 5000, 200, 5000, 200 },
+		{ false, 0, 200, 5000, 200 },
+		{ false, 200, 200, 5000, 400 },
+		{ false, 3200, 200, 5000, 5000 },
+		{ false, 5000, 200, 5000, 5000 },
+		{ false, 200, 200, 100, 200 },
+		{ false, 4000000000u, 200, 4000000000u, 4000000000u },
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		uint32_t got = disbursement_rules_next_wait_ms(
+		    t[i].busy, t[i].last, t[i].poll, t[i].idle);
+		if (got != t[i].want)
+			fail_msg("case %zu: %u, want %u", i, got, t[i].want);
+	}
+}
+
 static void
 test_correction(void **state)
 {
@@ -1128,6 +1153,7 @@ main(void)
 		cmocka_unit_test(test_run_next),
 		cmocka_unit_test(test_payment_next),
 		cmocka_unit_test(test_retry_delay),
+		cmocka_unit_test(test_next_wait),
 		cmocka_unit_test(test_funds_configured),
 		cmocka_unit_test(test_correction),
 		cmocka_unit_test(test_account_change),

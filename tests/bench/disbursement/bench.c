@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -43,6 +44,8 @@
 #ifndef SN_BANK_GATEWAY_BIN
 #define SN_BANK_GATEWAY_BIN "bank-gateway"
 #endif
+
+extern char **environ;
 
 static th T;
 
@@ -109,14 +112,28 @@ one(long n)
 	snprintf(clock_env, sizeof(clock_env), "SN_CLOCK_OFFSET_S=%lld",
 	    (long long) (sn_date_to_days(tenth) * 86400 + 4 * 3600
 	        - (int64_t) time(NULL)));
-	const char *denv[]  = { port_env, durl, "SN_DISBURSEMENT_POLL_MS=50",
-		 "SN_TEST_CLOCK=1", clock_env, tls[0], tls[1], tls[2], NULL };
-	const char *dargv[] = { SN_DISBURSEMENT_BIN, NULL };
-	th_proc    *disb
-	    = th_spawn(&T, "disbursement", SN_DISBURSEMENT_BIN, dargv, denv);
+	const char *denv[24] = { port_env, durl, "SN_DISBURSEMENT_POLL_MS=50",
+		"SN_TEST_CLOCK=1", clock_env, tls[0], tls[1], tls[2], NULL };
+	/* The bench's own SN_DISBURSEMENT_* and SN_DB_POOL go to
+	 * disbursement (th_spawn passes on no SN_ setting): a chunk size or
+	 * a pool to compare. */
+	size_t nd = 8;
+	for (char **e = environ; *e != NULL && nd < 23; e++)
+		if (strncmp(*e, "SN_DISBURSEMENT_", 16) == 0
+		    || strncmp(*e, "SN_DB_POOL=", 11) == 0)
+			denv[nd++] = *e;
+	denv[nd] = NULL;
+	/* SN_BENCH_DISBURSEMENT_BIN: another build's binary (A/B pairs). */
+	const char *dbin = getenv("SN_BENCH_DISBURSEMENT_BIN");
+	if (dbin == NULL || dbin[0] == '\0')
+		dbin = SN_DISBURSEMENT_BIN;
+	const char *dargv[] = { dbin, NULL };
+	th_proc    *disb    = th_spawn(&T, "disbursement", dbin, dargv, denv);
 	if (!th_wait_ready(&T, port, 60000))
 		th_fail(&T, "disbursement did not get ready");
-	const char *s = th_schema(&T, "disbursement");
+	th_sleep_ms(2000); /* its start-up done: what stays is its idle size */
+	long        idle_d = pgref_proc_kib(disb->pid, "VmRSS:");
+	const char *s      = th_schema(&T, "disbursement");
 	char        sql[1024];
 	snprintf(sql, sizeof(sql),
 	    "INSERT INTO %s.payee (application_id, beneficiary_id, status,"
@@ -204,9 +221,11 @@ one(long n)
 	TH_CHECK(&T, paid == lines && lines > n,
 	    "the bank settled %lld of the run's %lld payments for %ld payees",
 	    (long long) paid, (long long) lines, n);
-	long   hwm_d = pgref_proc_kib(disb->pid, "VmHWM:");
-	long   hwm_g = pgref_proc_kib(bank.gw->pid, "VmHWM:");
-	long   hwm_s = pgref_proc_kib(bank.sim->pid, "VmHWM:");
+	long hwm_d = pgref_proc_kib(disb->pid, "VmHWM:");
+	th_sleep_ms(3000); /* the last answers applied: what the run left */
+	long   held_d = pgref_proc_kib(disb->pid, "VmRSS:");
+	long   hwm_g  = pgref_proc_kib(bank.gw->pid, "VmHWM:");
+	long   hwm_s  = pgref_proc_kib(bank.sim->pid, "VmHWM:");
 	double copy
 	    = pgref_copy((PGconn *) T.pg, th_schema(&T, "disbursement"), n);
 	printf("payees %ld: seed %.1f s | payments %lld (subsidy %lld)"
@@ -226,9 +245,12 @@ one(long n)
 	        / (copy > 0 ? copy : 1));
 	printf(
 	    "  resident at most: disbursement %.1f MiB, bank-gateway %.1f MiB,"
-	    " bank-sim %.1f MiB (bound 128 MiB)\n",
+	    " bank-sim %.1f MiB (bound 128 MiB)\n"
+	    "  disbursement resident idle before the run %.1f MiB, 3 s after"
+	    " it %.1f MiB (bound idle 32 MiB)\n",
 	    (double) hwm_d / 1024.0, (double) hwm_g / 1024.0,
-	    (double) hwm_s / 1024.0);
+	    (double) hwm_s / 1024.0, (double) idle_d / 1024.0,
+	    (double) held_d / 1024.0);
 	fflush(stdout);
 	free(fin);
 	free(fa);
