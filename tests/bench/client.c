@@ -4,6 +4,7 @@
 #include "client.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <sodium.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -309,6 +310,11 @@ bool
 client_open(const char *prog)
 {
 	progname = prog;
+	/* A kept connection the service has closed (its idle timeout, a
+	 * restart) fails the next write with EPIPE, which the request's
+	 * retry handles; the signal would end the program. A 3,000-household
+	 * sn-district was killed so (exit 141) after a long login phase. */
+	signal(SIGPIPE, SIG_IGN);
 	/* One connection per worker thread and service, kept: a TLS
 	 * handshake per request cost both sides more than the request.
 	 * SN_HTTP_KEEP_ALIVE=0: a connection per request, as before. */
