@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <assert.h>
 #include <ctype.h>
+#include <fcntl.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 #include <inttypes.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "sn/log.h"
 #include "sn/uuid.h"
@@ -74,6 +76,14 @@ struct route {
 	sn_histogram   *hist;
 };
 
+/* One open connection (MHD_OPTION_NOTIFY_CONNECTION), for the drain:
+ * active while a request of it is in libmicrohttpd's hands. */
+struct conn_node {
+	struct MHD_Connection *conn;
+	struct conn_node      *prev, *next;
+	bool                   active;
+};
+
 struct sn_http {
 	sn_loop           *loop;
 	uv_poll_t          poll;
@@ -104,6 +114,11 @@ struct sn_http {
 	sn_http_audit_fn   audit;
 	void              *audit_arg;
 	sn_counter        *audit_lost;
+	struct conn_node  *conns; /* open connections */
+	size_t             nconns;
+	size_t             adopting; /* taken from the backlog, not started */
+	bool               quiesced; /* sn_http_quiesce: no listening */
+	unsigned           timeout_s;
 };
 
 enum tx_stage {
@@ -323,6 +338,9 @@ sha256_hex(sha256 *s, char out[65])
 
 static void run(sn_http *h);
 static void stop(sn_http *h);
+static void conn_active(sn_http *h, struct MHD_Connection *conn, bool on);
+static void on_connection(void *cls, struct MHD_Connection *conn,
+    void **socket_context, enum MHD_ConnectionNotificationCode toe);
 
 static void
 http_maybe_free(sn_http *h)
@@ -653,6 +671,8 @@ queue(sn_http_req *req)
 	MHD_add_response_header(resp, "Cache-Control", "no-store");
 	if (req->request_id[0] != '\0')
 		MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+	if (req->h->quiesced) /* draining: no next request here */
+		MHD_add_response_header(resp, "Connection", "close");
 	r = MHD_queue_response(req->conn, a->status, resp);
 	MHD_destroy_response(resp);
 	if (r != MHD_YES) {
@@ -1427,6 +1447,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		}
 		*con_cls    = req;
 		req->in_ahc = true;
+		conn_active(h, conn, true);
 		admit(req);
 		goto out;
 	}
@@ -1523,9 +1544,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	sn_http_req *req = *con_cls;
 
-	(void) cls;
-	(void) conn;
 	(void) toe;
+	conn_active(cls, conn, false);
 	if (req == NULL)
 		return;
 	*con_cls = NULL;
@@ -2389,6 +2409,7 @@ sn_http_open(sn_http **out, sn_loop *loop, const sn_http_config *cfg)
 		    "route=\"unmatched\"", sn_metrics_latency_bounds,
 		    sn_metrics_latency_nbounds);
 
+	h->timeout_s = cfg->timeout_s ? cfg->timeout_s : TIMEOUT_DEFAULT;
 	if ((err = tls_options(h, cfg, &flags)) != SN_OK)
 		goto fail_free;
 	/* The logger goes first, or messages about the options before it
@@ -2401,8 +2422,8 @@ sn_http_open(sn_http **out, sn_loop *loop, const sn_http_config *cfg)
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 	    MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, h, MHD_OPTION_SOCK_ADDR,
 	    (struct sockaddr *) &ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
-	    h, MHD_OPTION_CONNECTION_TIMEOUT,
-	    (unsigned int) (cfg->timeout_s ? cfg->timeout_s : TIMEOUT_DEFAULT),
+	    h, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+	    MHD_OPTION_CONNECTION_TIMEOUT, h->timeout_s,
 	    h->tls_cert != NULL ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
 	    h->tls_cert, MHD_OPTION_HTTPS_MEM_KEY, h->tls_key,
 	    h->tls_client_ca != NULL ? MHD_OPTION_HTTPS_MEM_TRUST
@@ -2474,6 +2495,126 @@ fail_free:
 	return err;
 }
 
+/* ---- connections and the drain ------------------------------------ */
+
+/*
+ * The drain (issue 16 item 5): sn_http_quiesce takes the connections
+ * still in the listen backlog (MHD_add_connection) and closes the
+ * listening socket, so that a client connects to this process either
+ * with an answer to come or not at all (connection refused). From then
+ * on every answer says "Connection: close", and a connection without a
+ * request in progress is closed after DRAIN_IDLE_S of silence (a client
+ * that sent its request just before still has it read and answered).
+ * sn_http_conns reaches 0 once every connection has had its answer.
+ */
+#define DRAIN_IDLE_S 1u
+
+static void
+conn_idle_timeout(sn_http *h, struct conn_node *n)
+{
+	MHD_set_connection_option(n->conn, MHD_CONNECTION_OPTION_TIMEOUT,
+	    (unsigned int) (h->quiesced && !n->active ? DRAIN_IDLE_S
+	                                              : h->timeout_s));
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	sn_http          *h = cls;
+	struct conn_node *n = *socket_context;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		if ((n = calloc(1, sizeof(*n))) == NULL)
+			return; /* not counted: only the drain misses it */
+		n->conn = conn;
+		n->next = h->conns;
+		if (h->conns != NULL)
+			h->conns->prev = n;
+		h->conns        = n;
+		*socket_context = n;
+		h->nconns++;
+		if (h->adopting > 0)
+			h->adopting--;
+		if (h->quiesced)
+			conn_idle_timeout(h, n);
+		return;
+	}
+	if (n == NULL)
+		return;
+	if (n->prev != NULL)
+		n->prev->next = n->next;
+	else
+		h->conns = n->next;
+	if (n->next != NULL)
+		n->next->prev = n->prev;
+	*socket_context = NULL;
+	h->nconns--;
+	free(n);
+}
+
+/* A request of conn begins (on) or is done (off). */
+static void
+conn_active(sn_http *h, struct MHD_Connection *conn, bool on)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
+	    conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	struct conn_node *n = ci != NULL ? ci->socket_context : NULL;
+
+	if (n == NULL || n->active == on)
+		return;
+	n->active = on;
+	if (h->quiesced)
+		conn_idle_timeout(h, n);
+}
+
+void
+sn_http_quiesce(sn_http *h)
+{
+	MHD_socket fd;
+	int        taken = 0;
+	char       num[16];
+
+	if (h == NULL || h->mhd == NULL || h->quiesced)
+		return;
+	h->quiesced = true;
+	if ((fd = MHD_quiesce_daemon(h->mhd)) == MHD_INVALID_SOCKET) {
+		sn_log(SN_LOG_WARN, "http: cannot stop listening", NULL);
+		return;
+	}
+	/* What the kernel accepted for us is ours to answer: the backlog
+	 * would be reset by the close. */
+	for (;;) {
+		struct sockaddr_storage ss;
+		socklen_t               len = sizeof(ss);
+		int c = accept(fd, (struct sockaddr *) &ss, &len);
+
+		if (c < 0)
+			break; /* EAGAIN: the backlog is empty */
+		fcntl(c, F_SETFL, fcntl(c, F_GETFL) | O_NONBLOCK);
+		fcntl(c, F_SETFD, FD_CLOEXEC);
+		if (MHD_add_connection(h->mhd, c, (struct sockaddr *) &ss, len)
+		    == MHD_YES)
+			taken++;
+	}
+	close(fd);
+	/* libmicrohttpd starts them at its next run (thread-safe mode):
+	 * counted until then. */
+	h->adopting = (size_t) taken;
+	for (struct conn_node *n = h->conns; n != NULL; n = n->next)
+		conn_idle_timeout(h, n);
+	snprintf(num, sizeof(num), "%d", taken);
+	sn_log(SN_LOG_INFO, "http stopped listening; draining", "backlog", num,
+	    NULL);
+	kick(h);
+}
+
+size_t
+sn_http_conns(const sn_http *h)
+{
+	return h != NULL ? h->nconns + h->adopting : 0;
+}
+
 static void
 stop(sn_http *h)
 {
@@ -2491,6 +2632,14 @@ stop(sn_http *h)
 		MHD_resume_connection(req->conn);
 	}
 	MHD_stop_daemon(d);
+	while (h->conns != NULL) { /* told closed or not, they are */
+		struct conn_node *n = h->conns;
+
+		h->conns = n->next;
+		free(n);
+	}
+	h->nconns   = 0;
+	h->adopting = 0;
 	uv_close((uv_handle_t *) &h->poll, on_handle_closed);
 	uv_close((uv_handle_t *) &h->timer, on_handle_closed);
 }

@@ -76,6 +76,9 @@ struct sn_service {
 	bool                  purging;   /* a purge is in flight */
 	bool                  stopping;
 	bool                  bus_drained;
+	uint64_t              grace_ms;  /* SN_SHUTDOWN_GRACE_MS */
+	uint64_t              stop_at;   /* uv_now at SIGTERM */
+	bool                  grace_out; /* said once */
 	bool                  closed;
 	struct job           *jobs;
 	void                 *route_arg;
@@ -147,6 +150,10 @@ static const sn_setting_doc common_settings[] = {
 	{ "SN_LOG_LEVEL", "debug, info, warn or error (default info)" },
 	{ "SN_SHUTDOWN_MS",
 	    "hard deadline for draining, 100-600000 (default 10000)" },
+	{ "SN_SHUTDOWN_GRACE_MS",
+	    "how long the drain waits for HTTP connections accepted before "
+	    "SIGTERM to have their answers, then closes them; 0-600000, "
+	    "below SN_SHUTDOWN_MS (default 8000)" },
 	{ NULL, NULL },
 };
 
@@ -497,12 +504,28 @@ on_purge_tick(uv_timer_t *t)
 	sn_http_purge(svc->db, svc->idem_days, on_purged, svc);
 }
 
+/* Drained: the bus stopped, no transaction in flight, and every HTTP
+ * connection accepted before the signal answered and closed (or the
+ * grace is over: stop() closes what is left). */
 static void
 on_drain_tick(uv_timer_t *t)
 {
 	sn_service *svc = t->data;
-	if (!svc->bus_drained || sn_http_busy(svc->http) > 0
-	    || sn_db_busy(svc->db) > 0)
+	bool        http
+	    = sn_http_busy(svc->http) > 0 || sn_http_conns(svc->http) > 0;
+	if (http && uv_now(t->loop) - svc->stop_at >= svc->grace_ms) {
+		if (!svc->grace_out) {
+			char n[24];
+			snprintf(
+			    n, sizeof(n), "%zu", sn_http_conns(svc->http));
+			sn_log(SN_LOG_WARN,
+			    "drain grace over; closing HTTP connections",
+			    "connections", n, NULL);
+			svc->grace_out = true;
+		}
+		http = false;
+	}
+	if (!svc->bus_drained || http || sn_db_busy(svc->db) > 0)
 		return;
 	uv_timer_stop(t);
 	sn_log(SN_LOG_INFO, "drained", NULL);
@@ -521,6 +544,9 @@ on_stop(void *arg)
 {
 	sn_service *svc = arg;
 	svc->stopping   = true;
+	svc->stop_at    = uv_now(sn_loop_uv(svc->loop));
+	/* Refuse new connections first, answer the ones accepted. */
+	sn_http_quiesce(svc->http);
 	sn_bus_drain(svc->bus, on_bus_drained, svc);
 	uv_timer_start(&svc->drain_timer, on_drain_tick, 0, 10);
 }
@@ -637,6 +663,8 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	    : sn_config_str("SN_TOKEN_PUBLIC_KEY", "");
 	int64_t     shutdown_ms
 	    = sn_config_int("SN_SHUTDOWN_MS", 10000, 100, 600000);
+	int64_t grace_ms
+	    = sn_config_int("SN_SHUTDOWN_GRACE_MS", 8000, 0, 600000);
 	int64_t idem_days = sn_config_int("SN_IDEMPOTENCY_DAYS", 30, 1, 3650);
 
 	sn_bus_config bc = { 0 };
@@ -712,6 +740,11 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 		if (g != NULL)
 			sn_gauge_set(g, 1);
 	}
+	/* The grace ends before the hard deadline, so that what the drain
+	 * closes is closed in order (the teardown, then exit 0). */
+	if (grace_ms >= shutdown_ms)
+		grace_ms = shutdown_ms * 4 / 5;
+	svc.grace_ms = (uint64_t) grace_ms;
 	if (sn_loop_open(&svc.loop, (uint32_t) shutdown_ms) != SN_OK)
 		goto out_metrics;
 	uv_timer_init(sn_loop_uv(svc.loop), &svc.drain_timer);

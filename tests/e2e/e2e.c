@@ -441,6 +441,26 @@ e2e_start_service(const char *name, int port, const char *const *extra)
 	e2e_ready(name);
 }
 
+th_proc *
+e2e_proc(const char *name)
+{
+	if (strcmp(name, "bank-sim") == 0)
+		return bank.sim;
+	if (strcmp(name, "bank-gateway") == 0)
+		return bank.gw;
+	return remember(name)->proc;
+}
+
+int
+e2e_port(const char *name)
+{
+	if (strcmp(name, "bank-sim") == 0)
+		return bank.sim_port;
+	if (strcmp(name, "bank-gateway") == 0)
+		return bank.gw_port;
+	return remember(name)->port;
+}
+
 void
 e2e_restart(const char *const *names)
 {

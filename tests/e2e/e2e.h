@@ -131,6 +131,11 @@ void e2e_start_bank(const char *const *sim_env);
 void e2e_start_services(const char *const *names, const int *ports, size_t n,
     const char *const *const *extra);
 
+/* The process of a service started (bank-sim and bank-gateway too), or
+ * NULL; e2e_port: its HTTP(S) port (rolling.c). */
+th_proc *e2e_proc(const char *name);
+int      e2e_port(const char *name);
+
 /* Stops the services named (NULL-ended; "agency-sim" too) with SIGTERM,
  * each draining and exiting 0, then starts them again on their ports
  * with the clock of e2e_clock_shift. */

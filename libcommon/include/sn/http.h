@@ -236,6 +236,20 @@ sn_err sn_http_open(sn_http **out, sn_loop *loop, const sn_http_config *cfg);
  */
 void sn_http_close(sn_http *h);
 
+/*
+ * The start of a drain (SIGTERM: sn/service.h): stops listening after
+ * taking every connection still waiting in the listen backlog, so that a
+ * client is either answered or refused (never reset); every answer from
+ * now on closes its connection, and connections with no request in
+ * progress close after a second of silence. Requests already received
+ * are answered as usual. Once. NULL is a no-op.
+ */
+void sn_http_quiesce(sn_http *h);
+
+/* Connections still open (for draining: 0 once every one accepted has
+ * had its answer and closed). */
+size_t sn_http_conns(const sn_http *h);
+
 /* The bound port (the one picked when the config said 0). */
 uint16_t sn_http_port(const sn_http *h);
 

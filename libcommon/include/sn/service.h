@@ -21,10 +21,14 @@
  * add routes and handlers, and runs until SIGTERM or SIGINT, purging the
  * stored Idempotency-Key answers older than SN_IDEMPOTENCY_DAYS
  * (sn_http_purge) a minute after start and then hourly. Then it
- * drains: /readyz answers 503, the bus stops applying and flushes the
- * outbox relay, requests and transactions in flight finish, and every
- * handle is closed; the exit status is 0 (the hard deadline,
- * SN_SHUTDOWN_MS, exits 0 too, with a log line).
+ * drains: the HTTP server stops listening (sn_http_quiesce: the
+ * connections already in the listen backlog are taken and answered, new
+ * ones are refused), /readyz answers 503, the bus stops applying and
+ * flushes the outbox relay, requests and transactions in flight finish,
+ * every HTTP connection has its answer and closes (or
+ * SN_SHUTDOWN_GRACE_MS passes: those left are closed), and every handle
+ * is closed; the exit status is 0 (the hard deadline, SN_SHUTDOWN_MS,
+ * exits 0 too, with a log line).
  *
  * `<binary> --help` prints the settings it reads (the common ones below
  * and def->settings), one line each; `--version` prints the version
@@ -88,6 +92,9 @@
  *                        minutes, -720..840 (default 480); sn/clock.h
  *   SN_TEST_CLOCK, SN_CLOCK_OFFSET_S  tests only: shifts the clock
  *   SN_LOG_LEVEL         debug, info, warn or error (default info)
+ *   SN_SHUTDOWN_GRACE_MS how long the drain waits for HTTP
+ *                        connections (default 8000; below
+ *                        SN_SHUTDOWN_MS, else 4/5 of it)
  *   SN_SHUTDOWN_MS       hard deadline for draining (default 10000)
  * NAME is the service's name upper-cased, '-' becoming '_'. Every
  * setting may instead be given as <SETTING>_FILE, naming a file that
