@@ -848,17 +848,16 @@ typedef struct xact_row {
 
 static const sn_col xact_cols[] = { SN_COL(xact_row, n, SN_COL_I64) };
 
+/* One bigint read from the database at url; -1 when it cannot be read. */
 static int64_t
-xact_commits(const char *url)
+db_i64(const char *url, const char *sql)
 {
 	if (url == NULL)
 		return -1;
 	PGconn *pg = PQconnectdb(url);
 	int64_t n  = -1;
 	if (PQstatus(pg) == CONNECTION_OK) {
-		PGresult *r = PQexec(pg,
-		    "SELECT xact_commit AS n FROM pg_stat_database"
-		    " WHERE datname = current_database()");
+		PGresult *r = PQexec(pg, sql);
 		xact_row  x;
 		if (PQresultStatus(r) == PGRES_TUPLES_OK
 		    && sn_rows_one(r, xact_cols, 1, &x) == SN_OK)
@@ -867,6 +866,14 @@ xact_commits(const char *url)
 	}
 	PQfinish(pg);
 	return n;
+}
+
+static int64_t
+xact_commits(const char *url)
+{
+	return db_i64(url,
+	    "SELECT xact_commit AS n FROM pg_stat_database"
+	    " WHERE datname = current_database()");
 }
 
 /*
@@ -878,21 +885,7 @@ xact_commits(const char *url)
 static int64_t
 xact_id(const char *url)
 {
-	if (url == NULL)
-		return -1;
-	PGconn *pg = PQconnectdb(url);
-	int64_t n  = -1;
-	if (PQstatus(pg) == CONNECTION_OK) {
-		PGresult *r = PQexec(
-		    pg, "SELECT pg_current_xact_id()::text::bigint AS n");
-		xact_row x;
-		if (PQresultStatus(r) == PGRES_TUPLES_OK
-		    && sn_rows_one(r, xact_cols, 1, &x) == SN_OK)
-			n = x.n;
-		PQclear(r);
-	}
-	PQfinish(pg);
-	return n;
+	return db_i64(url, "SELECT pg_current_xact_id()::text::bigint AS n");
 }
 
 /*

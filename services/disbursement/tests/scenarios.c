@@ -703,6 +703,25 @@ xact_commits(void)
 	    " WHERE datname = current_database()");
 }
 
+/* An emergency.granted of 1,200 yuan to account, hex-encoded (th_hex:
+ * the caller frees it). */
+static char *
+granted_hex(const char *grant_id, const char *account)
+{
+	Sn__Assist__V1__PayeeAccount pa = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
+	pa.bank_code                    = "ICBC";
+	pa.account_number               = (char *) account;
+	pa.account_name                 = "王五";
+	Sn__Assist__V1__EmergencyGranted m
+	    = SN__ASSIST__V1__EMERGENCY_GRANTED__INIT;
+	m.grant_id      = (char *) grant_id;
+	m.township_code = "220103001";
+	m.amount_fen    = 120000;
+	m.payee         = &pa;
+	m.granted_at    = "2026-03-04T05:06:07Z";
+	return th_hex(&m.base);
+}
+
 /*
  * Issue 15: a disbursement with nothing to do (no run, nothing ready or
  * with the bank) does not ask the database every SN_DISBURSEMENT_POLL_MS
@@ -730,28 +749,18 @@ idle(void)
 	TH_CHECK(&T, s1 - s0 < 100,
 	    "an idle disbursement read its tables %lld times in 10 s",
 	    (long long) (s1 - s0));
-	th_proc                     *p  = injector("emergency");
-	Sn__Assist__V1__PayeeAccount pa = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
-	pa.bank_code                    = "ICBC";
-	pa.account_number               = "6222029999000002";
-	pa.account_name                 = "王五";
-	Sn__Assist__V1__EmergencyGranted m
-	    = SN__ASSIST__V1__EMERGENCY_GRANTED__INIT;
-	m.grant_id      = "8d1f6c1e-0000-4000-8000-000000000002";
-	m.township_code = "220103001";
-	m.amount_fen    = 120000;
-	m.payee         = &pa;
-	m.granted_at    = "2026-03-04T05:06:07Z";
-	char *h         = th_hex(&m.base);
-	char *topics[1] = { "emergency.granted" };
-	char *subj[1]   = { m.grant_id };
-	char *hexes[1]  = { h };
+	static const char grant_id[] = "8d1f6c1e-0000-4000-8000-000000000002";
+	th_proc          *p          = injector("emergency");
+	char             *h = granted_hex(grant_id, "6222029999000002");
+	char             *topics[1] = { "emergency.granted" };
+	char             *subj[1]   = { (char *) grant_id };
+	char             *hexes[1]  = { h };
 	outbox_put("emergency", topics, subj, hexes, 1);
 	free(h);
 	if (!th_wait_int(&T, 1, 30000,
 	        "SELECT count(*) FROM %s.payment WHERE grant_id = '%s'"
 	        " AND status = 'settled'",
-	        schema, m.grant_id))
+	        schema, grant_id))
 		th_fail(&T, "the grant was not paid after an idle spell");
 	th_kill(&T, p, SIGTERM);
 }
@@ -763,28 +772,18 @@ static void
 emergency_paid(void)
 {
 	start("0", "0");
-	th_proc                     *p  = injector("emergency");
-	Sn__Assist__V1__PayeeAccount pa = SN__ASSIST__V1__PAYEE_ACCOUNT__INIT;
-	pa.bank_code                    = "ICBC";
-	pa.account_number               = "6222029999000001";
-	pa.account_name                 = "王五";
-	Sn__Assist__V1__EmergencyGranted m
-	    = SN__ASSIST__V1__EMERGENCY_GRANTED__INIT;
-	m.grant_id      = "8d1f6c1e-0000-4000-8000-000000000001";
-	m.township_code = "220103001";
-	m.amount_fen    = 120000;
-	m.payee         = &pa;
-	m.granted_at    = "2026-03-04T05:06:07Z";
-	char *h         = th_hex(&m.base);
-	char *topics[2] = { "emergency.granted", "emergency.granted" };
-	char *subj[2]   = { m.grant_id, m.grant_id };
-	char *hexes[2]  = { h, h }; /* a repeat: paid once */
+	static const char grant_id[] = "8d1f6c1e-0000-4000-8000-000000000001";
+	th_proc          *p          = injector("emergency");
+	char             *h = granted_hex(grant_id, "6222029999000001");
+	char *topics[2]     = { "emergency.granted", "emergency.granted" };
+	char *subj[2]       = { (char *) grant_id, (char *) grant_id };
+	char *hexes[2]      = { h, h }; /* a repeat: paid once */
 	outbox_put("emergency", topics, subj, hexes, 2);
 	free(h);
 	if (!th_wait_int(&T, 1, 30000,
 	        "SELECT count(*) FROM %s.payment WHERE grant_id = '%s'"
 	        " AND status = 'settled'",
-	        schema, m.grant_id))
+	        schema, (char *) grant_id))
 		th_fail(&T, "the grant was not paid");
 	if (!th_wait_int(&T, 1, 30000,
 	        "SELECT count(*) FROM %s.outbox WHERE topic = "
@@ -806,7 +805,7 @@ emergency_paid(void)
 	       : NULL;
 	TH_CHECK(&T,
 	    s != NULL && s->ref != NULL
-	        && strcmp(s->ref->grant_id, m.grant_id) == 0
+	        && strcmp(s->ref->grant_id, grant_id) == 0
 	        && s->amount_fen == 120000
 	        && s->fund == SN__PAY__V1__FUND__FUND_EMERGENCY
 	        && strlen(s->end_to_end_id) <= 35 && s->settled_at[0] != '\0',
