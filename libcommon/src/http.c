@@ -2583,7 +2583,9 @@ sn_http_quiesce(sn_http *h)
 		return;
 	}
 	/* What the kernel accepted for us is ours to answer: the backlog
-	 * would be reset by the close. */
+	 * would be reset by the close. Non-blocking whatever libmicrohttpd
+	 * made it, so that an empty backlog ends the loop. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	for (;;) {
 		struct sockaddr_storage ss;
 		socklen_t               len = sizeof(ss);
