@@ -311,12 +311,15 @@ th_wait_exit(th *t, th_proc *p, int ms)
 	(void) t;
 	if (p->pid < 0)
 		return -p->pid - 1;
+	if (p->pid == 0) /* never started: waitpid(0) would take any child */
+		return -1;
 	uint64_t end = th_now_ms() + (uint64_t) ms;
 	while (th_now_ms() < end) {
 		int   st;
 		pid_t r = waitpid(p->pid, &st, WNOHANG);
 		if (r == p->pid) {
-			p->pid = 0;
+			p->pid
+			    = -st - 1; /* as th_alive: asked again, the same */
 			return st;
 		}
 		th_sleep_ms(10);
@@ -333,7 +336,7 @@ th_kill(th *t, th_proc *p, int sig)
 	if (sig == SIGKILL) {
 		int st;
 		waitpid(p->pid, &st, 0);
-		p->pid = 0;
+		p->pid = -st - 1;
 	}
 	(void) t;
 }
