@@ -521,7 +521,9 @@ unanswered(batch_ctx *c, const char *why)
 {
 	sn_log(SN_LOG_WARN, "no usable answer from the bank; no reply",
 	    "batch_id", c->batch->batch_id, "error", why, NULL);
-	snprintf(c->send_error, sizeof c->send_error, "%s", why);
+	if (snprintf(c->send_error, sizeof c->send_error, "%s", why)
+	    >= (int) sizeof c->send_error)
+		sn_log(SN_LOG_DEBUG, "the reason is cut to fit", NULL);
 	c->answered = false;
 	c->outcome  = B_UNANSWERED;
 	sn_db_tx(c->g->db, answer_begin, answer_done, c);
