@@ -594,6 +594,29 @@ assert_code(const struct resp *r, int status, const char *code)
 	assert_non_null(strstr(r->body, want));
 }
 
+/* NCONC copies of one keyed POST at once: every one answers 201 with the
+ * first's body, all but one replayed, one change made. */
+static void
+concurrent_same(const char *path, const char *key, const char *body)
+{
+	struct resp r[NCONC];
+	int         fds[NCONC];
+	int         replays = 0;
+
+	for (int i = 0; i < NCONC; i++)
+		fds[i] = start_post(&srv.main, path, "li", key, body);
+	for (int i = 0; i < NCONC; i++) {
+		read_resp(fds[i], &r[i]);
+		if (r[i].status != 201)
+			fail_msg(
+			    "request %d: %d %s", i, r[i].status, r[i].body);
+		assert_string_equal(r[i].body, r[0].body);
+		replays += r[i].replay;
+	}
+	assert_int_equal(replays, NCONC - 1);
+	assert_int_equal(count_effects(key), 1);
+}
+
 /* ---- tests ---------------------------------------------------------- */
 
 static void
@@ -710,25 +733,10 @@ test_reused_refused_before_tx(void **state)
 static void
 test_concurrent_refused(void **state)
 {
-	struct resp r[NCONC];
-	int         fds[NCONC];
-	int         replays = 0;
-
 	(void) state;
 	NEED_DB();
-	for (int i = 0; i < NCONC; i++)
-		fds[i] = start_post(&srv.main, "/orders", "li", "k-ord-conc",
-		    "{\"amount\":9,\"ref\":\"r-ord-conc\"}");
-	for (int i = 0; i < NCONC; i++) {
-		read_resp(fds[i], &r[i]);
-		if (r[i].status != 201)
-			fail_msg(
-			    "request %d: %d %s", i, r[i].status, r[i].body);
-		assert_string_equal(r[i].body, r[0].body);
-		replays += r[i].replay;
-	}
-	assert_int_equal(replays, NCONC - 1);
-	assert_int_equal(count_effects("k-ord-conc"), 1);
+	concurrent_same(
+	    "/orders", "k-ord-conc", "{\"amount\":9,\"ref\":\"r-ord-conc\"}");
 	assert_int_equal(tx_ends, tx_calls);
 }
 
@@ -822,25 +830,10 @@ test_scoped_by_principal(void **state)
 static void
 test_concurrent(void **state)
 {
-	struct resp r[NCONC];
-	int         fds[NCONC];
-	int         replays = 0;
-
 	(void) state;
 	NEED_DB();
-	for (int i = 0; i < NCONC; i++)
-		fds[i] = start_grant(
-		    "li", "k-conc", "{\"amount\":9,\"ref\":\"r-conc\"}");
-	for (int i = 0; i < NCONC; i++) {
-		read_resp(fds[i], &r[i]);
-		if (r[i].status != 201)
-			fail_msg(
-			    "request %d: %d %s", i, r[i].status, r[i].body);
-		assert_string_equal(r[i].body, r[0].body);
-		replays += r[i].replay;
-	}
-	assert_int_equal(replays, NCONC - 1);
-	assert_int_equal(count_effects("k-conc"), 1);
+	concurrent_same(
+	    "/grants", "k-conc", "{\"amount\":9,\"ref\":\"r-conc\"}");
 	/* Committed, failed, or lost the key to a duplicate: every
 	 * transaction's context was handed back exactly once. */
 	assert_true(tx_calls > 0);
