@@ -42,6 +42,11 @@
 #define IDLE_WAIT_X 20u
 #define DISTRUST_MIN_MS 1000u
 #define DISTRUST_MAX_MS 60000u
+/* A stream whose SUB socket hears nothing (not even a heartbeat) for
+ * SILENT_BEATS heartbeat periods, and at least SILENT_MIN_MS, is silent:
+ * see streams_watch. */
+#define SILENT_BEATS 5u
+#define SILENT_MIN_MS 5000u
 
 extern const char sn_bus_sql_001[];
 extern const char sn_bus_sql_002[];
@@ -279,10 +284,20 @@ struct stream {
 	int             open;
 	struct handler *handlers;
 	struct decoded *decoded; /* of the batch being applied */
-	sn_counter     *c_consumed, *c_replayed, *c_skipped, *c_gaps;
-	sn_counter     *c_alarms, *c_unconfirmed, *c_foreign_hb;
-	sn_gauge       *g_halted;
-	struct stream  *next;
+	/* Silence (streams_watch): the dialers, when each socket last
+	 * showed the publisher there (a message on SUB, an answer on REQ),
+	 * since when a replay request has gone unanswered (0: none waits),
+	 * and when each socket was last dialed. */
+	nng_dialer     sub_dialer, req_dialer;
+	uint64_t       sub_heard_ms, answer_ms, req_waiting_ms;
+	uint64_t       sub_dialed_ms, req_dialed_ms;
+	bool           silent; /* logged: the SUB socket is silent */
+	bool           deaf;   /* failpoint sub.deaf, until a redial */
+	sn_counter    *c_consumed, *c_replayed, *c_skipped, *c_gaps;
+	sn_counter    *c_alarms, *c_unconfirmed, *c_foreign_hb;
+	sn_counter    *c_redials;
+	sn_gauge      *g_halted;
+	struct stream *next;
 };
 
 struct frame {
@@ -337,6 +352,7 @@ struct sn_bus {
 
 static void stream_maybe_apply(struct stream *st);
 static void stream_maybe_replay(struct stream *st);
+static void streams_watch(sn_bus *bus);
 static void relay_kick(sn_bus *bus);
 static void drain_check(sn_bus *bus);
 
@@ -792,19 +808,23 @@ backlog_loaded(sn_err err, PGresult *res, void *arg)
 }
 
 static void
-on_heartbeat(uv_timer_t *t)
+heartbeat_send(sn_bus *bus)
 {
-	sn_bus *bus = t->data;
+	const char *v[1] = { bus->publisher };
 	if (!bus->head_loaded) {
 		/* Sequences assigned before a crash were perhaps never sent:
 		 * the heartbeat must announce them all the same. */
-		const char *v[1] = { bus->publisher };
 		sn_db_query(bus->db, SQL_HEAD, 1, v, head_loaded, bus);
 		return;
 	}
-	if (++bus->hb_ticks % 5 == 0)
+	if (++bus->hb_ticks % 5 == 0) {
 		sn_db_query(
 		    bus->db, SQL_BACKLOG, 0, NULL, backlog_loaded, bus);
+		/* Another process of this publisher (a second pod) numbers
+		 * sequences too: announce its head as well, a few beats
+		 * late at most. */
+		sn_db_query(bus->db, SQL_HEAD, 1, v, head_loaded, bus);
+	}
 	Sn__Bus__V1__Heartbeat hb = SN__BUS__V1__HEARTBEAT__INIT;
 	hb.latest_sequence        = bus->published;
 	uint8_t               buf[32];
@@ -826,6 +846,16 @@ on_heartbeat(uv_timer_t *t)
 		(void) bus_pub_handoff(bus->pub, msg);
 		nng_msg_free(msg);
 	}
+}
+
+/* Every heartbeat period, on a publisher and on a follower alike. */
+static void
+on_heartbeat(uv_timer_t *t)
+{
+	sn_bus *bus = t->data;
+	streams_watch(bus);
+	if (bus->publishes)
+		heartbeat_send(bus);
 }
 
 static void
@@ -1454,6 +1484,44 @@ stream_heartbeat(struct stream *st, const Sn__Bus__V1__Envelope *env)
 	sn__bus__v1__heartbeat__free_unpacked(hb, NULL);
 }
 
+/* The SUB socket heard from the publisher. */
+static void
+stream_heard(struct stream *st)
+{
+	st->sub_heard_ms = sn_now_ms();
+	if (st->silent) {
+		st->silent = false;
+		sn_log(SN_LOG_INFO, "the publisher is heard again",
+		    "publisher", st->name, NULL);
+	}
+}
+
+/* Gives up the SUB (or the REQ) socket's connection to the publisher and
+ * dials again: NNG (1.5.2 seen here) now and then leaves a dialer that
+ * never restores its connection after the peer restarted, and nothing
+ * else would notice. */
+static void
+stream_redial(struct stream *st, bool sub, uint64_t now)
+{
+	nng_socket  s   = sub ? st->sub : st->req;
+	nng_dialer *d   = sub ? &st->sub_dialer : &st->req_dialer;
+	const char *url = sub ? st->pub_url : st->replay_url;
+	(void) nng_dialer_close(*d);
+	int rv = sn_nng_dialer(s, url, st->name, NNG_FLAG_NONBLOCK, d);
+	if (sub) {
+		st->sub_dialed_ms = now;
+		st->deaf          = false;
+	} else {
+		st->req_dialed_ms  = now;
+		st->req_waiting_ms = now;
+	}
+	sn_counter_add(st->c_redials, 1);
+	sn_log(rv == 0 ? SN_LOG_WARN : SN_LOG_ERROR,
+	    "no word from the publisher on one socket; dialing it again",
+	    "publisher", st->name, "socket", sub ? "sub" : "req", "url", url,
+	    "error", rv == 0 ? "" : nng_strerror(rv), NULL);
+}
+
 static void
 sub_ready(nng_socket sock, void *arg)
 {
@@ -1463,6 +1531,11 @@ sub_ready(nng_socket sock, void *arg)
 		nng_msg *msg;
 		if (nng_recvmsg(sock, &msg, NNG_FLAG_NONBLOCK) != 0)
 			break;
+		if (st->deaf) {
+			nng_msg_free(msg);
+			continue;
+		}
+		stream_heard(st);
 		const uint8_t         *body = nng_msg_body(msg);
 		size_t                 len  = nng_msg_len(msg);
 		const uint8_t         *nul  = memchr(body, 0, len);
@@ -1541,6 +1614,8 @@ stream_maybe_replay(struct stream *st)
 		return;
 	sn__bus__v1__replay_request__pack(&rq, nng_msg_body(msg));
 	int rv = nng_sendmsg(st->req, msg, NNG_FLAG_NONBLOCK);
+	if (st->req_waiting_ms == 0)
+		st->req_waiting_ms = sn_now_ms();
 	if (rv != 0) {
 		nng_msg_free(msg);
 		/* Not connected yet: try again shortly. */
@@ -1558,6 +1633,56 @@ stream_maybe_replay(struct stream *st)
 	st->suspect_sent    = st->suspect;
 	st->suspect         = false;
 	uv_timer_start(&st->rtimer, on_replay_timer, REPLAY_TIMEOUT_MS, 0);
+}
+
+/*
+ * Every heartbeat period: a stream whose SUB socket heard nothing for
+ * `quiet` (SILENT_BEATS heartbeats, SILENT_MIN_MS at least) asks replay
+ * for the head, so that no event waits on a connection that is gone. A
+ * socket is dialed again when the other one shows the publisher is there
+ * (replay answered while SUB was silent; heartbeats come while a replay
+ * request waits twice `quiet`), or after three `quiet` of both silent;
+ * never more often than once per `quiet`.
+ */
+static void
+streams_watch(sn_bus *bus)
+{
+	uint64_t now   = sn_now_ms();
+	uint64_t quiet = (uint64_t) SILENT_BEATS * bus->cfg.heartbeat_ms;
+	if (quiet < SILENT_MIN_MS)
+		quiet = SILENT_MIN_MS;
+	if (bus->closing || bus->draining)
+		return;
+	for (struct stream *st = bus->streams; st != NULL; st = st->next) {
+		if (!st->loaded || st->halted)
+			continue;
+		bool sub_quiet = now - st->sub_heard_ms >= quiet;
+		bool req_stuck = st->req_waiting_ms != 0
+		    && now - st->req_waiting_ms >= 2 * quiet;
+		if (sub_quiet) {
+			if (!st->silent) {
+				char ms[24];
+				snprintf(ms, sizeof(ms), "%llu",
+				    (unsigned long long) (now
+				        - st->sub_heard_ms));
+				st->silent = true;
+				sn_log(SN_LOG_WARN,
+				    "no heartbeat from the publisher; asking"
+				    " replay",
+				    "publisher", st->name, "silent_ms", ms,
+				    NULL);
+			}
+			st->probe = true;
+			stream_maybe_replay(st);
+		}
+		if (sub_quiet && now - st->sub_dialed_ms >= quiet
+		    && (st->answer_ms >= st->sub_heard_ms + quiet
+		        || now - st->sub_dialed_ms >= 3 * quiet))
+			stream_redial(st, true, now);
+		if (req_stuck && now - st->req_dialed_ms >= quiet
+		    && (!sub_quiet || now - st->req_dialed_ms >= 3 * quiet))
+			stream_redial(st, false, now);
+	}
 }
 
 static void
@@ -1582,6 +1707,8 @@ req_ready(nng_socket sock, void *arg)
 		}
 		uv_timer_stop(&st->rtimer);
 		st->replay_inflight = false;
+		st->answer_ms       = sn_now_ms();
+		st->req_waiting_ms  = 0;
 		if (r == NULL) {
 			sn_counter_add(st->bus->c_malformed, 1);
 			continue;
@@ -2135,7 +2262,8 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 	    || sn_nng_setup(st->sub, MSG_MAX, 0) != SN_OK
 	    || nng_socket_set_int(st->sub, NNG_OPT_RECVBUF, 8192) != 0)
 		goto fail_sub;
-	if ((rv = sn_nng_dial(st->sub, pub_url, publisher, NNG_FLAG_NONBLOCK))
+	if ((rv = sn_nng_dialer(st->sub, pub_url, publisher, NNG_FLAG_NONBLOCK,
+	         &st->sub_dialer))
 	    != 0) {
 		sn_log(SN_LOG_ERROR, "cannot dial", "url", pub_url, "error",
 		    nng_strerror(rv), NULL);
@@ -2150,8 +2278,8 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 	           st->req, NNG_OPT_REQ_RESENDTIME, REPLAY_TIMEOUT_MS)
 	        != 0)
 		goto fail_req;
-	if ((rv = sn_nng_dial(
-	         st->req, replay_url, publisher, NNG_FLAG_NONBLOCK))
+	if ((rv = sn_nng_dialer(st->req, replay_url, publisher,
+	         NNG_FLAG_NONBLOCK, &st->req_dialer))
 	    != 0) {
 		sn_log(SN_LOG_ERROR, "cannot dial", "url", replay_url, "error",
 		    nng_strerror(rv), NULL);
@@ -2193,6 +2321,15 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 	    labels);
 	st->g_halted     = sn_metrics_gauge(m, "sn_bus_stream_halted",
 	        "1 while the stream is halted (sn-bus streams says why).", labels);
+	st->c_redials    = sn_metrics_counter(m, "sn_bus_redials_total",
+	       "Connections to the publisher given up and dialed again after "
+	          "a silence, by publisher.",
+	       labels);
+	st->sub_heard_ms = st->sub_dialed_ms = st->req_dialed_ms = sn_now_ms();
+	st->deaf = failpoint("sub.deaf");
+	if (!uv_is_active((uv_handle_t *) &bus->heartbeat))
+		uv_timer_start(&bus->heartbeat, on_heartbeat,
+		    bus->cfg.heartbeat_ms, bus->cfg.heartbeat_ms);
 	uv_timer_init(sn_loop_uv(bus->loop), &st->timer);
 	uv_timer_init(sn_loop_uv(bus->loop), &st->rtimer);
 	st->timer.data = st->rtimer.data = st;

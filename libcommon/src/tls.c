@@ -278,10 +278,11 @@ sn_nng_listen(nng_socket s, const char *url)
 }
 
 int
-sn_nng_dial(nng_socket s, const char *url, const char *peer_name, int flags)
+sn_nng_dialer(nng_socket s, const char *url, const char *peer_name, int flags,
+    nng_dialer *dp)
 {
 	if (!is_tls_url(url))
-		return nng_dial(s, url, NULL, flags);
+		return nng_dial(s, url, dp, flags);
 	nng_tls_config *cfg = config_for(false, peer_name);
 	if (cfg == NULL)
 		return NNG_EINVAL;
@@ -292,9 +293,17 @@ sn_nng_dial(nng_socket s, const char *url, const char *peer_name, int flags)
 			rv = nng_dialer_start(d, flags);
 		if (rv != 0)
 			nng_dialer_close(d);
+		else if (dp != NULL)
+			*dp = d;
 	}
 	nng_tls_config_free(cfg); /* the dialer holds its own */
 	return rv;
+}
+
+int
+sn_nng_dial(nng_socket s, const char *url, const char *peer_name, int flags)
+{
+	return sn_nng_dialer(s, url, peer_name, flags, NULL);
 }
 
 void

@@ -5,7 +5,10 @@
  *
  *   bus_scenarios late_subscriber | burst_slow | sub_sigkill |
  *                 pub_crash | two_publishers | partitions |
- *                 replay_prefix
+ *                 replay_prefix | tables | stuck_teardown | setup_fails |
+ *                 forged_envelope | forged_heartbeat | restored_backup |
+ *                 recreated_publisher | garbage_replay | restarts |
+ *                 deaf_sub
  *
  * Every scenario ends with check_stream: the publisher's stream is dense
  * (1..N, each once, none unassigned), and the subscriber applied every
@@ -1132,6 +1135,46 @@ restarts(void)
 	    (unsigned long long) (total / 20));
 }
 
+/* A follower whose SUB connection carries nothing (failpoint sub.deaf:
+ * what NNG 1.5.2 now and then leaves after a peer restarted, on loaded
+ * machines) still applies every event: the silence makes it ask replay
+ * and dial the publisher again, after which events come live. */
+static void
+deaf_sub(void)
+{
+	char stats[400];
+	th_publisher(&T, "pub");
+	snprintf(stats, sizeof(stats), "%s/sub.stats", T.run_dir);
+	const char *extra[] = { "--stats-file", stats, NULL };
+	const char *fp[]    = { "SN_FAILPOINT=sub.deaf", NULL };
+	th_proc    *sub     = start_sub("sub", "pub", extra, fp);
+	const char *argv[] = { SN_TESTPUB, "--name", "pub", "--events", "4000",
+		"--batch", "10", "--rate", "300", NULL };
+	th_spawn(&T, "pub", SN_TESTPUB, argv, NULL);
+	wait_cursor("sub", "pub", 4000, 90000);
+	TH_CHECK(&T, file_has(sub->log, "no heartbeat from the publisher"),
+	    "sub did not log the silence");
+	TH_CHECK(&T, file_has(sub->log, "dialing it again"),
+	    "sub did not log the redial");
+	th_stop(&T, sub);
+	int64_t redials
+	    = th_metric(stats, "sn_bus_redials_total{publisher=\"pub\"}");
+	int64_t replayed = th_metric(
+	    stats, "sn_bus_events_replayed_total{publisher=\"pub\"}");
+	int64_t consumed = th_metric(
+	    stats, "sn_bus_events_consumed_total{publisher=\"pub\"}");
+	printf("deaf sub: %lld redials, %lld of %lld events replayed\n",
+	    (long long) redials, (long long) replayed, (long long) consumed);
+	TH_CHECK(
+	    &T, redials >= 1, "no redial counted (%lld)", (long long) redials);
+	TH_CHECK(&T, consumed == 4000, "consumed counter is %lld",
+	    (long long) consumed);
+	TH_CHECK(&T, replayed < consumed,
+	    "every event came by replay: the redialed SUB socket carried "
+	    "none");
+	check_stream("sub", "pub", 4000);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1152,6 +1195,7 @@ main(int argc, char **argv)
 		{ "recreated_publisher", recreated_publisher },
 		{ "garbage_replay", garbage_replay },
 		{ "restarts", restarts },
+		{ "deaf_sub", deaf_sub },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), NULL);

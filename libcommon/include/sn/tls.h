@@ -32,6 +32,12 @@ int sn_nng_listen(nng_socket s, const char *url);
 int sn_nng_dial(
     nng_socket s, const char *url, const char *peer_name, int flags);
 
+/* sn_nng_dial, giving the dialer in *d (when the call returns 0): a
+ * caller that may have to give up on a connection and dial again closes
+ * that dialer (the bus's follower, on a silent stream). */
+int sn_nng_dialer(nng_socket s, const char *url, const char *peer_name,
+    int flags, nng_dialer *d);
+
 /*
  * HTTPS (design section 5): the HTTP server's certificate and key, PEM
  * text malloc'd for the caller (free both), when SN_TLS_CERT_FILE and
