@@ -9,7 +9,9 @@
  */
 #include "sn/bus.h"
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,8 @@
  * see streams_watch. */
 #define SILENT_BEATS 5u
 #define SILENT_MIN_MS 5000u
+/* A redial whose close has not returned by then is stuck for good. */
+#define REDIAL_STUCK_MS 10000u
 
 extern const char sn_bus_sql_001[];
 extern const char sn_bus_sql_002[];
@@ -291,12 +295,14 @@ struct stream {
 	nng_dialer     sub_dialer, req_dialer;
 	uint64_t       sub_heard_ms, answer_ms, req_waiting_ms;
 	uint64_t       sub_dialed_ms, req_dialed_ms;
-	bool           silent; /* logged: the SUB socket is silent */
-	bool           deaf;   /* failpoint sub.deaf, until a redial */
+	bool           silent;    /* logged: the SUB socket is silent */
+	bool           deaf;      /* failpoint sub.deaf, until a redial */
+	bool           stuck;     /* a redial never finished: NNG is stuck */
+	struct redial *redial[2]; /* in flight: [0] SUB, [1] REQ */
 	sn_counter    *c_consumed, *c_replayed, *c_skipped, *c_gaps;
 	sn_counter    *c_alarms, *c_unconfirmed, *c_foreign_hb;
 	sn_counter    *c_redials;
-	sn_gauge      *g_halted;
+	sn_gauge      *g_halted, *g_stuck;
 	struct stream *next;
 };
 
@@ -392,11 +398,37 @@ handle_closed(uv_handle_t *h)
 		free(bus);
 }
 
+/* A redial in flight (stream_redial): closing a dialer waits for NNG's
+ * cleanup thread, which nng 1.5.2 can leave stuck for good (nng #1813),
+ * so the close and the new dial run on a thread of their own and the loop
+ * only reads the outcome. Freed by the last of the thread and the stream. */
+struct redial {
+	atomic_int  refs;
+	atomic_bool done;
+	nng_socket  sock;
+	nng_dialer  old, d;
+	int         rv;
+	char       *url, *peer;
+	uint64_t    started_ms;
+};
+
+static void
+redial_unref(struct redial *r)
+{
+	if (r != NULL && atomic_fetch_sub(&r->refs, 1) == 1) {
+		free(r->url);
+		free(r->peer);
+		free(r);
+	}
+}
+
 static void
 stream_unref(struct stream *st)
 {
 	sn_bus *bus = st->bus;
 	if (--st->open == 0) {
+		redial_unref(st->redial[0]);
+		redial_unref(st->redial[1]);
 		free(st->name);
 		free(st->pub_url);
 		free(st->replay_url);
@@ -1496,19 +1528,54 @@ stream_heard(struct stream *st)
 	}
 }
 
-/* Gives up the SUB (or the REQ) socket's connection to the publisher and
- * dials again: NNG (1.5.2 seen here) now and then leaves a dialer that
- * never restores its connection after the peer restarted, and nothing
- * else would notice. */
-static void
-stream_redial(struct stream *st, bool sub, uint64_t now)
+static void *
+redial_main(void *arg)
 {
-	nng_socket  s   = sub ? st->sub : st->req;
-	nng_dialer *d   = sub ? &st->sub_dialer : &st->req_dialer;
-	const char *url = sub ? st->pub_url : st->replay_url;
-	(void) nng_dialer_close(*d);
-	int rv = sn_nng_dialer(s, url, st->name, NNG_FLAG_NONBLOCK, d);
-	if (sub) {
+	struct redial *r = arg;
+	(void) nng_dialer_close(r->old);
+	r->rv = sn_nng_dialer(
+	    r->sock, r->url, r->peer, NNG_FLAG_NONBLOCK, &r->d);
+	atomic_store(&r->done, true);
+	redial_unref(r);
+	return NULL;
+}
+
+/* Gives up the SUB (i 0) or the REQ (i 1) socket's connection to the
+ * publisher and dials again, on a thread (struct redial): a dialer whose
+ * connection NNG never restores after the peer restarted is otherwise
+ * noticed by nothing. */
+static void
+stream_redial(struct stream *st, int i, uint64_t now)
+{
+	if (st->redial[i] != NULL)
+		return;
+	struct redial *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return;
+	atomic_init(&r->refs, 2);
+	atomic_init(&r->done, false);
+	r->sock       = i == 0 ? st->sub : st->req;
+	r->old        = i == 0 ? st->sub_dialer : st->req_dialer;
+	r->url        = strdup(i == 0 ? st->pub_url : st->replay_url);
+	r->peer       = strdup(st->name);
+	r->started_ms = now;
+	pthread_t      t;
+	pthread_attr_t a;
+	bool           ok
+	    = r->url != NULL && r->peer != NULL && pthread_attr_init(&a) == 0;
+	if (ok) {
+		(void) pthread_attr_setdetachstate(
+		    &a, PTHREAD_CREATE_DETACHED);
+		ok = pthread_create(&t, &a, redial_main, r) == 0;
+		pthread_attr_destroy(&a);
+	}
+	if (!ok) {
+		redial_unref(r);
+		redial_unref(r);
+		return;
+	}
+	st->redial[i] = r;
+	if (i == 0) {
 		st->sub_dialed_ms = now;
 		st->deaf          = false;
 	} else {
@@ -1516,10 +1583,39 @@ stream_redial(struct stream *st, bool sub, uint64_t now)
 		st->req_waiting_ms = now;
 	}
 	sn_counter_add(st->c_redials, 1);
-	sn_log(rv == 0 ? SN_LOG_WARN : SN_LOG_ERROR,
+	sn_log(SN_LOG_WARN,
 	    "no word from the publisher on one socket; dialing it again",
-	    "publisher", st->name, "socket", sub ? "sub" : "req", "url", url,
-	    "error", rv == 0 ? "" : nng_strerror(rv), NULL);
+	    "publisher", st->name, "socket", i == 0 ? "sub" : "req", "url",
+	    r->url, NULL);
+}
+
+/* A redial's outcome: its new dialer, or, when its close has not
+ * returned in REDIAL_STUCK_MS, NNG stuck in this process: the stream
+ * says so (/readyz, sn_bus_nng_stuck) and dials no more. */
+static void
+redial_settle(struct stream *st, int i, uint64_t now)
+{
+	struct redial *r = st->redial[i];
+	if (r == NULL)
+		return;
+	if (atomic_load(&r->done)) {
+		if (r->rv == 0)
+			*(i == 0 ? &st->sub_dialer : &st->req_dialer) = r->d;
+		else
+			sn_log(SN_LOG_ERROR, "cannot dial the publisher again",
+			    "publisher", st->name, "url", r->url, "error",
+			    nng_strerror(r->rv), NULL);
+		st->redial[i] = NULL;
+		redial_unref(r);
+	} else if (!st->stuck && now - r->started_ms >= REDIAL_STUCK_MS) {
+		st->stuck = true;
+		sn_gauge_set(st->g_stuck, 1);
+		sn_log(SN_LOG_ERROR,
+		    "closing a connection to the publisher has not finished in"
+		    " 10 s: NNG is stuck in this process (nng #1813, fixed in"
+		    " 1.9); restart the service",
+		    "publisher", st->name, NULL);
+	}
 }
 
 static void
@@ -1654,7 +1750,9 @@ streams_watch(sn_bus *bus)
 	if (bus->closing || bus->draining)
 		return;
 	for (struct stream *st = bus->streams; st != NULL; st = st->next) {
-		if (!st->loaded || st->halted)
+		redial_settle(st, 0, now);
+		redial_settle(st, 1, now);
+		if (!st->loaded || st->halted || st->stuck)
 			continue;
 		bool sub_quiet = now - st->sub_heard_ms >= quiet;
 		bool req_stuck = st->req_waiting_ms != 0
@@ -1678,10 +1776,10 @@ streams_watch(sn_bus *bus)
 		if (sub_quiet && now - st->sub_dialed_ms >= quiet
 		    && (st->answer_ms >= st->sub_heard_ms + quiet
 		        || now - st->sub_dialed_ms >= 3 * quiet))
-			stream_redial(st, true, now);
+			stream_redial(st, 0, now);
 		if (req_stuck && now - st->req_dialed_ms >= quiet
 		    && (!sub_quiet || now - st->req_dialed_ms >= 3 * quiet))
-			stream_redial(st, false, now);
+			stream_redial(st, 1, now);
 	}
 }
 
@@ -2325,6 +2423,10 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 	       "Connections to the publisher given up and dialed again after "
 	          "a silence, by publisher.",
 	       labels);
+	st->g_stuck      = sn_metrics_gauge(m, "sn_bus_nng_stuck",
+	         "1 when a redial to the publisher never finished: NNG is stuck "
+	              "in this process and it needs a restart, by publisher.",
+	         labels);
 	st->sub_heard_ms = st->sub_dialed_ms = st->req_dialed_ms = sn_now_ms();
 	st->deaf = failpoint("sub.deaf");
 	if (!uv_is_active((uv_handle_t *) &bus->heartbeat))
@@ -2411,7 +2513,14 @@ sn_bus_healthy(const sn_bus *bus, char *why, size_t cap)
 	if (bus == NULL)
 		return true;
 	for (const struct stream *st = bus->streams; st != NULL; st = st->next)
-		if (st->halted || !st->ever_loaded) {
+		if (st->stuck) {
+			if (why != NULL && cap > 0)
+				snprintf(why, cap,
+				    "bus stream %s: NNG is stuck in this "
+				    "process; restart it",
+				    st->name);
+			return false;
+		} else if (st->halted || !st->ever_loaded) {
 			/* Until its cursor row is read, a stream may be one
 			 * halted before a restart. */
 			if (why != NULL && cap > 0)
