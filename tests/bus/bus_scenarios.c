@@ -8,7 +8,7 @@
  *                 replay_prefix | tables | stuck_teardown | setup_fails |
  *                 forged_envelope | forged_heartbeat | restored_backup |
  *                 recreated_publisher | garbage_replay | restarts |
- *                 deaf_sub
+ *                 deaf_sub | one_publisher_two_processes
  *
  * Every scenario ends with check_stream: the publisher's stream is dense
  * (1..N, each once, none unassigned), and the subscriber applied every
@@ -300,6 +300,36 @@ two_publishers(void)
 	wait_cursor("sub", "pub-b", 20000, 120000);
 	check_stream("sub", "pub-a", 20000);
 	check_stream("sub", "pub-b", 20000);
+}
+
+/* One publisher as two processes (two pods of a StatefulSet): both number
+ * the one stream in the shared outbox, each sends on its own PUB socket
+ * only what it numbered, and the follower is connected to the first one.
+ * The second publishes last, so the follower learns of its events only
+ * from the first one's heartbeat, which re-reads the head from the
+ * database every five beats (before, it announced only what its own relay
+ * had numbered, and the follower stopped at 1,000). */
+static void
+one_publisher_two_processes(void)
+{
+	char        pub_url[400], rep_url[400];
+	const char *ps = th_schema(&T, "pub");
+	th_publisher(&T, "pub");
+	start_sub("sub", "pub", NULL, NULL);
+	th_proc *a = start_pub("pub", "1000", "50", "1", NULL);
+	if (!th_wait_int(
+	        &T, 1000, 60000, "SELECT count(seq) FROM %s.outbox", ps))
+		th_fail(&T, "the first process did not publish 1000 events");
+	wait_cursor("sub", "pub", 1000, 60000);
+	snprintf(pub_url, sizeof(pub_url), "SN_PUB_PUB_URL=ipc://%s/pub-2.pub",
+	    T.run_dir);
+	snprintf(rep_url, sizeof(rep_url),
+	    "SN_PUB_REPLAY_URL=ipc://%s/pub-2.rep", T.run_dir);
+	const char *env[] = { pub_url, rep_url, NULL };
+	start_pub("pub", "1000", "50", "1", env);
+	wait_cursor("sub", "pub", 2000, 60000);
+	check_stream("sub", "pub", 2000);
+	th_stop(&T, a);
 }
 
 /* Two instances with SN_PARTITION=0/2 and 1/2 share a stream: each
@@ -1196,6 +1226,7 @@ main(int argc, char **argv)
 		{ "garbage_replay", garbage_replay },
 		{ "restarts", restarts },
 		{ "deaf_sub", deaf_sub },
+		{ "one_publisher_two_processes", one_publisher_two_processes },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), NULL);
