@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
 """tests/deploy/compose_check.py [--dockerfile PATH] RAW_FILE [RENDERED_FILE]
+   tests/deploy/compose_check.py --each RAW_FILE:DOCKERFILE...
 
 Fails (exit 1, one line per finding) when docker-compose.yml holds a
 secret value, a link that is not TLS, a port published beyond the host's
@@ -232,18 +233,15 @@ def check_dockerfile(path, root):
                             f"CMakeLists.txt says {m.group(1)}")
 
 
-def main():
-    argv = sys.argv[1:]
-    dockerfile = None
-    if argv[:1] == ["--dockerfile"]:
-        dockerfile = argv[1]
-        argv = argv[2:]
-    sys.argv[1:] = argv
-    raw_path = sys.argv[1]
+def check_one(raw_path, rendered_path=None, dockerfile=None):
+    """One compose file (and its rendering): the summary, or None when a
+    finding was made (in findings)."""
+    findings.clear()
+    published.clear()
     raw = open(raw_path).read()
     scan_text(raw_path, raw)
-    if len(sys.argv) > 2:
-        rendered = open(sys.argv[2]).read()
+    if rendered_path:
+        rendered = open(rendered_path).read()
         scan_text("rendered", rendered)
         doc = yaml.safe_load(rendered)
     else:
@@ -272,15 +270,41 @@ def main():
         f = str(sec.get("file", ""))
         if "deploy/compose/secrets/" not in f:
             findings.append(f"secret {name}: file {f} is not in deploy/compose/secrets/")
-    for f in findings[:50]:
-        print("FAIL", f)
-    if len(findings) > 50:
-        print(f"... and {len(findings) - 50} more")
     if findings:
-        sys.exit(1)
-    print(f"ok: {len(services)} services, no secret values, every link tls+tcp://, "
-          f"{len(published)} APIs on the loopback only, {len(built)} Dockerfile(s) "
-          "pinned, labelled, USER 10001")
+        return None
+    return (f"ok: {len(services)} services, no secret values, every link tls+tcp://, "
+            f"{len(published)} APIs on the loopback only, {len(built)} Dockerfile(s) "
+            "pinned, labelled, USER 10001")
+
+
+def report(prefix, summary):
+    for f in findings[:50]:
+        print(f"{prefix}FAIL", f)
+    if len(findings) > 50:
+        print(f"{prefix}... and {len(findings) - 50} more")
+    if summary:
+        print(prefix + summary)
+
+
+def main():
+    argv = sys.argv[1:]
+    if argv[:1] == ["--each"]:
+        # --each COMPOSE:DOCKERFILE...: several (the test's doctored
+        # copies) in one process, each line prefixed with the pair.
+        bad = 0
+        for pair in argv[1:]:
+            raw_path, dockerfile = pair.split(":", 1)
+            summary = check_one(raw_path, None, dockerfile)
+            report(f"{pair}: ", summary)
+            bad += summary is None
+        sys.exit(1 if bad else 0)
+    dockerfile = None
+    if argv[:1] == ["--dockerfile"]:
+        dockerfile = argv[1]
+        argv = argv[2:]
+    summary = check_one(argv[0], argv[1] if len(argv) > 1 else None, dockerfile)
+    report("", summary)
+    sys.exit(0 if summary else 1)
 
 
 main()
