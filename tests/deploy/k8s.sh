@@ -87,6 +87,25 @@ for overlay in district city; do
 done
 ((rc == 0)) || exit $rc
 
+# The image's user: a source tree whose Dockerfile says another USER must
+# fail --source on the same rendering (every pod runs as 10001:10001).
+mkdir "$tmp/src"
+ln -s "$root/services" "$tmp/src/services"
+sed 's|^USER 10001:10001$|USER 10002:10002|' "$root/Dockerfile" >"$tmp/src/Dockerfile"
+if cmp -s "$tmp/src/Dockerfile" "$root/Dockerfile"; then
+	echo "FAIL: the test's edit of the Dockerfile's USER no longer applies"
+	rc=1
+elif node "$dir/check.mjs" --source "$tmp/src" "$tmp/district.yaml" >"$tmp/out" 2>&1; then
+	echo "FAIL: the check passed pods that do not run as the image's USER"
+	rc=1
+elif ! line=$(grep -m1 -F "the image's USER is 10002:10002" "$tmp/out"); then
+	echo "FAIL: another USER in the Dockerfile failed, but not for the pods' user:"
+	cat "$tmp/out"
+	rc=1
+else
+	echo "caught (Dockerfile: USER 10002:10002): $line"
+fi
+
 # Each doctored copy: FILE (under deploy/k8s), OVERLAY, one sed expression.
 bad=(
 	"base/intake.yaml|district|s|imagePullPolicy:|imagePullPolicey:|"
