@@ -6,6 +6,7 @@
 # none of them depends on the current directory.
 #
 #   sn_install_deps             install the Debian packages that are missing
+#                               (SN_DEB_COMMANDS: by command)
 #   sn_build VARIANT [ARGS...]  configure and build into build/VARIANT
 #   sn_run_dir_init             a private run folder (ipc sockets, logs)
 #   sn_pg_start / sn_pg_stop    a private PostgreSQL cluster on loopback
@@ -43,6 +44,14 @@ SN_DEB_PACKAGES=(
 	docker-compose procps psmisc iproute2 curl
 	clang-format gdb
 )
+# Commands installed by Debian name only when no such command exists,
+# since another package may own the path: Google's kubectl package owns
+# /usr/bin/kubectl on the project's machines (kubernetes-client, kubectl
+# 1.20, for tests/deploy/k8s.sh's `kubectl kustomize`), and NodeSource's
+# nodejs carries npm (node and npm for tests/deploy/k8s and
+# deploy/local/contract).
+declare -A SN_DEB_COMMANDS=([kubectl]=kubernetes-client [node]=nodejs
+	[npm]=npm)
 
 # Roles that sn-token issues tokens for, and the jurisdiction each one
 # works in (district, township or village code).
@@ -91,11 +100,16 @@ sn_die() { sn_say "error: $*"; exit 1; }
 # --- packages -------------------------------------------------------------
 
 sn_install_deps() {
-	local p st missing=() sudo=()
+	local p c st missing=() sudo=()
 	for p in "${SN_DEB_PACKAGES[@]}"; do
 		st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 		if [[ $st != "install ok installed" ]]; then
 			missing+=("$p")
+		fi
+	done
+	for c in "${!SN_DEB_COMMANDS[@]}"; do
+		if ! command -v "$c" >/dev/null 2>&1; then
+			missing+=("${SN_DEB_COMMANDS[$c]}")
 		fi
 	done
 	if ((${#missing[@]} == 0)); then
