@@ -127,6 +127,7 @@ bad=(
 	"base/kustomization.yaml|city|s|SN_TLS_CERT_FILE=/run/secrets/approval-cert|SN_TLS_CERT_FILE=/run/secrets/intake-cert|"
 	"overlays/city/sizes.yaml|city|0,/replicas: 1/s//replicas: 2/"
 	"overlays/city/sizes.yaml|city|0,/replicas: 1/s//replicas: 2/;0,/INDEX)\/1/s//INDEX)\/2/"
+	"base/kustomization.yaml|district|s|SN_APPROVAL_PUB_URL=tls+tcp://approval-bus:|SN_APPROVAL_PUB_URL=tls+tcp://approval:|"
 )
 # What each copy must be caught for (the finding's words, in the order of
 # bad), so that a copy failing for another reason than its own fails.
@@ -144,12 +145,13 @@ why=(
 	"Deployment agency-sim: mounts intake's Secret sn-intake"
 	"allows verification>disbursement:5555, not a link of the design"
 	"allows disbursement>bank-sim:8080, not a link of the design"
-	"SN_INTAKE_PUB_URL=tcp://intake:5555 is not tls+tcp://"
+	"SN_INTAKE_PUB_URL=tcp://intake-bus:5555 is not tls+tcp://"
 	"bank-gateway is not this pod's hostname"
 	"intake is not this pod's hostname"
 	"StatefulSet approval container approval: SN_TLS_CERT_FILE=/run/secrets/intake-cert"
 	"SN_PARTITION is \$(SN_PARTITION_INDEX)/1, not \$(SN_PARTITION_INDEX)/2"
 	"StatefulSet intake container intake: a publisher with 2 pods"
+	"Service approval routes to ready pods only"
 )
 if ((${#why[@]} != ${#bad[@]})); then
 	echo "FAIL: ${#bad[@]} doctored copies but ${#why[@]} reasons"

@@ -287,6 +287,10 @@ function check(file) {
             const sp = [...svcPorts(m[2]).values()];
             if (!services.has(m[2])) fail(cw, `${k}=${v}: no Service ${m[2]}`);
             else if (!sp.includes(Number(m[3]))) fail(cw, `${k}=${v}: Service ${m[2]} has no port ${m[3]}`);
+            // A follower's stream must not wait on its publisher's
+            // readiness (/readyz is 503 while a stream it follows stalls).
+            else if (/_(PUB|REPLAY)_URL$/.test(k) && services.get(m[2]).spec?.publishNotReadyAddresses !== true)
+              fail(cw, `${k}=${v}: Service ${m[2]} routes to ready pods only (a bus Service publishes not-ready addresses)`);
           }
         }
       }
