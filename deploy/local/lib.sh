@@ -38,6 +38,7 @@ SN_DEB_PACKAGES=(
 	libpq-dev libuv1-dev libmicrohttpd-dev libjansson-dev
 	libcmocka-dev libjwt-dev libssl-dev libsodium-dev openssl
 	libcurl4-openssl-dev libxml2-dev
+	zlib1g-dev # the console gzips answers (services/console)
 	clang-14 libclang-rt-14-dev
 	postgresql-15 postgresql-client-15
 	docker-compose procps psmisc iproute2 curl

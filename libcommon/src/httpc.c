@@ -187,6 +187,8 @@ call_end(call *r, sn_err err, const char *why)
 	call_unlink(r);
 	if (err == SN_OK) {
 		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &a.status);
+		curl_easy_getinfo(
+		    r->easy, CURLINFO_CONTENT_TYPE, &a.content_type);
 		if (r->answer != NULL) {
 			a.body = r->answer;
 			a.len  = r->len;

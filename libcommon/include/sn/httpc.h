@@ -94,8 +94,9 @@ typedef struct sn_httpc_answer {
 	long        status; /* the HTTP status; 0 unless SN_OK */
 	const char *body;   /* NUL-terminated; "" when none */
 	size_t      len;
-	const char *error;      /* curl's reason when err is not SN_OK */
-	uint64_t    latency_us; /* from sending to the end */
+	const char *error;        /* curl's reason when err is not SN_OK */
+	const char *content_type; /* the answer's Content-Type; NULL: none */
+	uint64_t    latency_us;   /* from sending to the end */
 } sn_httpc_answer;
 
 /* Runs once per request on the loop thread. It may send more requests
