@@ -43,6 +43,7 @@ SN_DEB_PACKAGES=(
 	postgresql-15 postgresql-client-15
 	docker-compose procps psmisc iproute2 curl
 	clang-format gdb
+	chromium # the console's browser test (tests/console, puppeteer-core)
 )
 
 # Roles that sn-token issues tokens for, and the jurisdiction each one
@@ -944,6 +945,17 @@ _sn_services_start_once() {
 		fi
 		if [[ $n == bank-sim ]] && _sn_tls_on; then
 			own+=("SN_HTTP_CLIENT_CA_FILE=$SN_SECRETS_DIR/tls/ca.pem")
+		fi
+		# The console (issue 17) forwards /api/NAME/ to every other
+		# service started here, over HTTPS with its own certificate.
+		if [[ $n == console ]]; then
+			j=0
+			for x in "$@"; do
+				if [[ $x != console ]]; then
+					own+=("SN_$(_sn_envkey "$x")_HTTP_URL=$(sn_http_scheme)://127.0.0.1:${ports[$j]}")
+				fi
+				j=$((j + 1))
+			done
 		fi
 		# Appended: a service started again keeps its earlier lines.
 		if [[ ${SN_DETACH:-0} == 1 ]]; then

@@ -39,7 +39,7 @@ static const sn_setting_doc settings[] = {
 	{ "SN_CONSOLE_SERVICES",
 	    "services /api/<name>/ may reach, comma-separated (default: "
 	    "identity,intake,verification,investigation,approval,emergency,"
-	    "disbursement,supervision,services); each needs "
+	    "disbursement,bank-gateway,supervision,services); each needs "
 	    "SN_<NAME>_HTTP_URL, else it is left out" },
 	{ "SN_<NAME>_HTTP_URL", "a service's API, http:// or https://" },
 	{ "SN_CONSOLE_TIMEOUT_MS",
@@ -75,7 +75,7 @@ read_settings(void)
 {
 	const char *list = sn_config_str("SN_CONSOLE_SERVICES",
 	    "identity,intake,verification,investigation,approval,emergency,"
-	    "disbursement,supervision,services");
+	    "disbursement,bank-gateway,supervision,services");
 	char        name[32], key[64];
 	const char *p = list;
 
