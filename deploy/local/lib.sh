@@ -43,7 +43,7 @@ SN_DEB_PACKAGES=(
 	postgresql-15 postgresql-client-15
 	docker-compose procps psmisc iproute2 curl
 	clang-format gdb
-	chromium # the console's browser test (tests/console, puppeteer-core)
+	chromium fonts-noto-cjk # the console's browser test (tests/console): the browser, Chinese glyphs in its screenshots
 )
 
 # Roles that sn-token issues tokens for, and the jurisdiction each one
