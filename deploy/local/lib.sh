@@ -949,6 +949,11 @@ _sn_services_start_once() {
 		# The console (issue 17) forwards /api/NAME/ to every other
 		# service started here, over HTTPS with its own certificate.
 		if [[ $n == console ]]; then
+			# Its libraries (npm, lockfile) in console/web/vendor.
+			if [[ ! -f $SN_ROOT/console/web/vendor/preact.mjs ]] &&
+				! "$SN_ROOT/console/vendor.sh" >&2; then
+				sn_say "console: console/vendor.sh failed: the pages will not load their libraries"
+			fi
 			j=0
 			for x in "$@"; do
 				if [[ $x != console ]]; then
