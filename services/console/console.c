@@ -128,6 +128,18 @@ console_open(console **out, sn_service *svc, const console_config *cfg)
 		return SN_EINVAL;
 	}
 	c->rootlen = strlen(c->root);
+	{
+		char idx[PATH_MAX + 16], lib[PATH_MAX + 32];
+
+		snprintf(idx, sizeof(idx), "%s/index.html", c->root);
+		snprintf(lib, sizeof(lib), "%s/vendor/preact.mjs", c->root);
+		if (access(idx, R_OK) != 0 || access(lib, R_OK) != 0)
+			sn_log(SN_LOG_WARN,
+			    "console: the root has no index.html or no "
+			    "vendor/preact.mjs (run console/vendor.sh): "
+			    "the pages will not load",
+			    "root", c->root, NULL);
+	}
 	if ((err = sn_httpc_open(&c->httpc, sn_service_loop(svc), NULL))
 	    != SN_OK) {
 		free(c);
@@ -429,7 +441,10 @@ forwarded(const sn_httpc_answer *a, void *arg)
 	char       *gz    = NULL;
 	size_t      gzlen = 0;
 
-	if (a->err == SN_ETIMEDOUT) {
+	if (a->err == SN_ECLOSED) { /* the console is stopping */
+		sn_http_reply_error(f->req, 503, "unavailable",
+		    "the console is stopping; retry", NULL);
+	} else if (a->err == SN_ETIMEDOUT) {
 		sn_http_reply_error(f->req, 504, "gateway_timeout",
 		    "the service did not answer in time", NULL);
 	} else if (a->err != SN_OK) {
