@@ -431,12 +431,24 @@ dot_segment(const char *path)
 	}
 }
 
+/* The service's answer headers passed back as they came (Content-Type
+ * aside). */
+static const char *const answer_kept[] = {
+	"Location",
+	"Idempotent-Replay",
+	"WWW-Authenticate",
+	"Retry-After",
+	"ETag",
+	"Allow",
+};
+#define NKEPT (sizeof(answer_kept) / sizeof(answer_kept[0]))
+
 static void
 forwarded(const sn_httpc_answer *a, void *arg)
 {
 	fwd        *f = arg;
-	char        ct[256];
-	const char *hs[2];
+	char        ct[256], kept[NKEPT][512];
+	const char *hs[2 + NKEPT];
 	size_t      n     = 0;
 	char       *gz    = NULL;
 	size_t      gzlen = 0;
@@ -456,6 +468,16 @@ forwarded(const sn_httpc_answer *a, void *arg)
 			snprintf(ct, sizeof(ct), "Content-Type: %s",
 			    a->content_type);
 			hs[n++] = ct;
+		}
+		for (size_t i = 0; i < NKEPT; i++) {
+			const char *v
+			    = sn_httpc_answer_header(a, answer_kept[i]);
+
+			if (v != NULL && strpbrk(v, "\r\n") == NULL
+			    && (size_t) snprintf(kept[i], sizeof(kept[i]),
+			           "%s: %s", answer_kept[i], v)
+			        < sizeof(kept[i]))
+				hs[n++] = kept[i];
 		}
 		if (f->gzip && a->len >= GZIP_MIN
 		    && gzip(a->body, a->len, &gz, &gzlen))

@@ -19,9 +19,10 @@
  *   GET /api/identity/users with that token lists the administrator,
  *   without it identity's 401 comes back; POST /api/identity/users with
  *   the token and an Idempotency-Key creates a clerk (201), the same
- *   again is identity's replay; the clerk then logs in through the
- *   console; /api/nosuch/x is 404 unknown_service; a dot segment is 404;
- *   a query string reaches the service.
+ *   again is identity's replay (its Idempotent-Replay header passed
+ *   back, as WWW-Authenticate is on the 401); the clerk then logs in through
+ * the console; /api/nosuch/x is 404 unknown_service; a dot segment is 404; a
+ * query string reaches the service.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -426,6 +427,14 @@ forward(void)
 	r = req("GET", "/api/identity/users", NULL, NULL);
 	TH_CHECK(&T, r.status == 401 && strstr(r.body, "unauthorized"),
 	    "no token: %ld %s", r.status, r.body);
+	{
+		char w[64];
+		TH_CHECK(&T,
+		    header(&r, "WWW-Authenticate", w, sizeof(w)) != NULL
+		        && strcmp(w, "Bearer") == 0,
+		    "no token: identity's WWW-Authenticate is not passed "
+		    "back");
+	}
 	free(r.body);
 
 	const char *clerk = "{\"username\":\"clerk1\",\"display_name\":"
@@ -440,6 +449,11 @@ forward(void)
 	free(r.body);
 	r = req("POST", "/api/identity/users", hp, clerk);
 	TH_CHECK(&T, r.status == 201, "the repeat: %ld", r.status);
+	char v[256];
+	TH_CHECK(&T,
+	    header(&r, "Idempotent-Replay", v, sizeof(v)) != NULL
+	        && strcmp(v, "true") == 0,
+	    "the repeat: identity's Idempotent-Replay is not passed back");
 	free(r.body);
 	TH_CHECK(&T,
 	    th_int(&T,
