@@ -39,10 +39,12 @@ SN_DEB_PACKAGES=(
 	libpq-dev libuv1-dev libmicrohttpd-dev libjansson-dev
 	libcmocka-dev libjwt-dev libssl-dev libsodium-dev openssl
 	libcurl4-openssl-dev libxml2-dev
+	zlib1g-dev # the console gzips answers (services/console)
 	clang-14 libclang-rt-14-dev
 	postgresql-15 postgresql-client-15
 	docker-compose procps psmisc iproute2 curl
 	clang-format gdb
+	chromium fonts-noto-cjk # the console's browser test (tests/console): the browser, Chinese glyphs in its screenshots
 )
 # Commands installed by Debian name only when no such command exists,
 # since another package may own the path: Google's kubectl package owns
@@ -957,6 +959,22 @@ _sn_services_start_once() {
 		fi
 		if [[ $n == bank-sim ]] && _sn_tls_on; then
 			own+=("SN_HTTP_CLIENT_CA_FILE=$SN_SECRETS_DIR/tls/ca.pem")
+		fi
+		# The console (issue 17) forwards /api/NAME/ to every other
+		# service started here, over HTTPS with its own certificate.
+		if [[ $n == console ]]; then
+			# Its libraries (npm, lockfile) in console/web/vendor.
+			if [[ ! -f $SN_ROOT/console/web/vendor/preact.mjs ]] &&
+				! "$SN_ROOT/console/vendor.sh" >&2; then
+				sn_say "console: console/vendor.sh failed: the pages will not load their libraries"
+			fi
+			j=0
+			for x in "$@"; do
+				if [[ $x != console ]]; then
+					own+=("SN_$(_sn_envkey "$x")_HTTP_URL=$(sn_http_scheme)://127.0.0.1:${ports[$j]}")
+				fi
+				j=$((j + 1))
+			done
 		fi
 		# Appended: a service started again keeps its earlier lines.
 		if [[ ${SN_DETACH:-0} == 1 ]]; then
