@@ -780,9 +780,13 @@ _SN_PORTS_AVOID=()
 # the bind (a service's log says "Address in use"), everything started is
 # stopped and started again on other ports, up to 5 times. With
 # SN_DETACH=1 the services get their own session (deploy/local/up).
-sn_services_start() {
-	local variant=${1:-release} names=() try mark
-	mapfile -t names < <(sn_services)
+sn_services_start() {	local variant=${1:-release} names=() try mark
+	# The console last: the other services keep the ports they had before
+	# it came (the README and proto/openapi.yaml name them).
+	mapfile -t names < <(sn_services | grep -vx console)
+	if [[ -f $SN_ROOT/services/console/CMakeLists.txt ]]; then
+		names+=(console)
+	fi
 	if ((${#names[@]} == 0)); then
 		sn_say "no services yet (no services/*/CMakeLists.txt): none started"
 		return 0
