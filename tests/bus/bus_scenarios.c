@@ -942,17 +942,12 @@ forged_heartbeat(void)
 	    (long long) served, (long long) asked, (long long) commits);
 }
 
-/* The publisher's outbox restored from a backup behind the follower's
- * cursor (rows deleted, last_seq lowered) and restarted: the follower
- * halts, saying why. (Today it waits and would skip the new events 6..10
- * as repeats.) */
-static void
-restored_backup(void)
+/* The follower's cursor at 10, then the publisher's outbox restored
+ * from a backup behind it (rows deleted, last_seq lowered to 5, its epoch
+ * set to epoch_sql), the publisher stopped; returns the follower. */
+static th_proc *
+restore_behind(const char *const *env, const char *epoch_sql)
 {
-	int  port = th_free_port();
-	char portenv[32];
-	snprintf(portenv, sizeof(portenv), "SN_HTTP_PORT=%d", port);
-	const char *env[] = { portenv, "SN_BUS_HEARTBEAT_MS=200", NULL };
 	th_publisher(&T, "pub");
 	th_proc *pub = start_pub("pub", "10", "10", "1", env + 1);
 	th_proc *sub = start_sub("sub", "pub", NULL, env);
@@ -962,13 +957,27 @@ restored_backup(void)
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "WITH d AS (DELETE FROM %s.outbox WHERE seq > 5 RETURNING 1),"
-	        " u AS (UPDATE %s.bus_publisher SET last_seq = 5 RETURNING 1)"
+	        " u AS (UPDATE %s.bus_publisher SET last_seq = 5, epoch = %s"
+	        " RETURNING 1)"
 	        " SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM u)",
-	        ps, ps)
+	        ps, ps, epoch_sql)
 	        == 6,
 	    "the backup was not restored");
-	pub       = start_pub("pub", "0", "10", "1", env + 1);
-	char *why = wait_halted("sub", "pub", 15000);
+	return sub;
+}
+
+/* The publisher restored behind the follower's cursor and restarted,
+ * writing nothing: the follower halts, saying why. */
+static void
+restored_backup(void)
+{
+	int  port = th_free_port();
+	char portenv[32];
+	snprintf(portenv, sizeof(portenv), "SN_HTTP_PORT=%d", port);
+	const char *env[] = { portenv, "SN_BUS_HEARTBEAT_MS=200", NULL };
+	th_proc    *sub   = restore_behind(env, "epoch");
+	th_proc    *pub   = start_pub("pub", "0", "10", "1", env + 1);
+	char       *why   = wait_halted("sub", "pub", 15000);
 	TH_CHECK(&T, strstr(why, "below our cursor") != NULL,
 	    "halted for '%s'", why);
 	TH_CHECK(&T, cursor_of("sub", "pub") == 10, "the cursor moved");
@@ -994,25 +1003,13 @@ restored_writing(bool new_epoch)
 	char portenv[32];
 	snprintf(portenv, sizeof(portenv), "SN_HTTP_PORT=%d", port);
 	const char *env[] = { portenv, "SN_BUS_HEARTBEAT_MS=200", NULL };
-	th_publisher(&T, "pub");
-	th_proc *pub = start_pub("pub", "10", "10", "1", env + 1);
-	th_proc *sub = start_sub("sub", "pub", NULL, env);
-	wait_cursor("sub", "pub", 10, 30000);
-	th_stop(&T, pub);
+	th_proc    *sub
+	    = restore_behind(env, new_epoch ? "gen_random_uuid()" : "epoch");
 	const char *ps = th_schema(&T, "pub");
 	const char *ss = th_schema(&T, "sub");
 	int64_t     before
 	    = th_int(&T, "SELECT coalesce(max(id), 0) FROM %s.effects", ss);
-	TH_CHECK(&T,
-	    th_int(&T,
-	        "WITH d AS (DELETE FROM %s.outbox WHERE seq > 5 RETURNING 1),"
-	        " u AS (UPDATE %s.bus_publisher SET last_seq = 5,"
-	        " epoch = %s RETURNING 1)"
-	        " SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM u)",
-	        ps, ps, new_epoch ? "gen_random_uuid()" : "epoch")
-	        == 6,
-	    "the backup was not restored");
-	pub = start_pub("pub", "10", "10", "1", env + 1);
+	th_proc *pub = start_pub("pub", "10", "10", "1", env + 1);
 	if (!th_wait_int(&T, 15, 30000, "SELECT max(seq) FROM %s.outbox", ps))
 		th_fail(&T, "the restored publisher did not write 6..15");
 	char *why = wait_halted("sub", "pub", 15000);
