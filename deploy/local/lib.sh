@@ -45,6 +45,7 @@ SN_DEB_PACKAGES=(
 	docker-compose procps psmisc iproute2 curl
 	clang-format gdb
 	chromium fonts-noto-cjk # the console's browser test (tests/console): the browser, Chinese glyphs in its screenshots
+	pgbackrest # deploy/local/backup-restore: backups, WAL archive, point-in-time restore
 )
 # Commands installed by Debian name only when no such command exists,
 # since another package may own the path: Google's kubectl package owns
@@ -287,7 +288,10 @@ sn_run_dir_init() {
 # in $SN_PG_DIR/pgpass, the libpq password file that PGPASSFILE and
 # SN_TEST_DB_URL's passfile= name. Checks that a connection without a
 # password is refused. Creates database safetynet. Exports SN_PG_DIR,
-# SN_PG_PORT, SN_TEST_DB_URL, PGPASSFILE.
+# SN_PG_PORT, SN_TEST_DB_URL, PGPASSFILE. SN_PG_ARCHIVE=pgbackrest turns
+# on WAL archiving to pgBackRest (stanza safetynet, configuration
+# $SN_PG_DIR/pgbackrest.conf, written by the caller: backup-restore) and
+# commit timestamps.
 sn_pg_start() {
 	if [[ -n ${SN_PG_DIR:-} ]]; then
 		sn_say "PostgreSQL already started in $SN_PG_DIR"
@@ -347,6 +351,18 @@ synchronous_commit = on
 max_connections = 200
 shared_buffers = 256MB
 PGCONF
+	case ${SN_PG_ARCHIVE:-off} in
+	off) ;;
+	pgbackrest)
+		# Commit timestamps: the script computes each stream's head at
+		# the restore's target time from its outbox.
+		printf '%s\n' 'archive_mode = on' 'wal_level = replica' \
+			'track_commit_timestamp = on' \
+			"archive_command = 'pgbackrest --config=$dir/pgbackrest.conf --stanza=safetynet archive-push %p'" \
+			>>"$dir/data/postgresql.conf"
+		;;
+	*) sn_say "SN_PG_ARCHIVE is off or pgbackrest, not '$SN_PG_ARCHIVE'"; return 1 ;;
+	esac
 
 	port=${SN_PG_PORT_BASE:-55432}
 	while :; do

@@ -200,6 +200,8 @@ static const sn_col cursor_cols[] = {
 	SN_COL_OPT(cursor_row, halted_at, SN_COL_TEXT, has_at),
 };
 
+enum { SEEN_IDS = 64 };
+
 struct qev {
 	struct qev *next;
 	size_t      size; /* bytes allocated */
@@ -282,6 +284,14 @@ struct stream {
 	bool     suspect, suspect_sent; /* a heartbeat of another epoch */
 	uint64_t distrust_until;
 	uint32_t distrust_ms;
+	/* The ids of the last SEEN_IDS events queued, by sequence: an event
+	 * that comes again with another id under a number already taken
+	 * (a publisher restored from a backup that kept its epoch and wrote
+	 * past our cursor) halts the stream instead of being skipped. */
+	struct {
+		uint64_t seq;
+		char     id[40];
+	} seen[SEEN_IDS];
 	/* What still refers to the stream: its two timers until closed, and
 	 * its cursor read while in flight. Each holds one of the bus's
 	 * open_handles too; the last one frees the stream (stream_unref). */
@@ -1386,7 +1396,10 @@ queue_push(struct stream *st, struct qev *q)
 		st->qhead = q;
 	st->qtail = q;
 	st->qlen++;
-	st->queued_to = q->ev.sequence;
+	st->queued_to                           = q->ev.sequence;
+	st->seen[q->ev.sequence % SEEN_IDS].seq = q->ev.sequence;
+	snprintf(st->seen[q->ev.sequence % SEEN_IDS].id,
+	    sizeof(st->seen[0].id), "%s", q->ev.id ? q->ev.id : "");
 	if (st->nheld > 0) {
 		struct qev **h = held_slot(st, q->ev.sequence);
 		if (*h != NULL) {
@@ -1459,6 +1472,24 @@ stream_hold(struct stream *st, const Sn__Bus__V1__Envelope *env)
 	return true;
 }
 
+/* Whether a repeat (env's sequence already queued) is the event we had
+ * under that number, as far as we remember; halts the stream when not. */
+static bool
+repeat_same(struct stream *st, const Sn__Bus__V1__Envelope *env)
+{
+	const char *had = st->seen[env->sequence % SEEN_IDS].id;
+	if (st->seen[env->sequence % SEEN_IDS].seq != env->sequence
+	    || had[0] == '\0' || env->id == NULL || strcmp(had, env->id) == 0)
+		return true;
+	char why[256];
+	snprintf(why, sizeof(why),
+	    "event %llu came again as another event (%.40s, we had %s):"
+	    " publisher restored from a backup?",
+	    (unsigned long long) env->sequence, env->id, had);
+	stream_halt(st, why);
+	return false;
+}
+
 /* Queues env if it is the next one; says whether it was. */
 static bool
 stream_offer(struct stream *st, const Sn__Bus__V1__Envelope *env)
@@ -1468,7 +1499,8 @@ stream_offer(struct stream *st, const Sn__Bus__V1__Envelope *env)
 	if (!stream_authentic(st, env))
 		return false;
 	if (env->sequence <= st->queued_to) {
-		sn_counter_add(st->c_skipped, 1);
+		if (repeat_same(st, env) && env->sequence != st->asked_at)
+			sn_counter_add(st->c_skipped, 1);
 		return false;
 	}
 	if (env->sequence != st->queued_to + 1
@@ -1701,9 +1733,14 @@ stream_maybe_replay(struct stream *st)
 	uint32_t want = held_gap(st, room < REPLAY_MAX ? room : REPLAY_MAX);
 	if (want == 0)
 		return; /* the next event is held: the queue takes it first */
+	/* From the last event queued when we still know its id: the answer
+	 * then shows whether the publisher still has it (repeat_same). */
+	uint64_t last    = st->queued_to;
+	bool     overlap = last > 0 && st->seen[last % SEEN_IDS].seq == last
+	    && st->seen[last % SEEN_IDS].id[0] != '\0';
 	Sn__Bus__V1__ReplayRequest rq = SN__BUS__V1__REPLAY_REQUEST__INIT;
-	rq.from_sequence              = st->queued_to + 1;
-	rq.max_count                  = want;
+	rq.from_sequence              = overlap ? last : last + 1;
+	rq.max_count                  = want + (overlap ? 1 : 0);
 	size_t   len = sn__bus__v1__replay_request__get_packed_size(&rq);
 	nng_msg *msg;
 	if (nng_msg_alloc(&msg, len) != 0)
@@ -2169,6 +2206,7 @@ cursor_loaded(sn_err err, PGresult *res, void *arg)
 	st->halted    = false;
 	st->committed = rerr == SN_OK ? (uint64_t) c.last_seq : 0;
 	st->queued_to = st->committed;
+	memset(st->seen, 0, sizeof(st->seen)); /* the cursor's row changed */
 	snprintf(
 	    st->epoch, sizeof(st->epoch), "%s", c.has_epoch ? c.epoch : "");
 	st->stop_before = 0;
