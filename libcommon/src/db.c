@@ -479,15 +479,29 @@ conn_ready(struct conn *c)
 	uv_timer_start(&c->db->kick, on_kick, 0, 0);
 }
 
+/* While connecting, libpq may close its socket and open another: the
+ * next host of a multi-host string (a standby refused by
+ * target_session_attrs=read-write, a member that is down), or the same
+ * host again without SSL. The new socket usually gets the same number,
+ * and epoll forgets a closed socket, so the old poll handle would watch
+ * nothing and the connection would hang after a failover. Each step
+ * therefore watches libpq's socket with a new handle. */
+static void
+conn_connect_wait(struct conn *c, int events)
+{
+	poll_drop(c);
+	poll_set(c, events);
+}
+
 static void
 conn_connect_step(struct conn *c)
 {
 	switch (PQconnectPoll(c->pg)) {
 	case PGRES_POLLING_READING:
-		poll_set(c, UV_READABLE);
+		conn_connect_wait(c, UV_READABLE);
 		return;
 	case PGRES_POLLING_WRITING:
-		poll_set(c, UV_WRITABLE);
+		conn_connect_wait(c, UV_WRITABLE);
 		return;
 	case PGRES_POLLING_OK:
 		break;
