@@ -119,6 +119,9 @@ struct sn_http {
 	size_t             adopting; /* taken from the backlog, not started */
 	bool               quiesced; /* sn_http_quiesce: no listening */
 	unsigned           timeout_s;
+	/* Statements on http_idempotency: look-ups of a key (before the
+	 * work, or after a lost claim) and claims. NULL: no metrics. */
+	sn_counter *idem_lookups, *idem_claims;
 };
 
 enum tx_stage {
@@ -1241,6 +1244,8 @@ lookup(sn_http_req *req)
 {
 	const char *values[2] = { principal_name(req), req->idem_key };
 
+	if (req->h->idem_lookups != NULL)
+		sn_counter_add(req->h->idem_lookups, 1);
 	sn_db_query(req->h->db, SQL_LOOKUP, 2, values, lookup_done, req);
 }
 
@@ -1727,6 +1732,8 @@ claim_done(sn_tx *tx, PGresult *res, void *arg)
 		    "route", req->route->pattern, NULL);
 		req->tx_stage   = TX_CLAIM_LOST;
 		req->idem_known = true;
+		if (req->h->idem_lookups != NULL)
+			sn_counter_add(req->h->idem_lookups, 1);
 		if (sn_tx_query(tx, SQL_LOOKUP, 2, values, claimed_read, req)
 		    != SN_OK)
 			sn_tx_rollback(tx, SN_ECONFLICT);
@@ -1755,7 +1762,9 @@ claim_key(sn_http_req *req, sn_tx *tx, sn_query_fn claimed)
 	values[2] = req->method;
 	values[3] = req->route->pattern;
 	values[4] = req->hash;
-	err       = sn_tx_query(tx, SQL_CLAIM, 5, values, claimed, req);
+	if (req->h->idem_claims != NULL)
+		sn_counter_add(req->h->idem_claims, 1);
+	err = sn_tx_query(tx, SQL_CLAIM, 5, values, claimed, req);
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
 }
@@ -2402,6 +2411,18 @@ sn_http_open(sn_http **out, sn_loop *loop, const sn_http_config *cfg)
 		    "Answers sent without their audit record (the database "
 		    "failed).",
 		    NULL);
+	if (h->metrics != NULL) {
+		h->idem_lookups = sn_metrics_counter(h->metrics,
+		    "sn_http_idempotency_lookups_total",
+		    "Look-ups of an Idempotency-Key's stored answer (a"
+		    " refused or failed keyed request, a lost claim).",
+		    NULL);
+		h->idem_claims  = sn_metrics_counter(h->metrics,
+		     "sn_http_idempotency_claims_total",
+		     "Idempotency-Keys claimed in a keyed request's"
+		      " transaction.",
+		     NULL);
+	}
 	if (h->metrics != NULL)
 		h->unmatched_hist = sn_metrics_histogram(h->metrics,
 		    "sn_http_request_duration_seconds",

@@ -138,6 +138,10 @@ static const sn_setting_doc common_settings[] = {
 	    "(default 5; 0: at once)" },
 	{ "SN_BUS_QUEUE_MAX",
 	    "events queued per followed stream (default 20000)" },
+	{ "SN_BUS_STALL_MS",
+	    "/readyz says 503 when a followed stream has events known and "
+	    "none applied for this long, 0-86400000 ms (default 60000; 0: "
+	    "never)" },
 	{ "SN_PARTITION", "i/N: this instance's share of followed subjects" },
 	{ "SN_SCHEMA_DIR",
 	    "folder of NNN_*.sql migrations (default: the source tree's)" },
@@ -684,6 +688,8 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	    = (uint32_t) sn_config_int("SN_BUS_APPLY_WAIT_MS", 5, 0, 1000);
 	bc.queue_max
 	    = (uint32_t) sn_config_int("SN_BUS_QUEUE_MAX", 20000, 1, 10000000);
+	bc.stall_ms
+	    = (uint32_t) sn_config_int("SN_BUS_STALL_MS", 60000, 0, 86400000);
 	sn_config_partition("SN_PARTITION", &bc.part_index, &bc.part_count);
 	if (def->publishes) {
 		bc.publisher = def->name;
