@@ -1392,7 +1392,9 @@ dispatch(sn_http_req *req)
 			sha256_update(&s, req->body, req->bodylen);
 		sha256_hex(&s, req->hash);
 	}
+	sn_log_set_request_id(req->request_id);
 	req->route->fn(req, req->route->arg);
+	sn_log_set_request_id(NULL);
 }
 
 static sn_http_req *
@@ -1741,7 +1743,9 @@ claim_done(sn_tx *tx, PGresult *res, void *arg)
 	}
 	req->idem_known = true; /* nothing stored before: no look needed */
 	req->tx_stage   = TX_RUNNING;
+	sn_log_set_request_id(req->request_id);
 	req->tx_begin(req, tx, req->tx_arg);
+	sn_log_set_request_id(NULL);
 }
 
 /* Claims req's key on tx (claimed: its answer), or begins at once on a
@@ -1754,7 +1758,9 @@ claim_key(sn_http_req *req, sn_tx *tx, sn_query_fn claimed)
 
 	if (!req->has_idem) {
 		req->tx_stage = TX_RUNNING;
+		sn_log_set_request_id(req->request_id);
 		req->tx_begin(req, tx, req->tx_arg);
+		sn_log_set_request_id(NULL);
 		return;
 	}
 	values[0] = principal_name(req);
@@ -2087,7 +2093,9 @@ group_claimed(sn_tx *tx, PGresult *res, void *arg)
 	}
 	req->idem_known = true; /* nothing stored before: no look needed */
 	req->tx_stage   = TX_RUNNING;
+	sn_log_set_request_id(req->request_id);
 	req->tx_begin(req, tx, req->tx_arg);
+	sn_log_set_request_id(NULL);
 }
 
 /* The savepoint of member g->cur, its claim and its begin; or the

@@ -646,7 +646,7 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 		sn_config_fail(
 		    "SN_LOG_LEVEL", "debug, info, warn or error", level);
 	sn_log_init(def->name, (sn_log_level) lvl);
-	sn_log(SN_LOG_INFO, "starting", "version", sn_version, NULL);
+	sn_log(SN_LOG_INFO, "starting", NULL); /* every line has the version */
 	if (sn_clock_setup() != SN_OK)
 		exit(2);
 
