@@ -122,6 +122,7 @@ struct sn_http {
 	/* Statements on http_idempotency: look-ups of a key (before the
 	 * work, or after a lost claim) and claims. NULL: no metrics. */
 	sn_counter *idem_lookups, *idem_claims;
+	sn_gauge   *g_ready; /* sn_ready, refreshed by ready_render */
 };
 
 enum tx_stage {
@@ -2307,19 +2308,38 @@ sn_http_body_json(const char *body, size_t len, json_error_t *err)
 	return json_loadb(body, len, JSON_REJECT_DUPLICATES, err);
 }
 
+/* Whether /readyz would say 200 now; why (cap bytes) says why not. */
+static bool
+is_ready(sn_http *h, char *why, size_t cap)
+{
+	bool ready;
+
+	if (h->ready != NULL)
+		ready = h->ready(h->ready_arg, why, cap);
+	else
+		ready = h->db == NULL || sn_db_ready(h->db);
+	return ready && !h->closing;
+}
+
+/* sn_metrics_on_render: sn_ready as /readyz would answer. */
+static void
+ready_render(void *arg)
+{
+	sn_http *h = arg;
+	char     why[512];
+
+	sn_gauge_set(h->g_ready, is_ready(h, why, sizeof(why)) ? 1 : 0);
+}
+
 static void
 on_readyz(sn_http_req *req, void *arg)
 {
 	sn_http *h = arg;
 
-	bool ready;
 	char why[512] = "";
+	bool ready    = is_ready(h, why, sizeof(why));
 
-	if (h->ready != NULL)
-		ready = h->ready(h->ready_arg, why, sizeof(why));
-	else
-		ready = h->db == NULL || sn_db_ready(h->db);
-	if (h->closing || !ready)
+	if (!ready)
 		sn_http_reply_error(req, 503, "not_ready",
 		    !h->closing && why[0] != '\0' ? why
 		                                  : "the service is not ready",
@@ -2419,6 +2439,14 @@ sn_http_open(sn_http **out, sn_loop *loop, const sn_http_config *cfg)
 		    "Answers sent without their audit record (the database "
 		    "failed).",
 		    NULL);
+	if (h->metrics != NULL
+	    && (h->g_ready = sn_metrics_gauge(h->metrics, "sn_ready",
+	            "1 while GET /readyz answers 200 (the database, a halted "
+	            "or stalled bus stream), else 0.",
+	            NULL))
+	        != NULL
+	    && sn_metrics_on_render(h->metrics, ready_render, h) != SN_OK)
+		h->g_ready = NULL;
 	if (h->metrics != NULL) {
 		h->idem_lookups = sn_metrics_counter(h->metrics,
 		    "sn_http_idempotency_lookups_total",
@@ -2517,6 +2545,8 @@ sn_http_open(sn_http **out, sn_loop *loop, const sn_http_config *cfg)
 fail_stop:
 	MHD_stop_daemon(h->mhd);
 fail_free:
+	if (h->g_ready != NULL)
+		sn_metrics_on_render_remove(h->metrics, ready_render, h);
 	free(h->tls_cert);
 	free(h->tls_key);
 	free(h->tls_client_ca);
@@ -2681,6 +2711,8 @@ sn_http_close(sn_http *h)
 	if (h == NULL || h->closing)
 		return;
 	h->closing = true;
+	if (h->g_ready != NULL)
+		sn_metrics_on_render_remove(h->metrics, ready_render, h);
 	if (h->in_run) {
 		h->stop_pending = true;
 		return;

@@ -1243,6 +1243,8 @@ stalled(void)
 	    (long long) n_lag);
 	TH_CHECK(
 	    &T, n_age >= 1, "age gauge %lld while stalled", (long long) n_age);
+	TH_CHECK(&T, th_metric_http(&T, port, "sn_ready") == 0,
+	    "sn_ready is not 0 while stalled");
 
 	r = PQexec(lock, "ROLLBACK");
 	PQclear(r);
@@ -1256,6 +1258,8 @@ stalled(void)
 	    (long long) n_age);
 	TH_CHECK(&T, n_lag == 0 && n_age == 0, "lag %lld, age %lld after",
 	    (long long) n_lag, (long long) n_age);
+	TH_CHECK(&T, th_metric_http(&T, port, "sn_ready") == 1,
+	    "sn_ready is not 1 after");
 	check_stream("sub", "pub", 50);
 }
 
