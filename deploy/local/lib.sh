@@ -42,6 +42,10 @@ SN_DEB_PACKAGES=(
 	postgresql-15 postgresql-client-15
 	docker-compose procps psmisc iproute2 curl
 	clang-format gdb
+	# promtool (deploy.monitoring); without recommends, no node exporter.
+	# Its prometheus daemon is enabled on install (README, What operators
+	# watch: `systemctl disable --now prometheus` on a machine with systemd).
+	prometheus python3
 )
 
 # Roles that sn-token issues tokens for, and the jurisdiction each one
