@@ -8,10 +8,30 @@
 # No secret is built in: certificates, keys and passwords arrive at run
 # time as compose secrets under /run/secrets (deploy/compose/secrets.sh),
 # named by <NAME>_FILE settings. The program runs as the unprivileged user
-# safetynet, which must be able to read them (secrets.sh makes the files
-# mode 644 in a mode-700 folder).
+# safetynet, UID and GID 10001, given as numbers (USER 10001:10001) so that
+# Kubernetes' runAsNonRoot can check it and the manifests' runAsUser 10001
+# (deploy/k8s) is the image's own user; it must be able to read them
+# (secrets.sh makes the files mode 644 in a mode-700 folder).
+#
+# Labels (OCI image annotations): version, revision and source come from
+# build args, e.g.
+#   docker build --build-arg SERVICE=intake \
+#     --build-arg SN_REVISION="$(git rev-parse HEAD)" \
+#     --build-arg SN_SOURCE=https://git.example.org/safetynet .
+# SN_VERSION defaults to CMakeLists.txt's project version (the suite checks
+# they agree).
+#
+# Both base images are pinned by digest (the multi-platform index digest),
+# so a rebuild gets the same bytes. The digests are those docker-library/
+# repo-info recorded for debian:bookworm and debian:bookworm-slim at its
+# commit 05f354f0a08a211fdfed2f21845d1fccd389921d (repos/debian/remote/
+# bookworm.md, bookworm-slim.md: Debian's snapshot of 2026-08-03). A pinned
+# digest no longer receives Debian's security updates: refresh both at
+# least with every Debian point release or security advisory that touches
+# the runtime libraries (docker buildx imagetools inspect debian:bookworm-slim,
+# or that repository's current files), and rebuild.
 
-FROM debian:bookworm AS build
+FROM debian:bookworm@sha256:813017f3d62be4b5891a7acca6a01bdcd4b8513daa81b1ab99d3a50385b26931 AS build
 RUN apt-get update \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		build-essential cmake pkg-config \
@@ -52,13 +72,15 @@ RUN set -eu; \
 	bank-gateway|bank-sim) cp -R /src/services/bank-gateway/xsd/. /out/xsd/ ;; \
 	esac
 
-FROM debian:bookworm-slim
+FROM debian:bookworm-slim@sha256:abd67ffcfa541b485a3dff59865ab629aa048a6c613e639d36e7456b0b229241
 RUN apt-get update \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
 		libnng1 libprotobuf-c1 libpq5 libuv1 libmicrohttpd12 libjansson4 libjwt0 \
 		libsodium23 libssl3 libcurl4 libxml2 \
 	&& rm -rf /var/lib/apt/lists/* \
-	&& useradd --system --no-create-home --shell /usr/sbin/nologin safetynet
+	&& groupadd --system --gid 10001 safetynet \
+	&& useradd --system --uid 10001 --gid 10001 --no-create-home \
+		--shell /usr/sbin/nologin safetynet
 ARG SERVICE
 COPY --from=build /out/bin/ /usr/local/bin/
 COPY --from=build /out/schema/ /usr/share/safetynet/${SERVICE}/schema/
@@ -74,9 +96,25 @@ COPY --from=build /out/xsd/ /usr/share/safetynet/${SERVICE}/xsd/
 RUN ln -s "/usr/local/bin/${SERVICE}" /usr/local/bin/sn-service
 ENV SN_SCHEMA_DIR=/usr/share/safetynet/${SERVICE}/schema \
 	SN_HTTP_PORT=8080
-USER safetynet
+# Numeric, as deploy/k8s's runAsUser and runAsGroup: 10001.
+USER 10001:10001
 EXPOSE 8080
 # --probe: the binary GETs its own /readyz (slim has no curl).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
 	CMD ["/usr/local/bin/sn-service", "--probe"]
+# Last, so that the layers above stay shared between revisions (an ARG's
+# value is part of the cache key of every RUN after it). licenses says
+# NOASSERTION (SPDX's word for "not stated") until the tree carries a
+# licence.
+ARG SN_VERSION=0.1.0
+ARG SN_REVISION=unknown
+ARG SN_SOURCE=unknown
+LABEL org.opencontainers.image.title="safetynet ${SERVICE}" \
+	org.opencontainers.image.description="safetynet's ${SERVICE} (one binary per image)" \
+	org.opencontainers.image.version="${SN_VERSION}" \
+	org.opencontainers.image.revision="${SN_REVISION}" \
+	org.opencontainers.image.source="${SN_SOURCE}" \
+	org.opencontainers.image.licenses="NOASSERTION" \
+	org.opencontainers.image.base.name="docker.io/library/debian:bookworm-slim" \
+	org.opencontainers.image.base.digest="sha256:abd67ffcfa541b485a3dff59865ab629aa048a6c613e639d36e7456b0b229241"
 ENTRYPOINT ["/usr/local/bin/sn-service"]

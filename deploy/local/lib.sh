@@ -6,6 +6,7 @@
 # none of them depends on the current directory.
 #
 #   sn_install_deps             install the Debian packages that are missing
+#                               (SN_DEB_COMMANDS: by command)
 #   sn_build VARIANT [ARGS...]  configure and build into build/VARIANT
 #   sn_run_dir_init             a private run folder (ipc sockets, logs)
 #   sn_pg_start / sn_pg_stop    a private PostgreSQL cluster on loopback
@@ -38,15 +39,23 @@ SN_DEB_PACKAGES=(
 	libpq-dev libuv1-dev libmicrohttpd-dev libjansson-dev
 	libcmocka-dev libjwt-dev libssl-dev libsodium-dev openssl
 	libcurl4-openssl-dev libxml2-dev
+	zlib1g-dev # the console gzips answers (services/console)
 	clang-14 libclang-rt-14-dev
 	postgresql-15 postgresql-client-15
 	docker-compose procps psmisc iproute2 curl
 	clang-format gdb
-	# promtool (deploy.monitoring); without recommends, no node exporter.
-	# Its prometheus daemon is enabled on install (README, What operators
-	# watch: `systemctl disable --now prometheus` on a machine with systemd).
-	prometheus python3
+	chromium fonts-noto-cjk # the console's browser test (tests/console): the browser, Chinese glyphs in its screenshots
+	pgbackrest # deploy/local/backup-restore: backups, WAL archive, point-in-time restore
+	prometheus python3 # promtool for deploy.monitoring (no recommends: no node exporter; the daemon it enables: README, What operators watch)
 )
+# Commands installed by Debian name only when no such command exists,
+# since another package may own the path: Google's kubectl package owns
+# /usr/bin/kubectl on the project's machines (kubernetes-client, kubectl
+# 1.20, for tests/deploy/k8s.sh's `kubectl kustomize`), and NodeSource's
+# nodejs carries npm (node and npm for tests/deploy/k8s and
+# deploy/local/contract).
+declare -A SN_DEB_COMMANDS=([kubectl]=kubernetes-client [node]=nodejs
+	[npm]=npm)
 
 # Roles that sn-token issues tokens for, and the jurisdiction each one
 # works in (district, township or village code).
@@ -95,11 +104,16 @@ sn_die() { sn_say "error: $*"; exit 1; }
 # --- packages -------------------------------------------------------------
 
 sn_install_deps() {
-	local p st missing=() sudo=()
+	local p c st missing=() sudo=()
 	for p in "${SN_DEB_PACKAGES[@]}"; do
 		st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
 		if [[ $st != "install ok installed" ]]; then
 			missing+=("$p")
+		fi
+	done
+	for c in "${!SN_DEB_COMMANDS[@]}"; do
+		if ! command -v "$c" >/dev/null 2>&1; then
+			missing+=("${SN_DEB_COMMANDS[$c]}")
 		fi
 	done
 	if ((${#missing[@]} == 0)); then
@@ -275,7 +289,10 @@ sn_run_dir_init() {
 # in $SN_PG_DIR/pgpass, the libpq password file that PGPASSFILE and
 # SN_TEST_DB_URL's passfile= name. Checks that a connection without a
 # password is refused. Creates database safetynet. Exports SN_PG_DIR,
-# SN_PG_PORT, SN_TEST_DB_URL, PGPASSFILE.
+# SN_PG_PORT, SN_TEST_DB_URL, PGPASSFILE. SN_PG_ARCHIVE=pgbackrest turns
+# on WAL archiving to pgBackRest (stanza safetynet, configuration
+# $SN_PG_DIR/pgbackrest.conf, written by the caller: backup-restore) and
+# commit timestamps.
 sn_pg_start() {
 	if [[ -n ${SN_PG_DIR:-} ]]; then
 		sn_say "PostgreSQL already started in $SN_PG_DIR"
@@ -335,6 +352,18 @@ synchronous_commit = on
 max_connections = 200
 shared_buffers = 256MB
 PGCONF
+	case ${SN_PG_ARCHIVE:-off} in
+	off) ;;
+	pgbackrest)
+		# Commit timestamps: the script computes each stream's head at
+		# the restore's target time from its outbox.
+		printf '%s\n' 'archive_mode = on' 'wal_level = replica' \
+			'track_commit_timestamp = on' \
+			"archive_command = 'pgbackrest --config=$dir/pgbackrest.conf --stanza=safetynet archive-push %p'" \
+			>>"$dir/data/postgresql.conf"
+		;;
+	*) sn_say "SN_PG_ARCHIVE is off or pgbackrest, not '$SN_PG_ARCHIVE'"; return 1 ;;
+	esac
 
 	port=${SN_PG_PORT_BASE:-55432}
 	while :; do
@@ -768,9 +797,13 @@ _SN_PORTS_AVOID=()
 # the bind (a service's log says "Address in use"), everything started is
 # stopped and started again on other ports, up to 5 times. With
 # SN_DETACH=1 the services get their own session (deploy/local/up).
-sn_services_start() {
-	local variant=${1:-release} names=() try mark
-	mapfile -t names < <(sn_services)
+sn_services_start() {	local variant=${1:-release} names=() try mark
+	# The console last: the other services keep the ports they had before
+	# it came (the README and proto/openapi.yaml name them).
+	mapfile -t names < <(sn_services | grep -vx console)
+	if [[ -f $SN_ROOT/services/console/CMakeLists.txt ]]; then
+		names+=(console)
+	fi
 	if ((${#names[@]} == 0)); then
 		sn_say "no services yet (no services/*/CMakeLists.txt): none started"
 		return 0
@@ -947,6 +980,22 @@ _sn_services_start_once() {
 		fi
 		if [[ $n == bank-sim ]] && _sn_tls_on; then
 			own+=("SN_HTTP_CLIENT_CA_FILE=$SN_SECRETS_DIR/tls/ca.pem")
+		fi
+		# The console (issue 17) forwards /api/NAME/ to every other
+		# service started here, over HTTPS with its own certificate.
+		if [[ $n == console ]]; then
+			# Its libraries (npm, lockfile) in console/web/vendor.
+			if [[ ! -f $SN_ROOT/console/web/vendor/preact.mjs ]] &&
+				! "$SN_ROOT/console/vendor.sh" >&2; then
+				sn_say "console: console/vendor.sh failed: the pages will not load their libraries"
+			fi
+			j=0
+			for x in "$@"; do
+				if [[ $x != console ]]; then
+					own+=("SN_$(_sn_envkey "$x")_HTTP_URL=$(sn_http_scheme)://127.0.0.1:${ports[$j]}")
+				fi
+				j=$((j + 1))
+			done
 		fi
 		# Appended: a service started again keeps its earlier lines.
 		if [[ ${SN_DETACH:-0} == 1 ]]; then

@@ -9,7 +9,9 @@
  */
 #include "sn/bus.h"
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +49,8 @@
  * see streams_watch. */
 #define SILENT_BEATS 5u
 #define SILENT_MIN_MS 5000u
+/* A redial whose close has not returned by then is stuck for good. */
+#define REDIAL_STUCK_MS 10000u
 
 extern const char sn_bus_sql_001[];
 extern const char sn_bus_sql_002[];
@@ -196,6 +200,8 @@ static const sn_col cursor_cols[] = {
 	SN_COL_OPT(cursor_row, halted_at, SN_COL_TEXT, has_at),
 };
 
+enum { SEEN_IDS = 64 };
+
 struct qev {
 	struct qev *next;
 	size_t      size; /* bytes allocated */
@@ -295,6 +301,14 @@ struct stream {
 	struct headmark marks[HEADMARKS];
 	size_t          nmarks;
 	sn_gauge       *g_lag, *g_age;
+	/* The ids of the last SEEN_IDS events queued, by sequence: an event
+	 * that comes again with another id under a number already taken
+	 * (a publisher restored from a backup that kept its epoch and wrote
+	 * past our cursor) halts the stream instead of being skipped. */
+	struct {
+		uint64_t seq;
+		char     id[40];
+	} seen[SEEN_IDS];
 	/* What still refers to the stream: its two timers until closed, and
 	 * its cursor read while in flight. Each holds one of the bus's
 	 * open_handles too; the last one frees the stream (stream_unref). */
@@ -308,12 +322,14 @@ struct stream {
 	nng_dialer     sub_dialer, req_dialer;
 	uint64_t       sub_heard_ms, answer_ms, req_waiting_ms;
 	uint64_t       sub_dialed_ms, req_dialed_ms;
-	bool           silent; /* logged: the SUB socket is silent */
-	bool           deaf;   /* failpoint sub.deaf, until a redial */
+	bool           silent;    /* logged: the SUB socket is silent */
+	bool           deaf;      /* failpoint sub.deaf, until a redial */
+	bool           stuck;     /* a redial never finished: NNG is stuck */
+	struct redial *redial[2]; /* in flight: [0] SUB, [1] REQ */
 	sn_counter    *c_consumed, *c_replayed, *c_skipped, *c_gaps;
 	sn_counter    *c_alarms, *c_unconfirmed, *c_foreign_hb;
 	sn_counter    *c_redials;
-	sn_gauge      *g_halted;
+	sn_gauge      *g_halted, *g_stuck;
 	struct stream *next;
 };
 
@@ -410,11 +426,37 @@ handle_closed(uv_handle_t *h)
 		free(bus);
 }
 
+/* A redial in flight (stream_redial): closing a dialer waits for NNG's
+ * cleanup thread, which nng 1.5.2 can leave stuck for good (nng #1813),
+ * so the close and the new dial run on a thread of their own and the loop
+ * only reads the outcome. Freed by the last of the thread and the stream. */
+struct redial {
+	atomic_int  refs;
+	atomic_bool done;
+	nng_socket  sock;
+	nng_dialer  old, d;
+	int         rv;
+	char       *url, *peer;
+	uint64_t    started_ms;
+};
+
+static void
+redial_unref(struct redial *r)
+{
+	if (r != NULL && atomic_fetch_sub(&r->refs, 1) == 1) {
+		free(r->url);
+		free(r->peer);
+		free(r);
+	}
+}
+
 static void
 stream_unref(struct stream *st)
 {
 	sn_bus *bus = st->bus;
 	if (--st->open == 0) {
+		redial_unref(st->redial[0]);
+		redial_unref(st->redial[1]);
 		free(st->name);
 		free(st->pub_url);
 		free(st->replay_url);
@@ -1453,7 +1495,10 @@ queue_push(struct stream *st, struct qev *q)
 		st->qhead = q;
 	st->qtail = q;
 	st->qlen++;
-	st->queued_to = q->ev.sequence;
+	st->queued_to                           = q->ev.sequence;
+	st->seen[q->ev.sequence % SEEN_IDS].seq = q->ev.sequence;
+	snprintf(st->seen[q->ev.sequence % SEEN_IDS].id,
+	    sizeof(st->seen[0].id), "%s", q->ev.id ? q->ev.id : "");
 	stream_watch(st);
 	if (st->nheld > 0) {
 		struct qev **h = held_slot(st, q->ev.sequence);
@@ -1527,6 +1572,24 @@ stream_hold(struct stream *st, const Sn__Bus__V1__Envelope *env)
 	return true;
 }
 
+/* Whether a repeat (env's sequence already queued) is the event we had
+ * under that number, as far as we remember; halts the stream when not. */
+static bool
+repeat_same(struct stream *st, const Sn__Bus__V1__Envelope *env)
+{
+	const char *had = st->seen[env->sequence % SEEN_IDS].id;
+	if (st->seen[env->sequence % SEEN_IDS].seq != env->sequence
+	    || had[0] == '\0' || env->id == NULL || strcmp(had, env->id) == 0)
+		return true;
+	char why[256];
+	snprintf(why, sizeof(why),
+	    "event %llu came again as another event (%.40s, we had %s):"
+	    " publisher restored from a backup?",
+	    (unsigned long long) env->sequence, env->id, had);
+	stream_halt(st, why);
+	return false;
+}
+
 /* Queues env if it is the next one; says whether it was. */
 static bool
 stream_offer(struct stream *st, const Sn__Bus__V1__Envelope *env)
@@ -1536,7 +1599,8 @@ stream_offer(struct stream *st, const Sn__Bus__V1__Envelope *env)
 	if (!stream_authentic(st, env))
 		return false;
 	if (env->sequence <= st->queued_to) {
-		sn_counter_add(st->c_skipped, 1);
+		if (repeat_same(st, env) && env->sequence != st->asked_at)
+			sn_counter_add(st->c_skipped, 1);
 		return false;
 	}
 	if (env->sequence != st->queued_to + 1
@@ -1596,19 +1660,54 @@ stream_heard(struct stream *st)
 	}
 }
 
-/* Gives up the SUB (or the REQ) socket's connection to the publisher and
- * dials again: NNG (1.5.2 seen here) now and then leaves a dialer that
- * never restores its connection after the peer restarted, and nothing
- * else would notice. */
-static void
-stream_redial(struct stream *st, bool sub, uint64_t now)
+static void *
+redial_main(void *arg)
 {
-	nng_socket  s   = sub ? st->sub : st->req;
-	nng_dialer *d   = sub ? &st->sub_dialer : &st->req_dialer;
-	const char *url = sub ? st->pub_url : st->replay_url;
-	(void) nng_dialer_close(*d);
-	int rv = sn_nng_dialer(s, url, st->name, NNG_FLAG_NONBLOCK, d);
-	if (sub) {
+	struct redial *r = arg;
+	(void) nng_dialer_close(r->old);
+	r->rv = sn_nng_dialer(
+	    r->sock, r->url, r->peer, NNG_FLAG_NONBLOCK, &r->d);
+	atomic_store(&r->done, true);
+	redial_unref(r);
+	return NULL;
+}
+
+/* Gives up the SUB (i 0) or the REQ (i 1) socket's connection to the
+ * publisher and dials again, on a thread (struct redial): a dialer whose
+ * connection NNG never restores after the peer restarted is otherwise
+ * noticed by nothing. */
+static void
+stream_redial(struct stream *st, int i, uint64_t now)
+{
+	if (st->redial[i] != NULL)
+		return;
+	struct redial *r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return;
+	atomic_init(&r->refs, 2);
+	atomic_init(&r->done, false);
+	r->sock       = i == 0 ? st->sub : st->req;
+	r->old        = i == 0 ? st->sub_dialer : st->req_dialer;
+	r->url        = strdup(i == 0 ? st->pub_url : st->replay_url);
+	r->peer       = strdup(st->name);
+	r->started_ms = now;
+	pthread_t      t;
+	pthread_attr_t a;
+	bool           ok
+	    = r->url != NULL && r->peer != NULL && pthread_attr_init(&a) == 0;
+	if (ok) {
+		(void) pthread_attr_setdetachstate(
+		    &a, PTHREAD_CREATE_DETACHED);
+		ok = pthread_create(&t, &a, redial_main, r) == 0;
+		pthread_attr_destroy(&a);
+	}
+	if (!ok) {
+		redial_unref(r);
+		redial_unref(r);
+		return;
+	}
+	st->redial[i] = r;
+	if (i == 0) {
 		st->sub_dialed_ms = now;
 		st->deaf          = false;
 	} else {
@@ -1616,10 +1715,39 @@ stream_redial(struct stream *st, bool sub, uint64_t now)
 		st->req_waiting_ms = now;
 	}
 	sn_counter_add(st->c_redials, 1);
-	sn_log(rv == 0 ? SN_LOG_WARN : SN_LOG_ERROR,
+	sn_log(SN_LOG_WARN,
 	    "no word from the publisher on one socket; dialing it again",
-	    "publisher", st->name, "socket", sub ? "sub" : "req", "url", url,
-	    "error", rv == 0 ? "" : nng_strerror(rv), NULL);
+	    "publisher", st->name, "socket", i == 0 ? "sub" : "req", "url",
+	    r->url, NULL);
+}
+
+/* A redial's outcome: its new dialer, or, when its close has not
+ * returned in REDIAL_STUCK_MS, NNG stuck in this process: the stream
+ * says so (/readyz, sn_bus_nng_stuck) and dials no more. */
+static void
+redial_settle(struct stream *st, int i, uint64_t now)
+{
+	struct redial *r = st->redial[i];
+	if (r == NULL)
+		return;
+	if (atomic_load(&r->done)) {
+		if (r->rv == 0)
+			*(i == 0 ? &st->sub_dialer : &st->req_dialer) = r->d;
+		else
+			sn_log(SN_LOG_ERROR, "cannot dial the publisher again",
+			    "publisher", st->name, "url", r->url, "error",
+			    nng_strerror(r->rv), NULL);
+		st->redial[i] = NULL;
+		redial_unref(r);
+	} else if (!st->stuck && now - r->started_ms >= REDIAL_STUCK_MS) {
+		st->stuck = true;
+		sn_gauge_set(st->g_stuck, 1);
+		sn_log(SN_LOG_ERROR,
+		    "closing a connection to the publisher has not finished in"
+		    " 10 s: NNG is stuck in this process (nng #1813, fixed in"
+		    " 1.9); restart the service",
+		    "publisher", st->name, NULL);
+	}
 }
 
 static void
@@ -1705,9 +1833,14 @@ stream_maybe_replay(struct stream *st)
 	uint32_t want = held_gap(st, room < REPLAY_MAX ? room : REPLAY_MAX);
 	if (want == 0)
 		return; /* the next event is held: the queue takes it first */
+	/* From the last event queued when we still know its id: the answer
+	 * then shows whether the publisher still has it (repeat_same). */
+	uint64_t last    = st->queued_to;
+	bool     overlap = last > 0 && st->seen[last % SEEN_IDS].seq == last
+	    && st->seen[last % SEEN_IDS].id[0] != '\0';
 	Sn__Bus__V1__ReplayRequest rq = SN__BUS__V1__REPLAY_REQUEST__INIT;
-	rq.from_sequence              = st->queued_to + 1;
-	rq.max_count                  = want;
+	rq.from_sequence              = overlap ? last : last + 1;
+	rq.max_count                  = want + (overlap ? 1 : 0);
 	size_t   len = sn__bus__v1__replay_request__get_packed_size(&rq);
 	nng_msg *msg;
 	if (nng_msg_alloc(&msg, len) != 0)
@@ -1754,7 +1887,9 @@ streams_watch(sn_bus *bus)
 	if (bus->closing || bus->draining)
 		return;
 	for (struct stream *st = bus->streams; st != NULL; st = st->next) {
-		if (!st->loaded || st->halted)
+		redial_settle(st, 0, now);
+		redial_settle(st, 1, now);
+		if (!st->loaded || st->halted || st->stuck)
 			continue;
 		bool sub_quiet = now - st->sub_heard_ms >= quiet;
 		bool req_stuck = st->req_waiting_ms != 0
@@ -1778,10 +1913,10 @@ streams_watch(sn_bus *bus)
 		if (sub_quiet && now - st->sub_dialed_ms >= quiet
 		    && (st->answer_ms >= st->sub_heard_ms + quiet
 		        || now - st->sub_dialed_ms >= 3 * quiet))
-			stream_redial(st, true, now);
+			stream_redial(st, 0, now);
 		if (req_stuck && now - st->req_dialed_ms >= quiet
 		    && (!sub_quiet || now - st->req_dialed_ms >= 3 * quiet))
-			stream_redial(st, false, now);
+			stream_redial(st, 1, now);
 	}
 }
 
@@ -2174,6 +2309,7 @@ cursor_loaded(sn_err err, PGresult *res, void *arg)
 	st->halted    = false;
 	st->committed = rerr == SN_OK ? (uint64_t) c.last_seq : 0;
 	st->queued_to = st->committed;
+	memset(st->seen, 0, sizeof(st->seen)); /* the cursor's row changed */
 	snprintf(
 	    st->epoch, sizeof(st->epoch), "%s", c.has_epoch ? c.epoch : "");
 	st->stop_before = 0;
@@ -2430,6 +2566,10 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 	       "Connections to the publisher given up and dialed again after "
 	          "a silence, by publisher.",
 	       labels);
+	st->g_stuck      = sn_metrics_gauge(m, "sn_bus_nng_stuck",
+	         "1 when a redial to the publisher never finished: NNG is stuck "
+	              "in this process and it needs a restart, by publisher.",
+	         labels);
 	st->g_lag        = sn_metrics_gauge(m, "sn_bus_consumer_lag_events",
 	           "Events of the publisher known (announced, answered or queued) "
 	                  "and not applied yet.",
@@ -2530,6 +2670,14 @@ sn_bus_healthy(const sn_bus *bus, char *why, size_t cap)
 	for (const struct stream *st = bus->streams; st != NULL;
 	     st                      = st->next) {
 		uint64_t idle;
+		if (st->stuck) {
+			if (why != NULL && cap > 0)
+				snprintf(why, cap,
+				    "bus stream %s: NNG is stuck in this "
+				    "process; restart it",
+				    st->name);
+			return false;
+		}
 		if (st->halted || !st->ever_loaded) {
 			/* Until its cursor row is read, a stream may be one
 			 * halted before a restart. */

@@ -404,15 +404,12 @@ on_retry(uv_timer_t *t)
 	conn_start(t->data);
 }
 
-/* Tears the connection down: the running transaction fails, and a new
- * connection is attempted after a backoff. */
+/* The teardown conn_reset and conn_recycle share: the socket's poll, the
+ * queued entries, the prepared statements' names and libpq's connection
+ * go; the connection is down and clean. Its transaction is the caller's. */
 static void
-conn_reset(struct conn *c, const char *why)
+conn_close(struct conn *c)
 {
-	sn_db *db = c->db;
-	if (c->pg != NULL && !db->closing)
-		sn_log(SN_LOG_WARN, "database connection lost", "why", why,
-		    "error", PQerrorMessage(c->pg), NULL);
 	poll_drop(c);
 	while (c->head != NULL)
 		free(ent_pop(c));
@@ -425,7 +422,19 @@ conn_reset(struct conn *c, const char *why)
 	c->broken  = false;
 	c->recycle = false;
 	c->dirty   = false;
-	sn_tx *tx  = c->tx;
+}
+
+/* Tears the connection down: the running transaction fails, and a new
+ * connection is attempted after a backoff. */
+static void
+conn_reset(struct conn *c, const char *why)
+{
+	sn_db *db = c->db;
+	if (c->pg != NULL && !db->closing)
+		sn_log(SN_LOG_WARN, "database connection lost", "why", why,
+		    "error", PQerrorMessage(c->pg), NULL);
+	conn_close(c);
+	sn_tx *tx = c->tx;
 	if (tx != NULL) {
 		tx->c      = NULL;
 		tx->failed = true;
@@ -712,13 +721,7 @@ on_poll(uv_poll_t *h, int status, int events)
 static void
 conn_recycle(struct conn *c)
 {
-	poll_drop(c);
-	stmts_clear(c);
-	PQfinish(c->pg);
-	c->pg      = NULL;
-	c->state   = CONN_DOWN;
-	c->recycle = false;
-	c->dirty   = false;
+	conn_close(c);
 	conn_start(c);
 }
 

@@ -119,6 +119,7 @@ struct sn_http {
 	size_t             adopting; /* taken from the backlog, not started */
 	bool               quiesced; /* sn_http_quiesce: no listening */
 	unsigned           timeout_s;
+	char              *headers; /* sn_http_set_headers: "Name: value\n" */
 	/* Statements on http_idempotency: look-ups of a key (before the
 	 * work, or after a lost claim) and claims. NULL: no metrics. */
 	sn_counter *idem_lookups, *idem_claims;
@@ -142,6 +143,7 @@ struct answer {
 	char       *allow; /* 405 */
 	bool        replay;
 	bool        challenge; /* 401: WWW-Authenticate */
+	char       *extra;     /* "Name: value\n" lines (sn_http_reply_with) */
 };
 
 struct sn_http_req {
@@ -357,6 +359,7 @@ http_maybe_free(sn_http *h)
 		free(h->routes[i].roles);
 	}
 	free(h->routes);
+	free(h->headers);
 	free(h->tls_cert);
 	free(h->tls_key);
 	free(h->tls_client_ca);
@@ -444,6 +447,7 @@ answer_fini(struct answer *a)
 {
 	free(a->body);
 	free(a->allow);
+	free(a->extra);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -641,6 +645,181 @@ sn_http_reply_text(sn_http_req *req, unsigned status, const char *ctype,
 	answer_raw(req, status, copy, len, ctype);
 }
 
+static bool
+is_unreserved(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+	    || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'
+	    || c == '~';
+}
+
+/* The query string rebuilt (sn_http_query_string). */
+struct query_buf {
+	char  *buf;
+	size_t cap, len;
+};
+
+static void
+query_put(struct query_buf *q, const char *s, bool escape)
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char) *s;
+
+		if (!escape || is_unreserved(c)) {
+			if (q->len + 1 < q->cap)
+				q->buf[q->len] = (char) c;
+			q->len++;
+		} else {
+			if (q->len + 3 < q->cap) {
+				q->buf[q->len]     = '%';
+				q->buf[q->len + 1] = hex[c >> 4];
+				q->buf[q->len + 2] = hex[c & 15];
+			}
+			q->len += 3;
+		}
+	}
+}
+
+/* Adds each "Name: value" line of lines (NULL: none) to resp; false when
+ * lines is NULL. */
+static bool
+add_lines(struct MHD_Response *resp, const char *lines)
+{
+	char        name[128];
+	const char *p = lines;
+
+	if (lines == NULL)
+		return false;
+	while (*p != '\0') {
+		const char *nl = strchr(p, '\n');
+		const char *c  = strchr(p, ':');
+		size_t      len;
+
+		if (nl == NULL)
+			nl = p + strlen(p);
+		if (c != NULL && c < nl && (len = (size_t) (c - p)) > 0
+		    && len < sizeof(name)) {
+			char *v;
+
+			memcpy(name, p, len);
+			name[len] = '\0';
+			for (c++; *c == ' '; c++)
+				;
+			if ((v = strndup(c, (size_t) (nl - c))) != NULL) {
+				MHD_add_response_header(resp, name, v);
+				free(v);
+			}
+		}
+		p = *nl == '\n' ? nl + 1 : nl;
+	}
+	return true;
+}
+
+/* Joins n header lines into "Name: value\n" text; NULL when one holds a
+ * CR or LF or has no colon, or without memory. */
+static char *
+join_lines(const char *const *lines, size_t n)
+{
+	size_t total = 1;
+	char  *out, *w;
+
+	for (size_t i = 0; i < n; i++) {
+		if (lines[i] == NULL || strpbrk(lines[i], "\r\n") != NULL
+		    || strchr(lines[i], ':') == NULL)
+			return NULL;
+		total += strlen(lines[i]) + 1;
+	}
+	if ((out = malloc(total)) == NULL)
+		return NULL;
+	w = out;
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(lines[i]);
+
+		memcpy(w, lines[i], l);
+		w += l;
+		*w++ = '\n';
+	}
+	*w = '\0';
+	return out;
+}
+
+void
+sn_http_reply_with(sn_http_req *req, unsigned status, const char *ctype,
+    const char *body, size_t len, const char *const *headers, size_t n)
+{
+	struct answer a = { 0 };
+
+	assert(req->tx_stage == TX_NONE);
+	if ((a.extra = join_lines(headers, n)) == NULL && n > 0) {
+		answer_error(req, 500, "internal", "bad answer headers", NULL);
+		return;
+	}
+	if (body != NULL && (a.body = malloc(len + 1)) == NULL) {
+		free(a.extra);
+		answer_error(req, 500, "internal", "out of memory", NULL);
+		return;
+	}
+	if (body != NULL) {
+		memcpy(a.body, body, len);
+		a.body[len] = '\0';
+		a.len       = len;
+	}
+	a.status = status;
+	a.ctype  = ctype;
+	answer_set(req, &a);
+}
+
+sn_err
+sn_http_set_headers(sn_http *h, const char *const *lines, size_t n)
+{
+	char *j = join_lines(lines, n);
+
+	if (j == NULL)
+		return n > 0 ? SN_EINVAL : SN_OK;
+	free(h->headers);
+	h->headers = j;
+	return SN_OK;
+}
+
+static enum MHD_Result
+query_one(
+    void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct query_buf *q = cls;
+
+	(void) kind;
+	if (q->len > 0)
+		query_put(q, "&", false);
+	query_put(q, key, true);
+	if (value != NULL) {
+		query_put(q, "=", false);
+		query_put(q, value, true);
+	}
+	return MHD_YES;
+}
+
+size_t
+sn_http_query_string(const sn_http_req *req, char *buf, size_t cap)
+{
+	struct query_buf q = { .buf = buf, .cap = cap };
+
+	if (cap == 0)
+		return 0;
+	buf[0] = '\0';
+	if (req->conn == NULL)
+		return 0;
+	MHD_get_connection_values(
+	    req->conn, MHD_GET_ARGUMENT_KIND, query_one, &q);
+	if (q.len >= cap) {
+		buf[0] = '\0';
+		return q.len;
+	}
+	buf[q.len] = '\0';
+	return q.len;
+}
+
 /* Queues the answer with libmicrohttpd, once. Access handler only. */
 static enum MHD_Result
 queue(sn_http_req *req)
@@ -672,7 +851,10 @@ queue(sn_http_req *req)
 		MHD_add_response_header(resp, "Idempotent-Replay", "true");
 	if (a->challenge)
 		MHD_add_response_header(resp, "WWW-Authenticate", "Bearer");
-	MHD_add_response_header(resp, "Cache-Control", "no-store");
+	if (!add_lines(resp, a->extra) || a->extra == NULL
+	    || strstr(a->extra, "Cache-Control:") == NULL)
+		MHD_add_response_header(resp, "Cache-Control", "no-store");
+	add_lines(resp, req->h->headers);
 	if (req->request_id[0] != '\0')
 		MHD_add_response_header(resp, "X-Request-Id", req->request_id);
 	if (req->h->quiesced) /* draining: no next request here */
@@ -759,7 +941,7 @@ split_path(sn_http_req *req)
 
 /* Matches req's path against pattern; with capture, records params. */
 static bool
-match(sn_http_req *req, const char *pattern, bool capture)
+match(sn_http_req *req, const char *pattern, bool rest, bool capture)
 {
 	const char *p = pattern;
 	size_t      i = 0;
@@ -782,6 +964,18 @@ match(sn_http_req *req, const char *pattern, bool capture)
 		if (*s == '{') {
 			if (req->segs[i][0] == '\0')
 				return false;
+			if (rest && *p == '\0') {
+				/* The last {param} of an SN_HTTP_REST route:
+				 * the rest of the path, as received. */
+				if (capture) {
+					req->pnames[req->nparams]   = s + 1;
+					req->pnamelen[req->nparams] = n - 2;
+					req->pvals[req->nparams]    = req->path
+					    + (req->segs[i] - req->segbuf);
+					req->nparams++;
+				}
+				return true;
+			}
 			if (capture) {
 				req->pnames[req->nparams]   = s + 1;
 				req->pnamelen[req->nparams] = n - 2;
@@ -988,12 +1182,14 @@ answer_405(sn_http_req *req)
 	make_error(&a, 405, "method_not_allowed",
 	    "the path does not take this method", NULL);
 	for (size_t i = 0; i < h->nroutes; i++)
-		if (match(req, h->routes[i].pattern, false))
+		if (match(req, h->routes[i].pattern,
+		        h->routes[i].flags & SN_HTTP_REST, false))
 			len += strlen(h->routes[i].method) + 2;
 	if (a.status == 405 && (allow = malloc(len + 1)) != NULL) {
 		allow[0] = '\0';
 		for (size_t i = 0; i < h->nroutes; i++) {
-			if (!match(req, h->routes[i].pattern, false))
+			if (!match(req, h->routes[i].pattern,
+			        h->routes[i].flags & SN_HTTP_REST, false))
 				continue;
 			if (allow[0] != '\0')
 				strcat(allow, ", ");
@@ -1102,7 +1298,7 @@ admit(sn_http_req *req)
 	for (size_t i = 0; i < h->nroutes; i++) {
 		struct route *r = &h->routes[i];
 
-		if (!match(req, r->pattern, false))
+		if (!match(req, r->pattern, r->flags & SN_HTTP_REST, false))
 			continue;
 		path_found = true;
 		if (strcmp(r->method, req->method) != 0)
@@ -1119,7 +1315,7 @@ admit(sn_http_req *req)
 		return;
 	}
 	req->route = best;
-	match(req, best->pattern, true);
+	match(req, best->pattern, best->flags & SN_HTTP_REST, true);
 	enum key_state key = take_key(req, best);
 
 	if (best->flags & SN_HTTP_CLIENT_CERT) {

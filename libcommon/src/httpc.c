@@ -191,6 +191,9 @@ call_end(call *r, sn_err err, const char *why)
 	call_unlink(r);
 	if (err == SN_OK) {
 		curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &a.status);
+		curl_easy_getinfo(
+		    r->easy, CURLINFO_CONTENT_TYPE, &a.content_type);
+		a.handle = r->easy;
 		if (r->answer != NULL) {
 			a.body = r->answer;
 			a.len  = r->len;
@@ -646,4 +649,24 @@ sn_httpc_close(sn_httpc *c)
 		call_end(c->calls, SN_ECLOSED, "the client is closing");
 	if (c->dispatching == 0)
 		teardown(c);
+}
+
+const char *
+sn_httpc_answer_header(const sn_httpc_answer *a, const char *name)
+{
+	struct curl_header *h = NULL;
+
+	if (a == NULL || a->handle == NULL || name == NULL)
+		return NULL;
+	if (curl_easy_header(a->handle, name, 0, CURLH_HEADER, -1, &h)
+	        != CURLHE_OK
+	    || h == NULL)
+		return NULL;
+	/* the last of several: amount - 1 */
+	if (h->amount > 1
+	    && curl_easy_header(
+	           a->handle, name, h->amount - 1, CURLH_HEADER, -1, &h)
+	        != CURLHE_OK)
+		return NULL;
+	return h->value;
 }

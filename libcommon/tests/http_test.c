@@ -194,6 +194,21 @@ on_stop(uv_async_t *a)
 	uv_close((uv_handle_t *) a, NULL);
 }
 
+/* An SN_HTTP_REST route: the rest of the path and the query back, with
+ * header lines of its own. */
+static void
+on_rest(sn_http_req *req, void *arg)
+{
+	static const char *const hs[]
+	    = { "Cache-Control: max-age=60", "ETag: \"v1\"" };
+	char buf[512], q[256];
+
+	(void) arg;
+	sn_http_query_string(req, q, sizeof(q));
+	snprintf(buf, sizeof(buf), "%s?%s", sn_http_param(req, "rest"), q);
+	sn_http_reply_with(req, 200, "text/plain", buf, strlen(buf), hs, 2);
+}
+
 static void *
 loop_main(void *arg)
 {
@@ -222,6 +237,15 @@ setup(void **state)
 	if (srv.port == 0)
 		return -1;
 	sn_http_set_ready(srv.http, is_ready, NULL);
+	static const char *const every[] = { "X-Frame-Options: DENY" };
+	static const char *const bad[]   = { "no colon here" };
+	if (sn_http_set_headers(srv.http, bad, 1) != SN_EINVAL
+	    || sn_http_set_headers(srv.http, every, 1) != SN_OK)
+		return -1;
+	if (sn_http_route(srv.http, "GET", "/files/{rest}",
+	        SN_HTTP_PUBLIC | SN_HTTP_REST, NULL, on_rest, NULL)
+	    != SN_OK)
+		return -1;
 	if (sn_http_route(
 	        srv.http, "POST", "/echo", SN_HTTP_PUBLIC, NULL, on_echo, NULL)
 	        != SN_OK
@@ -503,6 +527,35 @@ test_routing(void **state)
 	request("GET", "/cases/42/", NULL, NULL, &r);
 	assert_error(&r, 404, "not_found");
 	request("GET", "/cases/1/steps/2/x", NULL, NULL, &r);
+	assert_error(&r, 404, "not_found");
+}
+
+/* SN_HTTP_REST takes the rest of the path; sn_http_reply_with's header
+ * lines replace the default Cache-Control; the server's own lines are on
+ * every answer, a 404 included. */
+static void
+test_rest_headers(void **state)
+{
+	struct resp r;
+
+	(void) state;
+	request("GET", "/files/a/b/c.txt?x=1&y=a%20b", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.len, strlen("a/b/c.txt?x=1&y=a%20b"));
+	assert_memory_equal(r.body, "a/b/c.txt?x=1&y=a%20b", r.len);
+	assert_true(has_header(&r, "Content-Type: text/plain"));
+	assert_true(has_header(&r, "Cache-Control: max-age=60"));
+	assert_false(has_header(&r, "Cache-Control: no-store"));
+	assert_true(has_header(&r, "ETag: \"v1\""));
+	assert_true(has_header(&r, "X-Frame-Options: DENY"));
+	request("GET", "/files/one", NULL, NULL, &r);
+	assert_int_equal(r.status, 200);
+	assert_memory_equal(r.body, "one?", r.len);
+	request("GET", "/files", NULL, NULL, &r);
+	assert_error(&r, 404, "not_found");
+	assert_true(has_header(&r, "X-Frame-Options: DENY"));
+	assert_true(has_header(&r, "Cache-Control: no-store"));
+	request("GET", "/files//x", NULL, NULL, &r);
 	assert_error(&r, 404, "not_found");
 }
 
@@ -873,6 +926,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_healthz_readyz),
 		cmocka_unit_test(test_routing),
+		cmocka_unit_test(test_rest_headers),
 		cmocka_unit_test(test_route_table),
 		cmocka_unit_test(test_table_problem_text),
 		cmocka_unit_test(test_json_body),

@@ -7,8 +7,10 @@
  *                 pub_crash | two_publishers | partitions |
  *                 replay_prefix | tables | stuck_teardown | setup_fails |
  *                 forged_envelope | forged_heartbeat | restored_backup |
+ *                 restored_same_epoch | restored_new_epoch |
  *                 recreated_publisher | garbage_replay | restarts |
- *                 deaf_sub | stalled
+ *                 deaf_sub | one_publisher_two_processes |
+ *                 stalled
  *
  * Every scenario ends with check_stream: the publisher's stream is dense
  * (1..N, each once, none unassigned), and the subscriber applied every
@@ -300,6 +302,36 @@ two_publishers(void)
 	wait_cursor("sub", "pub-b", 20000, 120000);
 	check_stream("sub", "pub-a", 20000);
 	check_stream("sub", "pub-b", 20000);
+}
+
+/* One publisher as two processes (two pods of a StatefulSet): both number
+ * the one stream in the shared outbox, each sends on its own PUB socket
+ * only what it numbered, and the follower is connected to the first one.
+ * The second publishes last, so the follower learns of its events only
+ * from the first one's heartbeat, which re-reads the head from the
+ * database every five beats (before, it announced only what its own relay
+ * had numbered, and the follower stopped at 1,000). */
+static void
+one_publisher_two_processes(void)
+{
+	char        pub_url[400], rep_url[400];
+	const char *ps = th_schema(&T, "pub");
+	th_publisher(&T, "pub");
+	start_sub("sub", "pub", NULL, NULL);
+	th_proc *a = start_pub("pub", "1000", "50", "1", NULL);
+	if (!th_wait_int(
+	        &T, 1000, 60000, "SELECT count(seq) FROM %s.outbox", ps))
+		th_fail(&T, "the first process did not publish 1000 events");
+	wait_cursor("sub", "pub", 1000, 60000);
+	snprintf(pub_url, sizeof(pub_url), "SN_PUB_PUB_URL=ipc://%s/pub-2.pub",
+	    T.run_dir);
+	snprintf(rep_url, sizeof(rep_url),
+	    "SN_PUB_REPLAY_URL=ipc://%s/pub-2.rep", T.run_dir);
+	const char *env[] = { pub_url, rep_url, NULL };
+	start_pub("pub", "1000", "50", "1", env);
+	wait_cursor("sub", "pub", 2000, 60000);
+	check_stream("sub", "pub", 2000);
+	th_stop(&T, a);
 }
 
 /* Two instances with SN_PARTITION=0/2 and 1/2 share a stream: each
@@ -911,17 +943,12 @@ forged_heartbeat(void)
 	    (long long) served, (long long) asked, (long long) commits);
 }
 
-/* The publisher's outbox restored from a backup behind the follower's
- * cursor (rows deleted, last_seq lowered) and restarted: the follower
- * halts, saying why. (Today it waits and would skip the new events 6..10
- * as repeats.) */
-static void
-restored_backup(void)
+/* The follower's cursor at 10, then the publisher's outbox restored
+ * from a backup behind it (rows deleted, last_seq lowered to 5, its epoch
+ * set to epoch_sql), the publisher stopped; returns the follower. */
+static th_proc *
+restore_behind(const char *const *env, const char *epoch_sql)
 {
-	int  port = th_free_port();
-	char portenv[32];
-	snprintf(portenv, sizeof(portenv), "SN_HTTP_PORT=%d", port);
-	const char *env[] = { portenv, "SN_BUS_HEARTBEAT_MS=200", NULL };
 	th_publisher(&T, "pub");
 	th_proc *pub = start_pub("pub", "10", "10", "1", env + 1);
 	th_proc *sub = start_sub("sub", "pub", NULL, env);
@@ -931,13 +958,27 @@ restored_backup(void)
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "WITH d AS (DELETE FROM %s.outbox WHERE seq > 5 RETURNING 1),"
-	        " u AS (UPDATE %s.bus_publisher SET last_seq = 5 RETURNING 1)"
+	        " u AS (UPDATE %s.bus_publisher SET last_seq = 5, epoch = %s"
+	        " RETURNING 1)"
 	        " SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM u)",
-	        ps, ps)
+	        ps, ps, epoch_sql)
 	        == 6,
 	    "the backup was not restored");
-	pub       = start_pub("pub", "0", "10", "1", env + 1);
-	char *why = wait_halted("sub", "pub", 15000);
+	return sub;
+}
+
+/* The publisher restored behind the follower's cursor and restarted,
+ * writing nothing: the follower halts, saying why. */
+static void
+restored_backup(void)
+{
+	int  port = th_free_port();
+	char portenv[32];
+	snprintf(portenv, sizeof(portenv), "SN_HTTP_PORT=%d", port);
+	const char *env[] = { portenv, "SN_BUS_HEARTBEAT_MS=200", NULL };
+	th_proc    *sub   = restore_behind(env, "epoch");
+	th_proc    *pub   = start_pub("pub", "0", "10", "1", env + 1);
+	char       *why   = wait_halted("sub", "pub", 15000);
 	TH_CHECK(&T, strstr(why, "below our cursor") != NULL,
 	    "halted for '%s'", why);
 	TH_CHECK(&T, cursor_of("sub", "pub") == 10, "the cursor moved");
@@ -946,6 +987,89 @@ restored_backup(void)
 	free(why);
 	th_stop(&T, sub);
 	th_stop(&T, pub);
+}
+
+/* A publisher restored alone from a backup: its outbox back at 5,
+ * behind the follower's cursor 10, started again and writing 6..15 at
+ * once, past the cursor, with its old epoch (a follower comparing heads
+ * alone misses it: it skipped 6..10 as repeats and applied 11..15, 3 of
+ * 3 runs before the follower remembered the ids it queued) or, as the
+ * README's procedure says, with a new one. The follower halts, applies
+ * none of them, and after `sn-bus resync --from 6` applies the new 6..15
+ * once each. */
+static void
+restored_writing(bool new_epoch)
+{
+	int  port = th_free_port();
+	char portenv[32];
+	snprintf(portenv, sizeof(portenv), "SN_HTTP_PORT=%d", port);
+	const char *env[] = { portenv, "SN_BUS_HEARTBEAT_MS=200", NULL };
+	th_proc    *sub
+	    = restore_behind(env, new_epoch ? "gen_random_uuid()" : "epoch");
+	const char *ps = th_schema(&T, "pub");
+	const char *ss = th_schema(&T, "sub");
+	int64_t     before
+	    = th_int(&T, "SELECT coalesce(max(id), 0) FROM %s.effects", ss);
+	th_proc *pub = start_pub("pub", "10", "10", "1", env + 1);
+	if (!th_wait_int(&T, 15, 30000, "SELECT max(seq) FROM %s.outbox", ps))
+		th_fail(&T, "the restored publisher did not write 6..15");
+	char *why = wait_halted("sub", "pub", 15000);
+	TH_CHECK(&T,
+	    strstr(why, new_epoch ? "epoch" : "restored from a backup")
+	        != NULL,
+	    "halted for '%s'", why);
+	th_sleep_ms(600); /* three heartbeats */
+	TH_CHECK(&T, cursor_of("sub", "pub") == 10, "the cursor moved");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.effects WHERE id > %lld", ss,
+	        (long long) before)
+	        == 0,
+	    "an event of the restored publisher was applied while halted");
+	TH_CHECK(&T, readyz(port, NULL) == 503, "/readyz not 503");
+	char args[512];
+	snprintf(args, sizeof(args), "--schema %s resync pub --from 6", ss);
+	TH_CHECK(&T, run_tool(args) == 0, "sn-bus resync failed");
+	wait_cursor("sub", "pub", 15, 15000);
+	int64_t want = th_int(&T,
+	    "SELECT count(*) FROM %s.outbox WHERE seq BETWEEN 6 AND 15"
+	    " AND topic = 'test.event'",
+	    ps);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.effects WHERE id > %lld"
+	        " AND seq BETWEEN 6 AND 15",
+	        ss, (long long) before)
+	        == want,
+	    "the new 6..15 were not applied once each (%lld wanted)",
+	    (long long) want);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM (SELECT seq FROM %s.effects WHERE id > "
+	        "%lld"
+	        " GROUP BY seq HAVING count(*) > 1) d",
+	        ss, (long long) before)
+	        == 0,
+	    "an event applied twice");
+	TH_CHECK(
+	    &T, readyz(port, NULL) == 200, "/readyz not 200 after resync");
+	printf("restored_%s: halted: %s; after resync %lld events"
+	       " applied once each\n",
+	    new_epoch ? "new_epoch" : "same_epoch", why, (long long) want);
+	free(why);
+	th_stop(&T, sub);
+	th_stop(&T, pub);
+}
+
+static void
+restored_same_epoch(void)
+{
+	restored_writing(false);
+}
+
+static void
+restored_new_epoch(void)
+{
+	restored_writing(true);
 }
 
 static void
@@ -1280,10 +1404,13 @@ main(int argc, char **argv)
 		{ "forged_envelope", forged_envelope },
 		{ "forged_heartbeat", forged_heartbeat },
 		{ "restored_backup", restored_backup },
+		{ "restored_same_epoch", restored_same_epoch },
+		{ "restored_new_epoch", restored_new_epoch },
 		{ "recreated_publisher", recreated_publisher },
 		{ "garbage_replay", garbage_replay },
 		{ "restarts", restarts },
 		{ "deaf_sub", deaf_sub },
+		{ "one_publisher_two_processes", one_publisher_two_processes },
 		{ "stalled", stalled },
 	};
 	return th_main(&T, argc, argv, scenarios,

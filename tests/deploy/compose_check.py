@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""tests/deploy/compose_check.py RAW_FILE [RENDERED_FILE]
+"""tests/deploy/compose_check.py [--dockerfile PATH] RAW_FILE [RENDERED_FILE]
+   tests/deploy/compose_check.py --each RAW_FILE:DOCKERFILE...
 
 Fails (exit 1, one line per finding) when docker-compose.yml holds a
-secret value or a link that is not TLS:
+secret value, a link that is not TLS, a port published beyond the host's
+loopback, or builds an image that is not pinned and labelled:
   - anything that looks like a key or a password value, in the file as
     written and as docker-compose renders it (variables substituted):
     PEM blocks, 32+ hex digits, 40+ base64 characters, password= in a
@@ -13,10 +15,24 @@ secret value or a link that is not TLS:
   - an NNG URL setting (SN_*_URL but not the database's) that is not
     tls+tcp://, an HTTP peer's (HTTP_URLS) that is not https://, or a
     service without its own certificate, key and the CA;
-  - a secret file outside deploy/compose/secrets/.
+  - a secret file outside deploy/compose/secrets/;
+  - settings read from an env_file (which this check cannot see), a build
+    arg whose name says it is secret, the host's network;
+  - a published port not bound to 127.0.0.1 or ::1, or a service other
+    than postgres that does not publish its API (container port 8080) on
+    the loopback exactly once, or two services on one host port;
+    postgres publishing anything;
+  - the Dockerfile each service builds (its build context and dockerfile;
+    --dockerfile PATH reads PATH instead): a FROM without @sha256:<digest>,
+    a final USER that is not numeric 10001:10001, no useradd --uid 10001
+    in the final stage, a missing org.opencontainers.image.* label (title,
+    version, revision, source, licenses; version, revision and source
+    from build args), SN_VERSION's default not CMakeLists.txt's project
+    version.
 Without RENDERED_FILE the services are read from RAW_FILE itself (YAML
 merge keys resolved by PyYAML), with no variable substituted.
 """
+import os
 import re
 import sys
 
@@ -74,6 +90,18 @@ def check_service(name, svc, names):
     if isinstance(env, list):
         env = dict(e.split("=", 1) if "=" in e else (e, "") for e in env)
     check_env(name, env)
+    if svc.get("env_file"):
+        findings.append(f"{name}: env_file (settings this check cannot see)")
+    if svc.get("network_mode") == "host":
+        findings.append(f"{name}: network_mode host (every port on the host's addresses)")
+    build = svc.get("build") or {}
+    args = build.get("args") if isinstance(build, dict) else None
+    if isinstance(args, list):
+        args = dict(a.split("=", 1) if "=" in a else (a, "") for a in args)
+    for k in (args or {}):
+        if SECRET_NAME.search(k):
+            findings.append(f"{name}: build arg {k} (a secret would stay in the image's history)")
+    check_ports(name, svc)
     if name == "postgres":
         return
     mounted = {s if isinstance(s, str) else s.get("source")
@@ -93,12 +121,127 @@ def check_service(name, svc, names):
                 findings.append(f"{name}: mounts {other}'s {other + kind}")
 
 
-def main():
-    raw_path = sys.argv[1]
+LOOPBACK = ("127.0.0.1", "::1", "[::1]")
+API_PORT = 8080
+published = {}
+
+
+def check_ports(name, svc):
+    """Each port as written (IP:HOST:CONTAINER) or as docker-compose 1.29
+    renders it (the same string with /tcp, or published/target/host_ip)."""
+    api = 0
+    for p in svc.get("ports") or []:
+        if isinstance(p, dict):
+            ip = str(p.get("host_ip", ""))
+            host, target = p.get("published"), p.get("target")
+        else:
+            m = re.fullmatch(r"(?:(\[[0-9a-fA-F:]+\]|[0-9]+(?:\.[0-9]+){3}|[0-9a-fA-F:]*::[0-9a-fA-F:]*):)?"
+                             r"(?:([0-9-]*):)?([0-9-]+)(?:/(tcp|udp))?", str(p))
+            if not m:
+                findings.append(f"{name}: port {p!r} is not IP:HOST:CONTAINER")
+                continue
+            ip, host, target = m.group(1) or "", m.group(2), m.group(3)
+        if ip not in LOOPBACK:
+            findings.append(f"{name}: port {p!r} is published on "
+                            f"{ip or 'every address'}, not the loopback")
+        if not host:
+            findings.append(f"{name}: port {p!r} has no fixed host port")
+        elif str(host) in published:
+            findings.append(f"{name}: host port {host} is also {published[str(host)]}'s")
+        else:
+            published[str(host)] = name
+        if str(target) == str(API_PORT):
+            api += 1
+        else:
+            findings.append(f"{name}: port {p!r} publishes {target}, not the API ({API_PORT})")
+    if name == "postgres":
+        if svc.get("ports"):
+            findings.append("postgres: publishes a port (never publish the database)")
+    elif api != 1:
+        findings.append(f"{name}: publishes its API {api} times (want once, on 127.0.0.1)")
+
+
+def check_dockerfile(path, root):
+    """The image's Dockerfile, statically (no engine here): pinned bases,
+    numeric non-root user 10001, OCI labels."""
+    where = os.path.relpath(path, root)
+    if where.startswith(".."):
+        where = path
+    try:
+        text = open(path).read()
+    except OSError as e:
+        findings.append(f"{where}: {e.strerror}")
+        return
+    # Instructions, continuation lines joined, comments dropped.
+    lines, cur = [], ""
+    for line in text.splitlines():
+        if not cur and line.lstrip().startswith("#"):
+            continue
+        cur += line.rstrip("\\") + " " if line.endswith("\\") else line
+        if not line.endswith("\\"):
+            if cur.strip():
+                lines.append(cur.strip())
+            cur = ""
+    stages, stage = [], None
+    for ins in lines:
+        op = ins.split(None, 1)[0].upper()
+        if op == "FROM":
+            stage = []
+            stages.append((ins, stage))
+        elif stage is not None:
+            stage.append(ins)
+    if not stages:
+        findings.append(f"{where}: no FROM")
+        return
+    for ins, _ in stages:
+        image = ins.split()[1] if len(ins.split()) > 1 else ""
+        if not re.search(r"@sha256:[0-9a-f]{64}$", image):
+            findings.append(f"{where}: {ins!r} is not pinned by digest (@sha256:...)")
+    final = stages[-1][1]
+    users = [i.split(None, 1)[1].strip() for i in final
+             if i.split(None, 1)[0].upper() == "USER" and len(i.split()) > 1]
+    if not users:
+        findings.append(f"{where}: the final stage sets no USER (runs as root)")
+    elif users[-1] != "10001:10001":
+        findings.append(f"{where}: USER {users[-1]} is not the numeric 10001:10001 "
+                        "of deploy/k8s's runAsUser and runAsGroup")
+    if not any(re.search(r"\buseradd\b[^&;]*--uid 10001\b", i) for i in final):
+        findings.append(f"{where}: no useradd --uid 10001 in the final stage")
+    labels = {}
+    for i in final:
+        if i.split(None, 1)[0].upper() == "LABEL":
+            for k, v in re.findall(r'([A-Za-z0-9_.-]+)=("[^"]*"|\S+)', i.split(None, 1)[1]):
+                labels[k] = v.strip('"')
+    argdef = {}
+    for i in final:
+        m = re.match(r"ARG\s+([A-Za-z0-9_]+)(?:=(\S*))?", i, re.I)
+        if m:
+            argdef[m.group(1)] = m.group(2)
+    oci = "org.opencontainers.image."
+    for k in ("title", "version", "revision", "source", "licenses"):
+        if not labels.get(oci + k):
+            findings.append(f"{where}: no label {oci}{k}")
+    for k in ("version", "revision", "source"):
+        m = re.fullmatch(r"\$\{?([A-Za-z0-9_]+)\}?", labels.get(oci + k, ""))
+        if not m or m.group(1) not in argdef:
+            findings.append(f"{where}: label {oci}{k} is not a build arg of the final stage")
+    cmake = os.path.join(root or ".", "CMakeLists.txt")
+    if os.path.exists(cmake):
+        m = re.search(r"project\(\S+\s+VERSION\s+([0-9.]+)", open(cmake).read())
+        if m and argdef.get("SN_VERSION") != m.group(1):
+            findings.append(f"{where}: SN_VERSION defaults to {argdef.get('SN_VERSION')}, "
+                            f"CMakeLists.txt says {m.group(1)}")
+
+
+def check_one(raw_path, rendered_path=None, dockerfile=None):
+    """One compose file (and its rendering): the summary, or None when a
+    finding was made (in findings)."""
+    findings.clear()
+    published.clear()
     raw = open(raw_path).read()
     scan_text(raw_path, raw)
-    if len(sys.argv) > 2:
-        rendered = open(sys.argv[2]).read()
+    if rendered_path:
+        rendered = open(rendered_path).read()
         scan_text("rendered", rendered)
         doc = yaml.safe_load(rendered)
     else:
@@ -108,17 +251,60 @@ def main():
         findings.append("no services")
     for name, svc in services.items():
         check_service(name, svc, set(services))
+    root = os.path.dirname(os.path.abspath(raw_path))
+    built = set()
+    for name, svc in services.items():
+        b = svc.get("build")
+        if b is None:
+            continue
+        if isinstance(b, str):
+            b = {"context": b}
+        ctx = os.path.join(root, str(b.get("context", ".")))
+        built.add(os.path.normpath(os.path.join(ctx, str(b.get("dockerfile", "Dockerfile")))))
+    if dockerfile:
+        built = {dockerfile} if built else set()
+    for path in sorted(built):
+        check_dockerfile(path, root if os.path.exists(os.path.join(root, "CMakeLists.txt"))
+                         else os.path.dirname(os.path.abspath(path)))
     for name, sec in (doc.get("secrets") or {}).items():
         f = str(sec.get("file", ""))
         if "deploy/compose/secrets/" not in f:
             findings.append(f"secret {name}: file {f} is not in deploy/compose/secrets/")
-    for f in findings[:50]:
-        print("FAIL", f)
-    if len(findings) > 50:
-        print(f"... and {len(findings) - 50} more")
     if findings:
-        sys.exit(1)
-    print(f"ok: {len(services)} services, no secret values, every link tls+tcp://")
+        return None
+    return (f"ok: {len(services)} services, no secret values, every link tls+tcp://, "
+            f"{len(published)} APIs on the loopback only, {len(built)} Dockerfile(s) "
+            "pinned, labelled, USER 10001")
+
+
+def report(prefix, summary):
+    for f in findings[:50]:
+        print(f"{prefix}FAIL", f)
+    if len(findings) > 50:
+        print(f"{prefix}... and {len(findings) - 50} more")
+    if summary:
+        print(prefix + summary)
+
+
+def main():
+    argv = sys.argv[1:]
+    if argv[:1] == ["--each"]:
+        # --each COMPOSE:DOCKERFILE...: several (the test's doctored
+        # copies) in one process, each line prefixed with the pair.
+        bad = 0
+        for pair in argv[1:]:
+            raw_path, dockerfile = pair.split(":", 1)
+            summary = check_one(raw_path, None, dockerfile)
+            report(f"{pair}: ", summary)
+            bad += summary is None
+        sys.exit(1 if bad else 0)
+    dockerfile = None
+    if argv[:1] == ["--dockerfile"]:
+        dockerfile = argv[1]
+        argv = argv[2:]
+    summary = check_one(argv[0], argv[1] if len(argv) > 1 else None, dockerfile)
+    report("", summary)
+    sys.exit(0 if summary else 1)
 
 
 main()

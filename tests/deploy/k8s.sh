@@ -10,10 +10,15 @@
 # must fail on doctored copies of the manifests, so that it is known to
 # catch each kind of mistake.
 #
-# Installs what is missing the way deploy/local/contract does: Debian's
-# kubernetes-client when there is no kubectl, nodejs and npm when there is
-# no node, and the checker's packages from its lockfile (npm ci, only when
-# node_modules is older than the lockfile).
+# Installs what is missing: sn_install_deps (deploy/local/lib.sh) installs
+# Debian's kubernetes-client, nodejs or npm when the kubectl, node or npm
+# command is missing (SN_DEB_COMMANDS), and the checker's packages come
+# from its lockfile (npm ci, only when node_modules is older than the
+# lockfile).
+#
+# The doctored copies are rendered three at a time (SN_K8S_JOBS): each
+# render is a kubectl process of its own, mostly waiting, and one after
+# another they were most of the test's 25 s.
 set -euo pipefail
 root=${1:?usage: k8s.sh SOURCE_DIR}
 # shellcheck source=deploy/local/lib.sh
@@ -22,15 +27,10 @@ dir="$root/tests/deploy/k8s"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-missing=()
-command -v kubectl >/dev/null 2>&1 || missing+=(kubernetes-client)
-command -v node >/dev/null 2>&1 || missing+=(nodejs)
-command -v npm >/dev/null 2>&1 || missing+=(npm)
-if ((${#missing[@]})); then
-	# By name, as sn_install_deps installs the build's packages.
-	SN_DEB_PACKAGES=("${missing[@]}")
-	sn_install_deps || sn_die "k8s: could not install ${missing[*]}"
-fi
+# Only the commands this test needs (SN_DEB_COMMANDS), not the build's
+# packages: deploy/local/test installs those before the suite.
+SN_DEB_PACKAGES=()
+sn_install_deps || sn_die "k8s: could not install kubectl, node or npm"
 if [[ ! $dir/node_modules/.package-lock.json -nt $dir/package-lock.json ]]; then
 	(cd "$dir" && npm ci --prefer-offline --no-audit --no-fund \
 		--loglevel=error >/dev/null) || sn_die "k8s: npm ci failed in tests/deploy/k8s"
@@ -39,19 +39,43 @@ sn_say "k8s: $(kubectl version --client 2>/dev/null | head -n 1)"
 
 # render TREE OVERLAY OUT: kustomize 5 warns on stderr about the fields
 # kustomize 2.0.3 needs (bases, patchesStrategicMerge); errors still fail.
+# OUT.err holds kubectl's stderr (renders run side by side).
 render() {
 	local err
-	if ! kubectl kustomize "$1/overlays/$2" >"$3" 2>"$tmp/render.err"; then
-		cat "$tmp/render.err"
+	if ! kubectl kustomize "$1/overlays/$2" >"$3" 2>"$3.err"; then
+		cat "$3.err"
 		return 1
 	fi
-	err=$(grep -v "^# Warning: '[A-Za-z]*' is deprecated" "$tmp/render.err" || true)
+	err=$(grep -v "^# Warning: '[A-Za-z]*' is deprecated" "$3.err" || true)
 	[[ -z $err ]] || echo "$err"
+}
+# render_bg TREE OVERLAY BASE: render in the background into BASE.yaml,
+# its messages in BASE.out, 0 or 1 in BASE.rc.
+render_bg() {
+	{
+		if render "$1" "$2" "$3.yaml" >"$3.out" 2>&1; then
+			echo 0 >"$3.rc"
+		else
+			echo 1 >"$3.rc"
+		fi
+	} &
+}
+jobs_max=${SN_K8S_JOBS:-3}
+# throttle: wait until fewer than jobs_max renders run.
+throttle() {
+	while (($(jobs -rp | wc -l) >= jobs_max)); do
+		wait -n || true
+	done
 }
 
 rc=0
 for overlay in district city; do
-	if ! render "$root/deploy/k8s" "$overlay" "$tmp/$overlay.yaml"; then
+	render_bg "$root/deploy/k8s" "$overlay" "$tmp/$overlay"
+done
+wait
+for overlay in district city; do
+	if [[ $(<"$tmp/$overlay.rc") != 0 ]]; then
+		cat "$tmp/$overlay.out"
 		echo "FAIL: kubectl kustomize deploy/k8s/overlays/$overlay"
 		rc=1
 	elif ! node "$dir/check.mjs" --source "$root" "$tmp/$overlay.yaml"; then
@@ -62,6 +86,25 @@ for overlay in district city; do
 	fi
 done
 ((rc == 0)) || exit $rc
+
+# The image's user: a source tree whose Dockerfile says another USER must
+# fail --source on the same rendering (every pod runs as 10001:10001).
+mkdir "$tmp/src"
+ln -s "$root/services" "$tmp/src/services"
+sed 's|^USER 10001:10001$|USER 10002:10002|' "$root/Dockerfile" >"$tmp/src/Dockerfile"
+if cmp -s "$tmp/src/Dockerfile" "$root/Dockerfile"; then
+	echo "FAIL: the test's edit of the Dockerfile's USER no longer applies"
+	rc=1
+elif node "$dir/check.mjs" --source "$tmp/src" "$tmp/district.yaml" >"$tmp/out" 2>&1; then
+	echo "FAIL: the check passed pods that do not run as the image's USER"
+	rc=1
+elif ! line=$(grep -m1 -F "the image's USER is 10002:10002" "$tmp/out"); then
+	echo "FAIL: another USER in the Dockerfile failed, but not for the pods' user:"
+	cat "$tmp/out"
+	rc=1
+else
+	echo "caught (Dockerfile: USER 10002:10002): $line"
+fi
 
 # Each doctored copy: FILE (under deploy/k8s), OVERLAY, one sed expression.
 bad=(
@@ -84,25 +127,65 @@ bad=(
 	"base/kustomization.yaml|city|s|SN_TLS_CERT_FILE=/run/secrets/approval-cert|SN_TLS_CERT_FILE=/run/secrets/intake-cert|"
 	"overlays/city/sizes.yaml|city|0,/replicas: 1/s//replicas: 2/"
 	"overlays/city/sizes.yaml|city|0,/replicas: 1/s//replicas: 2/;0,/INDEX)\/1/s//INDEX)\/2/"
+	"base/kustomization.yaml|district|s|SN_APPROVAL_PUB_URL=tls+tcp://approval-bus:|SN_APPROVAL_PUB_URL=tls+tcp://approval:|"
 )
-# Each copy rendered, then all checked in one node process (loading the
-# schemas once); each must fail, by kustomize or by the check.
+# What each copy must be caught for (the finding's words, in the order of
+# bad), so that a copy failing for another reason than its own fails.
+why=(
+	"unknown field /spec/template/spec/containers/0/imagePullPolicey"
+	'required: {"missingProperty":"containerPort"}'
+	"StatefulSet approval: schema: /spec/replicas type"
+	"Deployment verification container verification: no livenessProbe"
+	"readinessProbe path /healthz, not /readyz"
+	"Deployment identity: pod runAsUser 0 is not a numeric non-root user"
+	"Deployment services: pod securityContext.runAsNonRoot is not true"
+	"Deployment bank-sim container bank-sim: root filesystem not read-only"
+	"Deployment supervision container supervision: no memory limit"
+	"mounts Secret sn-common, which sn-secrets does not list"
+	"Deployment agency-sim: mounts intake's Secret sn-intake"
+	"allows verification>disbursement:5555, not a link of the design"
+	"allows disbursement>bank-sim:8080, not a link of the design"
+	"SN_INTAKE_PUB_URL=tcp://intake-bus:5555 is not tls+tcp://"
+	"bank-gateway is not this pod's hostname"
+	"intake is not this pod's hostname"
+	"StatefulSet approval container approval: SN_TLS_CERT_FILE=/run/secrets/intake-cert"
+	"SN_PARTITION is \$(SN_PARTITION_INDEX)/1, not \$(SN_PARTITION_INDEX)/2"
+	"StatefulSet intake container intake: a publisher with 2 pods"
+	"Service approval routes to ready pods only"
+)
+if ((${#why[@]} != ${#bad[@]})); then
+	echo "FAIL: ${#bad[@]} doctored copies but ${#why[@]} reasons"
+	exit 1
+fi
+# Each copy rendered (jobs_max at a time), then all checked in one node
+# process (loading the schemas once); each must fail, by kustomize or by
+# the check.
+for i in "${!bad[@]}"; do
+	entry=${bad[$i]}
+	IFS='|' read -r f overlay _ <<<"$entry"
+	expr=${entry#"$f|$overlay|"}
+	cp -R "$root/deploy/k8s" "$tmp/k8s-$i"
+	sed -i "$expr" "$tmp/k8s-$i/$f"
+	if cmp -s "$tmp/k8s-$i/$f" "$root/deploy/k8s/$f"; then
+		echo "FAIL: the test's edit '$expr' no longer applies to deploy/k8s/$f"
+		rc=1
+		echo skip >"$tmp/bad-$i.rc"
+		continue
+	fi
+	throttle
+	render_bg "$tmp/k8s-$i" "$overlay" "$tmp/bad-$i"
+done
+wait
 copies=()
 for i in "${!bad[@]}"; do
 	entry=${bad[$i]}
 	IFS='|' read -r f overlay _ <<<"$entry"
 	expr=${entry#"$f|$overlay|"}
-	rm -rf "$tmp/k8s"
-	cp -R "$root/deploy/k8s" "$tmp/k8s"
-	sed -i "$expr" "$tmp/k8s/$f"
-	if cmp -s "$tmp/k8s/$f" "$root/deploy/k8s/$f"; then
-		echo "FAIL: the test's edit '$expr' no longer applies to deploy/k8s/$f"
-		rc=1
-	elif ! render "$tmp/k8s" "$overlay" "$tmp/bad-$i.yaml" >"$tmp/out" 2>&1; then
-		echo "caught ($f: $expr) by kubectl kustomize: $(head -n 1 "$tmp/out")"
-	else
-		copies+=("$i")
-	fi
+	case $(<"$tmp/bad-$i.rc") in
+	skip) ;;
+	1) echo "caught ($f: $expr) by kubectl kustomize: $(head -n 1 "$tmp/bad-$i.out")" ;;
+	*) copies+=("$i") ;;
+	esac
 done
 if ((${#copies[@]})); then
 	paths=()
@@ -112,8 +195,13 @@ if ((${#copies[@]})); then
 		entry=${bad[$i]}
 		IFS='|' read -r f overlay _ <<<"$entry"
 		expr=${entry#"$f|$overlay|"}
-		if line=$(grep -m1 -F "$tmp/bad-$i.yaml: FAIL" "$tmp/out"); then
+		if line=$(grep -F "$tmp/bad-$i.yaml: FAIL" "$tmp/out" |
+			grep -m1 -F -- "${why[$i]}"); then
 			echo "caught ($f: $expr): ${line#"$tmp/bad-$i.yaml: "}"
+		elif grep -q -F "$tmp/bad-$i.yaml: FAIL" "$tmp/out"; then
+			echo "FAIL: deploy/k8s/$f edited with '$expr' failed, but not with '${why[$i]}':"
+			grep -F "$tmp/bad-$i.yaml:" "$tmp/out"
+			rc=1
 		else
 			echo "FAIL: the check passed deploy/k8s/$f edited with '$expr'"
 			grep -F "$tmp/bad-$i.yaml:" "$tmp/out" || cat "$tmp/out"

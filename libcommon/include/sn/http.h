@@ -211,6 +211,13 @@ typedef struct sn_http_config {
  * sn_http_json is NULL. max_body still applies. */
 #define SN_HTTP_RAW_BODY 0x8u
 
+/* The pattern's last segment, a {name}, takes the rest of the path: one
+ * or more segments with their slashes, as received ("/api/{service}/
+ * {path}" matches /api/intake/applications/7, path being
+ * "applications/7"). A literal route of as many literal segments wins
+ * over it. For a gateway's forwarding and a folder of files. */
+#define SN_HTTP_REST 0x10u
+
 /* Runs on the loop thread with a request the handler now borrows. */
 typedef void (*sn_http_handler)(sn_http_req *req, void *arg);
 
@@ -341,6 +348,32 @@ void sn_http_reply_json(sn_http_req *req, unsigned status, json_t *body);
  */
 void sn_http_reply_text(sn_http_req *req, unsigned status, const char *ctype,
     const char *body, size_t len);
+
+/*
+ * Answers with status, len bytes of body (copied; NULL sends none) under
+ * ctype (a static string, or NULL to give Content-Type among the
+ * headers), and n header lines "Name: value" (copied; no CR or LF). A
+ * Cache-Control among them replaces the default "no-store". Gives the
+ * req back.
+ */
+void sn_http_reply_with(sn_http_req *req, unsigned status, const char *ctype,
+    const char *body, size_t len, const char *const *headers, size_t n);
+
+/*
+ * Header lines "Name: value" (copied) added to every answer of the server
+ * from now on, the module's own (404, 405, 401, /healthz) included: a
+ * gateway's security headers. Replaces an earlier set. SN_EINVAL for a
+ * line without a colon or with CR or LF, SN_ENOMEM.
+ */
+sn_err sn_http_set_headers(sn_http *h, const char *const *lines, size_t n);
+
+/*
+ * The request's query string rebuilt from its parameters ("a=1&b=x%20y",
+ * percent-encoded, no '?'), NUL-terminated into buf when it fits; returns
+ * its length (>= cap: it did not fit, and buf holds ""). 0 when the
+ * client is gone.
+ */
+size_t sn_http_query_string(const sn_http_req *req, char *buf, size_t cap);
 
 /*
  * Answers {"error": {"code": code, "message": message, "field": field}};

@@ -94,8 +94,10 @@ typedef struct sn_httpc_answer {
 	long        status; /* the HTTP status; 0 unless SN_OK */
 	const char *body;   /* NUL-terminated; "" when none */
 	size_t      len;
-	const char *error;      /* curl's reason when err is not SN_OK */
-	uint64_t    latency_us; /* from sending to the end */
+	const char *error;        /* curl's reason when err is not SN_OK */
+	const char *content_type; /* the answer's Content-Type; NULL: none */
+	void       *handle;       /* internal (sn_httpc_answer_header) */
+	uint64_t    latency_us;   /* from sending to the end */
 } sn_httpc_answer;
 
 /* Runs once per request on the loop thread. It may send more requests
@@ -121,6 +123,13 @@ sn_err sn_httpc_send(
 
 /* Requests whose callback has not run yet. */
 size_t sn_httpc_inflight(const sn_httpc *c);
+
+/*
+ * The value of the answer's header name (case-insensitive; the last of
+ * several), borrowed for the callback only; NULL when absent or when the
+ * request did not end with SN_OK.
+ */
+const char *sn_httpc_answer_header(const sn_httpc_answer *a, const char *name);
 
 /*
  * The answer's body parsed as one JSON value (jansson, duplicate keys

@@ -198,6 +198,8 @@ function check(file) {
     if (psc.runAsNonRoot !== true) fail(where, "pod securityContext.runAsNonRoot is not true");
     if (!isNum(psc.runAsUser) || psc.runAsUser <= 0) fail(where, `pod runAsUser ${psc.runAsUser} is not a numeric non-root user`);
     if (!isNum(psc.runAsGroup) || psc.runAsGroup <= 0) fail(where, `pod runAsGroup ${psc.runAsGroup} is not a numeric non-root group`);
+    if (IMAGE_USER && (psc.runAsUser !== IMAGE_USER[0] || psc.runAsGroup !== IMAGE_USER[1]))
+      fail(where, `pod runs as ${psc.runAsUser}:${psc.runAsGroup}, the image's USER is ${IMAGE_USER.join(":")} (Dockerfile)`);
     if (psc.seccompProfile?.type !== "RuntimeDefault") fail(where, "pod seccompProfile is not RuntimeDefault");
     if (pod.hostNetwork || pod.hostPID || pod.hostIPC) fail(where, "uses the host's network, PID or IPC namespace");
     if (pod.automountServiceAccountToken !== false) fail(where, "mounts a service account token (automountServiceAccountToken: false)");
@@ -285,6 +287,10 @@ function check(file) {
             const sp = [...svcPorts(m[2]).values()];
             if (!services.has(m[2])) fail(cw, `${k}=${v}: no Service ${m[2]}`);
             else if (!sp.includes(Number(m[3]))) fail(cw, `${k}=${v}: Service ${m[2]} has no port ${m[3]}`);
+            // A follower's stream must not wait on its publisher's
+            // readiness (/readyz is 503 while a stream it follows stalls).
+            else if (/_(PUB|REPLAY)_URL$/.test(k) && services.get(m[2]).spec?.publishNotReadyAddresses !== true)
+              fail(cw, `${k}=${v}: Service ${m[2]} routes to ready pods only (a bus Service publishes not-ready addresses)`);
           }
         }
       }
@@ -436,6 +442,17 @@ function checkSource(root) {
   return out;
 }
 
+// --source DIR: the image's user, the Dockerfile's last USER, given as
+// UID:GID numbers; every pod must run as it (runAsUser, runAsGroup), so
+// that the files the image gives its user are the pods' own.
+let IMAGE_USER = null;
+function imageUser(root) {
+  const users = [...readFileSync(`${root}/Dockerfile`, "utf8").matchAll(/^USER\s+(\S+)\s*$/gm)].map((m) => m[1]);
+  const m = /^(\d+):(\d+)$/.exec(users.at(-1) ?? "");
+  if (!m) return [null, `Dockerfile: USER ${users.at(-1)} is not numeric UID:GID`];
+  return [[Number(m[1]), Number(m[2])], null];
+}
+
 // --- verdict ---------------------------------------------------------------
 
 // One file: its findings. Several (the test's doctored copies, read in
@@ -444,6 +461,9 @@ const args = process.argv.slice(2);
 let bad = 0;
 if (args[0] === "--source") {
   for (const f of checkSource(args[1])) console.log(`FAIL design: ${f}`), bad++;
+  const [u, err] = imageUser(args[1]);
+  if (err) console.log(`FAIL design: ${err}`), bad++;
+  IMAGE_USER = u;
   args.splice(0, 2);
 }
 const files = args;

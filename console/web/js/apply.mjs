@@ -1,0 +1,246 @@
+// The clerk's "new application" (intake's POST /applications): the
+// household, its members with the identity number checked as it is typed
+// (GB 11643, idnum.mjs), the declared income and rigid expenditure in
+// yuan (sent as integer fen), the payee and the consent.
+import { useState } from '../vendor/hooks.mjs';
+import { call, newKey } from './api.mjs';
+import { html } from './html.mjs';
+import { getLang, t } from './i18n.mjs';
+import { birthDate, idnumState } from './idnum.mjs';
+import { yuanToFen } from './money.mjs';
+import { problemText } from './problems.mjs';
+
+const INCOME = ['wages_fen', 'business_fen', 'pensions_fen', 'other_fen', 'agricultural_fen', 'support_fen'];
+const EXPENSE = ['medical_fen', 'education_fen', 'housing_fen', 'employment_costs_fen'];
+const RELATIONS = ['self', 'spouse', 'child', 'parent', 'other'];
+
+function today() {
+  const d = new Date();
+  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+}
+
+function emptyMember(first) {
+  return { id_number: '', name: '', relation: first ? 'self' : 'spouse', birth_date: '', labour_capacity: 'full', disability_grade: '0', self_care: 'able' };
+}
+
+function initial(user) {
+  const j = user.juris || '';
+  return {
+    household: { registration: 'urban', district_code: j.slice(0, 6), township_code: j.length >= 9 ? j.slice(0, 9) : '', village_code: j.length >= 12 ? j : '', address: '', has_able_supporter: false },
+    members: [emptyMember(true)],
+    income: Object.fromEntries(INCOME.map((k) => [k, '0'])),
+    expense: Object.fromEntries(EXPENSE.map((k) => [k, '0'])),
+    payee: { bank_code: '', account_number: '', account_name: '' },
+    consent: { given: false, reference: '', signed_date: today() },
+    category: '',
+  };
+}
+
+function Field({ id, label, hint, error, children }) {
+  return html`
+    <div class=${`field${error ? ' invalid' : ''}`}>
+      <label for=${id}>${label}</label>
+      ${children}
+      ${(error || hint) && html`<small id=${`${id}-note`} class=${error ? 'note error' : 'note'} aria-live="polite">${error || hint}</small>`}
+    </div>`;
+}
+
+function Select({ id, value, options, onChange }) {
+  return html`<select id=${id} value=${value} onChange=${(e) => onChange(e.target.value)}>
+    ${options.map(([v, label]) => html`<option value=${v}>${label}</option>`)}
+  </select>`;
+}
+
+function IdField({ id, value, onChange }) {
+  const st = idnumState(value);
+  const msg = t(`idn_${st}`, { n: value.trim().length });
+  const bad = st.startsWith('bad');
+  return html`
+    <div class=${`field${bad ? ' invalid' : ''}${st === 'ok' ? ' valid' : ''}`}>
+      <label for=${id}>${t('id_number')}</label>
+      <input id=${id} value=${value} maxlength="18" inputmode="text" autocomplete="off" spellcheck="false"
+        aria-invalid=${bad ? 'true' : 'false'} aria-describedby=${`${id}-note`}
+        onInput=${(e) => onChange(e.target.value.toUpperCase())} />
+      <small id=${`${id}-note`} class=${bad ? 'note error' : 'note'} aria-live="polite">${msg}</small>
+    </div>`;
+}
+
+export function ApplyScreen({ user }) {
+  const [f, setF] = useState(() => initial(user));
+  const [key, setKey] = useState(newKey);
+  const [busy, setBusy] = useState(false);
+  const [err, setErr] = useState(null);
+  const [done, setDone] = useState(null);
+  const [tried, setTried] = useState(false);
+
+  const set = (path, v) => setF((old) => {
+    const n = structuredClone(old);
+    let o = n;
+    for (let i = 0; i < path.length - 1; i++) o = o[path[i]];
+    o[path[path.length - 1]] = v;
+    return n;
+  });
+  const setMember = (i, k, v) => setF((old) => {
+    const n = structuredClone(old);
+    n.members[i][k] = v;
+    if (k === 'id_number' && idnumState(v) === 'ok') n.members[i].birth_date = birthDate(v);
+    return n;
+  });
+
+  const moneyBad = (s) => yuanToFen(s) === null;
+  const invalid = f.members.some((m) => idnumState(m.id_number) !== 'ok' || !m.name.trim())
+    || INCOME.some((k) => moneyBad(f.income[k])) || EXPENSE.some((k) => moneyBad(f.expense[k]))
+    || !f.consent.given || !f.consent.reference.trim() || !f.household.address.trim()
+    || !/^[0-9]{8,32}$/.test(f.payee.account_number) || !f.payee.bank_code || !f.payee.account_name.trim();
+
+  async function submit(e) {
+    e.preventDefault();
+    setTried(true);
+    setErr(null);
+    if (invalid) {
+      setErr({ code: 'fix_errors' });
+      return;
+    }
+    const body = {
+      household: f.household,
+      members: f.members.map((m) => ({ ...m, name: m.name.trim(), disability_grade: Number(m.disability_grade) })),
+      declared_income: Object.fromEntries(INCOME.map((k) => [k, yuanToFen(f.income[k])])),
+      declared_expenditure: Object.fromEntries(EXPENSE.map((k) => [k, yuanToFen(f.expense[k])])),
+      consent: { reference: f.consent.reference.trim(), signed_date: f.consent.signed_date },
+      payee: { ...f.payee, account_name: f.payee.account_name.trim() },
+    };
+    if (f.category) body.requested_category = f.category;
+    setBusy(true);
+    try {
+      const r = await call('POST', 'intake', 'applications', body, key);
+      setDone(r);
+      setF(initial(user));
+      setKey(newKey());
+      setTried(false);
+    } catch (p) {
+      setErr(p);
+    }
+    setBusy(false);
+  }
+
+  const money = (group, k) => html`
+    <${Field} id=${k} label=${t(k)} error=${tried && moneyBad(f[group][k]) ? t('invalid_money_input') : null}>
+      <input id=${k} inputmode="decimal" value=${f[group][k]} onInput=${(e) => set([group, k], e.target.value)} />
+    </${Field}>`;
+
+  return html`
+    <section>
+      <h1>${t('new_application')}</h1>
+      ${done && html`<p class="ok" role="status" id="submitted">${t('submitted', { id: done.application_id.slice(0, 8), deadline: done.deadline_date })}</p>`}
+      <form onSubmit=${submit} novalidate>
+        <fieldset>
+          <legend>${t('household')}</legend>
+          <div class="grid">
+            <${Field} id="registration" label=${t('registration')}>
+              <${Select} id="registration" value=${f.household.registration} onChange=${(v) => set(['household', 'registration'], v)}
+                options=${[['urban', t('urban')], ['rural', t('rural')]]} />
+            </${Field}>
+            <${Field} id="district_code" label=${t('district_code')}>
+              <input id="district_code" inputmode="numeric" maxlength="6" value=${f.household.district_code} onInput=${(e) => set(['household', 'district_code'], e.target.value)} />
+            </${Field}>
+            <${Field} id="township_code" label=${t('township_code')}>
+              <input id="township_code" inputmode="numeric" maxlength="9" value=${f.household.township_code} onInput=${(e) => set(['household', 'township_code'], e.target.value)} />
+            </${Field}>
+            <${Field} id="village_code" label=${t('village_code')}>
+              <input id="village_code" inputmode="numeric" maxlength="12" value=${f.household.village_code} onInput=${(e) => set(['household', 'village_code'], e.target.value)} />
+            </${Field}>
+          </div>
+          <${Field} id="address" label=${t('address')} error=${tried && !f.household.address.trim() ? t('missing') : null}>
+            <input id="address" value=${f.household.address} onInput=${(e) => set(['household', 'address'], e.target.value)} />
+          </${Field}>
+          <div class="check">
+            <input type="checkbox" id="has_able_supporter" checked=${f.household.has_able_supporter} onChange=${(e) => set(['household', 'has_able_supporter'], e.target.checked)} />
+            <label for="has_able_supporter">${t('has_able_supporter')}</label>
+          </div>
+        </fieldset>
+
+        <fieldset>
+          <legend>${t('members')}</legend>
+          ${f.members.map((m, i) => html`
+            <div class="member">
+              <h2>${i === 0 ? t('applicant') : `${t('member_n')} ${i + 1}`}</h2>
+              <div class="grid">
+                <${IdField} id=${`m${i}-id`} value=${m.id_number} onChange=${(v) => setMember(i, 'id_number', v)} />
+                <${Field} id=${`m${i}-name`} label=${t('name')} error=${tried && !m.name.trim() ? t('missing') : null}>
+                  <input id=${`m${i}-name`} value=${m.name} onInput=${(e) => setMember(i, 'name', e.target.value)} />
+                </${Field}>
+                <${Field} id=${`m${i}-relation`} label=${t('relation')}>
+                  <${Select} id=${`m${i}-relation`} value=${m.relation} onChange=${(v) => setMember(i, 'relation', v)}
+                    options=${(i === 0 ? ['self'] : RELATIONS.slice(1)).map((r) => [r, t(r)])} />
+                </${Field}>
+                <${Field} id=${`m${i}-birth`} label=${t('birth_date')}>
+                  <input id=${`m${i}-birth`} type="date" value=${m.birth_date} onInput=${(e) => setMember(i, 'birth_date', e.target.value)} />
+                </${Field}>
+                <${Field} id=${`m${i}-labour`} label=${t('labour_capacity')}>
+                  <${Select} id=${`m${i}-labour`} value=${m.labour_capacity} onChange=${(v) => setMember(i, 'labour_capacity', v)}
+                    options=${['full', 'partial', 'none'].map((r) => [r, t(r)])} />
+                </${Field}>
+                <${Field} id=${`m${i}-disability`} label=${t('disability_grade')}>
+                  <${Select} id=${`m${i}-disability`} value=${m.disability_grade} onChange=${(v) => setMember(i, 'disability_grade', v)}
+                    options=${['0', '1', '2', '3', '4'].map((r) => [r, r])} />
+                </${Field}>
+                <${Field} id=${`m${i}-care`} label=${t('self_care')}>
+                  <${Select} id=${`m${i}-care`} value=${m.self_care} onChange=${(v) => setMember(i, 'self_care', v)}
+                    options=${['able', 'partially_able', 'unable'].map((r) => [r, t(r)])} />
+                </${Field}>
+              </div>
+              ${i > 0 && html`<button type="button" class="link" onClick=${() => setF((o) => ({ ...o, members: o.members.filter((_, j) => j !== i) }))}>${t('remove_member')}</button>`}
+            </div>`)}
+          <button type="button" onClick=${() => setF((o) => ({ ...o, members: o.members.concat([emptyMember(false)]) }))}>${t('add_member')}</button>
+        </fieldset>
+
+        <fieldset>
+          <legend>${t('income')}</legend>
+          <p class="note">${t('money_hint')}</p>
+          <div class="grid">${INCOME.map((k) => money('income', k))}</div>
+        </fieldset>
+
+        <fieldset>
+          <legend>${t('expenditure')}</legend>
+          <div class="grid">${EXPENSE.map((k) => money('expense', k))}</div>
+        </fieldset>
+
+        <fieldset>
+          <legend>${t('payee')}</legend>
+          <div class="grid">
+            <${Field} id="bank_code" label=${t('bank_code')}>
+              <input id="bank_code" value=${f.payee.bank_code} onInput=${(e) => set(['payee', 'bank_code'], e.target.value)} />
+            </${Field}>
+            <${Field} id="account_number" label=${t('account_number')} error=${tried && !/^[0-9]{8,32}$/.test(f.payee.account_number) ? t('invalid_value') : null}>
+              <input id="account_number" inputmode="numeric" value=${f.payee.account_number} onInput=${(e) => set(['payee', 'account_number'], e.target.value)} />
+            </${Field}>
+            <${Field} id="account_name" label=${t('account_name')}>
+              <input id="account_name" value=${f.payee.account_name} onInput=${(e) => set(['payee', 'account_name'], e.target.value)} />
+            </${Field}>
+          </div>
+        </fieldset>
+
+        <fieldset>
+          <legend>${t('consent')}</legend>
+          <div class="check">
+            <input type="checkbox" id="consent_given" checked=${f.consent.given} onChange=${(e) => set(['consent', 'given'], e.target.checked)} />
+            <label for="consent_given">${t('consent_given')}</label>
+          </div>
+          <div class="grid">
+            <${Field} id="consent_reference" label=${t('consent_reference')}>
+              <input id="consent_reference" value=${f.consent.reference} onInput=${(e) => set(['consent', 'reference'], e.target.value)} />
+            </${Field}>
+            <${Field} id="signed_date" label=${t('signed_date')}>
+              <input id="signed_date" type="date" value=${f.consent.signed_date} onInput=${(e) => set(['consent', 'signed_date'], e.target.value)} />
+            </${Field}>
+            <${Field} id="requested_category" label=${t('requested_category')}>
+              <${Select} id="requested_category" value=${f.category} onChange=${(v) => set(['category'], v)}
+                options=${[['', t('cat_none')], ['dibao', t('dibao')], ['tekun', t('tekun')], ['expenditure', t('expenditure_cat')], ['low_income', t('low_income')]]} />
+            </${Field}>
+          </div>
+        </fieldset>
+        ${err && html`<p class="error" role="alert" id="submit-error">${err.code === 'fix_errors' ? t('fix_errors') : problemText(err, getLang())}${err.field ? html` <code>${err.field}</code>` : ''}</p>`}
+        <button type="submit" id="submit" disabled=${busy}>${busy ? t('submitting') : t('submit')}</button>
+      </form>
+    </section>`;
+}

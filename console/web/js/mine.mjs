@@ -1,0 +1,45 @@
+// The clerk's "my applications": intake's GET /applications?taken_in_by=me,
+// paged, newest page first as intake gives them.
+import { useEffect, useState } from '../vendor/hooks.mjs';
+import { call } from './api.mjs';
+import { html } from './html.mjs';
+import { getLang, t } from './i18n.mjs';
+import { problemText } from './problems.mjs';
+
+export function MineScreen() {
+  const [items, setItems] = useState(null);
+  const [next, setNext] = useState(null);
+  const [err, setErr] = useState(null);
+  async function load(after) {
+    try {
+      const page = await call('GET', 'intake', `applications?taken_in_by=me&limit=50${after ? `&cursor=${encodeURIComponent(after)}` : ''}`);
+      setItems((old) => (after && old ? old.concat(page.items) : page.items));
+      setNext(page.next);
+    } catch (p) {
+      setErr(p);
+    }
+  }
+  useEffect(() => { load(null); }, []);
+  return html`
+    <section>
+      <div class="bar"><h1>${t('my_applications')}</h1><button type="button" class="noprint" onClick=${() => print()}>${t('print')}</button></div>
+      ${err && html`<p class="error" role="alert">${problemText(err, getLang())}</p>`}
+      ${items === null && !err && html`<p>${t('loading')}</p>`}
+      ${items && items.length === 0 && html`<p>${t('empty_list')}</p>`}
+      ${items && items.length > 0 && html`
+        <table class="list">
+          <thead><tr><th scope="col">${t('application_id')}</th><th scope="col">${t('applicant')}</th><th scope="col">${t('accepted_date')}</th><th scope="col">${t('deadline_date')}</th><th scope="col">${t('status')}</th></tr></thead>
+          <tbody>
+            ${items.map((a) => html`
+              <tr>
+                <td data-label=${t('application_id')}><code>${a.application_id.slice(0, 8)}</code></td>
+                <td data-label=${t('applicant')}>${(a.members && a.members[0] && a.members[0].name) || ''}</td>
+                <td data-label=${t('accepted_date')}>${a.accepted_date || ''}</td>
+                <td data-label=${t('deadline_date')}>${a.deadline_date || ''}</td>
+                <td data-label=${t('status')}><span class=${`status st-${a.status}`}>${t('st_' + a.status)}</span></td>
+              </tr>`)}
+          </tbody>
+        </table>`}
+      ${next && html`<button type="button" class="noprint" onClick=${() => load(next)}>${t('more')}</button>`}
+    </section>`;
+}

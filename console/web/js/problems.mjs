@@ -1,0 +1,47 @@
+// The API's problem codes ({"error": {"code", "message", "field"}}) in
+// words a clerk understands. One table: add a code here, nowhere else.
+// A code not in the table shows the generic text with the service's own
+// message beside it, never the bare code alone.
+export const PROBLEMS = {
+  invalid_credentials: ['用户名或密码不正确。', 'The user name or password is wrong.'],
+  locked: ['连续登录失败次数过多，账号已暂时锁定，请 15 分钟后再试。', 'Too many failed logins: the account is locked for 15 minutes.'],
+  unauthorized: ['登录已过期，请重新登录。', 'Your session has ended; please log in again.'],
+  forbidden: ['您的岗位无权进行此操作。', 'Your role may not do this.'],
+  outside_jurisdiction: ['该户不在您的管辖范围内。', 'This household is outside your jurisdiction.'],
+  codes_do_not_nest: ['村（社区）、乡镇（街道）、区县代码不相属，请核对。', 'The village, township and district codes do not belong together.'],
+  invalid_id_number: ['身份证号码不正确（校验位不符或出生日期无效）。', 'The identity number is not valid (check character or birth date).'],
+  birth_date_mismatch: ['出生日期与身份证号码不一致。', 'The birth date does not match the identity number.'],
+  duplicate_member: ['同一人在家庭成员中出现了两次。', 'The same person is listed twice.'],
+  members_required: ['请至少填写一名家庭成员（申请人）。', 'Enter at least one member (the applicant).'],
+  applicant_first: ['第一名成员须为申请人本人（关系：本人）。', 'The first member must be the applicant (relation: self).'],
+  consent_required: ['须有申请人签署的授权核查同意书。', 'The signed consent to the checks is required.'],
+  invalid_money: ['金额须为不小于零的数，最多两位小数。', 'Amounts must be zero or more, with at most two decimals.'],
+  invalid_date: ['日期格式不正确。', 'The date is not valid.'],
+  invalid_code: ['行政区划代码格式不正确。', 'The area code is not valid.'],
+  invalid_value: ['填写的内容不符合要求。', 'A value is not allowed.'],
+  invalid_field: ['填写的内容不符合要求。', 'A field is not valid.'],
+  missing_field: ['有必填项未填写。', 'A required field is missing.'],
+  too_long: ['填写的内容过长。', 'A value is too long.'],
+  invalid_characters: ['填写的内容含有不允许的字符。', 'A value holds characters that are not allowed.'],
+  person_in_open_application: ['该成员已在另一份办理中的申请里。', 'A member is already in another open application.'],
+  person_in_beneficiary_household: ['该成员已属于在保家庭。', 'A member already belongs to a beneficiary household.'],
+  idempotency_key_in_progress: ['同一提交正在处理中，请稍候。', 'The same submission is still being processed.'],
+  conflict: ['数据已被他人同时修改，请刷新后重试。', 'Someone changed this at the same time; reload and retry.'],
+  unavailable: ['系统暂时无法处理，请稍后重试。', 'The system cannot do this now; retry shortly.'],
+  bad_gateway: ['无法连接业务系统，请稍后重试。', 'The service could not be reached; retry shortly.'],
+  gateway_timeout: ['业务系统响应超时，请稍后重试。', 'The service did not answer in time; retry shortly.'],
+  unknown_service: ['工作台未接入该业务系统。', 'The console does not reach that service.'],
+  not_found: ['未找到相关记录。', 'Not found.'],
+  body_too_large: ['提交的内容过大。', 'The submission is too large.'],
+  network: ['网络连接中断，请检查网络后重试。', 'The network is down; check it and retry.'],
+};
+
+const GENERIC = ['操作未能完成。', 'The action could not be done.'];
+
+// The text for a problem {code, message, field} in lang ('zh' or 'en').
+export function problemText(p, lang) {
+  const i = lang === 'en' ? 1 : 0;
+  const row = PROBLEMS[p && p.code];
+  if (row) return row[i];
+  return `${GENERIC[i]}${p && p.message ? `（${p.message}）` : ''}`;
+}
