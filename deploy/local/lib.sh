@@ -47,6 +47,7 @@ SN_DEB_PACKAGES=(
 	chromium fonts-noto-cjk # the console's browser test (tests/console): the browser, Chinese glyphs in its screenshots
 	pgbackrest # deploy/local/backup-restore: backups, WAL archive, point-in-time restore
 	patroni python3-etcd etcd-server etcd-client # deploy/local/ha: Patroni + etcd
+	prometheus python3 # promtool for deploy.monitoring (no recommends: no node exporter; the daemon it enables: README, What operators watch)
 )
 # Commands installed by Debian name only when no such command exists,
 # since another package may own the path: Google's kubectl package owns

@@ -225,6 +225,14 @@ struct decoded {
 	ProtobufCMessage *msg;
 };
 
+/* Marks of the known head kept per stream: past it the newest mark grows
+ * in place, so ages of events known after it read a little old. */
+#define HEADMARKS 64
+
+struct headmark {
+	uint64_t seq, ms;
+};
+
 struct stream {
 	sn_bus      *bus;
 	char        *name;
@@ -284,6 +292,15 @@ struct stream {
 	bool     suspect, suspect_sent; /* a heartbeat of another epoch */
 	uint64_t distrust_until;
 	uint32_t distrust_ms;
+	/* What operators watch (stream_watch): when the cursor last moved,
+	 * and marks of when the known head (the larger of known_head and
+	 * queued_to) grew: marks[i].seq first known at marks[i].ms, the
+	 * oldest first, those at or below committed dropped. The oldest
+	 * unapplied event, committed + 1, was first known at marks[0].ms. */
+	uint64_t        applied_ms;
+	struct headmark marks[HEADMARKS];
+	size_t          nmarks;
+	sn_gauge       *g_lag, *g_age;
 	/* The ids of the last SEEN_IDS events queued, by sequence: an event
 	 * that comes again with another id under a number already taken
 	 * (a publisher restored from a backup that kept its epoch and wrote
@@ -364,6 +381,7 @@ struct sn_bus {
 	sn_counter    *c_published, *c_malformed, *c_replay_served;
 	sn_counter    *c_replay_requests;
 	sn_gauge      *g_backlog;
+	bool           render_hooked; /* bus_render is registered */
 };
 
 static void stream_maybe_apply(struct stream *st);
@@ -1190,6 +1208,85 @@ stream_halt(struct stream *st, const char *reason)
 		halt_settle(st);
 }
 
+/* The head the stream knows of: claimed, answered or queued. */
+static uint64_t
+stream_head(const struct stream *st)
+{
+	return st->known_head > st->queued_to ? st->known_head : st->queued_to;
+}
+
+/* Keeps the head marks and the lag gauge in step with the known head and
+ * the cursor; called wherever either moves. */
+static void
+stream_watch(struct stream *st)
+{
+	uint64_t head = stream_head(st);
+	size_t   drop = 0;
+
+	while (drop < st->nmarks && st->marks[drop].seq <= st->committed)
+		drop++;
+	if (drop > 0) {
+		st->nmarks -= drop;
+		memmove(st->marks, st->marks + drop,
+		    st->nmarks * sizeof(st->marks[0]));
+	}
+	/* A head replay contradicted: no mark above it. */
+	while (st->nmarks > 0 && st->marks[st->nmarks - 1].seq > head) {
+		if (st->nmarks >= 2 && st->marks[st->nmarks - 2].seq >= head)
+			st->nmarks--;
+		else {
+			st->marks[st->nmarks - 1].seq = head;
+			break;
+		}
+	}
+	if (head > st->committed
+	    && (st->nmarks == 0 || head > st->marks[st->nmarks - 1].seq)) {
+		if (st->nmarks == HEADMARKS)
+			st->marks[st->nmarks - 1].seq = head;
+		else
+			st->marks[st->nmarks++]
+			    = (struct headmark) { head, sn_now_ms() };
+	}
+	sn_gauge_set(st->g_lag,
+	    head > st->committed ? (int64_t) (head - st->committed) : 0);
+}
+
+/* Milliseconds since the oldest event known and not applied was first
+ * known; 0 when every known event is applied. */
+static uint64_t
+stream_unapplied_ms(const struct stream *st, uint64_t now)
+{
+	if (stream_head(st) <= st->committed || st->nmarks == 0
+	    || now < st->marks[0].ms)
+		return 0;
+	return now - st->marks[0].ms;
+}
+
+/* Whether the stream has events known and none applied for longer than
+ * the stall threshold: the oldest unapplied event is older than it and
+ * the cursor has not moved within it. */
+static bool
+stream_stalled(const struct stream *st, uint64_t now, uint64_t *idle_ms)
+{
+	uint64_t age = stream_unapplied_ms(st, now);
+	uint64_t idle
+	    = now - st->applied_ms < age ? now - st->applied_ms : age;
+	*idle_ms = idle;
+	return st->bus->cfg.stall_ms > 0 && age > 0
+	    && idle > st->bus->cfg.stall_ms;
+}
+
+/* sn_metrics_on_render: the ages, which grow with time alone. */
+static void
+bus_render(void *arg)
+{
+	sn_bus  *bus = arg;
+	uint64_t now = sn_now_ms();
+	for (struct stream *st = bus->streams; st != NULL; st = st->next)
+		sn_gauge_set(st->g_age,
+		    (int64_t) (stream_unapplied_ms(st, now) / 1000));
+}
+
 /* A heartbeat or a live event says the stream's head is at seq (or, when
  * behind, that the publisher is below our cursor): worth a replay
  * request, unless replay lately contradicted such a claim. */
@@ -1207,6 +1304,7 @@ stream_claim(struct stream *st, uint64_t seq)
 		st->claim = seq;
 	if (seq > st->known_head)
 		st->known_head = seq;
+	stream_watch(st);
 }
 
 /* Replay answered that the head is latest: a claim made before the
@@ -1242,6 +1340,7 @@ claims_check(struct stream *st, uint64_t latest)
 	st->behind_sent  = false;
 	st->suspect_sent = false;
 	st->known_head   = latest > st->claim ? latest : st->claim;
+	stream_watch(st);
 }
 
 /* Whether env belongs to the stream: its source and epoch. Halts the
@@ -1400,6 +1499,7 @@ queue_push(struct stream *st, struct qev *q)
 	st->seen[q->ev.sequence % SEEN_IDS].seq = q->ev.sequence;
 	snprintf(st->seen[q->ev.sequence % SEEN_IDS].id,
 	    sizeof(st->seen[0].id), "%s", q->ev.id ? q->ev.id : "");
+	stream_watch(st);
 	if (st->nheld > 0) {
 		struct qev **h = held_slot(st, q->ev.sequence);
 		if (*h != NULL) {
@@ -2082,6 +2182,9 @@ apply_done(sn_err err, void *arg)
 		st->committed = st->batch_last;
 		sn_counter_add(st->c_consumed, st->batch_n);
 		st->backoff_ms = 0;
+		if (st->batch_n > 0)
+			st->applied_ms = sn_now_ms();
+		stream_watch(st);
 	}
 	if (bus->closing) {
 		/* nothing more */
@@ -2214,8 +2317,10 @@ cursor_loaded(sn_err err, PGresult *res, void *arg)
 	st->behind = st->behind_sent = false;
 	st->suspect = st->suspect_sent = false;
 	st->known_head                 = st->committed;
-	st->distrust_until             = 0;
-	st->distrust_ms                = 0;
+	st->nmarks                     = 0;
+	stream_watch(st);
+	st->distrust_until = 0;
+	st->distrust_ms    = 0;
 	sn_gauge_set(st->g_halted, 0);
 	st->probe = true;
 	/* A request of before the reload is abandoned by the next one. */
@@ -2465,6 +2570,17 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 	         "1 when a redial to the publisher never finished: NNG is stuck "
 	              "in this process and it needs a restart, by publisher.",
 	         labels);
+	st->g_lag        = sn_metrics_gauge(m, "sn_bus_consumer_lag_events",
+	           "Events of the publisher known (announced, answered or queued) "
+	                  "and not applied yet.",
+	           labels);
+	st->g_age = sn_metrics_gauge(m, "sn_bus_oldest_unapplied_age_seconds",
+	    "Seconds since the oldest event of the publisher not applied yet "
+	    "was first known (0: none waits).",
+	    labels);
+	if (!bus->render_hooked
+	    && sn_metrics_on_render(m, bus_render, bus) == SN_OK)
+		bus->render_hooked = true;
 	st->sub_heard_ms = st->sub_dialed_ms = st->req_dialed_ms = sn_now_ms();
 	st->deaf = failpoint("sub.deaf");
 	if (!uv_is_active((uv_handle_t *) &bus->heartbeat))
@@ -2550,7 +2666,10 @@ sn_bus_healthy(const sn_bus *bus, char *why, size_t cap)
 {
 	if (bus == NULL)
 		return true;
-	for (const struct stream *st = bus->streams; st != NULL; st = st->next)
+	uint64_t now = sn_now_ms();
+	for (const struct stream *st = bus->streams; st != NULL;
+	     st                      = st->next) {
+		uint64_t idle;
 		if (st->stuck) {
 			if (why != NULL && cap > 0)
 				snprintf(why, cap,
@@ -2558,7 +2677,8 @@ sn_bus_healthy(const sn_bus *bus, char *why, size_t cap)
 				    "process; restart it",
 				    st->name);
 			return false;
-		} else if (st->halted || !st->ever_loaded) {
+		}
+		if (st->halted || !st->ever_loaded) {
 			/* Until its cursor row is read, a stream may be one
 			 * halted before a restart. */
 			if (why != NULL && cap > 0)
@@ -2568,6 +2688,20 @@ sn_bus_healthy(const sn_bus *bus, char *why, size_t cap)
 				    st->halted ? st->halt_reason : "");
 			return false;
 		}
+		if (stream_stalled(st, now, &idle)) {
+			if (why != NULL && cap > 0)
+				snprintf(why, cap,
+				    "bus stream %s stalled: %llu events known "
+				    "and none applied for %llu ms (SN_BUS_"
+				    "STALL_MS %u)",
+				    st->name,
+				    (unsigned long long) (stream_head(st)
+				        - st->committed),
+				    (unsigned long long) idle,
+				    (unsigned) st->bus->cfg.stall_ms);
+			return false;
+		}
+	}
 	return true;
 }
 
@@ -2627,6 +2761,8 @@ sn_bus_close(sn_bus *bus)
 	if (bus == NULL)
 		return;
 	bus->closing = true;
+	if (bus->render_hooked)
+		sn_metrics_on_render_remove(bus->metrics, bus_render, bus);
 	frames_clear(bus);
 	free(bus->frames);
 	bus->frames = NULL;

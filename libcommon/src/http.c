@@ -120,6 +120,10 @@ struct sn_http {
 	bool               quiesced; /* sn_http_quiesce: no listening */
 	unsigned           timeout_s;
 	char              *headers; /* sn_http_set_headers: "Name: value\n" */
+	/* Statements on http_idempotency: look-ups of a key (before the
+	 * work, or after a lost claim) and claims. NULL: no metrics. */
+	sn_counter *idem_lookups, *idem_claims;
+	sn_gauge   *g_ready; /* sn_ready, refreshed by ready_render */
 };
 
 enum tx_stage {
@@ -1437,6 +1441,8 @@ lookup(sn_http_req *req)
 {
 	const char *values[2] = { principal_name(req), req->idem_key };
 
+	if (req->h->idem_lookups != NULL)
+		sn_counter_add(req->h->idem_lookups, 1);
 	sn_db_query(req->h->db, SQL_LOOKUP, 2, values, lookup_done, req);
 }
 
@@ -1583,7 +1589,9 @@ dispatch(sn_http_req *req)
 			sha256_update(&s, req->body, req->bodylen);
 		sha256_hex(&s, req->hash);
 	}
+	sn_log_set_request_id(req->request_id);
 	req->route->fn(req, req->route->arg);
+	sn_log_set_request_id(NULL);
 }
 
 static sn_http_req *
@@ -1923,6 +1931,8 @@ claim_done(sn_tx *tx, PGresult *res, void *arg)
 		    "route", req->route->pattern, NULL);
 		req->tx_stage   = TX_CLAIM_LOST;
 		req->idem_known = true;
+		if (req->h->idem_lookups != NULL)
+			sn_counter_add(req->h->idem_lookups, 1);
 		if (sn_tx_query(tx, SQL_LOOKUP, 2, values, claimed_read, req)
 		    != SN_OK)
 			sn_tx_rollback(tx, SN_ECONFLICT);
@@ -1930,7 +1940,9 @@ claim_done(sn_tx *tx, PGresult *res, void *arg)
 	}
 	req->idem_known = true; /* nothing stored before: no look needed */
 	req->tx_stage   = TX_RUNNING;
+	sn_log_set_request_id(req->request_id);
 	req->tx_begin(req, tx, req->tx_arg);
+	sn_log_set_request_id(NULL);
 }
 
 /* Claims req's key on tx (claimed: its answer), or begins at once on a
@@ -1943,7 +1955,9 @@ claim_key(sn_http_req *req, sn_tx *tx, sn_query_fn claimed)
 
 	if (!req->has_idem) {
 		req->tx_stage = TX_RUNNING;
+		sn_log_set_request_id(req->request_id);
 		req->tx_begin(req, tx, req->tx_arg);
+		sn_log_set_request_id(NULL);
 		return;
 	}
 	values[0] = principal_name(req);
@@ -1951,7 +1965,9 @@ claim_key(sn_http_req *req, sn_tx *tx, sn_query_fn claimed)
 	values[2] = req->method;
 	values[3] = req->route->pattern;
 	values[4] = req->hash;
-	err       = sn_tx_query(tx, SQL_CLAIM, 5, values, claimed, req);
+	if (req->h->idem_claims != NULL)
+		sn_counter_add(req->h->idem_claims, 1);
+	err = sn_tx_query(tx, SQL_CLAIM, 5, values, claimed, req);
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
 }
@@ -2274,7 +2290,9 @@ group_claimed(sn_tx *tx, PGresult *res, void *arg)
 	}
 	req->idem_known = true; /* nothing stored before: no look needed */
 	req->tx_stage   = TX_RUNNING;
+	sn_log_set_request_id(req->request_id);
 	req->tx_begin(req, tx, req->tx_arg);
+	sn_log_set_request_id(NULL);
 }
 
 /* The savepoint of member g->cur, its claim and its begin; or the
@@ -2486,19 +2504,38 @@ sn_http_body_json(const char *body, size_t len, json_error_t *err)
 	return json_loadb(body, len, JSON_REJECT_DUPLICATES, err);
 }
 
+/* Whether /readyz would say 200 now; why (cap bytes) says why not. */
+static bool
+is_ready(sn_http *h, char *why, size_t cap)
+{
+	bool ready;
+
+	if (h->ready != NULL)
+		ready = h->ready(h->ready_arg, why, cap);
+	else
+		ready = h->db == NULL || sn_db_ready(h->db);
+	return ready && !h->closing;
+}
+
+/* sn_metrics_on_render: sn_ready as /readyz would answer. */
+static void
+ready_render(void *arg)
+{
+	sn_http *h = arg;
+	char     why[512];
+
+	sn_gauge_set(h->g_ready, is_ready(h, why, sizeof(why)) ? 1 : 0);
+}
+
 static void
 on_readyz(sn_http_req *req, void *arg)
 {
 	sn_http *h = arg;
 
-	bool ready;
 	char why[512] = "";
+	bool ready    = is_ready(h, why, sizeof(why));
 
-	if (h->ready != NULL)
-		ready = h->ready(h->ready_arg, why, sizeof(why));
-	else
-		ready = h->db == NULL || sn_db_ready(h->db);
-	if (h->closing || !ready)
+	if (!ready)
 		sn_http_reply_error(req, 503, "not_ready",
 		    !h->closing && why[0] != '\0' ? why
 		                                  : "the service is not ready",
@@ -2598,6 +2635,26 @@ sn_http_open(sn_http **out, sn_loop *loop, const sn_http_config *cfg)
 		    "Answers sent without their audit record (the database "
 		    "failed).",
 		    NULL);
+	if (h->metrics != NULL
+	    && (h->g_ready = sn_metrics_gauge(h->metrics, "sn_ready",
+	            "1 while GET /readyz answers 200 (the database, a halted "
+	            "or stalled bus stream), else 0.",
+	            NULL))
+	        != NULL
+	    && sn_metrics_on_render(h->metrics, ready_render, h) != SN_OK)
+		h->g_ready = NULL;
+	if (h->metrics != NULL) {
+		h->idem_lookups = sn_metrics_counter(h->metrics,
+		    "sn_http_idempotency_lookups_total",
+		    "Look-ups of an Idempotency-Key's stored answer (a"
+		    " refused or failed keyed request, a lost claim).",
+		    NULL);
+		h->idem_claims  = sn_metrics_counter(h->metrics,
+		     "sn_http_idempotency_claims_total",
+		     "Idempotency-Keys claimed in a keyed request's"
+		      " transaction.",
+		     NULL);
+	}
 	if (h->metrics != NULL)
 		h->unmatched_hist = sn_metrics_histogram(h->metrics,
 		    "sn_http_request_duration_seconds",
@@ -2684,6 +2741,8 @@ sn_http_open(sn_http **out, sn_loop *loop, const sn_http_config *cfg)
 fail_stop:
 	MHD_stop_daemon(h->mhd);
 fail_free:
+	if (h->g_ready != NULL)
+		sn_metrics_on_render_remove(h->metrics, ready_render, h);
 	free(h->tls_cert);
 	free(h->tls_key);
 	free(h->tls_client_ca);
@@ -2848,6 +2907,8 @@ sn_http_close(sn_http *h)
 	if (h == NULL || h->closing)
 		return;
 	h->closing = true;
+	if (h->g_ready != NULL)
+		sn_metrics_on_render_remove(h->metrics, ready_render, h);
 	if (h->in_run) {
 		h->stop_pending = true;
 		return;

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sn/config.h"
 #include "sn/log.h"
@@ -66,6 +67,9 @@ struct call {
 	void              *arg;
 	call              *prev, *next;
 	char               errbuf[CURL_ERROR_SIZE];
+	/* The request id the call was made for (sn_log_request_id), set
+	 * again around its callback; "" for none. */
+	char rid[SN_LOG_REQUEST_ID_MAX + 1];
 };
 
 static bool curl_started;
@@ -198,7 +202,13 @@ call_end(call *r, sn_err err, const char *why)
 	}
 	if (err != SN_ECLOSED)
 		a.latency_us = (uv_hrtime() - r->started_ns) / 1000u;
+	char        prev[SN_LOG_REQUEST_ID_MAX + 1] = "";
+	const char *cur                             = sn_log_request_id();
+	if (cur != NULL)
+		snprintf(prev, sizeof(prev), "%s", cur);
+	sn_log_set_request_id(r->rid);
 	r->fn(&a, r->arg);
+	sn_log_set_request_id(prev);
 	call_free(r);
 }
 
@@ -488,6 +498,22 @@ sn_httpc_send(
 			r->headers = h;
 		else
 			goto fail;
+	/* The request id of the request being handled goes along, unless
+	 * the caller sends one of its own. */
+	const char *rid = sn_log_request_id();
+	for (size_t i = 0; rid != NULL && i < req->n_headers; i++)
+		if (strncasecmp(req->headers[i], "X-Request-Id:", 13) == 0)
+			rid = NULL;
+	if (rid != NULL) {
+		char line[SN_LOG_REQUEST_ID_MAX + 16];
+		snprintf(r->rid, sizeof(r->rid), "%s", rid);
+		snprintf(line, sizeof(line), "X-Request-Id: %s", rid);
+		if (header_ok(line)) {
+			if ((h = curl_slist_append(r->headers, line)) == NULL)
+				goto fail;
+			r->headers = h;
+		}
+	}
 	char ctype[256];
 	snprintf(ctype, sizeof(ctype), "Content-Type: %s",
 	    req->content_type != NULL ? req->content_type

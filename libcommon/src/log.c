@@ -22,6 +22,25 @@ static char            service[SERVICE_MAX] = "unknown";
 static sn_log_level    min_level            = SN_LOG_INFO;
 static pthread_mutex_t write_lock           = PTHREAD_MUTEX_INITIALIZER;
 
+/* The request this thread works for now (sn_log_set_request_id): each
+ * thread's own, so the loop's does not leak into NNG's threads. */
+static _Thread_local char request_id[SN_LOG_REQUEST_ID_MAX + 1];
+
+void
+sn_log_set_request_id(const char *id)
+{
+	size_t n = id != NULL ? strnlen(id, SN_LOG_REQUEST_ID_MAX) : 0;
+
+	memcpy(request_id, id != NULL ? id : "", n);
+	request_id[n] = '\0';
+}
+
+const char *
+sn_log_request_id(void)
+{
+	return request_id[0] != '\0' ? request_id : NULL;
+}
+
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
 
 void
@@ -117,7 +136,7 @@ static bool
 add_field(json_t *line, const char *key, json_t *value)
 {
 	static const char *const fixed[]
-	    = { "time", "level", "service", "msg" };
+	    = { "time", "level", "service", "version", "msg" };
 	char renamed[128];
 
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
@@ -157,7 +176,15 @@ emit(sn_log_level level, const char *msg, json_t *fields)
 		goto fail_line;
 	if (json_object_set_new(line, "service", safe_string(service)) != 0)
 		goto fail_line;
+	/* Every line names the build, so that lines of two versions running
+	 * side by side in a rolling update can be told apart. */
+	if (json_object_set_new(line, "version", json_string(sn_version)) != 0)
+		goto fail_line;
 	if (json_object_set_new(line, "msg", safe_string(msg)) != 0)
+		goto fail_line;
+	if (request_id[0] != '\0'
+	    && json_object_set_new(line, "request_id", safe_string(request_id))
+	        != 0)
 		goto fail_line;
 	if (json_is_object(fields)) {
 		json_object_foreach(fields, key, value)

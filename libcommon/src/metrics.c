@@ -62,11 +62,19 @@ struct family {
 	size_t          cap;
 };
 
+/* A function run before each render (sn_metrics_on_render). */
+struct hook {
+	struct hook       *next;
+	sn_metrics_hook_fn fn;
+	void              *arg;
+};
+
 struct sn_metrics {
 	pthread_mutex_t lock; /* guards the arrays, not the numbers */
 	struct family **families;
 	size_t          nfamilies;
 	size_t          cap;
+	struct hook    *hooks; /* guarded by lock too */
 };
 
 sn_metrics *
@@ -115,6 +123,11 @@ sn_metrics_free(sn_metrics *m)
 	for (size_t i = 0; i < m->nfamilies; i++)
 		family_free(m->families[i]);
 	free(m->families);
+	while (m->hooks != NULL) {
+		struct hook *h = m->hooks;
+		m->hooks       = h->next;
+		free(h);
+	}
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
@@ -464,6 +477,21 @@ sn_metrics_render(sn_metrics *m)
 {
 	struct buf b = { 0 };
 
+	/* The hooks set gauges of values that change with time alone
+	 * (ages): run outside the lock, since they may create series. */
+	pthread_mutex_lock(&m->lock);
+	size_t nh = 0;
+	for (struct hook *h = m->hooks; h != NULL; h = h->next)
+		nh++;
+	struct hook *copy = nh ? calloc(nh, sizeof(*copy)) : NULL;
+	size_t       k    = 0;
+	for (struct hook *h = m->hooks; h != NULL && copy != NULL; h = h->next)
+		copy[k++] = *h;
+	pthread_mutex_unlock(&m->lock);
+	for (size_t i = 0; i < k; i++)
+		copy[i].fn(copy[i].arg);
+	free(copy);
+
 	put(&b, ""); /* an empty registry still renders a string */
 	pthread_mutex_lock(&m->lock);
 	for (size_t i = 0; i < m->nfamilies; i++) {
@@ -507,4 +535,35 @@ sn_metrics_render(sn_metrics *m)
 		return NULL;
 	}
 	return b.p;
+}
+
+sn_err
+sn_metrics_on_render(sn_metrics *m, sn_metrics_hook_fn fn, void *arg)
+{
+	struct hook *h = calloc(1, sizeof(*h));
+
+	if (h == NULL)
+		return SN_ENOMEM;
+	h->fn  = fn;
+	h->arg = arg;
+	pthread_mutex_lock(&m->lock);
+	h->next  = m->hooks;
+	m->hooks = h;
+	pthread_mutex_unlock(&m->lock);
+	return SN_OK;
+}
+
+void
+sn_metrics_on_render_remove(sn_metrics *m, sn_metrics_hook_fn fn, void *arg)
+{
+	pthread_mutex_lock(&m->lock);
+	for (struct hook **p = &m->hooks; *p != NULL; p = &(*p)->next) {
+		if ((*p)->fn == fn && (*p)->arg == arg) {
+			struct hook *h = *p;
+			*p             = h->next;
+			free(h);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&m->lock);
 }

@@ -57,6 +57,10 @@ struct call {
 	uint64_t   done_us;
 	sn_reqc_fn fn;
 	void      *arg;
+	/* The request id the call was made for (sn_log_request_id), set
+	 * again around its callback; "" for none. The peer does not get it:
+	 * the call's bytes are the caller's protobuf. */
+	char rid[SN_LOG_REQUEST_ID_MAX + 1];
 };
 
 static uint64_t
@@ -128,14 +132,20 @@ finish(call *c, sn_err err)
 	sn_reqc_fn fn      = c->fn;
 	void      *arg     = c->arg;
 	uint64_t   latency = 0;
+	char rid[SN_LOG_REQUEST_ID_MAX + 1], prev[SN_LOG_REQUEST_ID_MAX + 1];
+	const char *cur = sn_log_request_id();
+	snprintf(prev, sizeof(prev), "%s", cur != NULL ? cur : "");
+	memcpy(rid, c->rid, sizeof(rid));
 	if (err != SN_ECLOSED && c->done_us > c->t0_us)
 		latency = c->done_us - c->t0_us;
 	nng_msg *reply = call_free(c);
+	sn_log_set_request_id(rid);
 	if (err == SN_OK)
 		fn(SN_OK, nng_msg_body(reply), nng_msg_len(reply), latency,
 		    arg);
 	else
 		fn(err, NULL, 0, latency, arg);
+	sn_log_set_request_id(prev);
 	if (reply != NULL)
 		nng_msg_free(reply);
 }
@@ -278,7 +288,9 @@ sn_reqc_call_after(sn_reqc *r, uint32_t delay_ms, const void *req, size_t len,
 	c->timeout_ms = timeout_ms;
 	c->fn         = fn;
 	c->arg        = arg;
-	sn_err err    = SN_ENOMEM;
+	snprintf(c->rid, sizeof(c->rid), "%s",
+	    sn_log_request_id() != NULL ? sn_log_request_id() : "");
+	sn_err err = SN_ENOMEM;
 	if (nng_msg_alloc(&c->req, len) != 0)
 		goto fail_free;
 	if (len > 0)

@@ -138,6 +138,10 @@ static const sn_setting_doc common_settings[] = {
 	    "(default 5; 0: at once)" },
 	{ "SN_BUS_QUEUE_MAX",
 	    "events queued per followed stream (default 20000)" },
+	{ "SN_BUS_STALL_MS",
+	    "/readyz says 503 when a followed stream has events known and "
+	    "none applied for this long, 0-86400000 ms (default 60000; 0: "
+	    "never)" },
 	{ "SN_PARTITION", "i/N: this instance's share of followed subjects" },
 	{ "SN_SCHEMA_DIR",
 	    "folder of NNN_*.sql migrations (default: the source tree's)" },
@@ -642,7 +646,7 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 		sn_config_fail(
 		    "SN_LOG_LEVEL", "debug, info, warn or error", level);
 	sn_log_init(def->name, (sn_log_level) lvl);
-	sn_log(SN_LOG_INFO, "starting", "version", sn_version, NULL);
+	sn_log(SN_LOG_INFO, "starting", NULL); /* every line has the version */
 	if (sn_clock_setup() != SN_OK)
 		exit(2);
 
@@ -684,6 +688,8 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	    = (uint32_t) sn_config_int("SN_BUS_APPLY_WAIT_MS", 5, 0, 1000);
 	bc.queue_max
 	    = (uint32_t) sn_config_int("SN_BUS_QUEUE_MAX", 20000, 1, 10000000);
+	bc.stall_ms
+	    = (uint32_t) sn_config_int("SN_BUS_STALL_MS", 60000, 0, 86400000);
 	sn_config_partition("SN_PARTITION", &bc.part_index, &bc.part_count);
 	if (def->publishes) {
 		bc.publisher = def->name;

@@ -34,15 +34,15 @@
 
 /* A server under test: its schema, its pool, its port. */
 struct front {
-	sn_db   *db;
-	sn_http *http;
-	uint16_t port;
-	char     schema[64];
+	sn_db      *db;
+	sn_http    *http;
+	sn_metrics *metrics;
+	uint16_t    port;
+	char        schema[64];
 };
 
 /* Two on one loop: main (four pooled connections) and counted, whose
- * single connection in a schema of its own makes the statistics of its
- * one backend complete once they show its last statement. */
+ * metrics count its statements on http_idempotency. */
 struct server {
 	sn_loop     *loop;
 	struct front main, counted;
@@ -294,6 +294,9 @@ front_open(struct front *f, const char *url, const char *name, int pool)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.auth = srv.auth;
 	cfg.db   = f->db;
+	if ((f->metrics = sn_metrics_new()) == NULL)
+		return false;
+	cfg.metrics = f->metrics;
 	if (sn_http_open(&f->http, srv.loop, &cfg) != SN_OK)
 		return false;
 	f->port = sn_http_port(f->http);
@@ -346,6 +349,8 @@ teardown(void **state)
 		uv_async_send(&srv.stop);
 		pthread_join(srv.thread, NULL);
 		sn_loop_close(srv.loop);
+		sn_metrics_free(srv.main.metrics);
+		sn_metrics_free(srv.counted.metrics);
 		sn_auth_close(srv.auth);
 	}
 	if (srv.pg != NULL) {
@@ -534,44 +539,35 @@ count_idem(const char *where)
 }
 
 /*
- * Reads of http_idempotency by the counted server (index and sequential
- * scans: the look-up reads the key once, the claim's conflict check once,
- * the stored answer's UPDATE once), as its one backend has reported them
- * to the statistics (within a second or ten of going idle). They are
- * complete once they show every answer stored so far (n_tup_upd: one
- * UPDATE per stored answer), so a count taken after a stored answer
- * covers all that came before it. The test's own connection never reads
- * the table.
+ * Statements of the counted server that read http_idempotency: look-ups
+ * of a key (sn_http_idempotency_lookups_total), claims, whose conflict
+ * check reads the key (sn_http_idempotency_claims_total), and the UPDATEs
+ * that store an answer (one per answer stored, counted here). The
+ * counters move before the answer is sent, so a count taken after an
+ * answer covers every statement before it.
  */
 static long counted_stored; /* answers the counted server stored */
 
 static long
+idem_count(const char *name)
+{
+	sn_counter *c
+	    = sn_metrics_counter(srv.counted.metrics, name, "", NULL);
+	assert_non_null(c);
+	return (long) sn_counter_get(c);
+}
+
+static long
+idem_lookups(void)
+{
+	return idem_count("sn_http_idempotency_lookups_total");
+}
+
+static long
 idem_reads(void)
 {
-	const char     *v[1] = { srv.counted.schema };
-	struct timespec ts   = { 0, 100 * 1000 * 1000 };
-	PGresult       *res;
-
-	for (int i = 0; i < 300; i++) {
-		long upd, reads;
-
-		res = PQexecParams(srv.pg,
-		    "SELECT n_tup_upd AS upd,"
-		    " coalesce(idx_scan, 0) + seq_scan AS reads"
-		    " FROM pg_stat_user_tables"
-		    " WHERE schemaname = $1 AND relname = 'http_idempotency'",
-		    1, NULL, v, NULL, NULL, 0);
-		assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
-		upd   = (long) col_i64(res, "upd");
-		reads = (long) col_i64(res, "reads");
-		PQclear(res);
-		if (upd == counted_stored)
-			return reads;
-		nanosleep(&ts, NULL);
-	}
-	fail_msg(
-	    "the statistics never showed %ld stored answers", counted_stored);
-	return -1;
+	return idem_lookups() + idem_count("sn_http_idempotency_claims_total")
+	    + counted_stored;
 }
 
 static void
@@ -644,7 +640,7 @@ test_fresh_key_no_lookup(void **state)
 {
 	enum { N = 10 };
 	struct resp r;
-	long        before, after;
+	long        before, after, lookups;
 	char        key[32], body[64];
 
 	(void) state;
@@ -652,7 +648,8 @@ test_fresh_key_no_lookup(void **state)
 	counted_post(
 	    "/grants", "k-c-warm", "{\"amount\":1,\"ref\":\"r-w\"}", &r);
 	assert_int_equal(r.status, 201);
-	before = idem_reads();
+	before  = idem_reads();
+	lookups = idem_lookups();
 	for (int i = 0; i < N; i++) {
 		snprintf(key, sizeof(key), "k-c-fresh-%d", i);
 		snprintf(body, sizeof(body),
@@ -666,6 +663,7 @@ test_fresh_key_no_lookup(void **state)
 	       "(%.1f each; 2 are the claim and the stored answer)\n",
 	    N, after - before, (double) (after - before) / N);
 	assert_int_equal(after - before, 2 * N);
+	assert_int_equal(idem_lookups() - lookups, 0);
 }
 
 /* The repeat of a request that succeeded, which its handler now refuses
@@ -675,7 +673,7 @@ static void
 test_refused_repeat_replays(void **state)
 {
 	struct resp a, b;
-	long        reads;
+	long        reads, lookups;
 
 	(void) state;
 	NEED_DB();
@@ -688,15 +686,16 @@ test_refused_repeat_replays(void **state)
 	    "/orders", "k-ord-2", "{\"amount\":5,\"ref\":\"r-ord\"}", &b);
 	assert_code(&b, 409, "ref_taken");
 	assert_false(b.replay);
-	reads = idem_reads();
+	reads   = idem_reads();
+	lookups = idem_lookups();
 	counted_post(
 	    "/orders", "k-ord", "{\"amount\":5,\"ref\":\"r-ord\"}", &b);
 	assert_int_equal(b.status, 201);
 	assert_true(b.replay);
 	assert_string_equal(a.body, b.body);
-	/* The refused key stayed free, and this answer's store marks the
-	 * statistics complete: one look for the refusal before, a claim
-	 * and a store now. */
+	assert_int_equal(idem_lookups() - lookups, 1);
+	/* The refused key stayed free: one look for the repeat's refusal
+	 * above, a claim and a store now. */
 	counted_post(
 	    "/orders", "k-ord-2", "{\"amount\":5,\"ref\":\"r-ord-2\"}", &b);
 	assert_int_equal(b.status, 201);

@@ -169,20 +169,22 @@ test_line_shape(void **state)
 	check_time(str(line, "time"));
 	assert_string_equal(str(line, "level"), "info");
 	assert_string_equal(str(line, "service"), "approval");
+	assert_string_equal(str(line, "version"), sn_version);
 	assert_string_equal(str(line, "msg"), "started");
 	assert_string_equal(str(line, "port"), "8080");
 	assert_true(json_is_null(json_object_get(line, "peer")));
-	assert_int_equal(json_object_size(line), 6);
+	assert_int_equal(json_object_size(line), 7);
 
 	/* The fixed fields come first, in this order. */
 	for (it = json_object_iter(line); it != NULL && nkeys < 16;
 	     it = json_object_iter_next(line, it))
 		keys[nkeys++] = json_object_iter_key(it);
-	assert_int_equal(nkeys, 6);
+	assert_int_equal(nkeys, 7);
 	assert_string_equal(keys[0], "time");
 	assert_string_equal(keys[1], "level");
 	assert_string_equal(keys[2], "service");
-	assert_string_equal(keys[3], "msg");
+	assert_string_equal(keys[3], "version");
+	assert_string_equal(keys[4], "msg");
 
 	/* Compact: no space anywhere outside the values. */
 	assert_null(strstr(text, "\": "));
@@ -267,7 +269,7 @@ test_logj(void **state)
 
 	line = json_array_get(lines, 1);
 	assert_string_equal(str(line, "msg"), "no fields");
-	assert_int_equal(json_object_size(line), 4);
+	assert_int_equal(json_object_size(line), 5);
 	line = json_array_get(lines, 2);
 	assert_int_equal(
 	    json_integer_value(json_object_get(line, "fields")), 5);

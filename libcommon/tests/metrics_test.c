@@ -267,6 +267,40 @@ test_concurrent_updates(void **state)
 	sn_metrics_free(m);
 }
 
+/* A render hook runs before each render and may set and create series;
+ * once removed it runs no more. */
+static int hook_runs;
+
+static void
+hook(void *arg)
+{
+	sn_metrics *m = arg;
+	hook_runs++;
+	sn_gauge_set(sn_metrics_gauge(m, "age_seconds", "An age.", NULL),
+	    hook_runs * 10);
+}
+
+static void
+test_render_hook(void **state)
+{
+	(void) state;
+	sn_metrics *m = sn_metrics_new();
+	assert_non_null(m);
+	assert_int_equal(sn_metrics_on_render(m, hook, m), SN_OK);
+	char *a = sn_metrics_render(m);
+	assert_non_null(strstr(a, "age_seconds 10\n"));
+	char *b = sn_metrics_render(m);
+	assert_non_null(strstr(b, "age_seconds 20\n"));
+	sn_metrics_on_render_remove(m, hook, m);
+	char *c = sn_metrics_render(m);
+	assert_non_null(strstr(c, "age_seconds 20\n"));
+	assert_int_equal(hook_runs, 2);
+	free(a);
+	free(b);
+	free(c);
+	sn_metrics_free(m);
+}
+
 int
 main(void)
 {
@@ -277,6 +311,7 @@ main(void)
 		cmocka_unit_test(test_latency_bounds),
 		cmocka_unit_test(test_type_clash),
 		cmocka_unit_test(test_concurrent_updates),
+		cmocka_unit_test(test_render_hook),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,7 +9,8 @@
  *                 forged_envelope | forged_heartbeat | restored_backup |
  *                 restored_same_epoch | restored_new_epoch |
  *                 recreated_publisher | garbage_replay | restarts |
- *                 deaf_sub | one_publisher_two_processes
+ *                 deaf_sub | one_publisher_two_processes |
+ *                 stalled
  *
  * Every scenario ends with check_stream: the publisher's stream is dense
  * (1..N, each once, none unassigned), and the subscriber applied every
@@ -1298,6 +1299,94 @@ deaf_sub(void)
 	check_stream("sub", "pub", 4000);
 }
 
+/* A follower whose applying is blocked (the test holds a lock on the
+ * table its handler writes) while events keep coming: its /readyz says
+ * 503 "stalled" once SN_BUS_STALL_MS has passed with events known and
+ * none applied, its lag and oldest-unapplied-age gauges show them, and
+ * when the lock goes it applies them all and is ready again with no lag
+ * (issue 16 item 4). */
+static void
+stalled(void)
+{
+	char        portenv[32], *body = NULL;
+	int         port = th_free_port();
+	const char *lag  = "sn_bus_consumer_lag_events{publisher=\"pub\"}";
+	const char *age
+	    = "sn_bus_oldest_unapplied_age_seconds{publisher=\"pub\"}";
+	snprintf(portenv, sizeof(portenv), "SN_HTTP_PORT=%d", port);
+	const char *env[] = { portenv, "SN_BUS_STALL_MS=1500", NULL };
+	th_publisher(&T, "pub");
+	start_sub("sub", "pub", NULL, env);
+	if (!th_wait_ready(&T, port, 30000))
+		th_fail(&T, "sub never became ready");
+
+	/* The handler's INSERT waits for this transaction. */
+	PGconn *lock = PQconnectdb(T.db_url);
+	if (PQstatus(lock) != CONNECTION_OK)
+		th_fail(&T, "cannot connect: %s", PQerrorMessage(lock));
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+	    "BEGIN; LOCK TABLE %s.effects IN SHARE MODE",
+	    th_schema(&T, "sub"));
+	PGresult *r = PQexec(lock, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		th_fail(&T, "cannot lock: %s", PQerrorMessage(lock));
+	PQclear(r);
+
+	start_pub("pub", "50", "10", "1", NULL);
+	if (!th_wait_int(&T, 50, 30000, "SELECT count(seq) FROM %s.outbox",
+	        th_schema(&T, "pub")))
+		th_fail(&T, "the publisher did not publish 50 events");
+	int      st = 0;
+	uint64_t t0 = th_now_ms();
+	while (th_now_ms() - t0 < 20000) {
+		free(body);
+		body = NULL;
+		st   = th_http(
+		      &T, port, "GET", "/readyz", NULL, NULL, NULL, &body);
+		if (st == 503 && body != NULL
+		    && strstr(body, "stalled") != NULL)
+			break;
+		th_sleep_ms(100);
+	}
+	uint64_t waited = th_now_ms() - t0;
+	printf("readyz while applying is blocked: %d after %llu ms: %s\n", st,
+	    (unsigned long long) waited, body ? body : "");
+	TH_CHECK(&T, st == 503 && body != NULL && strstr(body, "stalled"),
+	    "/readyz did not say stalled (%d)", st);
+	TH_CHECK(&T, waited >= 1000,
+	    "/readyz said stalled after %llu ms, before SN_BUS_STALL_MS",
+	    (unsigned long long) waited);
+	free(body);
+	body          = NULL;
+	int64_t n_lag = th_metric_http(&T, port, lag);
+	int64_t n_age = th_metric_http(&T, port, age);
+	printf("stalled: lag %lld events, oldest unapplied %lld s\n",
+	    (long long) n_lag, (long long) n_age);
+	TH_CHECK(&T, n_lag >= 1 && n_lag <= 50, "lag gauge %lld while stalled",
+	    (long long) n_lag);
+	TH_CHECK(
+	    &T, n_age >= 1, "age gauge %lld while stalled", (long long) n_age);
+	TH_CHECK(&T, th_metric_http(&T, port, "sn_ready") == 0,
+	    "sn_ready is not 0 while stalled");
+
+	r = PQexec(lock, "ROLLBACK");
+	PQclear(r);
+	PQfinish(lock);
+	wait_cursor("sub", "pub", 50, 30000);
+	if (!th_wait_ready(&T, port, 10000))
+		th_fail(&T, "sub not ready again after the lock went");
+	n_lag = th_metric_http(&T, port, lag);
+	n_age = th_metric_http(&T, port, age);
+	printf("after: lag %lld, oldest unapplied %lld s\n", (long long) n_lag,
+	    (long long) n_age);
+	TH_CHECK(&T, n_lag == 0 && n_age == 0, "lag %lld, age %lld after",
+	    (long long) n_lag, (long long) n_age);
+	TH_CHECK(&T, th_metric_http(&T, port, "sn_ready") == 1,
+	    "sn_ready is not 1 after");
+	check_stream("sub", "pub", 50);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1322,6 +1411,7 @@ main(int argc, char **argv)
 		{ "restarts", restarts },
 		{ "deaf_sub", deaf_sub },
 		{ "one_publisher_two_processes", one_publisher_two_processes },
+		{ "stalled", stalled },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), NULL);

@@ -812,6 +812,15 @@ th_http_keep_alive(bool on)
 	keep_alive = on;
 }
 
+/* The X-Request-Id th_http sends on this thread ("": none). */
+static _Thread_local char request_id[128];
+
+void
+th_http_request_id(const char *id)
+{
+	snprintf(request_id, sizeof(request_id), "%s", id != NULL ? id : "");
+}
+
 static void
 conn_timeouts(int fd, int timeout_ms)
 {
@@ -933,7 +942,7 @@ th_http_within(th *t, int port, const char *method, const char *path,
 	struct th_conn *cs   = keep ? conns_mine() : NULL;
 	keep                 = cs != NULL;
 	size_t blen          = json ? strlen(json) : 0;
-	size_t cap           = 1024 + blen + (token ? strlen(token) : 0)
+	size_t cap           = 1200 + blen + (token ? strlen(token) : 0)
 	    + (idem_key ? strlen(idem_key) : 0) + strlen(path);
 	char *req = malloc(cap);
 	int   n = snprintf(req, cap, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\n%s",
@@ -944,6 +953,9 @@ th_http_within(th *t, int port, const char *method, const char *path,
 	if (idem_key != NULL)
 		n += snprintf(req + n, cap - (size_t) n,
 		    "Idempotency-Key: %s\r\n", idem_key);
+	if (request_id[0] != '\0')
+		n += snprintf(req + n, cap - (size_t) n,
+		    "X-Request-Id: %s\r\n", request_id);
 	if (json != NULL)
 		n += snprintf(req + n, cap - (size_t) n,
 		    "Content-Type: application/json\r\nContent-Length: "

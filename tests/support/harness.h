@@ -118,6 +118,10 @@ int th_http(th *t, int port, const char *method, const char *path,
  */
 void th_http_keep_alive(bool on);
 
+/* th_http and th_http_within on this thread send X-Request-Id: id from
+ * now on (copied; NULL or "": none). */
+void th_http_request_id(const char *id);
+
 /* th_http with a limit: -1 also when sending or any read waits longer
  * than timeout_ms (th_http's limit is a minute). */
 int th_http_within(th *t, int port, const char *method, const char *path,

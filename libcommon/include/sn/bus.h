@@ -112,6 +112,9 @@ typedef struct sn_bus_config {
 	uint32_t reorder_max;
 	uint32_t part_index; /* SN_PARTITION i */
 	uint32_t part_count; /* SN_PARTITION N; 0 means 1 */
+	/* A followed stream with events known and none applied for longer
+	 * than this makes sn_bus_healthy false ("stalled"); 0: never. */
+	uint32_t stall_ms;
 } sn_bus_config;
 
 /* An event as a handler sees it. Borrowed for the handler's call only. */
@@ -235,7 +238,9 @@ uint64_t sn_bus_published(const sn_bus *bus);
  * Whether every followed stream is running: false when one is halted,
  * with "bus stream P halted: REASON" in why (cap bytes, NUL-terminated;
  * why may be NULL), and before a stream's cursor row was first read (it
- * may hold a halt from before a restart). For /readyz. NULL bus: true.
+ * may hold a halt from before a restart), and when one has stalled
+ * (events known, none applied for longer than the config's stall_ms:
+ * "bus stream P stalled: ..."). For /readyz. NULL bus: true.
  * Loop thread.
  */
 bool sn_bus_healthy(const sn_bus *bus, char *why, size_t cap);

@@ -2,9 +2,9 @@
  * sn/log.h - structured logs: one JSON object per line on stdout.
  *
  * Each line has "time" (RFC 3339 UTC, milliseconds), "level", "service",
- * "msg", then the caller's fields. Lines are written whole with one write,
- * so the functions here may be called from any thread (NNG's callbacks
- * included) once sn_log_init has returned.
+ * "version" (sn_version), "msg", then the caller's fields. Lines are written
+ * whole with one write, so the functions here may be called from any thread
+ * (NNG's callbacks included) once sn_log_init has returned.
  *
  * Resident identity numbers and bank account numbers never reach a log in
  * the clear: pass them through sn_log_mask_idnum / sn_log_mask_account
@@ -28,6 +28,25 @@ typedef enum sn_log_level {
  * Call once from main before any thread starts. service is copied.
  */
 void sn_log_init(const char *service, sn_log_level min);
+
+/*
+ * The request id the calling thread works for (the X-Request-Id of the
+ * HTTP request being handled), copied, at most SN_LOG_REQUEST_ID_MAX
+ * bytes; NULL or "" clears it. While set, every line the thread writes
+ * carries it as "request_id" (a caller's own "request_id" field wins),
+ * and sn_httpc sends it as X-Request-Id. sn_http sets it around the
+ * application's handlers and sn_httpc and sn_reqc around the callbacks
+ * of calls made while it was set; continuations of other kinds (a
+ * database query's callback) run without it.
+ */
+#define SN_LOG_REQUEST_ID_MAX 64
+void sn_log_set_request_id(const char *id);
+/* The calling thread's request id, or NULL when none is set. */
+const char *sn_log_request_id(void);
+
+/* The version built in (libcommon's generated version.c; also declared
+ * in sn/service.h): every line carries it as "version". */
+extern const char sn_version[];
 
 /* Parses "debug", "info", "warn" or "error"; -1 for anything else. */
 int sn_log_level_parse(const char *text);

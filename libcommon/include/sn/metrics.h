@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sn/err.h"
+
 typedef struct sn_metrics   sn_metrics;
 typedef struct sn_counter   sn_counter;
 typedef struct sn_gauge     sn_gauge;
@@ -59,5 +61,18 @@ void     sn_histogram_observe(sn_histogram *h, double v);
  * memory.
  */
 char *sn_metrics_render(sn_metrics *m);
+
+/*
+ * fn(arg) runs at the start of every sn_metrics_render, on the thread
+ * that renders (a service's loop thread: /metrics), before any series is
+ * read: for gauges of values that change with time alone, such as the age
+ * of the oldest event not applied. fn may set and create series. Removed
+ * by sn_metrics_on_render_remove (the same fn and arg) or with the
+ * registry. SN_ENOMEM when out of memory.
+ */
+typedef void (*sn_metrics_hook_fn)(void *arg);
+sn_err sn_metrics_on_render(sn_metrics *m, sn_metrics_hook_fn fn, void *arg);
+void   sn_metrics_on_render_remove(
+      sn_metrics *m, sn_metrics_hook_fn fn, void *arg);
 
 #endif /* SN_METRICS_H */

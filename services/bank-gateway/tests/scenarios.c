@@ -2003,6 +2003,59 @@ help(void)
 	    "no transport: %s", out);
 }
 
+/* Lines of the log at path that hold needle. */
+static int
+log_lines_with(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "r");
+	char  line[8192];
+	int   n = 0;
+	TH_CHECK(&T, f != NULL, "cannot read %s", path);
+	while (fgets(line, sizeof line, f) != NULL)
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+/* A request id end to end (issue 16 item 4): POST /reconciliations with
+ * X-Request-Id makes the gateway fetch the statement from bank-sim; the
+ * gateway's log line of the request and bank-sim's of the statement's
+ * GET both carry the id the caller gave (bank-sim got it as the
+ * X-Request-Id of the gateway's call), and every line carries the
+ * version. */
+static void
+request_id(void)
+{
+	const char *rid  = "ops-rid-7f3a.1";
+	const char *want = "\"request_id\":\"ops-rid-7f3a.1\"";
+	setup();
+	start_bank(NULL);
+	start_gw(false, NULL);
+	th_http_request_id(rid);
+	json_decref(reconcile(today(), "k-rid", 200));
+	th_http_request_id(NULL);
+	/* The request's own line is written when its connection is done,
+	 * just after the answer. */
+	for (int i = 0; i < 50 && log_lines_with(bank.gw->log, want) == 0; i++)
+		th_sleep_ms(20);
+	int gw_req
+	    = log_lines_with(bank.gw->log, "\"route\":\"/reconciliations\"");
+	int gw_rid  = log_lines_with(bank.gw->log, want);
+	int sim_rid = log_lines_with(bank.sim->log, want);
+	int sim_get = log_lines_with(bank.sim->log, "camt");
+	printf("request id %s: %d gateway lines, %d bank-sim lines (bank-sim "
+	       "lines naming camt: %d)\n",
+	    rid, gw_rid, sim_rid, sim_get);
+	TH_CHECK(&T, gw_req >= 1 && gw_rid >= 1,
+	    "the gateway's log does not carry the request id");
+	TH_CHECK(&T, sim_rid >= 1,
+	    "bank-sim's log does not carry the request id the gateway sent");
+	TH_CHECK(&T,
+	    log_lines_with(bank.gw->log, "\"msg\"")
+	        == log_lines_with(bank.gw->log, "\"version\":\""),
+	    "a gateway line without the version");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -2016,6 +2069,7 @@ main(int argc, char **argv)
 		{ "sigkill", sigkill },
 		{ "drop_folder", drop_folder },
 		{ "reconcile_balanced", reconcile_balanced },
+		{ "request_id", request_id },
 		{ "reconcile_missing", reconcile_missing },
 		{ "reconcile_unmatched", reconcile_unmatched },
 		{ "reconcile_days", reconcile_days },
