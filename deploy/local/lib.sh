@@ -133,11 +133,29 @@ sn_install_deps() {
 		apt-get -q -o DPkg::Lock::Timeout=300 update >/dev/null; then
 		sn_say "apt-get update failed"
 		return 1
+	fi	# The packages' own daemons are not started (prometheus would listen
+	# on every address, etcd and PostgreSQL's default cluster on
+	# loopback): the scripts run their own, on loopback, in temporary
+	# folders. Debian's invoke-rc.d and deb-systemd-invoke ask
+	# policy-rc.d, which refuses every start (101) while apt runs, unless
+	# the machine has a policy of its own. A file left by an interrupted
+	# run carries our marker and is removed by the next.
+	local policy=/usr/sbin/policy-rc.d mark='# safetynet: sn_install_deps' made=0 rc=0
+	if [[ ! -e $policy ]] || grep -qx "$mark" "$policy" 2>/dev/null; then
+		if printf '#!/bin/sh\n%s\nexit 101\n' "$mark" |
+			"${sudo[@]}" tee "$policy" >/dev/null &&
+			"${sudo[@]}" chmod 755 "$policy"; then
+			made=1
+		fi
 	fi
 	# No recommends: docker-compose would pull in the Docker engine.
-	if ! "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
+	"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
 		apt-get -q -y -o DPkg::Lock::Timeout=300 \
-		--no-install-recommends install "${missing[@]}"; then
+		--no-install-recommends install "${missing[@]}" || rc=$?
+	if ((made)); then
+		"${sudo[@]}" rm -f "$policy"
+	fi
+	if ((rc != 0)); then
 		sn_say "apt-get install failed: ${missing[*]}"
 		return 1
 	fi

@@ -46,7 +46,7 @@
 #define DISTRUST_MAX_MS 60000u
 /* A stream whose SUB socket hears nothing (not even a heartbeat) for
  * SILENT_BEATS heartbeat periods, and at least SILENT_MIN_MS, is silent:
- * see streams_watch. */
+ * see streams_silence. */
 #define SILENT_BEATS 5u
 #define SILENT_MIN_MS 5000u
 /* A redial whose close has not returned by then is stuck for good. */
@@ -315,7 +315,7 @@ struct stream {
 	int             open;
 	struct handler *handlers;
 	struct decoded *decoded; /* of the batch being applied */
-	/* Silence (streams_watch): the dialers, when each socket last
+	/* Silence (streams_silence): the dialers, when each socket last
 	 * showed the publisher there (a message on SUB, an answer on REQ),
 	 * since when a replay request has gone unanswered (0: none waits),
 	 * and when each socket was last dialed. */
@@ -386,7 +386,7 @@ struct sn_bus {
 
 static void stream_maybe_apply(struct stream *st);
 static void stream_maybe_replay(struct stream *st);
-static void streams_watch(sn_bus *bus);
+static void streams_silence(sn_bus *bus);
 static void relay_kick(sn_bus *bus);
 static void drain_check(sn_bus *bus);
 
@@ -913,7 +913,7 @@ static void
 on_heartbeat(uv_timer_t *t)
 {
 	sn_bus *bus = t->data;
-	streams_watch(bus);
+	streams_silence(bus);
 	if (bus->publishes)
 		heartbeat_send(bus);
 }
@@ -1878,7 +1878,7 @@ stream_maybe_replay(struct stream *st)
  * never more often than once per `quiet`.
  */
 static void
-streams_watch(sn_bus *bus)
+streams_silence(sn_bus *bus)
 {
 	uint64_t now   = sn_now_ms();
 	uint64_t quiet = (uint64_t) SILENT_BEATS * bus->cfg.heartbeat_ms;
