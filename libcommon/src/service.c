@@ -639,6 +639,8 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 		/* Anything else is the binary's own (test programs take
 		 * options of their own). */
 	}
+	if (def->read_settings != NULL)
+		def->read_settings();
 
 	const char *level = sn_config_str("SN_LOG_LEVEL", "info");
 	int         lvl   = sn_log_level_parse(level);

@@ -157,14 +157,8 @@ main(int argc, char **argv)
 		.setup                               = setup,
 		.teardown                            = teardown,
 		.routes                              = routes,
-		.nroutes  = sizeof(routes) / sizeof(routes[0]),
-		.settings = settings };
-	bool                        own_settings = true;
-	for (int i = 1; i < argc; i++)
-		if (argv[i][0] == '-')
-			own_settings
-			    = false; /* --help, --probe: none needed */
-	if (own_settings)
-		read_settings();
+		.nroutes       = sizeof(routes) / sizeof(routes[0]),
+		.settings      = settings,
+		.read_settings = read_settings };
 	return sn_service_main(argc, argv, &def);
 }

@@ -77,16 +77,10 @@ main(int argc, char **argv)
 		.name                                = "inspection-sim",
 		.setup                               = setup,
 		.routes                              = routes,
-		.nroutes  = sizeof(routes) / sizeof(routes[0]),
-		.settings = settings };
-	bool                        own_settings = true;
-	for (int i = 1; i < argc; i++)
-		if (argv[i][0] == '-')
-			own_settings
-			    = false; /* --help, --probe: none needed */
-	if (own_settings)
-		read_settings();
-	int rc = sn_service_main(argc, argv, &def);
+		.nroutes       = sizeof(routes) / sizeof(routes[0]),
+		.settings      = settings,
+		.read_settings = read_settings };
+	int                         rc  = sn_service_main(argc, argv, &def);
 	/* after the loop: a transaction ended by the pool's close may still
 	 * have counted on it */
 	inspection_sim_close(sim);

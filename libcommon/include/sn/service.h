@@ -149,6 +149,10 @@ typedef struct sn_service_def {
 	size_t                   nroutes;
 	/* The service's own settings for --help; NULL-name-ended or NULL. */
 	const sn_setting_doc *settings;
+	/* Optional: reads those settings (sn/config.h, exiting 2 on a bad
+	 * one), once the options that need none (--help, --probe, --version,
+	 * --routes) are past, before anything else starts. */
+	void (*read_settings)(void);
 	/* Served at GET /openapi.yaml; NULL: 404. */
 	const char *openapi;
 	/* Columns an older version wrote in clear, sealed after the
