@@ -39,6 +39,9 @@ fi
 sn_traps
 SN_PG_PORT_BASE=${SN_PG_PORT_BASE:-59432} sn_pg_start
 sn_db_roles >/dev/null
+# The web application of this source tree (a helper may run a tree's
+# browser test against another build's binaries).
+export SN_CONSOLE_ROOT=${SN_CONSOLE_ROOT:-$root/console/web}
 SN_HTTP_PORT_BASE=${SN_HTTP_PORT_BASE:-29080} sn_services_start "$build"
 
 url=

@@ -1,20 +1,12 @@
 // The console's shell: login, navigation by the token's role, the screens
-// (hash routes: #/, #/apply, #/mine), the language switch.
+// (hash routes: #/, then each role's in roles.mjs), the language switch.
 import { render } from '../vendor/preact.mjs';
 import { useEffect, useState } from '../vendor/hooks.mjs';
 import { html } from './html.mjs';
 import { currentUser, login, logout, onSession } from './api.mjs';
 import { getLang, setLang, t } from './i18n.mjs';
 import { problemText } from './problems.mjs';
-import { ApplyScreen } from './apply.mjs';
-import { MineScreen } from './mine.mjs';
-
-// The screens each role reaches (issue 17); a role without screens yet
-// has the home page only.
-const NAV = {
-  clerk: [['#/apply', 'new_application'], ['#/mine', 'my_applications']],
-};
-const SCREENS = { '#/apply': ApplyScreen, '#/mine': MineScreen };
+import { navFor, screenFor } from './roles.mjs';
 
 function LoginScreen({ onLang }) {
   const [username, setU] = useState('');
@@ -49,7 +41,7 @@ function LoginScreen({ onLang }) {
 }
 
 function Home({ user }) {
-  const nav = NAV[user.role] || [];
+  const nav = navFor(user.role);
   return html`
     <section>
       <h1>${t('welcome')}${user.username || user.sub}</h1>
@@ -64,15 +56,16 @@ function Home({ user }) {
 }
 
 function Shell({ user, route, onLang }) {
-  const nav = NAV[user.role] || [];
-  const Screen = nav.some(([href]) => href === route) ? SCREENS[route] : null;
+  const nav = navFor(user.role);
+  const found = screenFor(user.role, route);
+  const section = route.split('/').slice(0, 2).join('/');
   return html`
     <header class="top">
       <a class="brand" href="#/">${t('title')}</a>
       <nav aria-label=${t('main_nav')}>
         <ul>
           <li><a href="#/" aria-current=${route === '#/' ? 'page' : undefined}>${t('home')}</a></li>
-          ${nav.map(([href, key]) => html`<li><a href=${href} aria-current=${route === href ? 'page' : undefined}>${t(key)}</a></li>`)}
+          ${nav.map(([href, key]) => html`<li><a href=${href} aria-current=${section === href ? 'page' : undefined}>${t(key)}</a></li>`)}
         </ul>
       </nav>
       <div class="who">
@@ -81,7 +74,7 @@ function Shell({ user, route, onLang }) {
         <button type="button" onClick=${() => logout()}>${t('logout')}</button>
       </div>
     </header>
-    <main id="main">${Screen ? html`<${Screen} user=${user} />` : html`<${Home} user=${user} />`}</main>`;
+    <main id="main">${found ? html`<${found.Screen} user=${user} params=${found.params} key=${route} />` : html`<${Home} user=${user} />`}</main>`;
 }
 
 function App() {

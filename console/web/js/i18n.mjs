@@ -119,6 +119,15 @@ let lang = (typeof localStorage !== 'undefined' && localStorage.getItem('lang'))
 
 export function getLang() { return lang; }
 
+// A screen module's own words, {key: [zh, en]}; a key already taken is
+// an error (two modules would silently disagree).
+export function addWords(words) {
+  for (const k of Object.keys(words)) {
+    if (k in WORDS) throw new Error(`i18n: the word "${k}" is defined twice`);
+    WORDS[k] = words[k];
+  }
+}
+
 export function setLang(l) {
   lang = l === 'en' ? 'en' : 'zh';
   localStorage.setItem('lang', lang);

@@ -34,6 +34,12 @@ export const PROBLEMS = {
   not_found: ['未找到相关记录。', 'Not found.'],
   body_too_large: ['提交的内容过大。', 'The submission is too large.'],
   network: ['网络连接中断，请检查网络后重试。', 'The network is down; check it and retry.'],
+
+  // Casework (investigation, approval).
+
+  // Money (emergency, disbursement, bank-gateway).
+
+  // Oversight (supervision, identity's administration, services).
 };
 
 const GENERIC = ['操作未能完成。', 'The action could not be done.'];

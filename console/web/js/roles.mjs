@@ -1,0 +1,61 @@
+// What each role reaches (issue 17): its navigation (hash route and word
+// key, in order) and the screens it may open. A screen is named by its
+// route's first segment (#/case for #/case/<id>); the rest of the route
+// reaches the screen as `params`. A screen a role does not list is not
+// rendered for it: the services still refuse what the token does not
+// allow, this only keeps the shell tidy.
+//
+// Each group of screens lives in its own module, which also adds its
+// words (i18n.mjs addWords); this file only wires them to roles.
+import { ApplyScreen } from './apply.mjs';
+import { MineScreen } from './mine.mjs';
+
+export const SCREENS = {
+  '#/apply': ApplyScreen,
+  '#/mine': MineScreen,
+};
+
+export const ROLES = {
+  clerk: {
+    nav: [['#/apply', 'new_application'], ['#/mine', 'my_applications']],
+    screens: [],
+  },
+
+  // Casework: the visit and the three decisions.
+  investigator: { nav: [], screens: [] },
+
+  village_reviewer: { nav: [], screens: [] },
+
+  township_officer: { nav: [], screens: [] },
+
+  district_officer: { nav: [], screens: [] },
+
+  // Money: emergency grants, budgets, payment runs.
+  emergency_officer: { nav: [], screens: [] },
+
+  finance: { nav: [], screens: [] },
+
+  finance_approver: { nav: [], screens: [] },
+
+  // Oversight: figures, audit, users, policy.
+  supervisor: { nav: [], screens: [] },
+
+  inspector: { nav: [], screens: [] },
+
+  district_admin: { nav: [], screens: [] },
+};
+
+// The screen component for a route and role, with the route's
+// parameters, or null (the home page).
+export function screenFor(role, route) {
+  const parts = route.split('/');
+  const name = parts.slice(0, 2).join('/');
+  const r = ROLES[role];
+  if (!r || !SCREENS[name]) return null;
+  const allowed = r.nav.some(([href]) => href === name) || r.screens.includes(name);
+  return allowed ? { Screen: SCREENS[name], params: parts.slice(2).map(decodeURIComponent) } : null;
+}
+
+export function navFor(role) {
+  return (ROLES[role] && ROLES[role].nav) || [];
+}
