@@ -1,9 +1,11 @@
 // The clerk's "my applications": intake's GET /applications?taken_in_by=me,
-// paged, newest page first as intake gives them.
+// paged, newest page first as intake gives them. A decided application
+// links to its decision notice (notice.mjs).
 import { useEffect, useState } from '../vendor/hooks.mjs';
 import { call } from './api.mjs';
 import { html } from './html.mjs';
 import { getLang, t } from './i18n.mjs';
+import { noticeHref } from './notice.mjs';
 import { problemText } from './problems.mjs';
 
 export function MineScreen() {
@@ -36,7 +38,7 @@ export function MineScreen() {
                 <td data-label=${t('applicant')}>${(a.members && a.members[0] && a.members[0].name) || ''}</td>
                 <td data-label=${t('accepted_date')}>${a.accepted_date || ''}</td>
                 <td data-label=${t('deadline_date')}>${a.deadline_date || ''}</td>
-                <td data-label=${t('status')}><span class=${`status st-${a.status}`}>${t('st_' + a.status)}</span></td>
+                <td data-label=${t('status')}><span class=${`status st-${a.status}`}>${t('st_' + a.status)}</span>${a.decision && html` <a class="notice-link" href=${noticeHref(a.application_id)} aria-label=${`${t('c2_notice')} ${a.application_id.slice(0, 8)}`}>${t('c2_notice')}</a>`}</td>
               </tr>`)}
           </tbody>
         </table>`}
