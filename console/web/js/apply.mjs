@@ -77,6 +77,14 @@ export function Field({ id, label, hint, error, children }) {
     </div>`;
 }
 
+// An amount in yuan (at most two decimals); check: flag a bad one.
+export function MoneyField({ id, label, value, check, onChange }) {
+  return html`
+    <${Field} id=${id} label=${label} error=${check && yuanToFen(value) === null ? t('invalid_money_input') : null}>
+      <input id=${id} inputmode="decimal" value=${value} onInput=${(e) => onChange(e.target.value)} />
+    </${Field}>`;
+}
+
 export function Select({ id, value, options, onChange }) {
   return html`<select id=${id} value=${value} onChange=${(e) => onChange(e.target.value)}>
     ${options.map(([v, label]) => html`<option value=${v}>${label}</option>`)}
@@ -186,10 +194,7 @@ export function ApplyScreen({ user, params }) {
     setBusy(false);
   }
 
-  const money = (group, k) => html`
-    <${Field} id=${k} label=${t(k)} error=${tried && moneyBad(f[group][k]) ? t('invalid_money_input') : null}>
-      <input id=${k} inputmode="decimal" value=${f[group][k]} onInput=${(e) => set([group, k], e.target.value)} />
-    </${Field}>`;
+  const money = (group, k) => html`<${MoneyField} id=${k} label=${t(k)} value=${f[group][k]} check=${tried} onChange=${(v) => set([group, k], v)} />`;
 
   if (draftId && (loadErr || !draft || draft.status !== 'draft')) {
     return html`

@@ -10,11 +10,12 @@
 // application as intake has it (GET /applications/<id>).
 import { useEffect, useState } from '../vendor/hooks.mjs';
 import { call, newKey } from './api.mjs';
-import { EXPENSE, Field, IdField, INCOME, Select, today } from './apply.mjs';
+import { EXPENSE, Field, IdField, INCOME, MoneyField, Select, today } from './apply.mjs';
 import { html } from './html.mjs';
 import { addWords, getLang, t } from './i18n.mjs';
 import { birthDate, idnumState } from './idnum.mjs';
 import { fenToYuan, yuanToFen } from './money.mjs';
+import { usePaged } from './paged.mjs';
 import { problemText } from './problems.mjs';
 
 addWords({
@@ -56,19 +57,7 @@ export function ChangesScreen({ user, params }) {
 }
 
 function Households() {
-  const [items, setItems] = useState(null);
-  const [next, setNext] = useState(null);
-  const [err, setErr] = useState(null);
-  async function load(after) {
-    try {
-      const page = await call('GET', 'approval', `beneficiaries?limit=50${after ? `&cursor=${encodeURIComponent(after)}` : ''}`);
-      setItems((old) => (after && old ? old.concat(page.items) : page.items));
-      setNext(page.next);
-    } catch (p) {
-      setErr(p);
-    }
-  }
-  useEffect(() => { load(null); }, []);
+  const { items, next, err, more } = usePaged('approval', 'beneficiaries?limit=50');
   return html`
     <section>
       <h1>${t('c2_changes')}</h1>
@@ -93,7 +82,7 @@ function Households() {
               </tr>`)}
           </tbody>
         </table>`}
-      ${next && html`<button type="button" onClick=${() => load(next)}>${t('more')}</button>`}
+      ${next && html`<button type="button" onClick=${more}>${t('more')}</button>`}
     </section>`;
 }
 
@@ -208,10 +197,7 @@ function Household({ id }) {
   if (err) return html`<section><h1>${t('c2_changes')}</h1><p class="error" role="alert">${problemText(err, getLang())}</p><p><a href="#/changes">${t('c2_back_households')}</a></p></section>`;
   if (!b || !app) return html`<section><h1>${t('c2_changes')}</h1><p>${t('loading')}</p></section>`;
 
-  const money = (group, k) => html`
-    <${Field} id=${`ch-${k}`} label=${t(k)} error=${yuanToFen(f[group][k]) === null ? t('invalid_money_input') : null}>
-      <input id=${`ch-${k}`} inputmode="decimal" value=${f[group][k]} onInput=${(e) => setIn(group, k, e.target.value)} />
-    </${Field}>`;
+  const money = (group, k) => html`<${MoneyField} id=${`ch-${k}`} label=${t(k)} value=${f[group][k]} check=${true} onChange=${(v) => setIn(group, k, v)} />`;
   const members = app.members || [];
 
   return html`

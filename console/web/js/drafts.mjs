@@ -5,10 +5,9 @@
 // within the clerk's jurisdiction, paged; "open" takes the draft to the
 // application form prefilled (#/apply/<id>, apply.mjs), which completes
 // it with POST /applications/<id>/submit.
-import { useEffect, useState } from '../vendor/hooks.mjs';
-import { call } from './api.mjs';
 import { html } from './html.mjs';
 import { addWords, getLang, t } from './i18n.mjs';
+import { usePaged } from './paged.mjs';
 import { problemText } from './problems.mjs';
 
 addWords({
@@ -24,19 +23,7 @@ addWords({
 const day = (s) => (s || '').slice(0, 10);
 
 export function DraftsScreen() {
-  const [items, setItems] = useState(null);
-  const [next, setNext] = useState(null);
-  const [err, setErr] = useState(null);
-  async function load(after) {
-    try {
-      const page = await call('GET', 'intake', `applications?status=draft&limit=50${after ? `&cursor=${encodeURIComponent(after)}` : ''}`);
-      setItems((old) => (after && old ? old.concat(page.items) : page.items));
-      setNext(page.next);
-    } catch (p) {
-      setErr(p);
-    }
-  }
-  useEffect(() => { load(null); }, []);
+  const { items, next, err, more } = usePaged('intake', 'applications?status=draft&limit=50');
   return html`
     <section>
       <h1>${t('c2_drafts')}</h1>
@@ -62,6 +49,6 @@ export function DraftsScreen() {
             })}
           </tbody>
         </table>`}
-      ${next && html`<button type="button" onClick=${() => load(next)}>${t('more')}</button>`}
+      ${next && html`<button type="button" onClick=${more}>${t('more')}</button>`}
     </section>`;
 }
