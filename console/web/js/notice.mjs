@@ -28,7 +28,7 @@ addWords({
   c2_office: ['乡镇人民政府（街道办事处）', 'Township government (sub-district office)'],
   c2_office_code: ['行政区划代码 {code}', 'area code {code}'],
   c2_to: ['申请人', 'To the applicant'],
-  c2_members_n: ['家庭成员 {n} 人', '{n} members'],
+  c2_members_n: ['{n} 人', '{n}'],
   c2_approved_text: ['你（户）于 {date} 提出的社会救助申请，经家庭经济状况核对、入户调查、村（居）评议和乡镇（街道）审核，符合{category}条件，决定予以批准。', 'Your application of {date} was checked (economic checks, home visit, village review, township decision): the household qualifies for {category}. It is approved.'],
   c2_rejected_text: ['你（户）于 {date} 提出的社会救助申请，经家庭经济状况核对、入户调查、村（居）评议和乡镇（街道）审核，不符合救助条件，决定不予批准。', 'Your application of {date} was checked (economic checks, home visit, village review, township decision): the household does not qualify. It is refused.'],
   c2_review_text: ['经对你户享受社会救助情况的复核，决定如下。', 'The household\u2019s assistance was reviewed; the decision follows.'],
@@ -64,7 +64,8 @@ export function noticeHref(id) {
   return `#/notice/${encodeURIComponent(id)}`;
 }
 
-const DECIDING = ['township_approved', 'township_rejected', 'district_filed', 'district_rejected', 'township_override'];
+// The steps whose reasons are the decision's (a filing's note is not).
+const DECIDING = ['township_override', 'township_approved', 'township_rejected', 'district_rejected'];
 const CATEGORY_WORD = { dibao: 'dibao', tekun: 'tekun', expenditure: 'expenditure_cat', low_income: 'low_income' };
 
 // A date-time as the district's day (China Standard Time), YYYY-MM-DD.

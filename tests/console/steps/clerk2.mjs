@@ -208,7 +208,9 @@ export default async function clerk2Step(ctx) {
   await shot('clerk-notice-print');
   const pdf = `${ctx.out}/notice.pdf`;
   await page.pdf({ path: pdf, format: 'A4', preferCSSPageSize: true });
-  const pages = (readFileSync(pdf, 'latin1').match(/\/Type\s*\/Page\b/g) || []).length;
-  check(pages === 1, `the notice prints on one A4 page (${pages} page(s))`);
+  const raw = readFileSync(pdf, 'latin1');
+  const pages = (raw.match(/\/Type\s*\/Page\b/g) || []).length;
+  const box = (/\/MediaBox\s*\[\s*0 0 ([0-9.]+) ([0-9.]+)\s*\]/.exec(raw) || []).slice(1).map(Number);
+  check(pages === 1 && Math.abs(box[0] - 595) < 2 && Math.abs(box[1] - 842) < 2, `the notice prints on one A4 page (${pages} page(s) of ${box.join(' x ')} pt)`);
   await page.emulateMediaType(null);
 }
