@@ -90,15 +90,30 @@ function Households() {
 const yuanOf = (obj, keys) => Object.fromEntries(keys.map((k) => [k, fenToYuan((obj && obj[k]) || 0)]));
 const fenOf = (obj, keys) => Object.fromEntries(keys.map((k) => [k, yuanToFen(obj[k])]));
 
-function blankForm(app) {
-  const members = (app && app.members) || [];
+// The household as it stands: the application as taken in, each
+// recorded change's parts laid over it in order (oldest first).
+function current(app, changes) {
+  const now = { income: app.declared_income, expense: app.declared_expenditure, household: app.household, members: app.members || [] };
+  for (const c of Array.isArray(changes) ? changes : []) {
+    if (c.income) now.income = c.income;
+    if (c.expenditure) now.expense = c.expenditure;
+    if (c.household) now.household = c.household;
+    if (c.members && c.members.length) now.members = c.members;
+    if (c.kind === 'death' && c.member_id_number) now.members = now.members.filter((m) => m.id_number !== c.member_id_number);
+  }
+  return now;
+}
+
+function blankForm(now) {
+  const members = (now && now.members) || [];
   return {
     kind: 'income',
     effective_date: today(),
     note: '',
-    income: yuanOf(app && app.declared_income, INCOME),
-    expense: yuanOf(app && app.declared_expenditure, EXPENSE),
-    household: { ...((app && app.household) || {}) },
+    income: yuanOf(now && now.income, INCOME),
+    expense: yuanOf(now && now.expense, EXPENSE),
+    household: { ...((now && now.household) || {}) },
+    members,
     keep: members.map(() => true),
     dead: members[1] ? members[1].id_number : (members[0] && members[0].id_number) || '',
     added: { id_number: '', name: '', relation: 'child', birth_date: '', labour_capacity: 'full', disability_grade: 0, self_care: 'able' },
@@ -106,7 +121,7 @@ function blankForm(app) {
 }
 
 // The request body of the form's kind (IntakeChangeRequest).
-function changeBody(f, app) {
+function changeBody(f) {
   const body = { kind: f.kind, effective_date: f.effective_date };
   if (f.note.trim()) body.note = f.note.trim();
   if (f.kind === 'income') body.income = fenOf(f.income, INCOME);
@@ -117,8 +132,8 @@ function changeBody(f, app) {
     body.household = { ...f.household, township_code: v.slice(0, 9), district_code: v.slice(0, 6) };
   }
   if (f.kind === 'members') {
-    const kept = app.members.filter((_, i) => f.keep[i]);
-    const left = app.members.filter((_, i) => !f.keep[i]);
+    const kept = f.members.filter((_, i) => f.keep[i]);
+    const left = f.members.filter((_, i) => !f.keep[i]);
     const joined = f.added.id_number ? [{ ...f.added, name: f.added.name.trim() }] : [];
     body.members = kept.concat(joined);
     const moved = left.concat(joined);
@@ -148,11 +163,16 @@ function Household({ id }) {
   const [sendErr, setSendErr] = useState(null);
   const [done, setDone] = useState(null);
 
+  // The recorded changes (the first 100, oldest first); 'unknown' when
+  // intake does not know the household yet.
   async function loadChanges() {
     try {
-      setChanges((await call('GET', 'intake', `households/${encodeURIComponent(id)}/changes?limit=100`)).items);
+      const items = (await call('GET', 'intake', `households/${encodeURIComponent(id)}/changes?limit=100`)).items;
+      setChanges(items);
+      return items;
     } catch (p) {
       setChanges(p.status === 404 ? 'unknown' : null);
+      return [];
     }
   }
   useEffect(() => {
@@ -160,14 +180,13 @@ function Household({ id }) {
       try {
         const ben = await call('GET', 'approval', `beneficiaries/${encodeURIComponent(id)}`);
         setB(ben);
-        const a = await call('GET', 'intake', `applications/${encodeURIComponent(ben.application_id)}`);
+        const [a, items] = await Promise.all([call('GET', 'intake', `applications/${encodeURIComponent(ben.application_id)}`), loadChanges()]);
         setApp(a);
-        setF(blankForm(a));
+        setF(blankForm(current(a, items)));
       } catch (p) {
         setErr(p);
       }
     })();
-    loadChanges();
   }, [id]);
 
   const set = (k, v) => setF((o) => ({ ...o, [k]: v }));
@@ -183,11 +202,10 @@ function Household({ id }) {
     }
     setBusy(true);
     try {
-      const r = await call('POST', 'intake', `households/${encodeURIComponent(id)}/changes`, changeBody(f, app), key);
+      const r = await call('POST', 'intake', `households/${encodeURIComponent(id)}/changes`, changeBody(f), key);
       setDone(r);
       setKey(newKey());
-      setF(blankForm(app));
-      await loadChanges();
+      setF(blankForm(current(app, await loadChanges())));
     } catch (p) {
       setSendErr(p);
     }
@@ -198,7 +216,7 @@ function Household({ id }) {
   if (!b || !app) return html`<section><h1>${t('c2_changes')}</h1><p>${t('loading')}</p></section>`;
 
   const money = (group, k) => html`<${MoneyField} id=${`ch-${k}`} label=${t(k)} value=${f[group][k]} check=${true} onChange=${(v) => setIn(group, k, v)} />`;
-  const members = app.members || [];
+  const members = f.members;
 
   return html`
     <section>

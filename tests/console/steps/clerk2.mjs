@@ -8,16 +8,19 @@
 // step did (ctx.state.decided unset: visit report, village review,
 // township decision, district filing by users made here), then the clerk
 // files a change report for the household (income), which intake lists;
-// the form fits 390 px. "My applications" links the decision notice,
-// which shows the register's amount in yuan and the category, and prints
-// on A4 (BUILD/console-screens/notice.pdf, one page; a screenshot in the
-// print media). Leaves ctx.state.decided, .caseId, .beneficiaryId,
-// .draftId.
+// the form then starts from the reported figures and fits 390 px. "My
+// applications" links the decision notice, which shows the register's
+// amount in yuan and category, prints on A4 (BUILD/console-screens/
+// notice.pdf, one page; a screenshot in the print media) and reads in
+// English after the switch. Leaves ctx.state.decided, .caseId,
+// .beneficiaryId, .draftId.
 import { readFileSync } from 'node:fs';
 import { fenToYuan } from '../../../console/web/js/money.mjs';
 
 const TOWNSHIP = '220103001';
 const VILLAGE = '220103001001';
+
+const CATEGORY = { dibao: '最低生活保障', tekun: '特困人员供养', expenditure: '支出型困难', low_income: '低收入家庭' };
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -182,6 +185,7 @@ export default async function clerk2Step(ctx) {
   await ctx.phone();
   await page.reload({ waitUntil: 'networkidle0' });
   await page.waitForSelector('#ch-kind');
+  check((await value('#ch-wages_fen')) === '900.00', `the form starts from the household as it stands now (wages ${await value('#ch-wages_fen')})`);
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 0, `the change form fits a 390-pixel screen (overflow ${overflow}px)`);
   await shot('clerk-change-phone');
@@ -198,6 +202,8 @@ export default async function clerk2Step(ctx) {
   const notice = await text();
   const amount = await page.$eval('#notice-amount', (e) => e.textContent).catch(() => '');
   check(amount === `${fenToYuan(fen)} 元`, `the notice shows the register's amount in yuan (${amount}; ${fen} fen)`);
+  const category = await page.$eval('#notice-category', (e) => e.textContent).catch(() => '');
+  check(category === CATEGORY[detail.category], `and its category (${category}; ${detail.category})`);
   check(notice.includes(ctx.state.applicant ? ctx.state.applicant.name : ben.head_name) && notice.includes('决定予以批准') && notice.includes('行政复议'),
     'the notice names the applicant, the approval and how to appeal');
   await shot('clerk-notice');
@@ -213,4 +219,9 @@ export default async function clerk2Step(ctx) {
   const box = (/\/MediaBox\s*\[\s*0 0 ([0-9.]+) ([0-9.]+)\s*\]/.exec(raw) || []).slice(1).map(Number);
   check(pages === 1 && Math.abs(box[0] - 595) < 2 && Math.abs(box[1] - 842) < 2, `the notice prints on one A4 page (${pages} page(s) of ${box.join(' x ')} pt)`);
   await page.emulateMediaType(null);
+  await page.click('.who button.link');
+  await page.waitForFunction(() => document.body.innerText.includes('Decision on an application'));
+  check((await text()).includes('administrative reconsideration'), 'the switch makes the notice English');
+  await shot('clerk-notice-en');
+  await page.click('.who button.link');
 }
