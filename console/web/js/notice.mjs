@@ -29,6 +29,7 @@ addWords({
   c2_office_code: ['行政区划代码 {code}', 'area code {code}'],
   c2_to: ['申请人', 'To the applicant'],
   c2_members_n: ['{n} 人', '{n}'],
+  c2_colon: ['：', ': '], c2_list_sep: ['、', ', '], c2_paren: ['（{x}）', '({x})'],
   c2_approved_text: ['你（户）于 {date} 提出的社会救助申请，经家庭经济状况核对、入户调查、村（居）评议和乡镇（街道）审核，符合{category}条件，决定予以批准。', 'Your application of {date} was checked (economic checks, home visit, village review, township decision): the household qualifies for {category}. It is approved.'],
   c2_rejected_text: ['你（户）于 {date} 提出的社会救助申请，经家庭经济状况核对、入户调查、村（居）评议和乡镇（街道）审核，不符合救助条件，决定不予批准。', 'Your application of {date} was checked (economic checks, home visit, village review, township decision): the household does not qualify. It is refused.'],
   c2_review_text: ['经对你户享受社会救助情况的复核，决定如下。', 'The household\u2019s assistance was reviewed; the decision follows.'],
@@ -158,12 +159,12 @@ export function NoticeScreen({ params }) {
         <header>
           <p class="notice-office">${t('c2_office')}</p>
           <h1 id="notice-title">${t(review ? 'c2_notice_title_review' : 'c2_notice_title_app')}</h1>
-          <p class="notice-no">${t('c2_notice_no')}：<code>${c.case_id.slice(0, 8).toUpperCase()}</code></p>
+          <p class="notice-no">${t('c2_notice_no')}${t('c2_colon')}<code>${c.case_id.slice(0, 8).toUpperCase()}</code></p>
         </header>
-        <p><strong>${t('c2_to')}：${head.name || ''}</strong>（${t('id_number')} <code>${head.id_number || ''}</code>）</p>
+        <p><strong>${t('c2_to')}${t('c2_colon')}${head.name || ''}</strong> ${t('c2_paren', { x: `${t('id_number')} ${head.id_number || ''}` })}</p>
         <${Facts} rows=${[
           [t('address'), household.address || ''],
-          [t('members'), members.length ? `${t('c2_members_n', { n: members.length })}：${members.map((m) => m.name).join('、')}` : ''],
+          [t('members'), members.length ? `${t('c2_members_n', { n: members.length })}${t('c2_colon')}${members.map((m) => m.name).join(t('c2_list_sep'))}` : ''],
           [t('c2_accepted_on'), longDate(c.accepted_date)],
         ]} />
         <p class="notice-text" id="notice-text">${review ? t('c2_review_text') : t(approved ? 'c2_approved_text' : 'c2_rejected_text', { date: longDate(c.accepted_date), category: categoryText(category) })}</p>
@@ -182,7 +183,7 @@ export function NoticeScreen({ params }) {
         <footer class="notice-sign">
           <p>${t('c2_office')}</p>
           <p>${t('c2_office_code', { code: c.township_code || '' })}</p>
-          <p>${t('c2_decided_on')}：<span id="notice-date">${longDate(decidedOn)}</span></p>
+          <p>${t('c2_decided_on')}${t('c2_colon')}<span id="notice-date">${longDate(decidedOn)}</span></p>
           <p class="notice-seal">${t('c2_seal')}</p>
         </footer>
       </article>
