@@ -8,17 +8,23 @@
 // Each group of screens lives in its own module, which also adds its
 // words (i18n.mjs addWords); this file only wires them to roles.
 import { ApplyScreen } from './apply.mjs';
+import { ChangesScreen } from './changes.mjs';
+import { DraftsScreen } from './drafts.mjs';
 import { MineScreen } from './mine.mjs';
+import { NoticeScreen } from './notice.mjs';
 
 export const SCREENS = {
   '#/apply': ApplyScreen,
   '#/mine': MineScreen,
+  '#/drafts': DraftsScreen,
+  '#/changes': ChangesScreen,
+  '#/notice': NoticeScreen,
 };
 
 export const ROLES = {
   clerk: {
-    nav: [['#/apply', 'new_application'], ['#/mine', 'my_applications']],
-    screens: [],
+    nav: [['#/apply', 'new_application'], ['#/drafts', 'c2_drafts'], ['#/mine', 'my_applications'], ['#/changes', 'c2_changes']],
+    screens: ['#/notice'],
   },
 
   // Casework: the visit and the three decisions.
