@@ -12,9 +12,10 @@
 // with no request to another origin and no script error. Exits 0 when
 // every check holds.
 import { finish, start } from './lib.mjs';
+import casework from './steps/casework.mjs';
 import clerk from './steps/clerk.mjs';
 
-const STEPS = [clerk];
+const STEPS = [clerk, casework];
 
 const [url, out] = process.argv.slice(2);
 const ctx = await start(url, out);
