@@ -415,7 +415,7 @@ function Computation({ c }) {
           <dt>${t('cw_amount')}</dt><dd id="cw-amount">${t('cw_yuan_month', { y: yuan(k.monthly_amount_fen || 0) })}</dd>
           <dt>${t('cw_standard')}</dt><dd>${t('cw_yuan_month', { y: yuan(k.standard_fen) })}</dd>
           <dt>${t('cw_net_per_member_fen')}</dt><dd>${yuan(k.net_per_member_fen)} 元</dd>
-          <dt>${t('cw_assets')}</dt><dd>${k.assets && k.assets.pass === false ? t('cw_assets_fail', { list: (k.assets.failures || []).join('、') }) : t('cw_assets_pass')}</dd>
+          <dt>${t('cw_assets')}</dt><dd>${k.assets && k.assets.pass === false ? t('cw_assets_fail', { list: (k.assets.failures || []).map((x) => t('cw_rr_assets_' + x)).join('、') }) : t('cw_assets_pass')}</dd>
           ${k.rule_reason && html`<dt>${t('cw_rule_reason')}</dt><dd>${word('cw_rr_', k.rule_reason)}</dd>`}
           ${k.referrals && k.referrals.length > 0 && html`<dt>${t('cw_referrals')}</dt><dd>${k.referrals.map((r) => t('cw_ref_' + r)).join('、')}</dd>`}
           <dt>${t('cw_policy')}</dt><dd>${k.policy_version}</dd>
