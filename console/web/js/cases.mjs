@@ -115,6 +115,8 @@ addWords({
   cw_override_code: ['特殊情况批准的理由', 'Reason for the override'],
   cw_override_note: ['特殊情况说明', 'Override note'],
   cw_override_hint: ['系统核算不符合条件；如仍批准，须选择理由并说明，报区县复核。', 'The rules give no category; to approve anyway give a reason and a note, for the district to review.'],
+  cw_override: ['乡镇特殊情况批准', 'Township override'],
+  cw_override_waiting: ['待区县复核', 'Awaiting the district'],
   cw_spot_check: ['抽查本案', 'Spot-check this case'],
   cw_submit_decision: ['提交审核意见', 'Submit the decision'],
   cw_decided: ['已提交。案件现处于“{stage}”阶段。', 'Done. The case is now at "{stage}".'],
@@ -419,6 +421,13 @@ function Computation({ c }) {
           ${k.rule_reason && html`<dt>${t('cw_rule_reason')}</dt><dd>${word('cw_rr_', k.rule_reason)}</dd>`}
           ${k.referrals && k.referrals.length > 0 && html`<dt>${t('cw_referrals')}</dt><dd>${k.referrals.map((r) => t('cw_ref_' + r)).join('、')}</dd>`}
           <dt>${t('cw_policy')}</dt><dd>${k.policy_version}</dd>
+        </dl>`}
+      ${c.override && html`
+        <h3>${t('cw_override')}</h3>
+        <dl class="facts" id="cw-override">
+          <dt>${t('cw_override_code')}</dt><dd><code>${c.override.reason_code}</code></dd>
+          <dt>${t('cw_override_note')}</dt><dd class="cw-text">${c.override.note}</dd>
+          <dt>${t('cw_stage')}</dt><dd>${c.override.district_review ? t('cw_override_waiting') : word('cw_d_', c.override.district_outcome)}</dd>
         </dl>`}
       ${c.decision && html`
         <h3>${t('cw_decision_made')}</h3>
