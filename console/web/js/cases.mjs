@@ -116,6 +116,11 @@ addWords({
   cw_override_note: ['特殊情况说明', 'Override note'],
   cw_override_hint: ['系统核算不符合条件；如仍批准，须选择理由并说明，报区县复核。', 'The rules give no category; to approve anyway give a reason and a note, for the district to review.'],
   cw_override: ['乡镇特殊情况批准', 'Township override'],
+  cw_district_review: ['区县复核', 'District review'],
+  cw_af_financial_assets: ['金融资产超过限额', 'Financial assets above the limit'],
+  cw_af_homes: ['住房超过限额', 'Too many homes'],
+  cw_af_vehicle: ['车辆超过限额', 'Vehicles above the limit'],
+  cw_af_business_capital: ['经营资本超过限额', 'Business capital above the limit'],
   cw_override_waiting: ['待区县复核', 'Awaiting the district'],
   cw_spot_check: ['抽查本案', 'Spot-check this case'],
   cw_submit_decision: ['提交审核意见', 'Submit the decision'],
@@ -405,6 +410,24 @@ function Visit({ c }) {
     </section>`;
 }
 
+// A township's override, its reason code in the policy's words.
+function Override({ o }) {
+  const [label, setLabel] = useState(o.reason_code);
+  useEffect(() => {
+    call('GET', 'approval', 'policy').then((p) => {
+      const r = (p.override_reasons || []).find((x) => x.code === o.reason_code);
+      if (r) setLabel(r.label);
+    }, () => {});
+  }, [o.reason_code]);
+  return html`
+    <h3>${t('cw_override')}</h3>
+    <dl class="facts" id="cw-override">
+      <dt>${t('cw_override_code')}</dt><dd>${label}</dd>
+      <dt>${t('cw_override_note')}</dt><dd class="cw-text">${o.note}</dd>
+      <dt>${t('cw_district_review')}</dt><dd>${o.district_review ? t('cw_override_waiting') : word('cw_d_', o.district_outcome)}</dd>
+    </dl>`;
+}
+
 function Computation({ c }) {
   const k = c.computation;
   return html`
@@ -417,18 +440,12 @@ function Computation({ c }) {
           <dt>${t('cw_amount')}</dt><dd id="cw-amount">${t('cw_yuan_month', { y: yuan(k.monthly_amount_fen || 0) })}</dd>
           <dt>${t('cw_standard')}</dt><dd>${t('cw_yuan_month', { y: yuan(k.standard_fen) })}</dd>
           <dt>${t('cw_net_per_member_fen')}</dt><dd>${yuan(k.net_per_member_fen)} 元</dd>
-          <dt>${t('cw_assets')}</dt><dd>${k.assets && k.assets.pass === false ? t('cw_assets_fail', { list: (k.assets.failures || []).map((x) => t('cw_rr_assets_' + x)).join('、') }) : t('cw_assets_pass')}</dd>
+          <dt>${t('cw_assets')}</dt><dd>${k.assets && k.assets.pass === false ? t('cw_assets_fail', { list: (k.assets.failures || []).map((x) => (t('cw_af_' + x) === 'cw_af_' + x ? x : t('cw_af_' + x))).join('、') }) : t('cw_assets_pass')}</dd>
           ${k.rule_reason && html`<dt>${t('cw_rule_reason')}</dt><dd>${word('cw_rr_', k.rule_reason)}</dd>`}
           ${k.referrals && k.referrals.length > 0 && html`<dt>${t('cw_referrals')}</dt><dd>${k.referrals.map((r) => t('cw_ref_' + r)).join('、')}</dd>`}
           <dt>${t('cw_policy')}</dt><dd>${k.policy_version}</dd>
         </dl>`}
-      ${c.override && html`
-        <h3>${t('cw_override')}</h3>
-        <dl class="facts" id="cw-override">
-          <dt>${t('cw_override_code')}</dt><dd><code>${c.override.reason_code}</code></dd>
-          <dt>${t('cw_override_note')}</dt><dd class="cw-text">${c.override.note}</dd>
-          <dt>${t('cw_stage')}</dt><dd>${c.override.district_review ? t('cw_override_waiting') : word('cw_d_', c.override.district_outcome)}</dd>
-        </dl>`}
+      ${c.override && html`<${Override} o=${c.override} />`}
       ${c.decision && html`
         <h3>${t('cw_decision_made')}</h3>
         <dl class="facts" id="cw-decision-made">
