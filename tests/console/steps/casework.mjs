@@ -180,7 +180,10 @@ export default async function caseworkStep(ctx) {
   check(c.stage === 'FILED' && c.decision && c.decision.approved === true, `the case ends approved and filed (${c.stage}, approved ${c.decision && c.decision.approved})`);
   await shot('district_officer-filed');
   await page.click('nav a[href="#/reviews"]');
-  await page.waitForSelector('#reviews, #reviews-error, main p:not(.note)', { timeout: 20000 });
+  await page.waitForFunction(() => {
+    const m = document.querySelector('main');
+    return m && m.innerText.includes('定期复核') && !m.innerText.includes('正在加载');
+  }, { timeout: 20000 });
   check((await page.$('#reviews-error')) === null, 'the district officer\u2019s reviews open without a refusal');
   await shot('district_officer-reviews');
   ctx.state.caseId = appId;
