@@ -167,7 +167,10 @@ export function VisitReportScreen({ user, params }) {
   useEffect(() => {
     call('GET', 'investigation', `tasks/${encodeURIComponent(id)}`).then((x) => {
       setTask(x);
-      setF((o) => ({ ...o, present: Object.fromEntries((x.members || []).map((m) => [m.id_number, true])) }));
+      // The district's day may be ahead of the browser's (UTC+8): never
+      // before the acceptance.
+      const first = x.visit_not_before && x.visit_not_before > today() ? x.visit_not_before : today();
+      setF((o) => ({ ...o, date: first, present: Object.fromEntries((x.members || []).map((m) => [m.id_number, true])) }));
     }, setLoadErr);
   }, [id]);
   const set = (k, v) => setF((o) => ({ ...o, [k]: v }));
@@ -250,7 +253,7 @@ export function VisitReportScreen({ user, params }) {
             <legend>${t('vis_presence')}</legend>
             <div class=${`field${mark('date')}`}>
               <label for="vis-date">${t('vis_date')}</label>
-              <input id="vis-date" type="date" min=${task.visit_not_before || ''} max=${today()} value=${f.date} onInput=${(e) => set('date', e.target.value)} />
+              <input id="vis-date" type="date" min=${task.visit_not_before || ''} max=${task.visit_not_before && task.visit_not_before > today() ? task.visit_not_before : today()} value=${f.date} onInput=${(e) => set('date', e.target.value)} />
             </div>
             ${members.map((m, i) => html`
               <div class="check vis-member">
