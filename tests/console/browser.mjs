@@ -12,10 +12,11 @@
 // with no request to another origin and no script error. Exits 0 when
 // every check holds.
 import { finish, start } from './lib.mjs';
+import casework from './steps/casework.mjs';
 import clerk from './steps/clerk.mjs';
 import clerk2 from './steps/clerk2.mjs';
 
-const STEPS = [clerk, clerk2];
+const STEPS = [clerk, casework, clerk2];
 
 const [url, out] = process.argv.slice(2);
 const ctx = await start(url, out);

@@ -8,10 +8,12 @@
 // Each group of screens lives in its own module, which also adds its
 // words (i18n.mjs addWords); this file only wires them to roles.
 import { ApplyScreen } from './apply.mjs';
+import { CaseScreen, QueueScreen, ReviewsScreen } from './cases.mjs';
 import { ChangesScreen } from './changes.mjs';
 import { DraftsScreen } from './drafts.mjs';
 import { MineScreen } from './mine.mjs';
 import { NoticeScreen } from './notice.mjs';
+import { VisitReportScreen, VisitsScreen } from './visits.mjs';
 
 export const SCREENS = {
   '#/apply': ApplyScreen,
@@ -19,6 +21,11 @@ export const SCREENS = {
   '#/drafts': DraftsScreen,
   '#/changes': ChangesScreen,
   '#/notice': NoticeScreen,
+  '#/visits': VisitsScreen,
+  '#/visit': VisitReportScreen,
+  '#/queue': QueueScreen,
+  '#/case': CaseScreen,
+  '#/reviews': ReviewsScreen,
 };
 
 export const ROLES = {
@@ -28,13 +35,13 @@ export const ROLES = {
   },
 
   // Casework: the visit and the three decisions.
-  investigator: { nav: [], screens: [] },
+  investigator: { nav: [['#/visits', 'vis_title']], screens: ['#/visit'] },
 
-  village_reviewer: { nav: [], screens: [] },
+  village_reviewer: { nav: [['#/queue', 'cw_queue'], ['#/reviews', 'cw_reviews']], screens: ['#/case'] },
 
-  township_officer: { nav: [], screens: [] },
+  township_officer: { nav: [['#/queue', 'cw_queue'], ['#/reviews', 'cw_reviews']], screens: ['#/case'] },
 
-  district_officer: { nav: [], screens: [] },
+  district_officer: { nav: [['#/queue', 'cw_queue'], ['#/reviews', 'cw_reviews']], screens: ['#/case'] },
 
   // Money: emergency grants, budgets, payment runs.
   emergency_officer: { nav: [], screens: [] },
