@@ -12,6 +12,7 @@ import { call, newKey } from './api.mjs';
 import { html } from './html.mjs';
 import { addWords, getLang, t } from './i18n.mjs';
 import { fenToYuan } from './money.mjs';
+import { noticeHref } from './notice.mjs';
 import { problemText } from './problems.mjs';
 
 addWords({
@@ -451,7 +452,8 @@ function Computation({ c }) {
         <dl class="facts" id="cw-decision-made">
           <dt>${t('cw_decision_made')}</dt><dd>${c.decision.approved ? t('cw_approved') : t('cw_refused')}${c.decision.category ? ` · ${word('cw_c_', c.decision.category)}` : ''}</dd>
           <dt>${t('cw_by')}</dt><dd>${c.decision.decided_by} · ${when(c.decision.decided_at)}</dd>
-        </dl>`}
+        </dl>
+        <p class="noprint"><a class="button" id="cw-notice" href=${noticeHref(c.case_id)}>${t('c2_notice')}</a></p>`}
     </section>`;
 }
 

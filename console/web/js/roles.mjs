@@ -37,11 +37,11 @@ export const ROLES = {
   // Casework: the visit and the three decisions.
   investigator: { nav: [['#/visits', 'vis_title']], screens: ['#/visit'] },
 
-  village_reviewer: { nav: [['#/queue', 'cw_queue'], ['#/reviews', 'cw_reviews']], screens: ['#/case'] },
+  village_reviewer: { nav: [['#/queue', 'cw_queue'], ['#/reviews', 'cw_reviews']], screens: ['#/case', '#/notice'] },
 
-  township_officer: { nav: [['#/queue', 'cw_queue'], ['#/reviews', 'cw_reviews']], screens: ['#/case'] },
+  township_officer: { nav: [['#/queue', 'cw_queue'], ['#/reviews', 'cw_reviews']], screens: ['#/case', '#/notice'] },
 
-  district_officer: { nav: [['#/queue', 'cw_queue'], ['#/reviews', 'cw_reviews']], screens: ['#/case'] },
+  district_officer: { nav: [['#/queue', 'cw_queue'], ['#/reviews', 'cw_reviews']], screens: ['#/case', '#/notice'] },
 
   // Money: emergency grants, budgets, payment runs.
   emergency_officer: { nav: [], screens: [] },

@@ -179,6 +179,12 @@ export default async function caseworkStep(ctx) {
   const c = end.body || {};
   check(c.stage === 'FILED' && c.decision && c.decision.approved === true, `the case ends approved and filed (${c.stage}, approved ${c.decision && c.decision.approved})`);
   await shot('district_officer-filed');
+  // The filed case's page links its decision notice.
+  await page.goto(`${ctx.url}/#/case/${encodeURIComponent(appId)}`, { waitUntil: 'networkidle0' });
+  await page.waitForSelector('#cw-notice', { timeout: 20000 });
+  await page.click('#cw-notice');
+  await page.waitForSelector('#notice-title', { timeout: 20000 });
+  check((await page.$eval('#notice-title', (e) => e.textContent)).includes('决定书'), 'the filed case’s page opens its decision notice (决定书)');
   await page.click('nav a[href="#/reviews"]');
   await page.waitForFunction(() => {
     const m = document.querySelector('main');
