@@ -13,8 +13,9 @@
 // every check holds.
 import { finish, start } from './lib.mjs';
 import clerk from './steps/clerk.mjs';
+import oversight from './steps/oversight.mjs';
 
-const STEPS = [clerk];
+const STEPS = [clerk, oversight];
 
 const [url, out] = process.argv.slice(2);
 const ctx = await start(url, out);

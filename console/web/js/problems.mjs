@@ -40,6 +40,28 @@ export const PROBLEMS = {
   // Money (emergency, disbursement, bank-gateway).
 
   // Oversight (supervision, identity's administration, services).
+  invalid_query: ['查询条件不正确（日期须为 年-月-日，起始日期不能晚于截止日期）。', 'The search is not valid (dates as YYYY-MM-DD, the first not after the last).'],
+  note_required: ['请填写核查说明。', 'Write what was found.'],
+  alert_closed: ['该预警已关闭。', 'The alert is already closed.'],
+  unknown_assignee: ['被指派人不是在岗的监督员或纪检监察员。', 'The assignee is not an active supervisor or inspector.'],
+  verify_running: ['审计链正在校验中，请稍后再试。', 'A verification is running; try again shortly.'],
+  invalid_username: ['用户名只能由字母、数字和 . _ @ - 组成，最长 63 个字符。', 'User names are letters, digits and . _ @ -, at most 63.'],
+  invalid_kind: ['账号类型不正确。', 'The account kind is not valid.'],
+  invalid_role: ['岗位不正确。', 'The role is not valid.'],
+  invalid_jurisdiction: ['管辖区域代码须为 6、9 或 12 位数字。', 'The jurisdiction is 6, 9 or 12 digits.'],
+  invalid_unit: ['所属单位代码不正确。', 'The unit code is not valid.'],
+  unit_required: ['部门或合作机构账号须填写所属单位。', 'A department or partner account needs its unit.'],
+  unexpected_id_number: ['服务账号不填写身份证号码。', 'A service account takes no identity number.'],
+  weak_password: ['密码太弱：至少 12 个字符，不能与用户名相同，不能是同一字符重复。', 'The password is too weak: 12 characters or more, not the user name, not one character repeated.'],
+  invalid_password: ['密码不符合要求。', 'The password is not allowed.'],
+  user_exists: ['该用户名或身份证号码已有账号。', 'That user name or identity number has an account already.'],
+  cannot_change_own_role: ['不能修改自己的岗位。', 'You cannot change your own role.'],
+  cannot_disable_self: ['不能停用自己的账号。', 'You cannot disable your own account.'],
+  empty_patch: ['没有需要保存的修改。', 'There is nothing to change.'],
+  idempotency_key_reused: ['同一提交编号用于了不同内容，请刷新后重试。', 'The submission key was used for something else; reload and retry.'],
+  month_decided: ['该月份已录入不同的指数，不能更改。', 'That month holds other indices already.'],
+  policy_in_force: ['新版本须在明天或以后生效，不能改变正在执行的标准。', 'A new version must start after today.'],
+  invalid_body: ['提交的内容格式不正确。', 'The submission is malformed.'],
 };
 
 const GENERIC = ['操作未能完成。', 'The action could not be done.'];
