@@ -42,7 +42,7 @@ addWords({
   ov_st_closed: ['已关闭', 'Closed'],
   ov_st_resolved: ['已办结', 'Resolved'],
   ov_st_appealed: ['复核中', 'Appealed'],
-  ov_user_id: ['操作人（用户编号）', 'User (id)'],
+  ov_user_id: ['操作人（用户名）', 'User (user name)'],
   ov_subject: ['操作对象编号', 'Subject'],
   ov_search: ['检索', 'Search'],
   ov_n: ['序号', 'No.'],
@@ -229,7 +229,7 @@ export function AuditScreen() {
               <td data-label=${t('ov_n')}>${r.n}</td>
               <td data-label=${t('ov_at')}>${when(r.at)}</td>
               <td data-label=${t('ov_service')}>${r.service}</td>
-              <td data-label=${t('ov_actor')}><code>${r.user_id.slice(0, 8)}</code> · ${word('r_', r.role)} · ${r.jurisdiction}</td>
+              <td data-label=${t('ov_actor')}>${r.user_id} · ${word('r_', r.role)} · ${r.jurisdiction}</td>
               <td data-label=${t('ov_action')}><code>${auditAction(r)}</code></td>
               <td data-label=${t('ov_subject')}>${r.subject ? html`<a href=${`#/chain/${encodeURIComponent(r.subject)}`}><code>${r.subject}</code></a>` : ''}</td>
               <td data-label=${t('ov_result')}>${r.outcome_code ? html`${t('ov_refused')}${problemText({ code: r.outcome_code }, getLang())} <code>${r.outcome_code}</code>` : `${t('ov_success')} (${r.status})`}</td>

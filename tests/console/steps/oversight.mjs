@@ -4,7 +4,7 @@
 // sentence and the households count on the screen, a chart row for each
 // of GET /statistics?by=programme's rows), the alerts (as many rows as
 // GET /alerts answers), finds the clerk's submission in the audit trail
-// by the clerk's user id (POST /applications, subject the application),
+// by the clerk's user name (POST /applications, subject the application),
 // follows it to the household's chain (受理申请 on it), the grievances,
 // and the figures on a 390-pixel screen. The administrator sees the
 // users (the clerk among them), creates a user through the form, who
@@ -47,9 +47,6 @@ export default async function oversightStep(ctx) {
   const { page, check, shot, text } = ctx;
   if (!ctx.state.clerk || !ctx.state.applicationId) await clerkApplication(ctx);
   const { clerk, applicationId } = ctx.state;
-  const found = await ctx.api('GET', `identity/users?username=${clerk.username}`, undefined, ctx.adminToken);
-  const clerkId = found.body && found.body.items && found.body.items[0] && found.body.items[0].id;
-  check(Boolean(clerkId), 'the administrator finds the clerk\u2019s user id');
 
   const sup = await ctx.makeUser('supervisor', '220103', '监督员');
   const supToken = await ctx.tokenOf(sup);
@@ -85,13 +82,13 @@ export default async function oversightStep(ctx) {
   // The audit trail: supervision takes staff.acted from the bus, so wait
   // for the record through the API, then search for it on the screen.
   const rec = await until(async () => {
-    const r = await ctx.api('GET', `supervision/audit?user=${clerkId}`, undefined, supToken);
+    const r = await ctx.api('GET', `supervision/audit?user=${clerk.username}`, undefined, supToken);
     return r.body && r.body.items && r.body.items.find((x) => x.route === '/applications' && x.subject === applicationId);
   });
   check(Boolean(rec), `supervision's audit trail holds the clerk's POST /applications (record ${rec && rec.n})`);
   await page.click('nav a[href="#/audit"]');
   await page.waitForSelector('#au-user');
-  await page.type('#au-user', clerkId);
+  await page.type('#au-user', clerk.username);
   await page.click('#au-search');
   await page.waitForSelector('#audit, #audit-error', { timeout: 20000 });
   const audit = await text();
