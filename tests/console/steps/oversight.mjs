@@ -16,7 +16,7 @@
 async function clerkApplication(ctx) {
   const clerk = await ctx.makeUser('clerk', '220103001', '受理员');
   const token = await ctx.tokenOf(clerk);
-  const idn = ctx.idnum('19650412', 57);
+  const idn = ctx.idnum('19650412', ctx.stamp % 1000);
   const d = new Date();
   const today = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
   const r = await ctx.api('POST', 'intake/applications', {
@@ -30,6 +30,28 @@ async function clerkApplication(ctx) {
   ctx.check(r.status === 201, `(no clerk step) an application is taken in through the API (${r.status})`);
   ctx.state.clerk = clerk;
   ctx.state.applicationId = r.body && r.body.application_id;
+  ctx.state.applicantByApi = { name: '李桂芳', id_number: idn };
+}
+
+// An emergency grant (临时救助) to the clerk's applicant through the API
+// (finance funds the township's reserve, an emergency officer grants
+// 1,500 yuan), so that the figures count something of the clerk's
+// household: supervision joins the grant to the application's household
+// by the applicant's identity number.
+async function grantToApplicant(ctx) {
+  const applicant = ctx.state.applicant || ctx.state.applicantByApi;
+  const finance = await ctx.makeUser('finance', '220103', '财务');
+  const officer = await ctx.makeUser('emergency_officer', '220103001', '临时救助经办');
+  const fund = await ctx.api('POST', 'emergency/funds/220103001/allocations', { amount_fen: 100000000, note: 'console test' },
+    await ctx.tokenOf(finance), `oversight-fund-${ctx.stamp}`);
+  ctx.check(fund.status === 201, `finance funds the township's reserve through the API (${fund.status})`);
+  const g = await ctx.api('POST', 'emergency/grants', {
+    township_code: '220103001', village_code: '220103001001',
+    person: { id_number: applicant.id_number, name: applicant.name }, cause: 'major_illness',
+    description: '住院治疗', household_size: 1, amount_fen: 150000,
+    payee: { bank_code: 'ICBC', account_number: '6222020200112233445', account_name: applicant.name },
+  }, await ctx.tokenOf(officer), `oversight-grant-${ctx.stamp}`);
+  ctx.check(g.status === 201, `an emergency grant of 1500.00 yuan to the applicant through the API (${g.status} ${JSON.stringify(g.body && (g.body.error || g.body.status))})`);
 }
 
 // Polls fn (a promise of a truthy value or null) every half second for
@@ -50,6 +72,13 @@ export default async function oversightStep(ctx) {
 
   const sup = await ctx.makeUser('supervisor', '220103', '监督员');
   const supToken = await ctx.tokenOf(sup);
+  await grantToApplicant(ctx);
+  // supervision counts the grant once it has followed emergency's stream.
+  const counted = await until(async () => {
+    const r = await ctx.api('GET', 'supervision/statistics/district', undefined, supToken);
+    return r.body && r.body.emergency && r.body.emergency.person_times > 0 ? r.body : null;
+  });
+  check(Boolean(counted), `supervision counts the grant (emergency: ${counted && counted.emergency.sentence})`);
   await ctx.loginAs(sup);
   const home = await text();
   check(['统计分析', '异常预警', '操作审计', '一户一链', '投诉举报'].every((w) => home.includes(w)), 'the supervisor\u2019s shell shows the oversight navigation');
@@ -64,6 +93,10 @@ export default async function oversightStep(ctx) {
   check(district.status === 200 && shown === String(district.body.households),
     `the figures show the households supervision counts (${shown} on the screen, ${district.body && district.body.households} from the API)`);
   check(district.status === 200 && (await text()).includes(district.body.sentence), `the figures show the district's sentence (${district.body && district.body.sentence})`);
+  const emergencyBar = await page.$$eval('#ov-chart-programme li', (l) => l.map((li) => li.innerText.replace(/\s+/g, ' ')).find((x) => x.startsWith('临时救助')) || '');
+  const emergencyRow = byProgramme.body.rows.find((r) => r.programme === 'emergency');
+  check(emergencyRow && emergencyRow.person_times > 0 && emergencyBar.endsWith(` ${emergencyRow.person_times}`),
+    `the programme chart's emergency bar shows the API's person-times (${emergencyBar}; API ${emergencyRow && emergencyRow.person_times})`);
   const bars = await page.$$eval('#ov-chart-programme li', (l) => l.length);
   const charts = await page.$$eval('.ov-chart svg.ov-bar', (l) => l.length);
   check(byProgramme.status === 200 && bars === byProgramme.body.rows.length && bars === 8,
@@ -101,7 +134,8 @@ export default async function oversightStep(ctx) {
   // The subject links to the household's chain.
   await page.click(`#audit a[href="#/chain/${applicationId}"]`);
   await page.waitForSelector('#chain, #chain-error', { timeout: 20000 });
-  check((await text()).includes('受理申请'), 'the household\u2019s chain shows the application taken in (受理申请)');
+  const chainText = await text();
+  check(chainText.includes('受理申请') && chainText.includes('临时救助发放'), 'the household\u2019s chain shows the application taken in (受理申请) and the grant (临时救助发放)');
   await shot('supervisor-chain');
 
   await page.click('nav a[href="#/grievances"]');
