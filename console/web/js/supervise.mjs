@@ -7,6 +7,7 @@ import { useEffect, useState } from '../vendor/hooks.mjs';
 import { call, newKey } from './api.mjs';
 import { html } from './html.mjs';
 import { addWords, getLang, t } from './i18n.mjs';
+import { fenToYuan } from './money.mjs';
 import { problemText } from './problems.mjs';
 import { ErrorNote, Loading, qs, usePaged, when, word } from './ovkit.mjs';
 
@@ -82,6 +83,22 @@ addWords({
   ov_ev_grievance_changed: ['投诉举报', 'Grievance'],
   ov_ev_staff_acted: ['工作人员操作', 'Staff action'],
   ov_ev_alert_raised: ['异常预警', 'Alert'],
+  ov_ev_reserve_changed: ['备用金变动', 'Reserve fund movement'],
+  ov_ev_payment_run_changed: ['发放批次', 'Payment run'],
+  ov_ev_payee_changed: ['收款账户更正', 'Payee corrected'],
+  ov_ev_referral_overdue: ['转介超期', 'Referral overdue'],
+  ov_ev_enrolment_changed: ['服务项目', 'Service project place'],
+  ov_ev_price_subsidy_decided: ['价格临时补贴', 'Price subsidy'],
+  ov_d_status: ['状态', 'Status'],
+  ov_d_stage: ['环节', 'Step'],
+  ov_d_tier: ['档次', 'Tier'],
+  ov_d_monthly_amount_fen: ['月救助金（元）', 'Monthly (yuan)'],
+  ov_d_amount_fen: ['金额（元）', 'Amount (yuan)'],
+  ov_d_route: ['接口', 'Route'],
+  ov_d_method: ['方式', 'Method'],
+  ov_d_outcome_code: ['拒绝原因', 'Refusal'],
+  ov_d_reason: ['原因', 'Reason'],
+  ov_d_action: ['动作', 'Action'],
   ov_category: ['类别', 'Category'],
   ov_g_decision: ['对决定不服', 'A decision'],
   ov_g_amount: ['对金额不服', 'An amount'],
@@ -245,7 +262,9 @@ const SHOWN = ['status', 'stage', 'category', 'tier', 'monthly_amount_fen', 'amo
 
 function details(ev) {
   const d = ev.data || {};
-  return SHOWN.filter((k) => d[k] !== undefined && d[k] !== '' && typeof d[k] !== 'object').map((k) => `${k}: ${d[k]}`).join(' · ');
+  const label = (k) => ({ category: t('ov_category'), state: t('ov_state'), month: t('ov_month') }[k] || word('ov_d_', k));
+  const value = (k) => (k.endsWith('_fen') && typeof d[k] === 'number' ? fenToYuan(d[k]) : d[k]);
+  return SHOWN.filter((k) => d[k] !== undefined && d[k] !== '' && typeof d[k] !== 'object').map((k) => `${label(k)}: ${value(k)}`).join(' · ');
 }
 
 export function ChainScreen({ params }) {
