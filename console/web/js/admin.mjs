@@ -10,7 +10,7 @@ import { html } from './html.mjs';
 import { addWords, t } from './i18n.mjs';
 import { idnumState } from './idnum.mjs';
 import { fenToYuan, yuanToFen } from './money.mjs';
-import { ErrorNote, Loading, usePaged, when, word } from './ovkit.mjs';
+import { ErrorNote, ListTable, Loading, usePaged, when, word } from './ovkit.mjs';
 
 addWords({
   ov_users: ['用户管理', 'Users'],
@@ -149,19 +149,14 @@ export function UsersScreen({ user }) {
       </form>
       <${ErrorNote} err=${list.err} />
       <${Loading} items=${list.items} err=${list.err} />
-      ${list.items && list.items.length > 0 && html`
-        <table class="list" id="users">
-          <thead><tr><th scope="col">${t('username')}</th><th scope="col">${t('ov_display_name')}</th><th scope="col">${t('ov_role')}</th><th scope="col">${t('ov_juris')}</th><th scope="col">${t('ov_user_state')}</th><th scope="col">${t('ov_created_at')}</th></tr></thead>
-          <tbody>${list.items.map((u) => html`
-            <tr>
-              <td data-label=${t('username')}><a href=${`#/user/${u.id}`}>${u.username}</a></td>
-              <td data-label=${t('ov_display_name')}>${u.display_name}</td>
-              <td data-label=${t('ov_role')}>${word('r_', u.role)}</td>
-              <td data-label=${t('ov_juris')}>${u.jurisdiction}</td>
-              <td data-label=${t('ov_user_state')}>${u.disabled ? html`<span class="status st-returned">${t('ov_disabled')}</span>` : t('ov_enabled')}</td>
-              <td data-label=${t('ov_created_at')}>${when(u.created_at)}</td>
-            </tr>`)}</tbody>
-        </table>`}
+      <${ListTable} id="users" items=${list.items} cols=${[
+        ['username', (u) => html`<a href=${`#/user/${u.id}`}>${u.username}</a>`],
+        ['ov_display_name', (u) => u.display_name],
+        ['ov_role', (u) => word('r_', u.role)],
+        ['ov_juris', (u) => u.jurisdiction],
+        ['ov_user_state', (u) => (u.disabled ? html`<span class="status st-returned">${t('ov_disabled')}</span>` : t('ov_enabled'))],
+        ['ov_created_at', (u) => when(u.created_at)],
+      ]} />
       ${list.next && html`<button type="button" onClick=${list.more}>${t('more')}</button>`}
     </section>`;
 }
@@ -226,18 +221,13 @@ export function UserScreen({ params }) {
       <${ErrorNote} err=${err} id="eu-error" />
       <h2>${t('ov_changes')}</h2>
       <${Loading} items=${changes.items} err=${changes.err} />
-      ${changes.items && changes.items.length > 0 && html`
-        <table class="list">
-          <thead><tr><th scope="col">${t('ov_at')}</th><th scope="col">${t('ov_field')}</th><th scope="col">${t('ov_old')}</th><th scope="col">${t('ov_new')}</th><th scope="col">${t('ov_by')}</th></tr></thead>
-          <tbody>${changes.items.map((c) => html`
-            <tr>
-              <td data-label=${t('ov_at')}>${when(c.changed_at)}</td>
-              <td data-label=${t('ov_field')}>${c.field}</td>
-              <td data-label=${t('ov_old')}>${c.old_value || ''}</td>
-              <td data-label=${t('ov_new')}>${c.new_value || ''}</td>
-              <td data-label=${t('ov_by')}><code>${(c.changed_by || '').slice(0, 8)}</code></td>
-            </tr>`)}</tbody>
-        </table>`}
+      <${ListTable} id="user-changes" items=${changes.items} cols=${[
+        ['ov_at', (c) => when(c.changed_at)],
+        ['ov_field', (c) => c.field],
+        ['ov_old', (c) => c.old_value || ''],
+        ['ov_new', (c) => c.new_value || ''],
+        ['ov_by', (c) => c.changed_by || ''],
+      ]} />
     </section>`;
 }
 
@@ -264,19 +254,14 @@ function PriceIndices() {
     <h2>${t('ov_price_indices')}</h2>
     <${Loading} items=${list.items} err=${list.err} />
     <${ErrorNote} err=${list.err} />
-    ${list.items && list.items.length > 0 && html`
-      <table class="list" id="price-indices">
-        <thead><tr><th scope="col">${t('ov_month')}</th><th scope="col">${t('ov_cpi')}</th><th scope="col">${t('ov_food_cpi')}</th><th scope="col">${t('ov_applies')}</th><th scope="col">${t('ov_per_person')}</th><th scope="col">${t('ov_version')}</th></tr></thead>
-        <tbody>${list.items.map((m) => html`
-          <tr>
-            <td data-label=${t('ov_month')}>${m.month}</td>
-            <td data-label=${t('ov_cpi')}>${m.cpi_permille}</td>
-            <td data-label=${t('ov_food_cpi')}>${m.food_cpi_permille}</td>
-            <td data-label=${t('ov_applies')}>${m.applies ? t('ov_yes') : t('ov_no')}</td>
-            <td data-label=${t('ov_per_person')}>${yuan(m.per_person_fen)}</td>
-            <td data-label=${t('ov_version')}>${m.policy_version || ''}</td>
-          </tr>`)}</tbody>
-      </table>`}
+    <${ListTable} id="price-indices" items=${list.items} cols=${[
+      ['ov_month', (m) => m.month],
+      ['ov_cpi', (m) => m.cpi_permille],
+      ['ov_food_cpi', (m) => m.food_cpi_permille],
+      ['ov_applies', (m) => (m.applies ? t('ov_yes') : t('ov_no'))],
+      ['ov_per_person', (m) => yuan(m.per_person_fen)],
+      ['ov_version', (m) => m.policy_version || ''],
+    ]} />
     ${list.next && html`<button type="button" onClick=${list.more}>${t('more')}</button>`}
     <form class="card ov-filter" onSubmit=${submit} id="price-form">
       <${Input} id="pi-month" type="month" label=${t('ov_month')} value=${f.month} onInput=${(v) => setF({ ...f, month: v })} required />
@@ -335,20 +320,16 @@ export function PolicyScreen() {
           <dt>${t('ov_override_reasons')}</dt><dd>${(p.override_reasons || []).map((o) => o.label).join('；')}</dd>
         </dl>
         <p class="note">${t('ov_yuan_month')}</p>
-        <table class="list" id="policy-versions">
-          <thead><tr><th scope="col">${t('ov_version')}</th><th scope="col">${t('ov_effective')}</th><th scope="col">${t('ov_urban_min')}</th><th scope="col">${t('ov_rural_min')}</th><th scope="col">${t('ov_urban_basic')}</th><th scope="col">${t('ov_rural_basic')}</th><th scope="col">${t('ov_care')}</th><th scope="col">${t('ov_low_income_factor')}</th></tr></thead>
-          <tbody>${versions.map((v) => html`
-            <tr class=${v.version === p.in_force ? 'ov-current' : ''}>
-              <td data-label=${t('ov_version')}>${v.version}${v.version === p.in_force ? html` <span class="status st-open">${t('ov_in_force')}</span>` : ''}</td>
-              <td data-label=${t('ov_effective')}>${v.effective_from}</td>
-              <td data-label=${t('ov_urban_min')}>${yuan(v.urban_min_fen)}</td>
-              <td data-label=${t('ov_rural_min')}>${yuan(v.rural_min_fen)}</td>
-              <td data-label=${t('ov_urban_basic')}>${yuan(v.urban_basic_fen)}</td>
-              <td data-label=${t('ov_rural_basic')}>${yuan(v.rural_basic_fen)}</td>
-              <td data-label=${t('ov_care')}>${yuan(v.care_able_fen)} / ${yuan(v.care_partially_able_fen)} / ${yuan(v.care_unable_fen)}</td>
-              <td data-label=${t('ov_low_income_factor')}>${v.low_income_factor_percent}%</td>
-            </tr>`)}</tbody>
-        </table>`}
+        <${ListTable} id="policy-versions" items=${versions} cols=${[
+          ['ov_version', (v) => html`${v.version}${v.version === p.in_force ? html` <span class="status st-open">${t('ov_in_force')}</span>` : ''}`],
+          ['ov_effective', (v) => v.effective_from],
+          ['ov_urban_min', (v) => yuan(v.urban_min_fen)],
+          ['ov_rural_min', (v) => yuan(v.rural_min_fen)],
+          ['ov_urban_basic', (v) => yuan(v.urban_basic_fen)],
+          ['ov_rural_basic', (v) => yuan(v.rural_basic_fen)],
+          ['ov_care', (v) => `${yuan(v.care_able_fen)} / ${yuan(v.care_partially_able_fen)} / ${yuan(v.care_unable_fen)}`],
+          ['ov_low_income_factor', (v) => `${v.low_income_factor_percent}%`],
+        ]} />`}
       <${Proposal} />
       <${PriceIndices} />
     </section>`;

@@ -88,3 +88,15 @@ export function Bars({ id, caption, rows }) {
         </ul>`}
     </figure>`;
 }
+
+// A list as a table: cols are [word key, cell of an item]; each cell
+// carries its header as data-label, which a phone shows beside it (one
+// card per row, app.css). Nothing when there are no items.
+export function ListTable({ id, cols, items }) {
+  if (!items || items.length === 0) return null;
+  return html`
+    <table class="list" id=${id}>
+      <thead><tr>${cols.map(([key]) => html`<th scope="col">${t(key)}</th>`)}</tr></thead>
+      <tbody>${items.map((it) => html`<tr>${cols.map(([key, cell]) => html`<td data-label=${t(key)}>${cell(it)}</td>`)}</tr>`)}</tbody>
+    </table>`;
+}

@@ -9,7 +9,7 @@ import { html } from './html.mjs';
 import { addWords, getLang, t } from './i18n.mjs';
 import { fenToYuan } from './money.mjs';
 import { problemText } from './problems.mjs';
-import { ErrorNote, Loading, qs, usePaged, when, word } from './ovkit.mjs';
+import { ErrorNote, ListTable, Loading, usePaged, when, word } from './ovkit.mjs';
 
 addWords({
   ov_alerts: ['异常预警', 'Alerts'],
@@ -143,19 +143,14 @@ export function AlertsScreen() {
       </form>
       <${ErrorNote} err=${list.err} />
       <${Loading} items=${list.items} err=${list.err} />
-      ${list.items && list.items.length > 0 && html`
-        <table class="list" id="alerts">
-          <thead><tr><th scope="col">${t('ov_rule')}</th><th scope="col">${t('ov_severity')}</th><th scope="col">${t('ov_township')}</th><th scope="col">${t('ov_summary')}</th><th scope="col">${t('ov_opened')}</th><th scope="col">${t('ov_state')}</th></tr></thead>
-          <tbody>${list.items.map((a) => html`
-            <tr>
-              <td data-label=${t('ov_rule')}><a href=${`#/alert/${a.id}`}>${word('ov_rule_', a.rule)}</a></td>
-              <td data-label=${t('ov_severity')}><span class=${`status sev-${a.severity}`}>${word('ov_sev_', a.severity)}</span></td>
-              <td data-label=${t('ov_township')}>${a.township_code}</td>
-              <td data-label=${t('ov_summary')}>${a.summary}</td>
-              <td data-label=${t('ov_opened')}>${when(a.opened_at)}</td>
-              <td data-label=${t('ov_state')}>${word('ov_st_', a.state)}</td>
-            </tr>`)}</tbody>
-        </table>`}
+      <${ListTable} id="alerts" items=${list.items} cols=${[
+        ['ov_rule', (a) => html`<a href=${`#/alert/${a.id}`}>${word('ov_rule_', a.rule)}</a>`],
+        ['ov_severity', (a) => html`<span class=${`status sev-${a.severity}`}>${word('ov_sev_', a.severity)}</span>`],
+        ['ov_township', (a) => a.township_code],
+        ['ov_summary', (a) => a.summary],
+        ['ov_opened', (a) => when(a.opened_at)],
+        ['ov_state', (a) => word('ov_st_', a.state)],
+      ]} />
       <${More} list=${list} />
     </section>`;
 }
@@ -238,20 +233,17 @@ export function AuditScreen() {
       </form>
       <${ErrorNote} err=${list.err} id="audit-error" />
       ${asked && html`<${Loading} items=${list.items} err=${list.err} />`}
-      ${list.items && list.items.length > 0 && html`
-        <table class="list" id="audit">
-          <thead><tr><th scope="col">${t('ov_n')}</th><th scope="col">${t('ov_at')}</th><th scope="col">${t('ov_service')}</th><th scope="col">${t('ov_actor')}</th><th scope="col">${t('ov_action')}</th><th scope="col">${t('ov_subject')}</th><th scope="col">${t('ov_result')}</th></tr></thead>
-          <tbody>${list.items.map((r) => html`
-            <tr>
-              <td data-label=${t('ov_n')}>${r.n}</td>
-              <td data-label=${t('ov_at')}>${when(r.at)}</td>
-              <td data-label=${t('ov_service')}>${r.service}</td>
-              <td data-label=${t('ov_actor')}>${r.user_id} · ${word('r_', r.role)} · ${r.jurisdiction}</td>
-              <td data-label=${t('ov_action')}><code>${auditAction(r)}</code></td>
-              <td data-label=${t('ov_subject')}>${r.subject ? html`<a href=${`#/chain/${encodeURIComponent(r.subject)}`}><code>${r.subject}</code></a>` : ''}</td>
-              <td data-label=${t('ov_result')}>${r.outcome_code ? html`${t('ov_refused')}${problemText({ code: r.outcome_code }, getLang())} <code>${r.outcome_code}</code>` : `${t('ov_success')} (${r.status})`}</td>
-            </tr>`)}</tbody>
-        </table>`}
+      <${ListTable} id="audit" items=${list.items} cols=${[
+        ['ov_n', (r) => r.n],
+        ['ov_at', (r) => when(r.at)],
+        ['ov_service', (r) => r.service],
+        ['ov_actor', (r) => `${r.user_id} · ${word('r_', r.role)} · ${r.jurisdiction}`],
+        ['ov_action', (r) => html`<code>${auditAction(r)}</code>`],
+        ['ov_subject', (r) => (r.subject ? html`<a href=${`#/chain/${encodeURIComponent(r.subject)}`}><code>${r.subject}</code></a>` : '')],
+        ['ov_result', (r) => (r.outcome_code
+          ? html`${t('ov_refused')}${problemText({ code: r.outcome_code }, getLang())} <code>${r.outcome_code}</code>`
+          : `${t('ov_success')} (${r.status})`)],
+      ]} />
       <${More} list=${list} />
     </section>`;
 }
@@ -317,20 +309,15 @@ export function GrievancesScreen() {
       </form>
       <${ErrorNote} err=${list.err} />
       <${Loading} items=${list.items} err=${list.err} />
-      ${list.items && list.items.length > 0 && html`
-        <table class="list" id="grievances">
-          <thead><tr><th scope="col">${t('ov_received')}</th><th scope="col">${t('ov_category')}</th><th scope="col">${t('ov_source')}</th><th scope="col">${t('ov_office')}</th><th scope="col">${t('ov_deadline')}</th><th scope="col">${t('ov_state')}</th><th scope="col">${t('ov_details')}</th></tr></thead>
-          <tbody>${list.items.map((g) => html`
-            <tr>
-              <td data-label=${t('ov_received')}>${g.received_on}</td>
-              <td data-label=${t('ov_category')}>${word('ov_g_', g.category)}</td>
-              <td data-label=${t('ov_source')}>${word('ov_src_', g.source)}</td>
-              <td data-label=${t('ov_office')}>${g.complained_office}</td>
-              <td data-label=${t('ov_deadline')}>${g.deadline}${g.overdue ? html` <span class="status st-returned">${t('ov_overdue')}</span>` : ''}</td>
-              <td data-label=${t('ov_state')}>${word('ov_st_', g.state)}</td>
-              <td data-label=${t('ov_details')}>${g.household_id ? html`<a href=${`#/chain/${g.household_id}`}>${t('ov_chain')}</a> ` : ''}${g.text || ''}</td>
-            </tr>`)}</tbody>
-        </table>`}
+      <${ListTable} id="grievances" items=${list.items} cols=${[
+        ['ov_received', (g) => g.received_on],
+        ['ov_category', (g) => word('ov_g_', g.category)],
+        ['ov_source', (g) => word('ov_src_', g.source)],
+        ['ov_office', (g) => g.complained_office],
+        ['ov_deadline', (g) => html`${g.deadline}${g.overdue ? html` <span class="status st-returned">${t('ov_overdue')}</span>` : ''}`],
+        ['ov_state', (g) => word('ov_st_', g.state)],
+        ['ov_details', (g) => html`${g.household_id ? html`<a href=${`#/chain/${g.household_id}`}>${t('ov_chain')}</a> ` : ''}${g.text || ''}`],
+      ]} />
       <${More} list=${list} />
     </section>`;
 }

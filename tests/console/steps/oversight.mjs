@@ -8,7 +8,8 @@
 // follows it to the household's chain (受理申请 on it), the grievances,
 // and the figures on a 390-pixel screen. The administrator sees the
 // users (the clerk among them), creates a user through the form, who
-// then logs in; and the policy screen (the versions GET /policy gives,
+// then logs in, changes their village and disables them (the login then
+// refused); and the policy screen (the versions GET /policy gives,
 // a proposal of standards computed by approval).
 // Needs ctx.state.clerk and .applicationId; makes them through the API
 // when the clerk's step has not run.
@@ -177,7 +178,26 @@ export default async function oversightStep(ctx) {
   await ctx.loginAs(made);
   check((await text()).includes('受理申请'), 'the user made through the screen logs in and sees the clerk\u2019s screens');
 
+  // The administrator opens the user, moves them to another village and
+  // disables the account: the change is recorded and the login refused.
   await ctx.loginAs(admin);
+  await page.click('nav a[href="#/users"]');
+  await page.waitForSelector('#users', { timeout: 20000 });
+  await page.evaluate((u) => { const a = [...document.querySelectorAll('#users a')].find((x) => x.textContent === u); if (a) a.click(); }, made.username);
+  await page.waitForSelector('#edit-user', { timeout: 20000 });
+  await page.click('#eu-juris', { clickCount: 3 });
+  await page.type('#eu-juris', '220103001002');
+  await page.click('#eu-save');
+  await page.waitForSelector('#eu-saved, #eu-error', { timeout: 20000 });
+  await page.waitForFunction(() => (document.querySelector('#user-changes') || {}).innerText?.includes('220103001002'), { timeout: 20000 }).catch(() => {});
+  check((await text()).includes('220103001002'), 'the jurisdiction is changed through the screen and shows in the user\u2019s changes');
+  await page.click('#eu-disable');
+  await page.waitForFunction(() => (document.querySelector('#us-state') || {}).textContent === '已停用', { timeout: 20000 }).catch(() => {});
+  check((await page.$eval('#us-state', (e) => e.textContent)) === '已停用', 'the account is disabled through the screen');
+  await shot('admin-user');
+  const refused = await ctx.api('POST', 'identity/login', { username: made.username, password: made.password });
+  check(refused.status !== 200, `the disabled user's login is refused (${refused.status} ${refused.body && refused.body.error && refused.body.error.code})`);
+
   await page.click('nav a[href="#/policy"]');
   await page.waitForSelector('#policy-now, .error', { timeout: 20000 });
   const policy = await ctx.api('GET', 'approval/policy', undefined, ctx.adminToken);
