@@ -56,6 +56,7 @@ export const PROBLEMS = {
   invalid_password: ['密码不符合要求。', 'The password is not allowed.'],
   user_exists: ['该用户名或身份证号码已有账号。', 'That user name or identity number has an account already.'],
   cannot_change_own_role: ['不能修改自己的岗位。', 'You cannot change your own role.'],
+  account_disabled: ['该账号已停用，请联系系统管理员。', 'This account is disabled; ask the district administrator.'],
   cannot_disable_self: ['不能停用自己的账号。', 'You cannot disable your own account.'],
   empty_patch: ['没有需要保存的修改。', 'There is nothing to change.'],
   idempotency_key_reused: ['同一提交编号用于了不同内容，请刷新后重试。', 'The submission key was used for something else; reload and retry.'],
