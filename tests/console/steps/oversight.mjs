@@ -112,6 +112,22 @@ export default async function oversightStep(ctx) {
   const alertRows = await page.$$eval('#alerts tbody tr', (l) => l.length);
   check(alerts.status === 200 && alertRows === alerts.body.items.length, `the alerts list shows the open alerts the API gives (${alertRows} rows, ${alerts.body && alerts.body.items.length} from the API)`);
   await shot('supervisor-alerts');
+  // The first open alert (when a rule raised one: fast_or_odd_hours does
+  // for a step taken between 22:00 and 06:00 district time) is closed
+  // through its page with a note.
+  const first = alerts.body && alerts.body.items && alerts.body.items[0];
+  if (first) {
+    await page.click(`#alerts a[href="#/alert/${first.id}"]`);
+    await page.waitForSelector('#alert-note', { timeout: 20000 });
+    await page.type('#alert-note', '已核查：夜间录入系测试数据，无违规。');
+    await page.click('#alert-note ~ button[type=submit]');
+    await page.waitForFunction(() => (document.querySelector('#alert-state') || {}).textContent === '已关闭', { timeout: 20000 }).catch(() => {});
+    const after = await ctx.api('GET', `supervision/alerts/${first.id}`, undefined, supToken);
+    check(after.body && after.body.state === 'closed' && (await text()).includes('已关闭'), `an alert is closed with a note through its page (${after.body && after.body.state})`);
+    await shot('supervisor-alert');
+  } else {
+    console.log('note no open alert to close in this run');
+  }
 
   // The audit trail: supervision takes staff.acted from the bus, so wait
   // for the record through the API, then search for it on the screen.
