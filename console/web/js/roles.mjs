@@ -20,7 +20,7 @@ export const SCREENS = {
   '#/alerts': AlertsScreen,
   '#/alert': AlertScreen,
   '#/audit': AuditScreen,
-  '#/chain': ChainScreen,
+  '#/household-chain': ChainScreen,
   '#/grievances': GrievancesScreen,
   '#/users': UsersScreen,
   '#/user': UserScreen,
@@ -30,7 +30,7 @@ export const SCREENS = {
 // The supervisor's and the inspector's screens (supervision reads the
 // same for both; only a supervisor may assign or anchor, which these
 // screens do not offer).
-const OVERSIGHT_NAV = [['#/figures', 'ov_figures'], ['#/alerts', 'ov_alerts'], ['#/audit', 'ov_audit'], ['#/chain', 'ov_chain'], ['#/grievances', 'ov_grievances']];
+const OVERSIGHT_NAV = [['#/figures', 'ov_figures'], ['#/alerts', 'ov_alerts'], ['#/audit', 'ov_audit'], ['#/household-chain', 'ov_chain'], ['#/grievances', 'ov_grievances']];
 
 export const ROLES = {
   clerk: {

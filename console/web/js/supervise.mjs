@@ -184,7 +184,7 @@ export function AlertScreen({ params }) {
           <dt>${t('ov_state')}</dt><dd id="alert-state">${word('ov_st_', a.state)}</dd>
           <dt>${t('ov_township')}</dt><dd>${a.township_code}</dd>
           <dt>${t('ov_opened')}</dt><dd>${when(a.opened_at)}</dd>
-          ${a.household_id && html`<dt>${t('ov_household_id')}</dt><dd><a href=${`#/chain/${a.household_id}`}>${a.household_id}</a></dd>`}
+          ${a.household_id && html`<dt>${t('ov_household_id')}</dt><dd><a href=${`#/household-chain/${a.household_id}`}>${a.household_id}</a></dd>`}
           ${a.state === 'closed' && html`<dt>${t('ov_note')}</dt><dd>${a.note}</dd><dt>${t('ov_closed_by')}</dt><dd>${a.closed_by} · ${when(a.closed_at)}</dd>`}
         </dl>
         <h2>${t('ov_evidence')}</h2>
@@ -239,7 +239,7 @@ export function AuditScreen() {
         ['ov_service', (r) => r.service],
         ['ov_actor', (r) => `${r.user_id} · ${word('r_', r.role)} · ${r.jurisdiction}`],
         ['ov_action', (r) => html`<code>${auditAction(r)}</code>`],
-        ['ov_subject', (r) => (r.subject ? html`<a href=${`#/chain/${encodeURIComponent(r.subject)}`}><code>${r.subject}</code></a>` : '')],
+        ['ov_subject', (r) => (r.subject ? html`<a href=${`#/household-chain/${encodeURIComponent(r.subject)}`}><code>${r.subject}</code></a>` : '')],
         ['ov_result', (r) => (r.outcome_code
           ? html`${t('ov_refused')}${problemText({ code: r.outcome_code }, getLang())} <code>${r.outcome_code}</code>`
           : `${t('ov_success')} (${r.status})`)],
@@ -273,7 +273,7 @@ export function ChainScreen({ params }) {
   return html`
     <section class="ov">
       <h1>${t('ov_chain_h')}</h1>
-      <form class="card ov-filter" onSubmit=${(e) => { e.preventDefault(); if (id.trim()) location.hash = `#/chain/${encodeURIComponent(id.trim())}`; }}>
+      <form class="card ov-filter" onSubmit=${(e) => { e.preventDefault(); if (id.trim()) location.hash = `#/household-chain/${encodeURIComponent(id.trim())}`; }}>
         <div class="field ov-wide"><label for="ch-id">${t('ov_chain_id')}</label>
           <input id="ch-id" value=${id} autocomplete="off" spellcheck="false" onInput=${(e) => setId(e.target.value)} /></div>
         <button type="submit" id="ch-search">${t('ov_search')}</button>
@@ -316,7 +316,7 @@ export function GrievancesScreen() {
         ['ov_office', (g) => g.complained_office],
         ['ov_deadline', (g) => html`${g.deadline}${g.overdue ? html` <span class="status st-returned">${t('ov_overdue')}</span>` : ''}`],
         ['ov_state', (g) => word('ov_st_', g.state)],
-        ['ov_details', (g) => html`${g.household_id ? html`<a href=${`#/chain/${g.household_id}`}>${t('ov_chain')}</a> ` : ''}${g.text || ''}`],
+        ['ov_details', (g) => html`${g.household_id ? html`<a href=${`#/household-chain/${g.household_id}`}>${t('ov_chain')}</a> ` : ''}${g.text || ''}`],
       ]} />
       <${More} list=${list} />
     </section>`;

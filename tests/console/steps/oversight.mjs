@@ -1,16 +1,20 @@
 // The supervisor and the district administrator (last in STEPS, after
-// the clerk). The supervisor (district 220103) sees the district's
-// figures as supervision's GET /statistics/district gives them (the
-// sentence and the households count on the screen, a chart row for each
-// of GET /statistics?by=programme's rows), the alerts (as many rows as
-// GET /alerts answers), finds the clerk's submission in the audit trail
-// by the clerk's user name (POST /applications, subject the application),
-// follows it to the household's chain (受理申请 on it), the grievances,
-// and the figures on a 390-pixel screen. The administrator sees the
-// users (the clerk among them), creates a user through the form, who
-// then logs in, changes their village and disables them (the login then
-// refused); and the policy screen (the versions GET /policy gives,
-// a proposal of standards computed by approval).
+// the clerk). Through the API, an emergency grant to the clerk's
+// applicant, so that the figures count the clerk's household. The
+// supervisor (district 220103) sees the district's figures as
+// supervision's GET /statistics/district gives them (the sentence and
+// the households count on the screen, a chart bar for each of GET
+// /statistics?by=programme's rows, the emergency bar the API's
+// person-times), the alerts (as many rows as GET /alerts answers; the
+// first, when there is one, closed with a note), finds the clerk's
+// submission in the audit trail by the clerk's user name (POST
+// /applications, subject the application), verifies the chain, follows
+// the subject to the household's chain (受理申请 and 临时救助发放 on it),
+// the grievances, and the figures on a 390-pixel screen. The
+// administrator sees the users (the clerk among them), creates a user
+// through the form, who then logs in, changes their village and disables
+// them (the login then refused); and the policy screen (the versions GET
+// /policy gives, a proposal of standards computed by approval).
 // Needs ctx.state.clerk and .applicationId; makes them through the API
 // when the clerk's step has not run.
 
@@ -149,7 +153,7 @@ export default async function oversightStep(ctx) {
   await shot('supervisor-audit');
 
   // The subject links to the household's chain.
-  await page.click(`#audit a[href="#/chain/${applicationId}"]`);
+  await page.click(`#audit a[href="#/household-chain/${applicationId}"]`);
   await page.waitForSelector('#chain, #chain-error', { timeout: 20000 });
   const chainText = await text();
   check(chainText.includes('受理申请') && chainText.includes('临时救助发放'), 'the household\u2019s chain shows the application taken in (受理申请) and the grant (临时救助发放)');
