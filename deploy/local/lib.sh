@@ -1008,11 +1008,9 @@ _sn_services_start_once() {
 				! "$SN_ROOT/console/vendor.sh" >&2; then
 				sn_say "console: console/vendor.sh failed: the pages will not load their libraries"
 			fi
-			# The web folder the caller names (tests/console/browser.sh:
-			# its tree's), else the binary's default (its build's tree).
-			if [[ -n ${SN_CONSOLE_ROOT:-} ]]; then
-				own+=("SN_CONSOLE_ROOT=$SN_CONSOLE_ROOT")
-			fi
+			# The web folder: the caller's SN_CONSOLE_ROOT (a service
+			# sees no SN_* of this shell), else this tree's.
+			own+=("SN_CONSOLE_ROOT=${SN_CONSOLE_ROOT:-$SN_ROOT/console/web}")
 			j=0
 			for x in "$@"; do
 				if [[ $x != console ]]; then

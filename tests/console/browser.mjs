@@ -15,8 +15,9 @@ import { finish, start } from './lib.mjs';
 import casework from './steps/casework.mjs';
 import clerk from './steps/clerk.mjs';
 import clerk2 from './steps/clerk2.mjs';
+import oversight from './steps/oversight.mjs';
 
-const STEPS = [clerk, casework, clerk2];
+const STEPS = [clerk, casework, clerk2, oversight];
 
 const [url, out] = process.argv.slice(2);
 const ctx = await start(url, out);

@@ -14,6 +14,9 @@ import { DraftsScreen } from './drafts.mjs';
 import { MineScreen } from './mine.mjs';
 import { NoticeScreen } from './notice.mjs';
 import { VisitReportScreen, VisitsScreen } from './visits.mjs';
+import { FiguresScreen } from './figures.mjs';
+import { AlertScreen, AlertsScreen, AuditScreen, ChainScreen, GrievancesScreen } from './supervise.mjs';
+import { PolicyScreen, UserScreen, UsersScreen } from './admin.mjs';
 
 export const SCREENS = {
   '#/apply': ApplyScreen,
@@ -26,7 +29,21 @@ export const SCREENS = {
   '#/queue': QueueScreen,
   '#/case': CaseScreen,
   '#/reviews': ReviewsScreen,
+  '#/figures': FiguresScreen,
+  '#/alerts': AlertsScreen,
+  '#/alert': AlertScreen,
+  '#/audit': AuditScreen,
+  '#/household-chain': ChainScreen,
+  '#/grievances': GrievancesScreen,
+  '#/users': UsersScreen,
+  '#/user': UserScreen,
+  '#/policy': PolicyScreen,
 };
+
+// The supervisor's and the inspector's screens (supervision reads the
+// same for both; only a supervisor may assign or anchor, which these
+// screens do not offer).
+const OVERSIGHT_NAV = [['#/figures', 'ov_figures'], ['#/alerts', 'ov_alerts'], ['#/audit', 'ov_audit'], ['#/household-chain', 'ov_chain'], ['#/grievances', 'ov_grievances']];
 
 export const ROLES = {
   clerk: {
@@ -51,11 +68,11 @@ export const ROLES = {
   finance_approver: { nav: [], screens: [] },
 
   // Oversight: figures, audit, users, policy.
-  supervisor: { nav: [], screens: [] },
+  supervisor: { nav: OVERSIGHT_NAV, screens: ['#/alert'] },
 
-  inspector: { nav: [], screens: [] },
+  inspector: { nav: OVERSIGHT_NAV, screens: ['#/alert'] },
 
-  district_admin: { nav: [], screens: [] },
+  district_admin: { nav: [['#/users', 'ov_users'], ['#/policy', 'ov_policy']], screens: ['#/user'] },
 };
 
 // The screen component for a route and role, with the route's
