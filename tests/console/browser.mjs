@@ -13,8 +13,9 @@
 // every check holds.
 import { finish, start } from './lib.mjs';
 import clerk from './steps/clerk.mjs';
+import money from './steps/money.mjs';
 
-const STEPS = [clerk];
+const STEPS = [clerk, money];
 
 const [url, out] = process.argv.slice(2);
 const ctx = await start(url, out);

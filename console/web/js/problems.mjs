@@ -38,6 +38,38 @@ export const PROBLEMS = {
   // Casework (investigation, approval).
 
   // Money (emergency, disbursement, bank-gateway).
+  insufficient_funds: ['备用金余额不足，未发放。请联系财务拨付后再试。', 'The fund\u2019s balance is too low: nothing was granted. Ask finance to allocate.'],
+  own_grant: ['不能为本人办理或审批临时救助。', 'You may not grant or approve help for yourself.'],
+  same_user: ['审批人不能是制单（或申请）人本人。', 'The approver may not be the one who made it.'],
+  approved_a_case: ['您审批过该批次中的案件，不能批准这一批次。', 'You decided a case this run pays: you may not approve it.'],
+  not_awaiting_approval: ['该事项已不在待审批状态，请刷新。', 'It no longer awaits approval; reload.'],
+  fund_not_configured: ['有资金尚未在银行开设账户，批次未能批准。', 'A fund the run pays has no bank account yet: not approved.'],
+  bank_unavailable: ['银行系统暂时无法连接，未做任何更改，请稍后重试。', 'The bank cannot be reached; nothing changed. Retry shortly.'],
+  run_exists: ['该月份已有发放批次。', 'That month already has a payment run.'],
+  invalid_period: ['发放月份不可用：只能是本月、下月，或尚未完成发放的上月。', 'That month cannot be paid: only this month, next month, or last month before its run completed.'],
+  invalid_amount: ['金额不正确（须大于零，不超过上限）。', 'The amount is not valid (above zero, within the maximum).'],
+  invalid_fund: ['资金类别不正确。', 'The fund is not valid.'],
+  invalid_year: ['年度不正确。', 'The year is not valid.'],
+  no_budget: ['该资金本年度尚无预算。', 'No budget for that fund and year.'],
+  no_fund: ['该乡镇尚无备用金。', 'That township has no fund.'],
+  invalid_cause: ['请选择致困原因。', 'Choose a cause.'],
+  invalid_description: ['请填写情况说明（不超过 500 字）。', 'Describe what happened (at most 500 characters).'],
+  invalid_household_size: ['家庭人口须在 1 到 20 之间。', 'The household size must be 1 to 20.'],
+  invalid_household: ['家庭成员身份证号码有误（重复、包含受助人本人或人数过多）。', 'The household members\u2019 numbers are wrong (repeated, the person, or too many).'],
+  invalid_name: ['姓名不正确。', 'The name is not valid.'],
+  invalid_payee: ['收款账户不正确（银行代码、8 至 32 位账号、户名）。', 'The payee is not valid (bank code, 8 to 32 digit account, name).'],
+  invalid_kind: ['类别不正确。', 'The kind is not valid.'],
+  invalid_instalments: ['分期期数不正确。', 'The number of instalments is not valid.'],
+  not_rejected: ['该款项未被退回，无需更正。', 'That payment was not rejected.'],
+  not_correctable: ['临时救助款项不在此更正：请退回备用金后重新发放。', 'Emergency payments are not corrected here: grant again.'],
+  too_many_attempts: ['该款项重发次数已达上限，请联系开户行核实。', 'This payment was sent too often; check with the bank.'],
+  nothing_pending: ['没有待复核的账户更正。', 'No account change is waiting to be checked.'],
+  name_not_member: ['户名须为该户家庭成员之一的姓名。', 'The account holder must be a member of the household.'],
+  invalid_account: ['账户信息不正确。', 'The account is not valid.'],
+  date_in_future: ['该日尚未结束，银行还没有对账单。', 'That day is not over: the bank has no statement yet.'],
+  already_settled: ['该年度已结算。', 'That year is already settled.'],
+  invalid_reason: ['理由不正确（不超过 500 字）。', 'The reason is not valid (at most 500 characters).'],
+  idempotency_key_reused: ['提交编号重复，请刷新页面后重新提交。', 'The submission key was reused; reload and submit again.'],
 
   // Oversight (supervision, identity's administration, services).
 };

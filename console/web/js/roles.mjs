@@ -9,10 +9,22 @@
 // words (i18n.mjs addWords); this file only wires them to roles.
 import { ApplyScreen } from './apply.mjs';
 import { MineScreen } from './mine.mjs';
+import { ChainScreen, FundsScreen, GrantScreen, LedgerScreen } from './emergency.mjs';
+import { BudgetsScreen, ReconScreen, RejectedScreen, RunScreen, RunsScreen } from './finance.mjs';
 
 export const SCREENS = {
   '#/apply': ApplyScreen,
   '#/mine': MineScreen,
+  // Money.
+  '#/grant': GrantScreen,
+  '#/funds': FundsScreen,
+  '#/fund': LedgerScreen,
+  '#/chain': ChainScreen,
+  '#/budgets': BudgetsScreen,
+  '#/runs': RunsScreen,
+  '#/run': RunScreen,
+  '#/recon': ReconScreen,
+  '#/payments': RejectedScreen,
 };
 
 export const ROLES = {
@@ -31,11 +43,20 @@ export const ROLES = {
   district_officer: { nav: [], screens: [] },
 
   // Money: emergency grants, budgets, payment runs.
-  emergency_officer: { nav: [], screens: [] },
+  emergency_officer: {
+    nav: [['#/grant', 'em_grant'], ['#/funds', 'em_funds'], ['#/chain', 'em_chain']],
+    screens: ['#/fund'],
+  },
 
-  finance: { nav: [], screens: [] },
+  finance: {
+    nav: [['#/budgets', 'fi_budgets'], ['#/runs', 'fi_runs'], ['#/recon', 'fi_recon'], ['#/payments', 'fi_rejected'], ['#/funds', 'em_funds']],
+    screens: ['#/run', '#/fund'],
+  },
 
-  finance_approver: { nav: [], screens: [] },
+  finance_approver: {
+    nav: [['#/runs', 'fi_runs'], ['#/budgets', 'fi_budgets'], ['#/recon', 'fi_recon'], ['#/payments', 'fi_rejected']],
+    screens: ['#/run'],
+  },
 
   // Oversight: figures, audit, users, policy.
   supervisor: { nav: [], screens: [] },
