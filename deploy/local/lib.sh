@@ -1008,6 +1008,10 @@ _sn_services_start_once() {
 				! "$SN_ROOT/console/vendor.sh" >&2; then
 				sn_say "console: console/vendor.sh failed: the pages will not load their libraries"
 			fi
+			# The web folder a caller chose (browser.sh: its tree's).
+			if [[ -n ${SN_CONSOLE_ROOT:-} ]]; then
+				own+=("SN_CONSOLE_ROOT=$SN_CONSOLE_ROOT")
+			fi
 			j=0
 			for x in "$@"; do
 				if [[ $x != console ]]; then
