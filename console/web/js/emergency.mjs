@@ -88,22 +88,27 @@ export function dt(s) {
   return s ? s.replace('T', ' ').slice(0, 16) : '';
 }
 
-function Problem({ err, id }) {
-  return err ? html`<p class="error" role="alert" id=${id}>${problemText(err, getLang())}${err.field ? html` <code>${err.field}</code>` : ''}</p>` : null;
+// A refusal in words (fix_errors: the form's own check).
+export function Problem({ err, id }) {
+  if (!err) return null;
+  if (err.code === 'fix_errors') return html`<p class="error" role="alert" id=${id}>${t('fix_errors')}</p>`;
+  return html`<p class="error" role="alert" id=${id}>${problemText(err, getLang())}${err.field ? html` <code>${err.field}</code>` : ''}</p>`;
 }
 
-// The funds the user's token shows (every page).
-async function allFunds(township) {
+// Every page of a paged list (sn/page.h: {items, next}).
+export async function allPages(service, path) {
   let items = [];
   let next = null;
   do {
-    const q = `funds?limit=100${township ? `&township=${township}` : ''}${next ? `&cursor=${encodeURIComponent(next)}` : ''}`;
-    const page = await call('GET', 'emergency', q);
+    const page = await call('GET', service, `${path}${path.includes('?') ? '&' : '?'}limit=100${next ? `&cursor=${encodeURIComponent(next)}` : ''}`);
     items = items.concat(page.items);
     next = page.next;
   } while (next);
   return items;
 }
+
+// The funds the user's token shows.
+const allFunds = (township) => allPages('emergency', township ? `funds?township=${township}` : 'funds');
 
 function FundCard({ fund }) {
   return html`
@@ -243,7 +248,7 @@ export function GrantScreen({ user }) {
             ${field('account_name', t('account_name'), input('account_name'))}
           </div>
         </fieldset>
-        ${err && (err.code === 'fix_errors' ? html`<p class="error" role="alert" id="grant-error">${t('fix_errors')}</p>` : html`<${Problem} err=${err} id="grant-error" />`)}
+        <${Problem} err=${err} id="grant-error" />
         <button type="submit" id="grant-submit" disabled=${busy}>${busy ? t('submitting') : t('em_submit')}</button>
       </form>
     </section>`;
@@ -317,7 +322,7 @@ function Allocate({ user, onDone }) {
         <div class="field"><label for="al-amount">${t('em_amount')}</label><input id="al-amount" inputmode="decimal" value=${amount} onInput=${(e) => setAmount(e.target.value)} /></div>
         <div class="field"><label for="al-note">${t('em_note')}</label><input id="al-note" maxlength="500" value=${note} onInput=${(e) => setNote(e.target.value)} /></div>
       </div>
-      ${err && (err.code === 'fix_errors' ? html`<p class="error" role="alert">${t('fix_errors')}</p>` : html`<${Problem} err=${err} />`)}
+      <${Problem} err=${err} />
       ${done && html`<p class="ok" role="status" id="allocated">${t('em_allocate_done', { balance: fenToYuan(done.balance_fen) })}</p>`}
       <button type="submit" id="al-submit" disabled=${busy}>${t('em_allocate')}</button>
     </form>`;

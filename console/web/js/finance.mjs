@@ -9,11 +9,10 @@
 // integer fen, shown in yuan.
 import { useEffect, useState } from '../vendor/hooks.mjs';
 import { call, newKey } from './api.mjs';
-import { dt } from './emergency.mjs';
+import { allPages, dt, Problem } from './emergency.mjs';
 import { html } from './html.mjs';
 import { addWords, getLang, t } from './i18n.mjs';
 import { fenToYuan, yuanToFen } from './money.mjs';
-import { problemText } from './problems.mjs';
 
 addWords({
   fi_budgets: ['预算', 'Budgets'],
@@ -129,23 +128,6 @@ function districtNextMonth() {
 
 const fundName = (f) => (FUNDS.includes(f) ? t(`fi_f_${f}`) : f);
 const catName = (c) => (c === 'expenditure' ? t('expenditure_cat') : c ? t(c) : '');
-
-function Problem({ err, id }) {
-  if (!err) return null;
-  if (err.code === 'fix_errors') return html`<p class="error" role="alert" id=${id}>${t('fix_errors')}</p>`;
-  return html`<p class="error" role="alert" id=${id}>${problemText(err, getLang())}${err.field ? html` <code>${err.field}</code>` : ''}</p>`;
-}
-
-async function allPages(service, path) {
-  let items = [];
-  let next = null;
-  do {
-    const page = await call('GET', service, `${path}${path.includes('?') ? '&' : '?'}limit=100${next ? `&cursor=${encodeURIComponent(next)}` : ''}`);
-    items = items.concat(page.items);
-    next = page.next;
-  } while (next);
-  return items;
-}
 
 // ---- budgets ---------------------------------------------------------------
 
