@@ -80,9 +80,21 @@ addWords({
   em_allocate_done: ['已拨入，余额 {balance} 元。', 'Allocated; the balance is {balance} yuan.'],
   em_township: ['乡镇（街道）代码', 'Township code'],
   em_note: ['备注', 'Note'],
+  em_grants: ['救助记录', 'Grants'],
+  em_refer: ['转介', 'Refer'],
+  em_refer_kind: ['转介事项', 'Refer to'],
+  em_department: ['承接部门', 'Department'],
+  em_referred: ['已转介：{kind}', 'Referred: {kind}'],
+  em_approve: ['批准', 'Approve'],
+  em_reject: ['不批准', 'Refuse'],
+  em_reason: ['理由', 'Reason'],
+  em_decided: ['已处理。', 'Decided.'],
+  em_all: ['全部', 'All'],
 });
 
 const CAUSES = ['accident', 'major_illness', 'disaster', 'fire', 'other'];
+const REFERRALS = ['dibao', 'tekun', 'medical', 'housing', 'education', 'employment'];
+const STATUSES = ['awaiting_approval', 'granted', 'paid', 'payment_failed', 'rejected'];
 
 export function dt(s) {
   return s ? s.replace('T', ' ').slice(0, 16) : '';
@@ -433,4 +445,100 @@ export function ChainScreen({ params }) {
             </li>`)}</ul>
         </article>`)}
     </section>`;
+}
+
+// The grants in the user's jurisdiction (GET /grants, newest first once
+// read), by status. The emergency officer refers a person on after the
+// help (POST /grants/{id}/referrals: dibao and tekun open a draft
+// application at intake); a district officer decides the grants that
+// wait above the limit (POST /grants/{id}/approval).
+export function GrantsScreen({ user }) {
+  const [status, setStatus] = useState(user.role === 'district_officer' ? 'awaiting_approval' : 'all');
+  const [items, setItems] = useState(null);
+  const [err, setErr] = useState(null);
+  const [msg, setMsg] = useState(null);
+  const load = (st) => allPages('emergency', `grants?status=${st}`).then((g) => setItems(g.reverse()), setErr);
+  useEffect(() => { load(status); }, [status]);
+  const done = (m) => { setMsg(m); load(status); };
+  return html`
+    <section>
+      <div class="bar"><h1>${t('em_grants')}</h1><button type="button" class="noprint" onClick=${() => print()}>${t('print')}</button></div>
+      <div class="card noprint inline">
+        <div class="field"><label for="grants-status">${t('em_status')}</label>
+          <select id="grants-status" value=${status} onChange=${(e) => { setItems(null); setStatus(e.target.value); }}>
+            <option value="all">${t('em_all')}</option>
+            ${STATUSES.map((x) => html`<option value=${x}>${t(`em_s_${x}`)}</option>`)}
+          </select></div>
+      </div>
+      <${Problem} err=${err} id="grants-error" />
+      ${msg && html`<p class="ok" role="status" id="grants-done">${msg}</p>`}
+      ${items && items.length === 0 && html`<p>${t('empty_list')}</p>`}
+      ${items && items.length > 0 && html`
+        <table class="list" id="grants">
+          <thead><tr><th scope="col">${t('em_when')}</th><th scope="col">${t('em_person')}</th><th scope="col" class="num">${t('em_amount')}</th><th scope="col">${t('em_cause')}</th><th scope="col">${t('em_status')}</th><th scope="col" class="noprint"></th></tr></thead>
+          <tbody>${items.map((g) => html`
+            <tr>
+              <td data-label=${t('em_when')}>${dt(g.created_at)}</td>
+              <td data-label=${t('em_person')}><a href=${`#/chain/${g.person.id_number}`}>${g.person.name}</a></td>
+              <td data-label=${t('em_amount')} class="num">${fenToYuan(g.amount_fen)}</td>
+              <td data-label=${t('em_cause')}>${t(`em_c_${g.cause}`)}</td>
+              <td data-label=${t('em_status')}><span class=${`status em-${g.status}`}>${t(`em_s_${g.status}`)}</span></td>
+              <td class="noprint">${user.role === 'emergency_officer' && g.status !== 'rejected' && g.status !== 'awaiting_approval' && html`<${Refer} grant=${g} onDone=${done} />`}
+                ${user.role === 'district_officer' && g.status === 'awaiting_approval' && html`<${Decide} grant=${g} onDone=${done} />`}</td>
+            </tr>`)}</tbody>
+        </table>`}
+    </section>`;
+}
+
+function Refer({ grant, onDone }) {
+  const [kind, setKind] = useState('dibao');
+  const [dept, setDept] = useState('');
+  const [err, setErr] = useState(null);
+  const [key] = useState(newKey);
+  const needs = !['dibao', 'tekun'].includes(kind);
+  async function submit(e) {
+    e.preventDefault();
+    setErr(null);
+    try {
+      const body = { kind };
+      if (needs) body.department = dept.trim();
+      await call('POST', 'emergency', `grants/${grant.id}/referrals`, body, `${key}-${kind}`);
+      onDone(t('em_referred', { kind: t(`em_k_${kind}`) }));
+    } catch (p) {
+      setErr(p);
+    }
+  }
+  return html`
+    <form class="refer" onSubmit=${submit} novalidate>
+      <label for=${`rk-${grant.id}`}>${t('em_refer_kind')}</label>
+      <select id=${`rk-${grant.id}`} value=${kind} onChange=${(e) => setKind(e.target.value)}>${REFERRALS.map((k) => html`<option value=${k}>${t(`em_k_${k}`)}</option>`)}</select>
+      ${needs && html`<label for=${`rd-${grant.id}`}>${t('em_department')}</label><input id=${`rd-${grant.id}`} maxlength="100" value=${dept} onInput=${(e) => setDept(e.target.value)} />`}
+      <button type="submit" class="secondary">${t('em_refer')}</button>
+      <${Problem} err=${err} />
+    </form>`;
+}
+
+function Decide({ grant, onDone }) {
+  const [reason, setReason] = useState('');
+  const [err, setErr] = useState(null);
+  const [key] = useState(newKey);
+  async function decide(decision) {
+    setErr(null);
+    if (decision === 'reject' && !reason.trim()) { setErr({ code: 'reason_required' }); return; }
+    try {
+      const body = { decision };
+      if (reason.trim()) body.reason = reason.trim();
+      await call('POST', 'emergency', `grants/${grant.id}/approval`, body, `${key}-${decision}`);
+      onDone(t('em_decided'));
+    } catch (p) {
+      setErr(p);
+    }
+  }
+  return html`
+    <div class="refer">
+      <label for=${`gr-${grant.id}`}>${t('em_reason')}</label>
+      <input id=${`gr-${grant.id}`} maxlength="500" value=${reason} onInput=${(e) => setReason(e.target.value)} />
+      <div class="actions"><button type="button" onClick=${() => decide('approve')}>${t('em_approve')}</button><button type="button" class="secondary" onClick=${() => decide('reject')}>${t('em_reject')}</button></div>
+      <${Problem} err=${err} />
+    </div>`;
 }

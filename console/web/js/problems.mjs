@@ -69,6 +69,9 @@ export const PROBLEMS = {
   date_in_future: ['该日尚未结束，银行还没有对账单。', 'That day is not over: the bank has no statement yet.'],
   already_settled: ['该年度已结算。', 'That year is already settled.'],
   invalid_reason: ['理由不正确（不超过 500 字）。', 'The reason is not valid (at most 500 characters).'],
+  referral_exists: ['该救助已做过同一事项的转介。', 'This grant was already referred for that.'],
+  department_required: ['转介医疗、住房、教育、就业须填写承接部门。', 'A medical, housing, education or employment referral needs the department.'],
+  reason_required: ['不批准须写明理由。', 'A refusal needs a reason.'],
   idempotency_key_reused: ['提交编号重复，请刷新页面后重新提交。', 'The submission key was reused; reload and submit again.'],
 
   // Oversight (supervision, identity's administration, services).

@@ -9,7 +9,7 @@
 // words (i18n.mjs addWords); this file only wires them to roles.
 import { ApplyScreen } from './apply.mjs';
 import { MineScreen } from './mine.mjs';
-import { ChainScreen, FundsScreen, GrantScreen, LedgerScreen } from './emergency.mjs';
+import { ChainScreen, FundsScreen, GrantScreen, GrantsScreen, LedgerScreen } from './emergency.mjs';
 import { BudgetsScreen, ReconScreen, RejectedScreen, RunScreen, RunsScreen } from './finance.mjs';
 
 export const SCREENS = {
@@ -20,6 +20,7 @@ export const SCREENS = {
   '#/funds': FundsScreen,
   '#/fund': LedgerScreen,
   '#/chain': ChainScreen,
+  '#/grants': GrantsScreen,
   '#/budgets': BudgetsScreen,
   '#/runs': RunsScreen,
   '#/run': RunScreen,
@@ -44,7 +45,7 @@ export const ROLES = {
 
   // Money: emergency grants, budgets, payment runs.
   emergency_officer: {
-    nav: [['#/grant', 'em_grant'], ['#/funds', 'em_funds'], ['#/chain', 'em_chain']],
+    nav: [['#/grant', 'em_grant'], ['#/grants', 'em_grants'], ['#/funds', 'em_funds'], ['#/chain', 'em_chain']],
     screens: ['#/fund'],
   },
 

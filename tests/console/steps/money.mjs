@@ -282,6 +282,19 @@ export default async function moneyStep(ctx) {
   check((await text()).includes('3500.00'), 'the fund balances list the new balance');
   await shot('emergency_officer-funds');
 
+  // The officer refers the person on to dibao from the grants list; the
+  // chain then shows the referral.
+  await page.click('nav a[href="#/grants"]');
+  await page.waitForSelector('#grants form.refer', { timeout: 20000 });
+  check((await text()).includes('李建国'), 'the grants list shows the grant');
+  await page.click('#grants form.refer button[type=submit]');
+  await page.waitForSelector('#grants-done, .error[role=alert]', { timeout: 20000 });
+  check((await text()).includes('已转介：低保'), 'the grant is referred on to dibao');
+  await shot('emergency_officer-grants');
+  await page.goto(`${ctx.url}/#/chain/${person}`, { waitUntil: 'networkidle0' });
+  await page.waitForSelector('.chain-grant', { timeout: 20000 });
+  check((await text()).includes('低保'), 'the chain shows the referral');
+
   await ctx.phone();
   await page.click('nav a[href="#/grant"]');
   await page.waitForSelector('#em-id_number');
