@@ -179,7 +179,7 @@ export default async function moneyStep(ctx) {
   const planText = await text();
   check(planText.includes('用款计划') && planText.includes(township) && planText.includes('待审批'), 'the run\u2019s page shows the plan by fund and township, awaiting approval');
   const plan = await ctx.api('GET', `disbursement/runs/${run.id}/plan`, undefined, finTok);
-  check(plan.status === 200 && plan.body.rows.some((r) => r.fund === fund && r.township_code === township && r.payments >= 1), `the plan pays the ${fund} household of ${township}`);
+  check(plan.status === 200 && plan.body.rows.some((r) => (r.fund === fund || (!state.decided.category && r.fund === 'tekun')) && r.township_code === township && r.payments >= 1), `the plan pays the ${fund} household of ${township}`);
   check(!(await page.$('#run-approve')), 'finance has no approve button on its own run');
   await shot('finance-plan');
 
@@ -190,6 +190,7 @@ export default async function moneyStep(ctx) {
   await page.click('#run-approve');
   await page.waitForSelector('#approval-done, #approval-error', { timeout: 30000 });
   check(Boolean(await page.$('#approval-done')), `the finance approver approves the run (${(await text()).match(/已批准[^\n]*|操作未能完成[^\n]*|[^\n]*不能[^\n]*/)?.[0] || ''})`);
+  await page.waitForFunction(() => !document.querySelector('#run-status').textContent.includes('待审批'), { timeout: 20000 }).catch(() => {});
   await shot('finance_approver-approval');
 
   // The payee is paid: the run completes, the payment is settled.
