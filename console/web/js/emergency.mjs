@@ -96,8 +96,12 @@ const CAUSES = ['accident', 'major_illness', 'disaster', 'fire', 'other'];
 const REFERRALS = ['dibao', 'tekun', 'medical', 'housing', 'education', 'employment'];
 const STATUSES = ['awaiting_approval', 'granted', 'paid', 'payment_failed', 'rejected'];
 
+// A timestamp as the district's local time (UTC+8), YYYY-MM-DD HH:MM.
 export function dt(s) {
-  return s ? s.replace('T', ' ').slice(0, 16) : '';
+  if (!s) return '';
+  const ms = Date.parse(s);
+  if (Number.isNaN(ms)) return s.replace('T', ' ').slice(0, 16);
+  return new Date(ms + 8 * 3600 * 1000).toISOString().replace('T', ' ').slice(0, 16);
 }
 
 // A refusal in words (fix_errors: the form's own check).
