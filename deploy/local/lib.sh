@@ -1008,7 +1008,8 @@ _sn_services_start_once() {
 				! "$SN_ROOT/console/vendor.sh" >&2; then
 				sn_say "console: console/vendor.sh failed: the pages will not load their libraries"
 			fi
-			# The web folder a caller chose (browser.sh: its tree's).
+			# The web folder the caller names (tests/console/browser.sh:
+			# its tree's), else the binary's default (its build's tree).
 			if [[ -n ${SN_CONSOLE_ROOT:-} ]]; then
 				own+=("SN_CONSOLE_ROOT=$SN_CONSOLE_ROOT")
 			fi

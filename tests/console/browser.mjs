@@ -13,9 +13,10 @@
 // every check holds.
 import { finish, start } from './lib.mjs';
 import clerk from './steps/clerk.mjs';
+import clerk2 from './steps/clerk2.mjs';
 import money from './steps/money.mjs';
 
-const STEPS = [clerk, money];
+const STEPS = [clerk, clerk2, money];
 
 const [url, out] = process.argv.slice(2);
 const ctx = await start(url, out);

@@ -1,26 +1,58 @@
 // The clerk's "new application" (intake's POST /applications): the
 // household, its members with the identity number checked as it is typed
 // (GB 11643, idnum.mjs), the declared income and rigid expenditure in
-// yuan (sent as integer fen), the payee and the consent.
-import { useState } from '../vendor/hooks.mjs';
+// yuan (sent as integer fen), the payee and the consent. #/apply/<id>
+// opens a draft from an emergency referral (drafts.mjs) in the same form,
+// prefilled with what the referral said, and completes it with intake's
+// POST /applications/<id>/submit.
+import { useEffect, useState } from '../vendor/hooks.mjs';
 import { call, newKey } from './api.mjs';
 import { html } from './html.mjs';
-import { getLang, t } from './i18n.mjs';
+import { addWords, getLang, t } from './i18n.mjs';
 import { birthDate, idnumState } from './idnum.mjs';
 import { yuanToFen } from './money.mjs';
 import { problemText } from './problems.mjs';
 
-const INCOME = ['wages_fen', 'business_fen', 'pensions_fen', 'other_fen', 'agricultural_fen', 'support_fen'];
-const EXPENSE = ['medical_fen', 'education_fen', 'housing_fen', 'employment_costs_fen'];
+export const INCOME = ['wages_fen', 'business_fen', 'pensions_fen', 'other_fen', 'agricultural_fen', 'support_fen'];
+export const EXPENSE = ['medical_fen', 'education_fen', 'housing_fen', 'employment_costs_fen'];
 const RELATIONS = ['self', 'spouse', 'child', 'parent', 'other'];
 
-function today() {
+addWords({
+  c2_draft_title: ['补录应急转介申请', 'Complete a referred application'],
+  c2_referral: ['临时救助转介', 'Emergency referral'],
+  c2_referral_id: ['转介编号', 'Referral'],
+  c2_grant_id: ['临时救助编号', 'Grant'],
+  c2_referred_by: ['转介人', 'Referred by'],
+  c2_household_size: ['转介时所报家庭人口', 'Household size as referred'],
+  c2_referral_note: ['转介说明', 'Referral note'],
+  c2_draft_hint: ['转介信息已预先填入，请核对并补全其余项目后提交。', 'What the referral said is filled in; check it, complete the rest and submit.'],
+  c2_not_draft: ['该申请已不是待补录状态（已提交或已处理）。', 'This application is no longer a draft (submitted or dealt with).'],
+  c2_draft_submitted: ['转介申请已提交受理。受理编号 {id}，办结期限 {deadline}。', 'The referred application is taken in: {id}, to be decided by {deadline}.'],
+  c2_to_mine: ['查看我受理的申请', 'See my applications'],
+});
+
+export function today() {
   const d = new Date();
   return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
 }
 
 function emptyMember(first) {
   return { id_number: '', name: '', relation: first ? 'self' : 'spouse', birth_date: '', labour_capacity: 'full', disability_grade: '0', self_care: 'able' };
+}
+
+// The form filled from a draft (intake's GET /applications/<id>): what
+// the referral said (place, the referred person, payee, category); the
+// rest as in a new application.
+function fromDraft(user, d) {
+  const f = initial(user);
+  const h = d.household || {};
+  for (const k of ['registration', 'district_code', 'township_code', 'village_code', 'address']) if (h[k]) f.household[k] = h[k];
+  const known = (m) => Object.fromEntries(Object.entries(m).filter(([, v]) => v !== null && v !== undefined));
+  f.members = (d.members || []).map((m, i) => ({ ...emptyMember(i === 0), ...known(m), disability_grade: String(m.disability_grade ?? 0) }));
+  if (f.members.length === 0) f.members = [emptyMember(true)];
+  for (const k of ['bank_code', 'account_number', 'account_name']) if (d.payee && d.payee[k]) f.payee[k] = d.payee[k];
+  if (d.requested_category) f.category = d.requested_category;
+  return f;
 }
 
 function initial(user) {
@@ -36,7 +68,7 @@ function initial(user) {
   };
 }
 
-function Field({ id, label, hint, error, children }) {
+export function Field({ id, label, hint, error, children }) {
   return html`
     <div class=${`field${error ? ' invalid' : ''}`}>
       <label for=${id}>${label}</label>
@@ -45,13 +77,21 @@ function Field({ id, label, hint, error, children }) {
     </div>`;
 }
 
-function Select({ id, value, options, onChange }) {
+// An amount in yuan (at most two decimals); check: flag a bad one.
+export function MoneyField({ id, label, value, check, onChange }) {
+  return html`
+    <${Field} id=${id} label=${label} error=${check && yuanToFen(value) === null ? t('invalid_money_input') : null}>
+      <input id=${id} inputmode="decimal" value=${value} onInput=${(e) => onChange(e.target.value)} />
+    </${Field}>`;
+}
+
+export function Select({ id, value, options, onChange }) {
   return html`<select id=${id} value=${value} onChange=${(e) => onChange(e.target.value)}>
     ${options.map(([v, label]) => html`<option value=${v}>${label}</option>`)}
   </select>`;
 }
 
-function IdField({ id, value, onChange }) {
+export function IdField({ id, value, onChange }) {
   const st = idnumState(value);
   const msg = t(`idn_${st}`, { n: value.trim().length });
   const bad = st.startsWith('bad');
@@ -65,13 +105,42 @@ function IdField({ id, value, onChange }) {
     </div>`;
 }
 
-export function ApplyScreen({ user }) {
+// A referral's facts above the form of a draft.
+function Referral({ r }) {
+  return html`
+    <div class="card" id="referral">
+      <h2>${t('c2_referral')}</h2>
+      <dl class="facts">
+        <dt>${t('c2_referral_id')}</dt><dd><code>${(r.referral_id || '').slice(0, 8)}</code></dd>
+        <dt>${t('c2_grant_id')}</dt><dd><code>${(r.grant_id || '').slice(0, 8)}</code></dd>
+        <dt>${t('c2_referred_by')}</dt><dd>${r.created_by || ''}</dd>
+        ${r.household_size && html`<dt>${t('c2_household_size')}</dt><dd>${r.household_size}</dd>`}
+        ${r.note && html`<dt>${t('c2_referral_note')}</dt><dd>${r.note}</dd>`}
+      </dl>
+      <p class="note">${t('c2_draft_hint')}</p>
+    </div>`;
+}
+
+export function ApplyScreen({ user, params }) {
+  const draftId = (params && params[0]) || null;
+  const [draft, setDraft] = useState(null);
+  const [loadErr, setLoadErr] = useState(null);
   const [f, setF] = useState(() => initial(user));
   const [key, setKey] = useState(newKey);
   const [busy, setBusy] = useState(false);
   const [err, setErr] = useState(null);
   const [done, setDone] = useState(null);
   const [tried, setTried] = useState(false);
+
+  useEffect(() => {
+    if (!draftId) return;
+    call('GET', 'intake', `applications/${encodeURIComponent(draftId)}`)
+      .then((d) => {
+        setDraft(d);
+        if (d.status === 'draft') setF(fromDraft(user, d));
+      })
+      .catch(setLoadErr);
+  }, [draftId]);
 
   const set = (path, v) => setF((old) => {
     const n = structuredClone(old);
@@ -112,8 +181,10 @@ export function ApplyScreen({ user }) {
     if (f.category) body.requested_category = f.category;
     setBusy(true);
     try {
-      const r = await call('POST', 'intake', 'applications', body, key);
+      const path = draftId ? `applications/${encodeURIComponent(draftId)}/submit` : 'applications';
+      const r = await call('POST', 'intake', path, body, key);
       setDone(r);
+      if (draftId) setDraft((d) => ({ ...d, status: 'open' }));
       setF(initial(user));
       setKey(newKey());
       setTried(false);
@@ -123,15 +194,25 @@ export function ApplyScreen({ user }) {
     setBusy(false);
   }
 
-  const money = (group, k) => html`
-    <${Field} id=${k} label=${t(k)} error=${tried && moneyBad(f[group][k]) ? t('invalid_money_input') : null}>
-      <input id=${k} inputmode="decimal" value=${f[group][k]} onInput=${(e) => set([group, k], e.target.value)} />
-    </${Field}>`;
+  const money = (group, k) => html`<${MoneyField} id=${k} label=${t(k)} value=${f[group][k]} check=${tried} onChange=${(v) => set([group, k], v)} />`;
+
+  if (draftId && (loadErr || !draft || draft.status !== 'draft')) {
+    return html`
+      <section>
+        <h1>${t('c2_draft_title')}</h1>
+        ${done && html`<p class="ok" role="status" id="submitted">${t('c2_draft_submitted', { id: done.application_id.slice(0, 8), deadline: done.deadline_date })}</p>`}
+        ${loadErr && html`<p class="error" role="alert">${problemText(loadErr, getLang())}</p>`}
+        ${!loadErr && !draft && html`<p>${t('loading')}</p>`}
+        ${!done && draft && html`<p class="error" role="alert">${t('c2_not_draft')}</p>`}
+        <p><a href="#/mine">${t('c2_to_mine')}</a></p>
+      </section>`;
+  }
 
   return html`
     <section>
-      <h1>${t('new_application')}</h1>
+      <h1>${draftId ? t('c2_draft_title') : t('new_application')}</h1>
       ${done && html`<p class="ok" role="status" id="submitted">${t('submitted', { id: done.application_id.slice(0, 8), deadline: done.deadline_date })}</p>`}
+      ${draft && draft.referral && html`<${Referral} r=${draft.referral} />`}
       <form onSubmit=${submit} novalidate>
         <fieldset>
           <legend>${t('household')}</legend>

@@ -1,25 +1,14 @@
 // The clerk's "my applications": intake's GET /applications?taken_in_by=me,
-// paged, newest page first as intake gives them.
-import { useEffect, useState } from '../vendor/hooks.mjs';
-import { call } from './api.mjs';
+// paged, newest page first as intake gives them. A decided application
+// links to its decision notice (notice.mjs).
 import { html } from './html.mjs';
 import { getLang, t } from './i18n.mjs';
+import { noticeHref } from './notice.mjs';
+import { usePaged } from './paged.mjs';
 import { problemText } from './problems.mjs';
 
 export function MineScreen() {
-  const [items, setItems] = useState(null);
-  const [next, setNext] = useState(null);
-  const [err, setErr] = useState(null);
-  async function load(after) {
-    try {
-      const page = await call('GET', 'intake', `applications?taken_in_by=me&limit=50${after ? `&cursor=${encodeURIComponent(after)}` : ''}`);
-      setItems((old) => (after && old ? old.concat(page.items) : page.items));
-      setNext(page.next);
-    } catch (p) {
-      setErr(p);
-    }
-  }
-  useEffect(() => { load(null); }, []);
+  const { items, next, err, more } = usePaged('intake', 'applications?taken_in_by=me&limit=50');
   return html`
     <section>
       <div class="bar"><h1>${t('my_applications')}</h1><button type="button" class="noprint" onClick=${() => print()}>${t('print')}</button></div>
@@ -36,10 +25,10 @@ export function MineScreen() {
                 <td data-label=${t('applicant')}>${(a.members && a.members[0] && a.members[0].name) || ''}</td>
                 <td data-label=${t('accepted_date')}>${a.accepted_date || ''}</td>
                 <td data-label=${t('deadline_date')}>${a.deadline_date || ''}</td>
-                <td data-label=${t('status')}><span class=${`status st-${a.status}`}>${t('st_' + a.status)}</span></td>
+                <td data-label=${t('status')}><span class=${`status st-${a.status}`}>${t('st_' + a.status)}</span>${a.decision && html` <a class="notice-link" href=${noticeHref(a.application_id)} aria-label=${`${t('c2_notice')} ${a.application_id.slice(0, 8)}`}>${t('c2_notice')}</a>`}</td>
               </tr>`)}
           </tbody>
         </table>`}
-      ${next && html`<button type="button" class="noprint" onClick=${() => load(next)}>${t('more')}</button>`}
+      ${next && html`<button type="button" class="noprint" onClick=${more}>${t('more')}</button>`}
     </section>`;
 }

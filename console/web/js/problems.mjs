@@ -72,9 +72,17 @@ export const PROBLEMS = {
   referral_exists: ['该救助已做过同一事项的转介。', 'This grant was already referred for that.'],
   department_required: ['转介医疗、住房、教育、就业须填写承接部门。', 'A medical, housing, education or employment referral needs the department.'],
   reason_required: ['不批准须写明理由。', 'A refusal needs a reason.'],
-  idempotency_key_reused: ['提交编号重复，请刷新页面后重新提交。', 'The submission key was reused; reload and submit again.'],
 
   // Oversight (supervision, identity's administration, services).
+
+  // The clerk's drafts, change reports and notices (intake, approval).
+  not_draft: ['该申请已不是待补录状态（已提交、已撤回或已处理）。', 'The application is no longer a draft (submitted, withdrawn or decided).'],
+  referred_person_missing: ['转介时指定的人员必须保留在家庭成员中。', 'The person the referral names must stay among the members.'],
+  not_for_kind: ['填写了与该变化类型无关的内容。', 'Something was filled in that this kind of change does not take.'],
+  future_date: ['变化发生日期不能晚于今天。', 'The date of the change cannot be after today.'],
+  not_a_member: ['该人员不是本户成员。', 'That person is not a member of the household.'],
+  invalid_query: ['查询条件不正确。', 'The search is not valid.'],
+  idempotency_key_reused: ['该提交编号已用于另一份内容，请刷新页面后重新提交。', 'This submission number was used for something else; reload and submit again.'],
 };
 
 const GENERIC = ['操作未能完成。', 'The action could not be done.'];

@@ -8,13 +8,19 @@
 // Each group of screens lives in its own module, which also adds its
 // words (i18n.mjs addWords); this file only wires them to roles.
 import { ApplyScreen } from './apply.mjs';
+import { ChangesScreen } from './changes.mjs';
+import { DraftsScreen } from './drafts.mjs';
 import { MineScreen } from './mine.mjs';
+import { NoticeScreen } from './notice.mjs';
 import { ChainScreen, FundsScreen, GrantScreen, GrantsScreen, LedgerScreen } from './emergency.mjs';
 import { BudgetsScreen, ReconScreen, RejectedScreen, RunScreen, RunsScreen } from './finance.mjs';
 
 export const SCREENS = {
   '#/apply': ApplyScreen,
   '#/mine': MineScreen,
+  '#/drafts': DraftsScreen,
+  '#/changes': ChangesScreen,
+  '#/notice': NoticeScreen,
   // Money.
   '#/grant': GrantScreen,
   '#/funds': FundsScreen,
@@ -30,8 +36,8 @@ export const SCREENS = {
 
 export const ROLES = {
   clerk: {
-    nav: [['#/apply', 'new_application'], ['#/mine', 'my_applications']],
-    screens: [],
+    nav: [['#/apply', 'new_application'], ['#/drafts', 'c2_drafts'], ['#/mine', 'my_applications'], ['#/changes', 'c2_changes']],
+    screens: ['#/notice'],
   },
 
   // Casework: the visit and the three decisions.
