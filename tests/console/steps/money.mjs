@@ -10,7 +10,9 @@
 // and the run's page says so); finance reconciles the day with the bank
 // (bank-gateway), balanced; the rejected payments list. The emergency
 // officer grants help at once and sees the fund's balance fall by the
-// amount, then opens the person's chain; the grant form fits a phone.
+// amount (relative: an earlier step may have used the same fund), opens
+// the person's chain, refers the person on to dibao from the grants list
+// and finds the referral in the chain; the grant form fits a phone.
 const WAIT_MS = 90000;
 
 function claimsOf(token) {
@@ -246,7 +248,9 @@ export default async function moneyStep(ctx) {
   await page.waitForSelector(`#fund-${township} .balance`, { timeout: 20000 });
   const yuan = (s) => Math.round(Number(s.replace(/[^0-9.-]/g, '')) * 100);
   const before = yuan(await page.$eval(`#fund-${township} .balance`, (e) => e.textContent));
-  check(before === 500000, `the grant screen shows the fund\u2019s balance (${before} fen)`);
+  // At least finance's 5,000 yuan (an earlier step may have funded and
+  // granted from the same township's fund).
+  check(before >= 500000, `the grant screen shows the fund\u2019s balance (${before} fen)`);
   const person = ctx.idnum('19650712', 77);
   await page.type('#em-id_number', person);
   await page.type('#em-name', '李建国');
@@ -263,11 +267,11 @@ export default async function moneyStep(ctx) {
   await page.click('#grant-submit');
   await page.waitForSelector('#granted, #grant-error', { timeout: 30000 });
   const g = await text();
-  check(g.includes('已发放 1500.00 元'), `the grant is made at once (${(g.match(/已发放[^\n]*|操作未能完成[^\n]*|备用金[^\n]*不足[^\n]*/) || [''])[0]})`);
+  check(g.includes(`已发放 1500.00 元。备用金余额 ${(before / 100).toFixed(2)} 元 → ${((before - 150000) / 100).toFixed(2)} 元`), `the grant is made at once (${(g.match(/已发放[^\n]*|操作未能完成[^\n]*|备用金[^\n]*不足[^\n]*/) || [''])[0]})`);
   await page.waitForFunction((t, want) => {
     const e = document.querySelector(`#fund-${t} .balance`);
     return e && e.textContent.trim() === want;
-  }, { timeout: 20000 }, township, '3500.00').catch(() => {});
+  }, { timeout: 20000 }, township, ((before - 150000) / 100).toFixed(2)).catch(() => {});
   const after = yuan(await page.$eval(`#fund-${township} .balance`, (e) => e.textContent));
   check(after === before - 150000, `the fund\u2019s balance falls by the grant (${before} → ${after} fen)`);
   await shot('emergency_officer-grant');
@@ -280,7 +284,7 @@ export default async function moneyStep(ctx) {
 
   await page.click('nav a[href="#/funds"]');
   await page.waitForSelector('#funds');
-  check((await text()).includes('3500.00'), 'the fund balances list the new balance');
+  check((await text()).includes(((before - 150000) / 100).toFixed(2)), 'the fund balances list the new balance');
   await shot('emergency_officer-funds');
 
   // The officer refers the person on to dibao from the grants list; the
@@ -288,7 +292,10 @@ export default async function moneyStep(ctx) {
   await page.click('nav a[href="#/grants"]');
   await page.waitForSelector('#grants form.refer', { timeout: 20000 });
   check((await text()).includes('李建国'), 'the grants list shows the grant');
-  await page.click('#grants form.refer button[type=submit]');
+  await page.evaluate(() => {
+    const row = [...document.querySelectorAll('#grants tbody tr')].find((r) => r.textContent.includes('李建国'));
+    row.querySelector('form.refer button[type=submit]').click();
+  });
   await page.waitForSelector('#grants-done, .error[role=alert]', { timeout: 20000 });
   check((await text()).includes('已转介：低保'), 'the grant is referred on to dibao');
   await shot('emergency_officer-grants');
