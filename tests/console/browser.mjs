@@ -15,9 +15,10 @@ import { finish, start } from './lib.mjs';
 import casework from './steps/casework.mjs';
 import clerk from './steps/clerk.mjs';
 import clerk2 from './steps/clerk2.mjs';
+import money from './steps/money.mjs';
 import oversight from './steps/oversight.mjs';
 
-const STEPS = [clerk, casework, clerk2, oversight];
+const STEPS = [clerk, casework, clerk2, money, oversight];
 
 const [url, out] = process.argv.slice(2);
 const ctx = await start(url, out);

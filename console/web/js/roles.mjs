@@ -17,6 +17,8 @@ import { VisitReportScreen, VisitsScreen } from './visits.mjs';
 import { FiguresScreen } from './figures.mjs';
 import { AlertScreen, AlertsScreen, AuditScreen, ChainScreen, GrievancesScreen } from './supervise.mjs';
 import { PolicyScreen, UserScreen, UsersScreen } from './admin.mjs';
+import { ChainScreen as PersonChainScreen, FundsScreen, GrantScreen, GrantsScreen, LedgerScreen } from './emergency.mjs';
+import { BudgetsScreen, ReconScreen, RejectedScreen, RunScreen, RunsScreen } from './finance.mjs';
 
 export const SCREENS = {
   '#/apply': ApplyScreen,
@@ -38,6 +40,17 @@ export const SCREENS = {
   '#/users': UsersScreen,
   '#/user': UserScreen,
   '#/policy': PolicyScreen,
+  // Money.
+  '#/grant': GrantScreen,
+  '#/funds': FundsScreen,
+  '#/fund': LedgerScreen,
+  '#/chain': PersonChainScreen,
+  '#/grants': GrantsScreen,
+  '#/budgets': BudgetsScreen,
+  '#/runs': RunsScreen,
+  '#/run': RunScreen,
+  '#/recon': ReconScreen,
+  '#/payments': RejectedScreen,
 };
 
 // The supervisor's and the inspector's screens (supervision reads the
@@ -58,14 +71,23 @@ export const ROLES = {
 
   township_officer: { nav: [['#/queue', 'cw_queue'], ['#/reviews', 'cw_reviews']], screens: ['#/case', '#/notice'] },
 
-  district_officer: { nav: [['#/queue', 'cw_queue'], ['#/reviews', 'cw_reviews']], screens: ['#/case', '#/notice'] },
+  district_officer: { nav: [['#/queue', 'cw_queue'], ['#/reviews', 'cw_reviews'], ['#/grants', 'em_grants']], screens: ['#/case', '#/notice'] },
 
   // Money: emergency grants, budgets, payment runs.
-  emergency_officer: { nav: [], screens: [] },
+  emergency_officer: {
+    nav: [['#/grant', 'em_grant'], ['#/grants', 'em_grants'], ['#/funds', 'em_funds'], ['#/chain', 'em_chain']],
+    screens: ['#/fund'],
+  },
 
-  finance: { nav: [], screens: [] },
+  finance: {
+    nav: [['#/budgets', 'fi_budgets'], ['#/runs', 'fi_runs'], ['#/recon', 'fi_recon'], ['#/payments', 'fi_rejected'], ['#/funds', 'em_funds']],
+    screens: ['#/run', '#/fund'],
+  },
 
-  finance_approver: { nav: [], screens: [] },
+  finance_approver: {
+    nav: [['#/runs', 'fi_runs'], ['#/budgets', 'fi_budgets'], ['#/recon', 'fi_recon'], ['#/payments', 'fi_rejected']],
+    screens: ['#/run'],
+  },
 
   // Oversight: figures, audit, users, policy.
   supervisor: { nav: OVERSIGHT_NAV, screens: ['#/alert'] },
