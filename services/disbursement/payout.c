@@ -26,6 +26,16 @@
  * batch whose answer could not be applied is never left behind. */
 #define STALE_FACTOR 4u
 
+/* While batches are with the bank, the run completion check and the look
+ * for payments to ask about (each a walk of the payments in flight) run
+ * at most this often instead of every pass: no run completes while this
+ * process still waits on a batch of it, and the batches' own answers come
+ * back without asking. Measured at 100,000 payees with a 50 ms poll: 3,960
+ * completion checks (14 ms each) and 4,427 looks (11 ms each), 10 % of the
+ * database's statement time. A look that found payments runs every pass
+ * until it finds none; with nothing in flight both run every pass. */
+#define DISBURSEMENT_SCAN_MS 1000u
+
 static const disbursement_fund sendable_funds[]
     = { DISBURSEMENT_FUND_DIBAO, DISBURSEMENT_FUND_TEKUN,
 	      DISBURSEMENT_FUND_EMERGENCY, DISBURSEMENT_FUND_PRICE_SUBSIDY };
@@ -795,6 +805,7 @@ to_query_found(sn_err err, const char *const *ids, size_t n, void *arg)
 	disbursement *d = arg;
 	if (err != SN_OK || n > 0)
 		d->found = true;
+	d->asked_found = err != SN_OK || n > 0;
 	if (err != SN_OK || n == 0 || d->stopping) {
 		d->querying = false;
 		return;
@@ -827,7 +838,8 @@ to_query_found(sn_err err, const char *const *ids, size_t n, void *arg)
 typedef struct house {
 	disbursement        *d;
 	disbursement_runs_cb started_cb, completed_cb;
-	size_t               moved; /* runs that moved on */
+	size_t               moved;    /* runs that moved on */
+	bool                 complete; /* also look for runs completed */
 } house;
 
 static void
@@ -866,11 +878,12 @@ house_begin(sn_tx *tx, void *arg)
 	        disbursement_rules_run_next(approved, DISBURSEMENT_RUN_START),
 	        &h->started_cb)
 	        != SN_OK
-	    || disbursement_store_runs_complete(tx, sending,
-	           disbursement_rules_run_next(
-	               sending, DISBURSEMENT_RUN_COMPLETE),
-	           open, nopen, &h->completed_cb)
-	        != SN_OK) {
+	    || (h->complete
+	        && disbursement_store_runs_complete(tx, sending,
+	               disbursement_rules_run_next(
+	                   sending, DISBURSEMENT_RUN_COMPLETE),
+	               open, nopen, &h->completed_cb)
+	            != SN_OK)) {
 		sn_tx_rollback(tx, SN_EDB);
 		return;
 	}
@@ -895,12 +908,13 @@ house_done(sn_err err, void *arg)
 }
 
 static void
-house_start(disbursement *d)
+house_start(disbursement *d, bool complete)
 {
 	house *h = calloc(1, sizeof(*h));
 	if (h == NULL)
 		return;
 	h->d            = d;
+	h->complete     = complete;
 	h->started_cb   = (disbursement_runs_cb) { runs_moved, h };
 	h->completed_cb = (disbursement_runs_cb) { runs_moved, h };
 	d->housekeeping = true;
@@ -920,10 +934,20 @@ tick(disbursement *d)
 		d->building = true;
 		disbursement_store_run_building(db, building_found, d);
 	}
-	if (!d->housekeeping)
-		house_start(d);
+	uint64_t now  = uv_now(sn_loop_uv(sn_service_loop(d->svc)));
+	bool     busy = d->inflight > 0;
+	if (!d->housekeeping) {
+		bool complete
+		    = !busy || now - d->completion_at >= DISBURSEMENT_SCAN_MS;
+		if (complete)
+			d->completion_at = now;
+		house_start(d, complete);
+	}
 	claim_next(d, NSENDABLE);
-	if (!d->querying) {
+	if (!d->querying
+	    && (!busy || d->asked_found
+	        || now - d->asked_at >= DISBURSEMENT_SCAN_MS)) {
+		d->asked_at    = now;
 		d->querying    = true;
 		uint32_t stale = STALE_FACTOR * d->cfg.bank_timeout_ms
 		    * (d->cfg.bank_retries + 1);
