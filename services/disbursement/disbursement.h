@@ -57,8 +57,14 @@ typedef struct disbursement {
 	 * ask the bank about): when each last ran (uv_now), and whether the
 	 * last status query found any. While batches are with the bank they
 	 * run at most every DISBURSEMENT_SCAN_MS (payout.c). */
-	uint64_t    completion_at, asked_at;
-	bool        asked_found;
+	uint64_t completion_at, asked_at;
+	bool     asked_found;
+	/* A claim of a fund that found fewer payments than a batch holds
+	 * has taken every planned one of the runs being sent: until
+	 * planned_skip_until[fund] (uv_now) its claims take ready payments
+	 * only. A run moving on here (runs_gen) ends every skip. */
+	uint64_t    planned_skip_until[DISBURSEMENT_NFUNDS];
+	uint64_t    runs_gen;
 	sn_counter *instr[DISBURSEMENT_NINSTR];
 	sn_counter *runs_built;
 	/* emergency.granted's payment in the bus's apply transaction: the

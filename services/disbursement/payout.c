@@ -551,6 +551,8 @@ typedef struct batch {
 	int               tries_left; /* funds still to try if this one is
 	                               * empty */
 	char                         batch_id[40];
+	bool                         planned;  /* planned payments too */
+	uint64_t                     runs_gen; /* d->runs_gen at the claim */
 	size_t                       n;
 	Sn__Bank__V1__Instruction   *instr;
 	Sn__Bank__V1__Instruction  **ptrs;
@@ -633,8 +635,8 @@ static void
 claim_begin(sn_tx *tx, void *arg)
 {
 	batch *b = arg;
-	if (disbursement_store_claim(tx, b->fund, b->d->cfg.batch, b->batch_id,
-	        b->d->sender, &b->claim_cb)
+	if (disbursement_store_claim(tx, b->fund, b->d->cfg.batch, b->planned,
+	        b->batch_id, b->d->sender, &b->claim_cb)
 	    != SN_OK) {
 		sn_tx_rollback(tx, SN_EDB);
 		return;
@@ -713,6 +715,15 @@ claim_done(sn_err err, void *arg)
 	d->claiming     = false;
 	if (err != SN_OK || b->n > 0)
 		d->found = true;
+	/* Fewer than a batch: no planned payment of this fund is left in
+	 * the runs being sent (but those another sender holds locked, or a
+	 * run started since, which ends the skip). Its claims walked every
+	 * planned payment of the other funds to find that out. */
+	if (err == SN_OK && b->planned && b->n < (size_t) d->cfg.batch
+	    && b->runs_gen == d->runs_gen)
+		d->planned_skip_until[b->fund]
+		    = uv_now(sn_loop_uv(sn_service_loop(d->svc)))
+		    + DISBURSEMENT_SCAN_MS;
 	if (err != SN_OK || b->n == 0) {
 		int left = b->tries_left;
 		if (err != SN_OK)
@@ -749,10 +760,13 @@ claim_next(disbursement *d, int tries_left)
 	batch *b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return;
-	b->d           = d;
-	b->fund        = sendable_funds[d->next_fund];
-	d->next_fund   = (d->next_fund + 1) % NSENDABLE;
-	b->tries_left  = tries_left - 1;
+	b->d          = d;
+	b->fund       = sendable_funds[d->next_fund];
+	d->next_fund  = (d->next_fund + 1) % NSENDABLE;
+	b->tries_left = tries_left - 1;
+	b->planned    = uv_now(sn_loop_uv(sn_service_loop(d->svc)))
+	    >= d->planned_skip_until[b->fund];
+	b->runs_gen    = d->runs_gen;
 	b->claim_cb    = (disbursement_instructions_cb) { claim_cb, b };
 	b->batch_id[0] = 'B';
 	random_hex(b->batch_id + 1, 16);
@@ -901,6 +915,11 @@ house_done(sn_err err, void *arg)
 		    sn_strerror(err), NULL);
 	bool moved = err == SN_OK && h->moved > 0;
 	free(h);
+	if (moved) { /* a run started: its planned payments are claimed */
+		d->runs_gen++;
+		memset(
+		    d->planned_skip_until, 0, sizeof(d->planned_skip_until));
+	}
 	if (moved || err != SN_OK)
 		d->found = true;
 	if (moved) /* a run started: its payments go out now */
