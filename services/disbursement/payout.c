@@ -26,6 +26,16 @@
  * batch whose answer could not be applied is never left behind. */
 #define STALE_FACTOR 4u
 
+/* While batches are with the bank, the run completion check and the look
+ * for payments to ask about (each a walk of the payments in flight) run
+ * at most this often instead of every pass: no run completes while this
+ * process still waits on a batch of it, and the batches' own answers come
+ * back without asking. Measured at 100,000 payees with a 50 ms poll: 3,960
+ * completion checks (14 ms each) and 4,427 looks (11 ms each), 10 % of the
+ * database's statement time. A look that found payments runs every pass
+ * until it finds none; with nothing in flight both run every pass. */
+#define DISBURSEMENT_SCAN_MS 1000u
+
 static const disbursement_fund sendable_funds[]
     = { DISBURSEMENT_FUND_DIBAO, DISBURSEMENT_FUND_TEKUN,
 	      DISBURSEMENT_FUND_EMERGENCY, DISBURSEMENT_FUND_PRICE_SUBSIDY };
@@ -541,6 +551,8 @@ typedef struct batch {
 	int               tries_left; /* funds still to try if this one is
 	                               * empty */
 	char                         batch_id[40];
+	bool                         planned;  /* planned payments too */
+	uint64_t                     runs_gen; /* d->runs_gen at the claim */
 	size_t                       n;
 	Sn__Bank__V1__Instruction   *instr;
 	Sn__Bank__V1__Instruction  **ptrs;
@@ -623,8 +635,8 @@ static void
 claim_begin(sn_tx *tx, void *arg)
 {
 	batch *b = arg;
-	if (disbursement_store_claim(tx, b->fund, b->d->cfg.batch, b->batch_id,
-	        b->d->sender, &b->claim_cb)
+	if (disbursement_store_claim(tx, b->fund, b->d->cfg.batch, b->planned,
+	        b->batch_id, b->d->sender, &b->claim_cb)
 	    != SN_OK) {
 		sn_tx_rollback(tx, SN_EDB);
 		return;
@@ -703,6 +715,15 @@ claim_done(sn_err err, void *arg)
 	d->claiming     = false;
 	if (err != SN_OK || b->n > 0)
 		d->found = true;
+	/* Fewer than a batch: no planned payment of this fund is left in
+	 * the runs being sent (but those another sender holds locked, or a
+	 * run started since, which ends the skip). Its claims walked every
+	 * planned payment of the other funds to find that out. */
+	if (err == SN_OK && b->planned && b->n < (size_t) d->cfg.batch
+	    && b->runs_gen == d->runs_gen)
+		d->planned_skip_until[b->fund]
+		    = uv_now(sn_loop_uv(sn_service_loop(d->svc)))
+		    + DISBURSEMENT_SCAN_MS;
 	if (err != SN_OK || b->n == 0) {
 		int left = b->tries_left;
 		if (err != SN_OK)
@@ -739,10 +760,13 @@ claim_next(disbursement *d, int tries_left)
 	batch *b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return;
-	b->d           = d;
-	b->fund        = sendable_funds[d->next_fund];
-	d->next_fund   = (d->next_fund + 1) % NSENDABLE;
-	b->tries_left  = tries_left - 1;
+	b->d          = d;
+	b->fund       = sendable_funds[d->next_fund];
+	d->next_fund  = (d->next_fund + 1) % NSENDABLE;
+	b->tries_left = tries_left - 1;
+	b->planned    = uv_now(sn_loop_uv(sn_service_loop(d->svc)))
+	    >= d->planned_skip_until[b->fund];
+	b->runs_gen    = d->runs_gen;
 	b->claim_cb    = (disbursement_instructions_cb) { claim_cb, b };
 	b->batch_id[0] = 'B';
 	random_hex(b->batch_id + 1, 16);
@@ -795,6 +819,7 @@ to_query_found(sn_err err, const char *const *ids, size_t n, void *arg)
 	disbursement *d = arg;
 	if (err != SN_OK || n > 0)
 		d->found = true;
+	d->asked_found = err != SN_OK || n > 0;
 	if (err != SN_OK || n == 0 || d->stopping) {
 		d->querying = false;
 		return;
@@ -827,7 +852,8 @@ to_query_found(sn_err err, const char *const *ids, size_t n, void *arg)
 typedef struct house {
 	disbursement        *d;
 	disbursement_runs_cb started_cb, completed_cb;
-	size_t               moved; /* runs that moved on */
+	size_t               moved;    /* runs that moved on */
+	bool                 complete; /* also look for runs completed */
 } house;
 
 static void
@@ -866,11 +892,12 @@ house_begin(sn_tx *tx, void *arg)
 	        disbursement_rules_run_next(approved, DISBURSEMENT_RUN_START),
 	        &h->started_cb)
 	        != SN_OK
-	    || disbursement_store_runs_complete(tx, sending,
-	           disbursement_rules_run_next(
-	               sending, DISBURSEMENT_RUN_COMPLETE),
-	           open, nopen, &h->completed_cb)
-	        != SN_OK) {
+	    || (h->complete
+	        && disbursement_store_runs_complete(tx, sending,
+	               disbursement_rules_run_next(
+	                   sending, DISBURSEMENT_RUN_COMPLETE),
+	               open, nopen, &h->completed_cb)
+	            != SN_OK)) {
 		sn_tx_rollback(tx, SN_EDB);
 		return;
 	}
@@ -888,6 +915,11 @@ house_done(sn_err err, void *arg)
 		    sn_strerror(err), NULL);
 	bool moved = err == SN_OK && h->moved > 0;
 	free(h);
+	if (moved) { /* a run started: its planned payments are claimed */
+		d->runs_gen++;
+		memset(
+		    d->planned_skip_until, 0, sizeof(d->planned_skip_until));
+	}
 	if (moved || err != SN_OK)
 		d->found = true;
 	if (moved) /* a run started: its payments go out now */
@@ -895,12 +927,13 @@ house_done(sn_err err, void *arg)
 }
 
 static void
-house_start(disbursement *d)
+house_start(disbursement *d, bool complete)
 {
 	house *h = calloc(1, sizeof(*h));
 	if (h == NULL)
 		return;
 	h->d            = d;
+	h->complete     = complete;
 	h->started_cb   = (disbursement_runs_cb) { runs_moved, h };
 	h->completed_cb = (disbursement_runs_cb) { runs_moved, h };
 	d->housekeeping = true;
@@ -920,10 +953,20 @@ tick(disbursement *d)
 		d->building = true;
 		disbursement_store_run_building(db, building_found, d);
 	}
-	if (!d->housekeeping)
-		house_start(d);
+	uint64_t now  = uv_now(sn_loop_uv(sn_service_loop(d->svc)));
+	bool     busy = d->inflight > 0;
+	if (!d->housekeeping) {
+		bool complete
+		    = !busy || now - d->completion_at >= DISBURSEMENT_SCAN_MS;
+		if (complete)
+			d->completion_at = now;
+		house_start(d, complete);
+	}
 	claim_next(d, NSENDABLE);
-	if (!d->querying) {
+	if (!d->querying
+	    && (!busy || d->asked_found
+	        || now - d->asked_at >= DISBURSEMENT_SCAN_MS)) {
+		d->asked_at    = now;
 		d->querying    = true;
 		uint32_t stale = STALE_FACTOR * d->cfg.bank_timeout_ms
 		    * (d->cfg.bank_retries + 1);

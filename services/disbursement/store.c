@@ -1549,13 +1549,17 @@ disbursement_store_reconciliation(
 /* Two candidate sets, each locked, then at most limit of them. The
  * EXISTS is tested once, before any payment is read: while no run is
  * being sent (a run being built, awaiting approval) the sender's polls
- * do not walk the planned payments of the run being built. */
+ * do not walk the planned payments of the run being built. $5 (false:
+ * the sender found none of this fund's planned payments lately) is
+ * tested once too: such a claim takes ready payments only, without
+ * walking the run's planned payments of the other funds. */
 static const char SQL_CLAIM[]
     = "WITH r AS (SELECT id FROM payment WHERE status = 'ready'"
       "  AND fund = $1 AND (not_before IS NULL OR not_before <= now())"
       "  ORDER BY created_at LIMIT $2::int"
       "  FOR UPDATE SKIP LOCKED),"
       " p AS (SELECT id FROM payment WHERE status = 'planned' AND fund = $1"
+      "  AND $5::boolean"
       "  AND EXISTS (SELECT 1 FROM run WHERE status = 'sending')"
       "  AND run_id IN (SELECT id FROM run WHERE status = 'sending')"
       "  LIMIT $2::int FOR UPDATE SKIP LOCKED),"
@@ -1599,16 +1603,17 @@ instructions_done(sn_tx *tx, PGresult *res, void *arg)
 
 sn_err
 disbursement_store_claim(sn_tx *tx, disbursement_fund fund, int limit,
-    const char *batch_id, const char *sender,
+    bool planned, const char *batch_id, const char *sender,
     const disbursement_instructions_cb *cb)
 {
 	char        l[24];
 	const char *f = disbursement_rules_fund_name(fund);
 	if (f == NULL)
 		return SN_EINVAL;
-	const char *v[] = { f, fmt_i64(l, limit), batch_id, sender };
+	const char *v[]
+	    = { f, fmt_i64(l, limit), batch_id, sender, planned ? "t" : "f" };
 	return sn_tx_query(
-	    tx, SQL_CLAIM, 4, v, instructions_done, (void *) cb);
+	    tx, SQL_CLAIM, 5, v, instructions_done, (void *) cb);
 }
 
 /* Locked in id order, as every other statement locking payments in bulk

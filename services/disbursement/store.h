@@ -490,11 +490,11 @@ void disbursement_store_reconciliation(
 /*
  * Claims up to limit payments of fund to send as batch batch_id by this
  * process (sender): "ready" ones first (those whose not_before has
- * passed), then "planned" ones of sending runs; they become "sent"
- * (disbursement_rules_payment_next, CLAIMED).
+ * passed), then, when planned is true, "planned" ones of sending runs;
+ * they become "sent" (disbursement_rules_payment_next, CLAIMED).
  */
 sn_err disbursement_store_claim(sn_tx *tx, disbursement_fund fund, int limit,
-    const char *batch_id, const char *sender,
+    bool planned, const char *batch_id, const char *sender,
     const disbursement_instructions_cb *cb);
 
 /* Locks the payments of the n end-to-end ids the bank answered for.
