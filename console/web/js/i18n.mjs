@@ -14,7 +14,7 @@ const WORDS = {
   welcome: ['您好，', 'Hello, '],
   role: ['岗位', 'Role'],
   jurisdiction: ['管辖区域', 'Jurisdiction'],
-  not_yet: ['该岗位的工作页面正在建设中，请使用首页可用的功能。', 'This role\u2019s screens are being built; use what the home page offers.'],
+  not_yet: ['该岗位在工作台中没有工作页面（通过接口办理业务）。', 'This role has no screens in the console (it works through the APIs).'],
   household: ['家庭情况', 'Household'],
   registration: ['户籍类型', 'Registration'],
   urban: ['城镇', 'Urban'],
