@@ -42,7 +42,8 @@ trap 'rm -rf "$tmp"' EXIT
 envs=(SN_DB_URL="host=127.0.0.1 port=1 dbname=x connect_timeout=1"
 	SN_HTTP_PORT=0 SN_IDENTITY_SIGNING_KEY="$priv"
 	SN_SEAL_KEYS=t1:7a84fd2636dfde32de199e2fa68637e23614f448e2cd3c1e7730585fa8069043
-	SN_BLIND_KEY=5f1c0e9a3b7d2468ace0f1357924680bdf13579bace02468fdb97531eca86420)
+	SN_BLIND_KEY=5f1c0e9a3b7d2468ace0f1357924680bdf13579bace02468fdb97531eca86420
+	SN_INSPECTION_KEY=0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0)
 start() { timeout 20 env -i "${envs[@]}" "$@" "$bin" 2>&1 >/dev/null; }
 for _ in $(seq 40); do
 	got=$(start SN_TOKEN_PUBLIC_KEY="$priv")
