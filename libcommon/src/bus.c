@@ -90,8 +90,8 @@ static const char SQL_REPLAY[]
     = "SELECT seq, event_id::text, topic, subject, actor, schema_version,"
       " data, (extract(epoch FROM created_at) * 1000000)::int8 AS created_us,"
       " (SELECT epoch::text FROM bus_publisher WHERE name = $4) AS epoch,"
-      " request_id FROM outbox WHERE seq >= $1 AND ($3 = '' OR "
-      "starts_with(topic, $3))"
+      " request_id"
+      " FROM outbox WHERE seq >= $1 AND ($3 = '' OR starts_with(topic, $3))"
       " ORDER BY seq LIMIT $2";
 
 /* The head, and the epoch: the publisher's row is made here if it has
