@@ -57,9 +57,10 @@ see(struct seen *s)
 	s->done = true;
 }
 
-/* The count sql (printf-style, one column "count") returns. */
-__attribute__((format(printf, 1, 2))) static int64_t
-admin_int(const char *fmt, ...)
+/* Runs sql (printf-style) as the admin; fails the test unless its
+ * status is want. The result is the caller's. */
+__attribute__((format(printf, 2, 3))) static PGresult *
+admin_query(ExecStatusType want, const char *fmt, ...)
 {
 	char    sql[256];
 	va_list ap;
@@ -67,9 +68,16 @@ admin_int(const char *fmt, ...)
 	vsnprintf(sql, sizeof(sql), fmt, ap);
 	va_end(ap);
 	PGresult *r = PQexec(admin, sql);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+	if (PQresultStatus(r) != want)
 		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
-	/* Read as a store reads it: the column "count". */
+	return r;
+}
+
+/* The column "count" of the one row of r (freed), read as a store reads
+ * it. */
+static int64_t
+count_of(PGresult *r)
+{
 	typedef struct one {
 		int64_t v;
 	} one;
@@ -79,20 +87,6 @@ admin_int(const char *fmt, ...)
 	assert_int_equal(sn_rows_one(r, &c, 1, &o), SN_OK);
 	PQclear(r);
 	return o.v;
-}
-
-__attribute__((format(printf, 1, 2))) static void
-admin_exec(const char *fmt, ...)
-{
-	char    sql[256];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	PGresult *r = PQexec(admin, sql);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
-	PQclear(r);
 }
 
 static void
@@ -216,17 +210,19 @@ test_handlers_carry_request_id(void **state)
 
 	/* The outbox rows: t.first, t.second (from the handler) and
 	 * t.third (from its query's callback) carry R; t.plain none. */
-	assert_int_equal(admin_int("SELECT count(*) FROM %s.outbox"
-	                           " WHERE request_id = '" RID "'",
-	                     schema_a),
+	assert_int_equal(count_of(admin_query(PGRES_TUPLES_OK,
+	                     "SELECT count(*) FROM %s.outbox"
+	                     " WHERE request_id = '" RID "'",
+	                     schema_a)),
 	    3);
-	assert_int_equal(admin_int("SELECT count(*) FROM %s.outbox"
-	                           " WHERE topic = 't.plain'"
-	                           " AND request_id = ''",
-	                     schema_a),
+	assert_int_equal(count_of(admin_query(PGRES_TUPLES_OK,
+	                     "SELECT count(*) FROM %s.outbox"
+	                     " WHERE topic = 't.plain' AND request_id = ''",
+	                     schema_a)),
 	    1);
-	assert_int_equal(
-	    admin_int("SELECT count(*) FROM %s.outbox", schema_a), 4);
+	assert_int_equal(count_of(admin_query(PGRES_TUPLES_OK,
+	                     "SELECT count(*) FROM %s.outbox", schema_a)),
+	    4);
 	printf("bus: 3 of 4 outbox rows carry " RID
 	       " (the handler's and its callback's appends); "
 	       "handlers saw %s, %s, %s, %s; the plain event %s\n",
@@ -270,8 +266,8 @@ setup(void **state)
 	snprintf(rep_url, sizeof(rep_url), "ipc://%s/replay", dir);
 	admin = PQconnectdb(url);
 	assert_int_equal(PQstatus(admin), CONNECTION_OK);
-	admin_exec("CREATE SCHEMA %s", schema_a);
-	admin_exec("CREATE SCHEMA %s", schema_b);
+	PQclear(admin_query(PGRES_COMMAND_OK, "CREATE SCHEMA %s", schema_a));
+	PQclear(admin_query(PGRES_COMMAND_OK, "CREATE SCHEMA %s", schema_b));
 	assert_int_equal(sn_db_migrate(conninfo, schema_a, sn_bus_migrations,
 	                     sn_bus_nmigrations, NULL),
 	    SN_OK);
@@ -314,8 +310,10 @@ teardown(void **state)
 	sn_metrics_free(metrics);
 	sn_tls_shutdown();
 	nng_fini();
-	admin_exec("DROP SCHEMA %s CASCADE", schema_a);
-	admin_exec("DROP SCHEMA %s CASCADE", schema_b);
+	PQclear(
+	    admin_query(PGRES_COMMAND_OK, "DROP SCHEMA %s CASCADE", schema_a));
+	PQclear(
+	    admin_query(PGRES_COMMAND_OK, "DROP SCHEMA %s CASCADE", schema_b));
 	PQfinish(admin);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
