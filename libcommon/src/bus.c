@@ -54,10 +54,12 @@
 
 extern const char sn_bus_sql_001[];
 extern const char sn_bus_sql_002[];
+extern const char sn_bus_sql_003[];
 
 const sn_migration sn_bus_migrations[] = {
 	{ "bus/001_outbox", sn_bus_sql_001 },
 	{ "bus/002_epoch", sn_bus_sql_002 },
+	{ "bus/003_request_id", sn_bus_sql_003 },
 };
 const size_t sn_bus_nmigrations
     = sizeof(sn_bus_migrations) / sizeof(sn_bus_migrations[0]);
@@ -82,12 +84,13 @@ static const char SQL_ASSIGN[]
       " RETURNING o.seq, o.event_id::text, o.topic, o.subject, o.actor,"
       " o.schema_version, o.data,"
       " (extract(epoch FROM o.created_at) * 1000000)::int8 AS created_us,"
-      " bump.epoch::text AS epoch";
+      " bump.epoch::text AS epoch, o.request_id";
 
 static const char SQL_REPLAY[]
     = "SELECT seq, event_id::text, topic, subject, actor, schema_version,"
       " data, (extract(epoch FROM created_at) * 1000000)::int8 AS created_us,"
-      " (SELECT epoch::text FROM bus_publisher WHERE name = $4) AS epoch"
+      " (SELECT epoch::text FROM bus_publisher WHERE name = $4) AS epoch,"
+      " request_id"
       " FROM outbox WHERE seq >= $1 AND ($3 = '' OR starts_with(topic, $3))"
       " ORDER BY seq LIMIT $2";
 
@@ -111,16 +114,16 @@ static const char SQL_PUB_ENSURE[]
       " ON CONFLICT (name) DO NOTHING";
 
 static const char SQL_APPEND[]
-    = "INSERT INTO outbox (topic, subject, actor, schema_version, data)"
-      " VALUES ($1, $2, $3, $4, $5)";
+    = "INSERT INTO outbox (topic, subject, actor, schema_version, data,"
+      " request_id) VALUES ($1, $2, $3, $4, $5, $6)";
 
 /* Many events in one statement (arrays as parameters, sn/db.h); the rows
  * keep the arrays' order, so their ids (and so their sequences) follow
  * it. */
 static const char SQL_APPEND_MANY[]
-    = "INSERT INTO outbox (topic, subject, actor, schema_version, data)"
-      " SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
-      " $4::int[], $5::bytea[])";
+    = "INSERT INTO outbox (topic, subject, actor, schema_version, data,"
+      " request_id) SELECT e.*, $6 FROM unnest($1::text[], $2::text[],"
+      " $3::text[], $4::int[], $5::bytea[]) AS e";
 
 static const char SQL_CURSOR_GET[]
     = "SELECT last_seq, epoch::text AS epoch, halted_reason,"
@@ -480,6 +483,7 @@ typedef struct outbox_row {
 	sn_bytes    data;
 	int64_t     created_us;
 	const char *epoch;
+	const char *request_id;
 } outbox_row;
 
 static const sn_col outbox_cols[] = {
@@ -492,6 +496,7 @@ static const sn_col outbox_cols[] = {
 	SN_COL(outbox_row, data, SN_COL_BYTES),
 	SN_COL(outbox_row, created_us, SN_COL_I64),
 	SN_COL(outbox_row, epoch, SN_COL_TEXT),
+	SN_COL(outbox_row, request_id, SN_COL_TEXT),
 };
 
 /* Fills an Envelope from row i of rows (SQL_ASSIGN or SQL_REPLAY).
@@ -516,6 +521,7 @@ row_envelope(sn_rows *rows, int i, const char *source,
 	env->data.len       = r.data.len;
 	env->time_unix_us   = r.created_us;
 	env->epoch          = (char *) r.epoch;
+	env->request_id     = (char *) r.request_id;
 	format_time(env->time_unix_us, timebuf);
 	env->time = timebuf;
 	return SN_OK;
@@ -594,15 +600,16 @@ sn_bus_append(sn_bus *bus, sn_tx *tx, const sn_event_out *ev)
 		return SN_ERANGE;
 	char ver[16];
 	snprintf(ver, sizeof(ver), "%u", ev->schema_version);
-	const char *values[5]  = { ev->type, ev->subject ? ev->subject : "",
-                ev->actor ? ev->actor : "system", ver,
-		 (const char *) ev->data };
-	int         lengths[5] = { 0, 0, 0, 0, (int) ev->len };
-	int         formats[5] = { 0, 0, 0, 0, 1 };
+	const char *rid        = sn_log_request_id();
+	const char *values[6]  = { ev->type, ev->subject ? ev->subject : "",
+                ev->actor ? ev->actor : "system", ver, (const char *) ev->data,
+                rid != NULL ? rid : "" };
+	int         lengths[6] = { 0, 0, 0, 0, (int) ev->len, 0 };
+	int         formats[6] = { 0, 0, 0, 0, 1, 0 };
 	if (ev->data == NULL)
 		values[4] = "";
 	sn_err err = sn_tx_query_bin(
-	    tx, SQL_APPEND, 5, values, lengths, formats, 0, NULL, NULL);
+	    tx, SQL_APPEND, 6, values, lengths, formats, 0, NULL, NULL);
 	if (err != SN_OK)
 		return err;
 	return sn_tx_on_commit(tx, relay_wake, bus);
@@ -655,12 +662,13 @@ sn_bus_append_batch(sn_bus *bus, sn_tx *tx, const sn_event_out *evs, size_t n)
 			sn_pgarray_add_bytes(&a[4], ev->data, ev->len);
 		}
 	}
-	const char *v[5];
+	const char *v[6];
 	for (int k = 0; k < 5 && err == SN_OK; k++)
 		if ((v[k] = sn_pgarray_text(&a[k])) == NULL)
 			err = SN_ENOMEM;
+	v[5] = sn_log_request_id() != NULL ? sn_log_request_id() : "";
 	if (err == SN_OK)
-		err = sn_tx_query(tx, SQL_APPEND_MANY, 5, v, NULL, NULL);
+		err = sn_tx_query(tx, SQL_APPEND_MANY, 6, v, NULL, NULL);
 	for (int k = 0; k < 5; k++)
 		sn_pgarray_fini(&a[k]);
 	if (err != SN_OK)
@@ -1430,18 +1438,18 @@ reply_authentic(struct stream *st, const Sn__Bus__V1__ReplayReply *r)
 static struct qev *
 qev_new(const Sn__Bus__V1__Envelope *env)
 {
-	const char *strs[6] = { env->source, env->id, env->type, env->subject,
-		env->time, env->actor };
+	const char *strs[7] = { env->source, env->id, env->type, env->subject,
+		env->time, env->actor, env->request_id };
 	size_t      need    = env->data.len;
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 7; i++)
 		need += (strs[i] ? strlen(strs[i]) : 0) + 1;
 	struct qev *q = malloc(sizeof(*q) + need);
 	if (q == NULL)
 		return NULL;
 	q->size       = sizeof(*q) + need;
 	char       *p = q->buf;
-	const char *out[6];
-	for (int i = 0; i < 6; i++) {
+	const char *out[7];
+	for (int i = 0; i < 7; i++) {
 		size_t l = strs[i] ? strlen(strs[i]) : 0;
 		if (l)
 			memcpy(p, strs[i], l);
@@ -1458,6 +1466,7 @@ qev_new(const Sn__Bus__V1__Envelope *env)
 	q->ev.subject        = out[3];
 	q->ev.time           = out[4];
 	q->ev.actor          = out[5];
+	q->ev.request_id     = out[6];
 	q->ev.sequence       = env->sequence;
 	q->ev.schema_version = env->schema_version;
 	q->ev.data           = (const uint8_t *) p;
@@ -2048,6 +2057,21 @@ apply_decoded(
 	return h->mfn(tx, ev, d->msg, h->arg);
 }
 
+/* A debug line per event handed to a handler (with the request id that
+ * appended it, set by the caller). */
+static void
+applying_log(const struct stream *st, const struct qev *q)
+{
+	if (!sn_log_enabled(SN_LOG_DEBUG))
+		return;
+	char seq[24];
+	snprintf(
+	    seq, sizeof(seq), "%llu", (unsigned long long) q->ev.sequence);
+	sn_log(SN_LOG_DEBUG, "applying event", "publisher", st->name,
+	    "sequence", seq, "type", q->ev.type, "subject", q->ev.subject,
+	    NULL);
+}
+
 static void
 cursor_checked(sn_tx *tx, PGresult *res, void *arg)
 {
@@ -2077,8 +2101,15 @@ apply_next(sn_tx *tx, void *arg)
 		if (h == NULL)
 			continue;
 		st->undecodable = false;
+		/* The handler works for the request that appended the event:
+		 * its lines, its queries' callbacks (sn_db keeps the id) and
+		 * the events it appends name it. */
+		char prev[SN_LOG_REQUEST_ID_MAX + 1];
+		sn_log_swap_request_id(q->ev.request_id, prev);
+		applying_log(st, q);
 		sn_err err = h->desc != NULL ? apply_decoded(st, tx, h, &q->ev)
 		                             : h->fn(tx, &q->ev, h->arg);
+		sn_log_set_request_id(prev);
 		if (err == SN_EPROTO) {
 			/* Never passed over: the batch is applied again up
 			 * to this event, and then the stream halts. */

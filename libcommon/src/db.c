@@ -18,6 +18,11 @@
  * User callbacks may queue queries, commit, roll back or open new
  * transactions, but a failed send only marks the connection broken; it is
  * torn down from the outer processing loop, never underneath a callback.
+ *
+ * Request ids (sn/log.h): a transaction keeps the id set when it was
+ * asked for, an entry the id set when it was queued, and each callback
+ * runs with its own set again (the thread's put back after), so that a
+ * request's lines keep naming it across its queries.
  */
 #include "sn/db.h"
 
@@ -62,6 +67,8 @@ struct ent {
 	struct stmt  *stmt; /* ENT_PREPARE */
 	bool          got;  /* a result arrived; the NULL after it ends it */
 	struct ent   *next;
+	/* ENT_QUERY, ENT_THEN: the request id when queued ("": none). */
+	char rid[SN_LOG_REQUEST_ID_MAX + 1];
 };
 
 enum conn_state {
@@ -117,6 +124,8 @@ struct sn_tx {
 	void (*on_commit[MAX_ON_COMMIT])(void *);
 	void  *on_commit_arg[MAX_ON_COMMIT];
 	sn_tx *next;
+	/* The request id when sn_db_tx was called ("": none). */
+	char rid[SN_LOG_REQUEST_ID_MAX + 1];
 };
 
 struct sn_db {
@@ -173,6 +182,14 @@ quiet_notice(void *arg, const char *msg)
 }
 
 /* ---- the FIFO of what was sent ---------------------------------------- */
+
+/* The calling thread's request id into out ("" for none). */
+static void
+rid_keep(char out[SN_LOG_REQUEST_ID_MAX + 1])
+{
+	const char *rid = sn_log_request_id();
+	snprintf(out, SN_LOG_REQUEST_ID_MAX + 1, "%s", rid != NULL ? rid : "");
+}
 
 static struct ent *
 ent_push(struct conn *c, enum ent_kind kind, sn_tx *tx)
@@ -318,10 +335,16 @@ tx_finish(struct conn *c, sn_tx *tx)
 		}
 	}
 	tx->db->nbusy--;
+	/* The hooks wake shared work (the relay, a service's queue) that
+	 * serves every request: they run with no request id. */
+	char prev[SN_LOG_REQUEST_ID_MAX + 1];
+	sn_log_swap_request_id(NULL, prev);
 	if (err == SN_OK)
 		for (int i = 0; i < tx->non_commit; i++)
 			tx->on_commit[i](tx->on_commit_arg[i]);
+	sn_log_set_request_id(tx->rid);
 	tx->done(err, tx->arg);
+	sn_log_set_request_id(prev);
 	free(tx);
 }
 
@@ -555,7 +578,7 @@ conn_start(struct conn *c)
 /* ---- results ---------------------------------------------------------- */
 
 static void
-handle_result(struct conn *c, struct ent *e, PGresult *res)
+handle_result_as(struct conn *c, struct ent *e, PGresult *res)
 {
 	ExecStatusType st = PQresultStatus(res);
 	sn_tx         *tx = e->tx;
@@ -598,6 +621,17 @@ handle_result(struct conn *c, struct ent *e, PGresult *res)
 	}
 }
 
+/* handle_result_as with the entry's request id set (its failure's line
+ * and its callback name the request that queued it). */
+static void
+handle_result(struct conn *c, struct ent *e, PGresult *res)
+{
+	char prev[SN_LOG_REQUEST_ID_MAX + 1];
+	sn_log_swap_request_id(e->rid, prev);
+	handle_result_as(c, e, res);
+	sn_log_set_request_id(prev);
+}
+
 static void
 conn_process(struct conn *c)
 {
@@ -612,8 +646,12 @@ conn_process(struct conn *c)
 			break;
 		if (e->kind == ENT_THEN) {
 			ent_pop(c);
-			if (e->tx != NULL && !e->tx->failed)
+			if (e->tx != NULL && !e->tx->failed) {
+				char prev[SN_LOG_REQUEST_ID_MAX + 1];
+				sn_log_swap_request_id(e->rid, prev);
 				e->then(e->tx, e->arg);
+				sn_log_set_request_id(prev);
+			}
 			if (e->tx != NULL)
 				tx_maybe_commit(e->tx);
 			free(e);
@@ -773,8 +811,12 @@ dispatch(sn_db *db)
 		c->state      = CONN_BUSY;
 		c->in_process = true; /* begin's calls do not flush */
 		send_simple(c, tx, ENT_BEGIN, "BEGIN");
-		if (!c->broken)
+		if (!c->broken) {
+			char prev[SN_LOG_REQUEST_ID_MAX + 1];
+			sn_log_swap_request_id(tx->rid, prev);
 			tx->begin(tx, tx->arg);
+			sn_log_set_request_id(prev);
+		}
 		c->in_process = false;
 		if (c->broken) {
 			conn_reset(c, "send failed");
@@ -907,6 +949,7 @@ sn_db_tx(sn_db *db, sn_tx_begin_fn begin, sn_tx_done_fn done, void *arg)
 	tx->begin = begin;
 	tx->done  = done;
 	tx->arg   = arg;
+	rid_keep(tx->rid);
 	db->nbusy++;
 	if (db->wait_tail != NULL)
 		db->wait_tail->next = tx;
@@ -977,6 +1020,7 @@ tx_send(sn_tx *tx, const char *sql, int nparams, const char *const *values,
 		return SN_ENOMEM;
 	e->cb  = cb;
 	e->arg = arg;
+	rid_keep(e->rid);
 	if (cb != NULL)
 		tx->pending_cb++;
 	c->dirty = true;
@@ -1025,6 +1069,7 @@ sn_tx_then(sn_tx *tx, sn_tx_then_fn fn, void *arg)
 		return SN_ENOMEM;
 	e->then = fn;
 	e->arg  = arg;
+	rid_keep(e->rid);
 	tx->pending_cb++;
 	return SN_OK;
 }

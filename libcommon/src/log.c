@@ -31,7 +31,7 @@ sn_log_set_request_id(const char *id)
 {
 	size_t n = id != NULL ? strnlen(id, SN_LOG_REQUEST_ID_MAX) : 0;
 
-	memcpy(request_id, id != NULL ? id : "", n);
+	memmove(request_id, id != NULL ? id : "", n);
 	request_id[n] = '\0';
 }
 
@@ -39,6 +39,28 @@ const char *
 sn_log_request_id(void)
 {
 	return request_id[0] != '\0' ? request_id : NULL;
+}
+
+bool
+sn_log_request_id_valid(const char *id, size_t n)
+{
+	if (id == NULL || n == 0 || n > SN_LOG_REQUEST_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		        || (c >= '0' && c <= '9') || c == '.' || c == '_'
+		        || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+void
+sn_log_swap_request_id(const char *id, char prev[SN_LOG_REQUEST_ID_MAX + 1])
+{
+	memcpy(prev, request_id, sizeof(request_id));
+	sn_log_set_request_id(id);
 }
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
@@ -51,6 +73,12 @@ sn_log_init(const char *svc, sn_log_level min)
 		service[sizeof(service) - 1] = '\0';
 	}
 	min_level = min;
+}
+
+bool
+sn_log_enabled(sn_log_level level)
+{
+	return level >= min_level;
 }
 
 int

@@ -17,6 +17,7 @@
 #include <nng/protocol/reqrep0/rep.h>
 
 #include "sn/log.h"
+#include "sn/reqc.h"
 #include "sn/tls.h"
 
 enum wstate { W_IDLE, W_RECV, W_QUEUED, W_LOOP, W_WAIT, W_SEND };
@@ -158,8 +159,16 @@ on_async(uv_async_t *h)
 		} else {
 			w->state = W_LOOP;
 			s->busy++;
-			s->fn(w, nng_msg_body(w->req), nng_msg_len(w->req),
-			    s->arg);
+			/* The caller's request id, if its sn_reqc sent one:
+			 * off the bytes, and set around the handler. */
+			const uint8_t *body = nng_msg_body(w->req);
+			size_t         len  = nng_msg_len(w->req);
+			char           rid[SN_LOG_REQUEST_ID_MAX + 1];
+			char           prev[SN_LOG_REQUEST_ID_MAX + 1];
+			size_t         skip = sn_reqc_rid_take(body, len, rid);
+			sn_log_swap_request_id(rid, prev);
+			s->fn(w, body + skip, len - skip, s->arg);
+			sn_log_set_request_id(prev);
 		}
 		w = next;
 	}

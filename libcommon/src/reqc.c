@@ -58,10 +58,52 @@ struct call {
 	sn_reqc_fn fn;
 	void      *arg;
 	/* The request id the call was made for (sn_log_request_id), set
-	 * again around its callback; "" for none. The peer does not get it:
-	 * the call's bytes are the caller's protobuf. */
+	 * again around its callback; "" for none. The peer gets it in a
+	 * field before the caller's bytes (rid_put). */
 	char rid[SN_LOG_REQUEST_ID_MAX + 1];
 };
+
+/* The key of field SN_REQC_RID_FIELD with wire type 2 (length-delimited),
+ * as a varint: (536870911 << 3) | 2 = 0xFFFFFFFA. */
+static const uint8_t RID_KEY[5] = { 0xfa, 0xff, 0xff, 0xff, 0x0f };
+
+/* The bytes rid_put writes for rid (0 for ""): the key, a one-byte
+ * length (an id is at most 64 bytes) and the id. */
+static size_t
+rid_size(const char *rid)
+{
+	size_t n = strlen(rid);
+	return n > 0 ? sizeof(RID_KEY) + 1 + n : 0;
+}
+
+static void
+rid_put(uint8_t *out, const char *rid)
+{
+	size_t n = strlen(rid);
+	memcpy(out, RID_KEY, sizeof(RID_KEY));
+	out[sizeof(RID_KEY)] = (uint8_t) n;
+	memcpy(out + sizeof(RID_KEY) + 1, rid, n);
+}
+
+size_t
+sn_reqc_rid_take(
+    const uint8_t *body, size_t len, char rid[SN_LOG_REQUEST_ID_MAX + 1])
+{
+	rid[0] = '\0';
+	if (body == NULL || len < sizeof(RID_KEY) + 1
+	    || memcmp(body, RID_KEY, sizeof(RID_KEY)) != 0)
+		return 0;
+	size_t n = body[sizeof(RID_KEY)];
+	/* A length of 128 or more would be a longer varint: not ours. */
+	if (n >= 0x80 || len - sizeof(RID_KEY) - 1 < n)
+		return 0;
+	const uint8_t *p = body + sizeof(RID_KEY) + 1;
+	if (sn_log_request_id_valid((const char *) p, n)) {
+		memcpy(rid, p, n);
+		rid[n] = '\0';
+	}
+	return sizeof(RID_KEY) + 1 + n;
+}
 
 static uint64_t
 now_us(void)
@@ -133,13 +175,11 @@ finish(call *c, sn_err err)
 	void      *arg     = c->arg;
 	uint64_t   latency = 0;
 	char rid[SN_LOG_REQUEST_ID_MAX + 1], prev[SN_LOG_REQUEST_ID_MAX + 1];
-	const char *cur = sn_log_request_id();
-	snprintf(prev, sizeof(prev), "%s", cur != NULL ? cur : "");
 	memcpy(rid, c->rid, sizeof(rid));
 	if (err != SN_ECLOSED && c->done_us > c->t0_us)
 		latency = c->done_us - c->t0_us;
 	nng_msg *reply = call_free(c);
-	sn_log_set_request_id(rid);
+	sn_log_swap_request_id(rid, prev);
 	if (err == SN_OK)
 		fn(SN_OK, nng_msg_body(reply), nng_msg_len(reply), latency,
 		    arg);
@@ -290,11 +330,14 @@ sn_reqc_call_after(sn_reqc *r, uint32_t delay_ms, const void *req, size_t len,
 	c->arg        = arg;
 	snprintf(c->rid, sizeof(c->rid), "%s",
 	    sn_log_request_id() != NULL ? sn_log_request_id() : "");
-	sn_err err = SN_ENOMEM;
-	if (nng_msg_alloc(&c->req, len) != 0)
+	sn_err err  = SN_ENOMEM;
+	size_t head = rid_size(c->rid);
+	if (nng_msg_alloc(&c->req, head + len) != 0)
 		goto fail_free;
+	if (head > 0)
+		rid_put(nng_msg_body(c->req), c->rid);
 	if (len > 0)
-		memcpy(nng_msg_body(c->req), req, len);
+		memcpy((uint8_t *) nng_msg_body(c->req) + head, req, len);
 	int rv = nng_ctx_open(&c->ctx, r->sock);
 	if (rv != 0) {
 		sn_log(SN_LOG_ERROR, "request context failed", "error",

@@ -1,7 +1,10 @@
 /*
  * db against a real PostgreSQL (SN_TEST_DB_URL): pipelined transactions,
  * callbacks and barriers, failures that roll back without losing the
- * connection, the prepared statement cache, reconnection, migrations.
+ * connection, the prepared statement cache, reconnection, migrations,
+ * and request ids: a transaction's callbacks run with the id set when it
+ * was asked for, a query's callback and a barrier with the id set when
+ * they were queued.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -166,6 +169,90 @@ test_callbacks(void **state)
 	snprintf(sql, sizeof(sql),
 	    "SELECT count(*) FROM %s.nums WHERE n = 500500", schema);
 	assert_int_equal(admin_int(sql), 1);
+}
+
+/* --- request ids: each continuation runs with the id it was queued under - */
+
+/* What each step saw ("-" for none). */
+struct rids {
+	bool done;
+	char begin[80], cb1[80], cb2[80], then[80], fin[80];
+};
+
+static void
+rid_copy(char out[80])
+{
+	const char *rid = sn_log_request_id();
+	snprintf(out, 80, "%s", rid != NULL ? rid : "-");
+}
+
+static void
+rid_then(sn_tx *tx, void *arg)
+{
+	struct rids *r = arg;
+	rid_copy(r->then);
+	sn_tx_commit(tx);
+}
+
+static void
+rid_cb1(sn_tx *tx, PGresult *res, void *arg)
+{
+	struct rids *r = arg;
+	(void) res;
+	(void) tx;
+	rid_copy(r->cb1);
+}
+
+static void
+rid_cb2(sn_tx *tx, PGresult *res, void *arg)
+{
+	struct rids *r = arg;
+	(void) res;
+	rid_copy(r->cb2);
+	/* Queued here: under the id this callback runs with (rid-2). */
+	assert_int_equal(sn_tx_then(tx, rid_then, r), SN_OK);
+}
+
+static void
+rid_begin(sn_tx *tx, void *arg)
+{
+	struct rids *r = arg;
+	rid_copy(r->begin);
+	assert_int_equal(
+	    sn_tx_query(tx, "SELECT 1", 0, NULL, rid_cb1, r), SN_OK);
+	/* One transaction may work for several requests (the bus applies
+	 * many events in one): a query keeps the id set when queued. */
+	sn_log_set_request_id("rid-2");
+	assert_int_equal(
+	    sn_tx_query(tx, "SELECT 2", 0, NULL, rid_cb2, r), SN_OK);
+	sn_log_set_request_id("rid-1");
+}
+
+static void
+rid_done(sn_err err, void *arg)
+{
+	struct rids *r = arg;
+	assert_int_equal(err, SN_OK);
+	rid_copy(r->fin);
+	r->done = true;
+}
+
+static void
+test_request_ids(void **state)
+{
+	(void) state;
+	struct rids r = { 0 };
+	sn_log_set_request_id("rid-1");
+	sn_db_tx(db, rid_begin, rid_done, &r);
+	sn_log_set_request_id(NULL);
+	run_until(&r.done);
+	assert_string_equal(r.begin, "rid-1");
+	assert_string_equal(r.cb1, "rid-1");
+	assert_string_equal(r.cb2, "rid-2");
+	assert_string_equal(r.then, "rid-2");
+	assert_string_equal(r.fin, "rid-1");
+	/* Put back after each: the loop's own id is none again. */
+	assert_null(sn_log_request_id());
 }
 
 /* --- a failing statement rolls back and keeps the connection ------------- */
@@ -408,6 +495,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_commit),
 		cmocka_unit_test(test_callbacks),
+		cmocka_unit_test(test_request_ids),
 		cmocka_unit_test(test_failure_keeps_connection),
 		cmocka_unit_test(test_rollback),
 		cmocka_unit_test(test_reconnect),

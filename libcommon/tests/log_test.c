@@ -210,7 +210,10 @@ test_levels(void **state)
 	sn_logj(SN_LOG_INFO, "ij", json_pack("{s:i}", "n", 1));
 	sn_logj(SN_LOG_ERROR, "ej", json_pack("{s:i}", "n", 2));
 	text = capture_end(&c);
+	assert_false(sn_log_enabled(SN_LOG_INFO));
+	assert_true(sn_log_enabled(SN_LOG_WARN));
 	sn_log_init("approval", SN_LOG_DEBUG);
+	assert_true(sn_log_enabled(SN_LOG_DEBUG));
 
 	lines = parse_lines(text);
 	assert_int_equal(json_array_size(lines), 3);
@@ -234,6 +237,36 @@ test_level_parse(void **state)
 	assert_int_equal(sn_log_level_parse("warning"), -1);
 	assert_int_equal(sn_log_level_parse(""), -1);
 	assert_int_equal(sn_log_level_parse(NULL), -1);
+}
+
+/* The request id: swapped in and put back; what a peer may send. */
+static void
+test_request_id_swap(void **state)
+{
+	char prev[SN_LOG_REQUEST_ID_MAX + 1];
+	(void) state;
+	sn_log_set_request_id("outer-1");
+	sn_log_swap_request_id("inner.2", prev);
+	assert_string_equal(sn_log_request_id(), "inner.2");
+	assert_string_equal(prev, "outer-1");
+	sn_log_set_request_id(prev);
+	assert_string_equal(sn_log_request_id(), "outer-1");
+	sn_log_swap_request_id(NULL, prev);
+	assert_null(sn_log_request_id());
+	sn_log_set_request_id(prev);
+	sn_log_swap_request_id("", prev);
+	assert_string_equal(prev, "outer-1");
+	assert_null(sn_log_request_id());
+	assert_true(sn_log_request_id_valid("ops-rid-7f3a.1", 14));
+	assert_true(sn_log_request_id_valid("a b", 1)); /* only "a" */
+	assert_false(sn_log_request_id_valid("a b", 3));
+	assert_false(sn_log_request_id_valid("", 0));
+	assert_false(sn_log_request_id_valid("\xe4\xb8\xad", 3));
+	char long_id[SN_LOG_REQUEST_ID_MAX + 2];
+	memset(long_id, 'x', sizeof(long_id));
+	assert_true(sn_log_request_id_valid(long_id, SN_LOG_REQUEST_ID_MAX));
+	assert_false(
+	    sn_log_request_id_valid(long_id, SN_LOG_REQUEST_ID_MAX + 1));
 }
 
 static void
@@ -451,6 +484,7 @@ main(void)
 		cmocka_unit_test(test_line_shape),
 		cmocka_unit_test(test_levels),
 		cmocka_unit_test(test_level_parse),
+		cmocka_unit_test(test_request_id_swap),
 		cmocka_unit_test(test_logj),
 		cmocka_unit_test(test_bad_utf8_still_logged),
 		cmocka_unit_test(test_threads_do_not_interleave),

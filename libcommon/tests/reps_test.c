@@ -6,7 +6,9 @@
  * and not at all within a shorter deadline; a dropped request is never
  * answered and its context serves the next; after sn_reps_stop no
  * request reaches the handler; closing with a delayed reply pending
- * discards it (the sanitize build checks nothing is left).
+ * discards it (the sanitize build checks nothing is left). A call made
+ * under a request id reaches the handler with the id set and the
+ * caller's bytes as they were; one made under none, with none.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "sn/log.h"
 #include "sn/loop.h"
 #include "sn/reps.h"
 #include "sn/reqc.h"
@@ -69,6 +72,9 @@ typedef struct fixture {
 	uint32_t     delay_ms; /* reply_after's delay */
 	bool         close_after_reply;
 	enum rmode   mode;
+	/* The request id the handler ran with, by the call's number ("-":
+	 * none; the first two calls only). */
+	char rid[2][SN_LOG_REQUEST_ID_MAX + 1];
 } fixture;
 
 static fixture F;
@@ -117,6 +123,11 @@ on_request(sn_reps_req *req, const uint8_t *body, size_t len, void *arg)
 {
 	assert_ptr_equal(arg, &F);
 	assert_int_equal(len, sizeof(uint32_t));
+	uint32_t k;
+	memcpy(&k, body, sizeof(k));
+	if (k < 2)
+		snprintf(F.rid[k], sizeof(F.rid[k]), "%s",
+		    sn_log_request_id() ? sn_log_request_id() : "-");
 	size_t busy = sn_reps_busy(F.srv);
 	assert_true(busy >= 1 && busy <= NCTX);
 	if (busy > F.max_busy)
@@ -330,6 +341,26 @@ test_stop_takes_nothing_new(void **state)
 	assert_int_equal(F.handled, 1);
 }
 
+/* ---- the request id ---------------------------------------------------- */
+
+static void
+test_request_id(void **state)
+{
+	(void) state;
+	open_fixture(NCTX, M_ECHO);
+	sn_log_set_request_id("rid-reps.1");
+	call(0, 10000, on_delayed);
+	sn_log_set_request_id(NULL);
+	call(1, 10000, on_delayed);
+	close_fixture();
+	assert_int_equal(F.err[0], SN_OK); /* on_reply: its own 4 bytes */
+	assert_int_equal(F.err[1], SN_OK);
+	/* on_request saw 4 bytes each: the id's field was taken off. */
+	assert_string_equal(F.rid[0], "rid-reps.1");
+	assert_string_equal(F.rid[1], "-");
+	assert_null(sn_log_request_id());
+}
+
 static void
 test_bad_arguments(void **state)
 {
@@ -361,6 +392,7 @@ main(void)
 		cmocka_unit_test(test_close_with_delayed_reply),
 		cmocka_unit_test(test_drop_then_next),
 		cmocka_unit_test(test_stop_takes_nothing_new),
+		cmocka_unit_test(test_request_id),
 		cmocka_unit_test(test_bad_arguments),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

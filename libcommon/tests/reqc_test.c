@@ -3,8 +3,12 @@
  * to their own args; a peer that never answers ends a call with
  * SN_ETIMEDOUT within its deadline, also after a delay (the nng 1.5.2
  * sleep-then-receive trap); closing with calls pending runs each callback
- * exactly once with SN_ECLOSED. The peers are REP sockets over ipc:// in a
- * temporary folder, served from threads of their own.
+ * exactly once with SN_ECLOSED. A call made under a request id sends it
+ * in a protobuf field before the caller's message: a plain protobuf peer
+ * decodes the caller's BankRequest with sn_request_id beside it, and
+ * sn_reqc_rid_take finds it; a call under none sends the bytes as they
+ * are. The peers are REP sockets over ipc:// in a temporary folder,
+ * served from threads of their own.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -19,6 +23,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 
+#include "sn/bank/v1/bank.pb-c.h"
 #include "sn/log.h"
 #include "sn/loop.h"
 #include "sn/reqc.h"
@@ -158,6 +163,98 @@ test_many_in_flight(void **state)
 		assert_int_equal(m.seen[i], 1);
 	sn_loop_close(loop);
 	peer_stop(&p);
+}
+
+/* ---- the request id on the wire ------------------------------------------
+ */
+
+typedef struct wire {
+	int     done;
+	uint8_t got[2][256]; /* what the echo peer got (and sent back) */
+	size_t  len[2];
+	char    rid[2][SN_LOG_REQUEST_ID_MAX + 1]; /* set in the callback */
+} wire;
+
+static wire W;
+
+static void
+on_wire(sn_err err, const uint8_t *reply, size_t len, uint64_t latency_us,
+    void *arg)
+{
+	(void) latency_us;
+	int k = (int) (intptr_t) arg;
+	assert_int_equal(err, SN_OK);
+	assert_true(len <= sizeof(W.got[k]));
+	memcpy(W.got[k], reply, len);
+	W.len[k] = len;
+	snprintf(W.rid[k], sizeof(W.rid[k]), "%s",
+	    sn_log_request_id() ? sn_log_request_id() : "-");
+	W.done++;
+}
+
+static void
+test_request_id_on_the_wire(void **state)
+{
+	(void) state;
+	peer p;
+	peer_start(&p, "wire", true);
+	sn_loop *loop;
+	sn_reqc *c;
+	assert_int_equal(sn_loop_open(&loop, 5000), SN_OK);
+	assert_int_equal(sn_reqc_open(&c, loop, p.url, 1024), SN_OK);
+	memset(&W, 0, sizeof(W));
+	char                     *funds[] = { "dibao" };
+	Sn__Bank__V1__FundQuery   fq      = SN__BANK__V1__FUND_QUERY__INIT;
+	Sn__Bank__V1__BankRequest rq      = SN__BANK__V1__BANK_REQUEST__INIT;
+	fq.n_funds                        = 1;
+	fq.funds                          = funds;
+	rq.body_case = SN__BANK__V1__BANK_REQUEST__BODY_FUNDS;
+	rq.funds     = &fq;
+	uint8_t buf[128];
+	size_t  len = sn__bank__v1__bank_request__pack(&rq, buf);
+	sn_log_set_request_id("rid-reqc.7");
+	assert_int_equal(
+	    sn_reqc_call(c, buf, len, 5000, on_wire, (void *) 0), SN_OK);
+	sn_log_set_request_id(NULL);
+	assert_int_equal(
+	    sn_reqc_call(c, buf, len, 5000, on_wire, (void *) 1), SN_OK);
+	while (W.done < 2)
+		uv_run(sn_loop_uv(loop), UV_RUN_ONCE);
+	sn_reqc_close(c);
+	assert_int_equal(sn_loop_run(loop), 0);
+	sn_loop_close(loop);
+	peer_stop(&p);
+
+	/* Under an id: the field, then the caller's bytes unchanged. */
+	char   rid[SN_LOG_REQUEST_ID_MAX + 1];
+	size_t skip = sn_reqc_rid_take(W.got[0], W.len[0], rid);
+	assert_int_equal(skip, 5 + 1 + strlen("rid-reqc.7"));
+	assert_string_equal(rid, "rid-reqc.7");
+	assert_int_equal(W.len[0], skip + len);
+	assert_memory_equal(W.got[0] + skip, buf, len);
+	/* A protobuf peer decodes the caller's message and the id. */
+	Sn__Bank__V1__BankRequest *d
+	    = sn__bank__v1__bank_request__unpack(NULL, W.len[0], W.got[0]);
+	assert_non_null(d);
+	assert_int_equal(d->body_case, SN__BANK__V1__BANK_REQUEST__BODY_FUNDS);
+	assert_int_equal(d->funds->n_funds, 1);
+	assert_string_equal(d->funds->funds[0], "dibao");
+	assert_string_equal(d->sn_request_id, "rid-reqc.7");
+	sn__bank__v1__bank_request__free_unpacked(d, NULL);
+	/* Under none: the caller's bytes as they are. */
+	assert_int_equal(W.len[1], len);
+	assert_memory_equal(W.got[1], buf, len);
+	assert_int_equal(sn_reqc_rid_take(W.got[1], W.len[1], rid), 0);
+	assert_string_equal(rid, "");
+	/* The callbacks ran with the call's id again. */
+	assert_string_equal(W.rid[0], "rid-reqc.7");
+	assert_string_equal(W.rid[1], "-");
+	/* A field of ours with an id that is not sane is taken off, not
+	 * set; one whose length runs past the end is not ours. */
+	uint8_t bad[] = { 0xfa, 0xff, 0xff, 0xff, 0x0f, 2, 'a', ' ' };
+	assert_int_equal(sn_reqc_rid_take(bad, sizeof(bad), rid), 8);
+	assert_string_equal(rid, "");
+	assert_int_equal(sn_reqc_rid_take(bad, sizeof(bad) - 1, rid), 0);
 }
 
 /* ---- deadlines ---------------------------------------------------------- */
@@ -452,6 +549,7 @@ main(void)
 	sn_log_init("reqc_test", SN_LOG_ERROR);
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_many_in_flight),
+		cmocka_unit_test(test_request_id_on_the_wire),
 		cmocka_unit_test(test_silent_peer_times_out),
 		cmocka_unit_test(test_close_with_calls_pending),
 		cmocka_unit_test(test_bad_arguments),

@@ -24,9 +24,16 @@
  *                payee's account at bank-sim
  *   emergency_paid (emergency, disbursement, the bank) a grant paid at
  *                once into the payee's account; emergency sees it paid
+ *   request_id   (issue 16 item 4) a submission with X-Request-Id R:
+ *                intake's event carries R in its outbox row, approval
+ *                applies it with R set (its debug line "applying event"
+ *                names R) and the case.stage_changed it appends carries
+ *                R; so does investigation's line of the same event
  */
 #include <jansson.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +51,8 @@
  * yuan). */
 static char APPLICANT[19], SPOUSE[19];
 static char ACCEPTED[16]; /* the day intake accepted it: the visit's day */
+/* Extra settings of the five services setup starts (NULL: none). */
+static const char *const *const *setup_extra;
 
 static void
 setup(const char *banks_down)
@@ -61,7 +70,7 @@ setup(const char *banks_down)
 		"investigation", "approval", "services" };
 	const int                ports[]
 	    = { P_INTAKE, P_VERIF, P_INVEST, P_APPROVAL, P_SERVICES };
-	e2e_start_services(names, ports, 5, NULL);
+	e2e_start_services(names, ports, 5, setup_extra);
 }
 
 static char *
@@ -428,6 +437,100 @@ bad_input(void)
 	free(id);
 }
 
+/* Lines of the log at path that hold every one of the strings (NULL-ended
+ * list); the first such line into first (malloc'd) when first is not
+ * NULL. */
+static int
+log_lines_with(const char *path, char **first, ...)
+{
+	FILE *f = fopen(path, "r");
+	TH_CHECK(&T, f != NULL, "cannot read %s", path);
+	char  *line = NULL;
+	size_t cap  = 0;
+	int    n    = 0;
+	while (getline(&line, &cap, f) > 0) {
+		va_list ap;
+		va_start(ap, first);
+		bool        all = true;
+		const char *want;
+		while ((want = va_arg(ap, const char *)) != NULL)
+			all = all && strstr(line, want) != NULL;
+		va_end(ap);
+		if (!all)
+			continue;
+		if (n++ == 0 && first != NULL)
+			*first = strdup(line);
+	}
+	free(line);
+	fclose(f);
+	return n;
+}
+
+#define RID "e2e-rid-4c1d.9"
+#define RID_FIELD "\"request_id\":\"" RID "\""
+
+static void
+request_id(void)
+{
+	/* approval and investigation at debug: the bus's line per event
+	 * applied. */
+	static const char *const debug[] = { "SN_LOG_LEVEL=debug", NULL };
+	static const char *const *const extra[]
+	    = { NULL, NULL, debug, debug, NULL };
+	setup_extra = extra;
+	setup(NULL);
+	th_http_request_id(RID);
+	char *id = submit();
+	th_http_request_id(NULL);
+	const char *is = th_schema(&T, "intake");
+	const char *as = th_schema(&T, "approval");
+	/* approval opened the case: its first case.stage_changed. */
+	TH_CHECK(&T,
+	    th_wait_int(&T, 1, E2E_WAIT_MS,
+	        "SELECT (count(*) > 0)::int FROM %s.outbox"
+	        " WHERE topic = 'case.stage_changed' AND subject = '%s'",
+	        as, id),
+	    "approval never opened case %s", id);
+	int64_t in_rid = th_int(&T,
+	    "SELECT count(*) FROM %s.outbox WHERE topic ="
+	    " 'application.submitted' AND subject = '%s' AND request_id = "
+	    "'%s'",
+	    is, id, RID);
+	TH_CHECK(&T, in_rid == 1,
+	    "intake's application.submitted does not carry %s", RID);
+	char *opened = th_text(&T,
+	    "SELECT request_id FROM %s.outbox WHERE topic ="
+	    " 'case.stage_changed' AND subject = '%s' ORDER BY id LIMIT 1",
+	    as, id);
+	TH_CHECK(&T, opened != NULL && strcmp(opened, RID) == 0,
+	    "approval's case.stage_changed (opened) carries '%s', not %s",
+	    opened ? opened : "(none)", RID);
+	/* The followers' lines about applying the event name R. */
+	char *line = NULL;
+	int   na   = log_lines_with(e2e_proc("approval")->log, &line,
+	        "\"applying event\"", RID_FIELD, id, NULL);
+	TH_CHECK(&T, na >= 1,
+	    "approval's log has no \"applying event\" line of %s with %s", id,
+	    RID);
+	e2e_caught_up("investigation", "intake");
+	int ni = log_lines_with(e2e_proc("investigation")->log, NULL,
+	    "\"applying event\"", RID_FIELD, id, NULL);
+	TH_CHECK(&T, ni >= 1,
+	    "investigation's log has no \"applying event\" line with %s", RID);
+	int n_in
+	    = log_lines_with(e2e_proc("intake")->log, NULL, RID_FIELD, NULL);
+	int n_ap
+	    = log_lines_with(e2e_proc("approval")->log, NULL, RID_FIELD, NULL);
+	printf("request_id: intake's event and approval's case.stage_changed"
+	       " carry %s; lines naming it: intake %d, approval %d (%d"
+	       " \"applying event\"), investigation %d \"applying event\"\n"
+	       "  %s",
+	    RID, n_in, n_ap, na, ni, line);
+	free(line);
+	free(opened);
+	free(id);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -438,6 +541,7 @@ main(int argc, char **argv)
 		{ "bad_input", bad_input },
 		{ "first_payment", first_payment },
 		{ "emergency_paid", emergency_paid },
+		{ "request_id", request_id },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), e2e_done);

@@ -129,6 +129,12 @@ typedef struct sn_event {
 	uint32_t       schema_version;
 	const uint8_t *data;
 	size_t         len;
+	/* The request id its publisher was handling when it appended it
+	 * (Envelope.request_id), "" when none. The bus sets it as the
+	 * thread's (sn_log_set_request_id) around the handler, and clears it
+	 * after: the handler's log lines, its queries' callbacks and the
+	 * events it appends carry it. */
+	const char *request_id;
 } sn_event;
 
 /* An event to append to the outbox. Copied by sn_bus_append. */
@@ -202,7 +208,9 @@ sn_err sn_bus_on_table(
 
 /*
  * Queues the outbox INSERT of ev on tx and wakes the relay when tx
- * commits. SN_EINVAL when this bus publishes nothing or ev lacks a type.
+ * commits. The row records the calling thread's request id
+ * (sn_log_request_id; "" when none), which the event carries to its
+ * followers. SN_EINVAL when this bus publishes nothing or ev lacks a type.
  */
 sn_err sn_bus_append(sn_bus *bus, sn_tx *tx, const sn_event_out *ev);
 

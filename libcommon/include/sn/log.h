@@ -14,6 +14,7 @@
 #define SN_LOG_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 typedef enum sn_log_level {
@@ -35,18 +36,36 @@ void sn_log_init(const char *service, sn_log_level min);
  * bytes; NULL or "" clears it. While set, every line the thread writes
  * carries it as "request_id" (a caller's own "request_id" field wins),
  * and sn_httpc sends it as X-Request-Id. sn_http sets it around the
- * application's handlers and sn_httpc and sn_reqc around the callbacks
- * of calls made while it was set; continuations of other kinds (a
- * database query's callback) run without it.
+ * application's handlers; sn_httpc and sn_reqc around the callbacks of
+ * calls made while it was set; sn_db around a transaction's begin and
+ * done callbacks (the id set at sn_db_tx) and around each query's
+ * callback and each sn_tx_then (the id set when it was queued); the bus
+ * around each event's handler (the id its publisher had when it
+ * appended the event, which sn_bus_append records).
  */
 #define SN_LOG_REQUEST_ID_MAX 64
 void sn_log_set_request_id(const char *id);
 /* The calling thread's request id, or NULL when none is set. */
 const char *sn_log_request_id(void);
+/* Whether the n bytes at id make a request id worth keeping from a
+ * peer: 1-64 characters of [A-Za-z0-9._-] (sn_http's rule for
+ * X-Request-Id). */
+bool sn_log_request_id_valid(const char *id, size_t n);
+/*
+ * Sets id (NULL or "": clears) and copies the id set before into prev
+ * ("" for none), for a continuation that runs with the id it was queued
+ * under and then puts the thread's back: sn_log_set_request_id(prev).
+ */
+void sn_log_swap_request_id(
+    const char *id, char prev[SN_LOG_REQUEST_ID_MAX + 1]);
 
 /* The version built in (libcommon's generated version.c; also declared
  * in sn/service.h): every line carries it as "version". */
 extern const char sn_version[];
+
+/* Whether a line of level would be written (sn_log_init's minimum), for
+ * callers that would otherwise format fields for nothing. */
+bool sn_log_enabled(sn_log_level level);
 
 /* Parses "debug", "info", "warn" or "error"; -1 for anything else. */
 int sn_log_level_parse(const char *text);

@@ -9,7 +9,9 @@
  * each holding one request at a time. A request's life:
  *   NNG thread: the context's receive completes; the request is pushed
  *     on a mutex-protected queue and the loop is woken (uv_async_send);
- *   loop thread: fn(req, body, len, arg) runs; the handler owns req
+ *   loop thread: fn(req, body, len, arg) runs, with the caller's
+ *     request id set (sn/log.h) when its sn_reqc sent one (that field
+ *     is taken off body first: sn/reqc.h); the handler owns req
  *     until it ends it with exactly one of sn_reps_reply,
  *     sn_reps_reply_after or sn_reps_drop, now or later (after a
  *     transaction);

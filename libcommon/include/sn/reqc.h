@@ -12,6 +12,16 @@
  * policy, backoff, metrics and decoding belong to the caller: a retry is a
  * new call, sn_reqc_call_after when it should wait first.
  *
+ * The request id (sn/log.h) goes with a call: one made while the thread
+ * has a request id sends, before the caller's bytes, one protobuf field
+ * holding it (number SN_REQC_RID_FIELD, wire type 2). The caller's bytes
+ * are a protobuf message that does not use that number (AgencyRequest
+ * and BankRequest declare it as sn_request_id), so a peer that decodes
+ * them gets the caller's message, the id beside it; sn_reps takes the
+ * field off before its handler sees the bytes and sets the id around the
+ * handler. A call made with no request id sends the caller's bytes as
+ * they are. Its callback runs with the id again.
+ *
  * The REQ protocol's own resend is off, so only the caller's calls go out.
  * NNG dials in the background and reconnects by itself (50 ms, doubling up
  * to 1 s); a call made while the peer is away waits for it within its
@@ -26,6 +36,7 @@
 #include <stdint.h>
 
 #include "sn/err.h"
+#include "sn/log.h"
 #include "sn/loop.h"
 
 typedef struct sn_reqc sn_reqc;
@@ -125,6 +136,20 @@ typedef sn_reqc_verdict (*sn_reqc_try_fn)(const sn_reqc_try *t, void *arg);
  */
 sn_err sn_reqc_call_retry(sn_reqc *c, const void *req, size_t len,
     const sn_reqc_retry *policy, sn_reqc_try_fn fn, void *arg);
+
+/* The field that carries the request id: the largest number protobuf
+ * allows, out of every message's way. */
+#define SN_REQC_RID_FIELD 536870911u
+
+/*
+ * The request id sn_reqc put at the start of body (len bytes): copied
+ * into rid ("" when there is none, or when it is not 1-64 characters of
+ * [A-Za-z0-9._-]); returns the bytes the field takes (0: there is none),
+ * after which the caller's message begins. For REP peers (sn_reps uses
+ * it).
+ */
+size_t sn_reqc_rid_take(
+    const uint8_t *body, size_t len, char rid[SN_LOG_REQUEST_ID_MAX + 1]);
 
 /* Calls whose callback has not yet run. */
 size_t sn_reqc_inflight(const sn_reqc *c);

@@ -1,0 +1,332 @@
+/*
+ * The bus carries the request id (issue 16 item 4), against a real
+ * PostgreSQL (SN_TEST_DB_URL) and real NNG sockets over ipc:// in one
+ * process: a publisher that follows its own stream, and later a second
+ * follower that gets the same events through replay.
+ *
+ * An event appended while request id R is set records R in its outbox
+ * row; its follower's handler runs with R set (so its lines name R), the
+ * callback of a query the handler queued runs with R again, and the
+ * events the handler (or that callback) appends record R in turn. An
+ * event appended with no request id is handled with none, and nothing is
+ * left set once the handlers are over.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sn/bus.h"
+#include "sn/log.h"
+#include "sn/tls.h"
+
+#define RID "rid-bus.7f3a"
+
+static char        dir[64];
+static char        pub_url[128], rep_url[128];
+static char        conninfo[512];
+static char        schema_a[64], schema_b[64];
+static PGconn     *admin;
+static sn_loop    *loop;
+static sn_metrics *metrics;
+static sn_db      *db_a, *db_b;
+static sn_bus     *bus_a, *bus_b;
+
+/* What a handler saw: the request id set (a copy; "-" for none), and
+ * the event's own (want, checked). */
+struct seen {
+	const char *want;
+	bool        done;
+	char        rid[SN_LOG_REQUEST_ID_MAX + 1];
+};
+static struct seen first = { .want = RID }, first_cb = { .want = RID },
+                   second = { .want = RID }, third = { .want = RID },
+                   plain = { .want = "" }, replayed = { .want = RID };
+
+static void
+see(struct seen *s)
+{
+	const char *rid = sn_log_request_id();
+	snprintf(s->rid, sizeof(s->rid), "%s", rid != NULL ? rid : "-");
+	s->done = true;
+}
+
+/* Runs sql (printf-style) as the admin; fails the test unless its
+ * status is want. The result is the caller's. */
+__attribute__((format(printf, 2, 3))) static PGresult *
+admin_query(ExecStatusType want, const char *fmt, ...)
+{
+	char    sql[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	PGresult *r = PQexec(admin, sql);
+	if (PQresultStatus(r) != want)
+		fail_msg("%s: %s", sql, PQresultErrorMessage(r));
+	return r;
+}
+
+/* The column "count" of the one row of r (freed), read as a store reads
+ * it. */
+static int64_t
+count_of(PGresult *r)
+{
+	typedef struct one {
+		int64_t v;
+	} one;
+	const sn_col c = { "count", SN_COL_I64, offsetof(one, v),
+		sizeof(int64_t), SN_COL_NOT_NULL, NULL };
+	one          o = { 0 };
+	assert_int_equal(sn_rows_one(r, &c, 1, &o), SN_OK);
+	PQclear(r);
+	return o.v;
+}
+
+static void
+run_until(const bool *flag)
+{
+	for (int i = 0; i < 200000 && !*flag; i++)
+		uv_run(sn_loop_uv(loop), UV_RUN_ONCE);
+	assert_true(*flag);
+}
+
+static sn_err
+append(sn_bus *bus, sn_tx *tx, const char *type)
+{
+	const sn_event_out ev = { .type = type,
+		.subject                = "case-1",
+		.actor                  = "system",
+		.schema_version         = 1,
+		.data                   = (const uint8_t *) "x",
+		.len                    = 1 };
+	return sn_bus_append(bus, tx, &ev);
+}
+
+/* ---- the handlers ------------------------------------------------------ */
+
+static void
+first_read(sn_tx *tx, PGresult *res, void *arg)
+{
+	(void) res;
+	see(&first_cb);
+	/* Appended from the callback: the id db.c set again. */
+	if (append(arg, tx, "t.third") != SN_OK)
+		sn_tx_rollback(tx, SN_EDB);
+}
+
+static sn_err
+on_first(sn_tx *tx, const sn_event *ev, void *arg)
+{
+	assert_string_equal(ev->request_id, RID);
+	see(&first);
+	sn_err err = append(arg, tx, "t.second");
+	if (err == SN_OK)
+		err = sn_tx_query(tx, "SELECT 1", 0, NULL, first_read, arg);
+	return err;
+}
+
+/* The handler of t.second, t.third, t.plain and the replayed t.second:
+ * arg is its struct seen. */
+static sn_err
+on_seen(sn_tx *tx, const sn_event *ev, void *arg)
+{
+	struct seen *s = arg;
+	(void) tx;
+	assert_string_equal(ev->request_id, s->want);
+	see(s);
+	return SN_OK;
+}
+
+/* ---- the appends ---------------------------------------------------------
+ */
+
+struct appended {
+	bool        done;
+	sn_err      err;
+	const char *type;
+	char        begin_rid[SN_LOG_REQUEST_ID_MAX + 1];
+};
+
+static void
+append_begin(sn_tx *tx, void *arg)
+{
+	struct appended *a   = arg;
+	const char      *rid = sn_log_request_id();
+	snprintf(
+	    a->begin_rid, sizeof(a->begin_rid), "%s", rid != NULL ? rid : "-");
+	if (append(bus_a, tx, a->type) != SN_OK)
+		sn_tx_rollback(tx, SN_EDB);
+	else
+		sn_tx_commit(tx);
+}
+
+static void
+append_done(sn_err err, void *arg)
+{
+	struct appended *a = arg;
+	a->err             = err;
+	a->done            = true;
+}
+
+/* ---- the tests -----------------------------------------------------------
+ */
+
+static void
+test_handlers_carry_request_id(void **state)
+{
+	(void) state;
+	struct appended a1 = { .type = "t.first" };
+	struct appended a2 = { .type = "t.plain" };
+	/* As an HTTP handler does: the transaction asked for under R runs
+	 * its code with R (db.c keeps it), so the append records R. */
+	sn_log_set_request_id(RID);
+	sn_db_tx(db_a, append_begin, append_done, &a1);
+	sn_log_set_request_id(NULL);
+	sn_db_tx(db_a, append_begin, append_done, &a2);
+	run_until(&a1.done);
+	run_until(&a2.done);
+	assert_int_equal(a1.err, SN_OK);
+	assert_int_equal(a2.err, SN_OK);
+	assert_string_equal(a1.begin_rid, RID);
+	assert_string_equal(a2.begin_rid, "-");
+
+	run_until(&third.done);
+	run_until(&plain.done);
+	assert_true(first.done && first_cb.done && second.done);
+	assert_string_equal(first.rid, RID);
+	assert_string_equal(first_cb.rid, RID);
+	assert_string_equal(second.rid, RID);
+	assert_string_equal(third.rid, RID);
+	assert_string_equal(plain.rid, "-");
+	/* Set around each handler and cleared after. */
+	assert_null(sn_log_request_id());
+
+	/* The outbox rows: t.first, t.second (from the handler) and
+	 * t.third (from its query's callback) carry R; t.plain none. */
+	assert_int_equal(count_of(admin_query(PGRES_TUPLES_OK,
+	                     "SELECT count(*) FROM %s.outbox"
+	                     " WHERE request_id = '" RID "'",
+	                     schema_a)),
+	    3);
+	assert_int_equal(count_of(admin_query(PGRES_TUPLES_OK,
+	                     "SELECT count(*) FROM %s.outbox"
+	                     " WHERE topic = 't.plain' AND request_id = ''",
+	                     schema_a)),
+	    1);
+	assert_int_equal(count_of(admin_query(PGRES_TUPLES_OK,
+	                     "SELECT count(*) FROM %s.outbox", schema_a)),
+	    4);
+	printf("bus: 3 of 4 outbox rows carry " RID
+	       " (the handler's and its callback's appends); "
+	       "handlers saw %s, %s, %s, %s; the plain event %s\n",
+	    first.rid, first_cb.rid, second.rid, third.rid, plain.rid);
+}
+
+/* A second follower, started after the events were published: it gets
+ * them from the replay endpoint, whose envelopes carry the id too. */
+static void
+test_replay_carries_request_id(void **state)
+{
+	(void) state;
+	sn_db_config dc
+	    = { .conninfo = conninfo, .schema = schema_b, .pool = 1 };
+	assert_int_equal(sn_db_open(&db_b, loop, &dc), SN_OK);
+	sn_bus_config bc = { .heartbeat_ms = 100 };
+	assert_int_equal(sn_bus_open(&bus_b, loop, db_b, metrics, &bc), SN_OK);
+	assert_int_equal(sn_bus_follow(bus_b, "p", pub_url, rep_url), SN_OK);
+	assert_int_equal(
+	    sn_bus_on(bus_b, "p", "t.second", on_seen, &replayed), SN_OK);
+	run_until(&replayed.done);
+	assert_string_equal(replayed.rid, RID);
+	assert_null(sn_log_request_id());
+	printf("bus: replayed t.second handled with %s\n", replayed.rid);
+}
+
+static int
+setup(void **state)
+{
+	(void) state;
+	const char *url = getenv("SN_TEST_DB_URL");
+	if (url == NULL)
+		fail_msg("SN_TEST_DB_URL is not set (run through "
+		         "deploy/local/test)");
+	snprintf(conninfo, sizeof(conninfo), "%s", url);
+	snprintf(schema_a, sizeof(schema_a), "bus_test_%d_a", (int) getpid());
+	snprintf(schema_b, sizeof(schema_b), "bus_test_%d_b", (int) getpid());
+	snprintf(dir, sizeof(dir), "/tmp/sn-bus-test-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(pub_url, sizeof(pub_url), "ipc://%s/pub", dir);
+	snprintf(rep_url, sizeof(rep_url), "ipc://%s/replay", dir);
+	admin = PQconnectdb(url);
+	assert_int_equal(PQstatus(admin), CONNECTION_OK);
+	PQclear(admin_query(PGRES_COMMAND_OK, "CREATE SCHEMA %s", schema_a));
+	PQclear(admin_query(PGRES_COMMAND_OK, "CREATE SCHEMA %s", schema_b));
+	assert_int_equal(sn_db_migrate(conninfo, schema_a, sn_bus_migrations,
+	                     sn_bus_nmigrations, NULL),
+	    SN_OK);
+	assert_int_equal(sn_db_migrate(conninfo, schema_b, sn_bus_migrations,
+	                     sn_bus_nmigrations, NULL),
+	    SN_OK);
+	sn_log_init("bus_test", SN_LOG_WARN);
+	assert_int_equal(sn_loop_open(&loop, 0), SN_OK);
+	assert_non_null(metrics = sn_metrics_new());
+	sn_db_config dc = { .conninfo = url, .schema = schema_a, .pool = 2 };
+	assert_int_equal(sn_db_open(&db_a, loop, &dc), SN_OK);
+	sn_bus_config bc = { .publisher = "p",
+		.pub_url                = pub_url,
+		.replay_url             = rep_url,
+		.heartbeat_ms           = 100,
+		.relay_poll_ms          = 20 };
+	assert_int_equal(sn_bus_open(&bus_a, loop, db_a, metrics, &bc), SN_OK);
+	/* It follows its own stream (its cursor in the same schema). */
+	assert_int_equal(sn_bus_follow(bus_a, "p", pub_url, rep_url), SN_OK);
+	assert_int_equal(
+	    sn_bus_on(bus_a, "p", "t.first", on_first, bus_a), SN_OK);
+	assert_int_equal(
+	    sn_bus_on(bus_a, "p", "t.second", on_seen, &second), SN_OK);
+	assert_int_equal(
+	    sn_bus_on(bus_a, "p", "t.third", on_seen, &third), SN_OK);
+	assert_int_equal(
+	    sn_bus_on(bus_a, "p", "t.plain", on_seen, &plain), SN_OK);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void) state;
+	sn_bus_close(bus_b);
+	sn_bus_close(bus_a);
+	sn_db_close(db_b);
+	sn_db_close(db_a);
+	sn_loop_close(loop);
+	sn_metrics_free(metrics);
+	sn_tls_shutdown();
+	nng_fini();
+	PQclear(
+	    admin_query(PGRES_COMMAND_OK, "DROP SCHEMA %s CASCADE", schema_a));
+	PQclear(
+	    admin_query(PGRES_COMMAND_OK, "DROP SCHEMA %s CASCADE", schema_b));
+	PQfinish(admin);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_handlers_carry_request_id),
+		cmocka_unit_test(test_replay_carries_request_id),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
