@@ -172,7 +172,7 @@ struct sn_http_req {
 	bool     idem_known; /* claimed by its tx, or looked up */
 	char     hash[65];
 	uint64_t start_ns;
-	char     request_id[65];
+	char     request_id[SN_LOG_REQUEST_ID_MAX + 1];
 
 	/* Lifetime: freed when both refs are gone. */
 	bool mhd_ref;   /* until libmicrohttpd's completion callback */
@@ -1206,15 +1206,10 @@ set_request_id(sn_http_req *req)
 {
 	const char *v = MHD_lookup_connection_value(
 	    req->conn, MHD_HEADER_KIND, "X-Request-Id");
-	size_t  n = 0;
-	sn_uuid u;
+	sn_uuid     u;
 
-	while (v != NULL && n <= 64
-	    && (isalnum((unsigned char) v[n]) || v[n] == '.' || v[n] == '_'
-	        || v[n] == '-'))
-		n++;
-	if (v != NULL && n >= 1 && n <= 64 && v[n] == '\0') {
-		memcpy(req->request_id, v, n + 1);
+	if (v != NULL && sn_log_request_id_valid(v, strlen(v))) {
+		memcpy(req->request_id, v, strlen(v) + 1);
 		return;
 	}
 	if (sn_uuid_v4(&u) == SN_OK)

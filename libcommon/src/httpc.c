@@ -202,11 +202,8 @@ call_end(call *r, sn_err err, const char *why)
 	}
 	if (err != SN_ECLOSED)
 		a.latency_us = (uv_hrtime() - r->started_ns) / 1000u;
-	char        prev[SN_LOG_REQUEST_ID_MAX + 1] = "";
-	const char *cur                             = sn_log_request_id();
-	if (cur != NULL)
-		snprintf(prev, sizeof(prev), "%s", cur);
-	sn_log_set_request_id(r->rid);
+	char prev[SN_LOG_REQUEST_ID_MAX + 1];
+	sn_log_swap_request_id(r->rid, prev);
 	r->fn(&a, r->arg);
 	sn_log_set_request_id(prev);
 	call_free(r);
