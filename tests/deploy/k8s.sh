@@ -128,6 +128,12 @@ bad=(
 	"overlays/city/sizes.yaml|city|0,/replicas: 1/s//replicas: 2/"
 	"overlays/city/sizes.yaml|city|0,/replicas: 1/s//replicas: 2/;0,/INDEX)\/1/s//INDEX)\/2/"
 	"base/kustomization.yaml|district|s|SN_APPROVAL_PUB_URL=tls+tcp://approval-bus:|SN_APPROVAL_PUB_URL=tls+tcp://approval:|"
+	"base/intake.yaml|district|/The staff console forwards/,/protocol: TCP/d"
+	"base/console.yaml|district|/The services it forwards/,/protocol: TCP/d"
+	"base/console.yaml|city|s|values: \[approval, bank-gateway,|values: [agency-sim, approval, bank-gateway,|"
+	"base/kustomization.yaml|district|s|SN_INTAKE_HTTP_URL=https://|SN_INTAKE_HTTP_URL=http://|"
+	"base/kustomization.yaml|district|/SN_SUPERVISION_HTTP_URL=/d"
+	"base/kustomization.yaml|district|s|SN_APPROVAL_HTTP_URL=https://approval:|SN_APPROVAL_HTTP_URL=https://inspection-sim:|"
 )
 # What each copy must be caught for (the finding's words, in the order of
 # bad), so that a copy failing for another reason than its own fails.
@@ -152,6 +158,12 @@ why=(
 	"SN_PARTITION is \$(SN_PARTITION_INDEX)/1, not \$(SN_PARTITION_INDEX)/2"
 	"StatefulSet intake container intake: a publisher with 2 pods"
 	"Service approval routes to ready pods only"
+	"intake does not accept the design's link console>intake:8080"
+	"console may not open the design's link console>identity:8080"
+	"allows console>agency-sim:8080, not a link of the design"
+	"SN_INTAKE_HTTP_URL=http://intake:8080 is not https://host:port"
+	"supervision is in SN_CONSOLE_SERVICES but SN_SUPERVISION_HTTP_URL is not set"
+	"console>inspection-sim:8080 is not a link of the design"
 )
 if ((${#why[@]} != ${#bad[@]})); then
 	echo "FAIL: ${#bad[@]} doctored copies but ${#why[@]} reasons"
