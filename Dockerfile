@@ -127,8 +127,11 @@ COPY --from=build /out/xsd/ /usr/share/safetynet/${SERVICE}/xsd/
 # and deploy/k8s name it too); empty for the others.
 COPY --from=build /out/web/ /usr/share/safetynet/${SERVICE}/web/
 # A fixed name for the exec-form ENTRYPOINT and HEALTHCHECK, which cannot
-# expand ARG or ENV.
-RUN ln -s "/usr/local/bin/${SERVICE}" /usr/local/bin/sn-service
+# expand ARG or ENV. SN_SCHEMA_DIR must exist: the console has no
+# migrations of its own (only the built-in tables), so its folder is made
+# empty whatever COPY does with an empty source.
+RUN ln -s "/usr/local/bin/${SERVICE}" /usr/local/bin/sn-service \
+	&& mkdir -p "/usr/share/safetynet/${SERVICE}/schema"
 ENV SN_SCHEMA_DIR=/usr/share/safetynet/${SERVICE}/schema \
 	SN_CONSOLE_ROOT=/usr/share/safetynet/${SERVICE}/web \
 	SN_HTTP_PORT=8080
