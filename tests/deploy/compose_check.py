@@ -312,6 +312,22 @@ def check_one(raw_path, rendered_path=None, dockerfile=None):
     for path in sorted(built):
         check_dockerfile(path, root if os.path.exists(os.path.join(root, "CMakeLists.txt"))
                          else os.path.dirname(os.path.abspath(path)))
+    # The console's SN_CONSOLE_ROOT is where its image carries the web
+    # application (the Dockerfile's ENV, ${SERVICE} being its build arg).
+    for name, svc in services.items():
+        env = svc.get("environment") or {}
+        if not isinstance(env, dict) or "SN_CONSOLE_ROOT" not in env:
+            continue
+        args = (svc.get("build") or {}).get("args") or {} if isinstance(svc.get("build"), dict) else {}
+        for path in sorted(built):
+            try:
+                m = re.search(r"\bSN_CONSOLE_ROOT=(\S+)", open(path).read())
+            except OSError:
+                continue
+            img = m.group(1).replace("${SERVICE}", str(args.get("SERVICE", ""))) if m else None
+            if img != env["SN_CONSOLE_ROOT"]:
+                findings.append(f"{name}: SN_CONSOLE_ROOT={env['SN_CONSOLE_ROOT']}, but the "
+                                f"image carries the web application in {img}")
     for name, sec in (doc.get("secrets") or {}).items():
         f = str(sec.get("file", ""))
         if "deploy/compose/secrets/" not in f:

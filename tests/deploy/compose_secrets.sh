@@ -45,6 +45,7 @@ bad=(
 	"docker-compose.yml	s|SN_APPROVAL_HTTP_URL: https://approval:8080|SN_APPROVAL_HTTP_URL: https://intake:8080|	console: SN_APPROVAL_HTTP_URL=https://intake:8080, not https://approval:8080"
 	"docker-compose.yml	s|\"127.0.0.1:8094:8080\"|\"8094:8080\"|	console: port '8094:8080' is published on every address"
 	"docker-compose.yml	s|SN_TLS_KEY_FILE: /run/secrets/console-key|SN_TLS_KEY_FILE: /run/secrets/identity-key|	console: SN_TLS_KEY_FILE"
+	"docker-compose.yml	s|SN_CONSOLE_ROOT: /usr/share/safetynet/console/web|SN_CONSOLE_ROOT: /usr/share/safetynet/console|	console: SN_CONSOLE_ROOT=/usr/share/safetynet/console, but the image carries"
 	"Dockerfile	s|^FROM debian:bookworm-slim@sha256:[0-9a-f]*|FROM debian:bookworm-slim|	'FROM debian:bookworm-slim' is not pinned by digest"
 	"Dockerfile	s| zlib1g-dev||	the build stage does not install zlib1g-dev"
 	"Dockerfile	s|^FROM debian:bookworm@sha256:[0-9a-f]*|FROM debian:bookworm|	'FROM debian:bookworm AS build' is not pinned by digest"

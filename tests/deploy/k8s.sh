@@ -106,6 +106,27 @@ else
 	echo "caught (Dockerfile: USER 10002:10002): $line"
 fi
 
+# The console's web application: a Dockerfile that carries it elsewhere
+# must fail --source (console-settings' SN_CONSOLE_ROOT).
+mkdir "$tmp/src2"
+ln -s "$root/services" "$tmp/src2/services"
+# shellcheck disable=SC2016 # ${SERVICE} is the Dockerfile's, literally
+sed 's|SN_CONSOLE_ROOT=/usr/share/safetynet/${SERVICE}/web|SN_CONSOLE_ROOT=/srv/${SERVICE}|' \
+	"$root/Dockerfile" >"$tmp/src2/Dockerfile"
+if cmp -s "$tmp/src2/Dockerfile" "$root/Dockerfile"; then
+	echo "FAIL: the test's edit of the Dockerfile's SN_CONSOLE_ROOT no longer applies"
+	rc=1
+elif node "$dir/check.mjs" --source "$tmp/src2" "$tmp/district.yaml" >"$tmp/out" 2>&1; then
+	echo "FAIL: the check passed a console whose SN_CONSOLE_ROOT is not the image's"
+	rc=1
+elif ! line=$(grep -m1 -F "the image carries the web application in /srv/console" "$tmp/out"); then
+	echo "FAIL: another SN_CONSOLE_ROOT in the Dockerfile failed, but not for the console's:"
+	cat "$tmp/out"
+	rc=1
+else
+	echo "caught (Dockerfile: SN_CONSOLE_ROOT=/srv/\${SERVICE}): $line"
+fi
+
 # Each doctored copy: FILE (under deploy/k8s), OVERLAY, one sed expression.
 bad=(
 	"base/intake.yaml|district|s|imagePullPolicy:|imagePullPolicey:|"

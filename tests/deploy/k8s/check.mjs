@@ -311,6 +311,11 @@ function check(file) {
         }
       }
       if (env.has("SN_DB_URL")) fail(cw, "SN_DB_URL as a value (SN_DB_URL_FILE)");
+      // With --source: the console's web application is where its image
+      // carries it (the Dockerfile's SN_CONSOLE_ROOT, ${SERVICE} its name).
+      if (IMAGE_CONSOLE_ROOT !== null && env.has("SN_CONSOLE_ROOT")
+        && env.get("SN_CONSOLE_ROOT") !== IMAGE_CONSOLE_ROOT.replace("${SERVICE}", name))
+        fail(cw, `SN_CONSOLE_ROOT=${env.get("SN_CONSOLE_ROOT")}, but the image carries the web application in ${IMAGE_CONSOLE_ROOT.replace("${SERVICE}", name)} (Dockerfile)`);
       // The console leaves out a service of its list without a URL (404
       // unknown_service): each one's, at that service's API.
       if (env.has("SN_CONSOLE_SERVICES"))
@@ -482,6 +487,7 @@ function checkSource(root) {
 // UID:GID numbers; every pod must run as it (runAsUser, runAsGroup), so
 // that the files the image gives its user are the pods' own.
 let IMAGE_USER = null;
+let IMAGE_CONSOLE_ROOT = null;
 function imageUser(root) {
   const users = [...readFileSync(`${root}/Dockerfile`, "utf8").matchAll(/^USER\s+(\S+)\s*$/gm)].map((m) => m[1]);
   const m = /^(\d+):(\d+)$/.exec(users.at(-1) ?? "");
@@ -500,6 +506,7 @@ if (args[0] === "--source") {
   const [u, err] = imageUser(args[1]);
   if (err) console.log(`FAIL design: ${err}`), bad++;
   IMAGE_USER = u;
+  IMAGE_CONSOLE_ROOT = /\bSN_CONSOLE_ROOT=(\S+)/.exec(readFileSync(`${args[1]}/Dockerfile`, "utf8"))?.[1] ?? "(none: the Dockerfile sets no SN_CONSOLE_ROOT)";
   args.splice(0, 2);
 }
 const files = args;
