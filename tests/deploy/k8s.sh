@@ -87,45 +87,36 @@ for overlay in district city; do
 done
 ((rc == 0)) || exit $rc
 
-# The image's user: a source tree whose Dockerfile says another USER must
-# fail --source on the same rendering (every pod runs as 10001:10001).
-mkdir "$tmp/src"
-ln -s "$root/services" "$tmp/src/services"
-sed 's|^USER 10001:10001$|USER 10002:10002|' "$root/Dockerfile" >"$tmp/src/Dockerfile"
-if cmp -s "$tmp/src/Dockerfile" "$root/Dockerfile"; then
-	echo "FAIL: the test's edit of the Dockerfile's USER no longer applies"
-	rc=1
-elif node "$dir/check.mjs" --source "$tmp/src" "$tmp/district.yaml" >"$tmp/out" 2>&1; then
-	echo "FAIL: the check passed pods that do not run as the image's USER"
-	rc=1
-elif ! line=$(grep -m1 -F "the image's USER is 10002:10002" "$tmp/out"); then
-	echo "FAIL: another USER in the Dockerfile failed, but not for the pods' user:"
-	cat "$tmp/out"
-	rc=1
-else
-	echo "caught (Dockerfile: USER 10002:10002): $line"
-fi
-
-# The console's web application: a Dockerfile that carries it elsewhere
-# must fail --source (console-settings' SN_CONSOLE_ROOT).
-mkdir "$tmp/src2"
-ln -s "$root/services" "$tmp/src2/services"
+# source_must_fail N SED WANT: a source tree whose Dockerfile is edited
+# with SED must fail --source on the same rendering, with WANT among the
+# findings.
+source_must_fail() {
+	local src="$tmp/src$1" line
+	mkdir "$src"
+	ln -s "$root/services" "$src/services"
+	sed "$2" "$root/Dockerfile" >"$src/Dockerfile"
+	if cmp -s "$src/Dockerfile" "$root/Dockerfile"; then
+		echo "FAIL: the test's edit '$2' of the Dockerfile no longer applies"
+		rc=1
+	elif node "$dir/check.mjs" --source "$src" "$tmp/district.yaml" >"$tmp/out" 2>&1; then
+		echo "FAIL: the check passed the rendering against a Dockerfile edited with '$2'"
+		rc=1
+	elif ! line=$(grep -m1 -F -- "$3" "$tmp/out"); then
+		echo "FAIL: a Dockerfile edited with '$2' failed, but not with '$3':"
+		cat "$tmp/out"
+		rc=1
+	else
+		echo "caught (Dockerfile: $2): $line"
+	fi
+}
+# The image's user: every pod runs as the Dockerfile's USER (10001:10001).
+source_must_fail 1 's|^USER 10001:10001$|USER 10002:10002|' \
+	"the image's USER is 10002:10002"
+# The console's web application: console-settings' SN_CONSOLE_ROOT is
+# where the image carries it.
 # shellcheck disable=SC2016 # ${SERVICE} is the Dockerfile's, literally
-sed 's|SN_CONSOLE_ROOT=/usr/share/safetynet/${SERVICE}/web|SN_CONSOLE_ROOT=/srv/${SERVICE}|' \
-	"$root/Dockerfile" >"$tmp/src2/Dockerfile"
-if cmp -s "$tmp/src2/Dockerfile" "$root/Dockerfile"; then
-	echo "FAIL: the test's edit of the Dockerfile's SN_CONSOLE_ROOT no longer applies"
-	rc=1
-elif node "$dir/check.mjs" --source "$tmp/src2" "$tmp/district.yaml" >"$tmp/out" 2>&1; then
-	echo "FAIL: the check passed a console whose SN_CONSOLE_ROOT is not the image's"
-	rc=1
-elif ! line=$(grep -m1 -F "the image carries the web application in /srv/console" "$tmp/out"); then
-	echo "FAIL: another SN_CONSOLE_ROOT in the Dockerfile failed, but not for the console's:"
-	cat "$tmp/out"
-	rc=1
-else
-	echo "caught (Dockerfile: SN_CONSOLE_ROOT=/srv/\${SERVICE}): $line"
-fi
+source_must_fail 2 's|SN_CONSOLE_ROOT=/usr/share/safetynet/${SERVICE}/web|SN_CONSOLE_ROOT=/srv/${SERVICE}|' \
+	"the image carries the web application in /srv/console"
 
 # Each doctored copy: FILE (under deploy/k8s), OVERLAY, one sed expression.
 bad=(
