@@ -5,6 +5,10 @@
 # The build stage compiles the whole tree once, before SERVICE is used, so
 # every image shares that layer from the cache.
 #
+# The console's image also carries the staff console's web application
+# (stage web: console/vendor.sh, npm ci from console/package-lock.json)
+# in /usr/share/safetynet/console/web, where SN_CONSOLE_ROOT points.
+#
 # No secret is built in: certificates, keys and passwords arrive at run
 # time as compose secrets under /run/secrets (deploy/compose/secrets.sh),
 # named by <NAME>_FILE settings. The program runs as the unprivileged user
@@ -31,6 +35,30 @@
 # the runtime libraries (docker buildx imagetools inspect debian:bookworm-slim,
 # or that repository's current files), and rebuild.
 
+# The staff console's web application (console/web) with its libraries
+# in web/vendor, filled by console/vendor.sh from npm with the lockfile
+# (console/package-lock.json: npm ci, the exact versions and integrity
+# hashes) using Debian's nodejs and npm. Nothing of node stays in an
+# image: only the files are copied on, into the console's image alone
+# (/usr/share/safetynet/console/web, its SN_CONSOLE_ROOT). npm ci reads the
+# registry npm is configured with (console/.npmrc); behind a mirror, set
+# npm's registry there.
+FROM debian:bookworm@sha256:813017f3d62be4b5891a7acca6a01bdcd4b8513daa81b1ab99d3a50385b26931 AS web
+RUN apt-get update \
+	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+		ca-certificates nodejs npm \
+	&& rm -rf /var/lib/apt/lists/*
+WORKDIR /src
+COPY deploy/local/lib.sh ./deploy/local/
+COPY console/package.json console/package-lock.json console/.npmrc console/vendor.sh ./console/
+COPY console/web ./console/web
+# A vendor/ left in the build context by a local run is made again.
+RUN rm -rf console/web/vendor \
+	&& bash console/vendor.sh \
+	&& test -s console/web/vendor/preact.mjs \
+	&& test -s console/web/vendor/hooks.mjs \
+	&& test -s console/web/vendor/htm.mjs
+
 FROM debian:bookworm@sha256:813017f3d62be4b5891a7acca6a01bdcd4b8513daa81b1ab99d3a50385b26931 AS build
 RUN apt-get update \
 	&& DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
@@ -38,7 +66,7 @@ RUN apt-get update \
 		libnng-dev libprotobuf-c-dev protobuf-c-compiler \
 		libpq-dev libuv1-dev libmicrohttpd-dev libjansson-dev \
 		libcmocka-dev libjwt-dev libssl-dev libsodium-dev libcurl4-openssl-dev \
-		libxml2-dev \
+		libxml2-dev zlib1g-dev \
 	&& rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only the sources: no build/, .run/ or .git from the working tree.
@@ -49,6 +77,9 @@ COPY services ./services
 COPY tests ./tests
 RUN cmake -S /src -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	&& cmake --build /build -j"$(nproc)"
+# After the compiled tree, so that a change to the web files rebuilds
+# only what follows.
+COPY --from=web /src/console/web /src/console/web
 
 ARG SERVICE
 RUN set -eu; \
@@ -59,7 +90,7 @@ RUN set -eu; \
 	if [ -z "$bin" ]; then \
 		echo "no executable named $SERVICE in the build" >&2; exit 1; \
 	fi; \
-	mkdir -p /out/bin /out/schema /out/seed /out/xsd; \
+	mkdir -p /out/bin /out/schema /out/seed /out/xsd /out/web; \
 	cp "$bin" /out/bin/; \
 	case "$SERVICE" in \
 	sn-testpub|sn-testsub) schema=/src/tests/bus/schema ;; \
@@ -70,6 +101,7 @@ RUN set -eu; \
 	if [ -d "$seed" ]; then cp -R "$seed/." /out/seed/; fi; \
 	case "$SERVICE" in \
 	bank-gateway|bank-sim) cp -R /src/services/bank-gateway/xsd/. /out/xsd/ ;; \
+	console) cp -R /src/console/web/. /out/web/ ;; \
 	esac
 
 FROM debian:bookworm-slim@sha256:abd67ffcfa541b485a3dff59865ab629aa048a6c613e639d36e7456b0b229241
@@ -91,10 +123,17 @@ COPY --from=build /out/seed/ /usr/share/safetynet/${SERVICE}/seed/
 # The official ISO 20022 XSDs (issue 14) for bank-gateway and bank-sim
 # (SN_BANK_GATEWAY_XSD_DIR, SN_BANK_SIM_XSD_DIR); empty for the others.
 COPY --from=build /out/xsd/ /usr/share/safetynet/${SERVICE}/xsd/
+# The console's web application (SN_CONSOLE_ROOT below; docker-compose.yml
+# and deploy/k8s name it too); empty for the others.
+COPY --from=build /out/web/ /usr/share/safetynet/${SERVICE}/web/
 # A fixed name for the exec-form ENTRYPOINT and HEALTHCHECK, which cannot
-# expand ARG or ENV.
-RUN ln -s "/usr/local/bin/${SERVICE}" /usr/local/bin/sn-service
+# expand ARG or ENV. SN_SCHEMA_DIR must exist: the console has no
+# migrations of its own (only the built-in tables), so its folder is made
+# empty whatever COPY does with an empty source.
+RUN ln -s "/usr/local/bin/${SERVICE}" /usr/local/bin/sn-service \
+	&& mkdir -p "/usr/share/safetynet/${SERVICE}/schema"
 ENV SN_SCHEMA_DIR=/usr/share/safetynet/${SERVICE}/schema \
+	SN_CONSOLE_ROOT=/usr/share/safetynet/${SERVICE}/web \
 	SN_HTTP_PORT=8080
 # Numeric, as deploy/k8s's runAsUser and runAsGroup: 10001.
 USER 10001:10001

@@ -17,7 +17,7 @@ BEGIN
 	    'verification', 'investigation', 'approval', 'emergency',
 	    'bank_sim', 'bank_gateway', 'disbursement', 'supervision',
 	    'inspection_sim',
-	    'services']
+	    'services', 'console']
 	LOOP
 		EXECUTE format('CREATE ROLE %I LOGIN', svc);
 		EXECUTE format('CREATE SCHEMA %I AUTHORIZATION %I', svc, svc);

@@ -10,7 +10,7 @@
 set -euo pipefail
 for svc in identity agency-sim intake verification investigation approval \
 	emergency bank-sim bank-gateway disbursement supervision inspection-sim \
-	services; do
+	services console; do
 	role=${svc//-/_}
 	file=${SN_COMPOSE_SECRETS:-/run/secrets}/db-$svc-password
 	if [[ ! -r $file ]]; then

@@ -28,7 +28,7 @@ out=${1:-$ROOT/deploy/compose/secrets}
 # Every service of docker-compose.yml (the compose service names).
 services=(identity agency-sim intake verification investigation approval
 	emergency bank-sim bank-gateway disbursement supervision inspection-sim
-	services)
+	services console)
 
 if [[ -e $out ]]; then
 	sn_die "$out exists; remove it (and the database volume: docker-compose down -v) to make new secrets"

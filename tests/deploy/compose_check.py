@@ -13,8 +13,12 @@ loopback, or builds an image that is not pinned and labelled:
     SECRET, TOKEN) given as a value instead of a NAME_FILE under
     /run/secrets/;
   - an NNG URL setting (SN_*_URL but not the database's) that is not
-    tls+tcp://, an HTTP peer's (HTTP_URLS) that is not https://, or a
-    service without its own certificate, key and the CA;
+    tls+tcp://, an HTTP peer's (HTTP_URLS, and every SN_<NAME>_HTTP_URL:
+    the console's) that is not https://, or a service without its own
+    certificate, key and the CA;
+  - the console: a service of its SN_CONSOLE_SERVICES without
+    SN_<NAME>_HTTP_URL = https://<name>:8080 naming a service of the file
+    (it would leave that service out: 404 unknown_service);
   - a secret file outside deploy/compose/secrets/;
   - settings read from an env_file (which this check cannot see), a build
     arg whose name says it is secret, the host's network;
@@ -24,6 +28,8 @@ loopback, or builds an image that is not pinned and labelled:
     postgres publishing anything;
   - the Dockerfile each service builds (its build context and dockerfile;
     --dockerfile PATH reads PATH instead): a FROM without @sha256:<digest>,
+    a library package of deploy/local/lib.sh's SN_DEB_PACKAGES (a *-dev
+    but the sanitizers' runtime) that the first stage does not install,
     a final USER that is not numeric 10001:10001, no useradd --uid 10001
     in the final stage, a missing org.opencontainers.image.* label (title,
     version, revision, source, licenses; version, revision and source
@@ -75,7 +81,7 @@ def check_env(svc, env):
         if k.endswith("_FILE") and SECRET_NAME.search(k) \
                 and not v.startswith("/run/secrets/"):
             findings.append(f"{svc}: {k}={v} is not a compose secret")
-        if k in HTTP_URLS:
+        if k in HTTP_URLS or re.fullmatch(r"SN_[A-Z0-9_]+_HTTP_URL", k):
             if not v.startswith("https://"):
                 findings.append(f"{svc}: {k}={v} is not https://")
         elif re.fullmatch(r"SN_[A-Z0-9_]+_URL", k) and k != "SN_DB_URL":
@@ -85,11 +91,31 @@ def check_env(svc, env):
         findings.append(f"{svc}: SN_DB_URL as a value (use SN_DB_URL_FILE)")
 
 
+def check_console(name, env, names):
+    """Each service the console may reach has its HTTPS URL, at that
+    service's API (its compose name, container port 8080)."""
+    for peer in str(env.get("SN_CONSOLE_SERVICES", "")).split(","):
+        if not peer:
+            continue
+        k = "SN_" + peer.replace("-", "_").upper() + "_HTTP_URL"
+        want = f"https://{peer}:{API_PORT}"
+        if k not in env:
+            findings.append(f"{name}: {peer} is in SN_CONSOLE_SERVICES but {k} "
+                            "is not set (the console would leave it out)")
+        elif str(env[k]).rstrip("/") != want:
+            findings.append(f"{name}: {k}={env[k]}, not {want}")
+        if peer not in names:
+            findings.append(f"{name}: SN_CONSOLE_SERVICES names {peer}, "
+                            "which is no service of the file")
+
+
 def check_service(name, svc, names):
     env = svc.get("environment") or {}
     if isinstance(env, list):
         env = dict(e.split("=", 1) if "=" in e else (e, "") for e in env)
     check_env(name, env)
+    if "SN_CONSOLE_SERVICES" in env:
+        check_console(name, env, names)
     if svc.get("env_file"):
         findings.append(f"{name}: env_file (settings this check cannot see)")
     if svc.get("network_mode") == "host":
@@ -197,6 +223,26 @@ def check_dockerfile(path, root):
         image = ins.split()[1] if len(ins.split()) > 1 else ""
         if not re.search(r"@sha256:[0-9a-f]{64}$", image):
             findings.append(f"{where}: {ins!r} is not pinned by digest (@sha256:...)")
+    # The build's libraries: every *-dev package deploy/local/lib.sh
+    # installs for the local build must be in the image's build stage
+    # (the sanitizers' runtime, libclang-rt-*, is the local build's only).
+    libsh = os.path.join(root or ".", "deploy/local/lib.sh")
+    if os.path.exists(libsh):
+        m = re.search(r"^SN_DEB_PACKAGES=\((.*?)^\)", open(libsh).read(), re.S | re.M)
+        want = []
+        for line in (m.group(1) if m else "").splitlines():
+            want += [w for w in line.split("#", 1)[0].split()
+                     if w.endswith("-dev") and not w.startswith("libclang-rt")]
+        # The stage that runs cmake.
+        runs = [" ".join(i for i in st if i.split(None, 1)[0].upper() == "RUN")
+                for _, st in stages]
+        first = next((r for r in runs if re.search(r"\bcmake\b", r)), "")
+        if not first:
+            findings.append(f"{where}: no stage runs cmake (the build stage)")
+        for pkg in want if first else []:
+            if not re.search(r"(?<![A-Za-z0-9.+-])" + re.escape(pkg) + r"(?![A-Za-z0-9.+-])", first):
+                findings.append(f"{where}: the build stage does not install {pkg} "
+                                "(deploy/local/lib.sh's SN_DEB_PACKAGES has it)")
     final = stages[-1][1]
     users = [i.split(None, 1)[1].strip() for i in final
              if i.split(None, 1)[0].upper() == "USER" and len(i.split()) > 1]
@@ -266,6 +312,22 @@ def check_one(raw_path, rendered_path=None, dockerfile=None):
     for path in sorted(built):
         check_dockerfile(path, root if os.path.exists(os.path.join(root, "CMakeLists.txt"))
                          else os.path.dirname(os.path.abspath(path)))
+    # The console's SN_CONSOLE_ROOT is where its image carries the web
+    # application (the Dockerfile's ENV, ${SERVICE} being its build arg).
+    for name, svc in services.items():
+        env = svc.get("environment") or {}
+        if not isinstance(env, dict) or "SN_CONSOLE_ROOT" not in env:
+            continue
+        args = (svc.get("build") or {}).get("args") or {} if isinstance(svc.get("build"), dict) else {}
+        for path in sorted(built):
+            try:
+                m = re.search(r"\bSN_CONSOLE_ROOT=(\S+)", open(path).read())
+            except OSError:
+                continue
+            img = m.group(1).replace("${SERVICE}", str(args.get("SERVICE", ""))) if m else None
+            if img != env["SN_CONSOLE_ROOT"]:
+                findings.append(f"{name}: SN_CONSOLE_ROOT={env['SN_CONSOLE_ROOT']}, but the "
+                                f"image carries the web application in {img}")
     for name, sec in (doc.get("secrets") or {}).items():
         f = str(sec.get("file", ""))
         if "deploy/compose/secrets/" not in f:

@@ -46,7 +46,7 @@ PGHOST=127.0.0.1 PGPORT=$SN_PG_PORT SN_COMPOSE_SECRETS=$sec \
 	"$root/deploy/compose/role-passwords.sh"
 
 services=(identity agency-sim intake verification investigation approval
-	emergency bank-sim bank-gateway disbursement services)
+	emergency bank-sim bank-gateway disbursement services console)
 for svc in "${services[@]}"; do
 	url=$(<"$sec/$svc-db-url")
 	url=${url/host=postgres port=5432/host=127.0.0.1 port=$SN_PG_PORT}

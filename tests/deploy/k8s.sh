@@ -87,24 +87,36 @@ for overlay in district city; do
 done
 ((rc == 0)) || exit $rc
 
-# The image's user: a source tree whose Dockerfile says another USER must
-# fail --source on the same rendering (every pod runs as 10001:10001).
-mkdir "$tmp/src"
-ln -s "$root/services" "$tmp/src/services"
-sed 's|^USER 10001:10001$|USER 10002:10002|' "$root/Dockerfile" >"$tmp/src/Dockerfile"
-if cmp -s "$tmp/src/Dockerfile" "$root/Dockerfile"; then
-	echo "FAIL: the test's edit of the Dockerfile's USER no longer applies"
-	rc=1
-elif node "$dir/check.mjs" --source "$tmp/src" "$tmp/district.yaml" >"$tmp/out" 2>&1; then
-	echo "FAIL: the check passed pods that do not run as the image's USER"
-	rc=1
-elif ! line=$(grep -m1 -F "the image's USER is 10002:10002" "$tmp/out"); then
-	echo "FAIL: another USER in the Dockerfile failed, but not for the pods' user:"
-	cat "$tmp/out"
-	rc=1
-else
-	echo "caught (Dockerfile: USER 10002:10002): $line"
-fi
+# source_must_fail N SED WANT: a source tree whose Dockerfile is edited
+# with SED must fail --source on the same rendering, with WANT among the
+# findings.
+source_must_fail() {
+	local src="$tmp/src$1" line
+	mkdir "$src"
+	ln -s "$root/services" "$src/services"
+	sed "$2" "$root/Dockerfile" >"$src/Dockerfile"
+	if cmp -s "$src/Dockerfile" "$root/Dockerfile"; then
+		echo "FAIL: the test's edit '$2' of the Dockerfile no longer applies"
+		rc=1
+	elif node "$dir/check.mjs" --source "$src" "$tmp/district.yaml" >"$tmp/out" 2>&1; then
+		echo "FAIL: the check passed the rendering against a Dockerfile edited with '$2'"
+		rc=1
+	elif ! line=$(grep -m1 -F -- "$3" "$tmp/out"); then
+		echo "FAIL: a Dockerfile edited with '$2' failed, but not with '$3':"
+		cat "$tmp/out"
+		rc=1
+	else
+		echo "caught (Dockerfile: $2): $line"
+	fi
+}
+# The image's user: every pod runs as the Dockerfile's USER (10001:10001).
+source_must_fail 1 's|^USER 10001:10001$|USER 10002:10002|' \
+	"the image's USER is 10002:10002"
+# The console's web application: console-settings' SN_CONSOLE_ROOT is
+# where the image carries it.
+# shellcheck disable=SC2016 # ${SERVICE} is the Dockerfile's, literally
+source_must_fail 2 's|SN_CONSOLE_ROOT=/usr/share/safetynet/${SERVICE}/web|SN_CONSOLE_ROOT=/srv/${SERVICE}|' \
+	"the image carries the web application in /srv/console"
 
 # Each doctored copy: FILE (under deploy/k8s), OVERLAY, one sed expression.
 bad=(
@@ -128,6 +140,12 @@ bad=(
 	"overlays/city/sizes.yaml|city|0,/replicas: 1/s//replicas: 2/"
 	"overlays/city/sizes.yaml|city|0,/replicas: 1/s//replicas: 2/;0,/INDEX)\/1/s//INDEX)\/2/"
 	"base/kustomization.yaml|district|s|SN_APPROVAL_PUB_URL=tls+tcp://approval-bus:|SN_APPROVAL_PUB_URL=tls+tcp://approval:|"
+	"base/intake.yaml|district|/The staff console forwards/,/protocol: TCP/d"
+	"base/console.yaml|district|/The services it forwards/,/protocol: TCP/d"
+	"base/console.yaml|city|s|values: \[approval, bank-gateway,|values: [agency-sim, approval, bank-gateway,|"
+	"base/kustomization.yaml|district|s|SN_INTAKE_HTTP_URL=https://|SN_INTAKE_HTTP_URL=http://|"
+	"base/kustomization.yaml|district|/SN_SUPERVISION_HTTP_URL=/d"
+	"base/kustomization.yaml|district|s|SN_APPROVAL_HTTP_URL=https://approval:|SN_APPROVAL_HTTP_URL=https://inspection-sim:|"
 )
 # What each copy must be caught for (the finding's words, in the order of
 # bad), so that a copy failing for another reason than its own fails.
@@ -152,6 +170,12 @@ why=(
 	"SN_PARTITION is \$(SN_PARTITION_INDEX)/1, not \$(SN_PARTITION_INDEX)/2"
 	"StatefulSet intake container intake: a publisher with 2 pods"
 	"Service approval routes to ready pods only"
+	"intake does not accept the design's link console>intake:8080"
+	"console may not open the design's link console>identity:8080"
+	"allows console>agency-sim:8080, not a link of the design"
+	"SN_INTAKE_HTTP_URL=http://intake:8080 is not https://host:port"
+	"supervision is in SN_CONSOLE_SERVICES but SN_SUPERVISION_HTTP_URL is not set"
+	"console>inspection-sim:8080 is not a link of the design"
 )
 if ((${#why[@]} != ${#bad[@]})); then
 	echo "FAIL: ${#bad[@]} doctored copies but ${#why[@]} reasons"

@@ -15,14 +15,18 @@
 //    key, in the ConfigMap sn-secrets and no Secret object is rendered (no
 //    values in the tree); each service reads its own certificate, key and
 //    database login from files it mounts; every NNG URL is tls+tcp://,
-//    every HTTP peer https://, and names a Service with that port; a
+//    every HTTP peer https:// (SN_INSPECTION_URL, SN_BANK_ISO_URL and each
+//    SN_<NAME>_HTTP_URL: the console's) and a link of the design, and
+//    names a Service with that port; the console has the URL of each
+//    service of its SN_CONSOLE_SERVICES, at that service's name; a
 //    StatefulSet's SN_PARTITION is "<pod index>/<replicas>"; a publisher
 //    runs one pod; each workload has its Service and PodDisruptionBudget.
 // 3. NetworkPolicies: the namespace denies by default, and the links the
 //    policies allow between services are exactly the design's (LINKS
 //    below), allowed on both ends; beyond them only the API port from
 //    api-client pods, PostgreSQL and DNS. With --source, the design's
-//    links are first compared with the services' code.
+//    links are first compared with the services' code (the console's with
+//    its default SN_CONSOLE_SERVICES, services/console/main.c).
 import { readdirSync, readFileSync } from "node:fs";
 import { parseAllDocuments } from "yaml";
 
@@ -50,8 +54,14 @@ const PUBLISHERS = new Set(["identity", "agency-sim", "intake", "verification",
 // Every link between two services, "client>server:port": the bus (pub and
 // replay from each publisher to its followers), verification's agencies
 // (req/rep), disbursement's bank (req/rep to bank-gateway), bank-gateway's
-// ISO 20022 calls to the bank (HTTPS), supervision's 12388 platform (HTTPS).
+// ISO 20022 calls to the bank (HTTPS), supervision's 12388 platform (HTTPS),
+// the console's calls to each service's API (HTTPS).
+// The staff console's services (SN_CONSOLE_SERVICES' default in
+// services/console/main.c): it forwards /api/<name>/ to each one's API.
+const CONSOLE = ["identity", "intake", "verification", "investigation", "approval",
+  "emergency", "disbursement", "bank-gateway", "supervision", "services"];
 const LINKS = new Set();
+for (const s of CONSOLE) LINKS.add(`console>${s}:8080`);
 for (const [f, pubs] of Object.entries(FOLLOWS))
   for (const p of pubs) for (const port of [5555, 5556]) LINKS.add(`${f}>${p}:${port}`);
 for (let port = 6001; port <= 6008; port++) LINKS.add(`verification>agency-sim:${port}`);
@@ -67,8 +77,10 @@ function listens(name, key) {
     || (name === "agency-sim" && /^SN_AGENCY_[A-Z_]+_URL$/.test(key))
     || (name === "bank-gateway" && key === "SN_BANK_URL");
 }
-// Settings naming an HTTP peer; every other SN_*_URL but the database's is NNG.
+// Settings naming an HTTP peer (and every SN_<NAME>_HTTP_URL: the
+// console's); every other SN_*_URL but the database's is NNG.
 const HTTP_URLS = new Set(["SN_INSPECTION_URL", "SN_BANK_ISO_URL"]);
+const isHttpUrl = (k) => HTTP_URLS.has(k) || /^SN_[A-Z0-9_]+_HTTP_URL$/.test(k);
 
 // --- schemas ---------------------------------------------------------------
 
@@ -269,8 +281,8 @@ function check(file) {
           fail(cw, `${k}=${v}: no mounted Secret key gives that file`);
         if (/(KEY|PASSWORD|SECRET|TOKEN|CERT|CA|DB_URL)_FILE$/.test(k) && !v.startsWith("/run/secrets/"))
           fail(cw, `${k}=${v} is not a mounted Secret's file`);
-        if (HTTP_URLS.has(k) || (/^SN_[A-Z0-9_]+_URL$/.test(k) && k !== "SN_DB_URL")) {
-          const want = HTTP_URLS.has(k) ? "https" : "tls+tcp";
+        if (isHttpUrl(k) || (/^SN_[A-Z0-9_]+_URL$/.test(k) && k !== "SN_DB_URL")) {
+          const want = isHttpUrl(k) ? "https" : "tls+tcp";
           const m = /^([a-z+]+):\/\/([^:/]+):(\d+)/.exec(v);
           if (!m || m[1] !== want) fail(cw, `${k}=${v} is not ${want}://host:port`);
           else if (listens(name, k)) {
@@ -291,10 +303,28 @@ function check(file) {
             // readiness (/readyz is 503 while a stream it follows stalls).
             else if (/_(PUB|REPLAY)_URL$/.test(k) && services.get(m[2]).spec?.publishNotReadyAddresses !== true)
               fail(cw, `${k}=${v}: Service ${m[2]} routes to ready pods only (a bus Service publishes not-ready addresses)`);
+            // An HTTP peer is a Service of the design's link (the bus's
+            // and the agencies' are checked by the policies below).
+            if (want === "https" && !LINKS.has(`${name}>${m[2]}:${m[3]}`))
+              fail(cw, `${k}=${v}: ${name}>${m[2]}:${m[3]} is not a link of the design`);
           }
         }
       }
       if (env.has("SN_DB_URL")) fail(cw, "SN_DB_URL as a value (SN_DB_URL_FILE)");
+      // With --source: the console's web application is where its image
+      // carries it (the Dockerfile's SN_CONSOLE_ROOT, ${SERVICE} its name).
+      if (IMAGE_CONSOLE_ROOT !== null && env.has("SN_CONSOLE_ROOT")
+        && env.get("SN_CONSOLE_ROOT") !== IMAGE_CONSOLE_ROOT.replace("${SERVICE}", name))
+        fail(cw, `SN_CONSOLE_ROOT=${env.get("SN_CONSOLE_ROOT")}, but the image carries the web application in ${IMAGE_CONSOLE_ROOT.replace("${SERVICE}", name)} (Dockerfile)`);
+      // The console leaves out a service of its list without a URL (404
+      // unknown_service): each one's, at that service's API.
+      if (env.has("SN_CONSOLE_SERVICES"))
+        for (const peer of String(env.get("SN_CONSOLE_SERVICES")).split(",").filter(Boolean)) {
+          const k = `SN_${peer.replace(/-/g, "_").toUpperCase()}_HTTP_URL`;
+          if (!env.has(k)) fail(cw, `${peer} is in SN_CONSOLE_SERVICES but ${k} is not set (the console would leave it out)`);
+          else if (String(env.get(k)).replace(/\/+$/, "") !== `https://${peer}:8080`)
+            fail(cw, `${k}=${env.get(k)}, not https://${peer}:8080`);
+        }
       for (const [k, own] of [["SN_TLS_CERT_FILE", `${name}-cert`], ["SN_TLS_KEY_FILE", `${name}-key`],
         ["SN_DB_URL_FILE", `${name}-db-url`], ["SN_TLS_CA_FILE", "ca"]])
         if (env.get(k) !== `/run/secrets/${own}`) fail(cw, `${k} is ${env.get(k)}, not /run/secrets/${own}`);
@@ -439,6 +469,17 @@ function checkSource(root) {
     out.push(`FOLLOWS in check.mjs is not the services' code: ${JSON.stringify(found)}`);
   if (JSON.stringify([...pubs].sort()) !== JSON.stringify([...PUBLISHERS].sort()))
     out.push(`PUBLISHERS in check.mjs is not the services' code: ${[...pubs].sort()}`);
+  let con = "";
+  try {
+    con = readFileSync(`${root}/services/console/main.c`, "utf8");
+  } catch {
+    out.push("services/console/main.c: missing");
+  }
+  const dm = /sn_config_str\("SN_CONSOLE_SERVICES",\s*((?:"[^"]*"\s*)+)\)/.exec(con);
+  const dflt = dm ? [...dm[1].matchAll(/"([^"]*)"/g)].map((x) => x[1]).join("").split(",") : null;
+  if (con && !dflt) out.push("services/console/main.c: SN_CONSOLE_SERVICES' default is not readable");
+  else if (dflt && JSON.stringify([...dflt].sort()) !== JSON.stringify([...CONSOLE].sort()))
+    out.push(`CONSOLE in check.mjs is not SN_CONSOLE_SERVICES' default in services/console/main.c: ${dflt}`);
   return out;
 }
 
@@ -446,6 +487,7 @@ function checkSource(root) {
 // UID:GID numbers; every pod must run as it (runAsUser, runAsGroup), so
 // that the files the image gives its user are the pods' own.
 let IMAGE_USER = null;
+let IMAGE_CONSOLE_ROOT = null;
 function imageUser(root) {
   const users = [...readFileSync(`${root}/Dockerfile`, "utf8").matchAll(/^USER\s+(\S+)\s*$/gm)].map((m) => m[1]);
   const m = /^(\d+):(\d+)$/.exec(users.at(-1) ?? "");
@@ -464,6 +506,7 @@ if (args[0] === "--source") {
   const [u, err] = imageUser(args[1]);
   if (err) console.log(`FAIL design: ${err}`), bad++;
   IMAGE_USER = u;
+  IMAGE_CONSOLE_ROOT = /\bSN_CONSOLE_ROOT=(\S+)/.exec(readFileSync(`${args[1]}/Dockerfile`, "utf8"))?.[1] ?? "(none: the Dockerfile sets no SN_CONSOLE_ROOT)";
   args.splice(0, 2);
 }
 const files = args;
