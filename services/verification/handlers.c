@@ -704,7 +704,12 @@ round_finish(round *r)
 		round_free(r);
 		return;
 	}
+	/* The outcome's transaction, and the verification.completed it
+	 * appends, carry the request id of the work that asked for it. */
+	char prev[SN_LOG_REQUEST_ID_MAX + 1];
+	sn_log_swap_request_id(r->due.request_id, prev);
 	sn_db_tx(r->v->db, finish_begin, finish_done, r);
+	sn_log_set_request_id(prev);
 }
 
 static void
@@ -726,7 +731,10 @@ round_start(verification *v, const verification_due *d)
 	v->nrounds++;
 	sn_gauge_set(v->inflight, v->nrounds);
 
-	char rid[96];
+	char rid[96], prev[SN_LOG_REQUEST_ID_MAX + 1];
+	/* The agency calls (and their answers' callbacks) carry the request
+	 * id of the work that asked for the check. */
+	sn_log_swap_request_id(r->due.request_id, prev);
 	r->pending = 1; /* held while asking, so no answer finishes early */
 	for (int a = 0; a < VERIFICATION_NAGENCIES; a++) {
 		if (d->answered[a])
@@ -749,6 +757,7 @@ round_start(verification *v, const verification_due *d)
 	}
 	if (--r->pending == 0)
 		round_finish(r);
+	sn_log_set_request_id(prev);
 }
 
 /* ---- scan --------------------------------------------------------------- */

@@ -18,10 +18,10 @@ static const char SQL_CHECK_INSERT[]
       " declared_housing_fen, declared_employment_costs_fen,"
       " district_code, township_code, village_code, status, attempt, reason,"
       " has_expenditure, declared_agricultural_fen, declared_support_fen,"
-      " revision, accepted_date, deadline_date)"
+      " revision, accepted_date, deadline_date, request_id)"
       " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12,"
       " $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25,"
-      " $26, $27, $28)"
+      " $26, $27, $28, $29)"
       " ON CONFLICT DO NOTHING";
 
 static const char SQL_OUTCOME_UNASKED[]
@@ -41,7 +41,7 @@ static const char SQL_SCAN[]
       " c.declared_medical_fen, c.declared_education_fen,"
       " c.declared_housing_fen, c.declared_employment_costs_fen,"
       " c.declared_agricultural_fen, c.declared_support_fen, c.attempt,"
-      " c.revision, c.retry_requested,"
+      " c.revision, c.retry_requested, c.request_id,"
       " COALESCE((SELECT string_agg(DISTINCT a.agency, ',') FROM answers a"
       "  WHERE a.check_id = c.check_id AND a.outcome = 'ok'), '')"
       "  AS answered"
@@ -217,15 +217,16 @@ verification_store_check_insert(sn_tx *tx, const verification_check_new *c)
 	I64(dec[9], c->declared.support_fen);
 	I64(att, c->attempt);
 	I64(rev, c->revision < 1 ? 1 : c->revision);
-	const char *v[28] = { c->source_event, kind_names[c->kind],
+	const char *rid   = sn_log_request_id();
+	const char *v[29] = { c->source_event, kind_names[c->kind],
 		c->application_id, c->review_id, c->consent_reference, ids, m,
 		c->has_declaration ? "true" : "false", dec[0], dec[1], dec[2],
 		dec[3], dec[4], dec[5], dec[6], dec[7], c->district_code,
 		c->township_code, c->village_code, status_names[c->status],
 		att, c->reason, c->has_expenditure ? "true" : "false", dec[8],
 		dec[9], rev, c->accepted_date ? c->accepted_date : "",
-		c->deadline_date ? c->deadline_date : "" };
-	sn_err      err = sn_tx_query(tx, SQL_CHECK_INSERT, 28, v, NULL, NULL);
+		c->deadline_date ? c->deadline_date : "", rid ? rid : "" };
+	sn_err      err = sn_tx_query(tx, SQL_CHECK_INSERT, 29, v, NULL, NULL);
 	free(ids);
 	return err;
 }
@@ -255,6 +256,7 @@ typedef struct scan_row {
 	int64_t     declared[10];
 	int32_t     attempt, revision;
 	bool        retry_requested;
+	char        request_id[SN_LOG_REQUEST_ID_MAX + 1];
 	const char *answered; /* agency names, comma-separated */
 } scan_row;
 
@@ -287,6 +289,7 @@ static const sn_col scan_cols[] = {
 	SN_COL(scan_row, attempt, SN_COL_I32),
 	SN_COL(scan_row, revision, SN_COL_I32),
 	SN_COL(scan_row, retry_requested, SN_COL_BOOL),
+	SN_COL(scan_row, request_id, SN_COL_CHARS),
 	SN_COL(scan_row, answered, SN_COL_TEXT),
 };
 
@@ -329,6 +332,7 @@ due_from_row(const scan_row *s, verification_due *d)
 	d->attempt   = s->attempt;
 	d->revision  = s->revision;
 	d->requested = s->retry_requested;
+	snprintf(d->request_id, sizeof(d->request_id), "%s", s->request_id);
 	char agencies[256];
 	snprintf(agencies, sizeof(agencies), "%s", s->answered);
 	for (char *p = agencies, *tok; p != NULL && *p; p = tok) {

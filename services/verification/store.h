@@ -20,6 +20,7 @@
 #include "rules.h"
 #include "sn/db.h"
 #include "sn/err.h"
+#include "sn/log.h"
 #include "sn/sealdb.h"
 
 /* A check's persons are stored sealed (issue 11, schema/005_sealed.sql):
@@ -90,6 +91,8 @@ typedef struct verification_due {
 	int                   revision; /* the application's */
 	bool requested; /* an officer asked (retry_requested) */
 	bool answered[VERIFICATION_NAGENCIES]; /* an OK answer stored */
+	/* the request id of the work that asked for the check ("" none) */
+	char request_id[SN_LOG_REQUEST_ID_MAX + 1];
 	char idbuf[VERIFICATION_MAX_MEMBERS * 20];
 } verification_due;
 

@@ -28,7 +28,9 @@
  *                intake's event carries R in its outbox row, approval
  *                applies it with R set (its debug line "applying event"
  *                names R) and the case.stage_changed it appends carries
- *                R; so does investigation's line of the same event
+ *                R; so does investigation's line of the same event; and
+ *                verification's check keeps R, so the round's
+ *                verification.completed carries it too
  */
 #include <jansson.h>
 #include <signal.h>
@@ -505,6 +507,23 @@ request_id(void)
 	TH_CHECK(&T, opened != NULL && strcmp(opened, RID) == 0,
 	    "approval's case.stage_changed (opened) carries '%s', not %s",
 	    opened ? opened : "(none)", RID);
+	/* verification's check keeps R: the round that answers it, and the
+	 * verification.completed it publishes, carry it. */
+	const char *vs = th_schema(&T, "verification");
+	TH_CHECK(&T,
+	    th_wait_int(&T, 1, E2E_WAIT_MS,
+	        "SELECT count(*)::int FROM %s.outbox WHERE topic ="
+	        " 'verification.completed' AND subject = '%s'",
+	        vs, id),
+	    "verification never completed %s", id);
+	char *verified = th_text(&T,
+	    "SELECT request_id FROM %s.outbox WHERE topic ="
+	    " 'verification.completed' AND subject = '%s' LIMIT 1",
+	    vs, id);
+	TH_CHECK(&T, verified != NULL && strcmp(verified, RID) == 0,
+	    "verification.completed carries '%s', not %s",
+	    verified ? verified : "(none)", RID);
+	free(verified);
 	/* The followers' lines about applying the event name R. */
 	char *line = NULL;
 	int   na   = log_lines_with(e2e_proc("approval")->log, &line,
@@ -521,8 +540,8 @@ request_id(void)
 	    = log_lines_with(e2e_proc("intake")->log, NULL, RID_FIELD, NULL);
 	int n_ap
 	    = log_lines_with(e2e_proc("approval")->log, NULL, RID_FIELD, NULL);
-	printf("request_id: intake's event and approval's case.stage_changed"
-	       " carry %s; lines naming it: intake %d, approval %d (%d"
+	printf("request_id: intake's event, verification.completed and"
+	       " approval's case.stage_changed carry %s; lines naming it: intake %d, approval %d (%d"
 	       " \"applying event\"), investigation %d \"applying event\"\n"
 	       "  %s",
 	    RID, n_in, n_ap, na, ni, line);
