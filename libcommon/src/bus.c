@@ -36,9 +36,12 @@
 #define BACKOFF_MIN_MS 100u
 #define BACKOFF_MAX_MS 5000u
 #define HALT_POLL_MS 1500u
-/* The relay poll backs off to this many times relay_poll_ms while its
- * passes find nothing (rows of this process wake the relay anyway). */
-#define RELAY_POLL_MAX 16u
+/* The relay poll backs off to this many times relay_poll_ms (50 ms to
+ * 3.2 s by default) while its passes find nothing: rows of this process
+ * wake the relay anyway, so the poll is only for rows another process of
+ * the same publisher committed and did not number (it died, or its pass
+ * failed). Each poll is a transaction, in every publishing service. */
+#define RELAY_POLL_MAX 64u
 /* A batch of events no handler of this follower takes (they only move
  * the cursor) waits this many times apply_wait_ms to fill. */
 #define IDLE_WAIT_X 20u
@@ -370,10 +373,14 @@ struct sn_bus {
 	size_t        nframes, capframes;
 	uint32_t      relay_backoff_ms;
 	uint64_t      relay_not_before;
-	/* The poll: every relay_poll_ms after the last pass, doubling (up
-	 * to RELAY_POLL_MAX times that) while passes find nothing. */
+	/* The poll: every poll_ms after the last pass, doubling (up to
+	 * RELAY_POLL_MAX times relay_poll_ms) while passes find nothing,
+	 * back to relay_poll_ms when a poll (not a pass this process's own
+	 * commit woke) finds rows. */
 	uint32_t poll_ms;
 	uint64_t poll_at;
+	bool     poll_due;    /* the poll timer asked for the next pass */
+	bool     pass_polled; /* the running pass is a poll */
 	/* replay server */
 	nng_msg                    *rep_req;
 	Sn__Bus__V1__ReplayRequest *rreq;
@@ -795,9 +802,12 @@ relay_done(sn_err err, void *arg)
 	}
 	bus->relay_backoff_ms = 0;
 	size_t n              = bus->nframes;
-	if (n > 0)
+	/* A pass this process's own commit woke finding rows is no news of
+	 * another process: the poll's back-off stays. */
+	if (n > 0 && bus->pass_polled)
 		bus->poll_ms = bus->cfg.relay_poll_ms;
-	else if (bus->poll_ms < bus->cfg.relay_poll_ms * RELAY_POLL_MAX)
+	else if (n == 0
+	    && bus->poll_ms < bus->cfg.relay_poll_ms * RELAY_POLL_MAX)
 		bus->poll_ms *= 2;
 	bus->poll_at = sn_now_ms() + bus->poll_ms;
 	if (n > 0 && failpoint("relay.after_commit")) {
@@ -835,6 +845,8 @@ relay_kick(sn_bus *bus)
 		return;
 	}
 	bus->relay_running = true;
+	bus->pass_polled   = bus->poll_due;
+	bus->poll_due      = false;
 	sn_db_tx(bus->db, relay_begin, relay_done, bus);
 }
 
@@ -845,6 +857,7 @@ on_relay_timer(uv_timer_t *t)
 	uint64_t now = sn_now_ms();
 	if (now < bus->relay_not_before || now < bus->poll_at)
 		return;
+	bus->poll_due = true;
 	relay_kick(bus);
 }
 

@@ -77,6 +77,7 @@ typedef struct submission {
 	intake_app                app;   /* strings borrowed from the body */
 	sn_date                   today; /* the district's, at the start */
 	char                      id[SN_UUID_STRLEN];
+	intake_store_holder_slot  held;
 	intake_store_current_slot lock;
 	intake_store_outcome_slot outcome;
 } submission;
@@ -102,7 +103,7 @@ outcome_read(sn_tx *tx, sn_err err, const intake_outcome *o, void *arg)
 	}
 	if (o->has_holder) {
 		/* Lost a race to a concurrent submission (or the register
-		 * changed since the early check). */
+		 * changed since the check at the transaction's start). */
 		sn_http_tx_fail_json(
 		    s->req, tx, 409, holder_body(&o->holder, true));
 		return;
@@ -259,34 +260,55 @@ amend_begin(sn_http_req *req, sn_tx *tx, void *arg)
 		    "the amendment could not be stored; retry", NULL);
 }
 
-/* The early check: a person already held gets the 409 with the holder's
- * ids, before any transaction (so nothing is stored). */
+/* The first read of the transaction: a person already held gets the 409
+ * with the holder's ids, and nothing is stored (the transaction is rolled
+ * back); otherwise the submission goes on in the same transaction. */
 static void
-precheck_done(void *arg, sn_err err, const intake_holder *holder)
+holders_checked(sn_tx *tx, sn_err err, const intake_holder *holder, void *arg)
 {
-	submission  *s   = arg;
-	sn_http_req *req = s->req;
+	submission *s = arg;
 
-	if (err == SN_OK && holder == NULL) {
-		sn_http_tx_with_end(req,
-		    s->kind == SUBMIT_NEW         ? submit_begin
-		        : s->kind == SUBMIT_DRAFT ? draft_begin
-		                                  : amend_begin,
-		    submission_end, s);
+	if (err != SN_OK) {
+		sn_http_tx_fail(s->req, tx, 503, "unavailable",
+		    "the database is unavailable; retry", NULL);
 		return;
 	}
-	free(s);
-	if (err != SN_OK)
-		sn_http_reply_error(req, 503, "unavailable",
-		    "the database is unavailable; retry", NULL);
-	else
-		sn_http_reply_json(req, 409, holder_body(holder, false));
+	if (holder != NULL) {
+		sn_http_tx_fail_json(
+		    s->req, tx, 409, holder_body(holder, false));
+		return;
+	}
+	switch (s->kind) {
+	case SUBMIT_NEW:
+		submit_begin(s->req, tx, s);
+		break;
+	case SUBMIT_DRAFT:
+		draft_begin(s->req, tx, s);
+		break;
+	case SUBMIT_AMEND:
+		amend_begin(s->req, tx, s);
+		break;
+	}
+}
+
+/* The draft's own persons are not "held elsewhere" (a draft claims
+ * nobody, and a repeat of a submitted draft is answered 409 not_draft,
+ * not "held by itself"). */
+static void
+submission_begin(sn_http_req *req, sn_tx *tx, void *arg)
+{
+	submission *s = arg;
+
+	s->held = (intake_store_holder_slot) { holders_checked, s };
+	if (intake_store_qholders(tx, &s->app, s->draft_id, &s->held) != SN_OK)
+		sn_http_tx_fail(req, tx, 503, "unavailable",
+		    "the application could not be stored; retry", NULL);
 }
 
 /*
- * Checks the body as of the district's today, then the early check of
- * its persons (held by anyone but the draft itself, when draft_id names
- * one), then the transaction.
+ * Checks the body as of the district's today, then the transaction: the
+ * check of its persons (held by anyone but the draft itself, when
+ * draft_id names one) first, then the submission.
  */
 static void
 submission_start(sn_http_req *req, intake_handlers *h, submission_kind kind,
@@ -312,12 +334,7 @@ submission_start(sn_http_req *req, intake_handlers *h, submission_kind kind,
 		sn_http_problem(req, &p);
 		return;
 	}
-	/* The draft's own persons are not "held elsewhere" (a draft claims
-	 * nobody, and a repeat of a submitted draft is answered 409
-	 * not_draft, not "held by itself"). */
-	intake_store_holders(sn_service_db(h->svc), &s->app, draft_id,
-	    sn_http_principal(req)->user, sn_http_idempotency_key(req),
-	    precheck_done, s);
+	sn_http_tx_with_end(req, submission_begin, submission_end, s);
 }
 
 void

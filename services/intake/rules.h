@@ -176,7 +176,8 @@ typedef enum intake_hold {
  * The 409 for a person held by h: person_in_open_application or
  * person_in_beneficiary_household, the field members[i].id_number of the
  * person. raced: found inside the submission's transaction (it lost a
- * race) rather than by the early check; only the message differs.
+ * race, its claims read back) rather than by the check before them;
+ * only the message differs.
  */
 void intake_rules_holder(const intake_holder *h, bool raced, sn_problem *p);
 

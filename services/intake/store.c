@@ -127,55 +127,32 @@ static const sn_col holder_cols[] = {
 	SN_COL(intake_holder, beneficiary_id, SN_COL_TEXT),
 };
 
-struct holders_call {
-	intake_store_holder_fn done;
-	void                  *arg;
-};
-
 static void
-holders_read(sn_err err, PGresult *res, void *arg)
+holders_read(sn_tx *tx, PGresult *res, void *arg)
 {
-	struct holders_call c = *(struct holders_call *) arg;
-	intake_holder       h;
+	intake_store_holder_slot *slot = arg;
+	intake_holder             h;
+	sn_err err = sn_rows_one(res, holder_cols, SN_NCOLS(holder_cols), &h);
 
-	free(arg);
-	if (err == SN_OK)
-		err = res != NULL
-		    ? sn_rows_one(res, holder_cols, SN_NCOLS(holder_cols), &h)
-		    : SN_EDB;
 	if (err == SN_ENOTFOUND)
-		c.done(c.arg, SN_OK, NULL);
+		slot->fn(tx, SN_OK, NULL, slot->arg);
 	else
-		c.done(c.arg, err, err == SN_OK ? &h : NULL);
+		slot->fn(tx, err, err == SN_OK ? &h : NULL, slot->arg);
 }
 
-void
-intake_store_holders(sn_db *db, const intake_app *app, const char *except,
-    const char *principal, const char *key, intake_store_holder_fn done,
-    void *arg)
+sn_err
+intake_store_qholders(sn_tx *tx, const intake_app *app, const char *except,
+    intake_store_holder_slot *slot)
 {
-	struct holders_call *c = malloc(sizeof(*c));
-	sn_pgarray           ids;
-	const char *v[4] = { member_ids(app, &ids), principal, key, except };
+	sn_pgarray  ids;
+	const char *v[2] = { member_ids(app, &ids), except };
+	sn_err      err  = SN_ENOMEM;
 
-	if (c == NULL || v[0] == NULL) {
-		free(c);
-		sn_pgarray_fini(&ids);
-		done(arg, SN_ENOMEM, NULL);
-		return;
-	}
-	c->done = done;
-	c->arg  = arg;
-	/* A key already used (committed) means a repeat of a request that
-	 * may have claimed these very persons: let sn_http_tx replay its
-	 * answer rather than refuse the repeat. */
-	sn_db_query(db,
-	    "SELECT * FROM (" HOLDERS_OF(
-	        "$4::uuid") ") h"
-	                    " WHERE NOT EXISTS (SELECT 1 FROM http_idempotency"
-	                    "  WHERE principal = $2 AND key = $3)",
-	    4, v, holders_read, c);
+	if (v[0] != NULL)
+		err = sn_tx_query(
+		    tx, HOLDERS_OF("$2::uuid"), 2, v, holders_read, slot);
 	sn_pgarray_fini(&ids);
+	return err;
 }
 
 /* ---- the outcome of a submission ------------------------------------ */

@@ -58,19 +58,6 @@ extern const size_t             intake_store_nseal_documents;
 
 /* ---- reads outside a transaction ------------------------------------ */
 
-/*
- * The holder of any member of app other than application except (NULL:
- * any holder): the first such person in the members' order, or NULL
- * (with SN_OK) when nobody holds them, and also when the request's
- * Idempotency-Key (key of principal, the user) has been used already, so
- * that a repeat is replayed by sn_http_tx rather than refused.
- */
-typedef void (*intake_store_holder_fn)(
-    void *arg, sn_err err, const intake_holder *holder);
-void intake_store_holders(sn_db *db, const intake_app *app, const char *except,
-    const char *principal, const char *key, intake_store_holder_fn done,
-    void *arg);
-
 /* One application as GET /applications/{id} shows it. */
 typedef struct intake_view {
 	const char *json;         /* the document, as text */
@@ -114,6 +101,23 @@ typedef struct intake_outcome {
 	                         * submission lost a race to another) */
 	intake_holder holder;
 } intake_outcome;
+
+/*
+ * The holder of any member of app other than application except (NULL:
+ * any holder): the first such person in the members' order, or NULL
+ * (with SN_OK) when nobody holds them. Read in the submission's own
+ * transaction, after sn_http_tx claimed its Idempotency-Key: a repeat of
+ * a request that committed never gets here (its answer is replayed), so
+ * its own claims never refuse it.
+ */
+typedef struct intake_store_holder_slot {
+	void (*fn)(
+	    sn_tx *tx, sn_err err, const intake_holder *holder, void *arg);
+	void *arg;
+} intake_store_holder_slot;
+
+sn_err intake_store_qholders(sn_tx *tx, const intake_app *app,
+    const char *except, intake_store_holder_slot *slot);
 
 typedef struct intake_store_outcome_slot {
 	void (*fn)(sn_tx *tx, sn_err err, const intake_outcome *o, void *arg);
