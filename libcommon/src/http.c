@@ -1206,7 +1206,7 @@ set_request_id(sn_http_req *req)
 {
 	const char *v = MHD_lookup_connection_value(
 	    req->conn, MHD_HEADER_KIND, "X-Request-Id");
-	sn_uuid     u;
+	sn_uuid u;
 
 	if (v != NULL && sn_log_request_id_valid(v, strlen(v))) {
 		memcpy(req->request_id, v, strlen(v) + 1);

@@ -541,7 +541,8 @@ request_id(void)
 	int n_ap
 	    = log_lines_with(e2e_proc("approval")->log, NULL, RID_FIELD, NULL);
 	printf("request_id: intake's event, verification.completed and"
-	       " approval's case.stage_changed carry %s; lines naming it: intake %d, approval %d (%d"
+	       " approval's case.stage_changed carry %s; lines naming it: "
+	       "intake %d, approval %d (%d"
 	       " \"applying event\"), investigation %d \"applying event\"\n"
 	       "  %s",
 	    RID, n_in, n_ap, na, ni, line);
