@@ -52,6 +52,19 @@ addWords({
   ov_care: ['照料护理标准（自理／半自理／不能自理）', 'Care (able / partly / unable)'],
   ov_low_income_factor: ['低收入认定倍数', 'Low-income factor'],
   ov_override_reasons: ['可认定的特殊情形', 'Override reasons'],
+  ov_new_version: ['新增政策版本', 'A new policy version'],
+  ov_new_version_note: ['新版本须在明天或以后生效，现行标准不变；生效当月起，在册家庭按新标准重新核定。表中数值以现行版本预填。', 'A new version starts tomorrow or later, so no standard in force changes; from its month every household on the register is re-rated. The form starts from the version in force.'],
+  ov_care_able: ['照料护理标准（生活自理）', 'Care (able)'],
+  ov_care_partly: ['照料护理标准（部分自理）', 'Care (partly able)'],
+  ov_care_unable: ['照料护理标准（完全不能自理）', 'Care (unable)'],
+  ov_low_income_pct: ['低收入认定倍数（%，不低于 100）', 'Low-income factor (%, 100 or more)'],
+  ov_asset_multiple: ['财产限额倍数（月数）', 'Asset limit (months of the standard)'],
+  ov_max_homes: ['住房套数上限', 'Most homes allowed'],
+  ov_business_limit: ['经营资本限额（元）', 'Business capital limit (yuan)'],
+  ov_force: ['城乡标准比高于上一版本时仍然新增', 'Add it although the urban/rural ratio rises'],
+  ov_force_reason: ['理由（勾选上一项时必填）', 'Why (needed with the box above)'],
+  ov_add_version: ['新增版本', 'Add the version'],
+  ov_version_added: ['已新增版本 {v}，自 {d} 起执行（城乡标准比 {r}‰）。', 'Version {v} added, in force from {d} (urban/rural ratio {r}‰).'],
   ov_yuan_month: ['元/人·月', 'yuan a person a month'],
   ov_price_indices: ['物价指数与价格临时补贴', 'Price indices and the price subsidy'],
   ov_month: ['月份', 'Month'],
@@ -303,11 +316,87 @@ function Proposal() {
     ${r && html`<p class="ok" role="status" id="sp-result">${t('ov_proposed', { u: yuan(r.urban_min_fen), r: yuan(r.rural_min_fen), p: r.ratio_permille, v: r.based_on })}</p>`}`;
 }
 
+// The yuan fields of a version and the integer ones, with their words.
+const VERSION_YUAN = [['urban_min_fen', 'ov_urban_min'], ['rural_min_fen', 'ov_rural_min'],
+  ['urban_basic_fen', 'ov_urban_basic'], ['rural_basic_fen', 'ov_rural_basic'],
+  ['care_able_fen', 'ov_care_able'], ['care_partially_able_fen', 'ov_care_partly'],
+  ['care_unable_fen', 'ov_care_unable'], ['business_capital_limit_fen', 'ov_business_limit']];
+const VERSION_INT = [['low_income_factor_percent', 'ov_low_income_pct'], ['asset_multiple', 'ov_asset_multiple'],
+  ['max_homes', 'ov_max_homes']];
+
+function nextMonthFirst() {
+  const d = new Date();
+  const y = d.getMonth() === 11 ? d.getFullYear() + 1 : d.getFullYear();
+  const m = (d.getMonth() + 1) % 12 + 1;
+  return `${y}-${String(m).padStart(2, '0')}-01`;
+}
+
+// approval's POST /policy (Idempotency-Key kept until it is answered):
+// every figure, prefilled from the version in force; money typed in yuan
+// and sent as integer fen.
+function NewVersion({ base, onAdded }) {
+  const start = () => {
+    const f = { version: '', effective_from: nextMonthFirst(), force: false, force_reason: '' };
+    for (const [k] of VERSION_YUAN) f[k] = base && base[k] !== undefined ? fenToYuan(base[k]) : '';
+    for (const [k] of VERSION_INT) f[k] = base && base[k] !== undefined ? String(base[k]) : '';
+    f.version = f.effective_from.slice(0, 7);
+    return f;
+  };
+  const [f, setF] = useState(start);
+  const [key, setKey] = useState(newKey);
+  const [err, setErr] = useState(null);
+  const [done, setDone] = useState(null);
+  const [busy, setBusy] = useState(false);
+  async function submit(e) {
+    e.preventDefault();
+    setErr(null);
+    setDone(null);
+    const body = { version: f.version.trim(), effective_from: f.effective_from };
+    for (const [k] of VERSION_YUAN) {
+      const fen = yuanToFen(f[k]);
+      if (fen === null) { setErr({ code: 'invalid_money', field: k }); return; }
+      body[k] = fen;
+    }
+    for (const [k] of VERSION_INT) {
+      if (!/^[0-9]{1,6}$/.test(f[k].trim())) { setErr({ code: 'invalid_field', field: k }); return; }
+      body[k] = Number(f[k].trim());
+    }
+    if (f.force) { body.force = true; body.force_reason = f.force_reason.trim(); }
+    setBusy(true);
+    try {
+      const r = await call('POST', 'approval', 'policy', body, key);
+      setDone(r);
+      setKey(newKey());
+      onAdded();
+    } catch (p) {
+      setErr(p);
+    }
+    setBusy(false);
+  }
+  const set = (k) => (v) => setF({ ...f, [k]: v });
+  return html`
+    <h2>${t('ov_new_version')}</h2>
+    <p class="note">${t('ov_new_version_note')}</p>
+    <form class="card ov-filter" onSubmit=${submit} id="version-form">
+      <${Input} id="pv-version" label=${t('ov_version')} value=${f.version} onInput=${set('version')} required maxlength="31" />
+      <${Input} id="pv-effective" label=${t('ov_effective')} type="date" value=${f.effective_from} onInput=${set('effective_from')} required />
+      ${VERSION_YUAN.map(([k, w]) => html`<${Input} id=${`pv-${k}`} label=${t(w)} value=${f[k]} onInput=${set(k)} inputmode="decimal" required />`)}
+      ${VERSION_INT.map(([k, w]) => html`<${Input} id=${`pv-${k}`} label=${t(w)} value=${f[k]} onInput=${set(k)} inputmode="numeric" required />`)}
+      <div class="field check"><label for="pv-force"><input type="checkbox" id="pv-force" checked=${f.force} onChange=${(e) => setF({ ...f, force: e.target.checked })} /> ${t('ov_force')}</label></div>
+      ${f.force && html`<${Input} id="pv-force-reason" label=${t('ov_force_reason')} value=${f.force_reason} onInput=${set('force_reason')} required />`}
+      <button type="submit" id="pv-submit" disabled=${busy}>${t('ov_add_version')}</button>
+    </form>
+    <${ErrorNote} err=${err} id="pv-error" />
+    ${done && html`<p class="ok" role="status" id="pv-added">${t('ov_version_added', { v: done.version, d: done.effective_from, r: done.ratio_permille })}</p>`}`;
+}
+
 export function PolicyScreen() {
   const [p, setP] = useState(null);
   const [err, setErr] = useState(null);
-  useEffect(() => { call('GET', 'approval', 'policy').then(setP, setErr); }, []);
+  const load = () => call('GET', 'approval', 'policy').then(setP, setErr);
+  useEffect(() => { load(); }, []);
   const versions = p ? p.versions || [] : [];
+  const inForce = versions.find((v) => p && v.version === p.in_force);
   return html`
     <section class="ov">
       <h1>${t('ov_policy')}</h1>
@@ -330,6 +419,7 @@ export function PolicyScreen() {
           ['ov_care', (v) => `${yuan(v.care_able_fen)} / ${yuan(v.care_partially_able_fen)} / ${yuan(v.care_unable_fen)}`],
           ['ov_low_income_factor', (v) => `${v.low_income_factor_percent}%`],
         ]} />`}
+      ${p && html`<${NewVersion} base=${inForce} onAdded=${load} />`}
       <${Proposal} />
       <${PriceIndices} />
     </section>`;

@@ -271,8 +271,17 @@ export function RunScreen({ user, params }) {
         if (stop) return;
         setRun(r);
         if (r.status !== 'building') setPlan(await call('GET', 'disbursement', `runs/${encodeURIComponent(id)}/plan`));
-        if (['approved', 'sending', 'completed'].includes(r.status)) setRec(await call('GET', 'disbursement', `runs/${encodeURIComponent(id)}/reconciliation`));
-        if (!stop && ['building', 'approved', 'sending'].includes(r.status)) timer = setTimeout(() => setTick((n) => n + 1), 1000);
+        let got = null;
+        if (['approved', 'sending', 'completed'].includes(r.status)) {
+          got = await call('GET', 'disbursement', `runs/${encodeURIComponent(id)}/reconciliation`);
+          setRec(got);
+        }
+        // A completed run's answers may still be on their way to the
+        // reconciliation (instructions sent or unknown): read it again for
+        // a while, once a second.
+        const ins = (got && got.instructions) || {};
+        const settling = r.status === 'completed' && (ins.sent || 0) + (ins.unknown || 0) > 0 && tick < 120;
+        if (!stop && (['building', 'approved', 'sending'].includes(r.status) || settling)) timer = setTimeout(() => setTick((n) => n + 1), 1000);
       } catch (p) {
         if (!stop) setErr(p);
       }

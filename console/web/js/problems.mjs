@@ -138,6 +138,9 @@ export const PROBLEMS = {
   empty_patch: ['没有需要保存的修改。', 'There is nothing to change.'],
   month_decided: ['该月份已录入不同的指数，不能更改。', 'That month holds other indices already.'],
   policy_in_force: ['新版本须在明天或以后生效，不能改变正在执行的标准。', 'A new version must start after today.'],
+  version_exists: ['该版本号已存在，请换一个版本号。', 'That version name exists already; choose another.'],
+  date_taken: ['该生效日期已有一个版本。', 'A version already starts on that date.'],
+  ratio_rises: ['城乡低保标准比将高于上一版本；如确需新增，请勾选并写明理由。', 'The urban/rural ratio would rise above the previous version; tick the box and give the reason to add it anyway.'],
   invalid_body: ['提交的内容格式不正确。', 'The submission is malformed.'],
 };
 

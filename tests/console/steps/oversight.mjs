@@ -14,7 +14,9 @@
 // administrator sees the users (the clerk among them), creates a user
 // through the form, who then logs in, changes their village and disables
 // them (the login then refused); and the policy screen (the versions GET
-// /policy gives, a proposal of standards computed by approval).
+// /policy gives, a proposal of standards computed by approval), where a
+// new version is added through the form (approval then has it, in fen).
+// Last, an inspector sees the district's figures.
 // Needs ctx.state.clerk and .applicationId; makes them through the API
 // when the clerk's step has not run.
 
@@ -233,4 +235,50 @@ export default async function oversightStep(ctx) {
   check(prop.status === 200 && propText.includes(`城市 ${(prop.body.urban_min_fen / 100).toFixed(2)} 元`),
     `the proposal shows approval's urban standard (${propText.trim()})`);
   await shot('admin-policy');
+
+  // A new policy version through the form: prefilled from the version in
+  // force, both minimum standards raised by 20 yuan, in force from the
+  // first of the month after next (after the district's today whatever
+  // the hour).
+  const base = (policy.body.versions || []).find((v) => v.version === policy.body.in_force);
+  const d = new Date();
+  const ahead = new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 2, 1));
+  const from = ahead.toISOString().slice(0, 10);
+  const name = `c${ctx.stamp}`;
+  await page.waitForSelector('#pv-version');
+  check((await page.$eval('#pv-urban_min_fen', (e) => e.value)) === (base.urban_min_fen / 100).toFixed(2),
+    'the new version’s form starts from the version in force');
+  const setField = async (sel, value) => page.$eval(sel, (e, v) => {
+    e.value = v;
+    e.dispatchEvent(new Event('input', { bubbles: true }));
+  }, value);
+  await setField('#pv-version', name);
+  await setField('#pv-effective', from);
+  await setField('#pv-urban_min_fen', ((base.urban_min_fen + 2000) / 100).toFixed(2));
+  await setField('#pv-rural_min_fen', ((base.rural_min_fen + 2000) / 100).toFixed(2));
+  await page.click('#pv-submit');
+  await page.waitForSelector('#pv-added, #pv-error', { timeout: 20000 });
+  const added = await page.$eval('#pv-added, #pv-error', (e) => e.textContent);
+  const after = await ctx.api('GET', 'approval/policy', undefined, ctx.adminToken);
+  const v = (after.body.versions || []).find((x) => x.version === name);
+  check(Boolean(v) && v.effective_from === from && v.urban_min_fen === base.urban_min_fen + 2000 && v.rural_min_fen === base.rural_min_fen + 2000 && v.care_unable_fen === base.care_unable_fen,
+    `the version added through the form is approval's, in fen (${added.trim()})`);
+  const want = (after.body.versions || []).length;
+  const listed = await page.waitForFunction((n, nm) => {
+    const rows = [...document.querySelectorAll('#policy-versions tbody tr')];
+    return rows.length === n && rows.some((r) => r.innerText.includes(nm));
+  }, { timeout: 20000 }, want, name).then(() => true, () => false);
+  check(listed, `the versions list shows the new version among ${want}`);
+  await shot('admin-policy-version');
+  // The inspector reads what the supervisor reads.
+  const inspector = await ctx.makeUser('inspector', '220103', '纪检监察员');
+  await ctx.loginAs(inspector);
+  await page.click('nav a[href="#/figures"]');
+  await page.waitForFunction(() => {
+    const m = document.querySelector('main');
+    return m && /救助\d+户/.test(m.innerText);
+  }, { timeout: 20000 });
+  const insText = await ctx.text();
+  check(insText.includes('纪检监察员') && insText.includes('操作审计'), 'the inspector sees the district’s figures and the oversight navigation');
+  await shot('inspector-figures');
 }
