@@ -207,9 +207,29 @@ export default async function moneyStep(ctx) {
     return x.status === 200 && x.body.items.find((p) => p.run_id === run.id && p.payee && p.payee.account_number === account);
   });
   check(Boolean(paid), `the payee\u2019s payment of the run is settled at the bank${paid ? ` (${paid.amount_fen} fen)` : ''}`);
-  await page.waitForFunction(() => (document.querySelector('#run-settled') || {}).textContent?.includes('已到账'), { timeout: 30000 }).catch(() => {});
+  // The run's reconciliation counts the settlement once the bank's
+  // answer reached it; the page then shows what the API says.
+  const runRec = await until(async () => {
+    const x = await ctx.api('GET', `disbursement/runs/${run.id}/reconciliation`, undefined, aprTok);
+    return x.status === 200 && x.body.instructions && x.body.instructions.settled >= 1 && x.body;
+  });
+  check(Boolean(runRec), `the run's reconciliation counts the payment settled (${runRec ? runRec.instructions.settled : 'none'})`);
+  // The page reads the run every second while it moves: it shows both
+  // once its next reading comes (a reload if it stopped reading).
+  const showsBoth = (n) => {
+    const st = document.querySelector('#run-status');
+    const se = document.querySelector('#run-settled');
+    return Boolean(st && se && st.textContent.includes('已完成') && se.textContent.includes(`已到账 ${n} 笔`));
+  };
+  const settledN = runRec ? runRec.instructions.settled : -1;
+  const shown = await page.waitForFunction(showsBoth, { timeout: 20000 }, settledN).then(() => true, () => false);
+  if (!shown) {
+    await page.reload({ waitUntil: 'networkidle0' });
+    await page.waitForFunction(showsBoth, { timeout: 20000 }, settledN).catch(() => {});
+  }
   const runPage = await text();
-  check(/已到账 [1-9][0-9]* 笔/.test(runPage) && runPage.includes('已完成'), 'the run\u2019s page shows it completed and settled');
+  const seen = await page.evaluate(() => [document.querySelector('#run-status'), document.querySelector('#run-settled')].map((e) => (e ? e.textContent : '-')).join(' | '));
+  check(runRec && runPage.includes(`已到账 ${runRec.instructions.settled} 笔`) && runPage.includes('已完成'), `the run\u2019s page shows it completed and settled${shown ? '' : ' (after a reload)'} (${seen})`);
 
   // Finance reconciles the day with the bank.
   await ctx.loginAs(fin);
