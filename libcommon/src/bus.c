@@ -607,10 +607,9 @@ sn_bus_append(sn_bus *bus, sn_tx *tx, const sn_event_out *ev)
 		return SN_ERANGE;
 	char ver[16];
 	snprintf(ver, sizeof(ver), "%u", ev->schema_version);
-	const char *rid        = sn_log_request_id();
 	const char *values[6]  = { ev->type, ev->subject ? ev->subject : "",
                 ev->actor ? ev->actor : "system", ver, (const char *) ev->data,
-                rid != NULL ? rid : "" };
+		 sn_log_request_id_text() };
 	int         lengths[6] = { 0, 0, 0, 0, (int) ev->len, 0 };
 	int         formats[6] = { 0, 0, 0, 0, 1, 0 };
 	if (ev->data == NULL)
@@ -673,7 +672,7 @@ sn_bus_append_batch(sn_bus *bus, sn_tx *tx, const sn_event_out *evs, size_t n)
 	for (int k = 0; k < 5 && err == SN_OK; k++)
 		if ((v[k] = sn_pgarray_text(&a[k])) == NULL)
 			err = SN_ENOMEM;
-	v[5] = sn_log_request_id() != NULL ? sn_log_request_id() : "";
+	v[5] = sn_log_request_id_text();
 	if (err == SN_OK)
 		err = sn_tx_query(tx, SQL_APPEND_MANY, 6, v, NULL, NULL);
 	for (int k = 0; k < 5; k++)

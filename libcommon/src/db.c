@@ -187,8 +187,8 @@ quiet_notice(void *arg, const char *msg)
 static void
 rid_keep(char out[SN_LOG_REQUEST_ID_MAX + 1])
 {
-	const char *rid = sn_log_request_id();
-	snprintf(out, SN_LOG_REQUEST_ID_MAX + 1, "%s", rid != NULL ? rid : "");
+	snprintf(
+	    out, SN_LOG_REQUEST_ID_MAX + 1, "%s", sn_log_request_id_text());
 }
 
 static struct ent *

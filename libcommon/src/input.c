@@ -79,6 +79,21 @@ sn_in_text_ok(const char *s, bool multiline)
 	return true;
 }
 
+bool
+sn_in_name_ok(const char *s, size_t n, size_t max)
+{
+	if (s == NULL || n == 0 || n > max)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+		        || (c >= '0' && c <= '9') || c == '.' || c == '_'
+		        || c == '-'))
+			return false;
+	}
+	return true;
+}
+
 size_t
 sn_utf8_chars(const char *s)
 {

@@ -1,5 +1,7 @@
 #include "sn/log.h"
 
+#include "sn/input.h"
+
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -41,19 +43,16 @@ sn_log_request_id(void)
 	return request_id[0] != '\0' ? request_id : NULL;
 }
 
+const char *
+sn_log_request_id_text(void)
+{
+	return request_id;
+}
+
 bool
 sn_log_request_id_valid(const char *id, size_t n)
 {
-	if (id == NULL || n == 0 || n > SN_LOG_REQUEST_ID_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = id[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
-		        || (c >= '0' && c <= '9') || c == '.' || c == '_'
-		        || c == '-'))
-			return false;
-	}
-	return true;
+	return sn_in_name_ok(id, n, SN_LOG_REQUEST_ID_MAX);
 }
 
 void

@@ -328,8 +328,7 @@ sn_reqc_call_after(sn_reqc *r, uint32_t delay_ms, const void *req, size_t len,
 	c->timeout_ms = timeout_ms;
 	c->fn         = fn;
 	c->arg        = arg;
-	snprintf(c->rid, sizeof(c->rid), "%s",
-	    sn_log_request_id() != NULL ? sn_log_request_id() : "");
+	snprintf(c->rid, sizeof(c->rid), "%s", sn_log_request_id_text());
 	sn_err err  = SN_ENOMEM;
 	size_t head = rid_size(c->rid);
 	if (nng_msg_alloc(&c->req, head + len) != 0)

@@ -593,6 +593,22 @@ test_utf8_chars(void **state)
 	assert_int_equal(sn_utf8_chars("a\xc3\xa9\xf0\x9f\x98\x80z"), 4);
 }
 
+/* Names: 1 to max characters of [A-Za-z0-9._-], counted by n. */
+static void
+test_name_ok(void **state)
+{
+	(void) state;
+	assert_true(sn_in_name_ok("2027-01", 7, 31));
+	assert_true(sn_in_name_ok("B.a_Z-9", 7, 7));
+	assert_false(sn_in_name_ok("B.a_Z-9", 7, 6)); /* over max */
+	assert_false(sn_in_name_ok("", 0, 31));
+	assert_false(sn_in_name_ok(NULL, 3, 31));
+	assert_false(sn_in_name_ok("a b", 3, 31));
+	assert_true(sn_in_name_ok("a b", 1, 31)); /* only "a" */
+	assert_false(sn_in_name_ok("a/b", 3, 31));
+	assert_false(sn_in_name_ok("\xe4\xb8\xad", 3, 31));
+}
+
 int
 main(void)
 {
@@ -610,6 +626,7 @@ main(void)
 		cmocka_unit_test(test_uuid),
 		cmocka_unit_test(test_object_array),
 		cmocka_unit_test(test_text_ok),
+		cmocka_unit_test(test_name_ok),
 		cmocka_unit_test(test_check_text),
 		cmocka_unit_test(test_utf8_chars),
 	};

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "sn/input.h"
+
 approval_tier
 approval_rules_tier(approval_category c)
 {
@@ -539,17 +541,7 @@ const approval_policy_field approval_policy_fields[APPROVAL_POLICY_NFIELDS] = {
 bool
 approval_rules_version_valid(const char *s)
 {
-	size_t n = s != NULL ? strlen(s) : 0;
-	if (n < 1 || n > 31)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')
-		        || (c >= 'A' && c <= 'Z') || c == '-' || c == '.'
-		        || c == '_'))
-			return false;
-	}
-	return true;
+	return s != NULL && sn_in_name_ok(s, strlen(s), 31);
 }
 
 bool

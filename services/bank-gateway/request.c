@@ -10,6 +10,7 @@
 
 #include "pain001.h"
 #include "rules.h"
+#include "sn/input.h"
 
 bank_gateway_request_kind
 bank_gateway_request_decode(
@@ -48,16 +49,7 @@ bank_gateway_request_decode(
 static bool
 batch_id_ok(const char *s)
 {
-	size_t n = strlen(s);
-	if (n < 1 || n > 35)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z')
-		        || (s[i] >= 'a' && s[i] <= 'z')
-		        || (s[i] >= '0' && s[i] <= '9') || s[i] == '.'
-		        || s[i] == '_' || s[i] == '-'))
-			return false;
-	return s[0] != '.';
+	return sn_in_name_ok(s, strlen(s), 35) && s[0] != '.';
 }
 
 /* The count and control sum (rules.h), then each instruction's period

@@ -54,14 +54,14 @@ typedef struct disbursement {
 	uint32_t            wait_ms; /* before the next pass (payout.c) */
 	bool                found;   /* work seen since the last pass */
 	/* The two whole-table checks (a run's completion, the payments to
-	 * ask the bank about): when each last ran (uv_now), and whether the
+	 * ask the bank about): when each last ran (sn_now_ms), and whether the
 	 * last status query found any. While batches are with the bank they
 	 * run at most every DISBURSEMENT_SCAN_MS (payout.c). */
 	uint64_t completion_at, asked_at;
 	bool     asked_found;
 	/* A claim of a fund that found fewer payments than a batch holds
 	 * has taken every planned one of the runs being sent: until
-	 * planned_skip_until[fund] (uv_now) its claims take ready payments
+	 * planned_skip_until[fund] (sn_now_ms) its claims take ready payments
 	 * only. A run moving on here (runs_gen) ends every skip. */
 	uint64_t    planned_skip_until[DISBURSEMENT_NFUNDS];
 	uint64_t    runs_gen;

@@ -722,8 +722,7 @@ claim_done(sn_err err, void *arg)
 	if (err == SN_OK && b->planned && b->n < (size_t) d->cfg.batch
 	    && b->runs_gen == d->runs_gen)
 		d->planned_skip_until[b->fund]
-		    = uv_now(sn_loop_uv(sn_service_loop(d->svc)))
-		    + DISBURSEMENT_SCAN_MS;
+		    = sn_now_ms() + DISBURSEMENT_SCAN_MS;
 	if (err != SN_OK || b->n == 0) {
 		int left = b->tries_left;
 		if (err != SN_OK)
@@ -760,12 +759,11 @@ claim_next(disbursement *d, int tries_left)
 	batch *b = calloc(1, sizeof(*b));
 	if (b == NULL)
 		return;
-	b->d          = d;
-	b->fund       = sendable_funds[d->next_fund];
-	d->next_fund  = (d->next_fund + 1) % NSENDABLE;
-	b->tries_left = tries_left - 1;
-	b->planned    = uv_now(sn_loop_uv(sn_service_loop(d->svc)))
-	    >= d->planned_skip_until[b->fund];
+	b->d           = d;
+	b->fund        = sendable_funds[d->next_fund];
+	d->next_fund   = (d->next_fund + 1) % NSENDABLE;
+	b->tries_left  = tries_left - 1;
+	b->planned     = sn_now_ms() >= d->planned_skip_until[b->fund];
 	b->runs_gen    = d->runs_gen;
 	b->claim_cb    = (disbursement_instructions_cb) { claim_cb, b };
 	b->batch_id[0] = 'B';
@@ -953,7 +951,7 @@ tick(disbursement *d)
 		d->building = true;
 		disbursement_store_run_building(db, building_found, d);
 	}
-	uint64_t now  = uv_now(sn_loop_uv(sn_service_loop(d->svc)));
+	uint64_t now  = sn_now_ms();
 	bool     busy = d->inflight > 0;
 	if (!d->housekeeping) {
 		bool complete

@@ -217,7 +217,6 @@ verification_store_check_insert(sn_tx *tx, const verification_check_new *c)
 	I64(dec[9], c->declared.support_fen);
 	I64(att, c->attempt);
 	I64(rev, c->revision < 1 ? 1 : c->revision);
-	const char *rid   = sn_log_request_id();
 	const char *v[29] = { c->source_event, kind_names[c->kind],
 		c->application_id, c->review_id, c->consent_reference, ids, m,
 		c->has_declaration ? "true" : "false", dec[0], dec[1], dec[2],
@@ -225,7 +224,8 @@ verification_store_check_insert(sn_tx *tx, const verification_check_new *c)
 		c->township_code, c->village_code, status_names[c->status],
 		att, c->reason, c->has_expenditure ? "true" : "false", dec[8],
 		dec[9], rev, c->accepted_date ? c->accepted_date : "",
-		c->deadline_date ? c->deadline_date : "", rid ? rid : "" };
+		c->deadline_date ? c->deadline_date : "",
+		sn_log_request_id_text() };
 	sn_err      err = sn_tx_query(tx, SQL_CHECK_INSERT, 29, v, NULL, NULL);
 	free(ids);
 	return err;

@@ -85,6 +85,11 @@ bool sn_in_array(const json_t *o, const char *key, const char *prefix,
  * and is valid UTF-8; multiline allows TAB, LF and CR. */
 bool sn_in_text_ok(const char *s, bool multiline);
 
+/* True if the n bytes at s are 1 to max characters of [A-Za-z0-9._-]:
+ * a name safe in a file name, a header and a log line (request ids,
+ * policy versions, ISO 20022 message ids). */
+bool sn_in_name_ok(const char *s, size_t n, size_t max);
+
 /*
  * The length (1-4) of the UTF-8 sequence that starts at p, a NUL-ended
  * string; 0 when it is not one (a stray continuation byte, an overlong

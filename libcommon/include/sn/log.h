@@ -47,9 +47,11 @@ void sn_log_init(const char *service, sn_log_level min);
 void sn_log_set_request_id(const char *id);
 /* The calling thread's request id, or NULL when none is set. */
 const char *sn_log_request_id(void);
+/* The same, "" when none is set (for a column or a copy). */
+const char *sn_log_request_id_text(void);
 /* Whether the n bytes at id make a request id worth keeping from a
  * peer: 1-64 characters of [A-Za-z0-9._-] (sn_http's rule for
- * X-Request-Id). */
+ * X-Request-Id; sn_in_name_ok). */
 bool sn_log_request_id_valid(const char *id, size_t n);
 /*
  * Sets id (NULL or "": clears) and copies the id set before into prev
