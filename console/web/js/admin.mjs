@@ -9,8 +9,10 @@ import { call, newKey } from './api.mjs';
 import { html } from './html.mjs';
 import { addWords, t } from './i18n.mjs';
 import { idnumState } from './idnum.mjs';
-import { fenToYuan, yuanToFen } from './money.mjs';
-import { ErrorNote, ListTable, Loading, usePaged, when, word } from './ovkit.mjs';
+import { fenToYuan, yuan, yuanToFen } from './money.mjs';
+import { ListTable, Loading, when, word } from './ovkit.mjs';
+import { usePaged } from './paged.mjs';
+import { ErrorNote } from './problems.mjs';
 
 addWords({
   ov_users: ['用户管理', 'Users'],
@@ -243,8 +245,6 @@ export function UserScreen({ params }) {
       ]} />
     </section>`;
 }
-
-function yuan(fen) { return fen === undefined || fen === null ? '' : fenToYuan(fen); }
 
 function PriceIndices() {
   const list = usePaged('approval', 'price-indices', {});

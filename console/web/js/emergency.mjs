@@ -8,10 +8,11 @@
 import { useEffect, useState } from '../vendor/hooks.mjs';
 import { call, newKey } from './api.mjs';
 import { html } from './html.mjs';
-import { addWords, getLang, t } from './i18n.mjs';
+import { addWords, t } from './i18n.mjs';
 import { idnumState } from './idnum.mjs';
 import { fenToYuan, yuanToFen } from './money.mjs';
-import { problemText } from './problems.mjs';
+import { allPages, usePaged } from './paged.mjs';
+import { ErrorNote } from './problems.mjs';
 
 addWords({
   em_grant: ['临时救助', 'Emergency help'],
@@ -102,25 +103,6 @@ export function dt(s) {
   const ms = Date.parse(s);
   if (Number.isNaN(ms)) return s.replace('T', ' ').slice(0, 16);
   return new Date(ms + 8 * 3600 * 1000).toISOString().replace('T', ' ').slice(0, 16);
-}
-
-// A refusal in words (fix_errors: the form's own check).
-export function Problem({ err, id }) {
-  if (!err) return null;
-  if (err.code === 'fix_errors') return html`<p class="error" role="alert" id=${id}>${t('fix_errors')}</p>`;
-  return html`<p class="error" role="alert" id=${id}>${problemText(err, getLang())}${err.field ? html` <code>${err.field}</code>` : ''}</p>`;
-}
-
-// Every page of a paged list (sn/page.h: {items, next}).
-export async function allPages(service, path) {
-  let items = [];
-  let next = null;
-  do {
-    const page = await call('GET', service, `${path}${path.includes('?') ? '&' : '?'}limit=100${next ? `&cursor=${encodeURIComponent(next)}` : ''}`);
-    items = items.concat(page.items);
-    next = page.next;
-  } while (next);
-  return items;
 }
 
 // The funds the user's token shows.
@@ -264,7 +246,7 @@ export function GrantScreen({ user }) {
             ${field('account_name', t('account_name'), input('account_name'))}
           </div>
         </fieldset>
-        <${Problem} err=${err} id="grant-error" />
+        <${ErrorNote} err=${err} id="grant-error" />
         <button type="submit" id="grant-submit" disabled=${busy}>${busy ? t('submitting') : t('em_submit')}</button>
       </form>
     </section>`;
@@ -279,7 +261,7 @@ export function FundsScreen({ user }) {
   return html`
     <section>
       <h1>${t('em_funds')}</h1>
-      <${Problem} err=${err} />
+      <${ErrorNote} err=${err} />
       ${funds === null && !err && html`<p>${t('loading')}</p>`}
       ${funds && funds.length === 0 && html`<p>${t('empty_list')}</p>`}
       ${funds && funds.length > 0 && html`
@@ -338,7 +320,7 @@ function Allocate({ user, onDone }) {
         <div class="field"><label for="al-amount">${t('em_amount')}</label><input id="al-amount" inputmode="decimal" value=${amount} onInput=${(e) => setAmount(e.target.value)} /></div>
         <div class="field"><label for="al-note">${t('em_note')}</label><input id="al-note" maxlength="500" value=${note} onInput=${(e) => setNote(e.target.value)} /></div>
       </div>
-      <${Problem} err=${err} />
+      <${ErrorNote} err=${err} />
       ${done && html`<p class="ok" role="status" id="allocated">${t('em_allocate_done', { balance: fenToYuan(done.balance_fen) })}</p>`}
       <button type="submit" id="al-submit" disabled=${busy}>${t('em_allocate')}</button>
     </form>`;
@@ -347,23 +329,11 @@ function Allocate({ user, onDone }) {
 // One fund's ledger (#/fund/<township>), every movement with the balance after it.
 export function LedgerScreen({ params }) {
   const town = params[0] || '';
-  const [rows, setRows] = useState(null);
-  const [next, setNext] = useState(null);
-  const [err, setErr] = useState(null);
-  async function load(after) {
-    try {
-      const page = await call('GET', 'emergency', `funds/${encodeURIComponent(town)}/ledger?limit=100${after ? `&cursor=${encodeURIComponent(after)}` : ''}`);
-      setRows((old) => (after && old ? old.concat(page.items) : page.items));
-      setNext(page.next);
-    } catch (p) {
-      setErr(p);
-    }
-  }
-  useEffect(() => { load(null); }, [town]);
+  const { items: rows, next, err, more } = usePaged('emergency', `funds/${encodeURIComponent(town)}/ledger`, { limit: 100 });
   return html`
     <section>
       <div class="bar"><h1>${t('em_fund_of', { code: town })} · ${t('em_ledger')}</h1><button type="button" class="noprint" onClick=${() => print()}>${t('print')}</button></div>
-      <${Problem} err=${err} />
+      <${ErrorNote} err=${err} />
       ${rows && rows.length === 0 && html`<p>${t('empty_list')}</p>`}
       ${rows && rows.length > 0 && html`
         <table class="list">
@@ -378,7 +348,7 @@ export function LedgerScreen({ params }) {
               <td data-label=${t('em_note')}>${r.note || ''}</td>
             </tr>`)}</tbody>
         </table>`}
-      ${next && html`<button type="button" class="noprint" onClick=${() => load(next)}>${t('more')}</button>`}
+      ${next && html`<button type="button" class="noprint" onClick=${more}>${t('more')}</button>`}
     </section>`;
 }
 
@@ -427,7 +397,7 @@ export function ChainScreen({ params }) {
         </div>
         <button type="submit" id="chain-find">${t('em_find')}</button>
       </form>
-      <${Problem} err=${err} />
+      <${ErrorNote} err=${err} />
       ${chain && chain.grants.length === 0 && html`<p id="chain-empty">${t('em_chain_empty')}</p>`}
       ${chain && chain.grants.map(({ grant: g, referrals }) => html`
         <article class="card chain-grant">
@@ -474,7 +444,7 @@ export function GrantsScreen({ user }) {
             ${STATUSES.map((x) => html`<option value=${x}>${t(`em_s_${x}`)}</option>`)}
           </select></div>
       </div>
-      <${Problem} err=${err} id="grants-error" />
+      <${ErrorNote} err=${err} id="grants-error" />
       ${msg && html`<p class="ok" role="status" id="grants-done">${msg}</p>`}
       ${items && items.length === 0 && html`<p>${t('empty_list')}</p>`}
       ${items && items.length > 0 && html`
@@ -518,7 +488,7 @@ function Refer({ grant, onDone }) {
       <select id=${`rk-${grant.id}`} value=${kind} onChange=${(e) => setKind(e.target.value)}>${REFERRALS.map((k) => html`<option value=${k}>${t(`em_k_${k}`)}</option>`)}</select>
       ${needs && html`<label for=${`rd-${grant.id}`}>${t('em_department')}</label><input id=${`rd-${grant.id}`} maxlength="100" value=${dept} onInput=${(e) => setDept(e.target.value)} />`}
       <button type="submit" class="secondary">${t('em_refer')}</button>
-      <${Problem} err=${err} />
+      <${ErrorNote} err=${err} />
     </form>`;
 }
 
@@ -543,6 +513,6 @@ function Decide({ grant, onDone }) {
       <label for=${`gr-${grant.id}`}>${t('em_reason')}</label>
       <input id=${`gr-${grant.id}`} maxlength="500" value=${reason} onInput=${(e) => setReason(e.target.value)} />
       <div class="actions"><button type="button" onClick=${() => decide('approve')}>${t('em_approve')}</button><button type="button" class="secondary" onClick=${() => decide('reject')}>${t('em_reject')}</button></div>
-      <${Problem} err=${err} />
+      <${ErrorNote} err=${err} />
     </div>`;
 }

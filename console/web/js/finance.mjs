@@ -9,10 +9,12 @@
 // integer fen, shown in yuan.
 import { useEffect, useState } from '../vendor/hooks.mjs';
 import { call, newKey } from './api.mjs';
-import { allPages, dt, Problem } from './emergency.mjs';
+import { dt } from './emergency.mjs';
 import { html } from './html.mjs';
 import { addWords, getLang, t } from './i18n.mjs';
 import { fenToYuan, yuanToFen } from './money.mjs';
+import { allPages } from './paged.mjs';
+import { ErrorNote } from './problems.mjs';
 
 addWords({
   fi_budgets: ['预算', 'Budgets'],
@@ -162,7 +164,7 @@ export function BudgetsScreen({ user }) {
   return html`
     <section>
       <div class="bar"><h1>${t('fi_budgets')}</h1><button type="button" class="noprint" onClick=${() => print()}>${t('print')}</button></div>
-      <${Problem} err=${err} />
+      <${ErrorNote} err=${err} />
       ${rows && rows.length === 0 && html`<p>${t('empty_list')}</p>`}
       ${rows && rows.length > 0 && html`
         <table class="list" id="budgets">
@@ -185,7 +187,7 @@ export function BudgetsScreen({ user }) {
             <div class="field"><label for="bu-year">${t('fi_year')}</label><input id="bu-year" inputmode="numeric" maxlength="4" value=${f.year} onInput=${(e) => setF((o) => ({ ...o, year: e.target.value }))} /></div>
             <div class="field"><label for="bu-amount">${t('fi_amount')}</label><input id="bu-amount" inputmode="decimal" value=${f.amount} onInput=${(e) => setF((o) => ({ ...o, amount: e.target.value }))} /></div>
           </div>
-          <${Problem} err=${ferr} id="budget-error" />
+          <${ErrorNote} err=${ferr} id="budget-error" />
           ${done && html`<p class="ok" role="status" id="budget-done">${t('fi_allocated_msg', { fund: fundName(done.fund), year: done.year, allocated: fenToYuan(done.allocated_fen), left: fenToYuan(done.left_fen) })}</p>`}
           <button type="submit" id="bu-submit" disabled=${busy}>${t('fi_allocate')}</button>
         </form>`}
@@ -227,10 +229,10 @@ export function RunsScreen({ user }) {
         <form class="card noprint inline" onSubmit=${build} novalidate>
           <div class="field"><label for="run-period">${t('fi_period')}</label><input id="run-period" type="month" value=${period} onInput=${(e) => setPeriod(e.target.value)} /></div>
           <button type="submit" id="run-build" disabled=${busy}>${t('fi_build')}</button>
-          <${Problem} err=${ferr} id="run-error" />
+          <${ErrorNote} err=${ferr} id="run-error" />
           ${ferr && ferr.code === 'run_exists' && ferr.run_id && html`<a href=${`#/run/${ferr.run_id}`}>${t('fi_open')}</a>`}
         </form>`}
-      <${Problem} err=${err} />
+      <${ErrorNote} err=${err} />
       ${runs && runs.length === 0 && html`<p>${t('empty_list')}</p>`}
       ${runs && runs.length > 0 && html`
         <table class="list" id="runs">
@@ -307,7 +309,7 @@ export function RunScreen({ user, params }) {
     setBusy(false);
   }
 
-  if (err) return html`<section><h1>${t('fi_runs')}</h1><${Problem} err=${err} /></section>`;
+  if (err) return html`<section><h1>${t('fi_runs')}</h1><${ErrorNote} err=${err} /></section>`;
   if (!run) return html`<section><p>${t('loading')}</p></section>`;
   const ins = rec && rec.instructions;
   return html`
@@ -332,7 +334,7 @@ export function RunScreen({ user, params }) {
             <button type="button" id="run-reject" class="secondary" disabled=${busy} onClick=${() => decide('reject')}>${t('fi_reject')}</button>
           </div>
         </div>`}
-      ${aerr && (aerr.code === 'fi_reason_needed' ? html`<p class="error" role="alert" id="approval-error">${t('fi_reason_needed')}</p>` : html`<${Problem} err=${aerr} id="approval-error" />`)}
+      <${ErrorNote} err=${aerr} id="approval-error" own="fi_reason_needed" />
       ${amsg && html`<p class="ok" role="status" id="approval-done">${t(amsg)}</p>`}
       ${rec && html`
         <div class="card" id="run-reconciliation">
@@ -415,7 +417,7 @@ export function ReconScreen({ user }) {
         <button type="submit" id="recon-show">${t('fi_show')}</button>
         ${user.role === 'finance' && html`<button type="button" id="recon-now" class="secondary" disabled=${busy} onClick=${now}>${t('fi_reconcile_now')}</button>`}
       </form>
-      <${Problem} err=${err} id="recon-error" />
+      <${ErrorNote} err=${err} id="recon-error" />
       ${rec === null && html`<p id="recon-none">${t('fi_not_reconciled')}</p>`}
       ${rec && html`
         <div class="card" id="recon">
@@ -493,7 +495,7 @@ export function RejectedScreen({ user }) {
             ${['rejected', 'settled', 'sent', 'accepted', 'ready', 'planned'].map((s) => html`<option value=${s}>${t(`fi_ps_${s}`)}</option>`)}
           </select></div>
       </div>
-      <${Problem} err=${err} id="payments-error" />
+      <${ErrorNote} err=${err} id="payments-error" />
       ${msg && html`<p class="ok" role="status">${t(msg)}</p>`}
       ${items && items.length === 0 && html`<p>${t('empty_list')}</p>`}
       ${items && items.length > 0 && html`

@@ -18,7 +18,7 @@ import { call } from './api.mjs';
 import { html } from './html.mjs';
 import { addWords, getLang, t } from './i18n.mjs';
 import { fenToYuan } from './money.mjs';
-import { problemText } from './problems.mjs';
+import { ErrorNote } from './problems.mjs';
 
 addWords({
   c2_notice: ['决定书', 'Decision notice'],
@@ -126,7 +126,7 @@ export function NoticeScreen({ params }) {
   const [err, setErr] = useState(null);
   useEffect(() => { loadNotice(id).then(setN, setErr); }, [id]);
 
-  if (err) return html`<section><h1>${t('c2_notice')}</h1><p class="error" role="alert">${problemText(err, getLang())}</p></section>`;
+  if (err) return html`<section><h1>${t('c2_notice')}</h1><${ErrorNote} err=${err} /></section>`;
   if (!n) return html`<section><h1>${t('c2_notice')}</h1><p>${t('loading')}</p></section>`;
   const { c, app, decision, approved, reg } = n;
   if (!decision) return html`<section><h1>${t('c2_notice')}</h1><p class="note" id="not-decided">${t('c2_not_decided')}</p></section>`;

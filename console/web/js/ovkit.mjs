@@ -1,23 +1,10 @@
 // The oversight screens' small shared parts (figures.mjs, supervise.mjs,
-// admin.mjs): a refusal in words, a query string, a time in the
-// district's way, a paged list, and a bar chart drawn as SVG (no chart
-// library: bars of a row each, the labels and numbers stay HTML text).
-import { useEffect, useState } from '../vendor/hooks.mjs';
-import { call } from './api.mjs';
+// admin.mjs): a time in the browser's zone, a word of a family, and a
+// bar chart drawn as SVG (no chart library: bars of a row each, the
+// labels and numbers stay HTML text). Paged lists: paged.mjs; refusals
+// in words: problems.mjs.
 import { html } from './html.mjs';
-import { getLang, t } from './i18n.mjs';
-import { problemText } from './problems.mjs';
-
-export function ErrorNote({ err, id }) {
-  if (!err) return null;
-  return html`<p class="error" role="alert" id=${id}>${problemText(err, getLang())}${err.field ? html` <code>${err.field}</code>` : ''}</p>`;
-}
-
-// "a=1&b=2" of the members that are not empty.
-export function qs(o) {
-  return Object.entries(o).filter(([, v]) => v !== undefined && v !== null && v !== '')
-    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
-}
+import { t } from './i18n.mjs';
 
 // An RFC 3339 time as "YYYY-MM-DD HH:MM" in the browser's zone.
 export function when(iso) {
@@ -29,34 +16,12 @@ export function when(iso) {
 }
 
 // A word of a family (prefix + code), or the code itself when the
-// console has no word for it (a new rule, a role added later).
+// console has no word for it (a new rule, a role added later); nothing
+// without a code.
 export function word(prefix, code) {
+  if (code === null || code === undefined || code === '') return '';
   const s = t(prefix + code);
   return s === prefix + code ? code : s;
-}
-
-// A paged list (sn/page.h: {items, next}) of service/path?query, loaded
-// again whenever query changes (null: not yet asked); more() appends the
-// next page.
-export function usePaged(service, path, query) {
-  const [items, setItems] = useState(null);
-  const [next, setNext] = useState(null);
-  const [err, setErr] = useState(null);
-  async function load(after) {
-    setErr(null);
-    try {
-      const q = qs({ ...query, limit: 50, cursor: after || '' });
-      const page = await call('GET', service, `${path}?${q}`);
-      setItems((old) => (after && old ? old.concat(page.items) : page.items));
-      setNext(page.next);
-    } catch (p) {
-      setErr(p);
-      if (!after) setItems([]);
-    }
-  }
-  const key = JSON.stringify(query);
-  useEffect(() => { setItems(null); if (query) load(null); }, [key]);
-  return { items, next, err, more: () => load(next), reload: () => load(null) };
 }
 
 export function Loading({ items, err }) {
