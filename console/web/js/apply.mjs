@@ -77,6 +77,15 @@ export function Field({ id, label, hint, error, children }) {
     </div>`;
 }
 
+// A text input in its field (label, hint); onInput gets the value, the
+// rest are the input's own attributes.
+export function Input({ id, label, hint, value, onInput, type = 'text', ...rest }) {
+  return html`
+    <${Field} id=${id} label=${label} hint=${hint}>
+      <input id=${id} type=${type} value=${value} onInput=${(e) => onInput(e.target.value)} aria-describedby=${hint ? `${id}-note` : undefined} ...${rest} />
+    </${Field}>`;
+}
+
 // An amount in yuan (at most two decimals); check: flag a bad one.
 export function MoneyField({ id, label, value, check, onChange }) {
   return html`

@@ -7,10 +7,12 @@
 // decisions). Money is integer fen; the forms take yuan (money.mjs).
 import { useEffect, useState } from '../vendor/hooks.mjs';
 import { call, newKey } from './api.mjs';
+import { IdField, Input } from './apply.mjs';
 import { html } from './html.mjs';
 import { addWords, t } from './i18n.mjs';
 import { idnumState } from './idnum.mjs';
 import { fenToYuan, yuanToFen } from './money.mjs';
+import { dt } from './ovkit.mjs';
 import { allPages, usePaged } from './paged.mjs';
 import { ErrorNote } from './problems.mjs';
 
@@ -97,14 +99,6 @@ const CAUSES = ['accident', 'major_illness', 'disaster', 'fire', 'other'];
 const REFERRALS = ['dibao', 'tekun', 'medical', 'housing', 'education', 'employment'];
 const STATUSES = ['awaiting_approval', 'granted', 'paid', 'payment_failed', 'rejected'];
 
-// A timestamp as the district's local time (UTC+8), YYYY-MM-DD HH:MM.
-export function dt(s) {
-  if (!s) return '';
-  const ms = Date.parse(s);
-  if (Number.isNaN(ms)) return s.replace('T', ' ').slice(0, 16);
-  return new Date(ms + 8 * 3600 * 1000).toISOString().replace('T', ' ').slice(0, 16);
-}
-
 // The funds the user's token shows.
 const allFunds = (township) => allPages('emergency', township ? `funds?township=${township}` : 'funds');
 
@@ -157,8 +151,7 @@ export function GrantScreen({ user }) {
     account_number: !/^[0-9]{8,32}$/.test(f.account_number),
     account_name: !f.account_name.trim(),
   };
-  const idst = idnumState(f.id_number);
-  const invalid = idst !== 'ok' || Object.values(bad).some(Boolean);
+  const invalid = idnumState(f.id_number) !== 'ok' || Object.values(bad).some(Boolean);
 
   async function submit(e) {
     e.preventDefault();
@@ -211,13 +204,7 @@ export function GrantScreen({ user }) {
         <fieldset>
           <legend>${t('em_person')}</legend>
           <div class="grid">
-            <div class=${`field${idst.startsWith('bad') ? ' invalid' : ''}${idst === 'ok' ? ' valid' : ''}`}>
-              <label for="em-id_number">${t('id_number')}</label>
-              <input id="em-id_number" value=${f.id_number} maxlength="18" autocomplete="off" spellcheck="false"
-                aria-describedby="em-id_number-note" aria-invalid=${idst.startsWith('bad') ? 'true' : 'false'}
-                onInput=${(e) => set('id_number', e.target.value.toUpperCase())} />
-              <small id="em-id_number-note" class=${idst.startsWith('bad') ? 'note error' : 'note'} aria-live="polite">${t(`idn_${idst}`, { n: f.id_number.trim().length })}</small>
-            </div>
+            <${IdField} id="em-id_number" value=${f.id_number} onChange=${(v) => set('id_number', v)} />
             ${field('name', t('name'), input('name'))}
             ${field('household_size', t('em_household_size'), input('household_size', { inputmode: 'numeric' }))}
             ${field('township_code', t('township_code'), input('township_code', { inputmode: 'numeric', maxlength: 9 }))}
@@ -316,9 +303,9 @@ function Allocate({ user, onDone }) {
     <form class="card noprint" onSubmit=${submit} novalidate>
       <h2>${t('em_allocate')}</h2>
       <div class="grid">
-        <div class="field"><label for="al-town">${t('em_township')}</label><input id="al-town" inputmode="numeric" maxlength="9" value=${town} onInput=${(e) => setTown(e.target.value)} /></div>
-        <div class="field"><label for="al-amount">${t('em_amount')}</label><input id="al-amount" inputmode="decimal" value=${amount} onInput=${(e) => setAmount(e.target.value)} /></div>
-        <div class="field"><label for="al-note">${t('em_note')}</label><input id="al-note" maxlength="500" value=${note} onInput=${(e) => setNote(e.target.value)} /></div>
+        <${Input} id="al-town" label=${t('em_township')} inputmode="numeric" maxlength="9" value=${town} onInput=${setTown} />
+        <${Input} id="al-amount" label=${t('em_amount')} inputmode="decimal" value=${amount} onInput=${setAmount} />
+        <${Input} id="al-note" label=${t('em_note')} maxlength="500" value=${note} onInput=${setNote} />
       </div>
       <${ErrorNote} err=${err} />
       ${done && html`<p class="ok" role="status" id="allocated">${t('em_allocate_done', { balance: fenToYuan(done.balance_fen) })}</p>`}

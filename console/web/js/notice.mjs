@@ -18,6 +18,7 @@ import { call } from './api.mjs';
 import { html } from './html.mjs';
 import { addWords, getLang, t } from './i18n.mjs';
 import { fenToYuan } from './money.mjs';
+import { dt } from './ovkit.mjs';
 import { ErrorNote } from './problems.mjs';
 
 addWords({
@@ -68,13 +69,6 @@ export function noticeHref(id) {
 // The steps whose reasons are the decision's (a filing's note is not).
 const DECIDING = ['township_override', 'township_approved', 'township_rejected', 'district_rejected'];
 const CATEGORY_WORD = { dibao: 'dibao', tekun: 'tekun', expenditure: 'expenditure_cat', low_income: 'low_income' };
-
-// A date-time as the district's day (China Standard Time), YYYY-MM-DD.
-function districtDay(iso) {
-  if (!iso) return '';
-  const d = new Date(new Date(iso).getTime() + 8 * 3600 * 1000);
-  return d.toISOString().slice(0, 10);
-}
 
 function longDate(s) {
   if (!s) return '';
@@ -145,7 +139,7 @@ export function NoticeScreen({ params }) {
   const reasons = steps.map((e) => e.reason);
   if (!approved && c.rule_reason) reasons.unshift(t(`c2_rr_${c.rule_reason}`));
   if (approved && reasons.length === 0) reasons.push(t('c2_no_reason'));
-  const decidedOn = districtDay(decision.decided_at);
+  const decidedOn = dt(decision.decided_at).slice(0, 10);
   const payee = approved && !review && (a.payee || (reg && reg.payee));
   const accountTail = payee && payee.account_number ? `${payee.bank_code || ''} ****${String(payee.account_number).slice(-4)}` : '';
 

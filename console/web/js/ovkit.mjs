@@ -1,5 +1,6 @@
 // The oversight screens' small shared parts (figures.mjs, supervise.mjs,
-// admin.mjs): a time in the browser's zone, a word of a family, and a
+// admin.mjs, emergency.mjs, finance.mjs, notice.mjs): a time in the
+// browser's zone or the district's, a word of a family, and a
 // bar chart drawn as SVG (no chart library: bars of a row each, the
 // labels and numbers stay HTML text). Paged lists: paged.mjs; refusals
 // in words: problems.mjs.
@@ -13,6 +14,14 @@ export function when(iso) {
   if (Number.isNaN(d.getTime())) return iso;
   const p = (n) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+// A timestamp as the district's local time (UTC+8), YYYY-MM-DD HH:MM.
+export function dt(s) {
+  if (!s) return '';
+  const ms = Date.parse(s);
+  if (Number.isNaN(ms)) return s.replace('T', ' ').slice(0, 16);
+  return new Date(ms + 8 * 3600 * 1000).toISOString().replace('T', ' ').slice(0, 16);
 }
 
 // A word of a family (prefix + code), or the code itself when the

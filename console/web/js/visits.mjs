@@ -6,6 +6,7 @@
 // token) and the colleague they visited with.
 import { useEffect, useState } from '../vendor/hooks.mjs';
 import { call, newKey } from './api.mjs';
+import { today } from './apply.mjs';
 import { html } from './html.mjs';
 import { addWords, t } from './i18n.mjs';
 import { idnumState } from './idnum.mjs';
@@ -54,11 +55,6 @@ addWords({
   vis_back: ['返回我的入户调查', 'Back to my visits'],
   vis_required: ['请填写标红的项目。', 'Fill in the fields marked.'],
 });
-
-function today() {
-  const d = new Date();
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-}
 
 function daysTo(date) {
   if (!date) return null;
