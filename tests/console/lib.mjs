@@ -1,7 +1,9 @@
 // The browser test's harness (browser.mjs runs the steps in order over
 // one context): the console's API from node, users made by the
 // administrator, one chromium page, checks, screenshots with an axe-core
-// pass, and the login of a user in the page.
+// pass, and the login of a user in the page; and the steps' shared
+// helpers (waiting, a token's claims, the district's day, the clerk's
+// application decided through the API).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import puppeteer from 'puppeteer-core';
@@ -16,6 +18,118 @@ export function idnum(birth, seq, area = '220103') {
   let sum = 0;
   for (let i = 0; i < 17; i++) sum += Number(s[i]) * w[i];
   return s + '10X98765432'[sum % 11];
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// fn() (async) every `every` ms until it gives something truthy: that
+// value, or null after ms.
+export async function until(fn, ms = 30000, every = 500) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) return null;
+    await sleep(every);
+  }
+}
+
+// The claims of an access token (sub: the user's id, idn: their
+// identity number).
+export function claimsOf(token) {
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
+}
+
+// The district's date (UTC+8) of a time, YYYY-MM-DD.
+export function districtDay(ms = Date.now()) {
+  return new Date(ms + 8 * 3600 * 1000).toISOString().slice(0, 10);
+}
+
+// One application of a person living alone in 220103001001 taken in
+// through intake's API by a new clerk of the township, for a step that
+// runs without the clerk's: a = {name, birth (YYYYMMDD), seq (of the
+// identity number), wages_fen, medical_fen, tag (of the consent
+// reference and the Idempotency-Key), account, what (the check)}.
+// Returns {clerk, applicationId, applicant: {name, id_number,
+// village_code}}.
+export async function applicationByApi(ctx, a) {
+  const village = '220103001001';
+  const clerk = await ctx.makeUser('clerk', village.slice(0, 9), '受理员');
+  const id = ctx.idnum(a.birth, a.seq);
+  const r = await ctx.api('POST', 'intake/applications', {
+    household: { registration: 'urban', district_code: village.slice(0, 6), township_code: village.slice(0, 9), village_code: village, address: '长春路 9 号', has_able_supporter: false },
+    members: [{ id_number: id, name: a.name, relation: 'self', birth_date: `${a.birth.slice(0, 4)}-${a.birth.slice(4, 6)}-${a.birth.slice(6)}`, labour_capacity: 'partial', disability_grade: 0, self_care: 'able' }],
+    declared_income: { wages_fen: a.wages_fen, business_fen: 0, pensions_fen: 0, other_fen: 0, agricultural_fen: 0, support_fen: 0 },
+    declared_expenditure: { medical_fen: a.medical_fen, education_fen: 0, housing_fen: 0, employment_costs_fen: 0 },
+    consent: { reference: `SQ-${a.tag.toUpperCase()}-${ctx.stamp}`, signed_date: new Date().toISOString().slice(0, 10) },
+    payee: { bank_code: 'ICBC', account_number: a.account, account_name: a.name },
+  }, await ctx.tokenOf(clerk), `${a.tag}-app-${ctx.stamp}`);
+  ctx.check(r.status === 201, `${a.what} (${r.status})`);
+  return { clerk, applicationId: r.body && r.body.application_id, applicant: { name: a.name, id_number: id, village_code: village } };
+}
+
+// The clerk's application (ctx.state.applicationId, of the village of
+// ctx.state.applicant) to a filed decision through the API, as the
+// investigators and the three officers would when the casework step did
+// not: the visit report (two investigators made here), village review,
+// township approval (an override to dibao when the rules give no
+// category), district filing. Returns {category, monthly_amount_fen} of
+// the filed case, or null (the failed check says where it stopped).
+export async function decideByApi(ctx) {
+  const { check, state } = ctx;
+  const appId = state.applicationId;
+  const village = (state.applicant && state.applicant.village_code) || '220103001001';
+  const township = village.slice(0, 9);
+  const district = village.slice(0, 6);
+  if (!check(Boolean(appId), 'the clerk\u2019s application is there to decide')) return null;
+  const invTok = await ctx.tokenOf(await ctx.makeUser('investigator', village, '调查员甲'));
+  const me = claimsOf(invTok);
+  const other = claimsOf(await ctx.tokenOf(await ctx.makeUser('investigator', village, '调查员乙')));
+  const task = await until(async () => {
+    const r = await ctx.api('GET', `investigation/tasks?village=${village}&limit=1000`, undefined, invTok);
+    return r.status === 200 && r.body.items.find((x) => x.application_id === appId);
+  }, 90000);
+  if (!check(Boolean(task), 'investigation opened the home visit')) return null;
+  const rep = await ctx.api('POST', `investigation/tasks/${task.id}/report`, {
+    investigators: [{ user_id: me.sub, id_number: me.idn }, { user_id: other.sub, id_number: other.idn }],
+    visit_date: districtDay(),
+    members: task.members.map((m) => ({ id_number: m.id_number, present: true })),
+    living_conditions: '家中陈设简单，收入如申报', housing_condition: '自建房，基本安全', contradictions: [], recommendation: 'approve',
+  }, invTok, `decide-visit-${ctx.stamp}`);
+  if (!check(rep.status === 201, `the visit report is stored (${rep.status} ${JSON.stringify(rep.body && rep.body.error)})`)) return null;
+
+  const dis = await ctx.makeUser('district_officer', district, '区县审批员');
+  const disTok = await ctx.tokenOf(dis);
+  let seen = 'none';
+  const atStage = (stage, ms = 90000) => until(async () => {
+    const r = await ctx.api('GET', `approval/cases/${appId}`, undefined, disTok);
+    if (r.status === 200) seen = r.body.stage;
+    return r.status === 200 && r.body.stage === stage && r.body;
+  }, ms);
+  // Verification asks every agency first (a case waits in HELD while one
+  // does not answer, and is asked again later).
+  const c = await atStage('VILLAGE_REVIEW', 240000);
+  if (!check(Boolean(c), `the case reaches the village review (last seen at ${seen})`)) return null;
+  const rev = await ctx.makeUser('village_reviewer', village, '村评议员');
+  const off = await ctx.makeUser('township_officer', township, '乡镇审核员');
+  const step = async (who, path, body, what) => {
+    const r = await ctx.api('POST', `approval/cases/${appId}/${path}`, body, await ctx.tokenOf(who), `decide-${path}-${ctx.stamp}`);
+    return check(r.status === 200, `${what} (${r.status} ${JSON.stringify(r.body && r.body.error)})`);
+  };
+  if (!await step(rev, 'village-review', { decision: 'pass', reason: '评议通过' }, 'the village review passes')) return null;
+  // The agencies' records are agency-sim's (random for a person it has
+  // no fixture for): when the rules say none, the township approves
+  // dibao as an override with a reason code, which the district reviews.
+  const confirm = { decision: 'approve', reason: '符合条件', discrepancies_seen: true };
+  if (!c.category || c.category === 'none') {
+    Object.assign(confirm, { category: 'dibao', reason: '突发困难，部门记录尚未更新', override_reason_code: 'sudden_hardship_pending_records', override_note: '入户调查核实：存款已用于治病' });
+  }
+  if (!await step(off, 'township-confirmation', confirm, `the township approves (${confirm.category || c.category}, rules: ${c.category})`)) return null;
+  if (!check(Boolean(await atStage('DISTRICT_FILING')), `the case reaches the district (last seen at ${seen})`)) return null;
+  if (!await step(dis, 'district-filing', { decision: 'file', spot_check: false, note: '备案' }, 'the district files it')) return null;
+  const filed = await atStage('FILED');
+  check(Boolean(filed), 'the case is filed');
+  return filed && { category: filed.category || c.category, monthly_amount_fen: filed.monthly_amount_fen || c.monthly_amount_fen };
 }
 
 export async function start(url, out) {

@@ -6,11 +6,13 @@
 // nothing).
 import { useEffect, useState } from '../vendor/hooks.mjs';
 import { call, newKey } from './api.mjs';
+import { IdField, Input } from './apply.mjs';
 import { html } from './html.mjs';
 import { addWords, t } from './i18n.mjs';
-import { idnumState } from './idnum.mjs';
-import { fenToYuan, yuanToFen } from './money.mjs';
-import { ErrorNote, ListTable, Loading, usePaged, when, word } from './ovkit.mjs';
+import { fenToYuan, yuan, yuanToFen } from './money.mjs';
+import { ListTable, Loading, when, word } from './ovkit.mjs';
+import { usePaged } from './paged.mjs';
+import { ErrorNote } from './problems.mjs';
 
 addWords({
   ov_users: ['用户管理', 'Users'],
@@ -86,13 +88,6 @@ addWords({
 // The staff roles identity takes (IdentityUserRequest.role).
 const STAFF_ROLES = ['clerk', 'investigator', 'village_reviewer', 'township_officer', 'district_officer', 'emergency_officer', 'finance', 'finance_approver', 'supervisor', 'inspector', 'district_admin'];
 
-function Input({ id, label, hint, value, onInput, type = 'text', ...rest }) {
-  return html`
-    <div class="field"><label for=${id}>${label}</label>
-      <input id=${id} type=${type} value=${value} onInput=${(e) => onInput(e.target.value)} aria-describedby=${hint ? `${id}-note` : undefined} ...${rest} />
-      ${hint && html`<small class="note" id=${`${id}-note`}>${hint}</small>`}</div>`;
-}
-
 function RoleSelect({ id, value, onChange }) {
   return html`
     <div class="field"><label for=${id}>${t('ov_role')}</label>
@@ -108,7 +103,6 @@ function NewUser({ user, onCreated }) {
   const [err, setErr] = useState(null);
   const [busy, setBusy] = useState(false);
   const [done, setDone] = useState(null);
-  const st = idnumState(f.id_number);
   async function submit(e) {
     e.preventDefault();
     setErr(null);
@@ -134,12 +128,7 @@ function NewUser({ user, onCreated }) {
         <${Input} id="nu-name" label=${t('ov_display_name')} value=${f.display_name} onInput=${set('display_name')} required />
         <${RoleSelect} id="nu-role" value=${f.role} onChange=${set('role')} />
         <${Input} id="nu-juris" label=${t('ov_juris')} hint=${t('ov_juris_hint')} value=${f.jurisdiction} onInput=${set('jurisdiction')} inputmode="numeric" maxlength="12" required />
-        <div class=${`field${st.startsWith('bad') ? ' invalid' : ''}${st === 'ok' ? ' valid' : ''}`}>
-          <label for="nu-idn">${t('id_number')}</label>
-          <input id="nu-idn" value=${f.id_number} maxlength="18" autocomplete="off" spellcheck="false" aria-describedby="nu-idn-note"
-            aria-invalid=${st.startsWith('bad') ? 'true' : 'false'} onInput=${(e) => set('id_number')(e.target.value.toUpperCase())} />
-          <small id="nu-idn-note" class=${st.startsWith('bad') ? 'note error' : 'note'} aria-live="polite">${t(`idn_${st}`, { n: f.id_number.trim().length })}</small>
-        </div>
+        <${IdField} id="nu-idn" value=${f.id_number} onChange=${set('id_number')} />
         <${Input} id="nu-password" type="password" label=${t('ov_password')} hint=${t('ov_password_hint')} value=${f.password} onInput=${set('password')} autocomplete="new-password" required />
       </div>
       <${ErrorNote} err=${err} id="nu-error" />
@@ -243,8 +232,6 @@ export function UserScreen({ params }) {
       ]} />
     </section>`;
 }
-
-function yuan(fen) { return fen === undefined || fen === null ? '' : fenToYuan(fen); }
 
 function PriceIndices() {
   const list = usePaged('approval', 'price-indices', {});

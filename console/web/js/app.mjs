@@ -5,7 +5,7 @@ import { useEffect, useState } from '../vendor/hooks.mjs';
 import { html } from './html.mjs';
 import { currentUser, login, logout, onSession } from './api.mjs';
 import { getLang, setLang, t } from './i18n.mjs';
-import { problemText } from './problems.mjs';
+import { ErrorNote } from './problems.mjs';
 import { navFor, screenFor } from './roles.mjs';
 
 function LoginScreen({ onLang }) {
@@ -33,7 +33,7 @@ function LoginScreen({ onLang }) {
         <input id="username" name="username" autocomplete="username" required value=${username} onInput=${(e) => setU(e.target.value)} />
         <label for="password">${t('password')}</label>
         <input id="password" name="password" type="password" autocomplete="current-password" required value=${password} onInput=${(e) => setP(e.target.value)} />
-        ${err && html`<p class="error" role="alert" id="login-error">${problemText(err, getLang())}</p>`}
+        <${ErrorNote} err=${err} id="login-error" />
         <button type="submit" disabled=${busy}>${t('login')}</button>
       </form>
       <button type="button" class="link" onClick=${onLang} aria-label=${t('language_label')}>${t('language')}</button>

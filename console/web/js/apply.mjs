@@ -8,10 +8,10 @@
 import { useEffect, useState } from '../vendor/hooks.mjs';
 import { call, newKey } from './api.mjs';
 import { html } from './html.mjs';
-import { addWords, getLang, t } from './i18n.mjs';
+import { addWords, t } from './i18n.mjs';
 import { birthDate, idnumState } from './idnum.mjs';
 import { yuanToFen } from './money.mjs';
-import { problemText } from './problems.mjs';
+import { ErrorNote } from './problems.mjs';
 
 export const INCOME = ['wages_fen', 'business_fen', 'pensions_fen', 'other_fen', 'agricultural_fen', 'support_fen'];
 export const EXPENSE = ['medical_fen', 'education_fen', 'housing_fen', 'employment_costs_fen'];
@@ -75,6 +75,15 @@ export function Field({ id, label, hint, error, children }) {
       ${children}
       ${(error || hint) && html`<small id=${`${id}-note`} class=${error ? 'note error' : 'note'} aria-live="polite">${error || hint}</small>`}
     </div>`;
+}
+
+// A text input in its field (label, hint); onInput gets the value, the
+// rest are the input's own attributes.
+export function Input({ id, label, hint, value, onInput, type = 'text', ...rest }) {
+  return html`
+    <${Field} id=${id} label=${label} hint=${hint}>
+      <input id=${id} type=${type} value=${value} onInput=${(e) => onInput(e.target.value)} aria-describedby=${hint ? `${id}-note` : undefined} ...${rest} />
+    </${Field}>`;
 }
 
 // An amount in yuan (at most two decimals); check: flag a bad one.
@@ -201,7 +210,7 @@ export function ApplyScreen({ user, params }) {
       <section>
         <h1>${t('c2_draft_title')}</h1>
         ${done && html`<p class="ok" role="status" id="submitted">${t('c2_draft_submitted', { id: done.application_id.slice(0, 8), deadline: done.deadline_date })}</p>`}
-        ${loadErr && html`<p class="error" role="alert">${problemText(loadErr, getLang())}</p>`}
+        <${ErrorNote} err=${loadErr} />
         ${!loadErr && !draft && html`<p>${t('loading')}</p>`}
         ${!done && draft && html`<p class="error" role="alert">${t('c2_not_draft')}</p>`}
         <p><a href="#/mine">${t('c2_to_mine')}</a></p>
@@ -320,7 +329,7 @@ export function ApplyScreen({ user, params }) {
             </${Field}>
           </div>
         </fieldset>
-        ${err && html`<p class="error" role="alert" id="submit-error">${err.code === 'fix_errors' ? t('fix_errors') : problemText(err, getLang())}${err.field ? html` <code>${err.field}</code>` : ''}</p>`}
+        <${ErrorNote} err=${err} id="submit-error" />
         <button type="submit" id="submit" disabled=${busy}>${busy ? t('submitting') : t('submit')}</button>
       </form>
     </section>`;

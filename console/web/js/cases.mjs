@@ -11,9 +11,11 @@ import { useEffect, useState } from '../vendor/hooks.mjs';
 import { call, newKey } from './api.mjs';
 import { html } from './html.mjs';
 import { addWords, getLang, t } from './i18n.mjs';
-import { fenToYuan } from './money.mjs';
+import { yuan } from './money.mjs';
 import { noticeHref } from './notice.mjs';
-import { problemText } from './problems.mjs';
+import { word } from './ovkit.mjs';
+import { usePaged } from './paged.mjs';
+import { ErrorNote, problemText } from './problems.mjs';
 
 addWords({
   cw_queue: ['待办案件', 'Case queue'],
@@ -207,8 +209,6 @@ export const STEP_OF_ROLE = {
   district_officer: { stage: 'DISTRICT_FILING', path: 'district-filing', decisions: ['file'] },
 };
 
-const word = (prefix, v) => (v === null || v === undefined || v === '' ? '' : t(prefix + v));
-const yuan = (fen) => (fen === null || fen === undefined ? '' : fenToYuan(fen));
 const when = (s) => (s ? String(s).replace('T', ' ').slice(0, 16) : '');
 
 // The 15-day clock of a case summary (days_left from approval; null once
@@ -224,36 +224,11 @@ function Stage({ s }) {
   return html`<span class=${`status cw-st-${s}`}>${t('cw_s_' + s)}</span>`;
 }
 
-function ErrorLine({ err, id }) {
-  return err && html`<p class="error" role="alert" id=${id}>${problemText(err, getLang())}</p>`;
-}
-
-// A page of a list endpoint with "load more" (next cursor).
-function usePaged(path) {
-  const [items, setItems] = useState(null);
-  const [next, setNext] = useState(null);
-  const [err, setErr] = useState(null);
-  async function load(after) {
-    setErr(null);
-    try {
-      const sep = path.includes('?') ? '&' : '?';
-      const page = await call('GET', 'approval', `${path}${sep}limit=50${after ? `&cursor=${encodeURIComponent(after)}` : ''}`);
-      setItems((old) => (after && old ? old.concat(page.items) : page.items));
-      setNext(page.next);
-    } catch (p) {
-      setErr(p);
-      setItems([]);
-    }
-  }
-  useEffect(() => { setItems(null); load(null); }, [path]);
-  return { items, next, err, more: () => load(next) };
-}
-
 export function QueueScreen({ user }) {
   const step = STEP_OF_ROLE[user.role];
   const [filter, setFilter] = useState('mine');
   const query = { mine: step ? `cases?stage=${step.stage}` : 'cases', overdue: 'cases?overdue=true', held: 'cases?held=true', all: 'cases' }[filter];
-  const { items, next, err, more } = usePaged(query);
+  const { items, next, err, more } = usePaged('approval', query);
   return html`
     <section>
       <div class="bar"><h1>${t('cw_queue')}</h1><button type="button" class="noprint" onClick=${() => print()}>${t('print')}</button></div>
@@ -263,8 +238,8 @@ export function QueueScreen({ user }) {
           ${['mine', 'overdue', 'held', 'all'].map((f) => html`<option value=${f}>${t('cw_f_' + f)}</option>`)}
         </select>
       </div>
-      <${ErrorLine} err=${err} id="queue-error" />
-      ${items === null && html`<p>${t('loading')}</p>`}
+      <${ErrorNote} err=${err} id="queue-error" />
+      ${items === null && !err && html`<p>${t('loading')}</p>`}
       ${items && items.length === 0 && !err && html`<p id="queue-empty">${t('empty_list')}</p>`}
       ${items && items.length > 0 && html`
         <table class="list" id="queue">
@@ -294,7 +269,7 @@ export function QueueScreen({ user }) {
 
 export function ReviewsScreen() {
   const [status, setStatus] = useState('open');
-  const { items, next, err, more } = usePaged(`reviews?status=${status}`);
+  const { items, next, err, more } = usePaged('approval', 'reviews', { status });
   return html`
     <section>
       <h1>${t('cw_reviews')}</h1>
@@ -304,8 +279,8 @@ export function ReviewsScreen() {
           ${['open', 'closed'].map((s) => html`<option value=${s}>${t('cw_rs_' + s)}</option>`)}
         </select>
       </div>
-      <${ErrorLine} err=${err} id="reviews-error" />
-      ${items === null && html`<p>${t('loading')}</p>`}
+      <${ErrorNote} err=${err} id="reviews-error" />
+      ${items === null && !err && html`<p>${t('loading')}</p>`}
       ${items && items.length === 0 && !err && html`<p>${t('empty_list')}</p>`}
       ${items && items.length > 0 && html`
         <table class="list" id="reviews">
@@ -588,7 +563,7 @@ function Decide({ c, user, onDone }) {
           <textarea id="cw-reason" rows="3" value=${reason} aria-describedby="cw-reason-note" onInput=${(e) => setReason(e.target.value)}></textarea>
           <small class="note" id="cw-reason-note">${t('cw_reason_hint')}</small>
         </div>
-        ${err && html`<p class="error" role="alert" id="cw-decide-error">${problemText(err, getLang())}</p>`}
+        <${ErrorNote} err=${err} id="cw-decide-error" />
         <button type="submit" id="cw-submit" disabled=${busy}>${t('cw_submit_decision')}</button>
       </form>
     </section>`;

@@ -12,11 +12,11 @@ import { useEffect, useState } from '../vendor/hooks.mjs';
 import { call, newKey } from './api.mjs';
 import { EXPENSE, Field, IdField, INCOME, MoneyField, Select, today } from './apply.mjs';
 import { html } from './html.mjs';
-import { addWords, getLang, t } from './i18n.mjs';
+import { addWords, t } from './i18n.mjs';
 import { birthDate, idnumState } from './idnum.mjs';
 import { fenToYuan, yuanToFen } from './money.mjs';
 import { usePaged } from './paged.mjs';
-import { problemText } from './problems.mjs';
+import { ErrorNote } from './problems.mjs';
 
 addWords({
   c2_changes: ['家庭变化报告', 'Change reports'],
@@ -57,13 +57,13 @@ export function ChangesScreen({ user, params }) {
 }
 
 function Households() {
-  const { items, next, err, more } = usePaged('approval', 'beneficiaries?limit=50');
+  const { items, next, err, more } = usePaged('approval', 'beneficiaries');
   return html`
     <section>
       <h1>${t('c2_changes')}</h1>
       <p class="note">${t('c2_changes_intro')}</p>
       <h2>${t('c2_household_list')}</h2>
-      ${err && html`<p class="error" role="alert">${problemText(err, getLang())}</p>`}
+      <${ErrorNote} err=${err} />
       ${items === null && !err && html`<p>${t('loading')}</p>`}
       ${items && items.length === 0 && html`<p>${t('empty_list')}</p>`}
       ${items && items.length > 0 && html`
@@ -212,7 +212,7 @@ function Household({ id }) {
     setBusy(false);
   }
 
-  if (err) return html`<section><h1>${t('c2_changes')}</h1><p class="error" role="alert">${problemText(err, getLang())}</p><p><a href="#/changes">${t('c2_back_households')}</a></p></section>`;
+  if (err) return html`<section><h1>${t('c2_changes')}</h1><${ErrorNote} err=${err} /><p><a href="#/changes">${t('c2_back_households')}</a></p></section>`;
   if (!b || !app) return html`<section><h1>${t('c2_changes')}</h1><p>${t('loading')}</p></section>`;
 
   const money = (group, k) => html`<${MoneyField} id=${`ch-${k}`} label=${t(k)} value=${f[group][k]} check=${true} onChange=${(v) => setIn(group, k, v)} />`;
@@ -278,7 +278,7 @@ function Household({ id }) {
             <textarea id="ch-note" rows="3" maxlength="2000" value=${f.note} onInput=${(e) => set('note', e.target.value)}></textarea>
           </${Field}>
         </fieldset>
-        ${sendErr && html`<p class="error" role="alert" id="change-error">${sendErr.code === 'fix_errors' ? t('fix_errors') : problemText(sendErr, getLang())}${sendErr.field ? html` <code>${sendErr.field}</code>` : ''}</p>`}
+        <${ErrorNote} err=${sendErr} id="change-error" />
         <button type="submit" id="record-change" disabled=${busy}>${busy ? t('submitting') : t('c2_record_change')}</button>
       </form>
       <h2>${t('c2_changes_so_far')}</h2>

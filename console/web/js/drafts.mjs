@@ -6,9 +6,9 @@
 // application form prefilled (#/apply/<id>, apply.mjs), which completes
 // it with POST /applications/<id>/submit.
 import { html } from './html.mjs';
-import { addWords, getLang, t } from './i18n.mjs';
+import { addWords, t } from './i18n.mjs';
 import { usePaged } from './paged.mjs';
-import { problemText } from './problems.mjs';
+import { ErrorNote } from './problems.mjs';
 
 addWords({
   c2_drafts: ['应急转介待补录', 'Referred drafts'],
@@ -23,12 +23,12 @@ addWords({
 const day = (s) => (s || '').slice(0, 10);
 
 export function DraftsScreen() {
-  const { items, next, err, more } = usePaged('intake', 'applications?status=draft&limit=50');
+  const { items, next, err, more } = usePaged('intake', 'applications', { status: 'draft' });
   return html`
     <section>
       <h1>${t('c2_drafts')}</h1>
       <p class="note">${t('c2_drafts_intro')}</p>
-      ${err && html`<p class="error" role="alert">${problemText(err, getLang())}</p>`}
+      <${ErrorNote} err=${err} />
       ${items === null && !err && html`<p>${t('loading')}</p>`}
       ${items && items.length === 0 && html`<p id="no-drafts">${t('c2_no_drafts')}</p>`}
       ${items && items.length > 0 && html`

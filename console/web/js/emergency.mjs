@@ -7,11 +7,14 @@
 // decisions). Money is integer fen; the forms take yuan (money.mjs).
 import { useEffect, useState } from '../vendor/hooks.mjs';
 import { call, newKey } from './api.mjs';
+import { IdField, Input } from './apply.mjs';
 import { html } from './html.mjs';
-import { addWords, getLang, t } from './i18n.mjs';
+import { addWords, t } from './i18n.mjs';
 import { idnumState } from './idnum.mjs';
 import { fenToYuan, yuanToFen } from './money.mjs';
-import { problemText } from './problems.mjs';
+import { dt } from './ovkit.mjs';
+import { allPages, usePaged } from './paged.mjs';
+import { ErrorNote } from './problems.mjs';
 
 addWords({
   em_grant: ['临时救助', 'Emergency help'],
@@ -96,33 +99,6 @@ const CAUSES = ['accident', 'major_illness', 'disaster', 'fire', 'other'];
 const REFERRALS = ['dibao', 'tekun', 'medical', 'housing', 'education', 'employment'];
 const STATUSES = ['awaiting_approval', 'granted', 'paid', 'payment_failed', 'rejected'];
 
-// A timestamp as the district's local time (UTC+8), YYYY-MM-DD HH:MM.
-export function dt(s) {
-  if (!s) return '';
-  const ms = Date.parse(s);
-  if (Number.isNaN(ms)) return s.replace('T', ' ').slice(0, 16);
-  return new Date(ms + 8 * 3600 * 1000).toISOString().replace('T', ' ').slice(0, 16);
-}
-
-// A refusal in words (fix_errors: the form's own check).
-export function Problem({ err, id }) {
-  if (!err) return null;
-  if (err.code === 'fix_errors') return html`<p class="error" role="alert" id=${id}>${t('fix_errors')}</p>`;
-  return html`<p class="error" role="alert" id=${id}>${problemText(err, getLang())}${err.field ? html` <code>${err.field}</code>` : ''}</p>`;
-}
-
-// Every page of a paged list (sn/page.h: {items, next}).
-export async function allPages(service, path) {
-  let items = [];
-  let next = null;
-  do {
-    const page = await call('GET', service, `${path}${path.includes('?') ? '&' : '?'}limit=100${next ? `&cursor=${encodeURIComponent(next)}` : ''}`);
-    items = items.concat(page.items);
-    next = page.next;
-  } while (next);
-  return items;
-}
-
 // The funds the user's token shows.
 const allFunds = (township) => allPages('emergency', township ? `funds?township=${township}` : 'funds');
 
@@ -175,8 +151,7 @@ export function GrantScreen({ user }) {
     account_number: !/^[0-9]{8,32}$/.test(f.account_number),
     account_name: !f.account_name.trim(),
   };
-  const idst = idnumState(f.id_number);
-  const invalid = idst !== 'ok' || Object.values(bad).some(Boolean);
+  const invalid = idnumState(f.id_number) !== 'ok' || Object.values(bad).some(Boolean);
 
   async function submit(e) {
     e.preventDefault();
@@ -229,13 +204,7 @@ export function GrantScreen({ user }) {
         <fieldset>
           <legend>${t('em_person')}</legend>
           <div class="grid">
-            <div class=${`field${idst.startsWith('bad') ? ' invalid' : ''}${idst === 'ok' ? ' valid' : ''}`}>
-              <label for="em-id_number">${t('id_number')}</label>
-              <input id="em-id_number" value=${f.id_number} maxlength="18" autocomplete="off" spellcheck="false"
-                aria-describedby="em-id_number-note" aria-invalid=${idst.startsWith('bad') ? 'true' : 'false'}
-                onInput=${(e) => set('id_number', e.target.value.toUpperCase())} />
-              <small id="em-id_number-note" class=${idst.startsWith('bad') ? 'note error' : 'note'} aria-live="polite">${t(`idn_${idst}`, { n: f.id_number.trim().length })}</small>
-            </div>
+            <${IdField} id="em-id_number" value=${f.id_number} onChange=${(v) => set('id_number', v)} />
             ${field('name', t('name'), input('name'))}
             ${field('household_size', t('em_household_size'), input('household_size', { inputmode: 'numeric' }))}
             ${field('township_code', t('township_code'), input('township_code', { inputmode: 'numeric', maxlength: 9 }))}
@@ -264,7 +233,7 @@ export function GrantScreen({ user }) {
             ${field('account_name', t('account_name'), input('account_name'))}
           </div>
         </fieldset>
-        <${Problem} err=${err} id="grant-error" />
+        <${ErrorNote} err=${err} id="grant-error" />
         <button type="submit" id="grant-submit" disabled=${busy}>${busy ? t('submitting') : t('em_submit')}</button>
       </form>
     </section>`;
@@ -279,7 +248,7 @@ export function FundsScreen({ user }) {
   return html`
     <section>
       <h1>${t('em_funds')}</h1>
-      <${Problem} err=${err} />
+      <${ErrorNote} err=${err} />
       ${funds === null && !err && html`<p>${t('loading')}</p>`}
       ${funds && funds.length === 0 && html`<p>${t('empty_list')}</p>`}
       ${funds && funds.length > 0 && html`
@@ -334,11 +303,11 @@ function Allocate({ user, onDone }) {
     <form class="card noprint" onSubmit=${submit} novalidate>
       <h2>${t('em_allocate')}</h2>
       <div class="grid">
-        <div class="field"><label for="al-town">${t('em_township')}</label><input id="al-town" inputmode="numeric" maxlength="9" value=${town} onInput=${(e) => setTown(e.target.value)} /></div>
-        <div class="field"><label for="al-amount">${t('em_amount')}</label><input id="al-amount" inputmode="decimal" value=${amount} onInput=${(e) => setAmount(e.target.value)} /></div>
-        <div class="field"><label for="al-note">${t('em_note')}</label><input id="al-note" maxlength="500" value=${note} onInput=${(e) => setNote(e.target.value)} /></div>
+        <${Input} id="al-town" label=${t('em_township')} inputmode="numeric" maxlength="9" value=${town} onInput=${setTown} />
+        <${Input} id="al-amount" label=${t('em_amount')} inputmode="decimal" value=${amount} onInput=${setAmount} />
+        <${Input} id="al-note" label=${t('em_note')} maxlength="500" value=${note} onInput=${setNote} />
       </div>
-      <${Problem} err=${err} />
+      <${ErrorNote} err=${err} />
       ${done && html`<p class="ok" role="status" id="allocated">${t('em_allocate_done', { balance: fenToYuan(done.balance_fen) })}</p>`}
       <button type="submit" id="al-submit" disabled=${busy}>${t('em_allocate')}</button>
     </form>`;
@@ -347,23 +316,11 @@ function Allocate({ user, onDone }) {
 // One fund's ledger (#/fund/<township>), every movement with the balance after it.
 export function LedgerScreen({ params }) {
   const town = params[0] || '';
-  const [rows, setRows] = useState(null);
-  const [next, setNext] = useState(null);
-  const [err, setErr] = useState(null);
-  async function load(after) {
-    try {
-      const page = await call('GET', 'emergency', `funds/${encodeURIComponent(town)}/ledger?limit=100${after ? `&cursor=${encodeURIComponent(after)}` : ''}`);
-      setRows((old) => (after && old ? old.concat(page.items) : page.items));
-      setNext(page.next);
-    } catch (p) {
-      setErr(p);
-    }
-  }
-  useEffect(() => { load(null); }, [town]);
+  const { items: rows, next, err, more } = usePaged('emergency', `funds/${encodeURIComponent(town)}/ledger`, { limit: 100 });
   return html`
     <section>
       <div class="bar"><h1>${t('em_fund_of', { code: town })} · ${t('em_ledger')}</h1><button type="button" class="noprint" onClick=${() => print()}>${t('print')}</button></div>
-      <${Problem} err=${err} />
+      <${ErrorNote} err=${err} />
       ${rows && rows.length === 0 && html`<p>${t('empty_list')}</p>`}
       ${rows && rows.length > 0 && html`
         <table class="list">
@@ -378,7 +335,7 @@ export function LedgerScreen({ params }) {
               <td data-label=${t('em_note')}>${r.note || ''}</td>
             </tr>`)}</tbody>
         </table>`}
-      ${next && html`<button type="button" class="noprint" onClick=${() => load(next)}>${t('more')}</button>`}
+      ${next && html`<button type="button" class="noprint" onClick=${more}>${t('more')}</button>`}
     </section>`;
 }
 
@@ -427,7 +384,7 @@ export function ChainScreen({ params }) {
         </div>
         <button type="submit" id="chain-find">${t('em_find')}</button>
       </form>
-      <${Problem} err=${err} />
+      <${ErrorNote} err=${err} />
       ${chain && chain.grants.length === 0 && html`<p id="chain-empty">${t('em_chain_empty')}</p>`}
       ${chain && chain.grants.map(({ grant: g, referrals }) => html`
         <article class="card chain-grant">
@@ -474,7 +431,7 @@ export function GrantsScreen({ user }) {
             ${STATUSES.map((x) => html`<option value=${x}>${t(`em_s_${x}`)}</option>`)}
           </select></div>
       </div>
-      <${Problem} err=${err} id="grants-error" />
+      <${ErrorNote} err=${err} id="grants-error" />
       ${msg && html`<p class="ok" role="status" id="grants-done">${msg}</p>`}
       ${items && items.length === 0 && html`<p>${t('empty_list')}</p>`}
       ${items && items.length > 0 && html`
@@ -518,7 +475,7 @@ function Refer({ grant, onDone }) {
       <select id=${`rk-${grant.id}`} value=${kind} onChange=${(e) => setKind(e.target.value)}>${REFERRALS.map((k) => html`<option value=${k}>${t(`em_k_${k}`)}</option>`)}</select>
       ${needs && html`<label for=${`rd-${grant.id}`}>${t('em_department')}</label><input id=${`rd-${grant.id}`} maxlength="100" value=${dept} onInput=${(e) => setDept(e.target.value)} />`}
       <button type="submit" class="secondary">${t('em_refer')}</button>
-      <${Problem} err=${err} />
+      <${ErrorNote} err=${err} />
     </form>`;
 }
 
@@ -543,6 +500,6 @@ function Decide({ grant, onDone }) {
       <label for=${`gr-${grant.id}`}>${t('em_reason')}</label>
       <input id=${`gr-${grant.id}`} maxlength="500" value=${reason} onInput=${(e) => setReason(e.target.value)} />
       <div class="actions"><button type="button" onClick=${() => decide('approve')}>${t('em_approve')}</button><button type="button" class="secondary" onClick=${() => decide('reject')}>${t('em_reject')}</button></div>
-      <${Problem} err=${err} />
+      <${ErrorNote} err=${err} />
     </div>`;
 }

@@ -8,7 +8,9 @@ import { call } from './api.mjs';
 import { html } from './html.mjs';
 import { addWords, t } from './i18n.mjs';
 import { fenToYuan } from './money.mjs';
-import { Bars, ErrorNote, qs, word } from './ovkit.mjs';
+import { Bars, word } from './ovkit.mjs';
+import { qs } from './paged.mjs';
+import { ErrorNote } from './problems.mjs';
 
 addWords({
   ov_figures: ['统计分析', 'Figures'],

@@ -9,10 +9,13 @@
 // integer fen, shown in yuan.
 import { useEffect, useState } from '../vendor/hooks.mjs';
 import { call, newKey } from './api.mjs';
-import { allPages, dt, Problem } from './emergency.mjs';
+import { Input } from './apply.mjs';
 import { html } from './html.mjs';
 import { addWords, getLang, t } from './i18n.mjs';
 import { fenToYuan, yuanToFen } from './money.mjs';
+import { dt } from './ovkit.mjs';
+import { allPages } from './paged.mjs';
+import { ErrorNote } from './problems.mjs';
 
 addWords({
   fi_budgets: ['预算', 'Budgets'],
@@ -162,7 +165,7 @@ export function BudgetsScreen({ user }) {
   return html`
     <section>
       <div class="bar"><h1>${t('fi_budgets')}</h1><button type="button" class="noprint" onClick=${() => print()}>${t('print')}</button></div>
-      <${Problem} err=${err} />
+      <${ErrorNote} err=${err} />
       ${rows && rows.length === 0 && html`<p>${t('empty_list')}</p>`}
       ${rows && rows.length > 0 && html`
         <table class="list" id="budgets">
@@ -182,10 +185,10 @@ export function BudgetsScreen({ user }) {
           <div class="grid">
             <div class="field"><label for="bu-fund">${t('fi_fund')}</label>
               <select id="bu-fund" value=${f.fund} onChange=${(e) => setF((o) => ({ ...o, fund: e.target.value }))}>${FUNDS.map((x) => html`<option value=${x}>${fundName(x)}</option>`)}</select></div>
-            <div class="field"><label for="bu-year">${t('fi_year')}</label><input id="bu-year" inputmode="numeric" maxlength="4" value=${f.year} onInput=${(e) => setF((o) => ({ ...o, year: e.target.value }))} /></div>
-            <div class="field"><label for="bu-amount">${t('fi_amount')}</label><input id="bu-amount" inputmode="decimal" value=${f.amount} onInput=${(e) => setF((o) => ({ ...o, amount: e.target.value }))} /></div>
+            <${Input} id="bu-year" label=${t('fi_year')} inputmode="numeric" maxlength="4" value=${f.year} onInput=${(v) => setF((o) => ({ ...o, year: v }))} />
+            <${Input} id="bu-amount" label=${t('fi_amount')} inputmode="decimal" value=${f.amount} onInput=${(v) => setF((o) => ({ ...o, amount: v }))} />
           </div>
-          <${Problem} err=${ferr} id="budget-error" />
+          <${ErrorNote} err=${ferr} id="budget-error" />
           ${done && html`<p class="ok" role="status" id="budget-done">${t('fi_allocated_msg', { fund: fundName(done.fund), year: done.year, allocated: fenToYuan(done.allocated_fen), left: fenToYuan(done.left_fen) })}</p>`}
           <button type="submit" id="bu-submit" disabled=${busy}>${t('fi_allocate')}</button>
         </form>`}
@@ -225,12 +228,12 @@ export function RunsScreen({ user }) {
       <h1>${t('fi_runs')}</h1>
       ${user.role === 'finance' && html`
         <form class="card noprint inline" onSubmit=${build} novalidate>
-          <div class="field"><label for="run-period">${t('fi_period')}</label><input id="run-period" type="month" value=${period} onInput=${(e) => setPeriod(e.target.value)} /></div>
+          <${Input} id="run-period" label=${t('fi_period')} type="month" value=${period} onInput=${setPeriod} />
           <button type="submit" id="run-build" disabled=${busy}>${t('fi_build')}</button>
-          <${Problem} err=${ferr} id="run-error" />
+          <${ErrorNote} err=${ferr} id="run-error" />
           ${ferr && ferr.code === 'run_exists' && ferr.run_id && html`<a href=${`#/run/${ferr.run_id}`}>${t('fi_open')}</a>`}
         </form>`}
-      <${Problem} err=${err} />
+      <${ErrorNote} err=${err} />
       ${runs && runs.length === 0 && html`<p>${t('empty_list')}</p>`}
       ${runs && runs.length > 0 && html`
         <table class="list" id="runs">
@@ -307,7 +310,7 @@ export function RunScreen({ user, params }) {
     setBusy(false);
   }
 
-  if (err) return html`<section><h1>${t('fi_runs')}</h1><${Problem} err=${err} /></section>`;
+  if (err) return html`<section><h1>${t('fi_runs')}</h1><${ErrorNote} err=${err} /></section>`;
   if (!run) return html`<section><p>${t('loading')}</p></section>`;
   const ins = rec && rec.instructions;
   return html`
@@ -326,13 +329,13 @@ export function RunScreen({ user, params }) {
       ${plan && html`<${Plan} plan=${plan} />`}
       ${user.role === 'finance_approver' && run.status === 'awaiting_approval' && html`
         <div class="card noprint" id="approval">
-          <div class="field"><label for="run-reason">${t('fi_reason')}</label><input id="run-reason" maxlength="500" value=${reason} onInput=${(e) => setReason(e.target.value)} /></div>
+          <${Input} id="run-reason" label=${t('fi_reason')} maxlength="500" value=${reason} onInput=${setReason} />
           <div class="actions">
             <button type="button" id="run-approve" disabled=${busy} onClick=${() => decide('approve')}>${t('fi_approve')}</button>
             <button type="button" id="run-reject" class="secondary" disabled=${busy} onClick=${() => decide('reject')}>${t('fi_reject')}</button>
           </div>
         </div>`}
-      ${aerr && (aerr.code === 'fi_reason_needed' ? html`<p class="error" role="alert" id="approval-error">${t('fi_reason_needed')}</p>` : html`<${Problem} err=${aerr} id="approval-error" />`)}
+      <${ErrorNote} err=${aerr} id="approval-error" own="fi_reason_needed" />
       ${amsg && html`<p class="ok" role="status" id="approval-done">${t(amsg)}</p>`}
       ${rec && html`
         <div class="card" id="run-reconciliation">
@@ -411,11 +414,11 @@ export function ReconScreen({ user }) {
     <section>
       <div class="bar"><h1>${t('fi_recon')}</h1><button type="button" class="noprint" onClick=${() => print()}>${t('print')}</button></div>
       <form class="card noprint inline" onSubmit=${(e) => { e.preventDefault(); show(date); }} novalidate>
-        <div class="field"><label for="recon-date">${t('fi_date')}</label><input id="recon-date" type="date" value=${date} onInput=${(e) => setDate(e.target.value)} /></div>
+        <${Input} id="recon-date" label=${t('fi_date')} type="date" value=${date} onInput=${setDate} />
         <button type="submit" id="recon-show">${t('fi_show')}</button>
         ${user.role === 'finance' && html`<button type="button" id="recon-now" class="secondary" disabled=${busy} onClick=${now}>${t('fi_reconcile_now')}</button>`}
       </form>
-      <${Problem} err=${err} id="recon-error" />
+      <${ErrorNote} err=${err} id="recon-error" />
       ${rec === null && html`<p id="recon-none">${t('fi_not_reconciled')}</p>`}
       ${rec && html`
         <div class="card" id="recon">
@@ -493,7 +496,7 @@ export function RejectedScreen({ user }) {
             ${['rejected', 'settled', 'sent', 'accepted', 'ready', 'planned'].map((s) => html`<option value=${s}>${t(`fi_ps_${s}`)}</option>`)}
           </select></div>
       </div>
-      <${Problem} err=${err} id="payments-error" />
+      <${ErrorNote} err=${err} id="payments-error" />
       ${msg && html`<p class="ok" role="status">${t(msg)}</p>`}
       ${items && items.length === 0 && html`<p>${t('empty_list')}</p>`}
       ${items && items.length > 0 && html`

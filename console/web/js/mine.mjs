@@ -2,17 +2,17 @@
 // paged, newest page first as intake gives them. A decided application
 // links to its decision notice (notice.mjs).
 import { html } from './html.mjs';
-import { getLang, t } from './i18n.mjs';
+import { t } from './i18n.mjs';
 import { noticeHref } from './notice.mjs';
 import { usePaged } from './paged.mjs';
-import { problemText } from './problems.mjs';
+import { ErrorNote } from './problems.mjs';
 
 export function MineScreen() {
-  const { items, next, err, more } = usePaged('intake', 'applications?taken_in_by=me&limit=50');
+  const { items, next, err, more } = usePaged('intake', 'applications', { taken_in_by: 'me' });
   return html`
     <section>
       <div class="bar"><h1>${t('my_applications')}</h1><button type="button" class="noprint" onClick=${() => print()}>${t('print')}</button></div>
-      ${err && html`<p class="error" role="alert">${problemText(err, getLang())}</p>`}
+      <${ErrorNote} err=${err} />
       ${items === null && !err && html`<p>${t('loading')}</p>`}
       ${items && items.length === 0 && html`<p>${t('empty_list')}</p>`}
       ${items && items.length > 0 && html`

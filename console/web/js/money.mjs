@@ -10,3 +10,8 @@ export function fenToYuan(fen) {
   const f = Math.abs(fen);
   return `${fen < 0 ? '-' : ''}${Math.floor(f / 100)}.${String(f % 100).padStart(2, '0')}`;
 }
+
+// fen in yuan, or nothing when there is no figure.
+export function yuan(fen) {
+  return fen === undefined || fen === null ? '' : fenToYuan(fen);
+}

@@ -18,7 +18,8 @@ import { call } from './api.mjs';
 import { html } from './html.mjs';
 import { addWords, getLang, t } from './i18n.mjs';
 import { fenToYuan } from './money.mjs';
-import { problemText } from './problems.mjs';
+import { dt } from './ovkit.mjs';
+import { ErrorNote } from './problems.mjs';
 
 addWords({
   c2_notice: ['决定书', 'Decision notice'],
@@ -68,13 +69,6 @@ export function noticeHref(id) {
 // The steps whose reasons are the decision's (a filing's note is not).
 const DECIDING = ['township_override', 'township_approved', 'township_rejected', 'district_rejected'];
 const CATEGORY_WORD = { dibao: 'dibao', tekun: 'tekun', expenditure: 'expenditure_cat', low_income: 'low_income' };
-
-// A date-time as the district's day (China Standard Time), YYYY-MM-DD.
-function districtDay(iso) {
-  if (!iso) return '';
-  const d = new Date(new Date(iso).getTime() + 8 * 3600 * 1000);
-  return d.toISOString().slice(0, 10);
-}
 
 function longDate(s) {
   if (!s) return '';
@@ -126,7 +120,7 @@ export function NoticeScreen({ params }) {
   const [err, setErr] = useState(null);
   useEffect(() => { loadNotice(id).then(setN, setErr); }, [id]);
 
-  if (err) return html`<section><h1>${t('c2_notice')}</h1><p class="error" role="alert">${problemText(err, getLang())}</p></section>`;
+  if (err) return html`<section><h1>${t('c2_notice')}</h1><${ErrorNote} err=${err} /></section>`;
   if (!n) return html`<section><h1>${t('c2_notice')}</h1><p>${t('loading')}</p></section>`;
   const { c, app, decision, approved, reg } = n;
   if (!decision) return html`<section><h1>${t('c2_notice')}</h1><p class="note" id="not-decided">${t('c2_not_decided')}</p></section>`;
@@ -145,7 +139,7 @@ export function NoticeScreen({ params }) {
   const reasons = steps.map((e) => e.reason);
   if (!approved && c.rule_reason) reasons.unshift(t(`c2_rr_${c.rule_reason}`));
   if (approved && reasons.length === 0) reasons.push(t('c2_no_reason'));
-  const decidedOn = districtDay(decision.decided_at);
+  const decidedOn = dt(decision.decided_at).slice(0, 10);
   const payee = approved && !review && (a.payee || (reg && reg.payee));
   const accountTail = payee && payee.account_number ? `${payee.bank_code || ''} ****${String(payee.account_number).slice(-4)}` : '';
 

@@ -1,23 +1,11 @@
 // The oversight screens' small shared parts (figures.mjs, supervise.mjs,
-// admin.mjs): a refusal in words, a query string, a time in the
-// district's way, a paged list, and a bar chart drawn as SVG (no chart
-// library: bars of a row each, the labels and numbers stay HTML text).
-import { useEffect, useState } from '../vendor/hooks.mjs';
-import { call } from './api.mjs';
+// admin.mjs, emergency.mjs, finance.mjs, notice.mjs): a time in the
+// browser's zone or the district's, a word of a family, and a
+// bar chart drawn as SVG (no chart library: bars of a row each, the
+// labels and numbers stay HTML text). Paged lists: paged.mjs; refusals
+// in words: problems.mjs.
 import { html } from './html.mjs';
-import { getLang, t } from './i18n.mjs';
-import { problemText } from './problems.mjs';
-
-export function ErrorNote({ err, id }) {
-  if (!err) return null;
-  return html`<p class="error" role="alert" id=${id}>${problemText(err, getLang())}${err.field ? html` <code>${err.field}</code>` : ''}</p>`;
-}
-
-// "a=1&b=2" of the members that are not empty.
-export function qs(o) {
-  return Object.entries(o).filter(([, v]) => v !== undefined && v !== null && v !== '')
-    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
-}
+import { t } from './i18n.mjs';
 
 // An RFC 3339 time as "YYYY-MM-DD HH:MM" in the browser's zone.
 export function when(iso) {
@@ -28,35 +16,21 @@ export function when(iso) {
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
-// A word of a family (prefix + code), or the code itself when the
-// console has no word for it (a new rule, a role added later).
-export function word(prefix, code) {
-  const s = t(prefix + code);
-  return s === prefix + code ? code : s;
+// A timestamp as the district's local time (UTC+8), YYYY-MM-DD HH:MM.
+export function dt(s) {
+  if (!s) return '';
+  const ms = Date.parse(s);
+  if (Number.isNaN(ms)) return s.replace('T', ' ').slice(0, 16);
+  return new Date(ms + 8 * 3600 * 1000).toISOString().replace('T', ' ').slice(0, 16);
 }
 
-// A paged list (sn/page.h: {items, next}) of service/path?query, loaded
-// again whenever query changes (null: not yet asked); more() appends the
-// next page.
-export function usePaged(service, path, query) {
-  const [items, setItems] = useState(null);
-  const [next, setNext] = useState(null);
-  const [err, setErr] = useState(null);
-  async function load(after) {
-    setErr(null);
-    try {
-      const q = qs({ ...query, limit: 50, cursor: after || '' });
-      const page = await call('GET', service, `${path}?${q}`);
-      setItems((old) => (after && old ? old.concat(page.items) : page.items));
-      setNext(page.next);
-    } catch (p) {
-      setErr(p);
-      if (!after) setItems([]);
-    }
-  }
-  const key = JSON.stringify(query);
-  useEffect(() => { setItems(null); if (query) load(null); }, [key]);
-  return { items, next, err, more: () => load(next), reload: () => load(null) };
+// A word of a family (prefix + code), or the code itself when the
+// console has no word for it (a new rule, a role added later); nothing
+// without a code.
+export function word(prefix, code) {
+  if (code === null || code === undefined || code === '') return '';
+  const s = t(prefix + code);
+  return s === prefix + code ? code : s;
 }
 
 export function Loading({ items, err }) {

@@ -2,6 +2,9 @@
 // words a clerk understands. One table: add a code here, nowhere else.
 // A code not in the table shows the generic text with the service's own
 // message beside it, never the bare code alone.
+import { html } from './html.mjs';
+import { getLang, t } from './i18n.mjs';
+
 export const PROBLEMS = {
   invalid_credentials: ['用户名或密码不正确。', 'The user name or password is wrong.'],
   locked: ['连续登录失败次数过多，账号已暂时锁定，请 15 分钟后再试。', 'Too many failed logins: the account is locked for 15 minutes.'],
@@ -152,4 +155,13 @@ export function problemText(p, lang) {
   const row = PROBLEMS[p && p.code];
   if (row) return row[i];
   return `${GENERIC[i]}${p && p.message ? `（${p.message}）` : ''}`;
+}
+
+// A refusal in words, with the field it names; fix_errors (and own, a
+// screen's other code of its form's own check) in the console's words.
+// Nothing without a refusal.
+export function ErrorNote({ err, id, own }) {
+  if (!err) return null;
+  if (err.code === 'fix_errors' || (own && err.code === own)) return html`<p class="error" role="alert" id=${id}>${t(err.code)}</p>`;
+  return html`<p class="error" role="alert" id=${id}>${problemText(err, getLang())}${err.field ? html` <code>${err.field}</code>` : ''}</p>`;
 }

@@ -8,8 +8,9 @@ import { call, newKey } from './api.mjs';
 import { html } from './html.mjs';
 import { addWords, getLang, t } from './i18n.mjs';
 import { fenToYuan } from './money.mjs';
-import { problemText } from './problems.mjs';
-import { ErrorNote, ListTable, Loading, usePaged, when, word } from './ovkit.mjs';
+import { ListTable, Loading, when, word } from './ovkit.mjs';
+import { usePaged } from './paged.mjs';
+import { ErrorNote, problemText } from './problems.mjs';
 
 addWords({
   ov_alerts: ['异常预警', 'Alerts'],

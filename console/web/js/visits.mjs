@@ -6,11 +6,12 @@
 // token) and the colleague they visited with.
 import { useEffect, useState } from '../vendor/hooks.mjs';
 import { call, newKey } from './api.mjs';
+import { today } from './apply.mjs';
 import { html } from './html.mjs';
-import { addWords, getLang, t } from './i18n.mjs';
+import { addWords, t } from './i18n.mjs';
 import { idnumState } from './idnum.mjs';
 import { fenToYuan } from './money.mjs';
-import { problemText } from './problems.mjs';
+import { ErrorNote } from './problems.mjs';
 
 addWords({
   vis_title: ['我的入户调查', 'My visits'],
@@ -54,11 +55,6 @@ addWords({
   vis_back: ['返回我的入户调查', 'Back to my visits'],
   vis_required: ['请填写标红的项目。', 'Fill in the fields marked.'],
 });
-
-function today() {
-  const d = new Date();
-  return `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-}
 
 function daysTo(date) {
   if (!date) return null;
@@ -118,7 +114,7 @@ export function VisitsScreen({ user }) {
         </div>
         <button type="submit">${t('vis_show')}</button>
       </form>
-      ${err && html`<p class="error" role="alert" id="visits-error">${problemText(err, getLang())}</p>`}
+      <${ErrorNote} err=${err} id="visits-error" />
       ${items === null && html`<p>${t('loading')}</p>`}
       ${items && items.length === 0 && !err && html`<p id="visits-empty">${t('empty_list')}</p>`}
       ${[...groups.entries()].map(([v, tasks]) => html`
@@ -174,7 +170,7 @@ export function VisitReportScreen({ user, params }) {
     }, setLoadErr);
   }, [id]);
   const set = (k, v) => setF((o) => ({ ...o, [k]: v }));
-  if (loadErr) return html`<section><h1>${t('vis_report_title')}</h1><p class="error" role="alert" id="visit-error">${problemText(loadErr, getLang())}</p><p><a href="#/visits">${t('vis_back')}</a></p></section>`;
+  if (loadErr) return html`<section><h1>${t('vis_report_title')}</h1><${ErrorNote} err=${loadErr} id="visit-error" /><p><a href="#/visits">${t('vis_back')}</a></p></section>`;
   if (!task) return html`<section><h1>${t('vis_report_title')}</h1><p>${t('loading')}</p></section>`;
 
   const members = task.members || [];
@@ -283,7 +279,7 @@ export function VisitReportScreen({ user, params }) {
               </select>
             </div>
           </fieldset>
-          ${err && html`<p class="error" role="alert" id="vis-error">${err.code === 'vis_required' ? t('vis_required') : problemText(err, getLang())}${err.field ? html` <code>${err.field}</code>` : ''}</p>`}
+          <${ErrorNote} err=${err} id="vis-error" own="vis_required" />
           <button type="submit" id="vis-submit" disabled=${busy}>${t('vis_submit')}</button>
         </form>`}
       <p><a href="#/visits">${t('vis_back')}</a></p>

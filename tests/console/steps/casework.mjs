@@ -15,41 +15,29 @@
 //  - A reviewer of another village (220103001002): the case is not in
 //    their queue, and #/case/<id> shows the refusal in words.
 // Leaves ctx.state.caseId and ctx.state.decided = true.
+import { applicationByApi, claimsOf, until } from '../lib.mjs';
+
 const VILLAGE = '220103001001';
 const OTHER_VILLAGE = '220103001002';
 
-function claimsOf(token) {
-  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
-}
-
-async function until(what, fn, ms = 60000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`casework: timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+// fn() until it gives something truthy, or the step stops (throws)
+// after ms.
+async function need(what, fn, ms = 60000) {
+  const v = await until(fn, ms);
+  if (!v) throw new Error(`casework: timed out waiting for ${what}`);
+  return v;
 }
 
 // The precondition when the clerk's step has not run: one application
 // taken in through intake's API by a clerk of the township.
 async function takeIn(ctx) {
-  const clerk = await ctx.makeUser('clerk', '220103001', '受理员');
-  const id = ctx.idnum('19700305', 77);
-  const today = new Date().toISOString().slice(0, 10);
-  const r = await ctx.api('POST', 'intake/applications', {
-    household: { registration: 'urban', district_code: '220103', township_code: '220103001', village_code: VILLAGE, address: '长春路 9 号', has_able_supporter: false },
-    members: [{ id_number: id, name: '赵桂芝', relation: 'self', birth_date: '1970-03-05', labour_capacity: 'partial', disability_grade: 0, self_care: 'able' }],
-    declared_income: { wages_fen: 60050, business_fen: 0, pensions_fen: 0, other_fen: 0, agricultural_fen: 0, support_fen: 0 },
-    declared_expenditure: { medical_fen: 20000, education_fen: 0, housing_fen: 0, employment_costs_fen: 0 },
-    consent: { reference: `SQ-CW-${ctx.stamp}`, signed_date: today },
-    payee: { bank_code: 'ICBC', account_number: '6222020200112233446', account_name: '赵桂芝' },
-  }, await ctx.tokenOf(clerk), `casework-app-${ctx.stamp}`);
-  ctx.check(r.status === 201, `casework's own application is taken in through the API (${r.status})`);
-  ctx.state.clerk = clerk;
-  ctx.state.applicant = { name: '赵桂芝', id_number: id, village_code: VILLAGE };
-  return r.body && r.body.application_id;
+  const made = await applicationByApi(ctx, {
+    name: '赵桂芝', birth: '19700305', seq: 77, wages_fen: 60050, medical_fen: 20000, tag: 'cw', account: '6222020200112233446',
+    what: `casework's own application is taken in through the API`,
+  });
+  ctx.state.clerk = made.clerk;
+  ctx.state.applicant = made.applicant;
+  return made.applicationId;
 }
 
 // Whether main fits the width, and how many touch targets are smaller
@@ -86,7 +74,7 @@ export default async function caseworkStep(ctx) {
   const partner = await ctx.makeUser('investigator', VILLAGE, '入户调查员');
   const partnerClaims = claimsOf(await ctx.tokenOf(partner));
   const invToken = await ctx.tokenOf(inv);
-  await until('the home-visit task', async () => {
+  await need('the home-visit task', async () => {
     const r = await ctx.api('GET', `investigation/tasks?village=${VILLAGE}&status=all&limit=100`, undefined, invToken);
     return r.body && r.body.items && r.body.items.find((x) => x.application_id === appId);
   });
@@ -128,7 +116,7 @@ export default async function caseworkStep(ctx) {
   for (const [role, juris, display, stage, reason] of deciders) {
     const user = await ctx.makeUser(role, juris, display);
     token = await ctx.tokenOf(user);
-    await until(`the case at ${stage}`, async () => {
+    await need(`the case at ${stage}`, async () => {
       const r = await ctx.api('GET', `approval/cases/${appId}`, undefined, token);
       return r.body && r.body.stage === stage;
     });

@@ -5,8 +5,8 @@
 // said, completes and submits it (intake then shows it open, its
 // referral kept). The clerk's application ctx.state.applicationId is
 // brought to an approved, filed decision through the API when no earlier
-// step did (ctx.state.decided unset: visit report, village review,
-// township decision, district filing by users made here), then the clerk
+// step did (ctx.state.decided unset: lib.mjs decideByApi; then intake
+// shows it decided), then the clerk
 // files a change report for the household (income), which intake lists;
 // the form then starts from the reported figures and fits 390 px. "My
 // applications" links the decision notice, which shows the register's
@@ -16,28 +16,12 @@
 // .beneficiaryId, .draftId.
 import { readFileSync } from 'node:fs';
 import { fenToYuan } from '../../../console/web/js/money.mjs';
+import { decideByApi, until } from '../lib.mjs';
 
 const TOWNSHIP = '220103001';
 const VILLAGE = '220103001001';
 
 const CATEGORY = { dibao: '最低生活保障', tekun: '特困人员供养', expenditure: '支出型困难', low_income: '低收入家庭' };
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// fn() until it returns something truthy, or null after ms.
-async function until(fn, ms = 30000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) return null;
-    await sleep(300);
-  }
-}
-
-function claims(token) {
-  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
-}
 
 // finance funds the township, an emergency officer grants help to a new
 // person and refers them on for dibao; returns the person.
@@ -57,59 +41,6 @@ async function referral(ctx) {
   const ref = await api('POST', `emergency/grants/${grant.body && grant.body.id}/referrals`, { kind: 'dibao', note: '火灾后家庭无收入来源，建议申请低保' }, eo, `c2-ref-${ctx.stamp}`);
   check(ref.status === 201, `and refers the person on for dibao (${ref.status})`);
   return person;
-}
-
-// The application's case to FILED through the API, as investigators and
-// the three officers would: the visit report, village review, township
-// approval (an override when the rules give no category), district
-// filing; then intake shows it decided.
-async function bringDecision(ctx, appId, clerkToken) {
-  const { api, check } = ctx;
-  const app = (await api('GET', `intake/applications/${appId}`, undefined, clerkToken)).body;
-  const inv = await ctx.tokenOf(await ctx.makeUser('investigator', VILLAGE, '调查员甲'));
-  const other = claims(await ctx.tokenOf(await ctx.makeUser('investigator', VILLAGE, '调查员乙')));
-  const me = claims(inv);
-  const task = await until(async () => {
-    const r = await api('GET', `investigation/tasks?village=${VILLAGE}&limit=1000`, undefined, inv);
-    return r.body && r.body.items && r.body.items.find((x) => x.application_id === appId);
-  });
-  check(Boolean(task), 'investigation opened the visit task');
-  if (!task) return false;
-  const rep = await api('POST', `investigation/tasks/${task.id}/report`, {
-    investigators: [{ user_id: me.sub, id_number: me.idn }, { user_id: other.sub, id_number: other.idn }],
-    visit_date: app.accepted_date,
-    members: task.members.map((m) => ({ id_number: m.id_number, present: true })),
-    living_conditions: '家中无固定收入，靠零工维持', housing_condition: '老旧砖房', contradictions: [], recommendation: 'approve',
-  }, inv, `c2-visit-${ctx.stamp}`);
-  check(rep.status === 201, `the visit is reported (${rep.status} ${JSON.stringify(rep.body && rep.body.error)})`);
-  const reviewer = await ctx.tokenOf(await ctx.makeUser('village_reviewer', VILLAGE, '村评议员'));
-  const atVillage = await until(async () => {
-    const r = await api('GET', `approval/cases/${appId}`, undefined, reviewer);
-    return r.body && r.body.stage === 'VILLAGE_REVIEW' && r.body;
-  }, 60000);
-  check(Boolean(atVillage), 'the case reaches village review');
-  const step = async (who, path, body, what) => {
-    const r = await api('POST', `approval/cases/${appId}/${path}`, body, who, `c2-${path}-${ctx.stamp}`);
-    check(r.status === 200, `${what} (${r.status} ${JSON.stringify(r.body && r.body.error)})`);
-    return r.body;
-  };
-  await step(reviewer, 'village-review', { decision: 'pass', reason: '村民评议通过' }, 'the village passes it');
-  const officer = await ctx.tokenOf(await ctx.makeUser('township_officer', TOWNSHIP, '乡镇审核员'));
-  const c = (await api('GET', `approval/cases/${appId}`, undefined, officer)).body;
-  const body = { decision: 'approve', reason: '家庭人均收入低于当地低保标准', discrepancies_seen: true };
-  if (!c.category || c.category === 'none') {
-    const policy = (await api('GET', 'approval/policy', undefined, officer)).body;
-    Object.assign(body, { category: 'dibao', override_reason_code: policy.override_reasons[0].code, override_note: '家庭遭遇突发困难，材料待补' });
-  }
-  await step(officer, 'township-confirmation', body, `the township approves it (rules: ${c.category})`);
-  const district = await ctx.tokenOf(await ctx.makeUser('district_officer', TOWNSHIP.slice(0, 6), '区县审批员'));
-  await step(district, 'district-filing', { decision: 'file', note: '已备案' }, 'the district files it');
-  const decided = await until(async () => {
-    const r = await api('GET', `intake/applications/${appId}`, undefined, clerkToken);
-    return r.body && r.body.status === 'decided_approved';
-  });
-  check(Boolean(decided), 'intake shows the application approved');
-  return Boolean(decided);
 }
 
 export default async function clerk2Step(ctx) {
@@ -152,7 +83,16 @@ export default async function clerk2Step(ctx) {
 
   // A decision on the clerk's application.
   const appId = ctx.state.applicationId;
-  if (!ctx.state.decided && appId) ctx.state.decided = await bringDecision(ctx, appId, clerkToken);
+  if (!ctx.state.decided && appId) {
+    ctx.state.decided = await decideByApi(ctx);
+    if (ctx.state.decided) {
+      const decided = await until(async () => {
+        const r = await api('GET', `intake/applications/${appId}`, undefined, clerkToken);
+        return r.body && r.body.status === 'decided_approved';
+      });
+      check(Boolean(decided), 'intake shows the application approved');
+    }
+  }
   ctx.state.caseId = ctx.state.caseId || appId;
 
   // A change report for the household on the register.

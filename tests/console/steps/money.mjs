@@ -13,94 +13,13 @@
 // amount (relative: an earlier step may have used the same fund), opens
 // the person's chain, refers the person on to dibao from the grants list
 // and finds the referral in the chain; the grant form fits a phone.
+import { decideByApi, districtDay, sleep, until } from '../lib.mjs';
+
 const WAIT_MS = 90000;
-
-function claimsOf(token) {
-  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString('utf8'));
-}
-
-function districtDay(ms = Date.now()) {
-  return new Date(ms + 8 * 3600 * 1000).toISOString().slice(0, 10);
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-// Polls fn (async, returns a value or null) until it gives a value.
-async function until(fn, ms = WAIT_MS, every = 500) {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v) return v;
-    await sleep(every);
-  }
-  return null;
-}
-
-// The clerk's application to a filed decision through the API.
-async function decide(ctx) {
-  const { check, state } = ctx;
-  const appId = state.applicationId;
-  const village = (state.applicant && state.applicant.village_code) || '220103001001';
-  const township = village.slice(0, 9);
-  const district = village.slice(0, 6);
-  if (!check(Boolean(appId), 'the clerk\u2019s application is there to decide')) return null;
-  const inv = await ctx.makeUser('investigator', village, '调查员甲');
-  const invTok = await ctx.tokenOf(inv);
-  const me = claimsOf(invTok);
-  const task = await until(async () => {
-    const r = await ctx.api('GET', `investigation/tasks?village=${village}&limit=100`, undefined, invTok);
-    return r.status === 200 && r.body.items.find((x) => x.application_id === appId);
-  });
-  if (!check(Boolean(task), 'investigation opened the home visit')) return null;
-  const rep = await ctx.api('POST', `investigation/tasks/${task.id}/report`, {
-    investigators: [{ user_id: me.sub, id_number: me.idn }, { user_id: `inv-b-${ctx.stamp}`, id_number: ctx.idnum('19810202', 7) }],
-    visit_date: districtDay(),
-    members: task.members.map((m) => ({ id_number: m.id_number, present: true })),
-    living_conditions: '家中陈设简单，收入如申报', housing_condition: '自建房，基本安全', contradictions: [], recommendation: 'approve',
-  }, invTok, `money-visit-${ctx.stamp}`);
-  if (!check(rep.status === 201, `the visit report is stored (${rep.status} ${JSON.stringify(rep.body && rep.body.error)})`)) return null;
-
-  const dis = await ctx.makeUser('district_officer', district, '区县审批员');
-  const disTok = await ctx.tokenOf(dis);
-  let seen = 'none';
-  const atStage = (stage, ms) => until(async () => {
-    const r = await ctx.api('GET', `approval/cases/${appId}`, undefined, disTok);
-    if (r.status === 200) seen = r.body.stage;
-    return r.status === 200 && r.body.stage === stage && r.body;
-  }, ms);
-  // Verification asks every agency first (a case waits in HELD while one
-  // does not answer, and is asked again later).
-  const c = await atStage('VILLAGE_REVIEW', 240000);
-  if (!check(Boolean(c), `the case reaches the village review (last seen at ${seen})`)) return null;
-  const rev = await ctx.makeUser('village_reviewer', village, '村评议员');
-  const off = await ctx.makeUser('township_officer', township, '乡镇审核员');
-  const step = async (who, path, body, what) => {
-    const r = await ctx.api('POST', `approval/cases/${appId}/${path}`, body, await ctx.tokenOf(who), `money-${path}-${ctx.stamp}`);
-    return check(r.status === 200, `${what} (${r.status} ${JSON.stringify(r.body && r.body.error)})`);
-  };
-  if (!await step(rev, 'village-review', { decision: 'pass', reason: '评议通过' }, 'the village review passes')) return null;
-  // The agencies' records are agency-sim's (random for a person it has
-  // no fixture for): when the rules say none, the township approves
-  // dibao as an override with a reason code, which the district reviews.
-  const confirm = { decision: 'approve', reason: '符合条件', discrepancies_seen: true };
-  if (!c.category || c.category === 'none') {
-    Object.assign(confirm, { category: 'dibao', reason: '突发困难，部门记录尚未更新', override_reason_code: 'sudden_hardship_pending_records', override_note: '入户调查核实：存款已用于治病' });
-  }
-  if (!await step(off, 'township-confirmation', confirm, `the township approves (${confirm.category || c.category}, rules: ${c.category})`)) return null;
-  const after = await until(async () => {
-    const r = await ctx.api('GET', `approval/cases/${appId}`, undefined, disTok);
-    return r.status === 200 && r.body.stage === 'DISTRICT_FILING' && r.body;
-  });
-  if (!check(Boolean(after), 'the case reaches the district')) return null;
-  if (!await step(dis, 'district-filing', { decision: 'file', spot_check: false, note: '备案' }, 'the district files it')) return null;
-  const filed = await atStage('FILED');
-  check(Boolean(filed), 'the case is filed');
-  return filed && { category: filed.category || c.category, monthly_amount_fen: filed.monthly_amount_fen || c.monthly_amount_fen };
-}
 
 export default async function moneyStep(ctx) {
   const { page, check, shot, text, state } = ctx;
-  if (!state.decided) state.decided = await decide(ctx);
+  if (!state.decided) state.decided = await decideByApi(ctx);
   if (!state.decided) return;
   const applicant = state.applicant || {};
   const village = applicant.village_code || '220103001001';
@@ -168,7 +87,7 @@ export default async function moneyStep(ctx) {
     const r = await until(async () => {
       const x = await ctx.api('GET', `disbursement/runs/${id}`, undefined, finTok);
       return x.status === 200 && x.body.status !== 'building' && x.body;
-    });
+    }, WAIT_MS);
     if (r && r.status === 'awaiting_approval' && r.payments > 0) {
       run = r;
       break;
@@ -199,20 +118,20 @@ export default async function moneyStep(ctx) {
   const done = await until(async () => {
     const x = await ctx.api('GET', `disbursement/runs/${run.id}`, undefined, aprTok);
     return x.status === 200 && x.body.status === 'completed' && x.body;
-  });
+  }, WAIT_MS);
   check(Boolean(done), 'the run completes');
   const account = '6222020200112233445';
   const paid = await until(async () => {
     const x = await ctx.api('GET', 'disbursement/payments?status=settled&limit=100', undefined, finTok);
     return x.status === 200 && x.body.items.find((p) => p.run_id === run.id && p.payee && p.payee.account_number === account);
-  });
+  }, WAIT_MS);
   check(Boolean(paid), `the payee\u2019s payment of the run is settled at the bank${paid ? ` (${paid.amount_fen} fen)` : ''}`);
   // The run's reconciliation counts the settlement once the bank's
   // answer reached it; the page then shows what the API says.
   const runRec = await until(async () => {
     const x = await ctx.api('GET', `disbursement/runs/${run.id}/reconciliation`, undefined, aprTok);
     return x.status === 200 && x.body.instructions && x.body.instructions.settled >= 1 && x.body;
-  });
+  }, WAIT_MS);
   check(Boolean(runRec), `the run's reconciliation counts the payment settled (${runRec ? runRec.instructions.settled : 'none'})`);
   // The page reads the run every second while it moves: it shows both
   // once its next reading comes (a reload if it stopped reading).

@@ -19,25 +19,16 @@
 // Last, an inspector sees the district's figures.
 // Needs ctx.state.clerk and .applicationId; makes them through the API
 // when the clerk's step has not run.
+import { applicationByApi, until } from '../lib.mjs';
 
 async function clerkApplication(ctx) {
-  const clerk = await ctx.makeUser('clerk', '220103001', '受理员');
-  const token = await ctx.tokenOf(clerk);
-  const idn = ctx.idnum('19650412', ctx.stamp % 1000);
-  const d = new Date();
-  const today = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-  const r = await ctx.api('POST', 'intake/applications', {
-    household: { registration: 'urban', district_code: '220103', township_code: '220103001', village_code: '220103001001', address: '长春路 9 号', has_able_supporter: false },
-    members: [{ id_number: idn, name: '李桂芳', relation: 'self', birth_date: '1965-04-12', labour_capacity: 'partial', disability_grade: 0, self_care: 'able' }],
-    declared_income: { wages_fen: 50000, business_fen: 0, pensions_fen: 0, other_fen: 0, agricultural_fen: 0, support_fen: 0 },
-    declared_expenditure: { medical_fen: 10000, education_fen: 0, housing_fen: 0, employment_costs_fen: 0 },
-    consent: { reference: `SQ-OV-${ctx.stamp}`, signed_date: today },
-    payee: { bank_code: 'ICBC', account_number: '6222020200199887766', account_name: '李桂芳' },
-  }, token, `oversight-app-${ctx.stamp}`);
-  ctx.check(r.status === 201, `(no clerk step) an application is taken in through the API (${r.status})`);
-  ctx.state.clerk = clerk;
-  ctx.state.applicationId = r.body && r.body.application_id;
-  ctx.state.applicantByApi = { name: '李桂芳', id_number: idn };
+  const made = await applicationByApi(ctx, {
+    name: '李桂芳', birth: '19650412', seq: ctx.stamp % 1000, wages_fen: 50000, medical_fen: 10000, tag: 'ov', account: '6222020200199887766',
+    what: '(no clerk step) an application is taken in through the API',
+  });
+  ctx.state.clerk = made.clerk;
+  ctx.state.applicationId = made.applicationId;
+  ctx.state.applicantByApi = { name: made.applicant.name, id_number: made.applicant.id_number };
 }
 
 // An emergency grant (临时救助) to the clerk's applicant through the API
@@ -59,17 +50,6 @@ async function grantToApplicant(ctx) {
     payee: { bank_code: 'ICBC', account_number: '6222020200112233445', account_name: applicant.name },
   }, await ctx.tokenOf(officer), `oversight-grant-${ctx.stamp}`);
   ctx.check(g.status === 201, `an emergency grant of 1500.00 yuan to the applicant through the API (${g.status} ${JSON.stringify(g.body && (g.body.error || g.body.status))})`);
-}
-
-// Polls fn (a promise of a truthy value or null) every half second for
-// up to ms; the last value.
-async function until(fn, ms = 30000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 export default async function oversightStep(ctx) {
