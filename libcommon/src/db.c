@@ -72,6 +72,7 @@ struct ent {
 };
 
 enum conn_state {
+	CONN_UNUSED, /* never started: the pool opens connections on demand */
 	CONN_DOWN,
 	CONN_CONNECTING,
 	CONN_SETUP,
@@ -136,6 +137,7 @@ struct sn_db {
 	int         npool;
 	struct conn conns[MAX_POOL];
 	sn_tx      *wait_head, *wait_tail;
+	size_t      nwait; /* transactions in the wait list */
 	size_t      nbusy;
 	uv_timer_t  kick;
 	bool        closing;
@@ -792,6 +794,28 @@ on_kick(uv_timer_t *t)
 	dispatch(db);
 }
 
+/* Opens unused connections while transactions wait for one: one per
+ * waiting transaction beyond those already connecting. The pool starts
+ * with one connection and grows to SN_DB_POOL only under concurrent
+ * work, so a quiet service holds one backend (a backend's start is tens
+ * of milliseconds of the server's CPU on a small VM), and never closes
+ * one it opened. */
+static void
+pool_grow(sn_db *db)
+{
+	size_t coming = 0;
+	for (int i = 0; i < db->npool; i++)
+		if (db->conns[i].state == CONN_CONNECTING
+		    || db->conns[i].state == CONN_SETUP)
+			coming++;
+	for (int i = 0; i < db->npool && coming < db->nwait; i++) {
+		if (db->conns[i].state == CONN_UNUSED) {
+			conn_start(&db->conns[i]);
+			coming++;
+		}
+	}
+}
+
 static void
 dispatch(sn_db *db)
 {
@@ -805,6 +829,7 @@ dispatch(sn_db *db)
 		db->wait_head = tx->next;
 		if (db->wait_head == NULL)
 			db->wait_tail = NULL;
+		db->nwait--;
 		tx->next      = NULL;
 		tx->c         = c;
 		c->tx         = tx;
@@ -827,6 +852,7 @@ dispatch(sn_db *db)
 		if (c->broken)
 			conn_reset(c, "flush failed");
 	}
+	pool_grow(db);
 }
 
 sn_err
@@ -861,8 +887,8 @@ sn_db_open(sn_db **out, sn_loop *loop, const sn_db_config *cfg)
 		uv_timer_init(sn_loop_uv(loop), &c->retry);
 		c->retry.data = c;
 		db->open_handles++;
-		conn_start(c);
 	}
+	conn_start(&db->conns[0]);
 	*out = db;
 	return SN_OK;
 }
@@ -900,8 +926,9 @@ sn_db_close(sn_db *db)
 	while (db->wait_head != NULL) {
 		sn_tx *tx     = db->wait_head;
 		db->wait_head = tx->next;
-		tx->failed    = true;
-		tx->err       = SN_ECLOSED;
+		db->nwait--;
+		tx->failed = true;
+		tx->err    = SN_ECLOSED;
 		tx_finish(NULL, tx);
 	}
 	db->wait_tail = NULL;
@@ -956,6 +983,7 @@ sn_db_tx(sn_db *db, sn_tx_begin_fn begin, sn_tx_done_fn done, void *arg)
 	else
 		db->wait_head = tx;
 	db->wait_tail = tx;
+	db->nwait++;
 	uv_timer_start(&db->kick, on_kick, 0, 0);
 }
 

@@ -1,7 +1,8 @@
 /*
  * db against a real PostgreSQL (SN_TEST_DB_URL): pipelined transactions,
  * callbacks and barriers, failures that roll back without losing the
- * connection, the prepared statement cache, reconnection, migrations,
+ * connection, the prepared statement cache, reconnection, a pool that
+ * opens a connection only for a transaction that waits, migrations,
  * and request ids: a transaction's callbacks run with the id set when it
  * was asked for, a query's callback and a barrier with the id set when
  * they were queued.
@@ -398,6 +399,73 @@ test_recycle(void **state)
 	assert_true(sn_db_ready(db));
 }
 
+/* --- the pool opens connections only while transactions wait ---------- */
+
+static void
+sleepy_pid(sn_tx *tx, void *arg)
+{
+	sn_tx_query(tx, "SELECT pg_sleep(0.3)", 0, NULL, NULL, NULL);
+	ask_pid(tx, arg);
+}
+
+/* Backends of application_name name, counted by the admin connection. */
+static int64_t
+backends(const char *name)
+{
+	char sql[192];
+	snprintf(sql, sizeof(sql),
+	    "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+	    "'%s'",
+	    name);
+	return admin_int(sql);
+}
+
+static void
+test_pool_on_demand(void **state)
+{
+	(void) state;
+	char name[64];
+	snprintf(name, sizeof(name), "db_test_pool_%d", (int) getpid());
+	sn_db       *p   = NULL;
+	sn_db_config cfg = {
+		.conninfo = conninfo, .schema = schema, .pool = 4, .name = name
+	};
+	assert_int_equal(sn_db_open(&p, loop, &cfg), SN_OK);
+	for (int i = 0; i < 100000 && !sn_db_ready(p); i++)
+		uv_run(sn_loop_uv(loop), UV_RUN_ONCE);
+	assert_true(sn_db_ready(p));
+	assert_int_equal(backends(name), 1); /* a pool of 4, one at rest */
+
+	/* Three at once: each gets a backend of its own, the fourth is
+	 * never opened. */
+	struct result r[3] = { { 0 } };
+	for (int i = 0; i < 3; i++)
+		sn_db_tx(p, sleepy_pid, on_done, &r[i]);
+	run_until(&r[0].done);
+	run_until(&r[1].done);
+	run_until(&r[2].done);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(r[i].err, SN_OK);
+	assert_int_not_equal(r[0].pid, r[1].pid);
+	assert_int_not_equal(r[0].pid, r[2].pid);
+	assert_int_not_equal(r[1].pid, r[2].pid);
+	assert_int_equal(backends(name), 3);
+
+	/* One at a time reuses what is open. */
+	for (int i = 0; i < 3; i++) {
+		struct result one = { 0 };
+		sn_db_tx(p, ask_pid, on_done, &one);
+		run_until(&one.done);
+		assert_int_equal(one.err, SN_OK);
+	}
+	assert_int_equal(backends(name), 3);
+	sn_db_close(p);
+	/* The backends end as the server reads each close. */
+	for (int i = 0; i < 100 && backends(name) > 0; i++)
+		PQclear(PQexec(admin, "SELECT pg_sleep(0.02)"));
+	assert_int_equal(backends(name), 0);
+}
+
 /* --- migrations ---------------------------------------------------------- */
 
 static void
@@ -500,6 +568,7 @@ main(void)
 		cmocka_unit_test(test_rollback),
 		cmocka_unit_test(test_reconnect),
 		cmocka_unit_test(test_recycle),
+		cmocka_unit_test(test_pool_on_demand),
 		cmocka_unit_test(test_migrations),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,7 +1,9 @@
 /*
  * sn/db.h - PostgreSQL through libpq, on the loop, without blocking it.
  *
- * An sn_db is a small pool of connections owned by one loop. Work is a
+ * An sn_db is a small pool of connections owned by one loop: one
+ * connection at first, more (up to the configured size) only while
+ * transactions wait for one, none closed for being idle. Work is a
  * transaction: sn_db_tx queues one; when a connection is free, begin runs
  * with an sn_tx, on which the caller queues queries. Queries are sent at
  * once in libpq's pipeline mode (one round trip for many statements);

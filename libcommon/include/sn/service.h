@@ -46,7 +46,7 @@
  * Settings (environment; a bad or missing one exits 2 naming it):
  *   SN_DB_URL            libpq connection string (required)
  *   SN_DB_SCHEMA         schema of the service (default: its name, '-'→'_')
- *   SN_DB_POOL           connections, 1-64 (default 4)
+ *   SN_DB_POOL           connections at most, 1-64 (default 4)
  *   SN_HTTP_ADDR         address to bind (default 127.0.0.1)
  *   SN_HTTP_PORT         port, 0 picks one (required)
  *   SN_HTTP_MAX_BODY     largest request body in bytes (default 1048576)
