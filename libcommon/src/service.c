@@ -96,7 +96,9 @@ static const sn_setting_doc common_settings[] = {
 	{ "SN_DB_URL", "libpq connection string (required)" },
 	{ "SN_DB_SCHEMA",
 	    "schema of the service (default: its name, '-' as '_')" },
-	{ "SN_DB_POOL", "database connections at most, 1-64 (default 4; opened as needed)" },
+	{ "SN_DB_POOL",
+	    "database connections at most, 1-64 (default 4; opened as "
+	    "needed)" },
 	{ "SN_HTTP_ADDR", "address to bind (default 127.0.0.1)" },
 	{ "SN_HTTP_PORT", "HTTP port, 0 picks one (required)" },
 	{ "SN_HTTP_MAX_BODY",
