@@ -153,11 +153,12 @@ void th_tls_close(th_tls *s);
 bool th_send_all(int fd, const void *buf, size_t n);
 
 /*
- * Certificates for one test, made with the openssl command in the run
- * folder (P-256 keys, valid two days). th_tls_make_ca makes CA `ca`:
+ * Certificates for one test, made with libcrypto into the run folder
+ * (P-256 keys, valid two days, SHA-256, as the openssl command makes
+ * them). th_tls_make_ca makes CA `ca`:
  * <ca>-ca.pem and <ca>-ca.key. th_tls_make_cert makes <file>.pem and
  * <file>.key, a certificate with common name and DNS subject alternative
- * name `name`, signed by CA `ca`. The test fails if openssl does.
+ * name `name`, signed by CA `ca`. The test fails if OpenSSL does.
  */
 void th_tls_make_ca(th *t, const char *ca);
 void th_tls_make_cert(

@@ -1,7 +1,9 @@
 /*
  * tls.c - the harness's TLS side (see harness.h): HTTPS for th_http when
  * SN_CLIENT_CA_FILE names a CA (OpenSSL), and certificates made for one
- * test with the openssl command.
+ * test with libcrypto in this process (not two openssl commands and a
+ * shell per certificate, which an end-to-end test making one per service
+ * paid for in CPU beside every other test).
  *
  * One client SSL_CTX per process, made on first use under a mutex: the
  * benchmark client calls th_http_within from many threads, and an
@@ -9,16 +11,19 @@
  */
 #include "harness.h"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 struct th_tls {
@@ -139,41 +144,135 @@ th_tls_close(th_tls *s)
 	free(s);
 }
 
-/* Runs the shell command cmd (output to log); the test fails if it does. */
-static void
-run_cmd(th *t, const char *cmd)
+/* A fresh P-256 key; the test fails if OpenSSL cannot make one. */
+static EVP_PKEY *
+new_key(th *t)
 {
-	int rc = system(cmd);
-	if (rc == -1 || !WIFEXITED(rc) || WEXITSTATUS(rc) != 0)
-		th_fail(t, "openssl failed (%d): %s", rc, cmd);
+	EVP_PKEY *k = EVP_EC_gen("P-256");
+	if (k == NULL)
+		th_fail(t, "EVP_EC_gen(P-256) failed");
+	return k;
+}
+
+/* Adds extension nid with value v (openssl.cnf's syntax), issued by
+ * issuer (x itself for a self-signed certificate). */
+static void
+add_ext(th *t, X509 *x, X509 *issuer, int nid, const char *v)
+{
+	X509V3_CTX ctx;
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, issuer, x, NULL, NULL, 0);
+	X509_EXTENSION *e = X509V3_EXT_conf_nid(NULL, &ctx, nid, v);
+	if (e == NULL || X509_add_ext(x, e, -1) != 1)
+		th_fail(t, "certificate extension %d '%s' refused", nid, v);
+	X509_EXTENSION_free(e);
+}
+
+/* A certificate for key with common name cn, valid from now for two days,
+ * signed by ca_key as issuer (NULL: itself). Not yet signed extensions:
+ * the caller's. */
+static X509 *
+new_cert(th *t, EVP_PKEY *key, const char *cn, X509 *issuer)
+{
+	static long serial;
+	X509       *x = X509_new();
+	if (x == NULL || X509_set_version(x, 2) != 1)
+		th_fail(t, "X509_new failed");
+	ASN1_INTEGER_set(
+	    X509_get_serialNumber(x), ((long) getpid() << 16) + ++serial);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 2 * 86400L);
+	X509_NAME *n = X509_get_subject_name(x);
+	if (X509_NAME_add_entry_by_txt(
+	        n, "CN", MBSTRING_UTF8, (const unsigned char *) cn, -1, -1, 0)
+	        != 1
+	    || X509_set_issuer_name(
+	           x, X509_get_subject_name(issuer ? issuer : x))
+	        != 1
+	    || X509_set_pubkey(x, key) != 1)
+		th_fail(t, "certificate fields for %s refused", cn);
+	return x;
+}
+
+/* Writes key (PKCS#8 PEM, mode 0600 as openssl writes it) and cert to
+ * <run_dir>/<base>.key and <run_dir>/<base>.pem. */
+static void
+write_pair(
+    th *t, const char *key_file, const char *pem_file, EVP_PKEY *key, X509 *x)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/%s", t->run_dir, key_file);
+	int   fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	FILE *f  = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (f == NULL
+	    || PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL) != 1)
+		th_fail(t, "cannot write %s", path);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/%s", t->run_dir, pem_file);
+	f = fopen(path, "w");
+	if (f == NULL || PEM_write_X509(f, x) != 1)
+		th_fail(t, "cannot write %s", path);
+	fclose(f);
+}
+
+/* Reads <run_dir>/<name> as a PEM key (is_key) or certificate. */
+static void *
+read_pem(th *t, const char *name, bool is_key)
+{
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/%s", t->run_dir, name);
+	FILE *f = fopen(path, "r");
+	void *v = NULL;
+	if (f != NULL) {
+		v = is_key ? (void *) PEM_read_PrivateKey(f, NULL, NULL, NULL)
+		           : (void *) PEM_read_X509(f, NULL, NULL, NULL);
+		fclose(f);
+	}
+	if (v == NULL)
+		th_fail(t, "cannot read %s", path);
+	return v;
 }
 
 void
 th_tls_make_ca(th *t, const char *ca)
 {
-	char cmd[2048];
-	snprintf(cmd, sizeof(cmd),
-	    "cd '%s' && openssl req -x509 -newkey ec "
-	    "-pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 "
-	    "-subj '/CN=%s' -keyout %s-ca.key -out %s-ca.pem "
-	    ">>openssl.log 2>&1",
-	    t->run_dir, ca, ca, ca);
-	run_cmd(t, cmd);
+	EVP_PKEY *key = new_key(t);
+	X509     *x   = new_cert(t, key, ca, NULL);
+	/* As openssl req -x509 makes it (openssl.cnf's v3_ca). */
+	add_ext(t, x, x, NID_subject_key_identifier, "hash");
+	add_ext(t, x, x, NID_authority_key_identifier, "keyid:always");
+	add_ext(t, x, x, NID_basic_constraints, "critical,CA:TRUE");
+	if (X509_sign(x, key, EVP_sha256()) == 0)
+		th_fail(t, "cannot sign CA %s", ca);
+	char k[256], p[256];
+	snprintf(k, sizeof(k), "%s-ca.key", ca);
+	snprintf(p, sizeof(p), "%s-ca.pem", ca);
+	write_pair(t, k, p, key, x);
+	X509_free(x);
+	EVP_PKEY_free(key);
 }
 
 void
 th_tls_make_cert(th *t, const char *ca, const char *name, const char *file)
 {
-	char cmd[4096];
-	snprintf(cmd, sizeof(cmd),
-	    "cd '%s' && openssl req -newkey ec "
-	    "-pkeyopt ec_paramgen_curve:P-256 -nodes -subj '/CN=%s' "
-	    "-keyout %s.key -out %s.csr >>openssl.log 2>&1 && "
-	    "printf 'subjectAltName=DNS:%s\\n' >%s.ext && "
-	    "openssl x509 -req -in %s.csr -CA %s-ca.pem -CAkey %s-ca.key "
-	    "-CAcreateserial -days 2 -extfile %s.ext -out %s.pem "
-	    ">>openssl.log 2>&1",
-	    t->run_dir, name, file, file, name, file, file, ca, ca, file,
-	    file);
-	run_cmd(t, cmd);
+	char k[256], p[256], san[300];
+	snprintf(k, sizeof(k), "%s-ca.key", ca);
+	snprintf(p, sizeof(p), "%s-ca.pem", ca);
+	EVP_PKEY *ca_key  = read_pem(t, k, true);
+	X509     *ca_cert = read_pem(t, p, false);
+	EVP_PKEY *key     = new_key(t);
+	X509     *x       = new_cert(t, key, name, ca_cert);
+	snprintf(san, sizeof(san), "DNS:%s", name);
+	add_ext(t, x, ca_cert, NID_subject_alt_name, san);
+	add_ext(t, x, ca_cert, NID_subject_key_identifier, "hash");
+	add_ext(t, x, ca_cert, NID_authority_key_identifier, "keyid:always");
+	if (X509_sign(x, ca_key, EVP_sha256()) == 0)
+		th_fail(t, "cannot sign %s with CA %s", name, ca);
+	snprintf(k, sizeof(k), "%s.key", file);
+	snprintf(p, sizeof(p), "%s.pem", file);
+	write_pair(t, k, p, key, x);
+	X509_free(x);
+	EVP_PKEY_free(key);
+	X509_free(ca_cert);
+	EVP_PKEY_free(ca_key);
 }
