@@ -170,10 +170,17 @@ static const char SQL_CURSOR_SET[]
       "   AND (c.epoch IS NULL OR c.epoch = EXCLUDED.epoch)"
       " RETURNING 1";
 
+/* The rows before the first one still kept by age, found by walking the
+ * primary key from the oldest (rows are appended in id order): bus/004
+ * dropped the index on created_at, which each relay pass wrote one entry
+ * of per row. A row older than one before it waits for that one. */
 static const char SQL_RETENTION[]
     = "DELETE FROM outbox WHERE seq IS NOT NULL"
       " AND created_at < now() - make_interval(days => $1::int)"
-      " AND seq < (SELECT last_seq FROM bus_publisher WHERE name = $2)";
+      " AND seq < (SELECT last_seq FROM bus_publisher WHERE name = $2)"
+      " AND id < coalesce((SELECT id FROM outbox WHERE created_at >="
+      " now() - make_interval(days => $1::int) ORDER BY id LIMIT 1),"
+      " 9223372036854775807)";
 
 static const char SQL_BACKLOG[]
     = "SELECT count(*) AS n FROM outbox WHERE seq IS NULL";

@@ -97,6 +97,10 @@ main(int argc, char **argv)
 	    "SELECT (extract(epoch FROM max(created_at) - min(created_at))"
 	    " * 1e6)::int8 FROM %s.outbox",
 	    ps);
+	int64_t relay_us  = th_int(&t,
+	     "SELECT (extract(epoch FROM max(published_at) - min(created_at))"
+	      " * 1e6)::int8 FROM %s.outbox",
+	     ps);
 	int64_t effects   = th_int(&t, "SELECT count(*) FROM %s.effects", ss);
 	int64_t fsync     = th_int(&t,
 	        "SELECT (current_setting('fsync') = 'on' AND"
@@ -110,6 +114,8 @@ main(int argc, char **argv)
 	    (long long) effects);
 	printf(
 	    "  appending took       %.0f ms\n", (double) append_us / 1000.0);
+	printf("  numbered (relay)     %.0f ms after the first append\n",
+	    (double) relay_us / 1000.0);
 	printf("  end to end           %.0f ms: %.0f events/s (first append "
 	       "to last effect committed)\n",
 	    (double) e2e_us / 1000.0, eps);
