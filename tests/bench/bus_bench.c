@@ -11,6 +11,12 @@
  * outbox row written to the last effect applied. Then, on the same
  * cluster, pgbench runs single-row INSERT transactions (1 client, then 4)
  * for the comparison. Needs SN_TEST_DB_URL (a superuser connection string).
+ *
+ * Also printed, per 1,000 events, from the start of the publisher to the
+ * subscriber's catching up: the WAL the cluster wrote and the writing
+ * transactions it committed (pg_current_xact_id; the cluster's, so run it
+ * alone on its cluster). SN_BENCH_TESTPUB and SN_BENCH_TESTSUB run another
+ * build's publisher and subscriber (A/B pairs).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,26 +52,40 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
+	const char *pubbin = getenv("SN_BENCH_TESTPUB");
+	const char *subbin = getenv("SN_BENCH_TESTSUB");
+	if (pubbin == NULL || pubbin[0] == '\0')
+		pubbin = SN_TESTPUB;
+	if (subbin == NULL || subbin[0] == '\0')
+		subbin = SN_TESTSUB;
 	th t;
 	th_init(&t, "busbench");
 	char n[24];
 	snprintf(n, sizeof(n), "%ld", events);
 	th_publisher(&t, "pub");
 	const char *sargv[]
-	    = { SN_TESTSUB, "--name", "sub", "--follow", "pub", NULL };
-	th_proc *sub = th_spawn(&t, "sub", SN_TESTSUB, sargv, NULL);
+	    = { subbin, "--name", "sub", "--follow", "pub", NULL };
+	th_proc *sub = th_spawn(&t, "sub", subbin, sargv, NULL);
 	/* The subscriber's tables exist before the clock starts. */
 	if (!th_wait_int(&t, 0, 30000, "SELECT count(*) FROM %s.effects",
 	        th_schema(&t, "sub")))
 		th_fail(&t, "the subscriber did not start");
-	const char *pargv[] = { SN_TESTPUB, "--name", "pub", "--events", n,
-		"--batch", "1000", "--parallel", "2", NULL };
-	th_spawn(&t, "pub", SN_TESTPUB, pargv, NULL);
+	static const char WAL[]
+	    = "SELECT (pg_current_wal_lsn() - '0/0')::int8";
+	static const char XID[]   = "SELECT pg_current_xact_id()::text::int8";
+	int64_t           wal0    = th_int(&t, WAL);
+	int64_t           xid0    = th_int(&t, XID);
+	const char       *pargv[] = { pubbin, "--name", "pub", "--events", n,
+		      "--batch", "1000", "--parallel", "2", NULL };
+	th_spawn(&t, "pub", pubbin, pargv, NULL);
 	const char *ps = th_schema(&t, "pub");
 	const char *ss = th_schema(&t, "sub");
 	if (!th_wait_int(&t, events, 600000,
 	        "SELECT coalesce(max(last_seq), 0) FROM %s.bus_cursor", ss))
 		th_fail(&t, "the subscriber did not catch up");
+	/* Less the two reads of XID themselves. */
+	int64_t xacts     = th_int(&t, XID) - xid0 - 1;
+	int64_t wal       = th_int(&t, WAL) - wal0;
 	long    hwm       = pgref_proc_kib(sub->pid, "VmHWM:");
 	long    rss       = pgref_proc_kib(sub->pid, "VmRSS:");
 	int64_t e2e_us    = th_int(&t,
@@ -77,6 +97,10 @@ main(int argc, char **argv)
 	    "SELECT (extract(epoch FROM max(created_at) - min(created_at))"
 	    " * 1e6)::int8 FROM %s.outbox",
 	    ps);
+	int64_t relay_us  = th_int(&t,
+	     "SELECT (extract(epoch FROM max(published_at) - min(created_at))"
+	      " * 1e6)::int8 FROM %s.outbox",
+	     ps);
 	int64_t effects   = th_int(&t, "SELECT count(*) FROM %s.effects", ss);
 	int64_t fsync     = th_int(&t,
 	        "SELECT (current_setting('fsync') = 'on' AND"
@@ -90,9 +114,16 @@ main(int argc, char **argv)
 	    (long long) effects);
 	printf(
 	    "  appending took       %.0f ms\n", (double) append_us / 1000.0);
+	printf("  numbered (relay)     %.0f ms after the first append\n",
+	    (double) relay_us / 1000.0);
 	printf("  end to end           %.0f ms: %.0f events/s (first append "
 	       "to last effect committed)\n",
 	    (double) e2e_us / 1000.0, eps);
+	if (events > 0)
+		printf("  per 1,000 events     %.0f KiB of WAL, %.1f writing "
+		       "transactions\n",
+		    (double) wal * 1000.0 / 1024.0 / (double) events,
+		    (double) xacts * 1000.0 / (double) events);
 	printf(
 	    "  subscriber memory    %ld KiB resident now, %ld KiB at most\n",
 	    rss, hwm);
