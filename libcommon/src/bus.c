@@ -2433,6 +2433,8 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 		bus->cfg.relay_poll_ms = 50;
 	if (!bus->cfg.retention_days)
 		bus->cfg.retention_days = 30;
+	if (!bus->cfg.retention_first_ms)
+		bus->cfg.retention_first_ms = 60000;
 	if (!bus->cfg.apply_batch)
 		bus->cfg.apply_batch = 500;
 	if (!bus->cfg.queue_max)
@@ -2507,8 +2509,8 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 		bus->poll_ms = bus->cfg.relay_poll_ms;
 		uv_timer_start(&bus->relay_timer, on_relay_timer,
 		    bus->cfg.relay_poll_ms, bus->cfg.relay_poll_ms);
-		uv_timer_start(
-		    &bus->retention, on_retention, 60000, 3600u * 1000u);
+		uv_timer_start(&bus->retention, on_retention,
+		    bus->cfg.retention_first_ms, 3600u * 1000u);
 	}
 	*out = bus;
 	return SN_OK;

@@ -10,6 +10,11 @@
  * events the handler (or that callback) appends record R in turn. An
  * event appended with no request id is handled with none, and nothing is
  * left set once the handlers are over.
+ *
+ * Retention (a publisher of its own, schema c): numbered rows older than
+ * the retention period are deleted up to the first row still kept by
+ * age; an aged row after a fresh one waits for it, and the publisher's
+ * last sequence stays.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,12 +36,12 @@
 static char        dir[64];
 static char        pub_url[128], rep_url[128];
 static char        conninfo[512];
-static char        schema_a[64], schema_b[64];
+static char        schema_a[64], schema_b[64], schema_c[64];
 static PGconn     *admin;
 static sn_loop    *loop;
 static sn_metrics *metrics;
-static sn_db      *db_a, *db_b;
-static sn_bus     *bus_a, *bus_b;
+static sn_db      *db_a, *db_b, *db_c;
+static sn_bus     *bus_a, *bus_b, *bus_c;
 
 /* What a handler saw: the request id set (a copy; "-" for none), and
  * the event's own (want, checked). */
@@ -249,6 +254,52 @@ test_replay_carries_request_id(void **state)
 	printf("bus: replayed t.second handled with %s\n", replayed.rid);
 }
 
+/* Six numbered rows of publisher "r", whose last sequence is 6: 1-3 aged
+ * (40 days), 4 fresh, 5 and 6 aged again. A retention of 30 days deletes
+ * 1-3 and keeps 4-6. */
+static void
+test_retention(void **state)
+{
+	(void) state;
+	PQclear(admin_query(PGRES_COMMAND_OK,
+	    "INSERT INTO %s.bus_publisher (name, last_seq) VALUES ('r', 6)",
+	    schema_c));
+	for (int seq = 1; seq <= 6; seq++)
+		PQclear(admin_query(PGRES_COMMAND_OK,
+		    "INSERT INTO %s.outbox (seq, topic, data, created_at,"
+		    " published_at) VALUES (%d, 't.old', 'x', now() - "
+		    "interval '%d days', now())",
+		    schema_c, seq, seq == 4 ? 0 : 40));
+	char pub_c[128], rep_c[128];
+	snprintf(pub_c, sizeof(pub_c), "ipc://%s/pub-c", dir);
+	snprintf(rep_c, sizeof(rep_c), "ipc://%s/replay-c", dir);
+	sn_db_config dc
+	    = { .conninfo = conninfo, .schema = schema_c, .pool = 1 };
+	assert_int_equal(sn_db_open(&db_c, loop, &dc), SN_OK);
+	sn_bus_config bc = { .publisher = "r",
+		.pub_url                = pub_c,
+		.replay_url             = rep_c,
+		.heartbeat_ms           = 100,
+		.retention_days         = 30,
+		.retention_first_ms     = 50 };
+	assert_int_equal(sn_bus_open(&bus_c, loop, db_c, metrics, &bc), SN_OK);
+	int64_t left = 6;
+	for (int i = 0; i < 200000 && left > 3; i++) {
+		uv_run(sn_loop_uv(loop), UV_RUN_ONCE);
+		if (i % 16 == 0)
+			left = count_of(admin_query(PGRES_TUPLES_OK,
+			    "SELECT count(*) FROM %s.outbox", schema_c));
+	}
+	assert_int_equal(left, 3);
+	PGresult *r = admin_query(PGRES_TUPLES_OK,
+	    "SELECT string_agg(seq::text, ',' ORDER BY seq) AS kept"
+	    " FROM %s.outbox",
+	    schema_c);
+	assert_string_equal(PQgetvalue(r, 0, 0), "4,5,6");
+	PQclear(r);
+	printf("bus: retention kept sequences 4,5,6 of 1-6\n");
+}
+
 static int
 setup(void **state)
 {
@@ -260,6 +311,7 @@ setup(void **state)
 	snprintf(conninfo, sizeof(conninfo), "%s", url);
 	snprintf(schema_a, sizeof(schema_a), "bus_test_%d_a", (int) getpid());
 	snprintf(schema_b, sizeof(schema_b), "bus_test_%d_b", (int) getpid());
+	snprintf(schema_c, sizeof(schema_c), "bus_test_%d_c", (int) getpid());
 	snprintf(dir, sizeof(dir), "/tmp/sn-bus-test-XXXXXX");
 	assert_non_null(mkdtemp(dir));
 	snprintf(pub_url, sizeof(pub_url), "ipc://%s/pub", dir);
@@ -268,10 +320,14 @@ setup(void **state)
 	assert_int_equal(PQstatus(admin), CONNECTION_OK);
 	PQclear(admin_query(PGRES_COMMAND_OK, "CREATE SCHEMA %s", schema_a));
 	PQclear(admin_query(PGRES_COMMAND_OK, "CREATE SCHEMA %s", schema_b));
+	PQclear(admin_query(PGRES_COMMAND_OK, "CREATE SCHEMA %s", schema_c));
 	assert_int_equal(sn_db_migrate(conninfo, schema_a, sn_bus_migrations,
 	                     sn_bus_nmigrations, NULL),
 	    SN_OK);
 	assert_int_equal(sn_db_migrate(conninfo, schema_b, sn_bus_migrations,
+	                     sn_bus_nmigrations, NULL),
+	    SN_OK);
+	assert_int_equal(sn_db_migrate(conninfo, schema_c, sn_bus_migrations,
 	                     sn_bus_nmigrations, NULL),
 	    SN_OK);
 	sn_log_init("bus_test", SN_LOG_WARN);
@@ -302,8 +358,10 @@ static int
 teardown(void **state)
 {
 	(void) state;
+	sn_bus_close(bus_c);
 	sn_bus_close(bus_b);
 	sn_bus_close(bus_a);
+	sn_db_close(db_c);
 	sn_db_close(db_b);
 	sn_db_close(db_a);
 	sn_loop_close(loop);
@@ -314,6 +372,8 @@ teardown(void **state)
 	    admin_query(PGRES_COMMAND_OK, "DROP SCHEMA %s CASCADE", schema_a));
 	PQclear(
 	    admin_query(PGRES_COMMAND_OK, "DROP SCHEMA %s CASCADE", schema_b));
+	PQclear(
+	    admin_query(PGRES_COMMAND_OK, "DROP SCHEMA %s CASCADE", schema_c));
 	PQfinish(admin);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
@@ -327,6 +387,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_handlers_carry_request_id),
 		cmocka_unit_test(test_replay_carries_request_id),
+		cmocka_unit_test(test_retention),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -98,7 +98,9 @@ typedef struct sn_bus_config {
 	 * that the commits meanwhile share it; 0: at once. */
 	uint32_t relay_wait_ms;
 	uint32_t retention_days; /* 0: 30 */
-	uint32_t apply_batch;    /* events per apply tx; 0: 500 */
+	/* The first retention pass after start (then hourly); 0: 60000. */
+	uint32_t retention_first_ms;
+	uint32_t apply_batch; /* events per apply tx; 0: 500 */
 	/* When fewer than apply_batch events are queued, wait this long
 	 * for more before applying them (once per batch), so that a batch
 	 * fills while events trickle in; twenty times as long when no
