@@ -291,12 +291,11 @@ test_retention(void **state)
 			    "SELECT count(*) FROM %s.outbox", schema_c));
 	}
 	assert_int_equal(left, 3);
-	PGresult *r = admin_query(PGRES_TUPLES_OK,
-	    "SELECT string_agg(seq::text, ',' ORDER BY seq) AS kept"
-	    " FROM %s.outbox",
-	    schema_c);
-	assert_string_equal(PQgetvalue(r, 0, 0), "4,5,6");
-	PQclear(r);
+	assert_int_equal(count_of(admin_query(PGRES_TUPLES_OK,
+	                     "SELECT count(*) FROM %s.outbox WHERE seq IN (4, "
+	                     "5, 6)",
+	                     schema_c)),
+	    3);
 	printf("bus: retention kept sequences 4,5,6 of 1-6\n");
 }
 
