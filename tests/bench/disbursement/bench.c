@@ -49,6 +49,42 @@ extern char **environ;
 
 static th T;
 
+/* The database's work in the sending, counted (issue 15): statements
+ * (pg_stat_statements when it is loaded, else -1), committed
+ * transactions of this database and WAL bytes of the cluster. */
+typedef struct work {
+	int64_t stmts, commits, wal;
+} work;
+
+static int64_t
+int_or(const char *sql, int64_t none)
+{
+	PGresult *r = PQexec((PGconn *) T.pg, sql);
+	int64_t   v = none;
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
+	    && !PQgetisnull(r, 0, 0))
+		v = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return v;
+}
+
+static work
+work_now(void)
+{
+	work w;
+	th_sleep_ms(1200); /* backends report their counts at most every s */
+	PQclear(PQexec((PGconn *) T.pg, "SELECT pg_stat_clear_snapshot()"));
+	w.stmts   = int_or("SELECT sum(calls)::bigint FROM pg_stat_statements"
+	                     " WHERE dbid = (SELECT oid FROM pg_database"
+	                     " WHERE datname = current_database())",
+	      -1);
+	w.commits = int_or("SELECT xact_commit FROM pg_stat_database"
+	                   " WHERE datname = current_database()",
+	    -1);
+	w.wal     = int_or("SELECT pg_current_wal_lsn() - '0/0'::pg_lsn", -1);
+	return w;
+}
+
 static char *
 token(const char *user, const char *role)
 {
@@ -91,9 +127,13 @@ one(long n)
 	snprintf(ca_file, sizeof(ca_file), "%s/bench-ca.pem", T.run_dir);
 	setenv("SN_CLIENT_CA_FILE", ca_file, 1);
 	memset(&bank, 0, sizeof(bank));
-	bank.sim_bin    = SN_BANK_SIM_BIN;
-	bank.gw_bin     = SN_BANK_GATEWAY_BIN;
-	bank.ca         = "bench";
+	/* SN_BENCH_BANK_SIM_BIN, SN_BENCH_BANK_GATEWAY_BIN: another build's
+	 * (A/B pairs, like SN_BENCH_DISBURSEMENT_BIN below). */
+	const char *sb = getenv("SN_BENCH_BANK_SIM_BIN"),
+	           *gb = getenv("SN_BENCH_BANK_GATEWAY_BIN");
+	bank.sim_bin   = sb != NULL && sb[0] != '\0' ? sb : SN_BANK_SIM_BIN;
+	bank.gw_bin = gb != NULL && gb[0] != '\0' ? gb : SN_BANK_GATEWAY_BIN;
+	bank.ca     = "bench";
 	bank.sim_env[0] = "SN_BANK_SIM_OPEN_ALL=1";
 	th_bank_certs(&T, &bank);
 	th_bank_start(&T, &bank);
@@ -203,7 +243,10 @@ one(long n)
 	TH_CHECK(&T, run != NULL, "no run");
 	snprintf(path, sizeof(path), "/runs/%s/approval", run);
 	free(run);
-	t0 = th_now_ms();
+	PQclear(PQexec((PGconn *) T.pg,
+	    "CREATE EXTENSION IF NOT EXISTS pg_stat_statements"));
+	work w0 = work_now();
+	t0      = th_now_ms();
 	if (th_http(&T, port, "POST", path, fa, "appr",
 	        "{\"decision\":\"approve\"}", NULL)
 	    != 200)
@@ -212,6 +255,7 @@ one(long n)
 	        "SELECT count(*) FROM %s.run WHERE status = 'completed'", s))
 		th_fail(&T, "the run did not complete");
 	uint64_t send_ms = th_now_ms() - t0;
+	work     w1      = work_now();
 	int64_t  paid    = th_int(&T,
 	        "SELECT count(*) FROM %s.instructions WHERE status = 'settled'",
 	        th_schema(&T, "bank-sim"));
@@ -251,6 +295,13 @@ one(long n)
 	    (double) hwm_d / 1024.0, (double) hwm_g / 1024.0,
 	    (double) hwm_s / 1024.0, (double) idle_d / 1024.0,
 	    (double) held_d / 1024.0);
+	double k = (double) (lines > 0 ? lines : 1) / 1000.0;
+	printf("  the sending per 1,000 payments: statements %.0f, commits"
+	       " %.0f, WAL %.2f MiB (statements -1: no pg_stat_statements)\n",
+	    w0.stmts < 0 || w1.stmts < 0 ? -1.0
+	                                 : (double) (w1.stmts - w0.stmts) / k,
+	    (double) (w1.commits - w0.commits) / k,
+	    (double) (w1.wal - w0.wal) / k / 1048576.0);
 	fflush(stdout);
 	free(fin);
 	free(fa);
