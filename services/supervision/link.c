@@ -30,6 +30,7 @@
 /* A tick reads a queue it knows empty again every so many ticks anyway
  * (rows another process queued, a commit hook that could not be set). */
 #define EMPTY_RECHECK_TICKS 10
+#define TIPS_IDLE_MAX 3
 #define CASE_ID_MAX 128
 
 struct supervision_link {
@@ -46,6 +47,7 @@ struct supervision_link {
 	bool     queue_empty;
 	uint64_t gen, gen_read;
 	uint32_t ticks;
+	uint32_t tips_idle; /* empty tips answers in a row, at most 3 */
 	/* The tips cursor as this process last read or moved it. */
 	bool        after_known;
 	int64_t     after;
@@ -715,9 +717,12 @@ on_tips(const sn_httpc_answer *a, void *arg)
 	if (p->last == after) {
 		json_decref(p->items);
 		free(p);
+		if (L.tips_idle < TIPS_IDLE_MAX)
+			L.tips_idle++;
 		idle();
 		return;
 	}
+	L.tips_idle = 0;
 	sn_db_tx(L.s->db, page_begin, page_done, p);
 }
 
@@ -771,6 +776,12 @@ got_cursor(sn_err err, PGresult *res, void *arg)
 static void
 poll_tips(void)
 {
+	/* Tips that stopped coming are asked for less often: every 2nd,
+	 * 4th, then 8th tick after one, two, three empty answers. */
+	if (L.ticks % (1u << L.tips_idle) != 0) {
+		idle();
+		return;
+	}
 	if (L.after_known) {
 		get_tips(L.after);
 		return;
@@ -786,7 +797,8 @@ tick(void *arg)
 	if (!L.on || L.busy || L.stopping)
 		return;
 	L.busy = true;
-	if (L.queue_empty && ++L.ticks % EMPTY_RECHECK_TICKS != 0)
+	L.ticks++;
+	if (L.queue_empty && L.ticks % EMPTY_RECHECK_TICKS != 0)
 		poll_tips(); /* nothing queued since the queue was empty */
 	else
 		deliver_next();

@@ -27,6 +27,8 @@
  * ends or stops (a crash before it sends them again: taken once); a
  * queue read empty is not read again until something is queued (or
  * every tenth tick), and the tips cursor is kept as last read or moved.
+ * The tips are asked every tick while they come, and after one, two,
+ * three empty answers every 2nd, 4th, 8th tick.
  * A failure
  * (no connection, 5xx, 401, 408, 409, 429, a 404 other than
  * no_such_case) waits poll_ms doubling per attempt up to

@@ -40,8 +40,12 @@ struct verification {
 	int    nrounds;
 	/* Finished rounds waiting for their transaction, oldest first,
 	 * and whether one is in flight (it takes every round queued). */
-	round      *fin_head, *fin_tail;
-	bool        finishing;
+	round *fin_head, *fin_tail;
+	bool   finishing;
+	/* Checks whose rounds were recorded while the scan in flight was
+	 * read: it may still see them due (its snapshot is older). */
+	int64_t    *done_ids;
+	size_t      ndone, done_cap;
 	sn_counter *rounds_total[2]; /* complete, incomplete */
 	sn_counter *published[2];
 	sn_gauge   *inflight;
@@ -742,6 +746,20 @@ round_not_recorded(const round *r, sn_err err)
 }
 
 static void
+done_while_scanning(verification *v, int64_t check_id)
+{
+	if (v->ndone == v->done_cap) {
+		size_t   cap = v->done_cap ? 2 * v->done_cap : 64;
+		int64_t *ids = realloc(v->done_ids, cap * sizeof(*ids));
+		if (ids == NULL)
+			abort();
+		v->done_ids = ids;
+		v->done_cap = cap;
+	}
+	v->done_ids[v->ndone++] = check_id;
+}
+
+static void
 finish_done(sn_err err, void *arg)
 {
 	finish_group *g        = arg;
@@ -772,8 +790,11 @@ finish_done(sn_err err, void *arg)
 		next = r->gnext;
 		if (err != SN_OK || r->ferr != SN_OK)
 			round_not_recorded(r, err != SN_OK ? err : r->ferr);
-		else
+		else {
 			recorded = true;
+			if (v->scanning)
+				done_while_scanning(v, r->due.check_id);
+		}
 		round_free(r);
 	}
 	free(g);
@@ -909,6 +930,9 @@ in_flight(const verification *v, int64_t check_id)
 	for (const round *r = v->rounds; r != NULL; r = r->next)
 		if (r->due.check_id == check_id)
 			return true;
+	for (size_t i = 0; i < v->ndone; i++)
+		if (v->done_ids[i] == check_id)
+			return true; /* recorded after this scan read it */
 	return false;
 }
 
@@ -917,8 +941,10 @@ on_scan(sn_err err, const verification_due *rows, size_t n, void *arg)
 {
 	verification *v = arg;
 	v->scanning     = false;
-	if (err != SN_OK || v->stopping)
+	if (err != SN_OK || v->stopping) {
+		v->ndone = 0;
 		return;
+	}
 	size_t started = 0, i;
 	for (i = 0; i < n && v->nrounds < v->cfg.max_rounds; i++) {
 		if (in_flight(v, rows[i].check_id))
@@ -930,6 +956,7 @@ on_scan(sn_err err, const verification_due *rows, size_t n, void *arg)
 	}
 	if (i < n)
 		v->capped = true; /* the rest once rounds finish */
+	v->ndone = 0;             /* a scan from now on reads their commits */
 	/* A full page may hide more: look again (at once, or once rounds
 	 * finish when they are at their most). */
 	if (v->rescan || (started > 0 && n >= (size_t) v->cfg.max_rounds)) {
@@ -1260,5 +1287,7 @@ verification_close(verification *v)
 	 * inside a transaction: every one left is still asking. */
 	while (v->rounds != NULL)
 		round_free(v->rounds);
+	free(v->done_ids);
+	v->done_ids = NULL;
 	uv_close((uv_handle_t *) &v->scan_timer, on_timer_closed);
 }
