@@ -24,6 +24,13 @@
 
 #define KEYLEN 32
 #define TIPS_PAGE 100
+/* Queue rows delivered per read of the queue (and per recording of
+ * those delivered): SN_SUPERVISION_LINK_PAGE, at most LINK_PAGE_MAX. */
+#define LINK_PAGE_MAX 200
+/* A tick reads a queue it knows empty again every so many ticks anyway
+ * (rows another process queued, a commit hook that could not be set). */
+#define EMPTY_RECHECK_TICKS 10
+#define TIPS_IDLE_MAX 3
 #define CASE_ID_MAX 128
 
 struct supervision_link {
@@ -33,10 +40,19 @@ struct supervision_link {
 	char        *prefix; /* the base URL's path, "" or "/x" */
 	uint8_t      key[KEYLEN];
 	char         key_id[64];
-	uint32_t     poll_ms, retry_max_ms, timeout_ms;
+	uint32_t     poll_ms, retry_max_ms, timeout_ms, page;
 	bool         on, busy, stopping;
-	sn_counter  *delivered, *failed, *refused, *tips, *tips_skipped;
-	sn_gauge    *pending;
+	/* The queue was read empty, and nothing was queued since; gen
+	 * counts queueings (before and at their commit). */
+	bool     queue_empty;
+	uint64_t gen, gen_read;
+	uint32_t ticks;
+	uint32_t tips_idle; /* empty tips answers in a row, at most 3 */
+	/* The tips cursor as this process last read or moved it. */
+	bool        after_known;
+	int64_t     after;
+	sn_counter *delivered, *failed, *refused, *tips, *tips_skipped;
+	sn_gauge   *pending;
 };
 
 static struct supervision_link L;
@@ -59,6 +75,14 @@ case_id_ok(const char *id)
 	return true;
 }
 
+static void
+queued_committed(void *arg)
+{
+	(void) arg;
+	L.queue_empty = false;
+	L.gen++;
+}
+
 sn_err
 supervision_link_queue(supervision *s, sn_tx *tx, const char *what,
     const char *case_id, json_t *body)
@@ -73,6 +97,11 @@ supervision_link_queue(supervision *s, sn_tx *tx, const char *what,
 	json_decref(body);
 	if (text == NULL)
 		return SN_ENOMEM;
+	/* A tick reads the queue again: now, and once this commits (a read
+	 * that began before the commit cannot have seen the row). */
+	L.queue_empty = false;
+	L.gen++;
+	(void) sn_tx_on_commit(tx, queued_committed, NULL);
 	const char *vals[] = { what, case_id, text };
 	sn_err      err    = sn_tx_query(tx,
 	            "INSERT INTO link_outbound (what, case_id, body)"
@@ -240,26 +269,97 @@ static const sn_col head_cols[] = {
 	SN_COL(head_row, pending, SN_COL_I64),
 };
 
-/* One delivery in flight. */
-typedef struct delivery {
+/* One queued row of the page being delivered (its own copies). */
+typedef struct out_row {
 	int64_t id;
 	int32_t attempts;
-} delivery;
+	bool    due, outcome;
+	char   *case_id, *body;
+} out_row;
+
+/*
+ * The queue's head rows, read in one query and delivered in order, one at
+ * a time; those the platform acknowledged are recorded together in one
+ * UPDATE when the page ends (or the turn stops at a failure or a row not
+ * due yet). A crash before that UPDATE sends them again next turn, and the
+ * platform takes each repeat once (the version is the row's id).
+ */
+static struct {
+	out_row    rows[LINK_PAGE_MAX];
+	size_t     n, next;
+	sn_pgarray delivered;
+	size_t     ndelivered;
+} Q;
+
+static void
+page_clear(void)
+{
+	for (size_t i = 0; i < Q.n; i++) {
+		free(Q.rows[i].case_id);
+		free(Q.rows[i].body);
+	}
+	Q.n = Q.next = 0;
+	sn_pgarray_fini(&Q.delivered);
+	sn_pgarray_init(&Q.delivered);
+	Q.ndelivered = 0;
+}
+
+static void send_current(void);
+
+/* What follows the recording of the delivered rows. */
+typedef enum { AFTER_NEXT_PAGE, AFTER_TIPS, AFTER_SEND } after_save;
 
 static void
 delivered_saved(sn_err err, PGresult *res, void *arg)
 {
+	after_save then = (after_save) (intptr_t) arg;
 	(void) res;
-	(void) arg;
 	if (L.stopping)
 		return;
 	if (err != SN_OK) {
-		/* delivered, not recorded: the next turn sends it again and
-		 * the platform takes the repeat once */
+		/* delivered, not recorded: the next turn sends them again
+		 * and the platform takes each repeat once */
+		page_clear();
 		idle();
 		return;
 	}
-	deliver_next();
+	switch (then) {
+	case AFTER_NEXT_PAGE:
+		page_clear();
+		deliver_next();
+		break;
+	case AFTER_TIPS:
+		page_clear();
+		poll_tips();
+		break;
+	case AFTER_SEND:
+		send_current();
+		break;
+	}
+}
+
+/* Records the rows delivered so far (one statement), then goes on. */
+static void
+save_delivered(after_save then)
+{
+	if (Q.ndelivered == 0) {
+		delivered_saved(SN_OK, NULL, (void *) (intptr_t) then);
+		return;
+	}
+	const char *vals[] = { sn_pgarray_text(&Q.delivered) };
+	if (vals[0] == NULL) {
+		page_clear();
+		idle();
+		return;
+	}
+	sn_db_query(L.s->db,
+	    "UPDATE link_outbound SET delivered_at = now(),"
+	    " attempts = attempts + 1, last_error = ''"
+	    " WHERE id = ANY ($1::bigint[])",
+	    1, vals, delivered_saved, (void *) (intptr_t) then);
+	sn_pgarray_fini(&Q.delivered);
+	sn_pgarray_init(&Q.delivered);
+	Q.ndelivered = 0;
 }
 
 static bool
@@ -276,23 +376,18 @@ retryable(long status, const char *code)
 static void
 on_delivered(const sn_httpc_answer *a, void *arg)
 {
-	delivery *d = arg;
-	char      id[24], why[256], wait[24];
+	out_row *d = arg;
+	char     id[24], why[256], wait[24];
 
-	if (a->err == SN_ECLOSED || L.stopping) {
-		free(d);
+	if (a->err == SN_ECLOSED || L.stopping)
 		return;
-	}
 	snprintf(id, sizeof(id), "%" PRId64, d->id);
 	if (a->err == SN_OK && a->status >= 200 && a->status < 300) {
 		sn_counter_add(L.delivered, 1);
-		free(d);
-		const char *vals[] = { id };
-		sn_db_query(L.s->db,
-		    "UPDATE link_outbound SET delivered_at = now(),"
-		    " attempts = attempts + 1, last_error = ''"
-		    " WHERE id = $1::bigint",
-		    1, vals, delivered_saved, NULL);
+		sn_pgarray_add_i64(&Q.delivered, d->id);
+		Q.ndelivered++;
+		Q.next++;
+		send_current();
 		return;
 	}
 	const char *code = NULL;
@@ -312,25 +407,25 @@ on_delivered(const sn_httpc_answer *a, void *arg)
 		    "link: the platform refused a delivery for good", "row",
 		    id, "reason", why, NULL);
 		json_decref(j);
-		free(d);
+		Q.next++;
 		const char *vals[] = { id, why };
 		sn_db_query(L.s->db,
 		    "UPDATE link_outbound SET refused_at = now(),"
 		    " attempts = attempts + 1, last_error = $2"
 		    " WHERE id = $1::bigint",
-		    2, vals, delivered_saved, NULL);
+		    2, vals, delivered_saved, (void *) (intptr_t) AFTER_SEND);
 		return;
 	}
 	json_decref(j);
 	sn_counter_add(L.failed, 1);
-	uint32_t shift = (uint32_t) (d->attempts < 16 ? d->attempts : 16);
-	uint64_t ms    = (uint64_t) L.poll_ms << shift;
+	uint32_t shift
+	    = (uint32_t) (d->attempts + 1 < 16 ? d->attempts + 1 : 16);
+	uint64_t ms = (uint64_t) L.poll_ms << shift;
 	if (ms > L.retry_max_ms)
 		ms = L.retry_max_ms;
 	snprintf(wait, sizeof(wait), "%" PRIu64, ms);
 	sn_log(SN_LOG_WARN, "link: a delivery failed; retrying", "row", id,
 	    "reason", why, "retry_ms", wait, NULL);
-	free(d);
 	const char *vals[] = { id, why, wait };
 	sn_db_query(L.s->db,
 	    "UPDATE link_outbound SET attempts = attempts + 1,"
@@ -338,67 +433,101 @@ on_delivered(const sn_httpc_answer *a, void *arg)
 	    " $3::bigint / 1000.0) WHERE id = $1::bigint",
 	    3, vals, ignore_result, NULL);
 	/* the queue waits; the tips need not */
-	poll_tips();
+	save_delivered(AFTER_TIPS);
+}
+
+/* Sends the page's next row; at the page's end, or at a row not due yet
+ * (the queue waits for it), records what was delivered. */
+static void
+send_current(void)
+{
+	char target[CASE_ID_MAX + 32];
+
+	if (Q.next == Q.n) {
+		save_delivered(Q.n == L.page ? AFTER_NEXT_PAGE : AFTER_TIPS);
+		return;
+	}
+	out_row *r = &Q.rows[Q.next];
+	if (!r->due) {
+		save_delivered(AFTER_TIPS);
+		return;
+	}
+	json_t *body = json_loads(r->body, 0, NULL);
+	char   *text = NULL;
+	if (body != NULL) {
+		json_object_set_new(body, "version", json_integer(r->id));
+		text = json_dumps(body, JSON_COMPACT);
+		json_decref(body);
+	}
+	if (text == NULL) {
+		save_delivered(AFTER_TIPS);
+		return;
+	}
+	snprintf(target, sizeof(target),
+	    r->outcome ? "/v1/cases/%s/outcome" : "/v1/cases/%s", r->case_id);
+	sn_err err = send_signed("PUT", target, text, on_delivered, r);
+	free(text);
+	if (err != SN_OK)
+		save_delivered(AFTER_TIPS);
 }
 
 static void
 got_head(sn_err err, PGresult *res, void *arg)
 {
-	head_row h;
-	bool     found = false;
-	char     target[CASE_ID_MAX + 32];
+	sn_rows rows;
 
 	(void) arg;
+	page_clear();
 	if (L.stopping)
 		return;
-	if (err != SN_OK
-	    || sn_rows_opt(res, head_cols, SN_NCOLS(head_cols), &h, &found)
-	        != SN_OK) {
+	if (err == SN_OK)
+		err = sn_rows_open(&rows, res, head_cols, SN_NCOLS(head_cols));
+	if (err != SN_OK) {
 		idle();
 		return;
 	}
-	sn_gauge_set(L.pending, found ? h.pending : 0);
-	if (!found || !h.due) {
+	int n = sn_rows_count(&rows);
+	for (int i = 0; i < n && i < (int) L.page; i++) {
+		head_row h;
+		if (sn_rows_read(&rows, i, &h) != SN_OK)
+			break;
+		out_row *o  = &Q.rows[Q.n];
+		o->id       = h.id;
+		o->attempts = h.attempts;
+		o->due      = h.due;
+		o->outcome  = strcmp(h.what, "outcome") == 0;
+		o->case_id  = strdup(h.case_id);
+		o->body     = strdup(h.body);
+		if (o->case_id == NULL || o->body == NULL)
+			abort();
+		Q.n++;
+		if (i == 0)
+			sn_gauge_set(L.pending, h.pending);
+	}
+	sn_rows_close(&rows);
+	if (Q.n == 0) {
+		sn_gauge_set(L.pending, 0);
+		L.queue_empty = L.gen == L.gen_read;
 		poll_tips();
 		return;
 	}
-	json_t *body = json_loads(h.body, 0, NULL);
-	char   *text = NULL;
-	if (body != NULL) {
-		json_object_set_new(body, "version", json_integer(h.id));
-		text = json_dumps(body, JSON_COMPACT);
-		json_decref(body);
-	}
-	delivery *d = malloc(sizeof(*d));
-	if (text == NULL || d == NULL) {
-		free(text);
-		free(d);
-		idle();
-		return;
-	}
-	d->id       = h.id;
-	d->attempts = h.attempts + 1;
-	snprintf(target, sizeof(target),
-	    strcmp(h.what, "outcome") == 0 ? "/v1/cases/%s/outcome"
-	                                   : "/v1/cases/%s",
-	    h.case_id);
-	if (send_signed("PUT", target, text, on_delivered, d) != SN_OK) {
-		free(d);
-		idle();
-	}
-	free(text);
+	send_current();
 }
 
 static void
 deliver_next(void)
 {
+	char lim[16];
+	snprintf(lim, sizeof(lim), "%u", L.page);
+	const char *vals[] = { lim };
+	L.gen_read         = L.gen;
 	sn_db_query(L.s->db,
 	    "SELECT id, what, case_id, body::text AS body, attempts,"
 	    " next_at <= now() AS due, (SELECT count(*) FROM link_outbound"
 	    "  WHERE delivered_at IS NULL AND refused_at IS NULL) AS pending"
 	    " FROM link_outbound WHERE delivered_at IS NULL"
-	    " AND refused_at IS NULL ORDER BY id LIMIT 1",
-	    0, NULL, got_head, NULL);
+	    " AND refused_at IS NULL ORDER BY id LIMIT $1::int",
+	    1, vals, got_head, NULL);
 }
 
 /* ---- tips -------------------------------------------------------------- */
@@ -469,8 +598,12 @@ page_done(sn_err err, void *arg)
 {
 	page *p    = arg;
 	bool  full = p->got == TIPS_PAGE;
-	if (err == SN_OK)
+	if (err == SN_OK) {
 		sn_counter_add(L.tips, json_array_size(p->items));
+		L.after       = p->last;
+		L.after_known = true;
+	} else
+		L.after_known = false;
 	json_decref(p->items);
 	free(p);
 	if (L.stopping)
@@ -584,9 +717,12 @@ on_tips(const sn_httpc_answer *a, void *arg)
 	if (p->last == after) {
 		json_decref(p->items);
 		free(p);
+		if (L.tips_idle < TIPS_IDLE_MAX)
+			L.tips_idle++;
 		idle();
 		return;
 	}
+	L.tips_idle = 0;
 	sn_db_tx(L.s->db, page_begin, page_done, p);
 }
 
@@ -599,10 +735,27 @@ static const sn_col cursor_cols[] = {
 };
 
 static void
+get_tips(int64_t after)
+{
+	char      target[96];
+	tips_req *q = malloc(sizeof(*q));
+	if (q == NULL) {
+		idle();
+		return;
+	}
+	q->after = after;
+	snprintf(target, sizeof(target), "/v1/tips?after=%" PRId64 "&limit=%d",
+	    after, TIPS_PAGE);
+	if (send_signed("GET", target, NULL, on_tips, q) != SN_OK) {
+		free(q);
+		idle();
+	}
+}
+
+static void
 got_cursor(sn_err err, PGresult *res, void *arg)
 {
 	cursor_row c;
-	char       target[96];
 	(void) arg;
 	if (L.stopping)
 		return;
@@ -612,23 +765,27 @@ got_cursor(sn_err err, PGresult *res, void *arg)
 		idle();
 		return;
 	}
-	tips_req *q = malloc(sizeof(*q));
-	if (q == NULL) {
-		idle();
-		return;
-	}
-	q->after = c.after;
-	snprintf(target, sizeof(target), "/v1/tips?after=%" PRId64 "&limit=%d",
-	    c.after, TIPS_PAGE);
-	if (send_signed("GET", target, NULL, on_tips, q) != SN_OK) {
-		free(q);
-		idle();
-	}
+	L.after       = c.after;
+	L.after_known = true;
+	get_tips(c.after);
 }
 
+/* Only this process moves the cursor (a move checks it did not move
+ * under it, and a failed move drops what is known), so the tips are asked
+ * from the cursor it knows without reading it each turn. */
 static void
 poll_tips(void)
 {
+	/* Tips that stopped coming are asked for less often: every 2nd,
+	 * 4th, then 8th tick after one, two, three empty answers. */
+	if (L.ticks % (1u << L.tips_idle) != 0) {
+		idle();
+		return;
+	}
+	if (L.after_known) {
+		get_tips(L.after);
+		return;
+	}
 	sn_db_query(
 	    L.s->db, "SELECT after FROM link_tips", 0, NULL, got_cursor, NULL);
 }
@@ -640,7 +797,11 @@ tick(void *arg)
 	if (!L.on || L.busy || L.stopping)
 		return;
 	L.busy = true;
-	deliver_next();
+	L.ticks++;
+	if (L.queue_empty && L.ticks % EMPTY_RECHECK_TICKS != 0)
+		poll_tips(); /* nothing queued since the queue was empty */
+	else
+		deliver_next();
 }
 
 /* ---- lifecycle -----------------------------------------------------------
@@ -660,6 +821,7 @@ supervision_link_teardown(supervision *s)
 {
 	(void) s;
 	on_stop(NULL);
+	page_clear();
 	free(L.base);
 	free(L.prefix);
 	L.base = L.prefix = NULL;
@@ -690,6 +852,8 @@ supervision_link_setup(supervision *s)
 	L.s       = s;
 	L.poll_ms = (uint32_t) sn_config_int(
 	    "SN_SUPERVISION_LINK_POLL_MS", 1000, 20, 3600000);
+	L.page = (uint32_t) sn_config_int(
+	    "SN_SUPERVISION_LINK_PAGE", 50, 1, LINK_PAGE_MAX);
 	L.retry_max_ms = (uint32_t) sn_config_int(
 	    "SN_SUPERVISION_LINK_RETRY_MAX_MS", 60000, 20, 86400000);
 	L.timeout_ms = (uint32_t) sn_config_int(

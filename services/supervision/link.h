@@ -21,7 +21,15 @@
  * stream). Rows are delivered one at a time in id order (a case before
  * its outcome), each as PUT /v1/cases/{id} or PUT /v1/cases/{id}/outcome
  * carrying version = the row's id, so the platform takes a repeat once;
- * a row is marked delivered only after the platform's 2xx. A failure
+ * a row is marked delivered only after the platform's 2xx. The queue is
+ * read a page at a time (SN_SUPERVISION_LINK_PAGE rows, default 50) and
+ * the page's acknowledged rows are marked in one UPDATE when the page
+ * ends or stops (a crash before it sends them again: taken once); a
+ * queue read empty is not read again until something is queued (or
+ * every tenth tick), and the tips cursor is kept as last read or moved.
+ * The tips are asked every tick while they come, and after one, two,
+ * three empty answers every 2nd, 4th, 8th tick.
+ * A failure
  * (no connection, 5xx, 401, 408, 409, 429, a 404 other than
  * no_such_case) waits poll_ms doubling per attempt up to
  * SN_SUPERVISION_LINK_RETRY_MAX_MS and is tried again, the rows behind it
@@ -34,7 +42,8 @@
  * is off, said in a log line, and rows queue until it is set),
  * SN_INSPECTION_KEY (64 hex, as SN_INSPECTION_KEY_FILE),
  * SN_INSPECTION_KEY_ID, SN_SUPERVISION_LINK_POLL_MS,
- * SN_SUPERVISION_LINK_RETRY_MAX_MS, SN_SUPERVISION_LINK_TIMEOUT_MS.
+ * SN_SUPERVISION_LINK_RETRY_MAX_MS, SN_SUPERVISION_LINK_TIMEOUT_MS,
+ * SN_SUPERVISION_LINK_PAGE.
  * HTTPS with this service's own certificate (sn/httpc.h: mutual TLS from
  * SN_TLS_*, the platform's name verified).
  *

@@ -50,6 +50,9 @@ static const sn_setting_doc settings[] = {
 	{ "SN_SUPERVISION_LINK_POLL_MS",
 	    "how often the 12388 link delivers and reads tips, ms, 20-3600000 "
 	    "(default 1000)" },
+	{ "SN_SUPERVISION_LINK_PAGE",
+	    "queued deliveries read at once, their acknowledgements recorded "
+	    "in one statement, 1-200 (default 50)" },
 	{ "SN_SUPERVISION_LINK_RETRY_MAX_MS",
 	    "longest wait before a failed delivery is retried, ms, "
 	    "20-86400000 (default 60000; it doubles from the poll period)" },

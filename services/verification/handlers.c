@@ -34,11 +34,21 @@ struct verification {
 	verification_agencies *agencies;
 	uv_timer_t             scan_timer;
 	bool                   scanning, rescan, stopping;
-	round                 *rounds;
-	int                    nrounds;
-	sn_counter            *rounds_total[2]; /* complete, incomplete */
-	sn_counter            *published[2];
-	sn_gauge              *inflight;
+	/* A scan or kick stopped at max_rounds: a finished round scans. */
+	bool   capped;
+	round *rounds;
+	int    nrounds;
+	/* Finished rounds waiting for their transaction, oldest first,
+	 * and whether one is in flight (it takes every round queued). */
+	round *fin_head, *fin_tail;
+	bool   finishing;
+	/* Checks whose rounds were recorded while the scan in flight was
+	 * read: it may still see them due (its snapshot is older). */
+	int64_t    *done_ids;
+	size_t      ndone, done_cap;
+	sn_counter *rounds_total[2]; /* complete, incomplete */
+	sn_counter *published[2];
+	sn_gauge   *inflight;
 };
 
 /* One agency's final answer within a round, owned by the round. */
@@ -63,7 +73,24 @@ struct round {
 	struct slot              slots[VERIFICATION_NAGENCIES];
 	verification_state_req   state;
 	verification_replies_req replies;
+	/* The finish queue (fnext) and the group being recorded (gnext);
+	 * solo: recorded in a transaction of its own (a group it was in
+	 * failed); ferr: this round's own conflict within its group. */
+	round               *fnext, *gnext;
+	struct finish_group *group;
+	bool                 solo;
+	sn_err               ferr;
 };
+
+/* The rounds one transaction records, in queue order. */
+typedef struct finish_group {
+	verification *v;
+	round        *first, *cur;
+	int           n;
+} finish_group;
+
+/* Rounds recorded in one transaction at most. */
+#define FINISH_GROUP_MAX 64
 
 static void scan_kick(verification *v);
 static void rounds_cancel(
@@ -391,6 +418,7 @@ record_json(int agency, const char *id, const verification_person *p)
 }
 
 static void round_finish(round *r);
+static void finish_step(sn_tx *tx, finish_group *g, round *r);
 
 static void
 on_answer(const verification_answer *ans, void *arg)
@@ -616,7 +644,7 @@ on_ok_replies(sn_tx *tx, sn_err err, const verification_ok_reply *rows,
 		return;
 	}
 	sn_counter_add(r->v->rounds_total[result.complete ? 0 : 1], 1);
-	sn_tx_commit(tx);
+	finish_step(tx, r->group, r->gnext);
 }
 
 /* The check, locked: a round of a check cancelled (withdrawn, or a
@@ -631,6 +659,12 @@ on_check_state(
 	            && st->status != VERIFICATION_INCOMPLETE)
 	        || st->attempt != r->due.attempt))
 		err = SN_ECONFLICT;
+	if (err == SN_ECONFLICT) {
+		/* Nothing of this round is written; the group goes on. */
+		r->ferr = err;
+		finish_step(tx, r->group, r->gnext);
+		return;
+	}
 	if (err != SN_OK) {
 		sn_tx_rollback(tx, err);
 		return;
@@ -666,50 +700,178 @@ on_check_state(
 		sn_tx_rollback(tx, SN_EDB);
 }
 
+/*
+ * Records round r of group g, then the rounds after it; commits after the
+ * last. Each round's queries, and the verification.completed it appends,
+ * carry the request id of the work that asked for its check.
+ */
+static void
+finish_step(sn_tx *tx, finish_group *g, round *r)
+{
+	g->cur = r;
+	if (r == NULL) {
+		sn_tx_commit(tx);
+		return;
+	}
+	char prev[SN_LOG_REQUEST_ID_MAX + 1];
+	sn_log_swap_request_id(r->due.request_id, prev);
+	r->state.cb  = on_check_state;
+	r->state.arg = r;
+	sn_err err
+	    = verification_store_check_state(tx, r->due.check_id, &r->state);
+	sn_log_set_request_id(prev);
+	if (err != SN_OK)
+		sn_tx_rollback(tx, SN_EDB);
+}
+
 static void
 finish_begin(sn_tx *tx, void *arg)
 {
-	round *r     = arg;
-	r->state.cb  = on_check_state;
-	r->state.arg = r;
-	if (verification_store_check_state(tx, r->due.check_id, &r->state)
-	    != SN_OK)
-		sn_tx_rollback(tx, SN_EDB);
+	finish_group *g = arg;
+	finish_step(tx, g, g->first);
+}
+
+static void finish_next(verification *v);
+
+static void
+round_not_recorded(const round *r, sn_err err)
+{
+	char id[24];
+	snprintf(id, sizeof(id), "%" PRId64, r->due.check_id);
+	/* A lost race (another round recorded this attempt) is a conflict;
+	 * anything else leaves the check due for a scan. */
+	sn_log(err == SN_ECONFLICT ? SN_LOG_INFO : SN_LOG_WARN,
+	    "round not recorded", "check_id", id, "application_id",
+	    r->due.application_id, "error", sn_strerror(err), NULL);
+}
+
+static void
+done_while_scanning(verification *v, int64_t check_id)
+{
+	if (v->ndone == v->done_cap) {
+		size_t   cap = v->done_cap ? 2 * v->done_cap : 64;
+		int64_t *ids = realloc(v->done_ids, cap * sizeof(*ids));
+		if (ids == NULL)
+			abort();
+		v->done_ids = ids;
+		v->done_cap = cap;
+	}
+	v->done_ids[v->ndone++] = check_id;
 }
 
 static void
 finish_done(sn_err err, void *arg)
 {
-	round        *r = arg;
-	verification *v = r->v;
-	if (err != SN_OK) {
-		char id[24];
-		snprintf(id, sizeof(id), "%" PRId64, r->due.check_id);
-		/* A lost race (another round recorded this attempt) is a
-		 * conflict; anything else leaves the check due for a scan. */
-		sn_log(err == SN_ECONFLICT ? SN_LOG_INFO : SN_LOG_WARN,
-		    "round not recorded", "check_id", id, "application_id",
-		    r->due.application_id, "error", sn_strerror(err), NULL);
+	finish_group *g        = arg;
+	verification *v        = g->v;
+	round        *r        = g->first, *next;
+	bool          recorded = false;
+	if (err != SN_OK && g->n > 1 && !v->stopping) {
+		/* One round's failure must not cost the others theirs: each
+		 * is recorded again in a transaction of its own, in order. */
+		round *last = NULL;
+		for (round *x = r; x != NULL; x = x->gnext) {
+			x->solo  = true;
+			x->ferr  = SN_OK;
+			x->group = NULL;
+			last     = x;
+			x->fnext = x->gnext;
+		}
+		last->fnext = v->fin_head;
+		if (v->fin_head == NULL)
+			v->fin_tail = last;
+		v->fin_head = r;
+		free(g);
+		v->finishing = false;
+		finish_next(v);
+		return;
 	}
-	round_free(r);
-	if (err == SN_OK)
+	for (; r != NULL; r = next) {
+		next = r->gnext;
+		if (err != SN_OK || r->ferr != SN_OK)
+			round_not_recorded(r, err != SN_OK ? err : r->ferr);
+		else {
+			recorded = true;
+			if (v->scanning)
+				done_while_scanning(v, r->due.check_id);
+		}
+		round_free(r);
+	}
+	free(g);
+	v->finishing = false;
+	/* Rounds freed: the checks a capped scan left can start now. */
+	if (recorded && v->capped) {
+		v->capped = false;
 		scan_kick(v);
+	}
+	finish_next(v);
+}
+
+/*
+ * Starts the transaction of the rounds finished meanwhile, when none is in
+ * flight: one commit for every round that finished while the last one
+ * was written (a round that failed in a group is recorded alone).
+ */
+static void
+finish_next(verification *v)
+{
+	if (v->stopping) {
+		/* Not recorded: the checks stay due and are asked again. */
+		while (v->fin_head != NULL) {
+			round *r    = v->fin_head;
+			v->fin_head = r->fnext;
+			round_free(r);
+		}
+		v->fin_tail = NULL;
+		return;
+	}
+	if (v->finishing || v->fin_head == NULL)
+		return;
+	finish_group *g = calloc(1, sizeof(*g));
+	if (g == NULL)
+		abort();
+	g->v     = v;
+	round *r = v->fin_head, *last = NULL;
+	g->first = r;
+	do {
+		v->fin_head = r->fnext;
+		r->fnext    = NULL;
+		r->group    = g;
+		r->ferr     = SN_OK;
+		if (last != NULL)
+			last->gnext = r;
+		last = r;
+		g->n++;
+		r = v->fin_head;
+	} while (r != NULL && !g->first->solo && !r->solo
+	    && g->n < FINISH_GROUP_MAX);
+	last->gnext = NULL;
+	if (v->fin_head == NULL)
+		v->fin_tail = NULL;
+	v->finishing = true;
+	/* The transaction carries the request id of its first round. */
+	char prev[SN_LOG_REQUEST_ID_MAX + 1];
+	sn_log_swap_request_id(g->first->due.request_id, prev);
+	sn_db_tx(v->db, finish_begin, finish_done, g);
+	sn_log_set_request_id(prev);
 }
 
 static void
 round_finish(round *r)
 {
-	if (r->v->stopping) {
+	verification *v = r->v;
+	if (v->stopping) {
 		/* Not recorded: the check stays due and is asked again. */
 		round_free(r);
 		return;
 	}
-	/* The outcome's transaction, and the verification.completed it
-	 * appends, carry the request id of the work that asked for it. */
-	char prev[SN_LOG_REQUEST_ID_MAX + 1];
-	sn_log_swap_request_id(r->due.request_id, prev);
-	sn_db_tx(r->v->db, finish_begin, finish_done, r);
-	sn_log_set_request_id(prev);
+	r->fnext = NULL;
+	if (v->fin_tail != NULL)
+		v->fin_tail->fnext = r;
+	else
+		v->fin_head = r;
+	v->fin_tail = r;
+	finish_next(v);
 }
 
 static void
@@ -768,6 +930,9 @@ in_flight(const verification *v, int64_t check_id)
 	for (const round *r = v->rounds; r != NULL; r = r->next)
 		if (r->due.check_id == check_id)
 			return true;
+	for (size_t i = 0; i < v->ndone; i++)
+		if (v->done_ids[i] == check_id)
+			return true; /* recorded after this scan read it */
 	return false;
 }
 
@@ -776,10 +941,12 @@ on_scan(sn_err err, const verification_due *rows, size_t n, void *arg)
 {
 	verification *v = arg;
 	v->scanning     = false;
-	if (err != SN_OK || v->stopping)
+	if (err != SN_OK || v->stopping) {
+		v->ndone = 0;
 		return;
-	size_t started = 0;
-	for (size_t i = 0; i < n && v->nrounds < v->cfg.max_rounds; i++) {
+	}
+	size_t started = 0, i;
+	for (i = 0; i < n && v->nrounds < v->cfg.max_rounds; i++) {
 		if (in_flight(v, rows[i].check_id))
 			continue;
 		if (rows[i].consent[0] == '\0')
@@ -787,7 +954,11 @@ on_scan(sn_err err, const verification_due *rows, size_t n, void *arg)
 		round_start(v, &rows[i]);
 		started++;
 	}
-	/* A full page may hide more: look again once rounds finish. */
+	if (i < n)
+		v->capped = true; /* the rest once rounds finish */
+	v->ndone = 0;             /* a scan from now on reads their commits */
+	/* A full page may hide more: look again (at once, or once rounds
+	 * finish when they are at their most). */
 	if (v->rescan || (started > 0 && n >= (size_t) v->cfg.max_rounds)) {
 		v->rescan = false;
 		scan_kick(v);
@@ -803,8 +974,10 @@ scan_kick(verification *v)
 		v->rescan = true;
 		return;
 	}
-	if (v->nrounds >= v->cfg.max_rounds)
-		return; /* a finishing round kicks again */
+	if (v->nrounds >= v->cfg.max_rounds) {
+		v->capped = true; /* a finishing round kicks again */
+		return;
+	}
 	v->scanning = true;
 	/* Rounds in flight are still pending in the table: read past them. */
 	verification_store_scan(
@@ -1114,5 +1287,7 @@ verification_close(verification *v)
 	 * inside a transaction: every one left is still asking. */
 	while (v->rounds != NULL)
 		round_free(v->rounds);
+	free(v->done_ids);
+	v->done_ids = NULL;
 	uv_close((uv_handle_t *) &v->scan_timer, on_timer_closed);
 }

@@ -98,6 +98,9 @@ expect(int want, const char *code, const char *method, const char *path,
 
 /* Starts supervision with the grievance scan's period and, with link,
  * the 12388 link's settings (inspection-sim at sim_port). */
+/* SN_SUPERVISION_LINK_PAGE for the next start; NULL: the default. */
+static const char *link_page;
+
 static void
 start_link_supervision(bool link)
 {
@@ -108,7 +111,7 @@ start_link_supervision(bool link)
 	const char *linked[] = { url_env, "SN_INSPECTION_KEY=" KEYHEX,
 		"SN_INSPECTION_KEY_ID=supervision",
 		"SN_SUPERVISION_LINK_POLL_MS=50",
-		"SN_SUPERVISION_LINK_RETRY_MAX_MS=300", NULL };
+		"SN_SUPERVISION_LINK_RETRY_MAX_MS=300", link_page, NULL };
 	sup                  = start_supervision(base, link ? linked : NULL);
 }
 
@@ -600,6 +603,9 @@ supervision_down(void)
 
 	publishers();
 	start_sim();
+	/* pages of 2: the kill falls inside the backlog, between
+	 * recordings (a page's deliveries are recorded together) */
+	link_page = "SN_SUPERVISION_LINK_PAGE=2";
 	start_link_supervision(true);
 	/* a backlog while the platform is off */
 	sim_switch(true);
