@@ -94,9 +94,12 @@ id_call(const char *method, const char *path, const char *token, json_t *body,
 	return status;
 }
 
-/* Keeps a login or refresh answer's tokens in se; false if malformed. */
+/* Keeps a login or refresh answer's tokens in se; false if malformed.
+ * sent_ms is when the request went out: identity reads its clock while
+ * it works and writes the expiry in whole seconds, so the token may end
+ * up to a second plus the answer's latency before sent_ms + expires_in. */
 static bool
-keep_tokens(struct session *se, const char *resp)
+keep_tokens(struct session *se, const char *resp, uint64_t sent_ms)
 {
 	json_t     *j = resp ? json_loads(resp, 0, NULL) : NULL;
 	const char *a = json_string_value(json_object_get(j, "access_token"));
@@ -108,10 +111,12 @@ keep_tokens(struct session *se, const char *resp)
 	if (ok) {
 		snprintf(se->access, sizeof(se->access), "%s", a);
 		snprintf(se->refresh, sizeof(se->refresh), "%s", r);
-		/* Refresh with a quarter of its life left (at most 60 s). */
+		/* Refresh with a quarter of its life left (at most 60 s),
+		 * counted from the request, less the second the expiry's
+		 * rounding may take. */
 		int64_t margin = ttl / 4 < 60 ? ttl / 4 : 60;
-		se->refresh_at_ms
-		    = th_now_ms() + (uint64_t) (ttl - margin) * 1000;
+		int64_t life   = ttl - margin - 1 > 0 ? ttl - margin - 1 : 0;
+		se->refresh_at_ms = sent_ms + (uint64_t) life * 1000;
 	}
 	json_decref(j);
 	return ok;
@@ -120,12 +125,13 @@ keep_tokens(struct session *se, const char *resp)
 static void
 id_login(struct session *se)
 {
-	char *resp;
-	int   st = id_call("POST", "/login", NULL,
-	      json_pack(
-	          "{s:s, s:s}", "username", se->user, "password", se->password),
-	      &resp);
-	if (st != 200 || !keep_tokens(se, resp))
+	char    *resp;
+	uint64_t sent = th_now_ms();
+	int      st   = id_call("POST", "/login", NULL,
+	           json_pack(
+	               "{s:s, s:s}", "username", se->user, "password", se->password),
+	           &resp);
+	if (st != 200 || !keep_tokens(se, resp, sent))
 		id_fail("POST /login", se->user, st, resp);
 	free(resp);
 }
@@ -135,10 +141,11 @@ id_login(struct session *se)
 static void
 id_refresh(struct session *se)
 {
-	char *resp;
-	int   st = id_call("POST", "/token/refresh", NULL,
-	      json_pack("{s:s}", "refresh_token", se->refresh), &resp);
-	if (st != 200 || !keep_tokens(se, resp))
+	char    *resp;
+	uint64_t sent = th_now_ms();
+	int      st   = id_call("POST", "/token/refresh", NULL,
+	           json_pack("{s:s}", "refresh_token", se->refresh), &resp);
+	if (st != 200 || !keep_tokens(se, resp, sent))
 		id_login(se);
 	free(resp);
 }
