@@ -2035,8 +2035,13 @@ request_id(void)
 	json_decref(reconcile(today(), "k-rid", 200));
 	th_http_request_id(NULL);
 	/* The request's own line is written when its connection is done,
-	 * just after the answer. */
-	for (int i = 0; i < 50 && log_lines_with(bank.gw->log, want) == 0; i++)
+	 * just after the answer; the gateway's line of the statement's fetch,
+	 * with the id too, comes before it, so the wait is for the request's
+	 * line (waiting for the id alone failed one run in four, 12-04). */
+	for (int i = 0; i < 500
+	     && log_lines_with(bank.gw->log, "\"route\":\"/reconciliations\"")
+	         == 0;
+	     i++)
 		th_sleep_ms(20);
 	int gw_req
 	    = log_lines_with(bank.gw->log, "\"route\":\"/reconciliations\"");
