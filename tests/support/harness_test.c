@@ -25,6 +25,25 @@ nng_lost_pipe_is_recognised(void **state)
 	    th_leak_is_nng_lost_pipe(TH_DATA_DIR "/lsan_nng_lost_pipe.txt"));
 }
 
+/* The same defect when the lost pipe and its listener's endpoint only
+ * hold each other: no direct leak (intake.approval_events, 12-04). */
+static void
+nng_lost_pipe_cycle_is_recognised(void **state)
+{
+	(void) state;
+	assert_true(th_leak_is_nng_lost_pipe(
+	    TH_DATA_DIR "/lsan_nng_lost_pipe_cycle.txt"));
+}
+
+/* That report with one more indirect leak allocated by our code. */
+static void
+a_cycle_with_ours_is_a_leak(void **state)
+{
+	(void) state;
+	assert_false(
+	    th_leak_is_nng_lost_pipe(TH_DATA_DIR "/lsan_cycle_with_ours.txt"));
+}
+
 static void
 a_frame_of_ours_is_a_leak(void **state)
 {
@@ -55,6 +74,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(nng_lost_pipe_is_recognised),
+		cmocka_unit_test(nng_lost_pipe_cycle_is_recognised),
+		cmocka_unit_test(a_cycle_with_ours_is_a_leak),
 		cmocka_unit_test(a_frame_of_ours_is_a_leak),
 		cmocka_unit_test(no_listener_held_is_a_leak),
 		cmocka_unit_test(no_report_or_no_file),
