@@ -2003,18 +2003,25 @@ help(void)
 	    "no transport: %s", out);
 }
 
-/* Lines of the log at path that hold needle. */
+/* Lines of the log at path that hold needle and, unless NULL, also. */
 static int
-log_lines_with(const char *path, const char *needle)
+log_lines_with_both(const char *path, const char *needle, const char *also)
 {
 	FILE *f = fopen(path, "r");
 	char  line[8192];
 	int   n = 0;
 	TH_CHECK(&T, f != NULL, "cannot read %s", path);
 	while (fgets(line, sizeof line, f) != NULL)
-		n += strstr(line, needle) != NULL;
+		n += strstr(line, needle) != NULL
+		    && (also == NULL || strstr(line, also) != NULL);
 	fclose(f);
 	return n;
+}
+
+static int
+log_lines_with(const char *path, const char *needle)
+{
+	return log_lines_with_both(path, needle, NULL);
 }
 
 /* A request id end to end (issue 16 item 4): POST /reconciliations with
@@ -2045,7 +2052,9 @@ request_id(void)
 		th_sleep_ms(20);
 	int gw_req
 	    = log_lines_with(bank.gw->log, "\"route\":\"/reconciliations\"");
-	int gw_rid  = log_lines_with(bank.gw->log, want);
+	/* The request's own line carries the id (not only the fetch's). */
+	int gw_rid = log_lines_with_both(
+	    bank.gw->log, "\"route\":\"/reconciliations\"", want);
 	int sim_rid = log_lines_with(bank.sim->log, want);
 	int sim_get = log_lines_with(bank.sim->log, "camt");
 	printf("request id %s: %d gateway lines, %d bank-sim lines (bank-sim "
