@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sn/auth.h"
 #include "sn/log.h"
@@ -600,6 +601,75 @@ test_expired(void **state)
 	free(t);
 	sn_auth_close(a);
 }
+/* The cache of verified tokens (issue 15): a token verified once is
+ * answered from it, only byte for byte and only while unexpired. */
+static void
+test_verified_cache(void **state)
+{
+	sn_auth     *a;
+	sn_principal p = fixture(), got;
+	char        *token, *dot, payload[256], forged[1024];
+	long         now = (long) time(NULL);
+
+	(void) state;
+	assert_int_equal(sn_auth_open(&a, KEY), SN_OK);
+	assert_int_equal(sn_auth_issue(a, &p, 600, &token), SN_OK);
+	assert_int_equal(verify_token(a, token, &got), SN_OK);
+	assert_int_equal(sn_auth_verified_hits(a), 0);
+	memset(&got, 0, sizeof(got));
+	assert_int_equal(verify_token(a, token, &got), SN_OK);
+	assert_int_equal(sn_auth_verified_hits(a), 1);
+	assert_string_equal(got.user, p.user);
+	assert_string_equal(got.role, p.role);
+	assert_string_equal(got.juris, p.juris);
+
+	/* A changed signature byte, the original kept: refused. */
+	{
+		char  *t = strdup(token);
+		size_t n = strlen(t);
+
+		t[n - 2] = t[n - 2] == 'A' ? 'B' : 'A';
+		assert_int_equal(verify_token(a, t, &got), SN_EAUTH);
+		free(t);
+	}
+	/* A wider jurisdiction under the kept token's signature: its slot
+	 * is the kept token's (the slot follows the signature), the bytes
+	 * are not. */
+	b64url("{\"sub\":\"clerk.li@tw1\",\"role\":\"township\","
+	       "\"juris\":\"220103\",\"exp\":4102444800}",
+	    payload);
+	{
+		char *copy = strdup(token);
+
+		dot  = strchr(copy, '.');
+		*dot = '\0';
+		snprintf(forged, sizeof(forged), "%s.%s.%s", copy, payload,
+		    strrchr(dot + 1, '.') + 1);
+		free(copy);
+	}
+	assert_int_equal(verify_token(a, forged, &got), SN_EAUTH);
+	assert_int_equal(sn_auth_verified_hits(a), 1);
+	/* The kept token still passes. */
+	assert_int_equal(verify_token(a, token, &got), SN_OK);
+	assert_int_equal(sn_auth_verified_hits(a), 2);
+	free(token);
+
+	/* Kept, then expired: refused, not answered from the cache. */
+	token = craft(
+	    JWT_ALG_ES256, KEY, "u1", "village", "220103001002", now + 2);
+	assert_int_equal(verify_token(a, token, &got), SN_OK);
+	assert_int_equal(verify_token(a, token, &got), SN_OK);
+	assert_int_equal(sn_auth_verified_hits(a), 3);
+	while ((long) time(NULL) < now + 2) {
+		struct timespec ts = { 0, 100 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(verify_token(a, token, &got), SN_EAUTH);
+	assert_int_equal(sn_auth_verified_hits(a), 3);
+	free(token);
+	sn_auth_close(a);
+}
+
 static void
 test_alg_none(void **state)
 {
@@ -832,6 +902,7 @@ main(void)
 		cmocka_unit_test(test_issue_validates),
 		cmocka_unit_test(test_within),
 		cmocka_unit_test(test_has_role),
+		cmocka_unit_test(test_verified_cache),
 	};
 
 	sn_log_init("auth_test", SN_LOG_ERROR);

@@ -43,8 +43,10 @@
  * A verifier refuses a token without exp, expired, not yet valid (nbf)
  * or expiring more than SN_AUTH_TTL_MAX from now.
  *
- * An sn_auth holds its keys and is never modified after sn_auth_open, so
- * every function here may be called from any thread.
+ * An sn_auth holds its keys, never modified after sn_auth_open, and the
+ * tokens it verified lately (behind a lock), so every function here may
+ * be called from any thread. A token verified before is served from that
+ * cache only when it is the same token byte for byte and still unexpired.
  */
 #ifndef SN_AUTH_H
 #define SN_AUTH_H
@@ -125,6 +127,9 @@ const char *sn_auth_public_pem(const sn_auth *auth);
  */
 sn_err sn_auth_verify(
     const sn_auth *auth, const char *authorization, sn_principal *out);
+
+/* How many sn_auth_verify calls the cache of verified tokens answered. */
+unsigned long sn_auth_verified_hits(const sn_auth *auth);
 
 /*
  * Issues a token for p valid for ttl_s seconds (1 .. SN_AUTH_TTL_MAX)

@@ -4,7 +4,7 @@
  *
  *   sn-emergency-bench [--officers N] [--grants N] [--townships N]
  *                      [--pool N] [--think-ms MS] [--pgbench-seconds S]
- *                      [--no-pgbench]
+ *                      [--no-pgbench] [--close]
  *
  * Starts the emergency binary through the test harness (SN_TEST_DB_URL, a
  * superuser connection string, is required), or, when
@@ -15,7 +15,9 @@
  * then N officers (threads, default 200), spread round-robin over the
  * townships (default 1: every grant debits the same fund row), make
  * --grants grants of 3,000 fen between them (default 10,000), each request
- * on a new connection with its own Idempotency-Key. The latency of a
+ * with its own Idempotency-Key, each officer over one kept connection (as
+ * a browser at a counter keeps it; --close: a new connection for each
+ * request, as before issue 15). The latency of a
  * grant is from the request being sent to its committed answer (201)
  * being read. Then pgbench runs one-row INSERT transactions with one
  * client on the same cluster for the comparison (as sn-busbench does).
@@ -122,6 +124,7 @@ person_of(long i, char out[19])
 }
 
 static long think_ms;
+static bool close_each;
 
 static void *
 officer_run(void *arg)
@@ -130,6 +133,7 @@ officer_run(void *arg)
 	char            town[10], body[512], key[64], who[19];
 	int             t = o->idx % ntownships;
 	township_code(t, town);
+	th_http_keep_alive(!close_each);
 	for (;;) {
 		long i = atomic_fetch_add(&next_grant, 1);
 		if (i >= total)
@@ -203,12 +207,15 @@ main(int argc, char **argv)
 			think_ms = strtol(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--no-pgbench") == 0)
 			pgbench = 0;
+		else if (strcmp(argv[i], "--close") == 0)
+			close_each = true;
 		else {
 			fprintf(stderr,
 			    "usage: sn-emergency-bench [--officers N] "
 			    "[--grants N]"
 			    " [--townships N] [--pool N] [--think-ms MS]"
-			    " [--pgbench-seconds S] [--no-pgbench]\n");
+			    " [--pgbench-seconds S] [--no-pgbench]"
+			    " [--close]\n");
 			return 2;
 		}
 	}
@@ -310,9 +317,10 @@ main(int argc, char **argv)
 	        : 0)
 
 	printf("emergency grants: %ld officers, %ld grants of %d fen, %d "
-	       "township fund%s, SN_DB_POOL %ld, think %ld ms\n",
+	       "township fund%s, SN_DB_POOL %ld, think %ld ms, %s\n",
 	    officers, total, AMOUNT, ntownships, ntownships > 1 ? "s" : "",
-	    pool > 0 ? pool : 4, think_ms);
+	    pool > 0 ? pool : 4, think_ms,
+	    close_each ? "a connection per request" : "connections kept");
 	printf(
 	    "  granted              %ld (%ld failed: %ld without an answer, "
 	    "%ld 4xx, %ld 5xx)\n",
