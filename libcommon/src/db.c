@@ -134,6 +134,7 @@ struct sn_db {
 	char       *conninfo;
 	char       *schema;
 	char       *name;
+	bool        generic_plans;
 	int         npool;
 	struct conn conns[MAX_POOL];
 	sn_tx      *wait_head, *wait_tail;
@@ -552,6 +553,17 @@ conn_connect_step(struct conn *c)
 		}
 		ent_push(c, ENT_SETUP, NULL);
 	}
+	if (c->db->generic_plans) {
+		if (PQsendQueryParams(c->pg,
+		        "SELECT set_config('plan_cache_mode',"
+		        " 'force_generic_plan', false)",
+		        0, NULL, NULL, NULL, NULL, 0)
+		    != 1) {
+			conn_reset(c, "setup send failed");
+			return;
+		}
+		ent_push(c, ENT_SETUP, NULL);
+	}
 	send_sync(c, NULL);
 	conn_flush(c);
 	if (c->broken)
@@ -863,11 +875,12 @@ sn_db_open(sn_db **out, sn_loop *loop, const sn_db_config *cfg)
 	sn_db *db = calloc(1, sizeof(*db));
 	if (db == NULL)
 		return SN_ENOMEM;
-	db->loop     = loop;
-	db->npool    = cfg->pool;
-	db->conninfo = strdup(cfg->conninfo);
-	db->schema   = cfg->schema ? strdup(cfg->schema) : NULL;
-	db->name     = strdup(cfg->name ? cfg->name : "safetynet");
+	db->loop          = loop;
+	db->npool         = cfg->pool;
+	db->conninfo      = strdup(cfg->conninfo);
+	db->schema        = cfg->schema ? strdup(cfg->schema) : NULL;
+	db->name          = strdup(cfg->name ? cfg->name : "safetynet");
+	db->generic_plans = cfg->generic_plans;
 	if (db->conninfo == NULL || db->name == NULL
 	    || (cfg->schema != NULL && db->schema == NULL)) {
 		free(db->conninfo);

@@ -765,7 +765,8 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	sn_db_config dc = { .conninfo = conninfo,
 		.schema               = schema,
 		.pool                 = (int) pool,
-		.name                 = def->name };
+		.name                 = def->name,
+		.generic_plans        = def->generic_plans };
 	if (sn_db_open(&svc.db, svc.loop, &dc) != SN_OK)
 		goto out_loop;
 	sn_http_config hc = { .addr = addr,

@@ -466,6 +466,79 @@ test_pool_on_demand(void **state)
 	assert_int_equal(backends(name), 0);
 }
 
+/* --- generic plans: planned once per connection ------------------------- */
+
+#define PLANNED "SELECT count(*) FROM nums WHERE n = ANY($1::int[])"
+
+struct plans {
+	bool    done;
+	sn_err  err;
+	int64_t generic, custom;
+};
+
+static void
+got_plans(sn_tx *tx, PGresult *res, void *arg)
+{
+	struct plans *r = arg;
+	r->generic      = col_i64(res, "generic_plans");
+	r->custom       = col_i64(res, "custom_plans");
+	sn_tx_commit(tx);
+}
+
+static void
+plan_seven(sn_tx *tx, void *arg)
+{
+	const char *v[1] = { "{1,2,3}" };
+	const char *q[1] = { PLANNED };
+	for (int i = 0; i < 7; i++)
+		sn_tx_query(tx, PLANNED, 1, v, NULL, NULL);
+	sn_tx_query_once(tx,
+	    "SELECT generic_plans, custom_plans FROM pg_prepared_statements"
+	    " WHERE statement = $1",
+	    1, q, got_plans, arg);
+}
+
+static void
+plans_done(sn_err err, void *arg)
+{
+	struct plans *r = arg;
+	r->err          = err;
+	r->done         = true;
+}
+
+static struct plans
+plans_of(bool generic)
+{
+	sn_db       *p   = NULL;
+	sn_db_config cfg = { .conninfo = conninfo,
+		.schema                = schema,
+		.pool                  = 1,
+		.generic_plans         = generic };
+	struct plans r   = { 0 };
+	assert_int_equal(sn_db_open(&p, loop, &cfg), SN_OK);
+	sn_db_tx(p, plan_seven, plans_done, &r);
+	run_until(&r.done);
+	assert_int_equal(r.err, SN_OK);
+	sn_db_close(p);
+	return r;
+}
+
+static void
+test_generic_plans(void **state)
+{
+	(void) state;
+	/* PostgreSQL's default plans the first five executions each anew,
+	 * and here every one after, the generic plan's estimate for an array
+	 * of unknown length being worse. */
+	struct plans d = plans_of(false);
+	assert_true(d.custom >= 5);
+	assert_int_equal(d.generic + d.custom, 7);
+	/* With generic_plans, none is planned for its values. */
+	struct plans g = plans_of(true);
+	assert_int_equal(g.custom, 0);
+	assert_int_equal(g.generic, 7);
+}
+
 /* --- migrations ---------------------------------------------------------- */
 
 static void
@@ -569,6 +642,7 @@ main(void)
 		cmocka_unit_test(test_reconnect),
 		cmocka_unit_test(test_recycle),
 		cmocka_unit_test(test_pool_on_demand),
+		cmocka_unit_test(test_generic_plans),
 		cmocka_unit_test(test_migrations),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

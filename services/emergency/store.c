@@ -148,12 +148,18 @@ static const char SQL_LOCK_FUND[]
 
 /* The grants of the window: those naming one of the people (a text[] of
  * blind indexes), not rejected, not wholly reversed, made in the last days
- * days (an int). Alias w. */
+ * days (an int). Alias w. Each grant is looked up by its id (a nested loop
+ * over the people's grant_person rows): written as a join, the plan kept
+ * for the statement, made while the tables were small, hashed the whole
+ * grants table for every grant (issue 15). */
 #define WINDOW_OF(people, days)                                               \
-	" FROM grants w WHERE w.id IN (SELECT p.grant_id FROM grant_person p" \
-	"  WHERE p.person_index = ANY(" people "::text[]))"                   \
-	" AND w.status <> 'rejected' AND w.amount_fen > w.reversed_fen"       \
-	" AND w.created_at > now() - make_interval(days => " days "::int)"
+	" FROM (SELECT DISTINCT p.grant_id FROM grant_person p"               \
+	"  WHERE p.person_index = ANY(" people "::text[])) AS x"              \
+	" CROSS JOIN LATERAL (SELECT w.id, w.amount_fen, w.reversed_fen,"     \
+	"  w.created_at FROM grants w WHERE w.id = x.grant_id"                \
+	"  AND w.status <> 'rejected' AND w.amount_fen > w.reversed_fen"      \
+	"  AND w.created_at > now() - make_interval(days => " days "::int)"   \
+	"  OFFSET 0) AS w"
 
 /* The debit is the conditional UPDATE (cond: more conditions on it); the
  * grant and the ledger row exist only if it matched, so a short fund

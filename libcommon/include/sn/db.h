@@ -48,6 +48,16 @@ typedef struct sn_db_config {
 	const char *schema;   /* search_path of every connection; NULL: none */
 	int         pool;     /* connections, 1..64 (SN_DB_POOL) */
 	const char *name;     /* application_name; NULL: "safetynet" */
+	/*
+	 * Every prepared statement runs its generic plan (plan_cache_mode
+	 * force_generic_plan), planned once per connection. PostgreSQL's
+	 * default plans a statement anew on every execution whenever the
+	 * generic plan's estimate is worse than the custom plans' (an array
+	 * parameter of unknown length is enough), which can cost more than the
+	 * execution. For a service whose statements all have good generic
+	 * plans: look at EXPLAIN EXECUTE under force_generic_plan first.
+	 */
+	bool generic_plans;
 } sn_db_config;
 
 /* Runs when a connection is ready for the transaction. Borrowed tx. */

@@ -137,6 +137,7 @@ typedef struct sn_service_def {
 	bool        needs_seal;     /* SN_SEAL_KEYS, SN_BLIND_KEY required */
 	const char *const *follows; /* publishers followed, NULL-ended */
 	const char        *schema_dir; /* default for SN_SCHEMA_DIR */
+	bool generic_plans; /* sn_db_config.generic_plans (sn/db.h) */
 	/* Adds routes and handlers; runs once, before the loop. A failure
 	 * stops the program with exit status 1. */
 	sn_err (*setup)(sn_service *svc, void *arg);
