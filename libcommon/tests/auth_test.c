@@ -538,34 +538,52 @@ test_malformed(void **state)
 	sn_auth_close(a);
 }
 
+/* token with one signature byte changed: verifies as SN_EAUTH. */
+static sn_err
+verify_flipped(sn_auth *a, const char *token, sn_principal *got)
+{
+	char  *t = strdup(token);
+	size_t n = strlen(t);
+	sn_err err;
+
+	t[n - 2] = t[n - 2] == 'A' ? 'B' : 'A';
+	err      = verify_token(a, t, got);
+	free(t);
+	return err;
+}
+
+/* token's header and signature around a payload claiming a wider
+ * jurisdiction, written to forged (1024 bytes). */
+static void
+forge_wider(const char *token, char *forged)
+{
+	char  payload[256];
+	char *copy = strdup(token), *dot;
+
+	b64url("{\"sub\":\"clerk.li@tw1\",\"role\":\"township\","
+	       "\"juris\":\"220103\",\"exp\":4102444800}",
+	    payload);
+	dot  = strchr(copy, '.');
+	*dot = '\0';
+	snprintf(forged, 1024, "%s.%s.%s", copy, payload,
+	    strrchr(dot + 1, '.') + 1);
+	free(copy);
+}
+
 static void
 test_tamper(void **state)
 {
 	sn_auth     *a;
 	sn_principal p = fixture(), got;
-	char        *token, *dot, payload[256], forged[1024];
+	char        *token, forged[1024];
 
 	(void) state;
 	assert_int_equal(sn_auth_open(&a, KEY), SN_OK);
 	assert_int_equal(sn_auth_issue(a, &p, 600, &token), SN_OK);
-
 	/* A changed signature byte. */
-	{
-		char  *t = strdup(token);
-		size_t n = strlen(t);
-
-		t[n - 2] = t[n - 2] == 'A' ? 'B' : 'A';
-		assert_int_equal(verify_token(a, t, &got), SN_EAUTH);
-		free(t);
-	}
+	assert_int_equal(verify_flipped(a, token, &got), SN_EAUTH);
 	/* A payload claiming a wider jurisdiction under the old signature. */
-	b64url("{\"sub\":\"clerk.li@tw1\",\"role\":\"township\","
-	       "\"juris\":\"220103\",\"exp\":4102444800}",
-	    payload);
-	dot  = strchr(token, '.');
-	*dot = '\0';
-	snprintf(forged, sizeof(forged), "%s.%s.%s", token, payload,
-	    strrchr(dot + 1, '.') + 1);
+	forge_wider(token, forged);
 	assert_int_equal(verify_token(a, forged, &got), SN_EAUTH);
 	free(token);
 	sn_auth_close(a);
@@ -608,7 +626,7 @@ test_verified_cache(void **state)
 {
 	sn_auth     *a;
 	sn_principal p = fixture(), got;
-	char        *token, *dot, payload[256], forged[1024];
+	char        *token, forged[1024];
 	long         now = (long) time(NULL);
 
 	(void) state;
@@ -624,29 +642,11 @@ test_verified_cache(void **state)
 	assert_string_equal(got.juris, p.juris);
 
 	/* A changed signature byte, the original kept: refused. */
-	{
-		char  *t = strdup(token);
-		size_t n = strlen(t);
-
-		t[n - 2] = t[n - 2] == 'A' ? 'B' : 'A';
-		assert_int_equal(verify_token(a, t, &got), SN_EAUTH);
-		free(t);
-	}
+	assert_int_equal(verify_flipped(a, token, &got), SN_EAUTH);
 	/* A wider jurisdiction under the kept token's signature: its slot
 	 * is the kept token's (the slot follows the signature), the bytes
 	 * are not. */
-	b64url("{\"sub\":\"clerk.li@tw1\",\"role\":\"township\","
-	       "\"juris\":\"220103\",\"exp\":4102444800}",
-	    payload);
-	{
-		char *copy = strdup(token);
-
-		dot  = strchr(copy, '.');
-		*dot = '\0';
-		snprintf(forged, sizeof(forged), "%s.%s.%s", copy, payload,
-		    strrchr(dot + 1, '.') + 1);
-		free(copy);
-	}
+	forge_wider(token, forged);
 	assert_int_equal(verify_token(a, forged, &got), SN_EAUTH);
 	assert_int_equal(sn_auth_verified_hits(a), 1);
 	/* The kept token still passes. */
