@@ -1,4 +1,5 @@
 #include "sn/auth.h"
+#include "sn/hash.h"
 #include "sn/idnum.h"
 
 #include <errno.h>
@@ -507,14 +508,13 @@ claims_refusal(jwt_t *jwt, sn_principal *out, long long *exp_out)
 	return NULL;
 }
 
-/* FNV-1a over the token's last 32 bytes: the signature's, random. */
+/* The slot of a token: the hash of its last 32 bytes, the signature's
+ * (random). */
 static size_t
 verified_slot(const char *t, size_t n)
 {
-	uint64_t h = 1469598103934665603u;
-	for (size_t i = n > 32 ? n - 32 : 0; i < n; i++)
-		h = (h ^ (unsigned char) t[i]) * 1099511628211u;
-	return (size_t) (h % VERIFIED_SLOTS);
+	size_t from = n > 32 ? n - 32 : 0;
+	return (size_t) (sn_fnv1a64(t + from, n - from) % VERIFIED_SLOTS);
 }
 
 /* True, with *out filled, if t was verified lately and is unexpired. */
@@ -565,16 +565,13 @@ sn_auth_verified_hits(const sn_auth *auth)
 }
 
 sn_err
-sn_auth_verify(
-    const sn_auth *auth, const char *authorization, sn_principal *out)
+sn_auth_verify(sn_auth *auth, const char *authorization, sn_principal *out)
 {
 	const char *t, *why;
 	size_t      n;
 	jwt_t      *jwt = NULL;
 	char        copy[SN_AUTH_TOKEN_MAX + 1];
 	long long   exp = 0;
-	/* The cache of verified tokens is the one part that changes. */
-	sn_auth *mut = (sn_auth *) auth;
 
 	if (auth == NULL || authorization == NULL)
 		return refuse("no authorization");
@@ -588,7 +585,7 @@ sn_auth_verify(
 		n--;
 	if (!token_shape(t, n))
 		return refuse("malformed token");
-	if (verified_lookup(mut, t, n, out))
+	if (verified_lookup(auth, t, n, out))
 		return SN_OK;
 	/* Trailing spaces were stripped above, so t[n] may be a space: work
 	 * on a copy ending at the token. */
@@ -608,7 +605,7 @@ sn_auth_verify(
 	jwt_free(jwt);
 	if (why != NULL)
 		return refuse(why);
-	verified_keep(mut, copy, n, out, exp);
+	verified_keep(auth, copy, n, out, exp);
 	return SN_OK;
 }
 

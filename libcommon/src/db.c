@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sn/hash.h"
 #include "sn/log.h"
 
 #define MAX_POOL 64
@@ -153,17 +154,6 @@ static void on_kick(uv_timer_t *t);
 static void handle_gone(sn_db *db);
 
 /* ---- small helpers ---------------------------------------------------- */
-
-static uint64_t
-fnv1a(const char *s)
-{
-	uint64_t h = 1469598103934665603u;
-	for (; *s; s++) {
-		h ^= (unsigned char) *s;
-		h *= 1099511628211u;
-	}
-	return h;
-}
 
 static sn_err
 map_sqlstate(const char *state)
@@ -1012,7 +1002,7 @@ tx_send(sn_tx *tx, const char *sql, int nparams, const char *const *values,
 		return SN_EDB;
 	int ok;
 	if (prepare) {
-		uint64_t     h = fnv1a(sql);
+		uint64_t     h = sn_fnv1a64(sql, strlen(sql));
 		struct stmt *s = stmt_find(c, sql, h);
 		if (s == NULL && c->nstmts < MAX_STMTS) {
 			s = calloc(1, sizeof(*s));

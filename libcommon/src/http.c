@@ -92,7 +92,7 @@ struct sn_http {
 	struct MHD_Daemon *mhd;
 	uint16_t           port;
 	size_t             max_body;
-	const sn_auth     *auth;
+	sn_auth           *auth;
 	sn_metrics        *metrics;
 	sn_db             *db;
 	struct route      *routes;

@@ -10,6 +10,8 @@
 
 #include <uv.h>
 
+#include "sn/hash.h"
+
 static const char *const envs[AGENCY_SIM_NAGENCIES]
     = { "PUBLIC_SECURITY", "HUMAN_RESOURCES", "HOUSING", "VEHICLES", "MARKET",
 	      "TAX", "BANKS", "PROVIDENT_FUND" };
@@ -67,12 +69,7 @@ yuan(stream *s, int64_t lo, int64_t hi)
 void
 agency_sim_record_derive(const char *id, agency_sim_record *out)
 {
-	uint64_t h = UINT64_C(0xcbf29ce484222325);
-	for (const char *p = id; *p; p++) {
-		h ^= (unsigned char) *p;
-		h *= UINT64_C(0x100000001b3);
-	}
-	stream            s = { splitmix(h) };
+	stream            s = { splitmix(sn_fnv1a64(id, strlen(id))) };
 	agency_sim_record r;
 	memset(&r, 0, sizeof(r));
 	/* Every field draws the same number of values whatever came

@@ -16,6 +16,7 @@
 
 #include <zlib.h>
 
+#include "sn/hash.h"
 #include "sn/httpc.h"
 #include "sn/log.h"
 
@@ -277,12 +278,8 @@ read_file(const console *c, const char *rel, char **out, size_t *len)
 static void
 etag_of(const char *body, size_t len, bool gz, char *out, size_t cap)
 {
-	uint64_t h = 1469598103934665603ull;
+	uint64_t h = sn_fnv1a64(body, len);
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char) body[i];
-		h *= 1099511628211ull;
-	}
 	snprintf(out, cap, "\"%016llx-%zx%s\"", (unsigned long long) h, len,
 	    gz ? "-gz" : "");
 }

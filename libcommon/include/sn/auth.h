@@ -126,7 +126,7 @@ const char *sn_auth_public_pem(const sn_auth *auth);
  * only on SN_OK.
  */
 sn_err sn_auth_verify(
-    const sn_auth *auth, const char *authorization, sn_principal *out);
+    sn_auth *auth, const char *authorization, sn_principal *out);
 
 /* How many sn_auth_verify calls the cache of verified tokens answered. */
 unsigned long sn_auth_verified_hits(const sn_auth *auth);

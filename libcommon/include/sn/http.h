@@ -177,7 +177,7 @@ typedef struct sn_http_config {
 	unsigned timeout_s;
 	/* Borrowed, must outlive the server. NULL: every authenticated
 	 * route answers 401. */
-	const sn_auth *auth;
+	sn_auth *auth;
 	/* Borrowed, must outlive the server. NULL: no /metrics, nothing
 	 * counted. */
 	sn_metrics *metrics;
