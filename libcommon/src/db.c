@@ -36,6 +36,10 @@
 
 #define MAX_POOL 64
 #define MAX_STMTS 256
+/* Prepared statements are planned again after 1 s, 2 s, 4 s, ... and then
+ * every 5 minutes (struct stmt). */
+#define REPLAN_FIRST_MS 1000u
+#define REPLAN_MAX_MS 300000u
 #define MAX_ON_COMMIT 4
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -51,11 +55,25 @@ enum ent_kind {
 	ENT_SYNC,
 };
 
+/* A statement prepared on one connection. It is prepared again (its old
+ * name deallocated) once replan_at has passed, every period: PostgreSQL
+ * keeps a statement's generic plan for as long as the statement lives,
+ * and one chosen while a table was nearly empty stayed while the table
+ * grew: in the application-path benchmark the relay's numbering kept a
+ * hash join over a sequential scan of the whole outbox for its 3,000
+ * applications (auto_explain), an index scan by key once prepared again.
+ * Prepared again, a statement is planned for the tables' size now (the
+ * planner scales their last statistics to their pages now). The period
+ * doubles from sn_db_config.replan_ms to
+ * REPLAN_MAX_MS, so a new service adapts quickly as its tables fill and
+ * a settled one plans each statement again every few minutes. */
 struct stmt {
 	char        *sql;
 	uint64_t     hash;
 	bool         ready;
 	unsigned     id;
+	uint64_t     replan_at; /* loop time, ms */
+	uint32_t     period_ms;
 	struct stmt *next;
 };
 
@@ -136,6 +154,7 @@ struct sn_db {
 	char       *schema;
 	char       *name;
 	bool        generic_plans;
+	uint32_t    replan_ms;
 	int         npool;
 	struct conn conns[MAX_POOL];
 	sn_tx      *wait_head, *wait_tail;
@@ -871,6 +890,7 @@ sn_db_open(sn_db **out, sn_loop *loop, const sn_db_config *cfg)
 	db->schema        = cfg->schema ? strdup(cfg->schema) : NULL;
 	db->name          = strdup(cfg->name ? cfg->name : "safetynet");
 	db->generic_plans = cfg->generic_plans;
+	db->replan_ms = cfg->replan_ms > 0 ? cfg->replan_ms : REPLAN_FIRST_MS;
 	if (db->conninfo == NULL || db->name == NULL
 	    || (cfg->schema != NULL && db->schema == NULL)) {
 		free(db->conninfo);
@@ -1002,16 +1022,42 @@ tx_send(sn_tx *tx, const char *sql, int nparams, const char *const *values,
 		return SN_EDB;
 	int ok;
 	if (prepare) {
-		uint64_t     h = sn_fnv1a64(sql, strlen(sql));
-		struct stmt *s = stmt_find(c, sql, h);
+		uint64_t     h      = sn_fnv1a64(sql, strlen(sql));
+		struct stmt *s      = stmt_find(c, sql, h);
+		uint64_t     now    = uv_now(sn_loop_uv(c->db->loop));
+		uint32_t     period = c->db->replan_ms;
+		if (s != NULL && s->ready && now >= s->replan_at) {
+			/* Due to be planned again: its name goes (a result
+			 * without a callback; in a pipeline already failing,
+			 * the server keeps it until the connection ends) and
+			 * it is prepared anew below under a new one. */
+			char dealloc[40];
+			snprintf(dealloc, sizeof(dealloc), "DEALLOCATE sn%u",
+			    s->id);
+			period = s->period_ms < REPLAN_MAX_MS / 2
+			    ? s->period_ms * 2
+			    : REPLAN_MAX_MS;
+			stmt_forget(c, s);
+			s = NULL;
+			if (PQsendQueryParams(
+			        c->pg, dealloc, 0, NULL, NULL, NULL, NULL, 0)
+			    != 1) {
+				conn_send_failed(c);
+				return SN_EDB;
+			}
+			if (ent_push(c, ENT_QUERY, tx) == NULL)
+				return SN_ENOMEM;
+		}
 		if (s == NULL && c->nstmts < MAX_STMTS) {
 			s = calloc(1, sizeof(*s));
 			if (s == NULL || (s->sql = strdup(sql)) == NULL) {
 				free(s);
 				return SN_ENOMEM;
 			}
-			s->hash = h;
-			s->id   = ++c->next_stmt_id;
+			s->hash      = h;
+			s->id        = ++c->next_stmt_id;
+			s->period_ms = period;
+			s->replan_at = now + period;
 			char name[24];
 			snprintf(name, sizeof(name), "sn%u", s->id);
 			if (PQsendPrepare(c->pg, name, sql, nparams, NULL)

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -539,6 +540,118 @@ test_generic_plans(void **state)
 	assert_int_equal(g.generic, 7);
 }
 
+/* --- planned again ------------------------------------------------------- */
+
+#define REPLANNED "SELECT count(*) FROM nums WHERE n = $1::int"
+
+struct prepared {
+	bool    done;
+	sn_err  err;
+	char    name[32];
+	int64_t count; /* prepared statements of REPLANNED on the connection */
+	int64_t pid;
+};
+
+typedef struct prepared_row {
+	const char *name;
+	int64_t     count, pid;
+} prepared_row;
+
+static const sn_col prepared_cols[] = {
+	SN_COL(prepared_row, name, SN_COL_TEXT),
+	SN_COL(prepared_row, count, SN_COL_I64),
+	SN_COL(prepared_row, pid, SN_COL_I64),
+};
+
+static void
+got_prepared(sn_tx *tx, PGresult *res, void *arg)
+{
+	struct prepared *r   = arg;
+	prepared_row     row = { 0 };
+	assert_int_equal(
+	    sn_rows_one(res, prepared_cols, SN_NCOLS(prepared_cols), &row),
+	    SN_OK);
+	snprintf(r->name, sizeof(r->name), "%s", row.name);
+	r->count = row.count;
+	r->pid   = row.pid;
+	sn_tx_commit(tx);
+}
+
+static void
+run_replanned(sn_tx *tx, void *arg)
+{
+	const char *v[1] = { "3" };
+	const char *q[1] = { REPLANNED };
+	sn_tx_query(tx, REPLANNED, 1, v, NULL, NULL);
+	sn_tx_query_once(tx,
+	    "SELECT max(name) AS name, count(*) AS count,"
+	    " pg_backend_pid() AS pid FROM pg_prepared_statements"
+	    " WHERE statement = $1",
+	    1, q, got_prepared, arg);
+}
+
+static void
+prepared_done(sn_err err, void *arg)
+{
+	struct prepared *r = arg;
+	r->err             = err;
+	r->done            = true;
+}
+
+static struct prepared
+prepared_after(sn_db *p)
+{
+	struct prepared r = { 0 };
+	sn_db_tx(p, run_replanned, prepared_done, &r);
+	run_until(&r.done);
+	assert_int_equal(r.err, SN_OK);
+	return r;
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec t = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&t, &t) != 0)
+		;
+}
+
+static void
+test_replan(void **state)
+{
+	(void) state;
+	sn_db       *p   = NULL;
+	sn_db_config cfg = { .conninfo = conninfo,
+		.schema                = schema,
+		.pool                  = 1,
+		.replan_ms             = 200 };
+	assert_int_equal(sn_db_open(&p, loop, &cfg), SN_OK);
+	struct prepared a = prepared_after(p);
+	assert_int_equal(a.count, 1);
+	/* Within the period: the same prepared statement. */
+	struct prepared b = prepared_after(p);
+	assert_string_equal(b.name, a.name);
+	assert_int_equal(b.count, 1);
+	/* Past it: prepared again under a new name on the same connection,
+	 * the old one deallocated. */
+	sleep_ms(250);
+	struct prepared c = prepared_after(p);
+	assert_int_equal(c.pid, a.pid);
+	assert_string_not_equal(c.name, a.name);
+	assert_int_equal(c.count, 1);
+	/* The period doubled (400 ms): not yet again after 250 ms. */
+	sleep_ms(250);
+	struct prepared d = prepared_after(p);
+	assert_string_equal(d.name, c.name);
+	assert_int_equal(d.count, 1);
+	sleep_ms(250);
+	struct prepared e = prepared_after(p);
+	assert_int_equal(e.pid, a.pid);
+	assert_string_not_equal(e.name, c.name);
+	assert_int_equal(e.count, 1);
+	sn_db_close(p);
+}
+
 /* --- migrations ---------------------------------------------------------- */
 
 static void
@@ -643,6 +756,7 @@ main(void)
 		cmocka_unit_test(test_recycle),
 		cmocka_unit_test(test_pool_on_demand),
 		cmocka_unit_test(test_generic_plans),
+		cmocka_unit_test(test_replan),
 		cmocka_unit_test(test_migrations),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

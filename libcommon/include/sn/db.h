@@ -58,6 +58,12 @@ typedef struct sn_db_config {
 	 * plans: look at EXPLAIN EXECUTE under force_generic_plan first.
 	 */
 	bool generic_plans;
+	/*
+	 * A prepared statement is prepared again (planned for the tables as
+	 * they are now) this long after it was first, then after twice that,
+	 * and so on up to every 5 minutes. 0: 1000 ms.
+	 */
+	uint32_t replan_ms;
 } sn_db_config;
 
 /* Runs when a connection is ready for the transaction. Borrowed tx. */
