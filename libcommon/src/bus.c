@@ -348,6 +348,9 @@ struct stream {
 	sn_counter    *c_alarms, *c_unconfirmed, *c_foreign_hb;
 	sn_counter    *c_redials;
 	sn_gauge      *g_halted, *g_stuck;
+	/* apply_serial: asked for the lane while another stream held it;
+	 * yield: its batch just ended, so a stream that asked goes first. */
+	bool           lane_wanted, yield;
 	struct stream *next;
 };
 
@@ -400,6 +403,7 @@ struct sn_bus {
 	char     epoch[40]; /* this publisher's, once its head is loaded */
 	uint32_t hb_ticks;
 	struct stream *streams;
+	unsigned       applying; /* streams with an apply transaction */
 	sn_counter    *c_published, *c_malformed, *c_replay_served;
 	sn_counter    *c_replay_requests;
 	sn_gauge      *g_backlog;
@@ -784,10 +788,18 @@ relay_begin(sn_tx *tx, void *arg)
 {
 	sn_bus     *bus  = arg;
 	const char *v[1] = { bus->publisher };
-	sn_err      err  = sn_tx_query(tx,
-	          "SELECT pg_try_advisory_xact_lock(hashtext('sn.relay.' ||"
-	                " current_schema() || '.' || $1)) AS locked",
-	          1, v, relay_locked, bus);
+	/* SQL_ASSIGN's scan of outbox_unassigned is to be a plain index
+	 * scan, set here for the pass's transaction: the planner otherwise
+	 * takes a bitmap scan, which never marks the entries of rows already
+	 * numbered (dead in that partial index) as dead, so until vacuum
+	 * every pass visited the heap page of every row relayed since:
+	 * 3,362 pages a pass in approval at 3,000 applications. An index
+	 * scan marks them the first time and steps over them after. */
+	sn_err err = sn_tx_query(tx,
+	    "SELECT pg_try_advisory_xact_lock(hashtext('sn.relay.' ||"
+	    " current_schema() || '.' || $1)) AS locked"
+	    " FROM set_config('enable_bitmapscan', 'off', true)",
+	    1, v, relay_locked, bus);
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
 }
@@ -2224,6 +2236,33 @@ queue_clear(struct stream *st)
 	held_clear(st);
 }
 
+/* apply_serial: the lane is free; the streams after `after` are offered
+ * it first, `after` itself last. */
+static void
+lane_pass(sn_bus *bus, struct stream *after)
+{
+	struct stream *first
+	    = after->next != NULL ? after->next : bus->streams;
+	struct stream *st = first;
+	do {
+		if (bus->applying > 0)
+			return;
+		if (st->lane_wanted)
+			stream_maybe_apply(st);
+		st = st->next != NULL ? st->next : bus->streams;
+	} while (st != first);
+}
+
+/* apply_serial: true if another stream asked for the lane. */
+static bool
+lane_asked(const sn_bus *bus, const struct stream *self)
+{
+	for (const struct stream *st = bus->streams; st != NULL; st = st->next)
+		if (st != self && st->lane_wanted)
+			return true;
+	return false;
+}
+
 static void
 apply_done(sn_err err, void *arg)
 {
@@ -2231,6 +2270,8 @@ apply_done(sn_err err, void *arg)
 	sn_bus        *bus = st->bus;
 	st->applying       = false;
 	st->tx             = NULL;
+	bus->applying--;
+	st->yield = bus->cfg.apply_serial;
 	decoded_clear(st);
 	if (err == SN_OK) {
 		for (size_t i = 0; i < st->batch_n; i++) {
@@ -2290,6 +2331,9 @@ apply_done(sn_err err, void *arg)
 			    st->name, "error", sn_strerror(err), NULL);
 		uv_timer_start(&st->timer, on_apply_retry, st->backoff_ms, 0);
 	}
+	st->yield = false;
+	if (bus->cfg.apply_serial && !bus->closing)
+		lane_pass(bus, st);
 	drain_check(bus);
 }
 
@@ -2316,8 +2360,15 @@ stream_maybe_apply(struct stream *st)
 		    0);
 		return;
 	}
-	st->waited   = false;
-	st->applying = true;
+	if (bus->cfg.apply_serial
+	    && (bus->applying > 0 || (st->yield && lane_asked(bus, st)))) {
+		st->lane_wanted = true; /* lane_pass offers it when free */
+		return;
+	}
+	st->lane_wanted = false;
+	st->waited      = false;
+	st->applying    = true;
+	bus->applying++;
 	sn_db_tx(bus->db, apply_begin, apply_done, st);
 }
 

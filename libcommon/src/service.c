@@ -690,6 +690,7 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	    = (uint32_t) sn_config_int("SN_BUS_APPLY_BATCH", 500, 1, 100000);
 	bc.apply_wait_ms
 	    = (uint32_t) sn_config_int("SN_BUS_APPLY_WAIT_MS", 5, 0, 1000);
+	bc.apply_serial = def->apply_serial;
 	bc.queue_max
 	    = (uint32_t) sn_config_int("SN_BUS_QUEUE_MAX", 20000, 1, 10000000);
 	bc.stall_ms

@@ -215,11 +215,14 @@ main(int argc, char **argv)
 		.needs_auth                          = true,
 		.needs_seal                          = true,
 		.follows                             = supervision_publishers,
-		.setup                               = setup,
-		.teardown                            = teardown,
-		.routes                              = routes,
-		.nroutes  = sizeof(routes) / sizeof(routes[0]) - 1,
-		.settings = settings };
+		/* Every stream's batch takes events_head's row (events.c):
+		 * they take turns in the process instead of waiting on it. */
+		.apply_serial = true,
+		.setup        = setup,
+		.teardown     = teardown,
+		.routes       = routes,
+		.nroutes      = sizeof(routes) / sizeof(routes[0]) - 1,
+		.settings     = settings };
 
 	/* The hub feed's JSON Schemas (feedschema.h), for docs/feed/. */
 	if (argc == 3 && strcmp(argv[1], "--feed-schemas") == 0)

@@ -3,7 +3,8 @@
  * bus demo and the benchmark.
  *
  *   sn-testsub --name NAME --follow P1[,P2...] [--slow-us N] [--stall-ms N]
- *              [--stats-file F] [--decoded]
+ *              [--stats-file F] [--decoded] [--serial]
+ *              [--lane-check]
  *
  * Runs as service NAME and follows the given publishers. Every
  * "test.event" inserts one row into its effects table (publisher,
@@ -20,6 +21,11 @@
  * as a Heartbeat, and records subject "hb<latest_sequence>" from the
  * decoded message instead of the event's own subject: events that do not
  * decode are passed over by the bus.
+ *
+ * --serial sets sn_bus_config.apply_serial (the streams take turns at
+ * applying). --lane-check makes every "test.event" record subject
+ * "overlap" instead of its own when another apply transaction of this
+ * process held the lane's advisory lock at the time (SQL_EFFECT_LANE).
  *
  * SN_FAILPOINT=teardown.hang makes the teardown never return, as NNG's
  * closing does when nng 1.5.2's reaper is stuck (see service.c): the
@@ -45,11 +51,20 @@ struct sub {
 	bool        stalled;
 	const char *stats_file;
 	bool        decoded;
+	bool        serial, lane_check;
 	char       *follow[17];
 };
 
 static const char SQL_EFFECT[]
     = "INSERT INTO effects (publisher, seq, subject) VALUES ($1, $2, $3)";
+
+/* The lane's advisory lock, taken by every apply transaction of a
+ * --lane-check follower at its first event and held to its end: a
+ * transaction that cannot have it runs beside another one. */
+static const char SQL_EFFECT_LANE[]
+    = "INSERT INTO effects (publisher, seq, subject) VALUES ($1, $2,"
+      " CASE WHEN pg_try_advisory_xact_lock(hashtext('testsub.lane'))"
+      " THEN $3 ELSE 'overlap' END)";
 
 static sn_err
 on_event(sn_tx *tx, const sn_event *ev, void *arg)
@@ -69,7 +84,8 @@ on_event(sn_tx *tx, const sn_event *ev, void *arg)
 			.tv_nsec = (s->slow_us % 1000000) * 1000 };
 		nanosleep(&ts, NULL);
 	}
-	return sn_tx_query(tx, SQL_EFFECT, 3, v, NULL, NULL);
+	return sn_tx_query(tx, s->lane_check ? SQL_EFFECT_LANE : SQL_EFFECT, 3,
+	    v, NULL, NULL);
 }
 
 static sn_err
@@ -155,6 +171,14 @@ main(int argc, char **argv)
 			s.decoded = true;
 			continue;
 		}
+		if (strcmp(a, "--serial") == 0) {
+			s.serial = true;
+			continue;
+		}
+		if (strcmp(a, "--lane-check") == 0) {
+			s.lane_check = true;
+			continue;
+		}
 		if (i + 1 >= argc) {
 			fprintf(stderr, "sn-testsub: %s needs a value\n", a);
 			return 2;
@@ -188,6 +212,7 @@ main(int argc, char **argv)
 		.publishes           = false,
 		.follows             = (const char *const *) s.follow,
 		.schema_dir          = SN_TESTSUB_SCHEMA_DIR,
+		.apply_serial        = s.serial,
 		.setup               = setup,
 		.teardown            = teardown,
 		.arg                 = &s };

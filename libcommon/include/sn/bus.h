@@ -107,6 +107,13 @@ typedef struct sn_bus_config {
 	 * handler takes any of them (the batch only moves the cursor);
 	 * 0: apply at once. */
 	uint32_t apply_wait_ms;
+	/* At most one apply transaction at a time over all the streams
+	 * followed, which take turns: for a service whose handlers all
+	 * write one row (supervision's events_head), so that a stream waits
+	 * for it here and not inside PostgreSQL, where a transaction waiting
+	 * on the row lock keeps every dead row of the database from being
+	 * pruned until it ends. */
+	bool     apply_serial;
 	uint32_t queue_max; /* events queued per stream; 0: 20000 */
 	/* Live events held per stream after a gap while replay fills it
 	 * (the reorder buffer's window, in sequences; at most 48 MiB of

@@ -138,6 +138,7 @@ typedef struct sn_service_def {
 	const char *const *follows; /* publishers followed, NULL-ended */
 	const char        *schema_dir; /* default for SN_SCHEMA_DIR */
 	bool generic_plans; /* sn_db_config.generic_plans (sn/db.h) */
+	bool apply_serial;  /* sn_bus_config.apply_serial (sn/bus.h) */
 	/* Adds routes and handlers; runs once, before the loop. A failure
 	 * stops the program with exit status 1. */
 	sn_err (*setup)(sn_service *svc, void *arg);
