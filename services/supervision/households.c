@@ -161,9 +161,14 @@ static const char SQL_LINK[]
     = "SELECT link_event($1::uuid, $2::text[], $3, $4::text[])";
 
 /* The household's latest facts, from an event that carries its
- * registration; only once the event is linked. */
+ * registration; only once the event is linked. The event is read first
+ * on its own (by event_id's unique index): joined in the statement, a
+ * generic plan made while few events had a household scanned the whole
+ * partial index events_household instead, thousands of pages a call. */
 static const char SQL_PLACE[]
-    = "INSERT INTO households AS h (household_id, district_code, "
+    = "WITH e AS MATERIALIZED (SELECT household_id, data, pos FROM events "
+      "WHERE event_id = $1::uuid) "
+      "INSERT INTO households AS h (household_id, district_code, "
       "township_code, village_code, registration, address, members, "
       "updated_pos) "
       "SELECT e.household_id, coalesce(e.data#>>'{household,district_code}',"
@@ -173,8 +178,7 @@ static const char SQL_PLACE[]
       "coalesce(e.data#>>'{household,address}', ''), "
       "CASE WHEN jsonb_typeof(e.data->'members') = 'array' "
       "THEN jsonb_array_length(e.data->'members') ELSE 0 END, e.pos "
-      "FROM events e WHERE e.event_id = $1::uuid "
-      "AND e.household_id IS NOT NULL "
+      "FROM e WHERE e.household_id IS NOT NULL "
       "AND jsonb_typeof(e.data->'household') = 'object' "
       "AND e.data#>>'{household,township_code}' <> '' "
       "ON CONFLICT (household_id) DO UPDATE SET "
@@ -186,13 +190,14 @@ static const char SQL_PLACE[]
       "ELSE h.members END, updated_pos = EXCLUDED.updated_pos";
 
 static const char SQL_REGISTER[]
-    = "UPDATE households h SET status = e.data->>'status', "
+    = "WITH e AS MATERIALIZED (SELECT household_id, data, pos FROM events "
+      "WHERE event_id = $1::uuid) "
+      "UPDATE households h SET status = e.data->>'status', "
       "category = e.data->>'category', tier = e.data->>'tier', "
       "monthly_amount_fen = (e.data->>'monthly_amount_fen')::bigint, "
       "members = CASE WHEN (e.data->>'members')::int > 0 "
       "THEN (e.data->>'members')::int ELSE h.members END, "
-      "updated_pos = e.pos FROM events e "
-      "WHERE e.event_id = $1::uuid AND h.household_id = e.household_id";
+      "updated_pos = e.pos FROM e WHERE h.household_id = e.household_id";
 
 sn_err
 supervision_households_on_event(
