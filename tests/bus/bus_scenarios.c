@@ -291,18 +291,24 @@ pub_crash(void)
 /* Two publishers, each writing from several connections at once, never
  * leave a gap or a skipped event in either stream. */
 static void
-two_publishers(void)
+two_streams(const char *const *sub_extra, const char *const *sub_env)
 {
 	const char *pool[] = { "SN_DB_POOL=6", NULL };
 	th_publisher(&T, "pub-a");
 	th_publisher(&T, "pub-b");
-	start_sub("sub", "pub-a,pub-b", NULL, NULL);
+	start_sub("sub", "pub-a,pub-b", sub_extra, sub_env);
 	start_pub("pub-a", "20000", "50", "6", pool);
 	start_pub("pub-b", "20000", "50", "6", pool);
 	wait_cursor("sub", "pub-a", 20000, 120000);
 	wait_cursor("sub", "pub-b", 20000, 120000);
 	check_stream("sub", "pub-a", 20000);
 	check_stream("sub", "pub-b", 20000);
+}
+
+static void
+two_publishers(void)
+{
+	two_streams(NULL, NULL);
 }
 
 /* A follower whose streams take turns (apply_serial, as supervision's):
@@ -317,15 +323,7 @@ serial_streams(void)
 {
 	const char *pool[]   = { "SN_DB_POOL=6", NULL };
 	const char *serial[] = { "--serial", "--lane-check", NULL };
-	th_publisher(&T, "pub-a");
-	th_publisher(&T, "pub-b");
-	start_sub("sub", "pub-a,pub-b", serial, pool);
-	start_pub("pub-a", "20000", "50", "6", pool);
-	start_pub("pub-b", "20000", "50", "6", pool);
-	wait_cursor("sub", "pub-a", 20000, 120000);
-	wait_cursor("sub", "pub-b", 20000, 120000);
-	check_stream("sub", "pub-a", 20000);
-	check_stream("sub", "pub-b", 20000);
+	two_streams(serial, pool);
 	int64_t overlaps = th_int(&T,
 	    "SELECT count(*) FROM %s.effects WHERE subject = 'overlap'",
 	    th_schema(&T, "sub"));
