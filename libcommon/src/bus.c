@@ -277,6 +277,7 @@ struct stream {
 	uint64_t    known_head;
 	struct qev *qhead, *qtail;
 	size_t      qlen;
+	size_t      queued_bytes; /* the queue's events (qev size) */
 	/* The reorder buffer: live events that came after a gap, held while
 	 * replay fills it. held[seq % reorder_max] for queued_to + 1 < seq
 	 * <= queued_to + reorder_max; allocated at the first gap. */
@@ -407,7 +408,11 @@ struct sn_bus {
 	sn_counter    *c_published, *c_malformed, *c_replay_served;
 	sn_counter    *c_replay_requests;
 	sn_gauge      *g_backlog;
-	bool           render_hooked; /* bus_render is registered */
+	/* The most bytes of events held at once over the streams, queued
+	 * and in reorder buffers (bounded by cfg.queue_bytes). */
+	size_t    held_max;
+	sn_gauge *g_held_max;
+	bool      render_hooked; /* bus_render is registered */
 };
 
 static void stream_maybe_apply(struct stream *st);
@@ -1536,6 +1541,56 @@ held_slot(struct stream *st, uint64_t seq)
 	return &st->held[seq % st->bus->cfg.reorder_max];
 }
 
+/* The bytes of events this process holds for its streams: queued (the
+ * return value) and in the reorder buffers (*held). cfg.queue_bytes bounds
+ * them over all the streams, whose queues are bounded each only by a count
+ * (cfg.queue_max): a follower of many streams behind on all of them held
+ * 134 MiB in supervision at 30,000 households. An event refused for it is
+ * dropped and replayed later, as one NNG dropped. */
+static size_t
+held_bytes_all(const sn_bus *bus, size_t *held)
+{
+	size_t q = 0, h = 0;
+	for (const struct stream *st = bus->streams; st != NULL;
+	     st                      = st->next) {
+		q += st->queued_bytes;
+		h += st->held_bytes;
+	}
+	if (held != NULL)
+		*held = h;
+	return q;
+}
+
+/* The queues alone reach the budget: no event joins a queue, and no
+ * replay is asked for, until applying frees some (the queues always
+ * drain, so a reorder buffer waiting for replay never blocks this). */
+static bool
+queue_over(const sn_bus *bus)
+{
+	return held_bytes_all(bus, NULL) >= bus->cfg.queue_bytes;
+}
+
+/* The queues and reorder buffers together reach it: nothing more is
+ * held after a gap. */
+static bool
+hold_over(const sn_bus *bus)
+{
+	size_t held;
+	size_t queued = held_bytes_all(bus, &held);
+	return queued + held >= bus->cfg.queue_bytes;
+}
+
+static void
+held_mark(sn_bus *bus)
+{
+	size_t held;
+	size_t all = held_bytes_all(bus, &held) + held;
+	if (all > bus->held_max) {
+		bus->held_max = all;
+		sn_gauge_set(bus->g_held_max, (int64_t) all);
+	}
+}
+
 /* Appends q, the next event, to the queue; a copy of it held after a gap
  * (replay answered first) is dropped. */
 static void
@@ -1547,6 +1602,7 @@ queue_push(struct stream *st, struct qev *q)
 		st->qhead = q;
 	st->qtail = q;
 	st->qlen++;
+	st->queued_bytes += q->size;
 	st->queued_to                           = q->ev.sequence;
 	st->seen[q->ev.sequence % SEEN_IDS].seq = q->ev.sequence;
 	snprintf(st->seen[q->ev.sequence % SEEN_IDS].id,
@@ -1561,6 +1617,7 @@ queue_push(struct stream *st, struct qev *q)
 			st->nheld--;
 		}
 	}
+	held_mark(st->bus);
 }
 
 /* Moves the held events that now follow the queue onto it, while the
@@ -1605,7 +1662,7 @@ stream_hold(struct stream *st, const Sn__Bus__V1__Envelope *env)
 	uint32_t win = st->bus->cfg.reorder_max;
 	if (env->sequence <= st->queued_to
 	    || env->sequence - st->queued_to > win
-	    || st->held_bytes >= REORDER_MAX_BYTES)
+	    || st->held_bytes >= REORDER_MAX_BYTES || hold_over(st->bus))
 		return false;
 	if (st->held == NULL) {
 		st->held = calloc(win, sizeof(*st->held));
@@ -1621,6 +1678,7 @@ stream_hold(struct stream *st, const Sn__Bus__V1__Envelope *env)
 		return false;
 	st->nheld++;
 	st->held_bytes += (*h)->size;
+	held_mark(st->bus);
 	return true;
 }
 
@@ -1656,7 +1714,7 @@ stream_offer(struct stream *st, const Sn__Bus__V1__Envelope *env)
 		return false;
 	}
 	if (env->sequence != st->queued_to + 1
-	    || st->qlen >= st->bus->cfg.queue_max)
+	    || st->qlen >= st->bus->cfg.queue_max || queue_over(st->bus))
 		return false;
 	struct qev *q = qev_new(env);
 	if (q == NULL)
@@ -1836,7 +1894,8 @@ sub_ready(nng_socket sock, void *arg)
 		} else if (env->sequence > st->queued_to && st->loaded
 		    && !st->halted && st->epoch[0] != '\0'
 		    && (env->sequence > st->queued_to + 1
-		        || st->qlen >= bus->cfg.queue_max)) {
+		        || st->qlen >= bus->cfg.queue_max
+		        || queue_over(bus))) {
 			/* After a gap (or with the queue full): held, if the
 			 * reorder buffer's window reaches it, while replay
 			 * fills the gap; the sequence is a claim of the head
@@ -1879,7 +1938,7 @@ stream_maybe_replay(struct stream *st)
 		return;
 	if (!st->probe && st->known_head <= st->queued_to)
 		return;
-	if (st->qlen >= bus->cfg.queue_max)
+	if (st->qlen >= bus->cfg.queue_max || queue_over(bus))
 		return;
 	uint32_t room = bus->cfg.queue_max - (uint32_t) st->qlen;
 	uint32_t want = held_gap(st, room < REPLAY_MAX ? room : REPLAY_MAX);
@@ -2231,8 +2290,9 @@ queue_clear(struct stream *st)
 		st->qhead     = q->next;
 		free(q);
 	}
-	st->qtail = NULL;
-	st->qlen  = 0;
+	st->qtail        = NULL;
+	st->qlen         = 0;
+	st->queued_bytes = 0;
 	held_clear(st);
 }
 
@@ -2277,6 +2337,7 @@ apply_done(sn_err err, void *arg)
 		for (size_t i = 0; i < st->batch_n; i++) {
 			struct qev *q = st->qhead;
 			st->qhead     = q->next;
+			st->queued_bytes -= q->size;
 			free(q);
 		}
 		if (st->qhead == NULL)
@@ -2492,6 +2553,8 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 		bus->cfg.queue_max = 20000;
 	if (!bus->cfg.reorder_max)
 		bus->cfg.reorder_max = 262144;
+	if (!bus->cfg.queue_bytes)
+		bus->cfg.queue_bytes = 32u << 20;
 	if (!bus->cfg.part_count)
 		bus->cfg.part_count = 1;
 	snprintf(bus->part, sizeof(bus->part), "%u/%u", bus->cfg.part_index,
@@ -2511,6 +2574,10 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 	        NULL);
 	bus->g_backlog    = sn_metrics_gauge(m, "sn_bus_outbox_backlog",
 	       "Outbox rows still waiting for a sequence.", NULL);
+	bus->g_held_max   = sn_metrics_gauge(m, "sn_bus_held_bytes_max",
+	      "The most bytes of followed events held at once, queued and in"
+	        " reorder buffers (SN_BUS_QUEUE_BYTES bounds them).",
+	      NULL);
 	bus->open_handles = 1; /* the bus itself, dropped by close */
 	uv_timer_init(sn_loop_uv(loop), &bus->heartbeat);
 	uv_timer_init(sn_loop_uv(loop), &bus->relay_timer);

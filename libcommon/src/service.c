@@ -140,6 +140,10 @@ static const sn_setting_doc common_settings[] = {
 	    "(default 5; 0: at once)" },
 	{ "SN_BUS_QUEUE_MAX",
 	    "events queued per followed stream (default 20000)" },
+	{ "SN_BUS_QUEUE_BYTES",
+	    "bytes of followed events held over all streams, queued and after "
+	    "a gap; past it they are replayed later (65536-1073741824, "
+	    "default 33554432)" },
 	{ "SN_BUS_STALL_MS",
 	    "/readyz says 503 when a followed stream has events known and "
 	    "none applied for this long, 0-86400000 ms (default 60000; 0: "
@@ -691,6 +695,8 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	bc.apply_wait_ms
 	    = (uint32_t) sn_config_int("SN_BUS_APPLY_WAIT_MS", 5, 0, 1000);
 	bc.apply_serial = def->apply_serial;
+	bc.queue_bytes  = (uint32_t) sn_config_int(
+	     "SN_BUS_QUEUE_BYTES", 32 << 20, 1 << 16, 1 << 30);
 	bc.queue_max
 	    = (uint32_t) sn_config_int("SN_BUS_QUEUE_MAX", 20000, 1, 10000000);
 	bc.stall_ms

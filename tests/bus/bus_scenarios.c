@@ -3,7 +3,8 @@
  * real sn-testpub and sn-testsub binaries, a real PostgreSQL and real NNG
  * sockets over ipc:// in a private folder.
  *
- *   bus_scenarios late_subscriber | burst_slow | sub_sigkill |
+ *   bus_scenarios late_subscriber | burst_slow | burst_budget |
+ *                 sub_sigkill |
  *                 pub_crash | two_publishers | serial_streams |
  *                 partitions |
  *                 replay_prefix | tables | stuck_teardown | setup_fails |
@@ -205,6 +206,44 @@ burst_slow(void)
 	    "gap were not kept",
 	    (long long) replayed, (long long) consumed);
 	check_stream("sub", "pub", 200000);
+}
+
+/* A burst at a follower made slow on purpose, with SN_BUS_QUEUE_BYTES at
+ * 512 KiB: every event is applied once and in order, and the most bytes of
+ * events it held at once (sn_bus_held_bytes_max) stays within twice the
+ * budget (the queue up to it, then the reorder buffer up to it, each by
+ * one event over at most): 643,352 and 846,462 bytes when written, where
+ * the same burst with the budget at 1 GiB held 2,591,068. */
+#define BUDGET "524288"
+
+static void
+burst_budget(void)
+{
+	char stats[400], arg[420];
+	th_publisher(&T, "pub");
+	snprintf(stats, sizeof(stats), "%s/sub.stats", T.run_dir);
+	snprintf(arg, sizeof(arg), "%s", stats);
+	const char *extra[] = { "--slow-us", "20", "--stall-ms", "3000",
+		"--stats-file", arg, NULL };
+	const char *env[]   = { "SN_BUS_APPLY_BATCH=1500",
+		  "SN_BUS_QUEUE_BYTES=" BUDGET, NULL };
+	th_proc    *sub     = start_sub("sub", "pub", extra, env);
+	start_pub("pub", "50000", "1000", "2", NULL);
+	wait_cursor("sub", "pub", 50000, 300000);
+	th_stop(&T, sub);
+	int64_t held     = th_metric(stats, "sn_bus_held_bytes_max");
+	int64_t consumed = th_metric(
+	    stats, "sn_bus_events_consumed_total{publisher=\"pub\"}");
+	printf("held at most %lld bytes of events (budget " BUDGET ")\n",
+	    (long long) held);
+	TH_CHECK(&T, consumed == 50000, "consumed counter is %lld",
+	    (long long) consumed);
+	TH_CHECK(
+	    &T, held > 0, "no event was ever held (%lld)", (long long) held);
+	TH_CHECK(&T, held <= 2 * atoll(BUDGET) + 65536,
+	    "held %lld bytes of events, over twice the budget " BUDGET,
+	    (long long) held);
+	check_stream("sub", "pub", 50000);
 }
 
 /* The subscriber is killed with SIGKILL 20 times at random moments while
@@ -1424,6 +1463,7 @@ main(int argc, char **argv)
 		{ "sub_sigkill", sub_sigkill },
 		{ "pub_crash", pub_crash },
 		{ "two_publishers", two_publishers },
+		{ "burst_budget", burst_budget },
 		{ "serial_streams", serial_streams },
 		{ "partitions", partitions },
 		{ "replay_prefix", replay_prefix },

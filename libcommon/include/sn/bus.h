@@ -115,6 +115,11 @@ typedef struct sn_bus_config {
 	 * pruned until it ends. */
 	bool     apply_serial;
 	uint32_t queue_max; /* events queued per stream; 0: 20000 */
+	/* Bytes of events held over all the streams followed, queued and
+	 * in reorder buffers; past it live events are dropped and replayed
+	 * later, and no replay is asked for while the queues alone reach
+	 * it; 0: 32 MiB. */
+	uint32_t queue_bytes;
 	/* Live events held per stream after a gap while replay fills it
 	 * (the reorder buffer's window, in sequences; at most 48 MiB of
 	 * events are held whatever it is); 0: 262144. */
