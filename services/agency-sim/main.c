@@ -14,6 +14,7 @@
  * <AGENCY> in their names is PUBLIC_SECURITY, HUMAN_RESOURCES, HOUSING,
  * VEHICLES, MARKET, TAX, BANKS or PROVIDENT_FUND.
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,11 @@ setup(sn_service *svc, void *arg)
 		sn_err e = agency_sim_fixture_parse(
 		    text, &fixture, err, sizeof(err));
 		free(text);
+		/* The parse's JSON tree is gone, but glibc kept its heap:
+		 * 139 MiB resident while idle with the 30,000 households'
+		 * records, which the entries themselves need a fraction of.
+		 * Hand it back. */
+		(void) malloc_trim(0);
 		if (e != SN_OK) {
 			sn_log(SN_LOG_ERROR, "bad fixture", "path",
 			    fixture_path, "error", err, NULL);
