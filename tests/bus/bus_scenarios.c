@@ -160,6 +160,22 @@ late_subscriber(void)
 	check_stream("sub", "pub", 10000);
 }
 
+/* A follower "sub" slowed on purpose, writing its metrics to stats (a
+ * buffer of cap bytes filled here) when it stops; setting, if not NULL,
+ * one more environment setting. It holds its loop for 3 s at the first
+ * event, and batches of 1500 slow events hold it again and again: NNG's
+ * 8192 messages overflow on any machine (a quiet one kept up with the
+ * batches alone), so there are gaps to recover. */
+static th_proc *
+start_slow_sub(char *stats, size_t cap, const char *setting)
+{
+	snprintf(stats, cap, "%s/sub.stats", T.run_dir);
+	const char *extra[] = { "--slow-us", "20", "--stall-ms", "3000",
+		"--stats-file", stats, NULL };
+	const char *env[]   = { "SN_BUS_APPLY_BATCH=1500", setting, NULL };
+	return start_sub("sub", "pub", extra, env);
+}
+
 /* 200,000 events burst unpaced at a subscriber made slow on purpose: it
  * applies exactly 200,000, in order, once, and its replay counter shows
  * that the bus recovered what NNG dropped. The replayed share is printed:
@@ -168,18 +184,9 @@ late_subscriber(void)
 static void
 burst_slow(void)
 {
-	char stats[400], arg[420];
+	char stats[400];
 	th_publisher(&T, "pub");
-	snprintf(stats, sizeof(stats), "%s/sub.stats", T.run_dir);
-	snprintf(arg, sizeof(arg), "%s", stats);
-	const char *extra[] = { "--slow-us", "20", "--stall-ms", "3000",
-		"--stats-file", arg, NULL };
-	/* The subscriber holds its loop for 3 s at the first event, and
-	 * batches of 1500 slow events hold it again and again: NNG's 8192
-	 * messages overflow on any machine (a quiet one kept up with the
-	 * batches alone), so there are gaps to recover. */
-	const char *env[] = { "SN_BUS_APPLY_BATCH=1500", NULL };
-	th_proc    *sub   = start_sub("sub", "pub", extra, env);
+	th_proc *sub = start_slow_sub(stats, sizeof(stats), NULL);
 	start_pub("pub", "200000", "1000", "2", NULL);
 	wait_cursor("sub", "pub", 200000, 400000);
 	th_stop(&T, sub);
@@ -219,15 +226,10 @@ burst_slow(void)
 static void
 burst_budget(void)
 {
-	char stats[400], arg[420];
+	char stats[400];
 	th_publisher(&T, "pub");
-	snprintf(stats, sizeof(stats), "%s/sub.stats", T.run_dir);
-	snprintf(arg, sizeof(arg), "%s", stats);
-	const char *extra[] = { "--slow-us", "20", "--stall-ms", "3000",
-		"--stats-file", arg, NULL };
-	const char *env[]   = { "SN_BUS_APPLY_BATCH=1500",
-		  "SN_BUS_QUEUE_BYTES=" BUDGET, NULL };
-	th_proc    *sub     = start_sub("sub", "pub", extra, env);
+	th_proc *sub = start_slow_sub(
+	    stats, sizeof(stats), "SN_BUS_QUEUE_BYTES=" BUDGET);
 	start_pub("pub", "50000", "1000", "2", NULL);
 	wait_cursor("sub", "pub", 50000, 300000);
 	th_stop(&T, sub);
