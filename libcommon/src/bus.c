@@ -277,7 +277,6 @@ struct stream {
 	uint64_t    known_head;
 	struct qev *qhead, *qtail;
 	size_t      qlen;
-	size_t      queued_bytes; /* the queue's events (qev size) */
 	/* The reorder buffer: live events that came after a gap, held while
 	 * replay fills it. held[seq % reorder_max] for queued_to + 1 < seq
 	 * <= queued_to + reorder_max; allocated at the first gap. */
@@ -408,9 +407,10 @@ struct sn_bus {
 	sn_counter    *c_published, *c_malformed, *c_replay_served;
 	sn_counter    *c_replay_requests;
 	sn_gauge      *g_backlog;
-	/* The most bytes of events held at once over the streams, queued
-	 * and in reorder buffers (bounded by cfg.queue_bytes). */
-	size_t    held_max;
+	/* The bytes of events held over the streams, queued and in reorder
+	 * buffers (qev sizes; bounded by cfg.queue_bytes), and the most
+	 * held at once. */
+	size_t    queued_bytes, held_bytes, held_max;
 	sn_gauge *g_held_max;
 	bool      render_hooked; /* bus_render is registered */
 };
@@ -1531,6 +1531,7 @@ held_clear(struct stream *st)
 		free(st->held);
 		st->held = NULL;
 	}
+	st->bus->held_bytes -= st->held_bytes;
 	st->nheld      = 0;
 	st->held_bytes = 0;
 }
@@ -1541,25 +1542,11 @@ held_slot(struct stream *st, uint64_t seq)
 	return &st->held[seq % st->bus->cfg.reorder_max];
 }
 
-/* The bytes of events this process holds for its streams: queued (the
- * return value) and in the reorder buffers (*held). cfg.queue_bytes bounds
- * them over all the streams, whose queues are bounded each only by a count
- * (cfg.queue_max): a follower of many streams behind on all of them held
- * 134 MiB in supervision at 30,000 households. An event refused for it is
- * dropped and replayed later, as one NNG dropped. */
-static size_t
-held_bytes_all(const sn_bus *bus, size_t *held)
-{
-	size_t q = 0, h = 0;
-	for (const struct stream *st = bus->streams; st != NULL;
-	     st                      = st->next) {
-		q += st->queued_bytes;
-		h += st->held_bytes;
-	}
-	if (held != NULL)
-		*held = h;
-	return q;
-}
+/* cfg.queue_bytes bounds the bytes of events held over all the streams,
+ * whose queues are bounded each only by a count (cfg.queue_max): a
+ * follower of many streams behind on all of them held 134 MiB in
+ * supervision at 30,000 households. An event refused for it is dropped
+ * and replayed later, as one NNG dropped. */
 
 /* The queues alone reach the budget: no event joins a queue, and no
  * replay is asked for, until applying frees some (the queues always
@@ -1567,7 +1554,7 @@ held_bytes_all(const sn_bus *bus, size_t *held)
 static bool
 queue_over(const sn_bus *bus)
 {
-	return held_bytes_all(bus, NULL) >= bus->cfg.queue_bytes;
+	return bus->queued_bytes >= bus->cfg.queue_bytes;
 }
 
 /* The queues and reorder buffers together reach it: nothing more is
@@ -1575,16 +1562,13 @@ queue_over(const sn_bus *bus)
 static bool
 hold_over(const sn_bus *bus)
 {
-	size_t held;
-	size_t queued = held_bytes_all(bus, &held);
-	return queued + held >= bus->cfg.queue_bytes;
+	return bus->queued_bytes + bus->held_bytes >= bus->cfg.queue_bytes;
 }
 
 static void
 held_mark(sn_bus *bus)
 {
-	size_t held;
-	size_t all = held_bytes_all(bus, &held) + held;
+	size_t all = bus->queued_bytes + bus->held_bytes;
 	if (all > bus->held_max) {
 		bus->held_max = all;
 		sn_gauge_set(bus->g_held_max, (int64_t) all);
@@ -1602,7 +1586,7 @@ queue_push(struct stream *st, struct qev *q)
 		st->qhead = q;
 	st->qtail = q;
 	st->qlen++;
-	st->queued_bytes += q->size;
+	st->bus->queued_bytes += q->size;
 	st->queued_to                           = q->ev.sequence;
 	st->seen[q->ev.sequence % SEEN_IDS].seq = q->ev.sequence;
 	snprintf(st->seen[q->ev.sequence % SEEN_IDS].id,
@@ -1612,6 +1596,7 @@ queue_push(struct stream *st, struct qev *q)
 		struct qev **h = held_slot(st, q->ev.sequence);
 		if (*h != NULL) {
 			st->held_bytes -= (*h)->size;
+			st->bus->held_bytes -= (*h)->size;
 			free(*h);
 			*h = NULL;
 			st->nheld--;
@@ -1633,6 +1618,7 @@ held_drain(struct stream *st)
 		*h = NULL;
 		st->nheld--;
 		st->held_bytes -= q->size;
+		st->bus->held_bytes -= q->size;
 		queue_push(st, q);
 	}
 	if (st->nheld == 0 && st->held != NULL) {
@@ -1678,6 +1664,7 @@ stream_hold(struct stream *st, const Sn__Bus__V1__Envelope *env)
 		return false;
 	st->nheld++;
 	st->held_bytes += (*h)->size;
+	st->bus->held_bytes += (*h)->size;
 	held_mark(st->bus);
 	return true;
 }
@@ -2288,11 +2275,11 @@ queue_clear(struct stream *st)
 	while (st->qhead != NULL) {
 		struct qev *q = st->qhead;
 		st->qhead     = q->next;
+		st->bus->queued_bytes -= q->size;
 		free(q);
 	}
-	st->qtail        = NULL;
-	st->qlen         = 0;
-	st->queued_bytes = 0;
+	st->qtail = NULL;
+	st->qlen  = 0;
 	held_clear(st);
 }
 
@@ -2337,7 +2324,7 @@ apply_done(sn_err err, void *arg)
 		for (size_t i = 0; i < st->batch_n; i++) {
 			struct qev *q = st->qhead;
 			st->qhead     = q->next;
-			st->queued_bytes -= q->size;
+			bus->queued_bytes -= q->size;
 			free(q);
 		}
 		if (st->qhead == NULL)

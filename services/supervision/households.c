@@ -160,44 +160,45 @@ add_persons(sn_pgarray *a, const char *literal)
 static const char SQL_LINK[]
     = "SELECT link_event($1::uuid, $2::text[], $3, $4::text[])";
 
-/* The household's latest facts, from an event that carries its
- * registration; only once the event is linked. The event is read first
- * on its own (by event_id's unique index): joined in the statement, a
- * generic plan made while few events had a household scanned the whole
- * partial index events_household instead, thousands of pages a call. */
-static const char SQL_PLACE[]
-    = "WITH e AS MATERIALIZED (SELECT household_id, data, pos FROM events "
-      "WHERE event_id = $1::uuid) "
-      "INSERT INTO households AS h (household_id, district_code, "
-      "township_code, village_code, registration, address, members, "
-      "updated_pos) "
-      "SELECT e.household_id, coalesce(e.data#>>'{household,district_code}',"
-      " ''), coalesce(e.data#>>'{household,township_code}', ''), "
-      "coalesce(e.data#>>'{household,village_code}', ''), "
-      "coalesce(e.data#>>'{household,registration}', ''), "
-      "coalesce(e.data#>>'{household,address}', ''), "
-      "CASE WHEN jsonb_typeof(e.data->'members') = 'array' "
-      "THEN jsonb_array_length(e.data->'members') ELSE 0 END, e.pos "
-      "FROM e WHERE e.household_id IS NOT NULL "
-      "AND jsonb_typeof(e.data->'household') = 'object' "
-      "AND e.data#>>'{household,township_code}' <> '' "
-      "ON CONFLICT (household_id) DO UPDATE SET "
-      "district_code = EXCLUDED.district_code, "
-      "township_code = EXCLUDED.township_code, "
-      "village_code = EXCLUDED.village_code, "
-      "registration = EXCLUDED.registration, address = EXCLUDED.address, "
-      "members = CASE WHEN EXCLUDED.members > 0 THEN EXCLUDED.members "
-      "ELSE h.members END, updated_pos = EXCLUDED.updated_pos";
+/* The event $1 alone, by event_id's unique key, for the two statements
+ * below to join: joined in the statement instead, a generic plan made
+ * while few events had a household scanned the whole partial index
+ * events_household, thousands of pages a call. */
+#define EVENT_BY_ID                                                           \
+	"WITH e AS MATERIALIZED (SELECT household_id, data, pos FROM events " \
+	"WHERE event_id = $1::uuid) "
 
-static const char SQL_REGISTER[]
-    = "WITH e AS MATERIALIZED (SELECT household_id, data, pos FROM events "
-      "WHERE event_id = $1::uuid) "
-      "UPDATE households h SET status = e.data->>'status', "
-      "category = e.data->>'category', tier = e.data->>'tier', "
-      "monthly_amount_fen = (e.data->>'monthly_amount_fen')::bigint, "
-      "members = CASE WHEN (e.data->>'members')::int > 0 "
-      "THEN (e.data->>'members')::int ELSE h.members END, "
-      "updated_pos = e.pos FROM e WHERE h.household_id = e.household_id";
+/* The household's latest facts, from an event that carries its
+ * registration; only once the event is linked. */
+static const char SQL_PLACE[] = EVENT_BY_ID
+    "INSERT INTO households AS h (household_id, district_code, "
+    "township_code, village_code, registration, address, members, "
+    "updated_pos) "
+    "SELECT e.household_id, coalesce(e.data#>>'{household,district_code}',"
+    " ''), coalesce(e.data#>>'{household,township_code}', ''), "
+    "coalesce(e.data#>>'{household,village_code}', ''), "
+    "coalesce(e.data#>>'{household,registration}', ''), "
+    "coalesce(e.data#>>'{household,address}', ''), "
+    "CASE WHEN jsonb_typeof(e.data->'members') = 'array' "
+    "THEN jsonb_array_length(e.data->'members') ELSE 0 END, e.pos "
+    "FROM e WHERE e.household_id IS NOT NULL "
+    "AND jsonb_typeof(e.data->'household') = 'object' "
+    "AND e.data#>>'{household,township_code}' <> '' "
+    "ON CONFLICT (household_id) DO UPDATE SET "
+    "district_code = EXCLUDED.district_code, "
+    "township_code = EXCLUDED.township_code, "
+    "village_code = EXCLUDED.village_code, "
+    "registration = EXCLUDED.registration, address = EXCLUDED.address, "
+    "members = CASE WHEN EXCLUDED.members > 0 THEN EXCLUDED.members "
+    "ELSE h.members END, updated_pos = EXCLUDED.updated_pos";
+
+static const char SQL_REGISTER[] = EVENT_BY_ID
+    "UPDATE households h SET status = e.data->>'status', "
+    "category = e.data->>'category', tier = e.data->>'tier', "
+    "monthly_amount_fen = (e.data->>'monthly_amount_fen')::bigint, "
+    "members = CASE WHEN (e.data->>'members')::int > 0 "
+    "THEN (e.data->>'members')::int ELSE h.members END, "
+    "updated_pos = e.pos FROM e WHERE h.household_id = e.household_id";
 
 sn_err
 supervision_households_on_event(
