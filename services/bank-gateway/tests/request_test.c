@@ -137,10 +137,12 @@ decode(void **state)
 	assert_int_equal(bank_gateway_request_decode(junk, sizeof junk, &out),
 	    BANK_GATEWAY_REQUEST_MALFORMED);
 	assert_null(out);
-	/* A batch cut short. */
+	/* A batch cut short. The body is a union: rq.funds above replaced
+	 * rq.batch, so the batch is set again, not only the case. */
 	size_t   len = 0;
 	uint8_t *buf;
 	rq.body_case = SN__BANK__V1__BANK_REQUEST__BODY_BATCH;
+	rq.batch     = &f.b;
 	len          = sn__bank__v1__bank_request__get_packed_size(&rq);
 	assert_non_null(buf = malloc(len));
 	sn__bank__v1__bank_request__pack(&rq, buf);
