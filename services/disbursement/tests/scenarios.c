@@ -1302,6 +1302,71 @@ sigkill(void)
 	free(id);
 }
 
+/* Payments another transaction holds locked when the claims come, as a
+ * second sender's claim would hold them, are passed over, not waited for
+ * (SQL_CLAIM's SKIP LOCKED): the claims take the payments after them.
+ * Once free they are sent too, every payment once, and only then does the
+ * run complete. */
+static void
+passed_over(void)
+{
+	enum { N = 600, HELD = 5 };
+	start("0", "0");
+	inject_payees(N);
+	allocate("dibao", 1000000000LL);
+	allocate("tekun", 1000000000LL);
+	char   *id = build_run();
+	PGconn *c  = PQconnectdb(T.db_url);
+	if (PQstatus(c) != CONNECTION_OK)
+		th_fail(&T, "a second connection: %s", PQerrorMessage(c));
+	char q[512];
+	snprintf(q, sizeof(q),
+	    "BEGIN; SELECT id FROM %s.payment WHERE run_id = '%s'"
+	    " AND fund = 'dibao' ORDER BY list_seq LIMIT %d FOR UPDATE",
+	    schema, id, HELD);
+	PGresult *r = PQexec(c, q);
+	TH_CHECK(&T,
+	    PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == HELD,
+	    "locking the first %d: %s", HELD, PQerrorMessage(c));
+	PQclear(r);
+	approve(id, approver);
+	if (!th_wait_int(&T, N - HELD, 60000,
+	        "SELECT count(*) FROM %s.payment WHERE run_id = '%s'"
+	        " AND status <> 'planned'",
+	        schema, id))
+		th_fail(&T, "the payments not held were not all sent");
+	/* The claims went on past the held ones, and the run waits. */
+	int64_t after = th_int(&T,
+	    "SELECT count(*) FROM %s.payment p WHERE run_id = '%s'"
+	    " AND fund = 'dibao' AND status <> 'planned' AND list_seq >"
+	    " (SELECT max(list_seq) FROM %s.payment WHERE run_id = '%s'"
+	    "  AND status = 'planned')",
+	    schema, id, schema, id);
+	int64_t held  = th_int(&T,
+	     "SELECT count(*) FROM %s.payment WHERE run_id = '%s'"
+	      " AND status = 'planned'",
+	     schema, id);
+	int64_t open  = th_int(&T,
+	     "SELECT count(*) FROM %s.run WHERE id = '%s'"
+	      " AND status = 'completed'",
+	     schema, id);
+	TH_CHECK(&T, held == HELD && after > 0 && open == 0,
+	    "held %lld planned (want %d), %lld dibao sent after them, run "
+	    "completed %lld",
+	    (long long) held, HELD, (long long) after, (long long) open);
+	r = PQexec(c, "COMMIT");
+	TH_CHECK(&T, PQresultStatus(r) == PGRES_COMMAND_OK, "commit: %s",
+	    PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+	wait_completed(id, 60000, "after the held payments were let go");
+	check_bank(N);
+	printf("passed_over: %d payees, %d held while %lld dibao payments "
+	       "after them went out; sent once let go, the run completed\n",
+	    N, HELD, (long long) after);
+	free(id);
+}
+
 /* Segregation of duties and the budget: the creator may not approve, nor
  * an approver who decided a case the run pays; a run beyond the budget
  * pays what fits and reports the rest; a rejected run gives its budget
@@ -3423,6 +3488,7 @@ main(int argc, char **argv)
 		{ "idle", idle },
 		{ "run_10k", run_10k },
 		{ "sigkill", sigkill },
+		{ "passed_over", passed_over },
 		{ "duties", duties },
 		{ "correction", correction },
 		{ "validation", validation },
