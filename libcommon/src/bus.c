@@ -337,11 +337,15 @@ struct stream {
 	 * showed the publisher there (a message on SUB, an answer on REQ),
 	 * since when a replay request has gone unanswered (0: none waits),
 	 * and when each socket was last dialed. */
-	nng_dialer     sub_dialer, req_dialer;
-	uint64_t       sub_heard_ms, answer_ms, req_waiting_ms;
-	uint64_t       sub_dialed_ms, req_dialed_ms;
-	bool           silent;    /* logged: the SUB socket is silent */
-	bool           deaf;      /* failpoint sub.deaf, until a redial */
+	nng_dialer sub_dialer, req_dialer;
+	uint64_t   sub_heard_ms, answer_ms, req_waiting_ms;
+	uint64_t   sub_dialed_ms, req_dialed_ms;
+	bool       silent; /* logged: the SUB socket is silent */
+	bool       deaf;   /* failpoint sub.deaf, until a redial */
+	/* The sub watch paused while the events held reach the byte budget
+	 * (hold_over): what comes waits in its inbox, read again once an
+	 * apply makes room (inbox_resume). */
+	bool           inbox_paused;
 	bool           stuck;     /* a redial never finished: NNG is stuck */
 	struct redial *redial[2]; /* in flight: [0] SUB, [1] REQ */
 	sn_counter    *c_consumed, *c_replayed, *c_skipped, *c_gaps;
@@ -410,9 +414,13 @@ struct sn_bus {
 	/* The bytes of events held over the streams, queued and in reorder
 	 * buffers (qev sizes; bounded by cfg.queue_bytes), and the most
 	 * held at once. */
-	size_t    queued_bytes, held_bytes, held_max;
-	sn_gauge *g_held_max;
-	bool      render_hooked; /* bus_render is registered */
+	size_t queued_bytes, held_bytes, held_max;
+	/* The bytes of live messages received, on NNG's threads, while the
+	 * loop was busy and not yet read (the streams' buffered watches,
+	 * sn_nngwatch_open_buffered), bounded by cfg.queue_bytes too. */
+	atomic_size_t inbox_bytes;
+	sn_gauge     *g_held_max;
+	bool          render_hooked; /* bus_render is registered */
 };
 
 static void stream_maybe_apply(struct stream *st);
@@ -1850,11 +1858,19 @@ redial_settle(struct stream *st, int i, uint64_t now)
 static void
 sub_ready(nng_socket sock, void *arg)
 {
+	(void) sock; /* read through the watch's inbox */
 	struct stream *st  = arg;
 	sn_bus        *bus = st->bus;
 	for (;;) {
 		nng_msg *msg;
-		if (nng_recvmsg(sock, &msg, NNG_FLAG_NONBLOCK) != 0)
+		if (hold_over(bus) && st->loaded) {
+			/* Nothing more could be kept: left in the inbox, not
+			 * dropped to be replayed. */
+			st->inbox_paused = true;
+			sn_nngwatch_pause(st->wsub);
+			break;
+		}
+		if (sn_nngwatch_recv(st->wsub, &msg) != 0)
 			break;
 		if (st->deaf) {
 			nng_msg_free(msg);
@@ -1989,6 +2005,9 @@ streams_silence(sn_bus *bus)
 		redial_settle(st, 1, now);
 		if (!st->loaded || st->halted || st->stuck)
 			continue;
+		/* A watch paused by the budget has messages waiting. */
+		if (st->inbox_paused)
+			st->sub_heard_ms = now;
 		bool sub_quiet = now - st->sub_heard_ms >= quiet;
 		bool req_stuck = st->req_waiting_ms != 0
 		    && now - st->req_waiting_ms >= 2 * quiet;
@@ -2310,6 +2329,20 @@ lane_asked(const sn_bus *bus, const struct stream *self)
 	return false;
 }
 
+/* An apply made room under the byte budget: the sub watches paused by it
+ * read their inboxes again. */
+static void
+inbox_resume(sn_bus *bus)
+{
+	if (bus->closing || bus->draining || hold_over(bus))
+		return;
+	for (struct stream *st = bus->streams; st != NULL; st = st->next)
+		if (st->inbox_paused) {
+			st->inbox_paused = false;
+			sn_nngwatch_resume(st->wsub);
+		}
+}
+
 static void
 apply_done(sn_err err, void *arg)
 {
@@ -2331,6 +2364,7 @@ apply_done(sn_err err, void *arg)
 			st->qtail = NULL;
 		st->qlen -= st->batch_n;
 		st->committed = st->batch_last;
+		inbox_resume(bus);
 		sn_counter_add(st->c_consumed, st->batch_n);
 		st->backoff_ms = 0;
 		if (st->batch_n > 0)
@@ -2520,6 +2554,7 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 	sn_bus *bus = calloc(1, sizeof(*bus));
 	if (bus == NULL)
 		return SN_ENOMEM;
+	atomic_init(&bus->inbox_bytes, 0);
 	bus->loop    = loop;
 	bus->db      = db;
 	bus->metrics = m;
@@ -2695,7 +2730,11 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 		    nng_strerror(rv), NULL);
 		goto fail_req;
 	}
-	if (sn_nngwatch_open(&st->wsub, bus->loop, st->sub, sub_ready, st)
+	/* Buffered: what comes while the loop applies a batch or is held
+	 * up otherwise is kept (up to the byte budget), not dropped by NNG
+	 * past its 8192 messages and then replayed. */
+	if (sn_nngwatch_open_buffered(&st->wsub, bus->loop, st->sub,
+	        &bus->inbox_bytes, bus->cfg.queue_bytes, sub_ready, st)
 	    != SN_OK)
 		goto fail_req;
 	if (sn_nngwatch_open(&st->wreq, bus->loop, st->req, req_ready, st)

@@ -9,6 +9,7 @@
  */
 #include "sn/loop.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -29,13 +30,33 @@ struct sn_loop {
 	void           *stop_args[MAX_STOP_FNS];
 };
 
+/* A watch polls the socket's descriptor from the loop; a buffered one
+ * (inbox != NULL) is woken instead by its receive aio, whose callback, on
+ * one of NNG's threads, moves each message into the inbox. */
 struct sn_nngwatch {
-	uv_poll_t      poll;
+	union {
+		uv_poll_t  poll;
+		uv_async_t async;
+	} h;
 	nng_socket     sock;
 	sn_nngwatch_fn fn;
 	void          *arg;
 	bool           close_socket;
 	bool           active;
+	struct inbox  *inbox;
+};
+
+/* The messages a buffered watch's aio received and the loop has not yet
+ * taken: a ring under mu, its bytes counted in *bytes (shared by the
+ * watches of one budget) and kept under max. */
+struct inbox {
+	nng_aio        *aio;
+	pthread_mutex_t mu;
+	nng_msg       **ring;
+	size_t          cap, head, n;
+	atomic_size_t  *bytes;
+	size_t          max;
+	atomic_bool     stopping;
 };
 
 uint64_t
@@ -206,22 +227,145 @@ sn_nngwatch_open(sn_nngwatch **out, sn_loop *loop, nng_socket sock,
 	w->sock = sock;
 	w->fn   = fn;
 	w->arg  = arg;
-	if (uv_poll_init(&loop->uv, &w->poll, fd) != 0) {
+	if (uv_poll_init(&loop->uv, &w->h.poll, fd) != 0) {
 		free(w);
 		return SN_EUV;
 	}
-	w->poll.data = w;
-	uv_poll_start(&w->poll, UV_READABLE, on_poll);
+	w->h.poll.data = w;
+	uv_poll_start(&w->h.poll, UV_READABLE, on_poll);
 	w->active = true;
 	*out      = w;
 	return SN_OK;
+}
+
+/* On one of NNG's threads: the message received goes into the inbox, or,
+ * past the budget, is dropped as a full socket buffer would drop it (the
+ * owner finds out as it would then); the loop is woken; the next receive
+ * is asked at once, whatever the loop is doing. */
+static void
+on_recv(void *arg)
+{
+	sn_nngwatch  *w  = arg;
+	struct inbox *in = w->inbox;
+	int           rv = nng_aio_result(in->aio);
+	if (rv == 0) {
+		nng_msg *m    = nng_aio_get_msg(in->aio);
+		size_t   len  = nng_msg_len(m);
+		bool     kept = false;
+		pthread_mutex_lock(&in->mu);
+		if (in->n == 0 || atomic_load(in->bytes) + len <= in->max) {
+			if (in->n == in->cap) {
+				size_t    cap = in->cap ? 2 * in->cap : 256;
+				nng_msg **r   = malloc(cap * sizeof(*r));
+				if (r != NULL) {
+					for (size_t i = 0; i < in->n; i++)
+						r[i] = in->ring[(in->head + i)
+						    % in->cap];
+					free(in->ring);
+					in->ring = r;
+					in->cap  = cap;
+					in->head = 0;
+				}
+			}
+			if (in->n < in->cap) {
+				in->ring[(in->head + in->n) % in->cap] = m;
+				in->n++;
+				atomic_fetch_add(in->bytes, len);
+				kept = true;
+			}
+		}
+		pthread_mutex_unlock(&in->mu);
+		if (!kept)
+			nng_msg_free(m);
+		uv_async_send(&w->h.async);
+	} else if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
+		return;
+	}
+	if (!atomic_load(&in->stopping))
+		nng_recv_aio(w->sock, in->aio);
+}
+
+/* On the loop: the owner takes what is there; if it left some (it paused,
+ * or stopped early), it is called again on the next turn. */
+static void
+on_async(uv_async_t *a)
+{
+	sn_nngwatch *w = a->data;
+	if (!w->active)
+		return;
+	w->fn(w->sock, w->arg);
+	pthread_mutex_lock(&w->inbox->mu);
+	bool left = w->inbox->n > 0;
+	pthread_mutex_unlock(&w->inbox->mu);
+	if (left && w->active)
+		uv_async_send(&w->h.async);
+}
+
+sn_err
+sn_nngwatch_open_buffered(sn_nngwatch **out, sn_loop *loop, nng_socket sock,
+    atomic_size_t *bytes, size_t max, sn_nngwatch_fn fn, void *arg)
+{
+	sn_nngwatch  *w  = calloc(1, sizeof(*w));
+	struct inbox *in = calloc(1, sizeof(*in));
+	if (w == NULL || in == NULL) {
+		free(w);
+		free(in);
+		return SN_ENOMEM;
+	}
+	w->sock   = sock;
+	w->fn     = fn;
+	w->arg    = arg;
+	w->inbox  = in;
+	in->bytes = bytes;
+	in->max   = max;
+	atomic_init(&in->stopping, false);
+	int rv = nng_aio_alloc(&in->aio, on_recv, w);
+	if (rv != 0) {
+		sn_log(SN_LOG_ERROR, "nng aio for a watch failed", "error",
+		    nng_strerror(rv), NULL);
+		free(in);
+		free(w);
+		return SN_ENNG;
+	}
+	if (pthread_mutex_init(&in->mu, NULL) != 0
+	    || uv_async_init(&loop->uv, &w->h.async, on_async) != 0) {
+		nng_aio_free(in->aio);
+		free(in);
+		free(w);
+		return SN_EUV;
+	}
+	w->h.async.data = w;
+	w->active       = true;
+	nng_recv_aio(sock, in->aio);
+	*out = w;
+	return SN_OK;
+}
+
+int
+sn_nngwatch_recv(sn_nngwatch *w, nng_msg **msg)
+{
+	struct inbox *in = w->inbox;
+	if (in == NULL)
+		return nng_recvmsg(w->sock, msg, NNG_FLAG_NONBLOCK);
+	pthread_mutex_lock(&in->mu);
+	if (in->n == 0) {
+		pthread_mutex_unlock(&in->mu);
+		return NNG_EAGAIN;
+	}
+	*msg     = in->ring[in->head];
+	in->head = (in->head + 1) % in->cap;
+	in->n--;
+	atomic_fetch_sub(in->bytes, nng_msg_len(*msg));
+	pthread_mutex_unlock(&in->mu);
+	return 0;
 }
 
 void
 sn_nngwatch_pause(sn_nngwatch *w)
 {
 	if (w->active) {
-		uv_poll_stop(&w->poll);
+		if (w->inbox == NULL)
+			uv_poll_stop(&w->h.poll);
 		w->active = false;
 	}
 }
@@ -229,8 +373,11 @@ sn_nngwatch_pause(sn_nngwatch *w)
 void
 sn_nngwatch_resume(sn_nngwatch *w)
 {
-	if (!w->active && !uv_is_closing((uv_handle_t *) &w->poll)) {
-		uv_poll_start(&w->poll, UV_READABLE, on_poll);
+	if (!w->active && !uv_is_closing((uv_handle_t *) &w->h)) {
+		if (w->inbox == NULL)
+			uv_poll_start(&w->h.poll, UV_READABLE, on_poll);
+		else
+			uv_async_send(&w->h.async);
 		w->active = true;
 	}
 }
@@ -249,8 +396,25 @@ sn_nngwatch_close(sn_nngwatch *w, bool close_socket)
 {
 	if (w == NULL)
 		return;
-	w->close_socket = close_socket;
-	uv_close((uv_handle_t *) &w->poll, on_watch_closed);
+	w->close_socket  = close_socket;
+	struct inbox *in = w->inbox;
+	if (in != NULL) {
+		/* No callback runs after nng_aio_stop returns, so none
+		 * touches the inbox or wakes the handle being closed. */
+		atomic_store(&in->stopping, true);
+		nng_aio_stop(in->aio);
+		nng_aio_free(in->aio);
+		for (size_t i = 0; i < in->n; i++) {
+			nng_msg *m = in->ring[(in->head + i) % in->cap];
+			atomic_fetch_sub(in->bytes, nng_msg_len(m));
+			nng_msg_free(m);
+		}
+		free(in->ring);
+		pthread_mutex_destroy(&in->mu);
+		free(in);
+		w->inbox = NULL;
+	}
+	uv_close((uv_handle_t *) &w->h, on_watch_closed);
 }
 
 sn_err

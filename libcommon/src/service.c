@@ -142,8 +142,8 @@ static const sn_setting_doc common_settings[] = {
 	    "events queued per followed stream (default 20000)" },
 	{ "SN_BUS_QUEUE_BYTES",
 	    "bytes of followed events held over all streams, queued and after "
-	    "a gap; past it they are replayed later (65536-1073741824, "
-	    "default 33554432)" },
+	    "a gap, and again received but not yet read; past it they are "
+	    "replayed later (65536-1073741824, default 33554432)" },
 	{ "SN_BUS_STALL_MS",
 	    "/readyz says 503 when a followed stream has events known and "
 	    "none applied for this long, 0-86400000 ms (default 60000; 0: "

@@ -177,10 +177,14 @@ start_slow_sub(char *stats, size_t cap, const char *setting)
 }
 
 /* 200,000 events burst unpaced at a subscriber made slow on purpose: it
- * applies exactly 200,000, in order, once, and its replay counter shows
- * that the bus recovered what NNG dropped. The replayed share is printed:
- * the reorder buffer keeps the live events after each gap, so replay
- * fetches little more than what NNG dropped. */
+ * applies exactly 200,000, in order, once, and under a tenth of them come
+ * through replay (issue 15's aim). The follower's loop stalls for 3 s and
+ * then for each slow batch, far longer than NNG's 8192 messages last at
+ * the burst's rate; its SUB watch is buffered (sn_nngwatch_open_buffered),
+ * so what comes meanwhile waits in its inbox within the byte budget
+ * (32 MiB) instead of being dropped and replayed. Before it, 30-71 % of
+ * the events were replayed (28,811 with the inbox but no pause at the
+ * budget, 14.4 %); that recovery itself is burst_budget's. */
 static void
 burst_slow(void)
 {
@@ -202,15 +206,9 @@ burst_slow(void)
 	    (long long) gaps);
 	TH_CHECK(&T, consumed == 200000, "consumed counter is %lld",
 	    (long long) consumed);
-	TH_CHECK(&T, replayed > 0,
-	    "nothing was replayed: the burst did not overrun NNG, so this "
-	    "run proves nothing about recovery");
-	/* Without the reorder buffer every live event after the gap would
-	 * be dropped and fetched again (99.7 % when measured); with it,
-	 * replay fetches what NNG dropped during the stall. */
-	TH_CHECK(&T, replayed * 10 < consumed * 9,
-	    "%lld of %lld events were replayed: the live events after the "
-	    "gap were not kept",
+	TH_CHECK(&T, replayed * 10 < consumed,
+	    "%lld of %lld events were replayed: the live events that came "
+	    "while the follower was busy were not kept",
 	    (long long) replayed, (long long) consumed);
 	check_stream("sub", "pub", 200000);
 }
@@ -220,7 +218,9 @@ burst_slow(void)
  * events it held at once (sn_bus_held_bytes_max) stays within twice the
  * budget (the queue up to it, then the reorder buffer up to it, each by
  * one event over at most): 643,352 and 846,462 bytes when written, where
- * the same burst with the budget at 1 GiB held 2,591,068. */
+ * the same burst with the budget at 1 GiB held 2,591,068. The inbox of
+ * messages received while the loop is busy has the same budget: past it
+ * live events are dropped, and replay recovers them (replayed > 0). */
 #define BUDGET "524288"
 
 static void
@@ -236,8 +236,14 @@ burst_budget(void)
 	int64_t held     = th_metric(stats, "sn_bus_held_bytes_max");
 	int64_t consumed = th_metric(
 	    stats, "sn_bus_events_consumed_total{publisher=\"pub\"}");
-	printf("held at most %lld bytes of events (budget " BUDGET ")\n",
-	    (long long) held);
+	int64_t replayed = th_metric(
+	    stats, "sn_bus_events_replayed_total{publisher=\"pub\"}");
+	printf("held at most %lld bytes of events (budget " BUDGET
+	       "), %lld events replayed\n",
+	    (long long) held, (long long) replayed);
+	TH_CHECK(&T, replayed > 0,
+	    "nothing was replayed: the burst never passed the budget, so this "
+	    "run proves nothing about recovery");
 	TH_CHECK(&T, consumed == 50000, "consumed counter is %lld",
 	    (long long) consumed);
 	TH_CHECK(

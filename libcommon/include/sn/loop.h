@@ -17,6 +17,7 @@
 #ifndef SN_LOOP_H
 #define SN_LOOP_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
@@ -70,6 +71,23 @@ typedef void (*sn_nngwatch_fn)(nng_socket sock, void *arg);
 
 sn_err sn_nngwatch_open(sn_nngwatch **out, sn_loop *loop, nng_socket sock,
     sn_nngwatch_fn fn, void *arg);
+/*
+ * A buffered watch: the socket's messages are received as they come, on
+ * one of NNG's threads, whatever the loop is doing, into an inbox; fn runs
+ * on the loop when there are some and takes them with sn_nngwatch_recv
+ * (until NNG_EAGAIN, or what it leaves is offered again on the next turn).
+ * The inbox's bytes (message bodies) are counted in *bytes, which watches
+ * may share; a message that would take them past max is dropped (unless
+ * the inbox is empty), as a full socket buffer drops it. For a SUB socket
+ * whose owner may be busy for seconds at a time: NNG's own buffer holds
+ * at most 8192 messages.
+ */
+sn_err sn_nngwatch_open_buffered(sn_nngwatch **out, sn_loop *loop,
+    nng_socket sock, atomic_size_t *bytes, size_t max, sn_nngwatch_fn fn,
+    void *arg);
+/* The next message of the watch's socket (its inbox, if buffered): 0, or
+ * NNG_EAGAIN when there is none now. */
+int sn_nngwatch_recv(sn_nngwatch *w, nng_msg **msg);
 /* Stops calling fn until resumed (for a REP socket busy with a reply). */
 void sn_nngwatch_pause(sn_nngwatch *w);
 void sn_nngwatch_resume(sn_nngwatch *w);
