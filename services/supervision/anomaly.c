@@ -745,16 +745,20 @@ static const char SQL_ACT_ADD[]
       "SELECT e.pos, $2, $3, $4, $5, $6, $7, $8::int, $9 FROM events e "
       "WHERE e.event_id = $1::uuid ON CONFLICT DO NOTHING";
 
-/* The action and what is known of the households: the subject's (a
- * home-visit task's, /tasks/{id}/report, through its
- * investigation.completed: households.h does not link task ids) and the
- * actor's own. */
+/* The action and what is known of the households: the subject's and the
+ * actor's own. A visit report (/tasks/{id}/report) names its task, whose
+ * id the task's investigation.completed links to the household
+ * (households.c), so the action is linked like any other event; the
+ * task's key is read here only for an action that stopped waiting
+ * (SN_SUPERVISION_PENDING_DAYS) before then. By household_keys' primary
+ * key, once (MATERIALIZED): looked up in the log by type and data, it
+ * walked every investigation.completed, twice, whenever the planner's
+ * statistics were stale. */
 static const char SQL_ACT_FACTS[]
-    = "WITH a AS (SELECT x.*, e.time, coalesce(e.household_id, "
-      "CASE WHEN x.route LIKE '/tasks/%' THEN (SELECT t.household_id "
-      "FROM events t WHERE t.type = 'investigation.completed' "
-      "AND t.data ->> 'task_id' = x.subject AND t.household_id IS NOT NULL "
-      "ORDER BY t.pos LIMIT 1) END) AS hh "
+    = "WITH a AS MATERIALIZED (SELECT x.*, e.time, "
+      "coalesce(e.household_id, CASE WHEN x.route LIKE '/tasks/%' "
+      "THEN (SELECT t.household_id FROM household_keys t "
+      "WHERE t.key = x.subject) END) AS hh "
       "FROM events e JOIN anomaly_acts x ON x.pos = e.pos "
       "WHERE e.event_id = $1::uuid) "
       "SELECT $1::text AS key, a.user_id, a.role, a.service, a.route, "

@@ -845,12 +845,36 @@ staff(void)
 	    201, "");
 	put("investigation", "investigation.completed", "app-H", &ic.base,
 	    NULL);
+	/* H1 reports the visit of H's task J, which stops waiting for its
+	 * household (SN_SUPERVISION_PENDING_DAYS, the purge's DELETE) before
+	 * task J's investigation.completed comes: the action itself is never
+	 * linked, the check finds the household by the task's id */
+	acted("investigation", "inv-h1", H1, "/tasks/{id}/report", "task-J",
+	    201, "");
 	/* L1 acts before L's application is seen; M1 acts on H's case
 	 * before M1's own household (at H's address) is seen */
 	acted("intake", "clerk-l", L1, "/applications", "app-L", 201, "");
 	acted("approval", "off-m", M1, "/cases/{id}/district-filing", "app-H",
 	    200, "");
 	wait_applied(PLAYED, NPLAYED, "the actions");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "WITH d AS (DELETE FROM %s.household_pending WHERE key = "
+	        "'task-J' RETURNING 1) SELECT count(*) FROM d",
+	        S)
+	        == 1,
+	    "the report on task J waited for its household");
+	ic.task_id = "task-J";
+	put("investigation", "investigation.completed", "app-H", &ic.base,
+	    NULL);
+	wait_applied(PLAYED, NPLAYED, "task J's investigation");
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.events WHERE type = 'staff.acted' "
+	        "AND subject = 'task-J' AND household_id IS NULL",
+	        S)
+	        == 1,
+	    "the report on task J stays unlinked");
 	wait_scans(2, "the actions");
 	TH_CHECK(&T,
 	    th_int(&T,
@@ -896,6 +920,7 @@ staff(void)
 	wait_alert("relative_conflict", "app-L", "clerk-l");
 	wait_alert("relative_conflict", "app-H", "off-m");
 	wait_alert("relative_conflict", "task-H", "inv-h2");
+	wait_alert("relative_conflict", "task-J", "inv-h1");
 	json_t *al = alert_of("relative_conflict", "app-H", "off-h1:attempt");
 	json_t *ev = evidence(al);
 	TH_CHECK(&T,
@@ -935,6 +960,13 @@ staff(void)
 	        && strcmp(jstr(al, "severity"), "high") == 0,
 	    "H2's report of the visit to H's own home");
 	json_decref(al);
+	al = alert_of("relative_conflict", "task-J", "inv-h1");
+	TH_CHECK(&T,
+	    strcmp(jstr(evidence(al), "relation"), "member") == 0
+	        && strcmp(jstr(al, "household_id"), "app-H") == 0
+	        && strcmp(jstr(al, "township_code"), T1) == 0,
+	    "H1's report on task J, through the task's id");
+	json_decref(al);
 
 	wait_alert("fast_or_odd_hours", "app-H", "fast_decision");
 	wait_alert("fast_or_odd_hours", "app-H", "fast_steps");
@@ -966,7 +998,7 @@ staff(void)
 	json_decref(al);
 
 	wait_scans(2, "the staff rules");
-	TH_CHECK(&T, alerts("relative_conflict") == 5,
+	TH_CHECK(&T, alerts("relative_conflict") == 6,
 	    "relative_conflict alerts: %lld (off-z is nobody's relative)",
 	    (long long) alerts("relative_conflict"));
 	TH_CHECK(&T, alerts("fast_or_odd_hours") == 3,
@@ -986,7 +1018,7 @@ staff(void)
 	wait_applied(PLAYED, NPLAYED, "after the restart");
 	wait_scans(2, "after the restart");
 	TH_CHECK(&T,
-	    alerts("relative_conflict") == 5
+	    alerts("relative_conflict") == 6
 	        && alerts("fast_or_odd_hours") == 3 && published() == raised,
 	    "after the restart: %lld, %lld alerts, %lld published",
 	    (long long) alerts("relative_conflict"),
