@@ -1324,9 +1324,11 @@ passed_over(void)
 	    "BEGIN; SELECT id FROM %s.payment WHERE run_id = '%s'"
 	    " AND fund = 'dibao' ORDER BY list_seq LIMIT %d FOR UPDATE",
 	    schema, id, HELD);
+	/* The rows locked, from the command's tag ("SELECT 5"). */
 	PGresult *r = PQexec(c, q);
 	TH_CHECK(&T,
-	    PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == HELD,
+	    PQresultStatus(r) == PGRES_TUPLES_OK
+	        && atoi(PQcmdTuples(r)) == HELD,
 	    "locking the first %d: %s", HELD, PQerrorMessage(c));
 	PQclear(r);
 	approve(id, approver);
