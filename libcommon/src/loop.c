@@ -294,6 +294,8 @@ on_async(uv_async_t *a)
 	if (!w->active)
 		return;
 	w->fn(w->sock, w->arg);
+	if (w->inbox == NULL) /* fn closed the watch */
+		return;
 	pthread_mutex_lock(&w->inbox->mu);
 	bool left = w->inbox->n > 0;
 	pthread_mutex_unlock(&w->inbox->mu);
