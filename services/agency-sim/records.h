@@ -56,6 +56,10 @@ typedef struct agency_sim_record {
 	int64_t pf_balance_fen, pf_monthly_fen;
 } agency_sim_record;
 
+/* Whether a and b say the same of a person, field by field. */
+bool agency_sim_record_equal(
+    const agency_sim_record *a, const agency_sim_record *b);
+
 /* The record derived from id (any string; an 18-character number's
  * birth year decides pensions). Pure. */
 void agency_sim_record_derive(const char *id, agency_sim_record *out);

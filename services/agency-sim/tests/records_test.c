@@ -15,24 +15,6 @@
 #include "records.h"
 #include "sn/idnum.h"
 
-static bool
-same(const agency_sim_record *a, const agency_sim_record *b)
-{
-	return a->registered == b->registered && a->alive == b->alive
-	    && a->wages_fen == b->wages_fen && a->pension_fen == b->pension_fen
-	    && a->unemployment_fen == b->unemployment_fen
-	    && a->social_insurance == b->social_insurance
-	    && a->homes == b->homes && a->vehicles == b->vehicles
-	    && a->exempt_vehicles == b->exempt_vehicles
-	    && a->businesses == b->businesses
-	    && a->business_capital_fen == b->business_capital_fen
-	    && a->taxed_income_fen == b->taxed_income_fen
-	    && a->deposits_fen == b->deposits_fen
-	    && a->financial_assets_fen == b->financial_assets_fen
-	    && a->pf_balance_fen == b->pf_balance_fen
-	    && a->pf_monthly_fen == b->pf_monthly_fen;
-}
-
 /* The i-th valid identity number born in year. */
 static void
 idnum(char out[19], int year, int i)
@@ -55,7 +37,7 @@ deterministic(void **state)
 		agency_sim_record a, b;
 		agency_sim_record_derive(id, &a);
 		agency_sim_record_derive(id, &b);
-		assert_true(same(&a, &b));
+		assert_true(agency_sim_record_equal(&a, &b));
 	}
 	/* Different numbers do not all get the same record. */
 	char              x[19], y[19];
@@ -66,7 +48,7 @@ deterministic(void **state)
 		idnum(y, 1980, i + 1);
 		agency_sim_record_derive(x, &a);
 		agency_sim_record_derive(y, &b);
-		differ += !same(&a, &b);
+		differ += !agency_sim_record_equal(&a, &b);
 	}
 	assert_true(differ > 40);
 }
@@ -118,9 +100,9 @@ spread(void **state)
 }
 
 static const char fixture_text[]
-    = "{\"110101198001010019\": {\"wages_fen\": 123456, \"homes\": 2,"
-      " \"alive\": false, \"deposits_fen\": 7},"
-      " \"110101199001010010\": {}}";
+    = "\n {\"110101198001010019\": {\"wages_fen\": 123456, \"homes\": 2,"
+      " \"alive\": false, \"deposits_fen\": 7},\n"
+      " \"110101199001010010\": {} }\n";
 
 static void
 fixture_exact(void **state)
@@ -148,7 +130,7 @@ fixture_exact(void **state)
 	agency_sim_record d;
 	agency_sim_record_get(f, "110101197001010012", &r);
 	agency_sim_record_derive("110101197001010012", &d);
-	assert_true(same(&r, &d));
+	assert_true(agency_sim_record_equal(&r, &d));
 	assert_null(agency_sim_fixture_find(f, "110101197001010012"));
 	agency_sim_fixture_free(f);
 	agency_sim_fixture_free(NULL);
@@ -159,8 +141,7 @@ fixture_refused(void **state)
 {
 	(void) state;
 	static const char *const bad[] = {
-		"[]",
-		"{\"1\": 5}",
+		"[]", "{\"1\": 5}",
 		"{\"1\": {\"wage_fen\": 1}}",       /* unknown field */
 		"{\"1\": {\"wages_fen\": -1}}",     /* negative */
 		"{\"1\": {\"wages_fen\": 1.5}}",    /* not an integer */
@@ -168,6 +149,16 @@ fixture_refused(void **state)
 		"{\"1\": {\"homes\": 3000000000}}", /* beyond int32 */
 		"{\"1\": {}, \"1\": {}}",           /* duplicate */
 		"{",
+		/* Parsed a record at a time: the object's own syntax. */
+		"{\"1\": {}, \"2\": {},}",               /* trailing comma */
+		"{, \"1\": {}}",                         /* leading comma */
+		"{\"1\": {}} {}",                        /* text after it */
+		"{\"1\": {} \"2\": {}}",                 /* no comma */
+		"{\"1\" {}}",                            /* no colon */
+		"{\"1\": {\"homes\": 1, \"homes\": 2}}", /* field twice */
+		"{\"1\": {\"x}\": 1}",                   /* unterminated */
+		"{\"1\": {}, \"2\": {\"homes\": [1}}",   /* bad nesting */
+		"{\"1\": {}]\"2\": {}}",                 /* a stray ] */
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		agency_sim_fixture *f        = NULL;
@@ -178,6 +169,16 @@ fixture_refused(void **state)
 		assert_true(err[0] != '\0');
 		assert_null(f);
 	}
+	/* Brackets and an escaped quote inside a string are the string's:
+	 * the record is split where it ends, and its field named whole. */
+	agency_sim_fixture *f        = NULL;
+	char                err[128] = "";
+	assert_int_equal(agency_sim_fixture_parse("{\"1\": {}, \"2\": "
+	                                          "{\"a,\\\"}]\": 1}}",
+	                     &f, err, sizeof(err)),
+	    SN_EINVAL);
+	assert_string_equal(err, "2.a,\"}]: unknown field or bad value");
+	assert_null(f);
 }
 
 /* The notices' overlay: a death makes the person not alive, a new job
