@@ -223,10 +223,11 @@ set_field(agency_sim_record *r, const char *key, json_t *v)
 
 /* Where the member of the top-level object starting at p ends: the ',' or
  * '}' after it at depth 0 (strings skipped, brackets counted), or NULL if
- * the text ends first. It only finds the boundary; jansson parses what
+ * the text ends first; *lines counts the newlines on the way, for the
+ * errors' line numbers. It only finds the boundary; jansson parses what
  * lies within. */
 static const char *
-member_end(const char *p)
+member_end(const char *p, int *lines)
 {
 	int depth = 0;
 	for (; *p != '\0'; p++) {
@@ -234,6 +235,8 @@ member_end(const char *p)
 			for (p++; *p != '"'; p++)
 				if (*p == '\0' || (*p == '\\' && *++p == '\0'))
 					return NULL;
+		} else if (*p == '\n') {
+			++*lines;
 		} else if (*p == '{' || *p == '[') {
 			depth++;
 		} else if (*p == '}' || *p == ']') {
@@ -329,7 +332,8 @@ agency_sim_fixture_parse(
 		goto fail;
 	}
 	for (p++;;) {
-		const char *end = member_end(p);
+		int         nl  = 0;
+		const char *end = member_end(p, &nl);
 		if (end == NULL || (*end != ',' && *end != '}')) {
 			snprintf(err, cap, "line %d: the object does not end",
 			    line);
@@ -355,7 +359,7 @@ agency_sim_fixture_parse(
 		        &f->entries[f->n], err, cap))
 			goto fail;
 		f->n++;
-		line += lines_in(p, end);
+		line += nl;
 		p = end + 1;
 		if (*end == '}')
 			break;
