@@ -23,6 +23,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "sn/bus/v1/bus.pb-c.h"
+#include "sn/listen.h"
 #include "sn/log.h"
 #include "sn/tls.h"
 #include "sn/uuid.h"
@@ -373,6 +374,7 @@ struct sn_bus {
 	bool          publishes;
 	nng_socket    pub;
 	nng_socket    rep;
+	sn_listen    *lpub, *lrep; /* keep pub and rep accepting */
 	sn_nngwatch  *wrep;
 	uv_timer_t    heartbeat;
 	uv_timer_t    relay_timer;
@@ -2621,7 +2623,9 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 		}
 		if (sn_nng_setup(bus->pub, 1 << 16, 8192) != SN_OK)
 			goto fail_pub;
-		if ((rv = sn_nng_listen(bus->pub, cfg->pub_url)) != 0) {
+		if ((rv = sn_listen_open(
+		         &bus->lpub, loop, bus->pub, cfg->pub_url))
+		    != 0) {
 			sn_log(SN_LOG_ERROR, "cannot listen", "url",
 			    cfg->pub_url, "error", nng_strerror(rv), NULL);
 			goto fail_pub;
@@ -2635,7 +2639,9 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 		           bus->rep, NNG_OPT_SENDTIMEO, REP_SEND_MS)
 		        != 0)
 			goto fail_rep;
-		if ((rv = sn_nng_listen(bus->rep, cfg->replay_url)) != 0) {
+		if ((rv = sn_listen_open(
+		         &bus->lrep, loop, bus->rep, cfg->replay_url))
+		    != 0) {
 			sn_log(SN_LOG_ERROR, "cannot listen", "url",
 			    cfg->replay_url, "error", nng_strerror(rv), NULL);
 			goto fail_rep;
@@ -2656,8 +2662,10 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 	return SN_OK;
 
 fail_rep:
+	sn_listen_close(bus->lrep);
 	nng_close(bus->rep);
 fail_pub:
+	sn_listen_close(bus->lpub);
 	nng_close(bus->pub);
 fail:
 	bus->publishes = false;
@@ -3000,6 +3008,8 @@ sn_bus_close(sn_bus *bus)
 		uv_close((uv_handle_t *) &st->rtimer, stream_timer_closed);
 	}
 	if (bus->publishes) {
+		sn_listen_close(bus->lrep);
+		sn_listen_close(bus->lpub);
 		sn_nngwatch_close(bus->wrep, true);
 		nng_close(bus->pub);
 	}

@@ -16,9 +16,9 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 
+#include "sn/listen.h"
 #include "sn/log.h"
 #include "sn/reqc.h"
-#include "sn/tls.h"
 
 enum wstate { W_IDLE, W_RECV, W_QUEUED, W_LOOP, W_WAIT, W_SEND };
 
@@ -40,6 +40,7 @@ struct sn_reps {
 	atomic_bool  closing, stopping;
 	nng_socket   sock;
 	bool         open;
+	sn_listen   *listen; /* keeps sock accepting */
 	sn_reps_req *workers;
 	int          nworkers;
 	size_t       busy;
@@ -249,6 +250,8 @@ sn_reps_close(sn_reps *s)
 		return;
 	atomic_store(&s->stopping, true);
 	atomic_store(&s->closing, true);
+	sn_listen_close(s->listen);
+	s->listen = NULL;
 	/* Closing the socket ends its contexts' operations; freeing an aio
 	 * waits for its callback, which starts nothing once closing. */
 	if (s->open)
@@ -326,7 +329,7 @@ sn_reps_open(sn_reps **out, sn_loop *loop, const char *url, int contexts,
 		}
 		s->nworkers++;
 	}
-	if ((rv = sn_nng_listen(s->sock, url)) != 0)
+	if ((rv = sn_listen_open(&s->listen, loop, s->sock, url)) != 0)
 		goto fail_nng;
 	for (int i = 0; i < s->nworkers; i++)
 		start_recv(&s->workers[i]);

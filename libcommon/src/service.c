@@ -122,6 +122,10 @@ static const sn_setting_doc common_settings[] = {
 	{ "SN_HTTP_CLIENT_CA_FILE",
 	    "PEM CA of HTTPS client certificates: client-certificate "
 	    "routes need one of it (unset: they refuse every request)" },
+	{ "SN_NNG_LISTEN_CHECK_MS",
+	    "how often each NNG listener is checked to still accept, and "
+	    "opened again if not (nng 1.5.2), 0-3600000 ms (default 5000; "
+	    "0: never)" },
 	{ "SN_<NAME>_PUB_URL", "NNG URL of publisher NAME's PUB socket" },
 	{ "SN_<NAME>_REPLAY_URL",
 	    "NNG URL of publisher NAME's replay endpoint" },

@@ -257,10 +257,10 @@ out:
 }
 
 int
-sn_nng_listen(nng_socket s, const char *url)
+sn_nng_listen(nng_socket s, const char *url, nng_listener *lp)
 {
 	if (!is_tls_url(url))
-		return nng_listen(s, url, NULL, 0);
+		return nng_listen(s, url, lp, 0);
 	nng_tls_config *cfg = config_for(true, NULL);
 	if (cfg == NULL)
 		return NNG_EINVAL;
@@ -272,6 +272,8 @@ sn_nng_listen(nng_socket s, const char *url)
 			rv = nng_listener_start(l, 0);
 		if (rv != 0)
 			nng_listener_close(l);
+		else if (lp != NULL)
+			*lp = l;
 	}
 	nng_tls_config_free(cfg); /* the listener holds its own */
 	return rv;

@@ -129,11 +129,11 @@ test_passthrough(void **state)
 	nng_socket rep, req;
 	assert_int_equal(nng_rep0_open(&rep), 0);
 	assert_int_equal(nng_req0_open(&req), 0);
-	assert_int_equal(sn_nng_listen(rep, "inproc://tls-test"), 0);
+	assert_int_equal(sn_nng_listen(rep, "inproc://tls-test", NULL), 0);
 	assert_int_equal(sn_nng_dial(req, "inproc://tls-test", "x", 0), 0);
 	char url[64];
 	snprintf(url, sizeof(url), "tls+tcp://127.0.0.1:%d", free_port());
-	assert_int_equal(sn_nng_listen(rep, url), NNG_EINVAL);
+	assert_int_equal(sn_nng_listen(rep, url, NULL), NNG_EINVAL);
 	assert_int_equal(sn_nng_dial(req, url, NULL, 0), NNG_EINVAL);
 	nng_close(req);
 	nng_close(rep);
@@ -148,7 +148,7 @@ test_not_pem(void **state)
 	assert_int_equal(nng_rep0_open(&rep), 0);
 	char url[64];
 	snprintf(url, sizeof(url), "tls+tcp://127.0.0.1:%d", free_port());
-	assert_int_equal(sn_nng_listen(rep, url), NNG_EINVAL);
+	assert_int_equal(sn_nng_listen(rep, url, NULL), NNG_EINVAL);
 	nng_close(rep);
 }
 
@@ -198,7 +198,7 @@ test_names(void **state)
 	char url[64];
 	snprintf(url, sizeof(url), "tls+tcp://127.0.0.1:%d", free_port());
 	assert_int_equal(nng_rep0_open(&rep), 0);
-	assert_int_equal(sn_nng_listen(rep, url), 0);
+	assert_int_equal(sn_nng_listen(rep, url, NULL), 0);
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, serve, NULL), 0);
 	/* the dialler is "intake" too: one certificate per process */

@@ -102,8 +102,8 @@ setup(sn_service *svc, void *arg)
 	cfg.overlay = overlay;
 	sn_err e    = agency_sim_notices_open(&notices, svc, overlay);
 	if (e == SN_OK)
-		e = agency_sim_server_open(
-		    &server, sn_service_metrics(svc), &cfg);
+		e = agency_sim_server_open(&server, sn_service_loop(svc),
+		    sn_service_metrics(svc), &cfg);
 	if (e == SN_OK)
 		sn_service_set_route_arg(svc, notices);
 	else {

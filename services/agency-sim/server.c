@@ -15,6 +15,7 @@
 #include "rules.h"
 #include "sn/agency/v1/agency.pb-c.h"
 #include "sn/clock.h"
+#include "sn/listen.h"
 #include "sn/log.h"
 #include "sn/loop.h"
 #include "sn/tls.h"
@@ -42,6 +43,7 @@ struct agency {
 	agency_sim_agency_config cfg;
 	nng_socket               sock;
 	bool                     open;
+	sn_listen               *listen; /* keeps sock accepting */
 	worker                  *workers;
 	int                      nalloc;   /* entries of workers */
 	int                      nworkers; /* started */
@@ -319,7 +321,7 @@ on_aio(void *arg)
 }
 
 static sn_err
-agency_open(struct agency *ag, sn_metrics *m, int contexts)
+agency_open(struct agency *ag, sn_loop *loop, sn_metrics *m, int contexts)
 {
 	char labels[128];
 	for (int o = 0; o < NOUT; o++) {
@@ -345,7 +347,8 @@ agency_open(struct agency *ag, sn_metrics *m, int contexts)
 	ag->open = true;
 	if (sn_nng_setup(ag->sock, REQUEST_MAX, 0) != SN_OK)
 		return SN_ENNG;
-	if ((rv = sn_nng_listen(ag->sock, ag->cfg.url)) != 0)
+	if ((rv = sn_listen_open(&ag->listen, loop, ag->sock, ag->cfg.url))
+	    != 0)
 		goto fail_nng;
 	ag->workers = calloc((size_t) contexts, sizeof(worker));
 	if (ag->workers == NULL)
@@ -371,8 +374,8 @@ fail_nng:
 }
 
 sn_err
-agency_sim_server_open(
-    agency_sim_server **out, sn_metrics *m, const agency_sim_config *cfg)
+agency_sim_server_open(agency_sim_server **out, sn_loop *loop, sn_metrics *m,
+    const agency_sim_config *cfg)
 {
 	agency_sim_server *s = calloc(1, sizeof(*s));
 	if (s == NULL)
@@ -392,7 +395,7 @@ agency_sim_server_open(
 		ag->srv           = s;
 		ag->index         = i;
 		ag->cfg           = cfg->agencies[i];
-		sn_err err        = agency_open(ag, m, cfg->contexts);
+		sn_err err        = agency_open(ag, loop, m, cfg->contexts);
 		if (err != SN_OK) {
 			agency_sim_server_close(s);
 			return err;
@@ -410,9 +413,11 @@ agency_sim_server_close(agency_sim_server *s)
 	atomic_store(&s->closing, true);
 	/* Closing a socket closes its contexts: receives end with
 	 * NNG_ECLOSED, and no callback starts anything once closing. */
-	for (int i = 0; i < AGENCY_SIM_NAGENCIES; i++)
+	for (int i = 0; i < AGENCY_SIM_NAGENCIES; i++) {
+		sn_listen_close(s->agencies[i].listen);
 		if (s->agencies[i].open)
 			nng_close(s->agencies[i].sock);
+	}
 	for (int i = 0; i < AGENCY_SIM_NAGENCIES; i++) {
 		struct agency *ag = &s->agencies[i];
 		for (int k = 0; k < ag->nalloc; k++) {

@@ -32,6 +32,7 @@
 
 #include "records.h"
 #include "sn/err.h"
+#include "sn/loop.h"
 #include "sn/metrics.h"
 
 typedef struct agency_sim_agency_config {
@@ -53,10 +54,11 @@ typedef struct agency_sim_config {
 
 typedef struct agency_sim_server agency_sim_server;
 
-/* Listens on every URL and starts serving. The metrics registry is
- * borrowed and must outlive the server. Loop thread. */
-sn_err agency_sim_server_open(
-    agency_sim_server **out, sn_metrics *m, const agency_sim_config *cfg);
+/* Listens on every URL (kept accepting on loop: sn/listen.h) and starts
+ * serving. The metrics registry is borrowed and must outlive the server.
+ * Loop thread. */
+sn_err agency_sim_server_open(agency_sim_server **out, sn_loop *loop,
+    sn_metrics *m, const agency_sim_config *cfg);
 
 /* Stops serving, waits for the callbacks in flight and frees the
  * server. NULL: no-op. */

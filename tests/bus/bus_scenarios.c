@@ -23,6 +23,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -607,19 +609,57 @@ tables(void)
 	    (long long) got);
 }
 
-/* Whether the file at path holds text. */
+/* Connects to the Unix socket at path and hangs up before reading
+ * anything; false if the connection could not be made. */
 static bool
-file_has(const char *path, const char *text)
+hang_up_on(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return false;
-	char line[4096];
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f) != NULL)
-		found = strstr(line, text) != NULL;
-	fclose(f);
-	return found;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	int  fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	bool ok
+	    = fd >= 0 && connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* A peer that connects and hangs up before the SP headers are exchanged
+ * (a subscriber killed while it dials) made nng 1.5.2's listener stop
+ * accepting for good (nng #1518: the header's write fails with EPIPE,
+ * which reaches the listener as "closed"): no subscriber could join the
+ * publisher again, live or by replay. The publisher's listeners are
+ * checked (SN_NNG_LISTEN_CHECK_MS) and listen again when they no longer
+ * accept: a subscriber started after such hang-ups on both of the
+ * publisher's sockets gets every event. */
+static void
+listener_hangup(void)
+{
+	char pub_path[600], replay_path[600];
+	snprintf(pub_path, sizeof(pub_path), "%s/pub.pub", T.run_dir);
+	snprintf(replay_path, sizeof(replay_path), "%s/pub.replay", T.run_dir);
+	const char *check[] = { "SN_NNG_LISTEN_CHECK_MS=200", NULL };
+	th_publisher(&T, "pub");
+	th_proc *pub = start_pub("pub", "2000", "100", "1", check);
+	if (!th_wait_int(&T, 2000, 30000, "SELECT count(seq) FROM %s.outbox",
+	        th_schema(&T, "pub")))
+		th_fail(&T, "the publisher did not publish 2000 events");
+	/* The probes of a listener that accepts find it accepting. */
+	th_sleep_ms(1000);
+	TH_CHECK(&T, !th_file_has(pub->log, "listening again"),
+	    "a listener that accepted was opened again");
+	for (int i = 0; i < 3; i++) {
+		TH_CHECK(&T, hang_up_on(pub_path), "cannot connect to %s",
+		    pub_path);
+		TH_CHECK(&T, hang_up_on(replay_path), "cannot connect to %s",
+		    replay_path);
+		th_sleep_ms(20);
+	}
+	start_sub("sub", "pub", NULL, NULL);
+	wait_cursor("sub", "pub", 2000, 30000);
+	check_stream("sub", "pub", 2000);
+	TH_CHECK(&T, th_file_has(pub->log, "listening again"),
+	    "the publisher's log does not say it listened again");
 }
 
 /* A service whose teardown never ends (what nng 1.5.2's stuck reaper
@@ -643,7 +683,7 @@ stuck_teardown(void)
 	TH_CHECK(&T, ms >= 4500,
 	    "sub ended after %llu ms, before its watchdog",
 	    (unsigned long long) ms);
-	TH_CHECK(&T, file_has(sub->log, "teardown did not finish"),
+	TH_CHECK(&T, th_file_has(sub->log, "teardown did not finish"),
 	    "sub's log does not say why it ended");
 	printf("stuck_teardown: ended %llu ms after SIGTERM, status 0\n",
 	    (unsigned long long) ms);
@@ -665,9 +705,9 @@ setup_fails(void)
 	    "sub ended with %s %d, not status 1",
 	    WIFEXITED(st) ? "status" : "signal",
 	    WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st));
-	TH_CHECK(&T, file_has(sub->log, "service setup failed"),
+	TH_CHECK(&T, th_file_has(sub->log, "service setup failed"),
 	    "sub's log does not say why it ended");
-	TH_CHECK(&T, !file_has(sub->log, "cannot read the cursor"),
+	TH_CHECK(&T, !th_file_has(sub->log, "cannot read the cursor"),
 	    "a closed stream went on reading its cursor");
 	printf("setup_fails: status 1, nothing used after close\n");
 }
@@ -913,7 +953,7 @@ forged_envelope(void)
 	TH_CHECK(&T,
 	    metrics_have(port, "sn_bus_stream_halted{publisher=\"pub\"} 1"),
 	    "no sn_bus_stream_halted 1 in /metrics");
-	TH_CHECK(&T, file_has(sub->log, "bus stream halted"),
+	TH_CHECK(&T, th_file_has(sub->log, "bus stream halted"),
 	    "no error line in sub's log");
 	free(why);
 
@@ -1007,7 +1047,7 @@ forged_heartbeat(void)
 	TH_CHECK(&T, served >= 1 && served <= 8,
 	    "the publisher served %lld replay requests in 4 s (1..8 wanted)",
 	    (long long) served);
-	TH_CHECK(&T, file_has(sub->log, "not confirmed by replay"),
+	TH_CHECK(&T, th_file_has(sub->log, "not confirmed by replay"),
 	    "no warning about the unconfirmed heartbeat in sub's log");
 	TH_CHECK(&T, asked >= 1 && asked <= 6,
 	    "%lld unconfirmed claims counted in 4 s (want 1..6: a backoff)",
@@ -1205,10 +1245,10 @@ recreated_publisher(void)
 		rz = readyz(port, NULL);
 	}
 	TH_CHECK(&T, rz == 503, "/readyz %d, not 503, after a restart", rz);
-	while (!file_has(sub->log, "bus stream halted") && th_now_ms() < t1)
+	while (!th_file_has(sub->log, "bus stream halted") && th_now_ms() < t1)
 		th_sleep_ms(100);
 	TH_CHECK(&T, readyz(port, NULL) == 503, "/readyz not 503");
-	TH_CHECK(&T, file_has(sub->log, "bus stream halted"),
+	TH_CHECK(&T, th_file_has(sub->log, "bus stream halted"),
 	    "the restarted follower did not say its stream is halted");
 	TH_CHECK(&T, cursor_of("sub", "pub") == 5, "the cursor moved");
 	char *still = cursor_text("sub", "pub", "halted_reason");
@@ -1273,7 +1313,7 @@ garbage_replay(void)
 	    r->error ? r->error : "");
 	sn__bus__v1__replay_reply__free_unpacked(r, NULL);
 	nng_close(req);
-	TH_CHECK(&T, file_has(pub->log, "replay request refused"),
+	TH_CHECK(&T, th_file_has(pub->log, "replay request refused"),
 	    "no warning line for the refused requests");
 	th_stop(&T, pub);
 	printf("garbage_replay: three error replies, then a good answer\n");
@@ -1358,9 +1398,9 @@ deaf_sub(void)
 		"--batch", "10", "--rate", "300", NULL };
 	th_spawn(&T, "pub", SN_TESTPUB, argv, NULL);
 	wait_cursor("sub", "pub", 4000, 90000);
-	TH_CHECK(&T, file_has(sub->log, "no heartbeat from the publisher"),
+	TH_CHECK(&T, th_file_has(sub->log, "no heartbeat from the publisher"),
 	    "sub did not log the silence");
-	TH_CHECK(&T, file_has(sub->log, "dialing it again"),
+	TH_CHECK(&T, th_file_has(sub->log, "dialing it again"),
 	    "sub did not log the redial");
 	th_stop(&T, sub);
 	int64_t redials
@@ -1496,6 +1536,7 @@ main(int argc, char **argv)
 		{ "deaf_sub", deaf_sub },
 		{ "one_publisher_two_processes", one_publisher_two_processes },
 		{ "stalled", stalled },
+		{ "listener_hangup", listener_hangup },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), NULL);

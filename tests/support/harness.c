@@ -487,6 +487,20 @@ th_int_maybe(th *t, const char *fmt, ...)
 }
 
 bool
+th_file_has(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	char line[4096];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, text) != NULL;
+	fclose(f);
+	return found;
+}
+
+bool
 th_wait_int(th *t, int64_t want, int ms, const char *fmt, ...)
 {
 	uint64_t end = th_now_ms() + (uint64_t) ms;

@@ -240,6 +240,9 @@ void th_sleep_ms(int ms);
 /* Milliseconds of a monotonic clock. */
 uint64_t th_now_ms(void);
 
+/* Whether the file at path (a service's log) holds text on one line. */
+bool th_file_has(const char *path, const char *text);
+
 /* A value from a Prometheus text file written by a service: the sample
  * whose line starts with series (name and labels); -1 if absent. */
 int64_t th_metric(const char *path, const char *series);

@@ -42,12 +42,16 @@
  *              logs at start that the route refuses every request, and
  *              refuses the partner's certificate too (fail closed).
  */
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/pubsub0/sub.h>
@@ -274,17 +278,25 @@ static const char *intake_pub, *intake_replay;
 /* sn-testpub as publisher "intake" on the TLS URLs, with the certificate
  * file cert, publishing events (heartbeats every 100 ms). */
 static th_proc *
-start_intake(const char *cert, const char *events)
+start_intake_env(const char *cert, const char *events, const char *setting)
 {
 	const char *env[16];
 	int         n = tls_env(env, 0, cert);
-	env[n++]      = keep("SN_INTAKE_PUB_URL=%s%s", intake_pub, "");
-	env[n++]      = keep("SN_INTAKE_REPLAY_URL=%s%s", intake_replay, "");
-	env[n++]      = "SN_BUS_HEARTBEAT_MS=100";
-	env[n]        = NULL;
+	if (setting != NULL)
+		env[n++] = setting;
+	env[n++] = keep("SN_INTAKE_PUB_URL=%s%s", intake_pub, "");
+	env[n++] = keep("SN_INTAKE_REPLAY_URL=%s%s", intake_replay, "");
+	env[n++] = "SN_BUS_HEARTBEAT_MS=100";
+	env[n]   = NULL;
 	const char *argv[] = { SN_TESTPUB, "--name", "intake", "--events",
 		events, "--batch", "5", "--parallel", "1", NULL };
 	return th_spawn(&T, "intake", SN_TESTPUB, argv, env);
+}
+
+static th_proc *
+start_intake(const char *cert, const char *events)
+{
+	return start_intake_env(cert, events, NULL);
 }
 
 static const char *agency_url[NAG];
@@ -724,20 +736,6 @@ start_testcert(const char *client_ca, int *port)
 	return p;
 }
 
-static bool
-log_has(const th_proc *p, const char *text)
-{
-	FILE *f = fopen(p->log, "r");
-	if (f == NULL)
-		return false;
-	char line[4096];
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f) != NULL)
-		found = strstr(line, text) != NULL;
-	fclose(f);
-	return found;
-}
-
 /* The route answers the client with the certificate cert (NULL: none)
  * status want; a 403 must be client_certificate_required. */
 static void
@@ -779,19 +777,65 @@ client_cert(void)
 	expect(port, "/metrics", NULL, 200);
 	expect(port, "/healthz", "rogue-verification", 200);
 	expect(port, "/staff/ping", "gateway", 401);
-	TH_CHECK(&T, !log_has(p, "refuses every request"),
+	TH_CHECK(&T, !th_file_has(p->log, "refuses every request"),
 	    "sn-testcert with a client CA logged that its route refuses "
 	    "every request");
 	th_stop(&T, p);
 
 	p = start_testcert(NULL, &port);
-	TH_CHECK(&T, log_has(p, "refuses every request"),
+	TH_CHECK(&T, th_file_has(p->log, "refuses every request"),
 	    "sn-testcert without SN_HTTP_CLIENT_CA_FILE did not log that "
 	    "/bank/ping refuses every request");
 	expect(port, "/bank/ping", "gateway", 403);
 	expect(port, "/bank/ping", NULL, 403);
 	expect(port, "/healthz", NULL, 200);
 	curl_global_cleanup();
+}
+
+/* Connects to 127.0.0.1:port over TCP and hangs up at once. */
+static void
+hang_up_on(int port)
+{
+	struct sockaddr_in sa
+	    = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	int fd             = socket(AF_INET, SOCK_STREAM, 0);
+	TH_CHECK(&T,
+	    fd >= 0 && connect(fd, (struct sockaddr *) &sa, sizeof(sa)) == 0,
+	    "cannot connect to port %d", port);
+	close(fd);
+}
+
+/*
+ * The checks that keep NNG listeners accepting (sn/listen.h) on TLS
+ * listeners: a check's probe fails the handshake, which NNG counts, so an
+ * accepting listener is left alone (opening it again would drop every
+ * follower). Clients that hang up before their handshake do not stop a
+ * TLS listener (nng 1.5.2 stops a plain one: bus.listener_hangup).
+ */
+static void
+listener_check(void)
+{
+	static const char *const names[] = { "intake", "verification", NULL };
+	make_certs(names);
+	intake_pub    = tls_url();
+	intake_replay = tls_url();
+	th_proc *pub
+	    = start_intake_env("intake", "20", "SN_NNG_LISTEN_CHECK_MS=200");
+	const who w = { "a client with our CA's certificate", "our",
+		"verification", true };
+	TH_CHECK(&T, sub_gets(&w, intake_pub, 15000),
+	    "PUB sent nothing before the hang-ups");
+	int port = atoi(strrchr(intake_pub, ':') + 1);
+	for (int i = 0; i < 3; i++)
+		hang_up_on(port);
+	th_sleep_ms(2000); /* ten checks */
+	TH_CHECK(&T, sub_gets(&w, intake_pub, 15000),
+	    "PUB sent nothing after three clients hung up");
+	TH_CHECK(&T, !th_file_has(pub->log, "listening again"),
+	    "a TLS listener that accepted was opened again");
+	printf("listener_check: ten checks, three hang-ups, PUB still "
+	       "answers, never opened again\n");
 }
 
 static void
@@ -809,6 +853,7 @@ main(int argc, char **argv)
 		{ "https", https },
 		{ "agencies", agencies_tls },
 		{ "client_cert", client_cert },
+		{ "listener_check", listener_check },
 	};
 	return th_main(
 	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), done);

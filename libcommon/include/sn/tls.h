@@ -24,8 +24,10 @@
 #include <nng/nng.h>
 
 /* nng_listen(s, url) with this process's TLS settings applied to a
- * tls+tcp:// url. Returns 0 or an NNG error code. */
-int sn_nng_listen(nng_socket s, const char *url);
+ * tls+tcp:// url, giving the listener in *lp when lp is not NULL (and the
+ * call returns 0). Returns 0 or an NNG error code. sn/listen.h keeps a
+ * listener accepting. */
+int sn_nng_listen(nng_socket s, const char *url, nng_listener *lp);
 
 /* nng_dial(s, url, flags) likewise; peer_name may be NULL (any
  * certificate of our CA). Returns 0 or an NNG error code. */

@@ -1,0 +1,52 @@
+/*
+ * sn/listen.h - an NNG listener that is kept accepting.
+ *
+ * Debian 12's nng 1.5.2 stops a listener for good when a peer hangs up
+ * while the SP headers are being exchanged (nng #1518, fixed in 1.6.0):
+ * the header's write fails with EPIPE, NNG reports it as NNG_ECLOSED and
+ * the listener takes that for its own closing, so it asks for no further
+ * connection. The operating system still completes the connections it is
+ * offered (they wait in the backlog), so a dialer connects and then hears
+ * nothing: a subscriber killed while it dials (or a TLS client gone in
+ * its handshake, or a port probe) leaves a publisher that no new
+ * subscriber can join, live or by replay.
+ *
+ * sn_listen_open listens as sn_nng_listen does and then checks the
+ * listener every SN_NNG_LISTEN_CHECK_MS (default 5000; 0: never): it
+ * connects to the listener's own address (127.0.0.1 or ::1 for a
+ * wildcard) with a plain socket, sends an SP header naming the socket's
+ * peer protocol and waits for any answer: the listener's own header, a
+ * TLS alert, or the connection closed or reset. A listener that accepts
+ * always answers; if no answer came by the next check, the listener is
+ * closed (which closes the pipes it accepted; their peers dial again) and
+ * opened again, with a warning. A check that finds a listener accepting
+ * completes an ordinary connection, or fails a TLS handshake, which makes
+ * NNG pause accepting for 100 ms.
+ *
+ * Only ipc:// and tcp:// addresses (tls+tcp:// included) are checked;
+ * others are listened on and left alone. All functions run on the loop's
+ * thread.
+ */
+#ifndef SN_LISTEN_H
+#define SN_LISTEN_H
+
+#include <nng/nng.h>
+
+#include "sn/loop.h"
+
+typedef struct sn_listen sn_listen;
+
+/*
+ * Listens on url with sock (sn_nng_listen: TLS for tls+tcp://) and starts
+ * the checks on loop. Returns 0, or an NNG error code with nothing left
+ * listening (NNG_ENOMEM if memory ran out). The socket stays the
+ * caller's; it must outlive the sn_listen or be closed after it.
+ */
+int sn_listen_open(
+    sn_listen **out, sn_loop *loop, nng_socket sock, const char *url);
+
+/* Stops the checks; the listener stays open until the socket is closed.
+ * Frees on the loop's next turn. NULL is a no-op. */
+void sn_listen_close(sn_listen *l);
+
+#endif
