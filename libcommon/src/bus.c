@@ -9,6 +9,7 @@
  */
 #include "sn/bus.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -412,6 +413,10 @@ struct sn_bus {
 	unsigned       applying; /* streams with an apply transaction */
 	sn_counter    *c_published, *c_malformed, *c_replay_served;
 	sn_counter    *c_replay_requests;
+	sn_counter    *c_replay_unseen; /* found by rep_backstop alone */
+	uint64_t       rep_reads;       /* requests read from rep */
+	int            rep_fd;          /* rep's NNG_OPT_RECVFD, or -1 */
+	bool           rep_unwatched;   /* failpoint replay.unwatched */
 	sn_gauge      *g_backlog;
 	/* The bytes of events held over the streams, queued and in reorder
 	 * buffers (qev sizes; bounded by cfg.queue_bytes), and the most
@@ -974,14 +979,18 @@ heartbeat_send(sn_bus *bus)
 	}
 }
 
+static void rep_backstop(sn_bus *bus);
+
 /* Every heartbeat period, on a publisher and on a follower alike. */
 static void
 on_heartbeat(uv_timer_t *t)
 {
 	sn_bus *bus = t->data;
 	streams_silence(bus);
-	if (bus->publishes)
+	if (bus->publishes) {
 		heartbeat_send(bus);
+		rep_backstop(bus);
+	}
 }
 
 static void
@@ -1046,7 +1055,7 @@ rep_send(sn_bus *bus, Sn__Bus__V1__ReplayReply *reply)
 		sn__bus__v1__replay_request__free_unpacked(bus->rreq, NULL);
 		bus->rreq = NULL;
 	}
-	if (!bus->closing) {
+	if (!bus->closing && !bus->rep_unwatched) {
 		sn_nngwatch_resume(bus->wrep);
 		rep_ready(bus->rep, bus);
 	}
@@ -1180,6 +1189,7 @@ rep_ready(nng_socket sock, void *arg)
 		if (rv != 0)
 			return;
 		sn_counter_add(bus->c_replay_requests, 1);
+		bus->rep_reads++;
 		Sn__Bus__V1__ReplayRequest *rq
 		    = sn__bus__v1__replay_request__unpack(
 		        NULL, nng_msg_len(msg), nng_msg_body(msg));
@@ -1199,6 +1209,35 @@ rep_ready(nng_socket sock, void *arg)
 		bus->rreq    = rq;
 		sn_nngwatch_pause(bus->wrep);
 		sn_db_tx(bus->db, replay_begin, replay_done, bus);
+	}
+}
+
+/*
+ * Once a beat, reads the replay socket whatever its descriptor says, so
+ * that a lost wake-up cannot leave requests unanswered: a publisher once
+ * read no request for 60 s while its followers asked every 10 s, its
+ * listener accepting (a loop of follower SIGKILLs, 12-05), and NNG's
+ * receive descriptor has lost wake-ups before (nng #1368). A request
+ * found while the descriptor showed nothing is counted
+ * (sn_bus_replay_unseen_total) and logged, so that we learn whether that
+ * was the cause.
+ */
+static void
+rep_backstop(sn_bus *bus)
+{
+	if (bus->rep_req != NULL || bus->closing || bus->rep_fd < 0)
+		return;
+	struct pollfd pfd    = { .fd = bus->rep_fd, .events = POLLIN };
+	bool          shown  = poll(&pfd, 1, 0) > 0;
+	uint64_t      before = bus->rep_reads;
+	rep_ready(bus->rep, bus);
+	if (!shown && bus->rep_reads != before) {
+		sn_counter_add(bus->c_replay_unseen, 1);
+		sn_log(SN_LOG_WARN,
+		    "a replay request waited unseen by the socket's "
+		    "descriptor;"
+		    " read by the heartbeat",
+		    "publisher", bus->publisher, NULL);
 	}
 }
 
@@ -2596,13 +2635,18 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 	    = sn_metrics_counter(m, "sn_bus_replay_requests_total",
 	        "Replay requests this service received (answered or refused).",
 	        NULL);
-	bus->g_backlog    = sn_metrics_gauge(m, "sn_bus_outbox_backlog",
-	       "Outbox rows still waiting for a sequence.", NULL);
-	bus->g_held_max   = sn_metrics_gauge(m, "sn_bus_held_bytes_max",
-	      "The most bytes of followed events held at once, queued and in"
-	        " reorder buffers (SN_BUS_QUEUE_BYTES bounds them).",
-	      NULL);
-	bus->open_handles = 1; /* the bus itself, dropped by close */
+	bus->c_replay_unseen = sn_metrics_counter(m,
+	    "sn_bus_replay_unseen_total",
+	    "Replay requests the heartbeat found waiting while the socket's "
+	    "descriptor did not show them (a lost wake-up).",
+	    NULL);
+	bus->g_backlog       = sn_metrics_gauge(m, "sn_bus_outbox_backlog",
+	          "Outbox rows still waiting for a sequence.", NULL);
+	bus->g_held_max      = sn_metrics_gauge(m, "sn_bus_held_bytes_max",
+	         "The most bytes of followed events held at once, queued and in"
+	              " reorder buffers (SN_BUS_QUEUE_BYTES bounds them).",
+	         NULL);
+	bus->open_handles    = 1; /* the bus itself, dropped by close */
 	uv_timer_init(sn_loop_uv(loop), &bus->heartbeat);
 	uv_timer_init(sn_loop_uv(loop), &bus->relay_timer);
 	uv_timer_init(sn_loop_uv(loop), &bus->relay_delay);
@@ -2650,6 +2694,12 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 		        &bus->wrep, loop, bus->rep, rep_ready, bus)
 		    != SN_OK)
 			goto fail_rep;
+		if (nng_socket_get_int(bus->rep, NNG_OPT_RECVFD, &bus->rep_fd)
+		    != 0)
+			bus->rep_fd = -1;
+		/* Tests of rep_backstop: no wake-up ever reads a request. */
+		if ((bus->rep_unwatched = failpoint("replay.unwatched")))
+			sn_nngwatch_pause(bus->wrep);
 		uv_timer_start(
 		    &bus->heartbeat, on_heartbeat, 0, bus->cfg.heartbeat_ms);
 		bus->poll_ms = bus->cfg.relay_poll_ms;

@@ -609,6 +609,25 @@ tables(void)
 	    (long long) got);
 }
 
+/* A publisher whose replay socket never wakes its loop (failpoint
+ * replay.unwatched: a lost wake-up, as NNG's descriptor has had) still
+ * answers replay: the heartbeat reads the socket once a beat. A follower
+ * started after 1,500 events needs two answers of 1,000 to get them. */
+static void
+replay_backstop(void)
+{
+	const char *fp[] = { "SN_FAILPOINT=replay.unwatched",
+		"SN_BUS_HEARTBEAT_MS=200", NULL };
+	th_publisher(&T, "pub");
+	start_pub("pub", "1500", "500", "1", fp);
+	if (!th_wait_int(&T, 1500, 30000, "SELECT count(seq) FROM %s.outbox",
+	        th_schema(&T, "pub")))
+		th_fail(&T, "the publisher did not publish 1500 events");
+	start_sub("sub", "pub", NULL, NULL);
+	wait_cursor("sub", "pub", 1500, 30000);
+	check_stream("sub", "pub", 1500);
+}
+
 /* Connects to the Unix socket at path and hangs up before reading
  * anything; false if the connection could not be made. */
 static bool
@@ -1537,6 +1556,7 @@ main(int argc, char **argv)
 		{ "one_publisher_two_processes", one_publisher_two_processes },
 		{ "stalled", stalled },
 		{ "listener_hangup", listener_hangup },
+		{ "replay_backstop", replay_backstop },
 	};
 	return th_main(&T, argc, argv, scenarios,
 	    sizeof(scenarios) / sizeof(scenarios[0]), NULL);

@@ -272,6 +272,8 @@ uint64_t sn_bus_cursor(const sn_bus *bus, const char *publisher);
 
 /* Only for tests of crash recovery: if the environment variable
  * SN_FAILPOINT names "relay.after_commit", the relay kills its own process
- * with SIGKILL after committing sequences and before publishing them. */
+ * with SIGKILL after committing sequences and before publishing them.
+ * "replay.unwatched": replay requests are read only by the heartbeat's
+ * backstop, never on a wake-up (bus.replay_backstop). */
 
 #endif /* SN_BUS_H */
