@@ -583,6 +583,22 @@ dump_stacks(th *t, const th_proc *p)
 		    p->name);
 }
 
+/* Whether p, ended with wait status st, exited 0, or would have but for
+ * the pipes nng 1.5.2 loses (th_leak_is_nng_lost_pipe), which is said. */
+static bool
+stopped_clean(const th_proc *p, int st)
+{
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return true;
+	if (!th_leak_is_nng_lost_pipe(p->log))
+		return false;
+	fprintf(stderr,
+	    "%s: stopped cleanly but for the pipes nng 1.5.2 loses "
+	    "(th_leak_is_nng_lost_pipe); tolerated\n",
+	    p->name);
+	return true;
+}
+
 void
 th_fini(th *t)
 {
@@ -601,7 +617,7 @@ th_fini(th *t)
 			th_kill(t, p, SIGKILL);
 			continue;
 		}
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		if (!stopped_clean(p, st))
 			th_fail(t, "%s ended with status %d on SIGTERM",
 			    p->name, WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	}
@@ -1101,7 +1117,10 @@ frame_not_ours(const char *line)
  * When the lost objects only hold each other the report has no direct
  * leak at all (seen 12-04 in intake.approval_events and
  * intake.sealed_changes): then every indirect leak with a frame of ours
- * must be of the listener's chain. A
+ * must be of the listener's chain. The same shape comes from the pipes
+ * the transport negotiated for a listener that no longer accepted (nng
+ * #1518) when sn/listen.h closes that listener to listen again: they are
+ * never freed, and hold its endpoint (bus.listener_hangup). A
  * leak of ours always has one of our frames on its allocation stack,
  * except a message NNG received that we then dropped - which would not
  * hold the listener, so it fails the second test on its own.
@@ -1167,17 +1186,9 @@ void
 th_stop(th *t, th_proc *p)
 {
 	th_kill(t, p, SIGTERM);
-	int  st    = th_wait_exit(t, p, 15000);
-	bool clean = st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
-	if (!clean && st >= 0 && th_leak_is_nng_lost_pipe(p->log)) {
-		fprintf(stderr,
-		    "%s: stopped cleanly but for the pipe nng 1.5.2 loses "
-		    "when a connection is accepted as its socket closes "
-		    "(tests/support/lsan.supp); tolerated\n",
-		    p->name);
-		clean = true;
-	}
-	TH_CHECK(t, clean, "%s did not exit 0 on SIGTERM", p->name);
+	int st = th_wait_exit(t, p, 15000);
+	TH_CHECK(t, st >= 0 && stopped_clean(p, st),
+	    "%s did not exit 0 on SIGTERM", p->name);
 }
 
 char *
