@@ -402,10 +402,22 @@ test_recycle(void **state)
 
 /* --- the pool opens connections only while transactions wait ---------- */
 
+/* Holds its connection until three of this pool's backends are busy at
+ * once (at most 10 s), then asks the backend's pid: three of these at
+ * once finish on three backends only if the pool opened three. A fixed
+ * sleep did not: under the sanitizers on a loaded machine a connection
+ * took longer to open than the sleep, and a freed one was reused (fresh
+ * clone of bad6de8). */
 static void
 sleepy_pid(sn_tx *tx, void *arg)
 {
-	sn_tx_query(tx, "SELECT pg_sleep(0.3)", 0, NULL, NULL, NULL);
+	sn_tx_query(tx,
+	    "DO $$ BEGIN FOR i IN 1..200 LOOP"
+	    " EXIT WHEN (SELECT count(*) FROM pg_stat_activity"
+	    " WHERE application_name = current_setting('application_name')"
+	    " AND state = 'active') >= 3;"
+	    " PERFORM pg_sleep(0.05); END LOOP; END $$",
+	    0, NULL, NULL, NULL);
 	ask_pid(tx, arg);
 }
 
