@@ -9,7 +9,6 @@
  */
 #include "sn/bus.h"
 
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -415,7 +414,6 @@ struct sn_bus {
 	sn_counter    *c_replay_requests;
 	sn_counter    *c_replay_unseen; /* found by rep_backstop alone */
 	uint64_t       rep_reads;       /* requests read from rep */
-	int            rep_fd;          /* rep's NNG_OPT_RECVFD, or -1 */
 	bool           rep_unwatched;   /* failpoint replay.unwatched */
 	sn_gauge      *g_backlog;
 	/* The bytes of events held over the streams, queued and in reorder
@@ -1225,11 +1223,10 @@ rep_ready(nng_socket sock, void *arg)
 static void
 rep_backstop(sn_bus *bus)
 {
-	if (bus->rep_req != NULL || bus->closing || bus->rep_fd < 0)
+	if (bus->rep_req != NULL || bus->closing)
 		return;
-	struct pollfd pfd    = { .fd = bus->rep_fd, .events = POLLIN };
-	bool          shown  = poll(&pfd, 1, 0) > 0;
-	uint64_t      before = bus->rep_reads;
+	bool     shown  = sn_nngwatch_signalled(bus->wrep);
+	uint64_t before = bus->rep_reads;
 	rep_ready(bus->rep, bus);
 	if (!shown && bus->rep_reads != before) {
 		sn_counter_add(bus->c_replay_unseen, 1);
@@ -2694,9 +2691,6 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 		        &bus->wrep, loop, bus->rep, rep_ready, bus)
 		    != SN_OK)
 			goto fail_rep;
-		if (nng_socket_get_int(bus->rep, NNG_OPT_RECVFD, &bus->rep_fd)
-		    != 0)
-			bus->rep_fd = -1;
 		/* Tests of rep_backstop: no wake-up ever reads a request. */
 		if ((bus->rep_unwatched = failpoint("replay.unwatched")))
 			sn_nngwatch_pause(bus->wrep);

@@ -90,13 +90,6 @@ on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 }
 
 static void
-on_written(uv_write_t *w, int status)
-{
-	(void) w;
-	(void) status; /* a failed write leaves the probe unanswered */
-}
-
-static void
 on_connected(uv_connect_t *c, int status)
 {
 	struct probe *p = c->data;
@@ -105,7 +98,8 @@ on_connected(uv_connect_t *c, int status)
 		return;
 	}
 	uv_buf_t b = uv_buf_init((char *) p->header, sizeof(p->header));
-	if (uv_write(&p->write, &p->h.stream, &b, 1, on_written) != 0
+	/* A failed write leaves the probe unanswered: no callback needed. */
+	if (uv_write(&p->write, &p->h.stream, &b, 1, NULL) != 0
 	    || uv_read_start(&p->h.stream, on_alloc, on_read) != 0)
 		probe_end(p);
 }
@@ -121,19 +115,21 @@ listener_outcomes(sn_listen *l, uint64_t *out)
 	nng_stat *ls = nng_stat_find_listener(all, l->lst);
 	uint64_t  n  = 0;
 	for (nng_stat *c = ls != NULL ? nng_stat_child(ls) : NULL; c != NULL;
-	     c           = nng_stat_next(c))
-                if (nng_stat_type(c) == NNG_STAT_COUNTER
-                    && strcmp(nng_stat_name(c), "pipes") != 0)
-                        n += nng_stat_value(c);
+	     c           = nng_stat_next(c)) {
+		if (nng_stat_type(c) == NNG_STAT_COUNTER
+		    && strcmp(nng_stat_name(c), "pipes") != 0)
+			n += nng_stat_value(c);
+	}
 	nng_stats_free(all);
 	*out = n;
 	return ls != NULL;
 }
 
-/* Starts a check of l's listener at the address it is bound to; false if
- * that address is not one we can connect to. */
+/* Starts a check of l's listener at the address it is bound to, its
+ * outcomes then being count0 (counted: whether they could be read);
+ * false if that address is not one we can connect to. */
 static bool
-probe_start(sn_listen *l)
+probe_start(sn_listen *l, bool counted, uint64_t count0)
 {
 	nng_sockaddr sa;
 	if (nng_listener_get_addr(l->lst, NNG_OPT_LOCADDR, &sa) != 0)
@@ -179,10 +175,22 @@ probe_start(sn_listen *l)
 	l->probe      = p;
 	l->checking   = true;
 	l->unanswered = false;
-	l->counted    = listener_outcomes(l, &l->count0);
+	l->counted    = counted;
+	l->count0     = count0;
 	if (rv != 0)
 		probe_end(p); /* unanswered: judged at the next check */
 	return true;
+}
+
+/* Stops waiting for the probe in flight, if any: it ends on its own. */
+static void
+probe_forget(sn_listen *l)
+{
+	if (l->probe != NULL) {
+		l->probe->l = NULL;
+		probe_end(l->probe);
+		l->probe = NULL;
+	}
 }
 
 static void
@@ -209,27 +217,24 @@ listen_again(sn_listen *l)
 static void
 on_check(uv_timer_t *t)
 {
-	sn_listen *l    = t->data;
-	bool       dead = false;
-	uint64_t   now;
-	if (l->probe != NULL) {
-		l->probe->l = NULL;
-		probe_end(l->probe);
-		l->probe = NULL;
-		dead     = true;
-	} else if (l->checking) {
+	sn_listen *l       = t->data;
+	uint64_t   now     = 0;
+	bool       counted = listener_outcomes(l, &now);
+	bool       dead    = l->probe != NULL; /* still unanswered */
+	if (!dead && l->checking)
 		dead = l->unanswered
-		    || (l->counted && listener_outcomes(l, &now)
-		        && now == l->count0);
-	}
+		    || (l->counted && counted && now == l->count0);
+	probe_forget(l);
 	l->checking = false;
 	l->strikes  = dead ? l->strikes + 1 : 0;
 	if (l->strikes >= 2 || !l->listening) {
 		l->strikes = 0;
 		listen_again(l);
+		/* A new listener: its own outcomes are the base. */
+		counted = l->listening && listener_outcomes(l, &now);
 	}
 	if (l->listening)
-		(void) probe_start(l);
+		(void) probe_start(l, counted, now);
 }
 
 int
@@ -282,10 +287,6 @@ sn_listen_close(sn_listen *l)
 {
 	if (l == NULL)
 		return;
-	if (l->probe != NULL) {
-		l->probe->l = NULL;
-		probe_end(l->probe);
-		l->probe = NULL;
-	}
+	probe_forget(l);
 	uv_close((uv_handle_t *) &l->timer, on_timer_closed);
 }

@@ -9,6 +9,7 @@
  */
 #include "sn/loop.h"
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -360,6 +361,22 @@ sn_nngwatch_recv(sn_nngwatch *w, nng_msg **msg)
 	atomic_fetch_sub(in->bytes, nng_msg_len(*msg));
 	pthread_mutex_unlock(&in->mu);
 	return 0;
+}
+
+bool
+sn_nngwatch_signalled(sn_nngwatch *w)
+{
+	if (w->inbox != NULL) {
+		pthread_mutex_lock(&w->inbox->mu);
+		bool some = w->inbox->n > 0;
+		pthread_mutex_unlock(&w->inbox->mu);
+		return some;
+	}
+	uv_os_fd_t fd;
+	if (uv_fileno((uv_handle_t *) &w->h.poll, &fd) != 0)
+		return false;
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	return poll(&p, 1, 0) > 0;
 }
 
 void

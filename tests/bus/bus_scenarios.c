@@ -147,19 +147,40 @@ start_sub(const char *name, const char *follow, const char *const *extra,
 	return th_spawn(&T, name, SN_TESTSUB, argv, env);
 }
 
+/* Publisher "pub" started with events (batches of batch, from parallel
+ * connections) and env, waited for until every event has its sequence
+ * (at most ms). */
+static th_proc *
+publish_all(int events, const char *batch, const char *parallel,
+    const char *const *env, int ms)
+{
+	char n[16];
+	snprintf(n, sizeof(n), "%d", events);
+	th_publisher(&T, "pub");
+	th_proc *pub = start_pub("pub", n, batch, parallel, env);
+	if (!th_wait_int(&T, events, ms, "SELECT count(seq) FROM %s.outbox",
+	        th_schema(&T, "pub")))
+		th_fail(&T, "the publisher did not publish %d events", events);
+	return pub;
+}
+
+/* Follower "sub", started now, gets pub's events, in order, once (within
+ * ms). */
+static void
+follow_all(int events, int ms)
+{
+	start_sub("sub", "pub", NULL, NULL);
+	wait_cursor("sub", "pub", events, ms);
+	check_stream("sub", "pub", events);
+}
+
 /* A subscriber started after 10,000 events were published gets all of
  * them, in order, once. */
 static void
 late_subscriber(void)
 {
-	th_publisher(&T, "pub");
-	start_pub("pub", "10000", "500", "2", NULL);
-	if (!th_wait_int(&T, 10000, 60000, "SELECT count(seq) FROM %s.outbox",
-	        th_schema(&T, "pub")))
-		th_fail(&T, "the publisher did not publish 10000 events");
-	start_sub("sub", "pub", NULL, NULL);
-	wait_cursor("sub", "pub", 10000, 60000);
-	check_stream("sub", "pub", 10000);
+	publish_all(10000, "500", "2", NULL, 60000);
+	follow_all(10000, 60000);
 }
 
 /* A follower "sub" slowed on purpose, writing its metrics to stats (a
@@ -488,15 +509,11 @@ ask_replay(nng_socket req, uint64_t from, uint32_t max, const char *prefix)
 static void
 replay_prefix(void)
 {
-	th_publisher(&T, "pub");
 	int  port = th_free_port();
 	char portenv[32];
 	snprintf(portenv, sizeof(portenv), "SN_HTTP_PORT=%d", port);
 	const char *env[] = { portenv, NULL };
-	start_pub("pub", "100", "100", "1", env);
-	if (!th_wait_int(&T, 100, 30000, "SELECT count(seq) FROM %s.outbox",
-	        th_schema(&T, "pub")))
-		th_fail(&T, "the publisher did not publish 100 events");
+	publish_all(100, "100", "1", env, 30000);
 	TH_CHECK(&T, th_wait_ready(&T, port, 10000), "/readyz never 200");
 	char *metrics = NULL;
 	TH_CHECK(&T,
@@ -618,14 +635,8 @@ replay_backstop(void)
 {
 	const char *fp[] = { "SN_FAILPOINT=replay.unwatched",
 		"SN_BUS_HEARTBEAT_MS=200", NULL };
-	th_publisher(&T, "pub");
-	start_pub("pub", "1500", "500", "1", fp);
-	if (!th_wait_int(&T, 1500, 30000, "SELECT count(seq) FROM %s.outbox",
-	        th_schema(&T, "pub")))
-		th_fail(&T, "the publisher did not publish 1500 events");
-	start_sub("sub", "pub", NULL, NULL);
-	wait_cursor("sub", "pub", 1500, 30000);
-	check_stream("sub", "pub", 1500);
+	publish_all(1500, "500", "1", fp, 30000);
+	follow_all(1500, 30000);
 }
 
 /* Connects to the Unix socket at path and hangs up before reading
@@ -658,11 +669,7 @@ listener_hangup(void)
 	snprintf(pub_path, sizeof(pub_path), "%s/pub.pub", T.run_dir);
 	snprintf(replay_path, sizeof(replay_path), "%s/pub.replay", T.run_dir);
 	const char *check[] = { "SN_NNG_LISTEN_CHECK_MS=200", NULL };
-	th_publisher(&T, "pub");
-	th_proc *pub = start_pub("pub", "2000", "100", "1", check);
-	if (!th_wait_int(&T, 2000, 30000, "SELECT count(seq) FROM %s.outbox",
-	        th_schema(&T, "pub")))
-		th_fail(&T, "the publisher did not publish 2000 events");
+	th_proc    *pub     = publish_all(2000, "100", "1", check, 30000);
 	/* The probes of a listener that accepts find it accepting. */
 	th_sleep_ms(1000);
 	TH_CHECK(&T, !th_file_has(pub->log, "listening again"),
@@ -674,9 +681,7 @@ listener_hangup(void)
 		    replay_path);
 		th_sleep_ms(20);
 	}
-	start_sub("sub", "pub", NULL, NULL);
-	wait_cursor("sub", "pub", 2000, 30000);
-	check_stream("sub", "pub", 2000);
+	follow_all(2000, 30000);
 	TH_CHECK(&T, th_file_has(pub->log, "listening again"),
 	    "the publisher's log does not say it listened again");
 }
@@ -1291,11 +1296,7 @@ recreated_publisher(void)
 static void
 garbage_replay(void)
 {
-	th_publisher(&T, "pub");
-	th_proc *pub = start_pub("pub", "3", "3", "1", NULL);
-	if (!th_wait_int(&T, 3, 30000, "SELECT count(seq) FROM %s.outbox",
-	        th_schema(&T, "pub")))
-		th_fail(&T, "the publisher did not publish 3 events");
+	th_proc      *pub     = publish_all(3, "3", "1", NULL, 30000);
 	nng_socket    req     = replay_socket("pub");
 	const uint8_t junk[3] = { 0xff, 0xff, 0xff };
 	TH_CHECK(&T, nng_send(req, (void *) junk, 3, 0) == 0, "send");

@@ -5,23 +5,24 @@
  * while the SP headers are being exchanged (nng #1518, fixed in 1.6.0):
  * the header's write fails with EPIPE, NNG reports it as NNG_ECLOSED and
  * the listener takes that for its own closing, so it asks for no further
- * connection. The operating system still completes the connections it is
- * offered (they wait in the backlog), so a dialer connects and then hears
- * nothing: a subscriber killed while it dials (or a TLS client gone in
- * its handshake, or a port probe) leaves a publisher that no new
+ * connection. The transport underneath goes on accepting connections and
+ * exchanging headers, so a dialer connects and then hears nothing: a
+ * subscriber killed while it dials leaves a publisher that no new
  * subscriber can join, live or by replay.
  *
  * sn_listen_open listens as sn_nng_listen does and then checks the
  * listener every SN_NNG_LISTEN_CHECK_MS (default 5000; 0: never): it
  * connects to the listener's own address (127.0.0.1 or ::1 for a
- * wildcard) with a plain socket, sends an SP header naming the socket's
- * peer protocol and waits for any answer: the listener's own header, a
- * TLS alert, or the connection closed or reset. A listener that accepts
- * always answers; if no answer came by the next check, the listener is
- * closed (which closes the pipes it accepted; their peers dial again) and
- * opened again, with a warning. A check that finds a listener accepting
- * completes an ordinary connection, or fails a TLS handshake, which makes
- * NNG pause accepting for 100 ms.
+ * wildcard) with a plain socket and sends an SP header naming the
+ * socket's peer protocol. By the next check the listener must have
+ * answered (its header, a TLS alert, or the connection closed or reset)
+ * and NNG must have counted an outcome for it (an accept or a failed one,
+ * from its statistics): the transport answers for a dead listener too,
+ * only the count tells. Two checks in a row that miss either, and the
+ * listener is closed (which closes the pipes it accepted; their peers
+ * dial again) and opened again, with a warning. A check of an accepting
+ * listener completes an ordinary connection, or fails a TLS handshake,
+ * which makes NNG pause accepting for 100 ms.
  *
  * Only ipc:// and tcp:// addresses (tls+tcp:// included) are checked;
  * others are listened on and left alone. All functions run on the loop's

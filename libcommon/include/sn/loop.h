@@ -88,6 +88,10 @@ sn_err sn_nngwatch_open_buffered(sn_nngwatch **out, sn_loop *loop,
 /* The next message of the watch's socket (its inbox, if buffered): 0, or
  * NNG_EAGAIN when there is none now. */
 int sn_nngwatch_recv(sn_nngwatch *w, nng_msg **msg);
+/* Whether the watch's own signal shows something to read now: the
+ * descriptor readable (a poll of it, no receive), or the inbox not empty.
+ * For an owner that also reads on a timer, to tell a lost wake-up. */
+bool sn_nngwatch_signalled(sn_nngwatch *w);
 /* Stops calling fn until resumed (for a REP socket busy with a reply). */
 void sn_nngwatch_pause(sn_nngwatch *w);
 void sn_nngwatch_resume(sn_nngwatch *w);
