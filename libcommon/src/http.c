@@ -2753,15 +2753,22 @@ fail_free:
  * listening socket, so that a client connects to this process either
  * with an answer to come or not at all (connection refused). From then
  * on every answer says "Connection: close", and a connection without a
- * request in progress is closed after DRAIN_IDLE_S of silence (a client
- * that sent its request just before still has it read and answered).
+ * request in progress is closed after DRAIN_IDLE_S of silence counted
+ * from the quiesce (a client that sent its request just before, or
+ * sends it just after, still has it read and answered).
  * sn_http_conns reaches 0 once every connection has had its answer.
  */
 #define DRAIN_IDLE_S 1u
 
+/* Sets n's idle limit, counted from now: libmicrohttpd counts a new
+ * limit from the connection's last activity (a keep-alive connection
+ * silent for longer than DRAIN_IDLE_S, or one in its TLS handshake,
+ * which does not count as activity, would be closed at once, its
+ * request on the way) unless the limit was 0 before. */
 static void
 conn_idle_timeout(sn_http *h, struct conn_node *n)
 {
+	MHD_set_connection_option(n->conn, MHD_CONNECTION_OPTION_TIMEOUT, 0u);
 	MHD_set_connection_option(n->conn, MHD_CONNECTION_OPTION_TIMEOUT,
 	    (unsigned int) (h->quiesced && !n->active ? DRAIN_IDLE_S
 	                                              : h->timeout_s));

@@ -4,9 +4,11 @@
  * Every service binary the suite starts (the eight services, agency-sim,
  * bank-sim and bank-gateway) gets NCONN concurrent requests around a
  * SIGTERM: half on keep-alive connections that already had an answer,
- * half on fresh ones (connected before the signal, their TLS handshake
- * and request sent after it, so that some still wait in the listen
+ * half on fresh ones (connected, some still waiting in the listen
  * backlog), a cheap GET and, where the service has one, a keyed POST.
+ * Every connection is silent for IDLE_US, longer than a draining
+ * server's idle limit, and sends its request (a fresh one its TLS
+ * handshake first) at the moment of the signal.
  * Meanwhile a prober connects again and again until the process is gone.
  *
  * Required, per service: every request on a connection the kernel
@@ -37,6 +39,7 @@
 #define NCONN 16
 #define IO_MS 20000
 #define EXIT_MS 15000
+#define IDLE_US 1500000
 
 typedef struct target {
 	const char *name;
@@ -187,6 +190,7 @@ conn_main(void *arg)
 			    c->tg->name, c->why);
 	}
 	pthread_barrier_wait(c->go);
+	usleep(IDLE_US - 500);
 	if (!keepalive && c->tg->tls
 	    && (c->tls = th_tls_client(c->fd, th_client_ca())) == NULL) {
 		snprintf(c->why, sizeof(c->why), "TLS handshake failed");
@@ -265,8 +269,11 @@ roll(target *tg)
 		    "pthread_create");
 	}
 	pthread_barrier_wait(&go);
-	/* the requests are on their way: the signal now */
-	usleep(500);
+	/* the fresh connections were accepted and have said nothing yet:
+	 * silent longer than a draining server's idle limit (1 s) before
+	 * the signal, as a client's connection may be; then their requests
+	 * go, and the signal */
+	usleep(IDLE_US);
 	kill(tg->proc->pid, SIGTERM);
 	prober    pr = { .tg = tg };
 	pthread_t pth;
