@@ -489,13 +489,19 @@ th_int_maybe(th *t, const char *fmt, ...)
 bool
 th_file_has(const char *path, const char *text)
 {
+	return th_line_has(path, text, text);
+}
+
+bool
+th_line_has(const char *path, const char *a, const char *b)
+{
 	FILE *f = fopen(path, "r");
 	if (f == NULL)
 		return false;
-	char line[4096];
+	char line[8192];
 	bool found = false;
 	while (!found && fgets(line, sizeof(line), f) != NULL)
-		found = strstr(line, text) != NULL;
+		found = strstr(line, a) != NULL && strstr(line, b) != NULL;
 	fclose(f);
 	return found;
 }

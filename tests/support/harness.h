@@ -245,6 +245,9 @@ uint64_t th_now_ms(void);
 /* Whether the file at path (a service's log) holds text on one line. */
 bool th_file_has(const char *path, const char *text);
 
+/* Whether one line of the file at path holds both a and b. */
+bool th_line_has(const char *path, const char *a, const char *b);
+
 /* A value from a Prometheus text file written by a service: the sample
  * whose line starts with series (name and labels); -1 if absent. */
 int64_t th_metric(const char *path, const char *series);

@@ -128,21 +128,6 @@ ask(int i, int names, const char *consent, char **ids, size_t n)
 	return rp;
 }
 
-/* Whether a line of the file at path holds both a and b. */
-static bool
-log_has(const char *path, const char *a, const char *b)
-{
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return false;
-	char line[8192];
-	bool found = false;
-	while (!found && fgets(line, sizeof(line), f) != NULL)
-		found = strstr(line, a) != NULL && strstr(line, b) != NULL;
-	fclose(f);
-	return found;
-}
-
 /* YYYY-MM-DD of now + shift_s, UTC. */
 static void
 utc_day(char out[11], long long shift_s)
@@ -212,7 +197,8 @@ answers(void)
 	check_stamp(rp->answered_at, 0);
 	sn__agency__v1__agency_reply__free_unpacked(rp, NULL);
 	TH_CHECK(&T,
-	    log_has(sim->log, "\"malformed request; answered REPLY_ERROR\"",
+	    th_line_has(sim->log,
+	        "\"malformed request; answered REPLY_ERROR\"",
 	        "\"agency\":\"tax\""),
 	    "no warning logged for the malformed request to TAX");
 	/* out of range: more id numbers than an agency takes at once */
@@ -227,7 +213,8 @@ answers(void)
 	    "257 ids: status %d (%s)", rp->status, rp->error);
 	sn__agency__v1__agency_reply__free_unpacked(rp, NULL);
 	TH_CHECK(&T,
-	    log_has(sim->log, "\"malformed request; answered REPLY_ERROR\"",
+	    th_line_has(sim->log,
+	        "\"malformed request; answered REPLY_ERROR\"",
 	        "\"agency\":\"human_resources\""),
 	    "no warning logged for the request of 257 ids");
 }
