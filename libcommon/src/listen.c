@@ -104,6 +104,39 @@ on_connected(uv_connect_t *c, int status)
 		probe_end(p);
 }
 
+/* The statistics of the listener whose id is id, under st. Not
+ * nng_stat_find_listener: nng 1.5.2's looks for the id at the top of
+ * the tree only and below it takes the first node named "listener",
+ * whichever listener it is (a replay socket's check read the PUB
+ * socket's counts, which its own probes kept moving; nng #1577, fixed
+ * in 1.10.0). */
+static nng_stat *
+find_listener(nng_stat *st, int id)
+{
+	if (nng_stat_type(st) == NNG_STAT_SCOPE
+	    && strcmp(nng_stat_name(st), "listener") == 0) {
+		for (nng_stat *c = nng_stat_child(st); c != NULL;
+		     c           = nng_stat_next(c)) {
+			/* an NNG_STAT_ID's value holds the id in its low
+			 * 32 bits */
+			if (nng_stat_type(c) == NNG_STAT_ID
+			    && strcmp(nng_stat_name(c), "id") == 0)
+				return (uint32_t) nng_stat_value(c)
+				        == (uint32_t) id
+				    ? st
+				    : NULL;
+		}
+		return NULL;
+	}
+	for (nng_stat *c = nng_stat_child(st); c != NULL;
+	     c           = nng_stat_next(c)) {
+		nng_stat *found = find_listener(c, id);
+		if (found != NULL)
+			return found;
+	}
+	return NULL;
+}
+
 /* The accepts and failed accepts NNG has counted for l's listener (its
  * statistics' counters but "pipes"); false if they cannot be read. */
 static bool
@@ -112,7 +145,7 @@ listener_outcomes(sn_listen *l, uint64_t *out)
 	nng_stat *all;
 	if (nng_stats_get(&all) != 0)
 		return false;
-	nng_stat *ls = nng_stat_find_listener(all, l->lst);
+	nng_stat *ls = find_listener(all, nng_listener_id(l->lst));
 	uint64_t  n  = 0;
 	for (nng_stat *c = ls != NULL ? nng_stat_child(ls) : NULL; c != NULL;
 	     c           = nng_stat_next(c)) {
