@@ -104,6 +104,16 @@ on_connected(uv_connect_t *c, int status)
 		probe_end(p);
 }
 
+/* The first child of st named name, or NULL. */
+static nng_stat *
+child_named(nng_stat *st, const char *name)
+{
+	nng_stat *c = nng_stat_child(st);
+	while (c != NULL && strcmp(nng_stat_name(c), name) != 0)
+		c = nng_stat_next(c);
+	return c;
+}
+
 /* The statistics of the listener whose id is id, under st. Not
  * nng_stat_find_listener: nng 1.5.2's looks for the id at the top of
  * the tree only and below it takes the first node named "listener",
@@ -115,26 +125,19 @@ find_listener(nng_stat *st, int id)
 {
 	if (nng_stat_type(st) == NNG_STAT_SCOPE
 	    && strcmp(nng_stat_name(st), "listener") == 0) {
-		for (nng_stat *c = nng_stat_child(st); c != NULL;
-		     c           = nng_stat_next(c)) {
-			/* an NNG_STAT_ID's value holds the id in its low
-			 * 32 bits */
-			if (nng_stat_type(c) == NNG_STAT_ID
-			    && strcmp(nng_stat_name(c), "id") == 0)
-				return (uint32_t) nng_stat_value(c)
-				        == (uint32_t) id
-				    ? st
-				    : NULL;
-		}
-		return NULL;
+		/* an NNG_STAT_ID's value holds the id in its low 32 bits */
+		nng_stat *lid = child_named(st, "id");
+		return lid != NULL
+		        && (uint32_t) nng_stat_value(lid) == (uint32_t) id
+		    ? st
+		    : NULL;
 	}
-	for (nng_stat *c = nng_stat_child(st); c != NULL;
+	nng_stat *found = NULL;
+	for (nng_stat *c = nng_stat_child(st); c != NULL && found == NULL;
 	     c           = nng_stat_next(c)) {
-		nng_stat *found = find_listener(c, id);
-		if (found != NULL)
-			return found;
+		found = find_listener(c, id);
 	}
-	return NULL;
+	return found;
 }
 
 /* The accepts and failed accepts NNG has counted for l's listener (its

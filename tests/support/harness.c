@@ -489,7 +489,7 @@ th_int_maybe(th *t, const char *fmt, ...)
 bool
 th_file_has(const char *path, const char *text)
 {
-	return th_line_has(path, text, text);
+	return th_line_has(path, text, NULL);
 }
 
 bool
@@ -501,7 +501,8 @@ th_line_has(const char *path, const char *a, const char *b)
 	char line[8192];
 	bool found = false;
 	while (!found && fgets(line, sizeof(line), f) != NULL)
-		found = strstr(line, a) != NULL && strstr(line, b) != NULL;
+		found = strstr(line, a) != NULL
+		    && (b == NULL || strstr(line, b) != NULL);
 	fclose(f);
 	return found;
 }

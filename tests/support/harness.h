@@ -245,7 +245,7 @@ uint64_t th_now_ms(void);
 /* Whether the file at path (a service's log) holds text on one line. */
 bool th_file_has(const char *path, const char *text);
 
-/* Whether one line of the file at path holds both a and b. */
+/* Whether one line of the file at path holds both a and b (b NULL: a). */
 bool th_line_has(const char *path, const char *a, const char *b);
 
 /* A value from a Prometheus text file written by a service: the sample
