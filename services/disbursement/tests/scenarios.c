@@ -738,6 +738,38 @@ idle(void)
 	free(pay_grant("8d1f6c1e-0000-4000-8000-000000000002", 120000));
 }
 
+/* The database's clock, in milliseconds since 1970: what a version 7
+ * uuid carries in its first 48 bits. */
+static int64_t
+db_ms(void)
+{
+	return th_int(
+	    &T, "SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)");
+}
+
+/* Every payment's id (and so its end-to-end id) is a version 7 uuid made
+ * while the test ran, since since_ms (db_ms): time first, so that the
+ * indexes keyed by it take a run's new entries together (disbursement
+ * migration 012). */
+static void
+check_ids_time_ordered(int64_t since_ms)
+{
+	int64_t upto = db_ms();
+	int64_t n    = th_int(&T, "SELECT count(*) FROM %s.payment", schema);
+	int64_t bad  = th_int(&T,
+	     "SELECT count(*) FROM %s.payment"
+	      " WHERE substr(id::text, 15, 1) <> '7'"
+	      "  OR ('x' || substr(e2e_id, 1, 12))::bit(48)::bigint"
+	      "   NOT BETWEEN %lld AND %lld"
+	      "  OR e2e_id NOT LIKE replace(id::text, '-', '') || '-%%'",
+	     schema, (long long) since_ms, (long long) upto);
+	TH_CHECK(&T, n > 0 && bad == 0,
+	    "%lld of %lld payment ids are not version 7 uuids made between "
+	    "%lld and %lld ms",
+	    (long long) bad, (long long) n, (long long) since_ms,
+	    (long long) upto);
+}
+
 /* emergency.granted is paid at once (no run) and payment.settled goes
  * out with ref.grant_id; the bank has it once, however often the event
  * comes. */
@@ -745,6 +777,7 @@ static void
 emergency_paid(void)
 {
 	start("0", "0");
+	int64_t           since      = db_ms();
 	static const char grant_id[] = "8d1f6c1e-0000-4000-8000-000000000001";
 	th_proc          *p          = injector("emergency");
 	char             *h = instalment_hex(grant_id, 0, 0, 120000, 0);
@@ -795,6 +828,7 @@ emergency_paid(void)
 	        schema)
 	        == 120000,
 	    "the emergency budget did not record the draw");
+	check_ids_time_ordered(since);
 	th_kill(&T, p, SIGTERM);
 	th_wait_exit(&T, p, 15000);
 }
@@ -3099,9 +3133,11 @@ gateway_paid(void)
 	inject_payees(4);
 	allocate("dibao", 1000000000LL);
 	allocate("tekun", 1000000000LL);
-	char *id = build_run();
+	int64_t since = db_ms();
+	char   *id    = build_run();
 	approve(id, approver);
 	wait_completed(id, 90000, "through bank-gateway");
+	check_ids_time_ordered(since);
 
 	static const struct {
 		const char *app, *code;
