@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Offsets of the four hyphens in "8-4-4-4-12". */
@@ -136,6 +137,29 @@ sn_uuid_v4(sn_uuid *out)
 	/* RFC 9562: version 4 in the high nibble of byte 6, variant 10 in
 	 * the two high bits of byte 8; the other 122 bits are random. */
 	u.b[6] = (uint8_t) ((u.b[6] & 0x0f) | 0x40);
+	u.b[8] = (uint8_t) ((u.b[8] & 0x3f) | 0x80);
+	*out   = u;
+	return SN_OK;
+}
+
+sn_err
+sn_uuid_v7(sn_uuid *out)
+{
+	struct timespec ts;
+	sn_uuid         u;
+	sn_err          err;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
+		return SN_EIO;
+	if ((err = random_bytes(u.b + 6, sizeof(u.b) - 6)) != SN_OK)
+		return err;
+	uint64_t ms
+	    = (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+	for (int i = 5; i >= 0; i--, ms >>= 8)
+		u.b[i] = (uint8_t) (ms & 0xff);
+	/* RFC 9562: version 7 in the high nibble of byte 6, variant 10 in
+	 * the two high bits of byte 8. */
+	u.b[6] = (uint8_t) ((u.b[6] & 0x0f) | 0x70);
 	u.b[8] = (uint8_t) ((u.b[8] & 0x3f) | 0x80);
 	*out   = u;
 	return SN_OK;

@@ -67,7 +67,7 @@ see(struct seen *s)
 __attribute__((format(printf, 2, 3))) static PGresult *
 admin_query(ExecStatusType want, const char *fmt, ...)
 {
-	char    sql[256];
+	char    sql[512];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(sql, sizeof(sql), fmt, ap);
@@ -227,6 +227,17 @@ test_handlers_carry_request_id(void **state)
 	    1);
 	assert_int_equal(count_of(admin_query(PGRES_TUPLES_OK,
 	                     "SELECT count(*) FROM %s.outbox", schema_a)),
+	    4);
+	/* Their ids are time-ordered (version 7, sn_uuid_v7), made now. */
+	assert_int_equal(count_of(admin_query(PGRES_TUPLES_OK,
+	                     "SELECT count(*) FROM %s.outbox"
+	                     " WHERE substr(event_id::text, 15, 1) = '7'"
+	                     " AND ('x' || substr(event_id::text, 1, 8)"
+	                     " || substr(event_id::text, 10, 4))::bit(48)"
+	                     "::bigint BETWEEN floor(extract(epoch FROM"
+	                     " created_at) * 1000) - 1000 AND floor(extract("
+	                     "epoch FROM clock_timestamp()) * 1000)",
+	                     schema_a)),
 	    4);
 	printf("bus: 3 of 4 outbox rows carry " RID
 	       " (the handler's and its callback's appends); "

@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sn/uuid.h"
 
@@ -107,36 +108,31 @@ cmp_uuid(const void *a, const void *b)
 #define MANY 1000
 
 /*
- * Version and variant are fixed, every one of the other 122 bits is seen
- * both set and clear over a thousand draws (a fair source misses one with
- * probability about 2^-990), and no two draws are the same.
+ * The ids' version (the high nibble of byte 6) and variant (10) are
+ * fixed; every other bit from byte `from` on is seen both set and clear
+ * over the draws (a fair source misses one of a thousand with probability
+ * about 2^-990); and no two are the same. Sorts all.
  */
 static void
-test_v4(void **state)
+check_drawn(sn_uuid *all, unsigned version, size_t from)
 {
-	sn_uuid *all = calloc(MANY, sizeof(*all));
-	uint8_t  ones[16], zeros[16];
+	uint8_t ones[16] = { 0 }, zeros[16] = { 0 };
 
-	(void) state;
-	assert_non_null(all);
-	memset(ones, 0, sizeof(ones));
-	memset(zeros, 0, sizeof(zeros));
 	for (size_t i = 0; i < MANY; i++) {
 		char buf[SN_UUID_STRLEN];
 
-		assert_int_equal(sn_uuid_v4(&all[i]), SN_OK);
-		assert_int_equal(all[i].b[6] >> 4, 4);
+		assert_int_equal(all[i].b[6] >> 4, version);
 		assert_int_equal(all[i].b[8] >> 6, 2);
 		sn_uuid_format(&all[i], buf);
 		assert_true(sn_uuid_valid(buf));
-		assert_int_equal(buf[14], '4');
+		assert_int_equal(buf[14], "0123456789abcdef"[version]);
 		assert_non_null(strchr("89ab", buf[19]));
-		for (size_t j = 0; j < 16; j++) {
+		for (size_t j = from; j < 16; j++) {
 			ones[j] |= all[i].b[j];
 			zeros[j] |= (uint8_t) ~all[i].b[j];
 		}
 	}
-	for (size_t j = 0; j < 16; j++) {
+	for (size_t j = from; j < 16; j++) {
 		uint8_t random = j == 6 ? 0x0f : j == 8 ? 0x3f : 0xff;
 
 		assert_int_equal(ones[j] & random, random);
@@ -145,6 +141,56 @@ test_v4(void **state)
 	qsort(all, MANY, sizeof(*all), cmp_uuid);
 	for (size_t i = 1; i < MANY; i++)
 		assert_false(sn_uuid_equal(&all[i - 1], &all[i]));
+}
+
+/* Version 4: the 122 bits other than version and variant random. */
+static void
+test_v4(void **state)
+{
+	sn_uuid *all = calloc(MANY, sizeof(*all));
+
+	(void) state;
+	assert_non_null(all);
+	for (size_t i = 0; i < MANY; i++)
+		assert_int_equal(sn_uuid_v4(&all[i]), SN_OK);
+	check_drawn(all, 4, 0);
+	free(all);
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+}
+
+/*
+ * Version 7: the first 48 bits are the milliseconds of the call (between
+ * the clock read before and after) and never go back from one id to the
+ * next; the 74 bits after them other than version and variant random.
+ */
+static void
+test_v7(void **state)
+{
+	sn_uuid *all  = calloc(MANY, sizeof(*all));
+	uint64_t last = 0;
+
+	(void) state;
+	assert_non_null(all);
+	for (size_t i = 0; i < MANY; i++) {
+		uint64_t before = now_ms(), t = 0;
+
+		assert_int_equal(sn_uuid_v7(&all[i]), SN_OK);
+		uint64_t after = now_ms();
+		for (size_t j = 0; j < 6; j++)
+			t = t << 8 | all[i].b[j];
+		assert_in_range(t, before, after);
+		assert_true(t >= last);
+		last = t;
+	}
+	check_drawn(all, 7, 6);
 	free(all);
 }
 
@@ -157,6 +203,7 @@ main(void)
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_equal),
 		cmocka_unit_test(test_v4),
+		cmocka_unit_test(test_v7),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,6 +33,14 @@ char *sn_uuid_format(const sn_uuid *u, char buf[SN_UUID_STRLEN]);
 /* A new random (version 4) UUID from the system's random source. */
 sn_err sn_uuid_v4(sn_uuid *out);
 
+/*
+ * A new time-ordered (version 7) UUID: the Unix time in milliseconds
+ * (CLOCK_REALTIME) in the first 48 bits, then 74 random bits. Ids made
+ * later sort after (to the millisecond), so an index keyed by them takes
+ * new entries at its right edge instead of on random leaves.
+ */
+sn_err sn_uuid_v7(sn_uuid *out);
+
 bool sn_uuid_equal(const sn_uuid *a, const sn_uuid *b);
 
 #endif /* SN_UUID_H */
