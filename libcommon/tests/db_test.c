@@ -402,20 +402,29 @@ test_recycle(void **state)
 
 /* --- the pool opens connections only while transactions wait ---------- */
 
-/* Holds its connection until three of this pool's backends are busy at
- * once (at most 10 s), then asks the backend's pid: three of these at
- * once finish on three backends only if the pool opened three. A fixed
- * sleep did not: under the sanitizers on a loaded machine a connection
- * took longer to open than the sleep, and a freed one was reused (fresh
- * clone of bad6de8). */
+/* Holds its connection until three of this pool's backends run this
+ * block at once (at most 10 s), then asks the backend's pid: three of
+ * these at once finish on three backends only if the pool opened three.
+ * A fixed sleep did not: under the sanitizers on a loaded machine a
+ * connection took longer to open than the sleep, and a freed one was
+ * reused (fresh clone of bad6de8). Nor did counting the pool's active
+ * backends: a connection still running its setup (search_path) counted,
+ * the first block ended at once, and its connection, free again, took
+ * the third block before the new one was ready (fresh clone of 297e887,
+ * both passes). Each pass reads the activity afresh
+ * (pg_stat_clear_snapshot: a transaction otherwise keeps its first); one
+ * that sees three stays 0.3 s more, so that the others see them too
+ * rather than wait out the 10 s. */
 static void
 sleepy_pid(sn_tx *tx, void *arg)
 {
 	sn_tx_query(tx,
 	    "DO $$ BEGIN FOR i IN 1..200 LOOP"
-	    " EXIT WHEN (SELECT count(*) FROM pg_stat_activity"
+	    " PERFORM pg_stat_clear_snapshot();"
+	    " IF (SELECT count(*) FROM pg_stat_activity"
 	    " WHERE application_name = current_setting('application_name')"
-	    " AND state = 'active') >= 3;"
+	    " AND state = 'active' AND query = current_query()) >= 3"
+	    " THEN PERFORM pg_sleep(0.3); EXIT; END IF;"
 	    " PERFORM pg_sleep(0.05); END LOOP; END $$",
 	    0, NULL, NULL, NULL);
 	ask_pid(tx, arg);
