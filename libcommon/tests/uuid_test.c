@@ -7,8 +7,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "sn/clock.h"
 #include "sn/uuid.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -157,15 +157,6 @@ test_v4(void **state)
 	free(all);
 }
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
-}
-
 /*
  * Version 7: the first 48 bits are the milliseconds of the call (between
  * the clock read before and after) and never go back from one id to the
@@ -180,10 +171,10 @@ test_v7(void **state)
 	(void) state;
 	assert_non_null(all);
 	for (size_t i = 0; i < MANY; i++) {
-		uint64_t before = now_ms(), t = 0;
+		uint64_t before = (uint64_t) sn_clock_now_ms(), t = 0;
 
 		assert_int_equal(sn_uuid_v7(&all[i]), SN_OK);
-		uint64_t after = now_ms();
+		uint64_t after = (uint64_t) sn_clock_now_ms();
 		for (size_t j = 0; j < 6; j++)
 			t = t << 8 | all[i].b[j];
 		assert_in_range(t, before, after);

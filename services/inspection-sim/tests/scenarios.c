@@ -9,9 +9,9 @@
  *   the same request sent again (same nonce) is 401 replayed_nonce; a
  *   request signed 301 s ago or 305 s ahead is 401 stale_timestamp; a
  *   wrong signature, another body under the same signature, another
- *   key id and missing headers are each refused with their code; none of the
- * refused requests stored a nonce or a case; the switch makes the partner API
- *   answer 503 and the portal still take tips.
+ *   key id and missing headers are each refused with their code; none
+ *   of the refused requests stored a nonce or a case; the switch makes
+ *   the partner API answer 503 and the portal still take tips.
  * deliveries: a case delivered is 201 created; the same version again
  *   (a new nonce: a retry) is 200 repeat and changes nothing; version 2
  *   updates it; an outcome before its case is 404 no_such_case; an
