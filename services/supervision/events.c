@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "households.h"
 #include "pbjson.h"
 #include "sn/assist/v1/application.pb-c.h"
 #include "sn/assist/v1/case.pb-c.h"
@@ -90,13 +91,11 @@ supervision_events_topic(size_t i)
 
 /* The position comes from the one counter row, bumped in the applying
  * transaction: the row lock orders the streams' transactions, so
- * positions are dense and in commit order. */
+ * positions are dense and in commit order. The event is written with its
+ * household, found through its keys (households.h), or waits for one. */
 static const char SQL_INSERT[]
-    = "WITH p AS (UPDATE events_head SET pos = pos + 1 RETURNING pos) "
-      "INSERT INTO events (pos, event_id, source, sequence, type, "
-      "subject, time, actor, schema_version, data, persons) "
-      "SELECT p.pos, $1::uuid, $2, $3::bigint, $4, $5, $6::timestamptz, "
-      "$7, $8::int, $9::jsonb, $10::text[] FROM p";
+    = "SELECT event_in($1::uuid, $2, $3::bigint, $4, $5, $6::timestamptz, "
+      "$7, $8::int, $9::jsonb, $10::text[], $11::text[], $12, $13::text[])";
 
 static sn_err
 ingest(
@@ -134,13 +133,22 @@ ingest(
 	    && (e.persons = sn_pgarray_text(&persons)) == NULL)
 		err = SN_ENOMEM;
 	if (err == SN_OK) {
+		sn_pgarray  lookup, add;
+		const char *fresh;
+
+		supervision_households_keys(&e, &lookup, &add, &fresh);
 		snprintf(seq, sizeof(seq), "%llu",
 		    (unsigned long long) ev->sequence);
 		snprintf(ver, sizeof(ver), "%u", ev->schema_version);
-		const char *v[10]
-		    = { ev->id, ev->source, seq, ev->type, ev->subject,
-			      ev->time, ev->actor, ver, text, e.persons };
-		err = sn_tx_query(tx, SQL_INSERT, 10, v, NULL, NULL);
+		const char *v[13] = { ev->id, ev->source, seq, ev->type,
+			ev->subject, ev->time, ev->actor, ver, text, e.persons,
+			sn_pgarray_text(&lookup), fresh,
+			sn_pgarray_text(&add) };
+		err               = v[10] == NULL || v[12] == NULL
+		                  ? SN_ENOMEM
+		                  : sn_tx_query(tx, SQL_INSERT, 13, v, NULL, NULL);
+		sn_pgarray_fini(&lookup);
+		sn_pgarray_fini(&add);
 	}
 	for (size_t i = 0; err == SN_OK && i < supervision_nmodules; i++)
 		if (supervision_modules[i].on_event != NULL)

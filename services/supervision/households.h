@@ -40,7 +40,19 @@
  * SN_SUPERVISION_PENDING_DAYS (default 30) for a household in vain. */
 sn_err supervision_households_setup(supervision *s);
 
-/* The on_event hook (supervision.h). */
+/*
+ * The household link of e, by the rules in households.c: lookup, the ids
+ * that may already be known, in order of trust; add, the ids it brings;
+ * *fresh, the id that names a new household when none of lookup is known
+ * ("" when none; borrowed from e). Events.c writes the event with them
+ * (event_in, schema 012). Both arrays are initialised here and are the
+ * caller's to finish; both stay empty for an event about no one
+ * household.
+ */
+void supervision_households_keys(const supervision_event *e,
+    sn_pgarray *lookup, sn_pgarray *add, const char **fresh);
+
+/* The on_event hook (supervision.h): the household's latest facts. */
 sn_err supervision_households_on_event(
     supervision *s, sn_tx *tx, const supervision_event *e);
 

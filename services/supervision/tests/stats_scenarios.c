@@ -30,7 +30,9 @@
  *   emergency-only household (household_id its emergency referral). The
  *   figures by programme, service (department, domain), outcome and
  *   month, /statistics/district, and the household chain of each
- *   household once the application links the waiting events.
+ *   household once the application links the waiting events; each event
+ *   written once, with its household, and only the 14 that waited
+ *   updated when the application came (pg_stat_user_tables).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -648,6 +650,9 @@ emergency_household(const char *person)
 	rc.district_code = DISTRICT;
 	rc.township_code = T1;
 	put_stats("emergency", "referral.created", &rc, NULL);
+	/* the grant's household known before services routes its
+	 * referral, which joins it as it is written (expect_written_once) */
+	wait_applied(PLAYED, NPLAYED, "the grant and its referral");
 	routed("R-5", "ER-1", "", "ER-1", "medical_insurance", EMERGENCY,
 	    UNIVERSAL, "2031-03-02T02:00:00Z");
 }
@@ -741,6 +746,33 @@ check_district(void)
 	free(raw);
 }
 
+/* Every event written once, with its household (schema 012, event_in),
+ * and only the waiting ones (want) updated when it came: the events
+ * table's counters in pg_stat_user_tables, read once they count every
+ * row (supervision's backends send theirs a second or so after they go
+ * idle; an update is sent with the insert of the transaction that made
+ * it). Before, every linked event was updated after its insert. */
+static void
+expect_written_once(int64_t want, const char *which)
+{
+	TH_CHECK(&T,
+	    th_wait_int(&T, 1, 30000,
+	        "SELECT (n_tup_ins = (SELECT count(*) FROM %s.events))::int"
+	        " FROM pg_stat_user_tables WHERE schemaname = '%s'"
+	        " AND relname = 'events'",
+	        S, S),
+	    "the events table's counters never counted its rows");
+	int64_t n   = th_int(&T,
+	      "SELECT n_tup_upd FROM pg_stat_user_tables WHERE schemaname = '%s'"
+	        " AND relname = 'events'",
+	      S);
+	int64_t all = th_int(&T, "SELECT count(*) FROM %s.events", S);
+	TH_CHECK(&T, n == want,
+	    "%lld of %lld events were updated after their insert, want %lld "
+	    "(%s)",
+	    (long long) n, (long long) all, (long long) want, which);
+}
+
 static void
 services(void)
 {
@@ -772,6 +804,7 @@ services(void)
 	        " AND type <> 'project.changed'",
 	        S),
 	    "services' events did not join the application's household");
+	expect_written_once(14, "the 14 that waited for the application");
 	TH_CHECK(&T,
 	    th_int(&T,
 	        "SELECT count(*) FROM %s.events WHERE type = 'project.changed'"
