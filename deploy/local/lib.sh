@@ -816,6 +816,9 @@ _SN_PORTS_AVOID=()
 # the bind (a service's log says "Address in use"), everything started is
 # stopped and started again on other ports, up to 5 times. With
 # SN_DETACH=1 the services get their own session (deploy/local/up).
+# SN_SERVICES_SETTINGS: space-separated NAME=VALUE settings every service
+# gets besides its own (each reads only the names it knows; a value holds
+# no space), e.g. the benchmark's anomaly thresholds for supervision.
 sn_services_start() {	local variant=${1:-release} names=() try mark
 	# The console last: the other services keep the ports they had before
 	# it came (the README and proto/openapi.yaml name them).
@@ -983,6 +986,8 @@ _sn_services_start_once() {
 			own+=("SN_${key}_SEED_DIR=$SN_ROOT/services/$n/seed")
 		fi
 		mapfile -t -O "${#own[@]}" own < <(_sn_service_secrets "$n")
+		# shellcheck disable=SC2206 # words, as documented above
+		own+=(${SN_SERVICES_SETTINGS:-})
 		if [[ $n == supervision && -n $inspection_url ]]; then
 			own+=("SN_INSPECTION_URL=$inspection_url")
 		fi

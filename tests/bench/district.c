@@ -1227,6 +1227,19 @@ main(int argc, char **argv)
 	    nworkers, work.idle_min_ms, work.idle_max_ms);
 	if (db_url != NULL)
 		verification_latency(db_url);
+	if (bench && db_url != NULL) {
+		/* Each alert is a row, an event and a delivery to the 12388
+		 * platform (inspection-sim's transaction): a district's
+		 * handful a day, but every case of a run whose staff decide
+		 * in seconds, at night in the district, unless the rules'
+		 * thresholds are off (deploy/local/bench turns them off). */
+		int64_t na = db_i64(
+		    db_url, "SELECT count(*) AS n FROM supervision.alerts");
+		if (na >= 0)
+			printf(
+			    "  anomaly alerts raised by supervision: %lld\n",
+			    (long long) na);
+	}
 	if (bench && db_url != NULL && t_all > 0) {
 		/* The same cluster's reference, after the run (not beside it:
 		 * the run would slow pgbench down and pgbench the run). */
