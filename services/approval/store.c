@@ -2566,6 +2566,9 @@ approval_store_rule_reason(
 	return sn_tx_query(tx, SQL_RULE_REASON, NP(v), v, NULL, NULL);
 }
 
+/* Its tier and status are the predicate of the index that finds the rows
+ * by member (beneficiaries_edge_members, schema 010): change both or
+ * neither. */
 static const char SQL_EDGE_ROWS[] = REGISTER_ROW_SELECT
     " NULL::bytea AS verification"
     " FROM beneficiaries b"
