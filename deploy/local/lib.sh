@@ -956,6 +956,9 @@ _sn_services_start_once() {
 		fi
 		j=$((j + 1))
 	done
+	# Every service's extra settings (sn_services_start), as words.
+	local settings=()
+	read -r -a settings <<<"${SN_SERVICES_SETTINGS:-}"
 	i=0
 	for n in "$@"; do
 		key=$(_sn_envkey "$n")
@@ -986,8 +989,7 @@ _sn_services_start_once() {
 			own+=("SN_${key}_SEED_DIR=$SN_ROOT/services/$n/seed")
 		fi
 		mapfile -t -O "${#own[@]}" own < <(_sn_service_secrets "$n")
-		# shellcheck disable=SC2206 # words, as documented above
-		own+=(${SN_SERVICES_SETTINGS:-})
+		own+=("${settings[@]}")
 		if [[ $n == supervision && -n $inspection_url ]]; then
 			own+=("SN_INSPECTION_URL=$inspection_url")
 		fi

@@ -6,8 +6,9 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 #include <unistd.h>
+
+#include "sn/loop.h"
 
 /* Offsets of the four hyphens in "8-4-4-4-12". */
 static bool
@@ -126,42 +127,44 @@ random_bytes(uint8_t *p, size_t len)
 	return SN_OK;
 }
 
+/* RFC 9562: the version in the high nibble of byte 6, variant 10 in the
+ * two high bits of byte 8. */
+static void
+stamp(sn_uuid *u, unsigned version)
+{
+	u->b[6] = (uint8_t) ((u->b[6] & 0x0f) | version << 4);
+	u->b[8] = (uint8_t) ((u->b[8] & 0x3f) | 0x80);
+}
+
 sn_err
 sn_uuid_v4(sn_uuid *out)
 {
 	sn_uuid u;
 	sn_err  err;
 
+	/* The 122 bits other than version and variant random. */
 	if ((err = random_bytes(u.b, sizeof(u.b))) != SN_OK)
 		return err;
-	/* RFC 9562: version 4 in the high nibble of byte 6, variant 10 in
-	 * the two high bits of byte 8; the other 122 bits are random. */
-	u.b[6] = (uint8_t) ((u.b[6] & 0x0f) | 0x40);
-	u.b[8] = (uint8_t) ((u.b[8] & 0x3f) | 0x80);
-	*out   = u;
+	stamp(&u, 4);
+	*out = u;
 	return SN_OK;
 }
 
 sn_err
 sn_uuid_v7(sn_uuid *out)
 {
-	struct timespec ts;
-	sn_uuid         u;
-	sn_err          err;
+	sn_uuid u;
+	sn_err  err;
 
-	if (clock_gettime(CLOCK_REALTIME, &ts) != 0)
-		return SN_EIO;
+	/* The wall clock's milliseconds (not sn_clock's, which a test may
+	 * shift) in the first 48 bits, the rest random. */
 	if ((err = random_bytes(u.b + 6, sizeof(u.b) - 6)) != SN_OK)
 		return err;
-	uint64_t ms
-	    = (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+	uint64_t ms = (uint64_t) sn_wall_us() / 1000u;
 	for (int i = 5; i >= 0; i--, ms >>= 8)
 		u.b[i] = (uint8_t) (ms & 0xff);
-	/* RFC 9562: version 7 in the high nibble of byte 6, variant 10 in
-	 * the two high bits of byte 8. */
-	u.b[6] = (uint8_t) ((u.b[6] & 0x0f) | 0x70);
-	u.b[8] = (uint8_t) ((u.b[8] & 0x3f) | 0x80);
-	*out   = u;
+	stamp(&u, 7);
+	*out = u;
 	return SN_OK;
 }
 

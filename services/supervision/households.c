@@ -226,15 +226,15 @@ sn_err
 supervision_households_on_event(
     supervision *s, sn_tx *tx, const supervision_event *e)
 {
-	const struct rule *r    = e->msg != NULL ? rule_of(e->ev->type) : NULL;
-	const char        *v[1] = { e->ev->id };
-	sn_err             err  = SN_OK;
+	const char *v[1] = { e->ev->id };
+	sn_err      err  = SN_OK;
 
 	(void) s;
 	/* Linked as it was written (events.c, supervision_households_keys);
-	 * the facts only from a type with a registration to take them
-	 * from. */
-	if (r == NULL || strcmp(e->ev->source, "identity") == 0)
+	 * the facts only from a type with a registration to take them from
+	 * (each has a rule above), and only once linked (the statements
+	 * join the event's household). */
+	if (e->msg == NULL)
 		return SN_OK;
 	if (protobuf_c_message_descriptor_get_field_by_name(
 	        e->msg->descriptor, "household")
