@@ -3,9 +3,9 @@
  * callbacks and barriers, failures that roll back without losing the
  * connection, the prepared statement cache, reconnection, a pool that
  * opens a connection only for a transaction that waits, migrations,
- * and request ids: a transaction's callbacks run with the id set when it
- * was asked for, a query's callback and a barrier with the id set when
- * they were queued.
+ * SN_SQL_UUID_OF's look-ups by index, and request ids: a transaction's
+ * callbacks run with the id set when it was asked for, a query's
+ * callback and a barrier with the id set when they were queued.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -561,6 +561,88 @@ test_generic_plans(void **state)
 	assert_int_equal(g.generic, 7);
 }
 
+/* --- uuids spelt as text ------------------------------------------------ */
+
+#define UUID_A "0190b6b8-7a1c-7d2e-9f00-00000000000a"
+
+/* The count of rows of uuids `where` finds for the text t, asked as
+ * $1 of a statement prepared and planned generically (as a service's
+ * statement is after its first executions), with sequential scans off:
+ * where must find its row by the index or not at all. plan is the plan
+ * (EXPLAIN's JSON). */
+static int64_t
+uuids_found(const char *where, const char *t, char *plan, size_t size)
+{
+	char sql[512];
+	admin_exec("DEALLOCATE ALL");
+	snprintf(sql, sizeof(sql),
+	    "PREPARE u(text) AS SELECT count(*) FROM %s.uuids WHERE %s",
+	    schema, where);
+	admin_exec(sql);
+	char *lit = PQescapeLiteral(admin, t, strlen(t));
+	assert_non_null(lit);
+	snprintf(sql, sizeof(sql),
+	    "EXPLAIN (COSTS OFF, FORMAT JSON) EXECUTE u(%s)", lit);
+	PGresult *r = PQexec(admin, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	typedef struct one {
+		const char *plan;
+	} one;
+	const sn_col c = { "\"QUERY PLAN\"", SN_COL_TEXT, offsetof(one, plan),
+		sizeof(const char *), SN_COL_NOT_NULL, NULL };
+	one          o = { NULL }; /* the name quoted: PQfnumber folds case */
+	assert_int_equal(sn_rows_one(r, &c, 1, &o), SN_OK);
+	snprintf(plan, size, "%s", o.plan);
+	PQclear(r);
+	snprintf(sql, sizeof(sql), "EXECUTE u(%s)", lit);
+	PQfreemem(lit);
+	r = PQexec(admin, sql);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	int64_t n = col_i64(r, "count");
+	PQclear(r);
+	return n;
+}
+
+static void
+test_uuid_of(void **state)
+{
+	(void) state;
+	char sql[512], plan[4096];
+	snprintf(sql, sizeof(sql),
+	    "CREATE TABLE %s.uuids (id uuid PRIMARY KEY);"
+	    " INSERT INTO %s.uuids SELECT gen_random_uuid()"
+	    "  FROM generate_series(1, 1000);"
+	    " INSERT INTO %s.uuids VALUES ('" UUID_A "'); ANALYZE %s.uuids",
+	    schema, schema, schema, schema);
+	admin_exec(sql);
+	admin_exec("SET plan_cache_mode = force_generic_plan;"
+	           " SET enable_seqscan = off; SET enable_bitmapscan = off");
+	/* The cast of the column: the right row, found by reading them all
+	 * (the index walked whole, its every entry filtered). */
+	assert_int_equal(
+	    uuids_found("id::text = $1", UUID_A, plan, sizeof(plan)), 1);
+	assert_null(strstr(plan, "\"Index Cond\""));
+	/* The same rows through the primary key, whatever the text. */
+	const char *w = "id = " SN_SQL_UUID_OF("$1");
+	assert_int_equal(uuids_found(w, UUID_A, plan, sizeof(plan)), 1);
+	assert_non_null(strstr(plan, "\"Index Cond\": \"(id = CASE"));
+	/* Text that is no uuid, or not as uuid::text spells it (braces,
+	 * capitals, no hyphens: the cast would take them, the text
+	 * comparison did not), finds nothing and fails nothing. */
+	const char *none[] = { "", "nobody", "{" UUID_A "}",
+		"0190B6B8-7A1C-7D2E-9F00-00000000000A",
+		"0190b6b87a1c7d2e9f0000000000000a", UUID_A "0" };
+	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+		assert_int_equal(
+		    uuids_found(w, none[i], plan, sizeof(plan)), 0);
+		assert_int_equal(
+		    uuids_found("id::text = $1", none[i], plan, sizeof(plan)),
+		    0);
+	}
+	admin_exec("DEALLOCATE ALL; RESET plan_cache_mode;"
+	           " RESET enable_seqscan; RESET enable_bitmapscan");
+}
+
 /* --- planned again ------------------------------------------------------- */
 
 #define REPLANNED "SELECT count(*) FROM nums WHERE n = $1::int"
@@ -777,6 +859,7 @@ main(void)
 		cmocka_unit_test(test_recycle),
 		cmocka_unit_test(test_pool_on_demand),
 		cmocka_unit_test(test_generic_plans),
+		cmocka_unit_test(test_uuid_of),
 		cmocka_unit_test(test_replan),
 		cmocka_unit_test(test_migrations),
 	};

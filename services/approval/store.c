@@ -18,6 +18,13 @@
 
 #define NP(a) ((int) (sizeof(a) / sizeof((a)[0])))
 
+/* A review by its primary key, from the text naming it (sn/db.h): a
+ * review case's review_id, a review case's own id (case_id = review_id),
+ * $1. */
+#define REVIEW_OF_CASE SN_SQL_UUID_OF("c.review_id")
+#define REVIEW_CASE SN_SQL_UUID_OF("c.case_id")
+#define REVIEW_1 SN_SQL_UUID_OF("$1")
+
 /* A column at a nested member (policy.urban_min_fen), named name, NULL
  * allowed when has is a bool member's offset. */
 #define COL_AT(T, path, name, type, has)                                      \
@@ -1338,7 +1345,7 @@ static const char SQL_CASE_GET[]
       "  '[]'::json))::text AS doc"
       " FROM cases c LEFT JOIN beneficiaries b ON c.kind = 'review'"
       " AND b.beneficiary_id = c.beneficiary_id"
-      " LEFT JOIN reviews r ON r.review_id::text = c.review_id"
+      " LEFT JOIN reviews r ON r.review_id = " REVIEW_OF_CASE
       " LEFT JOIN submitted s"
       " ON s.application_id = coalesce(b.application_id, c.case_id)"
       " LEFT JOIN LATERAL (SELECT complete, missing, attempt, received_at,"
@@ -1897,7 +1904,7 @@ static const char SQL_REVIEW_INPUTS[]
       " p.review_months_dibao, p.review_months_tekun, p.review_months_edge,"
       " p.price_subsidy_per_person_fen, p.cpi_threshold_permille,"
       " p.food_cpi_threshold_permille"
-      " FROM cases c JOIN reviews r ON r.review_id::text = c.case_id"
+      " FROM cases c JOIN reviews r ON r.review_id = " REVIEW_CASE
       " JOIN beneficiaries b ON b.beneficiary_id = r.beneficiary_id"
       " LEFT JOIN submitted s ON s.application_id = b.application_id"
       " LEFT JOIN LATERAL (SELECT x.data FROM review_changes x"
@@ -2094,7 +2101,7 @@ approval_store_review_apply(sn_tx *tx, const approval_review_apply *a)
 
 static const char SQL_REVIEW_CLOSE[]
     = "WITH r AS (UPDATE reviews SET status = 'closed', closed_at = now(),"
-      " close_reason = $3, outcome = $4 WHERE review_id::text = $1"
+      " close_reason = $3, outcome = $4 WHERE review_id = " REVIEW_1
       " AND status = 'open' RETURNING beneficiary_id)"
       " UPDATE beneficiaries b SET next_review_date = $5::date FROM r"
       " WHERE $5::date IS NOT NULL AND b.beneficiary_id = $2"

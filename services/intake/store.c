@@ -986,6 +986,9 @@ intake_store_qpayee(sn_tx *tx, const intake_store_payee *py)
 
 /* ---- beneficiary households and their changes ----------------------- */
 
+/* The application $2 names, by application's primary key (sn/db.h). */
+#define APPLICATION_OF_2 SN_SQL_UUID_OF("$2")
+
 sn_err
 intake_store_qbeneficiary_household(sn_tx *tx, const char *beneficiary_id,
     const char *application_id, intake_hold hold, const char *district,
@@ -1009,7 +1012,7 @@ intake_store_qbeneficiary_household(sn_tx *tx, const char *beneficiary_id,
 	    "  COALESCE(NULLIF($5, ''), a.township_code),"
 	    "  COALESCE(NULLIF($6, ''), a.village_code), $7, $8"
 	    " FROM (SELECT 1) one LEFT JOIN application a"
-	    "  ON a.id::text = $2"
+	    "  ON a.id = " APPLICATION_OF_2
 	    " WHERE COALESCE(NULLIF($5, ''), a.township_code) IS NOT NULL"
 	    "  AND COALESCE(NULLIF($4, ''), a.district_code) IS NOT NULL"
 	    "  AND COALESCE(NULLIF($6, ''), a.village_code) IS NOT NULL"

@@ -244,6 +244,18 @@ typedef struct sn_col {
 	                           * be "" for "unspecified" */
 } sn_col;
 
+/* SQL text: the text x (a parameter or a column) as a uuid when it is
+ * spelt as uuid::text spells one (lowercase, hyphened), else NULL. Write
+ * `id = SN_SQL_UUID_OF("$2")`, never `id::text = $2`: both find the same
+ * row, but the cast of the column hides it from the column's index, and
+ * each call read the whole table (intake's register of households grew
+ * with the square of a district's run). The CASE keeps the cast from
+ * failing on other text; the planner folds neither arm it drops. */
+#define SN_SQL_UUID_OF(x)                                                     \
+	"CASE WHEN " x                                                        \
+	" ~ '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"               \
+	"[0-9a-f]{12}$' THEN (" x ")::uuid END"
+
 #define SN_COL_NOT_NULL ((size_t) -1)
 #define SN_NCOLS(a) (sizeof(a) / sizeof((a)[0]))
 
