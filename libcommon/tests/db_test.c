@@ -590,7 +590,7 @@ uuids_found(const char *where, const char *t, char *plan, size_t size)
 	} one;
 	const sn_col c = { "\"QUERY PLAN\"", SN_COL_TEXT, offsetof(one, plan),
 		sizeof(const char *), SN_COL_NOT_NULL, NULL };
-	one          o = { NULL }; /* the name quoted: PQfnumber folds case */
+	one          o = { NULL }; /* quoted: libpq folds a bare name */
 	assert_int_equal(sn_rows_one(r, &c, 1, &o), SN_OK);
 	snprintf(plan, size, "%s", o.plan);
 	PQclear(r);
