@@ -34,6 +34,7 @@ struct verification {
 	verification_agencies *agencies;
 	uv_timer_t             scan_timer;
 	bool                   scanning, rescan, stopping;
+	int                    scan_limit; /* the page the scan asked for */
 	/* A scan or kick stopped at max_rounds: a finished round scans. */
 	bool   capped;
 	round *rounds;
@@ -47,6 +48,7 @@ struct verification {
 	int64_t    *done_ids;
 	size_t      ndone, done_cap;
 	sn_counter *rounds_total[2]; /* complete, incomplete */
+	sn_counter *scan_rows;       /* checks the scans read */
 	sn_counter *published[2];
 	sn_gauge   *inflight;
 };
@@ -946,6 +948,7 @@ on_scan(sn_err err, const verification_due *rows, size_t n, void *arg)
 		return;
 	}
 	size_t started = 0, i;
+	sn_counter_add(v->scan_rows, n);
 	for (i = 0; i < n && v->nrounds < v->cfg.max_rounds; i++) {
 		if (in_flight(v, rows[i].check_id))
 			continue;
@@ -959,7 +962,7 @@ on_scan(sn_err err, const verification_due *rows, size_t n, void *arg)
 	v->ndone = 0;             /* a scan from now on reads their commits */
 	/* A full page may hide more: look again (at once, or once rounds
 	 * finish when they are at their most). */
-	if (v->rescan || (started > 0 && n >= (size_t) v->cfg.max_rounds)) {
+	if (v->rescan || (started > 0 && n >= (size_t) v->scan_limit)) {
 		v->rescan = false;
 		scan_kick(v);
 	}
@@ -978,10 +981,20 @@ scan_kick(verification *v)
 		v->capped = true; /* a finishing round kicks again */
 		return;
 	}
-	v->scanning = true;
-	/* Rounds in flight are still pending in the table: read past them. */
-	verification_store_scan(
-	    v->db, v->cfg.max_rounds + v->nrounds, on_scan, v);
+	/* Rounds in flight are still pending in the table: the scan leaves
+	 * them out (before, it read them again each time, their answers
+	 * aggregated and their identity numbers unsealed, up to 256 rows a
+	 * scan for nothing). A page is as many as can start now. */
+	int64_t *skip = malloc(((size_t) v->nrounds + 1) * sizeof(*skip));
+	size_t   n    = 0;
+	if (skip == NULL)
+		abort();
+	for (const round *r = v->rounds; r != NULL; r = r->next)
+		skip[n++] = r->due.check_id;
+	v->scanning   = true;
+	v->scan_limit = v->cfg.max_rounds - v->nrounds;
+	verification_store_scan(v->db, v->scan_limit, skip, n, on_scan, v);
+	free(skip);
 }
 
 static void
@@ -1232,9 +1245,12 @@ verification_open(
 		       "sn_verification_published_total",
 		       "verification.completed events written, by status", st[i]);
 	}
-	v->inflight = sn_metrics_gauge(m, "sn_verification_rounds_inflight",
-	    "Checks being asked now", NULL);
-	if (v->inflight == NULL || v->published[1] == NULL) {
+	v->inflight  = sn_metrics_gauge(m, "sn_verification_rounds_inflight",
+	     "Checks being asked now", NULL);
+	v->scan_rows = sn_metrics_counter(m, "sn_verification_scan_rows_total",
+	    "Checks read by the scans for checks due", NULL);
+	if (v->inflight == NULL || v->published[1] == NULL
+	    || v->scan_rows == NULL) {
 		free(v);
 		return SN_ENOMEM;
 	}

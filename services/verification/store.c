@@ -46,8 +46,9 @@ static const char SQL_SCAN[]
       "  WHERE a.check_id = c.check_id AND a.outcome = 'ok'), '')"
       "  AS answered"
       " FROM checks c"
-      " WHERE c.status = 'pending'"
-      "  OR (c.status = 'incomplete' AND c.next_round_at <= now())"
+      " WHERE (c.status = 'pending'"
+      "  OR (c.status = 'incomplete' AND c.next_round_at <= now()))"
+      " AND c.check_id <> ALL ($2::int8[])"
       " ORDER BY c.check_id LIMIT $1";
 
 /* Every answer of one round in one statement (arrays, sn/db.h). */
@@ -391,18 +392,25 @@ scan_done(sn_err err, PGresult *res, void *arg)
 }
 
 void
-verification_store_scan(
-    sn_db *db, int limit, verification_due_fn done, void *arg)
+verification_store_scan(sn_db *db, int limit, const int64_t *skip,
+    size_t nskip, verification_due_fn done, void *arg)
 {
 	struct scan_ctx *s = malloc(sizeof(*s));
 	if (s == NULL)
 		abort();
 	s->done = done;
 	s->arg  = arg;
-	char lim[16];
+	char       lim[16];
+	sn_pgarray a;
+	sn_pgarray_init(&a);
+	for (size_t i = 0; i < nskip; i++)
+		sn_pgarray_add_i64(&a, skip[i]);
 	I64(lim, limit);
-	const char *v[1] = { lim };
-	sn_db_query(db, SQL_SCAN, 1, v, scan_done, s);
+	const char *v[2] = { lim, sn_pgarray_text(&a) };
+	if (v[1] == NULL)
+		abort(); /* out of memory */
+	sn_db_query(db, SQL_SCAN, 2, v, scan_done, s);
+	sn_pgarray_fini(&a);
 }
 
 /* The key of an answer's records whose values are sealed. */

@@ -98,14 +98,16 @@ typedef struct verification_due {
 
 /*
  * Reads up to limit checks due for a round (pending, or incomplete and
- * past next_round_at), oldest first. done gets SN_OK and the rows (n of
- * them, borrowed during the call), or an error and none. A row whose
- * member list does not match its member count is logged and left out.
+ * past next_round_at), oldest first, but for the nskip checks of skip
+ * (the rounds in flight, still pending in the table). done gets SN_OK
+ * and the rows (n of them, borrowed during the call), or an error and
+ * none. A row whose member list does not match its member count is
+ * logged and left out.
  */
 typedef void (*verification_due_fn)(
     sn_err err, const verification_due *rows, size_t n, void *arg);
-void verification_store_scan(
-    sn_db *db, int limit, verification_due_fn done, void *arg);
+void verification_store_scan(sn_db *db, int limit, const int64_t *skip,
+    size_t nskip, verification_due_fn done, void *arg);
 
 /* One agency's final answer in a round. */
 typedef struct verification_answer_row {
