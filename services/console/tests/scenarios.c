@@ -384,7 +384,14 @@ login(const char *user, const char *pw)
 	char body[256];
 	snprintf(body, sizeof(body),
 	    "{\"username\":\"%s\",\"password\":\"%s\"}", user, pw);
+	/* Ready, identity may still be creating its administrator (argon2id
+	 * takes a while on a loaded machine): its 503 says to retry. */
 	resp r = req("POST", "/api/identity/login", NULL, body);
+	for (int i = 0; i < 200 && r.status == 503; i++) {
+		free(r.body);
+		th_sleep_ms(100);
+		r = req("POST", "/api/identity/login", NULL, body);
+	}
 	TH_CHECK(&T, r.status == 200, "login %s through the console: %ld %s",
 	    user, r.status, r.body);
 	char v[256];
