@@ -31,6 +31,14 @@ static const char SQL_OUTCOME_UNASKED[]
       " FROM checks WHERE source_event = $1"
       " ON CONFLICT (check_id, attempt) DO NOTHING";
 
+/* The checks due: the pending ones and the incomplete ones whose next
+ * round has come, each set read by its own partial index. One statement
+ * with "pending OR incomplete and due" was planned as a bitmap of both
+ * indexes, and a bitmap scan never marks the dead entries it meets: every
+ * check that had ever been pending since the table's last vacuum was read
+ * from the heap again at each scan (3,000 at 3,000 households, 9.5 ms a
+ * scan finding none). An index scan in check_id order marks them, and
+ * the next scan steps over them. */
 static const char SQL_SCAN[]
     = "SELECT c.check_id, c.application_id, c.review_id,"
       " c.consent_reference,"
@@ -45,10 +53,11 @@ static const char SQL_SCAN[]
       " COALESCE((SELECT string_agg(DISTINCT a.agency, ',') FROM answers a"
       "  WHERE a.check_id = c.check_id AND a.outcome = 'ok'), '')"
       "  AS answered"
-      " FROM checks c"
-      " WHERE (c.status = 'pending'"
-      "  OR (c.status = 'incomplete' AND c.next_round_at <= now()))"
-      " AND c.check_id <> ALL ($2::int8[])"
+      " FROM ((SELECT * FROM checks WHERE status = 'pending'"
+      "   AND check_id <> ALL ($2::int8[]) ORDER BY check_id LIMIT $1)"
+      "  UNION ALL (SELECT * FROM checks WHERE status = 'incomplete'"
+      "   AND next_round_at <= now() AND check_id <> ALL ($2::int8[])"
+      "   ORDER BY check_id LIMIT $1)) c"
       " ORDER BY c.check_id LIMIT $1";
 
 /* Every answer of one round in one statement (arrays, sn/db.h). */
