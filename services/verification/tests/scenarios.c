@@ -624,31 +624,11 @@ agency_error(void)
 	free(tok);
 }
 
-/* The value of series in the /metrics of the server at port; -1 if
- * absent. */
-static long long
-metric_at(int port, const char *series)
-{
-	char *body = NULL;
-	int st = th_http(&T, port, "GET", "/metrics", NULL, NULL, NULL, &body);
-	TH_CHECK(&T, st == 200, "/metrics on port %d: %d", port, st);
-	long long v = -1;
-	size_t    n = strlen(series);
-	for (char *line = body; line != NULL && *line;) {
-		char *nl = strchr(line, '\n');
-		if (strncmp(line, series, n) == 0 && line[n] == ' ')
-			v = strtoll(line + n + 1, NULL, 10);
-		line = nl != NULL ? nl + 1 : NULL;
-	}
-	free(body);
-	return v;
-}
-
 /* The value of series in agency-sim's /metrics; -1 if absent. */
 static long long
 sim_metric(const char *series)
 {
-	return metric_at(sim_port, series);
+	return th_metric_http(&T, sim_port, series);
 }
 
 static void
@@ -687,7 +667,7 @@ many_at_once(void)
 	 * taking 200 ms or more): a round in flight is still pending in the
 	 * table, and the scans read past it without reading it again. */
 	long long read
-	    = metric_at(http_port, "sn_verification_scan_rows_total");
+	    = th_metric_http(&T, http_port, "sn_verification_scan_rows_total");
 	TH_CHECK(&T, read == 50, "the scans read %lld checks for 50", read);
 	long long all = sim_metric("sn_agency_sim_inflight_all_max");
 	printf(
