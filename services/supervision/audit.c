@@ -380,7 +380,7 @@ static const char SQL_HEAD[]
       " $11::text AS subject, $12::text AS request_id,"
       " $13::text AS idempotency_key, $14::bigint AS status,"
       " $15::text AS outcome_code, $16::text AS at"
-      " FROM audit_head h FOR UPDATE";
+      " FROM audit_head h WHERE h.one FOR UPDATE";
 
 static const char SQL_APPEND[]
     = "INSERT INTO audit_chain (n, service, user_id, role, jurisdiction,"
@@ -391,7 +391,7 @@ static const char SQL_APPEND[]
       " $17::bigint, $18, $19::bytea, $20::bytea)";
 
 static const char SQL_MOVE_HEAD[]
-    = "UPDATE audit_head SET n = $1::bigint, hash = $2::bytea";
+    = "UPDATE audit_head SET n = $1::bigint, hash = $2::bytea WHERE one";
 
 /* The columns of a record, as SQL_HEAD and the verification's page
  * read them. */
@@ -552,7 +552,7 @@ static const char SQL_ANCHOR[]
     = "INSERT INTO audit_anchors (day, daily, records, head_hash,"
       " anchored_at, requested_by)"
       " SELECT $1::date, $2::boolean, h.n, h.hash, $3::timestamptz, $4"
-      " FROM audit_head h"
+      " FROM audit_head h WHERE h.one"
       " ON CONFLICT (day) WHERE daily DO NOTHING"
       " RETURNING records, encode(head_hash, 'hex') AS head_hash";
 
@@ -719,7 +719,7 @@ typedef struct verify_ctx {
 	bool                   finished;
 } verify_ctx;
 
-static const char SQL_READ_HEAD[] = "SELECT n, hash FROM audit_head";
+static const char SQL_READ_HEAD[] = "SELECT n, hash FROM audit_head WHERE one";
 
 static const char SQL_PAGE[]
     = "SELECT n, service, user_id, role, jurisdiction, actor_index,"

@@ -110,7 +110,7 @@ static const char SQL_PAGE[]
     = "SELECT m.head, m.horizon, m.epoch, e.pos, e.event_id, e.source, "
       "e.type, e.subject, e.time, e.schema_version, e.data "
       "FROM (SELECT h.pos AS head, f.horizon, f.epoch::text AS epoch "
-      "      FROM events_head h, feed_state f) m "
+      "      FROM events_head h, feed_state f WHERE h.one AND f.one) m "
       "LEFT JOIN LATERAL (SELECT pos, event_id::text AS event_id, source, "
       "  type, subject, "
       "  to_char(time AT TIME ZONE 'UTC', "
@@ -540,8 +540,8 @@ tick(void *arg)
 		return;
 	f->polling      = true;
 	f->last_poll_ms = sn_now_ms();
-	sn_db_query(
-	    f->s->db, "SELECT pos FROM events_head", 0, NULL, on_head, f);
+	sn_db_query(f->s->db, "SELECT pos FROM events_head WHERE one", 0, NULL,
+	    on_head, f);
 }
 
 /* ---- retention ------------------------------------------------------------
@@ -556,7 +556,7 @@ static const char SQL_HORIZON[]
       "  (SELECT pos FROM events WHERE pos >= feed_state.horizon"
       "     AND ingested_at >= now() - make_interval(days => $1::int)"
       "   ORDER BY pos LIMIT 1),"
-      "  (SELECT pos + 1 FROM events_head)))";
+      "  (SELECT pos + 1 FROM events_head WHERE one)))";
 
 static void
 horizon_begin(sn_tx *tx, void *arg)

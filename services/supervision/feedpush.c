@@ -550,7 +550,7 @@ static const char SQL_DUE[]
       "  GREATEST(0, ceil(extract(epoch FROM next_attempt - now()) "
       "    * 1000))::bigint AS wait_ms "
       "FROM feed_hubs "
-      "WHERE enabled AND cursor < (SELECT pos FROM events_head) "
+      "WHERE enabled AND cursor < (SELECT pos FROM events_head WHERE one) "
       "ORDER BY name";
 
 typedef struct due_row {
