@@ -8,7 +8,11 @@
 -- households (pg_stat_statements). They now ask for the row by its key
 -- (WHERE one: the primary key's index to the live version), and the
 -- statements in supervision's C do the same (feed.c, feedpush.c,
--- audit.c). A page of each head now keeps nine tenths of
+-- audit.c). The two functions also turn sequential scans off for their
+-- statements: a plan is made once per session and kept, and one made
+-- while the head was a single page (a sequential scan being as cheap
+-- then) would read every page of versions later; every statement in them
+-- has an index to go by. A page of each head now keeps nine tenths of
 -- itself free, so pruning runs on nearly every visit (a page is pruned
 -- when its free space falls below what fillfactor keeps).
 ALTER TABLE events_head SET (fillfactor = 10);
@@ -19,7 +23,7 @@ CREATE OR REPLACE FUNCTION event_in(p_event uuid, p_source text, p_sequence bigi
 	p_type text, p_subject text, p_time timestamptz, p_actor text,
 	p_version integer, p_data jsonb, p_persons text[], p_lookup text[],
 	p_default text, p_add text[]) RETURNS text
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET enable_seqscan = off AS $$
 DECLARE
 	hh    text;
 	v_pos bigint;
@@ -48,7 +52,7 @@ END $$;
 
 -- audit_chain_extends as in 002, the head by its key.
 CREATE OR REPLACE FUNCTION audit_chain_extends() RETURNS trigger
-LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+LANGUAGE plpgsql SET search_path FROM CURRENT SET enable_seqscan = off AS $$
 DECLARE
 	h audit_head%ROWTYPE;
 BEGIN
