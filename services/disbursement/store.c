@@ -1563,22 +1563,25 @@ disbursement_store_reconciliation(
 /* ---- sending ------------------------------------------------------------ */
 
 /* Two candidate sets, each locked, then at most limit of them. The
- * EXISTS is tested once, before any payment is read: while no run is
- * being sent (a run being built, awaiting approval) the sender's polls
- * do not walk the planned payments of the run being built. $5 (false:
- * the sender found none of this fund's planned payments lately) is
- * tested once too: such a claim takes ready payments only, without
- * walking the run's planned payments of the other funds. */
+ * planned ones are read run by run, only of the runs being sent (while
+ * none is, a run being built or awaiting approval, the sender's polls
+ * read no payment), each run's oldest of the fund first: an order only
+ * payment_planned (run, fund, created_at) holds them in, so the plan is
+ * that index's whichever the fund (a plan scanning the table read all
+ * of it for a fund with nothing planned; migration 013). The claim waits
+ * on no lock (SKIP LOCKED), so its order is free. $5 (false: the sender
+ * found none of this fund's planned payments lately) is tested once:
+ * such a claim takes ready payments only. */
 static const char SQL_CLAIM[]
     = "WITH r AS (SELECT id FROM payment WHERE status = 'ready'"
       "  AND fund = $1 AND (not_before IS NULL OR not_before <= now())"
       "  ORDER BY created_at LIMIT $2::int"
       "  FOR UPDATE SKIP LOCKED),"
-      " p AS (SELECT id FROM payment WHERE status = 'planned' AND fund = $1"
-      "  AND $5::boolean"
-      "  AND EXISTS (SELECT 1 FROM run WHERE status = 'sending')"
-      "  AND run_id IN (SELECT id FROM run WHERE status = 'sending')"
-      "  LIMIT $2::int FOR UPDATE SKIP LOCKED),"
+      " p AS (SELECT q.id FROM run CROSS JOIN LATERAL"
+      "  (SELECT id FROM payment WHERE status = 'planned'"
+      "   AND run_id = run.id AND fund = $1 ORDER BY created_at"
+      "   LIMIT $2::int FOR UPDATE SKIP LOCKED) q"
+      "  WHERE run.status = 'sending' AND $5::boolean LIMIT $2::int),"
       " c AS (SELECT id FROM r UNION ALL SELECT id FROM p LIMIT $2::int)"
       " UPDATE payment SET status = 'sent', batch_id = $3, sender = $4,"
       " sent_at = now(), checked_at = now()"

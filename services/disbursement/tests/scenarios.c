@@ -1336,6 +1336,103 @@ sigkill(void)
 	free(id);
 }
 
+/* A second connection holding, in an open transaction, the payments of
+ * run id that the clause `rest` (appended to the run's condition) names,
+ * locked as a second sender's claim would hold them; want of them. */
+static PGconn *
+hold_payments(const char *id, const char *rest, int want)
+{
+	PGconn *c = PQconnectdb(T.db_url);
+	if (PQstatus(c) != CONNECTION_OK)
+		th_fail(&T, "a second connection: %s", PQerrorMessage(c));
+	char q[512];
+	snprintf(q, sizeof(q),
+	    "BEGIN; SELECT id FROM %s.payment WHERE run_id = '%s' %s"
+	    " FOR UPDATE",
+	    schema, id, rest);
+	/* The rows locked, from the command's tag ("SELECT 5"). */
+	PGresult *r = PQexec(c, q);
+	TH_CHECK(&T,
+	    PQresultStatus(r) == PGRES_TUPLES_OK
+	        && atoi(PQcmdTuples(r)) == want,
+	    "locking %d payments: %s", want, PQerrorMessage(c));
+	PQclear(r);
+	return c;
+}
+
+/* Ends hold_payments's transaction: the payments are free. */
+static void
+let_go(PGconn *c)
+{
+	PGresult *r = PQexec(c, "COMMIT");
+	TH_CHECK(&T, PQresultStatus(r) == PGRES_COMMAND_OK, "commit: %s",
+	    PQerrorMessage(c));
+	PQclear(r);
+	PQfinish(c);
+}
+
+/* Rows of disbursement's payment table read by sequential scans so far
+ * (pg_stat_user_tables). */
+static int64_t
+payment_seq_reads(void)
+{
+	return th_int(&T,
+	    "SELECT coalesce(sum(seq_tup_read), 0) FROM pg_stat_user_tables"
+	    " WHERE schemaname = '%s' AND relname = 'payment'",
+	    schema);
+}
+
+/*
+ * Issue 15: a claim reads the planned payments of its own fund only, by
+ * index. Before (migration 013) the claim's planned part was, once it had
+ * a prepared statement's generic plan (the same for every fund), a
+ * sequential scan of payment: each claim read the table from its start,
+ * past every payment claimed already, and a claim for a fund with nothing
+ * planned read all of it; the sender claims for each of its four funds at
+ * least once a second, so at a million payees that was millions of rows
+ * a second read for nothing. Here every planned payment of the run is
+ * held locked by another transaction for 5 s after the approval (the
+ * claims pass them over: SKIP LOCKED), so the sender's claims, each
+ * finding nothing, are all that reads payment; counted: the rows of
+ * payment read by sequential scans in those 5 s (the backends' counts
+ * reported after it), under N, one reading of the table, against one per
+ * claim before. Then let go, every payee is paid once.
+ */
+static void
+claim_by_fund(void)
+{
+	enum { N = 2000 };
+	start("0", "0");
+	inject_payees(N);
+	allocate("dibao", 1000000000LL);
+	allocate("tekun", 1000000000LL);
+	char   *id = build_run();
+	PGconn *c  = hold_payments(id, "", N);
+	th_sleep_ms(1500); /* every count of the build reported */
+	int64_t r0 = payment_seq_reads();
+	approve(id, approver);
+	th_sleep_ms(5000);
+	th_sleep_ms(1500); /* the backends' last counts of the 5 s */
+	int64_t reads = payment_seq_reads() - r0;
+	int64_t sent  = th_int(&T,
+	     "SELECT count(*) FROM %s.payment WHERE status <> 'planned'",
+	     schema);
+	let_go(c);
+	wait_completed(id, 60000, "after the payments were let go");
+	check_bank(N);
+	printf("claim_by_fund: %d planned payments held 5 s while the run was"
+	       " being sent; payment's rows read by sequential scans in"
+	       " them: %lld (%.1f tables)\n",
+	    N, (long long) reads, (double) reads / N);
+	TH_CHECK(&T, sent == 0, "%lld payments were claimed while held",
+	    (long long) sent);
+	TH_CHECK(&T, reads < N,
+	    "claims finding nothing read %lld of payment's rows by"
+	    " sequential scans in 5 s (%d payments)",
+	    (long long) reads, N);
+	free(id);
+}
+
 /* Payments another transaction holds locked when the claims come, as a
  * second sender's claim would hold them, are passed over, not waited for
  * (SQL_CLAIM's SKIP LOCKED): the claims take the payments after them.
@@ -1349,22 +1446,11 @@ passed_over(void)
 	inject_payees(N);
 	allocate("dibao", 1000000000LL);
 	allocate("tekun", 1000000000LL);
-	char   *id = build_run();
-	PGconn *c  = PQconnectdb(T.db_url);
-	if (PQstatus(c) != CONNECTION_OK)
-		th_fail(&T, "a second connection: %s", PQerrorMessage(c));
-	char q[512];
-	snprintf(q, sizeof(q),
-	    "BEGIN; SELECT id FROM %s.payment WHERE run_id = '%s'"
-	    " AND fund = 'dibao' ORDER BY list_seq LIMIT %d FOR UPDATE",
-	    schema, id, HELD);
-	/* The rows locked, from the command's tag ("SELECT 5"). */
-	PGresult *r = PQexec(c, q);
-	TH_CHECK(&T,
-	    PQresultStatus(r) == PGRES_TUPLES_OK
-	        && atoi(PQcmdTuples(r)) == HELD,
-	    "locking the first %d: %s", HELD, PQerrorMessage(c));
-	PQclear(r);
+	char *id = build_run();
+	char  first[64];
+	snprintf(first, sizeof(first),
+	    "AND fund = 'dibao' ORDER BY list_seq LIMIT %d", HELD);
+	PGconn *c = hold_payments(id, first, HELD);
 	approve(id, approver);
 	if (!th_wait_int(&T, N - HELD, 60000,
 	        "SELECT count(*) FROM %s.payment WHERE run_id = '%s'"
@@ -1390,11 +1476,7 @@ passed_over(void)
 	    "held %lld planned (want %d), %lld dibao sent after them, run "
 	    "completed %lld",
 	    (long long) held, HELD, (long long) after, (long long) open);
-	r = PQexec(c, "COMMIT");
-	TH_CHECK(&T, PQresultStatus(r) == PGRES_COMMAND_OK, "commit: %s",
-	    PQerrorMessage(c));
-	PQclear(r);
-	PQfinish(c);
+	let_go(c);
 	wait_completed(id, 60000, "after the held payments were let go");
 	check_bank(N);
 	printf("passed_over: %d payees, %d held while %lld dibao payments "
@@ -3527,6 +3609,7 @@ main(int argc, char **argv)
 		{ "run_10k", run_10k },
 		{ "sigkill", sigkill },
 		{ "passed_over", passed_over },
+		{ "claim_by_fund", claim_by_fund },
 		{ "duties", duties },
 		{ "correction", correction },
 		{ "validation", validation },
