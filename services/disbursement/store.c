@@ -1636,11 +1636,14 @@ disbursement_store_claim(sn_tx *tx, disbursement_fund fund, int limit,
 }
 
 /* Locked in id order, as every other statement locking payments in bulk
- * does, so that two of them never wait on each other. */
+ * does, so that two of them never wait on each other. A payment is found
+ * by the id its end-to-end id names, and must carry that end-to-end id
+ * still (migration 014). */
 static const char SQL_ANSWERED[]
     = "SELECT a.i - 1 AS idx, p.status, p.retries"
       " FROM unnest($1::text[]) WITH ORDINALITY AS a(e2e, i)"
-      " JOIN payment p ON p.e2e_id = a.e2e"
+      " JOIN payment p ON p.id = payment_id_of_e2e(a.e2e)"
+      "  AND p.e2e_id = a.e2e"
       " ORDER BY p.id FOR UPDATE OF p";
 
 static const sn_col answered_cols[] = {
@@ -1699,7 +1702,8 @@ static const char SQL_APPLY[]
       "   THEN now() + a.delay_ms * interval '1 millisecond' END,"
       "  checked_at = now(),"
       "  finished_at = CASE WHEN a.fin THEN now() END"
-      " FROM a WHERE p.e2e_id = a.e2e"
+      " FROM a WHERE p.id = payment_id_of_e2e(a.e2e)"
+      "  AND p.e2e_id = a.e2e"
       " RETURNING p.*)"
       " SELECT " PAYMENT_COLS("u", BENEFICIARY_OF("u")) " FROM u";
 

@@ -3127,12 +3127,13 @@ sealed(void)
 	    " account_name, from_month, superseded_account) VALUES"
 	    " ('app-old', 'active', 'dibao', 50000, '220103001', 'ICBC',"
 	    " '6222000011110001', 'old payee', '2026-01', '6222000011110000'))"
-	    " INSERT INTO %s.payment (grant_id, fund, year, amount_fen,"
+	    " INSERT INTO %s.payment (id, grant_id, fund, year, amount_fen,"
 	    " township_code, bank_code, account_number, account_name, e2e_id,"
-	    " status) VALUES ('grant-old', 'emergency', 2026, 1000,"
+	    " status) SELECT i, 'grant-old', 'emergency', 2026, 1000,"
 	    " '220103001', 'ICBC', '6222000011110002', 'old grantee',"
-	    " 'old-e2e-1', 'settled') RETURNING id::text",
-	    schema, schema);
+	    " %s.e2e_of(i, 1), 'settled' FROM gen_random_uuid() AS i"
+	    " RETURNING id::text",
+	    schema, schema, schema);
 	TH_CHECK(&T, pid != NULL, "the clear rows were not written");
 	start_disbursement();
 	TH_CHECK(&T,
