@@ -508,11 +508,12 @@ apply_begin(sn_tx *tx, void *arg)
 			    &a->answered_cb);
 		break;
 	case ANS_UNCLAIM:
-		err = disbursement_store_unclaim(
-		    tx, a->batch_id, a->d->cfg.retry_ms);
+		err = disbursement_store_unclaim(tx, a->batch_id,
+		    (const char *const *) a->e2e, a->n, a->d->cfg.retry_ms);
 		break;
 	case ANS_ORPHAN:
-		err = disbursement_store_orphan(tx, a->batch_id);
+		err = disbursement_store_orphan(
+		    tx, a->batch_id, (const char *const *) a->e2e, a->n);
 		break;
 	}
 	if (err != SN_OK) {
@@ -574,6 +575,18 @@ batch_free(batch *b)
 	free(b->instr);
 	free(b->ptrs);
 	free(b);
+}
+
+/* a names the payments of batch b by their end-to-end ids (a batch
+ * refused or never answered is undone by them: migration 015). */
+static void
+answer_of_batch(answer *a, const batch *b)
+{
+	snprintf(a->batch_id, sizeof(a->batch_id), "%s", b->batch_id);
+	for (size_t i = 0; i < b->n; i++)
+		if ((a->e2e[i] = strdup(b->strs[NSTRS * i])) == NULL)
+			abort(); /* out of memory */
+	a->n = b->n;
 }
 
 /* The instructions claimed, copied: they go out after the commit. */
@@ -661,10 +674,12 @@ batch_answered(sn_err err, const Sn__Bank__V1__BankReply *reply, void *arg)
 	snprintf(a->batch_id, sizeof(a->batch_id), "%s", b->batch_id);
 	if (err != SN_OK) {
 		a->what = ANS_ORPHAN;
+		answer_of_batch(a, b);
 	} else if (!reply->batch->accepted) {
 		sn_log(SN_LOG_ERROR, "the bank refused a batch", "batch_id",
 		    b->batch_id, "error", reply->batch->error, NULL);
 		a->what = ANS_UNCLAIM;
+		answer_of_batch(a, b);
 	} else {
 		a->what = ANS_APPLY;
 		for (size_t i = 0; i < reply->batch->n_statuses && a->n < b->n;
@@ -736,12 +751,12 @@ claim_done(sn_err err, void *arg)
 	d->inflight++;
 	if (!batch_send(d, b)) {
 		/* Not sent: the rows are "sent" with our name; ask later. */
-		answer *a = answer_new(d, 0);
+		answer *a = answer_new(d, b->n);
 		if (a == NULL)
 			abort();
 		a->is_batch = true;
 		a->what     = ANS_ORPHAN;
-		snprintf(a->batch_id, sizeof(a->batch_id), "%s", b->batch_id);
+		answer_of_batch(a, b);
 		batch_free(b);
 		sn_db_tx(sn_service_db(d->svc), apply_begin, apply_done, a);
 		return;

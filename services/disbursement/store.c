@@ -1665,23 +1665,33 @@ answered_done(sn_tx *tx, PGresult *res, void *arg)
 	free(rows);
 }
 
-sn_err
-disbursement_store_answered(sn_tx *tx, const char *const *e2e, size_t n,
-    const disbursement_answered_cb *cb)
+/* Queues sql with the n end-to-end ids e2e as its $1 (text[]) and the
+ * nv values v as $2 on. */
+static sn_err
+query_e2e(sn_tx *tx, const char *sql, const char *const *e2e, size_t n,
+    const char *const *v, int nv, sn_query_fn cb, void *arg)
 {
 	sn_pgarray arr;
 	sn_pgarray_init(&arr);
 	for (size_t i = 0; i < n; i++)
 		sn_pgarray_add(&arr, e2e[i]);
-	const char *a   = sn_pgarray_text(&arr);
-	sn_err      err = SN_ENOMEM;
-	if (a != NULL) {
-		const char *v[] = { a };
-		err             = sn_tx_query(
-		                tx, SQL_ANSWERED, 1, v, answered_done, (void *) cb);
+	const char *all[4] = { sn_pgarray_text(&arr) };
+	sn_err      err    = SN_ENOMEM;
+	if (all[0] != NULL && nv < 4) {
+		for (int k = 0; k < nv; k++)
+			all[k + 1] = v[k];
+		err = sn_tx_query(tx, sql, nv + 1, all, cb, arg);
 	}
 	sn_pgarray_fini(&arr);
 	return err;
+}
+
+sn_err
+disbursement_store_answered(sn_tx *tx, const char *const *e2e, size_t n,
+    const disbursement_answered_cb *cb)
+{
+	return query_e2e(
+	    tx, SQL_ANSWERED, e2e, n, NULL, 0, answered_done, (void *) cb);
 }
 
 static const char SQL_APPLY[]
@@ -1751,30 +1761,39 @@ disbursement_store_apply(sn_tx *tx, const disbursement_answer *a, size_t n,
 	return err;
 }
 
+/* A batch undone: its payments, named by their end-to-end ids ($1) as
+ * claimed under batch $2, that are still "sent" under it (migration 015:
+ * no index of the batch's own). */
+#define BATCH_SENT                                                            \
+	" FROM unnest($1::text[]) AS b(e2e)"                                  \
+	" WHERE p.id = payment_id_of_e2e(b.e2e) AND p.e2e_id = b.e2e"         \
+	"  AND p.batch_id = $2 AND p.status = 'sent'"
+
 static const char SQL_UNCLAIM[]
-    = "UPDATE payment SET status = 'ready', batch_id = NULL, sender = NULL,"
-      " not_before = now() + $2::bigint * interval '1 millisecond'"
-      " WHERE batch_id = $1 AND status = 'sent'";
+    = "UPDATE payment p SET status = 'ready', batch_id = NULL,"
+      " sender = NULL,"
+      " not_before = now() + $3::bigint * interval '1 millisecond'" BATCH_SENT;
 
 static const char SQL_ORPHAN[]
-    = "UPDATE payment SET sender = NULL, checked_at = NULL"
-      " WHERE batch_id = $1 AND status = 'sent'";
+    = "UPDATE payment p SET sender = NULL, checked_at = NULL" BATCH_SENT;
 
 sn_err
-disbursement_store_unclaim(sn_tx *tx, const char *batch_id, uint64_t delay_ms)
+disbursement_store_unclaim(sn_tx *tx, const char *batch_id,
+    const char *const *e2e, size_t n, uint64_t delay_ms)
 {
 	char        d[24];
 	const char *v[] = { batch_id,
 		fmt_i64(d,
 		    delay_ms > INT64_MAX ? INT64_MAX : (int64_t) delay_ms) };
-	return sn_tx_query(tx, SQL_UNCLAIM, 2, v, NULL, NULL);
+	return query_e2e(tx, SQL_UNCLAIM, e2e, n, v, 2, NULL, NULL);
 }
 
 sn_err
-disbursement_store_orphan(sn_tx *tx, const char *batch_id)
+disbursement_store_orphan(
+    sn_tx *tx, const char *batch_id, const char *const *e2e, size_t n)
 {
 	const char *v[] = { batch_id };
-	return sn_tx_query(tx, SQL_ORPHAN, 1, v, NULL, NULL);
+	return query_e2e(tx, SQL_ORPHAN, e2e, n, v, 1, NULL, NULL);
 }
 
 static const char SQL_TO_QUERY[]

@@ -514,15 +514,18 @@ sn_err disbursement_store_answered(sn_tx *tx, const char *const *e2e, size_t n,
 sn_err disbursement_store_apply(sn_tx *tx, const disbursement_answer *a,
     size_t n, const disbursement_payments_cb *cb);
 
-/* A batch the bank refused whole: its sent payments go back to "ready"
- * under the same ids, not claimed again for delay_ms (a fund without an
- * account at bank-gateway is refused each time: not at every poll). */
-sn_err disbursement_store_unclaim(
-    sn_tx *tx, const char *batch_id, uint64_t delay_ms);
+/* A batch the bank refused whole (its n end-to-end ids e2e, as claimed):
+ * its sent payments go back to "ready" under the same ids, not claimed
+ * again for delay_ms (a fund without an account at bank-gateway is
+ * refused each time: not at every poll). */
+sn_err disbursement_store_unclaim(sn_tx *tx, const char *batch_id,
+    const char *const *e2e, size_t n, uint64_t delay_ms);
 
-/* A batch whose every try failed: its payments stay "sent" with no
- * sender, so that a status query finds out what became of them. */
-sn_err disbursement_store_orphan(sn_tx *tx, const char *batch_id);
+/* A batch whose every try failed (its n end-to-end ids e2e): its
+ * payments stay "sent" with no sender, so that a status query finds out
+ * what became of them. */
+sn_err disbursement_store_orphan(
+    sn_tx *tx, const char *batch_id, const char *const *e2e, size_t n);
 
 /* Up to limit instructions to ask the bank about: accepted ones, sent
  * ones no longer in flight in this process (sender) or sent more than

@@ -3441,6 +3441,65 @@ static const char funds_no_tekun[]
       " \"agent\": \"102100099996\", \"currency\": \"CNY\","
       " \"purpose\": \"临时救助金\", \"category_purpose\": \"SSBE\"}]}\n";
 
+/* dibao's account alone: the gateway refuses a batch of any other fund. */
+static const char funds_dibao_only[]
+    = "{\"initiator\": \"某某区民政局\", \"funds\": ["
+      "{\"fund\": \"dibao\", \"account\": \"" ACCT_DIBAO "\","
+      " \"account_name\": \"某某区民政局最低生活保障资金专户\","
+      " \"agent\": \"102100099996\", \"currency\": \"CNY\","
+      " \"purpose\": \"最低生活保障金\", \"category_purpose\": \"SSBE\"}]}\n";
+
+/*
+ * A batch the gateway refuses whole (a fund it has no account for: an
+ * emergency grant's payment here) is undone by the end-to-end ids the
+ * sender claimed it with (migration 015): the payment goes back to ready
+ * under the same end-to-end id, in no batch, not to be claimed again
+ * before the wait; the next claim after the wait is refused again. It is
+ * neither failed nor paid meanwhile.
+ */
+static void
+refused_batch(void)
+{
+	static const char grant[] = "8d1f6c1e-0000-4000-8000-0000000000f1";
+	char              funds[512];
+	snprintf(funds, sizeof(funds), "%s",
+	    write_file("funds.json", funds_dibao_only));
+	start_iso(funds, 1000);
+	th_proc *p    = injector("emergency");
+	char    *h    = instalment_hex(grant, 0, 0, 120000, 0);
+	char *topic[] = { "emergency.granted" }, *subj[] = { (char *) grant },
+	     *hexes[] = { h };
+	outbox_put("emergency", topic, subj, hexes, 1);
+	free(h);
+	const char *gw = th_schema(&T, "bank-gateway");
+	if (!th_wait_int(&T, 1, 60000,
+	        "SELECT (count(*) >= 2)::int FROM %s.refusals"
+	        " WHERE fund = 'emergency' AND kind = 'unconfigured'",
+	        gw))
+		th_fail(
+		    &T, "the gateway did not refuse the grant's batch twice");
+	if (!th_wait_int(&T, 1, 30000,
+	        "SELECT count(*) FROM %s.payment WHERE grant_id = '%s'"
+	        " AND status = 'ready' AND batch_id IS NULL AND sender IS NULL"
+	        " AND not_before > now() AND attempt = 1", /* its first e2e */
+	        schema, grant))
+		th_fail(&T, "the refused payment was not made ready again");
+	int64_t refused = th_int(&T,
+	    "SELECT count(*) FROM %s.refusals WHERE fund = 'emergency'", gw);
+	int64_t failed  = th_int(&T,
+	     "SELECT count(*) FROM %s.outbox WHERE topic IN"
+	      " ('payment.failed', 'payment.settled')",
+	     schema);
+	TH_CHECK(&T, failed == 0,
+	    "a refused batch published %lld payment outcomes",
+	    (long long) failed);
+	printf("refused_batch: the grant's batch refused %lld times, its"
+	       " payment ready again each time under its end-to-end id\n",
+	    (long long) refused);
+	th_kill(&T, p, SIGTERM);
+	th_wait_exit(&T, p, 15000);
+}
+
 /* The run's state that a refused approval must leave alone. */
 static int64_t
 run_fingerprint(const char *id)
@@ -3628,6 +3687,7 @@ main(int argc, char **argv)
 		{ "gateway_paid", gateway_paid },
 		{ "gateway_retry", gateway_retry },
 		{ "gateway_funds", gateway_funds },
+		{ "refused_batch", refused_batch },
 	};
 	return th_main(
 	    &T, argc, argv, list, sizeof(list) / sizeof(list[0]), done);
