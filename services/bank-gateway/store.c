@@ -255,7 +255,9 @@ bank_gateway_store_report(sn_tx *tx, const char *msg_id, const char *via,
 	}
 	if (err == SN_OK) {
 		/* Only none and pending move (rules.h); a transaction
-		 * newly paid is settled once per end-to-end id. */
+		 * newly paid is settled once per end-to-end id. The
+		 * message's fund is read once for the whole report (an
+		 * InitPlan), not joined per settled row. */
 		const char *v[] = { msg_id, arr[E2E], arr[STATE], arr[ISO],
 			arr[CODE], arr[INFO], settled_at,
 			sn_date_format(settled_day, day) };
@@ -274,9 +276,9 @@ bank_gateway_store_report(sn_tx *tx, const char *msg_id, const char *via,
 		                            " t.state)"
 		                            " INSERT INTO settlements (end_to_end_id, msg_id, fund,"
 		                            " amount_fen, run_id, settled_at, settled_day)"
-		                            " SELECT u.end_to_end_id, $1, m.fund, u.amount_fen,"
+		                            " SELECT u.end_to_end_id, $1, (SELECT fund FROM"
+		                            " messages WHERE msg_id = $1), u.amount_fen,"
 		                            " u.run_id, $7::timestamptz, $8::date FROM u"
-		                            " JOIN messages m ON m.msg_id = $1"
 		                            " WHERE u.state = 'paid'"
 		                            " ON CONFLICT (end_to_end_id) DO NOTHING",
 		                8, v, NULL, NULL);
