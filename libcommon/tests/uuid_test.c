@@ -7,6 +7,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "sn/clock.h"
 #include "sn/uuid.h"
@@ -185,6 +187,55 @@ test_v7(void **state)
 	free(all);
 }
 
+/*
+ * Ids drawn from a buffer of random bytes (uuid.c): a child made by fork
+ * while the buffer still holds bytes draws none of the ids its parent
+ * draws next. Each side draws FORKED ids after the fork; the child sends
+ * its own through a pipe; no id is on both sides.
+ */
+static void
+test_fork(void **state)
+{
+	enum { FORKED = 64 };
+	sn_uuid first, mine[FORKED], theirs[FORKED];
+	int     fd[2];
+
+	(void) state;
+	assert_int_equal(sn_uuid_v4(&first), SN_OK); /* the buffer filled */
+	assert_int_equal(pipe(fd), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fd[0]);
+		for (size_t i = 0; i < FORKED; i++)
+			if (sn_uuid_v4(&mine[i]) != SN_OK)
+				_exit(1);
+		_exit(
+		    write(fd[1], mine, sizeof(mine)) == (ssize_t) sizeof(mine)
+		        ? 0
+		        : 1);
+	}
+	close(fd[1]);
+	for (size_t i = 0; i < FORKED; i++)
+		assert_int_equal(sn_uuid_v4(&mine[i]), SN_OK);
+	size_t got = 0;
+	while (got < sizeof(theirs)) {
+		ssize_t n = read(
+		    fd[0], (uint8_t *) theirs + got, sizeof(theirs) - got);
+		if (n <= 0)
+			break;
+		got += (size_t) n;
+	}
+	close(fd[0]);
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(got, sizeof(theirs));
+	for (size_t i = 0; i < FORKED; i++)
+		for (size_t j = 0; j < FORKED; j++)
+			assert_false(sn_uuid_equal(&mine[i], &theirs[j]));
+}
+
 int
 main(void)
 {
@@ -195,6 +246,7 @@ main(void)
 		cmocka_unit_test(test_equal),
 		cmocka_unit_test(test_v4),
 		cmocka_unit_test(test_v7),
+		cmocka_unit_test(test_fork),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
