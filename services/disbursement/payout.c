@@ -582,7 +582,6 @@ batch_free(batch *b)
 static void
 answer_of_batch(answer *a, const batch *b)
 {
-	snprintf(a->batch_id, sizeof(a->batch_id), "%s", b->batch_id);
 	for (size_t i = 0; i < b->n; i++)
 		if ((a->e2e[i] = strdup(b->strs[NSTRS * i])) == NULL)
 			abort(); /* out of memory */
@@ -756,6 +755,7 @@ claim_done(sn_err err, void *arg)
 			abort();
 		a->is_batch = true;
 		a->what     = ANS_ORPHAN;
+		snprintf(a->batch_id, sizeof(a->batch_id), "%s", b->batch_id);
 		answer_of_batch(a, b);
 		batch_free(b);
 		sn_db_tx(sn_service_db(d->svc), apply_begin, apply_done, a);

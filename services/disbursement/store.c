@@ -1635,6 +1635,12 @@ disbursement_store_claim(sn_tx *tx, disbursement_fund fund, int limit,
 	    tx, SQL_CLAIM, 5, v, instructions_done, (void *) cb);
 }
 
+/* Payment p is the one end-to-end id e names: found by the id the
+ * end-to-end id carries, and carrying that end-to-end id still (an
+ * attempt a correction replaced names none; migration 014). */
+#define PAYMENT_OF_E2E(p, e)                                                  \
+	p ".id = payment_id_of_e2e(" e ") AND " p ".e2e_id = " e
+
 /* Locked in id order, as every other statement locking payments in bulk
  * does, so that two of them never wait on each other. A payment is found
  * by the id its end-to-end id names, and must carry that end-to-end id
@@ -1642,9 +1648,8 @@ disbursement_store_claim(sn_tx *tx, disbursement_fund fund, int limit,
 static const char SQL_ANSWERED[]
     = "SELECT a.i - 1 AS idx, p.status, p.retries"
       " FROM unnest($1::text[]) WITH ORDINALITY AS a(e2e, i)"
-      " JOIN payment p ON p.id = payment_id_of_e2e(a.e2e)"
-      "  AND p.e2e_id = a.e2e"
-      " ORDER BY p.id FOR UPDATE OF p";
+      " JOIN payment p ON " PAYMENT_OF_E2E(
+          "p", "a.e2e") " ORDER BY p.id FOR UPDATE OF p";
 
 static const sn_col answered_cols[] = {
 	SN_COL(disbursement_answered, idx, SN_COL_I64),
@@ -1666,18 +1671,22 @@ answered_done(sn_tx *tx, PGresult *res, void *arg)
 }
 
 /* Queues sql with the n end-to-end ids e2e as its $1 (text[]) and the
- * nv values v as $2 on. */
+ * nv (at most E2E_MORE) values v as $2 on. */
+enum { E2E_MORE = 2 };
+
 static sn_err
 query_e2e(sn_tx *tx, const char *sql, const char *const *e2e, size_t n,
     const char *const *v, int nv, sn_query_fn cb, void *arg)
 {
+	if (nv > E2E_MORE)
+		return SN_EINVAL;
 	sn_pgarray arr;
 	sn_pgarray_init(&arr);
 	for (size_t i = 0; i < n; i++)
 		sn_pgarray_add(&arr, e2e[i]);
-	const char *all[4] = { sn_pgarray_text(&arr) };
-	sn_err      err    = SN_ENOMEM;
-	if (all[0] != NULL && nv < 4) {
+	const char *all[1 + E2E_MORE] = { sn_pgarray_text(&arr) };
+	sn_err      err               = SN_ENOMEM;
+	if (all[0] != NULL) {
 		for (int k = 0; k < nv; k++)
 			all[k + 1] = v[k];
 		err = sn_tx_query(tx, sql, nv + 1, all, cb, arg);
@@ -1712,10 +1721,9 @@ static const char SQL_APPLY[]
       "   THEN now() + a.delay_ms * interval '1 millisecond' END,"
       "  checked_at = now(),"
       "  finished_at = CASE WHEN a.fin THEN now() END"
-      " FROM a WHERE p.id = payment_id_of_e2e(a.e2e)"
-      "  AND p.e2e_id = a.e2e"
-      " RETURNING p.*)"
-      " SELECT " PAYMENT_COLS("u", BENEFICIARY_OF("u")) " FROM u";
+      " FROM a WHERE " PAYMENT_OF_E2E("p",
+          "a.e2e") " RETURNING p.*)"
+                   " SELECT " PAYMENT_COLS("u", BENEFICIARY_OF("u")) " FROM u";
 
 #define NAPPLY 10
 
@@ -1766,8 +1774,8 @@ disbursement_store_apply(sn_tx *tx, const disbursement_answer *a, size_t n,
  * no index of the batch's own). */
 #define BATCH_SENT                                                            \
 	" FROM unnest($1::text[]) AS b(e2e)"                                  \
-	" WHERE p.id = payment_id_of_e2e(b.e2e) AND p.e2e_id = b.e2e"         \
-	"  AND p.batch_id = $2 AND p.status = 'sent'"
+	" WHERE " PAYMENT_OF_E2E(                                             \
+	    "p", "b.e2e") "  AND p.batch_id = $2 AND p.status = 'sent'"
 
 static const char SQL_UNCLAIM[]
     = "UPDATE payment p SET status = 'ready', batch_id = NULL,"

@@ -979,11 +979,10 @@ gw_items(const char *day, const char *kind, bool with_account)
 	return strdup(buf);
 }
 
-/* An emergency grant of fen (instalment_hex's payee), paid at once; its
- * end-to-end id once settled. */
-
-static char *
-pay_grant(const char *grant_id, int64_t fen)
+/* An emergency grant of fen (instalment_hex's payee), to be paid at
+ * once, in emergency's outbox; the injector publishing it. */
+static th_proc *
+inject_grant(const char *grant_id, int64_t fen)
 {
 	th_proc *p       = injector("emergency");
 	char    *h       = instalment_hex(grant_id, 0, 0, fen, 0);
@@ -991,6 +990,15 @@ pay_grant(const char *grant_id, int64_t fen)
 	     *subj[] = { (char *) grant_id }, *hexes[] = { h };
 	outbox_put("emergency", topic, subj, hexes, 1);
 	free(h);
+	return p;
+}
+
+/* An emergency grant of fen (instalment_hex's payee), paid at once; its
+ * end-to-end id once settled. */
+static char *
+pay_grant(const char *grant_id, int64_t fen)
+{
+	th_proc *p = inject_grant(grant_id, fen);
 	if (!th_wait_int(&T, 1, 60000,
 	        "SELECT count(*) FROM %s.payment WHERE grant_id = '%s'"
 	        " AND status = 'settled'",
@@ -3465,12 +3473,7 @@ refused_batch(void)
 	snprintf(funds, sizeof(funds), "%s",
 	    write_file("funds.json", funds_dibao_only));
 	start_iso(funds, 1000);
-	th_proc *p    = injector("emergency");
-	char    *h    = instalment_hex(grant, 0, 0, 120000, 0);
-	char *topic[] = { "emergency.granted" }, *subj[] = { (char *) grant },
-	     *hexes[] = { h };
-	outbox_put("emergency", topic, subj, hexes, 1);
-	free(h);
+	th_proc    *p  = inject_grant(grant, 120000);
 	const char *gw = th_schema(&T, "bank-gateway");
 	if (!th_wait_int(&T, 1, 60000,
 	        "SELECT (count(*) >= 2)::int FROM %s.refusals"
