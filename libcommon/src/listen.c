@@ -27,12 +27,13 @@ struct sn_listen {
 	char         *url;
 	uint8_t       header[8];
 	uv_timer_t    timer;
-	struct probe *probe;    /* the check in flight, if any */
-	bool          checking; /* a probe was started since the last check */
+	uint64_t      patience;   /* ms a probe has before a dead verdict */
+	struct probe *probe;      /* the probe in flight, if any */
+	bool          checking;   /* a probe was started and not yet judged */
 	bool          unanswered; /* and it ended unanswered */
 	bool          counted;    /* count0 was read when it started */
 	uint64_t      count0;     /* the listener's outcomes then */
-	int           strikes;    /* checks in a row that found it dead */
+	uint64_t      started;    /* and the loop's time (ms) */
 };
 
 struct probe {
@@ -213,6 +214,7 @@ probe_start(sn_listen *l, bool counted, uint64_t count0)
 	l->unanswered = false;
 	l->counted    = counted;
 	l->count0     = count0;
+	l->started    = uv_now(uv);
 	if (rv != 0)
 		probe_end(p); /* unanswered: judged at the next check */
 	return true;
@@ -245,26 +247,37 @@ listen_again(sn_listen *l)
 		    "url", l->url, "error", nng_strerror(rv), NULL);
 }
 
-/* A listener is dead when its probe was not answered, or was answered
- * (by the transport, which goes on accepting connections) and NNG's
- * listener counted no outcome since: the accept it no longer asks for.
- * Two such checks in a row, so that one probe answered while a live
- * listener was pausing after an error is not taken for death. */
+/*
+ * A listener is alive when NNG counted an outcome for it (an accept, a
+ * failed accept) since its probe started: its own probe's or anyone's.
+ * Without counts, when its probe was answered. It is dead when neither
+ * came in the probe's patience (twice the check interval, 2 s at
+ * least), a window of wall time, not of checks: under a loaded machine
+ * a check comes due while the probe's answer waits unread (libuv runs
+ * due timers before it polls), and checks every 200 ms judged a starved
+ * listener dead twice in a row (bus.listener_starved). A check before
+ * then waits for the probe. A dead listener of nng 1.5.2 counts nothing,
+ * whatever the transport answers (it goes on negotiating with the
+ * connections the listener never takes).
+ */
 static void
 on_check(uv_timer_t *t)
 {
 	sn_listen *l       = t->data;
 	uint64_t   now     = 0;
 	bool       counted = listener_outcomes(l, &now);
-	bool       dead    = l->probe != NULL; /* still unanswered */
-	if (!dead && l->checking)
-		dead = l->unanswered
-		    || (l->counted && counted && now == l->count0);
-	probe_forget(l);
-	l->checking = false;
-	l->strikes  = dead ? l->strikes + 1 : 0;
-	if (l->strikes >= 2 || !l->listening) {
-		l->strikes = 0;
+	bool       again   = !l->listening; /* a failed listen, retried */
+	if (l->listening && l->checking) {
+		bool alive = l->counted && counted
+		    ? now != l->count0
+		    : l->probe == NULL && !l->unanswered;
+		if (!alive && uv_now(t->loop) - l->started < l->patience)
+			return; /* no verdict yet */
+		probe_forget(l);
+		l->checking = false;
+		again       = !alive;
+	}
+	if (again) {
 		listen_again(l);
 		/* A new listener: its own outcomes are the base. */
 		counted = l->listening && listener_outcomes(l, &now);
@@ -294,6 +307,7 @@ sn_listen_open(
 	}
 	l->loop      = loop;
 	l->sock      = sock;
+	l->patience  = (uint64_t) (every * 2 > 2000 ? every * 2 : 2000);
 	l->listening = true;
 	/* The SP header: "\0SP\0", the protocol we would speak, two zeros. */
 	memcpy(l->header, "\0SP\0", 4);

@@ -722,6 +722,36 @@ replay_listener_hangup(void)
 	hang_up_until_reopened(false, true);
 }
 
+/* A publisher whose loop is held 300 ms at each turn for 4 s (busy with
+ * synchronous work, or starved of CPU on a loaded machine) keeps its
+ * listeners. A probe needs a few turns (its connect, then the answer);
+ * libuv runs due timers before it polls, so with checks every 200 ms
+ * each check came due before the probe's next step: judged unanswered
+ * twice in a row, the listeners were opened again (the misjudgment seen
+ * in bus.replay_listener_hangup and tls.listener_check under a suite's
+ * load). */
+static void
+listener_starved(void)
+{
+	const char *env[] = { "SN_NNG_LISTEN_CHECK_MS=200",
+		"SN_TESTPUB_HOLD=300,4000", NULL };
+	th_proc    *pub   = publish_all(2000, "100", "1", env, 30000);
+	uint64_t    end   = th_now_ms() + 30000;
+	while (!th_file_has(pub->log, "stopped holding the loop")
+	    && th_now_ms() < end)
+		th_sleep_ms(100);
+	TH_CHECK(&T,
+	    th_line_has(pub->log, "stopped holding the loop", "times"),
+	    "the publisher did not hold its loop for 4 s");
+	th_sleep_ms(1000); /* five checks with the loop free */
+	TH_CHECK(&T, !th_file_has(pub->log, "listening again"),
+	    "a held publisher's accepting listener was opened again");
+	printf("%s: loop held 300 ms a turn for 4 s, never opened again\n",
+	    T.test);
+	fflush(stdout);
+	follow_all(2000, 30000);
+}
+
 /* A service whose teardown never ends (what nng 1.5.2's stuck reaper
  * does to nng_close and nng_fini) still ends after SIGTERM: its teardown
  * watchdog exits 0 after 5 s, saying so. */
@@ -1594,6 +1624,7 @@ main(int argc, char **argv)
 		{ "stalled", stalled },
 		{ "listener_hangup", listener_hangup },
 		{ "replay_listener_hangup", replay_listener_hangup },
+		{ "listener_starved", listener_starved },
 		{ "replay_backstop", replay_backstop },
 	};
 	return th_main(&T, argc, argv, scenarios,

@@ -20,11 +20,17 @@
  *
  * SN_FAILPOINT=append.after_commit kills the process with SIGKILL right
  * after its first transaction commits, before the relay runs.
+ *
+ * SN_TESTPUB_HOLD=MS,FOR: once every event is appended, each turn of the
+ * loop is held MS ms (a loop busy with synchronous work, or starved of
+ * CPU) for FOR ms in all; then "stopped holding the loop", with how many
+ * times it was held.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sn/bus/v1/bus.pb-c.h"
 #include "sn/log.h"
@@ -45,7 +51,47 @@ struct pub {
 	uint64_t    t0;
 	uv_timer_t  pace;
 	bool        pace_open;
+	long        hold_ms, hold_for, held;
+	uint64_t    hold_until;
+	uv_timer_t  hold;
+	bool        hold_open;
 };
+
+/* Each turn of the loop held hold_ms, until hold_until. */
+static void
+on_hold(uv_timer_t *t)
+{
+	struct pub *p = t->data;
+	if (sn_now_ms() >= p->hold_until) {
+		char n[24];
+		snprintf(n, sizeof(n), "%ld", p->held);
+		sn_log(
+		    SN_LOG_INFO, "stopped holding the loop", "times", n, NULL);
+		uv_timer_stop(t);
+		return;
+	}
+	struct timespec ts = { .tv_sec = p->hold_ms / 1000,
+		.tv_nsec               = (p->hold_ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) != 0)
+		;
+	p->held++;
+}
+
+static void
+hold_start(struct pub *p)
+{
+	const char *h = getenv("SN_TESTPUB_HOLD");
+	if (h == NULL || !p->hold_open)
+		return;
+	if (sscanf(h, "%ld,%ld", &p->hold_ms, &p->hold_for) != 2
+	    || p->hold_ms < 1 || p->hold_for < 1) {
+		fprintf(stderr, "sn-testpub: SN_TESTPUB_HOLD is MS,FOR\n");
+		exit(2);
+	}
+	sn_log(SN_LOG_INFO, "holding the loop", "hold", h, NULL);
+	p->hold_until = sn_now_ms() + (uint64_t) p->hold_for;
+	uv_timer_start(&p->hold, on_hold, 1, 1);
+}
 
 static void produce(struct pub *p);
 static void chunk_begin(sn_tx *tx, void *arg);
@@ -89,6 +135,7 @@ append_done(sn_err err, void *arg)
 			    (unsigned long long) (sn_now_ms() - p->t0));
 			sn_log(SN_LOG_INFO, "all events appended", "events", n,
 			    "ms", ms, NULL);
+			hold_start(p);
 		}
 	}
 	free(c);
@@ -210,6 +257,9 @@ setup(sn_service *svc, void *arg)
 	uv_timer_init(sn_loop_uv(sn_service_loop(svc)), &p->pace);
 	p->pace.data = p;
 	p->pace_open = true;
+	uv_timer_init(sn_loop_uv(sn_service_loop(svc)), &p->hold);
+	p->hold.data = p;
+	p->hold_open = true;
 	produce(p);
 	return SN_OK;
 }
@@ -221,6 +271,8 @@ teardown(sn_service *svc, void *arg)
 	(void) svc;
 	if (p->pace_open)
 		uv_close((uv_handle_t *) &p->pace, NULL);
+	if (p->hold_open)
+		uv_close((uv_handle_t *) &p->hold, NULL);
 }
 
 static long

@@ -56,6 +56,19 @@ tail_file(const char *path)
 	fprintf(stderr, "---- %s (tail)\n%s\n", path, buf);
 }
 
+/* A failed test's end: its services' logs' tails, the services killed,
+ * the run folder kept. */
+static void
+give_up(th *t)
+{
+	for (int i = 0; i < t->nprocs; i++)
+		tail_file(t->procs[i].log);
+	for (int i = 0; i < t->nprocs; i++)
+		if (t->procs[i].pid > 0)
+			kill(t->procs[i].pid, SIGKILL);
+	fprintf(stderr, "logs kept in %s\n", t->run_dir);
+}
+
 void
 th_fail(th *t, const char *fmt, ...)
 {
@@ -65,12 +78,7 @@ th_fail(th *t, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	for (int i = 0; i < t->nprocs; i++)
-		tail_file(t->procs[i].log);
-	for (int i = 0; i < t->nprocs; i++)
-		if (t->procs[i].pid > 0)
-			kill(t->procs[i].pid, SIGKILL);
-	fprintf(stderr, "logs kept in %s\n", t->run_dir);
+	give_up(t);
 	exit(1);
 }
 
@@ -1071,6 +1079,29 @@ th_wait_ready(th *t, int port, int ms)
 	return false;
 }
 
+/* The scenario's deadline: a hang says where before ctest kills it. */
+static void *
+watchdog(void *arg)
+{
+	th      *t  = arg;
+	long     s  = atol(getenv("SN_TEST_DEADLINE_S"));
+	uint64_t at = th_now_ms() + (uint64_t) s * 1000;
+	while (th_now_ms() < at)
+		th_sleep_ms(500);
+	fprintf(stderr,
+	    "FAIL %s: still running after %ld s (SN_TEST_DEADLINE_S); "
+	    "the stacks of the test and of its services follow\n",
+	    t->test, s);
+	th_proc self = { .pid = getpid() };
+	snprintf(self.name, sizeof(self.name), "%s", "test");
+	dump_stacks(t, &self);
+	for (int i = 0; i < t->nprocs; i++)
+		if (t->procs[i].pid > 0)
+			dump_stacks(t, &t->procs[i]);
+	give_up(t);
+	_exit(1);
+}
+
 int
 th_main(th *t, int argc, char **argv, const th_scenario *list, size_t n,
     void (*done)(void))
@@ -1080,6 +1111,11 @@ th_main(th *t, int argc, char **argv, const th_scenario *list, size_t n,
 			if (strcmp(argv[1], list[i].name) != 0)
 				continue;
 			th_init(t, list[i].name);
+			pthread_t   wd;
+			const char *deadline = getenv("SN_TEST_DEADLINE_S");
+			if (deadline != NULL && atol(deadline) > 0
+			    && pthread_create(&wd, NULL, watchdog, t) == 0)
+				pthread_detach(wd);
 			uint64_t t0 = th_now_ms();
 			list[i].fn();
 			th_fini(t);

@@ -266,7 +266,11 @@ typedef struct th_scenario {
  * The main of a scenario program: `prog SCENARIO` runs the one named with
  * th_init before and th_fini after, then done (may be NULL: freeing the
  * program's own things), and prints "PASS <name> (<ms> ms)". Exit status
- * 0, 1 from a failed check, 2 for a usage error.
+ * 0, 1 from a failed check, 2 for a usage error. With SN_TEST_DEADLINE_S
+ * set, a scenario still running that many seconds after it started
+ * fails, after every thread's stack of the test and of its services
+ * (gdb) and their logs' tails: set it below ctest's TIMEOUT, which kills
+ * without a word.
  */
 int th_main(th *t, int argc, char **argv, const th_scenario *list, size_t n,
     void (*done)(void));
