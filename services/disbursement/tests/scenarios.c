@@ -1379,15 +1379,32 @@ let_go(PGconn *c)
 	PQfinish(c);
 }
 
-/* Rows of disbursement's payment table read by sequential scans so far
- * (pg_stat_user_tables). */
-static int64_t
-payment_seq_reads(void)
+/* What has read disbursement's payment table so far
+ * (pg_stat_user_tables, pg_stat_user_indexes): rows by sequential scans,
+ * scans of the planned payments' index (payment_planned), and index
+ * entries read through any other of its indexes. */
+typedef struct {
+	int64_t seq_rows, planned_scans, other_entries;
+} payment_reads;
+
+static payment_reads
+payment_reads_now(void)
 {
-	return th_int(&T,
-	    "SELECT coalesce(sum(seq_tup_read), 0) FROM pg_stat_user_tables"
-	    " WHERE schemaname = '%s' AND relname = 'payment'",
+	payment_reads r;
+	r.seq_rows      = th_int(&T,
+	         "SELECT coalesce(sum(seq_tup_read), 0) FROM pg_stat_user_tables"
+	              " WHERE schemaname = '%s' AND relname = 'payment'",
+	         schema);
+	r.planned_scans = th_int(&T,
+	    "SELECT coalesce(sum(idx_scan), 0) FROM pg_stat_user_indexes"
+	    " WHERE schemaname = '%s' AND indexrelname = 'payment_planned'",
 	    schema);
+	r.other_entries = th_int(&T,
+	    "SELECT coalesce(sum(idx_tup_read), 0) FROM pg_stat_user_indexes"
+	    " WHERE schemaname = '%s' AND relname = 'payment'"
+	    " AND indexrelname <> 'payment_planned'",
+	    schema);
+	return r;
 }
 
 /*
@@ -1401,10 +1418,14 @@ payment_seq_reads(void)
  * a second read for nothing. Here every planned payment of the run is
  * held locked by another transaction for 5 s after the approval (the
  * claims pass them over: SKIP LOCKED), so the sender's claims, each
- * finding nothing, are all that reads payment; counted: the rows of
- * payment read by sequential scans in those 5 s (the backends' counts
- * reported after it), under N, one reading of the table, against one per
- * claim before. Then let go, every payee is paid once.
+ * finding nothing, are all that reads payment; counted in those 5 s (the
+ * backends' counts reported after it): the rows of payment read by
+ * sequential scans, under N, one reading of the table, against one per
+ * claim before; the entries read through payment's other indexes, under
+ * N too (a claim walking the primary key past the claimed payments would
+ * read them all); and the scans of payment_planned, at least one a
+ * second (the claims did come, and read by it). Then let go, every payee
+ * is paid once.
  */
 static void
 claim_by_fund(void)
@@ -1417,27 +1438,40 @@ claim_by_fund(void)
 	char   *id = build_run();
 	PGconn *c  = hold_payments(id, "", N);
 	th_sleep_ms(1500); /* every count of the build reported */
-	int64_t r0 = payment_seq_reads();
+	payment_reads r0 = payment_reads_now();
 	approve(id, approver);
 	th_sleep_ms(5000);
 	th_sleep_ms(1500); /* the backends' last counts of the 5 s */
-	int64_t reads = payment_seq_reads() - r0;
-	int64_t sent  = th_int(&T,
-	     "SELECT count(*) FROM %s.payment WHERE status <> 'planned'",
-	     schema);
+	payment_reads r1    = payment_reads_now();
+	int64_t       reads = r1.seq_rows - r0.seq_rows;
+	int64_t       scans = r1.planned_scans - r0.planned_scans;
+	int64_t       other = r1.other_entries - r0.other_entries;
+	int64_t       sent  = th_int(&T,
+	           "SELECT count(*) FROM %s.payment WHERE status <> 'planned'",
+	           schema);
 	let_go(c);
 	wait_completed(id, 60000, "after the payments were let go");
 	check_bank(N);
 	printf("claim_by_fund: %d planned payments held 5 s while the run was"
-	       " being sent; payment's rows read by sequential scans in"
-	       " them: %lld (%.1f tables)\n",
-	    N, (long long) reads, (double) reads / N);
+	       " being sent; in them payment's rows read by sequential scans:"
+	       " %lld (%.1f tables), entries of its other indexes: %lld, scans"
+	       " of payment_planned: %lld\n",
+	    N, (long long) reads, (double) reads / N, (long long) other,
+	    (long long) scans);
 	TH_CHECK(&T, sent == 0, "%lld payments were claimed while held",
 	    (long long) sent);
 	TH_CHECK(&T, reads < N,
 	    "claims finding nothing read %lld of payment's rows by"
 	    " sequential scans in 5 s (%d payments)",
 	    (long long) reads, N);
+	TH_CHECK(&T, other < N,
+	    "claims finding nothing read %lld entries of payment's indexes"
+	    " other than payment_planned in 5 s (%d payments)",
+	    (long long) other, N);
+	TH_CHECK(&T, scans >= 5,
+	    "payment_planned was scanned %lld times in 5 s of claims (at "
+	    "least one a second)",
+	    (long long) scans);
 	free(id);
 }
 
