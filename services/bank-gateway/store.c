@@ -313,6 +313,16 @@ static const sn_col status_cols[] = {
 	" coalesce(t.reason_info, '') AS reason_info,"                        \
 	" coalesce(" STAMP("s.settled_at") ", '') AS settled_at"
 
+/* A paid transaction's settlement, by its key. Joined plainly, the
+ * planner hashed the whole of settlements once it took a message for a
+ * few hundred transactions: every status read read every settlement
+ * ever made (bank_gateway.statuses_by_key). LIMIT keeps the subquery
+ * from being flattened into that join; the key holds one row at most. */
+#define SETTLED_JOIN                                                          \
+	" LEFT JOIN LATERAL (SELECT s.settled_at FROM settlements s"          \
+	" WHERE t.state = 'paid' AND s.end_to_end_id = t.end_to_end_id"       \
+	" LIMIT 1) s ON true"
+
 static sn_err
 read_statuses(const PGresult *res, bank_gateway_status_row **out, size_t *n)
 {
@@ -364,10 +374,8 @@ bank_gateway_store_message_statuses(sn_tx *tx, const char *msg_id,
 	slot_set(slot, (void (*)(void)) fn, arg);
 	return sn_tx_query(tx,
 	    "SELECT t.end_to_end_id," STATUS_COLS
-	    " FROM transactions t JOIN messages m ON m.msg_id = t.msg_id"
-	    " LEFT JOIN settlements s ON t.state = 'paid'"
-	    " AND s.end_to_end_id = t.end_to_end_id"
-	    " WHERE t.msg_id = $1 ORDER BY t.position",
+	    " FROM transactions t JOIN messages m ON m.msg_id = "
+	    "t.msg_id" SETTLED_JOIN " WHERE t.msg_id = $1 ORDER BY t.position",
 	    1, v, statuses_read, slot);
 }
 
@@ -423,9 +431,7 @@ bank_gateway_store_latest(sn_db *db, const char *const *ids, size_t n,
 		    " JOIN messages mm ON mm.msg_id = t.msg_id"
 		    " WHERE t.end_to_end_id = q.id AND mm.state <> 'refused'"
 		    " ORDER BY mm.seq DESC LIMIT 1) t ON true"
-		    " LEFT JOIN messages m ON m.msg_id = t.msg_id"
-		    " LEFT JOIN settlements s ON t.state = 'paid'"
-		    " AND s.end_to_end_id = t.end_to_end_id"
+		    " LEFT JOIN messages m ON m.msg_id = t.msg_id" SETTLED_JOIN
 		    " ORDER BY q.ord",
 		    1, v, latest_done, p);
 	sn_pgarray_fini(&a);

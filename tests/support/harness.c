@@ -125,6 +125,17 @@ exec_or_fail(th *t, const char *sql)
 	PQclear(r);
 }
 
+void
+th_exec(th *t, const char *fmt, ...)
+{
+	char    sql[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	exec_or_fail(t, sql);
+}
+
 const char *
 th_schema(th *t, const char *name)
 {

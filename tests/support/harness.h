@@ -228,6 +228,10 @@ char *th_text(th *t, const char *fmt, ...);
 /* The rows of sql (a SELECT); the test fails if the query does. */
 int th_rows(th *t, const char *fmt, ...);
 
+/* Runs sql, a command that returns no rows (INSERT, ANALYZE, ...); the
+ * test fails if it does not succeed. */
+void th_exec(th *t, const char *fmt, ...);
+
 /* The bytea cell at (row, 0), decoded, malloc'd with its length in *len;
  * NULL when there is no such row or the cell is NULL. */
 uint8_t *th_bytes_at(th *t, int row, size_t *len, const char *fmt, ...);

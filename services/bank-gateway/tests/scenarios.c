@@ -116,7 +116,7 @@
 #define SN_BANK_SIM_BIN "bank-sim"
 #endif
 
-#define MAXI 16
+#define MAXI 500 /* disbursement's batches are of 500 */
 /* The seed's fund accounts (seed/funds.json). */
 #define DIBAO_ACCT "1202020109900012345"
 #define TEKUN_ACCT "1202020109900012353"
@@ -641,6 +641,101 @@ settle(void)
 	        && a->account[0] == '\0',
 	    "housing is not configured");
 	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+}
+
+/* Rows of the gateway's settlements read by sequential scans so far
+ * (pg_stat_user_tables). */
+static int64_t
+settlement_seq_reads(void)
+{
+	return th_int(&T,
+	    "SELECT coalesce(sum(seq_tup_read), 0) FROM pg_stat_user_tables"
+	    " WHERE schemaname = '%s' AND relname = 'settlements'",
+	    G());
+}
+
+/*
+ * Issue 15: a message's statuses read each settled payment's settlement
+ * by its key. The join to settlements was planned as a hash join over the
+ * whole table once a message had a few hundred transactions: every status
+ * read (the batch's answer, each report applied) read every settlement
+ * ever made, so a payment run's sending grew with the square of its size
+ * (at 100,000 payees 29 ms a read, 11 s in all). Here 250 earlier
+ * messages of 200 are paid and settled (50,000 settlements), and two
+ * batches of 500 are sent and settled: the rows of settlements read by
+ * sequential scans meanwhile stay under one reading of the table.
+ */
+static void
+statuses_by_key(void)
+{
+	enum { OLD = 50000, PER = 200, N = 500 };
+	setup();
+	start_bank(NULL);
+	start_gw(false, NULL);
+	/* 250 earlier messages of 200, paid and settled, as a run leaves
+	 * them: more messages than the statistics' most common values, so
+	 * that the planner takes a message for 200 transactions. */
+	th_exec(&T,
+	    "INSERT INTO %s.messages (msg_id, fund, debtor_account, n_txs,"
+	    " ctrl_sum_fen, request_sha256, document, document_sha256,"
+	    " transport, state) SELECT 'B-EARLIER-' || m, 'dibao', "
+	    "'" DIBAO_ACCT
+	    "', %d, %d, '\\x00', '\\x00', '\\x00', 'https', 'sent'"
+	    " FROM generate_series(1, %d) m",
+	    G(), PER, PER * 100, OLD / PER);
+	th_exec(&T,
+	    "INSERT INTO %s.transactions (msg_id, position, end_to_end_id,"
+	    " instr_id, amount_fen, creditor_name, creditor_account,"
+	    " bank_code, period, run_id, state, iso_status) SELECT"
+	    " 'B-EARLIER-' || (1 + (g - 1) / %d), 1 + (g - 1) %% %d,"
+	    " 'E2E-EARLIER-' || g, 'I-EARLIER-' || g, 100, 'x',"
+	    " '6222020000000001', 'ICBC', '2027-01', 'run-0', 'paid', 'ACSC'"
+	    " FROM generate_series(1, %d) g",
+	    G(), PER, PER, OLD);
+	th_exec(&T,
+	    "INSERT INTO %s.settlements (end_to_end_id, msg_id, fund,"
+	    " amount_fen, run_id, settled_at, settled_day) SELECT"
+	    " end_to_end_id, msg_id, 'dibao', 100, 'run-0', now(),"
+	    " current_date FROM %s.transactions",
+	    G(), G());
+	th_exec(&T, "ANALYZE %s.transactions", G());
+	th_exec(&T, "ANALYZE %s.settlements", G());
+	th_sleep_ms(1500); /* the test's own counts reported */
+	int64_t r0 = settlement_seq_reads();
+	for (int k = 0; k < 2; k++) {
+		static tb b;
+		char      id[40], e2e[48];
+		snprintf(id, sizeof id, "B00000000000000K%d", k);
+		tb_init(&b, id, "dibao");
+		for (int i = 0; i < N; i++) {
+			snprintf(e2e, sizeof e2e, "E2E-K%d-%d", k, i);
+			tb_add(&b, e2e, 1000 + i, "6222020000000001", "张三",
+			    "run-1");
+		}
+		Sn__Bank__V1__BankReply *w = batch_ok(&b);
+		for (int i = 0; i < N; i++)
+			expect(w->batch->statuses[i], SETTLED, "", "ACSC");
+		sn__bank__v1__bank_reply__free_unpacked(w, NULL);
+	}
+	/* An idle backend reports its counts within 10 s
+	 * (PGSTAT_IDLE_INTERVAL): waited for, unless they show already. */
+	int64_t  reads = 0;
+	uint64_t end   = th_now_ms() + 12000;
+	while (th_now_ms() < end && reads < OLD) {
+		th_sleep_ms(250);
+		reads = settlement_seq_reads() - r0;
+	}
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(*) FROM %s.settlements", G())
+	        == OLD + 2 * N,
+	    "settlements");
+	printf("statuses_by_key: %d settlements before, two batches of %d "
+	       "settled; settlements' rows read by sequential scans: %lld\n",
+	    OLD, N, (long long) reads);
+	TH_CHECK(&T, reads < OLD,
+	    "two batches' status reads read %lld of settlements' rows by"
+	    " sequential scans (%d rows in the table)",
+	    (long long) reads, OLD);
 }
 
 static void
@@ -2075,6 +2170,7 @@ main(int argc, char **argv)
 {
 	static const th_scenario list[] = {
 		{ "settle", settle },
+		{ "statuses_by_key", statuses_by_key },
 		{ "rejected", rejected },
 		{ "retry", retry },
 		{ "unconfigured", unconfigured },
