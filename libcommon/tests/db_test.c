@@ -561,6 +561,63 @@ test_generic_plans(void **state)
 	assert_int_equal(g.generic, 7);
 }
 
+/* --- no parallel workers ------------------------------------------------ */
+
+struct setting {
+	bool    done;
+	sn_err  err;
+	int64_t v;
+};
+
+static void
+got_setting(sn_tx *tx, PGresult *res, void *arg)
+{
+	struct setting *s = arg;
+	s->v              = col_i64(res, "v");
+	sn_tx_commit(tx);
+}
+
+static void
+ask_parallel(sn_tx *tx, void *arg)
+{
+	sn_tx_query_once(tx,
+	    "SELECT current_setting('max_parallel_workers_per_gather')::int"
+	    " AS v",
+	    0, NULL, got_setting, arg);
+}
+
+static void
+setting_done(sn_err err, void *arg)
+{
+	struct setting *s = arg;
+	s->err            = err;
+	s->done           = true;
+}
+
+/* A service's connections start no parallel workers (a worker's start
+ * cost more than its statements); the server's default would. */
+static void
+test_no_parallel_workers(void **state)
+{
+	(void) state;
+	PGresult *r = PQexec(admin,
+	    "SELECT current_setting('max_parallel_workers_per_gather')::int"
+	    " AS v");
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	assert_true(col_i64(r, "v") > 0);
+	PQclear(r);
+	sn_db       *p = NULL;
+	sn_db_config cfg
+	    = { .conninfo = conninfo, .schema = schema, .pool = 1 };
+	struct setting s = { .v = -1 };
+	assert_int_equal(sn_db_open(&p, loop, &cfg), SN_OK);
+	sn_db_tx(p, ask_parallel, setting_done, &s);
+	run_until(&s.done);
+	assert_int_equal(s.err, SN_OK);
+	assert_int_equal(s.v, 0);
+	sn_db_close(p);
+}
+
 /* --- uuids spelt as text ------------------------------------------------ */
 
 #define UUID_A "0190b6b8-7a1c-7d2e-9f00-00000000000a"
@@ -859,6 +916,7 @@ main(void)
 		cmocka_unit_test(test_recycle),
 		cmocka_unit_test(test_pool_on_demand),
 		cmocka_unit_test(test_generic_plans),
+		cmocka_unit_test(test_no_parallel_workers),
 		cmocka_unit_test(test_uuid_of),
 		cmocka_unit_test(test_replan),
 		cmocka_unit_test(test_migrations),

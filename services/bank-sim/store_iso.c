@@ -327,9 +327,18 @@ bank_sim_store_iso_write(sn_tx *tx, const bank_sim_iso_record *r,
 }
 
 /* A transaction's status: the book's while its row is still this
- * transaction's (or it is a duplicate), else its own. */
+ * transaction's (or it is a duplicate), else its own. The message's and
+ * the batch's rows are read once (a materialized CTE; the generic plan
+ * looked them up again for each of the message's transactions), and each
+ * transaction's instruction by its key: joined plainly, the generic plan
+ * took a message for 1,376 transactions and hashed every instruction
+ * (190,000 at 100,000 payees: 36 ms a report, 1 ms of it the message's;
+ * LIMIT keeps the subquery from being flattened into that join). */
 #define REPORT_SQL                                                            \
-	"SELECT p.position AS block, p.pmt_inf_id,"                           \
+	"WITH h AS MATERIALIZED (SELECT m.nb_of_txs, b.control_sum_fen"       \
+	" FROM iso_messages m JOIN batches b ON b.batch_id = m.msg_id"        \
+	" WHERE m.msg_id = $1)"                                               \
+	" SELECT p.position AS block, p.pmt_inf_id,"                          \
 	" coalesce(p.status, '') AS block_status,"                            \
 	" coalesce(p.iso_reason, '') AS block_reason, t.instr_id,"            \
 	" t.end_to_end_id, CASE WHEN o.own THEN i.status ELSE t.status END"   \
@@ -337,12 +346,11 @@ bank_sim_store_iso_write(sn_tx *tx, const bank_sim_iso_record *r,
 	" ELSE t.iso_reason END, '') AS iso_reason,"                          \
 	" CASE WHEN o.own AND i.status = 'settled' THEN 'BS' ||"              \
 	" lpad(i.credit_seq::text, 12, '0') ELSE '' END AS bank_ref,"         \
-	" m.nb_of_txs, b.control_sum_fen"                                     \
-	" FROM iso_txs t JOIN iso_pmtinfs p ON p.msg_id = t.msg_id"           \
-	" AND p.position = t.block JOIN iso_messages m ON m.msg_id = "        \
-	"t.msg_id"                                                            \
-	" JOIN batches b ON b.batch_id = t.msg_id"                            \
-	" LEFT JOIN instructions i ON i.end_to_end_id = t.end_to_end_id"      \
+	" h.nb_of_txs, h.control_sum_fen"                                     \
+	" FROM h CROSS JOIN iso_txs t JOIN iso_pmtinfs p"                     \
+	" ON p.msg_id = t.msg_id AND p.position = t.block"                    \
+	" LEFT JOIN LATERAL (SELECT * FROM instructions i"                    \
+	" WHERE i.end_to_end_id = t.end_to_end_id LIMIT 1) i ON true"         \
 	" CROSS JOIN LATERAL (SELECT i.end_to_end_id IS NOT NULL AND"         \
 	" (NOT t.booked OR (i.batch_id = t.msg_id AND i.position ="           \
 	" t.position)) AS own) o"                                             \
