@@ -273,6 +273,17 @@ on_check(uv_timer_t *t)
 		    : l->probe == NULL && !l->unanswered;
 		if (!alive && uv_now(t->loop) - l->started < l->patience)
 			return; /* no verdict yet */
+		if (alive && l->probe != NULL) {
+			/* Alive by another's accept while the probe is still
+			 * in flight: the probe is not closed under the
+			 * listener, which may be writing to it (a peer gone
+			 * as NNG writes is what stops nng 1.5.2's listeners,
+			 * TLS ones too); it is the next window's probe. */
+			l->counted = counted;
+			l->count0  = now;
+			l->started = uv_now(t->loop);
+			return;
+		}
 		probe_forget(l);
 		l->checking = false;
 		again       = !alive;

@@ -566,7 +566,7 @@ replay_prefix(void)
 	    "past the end: %zu events, latest %llu", r->n_events,
 	    (unsigned long long) r->latest_sequence);
 	sn__bus__v1__replay_reply__free_unpacked(r, NULL);
-	nng_close(req);
+	th_nng_close(req, 10000);
 	printf("replay: ranges, prefix filter and the end of the stream\n");
 }
 
@@ -905,7 +905,7 @@ epoch_of(const char *pub)
 	Sn__Bus__V1__ReplayReply *r   = ask_replay(req, 1, 1, "");
 	char                     *e = strdup(r->epoch != NULL ? r->epoch : "");
 	sn__bus__v1__replay_reply__free_unpacked(r, NULL);
-	nng_close(req);
+	th_nng_close(req, 10000);
 	return e;
 }
 
@@ -1398,7 +1398,7 @@ garbage_replay(void)
 	    "a good request after them: %zu events, error '%s'", r->n_events,
 	    r->error ? r->error : "");
 	sn__bus__v1__replay_reply__free_unpacked(r, NULL);
-	nng_close(req);
+	th_nng_close(req, 10000);
 	TH_CHECK(&T, th_file_has(pub->log, "replay request refused"),
 	    "no warning line for the refused requests");
 	th_stop(&T, pub);

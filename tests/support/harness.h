@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <nng/nng.h>
+
 #define TH_MAX_PROCS 32
 
 typedef struct th_proc {
@@ -261,6 +263,17 @@ int64_t th_metric(const char *path, const char *series);
 int64_t th_metric_http(th *t, int port, const char *series);
 
 /* One scenario of a test program: its name on the command line. */
+/*
+ * Closes a socket of the test's own, waiting at most ms: false if
+ * nng_close has not returned by then. nng 1.5.2 can wedge its reaper for
+ * good when a socket is closed while a message is half read (nng #1813:
+ * a SUB socket while a heartbeat comes, a REQ while a late reply does),
+ * and every nng_close waits on it: a test that met it hung until ctest
+ * killed it (tls.listener_check, 12-06). The close goes on in a thread
+ * of its own, left to the process's exit.
+ */
+bool th_nng_close(nng_socket s, int ms);
+
 typedef struct th_scenario {
 	const char *name;
 	void (*fn)(void);

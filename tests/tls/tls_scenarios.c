@@ -240,7 +240,7 @@ sub_gets(const who *w, const char *url, int ms)
 	int      rv = nng_recvmsg(s, &m, 0);
 	if (m != NULL)
 		nng_msg_free(m);
-	nng_close(s);
+	th_nng_close(s, 10000); /* the PUB goes on sending as it closes */
 	return rv == 0;
 }
 
@@ -267,7 +267,7 @@ req_gets(const who *w, const char *url, const void *body, size_t len, int ms)
 		nng_msg_free(m);
 	else if (nng_recvmsg(s, &reply, 0) != 0)
 		reply = NULL;
-	nng_close(s);
+	th_nng_close(s, 10000); /* a resent request's late reply may come */
 	return reply;
 }
 

@@ -486,7 +486,7 @@ notices(void)
 
 	nng_socket sub = subscribe();
 	notice_death(id, sub);
-	nng_close(sub);
+	th_nng_close(sub, 10000);
 	TH_CHECK(&T, !alive(id), "public security still says alive");
 	TH_CHECK(&T, alive(other), "another person died too");
 
