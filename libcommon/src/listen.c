@@ -45,7 +45,8 @@ struct probe {
 	} h;
 	uv_connect_t connect;
 	uv_write_t   write;
-	sn_listen   *l; /* NULL once its guard no longer waits for it */
+	sn_listen   *l;   /* NULL once its guard no longer waits for it */
+	bool         tls; /* read to the listener's end, not its first bytes */
 	bool         answered;
 	uint8_t      header[8];
 	char         buf[64];
@@ -78,7 +79,11 @@ on_alloc(uv_handle_t *h, size_t want, uv_buf_t *buf)
 	*buf = uv_buf_init(p->buf, sizeof(p->buf));
 }
 
-/* Bytes, an end or a reset: a listener that accepted us answered. */
+/* Bytes, an end or a reset: a listener that accepted us answered. A TLS
+ * listener's probe reads on to the listener's own end: the listener is
+ * still writing (its alert) and closing after the failed handshake, and
+ * a peer gone meanwhile is what stops nng 1.5.2's listeners (#1518; a TLS
+ * listener was stopped so by its own probes under a sanitize pass). */
 static void
 on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
@@ -87,7 +92,8 @@ on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	if (n == 0)
 		return;
 	p->answered = true;
-	probe_end(p);
+	if (n < 0 || !p->tls)
+		probe_end(p);
 }
 
 static void
@@ -174,7 +180,8 @@ probe_start(sn_listen *l, bool counted, uint64_t count0)
 	struct probe *p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return false;
-	p->l = l;
+	p->l   = l;
+	p->tls = strncmp(l->url, "tls+", 4) == 0;
 	memcpy(p->header, l->header, sizeof(p->header));
 	p->h.handle.data = p;
 	p->connect.data  = p;

@@ -810,8 +810,12 @@ hang_up_on(int port)
  * The checks that keep NNG listeners accepting (sn/listen.h) on TLS
  * listeners: a check's probe fails the handshake, which NNG counts, so an
  * accepting listener is left alone (opening it again would drop every
- * follower). Clients that hang up before their handshake do not stop a
- * TLS listener (nng 1.5.2 stops a plain one: bus.listener_hangup).
+ * follower): ten checks in 2.5 s, none opens it again. Then three clients
+ * hang up before their handshake; a loaded machine's timing lets that
+ * stop a TLS listener too (nng 1.5.2's #1518: seen twice in sanitize
+ * passes on 12-06, the first probe after the hang-ups never counted in
+ * its 2 s), and the checks then open it again: either way a subscriber
+ * gets the PUB's messages after them.
  */
 static void
 listener_check(void)
@@ -826,16 +830,20 @@ listener_check(void)
 		"verification", true };
 	TH_CHECK(&T, sub_gets(&w, intake_pub, 15000),
 	    "PUB sent nothing before the hang-ups");
+	th_sleep_ms(2500); /* ten checks, past a probe's patience */
+	TH_CHECK(&T, !th_file_has(pub->log, "listening again"),
+	    "a TLS listener that accepted was opened again");
 	int port = atoi(strrchr(intake_pub, ':') + 1);
 	for (int i = 0; i < 3; i++)
 		hang_up_on(port);
-	th_sleep_ms(2000); /* ten checks */
+	th_sleep_ms(3000); /* a stopped listener found and opened again */
 	TH_CHECK(&T, sub_gets(&w, intake_pub, 15000),
 	    "PUB sent nothing after three clients hung up");
-	TH_CHECK(&T, !th_file_has(pub->log, "listening again"),
-	    "a TLS listener that accepted was opened again");
-	printf("listener_check: ten checks, three hang-ups, PUB still "
-	       "answers, never opened again\n");
+	printf("listener_check: ten checks left the listener alone; after "
+	       "three hang-ups PUB still answers (%s)\n",
+	    th_file_has(pub->log, "listening again")
+	        ? "the hang-ups stopped it; opened again"
+	        : "never opened again");
 }
 
 static void
