@@ -238,13 +238,14 @@ probe_forget(sn_listen *l)
 	}
 }
 
+/* why: what the verdict saw (NULL: a failed listen retried). */
 static void
-listen_again(sn_listen *l)
+listen_again(sn_listen *l, const char *why)
 {
 	sn_log(SN_LOG_WARN,
 	    "listener no longer accepts (nng 1.5.2 after a peer hung up "
 	    "while connecting); listening again",
-	    "url", l->url, NULL);
+	    "url", l->url, "seen", why ? why : "not listening", NULL);
 	if (l->listening)
 		nng_listener_close(l->lst);
 	int rv       = sn_nng_listen(l->sock, l->url, &l->lst);
@@ -270,10 +271,11 @@ listen_again(sn_listen *l)
 static void
 on_check(uv_timer_t *t)
 {
-	sn_listen *l       = t->data;
-	uint64_t   now     = 0;
-	bool       counted = listener_outcomes(l, &now);
-	bool       again   = !l->listening; /* a failed listen, retried */
+	sn_listen *l        = t->data;
+	uint64_t   now      = 0;
+	bool       counted  = listener_outcomes(l, &now);
+	bool       again    = !l->listening; /* a failed listen, retried */
+	char       why[128] = "";
 	if (l->listening && l->checking) {
 		bool alive = l->counted && counted
 		    ? now != l->count0
@@ -291,12 +293,23 @@ on_check(uv_timer_t *t)
 			l->started = uv_now(t->loop);
 			return;
 		}
+		if (!alive)
+			snprintf(why, sizeof(why),
+			    "probe %s, outcomes %s %llu then %llu, %llu ms",
+			    l->probe != NULL    ? "in flight"
+			        : l->unanswered ? "unanswered"
+			                        : "answered",
+			    l->counted && counted ? "counted" : "unread",
+			    (unsigned long long) l->count0,
+			    (unsigned long long) now,
+			    (unsigned long long) (uv_now(t->loop)
+			        - l->started));
 		probe_forget(l);
 		l->checking = false;
 		again       = !alive;
 	}
 	if (again) {
-		listen_again(l);
+		listen_again(l, why[0] ? why : NULL);
 		/* A new listener: its own outcomes are the base. */
 		counted = l->listening && listener_outcomes(l, &now);
 	}
