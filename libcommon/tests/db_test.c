@@ -563,6 +563,9 @@ test_generic_plans(void **state)
 
 /* --- no parallel workers ------------------------------------------------ */
 
+#define PARALLEL_SQL                                                          \
+	"SELECT current_setting('max_parallel_workers_per_gather')::int AS v"
+
 struct setting {
 	bool    done;
 	sn_err  err;
@@ -580,10 +583,7 @@ got_setting(sn_tx *tx, PGresult *res, void *arg)
 static void
 ask_parallel(sn_tx *tx, void *arg)
 {
-	sn_tx_query_once(tx,
-	    "SELECT current_setting('max_parallel_workers_per_gather')::int"
-	    " AS v",
-	    0, NULL, got_setting, arg);
+	sn_tx_query_once(tx, PARALLEL_SQL, 0, NULL, got_setting, arg);
 }
 
 static void
@@ -600,9 +600,7 @@ static void
 test_no_parallel_workers(void **state)
 {
 	(void) state;
-	PGresult *r = PQexec(admin,
-	    "SELECT current_setting('max_parallel_workers_per_gather')::int"
-	    " AS v");
+	PGresult *r = PQexec(admin, PARALLEL_SQL);
 	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
 	assert_true(col_i64(r, "v") > 0);
 	PQclear(r);

@@ -126,6 +126,15 @@ exec_or_fail(th *t, const char *sql)
 	PQclear(r);
 }
 
+int64_t
+th_seq_rows(th *t, const char *schema, const char *table)
+{
+	return th_int(t,
+	    "SELECT coalesce(sum(seq_tup_read), 0) FROM pg_stat_user_tables"
+	    " WHERE schemaname = '%s' AND relname = '%s'",
+	    schema, table);
+}
+
 void
 th_exec(th *t, const char *fmt, ...)
 {
@@ -1096,7 +1105,7 @@ static void *
 watchdog(void *arg)
 {
 	th      *t  = arg;
-	long     s  = atol(getenv("SN_TEST_DEADLINE_S"));
+	long     s  = t->deadline_s;
 	uint64_t at = th_now_ms() + (uint64_t) s * 1000;
 	while (th_now_ms() < at)
 		th_sleep_ms(500);
@@ -1125,7 +1134,8 @@ th_main(th *t, int argc, char **argv, const th_scenario *list, size_t n,
 			th_init(t, list[i].name);
 			pthread_t   wd;
 			const char *deadline = getenv("SN_TEST_DEADLINE_S");
-			if (deadline != NULL && atol(deadline) > 0
+			t->deadline_s = deadline != NULL ? atol(deadline) : 0;
+			if (t->deadline_s > 0
 			    && pthread_create(&wd, NULL, watchdog, t) == 0)
 				pthread_detach(wd);
 			uint64_t t0 = th_now_ms();

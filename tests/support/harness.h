@@ -39,6 +39,7 @@ typedef struct th {
 	int         nprocs;
 	char        publishers[16][64];
 	int         npublishers;
+	long        deadline_s; /* SN_TEST_DEADLINE_S, 0: none (th_main) */
 } th;
 
 /* Sets up the run folder and the connection; exits 1 if it cannot. */
@@ -229,6 +230,11 @@ char *th_text(th *t, const char *fmt, ...);
 
 /* The rows of sql (a SELECT); the test fails if the query does. */
 int th_rows(th *t, const char *fmt, ...);
+
+/* The rows of schema.table read by sequential scans so far
+ * (pg_stat_user_tables; a backend reports its counts when it goes idle,
+ * at most once a second, or 10 s later). */
+int64_t th_seq_rows(th *t, const char *schema, const char *table);
 
 /* Runs sql, a command that returns no rows (INSERT, ANALYZE, ...); the
  * test fails if it does not succeed. */

@@ -643,17 +643,6 @@ settle(void)
 	sn__bank__v1__bank_reply__free_unpacked(w, NULL);
 }
 
-/* Rows of the gateway's settlements read by sequential scans so far
- * (pg_stat_user_tables). */
-static int64_t
-settlement_seq_reads(void)
-{
-	return th_int(&T,
-	    "SELECT coalesce(sum(seq_tup_read), 0) FROM pg_stat_user_tables"
-	    " WHERE schemaname = '%s' AND relname = 'settlements'",
-	    G());
-}
-
 /*
  * Issue 15: a message's statuses read each settled payment's settlement
  * by its key. The join to settlements was planned as a hash join over the
@@ -701,7 +690,7 @@ statuses_by_key(void)
 	th_exec(&T, "ANALYZE %s.transactions", G());
 	th_exec(&T, "ANALYZE %s.settlements", G());
 	th_sleep_ms(1500); /* the test's own counts reported */
-	int64_t r0 = settlement_seq_reads();
+	int64_t r0 = th_seq_rows(&T, G(), "settlements");
 	for (int k = 0; k < 2; k++) {
 		static tb b;
 		char      id[40], e2e[48];
@@ -723,7 +712,7 @@ statuses_by_key(void)
 	uint64_t end   = th_now_ms() + 12000;
 	while (th_now_ms() < end && reads < OLD) {
 		th_sleep_ms(250);
-		reads = settlement_seq_reads() - r0;
+		reads = th_seq_rows(&T, G(), "settlements") - r0;
 	}
 	TH_CHECK(&T,
 	    th_int(&T, "SELECT count(*) FROM %s.settlements", G())

@@ -1391,10 +1391,7 @@ static payment_reads
 payment_reads_now(void)
 {
 	payment_reads r;
-	r.seq_rows      = th_int(&T,
-	         "SELECT coalesce(sum(seq_tup_read), 0) FROM pg_stat_user_tables"
-	              " WHERE schemaname = '%s' AND relname = 'payment'",
-	         schema);
+	r.seq_rows      = th_seq_rows(&T, schema, "payment");
 	r.planned_scans = th_int(&T,
 	    "SELECT coalesce(sum(idx_scan), 0) FROM pg_stat_user_indexes"
 	    " WHERE schemaname = '%s' AND indexrelname = 'payment_planned'",
