@@ -14,15 +14,18 @@
  * listener every SN_NNG_LISTEN_CHECK_MS (default 5000; 0: never): it
  * connects to the listener's own address (127.0.0.1 or ::1 for a
  * wildcard) with a plain socket and sends an SP header naming the
- * socket's peer protocol. By the next check the listener must have
- * answered (its header, a TLS alert, or the connection closed or reset)
- * and NNG must have counted an outcome for it (an accept or a failed one,
- * from its statistics): the transport answers for a dead listener too,
- * only the count tells. Two checks in a row that miss either, and the
- * listener is closed (which closes the pipes it accepted; their peers
- * dial again) and opened again, with a warning. A check of an accepting
- * listener completes an ordinary connection, or fails a TLS handshake,
- * which makes NNG pause accepting for 100 ms.
+ * socket's peer protocol. The listener must then answer (its header, a
+ * TLS alert, or the connection closed or reset) and NNG must count an
+ * outcome for it (an accept or a failed one, from its statistics): the
+ * transport answers for a dead listener too, only the count tells. A
+ * window of wall time, twice the check interval and 2 s at least, is
+ * given for a count; a probe that ends before one is followed by another
+ * at the next check (a count can be lost: a TLS listener pausing after a
+ * failed handshake is not told of the next). A window with no count, and
+ * the listener is closed (which closes the pipes it accepted; their
+ * peers dial again) and opened again, with a warning. A check of an
+ * accepting listener completes an ordinary connection, or fails a TLS
+ * handshake, which makes NNG pause accepting for 100 ms.
  *
  * Only ipc:// and tcp:// addresses (tls+tcp:// included) are checked;
  * others are listened on and left alone. All functions run on the loop's
