@@ -233,6 +233,7 @@ bank_sim_store_settle_due(sn_db *db, const bank_sim_terms *terms,
 	sn_db_query(db,
 	    "WITH u AS (UPDATE instructions SET status = 'settled',"
 	    " settled_at = to_timestamp($1::bigint / 1000.0),"
+	    " credit_seq = nextval('credit_seq'),"
 	    " in_statement = bank_sim_in_statement(end_to_end_id, $2,"
 	    " $3::integer) WHERE status = 'accepted'"
 	    " AND settle_due_at <= to_timestamp($1::bigint / 1000.0)"

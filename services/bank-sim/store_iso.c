@@ -265,14 +265,15 @@ tx_arrays(const bank_sim_iso_record *r, sn_pgarray *a)
 	" position, amount_fen, account_number, account_name,"                \
 	" remittance_info, status, reason_code, reason, iso_reason,"          \
 	" debtor_account, pmt_inf_id, instr_id, settle_due_at, settled_at,"   \
-	" in_statement)"                                                      \
+	" in_statement, credit_seq)"                                          \
 	" SELECT e2e, $1, pos::integer, amount, account, name, remit,"        \
 	" status, reason_code, reason, iso_reason, debtor, pmtinf, instr,"    \
 	" CASE WHEN status = 'accepted' THEN (SELECT now FROM due)"           \
 	" + $16::bigint * interval '1 millisecond' END,"                      \
 	" CASE WHEN status = 'settled' THEN (SELECT now FROM due) END,"       \
 	" CASE WHEN status = 'settled' THEN bank_sim_in_statement(e2e, $18,"  \
-	" $19::integer) END FROM r WHERE book ORDER BY e2e"                   \
+	" $19::integer) END, CASE WHEN status = 'settled' THEN"               \
+	" nextval('credit_seq') END FROM r WHERE book ORDER BY e2e"           \
 	" ON CONFLICT (end_to_end_id) DO UPDATE SET"                          \
 	" batch_id = excluded.batch_id, position = excluded.position,"        \
 	" amount_fen = excluded.amount_fen,"                                  \
@@ -285,7 +286,8 @@ tx_arrays(const bank_sim_iso_record *r, sn_pgarray *a)
 	" pmt_inf_id = excluded.pmt_inf_id, instr_id = excluded.instr_id,"    \
 	" settle_due_at = excluded.settle_due_at,"                            \
 	" settled_at = excluded.settled_at,"                                  \
-	" in_statement = excluded.in_statement, received_at = now()"          \
+	" in_statement = excluded.in_statement,"                              \
+	" credit_seq = excluded.credit_seq, received_at = now()"              \
 	" WHERE i.status = 'rejected' RETURNING end_to_end_id),"              \
 	" t AS (INSERT INTO iso_txs (msg_id, position, block, instr_id,"      \
 	" end_to_end_id, amount_fen, booked, status, iso_reason)"             \
