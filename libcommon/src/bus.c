@@ -5,7 +5,9 @@
  * Ownership. The bus owns its sockets, timers and streams. A queued event
  * (struct qev) is one allocation holding its strings and data, owned by
  * its stream's queue until the batch that applied it commits. The relay's
- * frames are owned by the bus between its commit and their sending.
+ * frames are owned by the bus between its commit and their sending; the
+ * frames of a transaction numbering its own events (struct numbered) by
+ * that transaction's numbered state, freed when the transaction ends.
  */
 #include "sn/bus.h"
 
@@ -92,6 +94,75 @@ static const char SQL_ASSIGN[]
       " o.schema_version, o.data,"
       " (extract(epoch FROM o.created_at) * 1000000)::int8 AS created_us,"
       " bump.epoch::text AS epoch, o.request_id";
+
+/* The outbox's lock, held to the end of the transaction by whoever
+ * numbers its rows (a relay pass, a transaction numbering its own events
+ * at its commit, another process of the same publisher): advisory locks
+ * are database-wide, hence the schema and publisher in its key. The
+ * numbering statement comes after it, so that its snapshot sees every
+ * numbering before. Waited for: the holders hold it for one statement
+ * and a commit. Its scan of outbox_unassigned is to be a plain index
+ * scan, set here for the rest of the transaction: the planner otherwise
+ * takes a bitmap scan, which never marks the entries of rows already
+ * numbered (dead in that partial index) as dead, so until vacuum every
+ * pass visited the heap page of every row relayed since: 3,362 pages a
+ * pass in approval at 3,000 applications. An index scan marks them the
+ * first time and steps over them after. */
+static const char SQL_LOCK[]
+    = "SELECT true AS locked FROM (SELECT pg_advisory_xact_lock("
+      "hashtext('sn.relay.' || current_schema() || '.' || $1))) l,"
+      " set_config('enable_bitmapscan', 'off', true)";
+
+/* Events numbered at their own transaction's commit (struct numbered):
+ * under the outbox's lock (SQL_LOCK, an earlier statement of the same
+ * transaction), the rows still unnumbered that this transaction sees
+ * (its own sn_bus_append rows among them) are numbered first, as a relay
+ * pass would, then the events are inserted with the sequences after
+ * them: each row written once, where the relay inserts it unnumbered and
+ * updates it. When more than $9 rows wait unnumbered, $9 of them are
+ * numbered and the events inserted unnumbered behind them, for the relay
+ * (a numbering transaction must not take the backlog of a large writer
+ * on). Returns every row numbered, as SQL_ASSIGN does, and whether it is
+ * one of the events (own). $1..$7 the events' arrays, $8 the publisher,
+ * $9 the most rows to number before them. */
+static const char SQL_NUMBER[]
+    = "WITH batch AS ("
+      "  SELECT id, row_number() OVER (ORDER BY id) AS rn"
+      "  FROM outbox WHERE seq IS NULL ORDER BY id LIMIT $9::int8 + 1),"
+      " e AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
+      "  $4::int[], $5::bytea[], $6::uuid[], $7::text[]) WITH ORDINALITY"
+      "  AS e(topic, subject, actor, schema_version, data, event_id,"
+      "  request_id, ord)),"
+      " k AS (SELECT least(n, $9::int8) AS nb,"
+      "  CASE WHEN n <= $9::int8 THEN (SELECT count(*) FROM e) ELSE 0 END"
+      "  AS ne FROM (SELECT count(*) AS n FROM batch) c),"
+      " bump AS ("
+      "  INSERT INTO bus_publisher AS p (name, last_seq)"
+      "  SELECT $8, k.nb + k.ne FROM k WHERE k.nb + k.ne > 0"
+      "  ON CONFLICT (name) DO UPDATE SET last_seq = p.last_seq + "
+      "EXCLUDED.last_seq"
+      "  RETURNING p.last_seq - (SELECT nb + ne FROM k) AS base, p.epoch),"
+      " up AS ("
+      "  UPDATE outbox o SET seq = bump.base + batch.rn, published_at = now()"
+      "  FROM batch, bump, k WHERE o.id = batch.id AND batch.rn <= k.nb"
+      "  RETURNING o.seq, o.event_id, o.topic, o.subject, o.actor,"
+      "  o.schema_version, o.data, o.created_at, o.request_id, false AS own),"
+      " ins AS ("
+      "  INSERT INTO outbox (topic, subject, actor, schema_version, data,"
+      "  event_id, request_id, seq, published_at)"
+      "  SELECT e.topic, e.subject, e.actor, e.schema_version, e.data,"
+      "  e.event_id, e.request_id,"
+      "  CASE WHEN k.ne > 0 THEN bump.base + k.nb + e.ord END,"
+      "  CASE WHEN k.ne > 0 THEN now() END"
+      "  FROM e CROSS JOIN k LEFT JOIN bump ON true ORDER BY e.ord"
+      "  RETURNING seq, event_id, topic, subject, actor, schema_version,"
+      "  data, created_at, request_id, true AS own)"
+      " SELECT r.seq, r.event_id::text, r.topic, r.subject, r.actor,"
+      " r.schema_version, r.data,"
+      " (extract(epoch FROM r.created_at) * 1000000)::int8 AS created_us,"
+      " (SELECT epoch::text FROM bump) AS epoch, r.request_id, r.own"
+      " FROM (SELECT * FROM up UNION ALL SELECT * FROM ins) r"
+      " WHERE r.seq IS NOT NULL";
 
 static const char SQL_REPLAY[]
     = "SELECT seq, event_id::text, topic, subject, actor, schema_version,"
@@ -367,6 +438,12 @@ struct frame {
 	nng_msg *msg;
 };
 
+/* Numbered events as PUB messages, between their commit and sending. */
+struct frameset {
+	struct frame *v;
+	size_t        n, cap;
+};
+
 struct sn_bus {
 	sn_loop      *loop;
 	sn_db        *db;
@@ -389,14 +466,16 @@ struct sn_bus {
 	void (*drain_done)(void *);
 	void *drain_arg;
 	/* relay */
-	bool          relay_running;
-	bool          relay_again;
-	uint64_t      published; /* highest sequence assigned */
-	bool          head_loaded;
-	struct frame *frames;
-	size_t        nframes, capframes;
-	uint32_t      relay_backoff_ms;
-	uint64_t      relay_not_before;
+	bool            relay_running;
+	bool            relay_again;
+	uint64_t        published; /* highest sequence assigned */
+	bool            head_loaded;
+	struct frameset frames; /* the relay pass's */
+	/* Transactions numbering their own events at commit (struct
+	 * numbered), in flight. */
+	struct numbered *numbering;
+	uint32_t         relay_backoff_ms;
+	uint64_t         relay_not_before;
 	/* The poll: every poll_ms after the last pass, doubling (up to
 	 * RELAY_POLL_MAX times relay_poll_ms) while passes find nothing,
 	 * back to relay_poll_ms when a poll (not a pass this process's own
@@ -436,6 +515,7 @@ static void stream_maybe_replay(struct stream *st);
 static void streams_silence(sn_bus *bus);
 static void relay_kick(sn_bus *bus);
 static void drain_check(sn_bus *bus);
+static bool failpoint(const char *name);
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -635,6 +715,240 @@ relay_wake(void *arg)
 		    bus->cfg.relay_wait_ms, 0);
 }
 
+static void
+frameset_clear(struct frameset *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		nng_msg_free(f->v[i].msg);
+	f->n = 0;
+}
+
+static void
+frameset_free(struct frameset *f)
+{
+	frameset_clear(f);
+	free(f->v);
+	f->v   = NULL;
+	f->cap = 0;
+}
+
+static int
+cmp_frame(const void *a, const void *b)
+{
+	uint64_t x = ((const struct frame *) a)->seq;
+	uint64_t y = ((const struct frame *) b)->seq;
+	return x < y ? -1 : x > y;
+}
+
+/* Adds the numbered rows of res (SQL_ASSIGN, SQL_NUMBER) to f as PUB
+ * messages of bus's stream. */
+static sn_err
+frameset_read(sn_bus *bus, struct frameset *f, PGresult *res)
+{
+	sn_rows rows;
+	if (sn_rows_open(&rows, res, outbox_cols, SN_NCOLS(outbox_cols))
+	    != SN_OK)
+		return SN_EPROTO;
+	size_t n = (size_t) sn_rows_count(&rows);
+	if (f->n + n > f->cap) {
+		struct frame *nf = realloc(f->v, (f->n + n) * sizeof(*nf));
+		if (nf == NULL)
+			return SN_ENOMEM;
+		f->v   = nf;
+		f->cap = f->n + n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		Sn__Bus__V1__Envelope env;
+		char                  tb[40];
+		if (row_envelope(&rows, (int) i, bus->publisher, &env, tb)
+		    != SN_OK)
+			return SN_EPROTO;
+		nng_msg *msg = frame_new(env.type, &env.base);
+		if (msg == NULL)
+			return SN_ENOMEM;
+		f->v[f->n].seq = env.sequence;
+		f->v[f->n].msg = msg;
+		f->n++;
+	}
+	return SN_OK;
+}
+
+/* Gives f's messages to PUB in sequence order (committed: PUB never
+ * blocks, and a slow subscriber that loses one gets it back by replay)
+ * and empties f; returns how many. */
+static size_t
+frameset_send(sn_bus *bus, struct frameset *f)
+{
+	size_t n = f->n;
+	if (n > 1)
+		qsort(f->v, n, sizeof(*f->v), cmp_frame);
+	for (size_t i = 0; i < n; i++) {
+		(void) bus_pub_handoff(bus->pub, f->v[i].msg);
+		nng_msg_free(f->v[i].msg);
+		if (f->v[i].seq > bus->published)
+			bus->published = f->v[i].seq;
+	}
+	f->n = 0;
+	if (n > 0)
+		sn_counter_add(bus->c_published, n);
+	return n;
+}
+
+/* The events' columns as arrays a[0..5] (and each one's request id in
+ * a[6] when a has 7), in SQL_APPEND_MANY's and SQL_NUMBER's order. */
+static sn_err
+events_arrays(sn_pgarray *a, int na, const sn_event_out *evs, size_t n)
+{
+	sn_err err = SN_OK;
+	for (size_t i = 0; i < n && err == SN_OK; i++) {
+		const sn_event_out *ev = &evs[i];
+		sn_uuid             id;
+		char                idtext[SN_UUID_STRLEN];
+		if (ev->type == NULL || ev->type[0] == '\0')
+			err = SN_EINVAL;
+		else if (ev->len > MSG_MAX / 2)
+			err = SN_ERANGE;
+		else if ((err = sn_uuid_v7(&id)) == SN_OK) {
+			sn_pgarray_add(&a[0], ev->type);
+			sn_pgarray_add(&a[1], ev->subject ? ev->subject : "");
+			sn_pgarray_add(
+			    &a[2], ev->actor ? ev->actor : "system");
+			sn_pgarray_add_i64(&a[3], ev->schema_version);
+			sn_pgarray_add_bytes(&a[4], ev->data, ev->len);
+			sn_pgarray_add(&a[5], sn_uuid_format(&id, idtext));
+			if (na > 6)
+				sn_pgarray_add(
+				    &a[6], sn_log_request_id_text());
+		}
+	}
+	return err;
+}
+
+/*
+ * A transaction numbering its own events at its commit: their arrays
+ * until then (several sn_bus_append_batch calls add to them), then the
+ * PUB messages of every row the commit numbered, sent once it committed.
+ * Freed when the transaction ends, committed or not.
+ */
+struct numbered {
+	struct numbered *next;
+	sn_bus          *bus;
+	sn_tx           *tx;
+	sn_pgarray       a[7];
+	size_t           n;   /* events in a */
+	size_t           own; /* of them numbered (SQL_NUMBER) */
+	struct frameset  frames;
+};
+
+typedef struct own_row {
+	bool own;
+} own_row;
+static const sn_col own_cols[] = { SN_COL(own_row, own, SN_COL_BOOL) };
+
+static void
+numbered_rows(sn_tx *tx, PGresult *res, void *arg)
+{
+	struct numbered *nb = arg;
+	sn_rows          rows;
+	sn_err           err = sn_rows_open(&rows, res, own_cols, 1);
+	for (int i = 0; err == SN_OK && i < sn_rows_count(&rows); i++) {
+		own_row r;
+		if ((err = sn_rows_read(&rows, i, &r)) == SN_OK && r.own)
+			nb->own++;
+	}
+	if (err == SN_OK)
+		err = frameset_read(nb->bus, &nb->frames, res);
+	if (err != SN_OK)
+		sn_tx_rollback(tx, err);
+}
+
+/* The transaction's last statements: the outbox's lock, then the rows
+ * it sees unnumbered and its own events, numbered (SQL_NUMBER). */
+static void
+numbered_commit(sn_tx *tx, void *arg)
+{
+	struct numbered *nb    = arg;
+	sn_bus          *bus   = nb->bus;
+	const char      *lv[1] = { bus->publisher };
+	const char      *v[9]  = { NULL };
+	char             lim[16];
+	sn_err           err = SN_OK;
+	for (int k = 0; k < 7 && err == SN_OK; k++)
+		if ((v[k] = sn_pgarray_text(&nb->a[k])) == NULL)
+			err = SN_ENOMEM;
+	snprintf(lim, sizeof(lim), "%u", bus->cfg.relay_batch);
+	v[7] = bus->publisher;
+	v[8] = lim;
+	if (err == SN_OK)
+		err = sn_tx_query(tx, SQL_LOCK, 1, lv, NULL, NULL);
+	if (err == SN_OK)
+		err = sn_tx_query_bin(
+		    tx, SQL_NUMBER, 9, v, NULL, NULL, 1, numbered_rows, nb);
+	if (err != SN_OK)
+		sn_tx_rollback(tx, err);
+}
+
+static void
+numbered_end(sn_err err, void *arg)
+{
+	struct numbered  *nb  = arg;
+	sn_bus           *bus = nb->bus;
+	struct numbered **pp  = &bus->numbering;
+	while (*pp != nb)
+		pp = &(*pp)->next;
+	*pp = nb->next;
+	if (err == SN_OK && nb->frames.n > 0) {
+		if (failpoint("number.after_commit")) {
+			sn_log(SN_LOG_WARN,
+			    "failpoint number.after_commit: SIGKILL", NULL);
+			raise(SIGKILL);
+		}
+		if (!bus->closing)
+			frameset_send(bus, &nb->frames);
+	}
+	/* Left unnumbered behind a backlog: the relay's. */
+	if (err == SN_OK && nb->own < nb->n)
+		relay_wake(bus);
+	frameset_free(&nb->frames);
+	for (int k = 0; k < 7; k++)
+		sn_pgarray_fini(&nb->a[k]);
+	free(nb);
+	drain_check(bus);
+}
+
+/* tx's numbered state, if it numbers its events at its commit. */
+static struct numbered *
+numbered_find(sn_bus *bus, sn_tx *tx)
+{
+	for (struct numbered *nb = bus->numbering; nb != NULL; nb = nb->next)
+		if (nb->tx == tx)
+			return nb;
+	return NULL;
+}
+
+/* Makes tx's numbered state, with its hooks. */
+static struct numbered *
+numbered_of(sn_bus *bus, sn_tx *tx)
+{
+	struct numbered *nb = calloc(1, sizeof(*nb));
+	if (nb == NULL)
+		return NULL;
+	nb->bus = bus;
+	nb->tx  = tx;
+	for (int k = 0; k < 7; k++)
+		sn_pgarray_init(&nb->a[k]);
+	if (sn_tx_on_end(tx, numbered_end, nb) != SN_OK) {
+		free(nb);
+		return NULL;
+	}
+	nb->next       = bus->numbering;
+	bus->numbering = nb;
+	/* Failing, the caller rolls back, and numbered_end frees it. */
+	if (sn_tx_before_commit(tx, numbered_commit, nb) != SN_OK)
+		return NULL;
+	return nb;
+}
+
 sn_err
 sn_bus_append(sn_bus *bus, sn_tx *tx, const sn_event_out *ev)
 {
@@ -642,6 +956,13 @@ sn_bus_append(sn_bus *bus, sn_tx *tx, const sn_event_out *ev)
 		return SN_EINVAL;
 	if (ev->len > MSG_MAX / 2)
 		return SN_ERANGE;
+	/* In a transaction numbering its events at its commit: with them,
+	 * in the order appended. */
+	struct numbered *nb = numbered_find(bus, tx);
+	if (nb != NULL) {
+		nb->n++;
+		return events_arrays(nb->a, 7, ev, 1);
+	}
 	char    ver[16];
 	sn_uuid id;
 	sn_err  err = sn_uuid_v7(&id);
@@ -690,28 +1011,26 @@ sn_bus_append_batch(sn_bus *bus, sn_tx *tx, const sn_event_out *evs, size_t n)
 		return SN_EINVAL;
 	if (n == 0)
 		return SN_OK;
+	/* A transaction that numbers its events at its commit numbers all
+	 * it appends from then on, in the order appended; it starts to at a
+	 * batch of number_at_append events up to a relay pass's. A larger
+	 * batch is the relay's, numbered and sent a pass at a time beside
+	 * the writer's next work: a payment run's build chunk (19,000
+	 * events) numbered at its commit made the build 1.6 s longer at
+	 * 100,000 payees, its one connection doing the relay's work. */
+	struct numbered *nb = numbered_find(bus, tx);
+	if (nb == NULL && bus->cfg.number_at_append > 0
+	    && n >= bus->cfg.number_at_append && n <= bus->cfg.relay_batch
+	    && (nb = numbered_of(bus, tx)) == NULL)
+		return SN_ENOMEM;
+	if (nb != NULL) {
+		nb->n += n;
+		return events_arrays(nb->a, 7, evs, n);
+	}
 	sn_pgarray a[6];
 	for (int k = 0; k < 6; k++)
 		sn_pgarray_init(&a[k]);
-	sn_err err = SN_OK;
-	for (size_t i = 0; i < n && err == SN_OK; i++) {
-		const sn_event_out *ev = &evs[i];
-		sn_uuid             id;
-		char                idtext[SN_UUID_STRLEN];
-		if (ev->type == NULL || ev->type[0] == '\0')
-			err = SN_EINVAL;
-		else if (ev->len > MSG_MAX / 2)
-			err = SN_ERANGE;
-		else if ((err = sn_uuid_v7(&id)) == SN_OK) {
-			sn_pgarray_add(&a[0], ev->type);
-			sn_pgarray_add(&a[1], ev->subject ? ev->subject : "");
-			sn_pgarray_add(
-			    &a[2], ev->actor ? ev->actor : "system");
-			sn_pgarray_add_i64(&a[3], ev->schema_version);
-			sn_pgarray_add_bytes(&a[4], ev->data, ev->len);
-			sn_pgarray_add(&a[5], sn_uuid_format(&id, idtext));
-		}
-	}
+	sn_err      err = events_arrays(a, 6, evs, n);
 	const char *v[7];
 	for (int k = 0; k < 6 && err == SN_OK; k++)
 		if ((v[k] = sn_pgarray_text(&a[k])) == NULL)
@@ -727,59 +1046,12 @@ sn_bus_append_batch(sn_bus *bus, sn_tx *tx, const sn_event_out *evs, size_t n)
 }
 
 static void
-frames_clear(sn_bus *bus)
-{
-	for (size_t i = 0; i < bus->nframes; i++)
-		nng_msg_free(bus->frames[i].msg);
-	bus->nframes = 0;
-}
-
-static int
-cmp_frame(const void *a, const void *b)
-{
-	uint64_t x = ((const struct frame *) a)->seq;
-	uint64_t y = ((const struct frame *) b)->seq;
-	return x < y ? -1 : x > y;
-}
-
-static void
 relay_rows(sn_tx *tx, PGresult *res, void *arg)
 {
 	sn_bus *bus = arg;
-	sn_rows rows;
-	if (sn_rows_open(&rows, res, outbox_cols, SN_NCOLS(outbox_cols))
-	    != SN_OK) {
-		sn_tx_rollback(tx, SN_EPROTO);
-		return;
-	}
-	int n = sn_rows_count(&rows);
-	if ((size_t) n > bus->capframes) {
-		struct frame *nf
-		    = realloc(bus->frames, (size_t) n * sizeof(*nf));
-		if (nf == NULL) {
-			sn_tx_rollback(tx, SN_ENOMEM);
-			return;
-		}
-		bus->frames    = nf;
-		bus->capframes = (size_t) n;
-	}
-	for (int i = 0; i < n; i++) {
-		Sn__Bus__V1__Envelope env;
-		char                  tb[40];
-		if (row_envelope(&rows, i, bus->publisher, &env, tb)
-		    != SN_OK) {
-			sn_tx_rollback(tx, SN_EPROTO);
-			return;
-		}
-		nng_msg *msg = frame_new(env.type, &env.base);
-		if (msg == NULL) {
-			sn_tx_rollback(tx, SN_ENOMEM);
-			return;
-		}
-		bus->frames[bus->nframes].seq = env.sequence;
-		bus->frames[bus->nframes].msg = msg;
-		bus->nframes++;
-	}
+	sn_err  err = frameset_read(bus, &bus->frames, res);
+	if (err != SN_OK)
+		sn_tx_rollback(tx, err);
 }
 
 static void
@@ -789,8 +1061,7 @@ relay_locked(sn_tx *tx, PGresult *res, void *arg)
 	lock_row lk;
 	if (sn_rows_one(res, lock_cols, SN_NCOLS(lock_cols), &lk) != SN_OK
 	    || !lk.locked) {
-		/* Another instance of this publisher is relaying. */
-		sn_tx_rollback(tx, SN_EBUSY);
+		sn_tx_rollback(tx, SN_EPROTO);
 		return;
 	}
 	char lim[16];
@@ -809,18 +1080,7 @@ relay_begin(sn_tx *tx, void *arg)
 {
 	sn_bus     *bus  = arg;
 	const char *v[1] = { bus->publisher };
-	/* SQL_ASSIGN's scan of outbox_unassigned is to be a plain index
-	 * scan, set here for the pass's transaction: the planner otherwise
-	 * takes a bitmap scan, which never marks the entries of rows already
-	 * numbered (dead in that partial index) as dead, so until vacuum
-	 * every pass visited the heap page of every row relayed since:
-	 * 3,362 pages a pass in approval at 3,000 applications. An index
-	 * scan marks them the first time and steps over them after. */
-	sn_err err = sn_tx_query(tx,
-	    "SELECT pg_try_advisory_xact_lock(hashtext('sn.relay.' ||"
-	    " current_schema() || '.' || $1)) AS locked"
-	    " FROM set_config('enable_bitmapscan', 'off', true)",
-	    1, v, relay_locked, bus);
+	sn_err      err  = sn_tx_query(tx, SQL_LOCK, 1, v, relay_locked, bus);
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
 }
@@ -838,7 +1098,7 @@ relay_done(sn_err err, void *arg)
 	sn_bus *bus        = arg;
 	bus->relay_running = false;
 	if (err != SN_OK) {
-		frames_clear(bus);
+		frameset_clear(&bus->frames);
 		if (err != SN_EBUSY && err != SN_ECLOSED)
 			sn_log(SN_LOG_WARN, "relay pass failed", "error",
 			    sn_strerror(err), NULL);
@@ -852,7 +1112,7 @@ relay_done(sn_err err, void *arg)
 		return;
 	}
 	bus->relay_backoff_ms = 0;
-	size_t n              = bus->nframes;
+	size_t n              = bus->frames.n;
 	/* A pass this process's own commit woke finding rows is no news of
 	 * another process: the poll's back-off stays. */
 	if (n > 0 && bus->pass_polled)
@@ -866,19 +1126,7 @@ relay_done(sn_err err, void *arg)
 		    NULL);
 		raise(SIGKILL);
 	}
-	if (n > 1)
-		qsort(bus->frames, n, sizeof(*bus->frames), cmp_frame);
-	for (size_t i = 0; i < n; i++) {
-		/* PUB never blocks: a slow subscriber loses messages here,
-		 * and gets them back by replay. */
-		(void) bus_pub_handoff(bus->pub, bus->frames[i].msg);
-		nng_msg_free(bus->frames[i].msg);
-		if (bus->frames[i].seq > bus->published)
-			bus->published = bus->frames[i].seq;
-	}
-	bus->nframes = 0;
-	if (n > 0)
-		sn_counter_add(bus->c_published, n);
+	frameset_send(bus, &bus->frames);
 	if (n == bus->cfg.relay_batch || bus->relay_again) {
 		bus->relay_again = false;
 		relay_kick(bus);
@@ -2985,7 +3233,9 @@ drain_check(sn_bus *bus)
 			return;
 	if (bus->relay_running)
 		return;
-	if (bus->publishes && (bus->relay_again || bus->nframes > 0)) {
+	if (bus->numbering != NULL)
+		return;
+	if (bus->publishes && (bus->relay_again || bus->frames.n > 0)) {
 		bus->relay_again = false;
 		relay_kick(bus);
 		return;
@@ -3026,9 +3276,7 @@ sn_bus_close(sn_bus *bus)
 	bus->closing = true;
 	if (bus->render_hooked)
 		sn_metrics_on_render_remove(bus->metrics, bus_render, bus);
-	frames_clear(bus);
-	free(bus->frames);
-	bus->frames = NULL;
+	frameset_free(&bus->frames);
 	if (bus->rep_req != NULL) {
 		nng_msg_free(bus->rep_req);
 		bus->rep_req = NULL;

@@ -41,6 +41,8 @@
 #define REPLAN_FIRST_MS 1000u
 #define REPLAN_MAX_MS 300000u
 #define MAX_ON_COMMIT 4
+#define MAX_BEFORE_COMMIT 2
+#define MAX_ON_END 2
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 
@@ -125,6 +127,29 @@ struct conn {
 	unsigned        next_stmt_id;
 };
 
+/* A transaction's hooks of one kind: at most HOOKS_MAX, each once. */
+#define HOOKS_MAX 4
+typedef void (*hook_fn)(void);
+struct hooks {
+	hook_fn fn[HOOKS_MAX];
+	void   *arg[HOOKS_MAX];
+	int     n;
+};
+
+static sn_err
+hooks_add(struct hooks *h, int max, hook_fn fn, void *arg)
+{
+	for (int i = 0; i < h->n; i++)
+		if (h->fn[i] == fn && h->arg[i] == arg)
+			return SN_OK;
+	if (h->n == max)
+		return SN_ERANGE;
+	h->fn[h->n]  = fn;
+	h->arg[h->n] = arg;
+	h->n++;
+	return SN_OK;
+}
+
 struct sn_tx {
 	sn_db         *db;
 	struct conn   *c;
@@ -140,10 +165,10 @@ struct sn_tx {
 	bool        recycle; /* sn_tx_recycle */
 	sn_err      err;
 	struct ent *final_sync;
-	int         non_commit;
-	void (*on_commit[MAX_ON_COMMIT])(void *);
-	void  *on_commit_arg[MAX_ON_COMMIT];
-	sn_tx *next;
+	/* sn_tx_on_commit, sn_tx_before_commit and sn_tx_on_end: each
+	 * kept as a plain function pointer, called as its own type. */
+	struct hooks on_commit, before, on_end;
+	sn_tx       *next;
 	/* The request id when sn_db_tx was called ("": none). */
 	char rid[SN_LOG_REQUEST_ID_MAX + 1];
 };
@@ -352,8 +377,12 @@ tx_finish(struct conn *c, sn_tx *tx)
 	char prev[SN_LOG_REQUEST_ID_MAX + 1];
 	sn_log_swap_request_id(NULL, prev);
 	if (err == SN_OK)
-		for (int i = 0; i < tx->non_commit; i++)
-			tx->on_commit[i](tx->on_commit_arg[i]);
+		for (int i = 0; i < tx->on_commit.n; i++)
+			((void (*)(void *)) tx->on_commit.fn[i])(
+			    tx->on_commit.arg[i]);
+	for (int i = 0; i < tx->on_end.n; i++)
+		((void (*)(sn_err, void *)) tx->on_end.fn[i])(
+		    err, tx->on_end.arg[i]);
 	sn_log_set_request_id(tx->rid);
 	tx->done(err, tx->arg);
 	sn_log_set_request_id(prev);
@@ -423,6 +452,15 @@ tx_maybe_commit(sn_tx *tx)
 	struct conn *c = tx->c;
 	if (!tx->commit_asked || tx->committing || tx->failed
 	    || tx->pending_cb > 0 || c == NULL || c->broken)
+		return;
+	/* The last statements, queued by the hooks (which may wait for
+	 * their results: this runs again after each callback). */
+	while (tx->before.n > 0 && !tx->failed) {
+		int i = --tx->before.n;
+		((void (*)(sn_tx *, void *)) tx->before.fn[i])(
+		    tx, tx->before.arg[i]);
+	}
+	if (tx->failed || tx->pending_cb > 0 || c->broken)
 		return;
 	tx->committing = true;
 	send_simple(c, tx, ENT_COMMIT, "COMMIT");
@@ -1164,15 +1202,19 @@ sn_tx_waiting(const sn_tx *tx)
 sn_err
 sn_tx_on_commit(sn_tx *tx, void (*fn)(void *arg), void *arg)
 {
-	for (int i = 0; i < tx->non_commit; i++)
-		if (tx->on_commit[i] == fn && tx->on_commit_arg[i] == arg)
-			return SN_OK;
-	if (tx->non_commit == MAX_ON_COMMIT)
-		return SN_ERANGE;
-	tx->on_commit[tx->non_commit]     = fn;
-	tx->on_commit_arg[tx->non_commit] = arg;
-	tx->non_commit++;
-	return SN_OK;
+	return hooks_add(&tx->on_commit, MAX_ON_COMMIT, (hook_fn) fn, arg);
+}
+
+sn_err
+sn_tx_before_commit(sn_tx *tx, void (*fn)(sn_tx *tx, void *arg), void *arg)
+{
+	return hooks_add(&tx->before, MAX_BEFORE_COMMIT, (hook_fn) fn, arg);
+}
+
+sn_err
+sn_tx_on_end(sn_tx *tx, void (*fn)(sn_err err, void *arg), void *arg)
+{
+	return hooks_add(&tx->on_end, MAX_ON_END, (hook_fn) fn, arg);
 }
 
 void

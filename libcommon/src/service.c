@@ -694,6 +694,8 @@ sn_service_main(int argc, char **argv, const sn_service_def *def)
 	    = (uint32_t) sn_config_int("SN_BUS_RELAY_POLL_MS", 50, 1, 60000);
 	bc.relay_wait_ms
 	    = (uint32_t) sn_config_int("SN_BUS_RELAY_WAIT_MS", 2, 0, 1000);
+	bc.number_at_append = (uint32_t) sn_config_int(
+	    "SN_BUS_NUMBER_AT_APPEND", 100, 0, 1000000);
 	bc.apply_batch
 	    = (uint32_t) sn_config_int("SN_BUS_APPLY_BATCH", 500, 1, 100000);
 	bc.apply_wait_ms

@@ -345,6 +345,116 @@ test_rollback(void **state)
 	assert_int_equal(admin_int(sql), 0);
 }
 
+/* --- the last statements: sn_tx_before_commit, sn_tx_on_end -------------- */
+
+struct hooks {
+	int           step;            /* counts what ran, in order */
+	int           hook_at, end_at; /* the step each ran at (0: never) */
+	int64_t       seen; /* the hook's count of the caller's rows */
+	sn_err        end_err;
+	bool          rollback;
+	struct result r;
+};
+
+static void
+hook_counted(sn_tx *tx, PGresult *res, void *arg)
+{
+	struct hooks *h = arg;
+	h->seen         = col_i64(res, "count");
+	/* Queued from the hook's own callback: still before COMMIT. */
+	sn_tx_query(
+	    tx, "INSERT INTO nums (n) VALUES (5003)", 0, NULL, NULL, NULL);
+}
+
+static void
+last_hook(sn_tx *tx, void *arg)
+{
+	struct hooks *h = arg;
+	h->hook_at      = ++h->step;
+	sn_tx_query(tx, "SELECT count(*) FROM nums WHERE n IN (5001, 5002)", 0,
+	    NULL, hook_counted, h);
+}
+
+static void
+end_hook(sn_err err, void *arg)
+{
+	struct hooks *h = arg;
+	h->end_at       = ++h->step;
+	h->end_err      = err;
+}
+
+static void
+caller_read(sn_tx *tx, PGresult *res, void *arg)
+{
+	(void) res;
+	(void) arg;
+	sn_tx_query(
+	    tx, "INSERT INTO nums (n) VALUES (5002)", 0, NULL, NULL, NULL);
+}
+
+static void
+hooked(sn_tx *tx, void *arg)
+{
+	struct hooks *h = arg;
+	assert_int_equal(sn_tx_before_commit(tx, last_hook, h), SN_OK);
+	assert_int_equal(sn_tx_on_end(tx, end_hook, h), SN_OK);
+	/* Registered twice: once. */
+	assert_int_equal(sn_tx_before_commit(tx, last_hook, h), SN_OK);
+	sn_tx_query(
+	    tx, "INSERT INTO nums (n) VALUES (5001)", 0, NULL, NULL, NULL);
+	sn_tx_query(tx, "SELECT 1", 0, NULL, caller_read, h);
+	if (h->rollback)
+		sn_tx_rollback(tx, SN_EINVAL);
+	else
+		sn_tx_commit(tx);
+}
+
+static void
+hooks_done(sn_err err, void *arg)
+{
+	struct hooks *h = arg;
+	h->r.err        = err;
+	h->r.rows       = ++h->step;
+	h->r.done       = true;
+}
+
+/* The hook runs once COMMIT is due, after every statement the caller and
+ * its callbacks queued (it sees both rows), and what it and its own
+ * callback queue commit with the rest; the end hook runs once, before
+ * done, with the outcome. A transaction that rolls back never runs the
+ * hook; its end hook gets the error. */
+static void
+test_before_commit(void **state)
+{
+	(void) state;
+	struct hooks h = { 0 };
+	sn_db_tx(db, hooked, hooks_done, &h);
+	run_until(&h.r.done);
+	assert_int_equal(h.r.err, SN_OK);
+	assert_int_equal(h.seen, 2);
+	assert_int_equal(h.hook_at, 1);
+	assert_int_equal(h.end_at, 2);
+	assert_int_equal(h.end_err, SN_OK);
+	assert_int_equal(h.r.rows, 3);
+	char sql[128];
+	snprintf(sql, sizeof(sql),
+	    "SELECT count(*) FROM %s.nums WHERE n BETWEEN 5001 AND 5003",
+	    schema);
+	assert_int_equal(admin_int(sql), 3);
+
+	struct hooks back = { .rollback = true };
+	sn_db_tx(db, hooked, hooks_done, &back);
+	run_until(&back.r.done);
+	assert_int_equal(back.r.err, SN_EINVAL);
+	assert_int_equal(back.hook_at, 0);
+	assert_int_equal(back.end_at, 1);
+	assert_int_equal(back.end_err, SN_EINVAL);
+	assert_int_equal(admin_int(sql), 3);
+	snprintf(
+	    sql, sizeof(sql), "DELETE FROM %s.nums WHERE n > 5000", schema);
+	admin_exec(sql);
+}
+
 /* --- a lost connection fails the tx and comes back ----------------------- */
 
 static void
@@ -910,6 +1020,7 @@ main(void)
 		cmocka_unit_test(test_request_ids),
 		cmocka_unit_test(test_failure_keeps_connection),
 		cmocka_unit_test(test_rollback),
+		cmocka_unit_test(test_before_commit),
 		cmocka_unit_test(test_reconnect),
 		cmocka_unit_test(test_recycle),
 		cmocka_unit_test(test_pool_on_demand),

@@ -134,6 +134,29 @@ start_pub(const char *name, const char *events, const char *batch,
 	return th_spawn(&T, name, SN_TESTPUB, argv, env);
 }
 
+/* The settings of a second process of publisher "pub": its own PUB and
+ * replay addresses (each buffer 400 bytes). */
+static void
+second_process_urls(char *pub_url, char *rep_url)
+{
+	snprintf(pub_url, 400, "SN_PUB_PUB_URL=ipc://%s/pub-2.pub", T.run_dir);
+	snprintf(
+	    rep_url, 400, "SN_PUB_REPLAY_URL=ipc://%s/pub-2.rep", T.run_dir);
+}
+
+/* start_pub with --proto-batch: each transaction's events appended with
+ * one sn_bus_append_batch, numbered at its commit when there are at
+ * least SN_BUS_NUMBER_AT_APPEND (100) of them. */
+static th_proc *
+start_pub_batch(const char *name, const char *events, const char *batch,
+    const char *parallel, const char *const *env)
+{
+	const char *argv[] = { SN_TESTPUB, "--name", name, "--events", events,
+		"--batch", batch, "--parallel", parallel, "--other-every", "7",
+		"--proto-batch", NULL };
+	return th_spawn(&T, name, SN_TESTPUB, argv, env);
+}
+
 static th_proc *
 start_sub(const char *name, const char *follow, const char *const *extra,
     const char *const *env)
@@ -360,9 +383,131 @@ pub_crash(void)
 	    start_pub("pub", "10", "10", "1", fp2), "relay.after_commit");
 	TH_CHECK(&T, th_int(&T, "SELECT count(seq) FROM %s.outbox", ps) == 110,
 	    "the relay should have committed sequences 101..110");
-	start_pub("pub", "0", "100", "1", hb);
+	p = start_pub("pub", "0", "100", "1", hb);
 	wait_cursor("sub", "pub", 110, 30000);
 	check_stream("sub", "pub", 110);
+	th_kill(&T, p, SIGTERM);
+	TH_CHECK(&T, th_wait_exit(&T, p, 15000) >= 0, "publisher hung");
+
+	/* Then a transaction that numbered its own 100 events at its
+	 * commit, killed once committed and before it sent them. */
+	const char *fp3[] = { "SN_FAILPOINT=number.after_commit",
+		"SN_BUS_HEARTBEAT_MS=200", NULL };
+	expect_killed(start_pub_batch("pub", "100", "100", "1", fp3),
+	    "number.after_commit");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(seq) FROM %s.outbox", ps) == 210
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.outbox WHERE seq IS NULL", ps)
+	            == 0,
+	    "the transaction should have committed sequences 111..210");
+	start_pub("pub", "0", "100", "1", hb);
+	wait_cursor("sub", "pub", 210, 30000);
+	check_stream("sub", "pub", 210);
+}
+
+/* The outbox's rows inserted and updated so far (pg_stat_user_tables),
+ * waited for until want rows inserted are counted (a backend reports its
+ * counts when idle, within seconds). */
+static void
+outbox_writes(const char *ps, int64_t want, int64_t *ins, int64_t *upd)
+{
+	for (int i = 0; i < 150; i++) {
+		*ins = th_int(&T,
+		    "SELECT n_tup_ins FROM pg_stat_user_tables"
+		    " WHERE schemaname = '%s' AND relname = 'outbox'",
+		    ps);
+		if (*ins >= want)
+			break;
+		th_sleep_ms(100);
+	}
+	th_sleep_ms(1500); /* the updates of the same backends */
+	*ins = th_int(&T,
+	    "SELECT n_tup_ins FROM pg_stat_user_tables"
+	    " WHERE schemaname = '%s' AND relname = 'outbox'",
+	    ps);
+	*upd = th_int(&T,
+	    "SELECT n_tup_upd FROM pg_stat_user_tables"
+	    " WHERE schemaname = '%s' AND relname = 'outbox'",
+	    ps);
+}
+
+/*
+ * One publisher as two processes writing at once: A appends event by
+ * event (its relay numbers them), B 200 events a transaction, numbered at
+ * each commit (its relay pass's limit raised, so that A's backlog never
+ * keeps it from it). Both number the one stream under the outbox's lock:
+ * it stays dense, every event is numbered once, and the follower
+ * (connected to A; B's events come to it by replay) applies each once.
+ * B's rows are written once: inserted numbered, never updated.
+ *
+ * Then, A and B stopped, a transaction that finds more rows waiting
+ * unnumbered than a relay pass takes (500 rows written behind the
+ * processes' backs, a limit of 200) numbers 200 of them and leaves its
+ * own events unnumbered, to the relay, which its commit wakes; the
+ * stream stays dense.
+ */
+static void
+numbered_at_commit(void)
+{
+	char        pub_url[400], rep_url[400];
+	const char *ps = th_schema(&T, "pub");
+	th_publisher(&T, "pub");
+	start_sub("sub", "pub", NULL, NULL);
+	second_process_urls(pub_url, rep_url);
+	const char *env[]
+	    = { pub_url, rep_url, "SN_BUS_RELAY_BATCH=100000", NULL };
+	th_proc *a = start_pub("pub", "10000", "20", "3", NULL);
+	th_proc *b = start_pub_batch("pub", "10000", "200", "3", env);
+	wait_cursor("sub", "pub", 20000, 120000);
+	check_stream("sub", "pub", 20000);
+	/* B's rows (their data a packed Heartbeat, field 1 first; A's is
+	 * text) were numbered in their own transaction: at its time
+	 * (now()), not a relay pass's after it. */
+	int64_t own = th_int(&T,
+	    "SELECT count(*) FROM %s.outbox WHERE get_byte(data, 0) = 8"
+	    " AND published_at = created_at",
+	    ps);
+	TH_CHECK(&T, own == 10000,
+	    "%lld of the 10000 batched events were numbered at their "
+	    "commit",
+	    (long long) own);
+	th_stop(&T, b);
+	th_stop(&T, a); /* its relay would number the rows below */
+
+	th_exec(&T,
+	    "INSERT INTO %s.outbox (topic, data) SELECT 'test.other', 'x'"
+	    " FROM generate_series(1, 500)",
+	    ps);
+	int64_t before = th_int(&T, "SELECT max(id) FROM %s.outbox", ps);
+	/* Alone, where A was (the follower's address), polling never. */
+	const char *env2[]
+	    = { "SN_BUS_RELAY_BATCH=200", "SN_BUS_RELAY_POLL_MS=60000", NULL };
+	th_proc *b2 = start_pub_batch("pub", "200", "200", "1", env2);
+	wait_cursor("sub", "pub", 20700, 60000);
+	check_stream("sub", "pub", 20700);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.outbox WHERE id > %lld"
+	        " AND published_at > created_at",
+	        ps, (long long) before)
+	        == 200,
+	    "the transaction behind 500 unnumbered rows should have left "
+	    "its 200 events to the relay");
+
+	/* Written once: of the 20,700 rows only A's 10,000, the 500 and
+	 * the last 200 were updated (numbered after their insert). */
+	th_stop(&T, b2);
+	int64_t ins = 0, upd = 0;
+	outbox_writes(ps, 20700, &ins, &upd);
+	TH_CHECK(&T, ins == 20700 && upd == 10700,
+	    "outbox rows inserted %lld, updated %lld: want 20700 and 10700 "
+	    "(B's 10,000 events written once)",
+	    (long long) ins, (long long) upd);
+	printf("numbered_at_commit: 20,700 events dense and applied once; "
+	       "B's 10,000 numbered at their commit; outbox rows inserted "
+	       "%lld, updated %lld\n",
+	    (long long) ins, (long long) upd);
 }
 
 /* Two publishers, each writing from several connections at once, never
@@ -428,10 +573,7 @@ one_publisher_two_processes(void)
 	        &T, 1000, 60000, "SELECT count(seq) FROM %s.outbox", ps))
 		th_fail(&T, "the first process did not publish 1000 events");
 	wait_cursor("sub", "pub", 1000, 60000);
-	snprintf(pub_url, sizeof(pub_url), "SN_PUB_PUB_URL=ipc://%s/pub-2.pub",
-	    T.run_dir);
-	snprintf(rep_url, sizeof(rep_url),
-	    "SN_PUB_REPLAY_URL=ipc://%s/pub-2.rep", T.run_dir);
+	second_process_urls(pub_url, rep_url);
 	const char *env[] = { pub_url, rep_url, NULL };
 	start_pub("pub", "1000", "50", "1", env);
 	wait_cursor("sub", "pub", 2000, 60000);
@@ -1603,6 +1745,7 @@ main(int argc, char **argv)
 		{ "burst_slow", burst_slow },
 		{ "sub_sigkill", sub_sigkill },
 		{ "pub_crash", pub_crash },
+		{ "numbered_at_commit", numbered_at_commit },
 		{ "two_publishers", two_publishers },
 		{ "burst_budget", burst_budget },
 		{ "serial_streams", serial_streams },

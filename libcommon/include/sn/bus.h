@@ -97,6 +97,17 @@ typedef struct sn_bus_config {
 	/* A commit that appended starts a relay pass this much later, so
 	 * that the commits meanwhile share it; 0: at once. */
 	uint32_t relay_wait_ms;
+	/* An sn_bus_append_batch of at least this many events (and at most
+	 * relay_batch) numbers them in its own transaction, as its last
+	 * statements (after the rows still unnumbered that it sees),
+	 * holding the outbox's lock from there to its commit, and sends
+	 * them once it commits: each row is written once, where the relay
+	 * would insert it unnumbered and update it. The events the same
+	 * transaction appends after go with them. The transactions that do
+	 * so commit one at a time, which suits a few large writers, not
+	 * many small ones (those keep the relay and share its passes and
+	 * their commits). 0: never. */
+	uint32_t number_at_append;
 	uint32_t retention_days; /* 0: 30 */
 	/* The first retention pass after start (then hourly); 0: 60000. */
 	uint32_t retention_first_ms;
@@ -239,6 +250,9 @@ sn_err sn_bus_append_msg(sn_bus *bus, sn_tx *tx, const char *topic,
  * Queues the outbox INSERTs of n events on tx as one statement (arrays
  * unnested: one round trip, however many), for set-based work such as
  * a payment run. The same rules as sn_bus_append; n == 0 does nothing.
+ * A batch of number_at_append to relay_batch events (sn_bus_config), and
+ * every event tx appends after it, is not inserted here but when tx
+ * commits, numbered (its last statements; see there).
  */
 sn_err sn_bus_append_batch(
     sn_bus *bus, sn_tx *tx, const sn_event_out *evs, size_t n);
@@ -272,7 +286,9 @@ uint64_t sn_bus_cursor(const sn_bus *bus, const char *publisher);
 
 /* Only for tests of crash recovery: if the environment variable
  * SN_FAILPOINT names "relay.after_commit", the relay kills its own process
- * with SIGKILL after committing sequences and before publishing them.
+ * with SIGKILL after committing sequences and before publishing them;
+ * "number.after_commit", a transaction that numbered its own events at
+ * its commit does so once committed, before they are sent.
  * "replay.unwatched": replay requests are read only by the heartbeat's
  * backstop, never on a wake-up (bus.replay_backstop). */
 

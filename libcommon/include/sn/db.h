@@ -140,6 +140,24 @@ size_t sn_tx_waiting(const sn_tx *tx);
 sn_err sn_tx_on_commit(sn_tx *tx, void (*fn)(void *arg), void *arg);
 
 /*
+ * Runs fn once COMMIT is due (asked for, every query answered), before
+ * it is sent: fn queues the transaction's last statements, and COMMIT
+ * follows their results (and whatever their callbacks queue). For work
+ * that must come after everything else the transaction does (the bus
+ * numbering its events at the commit, holding the outbox's lock only
+ * from there). Not run if the transaction fails first. At most 2.
+ */
+sn_err sn_tx_before_commit(
+    sn_tx *tx, void (*fn)(sn_tx *tx, void *arg), void *arg);
+
+/*
+ * Runs fn when the transaction ends, with its outcome (SN_OK: committed),
+ * after the sn_tx_on_commit hooks and before done: for state that lives
+ * as long as the transaction. At most 2.
+ */
+sn_err sn_tx_on_end(sn_tx *tx, void (*fn)(sn_err err, void *arg), void *arg);
+
+/*
  * Closes the transaction's connection once it ends (committed or not)
  * and opens a new one in its place at once: for a transaction that sent
  * or read many megabytes, since libpq's buffers grow to the largest
