@@ -850,7 +850,8 @@ numbered_rows(sn_tx *tx, PGresult *res, void *arg)
 {
 	struct numbered *nb = arg;
 	sn_rows          rows;
-	sn_err           err = sn_rows_open(&rows, res, own_cols, 1);
+	sn_err err = nb->bus != NULL ? sn_rows_open(&rows, res, own_cols, 1)
+	                             : SN_ECLOSED;
 	for (int i = 0; err == SN_OK && i < sn_rows_count(&rows); i++) {
 		own_row r;
 		if ((err = sn_rows_read(&rows, i, &r)) == SN_OK && r.own)
@@ -867,12 +868,16 @@ numbered_rows(sn_tx *tx, PGresult *res, void *arg)
 static void
 numbered_commit(sn_tx *tx, void *arg)
 {
-	struct numbered *nb    = arg;
-	sn_bus          *bus   = nb->bus;
-	const char      *lv[1] = { bus->publisher };
-	const char      *v[9]  = { NULL };
-	char             lim[16];
-	sn_err           err = SN_OK;
+	struct numbered *nb  = arg;
+	sn_bus          *bus = nb->bus;
+	if (bus == NULL) { /* closed meanwhile: nothing is appended */
+		sn_tx_rollback(tx, SN_ECLOSED);
+		return;
+	}
+	const char *lv[1] = { bus->publisher };
+	const char *v[9]  = { NULL };
+	char        lim[16];
+	sn_err      err = SN_OK;
 	for (int k = 0; k < 7 && err == SN_OK; k++)
 		if ((v[k] = sn_pgarray_text(&nb->a[k])) == NULL)
 			err = SN_ENOMEM;
@@ -889,11 +894,24 @@ numbered_commit(sn_tx *tx, void *arg)
 }
 
 static void
+numbered_free(struct numbered *nb)
+{
+	frameset_free(&nb->frames);
+	for (int k = 0; k < 7; k++)
+		sn_pgarray_fini(&nb->a[k]);
+	free(nb);
+}
+
+static void
 numbered_end(sn_err err, void *arg)
 {
-	struct numbered  *nb  = arg;
-	sn_bus           *bus = nb->bus;
-	struct numbered **pp  = &bus->numbering;
+	struct numbered *nb  = arg;
+	sn_bus          *bus = nb->bus;
+	if (bus == NULL) { /* closed meanwhile (sn_bus_close) */
+		numbered_free(nb);
+		return;
+	}
+	struct numbered **pp = &bus->numbering;
 	while (*pp != nb)
 		pp = &(*pp)->next;
 	*pp = nb->next;
@@ -909,10 +927,7 @@ numbered_end(sn_err err, void *arg)
 	/* Left unnumbered behind a backlog: the relay's. */
 	if (err == SN_OK && nb->own < nb->n)
 		relay_wake(bus);
-	frameset_free(&nb->frames);
-	for (int k = 0; k < 7; k++)
-		sn_pgarray_fini(&nb->a[k]);
-	free(nb);
+	numbered_free(nb);
 	drain_check(bus);
 }
 
@@ -3277,6 +3292,10 @@ sn_bus_close(sn_bus *bus)
 	if (bus->render_hooked)
 		sn_metrics_on_render_remove(bus->metrics, bus_render, bus);
 	frameset_free(&bus->frames);
+	/* Transactions still numbering outlive the bus: they end alone. */
+	for (struct numbered *nb = bus->numbering; nb != NULL; nb = nb->next)
+		nb->bus = NULL;
+	bus->numbering = NULL;
 	if (bus->rep_req != NULL) {
 		nng_msg_free(bus->rep_req);
 		bus->rep_req = NULL;
