@@ -8,7 +8,10 @@
  * the next dense sequence numbers in one statement under an advisory
  * lock, commits, and only then publishes each row on the PUB socket as
  * "<topic>\0<Envelope>". A row that commits after a higher-numbered one
- * simply gets a later sequence: nothing is skipped. The replay endpoint
+ * simply gets a later sequence: nothing is skipped. A large batch
+ * (sn_bus_append_batch, number_at_append) is numbered by its own
+ * transaction instead, as its last statement under the same lock, and
+ * published once that transaction commits. The replay endpoint
  * (REP) answers "from sequence N, up to M" out of the outbox; a heartbeat
  * carries the latest sequence every SN_BUS_HEARTBEAT_MS. Rows are kept
  * for the retention period, then deleted.
