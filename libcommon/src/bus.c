@@ -73,28 +73,6 @@ const sn_migration sn_bus_migrations[] = {
 const size_t sn_bus_nmigrations
     = sizeof(sn_bus_migrations) / sizeof(sn_bus_migrations[0]);
 
-/* Gives unassigned rows the next sequences, in id order, and returns them.
- * The caller holds the advisory lock of this outbox (its schema and
- * publisher: advisory locks are database-wide), taken in an earlier
- * statement, so this statement's snapshot sees every earlier relay. */
-static const char SQL_ASSIGN[]
-    = "WITH batch AS ("
-      "  SELECT id, row_number() OVER (ORDER BY id) AS rn"
-      "  FROM outbox WHERE seq IS NULL ORDER BY id LIMIT $2),"
-      " bump AS ("
-      "  INSERT INTO bus_publisher AS p (name, last_seq)"
-      "  SELECT $1, count(*) FROM batch HAVING count(*) > 0"
-      "  ON CONFLICT (name) DO UPDATE SET last_seq = p.last_seq + "
-      "EXCLUDED.last_seq"
-      "  RETURNING p.last_seq - (SELECT count(*) FROM batch) AS base,"
-      "  p.epoch)"
-      " UPDATE outbox o SET seq = bump.base + batch.rn, published_at = now()"
-      " FROM batch, bump WHERE o.id = batch.id"
-      " RETURNING o.seq, o.event_id::text, o.topic, o.subject, o.actor,"
-      " o.schema_version, o.data,"
-      " (extract(epoch FROM o.created_at) * 1000000)::int8 AS created_us,"
-      " bump.epoch::text AS epoch, o.request_id";
-
 /* The outbox's lock, held to the end of the transaction by whoever
  * numbers its rows (a relay pass, a transaction numbering its own events
  * at its commit, another process of the same publisher): advisory locks
@@ -122,7 +100,8 @@ static const char SQL_LOCK[]
  * updates it. When more than $9 rows wait unnumbered, $9 of them are
  * numbered and the events inserted unnumbered behind them, for the relay
  * (a numbering transaction must not take the backlog of a large writer
- * on). Returns every row numbered, as SQL_ASSIGN does, and whether it is
+ * on). A relay pass is this statement with no events. Returns every row
+ * numbered, and whether it is
  * one of the events (own). $1..$7 the events' arrays, $8 the publisher,
  * $9 the most rows to number before them. */
 static const char SQL_NUMBER[]
@@ -261,11 +240,6 @@ static const char SQL_BACKLOG[]
     = "SELECT count(*) AS n FROM outbox WHERE seq IS NULL";
 
 /* The small reads' rows. */
-typedef struct lock_row {
-	bool locked;
-} lock_row;
-static const sn_col lock_cols[] = { SN_COL(lock_row, locked, SN_COL_BOOL) };
-
 typedef struct head_row {
 	int64_t     latest, oldest;
 	const char *epoch;
@@ -599,7 +573,7 @@ stream_timer_closed(uv_handle_t *h)
 	stream_unref(h->data);
 }
 
-/* A row of SQL_ASSIGN or SQL_REPLAY (binary results). */
+/* A row of SQL_NUMBER or SQL_REPLAY (binary results). */
 typedef struct outbox_row {
 	int64_t     seq;
 	const char *event_id, *topic, *subject, *actor;
@@ -623,7 +597,7 @@ static const sn_col outbox_cols[] = {
 	SN_COL(outbox_row, request_id, SN_COL_TEXT),
 };
 
-/* Fills an Envelope from row i of rows (SQL_ASSIGN or SQL_REPLAY).
+/* Fills an Envelope from row i of rows (SQL_NUMBER or SQL_REPLAY).
  * Strings point into the result; valid while it is. */
 static sn_err
 row_envelope(sn_rows *rows, int i, const char *source,
@@ -740,7 +714,7 @@ cmp_frame(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Adds the numbered rows of res (SQL_ASSIGN, SQL_NUMBER) to f as PUB
+/* Adds the numbered rows of res (SQL_NUMBER) to f as PUB
  * messages of bus's stream. */
 static sn_err
 frameset_read(sn_bus *bus, struct frameset *f, PGresult *res)
@@ -775,8 +749,8 @@ frameset_read(sn_bus *bus, struct frameset *f, PGresult *res)
 
 /* Gives f's messages to PUB in sequence order (committed: PUB never
  * blocks, and a slow subscriber that loses one gets it back by replay)
- * and empties f; returns how many. */
-static size_t
+ * and empties f. */
+static void
 frameset_send(sn_bus *bus, struct frameset *f)
 {
 	size_t n = f->n;
@@ -791,7 +765,6 @@ frameset_send(sn_bus *bus, struct frameset *f)
 	f->n = 0;
 	if (n > 0)
 		sn_counter_add(bus->c_published, n);
-	return n;
 }
 
 /* The events' columns as arrays a[0..5] (and each one's request id in
@@ -845,6 +818,27 @@ typedef struct own_row {
 } own_row;
 static const sn_col own_cols[] = { SN_COL(own_row, own, SN_COL_BOOL) };
 
+/* Queues the outbox's lock and SQL_NUMBER with the events' arrays ev
+ * (events_arrays' seven; all empty for a relay pass), cb getting its
+ * rows: one round trip, the lock's result unread (it waits or fails). */
+static sn_err
+number_queue(
+    sn_bus *bus, sn_tx *tx, const char *const ev[7], sn_query_fn cb, void *arg)
+{
+	const char *lv[1] = { bus->publisher };
+	const char *v[9];
+	char        lim[16];
+	snprintf(lim, sizeof(lim), "%u", bus->cfg.relay_batch);
+	memcpy(v, ev, 7 * sizeof(*v));
+	v[7]       = bus->publisher;
+	v[8]       = lim;
+	sn_err err = sn_tx_query(tx, SQL_LOCK, 1, lv, NULL, NULL);
+	if (err == SN_OK)
+		err = sn_tx_query_bin(
+		    tx, SQL_NUMBER, 9, v, NULL, NULL, 1, cb, arg);
+	return err;
+}
+
 static void
 numbered_rows(sn_tx *tx, PGresult *res, void *arg)
 {
@@ -874,21 +868,13 @@ numbered_commit(sn_tx *tx, void *arg)
 		sn_tx_rollback(tx, SN_ECLOSED);
 		return;
 	}
-	const char *lv[1] = { bus->publisher };
-	const char *v[9]  = { NULL };
-	char        lim[16];
+	const char *ev[7];
 	sn_err      err = SN_OK;
 	for (int k = 0; k < 7 && err == SN_OK; k++)
-		if ((v[k] = sn_pgarray_text(&nb->a[k])) == NULL)
+		if ((ev[k] = sn_pgarray_text(&nb->a[k])) == NULL)
 			err = SN_ENOMEM;
-	snprintf(lim, sizeof(lim), "%u", bus->cfg.relay_batch);
-	v[7] = bus->publisher;
-	v[8] = lim;
 	if (err == SN_OK)
-		err = sn_tx_query(tx, SQL_LOCK, 1, lv, NULL, NULL);
-	if (err == SN_OK)
-		err = sn_tx_query_bin(
-		    tx, SQL_NUMBER, 9, v, NULL, NULL, 1, numbered_rows, nb);
+		err = number_queue(bus, tx, ev, numbered_rows, nb);
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
 }
@@ -1070,34 +1056,16 @@ relay_rows(sn_tx *tx, PGresult *res, void *arg)
 }
 
 static void
-relay_locked(sn_tx *tx, PGresult *res, void *arg)
+relay_begin(sn_tx *tx, void *arg)
 {
-	sn_bus  *bus = arg;
-	lock_row lk;
-	if (sn_rows_one(res, lock_cols, SN_NCOLS(lock_cols), &lk) != SN_OK
-	    || !lk.locked) {
-		sn_tx_rollback(tx, SN_EPROTO);
-		return;
-	}
-	char lim[16];
-	snprintf(lim, sizeof(lim), "%u", bus->cfg.relay_batch);
-	const char *v[2] = { bus->publisher, lim };
-	sn_err      err  = sn_tx_query_bin(
-	          tx, SQL_ASSIGN, 2, v, NULL, NULL, 1, relay_rows, bus);
+	sn_bus                  *bus = arg;
+	static const char *const none[7]
+	    = { "{}", "{}", "{}", "{}", "{}", "{}", "{}" };
+	sn_err err = number_queue(bus, tx, none, relay_rows, bus);
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
 	else
 		sn_tx_commit(tx);
-}
-
-static void
-relay_begin(sn_tx *tx, void *arg)
-{
-	sn_bus     *bus  = arg;
-	const char *v[1] = { bus->publisher };
-	sn_err      err  = sn_tx_query(tx, SQL_LOCK, 1, v, relay_locked, bus);
-	if (err != SN_OK)
-		sn_tx_rollback(tx, err);
 }
 
 static bool
