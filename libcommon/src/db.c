@@ -125,6 +125,10 @@ struct conn {
 	struct stmt    *stmts;
 	unsigned        nstmts;
 	unsigned        next_stmt_id;
+	/* plan_cache_mode as the statements sent last left it
+	 * (SN_SQL_GENERIC): PLAN_UNKNOWN after a transaction failed, which
+	 * undoes a SET. */
+	enum { PLAN_UNKNOWN, PLAN_AUTO, PLAN_GENERIC } plan_mode;
 };
 
 /* A transaction's hooks of one kind: at most HOOKS_MAX, each once. */
@@ -435,6 +439,8 @@ tx_fail(sn_tx *tx, sn_err err)
 		return;
 	tx->failed = true;
 	tx->err    = err == SN_OK ? SN_ECLOSED : err;
+	if (c != NULL) /* its rollback undoes a SET of plan_cache_mode */
+		c->plan_mode = PLAN_UNKNOWN;
 	if (c == NULL || c->broken || tx->recovering)
 		return;
 	tx->recovering = true;
@@ -602,7 +608,8 @@ conn_connect_step(struct conn *c)
 		conn_reset(c, "pipeline mode refused");
 		return;
 	}
-	c->state = CONN_SETUP;
+	c->state     = CONN_SETUP;
+	c->plan_mode = c->db->generic_plans ? PLAN_GENERIC : PLAN_AUTO;
 	/* No parallel workers: a service's statements are short, and a
 	 * worker's start (a process, about 30 ms here) cost more than the
 	 * statement (bank-sim's status report of 500 rows, 1 ms of work,
@@ -610,8 +617,8 @@ conn_connect_step(struct conn *c)
 	if ((c->db->schema != NULL
 	        && !setup_set(c, "search_path", c->db->schema))
 	    || !setup_set(c, "max_parallel_workers_per_gather", "0")
-	    || (c->db->generic_plans
-	        && !setup_set(c, "plan_cache_mode", "force_generic_plan"))) {
+	    || !setup_set(c, "plan_cache_mode",
+	        c->db->generic_plans ? "force_generic_plan" : "auto")) {
 		conn_reset(c, "setup send failed");
 		return;
 	}
@@ -1052,6 +1059,32 @@ sn_db_tx(sn_db *db, sn_tx_begin_fn begin, sn_tx_done_fn done, void *arg)
 	uv_timer_start(&db->kick, on_kick, 0, 0);
 }
 
+/* Queues the SET of plan_cache_mode that sql wants (SN_SQL_GENERIC, or
+ * the connection's own mode) when the connection is not in it already:
+ * a statement of its own in the same pipeline, its result unread. */
+static sn_err
+plan_mode_for(struct conn *c, sn_tx *tx, const char *sql)
+{
+	static const char generic[]    = SN_SQL_GENERIC;
+	bool              want_generic = c->db->generic_plans
+	    || strncmp(sql, generic, sizeof(generic) - 1) == 0;
+	int want = want_generic ? PLAN_GENERIC : PLAN_AUTO;
+	if ((int) c->plan_mode == want)
+		return SN_OK;
+	if (PQsendQueryParams(c->pg,
+	        want_generic ? "SET plan_cache_mode = force_generic_plan"
+	                     : "SET plan_cache_mode = auto",
+	        0, NULL, NULL, NULL, NULL, 0)
+	    != 1) {
+		conn_send_failed(c);
+		return SN_EDB;
+	}
+	if (ent_push(c, ENT_QUERY, tx) == NULL)
+		return SN_ENOMEM;
+	c->plan_mode = want;
+	return SN_OK;
+}
+
 static sn_err
 tx_send(sn_tx *tx, const char *sql, int nparams, const char *const *values,
     const int *lengths, const int *formats, int result_binary, bool prepare,
@@ -1062,6 +1095,9 @@ tx_send(sn_tx *tx, const char *sql, int nparams, const char *const *values,
 		return SN_ECLOSED;
 	if (c->broken)
 		return SN_EDB;
+	sn_err err = plan_mode_for(c, tx, sql);
+	if (err != SN_OK)
+		return err;
 	int ok;
 	if (prepare) {
 		uint64_t     h      = sn_fnv1a64(sql, strlen(sql));

@@ -671,6 +671,114 @@ test_generic_plans(void **state)
 	assert_int_equal(g.generic, 7);
 }
 
+/* --- generic plans for one statement (SN_SQL_GENERIC) ------------------- */
+
+#define MARKED SN_SQL_GENERIC PLANNED
+
+struct marked {
+	bool         done;
+	sn_err       err;
+	struct plans m, u; /* the marked statement's plans, the other's */
+};
+
+static void
+got_marked(sn_tx *tx, PGresult *res, void *arg)
+{
+	struct marked *r = arg;
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct plans *p = strcmp(PQgetvalue(res, i, 0), MARKED) == 0
+		    ? &r->m
+		    : &r->u;
+		p->generic      = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+		p->custom       = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+	}
+	sn_tx_commit(tx);
+}
+
+static void
+read_marked(sn_tx *tx, void *arg)
+{
+	const char *q[2] = { MARKED, PLANNED };
+	sn_tx_query_once(tx,
+	    "SELECT statement, generic_plans, custom_plans"
+	    " FROM pg_prepared_statements WHERE statement IN ($1, $2)",
+	    2, q, got_marked, arg);
+}
+
+/* The two statements in turn, seven times each. */
+static void
+marked_and_not(sn_tx *tx, void *arg)
+{
+	const char *v[1] = { "{1,2,3}" };
+	for (int i = 0; i < 7; i++) {
+		sn_tx_query(tx, PLANNED, 1, v, NULL, NULL);
+		sn_tx_query(tx, MARKED, 1, v, NULL, NULL);
+	}
+	read_marked(tx, arg);
+}
+
+/* The marked statement, then a rollback: the SET before it is undone. */
+static void
+marked_undone(sn_tx *tx, void *arg)
+{
+	const char *v[1] = { "{1,2,3}" };
+	(void) arg;
+	sn_tx_query(tx, MARKED, 1, v, NULL, NULL);
+	sn_tx_rollback(tx, SN_EINVAL);
+}
+
+static void
+marked_once(sn_tx *tx, void *arg)
+{
+	const char *v[1] = { "{1,2,3}" };
+	sn_tx_query(tx, MARKED, 1, v, NULL, NULL);
+	read_marked(tx, arg);
+}
+
+static void
+marked_done(sn_err err, void *arg)
+{
+	struct marked *r = arg;
+	r->err           = err;
+	r->done          = true;
+}
+
+/* A statement marked SN_SQL_GENERIC runs its generic plan on a
+ * connection whose others are planned as PostgreSQL's default does, in
+ * the same transaction, and still after a transaction that set the mode
+ * and was rolled back (which undid the setting). */
+static void
+test_generic_statement(void **state)
+{
+	(void) state;
+	sn_db       *p = NULL;
+	sn_db_config cfg
+	    = { .conninfo = conninfo, .schema = schema, .pool = 1 };
+	assert_int_equal(sn_db_open(&p, loop, &cfg), SN_OK);
+	struct marked a = { 0 };
+	sn_db_tx(p, marked_and_not, marked_done, &a);
+	run_until(&a.done);
+	assert_int_equal(a.err, SN_OK);
+	assert_int_equal(a.m.generic, 7);
+	assert_int_equal(a.m.custom, 0);
+	assert_true(a.u.custom >= 5);
+	assert_int_equal(a.u.generic + a.u.custom, 7);
+
+	struct marked b = { 0 };
+	sn_db_tx(p, marked_undone, marked_done, &b);
+	run_until(&b.done);
+	assert_int_equal(b.err, SN_EINVAL);
+
+	struct marked c = { 0 };
+	sn_db_tx(p, marked_once, marked_done, &c);
+	run_until(&c.done);
+	assert_int_equal(c.err, SN_OK);
+	/* The rolled-back execution counted too (a plan was chosen). */
+	assert_int_equal(c.m.custom, 0);
+	assert_true(c.m.generic >= 8);
+	sn_db_close(p);
+}
+
 /* --- no parallel workers ------------------------------------------------ */
 
 #define PARALLEL_SQL                                                          \
@@ -1025,6 +1133,7 @@ main(void)
 		cmocka_unit_test(test_recycle),
 		cmocka_unit_test(test_pool_on_demand),
 		cmocka_unit_test(test_generic_plans),
+		cmocka_unit_test(test_generic_statement),
 		cmocka_unit_test(test_no_parallel_workers),
 		cmocka_unit_test(test_uuid_of),
 		cmocka_unit_test(test_replan),

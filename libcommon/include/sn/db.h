@@ -66,6 +66,20 @@ typedef struct sn_db_config {
 	uint32_t replan_ms;
 } sn_db_config;
 
+/*
+ * A statement whose text begins with SN_SQL_GENERIC runs its generic
+ * plan (plan_cache_mode force_generic_plan while it runs, the
+ * connection's own mode again for the statements after it), whatever
+ * sn_db_config.generic_plans says: for a statement that PostgreSQL's
+ * default would plan anew on every execution and whose planning costs
+ * more than its run (an array parameter of unknown length, and a large
+ * inlined expression to plan), where the generic plan is as good. The
+ * setting goes with the statement in the same pipeline (no round trip),
+ * only when it changes. Look at EXPLAIN EXECUTE under force_generic_plan
+ * first.
+ */
+#define SN_SQL_GENERIC "/* sn:generic */ "
+
 /* Runs when a connection is ready for the transaction. Borrowed tx. */
 typedef void (*sn_tx_begin_fn)(sn_tx *tx, void *arg);
 /* Runs once at the end: SN_OK if COMMIT succeeded. The tx is gone after. */
