@@ -3,9 +3,12 @@
  * README's first command. Not a pass/fail test: it prints figures.
  *
  *   sn-busbench [--events N] [--pgbench-seconds S] [--no-pgbench]
+ *               [--batched]
  *
  * One sn-testpub appends N events (1,000 per transaction, two
- * transactions in flight) while one sn-testsub applies them, each event
+ * transactions in flight; with --batched, each transaction's events in
+ * one sn_bus_append_batch, numbered at their commit) while one
+ * sn-testsub applies them, each event
  * one row in the subscriber's effects table committed with its cursor.
  * End to end is measured on the database's own clock, from the first
  * outbox row written to the last effect applied. Then, on the same
@@ -36,7 +39,7 @@ int
 main(int argc, char **argv)
 {
 	long events = 100000, pg_seconds = 10;
-	int  pgbench = 1;
+	int  pgbench = 1, batched = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
 			events = strtol(argv[++i], NULL, 10);
@@ -45,10 +48,13 @@ main(int argc, char **argv)
 			pg_seconds = strtol(argv[++i], NULL, 10);
 		else if (strcmp(argv[i], "--no-pgbench") == 0)
 			pgbench = 0;
+		else if (strcmp(argv[i], "--batched") == 0)
+			batched = 1;
 		else {
 			fprintf(stderr,
 			    "usage: sn-busbench [--events N] "
-			    "[--pgbench-seconds S] [--no-pgbench]\n");
+			    "[--pgbench-seconds S] [--no-pgbench] "
+			    "[--batched]\n");
 			return 2;
 		}
 	}
@@ -76,7 +82,8 @@ main(int argc, char **argv)
 	int64_t           wal0    = th_int(&t, WAL);
 	int64_t           xid0    = th_int(&t, XID);
 	const char       *pargv[] = { pubbin, "--name", "pub", "--events", n,
-		      "--batch", "1000", "--parallel", "2", NULL };
+		      "--batch", "1000", "--parallel", "2",
+                batched ? "--proto-batch" : NULL, NULL };
 	th_spawn(&t, "pub", pubbin, pargv, NULL);
 	const char *ps = th_schema(&t, "pub");
 	const char *ss = th_schema(&t, "sub");
@@ -107,14 +114,18 @@ main(int argc, char **argv)
 	            " current_setting('synchronous_commit') = 'on')::int");
 	double  eps = e2e_us > 0 ? (double) events * 1e6 / (double) e2e_us : 0;
 
-	printf("bus: %ld events, one publisher -> one subscriber, fsync and "
-	       "synchronous_commit %s\n",
-	    events, fsync ? "on" : "NOT on");
+	printf("bus: %ld events, one publisher (%s) -> one subscriber, "
+	       "fsync and synchronous_commit %s\n",
+	    events,
+	    batched ? "a transaction's events in one batch, numbered at "
+	              "its commit"
+	            : "appending one by one",
+	    fsync ? "on" : "NOT on");
 	printf("  applied              %lld effects (one per event)\n",
 	    (long long) effects);
 	printf(
 	    "  appending took       %.0f ms\n", (double) append_us / 1000.0);
-	printf("  numbered (relay)     %.0f ms after the first append\n",
+	printf("  numbered             %.0f ms after the first append\n",
 	    (double) relay_us / 1000.0);
 	printf("  end to end           %.0f ms: %.0f events/s (first append "
 	       "to last effect committed)\n",
@@ -136,10 +147,10 @@ main(int argc, char **argv)
 		    "  PostgreSQL reference, same cluster, pgbench single-row "
 		    "INSERT commits, %ld s each:\n",
 		    pg_seconds);
-		pgref_line("bus, end to end", eps, "events/s", one,
-		    "pgbench 1 client");
-		pgref_line("bus, end to end", eps, "events/s", four,
-		    "pgbench 4 clients");
+		const char *what
+		    = batched ? "bus, batched appends" : "bus, end to end";
+		pgref_line(what, eps, "events/s", one, "pgbench 1 client");
+		pgref_line(what, eps, "events/s", four, "pgbench 4 clients");
 	}
 	th_fini(&t);
 	return 0;
