@@ -681,28 +681,41 @@ struct marked {
 	struct plans m, u; /* the marked statement's plans, the other's */
 };
 
+/* One statement's plans on this connection (pg_prepared_statements). */
+static void
+plans_read(PGresult *res, struct plans *p)
+{
+	p->generic = col_i64(res, "generic_plans");
+	p->custom  = col_i64(res, "custom_plans");
+}
+
 static void
 got_marked(sn_tx *tx, PGresult *res, void *arg)
 {
 	struct marked *r = arg;
-	for (int i = 0; i < PQntuples(res); i++) {
-		struct plans *p = strcmp(PQgetvalue(res, i, 0), MARKED) == 0
-		    ? &r->m
-		    : &r->u;
-		p->generic      = strtoll(PQgetvalue(res, i, 1), NULL, 10);
-		p->custom       = strtoll(PQgetvalue(res, i, 2), NULL, 10);
-	}
+	plans_read(res, &r->m);
+	(void) tx;
+}
+
+static void
+got_unmarked(sn_tx *tx, PGresult *res, void *arg)
+{
+	struct marked *r = arg;
+	plans_read(res, &r->u);
 	sn_tx_commit(tx);
 }
+
+#define PLANS_OF                                                              \
+	"SELECT generic_plans, custom_plans FROM pg_prepared_statements"      \
+	" WHERE statement = $1"
 
 static void
 read_marked(sn_tx *tx, void *arg)
 {
-	const char *q[2] = { MARKED, PLANNED };
-	sn_tx_query_once(tx,
-	    "SELECT statement, generic_plans, custom_plans"
-	    " FROM pg_prepared_statements WHERE statement IN ($1, $2)",
-	    2, q, got_marked, arg);
+	const char *m[1] = { MARKED };
+	const char *u[1] = { PLANNED };
+	sn_tx_query_once(tx, PLANS_OF, 1, m, got_marked, arg);
+	sn_tx_query_once(tx, PLANS_OF, 1, u, got_unmarked, arg);
 }
 
 /* The two statements in turn, seven times each. */
