@@ -457,6 +457,11 @@ forwarded(const sn_httpc_answer *a, void *arg)
 		sn_http_reply_error(f->req, 504, "gateway_timeout",
 		    "the service did not answer in time", NULL);
 	} else if (a->err != SN_OK) {
+		/* libcurl's reason, so that an operator (or a failed test)
+		 * can tell a refused connection from a broken one. */
+		sn_log(SN_LOG_WARN,
+		    "console: the service could not be reached", "error",
+		    a->error != NULL ? a->error : "", NULL);
 		sn_http_reply_error(f->req, 502, "bad_gateway",
 		    "the service could not be reached", NULL);
 	} else {
