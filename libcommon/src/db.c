@@ -128,7 +128,7 @@ struct conn {
 	/* plan_cache_mode as the statements sent last left it
 	 * (SN_SQL_GENERIC): PLAN_UNKNOWN after a transaction failed, which
 	 * undoes a SET. */
-	enum { PLAN_UNKNOWN, PLAN_AUTO, PLAN_GENERIC } plan_mode;
+	enum plan_mode { PLAN_UNKNOWN, PLAN_AUTO, PLAN_GENERIC } plan_mode;
 };
 
 /* A transaction's hooks of one kind: at most HOOKS_MAX, each once. */
@@ -1068,8 +1068,8 @@ plan_mode_for(struct conn *c, sn_tx *tx, const char *sql)
 	static const char generic[]    = SN_SQL_GENERIC;
 	bool              want_generic = c->db->generic_plans
 	    || strncmp(sql, generic, sizeof(generic) - 1) == 0;
-	int want = want_generic ? PLAN_GENERIC : PLAN_AUTO;
-	if ((int) c->plan_mode == want)
+	enum plan_mode want = want_generic ? PLAN_GENERIC : PLAN_AUTO;
+	if (c->plan_mode == want)
 		return SN_OK;
 	if (PQsendQueryParams(c->pg,
 	        want_generic ? "SET plan_cache_mode = force_generic_plan"

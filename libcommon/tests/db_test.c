@@ -608,12 +608,18 @@ struct plans {
 	int64_t generic, custom;
 };
 
+/* One statement's plans on this connection (pg_prepared_statements). */
+static void
+plans_read(PGresult *res, struct plans *p)
+{
+	p->generic = col_i64(res, "generic_plans");
+	p->custom  = col_i64(res, "custom_plans");
+}
+
 static void
 got_plans(sn_tx *tx, PGresult *res, void *arg)
 {
-	struct plans *r = arg;
-	r->generic      = col_i64(res, "generic_plans");
-	r->custom       = col_i64(res, "custom_plans");
+	plans_read(res, arg);
 	sn_tx_commit(tx);
 }
 
@@ -680,14 +686,6 @@ struct marked {
 	sn_err       err;
 	struct plans m, u; /* the marked statement's plans, the other's */
 };
-
-/* One statement's plans on this connection (pg_prepared_statements). */
-static void
-plans_read(PGresult *res, struct plans *p)
-{
-	p->generic = col_i64(res, "generic_plans");
-	p->custom  = col_i64(res, "custom_plans");
-}
 
 static void
 got_marked(sn_tx *tx, PGresult *res, void *arg)
