@@ -179,6 +179,14 @@ static const char SQL_APPEND[]
     = "INSERT INTO outbox (topic, subject, actor, schema_version, data,"
       " request_id, event_id) VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
+/* A transaction's own events at its commit (struct deferred), each with
+ * the request id it was appended under; in the arrays' order. */
+static const char SQL_APPEND_EACH[]
+    = "INSERT INTO outbox (topic, subject, actor, schema_version, data,"
+      " event_id, request_id) SELECT * FROM unnest($1::text[],"
+      " $2::text[], $3::text[], $4::int[], $5::bytea[], $6::uuid[],"
+      " $7::text[])";
+
 /* Many events in one statement (arrays as parameters, sn/db.h); the rows
  * keep the arrays' order, so their ids (and so their sequences) follow
  * it. */
@@ -448,6 +456,9 @@ struct sn_bus {
 	/* Transactions numbering their own events at commit (struct
 	 * numbered), in flight. */
 	struct numbered *numbering;
+	/* Transactions whose events wait for their commit (struct
+	 * deferred), in flight. */
+	struct deferred *deferring;
 	uint32_t         relay_backoff_ms;
 	uint64_t         relay_not_before;
 	/* The poll: every poll_ms after the last pass, doubling (up to
@@ -950,6 +961,207 @@ numbered_of(sn_bus *bus, sn_tx *tx)
 	return nb;
 }
 
+/*
+ * A transaction's events, kept here until it commits and then inserted
+ * in one statement (sn_bus_append): a grant's three events were three
+ * statements, in a group commit of ten grants thirty (issue 15). Each
+ * event remembers the savepoints its transaction had taken when it was
+ * appended, so that undoing a savepoint drops the events appended since
+ * (a refused member of a group commit appends nothing).
+ */
+struct deferred_ev {
+	const char *type, *subject, *actor; /* in the same block */
+	uint8_t    *data;
+	size_t      len;
+	uint32_t    schema_version;
+	unsigned    serial; /* sn_tx_savepoints_taken when appended */
+	sn_uuid     id;
+	char        rid[SN_LOG_REQUEST_ID_MAX + 1];
+};
+
+struct deferred {
+	struct deferred     *next;
+	sn_bus              *bus; /* NULL once it closed */
+	sn_tx               *tx;
+	struct deferred_ev **v;
+	size_t               n, cap;
+};
+
+static void
+deferred_drop(struct deferred *d, size_t keep)
+{
+	while (d->n > keep)
+		free(d->v[--d->n]);
+}
+
+/* Queues the INSERT of d's events on d->tx (nothing if none), and the
+ * relay's wake at the commit. */
+static sn_err
+deferred_flush(struct deferred *d)
+{
+	sn_tx *tx  = d->tx;
+	sn_err err = SN_OK;
+	if (d->n == 0)
+		return SN_OK;
+	if (d->n == 1) {
+		const struct deferred_ev *e = d->v[0];
+		char                      ver[16];
+		snprintf(ver, sizeof(ver), "%u", e->schema_version);
+		const char *values[7]  = { e->type, e->subject, e->actor, ver,
+			 (const char *) e->data, e->rid,
+			 (const char *) e->id.b };
+		int         lengths[7] = { 0, 0, 0, 0, (int) e->len, 0, 16 };
+		int         formats[7] = { 0, 0, 0, 0, 1, 0, 1 };
+		err = sn_tx_query_bin(tx, SQL_APPEND, 7, values, lengths,
+		    formats, 0, NULL, NULL);
+	} else {
+		sn_pgarray a[7];
+		for (int k = 0; k < 7; k++)
+			sn_pgarray_init(&a[k]);
+		for (size_t i = 0; i < d->n; i++) {
+			const struct deferred_ev *e = d->v[i];
+			char                      idtext[SN_UUID_STRLEN];
+			sn_pgarray_add(&a[0], e->type);
+			sn_pgarray_add(&a[1], e->subject);
+			sn_pgarray_add(&a[2], e->actor);
+			sn_pgarray_add_i64(&a[3], e->schema_version);
+			sn_pgarray_add_bytes(&a[4], e->data, e->len);
+			sn_pgarray_add(&a[5], sn_uuid_format(&e->id, idtext));
+			sn_pgarray_add(&a[6], e->rid);
+		}
+		const char *v[7];
+		for (int k = 0; k < 7 && err == SN_OK; k++)
+			if ((v[k] = sn_pgarray_text(&a[k])) == NULL)
+				err = SN_ENOMEM;
+		if (err == SN_OK)
+			err = sn_tx_query(
+			    tx, SQL_APPEND_EACH, 7, v, NULL, NULL);
+		for (int k = 0; k < 7; k++)
+			sn_pgarray_fini(&a[k]);
+	}
+	deferred_drop(d, 0);
+	if (err == SN_OK && d->bus != NULL)
+		err = sn_tx_on_commit(tx, relay_wake, d->bus);
+	return err;
+}
+
+/* sn_tx_before_commit: the events, the transaction's last statement. */
+static void
+deferred_commit(sn_tx *tx, void *arg)
+{
+	sn_err err = deferred_flush(arg);
+	if (err != SN_OK)
+		sn_tx_rollback(tx, err);
+}
+
+/* sn_tx_on_undo: the events appended since the savepoint go. */
+static void
+deferred_undo(sn_tx *tx, unsigned serial, void *arg)
+{
+	struct deferred *d    = arg;
+	size_t           keep = d->n;
+	(void) tx;
+	while (keep > 0 && d->v[keep - 1]->serial >= serial)
+		keep--;
+	deferred_drop(d, keep);
+}
+
+static void
+deferred_end(sn_err err, void *arg)
+{
+	struct deferred *d = arg;
+	(void) err;
+	if (d->bus != NULL) {
+		struct deferred **pp = &d->bus->deferring;
+		while (*pp != d)
+			pp = &(*pp)->next;
+		*pp = d->next;
+	}
+	deferred_drop(d, 0);
+	free(d->v);
+	free(d);
+}
+
+static struct deferred *
+deferred_find(sn_bus *bus, sn_tx *tx)
+{
+	for (struct deferred *d = bus->deferring; d != NULL; d = d->next)
+		if (d->tx == tx)
+			return d;
+	return NULL;
+}
+
+/* tx's deferred events, made with their hooks on the first. */
+static struct deferred *
+deferred_of(sn_bus *bus, sn_tx *tx)
+{
+	struct deferred *d = deferred_find(bus, tx);
+	if (d != NULL)
+		return d;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return NULL;
+	d->bus = bus;
+	d->tx  = tx;
+	if (sn_tx_on_end(tx, deferred_end, d) != SN_OK) {
+		free(d);
+		return NULL;
+	}
+	d->next        = bus->deferring;
+	bus->deferring = d;
+	/* Failing, the caller rolls back, and deferred_end frees it. */
+	if (sn_tx_before_commit(tx, deferred_commit, d) != SN_OK
+	    || sn_tx_on_undo(tx, deferred_undo, d) != SN_OK)
+		return NULL;
+	return d;
+}
+
+static sn_err
+deferred_add(struct deferred *d, const sn_event_out *ev, unsigned serial)
+{
+	const char *subject = ev->subject ? ev->subject : "";
+	const char *actor   = ev->actor ? ev->actor : "system";
+	size_t      lt = strlen(ev->type) + 1, ls = strlen(subject) + 1,
+	       la = strlen(actor) + 1;
+	if (d->n == d->cap) {
+		size_t               cap = d->cap ? d->cap * 2 : 8;
+		struct deferred_ev **v   = realloc(d->v, cap * sizeof(*v));
+		if (v == NULL)
+			return SN_ENOMEM;
+		d->v   = v;
+		d->cap = cap;
+	}
+	struct deferred_ev *e = malloc(sizeof(*e) + lt + ls + la + ev->len);
+	if (e == NULL)
+		return SN_ENOMEM;
+	char  *p   = (char *) (e + 1);
+	sn_err err = sn_uuid_v7(&e->id);
+	if (err != SN_OK) {
+		free(e);
+		return err;
+	}
+	e->type    = memcpy(p, ev->type, lt);
+	e->subject = memcpy(p + lt, subject, ls);
+	e->actor   = memcpy(p + lt + ls, actor, la);
+	e->data    = (uint8_t *) p + lt + ls + la;
+	if (ev->len > 0)
+		memcpy(e->data, ev->data, ev->len);
+	e->len            = ev->len;
+	e->schema_version = ev->schema_version;
+	e->serial         = serial;
+	snprintf(e->rid, sizeof(e->rid), "%s", sn_log_request_id_text());
+	d->v[d->n++] = e;
+	return SN_OK;
+}
+
+/* Events tx appended and kept for its commit, queued now: a statement
+ * appending in another way comes after them. */
+static sn_err
+deferred_flush_now(sn_bus *bus, sn_tx *tx)
+{
+	struct deferred *d = deferred_find(bus, tx);
+	return d != NULL ? deferred_flush(d) : SN_OK;
+}
+
 sn_err
 sn_bus_append(sn_bus *bus, sn_tx *tx, const sn_event_out *ev)
 {
@@ -964,24 +1176,11 @@ sn_bus_append(sn_bus *bus, sn_tx *tx, const sn_event_out *ev)
 		nb->n++;
 		return events_arrays(nb->a, 7, ev, 1);
 	}
-	char    ver[16];
-	sn_uuid id;
-	sn_err  err = sn_uuid_v7(&id);
-	if (err != SN_OK)
-		return err;
-	snprintf(ver, sizeof(ver), "%u", ev->schema_version);
-	const char *values[7]  = { ev->type, ev->subject ? ev->subject : "",
-                ev->actor ? ev->actor : "system", ver, (const char *) ev->data,
-		 sn_log_request_id_text(), (const char *) id.b };
-	int         lengths[7] = { 0, 0, 0, 0, (int) ev->len, 0, 16 };
-	int         formats[7] = { 0, 0, 0, 0, 1, 0, 1 };
-	if (ev->data == NULL)
-		values[4] = "";
-	err = sn_tx_query_bin(
-	    tx, SQL_APPEND, 7, values, lengths, formats, 0, NULL, NULL);
-	if (err != SN_OK)
-		return err;
-	return sn_tx_on_commit(tx, relay_wake, bus);
+	/* Otherwise kept until tx commits, its events inserted together. */
+	struct deferred *d = deferred_of(bus, tx);
+	if (d == NULL)
+		return SN_ENOMEM;
+	return deferred_add(d, ev, sn_tx_savepoints_taken(tx));
 }
 
 sn_err
@@ -1012,6 +1211,10 @@ sn_bus_append_batch(sn_bus *bus, sn_tx *tx, const sn_event_out *evs, size_t n)
 		return SN_EINVAL;
 	if (n == 0)
 		return SN_OK;
+	/* The events tx appended one by one first, in their order. */
+	sn_err ferr = deferred_flush_now(bus, tx);
+	if (ferr != SN_OK)
+		return ferr;
 	/* A transaction that numbers its events at its commit numbers all
 	 * it appends from then on, in the order appended; it starts to at a
 	 * batch of number_at_append events up to a relay pass's. A larger
@@ -3264,6 +3467,9 @@ sn_bus_close(sn_bus *bus)
 	for (struct numbered *nb = bus->numbering; nb != NULL; nb = nb->next)
 		nb->bus = NULL;
 	bus->numbering = NULL;
+	for (struct deferred *d = bus->deferring; d != NULL; d = d->next)
+		d->bus = NULL;
+	bus->deferring = NULL;
 	if (bus->rep_req != NULL) {
 		nng_msg_free(bus->rep_req);
 		bus->rep_req = NULL;

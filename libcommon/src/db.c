@@ -42,7 +42,10 @@
 #define REPLAN_MAX_MS 300000u
 #define MAX_ON_COMMIT 4
 #define MAX_BEFORE_COMMIT 2
-#define MAX_ON_END 2
+#define MAX_ON_END 3
+#define MAX_ON_UNDO 2
+/* Savepoints open at once in one transaction (sn_tx_savepoint). */
+#define MAX_SAVEPOINTS 8
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 
@@ -171,8 +174,13 @@ struct sn_tx {
 	struct ent *final_sync;
 	/* sn_tx_on_commit, sn_tx_before_commit and sn_tx_on_end: each
 	 * kept as a plain function pointer, called as its own type. */
-	struct hooks on_commit, before, on_end;
-	sn_tx       *next;
+	struct hooks on_commit, before, on_end, on_undo;
+	/* Savepoints taken so far (their serials count from 1), and the
+	 * serials of those still open, innermost last. */
+	unsigned sp_taken;
+	unsigned sp_open[MAX_SAVEPOINTS];
+	int      sp_depth;
+	sn_tx   *next;
 	/* The request id when sn_db_tx was called ("": none). */
 	char rid[SN_LOG_REQUEST_ID_MAX + 1];
 };
@@ -1251,6 +1259,70 @@ sn_err
 sn_tx_on_end(sn_tx *tx, void (*fn)(sn_err err, void *arg), void *arg)
 {
 	return hooks_add(&tx->on_end, MAX_ON_END, (hook_fn) fn, arg);
+}
+
+sn_err
+sn_tx_on_undo(
+    sn_tx *tx, void (*fn)(sn_tx *tx, unsigned serial, void *arg), void *arg)
+{
+	return hooks_add(&tx->on_undo, MAX_ON_UNDO, (hook_fn) fn, arg);
+}
+
+/* One name serves every savepoint: PostgreSQL's ROLLBACK TO and RELEASE
+ * name the newest of that name, the innermost open one. */
+static const char SQL_SAVEPOINT[]   = "SAVEPOINT sn_sp";
+static const char SQL_SP_RELEASE[]  = "RELEASE SAVEPOINT sn_sp";
+static const char SQL_SP_ROLLBACK[] = "ROLLBACK TO SAVEPOINT sn_sp";
+
+sn_err
+sn_tx_savepoint(sn_tx *tx)
+{
+	if (tx->sp_depth == MAX_SAVEPOINTS)
+		return SN_ERANGE;
+	sn_err err = sn_tx_query(tx, SQL_SAVEPOINT, 0, NULL, NULL, NULL);
+	if (err != SN_OK)
+		return err;
+	tx->sp_open[tx->sp_depth++] = ++tx->sp_taken;
+	return SN_OK;
+}
+
+/* Ends the innermost open savepoint: kept, or undone (and the undo
+ * hooks told). */
+static sn_err
+savepoint_end(sn_tx *tx, bool undo)
+{
+	if (tx->sp_depth == 0)
+		return SN_EINVAL;
+	sn_err err = undo
+	    ? sn_tx_query(tx, SQL_SP_ROLLBACK, 0, NULL, NULL, NULL)
+	    : SN_OK;
+	if (err == SN_OK)
+		err = sn_tx_query(tx, SQL_SP_RELEASE, 0, NULL, NULL, NULL);
+	if (err != SN_OK)
+		return err;
+	unsigned serial = tx->sp_open[--tx->sp_depth];
+	for (int i = 0; undo && i < tx->on_undo.n; i++)
+		((void (*)(sn_tx *, unsigned, void *)) tx->on_undo.fn[i])(
+		    tx, serial, tx->on_undo.arg[i]);
+	return SN_OK;
+}
+
+sn_err
+sn_tx_savepoint_release(sn_tx *tx)
+{
+	return savepoint_end(tx, false);
+}
+
+sn_err
+sn_tx_savepoint_undo(sn_tx *tx)
+{
+	return savepoint_end(tx, true);
+}
+
+unsigned
+sn_tx_savepoints_taken(const sn_tx *tx)
+{
+	return tx->sp_taken;
 }
 
 void

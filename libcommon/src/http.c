@@ -2135,12 +2135,6 @@ sn_http_tx_fail_json(
 
 /* ---- group commit (sn_http_group_tx) -------------------------------- */
 
-/* One savepoint name serves every member: each is released (kept) or
- * rolled back to and released (undone) before the next is taken. */
-static const char SQL_SAVEPOINT[] = "SAVEPOINT sn_member";
-static const char SQL_RELEASE[]   = "RELEASE SAVEPOINT sn_member";
-static const char SQL_UNDO[]      = "ROLLBACK TO SAVEPOINT sn_member";
-
 /* The requests of one key: the open transaction's members, and those
  * waiting for the next. Freed once nothing is open or waiting. */
 struct group {
@@ -2249,8 +2243,10 @@ group_next(sn_http_req *req, sn_tx *tx, bool undo)
 {
 	struct group *g = req->group;
 
-	if ((undo && sn_tx_query(tx, SQL_UNDO, 0, NULL, NULL, NULL) != SN_OK)
-	    || sn_tx_query(tx, SQL_RELEASE, 0, NULL, NULL, NULL) != SN_OK) {
+	/* Each member's savepoint is released (kept) or undone before the
+	 * next is taken. */
+	if ((undo ? sn_tx_savepoint_undo(tx) : sn_tx_savepoint_release(tx))
+	    != SN_OK) {
 		sn_tx_rollback(tx, SN_EDB); /* done follows */
 		return;
 	}
@@ -2304,8 +2300,7 @@ group_member(struct group *g, sn_tx *tx)
 		return;
 	}
 	req = g->members[g->cur];
-	if ((err = sn_tx_query(tx, SQL_SAVEPOINT, 0, NULL, NULL, NULL))
-	    != SN_OK) {
+	if ((err = sn_tx_savepoint(tx)) != SN_OK) {
 		sn_tx_rollback(tx, err);
 		return;
 	}

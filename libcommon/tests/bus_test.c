@@ -15,6 +15,10 @@
  * the retention period are deleted up to the first row still kept by
  * age; an aged row after a fresh one waits for it, and the publisher's
  * last sequence stays.
+ *
+ * A transaction's events wait for its commit and go in one statement, in
+ * order, each with its own request id; those appended after a savepoint
+ * that is undone are left out.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -310,6 +314,96 @@ test_retention(void **state)
 	printf("bus: retention kept sequences 4,5,6 of 1-6\n");
 }
 
+/* ---- a transaction's events at its commit ---------------------------- */
+
+struct at_commit {
+	bool    done;
+	sn_err  err;
+	int64_t before; /* u.* rows the transaction saw before its commit */
+};
+
+static void
+at_commit_seen(sn_tx *tx, PGresult *res, void *arg)
+{
+	struct at_commit *a = arg;
+	a->before           = count_of(
+	              PQcopyResult(res, PG_COPYRES_TUPLES | PG_COPYRES_ATTRS));
+	sn_tx_commit(tx);
+}
+
+static void
+at_commit_as(sn_tx *tx, const char *rid, const char *type, bool *ok)
+{
+	sn_log_set_request_id(rid);
+	if (append(bus_a, tx, type) != SN_OK)
+		*ok = false;
+	sn_log_set_request_id(NULL);
+}
+
+/* Five events, two of them undone with their savepoints (as a refused
+ * member of a group commit is), each under its own request id. */
+static void
+at_commit_begin(sn_tx *tx, void *arg)
+{
+	bool ok = true;
+	at_commit_as(tx, "rid-u1", "u.one", &ok);
+	ok = ok && sn_tx_savepoint(tx) == SN_OK;
+	at_commit_as(tx, "rid-u2", "u.two", &ok);
+	ok = ok && sn_tx_savepoint_release(tx) == SN_OK;
+	ok = ok && sn_tx_savepoint(tx) == SN_OK;
+	at_commit_as(tx, "rid-u3", "u.undone", &ok);
+	ok = ok && sn_tx_savepoint_undo(tx) == SN_OK;
+	ok = ok && sn_tx_savepoint(tx) == SN_OK
+	    && sn_tx_savepoint(tx) == SN_OK;
+	at_commit_as(tx, "rid-u4", "u.undone", &ok);
+	ok = ok && sn_tx_savepoint_release(tx) == SN_OK
+	    && sn_tx_savepoint_undo(tx) == SN_OK;
+	ok = ok && sn_tx_savepoint_undo(tx) == SN_EINVAL; /* none open */
+	at_commit_as(tx, "rid-u5", "u.five", &ok);
+	if (!ok
+	    || sn_tx_query(tx,
+	           "SELECT count(*) FROM outbox WHERE topic LIKE 'u.%'", 0,
+	           NULL, at_commit_seen, arg)
+	        != SN_OK)
+		sn_tx_rollback(tx, SN_EDB);
+}
+
+static void
+at_commit_done(sn_err err, void *arg)
+{
+	struct at_commit *a = arg;
+	a->err              = err;
+	a->done             = true;
+}
+
+/* A transaction's events are inserted at its commit, in one statement
+ * and in the order appended, each with the request id it was appended
+ * under; the events appended after a savepoint that is undone are not. */
+static void
+test_events_at_commit(void **state)
+{
+	(void) state;
+	struct at_commit a = { .before = -1 };
+	sn_db_tx(db_a, at_commit_begin, at_commit_done, &a);
+	run_until(&a.done);
+	assert_int_equal(a.err, SN_OK);
+	assert_int_equal(a.before, 0);
+	typedef struct rows {
+		char list[256];
+	} rows;
+	const sn_col c = SN_COL(rows, list, SN_COL_CHARS);
+	rows         o = { "" };
+	PGresult    *r = admin_query(PGRES_TUPLES_OK,
+	       "SELECT string_agg(topic || '/' || request_id, ',' ORDER BY id)"
+	          " AS list FROM %s.outbox WHERE topic LIKE 'u.%%'",
+	       schema_a);
+	assert_int_equal(sn_rows_one(r, &c, 1, &o), SN_OK);
+	PQclear(r);
+	assert_string_equal(o.list, "u.one/rid-u1,u.two/rid-u2,u.five/rid-u5");
+	printf("bus: none of the transaction's events before its commit; "
+	       "after it 3 of 5, in order, the 2 undone left out\n");
+}
+
 static int
 setup(void **state)
 {
@@ -398,6 +492,7 @@ main(void)
 		cmocka_unit_test(test_handlers_carry_request_id),
 		cmocka_unit_test(test_replay_carries_request_id),
 		cmocka_unit_test(test_retention),
+		cmocka_unit_test(test_events_at_commit),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -167,9 +167,35 @@ sn_err sn_tx_before_commit(
 /*
  * Runs fn when the transaction ends, with its outcome (SN_OK: committed),
  * after the sn_tx_on_commit hooks and before done: for state that lives
- * as long as the transaction. At most 2.
+ * as long as the transaction. At most 3.
  */
 sn_err sn_tx_on_end(sn_tx *tx, void (*fn)(sn_err err, void *arg), void *arg);
+
+/*
+ * Savepoints, for a transaction that undoes a part of itself and goes on
+ * (sn_http's group commit: one per member). sn_tx_savepoint queues
+ * SAVEPOINT; sn_tx_savepoint_release keeps what was queued since the
+ * innermost open one, sn_tx_savepoint_undo undoes it (ROLLBACK TO, then
+ * RELEASE) and runs the sn_tx_on_undo hooks at once with its serial.
+ * Savepoints nest, at most 8 open (SN_ERANGE); release and undo with
+ * none open are SN_EINVAL. Each returns what sn_tx_query would.
+ */
+sn_err sn_tx_savepoint(sn_tx *tx);
+sn_err sn_tx_savepoint_release(sn_tx *tx);
+sn_err sn_tx_savepoint_undo(sn_tx *tx);
+
+/*
+ * Savepoints taken so far in tx, 0 before the first: the k-th taken has
+ * serial k. Undoing the savepoint of serial s undoes everything queued
+ * while sn_tx_savepoints_taken was s or more (for state kept beside the
+ * transaction, such as events to append at its commit).
+ */
+unsigned sn_tx_savepoints_taken(const sn_tx *tx);
+
+/* Runs fn whenever a savepoint of tx is undone, with its serial. At
+ * most 2. */
+sn_err sn_tx_on_undo(
+    sn_tx *tx, void (*fn)(sn_tx *tx, unsigned serial, void *arg), void *arg);
 
 /*
  * Closes the transaction's connection once it ends (committed or not)
