@@ -58,6 +58,12 @@ static const char SQL_CLAIM[]
 static const char SQL_STORE[]
     = "UPDATE http_idempotency SET status = $3, body = $4 "
       "WHERE principal = $1 AND key = $2";
+/* The answers of a group commit's kept members, at its COMMIT. */
+static const char SQL_STORE_MANY[]
+    = "UPDATE http_idempotency h SET status = a.status, body = a.body"
+      " FROM unnest($1::text[], $2::text[], $3::int[], $4::text[])"
+      " AS a (principal, key, status, body)"
+      " WHERE h.principal = a.principal AND h.key = a.key";
 /* Counted in SQL so that the answer is a result of its own, which can
  * outlive the statement (PQcopyResult) until COMMIT has succeeded. */
 static const char SQL_PURGE[]
@@ -205,6 +211,9 @@ struct sn_http_req {
 	sn_http_req  *gnext;
 	void (*gcommit)(void *arg);
 	void *gcommit_arg;
+	/* A member's key turned out claimed already (group_claimed), while
+	 * its begin ran beside the claim. */
+	bool claim_lost;
 
 	sn_http_req *next, *prev; /* h->suspended */
 };
@@ -1898,8 +1907,7 @@ claimed_read(sn_tx *tx, PGresult *res, void *arg)
 	sn_tx_rollback(tx, SN_ECONFLICT);
 }
 
-static void group_kept(sn_http_req *req, sn_tx *tx);
-static void group_undone(sn_http_req *req, sn_tx *tx);
+static void group_ended(sn_http_req *req, sn_tx *tx);
 
 /* Undoes req's change: the whole transaction, or in a group its
  * savepoint only. */
@@ -1907,7 +1915,7 @@ static void
 tx_undo(sn_http_req *req, sn_tx *tx, sn_err err)
 {
 	if (req->group != NULL)
-		group_undone(req, tx);
+		group_ended(req, tx);
 	else
 		sn_tx_rollback(tx, err);
 }
@@ -1940,13 +1948,24 @@ claim_done(sn_tx *tx, PGresult *res, void *arg)
 	sn_log_set_request_id(NULL);
 }
 
+/* Queues the claim of req's key on tx (claimed: its answer). */
+static sn_err
+claim_queue(sn_http_req *req, sn_tx *tx, sn_query_fn claimed)
+{
+	const char *values[5] = { principal_name(req), req->idem_key,
+		req->method, req->route->pattern, req->hash };
+
+	if (req->h->idem_claims != NULL)
+		sn_counter_add(req->h->idem_claims, 1);
+	return sn_tx_query(tx, SQL_CLAIM, 5, values, claimed, req);
+}
+
 /* Claims req's key on tx (claimed: its answer), or begins at once on a
  * route without one. */
 static void
 claim_key(sn_http_req *req, sn_tx *tx, sn_query_fn claimed)
 {
-	const char *values[5];
-	sn_err      err;
+	sn_err err;
 
 	if (!req->has_idem) {
 		req->tx_stage = TX_RUNNING;
@@ -1955,15 +1974,7 @@ claim_key(sn_http_req *req, sn_tx *tx, sn_query_fn claimed)
 		sn_log_set_request_id(NULL);
 		return;
 	}
-	values[0] = principal_name(req);
-	values[1] = req->idem_key;
-	values[2] = req->method;
-	values[3] = req->route->pattern;
-	values[4] = req->hash;
-	if (req->h->idem_claims != NULL)
-		sn_counter_add(req->h->idem_claims, 1);
-	err = sn_tx_query(tx, SQL_CLAIM, 5, values, claimed, req);
-	if (err != SN_OK)
+	if ((err = claim_queue(req, tx, claimed)) != SN_OK)
 		sn_tx_rollback(tx, err);
 }
 
@@ -2079,7 +2090,9 @@ sn_http_tx_reply(sn_http_req *req, sn_tx *tx, unsigned status, json_t *body)
 			return;
 		}
 	}
-	if (req->has_idem) {
+	/* A group's members' answers are stored together at its COMMIT
+	 * (group_store). */
+	if (req->has_idem && req->group == NULL) {
 		char        st[16];
 		const char *values[4];
 
@@ -2092,7 +2105,7 @@ sn_http_tx_reply(sn_http_req *req, sn_tx *tx, unsigned status, json_t *body)
 			return;
 	}
 	if (req->group != NULL)
-		group_kept(req, tx);
+		group_ended(req, tx);
 	else
 		sn_tx_commit(tx);
 }
@@ -2237,12 +2250,24 @@ group_drop(struct group *g)
 		free(gs);
 }
 
-/* The member in hand has ended (kept or undone): the next one. */
+/* The member in hand has ended (kept, or undone) and its claim's
+ * result is in (sn_tx_then): the next one. A member whose key was
+ * claimed already is undone whatever its begin did, and replays the
+ * stored answer after the COMMIT. */
 static void
-group_next(sn_http_req *req, sn_tx *tx, bool undo)
+group_next(sn_tx *tx, void *arg)
 {
-	struct group *g = req->group;
+	sn_http_req  *req  = arg;
+	struct group *g    = req->group;
+	bool          undo = req->tx_stage != TX_COMMITTING;
 
+	if (req->claim_lost) {
+		answer_fini(&req->stash);
+		req->tx_stage = TX_CLAIM_LOST;
+		req->gcommit  = NULL;
+		req->audited  = false;
+		undo          = true;
+	}
 	/* Each member's savepoint is released (kept) or undone before the
 	 * next is taken. */
 	if ((undo ? sn_tx_savepoint_undo(tx) : sn_tx_savepoint_release(tx))
@@ -2254,40 +2279,85 @@ group_next(sn_http_req *req, sn_tx *tx, bool undo)
 	group_member(g, tx);
 }
 
+/* The member in hand has ended (sn_http_tx_reply, sn_http_tx_fail*):
+ * the next one once its claim is known. */
 static void
-group_kept(sn_http_req *req, sn_tx *tx)
+group_ended(sn_http_req *req, sn_tx *tx)
 {
-	group_next(req, tx, false);
+	if (sn_tx_then(tx, group_next, req) != SN_OK)
+		sn_tx_rollback(tx, SN_EDB); /* done follows */
 }
 
-static void
-group_undone(sn_http_req *req, sn_tx *tx)
-{
-	group_next(req, tx, true);
-}
-
+/* A member's claim, answered while its begin's statements follow (or
+ * after it ended): a key claimed already (a duplicate committed first,
+ * or an earlier member kept it) undoes the member (group_next). */
 static void
 group_claimed(sn_tx *tx, PGresult *res, void *arg)
 {
 	sn_http_req *req = arg;
 
-	if (sn_rows_affected(res) == 0) {
-		/* A duplicate committed first, or an earlier member kept
-		 * the key: replayed after the COMMIT. */
-		req->tx_stage   = TX_CLAIM_LOST;
-		req->idem_known = true;
-		group_next(req, tx, true);
+	(void) tx;
+	req->claim_lost = sn_rows_affected(res) == 0;
+	req->idem_known = true; /* claimed now, or replayed after */
+}
+
+/* begin beside the claim, not behind it: a member costs one round trip
+ * less (issue 15), and when the key turns out claimed already what
+ * begin queued is undone with the member's savepoint. */
+static void
+group_claim_begin(sn_http_req *req, sn_tx *tx)
+{
+	sn_err err = SN_OK;
+
+	req->claim_lost = false;
+	if (req->has_idem)
+		err = claim_queue(req, tx, group_claimed);
+	if (err != SN_OK) {
+		sn_tx_rollback(tx, err);
 		return;
 	}
-	req->idem_known = true; /* nothing stored before: no look needed */
-	req->tx_stage   = TX_RUNNING;
+	req->tx_stage = TX_RUNNING;
 	sn_log_set_request_id(req->request_id);
 	req->tx_begin(req, tx, req->tx_arg);
 	sn_log_set_request_id(NULL);
 }
 
+/* Queues the answers of the members kept (sn_http_tx_reply) for their
+ * keys, in one statement: a member's own UPDATE was one statement more
+ * per grant (issue 15). */
+static sn_err
+group_store(struct group *g, sn_tx *tx)
+{
+	sn_pgarray  a[4];
+	const char *v[4];
+	size_t      n   = 0;
+	sn_err      err = SN_OK;
+
+	for (int k = 0; k < 4; k++)
+		sn_pgarray_init(&a[k]);
+	for (size_t i = 0; i < g->n; i++) {
+		const sn_http_req *req = g->members[i];
+
+		if (req->tx_stage != TX_COMMITTING || !req->has_idem)
+			continue;
+		sn_pgarray_add(&a[0], principal_name(req));
+		sn_pgarray_add(&a[1], req->idem_key);
+		sn_pgarray_add_i64(&a[2], req->stash.status);
+		sn_pgarray_add(&a[3], req->stash.body);
+		n++;
+	}
+	for (int k = 0; k < 4 && err == SN_OK && n > 0; k++)
+		if ((v[k] = sn_pgarray_text(&a[k])) == NULL)
+			err = SN_ENOMEM;
+	if (err == SN_OK && n > 0)
+		err = sn_tx_query(tx, SQL_STORE_MANY, 4, v, NULL, NULL);
+	for (int k = 0; k < 4; k++)
+		sn_pgarray_fini(&a[k]);
+	return err;
+}
+
 /* The savepoint of member g->cur, its claim and its begin; or the
- * COMMIT once every member has ended. */
+ * answers stored and the COMMIT once every member has ended. */
 static void
 group_member(struct group *g, sn_tx *tx)
 {
@@ -2295,6 +2365,10 @@ group_member(struct group *g, sn_tx *tx)
 	sn_err       err;
 
 	if (g->cur == g->n) {
+		if ((err = group_store(g, tx)) != SN_OK) {
+			sn_tx_rollback(tx, err);
+			return;
+		}
 		g->commit_sent = true;
 		sn_tx_commit(tx);
 		return;
@@ -2304,7 +2378,7 @@ group_member(struct group *g, sn_tx *tx)
 		sn_tx_rollback(tx, err);
 		return;
 	}
-	claim_key(req, tx, group_claimed);
+	group_claim_begin(req, tx);
 }
 
 static void

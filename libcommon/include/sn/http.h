@@ -454,21 +454,25 @@ void sn_http_tx_fail_json(
  * begin arguments, in order; it may queue statements that hold for the
  * whole group, such as locks taken in one order for all of them, and
  * returns SN_OK or an error that fails the group), then each member in
- * turn: a savepoint (sn_tx_savepoint), the Idempotency-Key claimed as in
- * sn_http_tx, begin; sn_http_tx_reply stores the answer and releases the
- * savepoint; sn_http_tx_fail* undoes it, so that nothing of a refused
- * member stays (its key is free again, its events are not appended); a key
- * already claimed (a concurrent duplicate, or an earlier member of the same
- * group) rolls the member back and replays the stored answer after the COMMIT.
- * The next member starts once the one before has ended, so a member sees what
- * the ones before it kept. Every answer goes out only after the COMMIT: if the
- * COMMIT fails, every member gets 503 "unavailable" and nothing is stored. If
- * the transaction fails before its COMMIT (a statement fails: a unique
- * violation, a deadlock; the connection is lost), nothing of it was kept and
- * each member is run again in a transaction of its own, as sn_http_tx_with_end
- * would (its begin is called again: it must start from scratch), with the
- * prelude's statements not run: begin must then do what the prelude did for
- * it.
+ * turn: a savepoint (sn_tx_savepoint), the Idempotency-Key's claim as in
+ * sn_http_tx and begin at once behind it, without waiting for the claim's
+ * answer; sn_http_tx_reply releases the savepoint (the answers of the
+ * members kept are stored together before the COMMIT); sn_http_tx_fail*
+ * undoes it, so that nothing of a refused member stays (its key is free
+ * again, its events are not appended). A key claimed already (a
+ * concurrent duplicate, or an earlier member of the same group) undoes
+ * the member once it ends, whatever begin did (begin must do nothing
+ * outside the transaction that a duplicate must not), and the stored
+ * answer is replayed after the COMMIT. The next
+ * member starts once the one before has ended, so a member sees what the
+ * ones before it kept. Every answer goes out only after the COMMIT: if
+ * the COMMIT fails, every member gets 503 "unavailable" and nothing is
+ * stored. If the transaction fails before its COMMIT (a statement fails:
+ * a unique violation, a deadlock; the connection is lost), nothing of it
+ * was kept and each member is run again in a transaction of its own, as
+ * sn_http_tx_with_end would (its begin is called again: it must start
+ * from scratch), with the prelude's statements not run: begin must then
+ * do what the prelude did for it.
  *
  * Members' on-commit work goes through sn_http_tx_on_commit. The end
  * callback runs as in sn_http_tx_with_end, once, when the member's
