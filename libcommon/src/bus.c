@@ -1162,6 +1162,30 @@ deferred_flush_now(sn_bus *bus, sn_tx *tx)
 	return d != NULL ? deferred_flush(d) : SN_OK;
 }
 
+/* ev's outbox INSERT, queued on tx now. */
+static sn_err
+append_now(sn_bus *bus, sn_tx *tx, const sn_event_out *ev)
+{
+	char    ver[16];
+	sn_uuid id;
+	sn_err  err = sn_uuid_v7(&id);
+	if (err != SN_OK)
+		return err;
+	snprintf(ver, sizeof(ver), "%u", ev->schema_version);
+	const char *values[7]  = { ev->type, ev->subject ? ev->subject : "",
+                ev->actor ? ev->actor : "system", ver, (const char *) ev->data,
+		 sn_log_request_id_text(), (const char *) id.b };
+	int         lengths[7] = { 0, 0, 0, 0, (int) ev->len, 0, 16 };
+	int         formats[7] = { 0, 0, 0, 0, 1, 0, 1 };
+	if (ev->data == NULL)
+		values[4] = "";
+	err = sn_tx_query_bin(
+	    tx, SQL_APPEND, 7, values, lengths, formats, 0, NULL, NULL);
+	if (err != SN_OK)
+		return err;
+	return sn_tx_on_commit(tx, relay_wake, bus);
+}
+
 sn_err
 sn_bus_append(sn_bus *bus, sn_tx *tx, const sn_event_out *ev)
 {
@@ -1176,9 +1200,14 @@ sn_bus_append(sn_bus *bus, sn_tx *tx, const sn_event_out *ev)
 		nb->n++;
 		return events_arrays(nb->a, 7, ev, 1);
 	}
-	/* Otherwise kept until tx commits, its events inserted together. */
-	struct deferred *d = deferred_of(bus, tx);
-	if (d == NULL)
+	/* In a transaction that took a savepoint (a group commit's members),
+	 * kept until it commits and inserted together; otherwise queued now:
+	 * kept for every transaction, the application path at 10,000
+	 * households ran 50 applications/s against 58 (issue 15). */
+	struct deferred *d = deferred_find(bus, tx);
+	if (d == NULL && sn_tx_savepoints_taken(tx) == 0)
+		return append_now(bus, tx, ev);
+	if (d == NULL && (d = deferred_of(bus, tx)) == NULL)
 		return SN_ENOMEM;
 	return deferred_add(d, ev, sn_tx_savepoints_taken(tx));
 }

@@ -346,7 +346,9 @@ static void
 at_commit_begin(sn_tx *tx, void *arg)
 {
 	bool ok = true;
+	ok      = sn_tx_savepoint(tx) == SN_OK;
 	at_commit_as(tx, "rid-u1", "u.one", &ok);
+	ok = ok && sn_tx_savepoint_release(tx) == SN_OK;
 	ok = ok && sn_tx_savepoint(tx) == SN_OK;
 	at_commit_as(tx, "rid-u2", "u.two", &ok);
 	ok = ok && sn_tx_savepoint_release(tx) == SN_OK;

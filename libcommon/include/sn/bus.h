@@ -236,7 +236,10 @@ sn_err sn_bus_on_table(
 
 /*
  * Queues the outbox INSERT of ev on tx and wakes the relay when tx
- * commits. The row records the calling thread's request id
+ * commits. In a transaction that has taken a savepoint (sn_tx_savepoint:
+ * a group commit's members) the events are kept until its commit and
+ * inserted in one statement, in order; undoing a savepoint drops those
+ * appended since. The row records the calling thread's request id
  * (sn_log_request_id; "" when none), which the event carries to its
  * followers. SN_EINVAL when this bus publishes nothing or ev lacks a type.
  */
