@@ -961,6 +961,24 @@ numbered_of(sn_bus *bus, sn_tx *tx)
 	return nb;
 }
 
+/* The binary one-row INSERT of ev with its request id and event id,
+ * queued on tx. */
+static sn_err
+insert_one(
+    sn_tx *tx, const sn_event_out *ev, const char *rid, const sn_uuid *id)
+{
+	char ver[16];
+	snprintf(ver, sizeof(ver), "%u", ev->schema_version);
+	const char *values[7]  = { ev->type, ev->subject ? ev->subject : "",
+                ev->actor ? ev->actor : "system", ver,
+                ev->data != NULL ? (const char *) ev->data : "", rid,
+		 (const char *) id->b };
+	int         lengths[7] = { 0, 0, 0, 0, (int) ev->len, 0, 16 };
+	int         formats[7] = { 0, 0, 0, 0, 1, 0, 1 };
+	return sn_tx_query_bin(
+	    tx, SQL_APPEND, 7, values, lengths, formats, 0, NULL, NULL);
+}
+
 /*
  * A transaction's events, kept here until it commits and then inserted
  * in one statement (sn_bus_append): a grant's three events were three
@@ -1004,16 +1022,14 @@ deferred_flush(struct deferred *d)
 	if (d->n == 0)
 		return SN_OK;
 	if (d->n == 1) {
-		const struct deferred_ev *e = d->v[0];
-		char                      ver[16];
-		snprintf(ver, sizeof(ver), "%u", e->schema_version);
-		const char *values[7]  = { e->type, e->subject, e->actor, ver,
-			 (const char *) e->data, e->rid,
-			 (const char *) e->id.b };
-		int         lengths[7] = { 0, 0, 0, 0, (int) e->len, 0, 16 };
-		int         formats[7] = { 0, 0, 0, 0, 1, 0, 1 };
-		err = sn_tx_query_bin(tx, SQL_APPEND, 7, values, lengths,
-		    formats, 0, NULL, NULL);
+		const struct deferred_ev *e  = d->v[0];
+		const sn_event_out        ev = { .type = e->type,
+			       .subject                = e->subject,
+			       .actor                  = e->actor,
+			       .schema_version         = e->schema_version,
+			       .data                   = e->data,
+			       .len                    = e->len };
+		err = insert_one(tx, &ev, e->rid, &e->id);
 	} else {
 		sn_pgarray a[7];
 		for (int k = 0; k < 7; k++)
@@ -1091,14 +1107,12 @@ deferred_find(sn_bus *bus, sn_tx *tx)
 	return NULL;
 }
 
-/* tx's deferred events, made with their hooks on the first. */
+/* Makes tx's deferred events (it has none yet), with their hooks. */
 static struct deferred *
 deferred_of(sn_bus *bus, sn_tx *tx)
 {
-	struct deferred *d = deferred_find(bus, tx);
-	if (d != NULL)
-		return d;
-	if ((d = calloc(1, sizeof(*d))) == NULL)
+	struct deferred *d = calloc(1, sizeof(*d));
+	if (d == NULL)
 		return NULL;
 	d->bus = bus;
 	d->tx  = tx;
@@ -1162,25 +1176,15 @@ deferred_flush_now(sn_bus *bus, sn_tx *tx)
 	return d != NULL ? deferred_flush(d) : SN_OK;
 }
 
-/* ev's outbox INSERT, queued on tx now. */
+/* ev's outbox INSERT, queued on tx now and the relay woken at the
+ * commit. */
 static sn_err
 append_now(sn_bus *bus, sn_tx *tx, const sn_event_out *ev)
 {
-	char    ver[16];
 	sn_uuid id;
 	sn_err  err = sn_uuid_v7(&id);
-	if (err != SN_OK)
-		return err;
-	snprintf(ver, sizeof(ver), "%u", ev->schema_version);
-	const char *values[7]  = { ev->type, ev->subject ? ev->subject : "",
-                ev->actor ? ev->actor : "system", ver, (const char *) ev->data,
-		 sn_log_request_id_text(), (const char *) id.b };
-	int         lengths[7] = { 0, 0, 0, 0, (int) ev->len, 0, 16 };
-	int         formats[7] = { 0, 0, 0, 0, 1, 0, 1 };
-	if (ev->data == NULL)
-		values[4] = "";
-	err = sn_tx_query_bin(
-	    tx, SQL_APPEND, 7, values, lengths, formats, 0, NULL, NULL);
+	if (err == SN_OK)
+		err = insert_one(tx, ev, sn_log_request_id_text(), &id);
 	if (err != SN_OK)
 		return err;
 	return sn_tx_on_commit(tx, relay_wake, bus);
