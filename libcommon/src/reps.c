@@ -252,12 +252,25 @@ sn_reps_close(sn_reps *s)
 	atomic_store(&s->closing, true);
 	sn_listen_close(s->listen);
 	s->listen = NULL;
-	/* Closing the socket ends its contexts' operations; freeing an aio
-	 * waits for its callback, which starts nothing once closing. */
+	/* Every operation is over before the socket closes: nng 1.5.2 was
+	 * seen to panic on a context's send started by a waking sleep while
+	 * nng_close ran. A sleep that wakes sends on its context's aio
+	 * (on_sleep), perhaps having seen closing still false: every sleep
+	 * is stopped (its callback waited for; none starts again) before
+	 * any aio is. A callback starts nothing once closing; a send that a
+	 * stopped aio refused leaves its message there. */
+	for (int i = 0; i < s->nworkers; i++)
+		nng_aio_stop(s->workers[i].sleep_aio);
+	for (int i = 0; i < s->nworkers; i++)
+		nng_aio_stop(s->workers[i].aio);
 	if (s->open)
 		nng_close(s->sock);
 	for (int i = 0; i < s->nworkers; i++) {
 		sn_reps_req *w = &s->workers[i];
+		if (nng_aio_get_msg(w->aio) != NULL) {
+			nng_msg_free(nng_aio_get_msg(w->aio));
+			nng_aio_set_msg(w->aio, NULL);
+		}
 		nng_aio_free(w->aio);
 		nng_aio_free(w->sleep_aio);
 		w->aio = w->sleep_aio = NULL;
