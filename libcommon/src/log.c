@@ -122,17 +122,7 @@ static void
 write_all(const char *buf, size_t len)
 {
 	pthread_mutex_lock(&write_lock);
-	while (len > 0) {
-		ssize_t n = write(STDOUT_FILENO, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			break; /* Nowhere left to report a failing stdout. */
-		}
-		buf += n;
-		len -= (size_t) n;
-	}
+	sn_log_write_prepared(buf, len); /* a failing stdout: nowhere left */
 	pthread_mutex_unlock(&write_lock);
 }
 
@@ -177,11 +167,11 @@ add_field(json_t *line, const char *key, json_t *value)
 	return json_object_set_new(line, key, value) == 0;
 }
 
-static void
-emit(sn_log_level level, const char *msg, json_t *fields)
+/* One line, newline ended, in memory the caller frees; NULL when out of
+ * memory. */
+static char *
+render(sn_log_level level, const char *msg, json_t *fields, size_t *lenp)
 {
-	static const char oom[]
-	    = "{\"level\":\"error\",\"msg\":\"log: out of memory\"}\n";
 	char        when[32];
 	json_t     *line;
 	const char *key;
@@ -239,15 +229,57 @@ emit(sn_log_level level, const char *msg, json_t *fields)
 	}
 	text[len++] = '\n';
 	text[len]   = '\0';
-	write_all(text, len);
-	free(text);
 	json_decref(line);
-	return;
+	*lenp = len;
+	return text;
 
 fail_line:
 	json_decref(line);
 fail:
-	write_all(oom, sizeof(oom) - 1);
+	return NULL;
+}
+
+static void
+emit(sn_log_level level, const char *msg, json_t *fields)
+{
+	static const char oom[]
+	    = "{\"level\":\"error\",\"msg\":\"log: out of memory\"}\n";
+	size_t len;
+	char  *text = render(level, msg, fields, &len);
+	if (text == NULL) {
+		write_all(oom, sizeof(oom) - 1);
+		return;
+	}
+	write_all(text, len);
+	free(text);
+}
+
+size_t
+sn_log_prepare(sn_log_level level, const char *msg, char *buf, size_t cap)
+{
+	size_t len;
+	char  *text = render(level, msg, NULL, &len);
+	if (text == NULL || len >= cap) {
+		free(text);
+		return 0;
+	}
+	memcpy(buf, text, len + 1);
+	free(text);
+	return len;
+}
+
+void
+sn_log_write_prepared(const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(STDOUT_FILENO, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t) n;
+	}
 }
 
 void

@@ -312,6 +312,38 @@ test_logj(void **state)
 	free(text);
 }
 
+/* A line prepared now and written later (from a signal handler) is the
+ * line sn_log would write, with its time of preparing; one that does not
+ * fit is not prepared at all. */
+static void
+test_prepared_line(void **state)
+{
+	struct capture c;
+	char           buf[256], tiny[16];
+	char          *text;
+	json_t        *lines, *line;
+
+	(void) state;
+	sn_log_init("intake", SN_LOG_INFO);
+	size_t len = sn_log_prepare(SN_LOG_WARN, "later", buf, sizeof(buf));
+	assert_true(len > 0 && len < sizeof(buf));
+	assert_int_equal(strlen(buf), len);
+	assert_int_equal(buf[len - 1], '\n');
+	assert_int_equal(sn_log_prepare(SN_LOG_WARN, "later", tiny, 16), 0);
+	capture_begin(&c);
+	sn_log_write_prepared(buf, len);
+	text  = capture_end(&c);
+	lines = parse_lines(text);
+	assert_int_equal(json_array_size(lines), 1);
+	line = json_array_get(lines, 0);
+	assert_string_equal(str(line, "service"), "intake");
+	assert_string_equal(str(line, "level"), "warn");
+	assert_string_equal(str(line, "msg"), "later");
+	check_time(str(line, "time"));
+	json_decref(lines);
+	free(text);
+}
+
 static void
 test_bad_utf8_still_logged(void **state)
 {
@@ -488,6 +520,7 @@ main(void)
 		cmocka_unit_test(test_logj),
 		cmocka_unit_test(test_bad_utf8_still_logged),
 		cmocka_unit_test(test_threads_do_not_interleave),
+		cmocka_unit_test(test_prepared_line),
 		cmocka_unit_test(test_mask_idnum),
 		cmocka_unit_test(test_mask_account),
 	};

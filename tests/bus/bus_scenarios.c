@@ -7,7 +7,8 @@
  *                 sub_sigkill |
  *                 pub_crash | two_publishers | serial_streams |
  *                 partitions |
- *                 replay_prefix | tables | stuck_teardown | setup_fails |
+ *                 replay_prefix | tables | stuck_teardown |
+ *                 teardown_abort | setup_fails |
  *                 forged_envelope | forged_heartbeat | restored_backup |
  *                 restored_same_epoch | restored_new_epoch |
  *                 recreated_publisher | garbage_replay | restarts |
@@ -921,6 +922,40 @@ stuck_teardown(void)
 	    (unsigned long long) ms);
 }
 
+/* An abort in the teardown on one of NNG's threads (what nng 1.5.2's
+ * reaper does when it panics freeing a TLS connection) ends the service
+ * with status 0, saying so; one on the service's own thread still
+ * aborts. */
+static void
+teardown_abort(void)
+{
+	const char *nng_fp[] = { "SN_FAILPOINT=teardown.nng_abort", NULL };
+	const char *own_fp[] = { "SN_FAILPOINT=teardown.abort", NULL };
+	th_publisher(&T, "pub");
+	start_pub("pub", "20", "10", "1", NULL);
+	th_proc *nng = start_sub("sub", "pub", NULL, nng_fp);
+	th_proc *own = start_sub("own", "pub", NULL, own_fp);
+	wait_cursor("sub", "pub", 20, 60000);
+	wait_cursor("own", "pub", 20, 60000);
+	th_kill(&T, nng, SIGTERM);
+	th_kill(&T, own, SIGTERM);
+	int st = th_wait_exit(&T, nng, 11000);
+	TH_CHECK(&T, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "sub (an NNG thread's abort) ended with status %d, signal %d",
+	    st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+	    st >= 0 && WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+	TH_CHECK(&T, th_file_has(nng->log, "NNG aborted in its teardown"),
+	    "sub's log does not say why it ended");
+	st = th_wait_exit(&T, own, 11000);
+	TH_CHECK(&T, st >= 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT,
+	    "own (its own thread's abort) ended with status %d, not SIGABRT",
+	    st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+	TH_CHECK(&T, !th_file_has(own->log, "NNG aborted in its teardown"),
+	    "own's abort was taken for NNG's");
+	printf("teardown_abort: NNG's thread: status 0; the service's own: "
+	       "SIGABRT\n");
+}
+
 /* A service whose setup fails while its streams' cursors are still being
  * read ends at once with status 1, saying why, and nothing of a stream it
  * closed is used afterwards (under the sanitizers a use after free would
@@ -1753,6 +1788,7 @@ main(int argc, char **argv)
 		{ "replay_prefix", replay_prefix },
 		{ "tables", tables },
 		{ "stuck_teardown", stuck_teardown },
+		{ "teardown_abort", teardown_abort },
 		{ "setup_fails", setup_fails },
 		{ "forged_envelope", forged_envelope },
 		{ "forged_heartbeat", forged_heartbeat },

@@ -29,11 +29,17 @@
  *
  * SN_FAILPOINT=teardown.hang makes the teardown never return, as NNG's
  * closing does when nng 1.5.2's reaper is stuck (see service.c): the
- * service must end all the same.
+ * service must end all the same. teardown.nng_abort calls abort() in the
+ * teardown on a thread named as NNG names its own ("nng:..."), as nng
+ * 1.5.2's reaper does when it panics (see service.c): the service must
+ * end with status 0, saying so. teardown.abort calls abort() on the
+ * loop's thread: that must still abort.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -129,6 +135,14 @@ setup(sn_service *svc, void *arg)
 	return SN_OK;
 }
 
+static void *
+nng_named_abort(void *arg)
+{
+	(void) arg;
+	(void) prctl(PR_SET_NAME, "nng:reap2", 0, 0, 0);
+	abort();
+}
+
 static void
 teardown(sn_service *svc, void *arg)
 {
@@ -136,6 +150,17 @@ teardown(sn_service *svc, void *arg)
 	const char *fp = getenv("SN_FAILPOINT");
 	if (fp != NULL && strcmp(fp, "teardown.hang") == 0) {
 		sn_log(SN_LOG_WARN, "failpoint teardown.hang: hanging", NULL);
+		for (;;)
+			sleep(60);
+	}
+	if (fp != NULL && strcmp(fp, "teardown.abort") == 0) {
+		sn_log(SN_LOG_WARN, "failpoint teardown.abort", NULL);
+		abort();
+	}
+	pthread_t t;
+	if (fp != NULL && strcmp(fp, "teardown.nng_abort") == 0
+	    && pthread_create(&t, NULL, nng_named_abort, NULL) == 0) {
+		sn_log(SN_LOG_WARN, "failpoint teardown.nng_abort", NULL);
 		for (;;)
 			sleep(60);
 	}

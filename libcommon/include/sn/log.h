@@ -85,6 +85,18 @@ void sn_log(sn_log_level level, const char *msg, ...);
  */
 void sn_logj(sn_log_level level, const char *msg, json_t *fields);
 
+/*
+ * A line for later, from where nothing else of this file may run (a
+ * signal handler): sn_log_prepare renders it now (its time is now's, its
+ * request id the calling thread's) into buf, NUL ended, and returns its
+ * length, 0 if it does not fit in cap or memory ran out.
+ * sn_log_write_prepared writes it with write(2) alone, async-signal-safe,
+ * without the lock that keeps other lines whole.
+ */
+size_t sn_log_prepare(
+    sn_log_level level, const char *msg, char *buf, size_t cap);
+void sn_log_write_prepared(const char *buf, size_t len);
+
 /* Size of a buffer that holds any masked value with its NUL. */
 #define SN_LOG_MASK_MAX 64
 
