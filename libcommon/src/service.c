@@ -15,6 +15,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 #include "sn/clock.h"
 #include "sn/config.h"
@@ -56,11 +59,22 @@
  * TLS transport. Everything of ours has drained and closed by then, so,
  * as for the wedge above, the process ends with status 0 and says so.
  * Only an abort on a thread NNG named ("nng:...") is taken so; one on
- * any other thread, ours, still aborts. The line is rendered when the
+ * any other thread, ours, still aborts, and so does one that follows a
+ * sanitizer's report (abort_on_error), whatever the thread: a memory
+ * error met on NNG's threads may be ours. The line is rendered when the
  * teardown starts: a signal handler may only write it.
  */
-static char   nng_abort_line[512];
-static size_t nng_abort_len;
+static char                  nng_abort_line[512];
+static size_t                nng_abort_len;
+static volatile sig_atomic_t sanitizer_reported;
+
+#if defined(__SANITIZE_ADDRESS__)
+static void
+on_sanitizer_death(void)
+{
+	sanitizer_reported = 1;
+}
+#endif
 
 static void
 on_teardown_abort(int sig)
@@ -68,7 +82,7 @@ on_teardown_abort(int sig)
 	char name[17] = "";
 	(void) sig;
 	(void) prctl(PR_GET_NAME, name, 0, 0, 0);
-	if (strncmp(name, "nng:", 4) != 0)
+	if (sanitizer_reported || strncmp(name, "nng:", 4) != 0)
 		return; /* abort() goes on with the default action */
 	sn_log_write_prepared(nng_abort_line, nng_abort_len);
 	_exit(0);
@@ -87,6 +101,9 @@ nng_abort_catch(bool on)
 		    "transport, after the drain)",
 		    nng_abort_line, sizeof(nng_abort_line));
 		sa.sa_handler = on_teardown_abort;
+#if defined(__SANITIZE_ADDRESS__)
+		__sanitizer_set_death_callback(on_sanitizer_death);
+#endif
 	}
 	(void) sigaction(SIGABRT, &sa, NULL);
 }

@@ -952,6 +952,26 @@ teardown_abort(void)
 	    st >= 0 && WIFEXITED(st) ? WEXITSTATUS(st) : -1);
 	TH_CHECK(&T, !th_file_has(own->log, "NNG aborted in its teardown"),
 	    "own's abort was taken for NNG's");
+#if defined(__SANITIZE_ADDRESS__)
+	/* A sanitizer's report on NNG's thread is never taken for NNG's
+	 * panic: the process fails (SIGABRT with abort_on_error, else 1). */
+	const char *freed_fp[] = { "SN_FAILPOINT=teardown.nng_freed", NULL };
+	th_proc    *freed      = start_sub("freed", "pub", NULL, freed_fp);
+	wait_cursor("freed", "pub", 20, 60000);
+	th_kill(&T, freed, SIGTERM);
+	st = th_wait_exit(&T, freed, 11000);
+	TH_CHECK(&T, st >= 0 && !(WIFEXITED(st) && WEXITSTATUS(st) == 0),
+	    "freed (a sanitizer's report on NNG's thread) ended with status "
+	    "0");
+	TH_CHECK(&T, th_file_has(freed->log, "heap-use-after-free"),
+	    "freed's log has no sanitizer report");
+	TH_CHECK(&T, !th_file_has(freed->log, "NNG aborted in its teardown"),
+	    "freed's report was taken for NNG's panic");
+	printf("teardown_abort: a sanitizer's report on NNG's thread: "
+	       "status %d, signal %d\n",
+	    WIFEXITED(st) ? WEXITSTATUS(st) : -1,
+	    WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+#endif
 	printf("teardown_abort: NNG's thread: status 0; the service's own: "
 	       "SIGABRT\n");
 }

@@ -33,7 +33,9 @@
  * teardown on a thread named as NNG names its own ("nng:..."), as nng
  * 1.5.2's reaper does when it panics (see service.c): the service must
  * end with status 0, saying so. teardown.abort calls abort() on the
- * loop's thread: that must still abort.
+ * loop's thread: that must still abort. teardown.nng_freed reads freed
+ * memory on such a thread first: in a sanitizer build the report must
+ * still end the process with a failure.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -135,11 +137,18 @@ setup(sn_service *svc, void *arg)
 	return SN_OK;
 }
 
+/* On a thread named as NNG's reaper: abort(), or (arg set) a read of
+ * freed memory, which a sanitizer reports. */
 static void *
 nng_named_abort(void *arg)
 {
-	(void) arg;
 	(void) prctl(PR_SET_NAME, "nng:reap2", 0, 0, 0);
+	if (arg != NULL) {
+		char *volatile p = malloc(8);
+		free(p);
+		volatile char c = p[0];
+		(void) c;
+	}
 	abort();
 }
 
@@ -158,9 +167,12 @@ teardown(sn_service *svc, void *arg)
 		abort();
 	}
 	pthread_t t;
-	if (fp != NULL && strcmp(fp, "teardown.nng_abort") == 0
-	    && pthread_create(&t, NULL, nng_named_abort, NULL) == 0) {
-		sn_log(SN_LOG_WARN, "failpoint teardown.nng_abort", NULL);
+	bool nng_abort = fp != NULL && strcmp(fp, "teardown.nng_abort") == 0;
+	bool nng_freed = fp != NULL && strcmp(fp, "teardown.nng_freed") == 0;
+	if ((nng_abort || nng_freed)
+	    && pthread_create(&t, NULL, nng_named_abort, nng_freed ? s : NULL)
+	        == 0) {
+		sn_log(SN_LOG_WARN, "failpoint", "name", fp, NULL);
 		for (;;)
 			sleep(60);
 	}
