@@ -548,6 +548,41 @@ allocate_scenario(void)
 	}
 	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.ledger", schema) == 2,
 	    "the ledger changed");
+	/* A ledger row of no fund, and a grant's person of no grant, are
+	 * refused: at the COMMIT, where their keys are checked (deferred, so
+	 * that a grant's own check takes no lock on the fund row it has just
+	 * debited), not at the INSERT. */
+	const char *orphans[] = {
+		"INSERT INTO %s.ledger (township_code, movement, amount_fen, "
+		"balance_after_fen, actor) VALUES ('999999999', 'allocation', "
+		"1, 1, 'test')",
+		"INSERT INTO %s.grant_person (grant_id, person_index) VALUES "
+		"(gen_random_uuid(), 'nobody')",
+	};
+	for (size_t i = 0; i < 2; i++) {
+		char        ins[256];
+		const char *at = strstr(orphans[i], "%s");
+		snprintf(ins, sizeof(ins), "%.*s%s%s", (int) (at - orphans[i]),
+		    orphans[i], schema, at + 2);
+		PQclear(PQexec(T.pg, "BEGIN"));
+		PGresult *r  = PQexec(T.pg, ins);
+		bool      in = PQresultStatus(r) == PGRES_COMMAND_OK;
+		PQclear(r);
+		r                 = PQexec(T.pg, "COMMIT");
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		TH_CHECK(&T,
+		    in && PQresultStatus(r) == PGRES_FATAL_ERROR
+		        && state != NULL && strcmp(state, "23503") == 0,
+		    "%s: the insert %s, the commit %s (%s)", ins,
+		    in ? "passed" : "failed",
+		    PQresultStatus(r) == PGRES_FATAL_ERROR ? "failed"
+		                                           : "passed",
+		    state != NULL ? state : "-");
+		PQclear(r);
+	}
+	TH_CHECK(&T, th_int(&T, "SELECT count(*) FROM %s.ledger", schema) == 2,
+	    "a ledger row of no fund was kept");
+
 	/* And a balance below zero is refused by the table itself. */
 	char sql[256];
 	snprintf(sql, sizeof(sql),
