@@ -57,6 +57,16 @@ start_recv(sn_reps_req *w)
 	nng_ctx_recv(w->ctx, w->aio);
 }
 
+/* Frees the message an operation left on aio (one not sent), if any. */
+static void
+aio_msg_free(nng_aio *aio)
+{
+	nng_msg *m = nng_aio_get_msg(aio);
+	nng_aio_set_msg(aio, NULL);
+	if (m != NULL)
+		nng_msg_free(m);
+}
+
 static bool
 may_continue(sn_reps *s)
 {
@@ -110,12 +120,8 @@ on_aio(void *arg)
 		return;
 	}
 	case W_SEND:
-		if (rv != 0) {
-			nng_msg *m = nng_aio_get_msg(w->aio);
-			nng_aio_set_msg(w->aio, NULL);
-			if (m != NULL)
-				nng_msg_free(m);
-		}
+		if (rv != 0)
+			aio_msg_free(w->aio);
 		restart(w);
 		return;
 	default:
@@ -267,10 +273,7 @@ sn_reps_close(sn_reps *s)
 		nng_close(s->sock);
 	for (int i = 0; i < s->nworkers; i++) {
 		sn_reps_req *w = &s->workers[i];
-		if (nng_aio_get_msg(w->aio) != NULL) {
-			nng_msg_free(nng_aio_get_msg(w->aio));
-			nng_aio_set_msg(w->aio, NULL);
-		}
+		aio_msg_free(w->aio);
 		nng_aio_free(w->aio);
 		nng_aio_free(w->sleep_aio);
 		w->aio = w->sleep_aio = NULL;

@@ -105,6 +105,20 @@ parse_lines(const char *text)
 	return lines;
 }
 
+/* Ends c and returns its one line (the test fails on any other count):
+ * a reference the caller releases. */
+static json_t *
+only_line(struct capture *c)
+{
+	char   *text  = capture_end(c);
+	json_t *lines = parse_lines(text);
+	assert_int_equal(json_array_size(lines), 1);
+	json_t *line = json_incref(json_array_get(lines, 0));
+	json_decref(lines);
+	free(text);
+	return line;
+}
+
 static const char *
 str(json_t *obj, const char *key)
 {
@@ -320,8 +334,7 @@ test_prepared_line(void **state)
 {
 	struct capture c;
 	char           buf[256], tiny[16];
-	char          *text;
-	json_t        *lines, *line;
+	json_t        *line;
 
 	(void) state;
 	sn_log_init("intake", SN_LOG_INFO);
@@ -332,39 +345,29 @@ test_prepared_line(void **state)
 	assert_int_equal(sn_log_prepare(SN_LOG_WARN, "later", tiny, 16), 0);
 	capture_begin(&c);
 	sn_log_write_prepared(buf, len);
-	text  = capture_end(&c);
-	lines = parse_lines(text);
-	assert_int_equal(json_array_size(lines), 1);
-	line = json_array_get(lines, 0);
+	line = only_line(&c);
 	assert_string_equal(str(line, "service"), "intake");
 	assert_string_equal(str(line, "level"), "warn");
 	assert_string_equal(str(line, "msg"), "later");
 	check_time(str(line, "time"));
-	json_decref(lines);
-	free(text);
+	json_decref(line);
 }
 
 static void
 test_bad_utf8_still_logged(void **state)
 {
 	struct capture c;
-	char          *text;
-	json_t        *lines, *line;
+	json_t        *line;
 
 	(void) state;
 	capture_begin(&c);
 	sn_log(SN_LOG_ERROR, "bad \xC3 byte", "name", "Zh\xC3(ng", "ok",
 	    "\xe5\xbc\xa0", (const char *) NULL);
-	text = capture_end(&c);
-
-	lines = parse_lines(text);
-	assert_int_equal(json_array_size(lines), 1);
-	line = json_array_get(lines, 0);
+	line = only_line(&c);
 	assert_string_equal(str(line, "msg"), "bad ? byte");
 	assert_string_equal(str(line, "name"), "Zh?(ng");
 	assert_string_equal(str(line, "ok"), "\xe5\xbc\xa0");
-	json_decref(lines);
-	free(text);
+	json_decref(line);
 }
 
 #define NTHREADS 4

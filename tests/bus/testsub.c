@@ -137,13 +137,13 @@ setup(sn_service *svc, void *arg)
 	return SN_OK;
 }
 
-/* On a thread named as NNG's reaper: abort(), or (arg set) a read of
- * freed memory, which a sanitizer reports. */
+/* On a thread named as NNG's reaper: abort(), after a read of freed
+ * memory (which a sanitizer reports) when *arg is true. */
 static void *
 nng_named_abort(void *arg)
 {
 	(void) prctl(PR_SET_NAME, "nng:reap2", 0, 0, 0);
-	if (arg != NULL) {
+	if (*(const bool *) arg) {
 		char *volatile p = malloc(8);
 		free(p);
 		volatile char c = p[0];
@@ -166,12 +166,12 @@ teardown(sn_service *svc, void *arg)
 		sn_log(SN_LOG_WARN, "failpoint teardown.abort", NULL);
 		abort();
 	}
-	pthread_t t;
+	pthread_t   t;
+	static bool nng_freed;
 	bool nng_abort = fp != NULL && strcmp(fp, "teardown.nng_abort") == 0;
-	bool nng_freed = fp != NULL && strcmp(fp, "teardown.nng_freed") == 0;
+	nng_freed      = fp != NULL && strcmp(fp, "teardown.nng_freed") == 0;
 	if ((nng_abort || nng_freed)
-	    && pthread_create(&t, NULL, nng_named_abort, nng_freed ? s : NULL)
-	        == 0) {
+	    && pthread_create(&t, NULL, nng_named_abort, &nng_freed) == 0) {
 		sn_log(SN_LOG_WARN, "failpoint", "name", fp, NULL);
 		for (;;)
 			sleep(60);
