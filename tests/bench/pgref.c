@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifndef SN_PGBENCH
 #define SN_PGBENCH "/usr/lib/postgresql/15/bin/pgbench"
@@ -123,6 +124,32 @@ pgref_proc_kib(pid_t pid, const char *field)
 			v = strtol(line + n, NULL, 10);
 	fclose(f);
 	return v;
+}
+
+long long
+pgref_proc_cpu_us(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* The name (field 2) is in parentheses and may hold spaces: count
+	 * from the last ')'. utime and stime are fields 14 and 15. */
+	char *p = strrchr(buf, ')');
+	if (p == NULL)
+		return -1;
+	unsigned long long ut, st;
+	if (sscanf(p + 1,
+	        " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+	        &st)
+	    != 2)
+		return -1;
+	long hz = sysconf(_SC_CLK_TCK);
+	return (long long) ((ut + st) * 1000000ULL / (unsigned long long) hz);
 }
 
 void

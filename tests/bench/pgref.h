@@ -45,6 +45,14 @@ double pgref_copy(PGconn *pg, const char *schema, long n);
 long pgref_proc_kib(pid_t pid, const char *field);
 
 /*
+ * The CPU time the process has used so far, user and system together
+ * (/proc/<pid>/stat's utime and stime), in microseconds, or -1 when the
+ * process is gone. Two readings around a run give its own CPU per unit of
+ * work: steadier than a rate on a noisy machine.
+ */
+long long pgref_proc_cpu_us(pid_t pid);
+
+/*
  * Prints one figure with its reference and the ratio, aligned like
  *   "  label                 value unit   (ratio x ref_what)".
  * A missing reference (ref <= 0) prints the figure alone.

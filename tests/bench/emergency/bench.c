@@ -29,6 +29,7 @@
  * the service's own at that load. When it starts the binary, it prints the
  * service's resident memory (/proc/PID/status): VmRSS idle once ready,
  * VmHWM (the most it held) after the grants, and VmRSS idle again after,
+ * its own CPU (user and system, /proc/PID/stat) per grant over the run,
  * and the group commit's figures (sn_emergency_group_commits and _grants:
  * how many grants each transaction carried).
  */
@@ -231,6 +232,7 @@ main(int argc, char **argv)
 	const char *schema   = NULL;
 	th_proc    *svc      = NULL;
 	long        rss_idle = -1, hwm = -1, rss_after = -1;
+	long long   cpu_before = -1, cpu_after = -1;
 	if (url != NULL && url[0] != '\0') {
 		const char *colon = strrchr(url, ':');
 		port              = colon ? atoi(colon + 1) : 0;
@@ -292,6 +294,8 @@ main(int argc, char **argv)
 	pthread_t      *tid = calloc((size_t) officers, sizeof(*tid));
 	if (lat_us == NULL || os == NULL || tid == NULL)
 		die("out of memory");
+	if (svc != NULL)
+		cpu_before = pgref_proc_cpu_us(svc->pid);
 	uint64_t start = now_us();
 	for (long i = 0; i < officers; i++) {
 		os[i].idx = (int) i;
@@ -302,7 +306,8 @@ main(int argc, char **argv)
 		pthread_join(tid[i], NULL);
 	double secs = (double) (now_us() - start) / 1e6;
 	if (svc != NULL) {
-		hwm = pgref_proc_kib(svc->pid, "VmHWM:");
+		cpu_after = pgref_proc_cpu_us(svc->pid);
+		hwm       = pgref_proc_kib(svc->pid, "VmHWM:");
 		th_sleep_ms(2000);
 		rss_after = pgref_proc_kib(svc->pid, "VmRSS:");
 	}
@@ -338,6 +343,12 @@ main(int argc, char **argv)
 		    "idle after\n",
 		    (double) rss_idle / 1024.0, (double) hwm / 1024.0,
 		    (double) rss_after / 1024.0);
+	if (svc != NULL && ok > 0 && cpu_before >= 0 && cpu_after >= 0)
+		printf(
+		    "  emergency CPU        %.0f us a grant (user and system, "
+		    "%.2f s in all)\n",
+		    (double) (cpu_after - cpu_before) / (double) ok,
+		    (double) (cpu_after - cpu_before) / 1e6);
 	if (svc != NULL) {
 		/* Group commit (absent before it): the grants' transactions.
 		 */
