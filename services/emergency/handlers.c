@@ -208,17 +208,15 @@ reply_granted(req_ctx *c, sn_tx *tx, json_t *doc, unsigned status,
 /* A transitional grant's document, read after its schedule was written:
  * the answer. */
 static void
-schedule_read(sn_tx *tx, void *arg, sn_err err, const char *json)
+schedule_read(sn_tx *tx, void *arg, sn_err err, json_t *doc)
 {
 	req_ctx *c = arg;
-	json_t  *doc
-	    = err == SN_OK && json != NULL ? json_loads(json, 0, NULL) : NULL;
-	if (doc == NULL) {
+	if (err != SN_OK || doc == NULL) {
 		fail_internal(c, tx);
 		return;
 	}
-	reply_granted(
-	    c, tx, doc, c->ans.status, c->ans.balance, c->ans.ledger_id);
+	reply_granted(c, tx, json_incref(doc), c->ans.status, c->ans.balance,
+	    c->ans.ledger_id);
 }
 
 /*
@@ -253,8 +251,7 @@ granted(req_ctx *c, sn_tx *tx, const emergency_grant *g,
 {
 	const char *actor = sn_http_principal(c->req)->user;
 	sn_bus     *bus   = sn_service_bus(c->em->svc);
-	json_t     *doc   = json_loads(g->doc, 0, NULL);
-	if (doc == NULL) {
+	if (g->doc == NULL) {
 		fail_internal(c, tx);
 		return;
 	}
@@ -270,17 +267,14 @@ granted(req_ctx *c, sn_tx *tx, const emergency_grant *g,
 	    || emergency_events_reserve(bus, tx, &rc) != SN_OK
 	    || (k == 1
 	        && granted_transitional(c, tx, g, m, status) != SN_OK)) {
-		json_decref(doc);
 		fail_unavailable(
 		    c, tx, "the grant could not be stored; retry");
 		return;
 	}
 	on_commit_count(c, tx, o);
-	if (k == 1)
-		json_decref(doc); /* schedule_read answers */
-	else
-		reply_granted(c, tx, doc, status, m->balance_after_fen,
-		    m->ledger_entry_id);
+	if (k == 0) /* else schedule_read answers */
+		reply_granted(c, tx, json_incref(g->doc), status,
+		    m->balance_after_fen, m->ledger_entry_id);
 }
 
 /* ---- POST /funds/{township}/allocations --------------------------------- */
@@ -547,14 +541,12 @@ static void
 grant_waiting(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g)
 {
 	req_ctx *c = arg;
-	json_t  *doc
-	    = err == SN_OK && g != NULL ? json_loads(g->doc, 0, NULL) : NULL;
-	if (doc == NULL) {
+	if (err != SN_OK || g == NULL || g->doc == NULL) {
 		fail_internal(c, tx);
 		return;
 	}
 	on_commit_count(c, tx, EMERGENCY_OUT_AWAITING);
-	sn_http_tx_reply(c->req, tx, 202, doc);
+	sn_http_tx_reply(c->req, tx, 202, json_incref(g->doc));
 }
 
 /*
@@ -794,19 +786,18 @@ approval_fund_locked(sn_tx *tx, void *arg, sn_err err, const emergency_fund *f)
 static void
 rejected(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g)
 {
-	req_ctx *c   = arg;
-	json_t  *doc = NULL;
+	req_ctx *c = arg;
 	if (err != SN_OK) {
 		fail_internal(c, tx);
 		return;
 	}
-	if (g == NULL || (doc = json_loads(g->doc, 0, NULL)) == NULL) {
+	if (g == NULL || g->doc == NULL) {
 		sn_http_tx_fail(c->req, tx, 409, "not_awaiting_approval",
 		    "the grant is not waiting for approval", NULL);
 		return;
 	}
 	on_commit_count(c, tx, EMERGENCY_OUT_REJECTED);
-	sn_http_tx_reply(c->req, tx, 200, doc);
+	sn_http_tx_reply(c->req, tx, 200, json_incref(g->doc));
 }
 
 static void

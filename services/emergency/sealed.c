@@ -194,7 +194,7 @@ open_tree(json_t *j)
 }
 
 sn_err
-emergency_sealed_doc(const char *json, char **out)
+emergency_sealed_tree(const char *json, json_t **out)
 {
 	json_t *j;
 	sn_err  err;
@@ -203,12 +203,23 @@ emergency_sealed_doc(const char *json, char **out)
 		return SN_EINVAL;
 	if ((j = json_loads(json, JSON_DECODE_ANY, NULL)) == NULL)
 		return SN_EINVAL;
-	err = open_tree(j);
-	if (err == SN_OK) {
-		*out = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
-		if (*out == NULL)
-			err = SN_ENOMEM;
+	if ((err = open_tree(j)) != SN_OK) {
+		json_decref(j);
+		return err;
 	}
+	*out = j;
+	return SN_OK;
+}
+
+sn_err
+emergency_sealed_doc(const char *json, char **out)
+{
+	json_t *j;
+	sn_err  err = emergency_sealed_tree(json, &j);
+	*out        = NULL;
+	if (err != SN_OK)
+		return err;
+	*out = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
 	json_decref(j);
-	return err;
+	return *out != NULL ? SN_OK : SN_ENOMEM;
 }

@@ -17,6 +17,7 @@
 #ifndef EMERGENCY_SEALED_H
 #define EMERGENCY_SEALED_H
 
+#include <jansson.h>
 #include <stddef.h>
 
 #include "sn/db.h"
@@ -63,5 +64,10 @@ sn_err emergency_sealed_people(const char *person,
  * malloc'd; SN_EINVAL for a document that does not parse or a value that does
  * not open. */
 sn_err emergency_sealed_doc(const char *json, char **out);
+
+/* The same document parsed and opened, as a tree: *out holds its one
+ * reference (json_decref). A grant's reply takes the tree as it is, so the
+ * document is parsed once and printed once. */
+sn_err emergency_sealed_tree(const char *json, json_t **out);
 
 #endif /* EMERGENCY_SEALED_H */

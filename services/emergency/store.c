@@ -43,7 +43,7 @@ static const sn_col grant_cols[] = {
 	SN_COL(emergency_grant, granted_by, SN_COL_TEXT),
 	SN_COL_OPT(emergency_grant, approved_by, SN_COL_TEXT, has_approved_by),
 	SN_COL_OPT(emergency_grant, granted_at, SN_COL_TEXT, has_granted_at),
-	SN_COL(emergency_grant, doc, SN_COL_TEXT),
+	SN_COL_AS(emergency_grant, doc_sealed, "doc", SN_COL_TEXT),
 	SN_COL(emergency_grant, instalments, SN_COL_I32),
 	SN_COL_OPT(emergency_grant, monthly_fen, SN_COL_I64, has_monthly),
 };
@@ -592,7 +592,8 @@ day_start_s(sn_date d)
 
 /* What a grant read holds opened (grant_open), freed with opened_fini. */
 typedef struct opened {
-	char *id_number, *account_number, *doc;
+	char   *id_number, *account_number;
+	json_t *doc;
 } opened;
 
 static void
@@ -600,7 +601,7 @@ opened_fini(opened *o)
 {
 	free(o->id_number);
 	free(o->account_number);
-	free(o->doc);
+	json_decref(o->doc);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -616,15 +617,15 @@ grant_open(emergency_grant *g, opened *o)
 	    || (err = emergency_sealed_open(EMERGENCY_SEALED_ACCOUNT,
 	            g->account_number, &o->account_number))
 	        != SN_OK
-	    || (g->doc[0] != '\0'
-	        && (err = emergency_sealed_doc(g->doc, &o->doc)) != SN_OK)) {
+	    || (g->doc_sealed[0] != '\0'
+	        && (err = emergency_sealed_tree(g->doc_sealed, &o->doc))
+	            != SN_OK)) {
 		opened_fini(o);
 		return err;
 	}
 	g->id_number      = o->id_number;
 	g->account_number = o->account_number;
-	if (o->doc != NULL)
-		g->doc = o->doc;
+	g->doc            = o->doc;
 	return SN_OK;
 }
 
@@ -929,14 +930,14 @@ doc_answer(sn_tx *tx, PGresult *res, void *arg)
 	emergency_call  *c    = arg;
 	emergency_doc_fn done = c->fn.doc;
 	json_doc         d;
-	char            *doc = NULL;
+	json_t          *doc = NULL;
 	bool             found;
 	sn_err           err
 	    = sn_rows_opt(res, json_cols, SN_NCOLS(json_cols), &d, &found);
 	if (err == SN_OK && found)
-		err = emergency_sealed_doc(d.json, &doc);
+		err = emergency_sealed_tree(d.json, &doc);
 	done(tx, c->arg, err, err == SN_OK && found ? doc : NULL);
-	free(doc);
+	json_decref(doc);
 }
 
 sn_err

@@ -34,6 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "rules.h"
 #include "sn/date.h"
 #include "sn/db.h"
@@ -61,10 +63,14 @@ typedef struct emergency_grant {
 	const char            *approved_by;
 	bool                   has_granted_at; /* false: not debited */
 	const char            *granted_at;     /* RFC 3339 UTC, ms */
-	const char            *doc; /* the grant as the API shows it (JSON) */
-	int32_t                instalments; /* 0: paid at once */
-	bool                   has_monthly; /* false: paid at once */
-	int64_t                monthly_fen; /* each instalment */
+	/* The grant as the API shows it, sealed values opened; NULL for a row
+	 * read without it (the due instalments). Borrowed for the callback:
+	 * json_incref to keep it. */
+	json_t     *doc;
+	const char *doc_sealed;  /* store.c's own: the text as read */
+	int32_t     instalments; /* 0: paid at once */
+	bool        has_monthly; /* false: paid at once */
+	int64_t     monthly_fen; /* each instalment */
 } emergency_grant;
 
 /* Issue 10: the grants to the same person or household in the window. */
@@ -136,7 +142,7 @@ typedef void (*emergency_window_fn)(
 typedef void (*emergency_due_fn)(sn_tx *tx, void *arg, sn_err err,
     const emergency_grant *g, const emergency_due *d, size_t n);
 typedef void (*emergency_doc_fn)(
-    sn_tx *tx, void *arg, sn_err err, const char *doc);
+    sn_tx *tx, void *arg, sn_err err, json_t *doc);
 
 /* Where an answer goes; the caller's storage, filled by the store. */
 typedef struct emergency_call {
@@ -220,7 +226,8 @@ sn_err emergency_store_schedule(
     sn_tx *tx, const char *grant_id, const char *first_month);
 
 /* Grant id's document, read inside the transaction (after what it
- * wrote). done: the document, or NULL when there is no such grant. */
+ * wrote). done: the document with its sealed values opened (borrowed:
+ * json_incref to keep it), or NULL when there is no such grant. */
 sn_err emergency_store_grant_doc_tx(sn_tx *tx, const char *id,
     emergency_call *call, emergency_doc_fn done, void *arg);
 
