@@ -23,6 +23,7 @@
  */
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -3560,10 +3561,20 @@ run_fingerprint(const char *id)
  * thread, refusing every request as a malformed batch.
  */
 typedef struct adapter {
-	nng_socket sock;
-	pthread_t  thread;
-	int        refused; /* requests answered; read after the join */
+	nng_socket  sock;
+	pthread_t   thread;
+	int         refused;   /* requests answered; read after the join */
+	atomic_uint connected; /* pipes added (NNG's thread) */
 } adapter;
+
+static void
+adapter_pipe_added(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	(void) p;
+	(void) ev;
+	adapter *a = arg;
+	atomic_fetch_add(&a->connected, 1);
+}
 
 static void *
 adapter_serve(void *arg)
@@ -3597,9 +3608,30 @@ adapter_start(adapter *a, const char *url)
 {
 	TH_CHECK(&T,
 	    nng_rep0_open(&a->sock) == 0
+	        && nng_pipe_notify(
+	               a->sock, NNG_PIPE_EV_ADD_POST, adapter_pipe_added, a)
+	            == 0
 	        && nng_listen(a->sock, url, NULL, 0) == 0
 	        && pthread_create(&a->thread, NULL, adapter_serve, a) == 0,
 	    "the adapter does not listen on %s", url);
+}
+
+/*
+ * Waits until a client (disbursement's dialer) is connected. Its dialer
+ * retries every second at most after the gateway stopped, more than the
+ * 600 ms a request may take here (disb_timeout_ms): a request asked
+ * before the dialer is back may be handed over at its deadline's edge, time
+ * out with the refusal on its way, and go again. Connected first, the
+ * request goes at once and its answer is the one that counts.
+ */
+static void
+adapter_wait_connected(adapter *a, int ms)
+{
+	uint64_t until = th_now_ms() + (uint64_t) ms;
+	while (atomic_load(&a->connected) == 0 && th_now_ms() < until)
+		th_sleep_ms(10);
+	TH_CHECK(&T, atomic_load(&a->connected) > 0,
+	    "disbursement did not connect to the adapter in %d ms", ms);
 }
 
 /* Stops it; the requests it refused. */
@@ -3658,6 +3690,7 @@ gateway_funds(void)
 
 	adapter old = { .refused = 0 };
 	adapter_start(&old, bank.url);
+	adapter_wait_connected(&old, 10000);
 	a = call("POST", path, approver, "{\"decision\": \"approve\"}");
 	e = json_object_get(a.body, "error");
 	TH_CHECK(&T,
