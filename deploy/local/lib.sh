@@ -383,6 +383,17 @@ PGCONF
 		;;
 	*) sn_say "SN_PG_ARCHIVE is off or pgbackrest, not '$SN_PG_ARCHIVE'"; return 1 ;;
 	esac
+	# Every statement's time and blocks, for a benchmark's profile
+	# (sn_pg_statements); off by default. "all" also counts the
+	# statements run inside functions (each PL/pgSQL line's own figures;
+	# the function's call then counts them again).
+	case ${SN_PG_STATEMENTS:-off} in
+	off) ;;
+	on | all) printf '%s\n' "shared_preload_libraries = 'pg_stat_statements'" \
+		"pg_stat_statements.track = ${SN_PG_STATEMENTS/on/top}" \
+		>>"$dir/data/postgresql.conf" ;;
+	*) sn_say "SN_PG_STATEMENTS is on, all or off, not '$SN_PG_STATEMENTS'"; return 1 ;;
+	esac
 
 	port=${SN_PG_PORT_BASE:-55432}
 	while :; do
@@ -420,7 +431,33 @@ PGCONF
 	fi
 	SN_TEST_DB_URL="$url dbname=safetynet"
 	export SN_TEST_DB_URL
+	if [[ ${SN_PG_STATEMENTS:-off} != off ]] &&
+		! _sn_psql -c 'CREATE EXTENSION pg_stat_statements'; then
+		sn_say "cannot create extension pg_stat_statements"
+		return 1
+	fi
 	sn_say "PostgreSQL on 127.0.0.1:$port (folder $dir, scram-sha-256)"
+}
+
+# sn_pg_statements reset | N: with SN_PG_STATEMENTS on or all, forgets every
+# statement's figures (reset), or prints the N statements that took the
+# most time since, with their calls, blocks, WAL and share of the whole.
+# Without it, does nothing. Prints; never fails.
+sn_pg_statements() {
+	[[ ${SN_PG_STATEMENTS:-off} != off ]] || return 0
+	if [[ $1 == reset ]]; then
+		_sn_psql -c 'SELECT pg_stat_statements_reset()' >/dev/null || true
+		return 0
+	fi
+	sn_say "PostgreSQL's statements by time (pg_stat_statements, top $1):"
+	_sn_psql -P pager=off -c "
+		SELECT calls, round(total_exec_time::numeric / 1000, 2) AS exec_s,
+		       round(total_plan_time::numeric / 1000, 2) AS plan_s,
+		       round((100 * total_exec_time / sum(total_exec_time) OVER ())::numeric, 1) AS pct,
+		       shared_blks_hit + shared_blks_read AS blocks,
+		       round(wal_bytes / 1e6) AS wal_mb,
+		       left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
+		FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT $1" >&2 || true
 }
 
 # _sn_pg_superuser_files DIR: a random superuser password in
