@@ -451,13 +451,22 @@ sn_pg_statements() {
 	fi
 	sn_say "PostgreSQL's statements by time (pg_stat_statements, top $1):"
 	_sn_psql -P pager=off -c "
-		SELECT calls, round(total_exec_time::numeric / 1000, 2) AS exec_s,
+		SELECT (SELECT rolname FROM pg_roles WHERE oid = userid) AS role,
+		       calls, round(total_exec_time::numeric / 1000, 2) AS exec_s,
 		       round(total_plan_time::numeric / 1000, 2) AS plan_s,
 		       round((100 * total_exec_time / sum(total_exec_time) OVER ())::numeric, 1) AS pct,
 		       shared_blks_hit + shared_blks_read AS blocks,
 		       round(wal_bytes / 1e6) AS wal_mb,
-		       left(regexp_replace(query, '\s+', ' ', 'g'), 110) AS query
+		       left(regexp_replace(query, '\s+', ' ', 'g'), 100) AS query
 		FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT $1" >&2 || true
+	sn_say "PostgreSQL's statement time by role (each service its own; top-level statements):"
+	_sn_psql -P pager=off -c "
+		SELECT r.rolname AS role, sum(s.calls) AS calls,
+		       sum(s.calls) FILTER (WHERE s.query ILIKE 'commit%') AS commits,
+		       round(sum(s.total_exec_time)::numeric / 1000, 2) AS exec_s,
+		       sum(s.shared_blks_hit + s.shared_blks_read) AS blocks
+		FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+		WHERE s.toplevel GROUP BY r.rolname ORDER BY exec_s DESC" >&2 || true
 }
 
 # _sn_pg_superuser_files DIR: a random superuser password in

@@ -772,15 +772,18 @@ count_state(int state)
 	return n;
 }
 
-/* The one row of verification_latency's query; a percentile is NULL
- * when there are no pairs (printed as 0, as strtod("") gives). */
+/* A row of the latency queries below: what it is of (label), how many,
+ * and percentiles in ms; a percentile is NULL when there are none
+ * (printed as 0, as strtod("") gives). */
 typedef struct latency_row {
+	const char *label;
 	const char *n;
 	bool        has_p50, has_p95, has_p99;
 	const char *p50, *p95, *p99;
 } latency_row;
 
 static const sn_col latency_cols[] = {
+	SN_COL(latency_row, label, SN_COL_TEXT),
 	SN_COL(latency_row, n, SN_COL_TEXT),
 	SN_COL_OPT(latency_row, p50, SN_COL_TEXT, has_p50),
 	SN_COL_OPT(latency_row, p95, SN_COL_TEXT, has_p95),
@@ -793,14 +796,53 @@ ms_of(bool has, const char *v)
 	return has ? strtod(v, NULL) : 0.0;
 }
 
+/* The percentiles of d.ms, for the queries below. */
+#define PERCENTILES                                                           \
+	" count(*) AS n,"                                                     \
+	" percentile_cont(0.5) WITHIN GROUP (ORDER BY d.ms) AS p50,"          \
+	" percentile_cont(0.95) WITHIN GROUP (ORDER BY d.ms) AS p95,"         \
+	" percentile_cont(0.99) WITHIN GROUP (ORDER BY d.ms) AS p99"
+
+/* Runs sql (rows of latency_cols) and prints each row as
+ * "  <what><label> (<n> <unit>): p50 ..., p95 ..., p99 ...". */
+static void
+print_latencies(
+    PGconn *pg, const char *sql, const char *what, const char *unit)
+{
+	PGresult   *r = PQexec(pg, sql);
+	sn_rows     rows;
+	latency_row l;
+	if (PQresultStatus(r) != PGRES_TUPLES_OK
+	    || sn_rows_open(&rows, r, latency_cols, SN_NCOLS(latency_cols))
+	        != SN_OK) {
+		fprintf(stderr, "sn-district: %s", PQresultErrorMessage(r));
+		PQclear(r);
+		return;
+	}
+	for (int i = 0; i < sn_rows_count(&rows); i++)
+		if (sn_rows_read(&rows, i, &l) == SN_OK)
+			printf("  %s%s (%s %s): p50 %.0f ms, p95 %.0f ms, p99 "
+			       "%.0f ms\n",
+			    what, l.label, l.n, unit, ms_of(l.has_p50, l.p50),
+			    ms_of(l.has_p95, l.p95), ms_of(l.has_p99, l.p99));
+	sn_rows_close(&rows);
+	PQclear(r);
+}
+
 /*
- * Submission to verification.completed, on the database's own clock:
- * intake's outbox row of each application.submitted against the first
- * verification.completed of the same application in verification's.
- * Needs a connection that may read both schemas (the superuser's).
+ * Figures from the services' own tables, on the database's clock, on a
+ * connection that may read every schema (the superuser's):
+ *   - submission to verification.completed: intake's outbox row of each
+ *     application.submitted against the first verification.completed of
+ *     the same application in verification's;
+ *   - supervision's lag behind each publisher: each event's time (its
+ *     publisher's, at the append) to supervision's writing it into its
+ *     log (events.ingested_at), the freshness of what supervisors and the
+ *     hub see. Where one stream lags another, supervision meets events
+ *     whose household is not linked yet (README Notes, 12-07).
  */
 static void
-verification_latency(const char *url)
+service_latencies(const char *url)
 {
 	PGconn *pg = PQconnectdb(url);
 	if (PQstatus(pg) != CONNECTION_OK) {
@@ -808,30 +850,21 @@ verification_latency(const char *url)
 		PQfinish(pg);
 		return;
 	}
-	PGresult   *r = PQexec(pg,
-	      "WITH v AS (SELECT subject, min(created_at) AS at"
-	        "  FROM verification.outbox WHERE topic = 'verification.completed'"
-	        "  GROUP BY subject),"
-	        " d AS (SELECT extract(epoch FROM v.at - i.created_at) * 1000 AS "
-	        "ms"
-	        "  FROM intake.outbox i JOIN v ON v.subject = i.subject"
-	        "  WHERE i.topic = 'application.submitted')"
-	        " SELECT count(*) AS n,"
-	        " percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50,"
-	        " percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) AS p95,"
-	        " percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99 FROM d");
-	latency_row l;
-	if (PQresultStatus(r) == PGRES_TUPLES_OK
-	    && sn_rows_one(r, latency_cols,
-	           sizeof(latency_cols) / sizeof(latency_cols[0]), &l)
-	        == SN_OK)
-		printf("  submission to verification.completed (%s checks): "
-		       "p50 %.0f ms, p95 %.0f ms, p99 %.0f ms\n",
-		    l.n, ms_of(l.has_p50, l.p50), ms_of(l.has_p95, l.p95),
-		    ms_of(l.has_p99, l.p99));
-	else
-		fprintf(stderr, "sn-district: %s", PQresultErrorMessage(r));
-	PQclear(r);
+	print_latencies(pg,
+	    "WITH v AS (SELECT subject, min(created_at) AS at"
+	    "  FROM verification.outbox WHERE topic = 'verification.completed'"
+	    "  GROUP BY subject),"
+	    " d AS (SELECT extract(epoch FROM v.at - i.created_at) * 1000 AS "
+	    "ms"
+	    "  FROM intake.outbox i JOIN v ON v.subject = i.subject"
+	    "  WHERE i.topic = 'application.submitted')"
+	    " SELECT '' AS label," PERCENTILES " FROM d",
+	    "submission to verification.completed", "checks");
+	print_latencies(pg,
+	    "SELECT d.source AS label," PERCENTILES " FROM (SELECT source,"
+	    "  extract(epoch FROM ingested_at - time) * 1000 AS ms"
+	    "  FROM supervision.events) d GROUP BY d.source ORDER BY d.source",
+	    "supervision's lag behind ", "events");
 	PQfinish(pg);
 }
 
@@ -1232,7 +1265,7 @@ main(int argc, char **argv)
 	    submitted > 0 ? (double) work.reads / submitted : 0.0, nstaff,
 	    nworkers, work.idle_min_ms, work.idle_max_ms);
 	if (db_url != NULL)
-		verification_latency(db_url);
+		service_latencies(db_url);
 	if (bench && db_url != NULL) {
 		/* Each alert is a row, an event and a delivery to the 12388
 		 * platform (inspection-sim's transaction): a district's
