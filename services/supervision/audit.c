@@ -444,19 +444,75 @@ i64(char buf[24], int64_t v)
 	return buf;
 }
 
-/* The head is read and locked: make the record, hash it, append it and
- * move the head, in the same transaction. */
+/*
+ * The head as the applying transaction left it. The first record of a
+ * transaction reads the head (SQL_HEAD, FOR UPDATE: the row stays locked
+ * to the transaction's end); the records after it in the same
+ * transaction follow the one before without reading it again, so a
+ * batch of staff.acted events is not a round trip each (the next event
+ * waits for a read's answer: apply_next in bus.c). Forgotten when the
+ * transaction ends, however it ends (head_forget): a retried batch reads
+ * the head again.
+ */
+static struct {
+	sn_tx  *tx; /* NULL: nothing held */
+	int64_t n;
+	uint8_t hash[SUPERVISION_AUDIT_HASHLEN];
+} held;
+
 static void
-head_read(sn_tx *tx, PGresult *res, void *arg)
+head_forget(sn_err err, void *arg)
 {
-	rec_row     x;
-	sn_rows     rows;
+	(void) err;
+	if (held.tx == arg)
+		held.tx = NULL;
+}
+
+/* Record r (its n the next one) after prev: hashed, appended, and the
+ * head moved to it, in tx; what tx holds then is r. */
+static sn_err
+append(sn_tx *tx, const supervision_audit_record *r,
+    const uint8_t prev[SUPERVISION_AUDIT_HASHLEN])
+{
 	char        stack[CANON_STACK], *heap = NULL;
 	char        nb[24], st[24], sq[24], ph[BYTEA_HEXLEN], hh[BYTEA_HEXLEN];
 	uint8_t     hash[SUPERVISION_AUDIT_HASHLEN];
 	size_t      len;
 	sn_err      err;
-	const char *rec = NULL;
+	const char *rec = canonical(r, stack, &heap, &len, &err);
+	if (rec == NULL)
+		return err;
+	supervision_audit_hash(prev, rec, len, hash);
+	const char *v[] = { i64(nb, r->n), r->service, r->user_id, r->role,
+		r->jurisdiction, r->actor_index, r->method, r->route,
+		r->subject, r->request_id, r->idempotency_key,
+		i64(st, r->status), r->outcome_code, r->at, r->event_id,
+		r->source, i64(sq, r->sequence), rec, bytea_hex(prev, ph),
+		bytea_hex(hash, hh) };
+	const char *h[] = { nb, hh };
+	if ((err = sn_tx_query(tx, SQL_APPEND, 20, v, NULL, NULL)) == SN_OK)
+		err = sn_tx_query(tx, SQL_MOVE_HEAD, 2, h, NULL, NULL);
+	free(heap);
+	if (err != SN_OK)
+		return err;
+	/* Held for the next record only while a hook forgets it at the
+	 * end; without one, the next record reads the head. */
+	if (held.tx == NULL && sn_tx_on_end(tx, head_forget, tx) == SN_OK)
+		held.tx = tx;
+	if (held.tx == tx) {
+		held.n = r->n;
+		memcpy(held.hash, hash, sizeof(hash));
+	}
+	return SN_OK;
+}
+
+/* The head is read and locked: append the record after it. */
+static void
+head_read(sn_tx *tx, PGresult *res, void *arg)
+{
+	rec_row x;
+	sn_rows rows;
+	sn_err  err;
 
 	(void) arg;
 	if ((err = sn_rows_open(&rows, res, head_cols, SN_NCOLS(head_cols)))
@@ -466,22 +522,8 @@ head_read(sn_tx *tx, PGresult *res, void *arg)
 	if (err == SN_OK && (err = sn_rows_read(&rows, 0, &x)) == SN_OK
 	    && x.prev_hash.len != SUPERVISION_AUDIT_HASHLEN)
 		err = SN_EPROTO;
-	if (err == SN_OK
-	    && (rec = canonical(&x.r, stack, &heap, &len, &err)) != NULL) {
-		supervision_audit_hash(x.prev_hash.data, rec, len, hash);
-		const char *v[] = { i64(nb, x.r.n), x.r.service, x.r.user_id,
-			x.r.role, x.r.jurisdiction, x.r.actor_index,
-			x.r.method, x.r.route, x.r.subject, x.r.request_id,
-			x.r.idempotency_key, i64(st, x.r.status),
-			x.r.outcome_code, x.r.at, x.r.event_id, x.r.source,
-			i64(sq, x.r.sequence), rec,
-			bytea_hex(x.prev_hash.data, ph), bytea_hex(hash, hh) };
-		const char *h[] = { nb, hh };
-		if ((err = sn_tx_query(tx, SQL_APPEND, 20, v, NULL, NULL))
-		    == SN_OK)
-			err = sn_tx_query(tx, SQL_MOVE_HEAD, 2, h, NULL, NULL);
-	}
-	free(heap);
+	if (err == SN_OK)
+		err = append(tx, &x.r, x.prev_hash.data);
 	sn_rows_close(&rows);
 	if (err != SN_OK) {
 		sn_log(SN_LOG_ERROR, "supervision: audit record not appended",
@@ -537,6 +579,10 @@ supervision_audit_on_event(
 		return err;
 	}
 	free(heap);
+	if (held.tx == tx) {
+		r.n = held.n + 1;
+		return append(tx, &r, held.hash);
+	}
 	const char *v[] = { r.event_id, r.source, i64(sq, r.sequence),
 		r.service, r.user_id, r.role, r.jurisdiction, r.actor_index,
 		r.method, r.route, r.subject, r.request_id, r.idempotency_key,

@@ -3,7 +3,7 @@
  * binaries, a real PostgreSQL and real NNG sockets (tests/support/
  * harness.h).
  *
- *   audit_scenarios staff_actions | tamper | anchor
+ *   audit_scenarios staff_actions | tamper | retried_batch | anchor
  *
  * staff_actions: emergency's and supervision's own staff actions, done
  *   and refused, reach the chain with their outcome; the actor's identity
@@ -15,6 +15,8 @@
  *   edits a column, deletes one, swaps two and moves the head, and
  *   /audit/verify names the first broken link and why each time; the
  *   chain restored verifies and grows again.
+ * retried_batch: a batch of staff.acted undone at its bad last event
+ *   and applied again up to it: the chain starts from the stored head.
  * anchor: the daily anchor (audit.anchored) is made once per district
  *   day, across a restart, and again on the next day; POST /audit/anchor
  *   anchors now, idempotently, for supervisors only.
@@ -561,13 +563,19 @@ restore(void)
 	    S, S, S, S, S);
 }
 
-static void
-scenario_tamper(void)
+/*
+ * n staff.acted events in sn-inject's file format at run_dir/name, each
+ * an intake clerk's withdrawal, done or refused; with bad_last, one more
+ * whose time does not parse (supervision halts the stream there).
+ */
+static const char *
+acted_file(const char *name, int n, bool bad_last)
 {
-	size_t cap  = (size_t) TAMPER_RECORDS * 700;
-	char  *file = malloc(cap), path[512], at[SN_CLOCK_STAMPLEN];
-	file[0]     = '\0';
-	for (int i = 1; i <= TAMPER_RECORDS; i++) {
+	static char path[512];
+	size_t      cap  = (size_t) (n + 1) * 700;
+	char       *file = malloc(cap), at[SN_CLOCK_STAMPLEN];
+	file[0]          = '\0';
+	for (int i = 1; i <= n + (bad_last ? 1 : 0); i++) {
 		char                            subject[32], rid[32], key[32];
 		Sn__Supervision__V1__StaffActed m
 		    = SN__SUPERVISION__V1__STAFF_ACTED__INIT;
@@ -585,16 +593,24 @@ scenario_tamper(void)
 		m.idempotency_key = key;
 		m.status          = i % 3 ? 201 : 403;
 		m.outcome_code    = i % 3 ? "" : "out_of_jurisdiction";
-		m.at              = sn_clock_stamp(at);
-		size_t used       = strlen(file);
+		m.at = i <= n ? sn_clock_stamp(at) : "yesterday at noon";
+		size_t used = strlen(file);
 		th_inject_line(file + used, cap - used, "staff.acted", subject,
 		    m.user_id, &m);
 	}
-	snprintf(path, sizeof(path), "%s/acted.events", T.run_dir);
+	snprintf(path, sizeof(path), "%s/%s", T.run_dir, name);
 	FILE *f = fopen(path, "w");
 	TH_CHECK(&T, f != NULL && fputs(file, f) >= 0 && fclose(f) == 0,
 	    "cannot write %s", path);
 	free(file);
+	return path;
+}
+
+static void
+scenario_tamper(void)
+{
+	char        at[SN_CLOCK_STAMPLEN];
+	const char *path = acted_file("acted.events", TAMPER_RECORDS, false);
 
 	publishers();
 	int         inj_port = th_free_port();
@@ -702,6 +718,57 @@ scenario_tamper(void)
 	free(hex);
 	wait_chain(TAMPER_RECORDS + 1, "one more action");
 	expect_intact(insp, TAMPER_RECORDS + 1, "grown again");
+	free(insp);
+}
+
+/*
+ * A batch of staff.acted events whose last does not convert: supervision
+ * applies the batch, fails at that event, and applies it again up to it
+ * in a new transaction, then halts the stream. The records of the first
+ * try are undone with it, and the second try's chain starts from the
+ * head in the table, not from the head the undone try had reached
+ * (supervision holds the head through a transaction's records: audit.c,
+ * held). The events are in the injector's outbox before supervision
+ * starts, so it takes them in one batch by replay.
+ */
+static void
+scenario_retried_batch(void)
+{
+	enum { N = 40 };
+	const char *path = acted_file("retried.events", N, true);
+	publishers();
+	static char inj_env[32];
+	snprintf(inj_env, sizeof(inj_env), "SN_HTTP_PORT=%d", th_free_port());
+	const char *env[] = { inj_env, NULL };
+	const char *argv[]
+	    = { SN_INJECT_BIN, "--name", "intake", "--events", path, NULL };
+	th_spawn(&T, "intake", SN_INJECT_BIN, argv, env);
+	th_sleep_ms(1000); /* the injector's events in its outbox */
+	start_supervision(NULL, NULL);
+	char *insp = token_idn("insp-1", "inspector", "220103", NULL);
+
+	wait_chain(N, "the batch before the bad event");
+	expect_intact(insp, N, "the batch applied again");
+	int64_t txs = th_int(
+	    &T, "SELECT count(DISTINCT xmin::text) FROM %s.audit_chain", S);
+	TH_CHECK(&T, txs < N,
+	    "the %d records came in %lld transactions: no transaction held "
+	    "the head over two records",
+	    N, (long long) txs);
+	th_sleep_ms(1000);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.events WHERE source = 'intake'", S)
+	        == N,
+	    "the stream did not halt at the bad event");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT n FROM %s.audit_head", S) == N
+	        && th_int(&T, "SELECT max(n) FROM %s.audit_chain", S) == N,
+	    "the head is not the batch's last record");
+	printf("retried_batch: %d records in %lld transaction(s), the chain "
+	       "intact after the batch was undone at its bad event and "
+	       "applied again\n",
+	    N, (long long) txs);
 	free(insp);
 }
 
@@ -876,6 +943,7 @@ main(int argc, char **argv)
 	static const th_scenario list[] = {
 		{ "staff_actions", scenario_staff_actions },
 		{ "tamper", scenario_tamper },
+		{ "retried_batch", scenario_retried_batch },
 		{ "anchor", scenario_anchor },
 	};
 	if (sodium_init() < 0)
