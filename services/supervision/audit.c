@@ -452,7 +452,9 @@ i64(char buf[24], int64_t v)
  * batch of staff.acted events is not a round trip each (the next event
  * waits for a read's answer: apply_next in bus.c). Forgotten when the
  * transaction ends, however it ends (head_forget): a retried batch reads
- * the head again.
+ * the head again. Supervision's apply transactions take no savepoints; a
+ * savepoint undone under held records would need to forget them too
+ * (sn_tx_on_undo).
  */
 static struct {
 	sn_tx  *tx; /* NULL: nothing held */
