@@ -1170,52 +1170,62 @@ _sn_cpu_ticks() {
 	echo "$t"
 }
 
-# _sn_pg_pids: the private PostgreSQL's postmaster and its children.
-_sn_pg_pids() {
+# _sn_pg_ticks: the CPU the private PostgreSQL has used, in clock ticks:
+# the postmaster's own, its live children's, and what the children that
+# exited used (the postmaster waited for them: its cutime and cstime), so
+# a backend that ends between two readings still counts.
+_sn_pg_ticks() {
 	local pm
 	pm=$(head -n 1 "$SN_PG_DIR/data/postmaster.pid" 2>/dev/null || true)
-	[[ -n $pm ]] || return 0
-	echo "$pm"
-	awk -v pm="$pm" '{ sub(/^.*\) /, ""); if ($2 == pm) print FILENAME }' \
-		/proc/[0-9]*/stat 2>/dev/null | awk -F/ '{ print $3 }'
+	[[ -n $pm ]] || { echo 0; return 0; }
+	awk -v pm="$pm" '{ sub(/^.*\) /, "") }
+		FILENAME == "/proc/" pm "/stat" { t += $12 + $13 + $14 + $15 }
+		$2 == pm { t += $12 + $13 }
+		END { print t + 0 }' /proc/[0-9]*/stat 2>/dev/null
+}
+
+# _sn_cpu_machine: the ticks every core has spent busy (/proc/stat: user,
+# nice, system, irq, softirq, steal).
+_sn_cpu_machine() {
+	awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
 }
 
 # sn_services_cpu_mark: remembers the CPU each started service, the
-# private PostgreSQL's processes and the whole machine have used so far,
-# for sn_services_cpu.
+# private PostgreSQL and the whole machine have used so far, for
+# sn_services_cpu.
 sn_services_cpu_mark() {
 	local i
 	_SN_CPU_MARK=()
 	for i in "${!_SN_SVC_PIDS[@]}"; do
 		_SN_CPU_MARK[i]=$(_sn_cpu_ticks "${_SN_SVC_PIDS[$i]}")
 	done
-	# shellcheck disable=SC2046
-	_SN_CPU_PG_MARK=$(_sn_cpu_ticks $(_sn_pg_pids))
-	_SN_CPU_ALL_MARK=$(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat)
+	_SN_CPU_PG_MARK=$(_sn_pg_ticks)
+	_SN_CPU_ALL_MARK=$(_sn_cpu_machine)
+}
+
+# _sn_cpu_line NAME TICKS HZ N: NAME's CPU in seconds and in
+# milliseconds per unit of work.
+_sn_cpu_line() {
+	awk -v s="$1" -v d="$2" -v hz="$3" -v n="$4" \
+		'BEGIN { printf "  %-16s %8.1f s %8.2f ms\n", s, d / hz, 1000 * d / hz / n }'
 }
 
 # sn_services_cpu N WHAT: one line per started service with the CPU it
 # used since sn_services_cpu_mark (user and system, seconds) and per one
-# of the N units of work WHAT (milliseconds), then PostgreSQL's processes
-# (those alive now: a backend that exited since is not counted) and the
-# whole machine, busy, every core. Where a run's CPU goes on this 2-core
+# of the N units of work WHAT (milliseconds), then PostgreSQL's (every
+# process of the cluster's, those that ended included) and the whole
+# machine's, busy, every core. Where a run's CPU goes on this 2-core
 # machine, a steadier figure than its rate. Prints; never fails.
 sn_services_cpu() {
-	local n=$1 what=$2 i hz d pg all
+	local n=$1 what=$2 i hz
 	hz=$(getconf CLK_TCK)
 	sn_say "CPU used since the mark (user and system; per $what over $n):"
 	for i in "${!_SN_SVC_NAMES[@]}"; do
-		d=$(($(_sn_cpu_ticks "${_SN_SVC_PIDS[$i]}") - ${_SN_CPU_MARK[i]:-0}))
-		awk -v s="${_SN_SVC_NAMES[$i]}" -v d="$d" -v hz="$hz" -v n="$n" \
-			'BEGIN { printf "  %-16s %8.1f s %8.2f ms\n", s, d / hz, 1000 * d / hz / n }'
+		_sn_cpu_line "${_SN_SVC_NAMES[$i]}" \
+			$(($(_sn_cpu_ticks "${_SN_SVC_PIDS[$i]}") - ${_SN_CPU_MARK[i]:-0})) "$hz" "$n"
 	done
-	# shellcheck disable=SC2046
-	pg=$(($(_sn_cpu_ticks $(_sn_pg_pids)) - ${_SN_CPU_PG_MARK:-0}))
-	all=$(($(awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat) - ${_SN_CPU_ALL_MARK:-0}))
-	awk -v s=postgresql -v d="$pg" -v hz="$hz" -v n="$n" \
-		'BEGIN { printf "  %-16s %8.1f s %8.2f ms\n", s, d / hz, 1000 * d / hz / n }'
-	awk -v s="machine (busy)" -v d="$all" -v hz="$hz" -v n="$n" \
-		'BEGIN { printf "  %-16s %8.1f s %8.2f ms\n", s, d / hz, 1000 * d / hz / n }'
+	_sn_cpu_line postgresql $(($(_sn_pg_ticks) - ${_SN_CPU_PG_MARK:-0})) "$hz" "$n"
+	_sn_cpu_line "machine (busy)" $(($(_sn_cpu_machine) - ${_SN_CPU_ALL_MARK:-0})) "$hz" "$n"
 }
 
 # --- stopping -----------------------------------------------------------------

@@ -470,20 +470,16 @@ head_forget(sn_err err, void *arg)
 		held.tx = NULL;
 }
 
-/* Record r (its n the next one) after prev: hashed, appended, and the
- * head moved to it, in tx; what tx holds then is r. */
+/* Record r (its n the next one; rec, len: its canonical bytes) after
+ * prev: hashed, appended, and the head moved to it, in tx; what tx holds
+ * then is r. */
 static sn_err
-append(sn_tx *tx, const supervision_audit_record *r,
-    const uint8_t prev[SUPERVISION_AUDIT_HASHLEN])
+append(sn_tx *tx, const supervision_audit_record *r, const char *rec,
+    size_t len, const uint8_t prev[SUPERVISION_AUDIT_HASHLEN])
 {
-	char        stack[CANON_STACK], *heap = NULL;
-	char        nb[24], st[24], sq[24], ph[BYTEA_HEXLEN], hh[BYTEA_HEXLEN];
-	uint8_t     hash[SUPERVISION_AUDIT_HASHLEN];
-	size_t      len;
-	sn_err      err;
-	const char *rec = canonical(r, stack, &heap, &len, &err);
-	if (rec == NULL)
-		return err;
+	char    nb[24], st[24], sq[24], ph[BYTEA_HEXLEN], hh[BYTEA_HEXLEN];
+	uint8_t hash[SUPERVISION_AUDIT_HASHLEN];
+	sn_err  err;
 	supervision_audit_hash(prev, rec, len, hash);
 	const char *v[] = { i64(nb, r->n), r->service, r->user_id, r->role,
 		r->jurisdiction, r->actor_index, r->method, r->route,
@@ -494,7 +490,6 @@ append(sn_tx *tx, const supervision_audit_record *r,
 	const char *h[] = { nb, hh };
 	if ((err = sn_tx_query(tx, SQL_APPEND, 20, v, NULL, NULL)) == SN_OK)
 		err = sn_tx_query(tx, SQL_MOVE_HEAD, 2, h, NULL, NULL);
-	free(heap);
 	if (err != SN_OK)
 		return err;
 	/* Held for the next record only while a hook forgets it at the
@@ -512,9 +507,12 @@ append(sn_tx *tx, const supervision_audit_record *r,
 static void
 head_read(sn_tx *tx, PGresult *res, void *arg)
 {
-	rec_row x;
-	sn_rows rows;
-	sn_err  err;
+	rec_row     x;
+	sn_rows     rows;
+	char        stack[CANON_STACK], *heap = NULL;
+	size_t      len;
+	sn_err      err;
+	const char *rec;
 
 	(void) arg;
 	if ((err = sn_rows_open(&rows, res, head_cols, SN_NCOLS(head_cols)))
@@ -524,8 +522,10 @@ head_read(sn_tx *tx, PGresult *res, void *arg)
 	if (err == SN_OK && (err = sn_rows_read(&rows, 0, &x)) == SN_OK
 	    && x.prev_hash.len != SUPERVISION_AUDIT_HASHLEN)
 		err = SN_EPROTO;
-	if (err == SN_OK)
-		err = append(tx, &x.r, x.prev_hash.data);
+	if (err == SN_OK
+	    && (rec = canonical(&x.r, stack, &heap, &len, &err)) != NULL)
+		err = append(tx, &x.r, rec, len, x.prev_hash.data);
+	free(heap);
 	sn_rows_close(&rows);
 	if (err != SN_OK) {
 		sn_log(SN_LOG_ERROR, "supervision: audit record not appended",
@@ -574,17 +574,22 @@ supervision_audit_on_event(
 		.source                   = e->ev->source,
 		.sequence                 = (int64_t) e->ev->sequence };
 	/* A record that cannot be made halts the stream here rather than
-	 * fail its transaction again and again. */
-	if (canonical(&r, stack, &heap, &len, &err) == NULL) {
+	 * fail its transaction again and again. Its n is known when the
+	 * transaction holds the head; the head read makes it again else. */
+	if (held.tx == tx)
+		r.n = held.n + 1;
+	const char *rec = canonical(&r, stack, &heap, &len, &err);
+	if (rec == NULL) {
 		sn_log(SN_LOG_ERROR, "supervision: staff.acted is not UTF-8",
 		    "source", e->ev->source, NULL);
 		return err;
 	}
-	free(heap);
 	if (held.tx == tx) {
-		r.n = held.n + 1;
-		return append(tx, &r, held.hash);
+		err = append(tx, &r, rec, len, held.hash);
+		free(heap);
+		return err;
 	}
+	free(heap);
 	const char *v[] = { r.event_id, r.source, i64(sq, r.sequence),
 		r.service, r.user_id, r.role, r.jurisdiction, r.actor_index,
 		r.method, r.route, r.subject, r.request_id, r.idempotency_key,

@@ -487,9 +487,6 @@ grant_expect(answer a, int status, const char *what)
 
 /* ---- scenarios ------------------------------------------------------ */
 
-/* Allocations credit the fund, each a ledger row and a reserve.changed;
- * only a district finance user covering the township may allocate; the
- * ledger refuses UPDATE and DELETE. */
 /* insert, in a transaction of its own, passes and its COMMIT fails on a
  * foreign key (23503). */
 static void
@@ -510,6 +507,9 @@ refused_at_commit(const char *insert)
 	PQclear(r);
 }
 
+/* Allocations credit the fund, each a ledger row and a reserve.changed;
+ * only a district finance user covering the township may allocate; the
+ * ledger refuses UPDATE and DELETE. */
 static void
 allocate_scenario(void)
 {
