@@ -49,6 +49,14 @@
 /* A batch of events no handler of this follower takes (they only move
  * the cursor) waits this many times apply_wait_ms to fill. */
 #define IDLE_WAIT_X 20u
+/* Such a batch is passed over in memory (stream_pass_over), without a
+ * transaction: its cursor row is written with the next batch applied, or
+ * by a transaction of its own once the row has been behind for this
+ * long. A follower that takes one topic of a busy publisher wrote its
+ * cursor about ten times a second for the others (an eighth of the
+ * application path's transactions); now once a second at most. A crash
+ * meanwhile costs a replay of those events, which change nothing. */
+#define IDLE_STORE_MS 1000u
 #define DISTRUST_MIN_MS 1000u
 #define DISTRUST_MAX_MS 60000u
 /* A stream whose SUB socket hears nothing (not even a heartbeat) for
@@ -323,10 +331,18 @@ struct stream {
 	bool         loading;
 	bool         applying;
 	bool         waited; /* the apply_wait_ms of the next batch is over */
+	bool         store_armed; /* timer: the cursor row's write is due */
+	bool         passing;     /* the batch is passed over (no tx) */
 	bool         replay_inflight;
 	bool         probe; /* ask once to learn the head */
-	uint64_t     committed;
-	uint64_t     queued_to;
+	/* Every event up to committed is applied (or passed over: no
+	 * handler takes it); stored is the cursor row's last_seq, as last
+	 * read or written, behind committed only by events passed over,
+	 * since stored_behind_ms (IDLE_STORE_MS). */
+	uint64_t committed;
+	uint64_t stored;
+	uint64_t stored_behind_ms;
+	uint64_t queued_to;
 	/* queued_to when the replay request in flight was sent: every
 	 * event up to it was committed by the publisher before that request
 	 * reached it, so an honest answer's head is never below it. */
@@ -1740,7 +1756,7 @@ static void
 halt_record(struct stream *st)
 {
 	char seq[24];
-	snprintf(seq, sizeof(seq), "%llu", (unsigned long long) st->committed);
+	snprintf(seq, sizeof(seq), "%llu", (unsigned long long) st->stored);
 	const char *v[5]
 	    = { st->name, st->bus->part, seq, st->epoch, st->halt_reason };
 	st->open++;
@@ -1954,7 +1970,7 @@ epoch_adopt(struct stream *st, const char *epoch)
 {
 	char seq[24];
 	snprintf(st->epoch, sizeof(st->epoch), "%s", epoch);
-	snprintf(seq, sizeof(seq), "%llu", (unsigned long long) st->committed);
+	snprintf(seq, sizeof(seq), "%llu", (unsigned long long) st->stored);
 	sn_log(SN_LOG_INFO, "stream epoch adopted", "publisher", st->name,
 	    "epoch", st->epoch, NULL);
 	const char *v[4] = { st->name, st->bus->part, seq, st->epoch };
@@ -2703,6 +2719,16 @@ cursor_checked(sn_tx *tx, PGresult *res, void *arg)
 	sn_tx_commit(tx);
 }
 
+/* Whether a batch that changes nothing may be passed over without
+ * writing the cursor row: not once the row has been behind for
+ * IDLE_STORE_MS. */
+static bool
+pass_due(const struct stream *st, uint64_t now)
+{
+	return st->committed == st->stored
+	    || now - st->stored_behind_ms < IDLE_STORE_MS;
+}
+
 static void
 apply_next(sn_tx *tx, void *arg)
 {
@@ -2753,11 +2779,19 @@ apply_next(sn_tx *tx, void *arg)
 			return;
 		}
 	}
+	if (st->batch_n > 0 && sn_tx_untouched(tx)
+	    && pass_due(st, sn_now_ms())) {
+		/* Its handlers wrote nothing: passed over as a batch no
+		 * handler takes, the transaction rolled back, not committed
+		 * for the cursor alone (apply_done takes it as applied). */
+		st->passing = true;
+		sn_tx_rollback(tx, SN_ECLOSED);
+		return;
+	}
 	char last[24], prev[24];
 	snprintf(
 	    last, sizeof(last), "%llu", (unsigned long long) st->batch_last);
-	snprintf(
-	    prev, sizeof(prev), "%llu", (unsigned long long) st->committed);
+	snprintf(prev, sizeof(prev), "%llu", (unsigned long long) st->stored);
 	const char *v[5] = { st->name, bus->part, last, prev, st->epoch };
 	if (sn_tx_query(tx, SQL_CURSOR_SET, 5, v, cursor_checked, st) != SN_OK)
 		sn_tx_rollback(tx, SN_EDB);
@@ -2858,8 +2892,13 @@ apply_done(sn_err err, void *arg)
 {
 	struct stream *st  = arg;
 	sn_bus        *bus = st->bus;
-	st->applying       = false;
-	st->tx             = NULL;
+	/* Passed over: no transaction, or one rolled back unchanged. */
+	bool passed = st->passing;
+	if (passed)
+		err = SN_OK;
+	st->applying = false;
+	st->passing  = false;
+	st->tx       = NULL;
 	bus->applying--;
 	st->yield = bus->cfg.apply_serial;
 	decoded_clear(st);
@@ -2873,7 +2912,11 @@ apply_done(sn_err err, void *arg)
 		if (st->qhead == NULL)
 			st->qtail = NULL;
 		st->qlen -= st->batch_n;
+		if (st->committed == st->stored)
+			st->stored_behind_ms = sn_now_ms();
 		st->committed = st->batch_last;
+		if (!passed) /* the transaction wrote the row */
+			st->stored = st->batch_last;
 		inbox_resume(bus);
 		sn_counter_add(st->c_consumed, st->batch_n);
 		st->backoff_ms = 0;
@@ -2929,29 +2972,75 @@ apply_done(sn_err err, void *arg)
 	drain_check(bus);
 }
 
+/* A batch of events no handler takes, passed over without a
+ * transaction while the cursor row has been behind for less than
+ * IDLE_STORE_MS; false when it is due, and the batch's transaction is
+ * to write it. */
+static bool
+stream_pass_over(struct stream *st, uint64_t now)
+{
+	sn_bus *bus = st->bus;
+	if (!pass_due(st, now))
+		return false;
+	st->batch_n    = 0;
+	st->batch_last = st->committed;
+	for (struct qev *q                                      = st->qhead;
+	     q != NULL && st->batch_n < bus->cfg.apply_batch; q = q->next) {
+		if (st->stop_before != 0 && q->ev.sequence >= st->stop_before)
+			break;
+		st->batch_n++;
+		st->batch_last = q->ev.sequence;
+	}
+	st->waited   = false;
+	st->applying = true;
+	st->passing  = true;
+	bus->applying++;
+	apply_done(SN_OK, st);
+	return true;
+}
+
 static void
 stream_maybe_apply(struct stream *st)
 {
 	sn_bus *bus = st->bus;
-	if (st->applying || st->halted || st->qlen == 0 || bus->closing
-	    || bus->draining || uv_is_active((uv_handle_t *) &st->timer))
+	if (st->store_armed
+	    && (st->qlen > 0 || !uv_is_active((uv_handle_t *) &st->timer))) {
+		/* Events came (their batch writes the row), or it is due. */
+		uv_timer_stop(&st->timer);
+		st->store_armed = false;
+	}
+	/* Nothing queued, and events passed over: their cursor row. */
+	bool store = st->qlen == 0 && st->committed > st->stored;
+	if (st->applying || st->halted || (st->qlen == 0 && !store)
+	    || bus->closing || bus->draining
+	    || uv_is_active((uv_handle_t *) &st->timer))
 		return;
-	if (st->stop_before != 0
+	uint64_t now = sn_now_ms();
+	if (store && now - st->stored_behind_ms < IDLE_STORE_MS) {
+		st->store_armed = true;
+		uv_timer_start(&st->timer, on_apply_retry,
+		    IDLE_STORE_MS - (now - st->stored_behind_ms), 0);
+		return;
+	}
+	if (!store && st->stop_before != 0
 	    && st->qhead->ev.sequence >= st->stop_before) {
 		stream_halt(st, st->stop_reason);
 		return;
 	}
-	if (bus->cfg.apply_wait_ms > 0 && st->qlen < bus->cfg.apply_batch
-	    && !st->waited) {
+	bool handled = store || queue_handled(st);
+	if (!store && bus->cfg.apply_wait_ms > 0
+	    && st->qlen < bus->cfg.apply_batch && !st->waited) {
 		/* Let the batch fill: on_apply_retry applies when it ends. A
 		 * batch that would only move the cursor waits longer. */
 		st->waited = true;
 		uv_timer_start(&st->timer, on_apply_retry,
-		    queue_handled(st) ? bus->cfg.apply_wait_ms
-		                      : bus->cfg.apply_wait_ms * IDLE_WAIT_X,
+		    handled ? bus->cfg.apply_wait_ms
+		            : bus->cfg.apply_wait_ms * IDLE_WAIT_X,
 		    0);
 		return;
 	}
+	if (!handled && stream_pass_over(st, now))
+		return;
 	if (bus->cfg.apply_serial
 	    && (bus->applying > 0 || (st->yield && lane_asked(bus, st)))) {
 		st->lane_wanted = true; /* lane_pass offers it when free */
@@ -3013,6 +3102,7 @@ cursor_loaded(sn_err err, PGresult *res, void *arg)
 		    st->name, NULL);
 	st->halted    = false;
 	st->committed = rerr == SN_OK ? (uint64_t) c.last_seq : 0;
+	st->stored    = st->committed;
 	st->queued_to = st->committed;
 	memset(st->seen, 0, sizeof(st->seen)); /* the cursor's row changed */
 	snprintf(

@@ -165,6 +165,7 @@ struct sn_tx {
 	void          *arg;
 	size_t         pending; /* entries not yet answered */
 	size_t      pending_cb; /* of which have a callback or are barriers */
+	size_t      sent;       /* statements sent after BEGIN */
 	bool        commit_asked;
 	bool        committing;
 	bool        failed;
@@ -248,6 +249,8 @@ ent_push(struct conn *c, enum ent_kind kind, sn_tx *tx)
 		return NULL;
 	e->kind = kind;
 	e->tx   = tx;
+	if (tx != NULL && kind == ENT_QUERY)
+		tx->sent++;
 	if (c->tail != NULL)
 		c->tail->next = e;
 	else
@@ -1354,6 +1357,13 @@ bool
 sn_tx_failed(const sn_tx *tx)
 {
 	return tx->failed;
+}
+
+bool
+sn_tx_untouched(const sn_tx *tx)
+{
+	return tx->sent == 0 && tx->on_commit.n == 0 && tx->before.n == 0
+	    && tx->on_end.n == 0 && tx->on_undo.n == 0 && !tx->failed;
 }
 
 /* ---- one-statement reads ---------------------------------------------- */

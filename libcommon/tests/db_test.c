@@ -345,6 +345,55 @@ test_rollback(void **state)
 	assert_int_equal(admin_int(sql), 0);
 }
 
+/* --- sn_tx_untouched: nothing sent, no hook ----------------------------- */
+
+struct touched {
+	struct result r;
+	bool          begun, hooked, read;
+};
+
+static void
+nothing_hook(void *arg)
+{
+	(void) arg;
+}
+
+static void
+touch_by_hook(sn_tx *tx, void *arg)
+{
+	struct touched *t = arg;
+	t->begun          = !sn_tx_untouched(tx); /* BEGIN alone */
+	assert_int_equal(sn_tx_on_commit(tx, nothing_hook, NULL), SN_OK);
+	t->hooked = !sn_tx_untouched(tx);
+	sn_tx_commit(tx);
+}
+
+static void
+touch_by_read(sn_tx *tx, void *arg)
+{
+	struct touched *t = arg;
+	assert_int_equal(
+	    sn_tx_query(tx, "SELECT 1", 0, NULL, NULL, NULL), SN_OK);
+	t->read = !sn_tx_untouched(tx); /* a statement, even a read */
+	sn_tx_commit(tx);
+}
+
+static void
+test_untouched(void **state)
+{
+	(void) state;
+	struct touched a = { 0 }, b = { 0 };
+	sn_db_tx(db, touch_by_hook, on_done, &a); /* r first */
+	run_until(&a.r.done);
+	assert_int_equal(a.r.err, SN_OK);
+	assert_false(a.begun);
+	assert_true(a.hooked);
+	sn_db_tx(db, touch_by_read, on_done, &b);
+	run_until(&b.r.done);
+	assert_int_equal(b.r.err, SN_OK);
+	assert_true(b.read);
+}
+
 /* --- the last statements: sn_tx_before_commit, sn_tx_on_end -------------- */
 
 struct hooks {
@@ -1139,6 +1188,7 @@ main(void)
 		cmocka_unit_test(test_request_ids),
 		cmocka_unit_test(test_failure_keeps_connection),
 		cmocka_unit_test(test_rollback),
+		cmocka_unit_test(test_untouched),
 		cmocka_unit_test(test_before_commit),
 		cmocka_unit_test(test_reconnect),
 		cmocka_unit_test(test_recycle),

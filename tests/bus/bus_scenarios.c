@@ -4,7 +4,7 @@
  * sockets over ipc:// in a private folder.
  *
  *   bus_scenarios late_subscriber | burst_slow | burst_budget |
- *                 sub_sigkill |
+ *                 sub_sigkill | idle_cursor |
  *                 pub_crash | two_publishers | serial_streams |
  *                 partitions |
  *                 replay_prefix | tables | stuck_teardown |
@@ -339,6 +339,83 @@ sub_sigkill(void)
 	}
 	wait_cursor("sub", "pub", 50000, 120000);
 	check_stream("sub", "pub", 50000);
+}
+
+/* Makes a trigger count every write of sub's cursor row (in its table
+ * cursor_writes), once sub has made the table. */
+static void
+count_cursor_writes(const char *sub)
+{
+	const char *ss = th_schema(&T, sub);
+	if (!th_wait_int(&T, 1, 30000,
+	        "SELECT (to_regclass('%s.bus_cursor') IS NOT NULL)::int", ss))
+		th_fail(&T, "%s never made its bus_cursor table", sub);
+	th_exec(&T,
+	    "CREATE TABLE %s.cursor_writes (n int NOT NULL);"
+	    "CREATE FUNCTION %s.cursor_written() RETURNS trigger"
+	    " LANGUAGE plpgsql SECURITY DEFINER AS $$ BEGIN"
+	    " INSERT INTO %s.cursor_writes VALUES (1); RETURN NULL; END $$;"
+	    "CREATE TRIGGER cursor_written AFTER INSERT OR UPDATE ON"
+	    " %s.bus_cursor FOR EACH ROW EXECUTE FUNCTION"
+	    " %s.cursor_written()",
+	    ss, ss, ss, ss, ss);
+}
+
+/*
+ * Events that change nothing in a follower move its cursor in memory:
+ * the row is written with the next batch that does change something, or
+ * once it has been behind for a second (IDLE_STORE_MS in bus.c), not by
+ * a transaction of its own per batch. Both kinds: "sub" has no handler
+ * for "test.other" (as a follower of approval has none for most of its
+ * topics); "noop" has one that writes nothing (as emergency's handler of
+ * application.submitted, for an application not from a referral). 1,000
+ * "test.other" events at 200 a second, each follower SIGKILLed and
+ * started again half-way: a trigger counts every write of each cursor
+ * row, which must come to at most one a second of the run and a few
+ * more (each start reads the cursor and may adopt the epoch); each row
+ * must end at the stream's end all the same.
+ */
+static void
+idle_cursor(void)
+{
+	const char *noop[] = { "--other-noop", NULL };
+	const char *name[] = { "sub", "noop" };
+	th_proc    *sub[2];
+	th_publisher(&T, "pub");
+	sub[0] = start_sub("sub", "pub", NULL, NULL);
+	sub[1] = start_sub("noop", "pub", noop, NULL);
+	count_cursor_writes("sub");
+	count_cursor_writes("noop");
+	uint64_t    t0     = th_now_ms();
+	const char *argv[] = { SN_TESTPUB, "--name", "pub", "--events", "1000",
+		"--batch", "1", "--rate", "200", "--other-every", "1", NULL };
+	th_spawn(&T, "pub", SN_TESTPUB, argv, NULL);
+	th_sleep_ms(2500);
+	for (int i = 0; i < 2; i++) {
+		th_kill(&T, sub[i], SIGKILL);
+		sub[i] = start_sub(name[i], "pub", i == 1 ? noop : NULL, NULL);
+	}
+	for (int i = 0; i < 2; i++)
+		wait_cursor(name[i], "pub", 1000, 60000);
+	uint64_t ms    = th_now_ms() - t0;
+	int64_t  bound = (int64_t) (ms / 1000) + 6;
+	for (int i = 0; i < 2; i++) {
+		int64_t writes
+		    = th_int(&T, "SELECT count(*) FROM %s.cursor_writes",
+		        th_schema(&T, name[i]));
+		printf("idle_cursor: %s: 1000 events that change nothing in"
+		       " %llu ms, the cursor row written %lld times (bound"
+		       " %lld)\n",
+		    name[i], (unsigned long long) ms, (long long) writes,
+		    (long long) bound);
+		TH_CHECK(&T, writes <= bound,
+		    "%s's cursor row was written %lld times in %llu ms (bound"
+		    " %lld)",
+		    name[i], (long long) writes, (unsigned long long) ms,
+		    (long long) bound);
+		th_stop(&T, sub[i]);
+		check_stream(name[i], "pub", 1000);
+	}
 }
 
 static void
@@ -1799,6 +1876,7 @@ main(int argc, char **argv)
 		{ "late_subscriber", late_subscriber },
 		{ "burst_slow", burst_slow },
 		{ "sub_sigkill", sub_sigkill },
+		{ "idle_cursor", idle_cursor },
 		{ "pub_crash", pub_crash },
 		{ "numbered_at_commit", numbered_at_commit },
 		{ "two_publishers", two_publishers },

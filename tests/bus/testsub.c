@@ -4,7 +4,7 @@
  *
  *   sn-testsub --name NAME --follow P1[,P2...] [--slow-us N] [--stall-ms N]
  *              [--stats-file F] [--decoded] [--serial]
- *              [--lane-check]
+ *              [--lane-check] [--other-noop]
  *
  * Runs as service NAME and follows the given publishers. Every
  * "test.event" inserts one row into its effects table (publisher,
@@ -26,6 +26,10 @@
  * applying). --lane-check makes every "test.event" record subject
  * "overlap" instead of its own when another apply transaction of this
  * process held the lane's advisory lock at the time (SQL_EFFECT_LANE).
+ *
+ * --other-noop takes "test.other" with a handler that writes nothing (as
+ * a service's handler does with an event not meant for it): the batch's
+ * transaction changes nothing, and the bus passes it over.
  *
  * SN_FAILPOINT=teardown.hang makes the teardown never return, as NNG's
  * closing does when nng 1.5.2's reaper is stuck (see service.c): the
@@ -59,7 +63,7 @@ struct sub {
 	bool        stalled;
 	const char *stats_file;
 	bool        decoded;
-	bool        serial, lane_check;
+	bool        serial, lane_check, other_noop;
 	char       *follow[17];
 };
 
@@ -97,6 +101,15 @@ on_event(sn_tx *tx, const sn_event *ev, void *arg)
 }
 
 static sn_err
+on_other(sn_tx *tx, const sn_event *ev, void *arg)
+{
+	(void) tx;
+	(void) ev;
+	(void) arg;
+	return SN_OK;
+}
+
+static sn_err
 on_heartbeat(
     sn_tx *tx, const sn_event *ev, const ProtobufCMessage *msg, void *arg)
 {
@@ -131,6 +144,9 @@ setup(sn_service *svc, void *arg)
 	for (int i = 0; !s->decoded && s->follow[i] != NULL; i++) {
 		sn_err err = sn_bus_on(sn_service_bus(svc), s->follow[i],
 		    "test.event", on_event, s);
+		if (err == SN_OK && s->other_noop)
+			err = sn_bus_on(sn_service_bus(svc), s->follow[i],
+			    "test.other", on_other, s);
 		if (err != SN_OK)
 			return err;
 	}
@@ -214,6 +230,10 @@ main(int argc, char **argv)
 		}
 		if (strcmp(a, "--lane-check") == 0) {
 			s.lane_check = true;
+			continue;
+		}
+		if (strcmp(a, "--other-noop") == 0) {
+			s.other_noop = true;
 			continue;
 		}
 		if (i + 1 >= argc) {

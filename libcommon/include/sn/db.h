@@ -215,6 +215,14 @@ void sn_tx_rollback(sn_tx *tx, sn_err err);
 bool sn_tx_failed(const sn_tx *tx);
 
 /*
+ * True if tx has sent no statement since its BEGIN and holds no hook
+ * (sn_tx_on_commit, sn_tx_before_commit, sn_tx_on_end, sn_tx_on_undo):
+ * committing it would change nothing. The bus rolls back such a batch
+ * of events instead of moving its cursor in it (bus.c, IDLE_STORE_MS).
+ */
+bool sn_tx_untouched(const sn_tx *tx);
+
+/*
  * Runs a one-statement read outside any explicit transaction; done gets
  * the result (NULL on error) and err. For readiness checks and reports.
  */
