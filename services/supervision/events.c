@@ -89,13 +89,25 @@ supervision_events_topic(size_t i)
 	return i < NTYPES ? types[i].topic : NULL;
 }
 
-/* The position comes from the one counter row, bumped in the applying
- * transaction: the row lock orders the streams' transactions, so
- * positions are dense and in commit order. The event is written with its
- * household, found through its keys (households.h), or waits for one. */
+/* The position comes from the one counter row, locked by the applying
+ * transaction's first event: the row lock orders the streams'
+ * transactions, so positions are dense and in commit order. The event is
+ * written with its household, found through its keys (households.h), or
+ * waits for one. The row is written once, before the commit (head_store;
+ * schema 015). */
 static const char SQL_INSERT[]
     = "SELECT event_in($1::uuid, $2, $3::bigint, $4, $5, $6::timestamptz, "
       "$7, $8::int, $9::jsonb, $10::text[], $11::text[], $12, $13::text[])";
+
+static void
+head_store(sn_tx *tx, void *arg)
+{
+	(void) arg;
+	sn_err err = sn_tx_query(
+	    tx, "SELECT events_head_store()", 0, NULL, NULL, NULL);
+	if (err != SN_OK)
+		sn_tx_rollback(tx, err);
+}
 
 static sn_err
 ingest(
@@ -144,9 +156,12 @@ ingest(
 			ev->subject, ev->time, ev->actor, ver, text, e.persons,
 			sn_pgarray_text(&lookup), fresh,
 			sn_pgarray_text(&add) };
-		err               = v[10] == NULL || v[12] == NULL
-		                  ? SN_ENOMEM
-		                  : sn_tx_query(tx, SQL_INSERT, 13, v, NULL, NULL);
+		/* Once per transaction (the same hook is added once). */
+		err = v[10] == NULL || v[12] == NULL
+		    ? SN_ENOMEM
+		    : sn_tx_before_commit(tx, head_store, NULL);
+		if (err == SN_OK)
+			err = sn_tx_query(tx, SQL_INSERT, 13, v, NULL, NULL);
 		sn_pgarray_fini(&lookup);
 		sn_pgarray_fini(&add);
 	}

@@ -159,7 +159,8 @@ sn_err sn_tx_on_commit(sn_tx *tx, void (*fn)(void *arg), void *arg);
  * follows their results (and whatever their callbacks queue). For work
  * that must come after everything else the transaction does (the bus
  * numbering its events at the commit, holding the outbox's lock only
- * from there). Not run if the transaction fails first. At most 2.
+ * from there). Not run if the transaction fails first. At most 3, each
+ * (fn, arg) once: adding one again does nothing.
  */
 sn_err sn_tx_before_commit(
     sn_tx *tx, void (*fn)(sn_tx *tx, void *arg), void *arg);
