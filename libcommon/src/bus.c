@@ -2846,21 +2846,53 @@ queue_clear(struct stream *st)
 	held_clear(st);
 }
 
-/* apply_serial: the lane is free; the streams after `after` are offered
- * it first, `after` itself last. */
+/* apply_serial: whether stream a goes before b for the lane: the one
+ * whose oldest queued event is older (the envelopes' times, each its
+ * outbox row's, one format: they compare as text); one with nothing
+ * queued (its cursor row due) before either. */
+static bool
+lane_before(const struct stream *a, const struct stream *b)
+{
+	if (a->qhead == NULL || b->qhead == NULL)
+		return a->qhead == NULL && b->qhead != NULL;
+	return strcmp(a->qhead->ev.time, b->qhead->ev.time) < 0;
+}
+
+/* The most streams lane_pass orders at once (a follower follows a
+ * dozen publishers at most); those past it ask again at the next. */
+#define LANE_MAX 64
+
+/*
+ * apply_serial: the lane is free; it is offered to the streams that
+ * asked for it, oldest first (lane_before; ties: the streams after
+ * `after` first, `after` itself last). The streams are then applied in
+ * about the order their events happened, whatever their volumes: taking
+ * turns instead, a thin stream (verification's answers) kept up while a
+ * thick one (intake's submissions) fell behind, and a follower that
+ * joins one stream's events to another's (supervision's households,
+ * linked by application.submitted) met the answer before the
+ * submission, and wrote it twice.
+ */
 static void
 lane_pass(sn_bus *bus, struct stream *after)
 {
+	struct stream *want[LANE_MAX];
+	size_t         n = 0;
 	struct stream *first
 	    = after->next != NULL ? after->next : bus->streams;
 	struct stream *st = first;
 	do {
-		if (bus->applying > 0)
-			return;
-		if (st->lane_wanted)
-			stream_maybe_apply(st);
+		if (st->lane_wanted && n < LANE_MAX) {
+			size_t i = n++;
+			for (; i > 0 && lane_before(st, want[i - 1]); i--)
+				want[i] = want[i - 1];
+			want[i] = st;
+		}
 		st = st->next != NULL ? st->next : bus->streams;
 	} while (st != first);
+	for (size_t i = 0; i < n && bus->applying == 0; i++)
+		if (want[i]->lane_wanted)
+			stream_maybe_apply(want[i]);
 }
 
 /* apply_serial: true if another stream asked for the lane. */
@@ -2991,9 +3023,10 @@ stream_pass_over(struct stream *st, uint64_t now)
 		st->batch_n++;
 		st->batch_last = q->ev.sequence;
 	}
-	st->waited   = false;
-	st->applying = true;
-	st->passing  = true;
+	st->waited      = false;
+	st->lane_wanted = false; /* no transaction: no lane */
+	st->applying    = true;
+	st->passing     = true;
 	bus->applying++;
 	apply_done(SN_OK, st);
 	return true;

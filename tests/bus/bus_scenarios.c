@@ -6,6 +6,7 @@
  *   bus_scenarios late_subscriber | burst_slow | burst_budget |
  *                 sub_sigkill | idle_cursor |
  *                 pub_crash | two_publishers | serial_streams |
+ *                 serial_oldest_first |
  *                 partitions |
  *                 replay_prefix | tables | stuck_teardown |
  *                 teardown_abort | setup_fails |
@@ -630,6 +631,99 @@ serial_streams(void)
 	TH_CHECK(&T, overlaps == 0,
 	    "%lld events were applied beside another apply transaction",
 	    (long long) overlaps);
+}
+
+/* The most an event of a stream applied after a newer one (of the
+ * other stream) is older than it, in ms: how far sub's apply order
+ * strays from the order the events happened in (their outbox rows'
+ * created_at), over its effects of publishers a and b. */
+static int64_t
+apply_disorder_ms(const char *sub, const char *a, const char *b)
+{
+	const char *ss = th_schema(&T, sub);
+	return th_int(&T,
+	    "WITH e AS (SELECT f.id, o.created_at AS t FROM %s.effects f"
+	    "  JOIN %s.outbox o ON f.publisher = '%s' AND o.seq = f.seq"
+	    " UNION ALL SELECT f.id, o.created_at FROM %s.effects f"
+	    "  JOIN %s.outbox o ON f.publisher = '%s' AND o.seq = f.seq),"
+	    " x AS (SELECT t, max(t) OVER (ORDER BY id ROWS BETWEEN"
+	    "  UNBOUNDED PRECEDING AND 1 PRECEDING) AS before FROM e)"
+	    " SELECT coalesce(max(extract(epoch FROM before - t) * 1000),"
+	    " 0)::int8 FROM x WHERE before > t",
+	    ss, th_schema(&T, a), a, ss, th_schema(&T, b), b);
+}
+
+/*
+ * A serial follower (apply_serial) gives its one lane to the stream
+ * whose oldest queued event is oldest, so that its streams are applied
+ * in about the order their events happened, whatever their volumes
+ * (bus.c, lane_pass). A thick stream (1,000 events in about a second)
+ * and a thin one (100 in the same second) are queued whole while the
+ * follower's first batch waits on a lock the test holds, in batches of
+ * 10; then the lock goes. Taking turns, a batch each, the thin stream
+ * ran ahead of the thick one (its last event applied when the thick
+ * one had reached its first tenth: about 900 ms out of order); oldest
+ * first, an event is applied after a newer one only within a batch's
+ * span (10 thin events, about 100 ms). Bound: 400 ms.
+ */
+static void
+serial_oldest_first(void)
+{
+	char        portenv[32];
+	int         port     = th_free_port();
+	const char *serial[] = { "--serial", NULL };
+	snprintf(portenv, sizeof(portenv), "SN_HTTP_PORT=%d", port);
+	const char *env[] = { portenv, "SN_BUS_APPLY_BATCH=10", NULL };
+	th_publisher(&T, "thick");
+	th_publisher(&T, "thin");
+	start_sub("sub", "thick,thin", serial, env);
+	if (!th_wait_ready(&T, port, 30000))
+		th_fail(&T, "sub never became ready");
+
+	PGconn *lock = PQconnectdb(T.db_url);
+	if (PQstatus(lock) != CONNECTION_OK)
+		th_fail(&T, "cannot connect: %s", PQerrorMessage(lock));
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+	    "BEGIN; LOCK TABLE %s.effects IN SHARE MODE",
+	    th_schema(&T, "sub"));
+	PGresult *r = PQexec(lock, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		th_fail(&T, "cannot lock: %s", PQerrorMessage(lock));
+	PQclear(r);
+
+	const char *a[] = { SN_TESTPUB, "--name", "thick", "--events", "1000",
+		"--batch", "1", "--rate", "1000", NULL };
+	const char *b[] = { SN_TESTPUB, "--name", "thin", "--events", "100",
+		"--batch", "1", "--rate", "100", NULL };
+	th_spawn(&T, "thick", SN_TESTPUB, a, NULL);
+	th_spawn(&T, "thin", SN_TESTPUB, b, NULL);
+	const char *lag_a = "sn_bus_consumer_lag_events{publisher=\"thick\"}";
+	const char *lag_b = "sn_bus_consumer_lag_events{publisher=\"thin\"}";
+	uint64_t    t0    = th_now_ms();
+	while ((th_metric_http(&T, port, lag_a) < 1000
+	           || th_metric_http(&T, port, lag_b) < 100)
+	    && th_now_ms() - t0 < 60000)
+		th_sleep_ms(50);
+	TH_CHECK(&T,
+	    th_metric_http(&T, port, lag_a) == 1000
+	        && th_metric_http(&T, port, lag_b) == 100,
+	    "sub did not learn of every event while blocked");
+	r = PQexec(lock, "ROLLBACK");
+	PQclear(r);
+	PQfinish(lock);
+	wait_cursor("sub", "thick", 1000, 60000);
+	wait_cursor("sub", "thin", 100, 60000);
+	int64_t ms = apply_disorder_ms("sub", "thick", "thin");
+	printf("serial_oldest_first: an event applied after a newer one was"
+	       " at most %lld ms older than it (bound 400)\n",
+	    (long long) ms);
+	TH_CHECK(&T, ms < 400,
+	    "the streams were applied %lld ms out of the order their events"
+	    " happened",
+	    (long long) ms);
+	check_stream("sub", "thick", 1000);
+	check_stream("sub", "thin", 100);
 }
 
 /* One publisher as two processes (two pods of a StatefulSet): both number
@@ -1882,6 +1976,7 @@ main(int argc, char **argv)
 		{ "two_publishers", two_publishers },
 		{ "burst_budget", burst_budget },
 		{ "serial_streams", serial_streams },
+		{ "serial_oldest_first", serial_oldest_first },
 		{ "partitions", partitions },
 		{ "replay_prefix", replay_prefix },
 		{ "tables", tables },
