@@ -633,6 +633,32 @@ serial_streams(void)
 	    (long long) overlaps);
 }
 
+/* A transaction holding a lock on sub's effects table, so that its
+ * handlers' INSERTs wait (its apply transactions block) until
+ * unlock_effects. */
+static PGconn *
+lock_effects(const char *sub)
+{
+	PGconn *lock = PQconnectdb(T.db_url);
+	if (PQstatus(lock) != CONNECTION_OK)
+		th_fail(&T, "cannot connect: %s", PQerrorMessage(lock));
+	char sql[256];
+	snprintf(sql, sizeof(sql),
+	    "BEGIN; LOCK TABLE %s.effects IN SHARE MODE", th_schema(&T, sub));
+	PGresult *r = PQexec(lock, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		th_fail(&T, "cannot lock: %s", PQerrorMessage(lock));
+	PQclear(r);
+	return lock;
+}
+
+static void
+unlock_effects(PGconn *lock)
+{
+	PQclear(PQexec(lock, "ROLLBACK"));
+	PQfinish(lock);
+}
+
 /* The most an event of a stream applied after a newer one (of the
  * other stream) is older than it, in ms: how far sub's apply order
  * strays from the order the events happened in (their outbox rows'
@@ -680,17 +706,7 @@ serial_oldest_first(void)
 	if (!th_wait_ready(&T, port, 30000))
 		th_fail(&T, "sub never became ready");
 
-	PGconn *lock = PQconnectdb(T.db_url);
-	if (PQstatus(lock) != CONNECTION_OK)
-		th_fail(&T, "cannot connect: %s", PQerrorMessage(lock));
-	char sql[256];
-	snprintf(sql, sizeof(sql),
-	    "BEGIN; LOCK TABLE %s.effects IN SHARE MODE",
-	    th_schema(&T, "sub"));
-	PGresult *r = PQexec(lock, sql);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		th_fail(&T, "cannot lock: %s", PQerrorMessage(lock));
-	PQclear(r);
+	PGconn *lock = lock_effects("sub");
 
 	const char *a[] = { SN_TESTPUB, "--name", "thick", "--events", "1000",
 		"--batch", "1", "--rate", "1000", NULL };
@@ -709,9 +725,7 @@ serial_oldest_first(void)
 	    th_metric_http(&T, port, lag_a) == 1000
 	        && th_metric_http(&T, port, lag_b) == 100,
 	    "sub did not learn of every event while blocked");
-	r = PQexec(lock, "ROLLBACK");
-	PQclear(r);
-	PQfinish(lock);
+	unlock_effects(lock);
 	wait_cursor("sub", "thick", 1000, 60000);
 	wait_cursor("sub", "thin", 100, 60000);
 	int64_t ms = apply_disorder_ms("sub", "thick", "thin");
@@ -1896,18 +1910,7 @@ stalled(void)
 	if (!th_wait_ready(&T, port, 30000))
 		th_fail(&T, "sub never became ready");
 
-	/* The handler's INSERT waits for this transaction. */
-	PGconn *lock = PQconnectdb(T.db_url);
-	if (PQstatus(lock) != CONNECTION_OK)
-		th_fail(&T, "cannot connect: %s", PQerrorMessage(lock));
-	char sql[256];
-	snprintf(sql, sizeof(sql),
-	    "BEGIN; LOCK TABLE %s.effects IN SHARE MODE",
-	    th_schema(&T, "sub"));
-	PGresult *r = PQexec(lock, sql);
-	if (PQresultStatus(r) != PGRES_COMMAND_OK)
-		th_fail(&T, "cannot lock: %s", PQerrorMessage(lock));
-	PQclear(r);
+	PGconn *lock = lock_effects("sub");
 
 	start_pub("pub", "50", "10", "1", NULL);
 	if (!th_wait_int(&T, 50, 30000, "SELECT count(seq) FROM %s.outbox",
@@ -1946,9 +1949,7 @@ stalled(void)
 	TH_CHECK(&T, th_metric_http(&T, port, "sn_ready") == 0,
 	    "sn_ready is not 0 while stalled");
 
-	r = PQexec(lock, "ROLLBACK");
-	PQclear(r);
-	PQfinish(lock);
+	unlock_effects(lock);
 	wait_cursor("sub", "pub", 50, 30000);
 	if (!th_wait_ready(&T, port, 10000))
 		th_fail(&T, "sub not ready again after the lock went");
