@@ -41,8 +41,8 @@
 #define REPLAN_FIRST_MS 1000u
 #define REPLAN_MAX_MS 300000u
 #define MAX_ON_COMMIT 4
-#define MAX_BEFORE_COMMIT 3
-#define MAX_ON_END 3
+#define MAX_BEFORE_COMMIT 4
+#define MAX_ON_END 4
 #define MAX_ON_UNDO 2
 /* Savepoints open at once in one transaction (sn_tx_savepoint). */
 #define MAX_SAVEPOINTS 8

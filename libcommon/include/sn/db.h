@@ -159,7 +159,7 @@ sn_err sn_tx_on_commit(sn_tx *tx, void (*fn)(void *arg), void *arg);
  * follows their results (and whatever their callbacks queue). For work
  * that must come after everything else the transaction does (the bus
  * numbering its events at the commit, holding the outbox's lock only
- * from there). Not run if the transaction fails first. At most 3, each
+ * from there). Not run if the transaction fails first. At most 4, each
  * (fn, arg) once: adding one again does nothing.
  */
 sn_err sn_tx_before_commit(
@@ -168,7 +168,7 @@ sn_err sn_tx_before_commit(
 /*
  * Runs fn when the transaction ends, with its outcome (SN_OK: committed),
  * after the sn_tx_on_commit hooks and before done: for state that lives
- * as long as the transaction. At most 3.
+ * as long as the transaction. At most 4.
  */
 sn_err sn_tx_on_end(sn_tx *tx, void (*fn)(sn_err err, void *arg), void *arg);
 
