@@ -3014,10 +3014,10 @@ stream_pass_over(struct stream *st, uint64_t now)
 	sn_bus *bus = st->bus;
 	if (!pass_due(st, now))
 		return false;
-	st->batch_n    = 0;
-	st->batch_last = st->committed;
-	for (struct qev *q                                      = st->qhead;
-	     q != NULL && st->batch_n < bus->cfg.apply_batch; q = q->next) {
+	st->batch_n         = 0;
+	st->batch_last      = st->committed;
+	const struct qev *q = st->qhead;
+	for (; q != NULL && st->batch_n < bus->cfg.apply_batch; q = q->next) {
 		if (st->stop_before != 0 && q->ev.sequence >= st->stop_before)
 			break;
 		st->batch_n++;

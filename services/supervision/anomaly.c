@@ -55,8 +55,9 @@ static const char SQL_LOCK[] = "SELECT pg_advisory_xact_lock(7120120005)";
  * on them. Queued here instead, they are sent together before the COMMIT
  * (one round trip; their callbacks' writes come before it too), and see
  * the batch's later events as well, which a check of the later events
- * would have seen anyway. The scan's checks read at once. Forgotten when
- * the transaction ends, however it ends.
+ * would have seen anyway. The scan's checks read at once, and so does a
+ * check of a transaction other than the one whose checks are queued.
+ * Forgotten when the transaction ends, however it ends.
  */
 struct later {
 	const char *sql;
@@ -106,9 +107,10 @@ later_read(sn_tx *tx, const char *sql, int n, const char *const *v,
     sn_query_fn cb, void *arg)
 {
 	if (Later.tx != tx) {
-		if (Later.tx != NULL) /* its end was never heard of */
-			later_forget(SN_OK, Later.tx);
-		if (sn_tx_on_end(tx, later_forget, tx) != SN_OK
+		/* One transaction's queue at a time (supervision applies its
+		 * streams one transaction at a time): another reads now. */
+		if (Later.tx != NULL
+		    || sn_tx_on_end(tx, later_forget, tx) != SN_OK
 		    || sn_tx_before_commit(tx, later_send, NULL) != SN_OK)
 			return sn_tx_query(tx, sql, n, v, cb, arg);
 		Later.tx = tx;
