@@ -100,12 +100,15 @@ later_send(sn_tx *tx, void *arg)
 	}
 }
 
-/* sql (at most two parameters) read at tx's commit, cb given its
- * answer; at once when tx cannot hold the hooks. */
+/* sql read at tx's commit, cb given its answer; at once when it has
+ * more parameters than a queued read keeps, or tx cannot hold the
+ * hooks. */
 static sn_err
 later_read(sn_tx *tx, const char *sql, int n, const char *const *v,
     sn_query_fn cb, void *arg)
 {
+	if (n > (int) (sizeof(Later.q->v) / sizeof(Later.q->v[0])))
+		return sn_tx_query(tx, sql, n, v, cb, arg);
 	if (Later.tx != tx) {
 		/* One transaction's queue at a time (supervision applies its
 		 * streams one transaction at a time): another reads now. */
@@ -125,7 +128,7 @@ later_read(sn_tx *tx, const char *sql, int n, const char *const *v,
 	}
 	struct later *l = &Later.q[Later.n];
 	*l              = (struct later) { sql, 0, { NULL, NULL }, cb, arg };
-	for (; l->n < n && l->n < 2; l->n++)
+	for (; l->n < n; l->n++)
 		if ((l->v[l->n] = strdup(v[l->n])) == NULL) {
 			for (int k = 0; k < l->n; k++)
 				free(l->v[k]);
