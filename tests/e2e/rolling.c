@@ -14,7 +14,8 @@
  * Required, per service: every request on a connection the kernel
  * accepted gets a whole HTTP answer (any status; 503 is fine) and never
  * a reset or an end of stream without one; once a connect is refused
- * (the listening socket is closed), no later connect succeeds; the
+ * (the listening socket drops SYNs or is closed), no later connect
+ * succeeds; the
  * process exits 0 within EXIT_MS. The counts answered / reset are printed
  * per service.
  */
@@ -38,6 +39,12 @@
 
 #define NCONN 16
 #define IO_MS 20000
+/* A draining server drops SYNs for a tenth of a second before it closes
+ * its port (sn_http_quiesce): such a connect would be refused at the
+ * SYN's retry a second later. The prober does not wait for it: a connect
+ * that has not completed in PROBE_CONNECT_MS counts as refused (the
+ * client has no connection). */
+#define PROBE_CONNECT_MS 100
 #define EXIT_MS 15000
 #define IDLE_US 1500000
 
@@ -64,20 +71,23 @@ typedef struct conn {
 } conn;
 
 static int
-tcp_connect(int port)
+tcp_connect(int port, int connect_ms)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	TH_CHECK(&T, fd >= 0, "socket: %s", strerror(errno));
 	struct sockaddr_in a
 	    = { .sin_family = AF_INET, .sin_port = htons((uint16_t) port) };
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	/* SO_SNDTIMEO bounds connect() too (Linux), then the writes. */
+	struct timeval tc = { connect_ms / 1000, (connect_ms % 1000) * 1000 };
 	struct timeval tv = { IO_MS / 1000, 0 };
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tc, sizeof(tc));
 	if (connect(fd, (struct sockaddr *) &a, sizeof(a)) != 0) {
 		close(fd);
 		return -1;
 	}
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return fd;
 }
 
@@ -173,7 +183,7 @@ conn_main(void *arg)
 	bool  keepalive = c->i % 2 == 0;
 	bool  post      = c->tg->post != NULL && c->i % 4 >= 2;
 	c->result       = 0;
-	c->fd           = tcp_connect(c->tg->port);
+	c->fd           = tcp_connect(c->tg->port, IO_MS);
 	if (c->fd < 0) {
 		c->result = -1;
 		pthread_barrier_wait(c->go);
@@ -223,7 +233,7 @@ prober_main(void *arg)
 	prober *p = arg;
 	while (!atomic_load(&p->stop)) {
 		conn c = { .tg = p->tg, .i = -1 };
-		c.fd   = tcp_connect(p->tg->port);
+		c.fd   = tcp_connect(p->tg->port, PROBE_CONNECT_MS);
 		if (c.fd < 0) {
 			p->refused++;
 			usleep(2000);

@@ -246,7 +246,10 @@ void sn_http_close(sn_http *h);
 /*
  * The start of a drain (SIGTERM: sn/service.h): stops listening after
  * taking every connection still waiting in the listen backlog, so that a
- * client is either answered or refused (never reset); every answer from
+ * client is either answered or refused (never reset): new SYNs are
+ * dropped at once, and the socket closes a tenth of a second later, once
+ * the handshakes under way have completed and been taken (counted by
+ * sn_http_conns until then); every answer from
  * now on closes its connection, and connections with no request in
  * progress close after a second of silence. Requests already received
  * are answered as usual. Once. NULL is a no-op.
