@@ -179,12 +179,13 @@ void th_stop(th *t, th_proc *p);
 
 /*
  * Whether the log at path holds a LeakSanitizer report of nothing but
- * the pipes nng 1.5.2 loses (when a connection is accepted as its socket
- * closes, and when a listener that no longer accepted is closed to listen
- * again): every direct leak allocated on NNG's threads with no frame of
- * this tree, and the listener sn_nng_listen made among the indirect
- * ones. False when the file cannot be read or holds no report. th_stop
- * and the end of a test tolerate such a report.
+ * the pipes nng 1.5.2 loses (when a connection is accepted or dialed as
+ * its socket closes, and when a listener that no longer accepted is
+ * closed to listen again): every direct leak allocated on NNG's threads
+ * with no frame of this tree, and the listener sn_nng_listen made (or
+ * the dialer sn_nng_dialer made) among the indirect ones. False when the file
+ * cannot be read or holds no report. th_stop and the end of a test tolerate
+ * such a report.
  */
 bool th_leak_is_nng_lost_pipe(const char *path);
 

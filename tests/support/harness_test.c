@@ -1,8 +1,8 @@
 /*
  * harness_test.c - the harness's reading of a LeakSanitizer report
  * (th_leak_is_nng_lost_pipe): the one NNG defect th_stop tolerates is
- * recognised, and a report with a leak of ours, or without the listener
- * the lost pipe holds, is not.
+ * recognised (a listener's pipe or a dialer's), and a report with a leak
+ * of ours, or without the endpoint the lost pipe holds, is not.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,6 +33,16 @@ nng_lost_pipe_cycle_is_recognised(void **state)
 	(void) state;
 	assert_true(th_leak_is_nng_lost_pipe(
 	    TH_DATA_DIR "/lsan_nng_lost_pipe_cycle.txt"));
+}
+
+/* The same defect on the dialing side: the lost pipe holds the endpoint
+ * sn_nng_dialer made (verification.agency_down, CI of 12-07). */
+static void
+nng_lost_dialer_pipe_is_recognised(void **state)
+{
+	(void) state;
+	assert_true(th_leak_is_nng_lost_pipe(
+	    TH_DATA_DIR "/lsan_nng_lost_dialer_pipe.txt"));
 }
 
 /* That report with one more indirect leak allocated by our code. */
@@ -75,6 +85,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(nng_lost_pipe_is_recognised),
 		cmocka_unit_test(nng_lost_pipe_cycle_is_recognised),
+		cmocka_unit_test(nng_lost_dialer_pipe_is_recognised),
 		cmocka_unit_test(a_cycle_with_ours_is_a_leak),
 		cmocka_unit_test(a_frame_of_ours_is_a_leak),
 		cmocka_unit_test(no_listener_held_is_a_leak),
