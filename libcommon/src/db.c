@@ -44,6 +44,7 @@
 #define MAX_BEFORE_COMMIT 4
 #define MAX_ON_END 4
 #define MAX_ON_UNDO 2
+#define MAX_SLOTS 4
 /* Savepoints open at once in one transaction (sn_tx_savepoint). */
 #define MAX_SAVEPOINTS 8
 #define BACKOFF_MIN_MS 100
@@ -176,6 +177,13 @@ struct sn_tx {
 	/* sn_tx_on_commit, sn_tx_before_commit and sn_tx_on_end: each
 	 * kept as a plain function pointer, called as its own type. */
 	struct hooks on_commit, before, on_end, on_undo;
+	/* sn_tx_slot: state of its callers', freed at the end. */
+	struct slot {
+		const void *key;
+		void       *data;
+		void (*fini)(void *slot);
+	} slots[MAX_SLOTS];
+	int nslots;
 	/* Savepoints taken so far (their serials count from 1), and the
 	 * serials of those still open, innermost last. */
 	unsigned sp_taken;
@@ -398,6 +406,11 @@ tx_finish(struct conn *c, sn_tx *tx)
 	for (int i = 0; i < tx->on_end.n; i++)
 		((void (*)(sn_err, void *)) tx->on_end.fn[i])(
 		    err, tx->on_end.arg[i]);
+	for (int i = 0; i < tx->nslots; i++) {
+		if (tx->slots[i].fini != NULL)
+			tx->slots[i].fini(tx->slots[i].data);
+		free(tx->slots[i].data);
+	}
 	sn_log_set_request_id(tx->rid);
 	tx->done(err, tx->arg);
 	sn_log_set_request_id(prev);
@@ -1351,6 +1364,27 @@ sn_tx_rollback(sn_tx *tx, sn_err err)
 	tx_fail(tx, err);
 	if (tx->c != NULL && !tx->c->in_process)
 		conn_flush(tx->c);
+}
+
+void *
+sn_tx_slot_get(const sn_tx *tx, const void *key)
+{
+	for (int i = 0; i < tx->nslots; i++)
+		if (tx->slots[i].key == key)
+			return tx->slots[i].data;
+	return NULL;
+}
+
+void *
+sn_tx_slot(sn_tx *tx, const void *key, size_t size, void (*fini)(void *slot))
+{
+	void *d = sn_tx_slot_get(tx, key);
+	if (d != NULL || tx->nslots == MAX_SLOTS)
+		return d;
+	if ((d = calloc(1, size > 0 ? size : 1)) == NULL)
+		return NULL;
+	tx->slots[tx->nslots++] = (struct slot) { key, d, fini };
+	return d;
 }
 
 bool

@@ -394,6 +394,77 @@ test_untouched(void **state)
 	assert_true(b.read);
 }
 
+/* --- sn_tx_slot: state beside a transaction, freed at its end ---------- */
+
+static const char slot_a, slot_b, slot_keys[3];
+
+struct slots {
+	struct result r;
+	bool          rollback;
+	int           fini_seen, end_seen; /* in the order they ran: 1, 2 */
+	int           order;
+	bool          zeroed, same, distinct, missing, full;
+};
+
+static void
+slot_fini(void *slot)
+{
+	struct slots *t = *(struct slots **) slot;
+	t->fini_seen    = ++t->order;
+}
+
+static void
+slot_end(sn_err err, void *arg)
+{
+	struct slots *t = arg;
+	(void) err;
+	t->end_seen = ++t->order;
+}
+
+static void
+slot_begin(sn_tx *tx, void *arg)
+{
+	struct slots  *t = arg;
+	struct slots **a
+	    = sn_tx_slot(tx, &slot_a, sizeof(struct slots *), slot_fini);
+	t->zeroed = a != NULL && *a == NULL;
+	*a        = t;
+	t->same   = sn_tx_slot(tx, &slot_a, 1, NULL) == a
+	    && sn_tx_slot_get(tx, &slot_a) == a;
+	t->missing  = sn_tx_slot_get(tx, &slot_b) == NULL;
+	void *b     = sn_tx_slot(tx, &slot_b, 64, NULL);
+	t->distinct = b != NULL && b != (void *) a;
+	for (int i = 0; i < 2; i++)
+		assert_non_null(sn_tx_slot(tx, &slot_keys[i], 8, NULL));
+	t->full = sn_tx_slot(tx, &slot_keys[2], 8, NULL) == NULL; /* a fifth */
+	assert_int_equal(sn_tx_on_end(tx, slot_end, t), SN_OK);
+	if (t->rollback)
+		sn_tx_rollback(tx, SN_EINVAL);
+	else
+		sn_tx_commit(tx);
+}
+
+static void
+test_slots(void **state)
+{
+	(void) state;
+	for (int rb = 0; rb < 2; rb++) {
+		struct slots t = { .rollback = rb == 1 };
+		sn_db_tx(db, slot_begin, on_done, &t);
+		run_until(&t.r.done);
+		assert_int_equal(t.r.err, rb ? SN_EINVAL : SN_OK);
+		assert_true(t.zeroed);
+		assert_true(t.same);
+		assert_true(t.missing);
+		assert_true(t.distinct);
+		assert_true(t.full);
+		/* The end hooks first, then the slot's fini, once. */
+		assert_int_equal(t.end_seen, 1);
+		assert_int_equal(t.fini_seen, 2);
+		assert_int_equal(t.order, 2);
+	}
+}
+
 /* --- the last statements: sn_tx_before_commit, sn_tx_on_end -------------- */
 
 struct hooks {
@@ -1189,6 +1260,7 @@ main(void)
 		cmocka_unit_test(test_failure_keeps_connection),
 		cmocka_unit_test(test_rollback),
 		cmocka_unit_test(test_untouched),
+		cmocka_unit_test(test_slots),
 		cmocka_unit_test(test_before_commit),
 		cmocka_unit_test(test_reconnect),
 		cmocka_unit_test(test_recycle),

@@ -55,9 +55,9 @@ static const char SQL_LOCK[] = "SELECT pg_advisory_xact_lock(7120120005)";
  * on them. Queued here instead, they are sent together before the COMMIT
  * (one round trip; their callbacks' writes come before it too), and see
  * the batch's later events as well, which a check of the later events
- * would have seen anyway. The scan's checks read at once, and so does a
- * check of a transaction other than the one whose checks are queued.
- * Forgotten when the transaction ends, however it ends.
+ * would have seen anyway. The scan's checks read at once. Each
+ * transaction's queue is its own (sn_tx_slot), freed when it ends,
+ * however it ends.
  */
 struct later {
 	const char *sql;
@@ -66,31 +66,30 @@ struct later {
 	sn_query_fn cb;
 	void       *arg;
 };
-static struct {
-	sn_tx        *tx; /* NULL: nothing queued */
+
+/* The transaction's queue: its sn_tx_slot. */
+struct later_queue {
 	struct later *q;
 	size_t        n, cap;
-} Later;
+};
+static const char later_key; /* the slot's key */
 
 static void
-later_forget(sn_err err, void *arg)
+later_free(void *slot)
 {
-	(void) err;
-	if (Later.tx != arg)
-		return;
-	for (size_t i = 0; i < Later.n; i++)
-		for (int k = 0; k < Later.q[i].n; k++)
-			free(Later.q[i].v[k]);
-	Later.n  = 0;
-	Later.tx = NULL;
+	struct later_queue *lq = slot;
+	for (size_t i = 0; i < lq->n; i++)
+		for (int k = 0; k < lq->q[i].n; k++)
+			free(lq->q[i].v[k]);
+	free(lq->q);
 }
 
 static void
 later_send(sn_tx *tx, void *arg)
 {
-	(void) arg;
-	for (size_t i = 0; Later.tx == tx && i < Later.n; i++) {
-		const struct later *l   = &Later.q[i];
+	const struct later_queue *lq = arg;
+	for (size_t i = 0; i < lq->n; i++) {
+		const struct later *l   = &lq->q[i];
 		sn_err              err = sn_tx_query(tx, l->sql, l->n,
 		                 (const char *const *) l->v, l->cb, l->arg);
 		if (err != SN_OK) {
@@ -101,32 +100,27 @@ later_send(sn_tx *tx, void *arg)
 }
 
 /* sql read at tx's commit, cb given its answer; at once when it has
- * more parameters than a queued read keeps, or tx cannot hold the
- * hooks. */
+ * more parameters than a queued read keeps, or tx cannot hold the queue
+ * or its hook. */
 static sn_err
 later_read(sn_tx *tx, const char *sql, int n, const char *const *v,
     sn_query_fn cb, void *arg)
 {
-	if (n > (int) (sizeof(Later.q->v) / sizeof(Later.q->v[0])))
+	struct later_queue *lq = NULL;
+	if (n <= (int) (sizeof(lq->q->v) / sizeof(lq->q->v[0])))
+		lq = sn_tx_slot(tx, &later_key, sizeof(*lq), later_free);
+	/* The hook is added once (the same function and argument). */
+	if (lq == NULL || sn_tx_before_commit(tx, later_send, lq) != SN_OK)
 		return sn_tx_query(tx, sql, n, v, cb, arg);
-	if (Later.tx != tx) {
-		/* One transaction's queue at a time (supervision applies its
-		 * streams one transaction at a time): another reads now. */
-		if (Later.tx != NULL
-		    || sn_tx_on_end(tx, later_forget, tx) != SN_OK
-		    || sn_tx_before_commit(tx, later_send, NULL) != SN_OK)
-			return sn_tx_query(tx, sql, n, v, cb, arg);
-		Later.tx = tx;
-	}
-	if (Later.n == Later.cap) {
-		size_t        cap = Later.cap ? Later.cap * 2 : 64;
-		struct later *q   = realloc(Later.q, cap * sizeof(*q));
+	if (lq->n == lq->cap) {
+		size_t        cap = lq->cap ? lq->cap * 2 : 64;
+		struct later *q   = realloc(lq->q, cap * sizeof(*q));
 		if (q == NULL)
 			return SN_ENOMEM;
-		Later.q   = q;
-		Later.cap = cap;
+		lq->q   = q;
+		lq->cap = cap;
 	}
-	struct later *l = &Later.q[Later.n];
+	struct later *l = &lq->q[lq->n];
 	*l              = (struct later) { sql, 0, { NULL, NULL }, cb, arg };
 	for (; l->n < n; l->n++)
 		if ((l->v[l->n] = strdup(v[l->n])) == NULL) {
@@ -134,7 +128,7 @@ later_read(sn_tx *tx, const char *sql, int n, const char *const *v,
 				free(l->v[k]);
 			return SN_ENOMEM;
 		}
-	Later.n++;
+	lq->n++;
 	return SN_OK;
 }
 

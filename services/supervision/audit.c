@@ -450,25 +450,17 @@ i64(char buf[24], int64_t v)
  * to the transaction's end); the records after it in the same
  * transaction follow the one before without reading it again, so a
  * batch of staff.acted events is not a round trip each (the next event
- * waits for a read's answer: apply_next in bus.c). Forgotten when the
- * transaction ends, however it ends (head_forget): a retried batch reads
- * the head again. Supervision's apply transactions take no savepoints; a
- * savepoint undone under held records would need to forget them too
- * (sn_tx_on_undo).
+ * waits for a read's answer: apply_next in bus.c). Kept in the
+ * transaction's sn_tx_slot, so forgotten when it ends, however it ends:
+ * a retried batch reads the head again. Supervision's apply transactions take
+ * no savepoints; a savepoint undone under held records would need to forget
+ * them too (sn_tx_on_undo).
  */
-static struct {
-	sn_tx  *tx; /* NULL: nothing held */
+struct held {
 	int64_t n;
 	uint8_t hash[SUPERVISION_AUDIT_HASHLEN];
-} held;
-
-static void
-head_forget(sn_err err, void *arg)
-{
-	(void) err;
-	if (held.tx == arg)
-		held.tx = NULL;
-}
+};
+static const char held_key; /* the transaction's sn_tx_slot */
 
 /* Record r (its n the next one; rec, len: its canonical bytes) after
  * prev: hashed, appended, and the head moved to it, in tx; what tx holds
@@ -492,13 +484,11 @@ append(sn_tx *tx, const supervision_audit_record *r, const char *rec,
 		err = sn_tx_query(tx, SQL_MOVE_HEAD, 2, h, NULL, NULL);
 	if (err != SN_OK)
 		return err;
-	/* Held for the next record only while a hook forgets it at the
-	 * end; without one, the next record reads the head. */
-	if (held.tx == NULL && sn_tx_on_end(tx, head_forget, tx) == SN_OK)
-		held.tx = tx;
-	if (held.tx == tx) {
-		held.n = r->n;
-		memcpy(held.hash, hash, sizeof(hash));
+	/* Held for the next record; without a slot, it reads the head. */
+	struct held *held = sn_tx_slot(tx, &held_key, sizeof(*held), NULL);
+	if (held != NULL) {
+		held->n = r->n;
+		memcpy(held->hash, hash, sizeof(hash));
 	}
 	return SN_OK;
 }
@@ -576,16 +566,17 @@ supervision_audit_on_event(
 	/* A record that cannot be made halts the stream here rather than
 	 * fail its transaction again and again. Its n is known when the
 	 * transaction holds the head; the head read makes it again else. */
-	if (held.tx == tx)
-		r.n = held.n + 1;
+	const struct held *held = sn_tx_slot_get(tx, &held_key);
+	if (held != NULL)
+		r.n = held->n + 1;
 	const char *rec = canonical(&r, stack, &heap, &len, &err);
 	if (rec == NULL) {
 		sn_log(SN_LOG_ERROR, "supervision: staff.acted is not UTF-8",
 		    "source", e->ev->source, NULL);
 		return err;
 	}
-	if (held.tx == tx) {
-		err = append(tx, &r, rec, len, held.hash);
+	if (held != NULL) {
+		err = append(tx, &r, rec, len, held->hash);
 		free(heap);
 		return err;
 	}

@@ -173,6 +173,20 @@ sn_err sn_tx_before_commit(
 sn_err sn_tx_on_end(sn_tx *tx, void (*fn)(sn_err err, void *arg), void *arg);
 
 /*
+ * State kept beside a transaction for as long as it lasts: tx's slot for
+ * key (the address of a static of the caller's, one slot each), made
+ * zeroed (size bytes) at the first call and the same memory at every
+ * later one, whatever size says. When the transaction ends, committed or
+ * not, after its sn_tx_on_end hooks, fini(slot) runs (when not NULL) and
+ * the slot is freed. NULL when out of memory or past 4 keys: the caller
+ * then does without (reads again what it would have kept).
+ * sn_tx_slot_get answers the slot for key if made, else NULL.
+ */
+void *sn_tx_slot(
+    sn_tx *tx, const void *key, size_t size, void (*fini)(void *slot));
+void *sn_tx_slot_get(const sn_tx *tx, const void *key);
+
+/*
  * Savepoints, for a transaction that undoes a part of itself and goes on
  * (sn_http's group commit: one per member). sn_tx_savepoint queues
  * SAVEPOINT; sn_tx_savepoint_release keeps what was queued since the
