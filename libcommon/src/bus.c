@@ -422,6 +422,7 @@ struct stream {
 	bool           stuck;     /* a redial never finished: NNG is stuck */
 	struct redial *redial[2]; /* in flight: [0] SUB, [1] REQ */
 	sn_counter    *c_consumed, *c_replayed, *c_skipped, *c_gaps;
+	sn_counter    *c_unheld; /* live events past the reorder buffer */
 	sn_counter    *c_alarms, *c_unconfirmed, *c_foreign_hb;
 	sn_counter    *c_redials;
 	sn_gauge      *g_halted, *g_stuck;
@@ -503,12 +504,15 @@ struct sn_bus {
 	 * buffers (qev sizes; bounded by cfg.queue_bytes), and the most
 	 * held at once. */
 	size_t queued_bytes, held_bytes, held_max;
-	/* The bytes of live messages received, on NNG's threads, while the
-	 * loop was busy and not yet read (the streams' buffered watches,
-	 * sn_nngwatch_open_buffered), bounded by cfg.queue_bytes too. */
-	atomic_size_t inbox_bytes;
-	sn_gauge     *g_held_max;
-	bool          render_hooked; /* bus_render is registered */
+	/* The live messages received, on NNG's threads, while the loop was
+	 * busy and not yet read (the streams' buffered watches,
+	 * sn_nngwatch_open_buffered), bounded by cfg.queue_bytes too; the
+	 * most held at once and those dropped, as metrics (bus_render). */
+	sn_inbox_budget inbox;
+	sn_gauge       *g_held_max, *g_inbox_max;
+	sn_counter     *c_inbox_dropped;
+	uint64_t        inbox_dropped_told;
+	bool            render_hooked; /* bus_render is registered */
 };
 
 static void stream_maybe_apply(struct stream *st);
@@ -1867,6 +1871,20 @@ stream_stalled(const struct stream *st, uint64_t now, uint64_t *idle_ms)
 }
 
 /* sn_metrics_on_render: the ages, which grow with time alone. */
+/* The inboxes' figures (kept on NNG's threads) into the metrics: at each
+ * render, after each read of an inbox, and at the close (a registry
+ * rendered after it still has them). */
+static void
+inbox_tell(sn_bus *bus)
+{
+	sn_gauge_set(
+	    bus->g_inbox_max, (int64_t) atomic_load(&bus->inbox.msgs_max));
+	uint64_t dropped = atomic_load(&bus->inbox.dropped);
+	sn_counter_add(
+	    bus->c_inbox_dropped, dropped - bus->inbox_dropped_told);
+	bus->inbox_dropped_told = dropped;
+}
+
 static void
 bus_render(void *arg)
 {
@@ -1875,6 +1893,7 @@ bus_render(void *arg)
 	for (struct stream *st = bus->streams; st != NULL; st = st->next)
 		sn_gauge_set(st->g_age,
 		    (int64_t) (stream_unapplied_ms(st, now) / 1000));
+	inbox_tell(bus);
 }
 
 /* A heartbeat or a live event says the stream's head is at seq (or, when
@@ -2180,14 +2199,15 @@ static bool
 stream_hold(struct stream *st, const Sn__Bus__V1__Envelope *env)
 {
 	uint32_t win = st->bus->cfg.reorder_max;
-	if (env->sequence <= st->queued_to
-	    || env->sequence - st->queued_to > win
-	    || st->held_bytes >= REORDER_MAX_BYTES || hold_over(st->bus))
+	if (env->sequence <= st->queued_to)
 		return false;
+	if (env->sequence - st->queued_to > win
+	    || st->held_bytes >= REORDER_MAX_BYTES || hold_over(st->bus))
+		goto unheld;
 	if (st->held == NULL) {
 		st->held = calloc(win, sizeof(*st->held));
 		if (st->held == NULL)
-			return false;
+			goto unheld;
 	}
 	struct qev **h = held_slot(st, env->sequence);
 	if (*h != NULL) {
@@ -2195,12 +2215,15 @@ stream_hold(struct stream *st, const Sn__Bus__V1__Envelope *env)
 		return false;
 	}
 	if ((*h = qev_new(env)) == NULL)
-		return false;
+		goto unheld;
 	st->nheld++;
 	st->held_bytes += (*h)->size;
 	st->bus->held_bytes += (*h)->size;
 	held_mark(st->bus);
 	return true;
+unheld: /* dropped: replay brings it */
+	sn_counter_add(st->c_unheld, 1);
+	return false;
 }
 
 /* Whether a repeat (env's sequence already queued) is the event we had
@@ -2444,6 +2467,7 @@ sub_ready(nng_socket sock, void *arg)
 		sn__bus__v1__envelope__free_unpacked(env, NULL);
 		nng_msg_free(msg);
 	}
+	inbox_tell(bus);
 	stream_maybe_replay(st);
 	stream_maybe_apply(st);
 }
@@ -3187,7 +3211,11 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 	sn_bus *bus = calloc(1, sizeof(*bus));
 	if (bus == NULL)
 		return SN_ENOMEM;
-	atomic_init(&bus->inbox_bytes, 0);
+	atomic_init(&bus->inbox.bytes, 0);
+	atomic_init(&bus->inbox.msgs, 0);
+	atomic_init(&bus->inbox.bytes_max, 0);
+	atomic_init(&bus->inbox.msgs_max, 0);
+	atomic_init(&bus->inbox.dropped, 0);
 	bus->loop    = loop;
 	bus->db      = db;
 	bus->metrics = m;
@@ -3210,6 +3238,7 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 		bus->cfg.reorder_max = 262144;
 	if (!bus->cfg.queue_bytes)
 		bus->cfg.queue_bytes = 32u << 20;
+	bus->inbox.max = bus->cfg.queue_bytes;
 	if (!bus->cfg.part_count)
 		bus->cfg.part_count = 1;
 	snprintf(bus->part, sizeof(bus->part), "%u/%u", bus->cfg.part_index,
@@ -3238,7 +3267,17 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 	         "The most bytes of followed events held at once, queued and in"
 	              " reorder buffers (SN_BUS_QUEUE_BYTES bounds them).",
 	         NULL);
-	bus->open_handles    = 1; /* the bus itself, dropped by close */
+	bus->g_inbox_max     = sn_metrics_gauge(m, "sn_bus_inbox_held_max",
+	        "The most live events held at once in the followers' inboxes, "
+	            "received while the loop was busy (SN_BUS_QUEUE_BYTES bounds "
+	            "their bytes).",
+	        NULL);
+	bus->c_inbox_dropped
+	    = sn_metrics_counter(m, "sn_bus_inbox_dropped_total",
+	        "Live events dropped because the followers' inboxes held "
+	        "SN_BUS_QUEUE_BYTES (replay recovers them).",
+	        NULL);
+	bus->open_handles = 1; /* the bus itself, dropped by close */
 	uv_timer_init(sn_loop_uv(loop), &bus->heartbeat);
 	uv_timer_init(sn_loop_uv(loop), &bus->relay_timer);
 	uv_timer_init(sn_loop_uv(loop), &bus->relay_delay);
@@ -3380,8 +3419,8 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 	/* Buffered: what comes while the loop applies a batch or is held
 	 * up otherwise is kept (up to the byte budget), not dropped by NNG
 	 * past its 8192 messages and then replayed. */
-	if (sn_nngwatch_open_buffered(&st->wsub, bus->loop, st->sub,
-	        &bus->inbox_bytes, bus->cfg.queue_bytes, sub_ready, st)
+	if (sn_nngwatch_open_buffered(
+	        &st->wsub, bus->loop, st->sub, &bus->inbox, sub_ready, st)
 	    != SN_OK)
 		goto fail_req;
 	if (sn_nngwatch_open(&st->wreq, bus->loop, st->req, req_ready, st)
@@ -3402,6 +3441,11 @@ sn_bus_follow(sn_bus *bus, const char *publisher, const char *pub_url,
 	     labels);
 	st->c_gaps     = sn_metrics_counter(m, "sn_bus_gaps_total",
 	        "Gaps seen in a live stream, by publisher.", labels);
+	st->c_unheld   = sn_metrics_counter(m, "sn_bus_events_unheld_total",
+	      "Live events after a gap or a full queue dropped because the "
+	        "reorder buffer was full (its window, 48 MiB, or "
+	        "SN_BUS_QUEUE_BYTES); replay brings them, by publisher.",
+	      labels);
 	st->c_alarms   = sn_metrics_counter(m, "sn_bus_alarms_total",
 	      "Streams halted (another epoch, a publisher behind our cursor,"
 	        " an event that cannot be applied), by publisher.",
@@ -3618,6 +3662,7 @@ sn_bus_close(sn_bus *bus)
 	if (bus == NULL)
 		return;
 	bus->closing = true;
+	inbox_tell(bus);
 	if (bus->render_hooked)
 		sn_metrics_on_render_remove(bus->metrics, bus_render, bus);
 	frameset_free(&bus->frames);

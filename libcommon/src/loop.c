@@ -48,17 +48,38 @@ struct sn_nngwatch {
 };
 
 /* The messages a buffered watch's aio received and the loop has not yet
- * taken: a ring under mu, its bytes counted in *bytes (shared by the
- * watches of one budget) and kept under max. */
+ * taken: a ring under mu, counted in *budget (shared by the watches of
+ * one budget) and kept under its max. */
 struct inbox {
-	nng_aio        *aio;
-	pthread_mutex_t mu;
-	nng_msg       **ring;
-	size_t          cap, head, n;
-	atomic_size_t  *bytes;
-	size_t          max;
-	atomic_bool     stopping;
+	nng_aio         *aio;
+	pthread_mutex_t  mu;
+	nng_msg        **ring;
+	size_t           cap, head, n;
+	sn_inbox_budget *budget;
+	atomic_bool      stopping;
 };
+
+static void
+max_store(atomic_size_t *max, size_t v)
+{
+	size_t m = atomic_load(max);
+	while (v > m && !atomic_compare_exchange_weak(max, &m, v))
+		;
+}
+
+/* A message of len bytes enters (+1) or leaves (-1) an inbox of b. */
+static void
+budget_move(sn_inbox_budget *b, size_t len, int dir)
+{
+	if (dir > 0) {
+		max_store(
+		    &b->bytes_max, atomic_fetch_add(&b->bytes, len) + len);
+		max_store(&b->msgs_max, atomic_fetch_add(&b->msgs, 1) + 1);
+	} else {
+		atomic_fetch_sub(&b->bytes, len);
+		atomic_fetch_sub(&b->msgs, 1);
+	}
+}
 
 uint64_t
 sn_now_ms(void)
@@ -254,7 +275,9 @@ on_recv(void *arg)
 		size_t   len  = nng_msg_len(m);
 		bool     kept = false;
 		pthread_mutex_lock(&in->mu);
-		if (in->n == 0 || atomic_load(in->bytes) + len <= in->max) {
+		if (in->n == 0
+		    || atomic_load(&in->budget->bytes) + len
+		        <= in->budget->max) {
 			if (in->n == in->cap) {
 				size_t    cap = in->cap ? 2 * in->cap : 256;
 				nng_msg **r   = malloc(cap * sizeof(*r));
@@ -271,13 +294,15 @@ on_recv(void *arg)
 			if (in->n < in->cap) {
 				in->ring[(in->head + in->n) % in->cap] = m;
 				in->n++;
-				atomic_fetch_add(in->bytes, len);
+				budget_move(in->budget, len, 1);
 				kept = true;
 			}
 		}
 		pthread_mutex_unlock(&in->mu);
-		if (!kept)
+		if (!kept) {
+			atomic_fetch_add(&in->budget->dropped, 1);
 			nng_msg_free(m);
+		}
 		uv_async_send(&w->h.async);
 	} else if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
 		return;
@@ -306,7 +331,7 @@ on_async(uv_async_t *a)
 
 sn_err
 sn_nngwatch_open_buffered(sn_nngwatch **out, sn_loop *loop, nng_socket sock,
-    atomic_size_t *bytes, size_t max, sn_nngwatch_fn fn, void *arg)
+    sn_inbox_budget *budget, sn_nngwatch_fn fn, void *arg)
 {
 	sn_nngwatch  *w  = calloc(1, sizeof(*w));
 	struct inbox *in = calloc(1, sizeof(*in));
@@ -315,12 +340,11 @@ sn_nngwatch_open_buffered(sn_nngwatch **out, sn_loop *loop, nng_socket sock,
 		free(in);
 		return SN_ENOMEM;
 	}
-	w->sock   = sock;
-	w->fn     = fn;
-	w->arg    = arg;
-	w->inbox  = in;
-	in->bytes = bytes;
-	in->max   = max;
+	w->sock    = sock;
+	w->fn      = fn;
+	w->arg     = arg;
+	w->inbox   = in;
+	in->budget = budget;
 	atomic_init(&in->stopping, false);
 	int rv = nng_aio_alloc(&in->aio, on_recv, w);
 	if (rv != 0) {
@@ -358,7 +382,7 @@ sn_nngwatch_recv(sn_nngwatch *w, nng_msg **msg)
 	*msg     = in->ring[in->head];
 	in->head = (in->head + 1) % in->cap;
 	in->n--;
-	atomic_fetch_sub(in->bytes, nng_msg_len(*msg));
+	budget_move(in->budget, nng_msg_len(*msg), -1);
 	pthread_mutex_unlock(&in->mu);
 	return 0;
 }
@@ -425,7 +449,7 @@ sn_nngwatch_close(sn_nngwatch *w, bool close_socket)
 		nng_aio_free(in->aio);
 		for (size_t i = 0; i < in->n; i++) {
 			nng_msg *m = in->ring[(in->head + i) % in->cap];
-			atomic_fetch_sub(in->bytes, nng_msg_len(m));
+			budget_move(in->budget, nng_msg_len(m), -1);
 			nng_msg_free(m);
 		}
 		free(in->ring);

@@ -225,18 +225,26 @@ start_slow_sub(char *stats, size_t cap, const char *setting)
 }
 
 /* 200,000 events burst unpaced at a subscriber made slow on purpose: it
- * applies exactly 200,000, in order, once, and under a tenth of them come
- * through replay (issue 15's aim). The follower's loop stalls for 3 s and
- * then for each slow batch, far longer than NNG's 8192 messages last at
- * the burst's rate; its SUB watch is buffered (sn_nngwatch_open_buffered),
- * so what comes meanwhile waits in its inbox within the byte budget
- * instead of being dropped and replayed. Before it, 30-71 % of the events
- * were replayed, whatever the budget (28,811 with the inbox but no pause
- * at the budget, 14.4 %); that recovery itself is burst_budget's. Nearly
- * the whole burst (about 170 bytes an event) arrives during the stall:
- * with the default budget, 32 MiB, 1-2 % was replayed, with 16 MiB 16.5 %,
- * with 8 MiB 56.1 %, with 256 MiB none; the test gives the follower
- * 128 MiB, so that it asserts the inbox, not this machine's speed. */
+ * applies exactly 200,000, in order, once, and drops none of those it
+ * received live. The follower's loop stalls for 3 s and then for each
+ * slow batch, far longer than NNG's 8192 messages last at the burst's
+ * rate; its SUB watch is buffered (sn_nngwatch_open_buffered), so what
+ * comes meanwhile waits in its inbox within the byte budget (it must have
+ * held more than NNG's buffers could, the SUB's and the PUB pipe's 8192
+ * each, and dropped none), and what comes after a gap, or while the queue
+ * is full, waits in the reorder buffer (none dropped: unheld). Before the
+ * inbox, 30-71 % of the events were replayed, whatever the budget (28,811
+ * with the inbox but no pause at the budget, 14.4 %); that recovery
+ * itself is burst_budget's. Nearly the whole burst (about 170 bytes an
+ * event) arrives during the stall: with the default budget, 32 MiB, 1-2 %
+ * was replayed, with 16 MiB 16.5 %, with 8 MiB 56.1 %, with 256 MiB none;
+ * the test gives the follower 128 MiB. The share replayed (issue 15's aim:
+ * under a tenth) is printed, not asserted: what is replayed then is what
+ * NNG itself dropped before the inbox got it, which depends on the
+ * machine. Alone it is 0 (inbox at most 195,906 events); beside
+ * console.browser and three other tests in a CI run of 12-07 it was
+ * 21,628 in one gap (10.8 %), which failed the tenth the test asserted
+ * then. */
 #define BURST_BUDGET "134217728"
 
 static void
@@ -255,16 +263,26 @@ burst_slow(void)
 	    stats, "sn_bus_events_consumed_total{publisher=\"pub\"}");
 	int64_t gaps
 	    = th_metric(stats, "sn_bus_gaps_total{publisher=\"pub\"}");
-	printf("replayed %lld of %lld events consumed (%.1f %%), %lld gaps\n",
+	int64_t unheld = th_metric(
+	    stats, "sn_bus_events_unheld_total{publisher=\"pub\"}");
+	int64_t inbox_max     = th_metric(stats, "sn_bus_inbox_held_max");
+	int64_t inbox_dropped = th_metric(stats, "sn_bus_inbox_dropped_total");
+	printf("replayed %lld of %lld events consumed (%.1f %%), %lld gaps; "
+	       "inbox held at most %lld, dropped %lld; unheld %lld\n",
 	    (long long) replayed, (long long) consumed,
 	    consumed > 0 ? 100.0 * (double) replayed / (double) consumed : 0.0,
-	    (long long) gaps);
+	    (long long) gaps, (long long) inbox_max, (long long) inbox_dropped,
+	    (long long) unheld);
 	TH_CHECK(&T, consumed == 200000, "consumed counter is %lld",
 	    (long long) consumed);
-	TH_CHECK(&T, replayed * 10 < consumed,
-	    "%lld of %lld events were replayed: the live events that came "
-	    "while the follower was busy were not kept",
-	    (long long) replayed, (long long) consumed);
+	TH_CHECK(&T, inbox_dropped == 0 && unheld == 0,
+	    "the follower dropped live events it had received: %lld past its "
+	    "inbox's budget, %lld past its reorder buffer",
+	    (long long) inbox_dropped, (long long) unheld);
+	TH_CHECK(&T, inbox_max > 2 * 8192,
+	    "the inbox held at most %lld events during the stall: the live "
+	    "events that came while the follower was busy were not kept",
+	    (long long) inbox_max);
 	check_stream("sub", "pub", 200000);
 }
 
@@ -293,12 +311,18 @@ burst_budget(void)
 	    stats, "sn_bus_events_consumed_total{publisher=\"pub\"}");
 	int64_t replayed = th_metric(
 	    stats, "sn_bus_events_replayed_total{publisher=\"pub\"}");
+	int64_t inbox_dropped = th_metric(stats, "sn_bus_inbox_dropped_total");
+	int64_t unheld        = th_metric(
+	           stats, "sn_bus_events_unheld_total{publisher=\"pub\"}");
 	printf("held at most %lld bytes of events (budget " BUDGET
-	       "), %lld events replayed\n",
-	    (long long) held, (long long) replayed);
-	TH_CHECK(&T, replayed > 0,
-	    "nothing was replayed: the burst never passed the budget, so this "
-	    "run proves nothing about recovery");
+	       "), %lld events replayed; dropped past the budget: %lld from "
+	       "the inbox, %lld from the reorder buffer\n",
+	    (long long) held, (long long) replayed, (long long) inbox_dropped,
+	    (long long) unheld);
+	TH_CHECK(&T, replayed > 0 && inbox_dropped + unheld > 0,
+	    "nothing was dropped past the budget (%lld replayed): the burst "
+	    "never passed it, so this run proves nothing about recovery",
+	    (long long) replayed);
 	TH_CHECK(&T, consumed == 50000, "consumed counter is %lld",
 	    (long long) consumed);
 	TH_CHECK(

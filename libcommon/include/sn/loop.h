@@ -72,19 +72,31 @@ typedef void (*sn_nngwatch_fn)(nng_socket sock, void *arg);
 sn_err sn_nngwatch_open(sn_nngwatch **out, sn_loop *loop, nng_socket sock,
     sn_nngwatch_fn fn, void *arg);
 /*
+ * What the buffered watches sharing it hold in their inboxes (messages,
+ * and their bodies' bytes, at most max), and what they did: the most
+ * held at once, and the messages dropped past max. Zeroed and max set
+ * before the first watch opens; read from any thread (atomics).
+ */
+typedef struct sn_inbox_budget {
+	size_t                max;
+	atomic_size_t         bytes, msgs;
+	atomic_size_t         bytes_max, msgs_max;
+	atomic_uint_least64_t dropped;
+} sn_inbox_budget;
+
+/*
  * A buffered watch: the socket's messages are received as they come, on
  * one of NNG's threads, whatever the loop is doing, into an inbox; fn runs
  * on the loop when there are some and takes them with sn_nngwatch_recv
  * (until NNG_EAGAIN, or what it leaves is offered again on the next turn).
- * The inbox's bytes (message bodies) are counted in *bytes, which watches
- * may share; a message that would take them past max is dropped (unless
- * the inbox is empty), as a full socket buffer drops it. For a SUB socket
- * whose owner may be busy for seconds at a time: NNG's own buffer holds
- * at most 8192 messages.
+ * The inbox is counted in *budget, which watches may share; a message
+ * that would take its bytes past budget->max is dropped (unless the inbox
+ * is empty), as a full socket buffer drops it, and counted. For a SUB
+ * socket whose owner may be busy for seconds at a time: NNG's own buffer
+ * holds at most 8192 messages.
  */
 sn_err sn_nngwatch_open_buffered(sn_nngwatch **out, sn_loop *loop,
-    nng_socket sock, atomic_size_t *bytes, size_t max, sn_nngwatch_fn fn,
-    void *arg);
+    nng_socket sock, sn_inbox_budget *budget, sn_nngwatch_fn fn, void *arg);
 /* The next message of the watch's socket (its inbox, if buffered): 0, or
  * NNG_EAGAIN when there is none now. */
 int sn_nngwatch_recv(sn_nngwatch *w, nng_msg **msg);
