@@ -452,6 +452,7 @@ struct sn_bus {
 	char          part[24];
 	bool          publishes;
 	nng_socket    pub;
+	atomic_int    followers; /* PUB pipes: pub_pipe_event */
 	nng_socket    rep;
 	sn_listen    *lpub, *lrep; /* keep pub and rep accepting */
 	sn_nngwatch  *wrep;
@@ -3204,6 +3205,16 @@ nng_fail(const char *what, int rv)
 	return SN_ENNG;
 }
 
+/* On one of NNG's threads: a follower's SUB connected to the PUB socket,
+ * or its connection went. */
+static void
+pub_pipe_event(nng_pipe pipe, nng_pipe_ev ev, void *arg)
+{
+	sn_bus *bus = arg;
+	(void) pipe;
+	atomic_fetch_add(&bus->followers, ev == NNG_PIPE_EV_ADD_POST ? 1 : -1);
+}
+
 sn_err
 sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
     const sn_bus_config *cfg)
@@ -3216,6 +3227,7 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 	atomic_init(&bus->inbox.bytes_max, 0);
 	atomic_init(&bus->inbox.msgs_max, 0);
 	atomic_init(&bus->inbox.dropped, 0);
+	atomic_init(&bus->followers, 0);
 	bus->loop    = loop;
 	bus->db      = db;
 	bus->metrics = m;
@@ -3296,7 +3308,13 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 			nng_fail("pub open", rv);
 			goto fail;
 		}
-		if (sn_nng_setup(bus->pub, 1 << 16, 8192) != SN_OK)
+		if (sn_nng_setup(bus->pub, 1 << 16, 8192) != SN_OK
+		    || nng_pipe_notify(
+		           bus->pub, NNG_PIPE_EV_ADD_POST, pub_pipe_event, bus)
+		        != 0
+		    || nng_pipe_notify(
+		           bus->pub, NNG_PIPE_EV_REM_POST, pub_pipe_event, bus)
+		        != 0)
 			goto fail_pub;
 		if ((rv = sn_listen_open(
 		         &bus->lpub, loop, bus->pub, cfg->pub_url))
@@ -3558,6 +3576,13 @@ uint64_t
 sn_bus_published(const sn_bus *bus)
 {
 	return bus->published;
+}
+
+size_t
+sn_bus_followers(const sn_bus *bus)
+{
+	int n = atomic_load(&((sn_bus *) bus)->followers);
+	return n > 0 ? (size_t) n : 0;
 }
 
 bool

@@ -4,13 +4,17 @@
  *
  *   sn-testpub --name NAME [--events N] [--batch B] [--parallel P]
  *              [--other-every K] [--rate EPS] [--proto-batch]
- *              [--bad-every J]
+ *              [--bad-every J] [--wait-followers F] [--go-file PATH]
  *
  * Runs as service NAME (its settings are those of sn/service.h) and
  * appends N events of type "test.event" (every K-th one "test.other"),
  * B per transaction, with P transactions in flight at once, at most EPS
  * events per second if given; then keeps serving replay requests and
  * heartbeats until SIGTERM. Subjects are "s<i>", data the bytes of "e<i>".
+ * With --wait-followers F it appends nothing until F followers' SUB
+ * sockets are connected to its PUB socket, and with --go-file until PATH
+ * exists (the test makes it once its follower is ready): a burst meant
+ * to reach a follower live, not through replay.
  *
  * --proto-batch appends each transaction's events with one
  * sn_bus_append_batch, and makes each event's data a packed Heartbeat
@@ -31,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sn/bus/v1/bus.pb-c.h"
 #include "sn/log.h"
@@ -45,6 +50,8 @@ struct pub {
 	long        rate;
 	bool        proto_batch;
 	long        bad_every;
+	long        wait_followers;
+	const char *go_file;
 	long        next;      /* next index to append */
 	long        committed; /* appended and committed */
 	long        inflight;
@@ -224,6 +231,18 @@ produce(struct pub *p)
 {
 	if (sn_loop_stopping(sn_service_loop(p->svc)))
 		return;
+	if (p->wait_followers > 0 || p->go_file != NULL) {
+		if (sn_bus_followers(sn_service_bus(p->svc))
+		        < (size_t) p->wait_followers
+		    || (p->go_file != NULL && access(p->go_file, F_OK) != 0)) {
+			uv_timer_start(&p->pace, on_pace, 5, 0);
+			return;
+		}
+		p->wait_followers = 0;
+		p->go_file        = NULL;
+		p->t0             = sn_now_ms();
+		sn_log(SN_LOG_INFO, "followers ready: appending", NULL);
+	}
 	while (p->inflight < p->parallel && p->next < p->events) {
 		if (p->rate > 0) {
 			/* Events allowed so far at the given rate. */
@@ -319,6 +338,10 @@ main(int argc, char **argv)
 			p.rate = num_arg(v, a);
 		else if (strcmp(a, "--bad-every") == 0)
 			p.bad_every = num_arg(v, a);
+		else if (strcmp(a, "--wait-followers") == 0)
+			p.wait_followers = num_arg(v, a);
+		else if (strcmp(a, "--go-file") == 0)
+			p.go_file = v;
 		else {
 			fprintf(stderr, "sn-testpub: unknown option %s\n", a);
 			return 2;

@@ -276,6 +276,11 @@ void sn_bus_close(sn_bus *bus);
 /* The highest sequence this publisher has published (for tests, metrics). */
 uint64_t sn_bus_published(const sn_bus *bus);
 
+/* The followers' SUB connections to this publisher's PUB socket now (for
+ * a test that must not publish before its follower listens). Any
+ * thread. */
+size_t sn_bus_followers(const sn_bus *bus);
+
 /*
  * Whether every followed stream is running: false when one is halted,
  * with "bus stream P halted: REASON" in why (cap bytes, NUL-terminated;
