@@ -1871,10 +1871,9 @@ stream_stalled(const struct stream *st, uint64_t now, uint64_t *idle_ms)
 	    && idle > st->bus->cfg.stall_ms;
 }
 
-/* sn_metrics_on_render: the ages, which grow with time alone. */
 /* The inboxes' figures (kept on NNG's threads) into the metrics: at each
- * render, after each read of an inbox, and at the close (a registry
- * rendered after it still has them). */
+ * render, and at the close (a registry rendered after it still has
+ * them). */
 static void
 inbox_tell(sn_bus *bus)
 {
@@ -1886,6 +1885,8 @@ inbox_tell(sn_bus *bus)
 	bus->inbox_dropped_told = dropped;
 }
 
+/* sn_metrics_on_render: the ages, which grow with time alone, and the
+ * inboxes' figures. */
 static void
 bus_render(void *arg)
 {
@@ -2468,7 +2469,6 @@ sub_ready(nng_socket sock, void *arg)
 		sn__bus__v1__envelope__free_unpacked(env, NULL);
 		nng_msg_free(msg);
 	}
-	inbox_tell(bus);
 	stream_maybe_replay(st);
 	stream_maybe_apply(st);
 }
@@ -3224,7 +3224,6 @@ sn_bus_open(sn_bus **out, sn_loop *loop, sn_db *db, sn_metrics *m,
 		return SN_ENOMEM;
 	atomic_init(&bus->inbox.bytes, 0);
 	atomic_init(&bus->inbox.msgs, 0);
-	atomic_init(&bus->inbox.bytes_max, 0);
 	atomic_init(&bus->inbox.msgs_max, 0);
 	atomic_init(&bus->inbox.dropped, 0);
 	atomic_init(&bus->followers, 0);

@@ -2967,10 +2967,8 @@ take_backlog(sn_http *h)
 static void
 on_grace(uv_timer_t *t)
 {
-	sn_http *h = t->data;
+	sn_http *h = t->data; /* started with lfd, closed by stop() */
 
-	if (h->lfd < 0 || h->mhd == NULL)
-		return;
 	take_backlog(h);
 	close(h->lfd);
 	h->lfd = -1;

@@ -72,8 +72,7 @@ static void
 budget_move(sn_inbox_budget *b, size_t len, int dir)
 {
 	if (dir > 0) {
-		max_store(
-		    &b->bytes_max, atomic_fetch_add(&b->bytes, len) + len);
+		atomic_fetch_add(&b->bytes, len);
 		max_store(&b->msgs_max, atomic_fetch_add(&b->msgs, 1) + 1);
 	} else {
 		atomic_fetch_sub(&b->bytes, len);

@@ -452,9 +452,9 @@ i64(char buf[24], int64_t v)
  * batch of staff.acted events is not a round trip each (the next event
  * waits for a read's answer: apply_next in bus.c). Kept in the
  * transaction's sn_tx_slot, so forgotten when it ends, however it ends:
- * a retried batch reads the head again. Supervision's apply transactions take
- * no savepoints; a savepoint undone under held records would need to forget
- * them too (sn_tx_on_undo).
+ * a retried batch reads the head again. Supervision's apply transactions
+ * take no savepoints; a savepoint undone under held records would need
+ * to forget them too (sn_tx_on_undo).
  */
 struct held {
 	int64_t n;

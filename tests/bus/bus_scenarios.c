@@ -154,11 +154,7 @@ start_burst(const char *name, const char *events, th_proc *sub)
 		"--batch", "1000", "--parallel", "2", "--other-every", "7",
 		"--wait-followers", "1", "--go-file", go, NULL };
 	th_proc    *pub    = th_spawn(&T, name, SN_TESTPUB, argv, NULL);
-	uint64_t    until  = th_now_ms() + 30000;
-	while (!th_file_has(sub->log, "stream epoch adopted")
-	    && th_now_ms() < until)
-		th_sleep_ms(10);
-	TH_CHECK(&T, th_file_has(sub->log, "stream epoch adopted"),
+	TH_CHECK(&T, th_wait_file_has(sub->log, "stream epoch adopted", 30000),
 	    "the follower did not learn the stream's epoch in 30 s");
 	FILE *f = fopen(go, "w");
 	TH_CHECK(&T, f != NULL, "cannot write %s", go);
@@ -1118,10 +1114,7 @@ listener_starved(void)
 	const char *env[] = { "SN_NNG_LISTEN_CHECK_MS=200",
 		"SN_TESTPUB_HOLD=300,4000", NULL };
 	th_proc    *pub   = publish_all(2000, "100", "1", env, 30000);
-	uint64_t    end   = th_now_ms() + 30000;
-	while (!th_file_has(pub->log, "stopped holding the loop")
-	    && th_now_ms() < end)
-		th_sleep_ms(100);
+	th_wait_file_has(pub->log, "stopped holding the loop", 30000);
 	TH_CHECK(&T,
 	    th_line_has(pub->log, "stopped holding the loop", "times"),
 	    "the publisher did not hold its loop for 4 s");

@@ -522,6 +522,15 @@ th_file_has(const char *path, const char *text)
 }
 
 bool
+th_wait_file_has(const char *path, const char *text, int ms)
+{
+	uint64_t until = th_now_ms() + (uint64_t) ms;
+	while (!th_file_has(path, text) && th_now_ms() < until)
+		th_sleep_ms(10);
+	return th_file_has(path, text);
+}
+
+bool
 th_line_has(const char *path, const char *a, const char *b)
 {
 	FILE *f = fopen(path, "r");

@@ -258,6 +258,10 @@ uint64_t th_now_ms(void);
 /* Whether the file at path (a service's log) holds text on one line. */
 bool th_file_has(const char *path, const char *text);
 
+/* Polls th_file_has every 10 ms until it holds, for at most ms; the
+ * last answer. */
+bool th_wait_file_has(const char *path, const char *text, int ms);
+
 /* Whether one line of the file at path holds both a and b (b NULL: a). */
 bool th_line_has(const char *path, const char *a, const char *b);
 

@@ -74,13 +74,12 @@ sn_err sn_nngwatch_open(sn_nngwatch **out, sn_loop *loop, nng_socket sock,
 /*
  * What the buffered watches sharing it hold in their inboxes (messages,
  * and their bodies' bytes, at most max), and what they did: the most
- * held at once, and the messages dropped past max. Zeroed and max set
- * before the first watch opens; read from any thread (atomics).
+ * messages held at once, and the messages dropped past max. Zeroed and
+ * max set before the first watch opens; read from any thread (atomics).
  */
 typedef struct sn_inbox_budget {
 	size_t                max;
-	atomic_size_t         bytes, msgs;
-	atomic_size_t         bytes_max, msgs_max;
+	atomic_size_t         bytes, msgs, msgs_max;
 	atomic_uint_least64_t dropped;
 } sn_inbox_budget;
 
