@@ -833,20 +833,38 @@ events_arrays(sn_pgarray *a, int na, const sn_event_out *evs, size_t n)
 }
 
 /*
- * A transaction numbering its own events at its commit: their arrays
- * until then (several sn_bus_append_batch calls add to them), then the
- * PUB messages of every row the commit numbered, sent once it committed.
- * Freed when the transaction ends, committed or not.
+ * A transaction's events kept for its commit in arrays (several
+ * sn_bus_append and sn_bus_append_batch calls add to them), then the PUB
+ * messages of every row the commit numbered, sent once it committed.
+ * Made by sn_bus_append_batch, it numbers them at the commit; made by
+ * sn_bus_append (collecting), it numbers them there if the transaction
+ * appended number_at_append or more in all (numbers_at_commit), else
+ * inserts them unnumbered in one statement for the relay. A collecting
+ * transaction that takes a savepoint inserts what it collected and
+ * keeps the rest as deferred events (closed), so that undoing the
+ * savepoint drops those. Freed when the transaction ends, committed or
+ * not.
  */
 struct numbered {
 	struct numbered *next;
 	sn_bus          *bus;
 	sn_tx           *tx;
 	sn_pgarray       a[7];
-	size_t           n;   /* events in a */
-	size_t           own; /* of them numbered (SQL_NUMBER) */
+	size_t           n;      /* events in a */
+	size_t           own;    /* of them numbered (SQL_NUMBER) */
+	size_t           before; /* rows tx inserted before or beside a */
+	bool             collecting, closed;
 	struct frameset  frames;
 };
+
+/* Whether a transaction that appended total events, n of them kept for
+ * its commit, numbers them there (sn_bus_config.number_at_append). */
+static bool
+numbers_at_commit(const sn_bus *bus, size_t total, size_t n)
+{
+	return bus->cfg.number_at_append > 0
+	    && total >= bus->cfg.number_at_append && n <= bus->cfg.relay_batch;
+}
 
 typedef struct own_row {
 	bool own;
@@ -892,26 +910,66 @@ numbered_rows(sn_tx *tx, PGresult *res, void *arg)
 		sn_tx_rollback(tx, err);
 }
 
+/* ev[7]: the texts of nb's arrays. SN_ENOMEM. */
+static sn_err
+numbered_texts(struct numbered *nb, const char *ev[7])
+{
+	for (int k = 0; k < 7; k++)
+		if ((ev[k] = sn_pgarray_text(&nb->a[k])) == NULL)
+			return SN_ENOMEM;
+	return SN_OK;
+}
+
 /* The transaction's last statements: the outbox's lock, then the rows
- * it sees unnumbered and its own events, numbered (SQL_NUMBER). */
+ * it sees unnumbered and its own events, numbered (SQL_NUMBER); or, for
+ * a collecting transaction that appended fewer than number_at_append
+ * events (or whose bus closed meanwhile), its events inserted unnumbered
+ * (SQL_APPEND_EACH), for the relay (numbered_end wakes it). */
 static void
 numbered_commit(sn_tx *tx, void *arg)
 {
 	struct numbered *nb  = arg;
 	sn_bus          *bus = nb->bus;
-	if (bus == NULL) { /* closed meanwhile: nothing is appended */
+	if (nb->n == 0) /* collected nothing, or inserted it already */
+		return;
+	if (bus == NULL && !nb->collecting) { /* closed meanwhile */
 		sn_tx_rollback(tx, SN_ECLOSED);
 		return;
 	}
 	const char *ev[7];
-	sn_err      err = SN_OK;
-	for (int k = 0; k < 7 && err == SN_OK; k++)
-		if ((ev[k] = sn_pgarray_text(&nb->a[k])) == NULL)
-			err = SN_ENOMEM;
-	if (err == SN_OK)
+	sn_err      err = numbered_texts(nb, ev);
+	if (err == SN_OK && bus != NULL
+	    && (!nb->collecting
+	        || numbers_at_commit(bus, nb->before + nb->n, nb->n)))
 		err = number_queue(bus, tx, ev, numbered_rows, nb);
+	else if (err == SN_OK)
+		err = sn_tx_query(tx, SQL_APPEND_EACH, 7, ev, NULL, NULL);
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
+}
+
+/* A collecting transaction that took a savepoint: what it collected is
+ * inserted now, unnumbered and in order, and it collects no more (its
+ * later events are deferred, which undoing a savepoint can drop). */
+static sn_err
+numbered_close(struct numbered *nb)
+{
+	nb->closed = true;
+	if (nb->n == 0)
+		return SN_OK;
+	const char *ev[7];
+	sn_err      err = numbered_texts(nb, ev);
+	if (err == SN_OK)
+		err = sn_tx_query(nb->tx, SQL_APPEND_EACH, 7, ev, NULL, NULL);
+	for (int k = 0; k < 7; k++) {
+		sn_pgarray_fini(&nb->a[k]);
+		sn_pgarray_init(&nb->a[k]);
+	}
+	nb->before += nb->n;
+	nb->n = 0;
+	if (err == SN_OK)
+		err = sn_tx_on_commit(nb->tx, relay_wake, nb->bus);
+	return err;
 }
 
 static void
@@ -952,25 +1010,26 @@ numbered_end(sn_err err, void *arg)
 	drain_check(bus);
 }
 
-/* tx's numbered state, if it numbers its events at its commit. */
+/* tx's numbered state, if it keeps its events for its commit. */
 static struct numbered *
 numbered_find(sn_bus *bus, sn_tx *tx)
 {
 	for (struct numbered *nb = bus->numbering; nb != NULL; nb = nb->next)
-		if (nb->tx == tx)
+		if (nb->tx == tx && !nb->closed)
 			return nb;
 	return NULL;
 }
 
 /* Makes tx's numbered state, with its hooks. */
 static struct numbered *
-numbered_of(sn_bus *bus, sn_tx *tx)
+numbered_of(sn_bus *bus, sn_tx *tx, bool collecting)
 {
 	struct numbered *nb = calloc(1, sizeof(*nb));
 	if (nb == NULL)
 		return NULL;
-	nb->bus = bus;
-	nb->tx  = tx;
+	nb->bus        = bus;
+	nb->tx         = tx;
+	nb->collecting = collecting;
 	for (int k = 0; k < 7; k++)
 		sn_pgarray_init(&nb->a[k]);
 	if (sn_tx_on_end(tx, numbered_end, nb) != SN_OK) {
@@ -1221,25 +1280,43 @@ sn_bus_append(sn_bus *bus, sn_tx *tx, const sn_event_out *ev)
 		return SN_EINVAL;
 	if (ev->len > MSG_MAX / 2)
 		return SN_ERANGE;
-	/* In a transaction numbering its events at its commit: with them,
-	 * in the order appended. */
-	struct numbered *nb = numbered_find(bus, tx);
+	/* In a transaction keeping its events in arrays for its commit
+	 * (struct numbered): with them, in the order appended; a collecting
+	 * one that has taken a savepoint since stops collecting. */
+	struct numbered *nb    = numbered_find(bus, tx);
+	unsigned         taken = sn_tx_savepoints_taken(tx);
+	if (nb != NULL && nb->collecting && taken > 0) {
+		sn_err err = numbered_close(nb);
+		if (err != SN_OK)
+			return err;
+		nb = NULL;
+	}
 	if (nb != NULL) {
 		nb->n++;
 		return events_arrays(nb->a, 7, ev, 1);
 	}
 	/* In a transaction that took a savepoint (a group commit's members),
 	 * kept until it commits and inserted together, so that undoing a
-	 * savepoint drops them; otherwise queued now (keeping them bought
-	 * nothing measurable there: the application path A/B/A/B at 10,000
-	 * households, README Notes 12-06). */
-	struct deferred *d     = deferred_find(bus, tx);
-	unsigned         taken = sn_tx_savepoints_taken(tx);
-	if (d == NULL && taken == 0)
-		return append_now(bus, tx, ev);
-	if (d == NULL && (d = deferred_of(bus, tx)) == NULL)
-		return SN_ENOMEM;
-	return deferred_add(d, ev, taken);
+	 * savepoint drops them. */
+	struct deferred *d = deferred_find(bus, tx);
+	if (d != NULL || taken > 0) {
+		if (d == NULL && (d = deferred_of(bus, tx)) == NULL)
+			return SN_ENOMEM;
+		return deferred_add(d, ev, taken);
+	}
+	/* The transaction's first event is queued now, as a request's one
+	 * event is best (keeping it bought nothing measurable: the
+	 * application path A/B/A/B at 10,000 households, README Notes
+	 * 12-06); its next ones are collected (struct numbered), so that a
+	 * transaction appending many one by one writes them in one statement
+	 * at its commit, numbered there when they are number_at_append or
+	 * more, as a batch of as many would be (issue 15). */
+	if (bus->cfg.number_at_append > 0) {
+		if ((nb = numbered_of(bus, tx, true)) == NULL)
+			return SN_ENOMEM;
+		nb->before = 1;
+	}
+	return append_now(bus, tx, ev);
 }
 
 sn_err
@@ -1280,11 +1357,17 @@ sn_bus_append_batch(sn_bus *bus, sn_tx *tx, const sn_event_out *evs, size_t n)
 	 * batch is the relay's, numbered and sent a pass at a time beside
 	 * the writer's next work: a payment run's build chunk (19,000
 	 * events) numbered at its commit made the build 1.6 s longer at
-	 * 100,000 payees, its one connection doing the relay's work. */
+	 * 100,000 payees, its one connection doing the relay's work. A
+	 * transaction collecting the events it appended one by one adds the
+	 * batch to them, and its commit decides (numbered_commit). */
 	struct numbered *nb = numbered_find(bus, tx);
-	if (nb == NULL && bus->cfg.number_at_append > 0
-	    && n >= bus->cfg.number_at_append && n <= bus->cfg.relay_batch
-	    && (nb = numbered_of(bus, tx)) == NULL)
+	if (nb != NULL && nb->collecting && sn_tx_savepoints_taken(tx) > 0) {
+		if ((ferr = numbered_close(nb)) != SN_OK)
+			return ferr;
+		nb = NULL;
+	}
+	if (nb == NULL && numbers_at_commit(bus, n, n)
+	    && (nb = numbered_of(bus, tx, false)) == NULL)
 		return SN_ENOMEM;
 	if (nb != NULL) {
 		nb->n += n;

@@ -477,6 +477,28 @@ expect_killed(th_proc *p, const char *what)
 	    "%s: the failpoint did not kill the publisher", what);
 }
 
+/* p, killed by number.after_commit (what), left every row numbered up
+ * to upto, and a restarted publisher brings the follower to it. */
+static void
+killed_numbered(th_proc *p, const char *what, int64_t upto)
+{
+	const char *ps   = th_schema(&T, "pub");
+	const char *hb[] = { "SN_BUS_HEARTBEAT_MS=200", NULL };
+	expect_killed(p, what);
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(seq) FROM %s.outbox", ps) == upto
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.outbox WHERE seq IS NULL", ps)
+	            == 0,
+	    "%s: the transaction should have committed sequences up to %lld",
+	    what, (long long) upto);
+	p = start_pub("pub", "0", "100", "1", hb);
+	wait_cursor("sub", "pub", upto, 30000);
+	check_stream("sub", "pub", upto);
+	th_kill(&T, p, SIGTERM);
+	TH_CHECK(&T, th_wait_exit(&T, p, 15000) >= 0, "publisher hung");
+}
+
 /* The publisher is killed between commit and publish: after a restart
  * the events are published. First killed after its own transaction
  * committed and before the relay ran; then killed after the relay gave
@@ -492,8 +514,10 @@ pub_crash(void)
 	const char *ps = th_schema(&T, "pub");
 	start_sub("sub", "pub", NULL, NULL);
 
+	/* A transaction of 100 events numbers them at its commit unless
+	 * number_at_append is off: here they are to wait for the relay. */
 	const char *fp1[] = { "SN_FAILPOINT=append.after_commit",
-		"SN_BUS_HEARTBEAT_MS=200", NULL };
+		"SN_BUS_HEARTBEAT_MS=200", "SN_BUS_NUMBER_AT_APPEND=0", NULL };
 	expect_killed(
 	    start_pub("pub", "100", "100", "1", fp1), "append.after_commit");
 	TH_CHECK(&T,
@@ -518,21 +542,16 @@ pub_crash(void)
 	th_kill(&T, p, SIGTERM);
 	TH_CHECK(&T, th_wait_exit(&T, p, 15000) >= 0, "publisher hung");
 
-	/* Then a transaction that numbered its own 100 events at its
-	 * commit, killed once committed and before it sent them. */
+	/* Then a transaction that numbered its own batch of 100 events at
+	 * its commit, killed once committed and before it sent them; and
+	 * one that appended its 100 events one by one (collected, then
+	 * numbered at its commit as the batch was), killed alike. */
 	const char *fp3[] = { "SN_FAILPOINT=number.after_commit",
 		"SN_BUS_HEARTBEAT_MS=200", NULL };
-	expect_killed(start_pub_batch("pub", "100", "100", "1", fp3),
-	    "number.after_commit");
-	TH_CHECK(&T,
-	    th_int(&T, "SELECT count(seq) FROM %s.outbox", ps) == 210
-	        && th_int(&T,
-	               "SELECT count(*) FROM %s.outbox WHERE seq IS NULL", ps)
-	            == 0,
-	    "the transaction should have committed sequences 111..210");
-	start_pub("pub", "0", "100", "1", hb);
-	wait_cursor("sub", "pub", 210, 30000);
-	check_stream("sub", "pub", 210);
+	killed_numbered(start_pub_batch("pub", "100", "100", "1", fp3),
+	    "number.after_commit, a batch", 210);
+	killed_numbered(start_pub("pub", "100", "100", "1", fp3),
+	    "number.after_commit, one by one", 310);
 }
 
 /* The outbox's rows inserted and updated so far (pg_stat_user_tables),

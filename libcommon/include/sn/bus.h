@@ -101,7 +101,9 @@ typedef struct sn_bus_config {
 	 * that the commits meanwhile share it; 0: at once. */
 	uint32_t relay_wait_ms;
 	/* An sn_bus_append_batch of at least this many events (and at most
-	 * relay_batch) numbers them in its own transaction, as its last
+	 * relay_batch), or a transaction that appended as many with
+	 * sn_bus_append (at most relay_batch after its first), numbers them
+	 * in its own transaction, as its last
 	 * statements (after the rows still unnumbered that it sees),
 	 * holding the outbox's lock from there to its commit, and sends
 	 * them once it commits: each row is written once, where the relay
@@ -236,12 +238,16 @@ sn_err sn_bus_on_table(
 
 /*
  * Queues the outbox INSERT of ev on tx and wakes the relay when tx
- * commits. In a transaction that has taken a savepoint (sn_tx_savepoint:
- * a group commit's members) the events are kept until its commit and
- * inserted in one statement, in order; undoing a savepoint drops those
- * appended since. The row records the calling thread's request id
- * (sn_log_request_id; "" when none), which the event carries to its
- * followers. SN_EINVAL when this bus publishes nothing or ev lacks a type.
+ * commits. Only a transaction's first event is queued at once: the next
+ * ones are kept until its commit and inserted in one statement, in
+ * order, numbered there (as a batch, sn_bus_append_batch) when the
+ * transaction appended number_at_append or more in all. In a transaction
+ * that has taken a savepoint (sn_tx_savepoint: a group commit's members)
+ * the events are kept until its commit and inserted in one statement, in
+ * order; undoing a savepoint drops those appended since. The row records the
+ * calling thread's request id (sn_log_request_id; "" when none), which the
+ * event carries to its followers. SN_EINVAL when this bus publishes nothing or
+ * ev lacks a type.
  */
 sn_err sn_bus_append(sn_bus *bus, sn_tx *tx, const sn_event_out *ev);
 
