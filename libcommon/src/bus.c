@@ -837,13 +837,17 @@ events_arrays(sn_pgarray *a, int na, const sn_event_out *evs, size_t n)
  * sn_bus_append and sn_bus_append_batch calls add to them), then the PUB
  * messages of every row the commit numbered, sent once it committed.
  * Made by sn_bus_append_batch, it numbers them at the commit; made by
- * sn_bus_append (collecting), it numbers them there if the transaction
+ * sn_bus_append (collecting: the transaction's first SENT_AT_ONCE events
+ * are inserted at once, counted in before), it numbers them there if the
+ * transaction
  * appended number_at_append or more in all (numbers_at_commit), else
  * inserts them unnumbered in one statement for the relay. A collecting
- * transaction that takes a savepoint inserts what it collected and
- * keeps the rest as deferred events (closed), so that undoing the
- * savepoint drops those. Freed when the transaction ends, committed or
- * not.
+ * transaction that has taken a savepoint collects no more (closed): its
+ * later events are deferred (struct deferred), so that undoing the
+ * savepoint drops those, and what it collected, all before the
+ * savepoint, goes in unnumbered ahead of them (collected_flush), never
+ * inside a savepoint that could be undone. Freed when the transaction
+ * ends, committed or not.
  */
 struct numbered {
 	struct numbered *next;
@@ -856,6 +860,13 @@ struct numbered {
 	bool             collecting, closed;
 	struct frameset  frames;
 };
+
+/* The events a transaction appends one by one that are queued at once,
+ * before it collects the rest (struct numbered): a request's few. Sent in
+ * one statement of arrays, 3 events a transaction ran 9 % slower than as
+ * pipelined one-row INSERTs (sn-busbench --tx-events 3, five alternated
+ * pairs; 10 and 30 a transaction about even). */
+#define SENT_AT_ONCE 8u
 
 /* Whether a transaction that appended total events, n of them kept for
  * its commit, numbers them there (sn_bus_config.number_at_append). */
@@ -938,7 +949,7 @@ numbered_commit(sn_tx *tx, void *arg)
 	}
 	const char *ev[7];
 	sn_err      err = numbered_texts(nb, ev);
-	if (err == SN_OK && bus != NULL
+	if (err == SN_OK && bus != NULL && !nb->closed
 	    && (!nb->collecting
 	        || numbers_at_commit(bus, nb->before + nb->n, nb->n)))
 		err = number_queue(bus, tx, ev, numbered_rows, nb);
@@ -948,14 +959,13 @@ numbered_commit(sn_tx *tx, void *arg)
 		sn_tx_rollback(tx, err);
 }
 
-/* A collecting transaction that took a savepoint: what it collected is
- * inserted now, unnumbered and in order, and it collects no more (its
- * later events are deferred, which undoing a savepoint can drop). */
+/* What a closed collecting transaction collected (nb; NULL: nothing),
+ * inserted now, unnumbered and in order: before the events it deferred
+ * since (deferred_flush) or a batch it appends (sn_bus_append_batch). */
 static sn_err
-numbered_close(struct numbered *nb)
+collected_flush(struct numbered *nb)
 {
-	nb->closed = true;
-	if (nb->n == 0)
+	if (nb == NULL || nb->n == 0)
 		return SN_OK;
 	const char *ev[7];
 	sn_err      err = numbered_texts(nb, ev);
@@ -1086,6 +1096,9 @@ struct deferred {
 	sn_tx               *tx;
 	struct deferred_ev **v;
 	size_t               n, cap;
+	/* The transaction's closed collecting state, whose events go in
+	 * ahead of these (NULL: none). */
+	struct numbered *collected;
 };
 
 static void
@@ -1095,15 +1108,16 @@ deferred_drop(struct deferred *d, size_t keep)
 		free(d->v[--d->n]);
 }
 
-/* Queues the INSERT of d's events on d->tx (nothing if none), and the
- * relay's wake at the commit. */
+/* Queues the INSERT of d's events on d->tx (nothing if none), after
+ * those the transaction collected before its savepoint, and the relay's
+ * wake at the commit. */
 static sn_err
 deferred_flush(struct deferred *d)
 {
 	sn_tx *tx  = d->tx;
-	sn_err err = SN_OK;
-	if (d->n == 0)
-		return SN_OK;
+	sn_err err = collected_flush(d->collected);
+	if (err != SN_OK || d->n == 0)
+		return err;
 	if (d->n == 1) {
 		const struct deferred_ev *e  = d->v[0];
 		const sn_event_out        ev = { .type = e->type,
@@ -1283,13 +1297,18 @@ sn_bus_append(sn_bus *bus, sn_tx *tx, const sn_event_out *ev)
 	/* In a transaction keeping its events in arrays for its commit
 	 * (struct numbered): with them, in the order appended; a collecting
 	 * one that has taken a savepoint since stops collecting. */
-	struct numbered *nb    = numbered_find(bus, tx);
-	unsigned         taken = sn_tx_savepoints_taken(tx);
+	struct numbered *nb     = numbered_find(bus, tx);
+	struct numbered *closed = NULL;
+	unsigned         taken  = sn_tx_savepoints_taken(tx);
 	if (nb != NULL && nb->collecting && taken > 0) {
-		sn_err err = numbered_close(nb);
-		if (err != SN_OK)
-			return err;
-		nb = NULL;
+		nb->closed = true;
+		closed     = nb;
+		nb         = NULL;
+	}
+	if (nb != NULL && nb->collecting && nb->n == 0
+	    && nb->before < SENT_AT_ONCE) {
+		nb->before++;
+		return append_now(bus, tx, ev);
 	}
 	if (nb != NULL) {
 		nb->n++;
@@ -1302,15 +1321,15 @@ sn_bus_append(sn_bus *bus, sn_tx *tx, const sn_event_out *ev)
 	if (d != NULL || taken > 0) {
 		if (d == NULL && (d = deferred_of(bus, tx)) == NULL)
 			return SN_ENOMEM;
+		if (closed != NULL) /* d is new: a collector closes once */
+			d->collected = closed;
 		return deferred_add(d, ev, taken);
 	}
-	/* The transaction's first event is queued now, as a request's one
-	 * event is best (keeping it bought nothing measurable: the
-	 * application path A/B/A/B at 10,000 households, README Notes
-	 * 12-06); its next ones are collected (struct numbered), so that a
-	 * transaction appending many one by one writes them in one statement
-	 * at its commit, numbered there when they are number_at_append or
-	 * more, as a batch of as many would be (issue 15). */
+	/* The transaction's first SENT_AT_ONCE events are queued now; its
+	 * next ones are collected (struct numbered), so that a transaction
+	 * appending many one by one writes them in one statement at its
+	 * commit, numbered there when they are number_at_append or more in
+	 * all, as a batch of as many would be (issue 15). */
 	if (bus->cfg.number_at_append > 0) {
 		if ((nb = numbered_of(bus, tx, true)) == NULL)
 			return SN_ENOMEM;
@@ -1362,7 +1381,8 @@ sn_bus_append_batch(sn_bus *bus, sn_tx *tx, const sn_event_out *evs, size_t n)
 	 * batch to them, and its commit decides (numbered_commit). */
 	struct numbered *nb = numbered_find(bus, tx);
 	if (nb != NULL && nb->collecting && sn_tx_savepoints_taken(tx) > 0) {
-		if ((ferr = numbered_close(nb)) != SN_OK)
+		nb->closed = true;
+		if ((ferr = collected_flush(nb)) != SN_OK)
 			return ferr;
 		nb = NULL;
 	}

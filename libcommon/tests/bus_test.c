@@ -18,7 +18,9 @@
  *
  * A transaction's events wait for its commit and go in one statement, in
  * order, each with its own request id; those appended after a savepoint
- * that is undone are left out.
+ * that is undone are left out. Without a savepoint, a transaction's
+ * first 8 events go at once and the rest at its commit, numbered there
+ * when they are 100 or more.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -406,6 +408,131 @@ test_events_at_commit(void **state)
 	       "after it 3 of 5, in order, the 2 undone left out\n");
 }
 
+/* ---- events after a transaction's eighth collected for its commit ---- */
+
+struct collected {
+	const char *prefix; /* the events' topics: prefix.1, prefix.2, ... */
+	int         n;      /* appended one by one */
+	bool        undone; /* then a savepoint, one more undone, one after */
+	bool        done;
+	sn_err      err;
+	int64_t     before; /* prefix.* rows the transaction saw before */
+};
+
+static void
+collected_seen(sn_tx *tx, PGresult *res, void *arg)
+{
+	struct collected *c = arg;
+	c->before           = count_of(
+	              PQcopyResult(res, PG_COPYRES_TUPLES | PG_COPYRES_ATTRS));
+	sn_tx_commit(tx);
+}
+
+static void
+collected_begin(sn_tx *tx, void *arg)
+{
+	struct collected *c = arg;
+	char              type[32], like[32];
+	bool              ok = true;
+	for (int i = 1; i <= c->n && ok; i++) {
+		snprintf(type, sizeof(type), "%s.%d", c->prefix, i);
+		ok = append(bus_a, tx, type) == SN_OK;
+	}
+	if (ok && c->undone) {
+		snprintf(type, sizeof(type), "%s.undone", c->prefix);
+		ok = sn_tx_savepoint(tx) == SN_OK
+		    && append(bus_a, tx, type) == SN_OK
+		    && sn_tx_savepoint_undo(tx) == SN_OK;
+		snprintf(type, sizeof(type), "%s.after", c->prefix);
+		ok = ok && append(bus_a, tx, type) == SN_OK;
+	}
+	snprintf(like, sizeof(like), "%s.%%", c->prefix);
+	const char *v[1] = { like };
+	if (!ok
+	    || sn_tx_query(tx,
+	           "SELECT count(*) FROM outbox WHERE topic LIKE $1", 1, v,
+	           collected_seen, c)
+	        != SN_OK)
+		sn_tx_rollback(tx, SN_EDB);
+}
+
+static void
+collected_done(sn_err err, void *arg)
+{
+	struct collected *c = arg;
+	c->err              = err;
+	c->done             = true;
+}
+
+/* Runs c's transaction; its rows, in id order, as "topic,topic,...", and
+ * how many the transaction numbered itself (published_at is the
+ * transaction's now(), as created_at is; a relay pass's is later). */
+static void
+collected_run(struct collected *c, char *list, size_t size, int64_t *own)
+{
+	sn_db_tx(db_a, collected_begin, collected_done, c);
+	run_until(&c->done);
+	assert_int_equal(c->err, SN_OK);
+	typedef struct rows {
+		char    list[2048];
+		int64_t own;
+	} rows;
+	const sn_col cols[] = { SN_COL(rows, list, SN_COL_CHARS),
+		SN_COL(rows, own, SN_COL_I64) };
+	rows         o      = { "", 0 };
+	PGresult    *r      = admin_query(PGRES_TUPLES_OK,
+	            "SELECT string_agg(topic, ',' ORDER BY id) AS list,"
+	                    " count(*) FILTER (WHERE published_at = created_at) AS own"
+	                    " FROM %s.outbox WHERE topic LIKE '%s.%%'",
+	            schema_a, c->prefix);
+	assert_int_equal(sn_rows_one(r, cols, 2, &o), SN_OK);
+	PQclear(r);
+	snprintf(list, size, "%s", o.list);
+	*own = o.own;
+}
+
+/* A transaction's first 8 events go at once, the rest at its commit in
+ * one statement, in order; 150 of them are numbered by that transaction
+ * itself (SN_BUS_NUMBER_AT_APPEND, 100). After a savepoint the events
+ * collected before it still go at the commit, ahead of those appended
+ * after it, and undoing the savepoint leaves out only the event appended
+ * inside it (sent at once inside it, the collected ones would be undone
+ * with it). */
+static void
+test_collected_at_commit(void **state)
+{
+	(void) state;
+	char    list[2048], want[2048];
+	int64_t own;
+
+	struct collected few = { .prefix = "v", .n = 12 };
+	collected_run(&few, list, sizeof(list), &own);
+	assert_int_equal(few.before, 8);
+	assert_string_equal(list,
+	    "v.1,v.2,v.3,v.4,v.5,v.6,v.7,v.8,v.9,v.10,"
+	    "v.11,v.12");
+
+	struct collected many = { .prefix = "w", .n = 150 };
+	collected_run(&many, list, sizeof(list), &own);
+	assert_int_equal(many.before, 8);
+	size_t at = 0;
+	for (int i = 1; i <= 150; i++)
+		at += (size_t) snprintf(want + at, sizeof(want) - at, "%sw.%d",
+		    i > 1 ? "," : "", i);
+	assert_string_equal(list, want);
+	assert_int_equal(own, 150);
+
+	struct collected sp = { .prefix = "x", .n = 10, .undone = true };
+	collected_run(&sp, list, sizeof(list), &own);
+	assert_int_equal(sp.before, 8);
+	assert_string_equal(
+	    list, "x.1,x.2,x.3,x.4,x.5,x.6,x.7,x.8,x.9,x.10,x.after");
+	printf("bus: 12 events one by one, 8 before the commit and all 12 "
+	       "after, in order; 150, all numbered by their transaction; a "
+	       "savepoint after 10, all 10 kept and the undone one left "
+	       "out\n");
+}
+
 static int
 setup(void **state)
 {
@@ -445,7 +572,8 @@ setup(void **state)
 		.pub_url                = pub_url,
 		.replay_url             = rep_url,
 		.heartbeat_ms           = 100,
-		.relay_poll_ms          = 20 };
+		.relay_poll_ms          = 20,
+		.number_at_append       = 100 };
 	assert_int_equal(sn_bus_open(&bus_a, loop, db_a, metrics, &bc), SN_OK);
 	/* It follows its own stream (its cursor in the same schema). */
 	assert_int_equal(sn_bus_follow(bus_a, "p", pub_url, rep_url), SN_OK);
@@ -495,6 +623,7 @@ main(void)
 		cmocka_unit_test(test_replay_carries_request_id),
 		cmocka_unit_test(test_retention),
 		cmocka_unit_test(test_events_at_commit),
+		cmocka_unit_test(test_collected_at_commit),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

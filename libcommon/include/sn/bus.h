@@ -102,7 +102,7 @@ typedef struct sn_bus_config {
 	uint32_t relay_wait_ms;
 	/* An sn_bus_append_batch of at least this many events (and at most
 	 * relay_batch), or a transaction that appended as many with
-	 * sn_bus_append (at most relay_batch after its first), numbers them
+	 * sn_bus_append (at most relay_batch after its first 8), numbers them
 	 * in its own transaction, as its last
 	 * statements (after the rows still unnumbered that it sees),
 	 * holding the outbox's lock from there to its commit, and sends
@@ -238,8 +238,8 @@ sn_err sn_bus_on_table(
 
 /*
  * Queues the outbox INSERT of ev on tx and wakes the relay when tx
- * commits. Only a transaction's first event is queued at once: the next
- * ones are kept until its commit and inserted in one statement, in
+ * commits. Only a transaction's first 8 events are queued at once: the
+ * next ones are kept until its commit and inserted in one statement, in
  * order, numbered there (as a batch, sn_bus_append_batch) when the
  * transaction appended number_at_append or more in all. In a transaction
  * that has taken a savepoint (sn_tx_savepoint: a group commit's members)
