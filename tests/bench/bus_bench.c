@@ -3,12 +3,15 @@
  * README's first command. Not a pass/fail test: it prints figures.
  *
  *   sn-busbench [--events N] [--pgbench-seconds S] [--no-pgbench]
- *               [--batched]
+ *               [--batched] [--tx-events E] [--parallel P]
  *
- * One sn-testpub appends N events (1,000 per transaction, two
+ * One sn-testpub appends N events (E = 1,000 per transaction, P = two
  * transactions in flight; with --batched, each transaction's events in
- * one sn_bus_append_batch, numbered at their commit) while one
- * sn-testsub applies them, each event
+ * one sn_bus_append_batch, numbered at their commit; one by one, a
+ * transaction's events after its first are collected and numbered at its
+ * commit too when they are 100 or more, so a small E, a request's few
+ * events, is the relay's path) while one sn-testsub applies them, each
+ * event
  * one row in the subscriber's effects table committed with its cursor.
  * End to end is measured on the database's own clock, from the first
  * outbox row written to the last effect applied. Then, on the same
@@ -38,7 +41,7 @@
 int
 main(int argc, char **argv)
 {
-	long events = 100000, pg_seconds = 10;
+	long events = 100000, pg_seconds = 10, tx_events = 1000, parallel = 2;
 	int  pgbench = 1, batched = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--events") == 0 && i + 1 < argc)
@@ -50,13 +53,23 @@ main(int argc, char **argv)
 			pgbench = 0;
 		else if (strcmp(argv[i], "--batched") == 0)
 			batched = 1;
+		else if (strcmp(argv[i], "--tx-events") == 0 && i + 1 < argc)
+			tx_events = strtol(argv[++i], NULL, 10);
+		else if (strcmp(argv[i], "--parallel") == 0 && i + 1 < argc)
+			parallel = strtol(argv[++i], NULL, 10);
 		else {
 			fprintf(stderr,
 			    "usage: sn-busbench [--events N] "
 			    "[--pgbench-seconds S] [--no-pgbench] "
-			    "[--batched]\n");
+			    "[--batched] [--tx-events E] [--parallel P]\n");
 			return 2;
 		}
+	}
+	if (events < 1 || tx_events < 1 || parallel < 1) {
+		fprintf(stderr,
+		    "sn-busbench: --events, --tx-events and "
+		    "--parallel are at least 1\n");
+		return 2;
 	}
 	const char *pubbin = getenv("SN_BENCH_TESTPUB");
 	const char *subbin = getenv("SN_BENCH_TESTSUB");
@@ -66,8 +79,10 @@ main(int argc, char **argv)
 		subbin = SN_TESTSUB;
 	th t;
 	th_init(&t, "busbench");
-	char n[24];
+	char n[24], e[24], p[24];
 	snprintf(n, sizeof(n), "%ld", events);
+	snprintf(e, sizeof(e), "%ld", tx_events);
+	snprintf(p, sizeof(p), "%ld", parallel);
 	th_publisher(&t, "pub");
 	const char *sargv[]
 	    = { subbin, "--name", "sub", "--follow", "pub", NULL };
@@ -82,7 +97,7 @@ main(int argc, char **argv)
 	int64_t           wal0    = th_int(&t, WAL);
 	int64_t           xid0    = th_int(&t, XID);
 	const char       *pargv[] = { pubbin, "--name", "pub", "--events", n,
-		      "--batch", "1000", "--parallel", "2",
+		      "--batch", e, "--parallel", p,
                 batched ? "--proto-batch" : NULL, NULL };
 	th_spawn(&t, "pub", pubbin, pargv, NULL);
 	const char *ps = th_schema(&t, "pub");
@@ -114,13 +129,14 @@ main(int argc, char **argv)
 	            " current_setting('synchronous_commit') = 'on')::int");
 	double  eps = e2e_us > 0 ? (double) events * 1e6 / (double) e2e_us : 0;
 
-	printf("bus: %ld events, one publisher (%s) -> one subscriber, "
-	       "fsync and synchronous_commit %s\n",
+	printf("bus: %ld events, one publisher (%s; %ld a transaction, %ld "
+	       "in flight) -> one subscriber, fsync and synchronous_commit "
+	       "%s\n",
 	    events,
 	    batched ? "a transaction's events in one batch, numbered at "
 	              "its commit"
 	            : "appending one by one",
-	    fsync ? "on" : "NOT on");
+	    tx_events, parallel, fsync ? "on" : "NOT on");
 	printf("  applied              %lld effects (one per event)\n",
 	    (long long) effects);
 	printf(
@@ -147,8 +163,9 @@ main(int argc, char **argv)
 		    "  PostgreSQL reference, same cluster, pgbench single-row "
 		    "INSERT commits, %ld s each:\n",
 		    pg_seconds);
-		const char *what
-		    = batched ? "bus, batched appends" : "bus, end to end";
+		const char *what = batched ? "bus, batched appends"
+		    : tx_events < 100      ? "bus, small transactions"
+		                           : "bus, end to end";
 		pgref_line(what, eps, "events/s", one, "pgbench 1 client");
 		pgref_line(what, eps, "events/s", four, "pgbench 4 clients");
 	}
