@@ -884,10 +884,13 @@ static const sn_col own_cols[] = { SN_COL(own_row, own, SN_COL_BOOL) };
 
 /* Queues the outbox's lock and SQL_NUMBER with the events' arrays ev
  * (events_arrays' seven; all empty for a relay pass), cb getting its
- * rows: one round trip, the lock's result unread (it waits or fails). */
+ * rows: one round trip, the lock's result unread (it waits or fails).
+ * With wait false the transaction does not wait for cb before its COMMIT
+ * (sn_tx_query_bin_unwaited), so that the lock is held for the statement
+ * and the commit alone. */
 static sn_err
-number_queue(
-    sn_bus *bus, sn_tx *tx, const char *const ev[7], sn_query_fn cb, void *arg)
+number_queue(sn_bus *bus, sn_tx *tx, const char *const ev[7], bool wait,
+    sn_query_fn cb, void *arg)
 {
 	const char *lv[1] = { bus->publisher };
 	const char *v[9];
@@ -897,19 +900,29 @@ number_queue(
 	v[7]       = bus->publisher;
 	v[8]       = lim;
 	sn_err err = sn_tx_query(tx, SQL_LOCK, 1, lv, NULL, NULL);
-	if (err == SN_OK)
+	if (err == SN_OK && wait)
 		err = sn_tx_query_bin(
+		    tx, SQL_NUMBER, 9, v, NULL, NULL, 1, cb, arg);
+	else if (err == SN_OK)
+		err = sn_tx_query_bin_unwaited(
 		    tx, SQL_NUMBER, 9, v, NULL, NULL, 1, cb, arg);
 	return err;
 }
 
+/* The rows a transaction numbered at its commit, read while the COMMIT
+ * is on its way (number_queue without waiting): a failure here cannot
+ * undo it, so the rows' frames are dropped and the followers get them
+ * by replay, as after a SIGKILL between the commit and the sending
+ * (failpoint number.after_commit); the relay is woken for the rest. */
 static void
 numbered_rows(sn_tx *tx, PGresult *res, void *arg)
 {
 	struct numbered *nb = arg;
 	sn_rows          rows;
-	sn_err err = nb->bus != NULL ? sn_rows_open(&rows, res, own_cols, 1)
-	                             : SN_ECLOSED;
+	(void) tx;
+	if (nb->bus == NULL) /* closed meanwhile: nothing is sent */
+		return;
+	sn_err err = sn_rows_open(&rows, res, own_cols, 1);
 	for (int i = 0; err == SN_OK && i < sn_rows_count(&rows); i++) {
 		own_row r;
 		if ((err = sn_rows_read(&rows, i, &r)) == SN_OK && r.own)
@@ -917,8 +930,14 @@ numbered_rows(sn_tx *tx, PGresult *res, void *arg)
 	}
 	if (err == SN_OK)
 		err = frameset_read(nb->bus, &nb->frames, res);
-	if (err != SN_OK)
-		sn_tx_rollback(tx, err);
+	if (err != SN_OK) {
+		sn_log(SN_LOG_WARN,
+		    "events numbered at commit not sent; followers replay "
+		    "them",
+		    "error", sn_strerror(err), NULL);
+		frameset_clear(&nb->frames);
+		nb->own = 0;
+	}
 }
 
 /* ev[7]: the texts of nb's arrays. SN_ENOMEM. */
@@ -952,7 +971,7 @@ numbered_commit(sn_tx *tx, void *arg)
 	if (err == SN_OK && bus != NULL && !nb->closed
 	    && (!nb->collecting
 	        || numbers_at_commit(bus, nb->before + nb->n, nb->n)))
-		err = number_queue(bus, tx, ev, numbered_rows, nb);
+		err = number_queue(bus, tx, ev, false, numbered_rows, nb);
 	else if (err == SN_OK)
 		err = sn_tx_query(tx, SQL_APPEND_EACH, 7, ev, NULL, NULL);
 	if (err != SN_OK)
@@ -1426,7 +1445,7 @@ relay_begin(sn_tx *tx, void *arg)
 	sn_bus                  *bus = arg;
 	static const char *const none[7]
 	    = { "{}", "{}", "{}", "{}", "{}", "{}", "{}" };
-	sn_err err = number_queue(bus, tx, none, relay_rows, bus);
+	sn_err err = number_queue(bus, tx, none, true, relay_rows, bus);
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
 	else

@@ -89,8 +89,9 @@ struct ent {
 	sn_query_fn   cb;
 	sn_tx_then_fn then;
 	void         *arg;
-	struct stmt  *stmt; /* ENT_PREPARE */
-	bool          got;  /* a result arrived; the NULL after it ends it */
+	struct stmt  *stmt;   /* ENT_PREPARE */
+	bool          got;    /* a result arrived; the NULL after it ends it */
+	bool          waited; /* counted in its tx's pending_cb */
 	struct ent   *next;
 	/* ENT_QUERY, ENT_THEN: the request id when queued ("": none). */
 	char rid[SN_LOG_REQUEST_ID_MAX + 1];
@@ -278,7 +279,7 @@ ent_pop(struct conn *c)
 		c->tail = NULL;
 	if (e->tx != NULL) {
 		e->tx->pending--;
-		if (e->cb != NULL || e->kind == ENT_THEN)
+		if (e->waited)
 			e->tx->pending_cb--;
 	}
 	return e;
@@ -1112,7 +1113,7 @@ plan_mode_for(struct conn *c, sn_tx *tx, const char *sql)
 static sn_err
 tx_send(sn_tx *tx, const char *sql, int nparams, const char *const *values,
     const int *lengths, const int *formats, int result_binary, bool prepare,
-    sn_query_fn cb, void *arg)
+    bool wait, sn_query_fn cb, void *arg)
 {
 	struct conn *c = tx->c;
 	if (tx->failed || tx->committing || c == NULL)
@@ -1197,10 +1198,11 @@ tx_send(sn_tx *tx, const char *sql, int nparams, const char *const *values,
 	struct ent *e = ent_push(c, ENT_QUERY, tx);
 	if (e == NULL)
 		return SN_ENOMEM;
-	e->cb  = cb;
-	e->arg = arg;
+	e->cb     = cb;
+	e->arg    = arg;
+	e->waited = cb != NULL && wait;
 	rid_keep(e->rid);
-	if (cb != NULL)
+	if (e->waited)
 		tx->pending_cb++;
 	c->dirty = true;
 	if (!c->in_process)
@@ -1213,7 +1215,8 @@ sn_err
 sn_tx_query(sn_tx *tx, const char *sql, int nparams, const char *const *values,
     sn_query_fn cb, void *arg)
 {
-	return tx_send(tx, sql, nparams, values, NULL, NULL, 0, true, cb, arg);
+	return tx_send(
+	    tx, sql, nparams, values, NULL, NULL, 0, true, true, cb, arg);
 }
 
 sn_err
@@ -1222,7 +1225,16 @@ sn_tx_query_bin(sn_tx *tx, const char *sql, int nparams,
     int result_binary, sn_query_fn cb, void *arg)
 {
 	return tx_send(tx, sql, nparams, values, lengths, formats,
-	    result_binary, true, cb, arg);
+	    result_binary, true, true, cb, arg);
+}
+
+sn_err
+sn_tx_query_bin_unwaited(sn_tx *tx, const char *sql, int nparams,
+    const char *const *values, const int *lengths, const int *formats,
+    int result_binary, sn_query_fn cb, void *arg)
+{
+	return tx_send(tx, sql, nparams, values, lengths, formats,
+	    result_binary, true, false, cb, arg);
 }
 
 sn_err
@@ -1230,7 +1242,7 @@ sn_tx_query_once(sn_tx *tx, const char *sql, int nparams,
     const char *const *values, sn_query_fn cb, void *arg)
 {
 	return tx_send(
-	    tx, sql, nparams, values, NULL, NULL, 0, false, cb, arg);
+	    tx, sql, nparams, values, NULL, NULL, 0, false, true, cb, arg);
 }
 
 sn_err
@@ -1246,8 +1258,9 @@ sn_tx_then(sn_tx *tx, sn_tx_then_fn fn, void *arg)
 	struct ent *e = ent_push(c, ENT_THEN, tx);
 	if (e == NULL)
 		return SN_ENOMEM;
-	e->then = fn;
-	e->arg  = arg;
+	e->then   = fn;
+	e->arg    = arg;
+	e->waited = true;
 	rid_keep(e->rid);
 	tx->pending_cb++;
 	return SN_OK;

@@ -575,6 +575,92 @@ test_before_commit(void **state)
 	admin_exec(sql);
 }
 
+/* --- a statement whose callback the COMMIT does not wait for ----------- */
+
+struct unwaited {
+	struct result r;
+	const char   *sql; /* the unwaited statement */
+	size_t  waiting;   /* sn_tx_waiting once it and the commit queued */
+	int     cb_at, end_at, step;
+	int64_t got;
+};
+
+static void
+unwaited_read(sn_tx *tx, PGresult *res, void *arg)
+{
+	struct unwaited *u = arg;
+	(void) tx;
+	u->cb_at = ++u->step;
+	u->got   = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+}
+
+static void
+unwaited_end(sn_err err, void *arg)
+{
+	struct unwaited *u = arg;
+	(void) err;
+	u->end_at = ++u->step;
+}
+
+static void
+unwaited_begin(sn_tx *tx, void *arg)
+{
+	struct unwaited *u = arg;
+	assert_int_equal(sn_tx_on_end(tx, unwaited_end, u), SN_OK);
+	sn_tx_query(
+	    tx, "INSERT INTO nums (n) VALUES (6001)", 0, NULL, NULL, NULL);
+	assert_int_equal(sn_tx_query_bin_unwaited(tx, u->sql, 0, NULL, NULL,
+	                     NULL, 0, unwaited_read, u),
+	    SN_OK);
+	sn_tx_commit(tx);
+	u->waiting = sn_tx_waiting(tx);
+}
+
+static void
+unwaited_done(sn_err err, void *arg)
+{
+	struct unwaited *u = arg;
+	u->r.err           = err;
+	u->r.done          = true;
+}
+
+/* Nothing waits for an unwaited statement's callback: the COMMIT is
+ * queued with it (sn_tx_waiting 0 once committed), the callback runs
+ * with its rows before the transaction ends, and both rows commit. A
+ * failing one fails the transaction all the same: nothing commits and
+ * its callback does not run. */
+static void
+test_unwaited(void **state)
+{
+	(void) state;
+	struct unwaited u = { .sql = "INSERT INTO nums (n) VALUES (6002)"
+		                     " RETURNING n" };
+	sn_db_tx(db, unwaited_begin, unwaited_done, &u);
+	run_until(&u.r.done);
+	assert_int_equal(u.r.err, SN_OK);
+	assert_int_equal(u.waiting, 0);
+	assert_int_equal(u.got, 6002);
+	assert_int_equal(u.cb_at, 1);
+	assert_int_equal(u.end_at, 2);
+	char sql[128];
+	snprintf(sql, sizeof(sql),
+	    "SELECT count(*) FROM %s.nums WHERE n BETWEEN 6001 AND 6003",
+	    schema);
+	assert_int_equal(admin_int(sql), 2);
+
+	struct unwaited bad = { .sql = "INSERT INTO nums (n) VALUES (6003 / 0)"
+		                       " RETURNING n" };
+	sn_db_tx(db, unwaited_begin, unwaited_done, &bad);
+	run_until(&bad.r.done);
+	assert_int_not_equal(bad.r.err, SN_OK);
+	assert_int_equal(bad.cb_at, 0);
+	assert_int_equal(bad.end_at, 1);
+	assert_int_equal(admin_int(sql), 2);
+	snprintf(
+	    sql, sizeof(sql), "DELETE FROM %s.nums WHERE n > 6000", schema);
+	admin_exec(sql);
+}
+
 /* --- a lost connection fails the tx and comes back ----------------------- */
 
 static void
@@ -1262,6 +1348,7 @@ main(void)
 		cmocka_unit_test(test_untouched),
 		cmocka_unit_test(test_slots),
 		cmocka_unit_test(test_before_commit),
+		cmocka_unit_test(test_unwaited),
 		cmocka_unit_test(test_reconnect),
 		cmocka_unit_test(test_recycle),
 		cmocka_unit_test(test_pool_on_demand),

@@ -130,6 +130,21 @@ sn_err sn_tx_query_bin(sn_tx *tx, const char *sql, int nparams,
     const char *const *values, const int *lengths, const int *formats,
     int result_binary, sn_query_fn cb, void *arg);
 
+/*
+ * sn_tx_query_bin whose cb the transaction does not wait for: its COMMIT
+ * (sn_tx_commit, before-commit hooks included) may be sent right behind
+ * the statement, so cb can run while the transaction is committing and
+ * must neither queue statements nor roll back; it runs before the
+ * COMMIT's answer, and only if the statement succeeded (its failure
+ * fails the transaction, COMMIT or not). For a last statement whose
+ * result matters only once committed (the bus's numbering at commit:
+ * its lock is then held for one statement and a commit, not also for the
+ * round trip of its result).
+ */
+sn_err sn_tx_query_bin_unwaited(sn_tx *tx, const char *sql, int nparams,
+    const char *const *values, const int *lengths, const int *formats,
+    int result_binary, sn_query_fn cb, void *arg);
+
 /* Like sn_tx_query for SQL that is built at run time: never prepared. */
 sn_err sn_tx_query_once(sn_tx *tx, const char *sql, int nparams,
     const char *const *values, sn_query_fn cb, void *arg);
