@@ -591,7 +591,7 @@ unwaited_read(sn_tx *tx, PGresult *res, void *arg)
 	struct unwaited *u = arg;
 	(void) tx;
 	u->cb_at = ++u->step;
-	u->got   = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	u->got   = col_i64(res, "n");
 }
 
 static void
