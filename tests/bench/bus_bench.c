@@ -22,9 +22,11 @@
  *
  * Also printed, per 1,000 events, from the start of the publisher to the
  * subscriber's catching up: the WAL the cluster wrote and the writing
- * transactions it committed (pg_current_xact_id; the cluster's, so run it
- * alone on its cluster). SN_BENCH_TESTPUB and SN_BENCH_TESTSUB run another
- * build's publisher and subscriber (A/B pairs).
+ * transactions it committed (pg_current_xact_id), and PostgreSQL's CPU
+ * per event (pgref_pg_cpu_us); the cluster's, so run it alone on its
+ * cluster.
+ * SN_BENCH_TESTPUB and SN_BENCH_TESTSUB run another build's publisher and
+ * subscriber (A/B pairs).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,9 +111,10 @@ main(int argc, char **argv)
 	th_spawn(&t, "pub", pubbin, pargv, NULL);
 	if (!th_wait_file_has(sub->log, "stream epoch adopted", 30000))
 		th_fail(&t, "the subscriber did not learn the stream's epoch");
-	int64_t wal0 = th_int(&t, WAL);
-	int64_t xid0 = th_int(&t, XID);
-	FILE   *f    = fopen(go, "w");
+	int64_t   wal0 = th_int(&t, WAL);
+	int64_t   xid0 = th_int(&t, XID);
+	long long pg0  = pgref_pg_cpu_us(t.db_url);
+	FILE     *f    = fopen(go, "w");
 	if (f == NULL)
 		th_fail(&t, "cannot write %s", go);
 	fclose(f);
@@ -120,6 +123,7 @@ main(int argc, char **argv)
 	if (!th_wait_int(&t, events, 600000,
 	        "SELECT coalesce(max(last_seq), 0) FROM %s.bus_cursor", ss))
 		th_fail(&t, "the subscriber did not catch up");
+	long long pg1 = pg0 >= 0 ? pgref_pg_cpu_us(t.db_url) : -1;
 	/* Less the two reads of XID themselves. */
 	int64_t xacts     = th_int(&t, XID) - xid0 - 1;
 	int64_t wal       = th_int(&t, WAL) - wal0;
@@ -166,6 +170,11 @@ main(int argc, char **argv)
 		       "transactions\n",
 		    (double) wal * 1000.0 / 1024.0 / (double) events,
 		    (double) xacts * 1000.0 / (double) events);
+	if (pg0 >= 0 && pg1 >= 0)
+		printf(
+		    "  PostgreSQL CPU       %.1f us an event (the cluster's "
+		    "every process, this program's polls included)\n",
+		    (double) (pg1 - pg0) / (double) events);
 	printf(
 	    "  subscriber memory    %ld KiB resident now, %ld KiB at most\n",
 	    rss, hwm);

@@ -3,6 +3,8 @@
  */
 #include "pgref.h"
 
+#include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +152,61 @@ pgref_proc_cpu_us(pid_t pid)
 		return -1;
 	long hz = sysconf(_SC_CLK_TCK);
 	return (long long) ((ut + st) * 1000000ULL / (unsigned long long) hz);
+}
+
+/* Fields 4 (ppid) and 14-17 (utime, stime, cutime, cstime) of
+ * /proc/<pid>/stat, in clock ticks. false when the process is gone. */
+static bool
+proc_stat(pid_t pid, long *ppid, unsigned long long t[4])
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n]  = '\0';
+	char *p = strrchr(buf, ')');
+	if (p == NULL)
+		return false;
+	long long c[2];
+	if (sscanf(p + 1,
+	        " %*c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld "
+	        "%lld",
+	        ppid, &t[0], &t[1], &c[0], &c[1])
+	    != 5)
+		return false;
+	t[2] = (unsigned long long) c[0];
+	t[3] = (unsigned long long) c[1];
+	return true;
+}
+
+long long
+pgref_pg_cpu_us(const char *conninfo)
+{
+	PGconn *c  = PQconnectdb(conninfo);
+	pid_t   be = PQstatus(c) == CONNECTION_OK ? PQbackendPID(c) : 0;
+	PQfinish(c);
+	unsigned long long t[4];
+	long               pm = -1, ppid;
+	if (be <= 0 || !proc_stat(be, &pm, t) || pm <= 1
+	    || !proc_stat((pid_t) pm, &ppid, t))
+		return -1;
+	unsigned long long ticks = t[0] + t[1] + t[2] + t[3];
+	DIR               *d     = opendir("/proc");
+	if (d == NULL)
+		return -1;
+	for (struct dirent *e; (e = readdir(d)) != NULL;) {
+		char *end;
+		long  pid = strtol(e->d_name, &end, 10);
+		if (*end == '\0' && pid > 0 && proc_stat((pid_t) pid, &ppid, t)
+		    && ppid == pm)
+			ticks += t[0] + t[1];
+	}
+	closedir(d);
+	long hz = sysconf(_SC_CLK_TCK);
+	return (long long) (ticks * 1000000ULL / (unsigned long long) hz);
 }
 
 void

@@ -53,6 +53,17 @@ long pgref_proc_kib(pid_t pid, const char *field);
 long long pgref_proc_cpu_us(pid_t pid);
 
 /*
+ * The CPU time the PostgreSQL cluster behind conninfo has used so far, in
+ * microseconds, or -1 when it cannot be read (another machine, no
+ * /proc): its postmaster's own (found as the parent of a backend of
+ * conninfo's), its live children's, and what its children that ended used
+ * (the postmaster's cutime and cstime), so that a backend that ends
+ * between two readings still counts; as deploy/local/lib.sh's
+ * _sn_pg_ticks counts it.
+ */
+long long pgref_pg_cpu_us(const char *conninfo);
+
+/*
  * Prints one figure with its reference and the ratio, aligned like
  *   "  label                 value unit   (ratio x ref_what)".
  * A missing reference (ref <= 0) prints the figure alone.

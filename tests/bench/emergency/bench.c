@@ -232,7 +232,9 @@ main(int argc, char **argv)
 	const char *schema   = NULL;
 	th_proc    *svc      = NULL;
 	long        rss_idle = -1, hwm = -1, rss_after = -1;
-	long long   cpu_before = -1, cpu_after = -1;
+	long long   cpu_before = -1, cpu_after = -1, pg_before = -1,
+	          pg_after = -1;
+	const char *pg_url = getenv("SN_TEST_DB_URL");
 	if (url != NULL && url[0] != '\0') {
 		const char *colon = strrchr(url, ':');
 		port              = colon ? atoi(colon + 1) : 0;
@@ -296,6 +298,8 @@ main(int argc, char **argv)
 		die("out of memory");
 	if (svc != NULL)
 		cpu_before = pgref_proc_cpu_us(svc->pid);
+	if (pg_url != NULL && pg_url[0] != '\0')
+		pg_before = pgref_pg_cpu_us(pg_url);
 	uint64_t start = now_us();
 	for (long i = 0; i < officers; i++) {
 		os[i].idx = (int) i;
@@ -305,6 +309,8 @@ main(int argc, char **argv)
 	for (long i = 0; i < officers; i++)
 		pthread_join(tid[i], NULL);
 	double secs = (double) (now_us() - start) / 1e6;
+	if (pg_before >= 0)
+		pg_after = pgref_pg_cpu_us(pg_url);
 	if (svc != NULL) {
 		cpu_after = pgref_proc_cpu_us(svc->pid);
 		hwm       = pgref_proc_kib(svc->pid, "VmHWM:");
@@ -349,6 +355,11 @@ main(int argc, char **argv)
 		    "%.2f s in all)\n",
 		    (double) (cpu_after - cpu_before) / (double) ok,
 		    (double) (cpu_after - cpu_before) / 1e6);
+	if (ok > 0 && pg_before >= 0 && pg_after >= 0)
+		printf("  PostgreSQL CPU       %.0f us a grant (the cluster's "
+		       "every process, %.2f s in all)\n",
+		    (double) (pg_after - pg_before) / (double) ok,
+		    (double) (pg_after - pg_before) / 1e6);
 	if (svc != NULL) {
 		/* Group commit (absent before it): the grants' transactions.
 		 */
