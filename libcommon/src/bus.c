@@ -839,15 +839,14 @@ events_arrays(sn_pgarray *a, int na, const sn_event_out *evs, size_t n)
  * Made by sn_bus_append_batch, it numbers them at the commit; made by
  * sn_bus_append (collecting: the transaction's first SENT_AT_ONCE events
  * are inserted at once, counted in before), it numbers them there if the
- * transaction
- * appended number_at_append or more in all (numbers_at_commit), else
- * inserts them unnumbered in one statement for the relay. A collecting
- * transaction that has taken a savepoint collects no more (closed): its
- * later events are deferred (struct deferred), so that undoing the
- * savepoint drops those, and what it collected, all before the
- * savepoint, goes in unnumbered ahead of them (collected_flush), never
- * inside a savepoint that could be undone. Freed when the transaction
- * ends, committed or not.
+ * transaction appended number_at_append or more in all
+ * (numbers_at_commit), else inserts them unnumbered in one statement for
+ * the relay. A collecting transaction that has taken a savepoint collects
+ * no more (closed): its later events are deferred (struct deferred), so
+ * that undoing the savepoint drops those, and what it collected, all
+ * before the savepoint, goes in unnumbered ahead of them
+ * (collected_flush), never inside a savepoint that could be undone.
+ * Freed when the transaction ends, committed or not.
  */
 struct numbered {
 	struct numbered *next;
