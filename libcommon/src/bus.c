@@ -939,14 +939,27 @@ numbered_rows(sn_tx *tx, PGresult *res, void *arg)
 	}
 }
 
-/* ev[7]: the texts of nb's arrays. SN_ENOMEM. */
+/* ev[7]: the texts of the events' arrays a (events_arrays' seven).
+ * SN_ENOMEM. */
 static sn_err
-numbered_texts(struct numbered *nb, const char *ev[7])
+arrays_texts(sn_pgarray a[7], const char *ev[7])
 {
 	for (int k = 0; k < 7; k++)
-		if ((ev[k] = sn_pgarray_text(&nb->a[k])) == NULL)
+		if ((ev[k] = sn_pgarray_text(&a[k])) == NULL)
 			return SN_ENOMEM;
 	return SN_OK;
+}
+
+/* The events of the arrays a, inserted unnumbered in one statement
+ * (SQL_APPEND_EACH), queued on tx. */
+static sn_err
+append_each(sn_tx *tx, sn_pgarray a[7])
+{
+	const char *ev[7];
+	sn_err      err = arrays_texts(a, ev);
+	if (err == SN_OK)
+		err = sn_tx_query(tx, SQL_APPEND_EACH, 7, ev, NULL, NULL);
+	return err;
 }
 
 /* The transaction's last statements: the outbox's lock, then the rows
@@ -966,13 +979,15 @@ numbered_commit(sn_tx *tx, void *arg)
 		return;
 	}
 	const char *ev[7];
-	sn_err      err = numbered_texts(nb, ev);
-	if (err == SN_OK && bus != NULL && !nb->closed
+	sn_err      err;
+	if (bus != NULL && !nb->closed
 	    && (!nb->collecting
-	        || numbers_at_commit(bus, nb->before + nb->n, nb->n)))
-		err = number_queue(bus, tx, ev, false, numbered_rows, nb);
-	else if (err == SN_OK)
-		err = sn_tx_query(tx, SQL_APPEND_EACH, 7, ev, NULL, NULL);
+	        || numbers_at_commit(bus, nb->before + nb->n, nb->n))) {
+		if ((err = arrays_texts(nb->a, ev)) == SN_OK)
+			err = number_queue(
+			    bus, tx, ev, false, numbered_rows, nb);
+	} else
+		err = append_each(tx, nb->a);
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
 }
@@ -985,10 +1000,7 @@ collected_flush(struct numbered *nb)
 {
 	if (nb == NULL || nb->n == 0)
 		return SN_OK;
-	const char *ev[7];
-	sn_err      err = numbered_texts(nb, ev);
-	if (err == SN_OK)
-		err = sn_tx_query(nb->tx, SQL_APPEND_EACH, 7, ev, NULL, NULL);
+	sn_err err = append_each(nb->tx, nb->a);
 	for (int k = 0; k < 7; k++) {
 		sn_pgarray_fini(&nb->a[k]);
 		sn_pgarray_init(&nb->a[k]);
@@ -1160,13 +1172,7 @@ deferred_flush(struct deferred *d)
 			sn_pgarray_add(&a[5], sn_uuid_format(&e->id, idtext));
 			sn_pgarray_add(&a[6], e->rid);
 		}
-		const char *v[7];
-		for (int k = 0; k < 7 && err == SN_OK; k++)
-			if ((v[k] = sn_pgarray_text(&a[k])) == NULL)
-				err = SN_ENOMEM;
-		if (err == SN_OK)
-			err = sn_tx_query(
-			    tx, SQL_APPEND_EACH, 7, v, NULL, NULL);
+		err = append_each(tx, a);
 		for (int k = 0; k < 7; k++)
 			sn_pgarray_fini(&a[k]);
 	}
@@ -1323,37 +1329,36 @@ sn_bus_append(sn_bus *bus, sn_tx *tx, const sn_event_out *ev)
 		closed     = nb;
 		nb         = NULL;
 	}
-	if (nb != NULL && nb->collecting && nb->n == 0
-	    && nb->before < SENT_AT_ONCE) {
-		nb->before++;
+	if (nb == NULL) {
+		/* In a transaction that took a savepoint (a group commit's
+		 * members), kept until it commits and inserted together, so
+		 * that undoing a savepoint drops them. */
+		struct deferred *d = deferred_find(bus, tx);
+		if (d != NULL || taken > 0) {
+			if (d == NULL && (d = deferred_of(bus, tx)) == NULL)
+				return SN_ENOMEM;
+			/* d is new then: a collector closes once. */
+			if (closed != NULL)
+				d->collected = closed;
+			return deferred_add(d, ev, taken);
+		}
+		/* Otherwise collected (struct numbered), so that a transaction
+		 * appending many one by one writes them in one statement at
+		 * its commit, numbered there when they are number_at_append or
+		 * more in all, as a batch of as many would be (issue 15). */
+		if (bus->cfg.number_at_append > 0
+		    && (nb = numbered_of(bus, tx, true)) == NULL)
+			return SN_ENOMEM;
+	}
+	/* But for its first SENT_AT_ONCE events, queued now. */
+	if (nb == NULL
+	    || (nb->collecting && nb->n == 0 && nb->before < SENT_AT_ONCE)) {
+		if (nb != NULL)
+			nb->before++;
 		return append_now(bus, tx, ev);
 	}
-	if (nb != NULL) {
-		nb->n++;
-		return events_arrays(nb->a, 7, ev, 1);
-	}
-	/* In a transaction that took a savepoint (a group commit's members),
-	 * kept until it commits and inserted together, so that undoing a
-	 * savepoint drops them. */
-	struct deferred *d = deferred_find(bus, tx);
-	if (d != NULL || taken > 0) {
-		if (d == NULL && (d = deferred_of(bus, tx)) == NULL)
-			return SN_ENOMEM;
-		if (closed != NULL) /* d is new: a collector closes once */
-			d->collected = closed;
-		return deferred_add(d, ev, taken);
-	}
-	/* The transaction's first SENT_AT_ONCE events are queued now; its
-	 * next ones are collected (struct numbered), so that a transaction
-	 * appending many one by one writes them in one statement at its
-	 * commit, numbered there when they are number_at_append or more in
-	 * all, as a batch of as many would be (issue 15). */
-	if (bus->cfg.number_at_append > 0) {
-		if ((nb = numbered_of(bus, tx, true)) == NULL)
-			return SN_ENOMEM;
-		nb->before = 1;
-	}
-	return append_now(bus, tx, ev);
+	nb->n++;
+	return events_arrays(nb->a, 7, ev, 1);
 }
 
 sn_err

@@ -128,34 +128,10 @@ pgref_proc_kib(pid_t pid, const char *field)
 	return v;
 }
 
-long long
-pgref_proc_cpu_us(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return -1;
-	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* The name (field 2) is in parentheses and may hold spaces: count
-	 * from the last ')'. utime and stime are fields 14 and 15. */
-	char *p = strrchr(buf, ')');
-	if (p == NULL)
-		return -1;
-	unsigned long long ut, st;
-	if (sscanf(p + 1,
-	        " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-	        &st)
-	    != 2)
-		return -1;
-	long hz = sysconf(_SC_CLK_TCK);
-	return (long long) ((ut + st) * 1000000ULL / (unsigned long long) hz);
-}
-
 /* Fields 4 (ppid) and 14-17 (utime, stime, cutime, cstime) of
- * /proc/<pid>/stat, in clock ticks. false when the process is gone. */
+ * /proc/<pid>/stat, in clock ticks. false when the process is gone. The
+ * name (field 2) is in parentheses and may hold spaces: the fields are
+ * counted from the last ')'. */
 static bool
 proc_stat(pid_t pid, long *ppid, unsigned long long t[4])
 {
@@ -182,6 +158,21 @@ proc_stat(pid_t pid, long *ppid, unsigned long long t[4])
 	return true;
 }
 
+static long long
+ticks_us(unsigned long long ticks)
+{
+	long hz = sysconf(_SC_CLK_TCK);
+	return (long long) (ticks * 1000000ULL / (unsigned long long) hz);
+}
+
+long long
+pgref_proc_cpu_us(pid_t pid)
+{
+	unsigned long long t[4];
+	long               ppid;
+	return proc_stat(pid, &ppid, t) ? ticks_us(t[0] + t[1]) : -1;
+}
+
 long long
 pgref_pg_cpu_us(const char *conninfo)
 {
@@ -205,8 +196,7 @@ pgref_pg_cpu_us(const char *conninfo)
 			ticks += t[0] + t[1];
 	}
 	closedir(d);
-	long hz = sysconf(_SC_CLK_TCK);
-	return (long long) (ticks * 1000000ULL / (unsigned long long) hz);
+	return ticks_us(ticks);
 }
 
 void
