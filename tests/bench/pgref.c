@@ -178,11 +178,13 @@ pgref_pg_cpu_us(const char *conninfo)
 {
 	PGconn *c  = PQconnectdb(conninfo);
 	pid_t   be = PQstatus(c) == CONNECTION_OK ? PQbackendPID(c) : 0;
-	PQfinish(c);
 	unsigned long long t[4];
 	long               pm = -1, ppid;
-	if (be <= 0 || !proc_stat(be, &pm, t) || pm <= 1
-	    || !proc_stat((pid_t) pm, &ppid, t))
+	/* The backend's parent read while it lives: after PQfinish it may
+	 * be gone (a run in three printed no figure). */
+	bool ok = be > 0 && proc_stat(be, &pm, t);
+	PQfinish(c);
+	if (!ok || pm <= 1 || !proc_stat((pid_t) pm, &ppid, t))
 		return -1;
 	unsigned long long ticks = t[0] + t[1] + t[2] + t[3];
 	DIR               *d     = opendir("/proc");
