@@ -802,8 +802,31 @@ frameset_send(sn_bus *bus, struct frameset *f)
 		sn_counter_add(bus->c_published, n);
 }
 
-/* The events' columns as arrays a[0..5] (and each one's request id in
- * a[6] when a has 7), in SQL_APPEND_MANY's and SQL_NUMBER's order. */
+/* The events' columns as binary arrays a[0..5] (and each one's request
+ * id in a[6] when na is 7), in SQL_APPEND_MANY's, SQL_APPEND_EACH's and
+ * SQL_NUMBER's order and of their types: made here, filled by
+ * events_arrays and deferred_flush. Binary, the numbering statement's
+ * parameters are copied by the server rather than parsed (issue 15). */
+static void
+events_arrays_init(sn_pgarray *a, int na)
+{
+	static const uint32_t elem[7] = { SN_PG_TEXT, SN_PG_TEXT, SN_PG_TEXT,
+		SN_PG_INT4, SN_PG_BYTEA, SN_PG_UUID, SN_PG_TEXT };
+	for (int k = 0; k < na; k++)
+		sn_pgarray_init_bin(&a[k], elem[k]);
+}
+
+/* v[k], len[k]: the parameters (format 1) of the arrays a[0..na-1]. */
+static sn_err
+arrays_params(sn_pgarray *a, int na, const char **v, int *len)
+{
+	for (int k = 0; k < na; k++)
+		if ((v[k] = sn_pgarray_bin(&a[k], &len[k])) == NULL)
+			return SN_ENOMEM;
+	return SN_OK;
+}
+
+/* The events evs, added to the arrays a (events_arrays_init's na). */
 static sn_err
 events_arrays(sn_pgarray *a, int na, const sn_event_out *evs, size_t n)
 {
@@ -811,7 +834,6 @@ events_arrays(sn_pgarray *a, int na, const sn_event_out *evs, size_t n)
 	for (size_t i = 0; i < n && err == SN_OK; i++) {
 		const sn_event_out *ev = &evs[i];
 		sn_uuid             id;
-		char                idtext[SN_UUID_STRLEN];
 		if (ev->type == NULL || ev->type[0] == '\0')
 			err = SN_EINVAL;
 		else if (ev->len > MSG_MAX / 2)
@@ -823,7 +845,7 @@ events_arrays(sn_pgarray *a, int na, const sn_event_out *evs, size_t n)
 			    &a[2], ev->actor ? ev->actor : "system");
 			sn_pgarray_add_i64(&a[3], ev->schema_version);
 			sn_pgarray_add_bytes(&a[4], ev->data, ev->len);
-			sn_pgarray_add(&a[5], sn_uuid_format(&id, idtext));
+			sn_pgarray_add_bytes(&a[5], id.b, sizeof(id.b));
 			if (na > 6)
 				sn_pgarray_add(
 				    &a[6], sn_log_request_id_text());
@@ -881,30 +903,33 @@ typedef struct own_row {
 } own_row;
 static const sn_col own_cols[] = { SN_COL(own_row, own, SN_COL_BOOL) };
 
-/* Queues the outbox's lock and SQL_NUMBER with the events' arrays ev
+/* Queues the outbox's lock and SQL_NUMBER with the events' arrays a
  * (events_arrays' seven; all empty for a relay pass), cb getting its
  * rows: one round trip, the lock's result unread (it waits or fails).
  * With wait false the transaction does not wait for cb before its COMMIT
  * (sn_tx_query_bin_unwaited), so that the lock is held for the statement
  * and the commit alone. */
 static sn_err
-number_queue(sn_bus *bus, sn_tx *tx, const char *const ev[7], bool wait,
+number_queue(sn_bus *bus, sn_tx *tx, sn_pgarray a[7], bool wait,
     sn_query_fn cb, void *arg)
 {
-	const char *lv[1] = { bus->publisher };
-	const char *v[9];
-	char        lim[16];
+	static const int fmt[9] = { 1, 1, 1, 1, 1, 1, 1, 0, 0 };
+	const char      *lv[1]  = { bus->publisher };
+	const char      *v[9];
+	int              len[9] = { 0 };
+	char             lim[16];
 	snprintf(lim, sizeof(lim), "%u", bus->cfg.relay_batch);
-	memcpy(v, ev, 7 * sizeof(*v));
 	v[7]       = bus->publisher;
 	v[8]       = lim;
-	sn_err err = sn_tx_query(tx, SQL_LOCK, 1, lv, NULL, NULL);
+	sn_err err = arrays_params(a, 7, v, len);
+	if (err == SN_OK)
+		err = sn_tx_query(tx, SQL_LOCK, 1, lv, NULL, NULL);
 	if (err == SN_OK && wait)
 		err = sn_tx_query_bin(
-		    tx, SQL_NUMBER, 9, v, NULL, NULL, 1, cb, arg);
+		    tx, SQL_NUMBER, 9, v, len, fmt, 1, cb, arg);
 	else if (err == SN_OK)
 		err = sn_tx_query_bin_unwaited(
-		    tx, SQL_NUMBER, 9, v, NULL, NULL, 1, cb, arg);
+		    tx, SQL_NUMBER, 9, v, len, fmt, 1, cb, arg);
 	return err;
 }
 
@@ -939,26 +964,18 @@ numbered_rows(sn_tx *tx, PGresult *res, void *arg)
 	}
 }
 
-/* ev[7]: the texts of the events' arrays a (events_arrays' seven).
- * SN_ENOMEM. */
-static sn_err
-arrays_texts(sn_pgarray a[7], const char *ev[7])
-{
-	for (int k = 0; k < 7; k++)
-		if ((ev[k] = sn_pgarray_text(&a[k])) == NULL)
-			return SN_ENOMEM;
-	return SN_OK;
-}
-
 /* The events of the arrays a, inserted unnumbered in one statement
  * (SQL_APPEND_EACH), queued on tx. */
 static sn_err
 append_each(sn_tx *tx, sn_pgarray a[7])
 {
-	const char *ev[7];
-	sn_err      err = arrays_texts(a, ev);
+	static const int fmt[7] = { 1, 1, 1, 1, 1, 1, 1 };
+	const char      *v[7];
+	int              len[7];
+	sn_err           err = arrays_params(a, 7, v, len);
 	if (err == SN_OK)
-		err = sn_tx_query(tx, SQL_APPEND_EACH, 7, ev, NULL, NULL);
+		err = sn_tx_query_bin(
+		    tx, SQL_APPEND_EACH, 7, v, len, fmt, 0, NULL, NULL);
 	return err;
 }
 
@@ -978,15 +995,12 @@ numbered_commit(sn_tx *tx, void *arg)
 		sn_tx_rollback(tx, SN_ECLOSED);
 		return;
 	}
-	const char *ev[7];
-	sn_err      err;
+	sn_err err;
 	if (bus != NULL && !nb->closed
 	    && (!nb->collecting
-	        || numbers_at_commit(bus, nb->before + nb->n, nb->n))) {
-		if ((err = arrays_texts(nb->a, ev)) == SN_OK)
-			err = number_queue(
-			    bus, tx, ev, false, numbered_rows, nb);
-	} else
+	        || numbers_at_commit(bus, nb->before + nb->n, nb->n)))
+		err = number_queue(bus, tx, nb->a, false, numbered_rows, nb);
+	else
 		err = append_each(tx, nb->a);
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
@@ -1001,10 +1015,9 @@ collected_flush(struct numbered *nb)
 	if (nb == NULL || nb->n == 0)
 		return SN_OK;
 	sn_err err = append_each(nb->tx, nb->a);
-	for (int k = 0; k < 7; k++) {
+	for (int k = 0; k < 7; k++)
 		sn_pgarray_fini(&nb->a[k]);
-		sn_pgarray_init(&nb->a[k]);
-	}
+	events_arrays_init(nb->a, 7);
 	nb->before += nb->n;
 	nb->n = 0;
 	if (err == SN_OK)
@@ -1070,8 +1083,7 @@ numbered_of(sn_bus *bus, sn_tx *tx, bool collecting)
 	nb->bus        = bus;
 	nb->tx         = tx;
 	nb->collecting = collecting;
-	for (int k = 0; k < 7; k++)
-		sn_pgarray_init(&nb->a[k]);
+	events_arrays_init(nb->a, 7);
 	if (sn_tx_on_end(tx, numbered_end, nb) != SN_OK) {
 		free(nb);
 		return NULL;
@@ -1159,17 +1171,15 @@ deferred_flush(struct deferred *d)
 		err = insert_one(tx, &ev, e->rid, &e->id);
 	} else {
 		sn_pgarray a[7];
-		for (int k = 0; k < 7; k++)
-			sn_pgarray_init(&a[k]);
+		events_arrays_init(a, 7);
 		for (size_t i = 0; i < d->n; i++) {
 			const struct deferred_ev *e = d->v[i];
-			char                      idtext[SN_UUID_STRLEN];
 			sn_pgarray_add(&a[0], e->type);
 			sn_pgarray_add(&a[1], e->subject);
 			sn_pgarray_add(&a[2], e->actor);
 			sn_pgarray_add_i64(&a[3], e->schema_version);
 			sn_pgarray_add_bytes(&a[4], e->data, e->len);
-			sn_pgarray_add(&a[5], sn_uuid_format(&e->id, idtext));
+			sn_pgarray_add_bytes(&a[5], e->id.b, sizeof(e->id.b));
 			sn_pgarray_add(&a[6], e->rid);
 		}
 		err = append_each(tx, a);
@@ -1416,17 +1426,18 @@ sn_bus_append_batch(sn_bus *bus, sn_tx *tx, const sn_event_out *evs, size_t n)
 		nb->n += n;
 		return events_arrays(nb->a, 7, evs, n);
 	}
-	sn_pgarray a[6];
-	for (int k = 0; k < 6; k++)
-		sn_pgarray_init(&a[k]);
-	sn_err      err = events_arrays(a, 6, evs, n);
-	const char *v[7];
-	for (int k = 0; k < 6 && err == SN_OK; k++)
-		if ((v[k] = sn_pgarray_text(&a[k])) == NULL)
-			err = SN_ENOMEM;
+	static const int fmt[7] = { 1, 1, 1, 1, 1, 1, 0 };
+	sn_pgarray       a[6];
+	const char      *v[7];
+	int              len[7] = { 0 };
+	events_arrays_init(a, 6);
+	sn_err err = events_arrays(a, 6, evs, n);
+	if (err == SN_OK)
+		err = arrays_params(a, 6, v, len);
 	v[6] = sn_log_request_id_text();
 	if (err == SN_OK)
-		err = sn_tx_query(tx, SQL_APPEND_MANY, 7, v, NULL, NULL);
+		err = sn_tx_query_bin(
+		    tx, SQL_APPEND_MANY, 7, v, len, fmt, 0, NULL, NULL);
 	for (int k = 0; k < 6; k++)
 		sn_pgarray_fini(&a[k]);
 	if (err != SN_OK)
@@ -1446,10 +1457,12 @@ relay_rows(sn_tx *tx, PGresult *res, void *arg)
 static void
 relay_begin(sn_tx *tx, void *arg)
 {
-	sn_bus                  *bus = arg;
-	static const char *const none[7]
-	    = { "{}", "{}", "{}", "{}", "{}", "{}", "{}" };
+	sn_bus    *bus = arg;
+	sn_pgarray none[7];
+	events_arrays_init(none, 7);
 	sn_err err = number_queue(bus, tx, none, true, relay_rows, bus);
+	for (int k = 0; k < 7; k++)
+		sn_pgarray_fini(&none[k]);
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
 	else

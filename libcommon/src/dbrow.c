@@ -412,34 +412,84 @@ sn_rows_affected(const PGresult *res)
 
 /* ---- sn_pgarray ------------------------------------------------------- */
 
+/* A binary array's header: dimensions, flags, element type, then one
+ * dimension's length and lower bound (array_recv). Reserved at the start
+ * of the buffer and written by sn_pgarray_bin. */
+#define BIN_HEADER 20
+
 void
 sn_pgarray_init(sn_pgarray *a)
 {
 	memset(a, 0, sizeof(*a));
 }
 
-static void
-put(sn_pgarray *a, const char *s, size_t n)
+void
+sn_pgarray_init_bin(sn_pgarray *a, uint32_t elem)
+{
+	memset(a, 0, sizeof(*a));
+	a->elem = elem;
+}
+
+/* Room for n more bytes and the text form's closing "}" and NUL; the
+ * first call also puts the text form's "{", or reserves the binary
+ * header. */
+static bool
+grow(sn_pgarray *a, size_t n)
 {
 	if (a->failed)
-		return;
-	/* Room for "{" + s + "}" + NUL. */
-	if (a->len + n + 3 > a->cap) {
+		return false;
+	if (a->len + n + BIN_HEADER + 2 > a->cap) {
 		size_t cap = a->cap > 0 ? a->cap : 64;
-		while (a->len + n + 3 > cap)
+		while (a->len + n + BIN_HEADER + 2 > cap)
 			cap *= 2;
 		char *b = realloc(a->buf, cap);
 		if (b == NULL) {
 			a->failed = true;
-			return;
+			return false;
 		}
 		a->buf = b;
 		a->cap = cap;
 	}
-	if (a->len == 0)
+	if (a->len == 0 && a->elem == 0)
 		a->buf[a->len++] = '{';
+	else if (a->len == 0)
+		a->len = BIN_HEADER;
+	return true;
+}
+
+static void
+put(sn_pgarray *a, const char *s, size_t n)
+{
+	if (!grow(a, n))
+		return;
 	memcpy(a->buf + a->len, s, n);
 	a->len += n;
+}
+
+static void
+be32(char *p, uint32_t v)
+{
+	p[0] = (char) (v >> 24);
+	p[1] = (char) (v >> 16);
+	p[2] = (char) (v >> 8);
+	p[3] = (char) v;
+}
+
+/* A binary element: its length (-1: NULL), then its bytes. */
+static void
+put_elem(sn_pgarray *a, const void *p, size_t n, bool null)
+{
+	char len[4];
+	if (n > INT32_MAX - 4 || a->n >= INT32_MAX) {
+		a->failed = true;
+		return;
+	}
+	a->n++;
+	a->hasnull |= null;
+	be32(len, null ? UINT32_MAX : (uint32_t) n);
+	put(a, len, 4);
+	if (n > 0)
+		put(a, p, n);
 }
 
 static void
@@ -454,6 +504,12 @@ sep(sn_pgarray *a)
 void
 sn_pgarray_add(sn_pgarray *a, const char *s)
 {
+	if (a->elem != 0) {
+		if (a->elem != SN_PG_TEXT)
+			a->failed = true;
+		put_elem(a, s, s != NULL ? strlen(s) : 0, s == NULL);
+		return;
+	}
 	sep(a);
 	if (s == NULL) {
 		put(a, "NULL", 4);
@@ -472,7 +528,24 @@ void
 sn_pgarray_add_i64(sn_pgarray *a, int64_t v)
 {
 	char buf[24];
-	int  n = snprintf(buf, sizeof(buf), "%" PRId64, v);
+	if (a->elem == SN_PG_INT8) {
+		be32(buf, (uint32_t) ((uint64_t) v >> 32));
+		be32(buf + 4, (uint32_t) v);
+		put_elem(a, buf, 8, false);
+		return;
+	}
+	if (a->elem == SN_PG_INT4) {
+		if (v < INT32_MIN || v > INT32_MAX)
+			a->failed = true;
+		be32(buf, (uint32_t) v);
+		put_elem(a, buf, 4, false);
+		return;
+	}
+	if (a->elem != 0) {
+		a->failed = true;
+		return;
+	}
+	int n = snprintf(buf, sizeof(buf), "%" PRId64, v);
 	sep(a);
 	put(a, buf, (size_t) n);
 }
@@ -482,6 +555,13 @@ sn_pgarray_add_bytes(sn_pgarray *a, const void *p, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const uint8_t    *b     = p;
+	if (a->elem != 0) {
+		if ((a->elem != SN_PG_BYTEA && a->elem != SN_PG_UUID)
+		    || (a->elem == SN_PG_UUID && len != 16))
+			a->failed = true;
+		put_elem(a, p, len, false);
+		return;
+	}
 	sep(a);
 	/* "\\x..." inside a quoted element: the array parser turns \\ into
 	 * \, and bytea's input then reads \x and the digits. */
@@ -496,14 +576,34 @@ sn_pgarray_add_bytes(sn_pgarray *a, const void *p, size_t len)
 const char *
 sn_pgarray_text(sn_pgarray *a)
 {
-	if (a->failed)
-		return NULL;
-	if (a->len == 0)
-		put(a, "", 0); /* writes "{" */
-	if (a->failed)
+	if (a->elem != 0 || !grow(a, 0)) /* the first writes "{" */
 		return NULL;
 	a->buf[a->len]     = '}';
 	a->buf[a->len + 1] = '\0';
+	return a->buf;
+}
+
+const char *
+sn_pgarray_bin(sn_pgarray *a, int *len)
+{
+	if (a->elem == 0 || !grow(a, 0)) /* the first reserves the header */
+		return NULL;
+	if (a->len > INT32_MAX)
+		return NULL;
+	if (a->n == 0) { /* no dimension: the header's first 12 bytes */
+		char *h = a->buf + BIN_HEADER - 12;
+		be32(h, 0);
+		be32(h + 4, 0);
+		be32(h + 8, a->elem);
+		*len = 12;
+		return h;
+	}
+	be32(a->buf, 1);
+	be32(a->buf + 4, a->hasnull ? 1 : 0);
+	be32(a->buf + 8, a->elem);
+	be32(a->buf + 12, (uint32_t) a->n);
+	be32(a->buf + 16, 1);
+	*len = (int) a->len;
 	return a->buf;
 }
 

@@ -306,6 +306,115 @@ test_pgarray_numbers_and_bytes(void **state)
 	sn_pgarray_fini(&empty);
 }
 
+typedef struct binrow {
+	bool        has_s;
+	const char *s;
+	int64_t     i4, i8;
+	sn_bytes    b;
+	const char *u;
+} binrow;
+static const sn_col binrow_cols[] = {
+	SN_COL_OPT(binrow, s, SN_COL_TEXT, has_s),
+	SN_COL(binrow, i4, SN_COL_I64),
+	SN_COL(binrow, i8, SN_COL_I64),
+	SN_COL(binrow, b, SN_COL_BYTES),
+	SN_COL(binrow, u, SN_COL_TEXT),
+};
+
+/* Binary arrays (format 1) of each element type come back as they went:
+ * strings with NULL among them, both ends of int4 and int8, bytes with
+ * quotes and NULs, uuids; an empty one is an empty array; a value its
+ * type cannot hold fails the array, as does text asked of it. */
+static void
+test_pgarray_binary(void **state)
+{
+	(void) state;
+	static const char *const in[]
+	    = { "a,b", "\"quoted\"", NULL, "back\\slash", "", "张三" };
+	static const int64_t i4[]   = { INT32_MIN, -1, 0, 1, 7, INT32_MAX };
+	static const int64_t i8[]   = { INT64_MIN, -1, 0, 1, 7, INT64_MAX };
+	static const uint8_t blob[] = { 0, 1, '"', '\\', ',', 0xff };
+	sn_pgarray           a[5];
+	sn_pgarray_init_bin(&a[0], SN_PG_TEXT);
+	sn_pgarray_init_bin(&a[1], SN_PG_INT4);
+	sn_pgarray_init_bin(&a[2], SN_PG_INT8);
+	sn_pgarray_init_bin(&a[3], SN_PG_BYTEA);
+	sn_pgarray_init_bin(&a[4], SN_PG_UUID);
+	for (size_t i = 0; i < 6; i++) {
+		uint8_t u[16];
+		for (int k = 0; k < 16; k++)
+			u[k] = (uint8_t) (i * 16 + (size_t) k);
+		sn_pgarray_add(&a[0], in[i]);
+		sn_pgarray_add_i64(&a[1], i4[i]);
+		sn_pgarray_add_i64(&a[2], i8[i]);
+		sn_pgarray_add_bytes(&a[3], blob, i);
+		sn_pgarray_add_bytes(&a[4], u, sizeof(u));
+	}
+	const char *v[5];
+	int         len[5], fmt[5] = { 1, 1, 1, 1, 1 };
+	for (int k = 0; k < 5; k++) {
+		v[k] = sn_pgarray_bin(&a[k], &len[k]);
+		assert_non_null(v[k]);
+		assert_null(sn_pgarray_text(&a[k]));
+	}
+	PGresult *r = PQexecParams(pg,
+	    "SELECT s, i4::int8 AS i4, i8, b, u::text AS u FROM unnest("
+	    "$1::text[], $2::int4[], $3::int8[], $4::bytea[], $5::uuid[])"
+	    " WITH ORDINALITY AS x(s, i4, i8, b, u, i) ORDER BY i",
+	    5, NULL, v, len, fmt, 1);
+	assert_int_equal(PQresultStatus(r), PGRES_TUPLES_OK);
+	sn_rows rows;
+	assert_int_equal(sn_rows_open(&rows, r, binrow_cols, 5), SN_OK);
+	assert_int_equal(sn_rows_count(&rows), 6);
+	for (size_t i = 0; i < 6; i++) {
+		binrow x;
+		char   want[40];
+		assert_int_equal(sn_rows_read(&rows, (int) i, &x), SN_OK);
+		assert_int_equal(x.has_s, in[i] != NULL);
+		if (in[i] != NULL)
+			assert_string_equal(x.s, in[i]);
+		assert_true(x.i4 == i4[i]);
+		assert_true(x.i8 == i8[i]);
+		assert_int_equal(x.b.len, i);
+		assert_memory_equal(x.b.data, blob, i);
+		snprintf(want, sizeof(want), "%02zx%02zx%02zx%02zx-", i * 16,
+		    i * 16 + 1, i * 16 + 2, i * 16 + 3);
+		assert_memory_equal(x.u, want, 9);
+	}
+	sn_rows_close(&rows);
+	PQclear(r);
+	for (int k = 0; k < 5; k++)
+		sn_pgarray_fini(&a[k]);
+
+	sn_pgarray empty;
+	int        elen;
+	sn_pgarray_init_bin(&empty, SN_PG_UUID);
+	const char *e[1] = { sn_pgarray_bin(&empty, &elen) };
+	assert_non_null(e[0]);
+	r = PQexecParams(pg, "SELECT count(*) AS n FROM unnest($1::uuid[])", 1,
+	    NULL, e, &elen, fmt, 0);
+	one o;
+	assert_int_equal(sn_rows_one(r, one_cols, 1, &o), SN_OK);
+	assert_true(o.n == 0);
+	PQclear(r);
+	sn_pgarray_fini(&empty);
+
+	sn_pgarray bad;
+	sn_pgarray_init_bin(&bad, SN_PG_INT4);
+	sn_pgarray_add_i64(&bad, 1);
+	sn_pgarray_add_i64(&bad, (int64_t) INT32_MAX + 1);
+	assert_null(sn_pgarray_bin(&bad, &elen));
+	sn_pgarray_fini(&bad);
+	sn_pgarray_init_bin(&bad, SN_PG_UUID);
+	sn_pgarray_add_bytes(&bad, blob, sizeof(blob));
+	assert_null(sn_pgarray_bin(&bad, &elen));
+	sn_pgarray_fini(&bad);
+	sn_pgarray_init_bin(&bad, SN_PG_INT8);
+	sn_pgarray_add(&bad, "7");
+	assert_null(sn_pgarray_bin(&bad, &elen));
+	sn_pgarray_fini(&bad);
+}
+
 static int
 setup(void **state)
 {
@@ -338,6 +447,7 @@ main(void)
 		cmocka_unit_test(test_one),
 		cmocka_unit_test(test_pgarray_text),
 		cmocka_unit_test(test_pgarray_numbers_and_bytes),
+		cmocka_unit_test(test_pgarray_binary),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -436,27 +436,55 @@ int64_t sn_rows_affected(const PGresult *res);
 
 /* ---- Arrays as parameters ---------------------------------------------
  *
- * A list travels to PostgreSQL as one text parameter in array-literal
- * form ('{"a","b"}'), cast in the SQL ($1::text[], $2::bigint[],
- * $3::bytea[]) and taken apart with unnest. Every element is quoted and
- * escaped, so any string is safe (commas included).
+ * A list travels to PostgreSQL as one parameter, cast in the SQL
+ * ($1::text[], $2::bigint[], $3::bytea[]) and taken apart with unnest.
+ *
+ * Made with sn_pgarray_init, it is text in array-literal form
+ * ('{"a","b"}', sn_pgarray_text): every element is quoted and escaped, so
+ * any string is safe (commas included). Made with sn_pgarray_init_bin,
+ * it is PostgreSQL's binary array (sn_pgarray_bin), sent with format 1:
+ * the server copies the elements instead of parsing them, which for a
+ * thousand events' bytes and ids is most of the parameters' cost (the
+ * bus's numbering statement, issue 15). Its element type is fixed: the
+ * cast in the SQL must name the same one.
  */
 typedef struct sn_pgarray {
-	char  *buf;
-	size_t len, cap;
-	size_t n;
-	bool   failed; /* out of memory: sn_pgarray_text returns NULL */
+	char    *buf;
+	size_t   len, cap;
+	size_t   n;
+	uint32_t elem; /* binary: the element type (SN_PG_*); 0: text */
+	bool     hasnull;
+	bool     failed; /* out of memory, or a value the type cannot hold:
+	                  * sn_pgarray_text and sn_pgarray_bin return NULL */
 } sn_pgarray;
 
+/* Element types of binary arrays (PostgreSQL's type OIDs). */
+enum {
+	SN_PG_BYTEA = 17,
+	SN_PG_INT8  = 20,
+	SN_PG_INT4  = 23,
+	SN_PG_TEXT  = 25,
+	SN_PG_UUID  = 2950,
+};
+
 void sn_pgarray_init(sn_pgarray *a);
-/* Appends a string element; NULL is SQL NULL. */
+/* A binary array of elem (SN_PG_*). */
+void sn_pgarray_init_bin(sn_pgarray *a, uint32_t elem);
+/* Appends a string element (text arrays of either kind); NULL is SQL
+ * NULL. */
 void sn_pgarray_add(sn_pgarray *a, const char *s);
+/* Appends a number (int8 or int4: one out of int4's range fails the
+ * array). */
 void sn_pgarray_add_i64(sn_pgarray *a, int64_t v);
-/* Appends bytes as a bytea element ("\\x..." hex). */
+/* Appends bytes as a bytea element ("\\x..." hex in text), or in a
+ * binary array the element's bytes as they are (a uuid's 16). */
 void sn_pgarray_add_bytes(sn_pgarray *a, const void *p, size_t len);
 /* The literal, owned by a, valid until the next add or fini; NULL on
- * out of memory. */
+ * failure. For sn_pgarray_init's arrays. */
 const char *sn_pgarray_text(sn_pgarray *a);
+/* The binary array and its length in *len, owned by a, valid until the
+ * next add or fini; NULL on failure. For sn_pgarray_init_bin's arrays. */
+const char *sn_pgarray_bin(sn_pgarray *a, int *len);
 void        sn_pgarray_fini(sn_pgarray *a);
 
 #endif /* SN_DB_H */
