@@ -112,8 +112,12 @@ static const char SQL_LOCK[]
  * updated by their place in the heap (ctid), read in the same statement
  * under the lock, which no other writer of unnumbered rows takes: by the
  * primary key each row cost four more buffers to find again (12,000 a
- * pass of 1,000 became 9,400). Returns every row numbered, and whether
- * it is one of the events (own). $1..$7 the events' arrays, $8 the
+ * pass of 1,000 became 9,400). Returns every row numbered before the
+ * events (own 0), and for the events, if numbered, one row: the first
+ * one's sequence, their time, the epoch and their count (own), the rest
+ * empty. The transaction has them (struct numbered's arrays): returned
+ * row by row, they were put in a tuple store, appended, and sent back,
+ * all under the lock (issue 15). $1..$7 the events' arrays, $8 the
  * publisher, $9 the most rows to number before them. */
 static const char SQL_NUMBER[]
     = "WITH batch AS ("
@@ -136,7 +140,7 @@ static const char SQL_NUMBER[]
       "  UPDATE outbox o SET seq = bump.base + batch.rn, published_at = now()"
       "  FROM batch, bump, k WHERE o.ctid = batch.tid AND batch.rn <= k.nb"
       "  RETURNING o.seq, o.event_id, o.topic, o.subject, o.actor,"
-      "  o.schema_version, o.data, o.created_at, o.request_id, false AS own),"
+      "  o.schema_version, o.data, o.created_at, o.request_id),"
       " ins AS ("
       "  INSERT INTO outbox (topic, subject, actor, schema_version, data,"
       "  event_id, request_id, seq, published_at)"
@@ -144,21 +148,21 @@ static const char SQL_NUMBER[]
       "  e.event_id, e.request_id,"
       "  CASE WHEN k.ne > 0 THEN bump.base + k.nb + e.ord END,"
       "  CASE WHEN k.ne > 0 THEN now() END"
-      "  FROM e CROSS JOIN k LEFT JOIN bump ON true ORDER BY e.ord"
-      "  RETURNING seq, event_id, topic, subject, actor, schema_version,"
-      "  data, created_at, request_id, true AS own)"
+      "  FROM e CROSS JOIN k LEFT JOIN bump ON true ORDER BY e.ord)"
       " SELECT r.seq, r.event_id::text, r.topic, r.subject, r.actor,"
       " r.schema_version, r.data,"
       " (extract(epoch FROM r.created_at) * 1000000)::int8 AS created_us,"
-      " (SELECT epoch::text FROM bump) AS epoch, r.request_id, r.own"
-      " FROM (SELECT * FROM up UNION ALL SELECT * FROM ins) r"
-      " WHERE r.seq IS NOT NULL";
+      " (SELECT epoch::text FROM bump) AS epoch, r.request_id, 0::int8 AS own"
+      " FROM up r"
+      " UNION ALL SELECT bump.base + k.nb + 1, '', '', '', '', 0, '',"
+      " (extract(epoch FROM now()) * 1000000)::int8, bump.epoch::text, '',"
+      " k.ne FROM bump, k WHERE k.ne > 0";
 
 static const char SQL_REPLAY[]
     = "SELECT seq, event_id::text, topic, subject, actor, schema_version,"
       " data, (extract(epoch FROM created_at) * 1000000)::int8 AS created_us,"
       " (SELECT epoch::text FROM bus_publisher WHERE name = $4) AS epoch,"
-      " request_id"
+      " request_id, 0::int8 AS own"
       " FROM outbox WHERE seq >= $1 AND ($3 = '' OR starts_with(topic, $3))"
       " ORDER BY seq LIMIT $2";
 
@@ -617,6 +621,7 @@ typedef struct outbox_row {
 	int64_t     created_us;
 	const char *epoch;
 	const char *request_id;
+	int64_t     own; /* SQL_NUMBER's row for the events: their count */
 } outbox_row;
 
 static const sn_col outbox_cols[] = {
@@ -630,34 +635,30 @@ static const sn_col outbox_cols[] = {
 	SN_COL(outbox_row, created_us, SN_COL_I64),
 	SN_COL(outbox_row, epoch, SN_COL_TEXT),
 	SN_COL(outbox_row, request_id, SN_COL_TEXT),
+	SN_COL(outbox_row, own, SN_COL_I64),
 };
 
-/* Fills an Envelope from row i of rows (SQL_NUMBER or SQL_REPLAY).
- * Strings point into the result; valid while it is. */
-static sn_err
-row_envelope(sn_rows *rows, int i, const char *source,
+/* Fills an Envelope from r (a row of SQL_NUMBER or SQL_REPLAY). Strings
+ * point into the result; valid while it is. */
+static void
+row_envelope(const outbox_row *r, const char *source,
     Sn__Bus__V1__Envelope *env, char timebuf[40])
 {
-	outbox_row r;
-	sn_err     err = sn_rows_read(rows, i, &r);
-	if (err != SN_OK)
-		return err;
 	sn__bus__v1__envelope__init(env);
 	env->source         = (char *) source;
-	env->sequence       = (uint64_t) r.seq;
-	env->id             = (char *) r.event_id;
-	env->type           = (char *) r.topic;
-	env->subject        = (char *) r.subject;
-	env->actor          = (char *) r.actor;
-	env->schema_version = (uint32_t) r.schema_version;
-	env->data.data      = (uint8_t *) r.data.data;
-	env->data.len       = r.data.len;
-	env->time_unix_us   = r.created_us;
-	env->epoch          = (char *) r.epoch;
-	env->request_id     = (char *) r.request_id;
+	env->sequence       = (uint64_t) r->seq;
+	env->id             = (char *) r->event_id;
+	env->type           = (char *) r->topic;
+	env->subject        = (char *) r->subject;
+	env->actor          = (char *) r->actor;
+	env->schema_version = (uint32_t) r->schema_version;
+	env->data.data      = (uint8_t *) r->data.data;
+	env->data.len       = r->data.len;
+	env->time_unix_us   = r->created_us;
+	env->epoch          = (char *) r->epoch;
+	env->request_id     = (char *) r->request_id;
 	format_time(env->time_unix_us, timebuf);
 	env->time = timebuf;
-	return SN_OK;
 }
 
 /* "<topic>\0<Envelope>" as an NNG message. */
@@ -749,37 +750,136 @@ cmp_frame(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Adds the numbered rows of res (SQL_NUMBER) to f as PUB
- * messages of bus's stream. */
+/* Room in f for n more frames. */
 static sn_err
-frameset_read(sn_bus *bus, struct frameset *f, PGresult *res)
+frameset_room(struct frameset *f, size_t n)
+{
+	if (f->n + n <= f->cap)
+		return SN_OK;
+	struct frame *nf = realloc(f->v, (f->n + n) * sizeof(*nf));
+	if (nf == NULL)
+		return SN_ENOMEM;
+	f->v   = nf;
+	f->cap = f->n + n;
+	return SN_OK;
+}
+
+/* env as the PUB message of its sequence, added to f. */
+static sn_err
+frameset_add(struct frameset *f, Sn__Bus__V1__Envelope *env)
+{
+	sn_err err = frameset_room(f, 1);
+	if (err != SN_OK)
+		return err;
+	nng_msg *msg = frame_new(env->type, &env->base);
+	if (msg == NULL)
+		return SN_ENOMEM;
+	f->v[f->n].seq = env->sequence;
+	f->v[f->n].msg = msg;
+	f->n++;
+	return SN_OK;
+}
+
+/* The events of the arrays a (events_arrays', as sent) as PUB messages
+ * added to f, numbered as r (SQL_NUMBER's row for them) says. */
+static sn_err
+frameset_own(
+    sn_bus *bus, struct frameset *f, const sn_pgarray *a, const outbox_row *r)
+{
+	size_t pos[7] = { 0 };
+	char  *buf    = NULL;
+	size_t cap    = 0;
+	if ((size_t) r->own != a[0].n)
+		return SN_EPROTO;
+	sn_err err = frameset_room(f, (size_t) r->own);
+	for (int64_t i = 0; err == SN_OK && i < r->own; i++) {
+		const char *p[7];
+		int32_t     len[7];
+		size_t      need = 4;
+		for (int k = 0; k < 7 && err == SN_OK; k++)
+			if (!sn_pgarray_next(&a[k], &pos[k], &p[k], &len[k])
+			    || len[k] < 0)
+				err = SN_EPROTO;
+		if (err != SN_OK || len[3] != 4 || len[5] != 16) {
+			err = SN_EPROTO;
+			break;
+		}
+		/* The four strings, each with its NUL, in buf. */
+		static const int str[4] = { 0, 1, 2, 6 };
+		for (int k = 0; k < 4; k++)
+			need += (size_t) len[str[k]];
+		if (need > cap) {
+			char *nb = realloc(buf, need);
+			if (nb == NULL) {
+				err = SN_ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap = need;
+		}
+		char *s[4], *at = buf;
+		for (int k = 0; k < 4; k++) {
+			s[k] = at;
+			memcpy(at, p[str[k]], (size_t) len[str[k]]);
+			at += len[str[k]];
+			*at++ = '\0';
+		}
+		const uint8_t        *v = (const uint8_t *) p[3];
+		sn_uuid               id;
+		char                  idtext[SN_UUID_STRLEN], tb[40];
+		Sn__Bus__V1__Envelope env;
+		memcpy(id.b, p[5], sizeof(id.b));
+		outbox_row e = { .seq   = r->seq + i,
+			.event_id       = sn_uuid_format(&id, idtext),
+			.topic          = s[0],
+			.subject        = s[1],
+			.actor          = s[2],
+			.schema_version = (int32_t) ((uint32_t) v[0] << 24
+			    | (uint32_t) v[1] << 16 | (uint32_t) v[2] << 8
+			    | v[3]),
+			.data = { (const uint8_t *) p[4], (size_t) len[4] },
+			.created_us = r->created_us,
+			.epoch      = r->epoch,
+			.request_id = s[3] };
+		row_envelope(&e, bus->publisher, &env, tb);
+		err = frameset_add(f, &env);
+	}
+	free(buf);
+	return err;
+}
+
+/* Adds the rows of res (SQL_NUMBER) to f as PUB messages of bus's
+ * stream: those numbered before the events, and the events of the
+ * arrays own (NULL for a relay pass, which has none) if numbered, their
+ * count in *nown. */
+static sn_err
+frameset_read(sn_bus *bus, struct frameset *f, PGresult *res,
+    const sn_pgarray *own, size_t *nown)
 {
 	sn_rows rows;
+	*nown = 0;
 	if (sn_rows_open(&rows, res, outbox_cols, SN_NCOLS(outbox_cols))
 	    != SN_OK)
 		return SN_EPROTO;
-	size_t n = (size_t) sn_rows_count(&rows);
-	if (f->n + n > f->cap) {
-		struct frame *nf = realloc(f->v, (f->n + n) * sizeof(*nf));
-		if (nf == NULL)
-			return SN_ENOMEM;
-		f->v   = nf;
-		f->cap = f->n + n;
-	}
-	for (size_t i = 0; i < n; i++) {
+	size_t n   = (size_t) sn_rows_count(&rows);
+	sn_err err = frameset_room(f, n);
+	for (size_t i = 0; i < n && err == SN_OK; i++) {
 		Sn__Bus__V1__Envelope env;
 		char                  tb[40];
-		if (row_envelope(&rows, (int) i, bus->publisher, &env, tb)
-		    != SN_OK)
-			return SN_EPROTO;
-		nng_msg *msg = frame_new(env.type, &env.base);
-		if (msg == NULL)
-			return SN_ENOMEM;
-		f->v[f->n].seq = env.sequence;
-		f->v[f->n].msg = msg;
-		f->n++;
+		outbox_row            r;
+		if ((err = sn_rows_read(&rows, (int) i, &r)) != SN_OK)
+			break;
+		if (r.own > 0 && own != NULL) {
+			err = frameset_own(bus, f, own, &r);
+			*nown += (size_t) r.own;
+		} else if (r.own > 0)
+			err = SN_EPROTO;
+		else {
+			row_envelope(&r, bus->publisher, &env, tb);
+			err = frameset_add(f, &env);
+		}
 	}
-	return SN_OK;
+	return err;
 }
 
 /* Gives f's messages to PUB in sequence order (committed: PUB never
@@ -898,11 +998,6 @@ numbers_at_commit(const sn_bus *bus, size_t total, size_t n)
 	    && total >= bus->cfg.number_at_append && n <= bus->cfg.relay_batch;
 }
 
-typedef struct own_row {
-	bool own;
-} own_row;
-static const sn_col own_cols[] = { SN_COL(own_row, own, SN_COL_BOOL) };
-
 /* Queues the outbox's lock and SQL_NUMBER with the events' arrays a
  * (events_arrays' seven; all empty for a relay pass), cb getting its
  * rows: one round trip, the lock's result unread (it waits or fails).
@@ -942,18 +1037,10 @@ static void
 numbered_rows(sn_tx *tx, PGresult *res, void *arg)
 {
 	struct numbered *nb = arg;
-	sn_rows          rows;
 	(void) tx;
 	if (nb->bus == NULL) /* closed meanwhile: nothing is sent */
 		return;
-	sn_err err = sn_rows_open(&rows, res, own_cols, 1);
-	for (int i = 0; err == SN_OK && i < sn_rows_count(&rows); i++) {
-		own_row r;
-		if ((err = sn_rows_read(&rows, i, &r)) == SN_OK && r.own)
-			nb->own++;
-	}
-	if (err == SN_OK)
-		err = frameset_read(nb->bus, &nb->frames, res);
+	sn_err err = frameset_read(nb->bus, &nb->frames, res, nb->a, &nb->own);
 	if (err != SN_OK) {
 		sn_log(SN_LOG_WARN,
 		    "events numbered at commit not sent; followers replay "
@@ -1449,7 +1536,8 @@ static void
 relay_rows(sn_tx *tx, PGresult *res, void *arg)
 {
 	sn_bus *bus = arg;
-	sn_err  err = frameset_read(bus, &bus->frames, res);
+	size_t  own;
+	sn_err  err = frameset_read(bus, &bus->frames, res, NULL, &own);
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
 }
@@ -1717,9 +1805,10 @@ replay_rows(sn_tx *tx, PGresult *res, void *arg)
 	size_t bytes = 0;
 	int    kept  = 0;
 	for (int i = 0; i < n; i++) {
-		if (row_envelope(&rows, i, bus->publisher, &envs[i], times[i])
-		    != SN_OK)
+		outbox_row r;
+		if (sn_rows_read(&rows, i, &r) != SN_OK)
 			break;
+		row_envelope(&r, bus->publisher, &envs[i], times[i]);
 		bytes += envs[i].data.len + 128;
 		if (kept > 0 && bytes > REPLAY_MAX_BYTES)
 			break;
@@ -3101,7 +3190,8 @@ apply_done(sn_err err, void *arg)
 	bus->applying--;
 	st->yield = bus->cfg.apply_serial;
 	decoded_clear(st);
-	if (err == SN_OK) {
+	/* Closing, sn_bus_close has emptied the queue already. */
+	if (err == SN_OK && !bus->closing) {
 		for (size_t i = 0; i < st->batch_n; i++) {
 			struct qev *q = st->qhead;
 			st->qhead     = q->next;

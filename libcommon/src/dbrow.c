@@ -607,6 +607,21 @@ sn_pgarray_bin(sn_pgarray *a, int *len)
 	return a->buf;
 }
 
+bool
+sn_pgarray_next(const sn_pgarray *a, size_t *pos, const char **p, int32_t *len)
+{
+	size_t at = *pos > 0 ? *pos : BIN_HEADER;
+	if (a->elem == 0 || a->failed || at + 4 > a->len)
+		return false;
+	const uint8_t *b = (const uint8_t *) a->buf + at;
+	uint32_t       n = (uint32_t) b[0] << 24 | (uint32_t) b[1] << 16
+	    | (uint32_t) b[2] << 8 | b[3];
+	*len = (int32_t) n;
+	*p   = a->buf + at + 4;
+	*pos = at + 4 + (*len > 0 ? (size_t) *len : 0);
+	return true;
+}
+
 void
 sn_pgarray_fini(sn_pgarray *a)
 {

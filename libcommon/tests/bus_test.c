@@ -20,7 +20,8 @@
  * order, each with its own request id; those appended after a savepoint
  * that is undone are left out. Without a savepoint, a transaction's
  * first 8 events go at once and the rest at its commit, numbered there
- * when they are 100 or more.
+ * when they are 100 or more; those reach a follower live, each as its
+ * row was stored, though the numbering sends none of their columns back.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -534,6 +535,168 @@ test_collected_at_commit(void **state)
 	       "out\n");
 }
 
+/* ---- events numbered at commit, as their follower gets them live ---- */
+
+#define LIVE_N 120
+
+/* What the handler of n.e got, event by event, copied. */
+struct live_ev {
+	uint64_t seq;
+	uint32_t schema_version;
+	char     id[40], subject[16], actor[16], time[40];
+	char     data[16], rid[SN_LOG_REQUEST_ID_MAX + 1];
+	size_t   len;
+};
+static struct live_ev live[LIVE_N];
+static int            nlive;
+static bool           live_all;
+
+static sn_err
+on_live(sn_tx *tx, const sn_event *ev, void *arg)
+{
+	(void) tx;
+	(void) arg;
+	if (nlive < LIVE_N && ev->len < sizeof(live[0].data)) {
+		struct live_ev *e = &live[nlive++];
+		e->seq            = ev->sequence;
+		e->schema_version = ev->schema_version;
+		snprintf(e->id, sizeof(e->id), "%s", ev->id);
+		snprintf(e->subject, sizeof(e->subject), "%s", ev->subject);
+		snprintf(e->actor, sizeof(e->actor), "%s", ev->actor);
+		snprintf(e->time, sizeof(e->time), "%s", ev->time);
+		snprintf(e->rid, sizeof(e->rid), "%s", ev->request_id);
+		memcpy(e->data, ev->data, ev->len);
+		e->len = ev->len;
+	}
+	live_all = nlive == LIVE_N;
+	return SN_OK;
+}
+
+struct live_tx {
+	bool   done;
+	sn_err err;
+};
+
+/* Event i's fields: each differs from the next, bytes 0 and quotes
+ * among the data. */
+static void
+live_begin(sn_tx *tx, void *arg)
+{
+	(void) arg;
+	bool ok = true;
+	for (int i = 0; i < LIVE_N && ok; i++) {
+		char    subject[16], actor[16];
+		uint8_t data[4] = { 0, '"', (uint8_t) i, '\\' };
+		snprintf(subject, sizeof(subject), "s-%d", i);
+		snprintf(actor, sizeof(actor), "a-%d", i % 7);
+		const sn_event_out ev = { .type = "n.e",
+			.subject                = subject,
+			.actor                  = actor,
+			.schema_version         = (uint32_t) (1 + i % 3),
+			.data                   = data,
+			.len                    = (size_t) (i % 5) };
+		ok                    = sn_bus_append(bus_a, tx, &ev) == SN_OK;
+	}
+	if (ok)
+		sn_tx_commit(tx);
+	else
+		sn_tx_rollback(tx, SN_EDB);
+}
+
+static void
+live_done(sn_err err, void *arg)
+{
+	struct live_tx *t = arg;
+	t->err            = err;
+	t->done           = true;
+}
+
+/* The events replayed to bus_a's stream so far (its metrics). */
+static int64_t
+replayed_so_far(void)
+{
+	char       *text = sn_metrics_render(metrics);
+	const char *name = "sn_bus_events_replayed_total{publisher=\"p\"} ";
+	const char *at   = text != NULL ? strstr(text, name) : NULL;
+	assert_non_null(at);
+	int64_t n = strtoll(at + strlen(name), NULL, 10);
+	free(text);
+	return n;
+}
+
+/* 120 events appended one by one: the first 8 inserted at once, the
+ * other 112 inserted at the commit, all 120 numbered there; the 112 by a
+ * statement that does not send their columns back (the transaction
+ * builds their messages from what it sent). Each reaches its follower live
+ * (nothing replayed) as its row was stored: sequence, id, subject, actor,
+ * schema version, bytes, request id; and all bear the transaction's time. */
+static void
+test_numbered_live(void **state)
+{
+	(void) state;
+	struct live_tx t = { 0 };
+	assert_int_equal(sn_bus_on(bus_a, "p", "n.e", on_live, NULL), SN_OK);
+	int64_t replayed0 = replayed_so_far();
+	sn_log_set_request_id(RID);
+	sn_db_tx(db_a, live_begin, live_done, &t);
+	sn_log_set_request_id(NULL);
+	run_until(&t.done);
+	assert_int_equal(t.err, SN_OK);
+	run_until(&live_all);
+	assert_int_equal(replayed_so_far(), replayed0);
+
+	typedef struct row {
+		int64_t  seq, own;
+		char     id[40], subject[16], actor[16], rid[64];
+		int64_t  schema_version;
+		sn_bytes data;
+	} row;
+	const sn_col cols[] = { SN_COL(row, seq, SN_COL_I64),
+		SN_COL(row, own, SN_COL_I64), SN_COL(row, id, SN_COL_CHARS),
+		SN_COL(row, subject, SN_COL_CHARS),
+		SN_COL(row, actor, SN_COL_CHARS),
+		SN_COL(row, rid, SN_COL_CHARS),
+		SN_COL(row, schema_version, SN_COL_I64),
+		SN_COL(row, data, SN_COL_BYTES) };
+	PGresult    *r      = admin_query(PGRES_TUPLES_OK,
+	            "SELECT seq, (published_at = created_at)::int::int8 AS own,"
+	                    " event_id::text AS id, subject, actor, request_id AS rid,"
+	                    " schema_version::int8 AS schema_version, data"
+	                    " FROM %s.outbox WHERE topic = 'n.e' ORDER BY seq",
+	            schema_a);
+	sn_rows      rows;
+	assert_int_equal(sn_rows_open(&rows, r, cols, 8), SN_OK);
+	assert_int_equal(sn_rows_count(&rows), LIVE_N);
+	int own = 0;
+	for (int i = 0; i < LIVE_N; i++) {
+		row             o;
+		struct live_ev *e = &live[i];
+		char            want[16];
+		assert_int_equal(sn_rows_read(&rows, i, &o), SN_OK);
+		own += (int) o.own;
+		assert_int_equal(e->seq, (uint64_t) o.seq);
+		assert_string_equal(e->id, o.id);
+		snprintf(want, sizeof(want), "s-%d", i);
+		assert_string_equal(e->subject, want);
+		assert_string_equal(e->subject, o.subject);
+		assert_string_equal(e->actor, o.actor);
+		assert_string_equal(e->rid, RID);
+		assert_string_equal(e->rid, o.rid);
+		assert_int_equal(e->schema_version, (uint32_t) (1 + i % 3));
+		assert_int_equal(e->schema_version, o.schema_version);
+		assert_int_equal(e->len, (size_t) (i % 5));
+		assert_int_equal(e->len, o.data.len);
+		assert_memory_equal(e->data, o.data.data, e->len);
+		assert_string_equal(e->time, live[0].time);
+	}
+	sn_rows_close(&rows);
+	PQclear(r);
+	assert_int_equal(own, LIVE_N); /* every one by the transaction */
+	printf("bus: 120 events one by one, numbered at the commit (8 of "
+	       "them inserted before): all 120 live, each as stored, at %s\n",
+	    live[0].time);
+}
+
 static int
 setup(void **state)
 {
@@ -625,6 +788,7 @@ main(void)
 		cmocka_unit_test(test_retention),
 		cmocka_unit_test(test_events_at_commit),
 		cmocka_unit_test(test_collected_at_commit),
+		cmocka_unit_test(test_numbered_live),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -485,6 +485,11 @@ const char *sn_pgarray_text(sn_pgarray *a);
 /* The binary array and its length in *len, owned by a, valid until the
  * next add or fini; NULL on failure. For sn_pgarray_init_bin's arrays. */
 const char *sn_pgarray_bin(sn_pgarray *a, int *len);
-void        sn_pgarray_fini(sn_pgarray *a);
+/* A binary array's elements in the order added: *pos 0 for the first;
+ * sets *p and *len (-1 for NULL) and says true, or false past the last.
+ * What a sent array holds, read back without a copy of its own. */
+bool sn_pgarray_next(
+    const sn_pgarray *a, size_t *pos, const char **p, int32_t *len);
+void sn_pgarray_fini(sn_pgarray *a);
 
 #endif /* SN_DB_H */
