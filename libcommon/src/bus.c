@@ -71,12 +71,14 @@ extern const char sn_bus_sql_001[];
 extern const char sn_bus_sql_002[];
 extern const char sn_bus_sql_003[];
 extern const char sn_bus_sql_004[];
+extern const char sn_bus_sql_005[];
 
 const sn_migration sn_bus_migrations[] = {
 	{ "bus/001_outbox", sn_bus_sql_001 },
 	{ "bus/002_epoch", sn_bus_sql_002 },
 	{ "bus/003_request_id", sn_bus_sql_003 },
 	{ "bus/004_cheaper_append", sn_bus_sql_004 },
+	{ "bus/005_no_primary_key", sn_bus_sql_005 },
 };
 const size_t sn_bus_nmigrations
     = sizeof(sn_bus_migrations) / sizeof(sn_bus_migrations[0]);
@@ -247,17 +249,18 @@ static const char SQL_CURSOR_SET[]
       "   AND (c.epoch IS NULL OR c.epoch = EXCLUDED.epoch)"
       " RETURNING 1";
 
-/* The rows before the first one still kept by age, found by walking the
- * primary key from the oldest (rows are appended in id order): bus/004
- * dropped the index on created_at, which each relay pass wrote one entry
- * of per row. A row older than one before it waits for that one. */
+/* The rows before the first one still kept by age, found by walking
+ * outbox_seq from the oldest: bus/004 dropped the index on created_at,
+ * which each relay pass wrote one entry of per row, and bus/005 the
+ * primary key, which each append did. A row older than one before it
+ * waits for that one. */
 static const char SQL_RETENTION[]
     = "DELETE FROM outbox WHERE seq IS NOT NULL"
       " AND created_at < now() - make_interval(days => $1::int)"
       " AND seq < (SELECT last_seq FROM bus_publisher WHERE name = $2)"
-      " AND id < coalesce((SELECT id FROM outbox WHERE created_at >="
-      " now() - make_interval(days => $1::int) ORDER BY id LIMIT 1),"
-      " 9223372036854775807)";
+      " AND seq < coalesce((SELECT seq FROM outbox WHERE seq IS NOT NULL"
+      " AND created_at >= now() - make_interval(days => $1::int)"
+      " ORDER BY seq LIMIT 1), 9223372036854775807)";
 
 static const char SQL_BACKLOG[]
     = "SELECT count(*) AS n FROM outbox WHERE seq IS NULL";
