@@ -72,6 +72,7 @@ extern const char sn_bus_sql_002[];
 extern const char sn_bus_sql_003[];
 extern const char sn_bus_sql_004[];
 extern const char sn_bus_sql_005[];
+extern const char sn_bus_sql_006[];
 
 const sn_migration sn_bus_migrations[] = {
 	{ "bus/001_outbox", sn_bus_sql_001 },
@@ -79,6 +80,7 @@ const sn_migration sn_bus_migrations[] = {
 	{ "bus/003_request_id", sn_bus_sql_003 },
 	{ "bus/004_cheaper_append", sn_bus_sql_004 },
 	{ "bus/005_no_primary_key", sn_bus_sql_005 },
+	{ "bus/006_vacuum_by_count", sn_bus_sql_006 },
 };
 const size_t sn_bus_nmigrations
     = sizeof(sn_bus_migrations) / sizeof(sn_bus_migrations[0]);
