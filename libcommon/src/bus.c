@@ -921,6 +921,13 @@ events_arrays_init(sn_pgarray *a, int na)
 		sn_pgarray_init_bin(&a[k], elem[k]);
 }
 
+static void
+events_arrays_fini(sn_pgarray *a, int na)
+{
+	for (int k = 0; k < na; k++)
+		sn_pgarray_fini(&a[k]);
+}
+
 /* v[k], len[k]: the parameters (format 1) of the arrays a[0..na-1]. */
 static sn_err
 arrays_params(sn_pgarray *a, int na, const char **v, int *len)
@@ -931,7 +938,24 @@ arrays_params(sn_pgarray *a, int na, const char **v, int *len)
 	return SN_OK;
 }
 
-/* The events evs, added to the arrays a (events_arrays_init's na). */
+/* ev with its id and request id (rid, when na is 7), added to the
+ * arrays a (events_arrays_init's na). */
+static void
+event_add(sn_pgarray *a, int na, const sn_event_out *ev, const sn_uuid *id,
+    const char *rid)
+{
+	sn_pgarray_add(&a[0], ev->type);
+	sn_pgarray_add(&a[1], ev->subject ? ev->subject : "");
+	sn_pgarray_add(&a[2], ev->actor ? ev->actor : "system");
+	sn_pgarray_add_i64(&a[3], ev->schema_version);
+	sn_pgarray_add_bytes(&a[4], ev->data, ev->len);
+	sn_pgarray_add_bytes(&a[5], id->b, sizeof(id->b));
+	if (na > 6)
+		sn_pgarray_add(&a[6], rid);
+}
+
+/* The events evs, each with a new id and the request id in hand, added
+ * to the arrays a (events_arrays_init's na). */
 static sn_err
 events_arrays(sn_pgarray *a, int na, const sn_event_out *evs, size_t n)
 {
@@ -943,18 +967,8 @@ events_arrays(sn_pgarray *a, int na, const sn_event_out *evs, size_t n)
 			err = SN_EINVAL;
 		else if (ev->len > MSG_MAX / 2)
 			err = SN_ERANGE;
-		else if ((err = sn_uuid_v7(&id)) == SN_OK) {
-			sn_pgarray_add(&a[0], ev->type);
-			sn_pgarray_add(&a[1], ev->subject ? ev->subject : "");
-			sn_pgarray_add(
-			    &a[2], ev->actor ? ev->actor : "system");
-			sn_pgarray_add_i64(&a[3], ev->schema_version);
-			sn_pgarray_add_bytes(&a[4], ev->data, ev->len);
-			sn_pgarray_add_bytes(&a[5], id.b, sizeof(id.b));
-			if (na > 6)
-				sn_pgarray_add(
-				    &a[6], sn_log_request_id_text());
-		}
+		else if ((err = sn_uuid_v7(&id)) == SN_OK)
+			event_add(a, na, ev, &id, sn_log_request_id_text());
 	}
 	return err;
 }
@@ -1107,8 +1121,7 @@ collected_flush(struct numbered *nb)
 	if (nb == NULL || nb->n == 0)
 		return SN_OK;
 	sn_err err = append_each(nb->tx, nb->a);
-	for (int k = 0; k < 7; k++)
-		sn_pgarray_fini(&nb->a[k]);
+	events_arrays_fini(nb->a, 7);
 	events_arrays_init(nb->a, 7);
 	nb->before += nb->n;
 	nb->n = 0;
@@ -1121,8 +1134,7 @@ static void
 numbered_free(struct numbered *nb)
 {
 	frameset_free(&nb->frames);
-	for (int k = 0; k < 7; k++)
-		sn_pgarray_fini(&nb->a[k]);
+	events_arrays_fini(nb->a, 7);
 	free(nb);
 }
 
@@ -1252,32 +1264,24 @@ deferred_flush(struct deferred *d)
 	sn_err err = collected_flush(d->collected);
 	if (err != SN_OK || d->n == 0)
 		return err;
-	if (d->n == 1) {
-		const struct deferred_ev *e  = d->v[0];
+	sn_pgarray a[7];
+	events_arrays_init(a, 7);
+	for (size_t i = 0; i < d->n; i++) {
+		const struct deferred_ev *e  = d->v[i];
 		const sn_event_out        ev = { .type = e->type,
 			       .subject                = e->subject,
 			       .actor                  = e->actor,
 			       .schema_version         = e->schema_version,
 			       .data                   = e->data,
 			       .len                    = e->len };
-		err = insert_one(tx, &ev, e->rid, &e->id);
-	} else {
-		sn_pgarray a[7];
-		events_arrays_init(a, 7);
-		for (size_t i = 0; i < d->n; i++) {
-			const struct deferred_ev *e = d->v[i];
-			sn_pgarray_add(&a[0], e->type);
-			sn_pgarray_add(&a[1], e->subject);
-			sn_pgarray_add(&a[2], e->actor);
-			sn_pgarray_add_i64(&a[3], e->schema_version);
-			sn_pgarray_add_bytes(&a[4], e->data, e->len);
-			sn_pgarray_add_bytes(&a[5], e->id.b, sizeof(e->id.b));
-			sn_pgarray_add(&a[6], e->rid);
-		}
-		err = append_each(tx, a);
-		for (int k = 0; k < 7; k++)
-			sn_pgarray_fini(&a[k]);
+		if (d->n == 1)
+			err = insert_one(tx, &ev, e->rid, &e->id);
+		else
+			event_add(a, 7, &ev, &e->id, e->rid);
 	}
+	if (d->n > 1)
+		err = append_each(tx, a);
+	events_arrays_fini(a, 7);
 	deferred_drop(d, 0);
 	if (err == SN_OK && d->bus != NULL)
 		err = sn_tx_on_commit(tx, relay_wake, d->bus);
@@ -1530,8 +1534,7 @@ sn_bus_append_batch(sn_bus *bus, sn_tx *tx, const sn_event_out *evs, size_t n)
 	if (err == SN_OK)
 		err = sn_tx_query_bin(
 		    tx, SQL_APPEND_MANY, 7, v, len, fmt, 0, NULL, NULL);
-	for (int k = 0; k < 6; k++)
-		sn_pgarray_fini(&a[k]);
+	events_arrays_fini(a, 6);
 	if (err != SN_OK)
 		return err;
 	return sn_tx_on_commit(tx, relay_wake, bus);
@@ -1554,8 +1557,7 @@ relay_begin(sn_tx *tx, void *arg)
 	sn_pgarray none[7];
 	events_arrays_init(none, 7);
 	sn_err err = number_queue(bus, tx, none, true, relay_rows, bus);
-	for (int k = 0; k < 7; k++)
-		sn_pgarray_fini(&none[k]);
+	events_arrays_fini(none, 7);
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
 	else

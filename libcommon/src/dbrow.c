@@ -466,13 +466,12 @@ put(sn_pgarray *a, const char *s, size_t n)
 	a->len += n;
 }
 
+/* v as n bytes, big-endian: be_u64's counterpart. */
 static void
-be32(char *p, uint32_t v)
+be_put(char *p, uint64_t v, size_t n)
 {
-	p[0] = (char) (v >> 24);
-	p[1] = (char) (v >> 16);
-	p[2] = (char) (v >> 8);
-	p[3] = (char) v;
+	for (size_t i = n; i-- > 0; v >>= 8)
+		p[i] = (char) (uint8_t) v;
 }
 
 /* A binary element: its length (-1: NULL), then its bytes. */
@@ -486,7 +485,7 @@ put_elem(sn_pgarray *a, const void *p, size_t n, bool null)
 	}
 	a->n++;
 	a->hasnull |= null;
-	be32(len, null ? UINT32_MAX : (uint32_t) n);
+	be_put(len, null ? UINT32_MAX : n, 4);
 	put(a, len, 4);
 	if (n > 0)
 		put(a, p, n);
@@ -529,15 +528,14 @@ sn_pgarray_add_i64(sn_pgarray *a, int64_t v)
 {
 	char buf[24];
 	if (a->elem == SN_PG_INT8) {
-		be32(buf, (uint32_t) ((uint64_t) v >> 32));
-		be32(buf + 4, (uint32_t) v);
+		be_put(buf, (uint64_t) v, 8);
 		put_elem(a, buf, 8, false);
 		return;
 	}
 	if (a->elem == SN_PG_INT4) {
 		if (v < INT32_MIN || v > INT32_MAX)
 			a->failed = true;
-		be32(buf, (uint32_t) v);
+		be_put(buf, (uint32_t) v, 4);
 		put_elem(a, buf, 4, false);
 		return;
 	}
@@ -592,17 +590,17 @@ sn_pgarray_bin(sn_pgarray *a, int *len)
 		return NULL;
 	if (a->n == 0) { /* no dimension: the header's first 12 bytes */
 		char *h = a->buf + BIN_HEADER - 12;
-		be32(h, 0);
-		be32(h + 4, 0);
-		be32(h + 8, a->elem);
+		be_put(h, 0, 4);
+		be_put(h + 4, 0, 4);
+		be_put(h + 8, a->elem, 4);
 		*len = 12;
 		return h;
 	}
-	be32(a->buf, 1);
-	be32(a->buf + 4, a->hasnull ? 1 : 0);
-	be32(a->buf + 8, a->elem);
-	be32(a->buf + 12, (uint32_t) a->n);
-	be32(a->buf + 16, 1);
+	be_put(a->buf, 1, 4);
+	be_put(a->buf + 4, a->hasnull ? 1 : 0, 4);
+	be_put(a->buf + 8, a->elem, 4);
+	be_put(a->buf + 12, a->n, 4);
+	be_put(a->buf + 16, 1, 4);
 	*len = (int) a->len;
 	return a->buf;
 }
@@ -613,10 +611,7 @@ sn_pgarray_next(const sn_pgarray *a, size_t *pos, const char **p, int32_t *len)
 	size_t at = *pos > 0 ? *pos : BIN_HEADER;
 	if (a->elem == 0 || a->failed || at + 4 > a->len)
 		return false;
-	const uint8_t *b = (const uint8_t *) a->buf + at;
-	uint32_t       n = (uint32_t) b[0] << 24 | (uint32_t) b[1] << 16
-	    | (uint32_t) b[2] << 8 | b[3];
-	*len = (int32_t) n;
+	*len = (int32_t) (uint32_t) be_u64((const uint8_t *) a->buf + at, 4);
 	*p   = a->buf + at + 4;
 	*pos = at + 4 + (*len > 0 ? (size_t) *len : 0);
 	return true;

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "sn/db.h"
+#include "sn/uuid.h"
 
 static PGconn *pg;
 
@@ -368,7 +369,7 @@ test_pgarray_binary(void **state)
 	assert_int_equal(sn_rows_count(&rows), 6);
 	for (size_t i = 0; i < 6; i++) {
 		binrow x;
-		char   want[40];
+		char   want[SN_UUID_STRLEN];
 		assert_int_equal(sn_rows_read(&rows, (int) i, &x), SN_OK);
 		assert_int_equal(x.has_s, in[i] != NULL);
 		if (in[i] != NULL)
@@ -377,9 +378,10 @@ test_pgarray_binary(void **state)
 		assert_true(x.i8 == i8[i]);
 		assert_int_equal(x.b.len, i);
 		assert_memory_equal(x.b.data, blob, i);
-		snprintf(want, sizeof(want), "%02zx%02zx%02zx%02zx-", i * 16,
-		    i * 16 + 1, i * 16 + 2, i * 16 + 3);
-		assert_memory_equal(x.u, want, 9);
+		sn_uuid u;
+		for (int k = 0; k < 16; k++)
+			u.b[k] = (uint8_t) (i * 16 + (size_t) k);
+		assert_string_equal(x.u, sn_uuid_format(&u, want));
 	}
 	sn_rows_close(&rows);
 	PQclear(r);
