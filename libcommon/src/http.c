@@ -62,6 +62,12 @@ static const char SQL_STORE[]
     = "UPDATE http_idempotency SET status = $3, body = $4 "
       "WHERE principal = $1 AND key = $2";
 /* The answers of a group commit's kept members, at its COMMIT. */
+/* The claims of a group's batch (sn_http_groups_batch), in one statement:
+ * a key claimed already, or twice in the batch, is one row fewer. */
+static const char SQL_CLAIM_MANY[]
+    = "INSERT INTO http_idempotency (principal, key, method, route,"
+      " request_hash) SELECT * FROM unnest($1::text[], $2::text[],"
+      " $3::text[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING";
 static const char SQL_STORE_MANY[]
     = "UPDATE http_idempotency h SET status = a.status, body = a.body"
       " FROM unnest($1::text[], $2::text[], $3::int[], $4::text[])"
@@ -219,6 +225,9 @@ struct sn_http_req {
 	/* A member's key turned out claimed already (group_claimed), while
 	 * its begin ran beside the claim. */
 	bool claim_lost;
+	/* Taken by its group's batch (batch_start): answered there, kept or
+	 * undone with the batch as a whole (batch_end). */
+	bool in_batch;
 
 	sn_http_req *next, *prev; /* h->suspended */
 };
@@ -1919,6 +1928,8 @@ static void group_ended(sn_http_req *req, sn_tx *tx);
 static void
 tx_undo(sn_http_req *req, sn_tx *tx, sn_err err)
 {
+	if (req->in_batch)
+		return; /* batch_end undoes the batch: it runs again alone */
 	if (req->group != NULL)
 		group_ended(req, tx);
 	else
@@ -2109,6 +2120,8 @@ sn_http_tx_reply(sn_http_req *req, sn_tx *tx, unsigned status, json_t *body)
 		if (sn_tx_query(tx, SQL_STORE, 4, values, NULL, NULL) != SN_OK)
 			return;
 	}
+	if (req->in_batch)
+		return; /* batch_end keeps it, with the others taken */
 	if (req->group != NULL)
 		group_ended(req, tx);
 	else
@@ -2165,16 +2178,24 @@ struct group {
 	size_t          n, cur;
 	bool            open;
 	bool            commit_sent;
+	/* The batch's claims (batch_start): how many, and whether each
+	 * was free. */
+	size_t nclaims;
+	bool   claims_free;
+	size_t nbatched; /* the members the batch kept */
 };
 
 struct sn_http_groups {
-	sn_db           *db;
-	size_t           max;
-	sn_http_group_fn prelude;
-	void            *prelude_arg;
-	struct group    *groups; /* open ones */
-	bool             freeing;
-	uint64_t         commits, members;
+	sn_db                 *db;
+	size_t                 max;
+	sn_http_group_fn       prelude;
+	void                  *prelude_arg;
+	sn_http_group_take_fn  take;
+	sn_http_group_batch_fn batch;
+	void                  *batch_arg;
+	struct group          *groups; /* open ones */
+	bool                   freeing;
+	uint64_t               commits, members, batched;
 };
 
 static void group_member(struct group *g, sn_tx *tx);
@@ -2209,11 +2230,21 @@ sn_http_groups_free(sn_http_groups *gs)
 }
 
 void
+sn_http_groups_batch(sn_http_groups *gs, sn_http_group_take_fn take,
+    sn_http_group_batch_fn batch, void *arg)
+{
+	gs->take      = take;
+	gs->batch     = batch;
+	gs->batch_arg = arg;
+}
+
+void
 sn_http_groups_counts(const sn_http_groups *gs, uint64_t *commits,
-    uint64_t *members, size_t *waiting)
+    uint64_t *members, uint64_t *batched, size_t *waiting)
 {
 	*commits = gs->commits;
 	*members = gs->members;
+	*batched = gs->batched;
 	*waiting = 0;
 	for (const struct group *g = gs->groups; g != NULL; g = g->next)
 		*waiting += g->nwaiting;
@@ -2369,6 +2400,8 @@ group_member(struct group *g, sn_tx *tx)
 	sn_http_req *req;
 	sn_err       err;
 
+	while (g->cur < g->n && g->members[g->cur]->tx_stage == TX_COMMITTING)
+		g->cur++; /* kept by the batch */
 	if (g->cur == g->n) {
 		if ((err = group_store(g, tx)) != SN_OK) {
 			sn_tx_rollback(tx, err);
@@ -2386,6 +2419,120 @@ group_member(struct group *g, sn_tx *tx)
 	group_claim_begin(req, tx);
 }
 
+/* The batch's claims answered: each key was free, or not (batch_end
+ * undoes the batch then). */
+static void
+batch_claimed(sn_tx *tx, PGresult *res, void *arg)
+{
+	struct group *g = arg;
+
+	(void) tx;
+	g->claims_free = sn_rows_affected(res) == (long) g->nclaims;
+}
+
+/* Queues the claims of the members taken by the batch, in one
+ * statement. */
+static sn_err
+batch_claims(struct group *g, sn_tx *tx)
+{
+	sn_pgarray  a[5];
+	const char *v[5];
+	sn_err      err = SN_OK;
+
+	g->nclaims     = 0;
+	g->claims_free = true;
+	for (int k = 0; k < 5; k++)
+		sn_pgarray_init(&a[k]);
+	for (size_t i = 0; i < g->n; i++) {
+		sn_http_req *req = g->members[i];
+
+		if (!req->in_batch || !req->has_idem)
+			continue;
+		sn_pgarray_add(&a[0], principal_name(req));
+		sn_pgarray_add(&a[1], req->idem_key);
+		sn_pgarray_add(&a[2], req->method);
+		sn_pgarray_add(&a[3], req->route->pattern);
+		sn_pgarray_add(&a[4], req->hash);
+		if (req->h->idem_claims != NULL)
+			sn_counter_add(req->h->idem_claims, 1);
+		g->nclaims++;
+	}
+	for (int k = 0; k < 5 && err == SN_OK && g->nclaims > 0; k++)
+		if ((v[k] = sn_pgarray_text(&a[k])) == NULL)
+			err = SN_ENOMEM;
+	if (err == SN_OK && g->nclaims > 0)
+		err = sn_tx_query(tx, SQL_CLAIM_MANY, 5, v, batch_claimed, g);
+	for (int k = 0; k < 5; k++)
+		sn_pgarray_fini(&a[k]);
+	return err;
+}
+
+/* The batch's statements answered (sn_tx_then): kept if every member
+ * taken was answered with sn_http_tx_reply and every key was free; else
+ * undone, and its members go one by one with the rest. */
+static void
+batch_end(sn_tx *tx, void *arg)
+{
+	struct group *g    = arg;
+	bool          keep = g->claims_free;
+	size_t        k    = 0;
+
+	for (size_t i = 0; i < g->n; i++)
+		if (g->members[i]->in_batch) {
+			keep
+			    = keep && g->members[i]->tx_stage == TX_COMMITTING;
+			k++;
+		}
+	if ((keep ? sn_tx_savepoint_release(tx) : sn_tx_savepoint_undo(tx))
+	    != SN_OK) {
+		sn_tx_rollback(tx, SN_EDB); /* done follows */
+		return;
+	}
+	for (size_t i = 0; i < g->n; i++) {
+		sn_http_req *req = g->members[i];
+
+		if (!req->in_batch)
+			continue;
+		req->in_batch = false;
+		if (keep) {
+			req->idem_known = true;
+			continue;
+		}
+		answer_fini(&req->stash);
+		req->tx_stage = TX_WAIT;
+		req->gcommit  = NULL;
+		req->audited  = false;
+	}
+	g->nbatched = keep ? k : 0;
+	group_member(g, tx);
+}
+
+/* Offers the members to the batch (sn_http_groups_batch): those it takes
+ * run in one savepoint beside their claims, ended by batch_end. False
+ * when it takes none. */
+static bool
+batch_start(struct group *g, sn_tx *tx, void *const *args)
+{
+	sn_http_groups *gs                       = g->gs;
+	bool            taken[SN_HTTP_GROUP_MAX] = { false };
+	sn_err          err;
+
+	if (gs->take == NULL
+	    || gs->take(args, g->n, taken, gs->batch_arg) == 0)
+		return false;
+	for (size_t i = 0; i < g->n; i++)
+		if (taken[i]) {
+			g->members[i]->in_batch = true;
+			g->members[i]->tx_stage = TX_RUNNING;
+		}
+	if ((err = sn_tx_savepoint(tx)) != SN_OK
+	    || (err = batch_claims(g, tx)) != SN_OK
+	    || (err = gs->batch(tx, args, taken, g->n, gs->batch_arg)) != SN_OK
+	    || (err = sn_tx_then(tx, batch_end, g)) != SN_OK)
+		sn_tx_rollback(tx, err); /* done follows: each runs alone */
+	return true;
+}
+
 static void
 group_begin(sn_tx *tx, void *arg)
 {
@@ -2401,7 +2548,8 @@ group_begin(sn_tx *tx, void *arg)
 		sn_tx_rollback(tx, err);
 		return;
 	}
-	group_member(g, tx);
+	if (!batch_start(g, tx, args))
+		group_member(g, tx);
 }
 
 /* A member's answer once the group's transaction is over (err its
@@ -2457,6 +2605,7 @@ group_start(struct group *g)
 	g->n           = 0;
 	g->cur         = 0;
 	g->commit_sent = false;
+	g->nbatched    = 0;
 	while (g->qhead != NULL && g->n < g->gs->max) {
 		sn_http_req *req   = g->qhead;
 		g->qhead           = req->gnext;
@@ -2487,6 +2636,7 @@ group_done(sn_err err, void *arg)
 	if (err == SN_OK) {
 		gs->commits++;
 		gs->members += n;
+		gs->batched += g->nbatched;
 	}
 	if (g->nwaiting > 0)
 		group_start(g);
@@ -2495,7 +2645,8 @@ group_done(sn_err err, void *arg)
 	for (size_t i = 0; i < n; i++) {
 		sn_http_req *req = m[i];
 
-		req->group = NULL;
+		req->group    = NULL;
+		req->in_batch = false;
 		if (again) {
 			answer_fini(&req->stash);
 			req->gcommit  = NULL;

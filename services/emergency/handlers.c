@@ -628,18 +628,26 @@ grant_within_done(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g,
  * from scratch: a group that failed before its COMMIT runs it again
  * alone.
  */
+/* c's grant as it was asked, before anything was read. */
 static void
-grant_begin(sn_http_req *req, sn_tx *tx, void *arg)
+grant_reset(req_ctx *c)
 {
-	req_ctx            *c   = arg;
-	sn_err              err = SN_OK;
-	emergency_new_grant g;
 	c->u.grant.cls         = c->u.grant.asked;
 	c->u.grant.has_window  = false;
 	c->u.grant.window_sum  = 0;
 	c->u.grant.fund_locked = false;
 	free(c->u.grant.window_grants);
 	c->u.grant.window_grants = NULL;
+	c->call.next             = NULL;
+}
+
+static void
+grant_begin(sn_http_req *req, sn_tx *tx, void *arg)
+{
+	req_ctx            *c   = arg;
+	sn_err              err = SN_OK;
+	emergency_new_grant g;
+	grant_reset(c);
 	if (!sn_http_tx_grouped(req))
 		err = emergency_store_lock_people(tx, c->u.grant.people);
 	if (err == SN_OK && c->u.grant.cls == EMERGENCY_AT_ONCE) {
@@ -725,6 +733,85 @@ grant_group_locks(sn_tx *tx, void *const *args, size_t n, void *arg)
 	err        = emergency_store_lock_people(tx, all);
 	free(all);
 	return err;
+}
+
+/* True if the people literals a and b ("{x,y}", of blind indexes of one
+ * length) name someone in common. */
+static bool
+people_overlap(const char *a, const char *b)
+{
+	for (const char *x = a + 1; *x != '\0' && *x != '}';) {
+		size_t k = strcspn(x, ",}");
+		for (const char *y = b + 1; *y != '\0' && *y != '}';) {
+			size_t j = strcspn(y, ",}");
+			if (j == k && memcmp(x, y, k) == 0)
+				return true;
+			y += j + (y[j] == ',');
+		}
+		x += k + (x[k] == ',');
+	}
+	return false;
+}
+
+/*
+ * The batch of a group of grants (sn_http_groups_batch): the single
+ * grants within the limit whose people overlap no other's taken, when
+ * there are two or more, go in one statement (grant_group_batch). What
+ * it does not take, or takes and cannot grant, goes one by one.
+ */
+static size_t
+grant_group_take(void *const *args, size_t n, bool *taken, void *arg)
+{
+	size_t k = 0;
+	(void) arg;
+	for (size_t i = 0; i < n && k < EMERGENCY_MANY_MAX; i++) {
+		const req_ctx *c  = args[i];
+		bool           ok = c->u.grant.asked == EMERGENCY_AT_ONCE
+		    && c->u.grant.b.kind == EMERGENCY_KIND_SINGLE;
+		for (size_t j = 0; ok && j < i; j++)
+			ok = !taken[j]
+			    || !people_overlap(c->u.grant.people,
+			        ((const req_ctx *) args[j])->u.grant.people);
+		taken[i] = ok;
+		k += ok;
+	}
+	if (k < 2)
+		memset(taken, 0, n * sizeof(*taken));
+	return k < 2 ? 0 : k;
+}
+
+/* A grant of the batch debited (or an error: it goes one by one). */
+static void
+grant_batch_debited(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g,
+    const emergency_movement *m)
+{
+	req_ctx *c = arg;
+	if (err != SN_OK || g == NULL)
+		fail_internal(c, tx);
+	else
+		granted(c, tx, g, m, 201, EMERGENCY_OUT_GRANTED);
+}
+
+static sn_err
+grant_group_batch(
+    sn_tx *tx, void *const *args, const bool *taken, size_t n, void *arg)
+{
+	emergency          *em = arg;
+	emergency_new_grant gs[EMERGENCY_MANY_MAX];
+	emergency_call     *first = NULL, **link = &first;
+	size_t              k = 0;
+	for (size_t i = 0; i < n; i++) {
+		req_ctx *c = args[i];
+		if (!taken[i])
+			continue;
+		grant_reset(c);
+		new_grant(c, &gs[k++]);
+		*link       = &c->call;
+		link        = &c->call.next;
+		c->call.arg = c;
+	}
+	return emergency_store_grant_many(tx, gs, k, em->cfg.window_days,
+	    em->cfg.grant_limit_fen, first, grant_batch_debited);
 }
 
 /* ---- POST /grants/{id}/approval ----------------------------------------- */
@@ -1408,11 +1495,13 @@ on_tick(void *arg)
 {
 	emergency *em = arg;
 	sn_db     *db = sn_service_db(em->svc);
-	uint64_t   commits, grants;
+	uint64_t   commits, grants, batched;
 	size_t     waiting;
-	sn_http_groups_counts(em->groups, &commits, &grants, &waiting);
+	sn_http_groups_counts(
+	    em->groups, &commits, &grants, &batched, &waiting);
 	sn_gauge_set(em->group_commits, (int64_t) commits);
 	sn_gauge_set(em->group_grants, (int64_t) grants);
+	sn_gauge_set(em->group_batched, (int64_t) batched);
 	sn_gauge_set(em->group_waiting, (int64_t) waiting);
 	if (!sn_db_ready(db) || sn_loop_stopping(sn_service_loop(em->svc)))
 		return;
@@ -1467,8 +1556,10 @@ metrics_init(emergency *em)
 	     "Grants those transactions carried", NULL);
 	em->group_waiting = sn_metrics_gauge(m, "sn_emergency_group_waiting",
 	    "Grants waiting for their fund's next transaction", NULL);
+	em->group_batched = sn_metrics_gauge(m, "sn_emergency_group_batched",
+	    "Grants of those made in one statement with others", NULL);
 	if (em->group_commits == NULL || em->group_grants == NULL
-	    || em->group_waiting == NULL)
+	    || em->group_waiting == NULL || em->group_batched == NULL)
 		return SN_ENOMEM;
 	return SN_OK;
 }
@@ -1557,8 +1648,11 @@ emergency_init(emergency *em, sn_service *svc, const emergency_config *cfg)
 	em->cfg = *cfg;
 	if ((err = sn_http_groups_new(&em->groups, sn_service_db(svc),
 	         EMERGENCY_GROUP_MAX, grant_group_locks, em))
-	        != SN_OK
-	    || (err = metrics_init(em)) != SN_OK
+	    != SN_OK)
+		return err;
+	sn_http_groups_batch(
+	    em->groups, grant_group_take, grant_group_batch, em);
+	if ((err = metrics_init(em)) != SN_OK
 	    || (err = emergency_events_follow(em)) != SN_OK)
 		return err;
 	sn_service_set_route_arg(svc, em);

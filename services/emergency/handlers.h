@@ -108,8 +108,11 @@
  * Group commit: grants to one fund that arrive while a transaction on it
  * is open share the next (EMERGENCY_GROUP_MAX below); the gauges
  * sn_emergency_group_commits and sn_emergency_group_grants count the
- * transactions and the grants they carried, sn_emergency_group_waiting
- * the grants waiting now (read every metrics_ms).
+ * transactions and the grants they carried, sn_emergency_group_batched
+ * those of the grants made in one statement with others (the group's
+ * batch: single grants within the limit, of people that overlap no
+ * other's, two or more), sn_emergency_group_waiting the grants waiting
+ * now (read every metrics_ms).
  *
  * Metrics: sn_emergency_requests_total{outcome} (granted,
  * awaiting_approval, approved, rejected, insufficient_funds, allocated,
@@ -216,6 +219,7 @@ typedef struct emergency {
 	 * committed, grants they carried, grants waiting now. */
 	sn_http_groups *groups;
 	sn_gauge       *group_commits, *group_grants, *group_waiting;
+	sn_gauge       *group_batched;
 	int             refreshing; /* reads in flight */
 	struct {
 		char      code[16];

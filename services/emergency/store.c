@@ -63,6 +63,15 @@ static const sn_col movement_cols[] = {
 	SN_COL(emergency_movement, created_at, SN_COL_TEXT),
 };
 
+/* A row's place in the set it answers (SQL_GRANT_MANY), from 1. */
+typedef struct row_ord {
+	int32_t ord;
+} row_ord;
+
+static const sn_col ord_cols[] = {
+	SN_COL(row_ord, ord, SN_COL_I32),
+};
+
 static const sn_col fund_cols[] = {
 	SN_COL(emergency_fund, balance_fen, SN_COL_I64),
 };
@@ -204,6 +213,66 @@ static const char SQL_GRANT_WITHIN[] = GRANT_NOW_SQL(
     " AND $22::bigint - $9::bigint >= (SELECT"
     "  coalesce(sum(w.amount_fen - w.reversed_fen), 0)" WINDOW_OF(
         "$20", "$21") ")");
+
+/* GRANT_WITHIN for a set of single grants of people that overlap no
+ * other's ($4..$17, one element a grant; $17 the people, each a text[]
+ * literal): the fund ($1) debited once by their sum, only if each one's
+ * window over $2 days stays within the limit $3. Each grant's id is made
+ * here, so that its people and ledger row find it; the ledger rows go in
+ * the order given, each with the balance after it. */
+static const char SQL_GRANT_MANY[]
+    = "WITH m AS (SELECT gen_random_uuid() AS id, * FROM unnest("
+      "  $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],"
+      "  $9::int[], $10::text[], $11::bigint[], $12::text[], $13::text[],"
+      "  $14::text[], $15::text[], $16::text[], $17::text[])"
+      "  WITH ORDINALITY AS m (village_code, id_sealed, name, cause,"
+      "  description, household_size, granted_by, amount_fen, bank_code,"
+      "  account_sealed, account_name, household_sealed, person_index,"
+      "  people, ord)),"
+      " t AS (SELECT sum(amount_fen)::bigint AS total FROM m),"
+      " d AS ("
+      " UPDATE fund SET balance_fen = balance_fen - t.total,"
+      "  updated_at = now() FROM t"
+      " WHERE township_code = $1 AND balance_fen >= t.total"
+      "  AND (SELECT bool_and($3::bigint - m.amount_fen >= (SELECT"
+      "  coalesce(sum(w.amount_fen - w.reversed_fen), 0)" WINDOW_OF("m.people",
+          "$2") ")) FROM m)"
+                " RETURNING fund.balance_fen + t.total AS before),"
+                " g AS ("
+                " INSERT INTO grants (id, status, township_code, village_code,"
+                "  id_number_sealed, name, cause, description, household_size,"
+                "  amount_fen, bank_code, account_number_sealed, account_name,"
+                "  granted_by, granted_at, household_sealed, kind, "
+                "instalments,"
+                "  monthly_fen, window_sum_fen, window_grants, "
+                "id_number_index)"
+                " SELECT m.id, 'granted', $1, m.village_code, m.id_sealed, "
+                "m.name,"
+                "  m.cause, m.description, m.household_size, m.amount_fen,"
+                "  m.bank_code, m.account_sealed, m.account_name, "
+                "m.granted_by,"
+                "  now(), m.household_sealed, 'single', 0, NULL, NULL, NULL,"
+                "  m.person_index FROM d, m ORDER BY m.ord"
+                " RETURNING *),"
+                " p AS ("
+                " INSERT INTO grant_person (grant_id, person_index)"
+                " SELECT g.id, unnest(m.people::text[]) FROM g JOIN m USING "
+                "(id)),"
+                " l AS ("
+                " INSERT INTO ledger (township_code, movement, amount_fen,"
+                "  balance_after_fen, grant_id, actor)"
+                " SELECT $1, 'grant', -m.amount_fen,"
+                "  d.before - sum(m.amount_fen) OVER (ORDER BY m.ord), m.id,"
+                "  m.granted_by FROM d, m ORDER BY m.ord"
+                " RETURNING id, grant_id, balance_after_fen, created_at)"
+                " SELECT m.ord::int AS ord," GRANT_COLS(
+                    "g") ","
+                         "  grant_json(ROW(g.*)::grants)::text AS doc,"
+                         "  l.id AS ledger_entry_id, l.balance_after_fen,"
+                         "  ts_json(l.created_at) AS created_at"
+                         " FROM g JOIN m USING (id) JOIN l ON l.grant_id = "
+                         "g.id"
+                         " ORDER BY m.ord";
 
 static const char SQL_GRANT_AWAITING[]
     = "WITH g AS ("
@@ -865,6 +934,114 @@ emergency_store_grant_within(sn_tx *tx, const emergency_new_grant *g,
 		err = sn_tx_query(
 		    tx, SQL_GRANT_WITHIN, 22, p.v, debit_answer, call);
 	grant_params_fini(&p);
+	return err;
+}
+
+/* The rows of a set of grants (SQL_GRANT_MANY), each to its call (the
+ * list from c, by ord); none when any is missing. */
+static void
+debits_answer(sn_tx *tx, PGresult *res, void *arg)
+{
+	emergency_call    *first = arg;
+	emergency_debit_fn done  = first->fn.debit;
+	emergency_call    *calls[EMERGENCY_MANY_MAX];
+	bool               told[EMERGENCY_MANY_MAX] = { false };
+	sn_rows            rg, rm, ro;
+	size_t             n = 0;
+	sn_err             err;
+	memset(&rg, 0, sizeof(rg));
+	memset(&rm, 0, sizeof(rm));
+	memset(&ro, 0, sizeof(ro));
+	for (emergency_call *c = first; c != NULL && n < EMERGENCY_MANY_MAX;
+	     c                 = c->next)
+                calls[n++] = c;
+	if ((err = sn_rows_open(&rg, res, grant_cols, SN_NCOLS(grant_cols)))
+	        == SN_OK
+	    && (err = sn_rows_open(
+	            &rm, res, movement_cols, SN_NCOLS(movement_cols)))
+	        == SN_OK)
+		err = sn_rows_open(&ro, res, ord_cols, SN_NCOLS(ord_cols));
+	if (err == SN_OK && (size_t) sn_rows_count(&rg) != n)
+		n = 0; /* nothing was written: nobody is told */
+	for (size_t i = 0; err == SN_OK && i < n; i++) {
+		emergency_grant    g;
+		emergency_movement m;
+		row_ord            o;
+		opened             op = { 0 };
+		sn_err             e;
+		if ((err = sn_rows_read(&ro, (int) i, &o)) != SN_OK)
+			break;
+		if (o.ord < 1 || (size_t) o.ord > n || told[o.ord - 1]) {
+			err = SN_EPROTO;
+			break;
+		}
+		if ((e = sn_rows_read(&rg, (int) i, &g)) == SN_OK
+		    && (e = sn_rows_read(&rm, (int) i, &m)) == SN_OK)
+			e = grant_open(&g, &op);
+		told[o.ord - 1] = true;
+		done(tx, calls[o.ord - 1]->arg, e, e == SN_OK ? &g : NULL,
+		    e == SN_OK ? &m : NULL);
+		opened_fini(&op);
+	}
+	for (size_t i = 0; err != SN_OK && i < n; i++)
+		if (!told[i])
+			done(tx, calls[i]->arg, err, NULL, NULL);
+	sn_rows_close(&rg);
+	sn_rows_close(&rm);
+	sn_rows_close(&ro);
+}
+
+sn_err
+emergency_store_grant_many(sn_tx *tx, const emergency_new_grant *gs, size_t n,
+    int32_t window_days, int64_t limit_fen, emergency_call *calls,
+    emergency_debit_fn done)
+{
+	enum { NA = 14 };
+	sn_pgarray  a[NA];
+	const char *v[3 + NA];
+	char        days[16], limit[24];
+	sn_err      err = SN_OK;
+	if (n == 0 || n > EMERGENCY_MANY_MAX)
+		return SN_EINVAL;
+	for (int k = 0; k < NA; k++)
+		sn_pgarray_init(&a[k]);
+	for (size_t i = 0; i < n && err == SN_OK; i++) {
+		grant_params p;
+		if ((err = grant_seal(&gs[i], &p)) == SN_OK) {
+			const emergency_new_grant *g = &gs[i];
+			sn_pgarray_add(&a[0], g->village_code);
+			sn_pgarray_add(&a[1], p.id_sealed);
+			sn_pgarray_add(&a[2], g->name);
+			sn_pgarray_add(
+			    &a[3], emergency_rules_cause_name(g->cause));
+			sn_pgarray_add(&a[4], g->description);
+			sn_pgarray_add_i64(&a[5], g->household_size);
+			sn_pgarray_add(&a[6], g->granted_by);
+			sn_pgarray_add_i64(&a[7], g->amount_fen);
+			sn_pgarray_add(&a[8], g->bank_code);
+			sn_pgarray_add(&a[9], p.account_sealed);
+			sn_pgarray_add(&a[10], g->account_name);
+			sn_pgarray_add(&a[11], p.household_sealed);
+			sn_pgarray_add(&a[12], p.person);
+			sn_pgarray_add(&a[13], p.v[19]);
+		}
+		grant_params_fini(&p);
+	}
+	snprintf(days, sizeof(days), "%" PRId32, window_days);
+	snprintf(limit, sizeof(limit), "%" PRId64, limit_fen);
+	v[0] = gs[0].township_code;
+	v[1] = days;
+	v[2] = limit;
+	for (int k = 0; k < NA && err == SN_OK; k++)
+		if ((v[3 + k] = sn_pgarray_text(&a[k])) == NULL)
+			err = SN_ENOMEM;
+	for (emergency_call *c = calls; c != NULL; c = c->next)
+		c->fn.debit = done;
+	if (err == SN_OK)
+		err = sn_tx_query(
+		    tx, SQL_GRANT_MANY, 3 + NA, v, debits_answer, calls);
+	for (int k = 0; k < NA; k++)
+		sn_pgarray_fini(&a[k]);
 	return err;
 }
 

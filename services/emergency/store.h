@@ -159,6 +159,8 @@ typedef struct emergency_call {
 		emergency_doc_fn        doc;
 	} fn;
 	void *arg;
+	/* The next grant's of a set (emergency_store_grant_many). */
+	struct emergency_call *next;
 } emergency_call;
 
 /*
@@ -276,6 +278,22 @@ sn_err emergency_store_grant_now(sn_tx *tx, const emergency_new_grant *g,
 sn_err emergency_store_grant_within(sn_tx *tx, const emergency_new_grant *g,
     int32_t window_days, int64_t limit_fen, emergency_call *call,
     emergency_debit_fn done, void *arg);
+
+/*
+ * emergency_store_grant_within for n single grants to township's fund
+ * (gs[i].township_code), whose people overlap no other's, in one
+ * statement (issue 15): all of them, the fund debited once and each
+ * ledger row carrying the balance after it in the order given, or none
+ * (the fund missing or short for all, or a window full). The people
+ * must be locked first. n is 1..EMERGENCY_MANY_MAX. calls is a list of
+ * n (call->next), one a grant, each told once:
+ * done runs with each call's argument and its grant when all went
+ * through (or an error), and for none when nothing was written.
+ */
+#define EMERGENCY_MANY_MAX 64 /* grants in one set, at most */
+sn_err emergency_store_grant_many(sn_tx *tx, const emergency_new_grant *gs,
+    size_t n, int32_t window_days, int64_t limit_fen, emergency_call *calls,
+    emergency_debit_fn done);
 
 /* A grant above the limit, stored "awaiting_approval", nothing debited.
  * done: the grant. */

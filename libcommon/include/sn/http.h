@@ -514,11 +514,46 @@ bool sn_http_tx_grouped(const sn_http_req *req);
 sn_err sn_http_tx_on_commit(
     sn_http_req *req, sn_tx *tx, void (*fn)(void *arg), void *arg);
 
-/* Transactions the groups have committed, the members they carried, and
- * the requests waiting now for their group's next transaction (for
- * measuring how well grouping works). */
+/*
+ * A batch: the members of a group taken at once, in statements of the
+ * caller's that do for all of them what each member's begin would do one
+ * by one (one statement of a set instead of one each: issue 15).
+ *
+ * After the prelude, take(args, n, taken, arg) marks in taken (all false
+ * on entry) the members the batch takes, without touching the
+ * transaction, and returns how many (0: none, every member goes one by
+ * one as above). For the taken ones, a savepoint, one statement claiming
+ * their Idempotency-Keys, and batch(tx, args, taken, n, arg), which
+ * queues its statements (SN_OK, or an error that fails the group). From
+ * those statements' callbacks, before they return, it answers each
+ * member it took with sn_http_tx_reply (sn_http_tx_on_commit as usual),
+ * or with sn_http_tx_fail*, or not at all.
+ *
+ * The batch is kept, and its members answered as if each had run alone,
+ * only if every member taken was answered with sn_http_tx_reply and every
+ * key was free. Otherwise (a member refused or left unanswered, a key
+ * claimed already) the savepoint is undone, so that nothing of the batch
+ * stays (its rows, claims and events), and every member taken goes one by
+ * one after all, begin and all: a batch is a guess that everyone goes
+ * through, and its statements had best write nothing unless all of them
+ * do. Members not taken go one by one after the batch, seeing what it
+ * kept.
+ */
+typedef size_t (*sn_http_group_take_fn)(
+    void *const *args, size_t n, bool *taken, void *arg);
+typedef sn_err (*sn_http_group_batch_fn)(
+    sn_tx *tx, void *const *args, const bool *taken, size_t n, void *arg);
+
+/* Gives gs a batch (take and batch both, or both NULL for none). */
+void sn_http_groups_batch(sn_http_groups *gs, sn_http_group_take_fn take,
+    sn_http_group_batch_fn batch, void *arg);
+
+/* Transactions the groups have committed, the members they carried (of
+ * them, batched: those their batch kept), and the requests waiting now
+ * for their group's next transaction (for measuring how well grouping
+ * works). */
 void sn_http_groups_counts(const sn_http_groups *gs, uint64_t *commits,
-    uint64_t *members, size_t *waiting);
+    uint64_t *members, uint64_t *batched, size_t *waiting);
 
 /*
  * Deletes the rows of http_idempotency (in db's schema) created more than

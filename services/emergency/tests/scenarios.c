@@ -8,7 +8,7 @@
  *       idempotent | bad_input | strict_input | payment | referral | chain |
  *       figures_settlement | concurrent | intake_draft | district_clock |
  *       window | window_race | transitional | paging | sealed |
- *       group_savepoints | group_sigkill
+ *       group_savepoints | group_batch | group_sigkill
  */
 #include <pthread.h>
 #include <signal.h>
@@ -2667,6 +2667,153 @@ group_savepoints(void)
 	json_decref(g.j);
 }
 
+/* Holds the fund, sends a grant of key k (the group's first, alone) and
+ * waits until it waits for the fund: what is sent next queues behind it,
+ * in the order sent (queued: each waits for the gauge to count it). */
+static PGconn *
+hold_first(struct gcall *first, const char *k, const char *idn, long long amt)
+{
+	PGconn *hold = hold_fund();
+	gcall_start(first, k, idn, amt);
+	TH_CHECK(&T,
+	    th_wait_int(&T, 1, 30000,
+	        "SELECT count(*) FROM pg_stat_activity"
+	        " WHERE %d = ANY(pg_blocking_pids(pid))",
+	        PQbackendPID(hold)),
+	    "the first grant did not come to wait for the fund");
+	return hold;
+}
+
+static void
+queued(struct gcall *g, const char *k, const char *idn, long long amt,
+    int64_t waiting)
+{
+	gcall_start(g, k, idn, amt);
+	wait_gauge("sn_emergency_group_waiting", waiting);
+}
+
+/*
+ * The single grants of a group whose people overlap no other's are made
+ * in one statement (the group's batch). B..E queue behind A and go
+ * through together, each with its own grant, ledger row and the balance
+ * after it, in the order they came. Then F and G (B's key and body again)
+ * queue behind H: G's key is claimed already, so the batch is undone and
+ * both go one by one (G replays B's grant). Then C2 (C again, taking C's
+ * window over the limit) and J queue behind K: the batch writes nothing
+ * for a full window, and C2 waits for approval while J is granted.
+ */
+static void
+group_batch(void)
+{
+	enum { FUND = 1000000 };
+	static const long long amt[] = { 10000, 11000, 12000, 13000, 14000 };
+	char                   p[8][19], k[8][64];
+	struct gcall           c[5], f, g, h, c2, j, kk;
+	start();
+	allocate_ok(FUND);
+	for (int i = 0; i < 8; i++) {
+		new_person(p[i]);
+		snprintf(k[i], sizeof(k[i]), "batch-%d-%d", i, (int) getpid());
+	}
+	PGconn *hold = hold_first(&c[0], k[0], p[0], amt[0]);
+	for (int i = 1; i < 5; i++)
+		queued(&c[i], k[i], p[i], amt[i], i);
+	hold_release(hold);
+	long long left = FUND;
+	for (int i = 0; i < 5; i++) {
+		gcall_join(&c[i]);
+		left -= amt[i];
+		TH_CHECK(&T,
+		    c[i].status == 201 && jint(c[i].j, "balance_fen") == left
+		        && jint(c[i].j, "amount_fen") == amt[i],
+		    "grant %d: %d, balance %lld (want %lld), amount %lld", i,
+		    c[i].status, jint(c[i].j, "balance_fen"), left,
+		    jint(c[i].j, "amount_fen"));
+		TH_CHECK(&T,
+		    th_int(&T,
+		        "SELECT count(*) FROM %s.ledger l JOIN %s.grants g"
+		        " ON g.id = l.grant_id WHERE g.id = '%s'"
+		        " AND l.id = '%s' AND l.balance_after_fen = %lld",
+		        schema, schema, jstr(c[i].j, "id"),
+		        jstr(c[i].j, "ledger_entry_id"), left)
+		        == 1,
+		    "grant %d's ledger row is not the one answered", i);
+	}
+	wait_gauge("sn_emergency_group_commits", 2);
+	wait_gauge("sn_emergency_group_grants", 5);
+	wait_gauge("sn_emergency_group_batched", 4);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.http_idempotency WHERE status = 201"
+	        " AND key LIKE 'batch-%%-%d'",
+	        schema, (int) getpid())
+	        == 5,
+	    "the batch's answers were not stored for their keys");
+	TH_CHECK(&T,
+	    th_int(&T, "SELECT count(DISTINCT grant_id) FROM %s.grant_person",
+	        schema)
+	        == 5,
+	    "each grant's people were not written");
+	ledger_consistent("batch");
+
+	/* A key claimed already undoes the batch: one by one. */
+	hold = hold_first(&h, k[5], p[5], 5000);
+	queued(&f, k[6], p[6], 6000, 1);
+	queued(&g, k[1], p[1], amt[1], 2);
+	hold_release(hold);
+	gcall_join(&h);
+	gcall_join(&f);
+	gcall_join(&g);
+	TH_CHECK(&T, h.status == 201 && f.status == 201,
+	    "H %d, F %d: want 201", h.status, f.status);
+	TH_CHECK(&T,
+	    g.status == 201
+	        && strcmp(jstr(g.j, "id"), jstr(c[1].j, "id")) == 0,
+	    "G (B's key): %d, id %s against %s", g.status, jstr(g.j, "id"),
+	    jstr(c[1].j, "id"));
+	wait_gauge("sn_emergency_group_grants", 8);
+	TH_CHECK(&T,
+	    th_metric_http(&T, port, "sn_emergency_group_batched") == 4,
+	    "a batch with a key claimed already was kept");
+
+	/* A window full: the batch writes nothing; C2 waits, J goes. */
+	hold = hold_first(&kk, k[7], p[7], 7000);
+	queued(&c2, "batch-c2", p[2], LIMIT - 5000, 1);
+	queued(&j, "batch-j", p[3] /* D's: overlaps no one here */, 8000, 2);
+	hold_release(hold);
+	gcall_join(&kk);
+	gcall_join(&c2);
+	gcall_join(&j);
+	TH_CHECK(&T, kk.status == 201 && j.status == 201 && c2.status == 202,
+	    "K %d, J %d: want 201; C2 %d: want 202", kk.status, j.status,
+	    c2.status);
+	wait_gauge("sn_emergency_group_grants", 11);
+	TH_CHECK(&T,
+	    th_metric_http(&T, port, "sn_emergency_group_batched") == 4,
+	    "a batch with a window full was kept");
+	left -= 5000 + 6000 + 7000 + 8000;
+	TH_CHECK(&T, balance() == left, "balance %lld, want %lld",
+	    (long long) balance(), left);
+	TH_CHECK(&T,
+	    outbox_count("emergency.granted") == 9
+	        && th_int(&T, "SELECT count(*) FROM %s.grants", schema) == 10
+	        && th_int(&T,
+	               "SELECT count(*) FROM %s.ledger WHERE movement ="
+	               " 'grant'",
+	               schema)
+	            == 9,
+	    "rows or events do not match nine grants made and one waiting");
+	ledger_consistent("batch, after the undone ones");
+	for (int i = 0; i < 5; i++)
+		json_decref(c[i].j);
+	json_decref(f.j);
+	json_decref(g.j);
+	json_decref(h.j);
+	json_decref(c2.j);
+	json_decref(j.j);
+	json_decref(kk.j);
+}
+
 /* Officers sending grants at once, each answer kept (0: none yet). */
 struct burst {
 	int            from, n;
@@ -2830,6 +2977,7 @@ main(int argc, char **argv)
 		{ "paging", paging },
 		{ "sealed", sealed },
 		{ "group_savepoints", group_savepoints },
+		{ "group_batch", group_batch },
 		{ "group_sigkill", group_sigkill },
 	};
 	return th_main(

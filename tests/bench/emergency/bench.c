@@ -30,8 +30,9 @@
  * service's resident memory (/proc/PID/status): VmRSS idle once ready,
  * VmHWM (the most it held) after the grants, and VmRSS idle again after,
  * its own CPU (user and system, /proc/PID/stat) per grant over the run,
- * and the group commit's figures (sn_emergency_group_commits and _grants:
- * how many grants each transaction carried).
+ * and the group commit's figures (sn_emergency_group_commits, _grants
+ * and _batched: how many grants each transaction carried, and how many of
+ * them went in one statement with others).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -367,11 +368,17 @@ main(int argc, char **argv)
 		    = th_metric_http(&T, port, "sn_emergency_group_commits");
 		int64_t gg
 		    = th_metric_http(&T, port, "sn_emergency_group_grants");
+		int64_t gb
+		    = th_metric_http(&T, port, "sn_emergency_group_batched");
 		if (gc > 0 && gg >= 0)
 			printf("  group commit         %lld grants in %lld "
 			       "transactions, %.2f a transaction\n",
 			    (long long) gg, (long long) gc,
 			    (double) gg / (double) gc);
+		if (gb >= 0 && gg > 0)
+			printf("  batched              %lld grants (%.1f %%) "
+			       "made in one statement with others\n",
+			    (long long) gb, 100.0 * (double) gb / (double) gg);
 	}
 	if (have_th && url == NULL) {
 		int64_t bad = th_int(&T,
