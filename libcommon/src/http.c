@@ -62,12 +62,14 @@ static const char SQL_STORE[]
     = "UPDATE http_idempotency SET status = $3, body = $4 "
       "WHERE principal = $1 AND key = $2";
 /* The answers of a group commit's kept members, at its COMMIT. */
-/* The claims of a group's batch (sn_http_groups_batch), in one statement:
- * a key claimed already, or twice in the batch, is one row fewer. */
+/* The claims of a group's batch (sn_http_groups_batch) with their
+ * answers, in one statement: a key claimed already, or twice in the
+ * batch, is one row fewer. */
 static const char SQL_CLAIM_MANY[]
     = "INSERT INTO http_idempotency (principal, key, method, route,"
-      " request_hash) SELECT * FROM unnest($1::text[], $2::text[],"
-      " $3::text[], $4::text[], $5::text[]) ON CONFLICT DO NOTHING";
+      " request_hash, status, body) SELECT * FROM unnest($1::text[],"
+      " $2::text[], $3::text[], $4::text[], $5::text[], $6::int[],"
+      " $7::text[]) ON CONFLICT DO NOTHING";
 static const char SQL_STORE_MANY[]
     = "UPDATE http_idempotency h SET status = a.status, body = a.body"
       " FROM unnest($1::text[], $2::text[], $3::int[], $4::text[])"
@@ -226,7 +228,8 @@ struct sn_http_req {
 	 * its begin ran beside the claim. */
 	bool claim_lost;
 	/* Taken by its group's batch (batch_start): answered there, kept or
-	 * undone with the batch as a whole (batch_end). */
+	 * undone with the batch as a whole (batch_end); kept, its answer is
+	 * stored with its claim. */
 	bool in_batch;
 
 	sn_http_req *next, *prev; /* h->suspended */
@@ -2178,7 +2181,7 @@ struct group {
 	size_t          n, cur;
 	bool            open;
 	bool            commit_sent;
-	/* The batch's claims (batch_start): how many, and whether each
+	/* The batch's claims (batch_claims): how many, and whether each
 	 * was free. */
 	size_t nclaims;
 	bool   claims_free;
@@ -2374,7 +2377,8 @@ group_store(struct group *g, sn_tx *tx)
 	for (size_t i = 0; i < g->n; i++) {
 		const sn_http_req *req = g->members[i];
 
-		if (req->tx_stage != TX_COMMITTING || !req->has_idem)
+		if (req->tx_stage != TX_COMMITTING || !req->has_idem
+		    || req->in_batch) /* stored by batch_claims */
 			continue;
 		sn_pgarray_add(&a[0], principal_name(req));
 		sn_pgarray_add(&a[1], req->idem_key);
@@ -2419,8 +2423,8 @@ group_member(struct group *g, sn_tx *tx)
 	group_claim_begin(req, tx);
 }
 
-/* The batch's claims answered: each key was free, or not (batch_end
- * undoes the batch then). */
+/* The batch's keys claimed with their answers: each was free, or not
+ * (batch_end undoes the batch then). */
 static void
 batch_claimed(sn_tx *tx, PGresult *res, void *arg)
 {
@@ -2430,18 +2434,18 @@ batch_claimed(sn_tx *tx, PGresult *res, void *arg)
 	g->claims_free = sn_rows_affected(res) == (long) g->nclaims;
 }
 
-/* Queues the claims of the members taken by the batch, in one
- * statement. */
+/* Queues the claims of the members the batch answered, their answers
+ * stored with them, in one statement. */
 static sn_err
 batch_claims(struct group *g, sn_tx *tx)
 {
-	sn_pgarray  a[5];
-	const char *v[5];
+	sn_pgarray  a[7];
+	const char *v[7];
 	sn_err      err = SN_OK;
 
 	g->nclaims     = 0;
 	g->claims_free = true;
-	for (int k = 0; k < 5; k++)
+	for (int k = 0; k < 7; k++)
 		sn_pgarray_init(&a[k]);
 	for (size_t i = 0; i < g->n; i++) {
 		sn_http_req *req = g->members[i];
@@ -2453,23 +2457,25 @@ batch_claims(struct group *g, sn_tx *tx)
 		sn_pgarray_add(&a[2], req->method);
 		sn_pgarray_add(&a[3], req->route->pattern);
 		sn_pgarray_add(&a[4], req->hash);
+		sn_pgarray_add_i64(&a[5], req->stash.status);
+		sn_pgarray_add(&a[6], req->stash.body);
 		if (req->h->idem_claims != NULL)
 			sn_counter_add(req->h->idem_claims, 1);
 		g->nclaims++;
 	}
-	for (int k = 0; k < 5 && err == SN_OK && g->nclaims > 0; k++)
+	for (int k = 0; k < 7 && err == SN_OK && g->nclaims > 0; k++)
 		if ((v[k] = sn_pgarray_text(&a[k])) == NULL)
 			err = SN_ENOMEM;
 	if (err == SN_OK && g->nclaims > 0)
-		err = sn_tx_query(tx, SQL_CLAIM_MANY, 5, v, batch_claimed, g);
-	for (int k = 0; k < 5; k++)
+		err = sn_tx_query(tx, SQL_CLAIM_MANY, 7, v, batch_claimed, g);
+	for (int k = 0; k < 7; k++)
 		sn_pgarray_fini(&a[k]);
 	return err;
 }
 
-/* The batch's statements answered (sn_tx_then): kept if every member
- * taken was answered with sn_http_tx_reply and every key was free; else
- * undone, and its members go one by one with the rest. */
+/* The batch kept (its members answered, stored with their keys: in_batch
+ * stays set until the group ends, for group_store), or undone (each goes
+ * one by one with the rest); then the members not taken. */
 static void
 batch_end(sn_tx *tx, void *arg)
 {
@@ -2477,12 +2483,6 @@ batch_end(sn_tx *tx, void *arg)
 	bool          keep = g->claims_free;
 	size_t        k    = 0;
 
-	for (size_t i = 0; i < g->n; i++)
-		if (g->members[i]->in_batch) {
-			keep
-			    = keep && g->members[i]->tx_stage == TX_COMMITTING;
-			k++;
-		}
 	if ((keep ? sn_tx_savepoint_release(tx) : sn_tx_savepoint_undo(tx))
 	    != SN_OK) {
 		sn_tx_rollback(tx, SN_EDB); /* done follows */
@@ -2493,11 +2493,12 @@ batch_end(sn_tx *tx, void *arg)
 
 		if (!req->in_batch)
 			continue;
-		req->in_batch = false;
+		k++;
 		if (keep) {
 			req->idem_known = true;
 			continue;
 		}
+		req->in_batch = false;
 		answer_fini(&req->stash);
 		req->tx_stage = TX_WAIT;
 		req->gcommit  = NULL;
@@ -2507,9 +2508,33 @@ batch_end(sn_tx *tx, void *arg)
 	group_member(g, tx);
 }
 
+/* The batch's statements answered (sn_tx_then): if it answered every
+ * member it took with sn_http_tx_reply, their keys are claimed with the
+ * answers (a key claimed already undoes the batch, batch_end); else the
+ * batch is undone. */
+static void
+batch_answered(sn_tx *tx, void *arg)
+{
+	struct group *g   = arg;
+	bool          all = true;
+	sn_err        err;
+
+	for (size_t i = 0; i < g->n; i++)
+		if (g->members[i]->in_batch)
+			all = all && g->members[i]->tx_stage == TX_COMMITTING;
+	if (!all) {
+		g->claims_free = false;
+		batch_end(tx, g);
+		return;
+	}
+	if ((err = batch_claims(g, tx)) != SN_OK
+	    || (err = sn_tx_then(tx, batch_end, g)) != SN_OK)
+		sn_tx_rollback(tx, err); /* done follows: each runs alone */
+}
+
 /* Offers the members to the batch (sn_http_groups_batch): those it takes
- * run in one savepoint beside their claims, ended by batch_end. False
- * when it takes none. */
+ * run in one savepoint, ended by batch_answered. False when it takes
+ * none. */
 static bool
 batch_start(struct group *g, sn_tx *tx, void *const *args)
 {
@@ -2526,9 +2551,8 @@ batch_start(struct group *g, sn_tx *tx, void *const *args)
 			g->members[i]->tx_stage = TX_RUNNING;
 		}
 	if ((err = sn_tx_savepoint(tx)) != SN_OK
-	    || (err = batch_claims(g, tx)) != SN_OK
 	    || (err = gs->batch(tx, args, taken, g->n, gs->batch_arg)) != SN_OK
-	    || (err = sn_tx_then(tx, batch_end, g)) != SN_OK)
+	    || (err = sn_tx_then(tx, batch_answered, g)) != SN_OK)
 		sn_tx_rollback(tx, err); /* done follows: each runs alone */
 	return true;
 }

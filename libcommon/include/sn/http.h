@@ -522,12 +522,15 @@ sn_err sn_http_tx_on_commit(
  * After the prelude, take(args, n, taken, arg) marks in taken (all false
  * on entry) the members the batch takes, without touching the
  * transaction, and returns how many (0: none, every member goes one by
- * one as above). For the taken ones, a savepoint, one statement claiming
- * their Idempotency-Keys, and batch(tx, args, taken, n, arg), which
- * queues its statements (SN_OK, or an error that fails the group). From
- * those statements' callbacks, before they return, it answers each
- * member it took with sn_http_tx_reply (sn_http_tx_on_commit as usual),
- * or with sn_http_tx_fail*, or not at all.
+ * one as above). For the taken ones, a savepoint and batch(tx, args,
+ * taken, n, arg), which queues its statements (SN_OK, or an error that
+ * fails the group). From those statements' callbacks, before they
+ * return, it answers each member it took with sn_http_tx_reply
+ * (sn_http_tx_on_commit as usual), or with sn_http_tx_fail*, or not at
+ * all. Once all answered with sn_http_tx_reply, their Idempotency-Keys
+ * are claimed with their answers, in one statement: a key's claim comes
+ * after the work it guards, and a concurrent duplicate is caught by the
+ * key's unique index (waiting for the other's COMMIT) instead of before.
  *
  * The batch is kept, and its members answered as if each had run alone,
  * only if every member taken was answered with sn_http_tx_reply and every
