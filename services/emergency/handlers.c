@@ -621,13 +621,6 @@ grant_within_done(sn_tx *tx, void *arg, sn_err err, const emergency_grant *g,
 		    c, tx, "the grant could not be stored; retry");
 }
 
-/*
- * The people locked (by the group's prelude, grant_group_locks, when the
- * grant is in a group), then a grant within the limit tried at once (one
- * round trip when nothing stands in its way), or the window read. Starts
- * from scratch: a group that failed before its COMMIT runs it again
- * alone.
- */
 /* c's grant as it was asked, before anything was read. */
 static void
 grant_reset(req_ctx *c)
@@ -641,6 +634,13 @@ grant_reset(req_ctx *c)
 	c->call.next             = NULL;
 }
 
+/*
+ * The people locked (by the group's prelude, grant_group_locks, when the
+ * grant is in a group), then a grant within the limit tried at once (one
+ * round trip when nothing stands in its way), or the window read. Starts
+ * from scratch: a group that failed before its COMMIT runs it again
+ * alone.
+ */
 static void
 grant_begin(sn_http_req *req, sn_tx *tx, void *arg)
 {

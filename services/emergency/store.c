@@ -220,6 +220,7 @@ static const char SQL_GRANT_WITHIN[] = GRANT_NOW_SQL(
  * window over $2 days stays within the limit $3. Each grant's id is made
  * here, so that its people and ledger row find it; the ledger rows go in
  * the order given, each with the balance after it. */
+/* clang-format off */
 static const char SQL_GRANT_MANY[]
     = "WITH m AS (SELECT gen_random_uuid() AS id, * FROM unnest("
       "  $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],"
@@ -235,44 +236,38 @@ static const char SQL_GRANT_MANY[]
       "  updated_at = now() FROM t"
       " WHERE township_code = $1 AND balance_fen >= t.total"
       "  AND (SELECT bool_and($3::bigint - m.amount_fen >= (SELECT"
-      "  coalesce(sum(w.amount_fen - w.reversed_fen), 0)" WINDOW_OF("m.people",
-          "$2") ")) FROM m)"
-                " RETURNING fund.balance_fen + t.total AS before),"
-                " g AS ("
-                " INSERT INTO grants (id, status, township_code, village_code,"
-                "  id_number_sealed, name, cause, description, household_size,"
-                "  amount_fen, bank_code, account_number_sealed, account_name,"
-                "  granted_by, granted_at, household_sealed, kind, "
-                "instalments,"
-                "  monthly_fen, window_sum_fen, window_grants, "
-                "id_number_index)"
-                " SELECT m.id, 'granted', $1, m.village_code, m.id_sealed, "
-                "m.name,"
-                "  m.cause, m.description, m.household_size, m.amount_fen,"
-                "  m.bank_code, m.account_sealed, m.account_name, "
-                "m.granted_by,"
-                "  now(), m.household_sealed, 'single', 0, NULL, NULL, NULL,"
-                "  m.person_index FROM d, m ORDER BY m.ord"
-                " RETURNING *),"
-                " p AS ("
-                " INSERT INTO grant_person (grant_id, person_index)"
-                " SELECT g.id, unnest(m.people::text[]) FROM g JOIN m USING "
-                "(id)),"
-                " l AS ("
-                " INSERT INTO ledger (township_code, movement, amount_fen,"
-                "  balance_after_fen, grant_id, actor)"
-                " SELECT $1, 'grant', -m.amount_fen,"
-                "  d.before - sum(m.amount_fen) OVER (ORDER BY m.ord), m.id,"
-                "  m.granted_by FROM d, m ORDER BY m.ord"
-                " RETURNING id, grant_id, balance_after_fen, created_at)"
-                " SELECT m.ord::int AS ord," GRANT_COLS(
-                    "g") ","
-                         "  grant_json(ROW(g.*)::grants)::text AS doc,"
-                         "  l.id AS ledger_entry_id, l.balance_after_fen,"
-                         "  ts_json(l.created_at) AS created_at"
-                         " FROM g JOIN m USING (id) JOIN l ON l.grant_id = "
-                         "g.id"
-                         " ORDER BY m.ord";
+      "  coalesce(sum(w.amount_fen - w.reversed_fen), 0)"
+      WINDOW_OF("m.people", "$2") ")) FROM m)"
+      " RETURNING fund.balance_fen + t.total AS before),"
+      " g AS ("
+      " INSERT INTO grants (id, status, township_code, village_code,"
+      "  id_number_sealed, name, cause, description, household_size,"
+      "  amount_fen, bank_code, account_number_sealed, account_name,"
+      "  granted_by, granted_at, household_sealed, kind, instalments,"
+      "  monthly_fen, window_sum_fen, window_grants, id_number_index)"
+      " SELECT m.id, 'granted', $1, m.village_code, m.id_sealed, m.name,"
+      "  m.cause, m.description, m.household_size, m.amount_fen,"
+      "  m.bank_code, m.account_sealed, m.account_name, m.granted_by,"
+      "  now(), m.household_sealed, 'single', 0, NULL, NULL, NULL,"
+      "  m.person_index FROM d, m ORDER BY m.ord"
+      " RETURNING *),"
+      " p AS ("
+      " INSERT INTO grant_person (grant_id, person_index)"
+      " SELECT g.id, unnest(m.people::text[]) FROM g JOIN m USING (id)),"
+      " l AS ("
+      " INSERT INTO ledger (township_code, movement, amount_fen,"
+      "  balance_after_fen, grant_id, actor)"
+      " SELECT $1, 'grant', -m.amount_fen,"
+      "  d.before - sum(m.amount_fen) OVER (ORDER BY m.ord), m.id,"
+      "  m.granted_by FROM d, m ORDER BY m.ord"
+      " RETURNING id, grant_id, balance_after_fen, created_at)"
+      " SELECT m.ord::int AS ord," GRANT_COLS("g") ","
+      "  grant_json(ROW(g.*)::grants)::text AS doc,"
+      "  l.id AS ledger_entry_id, l.balance_after_fen,"
+      "  ts_json(l.created_at) AS created_at"
+      " FROM g JOIN m USING (id) JOIN l ON l.grant_id = g.id"
+      " ORDER BY m.ord";
+/* clang-format on */
 
 static const char SQL_GRANT_AWAITING[]
     = "WITH g AS ("
@@ -938,7 +933,7 @@ emergency_store_grant_within(sn_tx *tx, const emergency_new_grant *g,
 }
 
 /* The rows of a set of grants (SQL_GRANT_MANY), each to its call (the
- * list from c, by ord); none when any is missing. */
+ * list from arg, by the row's ord); none when the set was not written. */
 static void
 debits_answer(sn_tx *tx, PGresult *res, void *arg)
 {
@@ -952,9 +947,9 @@ debits_answer(sn_tx *tx, PGresult *res, void *arg)
 	memset(&rg, 0, sizeof(rg));
 	memset(&rm, 0, sizeof(rm));
 	memset(&ro, 0, sizeof(ro));
-	for (emergency_call *c = first; c != NULL && n < EMERGENCY_MANY_MAX;
-	     c                 = c->next)
-                calls[n++] = c;
+	for (emergency_call *c = first; c != NULL; c = c->next)
+		if (n < EMERGENCY_MANY_MAX)
+			calls[n++] = c;
 	if ((err = sn_rows_open(&rg, res, grant_cols, SN_NCOLS(grant_cols)))
 	        == SN_OK
 	    && (err = sn_rows_open(

@@ -280,9 +280,9 @@ sn_err emergency_store_grant_within(sn_tx *tx, const emergency_new_grant *g,
     emergency_debit_fn done, void *arg);
 
 /*
- * emergency_store_grant_within for n single grants to township's fund
- * (gs[i].township_code), whose people overlap no other's, in one
- * statement (issue 15): all of them, the fund debited once and each
+ * emergency_store_grant_within for n single grants to one fund (every
+ * gs[i].township_code is gs[0]'s), whose people overlap no other's, in
+ * one statement (issue 15): all of them, the fund debited once and each
  * ledger row carrying the balance after it in the order given, or none
  * (the fund missing or short for all, or a window full). The people
  * must be locked first. n is 1..EMERGENCY_MANY_MAX. calls is a list of
