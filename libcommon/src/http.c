@@ -1827,15 +1827,17 @@ answer_json(const struct answer *a)
 	return json_loadb(a->body, a->len, 0, NULL);
 }
 
-/* Queues req's record for answer a on tx. */
+/* Queues req's record for answer a on tx; tree is a's body as JSON when
+ * the caller has it (NULL: read from a's text, parsing it again: a
+ * grant's whole document was a tenth of emergency's CPU; issue 15). */
 static sn_err
-audit_append(sn_http_req *req, sn_tx *tx, const struct answer *a)
+audit_append(sn_http_req *req, sn_tx *tx, const struct answer *a, json_t *tree)
 {
 	static const char *const keys[] = { "id", "application_id", "case_id",
 		"grant_id", "run_id", "household_id" };
-	json_t                  *body   = answer_json(a);
-	sn_http_audit            rec    = { 0 };
-	sn_err                   err;
+	json_t       *body = tree != NULL ? json_incref(tree) : answer_json(a);
+	sn_http_audit rec  = { 0 };
+	sn_err        err;
 
 	rec.who             = &req->principal;
 	rec.method          = req->method;
@@ -1867,7 +1869,7 @@ static void
 audit_begin(sn_tx *tx, void *arg)
 {
 	sn_http_req *req = arg;
-	sn_err       err = audit_append(req, tx, &req->pending);
+	sn_err       err = audit_append(req, tx, &req->pending, NULL);
 
 	if (err != SN_OK)
 		sn_tx_rollback(tx, err);
@@ -2091,24 +2093,32 @@ sn_http_tx(sn_http_req *req, sn_http_tx_fn begin, void *arg)
 void
 sn_http_tx_reply(sn_http_req *req, sn_tx *tx, unsigned status, json_t *body)
 {
+	/* Kept past make_json (which lets go of body) for the audit. */
+	json_t *tree = json_incref(body);
+
 	assert(req->tx_stage == TX_RUNNING);
 	req->tx_stage = TX_COMMITTING;
 	if (!make_json(&req->stash, status, body)) {
 		/* Nothing sensible to store: undo the change. */
+		json_decref(tree);
 		req->tx_stage = TX_FAILING;
 		tx_undo(req, tx, SN_ENOMEM);
 		return;
 	}
-	if (sn_tx_failed(tx))
+	if (sn_tx_failed(tx)) {
+		json_decref(tree);
 		return; /* done follows with the error */
+	}
 	if (audit_wanted(req, &req->stash)) {
-		sn_err err = audit_append(req, tx, &req->stash);
+		sn_err err = audit_append(req, tx, &req->stash, tree);
 
 		if (err != SN_OK) {
+			json_decref(tree);
 			sn_tx_rollback(tx, err);
 			return;
 		}
 	}
+	json_decref(tree);
 	/* A group's members' answers are stored together at its COMMIT
 	 * (group_store). */
 	if (req->has_idem && req->group == NULL) {
