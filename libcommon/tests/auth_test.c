@@ -670,6 +670,39 @@ test_verified_cache(void **state)
 	sn_auth_close(a);
 }
 
+/* A district's staff, each with a token of their own, all stay verified:
+ * each token is verified once, then served from the kept ones. */
+static void
+test_verified_staff(void **state)
+{
+	enum { STAFF = 200 };
+	sn_auth     *a;
+	sn_principal p = fixture(), got;
+	char        *tokens[STAFF];
+
+	(void) state;
+	assert_int_equal(sn_auth_open(&a, KEY), SN_OK);
+	for (int i = 0; i < STAFF; i++) {
+		snprintf(p.user, sizeof(p.user), "officer-%d", i);
+		assert_int_equal(sn_auth_issue(a, &p, 600, &tokens[i]), SN_OK);
+		assert_int_equal(verify_token(a, tokens[i], &got), SN_OK);
+	}
+	assert_int_equal(sn_auth_verified_hits(a), 0);
+	for (int round = 1; round <= 2; round++)
+		for (int i = 0; i < STAFF; i++) {
+			char want[64];
+			snprintf(want, sizeof(want), "officer-%d", i);
+			memset(&got, 0, sizeof(got));
+			assert_int_equal(
+			    verify_token(a, tokens[i], &got), SN_OK);
+			assert_string_equal(got.user, want);
+		}
+	assert_int_equal(sn_auth_verified_hits(a), 2 * STAFF);
+	for (int i = 0; i < STAFF; i++)
+		free(tokens[i]);
+	sn_auth_close(a);
+}
+
 static void
 test_alg_none(void **state)
 {
@@ -903,6 +936,7 @@ main(void)
 		cmocka_unit_test(test_within),
 		cmocka_unit_test(test_has_role),
 		cmocka_unit_test(test_verified_cache),
+		cmocka_unit_test(test_verified_staff),
 	};
 
 	sn_log_init("auth_test", SN_LOG_ERROR);
