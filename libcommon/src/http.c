@@ -2191,8 +2191,8 @@ struct group {
 	size_t          n, cur;
 	bool            open;
 	bool            commit_sent;
-	/* The batch's claims (batch_claims): how many, and whether each
-	 * was free. */
+	/* The batch's claims (batch_claims): how many, and whether every
+	 * one was free. */
 	size_t nclaims;
 	bool   claims_free;
 	size_t nbatched; /* the members the batch kept */
@@ -2299,6 +2299,18 @@ group_drop(struct group *g)
 		free(gs);
 }
 
+/* Forgets what a member's begin did (its answer, its on-commit work, its
+ * audit record, all undone with it) and sets its stage: replayed
+ * (TX_CLAIM_LOST) or run again (TX_WAIT). */
+static void
+member_forget(sn_http_req *req, enum tx_stage stage)
+{
+	answer_fini(&req->stash);
+	req->tx_stage = stage;
+	req->gcommit  = NULL;
+	req->audited  = false;
+}
+
 /* The member in hand has ended (kept, or undone) and its claim's
  * result is in (sn_tx_then): the next one. A member whose key was
  * claimed already is undone whatever its begin did, and replays the
@@ -2311,11 +2323,8 @@ group_next(sn_tx *tx, void *arg)
 	bool          undo = req->tx_stage != TX_COMMITTING;
 
 	if (req->claim_lost) {
-		answer_fini(&req->stash);
-		req->tx_stage = TX_CLAIM_LOST;
-		req->gcommit  = NULL;
-		req->audited  = false;
-		undo          = true;
+		member_forget(req, TX_CLAIM_LOST);
+		undo = true;
 	}
 	/* Each member's savepoint is released (kept) or undone before the
 	 * next is taken. */
@@ -2434,7 +2443,7 @@ group_member(struct group *g, sn_tx *tx)
 }
 
 /* The batch's keys claimed with their answers: each was free, or not
- * (batch_end undoes the batch then). */
+ * (batch_end then undoes the batch). */
 static void
 batch_claimed(sn_tx *tx, PGresult *res, void *arg)
 {
@@ -2487,11 +2496,9 @@ batch_claims(struct group *g, sn_tx *tx)
  * stays set until the group ends, for group_store), or undone (each goes
  * one by one with the rest); then the members not taken. */
 static void
-batch_end(sn_tx *tx, void *arg)
+batch_settle(struct group *g, sn_tx *tx, bool keep)
 {
-	struct group *g    = arg;
-	bool          keep = g->claims_free;
-	size_t        k    = 0;
+	size_t k = 0;
 
 	if ((keep ? sn_tx_savepoint_release(tx) : sn_tx_savepoint_undo(tx))
 	    != SN_OK) {
@@ -2509,13 +2516,19 @@ batch_end(sn_tx *tx, void *arg)
 			continue;
 		}
 		req->in_batch = false;
-		answer_fini(&req->stash);
-		req->tx_stage = TX_WAIT;
-		req->gcommit  = NULL;
-		req->audited  = false;
+		member_forget(req, TX_WAIT);
 	}
 	g->nbatched = keep ? k : 0;
 	group_member(g, tx);
+}
+
+/* The batch's claims answered (sn_tx_then): kept if every key was free. */
+static void
+batch_end(sn_tx *tx, void *arg)
+{
+	struct group *g = arg;
+
+	batch_settle(g, tx, g->claims_free);
 }
 
 /* The batch's statements answered (sn_tx_then): if it answered every
@@ -2533,8 +2546,7 @@ batch_answered(sn_tx *tx, void *arg)
 		if (g->members[i]->in_batch)
 			all = all && g->members[i]->tx_stage == TX_COMMITTING;
 	if (!all) {
-		g->claims_free = false;
-		batch_end(tx, g);
+		batch_settle(g, tx, false);
 		return;
 	}
 	if ((err = batch_claims(g, tx)) != SN_OK
@@ -2682,10 +2694,7 @@ group_done(sn_err err, void *arg)
 		req->group    = NULL;
 		req->in_batch = false;
 		if (again) {
-			answer_fini(&req->stash);
-			req->gcommit  = NULL;
-			req->audited  = false;
-			req->tx_stage = TX_WAIT;
+			member_forget(req, TX_WAIT);
 			sn_db_tx(db, tx_begin, tx_done, req);
 			continue;
 		}
