@@ -146,6 +146,60 @@ th_exec(th *t, const char *fmt, ...)
 	exec_or_fail(t, sql);
 }
 
+void
+th_sqlstate(th *t, const char *want, const char *fmt, ...)
+{
+	char    sql[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	PGresult   *r  = PQexec(t->pg, sql);
+	const char *s  = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+	bool        ok = PQresultStatus(r) == PGRES_COMMAND_OK
+	    || PQresultStatus(r) == PGRES_TUPLES_OK;
+	char got[8];
+	snprintf(got, sizeof(got), "%s", ok || s == NULL ? "" : s);
+	PQclear(r);
+	if (strcmp(got, want) != 0)
+		th_fail(t, "%s: %s, not %s", sql, got[0] ? got : "success",
+		    want[0] ? want : "success");
+}
+
+char *
+th_wal_mark(th *t)
+{
+	/* CREATE EXTENSION IF NOT EXISTS is not safe against a concurrent
+	 * one (tests run side by side on one cluster): taken in turns. */
+	exec_or_fail(t,
+	    "DO $$ BEGIN PERFORM pg_advisory_xact_lock(hashtext("
+	    "'th_wal_mark')); CREATE EXTENSION IF NOT EXISTS pg_walinspect;"
+	    " END $$");
+	if (th_int(t,
+	        "SELECT count(*) FROM pg_replication_slots"
+	        " WHERE slot_name = 'th_%s'",
+	        t->prefix)
+	    == 0)
+		(void) th_rows(t,
+		    "SELECT FROM pg_create_physical_replication_slot('th_%s',"
+		    " true, true)",
+		    t->prefix);
+	return th_text(t, "SELECT pg_current_wal_insert_lsn()::text");
+}
+
+int64_t
+th_wal_row_locks(
+    th *t, const char *mark, const char *schema, const char *table)
+{
+	return th_int(t,
+	    "SELECT count(*) FROM"
+	    " pg_get_wal_records_info_till_end_of_wal('%s'::pg_lsn)"
+	    " WHERE resource_manager = 'Heap' AND record_type = 'LOCK'"
+	    " AND block_ref LIKE '%%/' || pg_relation_filenode('%s.%s')"
+	    " || ' fork main %%'",
+	    mark, schema, table);
+}
+
 const char *
 th_schema(th *t, const char *name)
 {

@@ -241,6 +241,22 @@ int64_t th_seq_rows(th *t, const char *schema, const char *table);
  * test fails if it does not succeed. */
 void th_exec(th *t, const char *fmt, ...);
 
+/* Runs sql; the test fails unless it ends with SQLSTATE want ("23503",
+ * or "" for success). */
+void th_sqlstate(th *t, const char *want, const char *fmt, ...);
+
+/* The WAL's position now (its text), malloc'd; the WAL written from it on
+ * is kept for th_wal_row_locks until the test's connection closes (a
+ * temporary replication slot), so a checkpoint meanwhile cannot recycle
+ * it. */
+char *th_wal_mark(th *t);
+
+/* The row locks (heap LOCK records: SELECT ... FOR UPDATE or FOR KEY
+ * SHARE, a foreign key's check) written on schema.table's rows since
+ * mark, by any backend (pg_walinspect). */
+int64_t th_wal_row_locks(
+    th *t, const char *mark, const char *schema, const char *table);
+
 /* The bytea cell at (row, 0), decoded, malloc'd with its length in *len;
  * NULL when there is no such row or the cell is NULL. */
 uint8_t *th_bytes_at(th *t, int row, size_t *len, const char *fmt, ...);

@@ -1473,6 +1473,88 @@ claim_by_fund(void)
 	free(id);
 }
 
+/*
+ * Issue 15 (migration 016): a run's build locks no payee. payment's payee
+ * and run were foreign keys, checked row by row: each payment built ran
+ * two look-ups of its own and locked its payee's row FOR KEY SHARE, a WAL
+ * record and a page dirtied again per payee (a million a province's run).
+ * They are checked once a statement now: here the build of N payees'
+ * payments writes no row lock on payee (N before), and the rule is whole
+ * still: a payment naming no payee or no run is refused (23503), its payee
+ * or run cannot change (23503), nor a payee or run be deleted or
+ * renumbered (23001); a change of anything else goes on. Then the run is
+ * paid, every payee once.
+ */
+static void
+references(void)
+{
+	enum { N = 300 };
+	start("0", "0");
+	inject_payees(N);
+	allocate("dibao", 1000000000LL);
+	allocate("tekun", 1000000000LL);
+	char   *mark  = th_wal_mark(&T);
+	char   *id    = build_run();
+	int64_t locks = th_wal_row_locks(&T, mark, schema, "payee");
+	int64_t made  = th_int(&T,
+	     "SELECT count(*) FROM %s.payment WHERE run_id = '%s'", schema, id);
+	printf("references: a run of %lld payments for %d payees built; row"
+	       " locks written on payee meanwhile: %lld\n",
+	    (long long) made, N, (long long) locks);
+	TH_CHECK(&T, made >= N, "the run has %lld payments for %d payees",
+	    (long long) made, N);
+	TH_CHECK(&T, locks == 0,
+	    "building the run locked %lld payee rows (%d payees)",
+	    (long long) locks, N);
+
+	/* A payment as the build makes one (of a month no run pays, so that
+	 * no other rule refuses it first), but for a payee or a run that does
+	 * not exist. */
+	static const char insert[]
+	    = "INSERT INTO %s.payment (id, payee_id, fund, period, year,"
+	      " run_id, amount_fen, e2e_id, status) SELECT u, %s, 'dibao',"
+	      " '2026-09', 2026, %s, 100,"
+	      " %s.e2e_of(u, 1), 'planned' FROM gen_random_uuid() u";
+	char payee[96], run[96];
+	snprintf(
+	    payee, sizeof(payee), "(SELECT min(id) FROM %s.payee)", schema);
+	snprintf(run, sizeof(run), "'%s'::uuid", id);
+	/* 23503 as a foreign key's, for a payment of no payee, of no run,
+	 * moved to other payees or out of its run; 23001 for a payee or run
+	 * deleted or renumbered; the rest of a payment changes. */
+	th_sqlstate(&T, "23503", insert, schema, "-1", run, schema);
+	th_sqlstate(
+	    &T, "23503", insert, schema, payee, "gen_random_uuid()", schema);
+	th_sqlstate(&T, "23503",
+	    "UPDATE %s.payment SET payee_id = payee_id + 1"
+	    " WHERE run_id = '%s'",
+	    schema, id);
+	th_sqlstate(&T, "23503",
+	    "UPDATE %s.payment SET run_id = NULL WHERE run_id = '%s'", schema,
+	    id);
+	th_sqlstate(
+	    &T, "23001", "DELETE FROM %s.payee WHERE id = %s", schema, payee);
+	th_sqlstate(&T, "23001", "UPDATE %s.payee SET id = -id", schema);
+	th_sqlstate(
+	    &T, "23001", "DELETE FROM %s.run WHERE id = '%s'", schema, id);
+	th_sqlstate(&T, "",
+	    "UPDATE %s.payment SET checked_at = now() WHERE run_id = '%s'",
+	    schema, id);
+	TH_CHECK(&T,
+	    th_int(&T,
+	        "SELECT count(*) FROM %s.payment WHERE run_id = '%s'"
+	        " AND payee_id IS NOT NULL",
+	        schema, id)
+	        == made,
+	    "the run's payments changed");
+
+	approve(id, approver);
+	wait_completed(id, 60000, "");
+	check_bank(N);
+	free(mark);
+	free(id);
+}
+
 /* Payments another transaction holds locked when the claims come, as a
  * second sender's claim would hold them, are passed over, not waited for
  * (SQL_CLAIM's SKIP LOCKED): the claims take the payments after them.
@@ -3737,6 +3819,7 @@ main(int argc, char **argv)
 		{ "sigkill", sigkill },
 		{ "passed_over", passed_over },
 		{ "claim_by_fund", claim_by_fund },
+		{ "references", references },
 		{ "duties", duties },
 		{ "correction", correction },
 		{ "validation", validation },
