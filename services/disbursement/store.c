@@ -1027,7 +1027,10 @@ disbursement_store_chunk(sn_tx *tx, sn_month period, int64_t after, int limit,
  * owed a back-payment for it); paid for q: its
  * ordinary payment, what was netted from it, back-payments for it, less
  * recoveries of it. A payee that never had a benefit fund (low-income
- * only) has nothing to correct: the price subsidy is not corrected. */
+ * only) has nothing to correct: the price subsidy is not corrected.
+ * "Arrived after" is a probe of the payee's register per payee and month
+ * (a LATERAL ... LIMIT 1): as an EXISTS it was planned as a hash semi-join
+ * over all of payee_month, read whole for each chunk. */
 static const char SQL_PAST[]
     = "SELECT pe.id AS payee_id, pe.fund, q.period AS month,"
       " coalesce(r.status, 'exited') AS standing,"
@@ -1047,12 +1050,13 @@ static const char SQL_PAST[]
       "  LIMIT $3::int) pe"
       " JOIN run q ON q.period < $1 AND q.status IN ('approved', 'sending',"
       "  'completed')"
+      " JOIN LATERAL (SELECT 1 FROM payee_month pm"
+      "  WHERE pm.payee_id = pe.id AND pm.first_month <= q.period"
+      "  AND pm.noted_at > q.created_at LIMIT 1) noted ON true"
       " LEFT JOIN LATERAL (SELECT pm.* FROM payee_month pm"
       "  WHERE pm.payee_id = pe.id AND pm.first_month <= q.period"
       "  ORDER BY pm.first_month DESC LIMIT 1) r ON true"
-      " WHERE pe.fund <> '' AND EXISTS (SELECT 1 FROM payee_month pm"
-      "  WHERE pm.payee_id = pe.id AND pm.first_month <= q.period"
-      "  AND pm.noted_at > q.created_at)"
+      " WHERE pe.fund <> ''"
       " ORDER BY pe.id, q.period";
 
 static const sn_col past_cols[] = {
