@@ -638,10 +638,15 @@ conn_connect_step(struct conn *c)
 	/* No parallel workers: a service's statements are short, and a
 	 * worker's start (a process, about 30 ms here) cost more than the
 	 * statement (bank-sim's status report of 500 rows, 1 ms of work,
-	 * took 36 ms when its generic plan went parallel). */
+	 * took 36 ms when its generic plan went parallel). No JIT either,
+	 * for the same reason: a statement whose estimate passed
+	 * jit_above_cost was compiled at each execution, about 25 ms
+	 * (disbursement's build chunk reads, 10 to 60 ms of work, spent
+	 * 0.45 s of their 0.94 s compiling at 100,000 payees). */
 	if ((c->db->schema != NULL
 	        && !setup_set(c, "search_path", c->db->schema))
 	    || !setup_set(c, "max_parallel_workers_per_gather", "0")
+	    || !setup_set(c, "jit", "off")
 	    || !setup_set(c, "plan_cache_mode",
 	        c->db->generic_plans ? "force_generic_plan" : "auto")) {
 		conn_reset(c, "setup send failed");
