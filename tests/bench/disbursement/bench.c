@@ -158,12 +158,13 @@ one(long n)
 	        - (int64_t) time(NULL)));
 	const char *denv[24] = { port_env, durl, "SN_DISBURSEMENT_POLL_MS=50",
 		"SN_TEST_CLOCK=1", clock_env, tls[0], tls[1], tls[2], NULL };
-	/* The bench's own SN_DISBURSEMENT_* and SN_DB_POOL go to
-	 * disbursement (th_spawn passes on no SN_ setting): a chunk size or
-	 * a pool to compare. */
+	/* The bench's own SN_DISBURSEMENT_*, SN_BUS_* and SN_DB_POOL go to
+	 * disbursement (th_spawn passes on no SN_ setting): a chunk size, a
+	 * relay's batch or a pool to compare. */
 	size_t nd = 8;
 	for (char **e = environ; *e != NULL && nd < 23; e++)
 		if (strncmp(*e, "SN_DISBURSEMENT_", 16) == 0
+		    || strncmp(*e, "SN_BUS_", 7) == 0
 		    || strncmp(*e, "SN_DB_POOL=", 11) == 0)
 			denv[nd++] = *e;
 	denv[nd] = NULL;
