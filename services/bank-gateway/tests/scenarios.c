@@ -733,7 +733,8 @@ statuses_by_key(void)
  * checked row by row: each of a batch's transactions and each settlement
  * ran a look-up of messages of its own (about half of a 500-row insert's
  * time). Here a batch of N, paid and settled, reads messages' key fewer
- * than N times (2 N before: once per transaction, once per settlement),
+ * than N times (once per transaction and once per settlement before: the
+ * wait below stops at N, 501 when first counted),
  * and the rule is whole still: a transaction or settlement naming no
  * message is refused (23503), its message cannot change (23503), nor a
  * message be deleted or renamed (23001); the rest of a row changes as
