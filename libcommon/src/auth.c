@@ -534,14 +534,14 @@ static bool
 verified_lookup(sn_auth *auth, const char *t, size_t n, sn_principal *out)
 {
 	struct verified *set = verified_set(auth, t, n);
+	long long        now = (long long) time(NULL);
 	bool             hit = false;
 
 	pthread_mutex_lock(&auth->lock);
 	for (int w = 0; w < VERIFIED_WAYS && !hit; w++) {
 		struct verified *v = &set[w];
 		if (v->token != NULL && v->len == n
-		    && memcmp(v->token, t, n) == 0
-		    && v->exp > (long long) time(NULL)) {
+		    && memcmp(v->token, t, n) == 0 && v->exp > now) {
 			*out    = v->p;
 			v->used = ++auth->clock;
 			hit     = true;

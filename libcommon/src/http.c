@@ -2093,32 +2093,31 @@ sn_http_tx(sn_http_req *req, sn_http_tx_fn begin, void *arg)
 void
 sn_http_tx_reply(sn_http_req *req, sn_tx *tx, unsigned status, json_t *body)
 {
-	/* Kept past make_json (which lets go of body) for the audit. */
+	/* Kept past make_json (which lets go of body) for the audit, and
+	 * let go of once that is queued. */
 	json_t *tree = json_incref(body);
+	sn_err  err  = SN_OK;
+	bool    made, failed;
 
 	assert(req->tx_stage == TX_RUNNING);
 	req->tx_stage = TX_COMMITTING;
-	if (!make_json(&req->stash, status, body)) {
+	made          = make_json(&req->stash, status, body);
+	failed        = sn_tx_failed(tx);
+	if (made && !failed && audit_wanted(req, &req->stash))
+		err = audit_append(req, tx, &req->stash, tree);
+	json_decref(tree);
+	if (!made) {
 		/* Nothing sensible to store: undo the change. */
-		json_decref(tree);
 		req->tx_stage = TX_FAILING;
 		tx_undo(req, tx, SN_ENOMEM);
 		return;
 	}
-	if (sn_tx_failed(tx)) {
-		json_decref(tree);
+	if (failed)
 		return; /* done follows with the error */
+	if (err != SN_OK) {
+		sn_tx_rollback(tx, err);
+		return;
 	}
-	if (audit_wanted(req, &req->stash)) {
-		sn_err err = audit_append(req, tx, &req->stash, tree);
-
-		if (err != SN_OK) {
-			json_decref(tree);
-			sn_tx_rollback(tx, err);
-			return;
-		}
-	}
-	json_decref(tree);
 	/* A group's members' answers are stored together at its COMMIT
 	 * (group_store). */
 	if (req->has_idem && req->group == NULL) {

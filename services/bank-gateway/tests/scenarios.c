@@ -733,9 +733,9 @@ statuses_by_key(void)
  * checked row by row: each of a batch's transactions and each settlement
  * ran a look-up of messages of its own (about half of a 500-row insert's
  * time). Here a batch of N, paid and settled, reads messages' key fewer
- * than N times (once per transaction and once per settlement before: the
- * wait below stops at N, 501 when first counted),
- * and the rule is whole still: a transaction or settlement naming no
+ * than N times (once per transaction and once per settlement before:
+ * 1,006 for 500), the counts waited for until both inserts show; and the
+ * rule is whole still: a transaction or settlement naming no
  * message is refused (23503), its message cannot change (23503), nor a
  * message be deleted or renamed (23001); the rest of a row changes as
  * before.
@@ -749,9 +749,13 @@ references(void)
 	start_gw(false, NULL);
 	static const char key_scans[]
 	    = "SELECT coalesce(sum(idx_scan), 0) FROM pg_stat_user_indexes"
-	      " WHERE schemaname = '%s' AND indexrelname = 'messages_pkey'";
+	      " WHERE schemaname = '%s' AND indexrelname = '%s'";
+	static const char inserted[]
+	    = "SELECT coalesce(min(n_tup_ins), 0) FROM pg_stat_user_tables"
+	      " WHERE schemaname = '%s' AND relname IN ('transactions',"
+	      " 'settlements')";
 	th_sleep_ms(1500); /* the start-up's counts reported */
-	int64_t   s0 = th_int(&T, key_scans, G());
+	int64_t   s0 = th_int(&T, key_scans, G(), "messages_pkey");
 	static tb b;
 	char      e2e[48];
 	tb_init(&b, "B0000000000000REF", "dibao");
@@ -770,13 +774,19 @@ references(void)
 	        == N,
 	    "settlements");
 	/* An idle backend reports its counts within 10 s
-	 * (PGSTAT_IDLE_INTERVAL): waited for, unless they show already. */
-	int64_t  scans = 0;
-	uint64_t end   = th_now_ms() + 12000;
-	while (th_now_ms() < end && scans < N) {
+	 * (PGSTAT_IDLE_INTERVAL): waited for until the rows inserted show,
+	 * counted by the backends and statements that looked the message up
+	 * (no earlier row in either table: setup's schema is new). */
+	int64_t  scans = 0, rows = 0;
+	uint64_t end = th_now_ms() + 12000;
+	while (th_now_ms() < end && rows < N) {
 		th_sleep_ms(250);
-		scans = th_int(&T, key_scans, G()) - s0;
+		scans = th_int(&T, key_scans, G(), "messages_pkey") - s0;
+		rows  = th_int(&T, inserted, G());
 	}
+	TH_CHECK(&T, rows >= N,
+	    "the batch's counts were not reported (%lld of %d rows)",
+	    (long long) rows, N);
 	printf("references: a batch of %d paid and settled; look-ups of"
 	       " messages' key meanwhile: %lld\n",
 	    N, (long long) scans);

@@ -508,6 +508,17 @@ allocate(const char *fund, long long fen)
 	json_decref(a.body);
 }
 
+/* disbursement started (start), n payees injected, and dibao and tekun
+ * each given more than any run here draws. */
+static void
+start_funded(int n)
+{
+	start("0", "0");
+	inject_payees(n);
+	allocate("dibao", 1000000000LL);
+	allocate("tekun", 1000000000LL);
+}
+
 /* Creates the run of PERIOD, waits until it awaits approval; its id. */
 static char *
 build_run(void)
@@ -1429,10 +1440,7 @@ static void
 claim_by_fund(void)
 {
 	enum { N = 2000 };
-	start("0", "0");
-	inject_payees(N);
-	allocate("dibao", 1000000000LL);
-	allocate("tekun", 1000000000LL);
+	start_funded(N);
 	char   *id = build_run();
 	PGconn *c  = hold_payments(id, "", N);
 	th_sleep_ms(1500); /* every count of the build reported */
@@ -1498,10 +1506,7 @@ build_reads(void)
 	static const char line_key[]
 	    = "SELECT coalesce(sum(%s), 0) FROM pg_stat_user_indexes"
 	      " WHERE schemaname = '%s' AND indexrelname = 'payment_line_key'";
-	start("0", "0");
-	inject_payees(N);
-	allocate("dibao", 1000000000LL);
-	allocate("tekun", 1000000000LL);
+	start_funded(N);
 	th_exec(&T,
 	    "INSERT INTO %s.run (period, status, created_by, created_at)"
 	    " VALUES ('2026-02', 'completed', 'fin-1',"
@@ -1517,13 +1522,18 @@ build_reads(void)
 	/* Each payment's insert looks its key up (ON CONFLICT): once that
 	 * many scans are counted, the build's backend has reported. */
 	uint64_t end  = th_now_ms() + 12000;
-	int64_t  read = 0;
+	int64_t  read = 0, scans = 0;
 	while (th_now_ms() < end) {
-		read = th_int(&T, line_key, "idx_tup_read", schema) - read0;
-		if (th_int(&T, line_key, "idx_scan", schema) - scans0 >= made)
+		read  = th_int(&T, line_key, "idx_tup_read", schema) - read0;
+		scans = th_int(&T, line_key, "idx_scan", schema) - scans0;
+		if (scans >= made)
 			break;
 		th_sleep_ms(250);
 	}
+	/* Else the counts below are not the build's: nothing was shown. */
+	TH_CHECK(&T, scans >= made,
+	    "the build's counts were not reported (%lld of %lld look-ups)",
+	    (long long) scans, (long long) made);
 	int64_t seq = th_seq_rows(&T, schema, "payee_month") - seq0;
 	printf("build_reads: %d payees in chunks of 2,000, %lld payments;"
 	       " entries of payment_line_key read meanwhile: %lld, rows of"
@@ -1557,10 +1567,7 @@ static void
 references(void)
 {
 	enum { N = 300 };
-	start("0", "0");
-	inject_payees(N);
-	allocate("dibao", 1000000000LL);
-	allocate("tekun", 1000000000LL);
+	start_funded(N);
 	char   *mark  = th_wal_mark(&T);
 	char   *id    = build_run();
 	int64_t locks = th_wal_row_locks(&T, mark, schema, "payee");
@@ -1632,10 +1639,7 @@ static void
 passed_over(void)
 {
 	enum { N = 600, HELD = 5 };
-	start("0", "0");
-	inject_payees(N);
-	allocate("dibao", 1000000000LL);
-	allocate("tekun", 1000000000LL);
+	start_funded(N);
 	char *id = build_run();
 	char  first[64];
 	snprintf(first, sizeof(first),
@@ -1822,10 +1826,7 @@ correction(void)
 	fclose(f);
 	snprintf(
 	    fixture_env, sizeof(fixture_env), "SN_BANK_SIM_FIXTURE=%s", path);
-	start("0", "0");
-	inject_payees(3);
-	allocate("dibao", 1000000000LL);
-	allocate("tekun", 1000000000LL);
+	start_funded(3);
 	char *id = build_run();
 	pay_run(id);
 	TH_CHECK(&T,
@@ -2238,10 +2239,7 @@ reads(void)
 	fclose(f);
 	snprintf(
 	    fixture_env, sizeof(fixture_env), "SN_BANK_SIM_FIXTURE=%s", path);
-	start("0", "0");
-	inject_payees(3); /* 1 and 3 dibao, 2 tekun; all of 220103001..3 */
-	allocate("dibao", 1000000000LL);
-	allocate("tekun", 1000000000LL);
+	start_funded(3); /* 1 and 3 dibao, 2 tekun; all of 220103001..3 */
 	char *id = build_run();
 	pay_run(id);
 
@@ -2980,10 +2978,7 @@ periods(void)
 	fclose(f);
 	snprintf(
 	    fixture_env, sizeof(fixture_env), "SN_BANK_SIM_FIXTURE=%s", path);
-	start("0", "0"); /* the district's clock in PERIOD, March */
-	inject_payees(2);
-	allocate("dibao", 1000000000LL);
-	allocate("tekun", 1000000000LL);
+	start_funded(2); /* the district's clock in PERIOD, March */
 	expect("a run two months ahead", "POST", "/runs", finance,
 	    "{\"period\": \"2026-05\"}", 422, "invalid_period", "period");
 	expect("a run before the previous month", "POST", "/runs", finance,
@@ -3217,10 +3212,7 @@ held_payments(void)
 	fclose(f);
 	snprintf(
 	    fixture_env, sizeof(fixture_env), "SN_BANK_SIM_FIXTURE=%s", path);
-	start("0", "0");
-	inject_payees(3);
-	allocate("dibao", 1000000000LL);
-	allocate("tekun", 1000000000LL);
+	start_funded(3);
 	free(run_month("2026-03"));
 	free(run_month("2026-04"));
 	char *may = build_month("2026-05");
