@@ -29,8 +29,9 @@
  * cursor does not cover; so at start, before the first request, the
  * output's end is read: a last line without its newline (cut by the
  * crash) is truncated away, and the last whole line's snpos is taken as
- * the cursor when it is beyond the cursor file's. Events at or below
- * the cursor are never written again. With stdout (no --output) that
+ * the cursor when it is beyond the cursor file's (and written to the
+ * file at the first empty page, if no page moved it before). Events at
+ * or below the cursor are never written again. With stdout (no --output) that
  * check is impossible: a crash may repeat the last page (at least once;
  * dedupe by id).
  *
@@ -429,6 +430,23 @@ take_page(json_t *events, int fd, const struct opts *o, int64_t cursor,
 	return last;
 }
 
+/* Takes a page (its lines, then the cursor file) and returns the new
+ * cursor; *saved is the cursor file's position. An empty page with the
+ * output beyond the file (a crash before its rename, recovered at the
+ * start) moves the file to the output now, the feed's epoch confirmed,
+ * rather than leaving it behind until something new comes. */
+static int64_t
+page_taken(json_t *events, int fd, const struct opts *o, int64_t cursor,
+    int64_t *saved, const char *epoch)
+{
+	if (json_array_size(events) > 0)
+		cursor = take_page(events, fd, o, cursor, epoch);
+	else if (cursor > *saved)
+		cursor_write(o->cursor_file, cursor, epoch);
+	*saved = cursor;
+	return cursor;
+}
+
 /* The output's descriptor; with a file, *cursor becomes the last line's
  * position when that is beyond it (written, not yet in the cursor). */
 static int
@@ -455,7 +473,7 @@ main(int argc, char **argv)
 {
 	struct opts      o;
 	struct sigaction sa;
-	int64_t          cursor;
+	int64_t          cursor, saved;
 	char             epoch[64];
 	int              fd;
 	int64_t          backoff = 1000;
@@ -468,7 +486,8 @@ main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	cursor_read(o.cursor_file, &cursor, epoch);
-	fd = output_open(&o, &cursor);
+	saved = cursor;
+	fd    = output_open(&o, &cursor);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0
 	    || (c = curl_easy_init()) == NULL) {
 		say("%s", "libcurl does not start");
@@ -512,9 +531,8 @@ main(int argc, char **argv)
 			break;
 		}
 		snprintf(epoch, sizeof(epoch), "%s", ep);
-		if (json_array_size(events) > 0)
-			cursor = take_page(events, fd, &o, cursor, epoch);
-		else if (o.once)
+		cursor = page_taken(events, fd, &o, cursor, &saved, epoch);
+		if (json_array_size(events) == 0 && o.once)
 			stop = 1;
 		json_decref(page);
 	}

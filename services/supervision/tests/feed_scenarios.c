@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1447,29 +1448,35 @@ s_webhook(void)
 static volatile int publishing;
 static int          published;
 
+/* Publishes the k-th application.withdrawn; true when it was taken. */
+static bool
+publish_withdrawn(int k)
+{
+	Sn__Assist__V1__ApplicationWithdrawn w
+	    = SN__ASSIST__V1__APPLICATION_WITHDRAWN__INIT;
+	char id[32], hex[256], json[512], key[64];
+	snprintf(id, sizeof(id), "app-%d", k);
+	w.application_id = id;
+	w.reason         = "test";
+	char *h          = th_hex(&w.base);
+	snprintf(hex, sizeof(hex), "%s", h);
+	free(h);
+	snprintf(json, sizeof(json),
+	    "{\"type\":\"application.withdrawn\",\"subject\":\"%s\","
+	    "\"actor\":\"t\",\"data_hex\":\"%s\"}",
+	    id, hex);
+	snprintf(key, sizeof(key), "pub-%d-%d", (int) getpid(), k);
+	return th_http(
+	           &T, inject_port, "POST", "/publish", NULL, key, json, NULL)
+	    == 201;
+}
+
 static void *
 publisher_run(void *arg)
 {
 	(void) arg;
 	while (publishing) {
-		Sn__Assist__V1__ApplicationWithdrawn w
-		    = SN__ASSIST__V1__APPLICATION_WITHDRAWN__INIT;
-		char id[32], hex[256], json[512], key[64];
-		snprintf(id, sizeof(id), "app-%d", published + 1);
-		w.application_id = id;
-		w.reason         = "test";
-		char *h          = th_hex(&w.base);
-		snprintf(hex, sizeof(hex), "%s", h);
-		free(h);
-		snprintf(json, sizeof(json),
-		    "{\"type\":\"application.withdrawn\",\"subject\":\"%s\","
-		    "\"actor\":\"t\",\"data_hex\":\"%s\"}",
-		    id, hex);
-		snprintf(key, sizeof(key), "pub-%d-%d", (int) getpid(),
-		    published + 1);
-		if (th_http(&T, inject_port, "POST", "/publish", NULL, key,
-		        json, NULL)
-		    == 201)
+		if (publish_withdrawn(published + 1))
 			published++;
 		th_sleep_ms(10);
 	}
@@ -1491,6 +1498,24 @@ lines_of(const char *path)
 	return n;
 }
 
+/* sn-follow's files for a test: supervision's URL, the hub's token
+ * (written), the cursor file and the output (of 64, 512, 512 and 512
+ * bytes). */
+static void
+follow_files(char *url, char *tokf, char *cur, char *out)
+{
+	FILE *f;
+
+	snprintf(url, 64, "http://127.0.0.1:%d", port);
+	snprintf(tokf, 512, "%s/hub.token", T.run_dir);
+	snprintf(cur, 512, "%s/cursor", T.run_dir);
+	snprintf(out, 512, "%s/feed.jsonl", T.run_dir);
+	f = fopen(tokf, "w");
+	TH_CHECK(&T, f != NULL, "cannot write the token");
+	fprintf(f, "%s\n", hub_a);
+	fclose(f);
+}
+
 static void
 s_follow_kill(void)
 {
@@ -1500,14 +1525,7 @@ s_follow_kill(void)
 	unsigned  rnd = (unsigned) getpid();
 
 	start(NULL);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
-	snprintf(tokf, sizeof(tokf), "%s/hub.token", T.run_dir);
-	snprintf(cur, sizeof(cur), "%s/cursor", T.run_dir);
-	snprintf(out, sizeof(out), "%s/feed.jsonl", T.run_dir);
-	f = fopen(tokf, "w");
-	TH_CHECK(&T, f != NULL, "cannot write the token");
-	fprintf(f, "%s\n", hub_a);
-	fclose(f);
+	follow_files(url, tokf, cur, out);
 	const char *argv[] = { SN_FOLLOW_BIN, "--url", url, "--cursor-file",
 		cur, "--output", out, "--token-file", tokf, "--limit", "7",
 		"--wait", "2", NULL };
@@ -1599,6 +1617,60 @@ s_follow_kill(void)
 	    published);
 }
 
+/*
+ * A crash between the output's fsync and the cursor file's rename
+ * leaves the file behind the output. A restart takes the output's last
+ * position as its cursor, and wrote it to the file only with the next
+ * page it took: caught up already (--once, nothing new), it exited with
+ * the file still behind (follow_kill failed so once in a fresh clone's
+ * suite: the file said 81 of 82). Here 12 events are followed to the
+ * end, the file is put 5 behind with its epoch, and a second --once run
+ * with nothing new must leave the output as it was and the file at 12.
+ */
+static void
+s_follow_cursor_behind(void)
+{
+	enum { N = 12 };
+	char  url[64], tokf[512], cur[512], out[512], ep[64] = "";
+	FILE *f;
+
+	start(NULL);
+	follow_files(url, tokf, cur, out);
+	for (int i = 0; i < N; i++)
+		publish_withdrawn(i + 1);
+	wait_events(N);
+	const char *argv[] = { SN_FOLLOW_BIN, "--url", url, "--cursor-file",
+		cur, "--output", out, "--token-file", tokf, "--limit", "5",
+		"--wait", "0", "--once", NULL };
+	long long   c      = -1;
+	for (int run = 0; run < 2; run++) {
+		th_proc *p = th_spawn(&T, "follow", SN_FOLLOW_BIN, argv, NULL);
+		int      st = th_wait_exit(&T, p, 30000);
+		TH_CHECK(&T, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		    "sn-follow run %d did not exit 0 (%d)", run + 1, st);
+		TH_CHECK(&T, lines_of(out) == N,
+		    "run %d: the output holds %ld"
+		    " lines, want %d",
+		    run + 1, lines_of(out), N);
+		f = fopen(cur, "r");
+		TH_CHECK(&T, f != NULL && fscanf(f, "%lld %63s", &c, ep) == 2,
+		    "run %d: no cursor", run + 1);
+		fclose(f);
+		TH_CHECK(&T, c == N,
+		    "run %d: the cursor file says %lld, want %d", run + 1, c,
+		    N);
+		if (run == 0) { /* as a crash before the rename leaves it */
+			f = fopen(cur, "w");
+			TH_CHECK(&T, f != NULL, "cannot rewrite the cursor");
+			fprintf(f, "%d %s\n", N - 5, ep);
+			fclose(f);
+		}
+	}
+	printf("follow_cursor_behind: the file put 5 behind the output's %d"
+	       " lines is at %lld after a run with nothing new\n",
+	    N, c);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1610,6 +1682,7 @@ main(int argc, char **argv)
 		{ "validate", s_validate },
 		{ "webhook", s_webhook },
 		{ "follow_kill", s_follow_kill },
+		{ "follow_cursor_behind", s_follow_cursor_behind },
 	};
 
 	if (sodium_init() < 0)
