@@ -199,9 +199,14 @@ SQL
 	[[ $settled == "$n" ]] ||
 		sn_die "payment_rows.sh: $shape settled $settled of $n payments"
 	size=$(q "SELECT round(pg_total_relation_size('$s.payment') / 1048576.0)")
-	# The counts are the backend's until it reports them (at most 1 s).
-	sleep 1.5
-	hot=$(q "SELECT n_tup_hot_upd || ' of ' || n_tup_upd FROM pg_stat_user_tables WHERE schemaname = '$s' AND relname = 'payment'")
+	# The work's backend reports its counts as it exits, after psql has
+	# returned: waited for until both updates of every payment show.
+	stats="FROM pg_stat_user_tables WHERE schemaname = '$s' AND relname = 'payment'"
+	for ((i = 0; i < 100; i++)); do
+		(($(q "SELECT n_tup_upd $stats") >= 2 * n)) && break
+		sleep 0.05
+	done
+	hot=$(q "SELECT n_tup_hot_upd || ' of ' || n_tup_upd $stats")
 	line="$shape: $batches claims of 500 and their answers in $((ms / 1000)).$(printf '%03d' $((ms % 1000))) s, WAL $wal MiB, payment $size MiB with its indexes, updates HOT $hot"
 	if [[ -z $base_ms ]]; then
 		base_ms=$ms base_wal=$wal

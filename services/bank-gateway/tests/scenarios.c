@@ -759,10 +759,14 @@ references(void)
 	static const char key_scans[]
 	    = "SELECT coalesce(sum(idx_scan), 0) FROM pg_stat_user_indexes"
 	      " WHERE schemaname = '%s' AND indexrelname = '%s'";
+#define INSERTED                                                              \
+	" FROM pg_stat_user_tables WHERE schemaname = '%s'"                   \
+	" AND relname IN ('transactions', 'settlements')"
+	static const char inserted_rows[]
+	    = "SELECT coalesce(min(n_tup_ins), 0)" INSERTED;
 	static const char inserted[]
-	    = "SELECT coalesce(min(n_tup_ins), 0) FROM pg_stat_user_tables"
-	      " WHERE schemaname = '%s' AND relname IN ('transactions',"
-	      " 'settlements')";
+	    = "SELECT (coalesce(min(n_tup_ins), 0) >= %d)::int" INSERTED;
+#undef INSERTED
 	th_sleep_ms(1500); /* the start-up's counts reported */
 	int64_t   s0 = th_int(&T, key_scans, G(), "messages_pkey");
 	static tb b;
@@ -777,14 +781,10 @@ references(void)
 	 * (PGSTAT_IDLE_INTERVAL): waited for until the rows inserted show,
 	 * counted by the backends and statements that looked the message up
 	 * (no earlier row in either table: setup's schema is new). */
-	int64_t  scans = 0, rows = 0;
-	uint64_t end = th_now_ms() + 12000;
-	while (th_now_ms() < end && rows < N) {
-		th_sleep_ms(250);
-		scans = th_int(&T, key_scans, G(), "messages_pkey") - s0;
-		rows  = th_int(&T, inserted, G());
-	}
-	TH_CHECK(&T, rows >= N,
+	bool    shown = th_wait_int(&T, 1, 12000, inserted, N, G());
+	int64_t scans = th_int(&T, key_scans, G(), "messages_pkey") - s0;
+	int64_t rows  = th_int(&T, inserted_rows, G());
+	TH_CHECK(&T, shown,
 	    "the batch's counts were not reported (%lld of %d rows)",
 	    (long long) rows, N);
 	printf("references: a batch of %d paid and settled; look-ups of"
@@ -854,22 +854,17 @@ answers_in_place(void)
 	settled_batch(&b, "B0000000000000HOT", "E2E-H", N);
 	/* An idle backend reports its counts within 10 s
 	 * (PGSTAT_IDLE_INTERVAL): waited for until the updates show. */
-	int64_t  upd = 0, hot = 0;
-	uint64_t end = th_now_ms() + 12000;
-	while (th_now_ms() < end && upd < N) {
-		th_sleep_ms(250);
-		upd = th_int(&T,
-		    "SELECT coalesce(sum(n_tup_upd), 0) FROM "
-		    "pg_stat_user_tables"
-		    " WHERE schemaname = '%s' AND relname = 'transactions'",
-		    G());
-		hot = th_int(&T,
-		    "SELECT coalesce(sum(n_tup_hot_upd), 0) FROM"
-		    " pg_stat_user_tables WHERE schemaname = '%s'"
-		    " AND relname = 'transactions'",
-		    G());
-	}
-	TH_CHECK(&T, upd >= N,
+#define UPDATES                                                               \
+	" FROM pg_stat_user_tables WHERE schemaname = '%s'"                   \
+	" AND relname = 'transactions'"
+	bool    shown = th_wait_int(&T, 1, 12000,
+	       "SELECT (coalesce(sum(n_tup_upd), 0) >= %d)::int" UPDATES, N, G());
+	int64_t upd
+	    = th_int(&T, "SELECT coalesce(sum(n_tup_upd), 0)" UPDATES, G());
+	int64_t hot = th_int(
+	    &T, "SELECT coalesce(sum(n_tup_hot_upd), 0)" UPDATES, G());
+#undef UPDATES
+	TH_CHECK(&T, shown,
 	    "the batch's updates were not reported (%lld of %d)",
 	    (long long) upd, N);
 	printf("answers_in_place: a batch of %d paid and settled; its"

@@ -1520,18 +1520,16 @@ build_reads(void)
 	int64_t made   = th_int(&T,
 	      "SELECT count(*) FROM %s.payment WHERE run_id = '%s'", schema, id);
 	/* Each payment's insert looks its key up (ON CONFLICT): once that
-	 * many scans are counted, the build's backend has reported. */
-	uint64_t end  = th_now_ms() + 12000;
-	int64_t  read = 0, scans = 0;
-	while (th_now_ms() < end) {
-		read  = th_int(&T, line_key, "idx_tup_read", schema) - read0;
-		scans = th_int(&T, line_key, "idx_scan", schema) - scans0;
-		if (scans >= made)
-			break;
-		th_sleep_ms(250);
-	}
-	/* Else the counts below are not the build's: nothing was shown. */
-	TH_CHECK(&T, scans >= made,
+	 * many scans are counted, the build's backend has reported (an idle
+	 * backend within 10 s); else the counts below are not the build's. */
+	bool    shown = th_wait_int(&T, 1, 12000,
+	       "SELECT (coalesce(sum(idx_scan), 0) - %lld >= %lld)::int"
+	          " FROM pg_stat_user_indexes WHERE schemaname = '%s'"
+	          " AND indexrelname = 'payment_line_key'",
+	       (long long) scans0, (long long) made, schema);
+	int64_t scans = th_int(&T, line_key, "idx_scan", schema) - scans0;
+	int64_t read  = th_int(&T, line_key, "idx_tup_read", schema) - read0;
+	TH_CHECK(&T, shown,
 	    "the build's counts were not reported (%lld of %lld look-ups)",
 	    (long long) scans, (long long) made);
 	int64_t seq = th_seq_rows(&T, schema, "payee_month") - seq0;

@@ -733,6 +733,27 @@ s_long_poll(void)
 	answer_free(&h3.a);
 }
 
+/* sn-follow's files for a test: supervision's URL, the hub's token
+ * (written by follow_files), the cursor file and the output. */
+struct follow_files {
+	char url[64], tok[512], cur[512], out[512];
+};
+
+static void
+follow_files(struct follow_files *ff)
+{
+	FILE *f;
+
+	snprintf(ff->url, sizeof(ff->url), "http://127.0.0.1:%d", port);
+	snprintf(ff->tok, sizeof(ff->tok), "%s/hub.token", T.run_dir);
+	snprintf(ff->cur, sizeof(ff->cur), "%s/cursor", T.run_dir);
+	snprintf(ff->out, sizeof(ff->out), "%s/feed.jsonl", T.run_dir);
+	f = fopen(ff->tok, "w");
+	TH_CHECK(&T, f != NULL, "cannot write the token");
+	fprintf(f, "%s\n", hub_a);
+	fclose(f);
+}
+
 /* ---- expired ---------------------------------------------------------------
  */
 
@@ -789,27 +810,21 @@ s_expired(void)
 
 	/* sn-follow with an expired cursor stops with status 3, writing
 	 * nothing: the gap is an operator's decision. */
-	char url[64], cur[512], out[512], tokf[512];
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", port);
-	snprintf(cur, sizeof(cur), "%s/cursor", T.run_dir);
-	snprintf(out, sizeof(out), "%s/out.jsonl", T.run_dir);
-	snprintf(tokf, sizeof(tokf), "%s/hub.token", T.run_dir);
-	FILE *f = fopen(cur, "w");
-	TH_CHECK(&T, f != NULL, "cannot write %s", cur);
+	struct follow_files ff;
+	follow_files(&ff);
+	FILE *f = fopen(ff.cur, "w");
+	TH_CHECK(&T, f != NULL, "cannot write %s", ff.cur);
 	fputs("1\n", f);
 	fclose(f);
-	f = fopen(tokf, "w");
-	TH_CHECK(&T, f != NULL, "cannot write %s", tokf);
-	fprintf(f, "%s\n", hub_a);
-	fclose(f);
-	const char *argv[] = { SN_FOLLOW_BIN, "--url", url, "--cursor-file",
-		cur, "--output", out, "--token-file", tokf, "--once", NULL };
+	const char *argv[] = { SN_FOLLOW_BIN, "--url", ff.url, "--cursor-file",
+		ff.cur, "--output", ff.out, "--token-file", ff.tok, "--once",
+		NULL };
 	th_proc    *p      = th_spawn(&T, "follow", SN_FOLLOW_BIN, argv, NULL);
 	int         st     = th_wait_exit(&T, p, 30000);
 	struct stat sb;
 	TH_CHECK(&T, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 3,
 	    "sn-follow on an expired cursor: status %d, want exit 3", st);
-	TH_CHECK(&T, stat(out, &sb) == 0 && sb.st_size == 0,
+	TH_CHECK(&T, stat(ff.out, &sb) == 0 && sb.st_size == 0,
 	    "sn-follow wrote something past an expired cursor");
 }
 
@@ -1498,48 +1513,30 @@ lines_of(const char *path)
 	return n;
 }
 
-/* sn-follow's files for a test: supervision's URL, the hub's token
- * (written), the cursor file and the output (of 64, 512, 512 and 512
- * bytes). */
-static void
-follow_files(char *url, char *tokf, char *cur, char *out)
-{
-	FILE *f;
-
-	snprintf(url, 64, "http://127.0.0.1:%d", port);
-	snprintf(tokf, 512, "%s/hub.token", T.run_dir);
-	snprintf(cur, 512, "%s/cursor", T.run_dir);
-	snprintf(out, 512, "%s/feed.jsonl", T.run_dir);
-	f = fopen(tokf, "w");
-	TH_CHECK(&T, f != NULL, "cannot write the token");
-	fprintf(f, "%s\n", hub_a);
-	fclose(f);
-}
-
 static void
 s_follow_kill(void)
 {
-	char      url[64], tokf[512], cur[512], out[512];
-	pthread_t pub;
-	FILE     *f;
-	unsigned  rnd = (unsigned) getpid();
+	struct follow_files ff;
+	pthread_t           pub;
+	FILE               *f;
+	unsigned            rnd = (unsigned) getpid();
 
 	start(NULL);
-	follow_files(url, tokf, cur, out);
-	const char *argv[] = { SN_FOLLOW_BIN, "--url", url, "--cursor-file",
-		cur, "--output", out, "--token-file", tokf, "--limit", "7",
-		"--wait", "2", NULL };
+	follow_files(&ff);
+	const char *argv[] = { SN_FOLLOW_BIN, "--url", ff.url, "--cursor-file",
+		ff.cur, "--output", ff.out, "--token-file", ff.tok, "--limit",
+		"7", "--wait", "2", NULL };
 
 	uint64_t t0 = th_now_ms();
 	publishing  = 1;
 	pthread_create(&pub, NULL, publisher_run, NULL);
 	for (int k = 0; k < 20; k++) {
-		long     before = lines_of(out);
+		long     before = lines_of(ff.out);
 		th_proc *p = th_spawn(&T, "follow", SN_FOLLOW_BIN, argv, NULL);
 		uint64_t end = th_now_ms() + 20000;
 
 		/* Killed mid-stream: once it has written something. */
-		while (lines_of(out) <= before) {
+		while (lines_of(ff.out) <= before) {
 			TH_CHECK(&T, th_now_ms() < end,
 			    "sn-follow run %d wrote nothing", k + 1);
 			TH_CHECK(
@@ -1553,17 +1550,17 @@ s_follow_kill(void)
 		 * run's output ends with half a line (a write cut short),
 		 * every fourth one's cursor file lags the output (killed
 		 * between the output's fsync and the cursor's rename). */
-		if (k % 3 == 1 && (f = fopen(out, "a")) != NULL) {
+		if (k % 3 == 1 && (f = fopen(ff.out, "a")) != NULL) {
 			fputs("{\"specversion\":\"1.0\",\"id\":\"cut", f);
 			fclose(f);
 		}
-		if (k % 4 == 2 && (f = fopen(cur, "r")) != NULL) {
+		if (k % 4 == 2 && (f = fopen(ff.cur, "r")) != NULL) {
 			long long c      = 0;
 			char      ep[64] = "";
 			if (fscanf(f, "%lld %63s", &c, ep) < 1)
 				c = 0;
 			fclose(f);
-			if ((f = fopen(cur, "w")) != NULL) {
+			if ((f = fopen(ff.cur, "w")) != NULL) {
 				fprintf(f, "%lld %s\n", c > 5 ? c - 5 : 0, ep);
 				fclose(f);
 			}
@@ -1577,9 +1574,9 @@ s_follow_kill(void)
 
 	/* The last run catches up and exits (--once), in big pages: each
 	 * page costs three fsyncs. */
-	const char *argv_once[] = { SN_FOLLOW_BIN, "--url", url,
-		"--cursor-file", cur, "--output", out, "--token-file", tokf,
-		"--limit", "1000", "--wait", "0", "--once", NULL };
+	const char *argv_once[] = { SN_FOLLOW_BIN, "--url", ff.url,
+		"--cursor-file", ff.cur, "--output", ff.out, "--token-file",
+		ff.tok, "--limit", "1000", "--wait", "0", "--once", NULL };
 	th_proc    *p = th_spawn(&T, "follow", SN_FOLLOW_BIN, argv_once, NULL);
 	int         st = th_wait_exit(&T, p, 60000);
 	TH_CHECK(&T, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
@@ -1587,7 +1584,7 @@ s_follow_kill(void)
 
 	/* Every event once, in order, as the table holds them. */
 	json_t *items = json_array();
-	f             = fopen(out, "r");
+	f             = fopen(ff.out, "r");
 	TH_CHECK(&T, f != NULL, "no output");
 	char  *line = NULL;
 	size_t cap  = 0;
@@ -1610,7 +1607,7 @@ s_follow_kill(void)
 	check_against_table(items, "sn-follow's output");
 	json_decref(items);
 	long long cv = -1;
-	f            = fopen(cur, "r");
+	f            = fopen(ff.cur, "r");
 	TH_CHECK(&T, f != NULL && fscanf(f, "%lld", &cv) == 1, "no cursor");
 	fclose(f);
 	TH_CHECK(&T, cv == published, "the cursor file says %lld, want %d", cv,
@@ -1631,28 +1628,30 @@ static void
 s_follow_cursor_behind(void)
 {
 	enum { N = 12 };
-	char  url[64], tokf[512], cur[512], out[512], ep[64] = "";
-	FILE *f;
+	struct follow_files ff;
+	char                ep[64] = "";
+	FILE               *f;
 
 	start(NULL);
-	follow_files(url, tokf, cur, out);
+	follow_files(&ff);
 	for (int i = 0; i < N; i++)
-		publish_withdrawn(i + 1);
+		TH_CHECK(
+		    &T, publish_withdrawn(i + 1), "event %d not taken", i + 1);
 	wait_events(N);
-	const char *argv[] = { SN_FOLLOW_BIN, "--url", url, "--cursor-file",
-		cur, "--output", out, "--token-file", tokf, "--limit", "5",
-		"--wait", "0", "--once", NULL };
+	const char *argv[] = { SN_FOLLOW_BIN, "--url", ff.url, "--cursor-file",
+		ff.cur, "--output", ff.out, "--token-file", ff.tok, "--limit",
+		"5", "--wait", "0", "--once", NULL };
 	long long   c      = -1;
 	for (int run = 0; run < 2; run++) {
 		th_proc *p = th_spawn(&T, "follow", SN_FOLLOW_BIN, argv, NULL);
 		int      st = th_wait_exit(&T, p, 30000);
 		TH_CHECK(&T, st >= 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0,
 		    "sn-follow run %d did not exit 0 (%d)", run + 1, st);
-		TH_CHECK(&T, lines_of(out) == N,
+		TH_CHECK(&T, lines_of(ff.out) == N,
 		    "run %d: the output holds %ld"
 		    " lines, want %d",
-		    run + 1, lines_of(out), N);
-		f = fopen(cur, "r");
+		    run + 1, lines_of(ff.out), N);
+		f = fopen(ff.cur, "r");
 		TH_CHECK(&T, f != NULL && fscanf(f, "%lld %63s", &c, ep) == 2,
 		    "run %d: no cursor", run + 1);
 		fclose(f);
@@ -1660,7 +1659,7 @@ s_follow_cursor_behind(void)
 		    "run %d: the cursor file says %lld, want %d", run + 1, c,
 		    N);
 		if (run == 0) { /* as a crash before the rename leaves it */
-			f = fopen(cur, "w");
+			f = fopen(ff.cur, "w");
 			TH_CHECK(&T, f != NULL, "cannot rewrite the cursor");
 			fprintf(f, "%d %s\n", N - 5, ep);
 			fclose(f);
