@@ -860,6 +860,15 @@ to_query_found(sn_err err, const char *const *ids, size_t n, void *arg)
 	}
 }
 
+/* How long a batch may be with the bank before its payments are asked
+ * about whoever sent it (and, none of them sent, its row is closed). */
+static uint32_t
+stale_ms(const disbursement *d)
+{
+	return STALE_FACTOR * d->cfg.bank_timeout_ms
+	    * (d->cfg.bank_retries + 1);
+}
+
 /* ---- runs moving on ----------------------------------------------------- */
 
 typedef struct house {
@@ -909,7 +918,7 @@ house_begin(sn_tx *tx, void *arg)
 	        && disbursement_store_runs_complete(tx, sending,
 	               disbursement_rules_run_next(
 	                   sending, DISBURSEMENT_RUN_COMPLETE),
-	               open, nopen, &h->completed_cb)
+	               open, nopen, stale_ms(h->d), &h->completed_cb)
 	            != SN_OK)) {
 		sn_tx_rollback(tx, SN_EDB);
 		return;
@@ -979,12 +988,10 @@ tick(disbursement *d)
 	if (!d->querying
 	    && (!busy || d->asked_found
 	        || now - d->asked_at >= DISBURSEMENT_SCAN_MS)) {
-		d->asked_at    = now;
-		d->querying    = true;
-		uint32_t stale = STALE_FACTOR * d->cfg.bank_timeout_ms
-		    * (d->cfg.bank_retries + 1);
+		d->asked_at = now;
+		d->querying = true;
 		disbursement_store_to_query(db, d->sender, d->cfg.batch,
-		    d->cfg.poll_ms, stale, to_query_found, d);
+		    d->cfg.poll_ms, stale_ms(d), to_query_found, d);
 	}
 }
 

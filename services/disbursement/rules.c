@@ -262,6 +262,14 @@ disbursement_rules_payment_open(disbursement_payment_status s)
 	    || s == DISBURSEMENT_PAYMENT_ACCEPTED;
 }
 
+bool
+disbursement_rules_payment_staged(disbursement_payment_status s)
+{
+	return s == DISBURSEMENT_PAYMENT_READY
+	    || s == DISBURSEMENT_PAYMENT_ACCEPTED
+	    || s == DISBURSEMENT_PAYMENT_REJECTED;
+}
+
 /* ---- building a run ----------------------------------------------------- */
 
 /* On the register for period: neither exited nor suspended, an

@@ -204,6 +204,12 @@ bool disbursement_rules_payment_final(disbursement_payment_status s);
  * ready, sent, accepted): its run is not complete. */
 bool disbursement_rules_payment_open(disbursement_payment_status s);
 
+/* True for the statuses a payment holds for a while and few payments
+ * hold (ready, accepted, rejected): payment's stage column, which its
+ * indexes name instead of status, is the status for these and NULL for
+ * the others (migration 017; the two must agree). */
+bool disbursement_rules_payment_staged(disbursement_payment_status s);
+
 /* ---- building a run ----------------------------------------------------- */
 
 /* One payee as a run sees it; strings borrowed. */

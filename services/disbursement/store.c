@@ -197,6 +197,13 @@ fmt_i64(char buf[24], int64_t v)
 	return buf;
 }
 
+/* A claim cursor before a run's first claim: below every payment's id
+ * (migration 017). */
+#define NO_ID "'00000000-0000-0000-0000-000000000000'::uuid"
+
+/* A claim cursor past a run's last payment: above every id. */
+#define LAST_ID "'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid"
+
 /* ---- the columns of the rows -------------------------------------------- */
 
 #define RUN_COLS(r)                                                           \
@@ -1247,6 +1254,8 @@ disbursement_store_build(sn_tx *tx, const char *run_id, sn_month period,
 	return err;
 }
 
+/* The plan's rows, and a claim cursor per fund of them at the start
+ * (migration 017): the claims take the run's planned payments from it. */
 static const char SQL_BUILD_END[]
     = "WITH pl AS ("
       " INSERT INTO run_plan (run_id, fund, township_code, category,"
@@ -1257,7 +1266,10 @@ static const char SQL_BUILD_END[]
       "  sum(persons)"
       " FROM payment WHERE run_id = $1::uuid"
       " GROUP BY run_id, fund, township_code, category"
-      " ON CONFLICT DO NOTHING)"
+      " ON CONFLICT DO NOTHING RETURNING run_id, fund),"
+      " k AS (INSERT INTO claim_cursor (run_id, fund, from_id)"
+      "  SELECT DISTINCT run_id, fund, " NO_ID " FROM pl"
+      "  ON CONFLICT DO NOTHING)"
       " UPDATE run SET status = $3, built_at = now()"
       " WHERE id = $1::uuid AND status = $2"
       " RETURNING " RUN_COLS("run");
@@ -1287,10 +1299,53 @@ static const char SQL_RUNS_START[]
     = "UPDATE run SET status = $2 WHERE status = $1"
       " RETURNING " RUN_COLS("run");
 
+/* The payments of cursor k's run and fund from it on, in the order of
+ * payment_run, bounded by row comparisons only: with run_id and fund
+ * given by equalities the planner takes the order for id's alone, and a
+ * plan walked the primary key from its start, filtering by run and fund
+ * (the statistics after a build see one run, often one fund, so every
+ * row seems to match): 60,000 rows read for a claim 120 batches into a
+ * run. No other index gives the order of all three columns. */
+#define FROM_CURSOR                                                           \
+	"(run_id, fund, id) >= (k.run_id, k.fund, k.from_id)"                 \
+	" AND (run_id, fund, id) <= (k.run_id, k.fund, " LAST_ID ")"
+
+/* p: batch b's payments still sent (migration 017), each found by its
+ * id: the OFFSET keeps the planner from joining the batch's ids to a
+ * scan of payment instead (its statistics, taken after a build, see no
+ * payment sent, and a plan from them read the whole table). */
+#define SENT_OF_BATCH                                                         \
+	" unnest(b.payments) AS x(id) CROSS JOIN LATERAL (SELECT p.*"         \
+	"  FROM payment p WHERE p.id = x.id AND p.batch_id = b.batch_id"      \
+	"  AND p.status = 'sent' OFFSET 0) p"
+
+/* A run is complete when none of its payments is open ($3, the rules'
+ * open statuses), told without an index naming status (migration 017),
+ * in this order, each asked only if the one before found none: planned
+ * ones from each of its funds' claim cursors on; ready and accepted ones
+ * by stage; sent ones through the batches not yet closed (OFFSET 0: no
+ * plan hashing every sent payment's run instead). Batches sent over $4
+ * ms ago with none of their payments sent are closed on the way: an
+ * answer closes its batch's row when it leaves none sent, but two
+ * answers to parts of one batch in concurrent transactions each see the
+ * other's payments sent still. */
 static const char SQL_RUNS_COMPLETE[]
-    = "UPDATE run r SET status = $2, completed_at = now()"
-      " WHERE r.status = $1 AND NOT EXISTS (SELECT 1 FROM payment p"
-      "  WHERE p.run_id = r.id AND p.status = ANY ($3::text[]))"
+    = "WITH sw AS (DELETE FROM send_batch b"
+      "  WHERE b.sent_at < now() - $4::int * interval '1 millisecond'"
+      "  AND NOT EXISTS (SELECT 1 FROM" SENT_OF_BATCH "))"
+      " UPDATE run r SET status = $2, completed_at = now()"
+      " WHERE r.status = $1 AND CASE"
+      "  WHEN 'planned' = ANY ($3::text[]) AND EXISTS (SELECT 1"
+      "   FROM claim_cursor k CROSS JOIN LATERAL (SELECT 1 FROM payment"
+      "    WHERE " FROM_CURSOR
+      "    AND status = 'planned' ORDER BY run_id, fund, id LIMIT 1) x"
+      "   WHERE k.run_id = r.id) THEN false"
+      "  WHEN EXISTS (SELECT 1 FROM payment p"
+      "   WHERE p.stage = ANY ($3::text[]) AND p.run_id = r.id) THEN false"
+      "  WHEN 'sent' = ANY ($3::text[]) AND EXISTS (SELECT 1"
+      "   FROM send_batch b CROSS JOIN LATERAL" SENT_OF_BATCH
+      "   WHERE p.run_id = r.id OFFSET 0)"
+      "  THEN false ELSE true END"
       " RETURNING " RUN_COLS("r");
 
 sn_err
@@ -1308,8 +1363,9 @@ disbursement_store_runs_start(sn_tx *tx, disbursement_run_status from,
 sn_err
 disbursement_store_runs_complete(sn_tx *tx, disbursement_run_status from,
     disbursement_run_status to, const disbursement_payment_status *open,
-    size_t nopen, const disbursement_runs_cb *cb)
+    size_t nopen, uint32_t stale_ms, const disbursement_runs_cb *cb)
 {
+	char        st[24];
 	const char *f = disbursement_rules_run_status_name(from);
 	const char *t = disbursement_rules_run_status_name(to);
 	if (f == NULL || t == NULL)
@@ -1322,9 +1378,9 @@ disbursement_store_runs_complete(sn_tx *tx, disbursement_run_status from,
 	const char *a   = sn_pgarray_text(&arr);
 	sn_err      err = SN_ENOMEM;
 	if (a != NULL) {
-		const char *v[] = { f, t, a };
+		const char *v[] = { f, t, a, fmt_i64(st, stale_ms) };
 		err             = sn_tx_query(
-		                tx, SQL_RUNS_COMPLETE, 3, v, runs_done, (void *) cb);
+		                tx, SQL_RUNS_COMPLETE, 4, v, runs_done, (void *) cb);
 	}
 	sn_pgarray_fini(&arr);
 	return err;
@@ -1575,34 +1631,57 @@ disbursement_store_reconciliation(
 
 /* ---- sending ------------------------------------------------------------ */
 
-/* Two candidate sets, each locked, then at most limit of them. The
- * planned ones are read run by run, only of the runs being sent (while
- * none is, a run being built or awaiting approval, the sender's polls
- * read no payment), each run's oldest of the fund first: an order only
- * payment_planned (run, fund, created_at) holds them in, so the plan is
- * that index's whichever the fund (a plan scanning the table read all
- * of it for a fund with nothing planned; migration 013). The claim waits
- * on no lock (SKIP LOCKED), so its order is free. $5 (false: the sender
- * found none of this fund's planned payments lately) is tested once:
- * such a claim takes ready payments only. */
+/* Two candidate sets, each locked, then at most limit of them, claimed
+ * as batch $3 of sender $4; no index names status or checked_at, so
+ * both the claim's update and the answer's are made in place (HOT,
+ * migration 017). The ready ones by stage, oldest first. The planned ones
+ * run by run, only of the runs being sent (while none is, the sender's
+ * polls read no payment), each run's of the fund in id order from its
+ * claim cursor (payment_run: a fund with none left costs a descent);
+ * SQL_CLAIM_CURSOR moves the cursors after. A claim waits on no lock
+ * (SKIP LOCKED). $5 (false: the sender found none of this fund's planned
+ * payments lately) is tested once: such a claim takes ready payments
+ * only. The batch's row names its payments: the look for payments to
+ * ask about walks it while any is sent. */
 static const char SQL_CLAIM[]
-    = "WITH r AS (SELECT id FROM payment WHERE status = 'ready'"
+    = "WITH r AS (SELECT id FROM payment WHERE stage = 'ready'"
       "  AND fund = $1 AND (not_before IS NULL OR not_before <= now())"
-      "  ORDER BY created_at LIMIT $2::int"
-      "  FOR UPDATE SKIP LOCKED),"
-      " p AS (SELECT q.id FROM run CROSS JOIN LATERAL"
-      "  (SELECT id FROM payment WHERE status = 'planned'"
-      "   AND run_id = run.id AND fund = $1 ORDER BY created_at"
-      "   LIMIT $2::int FOR UPDATE SKIP LOCKED) q"
-      "  WHERE run.status = 'sending' AND $5::boolean LIMIT $2::int),"
-      " c AS (SELECT id FROM r UNION ALL SELECT id FROM p LIMIT $2::int)"
-      " UPDATE payment SET status = 'sent', batch_id = $3, sender = $4,"
-      " sent_at = now(), checked_at = now()"
-      " FROM c WHERE payment.id = c.id"
-      " RETURNING payment.e2e_id, payment.amount_fen, payment.bank_code,"
-      "  coalesce(payment.account_number_sealed, payment.account_number,"
-      "  '') AS account_number, payment.account_name, payment.period,"
-      "  payment.run_id::text AS run_id";
+      "  ORDER BY created_at LIMIT $2::int FOR UPDATE SKIP LOCKED),"
+      " cur AS (SELECT k.run_id, k.fund, k.from_id FROM claim_cursor k"
+      "  JOIN run ON run.id = k.run_id WHERE k.fund = $1"
+      "  AND run.status = 'sending' AND $5::boolean),"
+      " p AS (SELECT q.id, k.run_id FROM cur k CROSS JOIN LATERAL"
+      "  (SELECT id FROM payment WHERE " FROM_CURSOR
+      "   AND status = 'planned'"
+      "   ORDER BY run_id, fund, id LIMIT $2::int FOR UPDATE SKIP LOCKED) q"
+      "  LIMIT $2::int),"
+      " c AS (SELECT id FROM r UNION ALL SELECT id FROM p LIMIT $2::int),"
+      " u AS (UPDATE payment SET status = 'sent', batch_id = $3,"
+      "  sender = $4, sent_at = now(), checked_at = now()"
+      "  FROM c WHERE payment.id = c.id RETURNING payment.*),"
+      " b AS (INSERT INTO send_batch (batch_id, sender, sent_at, payments)"
+      "  SELECT $3, $4, now(), array_agg(id ORDER BY id) FROM u"
+      "  HAVING count(*) > 0)"
+      " SELECT u.e2e_id, u.amount_fen, u.bank_code,"
+      "  coalesce(u.account_number_sealed, u.account_number, '')"
+      "  AS account_number, u.account_name, u.period,"
+      "  u.run_id::text AS run_id FROM u";
+
+/* After the claim, in its transaction: each cursor of the fund in the
+ * runs being sent moves to the run's first planned payment of the fund
+ * from it on (one another transaction holds, passed over by the claim,
+ * or the next to claim), or to the end when there is none; so every
+ * planned payment stays at or after its cursor. A claim of another
+ * sender not yet committed leaves its payments planned here: the cursor
+ * stays before them, which costs the next claim a read past them only.
+ * In the same statement as the claim this read saw each payment's
+ * version before the claim's update, 15 us a payment. */
+static const char SQL_CLAIM_CURSOR[]
+    = "UPDATE claim_cursor k SET from_id = coalesce((SELECT id FROM payment"
+      "  WHERE " FROM_CURSOR " AND status = 'planned'"
+      "  ORDER BY run_id, fund, id LIMIT 1), " LAST_ID ")"
+      " FROM run WHERE run.id = k.run_id AND run.status = 'sending'"
+      " AND k.fund = $1 AND $2::boolean";
 
 static const sn_col instruction_cols[] = {
 	SN_COL(disbursement_instruction, e2e_id, SN_COL_TEXT),
@@ -1644,8 +1723,12 @@ disbursement_store_claim(sn_tx *tx, disbursement_fund fund, int limit,
 		return SN_EINVAL;
 	const char *v[]
 	    = { f, fmt_i64(l, limit), batch_id, sender, planned ? "t" : "f" };
-	return sn_tx_query(
-	    tx, SQL_CLAIM, 5, v, instructions_done, (void *) cb);
+	sn_err err
+	    = sn_tx_query(tx, SQL_CLAIM, 5, v, instructions_done, (void *) cb);
+	const char *c[] = { f, planned ? "t" : "f" };
+	return err == SN_OK
+	    ? sn_tx_query(tx, SQL_CLAIM_CURSOR, 2, c, NULL, NULL)
+	    : err;
 }
 
 /* Payment p is the one end-to-end id e names: found by the id the
@@ -1716,6 +1799,18 @@ disbursement_store_answered(sn_tx *tx, const char *const *e2e, size_t n,
 	    tx, SQL_ANSWERED, e2e, n, NULL, 0, answered_done, (void *) cb);
 }
 
+/* The batches of the payments an answer moves out of sent (their
+ * versions before the statement: q), and of those the ones it leaves
+ * none sent: their rows go (migration 017). */
+#define CLOSED_BATCHES                                                        \
+	" o AS (SELECT DISTINCT q.batch_id FROM u CROSS JOIN LATERAL"         \
+	"  (SELECT q.batch_id FROM payment q WHERE q.id = u.id"               \
+	"   AND q.status = 'sent' OFFSET 0) q WHERE u.status <> 'sent'),"     \
+	" d AS (DELETE FROM send_batch b USING o"                             \
+	"  WHERE b.batch_id = o.batch_id AND NOT EXISTS (SELECT 1"            \
+	"   FROM" SENT_OF_BATCH                                               \
+	"   WHERE p.id NOT IN (SELECT id FROM u WHERE u.status <> 'sent')))"
+
 static const char SQL_APPLY[]
     = "WITH a AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
       "  $4::text[], $5::text[], $6::bool[], $7::bool[], $8::text[],"
@@ -1735,7 +1830,7 @@ static const char SQL_APPLY[]
       "  checked_at = now(),"
       "  finished_at = CASE WHEN a.fin THEN now() END"
       " FROM a WHERE " PAYMENT_OF_E2E("p",
-          "a.e2e") " RETURNING p.*)"
+          "a.e2e") " RETURNING p.*)," CLOSED_BATCHES
                    " SELECT " PAYMENT_COLS("u", BENEFICIARY_OF("u")) " FROM u";
 
 #define NAPPLY 10
@@ -1790,13 +1885,20 @@ disbursement_store_apply(sn_tx *tx, const disbursement_answer *a, size_t n,
 	" WHERE " PAYMENT_OF_E2E(                                             \
 	    "p", "b.e2e") "  AND p.batch_id = $2 AND p.status = 'sent'"
 
+/* Every payment of the batch is named: none of it is sent after, and
+ * its row goes. */
 static const char SQL_UNCLAIM[]
-    = "UPDATE payment p SET status = 'ready', batch_id = NULL,"
+    = "WITH u AS (UPDATE payment p SET status = 'ready', batch_id = NULL,"
       " sender = NULL,"
-      " not_before = now() + $3::bigint * interval '1 millisecond'" BATCH_SENT;
+      " not_before = now() + $3::bigint * interval '1 millisecond'" BATCH_SENT
+      ")"
+      " DELETE FROM send_batch WHERE batch_id = $2";
 
+/* Its sender gone, the batch's payments are asked about at once. */
 static const char SQL_ORPHAN[]
-    = "UPDATE payment p SET sender = NULL, checked_at = NULL" BATCH_SENT;
+    = "WITH u AS (UPDATE payment p SET sender = NULL,"
+      " checked_at = NULL" BATCH_SENT ")"
+      " UPDATE send_batch SET sender = NULL WHERE batch_id = $2";
 
 sn_err
 disbursement_store_unclaim(sn_tx *tx, const char *batch_id,
@@ -1817,13 +1919,22 @@ disbursement_store_orphan(
 	return query_e2e(tx, SQL_ORPHAN, e2e, n, v, 1, NULL, NULL);
 }
 
+/* Payments to ask the bank about: accepted ones (by stage), and sent
+ * ones of batches another sender sent (or none: orphaned) or sent long
+ * ago, each not asked about for $3 ms (migration 017: a batch's sender
+ * and time are its payments'; the batches of this sender in flight are
+ * passed over without reading a payment). */
 static const char SQL_TO_QUERY[]
-    = "SELECT e2e_id AS value FROM payment"
-      " WHERE status IN ('sent', 'accepted')"
-      "  AND (status = 'accepted' OR sender IS DISTINCT FROM $1"
-      "   OR sent_at < now() - $4::int * interval '1 millisecond')"
-      "  AND (checked_at IS NULL"
-      "   OR checked_at < now() - $3::int * interval '1 millisecond')"
+    = "SELECT e2e_id AS value FROM ("
+      " SELECT p.e2e_id, p.checked_at FROM send_batch b"
+      "  CROSS JOIN LATERAL" SENT_OF_BATCH
+      "  WHERE (b.sender IS DISTINCT FROM $1"
+      "   OR b.sent_at < now() - $4::int * interval '1 millisecond')"
+      " UNION ALL"
+      " SELECT p.e2e_id, p.checked_at FROM payment p"
+      "  WHERE p.stage = 'accepted') q"
+      " WHERE checked_at IS NULL"
+      "  OR checked_at < now() - $3::int * interval '1 millisecond'"
       " ORDER BY checked_at NULLS FIRST LIMIT $2::int";
 
 /* A list of strings: a statement answering one text column "value". */
@@ -2189,13 +2300,20 @@ disbursement_store_proposal_decide(sn_tx *tx, int64_t proposal_id,
 	" (SELECT count(*) FROM r) > " lim "::int AS more,"                   \
 	" coalesce((SELECT max(k) FROM pg), 0)::bigint AS last"
 
-static const char SQL_PAYMENTS_PAGE[] = PAGE_OF(
-    "SELECT p.list_seq AS k, " PAYMENT_JSON(
-        "p") " AS j FROM payment p"
-             " WHERE p.status = $1 AND p.township_code LIKE $2 || '%'"
-             " AND p.list_seq > $3::bigint ORDER BY p.list_seq LIMIT $4::int "
-             "+ 1",
-    "$4");
+/* A page of one status's payments: the few of a staged status by stage
+ * (payment_stage_seq), the others walking payment_list_seq (migrations
+ * 010 and 017). */
+#define PAYMENTS_PAGE(col)                                                    \
+	PAGE_OF("SELECT p.list_seq AS k, " PAYMENT_JSON(                      \
+	            "p") " AS j"                                              \
+	                 " FROM payment p WHERE p." col " = $1"               \
+	                 " AND p.township_code LIKE $2 || '%'"                \
+	                 " AND p.list_seq > $3::bigint ORDER BY p.list_seq"   \
+	                 " LIMIT $4::int + 1",                                \
+	    "$4")
+
+static const char SQL_PAYMENTS_PAGE[]        = PAYMENTS_PAGE("status");
+static const char SQL_STAGED_PAYMENTS_PAGE[] = PAYMENTS_PAGE("stage");
 
 static const char SQL_RUNS_PAGE[] = PAGE_OF(
     "SELECT r.list_seq AS k, " RUN_JSON " AS j FROM run r"
@@ -2241,8 +2359,11 @@ disbursement_store_payments(sn_db *db, disbursement_payment_status status,
 	const char *s   = disbursement_rules_payment_status_name(status);
 	const char *v[] = { s != NULL ? s : "", prefix,
 		fmt_i64(a, page->after), fmt_i64(l, page->limit) };
-	read_start(
-	    db, SQL_PAYMENTS_PAGE, 4, v, page_read, (void (*)(void)) fn, arg);
+	read_start(db,
+	    disbursement_rules_payment_staged(status)
+	        ? SQL_STAGED_PAYMENTS_PAGE
+	        : SQL_PAYMENTS_PAGE,
+	    4, v, page_read, (void (*)(void)) fn, arg);
 }
 
 void

@@ -467,10 +467,12 @@ sn_err disbursement_store_runs_start(sn_tx *tx, disbursement_run_status from,
     disbursement_run_status to, const disbursement_runs_cb *cb);
 
 /* Runs in status from without a payment in an open status (open, n of
- * them: disbursement_rules_payment_open) → to. cb: them. */
+ * them: disbursement_rules_payment_open) → to. cb: them. Batches sent
+ * over stale_ms ago with none of their payments sent any more are closed
+ * on the way. */
 sn_err disbursement_store_runs_complete(sn_tx *tx,
     disbursement_run_status from, disbursement_run_status to,
-    const disbursement_payment_status *open, size_t nopen,
+    const disbursement_payment_status *open, size_t nopen, uint32_t stale_ms,
     const disbursement_runs_cb *cb);
 
 /* A run as JSON (doc NULL: no such run). */

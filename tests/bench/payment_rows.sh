@@ -1,28 +1,27 @@
 #!/usr/bin/env bash
 # tests/bench/payment_rows.sh [N]: what the sending's two updates of a
 # payment (claimed, answered) cost with disbursement's `payment` as its
-# migrations leave it, against two shapes it could take (issue 15,
-# Benchmarks, "Payment runs", thirteenth step):
-#   answer-in-place  every index names a stored generated column `stage`
-#                    (the status, NULL for sent and settled) instead of
-#                    `status`, `payment_run` keys `run_id` alone, the
-#                    payments in flight are a row per batch (inserted by
-#                    the claim, closed by the answer), fillfactor 70: the
-#                    answer's update can be HOT;
-#   both-in-place    no index names `status` or `checked_at`, the claim
-#                    takes the run's next payments by `(run_id, fund, id)`
-#                    after a cursor row it moves, fillfactor 50: both
-#                    updates can be HOT.
-# Each shape gets every migration of services/disbursement/schema in a
+# migrations leave it today, against the same before migration 017
+# (issue 15, Benchmarks, "Payment runs", thirteenth and fourteenth
+# steps):
+#   016    the migrations up to 016: `status` in five of payment's
+#          indexes, `checked_at` in one, so neither update can be HOT;
+#          the claim takes planned payments by payment_planned;
+#   today  every migration: no index names `status` or `checked_at`; the
+#          claim takes planned payments by `(run_id, fund, id)` from a
+#          claim cursor, writes its batch's row and moves the cursor to
+#          the first payment still planned; the answer
+#          deletes the batch's row once none of its payments is sent.
+# Each shape gets its migrations of services/disbursement/schema in a
 # schema of its own on a private cluster (fsync on), N planned payments
 # of one run (default 190,000, as 100,000 payees make), then N/500 claims
 # of 500 and their answers, each a transaction as disbursement writes it
-# (the claim's UPDATE; the locking read in id order, then the answer's
-# UPDATE with the beneficiary's look-up). These are the statements'
-# shapes, not the service's code. Printed for each: the time, the WAL,
-# the table's size with its indexes, the updates that were HOT, and the
-# time and WAL as a ratio of today's; with COPY's rows a second into a
-# payment-shaped table on the same cluster, for scale. About a minute.
+# (the claim; the locking read in id order, then the answer's UPDATE with
+# the beneficiary's look-up). These are the statements' shapes, not the
+# service's code. Printed for each: the time, the WAL, the table's size
+# with its indexes, the updates that were HOT, and today's time and WAL
+# as a ratio of 016's; with COPY's rows a second into a payment-shaped
+# table on the same cluster, for scale. About a minute.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # shellcheck source=deploy/local/lib.sh
@@ -38,88 +37,61 @@ q() { psql_ -At -c "$1"; }
 run_id=00000000-0000-0000-0000-000000000001
 batches=$(((n + 499) / 500))
 
-# The shape's DDL after the migrations; $1 the shape.
-shape_sql() {
-	case $1 in
-	today) ;;
-	answer-in-place)
-		cat <<'SQL'
-ALTER TABLE payment ADD COLUMN stage text GENERATED ALWAYS AS
-	(CASE WHEN status IN ('sent', 'settled') THEN NULL ELSE status END) STORED;
-DROP INDEX payment_planned, payment_ready, payment_inflight,
-	payment_status_seq, payment_run;
-CREATE INDEX payment_planned ON payment (run_id, fund, created_at)
-	WHERE stage = 'planned';
-CREATE INDEX payment_ready ON payment (fund, created_at) WHERE stage = 'ready';
-CREATE INDEX payment_status_seq ON payment (stage, list_seq)
-	WHERE stage IN ('ready', 'accepted', 'rejected');
-CREATE INDEX payment_run ON payment (run_id);
-CREATE INDEX payment_run_open ON payment (run_id, stage)
-	WHERE stage IN ('planned', 'ready', 'accepted');
-CREATE TABLE send_batch (batch_id text PRIMARY KEY, sender text,
-	fund text NOT NULL, e2e text[] NOT NULL,
-	sent_at timestamptz NOT NULL DEFAULT now(), checked_at timestamptz,
-	open boolean NOT NULL DEFAULT true);
-CREATE INDEX send_batch_open ON send_batch (checked_at NULLS FIRST) WHERE open;
-ALTER TABLE payment SET (fillfactor = 70);
-SQL
-		;;
-	both-in-place)
-		cat <<'SQL'
-DROP INDEX payment_planned, payment_ready, payment_inflight,
-	payment_status_seq, payment_run;
-CREATE INDEX payment_run_fund ON payment (run_id, fund, id);
-CREATE TABLE claim_cursor (run_id uuid, fund text, last_id uuid NOT NULL,
-	PRIMARY KEY (run_id, fund));
-ALTER TABLE payment SET (fillfactor = 50);
-SQL
-		;;
-	esac
-}
-
 # One claim and its answer as psql lines; $1 the shape, $2 the batch.
 claim_sql() {
-	local planned="status = 'planned'"
 	case $1 in
-	answer-in-place) planned="stage = 'planned'" ;;
-	esac
-	case $1 in
-	both-in-place)
+	today)
 		cat <<SQL
 BEGIN;
-WITH c AS (SELECT id FROM payment WHERE run_id = '$run_id' AND fund = 'dibao'
-  AND id > (SELECT last_id FROM claim_cursor WHERE run_id = '$run_id'
-  AND fund = 'dibao') ORDER BY id LIMIT 500 FOR UPDATE SKIP LOCKED),
+WITH cur AS (SELECT k.run_id, k.fund, k.from_id FROM claim_cursor k
+  WHERE k.run_id = '$run_id' AND k.fund = 'dibao'),
+ p AS (SELECT q.id, k.run_id FROM cur k CROSS JOIN LATERAL (SELECT id
+  FROM payment WHERE (run_id, fund, id) >= (k.run_id, k.fund, k.from_id)
+  AND (run_id, fund, id) <= (k.run_id, k.fund,
+  'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid) AND status = 'planned'
+  ORDER BY run_id, fund, id LIMIT 500 FOR UPDATE SKIP LOCKED) q),
  u AS (UPDATE payment SET status = 'sent', batch_id = 'B$2', sender = 's',
-  sent_at = now(), checked_at = now() FROM c WHERE payment.id = c.id
-  AND payment.status = 'planned' RETURNING payment.e2e_id,
-  payment.amount_fen, payment.bank_code, payment.account_number,
-  payment.account_name, payment.period, payment.id),
- k AS (UPDATE claim_cursor SET last_id = (SELECT max(id::text)::uuid FROM u)
-  WHERE run_id = '$run_id' AND fund = 'dibao')
+  sent_at = now(), checked_at = now() FROM p WHERE payment.id = p.id
+  RETURNING payment.*),
+ b AS (INSERT INTO send_batch (batch_id, sender, sent_at, payments)
+  SELECT 'B$2', 's', now(), array_agg(id ORDER BY id) FROM u
+  HAVING count(*) > 0)
  SELECT array_agg(id)::text AS ids FROM u \gset
+UPDATE claim_cursor k SET from_id = coalesce((SELECT id FROM payment
+  WHERE (run_id, fund, id) >= (k.run_id, k.fund, k.from_id)
+  AND (run_id, fund, id) <= (k.run_id, k.fund,
+  'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid) AND status = 'planned'
+  ORDER BY run_id, fund, id LIMIT 1),
+  'ffffffff-ffff-ffff-ffff-ffffffffffff'::uuid)
+  WHERE k.run_id = '$run_id' AND k.fund = 'dibao';
 COMMIT;
 SQL
 		;;
-	*)
-		local batch=''
-		[[ $1 == answer-in-place ]] && batch=", b AS (INSERT INTO send_batch
-  (batch_id, sender, fund, e2e, checked_at) SELECT 'B$2', 's', 'dibao',
-  array_agg(e2e_id), now() FROM u)"
+	016)
 		cat <<SQL
 WITH p AS (SELECT q.id FROM run CROSS JOIN LATERAL (SELECT id FROM payment
-  WHERE $planned AND run_id = run.id AND fund = 'dibao'
+  WHERE status = 'planned' AND run_id = run.id AND fund = 'dibao'
   ORDER BY created_at LIMIT 500 FOR UPDATE SKIP LOCKED) q
   WHERE run.status = 'sending' LIMIT 500),
  u AS (UPDATE payment SET status = 'sent', batch_id = 'B$2', sender = 's',
   sent_at = now(), checked_at = now() FROM p WHERE payment.id = p.id
   RETURNING payment.e2e_id, payment.amount_fen, payment.bank_code,
   payment.account_number, payment.account_name, payment.period,
-  payment.id)$batch
+  payment.id)
  SELECT array_agg(id)::text AS ids FROM u \gset
 SQL
 		;;
 	esac
+	local closed=''
+	[[ $1 == today ]] && closed=",
+ o AS (SELECT DISTINCT q.batch_id FROM u CROSS JOIN LATERAL
+  (SELECT q.batch_id FROM payment q WHERE q.id = u.id
+  AND q.status = 'sent' OFFSET 0) q WHERE u.status <> 'sent'),
+ d AS (DELETE FROM send_batch b USING o WHERE b.batch_id = o.batch_id
+  AND NOT EXISTS (SELECT 1 FROM unnest(b.payments) AS x(id)
+  CROSS JOIN LATERAL (SELECT p.* FROM payment p WHERE p.id = x.id
+  AND p.batch_id = b.batch_id AND p.status = 'sent' OFFSET 0) p
+  WHERE p.id NOT IN (SELECT id FROM u WHERE u.status <> 'sent')))"
 	cat <<SQL
 BEGIN;
 SELECT count(*) FROM (SELECT p.status FROM unnest(:'ids'::uuid[]) AS a(id)
@@ -127,21 +99,19 @@ SELECT count(*) FROM (SELECT p.status FROM unnest(:'ids'::uuid[]) AS a(id)
 WITH u AS (UPDATE payment p SET status = 'settled',
   settled_at = '2026-03-10T12:00:00Z', checked_at = now(),
   finished_at = now() FROM unnest(:'ids'::uuid[]) AS a(id)
-  WHERE p.id = a.id RETURNING p.*)
+  WHERE p.id = a.id RETURNING p.*)$closed
  SELECT count(*), count((SELECT pe.beneficiary_id FROM payee pe
   WHERE pe.id = u.payee_id)) FROM u \g /dev/null
+COMMIT;
 SQL
-	[[ $1 == answer-in-place ]] &&
-		echo "UPDATE send_batch SET open = false, checked_at = now() WHERE batch_id = 'B$2';"
-	echo "COMMIT;"
 }
 
 # COPY's rows a second: today's N payment rows, written out by \copy,
 # copied into a table of the same columns without indexes.
 copy_rate() {
 	local f="$RUN/payment_rows.copy" t0 ms
-	psql_ -c "\\copy (SELECT * FROM pr_today.payment) TO '$f'"
-	q "CREATE TABLE copy_bench (LIKE pr_today.payment INCLUDING DEFAULTS)"
+	psql_ -c "\\copy (SELECT * FROM pr_016.payment) TO '$f'"
+	q "CREATE TABLE copy_bench (LIKE pr_016.payment INCLUDING DEFAULTS)"
 	t0=$(date +%s%N)
 	psql_ -c "\\copy copy_bench FROM '$f'"
 	ms=$((($(date +%s%N) - t0) / 1000000))
@@ -152,19 +122,18 @@ copy_rate() {
 
 q "CREATE EXTENSION IF NOT EXISTS pgcrypto"
 base_ms='' base_wal=''
-for shape in today answer-in-place both-in-place; do
-	s=pr_${shape//-/_}
+for shape in 016 today; do
+	s=pr_$shape
 	sql="$RUN/payment_rows_$s.sql"
 	{
 		echo "CREATE SCHEMA $s; SET search_path = $s, public;"
 		for m in "$ROOT"/services/disbursement/schema/0*.sql; do
+			v=${m##*/}
+			[[ $shape == 016 ]] && ((10#${v%%_*} > 16)) && continue
 			cat "$m"
 			echo
 		done
 		echo "ALTER TABLE payment DISABLE TRIGGER USER;"
-		shape_sql "$shape"
-		[[ $shape == both-in-place ]] &&
-			echo "INSERT INTO claim_cursor VALUES ('$run_id', 'dibao', '00000000-0000-0000-0000-000000000000');"
 		cat <<SQL
 INSERT INTO run (id, period, status, created_by)
 	VALUES ('$run_id', '2026-03', 'sending', 'bench');
@@ -182,6 +151,8 @@ INSERT INTO payment (id, payee_id, fund, period, year, run_id, amount_fen,
 	FROM (SELECT uuid_v7() AS id, g FROM generate_series(1, $n) g) x;
 ANALYZE payment; ANALYZE payee;
 SQL
+		[[ $shape == today ]] &&
+			echo "INSERT INTO claim_cursor VALUES ('$run_id', 'dibao', '00000000-0000-0000-0000-000000000000');"
 	} >"$sql"
 	psql_ -f "$sql" >/dev/null
 	work="$RUN/payment_rows_${s}_work.sql"
@@ -212,7 +183,7 @@ SQL
 		base_ms=$ms base_wal=$wal
 	else
 		line+=$(awk -v a="$ms" -v b="$base_ms" -v c="$wal" -v d="$base_wal" \
-			'BEGIN { printf " (%.2f x the time, %.2f x the WAL of today)", a / b, c / d }')
+			'BEGIN { printf " (%.2f x the time, %.2f x the WAL of 016)", a / b, c / d }')
 	fi
 	echo "$line"
 done

@@ -709,6 +709,9 @@ test_payment_next(void **state)
 		assert_int_equal(disbursement_rules_payment_open(from),
 		    from == P(PLANNED) || from == P(READY) || from == P(SENT)
 		        || from == P(ACCEPTED));
+		assert_int_equal(disbursement_rules_payment_staged(from),
+		    from == P(READY) || from == P(ACCEPTED)
+		        || from == P(REJECTED));
 	}
 #undef P
 }
