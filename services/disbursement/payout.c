@@ -472,10 +472,13 @@ answered_cb(
 			 .reason_en                          = a->reason_en[j],
 			 .settled_at                         = a->settled_at[j],
 			 .retry                              = retry,
-			 .delay_ms                           = retry
-			                               ? disbursement_rules_retry_delay_ms(r[i].retries,
-			                                   a->d->cfg.retry_ms, a->d->cfg.retry_max_ms)
-			                               : 0 };
+			 .from_batch = r[i].status == DISBURSEMENT_PAYMENT_SENT
+			     ? r[i].batch_id
+			     : "",
+			 .delay_ms   = retry
+			       ? disbursement_rules_retry_delay_ms(r[i].retries,
+			           a->d->cfg.retry_ms, a->d->cfg.retry_max_ms)
+			       : 0 };
 		a->counts[count_slot(a->said[j])]++;
 	}
 	if (err == SN_OK && k > 0)

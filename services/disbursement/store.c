@@ -1325,10 +1325,11 @@ static const char SQL_RUNS_START[]
  * ones from each of its funds' claim cursors on; ready and accepted ones
  * by stage; sent ones through the batches not yet closed (OFFSET 0: no
  * plan hashing every sent payment's run instead). Batches sent over $4
- * ms ago with none of their payments sent are closed on the way: an
- * answer closes its batch's row when it leaves none sent, but two
- * answers to parts of one batch in concurrent transactions each see the
- * other's payments sent still. */
+ * ms ago with none of their payments sent are closed on the way: the
+ * answer that leaves none sent deletes its batch's row by the row's count
+ * (migration 018), and this is the net under a count that ever
+ * disagreed (a row is only looked at once old, so it costs nothing
+ * while the answers keep up). */
 static const char SQL_RUNS_COMPLETE[]
     = "WITH sw AS (DELETE FROM send_batch b"
       "  WHERE b.sent_at < now() - $4::int * interval '1 millisecond'"
@@ -1659,8 +1660,9 @@ static const char SQL_CLAIM[]
       " u AS (UPDATE payment SET status = 'sent', batch_id = $3,"
       "  sender = $4, sent_at = now(), checked_at = now()"
       "  FROM c WHERE payment.id = c.id RETURNING payment.*),"
-      " b AS (INSERT INTO send_batch (batch_id, sender, sent_at, payments)"
-      "  SELECT $3, $4, now(), array_agg(id ORDER BY id) FROM u"
+      " b AS (INSERT INTO send_batch (batch_id, sender, sent_at, payments,"
+      "  sent_left)"
+      "  SELECT $3, $4, now(), array_agg(id ORDER BY id), count(*) FROM u"
       "  HAVING count(*) > 0)"
       " SELECT u.e2e_id, u.amount_fen, u.bank_code,"
       "  coalesce(u.account_number_sealed, u.account_number, '')"
@@ -1742,7 +1744,8 @@ disbursement_store_claim(sn_tx *tx, disbursement_fund fund, int limit,
  * by the id its end-to-end id names, and must carry that end-to-end id
  * still (migration 014). */
 static const char SQL_ANSWERED[]
-    = "SELECT a.i - 1 AS idx, p.status, p.retries"
+    = "SELECT a.i - 1 AS idx, p.status, p.retries,"
+      " coalesce(p.batch_id, '') AS batch_id"
       " FROM unnest($1::text[]) WITH ORDINALITY AS a(e2e, i)"
       " JOIN payment p ON " PAYMENT_OF_E2E(
           "p", "a.e2e") " ORDER BY p.id FOR UPDATE OF p";
@@ -1752,6 +1755,7 @@ static const sn_col answered_cols[] = {
 	SN_COL_ENUMOF(
 	    disbursement_answered, status, disbursement_payment_status_names),
 	SN_COL(disbursement_answered, retries, SN_COL_I32),
+	SN_COL(disbursement_answered, batch_id, SN_COL_TEXT),
 };
 
 static void
@@ -1799,24 +1803,26 @@ disbursement_store_answered(sn_tx *tx, const char *const *e2e, size_t n,
 	    tx, SQL_ANSWERED, e2e, n, NULL, 0, answered_done, (void *) cb);
 }
 
-/* The batches of the payments an answer moves out of sent (their
- * versions before the statement: q), and of those the ones it leaves
- * none sent: their rows go (migration 017). */
+/* Each batch's count of payments sent less those the answer moves out
+ * of sent; a batch left with none has its row deleted (migrations 017
+ * and 018). The payments are locked since the answer's first read, so
+ * the counts are exact; concurrent answers to one batch wait on its row.
+ * The two statements take disjoint rows, each checked again on the
+ * row's latest version. */
 #define CLOSED_BATCHES                                                        \
-	" o AS (SELECT DISTINCT q.batch_id FROM u CROSS JOIN LATERAL"         \
-	"  (SELECT q.batch_id FROM payment q WHERE q.id = u.id"               \
-	"   AND q.status = 'sent' OFFSET 0) q WHERE u.status <> 'sent'),"     \
-	" d AS (DELETE FROM send_batch b USING o"                             \
-	"  WHERE b.batch_id = o.batch_id AND NOT EXISTS (SELECT 1"            \
-	"   FROM" SENT_OF_BATCH                                               \
-	"   WHERE p.id NOT IN (SELECT id FROM u WHERE u.status <> 'sent')))"
+	" n AS (SELECT from_batch, count(*) AS k FROM a"                      \
+	"  WHERE from_batch <> '' AND st <> 'sent' GROUP BY from_batch),"     \
+	" dd AS (DELETE FROM send_batch b USING n"                            \
+	"  WHERE b.batch_id = n.from_batch AND b.sent_left <= n.k),"          \
+	" du AS (UPDATE send_batch b SET sent_left = b.sent_left - n.k"       \
+	"  FROM n WHERE b.batch_id = n.from_batch AND b.sent_left > n.k)"
 
 static const char SQL_APPLY[]
     = "WITH a AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"
       "  $4::text[], $5::text[], $6::bool[], $7::bool[], $8::text[],"
-      "  $9::bool[], $10::bigint[])"
+      "  $9::bool[], $10::bigint[], $11::text[])"
       "  AS a(e2e, st, code, reason, settled_at, fin, again, reason_en,"
-      "  retry, delay_ms)),"
+      "  retry, delay_ms, from_batch)),"
       " u AS ("
       " UPDATE payment p SET status = a.st,"
       "  reason_code = nullif(a.code, ''), reason = nullif(a.reason, ''),"
@@ -1833,7 +1839,7 @@ static const char SQL_APPLY[]
           "a.e2e") " RETURNING p.*)," CLOSED_BATCHES
                    " SELECT " PAYMENT_COLS("u", BENEFICIARY_OF("u")) " FROM u";
 
-#define NAPPLY 10
+#define NAPPLY 11
 
 sn_err
 disbursement_store_apply(sn_tx *tx, const disbursement_answer *a, size_t n,
@@ -1863,6 +1869,8 @@ disbursement_store_apply(sn_tx *tx, const disbursement_answer *a, size_t n,
 		            ? INT64_MAX
 		            : a[i].delay_ms));
 		sn_pgarray_add(&arr[9], delay);
+		sn_pgarray_add(
+		    &arr[10], a[i].from_batch != NULL ? a[i].from_batch : "");
 	}
 	const char *v[NAPPLY];
 	sn_err      err = SN_OK;

@@ -145,11 +145,13 @@ typedef struct disbursement_instruction {
 } disbursement_instruction;
 
 /* Where a payment the bank answered for stands: its index among the
- * ids given (0-based), its status and how often the bank said RETRY. */
+ * ids given (0-based), its status, how often the bank said RETRY and
+ * the batch it was last claimed under ("" for none). */
 typedef struct disbursement_answered {
 	int64_t                     idx;
 	disbursement_payment_status status;
 	int32_t                     retries;
+	const char                 *batch_id;
 } disbursement_answered;
 
 /* The bank's word on one instruction, to apply (strings "" for none). */
@@ -162,6 +164,10 @@ typedef struct disbursement_answer {
 	 * not claimed again for delay_ms. */
 	bool     retry;
 	uint64_t delay_ms;
+	/* The batch the payment is sent under when the answer comes ("" when
+	 * it is not sent): it counts one payment fewer sent once the answer
+	 * moves it (migration 018). */
+	const char *from_batch;
 } disbursement_answer;
 
 /* ---- callbacks ---------------------------------------------------------- */

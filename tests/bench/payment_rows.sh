@@ -10,8 +10,8 @@
 #   today  every migration: no index names `status` or `checked_at`; the
 #          claim takes planned payments by `(run_id, fund, id)` from a
 #          claim cursor, writes its batch's row and moves the cursor to
-#          the first payment still planned; the answer
-#          deletes the batch's row once none of its payments is sent.
+#          the first payment still planned; the answer counts its
+#          batch's payments still sent down, deleting the row at none.
 # Each shape gets its migrations of services/disbursement/schema in a
 # schema of its own on a private cluster (fsync on), N planned payments
 # of one run (default 190,000, as 100,000 payees make), then N/500 claims
@@ -53,8 +53,9 @@ WITH cur AS (SELECT k.run_id, k.fund, k.from_id FROM claim_cursor k
  u AS (UPDATE payment SET status = 'sent', batch_id = 'B$2', sender = 's',
   sent_at = now(), checked_at = now() FROM p WHERE payment.id = p.id
   RETURNING payment.*),
- b AS (INSERT INTO send_batch (batch_id, sender, sent_at, payments)
-  SELECT 'B$2', 's', now(), array_agg(id ORDER BY id) FROM u
+ b AS (INSERT INTO send_batch (batch_id, sender, sent_at, payments,
+  sent_left) SELECT 'B$2', 's', now(), array_agg(id ORDER BY id), count(*)
+  FROM u
   HAVING count(*) > 0)
  SELECT array_agg(id)::text AS ids FROM u \gset
 UPDATE claim_cursor k SET from_id = coalesce((SELECT id FROM payment
@@ -84,14 +85,12 @@ SQL
 	esac
 	local closed=''
 	[[ $1 == today ]] && closed=",
- o AS (SELECT DISTINCT q.batch_id FROM u CROSS JOIN LATERAL
-  (SELECT q.batch_id FROM payment q WHERE q.id = u.id
-  AND q.status = 'sent' OFFSET 0) q WHERE u.status <> 'sent'),
- d AS (DELETE FROM send_batch b USING o WHERE b.batch_id = o.batch_id
-  AND NOT EXISTS (SELECT 1 FROM unnest(b.payments) AS x(id)
-  CROSS JOIN LATERAL (SELECT p.* FROM payment p WHERE p.id = x.id
-  AND p.batch_id = b.batch_id AND p.status = 'sent' OFFSET 0) p
-  WHERE p.id NOT IN (SELECT id FROM u WHERE u.status <> 'sent')))"
+ n AS (SELECT 'B$2'::text AS b, count(*) AS k FROM u
+  WHERE u.status <> 'sent'),
+ dd AS (DELETE FROM send_batch s USING n WHERE s.batch_id = n.b
+  AND s.sent_left <= n.k),
+ du AS (UPDATE send_batch s SET sent_left = s.sent_left - n.k FROM n
+  WHERE s.batch_id = n.b AND s.sent_left > n.k)"
 	cat <<SQL
 BEGIN;
 SELECT count(*) FROM (SELECT p.status FROM unnest(:'ids'::uuid[]) AS a(id)
